@@ -1,0 +1,153 @@
+# hostdev - top-level Makefile. `make` builds into build/; see README.md.
+#
+#   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys
+#   make check            unit tests, then again under ASan+UBSan, then the VM suite
+#   make install          PREFIX=/usr/local DESTDIR=
+#   HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1   libc-only core (what the static binary uses)
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+CC          ?= cc
+BUILD       ?= build
+PREFIX      ?= /usr/local
+LIBDIR      ?= $(PREFIX)/lib
+BINDIR      ?= $(PREFIX)/bin
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIG   ?= pkg-config
+HOSTDEV_NO_UDEV ?= 0
+HOSTDEV_NO_KMOD ?= 0
+
+WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+               -Wformat=2 -Wno-format-nonliteral
+OPT         ?= -O2 -g
+SAN         ?=
+CPPFLAGS    += -D_GNU_SOURCE -DHOSTDEV_VERSION=\"$(VERSION)\" -Iinclude -Icore
+CFLAGS      ?=
+ALL_CFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
+LDFLAGS     ?=
+
+# Optional libraries: each has a libc-only twin with the same interface.
+CORE_SRC    := $(wildcard core/*.c) $(wildcard kernel-cmdline/*.c) \
+               $(filter-out drivers/kmod.c drivers/kmod-none.c drivers/udev.c drivers/udev-none.c,\
+                            $(wildcard drivers/*.c))
+LIB_LIBS    :=
+ifeq ($(HOSTDEV_NO_KMOD),1)
+CORE_SRC    += $(wildcard drivers/kmod-none.c)
+CPPFLAGS    += -DHOSTDEV_NO_KMOD
+else
+CORE_SRC    += $(wildcard drivers/kmod.c)
+LIB_LIBS    += $(shell $(PKGCONFIG) --libs libkmod)
+endif
+ifeq ($(HOSTDEV_NO_UDEV),1)
+CORE_SRC    += $(wildcard drivers/udev-none.c)
+CPPFLAGS    += -DHOSTDEV_NO_UDEV
+else
+CORE_SRC    += $(wildcard drivers/udev.c)
+LIB_LIBS    += $(shell $(PKGCONFIG) --libs libudev)
+endif
+
+TOOL_SRC    := $(wildcard tools/*.c)
+FAKESYS_SRC := $(wildcard tools/fakesys/*.c)
+FUSE_CFLAGS := $(shell $(PKGCONFIG) --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell $(PKGCONFIG) --libs fuse3 2>/dev/null)
+CHECK_CFLAGS:= $(shell $(PKGCONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS  := $(shell $(PKGCONFIG) --libs check 2>/dev/null)
+
+CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ    := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+FAKESYS_OBJ := $(FAKESYS_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC    := $(wildcard tests/unit/test-*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_LIB_SRC:= $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_LIB_OBJ:= $(UNIT_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+
+LIB_SO      := $(BUILD)/libhostdev.so.$(SOVERSION)
+LIB_A       := $(BUILD)/libhostdev.a
+
+.PHONY: all lib tools check check-unit check-asan check-vm demo install uninstall clean deps \
+        format static bench lint fuzz
+all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys
+
+lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tools/fakesys/%.o: tools/fakesys/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_SO): $(CORE_OBJ) core/libhostdev.sym
+	$(CC) -shared -Wl,-soname,libhostdev.so.$(SOVERSION) -Wl,--version-script=core/libhostdev.sym \
+	      $(SAN) $(LDFLAGS) -o $@ $(CORE_OBJ) $(LIB_LIBS)
+	ln -sf libhostdev.so.$(SOVERSION) $(BUILD)/libhostdev.so
+
+$(LIB_A): $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# The tools link the static archive: one self-contained binary per tool, no rpath games.
+$(BUILD)/hostdev: $(TOOL_OBJ) $(LIB_A)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS)
+
+$(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(FUSE_LIBS) -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJ) $(LIB_A) $(LIB_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/hostdev.pc: Makefile
+	@mkdir -p $(BUILD)
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: hostdev\nDescription: PCI passthrough preparation without libvirt\nVersion: %s\nLibs: -L$${libdir} -lhostdev\nCflags: -I$${includedir}\n' \
+	       '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' > $@
+
+# ---- tests -----------------------------------------------------------------------------------
+# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs.
+check-unit: all $(UNIT_BIN)
+	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
+
+check-asan:
+	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	        SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' check-unit
+
+check-vm: all
+	tests/vm/run $(BUILD)
+
+check: deps
+	$(MAKE) check-unit
+	$(MAKE) check-asan
+	@if [ -x tests/vm/run ]; then $(MAKE) check-vm; fi
+
+deps:
+	@build-aux/deps.sh check
+
+demo: all
+	build-aux/demo.sh $(BUILD)
+
+# ---- install ---------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/hostdev \
+	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BUILD)/hostdev $(BUILD)/hostdev-fakesys $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libhostdev.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libhostdev.so
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/hostdev/hostdev.h $(DESTDIR)$(INCLUDEDIR)/hostdev/
+	install -m 0644 $(BUILD)/hostdev.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
+	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || true; done
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,36 @@
+#!/bin/sh
+# deps.sh - install the Debian packages hostdev needs, only those missing.
+#   build-aux/deps.sh build   what `make` and `make demo` need
+#   build-aux/deps.sh check   that plus what `make check` needs (fake kernel, VM suite)
+set -eu
+
+build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev fuse3 hwdata"
+check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd"
+
+case "${1:-build}" in
+build) want="$build_pkgs" ;;
+check) want="$build_pkgs $check_pkgs" ;;
+*) echo "usage: $0 build|check" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    # Installed means "install ok installed", not merely known to dpkg.
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=sudo
+else
+    sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may never have fetched package lists.
+$sudo apt-get update -qq >/dev/null || $sudo apt-get update
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+    $sudo apt-get install -y --no-install-recommends $missing

@@ -1,0 +1,177 @@
+/* ctx.c - the library context: root directory, logging, last error, settings. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void hd_names_free(struct hd_names *names); /* names.c */
+
+HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
+{
+    struct hd_ctx *ctx;
+    struct stat st;
+    int fd;
+
+    *out = NULL;
+    if (root == NULL || root[0] == '\0')
+        root = "/";
+    fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    ctx->refcount = 1;
+    ctx->rootfd = fd;
+    ctx->root = strdup(root);
+    ctx->state_dir = strdup("run/hostdev");
+    ctx->timeout_ms = 10000;
+    ctx->log_priority = HD_LOG_ERR;
+    if (ctx->root == NULL || ctx->state_dir == NULL) {
+        hd_ctx_unref(ctx);
+        return -ENOMEM;
+    }
+    /* The host itself, however it is spelled ("/", "//", "/."): only then may modules load. */
+    if (fstat(fd, &st) == 0) {
+        struct stat host;
+        ctx->root_is_host = stat("/", &host) == 0 && host.st_dev == st.st_dev &&
+                            host.st_ino == st.st_ino;
+    }
+    *out = ctx;
+    return 0;
+}
+
+HD_EXPORT struct hd_ctx *hd_ctx_ref(struct hd_ctx *ctx)
+{
+    if (ctx != NULL)
+        ctx->refcount++;
+    return ctx;
+}
+
+HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
+{
+    if (ctx == NULL || --ctx->refcount > 0)
+        return ctx;
+    if (ctx->rootfd >= 0)
+        close(ctx->rootfd);
+    hd_names_free(ctx->names);
+    free(ctx->root);
+    free(ctx->state_dir);
+    free(ctx->names_file);
+    free(ctx);
+    return NULL;
+}
+
+HD_EXPORT const char *hd_ctx_get_root(const struct hd_ctx *ctx)
+{
+    return ctx->root;
+}
+
+HD_EXPORT void hd_ctx_set_log_fn(struct hd_ctx *ctx, hd_log_fn fn, void *data)
+{
+    ctx->log_fn = fn;
+    ctx->log_data = data;
+}
+
+HD_EXPORT void hd_ctx_set_log_priority(struct hd_ctx *ctx, int priority)
+{
+    ctx->log_priority = priority;
+}
+
+HD_EXPORT int hd_ctx_get_log_priority(const struct hd_ctx *ctx)
+{
+    return ctx->log_priority;
+}
+
+HD_EXPORT const char *hd_ctx_last_error(const struct hd_ctx *ctx)
+{
+    return ctx->last_error;
+}
+
+HD_EXPORT void hd_ctx_clear_error(struct hd_ctx *ctx)
+{
+    ctx->last_error[0] = '\0';
+}
+
+HD_EXPORT void hd_ctx_set_timeout_ms(struct hd_ctx *ctx, unsigned int ms)
+{
+    ctx->timeout_ms = ms;
+}
+
+HD_EXPORT unsigned int hd_ctx_get_timeout_ms(const struct hd_ctx *ctx)
+{
+    return ctx->timeout_ms;
+}
+
+HD_EXPORT int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path)
+{
+    char *copy = NULL;
+
+    if (path != NULL && (copy = strdup(path)) == NULL)
+        return -ENOMEM;
+    free(ctx->names_file);
+    ctx->names_file = copy;
+    hd_names_free(ctx->names);
+    ctx->names = NULL;
+    return 0;
+}
+
+HD_EXPORT int hd_ctx_set_state_dir(struct hd_ctx *ctx, const char *dir)
+{
+    char *copy;
+
+    while (dir != NULL && dir[0] == '/')
+        dir++; /* always relative to the root */
+    if (dir == NULL || !hd_path_valid(dir))
+        return hd_err(ctx, -EINVAL, "state directory '%s': not a valid path", dir ? dir : "");
+    copy = strdup(dir);
+    if (copy == NULL)
+        return -ENOMEM;
+    free(ctx->state_dir);
+    ctx->state_dir = copy;
+    return 0;
+}
+
+HD_EXPORT const char *hd_ctx_get_state_dir(const struct hd_ctx *ctx)
+{
+    return ctx->state_dir;
+}
+
+static void hd_vlog(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
+                    const char *fmt, va_list ap)
+{
+    if (ctx->log_fn == NULL || priority > ctx->log_priority)
+        return;
+    ctx->log_fn(ctx->log_data, priority, file, line, fn, fmt, ap);
+}
+
+void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
+            const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    hd_vlog(ctx, priority, file, line, fn, fmt, ap);
+    va_end(ap);
+}
+
+int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char *fn,
+             const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
+    va_end(ap);
+    va_start(ap, fmt);
+    hd_vlog(ctx, HD_LOG_DEBUG, file, line, fn, fmt, ap);
+    va_end(ap);
+    return err;
+}

@@ -1,0 +1,130 @@
+/* internal.h - libhostdev's private declarations, one section per .c file. */
+#ifndef HOSTDEV_INTERNAL_H
+#define HOSTDEV_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <hostdev/hostdev.h>
+
+#define HD_EXPORT __attribute__((visibility("default")))
+#define HD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define HD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest attribute value we read into a stack buffer; larger files use hd_fs_read_alloc(). */
+#define HD_ATTR_MAX 4096
+/* Longest relative path we build. */
+#define HD_PATH_MAX 512
+
+/* ---- ctx.c -------------------------------------------------------------------------------- */
+
+struct hd_names;
+
+struct hd_ctx {
+    int refcount;
+    int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
+    char *root;     /* as given, for messages */
+    bool root_is_host; /* root is "/": the only case where modules may be loaded */
+    char *state_dir;   /* relative to root */
+    char *names_file;  /* NULL: default search; "": off */
+    struct hd_names *names; /* loaded on first use */
+    unsigned int timeout_ms;
+    hd_log_fn log_fn;
+    void *log_data;
+    int log_priority;
+    char last_error[512];
+};
+
+void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
+            const char *fmt, ...) HD_PRINTF(6, 7);
+/* Leave @fmt as the context's last error, log it, and return @err (a negative errno). */
+int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char *fn,
+             const char *fmt, ...) HD_PRINTF(6, 7);
+
+#define hd_err(ctx, err, ...) hd_error((ctx), (err), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_warn(ctx, ...) hd_log((ctx), HD_LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_info(ctx, ...) hd_log((ctx), HD_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_dbg(ctx, ...) hd_log((ctx), HD_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* ---- sysfs.c: THE filesystem gateway ------------------------------------------------------- */
+/*
+ * Every path is relative to the context's root and must be "safe": no leading '/', no "." or
+ * ".." component, no empty component. Callers build paths with hd_path() from constants,
+ * formatted addresses and names checked by hd_name_valid().
+ */
+
+/* A single path component from outside (driver, module, group, interface name): non-empty,
+ * no '/', not "." or "..", printable, shorter than NAME_MAX. */
+bool hd_name_valid(const char *name);
+bool hd_path_valid(const char *path);
+/* snprintf into @buf; -ENAMETOOLONG when it does not fit. */
+int hd_path(char *buf, size_t size, const char *fmt, ...) HD_PRINTF(3, 4);
+
+/* Read a small attribute into @buf (NUL-terminated), one trailing newline stripped.
+ * Returns the length or -errno. -EFBIG when it does not fit. */
+ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* Read a whole file of any size. *data is NUL-terminated, free() it. */
+int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *len);
+/* Read up to @size bytes from offset 0 (binary, e.g. config space). Returns bytes read. */
+ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size);
+/* One write(2) of @value, as the kernel expects for attributes. Returns 0 or the -errno of
+ * open, write or close. */
+int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value);
+/* The same, done in a child process that is abandoned after @timeout_ms: a driver whose
+ * remove() hangs leaves the child blocked, not us. -ETIMEDOUT then. */
+int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
+                             unsigned int timeout_ms);
+/* readlink(2); returns the length or -errno. */
+ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* The last component of a symlink's target (e.g. a driver name or a group number). */
+int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* Names in a directory, "." and ".." left out, sorted. Free with hd_strv_free(). */
+int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count);
+/* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
+int hd_fs_exists(struct hd_ctx *ctx, const char *path);
+int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
+/* Poll until @path exists (@present) or not, at most @timeout_ms. 0 or -ETIMEDOUT. */
+int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms);
+/* open(2) relative to the root, O_CLOEXEC added. Returns fd or -errno. */
+int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
+int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
+/* The one exception to "relative to the root": a data file the user named or a names
+ * database of the host (never kernel state). Read whole, like hd_fs_read_alloc(). */
+int hd_fs_read_host_file(const char *path, char **data, size_t *len);
+
+/* ---- names.c ------------------------------------------------------------------------------ */
+
+void hd_names_free(struct hd_names *names);
+/* Vendor and product names for these ids; either may come back NULL (unknown or names off).
+ * The strings are allocated: free() them. */
+int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, char **vendor_name,
+                    char **product_name);
+
+/* ---- drivers/udev.c (or udev-none.c) -------------------------------------------------------- */
+
+struct hd_hwdb;
+/* The udev hwdb: NULL when built without libudev or when no hwdb is installed. */
+struct hd_hwdb *hd_hwdb_open(void);
+void hd_hwdb_close(struct hd_hwdb *hwdb);
+/* Allocated names (either may be NULL); -ENOENT when the hwdb knows nothing of these ids. */
+int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char **vendor_name,
+                   char **product_name);
+
+/* ---- util.c ------------------------------------------------------------------------------- */
+
+void hd_strv_free(char **v, size_t n);
+/* Strict number parsing of a whole string (optional one trailing newline): -EINVAL otherwise. */
+int hd_parse_uint(const char *s, int base, unsigned long long max, unsigned long long *out);
+int hd_parse_int(const char *s, long long min, long long max, long long *out);
+/* Parse "0x8086" or "8086" as hex up to @max. */
+int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out);
+char *hd_strdup_or_null(const char *s);
+/* Copy with truncation; always NUL-terminates. */
+void hd_strlcpy(char *dst, const char *src, size_t size);
+uint64_t hd_now_ms(void);
+void hd_sleep_ms(unsigned int ms);
+
+#endif

@@ -1,0 +1,410 @@
+/* sysfs.c - the one filesystem gateway: every file the library touches is opened here,
+ * relative to the context's root directory, from a path checked to stay inside it. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+bool hd_name_valid(const char *name)
+{
+    size_t len = 0;
+
+    if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++, len++) {
+        if (*p == '/' || *p < 0x20 || *p == 0x7f)
+            return false;
+    }
+    return len < 256;
+}
+
+bool hd_path_valid(const char *path)
+{
+    const char *p = path;
+
+    if (path == NULL || path[0] == '\0' || path[0] == '/')
+        return false;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        char comp[256];
+
+        if (len == 0 || len >= sizeof(comp))
+            return false;
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        if (!hd_name_valid(comp))
+            return false;
+        p += len;
+        if (*p == '/')
+            p++;
+        if (*p == '\0' && slash != NULL)
+            return false; /* trailing slash: an empty last component */
+    }
+    return true;
+}
+
+int hd_path(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
+{
+    int fd;
+
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    fd = openat(ctx->rootfd, path, flags | O_CLOEXEC, mode);
+    return fd < 0 ? -errno : fd;
+}
+
+static ssize_t read_full(int fd, char *buf, size_t size)
+{
+    size_t done = 0;
+
+    while (done < size) {
+        ssize_t n = read(fd, buf + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t size)
+{
+    ssize_t n;
+    int fd;
+
+    if (size < 2)
+        return -EINVAL;
+    fd = hd_fs_open(ctx, path, O_RDONLY, 0);
+    if (fd < 0)
+        return fd;
+    /* Attributes are read whole in one read(); one byte more tells us it did not fit. */
+    n = read_full(fd, buf, size);
+    close(fd);
+    if (n < 0)
+        return n;
+    if ((size_t)n == size)
+        return -EFBIG;
+    buf[n] = '\0';
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (memchr(buf, '\0', (size_t)n) != NULL)
+        return -EILSEQ; /* text attributes carry no NUL */
+    return n;
+}
+
+static int read_fd_alloc(int fd, char **data, size_t *len)
+{
+    size_t cap = 0, used = 0;
+    char *buf = NULL;
+
+    for (;;) {
+        ssize_t n;
+        if (used + 1 >= cap) {
+            char *grown = realloc(buf, cap ? cap * 2 : 4096);
+            if (grown == NULL) {
+                free(buf);
+                close(fd);
+                return -ENOMEM;
+            }
+            buf = grown;
+            cap = cap ? cap * 2 : 4096;
+        }
+        n = read_full(fd, buf + used, cap - used - 1);
+        if (n < 0) {
+            free(buf);
+            close(fd);
+            return (int)n;
+        }
+        used += (size_t)n;
+        if (used + 1 < cap)
+            break; /* read_full() stops short only at end of file */
+    }
+    close(fd);
+    buf[used] = '\0';
+    *data = buf;
+    if (len != NULL)
+        *len = used;
+    return 0;
+}
+
+int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *len)
+{
+    int fd;
+
+    *data = NULL;
+    fd = hd_fs_open(ctx, path, O_RDONLY, 0);
+    return fd < 0 ? fd : read_fd_alloc(fd, data, len);
+}
+
+int hd_fs_read_host_file(const char *path, char **data, size_t *len)
+{
+    int fd;
+
+    *data = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : read_fd_alloc(fd, data, len);
+}
+
+ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size)
+{
+    ssize_t n;
+    int fd = hd_fs_open(ctx, path, O_RDONLY, 0);
+
+    if (fd < 0)
+        return fd;
+    n = read_full(fd, buf, size);
+    close(fd);
+    return n;
+}
+
+int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
+{
+    size_t len = strlen(value);
+    ssize_t n;
+    int fd, err = 0;
+
+    fd = hd_fs_open(ctx, path, O_WRONLY, 0);
+    if (fd < 0)
+        return fd;
+    do {
+        n = write(fd, value, len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        err = -errno;
+    else if ((size_t)n != len)
+        err = -EIO; /* the kernel takes an attribute in one write or not at all */
+    if (close(fd) < 0 && err == 0 && errno != EINTR)
+        err = -errno;
+    hd_dbg(ctx, "write %s <- '%s': %d", path, value, err);
+    return err;
+}
+
+int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
+                             unsigned int timeout_ms)
+{
+    int pipefd[2], status, err;
+    uint64_t deadline;
+    pid_t pid;
+
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return -errno;
+    pid = fork();
+    if (pid < 0) {
+        err = -errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return err;
+    }
+    if (pid == 0) {
+        /* Child: do the write, report its result through the pipe, and leave at once. */
+        int res;
+        close(pipefd[0]);
+        res = hd_fs_write_attr(ctx, path, value);
+        if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+            _exit(2);
+        _exit(0);
+    }
+    close(pipefd[1]);
+    deadline = hd_now_ms() + timeout_ms;
+    err = -ETIMEDOUT;
+    for (;;) {
+        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+        uint64_t now = hd_now_ms();
+        int left = now >= deadline ? 0 : (int)(deadline - now);
+        int r = poll(&pfd, 1, left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r > 0) {
+            int res;
+            if (read(pipefd[0], &res, sizeof(res)) == (ssize_t)sizeof(res))
+                err = res;
+            else
+                err = -EIO;
+        }
+        break;
+    }
+    close(pipefd[0]);
+    if (err == -ETIMEDOUT) {
+        /* The child sits in the kernel; SIGKILL lands when the write returns. Reap it if it
+         * already has, otherwise leave it to init: waiting would hang us too. */
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, WNOHANG);
+        hd_dbg(ctx, "write %s <- '%s': no answer in %u ms", path, value, timeout_ms);
+        return err;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return err;
+}
+
+ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t size)
+{
+    ssize_t n;
+
+    if (!hd_path_valid(path) || size < 2)
+        return -EINVAL;
+    n = readlinkat(ctx->rootfd, path, buf, size);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n >= size)
+        return -ENAMETOOLONG;
+    buf[n] = '\0';
+    return n;
+}
+
+int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size)
+{
+    char target[HD_PATH_MAX];
+    const char *base;
+    ssize_t n = hd_fs_read_link(ctx, path, target, sizeof(target));
+
+    if (n < 0)
+        return (int)n;
+    while (n > 1 && target[n - 1] == '/')
+        target[--n] = '\0';
+    base = strrchr(target, '/');
+    base = base ? base + 1 : target;
+    if (!hd_name_valid(base))
+        return -EINVAL;
+    if (strlen(base) >= size)
+        return -ENAMETOOLONG;
+    memcpy(buf, base, strlen(base) + 1);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count)
+{
+    size_t n = 0, cap = 0;
+    char **v = NULL;
+    struct dirent *de;
+    DIR *dir;
+    int fd;
+
+    *names = NULL;
+    *count = 0;
+    fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0)
+        return fd;
+    dir = fdopendir(fd);
+    if (dir == NULL) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            char **grown = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
+            if (grown == NULL)
+                goto nomem;
+            v = grown;
+            cap = cap ? cap * 2 : 64;
+        }
+        if ((v[n] = strdup(de->d_name)) == NULL)
+            goto nomem;
+        n++;
+    }
+    closedir(dir);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_str);
+    *names = v;
+    *count = n;
+    return 0;
+nomem:
+    closedir(dir);
+    hd_strv_free(v, n);
+    return -ENOMEM;
+}
+
+int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf)
+{
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    return fstatat(ctx->rootfd, path, statbuf, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+int hd_fs_exists(struct hd_ctx *ctx, const char *path)
+{
+    struct stat st;
+    int r = hd_fs_stat(ctx, path, &st);
+
+    if (r == 0)
+        return 1;
+    return r == -ENOENT || r == -ENOTDIR ? 0 : r;
+}
+
+int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms)
+{
+    uint64_t deadline = hd_now_ms() + timeout_ms;
+    unsigned int delay = 1;
+
+    for (;;) {
+        int r = hd_fs_exists(ctx, path);
+        if (r < 0)
+            return r;
+        if ((r == 1) == present)
+            return 0;
+        if (hd_now_ms() >= deadline)
+            return -ETIMEDOUT;
+        hd_sleep_ms(delay);
+        if (delay < 64)
+            delay *= 2;
+    }
+}
+
+int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
+{
+    char buf[HD_PATH_MAX];
+    size_t len = strlen(path);
+
+    if (!hd_path_valid(path) || len >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, path, len + 1);
+    for (char *p = buf;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdirat(ctx->rootfd, buf, mode) < 0 && errno != EEXIST)
+                return -errno;
+            if (saved == '\0')
+                break;
+            *p = saved;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,183 @@
+/* hostdev.h - libhostdev public API: PCI passthrough preparation without libvirt. */
+#ifndef HOSTDEV_HOSTDEV_H
+#define HOSTDEV_HOSTDEV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Conventions (as in libkmod):
+ * - Every function that can fail returns 0 (or a count) on success and a negative errno on
+ *   failure, and leaves a one-line message on the context (hd_ctx_last_error()).
+ * - Results come through out-parameters. Strings returned by getters are owned by the object
+ *   they came from and live as long as it does.
+ * - Objects are reference counted: *_unref() returns NULL when it freed the object.
+ * - Nothing here prints, exits or keeps global state: two contexts with different roots work
+ *   side by side.
+ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context                                                                                    */
+
+struct hd_ctx;
+
+enum hd_log_priority {
+    HD_LOG_ERR = 3,
+    HD_LOG_WARNING = 4,
+    HD_LOG_NOTICE = 5,
+    HD_LOG_INFO = 6,
+    HD_LOG_DEBUG = 7,
+};
+
+typedef void (*hd_log_fn)(void *data, int priority, const char *file, int line, const char *fn,
+                          const char *format, va_list args);
+
+/* Create a context whose kernel lives under @root ("/" when NULL): ROOT/sys, ROOT/proc/cmdline,
+ * ROOT/dev, and the state directory ROOT/run/hostdev. -ENOENT/-ENOTDIR when @root is not a
+ * directory. */
+int hd_ctx_new(const char *root, struct hd_ctx **ctx);
+struct hd_ctx *hd_ctx_ref(struct hd_ctx *ctx);
+struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx);
+const char *hd_ctx_get_root(const struct hd_ctx *ctx);
+
+/* Logging goes only through this function; the default logs nothing. */
+void hd_ctx_set_log_fn(struct hd_ctx *ctx, hd_log_fn fn, void *data);
+void hd_ctx_set_log_priority(struct hd_ctx *ctx, int priority);
+int hd_ctx_get_log_priority(const struct hd_ctx *ctx);
+
+/* The message left by the last call that failed on this context ("" when none). */
+const char *hd_ctx_last_error(const struct hd_ctx *ctx);
+void hd_ctx_clear_error(struct hd_ctx *ctx);
+
+/* How long an unbind, a bind or a device node may take before the operation gives up
+ * (default 10000 ms). */
+void hd_ctx_set_timeout_ms(struct hd_ctx *ctx, unsigned int ms);
+unsigned int hd_ctx_get_timeout_ms(const struct hd_ctx *ctx);
+
+/* Where names come from: a pci.ids file (NULL = the hwdb when built with libudev, else
+ * ROOT/usr/share/hwdata/pci.ids, else /usr/share/hwdata/pci.ids); "" turns names off. */
+int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path);
+
+/* State directory, relative to the root (default "run/hostdev"). */
+int hd_ctx_set_state_dir(struct hd_ctx *ctx, const char *dir);
+const char *hd_ctx_get_state_dir(const struct hd_ctx *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* PCI addresses and selectors                                                                */
+
+struct hd_pci_addr {
+    uint32_t domain;  /* 0..0xffff usually; VMD domains go beyond */
+    uint8_t bus;      /* 0..0xff */
+    uint8_t slot;     /* 0..0x1f */
+    uint8_t function; /* 0..7 */
+};
+
+/* "ffffffff:ff:1f.7" plus NUL */
+#define HD_PCI_ADDR_BUFSZ 17
+
+/* Accepts DDDD:BB:SS.F, BB:SS.F (domain 0) and libvirt's pci_DDDD_BB_SS_F, hex in any case.
+ * -EINVAL for anything else or out of range. */
+int hd_pci_addr_parse(const char *text, struct hd_pci_addr *addr);
+/* Canonical "DDDD:BB:SS.F" (lower-case hex). Returns @buf. */
+char *hd_pci_addr_format(const struct hd_pci_addr *addr, char buf[HD_PCI_ADDR_BUFSZ]);
+int hd_pci_addr_compare(const struct hd_pci_addr *a, const struct hd_pci_addr *b);
+bool hd_pci_addr_equal(const struct hd_pci_addr *a, const struct hd_pci_addr *b);
+
+enum hd_selector_kind {
+    HD_SELECTOR_ADDR, /* one device */
+    HD_SELECTOR_IDS,  /* every device with these vendor:device ids */
+};
+
+struct hd_pci_selector {
+    enum hd_selector_kind kind;
+    struct hd_pci_addr addr;
+    uint16_t vendor;
+    uint16_t device;
+};
+
+/* An address (any form above) or "VVVV:DDDD". -EINVAL otherwise. */
+int hd_pci_selector_parse(const char *text, struct hd_pci_selector *sel);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Devices                                                                                    */
+
+struct hd_device;
+
+/* What a snapshot holds; hd_device_open() fills everything, enumeration only what is asked,
+ * so that a listing reads as few files as possible. */
+enum hd_fill {
+    HD_FILL_IDENT = 1u << 0,  /* ids, class, driver, modalias (from uevent) */
+    HD_FILL_GROUP = 1u << 1,  /* IOMMU group number */
+    HD_FILL_PARENT = 1u << 2, /* parent bridge */
+    HD_FILL_CONFIG = 1u << 3, /* revision, header type (config space) */
+    HD_FILL_NAMES = 1u << 4,  /* vendor and product names */
+    HD_FILL_SRIOV = 1u << 5,  /* physfn, virtfns, totalvfs, numvfs */
+    HD_FILL_EXTRA = 1u << 6,  /* driver_override, numa node, reset methods, vfio cdev */
+    HD_FILL_ALL = 0x7f,
+};
+
+/* -ENODEV when there is no such device under the root. */
+int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr, struct hd_device **dev);
+struct hd_device *hd_device_ref(struct hd_device *dev);
+struct hd_device *hd_device_unref(struct hd_device *dev);
+/* Read @fill fields that the snapshot does not have yet. */
+int hd_device_fill(struct hd_device *dev, unsigned int fill);
+/* Re-read everything the snapshot holds (after a bind, say). */
+int hd_device_refresh(struct hd_device *dev);
+struct hd_ctx *hd_device_get_ctx(const struct hd_device *dev);
+
+const struct hd_pci_addr *hd_device_get_addr(const struct hd_device *dev);
+const char *hd_device_get_name(const struct hd_device *dev); /* "0000:03:00.0" */
+uint16_t hd_device_get_vendor_id(const struct hd_device *dev);
+uint16_t hd_device_get_device_id(const struct hd_device *dev);
+uint16_t hd_device_get_subsystem_vendor_id(const struct hd_device *dev);
+uint16_t hd_device_get_subsystem_device_id(const struct hd_device *dev);
+uint32_t hd_device_get_class(const struct hd_device *dev); /* 0xCCSSPP */
+int hd_device_get_revision(const struct hd_device *dev);   /* -1 unknown */
+int hd_device_get_header_type(const struct hd_device *dev); /* 0 endpoint, 1 bridge, 2 cardbus; -1 */
+const char *hd_device_get_vendor_name(const struct hd_device *dev);  /* NULL unknown */
+const char *hd_device_get_product_name(const struct hd_device *dev); /* NULL unknown */
+const char *hd_device_get_modalias(const struct hd_device *dev);
+const char *hd_device_get_driver(const struct hd_device *dev);          /* NULL when unbound */
+const char *hd_device_get_driver_override(const struct hd_device *dev); /* NULL when unset */
+bool hd_device_has_driver_override(const struct hd_device *dev); /* the attribute exists */
+int hd_device_get_iommu_group(const struct hd_device *dev);     /* -1 when none */
+int hd_device_get_numa_node(const struct hd_device *dev);       /* -1 when none */
+const struct hd_pci_addr *hd_device_get_parent(const struct hd_device *dev); /* NULL: root bus */
+const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device *dev); /* NULL: not a VF */
+size_t hd_device_get_virtfn_count(const struct hd_device *dev);
+const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i);
+int hd_device_get_sriov_totalvfs(const struct hd_device *dev); /* -1: not SR-IOV capable */
+int hd_device_get_sriov_numvfs(const struct hd_device *dev);   /* -1: not SR-IOV capable */
+bool hd_device_has_reset(const struct hd_device *dev);         /* a `reset` attribute exists */
+const char *hd_device_get_reset_methods(const struct hd_device *dev); /* NULL: no reset_method */
+const char *hd_device_get_vfio_cdev(const struct hd_device *dev);     /* "vfio3" or NULL */
+bool hd_device_is_bridge(const struct hd_device *dev);
+/* Endpoint (header type 0, not a bridge class): what VDSM calls is_assignable. */
+bool hd_device_is_assignable(const struct hd_device *dev);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Enumeration                                                                                */
+
+struct hd_device_list;
+
+/* Every PCI device under the root, sorted by address, with @fill fields read. */
+int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct hd_device_list **list);
+struct hd_device_list *hd_device_list_unref(struct hd_device_list *list);
+size_t hd_device_list_count(const struct hd_device_list *list);
+/* Borrowed: valid while the list lives (take a ref to keep it longer). */
+struct hd_device *hd_device_list_get(const struct hd_device_list *list, size_t i);
+struct hd_device *hd_device_list_find(const struct hd_device_list *list,
+                                      const struct hd_pci_addr *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,229 @@
+/* hostdev.c - the `hostdev` command: global options, the command table, shared helpers. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+/* The command table; `hostdev --help` is generated from it. Weak references let a command
+ * file be absent while it is being written (the table skips NULL entries). */
+#define WEAK __attribute__((weak))
+extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
+    cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK;
+
+static const struct tool_command *const commands[] = {
+    &cmd_list,  &cmd_show,  &cmd_iommu,  &cmd_detach, &cmd_reattach,
+    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov,
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: hostdev [--root DIR] [--json] [-v] COMMAND [ARGS...]\n"
+            "Prepare PCI devices for passthrough to virtual machines.\n\n"
+            "Options:\n"
+            "  -r, --root DIR      the kernel lives under DIR (DIR/sys, DIR/dev, DIR/proc);\n"
+            "                      default $HOSTDEV_ROOT or /\n"
+            "  -j, --json          machine-readable output\n"
+            "  -v, --verbose       say what is done (twice: every sysfs access)\n"
+            "  -t, --timeout MS    give up on a hanging unbind or bind after MS (default 10000)\n"
+            "      --names FILE    pci.ids file for names ('none': no names)\n"
+            "  -h, --help          this help; COMMAND --help for a command's\n"
+            "  -V, --version       print the version\n\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (commands[i] != NULL)
+            fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    }
+    fprintf(out, "\nExit status: 0 done, 1 the operation failed (nothing was changed),\n"
+                 "2 bad usage or input.\n");
+}
+
+void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
+{
+    fprintf(out, "Usage: %s %s %s\n%s\n", prog, cmd->name, cmd->usage, cmd->summary);
+    if (cmd->help != NULL)
+        fprintf(out, "\n%s", cmd->help);
+}
+
+int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            tool_usage(cmd, stdout, prog);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *current_command = NULL;
+
+static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
+{
+    if (current_command != NULL)
+        fprintf(stderr, "%s %s: ", t->prog, current_command);
+    else
+        fprintf(stderr, "%s: ", t->prog);
+    vfprintf(stderr, fmt, ap);
+    if (tail != NULL && tail[0] != '\0')
+        fprintf(stderr, ": %s", tail);
+    fputc('\n', stderr);
+}
+
+int tool_error(struct tool *t, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(t, fmt, ap, NULL);
+    va_end(ap);
+    return code;
+}
+
+int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...)
+{
+    const char *why = t->ctx ? hd_ctx_last_error(t->ctx) : "";
+    va_list ap;
+
+    if (why == NULL || why[0] == '\0')
+        why = strerror(err < 0 ? -err : err);
+    va_start(ap, fmt);
+    vreport(t, fmt, ap, why);
+    va_end(ap);
+    return code;
+}
+
+int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
+{
+    if (hd_pci_addr_parse(arg, addr) < 0) {
+        tool_error(t, EXIT_USAGE,
+                   "invalid PCI address '%s' (expected DDDD:BB:SS.F, BB:SS.F or "
+                   "pci_DDDD_BB_SS_F)",
+                   arg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev)
+{
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    int r;
+
+    if (tool_parse_addr(t, arg, &addr) < 0)
+        return EXIT_USAGE;
+    hd_ctx_clear_error(t->ctx);
+    r = hd_device_open(t->ctx, &addr, dev);
+    if (r == -ENODEV)
+        return tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s",
+                          hd_pci_addr_format(&addr, name), hd_ctx_get_root(t->ctx));
+    if (r < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "%s", arg);
+    return EXIT_DONE;
+}
+
+static void log_stderr(void *data, int priority, const char *file, int line, const char *fn,
+                       const char *format, va_list args)
+{
+    (void)data;
+    (void)file;
+    (void)line;
+    fprintf(stderr, "hostdev: %s%s: ", priority <= HD_LOG_WARNING ? "warning: " : "", fn);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, 'r'},    {"json", no_argument, NULL, 'j'},
+        {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
+        {"names", required_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+    };
+    struct tool t = {.prog = "hostdev"};
+    const char *root = getenv("HOSTDEV_ROOT");
+    const char *names = NULL;
+    long timeout = -1;
+    const struct tool_command *cmd = NULL;
+    int c, r;
+
+    /* '+': stop at the command name; its own options are its business. */
+    while ((c = getopt_long(argc, argv, "+r:jvt:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            root = optarg;
+            break;
+        case 'j':
+            t.json = true;
+            break;
+        case 'v':
+            t.verbose++;
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            timeout = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || timeout < 0 || timeout > 3600000)
+                return tool_error(&t, EXIT_USAGE, "invalid --timeout '%s' (milliseconds)",
+                                  optarg);
+            break;
+        }
+        case 'N':
+            names = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_DONE;
+        case 'V':
+            printf("hostdev %s\n", HOSTDEV_VERSION);
+            return EXIT_DONE;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (commands[i] != NULL && strcmp(commands[i]->name, argv[optind]) == 0)
+            cmd = commands[i];
+    }
+    if (cmd == NULL)
+        return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see hostdev --help)",
+                          argv[optind]);
+    current_command = cmd->name;
+    argc -= optind;
+    argv += optind;
+    if (tool_wants_help(cmd, argc, argv, t.prog))
+        return EXIT_DONE;
+
+    r = hd_ctx_new(root, &t.ctx);
+    if (r < 0)
+        return tool_error(&t, EXIT_USAGE, "root '%s': %s", root ? root : "/", strerror(-r));
+    if (t.verbose) {
+        hd_ctx_set_log_fn(t.ctx, log_stderr, NULL);
+        hd_ctx_set_log_priority(t.ctx, t.verbose > 1 ? HD_LOG_DEBUG : HD_LOG_INFO);
+    }
+    if (timeout >= 0)
+        hd_ctx_set_timeout_ms(t.ctx, (unsigned int)timeout);
+    if (names != NULL)
+        hd_ctx_set_names_file(t.ctx, strcmp(names, "none") == 0 ? "" : names);
+    else if (getenv("HOSTDEV_NAMES") != NULL)
+        hd_ctx_set_names_file(t.ctx, getenv("HOSTDEV_NAMES"));
+
+    r = cmd->run(&t, argc, argv);
+    if (fflush(stdout) != 0 && r == EXIT_DONE)
+        r = tool_error(&t, EXIT_FAILED, "writing output: %s", strerror(errno));
+    hd_ctx_unref(t.ctx);
+    return r;
+}

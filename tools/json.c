@@ -1,0 +1,219 @@
+/* json.c - a small streaming JSON writer: escaping, commas and nesting done once, right. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+void json_init(struct json *j, FILE *out, int indent)
+{
+    memset(j, 0, sizeof(*j));
+    j->out = out;
+    j->indent = indent;
+}
+
+static void newline(struct json *j)
+{
+    if (j->indent == 0)
+        return;
+    fputc('\n', j->out);
+    for (int i = 0; i < j->depth * j->indent; i++)
+        fputc(' ', j->out);
+}
+
+/* Before any value: a comma if needed, and the line break, unless it follows a key. */
+static void before_value(struct json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth > 0) {
+        if (j->need_comma[j->depth])
+            fputc(',', j->out);
+        j->need_comma[j->depth] = true;
+        newline(j);
+    }
+}
+
+static void open_(struct json *j, char c)
+{
+    before_value(j);
+    fputc(c, j->out);
+    if (j->depth < 31)
+        j->depth++;
+    j->need_comma[j->depth] = false;
+}
+
+static void close_(struct json *j, char c)
+{
+    bool had = j->need_comma[j->depth];
+    if (j->depth > 0)
+        j->depth--;
+    if (had)
+        newline(j);
+    fputc(c, j->out);
+}
+
+void json_begin_object(struct json *j)
+{
+    open_(j, '{');
+}
+void json_end_object(struct json *j)
+{
+    close_(j, '}');
+}
+void json_begin_array(struct json *j)
+{
+    open_(j, '[');
+}
+void json_end_array(struct json *j)
+{
+    close_(j, ']');
+}
+
+/* Length of a valid UTF-8 sequence at @s, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
+            return 0; /* overlong, or a surrogate */
+        return 3;
+    }
+    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+            return 0;
+        if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static void write_string(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    fputc('"', out);
+    while (*p) {
+        size_t n;
+        switch (*p) {
+        case '"':
+            fputs("\\\"", out);
+            p++;
+            continue;
+        case '\\':
+            fputs("\\\\", out);
+            p++;
+            continue;
+        case '\n':
+            fputs("\\n", out);
+            p++;
+            continue;
+        case '\t':
+            fputs("\\t", out);
+            p++;
+            continue;
+        case '\r':
+            fputs("\\r", out);
+            p++;
+            continue;
+        default:
+            break;
+        }
+        if (*p < 0x20 || *p == 0x7f) {
+            fprintf(out, "\\u%04x", *p);
+            p++;
+            continue;
+        }
+        n = utf8_len(p);
+        if (n == 0) {
+            fputs("\\ufffd", out); /* not UTF-8: JSON must stay valid */
+            p++;
+            continue;
+        }
+        fwrite(p, 1, n, out);
+        p += n;
+    }
+    fputc('"', out);
+}
+
+void json_key(struct json *j, const char *key)
+{
+    before_value(j);
+    write_string(j->out, key);
+    fputs(j->indent ? ": " : ":", j->out);
+    j->after_key = true;
+}
+
+void json_string(struct json *j, const char *s)
+{
+    before_value(j);
+    if (s == NULL)
+        fputs("null", j->out);
+    else
+        write_string(j->out, s);
+}
+
+void json_int(struct json *j, long long v)
+{
+    before_value(j);
+    fprintf(j->out, "%lld", v);
+}
+
+void json_bool(struct json *j, bool v)
+{
+    before_value(j);
+    fputs(v ? "true" : "false", j->out);
+}
+
+void json_null(struct json *j)
+{
+    before_value(j);
+    fputs("null", j->out);
+}
+
+void json_kv_string(struct json *j, const char *key, const char *s)
+{
+    json_key(j, key);
+    json_string(j, s);
+}
+
+void json_kv_int(struct json *j, const char *key, long long v)
+{
+    json_key(j, key);
+    json_int(j, v);
+}
+
+void json_kv_int_or_null(struct json *j, const char *key, long long v, bool present)
+{
+    json_key(j, key);
+    if (present)
+        json_int(j, v);
+    else
+        json_null(j);
+}
+
+void json_kv_bool(struct json *j, const char *key, bool v)
+{
+    json_key(j, key);
+    json_bool(j, v);
+}
+
+void json_kv_hex(struct json *j, const char *key, unsigned long v, int width)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "0x%0*lx", width, v);
+    json_kv_string(j, key, buf);
+}
+
+void json_finish(struct json *j)
+{
+    fputc('\n', j->out);
+}

@@ -1,0 +1,80 @@
+/* tool.h - what the `hostdev` subcommands share: the command table, output, exit codes. */
+#ifndef HOSTDEV_TOOL_H
+#define HOSTDEV_TOOL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <hostdev/hostdev.h>
+
+#define HD_PRINTF_TOOL(a, b) __attribute__((format(printf, a, b)))
+
+/* Exit codes, the same for every command. */
+enum {
+    EXIT_DONE = 0,   /* done */
+    EXIT_FAILED = 1, /* the operation failed; the device was left as it was */
+    EXIT_USAGE = 2,  /* bad usage or input; nothing was changed */
+};
+
+struct tool {
+    const char *prog;  /* "hostdev" */
+    struct hd_ctx *ctx;
+    bool json;
+    int verbose;
+};
+
+struct tool_command {
+    const char *name;
+    int (*run)(struct tool *t, int argc, char **argv);
+    const char *usage;   /* "ADDR... [--driver vfio-pci|pci-stub] [--group]" */
+    const char *summary; /* one line for `hostdev --help` */
+    const char *help;    /* the rest of `hostdev CMD --help`, may be NULL */
+};
+
+/* One per tools/<name>.c */
+extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_reattach,
+    cmd_reset, cmd_check, cmd_verify, cmd_sriov;
+
+/* Print "hostdev CMD: message" (plus the context's last error when @with_ctx_error) to stderr,
+ * return @code. */
+int tool_error(struct tool *t, int code, const char *fmt, ...) HD_PRINTF_TOOL(3, 4);
+/* Same, for a library call that failed with @err: appends hd_ctx_last_error() or strerror. */
+int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
+void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog);
+
+/* Parse a device argument; on failure print "invalid PCI address 'X'" and return -EINVAL. */
+int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
+/* Open a device given on the command line: bad syntax or no such device -> EXIT_USAGE. */
+int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev);
+
+/* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
+int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);
+
+/* ---- json.c: a streaming JSON writer with correct escaping ------------------------------- */
+struct json {
+    FILE *out;
+    int depth;
+    bool need_comma[32];
+    bool after_key;
+    int indent; /* 0 compact, else spaces per level */
+};
+
+void json_init(struct json *j, FILE *out, int indent);
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j);
+void json_end_array(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_string(struct json *j, const char *s); /* NULL -> null */
+void json_int(struct json *j, long long v);
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+/* Convenience: key + value */
+void json_kv_string(struct json *j, const char *key, const char *s);
+void json_kv_int(struct json *j, const char *key, long long v);
+void json_kv_int_or_null(struct json *j, const char *key, long long v, bool present);
+void json_kv_bool(struct json *j, const char *key, bool v);
+void json_kv_hex(struct json *j, const char *key, unsigned long v, int width); /* "0x8086" */
+void json_finish(struct json *j); /* trailing newline */
+
+#endif
