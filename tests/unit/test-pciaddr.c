@@ -1,5 +1,6 @@
 /* test-pciaddr.c - address and selector parsing: every accepted form, every rejection. */
 #include <check.h>
+#include <errno.h>
 #include <string.h>
 
 #include <hostdev/hostdev.h>
