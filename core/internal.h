@@ -95,6 +95,83 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
  * database of the host (never kernel state). Read whole, like hd_fs_read_alloc(). */
 int hd_fs_read_host_file(const char *path, char **data, size_t *len);
 
+/* ---- device.c ----------------------------------------------------------------------------- */
+
+struct hd_device {
+    int refcount;
+    struct hd_ctx *ctx;
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    unsigned int filled; /* enum hd_fill bits read so far */
+    /* HD_FILL_IDENT */
+    uint16_t vendor, device, subsystem_vendor, subsystem_device;
+    uint32_t class;
+    char *modalias;
+    char *driver; /* NULL: unbound */
+    /* HD_FILL_PARENT */
+    bool has_parent;
+    struct hd_pci_addr parent;
+    char *sysfs_path; /* "sys/devices/pci0000:00/..." */
+    /* HD_FILL_GROUP */
+    int group;
+    /* HD_FILL_CONFIG */
+    int revision, header_type;
+    /* HD_FILL_NAMES */
+    char *vendor_name, *product_name;
+    /* HD_FILL_SRIOV */
+    bool has_physfn;
+    struct hd_pci_addr physfn;
+    struct hd_pci_addr *virtfns;
+    size_t nvirtfns;
+    int totalvfs, numvfs;
+    /* HD_FILL_EXTRA */
+    bool has_driver_override;
+    char *driver_override;
+    int numa_node;
+    bool has_reset;
+    char *reset_methods;
+    char *vfio_cdev;
+};
+
+/* A snapshot with nothing read yet. */
+struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
+/* Read the @fill fields; with @again also those already read. */
+int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
+/* "sys/bus/pci/devices/<BDF>/<attr>" */
+int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size);
+ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);
+ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
+                                  size_t size);
+int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
+int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size);
+
+/* ---- drivers/: what each stub driver needs ---------------------------------------------- */
+
+struct hd_stub_driver {
+    const char *name;   /* as in sys/bus/pci/drivers/ */
+    const char *module; /* what to load when the driver is missing */
+    bool vfio;          /* a VFIO driver: dev/vfio/<group> exists while a member is bound */
+};
+
+extern const struct hd_stub_driver hd_stub_vfio_pci; /* drivers/vfio-pci.c */
+extern const struct hd_stub_driver hd_stub_pci_stub; /* drivers/pci-stub.c */
+/* NULL when @name is not a stub driver hostdev binds to. */
+const struct hd_stub_driver *hd_stub_driver_find(const char *name);
+
+/* drivers/kmod.c or kmod-none.c: make sure sys/bus/pci/drivers/@driver exists, loading
+ * @module when the root is the host itself. -EPERM when the module is blacklisted. */
+int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
+/* The module the modalias resolves to ("e1000e"), allocated; -ENOENT when unknown. */
+int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module);
+
+/* ---- state.c: small records under the state directory ------------------------------------- */
+
+/* Write @value to STATE/@kind/@name atomically (temporary file, fsync, rename). */
+int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value);
+/* Read it back (allocated); -ENOENT when there is none. */
+int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value);
+int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name);
+
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 void hd_names_free(struct hd_names *names);

@@ -176,6 +176,69 @@ struct hd_device *hd_device_list_get(const struct hd_device_list *list, size_t i
 struct hd_device *hd_device_list_find(const struct hd_device_list *list,
                                       const struct hd_pci_addr *addr);
 
+/* ------------------------------------------------------------------------------------------ */
+/* IOMMU groups: the unit VFIO hands to a VM                                                   */
+
+struct hd_group;
+
+/* A snapshot of group @number: its members with their drivers. -ENOENT when there is no such
+ * group (no IOMMU, or a wrong number). */
+int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **group);
+struct hd_group *hd_group_unref(struct hd_group *group);
+int hd_group_get_number(const struct hd_group *group);
+size_t hd_group_get_member_count(const struct hd_group *group);
+/* Borrowed: valid while the group lives. */
+struct hd_device *hd_group_get_member(const struct hd_group *group, size_t i);
+/* Viable: every member is unbound or bound to a driver that leaves DMA to its user
+ * (vfio-pci and its variants, pci-stub, pcieport). Blockers are the members that are not. */
+bool hd_group_is_viable(const struct hd_group *group);
+size_t hd_group_get_blocker_count(const struct hd_group *group);
+struct hd_device *hd_group_get_blocker(const struct hd_group *group, size_t i);
+
+/* Driver families. */
+bool hd_driver_is_vfio(const char *driver);     /* vfio-pci or a variant (mlx5_vfio_pci...) */
+bool hd_driver_is_dma_safe(const char *driver); /* does not block a group's viability */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Detach, reattach, reset                                                                   */
+
+enum hd_detach_flags {
+    HD_DETACH_NEW_ID = 1u << 0, /* bind through new_id even where driver_override exists */
+};
+
+/* Bind @dev to the stub driver @stub ("vfio-pci" when NULL, or "pci-stub"), verify that it is
+ * bound (and, for vfio-pci, that dev/vfio/<group> exists), and record the driver it had.
+ * Already on @stub: 0, nothing written. On failure the device is put back on its driver. */
+int hd_device_detach(struct hd_device *dev, const char *stub, unsigned int flags);
+/* Detach every endpoint of @dev's IOMMU group; all or nothing. */
+int hd_device_detach_group(struct hd_device *dev, const char *stub, unsigned int flags);
+/* Return @dev from its stub to the driver it had before (or the one the kernel picks), and
+ * verify it. Not on a stub: 0, nothing written. */
+int hd_device_reattach(struct hd_device *dev);
+/* The driver recorded when @dev was detached: 0 and an allocated name, or -ENOENT. */
+int hd_device_get_original_driver(struct hd_device *dev, char **driver);
+
+/* Reset through sysfs `reset`. *@methods (may be NULL) receives the methods the kernel tries,
+ * in order (allocated). -ENOTTY when the device has no reset or none worked. */
+int hd_device_reset(struct hd_device *dev, char **methods);
+
+struct hd_reset_check;
+/* Can @dev be reset (and so assigned) on its own, or must it be co-assigned with the other
+ * functions on its bus? */
+int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check **check);
+struct hd_reset_check *hd_reset_check_unref(struct hd_reset_check *check);
+enum hd_reset_scope {
+    HD_RESET_NONE,     /* no reset method at all */
+    HD_RESET_FUNCTION, /* flr, af_flr, pm, acpi, device_specific: this function alone */
+    HD_RESET_BUS,      /* only a bus reset, and nothing else on the bus */
+    HD_RESET_BUS_SHARED, /* only a bus reset, and the bus has other functions: co-assign */
+};
+enum hd_reset_scope hd_reset_check_get_scope(const struct hd_reset_check *check);
+const char *hd_reset_check_get_methods(const struct hd_reset_check *check);
+/* The other functions a bus reset would hit, and whether each is on a host driver. */
+size_t hd_reset_check_get_peer_count(const struct hd_reset_check *check);
+struct hd_device *hd_reset_check_get_peer(const struct hd_reset_check *check, size_t i);
+
 #ifdef __cplusplus
 }
 #endif
