@@ -128,7 +128,9 @@ check: deps
 deps:
 	@build-aux/deps.sh check
 
-demo: all
+demo:
+	@build-aux/deps.sh build
+	$(MAKE) all
 	build-aux/demo.sh $(BUILD)
 
 # ---- install ---------------------------------------------------------------------------------
