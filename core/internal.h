@@ -145,6 +145,63 @@ ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void 
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
 int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size);
 
+/* ---- nodedev.c, nodedev-caps.c, nodedev-xml.c ---------------------------------------------- */
+
+struct hd_nodedev {
+    int refcount;
+    struct hd_ctx *ctx;
+    enum hd_nodedev_cap cap;
+    char *name;
+    char *parent;  /* NULL only for "computer" */
+    char *path;    /* the device's directory, relative to the root: "sys/devices/..." */
+    char *abspath; /* "/" + path, what <path> shows */
+    char *sysname; /* last component of path: "0000:00:1f.2", "1-2:1.0", "sda" */
+    char *driver;
+    char *devnode; /* "/dev/..." from uevent DEVNAME */
+    const char *caps[3]; /* what virNodeDeviceListCaps reports */
+    size_t ncaps;
+    struct hd_device *pci; /* HD_CAP_PCI */
+    /* pci (copied from the snapshot), usb_device */
+    int vendor_id, product_id;
+    char *vendor_name, *product_name;
+    /* usb_device: bus, device; usb interface: number, class, subclass, protocol;
+     * scsi: host, bus, target, lun; scsi_host: host, unique_id (-1: none) */
+    long long num[4];
+    char *description; /* usb interface */
+    /* net */
+    char *ifname, *mac;
+    const char *link_state; /* "up", "down", ... from operstate; NULL: unknown/absent */
+    unsigned int link_speed;
+    const char *net_subtype; /* "80203", "80211" or NULL */
+    /* scsi */
+    const char *scsi_type;
+    /* storage */
+    char *model, *vendor, *serial;
+    const char *drive_type;
+    bool removable;
+    unsigned long long num_blocks, block_size;
+    /* system ("computer"): from the DMI attributes */
+    char *sys_product, *hw_vendor, *hw_version, *hw_serial, *hw_uuid;
+    char *fw_vendor, *fw_version, *fw_date;
+};
+
+/* nodedev-caps.c: fill the capability's fields of @dev from its sysfs directory. */
+int hd_nodedev_probe_usb(struct hd_nodedev *dev);
+int hd_nodedev_probe_scsi(struct hd_nodedev *dev);
+int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev);
+int hd_nodedev_probe_net(struct hd_nodedev *dev);
+int hd_nodedev_probe_storage(struct hd_nodedev *dev); /* 0: keep, 1: not a disk, skip */
+int hd_nodedev_probe_system(struct hd_nodedev *dev);
+/* Read attribute @attr of @dev's directory; -ENOENT when absent. */
+ssize_t hd_nodedev_read_attr(struct hd_nodedev *dev, const char *attr, char *buf, size_t size);
+/* The same, allocated; *@out stays NULL when the attribute is absent or empty. */
+int hd_nodedev_dup_attr(struct hd_nodedev *dev, const char *attr, char **out);
+/* KEY's value in @dev's uevent file; -ENOENT when there is no such key. */
+int hd_nodedev_uevent(struct hd_nodedev *dev, const char *key, char *buf, size_t size);
+/* libvirt's naming rule: "@subsystem_@sysname[_@suffix]" with every byte that is not an
+ * ASCII letter or digit turned into '_'. */
+int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const char *suffix);
+
 /* ---- drivers/: what each stub driver needs ---------------------------------------------- */
 
 struct hd_stub_driver {
@@ -199,6 +256,9 @@ int hd_parse_int(const char *s, long long min, long long max, long long *out);
 /* Parse "0x8086" or "8086" as hex up to @max. */
 int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out);
 char *hd_strdup_or_null(const char *s);
+/* Length of the valid UTF-8 sequence at @s (1..4), 0 when it is not one (stray continuation
+ * byte, overlong form, surrogate, beyond U+10FFFF, cut short by the NUL). */
+size_t hd_utf8_len(const unsigned char *s);
 /* Copy with truncation; always NUL-terminates. */
 void hd_strlcpy(char *dst, const char *src, size_t size);
 uint64_t hd_now_ms(void);

@@ -239,6 +239,80 @@ const char *hd_reset_check_get_methods(const struct hd_reset_check *check);
 size_t hd_reset_check_get_peer_count(const struct hd_reset_check *check);
 struct hd_device *hd_reset_check_get_peer(const struct hd_reset_check *check, size_t i);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Node devices: libvirt's view of the host (PCI, USB, SCSI, net, block), for the adapters    */
+
+/* Capability types, numbered as libvirt numbers them (1 << cap is libvirt's
+ * VIR_CONNECT_LIST_NODE_DEVICES_CAP_* flag). */
+enum hd_nodedev_cap {
+    HD_CAP_SYSTEM = 0,        /* "system": the host itself, named "computer" */
+    HD_CAP_PCI = 1,           /* "pci" */
+    HD_CAP_USB_DEVICE = 2,    /* "usb_device" */
+    HD_CAP_USB_INTERFACE = 3, /* "usb" */
+    HD_CAP_NET = 4,           /* "net" */
+    HD_CAP_SCSI_HOST = 5,     /* "scsi_host" */
+    HD_CAP_SCSI_TARGET = 6,   /* "scsi_target" */
+    HD_CAP_SCSI = 7,          /* "scsi" */
+    HD_CAP_STORAGE = 8,       /* "storage" */
+    HD_CAP_FC_HOST = 9,       /* "fc_host": known by name, never listed */
+    HD_CAP_VPORTS = 10,       /* "vports": known by name, never listed */
+    HD_CAP_SCSI_GENERIC = 11, /* "scsi_generic" */
+    HD_CAP_LAST,
+};
+
+/* "pci", "usb_device", ...; NULL when out of range. */
+const char *hd_nodedev_cap_to_string(enum hd_nodedev_cap cap);
+/* The capability named @name, or -EINVAL. */
+int hd_nodedev_cap_from_string(const char *name);
+
+struct hd_nodedev;
+struct hd_nodedev_list;
+
+/* Every node device under the root whose capability bit (1 << cap) is in @caps (0: all),
+ * sorted by name as virsh sorts them (case-insensitively). Each one has libvirt's name
+ * (pci_0000_00_1f_2, usb_1_2, scsi_host1, net_eth0_52_54_00_12_34_56, block_sda_SERIAL...)
+ * and its parent's name ("computer" for roots), found by walking up its sysfs path. */
+int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps, struct hd_nodedev_list **list);
+struct hd_nodedev_list *hd_nodedev_list_unref(struct hd_nodedev_list *list);
+size_t hd_nodedev_list_count(const struct hd_nodedev_list *list);
+/* Borrowed: valid while the list lives (take a ref to keep it longer). */
+struct hd_nodedev *hd_nodedev_list_get(const struct hd_nodedev_list *list, size_t i);
+struct hd_nodedev *hd_nodedev_list_find(const struct hd_nodedev_list *list, const char *name);
+
+/* The node device named @name; -ENODEV (with libvirt's message) when there is none. */
+int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_nodedev **dev);
+struct hd_nodedev *hd_nodedev_ref(struct hd_nodedev *dev);
+struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev);
+
+const char *hd_nodedev_get_name(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_parent(const struct hd_nodedev *dev); /* NULL for "computer" */
+enum hd_nodedev_cap hd_nodedev_get_cap(const struct hd_nodedev *dev);
+/* What virNodeDeviceListCaps reports: the capability, then the nested ones a PCI device has
+ * (phys_function, virt_functions). */
+size_t hd_nodedev_get_cap_count(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_cap_name(const struct hd_nodedev *dev, size_t i);
+const char *hd_nodedev_get_sysfs_path(const struct hd_nodedev *dev); /* "/sys/devices/..." */
+const char *hd_nodedev_get_driver(const struct hd_nodedev *dev);     /* NULL: none */
+const char *hd_nodedev_get_devnode(const struct hd_nodedev *dev);    /* "/dev/sda" or NULL */
+/* Ids and names where the capability has them (pci, usb_device): -1 / NULL otherwise.
+ * For storage the product is the model, as VDSM reports it. */
+int hd_nodedev_get_vendor_id(const struct hd_nodedev *dev);
+int hd_nodedev_get_product_id(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_vendor_name(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_product_name(const struct hd_nodedev *dev);
+/* The interface name of a net device, the /dev node of a scsi_generic one; NULL otherwise. */
+const char *hd_nodedev_get_interface(const struct hd_nodedev *dev);
+/* The PCI snapshot behind a pci node device (borrowed), NULL for other capabilities. */
+struct hd_device *hd_nodedev_get_pci_device(const struct hd_nodedev *dev);
+/* The numbers of a device's address: pci domain/bus/slot/function, scsi host/bus/target/lun,
+ * usb_device bus/device. Returns how many (0 when the capability has no address). */
+size_t hd_nodedev_get_address(const struct hd_nodedev *dev, const char *keys[4],
+                              unsigned long values[4]);
+
+/* libvirt's node-device XML for @dev, as virNodeDeviceGetXMLDesc returns it: allocated,
+ * NUL-terminated, free() it. */
+int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml);
+
 #ifdef __cplusplus
 }
 #endif
