@@ -299,7 +299,7 @@ static const struct source {
     {"sys/class/block", HD_CAP_STORAGE, hd_nodedev_probe_storage},
 };
 
-/* What every device has: its driver (the driver link) and its /dev node (uevent DEVNAME). */
+/* What every device has: its driver and its /dev node (uevent DEVNAME). */
 static int read_common(struct hd_nodedev *dev)
 {
     char path[HD_PATH_MAX], buf[256];
@@ -307,6 +307,10 @@ static int read_common(struct hd_nodedev *dev)
     if (dev->driver == NULL && hd_path(path, sizeof(path), "%s/driver", dev->path) == 0 &&
         hd_fs_link_basename(dev->ctx, path, buf, sizeof(buf)) == 0 &&
         (dev->driver = strdup(buf)) == NULL)
+        return -ENOMEM;
+    /* The uevent names the driver too (and is all a plain-directory tree may have). */
+    if (dev->driver == NULL && hd_nodedev_uevent(dev, "DRIVER", buf, sizeof(buf)) == 0 &&
+        hd_name_valid(buf) && (dev->driver = strdup(buf)) == NULL)
         return -ENOMEM;
     if (dev->devnode == NULL && hd_nodedev_uevent(dev, "DEVNAME", buf, sizeof(buf)) == 0 &&
         hd_path_valid(buf) && asprintf(&dev->devnode, "/dev/%s", buf) < 0) {

@@ -41,6 +41,9 @@ VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
         free(conn);
         return NULL;
     }
+    /* As the hostdev tool: a pci.ids file instead of the host's names database. */
+    if (getenv("HOSTDEV_NAMES") != NULL)
+        hd_ctx_set_names_file(conn->ctx, getenv("HOSTDEV_NAMES"));
     conn->refs = 1;
     return conn;
 }
