@@ -40,10 +40,17 @@ struct cmd_def {
     const char *help;
 };
 
+/* The libvirt error behind the first failure, kept before cleanup calls reset it (virsh
+ * keeps it through its error handler the same way). */
+static virErrorPtr saved_error;
+
 static void vsh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void vsh_error(const char *fmt, ...)
 {
     va_list ap;
+
+    if (saved_error == NULL && virGetLastError() != NULL)
+        saved_error = virSaveLastError();
 
     fputs("error: ", stderr);
     va_start(ap, fmt);
@@ -55,10 +62,14 @@ static void vsh_error(const char *fmt, ...)
 /* What virsh does after a failed command: show libvirt's own error, then forget it. */
 static void report_last_error(void)
 {
-    virErrorPtr err = virGetLastError();
+    virErrorPtr err = saved_error;
 
+    saved_error = NULL;
+    if (err == NULL && virGetLastError() != NULL)
+        err = virSaveLastError();
     if (err != NULL && err->code != VIR_ERR_OK)
         vsh_error("%s", err->message ? err->message : "unknown error");
+    virFreeError(err);
     virResetLastError();
 }
 
