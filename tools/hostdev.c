@@ -12,11 +12,12 @@
  * file be absent while it is being written (the table skips NULL entries). */
 #define WEAK __attribute__((weak))
 extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
-    cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK;
+    cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
+    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK;
 
 static const struct tool_command *const commands[] = {
     &cmd_list,  &cmd_show,  &cmd_iommu,  &cmd_detach, &cmd_reattach,
-    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov,
+    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov, &cmd_hostdev_xml, &cmd_qemu_args,
 };
 
 static void usage(FILE *out)
