@@ -21,6 +21,13 @@ static void teardown(void)
     at_tree_free(root);
 }
 
+/* A sanitized library needs a sanitized program (the ASan runtime must load first). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROGRAM_SAN "-fsanitize=address,undefined"
+#else
+#define PROGRAM_SAN ""
+#endif
+
 /* Build tests/adapters/@src the way a libvirt user would, with hostdev's libvirt.pc first on
  * PKG_CONFIG_PATH; the binary lands in the tree's directory. */
 static void build(const char *src, const char *bin)
@@ -28,10 +35,10 @@ static void build(const char *src, const char *bin)
     char cmd[4096], *err;
 
     snprintf(cmd, sizeof(cmd),
-             "PKG_CONFIG_PATH='%s/uninstalled' cc -std=c99 -Wall -Wextra -Werror -o '%s/%s' "
+             "PKG_CONFIG_PATH='%s/uninstalled' cc -std=c99 -Wall -Wextra -Werror %s -o '%s/%s' "
              "'%s/tests/adapters/%s' $(PKG_CONFIG_PATH='%s/uninstalled' pkg-config --cflags "
              "--libs libvirt)",
-             at_build_dir(), root, bin, at_src_dir(), src, at_build_dir());
+             at_build_dir(), PROGRAM_SAN, root, bin, at_src_dir(), src, at_build_dir());
     ck_assert_msg(at_run(cmd, NULL, &err) == 0, "%s failed:\n%s", cmd, err);
     free(err);
 }
