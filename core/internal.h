@@ -256,9 +256,6 @@ int hd_parse_int(const char *s, long long min, long long max, long long *out);
 /* Parse "0x8086" or "8086" as hex up to @max. */
 int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out);
 char *hd_strdup_or_null(const char *s);
-/* Length of the valid UTF-8 sequence at @s (1..4), 0 when it is not one (stray continuation
- * byte, overlong form, surrogate, beyond U+10FFFF, cut short by the NUL). */
-size_t hd_utf8_len(const unsigned char *s);
 /* Copy with truncation; always NUL-terminates. */
 void hd_strlcpy(char *dst, const char *src, size_t size);
 uint64_t hd_now_ms(void);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "utf8.h"
 
 /* Text and attribute values: the five XML specials escaped, control characters XML 1.0 cannot
  * carry dropped, and bytes that are not UTF-8 replaced by U+FFFD so the document stays
@@ -245,6 +246,15 @@ static void cap_net(FILE *f, const struct hd_nodedev *dev)
     }
 }
 
+/* libvirt's blockData: both numbers or neither. */
+static void block_data(FILE *f, int level, const struct hd_nodedev *dev)
+{
+    if (dev->block_size > 0 && dev->num_blocks > 0) {
+        elem_num(f, level, "logical_block_size", dev->block_size);
+        elem_num(f, level, "num_blocks", dev->num_blocks);
+    }
+}
+
 static void cap_storage(FILE *f, const struct hd_nodedev *dev)
 {
     unsigned long long size = dev->num_blocks * dev->block_size;
@@ -263,19 +273,20 @@ static void cap_storage(FILE *f, const struct hd_nodedev *dev)
         fputs("<capability type='removable'>\n", f);
         elem_num(f, 3, "media_available", size > 0);
         elem_num(f, 3, "media_size", size);
-        if (dev->block_size > 0 && dev->num_blocks > 0) {
-            elem_num(f, 3, "logical_block_size", dev->block_size);
-            elem_num(f, 3, "num_blocks", dev->num_blocks);
-        }
+        block_data(f, 3, dev);
         indent(f, 2);
         fputs("</capability>\n", f);
     } else {
         elem_num(f, 2, "size", size);
-        if (dev->block_size > 0 && dev->num_blocks > 0) {
-            elem_num(f, 2, "logical_block_size", dev->block_size);
-            elem_num(f, 2, "num_blocks", dev->num_blocks);
-        }
+        block_data(f, 2, dev);
     }
+}
+
+/* The four numbers of a usb interface or a scsi device, under these names. */
+static void numbers(FILE *f, const struct hd_nodedev *dev, const char *names[4])
+{
+    for (int i = 0; i < 4; i++)
+        elem_num(f, 2, names[i], (unsigned long long)dev->num[i]);
 }
 
 static void capability(FILE *f, struct hd_nodedev *dev)
@@ -296,10 +307,7 @@ static void capability(FILE *f, struct hd_nodedev *dev)
         id_elem(f, 2, "vendor", dev->vendor_id, dev->vendor_name, " />");
         break;
     case HD_CAP_USB_INTERFACE:
-        elem_num(f, 2, "number", (unsigned long long)dev->num[0]);
-        elem_num(f, 2, "class", (unsigned long long)dev->num[1]);
-        elem_num(f, 2, "subclass", (unsigned long long)dev->num[2]);
-        elem_num(f, 2, "protocol", (unsigned long long)dev->num[3]);
+        numbers(f, dev, (const char *[]){"number", "class", "subclass", "protocol"});
         elem(f, 2, "description", dev->description);
         break;
     case HD_CAP_NET:
@@ -314,10 +322,7 @@ static void capability(FILE *f, struct hd_nodedev *dev)
         elem(f, 2, "target", dev->sysname);
         break;
     case HD_CAP_SCSI:
-        elem_num(f, 2, "host", (unsigned long long)dev->num[0]);
-        elem_num(f, 2, "bus", (unsigned long long)dev->num[1]);
-        elem_num(f, 2, "target", (unsigned long long)dev->num[2]);
-        elem_num(f, 2, "lun", (unsigned long long)dev->num[3]);
+        numbers(f, dev, (const char *[]){"host", "bus", "target", "lun"});
         elem(f, 2, "type", dev->scsi_type);
         break;
     case HD_CAP_STORAGE:
