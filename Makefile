@@ -1,6 +1,7 @@
 # hostdev - top-level Makefile. `make` builds into build/; see README.md.
 #
-#   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys
+#   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys,
+#                         the libvirt adapters (build/libhostdev-virt.so, .a, build/hostdev-virsh)
 #   make check            unit tests, then again under ASan+UBSan, then the VM suite
 #   make install          PREFIX=/usr/local DESTDIR=
 #   HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1   libc-only core (what the static binary uses)
