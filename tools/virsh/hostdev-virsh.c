@@ -1,4 +1,5 @@
-/* hostdev-virsh.c - virsh's node-device verbs, arguments, output and exit codes, on hostdev. */
+/* hostdev-virsh.c - virsh's node-device verbs, arguments, output and exit codes, on hostdev.
+ * The reference is virsh 9.0 (Debian 12): messages and layouts as it prints them. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -140,17 +141,22 @@ static void tree_print(const struct tree *t, int dev, int lastdev, bool root, ch
 static bool cmd_list(struct ctl *ctl, const struct cmd *cmd)
 {
     const char *caps = opt(cmd, "cap");
-    bool tree = opt(cmd, "tree") != NULL;
+    bool tree = opt(cmd, "tree") != NULL, inactive = opt(cmd, "inactive") != NULL;
+    bool all = opt(cmd, "all") != NULL;
     unsigned int flags = 0;
     virNodeDevicePtr *devs;
     int n;
 
+    if (all && inactive) {
+        vsh_error("Option --all is incompatible with --inactive");
+        return false;
+    }
+    if (tree && (caps != NULL || inactive)) {
+        vsh_error("Option --tree is incompatible with --cap and --inactive");
+        return false;
+    }
     if (caps != NULL) {
         char copy[512], *save = NULL;
-        if (tree) {
-            vsh_error("Options --tree and --cap are incompatible");
-            return false;
-        }
         snprintf(copy, sizeof(copy), "%s", caps);
         for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
             static const char *const names[] = {
@@ -172,6 +178,10 @@ static bool cmd_list(struct ctl *ctl, const struct cmd *cmd)
             flags |= 1u << k;
         }
     }
+    if (inactive || all)
+        flags |= VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE;
+    if (!inactive)
+        flags |= VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE;
     if (!connect(ctl))
         return false;
     n = virConnectListAllNodeDevices(ctl->conn, &devs, flags);
@@ -223,7 +233,7 @@ static bool cmd_dumpxml(struct ctl *ctl, const struct cmd *cmd)
         return false;
     xml = virNodeDeviceGetXMLDesc(dev, 0);
     if (xml != NULL)
-        printf("%s\n", xml);
+        fputs(xml, stdout); /* as virsh >= 8.9 prints it: the document, no extra line */
     free(xml);
     virNodeDeviceFree(dev);
     return xml != NULL;
@@ -238,7 +248,7 @@ static bool cmd_info(struct ctl *ctl, const struct cmd *cmd)
         return false;
     parent = virNodeDeviceGetParent(dev);
     printf("%-15s %s\n", "Name:", virNodeDeviceGetName(dev));
-    printf("%-15s %s\n", "Parent:", parent ? parent : "(null)");
+    printf("%-15s %s\n", "Parent:", parent ? parent : "");
     printf("%-15s %s\n", "Active:", "yes");
     printf("%-15s %s\n", "Persistent:", "no");
     printf("%-15s %s\n", "Autostart:", "no");
@@ -307,7 +317,9 @@ static const struct cmd_def commands[] = {
      NULL},
     {"nodedev-dumpxml", NULL, cmd_dumpxml, {DEVICE_OPT}, "node device details in XML"},
     {"nodedev-info", NULL, cmd_info, {DEVICE_OPT}, "node device information"},
-    {"nodedev-list", NULL, cmd_list, {{"tree", OPT_BOOL, false}, {"cap", OPT_STRING, false}},
+    {"nodedev-list", NULL, cmd_list,
+     {{"tree", OPT_BOOL, false}, {"cap", OPT_STRING, false}, {"inactive", OPT_BOOL, false},
+      {"all", OPT_BOOL, false}},
      "enumerate devices on this host"},
     {"nodedev-reattach", NULL, cmd_reattach, {DEVICE_OPT},
      "reattach node device to its device driver"},
