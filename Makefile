@@ -169,6 +169,9 @@ $(BUILD)/hostdev.pc: Makefile
 # hostdev-virt.pc, and the same as libvirt.pc in a directory of its own (LIBDIR/hostdev-virt/
 # pkgconfig) so that `PKG_CONFIG_PATH=... pkg-config libvirt` builds a libvirt program against
 # hostdev unchanged without shadowing a real libvirt. uninstalled/ points into this tree.
+# libvirt.pc carries the libvirt API level the subset follows (LIBVIR_VERSION_NUMBER), so
+# `pkg-config --atleast-version` checks in libvirt programs' builds see what they expect.
+VIRT_API_VERSION := 9.0.0
 VIRT_PC = printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: %s\nDescription: libvirt node-device API on hostdev, without libvirtd\nVersion: %s\nLibs: -L$${libdir} -lhostdev-virt\nLibs.private: -lhostdev $(LIB_LIBS)\nCflags: -I$${includedir}\n'
 
 $(BUILD)/hostdev-virt.pc: Makefile
@@ -177,12 +180,12 @@ $(BUILD)/hostdev-virt.pc: Makefile
 
 $(BUILD)/pkgconfig/libvirt.pc: Makefile
 	@mkdir -p $(dir $@)
-	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' libvirt '$(VERSION)' > $@
+	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' libvirt '$(VIRT_API_VERSION)' > $@
 
 $(BUILD)/uninstalled/libvirt.pc: Makefile
 	@mkdir -p $(dir $@)
 	$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
-	           '$(VERSION)' > $@
+	           '$(VIRT_API_VERSION)' > $@
 
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs.

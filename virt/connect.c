@@ -21,6 +21,21 @@ static const char *root_from_uri(const char *name)
     return getenv("HOSTDEV_ROOT");
 }
 
+VIR_EXPORT int virInitialize(void)
+{
+    return 0;
+}
+
+VIR_EXPORT int virGetVersion(unsigned long *libVer, const char *type, unsigned long *typeVer)
+{
+    virt_reset();
+    if (libVer != NULL)
+        *libVer = LIBVIR_VERSION_NUMBER;
+    if (typeVer != NULL)
+        *typeVer = type == NULL ? 0 : LIBVIR_VERSION_NUMBER;
+    return 0;
+}
+
 VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
 {
     const char *root;

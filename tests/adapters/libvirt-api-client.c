@@ -20,11 +20,15 @@ static void show_error(const char *what)
 
 int main(void)
 {
-    virConnectPtr conn = virConnectOpen(NULL);
+    virConnectPtr conn;
     virNodeDevicePtr *devs, dev;
     char *names[64], *caps[8], *xml;
+    unsigned long version = 0;
     int n, i;
 
+    if (virInitialize() < 0 || virGetVersion(&version, NULL, NULL) < 0 || version < 9000000)
+        return 1;
+    conn = virConnectOpen(NULL);
     if (conn == NULL) {
         show_error("open");
         return 1;

@@ -34,6 +34,10 @@ typedef virDomain *virDomainPtr;
 typedef struct _virNetwork virNetwork;
 typedef virNetwork *virNetworkPtr;
 
+/* Library: nothing to set up (0); the version is the libvirt API level followed. */
+int virInitialize(void);
+int virGetVersion(unsigned long *libVer, const char *type, unsigned long *typeVer);
+
 /* Connections */
 virConnectPtr virConnectOpen(const char *name);
 virConnectPtr virConnectOpenReadOnly(const char *name);
