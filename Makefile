@@ -5,6 +5,7 @@
 #   make check            unit tests, then again under ASan+UBSan, then the VM suite
 #   make install          PREFIX=/usr/local DESTDIR=
 #   HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1   libc-only core (what the static binary uses)
+#   HOSTDEV_NO_XML=1      tools without libxml2 (no --domain-xml); the default for -static
 
 VERSION     := 0.1.0
 SOVERSION   := 0
@@ -57,12 +58,23 @@ CORE_SRC    += $(wildcard drivers/udev.c)
 LIB_LIBS    += $(shell $(PKGCONFIG) --libs libudev)
 endif
 
-TOOL_SRC    := $(wildcard tools/*.c)
+TOOL_SRC    := $(filter-out tools/domxml.c tools/domxml-none.c,$(wildcard tools/*.c))
 VIRSH_SRC   := $(wildcard tools/virsh/*.c)
 VIRT_SRC    := $(wildcard virt/*.c)
 VIRT_CPPFLAGS := -Iinclude/hostdev-virt
+# libxml2 reads libvirt domain XML in the tools. A static link would drag in ICU, so a static
+# build (LDFLAGS=-static) leaves it out unless HOSTDEV_NO_XML=0 says otherwise.
+HOSTDEV_NO_XML ?= $(if $(findstring -static,$(LDFLAGS)),1,0)
+ifeq ($(HOSTDEV_NO_XML),1)
+TOOL_SRC    += tools/domxml-none.c
+XML_CFLAGS  :=
+XML_LIBS    :=
+else
+TOOL_SRC    += tools/domxml.c
 XML_CFLAGS  := $(shell $(PKGCONFIG) --cflags libxml-2.0 2>/dev/null)
-XML_LIBS    := $(shell $(PKGCONFIG) --libs libxml-2.0 2>/dev/null)
+XML_LIBS    := $(shell $(PKGCONFIG) $(if $(findstring -static,$(LDFLAGS)),--static) \
+                       --libs libxml-2.0 2>/dev/null)
+endif
 FAKESYS_SRC := $(wildcard tools/fakesys/*.c)
 FUSE_CFLAGS := $(shell $(PKGCONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell $(PKGCONFIG) --libs fuse3 2>/dev/null)

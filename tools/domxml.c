@@ -148,17 +148,3 @@ void domxml_free(struct domxml *dom)
     free(dom->hostdevs);
     memset(dom, 0, sizeof(*dom));
 }
-
-void domxml_write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed,
-                          const char *driver, int indent)
-{
-    fprintf(out, "%*s<hostdev mode='subsystem' type='pci' managed='%s'>\n", indent, "",
-            managed ? "yes" : "no");
-    if (driver != NULL && driver[0] != '\0')
-        fprintf(out, "%*s  <driver name='%s'/>\n", indent, "", driver);
-    fprintf(out, "%*s  <source>\n", indent, "");
-    fprintf(out, "%*s    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n",
-            indent, "", a->domain, a->bus, a->slot, a->function);
-    fprintf(out, "%*s  </source>\n", indent, "");
-    fprintf(out, "%*s</hostdev>\n", indent, "");
-}

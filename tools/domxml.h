@@ -22,13 +22,10 @@ struct domxml {
 
 /* Read every <hostdev mode='subsystem' type='pci'> under <domain><devices> of @path, in
  * document order. Returns 0, or -EINVAL / -errno with a one-line reason in @err. The file is
- * parsed without network access or entity expansion. Free with domxml_free(). */
+ * parsed without network access or entity expansion. Free with domxml_free().
+ * domxml.c does it with libxml2; domxml-none.c (HOSTDEV_NO_XML=1, the static build) says
+ * -ENOTSUP. */
 int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize);
 void domxml_free(struct domxml *dom);
-
-/* <hostdev mode='subsystem' type='pci' managed='yes|no'> with its driver and source address,
- * indented by @indent spaces, as libvirt writes it. */
-void domxml_write_hostdev(FILE *out, const struct hd_pci_addr *addr, bool managed,
-                          const char *driver, int indent);
 
 #endif

@@ -1,9 +1,25 @@
 /* hostdev-xml.c - `hostdev hostdev-xml`: the <hostdev> element libvirt wants for a device. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "domxml.h"
 #include "tool.h"
+
+/* <hostdev mode='subsystem' type='pci' managed='yes|no'> with its driver and source address,
+ * as libvirt writes it in a domain's <devices>. */
+static void write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed,
+                          const char *driver, int indent)
+{
+    fprintf(out, "%*s<hostdev mode='subsystem' type='pci' managed='%s'>\n", indent, "",
+            managed ? "yes" : "no");
+    if (driver != NULL && driver[0] != '\0')
+        fprintf(out, "%*s  <driver name='%s'/>\n", indent, "", driver);
+    fprintf(out, "%*s  <source>\n", indent, "");
+    fprintf(out, "%*s    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n",
+            indent, "", a->domain, a->bus, a->slot, a->function);
+    fprintf(out, "%*s  </source>\n", indent, "");
+    fprintf(out, "%*s</hostdev>\n", indent, "");
+}
 
 static int run(struct tool *t, int argc, char **argv)
 {
@@ -44,7 +60,7 @@ static int run(struct tool *t, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         struct hd_pci_addr addr;
         hd_pci_addr_parse(argv[i], &addr);
-        domxml_write_hostdev(stdout, &addr, managed, driver, 0);
+        write_hostdev(stdout, &addr, managed, driver, 0);
     }
     return EXIT_DONE;
 }
