@@ -66,17 +66,28 @@ int hd_nodedev_probe_usb(struct hd_nodedev *dev)
 static const char *scsi_type_name(long long type)
 {
     switch (type) {
-    case 0x00: return "disk";
-    case 0x01: return "tape";
-    case 0x03: return "processor";
-    case 0x04: return "worm";
-    case 0x05: return "cdrom";
-    case 0x06: return "scanner";
-    case 0x07: return "mod";
-    case 0x08: return "changer";
-    case 0x0c: return "raid";
-    case 0x0d: return "enclosure";
-    default: return NULL;
+    case 0x00:
+        return "disk";
+    case 0x01:
+        return "tape";
+    case 0x03:
+        return "processor";
+    case 0x04:
+        return "worm";
+    case 0x05:
+        return "cdrom";
+    case 0x06:
+        return "scanner";
+    case 0x07:
+        return "mod";
+    case 0x08:
+        return "changer";
+    case 0x0c:
+        return "raid";
+    case 0x0d:
+        return "enclosure";
+    default:
+        return NULL;
     }
 }
 
@@ -126,7 +137,7 @@ int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev)
 static const char *link_state(const char *operstate)
 {
     static const char *const known[] = {"unknown", "notpresent", "down", "lowerlayerdown",
-                                        "testing", "dormant",      "up"};
+                                        "testing", "dormant",    "up"};
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(known); i++) {
         if (strcmp(operstate, known[i]) == 0)

@@ -6,6 +6,24 @@
 #include "internal.h"
 #include "utf8.h"
 
+static const char *xml_entity(unsigned char c)
+{
+    switch (c) {
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '&':
+        return "&amp;";
+    case '\'':
+        return "&apos;";
+    case '"':
+        return "&quot;";
+    default:
+        return NULL;
+    }
+}
+
 /* Text and attribute values: the five XML specials escaped, control characters XML 1.0 cannot
  * carry dropped, and bytes that are not UTF-8 replaced by U+FFFD so the document stays
  * well-formed whatever sysfs or pci.ids hold. */
@@ -15,13 +33,11 @@ static void put_escaped(FILE *f, const char *s)
 
     while (*p) {
         size_t n;
-        switch (*p) {
-        case '<': fputs("&lt;", f); p++; continue;
-        case '>': fputs("&gt;", f); p++; continue;
-        case '&': fputs("&amp;", f); p++; continue;
-        case '\'': fputs("&apos;", f); p++; continue;
-        case '"': fputs("&quot;", f); p++; continue;
-        default: break;
+        const char *entity = xml_entity(*p);
+        if (entity != NULL) {
+            fputs(entity, f);
+            p++;
+            continue;
         }
         if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
             p++;
@@ -80,8 +96,8 @@ static void id_elem(FILE *f, int level, const char *tag, int id, const char *nam
 static void address(FILE *f, int level, const struct hd_pci_addr *a)
 {
     indent(f, level);
-    fprintf(f, "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%d'/>\n",
-            a->domain, a->bus, a->slot, a->function);
+    fprintf(f, "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%d'/>\n", a->domain,
+            a->bus, a->slot, a->function);
 }
 
 static void iommu_group(FILE *f, struct hd_nodedev *dev, int group)

@@ -8,12 +8,18 @@
 #include "internal.h"
 
 static const char *const cap_names[HD_CAP_LAST] = {
-    [HD_CAP_SYSTEM] = "system",           [HD_CAP_PCI] = "pci",
-    [HD_CAP_USB_DEVICE] = "usb_device",   [HD_CAP_USB_INTERFACE] = "usb",
-    [HD_CAP_NET] = "net",                 [HD_CAP_SCSI_HOST] = "scsi_host",
-    [HD_CAP_SCSI_TARGET] = "scsi_target", [HD_CAP_SCSI] = "scsi",
-    [HD_CAP_STORAGE] = "storage",         [HD_CAP_FC_HOST] = "fc_host",
-    [HD_CAP_VPORTS] = "vports",           [HD_CAP_SCSI_GENERIC] = "scsi_generic",
+    [HD_CAP_SYSTEM] = "system",
+    [HD_CAP_PCI] = "pci",
+    [HD_CAP_USB_DEVICE] = "usb_device",
+    [HD_CAP_USB_INTERFACE] = "usb",
+    [HD_CAP_NET] = "net",
+    [HD_CAP_SCSI_HOST] = "scsi_host",
+    [HD_CAP_SCSI_TARGET] = "scsi_target",
+    [HD_CAP_SCSI] = "scsi",
+    [HD_CAP_STORAGE] = "storage",
+    [HD_CAP_FC_HOST] = "fc_host",
+    [HD_CAP_VPORTS] = "vports",
+    [HD_CAP_SCSI_GENERIC] = "scsi_generic",
 };
 
 HD_EXPORT const char *hd_nodedev_cap_to_string(enum hd_nodedev_cap cap)
@@ -35,8 +41,7 @@ struct hd_nodedev_list {
     size_t count, cap;
 };
 
-static struct hd_nodedev *nodedev_new(struct hd_ctx *ctx, enum hd_nodedev_cap cap,
-                                      const char *path)
+static struct hd_nodedev *nodedev_new(struct hd_ctx *ctx, enum hd_nodedev_cap cap, const char *path)
 {
     struct hd_nodedev *dev = calloc(1, sizeof(*dev));
     const char *slash = strrchr(path, '/');
@@ -70,11 +75,11 @@ HD_EXPORT struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev)
     if (dev == NULL || --dev->refcount > 0)
         return dev;
     char *strings[] = {
-        dev->name,         dev->parent,      dev->path,       dev->abspath,   dev->sysname,
-        dev->driver,       dev->devnode,     dev->vendor_name, dev->product_name,
-        dev->description,  dev->ifname,      dev->mac,        dev->model,     dev->vendor,
-        dev->serial,       dev->sys_product, dev->hw_vendor,  dev->hw_version, dev->hw_serial,
-        dev->hw_uuid,      dev->fw_vendor,   dev->fw_version, dev->fw_date,
+        dev->name,        dev->parent,     dev->path,        dev->abspath,      dev->sysname,
+        dev->driver,      dev->devnode,    dev->vendor_name, dev->product_name, dev->description,
+        dev->ifname,      dev->mac,        dev->model,       dev->vendor,       dev->serial,
+        dev->sys_product, dev->hw_vendor,  dev->hw_version,  dev->hw_serial,    dev->hw_uuid,
+        dev->fw_vendor,   dev->fw_version, dev->fw_date,
     };
     for (size_t i = 0; i < HD_ARRAY_SIZE(strings); i++)
         free(strings[i]);

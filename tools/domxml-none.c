@@ -10,7 +10,8 @@ int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize)
 {
     (void)path;
     memset(dom, 0, sizeof(*dom));
-    snprintf(err, errsize, "this hostdev was built without libxml2 (HOSTDEV_NO_XML=1): it "
+    snprintf(err, errsize,
+             "this hostdev was built without libxml2 (HOSTDEV_NO_XML=1): it "
              "cannot read domain XML");
     return -ENOTSUP;
 }

@@ -71,8 +71,10 @@ static int read_hostdev(const xmlNode *h, struct domxml_hostdev *out, char *err,
         dom = 0; /* libvirt defaults the domain to 0 */
     if (attr_number(addr, "bus", 0xff, &bus) < 0 || attr_number(addr, "slot", 0x1f, &slot) < 0 ||
         attr_number(addr, "function", 7, &fn) < 0) {
-        snprintf(err, errsize, "line %d: <address> needs bus (0-0xff), slot (0-0x1f) and "
-                 "function (0-7)", (int)xmlGetLineNo(addr));
+        snprintf(err, errsize,
+                 "line %d: <address> needs bus (0-0xff), slot (0-0x1f) and "
+                 "function (0-7)",
+                 (int)xmlGetLineNo(addr));
         return -EINVAL;
     }
     out->addr.domain = (uint32_t)dom;

@@ -10,7 +10,7 @@
 
 struct domxml_hostdev {
     struct hd_pci_addr addr;
-    bool managed;   /* managed='yes'; libvirt's default is no */
+    bool managed;    /* managed='yes'; libvirt's default is no */
     char driver[16]; /* <driver name='vfio'/>, "" when absent */
 };
 

@@ -7,8 +7,8 @@
 
 /* <hostdev mode='subsystem' type='pci' managed='yes|no'> with its driver and source address,
  * as libvirt writes it in a domain's <devices>. */
-static void write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed,
-                          const char *driver, int indent)
+static void write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed, const char *driver,
+                          int indent)
 {
     fprintf(out, "%*s<hostdev mode='subsystem' type='pci' managed='%s'>\n", indent, "",
             managed ? "yes" : "no");

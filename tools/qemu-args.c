@@ -97,10 +97,12 @@ static int run(struct tool *t, int argc, char **argv)
         return r;
     for (size_t i = 0; i < n; i++) {
         if (!hd_driver_is_vfio(hd_device_get_driver(devs[i])))
-            fprintf(stderr, "%s qemu-args: warning: %s is not on vfio-pci (it is %s): run "
-                    "'hostdev detach %s' before starting the VM\n", t->prog,
-                    hd_device_get_name(devs[i]), hd_device_get_driver(devs[i]) ?
-                    hd_device_get_driver(devs[i]) : "unbound", hd_device_get_name(devs[i]));
+            fprintf(stderr,
+                    "%s qemu-args: warning: %s is not on vfio-pci (it is %s): run "
+                    "'hostdev detach %s' before starting the VM\n",
+                    t->prog, hd_device_get_name(devs[i]),
+                    hd_device_get_driver(devs[i]) ? hd_device_get_driver(devs[i]) : "unbound",
+                    hd_device_get_name(devs[i]));
     }
     if (ch)
         print_cloud_hypervisor(devs, n);

@@ -51,14 +51,13 @@ static int cmp_key(const void *a, const void *b)
 }
 
 /* The child of @dev with capability @cap, for VDSM's scsi vendor/product/udev_path. */
-static struct hd_nodedev *child_with(const struct hd_nodedev_list *all, const struct hd_nodedev *dev,
-                                     enum hd_nodedev_cap cap)
+static struct hd_nodedev *child_with(const struct hd_nodedev_list *all,
+                                     const struct hd_nodedev *dev, enum hd_nodedev_cap cap)
 {
     for (size_t i = 0; i < hd_nodedev_list_count(all); i++) {
         struct hd_nodedev *c = hd_nodedev_list_get(all, i);
         const char *parent = hd_nodedev_get_parent(c);
-        if (hd_nodedev_get_cap(c) == cap && parent &&
-            strcmp(parent, hd_nodedev_get_name(dev)) == 0)
+        if (hd_nodedev_get_cap(c) == cap && parent && strcmp(parent, hd_nodedev_get_name(dev)) == 0)
             return c;
     }
     return NULL;

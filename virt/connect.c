@@ -136,8 +136,7 @@ VIR_EXPORT int virNodeNumOfDevices(virConnectPtr conn, const char *cap, unsigned
 
     virt_reset();
     if (flags != 0) {
-        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags,
-                   __func__);
+        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
         return -1;
     }
     if (cap_filter(cap, &caps) < 0)
@@ -158,8 +157,9 @@ VIR_EXPORT int virNodeListDevices(virConnectPtr conn, const char *cap, char **co
 
     virt_reset();
     if (flags != 0 || maxnames < 0 || (names == NULL && maxnames > 0)) {
-        virt_error(VIR_ERR_INVALID_ARG, flags ? "unsupported flags in function %s"
-                                              : "maxnames or names invalid in %s", __func__);
+        virt_error(VIR_ERR_INVALID_ARG,
+                   flags ? "unsupported flags in function %s" : "maxnames or names invalid in %s",
+                   __func__);
         return -1;
     }
     if (cap_filter(cap, &caps) < 0)
@@ -185,8 +185,8 @@ VIR_EXPORT int virConnectListAllNodeDevices(virConnectPtr conn, virNodeDevicePtr
                                             unsigned int flags)
 {
     const unsigned int known = (1u << HD_CAP_LAST) - 1;
-    const unsigned int state = VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE |
-                               VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE;
+    const unsigned int state =
+        VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE | VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE;
     struct hd_nodedev_list *list;
     virNodeDevicePtr *out = NULL;
     size_t n;

@@ -15,17 +15,28 @@ static _Thread_local char last_message[1024];
 static const char *template_for(int code)
 {
     switch (code) {
-    case VIR_ERR_INTERNAL_ERROR: return "internal error: %s";
-    case VIR_ERR_NO_MEMORY: return "out of memory%s";
-    case VIR_ERR_NO_SUPPORT: return "this function is not supported by the connection driver: %s";
-    case VIR_ERR_NO_CONNECT: return "no connection driver available for %s";
-    case VIR_ERR_INVALID_CONN: return "invalid connection pointer in %s";
-    case VIR_ERR_INVALID_ARG: return "invalid argument: %s";
-    case VIR_ERR_OPERATION_FAILED: return "operation failed: %s";
-    case VIR_ERR_INVALID_NODE_DEVICE: return "invalid node device pointer in %s";
-    case VIR_ERR_NO_NODE_DEVICE: return "Node device not found: %s";
-    case VIR_ERR_OPERATION_INVALID: return "Requested operation is not valid: %s";
-    default: return "%s"; /* VIR_ERR_SYSTEM_ERROR: the detail is the whole message */
+    case VIR_ERR_INTERNAL_ERROR:
+        return "internal error: %s";
+    case VIR_ERR_NO_MEMORY:
+        return "out of memory%s";
+    case VIR_ERR_NO_SUPPORT:
+        return "this function is not supported by the connection driver: %s";
+    case VIR_ERR_NO_CONNECT:
+        return "no connection driver available for %s";
+    case VIR_ERR_INVALID_CONN:
+        return "invalid connection pointer in %s";
+    case VIR_ERR_INVALID_ARG:
+        return "invalid argument: %s";
+    case VIR_ERR_OPERATION_FAILED:
+        return "operation failed: %s";
+    case VIR_ERR_INVALID_NODE_DEVICE:
+        return "invalid node device pointer in %s";
+    case VIR_ERR_NO_NODE_DEVICE:
+        return "Node device not found: %s";
+    case VIR_ERR_OPERATION_INVALID:
+        return "Requested operation is not valid: %s";
+    default:
+        return "%s"; /* VIR_ERR_SYSTEM_ERROR: the detail is the whole message */
     }
 }
 

@@ -77,8 +77,7 @@ VIR_EXPORT char *virNodeDeviceGetXMLDesc(virNodeDevicePtr dev, unsigned int flag
     if (!valid(dev, __func__))
         return NULL;
     if (flags != 0) {
-        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags,
-                   __func__);
+        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
         return NULL;
     }
     r = hd_nodedev_format_xml(dev->nd, &xml);
@@ -172,8 +171,7 @@ VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driver
 
     virt_reset();
     if (flags != 0) {
-        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags,
-                   __func__);
+        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
         return -1;
     }
     if (driverName != NULL && strcmp(driverName, "vfio") != 0) {

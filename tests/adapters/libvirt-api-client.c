@@ -53,8 +53,8 @@ int main(void)
     }
     printf(" last=%s\n", devs[n] == NULL ? "NULL" : "set");
     free(devs);
-    printf("all(vdpa only)=%d\n", virConnectListAllNodeDevices(conn, NULL,
-                                                               VIR_CONNECT_LIST_NODE_DEVICES_CAP_VDPA));
+    printf("all(vdpa only)=%d\n",
+           virConnectListAllNodeDevices(conn, NULL, VIR_CONNECT_LIST_NODE_DEVICES_CAP_VDPA));
 
     dev = virNodeDeviceLookupByName(conn, "pci_0000_01_10_0");
     n = virNodeDeviceNumOfCaps(dev);

@@ -121,8 +121,8 @@ static void config_space(const struct at_pci *p, unsigned char cfg[256])
     cfg[0x40] = 0x10; /* PCI Express */
     cfg[0x41] = 0x00;
     cfg[0x42] = (unsigned char)(p->pcie_type << 4 | 2);
-    uint32_t lnkcap = (uint32_t)p->link_speed | (uint32_t)p->link_width << 4 |
-                      (uint32_t)p->link_port << 24;
+    uint32_t lnkcap =
+        (uint32_t)p->link_speed | (uint32_t)p->link_width << 4 | (uint32_t)p->link_port << 24;
     cfg[0x4c] = (unsigned char)lnkcap;
     cfg[0x4d] = (unsigned char)(lnkcap >> 8);
     cfg[0x4e] = (unsigned char)(lnkcap >> 16);
@@ -146,8 +146,8 @@ void at_add_pci(const char *root, const struct at_pci *p)
              "%s%s%sPCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:0000\n"
              "PCI_SLOT_NAME=%s\nMODALIAS=pci:v%08Xd%08Xsv%08Xsd00000000bc%02Xsc%02Xi%02X\n",
              p->driver ? "DRIVER=" : "", p->driver ? p->driver : "", p->driver ? "\n" : "",
-             p->class, p->vendor, p->device, p->vendor, p->bdf, p->vendor, p->device,
-             p->vendor, p->class >> 16, (p->class >> 8) & 0xff, p->class & 0xff);
+             p->class, p->vendor, p->device, p->vendor, p->bdf, p->vendor, p->device, p->vendor,
+             p->class >> 16, (p->class >> 8) & 0xff, p->class & 0xff);
     snprintf(path, sizeof(path), "%s/uevent", dir);
     at_file(root, path, buf);
     config_space(p, cfg);
@@ -205,11 +205,11 @@ void at_add_vf(const char *root, const char *pf, const char *pf_under, int n, co
     at_file(root, path, target);
 }
 
-#define SATA "sys/devices/pci0000:00/0000:00:1f.2"
-#define HOST SATA "/ata1/host1"
+#define SATA   "sys/devices/pci0000:00/0000:00:1f.2"
+#define HOST   SATA "/ata1/host1"
 #define TARGET HOST "/target1:0:0"
-#define LUN TARGET "/1:0:0:0"
-#define USB "sys/devices/pci0000:00/0000:00:1d.0"
+#define LUN    TARGET "/1:0:0:0"
+#define USB    "sys/devices/pci0000:00/0000:00:1d.0"
 
 /* A device of another bus: its directory, uevent, and the bus or class link to it. */
 static void dev_entry(const char *root, const char *dir, const char *uevent, const char *link,
@@ -228,22 +228,22 @@ void at_sample(const char *root)
     static const struct at_pci pcis[] = {
         /* bdf, under, vendor, device, class, driver, group, ht, pcie, speed, width, port,
          * totalvfs, numa, reset */
-        {"0000:00:19.0", "pci0000:00", 0x8086, 0x1502, 0x020000, "e1000e", 7, 0, 0, 1, 1, 0,
+        {"0000:00:19.0", "pci0000:00", 0x8086, 0x1502, 0x020000, "e1000e", 7, 0, 0, 1, 1, 0, 0, -1,
+         1},
+        {"0000:00:1b.0", "pci0000:00", 0x8086, 0x293e, 0x040300, "snd_hda_intel", 5, 0, 9, 0, 0, 0,
          0, -1, 1},
-        {"0000:00:1b.0", "pci0000:00", 0x8086, 0x293e, 0x040300, "snd_hda_intel", 5, 0, 9, 0,
-         0, 0, 0, -1, 1},
-        {"0000:00:1c.0", "pci0000:00", 0x8086, 0x3a40, 0x060400, "pcieport", 8, 1, 4, 1, 4, 1,
-         0, -1, 0},
-        {"0000:00:1d.0", "pci0000:00", 0x8086, 0x3a34, 0x0c0300, "uhci_hcd", 12, 0, -1, 0, 0,
-         0, 0, -1, 1},
-        {"0000:00:1f.2", "pci0000:00", 0x8086, 0x3a22, 0x010601, "ahci", 11, 0, -1, 0, 0, 0, 0,
-         0, 0},
-        {"0000:01:00.0", "pci0000:00/0000:00:1c.0", 0x8086, 0x10c9, 0x020000, "igb", 9, 0, 0, 2,
-         4, 0, 7, 0, 1},
-        {"0000:01:10.0", "pci0000:00/0000:00:1c.0", 0x8086, 0x10ca, 0x020000, NULL, 10, 0, 0, 2,
-         4, 0, 0, 0, 1},
-        {"0000:06:12.5", "pci0000:00", 0x8086, 0x10d3, 0x020000, "vfio-pci", 13, 0, 0, 1, 1, 0,
-         0, -1, 1},
+        {"0000:00:1c.0", "pci0000:00", 0x8086, 0x3a40, 0x060400, "pcieport", 8, 1, 4, 1, 4, 1, 0,
+         -1, 0},
+        {"0000:00:1d.0", "pci0000:00", 0x8086, 0x3a34, 0x0c0300, "uhci_hcd", 12, 0, -1, 0, 0, 0, 0,
+         -1, 1},
+        {"0000:00:1f.2", "pci0000:00", 0x8086, 0x3a22, 0x010601, "ahci", 11, 0, -1, 0, 0, 0, 0, 0,
+         0},
+        {"0000:01:00.0", "pci0000:00/0000:00:1c.0", 0x8086, 0x10c9, 0x020000, "igb", 9, 0, 0, 2, 4,
+         0, 7, 0, 1},
+        {"0000:01:10.0", "pci0000:00/0000:00:1c.0", 0x8086, 0x10ca, 0x020000, NULL, 10, 0, 0, 2, 4,
+         0, 0, 0, 1},
+        {"0000:06:12.5", "pci0000:00", 0x8086, 0x10d3, 0x020000, "vfio-pci", 13, 0, 0, 1, 1, 0, 0,
+         -1, 1},
     };
 
     for (size_t i = 0; i < sizeof(pcis) / sizeof(pcis[0]); i++)
@@ -306,7 +306,8 @@ void at_sample(const char *root)
     at_file(root, USB "/usb1/manufacturer", "Linux 6.1.0 uhci_hcd\n");
     at_file(root, USB "/usb1/product", "UHCI Host Controller\n");
     dev_entry(root, USB "/usb1/1-0:1.0", "DEVTYPE=usb_interface\nDRIVER=hub\n",
-              "sys/bus/usb/devices/1-0:1.0", "../../../devices/pci0000:00/0000:00:1d.0/usb1/1-0:1.0");
+              "sys/bus/usb/devices/1-0:1.0",
+              "../../../devices/pci0000:00/0000:00:1d.0/usb1/1-0:1.0");
     at_file(root, USB "/usb1/1-0:1.0/bInterfaceNumber", "00\n");
     at_file(root, USB "/usb1/1-0:1.0/bInterfaceClass", "09\n");
     at_file(root, USB "/usb1/1-0:1.0/bInterfaceSubClass", "00\n");

@@ -15,18 +15,18 @@ void at_link(const char *root, const char *path, const char *target);
 
 /* One PCI function as the kernel shows it. */
 struct at_pci {
-    const char *bdf;     /* "0000:00:19.0" */
-    const char *under;   /* its parent's directory below sys/devices: "pci0000:00" or
-                          * "pci0000:00/0000:00:1c.0" */
+    const char *bdf;   /* "0000:00:19.0" */
+    const char *under; /* its parent's directory below sys/devices: "pci0000:00" or
+                        * "pci0000:00/0000:00:1c.0" */
     uint16_t vendor, device;
     uint32_t class;
-    const char *driver;  /* NULL: unbound */
-    int group;           /* -1: none */
+    const char *driver; /* NULL: unbound */
+    int group;          /* -1: none */
     int header_type;
-    int pcie_type;       /* -1: conventional PCI; 0 endpoint, 4 root port, 9 RCiEP... */
+    int pcie_type; /* -1: conventional PCI; 0 endpoint, 4 root port, 9 RCiEP... */
     int link_speed, link_width, link_port;
-    int totalvfs;        /* > 0: an SR-IOV PF (sriov_numvfs written separately) */
-    int numa;            /* -1: no numa_node attribute value */
+    int totalvfs; /* > 0: an SR-IOV PF (sriov_numvfs written separately) */
+    int numa;     /* -1: no numa_node attribute value */
     int has_reset;
 };
 void at_add_pci(const char *root, const struct at_pci *p);

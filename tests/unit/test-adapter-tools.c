@@ -51,18 +51,22 @@ START_TEST(hostdev_xml_validates_in_a_domain)
                           "  </source>\n"
                           "</hostdev>\n");
     f = fopen(path, "w");
-    fprintf(f, "<domain type='kvm'>\n  <name>vm1</name>\n  <memory>131072</memory>\n"
-               "  <os>\n    <type>hvm</type>\n  </os>\n  <devices>\n%s", out);
+    fprintf(f,
+            "<domain type='kvm'>\n  <name>vm1</name>\n  <memory>131072</memory>\n"
+            "  <os>\n    <type>hvm</type>\n  </os>\n  <devices>\n%s",
+            out);
     free(out);
-    ck_assert_int_eq(hostdev("hostdev-xml pci_0000_01_10_0 06:12.5 --managed no --driver none",
-                             &out, NULL), 0);
+    ck_assert_int_eq(
+        hostdev("hostdev-xml pci_0000_01_10_0 06:12.5 --managed no --driver none", &out, NULL), 0);
     ck_assert_ptr_nonnull(strstr(out, "managed='no'>\n  <source>\n    <address domain='0x0000' "
                                       "bus='0x01' slot='0x10' function='0x0'/>"));
     fprintf(f, "%s  </devices>\n</domain>\n", out);
     fclose(f);
     free(out);
-    snprintf(cmd, sizeof(cmd), "xmllint --noout --relaxng /usr/share/libvirt/schemas/domain.rng "
-             "'%s'", path);
+    snprintf(cmd, sizeof(cmd),
+             "xmllint --noout --relaxng /usr/share/libvirt/schemas/domain.rng "
+             "'%s'",
+             path);
     ck_assert_int_eq(at_run(cmd, NULL, NULL), 0);
     free(path);
 }
@@ -131,9 +135,10 @@ START_TEST(qemu_args_from_domain_xml)
                           "-device vfio-pci,host=0000:01:10.0,id=hostdev1\n");
     free(out);
 
-    at_file(root, "vm.xml", "<domain><devices><hostdev mode='subsystem' type='pci'><source>"
-                            "<address bus='0x100' slot='0' function='0'/></source></hostdev>"
-                            "</devices></domain>");
+    at_file(root, "vm.xml",
+            "<domain><devices><hostdev mode='subsystem' type='pci'><source>"
+            "<address bus='0x100' slot='0' function='0'/></source></hostdev>"
+            "</devices></domain>");
     ck_assert_int_eq(hostdev(args, NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "line 1: <address> needs bus (0-0xff)"));
     free(err);
@@ -176,16 +181,15 @@ START_TEST(vdsm_json)
     ck_assert_int_eq(hostdev(cmd, NULL, NULL), 0);
     snprintf(cmd, sizeof(cmd), "python3 '%s' '%s'", py, path);
     ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
-    ck_assert_str_eq(out,
-                     "pci 0x8086 0x3a22 Intel Corporation 11 0 ahci computer true "
-                     "{'domain': '0', 'bus': '0', 'slot': '31', 'function': '2'}\n"
-                     "True\n"
-                     "7 pci_0000_01_00_0 false\n"
-                     "{'host': '1', 'bus': '0', 'target': '0', 'lun': '0'} ATA QEMU HARDDISK "
-                     "/dev/sg1\n"
-                     "/dev/sg1 {'bus': '1', 'device': '2'} QEMU USB Tablet eth0\n"
-                     "[('capability', 'scsi_host'), ('is_assignable', 'true'), "
-                     "('parent', 'pci_0000_00_1f_2')]\n");
+    ck_assert_str_eq(out, "pci 0x8086 0x3a22 Intel Corporation 11 0 ahci computer true "
+                          "{'domain': '0', 'bus': '0', 'slot': '31', 'function': '2'}\n"
+                          "True\n"
+                          "7 pci_0000_01_00_0 false\n"
+                          "{'host': '1', 'bus': '0', 'target': '0', 'lun': '0'} ATA QEMU HARDDISK "
+                          "/dev/sg1\n"
+                          "/dev/sg1 {'bus': '1', 'device': '2'} QEMU USB Tablet eth0\n"
+                          "[('capability', 'scsi_host'), ('is_assignable', 'true'), "
+                          "('parent', 'pci_0000_00_1f_2')]\n");
     free(out);
     free(path);
     free(py);
@@ -197,14 +201,17 @@ START_TEST(vdsm_tree_and_caps)
     char *out;
 
     ck_assert_int_eq(hostdev("list --format vdsm --tree --caps pci,scsi_host,scsi_target,scsi,"
-                             "scsi_generic", &out, NULL), 0);
+                             "scsi_generic",
+                             &out, NULL),
+                     0);
     /* The seed's chain, each level four columns further in. */
     ck_assert_ptr_nonnull(strstr(out, "\npci_0000_00_1f_2 = {'params': {'address': "));
-    ck_assert_ptr_nonnull(strstr(out, "\n    scsi_host1 = {'params': {'capability': 'scsi_host',\n"
-                                      "                             'is_assignable': 'true',\n"
-                                      "                             'parent': 'pci_0000_00_1f_2'},\n"
-                                      "                  'vmId': ''}\n"
-                                      "        scsi_target1_0_0 = {'params': "));
+    ck_assert_ptr_nonnull(strstr(out,
+                                 "\n    scsi_host1 = {'params': {'capability': 'scsi_host',\n"
+                                 "                             'is_assignable': 'true',\n"
+                                 "                             'parent': 'pci_0000_00_1f_2'},\n"
+                                 "                  'vmId': ''}\n"
+                                 "        scsi_target1_0_0 = {'params': "));
     ck_assert_ptr_nonnull(strstr(out, "\n            scsi_1_0_0_0 = {'params': {"));
     ck_assert_ptr_nonnull(strstr(out, "\n                scsi_generic_sg1 = {'params': {"));
     ck_assert_ptr_null(strstr(out, "usb_"));

@@ -217,8 +217,10 @@ START_TEST(connect_uri_names_the_root)
 {
     char cmd[4096], *out;
 
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_ROOT=/nonexistent %s/hostdev-virsh -c hostdev://%s "
-             "nodedev-list --cap usb_device", at_build_dir(), root);
+    snprintf(cmd, sizeof(cmd),
+             "HOSTDEV_ROOT=/nonexistent %s/hostdev-virsh -c hostdev://%s "
+             "nodedev-list --cap usb_device",
+             at_build_dir(), root);
     ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
     ck_assert_str_eq(out, "usb_1_2\nusb_usb1\n");
     free(out);

@@ -160,11 +160,10 @@ static bool cmd_list(struct ctl *ctl, const struct cmd *cmd)
         snprintf(copy, sizeof(copy), "%s", caps);
         for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
             static const char *const names[] = {
-                "system",      "pci",     "usb_device", "usb",     "net",
-                "scsi_host",   "scsi_target", "scsi",   "storage", "fc_host",
-                "vports",      "scsi_generic", "drm",   "mdev_types", "mdev",
-                "ccw",         "css",     "vdpa",       "ap_card", "ap_queue",
-                "ap_matrix",   "vpd",
+                "system",      "pci",        "usb_device", "usb",     "net",    "scsi_host",
+                "scsi_target", "scsi",       "storage",    "fc_host", "vports", "scsi_generic",
+                "drm",         "mdev_types", "mdev",       "ccw",     "css",    "vdpa",
+                "ap_card",     "ap_queue",   "ap_matrix",  "vpd",
             };
             size_t k;
             for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -309,19 +308,35 @@ static bool cmd_reset(struct ctl *ctl, const struct cmd *cmd)
 
 static bool cmd_help(struct ctl *ctl, const struct cmd *cmd);
 
-#define DEVICE_OPT {"device", OPT_DATA, true}
+#define DEVICE_OPT                                                                                 \
+    {                                                                                              \
+        "device", OPT_DATA, true                                                                   \
+    }
 static const struct cmd_def commands[] = {
-    {"nodedev-detach", NULL, cmd_detach, {DEVICE_OPT, {"driver", OPT_STRING, false}},
+    {"nodedev-detach",
+     NULL,
+     cmd_detach,
+     {DEVICE_OPT, {"driver", OPT_STRING, false}},
      "detach node device from its device driver"},
-    {"nodedev-dettach", "nodedev-detach", cmd_detach, {DEVICE_OPT, {"driver", OPT_STRING, false}},
+    {"nodedev-dettach",
+     "nodedev-detach",
+     cmd_detach,
+     {DEVICE_OPT, {"driver", OPT_STRING, false}},
      NULL},
     {"nodedev-dumpxml", NULL, cmd_dumpxml, {DEVICE_OPT}, "node device details in XML"},
     {"nodedev-info", NULL, cmd_info, {DEVICE_OPT}, "node device information"},
-    {"nodedev-list", NULL, cmd_list,
-     {{"tree", OPT_BOOL, false}, {"cap", OPT_STRING, false}, {"inactive", OPT_BOOL, false},
+    {"nodedev-list",
+     NULL,
+     cmd_list,
+     {{"tree", OPT_BOOL, false},
+      {"cap", OPT_STRING, false},
+      {"inactive", OPT_BOOL, false},
       {"all", OPT_BOOL, false}},
      "enumerate devices on this host"},
-    {"nodedev-reattach", NULL, cmd_reattach, {DEVICE_OPT},
+    {"nodedev-reattach",
+     NULL,
+     cmd_reattach,
+     {DEVICE_OPT},
      "reattach node device to its device driver"},
     {"nodedev-reset", NULL, cmd_reset, {DEVICE_OPT}, "reset node device"},
     {"help", NULL, cmd_help, {{"command", OPT_DATA, false}}, "print help"},
@@ -359,7 +374,8 @@ static bool parse_command(int argc, char **argv, struct cmd *cmd)
             const char *eq = strchr(arg + 2, '=');
             size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
             for (k = 0; k < MAX_OPTS && def->opts[k].name; k++) {
-                if (strlen(def->opts[k].name) == len && strncmp(def->opts[k].name, arg + 2, len) == 0)
+                if (strlen(def->opts[k].name) == len &&
+                    strncmp(def->opts[k].name, arg + 2, len) == 0)
                     break;
             }
             if (k == MAX_OPTS || def->opts[k].name == NULL) {

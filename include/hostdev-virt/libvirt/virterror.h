@@ -26,18 +26,18 @@ typedef enum {
 typedef struct _virError virError;
 typedef virError *virErrorPtr;
 struct _virError {
-    int code;           /* a virErrorNumber */
-    int domain;         /* a virErrorDomain */
-    char *message;      /* human-readable, as libvirt formats it */
+    int code;      /* a virErrorNumber */
+    int domain;    /* a virErrorDomain */
+    char *message; /* human-readable, as libvirt formats it */
     virErrorLevel level;
     virConnectPtr conn; /* always NULL here (deprecated in libvirt) */
     virDomainPtr dom;   /* always NULL */
     char *str1;         /* extra information */
     char *str2;
     char *str3;
-    int int1;           /* the errno behind a system error, else 0 */
+    int int1; /* the errno behind a system error, else 0 */
     int int2;
-    virNetworkPtr net;  /* always NULL */
+    virNetworkPtr net; /* always NULL */
 };
 
 /* Error codes: libvirt's values (a subset). */
