@@ -157,10 +157,13 @@ int hd_nodedev_probe_net(struct hd_nodedev *dev)
         return r;
     if (hd_nodedev_read_attr(dev, "operstate", buf, sizeof(buf)) >= 0)
         dev->link_state = link_state(buf);
-    /* The kernel answers EINVAL for the speed of a link that is not up. */
-    if (dev->link_state != NULL && strcmp(dev->link_state, "up") == 0) {
-        long long speed = attr_number(dev, "speed", 10, 0);
-        dev->link_speed = speed > 0 && speed < 0xffffffffLL ? (unsigned)speed : 0;
+    /* The kernel answers EINVAL for the speed of a link that is not up, and -1 when it does
+     * not know; libvirt reads that as an unsigned int and shows 4294967295. */
+    if (dev->link_state != NULL && strcmp(dev->link_state, "up") == 0 &&
+        hd_nodedev_read_attr(dev, "speed", buf, sizeof(buf)) >= 0) {
+        long long speed;
+        if (hd_parse_int(buf, -1, 0xffffffffLL, &speed) == 0)
+            dev->link_speed = (unsigned int)speed;
     }
     if ((r = devtype(dev, type, sizeof(type))) < 0)
         return r;
@@ -184,9 +187,10 @@ int hd_nodedev_probe_storage(struct hd_nodedev *dev)
     if (hd_path(path, sizeof(path), "%s/device", dev->path) < 0 ||
         hd_fs_exists(dev->ctx, path) != 1)
         return 1;
-    /* SCSI disks name their vendor and model; a virtio disk's "vendor" is a PCI id. */
+    /* As libvirt: vendor and model from the device's attributes, whatever they hold (a virtio
+     * disk's "vendor" is its PCI vendor id, 0x1af4). */
     if ((r = hd_nodedev_dup_attr(dev, "device/model", &dev->model)) < 0 ||
-        (dev->model && (r = hd_nodedev_dup_attr(dev, "device/vendor", &dev->vendor)) < 0) ||
+        (r = hd_nodedev_dup_attr(dev, "device/vendor", &dev->vendor)) < 0 ||
         (r = hd_nodedev_dup_attr(dev, "device/serial", &dev->serial)) < 0)
         return r;
     if (dev->serial == NULL && (r = hd_nodedev_dup_attr(dev, "serial", &dev->serial)) < 0)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "utf8.h"
@@ -128,31 +129,50 @@ static void iommu_group(FILE *f, struct hd_nodedev *dev, int group)
     hd_strv_free(names, count);
 }
 
-/* PCI Express: find the capability (id 0x10) in config space; Link Capabilities at +0x0c
- * (speed bits 3:0, width 9:4, port 31:24), Link Status at +0x12 (speed 3:0, width 9:4). */
+/* libvirt's test for PCI Express: the PCIe capability (id 0x10) in config space or, when the
+ * list does not have it (or cannot be read), a config file that is not 256 bytes long:
+ * conventional functions have 256 bytes, PCIe ones 4096. */
+static int find_pcie_cap(struct hd_nodedev *dev, const unsigned char *cfg, ssize_t n, bool *is_pcie)
+{
+    char path[HD_PATH_MAX];
+    struct stat st;
+    unsigned pos = 0;
+
+    if (n >= 0x40 && (cfg[0x06] & 0x10)) {
+        pos = cfg[0x34] & 0xfc;
+        for (int hops = 0; pos >= 0x40 && pos + 4 <= (unsigned)n && hops < 48; hops++) {
+            if (cfg[pos] == 0x10)
+                break;
+            pos = cfg[pos + 1] & 0xfc;
+        }
+        if (pos < 0x40 || pos + 4 > (unsigned)n || cfg[pos] != 0x10)
+            pos = 0;
+    }
+    *is_pcie = pos != 0;
+    if (pos == 0 && hd_device_attr_path(dev->pci, "config", path, sizeof(path)) == 0)
+        *is_pcie = hd_fs_stat(dev->ctx, path, &st) < 0 || st.st_size != 256;
+    return (int)pos;
+}
+
+/* PCI Express: Link Capabilities at +0x0c (speed bits 3:0, width 9:4, port 31:24), Link
+ * Status at +0x12 (speed 3:0, width 9:4). */
 static void pci_express(FILE *f, struct hd_nodedev *dev)
 {
     static const char *const speeds[] = {NULL, "2.5", "5", "8", "16", "32", "64"};
     unsigned char cfg[256];
     ssize_t n = hd_device_read_attr_bytes(dev->pci, "config", cfg, sizeof(cfg));
-    unsigned pos, type;
+    bool is_pcie;
+    unsigned pos = (unsigned)find_pcie_cap(dev, cfg, n, &is_pcie), type;
     uint32_t lnkcap;
     uint16_t lnksta;
 
-    if (n < 0x40 || !(cfg[0x06] & 0x10))
-        return; /* no capability list readable (config beyond 64 bytes needs root) */
-    pos = cfg[0x34] & 0xfc;
-    for (int hops = 0; pos >= 0x40 && pos + 0x14 <= (unsigned)n && hops < 48; hops++) {
-        if (cfg[pos] == 0x10)
-            break;
-        pos = cfg[pos + 1] & 0xfc;
-    }
-    if (pos < 0x40 || pos + 0x14 > (unsigned)n || cfg[pos] != 0x10)
+    if (!is_pcie)
         return;
     indent(f, 2);
-    /* Root-complex integrated endpoints and event collectors have no link. */
-    type = (cfg[pos + 2] >> 4) & 0xf;
-    if (type == 0x9 || type == 0xa) {
+    /* No capability to read, or a root-complex integrated endpoint or event collector: no
+     * link. */
+    type = pos ? (cfg[pos + 2] >> 4) & 0xf : 0;
+    if (pos == 0 || type == 0x9 || type == 0xa || pos + 0x14 > (unsigned)n) {
         fputs("<pci-express/>\n", f);
         return;
     }

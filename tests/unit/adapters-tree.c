@@ -150,9 +150,19 @@ void at_add_pci(const char *root, const struct at_pci *p)
              p->class >> 16, (p->class >> 8) & 0xff, p->class & 0xff);
     snprintf(path, sizeof(path), "%s/uevent", dir);
     at_file(root, path, buf);
+    /* As the kernel shows them: 256 bytes for conventional PCI, 4096 for PCI Express. */
     config_space(p, cfg);
     snprintf(path, sizeof(path), "%s/config", dir);
-    at_bytes(root, path, cfg, p->pcie_type < 0 ? 64 : 256);
+    at_bytes(root, path, cfg, sizeof(cfg));
+    if (p->pcie_type >= 0) {
+        static const unsigned char zero[4096 - 256];
+        char full[2048];
+        FILE *f;
+        snprintf(full, sizeof(full), "%s/%s", root, path);
+        f = fopen(full, "ab");
+        ck_assert(f != NULL && fwrite(zero, 1, sizeof(zero), f) == sizeof(zero));
+        fclose(f);
+    }
     snprintf(path, sizeof(path), "%s/driver_override", dir);
     at_file(root, path, "(null)\n");
     snprintf(path, sizeof(path), "%s/numa_node", dir);

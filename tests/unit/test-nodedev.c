@@ -188,6 +188,15 @@ START_TEST(pci_xml_is_libvirts)
     ck_assert_ptr_nonnull(
         strstr(xml, "<product id='0x3a22'>82801JI (ICH10 Family) SATA AHCI Controller</product>"));
     free(xml);
+    {
+        /* No PCIe capability but 4096 bytes of config space: libvirt still calls it PCI
+         * Express, without a link (a q35 host bridge looks like this). */
+        static unsigned char cfg[4096] = {0x86, 0x80, 0x22, 0x3a};
+        at_bytes(root, "sys/devices/pci0000:00/0000:00:1f.2/config", cfg, sizeof(cfg));
+    }
+    xml = xml_of("pci_0000_00_1f_2");
+    ck_assert_ptr_nonnull(strstr(xml, "    <pci-express/>\n  </capability>"));
+    free(xml);
 }
 END_TEST
 

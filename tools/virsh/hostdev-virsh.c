@@ -232,7 +232,7 @@ static bool cmd_dumpxml(struct ctl *ctl, const struct cmd *cmd)
         return false;
     xml = virNodeDeviceGetXMLDesc(dev, 0);
     if (xml != NULL)
-        fputs(xml, stdout); /* as virsh >= 8.9 prints it: the document, no extra line */
+        fputs(xml, stdout); /* as virsh 9 prints it; the command's empty line follows */
     free(xml);
     virNodeDeviceFree(dev);
     return xml != NULL;
@@ -249,8 +249,9 @@ static bool cmd_info(struct ctl *ctl, const struct cmd *cmd)
     printf("%-15s %s\n", "Name:", virNodeDeviceGetName(dev));
     printf("%-15s %s\n", "Parent:", parent ? parent : "");
     printf("%-15s %s\n", "Active:", "yes");
-    printf("%-15s %s\n", "Persistent:", "no");
-    printf("%-15s %s\n", "Autostart:", "no");
+    /* libvirt reports the host itself as persistent and autostarted, the rest as neither. */
+    printf("%-15s %s\n", "Persistent:", parent ? "no" : "yes");
+    printf("%-15s %s\n", "Autostart:", parent ? "no" : "yes");
     virNodeDeviceFree(dev);
     return true;
 }
@@ -483,6 +484,9 @@ int main(int argc, char **argv)
     ok = cmd.def->run(&ctl, &cmd);
     if (!ok)
         report_last_error();
+    /* virsh ends every command it ran, failed or not, with an empty line (not with -q). */
+    if (!ctl.quiet)
+        putchar('\n');
     if (ctl.conn != NULL)
         virConnectClose(ctl.conn);
     if (fflush(stdout) != 0)
