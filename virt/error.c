@@ -11,6 +11,10 @@
 static _Thread_local virError last;
 static _Thread_local char last_message[1024];
 
+/* The error handler is process-wide in libvirt; a program sets it once, at start. */
+static virErrorFunc handler;
+static void *handler_data;
+
 /* libvirt's message templates for the codes this library raises. */
 static const char *template_for(int code)
 {
@@ -55,6 +59,44 @@ static void set_error(int code, int errnum, const char *detail)
     last.int1 = errnum;
     snprintf(last_message, sizeof(last_message), template_for(code), detail);
     last.message = last_message;
+    if (handler != NULL)
+        handler(handler_data, &last);
+    else
+        virDefaultErrorFunc(&last);
+}
+
+/* libvirt's names for where an error comes from, as its default handler prints them. */
+static const char *domain_name(int domain)
+{
+    switch (domain) {
+    case VIR_FROM_NODEDEV:
+        return "Node Device Driver";
+    case VIR_FROM_XML:
+        return "XML Util";
+    case VIR_FROM_URI:
+        return "URI Utils";
+    case VIR_FROM_DEVICE:
+        return "Device Config";
+    default:
+        return "";
+    }
+}
+
+VIR_EXPORT void virDefaultErrorFunc(virErrorPtr err)
+{
+    size_t len;
+
+    if (err == NULL || err->code == VIR_ERR_OK || err->message == NULL)
+        return;
+    len = strlen(err->message);
+    fprintf(stderr, "libvirt: %s error : %s%s", domain_name(err->domain), err->message,
+            len > 0 && err->message[len - 1] == '\n' ? "" : "\n");
+}
+
+VIR_EXPORT void virSetErrorFunc(void *userData, virErrorFunc fn)
+{
+    handler = fn;
+    handler_data = userData;
 }
 
 void virt_error(int code, const char *fmt, ...)

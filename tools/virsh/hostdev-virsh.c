@@ -41,17 +41,22 @@ struct cmd_def {
     const char *help;
 };
 
-/* The libvirt error behind the first failure, kept before cleanup calls reset it (virsh
- * keeps it through its error handler the same way). */
+/* The last libvirt error, kept by our error handler as virsh keeps it: later calls (the
+ * cleanup's virNodeDeviceFree) reset the thread's last error before virsh reports it. */
 static virErrorPtr saved_error;
+
+static void keep_error(void *data, virErrorPtr err)
+{
+    (void)data;
+    (void)err;
+    virFreeError(saved_error);
+    saved_error = virSaveLastError();
+}
 
 static void vsh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void vsh_error(const char *fmt, ...)
 {
     va_list ap;
-
-    if (saved_error == NULL && virGetLastError() != NULL)
-        saved_error = virSaveLastError();
 
     fputs("error: ", stderr);
     va_start(ap, fmt);
@@ -66,8 +71,6 @@ static void report_last_error(void)
     virErrorPtr err = saved_error;
 
     saved_error = NULL;
-    if (err == NULL && virGetLastError() != NULL)
-        err = virSaveLastError();
     if (err != NULL && err->code != VIR_ERR_OK)
         vsh_error("%s", err->message ? err->message : "unknown error");
     virFreeError(err);
@@ -445,6 +448,7 @@ int main(int argc, char **argv)
     bool ok;
     int c;
 
+    virSetErrorFunc(NULL, keep_error);
     while ((c = getopt_long(argc, argv, "+c:hqrvV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -489,6 +493,7 @@ int main(int argc, char **argv)
         putchar('\n');
     if (ctl.conn != NULL)
         virConnectClose(ctl.conn);
+    virFreeError(saved_error);
     if (fflush(stdout) != 0)
         ok = false;
     return ok ? 0 : 1;

@@ -57,6 +57,13 @@ typedef enum {
     VIR_ERR_OPERATION_INVALID = 55,
 } virErrorNumber;
 
+/* Called with each error as it is raised. Without one, libvirt's default prints
+ * "libvirt: Node Device Driver error : MESSAGE" on stderr; programs that report errors
+ * themselves (virsh) install their own. Process-wide, as in libvirt. */
+typedef void (*virErrorFunc)(void *userData, virErrorPtr error);
+void virSetErrorFunc(void *userData, virErrorFunc handler);
+void virDefaultErrorFunc(virErrorPtr err);
+
 /* The last error of this thread, NULL when the last call succeeded. Owned by the library:
  * valid until the next call on this thread. */
 virErrorPtr virGetLastError(void);
