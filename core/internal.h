@@ -173,6 +173,7 @@ struct hd_nodedev {
     const char *link_state; /* "up", "down", ... from operstate; NULL: unknown/absent */
     unsigned int link_speed;
     const char *net_subtype; /* "80203", "80211" or NULL */
+    unsigned int net_features; /* hd_netdev_features(), on the host only */
     /* scsi */
     const char *scsi_type;
     /* storage */
@@ -184,6 +185,12 @@ struct hd_nodedev {
     char *sys_product, *hw_vendor, *hw_version, *hw_serial, *hw_uuid;
     char *fw_vendor, *fw_version, *fw_date;
 };
+
+/* netdev-features.c: libvirt's net <feature> names, in its order, and the ones @ifname has on
+ * the host (bit i: hd_netdev_feature_names[i]). rdma and switchdev are never set. */
+#define HD_NETDEV_FEATURES 14
+extern const char *const hd_netdev_feature_names[HD_NETDEV_FEATURES];
+int hd_netdev_features(const char *ifname, unsigned int *mask);
 
 /* nodedev-caps.c: fill the capability's fields of @dev from its sysfs directory. */
 int hd_nodedev_probe_usb(struct hd_nodedev *dev);

@@ -168,6 +168,9 @@ int hd_nodedev_probe_net(struct hd_nodedev *dev)
     if ((r = devtype(dev, type, sizeof(type))) < 0)
         return r;
     dev->net_subtype = strcmp(type, "wlan") == 0 ? "80211" : "80203";
+    /* Offloads are the host network stack's: a tree under another root has none to show. */
+    if (dev->ctx->root_is_host)
+        hd_netdev_features(dev->ifname, &dev->net_features);
     return hd_nodedev_set_name(dev, "net", dev->mac);
 }
 

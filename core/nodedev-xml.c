@@ -276,6 +276,12 @@ static void cap_net(FILE *f, const struct hd_nodedev *dev)
             fprintf(f, " state='%s'", dev->link_state);
         fputs("/>\n", f);
     }
+    for (int i = 0; i < HD_NETDEV_FEATURES; i++) {
+        if (dev->net_features & (1u << i)) {
+            indent(f, 2);
+            fprintf(f, "<feature name='%s'/>\n", hd_netdev_feature_names[i]);
+        }
+    }
     if (dev->net_subtype) {
         indent(f, 2);
         fprintf(f, "<capability type='%s'/>\n", dev->net_subtype);
