@@ -224,6 +224,14 @@ START_TEST(vdsm_tree_and_caps)
                           "usb_1_2_1_0 usb parent=usb_1_2 driver=usbhid\n"
                           "usb_usb1 usb_device parent=pci_0000_00_1d_0 driver=usb\n");
     free(out);
+    ck_assert_int_eq(hostdev("--json list --caps net", &out, NULL), 0);
+    ck_assert_str_eq(out, "[\n  {\n    \"name\": \"net_eth0_52_54_00_12_34_56\",\n"
+                          "    \"capability\": \"net\",\n"
+                          "    \"parent\": \"pci_0000_00_19_0\",\n    \"driver\": null\n  },\n"
+                          "  {\n    \"name\": \"net_lo_00_00_00_00_00_00\",\n"
+                          "    \"capability\": \"net\",\n    \"parent\": \"computer\",\n"
+                          "    \"driver\": null\n  }\n]\n");
+    free(out);
     ck_assert_int_eq(hostdev("list --tree", NULL, NULL), 2);
     ck_assert_int_eq(hostdev("list --caps pcie", NULL, NULL), 2);
 }
