@@ -91,35 +91,55 @@ static const char *scsi_type_name(long long type)
     }
 }
 
+/* "@prefix N:N:..." with exactly @n decimal numbers separated by ':' (sysfs SCSI names:
+ * "host1", "target1:0:0", "1:0:0:0"). 0, or -EINVAL for anything else. */
+static int scsi_numbers(const char *name, const char *prefix, unsigned int *out, int n)
+{
+    char copy[64], *save = NULL, *part;
+    size_t plen = strlen(prefix);
+    int i = 0;
+
+    if (strncmp(name, prefix, plen) != 0 || strlen(name + plen) >= sizeof(copy))
+        return -EINVAL;
+    strcpy(copy, name + plen);
+    if (copy[0] == ':' || copy[strlen(copy) ? strlen(copy) - 1 : 0] == ':' || strstr(copy, "::"))
+        return -EINVAL;
+    for (part = strtok_r(copy, ":", &save); part; part = strtok_r(NULL, ":", &save)) {
+        unsigned long long v;
+        if (i == n || hd_parse_uint(part, 10, 0xffffffffu, &v) < 0)
+            return -EINVAL;
+        out[i++] = (unsigned int)v;
+    }
+    return i == n ? 0 : -EINVAL;
+}
+
 /* The SCSI bus holds hosts ("host1"), targets ("target1:0:0") and devices ("1:0:0:0"). */
 int hd_nodedev_probe_scsi(struct hd_nodedev *dev)
 {
-    unsigned h, b, t, l;
-    char type[64], extra;
+    unsigned int num[4];
+    char type[64];
     int r;
 
     if ((r = devtype(dev, type, sizeof(type))) < 0)
         return r;
     if (strcmp(type, "scsi_host") == 0 ||
-        (type[0] == '\0' && sscanf(dev->sysname, "host%u%c", &h, &extra) == 1)) {
+        (type[0] == '\0' && scsi_numbers(dev->sysname, "host", num, 1) == 0)) {
         char attr[HD_PATH_MAX];
-        if (sscanf(dev->sysname, "host%u%c", &h, &extra) != 1)
+        if (scsi_numbers(dev->sysname, "host", num, 1) < 0)
             return -EINVAL;
         dev->cap = HD_CAP_SCSI_HOST;
-        dev->num[0] = h;
+        dev->num[0] = num[0];
         hd_path(attr, sizeof(attr), "scsi_host/%s/unique_id", dev->sysname);
         dev->num[1] = attr_number(dev, attr, 10, -1);
     } else if (strcmp(type, "scsi_target") == 0 ||
                (type[0] == '\0' && strncmp(dev->sysname, "target", 6) == 0)) {
         dev->cap = HD_CAP_SCSI_TARGET;
     } else if (strcmp(type, "scsi_device") == 0 || type[0] == '\0') {
-        if (sscanf(dev->sysname, "%u:%u:%u:%u%c", &h, &b, &t, &l, &extra) != 4)
+        if (scsi_numbers(dev->sysname, "", num, 4) < 0)
             return 1;
         dev->cap = HD_CAP_SCSI;
-        dev->num[0] = h;
-        dev->num[1] = b;
-        dev->num[2] = t;
-        dev->num[3] = l;
+        for (int i = 0; i < 4; i++)
+            dev->num[i] = num[i];
         dev->scsi_type = scsi_type_name(attr_number(dev, "type", 10, -1));
     } else {
         return 1;

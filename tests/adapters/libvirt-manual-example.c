@@ -1,6 +1,6 @@
 /* libvirt-manual-example.c - the libvirt manual's PCI passthrough check, built unchanged.
  *
- * libvirt-manual-fragment.c is the manual's code (section "PCI device passthrough") exactly
+ * libvirt-manual-fragment.inc is the manual's code (section "PCI device passthrough") exactly
  * as printed, from its blank line after the first line on. The first line,
  * "virNodeDevicePtr dev = ....get virNodeDevicePtr for the PCI device...", is prose rather
  * than C; here it is a lookup by name. The fragment ends with `return;`, so it lives in a
@@ -14,7 +14,7 @@
 static void check_passthrough(virNodeDevicePtr found)
 {
     virNodeDevicePtr dev = found;
-#include "libvirt-manual-fragment.c"
+#include "libvirt-manual-fragment.inc"
 }
 
 int main(int argc, char **argv)

@@ -361,9 +361,10 @@ int at_run(const char *cmd, char **out, char **err)
     ck_assert(p != NULL);
     for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) {
         if (len + n + 1 > cap) {
+            char *grown = realloc(data, (len + n + 1) * 2);
+            ck_assert(grown != NULL);
+            data = grown;
             cap = (len + n + 1) * 2;
-            data = realloc(data, cap);
-            ck_assert(data != NULL);
         }
         memcpy(data + len, buf, n);
         len += n;

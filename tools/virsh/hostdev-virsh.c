@@ -379,7 +379,7 @@ static bool parse_command(int argc, char **argv, struct cmd *cmd)
             size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
             for (k = 0; k < MAX_OPTS && def->opts[k].name; k++) {
                 if (strlen(def->opts[k].name) == len &&
-                    strncmp(def->opts[k].name, arg + 2, len) == 0)
+                    memcmp(def->opts[k].name, arg + 2, len) == 0)
                     break;
             }
             if (k == MAX_OPTS || def->opts[k].name == NULL) {
@@ -394,8 +394,7 @@ static bool parse_command(int argc, char **argv, struct cmd *cmd)
             } else if (a + 1 < argc) {
                 cmd->value[k] = argv[++a];
             } else {
-                vsh_error("expected syntax: --%s <%s>", def->opts[k].name,
-                          def->opts[k].type == OPT_DATA ? "string" : "string");
+                vsh_error("expected syntax: --%s <string>", def->opts[k].name);
                 return false;
             }
         } else if (data >= 0 && cmd->value[data] == NULL) {
