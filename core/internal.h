@@ -127,4 +127,25 @@ void hd_strlcpy(char *dst, const char *src, size_t size);
 uint64_t hd_now_ms(void);
 void hd_sleep_ms(unsigned int ms);
 
+/* ---- vfio.c ------------------------------------------------------------------------------- */
+
+/* The system calls hd_vfio_verify() makes, so that unit tests can play the kernel and make any
+ * step fail with any errno. Each returns >= 0 or -errno. */
+struct hd_vfio_ops {
+    int (*open)(void *data, struct hd_ctx *ctx, const char *path, int flags); /* rel. to root */
+    int (*ioctl)(void *data, int fd, unsigned long request, void *arg);
+    void (*close)(void *data, int fd);
+    void *data;
+};
+int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                       const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
+/* A driver whose devices are usable through VFIO, or harmless in a VFIO group (no host DMA):
+ * vfio-pci and its variants (<BDF>/vfio-dev exists), pci-stub, pcieport. */
+bool hd_vfio_driver_is_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver);
+bool hd_vfio_driver_is_group_safe(struct hd_ctx *ctx, const char *bdf, const char *driver);
+
+/* ---- sriov.c ------------------------------------------------------------------------------ */
+
+int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *pf, unsigned int numvfs);
+
 #endif

@@ -176,6 +176,68 @@ struct hd_device *hd_device_list_get(const struct hd_device_list *list, size_t i
 struct hd_device *hd_device_list_find(const struct hd_device_list *list,
                                       const struct hd_pci_addr *addr);
 
+/* ------------------------------------------------------------------------------------------ */
+/* SR-IOV                                                                                     */
+
+/* Set the number of virtual functions of a PF. sriov_drivers_autoprobe is set to 0 first and
+ * left so (the VFs come up unbound, ready to detach; nothing probes VFs behind the caller's
+ * back later either), a change N -> M goes through 0 (the kernel refuses N -> M with EBUSY),
+ * and the call waits (bounded by the context timeout) until the kernel shows exactly
+ * @numvfs virtfn links. -ENOTSUP: not an SR-IOV PF (no sriov_totalvfs, or a VF itself);
+ * -ERANGE: @numvfs > sriov_totalvfs; any other -errno: the change failed, and the previous
+ * count was put back when possible (the message says whether it was). The snapshot is
+ * refreshed on success. */
+int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+
+/* ------------------------------------------------------------------------------------------ */
+/* VFIO verification: can a VM really use this device?                                       */
+
+struct hd_vfio_report;
+
+enum hd_vfio_step_status {
+    HD_VFIO_STEP_OK = 0,
+    HD_VFIO_STEP_FAILED = 1,
+    HD_VFIO_STEP_SKIPPED = 2, /* not applicable here (e.g. no vfio cdev in this kernel) */
+};
+
+/* Go through the VFIO API the way a VMM does, relative to the context's root:
+ * ROOT/dev/vfio/vfio (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION), ROOT/dev/vfio/<group>
+ * (VFIO_GROUP_GET_STATUS viable, VFIO_GROUP_SET_CONTAINER), VFIO_SET_IOMMU (Type1v2, else
+ * Type1), VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_GET_INFO; then, when the kernel offers
+ * <BDF>/vfio-dev/vfioX, ROOT/dev/vfio/devices/vfioX with ROOT/dev/iommu
+ * (VFIO_DEVICE_BIND_IOMMUFD, IOMMU_IOAS_ALLOC, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+ * VFIO_DEVICE_GET_INFO). Everything opened is closed again before returning.
+ * Returns 0 when the device is usable; otherwise the negative errno of the first step that
+ * failed, with *report explaining why and how to fix it. -ENODEV: no such device. *report is
+ * NULL only on -ENOMEM or -EINVAL (bad arguments). */
+int hd_vfio_verify(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                   struct hd_vfio_report **report);
+struct hd_vfio_report *hd_vfio_report_ref(struct hd_vfio_report *r);
+struct hd_vfio_report *hd_vfio_report_unref(struct hd_vfio_report *r);
+bool hd_vfio_report_is_usable(const struct hd_vfio_report *r);
+const char *hd_vfio_report_get_name(const struct hd_vfio_report *r); /* "0000:00:02.0" */
+int hd_vfio_report_get_group(const struct hd_vfio_report *r);        /* -1: none */
+const char *hd_vfio_report_get_driver(const struct hd_vfio_report *r); /* NULL: unbound */
+/* "Type1v2" or "Type1"; NULL when no IOMMU was set. */
+const char *hd_vfio_report_get_iommu_type(const struct hd_vfio_report *r);
+/* The first failure in words plus the fix, possibly several sentences; NULL when usable. */
+const char *hd_vfio_report_get_explanation(const struct hd_vfio_report *r);
+/* Every step tried, in order. */
+size_t hd_vfio_report_step_count(const struct hd_vfio_report *r);
+const char *hd_vfio_report_step_name(const struct hd_vfio_report *r, size_t i);
+enum hd_vfio_step_status hd_vfio_report_step_status(const struct hd_vfio_report *r, size_t i);
+int hd_vfio_report_step_error(const struct hd_vfio_report *r, size_t i); /* -errno or 0 */
+const char *hd_vfio_report_step_detail(const struct hd_vfio_report *r, size_t i); /* or NULL */
+/* Group members that keep the group from being viable (on a host driver). */
+size_t hd_vfio_report_blocker_count(const struct hd_vfio_report *r);
+const char *hd_vfio_report_blocker_name(const struct hd_vfio_report *r, size_t i);
+const char *hd_vfio_report_blocker_driver(const struct hd_vfio_report *r, size_t i);
+/* What VFIO_DEVICE_GET_INFO said (group path): -ENODATA when it was not reached. */
+int hd_vfio_report_get_device_info(const struct hd_vfio_report *r, uint32_t *flags,
+                                   uint32_t *num_regions, uint32_t *num_irqs);
+/* The vfio cdev ("vfio3") when the kernel has one for the device, else NULL. */
+const char *hd_vfio_report_get_cdev(const struct hd_vfio_report *r);
+
 #ifdef __cplusplus
 }
 #endif
