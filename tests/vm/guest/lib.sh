@@ -55,16 +55,23 @@ find_ids() {
         [ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] && basename "$d"
     done | sort
 }
-# The first device with these ids whose parent is the root bus ("root") or a bridge ("bridge").
-find_dev() {
+# Devices with these ids whose parent is the root bus (WHERE=root) or a bridge with the ids
+# WHERE=VVVV:DDDD (1b36:000c pcie-root-port, 1b36:000e pcie-pci-bridge); one a line.
+find_all() {
     for a in $(find_ids "$1" "$2"); do
         parent=$(basename "$(dirname "$(readlink -f "$PCI/$a")")")
-        case "$3:$parent" in
-        root:pci*) echo "$a"; return 0 ;;
-        bridge:[0-9]*) echo "$a"; return 0 ;;
+        case "$parent" in
+        pci*) [ "$3" = root ] && echo "$a" ;;
+        *) [ "$(cat "$PCI/$parent/vendor"):$(cat "$PCI/$parent/device")" = "0x${3%:*}:0x${3#*:}" ] &&
+            echo "$a" ;;
         esac
     done
-    return 1
+    return 0
+}
+# The first of those; fails when there is none.
+find_dev() {
+    _f=$(find_all "$@" | head -n1)
+    [ -n "$_f" ] && echo "$_f"
 }
 
 # ---- hostdev ------------------------------------------------------------------------------------
