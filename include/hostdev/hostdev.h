@@ -185,8 +185,8 @@ struct hd_device *hd_device_list_find(const struct hd_device_list *list,
  * and the call waits (bounded by the context timeout) until the kernel shows exactly
  * @numvfs virtfn links. -ENOTSUP: not an SR-IOV PF (no sriov_totalvfs, or a VF itself);
  * -ERANGE: @numvfs > sriov_totalvfs; any other -errno: the change failed, and the previous
- * count was put back when possible (the message says whether it was). The snapshot is
- * refreshed on success. */
+ * count was put back when possible (the message says whether it was). On success returns the
+ * previous count (>= 0) and refreshes the snapshot. */
 int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs);
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,0 +1,187 @@
+/* sriov.c - the number of SR-IOV virtual functions of a PF: set it, wait for the kernel, undo on failure. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* How many virtfnN links the PF has now, or -errno. */
+static int count_virtfns(struct hd_ctx *ctx, const char *pf)
+{
+    char path[HD_PATH_MAX];
+    char **names;
+    size_t n;
+    int count = 0, r;
+
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", pf);
+    if (r < 0)
+        return r;
+    r = hd_fs_list_dir(ctx, path, &names, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(names[i], "virtfn", 6) == 0)
+            count++;
+    }
+    hd_strv_free(names, n);
+    return count;
+}
+
+/* Poll (bounded) until the PF shows exactly @want VFs. 0, -ETIMEDOUT, or -errno. */
+static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, int *seen)
+{
+    uint64_t deadline = hd_now_ms() + ctx->timeout_ms;
+    unsigned int delay = 1;
+
+    for (;;) {
+        int n = count_virtfns(ctx, pf);
+        if (n < 0)
+            return n;
+        *seen = n;
+        if ((unsigned int)n == want)
+            return 0;
+        if (hd_now_ms() >= deadline)
+            return -ETIMEDOUT;
+        hd_sleep_ms(delay);
+        if (delay < 64)
+            delay *= 2;
+    }
+}
+
+static int read_uint(struct hd_ctx *ctx, const char *pf, const char *attr, unsigned int *out)
+{
+    char path[HD_PATH_MAX], buf[32];
+    unsigned long long v;
+    ssize_t n;
+    int r;
+
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/%s", pf, attr);
+    if (r < 0)
+        return r;
+    n = hd_fs_read_attr(ctx, path, buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
+    r = hd_parse_uint(buf, 10, 0xffff, &v);
+    if (r < 0)
+        return r;
+    *out = (unsigned int)v;
+    return 0;
+}
+
+/* Write @n to sriov_numvfs (in a child with the context timeout: removing VFs waits for their
+ * drivers and users to let go) and wait for the virtfn links to match. */
+static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char *why,
+                        size_t whysize)
+{
+    char path[HD_PATH_MAX], value[16];
+    int r, seen = -1;
+
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_numvfs", pf);
+    if (r < 0)
+        return r;
+    snprintf(value, sizeof(value), "%u", n);
+    r = hd_fs_write_attr_timeout(ctx, path, value, ctx->timeout_ms);
+    if (r == -ETIMEDOUT) {
+        snprintf(why, whysize, "writing %u to sriov_numvfs did not return within %u ms (a VF "
+                               "still in use?)", n, ctx->timeout_ms);
+        return r;
+    }
+    if (r < 0) {
+        snprintf(why, whysize, "writing %u to sriov_numvfs: %s%s", n, strerror(-r),
+                 r == -ENOENT ? " (the PF's driver cannot create VFs; is it bound to one?)"
+                 : r == -EBUSY ? " (VFs already exist or are in use)"
+                               : "");
+        return r;
+    }
+    r = wait_virtfns(ctx, pf, n, &seen);
+    if (r < 0) {
+        snprintf(why, whysize, "the kernel took %u VFs but shows %d virtfn links after %u ms",
+                 n, seen, ctx->timeout_ms);
+        return r;
+    }
+    return 0;
+}
+
+int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int numvfs)
+{
+    char pf[HD_PCI_ADDR_BUFSZ], path[HD_PATH_MAX], why[256] = "", why2[256] = "";
+    unsigned int total, cur, autoprobe;
+    int r, r2;
+
+    hd_pci_addr_format(addr, pf);
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", pf);
+    if (r < 0 || hd_fs_exists(ctx, path) != 1)
+        return hd_err(ctx, -ENODEV, "%s: no such PCI device", pf);
+    r = read_uint(ctx, pf, "sriov_totalvfs", &total);
+    if (r == -ENOENT) {
+        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/physfn", pf);
+        if (hd_fs_exists(ctx, path) == 1)
+            return hd_err(ctx, -ENOTSUP, "%s is itself a virtual function, not a PF", pf);
+        return hd_err(ctx, -ENOTSUP, "%s is not SR-IOV capable (no sriov_totalvfs)", pf);
+    }
+    if (r < 0)
+        return hd_err(ctx, r, "%s: reading sriov_totalvfs: %s", pf, strerror(-r));
+    if (numvfs > total)
+        return hd_err(ctx, -ERANGE, "%s supports at most %u VFs (sriov_totalvfs), not %u", pf,
+                      total, numvfs);
+    r = read_uint(ctx, pf, "sriov_numvfs", &cur);
+    if (r < 0)
+        return hd_err(ctx, r, "%s: reading sriov_numvfs: %s", pf, strerror(-r));
+
+    /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first. */
+    r = read_uint(ctx, pf, "sriov_drivers_autoprobe", &autoprobe);
+    if (r == 0 && autoprobe != 0) {
+        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
+        r = hd_fs_write_attr(ctx, path, "0");
+        if (r < 0)
+            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf,
+                          strerror(-r));
+        hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
+    }
+
+    if (cur == numvfs) {
+        int seen = -1;
+        r = wait_virtfns(ctx, pf, numvfs, &seen);
+        if (r < 0)
+            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf,
+                          cur, seen);
+        return (int)cur;
+    }
+    /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
+    if (cur != 0) {
+        r = write_numvfs(ctx, pf, 0, why, sizeof(why));
+        if (r < 0)
+            return hd_err(ctx, r, "%s: removing the %u VFs failed: %s", pf, cur, why);
+    }
+    if (numvfs != 0) {
+        r = write_numvfs(ctx, pf, numvfs, why, sizeof(why));
+        if (r < 0) {
+            if (cur == 0) {
+                r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
+                return hd_err(ctx, r, "%s: %s; %s", pf, why,
+                              r2 == 0 ? "no VFs left, as before" : why2);
+            }
+            r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
+            if (r2 == 0)
+                r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
+            if (r2 == 0)
+                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why,
+                              cur);
+            return hd_err(ctx, r, "%s: %s; putting the previous %u VFs back failed too: %s", pf,
+                          why, cur, why2);
+        }
+    }
+    hd_info(ctx, "%s: sriov_numvfs %u -> %u", pf, cur, numvfs);
+    return (int)cur;
+}
+
+HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
+{
+    int r;
+
+    if (dev == NULL)
+        return -EINVAL;
+    r = hd_sriov_set_numvfs(hd_device_get_ctx(dev), hd_device_get_addr(dev), numvfs);
+    if (r >= 0)
+        hd_device_refresh(dev);
+    return r;
+}
