@@ -129,6 +129,12 @@ void hd_sleep_ms(unsigned int ms);
 
 /* ---- vfio.c ------------------------------------------------------------------------------- */
 
+/* The vfio cdev and iommufd uAPI of Linux 6.6, under our own names (older headers lack it; the
+ * numbers are ABI): _IO(VFIO_TYPE, VFIO_BASE + 18), + 19, _IO(IOMMUFD_TYPE, 0x81). */
+#define HD_VFIO_DEVICE_BIND_IOMMUFD 0x3b76u
+#define HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT 0x3b77u
+#define HD_IOMMU_IOAS_ALLOC 0x3b81u
+
 /* The system calls hd_vfio_verify() makes, so that unit tests can play the kernel and make any
  * step fail with any errno. Each returns >= 0 or -errno. */
 struct hd_vfio_ops {

@@ -12,30 +12,26 @@
 
 #include "internal.h"
 
-/* The vfio cdev and iommufd uAPI (Linux 6.6); older headers lack it, the numbers are ABI. */
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
+/* Layouts of the vfio cdev and iommufd uAPI (Linux 6.6); the request numbers are in internal.h. */
+struct hd_vfio_bind_iommufd {
     uint32_t argsz;
     uint32_t flags;
     int32_t iommufd;
     uint32_t out_devid;
 };
-#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
-struct vfio_device_attach_iommufd_pt {
+struct hd_vfio_attach_iommufd_pt {
     uint32_t argsz;
     uint32_t flags;
     uint32_t pt_id;
 };
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
-#endif
-#ifndef IOMMU_IOAS_ALLOC
-struct iommu_ioas_alloc {
+struct hd_iommu_ioas_alloc {
     uint32_t size;
     uint32_t flags;
     uint32_t out_ioas_id;
 };
-#define IOMMU_IOAS_ALLOC _IO(';', 0x81)
-#endif
+_Static_assert(HD_VFIO_DEVICE_BIND_IOMMUFD == _IO(VFIO_TYPE, VFIO_BASE + 18), "uAPI number");
+_Static_assert(HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT == _IO(VFIO_TYPE, VFIO_BASE + 19), "uAPI number");
+_Static_assert(HD_IOMMU_IOAS_ALLOC == _IO(';', 0x81), "uAPI number");
 
 #define MAX_STEPS 24
 #define MAX_BLOCKERS 32
@@ -597,9 +593,9 @@ static int find_cdev(struct hd_ctx *ctx, struct hd_vfio_report *r, bool *dir_onl
 static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
                      struct fds *f)
 {
-    struct vfio_device_bind_iommufd bind = {.argsz = sizeof(bind)};
-    struct iommu_ioas_alloc ioas = {.size = sizeof(ioas)};
-    struct vfio_device_attach_iommufd_pt attach = {.argsz = sizeof(attach)};
+    struct hd_vfio_bind_iommufd bind = {.argsz = sizeof(bind)};
+    struct hd_iommu_ioas_alloc ioas = {.size = sizeof(ioas)};
+    struct hd_vfio_attach_iommufd_pt attach = {.argsz = sizeof(attach)};
     struct vfio_device_info info = {.argsz = sizeof(info)};
     char path[HD_PATH_MAX], sname[96];
     bool dir_only;
@@ -643,7 +639,7 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
     add_step(r, "open /dev/iommu", HD_VFIO_STEP_OK, 0, NULL);
 
     bind.iommufd = f->iommufd;
-    err = ops->ioctl(ops->data, f->cdev, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+    err = ops->ioctl(ops->data, f->cdev, HD_VFIO_DEVICE_BIND_IOMMUFD, &bind);
     if (err < 0) {
         add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -EBUSY)
@@ -659,7 +655,7 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
     }
     add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_OK, 0, "devid %u", bind.out_devid);
 
-    err = ops->ioctl(ops->data, f->iommufd, IOMMU_IOAS_ALLOC, &ioas);
+    err = ops->ioctl(ops->data, f->iommufd, HD_IOMMU_IOAS_ALLOC, &ioas);
     if (err < 0) {
         add_step(r, "IOMMU_IOAS_ALLOC", HD_VFIO_STEP_FAILED, err, NULL);
         return explain(r, err, "IOMMU_IOAS_ALLOC failed: %s", strerror(-err));
@@ -667,7 +663,7 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
     add_step(r, "IOMMU_IOAS_ALLOC", HD_VFIO_STEP_OK, 0, "ioas %u", ioas.out_ioas_id);
 
     attach.pt_id = ioas.out_ioas_id;
-    err = ops->ioctl(ops->data, f->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+    err = ops->ioctl(ops->data, f->cdev, HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
     if (err < 0) {
         add_step(r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", HD_VFIO_STEP_FAILED, err, NULL);
         return explain(r, err, "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %s", strerror(-err));
