@@ -351,6 +351,37 @@ static void describe_node(struct hd_ctx *ctx, const char *path, char *buf, size_
                  (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
 }
 
+/* The vfio cdev of the device: <BDF>/vfio-dev/vfioX with a `dev` attribute. Linux 6.1-6.5 have
+ * the vfio-dev directory but no character device (no `dev`): -ENOENT then, and *dir_only set. */
+static int find_cdev(struct hd_ctx *ctx, struct hd_vfio_report *r, bool *dir_only)
+{
+    char path[HD_PATH_MAX];
+    char **names;
+    size_t n;
+    int err;
+
+    *dir_only = false;
+    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev", r->name) < 0)
+        return -EINVAL;
+    err = hd_fs_list_dir(ctx, path, &names, &n);
+    if (err < 0)
+        return err;
+    for (size_t i = 0; i < n && r->cdev == NULL; i++) {
+        char dev[HD_PATH_MAX];
+
+        if (strncmp(names[i], "vfio", 4) != 0 || !hd_name_valid(names[i]))
+            continue;
+        *dir_only = true;
+        if (hd_path(dev, sizeof(dev), "%s/%s/dev", path, names[i]) == 0 &&
+            hd_fs_exists(ctx, dev) == 1)
+            r->cdev = strdup(names[i]);
+    }
+    hd_strv_free(names, n);
+    if (r->cdev != NULL)
+        *dir_only = false;
+    return r->cdev ? 0 : -ENOENT;
+}
+
 /* ---- the legacy path: container + group -------------------------------------------------------- */
 
 struct fds {
@@ -401,6 +432,12 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
     f->container = ops->open(ops->data, ctx, "dev/vfio/vfio", O_RDWR);
     if (f->container < 0) {
         err = f->container;
+        if (err == -ENOENT && r->cdev != NULL) {
+            /* Linux 6.6+ built without CONFIG_VFIO_GROUP: only the cdev exists. */
+            add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_SKIPPED, err,
+                     "no VFIO group interface in this kernel; the cdev %s decides", r->cdev);
+            return 0;
+        }
         add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -ENOENT)
             return explain(r, err,
@@ -559,49 +596,18 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
 
 /* ---- the cdev path: /dev/vfio/devices/vfioX + /dev/iommu ----------------------------------------- */
 
-/* The vfio cdev of the device: <BDF>/vfio-dev/vfioX with a `dev` attribute. Linux 6.1-6.5 have
- * the vfio-dev directory but no character device (no `dev`): -ENOENT then, and *dir_only set. */
-static int find_cdev(struct hd_ctx *ctx, struct hd_vfio_report *r, bool *dir_only)
-{
-    char path[HD_PATH_MAX];
-    char **names;
-    size_t n;
-    int err;
-
-    *dir_only = false;
-    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev", r->name) < 0)
-        return -EINVAL;
-    err = hd_fs_list_dir(ctx, path, &names, &n);
-    if (err < 0)
-        return err;
-    for (size_t i = 0; i < n && r->cdev == NULL; i++) {
-        char dev[HD_PATH_MAX];
-
-        if (strncmp(names[i], "vfio", 4) != 0 || !hd_name_valid(names[i]))
-            continue;
-        *dir_only = true;
-        if (hd_path(dev, sizeof(dev), "%s/%s/dev", path, names[i]) == 0 &&
-            hd_fs_exists(ctx, dev) == 1)
-            r->cdev = strdup(names[i]);
-    }
-    hd_strv_free(names, n);
-    if (r->cdev != NULL)
-        *dir_only = false;
-    return r->cdev ? 0 : -ENOENT;
-}
-
+/* @dir_only: what find_cdev() said, already called by the caller. */
 static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
-                     struct fds *f)
+                     struct fds *f, bool dir_only)
 {
     struct hd_vfio_bind_iommufd bind = {.argsz = sizeof(bind)};
     struct hd_iommu_ioas_alloc ioas = {.size = sizeof(ioas)};
     struct hd_vfio_attach_iommufd_pt attach = {.argsz = sizeof(attach)};
     struct vfio_device_info info = {.argsz = sizeof(info)};
     char path[HD_PATH_MAX], sname[96];
-    bool dir_only;
     int err;
 
-    if (find_cdev(ctx, r, &dir_only) < 0) {
+    if (r->cdev == NULL) {
         add_step(r, "vfio cdev", HD_VFIO_STEP_SKIPPED, 0,
                  "%s: this kernel has no vfio character device (needs Linux 6.6+ with "
                  "CONFIG_VFIO_DEVICE_CDEV)",
@@ -688,6 +694,7 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     struct fds f = {-1, -1, -1, -1, -1};
     struct hd_vfio_report *r;
     char path[HD_PATH_MAX], driver[256];
+    bool dir_only;
     int err;
 
     if (out == NULL)
@@ -743,11 +750,13 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     }
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
 
+    dir_only = false;
+    find_cdev(ctx, r, &dir_only);
     err = legacy_path(ctx, ops, r, &f);
     close_fds(ops, &f);
     /* The cdev path must start from nothing open: an open group blocks the cdev and back. */
     if (err == 0)
-        err = cdev_path(ctx, ops, r, &f);
+        err = cdev_path(ctx, ops, r, &f, dir_only);
     close_fds(ops, &f);
     if (err < 0)
         return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));

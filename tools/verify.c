@@ -100,10 +100,18 @@ static void print_text(const struct hd_vfio_report *r)
                    errno_name(err) ? errno_name(err) : "?");
         putchar('\n');
     }
-    if (hd_vfio_report_is_usable(r))
-        printf("%s: usable by a VM through VFIO (IOMMU group %d, %s)\n",
-               hd_vfio_report_get_name(r), hd_vfio_report_get_group(r),
-               hd_vfio_report_get_iommu_type(r));
+    if (hd_vfio_report_is_usable(r)) {
+        const char *type = hd_vfio_report_get_iommu_type(r);
+        const char *cdev = hd_vfio_report_get_cdev(r);
+
+        printf("%s: usable by a VM through VFIO (IOMMU group %d", hd_vfio_report_get_name(r),
+               hd_vfio_report_get_group(r));
+        if (type != NULL)
+            printf(", container %s", type);
+        if (cdev != NULL)
+            printf(", cdev %s with iommufd", cdev);
+        printf(")\n");
+    }
 }
 
 static int run(struct tool *t, int argc, char **argv)

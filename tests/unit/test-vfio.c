@@ -511,6 +511,20 @@ START_TEST(cdev_path_when_the_kernel_has_one)
 }
 END_TEST
 
+START_TEST(cdev_only_kernel_skips_the_group_path)
+{
+    mkdirs(DEV "0000:00:02.0/vfio-dev/vfio0");
+    file_(DEV "0000:00:02.0/vfio-dev/vfio0/dev", "237:0\n");
+    fk.fail_open = "dev/vfio/vfio"; /* CONFIG_VFIO_GROUP=n */
+    fk.err = -ENOENT;
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_int_eq(hd_vfio_report_step_status(rep, 2), HD_VFIO_STEP_SKIPPED);
+    ck_assert_str_eq(hd_vfio_report_step_name(rep, 2), "open /dev/vfio/vfio");
+    ck_assert_ptr_null(hd_vfio_report_get_iommu_type(rep));
+    ck_assert_str_eq(hd_vfio_report_get_cdev(rep), "vfio0");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vfio");
@@ -537,6 +551,7 @@ int main(void)
     tcase_add_test(tc, device_fd_errors);
     tcase_add_test(tc, every_ioctl_failure_is_reported_and_closes_everything);
     tcase_add_test(tc, cdev_path_when_the_kernel_has_one);
+    tcase_add_test(tc, cdev_only_kernel_skips_the_group_path);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
