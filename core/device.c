@@ -1,4 +1,4 @@
-/* device.c - PLACEHOLDER (branch vm): the few hd_device calls verify/sriov need; the engine's device.c replaces it whole. */
+/* device.c - PLACEHOLDER (branch vm) for the engine's device.c, which replaces it whole. */
 #include <stdlib.h>
 
 #include "internal.h"

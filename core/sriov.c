@@ -1,4 +1,4 @@
-/* sriov.c - the number of SR-IOV virtual functions of a PF: set it, wait for the kernel, undo on failure. */
+/* sriov.c - set the number of SR-IOV VFs of a PF: through 0, bounded waits, undo. */
 #include <stdio.h>
 #include <string.h>
 
@@ -81,21 +81,23 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
     snprintf(value, sizeof(value), "%u", n);
     r = hd_fs_write_attr_timeout(ctx, path, value, ctx->timeout_ms);
     if (r == -ETIMEDOUT) {
-        snprintf(why, whysize, "writing %u to sriov_numvfs did not return within %u ms (a VF "
-                               "still in use?)", n, ctx->timeout_ms);
+        snprintf(why, whysize,
+                 "writing %u to sriov_numvfs did not return within %u ms (a VF "
+                 "still in use?)",
+                 n, ctx->timeout_ms);
         return r;
     }
     if (r < 0) {
         snprintf(why, whysize, "writing %u to sriov_numvfs: %s%s", n, strerror(-r),
-                 r == -ENOENT ? " (the PF's driver cannot create VFs; is it bound to one?)"
+                 r == -ENOENT  ? " (the PF's driver cannot create VFs; is it bound to one?)"
                  : r == -EBUSY ? " (VFs already exist or are in use)"
                                : "");
         return r;
     }
     r = wait_virtfns(ctx, pf, n, &seen);
     if (r < 0) {
-        snprintf(why, whysize, "the kernel took %u VFs but shows %d virtfn links after %u ms",
-                 n, seen, ctx->timeout_ms);
+        snprintf(why, whysize, "the kernel took %u VFs but shows %d virtfn links after %u ms", n,
+                 seen, ctx->timeout_ms);
         return r;
     }
     return 0;
@@ -133,8 +135,7 @@ int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsi
         hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
         r = hd_fs_write_attr(ctx, path, "0");
         if (r < 0)
-            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf,
-                          strerror(-r));
+            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
     }
 
@@ -142,8 +143,8 @@ int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsi
         int seen = -1;
         r = wait_virtfns(ctx, pf, numvfs, &seen);
         if (r < 0)
-            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf,
-                          cur, seen);
+            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf, cur,
+                          seen);
         return (int)cur;
     }
     /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
@@ -164,8 +165,7 @@ int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsi
             if (r2 == 0)
                 r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
             if (r2 == 0)
-                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why,
-                              cur);
+                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why, cur);
             return hd_err(ctx, r, "%s: %s; putting the previous %u VFs back failed too: %s", pf,
                           why, cur, why2);
         }

@@ -1,4 +1,4 @@
-/* vfio.c - proves through the VFIO API that a detached device is usable by a VM, and says why not. */
+/* vfio.c - proves through the VFIO API that a VM can use a device, or says why not. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ _Static_assert(HD_VFIO_DEVICE_BIND_IOMMUFD == _IO(VFIO_TYPE, VFIO_BASE + 18), "u
 _Static_assert(HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT == _IO(VFIO_TYPE, VFIO_BASE + 19), "uAPI number");
 _Static_assert(HD_IOMMU_IOAS_ALLOC == _IO(';', 0x81), "uAPI number");
 
-#define MAX_STEPS 24
+#define MAX_STEPS    24
 #define MAX_BLOCKERS 32
 
 struct step {
@@ -257,7 +257,8 @@ HD_EXPORT const char *hd_vfio_report_get_cdev(const struct hd_vfio_report *r)
     return r->cdev;
 }
 
-/* ---- sysfs facts ------------------------------------------------------------------------------ */
+/* ---- sysfs facts ------------------------------------------------------------------------------
+ */
 
 bool hd_vfio_driver_is_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver)
 {
@@ -278,8 +279,8 @@ bool hd_vfio_driver_is_vfio(struct hd_ctx *ctx, const char *bdf, const char *dri
 bool hd_vfio_driver_is_group_safe(struct hd_ctx *ctx, const char *bdf, const char *driver)
 {
     /* Unbound, or a driver with driver_managed_dma: it never does DMA for the host. */
-    return driver == NULL || strcmp(driver, "pci-stub") == 0 ||
-           strcmp(driver, "pcieport") == 0 || hd_vfio_driver_is_vfio(ctx, bdf, driver);
+    return driver == NULL || strcmp(driver, "pci-stub") == 0 || strcmp(driver, "pcieport") == 0 ||
+           hd_vfio_driver_is_vfio(ctx, bdf, driver);
 }
 
 /* The driver a device is bound to: 0 and "" when unbound, -errno when unreadable. */
@@ -382,7 +383,8 @@ static int find_cdev(struct hd_ctx *ctx, struct hd_vfio_report *r, bool *dir_onl
     return r->cdev ? 0 : -ENOENT;
 }
 
-/* ---- the legacy path: container + group -------------------------------------------------------- */
+/* ---- the legacy path: container + group --------------------------------------------------------
+ */
 
 struct fds {
     int container, group, device, iommufd, cdev;
@@ -422,8 +424,8 @@ static int open_failed(struct hd_ctx *ctx, struct hd_vfio_report *r, const char 
     return explain(r, err, "opening /%s failed: %s", path, strerror(-err));
 }
 
-static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
-                       struct hd_vfio_report *r, struct fds *f)
+static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
+                       struct fds *f)
 {
     struct vfio_group_status status = {.argsz = sizeof(status)};
     char gpath[64], sname[96];
@@ -514,8 +516,10 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
             "or unbind the blockers from their drivers. (vfio_iommu_type1."
             "allow_unsafe_interrupts does not help here: it is about interrupt remapping, "
             "not about group isolation.)",
-            r->group, r->nblockers ? "Blocking: " : "No member on a host driver was found in "
-                                                    "sysfs; it may have changed meanwhile",
+            r->group,
+            r->nblockers ? "Blocking: "
+                         : "No member on a host driver was found in "
+                           "sysfs; it may have changed meanwhile",
             r->nblockers ? list : "", r->name);
     }
     add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_OK, 0, "group %d viable (flags 0x%x)",
@@ -586,15 +590,15 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
         return explain(r, err, "VFIO_DEVICE_GET_INFO failed: %s", strerror(-err));
     }
     r->have_info = true;
-    add_step(r, "VFIO_DEVICE_GET_INFO", HD_VFIO_STEP_OK, 0,
-             "flags 0x%x%s%s, %u regions, %u irqs", r->info.flags,
-             (r->info.flags & VFIO_DEVICE_FLAGS_PCI) ? " pci" : "",
+    add_step(r, "VFIO_DEVICE_GET_INFO", HD_VFIO_STEP_OK, 0, "flags 0x%x%s%s, %u regions, %u irqs",
+             r->info.flags, (r->info.flags & VFIO_DEVICE_FLAGS_PCI) ? " pci" : "",
              (r->info.flags & VFIO_DEVICE_FLAGS_RESET) ? " reset" : "", r->info.num_regions,
              r->info.num_irqs);
     return 0;
 }
 
-/* ---- the cdev path: /dev/vfio/devices/vfioX + /dev/iommu ----------------------------------------- */
+/* ---- the cdev path: /dev/vfio/devices/vfioX + /dev/iommu
+ * ----------------------------------------- */
 
 /* @dir_only: what find_cdev() said, already called by the caller. */
 static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,

@@ -11,10 +11,10 @@ static const char *errno_name(int err)
         int err;
         const char *name;
     } names[] = {
-        {EPERM, "EPERM"},   {ENOENT, "ENOENT"},   {EIO, "EIO"},         {EBADF, "EBADF"},
-        {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},   {EBUSY, "EBUSY"},     {ENODEV, "ENODEV"},
-        {EINVAL, "EINVAL"}, {ENOTTY, "ENOTTY"},   {ENOSPC, "ENOSPC"},   {EPROTO, "EPROTO"},
-        {ENOTSUP, "ENOTSUP"}, {ENXIO, "ENXIO"},   {EFAULT, "EFAULT"},   {ENODATA, "ENODATA"},
+        {EPERM, "EPERM"},     {ENOENT, "ENOENT"}, {EIO, "EIO"},       {EBADF, "EBADF"},
+        {ENOMEM, "ENOMEM"},   {EACCES, "EACCES"}, {EBUSY, "EBUSY"},   {ENODEV, "ENODEV"},
+        {EINVAL, "EINVAL"},   {ENOTTY, "ENOTTY"}, {ENOSPC, "ENOSPC"}, {EPROTO, "EPROTO"},
+        {ENOTSUP, "ENOTSUP"}, {ENXIO, "ENXIO"},   {EFAULT, "EFAULT"}, {ENODATA, "ENODATA"},
     };
 
     if (err < 0)

@@ -1,4 +1,4 @@
-/* test-sriov.c - hd_device_set_numvfs() against a tiny threaded stand-in for the PF's kernel side. */
+/* test-sriov.c - hd_device_set_numvfs() against a threaded stand-in for the PF. */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -46,7 +46,7 @@ static void get(const char *name, char *buf, size_t size)
 static pthread_t kthread;
 static volatile bool kstop;
 static volatile int kmax; /* the kernel never shows more VFs than this (-1: no limit) */
-static char written[64]; /* every value the kernel saw, in order: "2,0,1" */
+static char written[64];  /* every value the kernel saw, in order: "2,0,1" */
 static pthread_mutex_t klock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *kernel(void *arg)
@@ -97,21 +97,23 @@ static void setup(void)
     strcpy(root, "/tmp/hd-test-sriov.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
     snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/" PF, root);
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s/sys/bus/pci/devices/0000:00:02.0' "
-                               "'%s/sys/bus/pci/devices/0000:02:00.5/physfn'",
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p '%s' '%s/sys/bus/pci/devices/0000:00:02.0' "
+             "'%s/sys/bus/pci/devices/0000:02:00.5/physfn'",
              dir, root, root);
     ck_assert_int_eq(system(cmd), 0);
     /* What a device snapshot may read, so the engine's hd_device_open() is happy too. */
     for (int i = 0; i < 3; i++) {
         static const char *const devs[] = {PF, "0000:00:02.0", "0000:02:00.5"};
-        snprintf(cmd, sizeof(cmd),
-                 "cd '%s/sys/bus/pci/devices/%s' && echo 0x1b36 >vendor && echo 0x0010 >device && "
-                 "echo 0x010802 >class && echo 0x1af4 >subsystem_vendor && "
-                 "echo 0x1100 >subsystem_device && echo 0x02 >revision && echo -1 >numa_node && "
-                 "printf 'PCI_CLASS=10802\\nPCI_ID=1B36:0010\\nPCI_SUBSYS_ID=1AF4:1100\\n"
-                 "PCI_SLOT_NAME=%s\\nMODALIAS=pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02\\n'"
-                 " >uevent && head -c 256 /dev/zero >config && echo '(null)' >driver_override",
-                 root, devs[i], devs[i]);
+        snprintf(
+            cmd, sizeof(cmd),
+            "cd '%s/sys/bus/pci/devices/%s' && echo 0x1b36 >vendor && echo 0x0010 >device && "
+            "echo 0x010802 >class && echo 0x1af4 >subsystem_vendor && "
+            "echo 0x1100 >subsystem_device && echo 0x02 >revision && echo -1 >numa_node && "
+            "printf 'PCI_CLASS=10802\\nPCI_ID=1B36:0010\\nPCI_SUBSYS_ID=1AF4:1100\\n"
+            "PCI_SLOT_NAME=%s\\nMODALIAS=pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02\\n'"
+            " >uevent && head -c 256 /dev/zero >config && echo '(null)' >driver_override",
+            root, devs[i], devs[i]);
         ck_assert_int_eq(system(cmd), 0);
     }
     put("sriov_totalvfs", "2\n");
@@ -245,7 +247,7 @@ START_TEST(a_failed_change_puts_the_previous_count_back)
     kmax = 0; /* now not even 1: the message says the undo failed too */
     ck_assert_int_eq(hd_device_set_numvfs(dev, 2), -ETIMEDOUT);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "putting the previous 1 VFs back "
-                                                          "failed too"));
+                                                         "failed too"));
 }
 END_TEST
 

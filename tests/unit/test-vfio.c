@@ -1,4 +1,4 @@
-/* test-vfio.c - hostdev verify's logic with a scripted kernel: every failure errno, its explanation. */
+/* test-vfio.c - verify with a scripted kernel: each failure errno and its explanation. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +51,7 @@ static void file_(const char *rel, const char *content)
     fclose(f);
 }
 
-#define DEV "sys/bus/pci/devices/"
+#define DEV          "sys/bus/pci/devices/"
 #define DEVS_TO_ROOT "../../../../"
 
 /* driver NULL: unbound. */
@@ -105,7 +105,7 @@ static void remove_tree(void)
 enum { FD_CONTAINER = 100, FD_GROUP, FD_DEVICE, FD_CDEV, FD_IOMMUFD };
 
 struct fake {
-    const char *fail_open; /* path whose open fails with err */
+    const char *fail_open;    /* path whose open fails with err */
     unsigned long fail_ioctl; /* request that fails with err */
     int err;
     bool not_viable;
@@ -237,7 +237,7 @@ static const char *why(void)
     return e;
 }
 
-#define ck_explains(text)                                                                    \
+#define ck_explains(text)                                                                          \
     ck_assert_msg(strstr(why(), (text)) != NULL, "explanation lacks '%s': %s", (text), why())
 
 /* The step named @name failed with @err and is the last one tried. */
@@ -457,8 +457,8 @@ END_TEST
 START_TEST(every_ioctl_failure_is_reported_and_closes_everything)
 {
     static const unsigned long reqs[] = {
-        VFIO_GET_API_VERSION,     VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER,
-        VFIO_SET_IOMMU,           VFIO_DEVICE_GET_INFO,
+        VFIO_GET_API_VERSION, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER,
+        VFIO_SET_IOMMU,       VFIO_DEVICE_GET_INFO,
     };
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(reqs); i++) {

@@ -44,7 +44,10 @@ END {
             else { if (key != "") f[depth, key] = tok; key = "" }
             continue
         }
-        if (ch == "{") { depth++; for (x in f) { split(x, q, SUBSEP); if (q[1] == depth) delete f[x] } key = "" }
+        if (ch == "{") {
+            depth++; key = ""
+            for (x in f) { split(x, q, SUBSEP); if (q[1] == depth) delete f[x] }
+        }
         else if (ch == "}") { emit(depth); depth-- ; key = "" }
         else if (ch == "[") { key = "" }
         else if (ch ~ /[-0-9tfn]/) {
@@ -54,11 +57,13 @@ END {
         i++
     }
 }' "$T/out" | sort >"$T/json"
-[ -s "$T/json" ] || fail "found no device objects in hostdev --json list (keys expected: address, vendor_id, device_id, class, driver, iommu_group)"
+[ -s "$T/json" ] || fail "found no device objects in hostdev --json list (keys expected:" \
+    "address, vendor_id, device_id, class, driver, iommu_group)"
 if ! diff "$T/sysfs" "$T/json" >"$T/diff"; then
     echo "--- sysfs / +++ hostdev --json list (address vendor device class driver group)"
     cat "$T/diff"
-    fail "hostdev --json list differs from sysfs ($(grep -c '^[-+][0-9]' "$T/diff") lines, diff above)"
+    fail "hostdev --json list differs from sysfs" \
+        "($(grep -c '^[-+][0-9]' "$T/diff") lines, diff above)"
 fi
 note "$(wc -l <"$T/sysfs") devices match"
 hd list
