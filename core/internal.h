@@ -158,9 +158,15 @@ extern const struct hd_stub_driver hd_stub_pci_stub; /* drivers/pci-stub.c */
 /* NULL when @name is not a stub driver hostdev binds to. */
 const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 
-/* drivers/kmod.c or kmod-none.c: make sure sys/bus/pci/drivers/@driver exists, loading
- * @module when the root is the host itself. -EPERM when the module is blacklisted. */
+/* drivers/module.c: make sure sys/bus/pci/drivers/@driver exists, loading @module when the
+ * root is the host itself. -EPERM when the module is blacklisted. */
 int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
+
+/* drivers/kmod.c or kmod-none.c, the module backend: */
+/* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no (or cannot tell). */
+int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);
+/* Insert @module into the running kernel (the caller made sure the root is the host). */
+int hd_module_insert(struct hd_ctx *ctx, const char *module);
 /* The module the modalias resolves to ("e1000e"), allocated; -ENOENT when unknown. */
 int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module);
 
