@@ -113,6 +113,29 @@ void hd_hwdb_close(struct hd_hwdb *hwdb);
 int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char **vendor_name,
                    char **product_name);
 
+/* ---- kernel-cmdline/cmdline.c: words, names, values ---------------------------------------- */
+
+/* The kernel's isspace(): the C locale's blanks plus 0xa0 (lib/ctype.c counts it as space). */
+bool hd_kernel_isspace(unsigned char c);
+/* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
+int hd_kstrtobool(const char *s, bool *value);
+/* Record an option the kernel does not take (see hd_cmdline_get_invalid()); @kernel_log may
+ * be NULL. -ENOMEM. */
+int hd_cmdline_add_invalid(struct hd_cmdline *cmdline, const char *param, const char *option,
+                           const char *why, const char *kernel_log);
+
+/* ---- kernel-cmdline/options.c: what the IOMMU-related parameters mean --------------------- */
+
+struct hd_cmdline_settings {
+    signed char value[HD_CMDLINE_SETTING_COUNT]; /* enum hd_tristate */
+    struct hd_pci_id_match *ids;                 /* vfio-pci.ids */
+    size_t n_ids;
+};
+
+/* Fill @settings from the parsed parameters, recording invalid options on @cmdline. */
+int hd_cmdline_interpret(struct hd_cmdline *cmdline, struct hd_cmdline_settings *settings);
+void hd_cmdline_settings_free(struct hd_cmdline_settings *settings);
+
 /* ---- util.c ------------------------------------------------------------------------------- */
 
 void hd_strv_free(char **v, size_t n);
