@@ -330,6 +330,25 @@ HD_EXPORT enum hd_tristate hd_cmdline_get_setting(const struct hd_cmdline *cl,
     return (enum hd_tristate)cl->settings.value[setting];
 }
 
+HD_EXPORT const char *hd_cmdline_setting_name(enum hd_cmdline_setting setting)
+{
+    static const char *const names[HD_CMDLINE_SETTING_COUNT] = {
+        [HD_CMDLINE_INTEL_IOMMU] = "intel_iommu",
+        [HD_CMDLINE_INTEL_IOMMU_IGFX_OFF] = "intel_iommu_igfx_off",
+        [HD_CMDLINE_INTEL_IOMMU_SM] = "intel_iommu_sm",
+        [HD_CMDLINE_AMD_IOMMU] = "amd_iommu",
+        [HD_CMDLINE_IOMMU_OFF] = "iommu_off",
+        [HD_CMDLINE_IOMMU_FORCE] = "iommu_force",
+        [HD_CMDLINE_IOMMU_PASSTHROUGH] = "iommu_passthrough",
+        [HD_CMDLINE_IOMMU_STRICT] = "iommu_strict",
+        [HD_CMDLINE_INTREMAP] = "intremap",
+        [HD_CMDLINE_ALLOW_UNSAFE_INTERRUPTS] = "allow_unsafe_interrupts",
+        [HD_CMDLINE_NOIOMMU_MODE] = "noiommu_mode",
+        [HD_CMDLINE_PCI_REALLOC] = "pci_realloc",
+    };
+    return (unsigned int)setting < HD_CMDLINE_SETTING_COUNT ? names[setting] : NULL;
+}
+
 int hd_cmdline_add_invalid(struct hd_cmdline *cl, const char *param, const char *option,
                            const char *why, const char *kernel_log)
 {

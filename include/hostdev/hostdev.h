@@ -240,6 +240,8 @@ enum hd_cmdline_setting {
 };
 enum hd_tristate hd_cmdline_get_setting(const struct hd_cmdline *cmdline,
                                         enum hd_cmdline_setting setting);
+/* A short key for @setting ("intel_iommu", "iommu_passthrough", ...); NULL out of range. */
+const char *hd_cmdline_setting_name(enum hd_cmdline_setting setting);
 
 /* Options the kernel does not take, or takes other than meant (amd_iommu=on, iommu=on,
  * vfio-pci.ids=808x, iommu.strict=maybe). @param and @option are as written; @why says it in

@@ -60,27 +60,36 @@ static char *join(const char *root, const char *rel)
     return asprintf(&path, "%s/%s", root, rel) < 0 ? NULL : path;
 }
 
-int tmptree_write(const char *root, const char *rel, const char *content)
+static int write_path(const char *root, const char *rel, const void *data, size_t len, int dir)
 {
     char *path = join(root, rel);
     int fd, err;
 
     if (path == NULL)
         return -EINVAL;
-    err = mkdirs(path, content == NULL);
-    if (err == 0 && content != NULL) {
-        size_t len = strlen(content);
+    err = mkdirs(path, dir);
+    if (err == 0 && !dir) {
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
             err = -errno;
         else {
-            if (write(fd, content, len) != (ssize_t)len)
+            if (write(fd, data, len) != (ssize_t)len)
                 err = -EIO;
             close(fd);
         }
     }
     free(path);
     return err;
+}
+
+int tmptree_write(const char *root, const char *rel, const char *content)
+{
+    return write_path(root, rel, content, content ? strlen(content) : 0, content == NULL);
+}
+
+int tmptree_write_data(const char *root, const char *rel, const void *data, size_t len)
+{
+    return write_path(root, rel, data, len, 0);
 }
 
 int tmptree_mkdir(const char *root, const char *rel)
