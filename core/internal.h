@@ -119,6 +119,9 @@ int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char 
 bool hd_kernel_isspace(unsigned char c);
 /* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
 int hd_kstrtobool(const char *s, bool *value);
+/* hd_cmdline_new_from_ctx() without leaving a message on the context (for callers to which an
+ * unreadable command line is a finding, not a failure). -EILSEQ when it holds a NUL. */
+int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
 /* Record an option the kernel does not take (see hd_cmdline_get_invalid()); @kernel_log may
  * be NULL. -ENOMEM. */
 int hd_cmdline_add_invalid(struct hd_cmdline *cmdline, const char *param, const char *option,

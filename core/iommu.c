@@ -132,10 +132,11 @@ static void read_cmdline(struct hd_ctx *ctx, struct hd_iommu_report *r)
 {
     char text[1024] = "";
     size_t used = 0;
-    int err = hd_cmdline_new_from_ctx(ctx, &r->cmdline);
+    int err = hd_cmdline_read(ctx, &r->cmdline);
 
     if (err < 0) {
-        evidence(r, "proc/cmdline", "not readable (%s): no command-line hints", strerror(-err));
+        evidence(r, "proc/cmdline", "not readable (%s): no command-line hints",
+                 err == -EILSEQ ? "it holds a NUL byte" : strerror(-err));
         return;
     }
     for (size_t i = 0; i < hd_cmdline_count(r->cmdline) && used < sizeof(text); i++) {
@@ -302,7 +303,7 @@ static enum hd_tristate ir_from_interrupts(struct hd_ctx *ctx, struct hd_iommu_r
 
     if (hd_fs_read_alloc(ctx, "proc/interrupts", &data, NULL) < 0)
         return ir;
-    if (strstr(data, "IR-") != NULL) {
+    if (strstr(data, " IR-") != NULL) {
         ir = HD_TRISTATE_YES;
         evidence(r, "proc/interrupts", "interrupt remapping on (IR- interrupt chips)");
     } else if (strstr(data, "PCI-MSI") != NULL || strstr(data, "IO-APIC") != NULL) {

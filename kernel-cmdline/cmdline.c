@@ -154,7 +154,7 @@ HD_EXPORT int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **o
     return 0;
 }
 
-HD_EXPORT int hd_cmdline_new_from_ctx(struct hd_ctx *ctx, struct hd_cmdline **out)
+int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **out)
 {
     char *text;
     size_t len;
@@ -163,14 +163,24 @@ HD_EXPORT int hd_cmdline_new_from_ctx(struct hd_ctx *ctx, struct hd_cmdline **ou
     *out = NULL;
     r = hd_fs_read_alloc(ctx, "proc/cmdline", &text, &len);
     if (r < 0)
-        return hd_err(ctx, r, "%s/proc/cmdline: cannot read: %s", ctx->root, strerror(-r));
-    if (memchr(text, '\0', len) != NULL) {
-        free(text);
-        return hd_err(ctx, -EILSEQ, "%s/proc/cmdline: contains a NUL byte", ctx->root);
-    }
-    r = hd_cmdline_new_from_string(text, out);
+        return r;
+    if (memchr(text, '\0', len) != NULL)
+        r = -EILSEQ; /* the kernel writes text; a NUL means this is not its command line */
+    else
+        r = hd_cmdline_new_from_string(text, out);
     free(text);
     return r;
+}
+
+HD_EXPORT int hd_cmdline_new_from_ctx(struct hd_ctx *ctx, struct hd_cmdline **out)
+{
+    int r = hd_cmdline_read(ctx, out);
+
+    if (r == -EILSEQ)
+        return hd_err(ctx, r, "proc/cmdline under %s: contains a NUL byte", ctx->root);
+    if (r < 0)
+        return hd_err(ctx, r, "proc/cmdline under %s: %s", ctx->root, strerror(-r));
+    return 0;
 }
 
 HD_EXPORT struct hd_cmdline *hd_cmdline_ref(struct hd_cmdline *cl)

@@ -495,6 +495,13 @@ START_TEST(reads_root_proc_cmdline)
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), 0);
     ck_assert_uint_eq(hd_cmdline_count(cl), 3);
     ck_assert_str_eq(value_of(cl, "iommu"), "pt");
+    hd_cmdline_unref(cl);
+    ck_assert_int_eq(tmptree_write_data(root, "proc/cmdline", "a\0b", 3), 0);
+    ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -EILSEQ);
+    ck_assert_ptr_null(cl);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "NUL"));
+    ck_assert_int_eq(tmptree_write(root, "proc/cmdline", "a\n"), 0);
+    ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), 0);
     ck_assert_ptr_eq(hd_cmdline_ref(cl), cl);
     ck_assert_ptr_eq(hd_cmdline_unref(cl), cl);
     ck_assert_ptr_null(hd_cmdline_unref(cl));
