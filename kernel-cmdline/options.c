@@ -200,21 +200,30 @@ static int apply_iommu(struct interp *in, const char *value)
     return 0;
 }
 
-/* An early boolean (iommu.passthrough=, iommu.strict=): kstrtobool, and a bare word or a bad
- * value is "Malformed early option". */
+/* An early parameter whose handler rejects its value (or its lack of one): the kernel logs
+ * "Malformed early option" and goes on. */
+static int malformed_early(struct interp *in, const char *name, const char *value,
+                           const char *takes)
+{
+    char log[300];
+
+    snprintf(log, sizeof(log), "Malformed early option '%s'", name);
+    if (value == NULL)
+        return invalid(in, name, "", log, "a bare '%s' is ignored: it needs a value (%s)", name,
+                       takes);
+    return invalid(in, name, value, log, "%s=%s is ignored: %s takes %s", name, value, name, takes);
+}
+
+/* An early boolean (iommu.passthrough=, iommu.strict=): kstrtobool. */
 static int apply_early_bool(struct interp *in, const char *name, const char *value,
                             enum hd_cmdline_setting setting)
 {
-    char log[300];
     bool b;
 
-    if (hd_kstrtobool(value, &b) == 0) {
-        set(in, setting, b ? HD_TRISTATE_YES : HD_TRISTATE_NO);
-        return 0;
-    }
-    snprintf(log, sizeof(log), "Malformed early option '%s'", name);
-    return invalid(in, name, value ? value : "", log, "%s takes 0 or 1 (%s); the kernel ignores it",
-                   name, value ? "it got something else" : "it has no value");
+    if (hd_kstrtobool(value, &b) < 0)
+        return malformed_early(in, name, value, "0 or 1");
+    set(in, setting, b ? HD_TRISTATE_YES : HD_TRISTATE_NO);
+    return 0;
 }
 
 /* A module's bool parameter (vfio.enable_unsafe_noiommu_mode): bare means yes. */
@@ -363,12 +372,12 @@ static int apply_one(struct interp *in, const char *name, const char *value)
         return apply_setup(in, "amd_iommu", value, amd_words, HD_ARRAY_SIZE(amd_words), "AMD-Vi: ");
     if (hd_cmdline_name_equal(name, "iommu")) {
         if (value == NULL)
-            return apply_early_bool(in, "iommu", NULL, NO_SETTING);
+            return malformed_early(in, "iommu", NULL, "pt, nopt, off, force, soft...");
         return apply_iommu(in, value);
     }
     if (hd_cmdline_name_equal(name, "intremap")) {
         if (value == NULL)
-            return apply_early_bool(in, "intremap", NULL, NO_SETTING);
+            return malformed_early(in, "intremap", NULL, "on, off, nosid, nopost...");
         return apply_chain(in, "intremap", value, intremap_words, HD_ARRAY_SIZE(intremap_words),
                            NULL);
     }

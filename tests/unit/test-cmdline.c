@@ -353,9 +353,11 @@ START_TEST(iommu_on_is_ignored_silently)
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 1, &param, &option, &why, &log), 0);
     ck_assert_str_eq(param, "iommu.strict");
     ck_assert_str_eq(log, "Malformed early option 'iommu.strict'");
+    ck_assert_str_eq(why, "iommu.strict=maybe is ignored: iommu.strict takes 0 or 1");
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 2, &param, &option, &why, &log), 0);
     ck_assert_str_eq(param, "iommu");
     ck_assert_str_eq(log, "Malformed early option 'iommu'");
+    ck_assert_ptr_nonnull(strstr(why, "needs a value (pt, nopt"));
     hd_cmdline_unref(cl);
 }
 END_TEST
