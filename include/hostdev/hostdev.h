@@ -189,14 +189,16 @@ struct hd_device *hd_device_list_find(const struct hd_device_list *list,
 
 struct hd_cmdline;
 
-/* Parse @text (NULL reads as ""). Never fails on syntax: every input has a reading. */
+/* Parse @text (NULL reads as ""). Never fails on syntax, every input has a reading: only
+ * -ENOMEM. */
 int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **cmdline);
-/* Parse ROOT/proc/cmdline. -ENOENT (and others) when it cannot be read. */
+/* Parse ROOT/proc/cmdline. -ENOENT (or another read error) when it cannot be read, -EILSEQ
+ * when it holds a NUL byte. */
 int hd_cmdline_new_from_ctx(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
 struct hd_cmdline *hd_cmdline_ref(struct hd_cmdline *cmdline);
 struct hd_cmdline *hd_cmdline_unref(struct hd_cmdline *cmdline);
 
-/* Every kernel parameter in order, repeats included (listing). @i < count. */
+/* Every kernel parameter in order, repeats included (listing); NULL for @i >= count. */
 size_t hd_cmdline_count(const struct hd_cmdline *cmdline);
 const char *hd_cmdline_get_name_at(const struct hd_cmdline *cmdline, size_t i);
 const char *hd_cmdline_get_value_at(const struct hd_cmdline *cmdline, size_t i); /* NULL: bare */
