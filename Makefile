@@ -18,6 +18,15 @@ PKGCONFIG   ?= pkg-config
 HOSTDEV_NO_UDEV ?= 0
 HOSTDEV_NO_KMOD ?= 0
 
+# Quiet by default, kmod style; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q           :=
+say         = @true
+else
+Q           := @
+say         = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wformat=2 -Wno-format-nonliteral
 OPT         ?= -O2 -g
@@ -73,15 +82,18 @@ lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tools/fakesys/%.o: tools/fakesys/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB_SO): $(CORE_OBJ) core/libhostdev.sym
 	$(CC) -shared -Wl,-soname,libhostdev.so.$(SOVERSION) -Wl,--version-script=core/libhostdev.sym \
@@ -128,7 +140,9 @@ check: deps
 deps:
 	@build-aux/deps.sh check
 
-demo: all
+demo:
+	@build-aux/deps.sh build
+	$(MAKE) all
 	build-aux/demo.sh $(BUILD)
 
 # ---- install ---------------------------------------------------------------------------------
@@ -143,6 +157,11 @@ install: all
 	install -m 0644 $(BUILD)/hostdev.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || true; done
+
+# Static analysis with the checked-in configuration (.clang-tidy); both must be clean.
+lint:
+	build-aux/lint.sh $(filter-out drivers/kmod-none.c drivers/udev-none.c,$(CORE_SRC)) \
+	                  $(TOOL_SRC) $(FAKESYS_SRC)
 
 clean:
 	rm -rf build

@@ -1,40 +1,24 @@
-/* device.c - PLACEHOLDER (branch vm) for the engine's device.c, which replaces it whole. */
+/* device.c - one PCI device as a snapshot of its sysfs directory, filled lazily. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
-/* This file exists so that branch vm links a hostdev binary for the VM suite before the
- * engine's device snapshot lands. On merge, take the engine's core/device.c and drop this one:
- * nothing here is meant to survive, and callers use only the public header. */
-
-struct hd_device {
-    int refcount;
-    struct hd_ctx *ctx;
-    struct hd_pci_addr addr;
-    char name[HD_PCI_ADDR_BUFSZ];
-};
-
-HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
-                             struct hd_device **out)
+struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr)
 {
-    char path[HD_PATH_MAX];
-    struct hd_device *dev;
+    struct hd_device *dev = calloc(1, sizeof(*dev));
 
-    *out = NULL;
-    dev = calloc(1, sizeof(*dev));
     if (dev == NULL)
-        return -ENOMEM;
-    hd_pci_addr_format(addr, dev->name);
-    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", dev->name) < 0 ||
-        hd_fs_exists(ctx, path) != 1) {
-        free(dev);
-        return hd_err(ctx, -ENODEV, "%s: no such PCI device", path);
-    }
+        return NULL;
     dev->refcount = 1;
     dev->ctx = hd_ctx_ref(ctx);
     dev->addr = *addr;
-    *out = dev;
-    return 0;
+    hd_pci_addr_format(addr, dev->name);
+    dev->revision = dev->header_type = -1;
+    dev->group = dev->numa_node = -1;
+    dev->totalvfs = dev->numvfs = -1;
+    return dev;
 }
 
 HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
@@ -44,18 +28,388 @@ HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
     return dev;
 }
 
+static void clear_fields(struct hd_device *dev)
+{
+    free(dev->vendor_name);
+    free(dev->product_name);
+    free(dev->modalias);
+    free(dev->driver);
+    free(dev->driver_override);
+    free(dev->virtfns);
+    free(dev->reset_methods);
+    free(dev->vfio_cdev);
+    free(dev->sysfs_path);
+    dev->vendor_name = dev->product_name = dev->modalias = dev->driver = NULL;
+    dev->driver_override = dev->reset_methods = dev->vfio_cdev = dev->sysfs_path = NULL;
+    dev->virtfns = NULL;
+    dev->nvirtfns = 0;
+}
+
 HD_EXPORT struct hd_device *hd_device_unref(struct hd_device *dev)
 {
     if (dev == NULL || --dev->refcount > 0)
         return dev;
+    clear_fields(dev);
     hd_ctx_unref(dev->ctx);
     free(dev);
     return NULL;
 }
 
+int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size)
+{
+    return hd_path(buf, size, "sys/bus/pci/devices/%s/%s", dev->name, attr);
+}
+
+ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size)
+{
+    char path[HD_PATH_MAX];
+    int r = hd_device_attr_path(dev, attr, path, sizeof(path));
+
+    return r < 0 ? r : hd_fs_read_attr(dev->ctx, path, buf, size);
+}
+
+ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
+                                  size_t size)
+{
+    char path[HD_PATH_MAX];
+    int r = hd_device_attr_path(dev, attr, path, sizeof(path));
+
+    return r < 0 ? r : hd_fs_read_bytes(dev->ctx, path, buf, size);
+}
+
+int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value)
+{
+    char path[HD_PATH_MAX];
+    int r = hd_device_attr_path(dev, attr, path, sizeof(path));
+
+    return r < 0 ? r : hd_fs_write_attr(dev->ctx, path, value);
+}
+
+/* The last component of one of the device's links ("driver", "iommu_group"): 0, -ENOENT. */
+int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size)
+{
+    char path[HD_PATH_MAX];
+    int r = hd_device_attr_path(dev, link, path, sizeof(path));
+
+    return r < 0 ? r : hd_fs_link_basename(dev->ctx, path, buf, size);
+}
+
+static int bad_attr(struct hd_device *dev, const char *attr, const char *value)
+{
+    return hd_err(dev->ctx, -EINVAL, "%s: sysfs attribute %s holds '%.40s', not what the kernel "
+                  "writes there", dev->name, attr, value);
+}
+
+static int parse_id_pair(const char *s, uint16_t *a, uint16_t *b)
+{
+    unsigned long long x, y;
+    char first[8];
+    const char *colon = strchr(s, ':');
+
+    if (colon == NULL || colon - s > 4 || colon == s)
+        return -EINVAL;
+    memcpy(first, s, (size_t)(colon - s));
+    first[colon - s] = '\0';
+    if (hd_parse_uint(first, 16, 0xffff, &x) < 0 || strlen(colon + 1) > 4 ||
+        hd_parse_uint(colon + 1, 16, 0xffff, &y) < 0)
+        return -EINVAL;
+    *a = (uint16_t)x;
+    *b = (uint16_t)y;
+    return 0;
+}
+
+/* uevent carries the driver, ids, class and modalias in one read:
+ * DRIVER=e1000e PCI_CLASS=20000 PCI_ID=8086:10D3 PCI_SUBSYS_ID=8086:A01F MODALIAS=pci:v... */
+static int fill_ident(struct hd_device *dev)
+{
+    char buf[HD_ATTR_MAX], *line, *save = NULL;
+    bool have_id = false, have_class = false;
+    ssize_t n = hd_device_read_attr(dev, "uevent", buf, sizeof(buf));
+
+    if (n < 0)
+        return n == -ENOENT ? -ENODEV : (int)n;
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        const char *val;
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        val = eq + 1;
+        if (strcmp(line, "DRIVER") == 0) {
+            if (!hd_name_valid(val))
+                return bad_attr(dev, "uevent DRIVER", val);
+            free(dev->driver);
+            if ((dev->driver = strdup(val)) == NULL)
+                return -ENOMEM;
+        } else if (strcmp(line, "PCI_ID") == 0) {
+            if (parse_id_pair(val, &dev->vendor, &dev->device) < 0)
+                return bad_attr(dev, "uevent PCI_ID", val);
+            have_id = true;
+        } else if (strcmp(line, "PCI_SUBSYS_ID") == 0) {
+            if (parse_id_pair(val, &dev->subsystem_vendor, &dev->subsystem_device) < 0)
+                return bad_attr(dev, "uevent PCI_SUBSYS_ID", val);
+        } else if (strcmp(line, "PCI_CLASS") == 0) {
+            unsigned long long c;
+            if (hd_parse_uint(val, 16, 0xffffff, &c) < 0)
+                return bad_attr(dev, "uevent PCI_CLASS", val);
+            dev->class = (uint32_t)c;
+            have_class = true;
+        } else if (strcmp(line, "MODALIAS") == 0) {
+            free(dev->modalias);
+            if ((dev->modalias = strdup(val)) == NULL)
+                return -ENOMEM;
+        }
+    }
+    if (!have_id || !have_class)
+        return hd_err(dev->ctx, -EINVAL, "%s: uevent has no %s", dev->name,
+                      have_id ? "PCI_CLASS" : "PCI_ID");
+    return 0;
+}
+
+static int fill_group(struct hd_device *dev)
+{
+    char name[32];
+    long long g;
+    int r = hd_device_link_name(dev, "iommu_group", name, sizeof(name));
+
+    dev->group = -1;
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0 || hd_parse_int(name, 0, 0x7fffffff, &g) < 0)
+        return r == -ENOMEM ? r : bad_attr(dev, "iommu_group", name);
+    dev->group = (int)g;
+    return 0;
+}
+
+/* The device's place in the hierarchy comes from where its link points:
+ * ../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0 -> parent 0000:00:1c.0. */
+static int fill_parent(struct hd_device *dev)
+{
+    char path[HD_PATH_MAX], target[HD_PATH_MAX], *last, *prev;
+    ssize_t n;
+
+    dev->has_parent = false;
+    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", dev->name) < 0)
+        return -ENAMETOOLONG;
+    n = hd_fs_read_link(dev->ctx, path, target, sizeof(target));
+    if (n == -EINVAL)
+        return 0; /* a plain directory, not a link: no hierarchy known */
+    if (n < 0)
+        return n == -ENOENT ? -ENODEV : (int)n;
+    /* Keep "sys/devices/..." for callers that show the path (libvirt's <path>). */
+    free(dev->sysfs_path);
+    prev = strstr(target, "devices/");
+    if (prev != NULL && asprintf(&dev->sysfs_path, "sys/%s", prev) < 0) {
+        dev->sysfs_path = NULL;
+        return -ENOMEM;
+    }
+    last = strrchr(target, '/');
+    if (last == NULL)
+        return 0;
+    *last = '\0';
+    prev = strrchr(target, '/');
+    prev = prev ? prev + 1 : target;
+    if (hd_pci_addr_parse(prev, &dev->parent) == 0)
+        dev->has_parent = true;
+    return 0;
+}
+
+static int fill_config(struct hd_device *dev)
+{
+    unsigned char cfg[64];
+    ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
+
+    if (n >= 0x10) {
+        dev->revision = cfg[0x08];
+        dev->header_type = cfg[0x0e] & 0x7f;
+        return 0;
+    }
+    /* No readable config space: the revision attribute still says something. */
+    char buf[32];
+    unsigned long long rev;
+    if (hd_device_read_attr(dev, "revision", buf, sizeof(buf)) >= 0 &&
+        hd_parse_hex(buf, 0xff, &rev) == 0)
+        dev->revision = (int)rev;
+    return 0;
+}
+
+static int fill_names(struct hd_device *dev)
+{
+    free(dev->vendor_name);
+    free(dev->product_name);
+    dev->vendor_name = dev->product_name = NULL;
+    return hd_names_lookup(dev->ctx, dev->vendor, dev->device, &dev->vendor_name,
+                           &dev->product_name);
+}
+
+static int read_int_attr(struct hd_device *dev, const char *attr, long long min, long long max,
+                         int *out)
+{
+    char buf[32];
+    long long v;
+    ssize_t n = hd_device_read_attr(dev, attr, buf, sizeof(buf));
+
+    if (n == -ENOENT)
+        return -ENOENT;
+    if (n < 0)
+        return (int)n;
+    if (hd_parse_int(buf, min, max, &v) < 0)
+        return bad_attr(dev, attr, buf);
+    *out = (int)v;
+    return 0;
+}
+
+static int fill_sriov(struct hd_device *dev)
+{
+    char name[64];
+    int r;
+
+    dev->has_physfn = false;
+    r = hd_device_link_name(dev, "physfn", name, sizeof(name));
+    if (r == 0 && hd_pci_addr_parse(name, &dev->physfn) == 0)
+        dev->has_physfn = true;
+    else if (r < 0 && r != -ENOENT)
+        return r;
+    dev->totalvfs = dev->numvfs = -1;
+    free(dev->virtfns);
+    dev->virtfns = NULL;
+    dev->nvirtfns = 0;
+    r = read_int_attr(dev, "sriov_totalvfs", 0, 65535, &dev->totalvfs);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    r = read_int_attr(dev, "sriov_numvfs", 0, 65535, &dev->numvfs);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    if (dev->numvfs <= 0)
+        return 0;
+    dev->virtfns = calloc((size_t)dev->numvfs, sizeof(*dev->virtfns));
+    if (dev->virtfns == NULL)
+        return -ENOMEM;
+    for (int i = 0; i < dev->numvfs; i++) {
+        char link[32];
+        snprintf(link, sizeof(link), "virtfn%d", i);
+        if (hd_device_link_name(dev, link, name, sizeof(name)) < 0 ||
+            hd_pci_addr_parse(name, &dev->virtfns[dev->nvirtfns]) < 0)
+            continue; /* VFs come and go while sriov_numvfs changes */
+        dev->nvirtfns++;
+    }
+    return 0;
+}
+
+static int fill_extra(struct hd_device *dev)
+{
+    char buf[HD_ATTR_MAX];
+    char **names = NULL;
+    size_t count = 0;
+    ssize_t n;
+    int r;
+
+    free(dev->driver_override);
+    dev->driver_override = NULL;
+    n = hd_device_read_attr(dev, "driver_override", buf, sizeof(buf));
+    dev->has_driver_override = n >= 0;
+    /* Unset reads back as the literal "(null)". */
+    if (n > 0 && strcmp(buf, "(null)") != 0 && (dev->driver_override = strdup(buf)) == NULL)
+        return -ENOMEM;
+    else if (n < 0 && n != -ENOENT)
+        return (int)n;
+
+    dev->numa_node = -1;
+    r = read_int_attr(dev, "numa_node", -1, 65535, &dev->numa_node);
+    if (r < 0 && r != -ENOENT)
+        return r;
+
+    r = hd_device_attr_path(dev, "reset", buf, sizeof(buf));
+    if (r < 0 || (r = hd_fs_exists(dev->ctx, buf)) < 0)
+        return r;
+    dev->has_reset = r == 1;
+
+    free(dev->reset_methods);
+    dev->reset_methods = NULL;
+    n = hd_device_read_attr(dev, "reset_method", buf, sizeof(buf));
+    if (n >= 0 && (dev->reset_methods = strdup(buf)) == NULL)
+        return -ENOMEM;
+    if (n < 0 && n != -ENOENT)
+        return (int)n;
+
+    free(dev->vfio_cdev);
+    dev->vfio_cdev = NULL;
+    if (hd_device_attr_path(dev, "vfio-dev", buf, sizeof(buf)) == 0 &&
+        hd_fs_list_dir(dev->ctx, buf, &names, &count) == 0) {
+        for (size_t i = 0; i < count && dev->vfio_cdev == NULL; i++) {
+            if (strncmp(names[i], "vfio", 4) == 0 && hd_name_valid(names[i]))
+                dev->vfio_cdev = strdup(names[i]);
+        }
+        hd_strv_free(names, count);
+    }
+    return 0;
+}
+
+static const struct {
+    unsigned int flag;
+    int (*fill)(struct hd_device *dev);
+} fillers[] = {
+    {HD_FILL_IDENT, fill_ident},   {HD_FILL_PARENT, fill_parent}, {HD_FILL_GROUP, fill_group},
+    {HD_FILL_CONFIG, fill_config}, {HD_FILL_NAMES, fill_names},   {HD_FILL_SRIOV, fill_sriov},
+    {HD_FILL_EXTRA, fill_extra},
+};
+
+int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again)
+{
+    /* Names need the ids. */
+    if (fill & HD_FILL_NAMES)
+        fill |= HD_FILL_IDENT;
+    for (size_t i = 0; i < HD_ARRAY_SIZE(fillers); i++) {
+        int r;
+        if (!(fill & fillers[i].flag) || (!again && (dev->filled & fillers[i].flag)))
+            continue;
+        r = fillers[i].fill(dev);
+        if (r < 0)
+            return r;
+        dev->filled |= fillers[i].flag;
+    }
+    return 0;
+}
+
+HD_EXPORT int hd_device_fill(struct hd_device *dev, unsigned int fill)
+{
+    return hd_device_fill_fields(dev, fill, false);
+}
+
 HD_EXPORT int hd_device_refresh(struct hd_device *dev)
 {
-    (void)dev;
+    /* Names do not change with binding; everything else may. */
+    return hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+}
+
+HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                             struct hd_device **out)
+{
+    struct hd_device *dev;
+    char path[HD_PATH_MAX];
+    int r;
+
+    *out = NULL;
+    dev = hd_device_new(ctx, addr);
+    if (dev == NULL)
+        return -ENOMEM;
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", dev->name);
+    if (r == 0) {
+        r = hd_fs_exists(ctx, path);
+        if (r == 0)
+            r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
+    }
+    if (r >= 0)
+        r = hd_device_fill_fields(dev, HD_FILL_ALL, false);
+    if (r == -ENODEV && hd_ctx_last_error(ctx)[0] == '\0')
+        r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
+    if (r < 0) {
+        hd_device_unref(dev);
+        return r;
+    }
+    *out = dev;
     return 0;
 }
 
@@ -72,4 +426,139 @@ HD_EXPORT const struct hd_pci_addr *hd_device_get_addr(const struct hd_device *d
 HD_EXPORT const char *hd_device_get_name(const struct hd_device *dev)
 {
     return dev->name;
+}
+
+HD_EXPORT uint16_t hd_device_get_vendor_id(const struct hd_device *dev)
+{
+    return dev->vendor;
+}
+
+HD_EXPORT uint16_t hd_device_get_device_id(const struct hd_device *dev)
+{
+    return dev->device;
+}
+
+HD_EXPORT uint16_t hd_device_get_subsystem_vendor_id(const struct hd_device *dev)
+{
+    return dev->subsystem_vendor;
+}
+
+HD_EXPORT uint16_t hd_device_get_subsystem_device_id(const struct hd_device *dev)
+{
+    return dev->subsystem_device;
+}
+
+HD_EXPORT uint32_t hd_device_get_class(const struct hd_device *dev)
+{
+    return dev->class;
+}
+
+HD_EXPORT int hd_device_get_revision(const struct hd_device *dev)
+{
+    return dev->revision;
+}
+
+HD_EXPORT int hd_device_get_header_type(const struct hd_device *dev)
+{
+    return dev->header_type;
+}
+
+HD_EXPORT const char *hd_device_get_vendor_name(const struct hd_device *dev)
+{
+    return dev->vendor_name;
+}
+
+HD_EXPORT const char *hd_device_get_product_name(const struct hd_device *dev)
+{
+    return dev->product_name;
+}
+
+HD_EXPORT const char *hd_device_get_modalias(const struct hd_device *dev)
+{
+    return dev->modalias;
+}
+
+HD_EXPORT const char *hd_device_get_driver(const struct hd_device *dev)
+{
+    return dev->driver;
+}
+
+HD_EXPORT const char *hd_device_get_driver_override(const struct hd_device *dev)
+{
+    return dev->driver_override;
+}
+
+HD_EXPORT bool hd_device_has_driver_override(const struct hd_device *dev)
+{
+    return dev->has_driver_override;
+}
+
+HD_EXPORT int hd_device_get_iommu_group(const struct hd_device *dev)
+{
+    return dev->group;
+}
+
+HD_EXPORT int hd_device_get_numa_node(const struct hd_device *dev)
+{
+    return dev->numa_node;
+}
+
+HD_EXPORT const struct hd_pci_addr *hd_device_get_parent(const struct hd_device *dev)
+{
+    return dev->has_parent ? &dev->parent : NULL;
+}
+
+HD_EXPORT const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device *dev)
+{
+    return dev->has_physfn ? &dev->physfn : NULL;
+}
+
+HD_EXPORT size_t hd_device_get_virtfn_count(const struct hd_device *dev)
+{
+    return dev->nvirtfns;
+}
+
+HD_EXPORT const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i)
+{
+    return i < dev->nvirtfns ? &dev->virtfns[i] : NULL;
+}
+
+HD_EXPORT int hd_device_get_sriov_totalvfs(const struct hd_device *dev)
+{
+    return dev->totalvfs;
+}
+
+HD_EXPORT int hd_device_get_sriov_numvfs(const struct hd_device *dev)
+{
+    return dev->numvfs;
+}
+
+HD_EXPORT bool hd_device_has_reset(const struct hd_device *dev)
+{
+    return dev->has_reset;
+}
+
+HD_EXPORT const char *hd_device_get_reset_methods(const struct hd_device *dev)
+{
+    return dev->reset_methods;
+}
+
+HD_EXPORT const char *hd_device_get_vfio_cdev(const struct hd_device *dev)
+{
+    return dev->vfio_cdev;
+}
+
+HD_EXPORT bool hd_device_is_bridge(const struct hd_device *dev)
+{
+    uint32_t cls = dev->class >> 8;
+
+    if (dev->header_type == 1 || dev->header_type == 2)
+        return true;
+    /* Without config space, the class says it: PCI, CardBus and semi-transparent bridges. */
+    return dev->header_type < 0 && (cls == 0x0604 || cls == 0x0607 || cls == 0x0609);
+}
+
+HD_EXPORT bool hd_device_is_assignable(const struct hd_device *dev)
+{
+    return !hd_device_is_bridge(dev) && (dev->header_type == 0 || dev->header_type < 0);
 }

@@ -1,0 +1,424 @@
+/* bind.c - detach a device to a stub driver and reattach it to its host driver. Every step is
+ * verified by reading the driver link back (drivers_probe reports success even when the probe
+ * fails), and every failure puts the device back where it was. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* How long an asynchronous probe may take to show in the driver link. */
+#define PROBE_GRACE_MS 1000
+
+static int driver_file(char *buf, size_t size, const char *driver, const char *file)
+{
+    if (!hd_name_valid(driver))
+        return -EINVAL;
+    return hd_path(buf, size, "sys/bus/pci/drivers/%s/%s", driver, file);
+}
+
+/* The driver bound right now: 0 with @buf "" when unbound. */
+static int current_driver(struct hd_device *dev, char *buf, size_t size)
+{
+    int r = hd_device_link_name(dev, "driver", buf, size);
+
+    if (r == -ENOENT) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return r;
+}
+
+static bool driver_is(const char *bound, const char *want)
+{
+    /* Module-derived names use '_' where driver names may use '-'. */
+    for (; *bound && *want; bound++, want++) {
+        char a = *bound == '-' ? '_' : *bound, b = *want == '-' ? '_' : *want;
+        if (a != b)
+            return false;
+    }
+    return *bound == *want;
+}
+
+/* Wait, briefly, for the driver link to name @want ("" = unbound). */
+static int wait_driver(struct hd_device *dev, const char *want, char *got, size_t size)
+{
+    uint64_t deadline = hd_now_ms() + PROBE_GRACE_MS;
+    unsigned int delay = 1;
+
+    for (;;) {
+        int r = current_driver(dev, got, size);
+        if (r < 0)
+            return r;
+        if (want[0] ? driver_is(got, want) : got[0] == '\0')
+            return 0;
+        /* A different driver already bound will not change by itself. */
+        if (got[0] != '\0' || hd_now_ms() >= deadline)
+            return -EIO;
+        hd_sleep_ms(delay);
+        delay = delay < 32 ? delay * 2 : delay;
+    }
+}
+
+static int unbind(struct hd_device *dev, const char *driver)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    char path[HD_PATH_MAX], now[256];
+    int r = driver_file(path, sizeof(path), driver, "unbind");
+
+    if (r < 0)
+        return hd_err(ctx, r, "%s: driver name '%s' is not usable in a path", dev->name, driver);
+    hd_info(ctx, "%s: unbinding from %s", dev->name, driver);
+    r = hd_fs_write_attr_timeout(ctx, path, dev->name, ctx->timeout_ms);
+    if (r == -ETIMEDOUT) {
+        current_driver(dev, now, sizeof(now));
+        return hd_err(ctx, r, "%s: unbinding from %s did not finish in %u ms (its remove() "
+                      "hangs; see the kernel log); the device is %s%s", dev->name, driver,
+                      ctx->timeout_ms, now[0] ? "still bound to " : "now unbound", now);
+    }
+    if (r == -ENODEV && current_driver(dev, now, sizeof(now)) == 0 && !driver_is(now, driver))
+        return 0; /* it left that driver on its own meanwhile */
+    if (r < 0)
+        return hd_err(ctx, r, "%s: unbinding from %s failed: %s", dev->name, driver,
+                      strerror(-r));
+    return 0;
+}
+
+static int drivers_probe(struct hd_device *dev)
+{
+    int r = hd_fs_write_attr(dev->ctx, "sys/bus/pci/drivers_probe", dev->name);
+
+    if (r < 0)
+        return hd_err(dev->ctx, r, "%s: drivers_probe failed: %s", dev->name, strerror(-r));
+    return 0;
+}
+
+static int set_override(struct hd_device *dev, const char *driver)
+{
+    /* A lone newline clears it; the kernel takes the value with or without one. */
+    int r = hd_device_write_attr(dev, "driver_override", driver ? driver : "\n");
+
+    if (r < 0)
+        return hd_err(dev->ctx, r, "%s: writing driver_override failed: %s", dev->name,
+                      strerror(-r));
+    return 0;
+}
+
+static int vfio_node_path(const struct hd_device *dev, char *buf, size_t size)
+{
+    return hd_path(buf, size, "dev/vfio/%d", dev->group);
+}
+
+/* Put a device whose detach failed back on @original (NULL: it was unbound). Best effort:
+ * the first error is the one the caller reports. */
+static void restore(struct hd_device *dev, const struct hd_stub_driver *stub,
+                    const char *original, bool use_override)
+{
+    char now[256];
+
+    if (use_override)
+        set_override(dev, NULL);
+    if (current_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0' &&
+        (original == NULL || !driver_is(now, original)))
+        unbind(dev, now);
+    if (original != NULL && current_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
+        char path[HD_PATH_MAX];
+        drivers_probe(dev);
+        if (wait_driver(dev, original, now, sizeof(now)) < 0 &&
+            driver_file(path, sizeof(path), original, "bind") == 0)
+            hd_fs_write_attr(dev->ctx, path, dev->name);
+    }
+    hd_info(dev->ctx, "%s: restored after a failed bind to %s", dev->name, stub->name);
+}
+
+/* Bind through driver_override: set it, unbind, probe. */
+static int bind_override(struct hd_device *dev, const struct hd_stub_driver *stub,
+                         const char *original)
+{
+    int r = set_override(dev, stub->name);
+
+    if (r < 0)
+        return r;
+    if (original != NULL && (r = unbind(dev, original)) < 0) {
+        if (r != -ETIMEDOUT)
+            set_override(dev, NULL);
+        return r;
+    }
+    return drivers_probe(dev);
+}
+
+/* Devices with these ids that no driver holds: new_id would grab every one of them. */
+static int unbound_twins(struct hd_device *dev, struct hd_pci_addr **out, size_t *n)
+{
+    struct hd_device_list *list;
+    int r = hd_device_list_new(dev->ctx, HD_FILL_IDENT, &list);
+
+    *out = NULL;
+    *n = 0;
+    if (r < 0)
+        return r;
+    *out = calloc(hd_device_list_count(list) + 1, sizeof(**out));
+    if (*out == NULL) {
+        hd_device_list_unref(list);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        struct hd_device *d = hd_device_list_get(list, i);
+        if (d->vendor == dev->vendor && d->device == dev->device && d->driver == NULL &&
+            !hd_pci_addr_equal(&d->addr, &dev->addr))
+            (*out)[(*n)++] = d->addr;
+    }
+    hd_device_list_unref(list);
+    return 0;
+}
+
+/* Bind through new_id (kernels without driver_override): new_id binds every unbound device
+ * with these ids, so the twins it grabbed are let go again, and the id is removed so that
+ * hotplugged devices are not grabbed later. */
+static int bind_new_id(struct hd_device *dev, const struct hd_stub_driver *stub,
+                       const char *original)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    char ids[16], path[HD_PATH_MAX], now[256];
+    struct hd_pci_addr *twins;
+    bool added = false;
+    size_t ntwins;
+    int r;
+
+    snprintf(ids, sizeof(ids), "%04x %04x", dev->vendor, dev->device);
+    if ((r = unbound_twins(dev, &twins, &ntwins)) < 0)
+        return r;
+    if (original != NULL && (r = unbind(dev, original)) < 0)
+        goto out;
+    driver_file(path, sizeof(path), stub->name, "new_id");
+    r = hd_fs_write_attr(ctx, path, ids);
+    if (r == 0)
+        added = true;
+    else if (r != -EEXIST) /* already there: someone else's id, leave it */
+        r = hd_err(ctx, r, "%s: writing '%s' to %s new_id failed: %s", dev->name, ids,
+                   stub->name, strerror(-r));
+    if (r < 0 && r != -EEXIST)
+        goto out;
+    r = 0;
+    if (current_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
+        driver_file(path, sizeof(path), stub->name, "bind");
+        r = hd_fs_write_attr(ctx, path, dev->name);
+        if (r < 0)
+            r = hd_err(ctx, r, "%s: binding to %s failed: %s", dev->name, stub->name,
+                       strerror(-r));
+    }
+    if (added) {
+        driver_file(path, sizeof(path), stub->name, "remove_id");
+        hd_fs_write_attr(ctx, path, ids);
+    }
+    for (size_t i = 0; i < ntwins; i++) {
+        struct hd_device *twin = hd_device_new(ctx, &twins[i]);
+        if (twin == NULL)
+            continue;
+        if (current_driver(twin, now, sizeof(now)) == 0 && driver_is(now, stub->name)) {
+            hd_info(ctx, "%s: new_id also grabbed %s; letting it go", dev->name, twin->name);
+            unbind(twin, stub->name);
+        }
+        hd_device_unref(twin);
+    }
+out:
+    free(twins);
+    return r;
+}
+
+static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *stub)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    char now[256], node[HD_PATH_MAX];
+    int r = wait_driver(dev, stub->name, now, sizeof(now));
+
+    if (r < 0)
+        return hd_err(ctx, -EIO, "%s: %s did not take the device (it is %s%s%s); the kernel "
+                      "log says why", dev->name, stub->name, now[0] ? "bound to " : "unbound",
+                      now, stub->vfio && dev->group < 0 ? ": no IOMMU group" : "");
+    if (stub->vfio) {
+        vfio_node_path(dev, node, sizeof(node));
+        if (hd_fs_wait_for(ctx, node, true, ctx->timeout_ms) < 0)
+            return hd_err(ctx, -EIO, "%s: bound to %s but %s/%s did not appear", dev->name,
+                          stub->name, ctx->root, node);
+    }
+    return 0;
+}
+
+HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    const struct hd_stub_driver *stub = hd_stub_driver_find(stub_name ? stub_name : "vfio-pci");
+    bool use_override;
+    char *original = NULL;
+    int r;
+
+    if (stub == NULL)
+        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)",
+                      stub_name);
+    r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    if (r < 0)
+        return r;
+    if (dev->driver != NULL && (driver_is(dev->driver, stub->name) ||
+                                (stub->vfio && hd_driver_is_vfio(dev->driver)))) {
+        hd_info(ctx, "%s: already on %s", dev->name, dev->driver);
+        return 0;
+    }
+    if (!hd_device_is_assignable(dev))
+        return hd_err(ctx, -EINVAL, "%s is a bridge (header type %d), not an endpoint: it "
+                      "cannot be assigned to a VM", dev->name, dev->header_type);
+    if (stub->vfio && dev->group < 0)
+        return hd_err(ctx, -ENOTSUP, "%s has no IOMMU group: the IOMMU is off or absent, so "
+                      "vfio-pci cannot take it (see 'hostdev iommu')", dev->name);
+    if ((r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
+        return r;
+    if (dev->driver != NULL && (original = strdup(dev->driver)) == NULL)
+        return -ENOMEM;
+    /* The record comes first: a crash after the unbind still knows where to return. */
+    if (original != NULL && (r = hd_state_put(ctx, "drivers", dev->name, original)) < 0)
+        goto out;
+    use_override = dev->has_driver_override && !(flags & HD_DETACH_NEW_ID);
+    hd_info(ctx, "%s: %s -> %s (%s)", dev->name, original ? original : "unbound", stub->name,
+            use_override ? "driver_override" : "new_id");
+    r = use_override ? bind_override(dev, stub, original) : bind_new_id(dev, stub, original);
+    if (r == 0)
+        r = verify_detached(dev, stub);
+    if (r < 0 && r != -ETIMEDOUT) {
+        char *why = strdup(hd_ctx_last_error(ctx));
+        restore(dev, stub, original, use_override);
+        if (why != NULL)
+            hd_err(ctx, r, "%s", why); /* restoring must not bury the reason */
+        free(why);
+        hd_state_del(ctx, "drivers", dev->name);
+    }
+out:
+    free(original);
+    hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+    return r;
+}
+
+HD_EXPORT int hd_device_detach_group(struct hd_device *dev, const char *stub,
+                                     unsigned int flags)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    struct hd_device **done;
+    struct hd_group *g;
+    size_t ndone = 0;
+    int r;
+
+    if ((r = hd_device_fill_fields(dev, HD_FILL_GROUP, true)) < 0)
+        return r;
+    if (dev->group < 0)
+        return hd_device_detach(dev, stub, flags); /* reports the missing group */
+    if ((r = hd_group_open(ctx, dev->group, &g)) < 0)
+        return r;
+    done = calloc(hd_group_get_member_count(g) + 1, sizeof(*done));
+    if (done == NULL) {
+        hd_group_unref(g);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
+        struct hd_device *m = hd_group_get_member(g, i);
+        /* Bridges stay on pcieport (which does not block); unbound members already fit. */
+        if (!hd_device_is_assignable(m) || m->driver == NULL)
+            continue;
+        bool was_stub = hd_stub_driver_find(m->driver) || hd_driver_is_vfio(m->driver);
+        r = hd_device_detach(m, stub, flags);
+        if (r < 0)
+            break;
+        if (!was_stub)
+            done[ndone++] = m;
+    }
+    if (r < 0) {
+        char *why = strdup(hd_ctx_last_error(ctx));
+        while (ndone > 0)
+            hd_device_reattach(done[--ndone]);
+        if (why != NULL)
+            hd_err(ctx, r, "%s", why);
+        free(why);
+    }
+    free(done);
+    hd_group_unref(g);
+    return r;
+}
+
+HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver)
+{
+    return hd_state_get(dev->ctx, "drivers", dev->name, driver);
+}
+
+HD_EXPORT int hd_device_reattach(struct hd_device *dev)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    const struct hd_stub_driver *stub;
+    char *target = NULL, now[256], path[HD_PATH_MAX];
+    bool override_to_stub;
+    int r;
+
+    r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    if (r < 0)
+        return r;
+    stub = dev->driver ? hd_stub_driver_find(dev->driver) : NULL;
+    if (stub == NULL && dev->driver != NULL && hd_driver_is_vfio(dev->driver))
+        stub = &hd_stub_vfio_pci; /* a variant driver: unbind the same way */
+    override_to_stub = dev->driver_override && hd_stub_driver_find(dev->driver_override);
+    if (dev->driver != NULL && stub == NULL) {
+        hd_info(ctx, "%s: on its host driver %s already", dev->name, dev->driver);
+        return 0;
+    }
+    r = hd_device_get_original_driver(dev, &target);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    if (dev->driver == NULL && !override_to_stub && target == NULL) {
+        hd_info(ctx, "%s: not detached, nothing to do", dev->name);
+        return 0;
+    }
+    if (target == NULL && hd_module_for_modalias(ctx, dev->modalias, &target) < 0)
+        target = NULL; /* unknown: whatever the kernel picks */
+    if (target != NULL && !hd_name_valid(target)) {
+        free(target);
+        return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid", dev->name);
+    }
+    hd_info(ctx, "%s: %s -> %s", dev->name, dev->driver ? dev->driver : "unbound",
+            target ? target : "(the kernel's choice)");
+    if (dev->driver_override != NULL && (r = set_override(dev, NULL)) < 0)
+        goto out;
+    if (stub != NULL && (r = unbind(dev, dev->driver)) < 0) {
+        if (r != -ETIMEDOUT && override_to_stub)
+            set_override(dev, dev->driver_override);
+        goto out;
+    }
+    if (target != NULL)
+        hd_module_ensure_driver(ctx, target, target); /* best effort: builtin names differ */
+    if ((r = drivers_probe(dev)) < 0)
+        goto rollback;
+    if (target != NULL && wait_driver(dev, target, now, sizeof(now)) < 0) {
+        /* Its id table may not match (dynamic ids are gone): ask that driver directly. */
+        if (now[0] == '\0' && driver_file(path, sizeof(path), target, "bind") == 0)
+            hd_fs_write_attr(ctx, path, dev->name);
+        if (wait_driver(dev, target, now, sizeof(now)) < 0) {
+            r = hd_err(ctx, -EIO, "%s: %s did not take the device back (it is %s%s)",
+                       dev->name, target, now[0] ? "bound to " : "unbound", now);
+            goto rollback;
+        }
+    }
+    hd_state_del(ctx, "drivers", dev->name);
+    r = 0;
+    goto out;
+rollback:
+    if (stub != NULL) {
+        char *why = strdup(hd_ctx_last_error(ctx));
+        if (current_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0')
+            unbind(dev, now);
+        if (dev->has_driver_override)
+            set_override(dev, stub->name);
+        drivers_probe(dev);
+        if (why != NULL)
+            hd_err(ctx, r, "%s", why);
+        free(why);
+    }
+out:
+    free(target);
+    hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+    return r;
+}

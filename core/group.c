@@ -1,0 +1,118 @@
+/* group.c - IOMMU groups: members, and whether VFIO can hand the group to a VM. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct hd_group {
+    int number;
+    struct hd_device **members;
+    size_t nmembers;
+    struct hd_device **blockers; /* borrowed from members */
+    size_t nblockers;
+};
+
+static bool member_is_dma_safe(const struct hd_device *dev)
+{
+    return hd_driver_is_dma_safe(dev->driver) || dev->vfio_cdev != NULL;
+}
+
+HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **out)
+{
+    char path[HD_PATH_MAX];
+    struct hd_group *g;
+    char **names;
+    size_t count;
+    int r;
+
+    *out = NULL;
+    if (number < 0)
+        return hd_err(ctx, -ENOENT, "IOMMU group %d: no such group", number);
+    hd_path(path, sizeof(path), "sys/kernel/iommu_groups/%d/devices", number);
+    r = hd_fs_list_dir(ctx, path, &names, &count);
+    if (r < 0)
+        return hd_err(ctx, r == -ENOTDIR ? -ENOENT : r, "IOMMU group %d: %s", number,
+                      r == -ENOENT ? "no such group" : strerror(-r));
+    g = calloc(1, sizeof(*g));
+    if (g == NULL || (count && ((g->members = calloc(count, sizeof(*g->members))) == NULL ||
+                                (g->blockers = calloc(count, sizeof(*g->blockers))) == NULL))) {
+        hd_group_unref(g);
+        hd_strv_free(names, count);
+        return -ENOMEM;
+    }
+    g->number = number;
+    for (size_t i = 0; i < count; i++) {
+        struct hd_pci_addr addr;
+        struct hd_device *dev;
+        if (hd_pci_addr_parse(names[i], &addr) < 0) {
+            hd_warn(ctx, "%s/%.64s: not a PCI address, skipped", path, names[i]);
+            continue;
+        }
+        dev = hd_device_new(ctx, &addr);
+        if (dev == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG | HD_FILL_EXTRA |
+                                           HD_FILL_GROUP, false);
+        if (r < 0) {
+            hd_device_unref(dev);
+            if (r == -ENODEV)
+                continue; /* went away while we looked */
+            break;
+        }
+        r = 0;
+        g->members[g->nmembers++] = dev;
+        if (!member_is_dma_safe(dev))
+            g->blockers[g->nblockers++] = dev;
+    }
+    hd_strv_free(names, count);
+    if (r < 0) {
+        hd_group_unref(g);
+        return r;
+    }
+    *out = g;
+    return 0;
+}
+
+HD_EXPORT struct hd_group *hd_group_unref(struct hd_group *g)
+{
+    if (g == NULL)
+        return NULL;
+    for (size_t i = 0; i < g->nmembers; i++)
+        hd_device_unref(g->members[i]);
+    free(g->members);
+    free(g->blockers);
+    free(g);
+    return NULL;
+}
+
+HD_EXPORT int hd_group_get_number(const struct hd_group *g)
+{
+    return g->number;
+}
+
+HD_EXPORT size_t hd_group_get_member_count(const struct hd_group *g)
+{
+    return g->nmembers;
+}
+
+HD_EXPORT struct hd_device *hd_group_get_member(const struct hd_group *g, size_t i)
+{
+    return i < g->nmembers ? g->members[i] : NULL;
+}
+
+HD_EXPORT bool hd_group_is_viable(const struct hd_group *g)
+{
+    return g->nblockers == 0;
+}
+
+HD_EXPORT size_t hd_group_get_blocker_count(const struct hd_group *g)
+{
+    return g->nblockers;
+}
+
+HD_EXPORT struct hd_device *hd_group_get_blocker(const struct hd_group *g, size_t i)
+{
+    return i < g->nblockers ? g->blockers[i] : NULL;
+}

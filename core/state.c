@@ -1,0 +1,82 @@
+/* state.c - small durable records under the state directory (ROOT/run/hostdev by default):
+ * written to a temporary file, fsynced, renamed over the old one, so a crash leaves either
+ * the old record or the new one, never half of one. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int record_path(struct hd_ctx *ctx, const char *kind, const char *name, char *buf,
+                       size_t size)
+{
+    if (!hd_name_valid(kind) || !hd_name_valid(name))
+        return -EINVAL;
+    return hd_path(buf, size, "%s/%s/%s", ctx->state_dir, kind, name);
+}
+
+int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value)
+{
+    char dir[HD_PATH_MAX], path[HD_PATH_MAX], tmp[HD_PATH_MAX];
+    size_t len = strlen(value);
+    int fd, r;
+
+    if ((r = record_path(ctx, kind, name, path, sizeof(path))) < 0 ||
+        (r = hd_path(tmp, sizeof(tmp), "%s.tmp", path)) < 0 ||
+        (r = hd_path(dir, sizeof(dir), "%s/%s", ctx->state_dir, kind)) < 0)
+        return r;
+    if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0)
+        return hd_err(ctx, r, "state directory %s/%s: %s", ctx->root, dir, strerror(-r));
+    fd = hd_fs_open(ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
+    r = write(fd, value, len) == (ssize_t)len ? 0 : -EIO;
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && renameat(ctx->rootfd, tmp, ctx->rootfd, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlinkat(ctx->rootfd, tmp, 0);
+        return hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+    }
+    /* The rename is durable once the directory is. */
+    fd = hd_fs_open(ctx, dir, O_RDONLY | O_DIRECTORY, 0);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value)
+{
+    char path[HD_PATH_MAX];
+    int r = record_path(ctx, kind, name, path, sizeof(path));
+
+    *value = NULL;
+    if (r < 0)
+        return r;
+    r = hd_fs_read_alloc(ctx, path, value, NULL);
+    if (r == 0) {
+        size_t n = strlen(*value);
+        while (n > 0 && (*value)[n - 1] == '\n')
+            (*value)[--n] = '\0';
+    }
+    return r;
+}
+
+int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name)
+{
+    char path[HD_PATH_MAX];
+    int r = record_path(ctx, kind, name, path, sizeof(path));
+
+    if (r < 0)
+        return r;
+    if (unlinkat(ctx->rootfd, path, 0) < 0 && errno != ENOENT)
+        return -errno;
+    return 0;
+}

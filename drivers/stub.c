@@ -1,0 +1,36 @@
+/* stub.c - which drivers are stubs, and which leave a group viable. */
+#include <string.h>
+
+#include "internal.h"
+
+static const struct hd_stub_driver *const stubs[] = {&hd_stub_vfio_pci, &hd_stub_pci_stub};
+
+const struct hd_stub_driver *hd_stub_driver_find(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < HD_ARRAY_SIZE(stubs); i++) {
+        if (strcmp(stubs[i]->name, name) == 0)
+            return stubs[i];
+    }
+    return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+HD_EXPORT bool hd_driver_is_vfio(const char *driver)
+{
+    /* Variant drivers (mlx5_vfio_pci, hisi_acc_vfio_pci, ...) are named after vfio_pci. On
+     * kernels >= 6.1 a device's vfio-dev directory says it too (see hd_device_get_vfio_cdev). */
+    return driver != NULL && (strcmp(driver, "vfio-pci") == 0 || ends_with(driver, "_vfio_pci") ||
+                              ends_with(driver, "-vfio-pci"));
+}
+
+HD_EXPORT bool hd_driver_is_dma_safe(const char *driver)
+{
+    /* The drivers with driver_managed_dma since the 2022 DMA-ownership rework. */
+    return driver == NULL || hd_driver_is_vfio(driver) || strcmp(driver, "pci-stub") == 0 ||
+           strcmp(driver, "pcieport") == 0;
+}

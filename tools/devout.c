@@ -1,0 +1,131 @@
+/* devout.c - how a device is shown: the lspci-like line, the JSON object, class names. */
+#include <stdio.h>
+#include <string.h>
+
+#include "devout.h"
+
+/* PCI class names (PCI Code and ID Assignment Specification): base classes and the
+ * subclasses people meet when passing devices through. */
+static const struct {
+    uint16_t code; /* 0xBBSS, or 0xBBff for "any subclass" */
+    const char *name;
+} class_names[] = {
+    {0x0000, "Non-VGA unclassified device"}, {0x0001, "VGA compatible unclassified device"},
+    {0x0100, "SCSI storage controller"},     {0x0101, "IDE interface"},
+    {0x0104, "RAID bus controller"},         {0x0106, "SATA controller"},
+    {0x0107, "Serial Attached SCSI controller"}, {0x0108, "Non-Volatile memory controller"},
+    {0x01ff, "Mass storage controller"},     {0x0200, "Ethernet controller"},
+    {0x0207, "Infiniband controller"},       {0x0280, "Network controller"},
+    {0x02ff, "Network controller"},          {0x0300, "VGA compatible controller"},
+    {0x0302, "3D controller"},               {0x03ff, "Display controller"},
+    {0x0401, "Multimedia audio controller"}, {0x0403, "Audio device"},
+    {0x04ff, "Multimedia controller"},       {0x0500, "RAM memory"},
+    {0x05ff, "Memory controller"},           {0x0600, "Host bridge"},
+    {0x0601, "ISA bridge"},                  {0x0604, "PCI bridge"},
+    {0x0607, "CardBus bridge"},              {0x0609, "Semi-transparent PCI-to-PCI bridge"},
+    {0x06ff, "Bridge"},                      {0x07ff, "Communication controller"},
+    {0x0805, "SD Host controller"},          {0x08ff, "Generic system peripheral"},
+    {0x09ff, "Input device controller"},     {0x0bff, "Processor"},
+    {0x0c03, "USB controller"},              {0x0c05, "SMBus"},
+    {0x0cff, "Serial bus controller"},       {0x0dff, "Wireless controller"},
+    {0x10ff, "Encryption controller"},       {0x11ff, "Signal processing controller"},
+    {0x12ff, "Processing accelerators"},     {0xffff, "Unassigned class"},
+};
+
+const char *device_class_name(uint32_t class)
+{
+    uint16_t sub = (uint16_t)(class >> 8), base = (uint16_t)((class >> 8) | 0xff);
+
+    for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++) {
+        if (class_names[i].code == sub)
+            return class_names[i].name;
+    }
+    for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++) {
+        if (class_names[i].code == base)
+            return class_names[i].name;
+    }
+    return "Class";
+}
+
+void device_print_line(FILE *out, const struct hd_device *dev)
+{
+    const char *vn = hd_device_get_vendor_name(dev), *pn = hd_device_get_product_name(dev);
+    const char *drv = hd_device_get_driver(dev);
+    uint32_t class = hd_device_get_class(dev);
+    int group = hd_device_get_iommu_group(dev), rev = hd_device_get_revision(dev);
+
+    fprintf(out, "%s %s [%04x]: ", hd_device_get_name(dev), device_class_name(class),
+            (unsigned)(class >> 8));
+    if (vn != NULL)
+        fprintf(out, "%s ", vn);
+    if (pn != NULL)
+        fprintf(out, "%s ", pn);
+    else if (vn != NULL)
+        fprintf(out, "Device ");
+    fprintf(out, "[%04x:%04x]", hd_device_get_vendor_id(dev), hd_device_get_device_id(dev));
+    if (rev > 0)
+        fprintf(out, " (rev %02x)", (unsigned)rev);
+    fprintf(out, " driver=%s", drv ? drv : "-");
+    if (group >= 0)
+        fprintf(out, " group=%d", group);
+    else
+        fprintf(out, " group=-");
+    fputc('\n', out);
+}
+
+static void addr_or_null(struct json *j, const char *key, const struct hd_pci_addr *addr)
+{
+    char buf[HD_PCI_ADDR_BUFSZ];
+
+    json_kv_string(j, key, addr ? hd_pci_addr_format(addr, buf) : NULL);
+}
+
+void device_print_json_fields(struct json *j, const struct hd_device *dev)
+{
+    const char *methods = hd_device_get_reset_methods(dev);
+    int rev = hd_device_get_revision(dev), group = hd_device_get_iommu_group(dev);
+    int numa = hd_device_get_numa_node(dev);
+    char buf[HD_PCI_ADDR_BUFSZ];
+
+    json_kv_string(j, "address", hd_device_get_name(dev));
+    json_kv_hex(j, "vendor_id", hd_device_get_vendor_id(dev), 4);
+    json_kv_hex(j, "device_id", hd_device_get_device_id(dev), 4);
+    json_kv_hex(j, "subsystem_vendor_id", hd_device_get_subsystem_vendor_id(dev), 4);
+    json_kv_hex(j, "subsystem_device_id", hd_device_get_subsystem_device_id(dev), 4);
+    json_kv_string(j, "vendor", hd_device_get_vendor_name(dev));
+    json_kv_string(j, "product", hd_device_get_product_name(dev));
+    json_kv_hex(j, "class", hd_device_get_class(dev), 6);
+    if (rev >= 0)
+        json_kv_hex(j, "revision", (unsigned long)rev, 2);
+    else
+        json_kv_string(j, "revision", NULL);
+    json_kv_string(j, "driver", hd_device_get_driver(dev));
+    json_kv_string(j, "driver_override", hd_device_get_driver_override(dev));
+    json_kv_int_or_null(j, "iommu_group", group, group >= 0);
+    json_kv_int_or_null(j, "numa_node", numa, numa >= 0);
+    addr_or_null(j, "parent", hd_device_get_parent(dev));
+    addr_or_null(j, "physfn", hd_device_get_physfn(dev));
+    json_key(j, "virtfns");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_device_get_virtfn_count(dev); i++)
+        json_string(j, hd_pci_addr_format(hd_device_get_virtfn(dev, i), buf));
+    json_end_array(j);
+    json_kv_int_or_null(j, "sriov_totalvfs", hd_device_get_sriov_totalvfs(dev),
+                        hd_device_get_sriov_totalvfs(dev) >= 0);
+    json_kv_int_or_null(j, "sriov_numvfs", hd_device_get_sriov_numvfs(dev),
+                        hd_device_get_sriov_numvfs(dev) >= 0);
+    json_key(j, "reset_methods");
+    if (methods == NULL) {
+        json_null(j);
+    } else {
+        char copy[512], *save = NULL;
+        json_begin_array(j);
+        snprintf(copy, sizeof(copy), "%s", methods);
+        for (char *m = strtok_r(copy, " \t", &save); m; m = strtok_r(NULL, " \t", &save))
+            json_string(j, m);
+        json_end_array(j);
+    }
+    json_kv_bool(j, "has_reset", hd_device_has_reset(dev));
+    json_kv_string(j, "vfio_cdev", hd_device_get_vfio_cdev(dev));
+    json_kv_bool(j, "assignable", hd_device_is_assignable(dev));
+}
