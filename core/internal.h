@@ -309,10 +309,6 @@ struct hd_vfio_ops {
 };
 int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
-/* A driver whose devices are usable through VFIO, or harmless in a VFIO group (no host DMA):
- * vfio-pci and its variants (<BDF>/vfio-dev exists), pci-stub, pcieport. */
-bool hd_vfio_driver_is_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver);
-bool hd_vfio_driver_is_group_safe(struct hd_ctx *ctx, const char *bdf, const char *driver);
 
 /* ---- sriov.c ------------------------------------------------------------------------------ */
 

@@ -257,87 +257,31 @@ HD_EXPORT const char *hd_vfio_report_get_cdev(const struct hd_vfio_report *r)
     return r->cdev;
 }
 
-/* ---- sysfs facts ------------------------------------------------------------------------------
- */
+/* ---- what sysfs says (through the device and group snapshots) ------------------------------ */
 
-bool hd_vfio_driver_is_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver)
+/* Usable through VFIO: vfio-pci or a variant, by name or by its vfio-dev directory (6.1+). */
+static bool on_vfio(const struct hd_device *dev)
 {
-    char path[HD_PATH_MAX];
-
-    if (driver == NULL)
-        return false;
-    if (strcmp(driver, "vfio-pci") == 0)
-        return true;
-    /* Variant drivers (mlx5_vfio_pci, hisi_acc_vfio_pci...): the kernel gives their devices a
-     * vfio-dev directory (6.1+); older kernels only tell by the name. */
-    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev", bdf) == 0 &&
-        hd_fs_exists(ctx, path) == 1)
-        return true;
-    return strstr(driver, "vfio") != NULL;
+    return hd_driver_is_vfio(hd_device_get_driver(dev)) || hd_device_get_vfio_cdev(dev) != NULL;
 }
 
-bool hd_vfio_driver_is_group_safe(struct hd_ctx *ctx, const char *bdf, const char *driver)
-{
-    /* Unbound, or a driver with driver_managed_dma: it never does DMA for the host. */
-    return driver == NULL || strcmp(driver, "pci-stub") == 0 || strcmp(driver, "pcieport") == 0 ||
-           hd_vfio_driver_is_vfio(ctx, bdf, driver);
-}
-
-/* The driver a device is bound to: 0 and "" when unbound, -errno when unreadable. */
-static int read_driver(struct hd_ctx *ctx, const char *bdf, char *buf, size_t size)
-{
-    char path[HD_PATH_MAX];
-    int r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/driver", bdf);
-
-    buf[0] = '\0';
-    if (r < 0)
-        return r;
-    r = hd_fs_link_basename(ctx, path, buf, size);
-    return r == -ENOENT ? 0 : r;
-}
-
-static int read_group(struct hd_ctx *ctx, const char *bdf)
-{
-    char path[HD_PATH_MAX], buf[64];
-    unsigned long long n;
-    int r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/iommu_group", bdf);
-
-    if (r < 0)
-        return r;
-    r = hd_fs_link_basename(ctx, path, buf, sizeof(buf));
-    if (r < 0)
-        return r;
-    if (hd_parse_uint(buf, 10, 0x7fffffff, &n) < 0)
-        return -EINVAL;
-    return (int)n;
-}
-
-/* Members of the group on a driver that does DMA for the host. */
+/* Members of the group on a driver that does DMA for the host (group.c's viability rule). */
 static void find_blockers(struct hd_ctx *ctx, struct hd_vfio_report *r)
 {
-    char path[HD_PATH_MAX];
-    char **names;
-    size_t n;
+    struct hd_group *g = NULL;
 
     r->nblockers = 0;
-    if (hd_path(path, sizeof(path), "sys/kernel/iommu_groups/%d/devices", r->group) < 0 ||
-        hd_fs_list_dir(ctx, path, &names, &n) < 0)
+    if (hd_group_open(ctx, r->group, &g) < 0)
         return;
-    for (size_t i = 0; i < n && r->nblockers < MAX_BLOCKERS; i++) {
-        char driver[256];
-        struct blocker *b = &r->blockers[r->nblockers];
+    for (size_t i = 0; i < hd_group_get_blocker_count(g) && r->nblockers < MAX_BLOCKERS; i++) {
+        const struct hd_device *m = hd_group_get_blocker(g, i);
+        struct blocker *b = &r->blockers[r->nblockers++];
 
-        if (!hd_name_valid(names[i]) || strlen(names[i]) >= sizeof(b->name))
-            continue;
-        if (read_driver(ctx, names[i], driver, sizeof(driver)) < 0 || driver[0] == '\0')
-            continue;
-        if (hd_vfio_driver_is_group_safe(ctx, names[i], driver))
-            continue;
-        hd_strlcpy(b->name, names[i], sizeof(b->name));
-        hd_strlcpy(b->driver, driver, sizeof(b->driver));
-        r->nblockers++;
+        hd_strlcpy(b->name, hd_device_get_name(m), sizeof(b->name));
+        hd_strlcpy(b->driver, hd_device_get_driver(m) ? hd_device_get_driver(m) : "none",
+                   sizeof(b->driver));
     }
-    hd_strv_free(names, n);
+    hd_group_unref(g);
 }
 
 /* "owner uid 0 gid 0, mode 0600" of a node, for permission explanations. */
@@ -352,39 +296,24 @@ static void describe_node(struct hd_ctx *ctx, const char *path, char *buf, size_
                  (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
 }
 
-/* The vfio cdev of the device: <BDF>/vfio-dev/vfioX with a `dev` attribute. Linux 6.1-6.5 have
- * the vfio-dev directory but no character device (no `dev`): -ENOENT then, and *dir_only set. */
-static int find_cdev(struct hd_ctx *ctx, struct hd_vfio_report *r, bool *dir_only)
+/* The vfio cdev: <BDF>/vfio-dev/vfioX with a `dev` attribute. Linux 6.1-6.5 have the vfio-dev
+ * directory but no character device (no `dev`): then r->cdev stays NULL and *dir_only is set. */
+static void find_cdev(struct hd_ctx *ctx, const struct hd_device *dev, struct hd_vfio_report *r,
+                      bool *dir_only)
 {
+    const char *name = hd_device_get_vfio_cdev(dev);
     char path[HD_PATH_MAX];
-    char **names;
-    size_t n;
-    int err;
 
-    *dir_only = false;
-    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev", r->name) < 0)
-        return -EINVAL;
-    err = hd_fs_list_dir(ctx, path, &names, &n);
-    if (err < 0)
-        return err;
-    for (size_t i = 0; i < n && r->cdev == NULL; i++) {
-        char dev[HD_PATH_MAX];
-
-        if (strncmp(names[i], "vfio", 4) != 0 || !hd_name_valid(names[i]))
-            continue;
-        *dir_only = true;
-        if (hd_path(dev, sizeof(dev), "%s/%s/dev", path, names[i]) == 0 &&
-            hd_fs_exists(ctx, dev) == 1)
-            r->cdev = strdup(names[i]);
-    }
-    hd_strv_free(names, n);
-    if (r->cdev != NULL)
-        *dir_only = false;
-    return r->cdev ? 0 : -ENOENT;
+    *dir_only = name != NULL;
+    if (name == NULL || !hd_name_valid(name) ||
+        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev/%s/dev", r->name, name) < 0 ||
+        hd_fs_exists(ctx, path) != 1)
+        return;
+    r->cdev = strdup(name);
+    *dir_only = r->cdev == NULL;
 }
 
-/* ---- the legacy path: container + group --------------------------------------------------------
- */
+/* ---- the legacy path: container + group ------------------------------------------------------ */
 
 struct fds {
     int container, group, device, iommufd, cdev;
@@ -597,8 +526,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     return 0;
 }
 
-/* ---- the cdev path: /dev/vfio/devices/vfioX + /dev/iommu
- * ----------------------------------------- */
+/* ---- the cdev path: /dev/vfio/devices/vfioX + /dev/iommu ------------------------------------- */
 
 /* @dir_only: what find_cdev() said, already called by the caller. */
 static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
@@ -696,8 +624,8 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **out)
 {
     struct fds f = {-1, -1, -1, -1, -1};
+    struct hd_device *dev = NULL;
     struct hd_vfio_report *r;
-    char path[HD_PATH_MAX], driver[256];
     bool dir_only;
     int err;
 
@@ -714,31 +642,32 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     hd_pci_addr_format(addr, r->name);
     *out = r;
 
-    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", r->name) < 0 ||
-        hd_fs_exists(ctx, path) != 1) {
-        add_step(r, "device", HD_VFIO_STEP_FAILED, -ENODEV, NULL);
-        err = explain(r, -ENODEV, "%s: no such PCI device", r->name);
+    err = hd_device_open(ctx, addr, &dev);
+    if (err < 0) {
+        add_step(r, "device", HD_VFIO_STEP_FAILED, err, NULL);
+        explain(r, err, "%s: %s", r->name,
+                err == -ENODEV ? "no such PCI device" : hd_ctx_last_error(ctx));
         return hd_err(ctx, err, "%s", r->explanation);
     }
+    if (hd_device_get_driver(dev) != NULL && (r->driver = strdup(hd_device_get_driver(dev))) == NULL) {
+        hd_device_unref(dev);
+        return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
+    }
 
-    err = read_group(ctx, r->name);
-    if (err < 0) {
-        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, err, NULL);
-        err = explain(r, err == -ENOENT ? -ENODEV : err,
+    r->group = hd_device_get_iommu_group(dev);
+    if (r->group < 0) {
+        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, -ENODEV, NULL);
+        err = explain(r, -ENODEV,
                       "%s has no IOMMU group: the kernel runs without an IOMMU for it (off in "
                       "the firmware, or not enabled on the kernel command line: intel_iommu=on "
                       "or amd_iommu=on). `hostdev iommu` says which.",
                       r->name);
-        return hd_err(ctx, err, "%s", r->explanation);
+        goto out;
     }
-    r->group = err;
     add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
 
-    err = read_driver(ctx, r->name, driver, sizeof(driver));
-    if (err == 0 && driver[0] != '\0' && (r->driver = strdup(driver)) == NULL)
-        err = -ENOMEM;
-    if (err < 0 || !hd_vfio_driver_is_vfio(ctx, r->name, r->driver)) {
-        err = err < 0 ? err : -ENOENT;
+    if (!on_vfio(dev)) {
+        err = -ENOENT;
         add_step(r, "driver", HD_VFIO_STEP_FAILED, err, "%s", r->driver ? r->driver : "none");
         if (r->driver != NULL)
             explain(r, err,
@@ -750,18 +679,19 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                     "%s is not detached: it is bound to no driver, and VFIO only hands out "
                     "devices bound to vfio-pci. Fix: hostdev detach %s.",
                     r->name, r->name);
-        return hd_err(ctx, err, "%s", r->explanation);
+        goto out;
     }
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
 
-    dir_only = false;
-    find_cdev(ctx, r, &dir_only);
+    find_cdev(ctx, dev, r, &dir_only);
     err = legacy_path(ctx, ops, r, &f);
     close_fds(ops, &f);
     /* The cdev path must start from nothing open: an open group blocks the cdev and back. */
     if (err == 0)
         err = cdev_path(ctx, ops, r, &f, dir_only);
     close_fds(ops, &f);
+out:
+    hd_device_unref(dev);
     if (err < 0)
         return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));
     r->usable = true;
