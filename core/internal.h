@@ -310,8 +310,4 @@ struct hd_vfio_ops {
 int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
 
-/* ---- sriov.c ------------------------------------------------------------------------------ */
-
-int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *pf, unsigned int numvfs);
-
 #endif

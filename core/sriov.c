@@ -103,31 +103,32 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
     return 0;
 }
 
-int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int numvfs)
+HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
 {
-    char pf[HD_PCI_ADDR_BUFSZ], path[HD_PATH_MAX], why[256] = "", why2[256] = "";
-    unsigned int total, cur, autoprobe;
+    char path[HD_PATH_MAX], why[256] = "", why2[256] = "";
+    struct hd_ctx *ctx;
+    const char *pf;
+    unsigned int total, cur, autoprobe = 0;
     int r, r2;
 
-    hd_pci_addr_format(addr, pf);
-    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", pf);
-    if (r < 0 || hd_fs_exists(ctx, path) != 1)
-        return hd_err(ctx, -ENODEV, "%s: no such PCI device", pf);
-    r = read_uint(ctx, pf, "sriov_totalvfs", &total);
-    if (r == -ENOENT) {
-        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/physfn", pf);
-        if (hd_fs_exists(ctx, path) == 1)
-            return hd_err(ctx, -ENOTSUP, "%s is itself a virtual function, not a PF", pf);
-        return hd_err(ctx, -ENOTSUP, "%s is not SR-IOV capable (no sriov_totalvfs)", pf);
-    }
+    if (dev == NULL)
+        return -EINVAL;
+    ctx = hd_device_get_ctx(dev);
+    pf = hd_device_get_name(dev);
+    r = hd_device_refresh(dev);
     if (r < 0)
-        return hd_err(ctx, r, "%s: reading sriov_totalvfs: %s", pf, strerror(-r));
+        return r;
+    if (hd_device_get_physfn(dev) != NULL)
+        return hd_err(ctx, -ENOTSUP, "%s is itself a virtual function, not a PF", pf);
+    if (hd_device_get_sriov_totalvfs(dev) < 0)
+        return hd_err(ctx, -ENOTSUP, "%s is not SR-IOV capable (no sriov_totalvfs)", pf);
+    total = (unsigned int)hd_device_get_sriov_totalvfs(dev);
     if (numvfs > total)
         return hd_err(ctx, -ERANGE, "%s supports at most %u VFs (sriov_totalvfs), not %u", pf,
                       total, numvfs);
-    r = read_uint(ctx, pf, "sriov_numvfs", &cur);
-    if (r < 0)
-        return hd_err(ctx, r, "%s: reading sriov_numvfs: %s", pf, strerror(-r));
+    if (hd_device_get_sriov_numvfs(dev) < 0)
+        return hd_err(ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf);
+    cur = (unsigned int)hd_device_get_sriov_numvfs(dev);
 
     /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first. */
     r = read_uint(ctx, pf, "sriov_drivers_autoprobe", &autoprobe);
@@ -135,7 +136,8 @@ int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsi
         hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
         r = hd_fs_write_attr(ctx, path, "0");
         if (r < 0)
-            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
+            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf,
+                          strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
     }
 
@@ -143,8 +145,8 @@ int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsi
         int seen = -1;
         r = wait_virtfns(ctx, pf, numvfs, &seen);
         if (r < 0)
-            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf, cur,
-                          seen);
+            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf,
+                          cur, seen);
         return (int)cur;
     }
     /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
@@ -156,32 +158,20 @@ int hd_sriov_set_numvfs(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsi
     if (numvfs != 0) {
         r = write_numvfs(ctx, pf, numvfs, why, sizeof(why));
         if (r < 0) {
-            if (cur == 0) {
-                r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
+            r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
+            if (cur == 0)
                 return hd_err(ctx, r, "%s: %s; %s", pf, why,
                               r2 == 0 ? "no VFs left, as before" : why2);
-            }
-            r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
             if (r2 == 0)
                 r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
             if (r2 == 0)
-                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why, cur);
+                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why,
+                              cur);
             return hd_err(ctx, r, "%s: %s; putting the previous %u VFs back failed too: %s", pf,
                           why, cur, why2);
         }
     }
     hd_info(ctx, "%s: sriov_numvfs %u -> %u", pf, cur, numvfs);
-    return (int)cur;
-}
-
-HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
-{
-    int r;
-
-    if (dev == NULL)
-        return -EINVAL;
-    r = hd_sriov_set_numvfs(hd_device_get_ctx(dev), hd_device_get_addr(dev), numvfs);
-    if (r >= 0)
-        hd_device_refresh(dev);
-    return r;
+    r = hd_device_refresh(dev);
+    return r < 0 ? r : (int)cur;
 }

@@ -9,10 +9,11 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "tmptree.h"
 
 #define PF "0000:02:00.0"
 
-static char root[64];
+static char *root;
 static char dir[256]; /* ROOT/sys/bus/pci/devices/PF */
 
 static void put(const char *name, const char *value)
@@ -91,32 +92,24 @@ static struct hd_device *dev;
 
 static void setup(void)
 {
+    static const char *const devs[] = {PF, "0000:00:02.0", "0000:02:00.5"};
     struct hd_pci_addr a;
-    char cmd[1536];
 
-    strcpy(root, "/tmp/hd-test-sriov.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
+    root = tmptree_new();
+    ck_assert_ptr_nonnull(root);
     snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/" PF, root);
-    snprintf(cmd, sizeof(cmd),
-             "mkdir -p '%s' '%s/sys/bus/pci/devices/0000:00:02.0' "
-             "'%s/sys/bus/pci/devices/0000:02:00.5' && "
-             "ln -s ../" PF " '%s/sys/bus/pci/devices/0000:02:00.5/physfn'",
-             dir, root, root, root);
-    ck_assert_int_eq(system(cmd), 0);
-    /* What a device snapshot may read, so the engine's hd_device_open() is happy too. */
-    for (int i = 0; i < 3; i++) {
-        static const char *const devs[] = {PF, "0000:00:02.0", "0000:02:00.5"};
-        snprintf(
-            cmd, sizeof(cmd),
-            "cd '%s/sys/bus/pci/devices/%s' && echo 0x1b36 >vendor && echo 0x0010 >device && "
-            "echo 0x010802 >class && echo 0x1af4 >subsystem_vendor && "
-            "echo 0x1100 >subsystem_device && echo 0x02 >revision && echo -1 >numa_node && "
-            "printf 'PCI_CLASS=10802\\nPCI_ID=1B36:0010\\nPCI_SUBSYS_ID=1AF4:1100\\n"
-            "PCI_SLOT_NAME=%s\\nMODALIAS=pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02\\n'"
-            " >uevent && head -c 256 /dev/zero >config && echo '(null)' >driver_override",
-            root, devs[i], devs[i]);
-        ck_assert_int_eq(system(cmd), 0);
+    /* What a device snapshot reads: uevent is enough for hd_device_open(). */
+    for (size_t i = 0; i < HD_ARRAY_SIZE(devs); i++) {
+        char rel[128], uevent[256];
+        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/uevent", devs[i]);
+        snprintf(uevent, sizeof(uevent),
+                 "PCI_CLASS=10802\nPCI_ID=1B36:0010\nPCI_SUBSYS_ID=1AF4:1100\n"
+                 "PCI_SLOT_NAME=%s\n",
+                 devs[i]);
+        ck_assert_int_eq(tmptree_write(root, rel, uevent), 0);
     }
+    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/pci/devices/0000:02:00.5/physfn", "../" PF),
+                     0);
     put("sriov_totalvfs", "2\n");
     put("sriov_numvfs", "0\n");
     put("sriov_drivers_autoprobe", "1\n");
@@ -125,6 +118,7 @@ static void setup(void)
     kmax = -1;
     ck_assert_int_eq(pthread_create(&kthread, NULL, kernel, NULL), 0);
     ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, ""); /* no names: nothing read from the host */
     hd_ctx_set_timeout_ms(ctx, 2000);
     ck_assert_int_eq(hd_pci_addr_parse(PF, &a), 0);
     ck_assert_int_eq(hd_device_open(ctx, &a, &dev), 0);
@@ -132,14 +126,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[128];
-
     kstop = true;
     pthread_join(kthread, NULL);
     hd_device_unref(dev);
     hd_ctx_unref(ctx);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(tmptree_remove(root), 0);
+    free(root);
 }
 
 static int virtfns(void)
