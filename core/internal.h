@@ -290,6 +290,9 @@ char *hd_strdup_or_null(const char *s);
 void hd_strlcpy(char *dst, const char *src, size_t size);
 uint64_t hd_now_ms(void);
 void hd_sleep_ms(unsigned int ms);
+/* Call @done until it returns > 0 (then 0) or < 0 (that error), at most @timeout_ms: sleeps of
+ * 1, 2, 4 ... 64 ms in between. -ETIMEDOUT when time runs out. */
+int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data);
 
 /* ---- vfio.c ------------------------------------------------------------------------------- */
 

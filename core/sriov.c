@@ -26,25 +26,32 @@ static int count_virtfns(struct hd_ctx *ctx, const char *pf)
     return count;
 }
 
+struct wait_virtfns {
+    struct hd_ctx *ctx;
+    const char *pf;
+    unsigned int want;
+    int seen;
+};
+
+static int virtfns_as_wanted(void *data)
+{
+    struct wait_virtfns *w = data;
+    int n = count_virtfns(w->ctx, w->pf);
+
+    if (n < 0)
+        return n;
+    w->seen = n;
+    return (unsigned int)n == w->want;
+}
+
 /* Poll (bounded) until the PF shows exactly @want VFs. 0, -ETIMEDOUT, or -errno. */
 static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, int *seen)
 {
-    uint64_t deadline = hd_now_ms() + ctx->timeout_ms;
-    unsigned int delay = 1;
+    struct wait_virtfns w = {ctx, pf, want, -1};
+    int r = hd_poll(ctx->timeout_ms, virtfns_as_wanted, &w);
 
-    for (;;) {
-        int n = count_virtfns(ctx, pf);
-        if (n < 0)
-            return n;
-        *seen = n;
-        if ((unsigned int)n == want)
-            return 0;
-        if (hd_now_ms() >= deadline)
-            return -ETIMEDOUT;
-        hd_sleep_ms(delay);
-        if (delay < 64)
-            delay *= 2;
-    }
+    *seen = w.seen;
+    return r;
 }
 
 static int read_uint(struct hd_ctx *ctx, const char *pf, const char *attr, unsigned int *out)
