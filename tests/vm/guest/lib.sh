@@ -105,6 +105,12 @@ bind_by_hand() {
     echo "$_a" >/sys/bus/pci/drivers_probe || return 1
     wait_until 5000 driver_is "$_a" "$_drv"
 }
+# Bind to vfio-pci by hand and wait for /dev/vfio/<group>; fails the scenario otherwise.
+vfio_by_hand() {
+    bind_by_hand "$1" vfio-pci || fail "binding $1 to vfio-pci by hand: driver is $(driver_of "$1")"
+    wait_until 5000 exists "/dev/vfio/$(group_of "$1")" ||
+        fail "/dev/vfio/$(group_of "$1") did not appear for $1"
+}
 unbind_by_hand() {
     _a=$1
     echo >"$PCI/$_a/driver_override" || return 1

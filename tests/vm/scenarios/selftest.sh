@@ -7,8 +7,7 @@ expect "$(driver_of "$a")" e1000e "$a driver at boot"
 expect "$(attr "$a" driver_override)" "(null)" "$a driver_override at boot"
 [ -d /sys/bus/pci/drivers/vfio-pci ] || fail "vfio-pci is not loaded"
 
-bind_by_hand "$a" vfio-pci || fail "binding $a to vfio-pci by hand: driver is $(driver_of "$a")"
-wait_until 5000 exists "/dev/vfio/$g" || fail "/dev/vfio/$g did not appear"
+vfio_by_hand "$a"
 note "$a on vfio-pci, /dev/vfio/$g present"
 
 restore_by_hand "$a" e1000e || fail "giving $a back to e1000e: driver is $(driver_of "$a")"

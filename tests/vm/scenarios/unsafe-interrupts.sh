@@ -5,8 +5,7 @@ a=$(find_dev 8086 10d3 root) || fail "no e1000e on the root bus"
 g=$(group_of "$a")
 unsafe=/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 expect "$(cat $unsafe)" N "allow_unsafe_interrupts at boot"
-bind_by_hand "$a" vfio-pci || fail "binding $a to vfio-pci by hand"
-wait_until 5000 exists "/dev/vfio/$g" || fail "/dev/vfio/$g did not appear"
+vfio_by_hand "$a"
 hd verify "$a"
 expect "$rc" 1 "verify without interrupt remapping: exit status"
 out_has "VFIO_SET_IOMMU was refused (EPERM)" || fail "verify did not report EPERM on VFIO_SET_IOMMU"

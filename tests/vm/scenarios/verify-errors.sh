@@ -12,8 +12,7 @@ out_has "not detached" || fail "verify did not say $a is not detached"
 out_has "hostdev detach $a" || fail "verify did not give the fix (hostdev detach $a)"
 
 # Usable: on vfio-pci, nothing else open.
-bind_by_hand "$a" vfio-pci || fail "binding $a to vfio-pci by hand"
-wait_until 5000 exists "/dev/vfio/$g" || fail "/dev/vfio/$g did not appear"
+vfio_by_hand "$a"
 hd verify "$a"
 expect "$rc" 0 "verify of $a on vfio-pci: exit status"
 out_has "usable by a VM" || fail "verify did not say usable"
@@ -56,8 +55,7 @@ set -- $(find_all 8086 100e 1b36:000e)
 b1=$1 b2=$2
 gb=$(group_of "$b1")
 expect "$(group_of "$b2")" "$gb" "group of $b2 (shares $b1's)"
-bind_by_hand "$b1" vfio-pci || fail "binding $b1 to vfio-pci by hand"
-wait_until 5000 exists "/dev/vfio/$gb" || fail "/dev/vfio/$gb did not appear"
+vfio_by_hand "$b1"
 hd verify "$b1"
 expect "$rc" 1 "verify of $b1 with $b2 on e1000: exit status"
 out_has "group $gb is not viable" || fail "verify did not say group $gb is not viable"
