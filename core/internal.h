@@ -306,7 +306,8 @@ int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data);
  * step fail with any errno. Each returns >= 0 or -errno. */
 struct hd_vfio_ops {
     int (*open)(void *data, struct hd_ctx *ctx, const char *path, int flags); /* rel. to root */
-    int (*ioctl)(void *data, int fd, unsigned long request, void *arg);
+    int (*ioctl)(void *data, int fd, unsigned long request, void *arg);    /* arg: a struct */
+    int (*ioctl_val)(void *data, int fd, unsigned long request, unsigned long arg); /* a number */
     void (*close)(void *data, int fd);
     void *data;
 };

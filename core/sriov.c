@@ -143,8 +143,7 @@ HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
         r = hd_fs_write_attr(ctx, path, "0");
         if (r < 0)
-            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf,
-                          strerror(-r));
+            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
     }
 
@@ -152,8 +151,8 @@ HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         int seen = -1;
         r = wait_virtfns(ctx, pf, numvfs, &seen);
         if (r < 0)
-            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf,
-                          cur, seen);
+            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf, cur,
+                          seen);
         return (int)cur;
     }
     /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
@@ -172,8 +171,7 @@ HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
             if (r2 == 0)
                 r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
             if (r2 == 0)
-                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why,
-                              cur);
+                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why, cur);
             return hd_err(ctx, r, "%s: %s; putting the previous %u VFs back failed too: %s", pf,
                           why, cur, why2);
         }

@@ -82,6 +82,15 @@ static int real_ioctl(void *data, int fd, unsigned long request, void *arg)
     return r < 0 ? -errno : r;
 }
 
+static int real_ioctl_val(void *data, int fd, unsigned long request, unsigned long arg)
+{
+    int r;
+
+    (void)data;
+    r = ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+}
+
 static void real_close(void *data, int fd)
 {
     (void)data;
@@ -91,6 +100,7 @@ static void real_close(void *data, int fd)
 static const struct hd_vfio_ops real_ops = {
     .open = real_open,
     .ioctl = real_ioctl,
+    .ioctl_val = real_ioctl_val,
     .close = real_close,
 };
 
@@ -378,7 +388,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     }
     add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_OK, 0, NULL);
 
-    v = ops->ioctl(ops->data, f->container, VFIO_GET_API_VERSION, NULL);
+    v = ops->ioctl_val(ops->data, f->container, VFIO_GET_API_VERSION, 0);
     if (v != VFIO_API_VERSION) {
         err = v < 0 ? v : -EPROTO;
         add_step(r, "VFIO_GET_API_VERSION", HD_VFIO_STEP_FAILED, err, "version %d", v);
@@ -387,12 +397,11 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     }
     add_step(r, "VFIO_GET_API_VERSION", HD_VFIO_STEP_OK, 0, "version %d", v);
 
-    if (ops->ioctl(ops->data, f->container, VFIO_CHECK_EXTENSION,
-                   (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU) > 0) {
+    if (ops->ioctl_val(ops->data, f->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
         type = VFIO_TYPE1v2_IOMMU;
         r->iommu_type = "Type1v2";
-    } else if (ops->ioctl(ops->data, f->container, VFIO_CHECK_EXTENSION,
-                          (void *)(uintptr_t)VFIO_TYPE1_IOMMU) > 0) {
+    } else if (ops->ioctl_val(ops->data, f->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) >
+               0) {
         type = VFIO_TYPE1_IOMMU;
         r->iommu_type = "Type1";
     }
@@ -466,7 +475,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     }
     add_step(r, "VFIO_GROUP_SET_CONTAINER", HD_VFIO_STEP_OK, 0, NULL);
 
-    err = ops->ioctl(ops->data, f->container, VFIO_SET_IOMMU, (void *)(uintptr_t)type);
+    err = ops->ioctl_val(ops->data, f->container, VFIO_SET_IOMMU, (unsigned long)type);
     if (err < 0) {
         char unsafe[16] = "N";
 
@@ -649,7 +658,8 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                 err == -ENODEV ? "no such PCI device" : hd_ctx_last_error(ctx));
         return hd_err(ctx, err, "%s", r->explanation);
     }
-    if (hd_device_get_driver(dev) != NULL && (r->driver = strdup(hd_device_get_driver(dev))) == NULL) {
+    if (hd_device_get_driver(dev) != NULL &&
+        (r->driver = strdup(hd_device_get_driver(dev))) == NULL) {
         hd_device_unref(dev);
         return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
     }

@@ -108,8 +108,7 @@ static void setup(void)
                  devs[i]);
         ck_assert_int_eq(tmptree_write(root, rel, uevent), 0);
     }
-    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/pci/devices/0000:02:00.5/physfn", "../" PF),
-                     0);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/pci/devices/0000:02:00.5/physfn", "../" PF), 0);
     put("sriov_totalvfs", "2\n");
     put("sriov_numvfs", "0\n");
     put("sriov_drivers_autoprobe", "1\n");

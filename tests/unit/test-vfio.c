@@ -115,6 +115,32 @@ static int fake_open(void *data, struct hd_ctx *ctx, const char *path, int flags
     return -ENOENT;
 }
 
+static int fake_ioctl_val(void *data, int fd, unsigned long request, unsigned long arg)
+{
+    struct fake *f = data;
+
+    f->ioctls++;
+    ck_assert_int_eq(fd, FD_CONTAINER);
+    if (f->fail_ioctl == request)
+        return f->err;
+    switch (request) {
+    case VFIO_GET_API_VERSION:
+        return f->api_version;
+    case VFIO_CHECK_EXTENSION:
+        if (arg == VFIO_TYPE1v2_IOMMU)
+            return f->no_type1v2 ? 0 : 1;
+        if (arg == VFIO_TYPE1_IOMMU)
+            return f->no_type1 ? 0 : 1;
+        return 0;
+    case VFIO_SET_IOMMU:
+        f->set_iommu_type = arg;
+        return 0;
+    default:
+        ck_abort_msg("unexpected ioctl 0x%lx with a number", request);
+        return -ENOTTY;
+    }
+}
+
 static int fake_ioctl(void *data, int fd, unsigned long request, void *arg)
 {
     struct fake *f = data;
@@ -123,15 +149,6 @@ static int fake_ioctl(void *data, int fd, unsigned long request, void *arg)
     if (f->fail_ioctl == request)
         return f->err;
     switch (request) {
-    case VFIO_GET_API_VERSION:
-        ck_assert_int_eq(fd, FD_CONTAINER);
-        return f->api_version;
-    case VFIO_CHECK_EXTENSION:
-        if ((uintptr_t)arg == VFIO_TYPE1v2_IOMMU)
-            return f->no_type1v2 ? 0 : 1;
-        if ((uintptr_t)arg == VFIO_TYPE1_IOMMU)
-            return f->no_type1 ? 0 : 1;
-        return 0;
     case VFIO_GROUP_GET_STATUS: {
         struct vfio_group_status *s = arg;
         ck_assert_int_eq(fd, FD_GROUP);
@@ -142,10 +159,6 @@ static int fake_ioctl(void *data, int fd, unsigned long request, void *arg)
     case VFIO_GROUP_SET_CONTAINER:
         ck_assert_int_eq(fd, FD_GROUP);
         ck_assert_int_eq(*(int *)arg, FD_CONTAINER);
-        return 0;
-    case VFIO_SET_IOMMU:
-        ck_assert_int_eq(fd, FD_CONTAINER);
-        f->set_iommu_type = (uintptr_t)arg;
         return 0;
     case VFIO_GROUP_GET_DEVICE_FD:
         ck_assert_int_eq(fd, FD_GROUP);
@@ -174,7 +187,7 @@ static void fake_close(void *data, int fd)
 }
 
 static struct fake fk;
-static const struct hd_vfio_ops ops = {fake_open, fake_ioctl, fake_close, &fk};
+static const struct hd_vfio_ops ops = {fake_open, fake_ioctl, fake_ioctl_val, fake_close, &fk};
 static struct hd_ctx *ctx;
 static struct hd_vfio_report *rep;
 
