@@ -50,10 +50,14 @@ static int run(struct tool *t, int argc, char **argv)
     code = tool_open_device(t, addr, &dev);
     if (code != EXIT_DONE)
         return code;
+    hd_ctx_clear_error(t->ctx);
     r = hd_device_set_numvfs(dev, numvfs);
     if (r < 0) {
         code = r == -ENOTSUP || r == -ERANGE ? EXIT_USAGE : EXIT_FAILED;
-        tool_lib_error(t, code, r, "%s", hd_device_get_name(dev));
+        if (hd_ctx_last_error(t->ctx)[0] != '\0')
+            tool_error(t, code, "%s", hd_ctx_last_error(t->ctx)); /* it names the device */
+        else
+            tool_lib_error(t, code, r, "%s", hd_device_get_name(dev));
     } else if (t->json) {
         struct json j;
 
@@ -66,9 +70,11 @@ static int run(struct tool *t, int argc, char **argv)
         json_end_object(&j);
         json_finish(&j);
     } else if ((unsigned int)r == numvfs) {
-        printf("%s: already has %u virtual functions\n", hd_device_get_name(dev), numvfs);
+        printf("%s: already has %u virtual function%s\n", hd_device_get_name(dev), numvfs,
+               numvfs == 1 ? "" : "s");
     } else {
-        printf("%s: %u virtual functions (was %d)\n", hd_device_get_name(dev), numvfs, r);
+        printf("%s: %u virtual function%s (was %d)\n", hd_device_get_name(dev), numvfs,
+               numvfs == 1 ? "" : "s", r);
     }
     hd_device_unref(dev);
     return code;
