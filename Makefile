@@ -248,7 +248,7 @@ install: all
 # Static analysis with the checked-in configuration (.clang-tidy); both must be clean.
 lint:
 	build-aux/lint.sh $(filter-out drivers/kmod-none.c drivers/udev-none.c,$(CORE_SRC)) \
-	                  $(TOOL_SRC) $(FAKESYS_SRC)
+	                  $(TOOL_SRC) $(FAKESYS_SRC) $(VIRT_SRC) $(VIRSH_SRC)
 
 clean:
 	rm -rf build
