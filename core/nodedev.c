@@ -155,7 +155,8 @@ int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const cha
 
 /* Lexically resolve @entry (a path that may be a symlink, as sys/class/net/eth0 is) to the
  * device directory it stands for, relative to the root. Sysfs links are relative and stay
- * inside sys/, so ".." handling on the text is exact; a plain directory is its own path. */
+ * inside sys/, so ".." handling on the text is exact; a plain directory is its own path.
+ * -EINVAL for a link that leads out of sys/devices. */
 static int resolve_entry(struct hd_ctx *ctx, const char *entry, char *out, size_t size)
 {
     char target[HD_PATH_MAX], joined[2 * HD_PATH_MAX];
@@ -189,7 +190,9 @@ static int resolve_entry(struct hd_ctx *ctx, const char *entry, char *out, size_
             return -ENAMETOOLONG;
         parts[n++] = c;
     }
-    if (n == 0)
+    /* Every device directory of a kernel lives under sys/devices; a link elsewhere is not one
+     * (and may be a trap: /proc/self, /etc). */
+    if (n < 3 || strcmp(parts[0], "sys") != 0 || strcmp(parts[1], "devices") != 0)
         return -EINVAL;
     for (size_t i = 0; i < n; i++) {
         int w = snprintf(out + used, size - used, "%s%s", i ? "/" : "", parts[i]);

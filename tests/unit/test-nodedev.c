@@ -294,9 +294,11 @@ START_TEST(links_leaving_the_root_are_skipped)
     struct hd_nodedev_list *list;
 
     at_link(root, "sys/class/net/evil", "../../../../../../../../etc");
+    at_link(root, "sys/class/net/sneaky", "../../usr/share");
     at_link(root, "sys/bus/usb/devices/9-9", "/proc/self");
-    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_NET, &list), 0);
-    ck_assert_uint_eq(hd_nodedev_list_count(list), 2);
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_NET | 1u << HD_CAP_USB_DEVICE, &list),
+                     0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), 4); /* eth0, lo, usb1, 1-2 */
     hd_nodedev_list_unref(list);
 }
 END_TEST
