@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (commands[i] != NULL)
-            fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+            fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     }
     fprintf(out, "\nExit status: 0 done, 1 the operation failed (nothing was changed),\n"
                  "2 bad usage or input.\n");
