@@ -99,6 +99,10 @@ int virNodeDeviceDettach(virNodeDevicePtr dev); /* sic: libvirt's historic spell
 /* @driverName: NULL or "vfio" (vfio-pci), "stub" (pci-stub). */
 int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName, unsigned int flags);
 int virNodeDeviceReAttach(virNodeDevicePtr dev);
+/* Resets through the kernel, which picks the method (flr, pm, bus...); -1 when none works,
+ * the answer the libvirt manual's passthrough check looks for ("co-assign"). Unlike libvirt,
+ * which skips devices bound to vfio-pci and reports success, the reset is done for them too,
+ * so the check means the same whichever driver the device is on. */
 int virNodeDeviceReset(virNodeDevicePtr dev);
 
 #ifdef __cplusplus
