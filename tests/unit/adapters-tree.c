@@ -233,6 +233,30 @@ static void dev_entry(const char *root, const char *dir, const char *uevent, con
         at_link(root, link, link_target);
 }
 
+/* Attribute files of one directory, from name/value pairs ending with NULL. */
+static void attrs(const char *root, const char *dir, const char *const *kv)
+{
+    char path[1024];
+
+    for (; kv[0] != NULL; kv += 2) {
+        snprintf(path, sizeof(path), "%s/%s", dir, kv[0]);
+        at_file(root, path, kv[1]);
+    }
+}
+
+/* A USB device or interface below the sample's controller, @rel below it ("usb1/1-2"). */
+static void usb_entry(const char *root, const char *rel, const char *uevent, const char *const *kv)
+{
+    char dir[512], link[512], target[512];
+    const char *sysname = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+
+    snprintf(dir, sizeof(dir), USB "/%s", rel);
+    snprintf(link, sizeof(link), "sys/bus/usb/devices/%s", sysname);
+    snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:1d.0/%s", rel);
+    dev_entry(root, dir, uevent, link, target);
+    attrs(root, dir, kv);
+}
+
 void at_sample(const char *root)
 {
     static const struct at_pci pcis[] = {
@@ -298,45 +322,30 @@ void at_sample(const char *root)
     /* Networking */
     dev_entry(root, "sys/devices/pci0000:00/0000:00:19.0/net/eth0", "INTERFACE=eth0\nIFINDEX=2\n",
               "sys/class/net/eth0", "../../devices/pci0000:00/0000:00:19.0/net/eth0");
-    at_file(root, "sys/devices/pci0000:00/0000:00:19.0/net/eth0/address", "52:54:00:12:34:56\n");
-    at_file(root, "sys/devices/pci0000:00/0000:00:19.0/net/eth0/operstate", "up\n");
-    at_file(root, "sys/devices/pci0000:00/0000:00:19.0/net/eth0/speed", "1000\n");
+    attrs(root, "sys/devices/pci0000:00/0000:00:19.0/net/eth0",
+          (const char *const[]){"address", "52:54:00:12:34:56\n", "operstate", "up\n", "speed",
+                                "1000\n", NULL});
     dev_entry(root, "sys/devices/virtual/net/lo", "INTERFACE=lo\nIFINDEX=1\n", "sys/class/net/lo",
               "../../devices/virtual/net/lo");
-    at_file(root, "sys/devices/virtual/net/lo/address", "00:00:00:00:00:00\n");
-    at_file(root, "sys/devices/virtual/net/lo/operstate", "unknown\n");
+    attrs(root, "sys/devices/virtual/net/lo",
+          (const char *const[]){"address", "00:00:00:00:00:00\n", "operstate", "unknown\n", NULL});
 
     /* USB: root hub, a tablet, their interfaces. */
-    dev_entry(root, USB "/usb1", "DEVTYPE=usb_device\nDRIVER=usb\nDEVNAME=bus/usb/001/001\n",
-              "sys/bus/usb/devices/usb1", "../../../devices/pci0000:00/0000:00:1d.0/usb1");
-    at_file(root, USB "/usb1/busnum", "1\n");
-    at_file(root, USB "/usb1/devnum", "1\n");
-    at_file(root, USB "/usb1/idVendor", "1d6b\n");
-    at_file(root, USB "/usb1/idProduct", "0001\n");
-    at_file(root, USB "/usb1/manufacturer", "Linux 6.1.0 uhci_hcd\n");
-    at_file(root, USB "/usb1/product", "UHCI Host Controller\n");
-    dev_entry(root, USB "/usb1/1-0:1.0", "DEVTYPE=usb_interface\nDRIVER=hub\n",
-              "sys/bus/usb/devices/1-0:1.0",
-              "../../../devices/pci0000:00/0000:00:1d.0/usb1/1-0:1.0");
-    at_file(root, USB "/usb1/1-0:1.0/bInterfaceNumber", "00\n");
-    at_file(root, USB "/usb1/1-0:1.0/bInterfaceClass", "09\n");
-    at_file(root, USB "/usb1/1-0:1.0/bInterfaceSubClass", "00\n");
-    at_file(root, USB "/usb1/1-0:1.0/bInterfaceProtocol", "00\n");
-    dev_entry(root, USB "/usb1/1-2", "DEVTYPE=usb_device\nDRIVER=usb\nDEVNAME=bus/usb/001/002\n",
-              "sys/bus/usb/devices/1-2", "../../../devices/pci0000:00/0000:00:1d.0/usb1/1-2");
-    at_file(root, USB "/usb1/1-2/busnum", "1\n");
-    at_file(root, USB "/usb1/1-2/devnum", "2\n");
-    at_file(root, USB "/usb1/1-2/idVendor", "0627\n");
-    at_file(root, USB "/usb1/1-2/idProduct", "0001\n");
-    at_file(root, USB "/usb1/1-2/product", "QEMU USB Tablet\n");
-    dev_entry(root, USB "/usb1/1-2/1-2:1.0", "DEVTYPE=usb_interface\nDRIVER=usbhid\n",
-              "sys/bus/usb/devices/1-2:1.0",
-              "../../../devices/pci0000:00/0000:00:1d.0/usb1/1-2/1-2:1.0");
-    at_file(root, USB "/usb1/1-2/1-2:1.0/bInterfaceNumber", "00\n");
-    at_file(root, USB "/usb1/1-2/1-2:1.0/bInterfaceClass", "03\n");
-    at_file(root, USB "/usb1/1-2/1-2:1.0/bInterfaceSubClass", "00\n");
-    at_file(root, USB "/usb1/1-2/1-2:1.0/bInterfaceProtocol", "00\n");
-    at_file(root, USB "/usb1/1-2/1-2:1.0/interface", "HID Tablet\n");
+    usb_entry(root, "usb1", "DEVTYPE=usb_device\nDRIVER=usb\nDEVNAME=bus/usb/001/001\n",
+              (const char *const[]){"busnum", "1\n", "devnum", "1\n", "idVendor", "1d6b\n",
+                                    "idProduct", "0001\n", "manufacturer", "Linux 6.1.0 uhci_hcd\n",
+                                    "product", "UHCI Host Controller\n", NULL});
+    usb_entry(root, "usb1/1-0:1.0", "DEVTYPE=usb_interface\nDRIVER=hub\n",
+              (const char *const[]){"bInterfaceNumber", "00\n", "bInterfaceClass", "09\n",
+                                    "bInterfaceSubClass", "00\n", "bInterfaceProtocol", "00\n",
+                                    NULL});
+    usb_entry(root, "usb1/1-2", "DEVTYPE=usb_device\nDRIVER=usb\nDEVNAME=bus/usb/001/002\n",
+              (const char *const[]){"busnum", "1\n", "devnum", "2\n", "idVendor", "0627\n",
+                                    "idProduct", "0001\n", "product", "QEMU USB Tablet\n", NULL});
+    usb_entry(root, "usb1/1-2/1-2:1.0", "DEVTYPE=usb_interface\nDRIVER=usbhid\n",
+              (const char *const[]){"bInterfaceNumber", "00\n", "bInterfaceClass", "03\n",
+                                    "bInterfaceSubClass", "00\n", "bInterfaceProtocol", "00\n",
+                                    "interface", "HID Tablet\n", NULL});
 
     /* A names database inside the tree, so results do not depend on the host's hwdb. */
     at_file(root, "usr/share/hwdata/pci.ids",
@@ -389,6 +398,27 @@ int at_run(const char *cmd, char **out, char **err)
     }
     unlink(errfile);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int at_main(const char *suite, void (*setup)(void), void (*teardown)(void), int timeout,
+            const TTest *const *tests, size_t n)
+{
+    Suite *s = suite_create(suite);
+    TCase *tc = tcase_create("sample");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    if (timeout > 0)
+        tcase_set_timeout(tc, timeout);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
 }
 
 const char *at_build_dir(void)

@@ -239,22 +239,14 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("adapter-tools");
-    TCase *tc = tcase_create("sample");
-    SRunner *sr;
-    int failed;
+    const TTest *const tests[] = {
+        hostdev_xml_validates_in_a_domain,
+        hostdev_xml_bad_input,
+        qemu_args,
+        qemu_args_from_domain_xml,
+        vdsm_json,
+        vdsm_tree_and_caps,
+    };
 
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, hostdev_xml_validates_in_a_domain);
-    tcase_add_test(tc, hostdev_xml_bad_input);
-    tcase_add_test(tc, qemu_args);
-    tcase_add_test(tc, qemu_args_from_domain_xml);
-    tcase_add_test(tc, vdsm_json);
-    tcase_add_test(tc, vdsm_tree_and_caps);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return at_main("adapter-tools", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
 }

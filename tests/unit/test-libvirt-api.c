@@ -144,20 +144,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("libvirt-api");
-    TCase *tc = tcase_create("sample");
-    SRunner *sr;
-    int failed;
+    const TTest *const tests[] = {
+        pkg_config_names_libvirt,
+        manual_example_compiles_unchanged_and_runs,
+        client_sees_libvirt_semantics,
+    };
 
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, pkg_config_names_libvirt);
-    tcase_add_test(tc, manual_example_compiles_unchanged_and_runs);
-    tcase_add_test(tc, client_sees_libvirt_semantics);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return at_main("libvirt-api", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -320,25 +320,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("nodedev");
-    TCase *tc = tcase_create("sample");
-    SRunner *sr;
-    int failed;
+    const TTest *const tests[] = {
+        names_and_parents,
+        caps_filter,
+        every_device_validates,
+        pci_xml_is_libvirts,
+        other_caps_xml,
+        hostile_names_stay_valid_xml,
+        lookup_failure,
+        links_leaving_the_root_are_skipped,
+        empty_root,
+    };
 
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, names_and_parents);
-    tcase_add_test(tc, caps_filter);
-    tcase_add_test(tc, every_device_validates);
-    tcase_add_test(tc, pci_xml_is_libvirts);
-    tcase_add_test(tc, other_caps_xml);
-    tcase_add_test(tc, hostile_names_stay_valid_xml);
-    tcase_add_test(tc, lookup_failure);
-    tcase_add_test(tc, links_leaving_the_root_are_skipped);
-    tcase_add_test(tc, empty_root);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return at_main("nodedev", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
 }

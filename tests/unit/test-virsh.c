@@ -236,23 +236,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("virsh");
-    TCase *tc = tcase_create("sample");
-    SRunner *sr;
-    int failed;
+    const TTest *const tests[] = {
+        list_plain_and_by_cap,      list_tree_as_virsh_draws_it,  list_usage_errors,
+        dumpxml_and_info,           detach_reattach_reset_errors, detach_and_reset_on_vfio_device,
+        connect_uri_names_the_root,
+    };
 
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, list_plain_and_by_cap);
-    tcase_add_test(tc, list_tree_as_virsh_draws_it);
-    tcase_add_test(tc, list_usage_errors);
-    tcase_add_test(tc, dumpxml_and_info);
-    tcase_add_test(tc, detach_reattach_reset_errors);
-    tcase_add_test(tc, detach_and_reset_on_vfio_device);
-    tcase_add_test(tc, connect_uri_names_the_root);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return at_main("virsh", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
 }
