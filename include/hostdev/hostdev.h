@@ -218,9 +218,15 @@ int hd_device_reattach(struct hd_device *dev);
 /* The driver recorded when @dev was detached: 0 and an allocated name, or -ENOENT. */
 int hd_device_get_original_driver(struct hd_device *dev, char **driver);
 
+enum hd_reset_flags {
+    HD_RESET_FORCE = 1u << 0, /* also a device a host driver is using */
+};
+
 /* Reset through sysfs `reset`. *@methods (may be NULL) receives the methods the kernel tries,
- * in order (allocated). -ENOTTY when the device has no reset or none worked. */
-int hd_device_reset(struct hd_device *dev, char **methods);
+ * in order (allocated). -ENOTTY when the device has no reset or none worked; -EBUSY when a
+ * host driver is using it (a reset under a live driver can take the host down with it) and
+ * @flags lacks HD_RESET_FORCE. */
+int hd_device_reset(struct hd_device *dev, unsigned int flags, char **methods);
 
 struct hd_reset_check;
 /* Can @dev be reset (and so assigned) on its own, or must it be co-assigned with the other
