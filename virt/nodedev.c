@@ -220,9 +220,12 @@ VIR_EXPORT int virNodeDeviceReset(virNodeDevicePtr dev)
     virt_reset();
     if ((pci = pci_device(dev, __func__)) == NULL)
         return -1;
-    r = hd_device_reset(pci, NULL);
+    /* Never under a host driver that is using the device (hostdev's rule: such a reset can
+     * take the host down); the manual's flow detaches first. */
+    r = hd_device_reset(pci, 0, NULL);
     if (r < 0) {
-        virt_lib_error(dev->conn->ctx, VIR_ERR_OPERATION_FAILED, r);
+        virt_lib_error(dev->conn->ctx,
+                       r == -EBUSY ? VIR_ERR_OPERATION_INVALID : VIR_ERR_OPERATION_FAILED, r);
         return -1;
     }
     return 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adapters-tree.h"
 
@@ -208,10 +209,21 @@ START_TEST(detach_and_reset_on_vfio_device)
     ck_assert_int_eq(virsh("nodedev-reset pci_0000_06_12_5", &out, NULL), 0);
     ck_assert_str_eq(out, "Device pci_0000_06_12_5 reset\n\n");
     free(out);
-    /* No reset attribute: the kernel offers no method. */
+    /* Still on its host driver: refused before anything is written. */
     ck_assert_int_eq(virsh("nodedev-reset pci_0000_00_1f_2", NULL, &err), 1);
     ck_assert_ptr_nonnull(strstr(err, "error: Failed to reset device pci_0000_00_1f_2\n"
-                                      "error: operation failed: 0000:00:1f.2 cannot be reset"));
+                                      "error: Requested operation is not valid: 0000:00:1f.2 is "
+                                      "in use by its host driver ahci: detach it first"));
+    free(err);
+    /* No reset attribute: the kernel offers no method. */
+    {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:06:12.5/reset", root);
+        ck_assert_int_eq(unlink(path), 0);
+    }
+    ck_assert_int_eq(virsh("nodedev-reset pci_0000_06_12_5", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "error: Failed to reset device pci_0000_06_12_5\n"
+                                      "error: operation failed: 0000:06:12.5 cannot be reset"));
     free(err);
 }
 END_TEST

@@ -102,7 +102,8 @@ int virNodeDeviceReAttach(virNodeDevicePtr dev);
 /* Resets through the kernel, which picks the method (flr, pm, bus...); -1 when none works,
  * the answer the libvirt manual's passthrough check looks for ("co-assign"). Unlike libvirt,
  * which skips devices bound to vfio-pci and reports success, the reset is done for them too,
- * so the check means the same whichever driver the device is on. */
+ * so the check means the same whichever driver the device is on; and a device its host
+ * driver is using is refused (VIR_ERR_OPERATION_INVALID): detach it first. */
 int virNodeDeviceReset(virNodeDevicePtr dev);
 
 #ifdef __cplusplus
