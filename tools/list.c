@@ -94,8 +94,8 @@ static int run(struct tool *t, int argc, char **argv)
     unsigned int fill;
     int c, r, nsel = 0;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:d:f:", opts, NULL)) != -1) {
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    while ((c = getopt_long(argc, argv, "c:d:f:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             if ((r = parse_caps(t, optarg, &caps)) != EXIT_DONE)

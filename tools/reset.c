@@ -26,7 +26,7 @@ static int run(struct tool *t, int argc, char **argv)
     struct json j;
     size_t n;
 
-    optind = 1;
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
         if (c != 'f') {
             tool_usage(&cmd_reset, stderr, t->prog);
