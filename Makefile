@@ -96,8 +96,9 @@ $(LIB_A): $(CORE_OBJ)
 $(BUILD)/hostdev: $(TOOL_OBJ) $(LIB_A)
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS)
 
-$(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(FUSE_LIBS) -lpthread
+# The fake kernel shares code with the library only through the public header (hd_pci_addr_*).
+$(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ) $(LIB_A)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(LIB_A) $(FUSE_LIBS) $(LIB_LIBS) -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,419 @@
+/* pciattr.c - the attributes of one PCI device directory, and remove/rescan. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakesys.h"
+
+/* kstrtoul() as sysfs stores use it: a number, one optional trailing newline. */
+static int parse_ulong(const char *data, unsigned long *v)
+{
+    char *end;
+
+    if (data[0] == '\0' || data[0] == '-')
+        return -EINVAL;
+    *v = strtoul(data, &end, 0);
+    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0))
+        return -EINVAL;
+    return 0;
+}
+
+void pci_modalias(struct buf *b, const struct device *dev)
+{
+    buf_printf(b, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", dev->vendor, dev->device,
+               dev->subvendor, dev->subdevice, (dev->class >> 16) & 0xff,
+               (dev->class >> 8) & 0xff, dev->class & 0xff);
+}
+
+static void vendor_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "0x%04x\n", ((struct device *)obj)->vendor);
+}
+
+static void device_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "0x%04x\n", ((struct device *)obj)->device);
+}
+
+static void subvendor_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "0x%04x\n", ((struct device *)obj)->subvendor);
+}
+
+static void subdevice_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "0x%04x\n", ((struct device *)obj)->subdevice);
+}
+
+static void class_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "0x%06x\n", ((struct device *)obj)->class);
+}
+
+static void revision_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "0x%02x\n", ((struct device *)obj)->revision);
+}
+
+static void config_show(struct kernel *k, void *obj, struct buf *out)
+{
+    const struct device *dev = obj;
+    uint8_t cfg[CONFIG_SIZE_PCIE];
+
+    config_build(k, dev, cfg);
+    buf_add(out, cfg, config_size(dev));
+}
+
+static int config_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    /* setpci works on real hardware; the model keeps its own idea of the registers. */
+    (void)k;
+    (void)obj;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+static void uevent_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    const struct device *dev = obj;
+
+    if (dev->driver)
+        buf_printf(out, "DRIVER=%s\n", dev->driver->name);
+    buf_printf(out, "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\n", dev->class,
+               dev->vendor, dev->device, dev->subvendor, dev->subdevice);
+    buf_printf(out, "PCI_SLOT_NAME=%s\nMODALIAS=", dev->name);
+    pci_modalias(out, dev);
+    buf_puts(out, "\n");
+}
+
+static int uevent_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    static const char *const actions[] = {"add",    "remove", "change", "move",
+                                          "online", "offline", "bind",  "unbind"};
+    const struct device *dev = obj;
+    size_t n = strcspn(data, " \n");
+
+    (void)len;
+    for (size_t i = 0; i < FS_ARRAY_SIZE(actions); i++) {
+        if (strlen(actions[i]) == n && strncmp(actions[i], data, n) == 0) {
+            kernel_log(k, "uevent %s %s", dev->name, actions[i]);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static void modalias_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    pci_modalias(out, obj);
+    buf_puts(out, "\n");
+}
+
+static void override_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    const struct device *dev = obj;
+
+    /* sysfs_emit("%s\n", NULL) */
+    buf_printf(out, "%s\n", dev->override ? dev->override : "(null)");
+}
+
+static int override_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    struct device *dev = obj;
+
+    if (len >= 4096 - 1)
+        return -EINVAL;
+    /* driver_set_override(): cut at the first newline; empty clears. */
+    size_t n = strcspn(data, "\n");
+    free(dev->override);
+    dev->override = n ? strndup(data, n) : NULL;
+    k->dirty = true;
+    return 0;
+}
+
+static void numa_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->numa);
+}
+
+static int numa_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    struct device *dev = obj;
+    char *end;
+    long v = strtol(data, &end, 0);
+
+    (void)len;
+    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0) || v < -1 || v > 1023)
+        return -EINVAL;
+    dev->numa = (int)v;
+    k->dirty = true;
+    return 0;
+}
+
+static bool device_enabled(const struct device *dev)
+{
+    /* Host drivers enable the device in probe(); vfio-pci and pci-stub do not. */
+    return dev->enabled_by_user ||
+           (dev->driver && !(dev->driver->flags & (DRV_STUB | DRV_VFIO)));
+}
+
+static void enable_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", device_enabled(obj));
+}
+
+static int enable_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    struct device *dev = obj;
+    unsigned long v;
+
+    (void)len;
+    if (parse_ulong(data, &v) < 0)
+        return -EINVAL;
+    if (dev->driver)
+        return -EBUSY;
+    if (v)
+        dev->enabled_by_user = true;
+    else if (dev->enabled_by_user)
+        dev->enabled_by_user = false;
+    else
+        return -EIO;
+    k->dirty = true;
+    return 0;
+}
+
+static void irq_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->irq);
+}
+
+static void cpulist_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    const struct device *dev = obj;
+
+    buf_printf(out, "%s\n", dev->cpus ? dev->cpus : "0-3");
+}
+
+static void resource_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    const struct device *dev = obj;
+    /* One 1 MiB memory BAR per endpoint at an address derived from the device's address. */
+    unsigned long long base = 0xe0000000ULL + ((unsigned long long)dev->addr.bus << 20) +
+                              ((unsigned long long)(dev->addr.slot * 8 + dev->addr.function)
+                               << 12) * 4;
+    int lines = device_is_bridge(dev) ? 17 : 13;
+
+    for (int i = 0; i < lines; i++) {
+        if (i == 0 && !device_is_bridge(dev))
+            buf_printf(out, "0x%016llx 0x%016llx 0x%016llx\n", base, base + 0x3fff, 0x40200ULL);
+        else
+            buf_printf(out, "0x%016llx 0x%016llx 0x%016llx\n", 0ULL, 0ULL, 0ULL);
+    }
+}
+
+static int remove_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    unsigned long v;
+
+    (void)len;
+    if (parse_ulong(data, &v) < 0)
+        return -EINVAL;
+    if (v)
+        device_remove(k, obj, "remove");
+    return 0;
+}
+
+static int dev_rescan_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    const struct device *dev = obj;
+    unsigned long v;
+
+    (void)len;
+    if (parse_ulong(data, &v) < 0)
+        return -EINVAL;
+    /* pci_rescan_bus(pdev->bus): everything below the bridge the device sits behind. */
+    if (v)
+        bus_rescan(k, dev->parent);
+    return 0;
+}
+
+static void link_speed_show(struct kernel *k, void *obj, struct buf *out, bool cap)
+{
+    (void)k;
+    const struct device *dev = obj;
+    int gen = cap ? dev->cap_speed : dev->link_speed;
+
+    buf_printf(out, "%s\n", gen ? link_speed_name(gen) : "Unknown");
+}
+
+static void cur_speed_show(struct kernel *k, void *obj, struct buf *out)
+{
+    link_speed_show(k, obj, out, false);
+}
+
+static void max_speed_show(struct kernel *k, void *obj, struct buf *out)
+{
+    link_speed_show(k, obj, out, true);
+}
+
+static void cur_width_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->link_width);
+}
+
+static void max_width_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->cap_width);
+}
+
+static const struct attr common_attrs[] = {
+    {"class", 0444, class_show, NULL, 0},
+    {"device", 0444, device_show, NULL, 0},
+    {"enable", 0644, enable_show, enable_store, 0},
+    {"irq", 0444, irq_show, NULL, 0},
+    {"local_cpulist", 0444, cpulist_show, NULL, 0},
+    {"modalias", 0444, modalias_show, NULL, 0},
+    {"numa_node", 0644, numa_show, numa_store, 0},
+    {"remove", 0200, NULL, remove_store, 0},
+    {"rescan", 0200, NULL, dev_rescan_store, 0},
+    {"resource", 0444, resource_show, NULL, 0},
+    {"revision", 0444, revision_show, NULL, 0},
+    {"subsystem_device", 0444, subdevice_show, NULL, 0},
+    {"subsystem_vendor", 0444, subvendor_show, NULL, 0},
+    {"uevent", 0644, uevent_show, uevent_store, 0},
+    {"vendor", 0444, vendor_show, NULL, 0},
+};
+static const struct attr config_pci = {"config", 0644, config_show, config_store, CONFIG_SIZE_PCI};
+static const struct attr config_pcie = {"config", 0644, config_show, config_store,
+                                        CONFIG_SIZE_PCIE};
+static const struct attr override_attr = {"driver_override", 0644, override_show,
+                                          override_store, 0};
+static const struct attr link_attrs[] = {
+    {"current_link_speed", 0444, cur_speed_show, NULL, 0},
+    {"current_link_width", 0444, cur_width_show, NULL, 0},
+    {"max_link_speed", 0444, max_speed_show, NULL, 0},
+    {"max_link_width", 0444, max_width_show, NULL, 0},
+};
+
+void pci_add_attrs(struct kernel *k, struct device *dev, struct node *dir)
+{
+    for (size_t i = 0; i < FS_ARRAY_SIZE(common_attrs); i++)
+        tree_attr(dir, &common_attrs[i], dev);
+    tree_attr(dir, dev->pcie ? &config_pcie : &config_pci, dev);
+    if (k->feat_override)
+        tree_attr(dir, &override_attr, dev);
+    if (dev->nreset_default > 0) {
+        tree_attr(dir, &reset_attr, dev);
+        if (k->feat_reset_method)
+            tree_attr(dir, &reset_method_attr, dev);
+    }
+    if (dev->pcie && dev->cap_speed)
+        for (size_t i = 0; i < FS_ARRAY_SIZE(link_attrs); i++)
+            tree_attr(dir, &link_attrs[i], dev);
+    if (dev->totalvfs > 0)
+        for (size_t i = 0; i < sriov_nattrs; i++)
+            tree_attr(dir, &sriov_attrs[i], dev);
+}
+
+/* ---- remove and rescan --------------------------------------------------------------------- */
+
+static bool below(const struct device *dev, const struct device *ancestor)
+{
+    for (const struct device *p = dev->parent; p; p = p->parent)
+        if (p == ancestor)
+            return true;
+    return false;
+}
+
+void device_reset_state(struct device *dev)
+{
+    free(dev->override);
+    dev->override = NULL;
+    memcpy(dev->reset_cur, dev->reset_default, sizeof(dev->reset_cur));
+    dev->nreset_cur = dev->nreset_default;
+    dev->enabled_by_user = false;
+    dev->numvfs = 0;
+    dev->vf_autoprobe = true;
+}
+
+void device_remove(struct kernel *k, struct device *dev, const char *why)
+{
+    struct hd_pci_addr addr = dev->addr;
+
+    /* Children first, like pci_stop_and_remove_bus_device(); look everything up anew after
+     * each removal, since unbinding may sleep and other writes may go on meanwhile. */
+    for (;;) {
+        struct device *child = NULL;
+        for (size_t i = 0; i < k->ndevices && child == NULL; i++) {
+            struct device *d = k->devices[i];
+            if (d->present && d->parent == dev && d->physfn == NULL)
+                child = d;
+        }
+        if (child == NULL)
+            break;
+        device_remove(k, child, why);
+        dev = device_find(k, &addr);
+        if (dev == NULL || !dev->present)
+            return;
+    }
+    dev = device_release_driver(k, dev);
+    if (dev == NULL || !dev->present)
+        return;
+    if (dev->numvfs > 0)
+        sriov_disable(k, dev);
+    dev->present = false;
+    kernel_log(k, "%s %s", why, dev->name);
+    k->dirty = true;
+    if (dev->physfn)
+        device_delete(k, dev);
+}
+
+void bus_rescan(struct kernel *k, const struct device *under)
+{
+    bool again = true;
+    struct hd_pci_addr *found = NULL;
+    size_t nfound = 0;
+
+    /* Parents before children, whatever their addresses. */
+    while (again) {
+        again = false;
+        for (size_t i = 0; i < k->ndevices; i++) {
+            struct device *dev = k->devices[i];
+            if (dev->present || dev->physfn || (dev->parent && !dev->parent->present) ||
+                (under && !below(dev, under)))
+                continue;
+            device_reset_state(dev);
+            dev->present = true;
+            kernel_log(k, "add %s", dev->name);
+            found = xrealloc(found, (nfound + 1) * sizeof(*found));
+            found[nfound++] = dev->addr;
+            again = true;
+        }
+    }
+    k->dirty = true;
+    /* pci_bus_add_device() calls device_attach() itself: bus drivers_autoprobe only governs
+     * drivers that register later. */
+    for (size_t i = 0; i < nfound; i++) {
+        struct device *dev = device_find(k, &found[i]);
+        if (dev && dev->present)
+            device_attach(k, dev);
+    }
+    free(found);
+}

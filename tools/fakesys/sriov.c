@@ -1,0 +1,181 @@
+/* sriov.c - SR-IOV: the PF's sriov_* attributes, VF creation and removal (drivers/pci/iov.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakesys.h"
+
+int sriov_vf_addr(const struct device *pf, int i, struct hd_pci_addr *addr)
+{
+    unsigned int rid = (unsigned int)pf->addr.bus << 8 | (unsigned int)pf->addr.slot << 3 |
+                       pf->addr.function;
+
+    rid += (unsigned int)(pf->vf_offset + pf->vf_stride * i);
+    if (rid > 0xffff)
+        return -ERANGE;
+    *addr = (struct hd_pci_addr){pf->addr.domain, (uint8_t)(rid >> 8), (uint8_t)((rid >> 3) & 0x1f),
+                                 (uint8_t)(rid & 7)};
+    return 0;
+}
+
+int sriov_enable(struct kernel *k, struct device *pf, int n)
+{
+    struct hd_pci_addr addr;
+
+    for (int i = 0; i < n; i++)
+        if (sriov_vf_addr(pf, i, &addr) < 0 || device_find(k, &addr))
+            return -EBUSY;
+    for (int i = 0; i < n; i++) {
+        sriov_vf_addr(pf, i, &addr);
+        struct device *vf = device_new(k, &addr);
+        vf->vendor = pf->vendor;
+        vf->device = pf->vf_device;
+        vf->subvendor = pf->subvendor;
+        vf->subdevice = pf->subdevice;
+        vf->class = pf->class;
+        vf->revision = pf->revision;
+        vf->parent = pf->parent;
+        vf->pcie = pf->pcie;
+        vf->port = PORT_ENDPOINT;
+        vf->cap_speed = pf->cap_speed;
+        vf->cap_width = pf->cap_width;
+        vf->link_speed = pf->link_speed;
+        vf->link_width = pf->link_width;
+        vf->numa = pf->numa;
+        vf->cpus = pf->cpus ? xstrdup(pf->cpus) : NULL;
+        /* VFs have no ACS upstream of them to share: each gets its own group here. */
+        vf->group = k->iommu_enabled ? group_alloc(k) : -1;
+        vf->reset_default[0] = RESET_FLR;
+        vf->nreset_default = 1;
+        device_reset_state(vf);
+        vf->physfn = pf;
+        vf->vf_index = i;
+    }
+    pf->numvfs = n;
+    kernel_log(k, "sriov-enable %s %d", pf->name, n);
+    /* pci_bus_add_device() attaches whatever bus autoprobe says; pci_device_can_probe() checks
+     * the PF's sriov_drivers_autoprobe in driver_probe(). */
+    for (int i = 0; i < n; i++) {
+        sriov_vf_addr(pf, i, &addr);
+        struct device *vf = device_find(k, &addr);
+        if (vf && vf->present && pf->vf_autoprobe)
+            device_attach(k, vf);
+    }
+    k->dirty = true;
+    return 0;
+}
+
+void sriov_disable(struct kernel *k, struct device *pf)
+{
+    struct hd_pci_addr addr;
+
+    for (int i = pf->numvfs - 1; i >= 0; i--) {
+        if (sriov_vf_addr(pf, i, &addr) < 0)
+            continue;
+        struct device *vf = device_find(k, &addr);
+        if (vf && vf->physfn == pf)
+            vf = device_release_driver(k, vf);
+        if (vf && vf->physfn == pf) {
+            kernel_log(k, "remove %s", vf->name);
+            device_delete(k, vf);
+        }
+    }
+    pf->numvfs = 0;
+    kernel_log(k, "sriov-disable %s", pf->name);
+    k->dirty = true;
+}
+
+static void totalvfs_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->totalvfs);
+}
+
+static void numvfs_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->numvfs);
+}
+
+static void offset_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->vf_offset);
+}
+
+static void stride_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->vf_stride);
+}
+
+static void vf_device_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%x\n", ((struct device *)obj)->vf_device);
+}
+
+static void autoprobe_show(struct kernel *k, void *obj, struct buf *out)
+{
+    (void)k;
+    buf_printf(out, "%d\n", ((struct device *)obj)->vf_autoprobe);
+}
+
+/* kstrtobool() */
+static int autoprobe_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    struct device *pf = obj;
+
+    (void)len;
+    if (strchr("1yY", data[0]) && data[0])
+        pf->vf_autoprobe = true;
+    else if (strchr("0nN", data[0]) && data[0])
+        pf->vf_autoprobe = false;
+    else if ((data[0] == 'o' || data[0] == 'O') && (data[1] == 'n' || data[1] == 'N'))
+        pf->vf_autoprobe = true;
+    else if ((data[0] == 'o' || data[0] == 'O') && (data[1] == 'f' || data[1] == 'F'))
+        pf->vf_autoprobe = false;
+    else
+        return -EINVAL;
+    k->dirty = true;
+    return 0;
+}
+
+static int numvfs_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    struct device *pf = obj;
+    char *end;
+
+    (void)len;
+    if (data[0] == '-' || data[0] == '\0')
+        return -EINVAL;
+    unsigned long n = strtoul(data, &end, 0);
+    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0))
+        return -EINVAL;
+    if (n > 0xffff)
+        return -ERANGE;
+    if (n > (unsigned long)pf->totalvfs)
+        return -ERANGE;
+    if ((int)n == pf->numvfs)
+        return 0;
+    /* "no driver bound to device" / "driver does not support SR-IOV configuration" */
+    if (pf->driver == NULL || !(pf->driver->flags & DRV_SRIOV))
+        return -ENOENT;
+    if (n == 0) {
+        sriov_disable(k, pf);
+        return 0;
+    }
+    if (pf->numvfs)
+        return -EBUSY; /* "VFs already enabled. Disable before enabling" */
+    return sriov_enable(k, pf, (int)n);
+}
+
+const struct attr sriov_attrs[] = {
+    {"sriov_drivers_autoprobe", 0644, autoprobe_show, autoprobe_store, 0},
+    {"sriov_numvfs", 0644, numvfs_show, numvfs_store, 0},
+    {"sriov_offset", 0444, offset_show, NULL, 0},
+    {"sriov_stride", 0444, stride_show, NULL, 0},
+    {"sriov_totalvfs", 0444, totalvfs_show, NULL, 0},
+    {"sriov_vf_device", 0444, vf_device_show, NULL, 0},
+};
+const size_t sriov_nattrs = FS_ARRAY_SIZE(sriov_attrs);
