@@ -10,6 +10,7 @@
 #include "fakesys.h"
 
 struct cap_dev {
+    struct hd_pci_addr addr;
     char name[64];
     char parent[64]; /* "" on a root bus */
     char *driver;
@@ -306,6 +307,8 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
             cls, read_num(dir, "revision", 16, cfglen > 8 ? cfg[8] : 0));
     if (cd->parent[0])
         fprintf(o, " parent=%s", cd->parent);
+    else if (cd->addr.bus != 0)
+        fprintf(o, " parent=root"); /* a root bus of its own, like pci0000:80 */
     int header = cfglen > 0x0e ? cfg[0x0e] & 0x7f : -1;
     int derived = (cls >> 8) == 0x0604 ? 1 : (cls >> 8) == 0x0607 ? 2 : 0;
     if (header >= 0 && header <= 2 && header != derived)
@@ -401,6 +404,7 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
             continue;
         }
         snprintf(cd->name, sizeof(cd->name), "%s", names[i]);
+        cd->addr = a;
         if (l > 0) {
             /* .../pci0000:00/0000:00:1c.0/0000:03:00.0: the component before is the parent */
             target[l] = '\0';

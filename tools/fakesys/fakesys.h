@@ -210,6 +210,7 @@ struct device {
     uint8_t revision;
     int header; /* 0, 1, 2 */
     struct device *parent; /* bridge above, NULL on a root bus */
+    bool root_bus;         /* spec said parent=root */
     int secondary;         /* bridges: secondary bus number */
     bool pcie;
     enum port_type port;
@@ -431,10 +432,18 @@ void kernel_sleep(struct kernel *k, int ms);
 extern const struct attr ctl_attrs[];
 extern const size_t ctl_nattrs;
 
+/* ---- exec.c ------------------------------------------------------------------------------ */
+
+/* Run a command with its output thrown away: its exit status, -1 when it could not run. */
+int run_quiet(const char *const argv[]);
+/* fusermount3 -u [-z], or umount2() as root. 0 or -1. */
+int unmount_path(const char *root, bool lazy);
+
 /* ---- fuse.c ------------------------------------------------------------------------------ */
 
-/* Mount @k on @mountpoint and serve until unmounted. */
-int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, const char *prog);
+/* Mount @k on @mountpoint and serve until unmounted. With @owner > 0, unmount (and remove the
+ * empty mount point) once that process is gone, so a crashed test leaves nothing behind. */
+int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t owner);
 
 /* ---- materialize.c, capture.c, main.c ---------------------------------------------------- */
 

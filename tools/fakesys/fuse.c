@@ -2,6 +2,7 @@
 #define FUSE_USE_VERSION 314
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <stdlib.h>
@@ -699,12 +700,30 @@ static const struct fuse_operations ops = {
     .utimens = fs_utimens,
 };
 
-int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, const char *prog)
+struct watch {
+    pid_t owner;
+    const char *mountpoint;
+};
+
+/* Unmounts (lazily: the owner may have died inside a write) once the owner is gone. */
+static void *watch_owner(void *arg)
+{
+    struct watch *w = arg;
+
+    while (kill(w->owner, 0) == 0 || errno != ESRCH)
+        usleep(200000);
+    unmount_path(w->mountpoint, true);
+    return NULL;
+}
+
+int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t owner)
 {
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+    struct watch w = {owner, mountpoint};
+    pthread_t watcher;
     int r = EXIT_RUNTIME;
 
-    fuse_opt_add_arg(&args, prog);
+    fuse_opt_add_arg(&args, "hostdev-fakesys");
     fuse_opt_add_arg(&args, "-o");
     fuse_opt_add_arg(&args, getuid() == 0 ? "default_permissions,allow_other,fsname=fakesys,"
                                             "subtype=hostdev-fakesys"
@@ -730,6 +749,8 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, const 
     k->server = fuse_get_session(f);
     k->stop_requested = server_exited;
     kernel_unlock(k);
+    if (owner > 0 && pthread_create(&watcher, NULL, watch_owner, &w) == 0)
+        pthread_detach(watcher);
     struct fuse_loop_config *cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, 64);
     fuse_loop_cfg_set_idle_threads(cfg, 4);
@@ -739,5 +760,7 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, const 
 out:
     fuse_unmount(f);
     fuse_destroy(f);
+    if (owner > 0)
+        rmdir(mountpoint); /* only if empty: it was the owner's temporary directory */
     return r;
 }

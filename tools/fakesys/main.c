@@ -6,9 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,62 +97,52 @@ static int cmd_mount(int argc, char **argv)
     static const struct option opts[] = {
         {"foreground", no_argument, NULL, 'f'},
         {"log", required_argument, NULL, 'l'},
+        {"owner-pid", required_argument, NULL, 'o'}, /* for test fixtures */
         {NULL, 0, NULL, 0},
     };
     bool foreground = false;
     const char *logfile = NULL;
+    long owner = 0;
     int c;
     struct stat st;
+    char *end;
 
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-        if (c == 'f')
+        if (c == 'f') {
             foreground = true;
-        else if (c == 'l')
+        } else if (c == 'l') {
             logfile = optarg;
-        else
-            return usage_error("unknown option");
+        } else if (c == 'o') {
+            owner = strtol(optarg, &end, 10);
+            if (*end || owner <= 0)
+                return usage_error("bad --owner-pid '%s'", optarg);
+        } else {
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
     }
     if (argc - optind != 2)
         return usage_error("needs SPEC and ROOT");
     const char *root = argv[optind + 1];
     if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
         return fail(EXIT_USAGE, "mount point '%s' is not a directory", root);
+    /* The daemon runs in "/": keep the mount point absolute for the owner watch. */
+    char *abs_root = realpath(root, NULL);
+    if (abs_root == NULL)
+        return fail(EXIT_USAGE, "mount point '%s': %s", root, strerror(errno));
     struct kernel *k = load_spec(argv[optind]);
-    if (k == NULL)
-        return EXIT_USAGE;
-    if (logfile) {
-        k->logfile = fopen(logfile, "ae");
-        if (k->logfile == NULL) {
-            kernel_free(k);
-            return fail(EXIT_USAGE, "cannot open log '%s': %s", logfile, strerror(errno));
-        }
-    }
-    int r = fuse_serve(k, root, foreground, "hostdev-fakesys");
+    int r = EXIT_USAGE;
+    if (k && logfile && (k->logfile = fopen(logfile, "ae")) == NULL)
+        fail(EXIT_USAGE, "cannot open log '%s': %s", logfile, strerror(errno));
+    else if (k)
+        r = fuse_serve(k, abs_root, foreground, (pid_t)owner);
     kernel_free(k);
+    free(abs_root);
     return r;
 }
 
 /* ---- umount ------------------------------------------------------------------------------ */
-
-static int run(const char *const argv[])
-{
-    pid_t pid = fork();
-    int status;
-
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2(null, STDERR_FILENO);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    if (waitpid(pid, &status, 0) < 0)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void write_ctl(const char *root, const char *line)
 {
@@ -184,6 +172,21 @@ static long read_pid(const char *root)
     return pid;
 }
 
+/* Running, not a zombie waiting for a reaper that may be slow (the daemon's parent is gone). */
+static bool process_alive(long pid)
+{
+    char path[64];
+    char *stat;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if (read_file(path, &stat, NULL) < 0)
+        return kill((pid_t)pid, 0) == 0;
+    const char *paren = strrchr(stat, ')');
+    bool alive = paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+    free(stat);
+    return alive;
+}
+
 static int cmd_umount(int argc, char **argv)
 {
     if (argc != 2)
@@ -193,21 +196,19 @@ static int cmd_umount(int argc, char **argv)
         return fail(EXIT_USAGE, "'%s' is not a mounted fake kernel", root);
     long pid = read_pid(root);
     write_ctl(root, "release"); /* end hanging unbinds, or the unmount would wait for them */
-    const char *plain[] = {"fusermount3", "-u", root, NULL};
-    const char *lazy[] = {"fusermount3", "-u", "-z", root, NULL};
     bool done = false;
     for (int i = 0; i < 20 && !done; i++) {
-        done = run(plain) == 0 || (getuid() == 0 && umount2(root, 0) == 0);
+        done = unmount_path(root, false) == 0;
         if (!done)
             usleep(50000);
     }
     /* Busy (a client stuck in a write, a shell cd'ed there): detach it anyway. */
     if (!done)
-        done = run(lazy) == 0 || (getuid() == 0 && umount2(root, MNT_DETACH) == 0);
+        done = unmount_path(root, true) == 0;
     if (!done)
         return fail(EXIT_RUNTIME, "cannot unmount '%s'", root);
-    for (int i = 0; pid > 0 && i < 100 && kill((pid_t)pid, 0) == 0; i++)
-        usleep(50000);
+    for (int i = 0; pid > 0 && i < 200 && process_alive(pid); i++)
+        usleep(10000);
     return EXIT_OK;
 }
 

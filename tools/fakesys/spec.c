@@ -484,6 +484,8 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
     } else if (strcmp(key, "secondary") == 0) {
         NUM(16, 1, 0xff);
         dev->secondary = (int)v;
+    } else if (strcmp(key, "parent") == 0 && val && strcmp(val, "root") == 0) {
+        dev->root_bus = true; /* on a root bus of its own, like pci0000:80 */
     } else if (strcmp(key, "parent") == 0) {
         struct device *par = val ? find_present(p, val) : NULL;
         if (par == NULL)
@@ -573,7 +575,7 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
 
     if (!header_set)
         dev->header = (dev->class >> 8) == 0x0604 ? 1 : (dev->class >> 8) == 0x0607 ? 2 : 0;
-    if (dev->parent == NULL && dev->addr.bus != 0) {
+    if (dev->parent == NULL && dev->addr.bus != 0 && !dev->root_bus) {
         /* the bridge whose secondary bus this is */
         for (size_t i = 0; i < k->ndevices && dev->parent == NULL; i++) {
             struct device *b = k->devices[i];
@@ -582,7 +584,8 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
                 dev->parent = b;
         }
         if (dev->parent == NULL)
-            return perr(p, "%s: no bridge with secondary bus %02x; declare one or add parent=",
+            return perr(p, "%s: no bridge with secondary bus %02x; declare one first, or add "
+                           "parent=BRIDGE or parent=root",
                         dev->name, dev->addr.bus);
     }
     if (dev->parent) {
