@@ -825,14 +825,14 @@ static void capture_and_compare(const char *sysdir, const char *procdir)
 START_TEST(capture_round_trip)
 {
     struct fx fx;
-    char dir[] = "/tmp/hostdev-fx-mat.XXXXXX";
-    char sys[64], proc[64], cmd[128];
+    char base[] = "/tmp/hostdev-fx-mat.XXXXXX";
+    char dir[64], sys[80], proc[80], cmd[128];
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(dir, sizeof(dir), "%s/t", base);
     const char *src = getenv("HOSTDEV_SRCDIR");
     char spec[512];
     snprintf(spec, sizeof(spec), "%s/tests/trees/server-sriov.spec", src && *src ? src : ".");
-    strcat(dir, "/t");
     memset(&fx, 0, sizeof(fx));
     const char *args[] = {"materialize", spec, dir, NULL};
     ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize: %s", fx.error);
@@ -841,7 +841,7 @@ START_TEST(capture_round_trip)
     snprintf(sys, sizeof(sys), "%s/sys", dir);
     snprintf(proc, sizeof(proc), "%s/proc", dir);
     capture_and_compare(sys, proc);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 2), dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST

@@ -11,8 +11,8 @@
 
 struct cap_dev {
     struct hd_pci_addr addr;
-    char name[64];
-    char parent[64]; /* "" on a root bus */
+    char name[HD_PCI_ADDR_BUFSZ];
+    char parent[HD_PCI_ADDR_BUFSZ]; /* "" on a root bus */
     char *driver;
     bool emitted;
     bool is_vf;
@@ -399,11 +399,11 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
         char *dir = xasprintf("%s/%s", devdir, names[i]);
         char target[4096];
         ssize_t l = readlink(dir, target, sizeof(target) - 1);
-        if (hd_pci_addr_parse(names[i], &a) < 0 || strlen(names[i]) >= sizeof(cd->name)) {
+        if (hd_pci_addr_parse(names[i], &a) < 0) {
             free(dir);
             continue;
         }
-        snprintf(cd->name, sizeof(cd->name), "%s", names[i]);
+        hd_pci_addr_format(&a, cd->name);
         cd->addr = a;
         if (l > 0) {
             /* .../pci0000:00/0000:00:1c.0/0000:03:00.0: the component before is the parent */
@@ -413,8 +413,9 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
                 *last = '\0';
                 char *prev = strrchr(target, '/');
                 prev = prev ? prev + 1 : target;
-                if (hd_pci_addr_parse(prev, &a) == 0 && strlen(prev) < sizeof(cd->parent))
-                    snprintf(cd->parent, sizeof(cd->parent), "%s", prev);
+                struct hd_pci_addr pa;
+                if (hd_pci_addr_parse(prev, &pa) == 0)
+                    hd_pci_addr_format(&pa, cd->parent);
             }
         }
         cd->driver = link_base(dir, "driver");
