@@ -149,8 +149,8 @@ static int do_mount(struct fx *fx)
 int fx_mount(struct fx *fx, const char *spec_name)
 {
     memset(fx, 0, sizeof(*fx));
-    snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec",
-             env_or("HOSTDEV_SRCDIR", "."), spec_name);
+    snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec", env_or("HOSTDEV_SRCDIR", "."),
+             spec_name);
     return do_mount(fx);
 }
 

@@ -22,9 +22,9 @@
  * Paths given to the helpers are relative to fx->root ("sys/bus/pci/devices/...").
  */
 struct fx {
-    char root[256];   /* the mount point: use as hostdev's root */
-    char spec[512];   /* the spec file that was mounted */
-    char error[512];  /* why the last fx_* call failed */
+    char root[256];  /* the mount point: use as hostdev's root */
+    char spec[512];  /* the spec file that was mounted */
+    char error[512]; /* why the last fx_* call failed */
     char scratch[4096];
     bool mounted;
     bool inline_spec; /* spec is a temporary file of ours */

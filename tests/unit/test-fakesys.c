@@ -17,10 +17,10 @@
 #define MOUNT_TEXT(fx, text)                                                                       \
     ck_assert_msg(fx_mount_text((fx), (text)) == 0, "mount: %s", (fx)->error)
 #define READ_EQ(fx, rel, want)                                                                     \
-    do {                                                                                       \
-        const char *got_ = fx_read((fx), (rel));                                               \
-        ck_assert_msg(got_ != NULL, "%s: %s", (rel), strerror(errno));                         \
-        ck_assert_str_eq(got_, (want));                                                        \
+    do {                                                                                           \
+        const char *got_ = fx_read((fx), (rel));                                                   \
+        ck_assert_msg(got_ != NULL, "%s: %s", (rel), strerror(errno));                             \
+        ck_assert_str_eq(got_, (want));                                                            \
     } while (0)
 
 #define DEV "sys/bus/pci/devices/"
@@ -133,7 +133,7 @@ START_TEST(device_attributes)
         if (cfg[pos] == 0x10)
             exp = pos;
     ck_assert_uint_ne(exp, 0);
-    ck_assert_uint_eq((cfg[exp + 7] >> 4) & 1, 1);            /* DevCap bit 28: FLR */
+    ck_assert_uint_eq((cfg[exp + 7] >> 4) & 1, 1);                     /* DevCap bit 28: FLR */
     ck_assert_uint_eq(cfg[exp + 0x12] | cfg[exp + 0x13] << 8, 0x1011); /* 2.5GT/s x1 */
     /* a multifunction chipset device has bit 7 of the header type */
     fd = open(fx_path(&fx, DEV "0000:00:1f.0/config"), O_RDONLY);
@@ -212,16 +212,14 @@ START_TEST(bind_unbind_errors)
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", NIC), -EBUSY);
     /* nonexistent addresses */
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:09:00.0"), -ENODEV);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:09:00.0"),
-                     -ENODEV);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:09:00.0"), -ENODEV);
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "garbage"), -ENODEV);
     /* vfio-pci refuses a bridge: the probe fails, drivers_probe says nothing */
     ck_assert_int_eq(fx_write(&fx, DEV "0000:00:1c.4/driver_override", "vfio-pci"), 0);
     ck_assert_int_eq(fx_write(&fx, DEV "0000:00:1c.4/driver/unbind", "0000:00:1c.4"), 0);
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:00:1c.4"), 0);
     ck_assert_str_eq(fx_driver(&fx, "0000:00:1c.4"), "");
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", "0000:00:1c.4"),
-                     -EINVAL);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", "0000:00:1c.4"), -EINVAL);
     ck_assert_uint_eq(fx_log_count(&fx, "probe-failed 0000:00:1c.4 vfio-pci EINVAL"), 2);
     fx_umount(&fx);
 }
@@ -243,17 +241,16 @@ START_TEST(drivers_probe_lies_without_iommu)
 }
 END_TEST
 
-static const char *const newid_spec =
-    "iommu intel\n"
-    "driver e1000e ids=8086:10d3\n"
-    "driver igb ids=8086:1533\n"
-    "driver vfio-pci module=vfio_pci stub vfio\n"
-    "driver pci-stub module=pci_stub stub\n"
-    "device 0000:00:02.0 8086:10d3 class=020000\n"
-    "device 0000:00:03.0 8086:10d3 class=020000\n"
-    "device 0000:00:04.0 8086:10d3 class=020000 driver=e1000e\n"
-    "device 0000:00:05.0 8086:10d3 class=020000 override=igb\n"
-    "device 0000:00:06.0 8086:1533 class=020000\n";
+static const char *const newid_spec = "iommu intel\n"
+                                      "driver e1000e ids=8086:10d3\n"
+                                      "driver igb ids=8086:1533\n"
+                                      "driver vfio-pci module=vfio_pci stub vfio\n"
+                                      "driver pci-stub module=pci_stub stub\n"
+                                      "device 0000:00:02.0 8086:10d3 class=020000\n"
+                                      "device 0000:00:03.0 8086:10d3 class=020000\n"
+                                      "device 0000:00:04.0 8086:10d3 class=020000 driver=e1000e\n"
+                                      "device 0000:00:05.0 8086:10d3 class=020000 override=igb\n"
+                                      "device 0000:00:06.0 8086:1533 class=020000\n";
 
 START_TEST(new_id_binds_every_match)
 {
@@ -272,8 +269,7 @@ START_TEST(new_id_binds_every_match)
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/new_id", "8086"), -EINVAL);
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/remove_id", "8086 10d3"), 0);
     ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "pci-stub"); /* unbinds nothing */
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/remove_id", "8086 10d3"),
-                     -ENODEV);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/remove_id", "8086 10d3"), -ENODEV);
     fx_umount(&fx);
 }
 END_TEST
@@ -436,8 +432,7 @@ START_TEST(sriov_rules)
     ck_assert(!fx_exists(&fx, DEV "0000:03:10.4"));
     ck_assert_str_eq(fx_driver(&fx, "0000:03:10.0"), "");
     /* ... and bind only with an override */
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/ixgbevf/bind", "0000:03:10.0"),
-                     -ENODEV);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/ixgbevf/bind", "0000:03:10.0"), -ENODEV);
     to_vfio(&fx, "0000:03:10.0");
     ck_assert_str_eq(fx_driver(&fx, "0000:03:10.0"), "vfio-pci");
     /* the second port's VFs interleave: 03:00.1 + 128 = 03:10.1 */

@@ -28,10 +28,10 @@ bool driver_matches(const struct driver *drv, const struct device *dev)
 {
     if (dev->override && strcmp(dev->override, drv->name) != 0)
         return false;
-    if (table_matches(drv->dyn, drv->ndyn, dev->vendor, dev->device, dev->subvendor,
-                      dev->subdevice, dev->class) ||
-        table_matches(drv->ids, drv->nids, dev->vendor, dev->device, dev->subvendor,
-                      dev->subdevice, dev->class))
+    if (table_matches(drv->dyn, drv->ndyn, dev->vendor, dev->device, dev->subvendor, dev->subdevice,
+                      dev->class) ||
+        table_matches(drv->ids, drv->nids, dev->vendor, dev->device, dev->subvendor, dev->subdevice,
+                      dev->class))
         return true;
     /* An override naming the driver matches whatever its id table says. */
     return dev->override != NULL;
@@ -91,6 +91,15 @@ void device_attach(struct kernel *k, struct device *dev)
     }
 }
 
+void driver_attach(struct kernel *k, struct driver *drv)
+{
+    for (size_t i = 0; i < k->ndevices; i++) {
+        struct device *dev = k->devices[i];
+        if (dev->present && dev->driver == NULL && driver_matches(drv, dev))
+            driver_probe(k, dev, drv);
+    }
+}
+
 struct device *device_release_driver(struct kernel *k, struct device *dev)
 {
     struct driver *drv = dev->driver;
@@ -138,8 +147,10 @@ static int drivers_probe_store(struct kernel *k, void *obj, const char *data, si
     return 0;
 }
 
-static void drivers_autoprobe_show(struct kernel *k, void *obj, struct buf *out)
+static void drivers_autoprobe_show(struct kernel *k, const struct attr *a, void *obj,
+                                   struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_printf(out, "%d\n", k->drivers_autoprobe);
 }
@@ -148,7 +159,7 @@ static int drivers_autoprobe_store(struct kernel *k, void *obj, const char *data
 {
     (void)obj;
     (void)len;
-    k->drivers_autoprobe = data[0] != '0';
+    k->drivers_autoprobe = data[0] != '0'; /* exactly what bus.c does */
     k->dirty = true;
     return 0;
 }
@@ -157,10 +168,9 @@ static int rescan_store(struct kernel *k, void *obj, const char *data, size_t le
 {
     (void)obj;
     (void)len;
-    char *end;
-    unsigned long v = strtoul(data, &end, 0);
+    unsigned long v;
 
-    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0))
+    if (kstrtoul(data, &v) < 0)
         return -EINVAL;
     if (v)
         bus_rescan(k, NULL);
@@ -177,10 +187,10 @@ static int uevent_store(struct kernel *k, void *obj, const char *data, size_t le
 }
 
 const struct attr bus_attrs[] = {
-    {"drivers_autoprobe", 0644, drivers_autoprobe_show, drivers_autoprobe_store, 0},
-    {"drivers_probe", 0200, NULL, drivers_probe_store, 0},
-    {"rescan", 0200, NULL, rescan_store, 0},
-    {"uevent", 0200, NULL, uevent_store, 0},
+    {"drivers_autoprobe", 0644, drivers_autoprobe_show, drivers_autoprobe_store, 0, 0},
+    {"drivers_probe", 0200, NULL, drivers_probe_store, 0, 0},
+    {"rescan", 0200, NULL, rescan_store, 0, 0},
+    {"uevent", 0200, NULL, uevent_store, 0, 0},
 };
 const size_t bus_nattrs = FS_ARRAY_SIZE(bus_attrs);
 
@@ -215,8 +225,7 @@ static int new_id_store(struct kernel *k, void *obj, const char *data, size_t le
     struct driver *drv = obj;
     unsigned int v, d, sv = ID_ANY, sd = ID_ANY, cls = 0, mask = 0;
     unsigned long driver_data = 0;
-    int fields = sscanf(data, "%x %x %x %x %x %x %lx", &v, &d, &sv, &sd, &cls, &mask,
-                        &driver_data);
+    int fields = sscanf(data, "%x %x %x %x %x %x %lx", &v, &d, &sv, &sd, &cls, &mask, &driver_data);
 
     if (fields < 2)
         return -EINVAL;
@@ -230,12 +239,8 @@ static int new_id_store(struct kernel *k, void *obj, const char *data, size_t le
     drv->dyn[drv->ndyn++] = (struct pci_id){v, d, sv, sd, cls, mask};
     kernel_log(k, "new_id %s %04x:%04x", drv->name, v, d);
     k->dirty = true;
-    /* driver_attach(): every unbound device it now matches, not just one. */
-    for (size_t i = 0; i < k->ndevices; i++) {
-        struct device *dev = k->devices[i];
-        if (dev->present && dev->driver == NULL && driver_matches(drv, dev))
-            driver_probe(k, dev, drv);
-    }
+    /* every unbound device it now matches, not just one */
+    driver_attach(k, drv);
     return 0;
 }
 
@@ -262,11 +267,9 @@ static int remove_id_store(struct kernel *k, void *obj, const char *data, size_t
 }
 
 const struct attr driver_attrs[] = {
-    {"bind", 0200, NULL, bind_store, 0},
-    {"new_id", 0200, NULL, new_id_store, 0},
-    {"remove_id", 0200, NULL, remove_id_store, 0},
-    {"uevent", 0200, NULL, uevent_store, 0},
-    {"unbind", 0200, NULL, unbind_store, 0},
+    {"bind", 0200, NULL, bind_store, 0, 0},           {"new_id", 0200, NULL, new_id_store, 0, 0},
+    {"remove_id", 0200, NULL, remove_id_store, 0, 0}, {"uevent", 0200, NULL, uevent_store, 0, 0},
+    {"unbind", 0200, NULL, unbind_store, 0, 0},
 };
 const size_t driver_nattrs = FS_ARRAY_SIZE(driver_attrs);
 

@@ -245,7 +245,7 @@ static struct cap_dev *find_dev(struct capture *c, const char *name)
 }
 
 static const char *const port_names[16] = {
-    [0] = "endpoint",   [1] = "legacy-endpoint", [4] = "root-port", [5] = "upstream",
+    [0] = "endpoint",   [1] = "legacy-endpoint", [4] = "root-port",   [5] = "upstream",
     [6] = "downstream", [7] = "pcie-pci-bridge", [9] = "rc-endpoint",
 };
 
@@ -303,8 +303,8 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
 
     fprintf(o, "device %s %04lx:%04lx subsys=%04lx:%04lx class=%06lx rev=%02lx", cd->name,
             read_num(dir, "vendor", 16, 0), read_num(dir, "device", 16, 0),
-            read_num(dir, "subsystem_vendor", 16, 0), read_num(dir, "subsystem_device", 16, 0),
-            cls, read_num(dir, "revision", 16, cfglen > 8 ? cfg[8] : 0));
+            read_num(dir, "subsystem_vendor", 16, 0), read_num(dir, "subsystem_device", 16, 0), cls,
+            read_num(dir, "revision", 16, cfglen > 8 ? cfg[8] : 0));
     if (cd->parent[0])
         fprintf(o, " parent=%s", cd->parent);
     else if (cd->addr.bus != 0)

@@ -7,8 +7,12 @@
 /* Capability offsets: PM at 0x40, PCIe at 0x50, SR-IOV (extended) at 0x100. */
 enum { CAP_PM = 0x40, CAP_EXP = 0x50, ECAP_SRIOV = 0x100 };
 
-static const char *const speed_names[] = {"",         "2.5 GT/s PCIe", "5.0 GT/s PCIe",
-                                          "8.0 GT/s PCIe",  "16.0 GT/s PCIe", "32.0 GT/s PCIe",
+static const char *const speed_names[] = {"",
+                                          "2.5 GT/s PCIe",
+                                          "5.0 GT/s PCIe",
+                                          "8.0 GT/s PCIe",
+                                          "16.0 GT/s PCIe",
+                                          "32.0 GT/s PCIe",
                                           "64.0 GT/s PCIe"};
 
 const char *link_speed_name(int gen)
@@ -83,8 +87,8 @@ static void build_pcie_cap(const struct device *dev, uint8_t *cfg)
     put32(cfg, CAP_EXP + 4, 0x00008001u | (has_method(dev, RESET_FLR) ? 1u << 28 : 0));
     put16(cfg, CAP_EXP + 8, 0x2810);
     if (has_link && dev->cap_speed) {
-        put32(cfg, CAP_EXP + 0x0c, (uint32_t)dev->cap_speed | (uint32_t)dev->cap_width << 4 |
-                                       3u << 10 | 1u << 24);
+        put32(cfg, CAP_EXP + 0x0c,
+              (uint32_t)dev->cap_speed | (uint32_t)dev->cap_width << 4 | 3u << 10 | 1u << 24);
         put16(cfg, CAP_EXP + 0x10, 0x0040);
         put16(cfg, CAP_EXP + 0x12,
               (uint32_t)dev->link_speed | (uint32_t)dev->link_width << 4 | 0x1000);

@@ -32,8 +32,7 @@ void kernel_sleep(struct kernel *k, int ms)
         }
         bool last = ms >= 0 && (slice.tv_sec > until.tv_sec ||
                                 (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec));
-        if (pthread_cond_timedwait(&k->wake, &k->lock, last ? &until : &slice) == ETIMEDOUT &&
-            last)
+        if (pthread_cond_timedwait(&k->wake, &k->lock, last ? &until : &slice) == ETIMEDOUT && last)
             break;
         if (k->stop_requested && k->stop_requested(k))
             break;
@@ -209,15 +208,9 @@ static int ctl_module(struct kernel *k, int argc, char **argv, bool load)
     k->dirty = true;
     if (load && k->drivers_autoprobe) {
         /* bus_add_driver(): driver_attach() when the bus autoprobes. */
-        for (size_t d = 0; d < k->ndrivers; d++) {
-            if (k->drivers[d]->module != m)
-                continue;
-            for (size_t i = 0; i < k->ndevices; i++) {
-                struct device *dev = k->devices[i];
-                if (dev->present && !dev->driver && driver_matches(k->drivers[d], dev))
-                    driver_probe(k, dev, k->drivers[d]);
-            }
-        }
+        for (size_t d = 0; d < k->ndrivers; d++)
+            if (k->drivers[d]->module == m)
+                driver_attach(k, k->drivers[d]);
     }
     return status(k, 0, "ok");
 }
@@ -291,29 +284,32 @@ static int ctl_store(struct kernel *k, void *obj, const char *data, size_t len)
     return ctl_run(k, data);
 }
 
-static void log_show(struct kernel *k, void *obj, struct buf *out)
+static void log_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_add(out, k->log.data ? k->log.data : "", k->log.len);
 }
 
-static void pid_show(struct kernel *k, void *obj, struct buf *out)
+static void pid_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_printf(out, "%ld\n", (long)getpid());
 }
 
-static void status_show(struct kernel *k, void *obj, struct buf *out)
+static void status_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_printf(out, "%s\n", k->ctl_status);
 }
 
 const struct attr ctl_attrs[] = {
-    {"ctl", 0200, NULL, ctl_store, 0},
-    {"log", 0444, log_show, NULL, 0},
-    {"pid", 0444, pid_show, NULL, 0},
-    {"status", 0444, status_show, NULL, 0},
+    {"ctl", 0200, NULL, ctl_store, 0, 0},
+    {"log", 0444, log_show, NULL, 0, 0},
+    {"pid", 0444, pid_show, NULL, 0, 0},
+    {"status", 0444, status_show, NULL, 0, 0},
 };
 const size_t ctl_nattrs = FS_ARRAY_SIZE(ctl_attrs);

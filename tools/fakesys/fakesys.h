@@ -32,7 +32,7 @@
 
 #include <hostdev/hostdev.h>
 
-#define FS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define FS_PRINTF(a, b)  __attribute__((format(printf, a, b)))
 #define FS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes of every subcommand. */
@@ -73,13 +73,15 @@ int errno_parse(const char *s);
 struct kernel;
 struct node;
 
-/* A kernel attribute file. show() writes the whole content; store() gets one write(2). */
+/* A kernel attribute file. show() writes the whole content; store() gets one write(2), NUL
+ * terminated at @len. */
 struct attr {
     const char *name;
     mode_t mode;
-    void (*show)(struct kernel *k, void *obj, struct buf *out);
+    void (*show)(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
     int (*store)(struct kernel *k, void *obj, const char *data, size_t len);
     size_t size; /* st_size; 0 means 4096 like sysfs */
+    size_t off;  /* show_hex16()/show_int(): where the field is in the object */
 };
 
 enum node_type { NODE_DIR, NODE_ATTR, NODE_FILE, NODE_LINK, NODE_CHR };
@@ -135,6 +137,16 @@ char *tree_path(const struct node *n);
 struct node *tree_lookup(struct node *root, const char *path);
 /* Find @path following symlinks in every component (for ctl paths). */
 struct node *tree_resolve(struct node *root, const char *path);
+
+/* ---- kstr.c: values written to attributes, the kernel's way -------------------------------- */
+
+/* A number (base prefix allowed), one optional trailing newline. -EINVAL or -ERANGE. */
+int kstrtoul(const char *s, unsigned long *v);
+int kstrtoint(const char *s, int *v);
+/* y/n/1/0/on/off/true/false, first letters decide as in the kernel. */
+int kstrtobool(const char *s, bool *v);
+void show_hex16(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
+void show_int(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 
 /* ---- model.c: the kernel's objects ------------------------------------------------------- */
 
@@ -208,7 +220,7 @@ struct device {
     uint16_t vendor, device, subvendor, subdevice;
     uint32_t class;
     uint8_t revision;
-    int header; /* 0, 1, 2 */
+    int header;            /* 0, 1, 2 */
     struct device *parent; /* bridge above, NULL on a root bus */
     bool root_bus;         /* spec said parent=root */
     int secondary;         /* bridges: secondary bus number */
@@ -342,6 +354,8 @@ int add_child(struct device *dev, const char *subsystem, const char *name, const
 bool driver_matches(const struct driver *drv, const struct device *dev);
 /* Probe @drv on an unbound @dev: 0 bound, else the probe's -errno (logged). */
 int driver_probe(struct kernel *k, struct device *dev, struct driver *drv);
+/* driver_attach(): probe @drv on every unbound device it matches. */
+void driver_attach(struct kernel *k, struct driver *drv);
 /* device_attach(): try every loaded matching driver in order; never fails. */
 void device_attach(struct kernel *k, struct device *dev);
 /* Unbind, sleeping first when the driver's remove() hangs (drops the lock). Returns the
@@ -371,7 +385,7 @@ void device_reset_state(struct device *dev);
 
 /* ---- config.c: config space -------------------------------------------------------------- */
 
-#define CONFIG_SIZE_PCI 256
+#define CONFIG_SIZE_PCI  256
 #define CONFIG_SIZE_PCIE 4096
 
 size_t config_size(const struct device *dev);

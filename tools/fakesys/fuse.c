@@ -221,8 +221,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
     return r;
 }
 
-static int fs_read(const char *path, char *buf, size_t size, off_t off,
-                   struct fuse_file_info *fi)
+static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
     struct kernel *k = K();
     struct handle *h = H(fi);
@@ -236,7 +235,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
             r = -ENODEV; /* the device went away under an open attribute */
         } else if (off == 0 || h->snap.data == NULL) {
             buf_reset(&h->snap);
-            n->attr->show(k, n->obj, &h->snap);
+            n->attr->show(k, n->attr, n->obj, &h->snap);
             if (h->snap.data == NULL)
                 buf_puts(&h->snap, "");
         }
@@ -370,8 +369,7 @@ static int plain_parent(struct kernel *k, const char *path, struct node **dir, c
     return 0;
 }
 
-static struct node *new_plain(struct node *dir, const char *name, enum node_type type,
-                              mode_t mode)
+static struct node *new_plain(struct node *dir, const char *name, enum node_type type, mode_t mode)
 {
     struct fuse_context *c = fuse_get_context();
     struct node *n = tree_add(dir, tree_new(name, type, mode & 07777));

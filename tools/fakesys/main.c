@@ -330,8 +330,8 @@ static int cmd_check(int argc, char **argv)
         present += k->devices[i]->present;
         bound += k->devices[i]->driver != NULL;
     }
-    printf("%s: kernel %s, %zu devices (%zu bound), %zu drivers\n", argv[1], k->version,
-           present, bound, k->ndrivers);
+    printf("%s: kernel %s, %zu devices (%zu bound), %zu drivers\n", argv[1], k->version, present,
+           bound, k->ndrivers);
     kernel_free(k);
     return EXIT_OK;
 }

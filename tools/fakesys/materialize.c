@@ -56,7 +56,7 @@ static int walk(struct kernel *k, const struct node *dir, int dfd, struct buf *s
         case NODE_ATTR:
             buf_reset(scratch);
             if (n->attr->show)
-                n->attr->show(k, n->obj, scratch);
+                n->attr->show(k, n->attr, n->obj, scratch);
             r = put_file(dfd, n->name, n->mode, scratch->data ? scratch->data : "", scratch->len);
             break;
         case NODE_FILE:
@@ -107,8 +107,7 @@ int materialize_tree(struct kernel *k, const char *dir, char *err, size_t errsz)
         }
         int empty = dir_is_empty(dir);
         if (empty <= 0) {
-            snprintf(err, errsz, "'%s' is %s", dir,
-                     empty == 0 ? "not empty" : "not a directory");
+            snprintf(err, errsz, "'%s' is %s", dir, empty == 0 ? "not empty" : "not a directory");
             return empty == 0 ? -EEXIST : -ENOTDIR;
         }
     }

@@ -1,68 +1,35 @@
 /* pciattr.c - the attributes of one PCI device directory, and remove/rescan. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fakesys.h"
 
-/* kstrtoul() as sysfs stores use it: a number, one optional trailing newline. */
-static int parse_ulong(const char *data, unsigned long *v)
-{
-    char *end;
-
-    if (data[0] == '\0' || data[0] == '-')
-        return -EINVAL;
-    *v = strtoul(data, &end, 0);
-    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0))
-        return -EINVAL;
-    return 0;
-}
-
 void pci_modalias(struct buf *b, const struct device *dev)
 {
     buf_printf(b, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", dev->vendor, dev->device,
-               dev->subvendor, dev->subdevice, (dev->class >> 16) & 0xff,
-               (dev->class >> 8) & 0xff, dev->class & 0xff);
+               dev->subvendor, dev->subdevice, (dev->class >> 16) & 0xff, (dev->class >> 8) & 0xff,
+               dev->class & 0xff);
 }
 
-static void vendor_show(struct kernel *k, void *obj, struct buf *out)
+static void class_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
-    (void)k;
-    buf_printf(out, "0x%04x\n", ((struct device *)obj)->vendor);
-}
-
-static void device_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "0x%04x\n", ((struct device *)obj)->device);
-}
-
-static void subvendor_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "0x%04x\n", ((struct device *)obj)->subvendor);
-}
-
-static void subdevice_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "0x%04x\n", ((struct device *)obj)->subdevice);
-}
-
-static void class_show(struct kernel *k, void *obj, struct buf *out)
-{
+    (void)a;
     (void)k;
     buf_printf(out, "0x%06x\n", ((struct device *)obj)->class);
 }
 
-static void revision_show(struct kernel *k, void *obj, struct buf *out)
+static void revision_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     buf_printf(out, "0x%02x\n", ((struct device *)obj)->revision);
 }
 
-static void config_show(struct kernel *k, void *obj, struct buf *out)
+static void config_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     const struct device *dev = obj;
     uint8_t cfg[CONFIG_SIZE_PCIE];
 
@@ -80,8 +47,9 @@ static int config_store(struct kernel *k, void *obj, const char *data, size_t le
     return 0;
 }
 
-static void uevent_show(struct kernel *k, void *obj, struct buf *out)
+static void uevent_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     const struct device *dev = obj;
 
@@ -96,8 +64,8 @@ static void uevent_show(struct kernel *k, void *obj, struct buf *out)
 
 static int uevent_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
-    static const char *const actions[] = {"add",    "remove", "change", "move",
-                                          "online", "offline", "bind",  "unbind"};
+    static const char *const actions[] = {"add",    "remove",  "change", "move",
+                                          "online", "offline", "bind",   "unbind"};
     const struct device *dev = obj;
     size_t n = strcspn(data, " \n");
 
@@ -111,15 +79,17 @@ static int uevent_store(struct kernel *k, void *obj, const char *data, size_t le
     return -EINVAL;
 }
 
-static void modalias_show(struct kernel *k, void *obj, struct buf *out)
+static void modalias_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     pci_modalias(out, obj);
     buf_puts(out, "\n");
 }
 
-static void override_show(struct kernel *k, void *obj, struct buf *out)
+static void override_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     const struct device *dev = obj;
 
@@ -141,22 +111,15 @@ static int override_store(struct kernel *k, void *obj, const char *data, size_t 
     return 0;
 }
 
-static void numa_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->numa);
-}
-
 static int numa_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
     struct device *dev = obj;
-    char *end;
-    long v = strtol(data, &end, 0);
+    int v;
 
     (void)len;
-    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0) || v < -1 || v > 1023)
+    if (kstrtoint(data, &v) < 0 || v < -1 || v > 1023)
         return -EINVAL;
-    dev->numa = (int)v;
+    dev->numa = v;
     k->dirty = true;
     return 0;
 }
@@ -164,12 +127,12 @@ static int numa_store(struct kernel *k, void *obj, const char *data, size_t len)
 static bool device_enabled(const struct device *dev)
 {
     /* Host drivers enable the device in probe(); vfio-pci and pci-stub do not. */
-    return dev->enabled_by_user ||
-           (dev->driver && !(dev->driver->flags & (DRV_STUB | DRV_VFIO)));
+    return dev->enabled_by_user || (dev->driver && !(dev->driver->flags & (DRV_STUB | DRV_VFIO)));
 }
 
-static void enable_show(struct kernel *k, void *obj, struct buf *out)
+static void enable_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     buf_printf(out, "%d\n", device_enabled(obj));
 }
@@ -180,7 +143,7 @@ static int enable_store(struct kernel *k, void *obj, const char *data, size_t le
     unsigned long v;
 
     (void)len;
-    if (parse_ulong(data, &v) < 0)
+    if (kstrtoul(data, &v) < 0)
         return -EINVAL;
     if (dev->driver)
         return -EBUSY;
@@ -194,28 +157,24 @@ static int enable_store(struct kernel *k, void *obj, const char *data, size_t le
     return 0;
 }
 
-static void irq_show(struct kernel *k, void *obj, struct buf *out)
+static void cpulist_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->irq);
-}
-
-static void cpulist_show(struct kernel *k, void *obj, struct buf *out)
-{
+    (void)a;
     (void)k;
     const struct device *dev = obj;
 
     buf_printf(out, "%s\n", dev->cpus ? dev->cpus : "0-3");
 }
 
-static void resource_show(struct kernel *k, void *obj, struct buf *out)
+static void resource_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     const struct device *dev = obj;
     /* One 1 MiB memory BAR per endpoint at an address derived from the device's address. */
-    unsigned long long base = 0xe0000000ULL + ((unsigned long long)dev->addr.bus << 20) +
-                              ((unsigned long long)(dev->addr.slot * 8 + dev->addr.function)
-                               << 12) * 4;
+    unsigned long long base =
+        0xe0000000ULL + ((unsigned long long)dev->addr.bus << 20) +
+        ((unsigned long long)(dev->addr.slot * 8 + dev->addr.function) << 12) * 4;
     int lines = device_is_bridge(dev) ? 17 : 13;
 
     for (int i = 0; i < lines; i++) {
@@ -231,7 +190,7 @@ static int remove_store(struct kernel *k, void *obj, const char *data, size_t le
     unsigned long v;
 
     (void)len;
-    if (parse_ulong(data, &v) < 0)
+    if (kstrtoul(data, &v) < 0)
         return -EINVAL;
     if (v)
         device_remove(k, obj, "remove");
@@ -244,7 +203,7 @@ static int dev_rescan_store(struct kernel *k, void *obj, const char *data, size_
     unsigned long v;
 
     (void)len;
-    if (parse_ulong(data, &v) < 0)
+    if (kstrtoul(data, &v) < 0)
         return -EINVAL;
     /* pci_rescan_bus(pdev->bus): everything below the bridge the device sits behind. */
     if (v)
@@ -261,55 +220,46 @@ static void link_speed_show(struct kernel *k, void *obj, struct buf *out, bool c
     buf_printf(out, "%s\n", gen ? link_speed_name(gen) : "Unknown");
 }
 
-static void cur_speed_show(struct kernel *k, void *obj, struct buf *out)
+static void cur_speed_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     link_speed_show(k, obj, out, false);
 }
 
-static void max_speed_show(struct kernel *k, void *obj, struct buf *out)
+static void max_speed_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     link_speed_show(k, obj, out, true);
 }
 
-static void cur_width_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->link_width);
-}
-
-static void max_width_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->cap_width);
-}
-
 static const struct attr common_attrs[] = {
-    {"class", 0444, class_show, NULL, 0},
-    {"device", 0444, device_show, NULL, 0},
-    {"enable", 0644, enable_show, enable_store, 0},
-    {"irq", 0444, irq_show, NULL, 0},
-    {"local_cpulist", 0444, cpulist_show, NULL, 0},
-    {"modalias", 0444, modalias_show, NULL, 0},
-    {"numa_node", 0644, numa_show, numa_store, 0},
-    {"remove", 0200, NULL, remove_store, 0},
-    {"rescan", 0200, NULL, dev_rescan_store, 0},
-    {"resource", 0444, resource_show, NULL, 0},
-    {"revision", 0444, revision_show, NULL, 0},
-    {"subsystem_device", 0444, subdevice_show, NULL, 0},
-    {"subsystem_vendor", 0444, subvendor_show, NULL, 0},
-    {"uevent", 0644, uevent_show, uevent_store, 0},
-    {"vendor", 0444, vendor_show, NULL, 0},
+    {"class", 0444, class_show, NULL, 0, 0},
+    {"device", 0444, show_hex16, NULL, 0, offsetof(struct device, device)},
+    {"enable", 0644, enable_show, enable_store, 0, 0},
+    {"irq", 0444, show_int, NULL, 0, offsetof(struct device, irq)},
+    {"local_cpulist", 0444, cpulist_show, NULL, 0, 0},
+    {"modalias", 0444, modalias_show, NULL, 0, 0},
+    {"numa_node", 0644, show_int, numa_store, 0, offsetof(struct device, numa)},
+    {"remove", 0200, NULL, remove_store, 0, 0},
+    {"rescan", 0200, NULL, dev_rescan_store, 0, 0},
+    {"resource", 0444, resource_show, NULL, 0, 0},
+    {"revision", 0444, revision_show, NULL, 0, 0},
+    {"subsystem_device", 0444, show_hex16, NULL, 0, offsetof(struct device, subdevice)},
+    {"subsystem_vendor", 0444, show_hex16, NULL, 0, offsetof(struct device, subvendor)},
+    {"uevent", 0644, uevent_show, uevent_store, 0, 0},
+    {"vendor", 0444, show_hex16, NULL, 0, offsetof(struct device, vendor)},
 };
-static const struct attr config_pci = {"config", 0644, config_show, config_store, CONFIG_SIZE_PCI};
-static const struct attr config_pcie = {"config", 0644, config_show, config_store,
-                                        CONFIG_SIZE_PCIE};
+static const struct attr config_pci = {"config",        0644, config_show, config_store,
+                                       CONFIG_SIZE_PCI, 0};
+static const struct attr config_pcie = {"config",         0644, config_show, config_store,
+                                        CONFIG_SIZE_PCIE, 0};
 static const struct attr override_attr = {"driver_override", 0644, override_show,
-                                          override_store, 0};
+                                          override_store,    0,    0};
 static const struct attr link_attrs[] = {
-    {"current_link_speed", 0444, cur_speed_show, NULL, 0},
-    {"current_link_width", 0444, cur_width_show, NULL, 0},
-    {"max_link_speed", 0444, max_speed_show, NULL, 0},
-    {"max_link_width", 0444, max_width_show, NULL, 0},
+    {"current_link_speed", 0444, cur_speed_show, NULL, 0, 0},
+    {"current_link_width", 0444, show_int, NULL, 0, offsetof(struct device, link_width)},
+    {"max_link_speed", 0444, max_speed_show, NULL, 0, 0},
+    {"max_link_width", 0444, show_int, NULL, 0, offsetof(struct device, cap_width)},
 };
 
 void pci_add_attrs(struct kernel *k, struct device *dev, struct node *dir)

@@ -54,8 +54,9 @@ static bool supported(const struct device *dev, int m)
     return false;
 }
 
-static void reset_method_show(struct kernel *k, void *obj, struct buf *out)
+static void reset_method_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     const struct device *dev = obj;
 
@@ -108,11 +109,10 @@ static int bus_reset(const struct kernel *k, const struct device *dev)
 static int reset_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
     struct device *dev = obj;
-    char *end;
+    unsigned long v;
 
     (void)len;
-    unsigned long v = strtoul(data, &end, 0);
-    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0) || v != 1)
+    if (kstrtoul(data, &v) < 0 || v != 1)
         return -EINVAL;
     /* Try each method in turn; -ENOTTY means "not this one". */
     for (int i = 0; i < dev->nreset_cur; i++) {
@@ -127,6 +127,6 @@ static int reset_store(struct kernel *k, void *obj, const char *data, size_t len
     return -ENOTTY;
 }
 
-const struct attr reset_attr = {"reset", 0200, NULL, reset_store, 0};
-const struct attr reset_method_attr = {"reset_method", 0644, reset_method_show,
-                                       reset_method_store, 0};
+const struct attr reset_attr = {"reset", 0200, NULL, reset_store, 0, 0};
+const struct attr reset_method_attr = {"reset_method",     0644, reset_method_show,
+                                       reset_method_store, 0,    0};

@@ -22,7 +22,7 @@ struct parser {
         char *path;
         int err, line;
         unsigned int nth, count;
-    } *faults;
+    } * faults;
     size_t nfaults;
 };
 
@@ -221,9 +221,9 @@ static const struct {
     const char *name;
     enum port_type port;
 } port_names[] = {
-    {"endpoint", PORT_ENDPOINT},     {"legacy-endpoint", PORT_LEGACY},
-    {"rc-endpoint", PORT_RC_ENDPOINT}, {"root-port", PORT_ROOT},
-    {"upstream", PORT_UPSTREAM},     {"downstream", PORT_DOWNSTREAM},
+    {"endpoint", PORT_ENDPOINT},        {"legacy-endpoint", PORT_LEGACY},
+    {"rc-endpoint", PORT_RC_ENDPOINT},  {"root-port", PORT_ROOT},
+    {"upstream", PORT_UPSTREAM},        {"downstream", PORT_DOWNSTREAM},
     {"pcie-pci-bridge", PORT_PCIE_PCI},
 };
 
@@ -266,8 +266,9 @@ static int kw_feature(struct parser *p, int argc, char **argv)
         p->k->feat_vfio_cdev = on;
         p->set_vfio_cdev = true;
     } else {
-        return perr(p, "unknown feature '%s' (driver_override, reset_method, vfio_dev, "
-                       "vfio_cdev)",
+        return perr(p,
+                    "unknown feature '%s' (driver_override, reset_method, vfio_dev, "
+                    "vfio_cdev)",
                     argv[1]);
     }
     return 0;
@@ -465,9 +466,9 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
     long v;
 
 #define NUM(base, lo, hi)                                                                          \
-    do {                                                                                       \
-        if (val == NULL || parse_num(val, base, lo, hi, &v) < 0)                               \
-            return perr(p, "%s: bad %s '%s'", dev->name, key, val ? val : "");                 \
+    do {                                                                                           \
+        if (val == NULL || parse_num(val, base, lo, hi, &v) < 0)                                   \
+            return perr(p, "%s: bad %s '%s'", dev->name, key, val ? val : "");                     \
     } while (0)
     if (strcmp(key, "subsys") == 0) {
         if (val == NULL || parse_idpair(val, &dev->subvendor, &dev->subdevice) < 0)
@@ -520,8 +521,8 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
     } else if (strcmp(key, "reset") == 0 && val) {
         if (strcmp(val, "none") == 0)
             dev->nreset_default = 0;
-        else if (reset_list_parse(val, strlen(val), ',', dev->reset_default,
-                                  &dev->nreset_default) < 0)
+        else if (reset_list_parse(val, strlen(val), ',', dev->reset_default, &dev->nreset_default) <
+                 0)
             return perr(p, "%s: bad reset list '%s' (flr,pm,bus,... or none)", dev->name, val);
     } else if (strcmp(key, "pcie") == 0) {
         if (val == NULL || parse_bool(val, &dev->pcie) < 0)
@@ -584,8 +585,9 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
                 dev->parent = b;
         }
         if (dev->parent == NULL)
-            return perr(p, "%s: no bridge with secondary bus %02x; declare one first, or add "
-                           "parent=BRIDGE or parent=root",
+            return perr(p,
+                        "%s: no bridge with secondary bus %02x; declare one first, or add "
+                        "parent=BRIDGE or parent=root",
                         dev->name, dev->addr.bus);
     }
     if (dev->parent) {
@@ -600,11 +602,11 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
             return perr(p, "%s: parent %s is in another domain", dev->name, dev->parent->name);
     }
     if (!pcie_set)
-        dev->pcie = dev->parent == NULL ||
-                    (dev->parent->pcie && dev->parent->port != PORT_PCIE_PCI);
+        dev->pcie =
+            dev->parent == NULL || (dev->parent->pcie && dev->parent->port != PORT_PCIE_PCI);
     if (!port_set) {
         if (device_is_bridge(dev))
-            dev->port = dev->parent == NULL            ? PORT_ROOT
+            dev->port = dev->parent == NULL                  ? PORT_ROOT
                         : dev->parent->port == PORT_UPSTREAM ? PORT_DOWNSTREAM
                                                              : PORT_UPSTREAM;
         else
@@ -754,7 +756,8 @@ static int kw_file(struct parser *p, int argc, char **argv)
     long v;
 
     if (argc < (dir ? 2 : 3))
-        return perr(p, dir ? "usage: dir PATH [mode=0755]" : "usage: file PATH CONTENT [mode=0644]");
+        return perr(p,
+                    dir ? "usage: dir PATH [mode=0755]" : "usage: file PATH CONTENT [mode=0644]");
     const char *path = argv[1];
     while (*path == '/')
         path++;
@@ -787,11 +790,13 @@ static const struct {
     const char *name;
     int (*fn)(struct parser *p, int argc, char **argv);
 } keywords[] = {
-    {"kernel", kw_kernel}, {"feature", kw_feature}, {"cmdline", kw_cmdline},
-    {"iommu", kw_iommu},   {"module", kw_module},   {"param", kw_param},
-    {"driver", kw_driver}, {"device", kw_device},   {"net", kw_child},
-    {"block", kw_child},   {"fault", kw_fault},     {"file", kw_file},
-    {"dir", kw_file},      {"drivers-autoprobe", kw_autoprobe},
+    {"kernel", kw_kernel},   {"feature", kw_feature},
+    {"cmdline", kw_cmdline}, {"iommu", kw_iommu},
+    {"module", kw_module},   {"param", kw_param},
+    {"driver", kw_driver},   {"device", kw_device},
+    {"net", kw_child},       {"block", kw_child},
+    {"fault", kw_fault},     {"file", kw_file},
+    {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */

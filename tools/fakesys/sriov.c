@@ -1,5 +1,6 @@
 /* sriov.c - SR-IOV: the PF's sriov_* attributes, VF creation and removal (drivers/pci/iov.c). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,8 +8,8 @@
 
 int sriov_vf_addr(const struct device *pf, int i, struct hd_pci_addr *addr)
 {
-    unsigned int rid = (unsigned int)pf->addr.bus << 8 | (unsigned int)pf->addr.slot << 3 |
-                       pf->addr.function;
+    unsigned int rid =
+        (unsigned int)pf->addr.bus << 8 | (unsigned int)pf->addr.slot << 3 | pf->addr.function;
 
     rid += (unsigned int)(pf->vf_offset + pf->vf_stride * i);
     if (rid > 0xffff)
@@ -85,57 +86,26 @@ void sriov_disable(struct kernel *k, struct device *pf)
     k->dirty = true;
 }
 
-static void totalvfs_show(struct kernel *k, void *obj, struct buf *out)
+static void vf_device_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->totalvfs);
-}
-
-static void numvfs_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->numvfs);
-}
-
-static void offset_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->vf_offset);
-}
-
-static void stride_show(struct kernel *k, void *obj, struct buf *out)
-{
-    (void)k;
-    buf_printf(out, "%d\n", ((struct device *)obj)->vf_stride);
-}
-
-static void vf_device_show(struct kernel *k, void *obj, struct buf *out)
-{
+    (void)a;
     (void)k;
     buf_printf(out, "%x\n", ((struct device *)obj)->vf_device);
 }
 
-static void autoprobe_show(struct kernel *k, void *obj, struct buf *out)
+static void autoprobe_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     buf_printf(out, "%d\n", ((struct device *)obj)->vf_autoprobe);
 }
 
-/* kstrtobool() */
 static int autoprobe_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
     struct device *pf = obj;
 
     (void)len;
-    if (strchr("1yY", data[0]) && data[0])
-        pf->vf_autoprobe = true;
-    else if (strchr("0nN", data[0]) && data[0])
-        pf->vf_autoprobe = false;
-    else if ((data[0] == 'o' || data[0] == 'O') && (data[1] == 'n' || data[1] == 'N'))
-        pf->vf_autoprobe = true;
-    else if ((data[0] == 'o' || data[0] == 'O') && (data[1] == 'f' || data[1] == 'F'))
-        pf->vf_autoprobe = false;
-    else
+    if (kstrtobool(data, &pf->vf_autoprobe) < 0)
         return -EINVAL;
     k->dirty = true;
     return 0;
@@ -144,14 +114,12 @@ static int autoprobe_store(struct kernel *k, void *obj, const char *data, size_t
 static int numvfs_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
     struct device *pf = obj;
-    char *end;
+    unsigned long n;
 
     (void)len;
-    if (data[0] == '-' || data[0] == '\0')
-        return -EINVAL;
-    unsigned long n = strtoul(data, &end, 0);
-    if (end == data || (*end != '\0' && strcmp(end, "\n") != 0))
-        return -EINVAL;
+    int r = kstrtoul(data, &n); /* kstrtou16 */
+    if (r < 0)
+        return r;
     if (n > 0xffff)
         return -ERANGE;
     if (n > (unsigned long)pf->totalvfs)
@@ -171,11 +139,11 @@ static int numvfs_store(struct kernel *k, void *obj, const char *data, size_t le
 }
 
 const struct attr sriov_attrs[] = {
-    {"sriov_drivers_autoprobe", 0644, autoprobe_show, autoprobe_store, 0},
-    {"sriov_numvfs", 0644, numvfs_show, numvfs_store, 0},
-    {"sriov_offset", 0444, offset_show, NULL, 0},
-    {"sriov_stride", 0444, stride_show, NULL, 0},
-    {"sriov_totalvfs", 0444, totalvfs_show, NULL, 0},
-    {"sriov_vf_device", 0444, vf_device_show, NULL, 0},
+    {"sriov_drivers_autoprobe", 0644, autoprobe_show, autoprobe_store, 0, 0},
+    {"sriov_numvfs", 0644, show_int, numvfs_store, 0, offsetof(struct device, numvfs)},
+    {"sriov_offset", 0444, show_int, NULL, 0, offsetof(struct device, vf_offset)},
+    {"sriov_stride", 0444, show_int, NULL, 0, offsetof(struct device, vf_stride)},
+    {"sriov_totalvfs", 0444, show_int, NULL, 0, offsetof(struct device, totalvfs)},
+    {"sriov_vf_device", 0444, vf_device_show, NULL, 0, 0},
 };
 const size_t sriov_nattrs = FS_ARRAY_SIZE(sriov_attrs);

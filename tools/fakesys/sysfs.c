@@ -30,26 +30,30 @@ char *device_path(const struct device *dev)
 
 /* ---- small attributes of the kernel as a whole --------------------------------------------- */
 
-static void cmdline_show(struct kernel *k, void *obj, struct buf *out)
+static void cmdline_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_printf(out, "%s\n", k->cmdline);
 }
 
-static void version_show(struct kernel *k, void *obj, struct buf *out)
+static void version_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_printf(out, "Linux version %s (hostdev-fakesys) #1 SMP PREEMPT_DYNAMIC\n", k->version);
 }
 
-static void osrelease_show(struct kernel *k, void *obj, struct buf *out)
+static void osrelease_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_printf(out, "%s\n", k->version);
 }
 
-static void mounts_show(struct kernel *k, void *obj, struct buf *out)
+static void mounts_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
@@ -57,15 +61,17 @@ static void mounts_show(struct kernel *k, void *obj, struct buf *out)
                   "udev /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n");
 }
 
-static void swaps_show(struct kernel *k, void *obj, struct buf *out)
+static void swaps_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
 }
 
-static void modules_show(struct kernel *k, void *obj, struct buf *out)
+static void modules_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     for (size_t i = 0; i < k->nmodules; i++) {
         const struct module *m = k->modules[i];
@@ -74,35 +80,41 @@ static void modules_show(struct kernel *k, void *obj, struct buf *out)
     }
 }
 
-static void group_type_show(struct kernel *k, void *obj, struct buf *out)
+static void group_type_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     buf_puts(out, k->iommu_pt ? "identity\n" : "DMA-FQ\n");
 }
 
-static void reserved_regions_show(struct kernel *k, void *obj, struct buf *out)
+static void reserved_regions_show(struct kernel *k, const struct attr *a, void *obj,
+                                  struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "0x00000000fee00000 0x00000000feefffff msi\n");
 }
 
-static void live_show(struct kernel *k, void *obj, struct buf *out)
+static void live_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "live\n");
 }
 
-static void refcnt_show(struct kernel *k, void *obj, struct buf *out)
+static void refcnt_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "0\n");
 }
 
-static void param_show(struct kernel *k, void *obj, struct buf *out)
+static void param_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     buf_printf(out, "%s\n", *(char **)obj);
 }
@@ -115,15 +127,8 @@ static int param_store(struct kernel *k, void *obj, const char *data, size_t len
 
     (void)len;
     if (is_bool) {
-        /* param_set_bool(): kstrtobool */
-        if (n == 0)
-            return -EINVAL;
-        char c = data[0];
-        bool on = c == '1' || c == 'y' || c == 'Y' ||
-                  ((c == 'o' || c == 'O') && (data[1] == 'n' || data[1] == 'N'));
-        bool off = c == '0' || c == 'n' || c == 'N' ||
-                   ((c == 'o' || c == 'O') && (data[1] == 'f' || data[1] == 'F'));
-        if (!on && !off)
+        bool on; /* param_set_bool() */
+        if (kstrtobool(data, &on) < 0)
             return -EINVAL;
         free(*value);
         *value = xstrdup(on ? "Y" : "N");
@@ -135,37 +140,42 @@ static int param_store(struct kernel *k, void *obj, const char *data, size_t len
     return 0;
 }
 
-static void intel_cap_show(struct kernel *k, void *obj, struct buf *out)
+static void intel_cap_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "d2008c40660462\n");
 }
 
-static void intel_ecap_show(struct kernel *k, void *obj, struct buf *out)
+static void intel_ecap_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     /* ECAP bit 3 is Interrupt Remapping support. */
     buf_printf(out, "%llx\n", 0xf050d2ULL | (k->irq_remap ? 0x8 : 0));
 }
 
-static void intel_version_show(struct kernel *k, void *obj, struct buf *out)
+static void intel_version_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "1:0\n");
 }
 
-static void amd_features_show(struct kernel *k, void *obj, struct buf *out)
+static void amd_features_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "25bf732fa2295afe\n");
 }
 
 /* A minimal ACPI table header: signature, length, revision; DMAR flags bit 0 is INTR_REMAP. */
-static void acpi_table_show(struct kernel *k, void *obj, struct buf *out)
+static void acpi_table_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)obj;
     uint8_t t[48] = {0};
     bool dmar = k->iommu == IOMMU_INTEL;
@@ -187,14 +197,16 @@ static void acpi_table_show(struct kernel *k, void *obj, struct buf *out)
     buf_add(out, t, sizeof(t));
 }
 
-static void vfio_dev_show(struct kernel *k, void *obj, struct buf *out)
+static void vfio_dev_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     buf_printf(out, "%d:%d\n", VFIO_CDEV_MAJOR, ((struct device *)obj)->vfio_index);
 }
 
-static void child_uevent_show(struct kernel *k, void *obj, struct buf *out)
+static void child_uevent_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     const struct child *c = obj;
 
@@ -204,41 +216,43 @@ static void child_uevent_show(struct kernel *k, void *obj, struct buf *out)
         buf_printf(out, "DEVNAME=%s\nDEVTYPE=disk\n", c->name);
 }
 
-static void child_address_show(struct kernel *k, void *obj, struct buf *out)
+static void child_address_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     const struct child *c = obj;
 
     buf_printf(out, "%s\n", c->mac ? c->mac : "52:54:00:12:34:56");
 }
 
-static void operstate_show(struct kernel *k, void *obj, struct buf *out)
+static void operstate_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
+    (void)a;
     (void)k;
     (void)obj;
     buf_puts(out, "up\n");
 }
 
-static const struct attr a_cmdline = {"cmdline", 0444, cmdline_show, NULL, 0};
-static const struct attr a_version = {"version", 0444, version_show, NULL, 0};
-static const struct attr a_osrelease = {"osrelease", 0444, osrelease_show, NULL, 0};
-static const struct attr a_mounts = {"mounts", 0444, mounts_show, NULL, 0};
-static const struct attr a_swaps = {"swaps", 0444, swaps_show, NULL, 0};
-static const struct attr a_modules = {"modules", 0444, modules_show, NULL, 0};
-static const struct attr a_group_type = {"type", 0444, group_type_show, NULL, 0};
-static const struct attr a_reserved = {"reserved_regions", 0444, reserved_regions_show, NULL, 0};
-static const struct attr a_initstate = {"initstate", 0444, live_show, NULL, 0};
-static const struct attr a_refcnt = {"refcnt", 0444, refcnt_show, NULL, 0};
-static const struct attr a_param = {"", 0644, param_show, param_store, 0};
-static const struct attr a_intel_cap = {"cap", 0444, intel_cap_show, NULL, 0};
-static const struct attr a_intel_ecap = {"ecap", 0444, intel_ecap_show, NULL, 0};
-static const struct attr a_intel_version = {"version", 0444, intel_version_show, NULL, 0};
-static const struct attr a_amd_features = {"features", 0444, amd_features_show, NULL, 0};
-static const struct attr a_acpi_table = {"", 0400, acpi_table_show, NULL, 48};
-static const struct attr a_vfio_dev = {"dev", 0444, vfio_dev_show, NULL, 0};
-static const struct attr a_child_uevent = {"uevent", 0644, child_uevent_show, NULL, 0};
-static const struct attr a_child_address = {"address", 0444, child_address_show, NULL, 0};
-static const struct attr a_operstate = {"operstate", 0444, operstate_show, NULL, 0};
+static const struct attr a_cmdline = {"cmdline", 0444, cmdline_show, NULL, 0, 0};
+static const struct attr a_version = {"version", 0444, version_show, NULL, 0, 0};
+static const struct attr a_osrelease = {"osrelease", 0444, osrelease_show, NULL, 0, 0};
+static const struct attr a_mounts = {"mounts", 0444, mounts_show, NULL, 0, 0};
+static const struct attr a_swaps = {"swaps", 0444, swaps_show, NULL, 0, 0};
+static const struct attr a_modules = {"modules", 0444, modules_show, NULL, 0, 0};
+static const struct attr a_group_type = {"type", 0444, group_type_show, NULL, 0, 0};
+static const struct attr a_reserved = {"reserved_regions", 0444, reserved_regions_show, NULL, 0, 0};
+static const struct attr a_initstate = {"initstate", 0444, live_show, NULL, 0, 0};
+static const struct attr a_refcnt = {"refcnt", 0444, refcnt_show, NULL, 0, 0};
+static const struct attr a_param = {"", 0644, param_show, param_store, 0, 0};
+static const struct attr a_intel_cap = {"cap", 0444, intel_cap_show, NULL, 0, 0};
+static const struct attr a_intel_ecap = {"ecap", 0444, intel_ecap_show, NULL, 0, 0};
+static const struct attr a_intel_version = {"version", 0444, intel_version_show, NULL, 0, 0};
+static const struct attr a_amd_features = {"features", 0444, amd_features_show, NULL, 0, 0};
+static const struct attr a_acpi_table = {"", 0400, acpi_table_show, NULL, 48, 0};
+static const struct attr a_vfio_dev = {"dev", 0444, vfio_dev_show, NULL, 0, 0};
+static const struct attr a_child_uevent = {"uevent", 0644, child_uevent_show, NULL, 0, 0};
+static const struct attr a_child_address = {"address", 0444, child_address_show, NULL, 0, 0};
+static const struct attr a_operstate = {"operstate", 0444, operstate_show, NULL, 0, 0};
 
 /* ---- the tree ---------------------------------------------------------------------------- */
 
@@ -264,8 +278,7 @@ static const char *iommu_name(const struct kernel *k)
     return k->iommu == IOMMU_AMD ? "ivhd0" : "dmar0";
 }
 
-static void build_children(struct kernel *k, struct device *dev, struct node *dir,
-                           const char *path)
+static void build_children(struct kernel *k, struct device *dev, struct node *dir, const char *path)
 {
     for (size_t i = 0; i < dev->nchildren; i++) {
         struct child *c = &dev->children[i];

@@ -257,7 +257,7 @@ struct node *tree_resolve(struct node *root, const char *path)
         size_t len = strcspn(p, "/");
         char saved = p[len];
         p[len] = '\0';
-        struct node *next = strcmp(p, "..") == 0 ? (n->parent ? n->parent : n)
+        struct node *next = strcmp(p, "..") == 0  ? (n->parent ? n->parent : n)
                             : strcmp(p, ".") == 0 ? n
                                                   : tree_child(n, p);
         p[len] = saved;
