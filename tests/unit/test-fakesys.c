@@ -241,6 +241,51 @@ START_TEST(drivers_probe_lies_without_iommu)
 }
 END_TEST
 
+START_TEST(noiommu_mode)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "no-iommu");
+    ck_assert_int_eq(
+        fx_write(&fx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "1"), 0);
+    to_vfio(&fx, "0000:00:02.0");
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "vfio-pci");
+    ck_assert(fx_exists(&fx, "dev/vfio/noiommu-0"));
+    ck_assert_int_eq(fx_group(&fx, "0000:00:02.0"), 0);
+    READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "unknown");
+    ck_assert(!fx_exists(&fx, DEV "0000:00:02.0/iommu"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:00:02.0"), 0);
+    ck_assert(!fx_exists(&fx, "dev/vfio/noiommu-0"));
+    ck_assert_int_eq(fx_group(&fx, "0000:00:02.0"), -1);
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups"), 0);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(config_is_short_for_users)
+{
+    struct fx fx;
+    int status;
+
+    if (getuid() != 0)
+        return; /* needs to become another user */
+    MOUNT(&fx, "demo");
+    const char *path = fx_path(&fx, DEV NIC "/config");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char buf[4096];
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(3);
+        int fd = open(path, O_RDONLY);
+        _exit(fd >= 0 && read(fd, buf, sizeof(buf)) == 64 ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    fx_umount(&fx);
+}
+END_TEST
+
 static const char *const newid_spec = "iommu intel\n"
                                       "driver e1000e ids=8086:10d3\n"
                                       "driver igb ids=8086:1533\n"
@@ -863,6 +908,8 @@ int main(void)
     tcase_add_test(tc, override_and_drivers_probe);
     tcase_add_test(tc, bind_unbind_errors);
     tcase_add_test(tc, drivers_probe_lies_without_iommu);
+    tcase_add_test(tc, noiommu_mode);
+    tcase_add_test(tc, config_is_short_for_users);
     tcase_add_test(tc, new_id_binds_every_match);
     tcase_add_test(tc, vfio_group_node_lifecycle);
     tcase_add_test(tc, vfio_cdev_feature);

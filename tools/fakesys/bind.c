@@ -37,17 +37,6 @@ bool driver_matches(const struct driver *drv, const struct device *dev)
     return dev->override != NULL;
 }
 
-static int vfio_index_alloc(const struct kernel *k)
-{
-    for (int i = 0;; i++) {
-        bool used = false;
-        for (size_t j = 0; j < k->ndevices && !used; j++)
-            used = k->devices[j]->vfio_index == i;
-        if (!used)
-            return i;
-    }
-}
-
 int driver_probe(struct kernel *k, struct device *dev, struct driver *drv)
 {
     int err = 0;
@@ -55,9 +44,14 @@ int driver_probe(struct kernel *k, struct device *dev, struct driver *drv)
     /* pci_device_can_probe(): VFs of a PF with autoprobe off bind only by override. */
     if (dev->physfn && !dev->physfn->vf_autoprobe && dev->override == NULL)
         return -ENODEV;
+    /* vfio-pci: endpoints only, and only in an IOMMU group ("failed with error -22") unless
+     * vfio's unsafe no-IOMMU mode makes one up. */
+    bool noiommu = false;
     if (drv->flags & DRV_VFIO) {
-        /* vfio-pci: endpoints only, and only in an IOMMU group ("failed with error -22"). */
-        if (dev->header != 0 || dev->group < 0)
+        const struct module *vfio = module_find(k, "vfio");
+        const char *mode = vfio ? module_param(vfio, "enable_unsafe_noiommu_mode") : NULL;
+        noiommu = dev->group < 0 && mode && strcmp(mode, "Y") == 0;
+        if (dev->header != 0 || (dev->group < 0 && !noiommu))
             err = EINVAL;
     }
     if (err == 0)
@@ -68,13 +62,18 @@ int driver_probe(struct kernel *k, struct device *dev, struct driver *drv)
     }
     dev->driver = drv;
     kernel_log(k, "bind %s %s", dev->name, drv->name);
+    if (noiommu) {
+        dev->group = group_alloc(k);
+        dev->noiommu = true;
+    }
     if (drv->flags & DRV_VFIO) {
         dev->vfio_index = vfio_index_alloc(k);
         if (group_vfio_users(k, dev->group) == 1) {
             /* devtmpfs makes the node root:root 0600; nothing remembers an earlier chmod. */
             k->gnodes = xrealloc(k->gnodes, (k->ngnodes + 1) * sizeof(*k->gnodes));
-            k->gnodes[k->ngnodes++] = (struct group_node){.group = dev->group, .mode = 0600};
-            kernel_log(k, "vfio-add %d", dev->group);
+            k->gnodes[k->ngnodes++] =
+                (struct group_node){.group = dev->group, .noiommu = noiommu, .mode = 0600};
+            kernel_log(k, "vfio-add %s%d", noiommu ? "noiommu-" : "", dev->group);
         }
     }
     k->dirty = true;
@@ -126,7 +125,11 @@ struct device *device_release_driver(struct kernel *k, struct device *dev)
             struct group_node *gn = group_node_find(k, dev->group);
             if (gn)
                 *gn = k->gnodes[--k->ngnodes];
-            kernel_log(k, "vfio-del %d", dev->group);
+            kernel_log(k, "vfio-del %s%d", dev->noiommu ? "noiommu-" : "", dev->group);
+        }
+        if (dev->noiommu) {
+            dev->group = -1; /* the made-up group goes with the device's vfio registration */
+            dev->noiommu = false;
         }
     }
     k->dirty = true;
@@ -187,10 +190,13 @@ static int uevent_store(struct kernel *k, void *obj, const char *data, size_t le
 }
 
 const struct attr bus_attrs[] = {
-    {"drivers_autoprobe", 0644, drivers_autoprobe_show, drivers_autoprobe_store, 0, 0},
-    {"drivers_probe", 0200, NULL, drivers_probe_store, 0, 0},
-    {"rescan", 0200, NULL, rescan_store, 0, 0},
-    {"uevent", 0200, NULL, uevent_store, 0, 0},
+    {.name = "drivers_autoprobe",
+     .mode = 0644,
+     .show = drivers_autoprobe_show,
+     .store = drivers_autoprobe_store},
+    {.name = "drivers_probe", .mode = 0200, .store = drivers_probe_store},
+    {.name = "rescan", .mode = 0200, .store = rescan_store},
+    {.name = "uevent", .mode = 0200, .store = uevent_store},
 };
 const size_t bus_nattrs = FS_ARRAY_SIZE(bus_attrs);
 
@@ -267,9 +273,11 @@ static int remove_id_store(struct kernel *k, void *obj, const char *data, size_t
 }
 
 const struct attr driver_attrs[] = {
-    {"bind", 0200, NULL, bind_store, 0, 0},           {"new_id", 0200, NULL, new_id_store, 0, 0},
-    {"remove_id", 0200, NULL, remove_id_store, 0, 0}, {"uevent", 0200, NULL, uevent_store, 0, 0},
-    {"unbind", 0200, NULL, unbind_store, 0, 0},
+    {.name = "bind", .mode = 0200, .store = bind_store},
+    {.name = "new_id", .mode = 0200, .store = new_id_store},
+    {.name = "remove_id", .mode = 0200, .store = remove_id_store},
+    {.name = "uevent", .mode = 0200, .store = uevent_store},
+    {.name = "unbind", .mode = 0200, .store = unbind_store},
 };
 const size_t driver_nattrs = FS_ARRAY_SIZE(driver_attrs);
 

@@ -307,9 +307,9 @@ static void status_show(struct kernel *k, const struct attr *a, void *obj, struc
 }
 
 const struct attr ctl_attrs[] = {
-    {"ctl", 0200, NULL, ctl_store, 0, 0},
-    {"log", 0444, log_show, NULL, 0, 0},
-    {"pid", 0444, pid_show, NULL, 0, 0},
-    {"status", 0444, status_show, NULL, 0, 0},
+    {.name = "ctl", .mode = 0200, .store = ctl_store},
+    {.name = "log", .mode = 0444, .show = log_show},
+    {.name = "pid", .mode = 0444, .show = pid_show},
+    {.name = "status", .mode = 0444, .show = status_show},
 };
 const size_t ctl_nattrs = FS_ARRAY_SIZE(ctl_attrs);

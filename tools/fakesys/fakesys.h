@@ -82,6 +82,7 @@ struct attr {
     int (*store)(struct kernel *k, void *obj, const char *data, size_t len);
     size_t size; /* st_size; 0 means 4096 like sysfs */
     size_t off;  /* show_hex16()/show_int(): where the field is in the object */
+    size_t unpriv; /* readable by non-root up to here (config: 64 bytes); 0 all */
 };
 
 enum node_type { NODE_DIR, NODE_ATTR, NODE_FILE, NODE_LINK, NODE_CHR };
@@ -239,6 +240,7 @@ struct device {
     struct driver *driver;
     char *override;
     int vfio_index; /* vfio-dev/vfioN while bound to a vfio driver, else -1 */
+    bool noiommu;   /* group made up by vfio's unsafe no-IOMMU mode while bound */
     bool enabled_by_user;
     /* initial state from the spec, restored by rescan */
     char *spec_driver;
@@ -261,6 +263,7 @@ enum iommu_kind { IOMMU_NONE, IOMMU_INTEL, IOMMU_AMD };
 
 struct group_node {
     int group;
+    bool noiommu; /* dev/vfio/noiommu-N */
     mode_t mode;
     uid_t uid;
     gid_t gid;
@@ -341,8 +344,9 @@ void device_delete(struct kernel *k, struct device *dev);
 bool device_is_bridge(const struct device *dev);
 /* Another function in the same slot is present (multifunction bit). */
 bool device_multifunction(const struct kernel *k, const struct device *dev);
-/* The first free IOMMU group number. */
+/* The first free IOMMU group number, vfio-dev index. */
 int group_alloc(const struct kernel *k);
+int vfio_index_alloc(const struct kernel *k);
 struct group_node *group_node_find(struct kernel *k, int group);
 /* Present devices of @group bound to a vfio driver. */
 size_t group_vfio_users(const struct kernel *k, int group);

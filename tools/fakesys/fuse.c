@@ -239,8 +239,12 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
             if (h->snap.data == NULL)
                 buf_puts(&h->snap, "");
         }
-        if (r == 0 && (size_t)off < h->snap.len) {
-            r = (int)(h->snap.len - (size_t)off < size ? h->snap.len - (size_t)off : size);
+        size_t len = h->snap.len;
+        /* pci_read_config(): only the header for the unprivileged */
+        if (r == 0 && n->attr->unpriv && fuse_get_context()->uid != 0 && len > n->attr->unpriv)
+            len = n->attr->unpriv;
+        if (r == 0 && (size_t)off < len) {
+            r = (int)(len - (size_t)off < size ? len - (size_t)off : size);
             memcpy(buf, h->snap.data + off, (size_t)r);
         }
     } else {

@@ -1,5 +1,6 @@
 /* model.c - the fake kernel's objects: modules, drivers, devices, IOMMU groups, the log. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -289,16 +290,32 @@ bool device_multifunction(const struct kernel *k, const struct device *dev)
     return false;
 }
 
+/* The lowest number that no device holds (like the kernel's ida), in one pass. */
+static int lowest_free(const struct kernel *k, size_t field)
+{
+    size_t n = k->ndevices + 1;
+    bool *used = xcalloc(n, sizeof(*used));
+    int r = 0;
+
+    for (size_t i = 0; i < k->ndevices; i++) {
+        int v = *(const int *)((const char *)k->devices[i] + field);
+        if (v >= 0 && (size_t)v < n)
+            used[v] = true;
+    }
+    while (used[r])
+        r++;
+    free(used);
+    return r;
+}
+
 int group_alloc(const struct kernel *k)
 {
-    /* Like the kernel's ida: the lowest number nobody holds. */
-    for (int g = 0;; g++) {
-        bool used = false;
-        for (size_t i = 0; i < k->ndevices && !used; i++)
-            used = k->devices[i]->group == g;
-        if (!used)
-            return g;
-    }
+    return lowest_free(k, offsetof(struct device, group));
+}
+
+int vfio_index_alloc(const struct kernel *k)
+{
+    return lowest_free(k, offsetof(struct device, vfio_index));
 }
 
 struct group_node *group_node_find(struct kernel *k, int group)

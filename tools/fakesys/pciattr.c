@@ -233,33 +233,55 @@ static void max_speed_show(struct kernel *k, const struct attr *a, void *obj, st
 }
 
 static const struct attr common_attrs[] = {
-    {"class", 0444, class_show, NULL, 0, 0},
-    {"device", 0444, show_hex16, NULL, 0, offsetof(struct device, device)},
-    {"enable", 0644, enable_show, enable_store, 0, 0},
-    {"irq", 0444, show_int, NULL, 0, offsetof(struct device, irq)},
-    {"local_cpulist", 0444, cpulist_show, NULL, 0, 0},
-    {"modalias", 0444, modalias_show, NULL, 0, 0},
-    {"numa_node", 0644, show_int, numa_store, 0, offsetof(struct device, numa)},
-    {"remove", 0200, NULL, remove_store, 0, 0},
-    {"rescan", 0200, NULL, dev_rescan_store, 0, 0},
-    {"resource", 0444, resource_show, NULL, 0, 0},
-    {"revision", 0444, revision_show, NULL, 0, 0},
-    {"subsystem_device", 0444, show_hex16, NULL, 0, offsetof(struct device, subdevice)},
-    {"subsystem_vendor", 0444, show_hex16, NULL, 0, offsetof(struct device, subvendor)},
-    {"uevent", 0644, uevent_show, uevent_store, 0, 0},
-    {"vendor", 0444, show_hex16, NULL, 0, offsetof(struct device, vendor)},
+    {.name = "class", .mode = 0444, .show = class_show},
+    {.name = "device", .mode = 0444, .show = show_hex16, .off = offsetof(struct device, device)},
+    {.name = "enable", .mode = 0644, .show = enable_show, .store = enable_store},
+    {.name = "irq", .mode = 0444, .show = show_int, .off = offsetof(struct device, irq)},
+    {.name = "local_cpulist", .mode = 0444, .show = cpulist_show},
+    {.name = "modalias", .mode = 0444, .show = modalias_show},
+    {.name = "numa_node",
+     .mode = 0644,
+     .show = show_int,
+     .store = numa_store,
+     .off = offsetof(struct device, numa)},
+    {.name = "remove", .mode = 0200, .store = remove_store},
+    {.name = "rescan", .mode = 0200, .store = dev_rescan_store},
+    {.name = "resource", .mode = 0444, .show = resource_show},
+    {.name = "revision", .mode = 0444, .show = revision_show},
+    {.name = "subsystem_device",
+     .mode = 0444,
+     .show = show_hex16,
+     .off = offsetof(struct device, subdevice)},
+    {.name = "subsystem_vendor",
+     .mode = 0444,
+     .show = show_hex16,
+     .off = offsetof(struct device, subvendor)},
+    {.name = "uevent", .mode = 0644, .show = uevent_show, .store = uevent_store},
+    {.name = "vendor", .mode = 0444, .show = show_hex16, .off = offsetof(struct device, vendor)},
 };
-static const struct attr config_pci = {"config",        0644, config_show, config_store,
-                                       CONFIG_SIZE_PCI, 0};
-static const struct attr config_pcie = {"config",         0644, config_show, config_store,
-                                        CONFIG_SIZE_PCIE, 0};
-static const struct attr override_attr = {"driver_override", 0644, override_show,
-                                          override_store,    0,    0};
+static const struct attr config_pci = {.name = "config",
+                                       .mode = 0644,
+                                       .show = config_show,
+                                       .store = config_store,
+                                       .size = CONFIG_SIZE_PCI, .unpriv = 64};
+static const struct attr config_pcie = {.name = "config",
+                                        .mode = 0644,
+                                        .show = config_show,
+                                        .store = config_store,
+                                        .size = CONFIG_SIZE_PCIE, .unpriv = 64};
+static const struct attr override_attr = {
+    .name = "driver_override", .mode = 0644, .show = override_show, .store = override_store};
 static const struct attr link_attrs[] = {
-    {"current_link_speed", 0444, cur_speed_show, NULL, 0, 0},
-    {"current_link_width", 0444, show_int, NULL, 0, offsetof(struct device, link_width)},
-    {"max_link_speed", 0444, max_speed_show, NULL, 0, 0},
-    {"max_link_width", 0444, show_int, NULL, 0, offsetof(struct device, cap_width)},
+    {.name = "current_link_speed", .mode = 0444, .show = cur_speed_show},
+    {.name = "current_link_width",
+     .mode = 0444,
+     .show = show_int,
+     .off = offsetof(struct device, link_width)},
+    {.name = "max_link_speed", .mode = 0444, .show = max_speed_show},
+    {.name = "max_link_width",
+     .mode = 0444,
+     .show = show_int,
+     .off = offsetof(struct device, cap_width)},
 };
 
 void pci_add_attrs(struct kernel *k, struct device *dev, struct node *dir)

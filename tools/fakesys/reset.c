@@ -127,6 +127,6 @@ static int reset_store(struct kernel *k, void *obj, const char *data, size_t len
     return -ENOTTY;
 }
 
-const struct attr reset_attr = {"reset", 0200, NULL, reset_store, 0, 0};
-const struct attr reset_method_attr = {"reset_method",     0644, reset_method_show,
-                                       reset_method_store, 0,    0};
+const struct attr reset_attr = {.name = "reset", .mode = 0200, .store = reset_store};
+const struct attr reset_method_attr = {
+    .name = "reset_method", .mode = 0644, .show = reset_method_show, .store = reset_method_store};

@@ -139,11 +139,27 @@ static int numvfs_store(struct kernel *k, void *obj, const char *data, size_t le
 }
 
 const struct attr sriov_attrs[] = {
-    {"sriov_drivers_autoprobe", 0644, autoprobe_show, autoprobe_store, 0, 0},
-    {"sriov_numvfs", 0644, show_int, numvfs_store, 0, offsetof(struct device, numvfs)},
-    {"sriov_offset", 0444, show_int, NULL, 0, offsetof(struct device, vf_offset)},
-    {"sriov_stride", 0444, show_int, NULL, 0, offsetof(struct device, vf_stride)},
-    {"sriov_totalvfs", 0444, show_int, NULL, 0, offsetof(struct device, totalvfs)},
-    {"sriov_vf_device", 0444, vf_device_show, NULL, 0, 0},
+    {.name = "sriov_drivers_autoprobe",
+     .mode = 0644,
+     .show = autoprobe_show,
+     .store = autoprobe_store},
+    {.name = "sriov_numvfs",
+     .mode = 0644,
+     .show = show_int,
+     .store = numvfs_store,
+     .off = offsetof(struct device, numvfs)},
+    {.name = "sriov_offset",
+     .mode = 0444,
+     .show = show_int,
+     .off = offsetof(struct device, vf_offset)},
+    {.name = "sriov_stride",
+     .mode = 0444,
+     .show = show_int,
+     .off = offsetof(struct device, vf_stride)},
+    {.name = "sriov_totalvfs",
+     .mode = 0444,
+     .show = show_int,
+     .off = offsetof(struct device, totalvfs)},
+    {.name = "sriov_vf_device", .mode = 0444, .show = vf_device_show},
 };
 const size_t sriov_nattrs = FS_ARRAY_SIZE(sriov_attrs);

@@ -83,8 +83,9 @@ static void modules_show(struct kernel *k, const struct attr *a, void *obj, stru
 static void group_type_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
-    (void)obj;
-    buf_puts(out, k->iommu_pt ? "identity\n" : "DMA-FQ\n");
+    const struct device *first = obj;
+    /* a no-IOMMU group has no default domain */
+    buf_puts(out, first->noiommu ? "unknown\n" : k->iommu_pt ? "identity\n" : "DMA-FQ\n");
 }
 
 static void reserved_regions_show(struct kernel *k, const struct attr *a, void *obj,
@@ -233,26 +234,33 @@ static void operstate_show(struct kernel *k, const struct attr *a, void *obj, st
     buf_puts(out, "up\n");
 }
 
-static const struct attr a_cmdline = {"cmdline", 0444, cmdline_show, NULL, 0, 0};
-static const struct attr a_version = {"version", 0444, version_show, NULL, 0, 0};
-static const struct attr a_osrelease = {"osrelease", 0444, osrelease_show, NULL, 0, 0};
-static const struct attr a_mounts = {"mounts", 0444, mounts_show, NULL, 0, 0};
-static const struct attr a_swaps = {"swaps", 0444, swaps_show, NULL, 0, 0};
-static const struct attr a_modules = {"modules", 0444, modules_show, NULL, 0, 0};
-static const struct attr a_group_type = {"type", 0444, group_type_show, NULL, 0, 0};
-static const struct attr a_reserved = {"reserved_regions", 0444, reserved_regions_show, NULL, 0, 0};
-static const struct attr a_initstate = {"initstate", 0444, live_show, NULL, 0, 0};
-static const struct attr a_refcnt = {"refcnt", 0444, refcnt_show, NULL, 0, 0};
-static const struct attr a_param = {"", 0644, param_show, param_store, 0, 0};
-static const struct attr a_intel_cap = {"cap", 0444, intel_cap_show, NULL, 0, 0};
-static const struct attr a_intel_ecap = {"ecap", 0444, intel_ecap_show, NULL, 0, 0};
-static const struct attr a_intel_version = {"version", 0444, intel_version_show, NULL, 0, 0};
-static const struct attr a_amd_features = {"features", 0444, amd_features_show, NULL, 0, 0};
-static const struct attr a_acpi_table = {"", 0400, acpi_table_show, NULL, 48, 0};
-static const struct attr a_vfio_dev = {"dev", 0444, vfio_dev_show, NULL, 0, 0};
-static const struct attr a_child_uevent = {"uevent", 0644, child_uevent_show, NULL, 0, 0};
-static const struct attr a_child_address = {"address", 0444, child_address_show, NULL, 0, 0};
-static const struct attr a_operstate = {"operstate", 0444, operstate_show, NULL, 0, 0};
+static const struct attr a_cmdline = {.name = "cmdline", .mode = 0444, .show = cmdline_show};
+static const struct attr a_version = {.name = "version", .mode = 0444, .show = version_show};
+static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show = osrelease_show};
+static const struct attr a_mounts = {.name = "mounts", .mode = 0444, .show = mounts_show};
+static const struct attr a_swaps = {.name = "swaps", .mode = 0444, .show = swaps_show};
+static const struct attr a_modules = {.name = "modules", .mode = 0444, .show = modules_show};
+static const struct attr a_group_type = {.name = "type", .mode = 0444, .show = group_type_show};
+static const struct attr a_reserved = {
+    .name = "reserved_regions", .mode = 0444, .show = reserved_regions_show};
+static const struct attr a_initstate = {.name = "initstate", .mode = 0444, .show = live_show};
+static const struct attr a_refcnt = {.name = "refcnt", .mode = 0444, .show = refcnt_show};
+static const struct attr a_param = {
+    .name = "", .mode = 0644, .show = param_show, .store = param_store};
+static const struct attr a_intel_cap = {.name = "cap", .mode = 0444, .show = intel_cap_show};
+static const struct attr a_intel_ecap = {.name = "ecap", .mode = 0444, .show = intel_ecap_show};
+static const struct attr a_intel_version = {
+    .name = "version", .mode = 0444, .show = intel_version_show};
+static const struct attr a_amd_features = {
+    .name = "features", .mode = 0444, .show = amd_features_show};
+static const struct attr a_acpi_table = {
+    .name = "", .mode = 0400, .show = acpi_table_show, .size = 48};
+static const struct attr a_vfio_dev = {.name = "dev", .mode = 0444, .show = vfio_dev_show};
+static const struct attr a_child_uevent = {
+    .name = "uevent", .mode = 0644, .show = child_uevent_show};
+static const struct attr a_child_address = {
+    .name = "address", .mode = 0444, .show = child_address_show};
+static const struct attr a_operstate = {.name = "operstate", .mode = 0444, .show = operstate_show};
 
 /* ---- the tree ---------------------------------------------------------------------------- */
 
@@ -328,10 +336,10 @@ static void build_device(struct kernel *k, struct device *dev)
         struct node *g = tree_mkdirs(k->root, target);
         tree_link_to(tree_mkdirs(g, "devices"), dev->name, path);
         if (tree_child(g, "type") == NULL) {
-            tree_attr(g, &a_group_type, NULL);
+            tree_attr(g, &a_group_type, dev);
             tree_attr(g, &a_reserved, NULL);
         }
-        if (k->iommu_enabled && k->iommu != IOMMU_NONE) {
+        if (k->iommu_enabled && k->iommu != IOMMU_NONE && !dev->noiommu) {
             snprintf(target, sizeof(target), "sys/devices/virtual/iommu/%s", iommu_name(k));
             tree_link_to(dir, "iommu", target);
             tree_link_to(tree_mkdirs(tree_mkdirs(k->root, target), "devices"), dev->name, path);
@@ -449,8 +457,8 @@ static void build_dev(struct kernel *k)
     chr(vfio, "vfio", 0666, 10, 196);
     for (size_t i = 0; i < k->ngnodes; i++) {
         struct group_node *gn = &k->gnodes[i];
-        char name[16];
-        snprintf(name, sizeof(name), "%d", gn->group);
+        char name[32];
+        snprintf(name, sizeof(name), "%s%d", gn->noiommu ? "noiommu-" : "", gn->group);
         struct node *n = chr(vfio, name, gn->mode, VFIO_GROUP_MAJOR, (unsigned)gn->group);
         n->uid = gn->uid;
         n->gid = gn->gid;
