@@ -352,6 +352,13 @@ struct group_node *group_node_find(struct kernel *k, int group);
 size_t group_vfio_users(const struct kernel *k, int group);
 int add_child(struct device *dev, const char *subsystem, const char *name, const char *mac);
 
+/* ---- acpi.c ------------------------------------------------------------------------------ */
+
+enum { ACPI_DMAR_SIZE = 64, ACPI_IVRS_SIZE = 72 };
+
+/* The DMAR (intel) or IVRS (amd) table of @k's IOMMU. */
+void acpi_iommu_table(const struct kernel *k, struct buf *out);
+
 /* ---- bind.c: the driver core ------------------------------------------------------------- */
 
 /* pci_match_device(): driver_override, then dynamic ids, then the static table. */

@@ -173,29 +173,11 @@ static void amd_features_show(struct kernel *k, const struct attr *a, void *obj,
     buf_puts(out, "25bf732fa2295afe\n");
 }
 
-/* A minimal ACPI table header: signature, length, revision; DMAR flags bit 0 is INTR_REMAP. */
 static void acpi_table_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
     (void)obj;
-    uint8_t t[48] = {0};
-    bool dmar = k->iommu == IOMMU_INTEL;
-
-    memcpy(t, dmar ? "DMAR" : "IVRS", 4);
-    t[4] = sizeof(t);
-    t[8] = dmar ? 1 : 2;
-    memcpy(t + 10, "FAKSYS", 6);
-    if (dmar) {
-        t[36] = 38; /* host address width - 1 */
-        t[37] = k->irq_remap ? 0x01 : 0x00;
-    } else {
-        t[36] = k->irq_remap ? 0x40 : 0x00; /* IVinfo: EFRSup */
-    }
-    uint8_t sum = 0;
-    for (size_t i = 0; i < sizeof(t); i++)
-        sum = (uint8_t)(sum + t[i]);
-    t[9] = (uint8_t)(0x100 - sum);
-    buf_add(out, t, sizeof(t));
+    acpi_iommu_table(k, out);
 }
 
 static void vfio_dev_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
@@ -253,8 +235,10 @@ static const struct attr a_intel_version = {
     .name = "version", .mode = 0444, .show = intel_version_show};
 static const struct attr a_amd_features = {
     .name = "features", .mode = 0444, .show = amd_features_show};
-static const struct attr a_acpi_table = {
-    .name = "", .mode = 0400, .show = acpi_table_show, .size = 48};
+static const struct attr a_dmar = {
+    .name = "DMAR", .mode = 0400, .show = acpi_table_show, .size = ACPI_DMAR_SIZE};
+static const struct attr a_ivrs = {
+    .name = "IVRS", .mode = 0400, .show = acpi_table_show, .size = ACPI_IVRS_SIZE};
 static const struct attr a_vfio_dev = {.name = "dev", .mode = 0444, .show = vfio_dev_show};
 static const struct attr a_child_uevent = {
     .name = "uevent", .mode = 0644, .show = child_uevent_show};
@@ -426,7 +410,7 @@ static void build_sys(struct kernel *k)
     }
     if (k->iommu != IOMMU_NONE) {
         struct node *t = tree_mkdirs(sys, "firmware/acpi/tables");
-        tree_attr_named(t, k->iommu == IOMMU_INTEL ? "DMAR" : "IVRS", &a_acpi_table, k);
+        tree_attr(t, k->iommu == IOMMU_INTEL ? &a_dmar : &a_ivrs, k);
         if (k->iommu_enabled) {
             char *ipath = xasprintf("sys/devices/virtual/iommu/%s", iommu_name(k));
             struct node *id = tree_mkdirs(k->root, ipath);
