@@ -163,7 +163,6 @@ static int drivers_autoprobe_store(struct kernel *k, void *obj, const char *data
     (void)obj;
     (void)len;
     k->drivers_autoprobe = data[0] != '0'; /* exactly what bus.c does */
-    k->dirty = true;
     return 0;
 }
 
@@ -244,7 +243,6 @@ static int new_id_store(struct kernel *k, void *obj, const char *data, size_t le
     drv->dyn = xrealloc(drv->dyn, (drv->ndyn + 1) * sizeof(*drv->dyn));
     drv->dyn[drv->ndyn++] = (struct pci_id){v, d, sv, sd, cls, mask};
     kernel_log(k, "new_id %s %04x:%04x", drv->name, v, d);
-    k->dirty = true;
     /* every unbound device it now matches, not just one */
     driver_attach(k, drv);
     return 0;

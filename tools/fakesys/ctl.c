@@ -81,7 +81,6 @@ static int status(struct kernel *k, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(k->ctl_status, sizeof(k->ctl_status), fmt, ap);
     va_end(ap);
-    k->dirty = true;
     return err;
 }
 
@@ -268,7 +267,6 @@ int ctl_run(struct kernel *k, const char *line)
         r = status(k, 0, "ok");
     } else if (strcmp(cmd, "clear-log") == 0) {
         buf_reset(&k->log);
-        k->dirty = true;
         r = status(k, 0, "ok");
     } else {
         r = status(k, -EINVAL, "unknown command '%s' (see hostdev-fakesys ctl --help)", cmd);

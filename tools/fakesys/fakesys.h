@@ -292,7 +292,9 @@ struct kernel {
     /* Asks the server whether it is going away (so that hangs end): fuse.c sets it. */
     bool (*stop_requested)(struct kernel *k);
     void *server;
-    bool dirty; /* the model changed: rebuild the tree before unlocking */
+    /* The tree's shape changed (a link, a directory, a file came or went): rebuild it before
+     * unlocking. Attribute contents are generated at read time and need no rebuild. */
+    bool dirty;
 
     char *spec_file;
     char *version;

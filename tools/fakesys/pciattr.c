@@ -99,6 +99,7 @@ static void override_show(struct kernel *k, const struct attr *a, void *obj, str
 
 static int override_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
+    (void)k;
     struct device *dev = obj;
 
     if (len >= 4096 - 1)
@@ -107,12 +108,12 @@ static int override_store(struct kernel *k, void *obj, const char *data, size_t 
     size_t n = strcspn(data, "\n");
     free(dev->override);
     dev->override = n ? strndup(data, n) : NULL;
-    k->dirty = true;
     return 0;
 }
 
 static int numa_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
+    (void)k;
     struct device *dev = obj;
     int v;
 
@@ -120,7 +121,6 @@ static int numa_store(struct kernel *k, void *obj, const char *data, size_t len)
     if (kstrtoint(data, &v) < 0 || v < -1 || v > 1023)
         return -EINVAL;
     dev->numa = v;
-    k->dirty = true;
     return 0;
 }
 
@@ -139,6 +139,7 @@ static void enable_show(struct kernel *k, const struct attr *a, void *obj, struc
 
 static int enable_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
+    (void)k;
     struct device *dev = obj;
     unsigned long v;
 
@@ -153,7 +154,6 @@ static int enable_store(struct kernel *k, void *obj, const char *data, size_t le
         dev->enabled_by_user = false;
     else
         return -EIO;
-    k->dirty = true;
     return 0;
 }
 
@@ -263,12 +263,14 @@ static const struct attr config_pci = {.name = "config",
                                        .mode = 0644,
                                        .show = config_show,
                                        .store = config_store,
-                                       .size = CONFIG_SIZE_PCI, .unpriv = 64};
+                                       .size = CONFIG_SIZE_PCI,
+                                       .unpriv = 64};
 static const struct attr config_pcie = {.name = "config",
                                         .mode = 0644,
                                         .show = config_show,
                                         .store = config_store,
-                                        .size = CONFIG_SIZE_PCIE, .unpriv = 64};
+                                        .size = CONFIG_SIZE_PCIE,
+                                        .unpriv = 64};
 static const struct attr override_attr = {
     .name = "driver_override", .mode = 0644, .show = override_show, .store = override_store};
 static const struct attr link_attrs[] = {

@@ -68,6 +68,7 @@ static void reset_method_show(struct kernel *k, const struct attr *a, void *obj,
 
 static int reset_method_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
+    (void)k;
     struct device *dev = obj;
     int list[RESET_LIST_MAX], n;
     size_t l = strcspn(data, "\n");
@@ -77,7 +78,6 @@ static int reset_method_store(struct kernel *k, void *obj, const char *data, siz
     if (l == 7 && strncmp(data, "default", 7) == 0) {
         memcpy(dev->reset_cur, dev->reset_default, sizeof(dev->reset_cur));
         dev->nreset_cur = dev->nreset_default;
-        k->dirty = true;
         return 0;
     }
     if (reset_list_parse(data, l, ' ', list, &n) < 0)
@@ -87,7 +87,6 @@ static int reset_method_store(struct kernel *k, void *obj, const char *data, siz
             return -EINVAL; /* "Unsupported reset method" */
     memcpy(dev->reset_cur, list, sizeof(list));
     dev->nreset_cur = n; /* an empty write disables every method */
-    k->dirty = true;
     return 0;
 }
 

@@ -102,12 +102,12 @@ static void autoprobe_show(struct kernel *k, const struct attr *a, void *obj, st
 
 static int autoprobe_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
+    (void)k;
     struct device *pf = obj;
 
     (void)len;
     if (kstrtobool(data, &pf->vf_autoprobe) < 0)
         return -EINVAL;
-    k->dirty = true;
     return 0;
 }
 

@@ -122,6 +122,7 @@ static void param_show(struct kernel *k, const struct attr *a, void *obj, struct
 
 static int param_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
+    (void)k;
     char **value = obj;
     size_t n = strcspn(data, "\n");
     bool is_bool = strcmp(*value, "Y") == 0 || strcmp(*value, "N") == 0;
@@ -137,7 +138,6 @@ static int param_store(struct kernel *k, void *obj, const char *data, size_t len
         free(*value);
         *value = strndup(data, n);
     }
-    k->dirty = true;
     return 0;
 }
 
