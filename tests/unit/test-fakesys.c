@@ -246,8 +246,8 @@ START_TEST(noiommu_mode)
     struct fx fx;
 
     MOUNT(&fx, "no-iommu");
-    ck_assert_int_eq(
-        fx_write(&fx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "1"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "1"),
+                     0);
     to_vfio(&fx, "0000:00:02.0");
     ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "vfio-pci");
     ck_assert(fx_exists(&fx, "dev/vfio/noiommu-0"));
@@ -895,6 +895,106 @@ START_TEST(capture_this_host)
 }
 END_TEST
 
+/* Run a shell command, its stdout in a new string. */
+static char *run_capture(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    char *out = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&out, &size);
+    char buf[4096];
+    size_t n;
+
+    while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0)
+        fwrite(buf, 1, n, m);
+    if (p)
+        pclose(p);
+    fclose(m);
+    return out;
+}
+
+START_TEST(lspci_reads_the_tree)
+{
+    struct fx fx;
+    char cmd[512];
+
+    if (system("command -v lspci >/dev/null 2>&1") != 0)
+        return;
+    MOUNT(&fx, "demo");
+    snprintf(cmd, sizeof(cmd),
+             "lspci -A linux-sysfs -O sysfs.path=%s/sys/bus/pci -vvv -nn -s 03:00.0 2>/dev/null",
+             fx.root);
+    char *out = run_capture(cmd);
+    ck_assert_msg(strstr(out, "[0200]") && strstr(out, "[8086:10d3]"), "%s", out);
+    ck_assert_msg(strstr(out, "IOMMU group: 8"), "%s", out);
+    ck_assert_msg(strstr(out, "Kernel driver in use: e1000e"), "%s", out);
+    ck_assert_msg(strstr(out, "FLReset+"), "%s", out);
+    ck_assert_msg(strstr(out, "LnkSta:\tSpeed 2.5GT/s, Width x1"), "%s", out);
+    free(out);
+    snprintf(cmd, sizeof(cmd), "lspci -A linux-sysfs -O sysfs.path=%s/sys/bus/pci -t", fx.root);
+    out = run_capture(cmd);
+    ck_assert_msg(strstr(out, "+-1c.0-[03]----00.0"), "%s", out);
+    free(out);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(cli_errors_and_log_file)
+{
+    struct fx fx;
+    char log[] = "/tmp/hostdev-fx-log.XXXXXX";
+    char *out = NULL;
+
+    memset(&fx, 0, sizeof(fx));
+    const char *nospec[] = {"mount", "/nonexistent.spec", "/tmp", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, nospec, NULL), 2);
+    ck_assert(strstr(fx.error, "/nonexistent.spec") != NULL);
+    const char *nodir[] = {"mount", "x.spec", "/nonexistent-dir", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, nodir, NULL), 2);
+    ck_assert(strstr(fx.error, "/nonexistent-dir") != NULL);
+    const char *notfake[] = {"ctl", "/tmp", "release", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, notfake, NULL), 2);
+    const char *nofake_umount[] = {"umount", "/tmp", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, nofake_umount, NULL), 2);
+    const char *bogus[] = {"frobnicate", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, bogus, NULL), 2);
+    const char *help[] = {"mount", "--help", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, help, &out), 0);
+    ck_assert(strstr(out, "usage: hostdev-fakesys mount") != NULL);
+    free(out);
+
+    /* --log: the same lines as the log, in a file */
+    int fd = mkstemp(log);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    char root[] = "/tmp/hostdev-fx-cli.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    char spec[512];
+    const char *src = getenv("HOSTDEV_SRCDIR");
+    snprintf(spec, sizeof(spec), "%s/tests/trees/demo.spec", src && *src ? src : ".");
+    const char *mount[] = {"mount", spec, root, "--log", log, NULL};
+    ck_assert_msg(fx_fakesys(&fx, mount, NULL) == 0, "%s", fx.error);
+    snprintf(fx.root, sizeof(fx.root), "%s", root);
+    fx.mounted = true;
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "1"), 0);
+    const char *ctl[] = {"ctl", root, "mark", "hello world", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, ctl, NULL), 0);
+    const char *badctl[] = {"ctl", root, "hang", "nosuchdriver", "10", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, badctl, NULL), 2);
+    ck_assert(strstr(fx.error, "nosuchdriver") != NULL);
+    const char *showlog[] = {"ctl", root, "log", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, showlog, &out), 0);
+    ck_assert(strstr(out, "reset 0000:03:00.0 flr\n") != NULL);
+    ck_assert(strstr(out, "mark hello world\n") != NULL);
+    free(out);
+    fx_umount(&fx);
+    out = run_capture("cat /tmp/hostdev-fx-log.*");
+    ck_assert(strstr(out, "reset 0000:03:00.0 flr\n") != NULL);
+    free(out);
+    unlink(log);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fakesys");
@@ -927,6 +1027,8 @@ int main(void)
     tcase_add_test(tc, iommu_variants);
     tcase_add_test(tc, capture_round_trip);
     tcase_add_test(tc, capture_this_host);
+    tcase_add_test(tc, lspci_reads_the_tree);
+    tcase_add_test(tc, cli_errors_and_log_file);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -261,9 +261,11 @@ int ctl_run(struct kernel *k, const char *line)
         k->dirty = true;
         r = status(k, 0, "ok");
     } else if (strcmp(cmd, "mark") == 0) {
-        const char *rest = strstr(line, "mark") + 4;
-        rest += strspn(rest, " \t");
-        kernel_log(k, "mark %.*s", (int)strcspn(rest, "\n"), rest);
+        struct buf text = {0};
+        for (int i = 1; i < argc; i++)
+            buf_printf(&text, "%s%s", i > 1 ? " " : "", argv[i]);
+        kernel_log(k, "mark %s", text.data ? text.data : "");
+        buf_free(&text);
         r = status(k, 0, "ok");
     } else if (strcmp(cmd, "clear-log") == 0) {
         buf_reset(&k->log);

@@ -107,9 +107,9 @@ static int cmd_mount(int argc, char **argv)
     struct stat st;
     char *end;
 
-    optind = 1;
+    optind = 0; /* glibc: full reinitialisation; options may follow SPEC and ROOT */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
         if (c == 'f') {
             foreground = true;
         } else if (c == 'l') {
