@@ -36,6 +36,13 @@ int link_speed_parse(const char *text)
     return -1;
 }
 
+uint32_t config_bar0(const struct device *dev)
+{
+    /* 16 KiB per function, 4 MiB per bus, from 2 GiB up: distinct and below 4 GiB. */
+    return 0x80000000u + ((uint32_t)dev->addr.bus << 22) +
+           ((uint32_t)(dev->addr.slot * 8 + dev->addr.function) << 14);
+}
+
 size_t config_size(const struct device *dev)
 {
     return dev->pcie ? CONFIG_SIZE_PCIE : CONFIG_SIZE_PCI;
@@ -126,7 +133,7 @@ void config_build(const struct kernel *k, const struct device *dev, uint8_t *cfg
     cfg[0x0b] = (dev->class >> 16) & 0xff;
     cfg[0x0e] = (uint8_t)dev->header | (device_multifunction(k, dev) ? 0x80 : 0);
     if (dev->header == 0) {
-        put32(cfg, 0x10, 0xe0000000u + ((uint32_t)dev->addr.bus << 20));
+        put32(cfg, 0x10, config_bar0(dev)); /* 32-bit memory, not prefetchable */
         put16(cfg, 0x2c, dev->subvendor);
         put16(cfg, 0x2e, dev->subdevice);
         cfg[0x3d] = 1;

@@ -6,17 +6,20 @@
  * The plan (after libvirt's virpcimock, but a whole fake kernel behind FUSE):
  *
  *   spec.c     reads a tree spec (docs/fakesys-spec.md) into a model: struct kernel.
- *   model.c    the model: drivers, devices, IOMMU groups, modules; lookups; VF creation.
+ *   model.c    the model: drivers, devices, IOMMU groups, modules; lookups; the log.
  *   bind.c     the driver core: match, probe, attach, detach, bind/unbind/new_id/...
  *   pciattr.c  per-device attributes (show/store), like drivers/pci/pci-sysfs.c.
+ *   hotplug.c  remove and rescan.
  *   config.c   the config space a device shows, generated from the model.
+ *   acpi.c     the firmware's DMAR/IVRS table.
+ *   kstr.c     how the kernel parses what is written to attributes.
  *   reset.c    reset and reset_method.
  *   sriov.c    sriov_* attributes, VF creation and removal.
- *   sysfs.c    builds ROOT/{sys,dev,proc,.fakesys} from the model (rebuilt after each change).
+ *   sysfs.c    lays the model out as ROOT/{sys,dev,proc,.fakesys} (again when it changes shape).
  *   tree.c     the in-memory tree (directories, attribute files, symlinks, plain files).
  *   ctl.c      the hidden control file: fault injection, hangs, hotplug; the action log.
  *   fuse.c     FUSE operations over the tree; plain in-memory files outside sys/dev/proc.
- *   materialize.c, capture.c, main.c   the other subcommands and the command table.
+ *   materialize.c, capture.c, main.c, exec.c   the other subcommands, the command table.
  *
  * Locking: one mutex (kernel.lock) covers the model and the tree. Every FUSE operation takes
  * it; a hanging unbind drops it while it sleeps, so that other operations go on.
@@ -80,8 +83,8 @@ struct attr {
     mode_t mode;
     void (*show)(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
     int (*store)(struct kernel *k, void *obj, const char *data, size_t len);
-    size_t size; /* st_size; 0 means 4096 like sysfs */
-    size_t off;  /* show_hex16()/show_int(): where the field is in the object */
+    size_t size;   /* st_size; 0 means 4096 like sysfs */
+    size_t off;    /* show_hex16()/show_int(): where the field is in the object */
     size_t unpriv; /* readable by non-root up to here (config: 64 bytes); 0 all */
 };
 
@@ -389,7 +392,10 @@ void id_format(struct buf *b, const struct pci_id *id);
 void pci_add_attrs(struct kernel *k, struct device *dev, struct node *dir);
 /* "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00" */
 void pci_modalias(struct buf *b, const struct device *dev);
-/* Remove @dev (and what hangs below it) as the `remove` attribute does. */
+
+/* ---- hotplug.c --------------------------------------------------------------------------- */
+
+/* Remove @dev (and what hangs below it) as the `remove` attribute does; logged as @why. */
 void device_remove(struct kernel *k, struct device *dev, const char *why);
 /* Bring back removed devices below @under (NULL: everything) and probe them. */
 void bus_rescan(struct kernel *k, const struct device *under);
@@ -401,7 +407,11 @@ void device_reset_state(struct device *dev);
 #define CONFIG_SIZE_PCI  256
 #define CONFIG_SIZE_PCIE 4096
 
+#define CONFIG_BAR0_SIZE 0x4000u
+
 size_t config_size(const struct device *dev);
+/* Where an endpoint's one memory BAR is (resource and config agree). */
+uint32_t config_bar0(const struct device *dev);
 void config_build(const struct kernel *k, const struct device *dev, uint8_t *cfg);
 /* Speeds: 1 = 2.5 GT/s ... 6 = 64 GT/s. */
 const char *link_speed_name(int gen);
