@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev fuse3 hwdata"
-check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd"
+check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd pciutils"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
