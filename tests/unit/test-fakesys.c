@@ -483,6 +483,13 @@ START_TEST(sriov_rules)
     /* the second port's VFs interleave: 03:00.1 + 128 = 03:10.1 */
     ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "1"), 0);
     ck_assert_str_eq(fx_link(&fx, DEV "0000:03:00.1/virtfn0"), "0000:03:10.1");
+    /* vfio-pci makes VFs only when loaded with enable_sriov=1 */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "0"), 0);
+    to_vfio(&fx, "0000:03:00.1");
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "2"), -ENOENT);
+    ck_assert_int_eq(fx_write(&fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "2"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.3"), "ixgbevf");
     /* the PF on the other socket has no driver: ENOENT */
     ck_assert_int_eq(fx_write(&fx, DEV "0000:81:00.0/sriov_numvfs", "2"), -ENOENT);
     fx_umount(&fx);
