@@ -878,6 +878,10 @@ static int spec_finish(struct parser *p)
     if (r < 0)
         return -1;
     sysfs_build(k);
+    /* The directories every root has, so that a state directory can be made without -p. */
+    tree_mkdirs(k->root, "etc");
+    tree_mkdirs(k->root, "run");
+    tree_mkdirs(k->root, "tmp")->mode = 01777;
     for (size_t i = 0; i < k->nseeds; i++) {
         struct seed_file *s = &k->seeds[i];
         const char *slash = strrchr(s->path, '/');
