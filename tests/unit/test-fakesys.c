@@ -602,6 +602,33 @@ START_TEST(hang_forever_until_release)
 }
 END_TEST
 
+START_TEST(open_group_blocks_vfio_unbind)
+{
+    struct fx fx;
+    int status;
+
+    MOUNT(&fx, "gpu-audio");
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), -ENOENT); /* no dev/vfio/12 yet */
+    to_vfio(&fx, "0000:0a:00.0");
+    READ_EQ(&fx, DEV "0000:0a:00.0/enable", "0");
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), 0);
+    READ_EQ(&fx, DEV "0000:0a:00.0/enable", "1"); /* a VM has it */
+    long start = fx_now_ms();
+    pid_t pid = unbind_in_child(&fx, "vfio-pci", "0000:0a:00.0");
+    while (fx_log_count(&fx, "unbind-wait 0000:0a:00.0") == 0 && fx_now_ms() - start < 5000)
+        usleep(10000);
+    ck_assert_uint_eq(fx_log_count(&fx, "unbind-wait 0000:0a:00.0 vfio-pci group 12"), 1);
+    ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&fx, "close-group 12"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "");
+    ck_assert(!fx_exists(&fx, "dev/vfio/12"));
+    fx_umount(&fx);
+}
+END_TEST
+
 START_TEST(fault_injection)
 {
     struct fx fx;
@@ -1027,6 +1054,7 @@ int main(void)
     tcase_add_test(tc, remove_and_rescan);
     tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
     tcase_add_test(tc, hang_forever_until_release);
+    tcase_add_test(tc, open_group_blocks_vfio_unbind);
     tcase_add_test(tc, fault_injection);
     tcase_add_test(tc, ctl_hotplug_and_modules);
     tcase_add_test(tc, plain_files_outside_sysfs);

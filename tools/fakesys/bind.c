@@ -114,6 +114,24 @@ struct device *device_release_driver(struct kernel *k, struct device *dev)
         if (dev == NULL || !dev->present || dev->driver != drv)
             return dev;
     }
+    /* vfio-pci's remove() waits until the user (a VM) closes the device. */
+    if (drv->flags & DRV_VFIO) {
+        struct hd_pci_addr addr = dev->addr;
+        bool logged = false;
+        for (;;) {
+            struct group_node *gn = group_node_find(k, dev->group);
+            if (gn == NULL || !gn->open || k->stopping)
+                break;
+            if (!logged)
+                kernel_log(k, "unbind-wait %s %s group %d is open", dev->name, drv->name,
+                           dev->group);
+            logged = true;
+            kernel_sleep(k, 100);
+            dev = device_find(k, &addr);
+            if (dev == NULL || !dev->present || dev->driver != drv)
+                return dev;
+        }
+    }
     /* PF drivers turn SR-IOV off in remove(), as vfio-pci and most NIC drivers do. */
     if (dev->numvfs > 0)
         sriov_disable(k, dev);

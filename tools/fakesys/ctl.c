@@ -254,6 +254,18 @@ int ctl_run(struct kernel *k, const char *line)
             device_remove(k, dev, "unplug");
             r = status(k, 0, "ok");
         }
+    } else if ((strcmp(cmd, "open-group") == 0 || strcmp(cmd, "close-group") == 0) && argc == 2) {
+        char *end;
+        long g = strtol(argv[1], &end, 10);
+        struct group_node *gn = *end || end == argv[1] ? NULL : group_node_find(k, (int)g);
+        bool open = cmd[0] == 'o';
+        if (gn == NULL) {
+            r = status(k, -ENOENT, "%s: no dev/vfio/%s", cmd, argv[1]);
+        } else {
+            gn->open = open;
+            kernel_log(k, "vfio-%s %d", open ? "open" : "close", gn->group);
+            r = status(k, 0, "ok");
+        }
     } else if (strcmp(cmd, "modprobe") == 0 || strcmp(cmd, "rmmod") == 0) {
         r = ctl_module(k, argc, argv, cmd[0] == 'm');
     } else if (strcmp(cmd, "param") == 0 && argc == 4) {

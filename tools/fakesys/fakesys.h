@@ -267,6 +267,7 @@ enum iommu_kind { IOMMU_NONE, IOMMU_INTEL, IOMMU_AMD };
 struct group_node {
     int group;
     bool noiommu; /* dev/vfio/noiommu-N */
+    bool open;    /* a VM holds it (ctl open-group): vfio unbinds in the group wait */
     mode_t mode;
     uid_t uid;
     gid_t gid;

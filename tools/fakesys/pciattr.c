@@ -124,17 +124,22 @@ static int numa_store(struct kernel *k, void *obj, const char *data, size_t len)
     return 0;
 }
 
-static bool device_enabled(const struct device *dev)
+static bool device_enabled(struct kernel *k, const struct device *dev)
 {
-    /* Host drivers enable the device in probe(); vfio-pci and pci-stub do not. */
-    return dev->enabled_by_user || (dev->driver && !(dev->driver->flags & (DRV_STUB | DRV_VFIO)));
+    /* Host drivers enable the device in probe(); vfio-pci when the device is opened. */
+    if (dev->enabled_by_user)
+        return true;
+    if (dev->driver && (dev->driver->flags & DRV_VFIO)) {
+        const struct group_node *gn = group_node_find(k, dev->group);
+        return gn && gn->open;
+    }
+    return dev->driver && !(dev->driver->flags & DRV_STUB);
 }
 
 static void enable_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
-    (void)k;
-    buf_printf(out, "%d\n", device_enabled(obj));
+    buf_printf(out, "%d\n", device_enabled(k, obj));
 }
 
 static int enable_store(struct kernel *k, void *obj, const char *data, size_t len)

@@ -130,8 +130,8 @@ static int numvfs_store(struct kernel *k, void *obj, const char *data, size_t le
      * refuses too unless loaded with enable_sriov=1. */
     if (pf->driver == NULL || !(pf->driver->flags & DRV_SRIOV))
         return -ENOENT;
-    const char *enable = pf->driver->module ? module_param(pf->driver->module, "enable_sriov")
-                                            : NULL;
+    const char *enable =
+        pf->driver->module ? module_param(pf->driver->module, "enable_sriov") : NULL;
     if (enable && strcmp(enable, "Y") != 0)
         return -ENOENT;
     if (n == 0) {
