@@ -384,6 +384,9 @@ START_TEST(old_kernel_has_no_override)
     MOUNT(&fx, "old-kernel");
     ck_assert(!fx_exists(&fx, DEV NIC "/driver_override"));
     ck_assert(!fx_exists(&fx, DEV NIC "/reset_method"));
+    ck_assert(fx_exists(&fx, "sys/kernel/iommu_groups/0/devices"));
+    ck_assert(!fx_exists(&fx, "sys/kernel/iommu_groups/0/type"));             /* 4.19 */
+    ck_assert(!fx_exists(&fx, "sys/kernel/iommu_groups/0/reserved_regions")); /* 4.11 */
     ck_assert(fx_exists(&fx, DEV NIC "/reset"));
     /* the old way: unbind, then new_id (both igb ports match) */
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/igb/unbind", NIC), 0);
@@ -821,6 +824,10 @@ START_TEST(iommu_variants)
     ck_assert_uint_eq(count_entries(&fx, "sys/class/iommu"), 0);
     ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups"), 0);
     ck_assert(!fx_exists(&fx, DEV "0000:03:00.0/iommu_group"));
+    fx_umount(&fx);
+
+    MOUNT_TEXT(&fx, "kernel 5.10.0-26-amd64\niommu intel\ndevice 0000:00:02.0 8086:10d3\n");
+    READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "DMA"); /* DMA-FQ came with 5.15 */
     fx_umount(&fx);
 
     MOUNT(&fx, "amd");

@@ -329,6 +329,8 @@ struct kernel {
 
 struct kernel *kernel_new(void);
 void kernel_free(struct kernel *k);
+/* The kernel version is @major.@minor or later (what sysfs has depends on it). */
+bool kernel_at_least(const struct kernel *k, int major, int minor);
 void kernel_lock(struct kernel *k);
 /* Rebuilds the tree when the model changed, then unlocks. */
 void kernel_unlock(struct kernel *k);

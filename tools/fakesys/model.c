@@ -90,6 +90,15 @@ void kernel_free(struct kernel *k)
     free(k);
 }
 
+bool kernel_at_least(const struct kernel *k, int major, int minor)
+{
+    long ma = strtol(k->version, NULL, 10);
+    const char *dot = strchr(k->version, '.');
+    long mi = dot ? strtol(dot + 1, NULL, 10) : 0;
+
+    return ma > major || (ma == major && mi >= minor);
+}
+
 void kernel_lock(struct kernel *k)
 {
     pthread_mutex_lock(&k->lock);

@@ -229,15 +229,6 @@ static const struct {
 
 /* ---- keywords ----------------------------------------------------------------------------- */
 
-static int version_at_least(const char *v, int major, int minor)
-{
-    long ma = strtol(v, NULL, 10);
-    const char *dot = strchr(v, '.');
-    long mi = dot ? strtol(dot + 1, NULL, 10) : 0;
-
-    return ma > major || (ma == major && mi >= minor);
-}
-
 static int kw_kernel(struct parser *p, int argc, char **argv)
 {
     if (argc != 2 || !(argv[1][0] >= '0' && argv[1][0] <= '9') || !strchr(argv[1], '.'))
@@ -844,16 +835,15 @@ static int device_bind_initial(struct parser *p, struct device *dev)
 static int spec_finish(struct parser *p)
 {
     struct kernel *k = p->k;
-    const char *v = k->version;
 
     if (!p->set_override)
-        k->feat_override = version_at_least(v, 3, 16);
+        k->feat_override = kernel_at_least(k, 3, 16);
     if (!p->set_reset_method)
-        k->feat_reset_method = version_at_least(v, 5, 15);
+        k->feat_reset_method = kernel_at_least(k, 5, 15);
     if (!p->set_vfio_dev)
-        k->feat_vfio_dev = version_at_least(v, 6, 1);
+        k->feat_vfio_dev = kernel_at_least(k, 6, 1);
     if (!p->set_vfio_cdev)
-        k->feat_vfio_cdev = version_at_least(v, 6, 6);
+        k->feat_vfio_cdev = kernel_at_least(k, 6, 6);
     if (!p->set_pt) {
         const char *pt = strstr(k->cmdline, "iommu=pt");
         k->iommu_pt = pt && (pt == k->cmdline || pt[-1] == ' ') && (pt[8] == '\0' || pt[8] == ' ');

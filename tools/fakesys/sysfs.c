@@ -84,8 +84,11 @@ static void group_type_show(struct kernel *k, const struct attr *a, void *obj, s
 {
     (void)a;
     const struct device *first = obj;
-    /* a no-IOMMU group has no default domain */
-    buf_puts(out, first->noiommu ? "unknown\n" : k->iommu_pt ? "identity\n" : "DMA-FQ\n");
+    /* a no-IOMMU group has no default domain; lazy flushing got its own name in 5.15 */
+    buf_puts(out, first->noiommu              ? "unknown\n"
+                  : k->iommu_pt               ? "identity\n"
+                  : kernel_at_least(k, 5, 15) ? "DMA-FQ\n"
+                                              : "DMA\n");
 }
 
 static void reserved_regions_show(struct kernel *k, const struct attr *a, void *obj,
@@ -319,9 +322,12 @@ static void build_device(struct kernel *k, struct device *dev)
         tree_link_to(dir, "iommu_group", target);
         struct node *g = tree_mkdirs(k->root, target);
         tree_link_to(tree_mkdirs(g, "devices"), dev->name, path);
-        if (tree_child(g, "type") == NULL) {
-            tree_attr(g, &a_group_type, dev);
-            tree_attr(g, &a_reserved, NULL);
+        if (tree_child(g, "devices")->nkids == 1) {
+            /* type came with 4.19, reserved_regions with 4.11 */
+            if (kernel_at_least(k, 4, 19))
+                tree_attr(g, &a_group_type, dev);
+            if (kernel_at_least(k, 4, 11))
+                tree_attr(g, &a_reserved, NULL);
         }
         if (k->iommu_enabled && k->iommu != IOMMU_NONE && !dev->noiommu) {
             snprintf(target, sizeof(target), "sys/devices/virtual/iommu/%s", iommu_name(k));
