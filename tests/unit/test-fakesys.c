@@ -369,6 +369,13 @@ START_TEST(vfio_cdev_feature)
     READ_EQ(&fx, DEV "0000:00:02.0/vfio-dev/vfio0/dev", "511:0");
     ck_assert(fx_exists(&fx, "dev/vfio/devices/vfio0"));
     ck_assert(fx_exists(&fx, "dev/iommu"));
+    /* an owner given to the cdev stays while the device stays bound */
+    struct stat st;
+    ck_assert_int_eq(chown(fx_path(&fx, "dev/vfio/devices/vfio0"), 107, 107), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "add 0000:00:03.0 8086:10d3"), 0); /* the tree changes */
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/vfio/devices/vfio0"), &st), 0);
+    ck_assert_uint_eq(st.st_uid, 107);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
     ck_assert(fx_exists(&fx, "dev/vfio/0"));
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:00:02.0"), 0);
     ck_assert(!fx_exists(&fx, DEV "0000:00:02.0/vfio-dev"));

@@ -68,11 +68,12 @@ int driver_probe(struct kernel *k, struct device *dev, struct driver *drv)
     }
     if (drv->flags & DRV_VFIO) {
         dev->vfio_index = vfio_index_alloc(k);
+        dev->cdev_perm = (struct node_perm){0600, 0, 0};
         if (group_vfio_users(k, dev->group) == 1) {
             /* devtmpfs makes the node root:root 0600; nothing remembers an earlier chmod. */
             k->gnodes = xrealloc(k->gnodes, (k->ngnodes + 1) * sizeof(*k->gnodes));
             k->gnodes[k->ngnodes++] =
-                (struct group_node){.group = dev->group, .noiommu = noiommu, .mode = 0600};
+                (struct group_node){.group = dev->group, .noiommu = noiommu, .perm = {0600, 0, 0}};
             kernel_log(k, "vfio-add %s%d", noiommu ? "noiommu-" : "", dev->group);
         }
     }

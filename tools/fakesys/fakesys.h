@@ -112,6 +112,7 @@ struct node {
     size_t size;
     /* NODE_CHR */
     dev_t rdev;
+    struct node_perm *perm; /* where chmod/chown are kept */
     /* plain files: open handles; an unlinked file lives until the last one closes */
     int refs;
 };
@@ -210,6 +211,14 @@ enum port_type {
     PORT_PCIE_PCI = 7,
 };
 
+/* Owner and mode of a device node the kernel makes (devtmpfs: root:root 0600 when made);
+ * chmod/chown land here, since the tree is rebuilt. */
+struct node_perm {
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+};
+
 struct child {
     char *subsystem; /* "net", "block" */
     char *name;
@@ -242,8 +251,9 @@ struct device {
     /* binding */
     struct driver *driver;
     char *override;
-    int vfio_index; /* vfio-dev/vfioN while bound to a vfio driver, else -1 */
-    bool noiommu;   /* group made up by vfio's unsafe no-IOMMU mode while bound */
+    int vfio_index;             /* vfio-dev/vfioN while bound to a vfio driver, else -1 */
+    struct node_perm cdev_perm; /* dev/vfio/devices/vfioN */
+    bool noiommu;               /* group made up by vfio's unsafe no-IOMMU mode while bound */
     bool enabled_by_user;
     /* initial state from the spec, restored by rescan */
     char *spec_driver;
@@ -268,9 +278,7 @@ struct group_node {
     int group;
     bool noiommu; /* dev/vfio/noiommu-N */
     bool open;    /* a VM holds it (ctl open-group): vfio unbinds in the group wait */
-    mode_t mode;
-    uid_t uid;
-    gid_t gid;
+    struct node_perm perm;
 };
 
 struct fault {

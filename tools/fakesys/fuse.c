@@ -571,8 +571,8 @@ static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
     int r = setattr_target(k, path, fi, &n);
     if (r == 0) {
         n->mode = mode & 07777;
-        if (n->obj)
-            ((struct group_node *)n->obj)->mode = n->mode;
+        if (n->perm)
+            n->perm->mode = n->mode;
         touch(n, false);
     }
     kernel_unlock(k);
@@ -591,9 +591,9 @@ static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
             n->uid = uid;
         if (gid != (gid_t)-1)
             n->gid = gid;
-        if (n->obj) {
-            ((struct group_node *)n->obj)->uid = n->uid;
-            ((struct group_node *)n->obj)->gid = n->gid;
+        if (n->perm) {
+            n->perm->uid = n->uid;
+            n->perm->gid = n->gid;
         }
         touch(n, false);
     }

@@ -259,12 +259,18 @@ static struct node *top_dir(struct kernel *k, const char *name, mode_t mode)
     return n;
 }
 
+/* A device node; with @perm its owner and mode come from (and chmod/chown go to) the model. */
 static struct node *chr(struct node *dir, const char *name, mode_t mode, unsigned int major,
-                        unsigned int minor)
+                        unsigned int minor, struct node_perm *perm)
 {
-    struct node *n = tree_add(dir, tree_new(name, NODE_CHR, mode));
+    struct node *n = tree_add(dir, tree_new(name, NODE_CHR, perm ? perm->mode : mode));
 
     n->rdev = makedev(major, minor);
+    if (perm) {
+        n->uid = perm->uid;
+        n->gid = perm->gid;
+        n->perm = perm;
+    }
     return n;
 }
 
@@ -444,25 +450,23 @@ static void build_dev(struct kernel *k)
     struct node *dev = top_dir(k, "dev", 0755);
     struct node *vfio = tree_mkdirs(dev, "vfio");
 
-    chr(vfio, "vfio", 0666, 10, 196);
+    chr(vfio, "vfio", 0666, 10, 196, NULL);
     for (size_t i = 0; i < k->ngnodes; i++) {
         struct group_node *gn = &k->gnodes[i];
         char name[32];
         snprintf(name, sizeof(name), "%s%d", gn->noiommu ? "noiommu-" : "", gn->group);
-        struct node *n = chr(vfio, name, gn->mode, VFIO_GROUP_MAJOR, (unsigned)gn->group);
-        n->uid = gn->uid;
-        n->gid = gn->gid;
-        n->obj = gn; /* chmod and chown land in the model, which outlives this tree */
+        chr(vfio, name, 0, VFIO_GROUP_MAJOR, (unsigned)gn->group, &gn->perm);
     }
     if (k->feat_vfio_cdev) {
-        chr(dev, "iommu", 0666, 10, 123);
+        chr(dev, "iommu", 0666, 10, 123, NULL);
         struct node *devices = tree_mkdirs(vfio, "devices");
         for (size_t i = 0; i < k->ndevices; i++) {
             const struct device *d = k->devices[i];
             if (d->present && d->vfio_index >= 0) {
                 char name[32];
                 snprintf(name, sizeof(name), "vfio%d", d->vfio_index);
-                chr(devices, name, 0600, VFIO_CDEV_MAJOR, (unsigned)d->vfio_index);
+                chr(devices, name, 0, VFIO_CDEV_MAJOR, (unsigned)d->vfio_index,
+                    &k->devices[i]->cdev_perm);
             }
         }
     }
