@@ -1,7 +1,9 @@
-/* buf.c - growable byte buffers, allocation that cannot fail, errno names. */
+/* buf.c - growable byte buffers, whole-file reads, allocation that cannot fail, errno names. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fakesys.h"
 
@@ -131,6 +133,33 @@ char *buf_steal(struct buf *b)
     char *s = b->data ? b->data : xstrdup("");
     *b = (struct buf){0};
     return s;
+}
+
+int read_file(const char *path, char **data, size_t *len)
+{
+    struct buf b = {0};
+    char chunk[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            buf_free(&b);
+            return -e;
+        }
+        if (n == 0)
+            break;
+        buf_add(&b, chunk, (size_t)n);
+    }
+    close(fd);
+    if (len)
+        *len = b.len;
+    *data = buf_steal(&b);
+    return 0;
 }
 
 const char *errno_name(int err)

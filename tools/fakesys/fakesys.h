@@ -66,6 +66,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) FS_PRINTF(1, 2);
 
+/* A whole file, NUL-terminated (free it); -errno. */
+int read_file(const char *path, char **data, size_t *len);
 /* "EBUSY" for 16; "E123" for unknown numbers. */
 const char *errno_name(int err);
 /* "EBUSY", "16", "-16" -> 16; -1 for anything else. */
@@ -465,7 +467,6 @@ int spec_device_line(struct kernel *k, const char *line, struct device **out, ch
  * with a message in @err. Free with strv_free(). */
 int spec_split(const char *line, char ***words, char *err, size_t errsz);
 void strv_free(char **v);
-int read_file(const char *path, char **data, size_t *len);
 
 /* ---- ctl.c ------------------------------------------------------------------------------- */
 

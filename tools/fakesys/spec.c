@@ -1,9 +1,7 @@
 /* spec.c - the tree spec parser (format: docs/fakesys-spec.md), errors as file:line: why. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fakesys.h"
 
@@ -40,33 +38,6 @@ static int perr(struct parser *p, const char *fmt, ...)
     vsnprintf(p->err + n, p->errsz - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-int read_file(const char *path, char **data, size_t *len)
-{
-    struct buf b = {0};
-    char chunk[65536];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return -errno;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            buf_free(&b);
-            return -e;
-        }
-        if (n == 0)
-            break;
-        buf_add(&b, chunk, (size_t)n);
-    }
-    close(fd);
-    if (len)
-        *len = b.len;
-    *data = buf_steal(&b);
-    return 0;
 }
 
 void strv_free(char **v)
