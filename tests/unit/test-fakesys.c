@@ -1026,6 +1026,8 @@ START_TEST(cli_errors_and_log_file)
     snprintf(fx.root, sizeof(fx.root), "%s", root);
     fx.mounted = true;
     ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "1"), 0);
+    ck_assert_int_eq(fx_fakesys(&fx, mount, NULL), 2); /* not twice */
+    ck_assert(strstr(fx.error, "already") != NULL);
     const char *ctl[] = {"ctl", root, "mark", "hello world", NULL};
     ck_assert_int_eq(fx_fakesys(&fx, ctl, NULL), 0);
     const char *badctl[] = {"ctl", root, "hang", "nosuchdriver", "10", NULL};

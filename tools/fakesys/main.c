@@ -127,6 +127,8 @@ static int cmd_mount(int argc, char **argv)
     const char *root = argv[optind + 1];
     if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
         return fail(EXIT_USAGE, "mount point '%s' is not a directory", root);
+    if (is_fake_root(root))
+        return fail(EXIT_USAGE, "'%s' already has a fake kernel mounted", root);
     /* The daemon runs in "/": keep the mount point absolute for the owner watch. */
     char *abs_root = realpath(root, NULL);
     if (abs_root == NULL)
