@@ -664,6 +664,13 @@ START_TEST(fault_injection)
                       2);
     ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:00:02.0"), 0);
+    /* reads fail too, when asked */
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/0000:00:02.0/config EIO on=read"), 0);
+    ck_assert_ptr_null(fx_read(&fx, DEV "0000:00:02.0/config"));
+    ck_assert_int_eq(errno, EIO);
+    ck_assert_ptr_nonnull(fx_read(&fx, DEV "0000:00:02.0/vendor"));
+    ck_assert_ptr_nonnull(fx_read(&fx, DEV "0000:00:02.0/config")); /* count=1 */
+    ck_assert_int_eq(fx_ctl(&fx, "fault x EIO on=sideways"), -EINVAL);
     /* probe failures */
     ck_assert_int_eq(fx_ctl(&fx, "probe-fails e1000e ENXIO"), 0);
     ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "\n"), 0);

@@ -49,20 +49,51 @@ static char *fault_key(struct kernel *k, const char *path)
     return xstrdup(path); /* not there yet (a VF, say): match the path as written */
 }
 
-int fault_add(struct kernel *k, const char *path, int err, unsigned int nth, unsigned int count)
+int fault_parse(int argc, char **argv, struct fault *f, char *err, size_t errsz)
 {
-    if (err <= 0 || nth == 0)
+    *f = (struct fault){.nth = 1, .count = 1};
+    if (argc < 3) {
+        snprintf(err, errsz, "usage: fault PATH ERRNO [nth=N] [count=N] [on=read|write]");
         return -EINVAL;
-    k->faults = xrealloc(k->faults, (k->nfaults + 1) * sizeof(*k->faults));
-    k->faults[k->nfaults++] = (struct fault){fault_key(k, path), err, nth, count, 0, 0};
+    }
+    f->err = errno_parse(argv[2]);
+    if (f->err < 0) {
+        snprintf(err, errsz, "fault: unknown errno '%s'", argv[2]);
+        return -EINVAL;
+    }
+    for (int i = 3; i < argc; i++) {
+        char *end = NULL;
+        const char *eq = strchr(argv[i], '=');
+        unsigned long v = eq && eq[1] ? strtoul(eq + 1, &end, 10) : 0;
+        bool num = end && *end == '\0';
+        if (strncmp(argv[i], "nth=", 4) == 0 && num && v >= 1)
+            f->nth = (unsigned int)v;
+        else if (strncmp(argv[i], "count=", 6) == 0 && num)
+            f->count = (unsigned int)v;
+        else if (strcmp(argv[i], "on=read") == 0 || strcmp(argv[i], "on=write") == 0)
+            f->on_read = argv[i][3] == 'r';
+        else {
+            snprintf(err, errsz, "fault: bad option '%s'", argv[i]);
+            return -EINVAL;
+        }
+    }
     return 0;
 }
 
-int fault_check(struct kernel *k, const char *key)
+void fault_add(struct kernel *k, const char *path, const struct fault *f)
+{
+    k->faults = xrealloc(k->faults, (k->nfaults + 1) * sizeof(*k->faults));
+    k->faults[k->nfaults] = *f;
+    k->faults[k->nfaults].key = fault_key(k, path);
+    k->faults[k->nfaults].seen = k->faults[k->nfaults].fired = 0;
+    k->nfaults++;
+}
+
+int fault_check(struct kernel *k, const char *key, bool on_read)
 {
     for (size_t i = 0; i < k->nfaults; i++) {
         struct fault *f = &k->faults[i];
-        if (strcmp(f->key, key) != 0)
+        if (f->on_read != on_read || strcmp(f->key, key) != 0)
             continue;
         f->seen++;
         if (f->seen >= f->nth && (f->count == 0 || f->fired < f->count)) {
@@ -99,35 +130,14 @@ static int ms_parse(const char *s, int *ms)
     return 0;
 }
 
-static int key_uint(const char *word, const char *key, unsigned int *out)
-{
-    size_t l = strlen(key);
-    char *end;
-
-    if (strncmp(word, key, l) != 0 || word[l] != '=')
-        return 0;
-    unsigned long v = strtoul(word + l + 1, &end, 10);
-    if (*end != '\0' || word[l + 1] == '\0')
-        return -EINVAL;
-    *out = (unsigned int)v;
-    return 1;
-}
-
 static int ctl_fault(struct kernel *k, int argc, char **argv)
 {
-    unsigned int nth = 1, count = 1;
-    int err;
+    struct fault f;
+    char err[256];
 
-    if (argc < 3)
-        return status(k, -EINVAL, "usage: fault PATH ERRNO [nth=N] [count=N]");
-    err = errno_parse(argv[2]);
-    if (err < 0)
-        return status(k, -EINVAL, "fault: unknown errno '%s'", argv[2]);
-    for (int i = 3; i < argc; i++)
-        if (key_uint(argv[i], "nth", &nth) <= 0 && key_uint(argv[i], "count", &count) <= 0)
-            return status(k, -EINVAL, "fault: bad option '%s'", argv[i]);
-    if (fault_add(k, argv[1], err, nth, count) < 0)
-        return status(k, -EINVAL, "fault: nth must be at least 1");
+    if (fault_parse(argc, argv, &f, err, sizeof(err)) < 0)
+        return status(k, -EINVAL, "%s", err);
+    fault_add(k, argv[1], &f);
     return status(k, 0, "ok");
 }
 

@@ -286,8 +286,9 @@ struct group_node {
 struct fault {
     char *key;
     int err;
-    unsigned int nth;   /* fail from the nth write on (1-based) */
+    unsigned int nth;   /* fail from the nth access on (1-based) */
     unsigned int count; /* how many times; 0 forever */
+    bool on_read;       /* reads (each read from offset 0) instead of writes */
     unsigned int seen, fired;
 };
 
@@ -473,9 +474,12 @@ void strv_free(char **v);
 /* Run one control command (a line written to .fakesys/ctl). 0 or -errno; a message for the
  * user in k->ctl_status. */
 int ctl_run(struct kernel *k, const char *line);
-/* A write to the attribute @key is about to happen: -errno when a fault fires. */
-int fault_check(struct kernel *k, const char *key);
-int fault_add(struct kernel *k, const char *path, int err, unsigned int nth, unsigned int count);
+/* `fault PATH ERRNO [nth=N] [count=N] [on=read|write]` (spec line or ctl command) into @f. */
+int fault_parse(int argc, char **argv, struct fault *f, char *err, size_t errsz);
+/* Arm @f for PATH (ROOT-relative, resolved through symlinks to the attribute's log name). */
+void fault_add(struct kernel *k, const char *path, const struct fault *f);
+/* A read or write of the attribute @key is about to happen: -errno when a fault fires. */
+int fault_check(struct kernel *k, const char *key, bool on_read);
 /* Wait @ms (-1: until released or unmounted) with the lock dropped. */
 void kernel_sleep(struct kernel *k, int ms);
 extern const struct attr ctl_attrs[];

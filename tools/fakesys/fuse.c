@@ -234,10 +234,13 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         if (n == NULL || n->type != NODE_ATTR) {
             r = -ENODEV; /* the device went away under an open attribute */
         } else if (off == 0 || h->snap.data == NULL) {
+            /* a read from the start is what sysfs calls show() for, and what faults count */
+            char *key = n->key ? xstrdup(n->key) : tree_path(n);
+            r = fault_check(k, key, true);
+            free(key);
             buf_reset(&h->snap);
-            n->attr->show(k, n->attr, n->obj, &h->snap);
-            if (h->snap.data == NULL)
-                buf_puts(&h->snap, "");
+            if (r == 0)
+                n->attr->show(k, n->attr, n->obj, &h->snap);
         }
         size_t len = h->snap.len;
         /* pci_read_config(): only the header for the unprivileged */
@@ -247,6 +250,8 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
             r = (int)(len - (size_t)off < size ? len - (size_t)off : size);
             memcpy(buf, h->snap.data + off, (size_t)r);
         }
+        if (r < 0)
+            buf_free(&h->snap); /* the next read starts afresh */
     } else {
         struct node *n = h->file;
         if ((size_t)off < n->size) {
@@ -290,7 +295,7 @@ static int attr_write(struct kernel *k, struct handle *h, const char *data, size
     const struct attr *a = n->attr;
     void *obj = n->obj;
     /* n may be freed from here on: store() rebuilds the tree when it sleeps. */
-    int r = quiet ? 0 : fault_check(k, key);
+    int r = quiet ? 0 : fault_check(k, key, false);
     if (r == 0)
         r = a->store(k, obj, copy, size);
     if (!quiet) {

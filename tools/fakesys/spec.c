@@ -16,11 +16,9 @@ struct parser {
     size_t errsz;
     /* feature switches set explicitly (the kernel version decides the others) */
     bool set_override, set_reset_method, set_vfio_dev, set_vfio_cdev, set_pt;
-    struct pending_fault {
-        char *path;
-        int err, line;
-        unsigned int nth, count;
-    } * faults;
+    /* faults wait for the tree, which resolves their paths */
+    char **fault_paths;
+    struct fault *faults;
     size_t nfaults;
 };
 
@@ -676,26 +674,15 @@ static int kw_child(struct parser *p, int argc, char **argv)
 
 static int kw_fault(struct parser *p, int argc, char **argv)
 {
-    struct pending_fault f = {.nth = 1, .count = 1, .line = p->line};
+    struct fault f;
+    char err[256];
 
-    if (argc < 3)
-        return perr(p, "usage: fault PATH ERRNO [nth=N] [count=N]");
-    f.err = errno_parse(argv[2]);
-    if (f.err < 0)
-        return perr(p, "unknown errno '%s'", argv[2]);
-    for (int i = 3; i < argc; i++) {
-        long v;
-        if (strncmp(argv[i], "nth=", 4) == 0 && parse_num(argv[i] + 4, 10, 1, 1000000, &v) == 0)
-            f.nth = (unsigned int)v;
-        else if (strncmp(argv[i], "count=", 6) == 0 &&
-                 parse_num(argv[i] + 6, 10, 0, 1000000, &v) == 0)
-            f.count = (unsigned int)v;
-        else
-            return perr(p, "bad fault option '%s'", argv[i]);
-    }
-    f.path = xstrdup(argv[1]);
+    if (fault_parse(argc, argv, &f, err, sizeof(err)) < 0)
+        return perr(p, "%s", err);
     p->faults = xrealloc(p->faults, (p->nfaults + 1) * sizeof(*p->faults));
-    p->faults[p->nfaults++] = f;
+    p->fault_paths = xrealloc(p->fault_paths, (p->nfaults + 1) * sizeof(*p->fault_paths));
+    p->faults[p->nfaults] = f;
+    p->fault_paths[p->nfaults++] = xstrdup(argv[1]);
     return 0;
 }
 
@@ -855,7 +842,7 @@ static int spec_finish(struct parser *p)
         free(dirpart);
     }
     for (size_t i = 0; i < p->nfaults; i++)
-        fault_add(k, p->faults[i].path, p->faults[i].err, p->faults[i].nth, p->faults[i].count);
+        fault_add(k, p->fault_paths[i], &p->faults[i]);
     buf_reset(&k->log); /* the log tells what happened after the mount */
     return 0;
 }
@@ -900,7 +887,8 @@ int spec_load(struct kernel *k, const char *file, const char *text, char *err, s
     if (r == 0)
         r = spec_finish(&p);
     for (size_t i = 0; i < p.nfaults; i++)
-        free(p.faults[i].path);
+        free(p.fault_paths[i]);
+    free(p.fault_paths);
     free(p.faults);
     return r;
 }
