@@ -201,10 +201,9 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile
 	           '$(VIRT_API_VERSION)' > $@
 
 # ---- tests -----------------------------------------------------------------------------------
-# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs. It depends
-# on what the tests use (the library and the fake kernel), not on `all`, so that the unit tests
-# run while a tool is half-written.
-check-unit: lib $(BUILD)/hostdev-fakesys $(UNIT_BIN)
+# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
+# tests run the binaries of the same build (sanitized ones under check-asan).
+check-unit: all $(UNIT_BIN)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
 check-asan:
@@ -258,5 +257,8 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Objects are not intermediate files: keep them, so a second `make` has nothing to do.
+.SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
