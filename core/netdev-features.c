@@ -4,6 +4,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -33,10 +34,9 @@ int hd_netdev_features(const char *ifname, unsigned int *mask)
                                           ETHTOOL_GTSO,    ETHTOOL_GGSO,    ETHTOOL_GGRO};
     static const uint32_t flags[] = {ETH_FLAG_LRO, ETH_FLAG_RXVLAN, ETH_FLAG_TXVLAN,
                                      ETH_FLAG_NTUPLE, ETH_FLAG_RXHASH};
-    struct {
-        struct ethtool_gfeatures hdr;
-        struct ethtool_get_features_block blocks[2];
-    } gfeatures;
+    /* features[] is a flexible array: room for two blocks, allocated (ISO C allows no struct
+     * with one as a member, and clang says so). */
+    struct ethtool_gfeatures *gf;
     struct ethtool_value ev;
     int fd;
 
@@ -58,11 +58,14 @@ int hd_netdev_features(const char *ifname, unsigned int *mask)
     }
     /* libvirt reads "txudptnl" as bit 25 of the first feature word, whatever the kernel
      * numbers it today; so do we, to show what libvirt shows. */
-    memset(&gfeatures, 0, sizeof(gfeatures));
-    gfeatures.hdr.cmd = ETHTOOL_GFEATURES;
-    gfeatures.hdr.size = 2;
-    if (ethtool(fd, ifname, &gfeatures) == 0 && (gfeatures.hdr.features[0].active & (1u << 25)))
-        *mask |= 1u << 12;
+    gf = calloc(1, sizeof(*gf) + 2 * sizeof(gf->features[0]));
+    if (gf != NULL) {
+        gf->cmd = ETHTOOL_GFEATURES;
+        gf->size = 2;
+        if (ethtool(fd, ifname, gf) == 0 && (gf->features[0].active & (1u << 25)))
+            *mask |= 1u << 12;
+        free(gf);
+    }
     close(fd);
     return 0;
 }
