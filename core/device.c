@@ -120,14 +120,11 @@ static int parse_id_pair(const char *s, uint16_t *a, uint16_t *b)
 
 /* uevent carries the driver, ids, class and modalias in one read:
  * DRIVER=e1000e PCI_CLASS=20000 PCI_ID=8086:10D3 PCI_SUBSYS_ID=8086:A01F MODALIAS=pci:v... */
-static int fill_ident(struct hd_device *dev)
+int hd_device_parse_uevent(struct hd_device *dev, char *buf)
 {
-    char buf[HD_ATTR_MAX], *line, *save = NULL;
+    char *line, *save = NULL;
     bool have_id = false, have_class = false;
-    ssize_t n = hd_device_read_attr(dev, "uevent", buf, sizeof(buf));
 
-    if (n < 0)
-        return n == -ENOENT ? -ENODEV : (int)n;
     for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
         const char *val;
@@ -164,6 +161,16 @@ static int fill_ident(struct hd_device *dev)
         return hd_err(dev->ctx, -EINVAL, "%s: uevent has no %s", dev->name,
                       have_id ? "PCI_CLASS" : "PCI_ID");
     return 0;
+}
+
+static int fill_ident(struct hd_device *dev)
+{
+    char buf[HD_ATTR_MAX];
+    ssize_t n = hd_device_read_attr(dev, "uevent", buf, sizeof(buf));
+
+    if (n < 0)
+        return n == -ENOENT ? -ENODEV : (int)n;
+    return hd_device_parse_uevent(dev, buf);
 }
 
 static int fill_group(struct hd_device *dev)

@@ -137,6 +137,9 @@ struct hd_device {
 struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
 /* Read the @fill fields; with @again also those already read. */
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
+/* The uevent file's text (cut up in place): DRIVER, PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, MODALIAS
+ * into @dev's HD_FILL_IDENT fields. -EINVAL with a message naming the bad line. */
+int hd_device_parse_uevent(struct hd_device *dev, char *buf);
 /* "sys/bus/pci/devices/<BDF>/<attr>" */
 int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size);
 ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);

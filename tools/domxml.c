@@ -1,5 +1,6 @@
 /* domxml.c - libvirt domain XML: read its PCI <hostdev> elements, write one. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +92,16 @@ static int read_hostdev(const xmlNode *h, struct domxml_hostdev *out, char *err,
     return 0;
 }
 
-int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize)
+/* No network, no entities expanded, libxml2's own messages kept out of stderr. */
+#define DOMXML_PARSE_OPTS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
+
+/* What domxml_read() and domxml_parse() share: everything after libxml2 made the tree. */
+static int read_doc(xmlDoc *doc, struct domxml *dom, char *err, size_t errsize)
 {
     const xmlNode *root, *devices;
-    xmlDoc *doc;
     size_t cap = 0;
     int r = 0;
 
-    memset(dom, 0, sizeof(*dom));
-    xmlSetGenericErrorFunc(NULL, quiet);
-    doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
     if (doc == NULL) {
         const xmlError *e = xmlGetLastError();
         snprintf(err, errsize, "not a readable XML document%s%.200s", e ? ": " : "",
@@ -142,6 +143,25 @@ int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize)
     if (r < 0)
         domxml_free(dom);
     return r;
+}
+
+int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize)
+{
+    memset(dom, 0, sizeof(*dom));
+    xmlSetGenericErrorFunc(NULL, quiet);
+    return read_doc(xmlReadFile(path, NULL, DOMXML_PARSE_OPTS), dom, err, errsize);
+}
+
+int domxml_parse(const char *text, size_t len, struct domxml *dom, char *err, size_t errsize)
+{
+    memset(dom, 0, sizeof(*dom));
+    if (len > (size_t)INT_MAX) {
+        snprintf(err, errsize, "document too large");
+        return -EFBIG;
+    }
+    xmlSetGenericErrorFunc(NULL, quiet);
+    return read_doc(xmlReadMemory(text, (int)len, "domain.xml", NULL, DOMXML_PARSE_OPTS), dom,
+                    err, errsize);
 }
 
 void domxml_free(struct domxml *dom)

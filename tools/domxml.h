@@ -26,6 +26,8 @@ struct domxml {
  * domxml.c does it with libxml2; domxml-none.c (HOSTDEV_NO_XML=1, the static build) says
  * -ENOTSUP. */
 int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize);
+/* The same over a document in memory (@len bytes), for tests and the fuzzer. */
+int domxml_parse(const char *text, size_t len, struct domxml *dom, char *err, size_t errsize);
 void domxml_free(struct domxml *dom);
 
 #endif
