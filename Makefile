@@ -97,7 +97,7 @@ VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
 .PHONY: all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
-        format static bench lint fuzz
+        format static bench lint fuzz fuzz-bins check-valgrind
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
 lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
@@ -208,10 +208,54 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 	$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
 	           '$(VIRT_API_VERSION)' > $@
 
+# ---- fuzzing ---------------------------------------------------------------------------------
+# Each target tests/fuzz/fuzz-NAME.c is built twice: with libFuzzer by `make fuzz` (clang,
+# ASan+UBSan), and in every build with tests/fuzz/replay.c as main(), so that the unit tests
+# replay its seeds (tests/fuzz/NAME/) and every saved crash (tests/fuzz/regressions/NAME/).
+# fuzz-reservation.c is a stub until the reservation config parser lands (see its header).
+FUZZ_TARGETS := pciaddr cmdline uevent spec domxml
+FUZZ_SECONDS ?= 60
+FUZZ_CC     ?= clang
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+# The fake kernel's spec parser is compiled in without its FUSE server's main().
+FUZZ_OBJ_spec   := $(filter-out $(BUILD)/obj/tools/fakesys/main.o,$(FAKESYS_OBJ))
+FUZZ_LIBS_spec  := $(FUSE_LIBS) -lpthread
+FUZZ_OBJ_domxml := $(BUILD)/obj/tools/domxml.o
+FUZZ_LIBS_domxml:= $(XML_LIBS)
+REPLAY_BIN  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+
+$(BUILD)/obj/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itools -Itools/fakesys $(XML_CFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) \
+	          -MMD -MP -c $< -o $@
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/replay-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/obj/tests/fuzz/replay.o \
+                        $$(FUZZ_OBJ_$$*) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(FUZZ_LIBS_$*) $(LIB_LIBS)
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $$(FUZZ_OBJ_$$*) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(FUZZ_LIBS_$*) \
+	      $(LIB_LIBS)
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+
+# Every target for FUZZ_SECONDS; a crash is copied to tests/fuzz/regressions/ and fails the run.
+# No clang or libFuzzer is an error, never a silent skip.
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || \
+	    { echo "fuzz: $(FUZZ_CC) not found (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT='-O1 -g -fno-omit-frame-pointer' \
+	        SAN='-fsanitize=fuzzer-no-link $(FUZZ_SAN)' fuzz-bins
+	tests/fuzz/run build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
-check-unit: all $(UNIT_BIN)
+check-unit: all $(UNIT_BIN) $(REPLAY_BIN)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
 check-asan:
@@ -267,6 +311,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 # Test objects are not intermediate files: keep them, so a second `make` has nothing to do.
-.SECONDARY: $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.o) $(UNIT_LIB_OBJ)
+.SECONDARY: $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.o) $(UNIT_LIB_OBJ) \
+            $(FUZZ_TARGETS:%=$(BUILD)/obj/tests/fuzz/fuzz-%.o)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

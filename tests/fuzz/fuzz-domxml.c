@@ -1,0 +1,22 @@
+/* fuzz-domxml.c - fuzz target: PCI <hostdev>s of a libvirt domain XML (tools/domxml.c). */
+#include "domxml.h"
+
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct domxml dom;
+    char err[512];
+
+    err[0] = '\0';
+    if (domxml_parse((const char *)data, size, &dom, err, sizeof(err)) == 0) {
+        for (size_t i = 0; i < dom.count; i++) {
+            if (dom.hostdevs[i].addr.slot > 0x1f || dom.hostdevs[i].addr.function > 7)
+                abort(); /* out of range must be rejected, not truncated */
+        }
+        domxml_free(&dom);
+    } else if (err[0] == '\0' || strchr(err, '\n') != NULL) {
+        abort(); /* one line saying why */
+    }
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* test-fuzz-regressions.c - every fuzz seed and every input that once crashed a parser
+ * (tests/fuzz/regressions/TARGET/) replayed through that parser in this build, sanitizers and
+ * all: `make fuzz` finds, `make check` keeps. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters-tree.h"
+
+/* Keep in step with FUZZ_TARGETS in the Makefile. */
+static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "spec", "domxml"};
+
+static void replay(const char *target, const char *dirs)
+{
+    char cmd[2048], *out = NULL, *err = NULL;
+    int rc;
+
+    /* The build directory is absolute or relative to the source tree (as make passes it). */
+    snprintf(cmd, sizeof(cmd), "cd %s && %s/fuzz/replay-%s %s", at_src_dir(), at_build_dir(),
+             target, dirs);
+    rc = at_run(cmd, &out, &err);
+    ck_assert_msg(rc == 0, "%s: replay-%s exited %d:\n%s", dirs, target, rc, err);
+    ck_assert_msg(strstr(out, "replayed ") != NULL, "%s: %s", dirs, out);
+    free(out);
+    free(err);
+}
+
+START_TEST(regressions_replay)
+{
+    char dir[256];
+
+    snprintf(dir, sizeof(dir), "tests/fuzz/regressions/%s", targets[_i]);
+    replay(targets[_i], dir);
+}
+END_TEST
+
+START_TEST(seeds_replay)
+{
+    char dirs[256];
+
+    snprintf(dirs, sizeof(dirs), "tests/fuzz/%s%s", targets[_i],
+             strcmp(targets[_i], "spec") == 0 ? " tests/trees" : "");
+    replay(targets[_i], dirs);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fuzz-regressions");
+    TCase *tc = tcase_create("replay");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, regressions_replay, 0, (int)(sizeof(targets) / sizeof(targets[0])));
+    tcase_add_loop_test(tc, seeds_replay, 0, (int)(sizeof(targets) / sizeof(targets[0])));
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
