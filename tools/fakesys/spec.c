@@ -818,7 +818,8 @@ static int spec_finish(struct parser *p)
     /* Bind in address order; VFs created on the way are probed by sriov_enable(). */
     size_t n = k->ndevices;
     struct device **spec_devs = xmalloc(n * sizeof(*spec_devs));
-    memcpy(spec_devs, k->devices, n * sizeof(*spec_devs));
+    if (n > 0) /* a spec without devices has k->devices NULL: memcpy() must not see it */
+        memcpy(spec_devs, k->devices, n * sizeof(*spec_devs));
     int r = 0;
     for (size_t i = 0; i < n && r == 0; i++)
         r = device_bind_initial(p, spec_devs[i]);
