@@ -33,8 +33,22 @@ static int perr(struct parser *p, const char *fmt, ...)
     if (n < 0 || (size_t)n >= p->errsz)
         n = 0;
     va_start(ap, fmt);
-    vsnprintf(p->err + n, p->errsz - (size_t)n, fmt, ap);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     va_end(ap);
+    /* Words are quoted as given, and a quoted word may hold "\n": escape control bytes so
+     * that the error stays one line. */
+    size_t o = (size_t)n;
+    for (const char *c = msg ? msg : fmt; *c && o + 5 < p->errsz; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            o += (size_t)snprintf(p->err + o, p->errsz - o, "\\x%02x", (unsigned char)*c);
+        else
+            p->err[o++] = *c;
+    }
+    if (o < p->errsz)
+        p->err[o] = '\0';
+    free(msg);
     return -1;
 }
 
