@@ -4,9 +4,16 @@
 #include "fuzz.h"
 
 /* Names the interpreter and `hostdev iommu` ask about: each lookup walks every parameter. */
-static const char *const names[] = {"intel_iommu", "amd_iommu", "iommu", "iommu.passthrough",
-                                    "iommu.strict", "intremap", "pci", "vfio-pci.ids",
-                                    "vfio_iommu_type1.allow_unsafe_interrupts", "quiet"};
+static const char *const names[] = {"intel_iommu",
+                                    "amd_iommu",
+                                    "iommu",
+                                    "iommu.passthrough",
+                                    "iommu.strict",
+                                    "intremap",
+                                    "pci",
+                                    "vfio-pci.ids",
+                                    "vfio_iommu_type1.allow_unsafe_interrupts",
+                                    "quiet"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
