@@ -168,6 +168,11 @@ static int fill_ident(struct hd_device *dev)
     char buf[HD_ATTR_MAX];
     ssize_t n = hd_device_read_attr(dev, "uevent", buf, sizeof(buf));
 
+    if (n == -EFBIG)
+        return hd_err(dev->ctx, -EFBIG,
+                      "%s: sysfs attribute uevent is longer than %d bytes, "
+                      "not what the kernel writes there",
+                      dev->name, HD_ATTR_MAX - 1);
     if (n < 0)
         return n == -ENOENT ? -ENODEV : (int)n;
     return hd_device_parse_uevent(dev, buf);
@@ -182,8 +187,11 @@ static int fill_group(struct hd_device *dev)
     dev->group = -1;
     if (r == -ENOENT)
         return 0;
+    if (r < 0 && r != -EINVAL) /* unreadable or too long for a group number */
+        return hd_err(dev->ctx, r, "%s: sysfs link iommu_group cannot be read: %s", dev->name,
+                      strerror(-r));
     if (r < 0 || hd_parse_int(name, 0, 0x7fffffff, &g) < 0)
-        return r == -ENOMEM ? r : bad_attr(dev, "iommu_group", name);
+        return bad_attr(dev, "iommu_group", name);
     dev->group = (int)g;
     return 0;
 }
@@ -211,6 +219,13 @@ static int fill_parent(struct hd_device *dev)
         return -ENOMEM;
     }
     last = strrchr(target, '/');
+    /* The link must lead to this device's own directory: one pointing at another device would
+     * have every write meant for this one land on that one. */
+    if (strcmp(last ? last + 1 : target, dev->name) != 0)
+        return hd_err(dev->ctx, -EINVAL,
+                      "%s: sys/bus/pci/devices/%s points to '%.80s', not to "
+                      "the device's own directory",
+                      dev->name, dev->name, target);
     if (last == NULL)
         return 0;
     *last = '\0';

@@ -287,6 +287,8 @@ int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t 
     const char *base;
     ssize_t n = hd_fs_read_link(ctx, path, target, sizeof(target));
 
+    if (size > 0)
+        buf[0] = '\0'; /* callers name what they got in messages, failure or not */
     if (n < 0)
         return (int)n;
     while (n > 1 && target[n - 1] == '/')
