@@ -257,8 +257,20 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
         return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)",
                       stub_name);
     r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
+        return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
     if (r < 0)
         return r;
+    /* Every later step reads the driver link: one that cannot be read stops us before the
+     * first write, not halfway. */
+    char now[256];
+    if ((r = current_driver(dev, now, sizeof(now))) < 0)
+        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name, strerror(-r));
+    if (strcmp(now, dev->driver ? dev->driver : "") != 0)
+        return hd_err(ctx, -EAGAIN,
+                      "%s: the driver link names '%s' but uevent says '%s': the "
+                      "device is changing under us, or sysfs is not what the kernel makes",
+                      dev->name, now, dev->driver ? dev->driver : "");
     if (dev->driver != NULL && (driver_is(dev->driver, stub->name) ||
                                 (stub->vfio && hd_driver_is_vfio(dev->driver)))) {
         hd_info(ctx, "%s: already on %s", dev->name, dev->driver);
@@ -356,6 +368,8 @@ HD_EXPORT int hd_device_reattach(struct hd_device *dev)
     int r;
 
     r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
+        return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
     if (r < 0)
         return r;
     stub = dev->driver ? hd_stub_driver_find(dev->driver) : NULL;
