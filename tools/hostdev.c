@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -65,15 +67,46 @@ int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const
 
 static const char *current_command = NULL;
 
+/* A regular file we can read; errno says why not (0: it is something else). */
+static bool readable_file(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0 || access(path, R_OK) < 0)
+        return false;
+    errno = 0;
+    return S_ISREG(st.st_mode);
+}
+
+/* Bytes of a message that would break it over lines or drive the terminal (arguments and
+ * sysfs contents are quoted as given) are shown as \xHH: an error is always one line. */
+static void put_escaped(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+}
+
 static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
 {
+    char *msg = NULL;
+
     if (current_command != NULL)
         fprintf(stderr, "%s %s: ", t->prog, current_command);
     else
         fprintf(stderr, "%s: ", t->prog);
-    vfprintf(stderr, fmt, ap);
-    if (tail != NULL && tail[0] != '\0')
-        fprintf(stderr, ": %s", tail);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    put_escaped(msg != NULL ? msg : fmt);
+    free(msg);
+    if (tail != NULL && tail[0] != '\0') {
+        fputs(": ", stderr);
+        put_escaped(tail);
+    }
     fputc('\n', stderr);
 }
 
@@ -208,6 +241,11 @@ int main(int argc, char **argv)
     if (tool_wants_help(cmd, argc, argv, t.prog))
         return EXIT_DONE;
 
+    /* A names file the user named must be there: silently showing no names would hide the
+     * typo. (The default search and HOSTDEV_NAMES may come up empty.) */
+    if (names != NULL && strcmp(names, "none") != 0 && !readable_file(names))
+        return tool_error(&t, EXIT_USAGE, "--names '%s': %s", names,
+                          errno == 0 ? "not a regular file" : strerror(errno));
     r = hd_ctx_new(root, &t.ctx);
     if (r < 0)
         return tool_error(&t, EXIT_USAGE, "root '%s': %s", root ? root : "/", strerror(-r));
