@@ -1,5 +1,6 @@
 /* json.c - a small streaming JSON writer: escaping, commas and nesting done once, right. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tool.h"
@@ -193,4 +194,16 @@ void json_kv_hex(struct json *j, const char *key, unsigned long v, int width)
 void json_finish(struct json *j)
 {
     fputc('\n', j->out);
+}
+
+void json_kv_words(struct json *j, const char *key, const char *words)
+{
+    char *copy = words ? strdup(words) : NULL, *save = NULL;
+
+    json_key(j, key);
+    json_begin_array(j);
+    for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+        json_string(j, w);
+    json_end_array(j);
+    free(copy);
 }

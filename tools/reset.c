@@ -5,18 +5,6 @@
 
 #include "devargs.h"
 
-static void json_methods(struct json *j, const char *methods)
-{
-    char *copy = methods ? strdup(methods) : NULL, *save = NULL;
-
-    json_key(j, "methods");
-    json_begin_array(j);
-    for (char *m = copy ? strtok_r(copy, " ", &save) : NULL; m; m = strtok_r(NULL, " ", &save))
-        json_string(j, m);
-    json_end_array(j);
-    free(copy);
-}
-
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
@@ -50,7 +38,7 @@ static int run(struct tool *t, int argc, char **argv)
             json_begin_object(&j);
             json_kv_string(&j, "address", hd_device_get_name(devs[i]));
             json_kv_bool(&j, "reset", r == 0);
-            json_methods(&j, methods);
+            json_kv_words(&j, "methods", methods);
             json_kv_string(&j, "error", r < 0 ? hd_ctx_last_error(t->ctx) : NULL);
             json_end_object(&j);
         } else if (r == 0) {

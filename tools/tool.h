@@ -75,6 +75,8 @@ void json_kv_int(struct json *j, const char *key, long long v);
 void json_kv_int_or_null(struct json *j, const char *key, long long v, bool present);
 void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_hex(struct json *j, const char *key, unsigned long v, int width); /* "0x8086" */
+/* "key": [...] with the blank-separated words of @words (NULL: an empty array). */
+void json_kv_words(struct json *j, const char *key, const char *words);
 void json_finish(struct json *j); /* trailing newline */
 
 #endif
