@@ -1,0 +1,387 @@
+/* test-badinput.c - the bad-input corpus: command-line arguments, config files, kernel command
+ * lines and sysfs contents that are wrong in every way we could think of. For each case: the
+ * exit status (2 bad input, 1 runtime failure), at most one line on stderr and it names the
+ * input, nothing changed (no write in the fake kernel's log, the tree and state directory as
+ * they were), and output that parses as JSON or XML where there is output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters-tree.h"
+#include "fixture.h"
+#include "tmptree.h"
+
+enum tree {
+    FUSE,  /* demo.spec mounted: the kernel's rules apply and its log shows every write */
+    PLAIN, /* demo.spec materialized as plain files: anything can be corrupted */
+};
+enum out { NONE, JSON, XML };
+enum { WRITES_OK = 1 }; /* the case may write (a runtime failure that puts things back) */
+
+struct bad {
+    const char *name;
+    enum tree tree;
+    const char *setup; /* sh, run in ROOT with $HD, $FS, $R, $D (03:00.0's sysfs directory) */
+    const char *cmd;   /* sh, the same variables; the command under test */
+    int status;
+    const char *needle; /* in the one stderr line; NULL: stderr must be empty */
+    enum out out;
+    unsigned int flags;
+};
+
+#define D03     "sys/bus/pci/devices/0000:03:00.0"
+#define LONG300 "$(printf 'v%.0s' $(seq 300))"
+#define LONG250 "$(printf 'v%.0s' $(seq 250))" /* a name just below NAME_MAX */
+#define PCI_IDS_WEIRD                                                                              \
+    "printf '8086  Intel <&\"quoted\">\\n\\t10d3  82574L \\377\\376 ]]> &amp; \\033[31m\\n' "      \
+    "> $R/names.ids"
+#define DOMXML(body) "printf '%s' \"<domain><devices>" body "</devices></domain>\" > $R/d.xml"
+
+static const struct bad cases[] = {
+    /* ---- command-line arguments ---- */
+    {"args: function 9", FUSE, NULL, "$HD detach 0000:03:00.9", 2, "'0000:03:00.9'", NONE, 0},
+    {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
+    {"args: overlong address", FUSE, NULL, "$HD detach " LONG300, 2, "invalid PCI address 'vvv",
+     NONE, 0},
+    {"args: newline in address", FUSE, NULL, "$HD detach \"$(printf '03:00.0\\nx')\"", 2,
+     "invalid PCI address", NONE, 0},
+    {"args: non-UTF-8 address", FUSE, NULL, "$HD detach \"$(printf '\\377\\376')\"", 2,
+     "invalid PCI address", NONE, 0},
+    {"args: 9-digit domain", FUSE, NULL, "$HD detach 100000000:03:00.0", 2, "'100000000:03:00.0'",
+     NONE, 0},
+    {"args: dash address", FUSE, NULL, "$HD detach -- -1", 2, "'-1'", NONE, 0},
+    {"args: absent device", FUSE, NULL, "$HD show 0000:07:00.0", 2,
+     "0000:07:00.0: no such PCI device", NONE, 0},
+    {"args: libvirt name, function 8", FUSE, NULL, "$HD reattach pci_0000_03_00_8", 2,
+     "'pci_0000_03_00_8'", NONE, 0},
+    {"args: slot 0x20", FUSE, NULL, "$HD reset 0000:03:20.0", 2, "'0000:03:20.0'", NONE, 0},
+    {"args: bad selector", FUSE, NULL, "$HD list 8086:zzzz", 2, "'8086:zzzz'", NONE, 0},
+    {"args: unknown capability", FUSE, NULL, "$HD list --caps pcie", 2, "'pcie'", NONE, 0},
+    {"args: unknown format", FUSE, NULL, "$HD list --format xml", 2, "'xml'", NONE, 0},
+    {"args: negative timeout", FUSE, NULL, "$HD --timeout -5 list", 2, "'-5'", NONE, 0},
+    {"args: huge timeout", FUSE, NULL, "$HD --timeout 99999999999999999999 list", 2,
+     "'99999999999999999999'", NONE, 0},
+    {"args: empty timeout", FUSE, NULL, "$HD --timeout '' list", 2, "--timeout ''", NONE, 0},
+    {"args: missing root", FUSE, NULL, "$B/hostdev --root $R/nonexistent list", 2, "nonexistent",
+     NONE, 0},
+    {"args: root is a file", FUSE, NULL, "$B/hostdev --root $R/proc/cmdline list", 2,
+     "proc/cmdline", NONE, 0},
+    {"args: HOSTDEV_ROOT missing", FUSE, NULL, "HOSTDEV_ROOT=$R/nowhere $B/hostdev list", 2,
+     "nowhere", NONE, 0},
+    {"args: driver with slashes", FUSE, NULL, "$HD detach --driver ../../x 03:00.0", 2, "'../../x'",
+     NONE, 0},
+    {"args: overlong driver", FUSE, NULL, "$HD detach --driver " LONG300 " 03:00.0", 2,
+     "--driver 'vvv", NONE, 0},
+    {"args: unknown command", FUSE, NULL, "$HD frobnicate", 2, "'frobnicate'", NONE, 0},
+    {"args: unknown option", FUSE, NULL, "$HD check 03:00.0 --bogus", 2, "--bogus", NONE, 0},
+    {"args: numvfs not a number", FUSE, NULL, "$HD sriov 03:00.0 --numvfs abc", 2, "'abc'", NONE,
+     0},
+    {"args: numvfs negative", FUSE, NULL, "$HD sriov 03:00.0 --numvfs -1", 2, "'-1'", NONE, 0},
+    {"args: managed maybe", FUSE, NULL, "$HD hostdev-xml 03:00.0 --managed maybe", 2, "'maybe'",
+     NONE, 0},
+    {"args: verify garbage", FUSE, NULL, "$HD verify zz", 2, "'zz'", NONE, 0},
+    {"args: missing names file", FUSE, NULL, "$B/hostdev --root $R --names $R/no.ids list", 2,
+     "no.ids", NONE, 0},
+    {"args: XML-special address", FUSE, NULL, "$HD --json show \"<a href='&amp;'>\"", 2,
+     "'<a href='&amp;'>'", NONE, 0},
+    /* ---- config files: domain XML, pci.ids, state records ---- */
+    {"config: domain XML missing", FUSE, NULL, "$HD qemu-args --domain-xml $R/none.xml", 2,
+     "none.xml", NONE, 0},
+    {"config: domain XML empty", FUSE, ": > $R/d.xml", "$HD qemu-args --domain-xml $R/d.xml", 2,
+     "d.xml", NONE, 0},
+    {"config: domain XML not XML", FUSE, "echo hello > $R/d.xml",
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: domain XML wrong root", FUSE, "echo '<vm/>' > $R/d.xml",
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "<domain>", NONE, 0},
+    {"config: hostdev without address", FUSE,
+     DOMXML("<hostdev mode='subsystem' type='pci'><source/></hostdev>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: bus 0x100", FUSE,
+     DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='0x100' slot='0' "
+            "function='0'/></source></hostdev>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: slot 0x20", FUSE,
+     DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='3' slot='0x20' "
+            "function='0'/></source></hostdev>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: function -1", FUSE,
+     DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='3' slot='0' "
+            "function='-1'/></source></hostdev>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: absent device in XML", FUSE,
+     DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='7' slot='0' "
+            "function='0'/></source></hostdev>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "0000:07:00.0", NONE, 0},
+    {"config: external entity", FUSE,
+     "printf '%s' \"<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain>"
+     "<name>&x;</name><devices><hostdev mode='subsystem' type='pci'><source><address bus='3' "
+     "slot='0' function='0'/></source></hostdev></devices></domain>\" > $R/d.xml",
+     "$HD qemu-args --domain-xml $R/d.xml | grep -v root:", 0,
+     "warning: 0000:03:00.0 is not on vfio-pci", NONE, 0},
+    {"config: entity bomb", FUSE,
+     "printf '%s' \"<!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;'>"
+     "<!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;'><!ENTITY e '&c;&c;&c;&c;&c;&c;&c;&c;'>]>"
+     "<domain><name>&e;&e;&e;&e;</name><devices/></domain>\" > $R/d.xml",
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: domain XML not UTF-8", FUSE,
+     "printf '<domain><name>\\377\\376</name></domain>' "
+     "> $R/d.xml",
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: domain XML is a directory", FUSE, "mkdir $R/d.xml",
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: pci.ids garbage", FUSE, "head -c 3000 /dev/urandom > $R/names.ids",
+     "$B/hostdev --root $R --names $R/names.ids --json list", 0, NULL, JSON, 0},
+    {"config: names not UTF-8, JSON", FUSE, PCI_IDS_WEIRD,
+     "$B/hostdev --root $R --names $R/names.ids --json show 03:00.0", 0, NULL, JSON, 0},
+    {"config: names not UTF-8, text", FUSE, PCI_IDS_WEIRD,
+     "$B/hostdev --root $R --names $R/names.ids list | grep -c 82574L", 0, NULL, NONE, 0},
+    {"config: names not UTF-8, XML", FUSE, PCI_IDS_WEIRD,
+     "HOSTDEV_ROOT=$R HOSTDEV_NAMES=$R/names.ids $B/hostdev-virsh nodedev-dumpxml "
+     "pci_0000_03_00_0",
+     0, NULL, XML, 0},
+    {"config: names file is a directory", FUSE, "mkdir $R/names.ids",
+     "$B/hostdev --root $R --names $R/names.ids list", 2, "names.ids", NONE, 0},
+    /* ---- kernel command lines (proc/cmdline of a plain tree) ---- */
+    {"cmdline: NUL byte", PLAIN, "printf 'intel_iommu=on\\0iommu=off' > proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: empty", PLAIN, ": > proc/cmdline", "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: missing", PLAIN, "rm proc/cmdline", "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: overlong", PLAIN, "head -c 20000 /dev/zero | tr '\\0' x > proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: not UTF-8", PLAIN, "printf 'intel_iommu=on \\377\\376=\\300' > proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: JSON and XML specials", PLAIN,
+     "printf '%s' \"intel_iommu=on,\\\"<&>'\\\\ iommu=\\\"\\x1b[0m\\\" x=</script>\" "
+     "> proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: control characters", PLAIN,
+     "printf 'intel_iommu=on\\001\\033\\177 vfio=\\b' "
+     "> proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: unterminated quote", PLAIN, "printf 'intel_iommu=\"on' > proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: bad vfio-pci.ids", PLAIN,
+     "printf 'intel_iommu=on vfio-pci.ids=zzzz:1,,:,8086:10d3:1:2:3:4:5 iommu.strict=<x>' > "
+     "proc/cmdline",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"cmdline: is a directory", PLAIN, "rm proc/cmdline && mkdir proc/cmdline", "$HD --json iommu",
+     0, NULL, JSON, 0},
+    /* ---- sysfs contents (a plain tree, corrupted) ---- */
+    {"sysfs: vendor garbage", PLAIN, "echo zzzz > $D/vendor", "$HD --json show 03:00.0", 0, NULL,
+     JSON, 0},
+    {"sysfs: class empty", PLAIN, ": > $D/class", "$HD --json list", 0, NULL, JSON, 0},
+    {"sysfs: uevent PCI_ID garbage", PLAIN, "sed -i 's/^PCI_ID=.*/PCI_ID=zz<&>:10d3/' $D/uevent",
+     "$HD show 03:00.0", 1, "0000:03:00.0", NONE, 0},
+    {"sysfs: uevent empty", PLAIN, ": > $D/uevent", "$HD show 03:00.0", 1, "0000:03:00.0", NONE, 0},
+    {"sysfs: uevent overlong", PLAIN, "head -c 9000 /dev/zero | tr '\\0' x >> $D/uevent",
+     "$HD show 03:00.0", 1, "0000:03:00.0", NONE, 0},
+    {"sysfs: uevent DRIVER path", PLAIN, "sed -i 's|^DRIVER=.*|DRIVER=../../x|' $D/uevent",
+     "$HD detach 03:00.0", 1, "0000:03:00.0", NONE, 0},
+    {"sysfs: uevent not UTF-8", PLAIN,
+     "sed -i \"s/^MODALIAS=.*/MODALIAS=$(printf '\\377<&\\\">')/\" $D/uevent",
+     "$HD --json show 03:00.0", 0, NULL, JSON, 0},
+    {"sysfs: driver link loops", PLAIN, "ln -sfn driver $D/driver", "$HD detach 03:00.0", 1,
+     "0000:03:00.0", NONE, 0},
+    {"sysfs: driver link overlong", PLAIN,
+     "ln -sfn ../../../../bus/pci/drivers/" LONG300 " $D/driver", "$HD detach 03:00.0", 1,
+     "0000:03:00.0", NONE, 0},
+    {"sysfs: group not a number", PLAIN,
+     "ln -sfn ../../../../kernel/iommu_groups/abc "
+     "$D/iommu_group",
+     "$HD show 03:00.0", 1, "iommu_group", NONE, 0},
+    {"sysfs: group negative", PLAIN, "ln -sfn ../../../../kernel/iommu_groups/-5 $D/iommu_group",
+     "$HD detach 03:00.0", 1, "iommu_group", NONE, 0},
+    {"sysfs: group overflows", PLAIN,
+     "ln -sfn ../../../../kernel/iommu_groups/99999999999 "
+     "$D/iommu_group",
+     "$HD show 03:00.0", 1, "iommu_group", NONE, 0},
+    {"sysfs: group name overlong", PLAIN,
+     "ln -sfn ../../../../kernel/iommu_groups/" LONG300 " $D/iommu_group", "$HD show 03:00.0", 1,
+     "iommu_group", NONE, 0},
+    {"sysfs: group link loops", PLAIN, "ln -sfn iommu_group $D/iommu_group", "$HD detach 03:00.0",
+     1, "iommu_group", NONE, 0},
+    {"sysfs: groups dir has garbage", PLAIN, "mkdir sys/kernel/iommu_groups/abc",
+     "$HD --json iommu", 0, NULL, JSON, 0},
+    {"sysfs: devices dir has garbage", PLAIN, "mkdir sys/bus/pci/devices/zzzz", "$HD --json list",
+     0, NULL, JSON, 0},
+    {"sysfs: device link dangles", PLAIN,
+     "ln -sfn ../../../devices/pci0000:00/gone sys/bus/pci/devices/0000:00:1f.4", "$HD --json list",
+     0, NULL, JSON, 0},
+    {"sysfs: device link loops", PLAIN, "ln -sfn 0000:00:1f.4 sys/bus/pci/devices/0000:00:1f.4",
+     "$HD --json list", 0, NULL, JSON, 0},
+    {"sysfs: overlong device name", PLAIN, "mkdir sys/bus/pci/devices/" LONG250, "$HD --json list",
+     0, NULL, JSON, 0},
+    {"sysfs: numa_node garbage", PLAIN, "echo '<&>' > $D/numa_node", "$HD --json show 03:00.0", 1,
+     "numa_node holds '<&>'", JSON, 0},
+    {"sysfs: totalvfs garbage", PLAIN, "echo x > $D/sriov_totalvfs; echo y > $D/sriov_numvfs",
+     "$HD sriov 03:00.0 --numvfs 1", 1, "0000:03:00.0", NONE, 0},
+    {"sysfs: config empty", PLAIN, ": > $D/config", "$HD --json list", 0, NULL, JSON, 0},
+    {"sysfs: reset_method garbage", PLAIN, "printf '\\377<&>\\n' > $D/reset_method",
+     "$HD --json check 03:00.0", 1, NULL, JSON, 0},
+    {"sysfs: device is another's directory", PLAIN,
+     "ln -sfn ../../../devices/pci0000:00/0000:00:1b.0/0000:02:00.0 " D03, "$HD detach 03:00.0", 1,
+     "0000:03:00.0", NONE, 0},
+    {"sysfs: group member garbage", PLAIN, "mkdir sys/kernel/iommu_groups/8/devices/zzzz",
+     "$HD --json show 03:00.0", 0, NULL, JSON, 0},
+    /* ---- a device vanishing ---- */
+    {"vanish: unplugged before detach", FUSE, "$FS ctl $R unplug 0000:03:00.0",
+     "$HD detach 03:00.0", 2, "0000:03:00.0: no such PCI device", NONE, 0},
+    {"vanish: unplugged before reattach", FUSE,
+     "$HD detach 03:00.0 >/dev/null && $FS ctl $R clear-log && $FS ctl $R unplug 0000:03:00.0",
+     "$HD reattach 03:00.0", 2, "0000:03:00.0", NONE, 0},
+    /* The group is listed, the GPU's unbind hangs, its audio function is unplugged meanwhile:
+     * the GPU goes back to nouveau and no record is left. */
+    {"vanish: unplugged during group detach", FUSE, "$FS ctl $R hang nouveau 1500",
+     "( sleep 0.5; $FS ctl $R unplug 0000:01:00.1 ) & $HD detach --group 01:00.0; rc=$?; wait; "
+     "[ \"$(basename \"$(readlink $R/sys/bus/pci/devices/0000:01:00.0/driver)\")\" = nouveau ] "
+     "&& [ ! -e $R/run/hostdev/drivers/0000:01:00.0 ] || exit 99; exit $rc",
+     1, "0000:01:00.1: the device went away", NONE, WRITES_OK},
+    {"vanish: group member unplugged", FUSE, "$FS ctl $R unplug 0000:01:00.1",
+     "$HD detach --group 01:00.0 --driver pci-stub >/dev/null", 0, NULL, NONE, WRITES_OK},
+};
+
+static struct fx fx;
+static char *root, *plain_dir;
+
+/* Everything under the root that a command could change, as text: file checksums and link
+ * targets (on the fake kernel: outside sys and proc, whose writes its log shows). */
+static char *snapshot(void)
+{
+    char cmd[1024], *out = NULL;
+
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && find . -path ./.fakesys -prune -o %s \\( -type f -exec md5sum {} + \\) "
+             "-o -type l -printf '%%p -> %%l\\n' -o -printf '%%p %%m\\n' | sort",
+             root, plain_dir ? "" : "-path ./sys -prune -o -path ./proc -prune -o");
+    ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
+    return out;
+}
+
+static int run(const struct bad *c, const char *script, char **out, char **err)
+{
+    char *cmd;
+    int rc;
+
+    char *build = realpath(at_build_dir(), NULL);
+
+    ck_assert_ptr_nonnull(build);
+    ck_assert(asprintf(&cmd,
+                       "(cd '%s' || exit 99; export R='%s' B='%s' FS='%s/hostdev-fakesys' D='%s' "
+                       "HOSTDEV_NAMES=none; HD=\"$B/hostdev --root $R\"; %s\n)",
+                       root, root, build, build, D03, script) > 0);
+    free(build);
+    (void)c;
+    rc = at_run(cmd, out, err);
+    free(cmd);
+    return rc;
+}
+
+static void parses(const char *out, enum out kind, const char *name)
+{
+    char path[] = "/tmp/hostdev-badinput-XXXXXX", cmd[512], *o = NULL, *e = NULL;
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+
+    fputs(out, f);
+    fclose(f);
+    if (kind == JSON)
+        snprintf(cmd, sizeof(cmd),
+                 "python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding=\"utf-8\"))' "
+                 "%s",
+                 path);
+    else
+        snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
+    ck_assert_msg(at_run(cmd, &o, &e) == 0, "%s: invalid %s (%s):\n%s", name,
+                  kind == JSON ? "JSON" : "XML", e, out);
+    free(o);
+    free(e);
+    unlink(path);
+}
+
+static size_t log_writes(void)
+{
+    return plain_dir ? 0 : fx_log_count(&fx, "write ");
+}
+
+START_TEST(bad_input)
+{
+    const struct bad *c = &cases[_i];
+    char *out = NULL, *err = NULL, *before, *after;
+    int rc;
+
+    if (c->tree == FUSE) {
+        ck_assert_msg(fx_mount(&fx, "demo") == 0, "%s", fx.error);
+        root = fx.root;
+    } else {
+        char spec[1024], cmd[2048];
+        plain_dir = tmptree_new();
+        ck_assert_ptr_nonnull(plain_dir);
+        ck_assert(asprintf(&root, "%s/root", plain_dir) > 0);
+        snprintf(spec, sizeof(spec), "%s/tests/trees/demo.spec", at_src_dir());
+        snprintf(cmd, sizeof(cmd), "%s/hostdev-fakesys materialize '%s' '%s'", at_build_dir(), spec,
+                 root);
+        ck_assert_int_eq(at_run(cmd, NULL, NULL), 0);
+    }
+    if (c->setup != NULL) {
+        rc = run(c, c->setup, &out, &err);
+        ck_assert_msg(rc == 0, "%s: setup exited %d: %s", c->name, rc, err);
+        free(out);
+        free(err);
+    }
+    before = snapshot();
+    rc = run(c, c->cmd, &out, &err);
+    ck_assert_msg(rc == c->status, "%s: exit %d, not %d; stderr: %s", c->name, rc, c->status, err);
+    if (c->needle != NULL) {
+        char *nl = strchr(err, '\n');
+        ck_assert_msg(nl != NULL && nl[1] == '\0', "%s: not one line: '%s'", c->name, err);
+        ck_assert_msg(strstr(err, c->needle) != NULL, "%s: '%s' not in '%s'", c->name, c->needle,
+                      err);
+        ck_assert_msg(strncmp(err, "hostdev", 7) == 0, "%s: '%s'", c->name, err);
+    } else {
+        ck_assert_msg(err[0] == '\0', "%s: stderr: %s", c->name, err);
+    }
+    if (c->out != NONE && out[0] != '\0')
+        parses(out, c->out, c->name);
+    if (!(c->flags & WRITES_OK)) {
+        after = snapshot();
+        ck_assert_msg(strcmp(before, after) == 0, "%s: the tree changed", c->name);
+        ck_assert_msg(log_writes() == 0, "%s: the kernel was written to", c->name);
+        free(after);
+    }
+    free(before);
+    free(out);
+    free(err);
+}
+END_TEST
+
+static void teardown(void)
+{
+    if (plain_dir != NULL) {
+        tmptree_remove(plain_dir);
+        free(plain_dir);
+        free(root);
+        plain_dir = NULL;
+    } else {
+        fx_umount(&fx);
+    }
+    root = NULL;
+}
+
+int main(void)
+{
+    Suite *s = suite_create("badinput");
+    TCase *tc = tcase_create("corpus");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, bad_input, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
