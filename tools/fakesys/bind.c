@@ -249,7 +249,9 @@ static int new_id_store(struct kernel *k, void *obj, const char *data, size_t le
     struct driver *drv = obj;
     unsigned int v, d, sv = ID_ANY, sd = ID_ANY, cls = 0, mask = 0;
     unsigned long driver_data = 0;
-    int fields = sscanf(data, "%x %x %x %x %x %x %lx", &v, &d, &sv, &sd, &cls, &mask, &driver_data);
+    /* sscanf() as the kernel's new_id_store() does: it takes what it takes, as the kernel. */
+    int fields = sscanf(data, "%x %x %x %x %x %x %lx", /* NOLINT(cert-err34-c) */
+                        &v, &d, &sv, &sd, &cls, &mask, &driver_data);
 
     if (fields < 2)
         return -EINVAL;
@@ -272,7 +274,8 @@ static int remove_id_store(struct kernel *k, void *obj, const char *data, size_t
     (void)len;
     struct driver *drv = obj;
     unsigned int v, d, sv = ID_ANY, sd = ID_ANY, cls = 0, mask = 0;
-    int fields = sscanf(data, "%x %x %x %x %x %x", &v, &d, &sv, &sd, &cls, &mask);
+    int fields = sscanf(data, "%x %x %x %x %x %x", /* NOLINT(cert-err34-c): as the kernel */
+                        &v, &d, &sv, &sd, &cls, &mask);
 
     if (fields < 2)
         return -EINVAL;

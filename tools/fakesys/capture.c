@@ -393,7 +393,7 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
         }
     }
     c.devs = xcalloc(n, sizeof(*c.devs));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; names != NULL && i < n; i++) {
         struct cap_dev *cd = &c.devs[c.ndevs];
         struct hd_pci_addr a;
         char *dir = xasprintf("%s/%s", devdir, names[i]);
