@@ -262,6 +262,16 @@ check-asan:
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	        SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' check-unit
 
+# Once under valgrind (memcheck): the unit binaries, which drive the library in-process, and
+# Check's forked test processes. Programs they start through sh (hostdev, the fake kernel)
+# are not traced; the ASan build covers those. Valgrind is ~30x slower: longer timeouts.
+VALGRIND    := valgrind -q --tool=memcheck --error-exitcode=99 --leak-check=full \
+               --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+               --trace-children=yes --trace-children-skip=/bin/*,/usr/*,*/hostdev-fakesys
+check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
+	HOSTDEV_BUILD=$(BUILD) CK_TIMEOUT_MULTIPLIER=10 HOSTDEV_TEST_WRAPPER="$(VALGRIND)" \
+	    tests/run-unit $(UNIT_BIN)
+
 check-vm: all
 	tests/vm/run $(BUILD)
 
@@ -302,7 +312,8 @@ install: all
 # Static analysis with the checked-in configuration (.clang-tidy); both must be clean.
 lint:
 	build-aux/lint.sh $(filter-out drivers/kmod-none.c drivers/udev-none.c,$(CORE_SRC)) \
-	                  $(TOOL_SRC) $(FAKESYS_SRC) $(VIRT_SRC) $(VIRSH_SRC)
+	                  $(TOOL_SRC) $(FAKESYS_SRC) $(VIRT_SRC) $(VIRSH_SRC) \
+	                  $(wildcard tests/fuzz/*.c)
 
 clean:
 	rm -rf build
