@@ -2,7 +2,9 @@
 #
 #   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys,
 #                         the libvirt adapters (build/libhostdev-virt.so, .a, build/hostdev-virsh)
-#   make check            unit tests, then again under ASan+UBSan, then the VM suite
+#   make check            unit tests, again under ASan+UBSan and valgrind, lint, fuzzing, VM suite
+#   make fuzz             every libFuzzer target for FUZZ_SECONDS (60) each
+#   make lint             cppcheck and clang-tidy, clean
 #   make install          PREFIX=/usr/local DESTDIR=
 #   HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1   libc-only core (what the static binary uses)
 #   HOSTDEV_NO_XML=1      tools without libxml2 (no --domain-xml); the default for -static
@@ -275,9 +277,16 @@ check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 check-vm: all
 	tests/vm/run $(BUILD)
 
+# What CI runs (.ci/run is `make check`): the unit tests plain, under ASan+UBSan and once under
+# valgrind; lint; every fuzz target for CHECK_FUZZ_SECONDS (60, as the issue asks of CI: ~6 min
+# with the build; `make check CHECK_FUZZ_SECONDS=5` for a quick local run); the VM suite.
+CHECK_FUZZ_SECONDS ?= 60
 check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	$(MAKE) lint
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	@if [ -x tests/vm/run ]; then $(MAKE) check-vm; fi
 
 deps:
