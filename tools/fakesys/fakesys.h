@@ -66,6 +66,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) FS_PRINTF(1, 2);
 
+/* Binary search of a sorted array of pointers: where @key is (*found) or would go. */
+size_t sorted_index(void *const *items, size_t n, const void *key,
+                    int (*cmp)(const void *item, const void *key), bool *found);
 /* A whole file, NUL-terminated (free it); -errno. */
 int read_file(const char *path, char **data, size_t *len);
 /* "EBUSY" for 16; "E123" for unknown numbers. */

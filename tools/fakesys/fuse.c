@@ -389,7 +389,10 @@ static struct node *new_plain(struct node *dir, const char *name, enum node_type
     return n;
 }
 
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* create, mknod, mkdir, symlink: a new plain node at @path (@target for a link; with @fi,
+ * the new file is opened). */
+static int make_plain(const char *path, enum node_type type, mode_t mode, const char *target,
+                      struct fuse_file_info *fi)
 {
     struct kernel *k = K();
     struct node *dir;
@@ -398,64 +401,45 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     kernel_lock(k);
     int r = plain_parent(k, path, &dir, &name);
     if (r == 0) {
-        struct node *n = new_plain(dir, name, NODE_FILE, mode);
-        struct handle *h = xcalloc(1, sizeof(*h));
-        h->path = xstrdup(path);
-        h->file = n;
-        n->refs++;
-        fi->fh = (uintptr_t)h;
-        fi->direct_io = 1;
+        struct node *n = new_plain(dir, name, type, mode);
+        if (target) {
+            n->data = xstrdup(target);
+            n->size = strlen(target);
+        }
+        if (fi) {
+            struct handle *h = xcalloc(1, sizeof(*h));
+            h->path = xstrdup(path);
+            h->file = n;
+            n->refs++;
+            fi->fh = (uintptr_t)h;
+            fi->direct_io = 1;
+        }
     }
     kernel_unlock(k);
     return r;
+}
+
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+    return make_plain(path, NODE_FILE, mode, NULL, fi);
 }
 
 static int fs_mknod(const char *path, mode_t mode, dev_t rdev)
 {
-    struct kernel *k = K();
-    struct node *dir;
-    const char *name;
-
     (void)rdev;
     if (!S_ISREG(mode))
-        return -EPERM;
-    kernel_lock(k);
-    int r = plain_parent(k, path, &dir, &name);
-    if (r == 0)
-        new_plain(dir, name, NODE_FILE, mode);
-    kernel_unlock(k);
-    return r;
+        return -EPERM; /* no device nodes, fifos or sockets of one's own */
+    return make_plain(path, NODE_FILE, mode, NULL, NULL);
 }
 
 static int fs_mkdir(const char *path, mode_t mode)
 {
-    struct kernel *k = K();
-    struct node *dir;
-    const char *name;
-
-    kernel_lock(k);
-    int r = plain_parent(k, path, &dir, &name);
-    if (r == 0)
-        new_plain(dir, name, NODE_DIR, mode);
-    kernel_unlock(k);
-    return r;
+    return make_plain(path, NODE_DIR, mode, NULL, NULL);
 }
 
 static int fs_symlink(const char *target, const char *path)
 {
-    struct kernel *k = K();
-    struct node *dir;
-    const char *name;
-
-    kernel_lock(k);
-    int r = plain_parent(k, path, &dir, &name);
-    if (r == 0) {
-        struct node *n = new_plain(dir, name, NODE_LINK, 0777);
-        n->data = xstrdup(target);
-        n->size = strlen(target);
-    }
-    kernel_unlock(k);
-    return r;
+    return make_plain(path, NODE_LINK, 0777, target, NULL);
 }
 
 /* Take @n out of the tree; free it unless an open handle still holds it. */
