@@ -942,6 +942,48 @@ START_TEST(capture_round_trip)
 }
 END_TEST
 
+START_TEST(capture_a_changed_mount)
+{
+    struct fx live;
+    char sys[300], proc[300];
+
+    /* capture reads a mounted fake as it would a host: changes made at run time carry over */
+    MOUNT(&live, "server-sriov");
+    to_vfio(&live, "0000:03:10.2");
+    ck_assert_int_eq(fx_write(&live, DEV "0000:03:10.4/driver/unbind", "0000:03:10.4"), 0);
+    ck_assert_int_eq(fx_write(&live, DEV "0000:03:00.1/sriov_numvfs", "3"), 0);
+    snprintf(sys, sizeof(sys), "%s/sys", live.root);
+    snprintf(proc, sizeof(proc), "%s/proc", live.root);
+    capture_and_compare(sys, proc);
+    fx_umount(&live);
+}
+END_TEST
+
+START_TEST(vf_lines)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "iommu intel\n"
+                    "driver pf sriov ids=8086:10fb\n"
+                    "driver vf ids=8086:10ed\n"
+                    "driver vfio-pci stub vfio\n"
+                    "device 0000:00:02.0 8086:2032 class=060400 secondary=03\n"
+                    "device 0000:03:00.0 8086:10fb class=020000 driver=pf totalvfs=8 "
+                    "vf-device=10ed vf-offset=128 vf-stride=2 numvfs=3\n"
+                    "vf 0000:03:10.2 driver=vfio-pci override=vfio-pci group=40\n"
+                    "vf 0000:03:10.4\n");
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.0"), "vf"); /* no line: autoprobed */
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.2"), "vfio-pci");
+    READ_EQ(&fx, DEV "0000:03:10.2/driver_override", "vfio-pci");
+    ck_assert_int_eq(fx_group(&fx, "0000:03:10.2"), 40);
+    ck_assert(fx_exists(&fx, "dev/vfio/40"));
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.4"), ""); /* a line without driver: unbound */
+    fx_umount(&fx);
+    expect_spec_error("device 0000:00:02.0 8086:10fb totalvfs=4 numvfs=2\nvf 0000:00:02.7\n", "2",
+                      "not a VF");
+}
+END_TEST
+
 START_TEST(capture_this_host)
 {
     /* Reading the host's /sys is allowed; it is never written. */
@@ -1085,6 +1127,8 @@ int main(void)
     tcase_add_test(tc, every_shipped_spec_mounts);
     tcase_add_test(tc, iommu_variants);
     tcase_add_test(tc, capture_round_trip);
+    tcase_add_test(tc, capture_a_changed_mount);
+    tcase_add_test(tc, vf_lines);
     tcase_add_test(tc, capture_this_host);
     tcase_add_test(tc, lspci_reads_the_tree);
     tcase_add_test(tc, cli_errors_and_log_file);

@@ -360,6 +360,29 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
     }
     fputc('\n', o);
 
+    /* The VFs as they are: driver, override, group (they are made by numvfs= at mount). */
+    for (long i = 0; i < total; i++) {
+        char *link = xasprintf("virtfn%ld", i);
+        char *vf = link_base(dir, link);
+        free(link);
+        if (vf == NULL)
+            break;
+        char *vdir = xasprintf("%s/bus/pci/devices/%s", c->sysfs, vf);
+        char *drv = link_base(vdir, "driver");
+        char *vov = readline_at(vdir, "driver_override");
+        char *vgroup = link_base(vdir, "iommu_group");
+        fprintf(o, "vf %s", vf);
+        if (drv)
+            fprintf(o, " driver=%s", drv);
+        if (vov && *vov && strcmp(vov, "(null)") != 0)
+            fprintf(o, " override=%s", vov);
+        fprintf(o, " group=%s\n", vgroup && c->iommu_on ? vgroup : "none");
+        free(vgroup);
+        free(vov);
+        free(drv);
+        free(vdir);
+        free(vf);
+    }
     char *ndir = xasprintf("%s/net", dir);
     size_t nn;
     char **nets = list_dir(ndir, &nn);

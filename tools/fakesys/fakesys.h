@@ -387,6 +387,8 @@ void acpi_iommu_table(const struct kernel *k, struct buf *out);
 bool driver_matches(const struct driver *drv, const struct device *dev);
 /* Probe @drv on an unbound @dev: 0 bound, else the probe's -errno (logged). */
 int driver_probe(struct kernel *k, struct device *dev, struct driver *drv);
+/* Bind without probing (a spec says so): the vfio node and cdev come along. */
+void driver_bind(struct kernel *k, struct device *dev, struct driver *drv);
 /* driver_attach(): probe @drv on every unbound device it matches. */
 void driver_attach(struct kernel *k, struct driver *drv);
 /* device_attach(): try every loaded matching driver in order; never fails. */
