@@ -174,6 +174,7 @@ static void capture_kernel(struct capture *c, const char *procdir)
     static const char *const params[][2] = {
         {"vfio_iommu_type1", "allow_unsafe_interrupts"},
         {"vfio", "enable_unsafe_noiommu_mode"},
+        {"vfio_pci", "enable_sriov"},
     };
     for (size_t i = 0; i < FS_ARRAY_SIZE(params); i++) {
         char *dir = xasprintf("%s/module/%s/parameters", c->sysfs, params[i][0]);
