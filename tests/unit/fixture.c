@@ -242,6 +242,18 @@ size_t fx_log_count(struct fx *fx, const char *needle)
     return n;
 }
 
+bool fx_wait_log(struct fx *fx, const char *needle, size_t count, long timeout_ms)
+{
+    long until = fx_now_ms() + timeout_ms;
+
+    while (fx_log_count(fx, needle) < count) {
+        if (fx_now_ms() >= until)
+            return false;
+        usleep(10000);
+    }
+    return true;
+}
+
 const char *fx_read(struct fx *fx, const char *rel)
 {
     char *data = slurp(fx_path(fx, rel));

@@ -48,6 +48,10 @@ size_t fx_log_count(struct fx *fx, const char *needle);
  * it) when @out is not NULL. For materialize, capture, check. */
 int fx_fakesys(struct fx *fx, const char *const *args, char **out);
 
+/* Wait (polling, at most @timeout_ms) until @count log lines contain @needle: true if they do.
+ * For "the write is now blocked in the kernel" before asserting what happens meanwhile. */
+bool fx_wait_log(struct fx *fx, const char *needle, size_t count, long timeout_ms);
+
 /* ROOT/@rel in fx->scratch (valid until the next helper call). */
 const char *fx_path(struct fx *fx, const char *rel);
 /* A file's content with one trailing newline stripped, in fx->scratch; NULL (errno set) when it

@@ -568,9 +568,7 @@ START_TEST(unbind_hang_blocks_only_the_writer)
     long start = fx_now_ms();
     pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
     /* wait until the fake kernel is inside the hang (poll the log, no blind sleep) */
-    while (fx_log_count(&fx, "unbind-hang 0000:00:02.0") == 0 && fx_now_ms() - start < 5000)
-        usleep(10000);
-    ck_assert_uint_eq(fx_log_count(&fx, "unbind-hang 0000:00:02.0"), 1);
+    ck_assert(fx_wait_log(&fx, "unbind-hang 0000:00:02.0", 1, 5000));
     /* meanwhile everything else answers at once */
     long t = fx_now_ms();
     READ_EQ(&fx, DEV "0000:00:02.0/vendor", "0x8086");
@@ -594,10 +592,8 @@ START_TEST(hang_forever_until_release)
 
     MOUNT_TEXT(&fx, hang_spec);
     ck_assert_int_eq(fx_ctl(&fx, "hang slowdrv forever"), 0);
-    long start = fx_now_ms();
     pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
-    while (fx_log_count(&fx, "unbind-hang") == 0 && fx_now_ms() - start < 5000)
-        usleep(10000);
+    ck_assert(fx_wait_log(&fx, "unbind-hang", 1, 5000));
     ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still blocked */
     ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -605,8 +601,7 @@ START_TEST(hang_forever_until_release)
     /* a hang left pending does not keep the unmount waiting */
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/slowdrv/bind", "0000:00:02.0"), 0);
     pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
-    while (fx_log_count(&fx, "unbind-hang") < 2 && fx_now_ms() - start < 5000)
-        usleep(10000);
+    ck_assert(fx_wait_log(&fx, "unbind-hang", 2, 5000));
     fx_umount(&fx);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 }
@@ -623,10 +618,8 @@ START_TEST(open_group_blocks_vfio_unbind)
     READ_EQ(&fx, DEV "0000:0a:00.0/enable", "0");
     ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), 0);
     READ_EQ(&fx, DEV "0000:0a:00.0/enable", "1"); /* a VM has it */
-    long start = fx_now_ms();
     pid_t pid = unbind_in_child(&fx, "vfio-pci", "0000:0a:00.0");
-    while (fx_log_count(&fx, "unbind-wait 0000:0a:00.0") == 0 && fx_now_ms() - start < 5000)
-        usleep(10000);
+    ck_assert(fx_wait_log(&fx, "unbind-wait 0000:0a:00.0", 1, 5000));
     ck_assert_uint_eq(fx_log_count(&fx, "unbind-wait 0000:0a:00.0 vfio-pci group 12"), 1);
     ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
     ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "vfio-pci");
