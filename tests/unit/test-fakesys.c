@@ -632,6 +632,23 @@ START_TEST(open_group_blocks_vfio_unbind)
 }
 END_TEST
 
+START_TEST(umount_ends_every_wait)
+{
+    struct fx fx;
+    int status;
+
+    MOUNT(&fx, "gpu-audio");
+    to_vfio(&fx, "0000:0a:00.0");
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), 0);
+    pid_t pid = unbind_in_child(&fx, "vfio-pci", "0000:0a:00.0");
+    ck_assert(fx_wait_log(&fx, "unbind-wait", 1, 5000));
+    long start = fx_now_ms();
+    fx_umount(&fx);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_lt(fx_now_ms() - start, 5000);
+}
+END_TEST
+
 START_TEST(fault_injection)
 {
     struct fx fx;
@@ -1113,6 +1130,7 @@ int main(void)
     tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
     tcase_add_test(tc, hang_forever_until_release);
     tcase_add_test(tc, open_group_blocks_vfio_unbind);
+    tcase_add_test(tc, umount_ends_every_wait);
     tcase_add_test(tc, fault_injection);
     tcase_add_test(tc, ctl_hotplug_and_modules);
     tcase_add_test(tc, plain_files_outside_sysfs);

@@ -126,7 +126,7 @@ struct device *device_release_driver(struct kernel *k, struct device *dev)
         bool logged = false;
         for (;;) {
             struct group_node *gn = group_node_find(k, dev->group);
-            if (gn == NULL || !gn->open || k->stopping)
+            if (gn == NULL || !gn->open || kernel_stopping(k))
                 break;
             if (!logged)
                 kernel_log(k, "unbind-wait %s %s group %d is open", dev->name, drv->name,

@@ -487,6 +487,8 @@ void fault_add(struct kernel *k, const char *path, const struct fault *f);
 int fault_check(struct kernel *k, const char *key, bool on_read);
 /* Wait @ms (-1: until released or unmounted) with the lock dropped. */
 void kernel_sleep(struct kernel *k, int ms);
+/* The server is going away: nothing may wait any longer. */
+bool kernel_stopping(struct kernel *k);
 extern const struct attr ctl_attrs[];
 extern const size_t ctl_nattrs;
 
