@@ -721,6 +721,29 @@ START_TEST(ctl_hotplug_and_modules)
 }
 END_TEST
 
+START_TEST(drivers_autoprobe_only_stops_new_drivers)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "driver e1000e ids=8086:10d3 unloaded\n"
+                    "device 0000:00:02.0 8086:10d3 class=020000\n");
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/drivers/e1000e"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_autoprobe", "0"), 0);
+    READ_EQ(&fx, "sys/bus/pci/drivers_autoprobe", "0");
+    ck_assert_int_eq(fx_ctl(&fx, "modprobe e1000e"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), ""); /* the new driver bound nothing */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/remove", "1"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/rescan", "1"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "e1000e"); /* a rescan probes anyway */
+    ck_assert_int_eq(fx_ctl(&fx, "rmmod e1000e"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_autoprobe", "1"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "modprobe e1000e"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "e1000e");
+    fx_umount(&fx);
+}
+END_TEST
+
 /* ---- plain files ------------------------------------------------------------------------- */
 
 START_TEST(plain_files_outside_sysfs)
@@ -1133,6 +1156,7 @@ int main(void)
     tcase_add_test(tc, umount_ends_every_wait);
     tcase_add_test(tc, fault_injection);
     tcase_add_test(tc, ctl_hotplug_and_modules);
+    tcase_add_test(tc, drivers_autoprobe_only_stops_new_drivers);
     tcase_add_test(tc, plain_files_outside_sysfs);
     tcase_add_test(tc, spec_errors_name_file_and_line);
     tcase_add_test(tc, every_shipped_spec_mounts);
