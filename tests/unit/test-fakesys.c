@@ -835,6 +835,7 @@ START_TEST(spec_errors_name_file_and_line)
     expect_spec_error("device 0000:00:02.0 8086:10d3 totalvfs=4 numvfs=8\n", "1",
                       "more than totalvfs");
     expect_spec_error("fault sys/x EWHAT\n", "1", "unknown errno");
+    expect_spec_error("device 0000:00:02.0 8086:10d3 pcie=no reset=flr\n", "1", "flr needs");
 }
 END_TEST
 

@@ -336,7 +336,8 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
                 *p = ',';
         fprintf(o, " reset=%s", rm);
     } else if (rm == NULL && exists(dir, "reset")) {
-        fprintf(o, " reset=flr"); /* an old kernel does not say which */
+        /* an old kernel does not say which: guess one the device can have */
+        fprintf(o, " reset=%s", pcie ? "flr" : "pm");
     }
     free(rm);
     if (!pcie)

@@ -587,6 +587,9 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
         dev->link_speed = dev->cap_speed;
         dev->link_width = dev->cap_width;
     }
+    for (int i = 0; i < dev->nreset_default && !dev->pcie; i++)
+        if (dev->reset_default[i] == RESET_FLR)
+            return perr(p, "%s: flr needs pcie=yes (conventional PCI has af_flr)", dev->name);
     if (!dev->pcie && (dev->cap_speed || port_set))
         return perr(p, "%s: link= and port= need pcie=yes", dev->name);
     if (dev->totalvfs) {
