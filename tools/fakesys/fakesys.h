@@ -80,6 +80,7 @@ int errno_parse(const char *s);
 
 struct kernel;
 struct node;
+struct handle;
 
 /* A kernel attribute file. show() writes the whole content; store() gets one write(2), NUL
  * terminated at @len. */
@@ -310,6 +311,7 @@ struct kernel {
     /* Asks the server whether it is going away (so that hangs end): fuse.c sets it. */
     bool (*stop_requested)(struct kernel *k);
     void *server;
+    struct handle *handles; /* fuse.c: open file handles */
     /* The tree's shape changed (a link, a directory, a file came or went): rebuild it before
      * unlocking. Attribute contents are generated at read time and need no rebuild. */
     bool dirty;

@@ -18,6 +18,7 @@
  * operation, since the tree under sys/ is rebuilt after every change; plain files are held
  * by pointer so that they outlive an unlink. */
 struct handle {
+    struct handle *prev, *next; /* every open handle, freed at exit if never released */
     bool is_attr;
     char *path;
     struct buf snap; /* attribute content as of the last read at offset 0 */
@@ -125,12 +126,32 @@ static int fs_readlink(const char *path, char *buf, size_t size)
     return r;
 }
 
-static int fs_opendir(const char *path, struct fuse_file_info *fi)
+/* A handle for @path, open on @file (NULL: an attribute or a directory); the caller holds
+ * the lock. */
+static struct handle *handle_new(struct kernel *k, const char *path, struct node *file,
+                                 struct fuse_file_info *fi)
 {
     struct handle *h = xcalloc(1, sizeof(*h));
 
     h->path = xstrdup(path);
+    h->file = file;
+    if (file)
+        file->refs++;
+    h->next = k->handles;
+    if (h->next)
+        h->next->prev = h;
+    k->handles = h;
     fi->fh = (uintptr_t)h;
+    return h;
+}
+
+static int fs_opendir(const char *path, struct fuse_file_info *fi)
+{
+    struct kernel *k = K();
+
+    kernel_lock(k);
+    handle_new(k, path, NULL, fi);
+    kernel_unlock(k);
     return 0;
 }
 
@@ -165,6 +186,12 @@ static void handle_free(struct kernel *k, struct handle *h)
         return;
     if (h->file && --h->file->refs == 0 && h->file->parent == NULL && h->file != k->root)
         tree_free(h->file); /* unlinked while open */
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        k->handles = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
     buf_free(&h->snap);
     free(h->path);
     free(h);
@@ -203,18 +230,12 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         r = -EACCES;
     }
     if (r == 0) {
-        struct handle *h = xcalloc(1, sizeof(*h));
+        struct handle *h = handle_new(k, path, n->type == NODE_ATTR ? NULL : n, fi);
         h->is_attr = n->type == NODE_ATTR;
-        h->path = xstrdup(path);
-        if (!h->is_attr) {
-            h->file = n;
-            n->refs++;
-            if ((fi->flags & O_TRUNC) && acc != O_RDONLY) {
-                n->size = 0;
-                touch(n, true);
-            }
+        if (!h->is_attr && (fi->flags & O_TRUNC) && acc != O_RDONLY) {
+            n->size = 0;
+            touch(n, true);
         }
-        fi->fh = (uintptr_t)h;
         fi->direct_io = 1; /* every read reaches the model */
     }
     kernel_unlock(k);
@@ -407,11 +428,7 @@ static int make_plain(const char *path, enum node_type type, mode_t mode, const 
             n->size = strlen(target);
         }
         if (fi) {
-            struct handle *h = xcalloc(1, sizeof(*h));
-            h->path = xstrdup(path);
-            h->file = n;
-            n->refs++;
-            fi->fh = (uintptr_t)h;
+            handle_new(k, path, n, fi);
             fi->direct_io = 1;
         }
     }
@@ -751,6 +768,9 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t 
 out:
     fuse_unmount(f);
     fuse_destroy(f);
+    /* Releases the kernel never sent (files still open at the unmount). */
+    while (k->handles)
+        handle_free(k, k->handles);
     if (owner > 0)
         rmdir(mountpoint); /* only if empty: it was the owner's temporary directory */
     return r;
