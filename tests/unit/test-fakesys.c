@@ -1122,7 +1122,9 @@ START_TEST(cli_errors_and_log_file)
     ck_assert(strstr(out, "mark hello world\n") != NULL);
     free(out);
     fx_umount(&fx);
-    out = run_capture("cat /tmp/hostdev-fx-log.*");
+    char cat[128];
+    snprintf(cat, sizeof(cat), "cat %s", log);
+    out = run_capture(cat);
     ck_assert(strstr(out, "reset 0000:03:00.0 flr\n") != NULL);
     free(out);
     unlink(log);
