@@ -792,6 +792,25 @@ START_TEST(plain_files_outside_sysfs)
 }
 END_TEST
 
+static void expect_spec_error(const char *text, const char *line_tag, const char *words);
+
+START_TEST(seeded_files)
+{
+    struct fx fx;
+    struct stat st;
+
+    MOUNT_TEXT(&fx, "file etc/modprobe.d/vfio.conf \"options vfio-pci ids=8086:10d3\\n\"\n"
+                    "dir var/lib/hostdev mode=0700\n"
+                    "device 0000:00:02.0 8086:10d3\n");
+    READ_EQ(&fx, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=8086:10d3");
+    ck_assert_int_eq(stat(fx_path(&fx, "var/lib/hostdev"), &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0700);
+    fx_umount(&fx);
+    expect_spec_error("file sys/x y\n", "1", "not a path outside");
+}
+END_TEST
+
 /* ---- specs ------------------------------------------------------------------------------- */
 
 static void expect_spec_error(const char *text, const char *line_tag, const char *words)
@@ -1161,6 +1180,7 @@ int main(void)
     tcase_add_test(tc, ctl_hotplug_and_modules);
     tcase_add_test(tc, drivers_autoprobe_only_stops_new_drivers);
     tcase_add_test(tc, plain_files_outside_sysfs);
+    tcase_add_test(tc, seeded_files);
     tcase_add_test(tc, spec_errors_name_file_and_line);
     tcase_add_test(tc, every_shipped_spec_mounts);
     tcase_add_test(tc, iommu_variants);
