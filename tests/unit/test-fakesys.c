@@ -111,6 +111,9 @@ START_TEST(device_attributes)
     READ_EQ(&fx, DEV NIC "/numa_node", "-1");
     READ_EQ(&fx, DEV NIC "/enable", "1");
     READ_EQ(&fx, DEV NIC "/reset_method", "flr pm bus");
+    READ_EQ(&fx, DEV NIC "/local_cpulist", "0-3");
+    READ_EQ(&fx, DEV NIC "/local_cpus", "0000000f");
+    READ_EQ(&fx, DEV NIC "/dma_mask_bits", "64");
     READ_EQ(&fx, DEV NIC "/modalias", "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
     READ_EQ(&fx, DEV NIC "/uevent",
             "DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:A01F\n"

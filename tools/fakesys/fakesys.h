@@ -90,7 +90,8 @@ struct attr {
     void (*show)(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
     int (*store)(struct kernel *k, void *obj, const char *data, size_t len);
     size_t size;   /* st_size; 0 means 4096 like sysfs */
-    size_t off;    /* show_hex16()/show_int(): where the field is in the object */
+    size_t off;    /* show_hex16()/show_int(): where the field is in the object;
+                    * show_const(): the value itself */
     size_t unpriv; /* readable by non-root up to here (config: 64 bytes); 0 all */
 };
 
@@ -158,6 +159,7 @@ int kstrtoint(const char *s, int *v);
 int kstrtobool(const char *s, bool *v);
 void show_hex16(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 void show_int(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
+void show_const(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 
 /* ---- model.c: the kernel's objects ------------------------------------------------------- */
 
