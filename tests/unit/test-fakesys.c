@@ -1126,7 +1126,9 @@ START_TEST(cli_errors_and_log_file)
     char spec[512];
     const char *src = getenv("HOSTDEV_SRCDIR");
     snprintf(spec, sizeof(spec), "%s/tests/trees/demo.spec", src && *src ? src : ".");
-    const char *mount[] = {"mount", spec, root, "--log", log, NULL};
+    char owner[32];
+    snprintf(owner, sizeof(owner), "%ld", (long)getpid()); /* gone with us if we fail */
+    const char *mount[] = {"mount", spec, root, "--log", log, "--owner-pid", owner, NULL};
     ck_assert_msg(fx_fakesys(&fx, mount, NULL) == 0, "%s", fx.error);
     snprintf(fx.root, sizeof(fx.root), "%s", root);
     fx.mounted = true;
