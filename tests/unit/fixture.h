@@ -27,7 +27,6 @@ struct fx {
     char error[512]; /* why the last fx_* call failed */
     char scratch[4096];
     bool mounted;
-    bool inline_spec; /* spec is a temporary file of ours */
 };
 
 /* Mount tests/trees/@spec_name.spec. 0, or -1 with fx->error set. */
