@@ -367,5 +367,5 @@ int main(void)
     tcase_add_test(tc, failed_reattach_returns_to_the_stub);
     tcase_add_test(tc, reattach_without_a_record);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }

@@ -12,6 +12,8 @@
 
 #include "fixture.h"
 
+#include "suite.h"
+
 #define MOUNT(fx, name)                                                                            \
     ck_assert_msg(fx_mount((fx), (name)) == 0, "mount %s: %s", (name), (fx)->error)
 #define MOUNT_TEXT(fx, text)                                                                       \
@@ -1159,8 +1161,6 @@ int main(void)
 {
     Suite *s = suite_create("fakesys");
     TCase *tc = tcase_create("kernel");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, demo_layout);
@@ -1196,9 +1196,5 @@ int main(void)
     tcase_add_test(tc, lspci_reads_the_tree);
     tcase_add_test(tc, cli_errors_and_log_file);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }
