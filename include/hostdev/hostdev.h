@@ -459,6 +459,13 @@ const struct hd_reserve_entry *hd_reserve_config_match_numvfs(
 /* One config line for @entry ("0000:03:00.0 pci-stub numvfs=4"), allocated. */
 int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
 
+/* Persisted reservations: one file per selector, ROOT/etc/hostdev.d/persist-SELECTOR.conf,
+ * holding hd_reserve_entry_format()'s line, written atomically (what driverctl keeps in
+ * /etc/driverctl.d). The address of @entry is written in canonical form. */
+int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_entry *entry);
+/* Remove it: 0, or -ENOENT when @sel has no such file. */
+int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel);
+
 /* Reserve @dev for @driver ("vfio-pci" when NULL, or "pci-stub"): driver_override is set so
  * that no host driver takes it at any later probe, and the device is bound to @driver (taken
  * from its host driver first when it has one; see hd_device_detach()). Returns 0 bound,
