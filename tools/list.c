@@ -6,6 +6,7 @@
 #include "devout.h"
 #include "vdsm.h"
 
+#ifndef HOSTDEV_TOOLS_CORE
 /* --caps: capability names as libvirt spells them, comma-separated, into a bit mask. */
 static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
 {
@@ -63,6 +64,28 @@ static int list_nodedevs(struct tool *t, unsigned int mask)
     hd_nodedev_list_unref(list);
     return EXIT_DONE;
 }
+
+static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
+{
+    return vdsm ? vdsm_list(t, caps, tree) : list_nodedevs(t, caps);
+}
+#else
+/* The early-boot binary lists PCI devices only: node devices and VDSM stay out of it. */
+static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
+{
+    (void)mask;
+    return tool_error(t, EXIT_USAGE, "--caps '%s': not in this build (hostdev-static lists PCI "
+                      "devices only)", caps);
+}
+
+static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
+{
+    (void)caps;
+    (void)vdsm;
+    (void)tree;
+    return tool_error(t, EXIT_USAGE, "--format vdsm: not in this build (hostdev-static)");
+}
+#endif
 
 static bool selected(const struct hd_device *dev, const struct hd_pci_selector *sel, int nsel)
 {
@@ -123,7 +146,7 @@ static int run(struct tool *t, int argc, char **argv)
         if (argc > optind || driver != NULL)
             return tool_error(t, EXIT_USAGE, "device selectors and --driver go with PCI "
                               "listings only");
-        return vdsm ? vdsm_list(t, caps, tree) : list_nodedevs(t, caps);
+        return beyond_pci(t, caps, vdsm, tree);
     }
     if (argc > optind && (sel = calloc((size_t)(argc - optind), sizeof(*sel))) == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
