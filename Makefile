@@ -16,6 +16,12 @@ LIBDIR      ?= $(PREFIX)/lib
 BINDIR      ?= $(PREFIX)/bin
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
+# Boot integration (PREFIX=/usr for a distribution: udev, systemd and initramfs-tools look
+# under /usr; /usr/local/lib/udev and /usr/local/lib/systemd are read too).
+UDEVDIR     ?= $(PREFIX)/lib/udev
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INITRAMFSDIR ?= $(PREFIX)/share/initramfs-tools
+DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
 PKGCONFIG   ?= pkg-config
 HOSTDEV_NO_UDEV ?= 0
 HOSTDEV_NO_KMOD ?= 0
@@ -104,7 +110,7 @@ LIB_A       := $(BUILD)/libhostdev.a
 VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
+.PHONY: boot all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
         format static bench lint fuzz
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
@@ -237,6 +243,20 @@ static:
 	@printf '  %-8s %s: %s bytes stripped\n' SIZE $(BUILD)/hostdev-static \
 	        "$$(stat -c %s $(BUILD)/hostdev-static)"
 
+# The udev rule, the unit, the initramfs-tools hook and the dracut module name the installed
+# binary: @BINDIR@ and @UDEVDIR@ are filled in for the PREFIX given.
+BOOT_IN     := boot/60-hostdev.rules.in boot/hostdev-reserve.service.in \
+               boot/initramfs-tools/hook boot/initramfs-tools/init-top \
+               boot/dracut/module-setup.sh boot/dracut/hostdev-reserve.sh
+BOOT_OUT    := $(patsubst boot/%,$(BUILD)/boot/%,$(BOOT_IN:.in=))
+$(BUILD)/boot/%: boot/%.in $(DIRS_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+$(BUILD)/boot/%: boot/% $(DIRS_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+boot: $(BOOT_OUT)
+
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
@@ -264,7 +284,7 @@ demo:
 	build-aux/demo.sh $(BUILD)
 
 # ---- install ---------------------------------------------------------------------------------
-install: all
+install: all boot
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/hostdev \
 	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/hostdev $(BUILD)/hostdev-fakesys $(DESTDIR)$(BINDIR)/
@@ -281,6 +301,19 @@ install: all
 	install -m 0644 include/hostdev-virt/libvirt/*.h $(DESTDIR)$(INCLUDEDIR)/hostdev-virt/libvirt/
 	install -m 0644 $(BUILD)/hostdev-virt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 $(BUILD)/pkgconfig/libvirt.pc $(DESTDIR)$(LIBDIR)/hostdev-virt/pkgconfig/
+	install -d $(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(SYSTEMDUNITDIR) \
+	           $(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top \
+	           $(DESTDIR)$(DRACUTDIR)/90hostdev
+	install -m 0644 $(BUILD)/boot/60-hostdev.rules $(DESTDIR)$(UDEVDIR)/rules.d/
+	install -m 0644 $(BUILD)/boot/hostdev-reserve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0755 $(BUILD)/boot/initramfs-tools/hook $(DESTDIR)$(INITRAMFSDIR)/hooks/hostdev
+	install -m 0755 $(BUILD)/boot/initramfs-tools/init-top \
+	        $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top/hostdev
+	install -m 0755 $(BUILD)/boot/dracut/module-setup.sh $(BUILD)/boot/dracut/hostdev-reserve.sh \
+	        $(DESTDIR)$(DRACUTDIR)/90hostdev/
+	if [ -x $(BUILD)/hostdev-static ]; then \
+	    install -m 0755 $(BUILD)/hostdev-static $(DESTDIR)$(BINDIR)/; \
+	else echo "  (no $(BUILD)/hostdev-static: \`make static\` builds the initramfs binary)"; fi
 	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || true; done
 
