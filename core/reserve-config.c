@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+/* What a device word may be, for messages. */
+#define SELECTOR_FORMS "expected an address DDDD:BB:SS.F or ids VVVV:DDDD"
 /* Longest selector or option word worth quoting back in a message. */
 #define WORD_QUOTE_MAX 64
 
@@ -115,8 +117,7 @@ static const char *parse_line(char *line, struct hd_reserve_entry *e, char *why,
     e->driver = NULL;
     e->numvfs = -1;
     if (hd_pci_selector_parse(w, &e->sel) < 0) {
-        snprintf(why, size, "invalid device '%s' (expected an address DDDD:BB:SS.F or ids "
-                 "VVVV:DDDD)", quote(w, strlen(w), q));
+        snprintf(why, size, "invalid device '%s' (" SELECTOR_FORMS ")", quote(w, strlen(w), q));
         return why;
     }
     while ((w = strtok_r(NULL, " \t\r\v\f", &save)) != NULL) {
@@ -210,8 +211,10 @@ HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
         if (value != NULL && stub_name(value) != NULL) {
             driver = stub_name(value);
         } else {
-            if (add_error(config, "%s: hostdev.driver=%s: use vfio-pci or pci-stub "
-                          "(vfio-pci is used)", name, value ? value : "") < 0)
+            if (add_error(config,
+                          "%s: hostdev.driver=%s: use vfio-pci or pci-stub "
+                          "(vfio-pci is used)",
+                          name, value ? value : "") < 0)
                 return -ENOMEM;
             bad++;
         }
@@ -235,9 +238,8 @@ HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                 }
                 continue;
             }
-            if (add_error(config, "%s: hostdev.reserve: invalid device '%s' (expected an "
-                          "address DDDD:BB:SS.F or ids VVVV:DDDD)", name,
-                          quote(w, strlen(w), q)) < 0) {
+            if (add_error(config, "%s: hostdev.reserve: invalid device '%s' (" SELECTOR_FORMS ")",
+                          name, quote(w, strlen(w), q)) < 0) {
                 free(list);
                 return -ENOMEM;
             }
@@ -319,8 +321,7 @@ HD_EXPORT size_t hd_reserve_config_error_count(const struct hd_reserve_config *c
     return config->nerrors;
 }
 
-HD_EXPORT const char *hd_reserve_config_get_error(const struct hd_reserve_config *config,
-                                                  size_t i)
+HD_EXPORT const char *hd_reserve_config_get_error(const struct hd_reserve_config *config, size_t i)
 {
     return i < config->nerrors ? config->errors[i] : NULL;
 }

@@ -17,11 +17,15 @@ HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
         return r;
     /* Checked before the pending path writes anything; detach checks them again. */
     if (!hd_device_is_assignable(dev))
-        return hd_err(ctx, -EINVAL, "%s is a bridge, not an endpoint: it cannot be reserved "
-                      "for a VM", dev->name);
+        return hd_err(ctx, -EINVAL,
+                      "%s is a bridge, not an endpoint: it cannot be reserved "
+                      "for a VM",
+                      dev->name);
     if (stub->vfio && dev->group < 0)
-        return hd_err(ctx, -ENOTSUP, "%s has no IOMMU group: the IOMMU is off or absent, so "
-                      "vfio-pci cannot take it (see 'hostdev iommu')", dev->name);
+        return hd_err(ctx, -ENOTSUP,
+                      "%s has no IOMMU group: the IOMMU is off or absent, so "
+                      "vfio-pci cannot take it (see 'hostdev iommu')",
+                      dev->name);
     r = hd_module_ensure_driver(ctx, stub->name, stub->module);
     if (r == -ENOENT && dev->driver == NULL && dev->has_driver_override) {
         /* Early boot: the stub is not there yet. The override keeps every host driver away,

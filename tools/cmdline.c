@@ -116,8 +116,7 @@ static int run(struct tool *t, int argc, char **argv)
             break;
         case 'd':
             if (strcmp(optarg, "vfio-pci") != 0 && strcmp(optarg, "pci-stub") != 0)
-                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub",
-                                  optarg);
+                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub", optarg);
             stub = strcmp(optarg, "vfio-pci") == 0 ? "vfio-pci" : "pci-stub";
             break;
         default:

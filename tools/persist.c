@@ -10,8 +10,10 @@
 static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selector *sel)
 {
     if (hd_pci_selector_parse(arg, sel) < 0)
-        return tool_error(t, EXIT_USAGE, "invalid device '%s' (expected an address "
-                          "DDDD:BB:SS.F or ids VVVV:DDDD)", arg);
+        return tool_error(t, EXIT_USAGE,
+                          "invalid device '%s' (expected an address "
+                          "DDDD:BB:SS.F or ids VVVV:DDDD)",
+                          arg);
     return EXIT_DONE;
 }
 
@@ -46,9 +48,10 @@ static int apply(struct tool *t, const struct hd_reserve_entry *e)
     hd_device_list_unref(list);
     if (found == 0 && e->sel.kind == HD_SELECTOR_ADDR) {
         char name[HD_PCI_ADDR_BUFSZ];
-        return tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s (--no-apply persists "
-                          "it all the same)", hd_pci_addr_format(&e->sel.addr, name),
-                          hd_ctx_get_root(t->ctx));
+        return tool_error(t, EXIT_USAGE,
+                          "%s: no such PCI device under %s (--no-apply persists "
+                          "it all the same)",
+                          hd_pci_addr_format(&e->sel.addr, name), hd_ctx_get_root(t->ctx));
     }
     if (found == 0 && !t->json)
         printf("%04x:%04x: no such device now; reserved when one appears\n", e->sel.vendor,
@@ -72,8 +75,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         switch (c) {
         case 'd':
             if (strcmp(optarg, "vfio-pci") != 0 && strcmp(optarg, "pci-stub") != 0)
-                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub",
-                                  optarg);
+                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub", optarg);
             e.driver = strcmp(optarg, "vfio-pci") == 0 ? "vfio-pci" : "pci-stub";
             break;
         case 'n': {
@@ -156,8 +158,7 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
 
 static int run_unpersist(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"no-apply", no_argument, NULL, 'N'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"no-apply", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
     struct hd_pci_selector sel;
     bool no_apply = false;
     int c, code, r;

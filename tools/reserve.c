@@ -67,8 +67,8 @@ int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserv
     if (drv == NULL) {
         /* The PF's own driver creates VFs: the udev rule's "bind" event comes back for it. */
         if (!t->json)
-            printf("%s: %d virtual functions once its driver binds (%s)\n",
-                   hd_device_get_name(dev), e->numvfs, source(e, where, sizeof(where)));
+            printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
+                   e->numvfs, source(e, where, sizeof(where)));
         return EXIT_DONE;
     }
     hd_ctx_clear_error(t->ctx);
@@ -77,8 +77,8 @@ int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserv
         return tool_lib_error(t, EXIT_FAILED, r, "%s: numvfs=%d", hd_device_get_name(dev),
                               e->numvfs);
     if (!t->json)
-        printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs,
-               r, source(e, where, sizeof(where)));
+        printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs, r,
+               source(e, where, sizeof(where)));
     return EXIT_DONE;
 }
 
@@ -191,8 +191,10 @@ static int run(struct tool *t, int argc, char **argv)
         }
     }
     if (optind < argc)
-        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (devices are configured in "
-                          "hostdev.d or with hostdev.reserve=)", argv[optind]);
+        return tool_error(t, EXIT_USAGE,
+                          "unexpected argument '%s' (devices are configured in "
+                          "hostdev.d or with hostdev.reserve=)",
+                          argv[optind]);
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "reading the configuration");

@@ -13,14 +13,14 @@
 
 /* A fake kernel whose e1000e module is not loaded yet, as in an initramfs before udev;
  * VFIO_FLAGS " unloaded": vfio-pci is not loaded either. */
-#define EARLY_SPEC(VFIO_FLAGS)                                                                 \
-    "iommu intel\n"                                                                            \
-    "driver pcieport builtin class=060400\n"                                                   \
-    "driver e1000e ids=8086:10d3 unloaded\n"                                                   \
-    "driver vfio-pci module=vfio_pci stub vfio" VFIO_FLAGS "\n"                                \
-    "driver pci-stub module=pci_stub stub\n"                                                   \
-    "device 0000:00:1c.0 8086:a110 class=060400 driver=pcieport secondary=03\n"                \
-    "device 0000:03:00.0 8086:10d3 class=020000\n"                                             \
+#define EARLY_SPEC(VFIO_FLAGS)                                                                     \
+    "iommu intel\n"                                                                                \
+    "driver pcieport builtin class=060400\n"                                                       \
+    "driver e1000e ids=8086:10d3 unloaded\n"                                                       \
+    "driver vfio-pci module=vfio_pci stub vfio" VFIO_FLAGS "\n"                                    \
+    "driver pci-stub module=pci_stub stub\n"                                                       \
+    "device 0000:00:1c.0 8086:a110 class=060400 driver=pcieport secondary=03\n"                    \
+    "device 0000:03:00.0 8086:10d3 class=020000\n"                                                 \
     "device 0000:00:1d.0 8086:a118 class=060400 driver=pcieport secondary=05\n"
 static const char early_spec[] = EARLY_SPEC("");
 
