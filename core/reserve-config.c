@@ -326,13 +326,6 @@ HD_EXPORT const char *hd_reserve_config_get_error(const struct hd_reserve_config
     return i < config->nerrors ? config->errors[i] : NULL;
 }
 
-static bool selects(const struct hd_pci_selector *sel, struct hd_device *dev)
-{
-    if (sel->kind == HD_SELECTOR_ADDR)
-        return hd_pci_addr_equal(&sel->addr, &dev->addr);
-    return sel->vendor == dev->vendor && sel->device == dev->device;
-}
-
 /* The last entry for @dev that @want accepts: an address entry beats an ids entry. */
 static const struct hd_reserve_entry *match(const struct hd_reserve_config *config,
                                             struct hd_device *dev, bool numvfs)
@@ -343,7 +336,7 @@ static const struct hd_reserve_entry *match(const struct hd_reserve_config *conf
         return NULL;
     for (size_t i = 0; i < config->n; i++) {
         const struct hd_reserve_entry *e = &config->entries[i];
-        if ((numvfs ? e->numvfs < 0 : e->driver == NULL) || !selects(&e->sel, dev))
+        if ((numvfs ? e->numvfs < 0 : e->driver == NULL) || !hd_pci_selector_match(&e->sel, dev))
             continue;
         if (e->sel.kind == HD_SELECTOR_ADDR)
             by_addr = e;

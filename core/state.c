@@ -69,16 +69,20 @@ int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name)
     return 0;
 }
 
+/* STATE/@kind */
+static int kind_dir(struct hd_ctx *ctx, const char *kind, char *buf, size_t size)
+{
+    if (!hd_name_valid(kind))
+        return -EINVAL;
+    return hd_path(buf, size, "%s/%s", ctx->state_dir, kind);
+}
+
 int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value)
 {
     char dir[HD_PATH_MAX];
-    int r;
+    int r = kind_dir(ctx, kind, dir, sizeof(dir));
 
-    if (!hd_name_valid(kind))
-        return -EINVAL;
-    if ((r = hd_path(dir, sizeof(dir), "%s/%s", ctx->state_dir, kind)) < 0)
-        return r;
-    return hd_record_put(ctx, dir, name, value, 0600);
+    return r < 0 ? r : hd_record_put(ctx, dir, name, value, 0600);
 }
 
 int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value)
@@ -101,12 +105,9 @@ int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **
 int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name)
 {
     char dir[HD_PATH_MAX];
-    int r;
+    int r = kind_dir(ctx, kind, dir, sizeof(dir));
 
-    if (!hd_name_valid(kind))
-        return -EINVAL;
-    if ((r = hd_path(dir, sizeof(dir), "%s/%s", ctx->state_dir, kind)) < 0)
-        return r;
-    r = hd_record_del(ctx, dir, name);
+    if (r == 0)
+        r = hd_record_del(ctx, dir, name);
     return r == -ENOENT ? 0 : r;
 }

@@ -92,11 +92,7 @@ static bool selected(const struct hd_device *dev, const struct hd_pci_selector *
     if (nsel == 0)
         return true;
     for (int i = 0; i < nsel; i++) {
-        if (sel[i].kind == HD_SELECTOR_ADDR && hd_pci_addr_equal(&sel[i].addr,
-                                                                 hd_device_get_addr(dev)))
-            return true;
-        if (sel[i].kind == HD_SELECTOR_IDS && sel[i].vendor == hd_device_get_vendor_id(dev) &&
-            sel[i].device == hd_device_get_device_id(dev))
+        if (hd_pci_selector_match(&sel[i], dev))
             return true;
     }
     return false;

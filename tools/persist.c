@@ -17,14 +17,6 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
     return EXIT_DONE;
 }
 
-static bool selects(const struct hd_pci_selector *sel, struct hd_device *dev)
-{
-    if (sel->kind == HD_SELECTOR_ADDR)
-        return hd_pci_addr_equal(&sel->addr, hd_device_get_addr(dev));
-    return sel->vendor == hd_device_get_vendor_id(dev) &&
-           sel->device == hd_device_get_device_id(dev);
-}
-
 /* Apply @e to the devices it selects now; an address that is not there is bad input. */
 static int apply(struct tool *t, const struct hd_reserve_entry *e)
 {
@@ -37,7 +29,7 @@ static int apply(struct tool *t, const struct hd_reserve_entry *e)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     for (size_t i = 0; i < hd_device_list_count(list) && code == EXIT_DONE; i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
-        if (!selects(&e->sel, dev))
+        if (!hd_pci_selector_match(&e->sel, dev))
             continue;
         found++;
         if (e->numvfs >= 0)
@@ -134,7 +126,7 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
         const struct hd_reserve_entry *still = hd_reserve_config_match(config, dev);
         const char *drv = hd_device_get_driver(dev);
         char *before = drv ? strdup(drv) : NULL;
-        if (!selects(sel, dev)) {
+        if (!hd_pci_selector_match(sel, dev)) {
             free(before);
             continue;
         }

@@ -103,6 +103,9 @@ struct hd_pci_selector {
 
 /* An address (any form above) or "VVVV:DDDD". -EINVAL otherwise. */
 int hd_pci_selector_parse(const char *text, struct hd_pci_selector *sel);
+struct hd_device;
+/* Does @sel select @dev (its address, or its ids: @dev needs HD_FILL_IDENT)? */
+bool hd_pci_selector_match(const struct hd_pci_selector *sel, const struct hd_device *dev);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Devices                                                                                    */
