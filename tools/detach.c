@@ -27,6 +27,105 @@ static void warn_if_not_viable(struct tool *t, struct hd_device *dev)
     hd_group_unref(g);
 }
 
+/* Every device a detach may change (the named ones, and with --group their groups' members),
+ * with the driver each had: to report what changed, and to undo exactly that on failure. */
+struct touched {
+    struct hd_device **devs;
+    char **before; /* driver before the command, NULL when unbound */
+    bool *named;   /* given on the command line (always reported) */
+    size_t n;
+};
+
+static bool on_stub(const char *driver)
+{
+    return driver != NULL && (hd_driver_is_vfio(driver) || strcmp(driver, "pci-stub") == 0);
+}
+
+static void touched_add(struct touched *tc, struct hd_device *dev, bool named)
+{
+    const char *d = hd_device_get_driver(dev);
+
+    for (size_t i = 0; i < tc->n; i++) {
+        if (hd_pci_addr_equal(hd_device_get_addr(tc->devs[i]), hd_device_get_addr(dev))) {
+            tc->named[i] = tc->named[i] || named;
+            return;
+        }
+    }
+    tc->named[tc->n] = named;
+    tc->devs[tc->n] = hd_device_ref(dev);
+    tc->before[tc->n++] = d ? strdup(d) : NULL;
+}
+
+static void touched_free(struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        hd_device_unref(tc->devs[i]);
+        free(tc->before[i]);
+    }
+    free(tc->devs);
+    free(tc->before);
+    free(tc->named);
+}
+
+static int touched_collect(struct tool *t, struct hd_device **devs, size_t n, bool group,
+                           struct touched *tc)
+{
+    size_t cap = n;
+    struct hd_group **groups = calloc(n + 1, sizeof(*groups));
+
+    for (size_t i = 0; group && groups && i < n; i++) {
+        int number = hd_device_get_iommu_group(devs[i]);
+        if (number >= 0 && hd_group_open(t->ctx, number, &groups[i]) == 0)
+            cap += hd_group_get_member_count(groups[i]);
+    }
+    tc->n = 0;
+    tc->devs = calloc(cap + 1, sizeof(*tc->devs));
+    tc->before = calloc(cap + 1, sizeof(*tc->before));
+    tc->named = calloc(cap + 1, sizeof(*tc->named));
+    if (groups == NULL || tc->devs == NULL || tc->before == NULL || tc->named == NULL) {
+        for (size_t i = 0; groups && i < n; i++)
+            hd_group_unref(groups[i]);
+        free(groups);
+        touched_free(tc);
+        tool_error(t, EXIT_FAILED, "out of memory");
+        return EXIT_FAILED;
+    }
+    for (size_t i = 0; i < n; i++) {
+        touched_add(tc, devs[i], true);
+        for (size_t k = 0; groups[i] && k < hd_group_get_member_count(groups[i]); k++)
+            touched_add(tc, hd_group_get_member(groups[i], k), false);
+        hd_group_unref(groups[i]);
+    }
+    free(groups);
+    return EXIT_DONE;
+}
+
+/* Reattach what went from a host driver to a stub during this command. */
+static void touched_undo(struct touched *tc)
+{
+    for (size_t i = tc->n; i-- > 0;) {
+        hd_device_refresh(tc->devs[i]);
+        if (tc->before[i] != NULL && !on_stub(tc->before[i]) &&
+            on_stub(hd_device_get_driver(tc->devs[i])))
+            hd_device_reattach(tc->devs[i]);
+    }
+}
+
+static void touched_print(struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        const char *now;
+        hd_device_refresh(tc->devs[i]);
+        now = hd_device_get_driver(tc->devs[i]);
+        /* Named devices always; group members only when they changed. */
+        if (!tc->named[i] && (now == NULL) == (tc->before[i] == NULL) &&
+            (now == NULL || strcmp(now, tc->before[i]) == 0))
+            continue;
+        printf("%s: %s -> %s\n", hd_device_get_name(tc->devs[i]),
+               tc->before[i] ? tc->before[i] : "unbound", now ? now : "unbound");
+    }
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
@@ -37,6 +136,7 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_device **devs;
     unsigned int flags = 0;
     bool group = false;
+    struct touched touched;
     size_t n, done;
     int c, r;
 
@@ -62,31 +162,26 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((r = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
         return r;
+    if ((r = touched_collect(t, devs, n, group, &touched)) != EXIT_DONE) {
+        devargs_free(devs, n);
+        return r;
+    }
     for (done = 0; done < n; done++) {
         struct hd_device *dev = devs[done];
-        char *before = NULL;
         hd_ctx_clear_error(t->ctx);
-        if (hd_device_get_driver(dev) != NULL)
-            before = strdup(hd_device_get_driver(dev));
         r = group ? hd_device_detach_group(dev, stub, flags) : hd_device_detach(dev, stub, flags);
-        if (r < 0) {
-            free(before);
+        if (r < 0)
             break;
-        }
-        if (!t->json)
-            printf("%s: %s -> %s\n", hd_device_get_name(dev), before ? before : "unbound",
-                   hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound");
-        free(before);
     }
     if (done < n) {
-        int err = r;
-        tool_lib_error(t, EXIT_FAILED, err, "%s", hd_device_get_name(devs[done]));
-        /* All or nothing: the devices done in this call go back. */
-        while (done > 0)
-            hd_device_reattach(devs[--done]);
+        tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(devs[done]));
+        touched_undo(&touched); /* all or nothing: what this command changed goes back */
+        touched_free(&touched);
         devargs_free(devs, n);
         return EXIT_FAILED;
     }
+    if (!t->json)
+        touched_print(&touched);
     if (t->json) {
         struct json j;
         json_init(&j, stdout, 2);
@@ -104,6 +199,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++)
         warn_if_not_viable(t, devs[i]);
+    touched_free(&touched);
     devargs_free(devs, n);
     return EXIT_DONE;
 }

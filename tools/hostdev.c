@@ -11,15 +11,19 @@
 #include "tool.h"
 
 /* The command table; `hostdev --help` is generated from it. Weak references let a command
- * file be absent while it is being written (the table skips NULL entries). */
+ * file be absent: the static early-boot binary (`make static`, HOSTDEV_TOOLS=core) links only
+ * the core commands, and the table skips the NULL entries. */
 #define WEAK __attribute__((weak))
 extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
     cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
-    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK;
+    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_reserve WEAK, cmd_persist WEAK,
+    cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK;
 
 static const struct tool_command *const commands[] = {
-    &cmd_list,  &cmd_show,  &cmd_iommu,  &cmd_detach, &cmd_reattach,
-    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov, &cmd_hostdev_xml, &cmd_qemu_args,
+    &cmd_list,      &cmd_show,      &cmd_iommu,     &cmd_detach,    &cmd_reattach,
+    &cmd_reset,     &cmd_check,     &cmd_verify,    &cmd_sriov,     &cmd_hostdev_xml,
+    &cmd_qemu_args, &cmd_reserve,   &cmd_persist,   &cmd_unpersist, &cmd_persisted,
+    &cmd_cmdline,
 };
 
 static void usage(FILE *out)
@@ -93,20 +97,28 @@ static void put_escaped(const char *s)
 
 static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
 {
-    char *msg = NULL;
+    char *what = NULL;
 
+    if (vasprintf(&what, fmt, ap) < 0)
+        what = NULL;
     if (current_command != NULL)
         fprintf(stderr, "%s %s: ", t->prog, current_command);
     else
         fprintf(stderr, "%s: ", t->prog);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    put_escaped(msg != NULL ? msg : fmt);
-    free(msg);
-    if (tail != NULL && tail[0] != '\0') {
-        fputs(": ", stderr);
+    /* The library's messages already start with the device: say it once. */
+    if (what == NULL)
+        put_escaped(fmt);
+    else if (tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
+             (tail[strlen(what)] == ':' || tail[strlen(what)] == ' '))
         put_escaped(tail);
+    else {
+        put_escaped(what);
+        if (tail != NULL && tail[0] != '\0') {
+            fputs(": ", stderr);
+            put_escaped(tail);
+        }
     }
+    free(what);
     fputc('\n', stderr);
 }
 

@@ -13,6 +13,8 @@
 
 #include "internal.h"
 
+#include "suite.h"
+
 static char root[64];
 static struct hd_ctx *ctx;
 
@@ -189,7 +191,7 @@ START_TEST(state_records_are_atomic)
     ck_assert_str_eq(v, "e1000e");
     free(v);
     /* No temporary file is left behind, and the directory is private. */
-    snprintf(path, sizeof(path), "%s/run/hostdev/drivers/0000:03:00.0.tmp", root);
+    snprintf(path, sizeof(path), "%s/run/hostdev/drivers/.0000:03:00.0.tmp", root);
     ck_assert_int_ne(access(path, F_OK), 0);
     snprintf(path, sizeof(path), "%s/run/hostdev/drivers", root);
     ck_assert_int_eq(stat(path, &st), 0);
@@ -238,8 +240,6 @@ int main(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("gateway");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, ctx_rejects_missing_root);
@@ -253,9 +253,5 @@ int main(void)
     tcase_add_test(tc, state_records_are_atomic);
     tcase_add_test(tc, names_from_a_pci_ids_file);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }
