@@ -8,7 +8,8 @@
 #include "adapters-tree.h"
 
 /* Keep in step with FUZZ_TARGETS in the Makefile. */
-static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "spec", "domxml"};
+static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "spec", "domxml",
+                                      "reservation"};
 
 static void replay(const char *target, const char *dirs)
 {
