@@ -57,6 +57,12 @@ static int add_error(struct hd_reserve_config *config, const char *fmt, ...)
     va_end(ap);
     if (r < 0)
         return -ENOMEM;
+    /* Quoted input may hold a newline (a quoted hostdev.reserve= value does): every error is
+     * one line, so control bytes show as '?'. */
+    for (char *c = errors[config->nerrors]; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    }
     config->nerrors++;
     return 0;
 }
