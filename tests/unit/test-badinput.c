@@ -36,6 +36,8 @@ struct bad {
 #define PCI_IDS_WEIRD                                                                              \
     "printf '8086  Intel <&\"quoted\">\\n\\t10d3  82574L \\377\\376 ]]> &amp; \\033[31m\\n' "      \
     "> $R/names.ids"
+#define RESERVE_CONF(line)                                                                         \
+    "mkdir -p etc/hostdev.d && printf '" line "\\n' > etc/hostdev.d/10-bad.conf"
 #define DOMXML(body) "printf '%s' \"<domain><devices>" body "</devices></domain>\" > $R/d.xml"
 
 static const struct bad cases[] = {
@@ -142,6 +144,25 @@ static const struct bad cases[] = {
      0, NULL, XML, 0},
     {"config: names file is a directory", FUSE, "mkdir $R/names.ids",
      "$B/hostdev --root $R --names $R/names.ids list", 2, "names.ids", NONE, 0},
+    /* ---- reservation config: ROOT/etc/hostdev.d/ *.conf and hostdev.reserve= ---- */
+    {"reserve: bad address", FUSE, RESERVE_CONF("0000:03:00.9 vfio-pci"), "$HD reserve", 2,
+     "10-bad.conf:1: invalid device '0000:03:00.9'", NONE, 0},
+    {"reserve: unknown driver", FUSE, RESERVE_CONF("03:00.0 driver=nouveau"), "$HD reserve", 2,
+     "10-bad.conf:1: 'driver=nouveau'", NONE, 0},
+    {"reserve: control bytes", FUSE, RESERVE_CONF("03:00.0 \\001\\377\\033[0m"), "$HD reserve", 2,
+     "10-bad.conf:1:", NONE, 0},
+    {"reserve: overlong line", FUSE,
+     "mkdir -p etc/hostdev.d && head -c 10000 /dev/zero | tr '\\0' 0 > etc/hostdev.d/10-bad.conf",
+     "$HD reserve", 2, "10-bad.conf:1:", NONE, 0},
+    {"reserve: negative numvfs", FUSE, RESERVE_CONF("03:00.0 numvfs=-1"), "$HD --json persisted", 2,
+     "10-bad.conf:1:", JSON, 0},
+    {"reserve: bad hostdev.reserve=", PLAIN,
+     "printf 'intel_iommu=on hostdev.reserve=\\\"zz<&>\\\"' > proc/cmdline", "$HD --json persisted",
+     2, "proc/cmdline", JSON, 0},
+    {"reserve: persist XML-special driver", FUSE, NULL, "$HD persist 03:00.0 --driver '<&>'", 2,
+     "--driver '<&>'", NONE, 0},
+    {"reserve: unpersist unknown", FUSE, NULL, "$HD unpersist 03:00.0", 2,
+     "03:00.0 is not persisted", NONE, 0},
     /* ---- kernel command lines (proc/cmdline of a plain tree) ---- */
     {"cmdline: NUL byte", PLAIN, "printf 'intel_iommu=on\\0iommu=off' > proc/cmdline",
      "$HD --json iommu", 0, NULL, JSON, 0},
