@@ -71,9 +71,14 @@ static const char *current_command = NULL;
 
 static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
 {
-    char what[512];
+    char *what = NULL;
 
-    vsnprintf(what, sizeof(what), fmt, ap);
+    if (vasprintf(&what, fmt, ap) < 0)
+        what = NULL;
+    if (what == NULL) {
+        fprintf(stderr, "%s: out of memory\n", t->prog);
+        return;
+    }
     if (current_command != NULL)
         fprintf(stderr, "%s %s: ", t->prog, current_command);
     else
@@ -87,6 +92,7 @@ static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tai
     else
         fputs(what, stderr);
     fputc('\n', stderr);
+    free(what);
 }
 
 int tool_error(struct tool *t, int code, const char *fmt, ...)
