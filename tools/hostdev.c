@@ -101,25 +101,27 @@ static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tai
 
     if (vasprintf(&what, fmt, ap) < 0)
         what = NULL;
+    if (what == NULL) {
+        fprintf(stderr, "%s: out of memory\n", t->prog);
+        return;
+    }
     if (current_command != NULL)
         fprintf(stderr, "%s %s: ", t->prog, current_command);
     else
         fprintf(stderr, "%s: ", t->prog);
     /* The library's messages already start with the device: say it once. */
-    if (what == NULL)
-        put_escaped(fmt);
-    else if (tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
-             (tail[strlen(what)] == ':' || tail[strlen(what)] == ' '))
+    if (tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
+        (tail[strlen(what)] == ':' || tail[strlen(what)] == ' ')) {
         put_escaped(tail);
-    else {
+    } else {
         put_escaped(what);
         if (tail != NULL && tail[0] != '\0') {
             fputs(": ", stderr);
             put_escaped(tail);
         }
     }
-    free(what);
     fputc('\n', stderr);
+    free(what);
 }
 
 int tool_error(struct tool *t, int code, const char *fmt, ...)

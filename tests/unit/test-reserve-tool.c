@@ -279,5 +279,5 @@ int main(void)
     tcase_add_test(tc, persist_checks_before_writing);
     tcase_add_test(tc, cmdline_intel_amd_and_twins);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }

@@ -439,5 +439,5 @@ int main(void)
     tcase_add_test(tc, added_devices_are_taken_from_a_loaded_host_driver);
     tcase_add_test(tc, persist_files_round_trip);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }
