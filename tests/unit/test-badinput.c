@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
+#include "suite.h"
 #include "fixture.h"
 #include "tmptree.h"
 
@@ -393,16 +394,10 @@ int main(void)
 {
     Suite *s = suite_create("badinput");
     TCase *tc = tcase_create("corpus");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, bad_input, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return suite_run(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "adapters-tree.h"
+#include "suite.h"
 
 /* Keep in step with FUZZ_TARGETS in the Makefile. */
 static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "spec", "domxml",
@@ -49,16 +50,10 @@ int main(void)
 {
     Suite *s = suite_create("fuzz-regressions");
     TCase *tc = tcase_create("replay");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, regressions_replay, 0, (int)(sizeof(targets) / sizeof(targets[0])));
     tcase_add_loop_test(tc, seeds_replay, 0, (int)(sizeof(targets) / sizeof(targets[0])));
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return suite_run(s);
 }
