@@ -81,7 +81,8 @@ static int index_vendors(struct hd_names *n)
         }
         p = nl ? nl + 1 : NULL;
     }
-    qsort(n->vendors, n->nvendors, sizeof(*n->vendors), cmp_vendor);
+    if (n->nvendors > 0) /* a file without a vendor line leaves vendors NULL: not for qsort() */
+        qsort(n->vendors, n->nvendors, sizeof(*n->vendors), cmp_vendor);
     return 0;
 }
 
