@@ -328,6 +328,9 @@ VALGRIND    := valgrind -q --tool=memcheck --error-exitcode=99 --leak-check=full
 check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 	HOSTDEV_BUILD=$(BUILD) CK_TIMEOUT_MULTIPLIER=10 HOSTDEV_TEST_WRAPPER="$(VALGRIND)" \
 	    tests/run-unit $(UNIT_BIN)
+	@# The fuzz seeds and regressions too (test-fuzz-regressions runs them through sh).
+	$(foreach t,$(FUZZ_TARGETS),$(VALGRIND) $(BUILD)/fuzz/replay-$(t) tests/fuzz/$(t) \
+	    tests/fuzz/regressions/$(t) $(if $(filter spec,$(t)),tests/trees) &&) true
 
 check-vm: all
 	tests/vm/run $(BUILD)
