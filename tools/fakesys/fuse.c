@@ -770,8 +770,11 @@ out:
     fuse_unmount(f);
     fuse_destroy(f);
     /* Releases the kernel never sent (files still open at the unmount). */
-    while (k->handles)
-        handle_free(k, k->handles);
+    while (k->handles) {
+        struct handle *h = k->handles;
+        h->prev = NULL; /* it is the head: said so that the analyzer sees k->handles move on */
+        handle_free(k, h);
+    }
     if (owner > 0)
         rmdir(mountpoint); /* only if empty: it was the owner's temporary directory */
     return r;
