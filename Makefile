@@ -324,6 +324,7 @@ check-asan:
 # are not traced; the ASan build covers those. Valgrind is ~30x slower: longer timeouts.
 VALGRIND    := valgrind -q --tool=memcheck --error-exitcode=99 --leak-check=full \
                --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+               --suppressions=$(CURDIR)/tests/valgrind.supp \
                --trace-children=yes --trace-children-skip=/bin/*,/usr/*,*/hostdev-fakesys
 check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 	HOSTDEV_BUILD=$(BUILD) CK_TIMEOUT_MULTIPLIER=10 HOSTDEV_TEST_WRAPPER="$(VALGRIND)" \
