@@ -91,6 +91,15 @@ int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned 
 /* open(2) relative to the root, O_CLOEXEC added. Returns fd or -errno. */
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
+/* Owner and mode of a file under the root (device nodes a VM opens). chmod refuses links. */
+int hd_fs_chown(struct hd_ctx *ctx, const char *path, uid_t uid, gid_t gid);
+int hd_fs_chmod(struct hd_ctx *ctx, const char *path, mode_t mode);
+int hd_fs_unlink(struct hd_ctx *ctx, const char *path);
+int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to);
+/* Make a rename or an unlink in directory @path durable. */
+int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path);
+/* write(2) all of @data to an fd opened through the gateway. */
+int hd_fs_write_all(int fd, const char *data, size_t len);
 /* The one exception to "relative to the root": a data file the user named or a names
  * database of the host (never kernel state). Read whole, like hd_fs_read_alloc(). */
 int hd_fs_read_host_file(const char *path, char **data, size_t *len);

@@ -408,3 +408,63 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
     }
     return 0;
 }
+
+int hd_fs_chown(struct hd_ctx *ctx, const char *path, uid_t uid, gid_t gid)
+{
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    return fchownat(ctx->rootfd, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+int hd_fs_chmod(struct hd_ctx *ctx, const char *path, mode_t mode)
+{
+    struct stat st;
+    int r = hd_fs_stat(ctx, path, &st);
+
+    if (r < 0)
+        return r;
+    /* fchmodat() follows links: never let one lead outside the root. */
+    if (S_ISLNK(st.st_mode))
+        return -ELOOP;
+    return fchmodat(ctx->rootfd, path, mode & 07777, 0) < 0 ? -errno : 0;
+}
+
+int hd_fs_unlink(struct hd_ctx *ctx, const char *path)
+{
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    return unlinkat(ctx->rootfd, path, 0) < 0 ? -errno : 0;
+}
+
+int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
+{
+    if (!hd_path_valid(from) || !hd_path_valid(to))
+        return -EINVAL;
+    return renameat(ctx->rootfd, from, ctx->rootfd, to) < 0 ? -errno : 0;
+}
+
+int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path)
+{
+    int fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0), r = 0;
+
+    if (fd < 0)
+        return fd;
+    if (fsync(fd) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+int hd_fs_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
