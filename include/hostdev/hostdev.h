@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -238,6 +239,15 @@ const char *hd_reset_check_get_methods(const struct hd_reset_check *check);
 /* The other functions a bus reset would hit, and whether each is on a host driver. */
 size_t hd_reset_check_get_peer_count(const struct hd_reset_check *check);
 struct hd_device *hd_reset_check_get_peer(const struct hd_reset_check *check, size_t i);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Host safety                                                                                */
+
+/* Would taking @dev from its driver pull something from under the host? 0 when not; -EBUSY
+ * with every reason in the message ("0000:03:00.0 backs /dev/sda1 mounted on /", "... eth0 is
+ * up with routes", "... is the boot VGA device (the console)"). Reads ROOT/sys,
+ * ROOT/proc/self/mountinfo (or proc/mounts), proc/swaps, proc/net/route, proc/net/if_inet6. */
+int hd_device_check_host_use(struct hd_device *dev);
 
 #ifdef __cplusplus
 }
