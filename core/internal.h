@@ -181,6 +181,134 @@ int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const c
 int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value);
 int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name);
 
+/* ---- owner.c ------------------------------------------------------------------------------ */
+
+#define HD_VM_ID_MAX 128
+
+/* ---- assign.c: the assignment map --------------------------------------------------------- */
+
+#define HD_NODE_PATH_MAX 96
+#define HD_NODES_MAX 8
+
+/* A device node a VM opens, with the owner and mode it had before the VM got it. */
+struct hd_node_owner {
+    char path[HD_NODE_PATH_MAX]; /* "dev/vfio/12", relative to the root */
+    uid_t uid;
+    gid_t gid;
+    mode_t mode;
+};
+
+struct hd_assignment {
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    char vm[HD_VM_ID_MAX + 1];
+    bool managed;   /* release reattaches it */
+    bool detached;  /* acquire took it from @driver (else it was on a stub already) */
+    bool via_group; /* came with --group */
+    char driver[64]; /* "" when none */
+    int group;
+    long long since;
+    uid_t uid; /* who the nodes were given to */
+    gid_t gid;
+    struct hd_node_owner nodes[HD_NODES_MAX]; /* the originals, restored at release */
+    size_t nnodes;
+};
+
+struct hd_assignment_list {
+    struct hd_assignment *v;
+    size_t n, cap;
+};
+
+bool hd_node_path_valid(const char *path);
+struct hd_assignment_list *hd_map_new(void);
+int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a);
+void hd_map_remove(struct hd_assignment_list *list, size_t i);
+struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
+                                  const struct hd_pci_addr *addr);
+/* The original owner of @path as recorded by whichever entry gave it away first. */
+const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
+                                             const char *path);
+int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list);
+char *hd_map_format(const struct hd_assignment_list *list); /* NULL: out of memory */
+/* STATE/map/assignments; an absent file is an empty map. */
+int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
+/* Replace it atomically (state.c). Call with the map lock held. */
+int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
+
+/* ---- lock.c ------------------------------------------------------------------------------- */
+
+struct hd_lockset;
+/* flock(LOCK_EX) polled until @timeout_ms: 0 or -EBUSY. */
+int hd_flock_timeout(int fd, unsigned int timeout_ms);
+/* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
+ * context's timeout for each. -EBUSY (message names the group). */
+int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
+bool hd_lockset_holds(const struct hd_lockset *set, int group);
+struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
+/* STATE/locks/map, for read-modify-write of the map. */
+int hd_lock_map(struct hd_ctx *ctx, int *fd);
+void hd_unlock(int fd);
+
+/* ---- journal.c: the intent log ------------------------------------------------------------ */
+
+enum hd_jop { HD_JOP_ACQUIRE, HD_JOP_RELEASE };
+enum hd_jstep_kind {
+    HD_JSTEP_DETACH,   /* about to detach (acquire) */
+    HD_JSTEP_REATTACH, /* about to reattach (release) */
+    HD_JSTEP_RESET,    /* about to reset (nothing to undo) */
+    HD_JSTEP_OWN,      /* about to chown/chmod node: the owner and mode it has now */
+};
+
+struct hd_jdev {
+    struct hd_pci_addr addr;
+    int group;
+};
+
+struct hd_jstep {
+    enum hd_jstep_kind kind;
+    struct hd_pci_addr addr;   /* DETACH, REATTACH, RESET */
+    struct hd_node_owner node; /* OWN */
+};
+
+struct hd_journal {
+    int fd; /* holds the flock while the operation runs */
+    char path[HD_PATH_MAX];
+    bool is_tmp; /* never got its name: its process died before any write */
+    enum hd_jop op;
+    char vm[HD_VM_ID_MAX + 1];
+    struct hd_jdev *devs; /* the plan */
+    size_t ndevs;
+    struct hd_jstep *steps; /* what was started, in order */
+    size_t nsteps, capsteps;
+};
+
+/* Create, lock and fsync a journal naming the plan. */
+int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
+                     const struct hd_jdev *devs, size_t n, struct hd_journal **j);
+/* Append @step and fsync, before doing it. */
+int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+/* The operation is over (done or undone): unlink, then unlock. */
+void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j);
+/* Unlock and free, leaving the file (for recover). */
+struct hd_journal *hd_journal_close(struct hd_journal *j);
+int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j);
+/* Names in STATE/journal (none when it does not exist). */
+int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
+/* Lock and read a journal whose process is gone: -EBUSY while it lives, -ENOENT when it
+ * finished meanwhile, -EAGAIN for a temporary one just being created. */
+int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
+bool hd_journal_touches_group(const struct hd_journal *j, int group);
+
+/* ---- acquire.c, recover.c: the steps of acquire and release, and their undo --------------- */
+
+/* Undo what @j started, newest first. 0 when everything is back. */
+int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
+/* Did the operation of @j reach its commit (the map write)? */
+bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
+/* recover.c: deal with dead journals touching the groups in @held (NULL: all), whose locks
+ * this process already holds. */
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
+
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 void hd_names_free(struct hd_names *names);

@@ -240,6 +240,7 @@ const char *hd_reset_check_get_methods(const struct hd_reset_check *check);
 size_t hd_reset_check_get_peer_count(const struct hd_reset_check *check);
 struct hd_device *hd_reset_check_get_peer(const struct hd_reset_check *check, size_t i);
 
+
 /* ------------------------------------------------------------------------------------------ */
 /* Host safety                                                                                */
 
@@ -248,6 +249,67 @@ struct hd_device *hd_reset_check_get_peer(const struct hd_reset_check *check, si
  * up with routes", "... is the boot VGA device (the console)"). Reads ROOT/sys,
  * ROOT/proc/self/mountinfo (or proc/mounts), proc/swaps, proc/net/route, proc/net/if_inet6. */
 int hd_device_check_host_use(struct hd_device *dev);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Assignments of devices to VMs (the map under the state directory)                         */
+
+/* A VM id: [A-Za-z0-9._:@-]{1,128} (names and UUIDs), not "." or "..". */
+bool hd_vm_id_valid(const char *id);
+/* "USER", "USER:GROUP", ":GROUP", numeric ids too. Names resolve from ROOT/etc/passwd and
+ * ROOT/etc/group first, then the host's databases. A missing group is the user's primary
+ * group. -EINVAL (message names the part) when something does not resolve. */
+int hd_owner_parse(struct hd_ctx *ctx, const char *spec, uid_t *uid, gid_t *gid);
+/* root:qemu when a qemu group exists, else root:root. */
+int hd_owner_default(struct hd_ctx *ctx, uid_t *uid, gid_t *gid);
+
+enum hd_acquire_flags {
+    HD_ACQUIRE_UNMANAGED = 1u << 0, /* the devices must already be on vfio-pci */
+    HD_ACQUIRE_GROUP = 1u << 1,     /* detach the rest of each IOMMU group too (managed) */
+    HD_ACQUIRE_FORCE = 1u << 2,     /* skip the host-safety checks */
+};
+
+/* Give @n devices to @vm, all or nothing: check all (endpoint, not held by another VM, nor a
+ * member of their groups, group viable, host safety), detach the managed ones, reset all,
+ * hand dev/vfio/N (and dev/vfio/devices/vfioX, dev/iommu) to @uid:@gid mode 0660, record
+ * the assignment. Any failure restores drivers, overrides, ownership and the map. -EBUSY:
+ * held by another VM or in host use; -EINVAL: bad input; -ETIMEDOUT: an unbind hangs (the
+ * intent log stays; 'recover' finishes the job once it returns). */
+int hd_assign_acquire(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
+                      size_t n, uid_t uid, gid_t gid, unsigned int flags);
+/* Take devices back from @vm (all of them when @n is 0): restore node ownership, reset,
+ * reattach managed devices to their original drivers, drop the records. All or nothing. */
+int hd_assign_release(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
+                      size_t n);
+/* Emergency release of one device whatever its record says (VDSM's hostdevRelease). */
+int hd_assign_release_force(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
+/* Finish or undo what processes killed half-way left in the intent log. *@recovered (may be
+ * NULL) counts the operations dealt with; -EBUSY when one is still running (or its unbind
+ * still hangs) and was left alone. Run by acquire and release before they start. */
+int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered);
+
+struct hd_assignment;
+struct hd_assignment_list;
+/* The map as it is now (empty when nothing was ever assigned). */
+int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list);
+struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignment_list *list);
+size_t hd_assignment_list_count(const struct hd_assignment_list *list);
+/* Borrowed: valid while the list lives. NULL when out of range / not found. */
+const struct hd_assignment *hd_assignment_list_get(const struct hd_assignment_list *list,
+                                                   size_t i);
+const struct hd_assignment *hd_assignment_list_find(const struct hd_assignment_list *list,
+                                                    const struct hd_pci_addr *addr);
+const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a);
+const char *hd_assignment_get_name(const struct hd_assignment *a); /* "0000:03:00.0" */
+const char *hd_assignment_get_vm(const struct hd_assignment *a);
+bool hd_assignment_is_managed(const struct hd_assignment *a);
+/* Came along with --group rather than being asked for. */
+bool hd_assignment_is_group_member(const struct hd_assignment *a);
+/* The driver acquire took it from; NULL when it was already on a stub (left there). */
+const char *hd_assignment_get_driver(const struct hd_assignment *a);
+int hd_assignment_get_iommu_group(const struct hd_assignment *a);
+long long hd_assignment_get_since(const struct hd_assignment *a); /* seconds since the epoch */
+uid_t hd_assignment_get_uid(const struct hd_assignment *a);
+gid_t hd_assignment_get_gid(const struct hd_assignment *a);
 
 #ifdef __cplusplus
 }
