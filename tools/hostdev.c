@@ -12,11 +12,14 @@
  * file be absent while it is being written (the table skips NULL entries). */
 #define WEAK __attribute__((weak))
 extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
-    cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK;
+    cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
+    cmd_acquire WEAK, cmd_release WEAK, cmd_assignments WEAK, cmd_migratable WEAK,
+    cmd_recover WEAK, cmd_doctor WEAK;
 
 static const struct tool_command *const commands[] = {
     &cmd_list,  &cmd_show,  &cmd_iommu,  &cmd_detach, &cmd_reattach,
-    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov,
+    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov, &cmd_acquire, &cmd_release,
+    &cmd_assignments, &cmd_migratable, &cmd_recover, &cmd_doctor,
 };
 
 static void usage(FILE *out)
@@ -36,7 +39,7 @@ static void usage(FILE *out)
             "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (commands[i] != NULL)
-            fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+            fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     }
     fprintf(out, "\nExit status: 0 done, 1 the operation failed (nothing was changed),\n"
                  "2 bad usage or input.\n");

@@ -1,0 +1,125 @@
+/* acquire.c - `hostdev acquire`: give devices to a VM, all or nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devargs.h"
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
+                                         {"managed", no_argument, NULL, 'M'},
+                                         {"unmanaged", no_argument, NULL, 'U'},
+                                         {"owner", required_argument, NULL, 'o'},
+                                         {"group", no_argument, NULL, 'g'},
+                                         {"force", no_argument, NULL, 'f'},
+                                         {NULL, 0, NULL, 0}};
+    const char *vm = NULL, *owner = NULL;
+    struct hd_pci_addr *addrs;
+    unsigned int flags = 0;
+    uid_t uid;
+    gid_t gid;
+    int c, r, n;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:o:gf", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            vm = optarg;
+            break;
+        case 'M':
+            flags &= ~(unsigned)HD_ACQUIRE_UNMANAGED;
+            break;
+        case 'U':
+            flags |= HD_ACQUIRE_UNMANAGED;
+            break;
+        case 'o':
+            owner = optarg;
+            break;
+        case 'g':
+            flags |= HD_ACQUIRE_GROUP;
+            break;
+        case 'f':
+            flags |= HD_ACQUIRE_FORCE;
+            break;
+        default:
+            tool_usage(&cmd_acquire, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if (vm == NULL)
+        return tool_error(t, EXIT_USAGE, "--vm ID is required");
+    if (!hd_vm_id_valid(vm))
+        return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)",
+                          vm);
+    if ((flags & HD_ACQUIRE_UNMANAGED) && (flags & HD_ACQUIRE_GROUP))
+        return tool_error(t, EXIT_USAGE, "--group detaches devices, --unmanaged never does: "
+                          "detach the group first ('hostdev detach --group')");
+    hd_ctx_clear_error(t->ctx);
+    r = owner ? hd_owner_parse(t->ctx, owner, &uid, &gid) : hd_owner_default(t->ctx, &uid, &gid);
+    if (r < 0)
+        return tool_lib_error(t, EXIT_USAGE, r, "invalid --owner");
+    if ((r = devargs_parse(t, argc - optind, argv + optind, &addrs)) != EXIT_DONE)
+        return r;
+    n = argc - optind;
+    hd_ctx_clear_error(t->ctx);
+    r = hd_assign_acquire(t->ctx, vm, addrs, (size_t)n, uid, gid, flags);
+    if (r < 0) {
+        /* Bad input found by the library (no such device, a bridge, a VM id) changed nothing
+         * either, but is the caller's to fix: exit 2 for those. */
+        int code = r == -ENODEV || r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        tool_lib_error(t, code, r, "vm %s", vm);
+        if (r == -EBUSY && strstr(hd_ctx_last_error(t->ctx), " is up with ") != NULL)
+            fprintf(stderr, "hostdev acquire: --force takes it anyway\n");
+        else if (r == -EBUSY && (strstr(hd_ctx_last_error(t->ctx), " backs ") != NULL ||
+                                 strstr(hd_ctx_last_error(t->ctx), "(the console)") != NULL))
+            fprintf(stderr, "hostdev acquire: --force takes it anyway\n");
+        free(addrs);
+        return code;
+    }
+    if (t->json) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "vm", vm);
+        json_key(&j, "devices");
+        json_begin_array(&j);
+        for (int i = 0; i < n; i++) {
+            char name[HD_PCI_ADDR_BUFSZ];
+            json_string(&j, hd_pci_addr_format(&addrs[i], name));
+        }
+        json_end_array(&j);
+        json_kv_int(&j, "uid", (long long)uid);
+        json_kv_int(&j, "gid", (long long)gid);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        for (int i = 0; i < n; i++) {
+            char name[HD_PCI_ADDR_BUFSZ];
+            printf("%s: assigned to vm %s (%s, nodes for %u:%u)\n",
+                   hd_pci_addr_format(&addrs[i], name), vm,
+                   flags & HD_ACQUIRE_UNMANAGED ? "unmanaged" : "managed", (unsigned)uid,
+                   (unsigned)gid);
+        }
+    }
+    free(addrs);
+    return EXIT_DONE;
+}
+
+const struct tool_command cmd_acquire = {
+    .name = "acquire",
+    .run = run,
+    .usage = "--vm ID [--managed|--unmanaged] [--owner USER[:GROUP]] [--group] [--force] ADDR...",
+    .summary = "give devices to a VM (detach, reset, hand over /dev/vfio), all or nothing",
+    .help = "  -m, --vm ID          the VM (name or UUID: A-Z a-z 0-9 . _ : @ -, up to 128)\n"
+            "      --managed        detach the devices to vfio-pci (the default)\n"
+            "      --unmanaged      the devices must be on vfio-pci already\n"
+            "  -o, --owner U[:G]    who may open /dev/vfio/N (mode 0660); default root:qemu\n"
+            "                       when a qemu group exists, else root:root\n"
+            "  -g, --group          also detach the rest of each device's IOMMU group\n"
+            "  -f, --force          take devices the host uses (mounted disks, interfaces\n"
+            "                       up with addresses, the console)\n"
+            "Refuses devices (or group members) held by another VM. Every step is logged\n"
+            "before it is done; on failure everything is put back. See 'hostdev recover'.\n",
+};
