@@ -167,9 +167,15 @@ extern const struct hd_stub_driver hd_stub_pci_stub; /* drivers/pci-stub.c */
 /* NULL when @name is not a stub driver hostdev binds to. */
 const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 
-/* drivers/kmod.c or kmod-none.c: make sure sys/bus/pci/drivers/@driver exists, loading
- * @module when the root is the host itself. -EPERM when the module is blacklisted. */
+/* drivers/module.c: make sure sys/bus/pci/drivers/@driver exists, loading @module when the
+ * root is the host itself. -EPERM when the module is blacklisted. */
 int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
+
+/* drivers/kmod.c or kmod-none.c, the module backend: */
+/* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no (or cannot tell). */
+int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);
+/* Insert @module into the running kernel (the caller made sure the root is the host). */
+int hd_module_insert(struct hd_ctx *ctx, const char *module);
 /* The module the modalias resolves to ("e1000e"), allocated; -ENOENT when unknown. */
 int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module);
 
@@ -326,6 +332,87 @@ void hd_hwdb_close(struct hd_hwdb *hwdb);
 /* Allocated names (either may be NULL); -ENOENT when the hwdb knows nothing of these ids. */
 int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char **vendor_name,
                    char **product_name);
+
+/* ---- kernel-cmdline/cmdline.c: words, names, values ---------------------------------------- */
+
+/* The kernel's isspace(): the C locale's blanks plus 0xa0 (lib/ctype.c counts it as space). */
+bool hd_kernel_isspace(unsigned char c);
+/* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
+int hd_kstrtobool(const char *s, bool *value);
+/* hd_cmdline_new_from_ctx() without leaving a message on the context (for callers to which an
+ * unreadable command line is a finding, not a failure). -EILSEQ when it holds a NUL. */
+int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
+/* Record an option the kernel does not take (see hd_cmdline_get_invalid()); @kernel_log may
+ * be NULL. -ENOMEM. */
+int hd_cmdline_add_invalid(struct hd_cmdline *cmdline, const char *param, const char *option,
+                           const char *why, const char *kernel_log);
+
+/* ---- kernel-cmdline/options.c: what the IOMMU-related parameters mean --------------------- */
+
+struct hd_cmdline_settings {
+    signed char value[HD_CMDLINE_SETTING_COUNT]; /* enum hd_tristate */
+    struct hd_pci_id_match *ids;                 /* vfio-pci.ids */
+    size_t n_ids;
+};
+
+/* Fill @settings from the parsed parameters, recording invalid options on @cmdline. */
+int hd_cmdline_interpret(struct hd_cmdline *cmdline, struct hd_cmdline_settings *settings);
+void hd_cmdline_settings_free(struct hd_cmdline_settings *settings);
+
+/* ---- dmar.c: the ACPI DMAR table (Intel VT-d) --------------------------------------------- */
+
+#define HD_DMAR_MAX_RMRR_DEVICES 16
+
+struct hd_dmar_info {
+    bool intr_remap;    /* flags bit 0: the platform supports interrupt remapping */
+    bool x2apic_opt_out; /* flags bit 1: firmware asks the OS not to use x2APIC */
+    size_t drhd;        /* remapping units */
+    size_t rmrr;        /* reserved memory regions */
+    size_t rmrr_behind_bridge; /* RMRR device scopes whose endpoint is behind a bridge */
+    size_t n_rmrr_devices;     /* RMRR endpoints on a root bus (listed below) */
+    struct hd_pci_addr rmrr_devices[HD_DMAR_MAX_RMRR_DEVICES];
+};
+
+/* Parse ROOT/sys/firmware/acpi/tables/DMAR. -ENOENT absent, -EACCES unreadable, -EBADMSG
+ * when it is not a well-formed DMAR table. */
+int hd_dmar_read(struct hd_ctx *ctx, struct hd_dmar_info *info);
+/* The same from bytes (tests). */
+int hd_dmar_parse(const unsigned char *data, size_t len, struct hd_dmar_info *info);
+
+/* ---- iommu.c: what the kernel, the firmware and the modules say --------------------------- */
+
+enum hd_module_state {
+    HD_MODULE_ABSENT,
+    HD_MODULE_LOADED,  /* sys/module/NAME/initstate exists: a loadable module, loaded */
+    HD_MODULE_BUILTIN, /* sys/module/NAME without initstate */
+};
+
+struct hd_iommu_facts {
+    const struct hd_cmdline *cmdline; /* NULL: unreadable */
+    size_t intel_units, amd_units, other_units;
+    size_t groups;
+    int acpi_tables;         /* 1: sys/firmware/acpi/tables readable; 0 missing */
+    bool dmar_table, ivrs_table;
+    int dmar_parsed;         /* 0 parsed into dmar; else the -errno */
+    struct hd_dmar_info dmar;
+    enum hd_iommu_vendor cpu_vendor;
+    enum hd_iommu_vendor vendor;        /* the IOMMU's: units, else tables, else the CPU */
+    enum hd_tristate interrupt_remapping;
+    enum hd_tristate unsafe_interrupts; /* sysfs vfio_iommu_type1 parameter */
+    enum hd_tristate noiommu;           /* sysfs vfio parameter */
+    enum hd_module_state vfio, vfio_pci, vfio_iommu_type1;
+    bool vfio_pci_driver; /* sys/bus/pci/drivers/vfio-pci */
+    const char *domain_type;
+};
+
+int hd_iommu_report_add_problem(struct hd_iommu_report *report, enum hd_severity severity,
+                                const char *code, const char *message, const char *fix);
+
+/* ---- iommu-rules.c: from facts to problems and fixes -------------------------------------- */
+
+/* Add the problems @facts show to @report; returns whether VFIO can isolate devices, or
+ * -ENOMEM. */
+int hd_iommu_diagnose(struct hd_iommu_report *report, const struct hd_iommu_facts *facts);
 
 /* ---- util.c ------------------------------------------------------------------------------- */
 

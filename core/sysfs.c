@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +216,9 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         return -EINVAL;
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
+    /* Two forks: the grandchild does the write, the child exits at once. A grandchild stuck
+     * in a driver's remove() belongs to init, which reaps it whenever it returns; no zombie is
+     * left with the caller, however long the library lives. */
     pid = fork();
     if (pid < 0) {
         err = -errno;
@@ -225,15 +227,23 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         return err;
     }
     if (pid == 0) {
-        /* Child: do the write, report its result through the pipe, and leave at once. */
-        int res;
         close(pipefd[0]);
-        res = hd_fs_write_attr(ctx, path, value);
-        if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
-            _exit(2);
-        _exit(0);
+        pid_t writer = fork();
+        if (writer == 0) {
+            int res = hd_fs_write_attr(ctx, path, value);
+            if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+                _exit(2);
+            _exit(0);
+        }
+        _exit(writer < 0 ? 1 : 0);
     }
     close(pipefd[1]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        close(pipefd[0]);
+        return -EAGAIN; /* could not fork the writer */
+    }
     deadline = hd_now_ms() + timeout_ms;
     err = -ETIMEDOUT;
     for (;;) {
@@ -245,24 +255,14 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
             continue;
         if (r > 0) {
             int res;
-            if (read(pipefd[0], &res, sizeof(res)) == (ssize_t)sizeof(res))
-                err = res;
-            else
-                err = -EIO;
+            /* EOF without a result: the writer died (killed), so the write's fate is unknown. */
+            err = read(pipefd[0], &res, sizeof(res)) == (ssize_t)sizeof(res) ? res : -EIO;
         }
         break;
     }
     close(pipefd[0]);
-    if (err == -ETIMEDOUT) {
-        /* The child sits in the kernel; SIGKILL lands when the write returns. Reap it if it
-         * already has, otherwise leave it to init: waiting would hang us too. */
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, WNOHANG);
+    if (err == -ETIMEDOUT)
         hd_dbg(ctx, "write %s <- '%s': no answer in %u ms", path, value, timeout_ms);
-        return err;
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
     return err;
 }
 

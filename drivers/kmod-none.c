@@ -25,27 +25,17 @@ static int run_modprobe(const char *module)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
 }
 
-int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module)
+int hd_module_blacklisted(struct hd_ctx *ctx, const char *module)
 {
-    char path[HD_PATH_MAX];
-    int r;
+    (void)ctx;
+    (void)module;
+    return 0; /* no modprobe.d reader here; modprobe itself honours what applies */
+}
 
-    if (!hd_name_valid(driver) || !hd_name_valid(module))
-        return -EINVAL;
-    hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", driver);
-    if (hd_fs_exists(ctx, path) == 1)
-        return 0;
-    if (!ctx->root_is_host)
-        return hd_err(ctx, -ENOENT, "driver %s is not loaded under %s (modules are loaded only "
-                      "on the host itself)", driver, ctx->root);
-    r = run_modprobe(module);
-    if (r < 0)
-        return hd_err(ctx, r, "driver %s is not loaded and 'modprobe %s' failed", driver,
-                      module);
-    if (hd_fs_wait_for(ctx, path, true, ctx->timeout_ms) < 0)
-        return hd_err(ctx, -ENOENT, "module %s loaded but driver %s did not appear", module,
-                      driver);
-    return 0;
+int hd_module_insert(struct hd_ctx *ctx, const char *module)
+{
+    (void)ctx;
+    return run_modprobe(module);
 }
 
 int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module)

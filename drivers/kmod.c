@@ -56,42 +56,29 @@ static bool is_blacklisted(struct kmod_ctx *k, const char *module)
     return found;
 }
 
-int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module)
+int hd_module_blacklisted(struct hd_ctx *ctx, const char *module)
 {
-    struct kmod_module *mod = NULL;
-    char path[HD_PATH_MAX];
-    struct kmod_ctx *k;
+    struct kmod_ctx *k = kmod_for(ctx);
     int r;
 
-    if (!hd_name_valid(driver) || !hd_name_valid(module))
-        return -EINVAL;
-    hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", driver);
-    if (hd_fs_exists(ctx, path) == 1)
-        return 0;
-    k = kmod_for(ctx);
     if (k == NULL)
-        return hd_err(ctx, -ENOMEM, "libkmod: cannot create a context");
+        return 0;
+    r = is_blacklisted(k, module) ? 1 : 0;
+    kmod_unref(k);
+    return r;
+}
+
+int hd_module_insert(struct hd_ctx *ctx, const char *module)
+{
+    struct kmod_module *mod = NULL;
+    struct kmod_ctx *k = kmod_for(ctx);
+    int r;
+
+    if (k == NULL)
+        return -ENOMEM;
     r = kmod_module_new_from_name(k, module, &mod);
-    if (r < 0) {
-        kmod_unref(k);
-        return hd_err(ctx, r, "module %s: %s", module, strerror(-r));
-    }
-    if (is_blacklisted(k, module)) {
-        r = hd_err(ctx, -EPERM, "module %s is blacklisted in modprobe.d (administratively "
-                   "prohibited): remove its 'blacklist %s' line to use %s", module, module,
-                   driver);
-    } else if (!ctx->root_is_host) {
-        r = hd_err(ctx, -ENOENT, "driver %s is not loaded under %s (modules are loaded only on "
-                   "the host itself)", driver, ctx->root);
-    } else {
+    if (r == 0)
         r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-        if (r < 0)
-            r = hd_err(ctx, r, "driver %s is not loaded and loading module %s failed: %s",
-                       driver, module, strerror(-r));
-        else if (hd_fs_wait_for(ctx, path, true, ctx->timeout_ms) < 0)
-            r = hd_err(ctx, -ENOENT, "module %s loaded but driver %s did not appear", module,
-                       driver);
-    }
     kmod_module_unref(mod);
     kmod_unref(k);
     return r;

@@ -94,7 +94,7 @@ static int run(struct tool *t, int argc, char **argv)
         const char *drv = hd_device_get_driver(dev);
         if (!selected(dev, sel, nsel))
             continue;
-        if (driver != NULL && (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv)))
+        if (driver != NULL && (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
             continue;
         if (t->json) {
             json_begin_object(&j);

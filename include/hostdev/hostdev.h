@@ -239,6 +239,154 @@ const char *hd_reset_check_get_methods(const struct hd_reset_check *check);
 /* The other functions a bus reset would hit, and whether each is on a host driver. */
 size_t hd_reset_check_get_peer_count(const struct hd_reset_check *check);
 struct hd_device *hd_reset_check_get_peer(const struct hd_reset_check *check, size_t i);
+/* Kernel command line                                                                        */
+/*
+ * Read the way the kernel reads it (lib/cmdline.c next_arg, kernel/params.c parse_args):
+ * blank-separated words; double quotes hold blanks, around the value (`p="a b"`) or the whole
+ * word (`"p=a b"`), and an unterminated quote takes the rest of the line; `--` ends the
+ * kernel's parameters (the rest goes to init); in parameter NAMES '-' and '_' are the same
+ * (values are taken as written); `module.param` is a parameter like any other. A bare word has
+ * no value (NULL), which is not the same as an empty one (`p=`).
+ */
+
+struct hd_cmdline;
+
+/* Parse @text (NULL reads as ""). Never fails on syntax, every input has a reading: only
+ * -ENOMEM. */
+int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **cmdline);
+/* Parse ROOT/proc/cmdline. -ENOENT (or another read error) when it cannot be read, -EILSEQ
+ * when it holds a NUL byte. */
+int hd_cmdline_new_from_ctx(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
+struct hd_cmdline *hd_cmdline_ref(struct hd_cmdline *cmdline);
+struct hd_cmdline *hd_cmdline_unref(struct hd_cmdline *cmdline);
+
+/* Every kernel parameter in order, repeats included (listing); NULL for @i >= count. */
+size_t hd_cmdline_count(const struct hd_cmdline *cmdline);
+const char *hd_cmdline_get_name_at(const struct hd_cmdline *cmdline, size_t i);
+const char *hd_cmdline_get_value_at(const struct hd_cmdline *cmdline, size_t i); /* NULL: bare */
+/* What follows `--` (blanks at its start skipped); NULL when there is no `--`. */
+const char *hd_cmdline_get_init_args(const struct hd_cmdline *cmdline);
+
+/* Names compare with '-' and '_' equal, as the kernel compares them. */
+bool hd_cmdline_name_equal(const char *a, const char *b);
+/* The LAST occurrence of @name: 0 and *value (NULL for a bare word), or -ENOENT. */
+int hd_cmdline_get(const struct hd_cmdline *cmdline, const char *name, const char **value);
+bool hd_cmdline_has(const struct hd_cmdline *cmdline, const char *name);
+/* The last occurrence as a boolean, the way module bool parameters read it (kstrtobool:
+ * y/Y/1/t/T/on true, n/N/0/f/F/off false; a bare word is true). -ENOENT absent, -EINVAL when
+ * the kernel would reject the value. */
+int hd_cmdline_get_bool(const struct hd_cmdline *cmdline, const char *name, bool *value);
+/* Whether any occurrence of @name (a comma list, like pci=) has the item @item, either alone
+ * or as `item=...`. */
+bool hd_cmdline_list_has(const struct hd_cmdline *cmdline, const char *name, const char *item);
+
+enum hd_tristate {
+    HD_TRISTATE_UNSET = -1, /* not said / not known */
+    HD_TRISTATE_NO = 0,
+    HD_TRISTATE_YES = 1,
+};
+
+/* What the command line asks for, every occurrence applied in order as the kernel does. */
+enum hd_cmdline_setting {
+    HD_CMDLINE_INTEL_IOMMU,          /* intel_iommu=on (YES) / off (NO) */
+    HD_CMDLINE_INTEL_IOMMU_IGFX_OFF, /* intel_iommu=igfx_off: integrated graphics left out */
+    HD_CMDLINE_INTEL_IOMMU_SM,       /* intel_iommu=sm_on / sm_off: scalable mode */
+    HD_CMDLINE_AMD_IOMMU,            /* amd_iommu=off (NO) / force_enable (YES) */
+    HD_CMDLINE_IOMMU_OFF,            /* iommu=off: every IOMMU off (YES) */
+    HD_CMDLINE_IOMMU_FORCE,          /* iommu=force / noforce */
+    HD_CMDLINE_IOMMU_PASSTHROUGH,    /* iommu=pt (YES) / nopt (NO), iommu.passthrough=1/0 */
+    HD_CMDLINE_IOMMU_STRICT,         /* iommu.strict=, intel_iommu=strict, amd_iommu=fullflush */
+    HD_CMDLINE_INTREMAP,             /* intremap=on/off, nointremap: interrupt remapping */
+    HD_CMDLINE_ALLOW_UNSAFE_INTERRUPTS, /* vfio_iommu_type1.allow_unsafe_interrupts */
+    HD_CMDLINE_NOIOMMU_MODE,            /* vfio.enable_unsafe_noiommu_mode */
+    HD_CMDLINE_PCI_REALLOC,             /* pci=realloc[=on|off] */
+    HD_CMDLINE_SETTING_COUNT,
+};
+enum hd_tristate hd_cmdline_get_setting(const struct hd_cmdline *cmdline,
+                                        enum hd_cmdline_setting setting);
+/* A short key for @setting ("intel_iommu", "iommu_passthrough", ...); NULL out of range. */
+const char *hd_cmdline_setting_name(enum hd_cmdline_setting setting);
+
+/* Options the kernel does not take, or takes other than meant (amd_iommu=on, iommu=on,
+ * vfio-pci.ids=808x, iommu.strict=maybe). @param and @option are as written; @why says it in
+ * plain words; @kernel_log is what the kernel logs about it, NULL when it says nothing. */
+size_t hd_cmdline_invalid_count(const struct hd_cmdline *cmdline);
+int hd_cmdline_get_invalid(const struct hd_cmdline *cmdline, size_t i, const char **param,
+                           const char **option, const char **why, const char **kernel_log);
+
+/* vfio-pci.ids: VVVV:DDDD[:SVVV[:SDDD[:CLASS[:MASK]]]] (hex), comma-separated. Fields not
+ * given match anything (HD_PCI_ANY_ID; class and mask 0). */
+#define HD_PCI_ANY_ID 0xffffffffu
+struct hd_pci_id_match {
+    uint32_t vendor;
+    uint32_t device;
+    uint32_t subvendor;
+    uint32_t subdevice;
+    uint32_t class_code;
+    uint32_t class_mask;
+};
+size_t hd_cmdline_vfio_pci_id_count(const struct hd_cmdline *cmdline);
+int hd_cmdline_get_vfio_pci_id(const struct hd_cmdline *cmdline, size_t i,
+                               struct hd_pci_id_match *match);
+
+/* ------------------------------------------------------------------------------------------ */
+/* IOMMU probe                                                                                */
+/*
+ * Whether this kernel can give devices to VFIO, and if not, why and what to do. The command
+ * line is only a hint: what decides is what the kernel made (/sys/class/iommu units and
+ * /sys/kernel/iommu_groups), read together with the firmware tables (DMAR, IVRS), interrupt
+ * remapping and the vfio module parameters. Nothing is changed.
+ */
+
+struct hd_iommu_report;
+
+enum hd_iommu_vendor {
+    HD_IOMMU_VENDOR_UNKNOWN,
+    HD_IOMMU_VENDOR_INTEL, /* VT-d: DMAR table, dmar* units */
+    HD_IOMMU_VENDOR_AMD,   /* AMD-Vi: IVRS table, ivhd* units */
+    HD_IOMMU_VENDOR_OTHER, /* e.g. an Arm SMMU, virtio-iommu */
+};
+
+enum hd_severity {
+    HD_SEVERITY_INFO,    /* worth knowing (a performance hint) */
+    HD_SEVERITY_WARNING, /* works, but not as it should (unsafe, ignored option) */
+    HD_SEVERITY_ERROR,   /* VFIO cannot work until this is fixed */
+};
+
+/* Read everything; 0 with a report even when the answer is "not usable". Errors only for
+ * out-of-memory. */
+int hd_iommu_probe(struct hd_ctx *ctx, struct hd_iommu_report **report);
+struct hd_iommu_report *hd_iommu_report_ref(struct hd_iommu_report *report);
+struct hd_iommu_report *hd_iommu_report_unref(struct hd_iommu_report *report);
+
+/* VFIO can isolate devices: an IOMMU is on and no problem is an error. */
+bool hd_iommu_report_is_usable(const struct hd_iommu_report *report);
+/* The kernel runs an IOMMU: IOMMU groups exist. */
+bool hd_iommu_report_is_enabled(const struct hd_iommu_report *report);
+enum hd_iommu_vendor hd_iommu_report_get_vendor(const struct hd_iommu_report *report);
+const char *hd_iommu_vendor_name(enum hd_iommu_vendor vendor); /* "intel", "amd", ... */
+size_t hd_iommu_report_get_unit_count(const struct hd_iommu_report *report);
+size_t hd_iommu_report_get_group_count(const struct hd_iommu_report *report);
+/* The groups' default domain type ("DMA-FQ", "DMA", "identity"), "mixed", or NULL. */
+const char *hd_iommu_report_get_domain_type(const struct hd_iommu_report *report);
+enum hd_tristate hd_iommu_report_get_interrupt_remapping(const struct hd_iommu_report *report);
+/* The command line it read; NULL when ROOT/proc/cmdline could not be read. */
+const struct hd_cmdline *hd_iommu_report_get_cmdline(const struct hd_iommu_report *report);
+
+/* What was read and what it says: @source is the file or directory (relative to the root),
+ * @text the finding ("dmar0 dmar1: Intel VT-d units"). */
+size_t hd_iommu_report_get_evidence_count(const struct hd_iommu_report *report);
+const char *hd_iommu_report_get_evidence_source(const struct hd_iommu_report *report, size_t i);
+const char *hd_iommu_report_get_evidence_text(const struct hd_iommu_report *report, size_t i);
+
+/* Problems, worst first: a stable @code ("no-dmar-table"), what is wrong, and the fix. */
+size_t hd_iommu_report_get_problem_count(const struct hd_iommu_report *report);
+enum hd_severity hd_iommu_report_get_problem_severity(const struct hd_iommu_report *report,
+                                                      size_t i);
+const char *hd_iommu_report_get_problem_code(const struct hd_iommu_report *report, size_t i);
+const char *hd_iommu_report_get_problem_message(const struct hd_iommu_report *report, size_t i);
+const char *hd_iommu_report_get_problem_fix(const struct hd_iommu_report *report, size_t i);
+const char *hd_severity_name(enum hd_severity severity); /* "info", "warning", "error" */
 
 
 /* ------------------------------------------------------------------------------------------ */

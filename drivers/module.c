@@ -1,0 +1,33 @@
+/* module.c - make a driver available: present already, blacklisted, or loaded now. The
+ * backend (kmod.c with libkmod, kmod-none.c without) answers the module questions. */
+#include <string.h>
+
+#include "internal.h"
+
+int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module)
+{
+    char path[HD_PATH_MAX];
+    int r;
+
+    if (!hd_name_valid(driver) || !hd_name_valid(module))
+        return -EINVAL;
+    hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", driver);
+    if (hd_fs_exists(ctx, path) == 1)
+        return 0;
+    if (hd_module_blacklisted(ctx, module) == 1)
+        return hd_err(ctx, -EPERM, "module %s is blacklisted in modprobe.d (administratively "
+                      "prohibited): remove its 'blacklist %s' line to use %s", module, module,
+                      driver);
+    /* Inserting a module changes the running kernel: never for a fake root. */
+    if (!ctx->root_is_host)
+        return hd_err(ctx, -ENOENT, "driver %s is not loaded under %s (modules are loaded only "
+                      "on the host itself)", driver, ctx->root);
+    r = hd_module_insert(ctx, module);
+    if (r < 0)
+        return hd_err(ctx, r, "driver %s is not loaded and loading module %s failed: %s", driver,
+                      module, strerror(-r));
+    if (hd_fs_wait_for(ctx, path, true, ctx->timeout_ms) < 0)
+        return hd_err(ctx, -ENOENT, "module %s loaded but driver %s did not appear", module,
+                      driver);
+    return 0;
+}

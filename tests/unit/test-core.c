@@ -1,0 +1,261 @@
+/* test-core.c - the context, the filesystem gateway, number parsing and state records, on a
+ * plain temporary directory used as the root. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hostdev/hostdev.h>
+
+#include "internal.h"
+
+static char root[64];
+static struct hd_ctx *ctx;
+
+static void put(const char *rel, const char *content)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+static void setup(void)
+{
+    snprintf(root, sizeof(root), "/tmp/hd-core-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+
+    hd_ctx_unref(ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(ctx_rejects_missing_root)
+{
+    struct hd_ctx *c = (struct hd_ctx *)1;
+    ck_assert_int_eq(hd_ctx_new("/nonexistent/hostdev-root", &c), -ENOENT);
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(hd_ctx_get_root(ctx), root);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), "");
+}
+END_TEST
+
+START_TEST(two_contexts_side_by_side)
+{
+    struct hd_ctx *other;
+    char buf[16];
+    ck_assert_int_eq(hd_ctx_new("/", &other), 0);
+    put("x", "mine\n");
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "x", buf, sizeof(buf)), 4);
+    ck_assert_int_lt(hd_fs_read_attr(other, "x", buf, sizeof(buf)), 0);
+    ck_assert(other->root_is_host);
+    ck_assert(!ctx->root_is_host);
+    hd_ctx_unref(other);
+}
+END_TEST
+
+START_TEST(paths_stay_inside_the_root)
+{
+    static const char *const bad[] = {"", "/etc/passwd", "..", "a/../b", "a//b", "a/",
+                                      "./a", "a/.", "a\nb"};
+    char buf[8];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(!hd_path_valid(bad[i]), "'%s' must be refused", bad[i]);
+        ck_assert_int_eq(hd_fs_read_attr(ctx, bad[i], buf, sizeof(buf)), -EINVAL);
+        ck_assert_int_eq(hd_fs_write_attr(ctx, bad[i], "1"), -EINVAL);
+    }
+    ck_assert(hd_path_valid("sys/bus/pci/devices/0000:00:00.0/driver"));
+    ck_assert(!hd_name_valid("a/b"));
+    ck_assert(!hd_name_valid(".."));
+    ck_assert(!hd_name_valid(""));
+    ck_assert(hd_name_valid("vfio-pci"));
+    char longname[300];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    ck_assert(!hd_name_valid(longname));
+}
+END_TEST
+
+START_TEST(attributes_read_and_write)
+{
+    char buf[8];
+    put("attr", "(null)\n");
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "attr", buf, sizeof(buf)), 6);
+    ck_assert_str_eq(buf, "(null)");
+    put("big", "0123456789");
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "big", buf, sizeof(buf)), -EFBIG);
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "missing", buf, sizeof(buf)), -ENOENT);
+    ck_assert_int_eq(hd_fs_write_attr(ctx, "attr", "vfio-pci"), 0);
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "attr", buf, sizeof(buf)), -EFBIG);
+    ck_assert_int_eq(hd_fs_write_attr(ctx, "nodir/attr", "1"), -ENOENT);
+    ck_assert_int_eq(hd_fs_exists(ctx, "attr"), 1);
+    ck_assert_int_eq(hd_fs_exists(ctx, "nope"), 0);
+}
+END_TEST
+
+START_TEST(links_and_directories)
+{
+    char path[256], buf[64], **names;
+    size_t n;
+    snprintf(path, sizeof(path), "%s/d", root);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    put("d/b", "");
+    put("d/a", "");
+    snprintf(path, sizeof(path), "%s/d/driver", root);
+    ck_assert_int_eq(symlink("../../../bus/pci/drivers/e1000e", path), 0);
+    ck_assert_int_eq(hd_fs_link_basename(ctx, "d/driver", buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "e1000e");
+    ck_assert_int_eq(hd_fs_list_dir(ctx, "d", &names, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(names[0], "a"); /* sorted */
+    ck_assert_str_eq(names[2], "driver");
+    hd_strv_free(names, n);
+    snprintf(path, sizeof(path), "%s/d/evil", root);
+    ck_assert_int_eq(symlink("../..", path), 0);
+    ck_assert_int_eq(hd_fs_link_basename(ctx, "d/evil", buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+START_TEST(timed_write_gives_up_on_a_hang)
+{
+    char path[256], buf[4];
+    int fd;
+    snprintf(path, sizeof(path), "%s/fifo", root);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    /* Nobody reads the FIFO: opening it for writing blocks, as a hanging unbind does. */
+    ck_assert_int_eq(hd_fs_write_attr_timeout(ctx, "fifo", "x", 100), -ETIMEDOUT);
+    /* Let the abandoned writer finish so nothing stays behind. */
+    fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(read(fd, buf, 1), 1);
+    close(fd);
+    put("plain", "");
+    ck_assert_int_eq(hd_fs_write_attr_timeout(ctx, "plain", "1", 5000), 0);
+    ck_assert_int_eq(hd_fs_write_attr_timeout(ctx, "absent/x", "1", 5000), -ENOENT);
+}
+END_TEST
+
+START_TEST(wait_for_is_bounded)
+{
+    ck_assert_int_eq(hd_fs_wait_for(ctx, "never", true, 30), -ETIMEDOUT);
+    ck_assert_int_eq(hd_fs_wait_for(ctx, "never", false, 30), 0);
+}
+END_TEST
+
+START_TEST(numbers_are_strict)
+{
+    unsigned long long u;
+    long long v;
+    ck_assert_int_eq(hd_parse_uint("42\n", 10, 100, &u), 0);
+    ck_assert_uint_eq(u, 42);
+    ck_assert_int_eq(hd_parse_uint("101", 10, 100, &u), -EINVAL);
+    ck_assert_int_eq(hd_parse_uint(" 1", 10, 100, &u), -EINVAL);
+    ck_assert_int_eq(hd_parse_uint("-1", 10, 100, &u), -EINVAL);
+    ck_assert_int_eq(hd_parse_uint("1x", 10, 100, &u), -EINVAL);
+    ck_assert_int_eq(hd_parse_uint("", 10, 100, &u), -EINVAL);
+    ck_assert_int_eq(hd_parse_int("-1", -1, 10, &v), 0);
+    ck_assert_int_eq(v, -1);
+    ck_assert_int_eq(hd_parse_int("-2", -1, 10, &v), -EINVAL);
+    ck_assert_int_eq(hd_parse_int("-1", 0, 10, &v), -EINVAL);
+    ck_assert_int_eq(hd_parse_int("007", 0, 10, &v), -EINVAL);
+    ck_assert_int_eq(hd_parse_int("99999999999999999999", 0, 10, &v), -EINVAL);
+    ck_assert_int_eq(hd_parse_hex("0x8086", 0xffff, &u), 0);
+    ck_assert_uint_eq(u, 0x8086);
+    ck_assert_int_eq(hd_parse_hex("0x18086", 0xffff, &u), -EINVAL);
+}
+END_TEST
+
+START_TEST(state_records_are_atomic)
+{
+    char *v = NULL, path[256];
+    struct stat st;
+    ck_assert_int_eq(hd_state_get(ctx, "drivers", "0000:03:00.0", &v), -ENOENT);
+    ck_assert_int_eq(hd_state_put(ctx, "drivers", "0000:03:00.0", "e1000e"), 0);
+    ck_assert_int_eq(hd_state_get(ctx, "drivers", "0000:03:00.0", &v), 0);
+    ck_assert_str_eq(v, "e1000e");
+    free(v);
+    /* No temporary file is left behind, and the directory is private. */
+    snprintf(path, sizeof(path), "%s/run/hostdev/drivers/0000:03:00.0.tmp", root);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/run/hostdev/drivers", root);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    ck_assert_int_eq(hd_state_put(ctx, "drivers", "../escape", "x"), -EINVAL);
+    ck_assert_int_eq(hd_state_del(ctx, "drivers", "0000:03:00.0"), 0);
+    ck_assert_int_eq(hd_state_del(ctx, "drivers", "0000:03:00.0"), 0);
+    ck_assert_int_eq(hd_ctx_set_state_dir(ctx, "/var/lib/hostdev"), 0);
+    ck_assert_str_eq(hd_ctx_get_state_dir(ctx), "var/lib/hostdev");
+    ck_assert_int_eq(hd_ctx_set_state_dir(ctx, "a/../b"), -EINVAL);
+}
+END_TEST
+
+START_TEST(names_from_a_pci_ids_file)
+{
+    char path[256], *v, *p;
+    put("pci.ids", "# comment\n8086  Intel Corporation\n\t10d3  82574L Gigabit Network "
+                   "Connection\n\t\t8086 a01f  Gigabit CT Desktop Adapter\n\t1237  440FX\n"
+                   "1af4  Red Hat, Inc.\n\t1041  Virtio network device\nC 02  Network\n"
+                   "\t00  Ethernet controller\n");
+    snprintf(path, sizeof(path), "%s/pci.ids", root);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, path), 0);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
+    ck_assert_str_eq(v, "Intel Corporation");
+    ck_assert_str_eq(p, "82574L Gigabit Network Connection");
+    free(v);
+    free(p);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0xa01f, &v, &p), 0); /* a subsystem id */
+    ck_assert_str_eq(v, "Intel Corporation");
+    ck_assert_ptr_null(p);
+    free(v);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x1af4, 0x1041, &v, &p), 0);
+    ck_assert_str_eq(p, "Virtio network device");
+    free(v);
+    free(p);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0002, 0x0000, &v, &p), 0); /* class section */
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, ""), 0);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
+    ck_assert_ptr_null(v);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("gateway");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, ctx_rejects_missing_root);
+    tcase_add_test(tc, two_contexts_side_by_side);
+    tcase_add_test(tc, paths_stay_inside_the_root);
+    tcase_add_test(tc, attributes_read_and_write);
+    tcase_add_test(tc, links_and_directories);
+    tcase_add_test(tc, timed_write_gives_up_on_a_hang);
+    tcase_add_test(tc, wait_for_is_bounded);
+    tcase_add_test(tc, numbers_are_strict);
+    tcase_add_test(tc, state_records_are_atomic);
+    tcase_add_test(tc, names_from_a_pci_ids_file);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

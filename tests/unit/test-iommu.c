@@ -1,0 +1,724 @@
+/* test-iommu.c - the IOMMU probe against fake kernel trees: every diagnosis, and the tool. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hostdev/hostdev.h>
+
+#include "internal.h"
+#include "tmptree.h"
+
+static char *root;
+
+static void setup(void)
+{
+    root = tmptree_new();
+    ck_assert_ptr_nonnull(root);
+}
+
+static void teardown(void)
+{
+    tmptree_remove(root);
+    free(root);
+    root = NULL;
+}
+
+static void put(const char *rel, const char *content)
+{
+    ck_assert_msg(tmptree_write(root, rel, content) == 0, "writing %s", rel);
+}
+
+static void rm(const char *rel)
+{
+    char path[1024];
+
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    ck_assert_msg(unlink(path) == 0, "removing %s", rel);
+}
+
+static struct hd_iommu_report *probe(void)
+{
+    struct hd_iommu_report *r = NULL;
+    struct hd_ctx *ctx;
+
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    ck_assert_int_eq(hd_iommu_probe(ctx, &r), 0);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), ""); /* findings are not failures */
+    hd_ctx_unref(ctx);                            /* the report outlives the context */
+    return r;
+}
+
+/* The index of the problem with @code, or -1. */
+static int find_problem(const struct hd_iommu_report *r, const char *code)
+{
+    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++) {
+        if (strcmp(hd_iommu_report_get_problem_code(r, i), code) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static void expect_problem(const struct hd_iommu_report *r, const char *code,
+                           enum hd_severity severity, const char *in_message)
+{
+    int i = find_problem(r, code);
+    ck_assert_msg(i >= 0, "no problem '%s'", code);
+    ck_assert_int_eq(hd_iommu_report_get_problem_severity(r, (size_t)i), severity);
+    ck_assert_ptr_nonnull(hd_iommu_report_get_problem_fix(r, (size_t)i));
+    ck_assert(hd_iommu_report_get_problem_fix(r, (size_t)i)[0] != '\0');
+    if (in_message != NULL)
+        ck_assert_msg(strstr(hd_iommu_report_get_problem_message(r, (size_t)i), in_message),
+                      "'%s' not in '%s'", in_message,
+                      hd_iommu_report_get_problem_message(r, (size_t)i));
+}
+
+static void expect_no_problem(const struct hd_iommu_report *r, const char *code)
+{
+    ck_assert_msg(find_problem(r, code) < 0, "unexpected problem '%s'", code);
+}
+
+static size_t errors(const struct hd_iommu_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++)
+        n += hd_iommu_report_get_problem_severity(r, i) == HD_SEVERITY_ERROR;
+    return n;
+}
+
+static bool has_evidence(const struct hd_iommu_report *r, const char *source, const char *text)
+{
+    for (size_t i = 0; i < hd_iommu_report_get_evidence_count(r); i++) {
+        if (strcmp(hd_iommu_report_get_evidence_source(r, i), source) == 0 &&
+            strstr(hd_iommu_report_get_evidence_text(r, i), text) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/* ---- fake machines ------------------------------------------------------------------------- */
+
+static void machine(const char *cpu_vendor, const char *cmdline)
+{
+    char cpuinfo[256];
+    snprintf(cpuinfo, sizeof(cpuinfo), "processor\t: 0\nvendor_id\t: %s\ncpu family\t: 6\n",
+             cpu_vendor);
+    put("proc/cpuinfo", cpuinfo);
+    put("proc/cmdline", cmdline);
+    put("sys/firmware/acpi/tables/FACP", "facp");
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu"), 0);
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/kernel/iommu_groups"), 0);
+}
+
+static void groups(int n, const char *type)
+{
+    for (int i = 0; i < n; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/type", i);
+        put(rel, type);
+        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", i);
+        ck_assert_int_eq(tmptree_mkdir(root, rel), 0);
+    }
+}
+
+/* An Intel host with VT-d on: units with interrupt remapping (ecap bit 3), groups. */
+static void intel_on(const char *cmdline, const char *ecap)
+{
+    machine("GenuineIntel", cmdline);
+    put("sys/firmware/acpi/tables/DMAR", "DMAR-not-parsed");
+    put("sys/class/iommu/dmar0/intel-iommu/ecap", ecap);
+    put("sys/class/iommu/dmar1/intel-iommu/ecap", ecap);
+    groups(3, "DMA-FQ\n");
+    put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
+}
+
+static void amd_on(const char *cmdline)
+{
+    machine("AuthenticAMD", cmdline);
+    put("sys/firmware/acpi/tables/IVRS", "ivrs");
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/ivhd0/amd-iommu"), 0);
+    groups(2, "DMA\n");
+    put("proc/interrupts", "  24:   0   IR-PCI-MSI 512000-edge   ahci\n");
+}
+
+/* ---- IOMMU on -------------------------------------------------------------------------------- */
+
+START_TEST(intel_on_is_usable)
+{
+    struct hd_iommu_report *r;
+
+    intel_on("BOOT_IMAGE=/vmlinuz ro intel_iommu=on quiet\n", "f0205a\n");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    ck_assert(hd_iommu_report_is_enabled(r));
+    ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_INTEL);
+    ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_INTEL), "intel");
+    ck_assert_uint_eq(hd_iommu_report_get_unit_count(r), 2);
+    ck_assert_uint_eq(hd_iommu_report_get_group_count(r), 3);
+    ck_assert_str_eq(hd_iommu_report_get_domain_type(r), "DMA-FQ");
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_YES);
+    ck_assert_uint_eq(errors(r), 0);
+    expect_problem(r, "suggest-iommu-pt", HD_SEVERITY_INFO, "DMA-FQ");
+    expect_problem(r, "vfio-pci-not-loaded", HD_SEVERITY_INFO, NULL);
+    ck_assert(has_evidence(r, "proc/cmdline", "intel_iommu=on"));
+    ck_assert(!has_evidence(r, "proc/cmdline", "quiet"));
+    ck_assert(has_evidence(r, "sys/class/iommu", "dmar0 dmar1"));
+    ck_assert(has_evidence(r, "sys/kernel/iommu_groups", "3 groups"));
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "malformed"));
+    ck_assert(
+        has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N"));
+    ck_assert_ptr_nonnull(hd_iommu_report_get_cmdline(r));
+    ck_assert_ptr_null(hd_iommu_report_get_evidence_text(r, 999));
+    ck_assert_ptr_null(hd_iommu_report_get_problem_code(r, 999));
+    ck_assert_ptr_eq(hd_iommu_report_ref(r), r);
+    ck_assert_ptr_eq(hd_iommu_report_unref(r), r);
+    ck_assert_ptr_null(hd_iommu_report_unref(r));
+}
+END_TEST
+
+START_TEST(intel_on_without_cmdline_and_pt)
+{
+    /* Debian 6.1 turns VT-d on by itself: groups decide, not the command line. */
+    struct hd_iommu_report *r;
+
+    intel_on("ro iommu=pt\n", "f0205a");
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/module/vfio_pci/parameters"), 0);
+    put("sys/module/vfio_pci/initstate", "live\n");
+    put("sys/kernel/iommu_groups/0/type", "identity\n");
+    put("sys/kernel/iommu_groups/1/type", "identity\n");
+    put("sys/kernel/iommu_groups/2/type", "identity\n");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    ck_assert_str_eq(hd_iommu_report_get_domain_type(r), "identity");
+    expect_no_problem(r, "suggest-iommu-pt");
+    expect_no_problem(r, "vfio-pci-not-loaded");
+    ck_assert(has_evidence(r, "sys/module/vfio_pci", "loaded"));
+    ck_assert(has_evidence(r, "sys/module/vfio", "not loaded"));
+    ck_assert_uint_eq(hd_iommu_report_get_problem_count(r), 0);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(amd_on_is_usable)
+{
+    struct hd_iommu_report *r;
+
+    amd_on("ro iommu=pt\n");
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/module/vfio_pci/parameters"), 0); /* built in */
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_AMD);
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_YES);
+    ck_assert(has_evidence(r, "proc/interrupts", "remapping on"));
+    ck_assert(has_evidence(r, "sys/module/vfio_pci", "built into the kernel"));
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/IVRS", "AMD-Vi"));
+    ck_assert(has_evidence(r, "proc/cpuinfo", "AuthenticAMD"));
+    ck_assert_uint_eq(hd_iommu_report_get_problem_count(r), 0);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
+{
+    struct hd_iommu_report *r;
+
+    amd_on("ro amd_iommu=on intel_iommu=on\n");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    expect_problem(r, "amd-iommu-on-invalid", HD_SEVERITY_WARNING, "AMD-Vi: Unknown option - 'on'");
+    ck_assert_ptr_nonnull(
+        strstr(hd_iommu_report_get_problem_fix(r, (size_t)find_problem(r, "amd-iommu-on-invalid")),
+               "iommu=pt"));
+    expect_problem(r, "intel-option-on-amd", HD_SEVERITY_INFO, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(other_iommu_kinds)
+{
+    struct hd_iommu_report *r;
+
+    put("proc/cmdline", "console=ttyAMA0\n");
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/smmu3.0x0000000009050000"), 0);
+    groups(1, "DMA\n");
+    r = probe();
+    ck_assert(hd_iommu_report_is_enabled(r));
+    ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_OTHER);
+    ck_assert(has_evidence(r, "proc/cmdline", "no IOMMU or VFIO parameters"));
+    expect_problem(r, "interrupt-remapping-unknown", HD_SEVERITY_INFO, NULL);
+    ck_assert(hd_iommu_report_is_usable(r));
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+/* ---- IOMMU off: why, and what to do ------------------------------------------------------- */
+
+START_TEST(intel_firmware_only)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "ro quiet\n");
+    put("sys/firmware/acpi/tables/DMAR", "x");
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    ck_assert(!hd_iommu_report_is_enabled(r));
+    ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_INTEL);
+    expect_problem(r, "intel-iommu-not-enabled", HD_SEVERITY_ERROR, "DMAR table");
+    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "intel_iommu=on"));
+    ck_assert(has_evidence(r, "sys/class/iommu", "empty"));
+    ck_assert(has_evidence(r, "sys/kernel/iommu_groups", "empty"));
+    expect_no_problem(r, "vfio-pci-not-loaded"); /* noise while the IOMMU is off */
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(intel_firmware_off)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "ro\n");
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    expect_problem(r, "no-dmar-table", HD_SEVERITY_ERROR, NULL);
+    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "firmware setup"));
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables", "no DMAR or IVRS"));
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(intel_iommu_on_without_hardware)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "ro intel_iommu=on\n");
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    expect_problem(r, "intel-iommu-on-without-hardware", HD_SEVERITY_ERROR,
+                   "intel_iommu=on is on the kernel command line but the kernel found no IOMMU");
+    expect_no_problem(r, "no-dmar-table");
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(intel_iommu_on_but_failed)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "intel_iommu=on");
+    put("sys/firmware/acpi/tables/DMAR", "x");
+    r = probe();
+    expect_problem(r, "intel-iommu-failed", HD_SEVERITY_ERROR, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(amd_firmware_off_and_failed)
+{
+    struct hd_iommu_report *r;
+
+    machine("AuthenticAMD", "ro\n");
+    r = probe();
+    expect_problem(r, "no-ivrs-table", HD_SEVERITY_ERROR, "IVRS");
+    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "nothing is needed"));
+    hd_iommu_report_unref(r);
+    put("sys/firmware/acpi/tables/IVRS", "x");
+    r = probe();
+    expect_problem(r, "amd-iommu-failed", HD_SEVERITY_ERROR, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(no_iommu_at_all)
+{
+    /* An empty root: nothing to read anywhere. */
+    struct hd_iommu_report *r = probe();
+
+    ck_assert(!hd_iommu_report_is_usable(r));
+    ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_UNKNOWN);
+    expect_problem(r, "no-iommu", HD_SEVERITY_ERROR, NULL);
+    ck_assert_ptr_null(hd_iommu_report_get_cmdline(r));
+    ck_assert_ptr_null(hd_iommu_report_get_domain_type(r));
+    ck_assert(has_evidence(r, "proc/cmdline", "not readable"));
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables", "missing"));
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_UNSET);
+    hd_iommu_report_unref(r);
+    /* The same on a known Intel CPU without ACPI tables. */
+    put("proc/cpuinfo", "vendor_id : GenuineIntel\n");
+    r = probe();
+    expect_problem(r, "no-iommu", HD_SEVERITY_ERROR, "no ACPI tables");
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(iommu_off_is_the_cause)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "ro iommu=off intel_iommu=on\n");
+    put("sys/firmware/acpi/tables/DMAR", "x");
+    r = probe();
+    expect_problem(r, "iommu-off", HD_SEVERITY_ERROR, NULL);
+    expect_no_problem(r, "intel-iommu-not-enabled");
+    expect_no_problem(r, "intel-iommu-failed");
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(intel_and_amd_iommu_off)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "intel_iommu=off\n");
+    put("sys/firmware/acpi/tables/DMAR", "x");
+    r = probe();
+    expect_problem(r, "intel-iommu-off", HD_SEVERITY_ERROR, NULL);
+    expect_no_problem(r, "intel-iommu-not-enabled");
+    hd_iommu_report_unref(r);
+    teardown();
+    setup();
+    machine("AuthenticAMD", "amd_iommu=off\n");
+    put("sys/firmware/acpi/tables/IVRS", "x");
+    r = probe();
+    expect_problem(r, "amd-iommu-off", HD_SEVERITY_ERROR, NULL);
+    expect_no_problem(r, "amd-iommu-failed");
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(units_without_groups)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "intel_iommu=on\n");
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/dmar0"), 0);
+    r = probe();
+    ck_assert(!hd_iommu_report_is_enabled(r));
+    expect_problem(r, "no-iommu-groups", HD_SEVERITY_ERROR, "1 IOMMU unit");
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+/* ---- interrupt remapping ------------------------------------------------------------------ */
+
+START_TEST(ir_off_blocks)
+{
+    struct hd_iommu_report *r;
+
+    intel_on("intel_iommu=on\n", "f02052\n"); /* ecap bit 3 clear */
+    r = probe();
+    ck_assert(hd_iommu_report_is_enabled(r));
+    ck_assert(!hd_iommu_report_is_usable(r));
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_NO);
+    expect_problem(r, "no-interrupt-remapping", HD_SEVERITY_ERROR,
+                   "vfio_iommu_type1.allow_unsafe_interrupts=1");
+    ck_assert_int_eq(find_problem(r, "no-interrupt-remapping"), 0); /* errors first */
+    ck_assert(has_evidence(r, "sys/class/iommu/dmar*/intel-iommu/ecap", "0 of 2"));
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(ir_off_with_unsafe_interrupts_allowed)
+{
+    struct hd_iommu_report *r;
+
+    intel_on("intel_iommu=on\n", "f0205a");
+    put("proc/interrupts", " 0: 1 IO-APIC 2-edge timer\n 24: 0 PCI-MSI 512000-edge ahci\n");
+    put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "Y\n");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_NO);
+    expect_problem(r, "unsafe-interrupts", HD_SEVERITY_WARNING, "inject interrupts");
+    ck_assert(has_evidence(r, "proc/interrupts", "remapping off"));
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(ir_off_allowed_on_cmdline_module_not_loaded)
+{
+    struct hd_iommu_report *r;
+
+    intel_on("intel_iommu=on vfio_iommu_type1.allow_unsafe_interrupts=1\n", "f02052");
+    rm("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    expect_problem(r, "unsafe-interrupts", HD_SEVERITY_WARNING, NULL);
+    hd_iommu_report_unref(r);
+    /* Loaded with N, the command line notwithstanding (written at runtime): blocked. */
+    put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    expect_problem(r, "no-interrupt-remapping", HD_SEVERITY_ERROR, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(intremap_off_on_cmdline)
+{
+    struct hd_iommu_report *r;
+
+    intel_on("intel_iommu=on intremap=off\n", "f0205a"); /* the hardware could */
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    expect_problem(r, "no-interrupt-remapping", HD_SEVERITY_ERROR, "intremap=off");
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(ir_unknown_is_a_note)
+{
+    struct hd_iommu_report *r;
+
+    machine("AuthenticAMD", "ro\n"); /* no /proc/interrupts, and AMD units say nothing */
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/ivhd0"), 0);
+    groups(1, "DMA");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    expect_problem(r, "interrupt-remapping-unknown", HD_SEVERITY_INFO, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+/* ---- no-IOMMU mode, garbage ----------------------------------------------------------------- */
+
+START_TEST(noiommu_mode)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "ro\n");
+    put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    expect_problem(r, "noiommu-mode", HD_SEVERITY_WARNING, "QEMU cannot assign");
+    expect_problem(r, "no-dmar-table", HD_SEVERITY_ERROR, NULL);
+    ck_assert_int_eq(find_problem(r, "no-dmar-table"), 0);
+    hd_iommu_report_unref(r);
+    /* With an IOMMU on it only concerns group-less devices: a note. */
+    intel_on("ro\n", "f0205a");
+    r = probe();
+    ck_assert(hd_iommu_report_is_usable(r));
+    expect_problem(r, "noiommu-mode", HD_SEVERITY_INFO, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(garbage_in_files)
+{
+    static const unsigned char junk[] = {0xff, 0x00, 'I', 'R', 0xfe, '\n', 0x00, 0x01};
+    struct hd_iommu_report *r;
+
+    intel_on("\"unterminated intel_iommu=on amd_iommu=on,,, iommu=\"\"\"", "zzz\n");
+    ck_assert_int_eq(tmptree_write_data(root, "proc/cpuinfo", junk, sizeof(junk)), 0);
+    ck_assert_int_eq(tmptree_write_data(root, "proc/interrupts", junk, sizeof(junk)), 0);
+    ck_assert_int_eq(tmptree_write_data(root, "sys/kernel/iommu_groups/1/type", junk, sizeof(junk)),
+                     0);
+    put("sys/kernel/iommu_groups/notadir", "x");
+    put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "maybe\n");
+    put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "");
+    ck_assert_int_eq(tmptree_symlink(root, "sys/class/iommu/dmar9", "/nonexistent"), 0);
+    r = probe();
+    ck_assert(hd_iommu_report_is_enabled(r)); /* groups exist */
+    ck_assert(has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                           "unexpected contents"));
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_UNSET);
+    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++)
+        ck_assert_ptr_nonnull(hd_iommu_report_get_problem_message(r, i));
+    hd_iommu_report_unref(r);
+    /* A command line with a NUL byte: unreadable, said so, probe goes on. */
+    ck_assert_int_eq(tmptree_write_data(root, "proc/cmdline", "a\0b", 3), 0);
+    r = probe();
+    ck_assert_ptr_null(hd_iommu_report_get_cmdline(r));
+    ck_assert(has_evidence(r, "proc/cmdline", "NUL byte"));
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+/* ---- the DMAR table ------------------------------------------------------------------------- */
+
+/* A DMAR table: one DRHD, one RMRR for 00:14.0 and one for a device behind a bridge. */
+static size_t build_dmar(unsigned char *t, unsigned char flags)
+{
+    size_t off = 48;
+
+    memset(t, 0, 256);
+    memcpy(t, "DMAR", 4);
+    t[37] = flags;
+    t[off] = 0, t[off + 2] = 16; /* DRHD */
+    off += 16;
+    t[off] = 1, t[off + 2] = 32; /* RMRR, segment 0, one scope */
+    t[off + 24] = 1, t[off + 25] = 8, t[off + 29] = 0x00, t[off + 30] = 0x14, t[off + 31] = 0;
+    off += 32;
+    t[off] = 1, t[off + 2] = 34; /* RMRR, a two-hop scope */
+    t[off + 24] = 1, t[off + 25] = 10, t[off + 29] = 0x00, t[off + 30] = 0x1c;
+    t[off + 32] = 0x00;
+    off += 34;
+    t[4] = (unsigned char)off;
+    return off;
+}
+
+START_TEST(dmar_parse)
+{
+    unsigned char t[256];
+    size_t len = build_dmar(t, 3);
+    struct hd_dmar_info info;
+    char addr[HD_PCI_ADDR_BUFSZ];
+
+    ck_assert_int_eq(hd_dmar_parse(t, len, &info), 0);
+    ck_assert(info.intr_remap);
+    ck_assert(info.x2apic_opt_out);
+    ck_assert_uint_eq(info.drhd, 1);
+    ck_assert_uint_eq(info.rmrr, 2);
+    ck_assert_uint_eq(info.n_rmrr_devices, 1);
+    ck_assert_str_eq(hd_pci_addr_format(&info.rmrr_devices[0], addr), "0000:00:14.0");
+    ck_assert_uint_eq(info.rmrr_behind_bridge, 1);
+
+    ck_assert_int_eq(hd_dmar_parse(t, 40, &info), -EBADMSG);      /* short */
+    ck_assert_int_eq(hd_dmar_parse(t, len - 1, &info), -EBADMSG); /* length past the data */
+    t[0] = 'X';
+    ck_assert_int_eq(hd_dmar_parse(t, len, &info), -EBADMSG);
+    len = build_dmar(t, 0);
+    t[48 + 2] = 2; /* a structure shorter than its own header */
+    ck_assert_int_eq(hd_dmar_parse(t, len, &info), -EBADMSG);
+    len = build_dmar(t, 0);
+    t[48 + 16 + 2] = 200; /* running past the table */
+    ck_assert_int_eq(hd_dmar_parse(t, len, &info), -EBADMSG);
+}
+END_TEST
+
+START_TEST(dmar_in_probe)
+{
+    unsigned char t[256];
+    size_t len;
+    struct hd_iommu_report *r;
+
+    intel_on("intel_iommu=on\n", "f0205a");
+    len = build_dmar(t, 1);
+    ck_assert_int_eq(tmptree_write_data(root, "sys/firmware/acpi/tables/DMAR", t, len), 0);
+    r = probe();
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "interrupt remapping supported"));
+    expect_problem(r, "rmrr", HD_SEVERITY_INFO, "0000:00:14.0 and some behind bridges");
+    hd_iommu_report_unref(r);
+    /* IR read from the DMAR flags when the units say nothing. */
+    teardown();
+    setup();
+    intel_on("intel_iommu=on\n", "f0205a");
+    rm("sys/class/iommu/dmar0/intel-iommu/ecap");
+    rm("sys/class/iommu/dmar1/intel-iommu/ecap");
+    len = build_dmar(t, 0);
+    ck_assert_int_eq(tmptree_write_data(root, "sys/firmware/acpi/tables/DMAR", t, len), 0);
+    r = probe();
+    ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_NO);
+    expect_problem(r, "no-interrupt-remapping", HD_SEVERITY_ERROR, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
+START_TEST(names)
+{
+    ck_assert_str_eq(hd_severity_name(HD_SEVERITY_ERROR), "error");
+    ck_assert_str_eq(hd_severity_name(HD_SEVERITY_WARNING), "warning");
+    ck_assert_str_eq(hd_severity_name(HD_SEVERITY_INFO), "info");
+    ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_AMD), "amd");
+    ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_OTHER), "other");
+    ck_assert_str_eq(hd_iommu_vendor_name((enum hd_iommu_vendor)42), "unknown");
+    ck_assert_str_eq(hd_cmdline_setting_name(HD_CMDLINE_PCI_REALLOC), "pci_realloc");
+    ck_assert_ptr_null(hd_cmdline_setting_name(HD_CMDLINE_SETTING_COUNT));
+}
+END_TEST
+
+/* ---- the tool ----------------------------------------------------------------------------- */
+
+/* Run `hostdev --root ROOT ARGS` through sh; returns the exit status. */
+static int run_tool(const char *hostdev, const char *args)
+{
+    char cmd[2048];
+    int status;
+
+    snprintf(cmd, sizeof(cmd), "'%s' --root '%s' %s", hostdev, root, args);
+    status = system(cmd);
+    ck_assert_msg(status != -1 && WIFEXITED(status), "could not run: %s", cmd);
+    return WEXITSTATUS(status);
+}
+
+START_TEST(tool_exit_codes_and_json)
+{
+    const char *build = getenv("HOSTDEV_BUILD");
+    char hostdev[1024];
+
+    snprintf(hostdev, sizeof(hostdev), "%s/hostdev", build ? build : "build");
+    if (access(hostdev, X_OK) != 0) {
+        fprintf(stderr, "test-iommu: %s not built yet: tool test skipped\n", hostdev);
+        return;
+    }
+    intel_on("intel_iommu=on amd_iommu=on vfio-pci.ids=8086:10d3 \"x=a \\\" b\"\n", "f0205a");
+    ck_assert_int_eq(run_tool(hostdev, "iommu >/dev/null"), 0);
+    ck_assert_int_eq(run_tool(hostdev, "--json iommu | python3 -c 'import json,sys; "
+                                       "d=json.load(sys.stdin); "
+                                       "assert d[\"usable\"] is True; "
+                                       "assert d[\"vendor\"] == \"intel\"; "
+                                       "assert d[\"cmdline\"][\"settings\"][\"intel_iommu\"]; "
+                                       "assert d[\"cmdline\"][\"vfio_pci_ids\"][0][\"vendor\"]"
+                                       " == \"0x8086\"; "
+                                       "assert d[\"problems\"][0][\"severity\"] == \"warning\"'"),
+                     0);
+    ck_assert_int_eq(run_tool(hostdev, "iommu extra 2>/dev/null"), 2);
+    ck_assert_int_eq(run_tool(hostdev, "iommu --help >/dev/null"), 0);
+    teardown();
+    setup();
+    ck_assert_int_eq(run_tool(hostdev, "iommu >/dev/null"), 1);
+    ck_assert_int_eq(run_tool(hostdev, "--json iommu | python3 -c 'import json,sys; "
+                                       "d=json.load(sys.stdin); "
+                                       "assert d[\"usable\"] is False; "
+                                       "assert d[\"cmdline\"] is None; "
+                                       "assert d[\"interrupt_remapping\"] is None'"),
+                     0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("iommu");
+    TCase *on = tcase_create("on"), *off = tcase_create("off"), *ir = tcase_create("ir");
+    TCase *misc = tcase_create("misc"), *tool = tcase_create("tool");
+    TCase *all[] = {on, off, ir, misc, tool};
+    SRunner *sr;
+    int failed;
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        tcase_add_checked_fixture(all[i], setup, teardown);
+        suite_add_tcase(s, all[i]);
+    }
+    tcase_add_test(on, intel_on_is_usable);
+    tcase_add_test(on, intel_on_without_cmdline_and_pt);
+    tcase_add_test(on, amd_on_is_usable);
+    tcase_add_test(on, amd_iommu_on_is_a_warning_not_a_blocker);
+    tcase_add_test(on, other_iommu_kinds);
+    tcase_add_test(off, intel_firmware_only);
+    tcase_add_test(off, intel_firmware_off);
+    tcase_add_test(off, intel_iommu_on_without_hardware);
+    tcase_add_test(off, intel_iommu_on_but_failed);
+    tcase_add_test(off, amd_firmware_off_and_failed);
+    tcase_add_test(off, no_iommu_at_all);
+    tcase_add_test(off, iommu_off_is_the_cause);
+    tcase_add_test(off, intel_and_amd_iommu_off);
+    tcase_add_test(off, units_without_groups);
+    tcase_add_test(ir, ir_off_blocks);
+    tcase_add_test(ir, ir_off_with_unsafe_interrupts_allowed);
+    tcase_add_test(ir, ir_off_allowed_on_cmdline_module_not_loaded);
+    tcase_add_test(ir, intremap_off_on_cmdline);
+    tcase_add_test(ir, ir_unknown_is_a_note);
+    tcase_add_test(misc, noiommu_mode);
+    tcase_add_test(misc, garbage_in_files);
+    tcase_add_test(misc, dmar_parse);
+    tcase_add_test(misc, dmar_in_probe);
+    tcase_add_test(misc, names);
+    tcase_add_test(tool, tool_exit_codes_and_json);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,196 @@
+/* iommu.c - `hostdev iommu`: can this kernel give devices to VFIO, and if not, what to do. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+static void json_tristate(struct json *j, const char *key, enum hd_tristate v)
+{
+    json_key(j, key);
+    if (v == HD_TRISTATE_UNSET)
+        json_null(j);
+    else
+        json_bool(j, v == HD_TRISTATE_YES);
+}
+
+static void json_cmdline(struct json *j, const struct hd_cmdline *cl)
+{
+    json_key(j, "cmdline");
+    if (cl == NULL) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_key(j, "params");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_cmdline_count(cl); i++) {
+        json_begin_object(j);
+        json_kv_string(j, "name", hd_cmdline_get_name_at(cl, i));
+        json_kv_string(j, "value", hd_cmdline_get_value_at(cl, i));
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_kv_string(j, "init_args", hd_cmdline_get_init_args(cl));
+    json_key(j, "settings");
+    json_begin_object(j);
+    for (int s = 0; s < HD_CMDLINE_SETTING_COUNT; s++)
+        json_tristate(j, hd_cmdline_setting_name((enum hd_cmdline_setting)s),
+                      hd_cmdline_get_setting(cl, (enum hd_cmdline_setting)s));
+    json_end_object(j);
+    json_key(j, "vfio_pci_ids");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_cmdline_vfio_pci_id_count(cl); i++) {
+        struct hd_pci_id_match m;
+        hd_cmdline_get_vfio_pci_id(cl, i, &m);
+        json_begin_object(j);
+        json_kv_hex(j, "vendor", m.vendor, 4);
+        json_kv_hex(j, "device", m.device, 4);
+        json_kv_hex(j, "subvendor", m.subvendor, 4);
+        json_kv_hex(j, "subdevice", m.subdevice, 4);
+        json_kv_hex(j, "class", m.class_code, 6);
+        json_kv_hex(j, "class_mask", m.class_mask, 6);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_key(j, "invalid");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_cmdline_invalid_count(cl); i++) {
+        const char *param, *option, *why, *log;
+        hd_cmdline_get_invalid(cl, i, &param, &option, &why, &log);
+        json_begin_object(j);
+        json_kv_string(j, "param", param);
+        json_kv_string(j, "option", option);
+        json_kv_string(j, "why", why);
+        json_kv_string(j, "kernel_log", log);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_end_object(j);
+}
+
+static void print_json(const struct hd_iommu_report *r)
+{
+    enum hd_tristate ir = hd_iommu_report_get_interrupt_remapping(r);
+    struct json j;
+
+    json_init(&j, stdout, 2);
+    json_begin_object(&j);
+    json_kv_bool(&j, "usable", hd_iommu_report_is_usable(r));
+    json_kv_bool(&j, "enabled", hd_iommu_report_is_enabled(r));
+    json_kv_string(&j, "vendor", hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)));
+    json_kv_int(&j, "units", (long long)hd_iommu_report_get_unit_count(r));
+    json_kv_int(&j, "groups", (long long)hd_iommu_report_get_group_count(r));
+    json_kv_string(&j, "domain_type", hd_iommu_report_get_domain_type(r));
+    json_tristate(&j, "interrupt_remapping", ir);
+    json_key(&j, "evidence");
+    json_begin_array(&j);
+    for (size_t i = 0; i < hd_iommu_report_get_evidence_count(r); i++) {
+        json_begin_object(&j);
+        json_kv_string(&j, "source", hd_iommu_report_get_evidence_source(r, i));
+        json_kv_string(&j, "text", hd_iommu_report_get_evidence_text(r, i));
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_key(&j, "problems");
+    json_begin_array(&j);
+    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++) {
+        json_begin_object(&j);
+        json_kv_string(&j, "severity",
+                       hd_severity_name(hd_iommu_report_get_problem_severity(r, i)));
+        json_kv_string(&j, "code", hd_iommu_report_get_problem_code(r, i));
+        json_kv_string(&j, "message", hd_iommu_report_get_problem_message(r, i));
+        json_kv_string(&j, "fix", hd_iommu_report_get_problem_fix(r, i));
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_cmdline(&j, hd_iommu_report_get_cmdline(r));
+    json_end_object(&j);
+    json_finish(&j);
+}
+
+/* Print @prefix then @text, folded at blanks to 100 columns under a hanging indent. */
+static void print_wrapped(const char *prefix, int indent, const char *text)
+{
+    int col = printf("%s", prefix);
+
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col > indent && col + 1 + (int)word > 100) {
+            col = printf("\n%*s", indent, "") - 1;
+        } else if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        col += printf("%.*s", (int)word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    putchar('\n');
+}
+
+static void print_human(const struct hd_iommu_report *r)
+{
+    enum hd_tristate ir = hd_iommu_report_get_interrupt_remapping(r);
+    const char *type = hd_iommu_report_get_domain_type(r);
+    size_t problems = hd_iommu_report_get_problem_count(r);
+
+    if (hd_iommu_report_is_enabled(r))
+        printf("IOMMU: %s (%s, %zu groups, default domain %s, interrupt remapping %s)\n",
+               hd_iommu_report_is_usable(r) ? "usable" : "NOT usable",
+               hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)),
+               hd_iommu_report_get_group_count(r), type ? type : "unknown",
+               ir == HD_TRISTATE_YES  ? "on"
+               : ir == HD_TRISTATE_NO ? "off"
+                                      : "unknown");
+    else
+        printf("IOMMU: NOT usable (no IOMMU is running; vendor %s)\n",
+               hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)));
+    if (problems > 0)
+        printf("\nProblems:\n");
+    for (size_t i = 0; i < problems; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "  %-8s",
+                 hd_severity_name(hd_iommu_report_get_problem_severity(r, i)));
+        print_wrapped(prefix, 10, hd_iommu_report_get_problem_message(r, i));
+        print_wrapped("          fix: ", 15, hd_iommu_report_get_problem_fix(r, i));
+    }
+    printf("\nEvidence:\n");
+    for (size_t i = 0; i < hd_iommu_report_get_evidence_count(r); i++)
+        printf("  %s: %s\n", hd_iommu_report_get_evidence_source(r, i),
+               hd_iommu_report_get_evidence_text(r, i));
+}
+
+static int run_iommu(struct tool *t, int argc, char **argv)
+{
+    struct hd_iommu_report *r;
+    bool usable;
+    int err;
+
+    (void)argv;
+    if (argc > 1)
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see hostdev iommu --help)",
+                          argv[1]);
+    hd_ctx_clear_error(t->ctx);
+    err = hd_iommu_probe(t->ctx, &r);
+    if (err < 0)
+        return tool_lib_error(t, EXIT_FAILED, err, "IOMMU probe");
+    if (t->json)
+        print_json(r);
+    else
+        print_human(r);
+    usable = hd_iommu_report_is_usable(r);
+    hd_iommu_report_unref(r);
+    return usable ? EXIT_DONE : EXIT_FAILED;
+}
+
+const struct tool_command cmd_iommu = {
+    .name = "iommu",
+    .run = run_iommu,
+    .usage = "",
+    .summary = "say whether the IOMMU is usable for VFIO, and if not, how to fix it",
+    .help = "Reads the kernel command line, /sys/class/iommu, /sys/kernel/iommu_groups, the\n"
+            "ACPI DMAR/IVRS tables, interrupt remapping and the vfio module parameters, then\n"
+            "lists what it found (evidence) and each problem with its fix. The command line\n"
+            "is only a hint: IOMMU groups are what prove the IOMMU is on.\n\n"
+            "Exit status: 0 usable, 1 not usable, 2 bad usage.\n",
+};
