@@ -459,6 +459,35 @@ long long hd_assignment_get_since(const struct hd_assignment *a); /* seconds sin
 uid_t hd_assignment_get_uid(const struct hd_assignment *a);
 gid_t hd_assignment_get_gid(const struct hd_assignment *a);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Doctor: plain-language diagnosis, each finding with its fix                                */
+
+enum hd_finding_kind {
+    HD_FINDING_IOMMU,            /* from hd_iommu_probe(): off in firmware or on the command
+                                  * line, no interrupt remapping, ... (its code says which) */
+    HD_FINDING_GROUP_NOT_VIABLE, /* other group members on host drivers */
+    HD_FINDING_VFIO_PERMISSION,  /* the VM's user cannot open dev/vfio/N */
+    HD_FINDING_NOT_DETACHED,     /* on a host driver where unmanaged use needs vfio-pci */
+    HD_FINDING_BAR_UNASSIGNED,   /* a BAR the firmware left unassigned: pci=realloc */
+    HD_FINDING_NO_DEVICE,        /* no such device */
+};
+
+struct hd_diagnosis;
+/* Diagnose @addr (its device and IOMMU group) or, when NULL, every device that is detached or
+ * assigned; the IOMMU is always checked. Findings come worst first. */
+int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                  struct hd_diagnosis **diag);
+struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *diag);
+size_t hd_diagnosis_count(const struct hd_diagnosis *diag);
+enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size_t i);
+enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *diag, size_t i);
+/* A stable code: the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
+ * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device". */
+const char *hd_diagnosis_get_code(const struct hd_diagnosis *diag, size_t i);
+const char *hd_diagnosis_get_device(const struct hd_diagnosis *diag, size_t i); /* NULL: host */
+const char *hd_diagnosis_get_problem(const struct hd_diagnosis *diag, size_t i);
+const char *hd_diagnosis_get_fix(const struct hd_diagnosis *diag, size_t i);
+
 #ifdef __cplusplus
 }
 #endif
