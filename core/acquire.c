@@ -237,7 +237,17 @@ static int reset_device(struct hd_ctx *ctx, struct hd_journal *j, struct hd_devi
     }
     if ((r = step(ctx, j, HD_JSTEP_RESET, &dev->addr, NULL)) < 0)
         return r;
-    return hd_device_reset(dev, NULL);
+    r = hd_device_reset(dev, NULL);
+    if (r == -ENOTTY && dev->driver != NULL && hd_driver_is_vfio(dev->driver)) {
+        /* No method works from here (a bus reset with siblings on the bus): vfio-pci resets
+         * it, by a hot reset of the whole bus if need be, when the VM opens it (libvirt
+         * leaves vfio-pci devices to it for the same reason). */
+        hd_info(ctx, "%s: %s; vfio-pci will reset it when the VM opens it", dev->name,
+                hd_ctx_last_error(ctx));
+        hd_ctx_clear_error(ctx);
+        return 0;
+    }
+    return r;
 }
 
 /* Give @path to @uid:@gid 0660, journalled with what it had. */
