@@ -70,10 +70,9 @@ static int run(struct tool *t, int argc, char **argv)
          * either, but is the caller's to fix: exit 2 for those. */
         int code = r == -ENODEV || r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
         tool_lib_error(t, code, r, "vm %s", vm);
-        if (r == -EBUSY && strstr(hd_ctx_last_error(t->ctx), " is up with ") != NULL)
-            fprintf(stderr, "hostdev acquire: --force takes it anyway\n");
-        else if (r == -EBUSY && (strstr(hd_ctx_last_error(t->ctx), " backs ") != NULL ||
-                                 strstr(hd_ctx_last_error(t->ctx), "(the console)") != NULL))
+        const char *why = hd_ctx_last_error(t->ctx);
+        if (r == -EBUSY && (strstr(why, " is up with ") || strstr(why, " backs ") ||
+                            strstr(why, "(the console)")))
             fprintf(stderr, "hostdev acquire: --force takes it anyway\n");
         free(addrs);
         return code;

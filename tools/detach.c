@@ -27,21 +27,45 @@ static void warn_if_not_viable(struct tool *t, struct hd_device *dev)
     hd_group_unref(g);
 }
 
+/* Refuse, naming the reason, a device (or with --group a member) that would lose a driver
+ * the host is using. */
+static int check_host_use(struct tool *t, struct hd_device *dev, bool group)
+{
+    struct hd_group *g = NULL;
+    int r = 0;
+
+    if (!group || hd_device_get_iommu_group(dev) < 0 ||
+        hd_group_open(t->ctx, hd_device_get_iommu_group(dev), &g) < 0) {
+        if (hd_device_get_driver(dev) != NULL && (r = hd_device_check_host_use(dev)) < 0)
+            return tool_lib_error(t, EXIT_FAILED, r, "refusing");
+        return EXIT_DONE;
+    }
+    for (size_t i = 0; i < hd_group_get_member_count(g) && r == 0; i++) {
+        struct hd_device *m = hd_group_get_member(g, i);
+        if (hd_device_is_assignable(m) && hd_device_get_driver(m) != NULL &&
+            !hd_driver_is_dma_safe(hd_device_get_driver(m)))
+            r = hd_device_check_host_use(m);
+    }
+    hd_group_unref(g);
+    return r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "refusing") : EXIT_DONE;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
                                          {"group", no_argument, NULL, 'g'},
                                          {"new-id", no_argument, NULL, 'n'},
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     const char *stub = "vfio-pci";
     struct hd_device **devs;
     unsigned int flags = 0;
-    bool group = false;
+    bool group = false, force = false;
     size_t n, done;
     int c, r;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:gn", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:gnf", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             stub = strcmp(optarg, "vfio") == 0 ? "vfio-pci" : optarg;
@@ -55,6 +79,9 @@ static int run(struct tool *t, int argc, char **argv)
         case 'n':
             flags |= HD_DETACH_NEW_ID;
             break;
+        case 'f':
+            force = true;
+            break;
         default:
             tool_usage(&cmd_detach, stderr, t->prog);
             return EXIT_USAGE;
@@ -62,6 +89,14 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((r = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
         return r;
+    for (size_t i = 0; i < n && !force; i++) {
+        hd_ctx_clear_error(t->ctx);
+        if ((r = check_host_use(t, devs[i], group)) != EXIT_DONE) {
+            fprintf(stderr, "hostdev detach: --force takes it anyway\n");
+            devargs_free(devs, n);
+            return r;
+        }
+    }
     for (done = 0; done < n; done++) {
         struct hd_device *dev = devs[done];
         char *before = NULL;
@@ -111,11 +146,13 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_detach = {
     .name = "detach",
     .run = run,
-    .usage = "ADDR... [--driver vfio-pci|pci-stub] [--group] [--new-id]",
+    .usage = "ADDR... [--driver vfio-pci|pci-stub] [--group] [--new-id] [--force]",
     .summary = "detach devices from their host drivers for passthrough",
     .help = "  -d, --driver NAME   stub driver: vfio-pci (default) or pci-stub\n"
             "  -g, --group         detach every endpoint of each device's IOMMU group\n"
             "  -n, --new-id        bind through new_id even where driver_override exists\n"
+            "  -f, --force         detach even what the host uses (a mounted disk, an\n"
+            "                      interface up with addresses or routes, the console)\n"
             "The driver each device had is recorded so that reattach can restore it. If any\n"
             "device fails, those already detached by this command are reattached.\n",
 };
