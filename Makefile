@@ -1,9 +1,11 @@
 # hostdev - top-level Makefile. `make` builds into build/; see README.md.
 #
-#   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys
+#   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys,
+#                         the libvirt adapters (build/libhostdev-virt.so, .a, build/hostdev-virsh)
 #   make check            unit tests, then again under ASan+UBSan, then the VM suite
 #   make install          PREFIX=/usr/local DESTDIR=
 #   HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1   libc-only core (what the static binary uses)
+#   HOSTDEV_NO_XML=1      tools without libxml2 (no --domain-xml); the default for -static
 
 VERSION     := 0.1.0
 SOVERSION   := 0
@@ -56,7 +58,23 @@ CORE_SRC    += $(wildcard drivers/udev.c)
 LIB_LIBS    += $(shell $(PKGCONFIG) --libs libudev)
 endif
 
-TOOL_SRC    := $(wildcard tools/*.c)
+TOOL_SRC    := $(filter-out tools/domxml.c tools/domxml-none.c,$(wildcard tools/*.c))
+VIRSH_SRC   := $(wildcard tools/virsh/*.c)
+VIRT_SRC    := $(wildcard virt/*.c)
+VIRT_CPPFLAGS := -Iinclude/hostdev-virt
+# libxml2 reads libvirt domain XML in the tools. A static link would drag in ICU, so a static
+# build (LDFLAGS=-static) leaves it out unless HOSTDEV_NO_XML=0 says otherwise.
+HOSTDEV_NO_XML ?= $(if $(findstring -static,$(LDFLAGS)),1,0)
+ifeq ($(HOSTDEV_NO_XML),1)
+TOOL_SRC    += tools/domxml-none.c
+XML_CFLAGS  :=
+XML_LIBS    :=
+else
+TOOL_SRC    += tools/domxml.c
+XML_CFLAGS  := $(shell $(PKGCONFIG) --cflags libxml-2.0 2>/dev/null)
+XML_LIBS    := $(shell $(PKGCONFIG) $(if $(findstring -static,$(LDFLAGS)),--static) \
+                       --libs libxml-2.0 2>/dev/null)
+endif
 FAKESYS_SRC := $(wildcard tools/fakesys/*.c)
 FUSE_CFLAGS := $(shell $(PKGCONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell $(PKGCONFIG) --libs fuse3 2>/dev/null)
@@ -66,6 +84,8 @@ CHECK_LIBS  := $(shell $(PKGCONFIG) --libs check 2>/dev/null)
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ    := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 FAKESYS_OBJ := $(FAKESYS_SRC:%.c=$(BUILD)/obj/%.o)
+VIRSH_OBJ   := $(VIRSH_SRC:%.c=$(BUILD)/obj/%.o)
+VIRT_OBJ    := $(VIRT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC    := $(wildcard tests/unit/test-*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_LIB_SRC:= $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
@@ -73,12 +93,18 @@ UNIT_LIB_OBJ:= $(UNIT_LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 LIB_SO      := $(BUILD)/libhostdev.so.$(SOVERSION)
 LIB_A       := $(BUILD)/libhostdev.a
+VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
+VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: all lib tools check check-unit check-asan check-vm demo install uninstall clean deps \
+.PHONY: all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
         format static bench lint fuzz
-all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys
+all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
 lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
+
+# The libvirt adapters: the libvirt API subset (libhostdev-virt) and hostdev-virsh.
+adapters: $(VIRT_SO) $(VIRT_A) $(BUILD)/hostdev-virt.pc $(BUILD)/pkgconfig/libvirt.pc \
+          $(BUILD)/uninstalled/libvirt.pc $(BUILD)/hostdev-virsh
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,6 +115,22 @@ $(BUILD)/obj/tools/fakesys/%.o: tools/fakesys/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# tools/ may read libvirt domain XML (libxml2); the core stays libc-only.
+$(BUILD)/obj/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(XML_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/virt/%.o: virt/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(VIRT_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tools/virsh/%.o: tools/virsh/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(VIRT_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -106,7 +148,23 @@ $(LIB_A): $(CORE_OBJ)
 
 # The tools link the static archive: one self-contained binary per tool, no rpath games.
 $(BUILD)/hostdev: $(TOOL_OBJ) $(LIB_A)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS) $(XML_LIBS)
+
+# The libvirt API subset carries the core inside it: one library for libvirt programs,
+# exporting only libvirt's names.
+$(VIRT_SO): $(VIRT_OBJ) $(CORE_OBJ) virt/libhostdev-virt.sym
+	$(CC) -shared -Wl,-soname,libhostdev-virt.so.$(SOVERSION) \
+	      -Wl,--version-script=virt/libhostdev-virt.sym $(SAN) $(LDFLAGS) -o $@ \
+	      $(VIRT_OBJ) $(CORE_OBJ) $(LIB_LIBS)
+	ln -sf libhostdev-virt.so.$(SOVERSION) $(BUILD)/libhostdev-virt.so
+
+$(VIRT_A): $(VIRT_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# hostdev-virsh is a libvirt client like virsh: it speaks only the libvirt API subset.
+$(BUILD)/hostdev-virsh: $(VIRSH_OBJ) $(VIRT_A) $(LIB_A)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(VIRSH_OBJ) $(VIRT_A) $(LIB_A) $(LIB_LIBS)
 
 $(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ)
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(FUSE_LIBS) -lpthread
@@ -119,6 +177,27 @@ $(BUILD)/hostdev.pc: Makefile
 	@mkdir -p $(BUILD)
 	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: hostdev\nDescription: PCI passthrough preparation without libvirt\nVersion: %s\nLibs: -L$${libdir} -lhostdev\nCflags: -I$${includedir}\n' \
 	       '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' > $@
+
+# hostdev-virt.pc, and the same as libvirt.pc in a directory of its own (LIBDIR/hostdev-virt/
+# pkgconfig) so that `PKG_CONFIG_PATH=... pkg-config libvirt` builds a libvirt program against
+# hostdev unchanged without shadowing a real libvirt. uninstalled/ points into this tree.
+# libvirt.pc carries the libvirt API level the subset follows (LIBVIR_VERSION_NUMBER), so
+# `pkg-config --atleast-version` checks in libvirt programs' builds see what they expect.
+VIRT_API_VERSION := 9.0.0
+VIRT_PC = printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: %s\nDescription: libvirt node-device API on hostdev, without libvirtd\nVersion: %s\nLibs: -L$${libdir} -lhostdev-virt\nLibs.private: -lhostdev $(LIB_LIBS)\nCflags: -I$${includedir}\n'
+
+$(BUILD)/hostdev-virt.pc: Makefile
+	@mkdir -p $(dir $@)
+	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' hostdev-virt '$(VERSION)' > $@
+
+$(BUILD)/pkgconfig/libvirt.pc: Makefile
+	@mkdir -p $(dir $@)
+	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' libvirt '$(VIRT_API_VERSION)' > $@
+
+$(BUILD)/uninstalled/libvirt.pc: Makefile
+	@mkdir -p $(dir $@)
+	$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
+	           '$(VIRT_API_VERSION)' > $@
 
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs.
@@ -155,13 +234,21 @@ install: all
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/hostdev/hostdev.h $(DESTDIR)$(INCLUDEDIR)/hostdev/
 	install -m 0644 $(BUILD)/hostdev.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -d $(DESTDIR)$(INCLUDEDIR)/hostdev-virt/libvirt $(DESTDIR)$(LIBDIR)/hostdev-virt/pkgconfig
+	install -m 0755 $(BUILD)/hostdev-virsh $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(VIRT_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libhostdev-virt.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libhostdev-virt.so
+	install -m 0644 $(VIRT_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/hostdev-virt/libvirt/*.h $(DESTDIR)$(INCLUDEDIR)/hostdev-virt/libvirt/
+	install -m 0644 $(BUILD)/hostdev-virt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 $(BUILD)/pkgconfig/libvirt.pc $(DESTDIR)$(LIBDIR)/hostdev-virt/pkgconfig/
 	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || true; done
 
 # Static analysis with the checked-in configuration (.clang-tidy); both must be clean.
 lint:
 	build-aux/lint.sh $(filter-out drivers/kmod-none.c drivers/udev-none.c,$(CORE_SRC)) \
-	                  $(TOOL_SRC) $(FAKESYS_SRC)
+	                  $(TOOL_SRC) $(FAKESYS_SRC) $(VIRT_SRC) $(VIRSH_SRC)
 
 clean:
 	rm -rf build

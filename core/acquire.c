@@ -237,7 +237,7 @@ static int reset_device(struct hd_ctx *ctx, struct hd_journal *j, struct hd_devi
     }
     if ((r = step(ctx, j, HD_JSTEP_RESET, &dev->addr, NULL)) < 0)
         return r;
-    r = hd_device_reset(dev, NULL);
+    r = hd_device_reset(dev, 0, NULL);
     if (r == -ENOTTY && dev->driver != NULL && hd_driver_is_vfio(dev->driver)) {
         /* No method works from here (a bus reset with siblings on the bus): vfio-pci resets
          * it, by a hot reset of the whole bus if need be, when the VM opens it (libvirt
@@ -770,7 +770,8 @@ HD_EXPORT int hd_assign_release_force(struct hd_ctx *ctx, const struct hd_pci_ad
                 hd_state_put(ctx, "drivers", dev->name, a->driver);
             free(orig);
         }
-        if (refresh(dev) == 0 && on_stub(dev) && dev->has_reset && hd_device_reset(dev, NULL) < 0)
+        if (refresh(dev) == 0 && on_stub(dev) && dev->has_reset &&
+            hd_device_reset(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
         if ((r = hd_device_reattach(dev)) < 0)
             goto out;

@@ -154,6 +154,70 @@ ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void 
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
 int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size);
 
+/* ---- nodedev.c, nodedev-caps.c, nodedev-xml.c ---------------------------------------------- */
+
+struct hd_nodedev {
+    int refcount;
+    struct hd_ctx *ctx;
+    enum hd_nodedev_cap cap;
+    char *name;
+    char *parent;  /* NULL only for "computer" */
+    char *path;    /* the device's directory, relative to the root: "sys/devices/..." */
+    char *abspath; /* "/" + path, what <path> shows */
+    char *sysname; /* last component of path: "0000:00:1f.2", "1-2:1.0", "sda" */
+    char *driver;
+    char *devnode; /* "/dev/..." from uevent DEVNAME */
+    const char *caps[3]; /* what virNodeDeviceListCaps reports */
+    size_t ncaps;
+    struct hd_device *pci; /* HD_CAP_PCI */
+    /* pci (copied from the snapshot), usb_device */
+    int vendor_id, product_id;
+    char *vendor_name, *product_name;
+    /* usb_device: bus, device; usb interface: number, class, subclass, protocol;
+     * scsi: host, bus, target, lun; scsi_host: host, unique_id (-1: none) */
+    long long num[4];
+    char *description; /* usb interface */
+    /* net */
+    char *ifname, *mac;
+    const char *link_state; /* "up", "down", ... from operstate; NULL: unknown/absent */
+    unsigned int link_speed;
+    const char *net_subtype; /* "80203", "80211" or NULL */
+    unsigned int net_features; /* hd_netdev_features(), on the host only */
+    /* scsi */
+    const char *scsi_type;
+    /* storage */
+    char *model, *vendor, *serial;
+    const char *drive_type;
+    bool removable;
+    unsigned long long num_blocks, block_size;
+    /* system ("computer"): from the DMI attributes */
+    char *sys_product, *hw_vendor, *hw_version, *hw_serial, *hw_uuid;
+    char *fw_vendor, *fw_version, *fw_date;
+};
+
+/* netdev-features.c: libvirt's net <feature> names, in its order, and the ones @ifname has on
+ * the host (bit i: hd_netdev_feature_names[i]). rdma and switchdev are never set. */
+#define HD_NETDEV_FEATURES 14
+extern const char *const hd_netdev_feature_names[HD_NETDEV_FEATURES];
+int hd_netdev_features(const char *ifname, unsigned int *mask);
+
+/* nodedev-caps.c: fill the capability's fields of @dev from its sysfs directory. */
+int hd_nodedev_probe_usb(struct hd_nodedev *dev);
+int hd_nodedev_probe_scsi(struct hd_nodedev *dev);
+int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev);
+int hd_nodedev_probe_net(struct hd_nodedev *dev);
+int hd_nodedev_probe_storage(struct hd_nodedev *dev); /* 0: keep, 1: not a disk, skip */
+int hd_nodedev_probe_system(struct hd_nodedev *dev);
+/* Read attribute @attr of @dev's directory; -ENOENT when absent. */
+ssize_t hd_nodedev_read_attr(struct hd_nodedev *dev, const char *attr, char *buf, size_t size);
+/* The same, allocated; *@out stays NULL when the attribute is absent or empty. */
+int hd_nodedev_dup_attr(struct hd_nodedev *dev, const char *attr, char **out);
+/* KEY's value in @dev's uevent file; -ENOENT when there is no such key. */
+int hd_nodedev_uevent(struct hd_nodedev *dev, const char *key, char *buf, size_t size);
+/* libvirt's naming rule: "@subsystem_@sysname[_@suffix]" with every byte that is not an
+ * ASCII letter or digit turned into '_'. */
+int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const char *suffix);
+
 /* ---- drivers/: what each stub driver needs ---------------------------------------------- */
 
 struct hd_stub_driver {
@@ -427,5 +491,28 @@ char *hd_strdup_or_null(const char *s);
 void hd_strlcpy(char *dst, const char *src, size_t size);
 uint64_t hd_now_ms(void);
 void hd_sleep_ms(unsigned int ms);
+/* Call @done until it returns > 0 (then 0) or < 0 (that error), at most @timeout_ms: sleeps of
+ * 1, 2, 4 ... 64 ms in between. -ETIMEDOUT when time runs out. */
+int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data);
+
+/* ---- vfio.c ------------------------------------------------------------------------------- */
+
+/* The vfio cdev and iommufd uAPI of Linux 6.6, under our own names (older headers lack it; the
+ * numbers are ABI): _IO(VFIO_TYPE, VFIO_BASE + 18), + 19, _IO(IOMMUFD_TYPE, 0x81). */
+#define HD_VFIO_DEVICE_BIND_IOMMUFD 0x3b76u
+#define HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT 0x3b77u
+#define HD_IOMMU_IOAS_ALLOC 0x3b81u
+
+/* The system calls hd_vfio_verify() makes, so that unit tests can play the kernel and make any
+ * step fail with any errno. Each returns >= 0 or -errno. */
+struct hd_vfio_ops {
+    int (*open)(void *data, struct hd_ctx *ctx, const char *path, int flags); /* rel. to root */
+    int (*ioctl)(void *data, int fd, unsigned long request, void *arg);    /* arg: a struct */
+    int (*ioctl_val)(void *data, int fd, unsigned long request, unsigned long arg); /* a number */
+    void (*close)(void *data, int fd);
+    void *data;
+};
+int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                       const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
 
 #endif

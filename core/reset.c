@@ -83,7 +83,7 @@ static char *reset_methods(struct hd_device *dev)
     return methods_from_config(dev);
 }
 
-HD_EXPORT int hd_device_reset(struct hd_device *dev, char **methods_out)
+HD_EXPORT int hd_device_reset(struct hd_device *dev, unsigned int flags, char **methods_out)
 {
     struct hd_ctx *ctx = dev->ctx;
     char path[HD_PATH_MAX], *methods;
@@ -91,8 +91,13 @@ HD_EXPORT int hd_device_reset(struct hd_device *dev, char **methods_out)
 
     if (methods_out != NULL)
         *methods_out = NULL;
-    if ((r = hd_device_fill_fields(dev, HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
+    if ((r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
         return r;
+    if (dev->driver != NULL && !hd_stub_driver_find(dev->driver) &&
+        !hd_driver_is_vfio(dev->driver) && !(flags & HD_RESET_FORCE))
+        return hd_err(ctx, -EBUSY, "%s is in use by its host driver %s: detach it first (a reset "
+                      "under a live driver can take the host down), or force it", dev->name,
+                      dev->driver);
     if (!dev->has_reset)
         return hd_err(ctx, -ENOTTY, "%s cannot be reset: the kernel offers no reset method for "
                       "it (no 'reset' attribute)", dev->name);

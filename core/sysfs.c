@@ -368,23 +368,25 @@ int hd_fs_exists(struct hd_ctx *ctx, const char *path)
     return r == -ENOENT || r == -ENOTDIR ? 0 : r;
 }
 
+struct wait_for {
+    struct hd_ctx *ctx;
+    const char *path;
+    bool present;
+};
+
+static int path_is_as_wanted(void *data)
+{
+    struct wait_for *w = data;
+    int r = hd_fs_exists(w->ctx, w->path);
+
+    return r < 0 ? r : (r == 1) == w->present;
+}
+
 int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms)
 {
-    uint64_t deadline = hd_now_ms() + timeout_ms;
-    unsigned int delay = 1;
+    struct wait_for w = {ctx, path, present};
 
-    for (;;) {
-        int r = hd_fs_exists(ctx, path);
-        if (r < 0)
-            return r;
-        if ((r == 1) == present)
-            return 0;
-        if (hd_now_ms() >= deadline)
-            return -ETIMEDOUT;
-        hd_sleep_ms(delay);
-        if (delay < 64)
-            delay *= 2;
-    }
+    return hd_poll(timeout_ms, path_is_as_wanted, &w);
 }
 
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)

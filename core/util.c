@@ -100,3 +100,20 @@ void hd_sleep_ms(unsigned int ms)
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
 }
+
+int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data)
+{
+    uint64_t deadline = hd_now_ms() + timeout_ms;
+    unsigned int delay = 1;
+
+    for (;;) {
+        int r = done(data);
+        if (r != 0)
+            return r < 0 ? r : 0;
+        if (hd_now_ms() >= deadline)
+            return -ETIMEDOUT;
+        hd_sleep_ms(delay);
+        if (delay < 64)
+            delay *= 2;
+    }
+}

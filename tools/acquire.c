@@ -22,7 +22,7 @@ static int run(struct tool *t, int argc, char **argv)
     gid_t gid;
     int c, r, n;
 
-    optind = 1;
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     while ((c = getopt_long(argc, argv, "m:o:gf", opts, NULL)) != -1) {
         switch (c) {
         case 'm':

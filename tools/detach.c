@@ -64,7 +64,7 @@ static int run(struct tool *t, int argc, char **argv)
     size_t n, done;
     int c, r;
 
-    optind = 1;
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     while ((c = getopt_long(argc, argv, "d:gnf", opts, NULL)) != -1) {
         switch (c) {
         case 'd':

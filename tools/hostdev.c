@@ -13,13 +13,14 @@
 #define WEAK __attribute__((weak))
 extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
     cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
-    cmd_acquire WEAK, cmd_release WEAK, cmd_assignments WEAK, cmd_migratable WEAK,
-    cmd_recover WEAK, cmd_doctor WEAK;
+    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_acquire WEAK, cmd_release WEAK,
+    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK;
 
 static const struct tool_command *const commands[] = {
-    &cmd_list,  &cmd_show,  &cmd_iommu,  &cmd_detach, &cmd_reattach,
-    &cmd_reset, &cmd_check, &cmd_verify, &cmd_sriov, &cmd_acquire, &cmd_release,
-    &cmd_assignments, &cmd_migratable, &cmd_recover, &cmd_doctor,
+    &cmd_list,        &cmd_show,      &cmd_iommu,       &cmd_detach,     &cmd_reattach,
+    &cmd_reset,       &cmd_check,     &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
+    &cmd_qemu_args,   &cmd_acquire,   &cmd_release,     &cmd_assignments, &cmd_migratable,
+    &cmd_recover,     &cmd_doctor,
 };
 
 static void usage(FILE *out)

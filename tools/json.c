@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tool.h"
+#include "utf8.h"
 
 void json_init(struct json *j, FILE *out, int indent)
 {
@@ -71,30 +72,6 @@ void json_end_array(struct json *j)
     close_(j, ']');
 }
 
-/* Length of a valid UTF-8 sequence at @s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
-            return 0; /* overlong, or a surrogate */
-        return 3;
-    }
-    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 static void write_string(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -131,7 +108,7 @@ static void write_string(FILE *out, const char *s)
             p++;
             continue;
         }
-        n = utf8_len(p);
+        n = hd_utf8_len(p);
         if (n == 0) {
             fputs("\\ufffd", out); /* not UTF-8: JSON must stay valid */
             p++;

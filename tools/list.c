@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "devout.h"
+#include "vdsm.h"
 
-static const char *const known_caps[] = {"pci"};
-
-static int check_caps(struct tool *t, const char *caps)
+/* --caps: capability names as libvirt spells them, comma-separated, into a bit mask. */
+static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
 {
     char copy[256], *save = NULL;
 
@@ -15,12 +15,52 @@ static int check_caps(struct tool *t, const char *caps)
         return tool_error(t, EXIT_USAGE, "--caps '%.40s...': too long", caps);
     snprintf(copy, sizeof(copy), "%s", caps);
     for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof(known_caps) / sizeof(known_caps[0]); i++)
-            ok = ok || strcmp(c, known_caps[i]) == 0;
-        if (!ok)
-            return tool_error(t, EXIT_USAGE, "--caps: unknown capability '%s' (known: pci)", c);
+        int cap = hd_nodedev_cap_from_string(c);
+        if (cap < 0)
+            return tool_error(t, EXIT_USAGE,
+                              "--caps: unknown capability '%s' (known: system, pci, usb_device, "
+                              "usb, net, scsi_host, scsi_target, scsi, storage, scsi_generic)",
+                              c);
+        *mask |= 1u << cap;
     }
+    return EXIT_DONE;
+}
+
+/* Devices beyond PCI: "usb_1_2 usb_device parent=usb_usb1 driver=usb" (or JSON objects). */
+static int list_nodedevs(struct tool *t, unsigned int mask)
+{
+    struct hd_nodedev_list *list;
+    struct json j;
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_nodedev_list_new(t->ctx, mask, &list)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "cannot list node devices");
+    if (t->json) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+        struct hd_nodedev *d = hd_nodedev_list_get(list, i);
+        if (t->json) {
+            json_begin_object(&j);
+            json_kv_string(&j, "name", hd_nodedev_get_name(d));
+            json_kv_string(&j, "capability", hd_nodedev_cap_to_string(hd_nodedev_get_cap(d)));
+            json_kv_string(&j, "parent", hd_nodedev_get_parent(d));
+            json_kv_string(&j, "driver", hd_nodedev_get_driver(d));
+            json_end_object(&j);
+        } else {
+            printf("%s %s parent=%s driver=%s\n", hd_nodedev_get_name(d),
+                   hd_nodedev_cap_to_string(hd_nodedev_get_cap(d)),
+                   hd_nodedev_get_parent(d) ? hd_nodedev_get_parent(d) : "-",
+                   hd_nodedev_get_driver(d) ? hd_nodedev_get_driver(d) : "-");
+        }
+    }
+    if (t->json) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_nodedev_list_unref(list);
     return EXIT_DONE;
 }
 
@@ -43,19 +83,31 @@ static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"caps", required_argument, NULL, 'c'},
                                          {"driver", required_argument, NULL, 'd'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {NULL, 0, NULL, 0}};
     struct hd_pci_selector *sel = NULL;
     const char *driver = NULL;
+    unsigned int caps = 0;
+    bool vdsm = false, tree = false;
     struct hd_device_list *list;
     unsigned int fill;
     int c, r, nsel = 0;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:d:", opts, NULL)) != -1) {
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    while ((c = getopt_long(argc, argv, "c:d:f:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            if ((r = check_caps(t, optarg)) != EXIT_DONE)
+            if ((r = parse_caps(t, optarg, &caps)) != EXIT_DONE)
                 return r;
+            break;
+        case 'f':
+            if (strcmp(optarg, "vdsm") != 0 && strcmp(optarg, "text") != 0)
+                return tool_error(t, EXIT_USAGE, "--format '%s': text or vdsm", optarg);
+            vdsm = strcmp(optarg, "vdsm") == 0;
+            break;
+        case 'T':
+            tree = true;
             break;
         case 'd':
             driver = optarg;
@@ -64,6 +116,14 @@ static int run(struct tool *t, int argc, char **argv)
             tool_usage(&cmd_list, stderr, t->prog);
             return EXIT_USAGE;
         }
+    }
+    if (tree && !vdsm)
+        return tool_error(t, EXIT_USAGE, "--tree draws the VDSM listing: add --format vdsm");
+    if (vdsm || (caps & ~(1u << HD_CAP_PCI)) != 0) {
+        if (argc > optind || driver != NULL)
+            return tool_error(t, EXIT_USAGE, "device selectors and --driver go with PCI "
+                              "listings only");
+        return vdsm ? vdsm_list(t, caps, tree) : list_nodedevs(t, caps);
     }
     if (argc > optind && (sel = calloc((size_t)(argc - optind), sizeof(*sel))) == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
@@ -116,10 +176,19 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_list = {
     .name = "list",
     .run = run,
-    .usage = "[--caps pci] [--driver NAME|none] [ADDR|VVVV:DDDD...]",
-    .summary = "list PCI devices with driver and IOMMU group",
-    .help = "  -c, --caps CAPS     only these capabilities (comma-separated; pci)\n"
+    .usage = "[--caps CAPS] [--driver NAME|none] [--format text|vdsm [--tree]] "
+             "[ADDR|VVVV:DDDD...]",
+    .summary = "list PCI devices with driver and IOMMU group (or every node device)",
+    .help = "  -c, --caps CAPS     only these capabilities, comma-separated, as libvirt names\n"
+            "                      them: pci, usb_device, usb, net, scsi_host, scsi_target,\n"
+            "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
+            "                      per libvirt node device (name, capability, parent, driver)\n"
             "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones)\n"
+            "  -f, --format vdsm   oVirt VDSM's hostdevListByCaps structure as JSON:\n"
+            "                      {name: {\"params\": {capability, vendor, product, ...},\n"
+            "                      \"vmId\": \"\"}} (all capabilities unless --caps)\n"
+            "      --tree          with --format vdsm: vdsClient's tree, one Python dict per\n"
+            "                      device, indented under its parent\n"
             "  ADDR, VVVV:DDDD     only these devices\n"
             "With --json: an array of objects (address, vendor_id, device_id, class, driver,\n"
             "iommu_group, parent, physfn, virtfns, reset_methods, assignable, ...).\n",

@@ -14,7 +14,7 @@ static int run(struct tool *t, int argc, char **argv)
     struct json j;
     int c, r;
 
-    optind = 1;
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
         if (c != 'm') {
             tool_usage(&cmd_migratable, stderr, t->prog);

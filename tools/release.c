@@ -15,7 +15,7 @@ static int run(struct tool *t, int argc, char **argv)
     bool force = false;
     int c, r, n;
 
-    optind = 1;
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     while ((c = getopt_long(argc, argv, "m:f", opts, NULL)) != -1) {
         switch (c) {
         case 'm':

@@ -219,9 +219,15 @@ int hd_device_reattach(struct hd_device *dev);
 /* The driver recorded when @dev was detached: 0 and an allocated name, or -ENOENT. */
 int hd_device_get_original_driver(struct hd_device *dev, char **driver);
 
+enum hd_reset_flags {
+    HD_RESET_FORCE = 1u << 0, /* also a device a host driver is using */
+};
+
 /* Reset through sysfs `reset`. *@methods (may be NULL) receives the methods the kernel tries,
- * in order (allocated). -ENOTTY when the device has no reset or none worked. */
-int hd_device_reset(struct hd_device *dev, char **methods);
+ * in order (allocated). -ENOTTY when the device has no reset or none worked; -EBUSY when a
+ * host driver is using it (a reset under a live driver can take the host down with it) and
+ * @flags lacks HD_RESET_FORCE. */
+int hd_device_reset(struct hd_device *dev, unsigned int flags, char **methods);
 
 struct hd_reset_check;
 /* Can @dev be reset (and so assigned) on its own, or must it be co-assigned with the other
@@ -388,6 +394,141 @@ const char *hd_iommu_report_get_problem_message(const struct hd_iommu_report *re
 const char *hd_iommu_report_get_problem_fix(const struct hd_iommu_report *report, size_t i);
 const char *hd_severity_name(enum hd_severity severity); /* "info", "warning", "error" */
 
+/* ------------------------------------------------------------------------------------------ */
+/* SR-IOV                                                                                     */
+
+/* Set the number of virtual functions of a PF. sriov_drivers_autoprobe is set to 0 first and
+ * left so (the VFs come up unbound, ready to detach; nothing probes VFs behind the caller's
+ * back later either), a change N -> M goes through 0 (the kernel refuses N -> M with EBUSY),
+ * and the call waits (bounded by the context timeout) until the kernel shows exactly
+ * @numvfs virtfn links. -ENOTSUP: not an SR-IOV PF (no sriov_totalvfs, or a VF itself);
+ * -ERANGE: @numvfs > sriov_totalvfs; any other -errno: the change failed, and the previous
+ * count was put back when possible (the message says whether it was). On success returns the
+ * previous count (>= 0) and refreshes the snapshot. */
+int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+
+/* ------------------------------------------------------------------------------------------ */
+/* VFIO verification: can a VM really use this device?                                       */
+
+struct hd_vfio_report;
+
+enum hd_vfio_step_status {
+    HD_VFIO_STEP_OK = 0,
+    HD_VFIO_STEP_FAILED = 1,
+    HD_VFIO_STEP_SKIPPED = 2, /* not applicable here (e.g. no vfio cdev in this kernel) */
+};
+
+/* Go through the VFIO API the way a VMM does, relative to the context's root:
+ * ROOT/dev/vfio/vfio (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION), ROOT/dev/vfio/<group>
+ * (VFIO_GROUP_GET_STATUS viable, VFIO_GROUP_SET_CONTAINER), VFIO_SET_IOMMU (Type1v2, else
+ * Type1), VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_GET_INFO; then, when the kernel offers
+ * <BDF>/vfio-dev/vfioX, ROOT/dev/vfio/devices/vfioX with ROOT/dev/iommu
+ * (VFIO_DEVICE_BIND_IOMMUFD, IOMMU_IOAS_ALLOC, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+ * VFIO_DEVICE_GET_INFO). Everything opened is closed again before returning.
+ * Returns 0 when the device is usable; otherwise the negative errno of the first step that
+ * failed, with *report explaining why and how to fix it. -ENODEV: no such device. *report is
+ * NULL only on -ENOMEM or -EINVAL (bad arguments). */
+int hd_vfio_verify(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                   struct hd_vfio_report **report);
+struct hd_vfio_report *hd_vfio_report_ref(struct hd_vfio_report *r);
+struct hd_vfio_report *hd_vfio_report_unref(struct hd_vfio_report *r);
+bool hd_vfio_report_is_usable(const struct hd_vfio_report *r);
+const char *hd_vfio_report_get_name(const struct hd_vfio_report *r); /* "0000:00:02.0" */
+int hd_vfio_report_get_group(const struct hd_vfio_report *r);        /* -1: none */
+const char *hd_vfio_report_get_driver(const struct hd_vfio_report *r); /* NULL: unbound */
+/* "Type1v2" or "Type1"; NULL when no IOMMU was set. */
+const char *hd_vfio_report_get_iommu_type(const struct hd_vfio_report *r);
+/* The first failure in words plus the fix, possibly several sentences; NULL when usable. */
+const char *hd_vfio_report_get_explanation(const struct hd_vfio_report *r);
+/* Every step tried, in order. */
+size_t hd_vfio_report_step_count(const struct hd_vfio_report *r);
+const char *hd_vfio_report_step_name(const struct hd_vfio_report *r, size_t i);
+enum hd_vfio_step_status hd_vfio_report_step_status(const struct hd_vfio_report *r, size_t i);
+int hd_vfio_report_step_error(const struct hd_vfio_report *r, size_t i); /* -errno or 0 */
+const char *hd_vfio_report_step_detail(const struct hd_vfio_report *r, size_t i); /* or NULL */
+/* Group members that keep the group from being viable (on a host driver). */
+size_t hd_vfio_report_blocker_count(const struct hd_vfio_report *r);
+const char *hd_vfio_report_blocker_name(const struct hd_vfio_report *r, size_t i);
+const char *hd_vfio_report_blocker_driver(const struct hd_vfio_report *r, size_t i);
+/* What VFIO_DEVICE_GET_INFO said (group path): -ENODATA when it was not reached. */
+int hd_vfio_report_get_device_info(const struct hd_vfio_report *r, uint32_t *flags,
+                                   uint32_t *num_regions, uint32_t *num_irqs);
+/* The vfio cdev ("vfio3") when the kernel has one for the device, else NULL. */
+const char *hd_vfio_report_get_cdev(const struct hd_vfio_report *r);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Node devices: libvirt's view of the host (PCI, USB, SCSI, net, block), for the adapters    */
+
+/* Capability types, numbered as libvirt numbers them (1 << cap is libvirt's
+ * VIR_CONNECT_LIST_NODE_DEVICES_CAP_* flag). */
+enum hd_nodedev_cap {
+    HD_CAP_SYSTEM = 0,        /* "system": the host itself, named "computer" */
+    HD_CAP_PCI = 1,           /* "pci" */
+    HD_CAP_USB_DEVICE = 2,    /* "usb_device" */
+    HD_CAP_USB_INTERFACE = 3, /* "usb" */
+    HD_CAP_NET = 4,           /* "net" */
+    HD_CAP_SCSI_HOST = 5,     /* "scsi_host" */
+    HD_CAP_SCSI_TARGET = 6,   /* "scsi_target" */
+    HD_CAP_SCSI = 7,          /* "scsi" */
+    HD_CAP_STORAGE = 8,       /* "storage" */
+    HD_CAP_FC_HOST = 9,       /* "fc_host": known by name, never listed */
+    HD_CAP_VPORTS = 10,       /* "vports": known by name, never listed */
+    HD_CAP_SCSI_GENERIC = 11, /* "scsi_generic" */
+    HD_CAP_LAST,
+};
+
+/* "pci", "usb_device", ...; NULL when out of range. */
+const char *hd_nodedev_cap_to_string(enum hd_nodedev_cap cap);
+/* The capability named @name, or -EINVAL. */
+int hd_nodedev_cap_from_string(const char *name);
+
+struct hd_nodedev;
+struct hd_nodedev_list;
+
+/* Every node device under the root whose capability bit (1 << cap) is in @caps (0: all),
+ * sorted by name as virsh sorts them (case-insensitively). Each one has libvirt's name
+ * (pci_0000_00_1f_2, usb_1_2, scsi_host1, net_eth0_52_54_00_12_34_56, block_sda_SERIAL...)
+ * and its parent's name ("computer" for roots), found by walking up its sysfs path. */
+int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps, struct hd_nodedev_list **list);
+struct hd_nodedev_list *hd_nodedev_list_unref(struct hd_nodedev_list *list);
+size_t hd_nodedev_list_count(const struct hd_nodedev_list *list);
+/* Borrowed: valid while the list lives (take a ref to keep it longer). */
+struct hd_nodedev *hd_nodedev_list_get(const struct hd_nodedev_list *list, size_t i);
+struct hd_nodedev *hd_nodedev_list_find(const struct hd_nodedev_list *list, const char *name);
+
+/* The node device named @name; -ENODEV (with libvirt's message) when there is none. */
+int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_nodedev **dev);
+struct hd_nodedev *hd_nodedev_ref(struct hd_nodedev *dev);
+struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev);
+
+const char *hd_nodedev_get_name(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_parent(const struct hd_nodedev *dev); /* NULL for "computer" */
+enum hd_nodedev_cap hd_nodedev_get_cap(const struct hd_nodedev *dev);
+/* What virNodeDeviceListCaps reports: the capability, then the nested ones a PCI device has
+ * (phys_function, virt_functions). */
+size_t hd_nodedev_get_cap_count(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_cap_name(const struct hd_nodedev *dev, size_t i);
+const char *hd_nodedev_get_sysfs_path(const struct hd_nodedev *dev); /* "/sys/devices/..." */
+const char *hd_nodedev_get_driver(const struct hd_nodedev *dev);     /* NULL: none */
+const char *hd_nodedev_get_devnode(const struct hd_nodedev *dev);    /* "/dev/sda" or NULL */
+/* Ids and names where the capability has them (pci, usb_device): -1 / NULL otherwise.
+ * For storage the product is the model, as VDSM reports it. */
+int hd_nodedev_get_vendor_id(const struct hd_nodedev *dev);
+int hd_nodedev_get_product_id(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_vendor_name(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_product_name(const struct hd_nodedev *dev);
+/* The interface name of a net device, the /dev node of a scsi_generic one; NULL otherwise. */
+const char *hd_nodedev_get_interface(const struct hd_nodedev *dev);
+/* The PCI snapshot behind a pci node device (borrowed), NULL for other capabilities. */
+struct hd_device *hd_nodedev_get_pci_device(const struct hd_nodedev *dev);
+/* The numbers of a device's address: pci domain/bus/slot/function, scsi host/bus/target/lun,
+ * usb_device bus/device. Returns how many (0 when the capability has no address). */
+size_t hd_nodedev_get_address(const struct hd_nodedev *dev, const char *keys[4],
+                              unsigned long values[4]);
+
+/* libvirt's node-device XML for @dev, as virNodeDeviceGetXMLDesc returns it: allocated,
+ * NUL-terminated, free() it. */
+int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Host safety                                                                                */

@@ -1,0 +1,578 @@
+/* nodedev.c - libvirt's node devices: every device of every capability, its name and parent. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+static const char *const cap_names[HD_CAP_LAST] = {
+    [HD_CAP_SYSTEM] = "system",
+    [HD_CAP_PCI] = "pci",
+    [HD_CAP_USB_DEVICE] = "usb_device",
+    [HD_CAP_USB_INTERFACE] = "usb",
+    [HD_CAP_NET] = "net",
+    [HD_CAP_SCSI_HOST] = "scsi_host",
+    [HD_CAP_SCSI_TARGET] = "scsi_target",
+    [HD_CAP_SCSI] = "scsi",
+    [HD_CAP_STORAGE] = "storage",
+    [HD_CAP_FC_HOST] = "fc_host",
+    [HD_CAP_VPORTS] = "vports",
+    [HD_CAP_SCSI_GENERIC] = "scsi_generic",
+};
+
+HD_EXPORT const char *hd_nodedev_cap_to_string(enum hd_nodedev_cap cap)
+{
+    return (unsigned)cap < HD_CAP_LAST ? cap_names[cap] : NULL;
+}
+
+HD_EXPORT int hd_nodedev_cap_from_string(const char *name)
+{
+    for (int i = 0; name != NULL && i < HD_CAP_LAST; i++) {
+        if (strcmp(cap_names[i], name) == 0)
+            return i;
+    }
+    return -EINVAL;
+}
+
+struct hd_nodedev_list {
+    struct hd_nodedev **devs;
+    size_t count, cap;
+};
+
+static struct hd_nodedev *nodedev_new(struct hd_ctx *ctx, enum hd_nodedev_cap cap, const char *path)
+{
+    struct hd_nodedev *dev = calloc(1, sizeof(*dev));
+    const char *slash = strrchr(path, '/');
+
+    if (dev == NULL)
+        return NULL;
+    dev->refcount = 1;
+    dev->ctx = hd_ctx_ref(ctx);
+    dev->cap = cap;
+    dev->vendor_id = dev->product_id = -1;
+    dev->num[1] = -1; /* scsi_host unique_id */
+    dev->path = strdup(path);
+    dev->sysname = strdup(slash ? slash + 1 : path);
+    if (asprintf(&dev->abspath, "/%s", path) < 0)
+        dev->abspath = NULL;
+    if (dev->path == NULL || dev->sysname == NULL || dev->abspath == NULL)
+        return hd_nodedev_unref(dev);
+    dev->caps[dev->ncaps++] = cap_names[cap];
+    return dev;
+}
+
+HD_EXPORT struct hd_nodedev *hd_nodedev_ref(struct hd_nodedev *dev)
+{
+    if (dev != NULL)
+        dev->refcount++;
+    return dev;
+}
+
+HD_EXPORT struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev)
+{
+    if (dev == NULL || --dev->refcount > 0)
+        return dev;
+    char *strings[] = {
+        dev->name,        dev->parent,     dev->path,        dev->abspath,      dev->sysname,
+        dev->driver,      dev->devnode,    dev->vendor_name, dev->product_name, dev->description,
+        dev->ifname,      dev->mac,        dev->model,       dev->vendor,       dev->serial,
+        dev->sys_product, dev->hw_vendor,  dev->hw_version,  dev->hw_serial,    dev->hw_uuid,
+        dev->fw_vendor,   dev->fw_version, dev->fw_date,
+    };
+    for (size_t i = 0; i < HD_ARRAY_SIZE(strings); i++)
+        free(strings[i]);
+    hd_device_unref(dev->pci);
+    hd_ctx_unref(dev->ctx);
+    free(dev);
+    return NULL;
+}
+
+/* ---- attribute helpers shared with nodedev-caps.c ---------------------------------------- */
+
+ssize_t hd_nodedev_read_attr(struct hd_nodedev *dev, const char *attr, char *buf, size_t size)
+{
+    char path[HD_PATH_MAX];
+
+    if (hd_path(path, sizeof(path), "%s/%s", dev->path, attr) < 0)
+        return -ENAMETOOLONG;
+    return hd_fs_read_attr(dev->ctx, path, buf, size);
+}
+
+int hd_nodedev_dup_attr(struct hd_nodedev *dev, const char *attr, char **out)
+{
+    char buf[HD_ATTR_MAX];
+    ssize_t n = hd_nodedev_read_attr(dev, attr, buf, sizeof(buf));
+
+    *out = NULL;
+    if (n < 0)
+        return n == -ENOMEM ? -ENOMEM : 0;
+    /* sysfs strings often carry padding (SCSI vendor and model are space-filled). */
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\n'))
+        buf[--n] = '\0';
+    if (n == 0)
+        return 0;
+    return (*out = strdup(buf)) == NULL ? -ENOMEM : 0;
+}
+
+int hd_nodedev_uevent(struct hd_nodedev *dev, const char *key, char *buf, size_t size)
+{
+    char data[HD_ATTR_MAX], *line, *save = NULL;
+    size_t klen = strlen(key);
+    ssize_t n = hd_nodedev_read_attr(dev, "uevent", data, sizeof(data));
+
+    if (n < 0)
+        return (int)n;
+    for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+            if (strlen(line + klen + 1) >= size)
+                return -ENAMETOOLONG;
+            strcpy(buf, line + klen + 1);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const char *suffix)
+{
+    char *name;
+
+    if (asprintf(&name, "%s_%s%s%s", subsystem, dev->sysname, suffix ? "_" : "",
+                 suffix ? suffix : "") < 0)
+        return -ENOMEM;
+    for (char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
+            *p = '_';
+    }
+    free(dev->name);
+    dev->name = name;
+    return 0;
+}
+
+/* ---- where a device sits in the sysfs tree -------------------------------------------------- */
+
+/* Lexically resolve @entry (a path that may be a symlink, as sys/class/net/eth0 is) to the
+ * device directory it stands for, relative to the root. Sysfs links are relative and stay
+ * inside sys/, so ".." handling on the text is exact; a plain directory is its own path.
+ * -EINVAL for a link that leads out of sys/devices. */
+static int resolve_entry(struct hd_ctx *ctx, const char *entry, char *out, size_t size)
+{
+    char target[HD_PATH_MAX], joined[2 * HD_PATH_MAX];
+    char *parts[128], *save = NULL;
+    size_t n = 0, used = 0;
+    ssize_t len = hd_fs_read_link(ctx, entry, target, sizeof(target));
+
+    if (len == -EINVAL) {
+        if (strlen(entry) >= size)
+            return -ENAMETOOLONG;
+        strcpy(out, entry);
+        return 0;
+    }
+    if (len < 0)
+        return (int)len;
+    if (target[0] == '/')
+        snprintf(joined, sizeof(joined), "%s", target + 1);
+    else
+        snprintf(joined, sizeof(joined), "%.*s/%s", (int)(strrchr(entry, '/') - entry), entry,
+                 target);
+    for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            if (n == 0)
+                return -EINVAL; /* escapes the root */
+            n--;
+            continue;
+        }
+        if (n == HD_ARRAY_SIZE(parts))
+            return -ENAMETOOLONG;
+        parts[n++] = c;
+    }
+    /* Every device directory of a kernel lives under sys/devices; a link elsewhere is not one
+     * (and may be a trap: /proc/self, /etc). */
+    if (n < 3 || strcmp(parts[0], "sys") != 0 || strcmp(parts[1], "devices") != 0)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(out + used, size - used, "%s%s", i ? "/" : "", parts[i]);
+        if (w < 0 || (size_t)w >= size - used)
+            return -ENAMETOOLONG;
+        used += (size_t)w;
+    }
+    return 0;
+}
+
+static int list_add(struct hd_nodedev_list *list, struct hd_nodedev *dev)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        struct hd_nodedev **grown = realloc(list->devs, cap * sizeof(*grown));
+        if (grown == NULL) {
+            hd_nodedev_unref(dev);
+            return -ENOMEM;
+        }
+        list->devs = grown;
+        list->cap = cap;
+    }
+    list->devs[list->count++] = dev;
+    return 0;
+}
+
+static struct hd_nodedev *find_by_path(const struct hd_nodedev_list *list, const char *path)
+{
+    for (size_t k = 0; k < list->count; k++) {
+        if (list->devs[k]->cap != HD_CAP_SYSTEM && strcmp(list->devs[k]->path, path) == 0)
+            return list->devs[k];
+    }
+    return NULL;
+}
+
+/* Parent: the nearest ancestor directory that is itself a node device; "computer" when none
+ * is (a device on a root bus, a virtual interface). */
+static int assign_parents(struct hd_nodedev_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct hd_nodedev *dev = list->devs[i], *p = NULL;
+        char path[HD_PATH_MAX], *slash;
+
+        if (dev->cap == HD_CAP_SYSTEM)
+            continue;
+        hd_strlcpy(path, dev->path, sizeof(path));
+        while (p == NULL && (slash = strrchr(path, '/')) != NULL) {
+            *slash = '\0';
+            p = find_by_path(list, path);
+        }
+        if ((dev->parent = strdup(p ? p->name : "computer")) == NULL)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
+{
+    struct hd_device_list *pci;
+    int r = hd_device_list_new(ctx, HD_FILL_ALL, &pci);
+
+    if (r < 0)
+        return r;
+    for (size_t i = 0; r == 0 && i < hd_device_list_count(pci); i++) {
+        struct hd_device *d = hd_device_list_get(pci, i);
+        char entry[HD_PATH_MAX], path[HD_PATH_MAX];
+        struct hd_nodedev *dev;
+
+        hd_path(entry, sizeof(entry), "sys/bus/pci/devices/%s", d->name);
+        if ((r = resolve_entry(ctx, entry, path, sizeof(path))) < 0)
+            break;
+        if ((dev = nodedev_new(ctx, HD_CAP_PCI, path)) == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        /* The name comes from the address, whatever the directory is called. */
+        free(dev->sysname);
+        dev->sysname = strdup(d->name);
+        dev->pci = hd_device_ref(d);
+        dev->vendor_id = d->vendor;
+        dev->product_id = d->device;
+        dev->vendor_name = hd_strdup_or_null(d->vendor_name);
+        dev->product_name = hd_strdup_or_null(d->product_name);
+        dev->driver = hd_strdup_or_null(d->driver);
+        if (d->has_physfn)
+            dev->caps[dev->ncaps++] = "phys_function";
+        if (d->totalvfs > 0)
+            dev->caps[dev->ncaps++] = "virt_functions";
+        if (dev->sysname == NULL || (d->vendor_name && !dev->vendor_name) ||
+            (d->product_name && !dev->product_name) || (d->driver && !dev->driver) ||
+            hd_nodedev_set_name(dev, "pci", NULL) < 0) {
+            hd_nodedev_unref(dev);
+            r = -ENOMEM;
+            break;
+        }
+        r = list_add(list, dev);
+    }
+    hd_device_list_unref(pci);
+    return r;
+}
+
+/* One directory of entries, each a device of one family. */
+static const struct source {
+    const char *dir;
+    enum hd_nodedev_cap cap; /* the probe may change it (usb device or interface...) */
+    int (*probe)(struct hd_nodedev *dev);
+} sources[] = {
+    {"sys/bus/usb/devices", HD_CAP_USB_DEVICE, hd_nodedev_probe_usb},
+    {"sys/bus/scsi/devices", HD_CAP_SCSI, hd_nodedev_probe_scsi},
+    {"sys/class/scsi_generic", HD_CAP_SCSI_GENERIC, hd_nodedev_probe_scsi_generic},
+    {"sys/class/net", HD_CAP_NET, hd_nodedev_probe_net},
+    {"sys/class/block", HD_CAP_STORAGE, hd_nodedev_probe_storage},
+};
+
+/* What every device has: its driver and its /dev node (uevent DEVNAME). */
+static int read_common(struct hd_nodedev *dev)
+{
+    char path[HD_PATH_MAX], buf[256];
+
+    if (dev->driver == NULL && hd_path(path, sizeof(path), "%s/driver", dev->path) == 0 &&
+        hd_fs_link_basename(dev->ctx, path, buf, sizeof(buf)) == 0 &&
+        (dev->driver = strdup(buf)) == NULL)
+        return -ENOMEM;
+    /* The uevent names the driver too (and is all a plain-directory tree may have). */
+    if (dev->driver == NULL && hd_nodedev_uevent(dev, "DRIVER", buf, sizeof(buf)) == 0 &&
+        hd_name_valid(buf) && (dev->driver = strdup(buf)) == NULL)
+        return -ENOMEM;
+    if (dev->devnode == NULL && hd_nodedev_uevent(dev, "DEVNAME", buf, sizeof(buf)) == 0 &&
+        hd_path_valid(buf) && asprintf(&dev->devnode, "/dev/%s", buf) < 0) {
+        dev->devnode = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_nodedev_list *list)
+{
+    char **names;
+    size_t count;
+    int r = hd_fs_list_dir(ctx, src->dir, &names, &count);
+
+    if (r == -ENOENT || r == -ENOTDIR)
+        return 0; /* no such bus or class on this host */
+    if (r < 0)
+        return hd_err(ctx, r, "%s/%s: cannot list: %s", ctx->root, src->dir, strerror(-r));
+    for (size_t i = 0; r >= 0 && i < count; i++) {
+        char entry[HD_PATH_MAX], path[HD_PATH_MAX];
+        struct hd_nodedev *dev;
+
+        if (!hd_name_valid(names[i]) ||
+            hd_path(entry, sizeof(entry), "%s/%s", src->dir, names[i]) < 0)
+            continue;
+        if (resolve_entry(ctx, entry, path, sizeof(path)) < 0) {
+            hd_warn(ctx, "%s: cannot resolve, skipped", entry);
+            continue;
+        }
+        if ((dev = nodedev_new(ctx, src->cap, path)) == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        r = src->probe(dev);
+        if (r != 0) {
+            /* 1: not a device of this family (a partition, a virtual disk) */
+            hd_nodedev_unref(dev);
+            if (r == -ENOMEM)
+                break;
+            if (r < 0)
+                hd_warn(ctx, "%s: %s, skipped", entry, strerror(-r));
+            r = 0;
+            continue;
+        }
+        if ((r = read_common(dev)) < 0 || (r = list_add(list, dev)) < 0)
+            break;
+    }
+    hd_strv_free(names, count);
+    return r;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    const struct hd_nodedev *x = *(struct hd_nodedev *const *)a;
+    const struct hd_nodedev *y = *(struct hd_nodedev *const *)b;
+    int c = strcasecmp(x->name, y->name);
+
+    return c ? c : strcmp(x->name, y->name);
+}
+
+HD_EXPORT int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps,
+                                  struct hd_nodedev_list **out)
+{
+    struct hd_nodedev_list *list = calloc(1, sizeof(*list));
+    struct hd_nodedev *computer;
+    size_t kept = 0;
+    int r;
+
+    *out = NULL;
+    if (list == NULL)
+        return -ENOMEM;
+    /* Parents need the whole tree, whatever the filter. */
+    computer = nodedev_new(ctx, HD_CAP_SYSTEM, "sys/devices");
+    if (computer == NULL || (computer->name = strdup("computer")) == NULL) {
+        hd_nodedev_unref(computer);
+        r = -ENOMEM;
+        goto fail;
+    }
+    if ((r = hd_nodedev_probe_system(computer)) < 0 || (r = list_add(list, computer)) < 0)
+        goto fail;
+    if ((r = add_pci(ctx, list)) < 0)
+        goto fail;
+    for (size_t i = 0; i < HD_ARRAY_SIZE(sources); i++) {
+        if ((r = add_source(ctx, &sources[i], list)) < 0)
+            goto fail;
+    }
+    if ((r = assign_parents(list)) < 0)
+        goto fail;
+    for (size_t i = 0; i < list->count; i++) {
+        if (caps == 0 || (caps & (1u << list->devs[i]->cap)))
+            list->devs[kept++] = list->devs[i];
+        else
+            hd_nodedev_unref(list->devs[i]);
+    }
+    list->count = kept;
+    if (list->count > 1)
+        qsort(list->devs, list->count, sizeof(*list->devs), cmp_name);
+    *out = list;
+    return 0;
+fail:
+    hd_nodedev_list_unref(list);
+    return r;
+}
+
+HD_EXPORT struct hd_nodedev_list *hd_nodedev_list_unref(struct hd_nodedev_list *list)
+{
+    if (list == NULL)
+        return NULL;
+    for (size_t i = 0; i < list->count; i++)
+        hd_nodedev_unref(list->devs[i]);
+    free(list->devs);
+    free(list);
+    return NULL;
+}
+
+HD_EXPORT size_t hd_nodedev_list_count(const struct hd_nodedev_list *list)
+{
+    return list->count;
+}
+
+HD_EXPORT struct hd_nodedev *hd_nodedev_list_get(const struct hd_nodedev_list *list, size_t i)
+{
+    return i < list->count ? list->devs[i] : NULL;
+}
+
+HD_EXPORT struct hd_nodedev *hd_nodedev_list_find(const struct hd_nodedev_list *list,
+                                                  const char *name)
+{
+    for (size_t i = 0; name != NULL && i < list->count; i++) {
+        if (strcmp(list->devs[i]->name, name) == 0)
+            return list->devs[i];
+    }
+    return NULL;
+}
+
+HD_EXPORT int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_nodedev **out)
+{
+    struct hd_nodedev_list *list;
+    struct hd_nodedev *dev;
+    int r;
+
+    *out = NULL;
+    if ((r = hd_nodedev_list_new(ctx, 0, &list)) < 0)
+        return r;
+    dev = hd_nodedev_list_find(list, name);
+    if (dev != NULL)
+        *out = hd_nodedev_ref(dev);
+    hd_nodedev_list_unref(list);
+    if (dev == NULL)
+        return hd_err(ctx, -ENODEV, "no node device with matching name '%s'", name ? name : "");
+    return 0;
+}
+
+/* ---- getters -------------------------------------------------------------------------------- */
+
+HD_EXPORT const char *hd_nodedev_get_name(const struct hd_nodedev *dev)
+{
+    return dev->name;
+}
+
+HD_EXPORT const char *hd_nodedev_get_parent(const struct hd_nodedev *dev)
+{
+    return dev->parent;
+}
+
+HD_EXPORT enum hd_nodedev_cap hd_nodedev_get_cap(const struct hd_nodedev *dev)
+{
+    return dev->cap;
+}
+
+HD_EXPORT size_t hd_nodedev_get_cap_count(const struct hd_nodedev *dev)
+{
+    return dev->ncaps;
+}
+
+HD_EXPORT const char *hd_nodedev_get_cap_name(const struct hd_nodedev *dev, size_t i)
+{
+    return i < dev->ncaps ? dev->caps[i] : NULL;
+}
+
+HD_EXPORT const char *hd_nodedev_get_sysfs_path(const struct hd_nodedev *dev)
+{
+    return dev->abspath;
+}
+
+HD_EXPORT const char *hd_nodedev_get_driver(const struct hd_nodedev *dev)
+{
+    return dev->driver;
+}
+
+HD_EXPORT const char *hd_nodedev_get_devnode(const struct hd_nodedev *dev)
+{
+    return dev->devnode;
+}
+
+HD_EXPORT int hd_nodedev_get_vendor_id(const struct hd_nodedev *dev)
+{
+    return dev->vendor_id;
+}
+
+HD_EXPORT int hd_nodedev_get_product_id(const struct hd_nodedev *dev)
+{
+    return dev->product_id;
+}
+
+HD_EXPORT const char *hd_nodedev_get_vendor_name(const struct hd_nodedev *dev)
+{
+    return dev->cap == HD_CAP_STORAGE ? dev->vendor : dev->vendor_name;
+}
+
+HD_EXPORT const char *hd_nodedev_get_product_name(const struct hd_nodedev *dev)
+{
+    return dev->cap == HD_CAP_STORAGE ? dev->model : dev->product_name;
+}
+
+HD_EXPORT const char *hd_nodedev_get_interface(const struct hd_nodedev *dev)
+{
+    if (dev->cap == HD_CAP_NET)
+        return dev->ifname;
+    return dev->cap == HD_CAP_SCSI_GENERIC ? dev->devnode : NULL;
+}
+
+HD_EXPORT struct hd_device *hd_nodedev_get_pci_device(const struct hd_nodedev *dev)
+{
+    return dev->pci;
+}
+
+HD_EXPORT size_t hd_nodedev_get_address(const struct hd_nodedev *dev, const char *keys[4],
+                                        unsigned long values[4])
+{
+    static const char *const pci[] = {"domain", "bus", "slot", "function"};
+    static const char *const scsi[] = {"host", "bus", "target", "lun"};
+    static const char *const usb[] = {"bus", "device"};
+
+    switch (dev->cap) {
+    case HD_CAP_PCI:
+        values[0] = dev->pci->addr.domain;
+        values[1] = dev->pci->addr.bus;
+        values[2] = dev->pci->addr.slot;
+        values[3] = dev->pci->addr.function;
+        memcpy(keys, pci, sizeof(pci));
+        return 4;
+    case HD_CAP_SCSI:
+        for (int i = 0; i < 4; i++)
+            values[i] = (unsigned long)dev->num[i];
+        memcpy(keys, scsi, sizeof(scsi));
+        return 4;
+    case HD_CAP_USB_DEVICE:
+        values[0] = (unsigned long)dev->num[0];
+        values[1] = (unsigned long)dev->num[1];
+        memcpy(keys, usb, sizeof(usb));
+        return 2;
+    default:
+        return 0;
+    }
+}

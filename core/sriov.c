@@ -1,0 +1,182 @@
+/* sriov.c - set the number of SR-IOV VFs of a PF: through 0, bounded waits, undo. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* How many virtfnN links the PF has now, or -errno. */
+static int count_virtfns(struct hd_ctx *ctx, const char *pf)
+{
+    char path[HD_PATH_MAX];
+    char **names;
+    size_t n;
+    int count = 0, r;
+
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", pf);
+    if (r < 0)
+        return r;
+    r = hd_fs_list_dir(ctx, path, &names, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(names[i], "virtfn", 6) == 0)
+            count++;
+    }
+    hd_strv_free(names, n);
+    return count;
+}
+
+struct wait_virtfns {
+    struct hd_ctx *ctx;
+    const char *pf;
+    unsigned int want;
+    int seen;
+};
+
+static int virtfns_as_wanted(void *data)
+{
+    struct wait_virtfns *w = data;
+    int n = count_virtfns(w->ctx, w->pf);
+
+    if (n < 0)
+        return n;
+    w->seen = n;
+    return (unsigned int)n == w->want;
+}
+
+/* Poll (bounded) until the PF shows exactly @want VFs. 0, -ETIMEDOUT, or -errno. */
+static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, int *seen)
+{
+    struct wait_virtfns w = {ctx, pf, want, -1};
+    int r = hd_poll(ctx->timeout_ms, virtfns_as_wanted, &w);
+
+    *seen = w.seen;
+    return r;
+}
+
+static int read_uint(struct hd_ctx *ctx, const char *pf, const char *attr, unsigned int *out)
+{
+    char path[HD_PATH_MAX], buf[32];
+    unsigned long long v;
+    ssize_t n;
+    int r;
+
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/%s", pf, attr);
+    if (r < 0)
+        return r;
+    n = hd_fs_read_attr(ctx, path, buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
+    r = hd_parse_uint(buf, 10, 0xffff, &v);
+    if (r < 0)
+        return r;
+    *out = (unsigned int)v;
+    return 0;
+}
+
+/* Write @n to sriov_numvfs (in a child with the context timeout: removing VFs waits for their
+ * drivers and users to let go) and wait for the virtfn links to match. */
+static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char *why,
+                        size_t whysize)
+{
+    char path[HD_PATH_MAX], value[16];
+    int r, seen = -1;
+
+    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_numvfs", pf);
+    if (r < 0)
+        return r;
+    snprintf(value, sizeof(value), "%u", n);
+    r = hd_fs_write_attr_timeout(ctx, path, value, ctx->timeout_ms);
+    if (r == -ETIMEDOUT) {
+        snprintf(why, whysize,
+                 "writing %u to sriov_numvfs did not return within %u ms (a VF "
+                 "still in use?)",
+                 n, ctx->timeout_ms);
+        return r;
+    }
+    if (r < 0) {
+        snprintf(why, whysize, "writing %u to sriov_numvfs: %s%s", n, strerror(-r),
+                 r == -ENOENT  ? " (the PF's driver cannot create VFs; is it bound to one?)"
+                 : r == -EBUSY ? " (VFs already exist or are in use)"
+                               : "");
+        return r;
+    }
+    r = wait_virtfns(ctx, pf, n, &seen);
+    if (r < 0) {
+        snprintf(why, whysize, "the kernel took %u VFs but shows %d virtfn links after %u ms", n,
+                 seen, ctx->timeout_ms);
+        return r;
+    }
+    return 0;
+}
+
+HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
+{
+    char path[HD_PATH_MAX], why[256] = "", why2[256] = "";
+    struct hd_ctx *ctx;
+    const char *pf;
+    unsigned int total, cur, autoprobe = 0;
+    int r, r2;
+
+    if (dev == NULL)
+        return -EINVAL;
+    ctx = hd_device_get_ctx(dev);
+    pf = hd_device_get_name(dev);
+    r = hd_device_refresh(dev);
+    if (r < 0)
+        return r;
+    if (hd_device_get_physfn(dev) != NULL)
+        return hd_err(ctx, -ENOTSUP, "%s is itself a virtual function, not a PF", pf);
+    if (hd_device_get_sriov_totalvfs(dev) < 0)
+        return hd_err(ctx, -ENOTSUP, "%s is not SR-IOV capable (no sriov_totalvfs)", pf);
+    total = (unsigned int)hd_device_get_sriov_totalvfs(dev);
+    if (numvfs > total)
+        return hd_err(ctx, -ERANGE, "%s supports at most %u VFs (sriov_totalvfs), not %u", pf,
+                      total, numvfs);
+    if (hd_device_get_sriov_numvfs(dev) < 0)
+        return hd_err(ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf);
+    cur = (unsigned int)hd_device_get_sriov_numvfs(dev);
+
+    /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first. */
+    r = read_uint(ctx, pf, "sriov_drivers_autoprobe", &autoprobe);
+    if (r == 0 && autoprobe != 0) {
+        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
+        r = hd_fs_write_attr(ctx, path, "0");
+        if (r < 0)
+            return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
+        hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
+    }
+
+    if (cur == numvfs) {
+        int seen = -1;
+        r = wait_virtfns(ctx, pf, numvfs, &seen);
+        if (r < 0)
+            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf, cur,
+                          seen);
+        return (int)cur;
+    }
+    /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
+    if (cur != 0) {
+        r = write_numvfs(ctx, pf, 0, why, sizeof(why));
+        if (r < 0)
+            return hd_err(ctx, r, "%s: removing the %u VFs failed: %s", pf, cur, why);
+    }
+    if (numvfs != 0) {
+        r = write_numvfs(ctx, pf, numvfs, why, sizeof(why));
+        if (r < 0) {
+            r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
+            if (cur == 0)
+                return hd_err(ctx, r, "%s: %s; %s", pf, why,
+                              r2 == 0 ? "no VFs left, as before" : why2);
+            if (r2 == 0)
+                r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
+            if (r2 == 0)
+                return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why, cur);
+            return hd_err(ctx, r, "%s: %s; putting the previous %u VFs back failed too: %s", pf,
+                          why, cur, why2);
+        }
+    }
+    hd_info(ctx, "%s: sriov_numvfs %u -> %u", pf, cur, numvfs);
+    r = hd_device_refresh(dev);
+    return r < 0 ? r : (int)cur;
+}

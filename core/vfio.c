@@ -1,0 +1,715 @@
+/* vfio.c - proves through the VFIO API that a VM can use a device, or says why not. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "internal.h"
+
+/* Layouts of the vfio cdev and iommufd uAPI (Linux 6.6); the request numbers are in internal.h. */
+struct hd_vfio_bind_iommufd {
+    uint32_t argsz;
+    uint32_t flags;
+    int32_t iommufd;
+    uint32_t out_devid;
+};
+struct hd_vfio_attach_iommufd_pt {
+    uint32_t argsz;
+    uint32_t flags;
+    uint32_t pt_id;
+};
+struct hd_iommu_ioas_alloc {
+    uint32_t size;
+    uint32_t flags;
+    uint32_t out_ioas_id;
+};
+_Static_assert(HD_VFIO_DEVICE_BIND_IOMMUFD == _IO(VFIO_TYPE, VFIO_BASE + 18), "uAPI number");
+_Static_assert(HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT == _IO(VFIO_TYPE, VFIO_BASE + 19), "uAPI number");
+_Static_assert(HD_IOMMU_IOAS_ALLOC == _IO(';', 0x81), "uAPI number");
+
+#define MAX_STEPS    24
+#define MAX_BLOCKERS 32
+
+struct step {
+    char *name;
+    enum hd_vfio_step_status status;
+    int err;
+    char *detail;
+};
+
+struct blocker {
+    char name[HD_PCI_ADDR_BUFSZ];
+    char driver[256];
+};
+
+struct hd_vfio_report {
+    int refcount;
+    char name[HD_PCI_ADDR_BUFSZ];
+    int group;
+    char *driver;
+    const char *iommu_type;
+    char *explanation;
+    char *cdev;
+    struct step steps[MAX_STEPS];
+    size_t nsteps;
+    struct blocker blockers[MAX_BLOCKERS];
+    size_t nblockers;
+    bool have_info;
+    struct vfio_device_info info;
+    bool usable;
+};
+
+/* ---- the real system calls ------------------------------------------------------------------ */
+
+static int real_open(void *data, struct hd_ctx *ctx, const char *path, int flags)
+{
+    (void)data;
+    return hd_fs_open(ctx, path, flags, 0);
+}
+
+static int real_ioctl(void *data, int fd, unsigned long request, void *arg)
+{
+    int r;
+
+    (void)data;
+    r = ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+}
+
+static int real_ioctl_val(void *data, int fd, unsigned long request, unsigned long arg)
+{
+    int r;
+
+    (void)data;
+    r = ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+}
+
+static void real_close(void *data, int fd)
+{
+    (void)data;
+    close(fd);
+}
+
+static const struct hd_vfio_ops real_ops = {
+    .open = real_open,
+    .ioctl = real_ioctl,
+    .ioctl_val = real_ioctl_val,
+    .close = real_close,
+};
+
+/* ---- the report ------------------------------------------------------------------------------ */
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+
+    if (vasprintf(&s, fmt, ap) < 0)
+        return NULL;
+    return s;
+}
+
+/* Record a step; @detail may be NULL. Returns the step's index (or -1 when full/no memory). */
+static int add_step(struct hd_vfio_report *r, const char *name, enum hd_vfio_step_status status,
+                    int err, const char *fmt, ...) HD_PRINTF(5, 6);
+static int add_step(struct hd_vfio_report *r, const char *name, enum hd_vfio_step_status status,
+                    int err, const char *fmt, ...)
+{
+    struct step *s;
+    va_list ap;
+
+    if (r->nsteps >= MAX_STEPS)
+        return -1;
+    s = &r->steps[r->nsteps];
+    s->name = strdup(name);
+    if (s->name == NULL)
+        return -1;
+    s->status = status;
+    s->err = err;
+    s->detail = NULL;
+    if (fmt != NULL) {
+        va_start(ap, fmt);
+        s->detail = vformat(fmt, ap);
+        va_end(ap);
+    }
+    return (int)r->nsteps++;
+}
+
+/* The first failure decides the outcome: record it, explain it, return @err. */
+static int explain(struct hd_vfio_report *r, int err, const char *fmt, ...) HD_PRINTF(3, 4);
+static int explain(struct hd_vfio_report *r, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->explanation == NULL) {
+        va_start(ap, fmt);
+        r->explanation = vformat(fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+HD_EXPORT struct hd_vfio_report *hd_vfio_report_ref(struct hd_vfio_report *r)
+{
+    if (r != NULL)
+        r->refcount++;
+    return r;
+}
+
+HD_EXPORT struct hd_vfio_report *hd_vfio_report_unref(struct hd_vfio_report *r)
+{
+    if (r == NULL || --r->refcount > 0)
+        return r;
+    for (size_t i = 0; i < r->nsteps; i++) {
+        free(r->steps[i].name);
+        free(r->steps[i].detail);
+    }
+    free(r->driver);
+    free(r->explanation);
+    free(r->cdev);
+    free(r);
+    return NULL;
+}
+
+HD_EXPORT bool hd_vfio_report_is_usable(const struct hd_vfio_report *r)
+{
+    return r->usable;
+}
+
+HD_EXPORT const char *hd_vfio_report_get_name(const struct hd_vfio_report *r)
+{
+    return r->name;
+}
+
+HD_EXPORT int hd_vfio_report_get_group(const struct hd_vfio_report *r)
+{
+    return r->group;
+}
+
+HD_EXPORT const char *hd_vfio_report_get_driver(const struct hd_vfio_report *r)
+{
+    return r->driver;
+}
+
+HD_EXPORT const char *hd_vfio_report_get_iommu_type(const struct hd_vfio_report *r)
+{
+    return r->iommu_type;
+}
+
+HD_EXPORT const char *hd_vfio_report_get_explanation(const struct hd_vfio_report *r)
+{
+    return r->usable ? NULL : r->explanation;
+}
+
+HD_EXPORT size_t hd_vfio_report_step_count(const struct hd_vfio_report *r)
+{
+    return r->nsteps;
+}
+
+HD_EXPORT const char *hd_vfio_report_step_name(const struct hd_vfio_report *r, size_t i)
+{
+    return i < r->nsteps ? r->steps[i].name : NULL;
+}
+
+HD_EXPORT enum hd_vfio_step_status hd_vfio_report_step_status(const struct hd_vfio_report *r,
+                                                              size_t i)
+{
+    return i < r->nsteps ? r->steps[i].status : HD_VFIO_STEP_SKIPPED;
+}
+
+HD_EXPORT int hd_vfio_report_step_error(const struct hd_vfio_report *r, size_t i)
+{
+    return i < r->nsteps ? r->steps[i].err : 0;
+}
+
+HD_EXPORT const char *hd_vfio_report_step_detail(const struct hd_vfio_report *r, size_t i)
+{
+    return i < r->nsteps ? r->steps[i].detail : NULL;
+}
+
+HD_EXPORT size_t hd_vfio_report_blocker_count(const struct hd_vfio_report *r)
+{
+    return r->nblockers;
+}
+
+HD_EXPORT const char *hd_vfio_report_blocker_name(const struct hd_vfio_report *r, size_t i)
+{
+    return i < r->nblockers ? r->blockers[i].name : NULL;
+}
+
+HD_EXPORT const char *hd_vfio_report_blocker_driver(const struct hd_vfio_report *r, size_t i)
+{
+    return i < r->nblockers ? r->blockers[i].driver : NULL;
+}
+
+HD_EXPORT int hd_vfio_report_get_device_info(const struct hd_vfio_report *r, uint32_t *flags,
+                                             uint32_t *num_regions, uint32_t *num_irqs)
+{
+    if (!r->have_info)
+        return -ENODATA;
+    if (flags != NULL)
+        *flags = r->info.flags;
+    if (num_regions != NULL)
+        *num_regions = r->info.num_regions;
+    if (num_irqs != NULL)
+        *num_irqs = r->info.num_irqs;
+    return 0;
+}
+
+HD_EXPORT const char *hd_vfio_report_get_cdev(const struct hd_vfio_report *r)
+{
+    return r->cdev;
+}
+
+/* ---- what sysfs says (through the device and group snapshots) ------------------------------ */
+
+/* Usable through VFIO: vfio-pci or a variant, by name or by its vfio-dev directory (6.1+). */
+static bool on_vfio(const struct hd_device *dev)
+{
+    return hd_driver_is_vfio(hd_device_get_driver(dev)) || hd_device_get_vfio_cdev(dev) != NULL;
+}
+
+/* Members of the group on a driver that does DMA for the host (group.c's viability rule). */
+static void find_blockers(struct hd_ctx *ctx, struct hd_vfio_report *r)
+{
+    struct hd_group *g = NULL;
+
+    r->nblockers = 0;
+    if (hd_group_open(ctx, r->group, &g) < 0)
+        return;
+    for (size_t i = 0; i < hd_group_get_blocker_count(g) && r->nblockers < MAX_BLOCKERS; i++) {
+        const struct hd_device *m = hd_group_get_blocker(g, i);
+        struct blocker *b = &r->blockers[r->nblockers++];
+
+        hd_strlcpy(b->name, hd_device_get_name(m), sizeof(b->name));
+        hd_strlcpy(b->driver, hd_device_get_driver(m) ? hd_device_get_driver(m) : "none",
+                   sizeof(b->driver));
+    }
+    hd_group_unref(g);
+}
+
+/* "owner uid 0 gid 0, mode 0600" of a node, for permission explanations. */
+static void describe_node(struct hd_ctx *ctx, const char *path, char *buf, size_t size)
+{
+    struct stat st;
+
+    if (hd_fs_stat(ctx, path, &st) < 0)
+        snprintf(buf, size, "cannot stat it");
+    else
+        snprintf(buf, size, "owner uid %u gid %u, mode %04o", (unsigned)st.st_uid,
+                 (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+}
+
+/* The vfio cdev: <BDF>/vfio-dev/vfioX with a `dev` attribute. Linux 6.1-6.5 have the vfio-dev
+ * directory but no character device (no `dev`): then r->cdev stays NULL and *dir_only is set. */
+static void find_cdev(struct hd_ctx *ctx, const struct hd_device *dev, struct hd_vfio_report *r,
+                      bool *dir_only)
+{
+    const char *name = hd_device_get_vfio_cdev(dev);
+    char path[HD_PATH_MAX];
+
+    *dir_only = name != NULL;
+    if (name == NULL || !hd_name_valid(name) ||
+        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev/%s/dev", r->name, name) < 0 ||
+        hd_fs_exists(ctx, path) != 1)
+        return;
+    r->cdev = strdup(name);
+    *dir_only = r->cdev == NULL;
+}
+
+/* ---- the legacy path: container + group ------------------------------------------------------ */
+
+struct fds {
+    int container, group, device, iommufd, cdev;
+};
+
+static void close_fds(const struct hd_vfio_ops *ops, struct fds *f)
+{
+    /* Device first: the group and container cannot let go while it is open. */
+    int *order[] = {&f->device, &f->cdev, &f->iommufd, &f->group, &f->container};
+
+    for (size_t i = 0; i < HD_ARRAY_SIZE(order); i++) {
+        if (*order[i] >= 0)
+            ops->close(ops->data, *order[i]);
+        *order[i] = -1;
+    }
+}
+
+static int open_failed(struct hd_ctx *ctx, struct hd_vfio_report *r, const char *path, int err)
+{
+    char node[128];
+
+    describe_node(ctx, path, node, sizeof(node));
+    if (err == -EACCES || err == -EPERM)
+        return explain(r, err,
+                       "permission denied opening /%s (%s; this process runs as uid %u): the "
+                       "process that runs the VM (QEMU, often user qemu or libvirt-qemu) needs "
+                       "read-write access to /%s. Fix: give that user the node (chown, or a "
+                       "udev rule such as SUBSYSTEM==\"vfio\", OWNER=\"qemu\" so it lasts), or "
+                       "run the check as that user to see what it sees.",
+                       path, node, (unsigned)geteuid(), path);
+    if (err == -EBUSY)
+        return explain(r, err,
+                       "/%s is already open elsewhere: a VFIO group can be opened by one "
+                       "process at a time, so another VM or program is using group %d. Stop "
+                       "it first; `fuser -v /%s` names the holder.",
+                       path, r->group, path);
+    return explain(r, err, "opening /%s failed: %s", path, strerror(-err));
+}
+
+static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
+                       struct fds *f)
+{
+    struct vfio_group_status status = {.argsz = sizeof(status)};
+    char gpath[64], sname[96];
+    int v, type = 0, err;
+
+    f->container = ops->open(ops->data, ctx, "dev/vfio/vfio", O_RDWR);
+    if (f->container < 0) {
+        err = f->container;
+        if (err == -ENOENT && r->cdev != NULL) {
+            /* Linux 6.6+ built without CONFIG_VFIO_GROUP: only the cdev exists. */
+            add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_SKIPPED, err,
+                     "no VFIO group interface in this kernel; the cdev %s decides", r->cdev);
+            return 0;
+        }
+        add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_FAILED, err, NULL);
+        if (err == -ENOENT)
+            return explain(r, err,
+                           "/dev/vfio/vfio does not exist: the vfio modules are not loaded "
+                           "(modprobe vfio-pci), or /dev is not a devtmpfs.");
+        return open_failed(ctx, r, "dev/vfio/vfio", err);
+    }
+    add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_OK, 0, NULL);
+
+    v = ops->ioctl_val(ops->data, f->container, VFIO_GET_API_VERSION, 0);
+    if (v != VFIO_API_VERSION) {
+        err = v < 0 ? v : -EPROTO;
+        add_step(r, "VFIO_GET_API_VERSION", HD_VFIO_STEP_FAILED, err, "version %d", v);
+        return explain(r, err, "the kernel speaks VFIO API version %d, not %d", v,
+                       VFIO_API_VERSION);
+    }
+    add_step(r, "VFIO_GET_API_VERSION", HD_VFIO_STEP_OK, 0, "version %d", v);
+
+    if (ops->ioctl_val(ops->data, f->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+        type = VFIO_TYPE1v2_IOMMU;
+        r->iommu_type = "Type1v2";
+    } else if (ops->ioctl_val(ops->data, f->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) >
+               0) {
+        type = VFIO_TYPE1_IOMMU;
+        r->iommu_type = "Type1";
+    }
+    if (type == 0) {
+        add_step(r, "VFIO_CHECK_EXTENSION", HD_VFIO_STEP_FAILED, -ENOTSUP,
+                 "neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU");
+        return explain(r, -ENOTSUP,
+                       "the VFIO container offers no Type1 IOMMU backend: vfio_iommu_type1 is "
+                       "not loaded (modprobe vfio_iommu_type1).");
+    }
+    add_step(r, "VFIO_CHECK_EXTENSION", HD_VFIO_STEP_OK, 0, "%s", r->iommu_type);
+
+    snprintf(gpath, sizeof(gpath), "dev/vfio/%d", r->group);
+    snprintf(sname, sizeof(sname), "open /dev/vfio/%d", r->group);
+    f->group = ops->open(ops->data, ctx, gpath, O_RDWR);
+    if (f->group < 0) {
+        err = f->group;
+        add_step(r, sname, HD_VFIO_STEP_FAILED, err, NULL);
+        if (err == -ENOENT)
+            return explain(r, err,
+                           "/dev/vfio/%d does not exist: no device of group %d is bound to "
+                           "vfio-pci, or /dev is not a devtmpfs and udev has not made the node. "
+                           "Fix: hostdev detach %s.",
+                           r->group, r->group, r->name);
+        return open_failed(ctx, r, gpath, err);
+    }
+    add_step(r, sname, HD_VFIO_STEP_OK, 0, NULL);
+
+    err = ops->ioctl(ops->data, f->group, VFIO_GROUP_GET_STATUS, &status);
+    if (err < 0) {
+        add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_FAILED, err, NULL);
+        return explain(r, err, "VFIO_GROUP_GET_STATUS on group %d failed: %s", r->group,
+                       strerror(-err));
+    }
+    if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+        char list[1024] = "";
+        size_t used = 0;
+
+        find_blockers(ctx, r);
+        for (size_t i = 0; i < r->nblockers && used < sizeof(list); i++)
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (on %s)",
+                                     i ? ", " : "", r->blockers[i].name, r->blockers[i].driver);
+        add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_FAILED, -EPERM,
+                 "group %d not viable (flags 0x%x)", r->group, status.flags);
+        return explain(
+            r, -EPERM,
+            "IOMMU group %d is not viable: every device in it must be unbound or on vfio-pci "
+            "(or pci-stub, or a bridge on pcieport), because they can reach each other's "
+            "memory. %s%s. Fix: hostdev detach --group %s moves the whole group to vfio-pci, "
+            "or unbind the blockers from their drivers. (vfio_iommu_type1."
+            "allow_unsafe_interrupts does not help here: it is about interrupt remapping, "
+            "not about group isolation.)",
+            r->group,
+            r->nblockers ? "Blocking: "
+                         : "No member on a host driver was found in "
+                           "sysfs; it may have changed meanwhile",
+            r->nblockers ? list : "", r->name);
+    }
+    add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_OK, 0, "group %d viable (flags 0x%x)",
+             r->group, status.flags);
+
+    err = ops->ioctl(ops->data, f->group, VFIO_GROUP_SET_CONTAINER, &f->container);
+    if (err < 0) {
+        add_step(r, "VFIO_GROUP_SET_CONTAINER", HD_VFIO_STEP_FAILED, err, NULL);
+        if (err == -EBUSY)
+            return explain(r, err,
+                           "group %d is already attached to a container: another process set "
+                           "it up and still holds it.",
+                           r->group);
+        return explain(r, err, "VFIO_GROUP_SET_CONTAINER failed: %s", strerror(-err));
+    }
+    add_step(r, "VFIO_GROUP_SET_CONTAINER", HD_VFIO_STEP_OK, 0, NULL);
+
+    err = ops->ioctl_val(ops->data, f->container, VFIO_SET_IOMMU, (unsigned long)type);
+    if (err < 0) {
+        char unsafe[16] = "N";
+
+        add_step(r, "VFIO_SET_IOMMU", HD_VFIO_STEP_FAILED, err, "%s", r->iommu_type);
+        r->iommu_type = NULL;
+        if (err == -EPERM) {
+            hd_fs_read_attr(ctx, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                            unsafe, sizeof(unsafe));
+            return explain(
+                r, err,
+                "VFIO_SET_IOMMU was refused (EPERM): the IOMMU does not remap interrupts "
+                "(interrupt remapping is off: intremap=off or nointremap on the kernel command "
+                "line, or missing in the platform or firmware), and vfio_iommu_type1 refuses "
+                "unsafe interrupts (allow_unsafe_interrupts=%s). `hostdev iommu` shows the "
+                "interrupt remapping state. Fix: enable interrupt remapping (firmware setting; "
+                "remove intremap=off/nointremap). Only if you accept the risk: "
+                "vfio_iommu_type1.allow_unsafe_interrupts=1 on the kernel command line, or 1 "
+                "written to /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts at "
+                "run time - a device given to a guest can then forge MSI writes and inject "
+                "interrupts into the host, so only for trusted guests.",
+                unsafe);
+        }
+        return explain(r, err, "VFIO_SET_IOMMU (%s) failed: %s",
+                       type == VFIO_TYPE1v2_IOMMU ? "Type1v2" : "Type1", strerror(-err));
+    }
+    add_step(r, "VFIO_SET_IOMMU", HD_VFIO_STEP_OK, 0, "%s", r->iommu_type);
+
+    f->device = ops->ioctl(ops->data, f->group, VFIO_GROUP_GET_DEVICE_FD, r->name);
+    if (f->device < 0) {
+        err = f->device;
+        add_step(r, "VFIO_GROUP_GET_DEVICE_FD", HD_VFIO_STEP_FAILED, err, "%s", r->name);
+        if (err == -EBUSY)
+            return explain(r, err,
+                           "%s is already open through VFIO: a VM or another program is "
+                           "using it.",
+                           r->name);
+        if (err == -ENODEV || err == -EINVAL || err == -ENOENT)
+            return explain(r, err,
+                           "group %d does not hand out %s: the device is not bound to vfio-pci "
+                           "(driver: %s). Fix: hostdev detach %s.",
+                           r->group, r->name, r->driver ? r->driver : "none", r->name);
+        return explain(r, err, "VFIO_GROUP_GET_DEVICE_FD failed: %s", strerror(-err));
+    }
+    add_step(r, "VFIO_GROUP_GET_DEVICE_FD", HD_VFIO_STEP_OK, 0, "%s", r->name);
+
+    r->info.argsz = sizeof(r->info);
+    err = ops->ioctl(ops->data, f->device, VFIO_DEVICE_GET_INFO, &r->info);
+    if (err < 0) {
+        add_step(r, "VFIO_DEVICE_GET_INFO", HD_VFIO_STEP_FAILED, err, NULL);
+        return explain(r, err, "VFIO_DEVICE_GET_INFO failed: %s", strerror(-err));
+    }
+    r->have_info = true;
+    add_step(r, "VFIO_DEVICE_GET_INFO", HD_VFIO_STEP_OK, 0, "flags 0x%x%s%s, %u regions, %u irqs",
+             r->info.flags, (r->info.flags & VFIO_DEVICE_FLAGS_PCI) ? " pci" : "",
+             (r->info.flags & VFIO_DEVICE_FLAGS_RESET) ? " reset" : "", r->info.num_regions,
+             r->info.num_irqs);
+    return 0;
+}
+
+/* ---- the cdev path: /dev/vfio/devices/vfioX + /dev/iommu ------------------------------------- */
+
+/* @dir_only: what find_cdev() said, already called by the caller. */
+static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
+                     struct fds *f, bool dir_only)
+{
+    struct hd_vfio_bind_iommufd bind = {.argsz = sizeof(bind)};
+    struct hd_iommu_ioas_alloc ioas = {.size = sizeof(ioas)};
+    struct hd_vfio_attach_iommufd_pt attach = {.argsz = sizeof(attach)};
+    struct vfio_device_info info = {.argsz = sizeof(info)};
+    char path[HD_PATH_MAX], sname[96];
+    int err;
+
+    if (r->cdev == NULL) {
+        add_step(r, "vfio cdev", HD_VFIO_STEP_SKIPPED, 0,
+                 "%s: this kernel has no vfio character device (needs Linux 6.6+ with "
+                 "CONFIG_VFIO_DEVICE_CDEV)",
+                 dir_only ? "vfio-dev without a dev attribute" : "no vfio-dev");
+        return 0;
+    }
+    add_step(r, "vfio cdev", HD_VFIO_STEP_OK, 0, "%s", r->cdev);
+
+    if (hd_path(path, sizeof(path), "dev/vfio/devices/%s", r->cdev) < 0)
+        return -EINVAL;
+    snprintf(sname, sizeof(sname), "open /dev/vfio/devices/%s", r->cdev);
+    f->cdev = ops->open(ops->data, ctx, path, O_RDWR);
+    if (f->cdev < 0) {
+        add_step(r, sname, HD_VFIO_STEP_FAILED, f->cdev, NULL);
+        if (f->cdev == -ENOENT)
+            return explain(r, f->cdev,
+                           "the kernel has the vfio cdev %s but /%s does not exist: /dev is not "
+                           "a devtmpfs and udev has not made the node.",
+                           r->cdev, path);
+        return open_failed(ctx, r, path, f->cdev);
+    }
+    add_step(r, sname, HD_VFIO_STEP_OK, 0, NULL);
+
+    f->iommufd = ops->open(ops->data, ctx, "dev/iommu", O_RDWR);
+    if (f->iommufd < 0) {
+        err = f->iommufd;
+        add_step(r, "open /dev/iommu", HD_VFIO_STEP_FAILED, err, NULL);
+        if (err == -ENOENT)
+            return explain(r, err,
+                           "/dev/iommu does not exist: the iommufd module is not loaded "
+                           "(modprobe iommufd), so the vfio cdev %s cannot be used.",
+                           r->cdev);
+        return open_failed(ctx, r, "dev/iommu", err);
+    }
+    add_step(r, "open /dev/iommu", HD_VFIO_STEP_OK, 0, NULL);
+
+    bind.iommufd = f->iommufd;
+    err = ops->ioctl(ops->data, f->cdev, HD_VFIO_DEVICE_BIND_IOMMUFD, &bind);
+    if (err < 0) {
+        add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_FAILED, err, NULL);
+        if (err == -EBUSY)
+            return explain(r, err,
+                           "%s is already open (through its group or its cdev): a VM or "
+                           "another program is using it.",
+                           r->name);
+        if (err == -EPERM)
+            return explain(r, err,
+                           "VFIO_DEVICE_BIND_IOMMUFD was refused (EPERM): interrupt remapping "
+                           "is missing, or the group is not viable; see `hostdev iommu`.");
+        return explain(r, err, "VFIO_DEVICE_BIND_IOMMUFD failed: %s", strerror(-err));
+    }
+    add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_OK, 0, "devid %u", bind.out_devid);
+
+    err = ops->ioctl(ops->data, f->iommufd, HD_IOMMU_IOAS_ALLOC, &ioas);
+    if (err < 0) {
+        add_step(r, "IOMMU_IOAS_ALLOC", HD_VFIO_STEP_FAILED, err, NULL);
+        return explain(r, err, "IOMMU_IOAS_ALLOC failed: %s", strerror(-err));
+    }
+    add_step(r, "IOMMU_IOAS_ALLOC", HD_VFIO_STEP_OK, 0, "ioas %u", ioas.out_ioas_id);
+
+    attach.pt_id = ioas.out_ioas_id;
+    err = ops->ioctl(ops->data, f->cdev, HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+    if (err < 0) {
+        add_step(r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", HD_VFIO_STEP_FAILED, err, NULL);
+        return explain(r, err, "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %s", strerror(-err));
+    }
+    add_step(r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", HD_VFIO_STEP_OK, 0, "pt %u", attach.pt_id);
+
+    err = ops->ioctl(ops->data, f->cdev, VFIO_DEVICE_GET_INFO, &info);
+    if (err < 0) {
+        add_step(r, "VFIO_DEVICE_GET_INFO (cdev)", HD_VFIO_STEP_FAILED, err, NULL);
+        return explain(r, err, "VFIO_DEVICE_GET_INFO on the cdev failed: %s", strerror(-err));
+    }
+    add_step(r, "VFIO_DEVICE_GET_INFO (cdev)", HD_VFIO_STEP_OK, 0,
+             "flags 0x%x, %u regions, %u irqs", info.flags, info.num_regions, info.num_irqs);
+    return 0;
+}
+
+/* ---- the whole check ------------------------------------------------------------------------- */
+
+int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                       const struct hd_vfio_ops *ops, struct hd_vfio_report **out)
+{
+    struct fds f = {-1, -1, -1, -1, -1};
+    struct hd_device *dev = NULL;
+    struct hd_vfio_report *r;
+    bool dir_only;
+    int err;
+
+    if (out == NULL)
+        return -EINVAL;
+    *out = NULL;
+    if (ctx == NULL || addr == NULL || ops == NULL)
+        return -EINVAL;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -ENOMEM;
+    r->refcount = 1;
+    r->group = -1;
+    hd_pci_addr_format(addr, r->name);
+    *out = r;
+
+    err = hd_device_open(ctx, addr, &dev);
+    if (err < 0) {
+        add_step(r, "device", HD_VFIO_STEP_FAILED, err, NULL);
+        explain(r, err, "%s: %s", r->name,
+                err == -ENODEV ? "no such PCI device" : hd_ctx_last_error(ctx));
+        return hd_err(ctx, err, "%s", r->explanation);
+    }
+    if (hd_device_get_driver(dev) != NULL &&
+        (r->driver = strdup(hd_device_get_driver(dev))) == NULL) {
+        hd_device_unref(dev);
+        return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
+    }
+
+    r->group = hd_device_get_iommu_group(dev);
+    if (r->group < 0) {
+        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, -ENODEV, NULL);
+        err = explain(r, -ENODEV,
+                      "%s has no IOMMU group: the kernel runs without an IOMMU for it (off in "
+                      "the firmware, or not enabled on the kernel command line: intel_iommu=on "
+                      "or amd_iommu=on). `hostdev iommu` says which.",
+                      r->name);
+        goto out;
+    }
+    add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
+
+    if (!on_vfio(dev)) {
+        err = -ENOENT;
+        add_step(r, "driver", HD_VFIO_STEP_FAILED, err, "%s", r->driver ? r->driver : "none");
+        if (r->driver != NULL)
+            explain(r, err,
+                    "%s is not detached: it is bound to %s, not to vfio-pci, so VFIO cannot "
+                    "hand it to a VM. Fix: hostdev detach %s.",
+                    r->name, r->driver, r->name);
+        else
+            explain(r, err,
+                    "%s is not detached: it is bound to no driver, and VFIO only hands out "
+                    "devices bound to vfio-pci. Fix: hostdev detach %s.",
+                    r->name, r->name);
+        goto out;
+    }
+    add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
+
+    find_cdev(ctx, dev, r, &dir_only);
+    err = legacy_path(ctx, ops, r, &f);
+    close_fds(ops, &f);
+    /* The cdev path must start from nothing open: an open group blocks the cdev and back. */
+    if (err == 0)
+        err = cdev_path(ctx, ops, r, &f, dir_only);
+    close_fds(ops, &f);
+out:
+    hd_device_unref(dev);
+    if (err < 0)
+        return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));
+    r->usable = true;
+    return 0;
+}
+
+HD_EXPORT int hd_vfio_verify(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                             struct hd_vfio_report **report)
+{
+    return hd_vfio_verify_ops(ctx, addr, &real_ops, report);
+}

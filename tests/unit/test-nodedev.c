@@ -1,0 +1,336 @@
+/* test-nodedev.c - node devices: libvirt's names, parents, caps filter, and XML that passes
+ * libvirt's own nodedev.rng for every device, hostile names included. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hostdev/hostdev.h>
+
+#include "adapters-tree.h"
+
+#define NODEDEV_RNG "/usr/share/libvirt/schemas/nodedev.rng"
+
+static char *root;
+static struct hd_ctx *ctx;
+
+static void setup(void)
+{
+    char names[4096];
+
+    root = at_tree_new();
+    at_sample(root);
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    snprintf(names, sizeof(names), "%s/usr/share/hwdata/pci.ids", root);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, names), 0);
+}
+
+static void teardown(void)
+{
+    hd_ctx_unref(ctx);
+    at_tree_free(root);
+}
+
+/* xmllint's verdict on @xml against @schema (NULL: well-formedness only). */
+static int xmllint(const char *xml, const char *schema)
+{
+    char path[] = "/tmp/hostdev-nodedev-XXXXXX", cmd[512];
+    FILE *f;
+    int fd = mkstemp(path), rc;
+
+    ck_assert(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs(xml, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "xmllint --noout %s%s '%s'", schema ? "--relaxng " : "",
+             schema ? schema : "", path);
+    rc = at_run(cmd, NULL, NULL);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(names_and_parents)
+{
+    static const char *const expect[][2] = {
+        {"block_sda_QM00001", "scsi_1_0_0_0"},
+        {"computer", NULL},
+        {"net_eth0_52_54_00_12_34_56", "pci_0000_00_19_0"},
+        {"net_lo_00_00_00_00_00_00", "computer"},
+        {"pci_0000_00_19_0", "computer"},
+        {"pci_0000_00_1b_0", "computer"},
+        {"pci_0000_00_1c_0", "computer"},
+        {"pci_0000_00_1d_0", "computer"},
+        {"pci_0000_00_1f_2", "computer"},
+        {"pci_0000_01_00_0", "pci_0000_00_1c_0"},
+        {"pci_0000_01_10_0", "pci_0000_00_1c_0"},
+        {"pci_0000_06_12_5", "computer"},
+        {"scsi_1_0_0_0", "scsi_target1_0_0"},
+        {"scsi_generic_sg1", "scsi_1_0_0_0"},
+        {"scsi_host1", "pci_0000_00_1f_2"},
+        {"scsi_target1_0_0", "scsi_host1"},
+        {"usb_1_0_1_0", "usb_usb1"},
+        {"usb_1_2", "usb_usb1"},
+        {"usb_1_2_1_0", "usb_1_2"},
+        {"usb_usb1", "pci_0000_00_1d_0"},
+    };
+    struct hd_nodedev_list *list;
+
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 0, &list), 0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), sizeof(expect) / sizeof(expect[0]));
+    for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+        struct hd_nodedev *d = hd_nodedev_list_get(list, i);
+        const char *parent = hd_nodedev_get_parent(d);
+        ck_assert_str_eq(hd_nodedev_get_name(d), expect[i][0]);
+        if (expect[i][1] == NULL)
+            ck_assert_ptr_null(parent);
+        else
+            ck_assert_str_eq(parent, expect[i][1]);
+    }
+    hd_nodedev_list_unref(list);
+}
+END_TEST
+
+START_TEST(caps_filter)
+{
+    struct hd_nodedev_list *list;
+
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_PCI | 1u << HD_CAP_USB_DEVICE, &list),
+                     0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), 10);
+    for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+        enum hd_nodedev_cap c = hd_nodedev_get_cap(hd_nodedev_list_get(list, i));
+        ck_assert(c == HD_CAP_PCI || c == HD_CAP_USB_DEVICE);
+    }
+    hd_nodedev_list_unref(list);
+    ck_assert_int_eq(hd_nodedev_cap_from_string("scsi_generic"), HD_CAP_SCSI_GENERIC);
+    ck_assert_int_eq(hd_nodedev_cap_from_string("usb"), HD_CAP_USB_INTERFACE);
+    ck_assert_int_eq(hd_nodedev_cap_from_string("nope"), -EINVAL);
+}
+END_TEST
+
+START_TEST(every_device_validates)
+{
+    struct hd_nodedev_list *list;
+
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 0, &list), 0);
+    for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+        struct hd_nodedev *d = hd_nodedev_list_get(list, i);
+        char *xml;
+        ck_assert_int_eq(hd_nodedev_format_xml(d, &xml), 0);
+        ck_assert_msg(xmllint(xml, NODEDEV_RNG) == 0, "%s does not validate:\n%s",
+                      hd_nodedev_get_name(d), xml);
+        free(xml);
+    }
+    hd_nodedev_list_unref(list);
+}
+END_TEST
+
+static char *xml_of(const char *name)
+{
+    struct hd_nodedev *d;
+    char *xml;
+
+    ck_assert_int_eq(hd_nodedev_lookup(ctx, name, &d), 0);
+    ck_assert_int_eq(hd_nodedev_format_xml(d, &xml), 0);
+    hd_nodedev_unref(d);
+    return xml;
+}
+
+START_TEST(pci_xml_is_libvirts)
+{
+    char *xml = xml_of("pci_0000_01_00_0");
+
+    ck_assert_str_eq(xml, "<device>\n"
+                          "  <name>pci_0000_01_00_0</name>\n"
+                          "  <path>/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0</path>\n"
+                          "  <parent>pci_0000_00_1c_0</parent>\n"
+                          "  <driver>\n"
+                          "    <name>igb</name>\n"
+                          "  </driver>\n"
+                          "  <capability type='pci'>\n"
+                          "    <class>0x020000</class>\n"
+                          "    <domain>0</domain>\n"
+                          "    <bus>1</bus>\n"
+                          "    <slot>0</slot>\n"
+                          "    <function>0</function>\n"
+                          "    <product id='0x10c9'/>\n"
+                          "    <vendor id='0x8086'>Intel Corporation</vendor>\n"
+                          "    <capability type='virt_functions' maxCount='7'>\n"
+                          "      <address domain='0x0000' bus='0x01' slot='0x10' function='0x0'/>\n"
+                          "    </capability>\n"
+                          "    <iommuGroup number='9'>\n"
+                          "      <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n"
+                          "    </iommuGroup>\n"
+                          "    <numa node='0'/>\n"
+                          "    <pci-express>\n"
+                          "      <link validity='cap' port='0' speed='5' width='4'/>\n"
+                          "      <link validity='sta' speed='5' width='4'/>\n"
+                          "    </pci-express>\n"
+                          "  </capability>\n"
+                          "</device>\n");
+    free(xml);
+    xml = xml_of("pci_0000_01_10_0");
+    ck_assert_ptr_nonnull(strstr(xml, "    <capability type='phys_function'>\n"
+                                      "      <address domain='0x0000' bus='0x01' slot='0x00' "
+                                      "function='0x0'/>\n    </capability>\n"));
+    free(xml);
+    xml = xml_of("pci_0000_00_1c_0");
+    ck_assert_ptr_nonnull(strstr(xml, "<capability type='pci-bridge'/>\n"));
+    ck_assert_ptr_nonnull(strstr(xml, "<link validity='cap' port='1' speed='2.5' width='4'/>"));
+    free(xml);
+    xml = xml_of("pci_0000_00_1b_0"); /* root-complex integrated: no link */
+    ck_assert_ptr_nonnull(strstr(xml, "    <pci-express/>\n"));
+    free(xml);
+    xml = xml_of("pci_0000_00_1f_2"); /* conventional PCI: no pci-express at all */
+    ck_assert_ptr_null(strstr(xml, "pci-express"));
+    ck_assert_ptr_nonnull(
+        strstr(xml, "<product id='0x3a22'>82801JI (ICH10 Family) SATA AHCI Controller</product>"));
+    free(xml);
+    {
+        /* No PCIe capability but 4096 bytes of config space: libvirt still calls it PCI
+         * Express, without a link (a q35 host bridge looks like this). */
+        static unsigned char cfg[4096] = {0x86, 0x80, 0x22, 0x3a};
+        at_bytes(root, "sys/devices/pci0000:00/0000:00:1f.2/config", cfg, sizeof(cfg));
+    }
+    xml = xml_of("pci_0000_00_1f_2");
+    ck_assert_ptr_nonnull(strstr(xml, "    <pci-express/>\n  </capability>"));
+    free(xml);
+}
+END_TEST
+
+START_TEST(other_caps_xml)
+{
+    char *xml = xml_of("usb_1_2");
+
+    ck_assert_ptr_nonnull(strstr(xml, "  <devnode type='dev'>/dev/bus/usb/001/002</devnode>\n"
+                                      "  <parent>usb_usb1</parent>\n"
+                                      "  <driver>\n    <name>usb</name>\n  </driver>\n"
+                                      "  <capability type='usb_device'>\n"
+                                      "    <bus>1</bus>\n    <device>2</device>\n"
+                                      "    <product id='0x0001'>QEMU USB Tablet</product>\n"
+                                      "    <vendor id='0x0627' />\n"));
+    free(xml);
+    xml = xml_of("usb_1_2_1_0");
+    ck_assert_ptr_nonnull(strstr(xml, "<number>0</number>\n    <class>3</class>\n"
+                                      "    <subclass>0</subclass>\n    <protocol>0</protocol>\n"
+                                      "    <description>HID Tablet</description>\n"));
+    free(xml);
+    xml = xml_of("scsi_host1");
+    ck_assert_ptr_nonnull(strstr(xml, "<host>1</host>\n    <unique_id>1</unique_id>\n"));
+    free(xml);
+    xml = xml_of("scsi_target1_0_0");
+    ck_assert_ptr_nonnull(strstr(xml, "<target>target1:0:0</target>"));
+    free(xml);
+    xml = xml_of("scsi_1_0_0_0");
+    ck_assert_ptr_nonnull(strstr(xml, "<host>1</host>\n    <bus>0</bus>\n    <target>0</target>\n"
+                                      "    <lun>0</lun>\n    <type>disk</type>\n"));
+    free(xml);
+    xml = xml_of("scsi_generic_sg1");
+    ck_assert_ptr_nonnull(strstr(xml, "<char>/dev/sg1</char>"));
+    free(xml);
+    xml = xml_of("block_sda_QM00001");
+    ck_assert_ptr_nonnull(strstr(xml, "<block>/dev/sda</block>\n    <drive_type>disk</drive_type>\n"
+                                      "    <model>QEMU HARDDISK</model>\n    <vendor>ATA</vendor>\n"
+                                      "    <serial>QM00001</serial>\n"
+                                      "    <size>1073741824</size>\n"
+                                      "    <logical_block_size>512</logical_block_size>\n"
+                                      "    <num_blocks>2097152</num_blocks>\n"));
+    free(xml);
+    xml = xml_of("net_eth0_52_54_00_12_34_56");
+    ck_assert_ptr_nonnull(strstr(xml, "<interface>eth0</interface>\n"
+                                      "    <address>52:54:00:12:34:56</address>\n"
+                                      "    <link speed='1000' state='up'/>\n"
+                                      "    <capability type='80203'/>\n"));
+    free(xml);
+    xml = xml_of("net_lo_00_00_00_00_00_00");
+    ck_assert_ptr_nonnull(strstr(xml, "<link state='unknown'/>"));
+    free(xml);
+}
+END_TEST
+
+START_TEST(hostile_names_stay_valid_xml)
+{
+    /* Names from sysfs and pci.ids are not ours: XML specials, quotes, non-ASCII, bytes that
+     * are not UTF-8, control characters. */
+    static const char hostile[] = "Tom & Jerry <\"Q\"> 'x' \xc3\x9cn\xc3\xaf \xff\xfe\x01 end";
+    char path[4096], *xml;
+    FILE *f;
+
+    at_file(root, "sys/devices/pci0000:00/0000:00:1d.0/usb1/1-2/manufacturer", hostile);
+    snprintf(path, sizeof(path), "%s/hostile.ids", root);
+    f = fopen(path, "w");
+    fprintf(f, "8086  %s\n\t1502  Net <&> \xe2\x82\xac \xc0\xaf\n", hostile);
+    fclose(f);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, path), 0);
+
+    xml = xml_of("usb_1_2");
+    ck_assert_ptr_nonnull(strstr(xml, "<vendor id='0x0627'>Tom &amp; Jerry &lt;&quot;Q&quot;&gt; "
+                                      "&apos;x&apos; \xc3\x9cn\xc3\xaf \xef\xbf\xbd\xef\xbf\xbd"
+                                      " end</vendor>"));
+    ck_assert_int_eq(xmllint(xml, NODEDEV_RNG), 0);
+    free(xml);
+    xml = xml_of("pci_0000_00_19_0");
+    ck_assert_ptr_nonnull(strstr(xml, "Net &lt;&amp;&gt; \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd<"));
+    ck_assert_int_eq(xmllint(xml, NODEDEV_RNG), 0);
+    free(xml);
+}
+END_TEST
+
+START_TEST(lookup_failure)
+{
+    struct hd_nodedev *d = (void *)1;
+
+    ck_assert_int_eq(hd_nodedev_lookup(ctx, "pci_0000_99_00_0", &d), -ENODEV);
+    ck_assert_ptr_null(d);
+    ck_assert_str_eq(hd_ctx_last_error(ctx),
+                     "no node device with matching name 'pci_0000_99_00_0'");
+}
+END_TEST
+
+START_TEST(links_leaving_the_root_are_skipped)
+{
+    struct hd_nodedev_list *list;
+
+    at_link(root, "sys/class/net/evil", "../../../../../../../../etc");
+    at_link(root, "sys/class/net/sneaky", "../../usr/share");
+    at_link(root, "sys/bus/usb/devices/9-9", "/proc/self");
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_NET | 1u << HD_CAP_USB_DEVICE, &list),
+                     0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), 4); /* eth0, lo, usb1, 1-2 */
+    hd_nodedev_list_unref(list);
+}
+END_TEST
+
+START_TEST(empty_root)
+{
+    struct hd_nodedev_list *list;
+    char *empty = at_tree_new();
+    struct hd_ctx *c;
+
+    ck_assert_int_eq(hd_ctx_new(empty, &c), 0);
+    ck_assert_int_eq(hd_nodedev_list_new(c, 0, &list), 0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), 1); /* just "computer" */
+    hd_nodedev_list_unref(list);
+    hd_ctx_unref(c);
+    at_tree_free(empty);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {
+        names_and_parents,
+        caps_filter,
+        every_device_validates,
+        pci_xml_is_libvirts,
+        other_caps_xml,
+        hostile_names_stay_valid_xml,
+        lookup_failure,
+        links_leaving_the_root_are_skipped,
+        empty_root,
+    };
+
+    return at_main("nodedev", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
+}

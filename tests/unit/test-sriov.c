@@ -1,0 +1,265 @@
+/* test-sriov.c - hd_device_set_numvfs() against a threaded stand-in for the PF. */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tmptree.h"
+
+#define PF "0000:02:00.0"
+
+static char *root;
+static char dir[256]; /* ROOT/sys/bus/pci/devices/PF */
+
+static void put(const char *name, const char *value)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(value, f);
+    fclose(f);
+}
+
+static void get(const char *name, char *buf, size_t size)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    if (fgets(buf, (int)size, f) == NULL)
+        buf[0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
+}
+
+/* ---- the kernel side: watches sriov_numvfs, makes or removes the virtfn links --------------- */
+
+static pthread_t kthread;
+static volatile bool kstop;
+static volatile int kmax; /* the kernel never shows more VFs than this (-1: no limit) */
+static char written[64];  /* every value the kernel saw, in order: "2,0,1" */
+static pthread_mutex_t klock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *kernel(void *arg)
+{
+    int have = 0;
+    char last[16] = "0";
+
+    (void)arg;
+    while (!kstop) {
+        char v[16], path[512];
+        int want;
+
+        get("sriov_numvfs", v, sizeof(v));
+        if (strcmp(v, last) != 0) {
+            pthread_mutex_lock(&klock);
+            if (strlen(written) + strlen(v) + 2 < sizeof(written))
+                snprintf(written + strlen(written), sizeof(written) - strlen(written), "%s%s",
+                         written[0] ? "," : "", v);
+            pthread_mutex_unlock(&klock);
+            hd_strlcpy(last, v, sizeof(last));
+        }
+        want = atoi(v);
+        {
+            while (have < want && (kmax < 0 || have < kmax)) {
+                snprintf(path, sizeof(path), "%s/virtfn%d", dir, have);
+                ck_assert_int_eq(symlink("../0000:02:00.1", path), 0);
+                have++;
+            }
+            while (have > want) {
+                have--;
+                snprintf(path, sizeof(path), "%s/virtfn%d", dir, have);
+                unlink(path);
+            }
+        }
+        usleep(500);
+    }
+    return NULL;
+}
+
+static struct hd_ctx *ctx;
+static struct hd_device *dev;
+
+static void setup(void)
+{
+    static const char *const devs[] = {PF, "0000:00:02.0", "0000:02:00.5"};
+    struct hd_pci_addr a;
+
+    root = tmptree_new();
+    ck_assert_ptr_nonnull(root);
+    snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/" PF, root);
+    /* What a device snapshot reads: uevent is enough for hd_device_open(). */
+    for (size_t i = 0; i < HD_ARRAY_SIZE(devs); i++) {
+        char rel[128], uevent[256];
+        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/uevent", devs[i]);
+        snprintf(uevent, sizeof(uevent),
+                 "PCI_CLASS=10802\nPCI_ID=1B36:0010\nPCI_SUBSYS_ID=1AF4:1100\n"
+                 "PCI_SLOT_NAME=%s\n",
+                 devs[i]);
+        ck_assert_int_eq(tmptree_write(root, rel, uevent), 0);
+    }
+    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/pci/devices/0000:02:00.5/physfn", "../" PF), 0);
+    put("sriov_totalvfs", "2\n");
+    put("sriov_numvfs", "0\n");
+    put("sriov_drivers_autoprobe", "1\n");
+    written[0] = '\0';
+    kstop = false;
+    kmax = -1;
+    ck_assert_int_eq(pthread_create(&kthread, NULL, kernel, NULL), 0);
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, ""); /* no names: nothing read from the host */
+    hd_ctx_set_timeout_ms(ctx, 2000);
+    ck_assert_int_eq(hd_pci_addr_parse(PF, &a), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), 0);
+}
+
+static void teardown(void)
+{
+    kstop = true;
+    pthread_join(kthread, NULL);
+    hd_device_unref(dev);
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(tmptree_remove(root), 0);
+    free(root);
+}
+
+static int virtfns(void)
+{
+    char path[512];
+    struct stat st;
+    int n = 0;
+
+    for (int i = 0; i < 8; i++) {
+        snprintf(path, sizeof(path), "%s/virtfn%d", dir, i);
+        if (lstat(path, &st) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* What the kernel side saw; it polls, so give it a bounded moment to catch up. */
+static void ck_written(const char *expected)
+{
+    char seen[sizeof(written)];
+
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&klock);
+        memcpy(seen, written, sizeof(seen));
+        pthread_mutex_unlock(&klock);
+        if (strcmp(seen, expected) == 0)
+            break;
+        usleep(1000);
+    }
+    ck_assert_str_eq(seen, expected);
+}
+
+START_TEST(creates_vfs_with_autoprobe_off)
+{
+    char v[16];
+
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 2), 0); /* returns the previous count */
+    ck_assert_int_eq(virtfns(), 2);
+    get("sriov_drivers_autoprobe", v, sizeof(v));
+    ck_assert_str_eq(v, "0");
+    ck_written("2");
+}
+END_TEST
+
+START_TEST(changes_go_through_zero)
+{
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 2), 0);
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 2);
+    ck_assert_int_eq(virtfns(), 1);
+    ck_written("2,0,1");
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 1); /* no change: nothing written */
+    ck_written("2,0,1");
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 0), 1);
+    ck_assert_int_eq(virtfns(), 0);
+    ck_written("2,0,1,0");
+}
+END_TEST
+
+START_TEST(refuses_before_writing_anything)
+{
+    struct hd_pci_addr a;
+    struct hd_device *other;
+    char v[16];
+
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 3), -ERANGE);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "at most 2"));
+    get("sriov_drivers_autoprobe", v, sizeof(v));
+    ck_assert_str_eq(v, "1"); /* untouched */
+
+    ck_assert_int_eq(hd_pci_addr_parse("0000:00:02.0", &a), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &other), 0);
+    ck_assert_int_eq(hd_device_set_numvfs(other, 1), -ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "not SR-IOV capable"));
+    hd_device_unref(other);
+
+    ck_assert_int_eq(hd_pci_addr_parse("0000:02:00.5", &a), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &other), 0);
+    ck_assert_int_eq(hd_device_set_numvfs(other, 1), -ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "virtual function"));
+    hd_device_unref(other);
+    ck_written("");
+}
+END_TEST
+
+START_TEST(vfs_that_never_appear_time_out_and_are_undone)
+{
+    hd_ctx_set_timeout_ms(ctx, 200);
+    kmax = 0;
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 2), -ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "shows 0 virtfn links"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "no VFs left, as before"));
+    ck_assert_int_eq(virtfns(), 0);
+    ck_written("2,0");
+}
+END_TEST
+
+START_TEST(a_failed_change_puts_the_previous_count_back)
+{
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 0);
+    hd_ctx_set_timeout_ms(ctx, 200);
+    kmax = 1; /* 2 never shows up; 1 does */
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 2), -ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "the previous 1 VFs were put back"));
+    ck_assert_int_eq(virtfns(), 1);
+    ck_written("1,0,2,0,1");
+    kmax = 0; /* now not even 1: the message says the undo failed too */
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 2), -ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "putting the previous 1 VFs back "
+                                                         "failed too"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sriov");
+    TCase *tc = tcase_create("numvfs");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, creates_vfs_with_autoprobe_off);
+    tcase_add_test(tc, changes_go_through_zero);
+    tcase_add_test(tc, refuses_before_writing_anything);
+    tcase_add_test(tc, vfs_that_never_appear_time_out_and_are_undone);
+    tcase_add_test(tc, a_failed_change_puts_the_previous_count_back);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,560 @@
+/* test-vfio.c - verify with a scripted kernel: each failure errno and its explanation. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vfio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tmptree.h"
+
+/* ---- a tree: device 0000:00:02.0 in group 1 with a sibling 0000:00:02.1 ------------------- */
+
+static char *root;
+
+static void mkdirs(const char *rel)
+{
+    ck_assert_int_eq(tmptree_mkdir(root, rel), 0);
+}
+
+static void file_(const char *rel, const char *content)
+{
+    ck_assert_int_eq(tmptree_write(root, rel, content), 0);
+}
+
+#define DEV "sys/bus/pci/devices/"
+
+/* The driver as the kernel shows it: the driver link and uevent's DRIVER=. NULL: unbound. */
+static void set_driver(const char *bdf, const char *driver)
+{
+    char rel[256], target[256], uevent[512], path[512];
+
+    snprintf(rel, sizeof(rel), DEV "%s/driver", bdf);
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    unlink(path);
+    if (driver != NULL) {
+        snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", driver);
+        ck_assert_int_eq(tmptree_symlink(root, rel, target), 0);
+    }
+    snprintf(uevent, sizeof(uevent),
+             "%s%s%sPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:0000\n"
+             "PCI_SLOT_NAME=%s\nMODALIAS=pci:v00008086d000010D3sv00008086sd00000000bc02sc00i00\n",
+             driver ? "DRIVER=" : "", driver ? driver : "", driver ? "\n" : "", bdf);
+    snprintf(rel, sizeof(rel), DEV "%s/uevent", bdf);
+    file_(rel, uevent);
+}
+
+static void make_tree(void)
+{
+    root = tmptree_new();
+    ck_assert_ptr_nonnull(root);
+    mkdirs("sys/bus/pci/drivers/vfio-pci");
+    mkdirs("sys/bus/pci/drivers/e1000e");
+    mkdirs("sys/kernel/iommu_groups/1/devices");
+    file_("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
+    file_("dev/vfio/1", "");
+    for (int fn = 0; fn < 2; fn++) {
+        char rel[256], name[32];
+        snprintf(name, sizeof(name), "0000:00:02.%d", fn);
+        snprintf(rel, sizeof(rel), DEV "%s", name);
+        mkdirs(rel);
+        snprintf(rel, sizeof(rel), DEV "%s/iommu_group", name);
+        ck_assert_int_eq(tmptree_symlink(root, rel, "../../../../kernel/iommu_groups/1"), 0);
+        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/1/devices/%s", name);
+        ck_assert_int_eq(tmptree_symlink(root, rel, "../../../../bus/pci/devices/x"), 0);
+    }
+    set_driver("0000:00:02.0", "vfio-pci");
+    set_driver("0000:00:02.1", NULL);
+}
+
+static void remove_tree(void)
+{
+    ck_assert_int_eq(tmptree_remove(root), 0);
+    free(root);
+}
+
+/* ---- the scripted kernel ------------------------------------------------------------------- */
+
+enum { FD_CONTAINER = 100, FD_GROUP, FD_DEVICE, FD_CDEV, FD_IOMMUFD };
+
+struct fake {
+    const char *fail_open;    /* path whose open fails with err */
+    unsigned long fail_ioctl; /* request that fails with err */
+    int err;
+    bool not_viable;
+    bool no_type1v2, no_type1;
+    int api_version;
+    int open_fds;
+    int opens, ioctls;
+    unsigned long set_iommu_type;
+};
+
+static int fake_open(void *data, struct hd_ctx *ctx, const char *path, int flags)
+{
+    struct fake *f = data;
+
+    (void)ctx;
+    ck_assert_int_eq(flags & O_ACCMODE, O_RDWR);
+    f->opens++;
+    if (f->fail_open != NULL && strcmp(path, f->fail_open) == 0)
+        return f->err;
+    f->open_fds++;
+    if (strcmp(path, "dev/vfio/vfio") == 0)
+        return FD_CONTAINER;
+    if (strcmp(path, "dev/vfio/1") == 0)
+        return FD_GROUP;
+    if (strcmp(path, "dev/vfio/devices/vfio0") == 0)
+        return FD_CDEV;
+    if (strcmp(path, "dev/iommu") == 0)
+        return FD_IOMMUFD;
+    f->open_fds--;
+    return -ENOENT;
+}
+
+static int fake_ioctl_val(void *data, int fd, unsigned long request, unsigned long arg)
+{
+    struct fake *f = data;
+
+    f->ioctls++;
+    ck_assert_int_eq(fd, FD_CONTAINER);
+    if (f->fail_ioctl == request)
+        return f->err;
+    switch (request) {
+    case VFIO_GET_API_VERSION:
+        return f->api_version;
+    case VFIO_CHECK_EXTENSION:
+        if (arg == VFIO_TYPE1v2_IOMMU)
+            return f->no_type1v2 ? 0 : 1;
+        if (arg == VFIO_TYPE1_IOMMU)
+            return f->no_type1 ? 0 : 1;
+        return 0;
+    case VFIO_SET_IOMMU:
+        f->set_iommu_type = arg;
+        return 0;
+    default:
+        ck_abort_msg("unexpected ioctl 0x%lx with a number", request);
+        return -ENOTTY;
+    }
+}
+
+static int fake_ioctl(void *data, int fd, unsigned long request, void *arg)
+{
+    struct fake *f = data;
+
+    f->ioctls++;
+    if (f->fail_ioctl == request)
+        return f->err;
+    switch (request) {
+    case VFIO_GROUP_GET_STATUS: {
+        struct vfio_group_status *s = arg;
+        ck_assert_int_eq(fd, FD_GROUP);
+        ck_assert_uint_eq(s->argsz, sizeof(*s));
+        s->flags = f->not_viable ? 0 : VFIO_GROUP_FLAGS_VIABLE;
+        return 0;
+    }
+    case VFIO_GROUP_SET_CONTAINER:
+        ck_assert_int_eq(fd, FD_GROUP);
+        ck_assert_int_eq(*(int *)arg, FD_CONTAINER);
+        return 0;
+    case VFIO_GROUP_GET_DEVICE_FD:
+        ck_assert_int_eq(fd, FD_GROUP);
+        ck_assert_str_eq((const char *)arg, "0000:00:02.0");
+        f->open_fds++;
+        return FD_DEVICE;
+    case VFIO_DEVICE_GET_INFO: {
+        struct vfio_device_info *i = arg;
+        ck_assert(fd == FD_DEVICE || fd == FD_CDEV);
+        i->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+        i->num_regions = 9;
+        i->num_irqs = 5;
+        return 0;
+    }
+    default:
+        return 0; /* cdev/iommufd calls: fine unless told to fail */
+    }
+}
+
+static void fake_close(void *data, int fd)
+{
+    struct fake *f = data;
+
+    ck_assert(fd >= FD_CONTAINER && fd <= FD_IOMMUFD);
+    f->open_fds--;
+}
+
+static struct fake fk;
+static const struct hd_vfio_ops ops = {fake_open, fake_ioctl, fake_ioctl_val, fake_close, &fk};
+static struct hd_ctx *ctx;
+static struct hd_vfio_report *rep;
+
+static void setup(void)
+{
+    memset(&fk, 0, sizeof(fk));
+    fk.api_version = VFIO_API_VERSION;
+    make_tree();
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, ""); /* no names: nothing read from the host */
+    rep = NULL;
+}
+
+static void teardown(void)
+{
+    hd_vfio_report_unref(rep);
+    hd_ctx_unref(ctx);
+    remove_tree();
+}
+
+static int verify(void)
+{
+    struct hd_pci_addr a;
+    int r;
+
+    ck_assert_int_eq(hd_pci_addr_parse("0000:00:02.0", &a), 0);
+    r = hd_vfio_verify_ops(ctx, &a, &ops, &rep);
+    ck_assert_ptr_nonnull(rep);
+    ck_assert_int_eq(fk.open_fds, 0); /* everything closed, whatever happened */
+    ck_assert_int_eq(hd_vfio_report_is_usable(rep), r == 0);
+    return r;
+}
+
+static const char *why(void)
+{
+    const char *e = hd_vfio_report_get_explanation(rep);
+    ck_assert_ptr_nonnull(e);
+    return e;
+}
+
+#define ck_explains(text)                                                                          \
+    ck_assert_msg(strstr(why(), (text)) != NULL, "explanation lacks '%s': %s", (text), why())
+
+/* The step named @name failed with @err and is the last one tried. */
+static void ck_last_step(const char *name, int err)
+{
+    size_t n = hd_vfio_report_step_count(rep);
+
+    ck_assert_uint_gt(n, 0);
+    ck_assert_str_eq(hd_vfio_report_step_name(rep, n - 1), name);
+    ck_assert_int_eq(hd_vfio_report_step_status(rep, n - 1), HD_VFIO_STEP_FAILED);
+    ck_assert_int_eq(hd_vfio_report_step_error(rep, n - 1), err);
+}
+
+/* ---- tests ----------------------------------------------------------------------------------- */
+
+START_TEST(usable_through_the_group)
+{
+    uint32_t flags, nreg, nirq;
+    size_t n;
+
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_ptr_null(hd_vfio_report_get_explanation(rep));
+    ck_assert_int_eq(hd_vfio_report_get_group(rep), 1);
+    ck_assert_str_eq(hd_vfio_report_get_driver(rep), "vfio-pci");
+    ck_assert_str_eq(hd_vfio_report_get_iommu_type(rep), "Type1v2");
+    ck_assert_uint_eq(fk.set_iommu_type, VFIO_TYPE1v2_IOMMU);
+    ck_assert_int_eq(hd_vfio_report_get_device_info(rep, &flags, &nreg, &nirq), 0);
+    ck_assert_uint_eq(nreg, 9);
+    ck_assert_uint_eq(nirq, 5);
+    ck_assert(flags & VFIO_DEVICE_FLAGS_PCI);
+    /* No vfio-dev: the cdev path is reported as skipped, not failed. */
+    n = hd_vfio_report_step_count(rep);
+    ck_assert_str_eq(hd_vfio_report_step_name(rep, n - 1), "vfio cdev");
+    ck_assert_int_eq(hd_vfio_report_step_status(rep, n - 1), HD_VFIO_STEP_SKIPPED);
+    ck_assert_ptr_null(hd_vfio_report_get_cdev(rep));
+    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 0);
+}
+END_TEST
+
+START_TEST(falls_back_to_type1)
+{
+    fk.no_type1v2 = true;
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_str_eq(hd_vfio_report_get_iommu_type(rep), "Type1");
+    ck_assert_uint_eq(fk.set_iommu_type, VFIO_TYPE1_IOMMU);
+}
+END_TEST
+
+START_TEST(no_type1_backend)
+{
+    fk.no_type1v2 = fk.no_type1 = true;
+    ck_assert_int_eq(verify(), -ENOTSUP);
+    ck_last_step("VFIO_CHECK_EXTENSION", -ENOTSUP);
+    ck_explains("modprobe vfio_iommu_type1");
+}
+END_TEST
+
+START_TEST(wrong_api_version)
+{
+    fk.api_version = 1;
+    ck_assert_int_eq(verify(), -EPROTO);
+    ck_explains("API version 1");
+}
+END_TEST
+
+START_TEST(not_viable_names_blockers_and_fix)
+{
+    set_driver("0000:00:02.1", "e1000e");
+    fk.not_viable = true;
+    ck_assert_int_eq(verify(), -EPERM);
+    ck_last_step("VFIO_GROUP_GET_STATUS", -EPERM);
+    ck_explains("group 1 is not viable");
+    ck_explains("0000:00:02.1 (on e1000e)");
+    ck_explains("hostdev detach --group 0000:00:02.0");
+    ck_explains("allow_unsafe_interrupts does not help"); /* unlike what some guides say */
+    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 1);
+    ck_assert_str_eq(hd_vfio_report_blocker_name(rep, 0), "0000:00:02.1");
+    ck_assert_str_eq(hd_vfio_report_blocker_driver(rep, 0), "e1000e");
+}
+END_TEST
+
+START_TEST(stub_and_bridge_drivers_do_not_block)
+{
+    /* The kernel says not viable, yet no member is on a host driver: say so, name nobody. */
+    set_driver("0000:00:02.1", "pci-stub");
+    fk.not_viable = true;
+    ck_assert_int_eq(verify(), -EPERM);
+    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 0);
+    ck_explains("No member on a host driver was found");
+    hd_vfio_report_unref(rep);
+    set_driver("0000:00:02.1", "pcieport");
+    ck_assert_int_eq(verify(), -EPERM);
+    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 0);
+}
+END_TEST
+
+START_TEST(variant_driver_counts_as_vfio)
+{
+    set_driver("0000:00:02.0", "mlx5_vfio_pci");
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_str_eq(hd_vfio_report_get_driver(rep), "mlx5_vfio_pci");
+}
+END_TEST
+
+START_TEST(eperm_on_set_iommu_is_interrupt_remapping)
+{
+    fk.fail_ioctl = VFIO_SET_IOMMU;
+    fk.err = -EPERM;
+    ck_assert_int_eq(verify(), -EPERM);
+    ck_last_step("VFIO_SET_IOMMU", -EPERM);
+    ck_explains("interrupt remapping");
+    ck_explains("allow_unsafe_interrupts=N");
+    ck_explains("vfio_iommu_type1.allow_unsafe_interrupts=1");
+    ck_explains("inject interrupts into the host"); /* the risk */
+    ck_assert_ptr_null(hd_vfio_report_get_iommu_type(rep));
+}
+END_TEST
+
+START_TEST(eacces_on_group_names_owner_and_who_needs_access)
+{
+    fk.fail_open = "dev/vfio/1";
+    fk.err = -EACCES;
+    ck_assert_int_eq(verify(), -EACCES);
+    ck_last_step("open /dev/vfio/1", -EACCES);
+    ck_explains("permission denied opening /dev/vfio/1");
+    ck_explains("mode 0644");
+    ck_explains("owner uid");
+    ck_explains("qemu");
+}
+END_TEST
+
+START_TEST(eacces_on_container)
+{
+    fk.fail_open = "dev/vfio/vfio";
+    fk.err = -EACCES;
+    ck_assert_int_eq(verify(), -EACCES);
+    ck_explains("permission denied opening /dev/vfio/vfio");
+}
+END_TEST
+
+START_TEST(ebusy_on_group_is_open_elsewhere)
+{
+    fk.fail_open = "dev/vfio/1";
+    fk.err = -EBUSY;
+    ck_assert_int_eq(verify(), -EBUSY);
+    ck_explains("already open elsewhere");
+    ck_explains("another VM");
+}
+END_TEST
+
+START_TEST(enoent_on_group_means_not_detached)
+{
+    fk.fail_open = "dev/vfio/1";
+    fk.err = -ENOENT;
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("/dev/vfio/1 does not exist");
+    ck_explains("hostdev detach 0000:00:02.0");
+}
+END_TEST
+
+START_TEST(enoent_on_container_means_no_module)
+{
+    fk.fail_open = "dev/vfio/vfio";
+    fk.err = -ENOENT;
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("modprobe vfio-pci");
+}
+END_TEST
+
+START_TEST(device_on_host_driver_is_not_detached)
+{
+    set_driver("0000:00:02.0", "e1000e");
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_last_step("driver", -ENOENT);
+    ck_explains("not detached: it is bound to e1000e");
+    ck_explains("hostdev detach 0000:00:02.0");
+    ck_assert_int_eq(fk.opens, 0); /* decided from sysfs, nothing opened */
+    set_driver("0000:00:02.0", NULL);
+    hd_vfio_report_unref(rep);
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("bound to no driver");
+}
+END_TEST
+
+START_TEST(no_group_means_no_iommu)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", root, DEV "0000:00:02.0/iommu_group");
+    unlink(path);
+    ck_assert_int_eq(verify(), -ENODEV);
+    ck_explains("no IOMMU group");
+    ck_explains("intel_iommu=on");
+    ck_assert_int_eq(hd_vfio_report_get_group(rep), -1);
+}
+END_TEST
+
+START_TEST(no_such_device)
+{
+    struct hd_pci_addr a = {.bus = 9};
+
+    ck_assert_int_eq(hd_vfio_verify_ops(ctx, &a, &ops, &rep), -ENODEV);
+    ck_assert_ptr_nonnull(rep);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "no such PCI device"));
+    rep = hd_vfio_report_unref(rep);
+    ck_assert_int_eq(hd_vfio_verify_ops(ctx, NULL, &ops, &rep), -EINVAL);
+    ck_assert_ptr_null(rep);
+}
+END_TEST
+
+START_TEST(device_fd_errors)
+{
+    fk.fail_ioctl = VFIO_GROUP_GET_DEVICE_FD;
+    fk.err = -EBUSY;
+    ck_assert_int_eq(verify(), -EBUSY);
+    ck_explains("already open through VFIO");
+    hd_vfio_report_unref(rep);
+    fk.err = -EINVAL;
+    ck_assert_int_eq(verify(), -EINVAL);
+    ck_explains("not bound to vfio-pci");
+}
+END_TEST
+
+START_TEST(every_ioctl_failure_is_reported_and_closes_everything)
+{
+    static const unsigned long reqs[] = {
+        VFIO_GET_API_VERSION, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER,
+        VFIO_SET_IOMMU,       VFIO_DEVICE_GET_INFO,
+    };
+
+    for (size_t i = 0; i < HD_ARRAY_SIZE(reqs); i++) {
+        memset(&fk, 0, sizeof(fk));
+        fk.fail_ioctl = reqs[i];
+        fk.err = -EIO;
+        ck_assert_int_eq(verify(), -EIO);
+        ck_assert_ptr_nonnull(hd_vfio_report_get_explanation(rep));
+        ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), why()));
+        hd_vfio_report_unref(rep);
+        rep = NULL;
+    }
+}
+END_TEST
+
+START_TEST(cdev_path_when_the_kernel_has_one)
+{
+    mkdirs(DEV "0000:00:02.0/vfio-dev/vfio0");
+    /* 6.1-6.5: the directory without a dev attribute is no cdev. */
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_ptr_null(hd_vfio_report_get_cdev(rep));
+    hd_vfio_report_unref(rep);
+
+    file_(DEV "0000:00:02.0/vfio-dev/vfio0/dev", "237:0\n");
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_str_eq(hd_vfio_report_get_cdev(rep), "vfio0");
+    ck_assert_str_eq(hd_vfio_report_step_name(rep, hd_vfio_report_step_count(rep) - 1),
+                     "VFIO_DEVICE_GET_INFO (cdev)");
+    hd_vfio_report_unref(rep);
+
+    fk.fail_ioctl = HD_VFIO_DEVICE_BIND_IOMMUFD;
+    fk.err = -EBUSY;
+    ck_assert_int_eq(verify(), -EBUSY);
+    ck_last_step("VFIO_DEVICE_BIND_IOMMUFD", -EBUSY);
+    ck_explains("already open");
+    hd_vfio_report_unref(rep);
+
+    fk.fail_ioctl = 0;
+    fk.fail_open = "dev/iommu";
+    fk.err = -ENOENT;
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("modprobe iommufd");
+    hd_vfio_report_unref(rep);
+
+    fk.fail_open = NULL;
+    fk.fail_ioctl = HD_IOMMU_IOAS_ALLOC;
+    fk.err = -ENOMEM;
+    ck_assert_int_eq(verify(), -ENOMEM);
+    ck_last_step("IOMMU_IOAS_ALLOC", -ENOMEM);
+}
+END_TEST
+
+START_TEST(cdev_only_kernel_skips_the_group_path)
+{
+    mkdirs(DEV "0000:00:02.0/vfio-dev/vfio0");
+    file_(DEV "0000:00:02.0/vfio-dev/vfio0/dev", "237:0\n");
+    fk.fail_open = "dev/vfio/vfio"; /* CONFIG_VFIO_GROUP=n */
+    fk.err = -ENOENT;
+    ck_assert_int_eq(verify(), 0);
+    ck_assert_int_eq(hd_vfio_report_step_status(rep, 2), HD_VFIO_STEP_SKIPPED);
+    ck_assert_str_eq(hd_vfio_report_step_name(rep, 2), "open /dev/vfio/vfio");
+    ck_assert_ptr_null(hd_vfio_report_get_iommu_type(rep));
+    ck_assert_str_eq(hd_vfio_report_get_cdev(rep), "vfio0");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("vfio");
+    TCase *tc = tcase_create("verify");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, usable_through_the_group);
+    tcase_add_test(tc, falls_back_to_type1);
+    tcase_add_test(tc, no_type1_backend);
+    tcase_add_test(tc, wrong_api_version);
+    tcase_add_test(tc, not_viable_names_blockers_and_fix);
+    tcase_add_test(tc, stub_and_bridge_drivers_do_not_block);
+    tcase_add_test(tc, variant_driver_counts_as_vfio);
+    tcase_add_test(tc, eperm_on_set_iommu_is_interrupt_remapping);
+    tcase_add_test(tc, eacces_on_group_names_owner_and_who_needs_access);
+    tcase_add_test(tc, eacces_on_container);
+    tcase_add_test(tc, ebusy_on_group_is_open_elsewhere);
+    tcase_add_test(tc, enoent_on_group_means_not_detached);
+    tcase_add_test(tc, enoent_on_container_means_no_module);
+    tcase_add_test(tc, device_on_host_driver_is_not_detached);
+    tcase_add_test(tc, no_group_means_no_iommu);
+    tcase_add_test(tc, no_such_device);
+    tcase_add_test(tc, device_fd_errors);
+    tcase_add_test(tc, every_ioctl_failure_is_reported_and_closes_everything);
+    tcase_add_test(tc, cdev_path_when_the_kernel_has_one);
+    tcase_add_test(tc, cdev_only_kernel_skips_the_group_path);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,122 @@
+# lib.sh - sourced before each scenario in the guest: verdicts, bounded waits, sysfs helpers.
+# Scenarios run under busybox sh with `set -u`; every assertion reads the guest's own sysfs
+# or /dev, not only what hostdev says.
+set -u
+PCI=/sys/bus/pci/devices
+HD=/bin/hostdev
+T=/tmp/$HDTEST_NAME
+mkdir -p "$T"
+
+# ---- verdicts: one line each on ttyS1 (fd 3), echoed on the console ------------------------
+verdict() {
+    [ -s /tmp/verdict ] && return 0 # the first verdict counts
+    echo "HDTEST $*" >&3
+    echo "HDTEST $*" >/tmp/verdict
+    echo "HDTEST $*"
+}
+pass() { verdict "PASS $HDTEST_NAME"; exit 0; }
+fail() { verdict "FAIL $HDTEST_NAME: $*"; exit 1; }
+skip() { verdict "SKIP $HDTEST_NAME: $*"; exit 0; }
+note() { echo "[$HDTEST_NAME] $*"; }
+
+# expect ACTUAL EXPECTED WHAT
+expect() {
+    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# ---- time and bounded waits -------------------------------------------------------------------
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# wait_until MS CMD...: poll CMD every 10 ms until it succeeds; 1 after MS ms.
+wait_until() {
+    _deadline=$(($(now_ms) + $1))
+    shift
+    while ! "$@"; do
+        [ "$(now_ms)" -ge "$_deadline" ] && return 1
+        usleep 10000
+    done
+    return 0
+}
+exists() { [ -e "$1" ] || [ -L "$1" ]; }
+absent() { ! exists "$1"; }
+driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
+
+# ---- sysfs helpers ----------------------------------------------------------------------------
+driver_of() {
+    if [ -L "$PCI/$1/driver" ]; then basename "$(readlink "$PCI/$1/driver")"; else echo none; fi
+}
+group_of() {
+    if [ -L "$PCI/$1/iommu_group" ]; then basename "$(readlink "$PCI/$1/iommu_group")"; else echo none; fi
+}
+attr() { cat "$PCI/$1/$2" 2>/dev/null; }
+# Devices with these ids (VVVV DDDD, no 0x), one address a line, sorted.
+find_ids() {
+    for d in "$PCI"/*; do
+        [ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] && basename "$d"
+    done | sort
+}
+# Devices with these ids whose parent is the root bus (WHERE=root) or a bridge with the ids
+# WHERE=VVVV:DDDD (1b36:000c pcie-root-port, 1b36:000e pcie-pci-bridge); one a line.
+find_all() {
+    for a in $(find_ids "$1" "$2"); do
+        parent=$(basename "$(dirname "$(readlink -f "$PCI/$a")")")
+        case "$parent" in
+        pci*) [ "$3" = root ] && echo "$a" ;;
+        *) [ "$(cat "$PCI/$parent/vendor"):$(cat "$PCI/$parent/device")" = "0x${3%:*}:0x${3#*:}" ] &&
+            echo "$a" ;;
+        esac
+    done
+    return 0
+}
+# The first of those; fails when there is none.
+find_dev() {
+    _f=$(find_all "$@" | head -n1)
+    [ -n "$_f" ] && echo "$_f"
+}
+
+# ---- hostdev ------------------------------------------------------------------------------------
+# has_cmd NAME: the binary under test offers this command (engine commands land one by one).
+has_cmd() {
+    [ -x "$HD" ] && "$HD" --help 2>/dev/null | grep -q "^  $1 "
+}
+need_cmd() {
+    [ -x "$HD" ] || fail "no hostdev binary in the guest (the static build failed)"
+    for _c in "$@"; do
+        has_cmd "$_c" || skip "hostdev has no '$_c' command yet"
+    done
+}
+# hd ARGS...: run hostdev, keep stdout in $T/out, stderr in $T/err, exit status in $rc; echo
+# all of it to the console for the record.
+hd() {
+    rc=0
+    "$HD" "$@" >"$T/out" 2>"$T/err" || rc=$?
+    echo "[$HDTEST_NAME] \$ hostdev $* -> exit $rc"
+    sed 's/^/    | /' "$T/out"
+    sed 's/^/    ! /' "$T/err"
+}
+out_has() { grep -qi -- "$1" "$T/out" "$T/err"; }
+
+# Bind a device to a driver by hand through driver_override (no hostdev involved), waiting for
+# the driver link. Used by the harness self-test and to set up states for hostdev.
+bind_by_hand() {
+    _a=$1 _drv=$2
+    echo "$_drv" >"$PCI/$_a/driver_override" || return 1
+    if [ -L "$PCI/$_a/driver" ]; then echo "$_a" >"$PCI/$_a/driver/unbind" || return 1; fi
+    echo "$_a" >/sys/bus/pci/drivers_probe || return 1
+    wait_until 5000 driver_is "$_a" "$_drv"
+}
+# Bind to vfio-pci by hand and wait for /dev/vfio/<group>; fails the scenario otherwise.
+vfio_by_hand() {
+    bind_by_hand "$1" vfio-pci || fail "binding $1 to vfio-pci by hand: driver is $(driver_of "$1")"
+    wait_until 5000 exists "/dev/vfio/$(group_of "$1")" ||
+        fail "/dev/vfio/$(group_of "$1") did not appear for $1"
+}
+unbind_by_hand() {
+    _a=$1
+    echo >"$PCI/$_a/driver_override" || return 1
+    if [ -L "$PCI/$_a/driver" ]; then echo "$_a" >"$PCI/$_a/driver/unbind" || return 1; fi
+    return 0
+}
+restore_by_hand() {
+    unbind_by_hand "$1" && echo "$1" >/sys/bus/pci/drivers_probe && wait_until 5000 driver_is "$1" "$2"
+}

@@ -1,0 +1,31 @@
+/* domxml.h - the PCI <hostdev> elements of a libvirt domain XML (read with libxml2). */
+#ifndef HOSTDEV_DOMXML_H
+#define HOSTDEV_DOMXML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <hostdev/hostdev.h>
+
+struct domxml_hostdev {
+    struct hd_pci_addr addr;
+    bool managed;    /* managed='yes'; libvirt's default is no */
+    char driver[16]; /* <driver name='vfio'/>, "" when absent */
+};
+
+struct domxml {
+    char *name; /* <name>, NULL when absent */
+    struct domxml_hostdev *hostdevs;
+    size_t count;
+};
+
+/* Read every <hostdev mode='subsystem' type='pci'> under <domain><devices> of @path, in
+ * document order. Returns 0, or -EINVAL / -errno with a one-line reason in @err. The file is
+ * parsed without network access or entity expansion. Free with domxml_free().
+ * domxml.c does it with libxml2; domxml-none.c (HOSTDEV_NO_XML=1, the static build) says
+ * -ENOTSUP. */
+int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize);
+void domxml_free(struct domxml *dom);
+
+#endif

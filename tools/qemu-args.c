@@ -1,0 +1,125 @@
+/* qemu-args.c - `hostdev qemu-args`: the VMM arguments that hand detached devices to a VM. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devargs.h"
+#include "domxml.h"
+
+/* The cdev form applies when the kernel gave the device a VFIO character device
+ * (vfio-dev/vfioN, kernel >= 6.2 with iommufd): QEMU then binds it through /dev/iommu. */
+static void print_qemu(struct hd_device **devs, size_t n)
+{
+    bool iommufd = false;
+
+    for (size_t i = 0; i < n; i++)
+        iommufd = iommufd || hd_device_get_vfio_cdev(devs[i]) != NULL;
+    if (iommufd)
+        printf("-object iommufd,id=iommufd0\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("-device vfio-pci,host=%s,id=hostdev%zu%s\n", hd_device_get_name(devs[i]), i,
+               hd_device_get_vfio_cdev(devs[i]) ? ",iommufd=iommufd0" : "");
+    }
+}
+
+static void print_cloud_hypervisor(struct hd_device **devs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("--device path=/sys/bus/pci/devices/%s/\n", hd_device_get_name(devs[i]));
+}
+
+/* The addresses of a domain's PCI hostdevs, as command-line arguments for devargs_open. */
+static int domain_args(struct tool *t, const char *file, char ***args, int *n)
+{
+    struct domxml dom;
+    char err[512];
+
+    if (domxml_read(file, &dom, err, sizeof(err)) < 0)
+        return tool_error(t, EXIT_USAGE, "%s: %s", file, err);
+    *args = calloc(dom.count + 1, sizeof(**args));
+    if (*args == NULL) {
+        domxml_free(&dom);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    for (size_t i = 0; i < dom.count; i++) {
+        (*args)[i] = malloc(HD_PCI_ADDR_BUFSZ);
+        if ((*args)[i] != NULL)
+            hd_pci_addr_format(&dom.hostdevs[i].addr, (*args)[i]);
+    }
+    *n = (int)dom.count;
+    domxml_free(&dom);
+    return EXIT_DONE;
+}
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    static const struct option opts[] = {{"cloud-hypervisor", no_argument, NULL, 'C'},
+                                         {"domain-xml", required_argument, NULL, 'x'},
+                                         {NULL, 0, NULL, 0}};
+    const char *domain_xml = NULL;
+    struct hd_device **devs;
+    bool ch = false;
+    char **args = NULL;
+    int c, nargs = 0, r;
+    size_t n;
+
+    optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
+    while ((c = getopt_long(argc, argv, "Cx:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'C':
+            ch = true;
+            break;
+        case 'x':
+            domain_xml = optarg;
+            break;
+        default:
+            tool_usage(&cmd_qemu_args, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if (domain_xml != NULL) {
+        if (optind < argc)
+            return tool_error(t, EXIT_USAGE, "give addresses or --domain-xml, not both");
+        if ((r = domain_args(t, domain_xml, &args, &nargs)) != EXIT_DONE)
+            return r;
+        if (nargs == 0) {
+            free(args);
+            return tool_error(t, EXIT_USAGE, "%s: no <hostdev type='pci'> in it", domain_xml);
+        }
+        r = devargs_open(t, nargs, args, &devs, &n);
+        for (int i = 0; i < nargs; i++)
+            free(args[i]);
+        free(args);
+    } else {
+        r = devargs_open(t, argc - optind, argv + optind, &devs, &n);
+    }
+    if (r != EXIT_DONE)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (!hd_driver_is_vfio(hd_device_get_driver(devs[i])))
+            fprintf(stderr,
+                    "%s qemu-args: warning: %s is not on vfio-pci (it is %s): run "
+                    "'hostdev detach %s' before starting the VM\n",
+                    t->prog, hd_device_get_name(devs[i]),
+                    hd_device_get_driver(devs[i]) ? hd_device_get_driver(devs[i]) : "unbound",
+                    hd_device_get_name(devs[i]));
+    }
+    if (ch)
+        print_cloud_hypervisor(devs, n);
+    else
+        print_qemu(devs, n);
+    devargs_free(devs, n);
+    return EXIT_DONE;
+}
+
+const struct tool_command cmd_qemu_args = {
+    .name = "qemu-args",
+    .run = run,
+    .usage = "ADDR... | --domain-xml FILE [--cloud-hypervisor]",
+    .summary = "print the QEMU (or cloud-hypervisor) arguments that assign devices to a VM",
+    .help = "  -x, --domain-xml FILE   the PCI <hostdev> devices of a libvirt domain XML\n"
+            "  -C, --cloud-hypervisor  --device path=/sys/bus/pci/devices/ADDR/ instead\n"
+            "One argument per line: '-device vfio-pci,host=ADDR,id=hostdevN', with\n"
+            "'-object iommufd,id=iommufd0' and ',iommufd=iommufd0' where the kernel offers the\n"
+            "VFIO device cdev. A device not on vfio-pci gets a warning.\n",
+};

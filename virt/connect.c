@@ -1,0 +1,226 @@
+/* connect.c - virConnect: a libhostdev context on the root the URI or HOSTDEV_ROOT names. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virt.h"
+
+/* "hostdev:///srv/tree" names a root; any other URI (qemu:///system, NULL) means the host,
+ * or $HOSTDEV_ROOT when it is set. */
+static const char *root_from_uri(const char *name)
+{
+    static const char scheme[] = "hostdev://";
+
+    if (name == NULL || name[0] == '\0')
+        name = getenv("LIBVIRT_DEFAULT_URI");
+    if (name != NULL && strncmp(name, scheme, sizeof(scheme) - 1) == 0) {
+        const char *path = name + sizeof(scheme) - 1;
+        if (path[0] == '/' && path[1] != '\0')
+            return path;
+    }
+    return getenv("HOSTDEV_ROOT");
+}
+
+VIR_EXPORT int virInitialize(void)
+{
+    return 0;
+}
+
+VIR_EXPORT int virGetVersion(unsigned long *libVer, const char *type, unsigned long *typeVer)
+{
+    virt_reset();
+    if (libVer != NULL)
+        *libVer = LIBVIR_VERSION_NUMBER;
+    if (typeVer != NULL)
+        *typeVer = type == NULL ? 0 : LIBVIR_VERSION_NUMBER;
+    return 0;
+}
+
+VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
+{
+    const char *root;
+    virConnectPtr conn;
+    int r;
+
+    virt_reset();
+    root = root_from_uri(name);
+    conn = calloc(1, sizeof(*conn));
+    if (conn == NULL) {
+        virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+        return NULL;
+    }
+    r = hd_ctx_new(root, &conn->ctx);
+    if (r < 0) {
+        virt_error(VIR_ERR_NO_CONNECT, "%s: root '%s': %s", name ? name : "hostdev:///",
+                   root ? root : "/", strerror(-r));
+        free(conn);
+        return NULL;
+    }
+    /* As the hostdev tool: a pci.ids file instead of the host's names database. */
+    if (getenv("HOSTDEV_NAMES") != NULL)
+        hd_ctx_set_names_file(conn->ctx, getenv("HOSTDEV_NAMES"));
+    conn->refs = 1;
+    return conn;
+}
+
+/* Node-device calls never write anything but detach/reattach/reset, which libvirt also
+ * refuses on read-only connections; hostdev keeps one kind of connection. */
+VIR_EXPORT virConnectPtr virConnectOpenReadOnly(const char *name)
+{
+    return virConnectOpen(name);
+}
+
+VIR_EXPORT int virConnectRef(virConnectPtr conn)
+{
+    virt_reset();
+    if (conn == NULL) {
+        virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
+        return -1;
+    }
+    conn->refs++;
+    return 0;
+}
+
+VIR_EXPORT int virConnectClose(virConnectPtr conn)
+{
+    virt_reset();
+    if (conn == NULL) {
+        virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
+        return -1;
+    }
+    if (--conn->refs > 0)
+        return conn->refs;
+    hd_ctx_unref(conn->ctx);
+    free(conn);
+    return 0;
+}
+
+/* A capability name as virNodeNumOfDevices takes it, as a libhostdev filter (0: all). */
+static int cap_filter(const char *cap, unsigned int *caps)
+{
+    int c;
+
+    *caps = 0;
+    if (cap == NULL)
+        return 0;
+    c = hd_nodedev_cap_from_string(cap);
+    if (c < 0)
+        return -1;
+    *caps = 1u << c;
+    return 0;
+}
+
+static struct hd_nodedev_list *collect(virConnectPtr conn, const char *fn, unsigned int caps)
+{
+    struct hd_nodedev_list *list;
+    int r;
+
+    if (conn == NULL) {
+        virt_error(VIR_ERR_INVALID_CONN, "%s", fn);
+        return NULL;
+    }
+    hd_ctx_clear_error(conn->ctx);
+    r = hd_nodedev_list_new(conn->ctx, caps, &list);
+    if (r < 0) {
+        virt_lib_error(conn->ctx, VIR_ERR_INTERNAL_ERROR, r);
+        return NULL;
+    }
+    return list;
+}
+
+VIR_EXPORT int virNodeNumOfDevices(virConnectPtr conn, const char *cap, unsigned int flags)
+{
+    struct hd_nodedev_list *list;
+    unsigned int caps;
+    int n;
+
+    virt_reset();
+    if (flags != 0) {
+        virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
+        return -1;
+    }
+    if (cap_filter(cap, &caps) < 0)
+        return 0; /* libvirt counts no device for an unknown capability */
+    if ((list = collect(conn, __func__, caps)) == NULL)
+        return -1;
+    n = (int)hd_nodedev_list_count(list);
+    hd_nodedev_list_unref(list);
+    return n;
+}
+
+VIR_EXPORT int virNodeListDevices(virConnectPtr conn, const char *cap, char **const names,
+                                  int maxnames, unsigned int flags)
+{
+    struct hd_nodedev_list *list;
+    unsigned int caps;
+    int n = 0;
+
+    virt_reset();
+    if (flags != 0 || maxnames < 0 || (names == NULL && maxnames > 0)) {
+        virt_error(VIR_ERR_INVALID_ARG,
+                   flags ? "unsupported flags in function %s" : "maxnames or names invalid in %s",
+                   __func__);
+        return -1;
+    }
+    if (cap_filter(cap, &caps) < 0)
+        return 0;
+    if ((list = collect(conn, __func__, caps)) == NULL)
+        return -1;
+    for (size_t i = 0; i < hd_nodedev_list_count(list) && n < maxnames; i++) {
+        names[n] = strdup(hd_nodedev_get_name(hd_nodedev_list_get(list, i)));
+        if (names[n] == NULL) {
+            while (n > 0)
+                free(names[--n]);
+            hd_nodedev_list_unref(list);
+            virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+            return -1;
+        }
+        n++;
+    }
+    hd_nodedev_list_unref(list);
+    return n;
+}
+
+VIR_EXPORT int virConnectListAllNodeDevices(virConnectPtr conn, virNodeDevicePtr **devices,
+                                            unsigned int flags)
+{
+    const unsigned int known = (1u << HD_CAP_LAST) - 1;
+    const unsigned int state =
+        VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE | VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE;
+    struct hd_nodedev_list *list;
+    virNodeDevicePtr *out = NULL;
+    size_t n;
+
+    virt_reset();
+    if (devices != NULL)
+        *devices = NULL;
+    /* Capability bits hostdev does not know of select nothing it has; every device here is
+     * active (it exists in sysfs), so INACTIVE alone selects nothing. */
+    if ((flags & ~state) != 0 && (flags & ~state & known) == 0)
+        return devices && (*devices = calloc(1, sizeof(**devices))) == NULL ? -1 : 0;
+    if ((flags & state) == VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE)
+        return devices && (*devices = calloc(1, sizeof(**devices))) == NULL ? -1 : 0;
+    if ((list = collect(conn, __func__, flags & known)) == NULL)
+        return -1;
+    n = hd_nodedev_list_count(list);
+    if (devices != NULL) {
+        out = calloc(n + 1, sizeof(*out));
+        for (size_t i = 0; out != NULL && i < n; i++) {
+            out[i] = virt_nodedev_new(conn, hd_nodedev_list_get(list, i));
+            if (out[i] == NULL) {
+                while (i > 0)
+                    virNodeDeviceFree(out[--i]);
+                free(out);
+                out = NULL;
+            }
+        }
+        if (out == NULL) {
+            hd_nodedev_list_unref(list);
+            virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+            return -1;
+        }
+        *devices = out;
+    }
+    hd_nodedev_list_unref(list);
+    return (int)n;
+}
