@@ -489,7 +489,7 @@ HD_EXPORT int hd_assign_acquire(struct hd_ctx *ctx, const char *vm,
         (r = check_acquire(ctx, vm, &p, map, flags)) < 0)
         goto out;
     /* --group may have brought in members of the same groups only: the locks still cover. */
-    if ((jdevs = calloc(p.n, sizeof(*jdevs))) == NULL) {
+    if ((jdevs = calloc(p.n + 1, sizeof(*jdevs))) == NULL) {
         r = -ENOMEM;
         goto out;
     }

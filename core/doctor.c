@@ -246,9 +246,14 @@ static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tr
         return;
     for (char *l = strtok_r(data, "\n", &save); l && i < PCI_STD_BARS;
          l = strtok_r(NULL, "\n", &save), i++) {
-        unsigned long long start, end, flags;
-        if (sscanf(l, "%llx %llx %llx", &start, &end, &flags) != 3)
+        unsigned long long v[3];
+        char *s2 = NULL, *tok = strtok_r(l, " ", &s2);
+        size_t nv = 0;
+        for (; tok && nv < 3 && hd_parse_hex(tok, ~0ull, &v[nv]) == 0; nv++)
+            tok = strtok_r(NULL, " ", &s2);
+        if (nv != 3)
             continue;
+        unsigned long long start = v[0], end = v[1], flags = v[2];
         /* Sized (the device decodes it) but not placed: the kernel marks it unset, or
          * shows it at 0. */
         if ((flags & (IORESOURCE_IO | IORESOURCE_MEM)) &&
