@@ -1,8 +1,8 @@
-/* assign-helpers.c - plain temporary trees for the assignment tests (see assign-helpers.h). */
+/* assign-helpers.c - plain temporary trees for the assignment tests (see assign-helpers.h),
+ * built with tmptree. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,68 +10,39 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
+#include "tmptree.h"
 
+/* The generic parts are tmptree's; these only fail the test instead of returning errors. */
 char *ah_tree_new(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    char *path;
+    char *path = tmptree_new();
 
-    ck_assert(asprintf(&path, "%s/hostdev-assign-XXXXXX", tmp && *tmp ? tmp : "/tmp") > 0);
-    ck_assert_ptr_nonnull(mkdtemp(path));
+    ck_assert_ptr_nonnull(path);
     return path;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 void ah_tree_remove(const char *root)
 {
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void mkparents(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0)
-                ck_assert_msg(errno == EEXIST, "mkdir %s: %s", buf, strerror(errno));
-            *p = '/';
-        }
-    }
+    tmptree_remove(root);
 }
 
 void ah_write(const char *root, const char *rel, const char *content)
 {
-    char path[4096];
-    FILE *f;
+    int r = tmptree_write(root, rel, content);
 
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    mkparents(path);
-    if (content == NULL) {
-        ck_assert_msg(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
-        return;
-    }
-    f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    fputs(content, f);
-    fclose(f);
+    ck_assert_msg(r == 0 || (content == NULL && r == -EEXIST), "%s/%s: %s", root, rel,
+                  strerror(-r));
 }
 
 void ah_symlink(const char *root, const char *rel, const char *target)
 {
     char path[4096];
+    int r;
 
     snprintf(path, sizeof(path), "%s/%s", root, rel);
-    mkparents(path);
-    unlink(path);
-    ck_assert_msg(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
+    unlink(path); /* rebinding replaces the driver link */
+    r = tmptree_symlink(root, rel, target);
+    ck_assert_msg(r == 0, "symlink %s: %s", path, strerror(-r));
 }
 
 char *ah_read(const char *root, const char *rel)
@@ -129,17 +100,11 @@ void ah_device(const char *root, const char *bdf, int group, const char *driver)
     char rel[256], target[256];
     unsigned char cfg[64] = {0x86, 0x80, 0xd3, 0x10};
     char path[4096];
-    int fd;
 
     snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/config", bdf);
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    mkparents(path);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ck_assert_int_ge(fd, 0);
     cfg[0x0b] = 0x02; /* class: network */
     cfg[0x0e] = 0x00; /* header type 0: an endpoint */
-    ck_assert_int_eq(write(fd, cfg, sizeof(cfg)), (ssize_t)sizeof(cfg));
-    close(fd);
+    ck_assert_int_eq(tmptree_write_data(root, rel, cfg, sizeof(cfg)), 0);
     snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", bdf);
     ah_write(root, rel, "(null)\n");
     if (group >= 0) {
