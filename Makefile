@@ -166,8 +166,9 @@ $(VIRT_A): $(VIRT_OBJ)
 $(BUILD)/hostdev-virsh: $(VIRSH_OBJ) $(VIRT_A) $(LIB_A)
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(VIRSH_OBJ) $(VIRT_A) $(LIB_A) $(LIB_LIBS)
 
-$(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(FUSE_LIBS) -lpthread
+# The fake kernel shares code with the library only through the public header (hd_pci_addr_*).
+$(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ) $(LIB_A)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(LIB_A) $(FUSE_LIBS) $(LIB_LIBS) -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -200,8 +201,10 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile
 	           '$(VIRT_API_VERSION)' > $@
 
 # ---- tests -----------------------------------------------------------------------------------
-# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs.
-check-unit: all $(UNIT_BIN)
+# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs. It depends
+# on what the tests use (the library and the fake kernel), not on `all`, so that the unit tests
+# run while a tool is half-written.
+check-unit: lib $(BUILD)/hostdev-fakesys $(UNIT_BIN)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
 check-asan:

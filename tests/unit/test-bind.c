@@ -1,0 +1,360 @@
+/* test-bind.c - detach and reattach against the fake kernel: the happy paths, and every way a
+ * step can fail, each ending with the device exactly where it was. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define NIC "0000:03:00.0"
+#define NIC_OVERRIDE "sys/bus/pci/devices/0000:03:00.0/driver_override"
+
+/* The NIC as the demo tree has it: on e1000e, no override, no record, no group node. */
+static void assert_nic_untouched(struct eng *e)
+{
+    ck_assert_str_eq(fx_driver(&e->fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_read(&e->fx, NIC_OVERRIDE), "(null)");
+    ck_assert(!fx_exists(&e->fx, "dev/vfio/8"));
+    ck_assert(!fx_exists(&e->fx, "run/hostdev/drivers/" NIC));
+}
+
+START_TEST(detach_then_reattach)
+{
+    struct eng e;
+    struct hd_device *dev;
+    char *orig = NULL;
+
+    eng_start(&e, "demo");
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(hd_device_get_driver(dev), "vfio-pci"); /* the snapshot follows */
+    ck_assert(fx_exists(&e.fx, "dev/vfio/8"));
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+    ck_assert_int_eq(hd_device_get_original_driver(dev, &orig), 0);
+    ck_assert_str_eq(orig, "e1000e");
+    free(orig);
+    /* The kernel was driven the documented way: override, unbind, probe. */
+    ck_assert_uint_eq(fx_log_count(&e.fx, "unbind " NIC " e1000e"), 1);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "bind " NIC " vfio-pci"), 1);
+
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    assert_nic_untouched(&e);
+    ck_assert_str_eq(hd_device_get_driver(dev), "e1000e");
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(detach_twice_writes_nothing)
+{
+    struct eng e;
+    struct hd_device *dev;
+    size_t writes;
+
+    eng_start(&e, "demo");
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, "vfio-pci", 0), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(hd_device_detach(dev, "vfio-pci", 0), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(hd_device_reattach(dev), 0); /* on its host driver: nothing to do */
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(refuses_bridges_and_hosts_without_iommu)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "demo");
+    dev = eng_dev(&e, "0000:00:1c.0");
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "bridge"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    hd_device_unref(dev);
+    ck_assert_int_eq(hd_device_detach(dev = eng_dev(&e, NIC), "e1000e", 0), -EINVAL);
+    hd_device_unref(dev);
+    eng_stop(&e);
+
+    eng_start(&e, "no-iommu");
+    struct hd_device_list *list;
+    ck_assert_int_eq(hd_device_list_new(e.ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        struct hd_device *d = hd_device_list_get(list, i);
+        if (!hd_device_is_assignable(d) || hd_device_get_driver(d) == NULL)
+            continue;
+        ck_assert_int_eq(hd_device_detach(d, NULL, 0), -ENOTSUP);
+        ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "IOMMU"));
+        break;
+    }
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    hd_device_list_unref(list);
+    eng_stop(&e);
+}
+END_TEST
+
+/* Each write of a detach fails in turn: the error comes back and the NIC is left as it was. */
+START_TEST(every_failed_detach_write_restores)
+{
+    static const char *const paths[] = {
+        NIC_OVERRIDE,
+        "sys/bus/pci/drivers/e1000e/unbind",
+        "sys/bus/pci/drivers_probe",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct eng e;
+        struct hd_device *dev;
+        eng_start(&e, "demo");
+        ck_assert_int_eq(fx_ctl(&e.fx, "fault %s EIO nth=1", paths[i]), 0);
+        dev = eng_dev(&e, NIC);
+        ck_assert_int_eq(hd_device_detach(dev, NULL, 0), -EIO);
+        ck_assert_msg(strlen(hd_ctx_last_error(e.ctx)) > 0, "no message for %s", paths[i]);
+        assert_nic_untouched(&e);
+        hd_device_unref(dev);
+        eng_stop(&e);
+    }
+}
+END_TEST
+
+/* drivers_probe says yes but vfio-pci's probe failed: the device must not stay driverless. */
+START_TEST(failed_probe_is_noticed)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci EINVAL"), 0);
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), -EIO);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "vfio-pci did not take"));
+    ck_assert_uint_eq(fx_log_count(&e.fx, "probe-failed " NIC " vfio-pci"), 1);
+    assert_nic_untouched(&e);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(hanging_unbind_times_out)
+{
+    struct eng e;
+    struct hd_device *dev;
+    long t0;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e forever"), 0);
+    hd_ctx_set_timeout_ms(e.ctx, 300);
+    dev = eng_dev(&e, NIC);
+    t0 = fx_now_ms();
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), -ETIMEDOUT);
+    ck_assert_int_lt(fx_now_ms() - t0, 30000); /* bounded, not a hang */
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "did not finish"));
+    /* The record stays: whoever recovers knows where the device belongs. */
+    ck_assert(fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(pci_stub_binding)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "demo");
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "pci-stub");
+    ck_assert(!fx_exists(&e.fx, "dev/vfio/8")); /* pci-stub makes no node */
+    ck_assert_int_eq(hd_device_detach(dev, "nonsense", 0), -EINVAL);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    assert_nic_untouched(&e);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+/* Old kernels: no driver_override, so new_id, which grabs every unbound twin. */
+static const char twins_spec[] =
+    "kernel 3.10.0\n"
+    "iommu intel\n"
+    "driver pcieport builtin class=060400\n"
+    "driver igb ids=8086:1521\n"
+    "driver vfio-pci module=vfio_pci stub vfio\n"
+    "driver pci-stub module=pci_stub stub\n"
+    "device 0000:00:01.0 8086:0c01 class=060400 driver=pcieport secondary=03\n"
+    "device 0000:03:00.0 8086:1521 class=020000 driver=igb reset=flr\n"
+    "device 0000:03:00.1 8086:1521 class=020000 reset=flr\n";
+
+START_TEST(new_id_lets_the_twins_go)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, twins_spec);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:00.0/driver_override"));
+    dev = eng_dev(&e, "0000:03:00.0");
+    ck_assert(!hd_device_has_driver_override(dev));
+    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "pci-stub");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), ""); /* grabbed, then let go */
+    ck_assert_uint_eq(fx_log_count(&e.fx, "new_id pci-stub 8086:1521"), 1);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "remove_id pci-stub 8086:1521"), 1);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "igb");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), ""); /* unbound before, unbound after */
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(new_id_forced_where_override_exists)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "demo");
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, HD_DETACH_NEW_ID), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
+    ck_assert_uint_eq(fx_log_count(&e.fx, "remove_id vfio-pci 8086:10d3"), 1);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    assert_nic_untouched(&e);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(group_detach_is_all_or_nothing)
+{
+    struct eng e;
+    struct hd_device *gpu;
+    struct hd_group *g;
+
+    eng_start(&e, "demo");
+    gpu = eng_dev(&e, "0000:01:00.0");
+    /* One member alone leaves the group not viable, and says who blocks. */
+    ck_assert_int_eq(hd_device_detach(gpu, NULL, 0), 0);
+    ck_assert_int_eq(hd_group_open(e.ctx, 1, &g), 0);
+    ck_assert(!hd_group_is_viable(g));
+    ck_assert_uint_eq(hd_group_get_blocker_count(g), 1);
+    ck_assert_str_eq(hd_device_get_name(hd_group_get_blocker(g, 0)), "0000:01:00.1");
+    hd_group_unref(g);
+    ck_assert_int_eq(hd_device_reattach(gpu), 0);
+
+    /* The audio function's bind fails: the GPU, already done, goes back too. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:01:00.1/driver_override "
+                                   "EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd_device_detach_group(gpu, NULL, 0), -EBUSY);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+    ck_assert(!fx_exists(&e.fx, "dev/vfio/1"));
+
+    ck_assert_int_eq(hd_device_detach_group(gpu, NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:01.0"), "pcieport"); /* the bridge stays */
+    ck_assert_int_eq(hd_group_open(e.ctx, 1, &g), 0);
+    ck_assert(hd_group_is_viable(g));
+    hd_group_unref(g);
+    hd_device_unref(gpu);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(missing_and_blacklisted_modules)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "kernel 6.1.0\niommu intel\n"
+                  "driver e1000e ids=8086:10d3\n"
+                  "driver vfio-pci module=vfio_pci stub vfio unloaded\n"
+                  "device 0000:00:03.0 8086:10d3 class=020000 driver=e1000e\n"
+                  "file etc/modprobe.d/local.conf \"blacklist pci_stub\\n\"\n");
+    dev = eng_dev(&e, "0000:00:03.0");
+    /* A fake root never gets a module inserted: the host's kernel is not the fake's. */
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "not loaded"));
+    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), -EPERM);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "blacklisted"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "modprobe vfio_pci"), 0);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:03.0"), "vfio-pci");
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+/* The host driver will not take the device back: it goes back to the stub, not nowhere. */
+START_TEST(failed_reattach_returns_to_the_stub)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "demo");
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e EIO"), 0);
+    ck_assert_int_eq(hd_device_reattach(dev), -EIO);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "e1000e did not take"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, "dev/vfio/8"));
+    ck_assert(fx_exists(&e.fx, "run/hostdev/drivers/" NIC)); /* still knows its way home */
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e 0"), 0);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    assert_nic_untouched(&e);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A device detached by someone else (no record): the kernel picks its driver. */
+START_TEST(reattach_without_a_record)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_write(&e.fx, NIC_OVERRIDE, "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers_probe", NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    assert_nic_untouched(&e);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("bind");
+    TCase *tc = tcase_create("detach-reattach");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, detach_then_reattach);
+    tcase_add_test(tc, detach_twice_writes_nothing);
+    tcase_add_test(tc, refuses_bridges_and_hosts_without_iommu);
+    tcase_add_test(tc, every_failed_detach_write_restores);
+    tcase_add_test(tc, failed_probe_is_noticed);
+    tcase_add_test(tc, hanging_unbind_times_out);
+    tcase_add_test(tc, pci_stub_binding);
+    tcase_add_test(tc, new_id_lets_the_twins_go);
+    tcase_add_test(tc, new_id_forced_where_override_exists);
+    tcase_add_test(tc, group_detach_is_all_or_nothing);
+    tcase_add_test(tc, missing_and_blacklisted_modules);
+    tcase_add_test(tc, failed_reattach_returns_to_the_stub);
+    tcase_add_test(tc, reattach_without_a_record);
+    suite_add_tcase(s, tc);
+    return eng_run(s);
+}

@@ -1,0 +1,1097 @@
+/* test-fakesys.c - the fake kernel itself, against the rules of real-kernel-facts.md. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define MOUNT(fx, name)                                                                            \
+    ck_assert_msg(fx_mount((fx), (name)) == 0, "mount %s: %s", (name), (fx)->error)
+#define MOUNT_TEXT(fx, text)                                                                       \
+    ck_assert_msg(fx_mount_text((fx), (text)) == 0, "mount: %s", (fx)->error)
+#define READ_EQ(fx, rel, want)                                                                     \
+    do {                                                                                           \
+        const char *got_ = fx_read((fx), (rel));                                                   \
+        ck_assert_msg(got_ != NULL, "%s: %s", (rel), strerror(errno));                             \
+        ck_assert_str_eq(got_, (want));                                                            \
+    } while (0)
+
+#define DEV "sys/bus/pci/devices/"
+#define NIC "0000:03:00.0"
+
+/* Bind @bdf to vfio-pci the way libvirt does: override, unbind, drivers_probe. */
+static void to_vfio(struct fx *fx, const char *bdf)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), DEV "%s/driver_override", bdf);
+    ck_assert_int_eq(fx_write(fx, rel, "vfio-pci"), 0);
+    snprintf(rel, sizeof(rel), DEV "%s/driver", bdf);
+    if (fx_exists(fx, rel)) {
+        snprintf(rel, sizeof(rel), DEV "%s/driver/unbind", bdf);
+        ck_assert_int_eq(fx_write(fx, rel, bdf), 0);
+    }
+    ck_assert_int_eq(fx_write(fx, "sys/bus/pci/drivers_probe", bdf), 0);
+}
+
+static size_t count_entries(struct fx *fx, const char *rel)
+{
+    char pattern[512];
+    glob_t g;
+    size_t n = 0;
+
+    snprintf(pattern, sizeof(pattern), "%s/*", fx_path(fx, rel));
+    if (glob(pattern, 0, NULL, &g) == 0)
+        n = g.gl_pathc;
+    globfree(&g);
+    return n;
+}
+
+/* ---- layout ------------------------------------------------------------------------------- */
+
+START_TEST(demo_layout)
+{
+    struct fx fx;
+    char target[256];
+
+    MOUNT(&fx, "demo");
+    ck_assert_uint_eq(count_entries(&fx, "sys/bus/pci/devices"), 15);
+    ssize_t n = readlink(fx_path(&fx, DEV NIC), target, sizeof(target) - 1);
+    ck_assert_int_gt(n, 0);
+    target[n] = '\0';
+    ck_assert_str_eq(target, "../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0");
+    n = readlink(fx_path(&fx, DEV NIC "/driver"), target, sizeof(target) - 1);
+    target[n] = '\0';
+    ck_assert_str_eq(target, "../../../../bus/pci/drivers/e1000e");
+    n = readlink(fx_path(&fx, DEV NIC "/iommu_group"), target, sizeof(target) - 1);
+    target[n] = '\0';
+    ck_assert_str_eq(target, "../../../../kernel/iommu_groups/8");
+    n = readlink(fx_path(&fx, "sys/bus/pci/drivers/e1000e/" NIC), target, sizeof(target) - 1);
+    target[n] = '\0';
+    ck_assert_str_eq(target, "../../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0");
+    ck_assert_str_eq(fx_link(&fx, "sys/bus/pci/drivers/e1000e/module"), "e1000e");
+    ck_assert(fx_exists(&fx, "sys/kernel/iommu_groups/8/devices/" NIC));
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups/8/devices"), 1);
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups/1/devices"), 3);
+    READ_EQ(&fx, "sys/kernel/iommu_groups/8/type", "DMA-FQ");
+    ck_assert(fx_exists(&fx, "sys/class/iommu/dmar0"));
+    ck_assert(fx_exists(&fx, "sys/firmware/acpi/tables/DMAR"));
+    ck_assert(fx_exists(&fx, "dev/vfio/vfio"));
+    ck_assert(!fx_exists(&fx, "dev/vfio/8"));
+    ck_assert(fx_exists(&fx, "sys/module/vfio_pci"));
+    READ_EQ(&fx, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N");
+    ck_assert(strstr(fx_read(&fx, "proc/cmdline"), "intel_iommu=on") != NULL);
+    ck_assert(fx_exists(&fx, DEV NIC "/net/enp3s0"));
+    ck_assert_str_eq(fx_link(&fx, "sys/class/net/enp3s0"), "enp3s0");
+    fx_umount(&fx);
+    ck_assert(access(fx.root, F_OK) != 0);
+}
+END_TEST
+
+START_TEST(device_attributes)
+{
+    struct fx fx;
+    unsigned char cfg[4096];
+
+    MOUNT(&fx, "demo");
+    READ_EQ(&fx, DEV NIC "/vendor", "0x8086");
+    READ_EQ(&fx, DEV NIC "/device", "0x10d3");
+    READ_EQ(&fx, DEV NIC "/subsystem_vendor", "0x8086");
+    READ_EQ(&fx, DEV NIC "/subsystem_device", "0xa01f");
+    READ_EQ(&fx, DEV NIC "/class", "0x020000");
+    READ_EQ(&fx, DEV NIC "/revision", "0x00");
+    READ_EQ(&fx, DEV NIC "/driver_override", "(null)");
+    READ_EQ(&fx, DEV NIC "/numa_node", "-1");
+    READ_EQ(&fx, DEV NIC "/enable", "1");
+    READ_EQ(&fx, DEV NIC "/reset_method", "flr pm bus");
+    READ_EQ(&fx, DEV NIC "/modalias", "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
+    READ_EQ(&fx, DEV NIC "/uevent",
+            "DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:A01F\n"
+            "PCI_SLOT_NAME=0000:03:00.0\n"
+            "MODALIAS=pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
+    READ_EQ(&fx, DEV NIC "/current_link_speed", "2.5 GT/s PCIe");
+    READ_EQ(&fx, DEV NIC "/current_link_width", "1");
+    /* config space: ids, class, header type, FLR in DevCap, link status */
+    int fd = open(fx_path(&fx, DEV NIC "/config"), O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(read(fd, cfg, sizeof(cfg)), 4096);
+    close(fd);
+    ck_assert_uint_eq(cfg[0] | cfg[1] << 8, 0x8086);
+    ck_assert_uint_eq(cfg[2] | cfg[3] << 8, 0x10d3);
+    ck_assert_uint_eq(cfg[0x0b], 0x02);
+    ck_assert_uint_eq(cfg[0x0e], 0x00);
+    ck_assert_uint_eq(cfg[0x2c] | cfg[0x2d] << 8, 0x8086);
+    unsigned pos = cfg[0x34], exp = 0;
+    for (int i = 0; pos && i < 16; i++, pos = cfg[pos + 1])
+        if (cfg[pos] == 0x10)
+            exp = pos;
+    ck_assert_uint_ne(exp, 0);
+    ck_assert_uint_eq((cfg[exp + 7] >> 4) & 1, 1);                     /* DevCap bit 28: FLR */
+    ck_assert_uint_eq(cfg[exp + 0x12] | cfg[exp + 0x13] << 8, 0x1011); /* 2.5GT/s x1 */
+    /* a multifunction chipset device has bit 7 of the header type */
+    fd = open(fx_path(&fx, DEV "0000:00:1f.0/config"), O_RDONLY);
+    ck_assert_int_eq(pread(fd, cfg, 64, 0), 64);
+    close(fd);
+    ck_assert_uint_eq(cfg[0x0e], 0x80);
+    fd = open(fx_path(&fx, DEV "0000:00:1c.0/config"), O_RDONLY);
+    ck_assert_int_eq(pread(fd, cfg, 64, 0), 64);
+    close(fd);
+    ck_assert_uint_eq(cfg[0x0e], 0x81); /* bridge, 1c.4 is its sibling */
+    ck_assert_uint_eq(cfg[0x19], 0x03); /* secondary bus */
+    /* a device with no reset method has no reset file */
+    ck_assert(!fx_exists(&fx, DEV "0000:00:00.0/reset"));
+    ck_assert(!fx_exists(&fx, DEV "0000:00:00.0/reset_method"));
+    /* write-only and read-only attributes refuse the other direction, even for root */
+    ck_assert_int_lt(open(fx_path(&fx, DEV NIC "/remove"), O_RDONLY), 0);
+    ck_assert_int_eq(errno, EACCES);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/vendor", "0x1234"), -EACCES);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- binding ------------------------------------------------------------------------------- */
+
+START_TEST(override_and_drivers_probe)
+{
+    struct fx fx;
+    struct stat st;
+
+    MOUNT(&fx, "demo");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver_override", "vfio-pci"), 0);
+    READ_EQ(&fx, DEV NIC "/driver_override", "vfio-pci");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver_override", "\n"), 0);
+    READ_EQ(&fx, DEV NIC "/driver_override", "(null)");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver_override", "vfio-pci\n"), 0);
+    READ_EQ(&fx, DEV NIC "/driver_override", "vfio-pci");
+    /* override alone changes nothing; a probe of a bound device changes nothing either */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver/unbind", NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", NIC "\n"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    ck_assert_int_eq(lstat(fx_path(&fx, "dev/vfio/8"), &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_uint_eq(st.st_uid, 0);
+    READ_EQ(&fx, DEV NIC "/enable", "0"); /* vfio-pci enables only when opened */
+    ck_assert_uint_eq(fx_log_count(&fx, "bind " NIC " vfio-pci"), 1);
+    ck_assert_uint_eq(fx_log_count(&fx, "vfio-add 8"), 1);
+    ck_assert_uint_eq(fx_log_count(&fx, "write sys/bus/pci/drivers_probe \"0000:03:00.0\\n\" = ok"),
+                      1);
+    /* nothing touched the GPU */
+    ck_assert_uint_eq(fx_log_count(&fx, "0000:01:00.0"), 0);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(bind_unbind_errors)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "demo");
+    /* vfio-pci's id table matches nothing */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", NIC), -ENODEV);
+    /* override to vfio-pci, still bound to e1000e: EBUSY */
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", NIC), -EBUSY);
+    /* e1000e/bind with an override naming another driver: no match */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/bind", NIC), -ENODEV);
+    /* unbind from a driver the device is not bound to */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), -ENODEV);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", NIC), -EBUSY);
+    /* nonexistent addresses */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:09:00.0"), -ENODEV);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:09:00.0"), -ENODEV);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "garbage"), -ENODEV);
+    /* vfio-pci refuses a bridge: the probe fails, drivers_probe says nothing */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:1c.4/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:1c.4/driver/unbind", "0000:00:1c.4"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:00:1c.4"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:1c.4"), "");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/bind", "0000:00:1c.4"), -EINVAL);
+    ck_assert_uint_eq(fx_log_count(&fx, "probe-failed 0000:00:1c.4 vfio-pci EINVAL"), 2);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(drivers_probe_lies_without_iommu)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "no-iommu");
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups"), 0);
+    ck_assert_uint_eq(count_entries(&fx, "sys/class/iommu"), 0);
+    ck_assert(!fx_exists(&fx, "sys/firmware/acpi/tables/DMAR"));
+    to_vfio(&fx, "0000:00:02.0");
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "");
+    ck_assert_uint_eq(count_entries(&fx, "dev/vfio"), 1); /* only dev/vfio/vfio */
+    ck_assert_uint_eq(fx_log_count(&fx, "probe-failed 0000:00:02.0 vfio-pci EINVAL"), 1);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(noiommu_mode)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "no-iommu");
+    ck_assert_int_eq(fx_write(&fx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "1"),
+                     0);
+    to_vfio(&fx, "0000:00:02.0");
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "vfio-pci");
+    ck_assert(fx_exists(&fx, "dev/vfio/noiommu-0"));
+    ck_assert_int_eq(fx_group(&fx, "0000:00:02.0"), 0);
+    READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "unknown");
+    ck_assert(!fx_exists(&fx, DEV "0000:00:02.0/iommu"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:00:02.0"), 0);
+    ck_assert(!fx_exists(&fx, "dev/vfio/noiommu-0"));
+    ck_assert_int_eq(fx_group(&fx, "0000:00:02.0"), -1);
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups"), 0);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(config_is_short_for_users)
+{
+    struct fx fx;
+    int status;
+
+    if (getuid() != 0)
+        return; /* needs to become another user */
+    MOUNT(&fx, "demo");
+    const char *path = fx_path(&fx, DEV NIC "/config");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char buf[4096];
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(3);
+        int fd = open(path, O_RDONLY);
+        _exit(fd >= 0 && read(fd, buf, sizeof(buf)) == 64 ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    fx_umount(&fx);
+}
+END_TEST
+
+static const char *const newid_spec = "iommu intel\n"
+                                      "driver e1000e ids=8086:10d3\n"
+                                      "driver igb ids=8086:1533\n"
+                                      "driver vfio-pci module=vfio_pci stub vfio\n"
+                                      "driver pci-stub module=pci_stub stub\n"
+                                      "device 0000:00:02.0 8086:10d3 class=020000\n"
+                                      "device 0000:00:03.0 8086:10d3 class=020000\n"
+                                      "device 0000:00:04.0 8086:10d3 class=020000 driver=e1000e\n"
+                                      "device 0000:00:05.0 8086:10d3 class=020000 override=igb\n"
+                                      "device 0000:00:06.0 8086:1533 class=020000\n";
+
+START_TEST(new_id_binds_every_match)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, newid_spec);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/new_id", "8086 10d3"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "pci-stub");
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:03.0"), "pci-stub");
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:04.0"), "e1000e"); /* bound ones stay */
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:05.0"), "");       /* overridden elsewhere */
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:06.0"), "");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/new_id", "8086 10d3"), -EEXIST);
+    /* a driver whose static table has the ids: EEXIST at once */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/new_id", "8086 10d3"), -EEXIST);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/new_id", "8086"), -EINVAL);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/remove_id", "8086 10d3"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "pci-stub"); /* unbinds nothing */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/pci-stub/remove_id", "8086 10d3"), -ENODEV);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(vfio_group_node_lifecycle)
+{
+    struct fx fx;
+    struct stat st;
+
+    MOUNT(&fx, "gpu-audio");
+    ck_assert_int_eq(fx_group(&fx, "0000:0a:00.0"), 12);
+    ck_assert_int_eq(fx_group(&fx, "0000:0a:00.1"), 12);
+    to_vfio(&fx, "0000:0a:00.0");
+    ck_assert(fx_exists(&fx, "dev/vfio/12"));
+    ck_assert_int_eq(chmod(fx_path(&fx, "dev/vfio/12"), 0660), 0);
+    ck_assert_int_eq(chown(fx_path(&fx, "dev/vfio/12"), 107, 114), 0);
+    to_vfio(&fx, "0000:0a:00.1");
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/vfio/12"), &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0660);
+    ck_assert_uint_eq(st.st_uid, 107);
+    ck_assert_uint_eq(st.st_gid, 114);
+    /* the node stays while one member is on vfio-pci, goes with the last */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:0a:00.0"), 0);
+    ck_assert(fx_exists(&fx, "dev/vfio/12"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:0a:00.1"), 0);
+    ck_assert(!fx_exists(&fx, "dev/vfio/12"));
+    ck_assert_uint_eq(fx_log_count(&fx, "vfio-del 12"), 1);
+    /* a new node is root's again */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:0a:00.0"), 0);
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/vfio/12"), &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_uint_eq(st.st_uid, 0);
+    /* back to the host driver: clear the override, unbind, probe */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:0a:00.0/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:0a:00.0"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:0a:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "amdgpu");
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(vfio_cdev_feature)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "kernel 6.6.0\n"
+                    "iommu intel\n"
+                    "driver vfio-pci module=vfio_pci stub vfio\n"
+                    "device 0000:00:02.0 8086:10d3 class=020000 override=vfio-pci\n");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", "0000:00:02.0"), 0);
+    ck_assert(fx_exists(&fx, DEV "0000:00:02.0/vfio-dev/vfio0"));
+    READ_EQ(&fx, DEV "0000:00:02.0/vfio-dev/vfio0/dev", "511:0");
+    ck_assert(fx_exists(&fx, "dev/vfio/devices/vfio0"));
+    ck_assert(fx_exists(&fx, "dev/iommu"));
+    /* an owner given to the cdev stays while the device stays bound */
+    struct stat st;
+    ck_assert_int_eq(chown(fx_path(&fx, "dev/vfio/devices/vfio0"), 107, 107), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "add 0000:00:03.0 8086:10d3"), 0); /* the tree changes */
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/vfio/devices/vfio0"), &st), 0);
+    ck_assert_uint_eq(st.st_uid, 107);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert(fx_exists(&fx, "dev/vfio/0"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:00:02.0"), 0);
+    ck_assert(!fx_exists(&fx, DEV "0000:00:02.0/vfio-dev"));
+    ck_assert(!fx_exists(&fx, "dev/vfio/devices/vfio0"));
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(old_kernel_has_no_override)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "old-kernel");
+    ck_assert(!fx_exists(&fx, DEV NIC "/driver_override"));
+    ck_assert(!fx_exists(&fx, DEV NIC "/reset_method"));
+    ck_assert(fx_exists(&fx, "sys/kernel/iommu_groups/0/devices"));
+    ck_assert(!fx_exists(&fx, "sys/kernel/iommu_groups/0/type"));             /* 4.19 */
+    ck_assert(!fx_exists(&fx, "sys/kernel/iommu_groups/0/reserved_regions")); /* 4.11 */
+    ck_assert(fx_exists(&fx, DEV NIC "/reset"));
+    /* the old way: unbind, then new_id (both igb ports match) */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/igb/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/new_id", "8086 1521"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:00.1"), "igb");
+    ck_assert(!fx_exists(&fx, DEV NIC "/vfio-dev"));
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- reset --------------------------------------------------------------------------------- */
+
+START_TEST(reset_rules)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "demo");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "1"), 0);
+    ck_assert_uint_eq(fx_log_count(&fx, "reset " NIC " flr"), 1);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "2"), -EINVAL);
+    /* alone on its bus behind a root port: a bus reset works */
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset_method", "bus"), 0);
+    READ_EQ(&fx, DEV NIC "/reset_method", "bus");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "1"), 0);
+    ck_assert_uint_eq(fx_log_count(&fx, "reset " NIC " bus"), 1);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset_method", "pm bus"), 0);
+    READ_EQ(&fx, DEV NIC "/reset_method", "pm bus");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset_method", "default"), 0);
+    READ_EQ(&fx, DEV NIC "/reset_method", "flr pm bus");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset_method", "bogus"), -EINVAL);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset_method", "flr flr"), -EINVAL);
+    /* an empty write is accepted: no methods, and reset says ENOTTY */
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset_method", "\n"), 0);
+    READ_EQ(&fx, DEV NIC "/reset_method", "");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "1"), -ENOTTY);
+    /* the GPU lists only bus, and shares its bus with its audio function */
+    READ_EQ(&fx, DEV "0000:01:00.0/reset_method", "bus");
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:01:00.0/reset", "1"), -ENOTTY);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:01:00.0/reset_method", "flr"), -EINVAL);
+    ck_assert_uint_eq(fx_log_count(&fx, "reset-failed 0000:01:00.0 ENOTTY"), 1);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- SR-IOV -------------------------------------------------------------------------------- */
+
+START_TEST(sriov_rules)
+{
+    struct fx fx;
+    char rel[128];
+    static const char *const vfs[] = {"0000:03:10.0", "0000:03:10.2", "0000:03:10.4",
+                                      "0000:03:10.6", "0000:03:11.0", "0000:03:11.2",
+                                      "0000:03:11.4", "0000:03:11.6"};
+
+    MOUNT(&fx, "server-sriov");
+    READ_EQ(&fx, DEV NIC "/sriov_totalvfs", "63");
+    READ_EQ(&fx, DEV NIC "/sriov_numvfs", "8");
+    READ_EQ(&fx, DEV NIC "/sriov_offset", "128");
+    READ_EQ(&fx, DEV NIC "/sriov_stride", "2");
+    READ_EQ(&fx, DEV NIC "/sriov_vf_device", "10ed");
+    READ_EQ(&fx, DEV NIC "/sriov_drivers_autoprobe", "1");
+    int groups[8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(rel, sizeof(rel), DEV NIC "/virtfn%d", i);
+        ck_assert_str_eq(fx_link(&fx, rel), vfs[i]);
+        snprintf(rel, sizeof(rel), DEV "%s/physfn", vfs[i]);
+        ck_assert_str_eq(fx_link(&fx, rel), NIC);
+        ck_assert_str_eq(fx_driver(&fx, vfs[i]), "ixgbevf");
+        groups[i] = fx_group(&fx, vfs[i]);
+        ck_assert_int_ge(groups[i], 0);
+        for (int j = 0; j < i; j++)
+            ck_assert_int_ne(groups[i], groups[j]);
+    }
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/sriov_numvfs", "4"), -EBUSY);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/sriov_numvfs", "64"), -ERANGE);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/sriov_numvfs", "8"), 0); /* same: nothing */
+    /* a VF on vfio-pci goes cleanly with the rest */
+    to_vfio(&fx, vfs[3]);
+    snprintf(rel, sizeof(rel), "dev/vfio/%d", groups[3]);
+    ck_assert(fx_exists(&fx, rel));
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/sriov_numvfs", "0"), 0);
+    ck_assert(!fx_exists(&fx, rel));
+    ck_assert(!fx_exists(&fx, DEV "0000:03:10.0"));
+    ck_assert(!fx_exists(&fx, DEV NIC "/virtfn0"));
+    READ_EQ(&fx, DEV NIC "/sriov_numvfs", "0");
+    /* autoprobe off: new VFs stay unbound */
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/sriov_drivers_autoprobe", "0"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/sriov_numvfs", "2"), 0);
+    ck_assert(fx_exists(&fx, DEV "0000:03:10.2"));
+    ck_assert(!fx_exists(&fx, DEV "0000:03:10.4"));
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.0"), "");
+    /* ... and bind only with an override */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/ixgbevf/bind", "0000:03:10.0"), -ENODEV);
+    to_vfio(&fx, "0000:03:10.0");
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.0"), "vfio-pci");
+    /* the second port's VFs interleave: 03:00.1 + 128 = 03:10.1 */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "1"), 0);
+    ck_assert_str_eq(fx_link(&fx, DEV "0000:03:00.1/virtfn0"), "0000:03:10.1");
+    /* vfio-pci makes VFs only when loaded with enable_sriov=1 */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "0"), 0);
+    to_vfio(&fx, "0000:03:00.1");
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "2"), -ENOENT);
+    ck_assert_int_eq(fx_write(&fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "2"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.3"), "ixgbevf");
+    /* the PF on the other socket has no driver: ENOENT */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:81:00.0/sriov_numvfs", "2"), -ENOENT);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- remove and rescan ------------------------------------------------------------------- */
+
+START_TEST(remove_and_rescan)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "demo");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:1c.0/remove", "1"), 0);
+    ck_assert(!fx_exists(&fx, DEV "0000:00:1c.0"));
+    ck_assert(!fx_exists(&fx, DEV NIC));
+    ck_assert(!fx_exists(&fx, "sys/class/net/enp3s0"));
+    ck_assert(!fx_exists(&fx, "sys/kernel/iommu_groups/8"));
+    ck_assert_uint_eq(fx_log_count(&fx, "remove " NIC), 1);
+    ck_assert_uint_eq(fx_log_count(&fx, "unbind " NIC " e1000e"), 1);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/rescan", "1"), 0);
+    ck_assert(fx_exists(&fx, DEV NIC));
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e"); /* probed afresh, override gone */
+    READ_EQ(&fx, DEV NIC "/driver_override", "(null)");
+    ck_assert_int_eq(fx_group(&fx, NIC), 8);
+    /* a device bound to vfio-pci takes its node along */
+    to_vfio(&fx, NIC);
+    ck_assert(fx_exists(&fx, "dev/vfio/8"));
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/remove", "1"), 0);
+    ck_assert(!fx_exists(&fx, "dev/vfio/8"));
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:1c.0/rescan", "1"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- hangs and faults -------------------------------------------------------------------- */
+
+static const char *const hang_spec = "iommu intel\n"
+                                     "driver slowdrv ids=8086:10d3 unbind-hang-ms=1500\n"
+                                     "driver vfio-pci module=vfio_pci stub vfio\n"
+                                     "device 0000:00:02.0 8086:10d3 class=020000 "
+                                     "driver=slowdrv\n";
+
+/* Start an unbind in a child; the parent goes on. */
+static pid_t unbind_in_child(struct fx *fx, const char *driver, const char *bdf)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/unbind", driver);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fx_write(fx, rel, bdf) == 0 ? 0 : 1);
+    ck_assert_int_gt(pid, 0);
+    return pid;
+}
+
+START_TEST(unbind_hang_blocks_only_the_writer)
+{
+    struct fx fx;
+    int status;
+
+    MOUNT_TEXT(&fx, hang_spec);
+    long start = fx_now_ms();
+    pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
+    /* wait until the fake kernel is inside the hang (poll the log, no blind sleep) */
+    while (fx_log_count(&fx, "unbind-hang 0000:00:02.0") == 0 && fx_now_ms() - start < 5000)
+        usleep(10000);
+    ck_assert_uint_eq(fx_log_count(&fx, "unbind-hang 0000:00:02.0"), 1);
+    /* meanwhile everything else answers at once */
+    long t = fx_now_ms();
+    READ_EQ(&fx, DEV "0000:00:02.0/vendor", "0x8086");
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "vfio-pci"), 0);
+    ck_assert_int_lt(fx_now_ms() - t, 500);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "slowdrv"); /* not yet */
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    long took = fx_now_ms() - start;
+    ck_assert_int_ge(took, 1400);
+    ck_assert_int_lt(took, 5000);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "");
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(hang_forever_until_release)
+{
+    struct fx fx;
+    int status;
+
+    MOUNT_TEXT(&fx, hang_spec);
+    ck_assert_int_eq(fx_ctl(&fx, "hang slowdrv forever"), 0);
+    long start = fx_now_ms();
+    pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
+    while (fx_log_count(&fx, "unbind-hang") == 0 && fx_now_ms() - start < 5000)
+        usleep(10000);
+    ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still blocked */
+    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "");
+    /* a hang left pending does not keep the unmount waiting */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/slowdrv/bind", "0000:00:02.0"), 0);
+    pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
+    while (fx_log_count(&fx, "unbind-hang") < 2 && fx_now_ms() - start < 5000)
+        usleep(10000);
+    fx_umount(&fx);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+}
+END_TEST
+
+START_TEST(open_group_blocks_vfio_unbind)
+{
+    struct fx fx;
+    int status;
+
+    MOUNT(&fx, "gpu-audio");
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), -ENOENT); /* no dev/vfio/12 yet */
+    to_vfio(&fx, "0000:0a:00.0");
+    READ_EQ(&fx, DEV "0000:0a:00.0/enable", "0");
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), 0);
+    READ_EQ(&fx, DEV "0000:0a:00.0/enable", "1"); /* a VM has it */
+    long start = fx_now_ms();
+    pid_t pid = unbind_in_child(&fx, "vfio-pci", "0000:0a:00.0");
+    while (fx_log_count(&fx, "unbind-wait 0000:0a:00.0") == 0 && fx_now_ms() - start < 5000)
+        usleep(10000);
+    ck_assert_uint_eq(fx_log_count(&fx, "unbind-wait 0000:0a:00.0 vfio-pci group 12"), 1);
+    ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&fx, "close-group 12"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "");
+    ck_assert(!fx_exists(&fx, "dev/vfio/12"));
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(fault_injection)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "iommu intel\n"
+                    "driver e1000e ids=8086:10d3\n"
+                    "driver vfio-pci module=vfio_pci stub vfio\n"
+                    "device 0000:00:02.0 8086:10d3 class=020000 driver=e1000e\n"
+                    "fault sys/bus/pci/devices/0000:00:02.0/driver_override EIO nth=2\n");
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "a"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "b"), -EIO);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "c"), 0);
+    READ_EQ(&fx, DEV "0000:00:02.0/driver_override", "c");
+    /* at run time, by a path through the symlinks, failing every time */
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/0000:00:02.0/driver/unbind EBUSY "
+                                 "count=0"),
+                     0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:00:02.0"), -EBUSY);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:00:02.0"), -EBUSY);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "e1000e");
+    ck_assert_uint_eq(fx_log_count(&fx, "write sys/bus/pci/drivers/e1000e/unbind "
+                                        "\"0000:00:02.0\" = EBUSY"),
+                      2);
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/unbind", "0000:00:02.0"), 0);
+    /* reads fail too, when asked */
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/0000:00:02.0/config EIO on=read"), 0);
+    ck_assert_ptr_null(fx_read(&fx, DEV "0000:00:02.0/config"));
+    ck_assert_int_eq(errno, EIO);
+    ck_assert_ptr_nonnull(fx_read(&fx, DEV "0000:00:02.0/vendor"));
+    ck_assert_ptr_nonnull(fx_read(&fx, DEV "0000:00:02.0/config")); /* count=1 */
+    ck_assert_int_eq(fx_ctl(&fx, "fault x EIO on=sideways"), -EINVAL);
+    /* probe failures */
+    ck_assert_int_eq(fx_ctl(&fx, "probe-fails e1000e ENXIO"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/e1000e/bind", "0000:00:02.0"), -ENXIO);
+    /* bad commands say why */
+    ck_assert_int_eq(fx_ctl(&fx, "fault x ENOTANERRNO"), -EINVAL);
+    ck_assert(strstr(fx.error, "ENOTANERRNO") != NULL);
+    ck_assert_int_eq(fx_ctl(&fx, "frobnicate"), -EINVAL);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(ctl_hotplug_and_modules)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "demo");
+    ck_assert_int_eq(fx_ctl(&fx, "add 0000:05:00.0 8086:10d3 class=020000 parent=0000:00:1c.4"),
+                     -EINVAL); /* 1c.4's secondary bus is 04 */
+    ck_assert_int_eq(fx_ctl(&fx, "add 0000:00:19.0 8086:15b8 class=020000 reset=flr"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:19.0"), "e1000e");
+    ck_assert_int_ge(fx_group(&fx, "0000:00:19.0"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "unplug 0000:00:19.0"), 0);
+    ck_assert(!fx_exists(&fx, DEV "0000:00:19.0"));
+    ck_assert_int_eq(fx_ctl(&fx, "rmmod vfio_pci"), 0);
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/drivers/vfio-pci"));
+    ck_assert(!fx_exists(&fx, "sys/module/vfio_pci"));
+    ck_assert_int_eq(fx_ctl(&fx, "modprobe vfio_pci"), 0);
+    ck_assert(fx_exists(&fx, "sys/bus/pci/drivers/vfio-pci/bind"));
+    ck_assert_int_eq(fx_ctl(&fx, "param vfio_iommu_type1 allow_unsafe_interrupts Y"), 0);
+    READ_EQ(&fx, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "Y");
+    ck_assert_int_eq(
+        fx_write(&fx, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "0"), 0);
+    READ_EQ(&fx, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N");
+    ck_assert_int_eq(fx_ctl(&fx, "mark step two"), 0);
+    ck_assert_uint_eq(fx_log_count(&fx, "mark step two"), 1);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- plain files ------------------------------------------------------------------------- */
+
+START_TEST(plain_files_outside_sysfs)
+{
+    struct fx fx;
+    char buf[64];
+
+    MOUNT(&fx, "demo");
+    ck_assert(fx_exists(&fx, "etc"));
+    ck_assert(fx_exists(&fx, "tmp"));
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
+    int fd = open(fx_path(&fx, "run/hostdev/state.tmp"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "one\n", 4), 4);
+    ck_assert_int_eq(fsync(fd), 0);
+    close(fd);
+    /* the atomic replace hostdev relies on: rename over an existing file */
+    ck_assert_int_eq(fx_write(&fx, "run/hostdev/state", "old"), -ENOENT);
+    fd = open(fx_path(&fx, "run/hostdev/state"), O_WRONLY | O_CREAT, 0600);
+    ck_assert_int_eq(write(fd, "old", 3), 3);
+    close(fd);
+    int reader = open(fx_path(&fx, "run/hostdev/state"), O_RDONLY);
+    char from[512];
+    snprintf(from, sizeof(from), "%s", fx_path(&fx, "run/hostdev/state.tmp"));
+    ck_assert_int_eq(rename(from, fx_path(&fx, "run/hostdev/state")), 0);
+    READ_EQ(&fx, "run/hostdev/state", "one");
+    ck_assert_int_eq(pread(reader, buf, sizeof(buf), 0), 3); /* the old file lives on */
+    close(reader);
+    ck_assert_int_eq(truncate(fx_path(&fx, "run/hostdev/state"), 2), 0);
+    READ_EQ(&fx, "run/hostdev/state", "on");
+    ck_assert_int_eq(chmod(fx_path(&fx, "run/hostdev/state"), 0640), 0);
+    ck_assert_int_eq(symlink("state", fx_path(&fx, "run/hostdev/link")), 0);
+    READ_EQ(&fx, "run/hostdev/link", "on");
+    ck_assert_uint_eq(count_entries(&fx, "run/hostdev"), 2); /* no .fuse_hidden files */
+    ck_assert_int_eq(rmdir(fx_path(&fx, "run/hostdev")), -1);
+    ck_assert_int_eq(errno, ENOTEMPTY);
+    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/link")), 0);
+    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/state")), 0);
+    ck_assert_int_eq(rmdir(fx_path(&fx, "run/hostdev")), 0);
+    /* the kernel's trees take no new files and lose none */
+    ck_assert_int_lt(open(fx_path(&fx, "sys/bus/pci/newfile"), O_WRONLY | O_CREAT, 0644), 0);
+    ck_assert_int_eq(errno, EACCES);
+    ck_assert_int_eq(unlink(fx_path(&fx, DEV NIC "/vendor")), -1);
+    ck_assert_int_eq(mkdir(fx_path(&fx, "proc/x"), 0755), -1);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* ---- specs ------------------------------------------------------------------------------- */
+
+static void expect_spec_error(const char *text, const char *line_tag, const char *words)
+{
+    struct fx fx;
+    char path[] = "/tmp/hostdev-fx-bad.XXXXXX";
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    memset(&fx, 0, sizeof(fx));
+    const char *args[] = {"check", path, NULL};
+    int rc = fx_fakesys(&fx, args, NULL);
+    unlink(path);
+    ck_assert_msg(rc == 2, "exit %d for %s", rc, text);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:%s: ", path, line_tag);
+    ck_assert_msg(strstr(fx.error, want) != NULL, "'%s' lacks '%s'", fx.error, want);
+    ck_assert_msg(strstr(fx.error, words) != NULL, "'%s' lacks '%s'", fx.error, words);
+}
+
+START_TEST(spec_errors_name_file_and_line)
+{
+    expect_spec_error("# comment\n\nfrob x\n", "3", "unknown keyword 'frob'");
+    expect_spec_error("device 0000:00:20.0 8086:10d3\n", "1", "invalid PCI address");
+    expect_spec_error("device 0000:00:02.0 8086:10d3\ndevice 0000:03:00.0 8086:10d3 "
+                      "parent=0000:00:02.0\n",
+                      "2", "not a bridge");
+    expect_spec_error("device 0000:03:00.0 8086:10d3\n", "1", "no bridge with secondary bus");
+    expect_spec_error("iommu none\ndevice 0000:00:02.0 8086:10d3 group=4\n", "2",
+                      "needs an enabled IOMMU");
+    expect_spec_error("iommu none\ndriver vfio-pci stub vfio\n"
+                      "device 0000:00:02.0 8086:10d3 driver=vfio-pci\n",
+                      "3", "IOMMU group");
+    expect_spec_error("kernel 3.10.0\ndevice 0000:00:02.0 8086:10d3 override=x\n", "2",
+                      "driver_override");
+    expect_spec_error("device 0000:00:02.0 8086:10d3 reset=flr,warp\n", "1", "reset list");
+    expect_spec_error("driver e1000e ids=8086:zz\n", "1", "bad id");
+    expect_spec_error("cmdline \"unterminated\n", "1", "unterminated quote");
+    expect_spec_error("device 0000:00:02.0 8086:10d3 totalvfs=4 numvfs=8\n", "1",
+                      "more than totalvfs");
+    expect_spec_error("fault sys/x EWHAT\n", "1", "unknown errno");
+}
+END_TEST
+
+START_TEST(every_shipped_spec_mounts)
+{
+    char pattern[512];
+    glob_t g;
+    const char *src = getenv("HOSTDEV_SRCDIR");
+
+    snprintf(pattern, sizeof(pattern), "%s/tests/trees/*.spec", src && *src ? src : ".");
+    ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
+    ck_assert_uint_ge(g.gl_pathc, 10);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct fx fx;
+        char name[128];
+        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+        snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 5), base);
+        MOUNT(&fx, name);
+        ck_assert_msg(count_entries(&fx, "sys/bus/pci/devices") > 0, "%s lists nothing", name);
+        ck_assert(fx_exists(&fx, "proc/cmdline"));
+        ck_assert_str_eq(fx_read(&fx, ".fakesys/log"), "");
+        fx_umount(&fx);
+    }
+    globfree(&g);
+}
+END_TEST
+
+START_TEST(iommu_variants)
+{
+    struct fx fx;
+
+    MOUNT(&fx, "iommu-off-firmware");
+    ck_assert(fx_exists(&fx, "sys/firmware/acpi/tables/DMAR"));
+    ck_assert_uint_eq(count_entries(&fx, "sys/class/iommu"), 0);
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups"), 0);
+    ck_assert(!fx_exists(&fx, DEV "0000:03:00.0/iommu_group"));
+    fx_umount(&fx);
+
+    MOUNT_TEXT(&fx, "kernel 5.10.0-26-amd64\niommu intel\ndevice 0000:00:02.0 8086:10d3\n");
+    READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "DMA"); /* DMA-FQ came with 5.15 */
+    fx_umount(&fx);
+
+    MOUNT(&fx, "amd");
+    ck_assert(fx_exists(&fx, "sys/class/iommu/ivhd0"));
+    ck_assert(fx_exists(&fx, "sys/firmware/acpi/tables/IVRS"));
+    READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "identity"); /* iommu=pt */
+    fx_umount(&fx);
+
+    MOUNT(&fx, "unsafe-interrupts");
+    const char *ecap = fx_read(&fx, "sys/class/iommu/dmar0/intel-iommu/ecap");
+    ck_assert_ptr_nonnull(ecap);
+    ck_assert_uint_eq(strtoul(ecap, NULL, 16) & 0x8, 0); /* no interrupt remapping */
+    fx_umount(&fx);
+
+    MOUNT(&fx, "bridge-shared");
+    ck_assert_uint_eq(count_entries(&fx, "sys/kernel/iommu_groups/7/devices"), 3);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:05:01.0/reset", "1"), -ENOTTY);
+    ck_assert(!fx_exists(&fx, DEV "0000:05:02.0/reset"));
+    struct stat st;
+    ck_assert_int_eq(stat(fx_path(&fx, DEV "0000:05:01.0/config"), &st), 0);
+    ck_assert_int_eq(st.st_size, 256); /* conventional PCI */
+    fx_umount(&fx);
+}
+END_TEST
+
+/* Devices, drivers and groups of a tree, one line each, for comparing two trees. */
+static char *inventory(const char *sysdir)
+{
+    char pattern[512];
+    glob_t g;
+    size_t size = 0;
+    char *out = NULL;
+    FILE *f = open_memstream(&out, &size);
+
+    snprintf(pattern, sizeof(pattern), "%s/bus/pci/devices/*", sysdir);
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            char link[1024], drv[1024] = "", grp[1024] = "";
+            ssize_t n;
+            snprintf(link, sizeof(link), "%s/driver", g.gl_pathv[i]);
+            if ((n = readlink(link, drv, sizeof(drv) - 1)) > 0)
+                drv[n] = '\0';
+            snprintf(link, sizeof(link), "%s/iommu_group", g.gl_pathv[i]);
+            if ((n = readlink(link, grp, sizeof(grp) - 1)) > 0)
+                grp[n] = '\0';
+            fprintf(f, "%s %s %s\n", strrchr(g.gl_pathv[i], '/') + 1,
+                    strrchr(drv, '/') ? strrchr(drv, '/') + 1 : "-",
+                    strrchr(grp, '/') ? strrchr(grp, '/') + 1 : "-");
+        }
+    }
+    globfree(&g);
+    fclose(f);
+    return out;
+}
+
+static void capture_and_compare(const char *sysdir, const char *procdir)
+{
+    struct fx fx;
+    char *spec = NULL;
+    char sys[300];
+
+    memset(&fx, 0, sizeof(fx));
+    const char *args[] = {"capture", "--sysfs", sysdir, "--proc", procdir, NULL};
+    ck_assert_msg(fx_fakesys(&fx, args, &spec) == 0, "capture: %s", fx.error);
+    ck_assert_ptr_nonnull(spec);
+    char *want = inventory(sysdir);
+    MOUNT_TEXT(&fx, spec);
+    snprintf(sys, sizeof(sys), "%s/sys", fx.root);
+    char *got = inventory(sys);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    free(spec);
+    fx_umount(&fx);
+}
+
+START_TEST(capture_round_trip)
+{
+    struct fx fx;
+    char base[] = "/tmp/hostdev-fx-mat.XXXXXX";
+    char dir[64], sys[80], proc[80], cmd[128];
+
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(dir, sizeof(dir), "%s/t", base);
+    const char *src = getenv("HOSTDEV_SRCDIR");
+    char spec[512];
+    snprintf(spec, sizeof(spec), "%s/tests/trees/server-sriov.spec", src && *src ? src : ".");
+    memset(&fx, 0, sizeof(fx));
+    const char *args[] = {"materialize", spec, dir, NULL};
+    ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize: %s", fx.error);
+    /* materialize never writes into a directory that has something in it */
+    ck_assert_int_eq(fx_fakesys(&fx, args, NULL), 2);
+    snprintf(sys, sizeof(sys), "%s/sys", dir);
+    snprintf(proc, sizeof(proc), "%s/proc", dir);
+    capture_and_compare(sys, proc);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(capture_this_host)
+{
+    /* Reading the host's /sys is allowed; it is never written. */
+    if (access("/sys/bus/pci/devices", R_OK) != 0)
+        return;
+    capture_and_compare("/sys", "/proc");
+}
+END_TEST
+
+/* Run a shell command, its stdout in a new string. */
+static char *run_capture(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    char *out = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&out, &size);
+    char buf[4096];
+    size_t n;
+
+    while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0)
+        fwrite(buf, 1, n, m);
+    if (p)
+        pclose(p);
+    fclose(m);
+    return out;
+}
+
+START_TEST(lspci_reads_the_tree)
+{
+    struct fx fx;
+    char cmd[512];
+
+    if (system("command -v lspci >/dev/null 2>&1") != 0)
+        return;
+    MOUNT(&fx, "demo");
+    snprintf(cmd, sizeof(cmd),
+             "lspci -A linux-sysfs -O sysfs.path=%s/sys/bus/pci -vvv -nn -s 03:00.0 2>/dev/null",
+             fx.root);
+    char *out = run_capture(cmd);
+    ck_assert_msg(strstr(out, "[0200]") && strstr(out, "[8086:10d3]"), "%s", out);
+    ck_assert_msg(strstr(out, "IOMMU group: 8"), "%s", out);
+    ck_assert_msg(strstr(out, "Kernel driver in use: e1000e"), "%s", out);
+    ck_assert_msg(strstr(out, "FLReset+"), "%s", out);
+    ck_assert_msg(strstr(out, "LnkSta:\tSpeed 2.5GT/s, Width x1"), "%s", out);
+    free(out);
+    snprintf(cmd, sizeof(cmd), "lspci -A linux-sysfs -O sysfs.path=%s/sys/bus/pci -t", fx.root);
+    out = run_capture(cmd);
+    ck_assert_msg(strstr(out, "+-1c.0-[03]----00.0"), "%s", out);
+    free(out);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(cli_errors_and_log_file)
+{
+    struct fx fx;
+    char log[] = "/tmp/hostdev-fx-log.XXXXXX";
+    char *out = NULL;
+
+    memset(&fx, 0, sizeof(fx));
+    const char *nospec[] = {"mount", "/nonexistent.spec", "/tmp", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, nospec, NULL), 2);
+    ck_assert(strstr(fx.error, "/nonexistent.spec") != NULL);
+    const char *nodir[] = {"mount", "x.spec", "/nonexistent-dir", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, nodir, NULL), 2);
+    ck_assert(strstr(fx.error, "/nonexistent-dir") != NULL);
+    const char *notfake[] = {"ctl", "/tmp", "release", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, notfake, NULL), 2);
+    const char *nofake_umount[] = {"umount", "/tmp", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, nofake_umount, NULL), 2);
+    const char *bogus[] = {"frobnicate", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, bogus, NULL), 2);
+    const char *help[] = {"mount", "--help", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, help, &out), 0);
+    ck_assert(strstr(out, "usage: hostdev-fakesys mount") != NULL);
+    free(out);
+
+    /* --log: the same lines as the log, in a file */
+    int fd = mkstemp(log);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    char root[] = "/tmp/hostdev-fx-cli.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    char spec[512];
+    const char *src = getenv("HOSTDEV_SRCDIR");
+    snprintf(spec, sizeof(spec), "%s/tests/trees/demo.spec", src && *src ? src : ".");
+    const char *mount[] = {"mount", spec, root, "--log", log, NULL};
+    ck_assert_msg(fx_fakesys(&fx, mount, NULL) == 0, "%s", fx.error);
+    snprintf(fx.root, sizeof(fx.root), "%s", root);
+    fx.mounted = true;
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/reset", "1"), 0);
+    ck_assert_int_eq(fx_fakesys(&fx, mount, NULL), 2); /* not twice */
+    ck_assert(strstr(fx.error, "already") != NULL);
+    const char *ctl[] = {"ctl", root, "mark", "hello world", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, ctl, NULL), 0);
+    const char *badctl[] = {"ctl", root, "hang", "nosuchdriver", "10", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, badctl, NULL), 2);
+    ck_assert(strstr(fx.error, "nosuchdriver") != NULL);
+    const char *showlog[] = {"ctl", root, "log", NULL};
+    ck_assert_int_eq(fx_fakesys(&fx, showlog, &out), 0);
+    ck_assert(strstr(out, "reset 0000:03:00.0 flr\n") != NULL);
+    ck_assert(strstr(out, "mark hello world\n") != NULL);
+    free(out);
+    fx_umount(&fx);
+    out = run_capture("cat /tmp/hostdev-fx-log.*");
+    ck_assert(strstr(out, "reset 0000:03:00.0 flr\n") != NULL);
+    free(out);
+    unlink(log);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fakesys");
+    TCase *tc = tcase_create("kernel");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, demo_layout);
+    tcase_add_test(tc, device_attributes);
+    tcase_add_test(tc, override_and_drivers_probe);
+    tcase_add_test(tc, bind_unbind_errors);
+    tcase_add_test(tc, drivers_probe_lies_without_iommu);
+    tcase_add_test(tc, noiommu_mode);
+    tcase_add_test(tc, config_is_short_for_users);
+    tcase_add_test(tc, new_id_binds_every_match);
+    tcase_add_test(tc, vfio_group_node_lifecycle);
+    tcase_add_test(tc, vfio_cdev_feature);
+    tcase_add_test(tc, old_kernel_has_no_override);
+    tcase_add_test(tc, reset_rules);
+    tcase_add_test(tc, sriov_rules);
+    tcase_add_test(tc, remove_and_rescan);
+    tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
+    tcase_add_test(tc, hang_forever_until_release);
+    tcase_add_test(tc, open_group_blocks_vfio_unbind);
+    tcase_add_test(tc, fault_injection);
+    tcase_add_test(tc, ctl_hotplug_and_modules);
+    tcase_add_test(tc, plain_files_outside_sysfs);
+    tcase_add_test(tc, spec_errors_name_file_and_line);
+    tcase_add_test(tc, every_shipped_spec_mounts);
+    tcase_add_test(tc, iommu_variants);
+    tcase_add_test(tc, capture_round_trip);
+    tcase_add_test(tc, capture_this_host);
+    tcase_add_test(tc, lspci_reads_the_tree);
+    tcase_add_test(tc, cli_errors_and_log_file);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
