@@ -13,6 +13,7 @@
 
 #include "assign-helpers.h"
 #include "internal.h"
+#include "engine.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -558,8 +559,6 @@ int main(void)
     Suite *s = suite_create("assign");
     TCase *basics = tcase_create("basics"), *engine = tcase_create("engine");
     TCase *race = tcase_create("race");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(basics, vm_ids);
     tcase_add_test(basics, owners_resolve_from_the_root_first);
@@ -581,9 +580,5 @@ int main(void)
     suite_add_tcase(s, basics);
     suite_add_tcase(s, engine);
     suite_add_tcase(s, race);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return eng_run(s);
 }

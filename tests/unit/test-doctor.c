@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
+#include "engine.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -210,8 +211,6 @@ int main(void)
 {
     Suite *s = suite_create("doctor");
     TCase *tc = tcase_create("troubleshooting");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, iommu_off_in_the_firmware);
     tcase_add_test(tc, iommu_off_on_the_command_line);
@@ -221,9 +220,5 @@ int main(void)
     tcase_add_test(tc, bar_unassigned);
     tcase_add_test(tc, no_such_device);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return eng_run(s);
 }

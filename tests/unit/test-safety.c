@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assign-helpers.h"
+#include "engine.h"
 
 #define SATA "0000:00:1f.2"
 #define NIC "0000:03:00.0"
@@ -180,8 +181,6 @@ int main(void)
 {
     Suite *s = suite_create("safety");
     TCase *tc = tcase_create("host use");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, a_mounted_disk);
     tcase_add_test(tc, proc_mounts_swap_and_device_mapper);
@@ -190,9 +189,5 @@ int main(void)
     tcase_add_test(tc, the_console);
     tcase_add_test(tc, nothing_in_use);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return eng_run(s);
 }
