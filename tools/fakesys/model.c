@@ -44,6 +44,7 @@ static void device_free(struct device *dev)
         free(dev->children[i].subsystem);
         free(dev->children[i].name);
         free(dev->children[i].mac);
+        hostuse_child_free(&dev->children[i]);
     }
     free(dev->children);
     free(dev->cpus);
@@ -78,6 +79,8 @@ void kernel_free(struct kernel *k)
     free(k->gnodes);
     free(k->faults);
     free(k->seeds);
+    strv_free(k->mounts);
+    strv_free(k->swaps);
     free(k->spec_file);
     free(k->version);
     free(k->cmdline);
