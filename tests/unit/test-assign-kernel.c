@@ -1,4 +1,5 @@
 /* test-assign-kernel.c - acquire and release against the fake kernel: the managed round trip,
+ * host safety (mounted disks, swap, interfaces up with routes, the console),
  * a fault-injection matrix (every sysfs write of acquire and of release fails in turn: the
  * host ends exactly as before), kill -9 at each unbind (held there by a hanging unbind:
  * recover restores), and 8 processes racing for one device. */
@@ -230,6 +231,71 @@ START_TEST(managed_round_trip)
 }
 END_TEST
 
+static const char busy_spec[] =
+    "kernel 6.1.0-13-amd64\n"
+    "cmdline \"root=/dev/nvme0n1p2 intel_iommu=on\"\n"
+    "iommu intel\n"
+    "driver nvme class=010802\n"
+    "driver e1000e ids=8086:10d3\n"
+    "driver i915 ids=8086:3e92\n"
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+    "device 0000:00:00.0 8086:591f class=060000\n"
+    "device 0000:00:02.0 8086:3e92 class=030000 driver=i915\n"
+    "device 0000:02:00.0 144d:a808 class=010802 driver=nvme reset=flr parent=root\n"
+    "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "device 0000:04:00.0 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "device 0000:05:00.0 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "net 0000:03:00.0 enp3s0 route=0.0.0.0/0 route=192.168.1.0/24\n"
+    "net 0000:04:00.0 enp4s0 down route=10.0.0.0/8\n"
+    "net 0000:05:00.0 enp5s0 inet6=fe80::21b:21ff:fe3a:4f5e/64\n"
+    "block 0000:02:00.0 nvme0n1 dev=259:0\n"
+    "block 0000:02:00.0 nvme0n1p2 dev=259:2\n"
+    "block 0000:02:00.0 nvme0n1p3 dev=259:3\n"
+    "graphics 0000:00:02.0 fb0\n"
+    "mount /dev/nvme0n1p2 / ext4\n"
+    "swap /dev/nvme0n1p3\n";
+
+/* What the host uses is refused, by name, and nothing changes; --force takes it anyway. */
+START_TEST(host_safety)
+{
+    static const struct {
+        const char *bdf, *reason;
+    } busy[] = {
+        {"0000:02:00.0", "0000:02:00.0 backs /dev/nvme0n1p2 mounted on /"},
+        {"0000:02:00.0", "0000:02:00.0 backs /dev/nvme0n1p3 used as swap"},
+        {"0000:03:00.0", "0000:03:00.0: enp3s0 is up with routes"},
+        {"0000:00:02.0", "0000:00:02.0 drives framebuffer fb0 (the console)"},
+    };
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+    struct fx fx;
+
+    ck_assert_msg(fx_mount_text(&fx, busy_spec) == 0, "mount: %s", fx.error);
+    ctx = ctx_on(&fx);
+    for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+        ck_assert_int_eq(hd_pci_addr_parse(busy[i].bdf, &a), 0);
+        ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, 0), -EBUSY);
+        ck_assert_msg(strstr(hd_ctx_last_error(ctx), busy[i].reason) != NULL, "'%s' lacks '%s'",
+                      hd_ctx_last_error(ctx), busy[i].reason);
+        ck_assert_str_ne(fx_driver(&fx, busy[i].bdf), "vfio-pci");
+    }
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    /* Down with routes, or up with a link-local address only: free to go. */
+    ck_assert_int_eq(hd_pci_addr_parse("0000:04:00.0", &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, 0), 0);
+    ck_assert_int_eq(hd_pci_addr_parse("0000:05:00.0", &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, 0), 0);
+    ck_assert_int_eq(hd_pci_addr_parse("0000:03:00.0", &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_FORCE), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:00.0"), "e1000e");
+    ck_assert_str_eq(fx_driver(&fx, "0000:04:00.0"), "e1000e");
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
 START_TEST(fault_matrix)
 {
     const struct scenario *s = &scenarios[_i];
@@ -410,6 +476,7 @@ int main(void)
     int nsc = (int)(sizeof(scenarios) / sizeof(scenarios[0]));
 
     tcase_add_test(basic, managed_round_trip);
+    tcase_add_test(basic, host_safety);
     tcase_add_loop_test(faults, fault_matrix, 0, nsc);
     tcase_add_loop_test(kills, kill_matrix, 0, nsc);
     tcase_add_test(race, race_managed);
