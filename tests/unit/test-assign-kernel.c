@@ -296,6 +296,49 @@ START_TEST(host_safety)
 }
 END_TEST
 
+/* The emergency release takes one device back whatever its record says: the rest of the VM's
+ * group stays assigned; a device nobody recorded, left on vfio-pci, goes back too. */
+START_TEST(release_force)
+{
+    struct hd_pci_addr gpu, audio, nic;
+    struct hd_assignment_list *l;
+    struct hd_ctx *ctx;
+    struct fx fx;
+    char *before, *now;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    ctx = ctx_on(&fx);
+    ck_assert_int_eq(hd_pci_addr_parse(GPU, &gpu), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(AUDIO, &audio), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
+    ck_assert_int_eq(acquire(&fx, &scenarios[1]), 0);
+    ck_assert_int_eq(hd_assign_release_force(ctx, &audio), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    ck_assert_str_eq(fx_driver(&fx, GPU), "vfio-pci");
+    ck_assert_int_eq(hd_assignment_list_new(ctx, &l), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 1);
+    ck_assert_ptr_nonnull(hd_assignment_list_find(l, &gpu));
+    hd_assignment_list_unref(l);
+    ck_assert(fx_exists(&fx, "dev/vfio/1")); /* the GPU still holds the group's node */
+    ck_assert_int_eq(hd_assign_release_force(ctx, &gpu), 0);
+    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    /* Detached by hand, never assigned: the emergency release returns it all the same. */
+    struct hd_device *dev;
+    ck_assert_int_eq(hd_device_open(ctx, &nic, &dev), 0);
+    ck_assert_int_eq(hd_device_detach(dev, "vfio-pci", 0), 0);
+    hd_device_unref(dev);
+    ck_assert_int_eq(hd_assign_release_force(ctx, &nic), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    now = snapshot(&fx);
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
 START_TEST(fault_matrix)
 {
     const struct scenario *s = &scenarios[_i];
@@ -477,6 +520,7 @@ int main(void)
 
     tcase_add_test(basic, managed_round_trip);
     tcase_add_test(basic, host_safety);
+    tcase_add_test(basic, release_force);
     tcase_add_loop_test(faults, fault_matrix, 0, nsc);
     tcase_add_loop_test(kills, kill_matrix, 0, nsc);
     tcase_add_test(race, race_managed);
