@@ -77,31 +77,40 @@ static int run(struct tool *t, int argc, char **argv)
         free(addrs);
         return code;
     }
+    /* What the VM holds now, --group members included, as the map says. */
+    struct hd_assignment_list *list = NULL;
+    if (hd_assignment_list_new(t->ctx, &list) < 0)
+        list = NULL;
+    struct json j;
     if (t->json) {
-        struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_string(&j, "vm", vm);
         json_key(&j, "devices");
         json_begin_array(&j);
-        for (int i = 0; i < n; i++) {
-            char name[HD_PCI_ADDR_BUFSZ];
-            json_string(&j, hd_pci_addr_format(&addrs[i], name));
-        }
+    }
+    for (size_t i = 0; list != NULL && i < hd_assignment_list_count(list); i++) {
+        const struct hd_assignment *a = hd_assignment_list_get(list, i);
+        if (strcmp(hd_assignment_get_vm(a), vm) != 0)
+            continue;
+        if (t->json)
+            json_string(&j, hd_assignment_get_name(a));
+        else
+            printf("%s: assigned to vm %s (%s%s, /dev/vfio/%d for %u:%u)\n",
+                   hd_assignment_get_name(a), vm,
+                   hd_assignment_is_managed(a) ? "managed" : "unmanaged",
+                   hd_assignment_is_group_member(a) ? ", with --group" : "",
+                   hd_assignment_get_iommu_group(a), (unsigned)hd_assignment_get_uid(a),
+                   (unsigned)hd_assignment_get_gid(a));
+    }
+    if (t->json) {
         json_end_array(&j);
         json_kv_int(&j, "uid", (long long)uid);
         json_kv_int(&j, "gid", (long long)gid);
         json_end_object(&j);
         json_finish(&j);
-    } else {
-        for (int i = 0; i < n; i++) {
-            char name[HD_PCI_ADDR_BUFSZ];
-            printf("%s: assigned to vm %s (%s, nodes for %u:%u)\n",
-                   hd_pci_addr_format(&addrs[i], name), vm,
-                   flags & HD_ACQUIRE_UNMANAGED ? "unmanaged" : "managed", (unsigned)uid,
-                   (unsigned)gid);
-        }
     }
+    hd_assignment_list_unref(list);
     free(addrs);
     return EXIT_DONE;
 }
