@@ -13,7 +13,7 @@
 struct pdev {
     struct hd_device *dev;
     bool via_group;
-    bool on_stub;    /* on vfio-pci (or another stub) before we started */
+    bool on_vfio;    /* on vfio-pci (or a variant) before we started: nothing to detach */
     char driver[64]; /* the driver it had ("" unbound) */
 };
 
@@ -42,10 +42,15 @@ static struct pdev *plan_find(const struct plan *p, const struct hd_pci_addr *ad
     return NULL;
 }
 
+/* VFIO needs vfio-pci (or a variant); pci-stub will not do. */
+static bool on_vfio(const struct hd_device *dev)
+{
+    return dev->driver != NULL && hd_driver_is_vfio(dev->driver);
+}
+
 static bool on_stub(const struct hd_device *dev)
 {
-    return dev->driver != NULL && (hd_driver_is_vfio(dev->driver) ||
-                                   hd_stub_driver_find(dev->driver) != NULL);
+    return on_vfio(dev) || (dev->driver != NULL && hd_stub_driver_find(dev->driver) != NULL);
 }
 
 /* Add @dev (a reference is taken) and its group. */
@@ -69,7 +74,7 @@ static int plan_add(struct plan *p, struct hd_device *dev, bool via_group)
     memset(d, 0, sizeof(*d));
     d->dev = hd_device_ref(dev);
     d->via_group = via_group;
-    d->on_stub = on_stub(dev);
+    d->on_vfio = on_vfio(dev);
     if (dev->driver != NULL)
         hd_strlcpy(d->driver, dev->driver, sizeof(d->driver));
     for (size_t i = 0; i < p->ngroups; i++) {
@@ -151,7 +156,7 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
         r = hd_device_reattach(dev);
         if (r == 0 && (r = refresh(dev)) == 0)
             r = clear_stale_override(dev);
-    } else if (!on_stub(dev)) { /* HD_JSTEP_REATTACH: it goes back to the VM's stub */
+    } else if (!on_vfio(dev)) { /* HD_JSTEP_REATTACH: it goes back to vfio-pci */
         r = hd_device_detach(dev, "vfio-pci", 0);
     } else {
         r = clear_stale_override(dev);
@@ -325,7 +330,7 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         const struct hd_assignment *a;
         if ((r = refresh(dev)) < 0)
             return r;
-        p->v[i].on_stub = on_stub(dev);
+        p->v[i].on_vfio = on_vfio(dev);
         hd_strlcpy(p->v[i].driver, dev->driver ? dev->driver : "", sizeof(p->v[i].driver));
         if (!hd_device_is_assignable(dev))
             return hd_err(ctx, -EINVAL, "%s is a bridge (header type %d), not an endpoint: it "
@@ -333,7 +338,12 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         if ((a = hd_map_find(map, &dev->addr)) != NULL)
             return hd_err(ctx, -EBUSY, "%s is already assigned to vm %s%s", dev->name, a->vm,
                           strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
-        if (!managed && !p->v[i].on_stub)
+        if (!p->v[i].on_vfio && dev->driver != NULL && hd_stub_driver_find(dev->driver))
+            return hd_err(ctx, -EBUSY, "%s is on %s, which VFIO cannot use: move it to "
+                          "vfio-pci first ('hostdev detach %s'), or give it back to the host "
+                          "('hostdev reattach %s')", dev->name, dev->driver, dev->name,
+                          dev->name);
+        if (!managed && !p->v[i].on_vfio)
             return hd_err(ctx, -EBUSY, "%s is bound to %s: in unmanaged mode it must be "
                           "detached ahead of booting the guest ('hostdev detach %s'), or "
                           "acquire it --managed", dev->name, dev->driver ? dev->driver
@@ -371,7 +381,7 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
     }
     if (!(flags & HD_ACQUIRE_FORCE)) {
         for (size_t i = 0; i < p->n; i++) {
-            if (managed && !p->v[i].on_stub && p->v[i].driver[0] &&
+            if (managed && !p->v[i].on_vfio && p->v[i].driver[0] &&
                 (r = hd_device_check_host_use(p->v[i].dev)) < 0)
                 return r;
         }
@@ -427,7 +437,7 @@ static int give_and_commit(struct hd_ctx *ctx, struct hd_journal *j, const char 
         strcpy(a.name, dev->name);
         hd_strlcpy(a.vm, vm, sizeof(a.vm));
         a.managed = !(flags & HD_ACQUIRE_UNMANAGED);
-        a.detached = a.managed && !p->v[i].on_stub;
+        a.detached = a.managed && !p->v[i].on_vfio;
         a.via_group = p->v[i].via_group;
         if (a.detached)
             strcpy(a.driver, p->v[i].driver);
@@ -502,7 +512,7 @@ HD_EXPORT int hd_assign_acquire(struct hd_ctx *ctx, const char *vm,
     /* 1. detach the managed devices, all of them before any reset (a bus reset hits
      * siblings). */
     for (size_t i = 0; i < p.n && !(flags & HD_ACQUIRE_UNMANAGED); i++) {
-        if (p.v[i].on_stub)
+        if (p.v[i].on_vfio)
             continue;
         if ((r = step(ctx, j, HD_JSTEP_DETACH, &p.v[i].dev->addr, NULL)) < 0 ||
             (r = hd_device_detach(p.v[i].dev, "vfio-pci", 0)) < 0) {

@@ -34,6 +34,7 @@ static const char spec[] =
     "driver snd_hda_intel ids=10de:10f0\n"
     "driver e1000e ids=8086:10d3\n"
     "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+    "driver pci-stub module=pci_stub stub\n"
     "device 0000:00:00.0 8086:591f class=060000\n"
     "device 0000:00:01.0 8086:1901 class=060400 driver=pcieport group=1 secondary=01\n"
     "device 0000:01:00.0 10de:1b81 class=030000 driver=nouveau group=1 reset=bus\n"
@@ -339,6 +340,37 @@ START_TEST(release_force)
 }
 END_TEST
 
+/* VFIO needs vfio-pci: a device parked on pci-stub is refused in both modes, with the fix,
+ * and nothing changes. */
+START_TEST(pci_stub_is_not_vfio)
+{
+    struct hd_pci_addr nic;
+    struct hd_device *dev;
+    struct hd_ctx *ctx;
+    struct fx fx;
+    char *before, *now;
+
+    mount_spec(&fx);
+    ctx = ctx_on(&fx);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &nic, &dev), 0);
+    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), 0);
+    hd_device_unref(dev);
+    before = snapshot(&fx);
+    for (unsigned int flags = 0; flags <= HD_ACQUIRE_UNMANAGED; flags += HD_ACQUIRE_UNMANAGED) {
+        ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &nic, 1, 0, 0, flags), -EBUSY);
+        ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "is on pci-stub, which VFIO "
+                                                             "cannot use"));
+        now = snapshot(&fx);
+        ck_assert_str_eq(now, before);
+        free(now);
+    }
+    free(before);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
 START_TEST(fault_matrix)
 {
     const struct scenario *s = &scenarios[_i];
@@ -521,6 +553,7 @@ int main(void)
     tcase_add_test(basic, managed_round_trip);
     tcase_add_test(basic, host_safety);
     tcase_add_test(basic, release_force);
+    tcase_add_test(basic, pci_stub_is_not_vfio);
     tcase_add_loop_test(faults, fault_matrix, 0, nsc);
     tcase_add_loop_test(kills, kill_matrix, 0, nsc);
     tcase_add_test(race, race_managed);
