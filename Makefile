@@ -174,7 +174,15 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJ) $(LIB_A) $(LIB_LIBS) $(CHECK_LIBS)
 
-$(BUILD)/hostdev.pc: Makefile
+# The pkg-config files name the install directories: a stamp named after them makes
+# `make install PREFIX=/usr` after a plain `make` write them anew.
+DIRS_STAMP  := $(BUILD)/.dirs$(subst /,_,$(PREFIX)-$(LIBDIR)-$(INCLUDEDIR))
+$(DIRS_STAMP):
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/.dirs*
+	@touch '$@'
+
+$(BUILD)/hostdev.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(BUILD)
 	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: hostdev\nDescription: PCI passthrough preparation without libvirt\nVersion: %s\nLibs: -L$${libdir} -lhostdev\nCflags: -I$${includedir}\n' \
 	       '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' > $@
@@ -187,24 +195,23 @@ $(BUILD)/hostdev.pc: Makefile
 VIRT_API_VERSION := 9.0.0
 VIRT_PC = printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: %s\nDescription: libvirt node-device API on hostdev, without libvirtd\nVersion: %s\nLibs: -L$${libdir} -lhostdev-virt\nLibs.private: -lhostdev $(LIB_LIBS)\nCflags: -I$${includedir}\n'
 
-$(BUILD)/hostdev-virt.pc: Makefile
+$(BUILD)/hostdev-virt.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
 	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' hostdev-virt '$(VERSION)' > $@
 
-$(BUILD)/pkgconfig/libvirt.pc: Makefile
+$(BUILD)/pkgconfig/libvirt.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
 	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' libvirt '$(VIRT_API_VERSION)' > $@
 
-$(BUILD)/uninstalled/libvirt.pc: Makefile
+$(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
 	$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
 	           '$(VIRT_API_VERSION)' > $@
 
 # ---- tests -----------------------------------------------------------------------------------
-# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs. It depends
-# on what the tests use (the library and the fake kernel), not on `all`, so that the unit tests
-# run while a tool is half-written.
-check-unit: lib $(BUILD)/hostdev-fakesys $(UNIT_BIN)
+# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
+# tests run the binaries of the same build (sanitized ones under check-asan).
+check-unit: all $(UNIT_BIN)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
 check-asan:
@@ -258,5 +265,8 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Test objects are not intermediate files: keep them, so a second `make` has nothing to do.
+.SECONDARY: $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.o) $(UNIT_LIB_OBJ)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

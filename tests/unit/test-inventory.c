@@ -1,0 +1,220 @@
+/* test-inventory.c - what the engine reads from a kernel: every field against the spec that
+ * made the fake kernel, SR-IOV, old kernels, and garbage in sysfs files. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+START_TEST(demo_fields)
+{
+    struct eng e;
+    struct hd_device_list *list;
+    struct hd_device *nic, *gpu, *host;
+    struct hd_pci_addr a;
+    char buf[HD_PCI_ADDR_BUFSZ];
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd_device_list_new(e.ctx, HD_FILL_ALL, &list), 0);
+    ck_assert_uint_eq(hd_device_list_count(list), 15);
+    for (size_t i = 1; i < hd_device_list_count(list); i++) /* sorted */
+        ck_assert_int_lt(hd_pci_addr_compare(hd_device_get_addr(hd_device_list_get(list, i - 1)),
+                                             hd_device_get_addr(hd_device_list_get(list, i))),
+                         0);
+    hd_pci_addr_parse("03:00.0", &a);
+    nic = hd_device_list_find(list, &a);
+    ck_assert_ptr_nonnull(nic);
+    ck_assert_uint_eq(hd_device_get_vendor_id(nic), 0x8086);
+    ck_assert_uint_eq(hd_device_get_device_id(nic), 0x10d3);
+    ck_assert_uint_eq(hd_device_get_subsystem_vendor_id(nic), 0x8086);
+    ck_assert_uint_eq(hd_device_get_subsystem_device_id(nic), 0xa01f);
+    ck_assert_uint_eq(hd_device_get_class(nic), 0x020000);
+    ck_assert_int_eq(hd_device_get_revision(nic), 0);
+    ck_assert_int_eq(hd_device_get_header_type(nic), 0);
+    ck_assert_str_eq(hd_device_get_driver(nic), "e1000e");
+    ck_assert_ptr_null(hd_device_get_driver_override(nic));
+    ck_assert(hd_device_has_driver_override(nic));
+    ck_assert_int_eq(hd_device_get_iommu_group(nic), 8);
+    ck_assert_str_eq(hd_pci_addr_format(hd_device_get_parent(nic), buf), "0000:00:1c.0");
+    ck_assert_ptr_null(hd_device_get_physfn(nic));
+    ck_assert_int_eq(hd_device_get_sriov_totalvfs(nic), -1);
+    ck_assert(hd_device_has_reset(nic));
+    ck_assert_str_eq(hd_device_get_reset_methods(nic), "flr pm bus");
+    ck_assert(hd_device_is_assignable(nic));
+    ck_assert_ptr_null(hd_device_get_vendor_name(nic)); /* names are off in tests */
+    ck_assert_str_eq(hd_device_get_modalias(nic), "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
+
+    hd_pci_addr_parse("01:00.0", &a);
+    gpu = hd_device_list_find(list, &a);
+    ck_assert_str_eq(hd_pci_addr_format(hd_device_get_parent(gpu), buf), "0000:00:01.0");
+    ck_assert_int_eq(hd_device_get_revision(gpu), 0xa1);
+    hd_pci_addr_parse("00:01.0", &a);
+    ck_assert(hd_device_is_bridge(hd_device_list_find(list, &a)));
+    ck_assert(!hd_device_is_assignable(hd_device_list_find(list, &a)));
+    hd_pci_addr_parse("00:00.0", &a);
+    host = hd_device_list_find(list, &a);
+    ck_assert_ptr_null(hd_device_get_parent(host)); /* root bus */
+    ck_assert_ptr_null(hd_device_get_driver(host));
+    ck_assert(!hd_device_has_reset(host));
+    hd_pci_addr_parse("05:00.0", &a);
+    ck_assert_ptr_null(hd_device_list_find(list, &a));
+    hd_device_list_unref(list);
+
+    ck_assert_int_eq(hd_device_open(e.ctx, &a, &nic), -ENODEV);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "0000:05:00.0"));
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(sriov_fields)
+{
+    struct eng e;
+    struct hd_device *pf, *vf, *idle;
+    char buf[HD_PCI_ADDR_BUFSZ];
+
+    eng_start(&e, "server-sriov");
+    pf = eng_dev(&e, "0000:03:00.0");
+    ck_assert_int_eq(hd_device_get_sriov_totalvfs(pf), 63);
+    ck_assert_int_eq(hd_device_get_sriov_numvfs(pf), 8);
+    ck_assert_uint_eq(hd_device_get_virtfn_count(pf), 8);
+    /* VF i sits at the PF's routing id + offset + stride * i: 03:00.0 + 128 = 03:10.0. */
+    ck_assert_str_eq(hd_pci_addr_format(hd_device_get_virtfn(pf, 0), buf), "0000:03:10.0");
+    ck_assert_str_eq(hd_pci_addr_format(hd_device_get_virtfn(pf, 1), buf), "0000:03:10.2");
+    vf = eng_dev(&e, "0000:03:10.2");
+    ck_assert_str_eq(hd_pci_addr_format(hd_device_get_physfn(vf), buf), "0000:03:00.0");
+    ck_assert_uint_eq(hd_device_get_device_id(vf), 0x10ed); /* from uevent, not config */
+    ck_assert_int_ge(hd_device_get_iommu_group(vf), 0);
+    ck_assert_int_ne(hd_device_get_iommu_group(vf), hd_device_get_iommu_group(pf));
+    ck_assert_int_eq(hd_device_get_numa_node(vf), 0);
+    idle = eng_dev(&e, "0000:81:00.0");
+    ck_assert_int_eq(hd_device_get_numa_node(idle), 1);
+    ck_assert_ptr_null(hd_device_get_driver(idle));
+    ck_assert_int_eq(hd_device_get_sriov_numvfs(idle), 0);
+    ck_assert_uint_eq(hd_device_get_virtfn_count(idle), 0);
+    hd_device_unref(pf);
+    hd_device_unref(vf);
+    hd_device_unref(idle);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(old_kernel_fields)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, "old-kernel");
+    dev = eng_dev(&e, "0000:03:00.0");
+    ck_assert(!hd_device_has_driver_override(dev));
+    ck_assert_ptr_null(hd_device_get_reset_methods(dev));
+    ck_assert(hd_device_has_reset(dev));
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+static void write_file(const char *dir, const char *rel, const char *content)
+{
+    char path[512];
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "open %s", path);
+    fputs(content, f);
+    fclose(f);
+}
+
+/* Garbage in one device's files: that device is refused with a message naming the file,
+ * the rest of the host still lists. */
+START_TEST(garbage_in_sysfs)
+{
+    struct fx fx = {0};
+    char dir[] = "/tmp/hd-garbage-XXXXXX", cmd[600], path[512];
+    const char *args[] = {"materialize", NULL, dir, NULL};
+    struct hd_device_list *list;
+    struct hd_device *dev;
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/tests/trees/demo.spec",
+             getenv("HOSTDEV_SRCDIR") ? getenv("HOSTDEV_SRCDIR") : ".");
+    args[1] = path;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize: %s", fx.error);
+    write_file(dir, "sys/bus/pci/devices/0000:03:00.0/uevent", "DRIVER=e1000e\nPCI_ID=zz:10D3\n"
+                                                           "PCI_CLASS=20000\n");
+    write_file(dir, "sys/bus/pci/devices/0000:02:00.0/numa_node", "banana\n");
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:01:00.0/iommu_group", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("../../../kernel/iommu_groups/notanumber", path), 0);
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/garbage-entry", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+
+    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_ALL, &list), 0);
+    ck_assert_uint_eq(hd_device_list_count(list), 15 - 3);
+    hd_device_list_unref(list);
+    hd_pci_addr_parse("03:00.0", &a);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "PCI_ID"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "zz:10D3"));
+    hd_pci_addr_parse("02:00.0", &a);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "numa_node"));
+    hd_pci_addr_parse("01:00.0", &a);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "iommu_group"));
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(groups)
+{
+    struct eng e;
+    struct hd_group *g;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd_group_open(e.ctx, 9, &g), 0);
+    ck_assert_int_eq(hd_group_get_number(g), 9);
+    ck_assert_uint_eq(hd_group_get_member_count(g), 3);
+    ck_assert(!hd_group_is_viable(g));
+    ck_assert_uint_eq(hd_group_get_blocker_count(g), 3);
+    hd_group_unref(g);
+    ck_assert_int_eq(hd_group_open(e.ctx, 1, &g), 0);
+    ck_assert_uint_eq(hd_group_get_member_count(g), 3);
+    ck_assert_uint_eq(hd_group_get_blocker_count(g), 2); /* pcieport does not block */
+    hd_group_unref(g);
+    ck_assert_int_eq(hd_group_open(e.ctx, 99, &g), -ENOENT);
+    ck_assert_int_eq(hd_group_open(e.ctx, -1, &g), -ENOENT);
+    ck_assert(hd_driver_is_vfio("vfio-pci"));
+    ck_assert(hd_driver_is_vfio("mlx5_vfio_pci"));
+    ck_assert(!hd_driver_is_vfio("e1000e"));
+    ck_assert(hd_driver_is_dma_safe(NULL));
+    ck_assert(hd_driver_is_dma_safe("pcieport"));
+    ck_assert(hd_driver_is_dma_safe("pci-stub"));
+    ck_assert(!hd_driver_is_dma_safe("snd_hda_intel"));
+    eng_stop(&e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("inventory");
+    TCase *tc = tcase_create("inventory");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, demo_fields);
+    tcase_add_test(tc, sriov_fields);
+    tcase_add_test(tc, old_kernel_fields);
+    tcase_add_test(tc, garbage_in_sysfs);
+    tcase_add_test(tc, groups);
+    suite_add_tcase(s, tc);
+    return eng_run(s);
+}

@@ -1,0 +1,220 @@
+/* test-tool.c - the `hostdev` command as a user meets it: exit codes (0 done, 1 failed with
+ * nothing changed, 2 bad input with nothing changed), one-line errors naming the input,
+ * output that parses, help everywhere. Runs build/hostdev against mounted fake kernels. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters-tree.h"
+#include "engine.h"
+
+static struct eng e;
+static char *out, *err;
+
+/* Run hostdev on the mounted fake with @args; its exit status. */
+static int hd(const char *args)
+{
+    char cmd[1024];
+
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s %s", at_build_dir(),
+             e.fx.root, args);
+    return at_run(cmd, &out, &err);
+}
+
+/* Exactly one line on stderr, containing @needle. */
+static void one_line_error(const char *needle)
+{
+    char *nl = strchr(err, '\n');
+    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", err);
+    ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
+}
+
+static void json_parses(void)
+{
+    char path[] = "/tmp/hostdev-json-XXXXXX", cmd[256];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    char *o = NULL, *x = NULL;
+
+    fputs(out, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s",
+             path);
+    ck_assert_msg(at_run(cmd, &o, &x) == 0, "invalid JSON (%s): %s", x, out);
+    free(o);
+    free(x);
+    unlink(path);
+}
+
+static void setup(void)
+{
+    eng_start(&e, "demo");
+    out = err = NULL;
+}
+
+static void teardown(void)
+{
+    free(out);
+    free(err);
+    eng_stop(&e);
+}
+
+START_TEST(bad_input_exits_2_and_changes_nothing)
+{
+    static const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"detach 0000:03:00.9", "invalid PCI address '0000:03:00.9'"},
+        {"detach 03:00.0 junk", "invalid PCI address 'junk'"},
+        {"detach 0000:07:00.0", "0000:07:00.0: no such PCI device"},
+        {"detach --driver e1000e 03:00.0", "--driver 'e1000e'"},
+        {"detach", "no device given"},
+        {"reattach pci_0000_03_00_8", "invalid PCI address"},
+        {"reset 0000:03:20.0", "invalid PCI address"},
+        {"show 03:00.0 03:00.0", "exactly one"},
+        {"list --caps pcie", "unknown capability 'pcie'"},
+        {"list 8086:zzzz", "invalid device selector '8086:zzzz'"},
+        {"frobnicate", "unknown command 'frobnicate'"},
+        {"--timeout never list", "invalid --timeout 'never'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(hd(cases[i].args) == 2, "'%s' exited %d", cases[i].args,
+                      hd(cases[i].args));
+        one_line_error(cases[i].needle);
+    }
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+}
+END_TEST
+
+START_TEST(failure_exits_1_and_restores)
+{
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci EINVAL"), 0);
+    /* vfio-pci cannot probe: drivers_probe still says yes; the NIC must come back. */
+    ck_assert_int_eq(hd("detach 0000:03:00.0"), 1);
+    one_line_error("0000:03:00.0");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci 0"), 0);
+    /* All or nothing across arguments: the second fails, the first goes back. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:02:00.0/driver_override "
+                                   "EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd("detach 03:00.0 02:00.0"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.0"), "nvme");
+    ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
+}
+END_TEST
+
+START_TEST(detach_reattach_commands)
+{
+    ck_assert_int_eq(hd("detach 0000:03:00.0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
+    ck_assert(fx_exists(&e.fx, "dev/vfio/8"));
+    ck_assert_int_eq(hd("reattach pci_0000_03_00_0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: vfio-pci -> e1000e\n");
+    ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
+    /* Options after the address, and a shared group named in a warning. */
+    ck_assert_int_eq(hd("detach 01:00.0 --driver vfio-pci"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "not viable"));
+    ck_assert_ptr_nonnull(strstr(err, "0000:01:00.1 is bound to snd_hda_intel"));
+    ck_assert_ptr_nonnull(strstr(err, "--group"));
+    ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_int_eq(hd("--json show 01:00.0"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"viable\": true"));
+}
+END_TEST
+
+START_TEST(reset_and_check_commands)
+{
+    ck_assert_int_eq(hd("reset 02:00.0"), 1);
+    one_line_error("in use by its host driver nvme");
+    ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:02:00.0"), 0);
+    ck_assert_int_eq(hd("reset --force 02:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "flr bus"));
+    ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:02:00.0 flr"), 1);
+    ck_assert_int_eq(hd("--json reset 04:00.0"), 0);
+    json_parses();
+    ck_assert_int_eq(hd("check 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "assignable alone"));
+    ck_assert_int_eq(hd("check 01:00.0"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "0000:01:00.1 (snd_hda_intel)"));
+    ck_assert_ptr_nonnull(strstr(out, "co-assign"));
+}
+END_TEST
+
+START_TEST(list_and_help)
+{
+    ck_assert_int_eq(hd("list"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0 Ethernet controller [0200]: [8086:10d3] "
+                                      "driver=e1000e group=8\n"));
+    ck_assert_int_eq(hd("list --driver none"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0"));
+    ck_assert_ptr_null(strstr(out, "0000:03:00.0"));
+    ck_assert_int_eq(hd("--json list 8086:10d3"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"vendor_id\": \"0x8086\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"class\": \"0x020000\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"iommu_group\": 8"));
+    ck_assert_ptr_nonnull(strstr(out, "\"parent\": \"0000:00:1c.0\""));
+    static const char *const cmds[] = {"list", "show", "iommu", "detach", "reattach", "reset",
+                                       "check", "verify", "sriov"};
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char args[64];
+        snprintf(args, sizeof(args), "%s --help", cmds[i]);
+        ck_assert_msg(hd(args) == 0, "%s", args);
+        ck_assert_ptr_nonnull(strstr(out, "Usage: hostdev"));
+    }
+    ck_assert_int_eq(hd("--version"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "hostdev "));
+}
+END_TEST
+
+START_TEST(iommu_explains_every_shipped_tree)
+{
+    static const struct {
+        const char *spec;
+        int status;
+        const char *needle;
+    } trees[] = {
+        {"demo", 0, "usable"},
+        {"laptop", 0, "usable"},
+        {"server-sriov", 0, "usable"},
+        {"gpu-audio", 0, "usable"},
+        {"bridge-shared", 0, "usable"},
+        {"amd", 0, "usable"},
+        {"old-kernel", 0, "usable"},
+        {"no-iommu", 1, "fix:"},
+        {"iommu-off-firmware", 1, "intel_iommu=on"},
+        {"unsafe-interrupts", 1, "allow_unsafe_interrupts"},
+    };
+    eng_stop(&e);
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+        eng_start(&e, trees[i].spec);
+        ck_assert_msg(hd("iommu") == trees[i].status, "%s: exit status", trees[i].spec);
+        ck_assert_msg(strstr(out, trees[i].needle) != NULL, "%s: '%s' not in:\n%s",
+                      trees[i].spec, trees[i].needle, out);
+        ck_assert_int_eq(hd("--json iommu"), trees[i].status);
+        json_parses();
+        eng_stop(&e);
+    }
+    eng_start(&e, "demo");
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {
+        bad_input_exits_2_and_changes_nothing,
+        failure_exits_1_and_restores,
+        detach_reattach_commands,
+        reset_and_check_commands,
+        list_and_help,
+        iommu_explains_every_shipped_tree,
+    };
+    return at_main("tool", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
+}
