@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "  -v, --verbose       say what is done (twice: every sysfs access)\n"
             "  -t, --timeout MS    give up on a hanging unbind or bind after MS (default 10000)\n"
             "      --names FILE    pci.ids file for names ('none': no names)\n"
+            "      --state-dir DIR hostdev's records under the root (default run/hostdev;\n"
+            "                      $HOSTDEV_STATE_DIR)\n"
             "  -h, --help          this help; COMMAND --help for a command's\n"
             "  -V, --version       print the version\n\n"
             "Commands:\n");
@@ -150,11 +152,13 @@ int main(int argc, char **argv)
         {"root", required_argument, NULL, 'r'},    {"json", no_argument, NULL, 'j'},
         {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
         {"names", required_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},       {"state-dir", required_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     struct tool t = {.prog = "hostdev"};
     const char *root = getenv("HOSTDEV_ROOT");
     const char *names = NULL;
+    const char *state_dir = getenv("HOSTDEV_STATE_DIR");
     long timeout = -1;
     const struct tool_command *cmd = NULL;
     int c, r;
@@ -182,6 +186,9 @@ int main(int argc, char **argv)
         }
         case 'N':
             names = optarg;
+            break;
+        case 'S':
+            state_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -220,6 +227,12 @@ int main(int argc, char **argv)
     }
     if (timeout >= 0)
         hd_ctx_set_timeout_ms(t.ctx, (unsigned int)timeout);
+    if (state_dir != NULL && state_dir[0] != '\0' &&
+        (r = hd_ctx_set_state_dir(t.ctx, state_dir)) < 0) {
+        r = tool_lib_error(&t, EXIT_USAGE, r, "invalid --state-dir");
+        hd_ctx_unref(t.ctx);
+        return r;
+    }
     if (names != NULL)
         hd_ctx_set_names_file(t.ctx, strcmp(names, "none") == 0 ? "" : names);
     else if (getenv("HOSTDEV_NAMES") != NULL)
