@@ -467,13 +467,29 @@ out:
     return r;
 }
 
-static int recover_under_locks(struct hd_ctx *ctx, struct hd_lockset *locks)
+int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        struct hd_lockset **locks)
 {
-    int r = hd_recover_held(ctx, locks, NULL);
+    uint64_t deadline = hd_now_ms() + ctx->timeout_ms;
+    unsigned int delay = 1;
 
-    if (r == -EBUSY)
-        r = 0; /* live operations elsewhere: not ours */
-    return r;
+    for (;;) {
+        int r = hd_lock_groups(ctx, groups, n, locks);
+        if (r < 0)
+            return r;
+        r = hd_recover_held(ctx, *locks, NULL);
+        if (r != -EAGAIN) {
+            if (r < 0)
+                *locks = hd_lockset_release(*locks);
+            return r;
+        }
+        /* Someone recovering our groups waits for these locks: let it finish first. */
+        *locks = hd_lockset_release(*locks);
+        if (hd_now_ms() >= deadline)
+            return r;
+        hd_sleep_ms(delay);
+        delay = delay < 32 ? delay * 2 : delay;
+    }
 }
 
 HD_EXPORT int hd_assign_acquire(struct hd_ctx *ctx, const char *vm,
@@ -494,8 +510,8 @@ HD_EXPORT int hd_assign_acquire(struct hd_ctx *ctx, const char *vm,
     hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
     hd_ctx_clear_error(ctx);
     if ((r = open_requested(ctx, addrs, n, &p)) < 0 ||
-        (r = hd_lock_groups(ctx, p.groups, p.ngroups, &locks)) < 0 ||
-        (r = recover_under_locks(ctx, locks)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = hd_lock_and_recover(ctx, p.groups, p.ngroups, &locks)) < 0 ||
+        (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, vm, &p, map, flags)) < 0)
         goto out;
     /* --group may have brought in members of the same groups only: the locks still cover. */
@@ -689,8 +705,7 @@ HD_EXPORT int hd_assign_release(struct hd_ctx *ctx, const char *vm,
     }
     for (size_t i = 0; i < sel->n; i++)
         groups[i] = sel->v[i].group;
-    if ((r = hd_lock_groups(ctx, groups, sel->n, &locks)) < 0 ||
-        (r = recover_under_locks(ctx, locks)) < 0)
+    if ((r = hd_lock_and_recover(ctx, groups, sel->n, &locks)) < 0)
         goto out;
     /* Read again under the locks: another release may have been quicker. */
     hd_assignment_list_unref(map);
@@ -750,7 +765,7 @@ HD_EXPORT int hd_assign_release_force(struct hd_ctx *ctx, const struct hd_pci_ad
         goto out;
     a = hd_map_find(map, addr);
     group = a ? a->group : dev ? dev->group : -1;
-    if (group >= 0 && (r = hd_lock_groups(ctx, &group, 1, &locks)) < 0)
+    if (group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
         goto out;
     hd_assignment_list_unref(map);
     map = NULL;

@@ -313,6 +313,9 @@ int hd_flock_timeout(int fd, unsigned int timeout_ms);
 /* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
  * context's timeout for each. -EBUSY (message names the group). */
 int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
+/* The same, then recover what dead processes left on those groups (acquire.c). */
+int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        struct hd_lockset **set);
 bool hd_lockset_holds(const struct hd_lockset *set, int group);
 struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
 /* STATE/locks/map, for read-modify-write of the map. */
@@ -367,6 +370,8 @@ int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
 /* Lock and read a journal whose process is gone: -EBUSY while it lives, -ENOENT when it
  * finished meanwhile, -EAGAIN for a temporary one just being created. */
 int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
+/* Read a journal without locking it (to see which groups a busy one is about). */
+int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
 bool hd_journal_touches_group(const struct hd_journal *j, int group);
 
 /* ---- acquire.c, recover.c: the steps of acquire and release, and their undo --------------- */
@@ -376,7 +381,8 @@ int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
 /* Did the operation of @j reach its commit (the map write)? */
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
 /* recover.c: deal with dead journals touching the groups in @held (NULL: all), whose locks
- * this process already holds. */
+ * this process already holds. With @held, -EAGAIN when another process is recovering a
+ * journal about those groups (it waits for our locks: let go and try again). */
 int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
 
 /* ---- names.c ------------------------------------------------------------------------------ */

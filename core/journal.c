@@ -283,6 +283,18 @@ out:
     return r;
 }
 
+/* Read and parse the journal at j->path. */
+static int load(struct hd_ctx *ctx, struct hd_journal *j)
+{
+    char *text = NULL;
+    int r = hd_fs_read_alloc(ctx, j->path, &text, NULL);
+
+    if (r == 0)
+        r = hd_journal_parse(ctx, text, j);
+    free(text);
+    return r;
+}
+
 int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n)
 {
     char dir[HD_PATH_MAX];
@@ -299,7 +311,7 @@ int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n)
 int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **out)
 {
     struct hd_journal *j = journal_new();
-    char dir[HD_PATH_MAX], *text = NULL;
+    char dir[HD_PATH_MAX];
     struct stat a, b;
     int r;
 
@@ -339,14 +351,28 @@ int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **o
         *out = j;
         return 0;
     }
-    r = hd_fs_read_alloc(ctx, j->path, &text, NULL);
-    if (r == 0) {
-        r = hd_journal_parse(ctx, text, j);
-    }
-    free(text);
-    if (r < 0) {
+    if ((r = load(ctx, j)) < 0) {
         hd_journal_close(j);
         return r;
+    }
+    *out = j;
+    return 0;
+}
+
+int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **out)
+{
+    struct hd_journal *j = journal_new();
+    char dir[HD_PATH_MAX];
+    int r;
+
+    *out = NULL;
+    if (j == NULL)
+        return -ENOMEM;
+    if ((r = journal_dir(ctx, dir, sizeof(dir))) < 0 || !hd_name_valid(name) ||
+        (r = hd_path(j->path, sizeof(j->path), "%s/%s", dir, name)) < 0 ||
+        (r = load(ctx, j)) < 0) {
+        hd_journal_close(j);
+        return r < 0 ? r : -EINVAL;
     }
     *out = j;
     return 0;

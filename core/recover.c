@@ -36,6 +36,19 @@ static bool touches_held(const struct hd_journal *j, const struct hd_lockset *he
     return false;
 }
 
+static bool busy_touches_held(struct hd_ctx *ctx, const char *name,
+                              const struct hd_lockset *held)
+{
+    struct hd_journal *j;
+    bool touches;
+
+    if (hd_journal_peek(ctx, name, &j) < 0)
+        return false; /* gone, or a temporary one: no sysfs write of its own yet */
+    touches = touches_held(j, held);
+    hd_journal_close(j);
+    return touches;
+}
+
 /* 1 dealt with, 0 left alone (not ours now), -errno. */
 static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_lockset *held)
 {
@@ -77,7 +90,7 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
 {
     char **names;
     size_t n;
-    bool busy = false;
+    bool busy = false, blocked = false;
     int first = 0, r;
 
     if (count != NULL)
@@ -88,7 +101,13 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
         struct hd_journal *j;
         r = hd_journal_claim(ctx, names[i], &j);
         if (r == -EBUSY) {
-            busy = true; /* a live operation, or its unbind still hangs in the kernel */
+            /* A live operation, or its unbind still hangs in the kernel, or another process
+             * recovering it. Under our group locks only the last can be about our groups:
+             * it waits for us, and we must not work on what it has not undone yet. */
+            if (held != NULL && busy_touches_held(ctx, names[i], held))
+                blocked = true;
+            else
+                busy = true;
             continue;
         }
         if (r == -ENOENT || r == -EAGAIN)
@@ -103,6 +122,9 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
     hd_strv_free(names, n);
     if (first < 0)
         return first;
+    if (blocked)
+        return hd_err(ctx, -EAGAIN, "another process is recovering an interrupted operation on "
+                      "these IOMMU groups");
     if (busy && held == NULL)
         return hd_err(ctx, -EBUSY, "another hostdev operation is still running (or an unbind "
                       "it started still hangs in the kernel); left alone");

@@ -503,6 +503,59 @@ START_TEST(recover_keeps_a_committed_acquire)
 }
 END_TEST
 
+/* Process B is recovering a dead journal about group 7 and waits for its lock, which we
+ * hold: we must not work on group 7 before B has undone it (-EAGAIN: let go, try again). */
+START_TEST(recover_under_locks_backs_off)
+{
+    char *root = ah_tree_new(), **names;
+    struct hd_ctx *ctx;
+    struct hd_jdev d = {.group = 7};
+    struct hd_journal *j;
+    struct hd_lockset *locks;
+    int group = 7, pipefd[2];
+    size_t n;
+    pid_t pid;
+    char c;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    d.addr = ah_addr(DEV);
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
+    hd_journal_close(j); /* its process died */
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    if (pid == 0) { /* B: has claimed it, is about to wait for group 7 */
+        struct hd_journal *mine;
+        if (hd_journal_claim(ctx, names[0], &mine) < 0 || write(pipefd[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+    ck_assert_int_eq(hd_lock_groups(ctx, &group, 1, &locks), 0);
+    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL), -EAGAIN);
+    /* Unrelated groups do not care. */
+    struct hd_lockset *other;
+    int g9 = 9;
+    ck_assert_int_eq(hd_lock_groups(ctx, &g9, 1, &other), 0);
+    ck_assert_int_eq(hd_recover_held(ctx, other, NULL), 0);
+    hd_lockset_release(other);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL), 0); /* now ours to recover */
+    hd_lockset_release(locks);
+    hd_strv_free(names, n);
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    hd_strv_free(names, n);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 /* 8 processes race for one device, 200 rounds: never two owners. */
 START_TEST(race_never_two_owners)
 {
@@ -575,6 +628,7 @@ int main(void)
     tcase_add_test(engine, bad_input_changes_nothing);
     tcase_add_test(engine, recover_undoes_an_uncommitted_acquire);
     tcase_add_test(engine, recover_keeps_a_committed_acquire);
+    tcase_add_test(engine, recover_under_locks_backs_off);
     tcase_add_test(race, race_never_two_owners);
     tcase_set_timeout(race, 300); /* a bound, not a measurement */
     suite_add_tcase(s, basics);
