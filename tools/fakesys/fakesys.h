@@ -320,6 +320,8 @@ struct kernel {
     char *spec_file;
     char *version;
     bool feat_override, feat_reset_method, feat_vfio_dev, feat_vfio_cdev;
+    /* dev/vfio/vfio and dev/iommu (0666 when made): chmod/chown survive tree rebuilds */
+    struct node_perm container_perm, iommu_perm;
     char *cmdline;
     enum iommu_kind iommu;
     bool iommu_enabled, irq_remap, iommu_pt;

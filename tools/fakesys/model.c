@@ -22,6 +22,7 @@ struct kernel *kernel_new(void)
     k->cmdline = xstrdup("");
     k->feat_override = k->feat_reset_method = k->feat_vfio_dev = true;
     k->drivers_autoprobe = true;
+    k->container_perm = k->iommu_perm = (struct node_perm){0666, 0, 0};
     k->root = tree_new_root();
     return k;
 }

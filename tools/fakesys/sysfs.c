@@ -423,7 +423,7 @@ static void build_dev(struct kernel *k)
     struct node *dev = top_dir(k, "dev", 0755);
     struct node *vfio = tree_mkdirs(dev, "vfio");
 
-    chr(vfio, "vfio", 0666, 10, 196, NULL);
+    chr(vfio, "vfio", 0666, 10, 196, &k->container_perm);
     for (size_t i = 0; i < k->ngnodes; i++) {
         struct group_node *gn = &k->gnodes[i];
         char name[32];
@@ -431,7 +431,7 @@ static void build_dev(struct kernel *k)
         chr(vfio, name, 0, VFIO_GROUP_MAJOR, (unsigned)gn->group, &gn->perm);
     }
     if (k->feat_vfio_cdev) {
-        chr(dev, "iommu", 0666, 10, 123, NULL);
+        chr(dev, "iommu", 0666, 10, 123, &k->iommu_perm);
         struct node *devices = tree_mkdirs(vfio, "devices");
         for (size_t i = 0; i < k->ndevices; i++) {
             const struct device *d = k->devices[i];
