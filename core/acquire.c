@@ -588,21 +588,26 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
     return r;
 }
 
-static bool node_kept(const struct hd_assignment_list *map, const struct hd_assignment_list *sel,
-                      const char *path)
+/* The last assignment outside @sel that lists @path (NULL: nobody keeps it). */
+static const struct hd_assignment *node_keeper(const struct hd_assignment_list *map,
+                                               const struct hd_assignment_list *sel,
+                                               const char *path)
 {
+    const struct hd_assignment *keeper = NULL;
+
     for (size_t i = 0; i < map->n; i++) {
         if (hd_map_find(sel, &map->v[i].addr) != NULL)
             continue;
         for (size_t k = 0; k < map->v[i].nnodes; k++) {
             if (strcmp(map->v[i].nodes[k].path, path) == 0)
-                return true;
+                keeper = &map->v[i];
         }
     }
-    return false;
+    return keeper;
 }
 
-/* Take back the nodes nobody else keeps (under the map lock: see give_and_commit). */
+/* Take back the nodes nobody else keeps; a node another VM keeps (dev/iommu) goes to that
+ * VM's user if it is not its already. Under the map lock: see give_and_commit. */
 static int restore_nodes(struct hd_ctx *ctx, struct hd_journal *j,
                          const struct hd_assignment_list *sel)
 {
@@ -614,20 +619,29 @@ static int restore_nodes(struct hd_ctx *ctx, struct hd_journal *j,
     for (size_t i = 0; i < sel->n && r == 0; i++) {
         for (size_t k = 0; k < sel->v[i].nnodes && r == 0; k++) {
             const struct hd_node_owner *orig = &sel->v[i].nodes[k];
-            struct hd_node_owner now;
+            const struct hd_assignment *keeper = node_keeper(map, sel, orig->path);
+            struct hd_node_owner now, to = *orig;
             struct stat st;
-            if (journal_own(j, orig->path) != NULL || node_kept(map, sel, orig->path))
+            if (journal_own(j, orig->path) != NULL)
                 continue;
             if ((r = hd_fs_stat(ctx, orig->path, &st)) == -ENOENT) {
                 r = 0;
                 continue;
             }
+            if (keeper != NULL) {
+                to.uid = keeper->uid;
+                to.gid = keeper->gid;
+                to.mode = 0660;
+            }
+            if (r < 0 || (st.st_uid == to.uid && st.st_gid == to.gid &&
+                          (st.st_mode & 07777) == to.mode))
+                continue;
             now = *orig;
             now.uid = st.st_uid;
             now.gid = st.st_gid;
             now.mode = st.st_mode & 07777;
-            if (r == 0 && (r = step(ctx, j, HD_JSTEP_OWN, NULL, &now)) == 0 &&
-                (r = set_owner(ctx, orig)) < 0)
+            if ((r = step(ctx, j, HD_JSTEP_OWN, NULL, &now)) == 0 &&
+                (r = set_owner(ctx, &to)) < 0)
                 r = hd_err(ctx, r, "restoring %s/%s: %s", ctx->root, orig->path, strerror(-r));
         }
     }
@@ -778,7 +792,7 @@ HD_EXPORT int hd_assign_release_force(struct hd_ctx *ctx, const struct hd_pci_ad
             goto out;
         if ((r = hd_map_read(ctx, &rest)) == 0) {
             for (size_t k = 0; k < a->nnodes; k++) {
-                if (!node_kept(rest, sel, a->nodes[k].path) &&
+                if (!node_keeper(rest, sel, a->nodes[k].path) &&
                     set_owner(ctx, &a->nodes[k]) < 0)
                     hd_warn(ctx, "%s: could not restore %s", a->name, a->nodes[k].path);
             }

@@ -42,6 +42,16 @@ static const char spec[] =
     "device 0000:00:1c.0 8086:a110 class=060400 driver=pcieport secondary=03\n"
     "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e group=8 reset=flr,pm,bus\n";
 
+/* The same host on a kernel with the vfio cdev. */
+static char *cdev_spec(void)
+{
+    const char *rest = strchr(spec, '\n') + 1;
+    char *out = NULL;
+
+    ck_assert(asprintf(&out, "kernel 6.6.0-1-amd64\nfeature vfio_cdev on\n%s", rest) > 0);
+    return out;
+}
+
 static const char *const devices[] = {GPU, AUDIO, NIC};
 
 struct scenario {
@@ -371,6 +381,52 @@ START_TEST(pci_stub_is_not_vfio)
 }
 END_TEST
 
+static void node_is(struct fx *fx, const char *rel, unsigned uid, unsigned gid, unsigned mode)
+{
+    struct stat st;
+
+    ck_assert_msg(stat(fx_path(fx, rel), &st) == 0, "%s missing", rel);
+    ck_assert_msg(st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode,
+                  "%s is %u:%u %04o, expected %u:%u %04o", rel, (unsigned)st.st_uid,
+                  (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), uid, gid, mode);
+}
+
+/* Kernels with the vfio cdev (6.6+): dev/vfio/devices/vfioX and dev/iommu go to the VM's user
+ * too. dev/iommu serves every VM: it follows whoever still holds it, and gets its original
+ * owner back only when the last one is released. */
+START_TEST(cdev_and_iommu_nodes)
+{
+    struct scenario nic = scenarios[0];
+    char *with_cdev, *before, *now;
+    struct fx fx;
+
+    with_cdev = cdev_spec();
+    ck_assert_msg(fx_mount_text(&fx, with_cdev) == 0, "mount: %s", fx.error);
+    free(with_cdev);
+    before = snapshot(&fx);
+    nic.vm = "vm-a";
+    ck_assert_int_eq(acquire(&fx, &nic), 0); /* 107:108 */
+    node_is(&fx, "dev/vfio/devices/vfio0", 107, 108, 0660);
+    node_is(&fx, "dev/iommu", 107, 108, 0660);
+    struct hd_ctx *ctx = ctx_on(&fx);
+    struct hd_pci_addr a;
+    ck_assert_int_eq(hd_pci_addr_parse(GPU, &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm-b", &a, 1, 200, 201, HD_ACQUIRE_GROUP), 0);
+    node_is(&fx, "dev/iommu", 200, 201, 0660);
+    ck_assert_int_eq(release(&fx, "vm-b"), 0);
+    node_is(&fx, "dev/iommu", 107, 108, 0660); /* vm-a still uses it */
+    node_is(&fx, "dev/vfio/devices/vfio0", 107, 108, 0660);
+    ck_assert_int_eq(release(&fx, "vm-a"), 0);
+    node_is(&fx, "dev/iommu", 0, 0, 0666);
+    now = snapshot(&fx);
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
 START_TEST(fault_matrix)
 {
     const struct scenario *s = &scenarios[_i];
@@ -554,6 +610,7 @@ int main(void)
     tcase_add_test(basic, host_safety);
     tcase_add_test(basic, release_force);
     tcase_add_test(basic, pci_stub_is_not_vfio);
+    tcase_add_test(basic, cdev_and_iommu_nodes);
     tcase_add_loop_test(faults, fault_matrix, 0, nsc);
     tcase_add_loop_test(kills, kill_matrix, 0, nsc);
     tcase_add_test(race, race_managed);
