@@ -214,9 +214,16 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 check-unit: all $(UNIT_BIN)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
+# Sanitizer reports go to files: the fake kernel runs as a daemon whose stderr is /dev/null,
+# and a leak it reports at exit would otherwise pass unseen.
+SAN_LOG     := $(CURDIR)/build/asan/sanitizer
 check-asan:
+	@mkdir -p build/asan && rm -f $(SAN_LOG).*
+	ASAN_OPTIONS=log_path=$(SAN_LOG) UBSAN_OPTIONS=log_path=$(SAN_LOG):print_stacktrace=1 \
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
-	        SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' check-unit
+	        SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' check-unit; \
+	rc=$$?; if ls $(SAN_LOG).* >/dev/null 2>&1; then cat $(SAN_LOG).*; \
+	echo "check-asan: sanitizer reports above" >&2; exit 1; fi; exit $$rc
 
 check-vm: all
 	tests/vm/run $(BUILD)

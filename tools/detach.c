@@ -27,27 +27,118 @@ static void warn_if_not_viable(struct tool *t, struct hd_device *dev)
     hd_group_unref(g);
 }
 
-/* Refuse, naming the reason, a device (or with --group a member) that would lose a driver
- * the host is using. */
-static int check_host_use(struct tool *t, struct hd_device *dev, bool group)
-{
-    struct hd_group *g = NULL;
-    int r = 0;
+/* Every device a detach may change (the named ones, and with --group their groups' members),
+ * with the driver each had: to report what changed, and to undo exactly that on failure. */
+struct touched {
+    struct hd_device **devs;
+    char **before; /* driver before the command, NULL when unbound */
+    bool *named;   /* given on the command line (always reported) */
+    size_t n;
+};
 
-    if (!group || hd_device_get_iommu_group(dev) < 0 ||
-        hd_group_open(t->ctx, hd_device_get_iommu_group(dev), &g) < 0) {
-        if (hd_device_get_driver(dev) != NULL && (r = hd_device_check_host_use(dev)) < 0)
-            return tool_lib_error(t, EXIT_FAILED, r, "refusing");
-        return EXIT_DONE;
+static bool on_stub(const char *driver)
+{
+    return driver != NULL && (hd_driver_is_vfio(driver) || strcmp(driver, "pci-stub") == 0);
+}
+
+static void touched_add(struct touched *tc, struct hd_device *dev, bool named)
+{
+    const char *d = hd_device_get_driver(dev);
+
+    for (size_t i = 0; i < tc->n; i++) {
+        if (hd_pci_addr_equal(hd_device_get_addr(tc->devs[i]), hd_device_get_addr(dev))) {
+            tc->named[i] = tc->named[i] || named;
+            return;
+        }
     }
-    for (size_t i = 0; i < hd_group_get_member_count(g) && r == 0; i++) {
-        struct hd_device *m = hd_group_get_member(g, i);
-        if (hd_device_is_assignable(m) && hd_device_get_driver(m) != NULL &&
-            !hd_driver_is_dma_safe(hd_device_get_driver(m)))
-            r = hd_device_check_host_use(m);
+    tc->named[tc->n] = named;
+    tc->devs[tc->n] = hd_device_ref(dev);
+    tc->before[tc->n++] = d ? strdup(d) : NULL;
+}
+
+static int touched_collect(struct tool *t, struct hd_device **devs, size_t n, bool group,
+                           struct touched *tc)
+{
+    size_t cap = n;
+    struct hd_group **groups = calloc(n + 1, sizeof(*groups));
+
+    for (size_t i = 0; group && groups && i < n; i++) {
+        int number = hd_device_get_iommu_group(devs[i]);
+        if (number >= 0 && hd_group_open(t->ctx, number, &groups[i]) == 0)
+            cap += hd_group_get_member_count(groups[i]);
     }
-    hd_group_unref(g);
-    return r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "refusing") : EXIT_DONE;
+    tc->n = 0;
+    tc->devs = calloc(cap + 1, sizeof(*tc->devs));
+    tc->before = calloc(cap + 1, sizeof(*tc->before));
+    tc->named = calloc(cap + 1, sizeof(*tc->named));
+    if (groups == NULL || tc->devs == NULL || tc->before == NULL || tc->named == NULL) {
+        free(groups);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        touched_add(tc, devs[i], true);
+        for (size_t k = 0; groups[i] && k < hd_group_get_member_count(groups[i]); k++)
+            touched_add(tc, hd_group_get_member(groups[i], k), false);
+        hd_group_unref(groups[i]);
+    }
+    free(groups);
+    return EXIT_DONE;
+}
+
+/* Reattach what went from a host driver to a stub during this command. */
+static void touched_undo(struct touched *tc)
+{
+    for (size_t i = tc->n; i-- > 0;) {
+        hd_device_refresh(tc->devs[i]);
+        if (tc->before[i] != NULL && !on_stub(tc->before[i]) &&
+            on_stub(hd_device_get_driver(tc->devs[i])))
+            hd_device_reattach(tc->devs[i]);
+    }
+}
+
+/* Refuse, naming the reason, when a device this detach would take from its host driver (a
+ * named one, or with --group a member) is something the host is using. */
+static int touched_check_host_use(struct tool *t, struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        int r;
+        if (tc->before[i] == NULL || on_stub(tc->before[i]) ||
+            !hd_device_is_assignable(tc->devs[i]) || hd_driver_is_dma_safe(tc->before[i]))
+            continue;
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_device_check_host_use(tc->devs[i])) < 0) {
+            tool_lib_error(t, EXIT_FAILED, r, "refusing");
+            fprintf(stderr, "hostdev detach: --force takes it anyway\n");
+            return EXIT_FAILED;
+        }
+    }
+    return EXIT_DONE;
+}
+
+static void touched_print(struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        const char *now;
+        hd_device_refresh(tc->devs[i]);
+        now = hd_device_get_driver(tc->devs[i]);
+        /* Named devices always; group members only when they changed. */
+        if (!tc->named[i] && (now == NULL) == (tc->before[i] == NULL) &&
+            (now == NULL || strcmp(now, tc->before[i]) == 0))
+            continue;
+        printf("%s: %s -> %s\n", hd_device_get_name(tc->devs[i]),
+               tc->before[i] ? tc->before[i] : "unbound", now ? now : "unbound");
+    }
+}
+
+static void touched_free(struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        hd_device_unref(tc->devs[i]);
+        free(tc->before[i]);
+    }
+    free(tc->devs);
+    free(tc->before);
+    free(tc->named);
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -61,6 +152,7 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_device **devs;
     unsigned int flags = 0;
     bool group = false, force = false;
+    struct touched touched;
     size_t n, done;
     int c, r;
 
@@ -89,39 +181,31 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((r = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
         return r;
-    for (size_t i = 0; i < n && !force; i++) {
-        hd_ctx_clear_error(t->ctx);
-        if ((r = check_host_use(t, devs[i], group)) != EXIT_DONE) {
-            fprintf(stderr, "hostdev detach: --force takes it anyway\n");
-            devargs_free(devs, n);
-            return r;
-        }
+    if ((r = touched_collect(t, devs, n, group, &touched)) != EXIT_DONE) {
+        devargs_free(devs, n);
+        return r;
+    }
+    if (!force && (r = touched_check_host_use(t, &touched)) != EXIT_DONE) {
+        touched_free(&touched);
+        devargs_free(devs, n);
+        return r;
     }
     for (done = 0; done < n; done++) {
         struct hd_device *dev = devs[done];
-        char *before = NULL;
         hd_ctx_clear_error(t->ctx);
-        if (hd_device_get_driver(dev) != NULL)
-            before = strdup(hd_device_get_driver(dev));
         r = group ? hd_device_detach_group(dev, stub, flags) : hd_device_detach(dev, stub, flags);
-        if (r < 0) {
-            free(before);
+        if (r < 0)
             break;
-        }
-        if (!t->json)
-            printf("%s: %s -> %s\n", hd_device_get_name(dev), before ? before : "unbound",
-                   hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound");
-        free(before);
     }
     if (done < n) {
-        int err = r;
-        tool_lib_error(t, EXIT_FAILED, err, "%s", hd_device_get_name(devs[done]));
-        /* All or nothing: the devices done in this call go back. */
-        while (done > 0)
-            hd_device_reattach(devs[--done]);
+        tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(devs[done]));
+        touched_undo(&touched); /* all or nothing: what this command changed goes back */
+        touched_free(&touched);
         devargs_free(devs, n);
         return EXIT_FAILED;
     }
+    if (!t->json)
+        touched_print(&touched);
     if (t->json) {
         struct json j;
         json_init(&j, stdout, 2);
@@ -139,6 +223,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++)
         warn_if_not_viable(t, devs[i]);
+    touched_free(&touched);
     devargs_free(devs, n);
     return EXIT_DONE;
 }

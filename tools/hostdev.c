@@ -72,13 +72,21 @@ static const char *current_command = NULL;
 
 static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
 {
+    char what[512];
+
+    vsnprintf(what, sizeof(what), fmt, ap);
     if (current_command != NULL)
         fprintf(stderr, "%s %s: ", t->prog, current_command);
     else
         fprintf(stderr, "%s: ", t->prog);
-    vfprintf(stderr, fmt, ap);
-    if (tail != NULL && tail[0] != '\0')
-        fprintf(stderr, ": %s", tail);
+    /* The library's messages already start with the device: say it once. */
+    if (tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
+        (tail[strlen(what)] == ':' || tail[strlen(what)] == ' '))
+        fputs(tail, stderr);
+    else if (tail != NULL && tail[0] != '\0')
+        fprintf(stderr, "%s: %s", what, tail);
+    else
+        fputs(what, stderr);
     fputc('\n', stderr);
 }
 

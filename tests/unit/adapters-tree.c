@@ -11,6 +11,8 @@
 
 #include "adapters-tree.h"
 
+#include "suite.h"
+
 static void mkdirs(const char *path)
 {
     char buf[4096];
@@ -405,8 +407,6 @@ int at_main(const char *suite, void (*setup)(void), void (*teardown)(void), int 
 {
     Suite *s = suite_create(suite);
     TCase *tc = tcase_create("sample");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     if (timeout > 0)
@@ -414,11 +414,7 @@ int at_main(const char *suite, void (*setup)(void), void (*teardown)(void), int 
     for (size_t i = 0; i < n; i++)
         tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }
 
 const char *at_build_dir(void)

@@ -36,13 +36,3 @@ size_t eng_writes(struct eng *e)
     return fx_log_count(&e->fx, "write ");
 }
 
-int eng_run(Suite *s)
-{
-    SRunner *sr = srunner_create(s);
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}

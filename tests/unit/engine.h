@@ -7,6 +7,7 @@
 #include <hostdev/hostdev.h>
 
 #include "fixture.h"
+#include "suite.h"
 
 struct eng {
     struct fx fx;
@@ -21,7 +22,5 @@ void eng_stop(struct eng *e);
 struct hd_device *eng_dev(struct eng *e, const char *bdf);
 /* The number of write lines the fake kernel logged so far. */
 size_t eng_writes(struct eng *e);
-/* Run every test of @s; the exit status for main(). */
-int eng_run(Suite *s);
 
 #endif

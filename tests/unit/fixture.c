@@ -30,22 +30,19 @@ static const char *env_or(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
-static char *slurp(const char *path)
+/* Everything from @fd's current offset on, NUL-terminated; NULL (errno set) on error. */
+static char *slurp_fd(int fd)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     char *data = NULL;
     size_t len = 0, cap = 0;
     ssize_t n;
 
-    if (fd < 0)
-        return NULL;
     do {
         if (len + 4096 + 1 > cap) {
             cap = (cap + 4096) * 2;
             char *grown = realloc(data, cap);
             if (grown == NULL) {
                 free(data);
-                close(fd);
                 errno = ENOMEM;
                 return NULL;
             }
@@ -55,14 +52,26 @@ static char *slurp(const char *path)
         if (n > 0)
             len += (size_t)n;
     } while (n > 0);
-    int e = errno;
-    close(fd);
     if (n < 0) {
+        int e = errno;
         free(data);
         errno = e;
         return NULL;
     }
     data[len] = '\0';
+    return data;
+}
+
+static char *slurp(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return NULL;
+    char *data = slurp_fd(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
     return data;
 }
 
@@ -88,12 +97,20 @@ int fx_fakesys(struct fx *fx, const char *const *args, char **out)
     for (; *args && n < 15; args++)
         argv[n++] = (char *)*args;
     argv[n] = NULL;
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        if (outfd >= 0)
+            close(outfd);
         return fx_fail(fx, "pipe: %s", strerror(errno));
+    }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (outfd >= 0)
+            close(outfd);
         return fx_fail(fx, "fork: %s", strerror(errno));
+    }
     if (pid == 0) {
         dup2(pipefd[1], STDERR_FILENO);
         if (outfd >= 0)
@@ -117,9 +134,8 @@ int fx_fakesys(struct fx *fx, const char *const *args, char **out)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (outfd >= 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", outfd);
-        *out = slurp(path);
+        lseek(outfd, 0, SEEK_SET);
+        *out = slurp_fd(outfd);
         close(outfd);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -168,12 +184,9 @@ int fx_mount_text(struct fx *fx, const char *spec_text)
         unlink(fx->spec);
         return fx_fail(fx, "cannot write %s", fx->spec);
     }
-    fx->inline_spec = true;
+    /* The spec is read before the mount returns: nothing is left behind if the test fails. */
     int r = do_mount(fx);
-    if (r < 0) {
-        unlink(fx->spec);
-        fx->inline_spec = false;
-    }
+    unlink(fx->spec);
     return r;
 }
 
@@ -184,10 +197,6 @@ void fx_umount(struct fx *fx)
         fx_fakesys(fx, args, NULL);
         rmdir(fx->root);
         fx->mounted = false;
-    }
-    if (fx->inline_spec) {
-        unlink(fx->spec);
-        fx->inline_spec = false;
     }
 }
 
@@ -240,6 +249,18 @@ size_t fx_log_count(struct fx *fx, const char *needle)
     }
     free(log);
     return n;
+}
+
+bool fx_wait_log(struct fx *fx, const char *needle, size_t count, long timeout_ms)
+{
+    long until = fx_now_ms() + timeout_ms;
+
+    while (fx_log_count(fx, needle) < count) {
+        if (fx_now_ms() >= until)
+            return false;
+        usleep(10000);
+    }
+    return true;
 }
 
 const char *fx_read(struct fx *fx, const char *rel)

@@ -27,7 +27,6 @@ struct fx {
     char error[512]; /* why the last fx_* call failed */
     char scratch[4096];
     bool mounted;
-    bool inline_spec; /* spec is a temporary file of ours */
 };
 
 /* Mount tests/trees/@spec_name.spec. 0, or -1 with fx->error set. */
@@ -47,6 +46,10 @@ size_t fx_log_count(struct fx *fx, const char *needle);
 /* Run `hostdev-fakesys ARGS...`: its exit status; stderr in fx->error, stdout in *@out (free
  * it) when @out is not NULL. For materialize, capture, check. */
 int fx_fakesys(struct fx *fx, const char *const *args, char **out);
+
+/* Wait (polling, at most @timeout_ms) until @count log lines contain @needle: true if they do.
+ * For "the write is now blocked in the kernel" before asserting what happens meanwhile. */
+bool fx_wait_log(struct fx *fx, const char *needle, size_t count, long timeout_ms);
 
 /* ROOT/@rel in fx->scratch (valid until the next helper call). */
 const char *fx_path(struct fx *fx, const char *rel);

@@ -17,7 +17,7 @@
 #include <hostdev/hostdev.h>
 
 #include "fixture.h"
-#include "engine.h"
+#include "suite.h"
 
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"
@@ -622,5 +622,5 @@ int main(void)
     suite_add_tcase(s, faults);
     suite_add_tcase(s, kills);
     suite_add_tcase(s, race);
-    return eng_run(s);
+    return suite_run(s);
 }

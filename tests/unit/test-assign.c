@@ -13,7 +13,7 @@
 
 #include "assign-helpers.h"
 #include "internal.h"
-#include "engine.h"
+#include "suite.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -634,5 +634,5 @@ int main(void)
     suite_add_tcase(s, basics);
     suite_add_tcase(s, engine);
     suite_add_tcase(s, race);
-    return eng_run(s);
+    return suite_run(s);
 }

@@ -8,6 +8,8 @@
 
 #include "tmptree.h"
 
+#include "suite.h"
+
 static struct hd_cmdline *parse(const char *text)
 {
     struct hd_cmdline *cl = NULL;
@@ -518,8 +520,6 @@ int main(void)
     Suite *s = suite_create("cmdline");
     TCase *split = tcase_create("split");
     TCase *options = tcase_create("options");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(split, splits_on_blanks);
     tcase_add_test(split, kernel_blanks_include_0xa0);
@@ -546,9 +546,5 @@ int main(void)
     tcase_add_test(options, vfio_pci_ids_bad_and_last_wins);
     suite_add_tcase(s, split);
     suite_add_tcase(s, options);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

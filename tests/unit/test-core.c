@@ -13,6 +13,8 @@
 
 #include "internal.h"
 
+#include "suite.h"
+
 static char root[64];
 static struct hd_ctx *ctx;
 
@@ -238,8 +240,6 @@ int main(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("gateway");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, ctx_rejects_missing_root);
@@ -253,9 +253,5 @@ int main(void)
     tcase_add_test(tc, state_records_are_atomic);
     tcase_add_test(tc, names_from_a_pci_ids_file);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
-#include "engine.h"
+#include "suite.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -220,5 +220,5 @@ int main(void)
     tcase_add_test(tc, bar_unassigned);
     tcase_add_test(tc, no_such_device);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }

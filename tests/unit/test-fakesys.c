@@ -12,6 +12,8 @@
 
 #include "fixture.h"
 
+#include "suite.h"
+
 #define MOUNT(fx, name)                                                                            \
     ck_assert_msg(fx_mount((fx), (name)) == 0, "mount %s: %s", (name), (fx)->error)
 #define MOUNT_TEXT(fx, text)                                                                       \
@@ -111,6 +113,9 @@ START_TEST(device_attributes)
     READ_EQ(&fx, DEV NIC "/numa_node", "-1");
     READ_EQ(&fx, DEV NIC "/enable", "1");
     READ_EQ(&fx, DEV NIC "/reset_method", "flr pm bus");
+    READ_EQ(&fx, DEV NIC "/local_cpulist", "0-3");
+    READ_EQ(&fx, DEV NIC "/local_cpus", "0000000f");
+    READ_EQ(&fx, DEV NIC "/dma_mask_bits", "64");
     READ_EQ(&fx, DEV NIC "/modalias", "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
     READ_EQ(&fx, DEV NIC "/uevent",
             "DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:A01F\n"
@@ -568,9 +573,7 @@ START_TEST(unbind_hang_blocks_only_the_writer)
     long start = fx_now_ms();
     pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
     /* wait until the fake kernel is inside the hang (poll the log, no blind sleep) */
-    while (fx_log_count(&fx, "unbind-hang 0000:00:02.0") == 0 && fx_now_ms() - start < 5000)
-        usleep(10000);
-    ck_assert_uint_eq(fx_log_count(&fx, "unbind-hang 0000:00:02.0"), 1);
+    ck_assert(fx_wait_log(&fx, "unbind-hang 0000:00:02.0", 1, 5000));
     /* meanwhile everything else answers at once */
     long t = fx_now_ms();
     READ_EQ(&fx, DEV "0000:00:02.0/vendor", "0x8086");
@@ -594,10 +597,8 @@ START_TEST(hang_forever_until_release)
 
     MOUNT_TEXT(&fx, hang_spec);
     ck_assert_int_eq(fx_ctl(&fx, "hang slowdrv forever"), 0);
-    long start = fx_now_ms();
     pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
-    while (fx_log_count(&fx, "unbind-hang") == 0 && fx_now_ms() - start < 5000)
-        usleep(10000);
+    ck_assert(fx_wait_log(&fx, "unbind-hang", 1, 5000));
     ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still blocked */
     ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -605,8 +606,7 @@ START_TEST(hang_forever_until_release)
     /* a hang left pending does not keep the unmount waiting */
     ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/slowdrv/bind", "0000:00:02.0"), 0);
     pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
-    while (fx_log_count(&fx, "unbind-hang") < 2 && fx_now_ms() - start < 5000)
-        usleep(10000);
+    ck_assert(fx_wait_log(&fx, "unbind-hang", 2, 5000));
     fx_umount(&fx);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 }
@@ -623,10 +623,8 @@ START_TEST(open_group_blocks_vfio_unbind)
     READ_EQ(&fx, DEV "0000:0a:00.0/enable", "0");
     ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), 0);
     READ_EQ(&fx, DEV "0000:0a:00.0/enable", "1"); /* a VM has it */
-    long start = fx_now_ms();
     pid_t pid = unbind_in_child(&fx, "vfio-pci", "0000:0a:00.0");
-    while (fx_log_count(&fx, "unbind-wait 0000:0a:00.0") == 0 && fx_now_ms() - start < 5000)
-        usleep(10000);
+    ck_assert(fx_wait_log(&fx, "unbind-wait 0000:0a:00.0", 1, 5000));
     ck_assert_uint_eq(fx_log_count(&fx, "unbind-wait 0000:0a:00.0 vfio-pci group 12"), 1);
     ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
     ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "vfio-pci");
@@ -636,6 +634,23 @@ START_TEST(open_group_blocks_vfio_unbind)
     ck_assert_str_eq(fx_driver(&fx, "0000:0a:00.0"), "");
     ck_assert(!fx_exists(&fx, "dev/vfio/12"));
     fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(umount_ends_every_wait)
+{
+    struct fx fx;
+    int status;
+
+    MOUNT(&fx, "gpu-audio");
+    to_vfio(&fx, "0000:0a:00.0");
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 12"), 0);
+    pid_t pid = unbind_in_child(&fx, "vfio-pci", "0000:0a:00.0");
+    ck_assert(fx_wait_log(&fx, "unbind-wait", 1, 5000));
+    long start = fx_now_ms();
+    fx_umount(&fx);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_lt(fx_now_ms() - start, 5000);
 }
 END_TEST
 
@@ -711,6 +726,29 @@ START_TEST(ctl_hotplug_and_modules)
 }
 END_TEST
 
+START_TEST(drivers_autoprobe_only_stops_new_drivers)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "driver e1000e ids=8086:10d3 unloaded\n"
+                    "device 0000:00:02.0 8086:10d3 class=020000\n");
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/drivers/e1000e"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_autoprobe", "0"), 0);
+    READ_EQ(&fx, "sys/bus/pci/drivers_autoprobe", "0");
+    ck_assert_int_eq(fx_ctl(&fx, "modprobe e1000e"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), ""); /* the new driver bound nothing */
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/remove", "1"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/rescan", "1"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "e1000e"); /* a rescan probes anyway */
+    ck_assert_int_eq(fx_ctl(&fx, "rmmod e1000e"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_autoprobe", "1"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "modprobe e1000e"), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "e1000e");
+    fx_umount(&fx);
+}
+END_TEST
+
 /* ---- plain files ------------------------------------------------------------------------- */
 
 START_TEST(plain_files_outside_sysfs)
@@ -759,6 +797,25 @@ START_TEST(plain_files_outside_sysfs)
 }
 END_TEST
 
+static void expect_spec_error(const char *text, const char *line_tag, const char *words);
+
+START_TEST(seeded_files)
+{
+    struct fx fx;
+    struct stat st;
+
+    MOUNT_TEXT(&fx, "file etc/modprobe.d/vfio.conf \"options vfio-pci ids=8086:10d3\\n\"\n"
+                    "dir var/lib/hostdev mode=0700\n"
+                    "device 0000:00:02.0 8086:10d3\n");
+    READ_EQ(&fx, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=8086:10d3");
+    ck_assert_int_eq(stat(fx_path(&fx, "var/lib/hostdev"), &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0700);
+    fx_umount(&fx);
+    expect_spec_error("file sys/x y\n", "1", "not a path outside");
+}
+END_TEST
+
 /* ---- specs ------------------------------------------------------------------------------- */
 
 static void expect_spec_error(const char *text, const char *line_tag, const char *words)
@@ -802,6 +859,7 @@ START_TEST(spec_errors_name_file_and_line)
     expect_spec_error("device 0000:00:02.0 8086:10d3 totalvfs=4 numvfs=8\n", "1",
                       "more than totalvfs");
     expect_spec_error("fault sys/x EWHAT\n", "1", "unknown errno");
+    expect_spec_error("device 0000:00:02.0 8086:10d3 pcie=no reset=flr\n", "1", "flr needs");
 }
 END_TEST
 
@@ -942,6 +1000,48 @@ START_TEST(capture_round_trip)
 }
 END_TEST
 
+START_TEST(capture_a_changed_mount)
+{
+    struct fx live;
+    char sys[300], proc[300];
+
+    /* capture reads a mounted fake as it would a host: changes made at run time carry over */
+    MOUNT(&live, "server-sriov");
+    to_vfio(&live, "0000:03:10.2");
+    ck_assert_int_eq(fx_write(&live, DEV "0000:03:10.4/driver/unbind", "0000:03:10.4"), 0);
+    ck_assert_int_eq(fx_write(&live, DEV "0000:03:00.1/sriov_numvfs", "3"), 0);
+    snprintf(sys, sizeof(sys), "%s/sys", live.root);
+    snprintf(proc, sizeof(proc), "%s/proc", live.root);
+    capture_and_compare(sys, proc);
+    fx_umount(&live);
+}
+END_TEST
+
+START_TEST(vf_lines)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "iommu intel\n"
+                    "driver pf sriov ids=8086:10fb\n"
+                    "driver vf ids=8086:10ed\n"
+                    "driver vfio-pci stub vfio\n"
+                    "device 0000:00:02.0 8086:2032 class=060400 secondary=03\n"
+                    "device 0000:03:00.0 8086:10fb class=020000 driver=pf totalvfs=8 "
+                    "vf-device=10ed vf-offset=128 vf-stride=2 numvfs=3\n"
+                    "vf 0000:03:10.2 driver=vfio-pci override=vfio-pci group=40\n"
+                    "vf 0000:03:10.4\n");
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.0"), "vf"); /* no line: autoprobed */
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.2"), "vfio-pci");
+    READ_EQ(&fx, DEV "0000:03:10.2/driver_override", "vfio-pci");
+    ck_assert_int_eq(fx_group(&fx, "0000:03:10.2"), 40);
+    ck_assert(fx_exists(&fx, "dev/vfio/40"));
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.4"), ""); /* a line without driver: unbound */
+    fx_umount(&fx);
+    expect_spec_error("device 0000:00:02.0 8086:10fb totalvfs=4 numvfs=2\nvf 0000:00:02.7\n", "2",
+                      "not a VF");
+}
+END_TEST
+
 START_TEST(capture_this_host)
 {
     /* Reading the host's /sys is allowed; it is never written. */
@@ -1028,7 +1128,9 @@ START_TEST(cli_errors_and_log_file)
     char spec[512];
     const char *src = getenv("HOSTDEV_SRCDIR");
     snprintf(spec, sizeof(spec), "%s/tests/trees/demo.spec", src && *src ? src : ".");
-    const char *mount[] = {"mount", spec, root, "--log", log, NULL};
+    char owner[32];
+    snprintf(owner, sizeof(owner), "%ld", (long)getpid()); /* gone with us if we fail */
+    const char *mount[] = {"mount", spec, root, "--log", log, "--owner-pid", owner, NULL};
     ck_assert_msg(fx_fakesys(&fx, mount, NULL) == 0, "%s", fx.error);
     snprintf(fx.root, sizeof(fx.root), "%s", root);
     fx.mounted = true;
@@ -1046,7 +1148,9 @@ START_TEST(cli_errors_and_log_file)
     ck_assert(strstr(out, "mark hello world\n") != NULL);
     free(out);
     fx_umount(&fx);
-    out = run_capture("cat /tmp/hostdev-fx-log.*");
+    char cat[128];
+    snprintf(cat, sizeof(cat), "cat %s", log);
+    out = run_capture(cat);
     ck_assert(strstr(out, "reset 0000:03:00.0 flr\n") != NULL);
     free(out);
     unlink(log);
@@ -1057,8 +1161,6 @@ int main(void)
 {
     Suite *s = suite_create("fakesys");
     TCase *tc = tcase_create("kernel");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, demo_layout);
@@ -1078,20 +1180,21 @@ int main(void)
     tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
     tcase_add_test(tc, hang_forever_until_release);
     tcase_add_test(tc, open_group_blocks_vfio_unbind);
+    tcase_add_test(tc, umount_ends_every_wait);
     tcase_add_test(tc, fault_injection);
     tcase_add_test(tc, ctl_hotplug_and_modules);
+    tcase_add_test(tc, drivers_autoprobe_only_stops_new_drivers);
     tcase_add_test(tc, plain_files_outside_sysfs);
+    tcase_add_test(tc, seeded_files);
     tcase_add_test(tc, spec_errors_name_file_and_line);
     tcase_add_test(tc, every_shipped_spec_mounts);
     tcase_add_test(tc, iommu_variants);
     tcase_add_test(tc, capture_round_trip);
+    tcase_add_test(tc, capture_a_changed_mount);
+    tcase_add_test(tc, vf_lines);
     tcase_add_test(tc, capture_this_host);
     tcase_add_test(tc, lspci_reads_the_tree);
     tcase_add_test(tc, cli_errors_and_log_file);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

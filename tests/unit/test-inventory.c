@@ -216,5 +216,5 @@ int main(void)
     tcase_add_test(tc, garbage_in_sysfs);
     tcase_add_test(tc, groups);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }

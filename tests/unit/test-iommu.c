@@ -12,6 +12,8 @@
 #include "internal.h"
 #include "tmptree.h"
 
+#include "suite.h"
+
 static char *root;
 
 static void setup(void)
@@ -684,8 +686,6 @@ int main(void)
     TCase *on = tcase_create("on"), *off = tcase_create("off"), *ir = tcase_create("ir");
     TCase *misc = tcase_create("misc"), *tool = tcase_create("tool");
     TCase *all[] = {on, off, ir, misc, tool};
-    SRunner *sr;
-    int failed;
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         tcase_add_checked_fixture(all[i], setup, teardown);
@@ -716,9 +716,5 @@ int main(void)
     tcase_add_test(misc, dmar_in_probe);
     tcase_add_test(misc, names);
     tcase_add_test(tool, tool_exit_codes_and_json);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

@@ -5,6 +5,8 @@
 
 #include <hostdev/hostdev.h>
 
+#include "suite.h"
+
 static void expect_addr(const char *text, unsigned dom, unsigned bus, unsigned slot, unsigned fn)
 {
     struct hd_pci_addr a;
@@ -90,8 +92,6 @@ int main(void)
 {
     Suite *s = suite_create("pciaddr");
     TCase *tc = tcase_create("parse");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, accepts_every_form);
     tcase_add_test(tc, rejects_bad_input);
@@ -99,9 +99,5 @@ int main(void)
     tcase_add_test(tc, compares_in_address_order);
     tcase_add_test(tc, selectors);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

@@ -120,5 +120,5 @@ int main(void)
     tcase_add_test(tc, co_assignment);
     tcase_add_test(tc, methods_from_config_space);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "assign-helpers.h"
-#include "engine.h"
+#include "suite.h"
 
 #define SATA "0000:00:1f.2"
 #define NIC "0000:03:00.0"
@@ -189,5 +189,5 @@ int main(void)
     tcase_add_test(tc, the_console);
     tcase_add_test(tc, nothing_in_use);
     suite_add_tcase(s, tc);
-    return eng_run(s);
+    return suite_run(s);
 }

@@ -11,6 +11,8 @@
 #include "internal.h"
 #include "tmptree.h"
 
+#include "suite.h"
+
 #define PF "0000:02:00.0"
 
 static char *root;
@@ -247,8 +249,6 @@ int main(void)
 {
     Suite *s = suite_create("sriov");
     TCase *tc = tcase_create("numvfs");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, creates_vfs_with_autoprobe_off);
@@ -257,9 +257,5 @@ int main(void)
     tcase_add_test(tc, vfs_that_never_appear_time_out_and_are_undone);
     tcase_add_test(tc, a_failed_change_puts_the_previous_count_back);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

@@ -102,9 +102,22 @@ START_TEST(failure_exits_1_and_restores)
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:02:00.0/driver_override "
                                    "EBUSY nth=1"), 0);
     ck_assert_int_eq(hd("detach 03:00.0 02:00.0"), 1);
+    one_line_error("0000:02:00.0: writing driver_override failed");
+    ck_assert_ptr_null(strstr(err, "0000:02:00.0: 0000:02:00.0")); /* the device named once */
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.0"), "nvme");
     ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
+    /* With --group, the whole groups of the devices done go back, and only they: a device
+     * already on vfio-pci before the command stays there. */
+    ck_assert_int_eq(hd("detach 0000:04:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:02:00.0/driver_override "
+                                   "EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd("detach 04:00.0 --group 01:00.0 03:00.0 02:00.0"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.0"), "nvme");
 }
 END_TEST
 
@@ -122,6 +135,8 @@ START_TEST(detach_reattach_commands)
     ck_assert_ptr_nonnull(strstr(err, "0000:01:00.1 is bound to snd_hda_intel"));
     ck_assert_ptr_nonnull(strstr(err, "--group"));
     ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
+    ck_assert_str_eq(out, "0000:01:00.0: vfio-pci -> vfio-pci\n"
+                          "0000:01:00.1: snd_hda_intel -> vfio-pci\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
     ck_assert_int_eq(hd("--json show 01:00.0"), 0);
     json_parses();

@@ -12,6 +12,8 @@
 #include "internal.h"
 #include "tmptree.h"
 
+#include "suite.h"
+
 /* ---- a tree: device 0000:00:02.0 in group 1 with a sibling 0000:00:02.1 ------------------- */
 
 static char *root;
@@ -527,8 +529,6 @@ int main(void)
 {
     Suite *s = suite_create("vfio");
     TCase *tc = tcase_create("verify");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, usable_through_the_group);
@@ -552,9 +552,5 @@ int main(void)
     tcase_add_test(tc, cdev_path_when_the_kernel_has_one);
     tcase_add_test(tc, cdev_only_kernel_skips_the_group_path);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(s);
 }

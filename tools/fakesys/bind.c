@@ -60,25 +60,30 @@ int driver_probe(struct kernel *k, struct device *dev, struct driver *drv)
         kernel_log(k, "probe-failed %s %s %s", dev->name, drv->name, errno_name(err));
         return -err;
     }
-    dev->driver = drv;
-    kernel_log(k, "bind %s %s", dev->name, drv->name);
     if (noiommu) {
         dev->group = group_alloc(k);
         dev->noiommu = true;
     }
+    driver_bind(k, dev, drv);
+    return 0;
+}
+
+void driver_bind(struct kernel *k, struct device *dev, struct driver *drv)
+{
+    dev->driver = drv;
+    kernel_log(k, "bind %s %s", dev->name, drv->name);
     if (drv->flags & DRV_VFIO) {
         dev->vfio_index = vfio_index_alloc(k);
         dev->cdev_perm = (struct node_perm){0600, 0, 0};
         if (group_vfio_users(k, dev->group) == 1) {
             /* devtmpfs makes the node root:root 0600; nothing remembers an earlier chmod. */
             k->gnodes = xrealloc(k->gnodes, (k->ngnodes + 1) * sizeof(*k->gnodes));
-            k->gnodes[k->ngnodes++] =
-                (struct group_node){.group = dev->group, .noiommu = noiommu, .perm = {0600, 0, 0}};
-            kernel_log(k, "vfio-add %s%d", noiommu ? "noiommu-" : "", dev->group);
+            k->gnodes[k->ngnodes++] = (struct group_node){
+                .group = dev->group, .noiommu = dev->noiommu, .perm = {0600, 0, 0}};
+            kernel_log(k, "vfio-add %s%d", dev->noiommu ? "noiommu-" : "", dev->group);
         }
     }
     k->dirty = true;
-    return 0;
 }
 
 void device_attach(struct kernel *k, struct device *dev)
@@ -121,7 +126,7 @@ struct device *device_release_driver(struct kernel *k, struct device *dev)
         bool logged = false;
         for (;;) {
             struct group_node *gn = group_node_find(k, dev->group);
-            if (gn == NULL || !gn->open || k->stopping)
+            if (gn == NULL || !gn->open || kernel_stopping(k))
                 break;
             if (!logged)
                 kernel_log(k, "unbind-wait %s %s group %d is open", dev->name, drv->name,

@@ -1,4 +1,4 @@
-/* buf.c - growable byte buffers, whole-file reads, allocation that cannot fail, errno names. */
+/* buf.c - generic helpers: growable buffers, sorted arrays, whole-file reads, errno names. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -160,6 +160,35 @@ int read_file(const char *path, char **data, size_t *len)
         *len = b.len;
     *data = buf_steal(&b);
     return 0;
+}
+
+size_t sorted_index(void *const *items, size_t n, const void *key,
+                    int (*cmp)(const void *item, const void *key), bool *found)
+{
+    size_t lo = 0, hi = n;
+
+    *found = false;
+    /* Builders add in order: try the end first. */
+    if (n > 0) {
+        int c = cmp(items[n - 1], key);
+        if (c <= 0) {
+            *found = c == 0;
+            return c == 0 ? n - 1 : n;
+        }
+    }
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = cmp(items[mid], key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 const char *errno_name(int err)

@@ -174,6 +174,7 @@ static void capture_kernel(struct capture *c, const char *procdir)
     static const char *const params[][2] = {
         {"vfio_iommu_type1", "allow_unsafe_interrupts"},
         {"vfio", "enable_unsafe_noiommu_mode"},
+        {"vfio_pci", "enable_sriov"},
     };
     for (size_t i = 0; i < FS_ARRAY_SIZE(params); i++) {
         char *dir = xasprintf("%s/module/%s/parameters", c->sysfs, params[i][0]);
@@ -335,7 +336,8 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
                 *p = ',';
         fprintf(o, " reset=%s", rm);
     } else if (rm == NULL && exists(dir, "reset")) {
-        fprintf(o, " reset=flr"); /* an old kernel does not say which */
+        /* an old kernel does not say which: guess one the device can have */
+        fprintf(o, " reset=%s", pcie ? "flr" : "pm");
     }
     free(rm);
     if (!pcie)
@@ -360,6 +362,29 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
     }
     fputc('\n', o);
 
+    /* The VFs as they are: driver, override, group (they are made by numvfs= at mount). */
+    for (long i = 0; i < total; i++) {
+        char *link = xasprintf("virtfn%ld", i);
+        char *vf = link_base(dir, link);
+        free(link);
+        if (vf == NULL)
+            break;
+        char *vdir = xasprintf("%s/bus/pci/devices/%s", c->sysfs, vf);
+        char *drv = link_base(vdir, "driver");
+        char *vov = readline_at(vdir, "driver_override");
+        char *vgroup = link_base(vdir, "iommu_group");
+        fprintf(o, "vf %s", vf);
+        if (drv)
+            fprintf(o, " driver=%s", drv);
+        if (vov && *vov && strcmp(vov, "(null)") != 0)
+            fprintf(o, " override=%s", vov);
+        fprintf(o, " group=%s\n", vgroup && c->iommu_on ? vgroup : "none");
+        free(vgroup);
+        free(vov);
+        free(drv);
+        free(vdir);
+        free(vf);
+    }
     char *ndir = xasprintf("%s/net", dir);
     size_t nn;
     char **nets = list_dir(ndir, &nn);

@@ -7,6 +7,11 @@
 
 #include "fakesys.h"
 
+bool kernel_stopping(struct kernel *k)
+{
+    return k->stopping || (k->stop_requested && k->stop_requested(k));
+}
+
 void kernel_sleep(struct kernel *k, int ms)
 {
     unsigned long gen = k->release_gen;
@@ -22,7 +27,7 @@ void kernel_sleep(struct kernel *k, int ms)
         until.tv_nsec -= 1000000000L;
     }
     /* Wake up now and then to notice an unmount: the FUSE loop waits for every worker. */
-    while (!k->stopping && gen == k->release_gen) {
+    while (!kernel_stopping(k) && gen == k->release_gen) {
         struct timespec slice;
         clock_gettime(CLOCK_MONOTONIC, &slice);
         slice.tv_nsec += 100000000L;
@@ -34,7 +39,7 @@ void kernel_sleep(struct kernel *k, int ms)
                                 (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec));
         if (pthread_cond_timedwait(&k->wake, &k->lock, last ? &until : &slice) == ETIMEDOUT && last)
             break;
-        if (k->stop_requested && k->stop_requested(k))
+        if (kernel_stopping(k))
             break;
     }
 }
@@ -248,6 +253,9 @@ int ctl_run(struct kernel *k, const char *line)
     } else if (strcmp(cmd, "hang") == 0) {
         r = ctl_hang(k, argc, argv);
     } else if (strcmp(cmd, "release") == 0) {
+        /* end every hang, close every group: nothing waits any more (umount says this) */
+        for (size_t i = 0; i < k->ngnodes; i++)
+            k->gnodes[i].open = false;
         k->release_gen++;
         pthread_cond_broadcast(&k->wake);
         r = status(k, 0, "ok");

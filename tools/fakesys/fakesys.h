@@ -67,6 +67,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) FS_PRINTF(1, 2);
 
+/* Binary search of a sorted array of pointers: where @key is (*found) or would go. */
+size_t sorted_index(void *const *items, size_t n, const void *key,
+                    int (*cmp)(const void *item, const void *key), bool *found);
 /* A whole file, NUL-terminated (free it); -errno. */
 int read_file(const char *path, char **data, size_t *len);
 /* "EBUSY" for 16; "E123" for unknown numbers. */
@@ -78,6 +81,7 @@ int errno_parse(const char *s);
 
 struct kernel;
 struct node;
+struct handle;
 
 /* A kernel attribute file. show() writes the whole content; store() gets one write(2), NUL
  * terminated at @len. */
@@ -87,7 +91,8 @@ struct attr {
     void (*show)(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
     int (*store)(struct kernel *k, void *obj, const char *data, size_t len);
     size_t size;   /* st_size; 0 means 4096 like sysfs */
-    size_t off;    /* show_hex16()/show_int(): where the field is in the object */
+    size_t off;    /* show_hex16()/show_int(): where the field is in the object;
+                    * show_const(): the value itself */
     size_t unpriv; /* readable by non-root up to here (config: 64 bytes); 0 all */
 };
 
@@ -155,6 +160,7 @@ int kstrtoint(const char *s, int *v);
 int kstrtobool(const char *s, bool *v);
 void show_hex16(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 void show_int(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
+void show_const(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 
 /* ---- model.c: the kernel's objects ------------------------------------------------------- */
 
@@ -313,6 +319,7 @@ struct kernel {
     /* Asks the server whether it is going away (so that hangs end): fuse.c sets it. */
     bool (*stop_requested)(struct kernel *k);
     void *server;
+    struct handle *handles; /* fuse.c: open file handles */
     /* The tree's shape changed (a link, a directory, a file came or went): rebuild it before
      * unlocking. Attribute contents are generated at read time and need no rebuild. */
     bool dirty;
@@ -394,6 +401,8 @@ void acpi_iommu_table(const struct kernel *k, struct buf *out);
 bool driver_matches(const struct driver *drv, const struct device *dev);
 /* Probe @drv on an unbound @dev: 0 bound, else the probe's -errno (logged). */
 int driver_probe(struct kernel *k, struct device *dev, struct driver *drv);
+/* Bind without probing (a spec says so): the vfio node and cdev come along. */
+void driver_bind(struct kernel *k, struct device *dev, struct driver *drv);
 /* driver_attach(): probe @drv on every unbound device it matches. */
 void driver_attach(struct kernel *k, struct driver *drv);
 /* device_attach(): try every loaded matching driver in order; never fails. */
@@ -505,6 +514,8 @@ void fault_add(struct kernel *k, const char *path, const struct fault *f);
 int fault_check(struct kernel *k, const char *key, bool on_read);
 /* Wait @ms (-1: until released or unmounted) with the lock dropped. */
 void kernel_sleep(struct kernel *k, int ms);
+/* The server is going away: nothing may wait any longer. */
+bool kernel_stopping(struct kernel *k);
 extern const struct attr ctl_attrs[];
 extern const size_t ctl_nattrs;
 

@@ -18,6 +18,7 @@
  * operation, since the tree under sys/ is rebuilt after every change; plain files are held
  * by pointer so that they outlive an unlink. */
 struct handle {
+    struct handle *prev, *next; /* every open handle, freed at exit if never released */
     bool is_attr;
     char *path;
     struct buf snap; /* attribute content as of the last read at offset 0 */
@@ -125,12 +126,32 @@ static int fs_readlink(const char *path, char *buf, size_t size)
     return r;
 }
 
-static int fs_opendir(const char *path, struct fuse_file_info *fi)
+/* A handle for @path, open on @file (NULL: an attribute or a directory); the caller holds
+ * the lock. */
+static struct handle *handle_new(struct kernel *k, const char *path, struct node *file,
+                                 struct fuse_file_info *fi)
 {
     struct handle *h = xcalloc(1, sizeof(*h));
 
     h->path = xstrdup(path);
+    h->file = file;
+    if (file)
+        file->refs++;
+    h->next = k->handles;
+    if (h->next)
+        h->next->prev = h;
+    k->handles = h;
     fi->fh = (uintptr_t)h;
+    return h;
+}
+
+static int fs_opendir(const char *path, struct fuse_file_info *fi)
+{
+    struct kernel *k = K();
+
+    kernel_lock(k);
+    handle_new(k, path, NULL, fi);
+    kernel_unlock(k);
     return 0;
 }
 
@@ -165,6 +186,12 @@ static void handle_free(struct kernel *k, struct handle *h)
         return;
     if (h->file && --h->file->refs == 0 && h->file->parent == NULL && h->file != k->root)
         tree_free(h->file); /* unlinked while open */
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        k->handles = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
     buf_free(&h->snap);
     free(h->path);
     free(h);
@@ -203,18 +230,12 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         r = -EACCES;
     }
     if (r == 0) {
-        struct handle *h = xcalloc(1, sizeof(*h));
+        struct handle *h = handle_new(k, path, n->type == NODE_ATTR ? NULL : n, fi);
         h->is_attr = n->type == NODE_ATTR;
-        h->path = xstrdup(path);
-        if (!h->is_attr) {
-            h->file = n;
-            n->refs++;
-            if ((fi->flags & O_TRUNC) && acc != O_RDONLY) {
-                n->size = 0;
-                touch(n, true);
-            }
+        if (!h->is_attr && (fi->flags & O_TRUNC) && acc != O_RDONLY) {
+            n->size = 0;
+            touch(n, true);
         }
-        fi->fh = (uintptr_t)h;
         fi->direct_io = 1; /* every read reaches the model */
     }
     kernel_unlock(k);
@@ -389,7 +410,10 @@ static struct node *new_plain(struct node *dir, const char *name, enum node_type
     return n;
 }
 
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* create, mknod, mkdir, symlink: a new plain node at @path (@target for a link; with @fi,
+ * the new file is opened). */
+static int make_plain(const char *path, enum node_type type, mode_t mode, const char *target,
+                      struct fuse_file_info *fi)
 {
     struct kernel *k = K();
     struct node *dir;
@@ -398,64 +422,41 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     kernel_lock(k);
     int r = plain_parent(k, path, &dir, &name);
     if (r == 0) {
-        struct node *n = new_plain(dir, name, NODE_FILE, mode);
-        struct handle *h = xcalloc(1, sizeof(*h));
-        h->path = xstrdup(path);
-        h->file = n;
-        n->refs++;
-        fi->fh = (uintptr_t)h;
-        fi->direct_io = 1;
+        struct node *n = new_plain(dir, name, type, mode);
+        if (target) {
+            n->data = xstrdup(target);
+            n->size = strlen(target);
+        }
+        if (fi) {
+            handle_new(k, path, n, fi);
+            fi->direct_io = 1;
+        }
     }
     kernel_unlock(k);
     return r;
+}
+
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+    return make_plain(path, NODE_FILE, mode, NULL, fi);
 }
 
 static int fs_mknod(const char *path, mode_t mode, dev_t rdev)
 {
-    struct kernel *k = K();
-    struct node *dir;
-    const char *name;
-
     (void)rdev;
     if (!S_ISREG(mode))
-        return -EPERM;
-    kernel_lock(k);
-    int r = plain_parent(k, path, &dir, &name);
-    if (r == 0)
-        new_plain(dir, name, NODE_FILE, mode);
-    kernel_unlock(k);
-    return r;
+        return -EPERM; /* no device nodes, fifos or sockets of one's own */
+    return make_plain(path, NODE_FILE, mode, NULL, NULL);
 }
 
 static int fs_mkdir(const char *path, mode_t mode)
 {
-    struct kernel *k = K();
-    struct node *dir;
-    const char *name;
-
-    kernel_lock(k);
-    int r = plain_parent(k, path, &dir, &name);
-    if (r == 0)
-        new_plain(dir, name, NODE_DIR, mode);
-    kernel_unlock(k);
-    return r;
+    return make_plain(path, NODE_DIR, mode, NULL, NULL);
 }
 
 static int fs_symlink(const char *target, const char *path)
 {
-    struct kernel *k = K();
-    struct node *dir;
-    const char *name;
-
-    kernel_lock(k);
-    int r = plain_parent(k, path, &dir, &name);
-    if (r == 0) {
-        struct node *n = new_plain(dir, name, NODE_LINK, 0777);
-        n->data = xstrdup(target);
-        n->size = strlen(target);
-    }
-    kernel_unlock(k);
-    return r;
+    return make_plain(path, NODE_LINK, 0777, target, NULL);
 }
 
 /* Take @n out of the tree; free it unless an open handle still holds it. */
@@ -767,6 +768,9 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t 
 out:
     fuse_unmount(f);
     fuse_destroy(f);
+    /* Releases the kernel never sent (files still open at the unmount). */
+    while (k->handles)
+        handle_free(k, k->handles);
     if (owner > 0)
         rmdir(mountpoint); /* only if empty: it was the owner's temporary directory */
     return r;

@@ -84,3 +84,10 @@ void show_int(struct kernel *k, const struct attr *a, void *obj, struct buf *out
     (void)k;
     buf_printf(out, "%d\n", *(const int *)((const char *)obj + a->off));
 }
+
+void show_const(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)k;
+    (void)obj;
+    buf_printf(out, "%zu\n", a->off);
+}

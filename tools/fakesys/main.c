@@ -345,8 +345,11 @@ static const struct command commands[] = {
      "mount a fake kernel described by SPEC on ROOT (ROOT/sys, ROOT/dev, ROOT/proc)"},
     {"umount", cmd_umount, "ROOT", "unmount a fake kernel (ends hanging writes first)"},
     {"ctl", cmd_ctl, "ROOT COMMAND... | ROOT log",
-     "control a mounted fake kernel: fault, hang, release, probe-fails, add, unplug,\n"
-     "          modprobe, rmmod, param, mark, clear-log, clear-faults; `log` prints what it did"},
+     "control a mounted fake kernel; `log` prints what it did. Commands:\n"
+     "fault PATH ERRNO [nth=N] [count=N] [on=read|write]   clear-faults\n"
+     "hang DRIVER MS|forever|0   release   probe-fails DRIVER ERRNO|0\n"
+     "open-group N   close-group N   add BDF VVVV:DDDD [options]   unplug BDF\n"
+     "modprobe MOD   rmmod MOD   param MOD NAME VALUE   mark TEXT   clear-log"},
     {"materialize", cmd_materialize, "SPEC DIR", "write the tree as plain files into a new DIR"},
     {"capture", cmd_capture, "[--sysfs DIR] [--proc DIR]",
      "print a spec of this host's PCI devices (reads /sys and /proc only)"},
@@ -354,14 +357,25 @@ static const struct command commands[] = {
     {"help", cmd_help, "", "this text"},
 };
 
+/* Each line of @text after @indent blanks. */
+static void print_indented(const char *text, int indent)
+{
+    while (*text) {
+        int len = (int)strcspn(text, "\n");
+        printf("%*s%.*s\n", indent, "", len, text);
+        text += len + (text[len] == '\n');
+    }
+}
+
 static int cmd_help(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
     printf("usage: hostdev-fakesys COMMAND [ARGS]   (COMMAND --help for one command)\n\n");
-    for (size_t i = 0; i < FS_ARRAY_SIZE(commands); i++)
-        printf("  %-11s %s\n  %-11s %s\n", commands[i].name, commands[i].usage, "",
-               commands[i].help);
+    for (size_t i = 0; i < FS_ARRAY_SIZE(commands); i++) {
+        printf("  %-11s %s\n", commands[i].name, commands[i].usage);
+        print_indented(commands[i].help, 14);
+    }
     printf("\nSpec format: hostdev-fakesys(5). Exit: 0 done, 1 runtime failure, 2 bad input.\n");
     return EXIT_OK;
 }
@@ -382,8 +396,8 @@ int main(int argc, char **argv)
             continue;
         current = &commands[i];
         if (wants_help(argc - 1, argv + 1)) {
-            printf("usage: hostdev-fakesys %s %s\n  %s\n", current->name, current->usage,
-                   current->help);
+            printf("usage: hostdev-fakesys %s %s\n", current->name, current->usage);
+            print_indented(current->help, 2);
             return EXIT_OK;
         }
         return current->fn(argc - 1, argv + 1);

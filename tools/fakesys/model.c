@@ -198,26 +198,14 @@ struct driver *driver_new(struct kernel *k, const char *name)
     return drv;
 }
 
+static int cmp_addr(const void *item, const void *key)
+{
+    return hd_pci_addr_compare(&((const struct device *)item)->addr, key);
+}
+
 static size_t device_index(const struct kernel *k, const struct hd_pci_addr *addr, bool *found)
 {
-    size_t lo = 0, hi = k->ndevices;
-
-    *found = false;
-    if (hi > 0 && hd_pci_addr_compare(&k->devices[hi - 1]->addr, addr) < 0)
-        return hi;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = hd_pci_addr_compare(&k->devices[mid]->addr, addr);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return sorted_index((void *const *)k->devices, k->ndevices, addr, cmp_addr, found);
 }
 
 struct device *device_find(const struct kernel *k, const struct hd_pci_addr *addr)

@@ -162,13 +162,54 @@ static int enable_store(struct kernel *k, void *obj, const char *data, size_t le
     return 0;
 }
 
+static const char *device_cpus(const struct device *dev)
+{
+    return dev->cpus ? dev->cpus : "0-3";
+}
+
 static void cpulist_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
     (void)k;
-    const struct device *dev = obj;
+    buf_printf(out, "%s\n", device_cpus(obj));
+}
 
-    buf_printf(out, "%s\n", dev->cpus ? dev->cpus : "0-3");
+/* local_cpus: the same CPUs as a mask ("0-3" -> 0000000f), for the first 64 CPUs. */
+static void cpumask_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)a;
+    (void)k;
+    unsigned long long mask = 0;
+    const char *p = device_cpus(obj);
+    char *end;
+
+    while (*p) {
+        unsigned long lo = strtoul(p, &end, 10), hi = lo;
+        if (end == p)
+            break;
+        if (*end == '-')
+            hi = strtoul(end + 1, &end, 10);
+        for (unsigned long c = lo; c <= hi && c < 64; c++)
+            mask |= 1ULL << c;
+        p = *end == ',' ? end + 1 : end;
+        if (*p && !(*p >= '0' && *p <= '9'))
+            break;
+    }
+    if (mask >> 32)
+        buf_printf(out, "%08llx,%08llx\n", mask >> 32, mask & 0xffffffffULL);
+    else
+        buf_printf(out, "%08llx\n", mask);
+}
+
+/* msi_bus, broken_parity_status, d3cold_allowed: writable, nothing here depends on them. */
+static int number_store(struct kernel *k, void *obj, const char *data, size_t len)
+{
+    unsigned long v;
+
+    (void)k;
+    (void)obj;
+    (void)len;
+    return kstrtoul(data, &v);
 }
 
 static void resource_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
@@ -242,6 +283,16 @@ static const struct attr common_attrs[] = {
     {.name = "enable", .mode = 0644, .show = enable_show, .store = enable_store},
     {.name = "irq", .mode = 0444, .show = show_int, .off = offsetof(struct device, irq)},
     {.name = "local_cpulist", .mode = 0444, .show = cpulist_show},
+    {.name = "local_cpus", .mode = 0444, .show = cpumask_show},
+    {.name = "consistent_dma_mask_bits", .mode = 0444, .show = show_const, .off = 64},
+    {.name = "dma_mask_bits", .mode = 0444, .show = show_const, .off = 64},
+    {.name = "msi_bus", .mode = 0644, .show = show_const, .store = number_store, .off = 1},
+    {.name = "broken_parity_status",
+     .mode = 0644,
+     .show = show_const,
+     .store = number_store,
+     .off = 0},
+    {.name = "d3cold_allowed", .mode = 0644, .show = show_const, .store = number_store, .off = 1},
     {.name = "modalias", .mode = 0444, .show = modalias_show},
     {.name = "numa_node",
      .mode = 0644,

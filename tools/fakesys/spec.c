@@ -16,6 +16,13 @@ struct parser {
     size_t errsz;
     /* feature switches set explicitly (the kernel version decides the others) */
     bool set_override, set_reset_method, set_vfio_dev, set_vfio_cdev, set_pt;
+    /* vf lines wait for their VFs, made at the end */
+    struct vf_line {
+        struct hd_pci_addr addr;
+        char *driver, *override;
+        int group, line;
+    } * vfs;
+    size_t nvfs;
     /* faults wait for the tree, which resolves their paths */
     char **fault_paths;
     struct fault *faults;
@@ -580,6 +587,9 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
         dev->link_speed = dev->cap_speed;
         dev->link_width = dev->cap_width;
     }
+    for (int i = 0; i < dev->nreset_default && !dev->pcie; i++)
+        if (dev->reset_default[i] == RESET_FLR)
+            return perr(p, "%s: flr needs pcie=yes (conventional PCI has af_flr)", dev->name);
     if (!dev->pcie && (dev->cap_speed || port_set))
         return perr(p, "%s: link= and port= need pcie=yes", dev->name);
     if (dev->totalvfs) {
@@ -701,6 +711,53 @@ static int kw_fault(struct parser *p, int argc, char **argv)
     return 0;
 }
 
+/* The PF (declared with numvfs=) that @addr will be a VF of, or NULL. */
+static struct device *pf_of(const struct kernel *k, const struct hd_pci_addr *addr)
+{
+    struct hd_pci_addr a;
+
+    for (size_t i = 0; i < k->ndevices; i++) {
+        struct device *pf = k->devices[i];
+        for (int v = 0; v < pf->spec_numvfs; v++)
+            if (sriov_vf_addr(pf, v, &a) == 0 && hd_pci_addr_equal(&a, addr))
+                return pf;
+    }
+    return NULL;
+}
+
+static int kw_vf(struct parser *p, int argc, char **argv)
+{
+    struct vf_line l = {.group = GROUP_AUTO, .line = p->line};
+    long v;
+
+    if (argc < 2)
+        return perr(p, "usage: vf DDDD:BB:SS.F [driver=NAME] [override=NAME] [group=N|none]");
+    if (parse_addr(p, "vf", argv[1], &l.addr) < 0)
+        return -1;
+    if (pf_of(p->k, &l.addr) == NULL)
+        return perr(p, "vf %s: not a VF of a PF declared with numvfs=", argv[1]);
+    for (int i = 2; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        const char *val = eq ? eq + 1 : "";
+        if (strncmp(argv[i], "driver=", 7) == 0 && driver_find(p->k, val))
+            l.driver = (char *)val;
+        else if (strncmp(argv[i], "override=", 9) == 0 && name_ok(val))
+            l.override = (char *)val;
+        else if (strcmp(argv[i], "group=none") == 0)
+            l.group = -1;
+        else if (strncmp(argv[i], "group=", 6) == 0 && parse_num(val, 10, 0, 1000000, &v) == 0)
+            l.group = (int)v;
+        else
+            return perr(p, "vf %s: bad option '%s' (or a driver not declared yet)", argv[1],
+                        argv[i]);
+    }
+    l.driver = l.driver ? xstrdup(l.driver) : NULL;
+    l.override = l.override ? xstrdup(l.override) : NULL;
+    p->vfs = xrealloc(p->vfs, (p->nvfs + 1) * sizeof(*p->vfs));
+    p->vfs[p->nvfs++] = l;
+    return 0;
+}
+
 static bool kernel_path(const char *path)
 {
     static const char *const tops[] = {"sys", "dev", "proc", ".fakesys"};
@@ -754,15 +811,12 @@ static const struct {
     const char *name;
     int (*fn)(struct parser *p, int argc, char **argv);
 } keywords[] = {
-    {"kernel", kw_kernel},   {"feature", kw_feature},
-    {"cmdline", kw_cmdline}, {"iommu", kw_iommu},
-    {"module", kw_module},   {"param", kw_param},
-    {"driver", kw_driver},   {"device", kw_device},
-    {"net", kw_child},       {"block", kw_child},
-    {"graphics", kw_child},  {"mount", kw_hostuse},
-    {"swap", kw_hostuse},
-    {"fault", kw_fault},     {"file", kw_file},
-    {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
+    {"kernel", kw_kernel}, {"feature", kw_feature}, {"cmdline", kw_cmdline},
+    {"iommu", kw_iommu},   {"module", kw_module},   {"param", kw_param},
+    {"driver", kw_driver}, {"device", kw_device},   {"net", kw_child},
+    {"block", kw_child},   {"vf", kw_vf},           {"fault", kw_fault},
+    {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
+    {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */
@@ -785,25 +839,63 @@ static int device_finish(struct parser *p, struct device *dev)
     return 0;
 }
 
+/* Bind @dev to the driver named @name because the spec says it is bound (no probe). */
+static int bind_as_stated(struct parser *p, struct device *dev, const char *name)
+{
+    struct driver *drv = driver_find(p->k, name);
+
+    if (!driver_loaded(drv))
+        return perr(p, "%s: driver %s is not loaded", dev->name, drv->name);
+    if ((drv->flags & DRV_VFIO) && (dev->group < 0 || dev->header != 0))
+        return perr(p, "%s: %s needs an endpoint in an IOMMU group", dev->name, drv->name);
+    driver_bind(p->k, dev, drv);
+    return 0;
+}
+
+/* A VF as a vf line describes it, or probed as the PF's autoprobe says. */
+static int vf_initial(struct parser *p, struct device *vf, bool autoprobe)
+{
+    for (size_t i = 0; i < p->nvfs; i++) {
+        struct vf_line *l = &p->vfs[i];
+        if (!hd_pci_addr_equal(&l->addr, &vf->addr))
+            continue;
+        p->line = l->line;
+        if (l->group != GROUP_AUTO) {
+            if (l->group >= 0 && !p->k->iommu_enabled)
+                return perr(p, "%s: group= needs an enabled IOMMU", vf->name);
+            vf->group = l->group;
+        }
+        if (l->override)
+            vf->override = xstrdup(l->override);
+        return l->driver ? bind_as_stated(p, vf, l->driver) : 0;
+    }
+    if (autoprobe)
+        device_attach(p->k, vf);
+    return 0;
+}
+
 static int device_bind_initial(struct parser *p, struct device *dev)
 {
     struct kernel *k = p->k;
+    struct hd_pci_addr addr;
 
     p->line = dev->line;
-    if (dev->spec_driver) {
-        struct driver *drv = driver_find(k, dev->spec_driver);
-        if (!driver_loaded(drv))
-            return perr(p, "%s: driver %s is not loaded", dev->name, drv->name);
-        if ((drv->flags & DRV_VFIO) && (dev->group < 0 || dev->header != 0))
-            return perr(p, "%s: %s needs an endpoint in an IOMMU group", dev->name, drv->name);
-        /* The spec states what is bound; probe-fails= is for later probes. */
-        int saved = drv->probe_errno;
-        drv->probe_errno = 0;
-        driver_probe(k, dev, drv);
-        drv->probe_errno = saved;
-    }
-    if (dev->spec_numvfs > 0 && sriov_enable(k, dev, dev->spec_numvfs) < 0)
+    if (dev->spec_driver && bind_as_stated(p, dev, dev->spec_driver) < 0)
+        return -1;
+    if (dev->spec_numvfs == 0)
+        return 0;
+    /* Make them unbound, then bind each as its vf line says. */
+    bool autoprobe = dev->vf_autoprobe;
+    dev->vf_autoprobe = false;
+    int r = sriov_enable(k, dev, dev->spec_numvfs);
+    dev->vf_autoprobe = autoprobe;
+    if (r < 0)
         return perr(p, "%s: its VFs collide with other devices", dev->name);
+    for (int i = 0; i < dev->numvfs; i++) {
+        sriov_vf_addr(dev, i, &addr);
+        if (vf_initial(p, device_find(k, &addr), autoprobe) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -903,6 +995,11 @@ int spec_load(struct kernel *k, const char *file, const char *text, char *err, s
     }
     if (r == 0)
         r = spec_finish(&p);
+    for (size_t i = 0; i < p.nvfs; i++) {
+        free(p.vfs[i].driver);
+        free(p.vfs[i].override);
+    }
+    free(p.vfs);
     for (size_t i = 0; i < p.nfaults; i++)
         free(p.fault_paths[i]);
     free(p.fault_paths);

@@ -36,35 +36,15 @@ void tree_free(struct node *n)
     free(n);
 }
 
+static int cmp_name(const void *item, const void *key)
+{
+    return strcmp(((const struct node *)item)->name, key);
+}
+
 /* Index of @name in @dir's sorted children, or where it would go (*found false). */
 static size_t kid_index(const struct node *dir, const char *name, bool *found)
 {
-    size_t lo = 0, hi = dir->nkids;
-
-    *found = false;
-    /* Builders add in order: check the end first. */
-    if (hi > 0) {
-        int c = strcmp(dir->kids[hi - 1]->name, name);
-        if (c < 0)
-            return hi;
-        if (c == 0) {
-            *found = true;
-            return hi - 1;
-        }
-    }
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(dir->kids[mid]->name, name);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return sorted_index((void *const *)dir->kids, dir->nkids, name, cmp_name, found);
 }
 
 struct node *tree_child(const struct node *dir, const char *name)
