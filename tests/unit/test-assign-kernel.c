@@ -16,6 +16,7 @@
 
 #include <hostdev/hostdev.h>
 
+#include "adapters-tree.h"
 #include "fixture.h"
 #include "suite.h"
 
@@ -427,6 +428,49 @@ START_TEST(cdev_and_iommu_nodes)
 }
 END_TEST
 
+/* The commands as a user meets them: refusals exit 1 naming the reason and the way out,
+ * bad input exits 2, and nothing changes either way. */
+START_TEST(commands_refuse_by_name)
+{
+    static const struct {
+        const char *args;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"detach 0000:03:00.0", 1, "enp3s0 is up with routes"},
+        {"detach 0000:02:00.0", 1, "backs /dev/nvme0n1p2 mounted on /"},
+        {"acquire --vm web1 0000:00:02.0", 1, "drives framebuffer fb0 (the console)"},
+        {"acquire --vm web1 --unmanaged 0000:04:00.0", 1, "must be detached ahead of booting"},
+        {"acquire --vm 'web 1' 0000:04:00.0", 2, "invalid VM id 'web 1'"},
+        {"acquire --vm web1 --owner nosuchuser-xyz 0000:04:00.0", 2, "no user 'nosuchuser-xyz'"},
+        {"acquire --vm web1 0000:04:00.9", 2, "invalid PCI address"},
+        {"release --vm web1 0000:04:00.0", 2, "not assigned to any VM"},
+    };
+    struct fx fx;
+    char *before, *now;
+
+    ck_assert_msg(fx_mount_text(&fx, busy_spec) == 0, "mount: %s", fx.error);
+    before = snapshot(&fx);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char cmd[512], *out = NULL, *err = NULL;
+        snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s %s",
+                 at_build_dir(), fx.root, cases[i].args);
+        int status = at_run(cmd, &out, &err);
+        ck_assert_msg(status == cases[i].status, "%s: exit %d, expected %d (%s)", cases[i].args,
+                      status, cases[i].status, err);
+        ck_assert_msg(strstr(err, cases[i].says) != NULL, "%s: '%s' lacks '%s'", cases[i].args,
+                      err, cases[i].says);
+        free(out);
+        free(err);
+        now = snapshot(&fx);
+        ck_assert_str_eq(now, before);
+        free(now);
+    }
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
 START_TEST(fault_matrix)
 {
     const struct scenario *s = &scenarios[_i];
@@ -611,6 +655,7 @@ int main(void)
     tcase_add_test(basic, release_force);
     tcase_add_test(basic, pci_stub_is_not_vfio);
     tcase_add_test(basic, cdev_and_iommu_nodes);
+    tcase_add_test(basic, commands_refuse_by_name);
     tcase_add_loop_test(faults, fault_matrix, 0, nsc);
     tcase_add_loop_test(kills, kill_matrix, 0, nsc);
     tcase_add_test(race, race_managed);
