@@ -16,6 +16,12 @@ LIBDIR      ?= $(PREFIX)/lib
 BINDIR      ?= $(PREFIX)/bin
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
+# Boot integration (PREFIX=/usr for a distribution: udev, systemd and initramfs-tools look
+# under /usr; /usr/local/lib/udev and /usr/local/lib/systemd are read too).
+UDEVDIR     ?= $(PREFIX)/lib/udev
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INITRAMFSDIR ?= $(PREFIX)/share/initramfs-tools
+DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
 PKGCONFIG   ?= pkg-config
 HOSTDEV_NO_UDEV ?= 0
 HOSTDEV_NO_KMOD ?= 0
@@ -75,6 +81,14 @@ XML_CFLAGS  := $(shell $(PKGCONFIG) --cflags libxml-2.0 2>/dev/null)
 XML_LIBS    := $(shell $(PKGCONFIG) $(if $(findstring -static,$(LDFLAGS)),--static) \
                        --libs libxml-2.0 2>/dev/null)
 endif
+# The early-boot binary (`make static`, HOSTDEV_TOOLS=core): the commands an initramfs needs.
+# tools/hostdev.c's table skips the commands not linked; list.c leaves out node devices.
+HOSTDEV_TOOLS ?= all
+ifeq ($(HOSTDEV_TOOLS),core)
+TOOL_SRC    := $(addprefix tools/,hostdev.c json.c devargs.c devout.c list.c iommu.c detach.c \
+                 reattach.c reset.c reserve.c)
+CPPFLAGS    += -DHOSTDEV_TOOLS_CORE
+endif
 FAKESYS_SRC := $(wildcard tools/fakesys/*.c)
 FUSE_CFLAGS := $(shell $(PKGCONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell $(PKGCONFIG) --libs fuse3 2>/dev/null)
@@ -96,7 +110,7 @@ LIB_A       := $(BUILD)/libhostdev.a
 VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
+.PHONY: boot all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
         format static bench lint fuzz
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
@@ -208,6 +222,41 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 	$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
 	           '$(VIRT_API_VERSION)' > $@
 
+# ---- the static early-boot binary ----------------------------------------------------------
+# musl (Debian's musl-tools), libc only, the core commands; stripped. Its own build directory,
+# so the regular build is untouched.
+# musl-gcc searches no kernel headers: linux/vfio.h and linux/ethtool.h come from the
+# system's linux-libc-dev, through a directory holding only them.
+STATIC_CC   ?= musl-gcc
+MULTIARCH   := $(shell gcc -print-multiarch 2>/dev/null)
+static:
+	@mkdir -p $(BUILD)/static/kernel-headers
+	ln -sfn /usr/include/linux $(BUILD)/static/kernel-headers/linux
+	ln -sfn /usr/include/asm-generic $(BUILD)/static/kernel-headers/asm-generic
+	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) \
+	        $(BUILD)/static/kernel-headers/asm
+	$(MAKE) BUILD=$(BUILD)/static CC=$(STATIC_CC) HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1 \
+	        HOSTDEV_NO_XML=1 HOSTDEV_TOOLS=core OPT='-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables' \
+	        CFLAGS='-isystem $(abspath $(BUILD))/static/kernel-headers' \
+	        LDFLAGS='-static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro' $(BUILD)/static/hostdev
+	strip --strip-all -o $(BUILD)/hostdev-static $(BUILD)/static/hostdev
+	@printf '  %-8s %s: %s bytes stripped\n' SIZE $(BUILD)/hostdev-static \
+	        "$$(stat -c %s $(BUILD)/hostdev-static)"
+
+# The udev rule, the unit, the initramfs-tools hook and the dracut module name the installed
+# binary: @BINDIR@ and @UDEVDIR@ are filled in for the PREFIX given.
+BOOT_IN     := boot/60-hostdev.rules.in boot/hostdev-reserve.service.in \
+               boot/initramfs-tools/hook boot/initramfs-tools/init-top \
+               boot/dracut/module-setup.sh boot/dracut/hostdev-reserve.sh
+BOOT_OUT    := $(patsubst boot/%,$(BUILD)/boot/%,$(BOOT_IN:.in=))
+$(BUILD)/boot/%: boot/%.in $(DIRS_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+$(BUILD)/boot/%: boot/% $(DIRS_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+boot: $(BOOT_OUT)
+
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
@@ -242,7 +291,7 @@ demo:
 	build-aux/demo.sh $(BUILD)
 
 # ---- install ---------------------------------------------------------------------------------
-install: all
+install: all boot
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/hostdev \
 	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/hostdev $(BUILD)/hostdev-fakesys $(DESTDIR)$(BINDIR)/
@@ -259,6 +308,19 @@ install: all
 	install -m 0644 include/hostdev-virt/libvirt/*.h $(DESTDIR)$(INCLUDEDIR)/hostdev-virt/libvirt/
 	install -m 0644 $(BUILD)/hostdev-virt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 $(BUILD)/pkgconfig/libvirt.pc $(DESTDIR)$(LIBDIR)/hostdev-virt/pkgconfig/
+	install -d $(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(SYSTEMDUNITDIR) \
+	           $(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top \
+	           $(DESTDIR)$(DRACUTDIR)/90hostdev
+	install -m 0644 $(BUILD)/boot/60-hostdev.rules $(DESTDIR)$(UDEVDIR)/rules.d/
+	install -m 0644 $(BUILD)/boot/hostdev-reserve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0755 $(BUILD)/boot/initramfs-tools/hook $(DESTDIR)$(INITRAMFSDIR)/hooks/hostdev
+	install -m 0755 $(BUILD)/boot/initramfs-tools/init-top \
+	        $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top/hostdev
+	install -m 0755 $(BUILD)/boot/dracut/module-setup.sh $(BUILD)/boot/dracut/hostdev-reserve.sh \
+	        $(DESTDIR)$(DRACUTDIR)/90hostdev/
+	if [ -x $(BUILD)/hostdev-static ]; then \
+	    install -m 0755 $(BUILD)/hostdev-static $(DESTDIR)$(BINDIR)/; \
+	else echo "  (no $(BUILD)/hostdev-static: \`make static\` builds the initramfs binary)"; fi
 	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || true; done
 

@@ -7,8 +7,9 @@ set -eu
 build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev fuse3 hwdata libxml2-dev"
 # libvirt0 ships the schemas (nodedev.rng, domain.rng) the adapter tests validate against;
 # xmllint (libxml2-utils) validates; python3 parses the VDSM JSON as its consumers would;
-# pciutils: lspci reads the fake kernel in a test.
-check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils"
+# pciutils: lspci reads the fake kernel in a test; musl-tools: `make static`, whose binary the
+# VM suite boots from its initramfs.
+check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils musl-tools"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

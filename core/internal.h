@@ -245,6 +245,13 @@ int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **modu
 
 /* ---- state.c: small records under the state directory ------------------------------------- */
 
+/* Write @value to @dir/@name (relative to the root) atomically: temporary file, fsync, rename,
+ * directory fsync. @dir is created when missing (0700 for 0600 records, 0755 for 0644). */
+int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
+                  mode_t mode);
+/* Remove @dir/@name: 0, -ENOENT when there was none, or another -errno. */
+int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name);
+
 /* Write @value to STATE/@kind/@name atomically (temporary file, fsync, rename). */
 int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value);
 /* Read it back (allocated); -ENOENT when there is none. */

@@ -130,3 +130,10 @@ HD_EXPORT int hd_pci_selector_parse(const char *text, struct hd_pci_selector *se
     sel->device = (uint16_t)d;
     return 0;
 }
+
+HD_EXPORT bool hd_pci_selector_match(const struct hd_pci_selector *sel, const struct hd_device *dev)
+{
+    if (sel->kind == HD_SELECTOR_ADDR)
+        return hd_pci_addr_equal(&sel->addr, &dev->addr);
+    return sel->vendor == dev->vendor && sel->device == dev->device;
+}

@@ -1,6 +1,6 @@
-/* state.c - small durable records under the state directory (ROOT/run/hostdev by default):
- * written to a temporary file, fsynced, renamed over the old one, so a crash leaves either
- * the old record or the new one, never half of one. */
+/* state.c - small durable records (the state directory ROOT/run/hostdev, persisted
+ * reservations in ROOT/etc/hostdev.d): written to a temporary file, fsynced, renamed over the
+ * old one, so a crash leaves either the old record or the new one, never half of one. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +17,22 @@ static int record_path(struct hd_ctx *ctx, const char *kind, const char *name, c
     return hd_path(buf, size, "%s/%s/%s", ctx->state_dir, kind, name);
 }
 
-int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value)
+int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
+                  mode_t mode)
 {
-    char dir[HD_PATH_MAX], path[HD_PATH_MAX], tmp[HD_PATH_MAX];
+    char path[HD_PATH_MAX], tmp[HD_PATH_MAX];
     size_t len = strlen(value);
     int fd, r;
 
-    if ((r = record_path(ctx, kind, name, path, sizeof(path))) < 0 ||
-        (r = hd_path(tmp, sizeof(tmp), "%s.tmp", path)) < 0 ||
-        (r = hd_path(dir, sizeof(dir), "%s/%s", ctx->state_dir, kind)) < 0)
+    if (!hd_name_valid(name))
+        return -EINVAL;
+    if ((r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0 ||
+        (r = hd_path(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name)) < 0)
         return r;
-    if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0)
-        return hd_err(ctx, r, "state directory %s/%s: %s", ctx->root, dir, strerror(-r));
-    fd = hd_fs_open(ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    /* Searchable by whoever may read the records: 0600 -> 0700, 0644 -> 0755. */
+    if ((r = hd_fs_mkdir_p(ctx, dir, (mode & 0777) | ((mode & 0444) >> 2) | 0700)) < 0)
+        return hd_err(ctx, r, "directory %s/%s: %s", ctx->root, dir, strerror(-r));
+    fd = hd_fs_open(ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
     r = write(fd, value, len) == (ssize_t)len ? 0 : -EIO;
@@ -52,6 +55,36 @@ int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const c
     return 0;
 }
 
+int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name)
+{
+    char path[HD_PATH_MAX];
+    int r;
+
+    if (!hd_name_valid(name))
+        return -EINVAL;
+    if ((r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0)
+        return r;
+    if (unlinkat(ctx->rootfd, path, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+/* STATE/@kind */
+static int kind_dir(struct hd_ctx *ctx, const char *kind, char *buf, size_t size)
+{
+    if (!hd_name_valid(kind))
+        return -EINVAL;
+    return hd_path(buf, size, "%s/%s", ctx->state_dir, kind);
+}
+
+int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value)
+{
+    char dir[HD_PATH_MAX];
+    int r = kind_dir(ctx, kind, dir, sizeof(dir));
+
+    return r < 0 ? r : hd_record_put(ctx, dir, name, value, 0600);
+}
+
 int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value)
 {
     char path[HD_PATH_MAX];
@@ -71,12 +104,10 @@ int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **
 
 int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name)
 {
-    char path[HD_PATH_MAX];
-    int r = record_path(ctx, kind, name, path, sizeof(path));
+    char dir[HD_PATH_MAX];
+    int r = kind_dir(ctx, kind, dir, sizeof(dir));
 
-    if (r < 0)
-        return r;
-    if (unlinkat(ctx->rootfd, path, 0) < 0 && errno != ENOENT)
-        return -errno;
-    return 0;
+    if (r == 0)
+        r = hd_record_del(ctx, dir, name);
+    return r == -ENOENT ? 0 : r;
 }

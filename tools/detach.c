@@ -56,6 +56,17 @@ static void touched_add(struct touched *tc, struct hd_device *dev, bool named)
     tc->before[tc->n++] = d ? strdup(d) : NULL;
 }
 
+static void touched_free(struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        hd_device_unref(tc->devs[i]);
+        free(tc->before[i]);
+    }
+    free(tc->devs);
+    free(tc->before);
+    free(tc->named);
+}
+
 static int touched_collect(struct tool *t, struct hd_device **devs, size_t n, bool group,
                            struct touched *tc)
 {
@@ -72,8 +83,12 @@ static int touched_collect(struct tool *t, struct hd_device **devs, size_t n, bo
     tc->before = calloc(cap + 1, sizeof(*tc->before));
     tc->named = calloc(cap + 1, sizeof(*tc->named));
     if (groups == NULL || tc->devs == NULL || tc->before == NULL || tc->named == NULL) {
+        for (size_t i = 0; groups && i < n; i++)
+            hd_group_unref(groups[i]);
         free(groups);
-        return tool_error(t, EXIT_FAILED, "out of memory");
+        touched_free(tc);
+        tool_error(t, EXIT_FAILED, "out of memory");
+        return EXIT_FAILED;
     }
     for (size_t i = 0; i < n; i++) {
         touched_add(tc, devs[i], true);
@@ -128,17 +143,6 @@ static void touched_print(struct touched *tc)
         printf("%s: %s -> %s\n", hd_device_get_name(tc->devs[i]),
                tc->before[i] ? tc->before[i] : "unbound", now ? now : "unbound");
     }
-}
-
-static void touched_free(struct touched *tc)
-{
-    for (size_t i = 0; i < tc->n; i++) {
-        hd_device_unref(tc->devs[i]);
-        free(tc->before[i]);
-    }
-    free(tc->devs);
-    free(tc->before);
-    free(tc->named);
 }
 
 static int run(struct tool *t, int argc, char **argv)

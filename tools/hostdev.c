@@ -9,18 +9,21 @@
 #include "tool.h"
 
 /* The command table; `hostdev --help` is generated from it. Weak references let a command
- * file be absent while it is being written (the table skips NULL entries). */
+ * file be absent: the static early-boot binary (`make static`, HOSTDEV_TOOLS=core) links only
+ * the core commands, and the table skips the NULL entries. */
 #define WEAK __attribute__((weak))
 extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
     cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
-    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_acquire WEAK, cmd_release WEAK,
+    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_reserve WEAK, cmd_persist WEAK,
+    cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK, cmd_acquire WEAK, cmd_release WEAK,
     cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK;
 
 static const struct tool_command *const commands[] = {
-    &cmd_list,        &cmd_show,      &cmd_iommu,       &cmd_detach,     &cmd_reattach,
-    &cmd_reset,       &cmd_check,     &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
-    &cmd_qemu_args,   &cmd_acquire,   &cmd_release,     &cmd_assignments, &cmd_migratable,
-    &cmd_recover,     &cmd_doctor,
+    &cmd_list,      &cmd_show,        &cmd_iommu,       &cmd_detach,     &cmd_reattach,
+    &cmd_reset,     &cmd_check,       &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
+    &cmd_qemu_args, &cmd_reserve,     &cmd_persist,     &cmd_unpersist,  &cmd_persisted,
+    &cmd_cmdline,   &cmd_acquire,     &cmd_release,     &cmd_assignments, &cmd_migratable,
+    &cmd_recover,   &cmd_doctor,
 };
 
 static void usage(FILE *out)
@@ -72,9 +75,14 @@ static const char *current_command = NULL;
 
 static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
 {
-    char what[512];
+    char *what = NULL;
 
-    vsnprintf(what, sizeof(what), fmt, ap);
+    if (vasprintf(&what, fmt, ap) < 0)
+        what = NULL;
+    if (what == NULL) {
+        fprintf(stderr, "%s: out of memory\n", t->prog);
+        return;
+    }
     if (current_command != NULL)
         fprintf(stderr, "%s %s: ", t->prog, current_command);
     else
@@ -88,6 +96,7 @@ static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tai
     else
         fputs(what, stderr);
     fputc('\n', stderr);
+    free(what);
 }
 
 int tool_error(struct tool *t, int code, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include "devout.h"
 #include "vdsm.h"
 
+#ifndef HOSTDEV_TOOLS_CORE
 /* --caps: capability names as libvirt spells them, comma-separated, into a bit mask. */
 static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
 {
@@ -64,16 +65,34 @@ static int list_nodedevs(struct tool *t, unsigned int mask)
     return EXIT_DONE;
 }
 
+static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
+{
+    return vdsm ? vdsm_list(t, caps, tree) : list_nodedevs(t, caps);
+}
+#else
+/* The early-boot binary lists PCI devices only: node devices and VDSM stay out of it. */
+static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
+{
+    (void)mask;
+    return tool_error(t, EXIT_USAGE, "--caps '%s': not in this build (hostdev-static lists PCI "
+                      "devices only)", caps);
+}
+
+static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
+{
+    (void)caps;
+    (void)vdsm;
+    (void)tree;
+    return tool_error(t, EXIT_USAGE, "--format vdsm: not in this build (hostdev-static)");
+}
+#endif
+
 static bool selected(const struct hd_device *dev, const struct hd_pci_selector *sel, int nsel)
 {
     if (nsel == 0)
         return true;
     for (int i = 0; i < nsel; i++) {
-        if (sel[i].kind == HD_SELECTOR_ADDR && hd_pci_addr_equal(&sel[i].addr,
-                                                                 hd_device_get_addr(dev)))
-            return true;
-        if (sel[i].kind == HD_SELECTOR_IDS && sel[i].vendor == hd_device_get_vendor_id(dev) &&
-            sel[i].device == hd_device_get_device_id(dev))
+        if (hd_pci_selector_match(&sel[i], dev))
             return true;
     }
     return false;
@@ -123,7 +142,7 @@ static int run(struct tool *t, int argc, char **argv)
         if (argc > optind || driver != NULL)
             return tool_error(t, EXIT_USAGE, "device selectors and --driver go with PCI "
                               "listings only");
-        return vdsm ? vdsm_list(t, caps, tree) : list_nodedevs(t, caps);
+        return beyond_pci(t, caps, vdsm, tree);
     }
     if (argc > optind && (sel = calloc((size_t)(argc - optind), sizeof(*sel))) == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");

@@ -33,8 +33,9 @@ struct tool_command {
 
 /* One per tools/<name>.c */
 extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_reattach,
-    cmd_reset, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml, cmd_qemu_args, cmd_acquire,
-    cmd_release, cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor;
+    cmd_reset, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml, cmd_qemu_args, cmd_reserve,
+    cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline, cmd_acquire, cmd_release,
+    cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor;
 
 /* Print "hostdev CMD: message" (plus the context's last error when @with_ctx_error) to stderr,
  * return @code. */

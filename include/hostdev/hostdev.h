@@ -104,6 +104,9 @@ struct hd_pci_selector {
 
 /* An address (any form above) or "VVVV:DDDD". -EINVAL otherwise. */
 int hd_pci_selector_parse(const char *text, struct hd_pci_selector *sel);
+struct hd_device;
+/* Does @sel select @dev (its address, or its ids: @dev needs HD_FILL_IDENT)? */
+bool hd_pci_selector_match(const struct hd_pci_selector *sel, const struct hd_device *dev);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Devices                                                                                    */
@@ -406,6 +409,74 @@ const char *hd_severity_name(enum hd_severity severity); /* "info", "warning", "
  * count was put back when possible (the message says whether it was). On success returns the
  * previous count (>= 0) and refreshes the snapshot. */
 int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reservations: devices kept from host drivers from boot on                                  */
+/*
+ * Sources, in the order they are read (a later entry for the same device wins; an address
+ * entry wins over an ids entry):
+ * - ROOT/etc/hostdev.d/ *.conf in lexical order (hostdev.d(5)), one device a line:
+ *       SELECTOR [vfio-pci|pci-stub|driver=NAME] [numvfs=N]     # comment
+ *   SELECTOR is an address or VVVV:DDDD. A line with numvfs= and no driver only sets the
+ *   SR-IOV VF count of that PF (it keeps its host driver).
+ * - the kernel command line: hostdev.reserve=SELECTOR[,SELECTOR...] (every occurrence) with
+ *   hostdev.driver=vfio-pci|pci-stub (the last one; default vfio-pci).
+ */
+
+#define HD_RESERVE_DIR "etc/hostdev.d"
+
+struct hd_reserve_entry {
+    struct hd_pci_selector sel;
+    const char *driver; /* "vfio-pci", "pci-stub"; NULL: only numvfs */
+    int numvfs;         /* -1: not set */
+    const char *file;   /* "etc/hostdev.d/10-gpu.conf", "proc/cmdline" (root-relative) */
+    unsigned int line;  /* 1-based; 0 for the command line */
+};
+
+struct hd_reserve_config;
+
+int hd_reserve_config_new(struct hd_reserve_config **config);
+struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_config *config);
+/* Parse one file's text (a pure function of @text: no I/O). Bad lines are left out and
+ * recorded as errors "FILE:LINE: why". Returns how many lines were bad, or -ENOMEM. */
+int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text, size_t len,
+                            const char *file);
+/* Add what the command line asks for (hostdev.reserve=, hostdev.driver=); bad entries are
+ * recorded as errors "proc/cmdline: ...". Returns how many were bad, or -ENOMEM. */
+int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
+                                  const struct hd_cmdline *cmdline);
+/* Read every source under the context's root (a missing directory or command line is no
+ * error). Syntax errors do not fail the call: see hd_reserve_config_get_error(). -errno when
+ * a file exists but cannot be read. */
+int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config);
+size_t hd_reserve_config_count(const struct hd_reserve_config *config);
+const struct hd_reserve_entry *hd_reserve_config_get(const struct hd_reserve_config *config,
+                                                     size_t i);
+size_t hd_reserve_config_error_count(const struct hd_reserve_config *config);
+const char *hd_reserve_config_get_error(const struct hd_reserve_config *config, size_t i);
+/* The entry that reserves @dev for a driver (NULL: none), and the one that sets its VF count
+ * (NULL: none). @dev needs HD_FILL_IDENT. */
+const struct hd_reserve_entry *hd_reserve_config_match(const struct hd_reserve_config *config,
+                                                       struct hd_device *dev);
+const struct hd_reserve_entry *hd_reserve_config_match_numvfs(
+    const struct hd_reserve_config *config, struct hd_device *dev);
+/* One config line for @entry ("0000:03:00.0 pci-stub numvfs=4"), allocated. */
+int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
+
+/* Persisted reservations: one file per selector, ROOT/etc/hostdev.d/persist-SELECTOR.conf,
+ * holding hd_reserve_entry_format()'s line, written atomically (what driverctl keeps in
+ * /etc/driverctl.d). The address of @entry is written in canonical form. */
+int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_entry *entry);
+/* Remove it: 0, or -ENOENT when @sel has no such file. */
+int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel);
+
+/* Reserve @dev for @driver ("vfio-pci" when NULL, or "pci-stub"): driver_override is set so
+ * that no host driver takes it at any later probe, and the device is bound to @driver (taken
+ * from its host driver first when it has one; see hd_device_detach()). Returns 0 bound,
+ * 1 pending: the driver is not loaded and cannot be loaded here, the override is set and the
+ * driver takes the device when it registers (only for a device no driver holds; a bound one
+ * is left alone with an error). */
+int hd_device_reserve(struct hd_device *dev, const char *driver);
 
 /* ------------------------------------------------------------------------------------------ */
 /* VFIO verification: can a VM really use this device?                                       */

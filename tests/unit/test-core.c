@@ -191,7 +191,7 @@ START_TEST(state_records_are_atomic)
     ck_assert_str_eq(v, "e1000e");
     free(v);
     /* No temporary file is left behind, and the directory is private. */
-    snprintf(path, sizeof(path), "%s/run/hostdev/drivers/0000:03:00.0.tmp", root);
+    snprintf(path, sizeof(path), "%s/run/hostdev/drivers/.0000:03:00.0.tmp", root);
     ck_assert_int_ne(access(path, F_OK), 0);
     snprintf(path, sizeof(path), "%s/run/hostdev/drivers", root);
     ck_assert_int_eq(stat(path, &st), 0);

@@ -10,6 +10,7 @@
 #include <hostdev/hostdev.h>
 
 #include "adapters-tree.h"
+#include "fixture.h"
 
 #define NODEDEV_RNG "/usr/share/libvirt/schemas/nodedev.rng"
 
@@ -124,6 +125,50 @@ START_TEST(every_device_validates)
         free(xml);
     }
     hd_nodedev_list_unref(list);
+}
+END_TEST
+
+/* Every node device of every shipped fake-kernel tree against libvirt's own schema: one
+ * xmllint run per tree, over one file per device. */
+START_TEST(every_shipped_tree_validates)
+{
+    static const char *const trees[] = {"demo", "laptop", "server-sriov", "gpu-audio",
+                                        "bridge-shared", "no-iommu", "iommu-off-firmware",
+                                        "old-kernel", "amd", "unsafe-interrupts"};
+    for (size_t t = 0; t < sizeof(trees) / sizeof(trees[0]); t++) {
+        char dir[] = "/tmp/hostdev-nodedev-tree-XXXXXX", cmd[512], *err = NULL;
+        struct hd_nodedev_list *list;
+        struct hd_ctx *c;
+        struct fx fx;
+        size_t n;
+
+        ck_assert_msg(fx_mount(&fx, trees[t]) == 0, "%s: %s", trees[t], fx.error);
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        ck_assert_int_eq(hd_ctx_new(fx.root, &c), 0);
+        hd_ctx_set_names_file(c, "");
+        ck_assert_int_eq(hd_nodedev_list_new(c, 0, &list), 0);
+        n = hd_nodedev_list_count(list);
+        ck_assert_msg(n > 1, "%s: only %zu node devices", trees[t], n);
+        for (size_t i = 0; i < n; i++) {
+            char path[128], *xml;
+            FILE *f;
+            ck_assert_int_eq(hd_nodedev_format_xml(hd_nodedev_list_get(list, i), &xml), 0);
+            snprintf(path, sizeof(path), "%s/%zu.xml", dir, i);
+            f = fopen(path, "w");
+            ck_assert_ptr_nonnull(f);
+            fputs(xml, f);
+            fclose(f);
+            free(xml);
+        }
+        snprintf(cmd, sizeof(cmd), "xmllint --noout --relaxng %s %s/*.xml", NODEDEV_RNG, dir);
+        ck_assert_msg(at_run(cmd, NULL, &err) == 0, "%s: %s", trees[t], err);
+        free(err);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+        hd_nodedev_list_unref(list);
+        hd_ctx_unref(c);
+        fx_umount(&fx);
+    }
 }
 END_TEST
 
@@ -321,6 +366,7 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {
+        every_shipped_tree_validates,
         names_and_parents,
         caps_filter,
         every_device_validates,

@@ -1,0 +1,379 @@
+/* reserve-config.c - which devices are reserved for VMs: hostdev.d files and the kernel's
+ * hostdev.reserve= / hostdev.driver=, read into one list of entries with file:line errors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* What a device word may be, for messages. */
+#define SELECTOR_FORMS "expected an address DDDD:BB:SS.F or ids VVVV:DDDD"
+/* Longest selector or option word worth quoting back in a message. */
+#define WORD_QUOTE_MAX 64
+
+struct hd_reserve_config {
+    int refcount;
+    struct hd_reserve_entry *entries;
+    size_t n, cap;
+    char **files; /* entries point into these */
+    size_t nfiles;
+    char **errors;
+    size_t nerrors;
+};
+
+HD_EXPORT int hd_reserve_config_new(struct hd_reserve_config **config)
+{
+    *config = calloc(1, sizeof(**config));
+    if (*config == NULL)
+        return -ENOMEM;
+    (*config)->refcount = 1;
+    return 0;
+}
+
+HD_EXPORT struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_config *config)
+{
+    if (config == NULL || --config->refcount > 0)
+        return NULL;
+    free(config->entries);
+    hd_strv_free(config->files, config->nfiles);
+    hd_strv_free(config->errors, config->nerrors);
+    free(config);
+    return NULL;
+}
+
+static int add_error(struct hd_reserve_config *config, const char *fmt, ...) HD_PRINTF(2, 3);
+static int add_error(struct hd_reserve_config *config, const char *fmt, ...)
+{
+    char **errors = realloc(config->errors, (config->nerrors + 1) * sizeof(*errors));
+    va_list ap;
+    int r;
+
+    if (errors == NULL)
+        return -ENOMEM;
+    config->errors = errors;
+    va_start(ap, fmt);
+    r = vasprintf(&errors[config->nerrors], fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return -ENOMEM;
+    config->nerrors++;
+    return 0;
+}
+
+static const char *intern_file(struct hd_reserve_config *config, const char *file)
+{
+    char **files;
+
+    if (config->nfiles > 0 && strcmp(config->files[config->nfiles - 1], file) == 0)
+        return config->files[config->nfiles - 1];
+    files = realloc(config->files, (config->nfiles + 1) * sizeof(*files));
+    if (files == NULL)
+        return NULL;
+    config->files = files;
+    if ((files[config->nfiles] = strdup(file)) == NULL)
+        return NULL;
+    return files[config->nfiles++];
+}
+
+static int add_entry(struct hd_reserve_config *config, const struct hd_reserve_entry *entry)
+{
+    if (config->n == config->cap) {
+        size_t cap = config->cap ? config->cap * 2 : 8;
+        struct hd_reserve_entry *e = realloc(config->entries, cap * sizeof(*e));
+        if (e == NULL)
+            return -ENOMEM;
+        config->entries = e;
+        config->cap = cap;
+    }
+    config->entries[config->n++] = *entry;
+    return 0;
+}
+
+/* The stub driver @name names, by its canonical name; NULL when it is not one. */
+static const char *stub_name(const char *name)
+{
+    const struct hd_stub_driver *stub = hd_stub_driver_find(name);
+
+    return stub ? stub->name : NULL;
+}
+
+/* One word of a config line, quoted back in messages (cut when long). */
+static const char *quote(const char *w, size_t len, char buf[WORD_QUOTE_MAX + 4])
+{
+    size_t n = len < WORD_QUOTE_MAX ? len : WORD_QUOTE_MAX;
+
+    memcpy(buf, w, n);
+    strcpy(buf + n, len > n ? "..." : "");
+    return buf;
+}
+
+/* Parse the words of one line into @e; NULL on success, else why not (in @why). */
+static const char *parse_line(char *line, struct hd_reserve_entry *e, char *why, size_t size)
+{
+    char q[WORD_QUOTE_MAX + 4], *save = NULL, *w = strtok_r(line, " \t\r\v\f", &save);
+    bool have_driver = false;
+
+    e->driver = NULL;
+    e->numvfs = -1;
+    if (hd_pci_selector_parse(w, &e->sel) < 0) {
+        snprintf(why, size, "invalid device '%s' (" SELECTOR_FORMS ")", quote(w, strlen(w), q));
+        return why;
+    }
+    while ((w = strtok_r(NULL, " \t\r\v\f", &save)) != NULL) {
+        const char *drv = strncmp(w, "driver=", 7) == 0 ? w + 7 : w;
+        unsigned long long n;
+        if (strncmp(w, "numvfs=", 7) == 0) {
+            if (e->numvfs >= 0) {
+                snprintf(why, size, "numvfs= given twice");
+                return why;
+            }
+            if (hd_parse_uint(w + 7, 10, 65535, &n) < 0) {
+                snprintf(why, size, "invalid numvfs '%s' (a count of virtual functions)",
+                         quote(w + 7, strlen(w + 7), q));
+                return why;
+            }
+            e->numvfs = (int)n;
+        } else if (stub_name(drv) != NULL) {
+            if (have_driver) {
+                snprintf(why, size, "more than one driver");
+                return why;
+            }
+            e->driver = stub_name(drv);
+            have_driver = true;
+        } else {
+            snprintf(why, size, "'%s' is neither a driver (vfio-pci, pci-stub) nor numvfs=N",
+                     quote(w, strlen(w), q));
+            return why;
+        }
+    }
+    if (e->numvfs >= 0 && e->sel.kind != HD_SELECTOR_ADDR) {
+        snprintf(why, size, "numvfs= needs the address of one SR-IOV device, not ids");
+        return why;
+    }
+    if (!have_driver && e->numvfs < 0)
+        e->driver = hd_stub_vfio_pci.name;
+    return NULL;
+}
+
+HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text,
+                                      size_t len, const char *file)
+{
+    const char *name = intern_file(config, file ? file : "(config)");
+    const char *p = text, *end = text + len;
+    unsigned int lineno = 0;
+    int bad = 0;
+
+    if (name == NULL)
+        return -ENOMEM;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        struct hd_reserve_entry e = {.file = name, .line = ++lineno};
+        char why[256], *line, *hash;
+        const char *err = NULL;
+
+        if (memchr(p, '\0', n) != NULL) {
+            err = "a NUL byte (not a text file?)";
+        } else if ((line = strndup(p, n)) == NULL) {
+            return -ENOMEM;
+        } else {
+            if ((hash = strchr(line, '#')) != NULL)
+                *hash = '\0';
+            if (line[strspn(line, " \t\r\v\f")] != '\0')
+                err = parse_line(line, &e, why, sizeof(why));
+            else
+                e.line = 0; /* blank: no entry */
+            free(line);
+            if (err == NULL && e.line != 0 && add_entry(config, &e) < 0)
+                return -ENOMEM;
+        }
+        if (err != NULL) {
+            if (add_error(config, "%s:%u: %s", name, lineno, err) < 0)
+                return -ENOMEM;
+            bad++;
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    return bad;
+}
+
+HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
+                                            const struct hd_cmdline *cmdline)
+{
+    const char *name = intern_file(config, "proc/cmdline"), *driver = hd_stub_vfio_pci.name;
+    const char *value;
+    int bad = 0;
+
+    if (name == NULL)
+        return -ENOMEM;
+    if (hd_cmdline_get(cmdline, "hostdev.driver", &value) == 0) {
+        if (value != NULL && stub_name(value) != NULL) {
+            driver = stub_name(value);
+        } else {
+            if (add_error(config,
+                          "%s: hostdev.driver=%s: use vfio-pci or pci-stub "
+                          "(vfio-pci is used)",
+                          name, value ? value : "") < 0)
+                return -ENOMEM;
+            bad++;
+        }
+    }
+    for (size_t i = 0; i < hd_cmdline_count(cmdline); i++) {
+        char *list, *save = NULL;
+        if (!hd_cmdline_name_equal(hd_cmdline_get_name_at(cmdline, i), "hostdev.reserve"))
+            continue;
+        value = hd_cmdline_get_value_at(cmdline, i);
+        if ((list = strdup(value ? value : "")) == NULL)
+            return -ENOMEM;
+        if (list[0] == '\0' && add_error(config, "%s: hostdev.reserve= names no device", name) == 0)
+            bad++;
+        for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+            struct hd_reserve_entry e = {.driver = driver, .numvfs = -1, .file = name};
+            char q[WORD_QUOTE_MAX + 4];
+            if (hd_pci_selector_parse(w, &e.sel) == 0) {
+                if (add_entry(config, &e) < 0) {
+                    free(list);
+                    return -ENOMEM;
+                }
+                continue;
+            }
+            if (add_error(config, "%s: hostdev.reserve: invalid device '%s' (" SELECTOR_FORMS ")",
+                          name, quote(w, strlen(w), q)) < 0) {
+                free(list);
+                return -ENOMEM;
+            }
+            bad++;
+        }
+        free(list);
+    }
+    return bad;
+}
+
+static bool conf_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
+HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config)
+{
+    struct hd_cmdline *cmdline = NULL;
+    char **names = NULL;
+    size_t count = 0;
+    int r;
+
+    if ((r = hd_reserve_config_new(config)) < 0)
+        return r;
+    r = hd_fs_list_dir(ctx, HD_RESERVE_DIR, &names, &count);
+    if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+        *config = hd_reserve_config_unref(*config);
+        return hd_err(ctx, r, "%s/%s: %s", ctx->root, HD_RESERVE_DIR, strerror(-r));
+    }
+    for (size_t i = 0; i < count; i++) { /* sorted: lexical order, as systemd reads drop-ins */
+        char path[HD_PATH_MAX], *text = NULL;
+        size_t len = 0;
+        if (!conf_name(names[i]) || !hd_name_valid(names[i]) ||
+            hd_path(path, sizeof(path), "%s/%s", HD_RESERVE_DIR, names[i]) < 0)
+            continue;
+        r = hd_fs_read_alloc(ctx, path, &text, &len);
+        if (r == -ENOENT) /* removed meanwhile */
+            continue;
+        if (r < 0) {
+            hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+            goto fail;
+        }
+        r = hd_reserve_config_parse(*config, text, len, path);
+        free(text);
+        if (r < 0)
+            goto fail;
+    }
+    hd_strv_free(names, count);
+    names = NULL;
+    count = 0;
+    if (hd_cmdline_read(ctx, &cmdline) == 0) {
+        r = hd_reserve_config_add_cmdline(*config, cmdline);
+        hd_cmdline_unref(cmdline);
+        if (r < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    hd_strv_free(names, count);
+    *config = hd_reserve_config_unref(*config);
+    return r;
+}
+
+HD_EXPORT size_t hd_reserve_config_count(const struct hd_reserve_config *config)
+{
+    return config->n;
+}
+
+HD_EXPORT const struct hd_reserve_entry *
+hd_reserve_config_get(const struct hd_reserve_config *config, size_t i)
+{
+    return i < config->n ? &config->entries[i] : NULL;
+}
+
+HD_EXPORT size_t hd_reserve_config_error_count(const struct hd_reserve_config *config)
+{
+    return config->nerrors;
+}
+
+HD_EXPORT const char *hd_reserve_config_get_error(const struct hd_reserve_config *config, size_t i)
+{
+    return i < config->nerrors ? config->errors[i] : NULL;
+}
+
+/* The last entry for @dev that @want accepts: an address entry beats an ids entry. */
+static const struct hd_reserve_entry *match(const struct hd_reserve_config *config,
+                                            struct hd_device *dev, bool numvfs)
+{
+    const struct hd_reserve_entry *by_addr = NULL, *by_ids = NULL;
+
+    if (hd_device_fill_fields(dev, HD_FILL_IDENT, false) < 0)
+        return NULL;
+    for (size_t i = 0; i < config->n; i++) {
+        const struct hd_reserve_entry *e = &config->entries[i];
+        if ((numvfs ? e->numvfs < 0 : e->driver == NULL) || !hd_pci_selector_match(&e->sel, dev))
+            continue;
+        if (e->sel.kind == HD_SELECTOR_ADDR)
+            by_addr = e;
+        else
+            by_ids = e;
+    }
+    return by_addr ? by_addr : by_ids;
+}
+
+HD_EXPORT const struct hd_reserve_entry *
+hd_reserve_config_match(const struct hd_reserve_config *config, struct hd_device *dev)
+{
+    return match(config, dev, false);
+}
+
+HD_EXPORT const struct hd_reserve_entry *
+hd_reserve_config_match_numvfs(const struct hd_reserve_config *config, struct hd_device *dev)
+{
+    return match(config, dev, true);
+}
+
+HD_EXPORT int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line)
+{
+    char sel[HD_PCI_ADDR_BUFSZ], vfs[24] = "";
+    int r;
+
+    if (entry->sel.kind == HD_SELECTOR_ADDR)
+        hd_pci_addr_format(&entry->sel.addr, sel);
+    else
+        snprintf(sel, sizeof(sel), "%04x:%04x", entry->sel.vendor, entry->sel.device);
+    if (entry->numvfs >= 0)
+        snprintf(vfs, sizeof(vfs), "numvfs=%d", entry->numvfs);
+    r = asprintf(line, "%s%s%s%s%s", sel, entry->driver ? " " : "",
+                 entry->driver ? entry->driver : "", vfs[0] ? " " : "", vfs);
+    if (r < 0) {
+        *line = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* reserve.c - keep a device for VMs: a driver_override that outlives every later probe, and a
+ * bind to the stub now, or as soon as the stub driver registers. */
+#include <string.h>
+
+#include "internal.h"
+
+HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
+{
+    struct hd_ctx *ctx = dev->ctx;
+    const struct hd_stub_driver *stub = hd_stub_driver_find(driver ? driver : "vfio-pci");
+    int r;
+
+    if (stub == NULL)
+        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)", driver);
+    r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    if (r < 0)
+        return r;
+    /* Checked before the pending path writes anything; detach checks them again. */
+    if (!hd_device_is_assignable(dev))
+        return hd_err(ctx, -EINVAL,
+                      "%s is a bridge, not an endpoint: it cannot be reserved "
+                      "for a VM",
+                      dev->name);
+    if (stub->vfio && dev->group < 0)
+        return hd_err(ctx, -ENOTSUP,
+                      "%s has no IOMMU group: the IOMMU is off or absent, so "
+                      "vfio-pci cannot take it (see 'hostdev iommu')",
+                      dev->name);
+    r = hd_module_ensure_driver(ctx, stub->name, stub->module);
+    if (r == -ENOENT && dev->driver == NULL && dev->has_driver_override) {
+        /* Early boot: the stub is not there yet. The override keeps every host driver away,
+         * and the stub binds the device itself when it registers (driver_attach). */
+        hd_ctx_clear_error(ctx);
+        if (dev->driver_override == NULL || strcmp(dev->driver_override, stub->name) != 0) {
+            r = hd_device_write_attr(dev, "driver_override", stub->name);
+            if (r < 0)
+                return hd_err(ctx, r, "%s: writing driver_override failed: %s", dev->name,
+                              strerror(-r));
+        }
+        hd_info(ctx, "%s: reserved for %s, which is not loaded yet", dev->name, stub->name);
+        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+        return 1;
+    }
+    if (r < 0)
+        return r;
+    if ((r = hd_device_detach(dev, stub->name, 0)) < 0)
+        return r;
+    /* Already on the stub (vfio-pci.ids, an earlier detach by new_id): the override is what
+     * keeps it there across a reprobe. */
+    if (dev->has_driver_override &&
+        (dev->driver_override == NULL || strcmp(dev->driver_override, stub->name) != 0)) {
+        r = hd_device_write_attr(dev, "driver_override", stub->name);
+        if (r < 0)
+            return hd_err(ctx, r, "%s: writing driver_override failed: %s", dev->name,
+                          strerror(-r));
+        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+    }
+    return 0;
+}

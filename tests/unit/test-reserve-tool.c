@@ -1,0 +1,283 @@
+/* test-reserve-tool.c - `hostdev reserve` (boot and --uevent, as udev runs it), `persist`,
+ * `unpersist`, `persisted` and `cmdline` as a user meets them, on mounted fake kernels. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "adapters-tree.h"
+#include "engine.h"
+
+#define NIC          "0000:03:00.0"
+#define NIC_OVERRIDE "sys/bus/pci/devices/0000:03:00.0/driver_override"
+
+static struct eng e;
+static char *out, *err;
+
+/* Run `ENV hostdev --root ROOT ARGS`; its exit status, output in out/err. */
+static int hd_env(const char *env, const char *args)
+{
+    char cmd[1024];
+
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd),
+             "env -i PATH=/usr/bin:/bin HOSTDEV_NAMES=none %s %s/hostdev "
+             "--root %s %s",
+             env, at_build_dir(), e.fx.root, args);
+    return at_run(cmd, &out, &err);
+}
+
+static int hd(const char *args)
+{
+    return hd_env("", args);
+}
+
+static void conf(const char *name, const char *text)
+{
+    char rel[256];
+    FILE *f;
+
+    mkdir(fx_path(&e.fx, "etc/hostdev.d"), 0755);
+    snprintf(rel, sizeof(rel), "etc/hostdev.d/%s", name);
+    f = fopen(fx_path(&e.fx, rel), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+#define ck_out_has(s) ck_assert_msg(strstr(out, (s)) != NULL, "'%s' not in stdout '%s'", (s), out)
+#define ck_err_has(s) ck_assert_msg(strstr(err, (s)) != NULL, "'%s' not in stderr '%s'", (s), err)
+
+static void setup(void)
+{
+    out = err = NULL;
+}
+
+static void teardown(void)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+    eng_stop(&e);
+}
+
+START_TEST(reserve_applies_the_configuration)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("reserve"), 0); /* nothing configured: nothing done */
+    ck_assert_str_eq(out, "");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    conf("10-nic.conf", "# the NIC for the router VM\n03:00.0\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(out, NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_out_has("reserved for vfio-pci already");
+    ck_assert_int_eq(hd("--json reserve"), 0);
+    ck_out_has("\"driver_override\": \"vfio-pci\"");
+}
+END_TEST
+
+START_TEST(reserve_refuses_a_broken_configuration)
+{
+    eng_start(&e, "demo");
+    conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n");
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_assert_str_eq(err, "hostdev reserve: etc/hostdev.d/10-nic.conf:2: 'vfio' is neither a "
+                          "driver (vfio-pci, pci-stub) nor numvfs=N\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* At boot the valid entries go on. */
+    ck_assert_int_eq(hd("reserve --keep-going"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "");
+    ck_assert_int_eq(hd("reserve extra"), 2);
+    ck_err_has("unexpected argument 'extra'");
+}
+END_TEST
+
+/* What the udev rule runs, with udev's environment. */
+START_TEST(reserve_uevent)
+{
+    eng_start(&e, "demo");
+    conf("nic.conf", "8086:10d3\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "add 0000:06:00.0 8086:10d3 class=020000 parent=root"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:06:00.0"), "e1000e"); /* the kernel probed first */
+    /* Not ours: another subsystem, another action, a device nobody reserved. */
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=usb", "reserve --uevent"), 0);
+    ck_assert_int_eq(
+        hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0", "reserve --uevent"), 0);
+    ck_assert_int_eq(
+        hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:02:00.0", "reserve --uevent"), 0);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci", "reserve --uevent"), 2);
+    ck_err_has("PCI_SLOT_NAME is not set");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0 "
+                            "PCI_ID=8086:10D3 DEVPATH=/devices/pci0000:00/0000:06:00.0",
+                            "reserve --uevent"),
+                     0);
+    ck_assert_str_eq(out, "0000:06:00.0: e1000e -> vfio-pci (etc/hostdev.d/nic.conf:1)\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:06:00.0"), "vfio-pci");
+    /* The device in the tree from the start is left to `hostdev reserve` at boot. */
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
+/* An add event with the host driver's module not loaded yet: it never probes the device. */
+START_TEST(reserve_uevent_before_the_host_module)
+{
+    eng_start(&e, "iommu intel\n"
+                  "driver e1000e ids=8086:10d3 unloaded\n"
+                  "driver vfio-pci module=vfio_pci stub vfio\n"
+                  "device 0000:00:02.0 8086:10d3 class=020000\n"
+                  "cmdline \"ro quiet hostdev.reserve=0000:00:04.0\"\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "add 0000:00:04.0 8086:10d3 class=020000"), 0);
+    ck_assert_int_eq(
+        hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:00:04.0", "reserve --uevent"), 0);
+    ck_assert_str_eq(out, "0000:00:04.0: unbound -> vfio-pci (proc/cmdline)\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "modprobe e1000e"), 0); /* 80-drivers.rules, later */
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "e1000e");
+    ck_assert_uint_eq(fx_log_count(&e.fx, "0000:00:04.0 e1000e"), 0); /* never bound, nor probed */
+}
+END_TEST
+
+START_TEST(reserve_sets_persisted_vf_counts)
+{
+    eng_start(&e, "server-sriov");
+    conf("sriov.conf", "0000:03:00.1 numvfs=2\n8086:10ed\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_out_has("0000:03:00.1: 2 virtual functions (was 0;");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    /* The VFs (8086:10ed) are reserved by ids, the new ones and the eight of port 0. */
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    /* udev's "bind" event of a PF whose driver just came. */
+    ck_assert_int_eq(hd_env("ACTION=bind SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1 DRIVER=ixgbe",
+                            "reserve --uevent"),
+                     0);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(persist_round_trip)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_str_eq(out, NIC ": e1000e -> vfio-pci (persist)\npersisted: " NIC " vfio-pci\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_out_has(NIC " vfio-pci");
+    ck_out_has("etc/hostdev.d/persist-" NIC ".conf:2");
+    ck_assert_int_eq(hd("--json persisted"), 0);
+    ck_out_has("\"file\": \"etc/hostdev.d/persist-" NIC ".conf\"");
+    /* What the next boot does: the device starts on e1000e, `hostdev reserve` reads the file. */
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+
+    ck_assert_int_eq(hd("unpersist pci_0000_03_00_0"), 0);
+    ck_assert_str_eq(out, "unpersisted: pci_0000_03_00_0\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
+    ck_assert_str_eq(err, "hostdev unpersist: 03:00.0 is not persisted (see hostdev "
+                          "persisted)\n");
+}
+END_TEST
+
+START_TEST(persist_checks_before_writing)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("persist 0000:07:00.0"), 2);
+    ck_err_has("no such PCI device");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
+    ck_assert_int_eq(hd("persist 00:1c.0"), 1); /* a bridge: cannot be reserved */
+    ck_err_has("bridge");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
+    ck_assert_int_eq(hd("persist --driver e1000e 03:00.0"), 2);
+    ck_assert_int_eq(hd("persist 8086:10d3 --numvfs 2"), 2);
+    ck_assert_int_eq(hd("persist"), 2);
+    ck_assert_int_eq(hd("persist zz"), 2);
+    ck_err_has("invalid device 'zz'");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* --no-apply: only the file, for a device that is not there now. */
+    ck_assert_int_eq(hd("persist --no-apply --driver pci-stub 0000:07:00.0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "etc/hostdev.d/persist-0000:07:00.0.conf"),
+                     "# Written by `hostdev persist`; `hostdev unpersist` removes it.\n"
+                     "0000:07:00.0 pci-stub");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* Still reserved elsewhere: unpersist leaves the device where it is. */
+    conf("10-nic.conf", "8086:10d3\n");
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_out_has("still reserved for vfio-pci by etc/hostdev.d/10-nic.conf:1");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    conf("20-bad.conf", "nonsense\n");
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_err_has("etc/hostdev.d/20-bad.conf:1: invalid device 'nonsense'");
+}
+END_TEST
+
+START_TEST(cmdline_intel_amd_and_twins)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("cmdline 03:00.0"), 0);
+    ck_assert_str_eq(out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:10d3\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("cmdline --reserve 01:00.0 01:00.1"), 0);
+    ck_assert_str_eq(out, "intel_iommu=on iommu=pt hostdev.reserve=0000:01:00.0,0000:01:00.1\n");
+    ck_assert_int_eq(hd("cmdline --driver pci-stub 01:00.0 01:00.1"), 0);
+    ck_assert_str_eq(out, "intel_iommu=on iommu=pt pci-stub.ids=10de:1b81,10de:10f0\n");
+    ck_assert_int_eq(hd("cmdline --reserve --driver pci-stub 03:00.0"), 0);
+    ck_assert_str_eq(out, "intel_iommu=on iommu=pt hostdev.reserve=0000:03:00.0 "
+                          "hostdev.driver=pci-stub\n");
+    ck_assert_int_eq(hd("--json cmdline 03:00.0"), 0);
+    ck_out_has("\"vendor\": \"intel\"");
+    ck_assert_int_eq(hd("cmdline"), 2);
+    ck_assert_int_eq(hd("cmdline 03:00.0 --driver e1000e"), 2);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    eng_stop(&e);
+
+    /* AMD: no switch (amd_iommu=on is not an option); twins are named in a warning. */
+    eng_start(&e, "iommu amd\n"
+                  "driver igb ids=8086:1539\n"
+                  "device 0000:03:00.0 8086:1539 class=020000 driver=igb parent=root\n"
+                  "device 0000:04:00.0 8086:1539 class=020000 driver=igb parent=root\n"
+                  "device 0000:05:00.0 8086:1539 class=020000 driver=igb parent=root\n");
+    ck_assert_int_eq(hd("cmdline 03:00.0"), 0);
+    ck_assert_str_eq(out, "iommu=pt vfio-pci.ids=8086:1539\n");
+    ck_assert_str_eq(err, "hostdev cmdline: warning: vfio-pci.ids= also takes 0000:04:00.0, "
+                          "0000:05:00.0 (same ids, not asked for); 'hostdev cmdline --reserve' "
+                          "names only the devices given\n");
+    ck_assert_int_eq(hd("cmdline 03:00.0 04:00.0 05:00.0"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("--json cmdline 03:00.0"), 0);
+    ck_out_has("\"also_matched\": [");
+    ck_out_has("\"0000:05:00.0\"");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("reserve-tool");
+    TCase *tc = tcase_create("reserve-tool");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, reserve_applies_the_configuration);
+    tcase_add_test(tc, reserve_refuses_a_broken_configuration);
+    tcase_add_test(tc, reserve_uevent);
+    tcase_add_test(tc, reserve_uevent_before_the_host_module);
+    tcase_add_test(tc, reserve_sets_persisted_vf_counts);
+    tcase_add_test(tc, persist_round_trip);
+    tcase_add_test(tc, persist_checks_before_writing);
+    tcase_add_test(tc, cmdline_intel_amd_and_twins);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}

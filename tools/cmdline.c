@@ -1,0 +1,200 @@
+/* cmdline.c - `hostdev cmdline ADDR...`: what to add to the kernel command line so that these
+ * devices are kept for VMs from boot on. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devargs.h"
+
+struct params {
+    char *words[4];
+    size_t n;
+};
+
+static void add(struct params *p, char *word)
+{
+    if (word != NULL && p->n < sizeof(p->words) / sizeof(p->words[0]))
+        p->words[p->n++] = word;
+}
+
+/* The IOMMU switch for this machine's vendor (NULL: none needed, or unknown). */
+static const char *iommu_switch(struct tool *t, enum hd_iommu_vendor *vendor)
+{
+    struct hd_iommu_report *report;
+
+    *vendor = HD_IOMMU_VENDOR_UNKNOWN;
+    if (hd_iommu_probe(t->ctx, &report) == 0) {
+        *vendor = hd_iommu_report_get_vendor(report);
+        hd_iommu_report_unref(report);
+    }
+    /* The AMD IOMMU is on by default: amd_iommu=on is not an option (docs/iommu.md). */
+    return *vendor == HD_IOMMU_VENDOR_INTEL ? "intel_iommu=on" : NULL;
+}
+
+static bool asked(struct hd_device **devs, size_t n, struct hd_device *d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hd_pci_addr_equal(hd_device_get_addr(devs[i]), hd_device_get_addr(d)))
+            return true;
+    return false;
+}
+
+static bool same_ids(struct hd_device *a, struct hd_device *b)
+{
+    return hd_device_get_vendor_id(a) == hd_device_get_vendor_id(b) &&
+           hd_device_get_device_id(a) == hd_device_get_device_id(b);
+}
+
+/* "vfio-pci.ids=8086:10d3,..." with each pair once; the devices not asked for that the ids
+ * catch too go to @others. */
+static char *ids_param(struct tool *t, const char *stub, struct hd_device **devs, size_t n,
+                       struct hd_device_list *all, char ***others, size_t *nothers)
+{
+    size_t len = strlen(stub) + 6 + n * 10, cap = hd_device_list_count(all) + 1;
+    char *out = malloc(len + 1);
+
+    *others = calloc(cap, sizeof(**others));
+    *nothers = 0;
+    if (out == NULL || *others == NULL) {
+        free(out);
+        return NULL;
+    }
+    snprintf(out, len, "%s.ids=", stub);
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            seen = seen || same_ids(devs[k], devs[i]);
+        if (seen)
+            continue;
+        snprintf(out + strlen(out), len - strlen(out), "%s%04x:%04x",
+                 out[strlen(out) - 1] == '=' ? "" : ",", hd_device_get_vendor_id(devs[i]),
+                 hd_device_get_device_id(devs[i]));
+        for (size_t k = 0; k < hd_device_list_count(all); k++) {
+            struct hd_device *d = hd_device_list_get(all, k);
+            if (same_ids(d, devs[i]) && !asked(devs, n, d))
+                (*others)[(*nothers)++] = strdup(hd_device_get_name(d));
+        }
+    }
+    (void)t;
+    return out;
+}
+
+static char *reserve_param(struct hd_device **devs, size_t n)
+{
+    size_t len = 20 + n * HD_PCI_ADDR_BUFSZ;
+    char *out = malloc(len);
+
+    if (out == NULL)
+        return NULL;
+    strcpy(out, "hostdev.reserve=");
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "",
+                 hd_device_get_name(devs[i]));
+    return out;
+}
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    static const struct option opts[] = {{"reserve", no_argument, NULL, 'R'},
+                                         {"driver", required_argument, NULL, 'd'},
+                                         {NULL, 0, NULL, 0}};
+    struct params p = {{NULL}, 0};
+    struct hd_device_list *all = NULL;
+    struct hd_device **devs;
+    enum hd_iommu_vendor vendor;
+    const char *stub = "vfio-pci", *sw;
+    bool reserve = false;
+    char **others = NULL;
+    size_t n, nothers = 0;
+    int c, code, r;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "Rd:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'R':
+            reserve = true;
+            break;
+        case 'd':
+            if (strcmp(optarg, "vfio-pci") != 0 && strcmp(optarg, "pci-stub") != 0)
+                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub", optarg);
+            stub = strcmp(optarg, "vfio-pci") == 0 ? "vfio-pci" : "pci-stub";
+            break;
+        default:
+            tool_usage(&cmd_cmdline, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if ((code = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
+        return code;
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &all)) < 0) {
+        devargs_free(devs, n);
+        return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
+    }
+    if ((sw = iommu_switch(t, &vendor)) != NULL)
+        add(&p, strdup(sw));
+    if (vendor == HD_IOMMU_VENDOR_UNKNOWN)
+        fprintf(stderr, "hostdev cmdline: warning: cannot tell the IOMMU's vendor; on Intel "
+                        "add intel_iommu=on too (see hostdev iommu)\n");
+    add(&p, strdup("iommu=pt"));
+    if (reserve) {
+        add(&p, reserve_param(devs, n));
+        if (strcmp(stub, "vfio-pci") != 0)
+            add(&p, strdup("hostdev.driver=pci-stub"));
+    } else {
+        add(&p, ids_param(t, stub, devs, n, all, &others, &nothers));
+    }
+    if (nothers > 0) {
+        fprintf(stderr, "hostdev cmdline: warning: %s.ids= also takes", stub);
+        for (size_t i = 0; i < nothers; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", others[i] ? others[i] : "?");
+        fprintf(stderr, " (same ids, not asked for); 'hostdev cmdline --reserve' names only "
+                        "the devices given\n");
+    }
+    if (t->json) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "vendor", hd_iommu_vendor_name(vendor));
+        json_key(&j, "params");
+        json_begin_array(&j);
+        for (size_t i = 0; i < p.n; i++)
+            json_string(&j, p.words[i]);
+        json_end_array(&j);
+        json_key(&j, "also_matched");
+        json_begin_array(&j);
+        for (size_t i = 0; i < nothers; i++)
+            json_string(&j, others[i]);
+        json_end_array(&j);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        for (size_t i = 0; i < p.n; i++)
+            printf("%s%s", i ? " " : "", p.words[i]);
+        printf("\n");
+    }
+    for (size_t i = 0; i < p.n; i++)
+        free(p.words[i]);
+    for (size_t i = 0; i < nothers; i++)
+        free(others[i]);
+    free(others);
+    hd_device_list_unref(all);
+    devargs_free(devs, n);
+    return EXIT_DONE;
+}
+
+const struct tool_command cmd_cmdline = {
+    .name = "cmdline",
+    .run = run,
+    .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub]",
+    .summary = "print the kernel parameters that keep devices for VMs from boot",
+    .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on AMD,\n"
+            "whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the devices' ids.\n"
+            "Ids catch every device that has them: the others are named in a warning.\n"
+            "  -R, --reserve       hostdev.reserve=ADDR,... instead: only these devices (needs\n"
+            "                      hostdev's initramfs hook or udev rule)\n"
+            "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"
+            "                      hostdev.driver=pci-stub)\n"
+            "vfio-pci.ids= takes a device only if vfio-pci is loaded before its host driver\n"
+            "(vfio-pci in the initramfs, or `softdep DRIVER pre: vfio-pci` in modprobe.d).\n",
+};

@@ -1,0 +1,228 @@
+/* reserve.c - `hostdev reserve`: give every configured device to its stub driver, at boot
+ * (initramfs, systemd unit) or as udev reports it (--uevent). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reserve.h"
+
+static const char *source(const struct hd_reserve_entry *e, char *buf, size_t size)
+{
+    if (e->line == 0)
+        return e->file;
+    snprintf(buf, size, "%s:%u", e->file, e->line);
+    return buf;
+}
+
+int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
+{
+    for (size_t i = 0; i < hd_reserve_config_error_count(config); i++)
+        tool_error(t, EXIT_USAGE, "%s", hd_reserve_config_get_error(config, i));
+    return hd_reserve_config_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
+}
+
+int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
+{
+    const char *now, *ov;
+    char *before, where[512];
+    int r;
+
+    hd_device_fill(dev, HD_FILL_EXTRA); /* the override; a listing reads only the ids */
+    now = hd_device_get_driver(dev);
+    ov = hd_device_get_driver_override(dev);
+    before = now ? strdup(now) : NULL;
+
+    if (now != NULL && strcmp(now, e->driver) == 0 && ov != NULL && strcmp(ov, e->driver) == 0) {
+        if (!t->json)
+            printf("%s: reserved for %s already (%s)\n", hd_device_get_name(dev), e->driver,
+                   source(e, where, sizeof(where)));
+        free(before);
+        return EXIT_DONE;
+    }
+    hd_ctx_clear_error(t->ctx);
+    r = hd_device_reserve(dev, e->driver);
+    if (r < 0) {
+        free(before);
+        return tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
+    }
+    if (!t->json && r == 1)
+        printf("%s: reserved for %s, bound when it loads (%s)\n", hd_device_get_name(dev),
+               e->driver, source(e, where, sizeof(where)));
+    else if (!t->json)
+        printf("%s: %s -> %s (%s)\n", hd_device_get_name(dev), before ? before : "unbound",
+               e->driver, source(e, where, sizeof(where)));
+    free(before);
+    return EXIT_DONE;
+}
+
+int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
+{
+    const char *drv = hd_device_get_driver(dev);
+    char where[512];
+    int r;
+
+    if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
+        return EXIT_DONE;
+    if (drv == NULL) {
+        /* The PF's own driver creates VFs: the udev rule's "bind" event comes back for it. */
+        if (!t->json)
+            printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
+                   e->numvfs, source(e, where, sizeof(where)));
+        return EXIT_DONE;
+    }
+    hd_ctx_clear_error(t->ctx);
+    r = hd_device_set_numvfs(dev, (unsigned int)e->numvfs);
+    if (r < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "%s: numvfs=%d", hd_device_get_name(dev),
+                              e->numvfs);
+    if (!t->json)
+        printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs, r,
+               source(e, where, sizeof(where)));
+    return EXIT_DONE;
+}
+
+static void json_device(struct json *j, struct hd_device *dev, const char *action)
+{
+    json_begin_object(j);
+    json_kv_string(j, "address", hd_device_get_name(dev));
+    json_kv_string(j, "driver", hd_device_get_driver(dev));
+    json_kv_string(j, "driver_override", hd_device_get_driver_override(dev));
+    json_kv_string(j, "action", action);
+    json_end_object(j);
+}
+
+/* One device the udev rule reports: "add" reserves it, "bind" of a PF sets its VFs. */
+static int run_uevent(struct tool *t, struct hd_reserve_config *config)
+{
+    const char *action = getenv("ACTION"), *subsystem = getenv("SUBSYSTEM");
+    const char *slot = getenv("PCI_SLOT_NAME");
+    const struct hd_reserve_entry *e;
+    struct hd_device *dev;
+    int code;
+
+    if (action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
+        return EXIT_DONE; /* not a PCI event: nothing of ours */
+    if (slot == NULL)
+        return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME is not set (run from udev)");
+    if (strcmp(action, "add") != 0 && strcmp(action, "bind") != 0)
+        return EXIT_DONE;
+    if ((code = tool_open_device(t, slot, &dev)) != EXIT_DONE)
+        return code;
+    if (strcmp(action, "add") == 0 && (e = hd_reserve_config_match(config, dev)) != NULL)
+        code = reserve_device(t, dev, e);
+    else if (strcmp(action, "bind") == 0 &&
+             (e = hd_reserve_config_match_numvfs(config, dev)) != NULL)
+        code = reserve_numvfs(t, dev, e);
+    if (t->json) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+        json_device(&j, dev, action);
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_device_unref(dev);
+    return code;
+}
+
+/* Every configured device: VF counts first (VFs can be reserved by ids), then the rest. */
+static int run_all(struct tool *t, struct hd_reserve_config *config)
+{
+    struct hd_device_list *list = NULL;
+    struct json j;
+    int code = EXIT_DONE, r;
+
+    for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        struct hd_device *dev;
+        if (e->numvfs < 0 || hd_device_open(t->ctx, &e->sel.addr, &dev) < 0)
+            continue;
+        if (hd_reserve_config_match_numvfs(config, dev) == e && reserve_numvfs(t, dev, e))
+            code = EXIT_FAILED;
+        hd_device_unref(dev);
+    }
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &list)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
+    if (t->json) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
+        if (e == NULL)
+            continue;
+        if (reserve_device(t, dev, e) != EXIT_DONE)
+            code = EXIT_FAILED;
+        if (t->json)
+            json_device(&j, dev, "reserve");
+    }
+    if (t->json) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_device_list_unref(list);
+    return code;
+}
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    static const struct option opts[] = {{"uevent", no_argument, NULL, 'u'},
+                                         {"keep-going", no_argument, NULL, 'k'},
+                                         {NULL, 0, NULL, 0}};
+    struct hd_reserve_config *config;
+    bool uevent = false, keep_going = false;
+    int c, code, r;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "uk", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            uevent = true;
+            break;
+        case 'k':
+            keep_going = true;
+            break;
+        default:
+            tool_usage(&cmd_reserve, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return tool_error(t, EXIT_USAGE,
+                          "unexpected argument '%s' (devices are configured in "
+                          "hostdev.d or with hostdev.reserve=)",
+                          argv[optind]);
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "reading the configuration");
+    /* At boot a typo must not leave every other device to the host drivers. */
+    code = reserve_print_errors(t, config);
+    if (code != EXIT_DONE && !uevent && !keep_going) {
+        hd_reserve_config_unref(config);
+        return code;
+    }
+    r = uevent ? run_uevent(t, config) : run_all(t, config);
+    hd_reserve_config_unref(config);
+    return r != EXIT_DONE ? r : code != EXIT_DONE ? EXIT_FAILED : EXIT_DONE;
+}
+
+const struct tool_command cmd_reserve = {
+    .name = "reserve",
+    .run = run,
+    .usage = "[--uevent] [--keep-going]",
+    .summary = "give configured devices to vfio-pci/pci-stub (boot, udev)",
+    .help = "Devices come from ROOT/etc/hostdev.d/*.conf (hostdev.d(5), `hostdev persist`) and\n"
+            "the kernel command line (hostdev.reserve=ADDR|VVVV:DDDD[,...], hostdev.driver=).\n"
+            "Each one gets a driver_override, so that no host driver takes it at a later probe,\n"
+            "and is bound to its stub; when the stub is not loaded and cannot be, the override\n"
+            "waits for it. SR-IOV PFs with numvfs= get their VFs first (once their driver is\n"
+            "bound).\n"
+            "  -u, --uevent       one device, from udev's environment (ACTION, SUBSYSTEM,\n"
+            "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" sets its VFs\n"
+            "  -k, --keep-going   apply the valid entries even when others are wrong (exit 1)\n"
+            "Exit status: 0 done, 1 a device failed (or --keep-going skipped bad entries),\n"
+            "2 the configuration has errors (each named FILE:LINE; nothing was done).\n",
+};
