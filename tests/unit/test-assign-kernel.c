@@ -182,6 +182,15 @@ static char *snapshot(struct fx *fx)
     return out;
 }
 
+/* The host is exactly as @expect says. */
+static void unchanged(struct fx *fx, const char *expect)
+{
+    char *now = snapshot(fx);
+
+    ck_assert_str_eq(now, expect);
+    free(now);
+}
+
 /* The writes an operation made, from the fake kernel's log: "PATH" per line, in order. */
 static size_t writes_since(struct fx *fx, const char *mark, char paths[][160], size_t max)
 {
@@ -213,7 +222,7 @@ static unsigned int occurrence(char paths[][160], size_t i)
 START_TEST(managed_round_trip)
 {
     struct fx fx;
-    char *before, *after;
+    char *before;
     struct stat st;
 
     mount_spec(&fx);
@@ -222,9 +231,7 @@ START_TEST(managed_round_trip)
     struct scenario lone = scenarios[1];
     lone.flags = 0;
     ck_assert_int_eq(acquire(&fx, &lone), -EBUSY);
-    after = snapshot(&fx);
-    ck_assert_str_eq(after, before);
-    free(after);
+    unchanged(&fx, before);
     ck_assert_int_eq(acquire(&fx, &scenarios[1]), 0);
     ck_assert_str_eq(fx_driver(&fx, GPU), "vfio-pci");
     ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
@@ -235,10 +242,8 @@ START_TEST(managed_round_trip)
     ck_assert_int_eq(release(&fx, "vm-gpu"), 0);
     ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
     ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
-    after = snapshot(&fx);
-    ck_assert_str_eq(after, before);
+    unchanged(&fx, before);
     free(before);
-    free(after);
     fx_umount(&fx);
 }
 END_TEST
@@ -316,7 +321,7 @@ START_TEST(release_force)
     struct hd_assignment_list *l;
     struct hd_ctx *ctx;
     struct fx fx;
-    char *before, *now;
+    char *before;
 
     mount_spec(&fx);
     before = snapshot(&fx);
@@ -342,9 +347,7 @@ START_TEST(release_force)
     hd_device_unref(dev);
     ck_assert_int_eq(hd_assign_release_force(ctx, &nic), 0);
     ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
-    now = snapshot(&fx);
-    ck_assert_str_eq(now, before);
-    free(now);
+    unchanged(&fx, before);
     free(before);
     hd_ctx_unref(ctx);
     fx_umount(&fx);
@@ -359,7 +362,7 @@ START_TEST(pci_stub_is_not_vfio)
     struct hd_device *dev;
     struct hd_ctx *ctx;
     struct fx fx;
-    char *before, *now;
+    char *before;
 
     mount_spec(&fx);
     ctx = ctx_on(&fx);
@@ -372,9 +375,7 @@ START_TEST(pci_stub_is_not_vfio)
         ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &nic, 1, 0, 0, flags), -EBUSY);
         ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "is on pci-stub, which VFIO "
                                                              "cannot use"));
-        now = snapshot(&fx);
-        ck_assert_str_eq(now, before);
-        free(now);
+        unchanged(&fx, before);
     }
     free(before);
     hd_ctx_unref(ctx);
@@ -398,7 +399,7 @@ static void node_is(struct fx *fx, const char *rel, unsigned uid, unsigned gid, 
 START_TEST(cdev_and_iommu_nodes)
 {
     struct scenario nic = scenarios[0];
-    char *with_cdev, *before, *now;
+    char *with_cdev, *before;
     struct fx fx;
 
     with_cdev = cdev_spec();
@@ -419,9 +420,7 @@ START_TEST(cdev_and_iommu_nodes)
     node_is(&fx, "dev/vfio/devices/vfio0", 107, 108, 0660);
     ck_assert_int_eq(release(&fx, "vm-a"), 0);
     node_is(&fx, "dev/iommu", 0, 0, 0666);
-    now = snapshot(&fx);
-    ck_assert_str_eq(now, before);
-    free(now);
+    unchanged(&fx, before);
     free(before);
     hd_ctx_unref(ctx);
     fx_umount(&fx);
@@ -447,7 +446,7 @@ START_TEST(commands_refuse_by_name)
         {"release --vm web1 0000:04:00.0", 2, "not assigned to any VM"},
     };
     struct fx fx;
-    char *before, *now;
+    char *before;
 
     ck_assert_msg(fx_mount_text(&fx, busy_spec) == 0, "mount: %s", fx.error);
     before = snapshot(&fx);
@@ -462,9 +461,7 @@ START_TEST(commands_refuse_by_name)
                       err, cases[i].says);
         free(out);
         free(err);
-        now = snapshot(&fx);
-        ck_assert_str_eq(now, before);
-        free(now);
+        unchanged(&fx, before);
     }
     free(before);
     fx_umount(&fx);
@@ -487,9 +484,7 @@ START_TEST(fault_matrix)
     n = writes_since(&fx, "clean-acquire", paths, 64);
     ck_assert_uint_gt(n, 0);
     ck_assert_int_eq(release(&fx, s->vm), 0);
-    now = snapshot(&fx);
-    ck_assert_str_eq(now, before);
-    free(now);
+    unchanged(&fx, before);
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
                                 occurrence(paths, i)), 0);
@@ -524,9 +519,7 @@ START_TEST(fault_matrix)
         free(now);
     }
     ck_assert_int_eq(release(&fx, s->vm), 0);
-    now = snapshot(&fx);
-    ck_assert_str_eq(now, before);
-    free(now);
+    unchanged(&fx, before);
     free(held);
     free(before);
     fx_umount(&fx);
