@@ -118,8 +118,7 @@ HD_EXPORT int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path)
         return -ENOMEM;
     free(ctx->names_file);
     ctx->names_file = copy;
-    hd_names_free(ctx->names);
-    ctx->names = NULL;
+    hd_names_forget(ctx->names); /* devices keep the names they have */
     return 0;
 }
 

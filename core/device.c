@@ -30,8 +30,6 @@ HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
 
 static void clear_fields(struct hd_device *dev)
 {
-    free(dev->vendor_name);
-    free(dev->product_name);
     free(dev->modalias);
     free(dev->driver);
     free(dev->driver_override);
@@ -235,9 +233,6 @@ static int fill_config(struct hd_device *dev)
 
 static int fill_names(struct hd_device *dev)
 {
-    free(dev->vendor_name);
-    free(dev->product_name);
-    dev->vendor_name = dev->product_name = NULL;
     return hd_names_lookup(dev->ctx, dev->vendor, dev->device, &dev->vendor_name,
                            &dev->product_name);
 }

@@ -91,9 +91,11 @@ int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned 
 /* open(2) relative to the root, O_CLOEXEC added. Returns fd or -errno. */
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
-/* The one exception to "relative to the root": a data file the user named or a names
- * database of the host (never kernel state). Read whole, like hd_fs_read_alloc(). */
-int hd_fs_read_host_file(const char *path, char **data, size_t *len);
+/* Map a whole file read-only (a names database): relative to the root, or, with @host, the one
+ * exception to "relative to the root": a file the user named or the host's names database
+ * (never kernel state). An empty file maps as NULL, 0. Undo with hd_fs_unmap(). */
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len);
+void hd_fs_unmap(const char *data, size_t len);
 
 /* ---- device.c ----------------------------------------------------------------------------- */
 
@@ -117,7 +119,7 @@ struct hd_device {
     /* HD_FILL_CONFIG */
     int revision, header_type;
     /* HD_FILL_NAMES */
-    char *vendor_name, *product_name;
+    const char *vendor_name, *product_name; /* borrowed from ctx->names */
     /* HD_FILL_SRIOV */
     bool has_physfn;
     struct hd_pci_addr physfn;
@@ -245,10 +247,12 @@ int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name);
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 void hd_names_free(struct hd_names *names);
+/* Forget the source (the names file changed); strings handed out stay valid. */
+void hd_names_forget(struct hd_names *names);
 /* Vendor and product names for these ids; either may come back NULL (unknown or names off).
- * The strings are allocated: free() them. */
-int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, char **vendor_name,
-                    char **product_name);
+ * The strings belong to the context's names and live as long as the context. */
+int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
+                    const char **product_name);
 
 /* ---- drivers/udev.c (or udev-none.c) -------------------------------------------------------- */
 

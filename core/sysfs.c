@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -162,13 +163,41 @@ int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *
     return fd < 0 ? fd : read_fd_alloc(fd, data, len);
 }
 
-int hd_fs_read_host_file(const char *path, char **data, size_t *len)
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len)
 {
-    int fd;
+    struct stat st;
+    void *map;
+    int fd, err;
 
     *data = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    return fd < 0 ? -errno : read_fd_alloc(fd, data, len);
+    *len = 0;
+    fd = host ? open(path, O_RDONLY | O_CLOEXEC) : hd_fs_open(ctx, path, O_RDONLY, 0);
+    if (fd < 0)
+        return host ? -errno : fd;
+    err = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+    if (err < 0) {
+        close(fd);
+        return err;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return 0;
+    }
+    /* Mapped, not read: a lookup touches only the pages it searches. */
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    err = map == MAP_FAILED ? -errno : 0;
+    close(fd);
+    if (err < 0)
+        return err;
+    *data = map;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+void hd_fs_unmap(const char *data, size_t len)
+{
+    if (data != NULL)
+        munmap((void *)(uintptr_t)data, len);
 }
 
 ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size)

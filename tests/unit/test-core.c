@@ -205,7 +205,8 @@ END_TEST
 
 START_TEST(names_from_a_pci_ids_file)
 {
-    char path[256], *v, *p;
+    char path[256];
+    const char *v, *p;
     put("pci.ids", "# comment\n8086  Intel Corporation\n\t10d3  82574L Gigabit Network "
                    "Connection\n\t\t8086 a01f  Gigabit CT Desktop Adapter\n\t1237  440FX\n"
                    "1af4  Red Hat, Inc.\n\t1041  Virtio network device\nC 02  Network\n"
@@ -215,22 +216,63 @@ START_TEST(names_from_a_pci_ids_file)
     ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
     ck_assert_str_eq(v, "Intel Corporation");
     ck_assert_str_eq(p, "82574L Gigabit Network Connection");
-    free(v);
-    free(p);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0xa01f, &v, &p), 0); /* a subsystem id */
     ck_assert_str_eq(v, "Intel Corporation");
     ck_assert_ptr_null(p);
-    free(v);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x1af4, 0x1041, &v, &p), 0);
     ck_assert_str_eq(p, "Virtio network device");
-    free(v);
-    free(p);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x0002, 0x0000, &v, &p), 0); /* class section */
     ck_assert_ptr_null(v);
     ck_assert_int_eq(hd_ctx_set_names_file(ctx, ""), 0);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
     ck_assert_ptr_null(v);
     ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* Many vendors: the binary search over the file finds first, last, middle and absent ones, an
+ * out-of-order vendor through the linear pass, and names outlive a change of names file. */
+START_TEST(names_searched_in_a_large_file)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap), path[256];
+    const char *v, *p, *kept;
+    unsigned last = 0;
+
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)snprintf(text + len, cap - len, "# header\n#\n");
+    for (unsigned id = 0x0010; id < 0xff00; id += 7) {
+        last = id;
+        len += (size_t)snprintf(text + len, cap - len, "%04x  Vendor %04x\n", id, id);
+        len += (size_t)snprintf(text + len, cap - len, "\t%04x  Dev %04x\n\t\t1111 2222  Sub\n",
+                                id ^ 0x55, id);
+    }
+    len += (size_t)snprintf(text + len, cap - len, "0003  Out of order\n\t0001  Late\n");
+    len += (size_t)snprintf(text + len, cap - len, "C 02  Network\n\t00  Ethernet\n");
+    put("big.ids", text);
+    free(text);
+    snprintf(path, sizeof(path), "%s/big.ids", root);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, path), 0);
+    for (unsigned id = 0x0010; id < 0xff00; id += 7 * 97) {
+        char want[32];
+        ck_assert_int_eq(hd_names_lookup(ctx, (uint16_t)id, (uint16_t)(id ^ 0x55), &v, &p), 0);
+        snprintf(want, sizeof(want), "Vendor %04x", id);
+        ck_assert_str_eq(v, want);
+        snprintf(want, sizeof(want), "Dev %04x", id);
+        ck_assert_str_eq(p, want);
+    }
+    ck_assert_int_eq(hd_names_lookup(ctx, (uint16_t)last, (uint16_t)(last ^ 0x55), &v, &p), 0);
+    ck_assert_ptr_nonnull(p); /* the last vendor */
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0011, 0, &v, &p), 0); /* absent */
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0003, 0x0001, &v, &p), 0);
+    ck_assert_str_eq(v, "Out of order");
+    ck_assert_str_eq(p, "Late");
+    kept = v;
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0003, 0x0001, &v, &p), 0); /* cached */
+    ck_assert_ptr_eq(v, kept);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, ""), 0);
+    ck_assert_str_eq(kept, "Out of order");
 }
 END_TEST
 
@@ -252,6 +294,7 @@ int main(void)
     tcase_add_test(tc, numbers_are_strict);
     tcase_add_test(tc, state_records_are_atomic);
     tcase_add_test(tc, names_from_a_pci_ids_file);
+    tcase_add_test(tc, names_searched_in_a_large_file);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
