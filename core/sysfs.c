@@ -104,8 +104,13 @@ ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t 
     fd = hd_fs_open(ctx, path, O_RDONLY, 0);
     if (fd < 0)
         return fd;
-    /* Attributes are read whole in one read(); one byte more tells us it did not fit. */
-    n = read_full(fd, buf, size);
+    /* The kernel hands out an attribute whole in one read() (sysfs fills it at the first
+     * read), so no second read() for end of file; one byte more tells us it did not fit. */
+    do {
+        n = read(fd, buf, size);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        n = -errno;
     close(fd);
     if (n < 0)
         return n;
