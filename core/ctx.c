@@ -62,6 +62,7 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);
     hd_names_free(ctx->names);
+    hd_strings_free(&ctx->strings);
     free(ctx->root);
     free(ctx->state_dir);
     free(ctx->names_file);

@@ -7,16 +7,8 @@
 
 /* One answer per (vendor, device): the thousands of VFs of a NIC share a lookup and strings. */
 struct name_pair {
-    uint32_t key; /* vendor << 16 | device, + 1 so that 0 means free */
+    uint32_t key; /* vendor << 16 | device */
     const char *vendor, *product;
-};
-
-/* Strings live in chunks that are freed only with the context, so devices can borrow them
- * even after the names file changes. */
-struct chunk {
-    struct chunk *next;
-    size_t used, size;
-    char data[];
 };
 
 struct vendor_line {
@@ -26,15 +18,13 @@ struct vendor_line {
 };
 
 struct hd_names {
-    bool opened;
+    bool opened, indexed;
     struct hd_hwdb *hwdb; /* preferred when there is one and no file was named */
     const char *data;     /* a mapped pci.ids file (not NUL-terminated); NULL when none */
     size_t len;
     struct vendor_line *vendors; /* sorted by id; built on the first lookup */
     size_t nvendors;
-    struct name_pair *pairs; /* open addressing, a power of two */
-    size_t npairs, cap;
-    struct chunk *chunks;
+    struct hd_ptrset pairs; /* of struct name_pair */
 };
 
 void hd_names_forget(struct hd_names *names)
@@ -43,14 +33,17 @@ void hd_names_forget(struct hd_names *names)
         return;
     hd_hwdb_close(names->hwdb);
     hd_fs_unmap(names->data, names->len);
-    free(names->pairs);
+    for (size_t i = 0; i < names->pairs.cap; i++)
+        free(names->pairs.slots[i]);
+    free(names->pairs.slots);
+    names->pairs = (struct hd_ptrset){0};
     free(names->vendors);
     names->vendors = NULL;
+    names->indexed = false;
     names->nvendors = 0;
     names->hwdb = NULL;
     names->data = NULL;
-    names->len = names->npairs = names->cap = 0;
-    names->pairs = NULL;
+    names->len = 0;
     names->opened = false;
 }
 
@@ -59,33 +52,7 @@ void hd_names_free(struct hd_names *names)
     if (names == NULL)
         return;
     hd_names_forget(names);
-    while (names->chunks != NULL) {
-        struct chunk *next = names->chunks->next;
-        free(names->chunks);
-        names->chunks = next;
-    }
     free(names);
-}
-
-static const char *intern(struct hd_names *n, const char *s, size_t len)
-{
-    struct chunk *c = n->chunks;
-    char *out;
-
-    if (c == NULL || c->size - c->used < len + 1) {
-        size_t size = len + 1 > 4000 ? len + 1 : 4000;
-        if ((c = malloc(sizeof(*c) + size)) == NULL)
-            return NULL;
-        c->next = n->chunks;
-        c->used = 0;
-        c->size = size;
-        n->chunks = c;
-    }
-    out = c->data + c->used;
-    memcpy(out, s, len);
-    out[len] = '\0';
-    c->used += len + 1;
-    return out;
 }
 
 static int hex4(const char *p, uint16_t *out)
@@ -155,7 +122,7 @@ static int index_vendors(struct hd_names *n)
         if (p[0] == '\t' || p[0] == '#')
             continue;
         /* Any other line ends the device lines of the vendor before it. */
-        if (open)
+        if (open && n->vendors != NULL)
             n->vendors[n->nvendors - 1].end = p;
         open = false;
         if (p[0] == 'C' && end - p > 1 && p[1] == ' ')
@@ -174,10 +141,12 @@ static int index_vendors(struct hd_names *n)
         n->vendors[n->nvendors++].line = p;
         open = true;
     }
-    if (open)
+    if (open && n->vendors != NULL)
         n->vendors[n->nvendors - 1].end = p < end ? p : end;
     if (!sorted)
         qsort(n->vendors, n->nvendors, sizeof(*n->vendors), cmp_vendor);
+    /* The pass touched all 1.3 MB; lookups need only a few pages of it. */
+    hd_fs_map_release(n->data, n->len);
     return 0;
 }
 
@@ -222,9 +191,9 @@ static const char *find_device(const struct hd_names *n, const struct vendor_lin
 }
 
 /* The name part of a line: after the id and its blanks, up to the end of the line. */
-static const char *line_name(struct hd_names *n, const char *p, bool *nomem)
+static const char *line_name(struct hd_ctx *ctx, const char *p, bool *nomem)
 {
-    const char *end = line_end(n, p);
+    const char *end = line_end(ctx->names, p);
 
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
@@ -232,38 +201,44 @@ static const char *line_name(struct hd_names *n, const char *p, bool *nomem)
         end--;
     if (end == p)
         return NULL;
-    p = intern(n, p, (size_t)(end - p));
+    p = hd_strings_add(&ctx->strings, p, (size_t)(end - p));
     *nomem = *nomem || p == NULL;
     return p;
 }
 
-static int lookup_file(struct hd_names *n, uint16_t vendor, uint16_t device,
+static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
                        struct name_pair *out)
 {
+    struct hd_names *n = ctx->names;
     struct vendor_line key = {.id = vendor}, *v;
     const char *line;
     bool nomem = false;
 
-    if (n->vendors == NULL && index_vendors(n) < 0)
+    if (!n->indexed && index_vendors(n) < 0)
         return -ENOMEM;
+    n->indexed = true;
+    if (n->nvendors == 0)
+        return 0;
     v = bsearch(&key, n->vendors, n->nvendors, sizeof(key), cmp_vendor);
     if (v == NULL)
         return 0;
-    out->vendor = line_name(n, v->line + 4, &nomem);
+    out->vendor = line_name(ctx, v->line + 4, &nomem);
     if ((line = find_device(n, v, device)) != NULL)
-        out->product = line_name(n, line + 5, &nomem);
+        out->product = line_name(ctx, line + 5, &nomem);
+    /* The probes touched a page each; the answer is copied. */
+    hd_fs_map_release(n->data, n->len);
     return nomem ? -ENOMEM : 0;
 }
 
-static int lookup_hwdb(struct hd_names *n, uint16_t vendor, uint16_t device,
+static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
                        struct name_pair *out)
 {
     char *vn, *pn;
-    int r = hd_hwdb_lookup(n->hwdb, vendor, device, &vn, &pn);
+    int r = hd_hwdb_lookup(ctx->names->hwdb, vendor, device, &vn, &pn);
 
     if (r == 0) {
-        out->vendor = vn ? intern(n, vn, strlen(vn)) : NULL;
-        out->product = pn ? intern(n, pn, strlen(pn)) : NULL;
+        out->vendor = vn ? hd_strings_add(&ctx->strings, vn, strlen(vn)) : NULL;
+        out->product = pn ? hd_strings_add(&ctx->strings, pn, strlen(pn)) : NULL;
         if ((vn && !out->vendor) || (pn && !out->product))
             r = -ENOMEM;
     }
@@ -296,43 +271,29 @@ static void open_source(struct hd_ctx *ctx, struct hd_names *n)
     /* No names is not an error. */
 }
 
-/* The cache slot for @key: its entry, or the free slot where it goes. */
-static struct name_pair *slot(struct hd_names *n, uint32_t key)
+static bool pair_same(const void *entry, const void *key)
 {
-    size_t i = (key * 2654435761u) & (n->cap - 1);
-
-    while (n->pairs[i].key != 0 && n->pairs[i].key != key)
-        i = (i + 1) & (n->cap - 1);
-    return &n->pairs[i];
+    return ((const struct name_pair *)entry)->key == *(const uint32_t *)key;
 }
 
-static int grow(struct hd_names *n)
+static size_t pair_hash(uint32_t key)
 {
-    struct name_pair *old = n->pairs;
-    size_t oldcap = n->cap;
+    return key * 2654435761u;
+}
 
-    n->cap = oldcap ? oldcap * 2 : 64;
-    n->pairs = calloc(n->cap, sizeof(*n->pairs));
-    if (n->pairs == NULL) {
-        n->pairs = old;
-        n->cap = oldcap;
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < oldcap; i++) {
-        if (old[i].key != 0)
-            *slot(n, old[i].key) = old[i];
-    }
-    free(old);
-    return 0;
+static size_t pair_hash_of(const void *entry)
+{
+    return pair_hash(((const struct name_pair *)entry)->key);
 }
 
 int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
                     const char **vendor_name, const char **product_name)
 {
-    uint32_t key = ((uint32_t)vendor << 16 | device) + 1;
+    uint32_t key = (uint32_t)vendor << 16 | device;
     struct name_pair *e, found = {.key = key};
     struct hd_names *n = ctx->names;
-    int r = 0;
+    void **slot;
+    int r;
 
     *vendor_name = *product_name = NULL;
     if (n == NULL && (n = ctx->names = calloc(1, sizeof(*n))) == NULL)
@@ -341,16 +302,19 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
         open_source(ctx, n);
     if (n->hwdb == NULL && n->data == NULL)
         return 0;
-    if ((n->npairs + 1) * 4 > n->cap * 3 && grow(n) < 0)
+    if (hd_ptrset_reserve(&n->pairs, pair_hash_of) < 0)
         return -ENOMEM;
-    e = slot(n, key);
-    if (e->key == 0) {
-        r = n->hwdb ? lookup_hwdb(n, vendor, device, &found) : lookup_file(n, vendor, device,
-                                                                           &found);
+    slot = hd_ptrset_find(&n->pairs, pair_hash(key), pair_same, &key);
+    if ((e = *slot) == NULL) {
+        r = n->hwdb ? lookup_hwdb(ctx, vendor, device, &found)
+                    : lookup_file(ctx, vendor, device, &found);
         if (r < 0)
             return r;
+        if ((e = malloc(sizeof(*e))) == NULL)
+            return -ENOMEM;
+        *slot = e;
         *e = found;
-        n->npairs++;
+        n->pairs.count++;
     }
     *vendor_name = e->vendor;
     *product_name = e->product;
