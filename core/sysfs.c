@@ -202,11 +202,9 @@ int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data
 void hd_fs_map_release(const char *data, size_t len)
 {
     /* A private mapping never written: its pages go back to the page cache, to come again
-     * on the next touch, one at a time (no read-around: lookups jump about). */
-    if (data != NULL) {
+     * on the next touch. */
+    if (data != NULL)
         madvise((void *)data, len, MADV_DONTNEED);
-        madvise((void *)data, len, MADV_RANDOM);
-    }
 }
 
 void hd_fs_unmap(const char *data, size_t len)
