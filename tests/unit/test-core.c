@@ -203,6 +203,31 @@ START_TEST(state_records_are_atomic)
 }
 END_TEST
 
+/* The context's string set: one copy per distinct string, stable across growth. */
+START_TEST(strings_stored_once)
+{
+    struct hd_strings set = {0};
+    const char *first[600];
+    char buf[32];
+
+    for (int i = 0; i < 600; i++) {
+        snprintf(buf, sizeof(buf), "driver-%d", i);
+        first[i] = hd_strings_add(&set, buf, strlen(buf));
+        ck_assert_ptr_nonnull(first[i]);
+    }
+    for (int i = 0; i < 600; i++) {
+        snprintf(buf, sizeof(buf), "driver-%dXYZ", i); /* no NUL needed after the length */
+        ck_assert_ptr_eq(hd_strings_add(&set, buf, strlen(buf) - 3), first[i]);
+        buf[strlen(buf) - 3] = '\0';
+        ck_assert_str_eq(first[i], buf);
+    }
+    ck_assert_ptr_ne(hd_strings_add(&set, "driver-1", 7), first[1]); /* "driver-" */
+    ck_assert_str_eq(hd_strings_add(&set, "", 0), "");
+    ck_assert_uint_eq(set.index.count, 602);
+    hd_strings_free(&set);
+}
+END_TEST
+
 START_TEST(names_from_a_pci_ids_file)
 {
     char path[256];
@@ -293,6 +318,7 @@ int main(void)
     tcase_add_test(tc, wait_for_is_bounded);
     tcase_add_test(tc, numbers_are_strict);
     tcase_add_test(tc, state_records_are_atomic);
+    tcase_add_test(tc, strings_stored_once);
     tcase_add_test(tc, names_from_a_pci_ids_file);
     tcase_add_test(tc, names_searched_in_a_large_file);
     suite_add_tcase(s, tc);
