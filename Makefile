@@ -285,6 +285,14 @@ check: deps
 deps:
 	@build-aux/deps.sh check
 
+# Not part of check: timings of hostdev list against lspci, driverctl and dpdk-devbind.py on
+# generated trees of 100, 1,000 and 10,000 devices (BENCH_SIZES), ~5 minutes on 2 cores.
+# Results: $(BUILD)/bench/results.md; BENCHMARKS.md says how to read them.
+bench:
+	@build-aux/deps.sh bench
+	$(MAKE) all
+	tests/bench/run $(BUILD)
+
 demo:
 	@build-aux/deps.sh build
 	$(MAKE) all

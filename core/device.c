@@ -30,10 +30,6 @@ HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
 
 static void clear_fields(struct hd_device *dev)
 {
-    free(dev->vendor_name);
-    free(dev->product_name);
-    free(dev->modalias);
-    free(dev->driver);
     free(dev->driver_override);
     free(dev->virtfns);
     free(dev->reset_methods);
@@ -128,6 +124,8 @@ static int fill_ident(struct hd_device *dev)
 
     if (n < 0)
         return n == -ENOENT ? -ENODEV : (int)n;
+    /* A snapshot of uevent: no DRIVER= line now means unbound now. */
+    dev->driver = dev->modalias = NULL;
     for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
         const char *val;
@@ -138,8 +136,7 @@ static int fill_ident(struct hd_device *dev)
         if (strcmp(line, "DRIVER") == 0) {
             if (!hd_name_valid(val))
                 return bad_attr(dev, "uevent DRIVER", val);
-            free(dev->driver);
-            if ((dev->driver = strdup(val)) == NULL)
+            if ((dev->driver = hd_strings_add(&dev->ctx->strings, val, strlen(val))) == NULL)
                 return -ENOMEM;
         } else if (strcmp(line, "PCI_ID") == 0) {
             if (parse_id_pair(val, &dev->vendor, &dev->device) < 0)
@@ -155,8 +152,7 @@ static int fill_ident(struct hd_device *dev)
             dev->class = (uint32_t)c;
             have_class = true;
         } else if (strcmp(line, "MODALIAS") == 0) {
-            free(dev->modalias);
-            if ((dev->modalias = strdup(val)) == NULL)
+            if ((dev->modalias = hd_strings_add(&dev->ctx->strings, val, strlen(val))) == NULL)
                 return -ENOMEM;
         }
     }
@@ -235,9 +231,6 @@ static int fill_config(struct hd_device *dev)
 
 static int fill_names(struct hd_device *dev)
 {
-    free(dev->vendor_name);
-    free(dev->product_name);
-    dev->vendor_name = dev->product_name = NULL;
     return hd_names_lookup(dev->ctx, dev->vendor, dev->device, &dev->vendor_name,
                            &dev->product_name);
 }

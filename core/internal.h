@@ -23,6 +23,19 @@
 
 struct hd_names;
 
+/* A set of pointers by open addressing (util.c): NULL slots are free, cap a power of two. */
+struct hd_ptrset {
+    void **slots;
+    size_t count, cap;
+};
+
+/* A set of strings (util.c), each stored once and never moved or freed before the set: what
+ * many devices share (driver names, modaliases, vendor and product names) costs one copy. */
+struct hd_strings {
+    struct hd_chunk *chunks;
+    struct hd_ptrset index;
+};
+
 struct hd_ctx {
     int refcount;
     int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
@@ -31,6 +44,7 @@ struct hd_ctx {
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
+    struct hd_strings strings; /* shared by the context's devices, live as long as it */
     unsigned int timeout_ms;
     hd_log_fn log_fn;
     void *log_data;
@@ -83,6 +97,10 @@ ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t 
 int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
 /* Names in a directory, "." and ".." left out, sorted. Free with hd_strv_free(). */
 int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count);
+/* The same names, unsorted, one call of @fn each (no list kept); a negative return of @fn
+ * stops the scan and is returned. */
+int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
+                   int (*fn)(void *data, const char *name), void *data);
 /* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
 int hd_fs_exists(struct hd_ctx *ctx, const char *path);
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
@@ -100,9 +118,14 @@ int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to);
 int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path);
 /* write(2) all of @data to an fd opened through the gateway. */
 int hd_fs_write_all(int fd, const char *data, size_t len);
-/* The one exception to "relative to the root": a data file the user named or a names
- * database of the host (never kernel state). Read whole, like hd_fs_read_alloc(). */
-int hd_fs_read_host_file(const char *path, char **data, size_t *len);
+/* Map a whole file read-only (a names database): relative to the root, or, with @host, the one
+ * exception to "relative to the root": a file the user named or the host's names database
+ * (never kernel state). An empty file maps as NULL, 0. Undo with hd_fs_unmap(). */
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len);
+void hd_fs_unmap(const char *data, size_t len);
+/* Let the pages read so far go (they come back when touched): a one-off pass over a big file
+ * does not stay in the resident set. */
+void hd_fs_map_release(const char *data, size_t len);
 
 /* ---- device.c ----------------------------------------------------------------------------- */
 
@@ -115,8 +138,8 @@ struct hd_device {
     /* HD_FILL_IDENT */
     uint16_t vendor, device, subsystem_vendor, subsystem_device;
     uint32_t class;
-    char *modalias;
-    char *driver; /* NULL: unbound */
+    const char *modalias; /* in ctx->strings */
+    const char *driver;   /* in ctx->strings; NULL: unbound */
     /* HD_FILL_PARENT */
     bool has_parent;
     struct hd_pci_addr parent;
@@ -126,7 +149,7 @@ struct hd_device {
     /* HD_FILL_CONFIG */
     int revision, header_type;
     /* HD_FILL_NAMES */
-    char *vendor_name, *product_name;
+    const char *vendor_name, *product_name; /* in ctx->strings */
     /* HD_FILL_SRIOV */
     bool has_physfn;
     struct hd_pci_addr physfn;
@@ -395,10 +418,12 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 void hd_names_free(struct hd_names *names);
+/* Forget the source (the names file changed); strings handed out stay valid. */
+void hd_names_forget(struct hd_names *names);
 /* Vendor and product names for these ids; either may come back NULL (unknown or names off).
- * The strings are allocated: free() them. */
-int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, char **vendor_name,
-                    char **product_name);
+ * The strings are in ctx->strings and live as long as the context. */
+int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
+                    const char **product_name);
 
 /* ---- drivers/udev.c (or udev-none.c) -------------------------------------------------------- */
 
@@ -492,6 +517,16 @@ int hd_iommu_report_add_problem(struct hd_iommu_report *report, enum hd_severity
 int hd_iommu_diagnose(struct hd_iommu_report *report, const struct hd_iommu_facts *facts);
 
 /* ---- util.c ------------------------------------------------------------------------------- */
+
+/* Room for one more entry (grows at three quarters full, rehashing with @hash_of). */
+int hd_ptrset_reserve(struct hd_ptrset *set, size_t (*hash_of)(const void *entry));
+/* The slot holding the entry @same as @key, or the free slot where it goes (then store the
+ * entry there and count it). Call hd_ptrset_reserve() first. */
+void **hd_ptrset_find(struct hd_ptrset *set, size_t hash,
+                      bool (*same)(const void *entry, const void *key), const void *key);
+/* The stored copy of @s (@len bytes, no NUL needed); NULL when out of memory. */
+const char *hd_strings_add(struct hd_strings *set, const char *s, size_t len);
+void hd_strings_free(struct hd_strings *set);
 
 void hd_strv_free(char **v, size_t n);
 /* Strict number parsing of a whole string (optional one trailing newline): -EINVAL otherwise. */

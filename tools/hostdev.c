@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -255,6 +256,11 @@ int main(int argc, char **argv)
     else if (getenv("HOSTDEV_NAMES") != NULL)
         hd_ctx_set_names_file(t.ctx, getenv("HOSTDEV_NAMES"));
 
+    /* Into a pipe or a file, 64 KiB per write(): a 10,000-device listing is 1 MiB (musl's
+     * stdio would write it a kilobyte at a time). A terminal keeps line buffering. */
+    static char outbuf[1 << 16];
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     r = cmd->run(&t, argc, argv);
     if (fflush(stdout) != 0 && r == EXIT_DONE)
         r = tool_error(&t, EXIT_FAILED, "writing output: %s", strerror(errno));
