@@ -135,7 +135,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (hd_assignment_list_new(t->ctx, &list) < 0)
         list = NULL;
     struct json j;
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_string(&j, "vm", vm);
@@ -146,7 +146,7 @@ static int run(struct tool *t, int argc, char **argv)
         const struct hd_assignment *a = hd_assignment_list_get(list, i);
         if (strcmp(hd_assignment_get_vm(a), vm) != 0)
             continue;
-        if (t->json)
+        if (tool_json(t))
             json_string(&j, hd_assignment_get_name(a));
         else
             printf("%s: assigned to vm %s (%s%s, /dev/vfio/%d for %u:%u)\n",
@@ -156,7 +156,7 @@ static int run(struct tool *t, int argc, char **argv)
                    hd_assignment_get_iommu_group(a), (unsigned)hd_assignment_get_uid(a),
                    (unsigned)hd_assignment_get_gid(a));
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_kv_int(&j, "uid", (long long)uid);
         json_kv_int(&j, "gid", (long long)gid);

@@ -24,7 +24,7 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "reading the assignments");
     n = hd_assignment_list_count(list);
-    if (t->json) {
+    if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_array(&j);

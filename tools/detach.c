@@ -208,9 +208,9 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free(devs, n);
         return EXIT_FAILED;
     }
-    if (!t->json)
+    if (!tool_json(t))
         touched_print(&touched);
-    if (t->json) {
+    if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_array(&j);

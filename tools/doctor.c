@@ -20,7 +20,7 @@ static int run(struct tool *t, int argc, char **argv)
         if (hd_diagnosis_get_severity(d, i) != HD_SEVERITY_INFO)
             problems++;
     }
-    if (t->json) {
+    if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);

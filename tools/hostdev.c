@@ -188,8 +188,13 @@ int main(int argc, char **argv)
             root = optarg;
             break;
         case 'j':
+#ifdef HOSTDEV_TOOLS_CORE
+            return tool_error(&t, EXIT_USAGE, "--json is not in this small static build; the "
+                                              "full hostdev has it");
+#else
             t.json = true;
             break;
+#endif
         case 'v':
             t.verbose++;
             break;

@@ -28,7 +28,7 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "invalid VM id '%s'", vm);
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "reading the assignments");
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_string(&j, "vm", vm);
@@ -40,13 +40,13 @@ static int run(struct tool *t, int argc, char **argv)
         if (strcmp(hd_assignment_get_vm(a), vm) != 0)
             continue;
         blocking++;
-        if (t->json)
+        if (tool_json(t))
             json_string(&j, hd_assignment_get_name(a));
         else
             printf("%s: assigned to vm %s: a VM holding a host device cannot migrate\n",
                    hd_assignment_get_name(a), vm);
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_kv_bool(&j, "migratable", blocking == 0);
         json_end_object(&j);

@@ -23,6 +23,14 @@ struct tool {
     int verbose;
 };
 
+/* Whether to print JSON. The static early-boot binary speaks text only: there it is a constant,
+ * so every JSON branch and the writer itself drop out of the binary. */
+#ifdef HOSTDEV_TOOLS_CORE
+#define tool_json(t) ((void)(t), false)
+#else
+#define tool_json(t) ((t)->json)
+#endif
+
 struct tool_command {
     const char *name;
     int (*run)(struct tool *t, int argc, char **argv);
