@@ -2,6 +2,7 @@
 # deps.sh - install the Debian packages hostdev needs, only those missing.
 #   build-aux/deps.sh build   what `make` and `make demo` need
 #   build-aux/deps.sh check   that plus what `make check` needs (fake kernel, VM suite)
+#   build-aux/deps.sh bench   that plus what `make bench` compares against and measures with
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev fuse3 hwdata libxml2-dev"
@@ -11,11 +12,17 @@ build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev f
 # VM suite boots from its initramfs. clang + libclang-rt-14-dev (libFuzzer and the sanitizers'
 # runtimes) build the fuzz targets; cppcheck and clang-tidy are `make lint`.
 check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy"
+# `make bench`: hyperfine times, strace counts syscalls, time (GNU) gives peak RSS; the tools
+# compared: lspci (pciutils), driverctl, dpdk-devbind.py (Debian's small `dpdk` runtime
+# package, not dpdk-dev); util-linux's unshare shows them a tree on /sys in a private mount
+# namespace; musl-tools builds the static binary whose size is reported.
+bench_pkgs="hyperfine strace time pciutils driverctl dpdk python3 util-linux musl-tools"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 check) want="$build_pkgs $check_pkgs" ;;
-*) echo "usage: $0 build|check" >&2; exit 2 ;;
+bench) want="$build_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 build|check|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -62,6 +62,7 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);
     hd_names_free(ctx->names);
+    hd_strings_free(&ctx->strings);
     free(ctx->root);
     free(ctx->state_dir);
     free(ctx->names_file);
@@ -118,8 +119,7 @@ HD_EXPORT int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path)
         return -ENOMEM;
     free(ctx->names_file);
     ctx->names_file = copy;
-    hd_names_free(ctx->names);
-    ctx->names = NULL;
+    hd_names_forget(ctx->names); /* devices keep the names they have */
     return 0;
 }
 

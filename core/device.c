@@ -30,10 +30,6 @@ HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
 
 static void clear_fields(struct hd_device *dev)
 {
-    free(dev->vendor_name);
-    free(dev->product_name);
-    free(dev->modalias);
-    free(dev->driver);
     free(dev->driver_override);
     free(dev->virtfns);
     free(dev->reset_methods);
@@ -125,6 +121,8 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
     char *line, *save = NULL;
     bool have_id = false, have_class = false;
 
+    /* A snapshot of uevent: no DRIVER= line now means unbound now. */
+    dev->driver = dev->modalias = NULL;
     for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
         const char *val;
@@ -135,8 +133,7 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
         if (strcmp(line, "DRIVER") == 0) {
             if (!hd_name_valid(val))
                 return bad_attr(dev, "uevent DRIVER", val);
-            free(dev->driver);
-            if ((dev->driver = strdup(val)) == NULL)
+            if ((dev->driver = hd_strings_add(&dev->ctx->strings, val, strlen(val))) == NULL)
                 return -ENOMEM;
         } else if (strcmp(line, "PCI_ID") == 0) {
             if (parse_id_pair(val, &dev->vendor, &dev->device) < 0)
@@ -152,8 +149,7 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
             dev->class = (uint32_t)c;
             have_class = true;
         } else if (strcmp(line, "MODALIAS") == 0) {
-            free(dev->modalias);
-            if ((dev->modalias = strdup(val)) == NULL)
+            if ((dev->modalias = hd_strings_add(&dev->ctx->strings, val, strlen(val))) == NULL)
                 return -ENOMEM;
         }
     }
@@ -257,9 +253,6 @@ static int fill_config(struct hd_device *dev)
 
 static int fill_names(struct hd_device *dev)
 {
-    free(dev->vendor_name);
-    free(dev->product_name);
-    dev->vendor_name = dev->product_name = NULL;
     return hd_names_lookup(dev->ctx, dev->vendor, dev->device, &dev->vendor_name,
                            &dev->product_name);
 }

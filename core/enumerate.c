@@ -15,66 +15,77 @@ static int cmp_dev(const void *a, const void *b)
     return hd_pci_addr_compare(&x->addr, &y->addr);
 }
 
+struct scan {
+    struct hd_ctx *ctx;
+    struct hd_device_list *list;
+    size_t cap;
+    unsigned int fill;
+};
+
+/* One directory entry: the device is read as it is met, no list of names kept. */
+static int add_device(void *data, const char *name)
+{
+    struct scan *s = data;
+    struct hd_device_list *list = s->list;
+    struct hd_pci_addr addr;
+    struct hd_device *dev;
+    int r;
+
+    if (hd_pci_addr_parse(name, &addr) < 0 || strchr(name, '_') != NULL) {
+        hd_warn(s->ctx, "sys/bus/pci/devices/%.64s: not a PCI address, skipped", name);
+        return 0;
+    }
+    if (list->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct hd_device **grown = realloc(list->devs, cap * sizeof(*grown));
+        if (grown == NULL)
+            return -ENOMEM;
+        list->devs = grown;
+        s->cap = cap;
+    }
+    if ((dev = hd_device_new(s->ctx, &addr)) == NULL)
+        return -ENOMEM;
+    r = hd_device_fill_fields(dev, s->fill, false);
+    if (r == -ENOMEM) {
+        hd_device_unref(dev);
+        return r;
+    }
+    if (r < 0) {
+        /* Gone between readdir and read (hot unplug, VFs removed), or garbage in its files:
+         * the rest of the host is still worth listing. */
+        if (r != -ENODEV && r != -ENOENT)
+            hd_warn(s->ctx, "%s", hd_ctx_last_error(s->ctx));
+        hd_device_unref(dev);
+        return 0;
+    }
+    list->devs[list->count++] = dev;
+    return 0;
+}
+
 HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill,
                                  struct hd_device_list **out)
 {
-    struct hd_device_list *list;
-    char **names;
-    size_t count;
+    struct scan s = {.ctx = ctx, .fill = fill};
     int r;
 
     *out = NULL;
-    r = hd_fs_list_dir(ctx, "sys/bus/pci/devices", &names, &count);
-    if (r == -ENOENT) {
-        names = NULL; /* no PCI bus at all: an empty list */
-        count = 0;
-    } else if (r < 0) {
+    if ((s.list = calloc(1, sizeof(*s.list))) == NULL)
+        return -ENOMEM;
+    r = hd_fs_scan_dir(ctx, "sys/bus/pci/devices", add_device, &s);
+    if (r == -ENOMEM) {
+        hd_device_list_unref(s.list);
+        return r;
+    }
+    if (r < 0 && r != -ENOENT) { /* no PCI bus at all: an empty list */
+        hd_device_list_unref(s.list);
         return hd_err(ctx, r, "%s/sys/bus/pci/devices: cannot list: %s", ctx->root,
                       strerror(-r));
     }
-    list = calloc(1, sizeof(*list));
-    if (list == NULL || (count && (list->devs = calloc(count, sizeof(*list->devs))) == NULL)) {
-        free(list);
-        hd_strv_free(names, count);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < count; i++) {
-        struct hd_pci_addr addr;
-        struct hd_device *dev;
-
-        if (hd_pci_addr_parse(names[i], &addr) < 0 || strchr(names[i], '_') != NULL) {
-            hd_warn(ctx, "sys/bus/pci/devices/%.64s: not a PCI address, skipped", names[i]);
-            continue;
-        }
-        dev = hd_device_new(ctx, &addr);
-        if (dev == NULL) {
-            r = -ENOMEM;
-            goto fail;
-        }
-        r = hd_device_fill_fields(dev, fill, false);
-        if (r == -ENOMEM) {
-            hd_device_unref(dev);
-            goto fail;
-        }
-        if (r < 0) {
-            /* Gone between readdir and read (hot unplug, VFs removed), or garbage in its
-             * files: the rest of the host is still worth listing. */
-            if (r != -ENODEV && r != -ENOENT)
-                hd_warn(ctx, "%s", hd_ctx_last_error(ctx));
-            hd_device_unref(dev);
-            continue;
-        }
-        list->devs[list->count++] = dev;
-    }
-    hd_strv_free(names, count);
-    if (list->count > 1)
-        qsort(list->devs, list->count, sizeof(*list->devs), cmp_dev);
-    *out = list;
+    /* Directory order is the file system's: sort once, by address. */
+    if (s.list->count > 1)
+        qsort(s.list->devs, s.list->count, sizeof(*s.list->devs), cmp_dev);
+    *out = s.list;
     return 0;
-fail:
-    hd_strv_free(names, count);
-    hd_device_list_unref(list);
-    return r;
 }
 
 HD_EXPORT struct hd_device_list *hd_device_list_unref(struct hd_device_list *list)

@@ -23,6 +23,19 @@
 
 struct hd_names;
 
+/* A set of pointers by open addressing (util.c): NULL slots are free, cap a power of two. */
+struct hd_ptrset {
+    void **slots;
+    size_t count, cap;
+};
+
+/* A set of strings (util.c), each stored once and never moved or freed before the set: what
+ * many devices share (driver names, modaliases, vendor and product names) costs one copy. */
+struct hd_strings {
+    struct hd_chunk *chunks;
+    struct hd_ptrset index;
+};
+
 struct hd_ctx {
     int refcount;
     int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
@@ -31,6 +44,7 @@ struct hd_ctx {
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
+    struct hd_strings strings; /* shared by the context's devices, live as long as it */
     unsigned int timeout_ms;
     hd_log_fn log_fn;
     void *log_data;
@@ -83,6 +97,10 @@ ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t 
 int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
 /* Names in a directory, "." and ".." left out, sorted. Free with hd_strv_free(). */
 int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count);
+/* The same names, unsorted, one call of @fn each (no list kept); a negative return of @fn
+ * stops the scan and is returned. */
+int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
+                   int (*fn)(void *data, const char *name), void *data);
 /* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
 int hd_fs_exists(struct hd_ctx *ctx, const char *path);
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
@@ -91,9 +109,23 @@ int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned 
 /* open(2) relative to the root, O_CLOEXEC added. Returns fd or -errno. */
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
-/* The one exception to "relative to the root": a data file the user named or a names
- * database of the host (never kernel state). Read whole, like hd_fs_read_alloc(). */
-int hd_fs_read_host_file(const char *path, char **data, size_t *len);
+/* Owner and mode of a file under the root (device nodes a VM opens). chmod refuses links. */
+int hd_fs_chown(struct hd_ctx *ctx, const char *path, uid_t uid, gid_t gid);
+int hd_fs_chmod(struct hd_ctx *ctx, const char *path, mode_t mode);
+int hd_fs_unlink(struct hd_ctx *ctx, const char *path);
+int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to);
+/* Make a rename or an unlink in directory @path durable. */
+int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path);
+/* write(2) all of @data to an fd opened through the gateway. */
+int hd_fs_write_all(int fd, const char *data, size_t len);
+/* Map a whole file read-only (a names database): relative to the root, or, with @host, the one
+ * exception to "relative to the root": a file the user named or the host's names database
+ * (never kernel state). An empty file maps as NULL, 0. Undo with hd_fs_unmap(). */
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len);
+void hd_fs_unmap(const char *data, size_t len);
+/* Let the pages read so far go (they come back when touched): a one-off pass over a big file
+ * does not stay in the resident set. */
+void hd_fs_map_release(const char *data, size_t len);
 
 /* ---- device.c ----------------------------------------------------------------------------- */
 
@@ -106,8 +138,8 @@ struct hd_device {
     /* HD_FILL_IDENT */
     uint16_t vendor, device, subsystem_vendor, subsystem_device;
     uint32_t class;
-    char *modalias;
-    char *driver; /* NULL: unbound */
+    const char *modalias; /* in ctx->strings */
+    const char *driver;   /* in ctx->strings; NULL: unbound */
     /* HD_FILL_PARENT */
     bool has_parent;
     struct hd_pci_addr parent;
@@ -117,7 +149,7 @@ struct hd_device {
     /* HD_FILL_CONFIG */
     int revision, header_type;
     /* HD_FILL_NAMES */
-    char *vendor_name, *product_name;
+    const char *vendor_name, *product_name; /* in ctx->strings */
     /* HD_FILL_SRIOV */
     bool has_physfn;
     struct hd_pci_addr physfn;
@@ -252,13 +284,149 @@ int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const c
 int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value);
 int hd_state_del(struct hd_ctx *ctx, const char *kind, const char *name);
 
+/* ---- owner.c ------------------------------------------------------------------------------ */
+
+#define HD_VM_ID_MAX 128
+
+/* ---- assign.c: the assignment map --------------------------------------------------------- */
+
+#define HD_NODE_PATH_MAX 96
+#define HD_NODES_MAX 8
+
+/* A device node a VM opens, with the owner and mode it had before the VM got it. */
+struct hd_node_owner {
+    char path[HD_NODE_PATH_MAX]; /* "dev/vfio/12", relative to the root */
+    uid_t uid;
+    gid_t gid;
+    mode_t mode;
+};
+
+struct hd_assignment {
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    char vm[HD_VM_ID_MAX + 1];
+    bool managed;   /* release reattaches it */
+    bool detached;  /* acquire took it from @driver (else it was on a stub already) */
+    bool via_group; /* came with --group */
+    char driver[64]; /* "" when none */
+    int group;
+    long long since;
+    uid_t uid; /* who the nodes were given to */
+    gid_t gid;
+    struct hd_node_owner nodes[HD_NODES_MAX]; /* the originals, restored at release */
+    size_t nnodes;
+};
+
+struct hd_assignment_list {
+    struct hd_assignment *v;
+    size_t n, cap;
+};
+
+bool hd_node_path_valid(const char *path);
+struct hd_assignment_list *hd_map_new(void);
+int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a);
+void hd_map_remove(struct hd_assignment_list *list, size_t i);
+struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
+                                  const struct hd_pci_addr *addr);
+/* The original owner of @path as recorded by whichever entry gave it away first. */
+const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
+                                             const char *path);
+int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list);
+char *hd_map_format(const struct hd_assignment_list *list); /* NULL: out of memory */
+/* STATE/map/assignments; an absent file is an empty map. */
+int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
+/* Replace it atomically (state.c). Call with the map lock held. */
+int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
+
+/* ---- lock.c ------------------------------------------------------------------------------- */
+
+struct hd_lockset;
+/* flock(LOCK_EX) polled until @timeout_ms: 0 or -EBUSY. */
+int hd_flock_timeout(int fd, unsigned int timeout_ms);
+/* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
+ * context's timeout for each. -EBUSY (message names the group). */
+int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
+/* The same, then recover what dead processes left on those groups (acquire.c). */
+int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        struct hd_lockset **set);
+bool hd_lockset_holds(const struct hd_lockset *set, int group);
+struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
+/* STATE/locks/map, for read-modify-write of the map. */
+int hd_lock_map(struct hd_ctx *ctx, int *fd);
+void hd_unlock(int fd);
+
+/* ---- journal.c: the intent log ------------------------------------------------------------ */
+
+enum hd_jop { HD_JOP_ACQUIRE, HD_JOP_RELEASE };
+enum hd_jstep_kind {
+    HD_JSTEP_DETACH,   /* about to detach (acquire) */
+    HD_JSTEP_REATTACH, /* about to reattach (release) */
+    HD_JSTEP_RESET,    /* about to reset (nothing to undo) */
+    HD_JSTEP_OWN,      /* about to chown/chmod node: the owner and mode it has now */
+};
+
+struct hd_jdev {
+    struct hd_pci_addr addr;
+    int group;
+};
+
+struct hd_jstep {
+    enum hd_jstep_kind kind;
+    struct hd_pci_addr addr;   /* DETACH, REATTACH, RESET */
+    struct hd_node_owner node; /* OWN */
+};
+
+struct hd_journal {
+    int fd; /* holds the flock while the operation runs */
+    char path[HD_PATH_MAX];
+    bool is_tmp; /* never got its name: its process died before any write */
+    enum hd_jop op;
+    char vm[HD_VM_ID_MAX + 1];
+    struct hd_jdev *devs; /* the plan */
+    size_t ndevs;
+    struct hd_jstep *steps; /* what was started, in order */
+    size_t nsteps, capsteps;
+};
+
+/* Create, lock and fsync a journal naming the plan. */
+int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
+                     const struct hd_jdev *devs, size_t n, struct hd_journal **j);
+/* Append @step and fsync, before doing it. */
+int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+/* The operation is over (done or undone): unlink, then unlock. */
+void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j);
+/* Unlock and free, leaving the file (for recover). */
+struct hd_journal *hd_journal_close(struct hd_journal *j);
+int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j);
+/* Names in STATE/journal (none when it does not exist). */
+int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
+/* Lock and read a journal whose process is gone: -EBUSY while it lives, -ENOENT when it
+ * finished meanwhile, -EAGAIN for a temporary one just being created. */
+int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
+/* Read a journal without locking it (to see which groups a busy one is about). */
+int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
+bool hd_journal_touches_group(const struct hd_journal *j, int group);
+
+/* ---- acquire.c, recover.c: the steps of acquire and release, and their undo --------------- */
+
+/* Undo what @j started, newest first. 0 when everything is back. */
+int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
+/* Did the operation of @j reach its commit (the map write)? */
+bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
+/* recover.c: deal with dead journals touching the groups in @held (NULL: all), whose locks
+ * this process already holds. With @held, -EAGAIN when another process is recovering a
+ * journal about those groups (it waits for our locks: let go and try again). */
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
+
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 void hd_names_free(struct hd_names *names);
+/* Forget the source (the names file changed); strings handed out stay valid. */
+void hd_names_forget(struct hd_names *names);
 /* Vendor and product names for these ids; either may come back NULL (unknown or names off).
- * The strings are allocated: free() them. */
-int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, char **vendor_name,
-                    char **product_name);
+ * The strings are in ctx->strings and live as long as the context. */
+int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
+                    const char **product_name);
 
 /* ---- drivers/udev.c (or udev-none.c) -------------------------------------------------------- */
 
@@ -352,6 +520,16 @@ int hd_iommu_report_add_problem(struct hd_iommu_report *report, enum hd_severity
 int hd_iommu_diagnose(struct hd_iommu_report *report, const struct hd_iommu_facts *facts);
 
 /* ---- util.c ------------------------------------------------------------------------------- */
+
+/* Room for one more entry (grows at three quarters full, rehashing with @hash_of). */
+int hd_ptrset_reserve(struct hd_ptrset *set, size_t (*hash_of)(const void *entry));
+/* The slot holding the entry @same as @key, or the free slot where it goes (then store the
+ * entry there and count it). Call hd_ptrset_reserve() first. */
+void **hd_ptrset_find(struct hd_ptrset *set, size_t hash,
+                      bool (*same)(const void *entry, const void *key), const void *key);
+/* The stored copy of @s (@len bytes, no NUL needed); NULL when out of memory. */
+const char *hd_strings_add(struct hd_strings *set, const char *s, size_t len);
+void hd_strings_free(struct hd_strings *set);
 
 void hd_strv_free(char **v, size_t n);
 /* Strict number parsing of a whole string (optional one trailing newline): -EINVAL otherwise. */

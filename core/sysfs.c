@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,8 +104,13 @@ ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t 
     fd = hd_fs_open(ctx, path, O_RDONLY, 0);
     if (fd < 0)
         return fd;
-    /* Attributes are read whole in one read(); one byte more tells us it did not fit. */
-    n = read_full(fd, buf, size);
+    /* The kernel hands out an attribute whole in one read() (sysfs fills it at the first
+     * read), so no second read() for end of file; one byte more tells us it did not fit. */
+    do {
+        n = read(fd, buf, size);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        n = -errno;
     close(fd);
     if (n < 0)
         return n;
@@ -162,13 +168,49 @@ int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *
     return fd < 0 ? fd : read_fd_alloc(fd, data, len);
 }
 
-int hd_fs_read_host_file(const char *path, char **data, size_t *len)
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len)
 {
-    int fd;
+    struct stat st;
+    void *map;
+    int fd, err;
 
     *data = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    return fd < 0 ? -errno : read_fd_alloc(fd, data, len);
+    *len = 0;
+    fd = host ? open(path, O_RDONLY | O_CLOEXEC) : hd_fs_open(ctx, path, O_RDONLY, 0);
+    if (fd < 0)
+        return host ? -errno : fd;
+    err = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+    if (err < 0) {
+        close(fd);
+        return err;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return 0;
+    }
+    /* Mapped, not read: a lookup touches only the pages it searches. */
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    err = map == MAP_FAILED ? -errno : 0;
+    close(fd);
+    if (err < 0)
+        return err;
+    *data = map;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+void hd_fs_map_release(const char *data, size_t len)
+{
+    /* A private mapping never written: its pages go back to the page cache, to come again
+     * on the next touch. */
+    if (data != NULL)
+        madvise((void *)data, len, MADV_DONTNEED);
+}
+
+void hd_fs_unmap(const char *data, size_t len)
+{
+    if (data != NULL)
+        munmap((void *)data, len);
 }
 
 ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size)
@@ -308,49 +350,68 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count)
+int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
+                   int (*fn)(void *data, const char *name), void *data)
 {
-    size_t n = 0, cap = 0;
-    char **v = NULL;
     struct dirent *de;
     DIR *dir;
-    int fd;
+    int fd, r = 0;
 
-    *names = NULL;
-    *count = 0;
     fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0)
         return fd;
     dir = fdopendir(fd);
     if (dir == NULL) {
-        int err = -errno;
+        r = -errno;
         close(fd);
-        return err;
+        return r;
     }
-    while ((de = readdir(dir)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            char **grown = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
-            if (grown == NULL)
-                goto nomem;
-            v = grown;
-            cap = cap ? cap * 2 : 64;
-        }
-        if ((v[n] = strdup(de->d_name)) == NULL)
-            goto nomem;
-        n++;
+    while (r == 0 && (de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            r = fn(data, de->d_name);
     }
     closedir(dir);
-    if (n > 1)
-        qsort(v, n, sizeof(*v), cmp_str);
-    *names = v;
-    *count = n;
+    return r;
+}
+
+struct name_list {
+    char **v;
+    size_t n, cap;
+};
+
+static int add_name(void *data, const char *name)
+{
+    struct name_list *l = data;
+
+    if (l->n == l->cap) {
+        char **grown = realloc(l->v, (l->cap ? l->cap * 2 : 64) * sizeof(*l->v));
+        if (grown == NULL)
+            return -ENOMEM;
+        l->v = grown;
+        l->cap = l->cap ? l->cap * 2 : 64;
+    }
+    if ((l->v[l->n] = strdup(name)) == NULL)
+        return -ENOMEM;
+    l->n++;
     return 0;
-nomem:
-    closedir(dir);
-    hd_strv_free(v, n);
-    return -ENOMEM;
+}
+
+int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count)
+{
+    struct name_list l = {0};
+    int r = hd_fs_scan_dir(ctx, path, add_name, &l);
+
+    *names = NULL;
+    *count = 0;
+    if (r < 0) {
+        hd_strv_free(l.v, l.n);
+        return r;
+    }
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+    *names = l.v;
+    *count = l.n;
+    return 0;
 }
 
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf)
@@ -409,6 +470,66 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
                 break;
             *p = saved;
         }
+    }
+    return 0;
+}
+
+int hd_fs_chown(struct hd_ctx *ctx, const char *path, uid_t uid, gid_t gid)
+{
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    return fchownat(ctx->rootfd, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+int hd_fs_chmod(struct hd_ctx *ctx, const char *path, mode_t mode)
+{
+    struct stat st;
+    int r = hd_fs_stat(ctx, path, &st);
+
+    if (r < 0)
+        return r;
+    /* fchmodat() follows links: never let one lead outside the root. */
+    if (S_ISLNK(st.st_mode))
+        return -ELOOP;
+    return fchmodat(ctx->rootfd, path, mode & 07777, 0) < 0 ? -errno : 0;
+}
+
+int hd_fs_unlink(struct hd_ctx *ctx, const char *path)
+{
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    return unlinkat(ctx->rootfd, path, 0) < 0 ? -errno : 0;
+}
+
+int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
+{
+    if (!hd_path_valid(from) || !hd_path_valid(to))
+        return -EINVAL;
+    return renameat(ctx->rootfd, from, ctx->rootfd, to) < 0 ? -errno : 0;
+}
+
+int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path)
+{
+    int fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0), r = 0;
+
+    if (fd < 0)
+        return fd;
+    if (fsync(fd) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+int hd_fs_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        data += n;
+        len -= (size_t)n;
     }
     return 0;
 }

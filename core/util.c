@@ -6,6 +6,114 @@
 
 #include "internal.h"
 
+/* Strings live in chunks freed only with the set, so whoever got one may keep it as long. */
+struct hd_chunk {
+    struct hd_chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+static size_t str_hash(const char *s, size_t len)
+{
+    size_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+void **hd_ptrset_find(struct hd_ptrset *set, size_t hash,
+                     bool (*same)(const void *entry, const void *key), const void *key)
+{
+    size_t i = hash & (set->cap - 1);
+
+    while (set->slots[i] != NULL && !same(set->slots[i], key))
+        i = (i + 1) & (set->cap - 1);
+    return &set->slots[i];
+}
+
+int hd_ptrset_reserve(struct hd_ptrset *set, size_t (*hash_of)(const void *entry))
+{
+    void **old = set->slots;
+    size_t oldcap = set->cap;
+
+    if ((set->count + 1) * 4 <= set->cap * 3)
+        return 0;
+    set->cap = oldcap ? oldcap * 2 : 64;
+    set->slots = calloc(set->cap, sizeof(*set->slots));
+    if (set->slots == NULL) {
+        set->slots = old;
+        set->cap = oldcap;
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i] != NULL) {
+            size_t j = hash_of(old[i]) & (set->cap - 1);
+            while (set->slots[j] != NULL)
+                j = (j + 1) & (set->cap - 1);
+            set->slots[j] = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+struct str_key {
+    const char *s;
+    size_t len;
+};
+
+static bool str_same(const void *entry, const void *key)
+{
+    const struct str_key *k = key;
+    return strncmp(entry, k->s, k->len) == 0 && ((const char *)entry)[k->len] == '\0';
+}
+
+static size_t str_hash_of(const void *entry)
+{
+    return str_hash(entry, strlen(entry));
+}
+
+const char *hd_strings_add(struct hd_strings *set, const char *s, size_t len)
+{
+    struct str_key key = {s, len};
+    struct hd_chunk *c = set->chunks;
+    void **slot;
+    char *copy;
+
+    if (hd_ptrset_reserve(&set->index, str_hash_of) < 0)
+        return NULL;
+    slot = hd_ptrset_find(&set->index, str_hash(s, len), str_same, &key);
+    if (*slot != NULL)
+        return *slot;
+    if (c == NULL || c->size - c->used < len + 1) {
+        size_t size = len + 1 > 4000 ? len + 1 : 4000;
+        if ((c = malloc(sizeof(*c) + size)) == NULL)
+            return NULL;
+        c->next = set->chunks;
+        c->used = 0;
+        c->size = size;
+        set->chunks = c;
+    }
+    copy = c->data + c->used;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    c->used += len + 1;
+    set->index.count++;
+    return *slot = copy;
+}
+
+void hd_strings_free(struct hd_strings *set)
+{
+    while (set->chunks != NULL) {
+        struct hd_chunk *next = set->chunks->next;
+        free(set->chunks);
+        set->chunks = next;
+    }
+    free(set->index.slots);
+    set->index = (struct hd_ptrset){0};
+}
+
 void hd_strv_free(char **v, size_t n)
 {
     if (v == NULL)

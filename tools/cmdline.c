@@ -151,7 +151,7 @@ static int run(struct tool *t, int argc, char **argv)
         fprintf(stderr, " (same ids, not asked for); 'hostdev cmdline --reserve' names only "
                         "the devices given\n");
     }
-    if (t->json) {
+    if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);

@@ -111,6 +111,25 @@ static void touched_undo(struct touched *tc)
     }
 }
 
+/* Refuse, naming the reason, when a device this detach would take from its host driver (a
+ * named one, or with --group a member) is something the host is using. */
+static int touched_check_host_use(struct tool *t, struct touched *tc)
+{
+    for (size_t i = 0; i < tc->n; i++) {
+        int r;
+        if (tc->before[i] == NULL || on_stub(tc->before[i]) ||
+            !hd_device_is_assignable(tc->devs[i]) || hd_driver_is_dma_safe(tc->before[i]))
+            continue;
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_device_check_host_use(tc->devs[i])) < 0) {
+            tool_lib_error(t, EXIT_FAILED, r, "refusing");
+            fprintf(stderr, "hostdev detach: --force takes it anyway\n");
+            return EXIT_FAILED;
+        }
+    }
+    return EXIT_DONE;
+}
+
 static void touched_print(struct touched *tc)
 {
     for (size_t i = 0; i < tc->n; i++) {
@@ -131,17 +150,18 @@ static int run(struct tool *t, int argc, char **argv)
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
                                          {"group", no_argument, NULL, 'g'},
                                          {"new-id", no_argument, NULL, 'n'},
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     const char *stub = "vfio-pci";
     struct hd_device **devs;
     unsigned int flags = 0;
-    bool group = false;
+    bool group = false, force = false;
     struct touched touched;
     size_t n, done;
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "d:gn", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:gnf", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             stub = strcmp(optarg, "vfio") == 0 ? "vfio-pci" : optarg;
@@ -155,6 +175,9 @@ static int run(struct tool *t, int argc, char **argv)
         case 'n':
             flags |= HD_DETACH_NEW_ID;
             break;
+        case 'f':
+            force = true;
+            break;
         default:
             tool_usage(&cmd_detach, stderr, t->prog);
             return EXIT_USAGE;
@@ -163,6 +186,11 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
         return r;
     if ((r = touched_collect(t, devs, n, group, &touched)) != EXIT_DONE) {
+        devargs_free(devs, n);
+        return r;
+    }
+    if (!force && (r = touched_check_host_use(t, &touched)) != EXIT_DONE) {
+        touched_free(&touched);
         devargs_free(devs, n);
         return r;
     }
@@ -180,9 +208,9 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free(devs, n);
         return EXIT_FAILED;
     }
-    if (!t->json)
+    if (!tool_json(t))
         touched_print(&touched);
-    if (t->json) {
+    if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_array(&j);
@@ -207,11 +235,13 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_detach = {
     .name = "detach",
     .run = run,
-    .usage = "ADDR... [--driver vfio-pci|pci-stub] [--group] [--new-id]",
+    .usage = "ADDR... [--driver vfio-pci|pci-stub] [--group] [--new-id] [--force]",
     .summary = "detach devices from their host drivers for passthrough",
     .help = "  -d, --driver NAME   stub driver: vfio-pci (default) or pci-stub\n"
             "  -g, --group         detach every endpoint of each device's IOMMU group\n"
             "  -n, --new-id        bind through new_id even where driver_override exists\n"
+            "  -f, --force         detach even what the host uses (a mounted disk, an\n"
+            "                      interface up with addresses or routes, the console)\n"
             "The driver each device had is recorded so that reattach can restore it. If any\n"
             "device fails, those already detached by this command are reattached.\n",
 };

@@ -4,21 +4,38 @@
 
 #include "devargs.h"
 
+int devargs_parse(struct tool *t, int argc, char **argv, struct hd_pci_addr **out)
+{
+    struct hd_pci_addr *addrs;
+
+    *out = NULL;
+    if (argc < 1)
+        return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:03:00.0)");
+    addrs = calloc((size_t)argc, sizeof(*addrs));
+    if (addrs == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    /* Syntax first, for all: a typo in the third address must not leave two devices done. */
+    for (int i = 0; i < argc; i++) {
+        if (tool_parse_addr(t, argv[i], &addrs[i]) < 0) {
+            free(addrs);
+            return EXIT_USAGE;
+        }
+    }
+    *out = addrs;
+    return EXIT_DONE;
+}
+
 int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***out, size_t *n)
 {
+    struct hd_pci_addr *addrs;
     struct hd_device **devs;
-    struct hd_pci_addr addr;
     int r;
 
     *out = NULL;
     *n = 0;
-    if (argc < 1)
-        return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:03:00.0)");
-    /* Syntax first, for all: a typo in the third address must not leave two devices done. */
-    for (int i = 0; i < argc; i++) {
-        if (tool_parse_addr(t, argv[i], &addr) < 0)
-            return EXIT_USAGE;
-    }
+    if ((r = devargs_parse(t, argc, argv, &addrs)) != EXIT_DONE)
+        return r;
+    free(addrs);
     devs = calloc((size_t)argc, sizeof(*devs));
     if (devs == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");

@@ -17,13 +17,15 @@
 extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
     cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
     cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_reserve WEAK, cmd_persist WEAK,
-    cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK;
+    cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK, cmd_acquire WEAK, cmd_release WEAK,
+    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK;
 
 static const struct tool_command *const commands[] = {
-    &cmd_list,      &cmd_show,      &cmd_iommu,     &cmd_detach,    &cmd_reattach,
-    &cmd_reset,     &cmd_check,     &cmd_verify,    &cmd_sriov,     &cmd_hostdev_xml,
-    &cmd_qemu_args, &cmd_reserve,   &cmd_persist,   &cmd_unpersist, &cmd_persisted,
-    &cmd_cmdline,
+    &cmd_list,      &cmd_show,        &cmd_iommu,       &cmd_detach,     &cmd_reattach,
+    &cmd_reset,     &cmd_check,       &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
+    &cmd_qemu_args, &cmd_reserve,     &cmd_persist,     &cmd_unpersist,  &cmd_persisted,
+    &cmd_cmdline,   &cmd_acquire,     &cmd_release,     &cmd_assignments, &cmd_migratable,
+    &cmd_recover,   &cmd_doctor,
 };
 
 static void usage(FILE *out)
@@ -38,6 +40,8 @@ static void usage(FILE *out)
             "  -v, --verbose       say what is done (twice: every sysfs access)\n"
             "  -t, --timeout MS    give up on a hanging unbind or bind after MS (default 10000)\n"
             "      --names FILE    pci.ids file for names ('none': no names)\n"
+            "      --state-dir DIR hostdev's records under the root (default run/hostdev;\n"
+            "                      $HOSTDEV_STATE_DIR)\n"
             "  -h, --help          this help; COMMAND --help for a command's\n"
             "  -V, --version       print the version\n\n"
             "Commands:\n");
@@ -194,11 +198,13 @@ int main(int argc, char **argv)
         {"root", required_argument, NULL, 'r'},    {"json", no_argument, NULL, 'j'},
         {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
         {"names", required_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},       {"state-dir", required_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     struct tool t = {.prog = "hostdev"};
     const char *root = getenv("HOSTDEV_ROOT");
     const char *names = NULL;
+    const char *state_dir = getenv("HOSTDEV_STATE_DIR");
     long timeout = -1;
     const struct tool_command *cmd = NULL;
     int c, r;
@@ -210,8 +216,13 @@ int main(int argc, char **argv)
             root = optarg;
             break;
         case 'j':
+#ifdef HOSTDEV_TOOLS_CORE
+            return tool_error(&t, EXIT_USAGE, "--json is not in this small static build; the "
+                                              "full hostdev has it");
+#else
             t.json = true;
             break;
+#endif
         case 'v':
             t.verbose++;
             break;
@@ -226,6 +237,9 @@ int main(int argc, char **argv)
         }
         case 'N':
             names = optarg;
+            break;
+        case 'S':
+            state_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -269,11 +283,22 @@ int main(int argc, char **argv)
     }
     if (timeout >= 0)
         hd_ctx_set_timeout_ms(t.ctx, (unsigned int)timeout);
+    if (state_dir != NULL && state_dir[0] != '\0' &&
+        (r = hd_ctx_set_state_dir(t.ctx, state_dir)) < 0) {
+        r = tool_lib_error(&t, EXIT_USAGE, r, "invalid --state-dir");
+        hd_ctx_unref(t.ctx);
+        return r;
+    }
     if (names != NULL)
         hd_ctx_set_names_file(t.ctx, strcmp(names, "none") == 0 ? "" : names);
     else if (getenv("HOSTDEV_NAMES") != NULL)
         hd_ctx_set_names_file(t.ctx, getenv("HOSTDEV_NAMES"));
 
+    /* Into a pipe or a file, 64 KiB per write(): a 10,000-device listing is 1 MiB (musl's
+     * stdio would write it a kilobyte at a time). A terminal keeps line buffering. */
+    static char outbuf[1 << 16];
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     r = cmd->run(&t, argc, argv);
     if (fflush(stdout) != 0 && r == EXIT_DONE)
         r = tool_error(&t, EXIT_FAILED, "writing output: %s", strerror(errno));

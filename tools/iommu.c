@@ -174,7 +174,7 @@ static int run_iommu(struct tool *t, int argc, char **argv)
     err = hd_iommu_probe(t->ctx, &r);
     if (err < 0)
         return tool_lib_error(t, EXIT_FAILED, err, "IOMMU probe");
-    if (t->json)
+    if (tool_json(t))
         print_json(r);
     else
         print_human(r);

@@ -37,13 +37,13 @@ static int list_nodedevs(struct tool *t, unsigned int mask)
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_nodedev_list_new(t->ctx, mask, &list)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list node devices");
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
     for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
         struct hd_nodedev *d = hd_nodedev_list_get(list, i);
-        if (t->json) {
+        if (tool_json(t)) {
             json_begin_object(&j);
             json_kv_string(&j, "name", hd_nodedev_get_name(d));
             json_kv_string(&j, "capability", hd_nodedev_cap_to_string(hd_nodedev_get_cap(d)));
@@ -57,7 +57,7 @@ static int list_nodedevs(struct tool *t, unsigned int mask)
                    hd_nodedev_get_driver(d) ? hd_nodedev_get_driver(d) : "-");
         }
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
     }
@@ -156,7 +156,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     /* Only what the output shows: the plain listing stays at a few syscalls per device. */
     fill = HD_FILL_IDENT | HD_FILL_GROUP | HD_FILL_CONFIG | HD_FILL_NAMES;
-    if (t->json)
+    if (tool_json(t))
         fill = HD_FILL_ALL;
     r = hd_device_list_new(t->ctx, fill, &list);
     if (r < 0) {
@@ -164,7 +164,7 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
     }
     struct json j;
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
@@ -175,7 +175,7 @@ static int run(struct tool *t, int argc, char **argv)
             continue;
         if (driver != NULL && (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
             continue;
-        if (t->json) {
+        if (tool_json(t)) {
             json_begin_object(&j);
             device_print_json_fields(&j, dev);
             json_end_object(&j);
@@ -183,7 +183,7 @@ static int run(struct tool *t, int argc, char **argv)
             device_print_line(stdout, dev);
         }
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
     }

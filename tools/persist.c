@@ -45,7 +45,7 @@ static int apply(struct tool *t, const struct hd_reserve_entry *e)
                           "it all the same)",
                           hd_pci_addr_format(&e->sel.addr, name), hd_ctx_get_root(t->ctx));
     }
-    if (found == 0 && !t->json)
+    if (found == 0 && !tool_json(t))
         printf("%04x:%04x: no such device now; reserved when one appears\n", e->sel.vendor,
                e->sel.device);
     return code;
@@ -102,7 +102,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_persist(t->ctx, &e)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
-    if (hd_reserve_entry_format(&e, &line) == 0 && !t->json)
+    if (hd_reserve_entry_format(&e, &line) == 0 && !tool_json(t))
         printf("persisted: %s\n", line);
     free(line);
     return EXIT_DONE;
@@ -131,12 +131,12 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
             continue;
         }
         if (still != NULL) {
-            if (!t->json)
+            if (!tool_json(t))
                 printf("%s: still reserved for %s by %s%s%.0u\n", hd_device_get_name(dev),
                        still->driver, still->file, still->line ? ":" : "", still->line);
         } else if ((r = hd_device_reattach(dev)) < 0) {
             code = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
-        } else if (!t->json) {
+        } else if (!tool_json(t)) {
             drv = hd_device_get_driver(dev);
             printf("%s: %s -> %s\n", hd_device_get_name(dev), before ? before : "unbound",
                    drv ? drv : "unbound");
@@ -174,7 +174,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
                           argv[optind]);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
-    if (!t->json)
+    if (!tool_json(t))
         printf("unpersisted: %s\n", argv[optind]);
     return no_apply ? EXIT_DONE : release(t, &sel);
 }
@@ -191,7 +191,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "reading the configuration");
     code = reserve_print_errors(t, config);
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
@@ -200,7 +200,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
         char *line = NULL;
         if (hd_reserve_entry_format(e, &line) < 0)
             break;
-        if (t->json) {
+        if (tool_json(t)) {
             char *sp = strchr(line, ' ');
             if (sp != NULL)
                 *sp = '\0';
@@ -216,7 +216,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
         }
         free(line);
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
     }

@@ -34,7 +34,7 @@ int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserv
     before = now ? strdup(now) : NULL;
 
     if (now != NULL && strcmp(now, e->driver) == 0 && ov != NULL && strcmp(ov, e->driver) == 0) {
-        if (!t->json)
+        if (!tool_json(t))
             printf("%s: reserved for %s already (%s)\n", hd_device_get_name(dev), e->driver,
                    source(e, where, sizeof(where)));
         free(before);
@@ -46,10 +46,10 @@ int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserv
         free(before);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
     }
-    if (!t->json && r == 1)
+    if (!tool_json(t) && r == 1)
         printf("%s: reserved for %s, bound when it loads (%s)\n", hd_device_get_name(dev),
                e->driver, source(e, where, sizeof(where)));
-    else if (!t->json)
+    else if (!tool_json(t))
         printf("%s: %s -> %s (%s)\n", hd_device_get_name(dev), before ? before : "unbound",
                e->driver, source(e, where, sizeof(where)));
     free(before);
@@ -66,7 +66,7 @@ int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserv
         return EXIT_DONE;
     if (drv == NULL) {
         /* The PF's own driver creates VFs: the udev rule's "bind" event comes back for it. */
-        if (!t->json)
+        if (!tool_json(t))
             printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
                    e->numvfs, source(e, where, sizeof(where)));
         return EXIT_DONE;
@@ -76,7 +76,7 @@ int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserv
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "%s: numvfs=%d", hd_device_get_name(dev),
                               e->numvfs);
-    if (!t->json)
+    if (!tool_json(t))
         printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs, r,
                source(e, where, sizeof(where)));
     return EXIT_DONE;
@@ -114,7 +114,7 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     else if (strcmp(action, "bind") == 0 &&
              (e = hd_reserve_config_match_numvfs(config, dev)) != NULL)
         code = reserve_numvfs(t, dev, e);
-    if (t->json) {
+    if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_array(&j);
@@ -145,7 +145,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &list)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
@@ -156,10 +156,10 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
             continue;
         if (reserve_device(t, dev, e) != EXIT_DONE)
             code = EXIT_FAILED;
-        if (t->json)
+        if (tool_json(t))
             json_device(&j, dev, "reserve");
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
     }

@@ -24,7 +24,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((r = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
         return r;
-    if (t->json) {
+    if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
@@ -34,7 +34,7 @@ static int run(struct tool *t, int argc, char **argv)
         r = hd_device_reset(devs[i], flags, &methods);
         if (r < 0)
             status = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(devs[i]));
-        if (t->json) {
+        if (tool_json(t)) {
             json_begin_object(&j);
             json_kv_string(&j, "address", hd_device_get_name(devs[i]));
             json_kv_bool(&j, "reset", r == 0);
@@ -47,7 +47,7 @@ static int run(struct tool *t, int argc, char **argv)
         }
         free(methods);
     }
-    if (t->json) {
+    if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
     }

@@ -111,7 +111,7 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free(devs, n);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[1]);
     }
-    if (t->json)
+    if (tool_json(t))
         show_json(devs[0], g);
     else
         show_text(devs[0], g);

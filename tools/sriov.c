@@ -58,7 +58,7 @@ static int run(struct tool *t, int argc, char **argv)
             tool_error(t, code, "%s", hd_ctx_last_error(t->ctx)); /* it names the device */
         else
             tool_lib_error(t, code, r, "%s", hd_device_get_name(dev));
-    } else if (t->json) {
+    } else if (tool_json(t)) {
         struct json j;
 
         json_init(&j, stdout, 2);

@@ -23,6 +23,14 @@ struct tool {
     int verbose;
 };
 
+/* Whether to print JSON. The static early-boot binary speaks text only: there it is a constant,
+ * so every JSON branch and the writer itself drop out of the binary. */
+#ifdef HOSTDEV_TOOLS_CORE
+#define tool_json(t) ((void)(t), false)
+#else
+#define tool_json(t) ((t)->json)
+#endif
+
 struct tool_command {
     const char *name;
     int (*run)(struct tool *t, int argc, char **argv);
@@ -34,7 +42,8 @@ struct tool_command {
 /* One per tools/<name>.c */
 extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_reattach,
     cmd_reset, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml, cmd_qemu_args, cmd_reserve,
-    cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline;
+    cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline, cmd_acquire, cmd_release,
+    cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor;
 
 /* Print "hostdev CMD: message" (plus the context's last error when @with_ctx_error) to stderr,
  * return @code. */

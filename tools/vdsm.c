@@ -221,15 +221,16 @@ static void py_value(FILE *out, const struct param *p)
     } else {
         /* pprint sorts dict keys */
         size_t order[4] = {0, 1, 2, 3};
-        for (size_t a = 0; a < p->naddr; a++)
-            for (size_t b = a + 1; b < p->naddr; b++)
+        size_t n = p->naddr < 4 ? p->naddr : 4; /* an address has at most four parts */
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = a + 1; b < n; b++)
                 if (strcmp(p->akeys[order[b]], p->akeys[order[a]]) < 0) {
                     size_t tmp = order[a];
                     order[a] = order[b];
                     order[b] = tmp;
                 }
         fputc('{', out);
-        for (size_t k = 0; k < p->naddr; k++) {
+        for (size_t k = 0; k < n; k++) {
             fprintf(out, "%s", k ? ", " : "");
             py_str(out, p->akeys[order[k]]);
             fputs(": ", out);
@@ -258,12 +259,27 @@ static size_t line_length(const struct params *ps)
     return len;
 }
 
+/* The VM holding a PCI device, from the assignment map; "" (VDSM's "unassigned") otherwise.
+ * Children (net, block...) go with their PCI device in VDSM, but the map speaks of PCI. */
+static const char *vm_of(const struct hd_assignment_list *map, const struct hd_nodedev *d)
+{
+    const struct hd_assignment *a;
+    struct hd_device *pci = hd_nodedev_get_pci_device(d);
+
+    if (map == NULL || pci == NULL)
+        return "";
+    a = hd_assignment_list_find(map, hd_device_get_addr(pci));
+    return a ? hd_assignment_get_vm(a) : "";
+}
+
 /* NAME = {'params': {...}, 'vmId': ''} on one line when it fits in 80 columns, otherwise one
  * key per line aligned as pprint aligns them. */
-static void tree_line(const struct hd_nodedev *d, const struct params *ps, int depth)
+static void tree_line(const struct hd_nodedev *d, const struct params *ps, int depth,
+                      const char *vm)
 {
     size_t indent = (size_t)depth * 4, col = indent + strlen(hd_nodedev_get_name(d)) + 3;
-    bool one_line = col + strlen("{'params': {}, 'vmId': ''}") + line_length(ps) <= 80;
+    bool one_line =
+        col + strlen("{'params': {}, 'vmId': ''}") + strlen(vm) + line_length(ps) <= 80;
 
     printf("%*s%s = {'params': {", (int)indent, "", hd_nodedev_get_name(d));
     for (size_t i = 0; i < ps->n; i++) {
@@ -274,9 +290,11 @@ static void tree_line(const struct hd_nodedev *d, const struct params *ps, int d
         py_value(stdout, &ps->p[i]);
     }
     if (one_line)
-        printf("}, 'vmId': ''}\n");
+        fputs("}, 'vmId': ", stdout);
     else
-        printf("},\n%*s'vmId': ''}\n", (int)(col + 1), "");
+        printf("},\n%*s'vmId': ", (int)(col + 1), "");
+    py_str(stdout, vm);
+    fputs("}\n", stdout);
 }
 
 static bool selected(const struct hd_nodedev *d, unsigned int caps)
@@ -284,18 +302,18 @@ static bool selected(const struct hd_nodedev *d, unsigned int caps)
     return caps == 0 || (caps & (1u << hd_nodedev_get_cap(d)));
 }
 
-static void tree_walk(const struct hd_nodedev_list *all, unsigned int caps,
-                      const struct hd_nodedev *d, int depth)
+static void tree_walk(const struct hd_nodedev_list *all, const struct hd_assignment_list *map,
+                      unsigned int caps, const struct hd_nodedev *d, int depth)
 {
     struct params ps;
 
     collect(all, d, &ps);
-    tree_line(d, &ps, depth);
+    tree_line(d, &ps, depth, vm_of(map, d));
     for (size_t i = 0; i < hd_nodedev_list_count(all); i++) {
         struct hd_nodedev *c = hd_nodedev_list_get(all, i);
         const char *parent = hd_nodedev_get_parent(c);
         if (selected(c, caps) && parent && strcmp(parent, hd_nodedev_get_name(d)) == 0)
-            tree_walk(all, caps, c, depth + 1);
+            tree_walk(all, map, caps, c, depth + 1);
     }
 }
 
@@ -311,6 +329,7 @@ static bool is_root(const struct hd_nodedev_list *all, unsigned int caps,
 
 int vdsm_list(struct tool *t, unsigned int caps, bool tree)
 {
+    struct hd_assignment_list *map = NULL;
     struct hd_nodedev_list *all;
     struct params ps;
     struct json j;
@@ -320,6 +339,11 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
     r = hd_nodedev_list_new(t->ctx, 0, &all);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list node devices");
+    r = hd_assignment_list_new(t->ctx, &map);
+    if (r < 0) {
+        hd_nodedev_list_unref(all);
+        return tool_lib_error(t, EXIT_FAILED, r, "cannot read the assignment map");
+    }
     if (!tree) {
         json_init(&j, stdout, 2);
         json_begin_object(&j);
@@ -330,7 +354,7 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
             continue;
         if (tree) {
             if (is_root(all, caps, d))
-                tree_walk(all, caps, d, 0);
+                tree_walk(all, map, caps, d, 0);
             continue;
         }
         collect(all, d, &ps);
@@ -338,15 +362,14 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
         json_begin_object(&j);
         json_key(&j, "params");
         json_params(&j, &ps);
-        /* The VM a device is assigned to comes from the assignment map; until hostdev keeps
-         * one, every device reads as unassigned, which VDSM writes as ''. */
-        json_kv_string(&j, "vmId", "");
+        json_kv_string(&j, "vmId", vm_of(map, d));
         json_end_object(&j);
     }
     if (!tree) {
         json_end_object(&j);
         json_finish(&j);
     }
+    hd_assignment_list_unref(map);
     hd_nodedev_list_unref(all);
     return EXIT_DONE;
 }

@@ -131,7 +131,7 @@ static int run(struct tool *t, int argc, char **argv)
     hd_device_unref(dev);
     if (r == NULL)
         return tool_lib_error(t, err == -EINVAL ? EXIT_USAGE : EXIT_FAILED, err, "%s", argv[1]);
-    if (t->json)
+    if (tool_json(t))
         print_json(r);
     else
         print_text(r);

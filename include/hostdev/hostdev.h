@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -599,6 +600,105 @@ size_t hd_nodedev_get_address(const struct hd_nodedev *dev, const char *keys[4],
 /* libvirt's node-device XML for @dev, as virNodeDeviceGetXMLDesc returns it: allocated,
  * NUL-terminated, free() it. */
 int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Host safety                                                                                */
+
+/* Would taking @dev from its driver pull something from under the host? 0 when not; -EBUSY
+ * with every reason in the message ("0000:03:00.0 backs /dev/sda1 mounted on /", "... eth0 is
+ * up with routes", "... is the boot VGA device (the console)"). Reads ROOT/sys,
+ * ROOT/proc/self/mountinfo (or proc/mounts), proc/swaps, proc/net/route, proc/net/if_inet6. */
+int hd_device_check_host_use(struct hd_device *dev);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Assignments of devices to VMs (the map under the state directory)                         */
+
+/* A VM id: [A-Za-z0-9._:@-]{1,128} (names and UUIDs), not "." or "..". */
+bool hd_vm_id_valid(const char *id);
+/* "USER", "USER:GROUP", ":GROUP", numeric ids too. Names resolve from ROOT/etc/passwd and
+ * ROOT/etc/group first, then the host's databases. A missing group is the user's primary
+ * group. -EINVAL (message names the part) when something does not resolve. */
+int hd_owner_parse(struct hd_ctx *ctx, const char *spec, uid_t *uid, gid_t *gid);
+/* root:qemu when a qemu group exists, else root:root. */
+int hd_owner_default(struct hd_ctx *ctx, uid_t *uid, gid_t *gid);
+
+enum hd_acquire_flags {
+    HD_ACQUIRE_UNMANAGED = 1u << 0, /* the devices must already be on vfio-pci */
+    HD_ACQUIRE_GROUP = 1u << 1,     /* detach the rest of each IOMMU group too (managed) */
+    HD_ACQUIRE_FORCE = 1u << 2,     /* skip the host-safety checks */
+};
+
+/* Give @n devices to @vm, all or nothing: check all (endpoint, not held by another VM, nor a
+ * member of their groups, group viable, host safety), detach the managed ones, reset all,
+ * hand dev/vfio/N (and dev/vfio/devices/vfioX, dev/iommu) to @uid:@gid mode 0660, record
+ * the assignment. Any failure restores drivers, overrides, ownership and the map. -EBUSY:
+ * held by another VM or in host use; -EINVAL: bad input; -ETIMEDOUT: an unbind hangs (the
+ * intent log stays; 'recover' finishes the job once it returns). */
+int hd_assign_acquire(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
+                      size_t n, uid_t uid, gid_t gid, unsigned int flags);
+/* Take devices back from @vm (all of them when @n is 0): restore node ownership, reset,
+ * reattach managed devices to their original drivers, drop the records. All or nothing. */
+int hd_assign_release(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
+                      size_t n);
+/* Emergency release of one device whatever its record says (VDSM's hostdevRelease). */
+int hd_assign_release_force(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
+/* Finish or undo what processes killed half-way left in the intent log. *@recovered (may be
+ * NULL) counts the operations dealt with; -EBUSY when one is still running (or its unbind
+ * still hangs) and was left alone. Run by acquire and release before they start. */
+int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered);
+
+struct hd_assignment;
+struct hd_assignment_list;
+/* The map as it is now (empty when nothing was ever assigned). */
+int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list);
+struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignment_list *list);
+size_t hd_assignment_list_count(const struct hd_assignment_list *list);
+/* Borrowed: valid while the list lives. NULL when out of range / not found. */
+const struct hd_assignment *hd_assignment_list_get(const struct hd_assignment_list *list,
+                                                   size_t i);
+const struct hd_assignment *hd_assignment_list_find(const struct hd_assignment_list *list,
+                                                    const struct hd_pci_addr *addr);
+const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a);
+const char *hd_assignment_get_name(const struct hd_assignment *a); /* "0000:03:00.0" */
+const char *hd_assignment_get_vm(const struct hd_assignment *a);
+bool hd_assignment_is_managed(const struct hd_assignment *a);
+/* Came along with --group rather than being asked for. */
+bool hd_assignment_is_group_member(const struct hd_assignment *a);
+/* The driver acquire took it from; NULL when it was already on a stub (left there). */
+const char *hd_assignment_get_driver(const struct hd_assignment *a);
+int hd_assignment_get_iommu_group(const struct hd_assignment *a);
+long long hd_assignment_get_since(const struct hd_assignment *a); /* seconds since the epoch */
+uid_t hd_assignment_get_uid(const struct hd_assignment *a);
+gid_t hd_assignment_get_gid(const struct hd_assignment *a);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Doctor: plain-language diagnosis, each finding with its fix                                */
+
+enum hd_finding_kind {
+    HD_FINDING_IOMMU,            /* from hd_iommu_probe(): off in firmware or on the command
+                                  * line, no interrupt remapping, ... (its code says which) */
+    HD_FINDING_GROUP_NOT_VIABLE, /* other group members on host drivers */
+    HD_FINDING_VFIO_PERMISSION,  /* the VM's user cannot open dev/vfio/N */
+    HD_FINDING_NOT_DETACHED,     /* on a host driver where unmanaged use needs vfio-pci */
+    HD_FINDING_BAR_UNASSIGNED,   /* a BAR the firmware left unassigned: pci=realloc */
+    HD_FINDING_NO_DEVICE,        /* no such device */
+};
+
+struct hd_diagnosis;
+/* Diagnose @addr (its device and IOMMU group) or, when NULL, every device that is detached or
+ * assigned; the IOMMU is always checked. Findings come worst first. */
+int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                  struct hd_diagnosis **diag);
+struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *diag);
+size_t hd_diagnosis_count(const struct hd_diagnosis *diag);
+enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size_t i);
+enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *diag, size_t i);
+/* A stable code: the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
+ * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device". */
+const char *hd_diagnosis_get_code(const struct hd_diagnosis *diag, size_t i);
+const char *hd_diagnosis_get_device(const struct hd_diagnosis *diag, size_t i); /* NULL: host */
+const char *hd_diagnosis_get_problem(const struct hd_diagnosis *diag, size_t i);
+const char *hd_diagnosis_get_fix(const struct hd_diagnosis *diag, size_t i);
 
 #ifdef __cplusplus
 }

@@ -205,9 +205,35 @@ START_TEST(state_records_are_atomic)
 }
 END_TEST
 
+/* The context's string set: one copy per distinct string, stable across growth. */
+START_TEST(strings_stored_once)
+{
+    struct hd_strings set = {0};
+    const char *first[600];
+    char buf[32];
+
+    for (int i = 0; i < 600; i++) {
+        snprintf(buf, sizeof(buf), "driver-%d", i);
+        first[i] = hd_strings_add(&set, buf, strlen(buf));
+        ck_assert_ptr_nonnull(first[i]);
+    }
+    for (int i = 0; i < 600; i++) {
+        snprintf(buf, sizeof(buf), "driver-%dXYZ", i); /* no NUL needed after the length */
+        ck_assert_ptr_eq(hd_strings_add(&set, buf, strlen(buf) - 3), first[i]);
+        buf[strlen(buf) - 3] = '\0';
+        ck_assert_str_eq(first[i], buf);
+    }
+    ck_assert_ptr_ne(hd_strings_add(&set, "driver-1", 7), first[1]); /* "driver-" */
+    ck_assert_str_eq(hd_strings_add(&set, "", 0), "");
+    ck_assert_uint_eq(set.index.count, 602);
+    hd_strings_free(&set);
+}
+END_TEST
+
 START_TEST(names_from_a_pci_ids_file)
 {
-    char path[256], *v, *p;
+    char path[256];
+    const char *v, *p;
     put("pci.ids", "# comment\n8086  Intel Corporation\n\t10d3  82574L Gigabit Network "
                    "Connection\n\t\t8086 a01f  Gigabit CT Desktop Adapter\n\t1237  440FX\n"
                    "1af4  Red Hat, Inc.\n\t1041  Virtio network device\nC 02  Network\n"
@@ -217,22 +243,63 @@ START_TEST(names_from_a_pci_ids_file)
     ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
     ck_assert_str_eq(v, "Intel Corporation");
     ck_assert_str_eq(p, "82574L Gigabit Network Connection");
-    free(v);
-    free(p);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0xa01f, &v, &p), 0); /* a subsystem id */
     ck_assert_str_eq(v, "Intel Corporation");
     ck_assert_ptr_null(p);
-    free(v);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x1af4, 0x1041, &v, &p), 0);
     ck_assert_str_eq(p, "Virtio network device");
-    free(v);
-    free(p);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x0002, 0x0000, &v, &p), 0); /* class section */
     ck_assert_ptr_null(v);
     ck_assert_int_eq(hd_ctx_set_names_file(ctx, ""), 0);
     ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
     ck_assert_ptr_null(v);
     ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* Many vendors: the binary search over the file finds first, last, middle and absent ones, an
+ * out-of-order vendor through the linear pass, and names outlive a change of names file. */
+START_TEST(names_searched_in_a_large_file)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap), path[256];
+    const char *v, *p, *kept;
+    unsigned last = 0;
+
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)snprintf(text + len, cap - len, "# header\n#\n");
+    for (unsigned id = 0x0010; id < 0xff00; id += 7) {
+        last = id;
+        len += (size_t)snprintf(text + len, cap - len, "%04x  Vendor %04x\n", id, id);
+        len += (size_t)snprintf(text + len, cap - len, "\t%04x  Dev %04x\n\t\t1111 2222  Sub\n",
+                                id ^ 0x55, id);
+    }
+    len += (size_t)snprintf(text + len, cap - len, "0003  Out of order\n\t0001  Late\n");
+    len += (size_t)snprintf(text + len, cap - len, "C 02  Network\n\t00  Ethernet\n");
+    put("big.ids", text);
+    free(text);
+    snprintf(path, sizeof(path), "%s/big.ids", root);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, path), 0);
+    for (unsigned id = 0x0010; id < 0xff00; id += 7 * 97) {
+        char want[32];
+        ck_assert_int_eq(hd_names_lookup(ctx, (uint16_t)id, (uint16_t)(id ^ 0x55), &v, &p), 0);
+        snprintf(want, sizeof(want), "Vendor %04x", id);
+        ck_assert_str_eq(v, want);
+        snprintf(want, sizeof(want), "Dev %04x", id);
+        ck_assert_str_eq(p, want);
+    }
+    ck_assert_int_eq(hd_names_lookup(ctx, (uint16_t)last, (uint16_t)(last ^ 0x55), &v, &p), 0);
+    ck_assert_ptr_nonnull(p); /* the last vendor */
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0011, 0, &v, &p), 0); /* absent */
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0003, 0x0001, &v, &p), 0);
+    ck_assert_str_eq(v, "Out of order");
+    ck_assert_str_eq(p, "Late");
+    kept = v;
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x0003, 0x0001, &v, &p), 0); /* cached */
+    ck_assert_ptr_eq(v, kept);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, ""), 0);
+    ck_assert_str_eq(kept, "Out of order");
 }
 END_TEST
 
@@ -251,7 +318,9 @@ int main(void)
     tcase_add_test(tc, wait_for_is_bounded);
     tcase_add_test(tc, numbers_are_strict);
     tcase_add_test(tc, state_records_are_atomic);
+    tcase_add_test(tc, strings_stored_once);
     tcase_add_test(tc, names_from_a_pci_ids_file);
+    tcase_add_test(tc, names_searched_in_a_large_file);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }

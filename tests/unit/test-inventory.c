@@ -129,23 +129,31 @@ static void write_file(const char *dir, const char *rel, const char *content)
 
 /* Garbage in one device's files: that device is refused with a message naming the file,
  * the rest of the host still lists. */
-START_TEST(garbage_in_sysfs)
+/* tests/trees/demo.spec as plain files in @dir (a mkdtemp template); @cmd removes them. */
+static void materialize_demo(char *dir, char *cmd, size_t cmdsize)
 {
     struct fx fx = {0};
-    char dir[] = "/tmp/hd-garbage-XXXXXX", cmd[600], path[512];
     const char *args[] = {"materialize", NULL, dir, NULL};
-    struct hd_device_list *list;
-    struct hd_device *dev;
-    struct hd_pci_addr a;
-    struct hd_ctx *ctx;
+    char path[512];
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/tests/trees/demo.spec",
              getenv("HOSTDEV_SRCDIR") ? getenv("HOSTDEV_SRCDIR") : ".");
     args[1] = path;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    snprintf(cmd, cmdsize, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize: %s", fx.error);
+}
+
+START_TEST(garbage_in_sysfs)
+{
+    char dir[] = "/tmp/hd-garbage-XXXXXX", cmd[600], path[512];
+    struct hd_device_list *list;
+    struct hd_device *dev;
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+
+    materialize_demo(dir, cmd, sizeof(cmd));
     write_file(dir, "sys/bus/pci/devices/0000:03:00.0/uevent", "DRIVER=e1000e\nPCI_ID=zz:10D3\n"
                                                            "PCI_CLASS=20000\n");
     write_file(dir, "sys/bus/pci/devices/0000:02:00.0/numa_node", "banana\n");
@@ -170,6 +178,34 @@ START_TEST(garbage_in_sysfs)
     hd_pci_addr_parse("01:00.0", &a);
     ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "iommu_group"));
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A refresh is a new snapshot of uevent: a device that lost its driver meanwhile reads as
+ * unbound, not as still on the driver it had. */
+START_TEST(refresh_sees_a_driver_go)
+{
+    char dir[] = "/tmp/hd-refresh-XXXXXX", cmd[600];
+    struct hd_device *gpu;
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+
+    materialize_demo(dir, cmd, sizeof(cmd));
+    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    hd_pci_addr_parse("01:00.0", &a);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &gpu), 0);
+    ck_assert_str_eq(hd_device_get_driver(gpu), "nouveau");
+    write_file(dir, "sys/bus/pci/devices/0000:01:00.0/uevent",
+               "PCI_CLASS=30000\nPCI_ID=10DE:1B81\nPCI_SUBSYS_ID=1458:3772\n"
+               "MODALIAS=pci:v000010DEd00001B81sv00001458sd00003772bc03sc00i00\n");
+    ck_assert_int_eq(hd_device_refresh(gpu), 0);
+    ck_assert_ptr_null(hd_device_get_driver(gpu));
+    ck_assert_str_eq(hd_device_get_modalias(gpu),
+                     "pci:v000010DEd00001B81sv00001458sd00003772bc03sc00i00");
+    hd_device_unref(gpu);
     hd_ctx_unref(ctx);
     ck_assert_int_eq(system(cmd), 0);
 }
@@ -214,6 +250,7 @@ int main(void)
     tcase_add_test(tc, sriov_fields);
     tcase_add_test(tc, old_kernel_fields);
     tcase_add_test(tc, garbage_in_sysfs);
+    tcase_add_test(tc, refresh_sees_a_driver_go);
     tcase_add_test(tc, groups);
     suite_add_tcase(s, tc);
     return suite_run(s);

@@ -221,6 +221,57 @@ START_TEST(iommu_explains_every_shipped_tree)
 }
 END_TEST
 
+static const char domain_xml[] =
+    "<domain type='kvm'>\n  <name>win10</name>\n  <devices>\n"
+    "    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
+    "      <source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source>\n"
+    "    </hostdev>\n"
+    "    <hostdev mode='subsystem' type='pci' managed='no'>\n"
+    "      <source><address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></source>\n"
+    "    </hostdev>\n  </devices>\n</domain>\n";
+
+/* acquire/release --domain-xml: every PCI hostdev with its own managed flag, all or nothing
+ * across both kinds; VDSM's listing then names the VM. */
+START_TEST(domain_xml_acquire_release)
+{
+    char path[] = "/tmp/hostdev-domain-XXXXXX", args[256];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+
+    fputs(domain_xml, f);
+    fclose(f);
+    /* 04:00.0 is unmanaged but not detached: refused, and the managed NIC goes back. */
+    snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 1);
+    one_line_error("vm win10: 0000:04:00.0");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
+    snprintf(args, sizeof(args), "acquire --domain-xml %s 03:00.0", path);
+    ck_assert_int_eq(hd(args), 2);
+    snprintf(args, sizeof(args), "acquire --domain-xml %s.absent", path);
+    ck_assert_int_eq(hd(args), 2);
+
+    ck_assert_int_eq(hd("detach 04:00.0"), 0);
+    snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_int_eq(hd("--json assignments"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "win10"));
+    ck_assert_int_eq(hd("list --format vdsm"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"vmId\": \"win10\""));
+    ck_assert_int_eq(hd("migratable --vm win10"), 1);
+
+    snprintf(args, sizeof(args), "release --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e"); /* managed: back home */
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "vfio-pci"); /* unmanaged: stays */
+    ck_assert_int_eq(hd("migratable --vm win10"), 0);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -230,6 +281,7 @@ int main(void)
         reset_and_check_commands,
         list_and_help,
         iommu_explains_every_shipped_tree,
+        domain_xml_acquire_release,
     };
     return at_main("tool", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
 }

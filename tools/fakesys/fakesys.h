@@ -15,6 +15,7 @@
  *   kstr.c     how the kernel parses what is written to attributes.
  *   reset.c    reset and reset_method.
  *   sriov.c    sriov_* attributes, VF creation and removal.
+ *   hostuse.c  what the host uses: net state, routes, addresses, block numbers, mounts, swaps.
  *   sysfs.c    lays the model out as ROOT/{sys,dev,proc,.fakesys} (again when it changes shape).
  *   tree.c     the in-memory tree (directories, attribute files, symlinks, plain files).
  *   ctl.c      the hidden control file: fault injection, hangs, hotplug; the action log.
@@ -228,9 +229,14 @@ struct node_perm {
 };
 
 struct child {
-    char *subsystem; /* "net", "block" */
+    char *subsystem; /* "net", "block", "graphics" */
     char *name;
     char *mac;
+    /* hostuse.c: what host-safety checks read */
+    bool down;     /* net: administratively down (flags without IFF_UP, operstate down) */
+    char **routes; /* net: IPv4 routes "A.B.C.D/LEN" (proc/net/route); NULL-terminated */
+    char **inet6;  /* net: IPv6 addresses "ADDR/LEN" (proc/net/if_inet6); NULL-terminated */
+    char *devnum;  /* block: "MAJ:MIN" (the dev attribute, mountinfo); NULL: none */
 };
 
 struct device {
@@ -321,6 +327,8 @@ struct kernel {
     char *spec_file;
     char *version;
     bool feat_override, feat_reset_method, feat_vfio_dev, feat_vfio_cdev;
+    /* dev/vfio/vfio and dev/iommu (0666 when made): chmod/chown survive tree rebuilds */
+    struct node_perm container_perm, iommu_perm;
     char *cmdline;
     enum iommu_kind iommu;
     bool iommu_enabled, irq_remap, iommu_pt;
@@ -338,6 +346,8 @@ struct kernel {
     size_t nfaults;
     struct seed_file *seeds;
     size_t nseeds;
+    char **mounts; /* hostuse.c: "SOURCE\tMOUNTPOINT\tFSTYPE" in spec order; NULL-terminated */
+    char **swaps;  /* hostuse.c: active swap devices or files; NULL-terminated */
 
     struct buf log; /* what the kernel did: .fakesys/log */
     FILE *logfile;  /* --log */
@@ -477,6 +487,19 @@ int spec_device_line(struct kernel *k, const char *line, struct device **out, ch
  * with a message in @err. Free with strv_free(). */
 int spec_split(const char *line, char ***words, char *err, size_t errsz);
 void strv_free(char **v);
+
+/* ---- hostuse.c: what the host uses (net state, routes, addresses, mounts, swaps) ---------- */
+
+/* One spec option of a net or block child ("down", "route=0.0.0.0/0", "inet6=2001:db8::5/64",
+ * "dev=8:0"): 0, or -EINVAL when it is not one. */
+int hostuse_child_option(struct child *c, const char *opt);
+void hostuse_child_free(struct child *c);
+/* The `mount SOURCE MOUNTPOINT [FSTYPE]` and `swap SOURCE` keywords: 0, or -1 with @err. */
+int hostuse_keyword(struct kernel *k, int argc, char **argv, char *err, size_t errsz);
+/* flags and operstate of a net child, dev of a block child. */
+void hostuse_child_attrs(struct child *c, struct node *dir);
+/* proc/mounts, proc/swaps, proc/self/mountinfo, proc/net/route, proc/net/if_inet6. */
+void hostuse_build_proc(struct kernel *k, struct node *proc);
 
 /* ---- ctl.c ------------------------------------------------------------------------------- */
 

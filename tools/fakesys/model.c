@@ -22,6 +22,7 @@ struct kernel *kernel_new(void)
     k->cmdline = xstrdup("");
     k->feat_override = k->feat_reset_method = k->feat_vfio_dev = true;
     k->drivers_autoprobe = true;
+    k->container_perm = k->iommu_perm = (struct node_perm){0666, 0, 0};
     k->root = tree_new_root();
     return k;
 }
@@ -44,6 +45,7 @@ static void device_free(struct device *dev)
         free(dev->children[i].subsystem);
         free(dev->children[i].name);
         free(dev->children[i].mac);
+        hostuse_child_free(&dev->children[i]);
     }
     free(dev->children);
     free(dev->cpus);
@@ -78,6 +80,8 @@ void kernel_free(struct kernel *k)
     free(k->gnodes);
     free(k->faults);
     free(k->seeds);
+    strv_free(k->mounts);
+    strv_free(k->swaps);
     free(k->spec_file);
     free(k->version);
     free(k->cmdline);

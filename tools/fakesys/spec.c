@@ -681,18 +681,33 @@ static int kw_child(struct parser *p, int argc, char **argv)
 
     if (argc < 3 || !name_ok(argv[2]))
         return perr(p, "usage: %s DDDD:BB:SS.F NAME%s", argv[0],
-                    strcmp(argv[0], "net") == 0 ? " [mac=XX:XX:...]" : "");
+                    strcmp(argv[0], "net") == 0
+                        ? " [mac=XX:XX:...] [up|down] [route=A.B.C.D/LEN]... [inet6=ADDR/LEN]..."
+                        : strcmp(argv[0], "block") == 0 ? " [dev=MAJ:MIN]" : "");
     struct device *dev = find_present(p, argv[1]);
     if (dev == NULL)
         return -1;
     for (int i = 3; i < argc; i++) {
         if (strncmp(argv[i], "mac=", 4) == 0 && strcmp(argv[0], "net") == 0)
             mac = argv[i] + 4;
-        else
-            return perr(p, "%s: unknown option '%s'", argv[0], argv[i]);
     }
     if (add_child(dev, argv[0], argv[2], mac) < 0)
         return perr(p, "%s %s is already defined on %s", argv[0], argv[2], dev->name);
+    for (int i = 3; i < argc; i++) {
+        if (strncmp(argv[i], "mac=", 4) == 0 && strcmp(argv[0], "net") == 0)
+            continue;
+        if (hostuse_child_option(&dev->children[dev->nchildren - 1], argv[i]) < 0)
+            return perr(p, "%s: unknown or malformed option '%s'", argv[0], argv[i]);
+    }
+    return 0;
+}
+
+static int kw_hostuse(struct parser *p, int argc, char **argv)
+{
+    char why[256];
+
+    if (hostuse_keyword(p->k, argc, argv, why, sizeof(why)) < 0)
+        return perr(p, "%s", why);
     return 0;
 }
 
@@ -815,6 +830,7 @@ static const struct {
     {"driver", kw_driver}, {"device", kw_device},   {"net", kw_child},
     {"block", kw_child},   {"vf", kw_vf},           {"fault", kw_fault},
     {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
+    {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */

@@ -51,24 +51,6 @@ static void osrelease_show(struct kernel *k, const struct attr *a, void *obj, st
     buf_printf(out, "%s\n", k->version);
 }
 
-static void mounts_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
-{
-    (void)a;
-    (void)k;
-    (void)obj;
-    buf_puts(out, "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
-                  "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-                  "udev /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n");
-}
-
-static void swaps_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
-{
-    (void)a;
-    (void)k;
-    (void)obj;
-    buf_puts(out, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-}
-
 static void modules_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
@@ -198,8 +180,10 @@ static void child_uevent_show(struct kernel *k, const struct attr *a, void *obj,
 
     if (strcmp(c->subsystem, "net") == 0)
         buf_printf(out, "INTERFACE=%s\n", c->name);
-    else
+    else if (strcmp(c->subsystem, "block") == 0)
         buf_printf(out, "DEVNAME=%s\nDEVTYPE=disk\n", c->name);
+    else
+        buf_printf(out, "DEVNAME=%s\n", c->name);
 }
 
 static void child_address_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
@@ -211,19 +195,9 @@ static void child_address_show(struct kernel *k, const struct attr *a, void *obj
     buf_printf(out, "%s\n", c->mac ? c->mac : "52:54:00:12:34:56");
 }
 
-static void operstate_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
-{
-    (void)a;
-    (void)k;
-    (void)obj;
-    buf_puts(out, "up\n");
-}
-
 static const struct attr a_cmdline = {.name = "cmdline", .mode = 0444, .show = cmdline_show};
 static const struct attr a_version = {.name = "version", .mode = 0444, .show = version_show};
 static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show = osrelease_show};
-static const struct attr a_mounts = {.name = "mounts", .mode = 0444, .show = mounts_show};
-static const struct attr a_swaps = {.name = "swaps", .mode = 0444, .show = swaps_show};
 static const struct attr a_modules = {.name = "modules", .mode = 0444, .show = modules_show};
 static const struct attr a_group_type = {.name = "type", .mode = 0444, .show = group_type_show};
 static const struct attr a_reserved = {
@@ -247,7 +221,6 @@ static const struct attr a_child_uevent = {
     .name = "uevent", .mode = 0644, .show = child_uevent_show};
 static const struct attr a_child_address = {
     .name = "address", .mode = 0444, .show = child_address_show};
-static const struct attr a_operstate = {.name = "operstate", .mode = 0444, .show = operstate_show};
 
 /* ---- the tree ---------------------------------------------------------------------------- */
 
@@ -290,8 +263,8 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
         tree_attr(cd, &a_child_uevent, c);
         if (strcmp(c->subsystem, "net") == 0) {
             tree_attr(cd, &a_child_address, c);
-            tree_attr(cd, &a_operstate, c);
         }
+        hostuse_child_attrs(c, cd);
         tree_link_to(cd, "device", path);
         tree_link_to(cd, "subsystem", cls);
         tree_link_to(tree_mkdirs(k->root, cls), c->name, cpath);
@@ -450,7 +423,7 @@ static void build_dev(struct kernel *k)
     struct node *dev = top_dir(k, "dev", 0755);
     struct node *vfio = tree_mkdirs(dev, "vfio");
 
-    chr(vfio, "vfio", 0666, 10, 196, NULL);
+    chr(vfio, "vfio", 0666, 10, 196, &k->container_perm);
     for (size_t i = 0; i < k->ngnodes; i++) {
         struct group_node *gn = &k->gnodes[i];
         char name[32];
@@ -458,7 +431,7 @@ static void build_dev(struct kernel *k)
         chr(vfio, name, 0, VFIO_GROUP_MAJOR, (unsigned)gn->group, &gn->perm);
     }
     if (k->feat_vfio_cdev) {
-        chr(dev, "iommu", 0666, 10, 123, NULL);
+        chr(dev, "iommu", 0666, 10, 123, &k->iommu_perm);
         struct node *devices = tree_mkdirs(vfio, "devices");
         for (size_t i = 0; i < k->ndevices; i++) {
             const struct device *d = k->devices[i];
@@ -478,8 +451,7 @@ static void build_proc(struct kernel *k)
 
     tree_attr(proc, &a_cmdline, k);
     tree_attr(proc, &a_version, k);
-    tree_attr(proc, &a_mounts, k);
-    tree_attr(proc, &a_swaps, k);
+    hostuse_build_proc(k, proc);
     tree_attr(proc, &a_modules, k);
     tree_attr(tree_mkdirs(proc, "sys/kernel"), &a_osrelease, k);
 }

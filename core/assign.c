@@ -1,0 +1,389 @@
+/* assign.c - the assignment map: which VM holds which device, in one text file under the
+ * state directory (STATE/map/assignments), always replaced whole by an atomic rename. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAP_HEADER "# hostdev assignments v1\n"
+
+/* ---- the list ------------------------------------------------------------------------------ */
+
+struct hd_assignment_list *hd_map_new(void)
+{
+    return calloc(1, sizeof(struct hd_assignment_list));
+}
+
+HD_EXPORT struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignment_list *list)
+{
+    if (list != NULL) {
+        free(list->v);
+        free(list);
+    }
+    return NULL;
+}
+
+int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a)
+{
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 8;
+        struct hd_assignment *v = realloc(list->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -ENOMEM;
+        list->v = v;
+        list->cap = cap;
+    }
+    list->v[list->n++] = *a;
+    return 0;
+}
+
+void hd_map_remove(struct hd_assignment_list *list, size_t i)
+{
+    if (i >= list->n)
+        return;
+    memmove(&list->v[i], &list->v[i + 1], (list->n - i - 1) * sizeof(*list->v));
+    list->n--;
+}
+
+struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
+                                  const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        if (hd_pci_addr_equal(&list->v[i].addr, addr))
+            return &list->v[i];
+    }
+    return NULL;
+}
+
+const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
+                                             const char *path)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        for (size_t k = 0; k < list->v[i].nnodes; k++) {
+            if (strcmp(list->v[i].nodes[k].path, path) == 0)
+                return &list->v[i].nodes[k];
+        }
+    }
+    return NULL;
+}
+
+/* ---- text form ----------------------------------------------------------------------------- */
+
+static int parse_owner_triple(const char *s, uid_t *uid, gid_t *gid, mode_t *mode)
+{
+    unsigned long long u, g, m;
+    char buf[64], *a, *b;
+
+    if (strlen(s) >= sizeof(buf))
+        return -EINVAL;
+    strcpy(buf, s);
+    a = strchr(buf, ':');
+    b = a ? strchr(a + 1, ':') : NULL;
+    if (a == NULL || b == NULL)
+        return -EINVAL;
+    *a++ = '\0';
+    *b++ = '\0';
+    if (hd_parse_uint(buf, 10, 0xfffffffe, &u) < 0 || hd_parse_uint(a, 10, 0xfffffffe, &g) < 0 ||
+        hd_parse_uint(b, 8, 07777, &m) < 0)
+        return -EINVAL;
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    *mode = (mode_t)m;
+    return 0;
+}
+
+/* A node path we chown: under dev/, valid, and short enough for the record. */
+bool hd_node_path_valid(const char *path)
+{
+    return strncmp(path, "dev/", 4) == 0 && strlen(path) < HD_NODE_PATH_MAX &&
+           hd_path_valid(path);
+}
+
+static int parse_nodes(char *val, struct hd_assignment *a)
+{
+    char *save = NULL;
+
+    a->nnodes = 0;
+    if (strcmp(val, "-") == 0)
+        return 0;
+    for (char *item = strtok_r(val, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        struct hd_node_owner *n = &a->nodes[a->nnodes];
+        char *at = strrchr(item, '@');
+        if (at == NULL || a->nnodes == HD_NODES_MAX)
+            return -EINVAL;
+        *at = '\0';
+        if (!hd_node_path_valid(item) || parse_owner_triple(at + 1, &n->uid, &n->gid,
+                                                            &n->mode) < 0)
+            return -EINVAL;
+        strcpy(n->path, item);
+        a->nnodes++;
+    }
+    return 0;
+}
+
+static int parse_field(struct hd_assignment *a, const char *key, char *val)
+{
+    unsigned long long u;
+    long long v;
+    mode_t unused;
+
+    if (strcmp(key, "vm") == 0) {
+        if (!hd_vm_id_valid(val))
+            return -EINVAL;
+        strcpy(a->vm, val);
+    } else if (strcmp(key, "mode") == 0) {
+        if (strcmp(val, "managed") != 0 && strcmp(val, "unmanaged") != 0)
+            return -EINVAL;
+        a->managed = strcmp(val, "managed") == 0;
+    } else if (strcmp(key, "detached") == 0) {
+        if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
+            return -EINVAL;
+        a->detached = val[0] == '1';
+    } else if (strcmp(key, "via") == 0) {
+        if (strcmp(val, "request") != 0 && strcmp(val, "group") != 0)
+            return -EINVAL;
+        a->via_group = strcmp(val, "group") == 0;
+    } else if (strcmp(key, "driver") == 0) {
+        if (strcmp(val, "-") == 0)
+            a->driver[0] = '\0';
+        else if (!hd_name_valid(val) || strlen(val) >= sizeof(a->driver))
+            return -EINVAL;
+        else
+            strcpy(a->driver, val);
+    } else if (strcmp(key, "group") == 0) {
+        if (hd_parse_int(val, -1, 0x7fffffff, &v) < 0)
+            return -EINVAL;
+        a->group = (int)v;
+    } else if (strcmp(key, "since") == 0) {
+        if (hd_parse_uint(val, 10, (1ull << 62), &u) < 0)
+            return -EINVAL;
+        a->since = (long long)u;
+    } else if (strcmp(key, "owner") == 0) {
+        char buf[64];
+        if (hd_path(buf, sizeof(buf), "%s:0", val) < 0 ||
+            parse_owner_triple(buf, &a->uid, &a->gid, &unused) < 0)
+            return -EINVAL;
+    } else if (strcmp(key, "nodes") == 0) {
+        return parse_nodes(val, a);
+    }
+    /* Unknown keys are a newer hostdev's: keep reading. */
+    return 0;
+}
+
+static int parse_line(char *line, struct hd_assignment *a)
+{
+    char *save = NULL, *tok = strtok_r(line, " \t", &save);
+
+    memset(a, 0, sizeof(*a));
+    a->group = -1;
+    if (tok == NULL || hd_pci_addr_parse(tok, &a->addr) < 0)
+        return -EINVAL;
+    hd_pci_addr_format(&a->addr, a->name);
+    while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+        char *eq = strchr(tok, '=');
+        if (eq == NULL)
+            return -EINVAL;
+        *eq = '\0';
+        if (parse_field(a, tok, eq + 1) < 0)
+            return -EINVAL;
+    }
+    return a->vm[0] ? 0 : -EINVAL;
+}
+
+int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list)
+{
+    char *copy = strdup(text);
+    unsigned int lineno = 0;
+    int r = 0;
+
+    if (copy == NULL)
+        return -ENOMEM;
+    for (char *p = copy, *line; (line = strsep(&p, "\n")) != NULL;) {
+        struct hd_assignment a;
+        char raw[64];
+        lineno++;
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        hd_strlcpy(raw, line, sizeof(raw));
+        if (parse_line(line, &a) < 0) {
+            r = hd_err(ctx, -EINVAL, "assignment map %s/%s/map/assignments line %u is not "
+                       "valid ('%s'): fix or remove it by hand", ctx->root, ctx->state_dir,
+                       lineno, raw);
+            break;
+        }
+        if (hd_map_find(list, &a.addr) != NULL) {
+            r = hd_err(ctx, -EINVAL, "assignment map line %u: %s listed twice", lineno,
+                       a.name);
+            break;
+        }
+        if ((r = hd_map_add(list, &a)) < 0)
+            break;
+    }
+    free(copy);
+    return r;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) HD_PRINTF(4, 5);
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        int n;
+        va_start(ap, fmt);
+        n = vsnprintf(*buf ? *buf + *len : NULL, *buf ? *cap - *len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return -EINVAL;
+        if (*buf != NULL && *len + (size_t)n < *cap) {
+            *len += (size_t)n;
+            return 0;
+        }
+        size_t ncap = (*cap ? *cap : 256) * 2 + (size_t)n;
+        char *grown = realloc(*buf, ncap);
+        if (grown == NULL)
+            return -ENOMEM;
+        *buf = grown;
+        *cap = ncap;
+    }
+}
+
+char *hd_map_format(const struct hd_assignment_list *list)
+{
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
+    int r = append(&buf, &len, &cap, "%s", MAP_HEADER);
+
+    for (size_t i = 0; r == 0 && i < list->n; i++) {
+        const struct hd_assignment *a = &list->v[i];
+        r = append(&buf, &len, &cap,
+                   "%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
+                   "owner=%u:%u nodes=",
+                   a->name, a->vm, a->managed ? "managed" : "unmanaged", a->detached ? 1 : 0,
+                   a->via_group ? "group" : "request", a->driver[0] ? a->driver : "-",
+                   a->group, a->since, (unsigned)a->uid, (unsigned)a->gid);
+        for (size_t k = 0; r == 0 && k < a->nnodes; k++)
+            r = append(&buf, &len, &cap, "%s%s@%u:%u:%04o", k ? "," : "", a->nodes[k].path,
+                       (unsigned)a->nodes[k].uid, (unsigned)a->nodes[k].gid,
+                       (unsigned)a->nodes[k].mode);
+        if (r == 0)
+            r = append(&buf, &len, &cap, "%s\n", a->nnodes ? "" : "-");
+    }
+    if (r < 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **out)
+{
+    struct hd_assignment_list *list = hd_map_new();
+    char *text = NULL;
+    int r;
+
+    *out = NULL;
+    if (list == NULL)
+        return -ENOMEM;
+    r = hd_state_get(ctx, "map", "assignments", &text);
+    if (r == -ENOENT)
+        r = 0; /* nothing was ever assigned */
+    else if (r < 0)
+        r = hd_err(ctx, r, "reading the assignment map: %s", strerror(-r));
+    else
+        r = hd_map_parse(ctx, text, list);
+    free(text);
+    if (r < 0) {
+        hd_assignment_list_unref(list);
+        return r;
+    }
+    *out = list;
+    return 0;
+}
+
+int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list)
+{
+    char *text = hd_map_format(list);
+    int r;
+
+    if (text == NULL)
+        return -ENOMEM;
+    r = hd_state_put(ctx, "map", "assignments", text);
+    free(text);
+    return r;
+}
+
+/* ---- public read side ---------------------------------------------------------------------- */
+
+HD_EXPORT int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list)
+{
+    return hd_map_read(ctx, list);
+}
+
+HD_EXPORT size_t hd_assignment_list_count(const struct hd_assignment_list *list)
+{
+    return list->n;
+}
+
+HD_EXPORT const struct hd_assignment *
+hd_assignment_list_get(const struct hd_assignment_list *list, size_t i)
+{
+    return i < list->n ? &list->v[i] : NULL;
+}
+
+HD_EXPORT const struct hd_assignment *
+hd_assignment_list_find(const struct hd_assignment_list *list, const struct hd_pci_addr *addr)
+{
+    return hd_map_find(list, addr);
+}
+
+HD_EXPORT const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a)
+{
+    return &a->addr;
+}
+
+HD_EXPORT const char *hd_assignment_get_name(const struct hd_assignment *a)
+{
+    return a->name;
+}
+
+HD_EXPORT const char *hd_assignment_get_vm(const struct hd_assignment *a)
+{
+    return a->vm;
+}
+
+HD_EXPORT bool hd_assignment_is_managed(const struct hd_assignment *a)
+{
+    return a->managed;
+}
+
+HD_EXPORT bool hd_assignment_is_group_member(const struct hd_assignment *a)
+{
+    return a->via_group;
+}
+
+HD_EXPORT const char *hd_assignment_get_driver(const struct hd_assignment *a)
+{
+    return a->driver[0] ? a->driver : NULL;
+}
+
+HD_EXPORT int hd_assignment_get_iommu_group(const struct hd_assignment *a)
+{
+    return a->group;
+}
+
+HD_EXPORT long long hd_assignment_get_since(const struct hd_assignment *a)
+{
+    return a->since;
+}
+
+HD_EXPORT uid_t hd_assignment_get_uid(const struct hd_assignment *a)
+{
+    return a->uid;
+}
+
+HD_EXPORT gid_t hd_assignment_get_gid(const struct hd_assignment *a)
+{
+    return a->gid;
+}

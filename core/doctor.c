@@ -1,0 +1,407 @@
+/* doctor.c - why passthrough fails, in plain words, with the fix: every case of the oVirt
+ * troubleshooting section (IOMMU off, group not viable, /dev/vfio/N permission, device not
+ * detached, BARs left unassigned) read from the root, nothing changed. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#define IORESOURCE_IO 0x100ull
+#define IORESOURCE_MEM 0x200ull
+#define IORESOURCE_UNSET 0x20000000ull
+#define PCI_STD_BARS 6
+
+struct finding {
+    enum hd_finding_kind kind;
+    enum hd_severity severity;
+    char *code;
+    char *device; /* NULL: the host */
+    char *problem;
+    char *fix;
+};
+
+struct hd_diagnosis {
+    struct finding *v;
+    size_t n, cap;
+    int err; /* first allocation failure */
+};
+
+static char *vformat(const char *fmt, va_list ap) HD_PRINTF(1, 0);
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+static char *format(const char *fmt, ...) HD_PRINTF(1, 2);
+static char *format(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    s = vformat(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Add a finding; @fix is allocated by the caller (format()) and taken over. */
+static void add(struct hd_diagnosis *d, enum hd_finding_kind kind, enum hd_severity sev,
+                const char *code, const char *device, char *fix, const char *fmt, ...)
+    HD_PRINTF(7, 8);
+static void add(struct hd_diagnosis *d, enum hd_finding_kind kind, enum hd_severity sev,
+                const char *code, const char *device, char *fix, const char *fmt, ...)
+{
+    struct finding *f;
+    va_list ap;
+
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        struct finding *v = realloc(d->v, cap * sizeof(*v));
+        if (v == NULL) {
+            free(fix);
+            d->err = -ENOMEM;
+            return;
+        }
+        d->v = v;
+        d->cap = cap;
+    }
+    f = &d->v[d->n];
+    f->kind = kind;
+    f->severity = sev;
+    f->code = strdup(code);
+    f->device = hd_strdup_or_null(device);
+    f->fix = fix;
+    va_start(ap, fmt);
+    f->problem = vformat(fmt, ap);
+    va_end(ap);
+    if (f->code == NULL || f->problem == NULL || f->fix == NULL ||
+        (device != NULL && f->device == NULL)) {
+        free(f->code);
+        free(f->device);
+        free(f->problem);
+        free(f->fix);
+        d->err = -ENOMEM;
+        return;
+    }
+    d->n++;
+}
+
+/* ---- the IOMMU: the probe's findings, as they are ---------------------------------------- */
+
+static int check_iommu(struct hd_ctx *ctx, struct hd_diagnosis *d, enum hd_tristate *remap,
+                       enum hd_tristate *realloc_on)
+{
+    struct hd_iommu_report *rep;
+    const struct hd_cmdline *cl;
+    int r = hd_iommu_probe(ctx, &rep);
+
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < hd_iommu_report_get_problem_count(rep); i++)
+        add(d, HD_FINDING_IOMMU, hd_iommu_report_get_problem_severity(rep, i),
+            hd_iommu_report_get_problem_code(rep, i), NULL,
+            format("%s", hd_iommu_report_get_problem_fix(rep, i)), "%s",
+            hd_iommu_report_get_problem_message(rep, i));
+    *remap = hd_iommu_report_get_interrupt_remapping(rep);
+    cl = hd_iommu_report_get_cmdline(rep);
+    *realloc_on = cl ? hd_cmdline_get_setting(cl, HD_CMDLINE_PCI_REALLOC) : HD_TRISTATE_UNSET;
+    hd_iommu_report_unref(rep);
+    return 0;
+}
+
+/* ---- per device ---------------------------------------------------------------------------- */
+
+static bool on_vfio(const struct hd_device *dev)
+{
+    return dev->driver != NULL && (hd_driver_is_vfio(dev->driver) ||
+                                   hd_stub_driver_find(dev->driver) != NULL);
+}
+
+static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+                        enum hd_tristate remap)
+{
+    char list[1024] = "";
+    size_t len = 0, n = 0;
+    struct hd_group *g;
+
+    if (dev->group < 0 || hd_group_open(ctx, dev->group, &g) < 0)
+        return;
+    for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
+        struct hd_device *b = hd_group_get_blocker(g, i);
+        if (hd_pci_addr_equal(&b->addr, &dev->addr))
+            continue; /* the device itself: see not-detached */
+        int w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", n ? ", " : "", b->name,
+                         b->driver);
+        if (w > 0 && (size_t)w < sizeof(list) - len)
+            len += (size_t)w;
+        n++;
+    }
+    hd_group_unref(g);
+    if (n == 0)
+        return;
+    add(d, HD_FINDING_GROUP_NOT_VIABLE, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
+        format("give the VM the whole group: 'hostdev acquire --vm ID --group %s' (or "
+               "'hostdev detach --group %s'), so that every endpoint of group %d is on "
+               "vfio-pci. The oVirt guide's other way out, "
+               "vfio_iommu_type1.allow_unsafe_interrupts=1, does not make a group viable: it "
+               "only lets VFIO run on a host without interrupt remapping, and lets a guest "
+               "forge interrupts against the host (an attack on the host, or a hang); %s",
+               dev->name, dev->name, dev->group,
+               remap == HD_TRISTATE_NO
+                   ? "this host lacks interrupt remapping, so it applies here, to that other "
+                     "failure (see the IOMMU finding), not to this one"
+                   : "this host has interrupt remapping, so it does not apply at all"),
+        "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a VM "
+        "only when every member is on vfio-pci (or unbound); QEMU says \"group %d is not "
+        "viable, please ensure all devices within the iommu_group are bound to their vfio bus "
+        "driver\"",
+        dev->group, list, n > 1 ? "are" : "is", dev->group);
+}
+
+static bool may_open(const struct stat *st, uid_t uid, gid_t gid)
+{
+    mode_t m = st->st_mode;
+
+    if (uid == 0)
+        return true;
+    if (st->st_uid == uid)
+        return (m & 0600) == 0600;
+    if (st->st_gid == gid)
+        return (m & 060) == 060;
+    return (m & 06) == 06;
+}
+
+static void check_nodes(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+                        const struct hd_assignment *a)
+{
+    char node[HD_PATH_MAX];
+    struct stat st;
+
+    if (dev->group < 0 || !on_vfio(dev) || dev->driver == NULL ||
+        !hd_driver_is_vfio(dev->driver))
+        return;
+    hd_path(node, sizeof(node), "dev/vfio/%d", dev->group);
+    if (hd_fs_stat(ctx, node, &st) < 0) {
+        add(d, HD_FINDING_VFIO_PERMISSION, HD_SEVERITY_ERROR, "vfio-node-missing", dev->name,
+            format("reattach and detach it again ('hostdev reattach %s; hostdev detach %s'); "
+                   "if it stays missing, the kernel log says why vfio-pci did not register "
+                   "the group", dev->name, dev->name),
+            "%s is bound to %s but /%s does not exist: QEMU fails with \"failed to get group "
+            "%d\"", dev->name, dev->driver, node, dev->group);
+        return;
+    }
+    if (a != NULL && !may_open(&st, a->uid, a->gid)) {
+        add(d, HD_FINDING_VFIO_PERMISSION, HD_SEVERITY_ERROR, "vfio-permission", dev->name,
+            format("give it to the VM's user again: 'hostdev release --vm %s %s' then "
+                   "'hostdev acquire --vm %s --owner %u:%u %s' (or chown %u:%u /%s; chmod 0660 "
+                   "/%s)", a->vm, dev->name, a->vm, (unsigned)a->uid, (unsigned)a->gid,
+                   dev->name, (unsigned)a->uid, (unsigned)a->gid, node, node),
+            "vm %s runs as %u:%u, but /%s is %u:%u mode %04o: QEMU fails with \"vfio: error "
+            "opening /dev/vfio/%d: Permission denied\"", a->vm, (unsigned)a->uid,
+            (unsigned)a->gid, node, (unsigned)st.st_uid, (unsigned)st.st_gid,
+            (unsigned)(st.st_mode & 07777), dev->group);
+    } else if (a == NULL && (st.st_mode & 066) == 0) {
+        add(d, HD_FINDING_VFIO_PERMISSION, HD_SEVERITY_INFO, "vfio-permission", dev->name,
+            format("let hostdev hand it over when the VM starts: 'hostdev acquire --vm ID "
+                   "--owner USER:GROUP %s' (mode 0660 for that user and group)", dev->name),
+            "only %u:%u may open /%s (mode %04o): a VM running as another user gets "
+            "\"vfio: error opening /dev/vfio/%d: Permission denied\"", (unsigned)st.st_uid,
+            (unsigned)st.st_gid, node, (unsigned)(st.st_mode & 07777), dev->group);
+    }
+}
+
+static void check_detached(struct hd_diagnosis *d, struct hd_device *dev,
+                           const struct hd_assignment *a, bool asked)
+{
+    if (on_vfio(dev))
+        return;
+    if (a != NULL && !a->managed)
+        add(d, HD_FINDING_NOT_DETACHED, HD_SEVERITY_ERROR, "not-detached", dev->name,
+            format("detach it again: 'hostdev detach %s'", dev->name),
+            "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
+            "must stay detached from the host (the guest will not start otherwise)", dev->name,
+            a->vm, dev->driver ? dev->driver : "no driver");
+    else if (a == NULL && asked)
+        add(d, HD_FINDING_NOT_DETACHED, HD_SEVERITY_WARNING, "not-detached", dev->name,
+            format("for an unmanaged assignment detach it ahead of booting the guest: "
+                   "'hostdev detach %s'; or let acquire do it: 'hostdev acquire --vm ID "
+                   "--managed %s'", dev->name, dev->name),
+            "%s is on %s, a host driver: a VM configured with managed='no' will refuse to "
+            "start", dev->name, dev->driver ? dev->driver : "no driver");
+}
+
+static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tristate realloc_on)
+{
+    char path[HD_PATH_MAX], *data = NULL, *save = NULL, bars[128] = "";
+    size_t len = 0;
+    int i = 0, n = 0;
+
+    if (hd_device_attr_path(dev, "resource", path, sizeof(path)) < 0 ||
+        hd_fs_read_alloc(dev->ctx, path, &data, NULL) < 0)
+        return;
+    for (char *l = strtok_r(data, "\n", &save); l && i < PCI_STD_BARS;
+         l = strtok_r(NULL, "\n", &save), i++) {
+        unsigned long long v[3];
+        char *s2 = NULL, *tok = strtok_r(l, " ", &s2);
+        size_t nv = 0;
+        for (; tok && nv < 3 && hd_parse_hex(tok, ~0ull, &v[nv]) == 0; nv++)
+            tok = strtok_r(NULL, " ", &s2);
+        if (nv != 3)
+            continue;
+        unsigned long long start = v[0], end = v[1], flags = v[2];
+        /* Sized (the device decodes it) but not placed: the kernel marks it unset, or
+         * shows it at 0. */
+        if ((flags & (IORESOURCE_IO | IORESOURCE_MEM)) &&
+            ((flags & IORESOURCE_UNSET) || (start == 0 && end != 0))) {
+            int w = snprintf(bars + len, sizeof(bars) - len, "%s%d", n ? ", " : "", i);
+            if (w > 0 && (size_t)w < sizeof(bars) - len)
+                len += (size_t)w;
+            n++;
+        }
+    }
+    free(data);
+    if (n == 0)
+        return;
+    add(d, HD_FINDING_BAR_UNASSIGNED, HD_SEVERITY_ERROR, "bar-unassigned", dev->name,
+        realloc_on == HD_TRISTATE_YES
+            ? format("pci=realloc is on the command line already, so the bridge windows the "
+                     "firmware left are too small: look for \"Above 4G decoding\" (and "
+                     "\"Resizable BAR\") in the firmware setup")
+            : format("let the kernel reassign what the firmware left out: add pci=realloc to "
+                     "the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
+                     "update-grub) and reboot"),
+        "%s: BAR %s %s no address (the firmware did not assign %s): device assignment "
+        "fails", dev->name, bars, n > 1 ? "have" : "has", n > 1 ? "them" : "it");
+}
+
+static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+                         const struct hd_assignment_list *map, bool asked,
+                         enum hd_tristate remap, enum hd_tristate realloc_on)
+{
+    const struct hd_assignment *a = hd_map_find(map, &dev->addr);
+
+    check_detached(d, dev, a, asked);
+    check_group(ctx, d, dev, remap);
+    check_nodes(ctx, d, dev, a);
+    check_bars(d, dev, realloc_on);
+}
+
+static int cmp_severity(const void *x, const void *y)
+{
+    const struct finding *a = x, *b = y;
+    return (int)b->severity - (int)a->severity;
+}
+
+HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                            struct hd_diagnosis **out)
+{
+    struct hd_diagnosis *d = calloc(1, sizeof(*d));
+    struct hd_assignment_list *map = NULL;
+    enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
+    int r;
+
+    *out = NULL;
+    if (d == NULL)
+        return -ENOMEM;
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
+        goto fail;
+    if (addr != NULL) {
+        struct hd_device *dev;
+        char name[HD_PCI_ADDR_BUFSZ];
+        r = hd_device_open(ctx, addr, &dev);
+        if (r == -ENODEV) {
+            hd_pci_addr_format(addr, name);
+            add(d, HD_FINDING_NO_DEVICE, HD_SEVERITY_ERROR, "no-device", name,
+                format("check the address with 'hostdev list'; a device the firmware hides "
+                       "or that is behind a disabled bridge does not show up"),
+                "there is no PCI device %s", name);
+        } else if (r < 0) {
+            goto fail;
+        } else {
+            check_device(ctx, d, dev, map, true, remap, realloc_on);
+            hd_device_unref(dev);
+        }
+    } else {
+        struct hd_device_list *list;
+        if ((r = hd_device_list_new(ctx, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, &list)) < 0)
+            goto fail;
+        for (size_t i = 0; i < hd_device_list_count(list); i++) {
+            struct hd_device *dev = hd_device_list_get(list, i);
+            if (on_vfio(dev) || hd_map_find(map, &dev->addr) != NULL)
+                check_device(ctx, d, dev, map, false, remap, realloc_on);
+        }
+        hd_device_list_unref(list);
+    }
+    if ((r = d->err) < 0)
+        goto fail;
+    /* Worst first; equal ones keep the order the checks ran in (insertion sort: stable). */
+    for (size_t i = 1; i < d->n; i++) {
+        struct finding f = d->v[i];
+        size_t k = i;
+        for (; k > 0 && cmp_severity(&d->v[k - 1], &f) > 0; k--)
+            d->v[k] = d->v[k - 1];
+        d->v[k] = f;
+    }
+    hd_assignment_list_unref(map);
+    *out = d;
+    return 0;
+fail:
+    hd_assignment_list_unref(map);
+    hd_diagnosis_unref(d);
+    return r;
+}
+
+HD_EXPORT struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *d)
+{
+    if (d == NULL)
+        return NULL;
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].code);
+        free(d->v[i].device);
+        free(d->v[i].problem);
+        free(d->v[i].fix);
+    }
+    free(d->v);
+    free(d);
+    return NULL;
+}
+
+HD_EXPORT size_t hd_diagnosis_count(const struct hd_diagnosis *d)
+{
+    return d->n;
+}
+
+HD_EXPORT enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *d, size_t i)
+{
+    return i < d->n ? d->v[i].kind : HD_FINDING_IOMMU;
+}
+
+HD_EXPORT enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *d, size_t i)
+{
+    return i < d->n ? d->v[i].severity : HD_SEVERITY_INFO;
+}
+
+HD_EXPORT const char *hd_diagnosis_get_code(const struct hd_diagnosis *d, size_t i)
+{
+    return i < d->n ? d->v[i].code : NULL;
+}
+
+HD_EXPORT const char *hd_diagnosis_get_device(const struct hd_diagnosis *d, size_t i)
+{
+    return i < d->n ? d->v[i].device : NULL;
+}
+
+HD_EXPORT const char *hd_diagnosis_get_problem(const struct hd_diagnosis *d, size_t i)
+{
+    return i < d->n ? d->v[i].problem : NULL;
+}
+
+HD_EXPORT const char *hd_diagnosis_get_fix(const struct hd_diagnosis *d, size_t i)
+{
+    return i < d->n ? d->v[i].fix : NULL;
+}

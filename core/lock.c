@@ -1,0 +1,138 @@
+/* lock.c - serialise concurrent hostdev processes: one flock per IOMMU group (taken in
+ * ascending order, so two processes never wait on each other), one for the map's
+ * read-modify-write. A lock dies with its holder, so a killed process never leaves one. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct hd_lockset {
+    int *groups;
+    int *fds;
+    size_t n;
+};
+
+int hd_flock_timeout(int fd, unsigned int timeout_ms)
+{
+    uint64_t deadline = hd_now_ms() + timeout_ms;
+    unsigned int delay = 1;
+
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -errno;
+        if (hd_now_ms() >= deadline)
+            return -EBUSY;
+        hd_sleep_ms(delay);
+        delay = delay < 16 ? delay * 2 : delay;
+    }
+}
+
+static int lock_file(struct hd_ctx *ctx, const char *name, int *out)
+{
+    char dir[HD_PATH_MAX], path[HD_PATH_MAX];
+    int fd, r;
+
+    *out = -1;
+    if ((r = hd_path(dir, sizeof(dir), "%s/locks", ctx->state_dir)) < 0 ||
+        (r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0)
+        return r;
+    if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0)
+        return hd_err(ctx, r, "lock directory %s/%s: %s", ctx->root, dir, strerror(-r));
+    fd = hd_fs_open(ctx, path, O_RDWR | O_CREAT, 0600);
+    if (fd < 0)
+        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path, strerror(-fd));
+    r = hd_flock_timeout(fd, ctx->timeout_ms);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    *out = fd;
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **out)
+{
+    struct hd_lockset *set = calloc(1, sizeof(*set));
+    int r = 0;
+
+    *out = NULL;
+    if (set == NULL || (set->groups = calloc(n + 1, sizeof(int))) == NULL ||
+        (set->fds = calloc(n + 1, sizeof(int))) == NULL) {
+        hd_lockset_release(set);
+        return -ENOMEM;
+    }
+    memcpy(set->groups, groups, n * sizeof(int));
+    qsort(set->groups, n, sizeof(int), cmp_int);
+    /* Unique, ascending: the order every process takes them in. */
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u == 0 || set->groups[u - 1] != set->groups[i])
+            set->groups[u++] = set->groups[i];
+    }
+    for (set->n = 0; set->n < u; set->n++) {
+        char name[32];
+        snprintf(name, sizeof(name), "group-%d", set->groups[set->n]);
+        r = lock_file(ctx, name, &set->fds[set->n]);
+        if (r == -EBUSY)
+            r = hd_err(ctx, r, "IOMMU group %d is busy: another hostdev operation holds it "
+                       "(or an unbind it started still hangs) for more than %u ms",
+                       set->groups[set->n], ctx->timeout_ms);
+        if (r < 0)
+            break;
+    }
+    if (r < 0) {
+        hd_lockset_release(set);
+        return r;
+    }
+    *out = set;
+    return 0;
+}
+
+bool hd_lockset_holds(const struct hd_lockset *set, int group)
+{
+    for (size_t i = 0; set != NULL && i < set->n; i++) {
+        if (set->groups[i] == group)
+            return true;
+    }
+    return false;
+}
+
+struct hd_lockset *hd_lockset_release(struct hd_lockset *set)
+{
+    if (set == NULL)
+        return NULL;
+    for (size_t i = 0; i < set->n; i++)
+        close(set->fds[i]); /* closing drops the flock */
+    free(set->groups);
+    free(set->fds);
+    free(set);
+    return NULL;
+}
+
+int hd_lock_map(struct hd_ctx *ctx, int *fd)
+{
+    int r = lock_file(ctx, "map", fd);
+
+    if (r == -EBUSY)
+        return hd_err(ctx, r, "the assignment map is locked by another hostdev process for "
+                      "more than %u ms", ctx->timeout_ms);
+    return r;
+}
+
+void hd_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}

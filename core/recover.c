@@ -1,0 +1,137 @@
+/* recover.c - deal with what killed processes left: a journal nobody holds belongs to an
+ * acquire or release that died half-way. If its map write happened, it is finished (only the
+ * journal goes); otherwise every step it started is undone, newest first, so the host is as
+ * it was before that operation began. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The groups of @j this process does not hold yet. */
+static int lock_missing_groups(struct hd_ctx *ctx, const struct hd_journal *j,
+                               const struct hd_lockset *held, struct hd_lockset **locks)
+{
+    int *groups = calloc(j->ndevs + 1, sizeof(*groups));
+    size_t n = 0;
+    int r;
+
+    *locks = NULL;
+    if (groups == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < j->ndevs; i++) {
+        if (j->devs[i].group >= 0 && !hd_lockset_holds(held, j->devs[i].group))
+            groups[n++] = j->devs[i].group;
+    }
+    r = hd_lock_groups(ctx, groups, n, locks);
+    free(groups);
+    return r;
+}
+
+static bool touches_held(const struct hd_journal *j, const struct hd_lockset *held)
+{
+    for (size_t i = 0; i < j->ndevs; i++) {
+        if (hd_lockset_holds(held, j->devs[i].group))
+            return true;
+    }
+    return false;
+}
+
+static bool busy_touches_held(struct hd_ctx *ctx, const char *name,
+                              const struct hd_lockset *held)
+{
+    struct hd_journal *j;
+    bool touches;
+
+    if (hd_journal_peek(ctx, name, &j) < 0)
+        return false; /* gone, or a temporary one: no sysfs write of its own yet */
+    touches = touches_held(j, held);
+    hd_journal_close(j);
+    return touches;
+}
+
+/* 1 dealt with, 0 left alone (not ours now), -errno. */
+static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_lockset *held)
+{
+    struct hd_assignment_list *map = NULL;
+    struct hd_lockset *locks = NULL;
+    int r;
+
+    if (j->is_tmp) {
+        hd_journal_end(ctx, j); /* died before its first write */
+        return 1;
+    }
+    if (held != NULL && !touches_held(j, held)) {
+        hd_journal_close(j);
+        return 0;
+    }
+    if ((r = lock_missing_groups(ctx, j, held, &locks)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
+        goto out;
+    if (hd_txn_committed(j, map)) {
+        hd_info(ctx, "%s: %s of vm %s had committed; dropping its journal", j->path,
+                j->op == HD_JOP_ACQUIRE ? "acquire" : "release", j->vm);
+    } else {
+        hd_info(ctx, "%s: undoing an unfinished %s of vm %s (%zu steps)", j->path,
+                j->op == HD_JOP_ACQUIRE ? "acquire" : "release", j->vm, j->nsteps);
+        r = hd_txn_undo(ctx, j);
+    }
+out:
+    if (r == 0) {
+        hd_journal_end(ctx, j);
+        r = 1;
+    } else {
+        hd_journal_close(j); /* kept for the next try */
+    }
+    hd_assignment_list_unref(map);
+    hd_lockset_release(locks);
+    return r;
+}
+
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count)
+{
+    char **names;
+    size_t n;
+    bool busy = false, blocked = false;
+    int first = 0, r;
+
+    if (count != NULL)
+        *count = 0;
+    if ((r = hd_journal_list(ctx, &names, &n)) < 0)
+        return hd_err(ctx, r, "reading the intent logs: %s", strerror(-r));
+    for (size_t i = 0; i < n; i++) {
+        struct hd_journal *j;
+        r = hd_journal_claim(ctx, names[i], &j);
+        if (r == -EBUSY) {
+            /* A live operation, or its unbind still hangs in the kernel, or another process
+             * recovering it. Under our group locks only the last can be about our groups:
+             * it waits for us, and we must not work on what it has not undone yet. */
+            if (held != NULL && busy_touches_held(ctx, names[i], held))
+                blocked = true;
+            else
+                busy = true;
+            continue;
+        }
+        if (r == -ENOENT || r == -EAGAIN)
+            continue; /* finished while we looked, or just being created */
+        if (r == 0)
+            r = recover_one(ctx, j, held);
+        if (r == 1 && count != NULL)
+            (*count)++;
+        if (r < 0 && first == 0)
+            first = r;
+    }
+    hd_strv_free(names, n);
+    if (first < 0)
+        return first;
+    if (blocked)
+        return hd_err(ctx, -EAGAIN, "another process is recovering an interrupted operation on "
+                      "these IOMMU groups");
+    if (busy && held == NULL)
+        return hd_err(ctx, -EBUSY, "another hostdev operation is still running (or an unbind "
+                      "it started still hangs in the kernel); left alone");
+    return 0;
+}
+
+HD_EXPORT int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered)
+{
+    return hd_recover_held(ctx, NULL, recovered);
+}

@@ -1,0 +1,31 @@
+/* assign-helpers.h - plain temporary trees for the assignment tests: a device directory that
+ * looks bound to a driver, IOMMU groups, device nodes, and the host files safety reads. */
+#ifndef HOSTDEV_ASSIGN_HELPERS_H
+#define HOSTDEV_ASSIGN_HELPERS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <hostdev/hostdev.h>
+
+/* A new empty directory; free() it after ah_tree_remove(). */
+char *ah_tree_new(void);
+void ah_tree_remove(const char *root);
+/* ROOT/@rel with parents; @content NULL makes a directory. Aborts the test on failure. */
+void ah_write(const char *root, const char *rel, const char *content);
+void ah_symlink(const char *root, const char *rel, const char *target);
+/* Read ROOT/@rel whole (malloc'd), NULL when absent. */
+char *ah_read(const char *root, const char *rel);
+bool ah_exists(const char *root, const char *rel);
+/* A PCI endpoint @bdf (8086:10d3, class 0x020000) in IOMMU group @group (-1: none), bound to
+ * @driver (NULL: unbound); a vfio driver also gets ROOT/dev/vfio/<group> (root 0600). */
+void ah_device(const char *root, const char *bdf, int group, const char *driver);
+/* Rebind the plain tree's device to @driver (NULL: unbound) by hand. */
+void ah_set_driver(const char *root, const char *bdf, const char *driver);
+/* A context on @root with names off. */
+struct hd_ctx *ah_ctx(const char *root);
+struct hd_pci_addr ah_addr(const char *bdf);
+/* st_mode & 07777 and owner of ROOT/@rel. */
+unsigned ah_mode(const char *root, const char *rel, uid_t *uid, gid_t *gid);
+
+#endif

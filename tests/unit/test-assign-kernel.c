@@ -1,0 +1,664 @@
+/* test-assign-kernel.c - acquire and release against the fake kernel: the managed round trip,
+ * host safety (mounted disks, swap, interfaces up with routes, the console),
+ * a fault-injection matrix (every sysfs write of acquire and of release fails in turn: the
+ * host ends exactly as before), kill -9 at each unbind (held there by a hanging unbind:
+ * recover restores), and 8 processes racing for one device. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hostdev/hostdev.h>
+
+#include "adapters-tree.h"
+#include "fixture.h"
+#include "suite.h"
+
+#define GPU "0000:01:00.0"
+#define AUDIO "0000:01:00.1"
+#define NIC "0000:03:00.0"
+
+static const char spec[] =
+    "kernel 6.1.0-13-amd64\n"
+    "cmdline \"BOOT_IMAGE=/vmlinuz root=/dev/sda1 intel_iommu=on\"\n"
+    "iommu intel\n"
+    "module vfio\n"
+    "module vfio_iommu_type1\n"
+    "driver pcieport builtin class=060400\n"
+    "driver nouveau ids=10de:1b81\n"
+    "driver snd_hda_intel ids=10de:10f0\n"
+    "driver e1000e ids=8086:10d3\n"
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+    "driver pci-stub module=pci_stub stub\n"
+    "device 0000:00:00.0 8086:591f class=060000\n"
+    "device 0000:00:01.0 8086:1901 class=060400 driver=pcieport group=1 secondary=01\n"
+    "device 0000:01:00.0 10de:1b81 class=030000 driver=nouveau group=1 reset=bus\n"
+    "device 0000:01:00.1 10de:10f0 class=040300 driver=snd_hda_intel group=1 reset=bus\n"
+    "device 0000:00:1c.0 8086:a110 class=060400 driver=pcieport secondary=03\n"
+    "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e group=8 reset=flr,pm,bus\n";
+
+/* The same host on a kernel with the vfio cdev. */
+static char *cdev_spec(void)
+{
+    const char *rest = strchr(spec, '\n') + 1;
+    char *out = NULL;
+
+    ck_assert(asprintf(&out, "kernel 6.6.0-1-amd64\nfeature vfio_cdev on\n%s", rest) > 0);
+    return out;
+}
+
+static const char *const devices[] = {GPU, AUDIO, NIC};
+
+struct scenario {
+    const char *name;
+    const char *vm;
+    const char *addrs[2];
+    size_t n;
+    unsigned int flags;
+    const char *hang_acquire[2]; /* drivers whose unbind acquire goes through */
+};
+
+static const struct scenario scenarios[] = {
+    {"nic", "vm-nic", {NIC}, 1, 0, {"e1000e"}},
+    {"gpu+audio", "vm-gpu", {GPU}, 1, HD_ACQUIRE_GROUP, {"nouveau", "snd_hda_intel"}},
+};
+
+static struct hd_ctx *ctx_on(struct fx *fx)
+{
+    struct hd_ctx *ctx;
+
+    ck_assert_int_eq(hd_ctx_new(fx->root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    hd_ctx_set_timeout_ms(ctx, 60000); /* a hang ends by `ctl release`, not by our timeout */
+    return ctx;
+}
+
+static void mount_spec(struct fx *fx)
+{
+    ck_assert_msg(fx_mount_text(fx, spec) == 0, "mount: %s", fx->error);
+}
+
+static int acquire(struct fx *fx, const struct scenario *s)
+{
+    struct hd_ctx *ctx = ctx_on(fx);
+    struct hd_pci_addr a[2];
+    int r;
+
+    for (size_t i = 0; i < s->n; i++)
+        ck_assert_int_eq(hd_pci_addr_parse(s->addrs[i], &a[i]), 0);
+    r = hd_assign_acquire(ctx, s->vm, a, s->n, 107, 108, s->flags);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+static int release(struct fx *fx, const char *vm)
+{
+    struct hd_ctx *ctx = ctx_on(fx);
+    int r = hd_assign_release(ctx, vm, NULL, 0);
+
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+static int recover(struct fx *fx)
+{
+    struct hd_ctx *ctx = ctx_on(fx);
+    int r = hd_assign_recover(ctx, NULL);
+
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "name uid:gid mode [content]" for each entry of ROOT/@rel, sorted. */
+static void list_dir(struct fx *fx, const char *rel, bool content, char *out, size_t size)
+{
+    char *names[64], path[4096];
+    size_t n = 0, len = strlen(out);
+    struct dirent *de;
+    DIR *d = opendir(fx_path(fx, rel));
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL && n < 64) {
+        if (de->d_name[0] != '.')
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", rel, names[i]);
+        if (stat(fx_path(fx, path), &st) == 0)
+            len += (size_t)snprintf(out + len, size - len, "%s/%s %u:%u %04o", rel, names[i],
+                                    (unsigned)st.st_uid, (unsigned)st.st_gid,
+                                    (unsigned)(st.st_mode & 07777));
+        if (content && fx_read(fx, path) != NULL)
+            len += (size_t)snprintf(out + len, size - len, " %s", fx->scratch);
+        len += (size_t)snprintf(out + len, size - len, "\n");
+        free(names[i]);
+    }
+}
+
+/* Everything an acquire or release may change: drivers, overrides, device nodes and their
+ * owners, the map (without the times), the detach records, the intent logs. */
+static char *snapshot(struct fx *fx)
+{
+    size_t size = 16384, len = 0;
+    char *out = calloc(1, size), *map;
+
+    for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", devices[i]);
+        len += (size_t)snprintf(out + len, size - len, "%s driver=%s", devices[i],
+                                fx_driver(fx, devices[i]));
+        len += (size_t)snprintf(out + len, size - len, " override=%s\n",
+                                fx_read(fx, rel) ? fx->scratch : "?");
+    }
+    list_dir(fx, "dev/vfio", false, out, size);
+    list_dir(fx, "run/hostdev/drivers", true, out, size);
+    list_dir(fx, "run/hostdev/journal", false, out, size);
+    len = strlen(out);
+    map = fx_read(fx, "run/hostdev/map/assignments") ? strdup(fx->scratch) : strdup("");
+    for (char *line = strtok(map, "\n"); line; line = strtok(NULL, "\n")) {
+        char *since = strstr(line, " since=");
+        if (line[0] == '#')
+            continue;
+        if (since != NULL)
+            memmove(since, strchr(since + 1, ' '), strlen(strchr(since + 1, ' ')) + 1);
+        len += (size_t)snprintf(out + len, size - len, "map %s\n", line);
+    }
+    free(map);
+    return out;
+}
+
+/* The host is exactly as @expect says. */
+static void unchanged(struct fx *fx, const char *expect)
+{
+    char *now = snapshot(fx);
+
+    ck_assert_str_eq(now, expect);
+    free(now);
+}
+
+/* The writes an operation made, from the fake kernel's log: "PATH" per line, in order. */
+static size_t writes_since(struct fx *fx, const char *mark, char paths[][160], size_t max)
+{
+    char *log = fx_log(fx), *start = strstr(log, mark), *save = NULL;
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(start);
+    for (char *l = strtok_r(start, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(l, "write ", 6) != 0)
+            continue;
+        char *sp = strchr(l + 6, ' ');
+        snprintf(paths[n++], 160, "%.*s", (int)(sp ? sp - (l + 6) : (long)strlen(l + 6)),
+                 l + 6);
+    }
+    free(log);
+    return n;
+}
+
+/* How many times @paths[i] occurs in @paths[0..i]: the nth write to that file. */
+static unsigned int occurrence(char paths[][160], size_t i)
+{
+    unsigned int k = 0;
+
+    for (size_t j = 0; j <= i; j++)
+        k += strcmp(paths[j], paths[i]) == 0;
+    return k;
+}
+
+START_TEST(managed_round_trip)
+{
+    struct fx fx;
+    char *before;
+    struct stat st;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    /* Without --group the audio function would keep the group from the VM. */
+    struct scenario lone = scenarios[1];
+    lone.flags = 0;
+    ck_assert_int_eq(acquire(&fx, &lone), -EBUSY);
+    unchanged(&fx, before);
+    ck_assert_int_eq(acquire(&fx, &scenarios[1]), 0);
+    ck_assert_str_eq(fx_driver(&fx, GPU), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/vfio/1"), &st), 0);
+    ck_assert_uint_eq(st.st_uid, 107);
+    ck_assert_uint_eq(st.st_gid, 108);
+    ck_assert_uint_eq(st.st_mode & 07777, 0660);
+    ck_assert_int_eq(release(&fx, "vm-gpu"), 0);
+    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    unchanged(&fx, before);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
+static const char busy_spec[] =
+    "kernel 6.1.0-13-amd64\n"
+    "cmdline \"root=/dev/nvme0n1p2 intel_iommu=on\"\n"
+    "iommu intel\n"
+    "driver nvme class=010802\n"
+    "driver e1000e ids=8086:10d3\n"
+    "driver i915 ids=8086:3e92\n"
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+    "device 0000:00:00.0 8086:591f class=060000\n"
+    "device 0000:00:02.0 8086:3e92 class=030000 driver=i915\n"
+    "device 0000:02:00.0 144d:a808 class=010802 driver=nvme reset=flr parent=root\n"
+    "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "device 0000:04:00.0 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "device 0000:05:00.0 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "net 0000:03:00.0 enp3s0 route=0.0.0.0/0 route=192.168.1.0/24\n"
+    "net 0000:04:00.0 enp4s0 down route=10.0.0.0/8\n"
+    "net 0000:05:00.0 enp5s0 inet6=fe80::21b:21ff:fe3a:4f5e/64\n"
+    "block 0000:02:00.0 nvme0n1 dev=259:0\n"
+    "block 0000:02:00.0 nvme0n1p2 dev=259:2\n"
+    "block 0000:02:00.0 nvme0n1p3 dev=259:3\n"
+    "graphics 0000:00:02.0 fb0\n"
+    "mount /dev/nvme0n1p2 / ext4\n"
+    "swap /dev/nvme0n1p3\n";
+
+/* What the host uses is refused, by name, and nothing changes; --force takes it anyway. */
+START_TEST(host_safety)
+{
+    static const struct {
+        const char *bdf, *reason;
+    } busy[] = {
+        {"0000:02:00.0", "0000:02:00.0 backs /dev/nvme0n1p2 mounted on /"},
+        {"0000:02:00.0", "0000:02:00.0 backs /dev/nvme0n1p3 used as swap"},
+        {"0000:03:00.0", "0000:03:00.0: enp3s0 is up with routes"},
+        {"0000:00:02.0", "0000:00:02.0 drives framebuffer fb0 (the console)"},
+    };
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+    struct fx fx;
+
+    ck_assert_msg(fx_mount_text(&fx, busy_spec) == 0, "mount: %s", fx.error);
+    ctx = ctx_on(&fx);
+    for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+        ck_assert_int_eq(hd_pci_addr_parse(busy[i].bdf, &a), 0);
+        ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, 0), -EBUSY);
+        ck_assert_msg(strstr(hd_ctx_last_error(ctx), busy[i].reason) != NULL, "'%s' lacks '%s'",
+                      hd_ctx_last_error(ctx), busy[i].reason);
+        ck_assert_str_ne(fx_driver(&fx, busy[i].bdf), "vfio-pci");
+    }
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    /* Down with routes, or up with a link-local address only: free to go. */
+    ck_assert_int_eq(hd_pci_addr_parse("0000:04:00.0", &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, 0), 0);
+    ck_assert_int_eq(hd_pci_addr_parse("0000:05:00.0", &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, 0), 0);
+    ck_assert_int_eq(hd_pci_addr_parse("0000:03:00.0", &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_FORCE), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:00.0"), "e1000e");
+    ck_assert_str_eq(fx_driver(&fx, "0000:04:00.0"), "e1000e");
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* The emergency release takes one device back whatever its record says: the rest of the VM's
+ * group stays assigned; a device nobody recorded, left on vfio-pci, goes back too. */
+START_TEST(release_force)
+{
+    struct hd_pci_addr gpu, audio, nic;
+    struct hd_assignment_list *l;
+    struct hd_ctx *ctx;
+    struct fx fx;
+    char *before;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    ctx = ctx_on(&fx);
+    ck_assert_int_eq(hd_pci_addr_parse(GPU, &gpu), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(AUDIO, &audio), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
+    ck_assert_int_eq(acquire(&fx, &scenarios[1]), 0);
+    ck_assert_int_eq(hd_assign_release_force(ctx, &audio), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    ck_assert_str_eq(fx_driver(&fx, GPU), "vfio-pci");
+    ck_assert_int_eq(hd_assignment_list_new(ctx, &l), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 1);
+    ck_assert_ptr_nonnull(hd_assignment_list_find(l, &gpu));
+    hd_assignment_list_unref(l);
+    ck_assert(fx_exists(&fx, "dev/vfio/1")); /* the GPU still holds the group's node */
+    ck_assert_int_eq(hd_assign_release_force(ctx, &gpu), 0);
+    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    /* Detached by hand, never assigned: the emergency release returns it all the same. */
+    struct hd_device *dev;
+    ck_assert_int_eq(hd_device_open(ctx, &nic, &dev), 0);
+    ck_assert_int_eq(hd_device_detach(dev, "vfio-pci", 0), 0);
+    hd_device_unref(dev);
+    ck_assert_int_eq(hd_assign_release_force(ctx, &nic), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    unchanged(&fx, before);
+    free(before);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* VFIO needs vfio-pci: a device parked on pci-stub is refused in both modes, with the fix,
+ * and nothing changes. */
+START_TEST(pci_stub_is_not_vfio)
+{
+    struct hd_pci_addr nic;
+    struct hd_device *dev;
+    struct hd_ctx *ctx;
+    struct fx fx;
+    char *before;
+
+    mount_spec(&fx);
+    ctx = ctx_on(&fx);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &nic, &dev), 0);
+    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), 0);
+    hd_device_unref(dev);
+    before = snapshot(&fx);
+    for (unsigned int flags = 0; flags <= HD_ACQUIRE_UNMANAGED; flags += HD_ACQUIRE_UNMANAGED) {
+        ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &nic, 1, 0, 0, flags), -EBUSY);
+        ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "is on pci-stub, which VFIO "
+                                                             "cannot use"));
+        unchanged(&fx, before);
+    }
+    free(before);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
+static void node_is(struct fx *fx, const char *rel, unsigned uid, unsigned gid, unsigned mode)
+{
+    struct stat st;
+
+    ck_assert_msg(stat(fx_path(fx, rel), &st) == 0, "%s missing", rel);
+    ck_assert_msg(st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode,
+                  "%s is %u:%u %04o, expected %u:%u %04o", rel, (unsigned)st.st_uid,
+                  (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), uid, gid, mode);
+}
+
+/* Kernels with the vfio cdev (6.6+): dev/vfio/devices/vfioX and dev/iommu go to the VM's user
+ * too. dev/iommu serves every VM: it follows whoever still holds it, and gets its original
+ * owner back only when the last one is released. */
+START_TEST(cdev_and_iommu_nodes)
+{
+    struct scenario nic = scenarios[0];
+    char *with_cdev, *before;
+    struct fx fx;
+
+    with_cdev = cdev_spec();
+    ck_assert_msg(fx_mount_text(&fx, with_cdev) == 0, "mount: %s", fx.error);
+    free(with_cdev);
+    before = snapshot(&fx);
+    nic.vm = "vm-a";
+    ck_assert_int_eq(acquire(&fx, &nic), 0); /* 107:108 */
+    node_is(&fx, "dev/vfio/devices/vfio0", 107, 108, 0660);
+    node_is(&fx, "dev/iommu", 107, 108, 0660);
+    struct hd_ctx *ctx = ctx_on(&fx);
+    struct hd_pci_addr a;
+    ck_assert_int_eq(hd_pci_addr_parse(GPU, &a), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm-b", &a, 1, 200, 201, HD_ACQUIRE_GROUP), 0);
+    node_is(&fx, "dev/iommu", 200, 201, 0660);
+    ck_assert_int_eq(release(&fx, "vm-b"), 0);
+    node_is(&fx, "dev/iommu", 107, 108, 0660); /* vm-a still uses it */
+    node_is(&fx, "dev/vfio/devices/vfio0", 107, 108, 0660);
+    ck_assert_int_eq(release(&fx, "vm-a"), 0);
+    node_is(&fx, "dev/iommu", 0, 0, 0666);
+    unchanged(&fx, before);
+    free(before);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* The commands as a user meets them: refusals exit 1 naming the reason and the way out,
+ * bad input exits 2, and nothing changes either way. */
+START_TEST(commands_refuse_by_name)
+{
+    static const struct {
+        const char *args;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"detach 0000:03:00.0", 1, "enp3s0 is up with routes"},
+        {"detach 0000:02:00.0", 1, "backs /dev/nvme0n1p2 mounted on /"},
+        {"acquire --vm web1 0000:00:02.0", 1, "drives framebuffer fb0 (the console)"},
+        {"acquire --vm web1 --unmanaged 0000:04:00.0", 1, "must be detached ahead of booting"},
+        {"acquire --vm 'web 1' 0000:04:00.0", 2, "invalid VM id 'web 1'"},
+        {"acquire --vm web1 --owner nosuchuser-xyz 0000:04:00.0", 2, "no user 'nosuchuser-xyz'"},
+        {"acquire --vm web1 0000:04:00.9", 2, "invalid PCI address"},
+        {"release --vm web1 0000:04:00.0", 2, "not assigned to any VM"},
+    };
+    struct fx fx;
+    char *before;
+
+    ck_assert_msg(fx_mount_text(&fx, busy_spec) == 0, "mount: %s", fx.error);
+    before = snapshot(&fx);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char cmd[512], *out = NULL, *err = NULL;
+        snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s %s",
+                 at_build_dir(), fx.root, cases[i].args);
+        int status = at_run(cmd, &out, &err);
+        ck_assert_msg(status == cases[i].status, "%s: exit %d, expected %d (%s)", cases[i].args,
+                      status, cases[i].status, err);
+        ck_assert_msg(strstr(err, cases[i].says) != NULL, "%s: '%s' lacks '%s'", cases[i].args,
+                      err, cases[i].says);
+        free(out);
+        free(err);
+        unchanged(&fx, before);
+    }
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(fault_matrix)
+{
+    const struct scenario *s = &scenarios[_i];
+    char paths[64][160], *before, *held, *now;
+    size_t n;
+    struct fx fx;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    /* A clean run tells which writes acquire and release make. */
+    ck_assert_int_eq(fx_ctl(&fx, "mark clean-acquire"), 0);
+    ck_assert_int_eq(acquire(&fx, s), 0);
+    held = snapshot(&fx);
+    n = writes_since(&fx, "clean-acquire", paths, 64);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(release(&fx, s->vm), 0);
+    unchanged(&fx, before);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
+                                occurrence(paths, i)), 0);
+        int r = acquire(&fx, s);
+        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        now = snapshot(&fx);
+        ck_assert_msg(r < 0, "%s: acquire survived a failing write %zu (%s)", s->name, i,
+                      paths[i]);
+        ck_assert_msg(strcmp(now, before) == 0, "%s: write %zu (%s) failed, host not as before:"
+                      "\n%s\nwas\n%s", s->name, i, paths[i], now, before);
+        free(now);
+    }
+    /* The same for release, from the acquired state. */
+    ck_assert_int_eq(acquire(&fx, s), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "mark clean-release"), 0);
+    ck_assert_int_eq(release(&fx, s->vm), 0);
+    n = writes_since(&fx, "clean-release", paths, 64);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(acquire(&fx, s), 0);
+    free(held);
+    held = snapshot(&fx);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
+                                occurrence(paths, i)), 0);
+        int r = release(&fx, s->vm);
+        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        now = snapshot(&fx);
+        ck_assert_msg(r < 0, "%s: release survived a failing write %zu (%s)", s->name, i,
+                      paths[i]);
+        ck_assert_msg(strcmp(now, held) == 0, "%s: release write %zu (%s) failed, not as "
+                      "before:\n%s\nwas\n%s", s->name, i, paths[i], now, held);
+        free(now);
+    }
+    ck_assert_int_eq(release(&fx, s->vm), 0);
+    unchanged(&fx, before);
+    free(held);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* Run the operation in a child, wait until it hangs in its @nth unbind from @driver, kill -9
+ * it, let the unbind finish, recover: the host must be as @expect. The first unbind hangs
+ * until released; later ones hang a while each, so that the earlier ones pass. */
+static void kill_at_unbind(struct fx *fx, const struct scenario *s, bool in_release,
+                           const char *driver, unsigned int nth, const char *expect)
+{
+    size_t seen;
+    pid_t pid;
+    int status, r = -EBUSY;
+
+    ck_assert_int_eq(fx_ctl(fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(fx, "hang %s %s", driver, nth == 1 ? "forever" : "300"), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit((in_release ? release(fx, s->vm) : acquire(fx, s)) == 0 ? 0 : 1);
+    /* A bound on the wait, not a measurement: it only keeps a broken build from hanging. */
+    for (int tries = 0; (seen = fx_log_count(fx, "unbind-hang ")) < nth && tries < 4000; tries++)
+        usleep(5000);
+    ck_assert_uint_ge(seen, nth);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    /* The unbind still hangs: its writer holds the intent log, and recover leaves it. */
+    if (nth == 1)
+        ck_assert_int_eq(recover(fx), -EBUSY);
+    ck_assert_int_eq(fx_ctl(fx, "hang %s 0", driver), 0);
+    ck_assert_int_eq(fx_ctl(fx, "release"), 0);
+    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
+        if ((r = recover(fx)) == -EBUSY)
+            usleep(5000);
+    }
+    ck_assert_int_eq(r, 0);
+    char *now = snapshot(fx);
+    ck_assert_msg(strcmp(now, expect) == 0, "%s: killed at %s unbind %u of %s: not restored:\n"
+                  "%s\nexpected\n%s", s->name, driver, nth, in_release ? "release" : "acquire",
+                  now, expect);
+    free(now);
+}
+
+START_TEST(kill_matrix)
+{
+    const struct scenario *s = &scenarios[_i];
+    char *before, *held;
+    struct fx fx;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    for (size_t k = 0; k < 2 && s->hang_acquire[k]; k++)
+        kill_at_unbind(&fx, s, false, s->hang_acquire[k], 1, before);
+    ck_assert_int_eq(acquire(&fx, s), 0);
+    held = snapshot(&fx);
+    /* Release unbinds each device from vfio-pci in turn. */
+    for (unsigned int k = 1; k <= (s->flags & HD_ACQUIRE_GROUP ? 2u : 1u); k++)
+        kill_at_unbind(&fx, s, true, "vfio-pci", k, held);
+    ck_assert_int_eq(release(&fx, s->vm), 0);
+    char *now = snapshot(&fx);
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(held);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
+START_TEST(race_managed)
+{
+    enum { PROCS = 8, ROUNDS = 200 };
+    struct fx fx;
+    char *before;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    for (int round = 0; round < ROUNDS; round++) {
+        pid_t pids[PROCS];
+        int winners = 0, winner = -1;
+        for (int i = 0; i < PROCS; i++) {
+            pids[i] = fork();
+            ck_assert_int_ge(pids[i], 0);
+            if (pids[i] == 0) {
+                struct scenario s = scenarios[0];
+                char vm[16];
+                snprintf(vm, sizeof(vm), "vm-%d", i);
+                s.vm = vm;
+                int r = acquire(&fx, &s);
+                _exit(r == 0 ? 0 : r == -EBUSY ? 1 : 2);
+            }
+        }
+        for (int i = 0; i < PROCS; i++) {
+            int status;
+            ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+            if (WEXITSTATUS(status) == 0) {
+                winners++;
+                winner = i;
+            }
+        }
+        ck_assert_msg(winners == 1, "round %d: %d owners", round, winners);
+        ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+        char vm[16];
+        snprintf(vm, sizeof(vm), "vm-%d", winner);
+        ck_assert_int_eq(release(&fx, vm), 0);
+    }
+    char *now = snapshot(&fx);
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("assign-kernel");
+    TCase *basic = tcase_create("managed"), *faults = tcase_create("faults");
+    TCase *kills = tcase_create("kill -9"), *race = tcase_create("race");
+    int nsc = (int)(sizeof(scenarios) / sizeof(scenarios[0]));
+
+    tcase_add_test(basic, managed_round_trip);
+    tcase_add_test(basic, host_safety);
+    tcase_add_test(basic, release_force);
+    tcase_add_test(basic, pci_stub_is_not_vfio);
+    tcase_add_test(basic, cdev_and_iommu_nodes);
+    tcase_add_test(basic, commands_refuse_by_name);
+    tcase_add_loop_test(faults, fault_matrix, 0, nsc);
+    tcase_add_loop_test(kills, kill_matrix, 0, nsc);
+    tcase_add_test(race, race_managed);
+    /* Bounds, not measurements. */
+    tcase_set_timeout(faults, 300);
+    tcase_set_timeout(kills, 300);
+    tcase_set_timeout(race, 600);
+    suite_add_tcase(s, basic);
+    suite_add_tcase(s, faults);
+    suite_add_tcase(s, kills);
+    suite_add_tcase(s, race);
+    return suite_run(s);
+}

@@ -1,0 +1,638 @@
+/* test-assign.c - assignments over plain temporary trees: VM ids and owners, the map and the
+ * intent log, locks, unmanaged acquire/release, recover after a crash, and the race. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "assign-helpers.h"
+#include "internal.h"
+#include "suite.h"
+
+#define DEV "0000:03:00.0"
+#define DEV2 "0000:03:00.1"
+
+static uid_t vm_uid(void)
+{
+    return geteuid() == 0 ? 107 : getuid();
+}
+
+static gid_t vm_gid(void)
+{
+    return geteuid() == 0 ? 108 : getgid();
+}
+
+START_TEST(vm_ids)
+{
+    char longid[200];
+
+    ck_assert(hd_vm_id_valid("web1"));
+    ck_assert(hd_vm_id_valid("6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a"));
+    ck_assert(hd_vm_id_valid("vm.prod_2:a@b-c"));
+    ck_assert(!hd_vm_id_valid(""));
+    ck_assert(!hd_vm_id_valid(NULL));
+    ck_assert(!hd_vm_id_valid(".."));
+    ck_assert(!hd_vm_id_valid("a b"));
+    ck_assert(!hd_vm_id_valid("a/b"));
+    ck_assert(!hd_vm_id_valid("a\nb"));
+    ck_assert(!hd_vm_id_valid("vm=1"));
+    memset(longid, 'a', 128);
+    longid[128] = '\0';
+    ck_assert(hd_vm_id_valid(longid));
+    longid[128] = 'a';
+    longid[129] = '\0';
+    ck_assert(!hd_vm_id_valid(longid));
+}
+END_TEST
+
+START_TEST(owners_resolve_from_the_root_first)
+{
+    char *root = ah_tree_new();
+    struct hd_ctx *ctx;
+    uid_t u;
+    gid_t g;
+
+    ah_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+                                 "qemu:x:107:107:QEMU:/:/usr/sbin/nologin\n");
+    ah_write(root, "etc/group", "root:x:0:\nqemu:x:107:\nkvm:x:108:qemu\n");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_owner_parse(ctx, "qemu", &u, &g), 0);
+    ck_assert_uint_eq(u, 107);
+    ck_assert_uint_eq(g, 107);
+    ck_assert_int_eq(hd_owner_parse(ctx, "qemu:kvm", &u, &g), 0);
+    ck_assert_uint_eq(u, 107);
+    ck_assert_uint_eq(g, 108);
+    ck_assert_int_eq(hd_owner_parse(ctx, "1000:2000", &u, &g), 0);
+    ck_assert_uint_eq(u, 1000);
+    ck_assert_uint_eq(g, 2000);
+    ck_assert_int_eq(hd_owner_parse(ctx, ":kvm", &u, &g), 0);
+    ck_assert_uint_eq(u, 0);
+    ck_assert_uint_eq(g, 108);
+    ck_assert_int_eq(hd_owner_parse(ctx, "nosuchuser-xyz", &u, &g), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "nosuchuser-xyz"));
+    ck_assert_int_eq(hd_owner_parse(ctx, "qemu:nosuchgroup-xyz", &u, &g), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "nosuchgroup-xyz"));
+    ck_assert_int_eq(hd_owner_parse(ctx, "", &u, &g), -EINVAL);
+    ck_assert_int_eq(hd_owner_parse(ctx, "a:b:c", &u, &g), -EINVAL);
+    ck_assert_int_eq(hd_owner_parse(ctx, "-rf", &u, &g), -EINVAL);
+    ck_assert_int_eq(hd_owner_default(ctx, &u, &g), 0);
+    ck_assert_uint_eq(u, 0);
+    ck_assert_uint_eq(g, 107);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(map_round_trip)
+{
+    struct hd_assignment_list *list = hd_map_new(), *back = hd_map_new();
+    struct hd_assignment a;
+    struct hd_ctx *ctx;
+    char *text;
+
+    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
+    memset(&a, 0, sizeof(a));
+    a.addr = ah_addr(DEV);
+    strcpy(a.name, DEV);
+    strcpy(a.vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
+    a.managed = a.detached = true;
+    strcpy(a.driver, "e1000e");
+    a.group = 12;
+    a.since = 1763712000;
+    a.uid = 0;
+    a.gid = 107;
+    strcpy(a.nodes[0].path, "dev/vfio/12");
+    a.nodes[0].mode = 0600;
+    strcpy(a.nodes[1].path, "dev/iommu");
+    a.nodes[1].mode = 0666;
+    a.nnodes = 2;
+    ck_assert_int_eq(hd_map_add(list, &a), 0);
+    a.addr = ah_addr(DEV2);
+    strcpy(a.name, DEV2);
+    a.managed = a.detached = false;
+    a.via_group = true;
+    a.driver[0] = '\0';
+    a.nnodes = 0;
+    ck_assert_int_eq(hd_map_add(list, &a), 0);
+    text = hd_map_format(list);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(hd_map_parse(ctx, text, back), 0);
+    ck_assert_uint_eq(back->n, 2);
+    ck_assert_str_eq(back->v[0].vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
+    ck_assert(back->v[0].managed && back->v[0].detached && !back->v[0].via_group);
+    ck_assert_str_eq(back->v[0].driver, "e1000e");
+    ck_assert_int_eq(back->v[0].group, 12);
+    ck_assert_int_eq(back->v[0].since, 1763712000);
+    ck_assert_uint_eq(back->v[0].gid, 107);
+    ck_assert_uint_eq(back->v[0].nnodes, 2);
+    ck_assert_str_eq(back->v[0].nodes[1].path, "dev/iommu");
+    ck_assert_uint_eq(back->v[0].nodes[1].mode, 0666);
+    ck_assert(!back->v[1].managed && back->v[1].via_group && back->v[1].nnodes == 0);
+    ck_assert_ptr_null(hd_assignment_get_driver(&back->v[1]));
+    free(text);
+    hd_assignment_list_unref(back);
+    hd_assignment_list_unref(list);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+START_TEST(map_rejects_what_it_did_not_write)
+{
+    static const char *const bad[] = {
+        "0000:03:00.0 mode=managed\n",                       /* no vm */
+        "0000:03:00.0 vm=a b=c\n0000:03:00.0 vm=b\n",        /* listed twice */
+        "0000:03:00.0 vm=a/b\n",                             /* bad vm */
+        "0000:03:00.0 vm=a nodes=/etc/shadow@0:0:0600\n",    /* a node outside dev/ */
+        "0000:03:00.0 vm=a nodes=dev/../etc@0:0:0600\n",
+        "0000:03:00.0 vm=a mode=sometimes\n",
+        "nonsense\n",
+    };
+    struct hd_ctx *ctx;
+
+    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct hd_assignment_list *l = hd_map_new();
+        ck_assert_msg(hd_map_parse(ctx, bad[i], l) == -EINVAL, "accepted: %s", bad[i]);
+        hd_assignment_list_unref(l);
+    }
+    /* Unknown keys come from a newer hostdev: read on. */
+    struct hd_assignment_list *l = hd_map_new();
+    ck_assert_int_eq(hd_map_parse(ctx, "# c\n\n0000:03:00.0 vm=a future=1\n", l), 0);
+    ck_assert_uint_eq(l->n, 1);
+    hd_assignment_list_unref(l);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+START_TEST(map_write_is_atomic)
+{
+    char *root = ah_tree_new(), *text;
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_assignment_list *l = hd_map_new(), *back;
+    struct hd_assignment a = {.group = 3};
+
+    a.addr = ah_addr(DEV);
+    strcpy(a.name, DEV);
+    strcpy(a.vm, "vm1");
+    ck_assert_int_eq(hd_map_add(l, &a), 0);
+    ck_assert_int_eq(hd_map_write(ctx, l), 0);
+    ck_assert(!ah_exists(root, "run/hostdev/map/assignments.tmp"));
+    text = ah_read(root, "run/hostdev/map/assignments");
+    ck_assert_ptr_nonnull(strstr(text, "0000:03:00.0 vm=vm1 "));
+    free(text);
+    ck_assert_int_eq(hd_map_read(ctx, &back), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(back), 1);
+    ck_assert_str_eq(hd_assignment_get_vm(hd_assignment_list_get(back, 0)), "vm1");
+    hd_assignment_list_unref(back);
+    hd_assignment_list_unref(l);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(journal_lines_are_durable_and_parse_back)
+{
+    char *root = ah_tree_new(), **names;
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_jdev devs[2] = {{.group = 7}, {.group = 8}};
+    struct hd_jstep s = {.kind = HD_JSTEP_DETACH};
+    struct hd_journal *j, *claimed;
+    size_t n;
+
+    devs[0].addr = ah_addr(DEV);
+    devs[1].addr = ah_addr(DEV2);
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", devs, 2, &j), 0);
+    s.addr = devs[0].addr;
+    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    s.kind = HD_JSTEP_OWN;
+    strcpy(s.node.path, "dev/vfio/7");
+    s.node.mode = 0600;
+    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_ptr_null(strstr(names[0], ".tmp"));
+    /* Alive (we hold it): recover must leave it alone. */
+    ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), -EBUSY);
+    hd_journal_close(j); /* as if we died */
+    ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), 0);
+    ck_assert_int_eq(claimed->op, HD_JOP_ACQUIRE);
+    ck_assert_str_eq(claimed->vm, "vm1");
+    ck_assert_uint_eq(claimed->ndevs, 2);
+    ck_assert_int_eq(claimed->devs[1].group, 8);
+    ck_assert_uint_eq(claimed->nsteps, 2);
+    ck_assert_int_eq(claimed->steps[0].kind, HD_JSTEP_DETACH);
+    ck_assert_str_eq(claimed->steps[1].node.path, "dev/vfio/7");
+    ck_assert_uint_eq(claimed->steps[1].node.mode, 0600);
+    ck_assert(hd_journal_touches_group(claimed, 8) && !hd_journal_touches_group(claimed, 9));
+    hd_journal_end(ctx, claimed);
+    hd_strv_free(names, n);
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    hd_strv_free(names, n);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(journal_torn_last_line_is_dropped)
+{
+    struct hd_journal j;
+    struct hd_ctx *ctx;
+
+    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
+    memset(&j, 0, sizeof(j));
+    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 release vm-2\ndev 0000:03:00.0 7\n"
+                                           "reset 0000:03:00.0\nreattach 0000:03:0",
+                                      &j),
+                     0);
+    ck_assert_int_eq(j.op, HD_JOP_RELEASE);
+    ck_assert_uint_eq(j.nsteps, 1);
+    free(j.devs);
+    free(j.steps);
+    memset(&j, 0, sizeof(j));
+    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nbogus line\n", &j),
+                     -EINVAL);
+    free(j.devs);
+    free(j.steps);
+    memset(&j, 0, sizeof(j));
+    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nown /etc/x 0 0 0\n",
+                                      &j),
+                     -EINVAL);
+    free(j.devs);
+    free(j.steps);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+START_TEST(group_locks_exclude_other_processes)
+{
+    char *root = ah_tree_new();
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_lockset *set;
+    int groups[] = {9, 3, 9}, pipefd[2];
+    pid_t pid;
+    char c;
+
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    if (pid == 0) {
+        struct hd_lockset *held;
+        if (hd_lock_groups(ctx, &groups[1], 1, &held) < 0)
+            _exit(1);
+        if (write(pipefd[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+    hd_ctx_set_timeout_ms(ctx, 50);
+    ck_assert_int_eq(hd_lock_groups(ctx, groups, 3, &set), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "group 3"));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    /* Its lock died with it. */
+    ck_assert_int_eq(hd_lock_groups(ctx, groups, 3, &set), 0);
+    ck_assert(hd_lockset_holds(set, 3) && hd_lockset_holds(set, 9) && !hd_lockset_holds(set, 4));
+    hd_lockset_release(set);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(unmanaged_acquire_and_release)
+{
+    char *root = ah_tree_new(), *map;
+    struct hd_ctx *ctx;
+    struct hd_pci_addr a = ah_addr(DEV);
+    struct hd_assignment_list *l;
+    const struct hd_assignment *as;
+    uid_t u;
+    gid_t g;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, vm_uid(), vm_gid(),
+                                       HD_ACQUIRE_UNMANAGED), 0);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", &u, &g), 0660);
+    ck_assert_uint_eq(u, vm_uid());
+    ck_assert_uint_eq(g, vm_gid());
+    ck_assert_int_eq(hd_assignment_list_new(ctx, &l), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 1);
+    as = hd_assignment_list_find(l, &a);
+    ck_assert_ptr_nonnull(as);
+    ck_assert_str_eq(hd_assignment_get_vm(as), "vm1");
+    ck_assert(!hd_assignment_is_managed(as));
+    ck_assert_int_eq(hd_assignment_get_iommu_group(as), 7);
+    ck_assert_uint_eq(hd_assignment_get_gid(as), vm_gid());
+    hd_assignment_list_unref(l);
+    /* Another VM cannot have it; the same one is told it has it already. */
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm2", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "assigned to vm vm1"));
+    /* Releasing for the wrong VM changes nothing. */
+    ck_assert_int_eq(hd_assign_release(ctx, "vm2", &a, 1), -EPERM);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0660);
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), 0);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", &u, &g), 0600);
+    ck_assert_uint_eq(u, geteuid());
+    map = ah_read(root, "run/hostdev/map/assignments");
+    ck_assert_ptr_null(strstr(map, DEV));
+    free(map);
+    /* Releasing a VM that holds nothing is done already. */
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), 0);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(unmanaged_refuses_a_device_on_its_host_driver)
+{
+    char *root = ah_tree_new();
+    struct hd_ctx *ctx;
+    struct hd_pci_addr a = ah_addr(DEV);
+
+    ah_device(root, DEV, 7, "e1000e");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "must be detached ahead of booting"));
+    ck_assert(!ah_exists(root, "run/hostdev/map/assignments"));
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(a_group_goes_to_one_vm)
+{
+    char *root = ah_tree_new();
+    struct hd_ctx *ctx;
+    struct hd_pci_addr a = ah_addr(DEV), b = ah_addr(DEV2);
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ah_device(root, DEV2, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm2", &b, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "assigned to vm vm1"));
+    /* The same VM may take the rest of the group, and the node's original owner is kept. */
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &b, 1, 0, 0, HD_ACQUIRE_UNMANAGED), 0);
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", &a, 1), 0);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0660); /* b still holds it */
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", &b, 1), 0);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0600);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(a_group_that_is_not_viable_is_refused)
+{
+    char *root = ah_tree_new();
+    struct hd_ctx *ctx;
+    struct hd_pci_addr a = ah_addr(DEV);
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ah_device(root, DEV2, 7, "snd_hda_intel");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "not be viable"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "snd_hda_intel"));
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0600);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(bad_input_changes_nothing)
+{
+    char *root = ah_tree_new();
+    struct hd_ctx *ctx;
+    struct hd_pci_addr a[2] = {ah_addr(DEV), ah_addr(DEV)};
+    struct hd_pci_addr missing = ah_addr("0000:09:00.0");
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "bad id", a, 1, 0, 0, 0), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "'bad id'"));
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm", a, 2, 0, 0, HD_ACQUIRE_UNMANAGED), -EINVAL);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm", &missing, 1, 0, 0, 0), -ENODEV);
+    ck_assert_int_eq(hd_assign_release(ctx, "../x", NULL, 0), -EINVAL);
+    ck_assert(!ah_exists(root, "run/hostdev/map/assignments"));
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0600);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* A process that died after changing the node's owner, before the map write. */
+START_TEST(recover_undoes_an_uncommitted_acquire)
+{
+    char *root = ah_tree_new(), path[4096];
+    struct hd_ctx *ctx;
+    struct hd_jdev d = {.group = 7};
+    struct hd_jstep s = {.kind = HD_JSTEP_OWN};
+    struct hd_journal *j;
+    unsigned int n;
+    uid_t u;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    d.addr = ah_addr(DEV);
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
+    strcpy(s.node.path, "dev/vfio/7");
+    s.node.uid = geteuid();
+    s.node.gid = getegid();
+    s.node.mode = 0600;
+    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    snprintf(path, sizeof(path), "%s/dev/vfio/7", root);
+    ck_assert_int_eq(chown(path, vm_uid(), vm_gid()), 0);
+    ck_assert_int_eq(chmod(path, 0660), 0);
+    hd_journal_close(j); /* killed */
+    ck_assert_int_eq(hd_assign_recover(ctx, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", &u, NULL), 0600);
+    ck_assert_uint_eq(u, geteuid());
+    ck_assert_int_eq(hd_assign_recover(ctx, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* A process that died after its map write: the acquire stands, only the journal goes. */
+START_TEST(recover_keeps_a_committed_acquire)
+{
+    char *root = ah_tree_new(), **names;
+    struct hd_ctx *ctx;
+    struct hd_pci_addr a = ah_addr(DEV);
+    struct hd_jdev d = {.group = 7};
+    struct hd_journal *j;
+    unsigned int n;
+    size_t count;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, vm_uid(), vm_gid(),
+                                       HD_ACQUIRE_UNMANAGED), 0);
+    d.addr = a;
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
+    hd_journal_close(j);
+    ck_assert_int_eq(hd_assign_recover(ctx, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0660);
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &count), 0);
+    ck_assert_uint_eq(count, 0);
+    hd_strv_free(names, count);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* Process B is recovering a dead journal about group 7 and waits for its lock, which we
+ * hold: we must not work on group 7 before B has undone it (-EAGAIN: let go, try again). */
+START_TEST(recover_under_locks_backs_off)
+{
+    char *root = ah_tree_new(), **names;
+    struct hd_ctx *ctx;
+    struct hd_jdev d = {.group = 7};
+    struct hd_journal *j;
+    struct hd_lockset *locks;
+    int group = 7, pipefd[2];
+    size_t n;
+    pid_t pid;
+    char c;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ctx = ah_ctx(root);
+    d.addr = ah_addr(DEV);
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
+    hd_journal_close(j); /* its process died */
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    if (pid == 0) { /* B: has claimed it, is about to wait for group 7 */
+        struct hd_journal *mine;
+        if (hd_journal_claim(ctx, names[0], &mine) < 0 || write(pipefd[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+    ck_assert_int_eq(hd_lock_groups(ctx, &group, 1, &locks), 0);
+    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL), -EAGAIN);
+    /* Unrelated groups do not care. */
+    struct hd_lockset *other;
+    int g9 = 9;
+    ck_assert_int_eq(hd_lock_groups(ctx, &g9, 1, &other), 0);
+    ck_assert_int_eq(hd_recover_held(ctx, other, NULL), 0);
+    hd_lockset_release(other);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL), 0); /* now ours to recover */
+    hd_lockset_release(locks);
+    hd_strv_free(names, n);
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    hd_strv_free(names, n);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* 8 processes race for one device, 200 rounds: never two owners. */
+START_TEST(race_never_two_owners)
+{
+    enum { PROCS = 8, ROUNDS = 200 };
+    char *root = ah_tree_new();
+    struct hd_pci_addr a = ah_addr(DEV);
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    for (int round = 0; round < ROUNDS; round++) {
+        pid_t pids[PROCS];
+        int winners = 0, winner = -1;
+        for (int i = 0; i < PROCS; i++) {
+            pids[i] = fork();
+            ck_assert_int_ge(pids[i], 0);
+            if (pids[i] == 0) {
+                struct hd_ctx *c = ah_ctx(root);
+                char vm[16];
+                snprintf(vm, sizeof(vm), "vm-%d", i);
+                int r = hd_assign_acquire(c, vm, &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED);
+                if (r < 0 && r != -EBUSY)
+                    fprintf(stderr, "%s: %d %s\n", vm, r, hd_ctx_last_error(c));
+                _exit(r == 0 ? 0 : r == -EBUSY ? 1 : 2);
+            }
+        }
+        for (int i = 0; i < PROCS; i++) {
+            int status;
+            ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+            ck_assert(WIFEXITED(status));
+            ck_assert_msg(WEXITSTATUS(status) != 2, "round %d: an unexpected failure", round);
+            if (WEXITSTATUS(status) == 0) {
+                winners++;
+                winner = i;
+            }
+        }
+        ck_assert_msg(winners == 1, "round %d: %d owners", round, winners);
+        struct hd_ctx *ctx = ah_ctx(root);
+        struct hd_assignment_list *l;
+        char vm[16];
+        snprintf(vm, sizeof(vm), "vm-%d", winner);
+        ck_assert_int_eq(hd_assignment_list_new(ctx, &l), 0);
+        ck_assert_uint_eq(hd_assignment_list_count(l), 1);
+        ck_assert_str_eq(hd_assignment_get_vm(hd_assignment_list_get(l, 0)), vm);
+        hd_assignment_list_unref(l);
+        ck_assert_int_eq(hd_assign_release(ctx, vm, NULL, 0), 0);
+        hd_ctx_unref(ctx);
+    }
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("assign");
+    TCase *basics = tcase_create("basics"), *engine = tcase_create("engine");
+    TCase *race = tcase_create("race");
+
+    tcase_add_test(basics, vm_ids);
+    tcase_add_test(basics, owners_resolve_from_the_root_first);
+    tcase_add_test(basics, map_round_trip);
+    tcase_add_test(basics, map_rejects_what_it_did_not_write);
+    tcase_add_test(basics, map_write_is_atomic);
+    tcase_add_test(basics, journal_lines_are_durable_and_parse_back);
+    tcase_add_test(basics, journal_torn_last_line_is_dropped);
+    tcase_add_test(basics, group_locks_exclude_other_processes);
+    tcase_add_test(engine, unmanaged_acquire_and_release);
+    tcase_add_test(engine, unmanaged_refuses_a_device_on_its_host_driver);
+    tcase_add_test(engine, a_group_goes_to_one_vm);
+    tcase_add_test(engine, a_group_that_is_not_viable_is_refused);
+    tcase_add_test(engine, bad_input_changes_nothing);
+    tcase_add_test(engine, recover_undoes_an_uncommitted_acquire);
+    tcase_add_test(engine, recover_keeps_a_committed_acquire);
+    tcase_add_test(engine, recover_under_locks_backs_off);
+    tcase_add_test(race, race_never_two_owners);
+    tcase_set_timeout(race, 300); /* a bound, not a measurement */
+    suite_add_tcase(s, basics);
+    suite_add_tcase(s, engine);
+    suite_add_tcase(s, race);
+    return suite_run(s);
+}

@@ -1,0 +1,224 @@
+/* test-doctor.c - every case of the oVirt troubleshooting section, over plain trees: IOMMU off
+ * (firmware vs command line), group not viable, /dev/vfio/N permission, not detached in
+ * unmanaged mode, BARs left unassigned. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "assign-helpers.h"
+#include "suite.h"
+
+#define DEV "0000:03:00.0"
+#define DEV2 "0000:03:00.1"
+
+struct found {
+    enum hd_severity severity;
+    char problem[1024];
+    char fix[1024];
+};
+
+/* Run the doctor; fill @f from the first finding with @code; false when there is none. */
+static bool find(const char *root, const char *addr, const char *code, struct found *f)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a;
+    struct hd_diagnosis *d;
+    bool hit = false;
+
+    if (addr)
+        a = ah_addr(addr);
+    ck_assert_int_eq(hd_doctor_run(ctx, addr ? &a : NULL, &d), 0);
+    for (size_t i = 0; i < hd_diagnosis_count(d) && !hit; i++) {
+        if (strcmp(hd_diagnosis_get_code(d, i), code) != 0)
+            continue;
+        hit = true;
+        f->severity = hd_diagnosis_get_severity(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s", hd_diagnosis_get_problem(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_diagnosis_get_fix(d, i));
+    }
+    hd_diagnosis_unref(d);
+    hd_ctx_unref(ctx);
+    return hit;
+}
+
+static void intel_host(const char *root, const char *cmdline)
+{
+    ah_write(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\n");
+    ah_write(root, "proc/cmdline", cmdline);
+    ah_write(root, "sys/firmware/acpi/tables", NULL);
+}
+
+START_TEST(iommu_off_in_the_firmware)
+{
+    char *root = ah_tree_new();
+    struct found f;
+
+    intel_host(root, "BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
+    ck_assert(find(root, NULL, "no-dmar-table", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.fix, "firmware"));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(iommu_off_on_the_command_line)
+{
+    char *root = ah_tree_new();
+    struct found f;
+
+    intel_host(root, "BOOT_IMAGE=/vmlinuz intel_iommu=off\n");
+    ah_write(root, "sys/firmware/acpi/tables/DMAR", "DMAR");
+    ck_assert(find(root, NULL, "intel-iommu-off", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.fix, "intel_iommu=on"));
+    ck_assert(!find(root, NULL, "no-dmar-table", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(group_not_viable)
+{
+    char *root = ah_tree_new();
+    struct found f;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ah_device(root, DEV2, 7, "snd_hda_intel");
+    ah_write(root, "proc/interrupts", "  0: 1 IO-APIC 2-edge timer\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.problem, DEV2 " (snd_hda_intel)"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "--group " DEV));
+    ck_assert_ptr_nonnull(strstr(f.fix, "allow_unsafe_interrupts=1"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "forge interrupts"));
+    /* Without an address: every detached device is looked at. */
+    ck_assert(find(root, NULL, "group-not-viable", &f));
+    /* Fixed: no finding. */
+    ah_set_driver(root, DEV2, NULL);
+    ck_assert(!find(root, DEV, "group-not-viable", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(vfio_node_permission)
+{
+    char *root = ah_tree_new(), path[4096];
+    struct hd_pci_addr a = ah_addr(DEV);
+    struct hd_ctx *ctx;
+    struct found f;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    /* Not assigned, root-only: a note on who may open it. */
+    ck_assert(find(root, DEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
+    ck_assert_ptr_nonnull(strstr(f.fix, "--owner USER:GROUP"));
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 107, 108, HD_ACQUIRE_UNMANAGED), 0);
+    hd_ctx_unref(ctx);
+    ck_assert(!find(root, DEV, "vfio-permission", &f));
+    /* Someone took it back by hand: the VM's user cannot open it. */
+    snprintf(path, sizeof(path), "%s/dev/vfio/7", root);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    if (geteuid() == 0)
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+    ck_assert(find(root, DEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.problem, "Permission denied"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "--owner 107:108"));
+    /* The node is gone altogether. */
+    unlink(path);
+    ck_assert(find(root, DEV, "vfio-node-missing", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(not_detached)
+{
+    char *root = ah_tree_new();
+    struct hd_pci_addr a = ah_addr(DEV);
+    struct hd_ctx *ctx;
+    struct found f;
+
+    ah_device(root, DEV, 7, "e1000e");
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
+    ck_assert_ptr_nonnull(strstr(f.fix, "hostdev detach " DEV));
+    /* Not asked about and not assigned: not mentioned. */
+    ck_assert(!find(root, NULL, "not-detached", &f));
+    /* Assigned unmanaged, then given back to the host behind hostdev's back. */
+    ah_set_driver(root, DEV, "vfio-pci");
+    ah_write(root, "dev/vfio/7", "");
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), 0);
+    hd_ctx_unref(ctx);
+    ah_set_driver(root, DEV, "e1000e");
+    ck_assert(find(root, NULL, "not-detached", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.problem, "unmanaged"));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(bar_unassigned)
+{
+    char *root = ah_tree_new();
+    struct found f;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ah_write(root, "sys/bus/pci/devices/" DEV "/resource",
+             "0x00000000fb000000 0x00000000fbffffff 0x0000000000040200\n"
+             "0x0000000000000000 0x000000000fffffff 0x000000000014220c\n"
+             "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+             "0x0000000000000000 0x000000000000007f 0x0000000020040101\n"
+             "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+             "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+             "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
+    ah_write(root, "proc/cmdline", "root=/dev/sda1\n");
+    ck_assert(find(root, DEV, "bar-unassigned", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.problem, "BAR 1, 3 have no address"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "pci=realloc"));
+    ah_write(root, "proc/cmdline", "root=/dev/sda1 pci=realloc\n");
+    ck_assert(find(root, DEV, "bar-unassigned", &f));
+    ck_assert_ptr_nonnull(strstr(f.fix, "Above 4G decoding"));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(no_such_device)
+{
+    char *root = ah_tree_new();
+    struct found f;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ck_assert(find(root, "0000:09:00.0", "no-device", &f));
+    ck_assert_ptr_nonnull(strstr(f.problem, "0000:09:00.0"));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("doctor");
+    TCase *tc = tcase_create("troubleshooting");
+
+    tcase_add_test(tc, iommu_off_in_the_firmware);
+    tcase_add_test(tc, iommu_off_on_the_command_line);
+    tcase_add_test(tc, group_not_viable);
+    tcase_add_test(tc, vfio_node_permission);
+    tcase_add_test(tc, not_detached);
+    tcase_add_test(tc, bar_unassigned);
+    tcase_add_test(tc, no_such_device);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}

@@ -1,0 +1,74 @@
+/* assignments.c - `hostdev assignments`: which VM holds which device, since when. */
+#include <time.h>
+
+#include "tool.h"
+
+static void when(long long since, char *buf, size_t size)
+{
+    time_t t = (time_t)since;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "%lld", since);
+}
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    struct hd_assignment_list *list;
+    size_t n;
+    int r;
+
+    (void)argv;
+    if (argc > 1)
+        return tool_error(t, EXIT_USAGE, "takes no arguments (--json goes before the command)");
+    if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "reading the assignments");
+    n = hd_assignment_list_count(list);
+    if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+        for (size_t i = 0; i < n; i++) {
+            const struct hd_assignment *a = hd_assignment_list_get(list, i);
+            char since[32];
+            when(hd_assignment_get_since(a), since, sizeof(since));
+            json_begin_object(&j);
+            json_kv_string(&j, "address", hd_assignment_get_name(a));
+            json_kv_string(&j, "vm", hd_assignment_get_vm(a));
+            json_kv_string(&j, "mode", hd_assignment_is_managed(a) ? "managed" : "unmanaged");
+            json_kv_string(&j, "original_driver", hd_assignment_get_driver(a));
+            json_kv_int(&j, "iommu_group", hd_assignment_get_iommu_group(a));
+            json_kv_bool(&j, "group_member", hd_assignment_is_group_member(a));
+            json_kv_int(&j, "uid", (long long)hd_assignment_get_uid(a));
+            json_kv_int(&j, "gid", (long long)hd_assignment_get_gid(a));
+            json_kv_string(&j, "since", since);
+            json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_finish(&j);
+    } else if (n == 0) {
+        printf("no devices are assigned\n");
+    } else {
+        printf("%-13s %-20s %-9s %-14s %5s  %s\n", "DEVICE", "VM", "MODE", "DRIVER", "GROUP",
+               "SINCE");
+        for (size_t i = 0; i < n; i++) {
+            const struct hd_assignment *a = hd_assignment_list_get(list, i);
+            const char *drv = hd_assignment_get_driver(a);
+            char since[32];
+            when(hd_assignment_get_since(a), since, sizeof(since));
+            printf("%-13s %-20s %-9s %-14s %5d  %s%s\n", hd_assignment_get_name(a),
+                   hd_assignment_get_vm(a), hd_assignment_is_managed(a) ? "managed" : "unmanaged",
+                   drv ? drv : "-", hd_assignment_get_iommu_group(a), since,
+                   hd_assignment_is_group_member(a) ? "  (with --group)" : "");
+        }
+    }
+    hd_assignment_list_unref(list);
+    return EXIT_DONE;
+}
+
+const struct tool_command cmd_assignments = {
+    .name = "assignments",
+    .run = run,
+    .usage = "",
+    .summary = "which VM holds which device: mode, original driver, group, since when",
+};

@@ -1,0 +1,19 @@
+/* domain-args.h - `--domain-xml FILE` for acquire and release. */
+#ifndef HOSTDEV_DOMAIN_ARGS_H
+#define HOSTDEV_DOMAIN_ARGS_H
+
+#include "domxml.h"
+#include "tool.h"
+
+struct domain_args {
+    struct domxml dom;
+    struct hd_pci_addr *managed, *unmanaged, *all;
+    size_t nmanaged, nunmanaged, nall;
+};
+
+/* Read @path; *@vm defaults to the domain's <name>. EXIT_USAGE (message printed) for a file
+ * that is not a domain, has no name and no --vm, or has no PCI hostdev. */
+int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da);
+void domain_args_free(struct domain_args *da);
+
+#endif

@@ -1,0 +1,66 @@
+/* migratable.c - `hostdev migratable`: can this VM migrate? Not while it holds devices. */
+#include <getopt.h>
+#include <string.h>
+
+#include "tool.h"
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
+                                         {NULL, 0, NULL, 0}};
+    struct hd_assignment_list *list;
+    const char *vm = NULL;
+    size_t blocking = 0;
+    struct json j;
+    int c, r;
+
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+        if (c != 'm') {
+            tool_usage(&cmd_migratable, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+        vm = optarg;
+    }
+    if (vm == NULL || optind != argc)
+        return tool_error(t, EXIT_USAGE, "usage: --vm ID");
+    if (!hd_vm_id_valid(vm))
+        return tool_error(t, EXIT_USAGE, "invalid VM id '%s'", vm);
+    if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "reading the assignments");
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "vm", vm);
+        json_key(&j, "blocking_devices");
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < hd_assignment_list_count(list); i++) {
+        const struct hd_assignment *a = hd_assignment_list_get(list, i);
+        if (strcmp(hd_assignment_get_vm(a), vm) != 0)
+            continue;
+        blocking++;
+        if (tool_json(t))
+            json_string(&j, hd_assignment_get_name(a));
+        else
+            printf("%s: assigned to vm %s: a VM holding a host device cannot migrate\n",
+                   hd_assignment_get_name(a), vm);
+    }
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_kv_bool(&j, "migratable", blocking == 0);
+        json_end_object(&j);
+        json_finish(&j);
+    } else if (blocking == 0) {
+        printf("vm %s: migratable (no host devices assigned)\n", vm);
+    }
+    hd_assignment_list_unref(list);
+    return blocking ? EXIT_FAILED : EXIT_DONE;
+}
+
+const struct tool_command cmd_migratable = {
+    .name = "migratable",
+    .run = run,
+    .usage = "--vm ID",
+    .summary = "exit 1, naming them, when the VM holds devices that block migration",
+};
