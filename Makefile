@@ -41,47 +41,46 @@ WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prot
                -Wformat=2 -Wno-format-nonliteral
 OPT         ?= -O2 -g
 SAN         ?=
-CPPFLAGS    += -D_GNU_SOURCE -DHOSTDEV_VERSION=\"$(VERSION)\" -Iinclude -Icore
+CPPFLAGS    += -D_GNU_SOURCE -DHOSTDEV_VERSION=\"$(VERSION)\" -Iinclude -Icore -Idrivers
 CFLAGS      ?=
 ALL_CFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
 LDFLAGS     ?=
 
-# Optional libraries: each has a libc-only twin with the same interface.
+# Optional libraries: each has a libc-only twin with the same interface. libkmod, libudev and
+# libxml2 are opened with dlopen() when first needed (drivers/dl.h says why), so only their
+# headers are build dependencies and -ldl (inside libc since glibc 2.34) is all that is linked.
 CORE_SRC    := $(wildcard core/*.c) $(wildcard kernel-cmdline/*.c) \
                $(filter-out drivers/kmod.c drivers/kmod-none.c drivers/udev.c drivers/udev-none.c,\
                             $(wildcard drivers/*.c))
-LIB_LIBS    :=
+LIB_LIBS    := -ldl
 ifeq ($(HOSTDEV_NO_KMOD),1)
 CORE_SRC    += $(wildcard drivers/kmod-none.c)
 CPPFLAGS    += -DHOSTDEV_NO_KMOD
 else
 CORE_SRC    += $(wildcard drivers/kmod.c)
-LIB_LIBS    += $(shell $(PKGCONFIG) --libs libkmod)
+CPPFLAGS    += $(shell $(PKGCONFIG) --cflags libkmod)
 endif
 ifeq ($(HOSTDEV_NO_UDEV),1)
 CORE_SRC    += $(wildcard drivers/udev-none.c)
 CPPFLAGS    += -DHOSTDEV_NO_UDEV
 else
 CORE_SRC    += $(wildcard drivers/udev.c)
-LIB_LIBS    += $(shell $(PKGCONFIG) --libs libudev)
+CPPFLAGS    += $(shell $(PKGCONFIG) --cflags libudev)
 endif
 
 TOOL_SRC    := $(filter-out tools/domxml.c tools/domxml-none.c,$(wildcard tools/*.c))
 VIRSH_SRC   := $(wildcard tools/virsh/*.c)
 VIRT_SRC    := $(wildcard virt/*.c)
 VIRT_CPPFLAGS := -Iinclude/hostdev-virt
-# libxml2 reads libvirt domain XML in the tools. A static link would drag in ICU, so a static
-# build (LDFLAGS=-static) leaves it out unless HOSTDEV_NO_XML=0 says otherwise.
+# libxml2 reads libvirt domain XML in the tools, opened when a document is read. A static
+# binary cannot dlopen(), so a static build (LDFLAGS=-static) leaves it out.
 HOSTDEV_NO_XML ?= $(if $(findstring -static,$(LDFLAGS)),1,0)
 ifeq ($(HOSTDEV_NO_XML),1)
 TOOL_SRC    += tools/domxml-none.c
 XML_CFLAGS  :=
-XML_LIBS    :=
 else
 TOOL_SRC    += tools/domxml.c
 XML_CFLAGS  := $(shell $(PKGCONFIG) --cflags libxml-2.0 2>/dev/null)
-XML_LIBS    := $(shell $(PKGCONFIG) $(if $(findstring -static,$(LDFLAGS)),--static) \
-                       --libs libxml-2.0 2>/dev/null)
 endif
 # The early-boot binary (`make static`, HOSTDEV_TOOLS=core): the commands an initramfs needs.
 # tools/hostdev.c's table skips the commands not linked; list.c leaves out node devices.
@@ -165,7 +164,7 @@ $(LIB_A): $(CORE_OBJ)
 
 # The tools link the static archive: one self-contained binary per tool, no rpath games.
 $(BUILD)/hostdev: $(TOOL_OBJ) $(LIB_A)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS) $(XML_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS)
 
 # The libvirt API subset carries the core inside it: one library for libvirt programs,
 # exporting only libvirt's names.
@@ -237,7 +236,6 @@ FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ_spec   := $(filter-out $(BUILD)/obj/tools/fakesys/main.o,$(FAKESYS_OBJ))
 FUZZ_LIBS_spec  := $(FUSE_LIBS) -lpthread
 FUZZ_OBJ_domxml := $(BUILD)/obj/tools/domxml.o
-FUZZ_LIBS_domxml:= $(XML_LIBS)
 REPLAY_BIN  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
 
 $(BUILD)/obj/tests/fuzz/%.o: tests/fuzz/%.c

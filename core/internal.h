@@ -261,6 +261,9 @@ const struct hd_stub_driver *hd_stub_driver_find(const char *name);
  * root is the host itself. -EPERM when the module is blacklisted. */
 int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
 
+/* Run modprobe for @module: what inserts it when libkmod is not there. */
+int hd_module_run_modprobe(const char *module);
+
 /* drivers/kmod.c or kmod-none.c, the module backend: */
 /* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no (or cannot tell). */
 int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);

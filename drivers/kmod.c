@@ -1,21 +1,69 @@
 /* kmod.c - modules through libkmod: is a driver's module blacklisted, load it, and which
  * module a device's modalias resolves to. Lookups under a fake root read its own modprobe.d
- * and modules directory; only the host itself ever gets a module inserted. */
+ * and modules directory; only the host itself ever gets a module inserted. libkmod is opened
+ * when a module question comes up (dl.h); without it the answers are kmod-none.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libkmod.h>
 
+#include "dl.h"
 #include "internal.h"
 
-static struct kmod_ctx *kmod_for(struct hd_ctx *ctx)
+/* The libkmod functions used here, typed from its header. */
+struct kmod_api {
+    void *dl;
+    __typeof__(kmod_new) *new_ctx;
+    __typeof__(kmod_unref) *unref;
+    __typeof__(kmod_config_get_blacklists) *blacklists;
+    __typeof__(kmod_config_iter_next) *iter_next;
+    __typeof__(kmod_config_iter_get_key) *iter_key;
+    __typeof__(kmod_config_iter_free_iter) *iter_free;
+    __typeof__(kmod_module_new_from_name) *from_name;
+    __typeof__(kmod_module_new_from_lookup) *from_lookup;
+    __typeof__(kmod_module_probe_insert_module) *probe_insert;
+    __typeof__(kmod_module_get_module) *list_module;
+    __typeof__(kmod_module_get_name) *name;
+    __typeof__(kmod_module_unref) *mod_unref;
+    __typeof__(kmod_module_unref_list) *unref_list;
+};
+
+static const struct hd_dl_sym kmod_syms[] = {
+    HD_DL_SYM(struct kmod_api, new_ctx, kmod_new),
+    HD_DL_SYM(struct kmod_api, unref, kmod_unref),
+    HD_DL_SYM(struct kmod_api, blacklists, kmod_config_get_blacklists),
+    HD_DL_SYM(struct kmod_api, iter_next, kmod_config_iter_next),
+    HD_DL_SYM(struct kmod_api, iter_key, kmod_config_iter_get_key),
+    HD_DL_SYM(struct kmod_api, iter_free, kmod_config_iter_free_iter),
+    HD_DL_SYM(struct kmod_api, from_name, kmod_module_new_from_name),
+    HD_DL_SYM(struct kmod_api, from_lookup, kmod_module_new_from_lookup),
+    HD_DL_SYM(struct kmod_api, probe_insert, kmod_module_probe_insert_module),
+    HD_DL_SYM(struct kmod_api, list_module, kmod_module_get_module),
+    HD_DL_SYM(struct kmod_api, name, kmod_module_get_name),
+    HD_DL_SYM(struct kmod_api, mod_unref, kmod_module_unref),
+    HD_DL_SYM(struct kmod_api, unref_list, kmod_module_unref_list),
+};
+
+/* Opens libkmod into @api; false (and a debug line saying why) when it is not there. */
+static bool kmod_load(struct hd_ctx *ctx, struct kmod_api *api)
+{
+    char why[256];
+
+    api->dl =
+        hd_dl_open("libkmod.so.2", kmod_syms, HD_ARRAY_SIZE(kmod_syms), api, why, sizeof(why));
+    if (api->dl == NULL)
+        hd_dbg(ctx, "no libkmod (%s): modprobe.d and modules.alias are not read", why);
+    return api->dl != NULL;
+}
+
+static struct kmod_ctx *kmod_for(struct hd_ctx *ctx, const struct kmod_api *api)
 {
     char release[128] = "unknown", *dir = NULL, *cfg0 = NULL, *cfg1 = NULL;
     struct kmod_ctx *k;
 
     if (ctx->root_is_host)
-        return kmod_new(NULL, NULL);
+        return api->new_ctx(NULL, NULL);
     if (hd_fs_read_attr(ctx, "proc/sys/kernel/osrelease", release, sizeof(release)) < 0 ||
         !hd_name_valid(release))
         snprintf(release, sizeof(release), "unknown");
@@ -26,7 +74,7 @@ static struct kmod_ctx *kmod_for(struct hd_ctx *ctx)
     if (asprintf(&cfg1, "%s/lib/modprobe.d", ctx->root) < 0)
         cfg1 = NULL;
     const char *cfg[] = {cfg0, cfg1, NULL};
-    k = dir && cfg0 && cfg1 ? kmod_new(dir, cfg) : NULL;
+    k = dir && cfg0 && cfg1 ? api->new_ctx(dir, cfg) : NULL;
     free(dir);
     free(cfg0);
     free(cfg1);
@@ -45,65 +93,78 @@ static bool same_module(const char *a, const char *b)
 }
 
 /* From the configuration itself, so it works under a fake root without a modules index. */
-static bool is_blacklisted(struct kmod_ctx *k, const char *module)
+static bool is_blacklisted(const struct kmod_api *api, struct kmod_ctx *k, const char *module)
 {
-    struct kmod_config_iter *it = kmod_config_get_blacklists(k);
+    struct kmod_config_iter *it = api->blacklists(k);
     bool found = false;
 
-    while (it != NULL && !found && kmod_config_iter_next(it))
-        found = same_module(kmod_config_iter_get_key(it), module);
-    kmod_config_iter_free_iter(it);
+    while (it != NULL && !found && api->iter_next(it))
+        found = same_module(api->iter_key(it), module);
+    api->iter_free(it);
     return found;
 }
 
 int hd_module_blacklisted(struct hd_ctx *ctx, const char *module)
 {
-    struct kmod_ctx *k = kmod_for(ctx);
-    int r;
+    struct kmod_api api;
+    struct kmod_ctx *k;
+    int r = 0;
 
-    if (k == NULL)
-        return 0;
-    r = is_blacklisted(k, module) ? 1 : 0;
-    kmod_unref(k);
+    if (!kmod_load(ctx, &api))
+        return 0; /* cannot tell; modprobe itself honours the blacklist */
+    if ((k = kmod_for(ctx, &api)) != NULL) {
+        r = is_blacklisted(&api, k, module) ? 1 : 0;
+        api.unref(k);
+    }
+    hd_dl_close(api.dl);
     return r;
 }
 
 int hd_module_insert(struct hd_ctx *ctx, const char *module)
 {
     struct kmod_module *mod = NULL;
-    struct kmod_ctx *k = kmod_for(ctx);
+    struct kmod_api api;
+    struct kmod_ctx *k;
     int r;
 
-    if (k == NULL)
+    if (!kmod_load(ctx, &api))
+        return hd_module_run_modprobe(module);
+    if ((k = kmod_for(ctx, &api)) == NULL) {
+        hd_dl_close(api.dl);
         return -ENOMEM;
-    r = kmod_module_new_from_name(k, module, &mod);
+    }
+    r = api.from_name(k, module, &mod);
     if (r == 0)
-        r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-    kmod_module_unref(mod);
-    kmod_unref(k);
+        r = api.probe_insert(mod, 0, NULL, NULL, NULL, NULL);
+    api.mod_unref(mod);
+    api.unref(k);
+    hd_dl_close(api.dl);
     return r;
 }
 
 int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module)
 {
     struct kmod_list *list = NULL;
+    struct kmod_api api;
     struct kmod_ctx *k;
     int r;
 
     *module = NULL;
-    if (modalias == NULL)
-        return -ENOENT;
-    k = kmod_for(ctx);
-    if (k == NULL)
+    if (modalias == NULL || !kmod_load(ctx, &api))
+        return -ENOENT; /* the kernel picks the driver then */
+    if ((k = kmod_for(ctx, &api)) == NULL) {
+        hd_dl_close(api.dl);
         return -ENOMEM;
-    r = kmod_module_new_from_lookup(k, modalias, &list);
-    if (r >= 0 && list != NULL) {
-        struct kmod_module *mod = kmod_module_get_module(list);
-        const char *name = kmod_module_get_name(mod);
-        *module = name ? strdup(name) : NULL;
-        kmod_module_unref(mod);
     }
-    kmod_module_unref_list(list);
-    kmod_unref(k);
+    r = api.from_lookup(k, modalias, &list);
+    if (r >= 0 && list != NULL) {
+        struct kmod_module *mod = api.list_module(list);
+        const char *name = api.name(mod);
+        *module = name ? strdup(name) : NULL;
+        api.mod_unref(mod);
+    }
+    api.unref_list(list);
+    api.unref(k);
+    hd_dl_close(api.dl);
     return *module ? 0 : -ENOENT;
 }

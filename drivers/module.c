@@ -1,8 +1,28 @@
 /* module.c - make a driver available: present already, blacklisted, or loaded now. The
  * backend (kmod.c with libkmod, kmod-none.c without) answers the module questions. */
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
+
+int hd_module_run_modprobe(const char *module)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        execlp("modprobe", "modprobe", "-q", "--", module, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return -errno;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
+}
 
 int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module)
 {

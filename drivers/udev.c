@@ -1,4 +1,5 @@
-/* udev.c - what libudev is good for on a live host: names from the hwdb (no sysfs needed). */
+/* udev.c - what libudev is good for on a live host: names from the hwdb (no sysfs needed).
+ * libudev is opened when names are first wanted (dl.h); without it names come from pci.ids. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,16 +7,38 @@
 
 #include <libudev.h>
 
+#include "dl.h"
 #include "internal.h"
 
 struct hd_hwdb {
+    void *dl;
+    __typeof__(udev_new) *udev_new;
+    __typeof__(udev_unref) *udev_unref;
+    __typeof__(udev_hwdb_new) *hwdb_new;
+    __typeof__(udev_hwdb_unref) *hwdb_unref;
+    __typeof__(udev_hwdb_get_properties_list_entry) *properties;
+    __typeof__(udev_list_entry_get_next) *next;
+    __typeof__(udev_list_entry_get_name) *name;
+    __typeof__(udev_list_entry_get_value) *value;
     struct udev *udev;
     struct udev_hwdb *hwdb;
+};
+
+static const struct hd_dl_sym udev_syms[] = {
+    HD_DL_SYM(struct hd_hwdb, udev_new, udev_new),
+    HD_DL_SYM(struct hd_hwdb, udev_unref, udev_unref),
+    HD_DL_SYM(struct hd_hwdb, hwdb_new, udev_hwdb_new),
+    HD_DL_SYM(struct hd_hwdb, hwdb_unref, udev_hwdb_unref),
+    HD_DL_SYM(struct hd_hwdb, properties, udev_hwdb_get_properties_list_entry),
+    HD_DL_SYM(struct hd_hwdb, next, udev_list_entry_get_next),
+    HD_DL_SYM(struct hd_hwdb, name, udev_list_entry_get_name),
+    HD_DL_SYM(struct hd_hwdb, value, udev_list_entry_get_value),
 };
 
 struct hd_hwdb *hd_hwdb_open(void)
 {
     struct hd_hwdb *h;
+    char why[256];
 
     /* libudev opens an empty database rather than failing; no hwdb.bin means no hwdb. */
     if (access("/etc/udev/hwdb.bin", R_OK) != 0 && access("/usr/lib/udev/hwdb.bin", R_OK) != 0 &&
@@ -24,10 +47,11 @@ struct hd_hwdb *hd_hwdb_open(void)
     h = calloc(1, sizeof(*h));
     if (h == NULL)
         return NULL;
-    h->udev = udev_new();
-    h->hwdb = h->udev ? udev_hwdb_new(h->udev) : NULL;
+    h->dl = hd_dl_open("libudev.so.1", udev_syms, HD_ARRAY_SIZE(udev_syms), h, why, sizeof(why));
+    h->udev = h->dl ? h->udev_new() : NULL;
+    h->hwdb = h->udev ? h->hwdb_new(h->udev) : NULL;
     if (h->hwdb == NULL) {
-        hd_hwdb_close(h);
+        hd_hwdb_close(h); /* names come from pci.ids then */
         return NULL;
     }
     return h;
@@ -38,9 +62,10 @@ void hd_hwdb_close(struct hd_hwdb *h)
     if (h == NULL)
         return;
     if (h->hwdb)
-        udev_hwdb_unref(h->hwdb);
+        h->hwdb_unref(h->hwdb);
     if (h->udev)
-        udev_unref(h->udev);
+        h->udev_unref(h->udev);
+    hd_dl_close(h->dl);
     free(h);
 }
 
@@ -53,9 +78,8 @@ int hd_hwdb_lookup(struct hd_hwdb *h, uint16_t vendor, uint16_t device, char **v
 
     *vendor_name = *product_name = NULL;
     snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor, device);
-    udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(h->hwdb, modalias, 0))
-    {
-        const char *k = udev_list_entry_get_name(e), *v = udev_list_entry_get_value(e);
+    for (e = h->properties(h->hwdb, modalias, 0); e != NULL; e = h->next(e)) {
+        const char *k = h->name(e), *v = h->value(e);
         any = true;
         if (strcmp(k, "ID_VENDOR_FROM_DATABASE") == 0 && *vendor_name == NULL)
             *vendor_name = strdup(v);

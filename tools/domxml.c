@@ -1,4 +1,5 @@
-/* domxml.c - libvirt domain XML: read its PCI <hostdev> elements, write one. */
+/* domxml.c - libvirt domain XML: read its PCI <hostdev> elements. libxml2 is opened when a
+ * document is read (drivers/dl.h): it and ICU cost every other command 2 ms of loading. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,7 +9,55 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "dl.h"
 #include "domxml.h"
+
+/* The libxml2 functions used here, typed from its headers. */
+struct xml_api {
+    void *dl;
+    __typeof__(xmlReadFile) *read_file;
+    __typeof__(xmlReadMemory) *read_memory;
+    __typeof__(xmlFreeDoc) *free_doc;
+    __typeof__(xmlDocGetRootElement) *root;
+    __typeof__(xmlGetLastError) *last_error;
+    __typeof__(xmlSetGenericErrorFunc) *set_error_func;
+    __typeof__(xmlGetLineNo) *line_no;
+    __typeof__(xmlGetProp) *get_prop;
+    __typeof__(xmlNodeGetContent) *content;
+    xmlFreeFunc *free_var; /* the library's xmlFree variable: what frees what it allocates */
+};
+
+static const struct hd_dl_sym xml_syms[] = {
+    HD_DL_SYM(struct xml_api, read_file, xmlReadFile),
+    HD_DL_SYM(struct xml_api, read_memory, xmlReadMemory),
+    HD_DL_SYM(struct xml_api, free_doc, xmlFreeDoc),
+    HD_DL_SYM(struct xml_api, root, xmlDocGetRootElement),
+    HD_DL_SYM(struct xml_api, last_error, xmlGetLastError),
+    HD_DL_SYM(struct xml_api, set_error_func, xmlSetGenericErrorFunc),
+    HD_DL_SYM(struct xml_api, line_no, xmlGetLineNo),
+    HD_DL_SYM(struct xml_api, get_prop, xmlGetProp),
+    HD_DL_SYM(struct xml_api, content, xmlNodeGetContent),
+    HD_DL_SYM(struct xml_api, free_var, xmlFree),
+};
+
+static void xml_free(const struct xml_api *x, void *p)
+{
+    (*x->free_var)(p);
+}
+
+static int xml_load(struct xml_api *x, struct domxml *dom, char *err, size_t errsize)
+{
+    char why[200];
+
+    memset(dom, 0, sizeof(*dom));
+    x->dl = hd_dl_open("libxml2.so.2", xml_syms, sizeof(xml_syms) / sizeof(xml_syms[0]), x, why,
+                       sizeof(why));
+    if (x->dl == NULL) {
+        snprintf(err, errsize, "reading domain XML needs libxml2 (%s)", why);
+        return -ENOTSUP;
+    }
+    return 0;
+}
 
 /* libxml2 reports through a global handler; keep its words for our one-line error instead. */
 static void quiet(void *ctx, const char *msg, ...)
@@ -32,9 +81,10 @@ static const xmlNode *child(const xmlNode *n, const char *name)
 }
 
 /* An attribute as libvirt reads address numbers: decimal, 0x-hex or 0-octal (strtoul base 0). */
-static int attr_number(const xmlNode *n, const char *name, unsigned long max, unsigned long *out)
+static int attr_number(const struct xml_api *x, const xmlNode *n, const char *name,
+                       unsigned long max, unsigned long *out)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    xmlChar *v = x->get_prop(n, (const xmlChar *)name);
     char *end;
     int r = -EINVAL;
 
@@ -44,20 +94,21 @@ static int attr_number(const xmlNode *n, const char *name, unsigned long max, un
         if (errno == 0 && *end == '\0' && *out <= max)
             r = 0;
     }
-    xmlFree(v);
+    xml_free(x, v);
     return r;
 }
 
-static bool attr_is(const xmlNode *n, const char *name, const char *value)
+static bool attr_is(const struct xml_api *x, const xmlNode *n, const char *name, const char *value)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    xmlChar *v = x->get_prop(n, (const xmlChar *)name);
     bool is = v != NULL && strcmp((const char *)v, value) == 0;
 
-    xmlFree(v);
+    xml_free(x, v);
     return is;
 }
 
-static int read_hostdev(const xmlNode *h, struct domxml_hostdev *out, char *err, size_t errsize)
+static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
+                        char *err, size_t errsize)
 {
     const xmlNode *addr = child(child(h, "source"), "address"), *drv = child(h, "driver");
     unsigned long dom, bus, slot, fn;
@@ -65,29 +116,30 @@ static int read_hostdev(const xmlNode *h, struct domxml_hostdev *out, char *err,
     memset(out, 0, sizeof(*out));
     if (addr == NULL) {
         snprintf(err, errsize, "line %d: <hostdev type='pci'> has no <source><address>",
-                 (int)xmlGetLineNo(h));
+                 (int)x->line_no(h));
         return -EINVAL;
     }
-    if (attr_number(addr, "domain", 0xffffffffUL, &dom) < 0)
+    if (attr_number(x, addr, "domain", 0xffffffffUL, &dom) < 0)
         dom = 0; /* libvirt defaults the domain to 0 */
-    if (attr_number(addr, "bus", 0xff, &bus) < 0 || attr_number(addr, "slot", 0x1f, &slot) < 0 ||
-        attr_number(addr, "function", 7, &fn) < 0) {
+    if (attr_number(x, addr, "bus", 0xff, &bus) < 0 ||
+        attr_number(x, addr, "slot", 0x1f, &slot) < 0 ||
+        attr_number(x, addr, "function", 7, &fn) < 0) {
         snprintf(err, errsize,
                  "line %d: <address> needs bus (0-0xff), slot (0-0x1f) and "
                  "function (0-7)",
-                 (int)xmlGetLineNo(addr));
+                 (int)x->line_no(addr));
         return -EINVAL;
     }
     out->addr.domain = (uint32_t)dom;
     out->addr.bus = (uint8_t)bus;
     out->addr.slot = (uint8_t)slot;
     out->addr.function = (uint8_t)fn;
-    out->managed = attr_is(h, "managed", "yes");
+    out->managed = attr_is(x, h, "managed", "yes");
     if (drv != NULL) {
-        xmlChar *name = xmlGetProp(drv, (const xmlChar *)"name");
+        xmlChar *name = x->get_prop(drv, (const xmlChar *)"name");
         if (name != NULL)
             snprintf(out->driver, sizeof(out->driver), "%s", (const char *)name);
-        xmlFree(name);
+        xml_free(x, name);
     }
     return 0;
 }
@@ -96,34 +148,35 @@ static int read_hostdev(const xmlNode *h, struct domxml_hostdev *out, char *err,
 #define DOMXML_PARSE_OPTS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
 
 /* What domxml_read() and domxml_parse() share: everything after libxml2 made the tree. */
-static int read_doc(xmlDoc *doc, struct domxml *dom, char *err, size_t errsize)
+static int read_doc(const struct xml_api *x, xmlDoc *doc, struct domxml *dom, char *err,
+                    size_t errsize)
 {
     const xmlNode *root, *devices;
     size_t cap = 0;
     int r = 0;
 
     if (doc == NULL) {
-        const xmlError *e = xmlGetLastError();
+        const xmlError *e = x->last_error();
         snprintf(err, errsize, "not a readable XML document%s%.200s", e ? ": " : "",
                  e && e->message ? e->message : "");
         err[strcspn(err, "\n")] = '\0';
         return -EINVAL;
     }
-    root = xmlDocGetRootElement(doc);
+    root = x->root(doc);
     if (root == NULL || !is_elem(root, "domain")) {
         snprintf(err, errsize, "the root element is not <domain>");
-        xmlFreeDoc(doc);
+        x->free_doc(doc);
         return -EINVAL;
     }
     if (child(root, "name") != NULL) {
-        xmlChar *name = xmlNodeGetContent(child(root, "name"));
+        xmlChar *name = x->content(child(root, "name"));
         dom->name = name ? strdup((const char *)name) : NULL;
-        xmlFree(name);
+        xml_free(x, name);
     }
     devices = child(root, "devices");
     for (const xmlNode *h = devices ? devices->children : NULL; h && r == 0; h = h->next) {
-        if (!is_elem(h, "hostdev") || !attr_is(h, "mode", "subsystem") ||
-            !attr_is(h, "type", "pci"))
+        if (!is_elem(h, "hostdev") || !attr_is(x, h, "mode", "subsystem") ||
+            !attr_is(x, h, "type", "pci"))
             continue;
         if (dom->count == cap) {
             struct domxml_hostdev *g = realloc(dom->hostdevs, (cap ? cap * 2 : 4) * sizeof(*g));
@@ -135,11 +188,11 @@ static int read_doc(xmlDoc *doc, struct domxml *dom, char *err, size_t errsize)
             dom->hostdevs = g;
             cap = cap ? cap * 2 : 4;
         }
-        r = read_hostdev(h, &dom->hostdevs[dom->count], err, errsize);
+        r = read_hostdev(x, h, &dom->hostdevs[dom->count], err, errsize);
         if (r == 0)
             dom->count++;
     }
-    xmlFreeDoc(doc);
+    x->free_doc(doc);
     if (r < 0)
         domxml_free(dom);
     return r;
@@ -147,21 +200,34 @@ static int read_doc(xmlDoc *doc, struct domxml *dom, char *err, size_t errsize)
 
 int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize)
 {
-    memset(dom, 0, sizeof(*dom));
-    xmlSetGenericErrorFunc(NULL, quiet);
-    return read_doc(xmlReadFile(path, NULL, DOMXML_PARSE_OPTS), dom, err, errsize);
+    struct xml_api x;
+    int r = xml_load(&x, dom, err, errsize);
+
+    if (r < 0)
+        return r;
+    x.set_error_func(NULL, quiet);
+    r = read_doc(&x, x.read_file(path, NULL, DOMXML_PARSE_OPTS), dom, err, errsize);
+    hd_dl_close(x.dl);
+    return r;
 }
 
 int domxml_parse(const char *text, size_t len, struct domxml *dom, char *err, size_t errsize)
 {
-    memset(dom, 0, sizeof(*dom));
+    struct xml_api x;
+    int r;
+
     if (len > (size_t)INT_MAX) {
+        memset(dom, 0, sizeof(*dom));
         snprintf(err, errsize, "document too large");
         return -EFBIG;
     }
-    xmlSetGenericErrorFunc(NULL, quiet);
-    return read_doc(xmlReadMemory(text, (int)len, "domain.xml", NULL, DOMXML_PARSE_OPTS), dom,
-                    err, errsize);
+    if ((r = xml_load(&x, dom, err, errsize)) < 0)
+        return r;
+    x.set_error_func(NULL, quiet);
+    r = read_doc(&x, x.read_memory(text, (int)len, "domain.xml", NULL, DOMXML_PARSE_OPTS), dom, err,
+                 errsize);
+    hd_dl_close(x.dl);
+    return r;
 }
 
 void domxml_free(struct domxml *dom)
