@@ -18,6 +18,7 @@ struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *ad
     dev->revision = dev->header_type = -1;
     dev->group = dev->numa_node = -1;
     dev->totalvfs = dev->numvfs = -1;
+    dev->vf_device = HD_VF_DEVICE_UNREAD;
     return dev;
 }
 
@@ -64,8 +65,7 @@ ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, 
     return r < 0 ? r : hd_fs_read_attr(dev->ctx, path, buf, size);
 }
 
-ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
-                                  size_t size)
+ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf, size_t size)
 {
     char path[HD_PATH_MAX];
     int r = hd_device_attr_path(dev, attr, path, sizeof(path));
@@ -92,8 +92,10 @@ int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size
 
 static int bad_attr(struct hd_device *dev, const char *attr, const char *value)
 {
-    return hd_err(dev->ctx, -EINVAL, "%s: sysfs attribute %s holds '%.40s', not what the kernel "
-                  "writes there", dev->name, attr, value);
+    return hd_err(dev->ctx, -EINVAL,
+                  "%s: sysfs attribute %s holds '%.40s', not what the kernel "
+                  "writes there",
+                  dev->name, attr, value);
 }
 
 static int parse_id_pair(const char *s, uint16_t *a, uint16_t *b)
@@ -251,14 +253,119 @@ static int fill_config(struct hd_device *dev)
     return 0;
 }
 
+/* The modalias as the kernel's modalias attribute spells it (drivers/pci/pci-sysfs.c). */
+static int compose_modalias(struct hd_device *dev)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof(buf), "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", dev->vendor,
+                     dev->device, dev->subsystem_vendor, dev->subsystem_device,
+                     (dev->class >> 16) & 0xff, (dev->class >> 8) & 0xff, dev->class & 0xff);
+
+    dev->modalias = hd_strings_add(&dev->ctx->strings, buf, (size_t)n);
+    return dev->modalias ? 0 : -ENOMEM;
+}
+
+static uint16_t le16_at(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* The driver from its link: NULL when unbound. */
+static int fill_driver_link(struct hd_device *dev)
+{
+    char name[128];
+    int r = hd_device_link_name(dev, "driver", name, sizeof(name));
+
+    dev->driver = NULL;
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return hd_err(dev->ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
+                      strerror(-r));
+    dev->driver = hd_strings_add(&dev->ctx->strings, name, strlen(name));
+    return dev->driver ? 0 : -ENOMEM;
+}
+
+/* HD_FILL_IDENT and HD_FILL_CONFIG for a listing, from the first 64 bytes of config space (what
+ * an unprivileged reader gets too) and the driver link: 4 syscalls where uevent and config took
+ * 6. The kernel's own attributes are read when config space does not tell:
+ * - a bridge's subsystem ids live in a capability past those 64 bytes: uevent then;
+ * - a VF's vendor and device ids read as ffff (the SR-IOV spec): with @vf_ids the device is
+ *   left with *vf_pending set, everything but the ids read, for the caller to take them from
+ *   its PF (hd_device_fill_vf_ids); without, uevent;
+ * - config space missing or short (a fake tree, a device going away): uevent and revision. */
+int hd_device_fill_bulk(struct hd_device *dev, bool vf_ids, bool *vf_pending)
+{
+    unsigned char cfg[64];
+    ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
+    int r;
+
+    *vf_pending = false;
+    if (n < (ssize_t)sizeof(cfg))
+        return hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG, false);
+    dev->revision = cfg[0x08];
+    dev->header_type = cfg[0x0e] & 0x7f;
+    dev->filled |= HD_FILL_CONFIG;
+    dev->vendor = le16_at(cfg);
+    dev->device = le16_at(cfg + 2);
+    if (dev->header_type != 0 || (dev->vendor == 0xffff && !vf_ids))
+        return hd_device_fill_fields(dev, HD_FILL_IDENT, false);
+    dev->class = (uint32_t)cfg[0x0b] << 16 | (uint32_t)cfg[0x0a] << 8 | cfg[0x09];
+    dev->subsystem_vendor = le16_at(cfg + 0x2c);
+    dev->subsystem_device = le16_at(cfg + 0x2e);
+    if ((r = fill_driver_link(dev)) < 0)
+        return r;
+    if (dev->vendor == 0xffff) {
+        *vf_pending = true;
+        return 0;
+    }
+    if ((r = compose_modalias(dev)) < 0)
+        return r;
+    dev->filled |= HD_FILL_IDENT;
+    return 0;
+}
+
+int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs)
+{
+    int r = hd_device_read_int(pf, "sriov_numvfs", 0, 65535, numvfs);
+
+    if (r == 0)
+        r = hd_device_read_int(pf, "sriov_offset", 0, 65535, offset);
+    if (r == 0)
+        r = hd_device_read_int(pf, "sriov_stride", 0, 65535, stride);
+    return r;
+}
+
+int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf)
+{
+    if (pf == NULL || !(pf->filled & HD_FILL_IDENT))
+        return -ENOENT;
+    if (pf->vf_device == HD_VF_DEVICE_UNREAD) {
+        char buf[32];
+        unsigned long long id;
+        pf->vf_device = HD_VF_DEVICE_NONE;
+        if (hd_device_read_attr(pf, "sriov_vf_device", buf, sizeof(buf)) >= 0 &&
+            hd_parse_hex(buf, 0xffff, &id) == 0)
+            pf->vf_device = (int)id;
+    }
+    if (pf->vf_device < 0)
+        return -ENOENT;
+    vf->vendor = pf->vendor;
+    vf->device = (uint16_t)pf->vf_device;
+    vf->physfn = pf->addr;
+    vf->has_physfn = true;
+    vf->filled |= HD_FILL_IDENT;
+    return compose_modalias(vf);
+}
+
 static int fill_names(struct hd_device *dev)
 {
     return hd_names_lookup(dev->ctx, dev->vendor, dev->device, &dev->vendor_name,
                            &dev->product_name);
 }
 
-static int read_int_attr(struct hd_device *dev, const char *attr, long long min, long long max,
-                         int *out)
+int hd_device_read_int(struct hd_device *dev, const char *attr, long long min, long long max,
+                       int *out)
 {
     char buf[32];
     long long v;
@@ -289,12 +396,12 @@ static int fill_sriov(struct hd_device *dev)
     free(dev->virtfns);
     dev->virtfns = NULL;
     dev->nvirtfns = 0;
-    r = read_int_attr(dev, "sriov_totalvfs", 0, 65535, &dev->totalvfs);
+    r = hd_device_read_int(dev, "sriov_totalvfs", 0, 65535, &dev->totalvfs);
     if (r == -ENOENT)
         return 0;
     if (r < 0)
         return r;
-    r = read_int_attr(dev, "sriov_numvfs", 0, 65535, &dev->numvfs);
+    r = hd_device_read_int(dev, "sriov_numvfs", 0, 65535, &dev->numvfs);
     if (r < 0 && r != -ENOENT)
         return r;
     if (dev->numvfs <= 0)
@@ -332,7 +439,7 @@ static int fill_extra(struct hd_device *dev)
         return (int)n;
 
     dev->numa_node = -1;
-    r = read_int_attr(dev, "numa_node", -1, 65535, &dev->numa_node);
+    r = hd_device_read_int(dev, "numa_node", -1, 65535, &dev->numa_node);
     if (r < 0 && r != -ENOENT)
         return r;
 

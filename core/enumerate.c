@@ -20,7 +20,19 @@ struct scan {
     struct hd_device_list *list;
     size_t cap;
     unsigned int fill;
+    bool bulk;          /* ids and config together: hd_device_fill_bulk() */
+    size_t nvf_pending; /* VFs whose ids wait for their PF */
 };
+
+/* A device that could not be read: gone between readdir and read (hot unplug, VFs removed), or
+ * garbage in its files. The rest of the host is still worth listing. */
+static int skip_device(struct scan *s, struct hd_device *dev, int r)
+{
+    if (r != -ENODEV && r != -ENOENT)
+        hd_warn(s->ctx, "%s", hd_ctx_last_error(s->ctx));
+    hd_device_unref(dev);
+    return 0;
+}
 
 /* One directory entry: the device is read as it is met, no list of names kept. */
 static int add_device(void *data, const char *name)
@@ -29,6 +41,7 @@ static int add_device(void *data, const char *name)
     struct hd_device_list *list = s->list;
     struct hd_pci_addr addr;
     struct hd_device *dev;
+    unsigned int fill;
     int r;
 
     if (hd_pci_addr_parse(name, &addr) < 0 || strchr(name, '_') != NULL) {
@@ -45,29 +58,96 @@ static int add_device(void *data, const char *name)
     }
     if ((dev = hd_device_new(s->ctx, &addr)) == NULL)
         return -ENOMEM;
-    r = hd_device_fill_fields(dev, s->fill, false);
+    r = 0;
+    fill = s->fill & ~(unsigned)HD_FILL_NAMES; /* names wait for every device's ids */
+    if (s->bulk) {
+        bool pending;
+        r = hd_device_fill_bulk(dev, true, &pending);
+        s->nvf_pending += pending;
+        if (pending)
+            fill &= ~(unsigned)HD_FILL_IDENT; /* from its PF in finish_devices() */
+    }
+    if (r == 0)
+        r = hd_device_fill_fields(dev, fill, false);
     if (r == -ENOMEM) {
         hd_device_unref(dev);
         return r;
     }
-    if (r < 0) {
-        /* Gone between readdir and read (hot unplug, VFs removed), or garbage in its files:
-         * the rest of the host is still worth listing. */
-        if (r != -ENODEV && r != -ENOENT)
-            hd_warn(s->ctx, "%s", hd_ctx_last_error(s->ctx));
-        hd_device_unref(dev);
-        return 0;
-    }
+    if (r < 0)
+        return skip_device(s, dev, r);
     list->devs[list->count++] = dev;
     return 0;
 }
 
-HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill,
-                                 struct hd_device_list **out)
+static bool vf_pending(const struct hd_device *dev)
+{
+    return !(dev->filled & HD_FILL_IDENT);
+}
+
+/* The VFs of one PF, found where the kernel puts them: VF i at the PF's routing id + offset +
+ * stride * i (pci_iov_virtfn_bus/devfn), in the PF's domain. A few attribute reads per PF
+ * instead of a physfn link per VF. */
+static void map_vfs_of(struct hd_device_list *list, struct hd_device *pf)
+{
+    int offset, stride, numvfs;
+    unsigned int rid =
+        (unsigned)pf->addr.bus << 8 | (unsigned)pf->addr.slot << 3 | pf->addr.function;
+
+    if (hd_device_read_vf_layout(pf, &offset, &stride, &numvfs) < 0)
+        return;
+    for (int i = 0; i < numvfs; i++) {
+        unsigned int vf_rid = rid + (unsigned)offset + (unsigned)stride * (unsigned)i;
+        struct hd_pci_addr a = {.domain = pf->addr.domain,
+                                .bus = (uint8_t)(vf_rid >> 8),
+                                .slot = (uint8_t)(vf_rid >> 3 & 0x1f),
+                                .function = (uint8_t)(vf_rid & 7)};
+        struct hd_device *vf;
+        if (vf_rid > 0xffff)
+            break;
+        vf = hd_device_list_find(list, &a);
+        if (vf != NULL && vf_pending(vf) && hd_device_fill_vf_ids(vf, pf) < 0)
+            break; /* the PF does not tell its VF device id: each VF reads its uevent */
+    }
+}
+
+/* Once the list is sorted: the ids of VFs from their PFs, then names. A VF no PF claims
+ * reads its own uevent. Only an endpoint that is no VF can be a PF: its sriov_numvfs is
+ * tried, one failed open for every other device. */
+static int finish_devices(struct scan *s)
+{
+    struct hd_device_list *list = s->list;
+    size_t kept = 0;
+
+    for (size_t i = 0; i < list->count && s->nvf_pending > 0; i++) {
+        struct hd_device *dev = list->devs[i];
+        if (!vf_pending(dev) && !dev->has_physfn && dev->header_type == 0)
+            map_vfs_of(list, dev);
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        struct hd_device *dev = list->devs[i];
+        int r = 0;
+        if (vf_pending(dev))
+            r = hd_device_fill_fields(dev, HD_FILL_IDENT, false);
+        if (r == 0)
+            r = hd_device_fill_fields(dev, s->fill, false);
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0) {
+            skip_device(s, dev, r);
+            continue;
+        }
+        list->devs[kept++] = dev;
+    }
+    list->count = kept;
+    return 0;
+}
+
+HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct hd_device_list **out)
 {
     struct scan s = {.ctx = ctx, .fill = fill};
     int r;
 
+    s.bulk = (fill & HD_FILL_IDENT) && (fill & HD_FILL_CONFIG);
     *out = NULL;
     if ((s.list = calloc(1, sizeof(*s.list))) == NULL)
         return -ENOMEM;
@@ -78,12 +158,15 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill,
     }
     if (r < 0 && r != -ENOENT) { /* no PCI bus at all: an empty list */
         hd_device_list_unref(s.list);
-        return hd_err(ctx, r, "%s/sys/bus/pci/devices: cannot list: %s", ctx->root,
-                      strerror(-r));
+        return hd_err(ctx, r, "%s/sys/bus/pci/devices: cannot list: %s", ctx->root, strerror(-r));
     }
     /* Directory order is the file system's: sort once, by address. */
     if (s.list->count > 1)
         qsort(s.list->devs, s.list->count, sizeof(*s.list->devs), cmp_dev);
+    if ((r = finish_devices(&s)) < 0) {
+        hd_device_list_unref(s.list);
+        return r;
+    }
     *out = s.list;
     return 0;
 }

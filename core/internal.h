@@ -156,6 +156,8 @@ struct hd_device {
     struct hd_pci_addr *virtfns;
     size_t nvirtfns;
     int totalvfs, numvfs;
+    /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
+    int vf_device;
     /* HD_FILL_EXTRA */
     bool has_driver_override;
     char *driver_override;
@@ -165,10 +167,25 @@ struct hd_device {
     char *vfio_cdev;
 };
 
+#define HD_VF_DEVICE_UNREAD (-1)
+#define HD_VF_DEVICE_NONE (-2)
+
 /* A snapshot with nothing read yet. */
 struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
 /* Read the @fill fields; with @again also those already read. */
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
+/* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); with
+ * @vf_ids a VF may be left with *vf_pending, its ids for hd_device_fill_vf_ids(). */
+int hd_device_fill_bulk(struct hd_device *dev, bool vf_ids, bool *vf_pending);
+/* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
+ * -ENOENT when @pf is no PF. */
+int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);
+/* A pending VF's ids and physfn from its PF @pf: the PF's vendor and its sriov_vf_device, read
+ * once per PF. -ENOENT when the PF cannot tell (a kernel without sriov_vf_device). */
+int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
+/* An integer attribute within [@min, @max]: 0, -ENOENT, -EINVAL (with the error set). */
+int hd_device_read_int(struct hd_device *dev, const char *attr, long long min, long long max,
+                       int *out);
 /* The uevent file's text (cut up in place): DRIVER, PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, MODALIAS
  * into @dev's HD_FILL_IDENT fields. -EINVAL with a message naming the bad line. */
 int hd_device_parse_uevent(struct hd_device *dev, char *buf);

@@ -45,7 +45,8 @@ START_TEST(demo_fields)
     ck_assert_str_eq(hd_device_get_reset_methods(nic), "flr pm bus");
     ck_assert(hd_device_is_assignable(nic));
     ck_assert_ptr_null(hd_device_get_vendor_name(nic)); /* names are off in tests */
-    ck_assert_str_eq(hd_device_get_modalias(nic), "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
+    ck_assert_str_eq(hd_device_get_modalias(nic),
+                     "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
 
     hd_pci_addr_parse("01:00.0", &a);
     gpu = hd_device_list_find(list, &a);
@@ -129,16 +130,16 @@ static void write_file(const char *dir, const char *rel, const char *content)
 
 /* Garbage in one device's files: that device is refused with a message naming the file,
  * the rest of the host still lists. */
-/* tests/trees/demo.spec as plain files in @dir (a mkdtemp template); @cmd removes them. */
-static void materialize_demo(char *dir, char *cmd, size_t cmdsize)
+/* tests/trees/@spec.spec as plain files in @dir (a mkdtemp template); @cmd removes them. */
+static void materialize_tree(const char *spec, char *dir, char *cmd, size_t cmdsize)
 {
     struct fx fx = {0};
     const char *args[] = {"materialize", NULL, dir, NULL};
     char path[512];
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/tests/trees/demo.spec",
-             getenv("HOSTDEV_SRCDIR") ? getenv("HOSTDEV_SRCDIR") : ".");
+    snprintf(path, sizeof(path), "%s/tests/trees/%s.spec",
+             getenv("HOSTDEV_SRCDIR") ? getenv("HOSTDEV_SRCDIR") : ".", spec);
     args[1] = path;
     snprintf(cmd, cmdsize, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -153,9 +154,10 @@ START_TEST(garbage_in_sysfs)
     struct hd_pci_addr a;
     struct hd_ctx *ctx;
 
-    materialize_demo(dir, cmd, sizeof(cmd));
-    write_file(dir, "sys/bus/pci/devices/0000:03:00.0/uevent", "DRIVER=e1000e\nPCI_ID=zz:10D3\n"
-                                                           "PCI_CLASS=20000\n");
+    materialize_tree("demo", dir, cmd, sizeof(cmd));
+    write_file(dir, "sys/bus/pci/devices/0000:03:00.0/uevent",
+               "DRIVER=e1000e\nPCI_ID=zz:10D3\n"
+               "PCI_CLASS=20000\n");
     write_file(dir, "sys/bus/pci/devices/0000:02:00.0/numa_node", "banana\n");
     snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:01:00.0/iommu_group", dir);
     ck_assert_int_eq(unlink(path), 0);
@@ -165,6 +167,12 @@ START_TEST(garbage_in_sysfs)
 
     ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
     hd_ctx_set_names_file(ctx, "");
+    /* A listing takes 03:00.0's ids from its config space, not from the garbage uevent. */
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_ALL, &list), 0);
+    ck_assert_uint_eq(hd_device_list_count(list), 15 - 2);
+    hd_device_list_unref(list);
+    /* Without config space it reads uevent, and leaves the device out. */
+    write_file(dir, "sys/bus/pci/devices/0000:03:00.0/config", "");
     ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_ALL, &list), 0);
     ck_assert_uint_eq(hd_device_list_count(list), 15 - 3);
     hd_device_list_unref(list);
@@ -183,6 +191,115 @@ START_TEST(garbage_in_sysfs)
 }
 END_TEST
 
+/* A listing reads ids and class from config space, a VF's ids from its PF's sriov_vf_device
+ * and the driver from its link (device.c, hd_device_fill_bulk); a snapshot of one device reads
+ * uevent. Both must say the same of every device. */
+static void assert_listing_agrees(struct hd_ctx *ctx, const char *what)
+{
+    struct hd_device_list *list;
+
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG | HD_FILL_GROUP, &list),
+                     0);
+    ck_assert_uint_gt(hd_device_list_count(list), 0);
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        struct hd_device *l = hd_device_list_get(list, i), *o;
+        const char *ld, *od, *name = hd_device_get_name(l);
+        ck_assert_msg(hd_device_open(ctx, hd_device_get_addr(l), &o) == 0, "%s %s: %s", what, name,
+                      hd_ctx_last_error(ctx));
+        ck_assert_msg(hd_device_get_vendor_id(l) == hd_device_get_vendor_id(o) &&
+                          hd_device_get_device_id(l) == hd_device_get_device_id(o),
+                      "%s %s: ids %04x:%04x, uevent says %04x:%04x", what, name,
+                      hd_device_get_vendor_id(l), hd_device_get_device_id(l),
+                      hd_device_get_vendor_id(o), hd_device_get_device_id(o));
+        ck_assert_msg(
+            hd_device_get_subsystem_vendor_id(l) == hd_device_get_subsystem_vendor_id(o) &&
+                hd_device_get_subsystem_device_id(l) == hd_device_get_subsystem_device_id(o),
+            "%s %s: subsystem ids differ", what, name);
+        ck_assert_msg(hd_device_get_class(l) == hd_device_get_class(o),
+                      "%s %s: class %06x, not %06x", what, name, hd_device_get_class(l),
+                      hd_device_get_class(o));
+        ck_assert_int_eq(hd_device_get_revision(l), hd_device_get_revision(o));
+        ck_assert_int_eq(hd_device_get_header_type(l), hd_device_get_header_type(o));
+        ck_assert_int_eq(hd_device_get_iommu_group(l), hd_device_get_iommu_group(o));
+        ck_assert_msg(strcmp(hd_device_get_modalias(l), hd_device_get_modalias(o)) == 0,
+                      "%s %s: modalias %s, uevent says %s", what, name, hd_device_get_modalias(l),
+                      hd_device_get_modalias(o));
+        ld = hd_device_get_driver(l);
+        od = hd_device_get_driver(o);
+        ck_assert_msg((ld == NULL && od == NULL) || (ld && od && strcmp(ld, od) == 0),
+                      "%s %s: driver %s, uevent says %s", what, name, ld ? ld : "-", od ? od : "-");
+        if (hd_device_get_physfn(l) != NULL)
+            ck_assert_int_eq(hd_pci_addr_compare(hd_device_get_physfn(l), hd_device_get_physfn(o)),
+                             0);
+        hd_device_unref(o);
+    }
+    hd_device_list_unref(list);
+}
+
+START_TEST(listing_agrees_with_snapshots)
+{
+    static const char *const trees[] = {
+        "demo", "laptop",     "server-sriov", "gpu-audio",         "bridge-shared",
+        "amd",  "old-kernel", "no-iommu",     "unsafe-interrupts", "iommu-off-firmware"};
+    char cmd[600], *spec = NULL;
+    size_t len = 0;
+    struct eng e;
+    FILE *p;
+
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+        eng_start(&e, trees[i]);
+        assert_listing_agrees(e.ctx, trees[i]);
+        eng_stop(&e);
+    }
+    /* A server as make bench draws it: 600 functions, PFs with 63 VFs across buses. */
+    snprintf(cmd, sizeof(cmd), "%s/tests/bench/gen-spec 600",
+             getenv("HOSTDEV_SRCDIR") ? getenv("HOSTDEV_SRCDIR") : ".");
+    p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_gt(getdelim(&spec, &len, '\0', p), 1000);
+    ck_assert_int_eq(pclose(p), 0);
+    eng_start(&e, spec);
+    assert_listing_agrees(e.ctx, "gen-spec 600");
+    eng_stop(&e);
+    free(spec);
+}
+END_TEST
+
+/* When config space or the PF does not tell, a listing reads what the kernel says of the device
+ * itself, and still agrees. */
+START_TEST(listing_falls_back_to_uevent)
+{
+    char dir[] = "/tmp/hd-fallback-XXXXXX", cmd[600], path[512];
+    struct hd_device_list *list;
+    struct hd_device *vf;
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+
+    materialize_tree("server-sriov", dir, cmd, sizeof(cmd));
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:03:00.0/sriov_vf_device", dir);
+    ck_assert_int_eq(unlink(path), 0); /* an older kernel */
+    write_file(dir, "sys/bus/pci/devices/0000:03:10.2/config", "short");
+    write_file(dir, "sys/bus/pci/devices/0000:03:00.1/config", "");
+    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
+    hd_pci_addr_parse("03:10.4", &a);
+    vf = hd_device_list_find(list, &a);
+    ck_assert_ptr_nonnull(vf);
+    ck_assert_uint_eq(hd_device_get_vendor_id(vf), 0x8086);
+    ck_assert_uint_eq(hd_device_get_device_id(vf), 0x10ed);
+    hd_pci_addr_parse("03:10.2", &a);
+    vf = hd_device_list_find(list, &a);
+    ck_assert_ptr_nonnull(vf);
+    ck_assert_uint_eq(hd_device_get_device_id(vf), 0x10ed);
+    ck_assert_int_eq(hd_device_get_revision(vf), 1); /* from the revision attribute */
+    hd_device_list_unref(list);
+    assert_listing_agrees(ctx, "fallback");
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A refresh is a new snapshot of uevent: a device that lost its driver meanwhile reads as
  * unbound, not as still on the driver it had. */
 START_TEST(refresh_sees_a_driver_go)
@@ -192,7 +309,7 @@ START_TEST(refresh_sees_a_driver_go)
     struct hd_pci_addr a;
     struct hd_ctx *ctx;
 
-    materialize_demo(dir, cmd, sizeof(cmd));
+    materialize_tree("demo", dir, cmd, sizeof(cmd));
     ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
     hd_ctx_set_names_file(ctx, "");
     hd_pci_addr_parse("01:00.0", &a);
@@ -250,6 +367,8 @@ int main(void)
     tcase_add_test(tc, sriov_fields);
     tcase_add_test(tc, old_kernel_fields);
     tcase_add_test(tc, garbage_in_sysfs);
+    tcase_add_test(tc, listing_agrees_with_snapshots);
+    tcase_add_test(tc, listing_falls_back_to_uevent);
     tcase_add_test(tc, refresh_sees_a_driver_go);
     tcase_add_test(tc, groups);
     suite_add_tcase(s, tc);
