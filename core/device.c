@@ -54,7 +54,17 @@ HD_EXPORT struct hd_device *hd_device_unref(struct hd_device *dev)
 
 int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size)
 {
-    return hd_path(buf, size, "sys/bus/pci/devices/%s/%s", dev->name, attr);
+    /* "sys/bus/pci/devices/%s/%s" without printf: a listing builds a few of these per device. */
+    static const char dir[] = "sys/bus/pci/devices/";
+    size_t nlen = strlen(dev->name), alen = strlen(attr);
+
+    if (sizeof(dir) - 1 + nlen + 1 + alen + 1 > size)
+        return -ENAMETOOLONG;
+    memcpy(buf, dir, sizeof(dir) - 1);
+    memcpy(buf + sizeof(dir) - 1, dev->name, nlen);
+    buf[sizeof(dir) - 1 + nlen] = '/';
+    memcpy(buf + sizeof(dir) + nlen, attr, alen + 1);
+    return 0;
 }
 
 ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size)
@@ -256,12 +266,24 @@ static int fill_config(struct hd_device *dev)
 /* The modalias as the kernel's modalias attribute spells it (drivers/pci/pci-sysfs.c). */
 static int compose_modalias(struct hd_device *dev)
 {
-    char buf[64];
-    int n = snprintf(buf, sizeof(buf), "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", dev->vendor,
-                     dev->device, dev->subsystem_vendor, dev->subsystem_device,
-                     (dev->class >> 16) & 0xff, (dev->class >> 8) & 0xff, dev->class & 0xff);
+    /* "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X" */
+    char buf[64], *p = buf;
 
-    dev->modalias = hd_strings_add(&dev->ctx->strings, buf, (size_t)n);
+    memcpy(p, "pci:v", 5);
+    p = hd_put_hex(p + 5, dev->vendor, 8, true);
+    *p++ = 'd';
+    p = hd_put_hex(p, dev->device, 8, true);
+    memcpy(p, "sv", 2);
+    p = hd_put_hex(p + 2, dev->subsystem_vendor, 8, true);
+    memcpy(p, "sd", 2);
+    p = hd_put_hex(p + 2, dev->subsystem_device, 8, true);
+    memcpy(p, "bc", 2);
+    p = hd_put_hex(p + 2, dev->class >> 16 & 0xff, 2, true);
+    memcpy(p, "sc", 2);
+    p = hd_put_hex(p + 2, dev->class >> 8 & 0xff, 2, true);
+    *p++ = 'i';
+    p = hd_put_hex(p, dev->class & 0xff, 2, true);
+    dev->modalias = hd_strings_add(&dev->ctx->strings, buf, (size_t)(p - buf));
     return dev->modalias ? 0 : -ENOMEM;
 }
 

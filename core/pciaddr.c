@@ -84,8 +84,16 @@ HD_EXPORT int hd_pci_addr_parse(const char *text, struct hd_pci_addr *addr)
 
 HD_EXPORT char *hd_pci_addr_format(const struct hd_pci_addr *addr, char buf[HD_PCI_ADDR_BUFSZ])
 {
-    snprintf(buf, HD_PCI_ADDR_BUFSZ, "%04x:%02x:%02x.%x", (unsigned)addr->domain,
-             (unsigned)addr->bus, (unsigned)addr->slot, (unsigned)addr->function);
+    /* "%04x:%02x:%02x.%x"; the domain takes up to 8 digits, which HD_PCI_ADDR_BUFSZ allows. */
+    char *p = hd_put_hex(buf, addr->domain, 4, false);
+
+    *p++ = ':';
+    p = hd_put_hex(p, addr->bus, 2, false);
+    *p++ = ':';
+    p = hd_put_hex(p, addr->slot, 2, false);
+    *p++ = '.';
+    p = hd_put_hex(p, addr->function & 0xf, 1, false);
+    *p = '\0';
     return buf;
 }
 

@@ -29,28 +29,24 @@ bool hd_name_valid(const char *name)
 
 bool hd_path_valid(const char *path)
 {
-    const char *p = path;
+    /* One pass, each component as hd_name_valid() has it: not empty, not "." or "..", no
+     * control characters, under 256 bytes. */
+    const unsigned char *p = (const unsigned char *)path, *start;
 
     if (path == NULL || path[0] == '\0' || path[0] == '/')
         return false;
-    while (*p) {
-        const char *slash = strchr(p, '/');
-        size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        char comp[256];
-
-        if (len == 0 || len >= sizeof(comp))
+    for (;;) {
+        for (start = p; *p != '\0' && *p != '/'; p++) {
+            if (*p < 0x20 || *p == 0x7f)
+                return false;
+        }
+        if (p == start || p - start >= 256 ||
+            (start[0] == '.' && (p - start == 1 || (p - start == 2 && start[1] == '.'))))
             return false;
-        memcpy(comp, p, len);
-        comp[len] = '\0';
-        if (!hd_name_valid(comp))
-            return false;
-        p += len;
-        if (*p == '/')
-            p++;
-        if (*p == '\0' && slash != NULL)
-            return false; /* trailing slash: an empty last component */
+        if (*p == '\0')
+            return true;
+        p++; /* past the slash: a trailing one leaves an empty last component, refused above */
     }
-    return true;
 }
 
 int hd_path(char *buf, size_t size, const char *fmt, ...)
@@ -350,8 +346,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
-                   int (*fn)(void *data, const char *name), void *data)
+int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, const char *name),
+                   void *data)
 {
     struct dirent *de;
     DIR *dir;

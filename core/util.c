@@ -23,7 +23,7 @@ static size_t str_hash(const char *s, size_t len)
 }
 
 void **hd_ptrset_find(struct hd_ptrset *set, size_t hash,
-                     bool (*same)(const void *entry, const void *key), const void *key)
+                      bool (*same)(const void *entry, const void *key), const void *key)
 {
     size_t i = hash & (set->cap - 1);
 
@@ -174,6 +174,23 @@ int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out)
     if (s != NULL && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
         s += 2;
     return hd_parse_uint(s, 16, max, out);
+}
+
+char *hd_put_hex(char *p, unsigned long long v, int width, bool upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
+
+    do {
+        tmp[n++] = digits[v & 0xf];
+        v >>= 4;
+    } while (v != 0);
+    while (n < width && n < (int)sizeof(tmp))
+        tmp[n++] = '0';
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
 }
 
 char *hd_strdup_or_null(const char *s)
