@@ -228,7 +228,7 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 # Each target tests/fuzz/fuzz-NAME.c is built twice: with libFuzzer by `make fuzz` (clang,
 # ASan+UBSan), and in every build with tests/fuzz/replay.c as main(), so that the unit tests
 # replay its seeds (tests/fuzz/NAME/) and every saved crash (tests/fuzz/regressions/NAME/).
-FUZZ_TARGETS := pciaddr cmdline uevent spec domxml reservation
+FUZZ_TARGETS := pciaddr cmdline uevent spec domxml reservation hwdb
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -10,8 +10,9 @@ build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev f
 # xmllint (libxml2-utils) validates; python3 parses the VDSM JSON as its consumers would;
 # pciutils: lspci reads the fake kernel in a test; musl-tools: `make static`, whose binary the
 # VM suite boots from its initramfs. clang + libclang-rt-14-dev (libFuzzer and the sanitizers'
-# runtimes) build the fuzz targets; cppcheck and clang-tidy are `make lint`.
-check_pkgs="check valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy"
+# runtimes) build the fuzz targets; cppcheck and clang-tidy are `make lint`; udev installs the
+# hwdb.bin that test-names reads with core/hwdb.c and with libudev, to compare.
+check_pkgs="check udev valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy"
 # `make bench`: hyperfine times, strace counts syscalls, time (GNU) gives peak RSS; the tools
 # compared: lspci (pciutils), driverctl, dpdk-devbind.py (Debian's small `dpdk` runtime
 # package, not dpdk-dev); util-linux's unshare shows them a tree on /sys in a private mount

@@ -122,10 +122,26 @@ int hd_fs_write_all(int fd, const char *data, size_t len);
  * exception to "relative to the root": a file the user named or the host's names database
  * (never kernel state). An empty file maps as NULL, 0. Undo with hd_fs_unmap(). */
 int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len);
+/* Open a regular file for reading (relative to the root, or with @host the host's absolute
+ * @path): the fd, its size in *@size; -errno, -EINVAL when not a regular file. */
+int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t *size);
 void hd_fs_unmap(const char *data, size_t len);
 /* Let the pages read so far go (they come back when touched): a one-off pass over a big file
  * does not stay in the resident set. */
 void hd_fs_map_release(const char *data, size_t len);
+
+/* ---- hwdb.c ------------------------------------------------------------------------------- */
+
+struct hd_hwdb_file;
+/* A hwdb.bin read from @fd (of @size bytes; the file takes the fd, closed with it) or held in
+ * memory: 0; -ENOENT not a hwdb at all; -EPROTO a hwdb of a layout we do not know (libudev may
+ * read it); -ENOMEM. */
+int hd_hwdb_file_open(int fd, uint64_t size, struct hd_hwdb_file **out);
+int hd_hwdb_file_open_mem(const char *data, size_t len, struct hd_hwdb_file **out);
+void hd_hwdb_file_close(struct hd_hwdb_file *f);
+/* The value of @property ("ID_VENDOR_FROM_DATABASE") under the exact key @key
+ * ("pci:v00008086*"); NULL when absent or malformed. Valid until the next call on @f. */
+const char *hd_hwdb_file_get(struct hd_hwdb_file *f, const char *key, const char *property);
 
 /* ---- device.c ----------------------------------------------------------------------------- */
 

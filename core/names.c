@@ -1,7 +1,9 @@
-/* names.c - vendor and product names: a pci.ids file if one is set, else the udev hwdb, else
- * the pci.ids of the root or of the host. Opened once per context, on first use. */
+/* names.c - vendor and product names: the file set (pci.ids or a hwdb.bin), else udev's hwdb.bin
+ * (read by hwdb.c; through libudev when its layout is not one hwdb.c knows), else the pci.ids of
+ * the root or of the host. Opened once per context, on first use. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -19,8 +21,9 @@ struct vendor_line {
 
 struct hd_names {
     bool opened, indexed;
-    struct hd_hwdb *hwdb; /* preferred when there is one and no file was named */
-    const char *data;     /* a mapped pci.ids file (not NUL-terminated); NULL when none */
+    struct hd_hwdb_file *hwdb_file; /* udev's hwdb.bin, read by hwdb.c */
+    struct hd_hwdb *hwdb;           /* libudev, for a hwdb.bin of a layout hwdb.c does not know */
+    const char *data;               /* a mapped pci.ids (not NUL-terminated); NULL when none */
     size_t len;
     struct vendor_line *vendors; /* sorted by id; built on the first lookup */
     size_t nvendors;
@@ -42,6 +45,8 @@ void hd_names_forget(struct hd_names *names)
     names->indexed = false;
     names->nvendors = 0;
     names->hwdb = NULL;
+    hd_hwdb_file_close(names->hwdb_file);
+    names->hwdb_file = NULL;
     names->data = NULL;
     names->len = 0;
     names->opened = false;
@@ -206,8 +211,7 @@ static const char *line_name(struct hd_ctx *ctx, const char *p, bool *nomem)
     return p;
 }
 
-static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
-                       struct name_pair *out)
+static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, struct name_pair *out)
 {
     struct hd_names *n = ctx->names;
     struct vendor_line key = {.id = vendor}, *v;
@@ -230,8 +234,7 @@ static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
     return nomem ? -ENOMEM : 0;
 }
 
-static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
-                       struct name_pair *out)
+static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, struct name_pair *out)
 {
     char *vn, *pn;
     int r = hd_hwdb_lookup(ctx->names->hwdb, vendor, device, &vn, &pn);
@@ -247,6 +250,69 @@ static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
     return r == -ENOENT ? 0 : r;
 }
 
+/* "pci:vVVVVVVVV*", with "dDDDDDDDD" before the star when @device is not negative: the keys
+ * of 20-pci-vendor-model.hwdb. */
+static void hwdb_key(char key[32], uint16_t vendor, long device)
+{
+    char *p = key;
+
+    memcpy(p, "pci:v", 5);
+    p = hd_put_hex(p + 5, vendor, 8, true);
+    if (device >= 0) {
+        *p++ = 'd';
+        p = hd_put_hex(p, (unsigned long long)device, 8, true);
+    }
+    memcpy(p, "*", 2);
+}
+
+static int lookup_hwdb_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
+                            struct name_pair *out)
+{
+    struct hd_hwdb_file *f = ctx->names->hwdb_file;
+    const char *v, *p;
+    char key[32];
+
+    /* Each answer is valid until the next lookup: copied at once. */
+    hwdb_key(key, vendor, -1);
+    v = hd_hwdb_file_get(f, key, "ID_VENDOR_FROM_DATABASE");
+    out->vendor = v ? hd_strings_add(&ctx->strings, v, strlen(v)) : NULL;
+    hwdb_key(key, vendor, device);
+    p = hd_hwdb_file_get(f, key, "ID_MODEL_FROM_DATABASE");
+    out->product = p ? hd_strings_add(&ctx->strings, p, strlen(p)) : NULL;
+    return (v && !out->vendor) || (p && !out->product) ? -ENOMEM : 0;
+}
+
+/* A hwdb.bin at @path (the root's, or with @host the host's): 0 taken, -EPROTO one hwdb.c
+ * cannot read, -ENOENT none or not a hwdb. */
+static int open_hwdb(struct hd_ctx *ctx, struct hd_names *n, const char *path, bool host)
+{
+    uint64_t size;
+    int fd = hd_fs_open_regular(ctx, path, host, &size), r;
+
+    if (fd < 0)
+        return -ENOENT;
+    r = hd_hwdb_file_open(fd, size, &n->hwdb_file);
+    if (r < 0)
+        close(fd);
+    return r;
+}
+
+/* The first hwdb.bin where udev looks, in its order, the root's own before the host's. */
+static int find_hwdb(struct hd_ctx *ctx, struct hd_names *n)
+{
+    static const char *const files[] = {"/etc/udev/hwdb.bin", "/usr/lib/udev/hwdb.bin",
+                                        "/lib/udev/hwdb.bin"};
+
+    for (int host = 0; host < 2; host++) {
+        for (size_t i = 0; i < HD_ARRAY_SIZE(files); i++) {
+            int r = open_hwdb(ctx, n, host ? files[i] : files[i] + 1, host);
+            if (r != -ENOENT)
+                return r;
+        }
+    }
+    return -ENOENT;
+}
+
 static void open_source(struct hd_ctx *ctx, struct hd_names *n)
 {
     static const char *const host_files[] = {"/usr/share/hwdata/pci.ids",
@@ -256,18 +322,23 @@ static void open_source(struct hd_ctx *ctx, struct hd_names *n)
     n->opened = true;
     if (ctx->names_file != NULL && ctx->names_file[0] == '\0')
         return; /* names off */
-    if (ctx->names_file == NULL) {
-        n->hwdb = hd_hwdb_open();
-        if (n->hwdb != NULL)
-            return;
-        r = hd_fs_map(ctx, "usr/share/hwdata/pci.ids", false, &n->data, &n->len);
-        for (size_t i = 0; r < 0 && i < HD_ARRAY_SIZE(host_files); i++)
-            r = hd_fs_map(ctx, host_files[i], true, &n->data, &n->len);
-    } else {
-        r = hd_fs_map(ctx, ctx->names_file, true, &n->data, &n->len);
+    if (ctx->names_file != NULL) {
+        /* A hwdb.bin or a pci.ids. */
+        r = open_hwdb(ctx, n, ctx->names_file, true);
+        if (r == -ENOENT)
+            r = hd_fs_map(ctx, ctx->names_file, true, &n->data, &n->len);
         if (r < 0)
-            hd_warn(ctx, "names file %s: %s", ctx->names_file, strerror(-r));
+            hd_warn(ctx, "names file %s: %s", ctx->names_file,
+                    r == -EPROTO ? "a hwdb.bin of a layout this hostdev cannot read"
+                                 : strerror(-r));
+        return; /* no names is not an error */
     }
+    r = find_hwdb(ctx, n);
+    if (r == 0 || (r == -EPROTO && (n->hwdb = hd_hwdb_open()) != NULL))
+        return; /* libudev reads the layouts hwdb.c does not */
+    r = hd_fs_map(ctx, "usr/share/hwdata/pci.ids", false, &n->data, &n->len);
+    for (size_t i = 0; r < 0 && i < HD_ARRAY_SIZE(host_files); i++)
+        r = hd_fs_map(ctx, host_files[i], true, &n->data, &n->len);
     /* No names is not an error. */
 }
 
@@ -286,8 +357,8 @@ static size_t pair_hash_of(const void *entry)
     return pair_hash(((const struct name_pair *)entry)->key);
 }
 
-int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
-                    const char **vendor_name, const char **product_name)
+int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
+                    const char **product_name)
 {
     uint32_t key = (uint32_t)vendor << 16 | device;
     struct name_pair *e, found = {.key = key};
@@ -300,14 +371,15 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
         return -ENOMEM;
     if (!n->opened)
         open_source(ctx, n);
-    if (n->hwdb == NULL && n->data == NULL)
+    if (n->hwdb == NULL && n->hwdb_file == NULL && n->data == NULL)
         return 0;
     if (hd_ptrset_reserve(&n->pairs, pair_hash_of) < 0)
         return -ENOMEM;
     slot = hd_ptrset_find(&n->pairs, pair_hash(key), pair_same, &key);
     if ((e = *slot) == NULL) {
-        r = n->hwdb ? lookup_hwdb(ctx, vendor, device, &found)
-                    : lookup_file(ctx, vendor, device, &found);
+        r = n->hwdb        ? lookup_hwdb(ctx, vendor, device, &found)
+            : n->hwdb_file ? lookup_hwdb_file(ctx, vendor, device, &found)
+                           : lookup_file(ctx, vendor, device, &found);
         if (r < 0)
             return r;
         if ((e = malloc(sizeof(*e))) == NULL)

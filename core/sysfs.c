@@ -164,14 +164,11 @@ int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *
     return fd < 0 ? fd : read_fd_alloc(fd, data, len);
 }
 
-int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len)
+int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t *size)
 {
     struct stat st;
-    void *map;
     int fd, err;
 
-    *data = NULL;
-    *len = 0;
     fd = host ? open(path, O_RDONLY | O_CLOEXEC) : hd_fs_open(ctx, path, O_RDONLY, 0);
     if (fd < 0)
         return host ? -errno : fd;
@@ -180,18 +177,32 @@ int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data
         close(fd);
         return err;
     }
-    if (st.st_size == 0) {
+    *size = (uint64_t)st.st_size;
+    return fd;
+}
+
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len)
+{
+    uint64_t size;
+    void *map;
+    int fd, err;
+
+    *data = NULL;
+    *len = 0;
+    if ((fd = hd_fs_open_regular(ctx, path, host, &size)) < 0)
+        return fd;
+    if (size == 0) {
         close(fd);
         return 0;
     }
     /* Mapped, not read: a lookup touches only the pages it searches. */
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     err = map == MAP_FAILED ? -errno : 0;
     close(fd);
     if (err < 0)
         return err;
     *data = map;
-    *len = (size_t)st.st_size;
+    *len = (size_t)size;
     return 0;
 }
 

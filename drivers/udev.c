@@ -1,5 +1,6 @@
-/* udev.c - what libudev is good for on a live host: names from the hwdb (no sysfs needed).
- * libudev is opened when names are first wanted (dl.h); without it names come from pci.ids. */
+/* udev.c - names through libudev, for a hwdb.bin of a layout core/hwdb.c does not read (a
+ * future systemd's); hwdb.c says why it reads the file itself. libudev is opened then (dl.h);
+ * without it names come from pci.ids. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "  -j, --json          machine-readable output\n"
             "  -v, --verbose       say what is done (twice: every sysfs access)\n"
             "  -t, --timeout MS    give up on a hanging unbind or bind after MS (default 10000)\n"
-            "      --names FILE    pci.ids file for names ('none': no names)\n"
+            "      --names FILE    pci.ids or hwdb.bin for names ('none': no names)\n"
             "      --state-dir DIR hostdev's records under the root (default run/hostdev;\n"
             "                      $HOSTDEV_STATE_DIR)\n"
             "  -h, --help          this help; COMMAND --help for a command's\n"

@@ -61,8 +61,9 @@ void hd_ctx_clear_error(struct hd_ctx *ctx);
 void hd_ctx_set_timeout_ms(struct hd_ctx *ctx, unsigned int ms);
 unsigned int hd_ctx_get_timeout_ms(const struct hd_ctx *ctx);
 
-/* Where names come from: a pci.ids file (NULL = the hwdb when built with libudev, else
- * ROOT/usr/share/hwdata/pci.ids, else /usr/share/hwdata/pci.ids); "" turns names off. */
+/* Where names come from: a pci.ids or a udev hwdb.bin file. NULL: udev's hwdb.bin (the root's
+ * etc/udev or usr/lib/udev, else the host's), else ROOT/usr/share/hwdata/pci.ids, else the
+ * host's pci.ids. "" turns names off. */
 int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path);
 
 /* State directory, relative to the root (default "run/hostdev"). */

@@ -1,0 +1,220 @@
+/* test-names.c - vendor and product names: hwdb.bin read by core/hwdb.c against libudev on the
+ * host's own database, a hwdb compiled by systemd-hwdb (tests/fuzz/hwdb-tiny.hwdb), broken
+ * ones, and which source a context picks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#include "adapters-tree.h"
+#include "suite.h"
+
+static const char *host_hwdb(void)
+{
+    static const char *const files[] = {"/etc/udev/hwdb.bin", "/usr/lib/udev/hwdb.bin",
+                                        "/lib/udev/hwdb.bin"};
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (access(files[i], R_OK) == 0)
+            return files[i];
+    }
+    return NULL;
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Every 25th device of the host's pci.ids and every vendor's first: the names hwdb.c reads from
+ * the host's hwdb.bin are the names libudev's own search gives. */
+START_TEST(hwdb_agrees_with_libudev)
+{
+    const char *bin = host_hwdb();
+    struct hd_hwdb *udev;
+    struct hd_ctx *ctx;
+    char line[512];
+    unsigned vendor = 0, device, n = 0, compared = 0;
+    FILE *ids;
+
+    ck_assert_msg(bin != NULL,
+                  "no hwdb.bin on this machine: build-aux/deps.sh check installs udev");
+    udev = hd_hwdb_open();
+    ck_assert_msg(udev != NULL, "libudev.so.1 cannot be opened");
+    ids = fopen("/usr/share/misc/pci.ids", "r");
+    if (ids == NULL)
+        ids = fopen("/usr/share/hwdata/pci.ids", "r");
+    ck_assert_msg(ids != NULL, "no pci.ids: build-aux/deps.sh installs hwdata");
+    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, bin), 0);
+    while (fgets(line, sizeof(line), ids) != NULL) {
+        bool is_vendor = sscanf(line, "%4x  ", &vendor) == 1 && line[4] == ' ';
+        bool is_device = !is_vendor && sscanf(line, "\t%4x  ", &device) == 1 && line[5] == ' ';
+        char *uv, *up;
+        const char *v, *p;
+        if (line[0] == 'C' && line[1] == ' ')
+            break; /* the class list */
+        if (is_vendor)
+            device = 0xffff, n = 0;
+        else if (!is_device || ++n % 25 != 1)
+            continue;
+        ck_assert_int_eq(hd_names_lookup(ctx, (uint16_t)vendor, (uint16_t)device, &v, &p), 0);
+        if (hd_hwdb_lookup(udev, (uint16_t)vendor, (uint16_t)device, &uv, &up) < 0)
+            uv = up = NULL;
+        ck_assert_msg(same(v, uv) && same(p, up),
+                      "%04x:%04x: hwdb.c says '%s' '%s', libudev '%s' '%s'", vendor, device,
+                      v ? v : "(none)", p ? p : "(none)", uv ? uv : "(none)", up ? up : "(none)");
+        compared += uv != NULL || up != NULL;
+        free(uv);
+        free(up);
+    }
+    fclose(ids);
+    ck_assert_uint_gt(compared, 1000);
+    hd_ctx_unref(ctx);
+    hd_hwdb_close(udev);
+}
+END_TEST
+
+static char *tiny_hwdb(void)
+{
+    static char path[512];
+
+    snprintf(path, sizeof(path), "%s/tests/fuzz/hwdb/tiny.bin", at_src_dir());
+    return path;
+}
+
+/* A hwdb compiled by systemd-hwdb from tests/fuzz/hwdb-tiny.hwdb: the exact keys, not the
+ * subsystem entry, not the class pattern. */
+START_TEST(hwdb_tiny)
+{
+    const char *v, *p;
+    struct hd_ctx *ctx;
+
+    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, tiny_hwdb()), 0);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
+    ck_assert_str_eq(v, "Test Vendor");
+    ck_assert_str_eq(p, "Test NIC 82574L");
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d4, &v, &p), 0);
+    ck_assert_str_eq(v, "Test Vendor");
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x10de, 0x10d3, &v, &p), 0);
+    ck_assert_ptr_null(v);
+    ck_assert_ptr_null(p);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+static void write_bytes(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static char *read_tiny(size_t *len)
+{
+    FILE *f = fopen(tiny_hwdb(), "rb");
+    char *data = malloc(65536);
+
+    ck_assert_ptr_nonnull(f);
+    *len = fread(data, 1, 65536, f);
+    fclose(f);
+    ck_assert_uint_gt(*len, 80);
+    return data;
+}
+
+/* Every truncation and every single-byte change of the tiny hwdb: no crash, no read outside it
+ * (the ASan run), and an answer that is either right or none. */
+START_TEST(hwdb_broken)
+{
+    size_t len;
+    char *good = read_tiny(&len), *bad = malloc(len);
+
+    struct hd_hwdb_file *f;
+
+    for (size_t cut = 0; cut < len; cut++) {
+        char *exact = malloc(cut ? cut : 1);
+        memcpy(exact, good, cut);
+        if (hd_hwdb_file_open_mem(exact, cut, &f) == 0) {
+            const char *v = hd_hwdb_file_get(f, "pci:v00008086*", "ID_VENDOR_FROM_DATABASE");
+            ck_assert(v == NULL || strcmp(v, "Test Vendor") == 0);
+            hd_hwdb_file_close(f);
+        }
+        free(exact);
+    }
+    for (size_t i = 0; i < len; i++) {
+        const char *v;
+        memcpy(bad, good, len);
+        bad[i] ^= (char)0xa5;
+        if (hd_hwdb_file_open_mem(bad, len, &f) != 0)
+            continue;
+        v = hd_hwdb_file_get(f, "pci:v00008086d000010D3*", "ID_MODEL_FROM_DATABASE");
+        if (v != NULL)
+            ck_assert(v >= bad && v < bad + len && memchr(v, '\0', (size_t)(bad + len - v)));
+        hd_hwdb_file_close(f);
+    }
+    /* A layout of other record sizes is refused, and said to be a hwdb. */
+    memcpy(bad, good, len);
+    bad[32] = 40; /* node_size */
+    ck_assert_int_eq(hd_hwdb_file_open_mem(bad, len, &f), -EPROTO);
+    ck_assert_int_eq(hd_hwdb_file_open_mem("0000  Vendor\n", 13, &f), -ENOENT);
+    ck_assert_int_eq(hd_hwdb_file_open_mem(good, len, &f), 0);
+    hd_hwdb_file_close(f);
+    free(bad);
+    free(good);
+}
+END_TEST
+
+/* Which source a context takes: the root's hwdb.bin before the host's; a names file that is a
+ * hwdb.bin of a layout hwdb.c cannot read gives no names and one warning, not garbage. */
+START_TEST(hwdb_sources)
+{
+    char dir[] = "/tmp/hd-names-XXXXXX", path[600], cmd[700];
+    const char *v, *p;
+    struct hd_ctx *ctx;
+    size_t len;
+    char *data = read_tiny(&len);
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/etc", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/etc/udev", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/etc/udev/hwdb.bin", dir);
+    write_bytes(path, data, len);
+    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
+    ck_assert_str_eq(p, "Test NIC 82574L");
+    data[32] = 40;
+    snprintf(path, sizeof(path), "%s/other.bin", dir);
+    write_bytes(path, data, len);
+    ck_assert_int_eq(hd_ctx_set_names_file(ctx, path), 0);
+    ck_assert_int_eq(hd_names_lookup(ctx, 0x8086, 0x10d3, &v, &p), 0);
+    ck_assert_ptr_null(v);
+    ck_assert_ptr_null(p);
+    hd_ctx_unref(ctx);
+    free(data);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("names");
+    TCase *tc = tcase_create("names");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, hwdb_agrees_with_libudev);
+    tcase_add_test(tc, hwdb_tiny);
+    tcase_add_test(tc, hwdb_broken);
+    tcase_add_test(tc, hwdb_sources);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}
