@@ -122,11 +122,11 @@ static int set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
  * its host driver, with an override that would send it to the stub at the next probe. */
 static int clear_stale_override(struct hd_device *dev)
 {
-    if (dev->driver == NULL || on_stub(dev) || dev->driver_override == NULL ||
-        hd_stub_driver_find(dev->driver_override) == NULL)
+    if (dev->driver == NULL || on_stub(dev) || hd_device_get_driver_override(dev) == NULL ||
+        hd_stub_driver_find(hd_device_get_driver_override(dev)) == NULL)
         return 0;
     hd_info(dev->ctx, "%s: clearing the stale driver_override %s", dev->name,
-            dev->driver_override);
+            hd_device_get_driver_override(dev));
     return hd_device_write_attr(dev, "driver_override", "\n");
 }
 
@@ -235,7 +235,7 @@ static int reset_device(struct hd_ctx *ctx, struct hd_journal *j, struct hd_devi
 
     if (r < 0)
         return r;
-    if (!dev->has_reset) {
+    if (!hd_device_has_reset(dev)) {
         hd_info(ctx, "%s: no reset method; vfio-pci resets what it can when the VM opens it",
                 dev->name);
         return 0;
@@ -396,8 +396,9 @@ static size_t nodes_for(struct hd_ctx *ctx, const struct hd_device *dev,
     size_t n = 0;
 
     snprintf(paths[n++], HD_NODE_PATH_MAX, "dev/vfio/%d", dev->group);
-    if (dev->vfio_cdev != NULL && hd_name_valid(dev->vfio_cdev) &&
-        hd_path(paths[n], HD_NODE_PATH_MAX, "dev/vfio/devices/%s", dev->vfio_cdev) == 0 &&
+    if (hd_device_get_vfio_cdev(dev) != NULL && hd_name_valid(hd_device_get_vfio_cdev(dev)) &&
+        hd_path(paths[n], HD_NODE_PATH_MAX, "dev/vfio/devices/%s",
+                hd_device_get_vfio_cdev(dev)) == 0 &&
         hd_fs_exists(ctx, paths[n]) == 1) {
         n++;
         if (hd_fs_exists(ctx, "dev/iommu") == 1)
@@ -809,7 +810,7 @@ HD_EXPORT int hd_assign_release_force(struct hd_ctx *ctx, const struct hd_pci_ad
                 hd_state_put(ctx, "drivers", dev->name, a->driver);
             free(orig);
         }
-        if (refresh(dev) == 0 && on_stub(dev) && dev->has_reset &&
+        if (refresh(dev) == 0 && on_stub(dev) && hd_device_has_reset(dev) &&
             hd_device_reset(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
         if ((r = hd_device_reattach(dev)) < 0)

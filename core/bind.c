@@ -289,7 +289,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
     /* The record comes first: a crash after the unbind still knows where to return. */
     if (original != NULL && (r = hd_state_put(ctx, "drivers", dev->name, original)) < 0)
         goto out;
-    use_override = dev->has_driver_override && !(flags & HD_DETACH_NEW_ID);
+    use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
     hd_info(ctx, "%s: %s -> %s (%s)", dev->name, original ? original : "unbound", stub->name,
             use_override ? "driver_override" : "new_id");
     r = use_override ? bind_override(dev, stub, original) : bind_new_id(dev, stub, original);
@@ -375,7 +375,8 @@ HD_EXPORT int hd_device_reattach(struct hd_device *dev)
     stub = dev->driver ? hd_stub_driver_find(dev->driver) : NULL;
     if (stub == NULL && dev->driver != NULL && hd_driver_is_vfio(dev->driver))
         stub = &hd_stub_vfio_pci; /* a variant driver: unbind the same way */
-    override_to_stub = dev->driver_override && hd_stub_driver_find(dev->driver_override);
+    override_to_stub = hd_device_get_driver_override(dev) &&
+                       hd_stub_driver_find(hd_device_get_driver_override(dev));
     if (dev->driver != NULL && stub == NULL) {
         hd_info(ctx, "%s: on its host driver %s already", dev->name, dev->driver);
         return 0;
@@ -395,11 +396,11 @@ HD_EXPORT int hd_device_reattach(struct hd_device *dev)
     }
     hd_info(ctx, "%s: %s -> %s", dev->name, dev->driver ? dev->driver : "unbound",
             target ? target : "(the kernel's choice)");
-    if (dev->driver_override != NULL && (r = set_override(dev, NULL)) < 0)
+    if (hd_device_get_driver_override(dev) != NULL && (r = set_override(dev, NULL)) < 0)
         goto out;
     if (stub != NULL && (r = unbind(dev, dev->driver)) < 0) {
         if (r != -ETIMEDOUT && override_to_stub)
-            set_override(dev, dev->driver_override);
+            set_override(dev, hd_device_get_driver_override(dev));
         goto out;
     }
     if (target != NULL)
@@ -424,7 +425,7 @@ rollback:
         char *why = strdup(hd_ctx_last_error(ctx));
         if (current_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0')
             unbind(dev, now);
-        if (dev->has_driver_override)
+        if (hd_device_has_driver_override(dev))
             set_override(dev, stub->name);
         drivers_probe(dev);
         if (why != NULL)

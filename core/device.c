@@ -16,8 +16,7 @@ struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *ad
     dev->addr = *addr;
     hd_pci_addr_format(addr, dev->name);
     dev->revision = dev->header_type = -1;
-    dev->group = dev->numa_node = -1;
-    dev->totalvfs = dev->numvfs = -1;
+    dev->group = -1;
     dev->vf_device = HD_VF_DEVICE_UNREAD;
     return dev;
 }
@@ -31,15 +30,26 @@ HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
 
 static void clear_fields(struct hd_device *dev)
 {
-    free(dev->driver_override);
-    free(dev->virtfns);
-    free(dev->reset_methods);
-    free(dev->vfio_cdev);
-    free(dev->sysfs_path);
+    if (dev->ext != NULL) {
+        free(dev->ext->driver_override);
+        free(dev->ext->virtfns);
+        free(dev->ext->reset_methods);
+        free(dev->ext->vfio_cdev);
+        free(dev->ext->sysfs_path);
+        free(dev->ext);
+        dev->ext = NULL;
+    }
     dev->vendor_name = dev->product_name = dev->modalias = dev->driver = NULL;
-    dev->driver_override = dev->reset_methods = dev->vfio_cdev = dev->sysfs_path = NULL;
-    dev->virtfns = NULL;
-    dev->nvirtfns = 0;
+}
+
+/* The fields a plain listing does not read, allocated on first need. */
+static struct hd_device_ext *ext_of(struct hd_device *dev)
+{
+    if (dev->ext == NULL && (dev->ext = calloc(1, sizeof(*dev->ext))) != NULL) {
+        dev->ext->numa_node = -1;
+        dev->ext->totalvfs = dev->ext->numvfs = -1;
+    }
+    return dev->ext;
 }
 
 HD_EXPORT struct hd_device *hd_device_unref(struct hd_device *dev)
@@ -211,7 +221,9 @@ static int fill_parent(struct hd_device *dev)
     char path[HD_PATH_MAX], target[HD_PATH_MAX], *last, *prev;
     ssize_t n;
 
-    dev->has_parent = false;
+    if (ext_of(dev) == NULL)
+        return -ENOMEM;
+    dev->ext->has_parent = false;
     if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", dev->name) < 0)
         return -ENAMETOOLONG;
     n = hd_fs_read_link(dev->ctx, path, target, sizeof(target));
@@ -220,10 +232,10 @@ static int fill_parent(struct hd_device *dev)
     if (n < 0)
         return n == -ENOENT ? -ENODEV : (int)n;
     /* Keep "sys/devices/..." for callers that show the path (libvirt's <path>). */
-    free(dev->sysfs_path);
+    free(dev->ext->sysfs_path);
     prev = strstr(target, "devices/");
-    if (prev != NULL && asprintf(&dev->sysfs_path, "sys/%s", prev) < 0) {
-        dev->sysfs_path = NULL;
+    if (prev != NULL && asprintf(&dev->ext->sysfs_path, "sys/%s", prev) < 0) {
+        dev->ext->sysfs_path = NULL;
         return -ENOMEM;
     }
     last = strrchr(target, '/');
@@ -239,8 +251,8 @@ static int fill_parent(struct hd_device *dev)
     *last = '\0';
     prev = strrchr(target, '/');
     prev = prev ? prev + 1 : target;
-    if (hd_pci_addr_parse(prev, &dev->parent) == 0)
-        dev->has_parent = true;
+    if (hd_pci_addr_parse(prev, &dev->ext->parent) == 0)
+        dev->ext->has_parent = true;
     return 0;
 }
 
@@ -408,36 +420,38 @@ static int fill_sriov(struct hd_device *dev)
     char name[64];
     int r;
 
+    if (ext_of(dev) == NULL)
+        return -ENOMEM;
     dev->has_physfn = false;
     r = hd_device_link_name(dev, "physfn", name, sizeof(name));
     if (r == 0 && hd_pci_addr_parse(name, &dev->physfn) == 0)
         dev->has_physfn = true;
     else if (r < 0 && r != -ENOENT)
         return r;
-    dev->totalvfs = dev->numvfs = -1;
-    free(dev->virtfns);
-    dev->virtfns = NULL;
-    dev->nvirtfns = 0;
-    r = hd_device_read_int(dev, "sriov_totalvfs", 0, 65535, &dev->totalvfs);
+    dev->ext->totalvfs = dev->ext->numvfs = -1;
+    free(dev->ext->virtfns);
+    dev->ext->virtfns = NULL;
+    dev->ext->nvirtfns = 0;
+    r = hd_device_read_int(dev, "sriov_totalvfs", 0, 65535, &dev->ext->totalvfs);
     if (r == -ENOENT)
         return 0;
     if (r < 0)
         return r;
-    r = hd_device_read_int(dev, "sriov_numvfs", 0, 65535, &dev->numvfs);
+    r = hd_device_read_int(dev, "sriov_numvfs", 0, 65535, &dev->ext->numvfs);
     if (r < 0 && r != -ENOENT)
         return r;
-    if (dev->numvfs <= 0)
+    if (dev->ext->numvfs <= 0)
         return 0;
-    dev->virtfns = calloc((size_t)dev->numvfs, sizeof(*dev->virtfns));
-    if (dev->virtfns == NULL)
+    dev->ext->virtfns = calloc((size_t)dev->ext->numvfs, sizeof(*dev->ext->virtfns));
+    if (dev->ext->virtfns == NULL)
         return -ENOMEM;
-    for (int i = 0; i < dev->numvfs; i++) {
+    for (int i = 0; i < dev->ext->numvfs; i++) {
         char link[32];
         snprintf(link, sizeof(link), "virtfn%d", i);
         if (hd_device_link_name(dev, link, name, sizeof(name)) < 0 ||
-            hd_pci_addr_parse(name, &dev->virtfns[dev->nvirtfns]) < 0)
+            hd_pci_addr_parse(name, &dev->ext->virtfns[dev->ext->nvirtfns]) < 0)
             continue; /* VFs come and go while sriov_numvfs changes */
-        dev->nvirtfns++;
+        dev->ext->nvirtfns++;
     }
     return 0;
 }
@@ -450,41 +464,43 @@ static int fill_extra(struct hd_device *dev)
     ssize_t n;
     int r;
 
-    free(dev->driver_override);
-    dev->driver_override = NULL;
+    if (ext_of(dev) == NULL)
+        return -ENOMEM;
+    free(dev->ext->driver_override);
+    dev->ext->driver_override = NULL;
     n = hd_device_read_attr(dev, "driver_override", buf, sizeof(buf));
-    dev->has_driver_override = n >= 0;
+    dev->ext->has_driver_override = n >= 0;
     /* Unset reads back as the literal "(null)". */
-    if (n > 0 && strcmp(buf, "(null)") != 0 && (dev->driver_override = strdup(buf)) == NULL)
+    if (n > 0 && strcmp(buf, "(null)") != 0 && (dev->ext->driver_override = strdup(buf)) == NULL)
         return -ENOMEM;
     else if (n < 0 && n != -ENOENT)
         return (int)n;
 
-    dev->numa_node = -1;
-    r = hd_device_read_int(dev, "numa_node", -1, 65535, &dev->numa_node);
+    dev->ext->numa_node = -1;
+    r = hd_device_read_int(dev, "numa_node", -1, 65535, &dev->ext->numa_node);
     if (r < 0 && r != -ENOENT)
         return r;
 
     r = hd_device_attr_path(dev, "reset", buf, sizeof(buf));
     if (r < 0 || (r = hd_fs_exists(dev->ctx, buf)) < 0)
         return r;
-    dev->has_reset = r == 1;
+    dev->ext->has_reset = r == 1;
 
-    free(dev->reset_methods);
-    dev->reset_methods = NULL;
+    free(dev->ext->reset_methods);
+    dev->ext->reset_methods = NULL;
     n = hd_device_read_attr(dev, "reset_method", buf, sizeof(buf));
-    if (n >= 0 && (dev->reset_methods = strdup(buf)) == NULL)
+    if (n >= 0 && (dev->ext->reset_methods = strdup(buf)) == NULL)
         return -ENOMEM;
     if (n < 0 && n != -ENOENT)
         return (int)n;
 
-    free(dev->vfio_cdev);
-    dev->vfio_cdev = NULL;
+    free(dev->ext->vfio_cdev);
+    dev->ext->vfio_cdev = NULL;
     if (hd_device_attr_path(dev, "vfio-dev", buf, sizeof(buf)) == 0 &&
         hd_fs_list_dir(dev->ctx, buf, &names, &count) == 0) {
-        for (size_t i = 0; i < count && dev->vfio_cdev == NULL; i++) {
+        for (size_t i = 0; i < count && dev->ext->vfio_cdev == NULL; i++) {
             if (strncmp(names[i], "vfio", 4) == 0 && hd_name_valid(names[i]))
-                dev->vfio_cdev = strdup(names[i]);
+                dev->ext->vfio_cdev = strdup(names[i]);
         }
         hd_strv_free(names, count);
     }
@@ -629,12 +645,12 @@ HD_EXPORT const char *hd_device_get_driver(const struct hd_device *dev)
 
 HD_EXPORT const char *hd_device_get_driver_override(const struct hd_device *dev)
 {
-    return dev->driver_override;
+    return dev->ext ? dev->ext->driver_override : NULL;
 }
 
 HD_EXPORT bool hd_device_has_driver_override(const struct hd_device *dev)
 {
-    return dev->has_driver_override;
+    return dev->ext ? dev->ext->has_driver_override : false;
 }
 
 HD_EXPORT int hd_device_get_iommu_group(const struct hd_device *dev)
@@ -644,12 +660,12 @@ HD_EXPORT int hd_device_get_iommu_group(const struct hd_device *dev)
 
 HD_EXPORT int hd_device_get_numa_node(const struct hd_device *dev)
 {
-    return dev->numa_node;
+    return dev->ext ? dev->ext->numa_node : -1;
 }
 
 HD_EXPORT const struct hd_pci_addr *hd_device_get_parent(const struct hd_device *dev)
 {
-    return dev->has_parent ? &dev->parent : NULL;
+    return dev->ext && dev->ext->has_parent ? &dev->ext->parent : NULL;
 }
 
 HD_EXPORT const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device *dev)
@@ -659,37 +675,37 @@ HD_EXPORT const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device 
 
 HD_EXPORT size_t hd_device_get_virtfn_count(const struct hd_device *dev)
 {
-    return dev->nvirtfns;
+    return dev->ext ? dev->ext->nvirtfns : 0;
 }
 
 HD_EXPORT const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i)
 {
-    return i < dev->nvirtfns ? &dev->virtfns[i] : NULL;
+    return dev->ext && i < dev->ext->nvirtfns ? &dev->ext->virtfns[i] : NULL;
 }
 
 HD_EXPORT int hd_device_get_sriov_totalvfs(const struct hd_device *dev)
 {
-    return dev->totalvfs;
+    return dev->ext ? dev->ext->totalvfs : -1;
 }
 
 HD_EXPORT int hd_device_get_sriov_numvfs(const struct hd_device *dev)
 {
-    return dev->numvfs;
+    return dev->ext ? dev->ext->numvfs : -1;
 }
 
 HD_EXPORT bool hd_device_has_reset(const struct hd_device *dev)
 {
-    return dev->has_reset;
+    return dev->ext ? dev->ext->has_reset : false;
 }
 
 HD_EXPORT const char *hd_device_get_reset_methods(const struct hd_device *dev)
 {
-    return dev->reset_methods;
+    return dev->ext ? dev->ext->reset_methods : NULL;
 }
 
 HD_EXPORT const char *hd_device_get_vfio_cdev(const struct hd_device *dev)
 {
-    return dev->vfio_cdev;
+    return dev->ext ? dev->ext->vfio_cdev : NULL;
 }
 
 HD_EXPORT bool hd_device_is_bridge(const struct hd_device *dev)

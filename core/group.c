@@ -14,7 +14,7 @@ struct hd_group {
 
 static bool member_is_dma_safe(const struct hd_device *dev)
 {
-    return hd_driver_is_dma_safe(dev->driver) || dev->vfio_cdev != NULL;
+    return hd_driver_is_dma_safe(dev->driver) || hd_device_get_vfio_cdev(dev) != NULL;
 }
 
 HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **out)

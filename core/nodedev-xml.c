@@ -214,15 +214,16 @@ static void cap_pci(FILE *f, struct hd_nodedev *dev)
         indent(f, 2);
         fputs("</capability>\n", f);
     }
-    if (d->totalvfs > 0) {
+    if (hd_device_get_sriov_totalvfs(d) > 0) {
         indent(f, 2);
-        fprintf(f, "<capability type='virt_functions' maxCount='%d'", d->totalvfs);
-        if (d->nvirtfns == 0) {
+        fprintf(f, "<capability type='virt_functions' maxCount='%d'",
+                hd_device_get_sriov_totalvfs(d));
+        if (hd_device_get_virtfn_count(d) == 0) {
             fputs("/>\n", f);
         } else {
             fputs(">\n", f);
-            for (size_t i = 0; i < d->nvirtfns; i++)
-                address(f, 3, &d->virtfns[i]);
+            for (size_t i = 0; i < hd_device_get_virtfn_count(d); i++)
+                address(f, 3, hd_device_get_virtfn(d, i));
             indent(f, 2);
             fputs("</capability>\n", f);
         }
@@ -233,9 +234,9 @@ static void cap_pci(FILE *f, struct hd_nodedev *dev)
     }
     if (d->group >= 0)
         iommu_group(f, dev, d->group);
-    if (d->numa_node >= 0) {
+    if (hd_device_get_numa_node(d) >= 0) {
         indent(f, 2);
-        fprintf(f, "<numa node='%d'/>\n", d->numa_node);
+        fprintf(f, "<numa node='%d'/>\n", hd_device_get_numa_node(d));
     }
     pci_express(f, dev);
 }

@@ -279,7 +279,7 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
         dev->driver = hd_strdup_or_null(d->driver);
         if (d->has_physfn)
             dev->caps[dev->ncaps++] = "phys_function";
-        if (d->totalvfs > 0)
+        if (hd_device_get_sriov_totalvfs(d) > 0)
             dev->caps[dev->ncaps++] = "virt_functions";
         if (dev->sysname == NULL || (d->vendor_name && !dev->vendor_name) ||
             (d->product_name && !dev->product_name) || (d->driver && !dev->driver) ||

@@ -27,11 +27,12 @@ HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
                       "vfio-pci cannot take it (see 'hostdev iommu')",
                       dev->name);
     r = hd_module_ensure_driver(ctx, stub->name, stub->module);
-    if (r == -ENOENT && dev->driver == NULL && dev->has_driver_override) {
+    if (r == -ENOENT && dev->driver == NULL && hd_device_has_driver_override(dev)) {
         /* Early boot: the stub is not there yet. The override keeps every host driver away,
          * and the stub binds the device itself when it registers (driver_attach). */
         hd_ctx_clear_error(ctx);
-        if (dev->driver_override == NULL || strcmp(dev->driver_override, stub->name) != 0) {
+        if (hd_device_get_driver_override(dev) == NULL ||
+            strcmp(hd_device_get_driver_override(dev), stub->name) != 0) {
             r = hd_device_write_attr(dev, "driver_override", stub->name);
             if (r < 0)
                 return hd_err(ctx, r, "%s: writing driver_override failed: %s", dev->name,
@@ -47,8 +48,9 @@ HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
         return r;
     /* Already on the stub (vfio-pci.ids, an earlier detach by new_id): the override is what
      * keeps it there across a reprobe. */
-    if (dev->has_driver_override &&
-        (dev->driver_override == NULL || strcmp(dev->driver_override, stub->name) != 0)) {
+    if (hd_device_has_driver_override(dev) &&
+        (hd_device_get_driver_override(dev) == NULL ||
+         strcmp(hd_device_get_driver_override(dev), stub->name) != 0)) {
         r = hd_device_write_attr(dev, "driver_override", stub->name);
         if (r < 0)
             return hd_err(ctx, r, "%s: writing driver_override failed: %s", dev->name,

@@ -68,7 +68,7 @@ static char *methods_from_config(struct hd_device *dev)
         strcat(buf, "af_flr ");
     if (pm)
         strcat(buf, "pm ");
-    if (dev->has_parent)
+    if (hd_device_get_parent(dev) != NULL)
         strcat(buf, "bus ");
     if (buf[0])
         buf[strlen(buf) - 1] = '\0';
@@ -78,8 +78,8 @@ static char *methods_from_config(struct hd_device *dev)
 /* What the kernel will try: reset_method when it exists, else what config space offers. */
 static char *reset_methods(struct hd_device *dev)
 {
-    if (dev->reset_methods != NULL)
-        return strdup(dev->reset_methods);
+    if (hd_device_get_reset_methods(dev) != NULL)
+        return strdup(hd_device_get_reset_methods(dev));
     return methods_from_config(dev);
 }
 
@@ -98,7 +98,7 @@ HD_EXPORT int hd_device_reset(struct hd_device *dev, unsigned int flags, char **
         return hd_err(ctx, -EBUSY, "%s is in use by its host driver %s: detach it first (a reset "
                       "under a live driver can take the host down), or force it", dev->name,
                       dev->driver);
-    if (!dev->has_reset)
+    if (!hd_device_has_reset(dev))
         return hd_err(ctx, -ENOTTY, "%s cannot be reset: the kernel offers no reset method for "
                       "it (no 'reset' attribute)", dev->name);
     methods = reset_methods(dev);
@@ -144,11 +144,11 @@ HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check
         bus = bus || strcmp(m, "bus") == 0 || strcmp(m, "cxl_bus") == 0;
     }
     free(copy);
-    if (!dev->has_reset && dev->reset_methods != NULL)
+    if (!hd_device_has_reset(dev) && hd_device_get_reset_methods(dev) != NULL)
         function = bus = false; /* methods listed but the kernel has disabled them all */
     if (function) {
         c->scope = HD_RESET_FUNCTION;
-    } else if (!bus || !dev->has_reset) {
+    } else if (!bus || !hd_device_has_reset(dev)) {
         c->scope = HD_RESET_NONE;
     } else {
         /* A bus reset hits every function on the device's bus. */
