@@ -23,7 +23,7 @@
 
 #define HWDB_SIGNATURE "KSLPHHRH"
 #define HWDB_PAGE      4096
-#define HWDB_PAGES     256 /* 1 MiB at most; untouched slots cost nothing (calloc maps zero pages) */
+#define HWDB_PAGES     256  /* 1 MiB at most; a slot never used is never faulted in */
 #define HWDB_STRING    1024 /* longest key or value read; names are under 256 */
 
 struct hd_hwdb_file {
@@ -32,26 +32,25 @@ struct hd_hwdb_file {
     int fd;
     uint64_t header_size, node_size, child_size, value_size, root;
     unsigned char scratch[HWDB_STRING]; /* what spans two pages */
-    struct {
-        uint64_t page; /* + 1: 0 is an empty slot */
-        unsigned char buf[HWDB_PAGE];
-    } cache[HWDB_PAGES];
+    uint64_t cached[HWDB_PAGES];        /* the page each slot holds, + 1: 0 is an empty slot */
+    /* A slot is a memory page of its own: the first touch of a slot is one fault, not two. */
+    unsigned char (*pages)[HWDB_PAGE];
 };
 
 static const unsigned char *cached_page(struct hd_hwdb_file *f, uint64_t page)
 {
-    __typeof__(f->cache[0]) *slot = &f->cache[page % HWDB_PAGES];
+    size_t slot = page % HWDB_PAGES;
     uint64_t off = page * HWDB_PAGE;
     size_t want = f->size - off < HWDB_PAGE ? (size_t)(f->size - off) : HWDB_PAGE;
 
-    if (slot->page != page + 1) {
-        if (pread(f->fd, slot->buf, want, (off_t)off) != (ssize_t)want) {
-            slot->page = 0;
+    if (f->cached[slot] != page + 1) {
+        if (pread(f->fd, f->pages[slot], want, (off_t)off) != (ssize_t)want) {
+            f->cached[slot] = 0;
             return NULL; /* shorter than it said, or unreadable */
         }
-        slot->page = page + 1;
+        f->cached[slot] = page + 1;
     }
-    return slot->buf;
+    return f->pages[slot];
 }
 
 /* @n bytes at @off, valid until the next call; NULL when outside the file. */
@@ -127,7 +126,12 @@ static int open_file(const char *mem, int fd, uint64_t size, struct hd_hwdb_file
     f->mem = mem;
     f->fd = fd;
     f->size = size;
+    if (mem == NULL && posix_memalign((void **)&f->pages, HWDB_PAGE, HWDB_PAGES * HWDB_PAGE) != 0) {
+        free(f);
+        return -ENOMEM;
+    }
     if ((r = read_header(f)) < 0) {
+        free(f->pages);
         free(f);
         return r;
     }
@@ -151,6 +155,7 @@ void hd_hwdb_file_close(struct hd_hwdb_file *f)
         return;
     if (f->fd >= 0)
         close(f->fd);
+    free(f->pages);
     free(f);
 }
 
