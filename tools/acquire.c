@@ -117,14 +117,17 @@ static int run(struct tool *t, int argc, char **argv)
         /* Bad input found by the library (no such device, a bridge, a VM id) changed nothing
          * either, but is the caller's to fix: exit 2 for those. */
         int code = r == -ENODEV || r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-        if (why != NULL)
-            tool_error(t, code, "vm %s: %s", vm, why);
-        else
-            tool_lib_error(t, code, r, "vm %s", vm);
         const char *reason = why ? why : hd_ctx_last_error(t->ctx);
-        if (r == -EBUSY && (strstr(reason, " is up with ") || strstr(reason, " backs ") ||
-                            strstr(reason, "(the console)")))
-            fprintf(stderr, "hostdev acquire: --force takes it anyway\n");
+        const char *hint = r == -EBUSY && (strstr(reason, " is up with ") ||
+                                           strstr(reason, " backs ") ||
+                                           strstr(reason, "(the console)"))
+                               ? "--force takes it anyway"
+                               : NULL;
+        if (why != NULL)
+            tool_error(t, code, "vm %s: %s%s%s%s", vm, why, hint ? " (" : "", hint ? hint : "",
+                       hint ? ")" : "");
+        else
+            tool_lib_error_hint(t, code, r, hint, "vm %s", vm);
         free(why);
         free(addrs);
         domain_args_free(&da);

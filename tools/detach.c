@@ -122,8 +122,7 @@ static int touched_check_host_use(struct tool *t, struct touched *tc)
             continue;
         hd_ctx_clear_error(t->ctx);
         if ((r = hd_device_check_host_use(tc->devs[i])) < 0) {
-            tool_lib_error(t, EXIT_FAILED, r, "refusing");
-            fprintf(stderr, "hostdev detach: --force takes it anyway\n");
+            tool_lib_error_hint(t, EXIT_FAILED, r, "--force takes it anyway", "refusing");
             return EXIT_FAILED;
         }
     }

@@ -99,7 +99,9 @@ static void put_escaped(const char *s)
     }
 }
 
-static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail)
+/* One line: "PROG CMD: WHAT: TAIL (HINT)". */
+static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail,
+                    const char *hint)
 {
     char *what = NULL;
 
@@ -124,6 +126,8 @@ static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tai
             put_escaped(tail);
         }
     }
+    if (hint != NULL)
+        fprintf(stderr, " (%s)", hint);
     fputc('\n', stderr);
     free(what);
 }
@@ -133,20 +137,34 @@ int tool_error(struct tool *t, int code, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vreport(t, fmt, ap, NULL);
+    vreport(t, fmt, ap, NULL, NULL);
     va_end(ap);
     return code;
 }
 
-int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...)
+static const char *lib_reason(struct tool *t, int err)
 {
     const char *why = t->ctx ? hd_ctx_last_error(t->ctx) : "";
+
+    return why == NULL || why[0] == '\0' ? strerror(err < 0 ? -err : err) : why;
+}
+
+int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...)
+{
     va_list ap;
 
-    if (why == NULL || why[0] == '\0')
-        why = strerror(err < 0 ? -err : err);
     va_start(ap, fmt);
-    vreport(t, fmt, ap, why);
+    vreport(t, fmt, ap, lib_reason(t, err), NULL);
+    va_end(ap);
+    return code;
+}
+
+int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(t, fmt, ap, lib_reason(t, err), hint);
     va_end(ap);
     return code;
 }

@@ -50,6 +50,9 @@ extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_
 int tool_error(struct tool *t, int code, const char *fmt, ...) HD_PRINTF_TOOL(3, 4);
 /* Same, for a library call that failed with @err: appends hd_ctx_last_error() or strerror. */
 int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
+/* Same, ending the line with "(@hint)": what the user can do about it, on the one line. */
+int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, const char *fmt, ...)
+    HD_PRINTF_TOOL(5, 6);
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog);
 
 /* Parse a device argument; on failure print "invalid PCI address 'X'" and return -EINVAL. */

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,23 +428,25 @@ START_TEST(cdev_and_iommu_nodes)
 }
 END_TEST
 
-/* The commands as a user meets them: refusals exit 1 naming the reason and the way out,
- * bad input exits 2, and nothing changes either way. */
+/* The commands as a user meets them: refusals exit 1 naming the reason and, on the same one
+ * line, the way out; bad input exits 2; nothing changes either way. */
 START_TEST(commands_refuse_by_name)
 {
+    static const char force[] = " (--force takes it anyway)\n";
     static const struct {
         const char *args;
         int status;
         const char *says;
+        bool forceable;
     } cases[] = {
-        {"detach 0000:03:00.0", 1, "enp3s0 is up with routes"},
-        {"detach 0000:02:00.0", 1, "backs /dev/nvme0n1p2 mounted on /"},
-        {"acquire --vm web1 0000:00:02.0", 1, "drives framebuffer fb0 (the console)"},
-        {"acquire --vm web1 --unmanaged 0000:04:00.0", 1, "must be detached ahead of booting"},
-        {"acquire --vm 'web 1' 0000:04:00.0", 2, "invalid VM id 'web 1'"},
-        {"acquire --vm web1 --owner nosuchuser-xyz 0000:04:00.0", 2, "no user 'nosuchuser-xyz'"},
-        {"acquire --vm web1 0000:04:00.9", 2, "invalid PCI address"},
-        {"release --vm web1 0000:04:00.0", 2, "not assigned to any VM"},
+        {"detach 0000:03:00.0", 1, "enp3s0 is up with routes", true},
+        {"detach 0000:02:00.0", 1, "backs /dev/nvme0n1p2 mounted on /", true},
+        {"acquire --vm web1 0000:00:02.0", 1, "drives framebuffer fb0 (the console)", true},
+        {"acquire --vm web1 --unmanaged 0000:04:00.0", 1, "must be detached ahead of booting", false},
+        {"acquire --vm 'web 1' 0000:04:00.0", 2, "invalid VM id 'web 1'", false},
+        {"acquire --vm web1 --owner nosuchuser-xyz 0000:04:00.0", 2, "no user 'nosuchuser-xyz'", false},
+        {"acquire --vm web1 0000:04:00.9", 2, "invalid PCI address", false},
+        {"release --vm web1 0000:04:00.0", 2, "not assigned to any VM", false},
     };
     struct fx fx;
     char *before;
@@ -459,6 +462,11 @@ START_TEST(commands_refuse_by_name)
                       status, cases[i].status, err);
         ck_assert_msg(strstr(err, cases[i].says) != NULL, "%s: '%s' lacks '%s'", cases[i].args,
                       err, cases[i].says);
+        ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "%s: not one line: '%s'",
+                      cases[i].args, err);
+        ck_assert_msg(cases[i].forceable == (strlen(err) > strlen(force) &&
+                                             strcmp(err + strlen(err) - strlen(force), force) == 0),
+                      "%s: '%s'", cases[i].args, err);
         free(out);
         free(err);
         unchanged(&fx, before);
