@@ -10,74 +10,33 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
+#include "tmptree.h"
 
 #include "suite.h"
 
-static void mkdirs(const char *path)
-{
-    char buf[4096];
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                ck_abort_msg("mkdir %s: %s", buf, strerror(errno));
-            *p = '/';
-        }
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        ck_abort_msg("mkdir %s: %s", buf, strerror(errno));
-}
-
-static void parent_dirs(const char *full)
-{
-    char dir[4096];
-    char *slash;
-
-    snprintf(dir, sizeof(dir), "%s", full);
-    slash = strrchr(dir, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-        mkdirs(dir);
-    }
-}
-
+/* The asserting face of tmptree.c: a Check test stops at the first file it cannot make. */
 char *at_tree_new(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    char *root;
+    char *root = tmptree_new();
 
-    ck_assert(asprintf(&root, "%s/hostdev-adapters-XXXXXX", tmp ? tmp : "/tmp") > 0);
-    ck_assert_msg(mkdtemp(root) != NULL, "mkdtemp: %s", strerror(errno));
+    ck_assert_msg(root != NULL, "mkdtemp: %s", strerror(errno));
     return root;
 }
 
 void at_tree_free(char *root)
 {
-    char *cmd;
-
     if (root == NULL)
         return;
-    if (asprintf(&cmd, "rm -rf '%s'", root) > 0) {
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", root);
-        free(cmd);
-    }
+    if (tmptree_remove(root) < 0)
+        fprintf(stderr, "could not remove %s\n", root);
     free(root);
 }
 
 void at_bytes(const char *root, const char *path, const void *data, size_t len)
 {
-    char full[4096];
-    FILE *f;
+    int r = tmptree_write_data(root, path, data, len);
 
-    snprintf(full, sizeof(full), "%s/%s", root, path);
-    parent_dirs(full);
-    f = fopen(full, "wb");
-    ck_assert_msg(f != NULL, "%s: %s", full, strerror(errno));
-    ck_assert(fwrite(data, 1, len, f) == len);
-    ck_assert(fclose(f) == 0);
+    ck_assert_msg(r == 0, "%s/%s: %s", root, path, strerror(-r));
 }
 
 void at_file(const char *root, const char *path, const char *content)
@@ -87,11 +46,9 @@ void at_file(const char *root, const char *path, const char *content)
 
 void at_link(const char *root, const char *path, const char *target)
 {
-    char full[4096];
+    int r = tmptree_symlink(root, path, target);
 
-    snprintf(full, sizeof(full), "%s/%s", root, path);
-    parent_dirs(full);
-    ck_assert_msg(symlink(target, full) == 0, "symlink %s: %s", full, strerror(errno));
+    ck_assert_msg(r == 0, "symlink %s/%s: %s", root, path, strerror(-r));
 }
 
 /* "../" once per component of @path, to climb from a directory back to the root. */

@@ -1,4 +1,5 @@
-/* adapters-tree.h - plain-directory sysfs trees for the adapter tests (until fakesys lands). */
+/* adapters-tree.h - plain-directory sysfs trees for the adapter tests, on tmptree.c; running
+ * commands; the Check main() those tests share. */
 #ifndef HOSTDEV_ADAPTERS_TREE_H
 #define HOSTDEV_ADAPTERS_TREE_H
 
