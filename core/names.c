@@ -254,10 +254,10 @@ static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, str
  * of 20-pci-vendor-model.hwdb. */
 static void hwdb_key(char key[32], uint16_t vendor, long device)
 {
-    char *p = key;
+    char *p = key + 5;
 
-    memcpy(p, "pci:v", 5);
-    p = hd_put_hex(p + 5, vendor, 8, true);
+    memcpy(key, "pci:v", 6);
+    p = hd_put_hex(p, vendor, 8, true);
     if (device >= 0) {
         *p++ = 'd';
         p = hd_put_hex(p, (unsigned long long)device, 8, true);

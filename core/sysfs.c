@@ -169,6 +169,7 @@ int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t
     struct stat st;
     int fd, err;
 
+    *size = 0;
     fd = host ? open(path, O_RDONLY | O_CLOEXEC) : hd_fs_open(ctx, path, O_RDONLY, 0);
     if (fd < 0)
         return host ? -errno : fd;
