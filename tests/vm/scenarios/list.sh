@@ -6,6 +6,7 @@ need_cmd list
 pf=""
 for a in $(find_ids 1b36 0010); do [ -e "$PCI/$a/sriov_totalvfs" ] && pf=$a; done
 if [ -n "$pf" ] && has_cmd sriov; then
+    autoprobe=$(attr "$pf" sriov_drivers_autoprobe)
     hd sriov "$pf" --numvfs 2
     expect "$rc" 0 "sriov --numvfs 2: exit status"
     vf=$(basename "$(readlink "$PCI/$pf/virtfn1")")
@@ -89,5 +90,8 @@ if [ -n "$pf" ] && has_cmd sriov; then
         "$T/out" || fail "hostdev list does not show VF $vf with its ids: $(grep "^$vf" "$T/out")"
     hd sriov "$pf" --numvfs 0
     expect "$rc" 0 "sriov --numvfs 0: exit status"
+    # `hostdev sriov` leaves autoprobe off; the sriov scenario after this one expects the
+    # boot's value.
+    echo "$autoprobe" >"$PCI/$pf/sriov_drivers_autoprobe"
 fi
 pass
