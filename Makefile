@@ -405,7 +405,7 @@ install: all boot
 lint:
 	build-aux/lint.sh $(filter-out drivers/kmod-none.c drivers/udev-none.c,$(CORE_SRC)) \
 	                  $(TOOL_SRC) $(FAKESYS_SRC) $(VIRT_SRC) $(VIRSH_SRC) \
-	                  $(wildcard tests/fuzz/*.c)
+	                  $(wildcard tests/fuzz/*.c) $(wildcard tests/unit/*.c)
 
 clean:
 	rm -rf build

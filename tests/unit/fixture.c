@@ -324,7 +324,7 @@ int fx_group(struct fx *fx, const char *bdf)
 
     snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/iommu_group", bdf);
     const char *g = fx_link(fx, rel);
-    return *g ? atoi(g) : -1;
+    return *g ? (int)strtol(g, NULL, 10) : -1;
 }
 
 long fx_now_ms(void)

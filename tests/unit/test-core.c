@@ -275,7 +275,7 @@ START_TEST(names_searched_in_a_large_file)
                                 id ^ 0x55, id);
     }
     len += (size_t)snprintf(text + len, cap - len, "0003  Out of order\n\t0001  Late\n");
-    len += (size_t)snprintf(text + len, cap - len, "C 02  Network\n\t00  Ethernet\n");
+    snprintf(text + len, cap - len, "C 02  Network\n\t00  Ethernet\n");
     put("big.ids", text);
     free(text);
     snprintf(path, sizeof(path), "%s/big.ids", root);

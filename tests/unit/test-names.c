@@ -1,6 +1,7 @@
 /* test-names.c - vendor and product names: hwdb.bin read by core/hwdb.c against libudev on the
  * host's own database, a hwdb compiled by systemd-hwdb (tests/fuzz/hwdb-tiny.hwdb), broken
  * ones, and which source a context picks. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,21 @@ static const char *host_hwdb(void)
             return files[i];
     }
     return NULL;
+}
+
+/* Four hex digits and a blank at @s, as pci.ids starts its vendor and device lines. */
+static bool hex_id(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!isxdigit((unsigned char)s[0]))
+        return false;
+    v = strtoul(s, &end, 16);
+    if (end != s + 4 || *end != ' ')
+        return false;
+    *out = (unsigned)v;
+    return true;
 }
 
 static bool same(const char *a, const char *b)
@@ -51,8 +67,8 @@ START_TEST(hwdb_agrees_with_libudev)
     ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
     ck_assert_int_eq(hd_ctx_set_names_file(ctx, bin), 0);
     while (fgets(line, sizeof(line), ids) != NULL) {
-        bool is_vendor = sscanf(line, "%4x  ", &vendor) == 1 && line[4] == ' ';
-        bool is_device = !is_vendor && sscanf(line, "\t%4x  ", &device) == 1 && line[5] == ' ';
+        bool is_vendor = hex_id(line, &vendor);
+        bool is_device = !is_vendor && line[0] == '\t' && hex_id(line + 1, &device);
         char *uv, *up;
         const char *v, *p;
         if (line[0] == 'C' && line[1] == ' ')

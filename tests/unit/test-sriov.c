@@ -71,7 +71,7 @@ static void *kernel(void *arg)
             pthread_mutex_unlock(&klock);
             hd_strlcpy(last, v, sizeof(last));
         }
-        want = atoi(v);
+        want = (int)strtol(v, NULL, 10);
         {
             while (have < want && (kmax < 0 || have < kmax)) {
                 snprintf(path, sizeof(path), "%s/virtfn%d", dir, have);
