@@ -324,11 +324,11 @@ static int fill_driver_link(struct hd_device *dev)
  * an unprivileged reader gets too) and the driver link: 4 syscalls where uevent and config took
  * 6. The kernel's own attributes are read when config space does not tell:
  * - a bridge's subsystem ids live in a capability past those 64 bytes: uevent then;
- * - a VF's vendor and device ids read as ffff (the SR-IOV spec): with @vf_ids the device is
- *   left with *vf_pending set, everything but the ids read, for the caller to take them from
- *   its PF (hd_device_fill_vf_ids); without, uevent;
+ * - a VF's vendor and device ids read as ffff (the SR-IOV spec): the device is left with
+ *   *vf_pending set, everything but the ids read, for the caller to take them from its PF
+ *   (hd_device_fill_vf_ids, or uevent when the PF cannot tell);
  * - config space missing or short (a fake tree, a device going away): uevent and revision. */
-int hd_device_fill_bulk(struct hd_device *dev, bool vf_ids, bool *vf_pending)
+int hd_device_fill_bulk(struct hd_device *dev, bool *vf_pending)
 {
     unsigned char cfg[64];
     ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
@@ -342,7 +342,7 @@ int hd_device_fill_bulk(struct hd_device *dev, bool vf_ids, bool *vf_pending)
     dev->filled |= HD_FILL_CONFIG;
     dev->vendor = le16_at(cfg);
     dev->device = le16_at(cfg + 2);
-    if (dev->header_type != 0 || (dev->vendor == 0xffff && !vf_ids))
+    if (dev->header_type != 0)
         return hd_device_fill_fields(dev, HD_FILL_IDENT, false);
     dev->class = (uint32_t)cfg[0x0b] << 16 | (uint32_t)cfg[0x0a] << 8 | cfg[0x09];
     dev->subsystem_vendor = le16_at(cfg + 0x2c);

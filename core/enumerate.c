@@ -62,7 +62,7 @@ static int add_device(void *data, const char *name)
     fill = s->fill & ~(unsigned)HD_FILL_NAMES; /* names wait for every device's ids */
     if (s->bulk) {
         bool pending;
-        r = hd_device_fill_bulk(dev, true, &pending);
+        r = hd_device_fill_bulk(dev, &pending);
         s->nvf_pending += pending;
         if (pending)
             fill &= ~(unsigned)HD_FILL_IDENT; /* from its PF in finish_devices() */

@@ -197,9 +197,9 @@ struct hd_device {
 struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
 /* Read the @fill fields; with @again also those already read. */
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
-/* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); with
- * @vf_ids a VF may be left with *vf_pending, its ids for hd_device_fill_vf_ids(). */
-int hd_device_fill_bulk(struct hd_device *dev, bool vf_ids, bool *vf_pending);
+/* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); a VF is left
+ * with *vf_pending, its ids for hd_device_fill_vf_ids(). */
+int hd_device_fill_bulk(struct hd_device *dev, bool *vf_pending);
 /* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
  * -ENOENT when @pf is no PF. */
 int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);
