@@ -17,27 +17,11 @@ static int driver_file(char *buf, size_t size, const char *driver, const char *f
     return hd_path(buf, size, "sys/bus/pci/drivers/%s/%s", driver, file);
 }
 
-/* The driver bound right now: 0 with @buf "" when unbound. */
-static int current_driver(struct hd_device *dev, char *buf, size_t size)
-{
-    int r = hd_device_link_name(dev, "driver", buf, size);
-
-    if (r == -ENOENT) {
-        buf[0] = '\0';
-        return 0;
-    }
-    return r;
-}
-
+/* Module-derived names use '_' where driver names may use '-': the kernel's own rule for
+ * parameter and module names. */
 static bool driver_is(const char *bound, const char *want)
 {
-    /* Module-derived names use '_' where driver names may use '-'. */
-    for (; *bound && *want; bound++, want++) {
-        char a = *bound == '-' ? '_' : *bound, b = *want == '-' ? '_' : *want;
-        if (a != b)
-            return false;
-    }
-    return *bound == *want;
+    return hd_cmdline_name_equal(bound, want);
 }
 
 /* Wait, briefly, for the driver link to name @want ("" = unbound). */
@@ -47,7 +31,7 @@ static int wait_driver(struct hd_device *dev, const char *want, char *got, size_
     unsigned int delay = 1;
 
     for (;;) {
-        int r = current_driver(dev, got, size);
+        int r = hd_device_read_driver(dev, got, size);
         if (r < 0)
             return r;
         if (want[0] ? driver_is(got, want) : got[0] == '\0')
@@ -71,12 +55,12 @@ static int unbind(struct hd_device *dev, const char *driver)
     hd_info(ctx, "%s: unbinding from %s", dev->name, driver);
     r = hd_fs_write_attr_timeout(ctx, path, dev->name, ctx->timeout_ms);
     if (r == -ETIMEDOUT) {
-        current_driver(dev, now, sizeof(now));
+        hd_device_read_driver(dev, now, sizeof(now));
         return hd_err(ctx, r, "%s: unbinding from %s did not finish in %u ms (its remove() "
                       "hangs; see the kernel log); the device is %s%s", dev->name, driver,
                       ctx->timeout_ms, now[0] ? "still bound to " : "now unbound", now);
     }
-    if (r == -ENODEV && current_driver(dev, now, sizeof(now)) == 0 && !driver_is(now, driver))
+    if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 && !driver_is(now, driver))
         return 0; /* it left that driver on its own meanwhile */
     if (r < 0)
         return hd_err(ctx, r, "%s: unbinding from %s failed: %s", dev->name, driver,
@@ -118,10 +102,10 @@ static void restore(struct hd_device *dev, const struct hd_stub_driver *stub,
 
     if (use_override)
         set_override(dev, NULL);
-    if (current_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0' &&
+    if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0' &&
         (original == NULL || !driver_is(now, original)))
         unbind(dev, now);
-    if (original != NULL && current_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
+    if (original != NULL && hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
         char path[HD_PATH_MAX];
         drivers_probe(dev);
         if (wait_driver(dev, original, now, sizeof(now)) < 0 &&
@@ -200,7 +184,7 @@ static int bind_new_id(struct hd_device *dev, const struct hd_stub_driver *stub,
     if (r < 0 && r != -EEXIST)
         goto out;
     r = 0;
-    if (current_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
+    if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
         driver_file(path, sizeof(path), stub->name, "bind");
         r = hd_fs_write_attr(ctx, path, dev->name);
         if (r < 0)
@@ -215,7 +199,7 @@ static int bind_new_id(struct hd_device *dev, const struct hd_stub_driver *stub,
         struct hd_device *twin = hd_device_new(ctx, &twins[i]);
         if (twin == NULL)
             continue;
-        if (current_driver(twin, now, sizeof(now)) == 0 && driver_is(now, stub->name)) {
+        if (hd_device_read_driver(twin, now, sizeof(now)) == 0 && driver_is(now, stub->name)) {
             hd_info(ctx, "%s: new_id also grabbed %s; letting it go", dev->name, twin->name);
             unbind(twin, stub->name);
         }
@@ -264,7 +248,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
     /* Every later step reads the driver link: one that cannot be read stops us before the
      * first write, not halfway. */
     char now[256];
-    if ((r = current_driver(dev, now, sizeof(now))) < 0)
+    if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
         return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name, strerror(-r));
     if (strcmp(now, dev->driver ? dev->driver : "") != 0)
         return hd_err(ctx, -EAGAIN,
@@ -423,7 +407,7 @@ HD_EXPORT int hd_device_reattach(struct hd_device *dev)
 rollback:
     if (stub != NULL) {
         char *why = strdup(hd_ctx_last_error(ctx));
-        if (current_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0')
+        if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0')
             unbind(dev, now);
         if (hd_device_has_driver_override(dev))
             set_override(dev, stub->name);

@@ -304,18 +304,29 @@ static uint16_t le16_at(const unsigned char *p)
     return (uint16_t)(p[0] | p[1] << 8);
 }
 
+int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size)
+{
+    int r = hd_device_link_name(dev, "driver", buf, size);
+
+    if (r == -ENOENT) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return r;
+}
+
 /* The driver from its link: NULL when unbound. */
 static int fill_driver_link(struct hd_device *dev)
 {
     char name[128];
-    int r = hd_device_link_name(dev, "driver", name, sizeof(name));
+    int r = hd_device_read_driver(dev, name, sizeof(name));
 
     dev->driver = NULL;
-    if (r == -ENOENT)
-        return 0;
     if (r < 0)
         return hd_err(dev->ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
                       strerror(-r));
+    if (name[0] == '\0')
+        return 0;
     dev->driver = hd_strings_add(&dev->ctx->strings, name, strlen(name));
     return dev->driver ? 0 : -ENOMEM;
 }

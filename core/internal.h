@@ -219,6 +219,8 @@ ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void 
                                   size_t size);
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
 int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size);
+/* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
+int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
 
 /* ---- nodedev.c, nodedev-caps.c, nodedev-xml.c ---------------------------------------------- */
 

@@ -81,17 +81,6 @@ static struct kmod_ctx *kmod_for(struct hd_ctx *ctx, const struct kmod_api *api)
     return k;
 }
 
-/* Module names treat '-' and '_' alike. */
-static bool same_module(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a == '-' ? '_' : *a, y = *b == '-' ? '_' : *b;
-        if (x != y)
-            return false;
-    }
-    return *a == *b;
-}
-
 /* From the configuration itself, so it works under a fake root without a modules index. */
 static bool is_blacklisted(const struct kmod_api *api, struct kmod_ctx *k, const char *module)
 {
@@ -99,7 +88,7 @@ static bool is_blacklisted(const struct kmod_api *api, struct kmod_ctx *k, const
     bool found = false;
 
     while (it != NULL && !found && api->iter_next(it))
-        found = same_module(api->iter_key(it), module);
+        found = hd_cmdline_name_equal(api->iter_key(it), module); /* '-' is '_' */
     api->iter_free(it);
     return found;
 }
