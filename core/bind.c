@@ -60,7 +60,8 @@ static int unbind(struct hd_device *dev, const char *driver)
                       "hangs; see the kernel log); the device is %s%s", dev->name, driver,
                       ctx->timeout_ms, now[0] ? "still bound to " : "now unbound", now);
     }
-    if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 && !driver_is(now, driver))
+    if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 &&
+        !driver_is(now, driver))
         return 0; /* it left that driver on its own meanwhile */
     if (r < 0)
         return hd_err(ctx, r, "%s: unbinding from %s failed: %s", dev->name, driver,
