@@ -125,11 +125,8 @@ static int finish_devices(struct scan *s)
     }
     for (size_t i = 0; i < list->count; i++) {
         struct hd_device *dev = list->devs[i];
-        int r = 0;
-        if (vf_pending(dev))
-            r = hd_device_fill_fields(dev, HD_FILL_IDENT, false);
-        if (r == 0)
-            r = hd_device_fill_fields(dev, s->fill, false);
+        /* A VF still pending reads its ids here: bulk listings ask for HD_FILL_IDENT. */
+        int r = hd_device_fill_fields(dev, s->fill, false);
         if (r == -ENOMEM)
             return r;
         if (r < 0) {
