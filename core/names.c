@@ -234,20 +234,28 @@ static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, str
     return nomem ? -ENOMEM : 0;
 }
 
+/* @name (may be NULL) in the context's strings; *@nomem set when it could not be stored. */
+static const char *intern(struct hd_ctx *ctx, const char *name, bool *nomem)
+{
+    const char *copy = name ? hd_strings_add(&ctx->strings, name, strlen(name)) : NULL;
+
+    *nomem = *nomem || (name && !copy);
+    return copy;
+}
+
 static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, struct name_pair *out)
 {
     char *vn, *pn;
+    bool nomem = false;
     int r = hd_hwdb_lookup(ctx->names->hwdb, vendor, device, &vn, &pn);
 
     if (r == 0) {
-        out->vendor = vn ? hd_strings_add(&ctx->strings, vn, strlen(vn)) : NULL;
-        out->product = pn ? hd_strings_add(&ctx->strings, pn, strlen(pn)) : NULL;
-        if ((vn && !out->vendor) || (pn && !out->product))
-            r = -ENOMEM;
+        out->vendor = intern(ctx, vn, &nomem);
+        out->product = intern(ctx, pn, &nomem);
     }
     free(vn);
     free(pn);
-    return r == -ENOENT ? 0 : r;
+    return nomem ? -ENOMEM : r == -ENOENT ? 0 : r;
 }
 
 /* "pci:vVVVVVVVV*", with "dDDDDDDDD" before the star when @device is not negative: the keys
@@ -269,17 +277,15 @@ static int lookup_hwdb_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device
                             struct name_pair *out)
 {
     struct hd_hwdb_file *f = ctx->names->hwdb_file;
-    const char *v, *p;
+    bool nomem = false;
     char key[32];
 
     /* Each answer is valid until the next lookup: copied at once. */
     hwdb_key(key, vendor, -1);
-    v = hd_hwdb_file_get(f, key, "ID_VENDOR_FROM_DATABASE");
-    out->vendor = v ? hd_strings_add(&ctx->strings, v, strlen(v)) : NULL;
+    out->vendor = intern(ctx, hd_hwdb_file_get(f, key, "ID_VENDOR_FROM_DATABASE"), &nomem);
     hwdb_key(key, vendor, device);
-    p = hd_hwdb_file_get(f, key, "ID_MODEL_FROM_DATABASE");
-    out->product = p ? hd_strings_add(&ctx->strings, p, strlen(p)) : NULL;
-    return (v && !out->vendor) || (p && !out->product) ? -ENOMEM : 0;
+    out->product = intern(ctx, hd_hwdb_file_get(f, key, "ID_MODEL_FROM_DATABASE"), &nomem);
+    return nomem ? -ENOMEM : 0;
 }
 
 /* A hwdb.bin at @path (the root's, or with @host the host's): 0 taken, -EPROTO one hwdb.c
