@@ -14,39 +14,39 @@
 
 #include "internal.h"
 
+/* The component starting at @p, up to its '/' or end, as hd_name_valid() wants it: not empty,
+ * not "." or "..", no control characters, under 256 bytes. Returns its end, or NULL. */
+static const unsigned char *component_end(const unsigned char *p)
+{
+    const unsigned char *start = p;
+
+    for (; *p != '\0' && *p != '/'; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return NULL;
+    }
+    if (p == start || p - start >= 256 ||
+        (start[0] == '.' && (p - start == 1 || (p - start == 2 && start[1] == '.'))))
+        return NULL;
+    return p;
+}
+
 bool hd_name_valid(const char *name)
 {
-    size_t len = 0;
+    const unsigned char *end = name ? component_end((const unsigned char *)name) : NULL;
 
-    if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++, len++) {
-        if (*p == '/' || *p < 0x20 || *p == 0x7f)
-            return false;
-    }
-    return len < 256;
+    return end != NULL && *end == '\0';
 }
 
 bool hd_path_valid(const char *path)
 {
-    /* One pass, each component as hd_name_valid() has it: not empty, not "." or "..", no
-     * control characters, under 256 bytes. */
-    const unsigned char *p = (const unsigned char *)path, *start;
+    const unsigned char *p = (const unsigned char *)path;
 
-    if (path == NULL || path[0] == '\0' || path[0] == '/')
+    if (path == NULL || path[0] == '/')
         return false;
-    for (;;) {
-        for (start = p; *p != '\0' && *p != '/'; p++) {
-            if (*p < 0x20 || *p == 0x7f)
-                return false;
-        }
-        if (p == start || p - start >= 256 ||
-            (start[0] == '.' && (p - start == 1 || (p - start == 2 && start[1] == '.'))))
-            return false;
-        if (*p == '\0')
-            return true;
-        p++; /* past the slash: a trailing one leaves an empty last component, refused above */
-    }
+    /* One pass over the components; a trailing slash leaves an empty last one, refused. */
+    while ((p = component_end(p)) != NULL && *p == '/')
+        p++;
+    return p != NULL;
 }
 
 int hd_path(char *buf, size_t size, const char *fmt, ...)
