@@ -17,6 +17,13 @@ static int driver_file(char *buf, size_t size, const char *driver, const char *f
     return hd_path(buf, size, "sys/bus/pci/drivers/%s/%s", driver, file);
 }
 
+/* On a stub now (vfio-pci, a variant, pci-stub): leaving it is not leaving a host driver. */
+bool hd_device_on_stub(const struct hd_device *dev)
+{
+    return dev->driver != NULL &&
+           (hd_stub_driver_find(dev->driver) != NULL || hd_driver_is_vfio(dev->driver));
+}
+
 /* Module-derived names use '_' where driver names may use '-': the kernel's own rule for
  * parameter and module names. */
 static bool driver_is(const char *bound, const char *want)
@@ -234,7 +241,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
 {
     struct hd_ctx *ctx = dev->ctx;
     const struct hd_stub_driver *stub = hd_stub_driver_find(stub_name ? stub_name : "vfio-pci");
-    bool use_override;
+    bool use_override, recorded = false;
     char *original = NULL;
     int r;
 
@@ -271,8 +278,18 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
         return r;
     if (dev->driver != NULL && (original = strdup(dev->driver)) == NULL)
         return -ENOMEM;
-    /* The record comes first: a crash after the unbind still knows where to return. */
-    if (original != NULL && (r = hd_state_put(ctx, "drivers", dev->name, original)) < 0)
+    /* The record comes first: a crash after the unbind still knows where to return. It is
+     * written once, when the device leaves a host driver (or no driver: ""), and a move
+     * between stubs keeps it. */
+    if (dev->driver != NULL) {
+        recorded = !hd_device_on_stub(dev);
+    } else {
+        /* Unbound with a record: a reattach stopped half-way; the record still tells. */
+        char *rec = NULL;
+        recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
+        free(rec);
+    }
+    if (recorded && (r = hd_state_put(ctx, "drivers", dev->name, original ? original : "")) < 0)
         goto out;
     use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
     hd_info(ctx, "%s: %s -> %s (%s)", dev->name, original ? original : "unbound", stub->name,
@@ -286,7 +303,8 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
         if (why != NULL)
             hd_err(ctx, r, "%s", why); /* restoring must not bury the reason */
         free(why);
-        hd_state_del(ctx, "drivers", dev->name);
+        if (recorded)
+            hd_state_del(ctx, "drivers", dev->name);
     }
 out:
     free(original);
@@ -297,45 +315,18 @@ out:
 HD_EXPORT int hd_device_detach_group(struct hd_device *dev, const char *stub,
                                      unsigned int flags)
 {
-    struct hd_ctx *ctx = dev->ctx;
-    struct hd_device **done;
-    struct hd_group *g;
-    size_t ndone = 0;
-    int r;
+    struct hd_op *op;
+    int r = hd_op_new(dev->ctx, HD_OP_DETACH, &op);
 
-    if ((r = hd_device_fill_fields(dev, HD_FILL_GROUP, true)) < 0)
+    if (r < 0)
         return r;
-    if (dev->group < 0)
-        return hd_device_detach(dev, stub, flags); /* reports the missing group */
-    if ((r = hd_group_open(ctx, dev->group, &g)) < 0)
-        return r;
-    done = calloc(hd_group_get_member_count(g) + 1, sizeof(*done));
-    if (done == NULL) {
-        hd_group_unref(g);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
-        struct hd_device *m = hd_group_get_member(g, i);
-        /* Bridges stay on pcieport (which does not block); unbound members already fit. */
-        if (!hd_device_is_assignable(m) || m->driver == NULL)
-            continue;
-        bool was_stub = hd_stub_driver_find(m->driver) || hd_driver_is_vfio(m->driver);
-        r = hd_device_detach(m, stub, flags);
-        if (r < 0)
-            break;
-        if (!was_stub)
-            done[ndone++] = m;
-    }
-    if (r < 0) {
-        char *why = strdup(hd_ctx_last_error(ctx));
-        while (ndone > 0)
-            hd_device_reattach(done[--ndone]);
-        if (why != NULL)
-            hd_err(ctx, r, "%s", why);
-        free(why);
-    }
-    free(done);
-    hd_group_unref(g);
+    hd_op_set_flags(op, HD_OP_GROUP | HD_OP_FORCE |
+                            (flags & HD_DETACH_NEW_ID ? (unsigned)HD_OP_NEW_ID : 0));
+    if ((r = hd_op_set_driver(op, stub ? stub : "vfio-pci")) == 0 &&
+        (r = hd_op_add_device(op, &dev->addr, true)) == 0)
+        r = hd_op_run(op);
+    hd_op_unref(op);
+    hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
     return r;
 }
 
@@ -349,7 +340,7 @@ HD_EXPORT int hd_device_reattach(struct hd_device *dev)
     struct hd_ctx *ctx = dev->ctx;
     const struct hd_stub_driver *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX];
-    bool override_to_stub;
+    bool override_to_stub, to_none;
     int r;
 
     r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
@@ -369,23 +360,41 @@ HD_EXPORT int hd_device_reattach(struct hd_device *dev)
     r = hd_device_get_original_driver(dev, &target);
     if (r < 0 && r != -ENOENT)
         return r;
-    if (dev->driver == NULL && !override_to_stub && target == NULL) {
+    /* "" is a record too: it had no driver, and goes back to none. */
+    to_none = target != NULL && target[0] == '\0';
+    if (to_none) {
+        free(target);
+        target = NULL;
+    }
+    if (dev->driver == NULL && !override_to_stub && (target == NULL || to_none)) {
         hd_info(ctx, "%s: not detached, nothing to do", dev->name);
+        if (to_none && hd_device_get_driver_override(dev) == NULL)
+            hd_state_del(ctx, "drivers", dev->name);
         return 0;
     }
-    if (target == NULL && hd_module_for_modalias(ctx, dev->modalias, &target) < 0)
+    if (target == NULL && !to_none && hd_module_for_modalias(ctx, dev->modalias, &target) < 0)
         target = NULL; /* unknown: whatever the kernel picks */
     if (target != NULL && !hd_name_valid(target)) {
         free(target);
         return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid", dev->name);
     }
     hd_info(ctx, "%s: %s -> %s", dev->name, dev->driver ? dev->driver : "unbound",
-            target ? target : "(the kernel's choice)");
+            target ? target : to_none ? "no driver" : "(the kernel's choice)");
     if (hd_device_get_driver_override(dev) != NULL && (r = set_override(dev, NULL)) < 0)
         goto out;
     if (stub != NULL && (r = unbind(dev, dev->driver)) < 0) {
         if (r != -ETIMEDOUT && override_to_stub)
             set_override(dev, hd_device_get_driver_override(dev));
+        goto out;
+    }
+    if (to_none) {
+        /* No probe: with the override gone nothing binds it until someone asks. */
+        if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0') {
+            r = hd_err(ctx, -EIO, "%s: still bound to %s after the unbind", dev->name, now);
+            goto rollback;
+        }
+        hd_state_del(ctx, "drivers", dev->name);
+        r = 0;
         goto out;
     }
     if (target != NULL)

@@ -99,6 +99,31 @@ HD_EXPORT const char *hd_ctx_last_error(const struct hd_ctx *ctx)
 HD_EXPORT void hd_ctx_clear_error(struct hd_ctx *ctx)
 {
     ctx->last_error[0] = '\0';
+    ctx->last_reason = HD_REASON_NONE;
+}
+
+HD_EXPORT enum hd_reason hd_ctx_last_reason(const struct hd_ctx *ctx)
+{
+    return ctx->last_reason;
+}
+
+HD_EXPORT bool hd_reason_forceable(enum hd_reason reason)
+{
+    return reason == HD_REASON_HOST_USE || reason == HD_REASON_PLATFORM;
+}
+
+HD_EXPORT const char *hd_reason_name(enum hd_reason reason)
+{
+    static const char *const names[] = {
+        [HD_REASON_NONE] = "none",           [HD_REASON_FAILED] = "failed",
+        [HD_REASON_INVALID] = "invalid",     [HD_REASON_NO_DEVICE] = "no-device",
+        [HD_REASON_HELD] = "held-by-vm",     [HD_REASON_HOST_USE] = "host-use",
+        [HD_REASON_PLATFORM] = "platform-device", [HD_REASON_NOT_VIABLE] = "group-not-viable",
+        [HD_REASON_STATE_DAMAGED] = "state-damaged", [HD_REASON_BLOCKED] = "blocked",
+        [HD_REASON_TIMEOUT] = "timeout",     [HD_REASON_NOT_ASSIGNED] = "not-assigned",
+        [HD_REASON_UNSUPPORTED] = "unsupported",
+    };
+    return (unsigned)reason < HD_ARRAY_SIZE(names) && names[reason] ? names[reason] : "failed";
 }
 
 HD_EXPORT void hd_ctx_set_timeout_ms(struct hd_ctx *ctx, unsigned int ms)
@@ -167,11 +192,35 @@ int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char
 {
     va_list ap;
 
+    /* A specific reason set deeper down survives the outer messages that wrap it. */
+    if (ctx->last_reason == HD_REASON_NONE)
+        ctx->last_reason = err == -ETIMEDOUT ? HD_REASON_TIMEOUT : HD_REASON_FAILED;
     va_start(ap, fmt);
     vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
     va_end(ap);
     va_start(ap, fmt);
     hd_vlog(ctx, HD_LOG_DEBUG, file, line, fn, fmt, ap);
     va_end(ap);
+    return err;
+}
+
+int hd_error_reason(struct hd_ctx *ctx, int err, enum hd_reason reason, const char *file,
+                    int line, const char *fn, const char *fmt, ...)
+{
+    va_list ap;
+
+    ctx->last_reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
+    va_end(ap);
+    va_start(ap, fmt);
+    hd_vlog(ctx, HD_LOG_DEBUG, file, line, fn, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason)
+{
+    ctx->last_reason = reason;
     return err;
 }

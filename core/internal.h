@@ -50,6 +50,7 @@ struct hd_ctx {
     void *log_data;
     int log_priority;
     char last_error[512];
+    enum hd_reason last_reason;
 };
 
 void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
@@ -58,7 +59,17 @@ void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const 
 int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char *fn,
              const char *fmt, ...) HD_PRINTF(6, 7);
 
+/* The same with the reason a caller acts on (exit status, --force hint), which outer messages
+ * wrapping this one keep. */
+int hd_error_reason(struct hd_ctx *ctx, int err, enum hd_reason reason, const char *file,
+                    int line, const char *fn, const char *fmt, ...) HD_PRINTF(7, 8);
+
+/* Keep the message, say why: returns @err. */
+int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
+
 #define hd_err(ctx, err, ...) hd_error((ctx), (err), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_errr(ctx, err, reason, ...)                                                          \
+    hd_error_reason((ctx), (err), (reason), __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define hd_warn(ctx, ...) hd_log((ctx), HD_LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define hd_info(ctx, ...) hd_log((ctx), HD_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define hd_dbg(ctx, ...) hd_log((ctx), HD_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
@@ -219,6 +230,8 @@ ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void 
                                   size_t size);
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
 int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size);
+/* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
+bool hd_device_on_stub(const struct hd_device *dev);
 /* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
 int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
 
@@ -402,12 +415,33 @@ void hd_unlock(int fd);
 
 /* ---- journal.c: the intent log ------------------------------------------------------------ */
 
-enum hd_jop { HD_JOP_ACQUIRE, HD_JOP_RELEASE };
+/* Every writing operation of the engine (txn.c) keeps one. */
+enum hd_jop {
+    HD_JOP_ACQUIRE,
+    HD_JOP_RELEASE,
+    HD_JOP_DETACH,
+    HD_JOP_REATTACH,
+    HD_JOP_RESET,
+    HD_JOP_NUMVFS,
+    HD_JOP_RESERVE,
+    HD_JOP_COUNT
+};
+extern const char *const hd_jop_names[HD_JOP_COUNT];
+
 enum hd_jstep_kind {
-    HD_JSTEP_DETACH,   /* about to detach (acquire) */
-    HD_JSTEP_REATTACH, /* about to reattach (release) */
+    HD_JSTEP_DETACH,   /* about to move a device from @from ("" none) to the stub @to */
+    HD_JSTEP_REATTACH, /* about to move a device from the stub @from back to its record */
     HD_JSTEP_RESET,    /* about to reset (nothing to undo) */
     HD_JSTEP_OWN,      /* about to chown/chmod node: the owner and mode it has now */
+    HD_JSTEP_NUMVFS,   /* about to change a PF's VF count from @old_numvfs */
+    HD_JSTEP_OVERRIDE, /* about to set driver_override; @from is its value now ("" none) */
+};
+
+/* What a device's driver record says (STATE/drivers/<BDF>). */
+enum hd_jrecord {
+    HD_JREC_UNKNOWN, /* a version 1 journal did not say */
+    HD_JREC_NONE,    /* there was no record */
+    HD_JREC_DRIVER,  /* it named a driver (or "" for "no driver") */
 };
 
 struct hd_jdev {
@@ -415,10 +449,18 @@ struct hd_jdev {
     int group;
 };
 
+#define HD_DRIVER_NAME_MAX 64
+
 struct hd_jstep {
     enum hd_jstep_kind kind;
-    struct hd_pci_addr addr;   /* DETACH, REATTACH, RESET */
+    struct hd_pci_addr addr;   /* all but OWN */
     struct hd_node_owner node; /* OWN */
+    bool from_known;           /* DETACH/REATTACH of a version 1 journal: false */
+    char from[HD_DRIVER_NAME_MAX];
+    char to[HD_DRIVER_NAME_MAX];
+    enum hd_jrecord record;    /* DETACH: the record before it; REATTACH: the record it used */
+    char record_driver[HD_DRIVER_NAME_MAX];
+    int old_numvfs, old_autoprobe; /* NUMVFS; -1 unknown */
 };
 
 struct hd_journal {
@@ -426,42 +468,139 @@ struct hd_journal {
     char path[HD_PATH_MAX];
     bool is_tmp; /* never got its name: its process died before any write */
     enum hd_jop op;
-    char vm[HD_VM_ID_MAX + 1];
+    char vm[HD_VM_ID_MAX + 1]; /* "" for operations without a VM */
     struct hd_jdev *devs; /* the plan */
     size_t ndevs;
     struct hd_jstep *steps; /* what was started, in order */
     size_t nsteps, capsteps;
+    bool committed; /* its "commit" line was written */
 };
 
-/* Create, lock and fsync a journal naming the plan. */
+/* Create, lock and fsync a journal naming the plan (@vm may be NULL). */
 int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                      const struct hd_jdev *devs, size_t n, struct hd_journal **j);
 /* Append @step and fsync, before doing it. */
 int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+/* The operation reached its commit: say so durably before cleaning up. */
+int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j);
 /* The operation is over (done or undone): unlink, then unlock. */
 void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j);
 /* Unlock and free, leaving the file (for recover). */
 struct hd_journal *hd_journal_close(struct hd_journal *j);
+/* Parse @text into @j. With a damaged journal, the devices named before the damage are still
+ * in @j (so that their groups can be held back) and -EBADMSG is returned. */
 int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j);
 /* Names in STATE/journal (none when it does not exist). */
 int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
 /* Lock and read a journal whose process is gone: -EBUSY while it lives, -ENOENT when it
- * finished meanwhile, -EAGAIN for a temporary one just being created. */
+ * finished meanwhile, -EAGAIN for a temporary one just being created, -EBADMSG when it cannot
+ * be read (then *j holds what could be read, for hd_journal_set_aside()). */
 int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
 /* Read a journal without locking it (to see which groups a busy one is about). */
 int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
-bool hd_journal_touches_group(const struct hd_journal *j, int group);
+/* Move a damaged journal to STATE/damaged/, where it holds back the groups it names until
+ * someone removes it. */
+int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j);
+/* How many journals are set aside. */
+int hd_journal_count_damaged(struct hd_ctx *ctx, unsigned int *count);
+/* The first set-aside journal naming one of @groups: -EBUSY with a message naming it, else 0. */
+int hd_journal_check_damaged(struct hd_ctx *ctx, const int *groups, size_t n);
 
-/* ---- acquire.c, recover.c: the steps of acquire and release, and their undo --------------- */
+/* ---- txn.c: the one transaction engine ------------------------------------------------------ */
+/*
+ * Every command that changes the host is a transaction: its devices' groups are locked (and
+ * what dead processes left on them recovered), each step is journaled and fsynced before its
+ * write, verified against the kernel, and the transaction commits through the records (the
+ * map for acquire/release, a "commit" line for the rest); any failure undoes every started
+ * step, newest first. A dry run plans the same steps and writes nothing at all.
+ */
+struct hd_op;
+struct hd_txn {
+    struct hd_ctx *ctx;
+    struct hd_op *op; /* where planned and done steps are reported */
+    enum hd_jop kind;
+    bool dry_run;
+    char vm[HD_VM_ID_MAX + 1];
+    struct hd_lockset *locks;
+    struct hd_journal *j;
+};
 
+/* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
+ * journal names. Dry runs lock nothing. */
+int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n);
+/* Open the journal (not in a dry run). Call after the checks, before the first step. */
+int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n);
+/* Journal @s (dry run: only report it) before doing it. Returns 1 when the caller is to do
+ * the step, 0 in a dry run, or -errno. @detail describes it for the plan. */
+int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s);
+/* Report a step that needs no undo and no journal line (a record written with its step). */
+void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
+                 const char *to);
+/* Done: write the commit line, drop the journal, unlock. */
+int hd_txn_commit(struct hd_txn *t);
+/* Failed with @err: undo newest first (or, for a hang, leave it to recover); unlock. Returns
+ * @err with the first failure's message. */
+int hd_txn_abort(struct hd_txn *t, int err);
 /* Undo what @j started, newest first. 0 when everything is back. */
 int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
-/* Did the operation of @j reach its commit (the map write)? */
+/* Did the operation of @j reach its commit? */
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
 /* recover.c: deal with dead journals touching the groups in @held (NULL: all), whose locks
  * this process already holds. With @held, -EAGAIN when another process is recovering a
  * journal about those groups (it waits for our locks: let go and try again). */
 int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
+
+/* Shared by the engine's operations. */
+struct hd_saved_error { /* the first error's message, kept while cleaning up after it */
+    int err;
+    enum hd_reason reason;
+    char msg[512];
+};
+void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err);
+int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s);
+bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
+int hd_txn_refresh(struct hd_device *dev);         /* everything but names, read again */
+int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
+/* Lock @groups, then recover what dead processes left on them. */
+int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        struct hd_lockset **set);
+
+/* sriov.c: put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
+int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
+                     int autoprobe);
+
+/* platform.c: functions the host keeps whatever is asked (host bridges, LPC/ISA bridges,
+ * SMBus, ...): the class's description, or NULL for an ordinary function. */
+const char *hd_platform_function(const struct hd_device *dev);
+
+/* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
+int hd_ops_detach(struct hd_op *op);
+int hd_ops_reattach(struct hd_op *op);
+int hd_ops_reset(struct hd_op *op);
+int hd_ops_numvfs(struct hd_op *op);
+int hd_ops_acquire(struct hd_op *op);
+int hd_ops_release(struct hd_op *op);
+
+/* op.c: the request an operation was given, and its report. */
+struct hd_op_request {
+    enum hd_op_kind kind;
+    struct hd_pci_addr *addrs;
+    bool *unmanaged; /* per device (acquire) */
+    size_t n;
+    unsigned int flags; /* enum hd_op_flags */
+    char driver[HD_DRIVER_NAME_MAX];
+    char vm[HD_VM_ID_MAX + 1];
+    uid_t uid;
+    gid_t gid;
+    unsigned int numvfs;
+};
+const struct hd_op_request *hd_op_request(const struct hd_op *op);
+void hd_op_set_previous_numvfs(struct hd_op *op, int n);
+/* op.c: the public operation object's report side, filled by the engine. */
+int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
+                      const char *to);
+void hd_op_mark_steps(struct hd_op *op, int state);
+struct hd_ctx *hd_op_ctx(const struct hd_op *op);
 
 /* ---- names.c ------------------------------------------------------------------------------ */
 
@@ -508,6 +647,9 @@ struct hd_cmdline_settings {
 /* Fill @settings from the parsed parameters, recording invalid options on @cmdline. */
 int hd_cmdline_interpret(struct hd_cmdline *cmdline, struct hd_cmdline_settings *settings);
 void hd_cmdline_settings_free(struct hd_cmdline_settings *settings);
+
+/* reset.c: the methods the kernel will try, in order (allocated). */
+char *hd_reset_methods(struct hd_device *dev);
 
 /* ---- dmar.c: the ACPI DMAR table (Intel VT-d) --------------------------------------------- */
 

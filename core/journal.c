@@ -1,7 +1,9 @@
-/* journal.c - the intent log: before each sysfs write or chown an acquire or release makes,
+/* journal.c - the intent log: before each sysfs write or chown a transaction (txn.c) makes,
  * one line saying what it is about to do is appended and fsynced. A journal lives in
  * STATE/journal/ while its operation runs, locked (flock) by the process running it; a journal
- * that nobody holds belongs to a process that died, and recover.c undoes what it says. */
+ * that nobody holds belongs to a process that died, and recover.c finishes (after its commit
+ * line) or undoes (before it) what it says. One that cannot be read is set aside in
+ * STATE/damaged/, where it holds back the groups it names, and only those. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +15,16 @@
 
 #include "internal.h"
 
-#define JOURNAL_MAGIC "hostdev-journal 1"
+#define JOURNAL_MAGIC "hostdev-journal"
+#define JOURNAL_VERSION 2
 /* How old an unlocked temporary journal must be before recover removes it. */
 #define TMP_GRACE_S 60
 
-static const char *const op_names[] = {[HD_JOP_ACQUIRE] = "acquire",
-                                       [HD_JOP_RELEASE] = "release"};
+const char *const hd_jop_names[HD_JOP_COUNT] = {
+    [HD_JOP_ACQUIRE] = "acquire", [HD_JOP_RELEASE] = "release",   [HD_JOP_DETACH] = "detach",
+    [HD_JOP_REATTACH] = "reattach", [HD_JOP_RESET] = "reset",     [HD_JOP_NUMVFS] = "numvfs",
+    [HD_JOP_RESERVE] = "reserve",
+};
 
 static int journal_dir(struct hd_ctx *ctx, char *buf, size_t size)
 {
@@ -60,21 +66,35 @@ static int add_step(struct hd_journal *j, const struct hd_jstep *step)
     return 0;
 }
 
+/* A driver name in a line: "-" for none. */
+static const char *word(const char *driver)
+{
+    return driver[0] ? driver : "-";
+}
+
 static int format_step(const struct hd_jstep *s, char *buf, size_t size)
 {
-    char name[HD_PCI_ADDR_BUFSZ];
+    char name[HD_PCI_ADDR_BUFSZ], rec[HD_DRIVER_NAME_MAX + 8];
 
     hd_pci_addr_format(&s->addr, name);
+    if (s->record == HD_JREC_DRIVER)
+        snprintf(rec, sizeof(rec), "rec:%s", s->record_driver);
+    else
+        strcpy(rec, "norec");
     switch (s->kind) {
     case HD_JSTEP_DETACH:
-        return hd_path(buf, size, "detach %s\n", name);
+        return hd_path(buf, size, "detach %s %s %s %s\n", name, word(s->from), s->to, rec);
     case HD_JSTEP_REATTACH:
-        return hd_path(buf, size, "reattach %s\n", name);
+        return hd_path(buf, size, "reattach %s %s %s\n", name, word(s->from), rec);
     case HD_JSTEP_RESET:
         return hd_path(buf, size, "reset %s\n", name);
     case HD_JSTEP_OWN:
         return hd_path(buf, size, "own %s %u %u %04o\n", s->node.path, (unsigned)s->node.uid,
                        (unsigned)s->node.gid, (unsigned)s->node.mode);
+    case HD_JSTEP_NUMVFS:
+        return hd_path(buf, size, "numvfs %s %d %d\n", name, s->old_numvfs, s->old_autoprobe);
+    case HD_JSTEP_OVERRIDE:
+        return hd_path(buf, size, "override %s %s\n", name, word(s->from));
     }
     return -EINVAL;
 }
@@ -94,12 +114,12 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
         return -ENOMEM;
     }
     j->op = op;
-    hd_strlcpy(j->vm, vm, sizeof(j->vm));
+    hd_strlcpy(j->vm, vm ? vm : "", sizeof(j->vm));
     memcpy(j->devs, devs, n * sizeof(*devs));
     j->ndevs = n;
     clock_gettime(CLOCK_REALTIME, &ts);
     if ((r = journal_dir(ctx, dir, sizeof(dir))) < 0 ||
-        (r = hd_path(j->path, sizeof(j->path), "%s/%s-%ld-%lld%09ld", dir, op_names[op],
+        (r = hd_path(j->path, sizeof(j->path), "%s/%s-%ld-%lld%09ld", dir, hd_jop_names[op],
                      (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec)) < 0 ||
         (r = hd_path(tmp, sizeof(tmp), "%s.tmp", j->path)) < 0)
         goto fail;
@@ -123,7 +143,8 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
         r = -ENOMEM;
         goto fail_unlink;
     }
-    len = (size_t)sprintf(text, "%s %s %s\n", JOURNAL_MAGIC, op_names[op], vm);
+    len = (size_t)sprintf(text, "%s %d %s%s%s\n", JOURNAL_MAGIC, JOURNAL_VERSION,
+                          hd_jop_names[op], vm ? " " : "", vm ? vm : "");
     for (size_t i = 0; i < n; i++) {
         char name[HD_PCI_ADDR_BUFSZ];
         len += (size_t)sprintf(text + len, "dev %s %d\n", hd_pci_addr_format(&devs[i].addr,
@@ -170,6 +191,19 @@ int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_js
     return 0;
 }
 
+int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
+{
+    int r = hd_fs_write_all(j->fd, "commit\n", 7);
+
+    if (r == 0 && fsync(j->fd) < 0)
+        r = -errno;
+    if (r < 0)
+        return hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
+                      strerror(-r));
+    j->committed = true;
+    return 0;
+}
+
 void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j)
 {
     char dir[HD_PATH_MAX];
@@ -187,99 +221,176 @@ static int parse_addr_word(const char *w, struct hd_pci_addr *addr)
     return w != NULL && hd_pci_addr_parse(w, addr) == 0 ? 0 : -EINVAL;
 }
 
+static int parse_driver_word(const char *w, char *out)
+{
+    if (strcmp(w, "-") == 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    if (!hd_name_valid(w) || strlen(w) >= HD_DRIVER_NAME_MAX)
+        return -EINVAL;
+    strcpy(out, w);
+    return 0;
+}
+
+static int parse_record_word(const char *w, struct hd_jstep *s)
+{
+    if (strcmp(w, "norec") == 0) {
+        s->record = HD_JREC_NONE;
+        return 0;
+    }
+    if (strncmp(w, "rec:", 4) != 0)
+        return -EINVAL;
+    s->record = HD_JREC_DRIVER;
+    if (w[4] == '\0') {
+        s->record_driver[0] = '\0'; /* the record said: no driver */
+        return 0;
+    }
+    return parse_driver_word(w + 4, s->record_driver);
+}
+
+static int parse_dev_line(struct hd_journal *j, char **w, size_t n)
+{
+    struct hd_jdev d, *v;
+    long long g;
+
+    if (n != 3 || parse_addr_word(w[1], &d.addr) < 0 || hd_parse_int(w[2], -1, 0x7fffffff, &g) < 0)
+        return -EINVAL;
+    d.group = (int)g;
+    if ((v = realloc(j->devs, (j->ndevs + 1) * sizeof(*v))) == NULL)
+        return -ENOMEM;
+    j->devs = v;
+    j->devs[j->ndevs++] = d;
+    return 0;
+}
+
+static int parse_own(char **w, struct hd_jstep *s)
+{
+    unsigned long long u, g, m;
+
+    /* Only a node a VM opens, with a plain permission mode: a journal is no way to chown
+     * anything else or to set special bits. */
+    if (!hd_node_path_valid(w[1]) || hd_parse_uint(w[2], 10, 0xfffffffe, &u) < 0 ||
+        hd_parse_uint(w[3], 10, 0xfffffffe, &g) < 0 || hd_parse_uint(w[4], 8, 0777, &m) < 0)
+        return -EINVAL;
+    strcpy(s->node.path, w[1]);
+    s->node.uid = (uid_t)u;
+    s->node.gid = (gid_t)g;
+    s->node.mode = (mode_t)m;
+    return 0;
+}
+
 /* One line; a last line without its newline was being written when the writer died: the
  * write it announces never started, so it is dropped, not an error. */
-static int parse_line(struct hd_journal *j, char *line)
+static int parse_line(struct hd_journal *j, char *line, int version)
 {
     char *w[6] = {NULL}, *save = NULL;
     size_t n = 0;
     struct hd_jstep s;
+    long long v1, v2;
+    int r = 0;
 
     for (char *t = strtok_r(line, " ", &save); t && n < 6; t = strtok_r(NULL, " ", &save))
         w[n++] = t;
-    if (n == 0)
+    if (n == 0 || n == 6)
+        return -EINVAL;
+    if (strcmp(w[0], "dev") == 0)
+        return parse_dev_line(j, w, n);
+    if (strcmp(w[0], "commit") == 0 && n == 1) {
+        j->committed = true;
         return 0;
+    }
     memset(&s, 0, sizeof(s));
-    if (strcmp(w[0], "dev") == 0 && n == 3) {
-        struct hd_jdev d;
-        long long g;
-        struct hd_jdev *v;
-        if (parse_addr_word(w[1], &d.addr) < 0 || hd_parse_int(w[2], -1, 0x7fffffff, &g) < 0)
-            return -EINVAL;
-        d.group = (int)g;
-        if ((v = realloc(j->devs, (j->ndevs + 1) * sizeof(*v))) == NULL)
-            return -ENOMEM;
-        j->devs = v;
-        j->devs[j->ndevs++] = d;
-        return 0;
-    }
-    if (n == 2 && strcmp(w[0], "detach") == 0)
-        s.kind = HD_JSTEP_DETACH;
-    else if (n == 2 && strcmp(w[0], "reattach") == 0)
-        s.kind = HD_JSTEP_REATTACH;
-    else if (n == 2 && strcmp(w[0], "reset") == 0)
-        s.kind = HD_JSTEP_RESET;
-    else if (n == 5 && strcmp(w[0], "own") == 0)
+    s.old_numvfs = s.old_autoprobe = -1;
+    if (strcmp(w[0], "own") == 0 && n == 5) {
         s.kind = HD_JSTEP_OWN;
-    else
-        return -EINVAL;
-    if (s.kind == HD_JSTEP_OWN) {
-        unsigned long long u, g, m;
-        if (!hd_node_path_valid(w[1]) || hd_parse_uint(w[2], 10, 0xfffffffe, &u) < 0 ||
-            hd_parse_uint(w[3], 10, 0xfffffffe, &g) < 0 || hd_parse_uint(w[4], 8, 07777, &m) < 0)
-            return -EINVAL;
-        strcpy(s.node.path, w[1]);
-        s.node.uid = (uid_t)u;
-        s.node.gid = (gid_t)g;
-        s.node.mode = (mode_t)m;
-    } else if (parse_addr_word(w[1], &s.addr) < 0) {
-        return -EINVAL;
+        r = parse_own(w, &s);
+    } else if (n >= 2 && parse_addr_word(w[1], &s.addr) < 0) {
+        r = -EINVAL;
+    } else if (strcmp(w[0], "reset") == 0 && n == 2) {
+        s.kind = HD_JSTEP_RESET;
+    } else if (strcmp(w[0], "detach") == 0 && n == 2 && version == 1) {
+        s.kind = HD_JSTEP_DETACH;
+    } else if (strcmp(w[0], "reattach") == 0 && n == 2 && version == 1) {
+        s.kind = HD_JSTEP_REATTACH;
+    } else if (strcmp(w[0], "detach") == 0 && n == 5) {
+        s.kind = HD_JSTEP_DETACH;
+        s.from_known = true;
+        if (parse_driver_word(w[2], s.from) < 0 || parse_driver_word(w[3], s.to) < 0 ||
+            s.to[0] == '\0' || parse_record_word(w[4], &s) < 0)
+            r = -EINVAL;
+    } else if (strcmp(w[0], "reattach") == 0 && n == 4) {
+        s.kind = HD_JSTEP_REATTACH;
+        s.from_known = true;
+        if (parse_driver_word(w[2], s.from) < 0 || parse_record_word(w[3], &s) < 0)
+            r = -EINVAL;
+    } else if (strcmp(w[0], "numvfs") == 0 && n == 4) {
+        s.kind = HD_JSTEP_NUMVFS;
+        if (hd_parse_int(w[2], 0, 65535, &v1) < 0 || hd_parse_int(w[3], -1, 1, &v2) < 0)
+            r = -EINVAL;
+        s.old_numvfs = (int)v1;
+        s.old_autoprobe = (int)v2;
+    } else if (strcmp(w[0], "override") == 0 && n == 3) {
+        s.kind = HD_JSTEP_OVERRIDE;
+        s.from_known = true;
+        r = parse_driver_word(w[2], s.from);
+    } else {
+        r = -EINVAL;
     }
-    return add_step(j, &s);
+    return r < 0 ? r : add_step(j, &s);
+}
+
+static int parse_header(char *line, struct hd_journal *j, int *version)
+{
+    char *w[5] = {NULL}, *save = NULL;
+    size_t n = 0;
+    long long v;
+
+    for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+        w[n++] = t;
+    if (n < 3 || n > 4 || strcmp(w[0], JOURNAL_MAGIC) != 0 || hd_parse_int(w[1], 1, 2, &v) < 0)
+        return -EINVAL;
+    *version = (int)v;
+    for (j->op = 0; j->op < HD_JOP_COUNT; j->op++) {
+        if (strcmp(w[2], hd_jop_names[j->op]) == 0)
+            break;
+    }
+    if (j->op == HD_JOP_COUNT || (v == 1 && j->op > HD_JOP_RELEASE))
+        return -EINVAL;
+    /* Acquire and release belong to a VM; the other operations have none. */
+    if ((j->op <= HD_JOP_RELEASE) != (n == 4) || (n == 4 && !hd_vm_id_valid(w[3])))
+        return -EINVAL;
+    hd_strlcpy(j->vm, n == 4 ? w[3] : "", sizeof(j->vm));
+    return 0;
 }
 
 int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j)
 {
     char *copy = strdup(text), *p, *line;
-    char magic[] = JOURNAL_MAGIC;
-    int r = 0;
+    unsigned int lineno = 1;
+    int version = 0, r = 0;
 
     if (copy == NULL)
         return -ENOMEM;
     p = copy;
     line = strsep(&p, "\n");
-    /* Header: magic, op, vm. Without its newline the journal never left its temporary name. */
-    if (p == NULL || strncmp(line, magic, strlen(magic)) != 0 || line[strlen(magic)] != ' ') {
-        r = -EINVAL;
+    /* Without its newline the header never left its temporary name. */
+    if (p == NULL || parse_header(line, j, &version) < 0) {
+        r = -EBADMSG;
         goto out;
     }
-    line += strlen(magic) + 1;
-    char *vm = strchr(line, ' ');
-    if (vm == NULL || !hd_vm_id_valid(vm + 1)) {
-        r = -EINVAL;
-        goto out;
-    }
-    *vm++ = '\0';
-    if (strcmp(line, "acquire") == 0)
-        j->op = HD_JOP_ACQUIRE;
-    else if (strcmp(line, "release") == 0)
-        j->op = HD_JOP_RELEASE;
-    else {
-        r = -EINVAL;
-        goto out;
-    }
-    strcpy(j->vm, vm);
     while ((line = strsep(&p, "\n")) != NULL) {
+        lineno++;
         if (p == NULL)
             break; /* the unfinished last line (or the empty tail after the last newline) */
-        if ((r = parse_line(j, line)) < 0)
+        if ((r = parse_line(j, line, version)) < 0)
             break;
     }
 out:
     free(copy);
-    if (r == -EINVAL)
-        r = hd_err(ctx, r, "intent log %s/%s is not valid: move it away and check the devices "
-                   "it names by hand", ctx->root, j->path);
+    if (r == -EINVAL || r == -EBADMSG)
+        r = hd_errr(ctx, -EBADMSG, HD_REASON_BLOCKED, "intent log %s/%s line %u cannot be read",
+                    ctx->root, j->path, lineno);
     return r;
 }
 
@@ -352,6 +463,10 @@ int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **o
         return 0;
     }
     if ((r = load(ctx, j)) < 0) {
+        if (r == -EBADMSG) {
+            *out = j; /* still locked: the caller sets it aside */
+            return r;
+        }
         hd_journal_close(j);
         return r;
     }
@@ -378,11 +493,98 @@ int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **ou
     return 0;
 }
 
-bool hd_journal_touches_group(const struct hd_journal *j, int group)
+static int damaged_dir(struct hd_ctx *ctx, char *buf, size_t size)
 {
-    for (size_t i = 0; i < j->ndevs; i++) {
-        if (j->devs[i].group == group)
-            return true;
+    return hd_path(buf, size, "%s/damaged", ctx->state_dir);
+}
+
+int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j)
+{
+    char dir[HD_PATH_MAX], to[HD_PATH_MAX];
+    const char *base = strrchr(j->path, '/');
+    int r;
+
+    if ((r = damaged_dir(ctx, dir, sizeof(dir))) < 0 ||
+        (r = hd_path(to, sizeof(to), "%s/%s", dir, base ? base + 1 : j->path)) < 0)
+        return r;
+    if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0 || (r = hd_fs_rename(ctx, j->path, to)) < 0)
+        return hd_err(ctx, r, "setting the damaged intent log %s/%s aside: %s", ctx->root,
+                      j->path, strerror(-r));
+    hd_fs_fsync_dir(ctx, dir);
+    hd_warn(ctx, "intent log %s/%s cannot be read: moved to %s/%s; it holds back IOMMU groups "
+            "it names until it is removed", ctx->root, j->path, ctx->root, to);
+    return 0;
+}
+
+/* The first group of @groups that the journal file @path names, or -1. */
+static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *groups, size_t n)
+{
+    struct hd_journal *j = journal_new();
+    char *text = NULL, saved[sizeof(ctx->last_error)];
+    enum hd_reason reason = ctx->last_reason;
+    int found = -1;
+
+    if (j == NULL)
+        return -1;
+    hd_strlcpy(saved, ctx->last_error, sizeof(saved));
+    hd_strlcpy(j->path, path, sizeof(j->path));
+    if (hd_fs_read_alloc(ctx, path, &text, NULL) == 0)
+        hd_journal_parse(ctx, text, j); /* the devices named before the damage count */
+    for (size_t d = 0; d < j->ndevs && found < 0; d++) {
+        for (size_t g = 0; g < n && found < 0; g++) {
+            if (groups[g] >= 0 && j->devs[d].group == groups[g])
+                found = groups[g];
+        }
     }
-    return false;
+    /* Reading it is expected to fail: that is not this call's error. */
+    hd_strlcpy(ctx->last_error, saved, sizeof(ctx->last_error));
+    ctx->last_reason = reason;
+    free(text);
+    hd_journal_close(j);
+    return found;
+}
+
+int hd_journal_check_damaged(struct hd_ctx *ctx, const int *groups, size_t n)
+{
+    char dir[HD_PATH_MAX], path[HD_PATH_MAX], **names = NULL;
+    size_t count = 0;
+    int r = damaged_dir(ctx, dir, sizeof(dir));
+
+    if (r < 0)
+        return r;
+    r = hd_fs_list_dir(ctx, dir, &names, &count);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return hd_err(ctx, r, "%s/%s: %s", ctx->root, dir, strerror(-r));
+    for (size_t i = 0; i < count && r == 0; i++) {
+        int group;
+        if (!hd_name_valid(names[i]) || hd_path(path, sizeof(path), "%s/%s", dir, names[i]) < 0)
+            continue;
+        if ((group = damaged_names_group(ctx, path, groups, n)) >= 0)
+            r = hd_errr(ctx, -EBUSY, HD_REASON_BLOCKED, "the unreadable intent log %s/%s names "
+                        "IOMMU group %d: check the devices it names by hand, then remove it",
+                        ctx->root, path, group);
+    }
+    hd_strv_free(names, count);
+    return r;
+}
+
+int hd_journal_count_damaged(struct hd_ctx *ctx, unsigned int *count)
+{
+    char dir[HD_PATH_MAX], **names = NULL;
+    size_t n = 0;
+    int r = damaged_dir(ctx, dir, sizeof(dir));
+
+    *count = 0;
+    if (r < 0)
+        return r;
+    r = hd_fs_list_dir(ctx, dir, &names, &n);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return hd_err(ctx, r, "%s/%s: %s", ctx->root, dir, strerror(-r));
+    *count = (unsigned int)n;
+    hd_strv_free(names, n);
+    return 0;
 }

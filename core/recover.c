@@ -1,7 +1,8 @@
 /* recover.c - deal with what killed processes left: a journal nobody holds belongs to an
- * acquire or release that died half-way. If its map write happened, it is finished (only the
- * journal goes); otherwise every step it started is undone, newest first, so the host is as
- * it was before that operation began. */
+ * operation that died half-way. If it reached its commit (its commit line, or for acquire and
+ * release the map write), it is finished (only the journal goes); otherwise every step it
+ * started is undone, newest first, so the host is as it was before that operation began. A
+ * journal that cannot be read is set aside (journal.c), blocking only the groups it names. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,11 +68,11 @@ static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd
     if ((r = lock_missing_groups(ctx, j, held, &locks)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
         goto out;
     if (hd_txn_committed(j, map)) {
-        hd_info(ctx, "%s: %s of vm %s had committed; dropping its journal", j->path,
-                j->op == HD_JOP_ACQUIRE ? "acquire" : "release", j->vm);
+        hd_info(ctx, "%s: %s %s had committed; dropping its journal", j->path,
+                hd_jop_names[j->op], j->vm);
     } else {
-        hd_info(ctx, "%s: undoing an unfinished %s of vm %s (%zu steps)", j->path,
-                j->op == HD_JOP_ACQUIRE ? "acquire" : "release", j->vm, j->nsteps);
+        hd_info(ctx, "%s: undoing an unfinished %s %s (%zu steps)", j->path,
+                hd_jop_names[j->op], j->vm, j->nsteps);
         r = hd_txn_undo(ctx, j);
     }
 out:
@@ -91,6 +92,7 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
     char **names;
     size_t n;
     bool busy = false, blocked = false;
+    unsigned int damaged = 0;
     int first = 0, r;
 
     if (count != NULL)
@@ -112,6 +114,14 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
         }
         if (r == -ENOENT || r == -EAGAIN)
             continue; /* finished while we looked, or just being created */
+        if (r == -EBADMSG) {
+            /* Unreadable: nothing can be undone from it, and it must not stop operations on
+             * groups it does not name. Aside, it holds back only the groups it names. */
+            if (hd_journal_set_aside(ctx, j) == 0)
+                damaged++;
+            hd_journal_close(j);
+            continue;
+        }
         if (r == 0)
             r = recover_one(ctx, j, held);
         if (r == 1 && count != NULL)
@@ -122,6 +132,13 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
     hd_strv_free(names, n);
     if (first < 0)
         return first;
+    if (held == NULL && (r = hd_journal_count_damaged(ctx, &damaged)) < 0)
+        return r;
+    if (held == NULL && damaged > 0)
+        return hd_errr(ctx, -EBADMSG, HD_REASON_BLOCKED, "%u intent log%s could not be read and "
+                       "%s in %s/%s/damaged: check the devices %s names by hand, then remove %s",
+                       damaged, damaged == 1 ? "" : "s", damaged == 1 ? "is" : "are", ctx->root,
+                       ctx->state_dir, damaged == 1 ? "it" : "each", damaged == 1 ? "it" : "them");
     if (blocked)
         return hd_err(ctx, -EAGAIN, "another process is recovering an interrupted operation on "
                       "these IOMMU groups");

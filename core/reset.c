@@ -76,7 +76,7 @@ static char *methods_from_config(struct hd_device *dev)
 }
 
 /* What the kernel will try: reset_method when it exists, else what config space offers. */
-static char *reset_methods(struct hd_device *dev)
+char *hd_reset_methods(struct hd_device *dev)
 {
     if (hd_device_get_reset_methods(dev) != NULL)
         return strdup(hd_device_get_reset_methods(dev));
@@ -101,7 +101,7 @@ HD_EXPORT int hd_device_reset(struct hd_device *dev, unsigned int flags, char **
     if (!hd_device_has_reset(dev))
         return hd_err(ctx, -ENOTTY, "%s cannot be reset: the kernel offers no reset method for "
                       "it (no 'reset' attribute)", dev->name);
-    methods = reset_methods(dev);
+    methods = hd_reset_methods(dev);
     if (methods == NULL)
         return -ENOMEM;
     hd_device_attr_path(dev, "reset", path, sizeof(path));
@@ -134,7 +134,7 @@ HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check
     if ((r = hd_device_fill_fields(dev, HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
         return r;
     c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->methods = reset_methods(dev)) == NULL ||
+    if (c == NULL || (c->methods = hd_reset_methods(dev)) == NULL ||
         (copy = strdup(c->methods)) == NULL) {
         hd_reset_check_unref(c);
         return -ENOMEM;

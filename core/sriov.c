@@ -180,3 +180,27 @@ HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
     r = hd_device_refresh(dev);
     return r < 0 ? r : (int)cur;
 }
+
+int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *addr, int numvfs,
+                     int autoprobe)
+{
+    char pf[HD_PCI_ADDR_BUFSZ], path[HD_PATH_MAX], why[256] = "";
+    unsigned int cur;
+    int r;
+
+    hd_pci_addr_format(addr, pf);
+    /* Autoprobe first: VFs that come back are probed as they were before. */
+    if (autoprobe >= 0 &&
+        (r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
+                     pf)) == 0 &&
+        (r = hd_fs_write_attr(ctx, path, autoprobe ? "1" : "0")) < 0 && r != -ENOENT)
+        return hd_err(ctx, r, "%s: restoring sriov_drivers_autoprobe: %s", pf, strerror(-r));
+    if ((r = read_uint(ctx, pf, "sriov_numvfs", &cur)) < 0)
+        return r == -ENOENT ? 0 : r; /* the PF is gone */
+    if (numvfs < 0 || cur == (unsigned int)numvfs)
+        return 0;
+    if ((cur != 0 && (r = write_numvfs(ctx, pf, 0, why, sizeof(why))) < 0) ||
+        (numvfs != 0 && (r = write_numvfs(ctx, pf, (unsigned)numvfs, why, sizeof(why))) < 0))
+        return hd_err(ctx, r, "%s: putting back %d VFs: %s", pf, numvfs, why);
+    return 0;
+}

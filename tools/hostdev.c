@@ -38,6 +38,7 @@ static void usage(FILE *out)
             "                      default $HOSTDEV_ROOT or /\n"
             "  -j, --json          machine-readable output\n"
             "  -v, --verbose       say what is done (twice: every sysfs access)\n"
+            "      --dry-run       writing commands print their plan and change nothing\n"
             "  -t, --timeout MS    give up on a hanging unbind or bind after MS (default 10000)\n"
             "      --names FILE    pci.ids or hwdb.bin for names ('none': no names)\n"
             "      --state-dir DIR hostdev's records under the root (default run/hostdev;\n"
@@ -142,6 +143,16 @@ int tool_error(struct tool *t, int code, const char *fmt, ...)
     return code;
 }
 
+int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(t, fmt, ap, NULL, hint);
+    va_end(ap);
+    return code;
+}
+
 static const char *lib_reason(struct tool *t, int err)
 {
     const char *why = t->ctx ? hd_ctx_last_error(t->ctx) : "";
@@ -217,7 +228,7 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
         {"names", required_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {"state-dir", required_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
+        {"dry-run", no_argument, NULL, 'n'},       {NULL, 0, NULL, 0},
     };
     struct tool t = {.prog = "hostdev"};
     const char *root = getenv("HOSTDEV_ROOT");
@@ -243,6 +254,9 @@ int main(int argc, char **argv)
 #endif
         case 'v':
             t.verbose++;
+            break;
+        case 'n':
+            t.dry_run = true;
             break;
         case 't': {
             char *end;

@@ -1,40 +1,41 @@
 /* reattach.c - `hostdev reattach`: give devices back to their host drivers. */
+#include <getopt.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "devargs.h"
+#include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
-    struct hd_device **devs;
-    int r, status = EXIT_DONE;
-    size_t n;
+    static const struct option opts[] = {{"dry-run", no_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
+    struct hd_op *op;
+    int c, r;
 
-    if ((r = devargs_open(t, argc - 1, argv + 1, &devs, &n)) != EXIT_DONE)
-        return r;
-    for (size_t i = 0; i < n; i++) {
-        char *before = hd_device_get_driver(devs[i]) ? strdup(hd_device_get_driver(devs[i]))
-                                                     : NULL;
-        hd_ctx_clear_error(t->ctx);
-        r = hd_device_reattach(devs[i]);
-        if (r < 0) {
-            /* Each device stands alone: returning one to the host does not need the next. */
-            status = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(devs[i]));
-        } else {
-            printf("%s: %s -> %s\n", hd_device_get_name(devs[i]), before ? before : "unbound",
-                   hd_device_get_driver(devs[i]) ? hd_device_get_driver(devs[i]) : "unbound");
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'n') {
+            tool_usage(&cmd_reattach, stderr, t->prog);
+            return EXIT_USAGE;
         }
-        free(before);
+        t->dry_run = true;
     }
-    devargs_free(devs, n);
-    return status;
+    if ((r = tool_op_new(t, HD_OP_REATTACH, 0, &op)) != EXIT_DONE)
+        return r;
+    if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
+        r = tool_run_op(t, op, "reattach", NULL,
+                        NULL);
+    hd_op_unref(op);
+    return r;
 }
 
 const struct tool_command cmd_reattach = {
     .name = "reattach",
     .run = run,
-    .usage = "ADDR...",
+    .usage = "ADDR... [--dry-run]",
     .summary = "return detached devices to their host drivers",
-    .help = "The driver recorded at detach time is restored; without a record, the one the\n"
-            "device's modalias resolves to, or whichever the kernel picks.\n",
+    .help = "      --dry-run   print the plan, change nothing\n"
+            "The driver recorded when the device left its host driver is restored, or no\n"
+            "driver when it had none; without a record, the one its modalias resolves to.\n"
+            "A device a VM holds is refused: release it (release --force in an emergency).\n"
+            "All or nothing: if one device fails, the others are put back on their stubs.\n",
 };

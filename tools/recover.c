@@ -1,24 +1,34 @@
 /* recover.c - `hostdev recover`: finish or undo what killed hostdev processes left. */
 #include <errno.h>
 
-#include "tool.h"
+#include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
     unsigned int n = 0;
     int r;
 
-    (void)argv;
     if (argc > 1)
-        return tool_error(t, EXIT_USAGE, "takes no arguments");
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s': recover takes none", argv[1]);
+    if (t->dry_run)
+        return tool_error(t, EXIT_USAGE, "--dry-run: recover decides from live locks, which a "
+                          "plan cannot hold; 'hostdev doctor' shows what is left");
     hd_ctx_clear_error(t->ctx);
     r = hd_assign_recover(t->ctx, &n);
-    if (r < 0 && r != -EBUSY)
-        return tool_lib_error(t, EXIT_FAILED, r, "%u operation%s dealt with, then", n,
-                              n == 1 ? "" : "s");
-    printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
-    if (r == -EBUSY)
-        return tool_lib_error(t, EXIT_FAILED, r, "not everything");
+    if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "operation", "recover");
+        json_kv_int(&j, "recovered", n);
+        json_kv_bool(&j, "complete", r == 0);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
+    }
+    if (r < 0)
+        return tool_op_error(t, r, NULL, NULL);
     return EXIT_DONE;
 }
 
@@ -26,7 +36,9 @@ const struct tool_command cmd_recover = {
     .name = "recover",
     .run = run,
     .usage = "",
-    .summary = "undo (or finish) acquires and releases a killed process left half-done",
-    .help = "acquire and release run this first. An operation whose process still runs, or\n"
-            "whose unbind still hangs in the kernel, is left alone (exit 1).\n",
+    .summary = "undo (or finish) operations a killed process left half-done",
+    .help = "Every writing command runs this for its own IOMMU groups first. An operation\n"
+            "whose process still runs, or whose unbind still hangs in the kernel, is left\n"
+            "alone (exit 1); an intent log that cannot be read is moved to STATE/damaged/\n"
+            "and holds back the groups it names until it is removed (exit 1).\n",
 };

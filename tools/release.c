@@ -1,21 +1,24 @@
 /* release.c - `hostdev release`: take devices back from a VM, or force one back. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 
-#include "devargs.h"
 #include "domain-args.h"
+#include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
                                          {"force", no_argument, NULL, 'f'},
                                          {"domain-xml", required_argument, NULL, 'x'},
+                                         {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     const char *vm = NULL, *domain_xml = NULL;
     struct domain_args da = {0};
-    struct hd_pci_addr *addrs = NULL;
     bool force = false;
+    struct hd_op *op;
+    char what[160];
     int c, r, n;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
@@ -30,6 +33,9 @@ static int run(struct tool *t, int argc, char **argv)
         case 'x':
             domain_xml = optarg;
             break;
+        case 'D':
+            t->dry_run = true;
+            break;
         default:
             tool_usage(&cmd_release, stderr, t->prog);
             return EXIT_USAGE;
@@ -43,47 +49,48 @@ static int run(struct tool *t, int argc, char **argv)
         if ((r = domain_args_read(t, domain_xml, &vm, &da)) != EXIT_DONE)
             return r;
     }
-    if (force && (vm != NULL || n != 1))
+    if (force && (vm != NULL || n != 1)) {
+        domain_args_free(&da);
         return tool_error(t, EXIT_USAGE, "--force takes exactly one ADDR and no --vm");
+    }
     if (!force && vm == NULL)
         return tool_error(t, EXIT_USAGE, "--vm ID is required (or --force ADDR)");
-    if (vm != NULL && !hd_vm_id_valid(vm))
+    if (vm != NULL && !hd_vm_id_valid(vm)) {
+        domain_args_free(&da);
         return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)",
                           vm);
-    if (domain_xml != NULL) {
-        addrs = da.all; /* borrowed: freed with da */
-        n = (int)da.nall;
-    } else if (n > 0 && (r = devargs_parse(t, n, argv + optind, &addrs)) != EXIT_DONE) {
-        return r;
     }
-    hd_ctx_clear_error(t->ctx);
-    r = force ? hd_assign_release_force(t->ctx, &addrs[0])
-              : hd_assign_release(t->ctx, vm, addrs, (size_t)n);
-    if (r < 0) {
-        int code = r == -EINVAL || r == -ENOENT || r == -EPERM ? EXIT_USAGE : EXIT_FAILED;
-        r = tool_lib_error(t, code, r, force ? "%s" : "vm %s", force ? argv[optind] : vm);
-        if (domain_xml == NULL)
-            free(addrs);
+    if ((r = tool_op_new(t, HD_OP_RELEASE, force ? HD_OP_FORCE : 0, &op)) != EXIT_DONE) {
         domain_args_free(&da);
         return r;
     }
-    if (force)
-        printf("%s: released\n", argv[optind]);
-    else
-        printf("vm %s: released%s\n", vm, n ? " the devices given" : "");
-    if (domain_xml == NULL)
-        free(addrs);
+    if (vm != NULL)
+        hd_op_set_vm(op, vm);
+    for (size_t i = 0; domain_xml != NULL && i < da.nall && r == EXIT_DONE; i++) {
+        if ((c = hd_op_add_device(op, &da.all[i], true)) < 0)
+            r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
+    }
+    if (r == EXIT_DONE && domain_xml == NULL && n > 0)
+        r = tool_op_add_args(t, op, n, argv + optind, true);
+    snprintf(what, sizeof(what), "%s%s", force ? "" : "vm ", force ? argv[optind] : vm);
+    if (r == EXIT_DONE)
+        r = tool_run_op(t, op, "release", NULL, what);
+    hd_op_unref(op);
     domain_args_free(&da);
-    return EXIT_DONE;
+    return r;
 }
 
 const struct tool_command cmd_release = {
     .name = "release",
     .run = run,
-    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR",
+    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR  [--dry-run]",
     .summary = "take devices back from a VM (reset, reattach managed ones, restore /dev/vfio)",
-    .help = "  -m, --vm ID     release this VM's devices (all of them when no ADDR is given)\n"
+    .help = "  -m, --vm ID     release this VM's devices (all of them when no ADDR is given);\n"
+            "                  a device acquired with its IOMMU group brings the group back\n"
             "  -x, --domain-xml F  the PCI <hostdev> elements of a libvirt domain XML\n"
-            "  -f, --force     emergency release of one device whatever its record says\n"
-            "All or nothing: on failure the devices stay assigned as they were.\n",
+            "  -f, --force     emergency release of one device whatever its record says (a\n"
+            "                  record whose device is gone is dropped)\n"
+            "      --dry-run   print the plan, change nothing\n"
+            "All or nothing: on failure the devices stay assigned as they were. A VM that\n"
+            "holds nothing is an error (exit 1).\n",
 };

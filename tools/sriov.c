@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tool.h"
+#include "opout.h"
 
 static int parse_count(const char *s, unsigned int *out)
 {
@@ -21,73 +21,116 @@ static int parse_count(const char *s, unsigned int *out)
     return 0;
 }
 
+/* No count: say what the PF has. */
+static int show_count(struct tool *t, const char *addr)
+{
+    struct hd_device *dev;
+    int code = tool_open_device(t, addr, &dev);
+
+    if (code != EXIT_DONE)
+        return code;
+    if (hd_device_get_sriov_totalvfs(dev) < 0) {
+        code = tool_error(t, EXIT_USAGE, "%s is not SR-IOV capable (no sriov_totalvfs)",
+                          hd_device_get_name(dev));
+    } else if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "device", hd_device_get_name(dev));
+        json_kv_int(&j, "numvfs", hd_device_get_sriov_numvfs(dev));
+        json_kv_int(&j, "totalvfs", hd_device_get_sriov_totalvfs(dev));
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        printf("%s: %d of %d virtual functions\n", hd_device_get_name(dev),
+               hd_device_get_sriov_numvfs(dev), hd_device_get_sriov_totalvfs(dev));
+    }
+    hd_device_unref(dev);
+    return code;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     const char *addr = NULL, *count = NULL;
-    struct hd_device *dev = NULL;
+    struct hd_pci_addr pci;
     unsigned int numvfs;
-    int code, r;
+    struct hd_op *op;
+    int r;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--numvfs") == 0 && i + 1 < argc)
             count = argv[++i];
         else if (strncmp(argv[i], "--numvfs=", 9) == 0)
             count = argv[i] + 9;
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            t->dry_run = true;
         else if (argv[i][0] != '-' && addr == NULL)
             addr = argv[i];
-        else {
-            tool_usage(&cmd_sriov, stderr, t->prog);
-            return EXIT_USAGE;
-        }
+        else
+            return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see 'hostdev sriov "
+                              "--help')", argv[i]);
     }
-    if (addr == NULL || count == NULL) {
-        tool_usage(&cmd_sriov, stderr, t->prog);
-        return EXIT_USAGE;
-    }
+    if (addr == NULL)
+        return tool_error(t, EXIT_USAGE, "no PF given (see 'hostdev sriov --help')");
+    if (count == NULL)
+        return show_count(t, addr);
     if (parse_count(count, &numvfs) < 0)
         return tool_error(t, EXIT_USAGE, "invalid --numvfs '%s' (a count, 0 removes the VFs)",
                           count);
-    code = tool_open_device(t, addr, &dev);
-    if (code != EXIT_DONE)
-        return code;
+    if (tool_parse_addr(t, addr, &pci) < 0)
+        return EXIT_USAGE;
+    if ((r = tool_op_new(t, HD_OP_NUMVFS, 0, &op)) != EXIT_DONE)
+        return r;
+    hd_op_set_numvfs(op, numvfs);
+    if ((r = hd_op_add_device(op, &pci, true)) < 0) {
+        hd_op_unref(op);
+        return tool_lib_error(t, EXIT_FAILED, r, "%s", addr);
+    }
     hd_ctx_clear_error(t->ctx);
-    r = hd_device_set_numvfs(dev, numvfs);
-    if (r < 0) {
-        code = r == -ENOTSUP || r == -ERANGE ? EXIT_USAGE : EXIT_FAILED;
-        if (hd_ctx_last_error(t->ctx)[0] != '\0')
-            tool_error(t, code, "%s", hd_ctx_last_error(t->ctx)); /* it names the device */
-        else
-            tool_lib_error(t, code, r, "%s", hd_device_get_name(dev));
+    if ((r = hd_op_run(op)) < 0) {
+        r = tool_op_error(t, r, NULL, NULL);
     } else if (tool_json(t)) {
         struct json j;
-
         json_init(&j, stdout, 2);
         json_begin_object(&j);
-        json_kv_string(&j, "device", hd_device_get_name(dev));
+        json_kv_string(&j, "operation", "sriov");
+        json_kv_bool(&j, "dry_run", t->dry_run);
+        json_kv_string(&j, "device", hd_op_step_get_device(op, 0));
         json_kv_int(&j, "numvfs", numvfs);
-        json_kv_int(&j, "previous_numvfs", r);
-        json_kv_bool(&j, "changed", (unsigned int)r != numvfs);
+        json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
+        json_kv_bool(&j, "changed", (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
+        tool_op_json_steps(t, &j, op);
         json_end_object(&j);
         json_finish(&j);
-    } else if ((unsigned int)r == numvfs) {
-        printf("%s: already has %u virtual function%s\n", hd_device_get_name(dev), numvfs,
-               numvfs == 1 ? "" : "s");
+        r = EXIT_DONE;
     } else {
-        printf("%s: %u virtual function%s (was %d)\n", hd_device_get_name(dev), numvfs,
-               numvfs == 1 ? "" : "s", r);
+        int prev = hd_op_get_previous_numvfs(op);
+        const char *name = hd_op_step_get_device(op, 0);
+        if (t->dry_run)
+            printf("dry run: nothing changed; %s would go from %d to %u virtual functions\n",
+                   name, prev, numvfs);
+        else if ((unsigned int)prev == numvfs)
+            printf("%s: already has %u virtual function%s\n", name, numvfs,
+                   numvfs == 1 ? "" : "s");
+        else
+            printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
+                   prev);
+        r = EXIT_DONE;
     }
-    hd_device_unref(dev);
-    return code;
+    hd_op_unref(op);
+    return r;
 }
 
 const struct tool_command cmd_sriov = {
     .name = "sriov",
     .run = run,
-    .usage = "ADDR --numvfs N",
-    .summary = "set the number of SR-IOV virtual functions of a PF",
-    .help = "Sets sriov_drivers_autoprobe to 0 first and leaves it so: the VFs come up unbound,\n"
-            "ready for `hostdev detach`, and no host driver grabs them later. A change N -> M\n"
-            "goes through 0 (the kernel refuses N -> M), and the command waits until the VFs\n"
-            "have appeared or gone. On failure the previous count is put back when possible.\n"
-            "Exit status: 0 done, 1 failed, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
+    .usage = "ADDR [--numvfs N] [--dry-run]",
+    .summary = "show or set the number of SR-IOV virtual functions of a PF",
+    .help = "Without --numvfs, prints the PF's count. With it, sets sriov_drivers_autoprobe\n"
+            "to 0 first and leaves it so: the VFs come up unbound, ready for `hostdev detach`,\n"
+            "and no host driver grabs them later. A change N -> M goes through 0 (the kernel\n"
+            "refuses N -> M), and the command waits until the VFs have appeared or gone. A PF\n"
+            "whose VFs a VM holds is refused. On failure the previous count and autoprobe\n"
+            "are put back.\n"
+            "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
 };

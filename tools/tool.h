@@ -20,6 +20,7 @@ struct tool {
     const char *prog;  /* "hostdev" */
     struct hd_ctx *ctx;
     bool json;
+    bool dry_run; /* --dry-run: writing commands plan and print, and change nothing */
     int verbose;
 };
 
@@ -48,6 +49,9 @@ extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_
 /* Print "hostdev CMD: message" (plus the context's last error when @with_ctx_error) to stderr,
  * return @code. */
 int tool_error(struct tool *t, int code, const char *fmt, ...) HD_PRINTF_TOOL(3, 4);
+/* Same, ending the line with "(@hint)" when @hint is not NULL. */
+int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt, ...)
+    HD_PRINTF_TOOL(4, 5);
 /* Same, for a library call that failed with @err: appends hd_ctx_last_error() or strerror. */
 int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
 /* Same, ending the line with "(@hint)": what the user can do about it, on the one line. */

@@ -56,6 +56,28 @@ int hd_ctx_get_log_priority(const struct hd_ctx *ctx);
 const char *hd_ctx_last_error(const struct hd_ctx *ctx);
 void hd_ctx_clear_error(struct hd_ctx *ctx);
 
+/* Why the last call failed, as a code callers act on (never parse the message). */
+enum hd_reason {
+    HD_REASON_NONE = 0,
+    HD_REASON_FAILED,        /* a write or read failed; what was changed was put back */
+    HD_REASON_INVALID,       /* bad input: an address, a VM id, an option, a driver name */
+    HD_REASON_NO_DEVICE,     /* no such device */
+    HD_REASON_HELD,          /* a VM holds the device or a member of its IOMMU group */
+    HD_REASON_HOST_USE,      /* the host uses it (mounted disk, routed interface, console) */
+    HD_REASON_PLATFORM,      /* a platform function (host bridge, LPC/ISA bridge, SMBus...) */
+    HD_REASON_NOT_VIABLE,    /* its IOMMU group keeps devices the host keeps */
+    HD_REASON_STATE_DAMAGED, /* the assignment map or a record is damaged */
+    HD_REASON_BLOCKED,       /* an unreadable or still running intent log holds the groups */
+    HD_REASON_TIMEOUT,       /* an unbind or reset did not return in time */
+    HD_REASON_NOT_ASSIGNED,  /* the VM does not hold what was asked to be released */
+    HD_REASON_UNSUPPORTED,   /* not possible on this device or host (no IOMMU group, no SR-IOV) */
+};
+enum hd_reason hd_ctx_last_reason(const struct hd_ctx *ctx);
+/* Whether a force flag overrides a refusal of this reason. */
+bool hd_reason_forceable(enum hd_reason reason);
+/* "held-by-vm", "host-use", ...: stable names for machine-readable output. */
+const char *hd_reason_name(enum hd_reason reason);
+
 /* How long an unbind, a bind or a device node may take before the operation gives up
  * (default 10000 ms). */
 void hd_ctx_set_timeout_ms(struct hd_ctx *ctx, unsigned int ms);
@@ -671,6 +693,72 @@ int hd_assignment_get_iommu_group(const struct hd_assignment *a);
 long long hd_assignment_get_since(const struct hd_assignment *a); /* seconds since the epoch */
 uid_t hd_assignment_get_uid(const struct hd_assignment *a);
 gid_t hd_assignment_get_gid(const struct hd_assignment *a);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Operations: every change to the host, as one planned, journaled, undoable transaction      */
+/*
+ * A command that changes the host builds one operation, runs it, and reads its steps back:
+ *
+ *     hd_op_new(ctx, HD_OP_DETACH, &op); hd_op_add_device(op, &addr, true);
+ *     hd_op_set_flags(op, HD_OP_GROUP); r = hd_op_run(op);
+ *     for (i = 0; i < hd_op_get_step_count(op); i++) ... hd_op_step_get_action(op, i) ...
+ *
+ * hd_op_run() checks the whole operation first (the assignment map: a device a VM holds is
+ * refused naming the VM; host use; platform functions; IOMMU group viability), then journals
+ * each step before its write, verifies it against the kernel and commits through the records;
+ * any failure undoes every started step, newest first, and the host is as it was (drivers,
+ * driver_override, node owners, VF counts, the records and the map). With HD_OP_DRY_RUN it
+ * plans the same steps and writes nothing at all (no sysfs write, no state file, no lock).
+ * Failures leave a message and a reason (hd_ctx_last_reason()) on the context.
+ */
+enum hd_op_kind {
+    HD_OP_DETACH,   /* to a stub driver (hd_op_set_driver(); vfio-pci by default) */
+    HD_OP_REATTACH, /* back to the recorded host driver, or to none when it had none */
+    HD_OP_RESET,
+    HD_OP_NUMVFS,   /* one PF; hd_op_set_numvfs() */
+    HD_OP_ACQUIRE,  /* to a VM (hd_op_set_vm(), hd_op_set_owner()) */
+    HD_OP_RELEASE,  /* from a VM: the devices given, or all of them; HD_OP_FORCE: one device,
+                     * whatever its record says, no VM needed */
+};
+
+enum hd_op_flags {
+    HD_OP_DRY_RUN = 1u << 0, /* plan and report, write nothing */
+    HD_OP_FORCE = 1u << 1,   /* host use and platform functions do not refuse */
+    HD_OP_GROUP = 1u << 2,   /* the rest of each device's IOMMU group too */
+    HD_OP_NEW_ID = 1u << 3,  /* bind through new_id even where driver_override exists */
+};
+
+enum hd_op_step_state {
+    HD_STEP_PLANNED, /* a dry run, or not reached */
+    HD_STEP_DONE,
+    HD_STEP_UNDONE, /* started, then put back after a later failure */
+};
+
+struct hd_op;
+int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op **op);
+struct hd_op *hd_op_ref(struct hd_op *op);
+struct hd_op *hd_op_unref(struct hd_op *op);
+/* @managed: acquire detaches it (true) or it must be on vfio-pci already (false); the other
+ * operations ignore it. A device given twice is -EINVAL. */
+int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr, bool managed);
+void hd_op_set_flags(struct hd_op *op, unsigned int flags);
+int hd_op_set_driver(struct hd_op *op, const char *stub); /* "vfio-pci" or "pci-stub" */
+int hd_op_set_vm(struct hd_op *op, const char *vm);
+void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid);
+void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs);
+/* Check, then apply (or, dry, only plan). 0 or -errno with the context's error and reason. */
+int hd_op_run(struct hd_op *op);
+/* The steps, in order: action "detach", "reattach", "reset", "own", "numvfs", "record",
+ * "unrecord", "override"; device an address or a node path; from/to what it was and becomes
+ * ("" where it does not apply). */
+size_t hd_op_get_step_count(const struct hd_op *op);
+const char *hd_op_step_get_action(const struct hd_op *op, size_t i);
+const char *hd_op_step_get_device(const struct hd_op *op, size_t i);
+const char *hd_op_step_get_from(const struct hd_op *op, size_t i);
+const char *hd_op_step_get_to(const struct hd_op *op, size_t i);
+enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, size_t i);
+/* HD_OP_NUMVFS: the count before (-1 until run). */
+int hd_op_get_previous_numvfs(const struct hd_op *op);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Doctor: plain-language diagnosis, each finding with its fix                                */

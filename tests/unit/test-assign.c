@@ -203,7 +203,8 @@ START_TEST(journal_lines_are_durable_and_parse_back)
     char *root = ah_tree_new(), **names;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_jdev devs[2] = {{.group = 7}, {.group = 8}};
-    struct hd_jstep s = {.kind = HD_JSTEP_DETACH};
+    struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
+                         .record = HD_JREC_NONE};
     struct hd_journal *j, *claimed;
     size_t n;
 
@@ -231,7 +232,10 @@ START_TEST(journal_lines_are_durable_and_parse_back)
     ck_assert_int_eq(claimed->steps[0].kind, HD_JSTEP_DETACH);
     ck_assert_str_eq(claimed->steps[1].node.path, "dev/vfio/7");
     ck_assert_uint_eq(claimed->steps[1].node.mode, 0600);
-    ck_assert(hd_journal_touches_group(claimed, 8) && !hd_journal_touches_group(claimed, 9));
+    ck_assert(claimed->steps[0].from_known);
+    ck_assert_str_eq(claimed->steps[0].from, "e1000e");
+    ck_assert_str_eq(claimed->steps[0].to, "vfio-pci");
+    ck_assert_int_eq(claimed->steps[0].record, HD_JREC_NONE);
     hd_journal_end(ctx, claimed);
     hd_strv_free(names, n);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
@@ -260,13 +264,31 @@ START_TEST(journal_torn_last_line_is_dropped)
     free(j.steps);
     memset(&j, 0, sizeof(j));
     ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nbogus line\n", &j),
-                     -EINVAL);
+                     -EBADMSG);
     free(j.devs);
     free(j.steps);
     memset(&j, 0, sizeof(j));
     ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nown /etc/x 0 0 0\n",
                                       &j),
-                     -EINVAL);
+                     -EBADMSG);
+    free(j.devs);
+    free(j.steps);
+    /* Version 2: any operation, the driver a device came from, its record, a commit line;
+     * special mode bits are never taken from a journal. */
+    memset(&j, 0, sizeof(j));
+    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 detach\ndev 0000:03:00.0 7\n"
+                                           "detach 0000:03:00.0 - vfio-pci norec\ncommit\n", &j),
+                     0);
+    ck_assert_int_eq(j.op, HD_JOP_DETACH);
+    ck_assert_str_eq(j.vm, "");
+    ck_assert(j.committed);
+    ck_assert_str_eq(j.steps[0].from, "");
+    free(j.devs);
+    free(j.steps);
+    memset(&j, 0, sizeof(j));
+    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
+                                           "own dev/vfio/7 0 0 4777\n", &j),
+                     -EBADMSG);
     free(j.devs);
     free(j.steps);
     hd_ctx_unref(ctx);
@@ -347,8 +369,10 @@ START_TEST(unmanaged_acquire_and_release)
     map = ah_read(root, "run/hostdev/map/assignments");
     ck_assert_ptr_null(strstr(map, DEV));
     free(map);
-    /* Releasing a VM that holds nothing is done already. */
-    ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), 0);
+    /* Releasing a VM that holds nothing is an error naming it (a typo must not pass). */
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NOT_ASSIGNED);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "vm vm1 holds no device"));
     hd_ctx_unref(ctx);
     ah_tree_remove(root);
     free(root);

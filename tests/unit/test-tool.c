@@ -135,7 +135,7 @@ START_TEST(detach_reattach_commands)
     ck_assert_ptr_nonnull(strstr(err, "0000:01:00.1 is bound to snd_hda_intel"));
     ck_assert_ptr_nonnull(strstr(err, "--group"));
     ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
-    ck_assert_str_eq(out, "0000:01:00.0: vfio-pci -> vfio-pci\n"
+    ck_assert_str_eq(out, "0000:01:00.0: already on vfio-pci\n"
                           "0000:01:00.1: snd_hda_intel -> vfio-pci\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
     ck_assert_int_eq(hd("--json show 01:00.0"), 0);

@@ -1,0 +1,219 @@
+/* op.c - the public face of the transaction engine: an operation is a request (what, which
+ * devices, how) that hd_op_run() hands to the engine, and a report of the steps it planned,
+ * did, or undid, for the caller to print. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct op_step {
+    char action[16];
+    char device[HD_NODE_PATH_MAX];
+    char from[HD_DRIVER_NAME_MAX + 16];
+    char to[HD_DRIVER_NAME_MAX + 16];
+    enum hd_op_step_state state;
+};
+
+struct hd_op {
+    int refcount;
+    struct hd_ctx *ctx;
+    struct hd_op_request req;
+    size_t capdevs;
+    struct op_step *steps;
+    size_t nsteps, capsteps, marked; /* steps before @marked already have their final state */
+    int previous_numvfs;
+};
+
+HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op **out)
+{
+    struct hd_op *op;
+
+    *out = NULL;
+    if ((unsigned)kind > HD_OP_RELEASE)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "unknown operation %d", (int)kind);
+    if ((op = calloc(1, sizeof(*op))) == NULL)
+        return -ENOMEM;
+    op->refcount = 1;
+    op->ctx = hd_ctx_ref(ctx);
+    op->req.kind = kind;
+    strcpy(op->req.driver, "vfio-pci");
+    op->previous_numvfs = -1;
+    *out = op;
+    return 0;
+}
+
+HD_EXPORT struct hd_op *hd_op_ref(struct hd_op *op)
+{
+    if (op != NULL)
+        op->refcount++;
+    return op;
+}
+
+HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
+{
+    if (op == NULL || --op->refcount > 0)
+        return NULL;
+    free(op->req.addrs);
+    free(op->req.unmanaged);
+    free(op->steps);
+    hd_ctx_unref(op->ctx);
+    free(op);
+    return NULL;
+}
+
+HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr, bool managed)
+{
+    char name[HD_PCI_ADDR_BUFSZ];
+
+    for (size_t i = 0; i < op->req.n; i++) {
+        if (hd_pci_addr_equal(&op->req.addrs[i], addr))
+            return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "%s is given twice",
+                           hd_pci_addr_format(addr, name));
+    }
+    if (op->req.n == op->capdevs) {
+        size_t cap = op->capdevs ? op->capdevs * 2 : 8;
+        struct hd_pci_addr *a = realloc(op->req.addrs, cap * sizeof(*a));
+        bool *u;
+        if (a == NULL)
+            return -ENOMEM;
+        op->req.addrs = a;
+        if ((u = realloc(op->req.unmanaged, cap * sizeof(*u))) == NULL)
+            return -ENOMEM;
+        op->req.unmanaged = u;
+        op->capdevs = cap;
+    }
+    op->req.addrs[op->req.n] = *addr;
+    op->req.unmanaged[op->req.n++] = !managed;
+    return 0;
+}
+
+HD_EXPORT void hd_op_set_flags(struct hd_op *op, unsigned int flags)
+{
+    op->req.flags = flags;
+}
+
+HD_EXPORT int hd_op_set_driver(struct hd_op *op, const char *stub)
+{
+    if (stub == NULL || hd_stub_driver_find(stub) == NULL)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID,
+                       "'%s' is not a stub driver (vfio-pci or pci-stub)", stub ? stub : "");
+    hd_strlcpy(op->req.driver, stub, sizeof(op->req.driver));
+    return 0;
+}
+
+HD_EXPORT int hd_op_set_vm(struct hd_op *op, const char *vm)
+{
+    if (!hd_vm_id_valid(vm))
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID,
+                       "VM id '%s' is not valid (1 to %d of A-Z a-z 0-9 . _ : @ -)",
+                       vm ? vm : "", HD_VM_ID_MAX);
+    hd_strlcpy(op->req.vm, vm, sizeof(op->req.vm));
+    return 0;
+}
+
+HD_EXPORT void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid)
+{
+    op->req.uid = uid;
+    op->req.gid = gid;
+}
+
+HD_EXPORT void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs)
+{
+    op->req.numvfs = numvfs;
+}
+
+HD_EXPORT int hd_op_run(struct hd_op *op)
+{
+    static int (*const run[])(struct hd_op *) = {
+        [HD_OP_DETACH] = hd_ops_detach,   [HD_OP_REATTACH] = hd_ops_reattach,
+        [HD_OP_RESET] = hd_ops_reset,     [HD_OP_NUMVFS] = hd_ops_numvfs,
+        [HD_OP_ACQUIRE] = hd_ops_acquire, [HD_OP_RELEASE] = hd_ops_release,
+    };
+
+    op->nsteps = op->marked = 0;
+    hd_ctx_clear_error(op->ctx);
+    return run[op->req.kind](op);
+}
+
+/* ---- the engine's side ------------------------------------------------------------------------ */
+
+const struct hd_op_request *hd_op_request(const struct hd_op *op)
+{
+    return &op->req;
+}
+
+struct hd_ctx *hd_op_ctx(const struct hd_op *op)
+{
+    return op->ctx;
+}
+
+void hd_op_set_previous_numvfs(struct hd_op *op, int n)
+{
+    op->previous_numvfs = n;
+}
+
+int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
+                      const char *from, const char *to)
+{
+    struct op_step *s;
+
+    if (op->nsteps == op->capsteps) {
+        size_t cap = op->capsteps ? op->capsteps * 2 : 16;
+        struct op_step *v = realloc(op->steps, cap * sizeof(*v));
+        if (v == NULL)
+            return -ENOMEM;
+        op->steps = v;
+        op->capsteps = cap;
+    }
+    s = &op->steps[op->nsteps++];
+    hd_strlcpy(s->action, action, sizeof(s->action));
+    hd_strlcpy(s->device, device, sizeof(s->device));
+    hd_strlcpy(s->from, from ? from : "", sizeof(s->from));
+    hd_strlcpy(s->to, to ? to : "", sizeof(s->to));
+    s->state = HD_STEP_PLANNED;
+    return 0;
+}
+
+void hd_op_mark_steps(struct hd_op *op, int state)
+{
+    for (size_t i = op->marked; i < op->nsteps; i++)
+        op->steps[i].state = (enum hd_op_step_state)state;
+    op->marked = op->nsteps;
+}
+
+/* ---- the caller's side ------------------------------------------------------------------------ */
+
+HD_EXPORT size_t hd_op_get_step_count(const struct hd_op *op)
+{
+    return op->nsteps;
+}
+
+HD_EXPORT const char *hd_op_step_get_action(const struct hd_op *op, size_t i)
+{
+    return i < op->nsteps ? op->steps[i].action : NULL;
+}
+
+HD_EXPORT const char *hd_op_step_get_device(const struct hd_op *op, size_t i)
+{
+    return i < op->nsteps ? op->steps[i].device : NULL;
+}
+
+HD_EXPORT const char *hd_op_step_get_from(const struct hd_op *op, size_t i)
+{
+    return i < op->nsteps ? op->steps[i].from : NULL;
+}
+
+HD_EXPORT const char *hd_op_step_get_to(const struct hd_op *op, size_t i)
+{
+    return i < op->nsteps ? op->steps[i].to : NULL;
+}
+
+HD_EXPORT enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, size_t i)
+{
+    return i < op->nsteps ? op->steps[i].state : HD_STEP_PLANNED;
+}
+
+HD_EXPORT int hd_op_get_previous_numvfs(const struct hd_op *op)
+{
+    return op->previous_numvfs;
+}

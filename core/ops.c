@@ -1,0 +1,495 @@
+/* ops.c - the engine's device operations: detach (one device, several, whole groups),
+ * reattach, reset and a PF's VF count. Each is a transaction (txn.c): open and check every
+ * device against the kernel and the assignment map first, then journal, apply and verify each
+ * step, commit; any failure puts back everything started. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct devset {
+    struct hd_device **v;
+    bool *named;
+    size_t n, cap;
+};
+
+static void devset_free(struct devset *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        hd_device_unref(d->v[i]);
+    free(d->v);
+    free(d->named);
+    memset(d, 0, sizeof(*d));
+}
+
+static struct hd_device *devset_find(const struct devset *d, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (hd_pci_addr_equal(&d->v[i]->addr, addr))
+            return d->v[i];
+    }
+    return NULL;
+}
+
+static int devset_add(struct devset *d, struct hd_device *dev, bool named)
+{
+    if (devset_find(d, &dev->addr) != NULL)
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        struct hd_device **v = realloc(d->v, cap * sizeof(*v));
+        bool *nm;
+        if (v == NULL)
+            return -ENOMEM;
+        d->v = v;
+        if ((nm = realloc(d->named, cap * sizeof(*nm))) == NULL)
+            return -ENOMEM;
+        d->named = nm;
+        d->cap = cap;
+    }
+    d->named[d->n] = named;
+    d->v[d->n++] = hd_device_ref(dev);
+    return 0;
+}
+
+/* Every device the request names, opened once each. */
+static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, struct devset *d)
+{
+    if (req->n == 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    for (size_t i = 0; i < req->n; i++) {
+        struct hd_device *dev;
+        char name[HD_PCI_ADDR_BUFSZ];
+        int r = hd_device_open(ctx, &req->addrs[i], &dev);
+        if (r == -ENODEV)
+            return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
+                           hd_pci_addr_format(&req->addrs[i], name), ctx->root);
+        if (r < 0)
+            return r;
+        /* Every later step reads the driver link: one that cannot be read stops us before
+         * any lock or record is made, not halfway. */
+        char now[256];
+        if ((r = hd_txn_refresh(dev)) == 0 && (r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
+            r = hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
+                       strerror(-r));
+        else if (r == 0 && strcmp(now, dev->driver ? dev->driver : "") != 0)
+            r = hd_err(ctx, -EAGAIN, "%s: the driver link names '%s' but uevent says '%s': the "
+                       "device is changing under us, or sysfs is not what the kernel makes",
+                       dev->name, now, dev->driver ? dev->driver : "");
+        if (r == 0)
+            r = devset_add(d, dev, true);
+        hd_device_unref(dev);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int add_group_members(struct hd_ctx *ctx, struct devset *d)
+{
+    size_t named = d->n;
+
+    for (size_t i = 0; i < named; i++) {
+        struct hd_group *g;
+        int r;
+        if (d->v[i]->group < 0)
+            continue;
+        if ((r = hd_group_open(ctx, d->v[i]->group, &g)) < 0)
+            return r;
+        for (size_t k = 0; k < hd_group_get_member_count(g) && r == 0; k++) {
+            struct hd_device *m = hd_group_get_member(g, k);
+            /* Bridges stay on pcieport (which does not block); unbound members already fit. */
+            if (hd_device_is_assignable(m) && m->driver != NULL)
+                r = devset_add(d, m, false);
+        }
+        hd_group_unref(g);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static struct hd_jdev *jdevs_of(const struct devset *d)
+{
+    struct hd_jdev *j = calloc(d->n + 1, sizeof(*j));
+
+    for (size_t i = 0; j != NULL && i < d->n; i++) {
+        j[i].addr = d->v[i]->addr;
+        j[i].group = d->v[i]->group;
+    }
+    return j;
+}
+
+/* The map says a VM holds @dev: refuse, naming it. */
+static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *map,
+                          const struct hd_device *dev, const char *what)
+{
+    const struct hd_assignment *a = hd_map_find(map, &dev->addr);
+
+    if (a == NULL)
+        return 0;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is assigned to vm %s: %s it would take it "
+                   "from under the VM; release it first", dev->name, a->vm, what);
+}
+
+/* Host use and platform functions, for a device about to leave a host driver. */
+static int check_may_leave_host(struct hd_ctx *ctx, struct hd_device *dev, bool force)
+{
+    const char *platform = hd_platform_function(dev);
+    int r;
+
+    if (force)
+        return 0;
+    if (platform != NULL)
+        return hd_errr(ctx, -EBUSY, HD_REASON_PLATFORM, "%s is %s: the host keeps it (no VM "
+                       "needs it)", dev->name, platform);
+    if (dev->driver == NULL || hd_device_on_stub(dev) || hd_driver_is_dma_safe(dev->driver))
+        return 0;
+    if ((r = hd_device_check_host_use(dev)) == -EBUSY)
+        return hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE);
+    return r;
+}
+
+/* Read the record of @dev into @s (DETACH: the record before; REATTACH: the one it uses). */
+static int read_record(struct hd_device *dev, struct hd_jstep *s)
+{
+    char *rec = NULL;
+    int r = hd_device_get_original_driver(dev, &rec);
+
+    s->record = HD_JREC_NONE;
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    if (rec[0] != '\0' && (!hd_name_valid(rec) || strlen(rec) >= HD_DRIVER_NAME_MAX)) {
+        free(rec);
+        return hd_errr(dev->ctx, -EINVAL, HD_REASON_STATE_DAMAGED, "%s: the driver record "
+                       "%s/%s/drivers/%s is not a driver name", dev->name, dev->ctx->root,
+                       dev->ctx->state_dir, dev->name);
+    }
+    s->record = HD_JREC_DRIVER;
+    hd_strlcpy(s->record_driver, rec, sizeof(s->record_driver));
+    free(rec);
+    return 0;
+}
+
+static bool already_on(const struct hd_device *dev, const char *stub)
+{
+    return dev->driver != NULL &&
+           (hd_cmdline_name_equal(dev->driver, stub) ||
+            (strcmp(stub, "vfio-pci") == 0 && hd_driver_is_vfio(dev->driver)));
+}
+
+/* Open, lock, recover, read the map: what every device operation starts with. */
+static int prepare(struct hd_txn *t, struct devset *d, bool group,
+                   struct hd_assignment_list **map, struct hd_jdev **jdevs)
+{
+    const struct hd_op_request *req = hd_op_request(t->op);
+    int r;
+
+    *map = NULL;
+    *jdevs = NULL;
+    if ((r = open_named(t->ctx, req, d)) < 0 || (group && (r = add_group_members(t->ctx, d)) < 0))
+        return r;
+    if ((*jdevs = jdevs_of(d)) == NULL)
+        return -ENOMEM;
+    if ((r = hd_txn_lock(t, *jdevs, d->n)) < 0)
+        return r;
+    /* Under the locks: what the devices are now, and who holds them. */
+    for (size_t i = 0; i < d->n && r == 0; i++)
+        r = hd_txn_refresh(d->v[i]);
+    if (r == 0)
+        r = hd_map_read(t->ctx, map);
+    return r;
+}
+
+static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
+{
+    memset(t, 0, sizeof(*t));
+    t->ctx = hd_op_ctx(op);
+    t->op = op;
+    t->kind = kind;
+    t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
+}
+
+/* ---- detach -------------------------------------------------------------------------------- */
+
+static int check_detach(struct hd_txn *t, struct devset *d, const struct hd_assignment_list *map,
+                        const char *stub, bool force)
+{
+    struct hd_ctx *ctx = t->ctx;
+    int r;
+
+    for (size_t i = 0; i < d->n; i++) {
+        struct hd_device *dev = d->v[i];
+        if (already_on(dev, stub))
+            continue;
+        if ((r = check_not_held(ctx, map, dev, "moving it to another driver")) < 0)
+            return r;
+        if (!hd_device_is_assignable(dev))
+            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge (header type %d), "
+                           "not an endpoint: it cannot be assigned to a VM", dev->name,
+                           dev->header_type);
+        if (hd_stub_driver_find(stub)->vfio && dev->group < 0)
+            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the "
+                           "IOMMU is off or absent, so vfio-pci cannot take it", dev->name);
+        if ((r = check_may_leave_host(ctx, dev, force)) < 0) {
+            if (!d->named[i]) { /* say why a device nobody named is in it */
+                char why[sizeof(ctx->last_error)];
+                hd_strlcpy(why, hd_ctx_last_error(ctx), sizeof(why));
+                return hd_errr(ctx, r, ctx->last_reason, "%s (it shares an IOMMU group with "
+                               "what was asked for)", why);
+            }
+            return r;
+        }
+    }
+    return 0;
+}
+
+int hd_ops_detach(struct hd_op *op)
+{
+    const struct hd_op_request *req = hd_op_request(op);
+    struct hd_assignment_list *map = NULL;
+    struct hd_jdev *jdevs = NULL;
+    struct devset d = {0};
+    struct hd_txn t;
+    int r;
+
+    txn_init(&t, op, HD_JOP_DETACH);
+    if ((r = prepare(&t, &d, req->flags & HD_OP_GROUP, &map, &jdevs)) < 0 ||
+        (r = check_detach(&t, &d, map, req->driver, req->flags & HD_OP_FORCE)) < 0 ||
+        (r = hd_txn_begin(&t, jdevs, d.n)) < 0) {
+        r = hd_txn_abort(&t, r);
+        goto out;
+    }
+    for (size_t i = 0; i < d.n; i++) {
+        struct hd_device *dev = d.v[i];
+        struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
+        if (already_on(dev, req->driver)) {
+            if (d.named[i])
+                hd_txn_note(&t, "keep", dev->name, dev->driver, dev->driver);
+            continue;
+        }
+        hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+        hd_strlcpy(s.to, req->driver, sizeof(s.to));
+        if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&t, &s)) < 0)
+            break;
+        if (r == 1 && (r = hd_device_detach(dev, req->driver,
+                                            req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0)) < 0)
+            break;
+        r = 0;
+    }
+    r = r < 0 ? hd_txn_abort(&t, r) : hd_txn_commit(&t);
+out:
+    free(jdevs);
+    hd_assignment_list_unref(map);
+    devset_free(&d);
+    return r;
+}
+
+/* ---- reattach ------------------------------------------------------------------------------ */
+
+/* Would hd_device_reattach() change anything? */
+static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
+{
+    const char *ovr = hd_device_get_driver_override(dev);
+
+    if (hd_device_on_stub(dev))
+        return true;
+    if (dev->driver != NULL)
+        return false; /* on a host driver already */
+    return (ovr != NULL && hd_stub_driver_find(ovr) != NULL) ||
+           (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
+}
+
+int hd_ops_reattach(struct hd_op *op)
+{
+    struct hd_assignment_list *map = NULL;
+    struct hd_jdev *jdevs = NULL;
+    struct devset d = {0};
+    struct hd_txn t;
+    int r;
+
+    txn_init(&t, op, HD_JOP_REATTACH);
+    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d.n; i++) {
+        if ((r = check_not_held(t.ctx, map, d.v[i], "giving it back to the host")) < 0)
+            goto fail;
+    }
+    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d.n && r >= 0; i++) {
+        struct hd_device *dev = d.v[i];
+        struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .addr = dev->addr, .from_known = true};
+        const char *ovr = hd_device_get_driver_override(dev);
+        if ((r = read_record(dev, &s)) < 0)
+            break;
+        if (!detached(dev, &s)) {
+            hd_txn_note(&t, "keep", dev->name, dev->driver ? dev->driver : "none",
+                        dev->driver ? dev->driver : "none");
+            continue;
+        }
+        /* The override goes first; its own line puts it back if a later step fails. */
+        if (ovr != NULL) {
+            struct hd_jstep o = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
+            hd_strlcpy(o.from, ovr, sizeof(o.from));
+            if ((r = hd_txn_step(&t, &o)) < 0)
+                break;
+        }
+        hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+        if (s.record == HD_JREC_NONE) {
+            char *guess = NULL;
+            if (hd_module_for_modalias(t.ctx, dev->modalias, &guess) == 0)
+                hd_strlcpy(s.to, guess, sizeof(s.to));
+            else
+                strcpy(s.to, "the kernel's choice");
+            free(guess);
+        }
+        if ((r = hd_txn_step(&t, &s)) == 1)
+            r = hd_device_reattach(dev);
+    }
+    if (r < 0)
+        goto fail;
+    r = hd_txn_commit(&t);
+    goto out;
+fail:
+    r = hd_txn_abort(&t, r);
+out:
+    free(jdevs);
+    hd_assignment_list_unref(map);
+    devset_free(&d);
+    return r;
+}
+
+/* ---- reset --------------------------------------------------------------------------------- */
+
+int hd_ops_reset(struct hd_op *op)
+{
+    const struct hd_op_request *req = hd_op_request(op);
+    struct hd_assignment_list *map = NULL;
+    struct hd_jdev *jdevs = NULL;
+    struct devset d = {0};
+    struct hd_txn t;
+    int r;
+
+    txn_init(&t, op, HD_JOP_RESET);
+    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d.n; i++) {
+        struct hd_device *dev = d.v[i];
+        if ((r = check_not_held(t.ctx, map, dev, "resetting it")) < 0)
+            goto fail;
+        if (!hd_device_has_reset(dev)) {
+            r = hd_errr(t.ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the kernel "
+                        "offers no reset method for it (no 'reset' attribute)", dev->name);
+            goto fail;
+        }
+        /* A reset under a live host driver can take the host down with it. */
+        if (!(req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev)) {
+            r = hd_errr(t.ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host driver "
+                        "%s: a reset under it can take the host down", dev->name, dev->driver);
+            goto fail;
+        }
+    }
+    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d.n && r >= 0; i++) {
+        struct hd_jstep s = {.kind = HD_JSTEP_RESET, .addr = d.v[i]->addr};
+        char *methods = hd_reset_methods(d.v[i]);
+        hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
+        free(methods);
+        if ((r = hd_txn_step(&t, &s)) == 1)
+            r = hd_device_reset(d.v[i], HD_RESET_FORCE, NULL);
+    }
+    if (r < 0)
+        goto fail;
+    r = hd_txn_commit(&t);
+    goto out;
+fail:
+    r = hd_txn_abort(&t, r);
+out:
+    free(jdevs);
+    hd_assignment_list_unref(map);
+    devset_free(&d);
+    return r;
+}
+
+/* ---- SR-IOV VF count ----------------------------------------------------------------------- */
+
+static int check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
+                          const struct hd_assignment_list *map)
+{
+    const struct hd_device_ext *ext = pf->ext;
+    int r = check_not_held(ctx, map, pf, "changing its VFs");
+
+    for (size_t i = 0; r == 0 && ext != NULL && i < ext->nvirtfns; i++) {
+        const struct hd_assignment *a = hd_map_find(map, &ext->virtfns[i]);
+        char name[HD_PCI_ADDR_BUFSZ];
+        if (a != NULL)
+            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s: its VF %s is assigned to vm %s: "
+                        "changing the VF count would destroy it under the VM; release it first",
+                        pf->name, hd_pci_addr_format(&ext->virtfns[i], name), a->vm);
+    }
+    return r;
+}
+
+int hd_ops_numvfs(struct hd_op *op)
+{
+    const struct hd_op_request *req = hd_op_request(op);
+    struct hd_assignment_list *map = NULL;
+    struct hd_jdev *jdevs = NULL;
+    struct hd_jstep s = {.kind = HD_JSTEP_NUMVFS};
+    struct devset d = {0};
+    struct hd_txn t;
+    char path[HD_PATH_MAX], buf[16];
+    long long v;
+    int r;
+
+    txn_init(&t, op, HD_JOP_NUMVFS);
+    if (req->n != 1) {
+        r = hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
+        goto fail;
+    }
+    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0 ||
+        (r = check_vfs_free(t.ctx, d.v[0], map)) < 0)
+        goto fail;
+    if (hd_device_get_physfn(d.v[0]) != NULL || hd_device_get_sriov_totalvfs(d.v[0]) < 0) {
+        r = hd_errr(t.ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", d.v[0]->name,
+                    hd_device_get_physfn(d.v[0]) ? "itself a virtual function, not a PF"
+                                                 : "not SR-IOV capable (no sriov_totalvfs)");
+        goto fail;
+    }
+    if (req->numvfs > (unsigned)hd_device_get_sriov_totalvfs(d.v[0])) {
+        r = hd_errr(t.ctx, -ERANGE, HD_REASON_INVALID, "%s supports at most %d VFs "
+                    "(sriov_totalvfs), not %u", d.v[0]->name,
+                    hd_device_get_sriov_totalvfs(d.v[0]), req->numvfs);
+        goto fail;
+    }
+    s.addr = d.v[0]->addr;
+    s.old_numvfs = hd_device_get_sriov_numvfs(d.v[0]);
+    s.old_autoprobe = -1;
+    if (hd_device_attr_path(d.v[0], "sriov_drivers_autoprobe", path, sizeof(path)) == 0 &&
+        hd_fs_read_attr(t.ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
+        s.old_autoprobe = (int)v;
+    if (s.old_numvfs < 0) {
+        r = hd_err(t.ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", d.v[0]->name);
+        goto fail;
+    }
+    hd_op_set_previous_numvfs(op, s.old_numvfs);
+    snprintf(s.to, sizeof(s.to), "%u", req->numvfs);
+    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0 || (r = hd_txn_step(&t, &s)) < 0)
+        goto fail;
+    if (r == 1 && (r = hd_device_set_numvfs(d.v[0], req->numvfs)) < 0)
+        goto fail;
+    r = hd_txn_commit(&t);
+    goto out;
+fail:
+    r = hd_txn_abort(&t, r);
+out:
+    free(jdevs);
+    hd_assignment_list_unref(map);
+    devset_free(&d);
+    return r;
+}

@@ -1,0 +1,365 @@
+/* txn.c - the one transaction engine. Every command that changes the host (detach, reattach,
+ * reset, numvfs, acquire, release, reserve) runs as a transaction here: lock the IOMMU groups it
+ * touches (recovering what dead processes left on them), journal each step's intent (fsynced)
+ * before its write, verify, commit (the map write for acquire/release, a "commit" line for the
+ * rest), and on any failure undo every started step, newest first. A dry run goes through the
+ * same planning and reports the same steps, but takes no lock and writes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- shared helpers ------------------------------------------------------------------------ */
+
+bool hd_txn_on_vfio(const struct hd_device *dev)
+{
+    return dev->driver != NULL && hd_driver_is_vfio(dev->driver);
+}
+
+int hd_txn_refresh(struct hd_device *dev)
+{
+    return hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+}
+
+void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err)
+{
+    s->err = err;
+    s->reason = ctx->last_reason;
+    hd_strlcpy(s->msg, hd_ctx_last_error(ctx), sizeof(s->msg));
+}
+
+int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s)
+{
+    return hd_errr(ctx, s->err, s->reason ? s->reason : HD_REASON_FAILED, "%s", s->msg);
+}
+
+int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
+{
+    int r = hd_fs_chown(ctx, n->path, n->uid, n->gid);
+
+    if (r == 0)
+        r = hd_fs_chmod(ctx, n->path, n->mode);
+    return r;
+}
+
+/* A device whose detach stopped after driver_override was set but before the unbind: still on
+ * its host driver, with an override that would send it to the stub at the next probe. */
+static int clear_stale_override(struct hd_device *dev)
+{
+    if (dev->driver == NULL || hd_device_on_stub(dev) || hd_device_get_driver_override(dev) == NULL ||
+        hd_stub_driver_find(hd_device_get_driver_override(dev)) == NULL)
+        return 0;
+    hd_info(dev->ctx, "%s: clearing the stale driver_override %s", dev->name,
+            hd_device_get_driver_override(dev));
+    return hd_device_write_attr(dev, "driver_override", "\n");
+}
+
+/* ---- undo ---------------------------------------------------------------------------------- */
+
+/* Back to the host driver (or to none) the record names; the record is put back first when a
+ * crash came between the journal line and the record write. */
+static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
+{
+    char *rec = NULL;
+    int r;
+
+    if (s->from_known && hd_stub_driver_find(s->from) == NULL && !hd_driver_is_vfio(s->from) &&
+        hd_device_get_original_driver(dev, &rec) == -ENOENT && hd_device_on_stub(dev) &&
+        (r = hd_state_put(dev->ctx, "drivers", dev->name, s->from)) < 0)
+        return r;
+    free(rec);
+    if (s->from_known && s->from[0] &&
+        (hd_stub_driver_find(s->from) != NULL || hd_driver_is_vfio(s->from))) {
+        /* A move between stubs: back to the first one; the record stays as it was. */
+        r = hd_device_detach(dev, s->from, 0);
+        return r;
+    }
+    r = hd_device_reattach(dev);
+    if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
+        r = clear_stale_override(dev);
+    return r;
+}
+
+/* Back onto the stub it was on, with its record as it was. */
+static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
+{
+    char *rec = NULL;
+    int r;
+
+    if (!s->from_known) { /* a version 1 journal: it goes back to vfio-pci */
+        if (!hd_txn_on_vfio(dev))
+            return hd_device_detach(dev, "vfio-pci", 0);
+        return clear_stale_override(dev);
+    }
+    if (s->record == HD_JREC_DRIVER && hd_device_get_original_driver(dev, &rec) == -ENOENT &&
+        (r = hd_state_put(dev->ctx, "drivers", dev->name, s->record_driver)) < 0)
+        return r;
+    free(rec);
+    if (s->from[0] == '\0')
+        return 0;
+    r = hd_device_detach(dev, s->from, 0);
+    if (r == 0 && s->record == HD_JREC_NONE)
+        hd_state_del(dev->ctx, "drivers", dev->name); /* there was none before */
+    return r;
+}
+
+static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
+{
+    struct hd_device *dev;
+    int r;
+
+    switch (s->kind) {
+    case HD_JSTEP_RESET:
+        return 0;
+    case HD_JSTEP_OWN:
+        r = hd_txn_set_owner(ctx, &s->node);
+        if (r == -ENOENT)
+            return 0; /* the node went with the group's last vfio-pci member */
+        if (r < 0)
+            return hd_err(ctx, r, "restoring %s/%s to %u:%u %04o: %s", ctx->root, s->node.path,
+                          (unsigned)s->node.uid, (unsigned)s->node.gid,
+                          (unsigned)s->node.mode, strerror(-r));
+        return 0;
+    case HD_JSTEP_NUMVFS:
+        return hd_sriov_restore(ctx, &s->addr, s->old_numvfs, s->old_autoprobe);
+    default:
+        break;
+    }
+    r = hd_device_open(ctx, &s->addr, &dev);
+    if (r == -ENODEV)
+        return 0; /* unplugged (or a VF gone with its PF's count): nothing left to put back */
+    if (r < 0)
+        return r;
+    if ((r = hd_txn_refresh(dev)) == 0) {
+        if (s->kind == HD_JSTEP_DETACH)
+            r = undo_detach(dev, s);
+        else if (s->kind == HD_JSTEP_REATTACH)
+            r = undo_reattach(dev, s);
+        else /* HD_JSTEP_OVERRIDE */
+            r = hd_device_write_attr(dev, "driver_override", s->from[0] ? s->from : "\n");
+    }
+    hd_device_unref(dev);
+    return r;
+}
+
+int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
+{
+    struct hd_saved_error first = {0};
+
+    for (size_t i = j->nsteps; i > 0; i--) {
+        int r = undo_step(ctx, &j->steps[i - 1]);
+        if (r < 0 && first.err == 0)
+            hd_saved_error_save(ctx, &first, r);
+    }
+    return first.err ? hd_saved_error_restore(ctx, &first) : 0;
+}
+
+bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map)
+{
+    if (j->committed)
+        return true;
+    if (j->op != HD_JOP_ACQUIRE && j->op != HD_JOP_RELEASE)
+        return false;
+    /* The map write is the commit of acquire and release: it adds (acquire) or drops
+     * (release) all devices at once, and nothing else can change those entries before this
+     * journal is dealt with. */
+    for (size_t i = 0; i < j->ndevs; i++) {
+        const struct hd_assignment *a = hd_map_find(map, &j->devs[i].addr);
+        bool there = a != NULL && strcmp(a->vm, j->vm) == 0;
+        if (there != (j->op == HD_JOP_ACQUIRE))
+            return false;
+    }
+    return j->ndevs > 0 || j->op == HD_JOP_RELEASE;
+}
+
+/* ---- locking ------------------------------------------------------------------------------- */
+
+int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        struct hd_lockset **locks)
+{
+    uint64_t deadline = hd_now_ms() + ctx->timeout_ms;
+    unsigned int delay = 1;
+
+    for (;;) {
+        int r = hd_lock_groups(ctx, groups, n, locks);
+        if (r < 0)
+            return r;
+        r = hd_recover_held(ctx, *locks, NULL);
+        if (r != -EAGAIN) {
+            if (r < 0)
+                *locks = hd_lockset_release(*locks);
+            return r;
+        }
+        /* Someone recovering our groups waits for these locks: let it finish first. */
+        *locks = hd_lockset_release(*locks);
+        if (hd_now_ms() >= deadline)
+            return r;
+        hd_sleep_ms(delay);
+        delay = delay < 32 ? delay * 2 : delay;
+    }
+}
+
+static int *groups_of(const struct hd_jdev *devs, size_t n, size_t *count)
+{
+    int *groups = calloc(n + 1, sizeof(*groups));
+
+    *count = 0;
+    if (groups == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = devs[i].group < 0;
+        for (size_t k = 0; k < *count && !seen; k++)
+            seen = groups[k] == devs[i].group;
+        if (!seen)
+            groups[(*count)++] = devs[i].group;
+    }
+    return groups;
+}
+
+int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
+{
+    size_t ngroups;
+    int *groups = groups_of(devs, n, &ngroups), r;
+
+    if (groups == NULL)
+        return -ENOMEM;
+    if (!t->dry_run && t->locks == NULL)
+        r = hd_lock_and_recover(t->ctx, groups, ngroups, &t->locks);
+    else
+        r = 0;
+    /* After recovering: what it set aside counts too. */
+    if (r == 0)
+        r = hd_journal_check_damaged(t->ctx, groups, ngroups);
+    free(groups);
+    return r;
+}
+
+/* ---- the transaction ----------------------------------------------------------------------- */
+
+int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
+{
+    if (t->dry_run)
+        return 0;
+    return hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
+}
+
+static void report(struct hd_txn *t, const struct hd_jstep *s)
+{
+    char device[HD_NODE_PATH_MAX], from[HD_DRIVER_NAME_MAX + 16], to[HD_DRIVER_NAME_MAX + 16];
+    const char *kind = "";
+
+    if (t->op == NULL)
+        return;
+    hd_pci_addr_format(&s->addr, device);
+    from[0] = to[0] = '\0';
+    switch (s->kind) {
+    case HD_JSTEP_DETACH:
+        kind = "detach";
+        snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
+        snprintf(to, sizeof(to), "%s", s->to);
+        break;
+    case HD_JSTEP_REATTACH:
+        kind = "reattach";
+        snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
+        snprintf(to, sizeof(to), "%s", s->record != HD_JREC_DRIVER ? s->to
+                                       : s->record_driver[0] ? s->record_driver : "none");
+        break;
+    case HD_JSTEP_RESET:
+        kind = "reset";
+        hd_strlcpy(to, s->to, sizeof(to)); /* the methods the kernel will try */
+        break;
+    case HD_JSTEP_OWN:
+        kind = "own";
+        hd_strlcpy(device, s->node.path, sizeof(device));
+        snprintf(from, sizeof(from), "%u:%u %04o", (unsigned)s->node.uid,
+                 (unsigned)s->node.gid, (unsigned)s->node.mode);
+        hd_strlcpy(to, s->to, sizeof(to));
+        break;
+    case HD_JSTEP_NUMVFS:
+        kind = "numvfs";
+        snprintf(from, sizeof(from), "%d", s->old_numvfs);
+        hd_strlcpy(to, s->to, sizeof(to));
+        break;
+    case HD_JSTEP_OVERRIDE:
+        kind = "override";
+        snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
+        snprintf(to, sizeof(to), "%s", s->to[0] ? s->to : "none");
+        break;
+    }
+    hd_op_report_step(t->op, kind, device, from, to);
+}
+
+int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s)
+{
+    int r;
+
+    report(t, s);
+    if (t->dry_run)
+        return 0;
+    r = hd_journal_step(t->ctx, t->j, s);
+    return r < 0 ? r : 1;
+}
+
+void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
+                 const char *to)
+{
+    if (t->op != NULL)
+        hd_op_report_step(t->op, kind, device, from, to);
+}
+
+static void txn_release(struct hd_txn *t)
+{
+    t->locks = hd_lockset_release(t->locks);
+}
+
+int hd_txn_commit(struct hd_txn *t)
+{
+    int r = 0;
+
+    if (t->j != NULL) {
+        r = hd_journal_commit(t->ctx, t->j);
+        if (r < 0)
+            return hd_txn_abort(t, r);
+        hd_journal_end(t->ctx, t->j);
+        t->j = NULL;
+    }
+    if (t->op != NULL)
+        hd_op_mark_steps(t->op, t->dry_run ? HD_STEP_PLANNED : HD_STEP_DONE);
+    txn_release(t);
+    return 0;
+}
+
+int hd_txn_abort(struct hd_txn *t, int err)
+{
+    struct hd_ctx *ctx = t->ctx;
+    struct hd_saved_error why;
+
+    hd_saved_error_save(ctx, &why, err);
+    if (t->j == NULL) { /* nothing was written (or a dry run) */
+        txn_release(t);
+        return hd_saved_error_restore(ctx, &why);
+    }
+    if (err == -ETIMEDOUT) {
+        /* The unbind still runs in the kernel; its writer child holds the journal's lock
+         * until it returns, then recover puts everything back. */
+        t->j = hd_journal_close(t->j);
+        txn_release(t);
+        return hd_errr(ctx, err, HD_REASON_TIMEOUT, "%s; everything is put back once it "
+                       "returns (recover)", why.msg);
+    }
+    if (hd_txn_undo(ctx, t->j) < 0) {
+        char undo[512];
+        hd_strlcpy(undo, hd_ctx_last_error(ctx), sizeof(undo));
+        t->j = hd_journal_close(t->j);
+        txn_release(t);
+        return hd_errr(ctx, err, why.reason, "%s; undoing it failed too (%s): the intent log "
+                       "stays for recover", why.msg, undo);
+    }
+    hd_journal_end(ctx, t->j);
+    t->j = NULL;
+    if (t->op != NULL)
+        hd_op_mark_steps(t->op, HD_STEP_UNDONE);
+    txn_release(t);
+    return hd_saved_error_restore(ctx, &why);
+}

@@ -1,0 +1,143 @@
+/* opout.c - what every writing command shares: run the one operation it built, then print
+ * its steps (text, or one JSON object) or its error (one line, with the way out when a force
+ * flag overrides it). Exit 2 for bad input, 1 for a refusal or a failure (rolled back). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opout.h"
+
+int tool_exit_for(const struct tool *t)
+{
+    switch (hd_ctx_last_reason(t->ctx)) {
+    case HD_REASON_INVALID:
+    case HD_REASON_NO_DEVICE:
+    case HD_REASON_STATE_DAMAGED:
+        return EXIT_USAGE;
+    default:
+        return EXIT_FAILED;
+    }
+}
+
+int tool_op_error(struct tool *t, int err, const char *force_option, const char *what)
+{
+    bool forceable = force_option != NULL && hd_reason_forceable(hd_ctx_last_reason(t->ctx));
+    char hint[64];
+    int code = tool_exit_for(t);
+
+    snprintf(hint, sizeof(hint), "%s takes it anyway", force_option ? force_option : "");
+    if (what == NULL) { /* the library's message names the device */
+        const char *msg = hd_ctx_last_error(t->ctx);
+        return tool_error_hint(t, code, forceable ? hint : NULL, "%s",
+                               msg[0] ? msg : strerror(-err));
+    }
+    return tool_lib_error_hint(t, code, err, forceable ? hint : NULL, "%s", what);
+}
+
+static void print_step_text(const struct hd_op *op, size_t i)
+{
+    const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
+    const char *from = hd_op_step_get_from(op, i), *to = hd_op_step_get_to(op, i);
+
+    if (strcmp(a, "keep") == 0)
+        printf("%s: already on %s\n", d, to);
+    else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
+        printf("%s: %s -> %s\n", d, from, to);
+    else if (strcmp(a, "reset") == 0)
+        printf("%s: reset (the kernel tries, in order: %s)\n", d, to[0] ? to : "unknown");
+    else if (strcmp(a, "numvfs") == 0)
+        printf("%s: %s -> %s virtual functions\n", d, from, to);
+    else if (strcmp(a, "own") == 0)
+        printf("%s: owner %s -> %s\n", d, from[0] ? from : "?", to);
+    else if (strcmp(a, "record") == 0)
+        printf("%s: assigned to vm %s\n", d, to);
+    else if (strcmp(a, "unrecord") == 0)
+        printf("%s: released from vm %s\n", d, from);
+    else
+        printf("%s: %s %s -> %s\n", d, a, from, to);
+}
+
+static const char *const state_names[] = {
+    [HD_STEP_PLANNED] = "planned", [HD_STEP_DONE] = "done", [HD_STEP_UNDONE] = "undone"};
+
+void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op)
+{
+    (void)t;
+    json_key(j, "steps");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
+        json_begin_object(j);
+        json_kv_string(j, "action", hd_op_step_get_action(op, i));
+        json_kv_string(j, "device", hd_op_step_get_device(op, i));
+        json_kv_string(j, "from", hd_op_step_get_from(op, i));
+        json_kv_string(j, "to", hd_op_step_get_to(op, i));
+        if (strcmp(hd_op_step_get_action(op, i), "reset") == 0)
+            json_kv_words(j, "methods", hd_op_step_get_to(op, i));
+        json_kv_string(j, "state", state_names[hd_op_step_get_state(op, i)]);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)
+{
+    if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "operation", operation);
+        json_kv_bool(&j, "dry_run", dry_run);
+        tool_op_json_steps(t, &j, op);
+        json_end_object(&j);
+        json_finish(&j);
+        return;
+    }
+    if (dry_run)
+        printf("dry run: nothing changed; %s would do:\n", operation);
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
+        /* An override cleared on the way back is part of the move it precedes. */
+        if (strcmp(hd_op_step_get_action(op, i), "override") == 0)
+            continue;
+        if (dry_run)
+            fputs("  ", stdout);
+        print_step_text(op, i);
+    }
+}
+
+int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
+                const char *what)
+{
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    r = hd_op_run(op);
+    if (r < 0)
+        return tool_op_error(t, r, force_option, what);
+    tool_op_print(t, op, operation, t->dry_run);
+    return EXIT_DONE;
+}
+
+int tool_op_new(struct tool *t, enum hd_op_kind kind, unsigned int flags, struct hd_op **op)
+{
+    int r = hd_op_new(t->ctx, kind, op);
+
+    if (r < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "starting the operation");
+    hd_op_set_flags(*op, flags | (t->dry_run ? (unsigned)HD_OP_DRY_RUN : 0));
+    return EXIT_DONE;
+}
+
+int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed)
+{
+    for (int i = 0; i < argc; i++) {
+        struct hd_pci_addr addr;
+        int r;
+        if (tool_parse_addr(t, argv[i], &addr) < 0)
+            return EXIT_USAGE;
+        if ((r = hd_op_add_device(op, &addr, managed)) < 0)
+            return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
+    }
+    if (argc == 0)
+        return tool_error(t, EXIT_USAGE, "no device given");
+    return EXIT_DONE;
+}

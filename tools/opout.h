@@ -1,0 +1,27 @@
+/* opout.h - running one operation of the engine from a command, and printing its report. */
+#ifndef HOSTDEV_OPOUT_H
+#define HOSTDEV_OPOUT_H
+
+#include <stdarg.h>
+
+#include "tool.h"
+
+/* The exit status for the context's last failure: 2 for bad input (addresses, VM ids, a
+ * damaged state file), 1 for refusals and failed operations. */
+int tool_exit_for(const struct tool *t);
+/* Print the failure of an operation on one line ("@what: message", or the library's message
+ * alone when @what is NULL), ending with "(@force_option takes it anyway)" when that option
+ * overrides its reason; returns the exit status. */
+int tool_op_error(struct tool *t, int err, const char *force_option, const char *what);
+/* A new operation of @kind with @flags, HD_OP_DRY_RUN added under --dry-run. */
+int tool_op_new(struct tool *t, enum hd_op_kind kind, unsigned int flags, struct hd_op **op);
+/* Add each ADDR argument (exit 2 when malformed or given twice). */
+int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed);
+/* Run it; print its steps or its error (@what names what failed). The exit status. */
+int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
+                const char *what);
+/* The steps as text lines, or one JSON object {"operation", "dry_run", "steps": [...]}. */
+void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run);
+void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op);
+
+#endif
