@@ -1,5 +1,9 @@
 /* assign.c - the assignment map: which VM holds which device, in one text file under the
- * state directory (STATE/map/assignments), always replaced whole by an atomic rename. */
+ * state directory (STATE/map/assignments), always replaced whole by an atomic rename. The map
+ * checks itself: a version header, every field on every line, and an end line with the line
+ * count and a checksum, so that an empty, cut, or edited map is reported as damaged and never
+ * read as "nothing assigned" (which would hand a held device to another VM). Once written it
+ * is never removed: an empty map still has its header and end line. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +11,22 @@
 
 #include "internal.h"
 
-#define MAP_HEADER "# hostdev assignments v1\n"
+#define MAP_HEADER_V1 "# hostdev assignments v1"
+#define MAP_HEADER "# hostdev assignments v2"
+#define MAP_END "# end "
+
+/* FNV-1a, 64 bits: catches a cut, a lost or an edited line (not an adversary: the state
+ * directory is root's). */
+static uint64_t checksum(const char *s, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
 
 /* ---- the list ------------------------------------------------------------------------------ */
 
@@ -123,8 +142,21 @@ static int parse_nodes(char *val, struct hd_assignment *a)
     return 0;
 }
 
-static int parse_field(struct hd_assignment *a, const char *key, char *val)
+enum { F_VM = 1, F_MODE = 2, F_DETACHED = 4, F_VIA = 8, F_DRIVER = 16, F_GROUP = 32,
+       F_SINCE = 64, F_OWNER = 128, F_NODES = 256, F_ALL = 511 };
+
+static int parse_field(struct hd_assignment *a, const char *key, char *val, unsigned int *seen)
 {
+    static const char *const keys[] = {"vm", "mode", "detached", "via", "driver",
+                                       "group", "since", "owner", "nodes"};
+
+    for (size_t i = 0; i < HD_ARRAY_SIZE(keys); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            if (*seen & (1u << i))
+                return -EINVAL; /* twice */
+            *seen |= 1u << i;
+        }
+    }
     unsigned long long u;
     long long v;
     mode_t unused;
@@ -172,9 +204,10 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val)
     return 0;
 }
 
-static int parse_line(char *line, struct hd_assignment *a)
+static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
 {
     char *save = NULL, *tok = strtok_r(line, " \t", &save);
+    unsigned int seen = 0;
 
     memset(a, 0, sizeof(*a));
     a->group = -1;
@@ -186,41 +219,90 @@ static int parse_line(char *line, struct hd_assignment *a)
         if (eq == NULL)
             return -EINVAL;
         *eq = '\0';
-        if (parse_field(a, tok, eq + 1) < 0)
+        if (parse_field(a, tok, eq + 1, &seen) < 0)
             return -EINVAL;
     }
+    if (all_fields && seen != F_ALL)
+        return -EINVAL; /* a line cut short must not read as one with default fields */
     return a->vm[0] ? 0 : -EINVAL;
+}
+
+static int damaged(struct hd_ctx *ctx, const char *why)
+{
+    return hd_errr(ctx, -EBADMSG, HD_REASON_STATE_DAMAGED, "the assignment map %s/%s/map/"
+                   "assignments is damaged (%s): nothing is done until it is repaired from "
+                   "what the devices show ('hostdev doctor' compares them)", ctx->root,
+                   ctx->state_dir, why);
+}
+
+/* The end line of a version 2 map: "# end COUNT CHECKSUM", checked against what precedes it. */
+static int check_end(struct hd_ctx *ctx, const char *text, size_t offset, const char *end_line,
+                     size_t lines)
+{
+    unsigned long long count, sum;
+    char extra;
+
+    if (sscanf(end_line, MAP_END "%llu %llx%c", &count, &sum, &extra) != 2)
+        return damaged(ctx, "its end line is not valid");
+    if (count != lines)
+        return damaged(ctx, "it ends saying a different number of lines: one was lost or added");
+    if (sum != checksum(text, offset))
+        return damaged(ctx, "its checksum does not match: it was cut or edited");
+    return 0;
 }
 
 int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list)
 {
     char *copy = strdup(text);
     unsigned int lineno = 0;
+    size_t entries = 0;
+    bool v2 = false, ended = false;
     int r = 0;
 
     if (copy == NULL)
         return -ENOMEM;
-    for (char *p = copy, *line; (line = strsep(&p, "\n")) != NULL;) {
+    for (char *p = copy, *line; r == 0 && (line = strsep(&p, "\n")) != NULL;) {
         struct hd_assignment a;
         char raw[64];
         lineno++;
-        if (line[0] == '\0' || line[0] == '#')
+        if (lineno == 1) {
+            v2 = strcmp(line, MAP_HEADER) == 0;
+            if (!v2 && strcmp(line, MAP_HEADER_V1) != 0)
+                r = damaged(ctx, strncmp(line, "# hostdev assignments v", 23) == 0
+                                     ? "a format this hostdev does not know"
+                                     : "no header: it is empty, or not a map");
+            continue;
+        }
+        if (ended) {
+            if (line[0] != '\0' || p != NULL)
+                r = damaged(ctx, "text after its end line");
+            continue;
+        }
+        if (v2 && strncmp(line, MAP_END, strlen(MAP_END)) == 0) {
+            r = check_end(ctx, text, (size_t)(line - copy), line, entries);
+            ended = true;
+            continue;
+        }
+        if (line[0] == '\0' && (!v2 || p == NULL))
+            continue;
+        if (line[0] == '#' && !v2)
             continue;
         hd_strlcpy(raw, line, sizeof(raw));
-        if (parse_line(line, &a) < 0) {
-            r = hd_err(ctx, -EINVAL, "assignment map %s/%s/map/assignments line %u is not "
-                       "valid ('%s'): fix or remove it by hand", ctx->root, ctx->state_dir,
-                       lineno, raw);
-            break;
+        if (parse_line(line, &a, v2) < 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "line %u is not valid: '%s'", lineno, raw);
+            r = damaged(ctx, why);
+        } else if (hd_map_find(list, &a.addr) != NULL) {
+            char why[128];
+            snprintf(why, sizeof(why), "line %u lists %s a second time", lineno, a.name);
+            r = damaged(ctx, why);
+        } else {
+            r = hd_map_add(list, &a);
+            entries++;
         }
-        if (hd_map_find(list, &a.addr) != NULL) {
-            r = hd_err(ctx, -EINVAL, "assignment map line %u: %s listed twice", lineno,
-                       a.name);
-            break;
-        }
-        if ((r = hd_map_add(list, &a)) < 0)
-            break;
     }
+    if (r == 0 && v2 && !ended)
+        r = damaged(ctx, "no end line: it was cut short");
     free(copy);
     return r;
 }
@@ -253,7 +335,7 @@ char *hd_map_format(const struct hd_assignment_list *list)
 {
     size_t len = 0, cap = 0;
     char *buf = NULL;
-    int r = append(&buf, &len, &cap, "%s", MAP_HEADER);
+    int r = append(&buf, &len, &cap, "%s\n", MAP_HEADER);
 
     for (size_t i = 0; r == 0 && i < list->n; i++) {
         const struct hd_assignment *a = &list->v[i];
@@ -270,6 +352,9 @@ char *hd_map_format(const struct hd_assignment_list *list)
         if (r == 0)
             r = append(&buf, &len, &cap, "%s\n", a->nnodes ? "" : "-");
     }
+    if (r == 0)
+        r = append(&buf, &len, &cap, MAP_END "%zu %016llx\n", list->n,
+                   (unsigned long long)checksum(buf, len));
     if (r < 0) {
         free(buf);
         return NULL;
@@ -287,8 +372,13 @@ int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **out)
     if (list == NULL)
         return -ENOMEM;
     r = hd_state_get(ctx, "map", "assignments", &text);
-    if (r == -ENOENT)
-        r = 0; /* nothing was ever assigned */
+    if (r == -ENOENT) {
+        /* Nothing was ever assigned, unless a map was written before: it is never removed. */
+        char dir[HD_PATH_MAX];
+        r = hd_path(dir, sizeof(dir), "%s/map", ctx->state_dir);
+        if (r == 0 && hd_fs_exists(ctx, dir) == 1)
+            r = damaged(ctx, "it is missing");
+    }
     else if (r < 0)
         r = hd_err(ctx, r, "reading the assignment map: %s", strerror(-r));
     else

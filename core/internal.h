@@ -580,6 +580,7 @@ int hd_ops_reset(struct hd_op *op);
 int hd_ops_numvfs(struct hd_op *op);
 int hd_ops_acquire(struct hd_op *op);
 int hd_ops_release(struct hd_op *op);
+int hd_ops_reserve(struct hd_op *op);
 
 /* op.c: the request an operation was given, and its report. */
 struct hd_op_request {

@@ -493,3 +493,68 @@ out:
     devset_free(&d);
     return r;
 }
+
+/* ---- reserve ------------------------------------------------------------------------------- */
+
+/* Keep devices for VMs from now on: driver_override to the stub, and bound to it (now, or when
+ * the stub registers: hd_device_reserve()). */
+int hd_ops_reserve(struct hd_op *op)
+{
+    const struct hd_op_request *req = hd_op_request(op);
+    struct hd_assignment_list *map = NULL;
+    struct hd_jdev *jdevs = NULL;
+    struct devset d = {0};
+    struct hd_txn t;
+    int r;
+
+    txn_init(&t, op, HD_JOP_RESERVE);
+    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d.n; i++) {
+        if (already_on(d.v[i], req->driver))
+            continue;
+        if ((r = check_not_held(t.ctx, map, d.v[i], "reserving it for another driver")) < 0 ||
+            (r = check_may_leave_host(t.ctx, d.v[i], true)) < 0)
+            goto fail;
+        if (!hd_device_is_assignable(d.v[i])) {
+            r = hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an endpoint: it "
+                        "cannot be reserved for a VM", d.v[i]->name);
+            goto fail;
+        }
+    }
+    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d.n && r >= 0; i++) {
+        struct hd_device *dev = d.v[i];
+        const char *ovr = hd_device_get_driver_override(dev);
+        struct hd_jstep o = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
+        struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
+        if (already_on(dev, req->driver) && ovr != NULL && strcmp(ovr, req->driver) == 0) {
+            hd_txn_note(&t, "keep", dev->name, dev->driver, dev->driver);
+            continue;
+        }
+        hd_strlcpy(o.from, ovr ? ovr : "", sizeof(o.from));
+        hd_strlcpy(o.to, req->driver, sizeof(o.to));
+        if ((r = hd_txn_step(&t, &o)) < 0)
+            break;
+        if (!already_on(dev, req->driver)) {
+            hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+            hd_strlcpy(s.to, req->driver, sizeof(s.to));
+            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&t, &s)) < 0)
+                break;
+        }
+        if (r == 1 && (r = hd_device_reserve(dev, req->driver)) == 1)
+            hd_txn_note(&t, "pending", dev->name, "", req->driver);
+    }
+    if (r < 0)
+        goto fail;
+    r = hd_txn_commit(&t);
+    goto out;
+fail:
+    r = hd_txn_abort(&t, r);
+out:
+    free(jdevs);
+    hd_assignment_list_unref(map);
+    devset_free(&d);
+    return r;
+}

@@ -78,6 +78,10 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
     r = hd_device_reattach(dev);
     if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
         r = clear_stale_override(dev);
+    /* Killed between the record and the first sysfs write: the device never left its host
+     * driver, and the record this step wrote must not outlive it. */
+    if (r == 0 && s->from_known && s->record == HD_JREC_NONE && !hd_device_on_stub(dev))
+        r = hd_state_del(dev->ctx, "drivers", dev->name);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opout.h"
 #include "reserve.h"
 
 static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selector *sel)
@@ -124,24 +125,23 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
     for (size_t i = 0; i < hd_device_list_count(list) && code == EXIT_DONE; i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         const struct hd_reserve_entry *still = hd_reserve_config_match(config, dev);
-        const char *drv = hd_device_get_driver(dev);
-        char *before = drv ? strdup(drv) : NULL;
-        if (!hd_pci_selector_match(sel, dev)) {
-            free(before);
+        if (!hd_pci_selector_match(sel, dev))
             continue;
-        }
         if (still != NULL) {
             if (!tool_json(t))
                 printf("%s: still reserved for %s by %s%s%.0u\n", hd_device_get_name(dev),
                        still->driver, still->file, still->line ? ":" : "", still->line);
-        } else if ((r = hd_device_reattach(dev)) < 0) {
-            code = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
-        } else if (!tool_json(t)) {
-            drv = hd_device_get_driver(dev);
-            printf("%s: %s -> %s\n", hd_device_get_name(dev), before ? before : "unbound",
-                   drv ? drv : "unbound");
+        } else {
+            struct hd_op *op = NULL;
+            if ((r = hd_op_new(t->ctx, HD_OP_REATTACH, &op)) == 0 &&
+                (r = hd_op_add_device(op, hd_device_get_addr(dev), true)) == 0)
+                r = hd_op_run(op);
+            if (r < 0)
+                code = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
+            else
+                tool_op_print(t, op, "unpersist", false);
+            hd_op_unref(op);
         }
-        free(before);
     }
     hd_device_list_unref(list);
     hd_reserve_config_unref(config);

@@ -22,64 +22,78 @@ int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
     return hd_reserve_config_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
 }
 
-int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
+/* Run one operation on @dev for the entry @e: each device on its own, so that one that fails
+ * does not keep the others from their stubs at boot. */
+static int run_one(struct tool *t, struct hd_device *dev, enum hd_op_kind kind,
+                   const struct hd_reserve_entry *e, struct hd_op **out)
 {
-    const char *now, *ov;
-    char *before, where[512];
+    struct hd_op *op;
     int r;
 
-    hd_device_fill(dev, HD_FILL_EXTRA); /* the override; a listing reads only the ids */
-    now = hd_device_get_driver(dev);
-    ov = hd_device_get_driver_override(dev);
-    before = now ? strdup(now) : NULL;
-
-    if (now != NULL && strcmp(now, e->driver) == 0 && ov != NULL && strcmp(ov, e->driver) == 0) {
-        if (!tool_json(t))
-            printf("%s: reserved for %s already (%s)\n", hd_device_get_name(dev), e->driver,
-                   source(e, where, sizeof(where)));
-        free(before);
-        return EXIT_DONE;
-    }
-    hd_ctx_clear_error(t->ctx);
-    r = hd_device_reserve(dev, e->driver);
-    if (r < 0) {
-        free(before);
+    *out = NULL;
+    if ((r = hd_op_new(t->ctx, kind, &op)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
+    hd_op_set_flags(op, t->dry_run ? HD_OP_DRY_RUN : 0);
+    if (e->driver != NULL)
+        hd_op_set_driver(op, e->driver);
+    if (e->numvfs >= 0)
+        hd_op_set_numvfs(op, (unsigned int)e->numvfs);
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_op_add_device(op, hd_device_get_addr(dev), true)) < 0 || (r = hd_op_run(op)) < 0) {
+        const char *msg = hd_ctx_last_error(t->ctx);
+        hd_op_unref(op);
+        return tool_error(t, EXIT_FAILED, "%s", msg[0] ? msg : strerror(-r));
     }
-    if (!tool_json(t) && r == 1)
-        printf("%s: reserved for %s, bound when it loads (%s)\n", hd_device_get_name(dev),
-               e->driver, source(e, where, sizeof(where)));
-    else if (!tool_json(t))
-        printf("%s: %s -> %s (%s)\n", hd_device_get_name(dev), before ? before : "unbound",
-               e->driver, source(e, where, sizeof(where)));
-    free(before);
+    *out = op;
+    /* The operation worked on its own snapshot: what the caller prints is read again. */
+    hd_device_refresh(dev);
+    hd_device_fill(dev, HD_FILL_EXTRA);
     return EXIT_DONE;
+}
+
+int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
+{
+    char where[512];
+    struct hd_op *op;
+    int code = run_one(t, dev, HD_OP_RESERVE, e, &op);
+
+    for (size_t i = 0; code == EXIT_DONE && !tool_json(t) && i < hd_op_get_step_count(op); i++) {
+        const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
+        const char *w = source(e, where, sizeof(where));
+        if (strcmp(a, "keep") == 0)
+            printf("%s: reserved for %s already (%s)\n", d, e->driver, w);
+        else if (strcmp(a, "pending") == 0)
+            printf("%s: reserved for %s, bound when it loads (%s)\n", d, e->driver, w);
+        else if (strcmp(a, "detach") == 0)
+            printf("%s: %s -> %s (%s)\n", d, strcmp(hd_op_step_get_from(op, i), "none") == 0
+                                                ? "unbound" : hd_op_step_get_from(op, i),
+                   e->driver, w);
+    }
+    hd_op_unref(op);
+    return code;
 }
 
 int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
 {
-    const char *drv = hd_device_get_driver(dev);
     char where[512];
-    int r;
+    struct hd_op *op;
+    int code;
 
     if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
         return EXIT_DONE;
-    if (drv == NULL) {
+    if (hd_device_get_driver(dev) == NULL) {
         /* The PF's own driver creates VFs: the udev rule's "bind" event comes back for it. */
         if (!tool_json(t))
             printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
                    e->numvfs, source(e, where, sizeof(where)));
         return EXIT_DONE;
     }
-    hd_ctx_clear_error(t->ctx);
-    r = hd_device_set_numvfs(dev, (unsigned int)e->numvfs);
-    if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "%s: numvfs=%d", hd_device_get_name(dev),
-                              e->numvfs);
-    if (!tool_json(t))
-        printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs, r,
-               source(e, where, sizeof(where)));
-    return EXIT_DONE;
+    code = run_one(t, dev, HD_OP_NUMVFS, e, &op);
+    if (code == EXIT_DONE && !tool_json(t))
+        printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs,
+               hd_op_get_previous_numvfs(op), source(e, where, sizeof(where)));
+    hd_op_unref(op);
+    return code;
 }
 
 static void json_device(struct json *j, struct hd_device *dev, const char *action)

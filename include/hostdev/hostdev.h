@@ -719,6 +719,8 @@ enum hd_op_kind {
     HD_OP_ACQUIRE,  /* to a VM (hd_op_set_vm(), hd_op_set_owner()) */
     HD_OP_RELEASE,  /* from a VM: the devices given, or all of them; HD_OP_FORCE: one device,
                      * whatever its record says, no VM needed */
+    HD_OP_RESERVE,  /* keep for a stub from now on: driver_override set, bound now or when the
+                     * stub registers (step "pending"); see hd_device_reserve() */
 };
 
 enum hd_op_flags {
@@ -749,7 +751,7 @@ void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs);
 /* Check, then apply (or, dry, only plan). 0 or -errno with the context's error and reason. */
 int hd_op_run(struct hd_op *op);
 /* The steps, in order: action "detach", "reattach", "reset", "own", "numvfs", "record",
- * "unrecord", "override"; device an address or a node path; from/to what it was and becomes
+ * "unrecord", "override", "keep" (nothing to do), "pending" (bound when the stub loads); device an address or a node path; from/to what it was and becomes
  * ("" where it does not apply). */
 size_t hd_op_get_step_count(const struct hd_op *op);
 const char *hd_op_step_get_action(const struct hd_op *op, size_t i);

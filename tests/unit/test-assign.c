@@ -143,28 +143,78 @@ START_TEST(map_round_trip)
 }
 END_TEST
 
+/* The map checks itself: anything it did not write, or that lost or changed a line since,
+ * is damage (reason state-damaged), never a smaller map. */
 START_TEST(map_rejects_what_it_did_not_write)
 {
     static const char *const bad[] = {
-        "0000:03:00.0 mode=managed\n",                       /* no vm */
-        "0000:03:00.0 vm=a b=c\n0000:03:00.0 vm=b\n",        /* listed twice */
-        "0000:03:00.0 vm=a/b\n",                             /* bad vm */
-        "0000:03:00.0 vm=a nodes=/etc/shadow@0:0:0600\n",    /* a node outside dev/ */
-        "0000:03:00.0 vm=a nodes=dev/../etc@0:0:0600\n",
-        "0000:03:00.0 vm=a mode=sometimes\n",
-        "nonsense\n",
+        "",                                                   /* empty */
+        "0000:03:00.0 vm=a mode=managed\n",                   /* no header */
+        "# hostdev assignments v9\n# end 0 0\n",              /* a format we do not know */
+        "# hostdev assignments v1\n0000:03:00.0 mode=managed\n", /* no vm */
+        "# hostdev assignments v1\n0000:03:00.0 vm=a b=c\n0000:03:00.0 vm=b\n", /* twice */
+        "# hostdev assignments v1\n0000:03:00.0 vm=a/b\n",     /* bad vm */
+        "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=/etc/shadow@0:0:0600\n",
+        "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=dev/../etc@0:0:0600\n",
+        "# hostdev assignments v1\n0000:03:00.0 vm=a mode=sometimes\n",
+        "# hostdev assignments v1\nnonsense\n",
     };
+    struct hd_assignment_list *list = hd_map_new(), *l;
+    struct hd_assignment a;
     struct hd_ctx *ctx;
+    char *text, *cut;
 
     ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct hd_assignment_list *l = hd_map_new();
-        ck_assert_msg(hd_map_parse(ctx, bad[i], l) == -EINVAL, "accepted: %s", bad[i]);
+        l = hd_map_new();
+        ck_assert_msg(hd_map_parse(ctx, bad[i], l) == -EBADMSG, "accepted: %s", bad[i]);
+        ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_STATE_DAMAGED);
         hd_assignment_list_unref(l);
     }
-    /* Unknown keys come from a newer hostdev: read on. */
-    struct hd_assignment_list *l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, "# c\n\n0000:03:00.0 vm=a future=1\n", l), 0);
+    /* A version 2 map of two lines, then each way of losing part of it. */
+    memset(&a, 0, sizeof(a));
+    for (int k = 0; k < 2; k++) {
+        a.addr = ah_addr(k ? DEV2 : DEV);
+        strcpy(a.name, k ? DEV2 : DEV);
+        strcpy(a.vm, "vm1");
+        ck_assert_int_eq(hd_map_add(list, &a), 0);
+    }
+    text = hd_map_format(list);
+    l = hd_map_new();
+    ck_assert_int_eq(hd_map_parse(ctx, text, l), 0);
+    ck_assert_uint_eq(l->n, 2);
+    hd_assignment_list_unref(l);
+    /* Cut anywhere: in the middle of a line, before the end line, or within it. */
+    for (size_t len = 1; len < strlen(text); len += 7) {
+        cut = strndup(text, len);
+        l = hd_map_new();
+        ck_assert_msg(hd_map_parse(ctx, cut, l) == -EBADMSG, "cut at %zu accepted", len);
+        hd_assignment_list_unref(l);
+        free(cut);
+    }
+    /* A line lost: the count and the checksum say so. */
+    cut = strdup(text);
+    char *second = strstr(cut, DEV2);
+    memmove(second, strchr(second, '\n') + 1, strlen(strchr(second, '\n') + 1) + 1);
+    l = hd_map_new();
+    ck_assert_int_eq(hd_map_parse(ctx, cut, l), -EBADMSG);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "number of lines"));
+    hd_assignment_list_unref(l);
+    free(cut);
+    /* An edited field. */
+    cut = strdup(text);
+    strstr(cut, "vm=vm1")[5] = '2';
+    l = hd_map_new();
+    ck_assert_int_eq(hd_map_parse(ctx, cut, l), -EBADMSG);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "checksum"));
+    hd_assignment_list_unref(l);
+    free(cut);
+    free(text);
+    hd_assignment_list_unref(list);
+    /* Version 1 maps (no end line) are still read; unknown keys come from a newer hostdev. */
+    l = hd_map_new();
+    ck_assert_int_eq(hd_map_parse(ctx, "# hostdev assignments v1\n\n0000:03:00.0 vm=a future=1\n",
+                                  l), 0);
     ck_assert_uint_eq(l->n, 1);
     hd_assignment_list_unref(l);
     hd_ctx_unref(ctx);
