@@ -93,9 +93,19 @@ static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_devic
     if (node != NULL)
         s.node = *node;
     if (kind == HD_JSTEP_DETACH) {
+        char *rec = NULL;
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         strcpy(s.to, "vfio-pci");
         s.record = HD_JREC_NONE;
+        if (hd_device_get_original_driver((struct hd_device *)dev, &rec) == 0) {
+            s.record = HD_JREC_DRIVER;
+            hd_strlcpy(s.record_driver, rec, sizeof(s.record_driver));
+        }
+        free(rec);
+    } else if (kind == HD_JSTEP_RESET) {
+        char *methods = hd_reset_methods((struct hd_device *)dev);
+        hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
+        free(methods);
     }
     return hd_txn_step(t, &s);
 }
@@ -575,8 +585,12 @@ static int release_one(struct hd_txn *t, const struct hd_assignment *a, bool do_
     struct hd_device *dev;
     int r = hd_device_open(ctx, &a->addr, &dev);
 
-    if (r == -ENODEV)
-        return 0; /* unplugged while assigned: only its record is left */
+    if (r == -ENODEV) {
+        /* Unplugged while assigned: only its records are left, and they go with it. */
+        if (!t->dry_run)
+            hd_state_del(ctx, "drivers", a->name);
+        return 0;
+    }
     if (r < 0)
         return r;
     if ((r = hd_txn_refresh(dev)) < 0) {
@@ -755,6 +769,8 @@ static int release_force(struct hd_op *op)
         if (!t.dry_run && (r = hd_device_reattach(dev)) < 0)
             goto out;
     }
+    if (dev == NULL && !t.dry_run)
+        hd_state_del(ctx, "drivers", a->name); /* gone: its driver record goes too */
     if (a != NULL) {
         char vm[HD_VM_ID_MAX + 1];
         hd_strlcpy(vm, a->vm, sizeof(vm));

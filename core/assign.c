@@ -231,7 +231,7 @@ static int damaged(struct hd_ctx *ctx, const char *why)
 {
     return hd_errr(ctx, -EBADMSG, HD_REASON_STATE_DAMAGED, "the assignment map %s/%s/map/"
                    "assignments is damaged (%s): nothing is done until it is repaired from "
-                   "what the devices show ('hostdev doctor' compares them)", ctx->root,
+                   "what the devices show", ctx->root,
                    ctx->state_dir, why);
 }
 

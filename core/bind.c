@@ -273,7 +273,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
                       "cannot be assigned to a VM", dev->name, dev->header_type);
     if (stub->vfio && dev->group < 0)
         return hd_err(ctx, -ENOTSUP, "%s has no IOMMU group: the IOMMU is off or absent, so "
-                      "vfio-pci cannot take it (see 'hostdev iommu')", dev->name);
+                      "vfio-pci cannot take it", dev->name);
     if ((r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
         return r;
     if (dev->driver != NULL && (original = strdup(dev->driver)) == NULL)

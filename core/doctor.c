@@ -125,14 +125,15 @@ static bool on_vfio(const struct hd_device *dev)
 static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
                         enum hd_tristate remap)
 {
-    char list[1024] = "";
-    size_t len = 0, n = 0;
+    char list[1024] = "", kept[512] = "";
+    size_t len = 0, klen = 0, n = 0;
     struct hd_group *g;
 
     if (dev->group < 0 || hd_group_open(ctx, dev->group, &g) < 0)
         return;
     for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
         struct hd_device *b = hd_group_get_blocker(g, i);
+        const char *platform = hd_platform_function(b);
         if (hd_pci_addr_equal(&b->addr, &dev->addr))
             continue; /* the device itself: see not-detached */
         int w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", n ? ", " : "", b->name,
@@ -140,10 +141,28 @@ static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
         if (w > 0 && (size_t)w < sizeof(list) - len)
             len += (size_t)w;
         n++;
+        if (platform != NULL) {
+            w = snprintf(kept + klen, sizeof(kept) - klen, "%s%s (%s)", klen ? ", " : "",
+                         b->name, platform);
+            if (w > 0 && (size_t)w < sizeof(kept) - klen)
+                klen += (size_t)w;
+        }
     }
     hd_group_unref(g);
     if (n == 0)
         return;
+    if (klen > 0) {
+        /* Never advise what detach would refuse: the host keeps those functions. */
+        add(d, HD_FINDING_GROUP_NOT_VIABLE, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
+            format("none on this host as it is: IOMMU group %d also holds %s, which the host "
+                   "keeps (taking it would take part of the platform). Put the device in a "
+                   "slot whose group it has to itself, or use firmware that isolates it (ACS)",
+                   dev->group, kept),
+            "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a "
+            "VM only when every member is on vfio-pci (or unbound)", dev->group, list,
+            n > 1 ? "are" : "is");
+        return;
+    }
     add(d, HD_FINDING_GROUP_NOT_VIABLE, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
         format("give the VM the whole group: 'hostdev acquire --vm ID --group %s' (or "
                "'hostdev detach --group %s'), so that every endpoint of group %d is on "

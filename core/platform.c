@@ -32,3 +32,10 @@ const char *hd_platform_function(const struct hd_device *dev)
     }
     return NULL;
 }
+
+HD_EXPORT const char *hd_device_get_platform_role(struct hd_device *dev)
+{
+    if (hd_device_fill_fields(dev, HD_FILL_IDENT, false) < 0)
+        return NULL;
+    return hd_platform_function(dev);
+}

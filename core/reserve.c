@@ -24,7 +24,7 @@ HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
     if (stub->vfio && dev->group < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
-                      "vfio-pci cannot take it (see 'hostdev iommu')",
+                      "vfio-pci cannot take it",
                       dev->name);
     r = hd_module_ensure_driver(ctx, stub->name, stub->module);
     if (r == -ENOENT && dev->driver == NULL && hd_device_has_driver_override(dev)) {

@@ -111,7 +111,7 @@ HD_EXPORT int hd_device_reset(struct hd_device *dev, unsigned int flags, char **
         r = hd_err(ctx, r, "%s: no reset method worked (tried: %s)%s", dev->name,
                    methods[0] ? methods : "none",
                    strstr(methods, "bus") ? "; a bus reset needs the device alone on its bus: "
-                                            "see 'hostdev check'" : "");
+                                            "its reset check says more" : "");
     else if (r < 0)
         r = hd_err(ctx, r, "%s: reset failed: %s", dev->name, strerror(-r));
     if (r == 0 && methods_out != NULL)

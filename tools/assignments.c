@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include "tool.h"
+#include "opout.h"
 
 static void when(long long since, char *buf, size_t size)
 {
@@ -22,7 +23,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (argc > 1)
         return tool_error(t, EXIT_USAGE, "takes no arguments (--json goes before the command)");
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "reading the assignments");
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
     n = hd_assignment_list_count(list);
     if (tool_json(t)) {
         struct json j;

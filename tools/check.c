@@ -8,16 +8,17 @@ static const char *const scope_names[] = {
     [HD_RESET_BUS_SHARED] = "bus-shared",
 };
 
-static void print_text(const char *name, const struct hd_reset_check *c)
+static void print_text(const char *name, const struct hd_reset_check *c, bool grouped)
 {
     const char *m = hd_reset_check_get_methods(c);
+    const char *alone = grouped ? "" : ": assignable alone";
 
     switch (hd_reset_check_get_scope(c)) {
     case HD_RESET_FUNCTION:
-        printf("%s: can be reset on its own (methods: %s): assignable alone\n", name, m);
+        printf("%s: can be reset on its own (methods: %s)%s\n", name, m, alone);
         break;
     case HD_RESET_BUS:
-        printf("%s: only a bus reset, and it is alone on its bus: assignable alone\n", name);
+        printf("%s: only a bus reset, and it is alone on its bus%s\n", name, alone);
         break;
     case HD_RESET_NONE:
         printf("%s: cannot be reset (no reset method): a VM would get it in whatever state "
@@ -36,9 +37,10 @@ static void print_text(const char *name, const struct hd_reset_check *c)
     }
 }
 
-/* One object per device: {address, scope, methods, assignable_alone, peers, error}. */
+/* One object per device: {address, scope, methods, assignable_alone, peers, error}; the
+ * caller adds group_members and closes it. */
 static void print_json(struct json *j, const char *name, const struct hd_reset_check *c,
-                       const char *error)
+                       const char *error, bool grouped)
 {
     enum hd_reset_scope scope = c ? hd_reset_check_get_scope(c) : HD_RESET_NONE;
 
@@ -46,7 +48,8 @@ static void print_json(struct json *j, const char *name, const struct hd_reset_c
     json_kv_string(j, "address", name);
     json_kv_string(j, "scope", c ? scope_names[scope] : NULL);
     json_kv_words(j, "methods", c ? hd_reset_check_get_methods(c) : NULL);
-    json_kv_bool(j, "assignable_alone", c && (scope == HD_RESET_FUNCTION || scope == HD_RESET_BUS));
+    json_kv_bool(j, "assignable_alone",
+                 c && !grouped && (scope == HD_RESET_FUNCTION || scope == HD_RESET_BUS));
     json_key(j, "peers");
     json_begin_array(j);
     for (size_t k = 0; c && k < hd_reset_check_get_peer_count(c); k++) {
@@ -58,7 +61,63 @@ static void print_json(struct json *j, const char *name, const struct hd_reset_c
     }
     json_end_array(j);
     json_kv_string(j, "error", error);
-    json_end_object(j);
+}
+
+static bool has_group_company(struct tool *t, struct hd_device *dev)
+{
+    int number = hd_device_get_iommu_group(dev);
+    struct hd_group *g = NULL;
+    bool company = false;
+
+    if (number < 0 || hd_group_open(t->ctx, number, &g) < 0)
+        return false;
+    for (size_t k = 0; k < hd_group_get_member_count(g); k++) {
+        struct hd_device *m = hd_group_get_member(g, k);
+        company = company || (hd_device_is_assignable(m) &&
+                              !hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)));
+    }
+    hd_group_unref(g);
+    return company;
+}
+
+/* The other endpoints of @dev's IOMMU group: VFIO hands a group to one VM whole, so a
+ * function is assignable alone only when its group holds no other. Prints them (text); 1 when
+ * there are any. */
+static int check_group(struct tool *t, struct hd_device *dev, struct json *j)
+{
+    int number = hd_device_get_iommu_group(dev), others = 0;
+    struct hd_group *g;
+
+    if (t->json) {
+        json_key(j, "group_members");
+        json_begin_array(j);
+    }
+    if (number >= 0 && hd_group_open(t->ctx, number, &g) == 0) {
+        for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
+            struct hd_device *m = hd_group_get_member(g, i);
+            const char *role = hd_device_get_platform_role(m), *drv = hd_device_get_driver(m);
+            if (!hd_device_is_assignable(m) ||
+                hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)))
+                continue;
+            if (t->json) {
+                json_begin_object(j);
+                json_kv_string(j, "address", hd_device_get_name(m));
+                json_kv_string(j, "driver", drv);
+                json_kv_string(j, "host_keeps", role);
+                json_end_object(j);
+            } else {
+                printf("%s: IOMMU group %d also holds %s (%s)%s%s: not assignable alone\n",
+                       hd_device_get_name(dev), number, hd_device_get_name(m),
+                       drv ? drv : "unbound", role ? ", which the host keeps as " : "",
+                       role ? role : "");
+            }
+            others++;
+        }
+        hd_group_unref(g);
+    }
+    if (t->json)
+        json_end_array(j);
+    return others > 0;
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -80,17 +139,25 @@ static int run(struct tool *t, int argc, char **argv)
         r = hd_device_check_reset(devs[i], &c);
         if (r < 0) {
             status = tool_lib_error(t, EXIT_FAILED, r, "%s", name);
-            if (t->json)
-                print_json(&j, name, NULL, hd_ctx_last_error(t->ctx));
+            if (t->json) {
+                print_json(&j, name, NULL, hd_ctx_last_error(t->ctx), false);
+                json_end_object(&j);
+            }
             continue;
         }
         enum hd_reset_scope scope = hd_reset_check_get_scope(c);
         if (scope == HD_RESET_NONE || scope == HD_RESET_BUS_SHARED)
             status = EXIT_FAILED;
+        /* Whether it has group company decides "assignable alone", which comes first. */
+        bool grouped = has_group_company(t, devs[i]);
         if (t->json)
-            print_json(&j, name, c, NULL);
+            print_json(&j, name, c, NULL, grouped);
         else
-            print_text(name, c);
+            print_text(name, c, grouped);
+        if (check_group(t, devs[i], t->json ? &j : NULL))
+            status = EXIT_FAILED;
+        if (t->json)
+            json_end_object(&j);
         hd_reset_check_unref(c);
     }
     if (t->json) {
@@ -106,5 +173,8 @@ const struct tool_command cmd_check = {
     .run = run,
     .usage = "ADDR...",
     .summary = "tell whether devices can be reset (and assigned) alone or need co-assignment",
-    .help = "Exit 0 when every device can be reset on its own, 1 otherwise.\n",
+    .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
+            "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
+            "keeps (host/ISA bridges, SMBus, ...) are named.\n"
+            "Exit 0 when every device is assignable alone, 1 otherwise.\n",
 };

@@ -1,5 +1,6 @@
 /* doctor.c - `hostdev doctor`: why passthrough fails here, in plain words, and the fix. */
 #include "tool.h"
+#include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
@@ -14,7 +15,7 @@ static int run(struct tool *t, int argc, char **argv)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_doctor_run(t->ctx, argc == 2 ? &addr : NULL, &d)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "diagnosis");
+        return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
     n = hd_diagnosis_count(d);
     for (size_t i = 0; i < n; i++) {
         if (hd_diagnosis_get_severity(d, i) != HD_SEVERITY_INFO)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tool.h"
+#include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
@@ -27,7 +28,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (!hd_vm_id_valid(vm))
         return tool_error(t, EXIT_USAGE, "invalid VM id '%s'", vm);
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "reading the assignments");
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_object(&j);

@@ -39,7 +39,9 @@ static void print_step_text(const struct hd_op *op, size_t i)
     const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
     const char *from = hd_op_step_get_from(op, i), *to = hd_op_step_get_to(op, i);
 
-    if (strcmp(a, "keep") == 0)
+    if (strcmp(a, "keep") == 0 && strcmp(to, "none") == 0)
+        printf("%s: no driver, and no record of one: left as it is\n", d);
+    else if (strcmp(a, "keep") == 0)
         printf("%s: already on %s\n", d, to);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "vdsm.h"
+#include "opout.h"
 
 /* One entry of a device's 'params', in VDSM's types: strings, totalvfs an int, address a
  * dict of decimal strings. */
@@ -342,7 +343,7 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
     r = hd_assignment_list_new(t->ctx, &map);
     if (r < 0) {
         hd_nodedev_list_unref(all);
-        return tool_lib_error(t, EXIT_FAILED, r, "cannot read the assignment map");
+        return tool_lib_error(t, tool_exit_for(t), r, "cannot read the assignment map");
     }
     if (!tree) {
         json_init(&j, stdout, 2);

@@ -222,6 +222,11 @@ bool hd_group_is_viable(const struct hd_group *group);
 size_t hd_group_get_blocker_count(const struct hd_group *group);
 struct hd_device *hd_group_get_blocker(const struct hd_group *group, size_t i);
 
+/* A platform function the host keeps whatever is asked ("a host bridge", "an ISA/LPC bridge",
+ * "an SMBus controller", ...; docs/design.md has the list), or NULL. Detach, acquire and
+ * reserve refuse these without their force flag, also as members of a group. */
+const char *hd_device_get_platform_role(struct hd_device *dev);
+
 /* Driver families. */
 bool hd_driver_is_vfio(const char *driver);     /* vfio-pci or a variant (mlx5_vfio_pci...) */
 bool hd_driver_is_dma_safe(const char *driver); /* does not block a group's viability */

@@ -19,6 +19,7 @@
 
 #include "adapters-tree.h"
 #include "fixture.h"
+#include "hoststate.h"
 #include "suite.h"
 
 #define GPU "0000:01:00.0"
@@ -53,8 +54,6 @@ static char *cdev_spec(void)
     ck_assert(asprintf(&out, "kernel 6.6.0-1-amd64\nfeature vfio_cdev on\n%s", rest) > 0);
     return out;
 }
-
-static const char *const devices[] = {GPU, AUDIO, NIC};
 
 struct scenario {
     const char *name;
@@ -116,71 +115,11 @@ static int recover(struct fx *fx)
     return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "name uid:gid mode [content]" for each entry of ROOT/@rel, sorted. */
-static void list_dir(struct fx *fx, const char *rel, bool content, char *out, size_t size)
-{
-    char *names[64], path[4096];
-    size_t n = 0, len = strlen(out);
-    struct dirent *de;
-    DIR *d = opendir(fx_path(fx, rel));
-
-    if (d == NULL)
-        return;
-    while ((de = readdir(d)) != NULL && n < 64) {
-        if (de->d_name[0] != '.')
-            names[n++] = strdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        snprintf(path, sizeof(path), "%s/%s", rel, names[i]);
-        if (stat(fx_path(fx, path), &st) == 0)
-            len += (size_t)snprintf(out + len, size - len, "%s/%s %u:%u %04o", rel, names[i],
-                                    (unsigned)st.st_uid, (unsigned)st.st_gid,
-                                    (unsigned)(st.st_mode & 07777));
-        if (content && fx_read(fx, path) != NULL)
-            len += (size_t)snprintf(out + len, size - len, " %s", fx->scratch);
-        len += (size_t)snprintf(out + len, size - len, "\n");
-        free(names[i]);
-    }
-}
-
-/* Everything an acquire or release may change: drivers, overrides, device nodes and their
- * owners, the map (without the times), the detach records, the intent logs. */
 static char *snapshot(struct fx *fx)
 {
-    size_t size = 16384, len = 0;
-    char *out = calloc(1, size), *map;
+    static const char *const all[] = {GPU, AUDIO, NIC, NULL};
 
-    for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-        char rel[128];
-        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", devices[i]);
-        len += (size_t)snprintf(out + len, size - len, "%s driver=%s", devices[i],
-                                fx_driver(fx, devices[i]));
-        len += (size_t)snprintf(out + len, size - len, " override=%s\n",
-                                fx_read(fx, rel) ? fx->scratch : "?");
-    }
-    list_dir(fx, "dev/vfio", false, out, size);
-    list_dir(fx, "run/hostdev/drivers", true, out, size);
-    list_dir(fx, "run/hostdev/journal", false, out, size);
-    len = strlen(out);
-    map = fx_read(fx, "run/hostdev/map/assignments") ? strdup(fx->scratch) : strdup("");
-    for (char *line = strtok(map, "\n"); line; line = strtok(NULL, "\n")) {
-        char *since = strstr(line, " since=");
-        if (line[0] == '#')
-            continue;
-        if (since != NULL)
-            memmove(since, strchr(since + 1, ' '), strlen(strchr(since + 1, ' ')) + 1);
-        len += (size_t)snprintf(out + len, size - len, "map %s\n", line);
-    }
-    free(map);
-    return out;
+    return hs_snapshot(fx, all);
 }
 
 /* The host is exactly as @expect says. */
@@ -190,34 +129,6 @@ static void unchanged(struct fx *fx, const char *expect)
 
     ck_assert_str_eq(now, expect);
     free(now);
-}
-
-/* The writes an operation made, from the fake kernel's log: "PATH" per line, in order. */
-static size_t writes_since(struct fx *fx, const char *mark, char paths[][160], size_t max)
-{
-    char *log = fx_log(fx), *start = strstr(log, mark), *save = NULL;
-    size_t n = 0;
-
-    ck_assert_ptr_nonnull(start);
-    for (char *l = strtok_r(start, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(l, "write ", 6) != 0)
-            continue;
-        char *sp = strchr(l + 6, ' ');
-        snprintf(paths[n++], 160, "%.*s", (int)(sp ? sp - (l + 6) : (long)strlen(l + 6)),
-                 l + 6);
-    }
-    free(log);
-    return n;
-}
-
-/* How many times @paths[i] occurs in @paths[0..i]: the nth write to that file. */
-static unsigned int occurrence(char paths[][160], size_t i)
-{
-    unsigned int k = 0;
-
-    for (size_t j = 0; j <= i; j++)
-        k += strcmp(paths[j], paths[i]) == 0;
-    return k;
 }
 
 START_TEST(managed_round_trip)
@@ -479,7 +390,7 @@ END_TEST
 START_TEST(fault_matrix)
 {
     const struct scenario *s = &scenarios[_i];
-    char paths[64][160], *before, *held, *now;
+    char paths[64][HS_PATH], *before, *held, *now;
     size_t n;
     struct fx fx;
 
@@ -489,13 +400,13 @@ START_TEST(fault_matrix)
     ck_assert_int_eq(fx_ctl(&fx, "mark clean-acquire"), 0);
     ck_assert_int_eq(acquire(&fx, s), 0);
     held = snapshot(&fx);
-    n = writes_since(&fx, "clean-acquire", paths, 64);
+    n = hs_writes_since(&fx, "clean-acquire", paths, 64);
     ck_assert_uint_gt(n, 0);
     ck_assert_int_eq(release(&fx, s->vm), 0);
     unchanged(&fx, before);
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                occurrence(paths, i)), 0);
+                                hs_occurrence(paths, i)), 0);
         int r = acquire(&fx, s);
         ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
         now = snapshot(&fx);
@@ -509,14 +420,14 @@ START_TEST(fault_matrix)
     ck_assert_int_eq(acquire(&fx, s), 0);
     ck_assert_int_eq(fx_ctl(&fx, "mark clean-release"), 0);
     ck_assert_int_eq(release(&fx, s->vm), 0);
-    n = writes_since(&fx, "clean-release", paths, 64);
+    n = hs_writes_since(&fx, "clean-release", paths, 64);
     ck_assert_uint_gt(n, 0);
     ck_assert_int_eq(acquire(&fx, s), 0);
     free(held);
     held = snapshot(&fx);
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                occurrence(paths, i)), 0);
+                                hs_occurrence(paths, i)), 0);
         int r = release(&fx, s->vm);
         ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
         now = snapshot(&fx);

@@ -1,0 +1,503 @@
+/* test-txn.c - the one transaction engine, as a new user meets it on the fake kernel: each
+ * problem the separate bookkeepers had is a regression test here (records that a second detach
+ * overwrote, a VM's device taken by reattach, reset or sriov, a release that gave back less
+ * than acquire took, a kill -9 during a plain detach, driverless devices given a driver, junk
+ * journals and damaged maps, platform functions detached), plus --dry-run and --json. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hostdev/hostdev.h>
+
+#include "adapters-tree.h"
+#include "fixture.h"
+#include "hoststate.h"
+#include "internal.h"
+#include "suite.h"
+
+#define HOSTB "0000:00:00.0"
+#define GPU "0000:01:00.0"
+#define AUDIO "0000:01:00.1"
+#define NIC "0000:03:00.0"
+#define XHCI "0000:04:00.0" /* no driver */
+#define PF "0000:05:00.0"
+#define VF0 "0000:05:10.0"
+#define VF1 "0000:05:10.2"
+#define LPC "0000:00:1f.0"
+#define HDA "0000:00:1f.3"
+#define SMBUS "0000:00:1f.4"
+
+static const char spec[] =
+    "kernel 6.1.0-13-amd64\n"
+    "cmdline \"root=/dev/sda1 intel_iommu=on\"\n"
+    "iommu intel\n"
+    "module vfio\n"
+    "module vfio_iommu_type1\n"
+    "driver pcieport builtin class=060400\n"
+    "driver nouveau ids=10de:1b81\n"
+    "driver snd_hda_intel ids=10de:10f0,8086:a170\n"
+    "driver e1000e ids=8086:10d3\n"
+    "driver ixgbe ids=8086:10fb sriov\n"
+    "driver lpc_ich ids=8086:a145\n"
+    "driver i801_smbus ids=8086:a123\n"
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+    "driver pci-stub module=pci_stub stub\n"
+    "device 0000:00:00.0 8086:591f class=060000 group=0\n"
+    "device 0000:00:01.0 8086:1901 class=060400 driver=pcieport group=1 secondary=01\n"
+    "device 0000:01:00.0 10de:1b81 class=030000 driver=nouveau group=1 reset=bus\n"
+    "device 0000:01:00.1 10de:10f0 class=040300 driver=snd_hda_intel group=1 reset=bus\n"
+    "device 0000:00:1c.0 8086:a110 class=060400 driver=pcieport secondary=03\n"
+    "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e group=8 reset=flr,pm,bus\n"
+    "device 0000:00:1c.4 8086:a114 class=060400 driver=pcieport secondary=04\n"
+    "device 0000:04:00.0 1b21:1242 class=0c0330 group=10 reset=pm,bus\n"
+    "device 0000:00:02.0 8086:2032 class=060400 driver=pcieport secondary=05\n"
+    "device 0000:05:00.0 8086:10fb class=020000 driver=ixgbe group=11 reset=flr totalvfs=8 "
+    "vf-device=10ed vf-offset=128 vf-stride=2\n"
+    "device 0000:00:1f.0 8086:a145 class=060100 driver=lpc_ich group=9\n"
+    "device 0000:00:1f.3 8086:a170 class=040300 driver=snd_hda_intel group=9 reset=pm\n"
+    "device 0000:00:1f.4 8086:a123 class=0c0500 driver=i801_smbus group=9\n";
+
+static const char *const all[] = {HOSTB, GPU, AUDIO, NIC, XHCI, PF, VF0, VF1, LPC, HDA, SMBUS,
+                                  NULL};
+
+static struct fx fx;
+static char *out, *err;
+
+static void setup(void)
+{
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    out = err = NULL;
+}
+
+static void teardown(void)
+{
+    free(out);
+    free(err);
+    fx_umount(&fx);
+}
+
+/* Run `hostdev --root ROOT ARGS` (a shell line); its exit status, output in out and err. */
+static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int hd(const char *fmt, ...)
+{
+    char *args, *cmd;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&args, fmt, ap) > 0);
+    va_end(ap);
+    ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s --timeout 20000 %s",
+                       at_build_dir(), fx.root, args) > 0);
+    free(out);
+    free(err);
+    rc = at_run(cmd, &out, &err);
+    free(cmd);
+    free(args);
+    return rc;
+}
+
+static char *snap(void)
+{
+    return hs_snapshot(&fx, all);
+}
+
+static void says(const char *needle)
+{
+    ck_assert_msg(strstr(err, needle) != NULL, "stderr '%s' lacks '%s'", err, needle);
+    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: '%s'", err);
+}
+
+/* Create or replace ROOT/@rel (fx_write only writes files that exist). */
+static void put_file(const char *rel, const char *text)
+{
+    FILE *f = fopen(fx_path(&fx, rel), "w");
+
+    ck_assert_msg(f != NULL, "%s", rel);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static bool record_exists(const char *bdf)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "run/hostdev/drivers/%s", bdf);
+    return fx_exists(&fx, rel);
+}
+
+/* 1. A second detach moves between stubs and keeps the first record: reattach works. */
+START_TEST(stub_to_stub_keeps_the_record)
+{
+    char *before = snap();
+
+    ck_assert_int_eq(hd("detach -d pci-stub " NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "pci-stub");
+    ck_assert_int_eq(hd("detach " NIC), 0);
+    ck_assert_str_eq(out, NIC ": pci-stub -> vfio-pci\n");
+    ck_assert_str_eq(fx_read(&fx, "run/hostdev/drivers/" NIC), "e1000e");
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(out, NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+}
+END_TEST
+
+/* 2 and 6. What a VM holds is refused by reattach, reset, detach to another stub and
+ * persist, naming the VM; its release still works. */
+START_TEST(held_devices_are_refused_by_name)
+{
+    static const char *const cmds[] = {"reattach " NIC, "reset " NIC, "reset --force " NIC,
+                                       "detach -d pci-stub " NIC, "persist --driver pci-stub " NIC};
+    char *held;
+
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    held = snap();
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        ck_assert_msg(hd("%s", cmds[i]) == 1, "%s: exit status", cmds[i]);
+        says("assigned to vm web1");
+        char *now = snap();
+        ck_assert_msg(strcmp(now, held) == 0, "%s changed the host", cmds[i]);
+        free(now);
+    }
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    /* Detaching it to the stub it is on is no change, and fine. */
+    ck_assert_int_eq(hd("detach " NIC), 0);
+    ck_assert_str_eq(out, NIC ": already on vfio-pci\n");
+    ck_assert_int_eq(hd("release --vm web1"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    free(held);
+}
+END_TEST
+
+/* 3. VFs a VM holds keep their PF's count; a record whose device went away can be dropped. */
+START_TEST(sriov_refuses_while_a_vf_is_held)
+{
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
+    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
+    ck_assert_int_eq(hd("acquire --vm vm-a --owner 0:0 " VF0), 0);
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 1);
+    says("VF " VF0 " is assigned to vm vm-a");
+    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 4"), 1);
+    ck_assert_int_eq(hd("release --vm vm-a"), 0);
+    ck_assert_str_eq(fx_driver(&fx, VF0), ""); /* it had no driver: none again */
+    ck_assert(!record_exists(VF0));
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 0);
+    /* A VF unplugged under its VM: release --force, and release --vm, can drop its record. */
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
+    ck_assert_int_eq(hd("acquire --vm vm-a --owner 0:0 " VF0 " " VF1), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" VF0 "/remove", "1"), 0);
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_int_eq(hd("release --force " VF0), 0);
+    ck_assert(!record_exists(VF0));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" VF1 "/remove", "1"), 0);
+    ck_assert_int_eq(hd("release --vm vm-a"), 0);
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_assert_ptr_null(strstr(out, "vm-a"));
+}
+END_TEST
+
+/* 4. What acquire --group took with a device goes back with it. */
+START_TEST(release_gives_back_the_group)
+{
+    char xml[512], *before = snap();
+    FILE *f;
+
+    snprintf(xml, sizeof(xml), "%s/dom.xml", fx.root);
+    f = fopen(fx_path(&fx, "tmp/dom.xml"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("<domain type='kvm'><name>gpuvm</name><devices>"
+          "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+          "<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>"
+          "</devices></domain>\n",
+          f);
+    fclose(f);
+    ck_assert_int_eq(hd("acquire --group --owner 0:0 --domain-xml %s/tmp/dom.xml", fx.root), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
+    ck_assert_int_eq(hd("release --domain-xml %s/tmp/dom.xml", fx.root), 0);
+    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+    (void)xml;
+}
+END_TEST
+
+/* 5 and 8. kill -9 during `detach A B` while B's unbind hangs: recover puts both back, the
+ * driverless one to no driver. */
+START_TEST(kill_during_plain_detach)
+{
+    char *before = snap(), *cmd;
+    int status, r = -EBUSY;
+    struct hd_ctx *ctx;
+    pid_t pid;
+
+    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e forever"), 0);
+    ck_assert(asprintf(&cmd, "%s/hostdev", at_build_dir()) > 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl(cmd, cmd, "--root", fx.root, "--timeout", "60000", "detach", XHCI, NIC,
+              (char *)NULL);
+        _exit(127);
+    }
+    ck_assert(fx_wait_log(&fx, "unbind-hang ", 1, 20000));
+    ck_assert_str_eq(fx_driver(&fx, XHCI), "vfio-pci");
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY); /* its unbind still runs */
+    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e 0"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
+        if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
+            usleep(5000);
+    }
+    ck_assert_int_eq(r, 0);
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+    free(cmd);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+/* 7. Releasing a VM that holds nothing is an error naming it. */
+START_TEST(release_of_nothing_fails)
+{
+    ck_assert_int_eq(hd("release --vm nosuchvm"), 1);
+    says("vm nosuchvm holds no device");
+}
+END_TEST
+
+/* 8. A device without a driver goes back to none: after release, and after a failed acquire. */
+START_TEST(driverless_stays_driverless)
+{
+    char *before = snap();
+
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " XHCI), 0);
+    ck_assert_str_eq(fx_driver(&fx, XHCI), "vfio-pci");
+    ck_assert_str_eq(fx_read(&fx, "run/hostdev/drivers/" XHCI), "");
+    ck_assert_int_eq(hd("release --vm v"), 0);
+    ck_assert_str_eq(fx_driver(&fx, XHCI), "");
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    /* The chown of its node fails: everything goes back, to no driver. */
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " XHCI), 1);
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    /* detach and reattach alike. */
+    ck_assert_int_eq(hd("detach " XHCI), 0);
+    ck_assert_str_eq(out, XHCI ": none -> vfio-pci\n");
+    ck_assert_int_eq(hd("reattach " XHCI), 0);
+    ck_assert_str_eq(out, XHCI ": vfio-pci -> none\n");
+    now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+}
+END_TEST
+
+/* 9. A junk journal holds back only what it names, is set aside, and says so (exit 1). */
+START_TEST(junk_journal_blocks_only_its_groups)
+{
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/journal"), 0700), 0);
+    put_file("run/hostdev/journal/junk", "\x01\x02 not a journal\n");
+    put_file("run/hostdev/journal/acquire-1-1",
+             "hostdev-journal 2 acquire vm-x\ndev " GPU " 1\nfrobnicate\n");
+    /* The NIC's group is named by neither: its acquire goes on. */
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    ck_assert(fx_exists(&fx, "run/hostdev/damaged/junk"));
+    ck_assert(fx_exists(&fx, "run/hostdev/damaged/acquire-1-1"));
+    ck_assert(!fx_exists(&fx, "run/hostdev/journal/junk"));
+    /* The GPU's group is named by one: refused, exit 1, naming it. */
+    ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 --group " GPU), 1);
+    says("damaged/acquire-1-1 names IOMMU group 1");
+    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    ck_assert_int_eq(hd("recover"), 1);
+    says("2 intent logs could not be read");
+    ck_assert_int_eq(hd("release --vm web1"), 0);
+}
+END_TEST
+
+/* 10. A damaged map is never read as "nothing assigned". */
+START_TEST(damaged_map_is_reported)
+{
+    char *map;
+
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    ck_assert_ptr_nonnull(fx_read(&fx, "run/hostdev/map/assignments"));
+    map = strdup(fx.scratch);
+    /* Emptied, cut in a line, a line lost (edited to lose it), removed. */
+    put_file("run/hostdev/map/assignments", "");
+    ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " NIC), 2);
+    says("assignment map");
+    ck_assert_int_eq(hd("assignments"), 2);
+    map[strlen(map) / 2] = '\0';
+    put_file("run/hostdev/map/assignments", map);
+    ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " GPU " --group"), 2);
+    says("is damaged");
+    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/map/assignments")), 0);
+    ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " NIC), 2);
+    says("it is missing");
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    free(map);
+}
+END_TEST
+
+/* 10. A crash between the record and the first sysfs write leaves no record behind. */
+START_TEST(crash_before_first_write_leaves_no_record)
+{
+    struct hd_jdev d = {.group = 8};
+    struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
+                         .from_known = true, .record = HD_JREC_NONE};
+    struct hd_journal *j;
+    struct hd_ctx *ctx;
+    char *before = snap();
+
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &d.addr), 0);
+    s.addr = d.addr;
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_DETACH, NULL, &d, 1, &j), 0);
+    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
+    put_file("run/hostdev/drivers/" NIC, "e1000e");
+    hd_journal_close(j); /* killed here */
+    ck_assert_int_eq(hd_assign_recover(ctx, NULL), 0);
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+/* 11. Platform functions stay with the host; check and doctor say so. */
+START_TEST(platform_functions_stay)
+{
+    char *before = snap();
+
+    ck_assert_int_eq(hd("detach --group " HDA), 1);
+    says("is an ISA/LPC bridge");
+    ck_assert_int_eq(hd("detach " HOSTB), 1);
+    says("is a host bridge");
+    ck_assert_int_eq(hd("detach " SMBUS), 1);
+    says("(--force takes it anyway)");
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 --group " HDA), 1);
+    says("is an ISA/LPC bridge");
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    ck_assert_int_eq(hd("check " HDA), 1);
+    ck_assert_msg(strstr(out, "not assignable alone") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, LPC) != NULL, "%s", out);
+    ck_assert_int_eq(hd("doctor " HDA), 1); /* problems found */
+    ck_assert_msg(strstr(out, "which the host keeps") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "detach --group") == NULL, "doctor recommends it: %s", out);
+    free(before);
+}
+END_TEST
+
+/* --dry-run writes nothing at all (no sysfs write, no state file, no lock), and --json
+ * reports the same plan; errors are one line either way. */
+START_TEST(dry_run_writes_nothing)
+{
+    static const char *const cmds[] = {
+        "detach --dry-run " NIC " " XHCI,  "detach --dry-run --group " GPU,
+        "--dry-run reattach " NIC,          "--dry-run reset --force " NIC,
+        "sriov " PF " --numvfs 3 --dry-run", "acquire --dry-run --vm v --owner 0:0 --group " GPU,
+        "--dry-run reserve",
+    };
+    char *before = snap();
+
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        ck_assert_msg(hd("%s", cmds[i]) == 0, "%s: %s", cmds[i], err);
+        ck_assert_msg(i == 2 || i == 6 || strstr(out, "would do") || strstr(out, "would go"),
+                      "%s: %s", cmds[i], out);
+        ck_assert_msg(hd("--json %s", cmds[i]) == 0, "%s", cmds[i]);
+        ck_assert_msg(i == 6 || strstr(out, "\"dry_run\": true"), "%s: %s", cmds[i], out);
+    }
+    ck_assert_int_eq(hd("detach --dry-run --group " GPU), 0);
+    ck_assert_ptr_nonnull(strstr(out, GPU ": nouveau -> vfio-pci"));
+    ck_assert_ptr_nonnull(strstr(out, AUDIO ": snd_hda_intel -> vfio-pci"));
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert(!fx_exists(&fx, "run/hostdev"));
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    /* Release of what is held, planned. */
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " NIC), 0);
+    free(before);
+    before = snap();
+    ck_assert_int_eq(hd("release --dry-run --vm v"), 0);
+    ck_assert_ptr_nonnull(strstr(out, NIC ": vfio-pci -> e1000e"));
+    now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    free(before);
+}
+END_TEST
+
+/* Every writing command under --json: one JSON object on stdout; its error one line. */
+START_TEST(json_everywhere)
+{
+    ck_assert_int_eq(hd("--json detach " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"operation\": \"detach\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"state\": \"done\""));
+    ck_assert_int_eq(hd("--json reattach " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"to\": \"e1000e\""));
+    ck_assert_int_eq(hd("--json acquire --vm j --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(hd("--json release --vm j"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"unrecord\""));
+    ck_assert_int_eq(hd("--json recover"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"recovered\": 0"));
+    ck_assert_int_eq(hd("--json release --vm j"), 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("txn");
+    TCase *tc = tcase_create("regressions");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, stub_to_stub_keeps_the_record);
+    tcase_add_test(tc, held_devices_are_refused_by_name);
+    tcase_add_test(tc, sriov_refuses_while_a_vf_is_held);
+    tcase_add_test(tc, release_gives_back_the_group);
+    tcase_add_test(tc, kill_during_plain_detach);
+    tcase_add_test(tc, release_of_nothing_fails);
+    tcase_add_test(tc, driverless_stays_driverless);
+    tcase_add_test(tc, junk_journal_blocks_only_its_groups);
+    tcase_add_test(tc, damaged_map_is_reported);
+    tcase_add_test(tc, crash_before_first_write_leaves_no_record);
+    tcase_add_test(tc, platform_functions_stay);
+    tcase_add_test(tc, dry_run_writes_nothing);
+    tcase_add_test(tc, json_everywhere);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}
