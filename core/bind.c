@@ -101,15 +101,16 @@ static int vfio_node_path(const struct hd_device *dev, char *buf, size_t size)
     return hd_path(buf, size, "dev/vfio/%d", dev->group);
 }
 
-/* Put a device whose detach failed back on @original (NULL: it was unbound). Best effort:
- * the first error is the one the caller reports. */
+/* Put a device whose detach failed back on @original (NULL: it was unbound), with the
+ * driver_override it had (@override, NULL: none). Best effort: the first error is the one the
+ * caller reports. */
 static void restore(struct hd_device *dev, const struct hd_stub_driver *stub,
-                    const char *original, bool use_override)
+                    const char *original, bool use_override, const char *override)
 {
     char now[256];
 
     if (use_override)
-        set_override(dev, NULL);
+        set_override(dev, override);
     if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0' &&
         (original == NULL || !driver_is(now, original)))
         unbind(dev, now);
@@ -242,7 +243,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
     struct hd_ctx *ctx = dev->ctx;
     const struct hd_stub_driver *stub = hd_stub_driver_find(stub_name ? stub_name : "vfio-pci");
     bool use_override, recorded = false;
-    char *original = NULL;
+    char *original = NULL, *prev_override = NULL;
     int r;
 
     if (stub == NULL)
@@ -292,6 +293,11 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
     if (recorded && (r = hd_state_put(ctx, "drivers", dev->name, original ? original : "")) < 0)
         goto out;
     use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
+    if (hd_device_get_driver_override(dev) != NULL &&
+        (prev_override = strdup(hd_device_get_driver_override(dev))) == NULL) {
+        r = -ENOMEM;
+        goto out;
+    }
     hd_info(ctx, "%s: %s -> %s (%s)", dev->name, original ? original : "unbound", stub->name,
             use_override ? "driver_override" : "new_id");
     r = use_override ? bind_override(dev, stub, original) : bind_new_id(dev, stub, original);
@@ -299,7 +305,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
         r = verify_detached(dev, stub);
     if (r < 0 && r != -ETIMEDOUT) {
         char *why = strdup(hd_ctx_last_error(ctx));
-        restore(dev, stub, original, use_override);
+        restore(dev, stub, original, use_override, prev_override);
         if (why != NULL)
             hd_err(ctx, r, "%s", why); /* restoring must not bury the reason */
         free(why);
@@ -308,6 +314,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, uns
     }
 out:
     free(original);
+    free(prev_override);
     hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
     return r;
 }

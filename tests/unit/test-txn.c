@@ -478,6 +478,119 @@ START_TEST(json_everywhere)
 }
 END_TEST
 
+/* ---- the fault matrix: every sysfs write of every writing command fails in turn --------- */
+
+struct op_case {
+    const char *name;
+    const char *setup;   /* hostdev commands (';'-separated) run first, or NULL */
+    const char *cmd;     /* the command under test */
+    const char *devices; /* why: which devices and groups it touches */
+};
+
+static const struct op_case ops[] = {
+    {"detach two groups", NULL, "detach " NIC " " XHCI, "a NIC and a driverless device"},
+    {"detach --group", NULL, "detach --group " GPU, "a GPU and its audio function"},
+    {"detach stub to stub", "detach -d pci-stub " NIC, "detach " NIC, "pci-stub to vfio-pci"},
+    {"reattach two", "detach " NIC " " XHCI, "reattach " NIC " " XHCI, "back to e1000e, none"},
+    {"reattach group", "detach --group " GPU, "reattach " GPU " " AUDIO, "two in one group"},
+    {"sriov up", NULL, "sriov " PF " --numvfs 2", "0 -> 2 VFs"},
+    {"sriov change", "sriov " PF " --numvfs 2", "sriov " PF " --numvfs 3", "2 -> 0 -> 3"},
+    {"acquire mixed", "detach " XHCI, "acquire --vm m --owner 7:8 --domain-xml @DOM@",
+     "managed GPU+audio (--group), unmanaged xhci"},
+    {"release mixed", "detach " XHCI "; acquire --vm m --owner 7:8 --domain-xml @DOM@",
+     "release --vm m", "the same, back"},
+    {"acquire several", NULL, "acquire --vm n --owner 7:8 " NIC " " XHCI, "two groups"},
+    {"reserve", "@CONF@", "reserve", "hostdev.d: the NIC to vfio-pci"},
+};
+
+static const char domain_xml[] =
+    "<domain type='kvm'><name>m</name><devices>"
+    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+    "<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>"
+    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+    "<address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source></hostdev>"
+    "<hostdev mode='subsystem' type='pci' managed='no'><source>"
+    "<address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></source></hostdev>"
+    "</devices></domain>\n";
+
+/* @text with @DOM@ replaced by the domain file's path. */
+static char *expand(const char *text)
+{
+    const char *at = strstr(text, "@DOM@");
+    char *outs;
+
+    if (at == NULL)
+        return strdup(text);
+    ck_assert(asprintf(&outs, "%.*s%s/tmp/dom.xml%s", (int)(at - text), text, fx.root,
+                       at + 5) > 0);
+    return outs;
+}
+
+static void op_setup(const struct op_case *c)
+{
+    put_file("tmp/dom.xml", domain_xml);
+    if (c->setup == NULL)
+        return;
+    if (strcmp(c->setup, "@CONF@") == 0) {
+        ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
+        put_file("etc/hostdev.d/10-test.conf", NIC " vfio-pci\n");
+        return;
+    }
+    char *copy = expand(c->setup), *save = NULL;
+    for (char *cmd = strtok_r(copy, ";", &save); cmd; cmd = strtok_r(NULL, ";", &save))
+        ck_assert_msg(hd("%s", cmd) == 0, "%s: setup '%s': %s", c->name, cmd, err);
+    free(copy);
+}
+
+START_TEST(fault_matrix)
+{
+    const struct op_case *c = &ops[_i];
+    char paths[96][HS_PATH], *cmd, *before, *after, *now;
+    size_t n;
+
+    op_setup(c);
+    cmd = expand(c->cmd);
+    before = snap();
+    /* A clean run tells which writes the command makes, and where it ends. */
+    ck_assert_int_eq(fx_ctl(&fx, "mark clean"), 0);
+    ck_assert_msg(hd("%s", cmd) == 0, "%s: %s", c->name, err);
+    after = snap();
+    n = hs_writes_since(&fx, "clean", paths, 96);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_uint_lt(n, 96);
+    /* Back to the start: the setup again on a fresh kernel. */
+    fx_umount(&fx);
+    setup();
+    op_setup(c);
+    for (size_t i = 0; i < n; i++) {
+        free(cmd);
+        cmd = expand(c->cmd); /* a remount moves the root */
+        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
+                                hs_occurrence(paths, i)), 0);
+        int rc = hd("%s", cmd);
+        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        now = snap();
+        if (rc == 0) {
+            /* A write the command may do without (a best-effort clean-up): then it ends
+             * exactly where a clean run ends. Put the start back for the next write. */
+            ck_assert_msg(strcmp(now, after) == 0, "%s: write %zu (%s) failed, exit 0, but "
+                          "not as a clean run:\n%s\nclean:\n%s", c->name, i, paths[i], now, after);
+            fx_umount(&fx);
+            setup();
+            op_setup(c);
+        } else {
+            ck_assert_msg(rc == 1, "%s: write %zu (%s): exit %d", c->name, i, paths[i], rc);
+            ck_assert_msg(strcmp(now, before) == 0, "%s: write %zu (%s) failed, host not as "
+                          "before:\n%s\nwas\n%s\n(%s)", c->name, i, paths[i], now, before, err);
+        }
+        free(now);
+    }
+    free(cmd);
+    free(before);
+    free(after);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("txn");
@@ -499,5 +612,10 @@ int main(void)
     tcase_add_test(tc, json_everywhere);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
+    TCase *faults = tcase_create("faults");
+    tcase_add_checked_fixture(faults, setup, teardown);
+    tcase_add_loop_test(faults, fault_matrix, 0, (int)(sizeof(ops) / sizeof(ops[0])));
+    tcase_set_timeout(faults, 300); /* a bound, not a measurement */
+    suite_add_tcase(s, faults);
     return suite_run(s);
 }
