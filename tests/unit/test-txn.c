@@ -485,22 +485,23 @@ struct op_case {
     const char *setup;   /* hostdev commands (';'-separated) run first, or NULL */
     const char *cmd;     /* the command under test */
     const char *devices; /* why: which devices and groups it touches */
+    size_t unbinds;      /* how many unbinds a clean run makes (the kill matrix's cases) */
 };
 
 static const struct op_case ops[] = {
-    {"detach two groups", NULL, "detach " NIC " " XHCI, "a NIC and a driverless device"},
-    {"detach --group", NULL, "detach --group " GPU, "a GPU and its audio function"},
-    {"detach stub to stub", "detach -d pci-stub " NIC, "detach " NIC, "pci-stub to vfio-pci"},
-    {"reattach two", "detach " NIC " " XHCI, "reattach " NIC " " XHCI, "back to e1000e, none"},
-    {"reattach group", "detach --group " GPU, "reattach " GPU " " AUDIO, "two in one group"},
-    {"sriov up", NULL, "sriov " PF " --numvfs 2", "0 -> 2 VFs"},
-    {"sriov change", "sriov " PF " --numvfs 2", "sriov " PF " --numvfs 3", "2 -> 0 -> 3"},
+    {"detach two groups", NULL, "detach " NIC " " XHCI, "a NIC and a driverless device", 1},
+    {"detach --group", NULL, "detach --group " GPU, "a GPU and its audio function", 2},
+    {"detach stub to stub", "detach -d pci-stub " NIC, "detach " NIC, "pci-stub to vfio-pci", 1},
+    {"reattach two", "detach " NIC " " XHCI, "reattach " NIC " " XHCI, "back to e1000e, none", 2},
+    {"reattach group", "detach --group " GPU, "reattach " GPU " " AUDIO, "two in one group", 2},
+    {"sriov up", NULL, "sriov " PF " --numvfs 2", "0 -> 2 VFs", 0},
+    {"sriov change", "sriov " PF " --numvfs 2", "sriov " PF " --numvfs 3", "2 -> 0 -> 3", 0},
     {"acquire mixed", "detach " XHCI, "acquire --vm m --owner 7:8 --domain-xml @DOM@",
-     "managed GPU+audio (--group), unmanaged xhci"},
+     "managed GPU+audio, unmanaged xhci", 2},
     {"release mixed", "detach " XHCI "; acquire --vm m --owner 7:8 --domain-xml @DOM@",
-     "release --vm m", "the same, back"},
-    {"acquire several", NULL, "acquire --vm n --owner 7:8 " NIC " " XHCI, "two groups"},
-    {"reserve", "@CONF@", "reserve", "hostdev.d: the NIC to vfio-pci"},
+     "release --vm m", "the same, back", 2},
+    {"acquire several", NULL, "acquire --vm n --owner 7:8 " NIC " " XHCI, "two groups", 1},
+    {"reserve", "@CONF@", "reserve", "hostdev.d: the NIC to vfio-pci", 1},
 };
 
 static const char domain_xml[] =
@@ -591,6 +592,96 @@ START_TEST(fault_matrix)
 }
 END_TEST
 
+/* ---- the kill matrix: kill -9 in each unbind a command makes; recover puts it all back ---- */
+
+struct unbind {
+    char driver[64];
+    unsigned int nth; /* the nth unbind from that driver */
+};
+
+/* The unbinds a clean run of @cmd makes, in order. */
+static size_t learn_unbinds(const char *cmd, struct unbind *u, size_t max)
+{
+    char *log, *save = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(fx_ctl(&fx, "mark clean"), 0);
+    ck_assert_msg(hd("%s", cmd) == 0, "%s: %s", cmd, err);
+    log = fx_log(&fx);
+    for (char *l = strtok_r(strstr(log, "mark clean"), "\n", &save); l && n < max;
+         l = strtok_r(NULL, "\n", &save)) {
+        char bdf[32], drv[64];
+        if (sscanf(l, "unbind %31s %63s", bdf, drv) != 2)
+            continue;
+        strcpy(u[n].driver, drv);
+        u[n].nth = 1;
+        for (size_t k = 0; k < n; k++)
+            u[n].nth += strcmp(u[k].driver, drv) == 0;
+        n++;
+    }
+    free(log);
+    return n;
+}
+
+START_TEST(kill_matrix)
+{
+    const struct op_case *c = &ops[_i];
+    struct unbind u[16];
+    char *cmd, *before, *line;
+    size_t n;
+
+    op_setup(c);
+    cmd = expand(c->cmd);
+    n = learn_unbinds(cmd, u, 16);
+    ck_assert_uint_eq(n, c->unbinds);
+    free(cmd);
+    for (size_t k = 0; k < n; k++) {
+        int status, r = -EBUSY;
+        struct hd_ctx *ctx;
+        pid_t pid;
+        fx_umount(&fx);
+        setup();
+        op_setup(c);
+        before = snap();
+        cmd = expand(c->cmd);
+        ck_assert(asprintf(&line, "exec %s/hostdev --root %s --timeout 60000 %s", at_build_dir(),
+                           fx.root, cmd) > 0);
+        ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+        ck_assert_int_eq(fx_ctl(&fx, "hang %s %s", u[k].driver, u[k].nth == 1 ? "forever" : "300"),
+                         0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+            _exit(127);
+        }
+        ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", u[k].nth, 20000), "%s: no hang %zu",
+                      c->name, k);
+        kill(pid, SIGKILL);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+        if (u[k].nth == 1) /* its writer still hangs in the kernel: left alone */
+            ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY);
+        ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", u[k].driver), 0);
+        ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+        for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
+            if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
+                usleep(5000);
+        }
+        ck_assert_msg(r == 0, "%s: recover: %s", c->name, hd_ctx_last_error(ctx));
+        char *now = snap();
+        ck_assert_msg(strcmp(now, before) == 0, "%s: killed in unbind %zu (%s #%u), not "
+                      "restored:\n%s\nexpected\n%s", c->name, k, u[k].driver, u[k].nth, now,
+                      before);
+        free(now);
+        free(before);
+        free(line);
+        free(cmd);
+        hd_ctx_unref(ctx);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("txn");
@@ -617,5 +708,10 @@ int main(void)
     tcase_add_loop_test(faults, fault_matrix, 0, (int)(sizeof(ops) / sizeof(ops[0])));
     tcase_set_timeout(faults, 300); /* a bound, not a measurement */
     suite_add_tcase(s, faults);
+    TCase *kills = tcase_create("kill -9");
+    tcase_add_checked_fixture(kills, setup, teardown);
+    tcase_add_loop_test(kills, kill_matrix, 0, (int)(sizeof(ops) / sizeof(ops[0])));
+    tcase_set_timeout(kills, 300);
+    suite_add_tcase(s, kills);
     return suite_run(s);
 }
