@@ -224,6 +224,9 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
             return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
                            dev->name, a->vm,
                            strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+        if (p->v[i].managed && !p->v[i].on_vfio &&
+            (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
+            return r;
         if (!p->v[i].on_vfio && dev->driver != NULL && hd_stub_driver_find(dev->driver))
             return hd_errr(ctx, -EBUSY, HD_REASON_FAILED, "%s is on %s, which VFIO cannot use: "
                            "move it to vfio-pci first, or give it back to the host", dev->name,

@@ -573,6 +573,11 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
  * SMBus, ...): the class's description, or NULL for an ordinary function. */
 const char *hd_platform_function(const struct hd_device *dev);
 
+/* ops.c: refuse, naming the VM, when a VM holds @pf or one of its VFs (which @what, a PF
+ * leaving its driver or a new VF count, would destroy). */
+int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
+                      const struct hd_assignment_list *map, const char *what);
+
 /* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
 int hd_ops_detach(struct hd_op *op);
 int hd_ops_reattach(struct hd_op *op);

@@ -225,7 +225,8 @@ static int check_detach(struct hd_txn *t, struct devset *d, const struct hd_assi
         struct hd_device *dev = d->v[i];
         if (already_on(dev, stub))
             continue;
-        if ((r = check_not_held(ctx, map, dev, "moving it to another driver")) < 0)
+        /* A PF that leaves its driver takes its VFs with it. */
+        if ((r = hd_check_vfs_free(ctx, dev, map, "moving it to another driver")) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
             return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge (header type %d), "
@@ -418,19 +419,19 @@ out:
 
 /* ---- SR-IOV VF count ----------------------------------------------------------------------- */
 
-static int check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
-                          const struct hd_assignment_list *map)
+int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
+                      const struct hd_assignment_list *map, const char *what)
 {
     const struct hd_device_ext *ext = pf->ext;
-    int r = check_not_held(ctx, map, pf, "changing its VFs");
+    int r = check_not_held(ctx, map, pf, what);
 
     for (size_t i = 0; r == 0 && ext != NULL && i < ext->nvirtfns; i++) {
         const struct hd_assignment *a = hd_map_find(map, &ext->virtfns[i]);
         char name[HD_PCI_ADDR_BUFSZ];
         if (a != NULL)
-            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s: its VF %s is assigned to vm %s: "
-                        "changing the VF count would destroy it under the VM; release it first",
-                        pf->name, hd_pci_addr_format(&ext->virtfns[i], name), a->vm);
+            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s: its VF %s is assigned to vm %s: %s "
+                        "would destroy it under the VM; release it first", pf->name,
+                        hd_pci_addr_format(&ext->virtfns[i], name), a->vm, what);
     }
     return r;
 }
@@ -453,7 +454,7 @@ int hd_ops_numvfs(struct hd_op *op)
         goto fail;
     }
     if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0 ||
-        (r = check_vfs_free(t.ctx, d.v[0], map)) < 0)
+        (r = hd_check_vfs_free(t.ctx, d.v[0], map, "changing the VF count")) < 0)
         goto fail;
     if (hd_device_get_physfn(d.v[0]) != NULL || hd_device_get_sriov_totalvfs(d.v[0]) < 0) {
         r = hd_errr(t.ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", d.v[0]->name,

@@ -4,6 +4,7 @@
  * than acquire took, a kill -9 during a plain detach, driverless devices given a driver, junk
  * journals and damaged maps, platform functions detached), plus --dry-run and --json. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -682,6 +683,184 @@ START_TEST(kill_matrix)
 }
 END_TEST
 
+/* ---- the model test: long random sequences; after each command the invariants hold ------- */
+
+static const char *const model_devs[] = {GPU, AUDIO, NIC, XHCI, PF, VF0, VF1, HDA};
+static const char *const initial_driver[] = {"nouveau", "snd_hda_intel", "e1000e", "",
+                                             "ixgbe", "", "", "snd_hda_intel"};
+#define NMODEL (sizeof(model_devs) / sizeof(model_devs[0]))
+
+static bool on_stub(const char *driver)
+{
+    return strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pci-stub") == 0;
+}
+
+static unsigned int next_rand(unsigned int *state)
+{
+    *state = *state * 1103515245u + 12345u;
+    return (*state >> 16) & 0x7fff;
+}
+
+/* The invariants: the map matches the kernel (each entry's device on vfio-pci, its group's
+ * node the VM's), a group belongs to one VM, every device that left its host driver (or no
+ * driver) for a stub has a record naming where it came from, and no intent log is left. */
+static void check_invariants(const char *after)
+{
+    char *map = fx_read(&fx, "run/hostdev/map/assignments") ? strdup(fx.scratch) : strdup("");
+    char groups_vm[32][64] = {{0}};
+
+    for (char *l = strtok(map, "\n"); l; l = strtok(NULL, "\n")) {
+        char bdf[32], vm[64], node[32];
+        int group = -1;
+        unsigned uid = 0, gid = 0;
+        struct stat st;
+        if (l[0] == '#')
+            continue;
+        ck_assert_msg(sscanf(l, "%31s vm=%63s", bdf, vm) == 2, "%s: map line '%s'", after, l);
+        ck_assert(sscanf(strstr(l, " group="), " group=%d", &group) == 1);
+        ck_assert(sscanf(strstr(l, " owner="), " owner=%u:%u", &uid, &gid) == 2);
+        ck_assert_msg(strcmp(fx_driver(&fx, bdf), "vfio-pci") == 0, "%s: %s is assigned but on "
+                      "'%s'", after, bdf, fx_driver(&fx, bdf));
+        snprintf(node, sizeof(node), "dev/vfio/%d", group);
+        ck_assert_msg(stat(fx_path(&fx, node), &st) == 0 && st.st_uid == uid && st.st_gid == gid &&
+                      (st.st_mode & 0777) == 0660, "%s: %s of %s not the VM's", after, node, bdf);
+        ck_assert(group >= 0 && group < 32);
+        ck_assert_msg(groups_vm[group][0] == '\0' || strcmp(groups_vm[group], vm) == 0,
+                      "%s: group %d held by vm %s and vm %s", after, group, groups_vm[group], vm);
+        strcpy(groups_vm[group], vm);
+    }
+    free(map);
+    for (size_t i = 0; i < NMODEL; i++) {
+        char rel[96];
+        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", model_devs[i]);
+        if (!fx_exists(&fx, rel) || !on_stub(fx_driver(&fx, model_devs[i])))
+            continue;
+        snprintf(rel, sizeof(rel), "run/hostdev/drivers/%s", model_devs[i]);
+        ck_assert_msg(fx_read(&fx, rel) != NULL, "%s: %s is on %s without a record", after,
+                      model_devs[i], fx_driver(&fx, model_devs[i]));
+        ck_assert_msg(strcmp(fx.scratch, initial_driver[i]) == 0, "%s: %s's record says '%s', "
+                      "it came from '%s'", after, model_devs[i], fx.scratch, initial_driver[i]);
+    }
+    /* No command of the test is killed here: none may leave an intent log behind. */
+    DIR *dir = opendir(fx_path(&fx, "run/hostdev/journal"));
+    struct dirent *de;
+    while (dir != NULL && (de = readdir(dir)) != NULL)
+        ck_assert_msg(de->d_name[0] == '.', "%s: intent log %s left behind", after, de->d_name);
+    if (dir != NULL)
+        closedir(dir);
+}
+
+/* Run @cmd; if it hangs in an unbind from @drv, kill -9 it there, let the kernel go on, and
+ * recover. */
+static void run_killed(const char *cmd, const char *drv, const char *what)
+{
+    char *line;
+    int status, r = -EBUSY;
+    struct hd_ctx *ctx;
+    pid_t pid;
+
+    ck_assert(asprintf(&line, "exec %s/hostdev --root %s --timeout 60000 %s >/dev/null 2>&1",
+                       at_build_dir(), fx.root, cmd) > 0);
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "hang %s forever", drv), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        _exit(127);
+    }
+    /* Bounded: it either finishes without that unbind or hangs in it. */
+    for (int tries = 0; tries < 400; tries++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            pid = 0;
+            break;
+        }
+        if (fx_log_count(&fx, "unbind-hang ") > 0)
+            break;
+        usleep(5000);
+    }
+    if (pid != 0) {
+        kill(pid, SIGKILL);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    } else {
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 2, "%s: exit %d", what,
+                      WEXITSTATUS(status));
+    }
+    ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", drv), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
+        if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
+            usleep(5000);
+    }
+    ck_assert_msg(r == 0, "%s: recover: %s", what, hd_ctx_last_error(ctx));
+    hd_ctx_unref(ctx);
+    free(line);
+}
+
+START_TEST(model)
+{
+    static const char *const vms[] = {"va", "vb", "vc"};
+    unsigned int seed = 0x5eed0000u + (unsigned)_i;
+    char cmd[512], what[600];
+
+    for (int step = 0; step < 60; step++) {
+        const char *d = model_devs[next_rand(&seed) % NMODEL];
+        const char *d2 = model_devs[next_rand(&seed) % NMODEL];
+        const char *vm = vms[next_rand(&seed) % 3];
+        unsigned int pick = next_rand(&seed) % 12, fault = next_rand(&seed) % 5 == 0;
+        switch (pick) {
+        case 0: snprintf(cmd, sizeof(cmd), "detach %s", d); break;
+        case 1: snprintf(cmd, sizeof(cmd), "detach -d pci-stub %s %s", d, d2); break;
+        case 2: snprintf(cmd, sizeof(cmd), "detach --group %s", d); break;
+        case 3: snprintf(cmd, sizeof(cmd), "reattach %s", d); break;
+        case 4: snprintf(cmd, sizeof(cmd), "reset --force %s", d); break;
+        case 5: snprintf(cmd, sizeof(cmd), "sriov %s --numvfs %u", PF, next_rand(&seed) % 3); break;
+        case 6: snprintf(cmd, sizeof(cmd), "acquire --vm %s --owner 7:8 %s", vm, d); break;
+        case 7: snprintf(cmd, sizeof(cmd), "acquire --vm %s --owner 9:9 --group %s", vm, d); break;
+        case 8: snprintf(cmd, sizeof(cmd), "acquire --vm %s --owner 7:8 --unmanaged %s", vm, d);
+            break;
+        case 9: snprintf(cmd, sizeof(cmd), "release --vm %s", vm); break;
+        case 10: snprintf(cmd, sizeof(cmd), "release --force %s", d); break;
+        default: snprintf(cmd, sizeof(cmd), "release --vm %s %s", vm, d); break;
+        }
+        if (fault) {
+            /* One write of this command fails: the driver_override of one of its devices. */
+            ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/%s/driver_override EIO "
+                                    "nth=1 count=1", d), 0);
+        }
+        if (!fault && next_rand(&seed) % 8 == 0) {
+            /* Killed -9 if it hangs in an unbind from this driver; recover then. */
+            static const char *const drivers[] = {"e1000e", "nouveau", "vfio-pci",
+                                                  "snd_hda_intel", "ixgbe"};
+            const char *drv = drivers[next_rand(&seed) % 5];
+            snprintf(what, sizeof(what), "seed %u step %d '%s' killed in a %s unbind",
+                     0x5eed0000u + (unsigned)_i, step, cmd, drv);
+            run_killed(cmd, drv, what);
+            check_invariants(what);
+            continue;
+        }
+        if (!fault && next_rand(&seed) % 8 == 0) {
+            /* Killed -9 if it hangs in an unbind from this driver; recover then. */
+            static const char *const drivers[] = {"e1000e", "nouveau", "vfio-pci",
+                                                  "snd_hda_intel", "ixgbe"};
+            const char *drv = drivers[next_rand(&seed) % 5];
+            snprintf(what, sizeof(what), "seed %u step %d '%s' killed in a %s unbind",
+                     0x5eed0000u + (unsigned)_i, step, cmd, drv);
+            run_killed(cmd, drv, what);
+            check_invariants(what);
+            continue;
+        }
+        int rc = hd("%s", cmd);
+        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        snprintf(what, sizeof(what), "seed %u step %d '%s'%s -> %d (%s)", 0x5eed0000u + (unsigned)_i,
+                 step, cmd, fault ? " with a fault" : "", rc, err);
+        ck_assert_msg(rc >= 0 && rc <= 2, "%s", what);
+        check_invariants(what);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("txn");
@@ -713,5 +892,10 @@ int main(void)
     tcase_add_loop_test(kills, kill_matrix, 0, (int)(sizeof(ops) / sizeof(ops[0])));
     tcase_set_timeout(kills, 300);
     suite_add_tcase(s, kills);
+    TCase *model_tc = tcase_create("model");
+    tcase_add_checked_fixture(model_tc, setup, teardown);
+    tcase_add_loop_test(model_tc, model, 0, 4);
+    tcase_set_timeout(model_tc, 300);
+    suite_add_tcase(s, model_tc);
     return suite_run(s);
 }
