@@ -51,6 +51,10 @@ struct hd_ctx {
     int log_priority;
     char last_error[512];
     enum hd_reason last_reason;
+    /* Run by a timed-out writer (a forked child) whose write returned after its caller gave
+     * up (sysfs.c); the engine sets it while a transaction applies its steps. */
+    void (*abandoned_fn)(struct hd_ctx *ctx, void *data);
+    void *abandoned_data;
 };
 
 void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,

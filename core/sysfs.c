@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,9 +281,21 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         close(pipefd[0]);
         pid_t writer = fork();
         if (writer == 0) {
+            /* It may outlive the caller: it must not hold the caller's output open (a pipe
+             * into `tee` would wait for the driver), nor write into it later. */
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            for (int fd = 0; null >= 0 && fd <= 2; fd++)
+                dup2(null, fd);
             int res = hd_fs_write_attr(ctx, path, value);
-            if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+            /* A caller that gave up has closed its end: the write returned after all, and
+             * whoever holds the operation's journal (this process, by inheritance) finishes
+             * its undo now rather than waiting for someone to run recover. */
+            signal(SIGPIPE, SIG_IGN);
+            if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
+                if (ctx->abandoned_fn != NULL)
+                    ctx->abandoned_fn(ctx, ctx->abandoned_data);
                 _exit(2);
+            }
             _exit(0);
         }
         _exit(writer < 0 ? 1 : 0);

@@ -241,11 +241,30 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 
 /* ---- the transaction ----------------------------------------------------------------------- */
 
+/* In the writer child of a write that timed out, once the kernel returns: the child holds
+ * the journal's and the groups' locks (inherited), so nobody else can be recovering it; it
+ * undoes the whole transaction as recover would, and ends the journal. */
+static void undo_when_abandoned(struct hd_ctx *ctx, void *data)
+{
+    struct hd_txn *t = data;
+
+    ctx->abandoned_fn = NULL; /* an undo write that hangs in turn is left to recover */
+    if (t->j != NULL && hd_txn_undo(ctx, t->j) == 0)
+        hd_journal_end(ctx, t->j);
+}
+
 int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
+    int r;
+
     if (t->dry_run)
         return 0;
-    return hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
+    r = hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
+    if (r == 0) {
+        t->ctx->abandoned_fn = undo_when_abandoned;
+        t->ctx->abandoned_data = t;
+    }
+    return r;
 }
 
 static void report(struct hd_txn *t, const struct hd_jstep *s)
@@ -314,6 +333,10 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
 
 static void txn_release(struct hd_txn *t)
 {
+    if (t->ctx->abandoned_data == t) {
+        t->ctx->abandoned_fn = NULL;
+        t->ctx->abandoned_data = NULL;
+    }
     t->locks = hd_lockset_release(t->locks);
 }
 
@@ -349,8 +372,8 @@ int hd_txn_abort(struct hd_txn *t, int err)
          * until it returns, then recover puts everything back. */
         t->j = hd_journal_close(t->j);
         txn_release(t);
-        return hd_errr(ctx, err, HD_REASON_TIMEOUT, "%s; everything is put back once it "
-                       "returns (recover)", why.msg);
+        return hd_errr(ctx, err, HD_REASON_TIMEOUT, "%s; everything is put back as soon "
+                       "as it returns", why.msg);
     }
     if (hd_txn_undo(ctx, t->j) < 0) {
         char undo[512];
