@@ -390,7 +390,8 @@ int hd_ops_reset(struct hd_op *op)
         /* A reset under a live host driver can take the host down with it. */
         if (!(req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev)) {
             r = hd_errr(t.ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host driver "
-                        "%s: a reset under it can take the host down", dev->name, dev->driver);
+                        "%s: detach it first (a reset under a live driver can take the host "
+                        "down)", dev->name, dev->driver);
             goto fail;
         }
     }

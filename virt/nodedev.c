@@ -162,12 +162,38 @@ static struct hd_device *pci_device(virNodeDevicePtr dev, const char *fn)
     return pci;
 }
 
+/* One operation of the engine on @pci: journaled, checked against the assignment map, host
+ * use and platform functions, undone on failure, as the hostdev commands are. */
+static int run_op(virNodeDevicePtr dev, struct hd_device *pci, enum hd_op_kind kind,
+                  const char *stub)
+{
+    struct hd_ctx *ctx = dev->conn->ctx;
+    struct hd_op *op;
+    int r = hd_op_new(ctx, kind, &op);
+
+    if (r == 0 && stub != NULL)
+        r = hd_op_set_driver(op, stub);
+    if (r == 0)
+        r = hd_op_add_device(op, hd_device_get_addr(pci), true);
+    if (r == 0)
+        r = hd_op_run(op);
+    hd_op_unref(op);
+    if (r < 0) {
+        enum hd_reason why = hd_ctx_last_reason(ctx);
+        virt_lib_error(ctx, why == HD_REASON_HOST_USE || why == HD_REASON_HELD ||
+                                    why == HD_REASON_PLATFORM
+                                ? VIR_ERR_OPERATION_INVALID
+                                : VIR_ERR_OPERATION_FAILED, r);
+        return -1;
+    }
+    return 0;
+}
+
 VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName,
                                         unsigned int flags)
 {
     const char *stub = "vfio-pci";
     struct hd_device *pci;
-    int r;
 
     virt_reset();
     if (flags != 0) {
@@ -183,12 +209,7 @@ VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driver
     }
     if ((pci = pci_device(dev, __func__)) == NULL)
         return -1;
-    r = hd_device_detach(pci, stub, 0);
-    if (r < 0) {
-        virt_lib_error(dev->conn->ctx, VIR_ERR_OPERATION_FAILED, r);
-        return -1;
-    }
-    return 0;
+    return run_op(dev, pci, HD_OP_DETACH, stub);
 }
 
 VIR_EXPORT int virNodeDeviceDettach(virNodeDevicePtr dev)
@@ -199,34 +220,21 @@ VIR_EXPORT int virNodeDeviceDettach(virNodeDevicePtr dev)
 VIR_EXPORT int virNodeDeviceReAttach(virNodeDevicePtr dev)
 {
     struct hd_device *pci;
-    int r;
 
     virt_reset();
     if ((pci = pci_device(dev, __func__)) == NULL)
         return -1;
-    r = hd_device_reattach(pci);
-    if (r < 0) {
-        virt_lib_error(dev->conn->ctx, VIR_ERR_OPERATION_FAILED, r);
-        return -1;
-    }
-    return 0;
+    return run_op(dev, pci, HD_OP_REATTACH, NULL);
 }
 
 VIR_EXPORT int virNodeDeviceReset(virNodeDevicePtr dev)
 {
     struct hd_device *pci;
-    int r;
 
     virt_reset();
     if ((pci = pci_device(dev, __func__)) == NULL)
         return -1;
     /* Never under a host driver that is using the device (hostdev's rule: such a reset can
      * take the host down); the manual's flow detaches first. */
-    r = hd_device_reset(pci, 0, NULL);
-    if (r < 0) {
-        virt_lib_error(dev->conn->ctx,
-                       r == -EBUSY ? VIR_ERR_OPERATION_INVALID : VIR_ERR_OPERATION_FAILED, r);
-        return -1;
-    }
-    return 0;
+    return run_op(dev, pci, HD_OP_RESET, NULL);
 }
