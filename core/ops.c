@@ -382,16 +382,16 @@ int hd_ops_reset(struct hd_op *op)
         struct hd_device *dev = d.v[i];
         if ((r = check_not_held(t.ctx, map, dev, "resetting it")) < 0)
             goto fail;
-        if (!hd_device_has_reset(dev)) {
-            r = hd_errr(t.ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the kernel "
-                        "offers no reset method for it (no 'reset' attribute)", dev->name);
-            goto fail;
-        }
         /* A reset under a live host driver can take the host down with it. */
         if (!(req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev)) {
             r = hd_errr(t.ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host driver "
                         "%s: detach it first (a reset under a live driver can take the host "
                         "down)", dev->name, dev->driver);
+            goto fail;
+        }
+        if (!hd_device_has_reset(dev)) {
+            r = hd_errr(t.ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the kernel "
+                        "offers no reset method for it (no 'reset' attribute)", dev->name);
             goto fail;
         }
     }

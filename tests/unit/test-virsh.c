@@ -211,9 +211,10 @@ START_TEST(detach_and_reset_on_vfio_device)
     free(out);
     /* Still on its host driver: refused before anything is written. */
     ck_assert_int_eq(virsh("nodedev-reset pci_0000_00_1f_2", NULL, &err), 1);
-    ck_assert_ptr_nonnull(strstr(err, "error: Failed to reset device pci_0000_00_1f_2\n"
-                                      "error: Requested operation is not valid: 0000:00:1f.2 is "
-                                      "in use by its host driver ahci: detach it first"));
+    ck_assert_msg(strstr(err, "error: Failed to reset device pci_0000_00_1f_2\n"
+                              "error: Requested operation is not valid: 0000:00:1f.2 is "
+                              "in use by its host driver ahci: detach it first") != NULL,
+                  "%s", err);
     free(err);
     /* No reset attribute: the kernel offers no method. */
     {
