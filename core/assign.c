@@ -236,13 +236,17 @@ static int damaged(struct hd_ctx *ctx, const char *why)
 }
 
 /* The end line of a version 2 map: "# end COUNT CHECKSUM", checked against what precedes it. */
-static int check_end(struct hd_ctx *ctx, const char *text, size_t offset, const char *end_line,
+static int check_end(struct hd_ctx *ctx, const char *text, size_t offset, char *end_line,
                      size_t lines)
 {
     unsigned long long count, sum;
-    char extra;
+    char *sp = strchr(end_line + strlen(MAP_END), ' ');
 
-    if (sscanf(end_line, MAP_END "%llu %llx%c", &count, &sum, &extra) != 2)
+    if (sp == NULL)
+        return damaged(ctx, "its end line is not valid");
+    *sp = '\0';
+    if (hd_parse_uint(end_line + strlen(MAP_END), 10, SIZE_MAX, &count) < 0 ||
+        hd_parse_uint(sp + 1, 16, UINT64_MAX, &sum) < 0 || strlen(sp + 1) != 16)
         return damaged(ctx, "its end line is not valid");
     if (count != lines)
         return damaged(ctx, "it ends saying a different number of lines: one was lost or added");

@@ -191,8 +191,7 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *addr, int num
     hd_pci_addr_format(addr, pf);
     /* Autoprobe first: VFs that come back are probed as they were before. */
     if (autoprobe >= 0 &&
-        (r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
-                     pf)) == 0 &&
+        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf) == 0 &&
         (r = hd_fs_write_attr(ctx, path, autoprobe ? "1" : "0")) < 0 && r != -ENOENT)
         return hd_err(ctx, r, "%s: restoring sriov_drivers_autoprobe: %s", pf, strerror(-r));
     if ((r = read_uint(ctx, pf, "sriov_numvfs", &cur)) < 0)

@@ -7,6 +7,10 @@
 #include "domain-args.h"
 #include "opout.h"
 
+static int run_acquire(struct tool *t, const char *vm, const char *owner, const char *domain_xml,
+                       bool mode_given, bool unmanaged, unsigned int flags, char **devs,
+                       const signed char *dev_mode, size_t ndevs);
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
@@ -19,18 +23,28 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     const char *vm = NULL, *owner = NULL, *domain_xml = NULL;
-    struct domain_args da = {0};
     bool mode_given = false;
     unsigned int flags = 0;
-    bool unmanaged = false;
-    struct hd_op *op;
-    uid_t uid;
-    gid_t gid;
+    bool unmanaged = false, any_unmanaged = false;
+    /* Each device with the mode option before it; devices before any take the last one. */
+    char **devs = calloc((size_t)argc + 1, sizeof(*devs));
+    signed char *dev_mode = calloc((size_t)argc + 1, sizeof(*dev_mode)); /* -1: none yet */
+    size_t ndevs = 0;
     int c, r;
 
+    if (devs == NULL || dev_mode == NULL) {
+        free(devs);
+        free(dev_mode);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "m:o:gfx:", opts, NULL)) != -1) {
+    /* "-": devices come back in order (as option 1), so that a mode applies to those after it. */
+    while ((c = getopt_long(argc, argv, "-m:o:gfx:", opts, NULL)) != -1) {
         switch (c) {
+        case 1:
+            dev_mode[ndevs] = mode_given ? (signed char)unmanaged : -1;
+            devs[ndevs++] = optarg;
+            break;
         case 'm':
             vm = optarg;
             break;
@@ -40,6 +54,7 @@ static int run(struct tool *t, int argc, char **argv)
             break;
         case 'U':
             unmanaged = true;
+            any_unmanaged = true;
             mode_given = true;
             break;
         case 'D':
@@ -58,12 +73,37 @@ static int run(struct tool *t, int argc, char **argv)
             flags |= HD_OP_FORCE;
             break;
         default:
+            free(devs);
+            free(dev_mode);
             tool_usage(&cmd_acquire, stderr, t->prog);
             return EXIT_USAGE;
         }
     }
+    for (size_t i = 0; i < ndevs; i++) {
+        if (dev_mode[i] < 0)
+            dev_mode[i] = (signed char)unmanaged;
+        any_unmanaged = any_unmanaged && dev_mode[i] == 1; /* now: every device unmanaged */
+    }
+    r = run_acquire(t, vm, owner, domain_xml, mode_given, any_unmanaged, flags, devs, dev_mode,
+                    ndevs);
+    free(devs);
+    free(dev_mode);
+    return r;
+}
+
+/* @unmanaged: every device is. */
+static int run_acquire(struct tool *t, const char *vm, const char *owner, const char *domain_xml,
+                       bool mode_given, bool unmanaged, unsigned int flags, char **devs,
+                       const signed char *dev_mode, size_t ndevs)
+{
+    struct domain_args da = {0};
+    struct hd_op *op;
+    uid_t uid;
+    gid_t gid;
+    int c, r;
+
     if (domain_xml != NULL) {
-        if (mode_given || argc > optind)
+        if (mode_given || ndevs > 0)
             return tool_error(t, EXIT_USAGE, "--domain-xml gives the devices and their managed "
                               "flags: no ADDR, --managed or --unmanaged with it");
         if ((r = domain_args_read(t, domain_xml, &vm, &da)) != EXIT_DONE)
@@ -74,6 +114,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (!hd_vm_id_valid(vm))
         return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)",
                           vm);
+    /* --group takes along the groups of managed devices; with none, it has nothing to do. */
     if (unmanaged && (flags & HD_OP_GROUP))
         return tool_error(t, EXIT_USAGE, "--group detaches devices, --unmanaged never does: "
                           "detach the group first ('hostdev detach --group')");
@@ -95,8 +136,10 @@ static int run(struct tool *t, int argc, char **argv)
         if ((c = hd_op_add_device(op, &da.dom.hostdevs[i].addr, da.dom.hostdevs[i].managed)) < 0)
             r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
     }
-    if (r == EXIT_DONE && domain_xml == NULL)
-        r = tool_op_add_args(t, op, argc - optind, argv + optind, !unmanaged);
+    if (r == EXIT_DONE && domain_xml == NULL && ndevs == 0)
+        r = tool_error(t, EXIT_USAGE, "no device given");
+    for (size_t i = 0; r == EXIT_DONE && domain_xml == NULL && i < ndevs; i++)
+        r = tool_op_add_args(t, op, 1, &devs[i], dev_mode[i] == 0);
     if (r == EXIT_DONE) {
         char what[160];
         snprintf(what, sizeof(what), "vm %s", vm);
@@ -110,13 +153,14 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_acquire = {
     .name = "acquire",
     .run = run,
-    .usage = "--vm ID [--managed|--unmanaged] [--owner USER[:GROUP]] [--group] [--force]\n"
-             "       [--dry-run] ADDR...\n"
+    .usage = "--vm ID [--owner USER[:GROUP]] [--group] [--force] [--dry-run]\n"
+             "       [--managed] ADDR... [--unmanaged ADDR...]\n"
              "       hostdev acquire [--vm ID] --domain-xml FILE [--owner USER[:GROUP]] [--group]",
     .summary = "give devices to a VM (detach, reset, hand over /dev/vfio), all or nothing",
     .help = "  -m, --vm ID          the VM (name or UUID: A-Z a-z 0-9 . _ : @ -, up to 128)\n"
-            "      --managed        detach the devices to vfio-pci (the default)\n"
-            "      --unmanaged      the devices must be on vfio-pci already\n"
+            "      --managed        detach the devices after it to vfio-pci (the default)\n"
+            "      --unmanaged      the devices after it must be on vfio-pci already\n"
+            "                       (devices before any of the two take the last one given)\n"
             "  -o, --owner U[:G]    who may open /dev/vfio/N (mode 0660); default root:qemu\n"
             "                       when a qemu group exists, else root:root\n"
             "  -g, --group          also detach the rest of each device's IOMMU group\n"

@@ -746,8 +746,13 @@ static void check_invariants(const char *after)
         if (l[0] == '#')
             continue;
         ck_assert_msg(sscanf(l, "%31s vm=%63s", bdf, vm) == 2, "%s: map line '%s'", after, l);
-        ck_assert(sscanf(strstr(l, " group="), " group=%d", &group) == 1);
-        ck_assert(sscanf(strstr(l, " owner="), " owner=%u:%u", &uid, &gid) == 2);
+        char *end;
+        group = (int)strtol(strstr(l, " group=") + 7, &end, 10);
+        ck_assert(*end == ' ');
+        uid = (unsigned)strtoul(strstr(l, " owner=") + 7, &end, 10);
+        ck_assert(*end == ':');
+        gid = (unsigned)strtoul(end + 1, &end, 10);
+        ck_assert(*end == ' ');
         ck_assert_msg(strcmp(fx_driver(&fx, bdf), "vfio-pci") == 0, "%s: %s is assigned but on "
                       "'%s'", after, bdf, fx_driver(&fx, bdf));
         snprintf(node, sizeof(node), "dev/vfio/%d", group);
