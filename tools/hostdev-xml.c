@@ -1,6 +1,7 @@
 /* hostdev-xml.c - `hostdev hostdev-xml`: the <hostdev> element libvirt wants for a device. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tool.h"
@@ -57,10 +58,36 @@ static int run(struct tool *t, int argc, char **argv)
         if (tool_parse_addr(t, argv[i], &addr) < 0)
             return EXIT_USAGE;
     }
+    struct json j;
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    }
     for (int i = optind; i < argc; i++) {
         struct hd_pci_addr addr;
+        char name[HD_PCI_ADDR_BUFSZ], *xml = NULL;
+        size_t len = 0;
         hd_pci_addr_parse(argv[i], &addr);
-        write_hostdev(stdout, &addr, managed, driver, 0);
+        if (!tool_json(t)) {
+            write_hostdev(stdout, &addr, managed, driver, 0);
+            continue;
+        }
+        /* {address, xml}: the element as text, for callers that splice it into a domain. */
+        FILE *mem = open_memstream(&xml, &len);
+        if (mem == NULL)
+            return tool_error(t, EXIT_FAILED, "out of memory");
+        write_hostdev(mem, &addr, managed, driver, 0);
+        fclose(mem);
+        json_begin_object(&j);
+        json_kv_string(&j, "address", hd_pci_addr_format(&addr, name));
+        json_kv_bool(&j, "managed", managed);
+        json_kv_string(&j, "xml", xml);
+        json_end_object(&j);
+        free(xml);
+    }
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_finish(&j);
     }
     return EXIT_DONE;
 }

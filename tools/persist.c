@@ -103,8 +103,16 @@ static int run_persist(struct tool *t, int argc, char **argv)
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_persist(t->ctx, &e)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
-    if (hd_reserve_entry_format(&e, &line) == 0 && !tool_json(t))
+    if (hd_reserve_entry_format(&e, &line) == 0 && !tool_json(t)) {
         printf("persisted: %s\n", line);
+    } else if (line != NULL) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "persisted", line);
+        json_end_object(&j);
+        json_finish(&j);
+    }
     free(line);
     return EXIT_DONE;
 }
@@ -176,6 +184,14 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
     if (!tool_json(t))
         printf("unpersisted: %s\n", argv[optind]);
+    else {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "unpersisted", argv[optind]);
+        json_end_object(&j);
+        json_finish(&j);
+    }
     return no_apply ? EXIT_DONE : release(t, &sel);
 }
 

@@ -1,31 +1,56 @@
 /* qemu-args.c - `hostdev qemu-args`: the VMM arguments that hand detached devices to a VM. */
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devargs.h"
 #include "domxml.h"
 
+/* One argument pair ("-device", "vfio-pci,..."): a line of text, or two strings of the JSON
+ * argv array (ready for execv). */
+static void emit(struct tool *t, struct json *j, const char *opt, const char *fmt, ...)
+    HD_PRINTF_TOOL(4, 5);
+static void emit(struct tool *t, struct json *j, const char *opt, const char *fmt, ...)
+{
+    char *val = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&val, fmt, ap) < 0)
+        val = NULL;
+    va_end(ap);
+    if (tool_json(t)) {
+        json_string(j, opt);
+        json_string(j, val);
+    } else {
+        printf("%s %s\n", opt, val ? val : "");
+    }
+    free(val);
+}
+
 /* The cdev form applies when the kernel gave the device a VFIO character device
  * (vfio-dev/vfioN, kernel >= 6.2 with iommufd): QEMU then binds it through /dev/iommu. */
-static void print_qemu(struct hd_device **devs, size_t n)
+static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs, size_t n)
 {
     bool iommufd = false;
 
     for (size_t i = 0; i < n; i++)
         iommufd = iommufd || hd_device_get_vfio_cdev(devs[i]) != NULL;
     if (iommufd)
-        printf("-object iommufd,id=iommufd0\n");
+        emit(t, j, "-object", "iommufd,id=iommufd0");
     for (size_t i = 0; i < n; i++) {
-        printf("-device vfio-pci,host=%s,id=hostdev%zu%s\n", hd_device_get_name(devs[i]), i,
-               hd_device_get_vfio_cdev(devs[i]) ? ",iommufd=iommufd0" : "");
+        emit(t, j, "-device", "vfio-pci,host=%s,id=hostdev%zu%s", hd_device_get_name(devs[i]), i,
+             hd_device_get_vfio_cdev(devs[i]) ? ",iommufd=iommufd0" : "");
     }
 }
 
-static void print_cloud_hypervisor(struct hd_device **devs, size_t n)
+static void print_cloud_hypervisor(struct tool *t, struct json *j, struct hd_device **devs,
+                                   size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        printf("--device path=/sys/bus/pci/devices/%s/\n", hd_device_get_name(devs[i]));
+        emit(t, j, "--device", "path=/sys/bus/pci/devices/%s/", hd_device_get_name(devs[i]));
 }
 
 /* The addresses of a domain's PCI hostdevs, as command-line arguments for devargs_open. */
@@ -104,10 +129,23 @@ static int run(struct tool *t, int argc, char **argv)
                     hd_device_get_driver(devs[i]) ? hd_device_get_driver(devs[i]) : "unbound",
                     hd_device_get_name(devs[i]));
     }
+    struct json j;
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "vmm", ch ? "cloud-hypervisor" : "qemu");
+        json_key(&j, "argv");
+        json_begin_array(&j);
+    }
     if (ch)
-        print_cloud_hypervisor(devs, n);
+        print_cloud_hypervisor(t, &j, devs, n);
     else
-        print_qemu(devs, n);
+        print_qemu(t, &j, devs, n);
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_end_object(&j);
+        json_finish(&j);
+    }
     devargs_free(devs, n);
     return EXIT_DONE;
 }

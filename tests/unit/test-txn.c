@@ -505,6 +505,15 @@ START_TEST(json_everywhere)
     ck_assert_int_eq(hd("--json recover"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"recovered\": 0"));
     ck_assert_int_eq(hd("--json release --vm j"), 1);
+    ck_assert_int_eq(hd("--json qemu-args " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"argv\": [\n    \"-device\",\n    \"vfio-pci,host=" NIC));
+    ck_assert_int_eq(hd("--json hostdev-xml " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"xml\": \"<hostdev mode='subsystem' type='pci'"));
+    ck_assert_int_eq(hd("--json persist " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"persisted\": \"" NIC " vfio-pci\""));
+    ck_assert_int_eq(hd("--json unpersist " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"unpersisted\": \"" NIC "\""));
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
 }
 END_TEST
 
