@@ -181,62 +181,81 @@ static bool already_on(const struct hd_device *dev, const char *stub)
             (strcmp(stub, "vfio-pci") == 0 && hd_driver_is_vfio(dev->driver)));
 }
 
-/* Open, lock, recover, read the map: what every device operation starts with. */
-static int prepare(struct hd_txn *t, struct devset *d, bool group,
-                   struct hd_assignment_list **map, struct hd_jdev **jdevs)
+/* One device operation under way: its transaction, its devices, the map as it was under
+ * the locks, and (numvfs) the step planned during the checks. */
+struct devop {
+    struct hd_txn t;
+    const struct hd_op_request *req;
+    struct devset d;
+    struct hd_assignment_list *map;
+    struct hd_jstep planned;
+};
+
+typedef int (*devop_fn)(struct devop *o);
+
+/* Every device operation: open the devices (with @group, their groups' endpoints), lock and
+ * recover their groups, read them and the map again under the locks, @check everything, then
+ * journal and @apply, and commit; undo on any failure. */
+static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn check,
+                     devop_fn apply)
 {
-    const struct hd_op_request *req = hd_op_request(t->op);
+    struct devop o = {.req = hd_op_request(op)};
+    struct hd_jdev *jdevs = NULL;
     int r;
 
-    *map = NULL;
-    *jdevs = NULL;
-    if ((r = open_named(t->ctx, req, d)) < 0 || (group && (r = add_group_members(t->ctx, d)) < 0))
-        return r;
-    if ((*jdevs = jdevs_of(d)) == NULL)
-        return -ENOMEM;
-    if ((r = hd_txn_lock(t, *jdevs, d->n)) < 0)
-        return r;
+    o.t.ctx = hd_op_ctx(op);
+    o.t.op = op;
+    o.t.kind = kind;
+    o.t.dry_run = o.req->flags & HD_OP_DRY_RUN;
+    if ((r = open_named(o.t.ctx, o.req, &o.d)) < 0 ||
+        (group && (r = add_group_members(o.t.ctx, &o.d)) < 0))
+        goto fail;
+    if ((jdevs = jdevs_of(&o.d)) == NULL) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if ((r = hd_txn_lock(&o.t, jdevs, o.d.n)) < 0)
+        goto fail;
     /* Under the locks: what the devices are now, and who holds them. */
-    for (size_t i = 0; i < d->n && r == 0; i++)
-        r = hd_txn_refresh(d->v[i]);
-    if (r == 0)
-        r = hd_map_read(t->ctx, map);
+    for (size_t i = 0; i < o.d.n && r == 0; i++)
+        r = hd_txn_refresh(o.d.v[i]);
+    if (r < 0 || (r = hd_map_read(o.t.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
+        (r = hd_txn_begin(&o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)
+        goto fail;
+    r = hd_txn_commit(&o.t);
+    goto out;
+fail:
+    r = hd_txn_abort(&o.t, r);
+out:
+    free(jdevs);
+    hd_assignment_list_unref(o.map);
+    devset_free(&o.d);
     return r;
-}
-
-static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
-{
-    memset(t, 0, sizeof(*t));
-    t->ctx = hd_op_ctx(op);
-    t->op = op;
-    t->kind = kind;
-    t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
 }
 
 /* ---- detach -------------------------------------------------------------------------------- */
 
-static int check_detach(struct hd_txn *t, struct devset *d, const struct hd_assignment_list *map,
-                        const char *stub, bool force)
+static int check_detach(struct devop *o)
 {
-    struct hd_ctx *ctx = t->ctx;
+    struct hd_ctx *ctx = o->t.ctx;
     int r;
 
-    for (size_t i = 0; i < d->n; i++) {
-        struct hd_device *dev = d->v[i];
-        if (already_on(dev, stub))
+    for (size_t i = 0; i < o->d.n; i++) {
+        struct hd_device *dev = o->d.v[i];
+        if (already_on(dev, o->req->driver))
             continue;
         /* A PF that leaves its driver takes its VFs with it. */
-        if ((r = hd_check_vfs_free(ctx, dev, map, "moving it to another driver")) < 0)
+        if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
             return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge (header type %d), "
                            "not an endpoint: it cannot be assigned to a VM", dev->name,
                            dev->header_type);
-        if (hd_stub_driver_find(stub)->vfio && dev->group < 0)
+        if (hd_stub_driver_find(o->req->driver)->vfio && dev->group < 0)
             return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the "
                            "IOMMU is off or absent, so vfio-pci cannot take it", dev->name);
-        if ((r = check_may_leave_host(ctx, dev, force)) < 0) {
-            if (!d->named[i]) { /* say why a device nobody named is in it */
+        if ((r = check_may_leave_host(ctx, dev, o->req->flags & HD_OP_FORCE)) < 0) {
+            if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[sizeof(ctx->last_error)];
                 hd_strlcpy(why, hd_ctx_last_error(ctx), sizeof(why));
                 return hd_errr(ctx, r, ctx->last_reason, "%s (it shares an IOMMU group with "
@@ -248,45 +267,34 @@ static int check_detach(struct hd_txn *t, struct devset *d, const struct hd_assi
     return 0;
 }
 
-int hd_ops_detach(struct hd_op *op)
+static int apply_detach(struct devop *o)
 {
-    const struct hd_op_request *req = hd_op_request(op);
-    struct hd_assignment_list *map = NULL;
-    struct hd_jdev *jdevs = NULL;
-    struct devset d = {0};
-    struct hd_txn t;
+    const struct hd_op_request *req = o->req;
     int r;
 
-    txn_init(&t, op, HD_JOP_DETACH);
-    if ((r = prepare(&t, &d, req->flags & HD_OP_GROUP, &map, &jdevs)) < 0 ||
-        (r = check_detach(&t, &d, map, req->driver, req->flags & HD_OP_FORCE)) < 0 ||
-        (r = hd_txn_begin(&t, jdevs, d.n)) < 0) {
-        r = hd_txn_abort(&t, r);
-        goto out;
-    }
-    for (size_t i = 0; i < d.n; i++) {
-        struct hd_device *dev = d.v[i];
+    for (size_t i = 0; i < o->d.n; i++) {
+        struct hd_device *dev = o->d.v[i];
         struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
         if (already_on(dev, req->driver)) {
-            if (d.named[i])
-                hd_txn_note(&t, "keep", dev->name, dev->driver, dev->driver);
+            if (o->d.named[i])
+                hd_txn_note(&o->t, "keep", dev->name, dev->driver, dev->driver);
             continue;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.to, req->driver, sizeof(s.to));
-        if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&t, &s)) < 0)
-            break;
+        if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
+            return r;
         if (r == 1 && (r = hd_device_detach(dev, req->driver,
                                             req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0)) < 0)
-            break;
-        r = 0;
+            return r;
     }
-    r = r < 0 ? hd_txn_abort(&t, r) : hd_txn_commit(&t);
-out:
-    free(jdevs);
-    hd_assignment_list_unref(map);
-    devset_free(&d);
-    return r;
+    return 0;
+}
+
+int hd_ops_detach(struct hd_op *op)
+{
+    return run_devop(op, HD_JOP_DETACH, hd_op_request(op)->flags & HD_OP_GROUP, check_detach,
+                     apply_detach);
 }
 
 /* ---- reattach ------------------------------------------------------------------------------ */
@@ -304,118 +312,98 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
            (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
 }
 
-int hd_ops_reattach(struct hd_op *op)
+static int check_reattach(struct devop *o)
 {
-    struct hd_assignment_list *map = NULL;
-    struct hd_jdev *jdevs = NULL;
-    struct devset d = {0};
-    struct hd_txn t;
-    int r;
+    int r = 0;
 
-    txn_init(&t, op, HD_JOP_REATTACH);
-    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0)
-        goto fail;
-    for (size_t i = 0; i < d.n; i++) {
-        if ((r = check_not_held(t.ctx, map, d.v[i], "giving it back to the host")) < 0)
-            goto fail;
-    }
-    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0)
-        goto fail;
-    for (size_t i = 0; i < d.n && r >= 0; i++) {
-        struct hd_device *dev = d.v[i];
+    for (size_t i = 0; i < o->d.n && r == 0; i++)
+        r = check_not_held(o->t.ctx, o->map, o->d.v[i], "giving it back to the host");
+    return r;
+}
+
+static int apply_reattach(struct devop *o)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < o->d.n && r >= 0; i++) {
+        struct hd_device *dev = o->d.v[i];
         struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .addr = dev->addr, .from_known = true};
         const char *ovr = hd_device_get_driver_override(dev);
         if ((r = read_record(dev, &s)) < 0)
             break;
         if (!detached(dev, &s)) {
-            hd_txn_note(&t, "keep", dev->name, dev->driver ? dev->driver : "none",
+            hd_txn_note(&o->t, "keep", dev->name, dev->driver ? dev->driver : "none",
                         dev->driver ? dev->driver : "none");
             continue;
         }
         /* The override goes first; its own line puts it back if a later step fails. */
         if (ovr != NULL) {
-            struct hd_jstep o = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
-            hd_strlcpy(o.from, ovr, sizeof(o.from));
-            if ((r = hd_txn_step(&t, &o)) < 0)
+            struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
+            hd_strlcpy(ov.from, ovr, sizeof(ov.from));
+            if ((r = hd_txn_step(&o->t, &ov)) < 0)
                 break;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         if (s.record == HD_JREC_NONE) {
             char *guess = NULL;
-            if (hd_module_for_modalias(t.ctx, dev->modalias, &guess) == 0)
+            if (hd_module_for_modalias(o->t.ctx, dev->modalias, &guess) == 0)
                 hd_strlcpy(s.to, guess, sizeof(s.to));
             else
                 strcpy(s.to, "the kernel's choice");
             free(guess);
         }
-        if ((r = hd_txn_step(&t, &s)) == 1)
+        if ((r = hd_txn_step(&o->t, &s)) == 1)
             r = hd_device_reattach(dev);
     }
-    if (r < 0)
-        goto fail;
-    r = hd_txn_commit(&t);
-    goto out;
-fail:
-    r = hd_txn_abort(&t, r);
-out:
-    free(jdevs);
-    hd_assignment_list_unref(map);
-    devset_free(&d);
-    return r;
+    return r < 0 ? r : 0;
+}
+
+int hd_ops_reattach(struct hd_op *op)
+{
+    return run_devop(op, HD_JOP_REATTACH, false, check_reattach, apply_reattach);
 }
 
 /* ---- reset --------------------------------------------------------------------------------- */
 
-int hd_ops_reset(struct hd_op *op)
+static int check_reset(struct devop *o)
 {
-    const struct hd_op_request *req = hd_op_request(op);
-    struct hd_assignment_list *map = NULL;
-    struct hd_jdev *jdevs = NULL;
-    struct devset d = {0};
-    struct hd_txn t;
     int r;
 
-    txn_init(&t, op, HD_JOP_RESET);
-    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0)
-        goto fail;
-    for (size_t i = 0; i < d.n; i++) {
-        struct hd_device *dev = d.v[i];
-        if ((r = check_not_held(t.ctx, map, dev, "resetting it")) < 0)
-            goto fail;
+    for (size_t i = 0; i < o->d.n; i++) {
+        struct hd_device *dev = o->d.v[i];
+        if ((r = check_not_held(o->t.ctx, o->map, dev, "resetting it")) < 0)
+            return r;
         /* A reset under a live host driver can take the host down with it. */
-        if (!(req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev)) {
-            r = hd_errr(t.ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host driver "
-                        "%s: detach it first (a reset under a live driver can take the host "
-                        "down)", dev->name, dev->driver);
-            goto fail;
-        }
-        if (!hd_device_has_reset(dev)) {
-            r = hd_errr(t.ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the kernel "
-                        "offers no reset method for it (no 'reset' attribute)", dev->name);
-            goto fail;
-        }
+        if (!(o->req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev))
+            return hd_errr(o->t.ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host "
+                           "driver %s: detach it first (a reset under a live driver can take "
+                           "the host down)", dev->name, dev->driver);
+        if (!hd_device_has_reset(dev))
+            return hd_errr(o->t.ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the "
+                           "kernel offers no reset method for it (no 'reset' attribute)",
+                           dev->name);
     }
-    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0)
-        goto fail;
-    for (size_t i = 0; i < d.n && r >= 0; i++) {
-        struct hd_jstep s = {.kind = HD_JSTEP_RESET, .addr = d.v[i]->addr};
-        char *methods = hd_reset_methods(d.v[i]);
+    return 0;
+}
+
+static int apply_reset(struct devop *o)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < o->d.n && r >= 0; i++) {
+        struct hd_jstep s = {.kind = HD_JSTEP_RESET, .addr = o->d.v[i]->addr};
+        char *methods = hd_reset_methods(o->d.v[i]);
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
-        if ((r = hd_txn_step(&t, &s)) == 1)
-            r = hd_device_reset(d.v[i], HD_RESET_FORCE, NULL);
+        if ((r = hd_txn_step(&o->t, &s)) == 1)
+            r = hd_device_reset(o->d.v[i], HD_RESET_FORCE, NULL);
     }
-    if (r < 0)
-        goto fail;
-    r = hd_txn_commit(&t);
-    goto out;
-fail:
-    r = hd_txn_abort(&t, r);
-out:
-    free(jdevs);
-    hd_assignment_list_unref(map);
-    devset_free(&d);
-    return r;
+    return r < 0 ? r : 0;
+}
+
+int hd_ops_reset(struct hd_op *op)
+{
+    return run_devop(op, HD_JOP_RESET, false, check_reset, apply_reset);
 }
 
 /* ---- SR-IOV VF count ----------------------------------------------------------------------- */
@@ -437,126 +425,107 @@ int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
     return r;
 }
 
-int hd_ops_numvfs(struct hd_op *op)
+static int check_numvfs(struct devop *o)
 {
-    const struct hd_op_request *req = hd_op_request(op);
-    struct hd_assignment_list *map = NULL;
-    struct hd_jdev *jdevs = NULL;
-    struct hd_jstep s = {.kind = HD_JSTEP_NUMVFS};
-    struct devset d = {0};
-    struct hd_txn t;
+    struct hd_device *pf = o->d.v[0];
+    struct hd_jstep *s = &o->planned;
     char path[HD_PATH_MAX], buf[16];
     long long v;
     int r;
 
-    txn_init(&t, op, HD_JOP_NUMVFS);
-    if (req->n != 1) {
-        r = hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
-        goto fail;
-    }
-    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0 ||
-        (r = hd_check_vfs_free(t.ctx, d.v[0], map, "changing the VF count")) < 0)
-        goto fail;
-    if (hd_device_get_physfn(d.v[0]) != NULL || hd_device_get_sriov_totalvfs(d.v[0]) < 0) {
-        r = hd_errr(t.ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", d.v[0]->name,
-                    hd_device_get_physfn(d.v[0]) ? "itself a virtual function, not a PF"
-                                                 : "not SR-IOV capable (no sriov_totalvfs)");
-        goto fail;
-    }
-    if (req->numvfs > (unsigned)hd_device_get_sriov_totalvfs(d.v[0])) {
-        r = hd_errr(t.ctx, -ERANGE, HD_REASON_INVALID, "%s supports at most %d VFs "
-                    "(sriov_totalvfs), not %u", d.v[0]->name,
-                    hd_device_get_sriov_totalvfs(d.v[0]), req->numvfs);
-        goto fail;
-    }
-    s.addr = d.v[0]->addr;
-    s.old_numvfs = hd_device_get_sriov_numvfs(d.v[0]);
-    s.old_autoprobe = -1;
-    if (hd_device_attr_path(d.v[0], "sriov_drivers_autoprobe", path, sizeof(path)) == 0 &&
-        hd_fs_read_attr(t.ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
-        s.old_autoprobe = (int)v;
-    if (s.old_numvfs < 0) {
-        r = hd_err(t.ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", d.v[0]->name);
-        goto fail;
-    }
-    hd_op_set_previous_numvfs(op, s.old_numvfs);
-    snprintf(s.to, sizeof(s.to), "%u", req->numvfs);
-    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0 || (r = hd_txn_step(&t, &s)) < 0)
-        goto fail;
-    if (r == 1 && (r = hd_device_set_numvfs(d.v[0], req->numvfs)) < 0)
-        goto fail;
-    r = hd_txn_commit(&t);
-    goto out;
-fail:
-    r = hd_txn_abort(&t, r);
-out:
-    free(jdevs);
-    hd_assignment_list_unref(map);
-    devset_free(&d);
-    return r;
+    if (o->d.n != 1)
+        return hd_errr(o->t.ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
+    if ((r = hd_check_vfs_free(o->t.ctx, pf, o->map, "changing the VF count")) < 0)
+        return r;
+    if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_totalvfs(pf) < 0)
+        return hd_errr(o->t.ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", pf->name,
+                       hd_device_get_physfn(pf) ? "itself a virtual function, not a PF"
+                                                : "not SR-IOV capable (no sriov_totalvfs)");
+    if (o->req->numvfs > (unsigned)hd_device_get_sriov_totalvfs(pf))
+        return hd_errr(o->t.ctx, -ERANGE, HD_REASON_INVALID, "%s supports at most %d VFs "
+                       "(sriov_totalvfs), not %u", pf->name, hd_device_get_sriov_totalvfs(pf),
+                       o->req->numvfs);
+    s->kind = HD_JSTEP_NUMVFS;
+    s->addr = pf->addr;
+    s->old_numvfs = hd_device_get_sriov_numvfs(pf);
+    s->old_autoprobe = -1;
+    if (hd_device_attr_path(pf, "sriov_drivers_autoprobe", path, sizeof(path)) == 0 &&
+        hd_fs_read_attr(o->t.ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
+        s->old_autoprobe = (int)v;
+    if (s->old_numvfs < 0)
+        return hd_err(o->t.ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf->name);
+    hd_op_set_previous_numvfs(o->t.op, s->old_numvfs);
+    snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
+    return 0;
+}
+
+static int apply_numvfs(struct devop *o)
+{
+    int r = hd_txn_step(&o->t, &o->planned);
+
+    if (r == 1)
+        r = hd_device_set_numvfs(o->d.v[0], o->req->numvfs);
+    return r < 0 ? r : 0;
+}
+
+int hd_ops_numvfs(struct hd_op *op)
+{
+    return run_devop(op, HD_JOP_NUMVFS, false, check_numvfs, apply_numvfs);
 }
 
 /* ---- reserve ------------------------------------------------------------------------------- */
 
-/* Keep devices for VMs from now on: driver_override to the stub, and bound to it (now, or when
- * the stub registers: hd_device_reserve()). */
-int hd_ops_reserve(struct hd_op *op)
+static int check_reserve(struct devop *o)
 {
-    const struct hd_op_request *req = hd_op_request(op);
-    struct hd_assignment_list *map = NULL;
-    struct hd_jdev *jdevs = NULL;
-    struct devset d = {0};
-    struct hd_txn t;
     int r;
 
-    txn_init(&t, op, HD_JOP_RESERVE);
-    if ((r = prepare(&t, &d, false, &map, &jdevs)) < 0)
-        goto fail;
-    for (size_t i = 0; i < d.n; i++) {
-        if (already_on(d.v[i], req->driver))
+    for (size_t i = 0; i < o->d.n; i++) {
+        struct hd_device *dev = o->d.v[i];
+        if (already_on(dev, o->req->driver))
             continue;
-        if ((r = check_not_held(t.ctx, map, d.v[i], "reserving it for another driver")) < 0 ||
-            (r = check_may_leave_host(t.ctx, d.v[i], true)) < 0)
-            goto fail;
-        if (!hd_device_is_assignable(d.v[i])) {
-            r = hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an endpoint: it "
-                        "cannot be reserved for a VM", d.v[i]->name);
-            goto fail;
-        }
+        if ((r = check_not_held(o->t.ctx, o->map, dev, "reserving it for another driver")) < 0 ||
+            (r = check_may_leave_host(o->t.ctx, dev, true)) < 0)
+            return r;
+        if (!hd_device_is_assignable(dev))
+            return hd_errr(o->t.ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an "
+                           "endpoint: it cannot be reserved for a VM", dev->name);
     }
-    if ((r = hd_txn_begin(&t, jdevs, d.n)) < 0)
-        goto fail;
-    for (size_t i = 0; i < d.n && r >= 0; i++) {
-        struct hd_device *dev = d.v[i];
+    return 0;
+}
+
+/* Keep devices for VMs from now on: driver_override to the stub, and bound to it (now, or when
+ * the stub registers: hd_device_reserve()). */
+static int apply_reserve(struct devop *o)
+{
+    const char *driver = o->req->driver;
+    int r = 0;
+
+    for (size_t i = 0; i < o->d.n && r >= 0; i++) {
+        struct hd_device *dev = o->d.v[i];
         const char *ovr = hd_device_get_driver_override(dev);
-        struct hd_jstep o = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
+        struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
         struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
-        if (already_on(dev, req->driver) && ovr != NULL && strcmp(ovr, req->driver) == 0) {
-            hd_txn_note(&t, "keep", dev->name, dev->driver, dev->driver);
+        if (already_on(dev, driver) && ovr != NULL && strcmp(ovr, driver) == 0) {
+            hd_txn_note(&o->t, "keep", dev->name, dev->driver, dev->driver);
             continue;
         }
-        hd_strlcpy(o.from, ovr ? ovr : "", sizeof(o.from));
-        hd_strlcpy(o.to, req->driver, sizeof(o.to));
-        if ((r = hd_txn_step(&t, &o)) < 0)
+        hd_strlcpy(ov.from, ovr ? ovr : "", sizeof(ov.from));
+        hd_strlcpy(ov.to, driver, sizeof(ov.to));
+        if ((r = hd_txn_step(&o->t, &ov)) < 0)
             break;
-        if (!already_on(dev, req->driver)) {
+        if (!already_on(dev, driver)) {
             hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
-            hd_strlcpy(s.to, req->driver, sizeof(s.to));
-            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&t, &s)) < 0)
+            hd_strlcpy(s.to, driver, sizeof(s.to));
+            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
                 break;
         }
-        if (r == 1 && (r = hd_device_reserve(dev, req->driver)) == 1)
-            hd_txn_note(&t, "pending", dev->name, "", req->driver);
+        if (r == 1 && (r = hd_device_reserve(dev, driver)) == 1)
+            hd_txn_note(&o->t, "pending", dev->name, "", driver);
     }
-    if (r < 0)
-        goto fail;
-    r = hd_txn_commit(&t);
-    goto out;
-fail:
-    r = hd_txn_abort(&t, r);
-out:
-    free(jdevs);
-    hd_assignment_list_unref(map);
-    devset_free(&d);
-    return r;
+    return r < 0 ? r : 0;
+}
+
+int hd_ops_reserve(struct hd_op *op)
+{
+    return run_devop(op, HD_JOP_RESERVE, false, check_reserve, apply_reserve);
 }
