@@ -72,9 +72,12 @@ static const char *const all[] = {HOSTB, GPU, AUDIO, NIC, XHCI, PF, VF0, VF1, LP
 static struct fx fx;
 static char *out, *err;
 
+/* Also run again within a test, for a fresh kernel: what the last command said goes. */
 static void setup(void)
 {
     ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    free(out);
+    free(err);
     out = err = NULL;
 }
 
@@ -82,6 +85,7 @@ static void teardown(void)
 {
     free(out);
     free(err);
+    out = err = NULL;
     fx_umount(&fx);
 }
 
