@@ -162,6 +162,31 @@ static struct hd_device *pci_device(virNodeDevicePtr dev, const char *fn)
     return pci;
 }
 
+/* The PCI device behind @dev for a call that changes the host: refused on a read-only
+ * connection, and (@guard) when taking it from its driver would pull something from under the
+ * host, the check every hostdev tool runs before a detach. */
+static struct hd_device *pci_device_for_write(virNodeDevicePtr dev, const char *fn, bool guard)
+{
+    struct hd_device *pci;
+    int r;
+
+    if (!valid(dev, fn))
+        return NULL;
+    if (dev->conn->readonly) {
+        virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", fn);
+        return NULL;
+    }
+    if ((pci = pci_device(dev, fn)) == NULL || !guard)
+        return pci;
+    r = hd_device_check_host_use(pci);
+    if (r < 0) {
+        virt_lib_error(dev->conn->ctx,
+                       r == -EBUSY ? VIR_ERR_OPERATION_INVALID : VIR_ERR_OPERATION_FAILED, r);
+        return NULL;
+    }
+    return pci;
+}
+
 VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName,
                                         unsigned int flags)
 {
@@ -181,7 +206,7 @@ VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driver
         }
         stub = "pci-stub";
     }
-    if ((pci = pci_device(dev, __func__)) == NULL)
+    if ((pci = pci_device_for_write(dev, __func__, true)) == NULL)
         return -1;
     r = hd_device_detach(pci, stub, 0);
     if (r < 0) {
@@ -202,7 +227,8 @@ VIR_EXPORT int virNodeDeviceReAttach(virNodeDevicePtr dev)
     int r;
 
     virt_reset();
-    if ((pci = pci_device(dev, __func__)) == NULL)
+    /* Gives the device back to the host: nothing of the host's can be using it. */
+    if ((pci = pci_device_for_write(dev, __func__, false)) == NULL)
         return -1;
     r = hd_device_reattach(pci);
     if (r < 0) {
@@ -218,7 +244,7 @@ VIR_EXPORT int virNodeDeviceReset(virNodeDevicePtr dev)
     int r;
 
     virt_reset();
-    if ((pci = pci_device(dev, __func__)) == NULL)
+    if ((pci = pci_device_for_write(dev, __func__, true)) == NULL)
         return -1;
     /* Never under a host driver that is using the device (hostdev's rule: such a reset can
      * take the host down); the manual's flow detaches first. */
