@@ -36,7 +36,7 @@ VIR_EXPORT int virGetVersion(unsigned long *libVer, const char *type, unsigned l
     return 0;
 }
 
-VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
+static virConnectPtr open_conn(const char *name, bool readonly)
 {
     const char *root;
     virConnectPtr conn;
@@ -60,14 +60,20 @@ VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
     if (getenv("HOSTDEV_NAMES") != NULL)
         hd_ctx_set_names_file(conn->ctx, getenv("HOSTDEV_NAMES"));
     conn->refs = 1;
+    conn->readonly = readonly;
     return conn;
 }
 
-/* Node-device calls never write anything but detach/reattach/reset, which libvirt also
- * refuses on read-only connections; hostdev keeps one kind of connection. */
+VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
+{
+    return open_conn(name, false);
+}
+
+/* Lookups and XML work; detach, reattach and reset fail with VIR_ERR_OPERATION_DENIED, as in
+ * libvirt. */
 VIR_EXPORT virConnectPtr virConnectOpenReadOnly(const char *name)
 {
-    return virConnectOpen(name);
+    return open_conn(name, true);
 }
 
 VIR_EXPORT int virConnectRef(virConnectPtr conn)

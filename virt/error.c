@@ -39,6 +39,8 @@ static const char *template_for(int code)
         return "Node device not found: %s";
     case VIR_ERR_OPERATION_INVALID:
         return "Requested operation is not valid: %s";
+    case VIR_ERR_OPERATION_DENIED:
+        return "operation forbidden: %s";
     default:
         return "%s"; /* VIR_ERR_SYSTEM_ERROR: the detail is the whole message */
     }

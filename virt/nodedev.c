@@ -189,6 +189,19 @@ static int run_op(virNodeDevicePtr dev, struct hd_device *pci, enum hd_op_kind k
     return 0;
 }
 
+/* The PCI device behind @dev for a call that changes the host: refused on a read-only
+ * connection. The guards (host use, the map, platform functions) are the engine's. */
+static struct hd_device *pci_device_for_write(virNodeDevicePtr dev, const char *fn)
+{
+    if (!valid(dev, fn))
+        return NULL;
+    if (dev->conn->readonly) {
+        virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", fn);
+        return NULL;
+    }
+    return pci_device(dev, fn);
+}
+
 VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName,
                                         unsigned int flags)
 {
@@ -207,7 +220,7 @@ VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driver
         }
         stub = "pci-stub";
     }
-    if ((pci = pci_device(dev, __func__)) == NULL)
+    if ((pci = pci_device_for_write(dev, __func__)) == NULL)
         return -1;
     return run_op(dev, pci, HD_OP_DETACH, stub);
 }
@@ -222,7 +235,7 @@ VIR_EXPORT int virNodeDeviceReAttach(virNodeDevicePtr dev)
     struct hd_device *pci;
 
     virt_reset();
-    if ((pci = pci_device(dev, __func__)) == NULL)
+    if ((pci = pci_device_for_write(dev, __func__)) == NULL)
         return -1;
     return run_op(dev, pci, HD_OP_REATTACH, NULL);
 }
@@ -232,7 +245,7 @@ VIR_EXPORT int virNodeDeviceReset(virNodeDevicePtr dev)
     struct hd_device *pci;
 
     virt_reset();
-    if ((pci = pci_device(dev, __func__)) == NULL)
+    if ((pci = pci_device_for_write(dev, __func__)) == NULL)
         return -1;
     /* Never under a host driver that is using the device (hostdev's rule: such a reset can
      * take the host down); the manual's flow detaches first. */

@@ -11,6 +11,7 @@
 
 struct _virConnect {
     int refs;
+    bool readonly; /* virConnectOpenReadOnly: every write is refused */
     struct hd_ctx *ctx;
 };
 

@@ -229,6 +229,59 @@ START_TEST(detach_and_reset_on_vfio_device)
 }
 END_TEST
 
+/* The libvirt path runs the engine the hostdev tools run, host-use guard included: eth0
+ * (0000:00:19.0) carries the default route. */
+START_TEST(detach_and_reset_refuse_a_device_the_host_uses)
+{
+    char *err, path[4096], *log = NULL;
+
+    at_file(root, "proc/net/route",
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+    ck_assert_int_eq(virsh("nodedev-detach pci_0000_00_19_0", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "error: Failed to detach device pci_0000_00_19_0\n"
+                                      "error: Requested operation is not valid: 0000:00:19.0: "
+                                      "eth0 is up with routes"));
+    free(err);
+    /* A reset is refused under any live host driver (stricter than the route). */
+    ck_assert_int_eq(virsh("nodedev-reset pci_0000_00_19_0", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "in use by its host driver e1000e"));
+    free(err);
+    /* Nothing was written: still on its driver. */
+    snprintf(path, sizeof(path), "readlink '%s/sys/bus/pci/devices/0000:00:19.0/driver'", root);
+    ck_assert_int_eq(at_run(path, &log, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(log, "/e1000e\n"));
+    free(log);
+}
+END_TEST
+
+/* -r: virConnectOpenReadOnly; reads work, every write is libvirt's "operation forbidden". */
+START_TEST(readonly_connection_refuses_every_write)
+{
+    char *out, *err;
+
+    ck_assert_int_eq(virsh("-r nodedev-list --cap usb_device", &out, NULL), 0);
+    ck_assert_str_eq(out, "usb_1_2\nusb_usb1\n\n");
+    free(out);
+    ck_assert_int_eq(virsh("-r nodedev-detach pci_0000_06_12_5", NULL, &err), 1);
+    ck_assert_str_eq(err, "error: Failed to detach device pci_0000_06_12_5\n"
+                          "error: operation forbidden: read only access prevents "
+                          "virNodeDeviceDetachFlags\n");
+    free(err);
+    ck_assert_int_eq(virsh("-r nodedev-reattach pci_0000_06_12_5", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "error: operation forbidden: read only access prevents "
+                                      "virNodeDeviceReAttach\n"));
+    free(err);
+    ck_assert_int_eq(virsh("--readonly nodedev-reset pci_0000_06_12_5", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "error: operation forbidden: read only access prevents "
+                                      "virNodeDeviceReset\n"));
+    free(err);
+    /* Without -r the same reset works. */
+    ck_assert_int_eq(virsh("nodedev-reset pci_0000_06_12_5", &out, NULL), 0);
+    free(out);
+}
+END_TEST
+
 START_TEST(connect_uri_names_the_root)
 {
     char cmd[4096], *out;
@@ -252,7 +305,8 @@ int main(void)
     const TTest *const tests[] = {
         list_plain_and_by_cap,      list_tree_as_virsh_draws_it,  list_usage_errors,
         dumpxml_and_info,           detach_reattach_reset_errors, detach_and_reset_on_vfio_device,
-        connect_uri_names_the_root,
+        connect_uri_names_the_root, detach_and_reset_refuse_a_device_the_host_uses,
+        readonly_connection_refuses_every_write,
     };
 
     return at_main("virsh", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));

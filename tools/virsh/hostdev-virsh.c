@@ -31,6 +31,7 @@ struct ctl {
     virConnectPtr conn;
     const char *uri;
     bool quiet;
+    bool readonly;
 };
 
 struct cmd_def {
@@ -90,7 +91,7 @@ static bool connect(struct ctl *ctl)
 {
     if (ctl->conn != NULL)
         return true;
-    ctl->conn = virConnectOpen(ctl->uri);
+    ctl->conn = ctl->readonly ? virConnectOpenReadOnly(ctl->uri) : virConnectOpen(ctl->uri);
     if (ctl->conn == NULL) {
         vsh_error("failed to connect to the hypervisor");
         return false;
@@ -460,6 +461,7 @@ int main(int argc, char **argv)
             ctl.quiet = true;
             break;
         case 'r':
+            ctl.readonly = true;
             break;
         case 'v':
         case 'V':

@@ -40,6 +40,7 @@ int virGetVersion(unsigned long *libVer, const char *type, unsigned long *typeVe
 
 /* Connections */
 virConnectPtr virConnectOpen(const char *name);
+/* Lookups and XML only: detach, reattach and reset fail with VIR_ERR_OPERATION_DENIED. */
 virConnectPtr virConnectOpenReadOnly(const char *name);
 /* Returns the references left (0 when closed) or -1. */
 int virConnectClose(virConnectPtr conn);
@@ -94,7 +95,10 @@ int virNodeDeviceListCaps(virNodeDevicePtr dev, char **const names, int maxnames
 int virNodeDeviceRef(virNodeDevicePtr dev);
 int virNodeDeviceFree(virNodeDevicePtr dev);
 
-/* PCI passthrough: detach from the host driver (to vfio-pci), give back, reset. */
+/* PCI passthrough: detach from the host driver (to vfio-pci), give back, reset. Detach and
+ * reset run libhostdev's host-use check first (hd_device_check_host_use: a disk mounted, a
+ * NIC carrying the host's addresses or routes, the console) and refuse with
+ * VIR_ERR_OPERATION_INVALID and its reasons. */
 int virNodeDeviceDettach(virNodeDevicePtr dev); /* sic: libvirt's historic spelling */
 /* @driverName: NULL or "vfio" (vfio-pci), "stub" (pci-stub). */
 int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName, unsigned int flags);

@@ -51,6 +51,7 @@ typedef enum {
     VIR_ERR_INVALID_ARG = 8,
     VIR_ERR_OPERATION_FAILED = 9,
     VIR_ERR_XML_ERROR = 27,
+    VIR_ERR_OPERATION_DENIED = 29, /* a write on a read-only connection */
     VIR_ERR_SYSTEM_ERROR = 38,
     VIR_ERR_INVALID_NODE_DEVICE = 52,
     VIR_ERR_NO_NODE_DEVICE = 53,
