@@ -298,6 +298,39 @@ static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tr
         "fails", dev->name, bars, n > 1 ? "have" : "has", n > 1 ? "them" : "it");
 }
 
+/* hostdev's records against the kernel: a driver record for a device on its host driver, an
+ * override to a stub on a device a host driver holds, a map entry whose device is not on
+ * vfio-pci. Each is what a crash or a hand edit left; each fix is a command. */
+static void check_records(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+                          const struct hd_assignment *a)
+{
+    const char *ovr;
+    char *rec = NULL;
+
+    if (hd_device_fill_fields(dev, HD_FILL_EXTRA, false) < 0)
+        return;
+    ovr = hd_device_get_driver_override(dev);
+    if (hd_device_get_original_driver(dev, &rec) == 0 && dev->driver != NULL &&
+        !hd_device_on_stub(dev) && a == NULL)
+        add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_WARNING, "stale-record", dev->name,
+            format("remove it: rm %s/%s/drivers/%s", ctx->root, ctx->state_dir, dev->name),
+            "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
+            "later reattach would trust it", dev->name, dev->driver, rec[0] ? rec : "no driver");
+    free(rec);
+    if (ovr != NULL && hd_stub_driver_find(ovr) != NULL && dev->driver != NULL &&
+        !hd_device_on_stub(dev))
+        add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_WARNING, "stale-override", dev->name,
+            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override", ctx->root,
+                   dev->name),
+            "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
+            "hands it to %s", dev->name, dev->driver, ovr, ovr);
+    if (a != NULL && !on_vfio(dev))
+        add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_ERROR, "map-mismatch", dev->name,
+            format("give it back and drop the record: hostdev release --force %s", dev->name),
+            "the assignment map gives %s to vm %s, but it is on %s, not vfio-pci", dev->name,
+            a->vm, dev->driver ? dev->driver : "no driver");
+}
+
 static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on)
@@ -307,6 +340,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_d
     check_detached(d, dev, a, asked);
     check_group(ctx, d, dev, remap);
     check_nodes(ctx, d, dev, a);
+    check_records(ctx, d, dev, a);
     check_bars(d, dev, realloc_on);
 }
 
@@ -351,7 +385,11 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             goto fail;
         for (size_t i = 0; i < hd_device_list_count(list); i++) {
             struct hd_device *dev = hd_device_list_get(list, i);
-            if (on_vfio(dev) || hd_map_find(map, &dev->addr) != NULL)
+            char *rec = NULL;
+            bool recorded = hd_device_get_original_driver(dev, &rec) == 0;
+            free(rec);
+            if (on_vfio(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
+                hd_map_find(map, &dev->addr) != NULL)
                 check_device(ctx, d, dev, map, false, remap, realloc_on);
         }
         hd_device_list_unref(list);

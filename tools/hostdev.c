@@ -100,8 +100,28 @@ static void put_escaped(const char *s)
     }
 }
 
+/* Under --json an error is one JSON object on stderr, {"error", "exit", "command", "hint"},
+ * so that automation never parses the text; the static build speaks text only. */
+static void report_json(const char *command, const char *message, int code, const char *hint)
+{
+#ifdef HOSTDEV_TOOLS_CORE
+    (void)command, (void)message, (void)code, (void)hint;
+#else
+    struct json j;
+
+    json_init(&j, stderr, 0);
+    json_begin_object(&j);
+    json_kv_string(&j, "error", message);
+    json_kv_int(&j, "exit", code);
+    json_kv_string(&j, "command", command);
+    json_kv_string(&j, "hint", hint);
+    json_end_object(&j);
+    json_finish(&j);
+#endif
+}
+
 /* One line: "PROG CMD: WHAT: TAIL (HINT)". */
-static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tail,
+static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const char *tail,
                     const char *hint)
 {
     char *what = NULL;
@@ -110,6 +130,19 @@ static void vreport(struct tool *t, const char *fmt, va_list ap, const char *tai
         what = NULL;
     if (what == NULL) {
         fprintf(stderr, "%s: out of memory\n", t->prog);
+        return;
+    }
+    if (tool_json(t)) {
+        char *msg = NULL;
+        bool dup = tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
+                   (tail[strlen(what)] == ':' || tail[strlen(what)] == ' ');
+        if (tail == NULL || tail[0] == '\0' || dup)
+            msg = strdup(dup ? tail : what);
+        else if (asprintf(&msg, "%s: %s", what, tail) < 0)
+            msg = NULL;
+        report_json(current_command, msg ? msg : what, code, hint);
+        free(msg);
+        free(what);
         return;
     }
     if (current_command != NULL)
@@ -138,7 +171,7 @@ int tool_error(struct tool *t, int code, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vreport(t, fmt, ap, NULL, NULL);
+    vreport(t, code, fmt, ap, NULL, NULL);
     va_end(ap);
     return code;
 }
@@ -148,7 +181,7 @@ int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt,
     va_list ap;
 
     va_start(ap, fmt);
-    vreport(t, fmt, ap, NULL, hint);
+    vreport(t, code, fmt, ap, NULL, hint);
     va_end(ap);
     return code;
 }
@@ -165,7 +198,7 @@ int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vreport(t, fmt, ap, lib_reason(t, err), NULL);
+    vreport(t, code, fmt, ap, lib_reason(t, err), NULL);
     va_end(ap);
     return code;
 }
@@ -175,7 +208,7 @@ int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, con
     va_list ap;
 
     va_start(ap, fmt);
-    vreport(t, fmt, ap, lib_reason(t, err), hint);
+    vreport(t, code, fmt, ap, lib_reason(t, err), hint);
     va_end(ap);
     return code;
 }

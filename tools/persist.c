@@ -57,6 +57,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
                                          {"numvfs", required_argument, NULL, 'n'},
                                          {"no-apply", no_argument, NULL, 'N'},
+                                         {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_entry e = {.driver = NULL, .numvfs = -1, .file = "persist"};
     bool no_apply = false;
@@ -84,6 +85,9 @@ static int run_persist(struct tool *t, int argc, char **argv)
         case 'N':
             no_apply = true;
             break;
+        case 'D':
+            t->dry_run = true;
+            break;
         default:
             tool_usage(&cmd_persist, stderr, t->prog);
             return EXIT_USAGE;
@@ -100,6 +104,12 @@ static int run_persist(struct tool *t, int argc, char **argv)
     /* Applied first: a reservation that cannot work now is not written for the next boot. */
     if (!no_apply && (code = apply(t, &e)) != EXIT_DONE)
         return code;
+    if (t->dry_run) { /* the plan printed by apply() is all: no file either */
+        if (hd_reserve_entry_format(&e, &line) == 0 && !tool_json(t))
+            printf("dry run: would persist %s\n", line);
+        free(line);
+        return EXIT_DONE;
+    }
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_persist(t->ctx, &e)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
@@ -158,13 +168,19 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
 
 static int run_unpersist(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"no-apply", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"no-apply", no_argument, NULL, 'N'},
+                                         {"dry-run", no_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
     struct hd_pci_selector sel;
     bool no_apply = false;
     int c, code, r;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'D') {
+            t->dry_run = true;
+            continue;
+        }
         if (c != 'N') {
             tool_usage(&cmd_unpersist, stderr, t->prog);
             return EXIT_USAGE;
@@ -175,6 +191,12 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "give exactly one device (an address or VVVV:DDDD)");
     if ((code = parse_selector(t, argv[optind], &sel)) != EXIT_DONE)
         return code;
+    if (t->dry_run) {
+        if (!tool_json(t))
+            printf("dry run: would unpersist %s%s\n", argv[optind],
+                   no_apply ? "" : " and give the device back to the host");
+        return EXIT_DONE;
+    }
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_unpersist(t->ctx, &sel);
     if (r == -ENOENT)

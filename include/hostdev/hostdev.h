@@ -778,6 +778,8 @@ enum hd_finding_kind {
     HD_FINDING_NOT_DETACHED,     /* on a host driver where unmanaged use needs vfio-pci */
     HD_FINDING_BAR_UNASSIGNED,   /* a BAR the firmware left unassigned: pci=realloc */
     HD_FINDING_NO_DEVICE,        /* no such device */
+    HD_FINDING_RECORD_MISMATCH,  /* a record or override the kernel does not match
+                                  * (stale-record, stale-override, map-mismatch) */
 };
 
 struct hd_diagnosis;
@@ -790,7 +792,8 @@ size_t hd_diagnosis_count(const struct hd_diagnosis *diag);
 enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size_t i);
 enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *diag, size_t i);
 /* A stable code: the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
- * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device". */
+ * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
+ * "stale-override", "map-mismatch". */
 const char *hd_diagnosis_get_code(const struct hd_diagnosis *diag, size_t i);
 const char *hd_diagnosis_get_device(const struct hd_diagnosis *diag, size_t i); /* NULL: host */
 const char *hd_diagnosis_get_problem(const struct hd_diagnosis *diag, size_t i);

@@ -454,6 +454,29 @@ START_TEST(platform_functions_stay)
 }
 END_TEST
 
+/* doctor compares hostdev's records with the kernel and gives the command that fixes each. */
+START_TEST(doctor_finds_records_the_kernel_contradicts)
+{
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
+    put_file("run/hostdev/drivers/" NIC, "e1000e");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" GPU "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    ck_assert_msg(strstr(out, "\"stale-record\"") && strstr(out, "rm ") &&
+                  strstr(out, "\"stale-override\""), "%s", out);
+    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/drivers/" NIC)), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" GPU "/driver_override", "\n"), 0);
+    /* A VM's device that someone unbound by hand. */
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", NIC), 0);
+    ck_assert_int_eq(hd("doctor " NIC), 1);
+    ck_assert_msg(strstr(out, "hostdev release --force " NIC), "%s", out);
+    ck_assert_int_eq(hd("release --force " NIC), 0);
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert_msg(strstr(out, "stale") == NULL && strstr(out, "map gives") == NULL, "%s", out);
+}
+END_TEST
+
 /* --dry-run writes nothing at all (no sysfs write, no state file, no lock), and --json
  * reports the same plan; errors are one line either way. */
 START_TEST(dry_run_writes_nothing)
@@ -462,23 +485,23 @@ START_TEST(dry_run_writes_nothing)
         "detach --dry-run " NIC " " XHCI,  "detach --dry-run --group " GPU,
         "--dry-run reattach " NIC,          "--dry-run reset --force " NIC,
         "sriov " PF " --numvfs 3 --dry-run", "acquire --dry-run --vm v --owner 0:0 --group " GPU,
-        "--dry-run reserve",
+        "--dry-run reserve",                "persist --dry-run " NIC,
     };
     char *before = snap();
 
     ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         ck_assert_msg(hd("%s", cmds[i]) == 0, "%s: %s", cmds[i], err);
-        ck_assert_msg(i == 2 || i == 6 || strstr(out, "would do") || strstr(out, "would go"),
-                      "%s: %s", cmds[i], out);
+        ck_assert_msg(i == 2 || i == 6 || strstr(out, "would "), "%s: %s", cmds[i], out);
         ck_assert_msg(hd("--json %s", cmds[i]) == 0, "%s", cmds[i]);
-        ck_assert_msg(i == 6 || strstr(out, "\"dry_run\": true"), "%s: %s", cmds[i], out);
+        ck_assert_msg(i >= 6 || strstr(out, "\"dry_run\": true"), "%s: %s", cmds[i], out);
     }
     ck_assert_int_eq(hd("detach --dry-run --group " GPU), 0);
     ck_assert_ptr_nonnull(strstr(out, GPU ": nouveau -> vfio-pci"));
     ck_assert_ptr_nonnull(strstr(out, AUDIO ": snd_hda_intel -> vfio-pci"));
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     ck_assert(!fx_exists(&fx, "run/hostdev"));
+    ck_assert(!fx_exists(&fx, "etc/hostdev.d"));
     char *now = snap();
     ck_assert_str_eq(now, before);
     free(now);
@@ -508,7 +531,15 @@ START_TEST(json_everywhere)
     ck_assert_ptr_nonnull(strstr(out, "\"action\": \"unrecord\""));
     ck_assert_int_eq(hd("--json recover"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"recovered\": 0"));
+    /* Under --json an error is one JSON object on stderr, exit status and hint included. */
     ck_assert_int_eq(hd("--json release --vm j"), 1);
+    ck_assert_str_eq(err, "{\"error\":\"vm j holds no device\",\"exit\":1,\"command\":"
+                          "\"release\",\"hint\":null}\n");
+    ck_assert_int_eq(hd("--json detach " HOSTB), 1);
+    ck_assert_ptr_nonnull(strstr(err, "\"exit\":1,\"command\":\"detach\",\"hint\":\"--force "
+                                      "takes it anyway\"}\n"));
+    ck_assert_int_eq(hd("--json detach 0000:zz"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
     ck_assert_int_eq(hd("--json qemu-args " NIC), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"argv\": [\n    \"-device\",\n    \"vfio-pci,host=" NIC));
     ck_assert_int_eq(hd("--json hostdev-xml " NIC), 0);
@@ -926,6 +957,7 @@ int main(void)
     tcase_add_test(tc, damaged_map_is_reported);
     tcase_add_test(tc, crash_before_first_write_leaves_no_record);
     tcase_add_test(tc, platform_functions_stay);
+    tcase_add_test(tc, doctor_finds_records_the_kernel_contradicts);
     tcase_add_test(tc, dry_run_writes_nothing);
     tcase_add_test(tc, json_everywhere);
     tcase_set_timeout(tc, 120);
