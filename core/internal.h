@@ -590,6 +590,7 @@ int hd_ops_numvfs(struct hd_op *op);
 int hd_ops_acquire(struct hd_op *op);
 int hd_ops_release(struct hd_op *op);
 int hd_ops_reserve(struct hd_op *op);
+int hd_ops_recover(struct hd_op *op); /* recover.c */
 
 /* op.c: the request an operation was given, and its report. */
 struct hd_op_request {

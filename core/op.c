@@ -29,7 +29,7 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
     struct hd_op *op;
 
     *out = NULL;
-    if ((unsigned)kind > HD_OP_RESERVE)
+    if ((unsigned)kind > HD_OP_RECOVER)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "unknown operation %d", (int)kind);
     if ((op = calloc(1, sizeof(*op))) == NULL)
         return -ENOMEM;
@@ -128,7 +128,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
         [HD_OP_DETACH] = hd_ops_detach,   [HD_OP_REATTACH] = hd_ops_reattach,
         [HD_OP_RESET] = hd_ops_reset,     [HD_OP_NUMVFS] = hd_ops_numvfs,
         [HD_OP_ACQUIRE] = hd_ops_acquire, [HD_OP_RELEASE] = hd_ops_release,
-        [HD_OP_RESERVE] = hd_ops_reserve,
+        [HD_OP_RESERVE] = hd_ops_reserve, [HD_OP_RECOVER] = hd_ops_recover,
     };
 
     op->nsteps = op->marked = 0;

@@ -3,8 +3,13 @@
  * release the map write), it is finished (only the journal goes); otherwise every step it
  * started is undone, newest first, so the host is as it was before that operation began. A
  * journal that cannot be read is set aside (journal.c), blocking only the groups it names. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -151,4 +156,55 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
 HD_EXPORT int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered)
 {
     return hd_recover_held(ctx, NULL, recovered);
+}
+
+/* What recover would do, as steps of @op, without taking a lock or writing: "undo" or
+ * "finish" per intent log (from: its operation and VM, to: how many steps), "busy" for one a
+ * live process holds, "damaged" for one set aside or unreadable. */
+int hd_ops_recover(struct hd_op *op)
+{
+    struct hd_ctx *ctx = hd_op_ctx(op);
+    struct hd_assignment_list *map = NULL;
+    char **names = NULL, steps[32], what[HD_VM_ID_MAX + 16];
+    size_t n = 0;
+    unsigned int damaged = 0;
+    int r;
+
+    if (!(hd_op_request(op)->flags & HD_OP_DRY_RUN)) {
+        unsigned int count = 0;
+        r = hd_assign_recover(ctx, &count);
+        snprintf(steps, sizeof(steps), "%u", count);
+        hd_op_report_step(op, "recovered", "", "", steps);
+        hd_op_mark_steps(op, HD_STEP_DONE);
+        return r;
+    }
+    if ((r = hd_map_read(ctx, &map)) < 0 || (r = hd_journal_list(ctx, &names, &n)) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        struct hd_journal *j = NULL;
+        int p = hd_journal_peek(ctx, names[i], &j);
+        if (p < 0) {
+            hd_op_report_step(op, strstr(names[i], ".tmp") ? "drop" : "damaged", names[i], "",
+                              "");
+            continue;
+        }
+        int fd = hd_fs_open(ctx, j->path, O_RDONLY, 0);
+        bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
+        if (fd >= 0)
+            close(fd); /* a shared lock taken and dropped: only a question, no change */
+        snprintf(what, sizeof(what), "%s%s%s", hd_jop_names[j->op], j->vm[0] ? " " : "",
+                 j->vm);
+        snprintf(steps, sizeof(steps), "%zu steps", j->nsteps);
+        hd_op_report_step(op, busy ? "busy" : hd_txn_committed(j, map) ? "finish" : "undo",
+                          names[i], what, steps);
+        hd_journal_close(j);
+    }
+    if ((r = hd_journal_count_damaged(ctx, &damaged)) == 0 && damaged > 0) {
+        snprintf(steps, sizeof(steps), "%u", damaged);
+        hd_op_report_step(op, "damaged", "damaged/", "", steps);
+    }
+out:
+    hd_strv_free(names, n);
+    hd_assignment_list_unref(map);
+    return r;
 }

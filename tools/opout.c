@@ -51,6 +51,11 @@ static void print_step_text(const struct hd_op *op, size_t i)
         printf("%s: %s -> %s virtual functions\n", d, from, to);
     else if (strcmp(a, "own") == 0)
         printf("%s: owner %s -> %s\n", d, from[0] ? from : "?", to);
+    else if (strcmp(a, "undo") == 0 || strcmp(a, "finish") == 0 || strcmp(a, "busy") == 0)
+        printf("%s: %s (%s, %s)\n", d,
+               strcmp(a, "busy") == 0 ? "left alone, its process still runs" : a, from, to);
+    else if (strcmp(a, "damaged") == 0 || strcmp(a, "drop") == 0)
+        printf("%s: %s\n", d, a[0] == 'd' && a[1] == 'a' ? "unreadable: set aside" : "dropped");
     else if (strcmp(a, "record") == 0)
         printf("%s: assigned to vm %s\n", d, to);
     else if (strcmp(a, "unrecord") == 0)

@@ -1,5 +1,6 @@
 /* recover.c - `hostdev recover`: finish or undo what killed hostdev processes left. */
 #include <errno.h>
+#include <string.h>
 
 #include "opout.h"
 
@@ -8,11 +9,20 @@ static int run(struct tool *t, int argc, char **argv)
     unsigned int n = 0;
     int r;
 
+    if (argc > 1 && strcmp(argv[1], "--dry-run") == 0) {
+        t->dry_run = true;
+        argc--, argv++;
+    }
     if (argc > 1)
         return tool_error(t, EXIT_USAGE, "unexpected argument '%s': recover takes none", argv[1]);
-    if (t->dry_run)
-        return tool_error(t, EXIT_USAGE, "--dry-run: recover decides from live locks, which a "
-                          "plan cannot hold; 'hostdev doctor' shows what is left");
+    if (t->dry_run) {
+        struct hd_op *op;
+        if ((r = tool_op_new(t, HD_OP_RECOVER, 0, &op)) != EXIT_DONE)
+            return r;
+        r = tool_run_op(t, op, "recover", NULL, NULL);
+        hd_op_unref(op);
+        return r;
+    }
     hd_ctx_clear_error(t->ctx);
     r = hd_assign_recover(t->ctx, &n);
     if (tool_json(t)) {
@@ -35,7 +45,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_recover = {
     .name = "recover",
     .run = run,
-    .usage = "",
+    .usage = "[--dry-run]",
     .summary = "undo (or finish) operations a killed process left half-done",
     .help = "Every writing command runs this for its own IOMMU groups first. An operation\n"
             "whose process still runs, or whose unbind still hangs in the kernel, is left\n"

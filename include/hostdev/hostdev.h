@@ -726,6 +726,8 @@ enum hd_op_kind {
                      * whatever its record says, no VM needed */
     HD_OP_RESERVE,  /* keep for a stub from now on: driver_override set, bound now or when the
                      * stub registers (step "pending"); see hd_device_reserve() */
+    HD_OP_RECOVER,  /* hd_assign_recover(); dry: per intent log "undo", "finish", "busy" or
+                     * "damaged" (device: the log's name, from: its operation, to: steps) */
 };
 
 enum hd_op_flags {

@@ -419,6 +419,16 @@ START_TEST(crash_before_first_write_leaves_no_record)
     ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
     put_file("run/hostdev/drivers/" NIC, "e1000e");
     hd_journal_close(j); /* killed here */
+    /* The plan first: it says what it would undo, and changes nothing. */
+    char *dead = snap();
+    ck_assert_int_eq(hd("recover --dry-run"), 0);
+    ck_assert_msg(strstr(out, ": undo (detach, 1 steps)"), "%s", out);
+    ck_assert_int_eq(hd("--json --dry-run recover"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"undo\""));
+    char *still = snap();
+    ck_assert_str_eq(still, dead);
+    free(still);
+    free(dead);
     ck_assert_int_eq(hd_assign_recover(ctx, NULL), 0);
     char *now = snap();
     ck_assert_str_eq(now, before);
