@@ -287,7 +287,7 @@ static int parse_line(struct hd_journal *j, char *line, int version)
     char *w[6] = {NULL}, *save = NULL;
     size_t n = 0;
     struct hd_jstep s;
-    long long v1, v2;
+    long long v1 = 0, v2 = 0;
     int r = 0;
 
     for (char *t = strtok_r(line, " ", &save); t && n < 6; t = strtok_r(NULL, " ", &save))
