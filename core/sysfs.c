@@ -281,16 +281,24 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         close(pipefd[0]);
         pid_t writer = fork();
         if (writer == 0) {
-            /* It may outlive the caller: it must not hold the caller's output open (a pipe
-             * into `tee` would wait for the driver), nor write into it later. */
-            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-            for (int fd = 0; null >= 0 && fd <= 2; fd++)
-                dup2(null, fd);
+            /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
+             * pipe into `tee` would wait for the driver), nor write into them later. Its
+             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE). */
+            int in[2], out[2];
+            signal(SIGPIPE, SIG_IGN);
+            if (pipe(in) == 0 && pipe(out) == 0) {
+                close(in[1]);
+                close(out[0]);
+                dup2(in[0], 0);
+                dup2(out[1], 1);
+                dup2(out[1], 2);
+                close(in[0]);
+                close(out[1]);
+            }
             int res = hd_fs_write_attr(ctx, path, value);
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
-            signal(SIGPIPE, SIG_IGN);
             if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
                 if (ctx->abandoned_fn != NULL)
                     ctx->abandoned_fn(ctx, ctx->abandoned_data);

@@ -928,17 +928,6 @@ START_TEST(model)
             check_invariants(what);
             continue;
         }
-        if (!fault && next_rand(&seed) % 8 == 0) {
-            /* Killed -9 if it hangs in an unbind from this driver; recover then. */
-            static const char *const drivers[] = {"e1000e", "nouveau", "vfio-pci",
-                                                  "snd_hda_intel", "ixgbe"};
-            const char *drv = drivers[next_rand(&seed) % 5];
-            snprintf(what, sizeof(what), "seed %u step %d '%s' killed in a %s unbind",
-                     0x5eed0000u + (unsigned)_i, step, cmd, drv);
-            run_killed(cmd, drv, what);
-            check_invariants(what);
-            continue;
-        }
         int rc = hd("%s", cmd);
         ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
         snprintf(what, sizeof(what), "seed %u step %d '%s'%s -> %d (%s)", 0x5eed0000u + (unsigned)_i,
