@@ -124,7 +124,7 @@ static int reset_device(struct hd_txn *t, struct hd_device *dev)
     }
     if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) <= 0)
         return r;
-    r = hd_device_reset(dev, 0, NULL);
+    r = hd_reset_apply(dev, 0, NULL);
     if (r == -ENOTTY && dev->driver != NULL && hd_driver_is_vfio(dev->driver)) {
         /* No method works from here (a bus reset with siblings on the bus): vfio-pci resets
          * it, by a hot reset of the whole bus if need be, when the VM opens it (libvirt
@@ -425,7 +425,7 @@ int hd_ops_acquire(struct hd_op *op)
         if (!p.v[i].managed || p.v[i].on_vfio)
             continue;
         if ((r = step(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL)) < 0 ||
-            (r == 1 && (r = hd_device_detach(p.v[i].dev, "vfio-pci", 0)) < 0))
+            (r == 1 && (r = hd_bind_detach(p.v[i].dev, "vfio-pci", 0)) < 0))
             goto fail;
     }
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
@@ -609,7 +609,7 @@ static int release_one(struct hd_txn *t, const struct hd_assignment *a, bool do_
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
         if ((r = hd_txn_step(t, &s)) == 1)
-            r = hd_device_reattach(dev);
+            r = hd_bind_reattach(dev);
     }
     hd_device_unref(dev);
     return r < 0 ? r : 0;
@@ -767,9 +767,9 @@ static int release_force(struct hd_op *op)
         hd_txn_refresh(dev);
         hd_txn_note(&t, "reattach", dev->name, dev->driver ? dev->driver : "none", "");
         if (!t.dry_run && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
-            hd_device_reset(dev, 0, NULL) < 0)
+            hd_reset_apply(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
-        if (!t.dry_run && (r = hd_device_reattach(dev)) < 0)
+        if (!t.dry_run && (r = hd_bind_reattach(dev)) < 0)
             goto out;
     }
     if (dev == NULL && !t.dry_run)

@@ -238,7 +238,7 @@ static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *s
     return 0;
 }
 
-HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
+int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
 {
     struct hd_ctx *ctx = dev->ctx;
     const struct hd_stub_driver *stub = hd_stub_driver_find(stub_name ? stub_name : "vfio-pci");
@@ -319,30 +319,12 @@ out:
     return r;
 }
 
-HD_EXPORT int hd_device_detach_group(struct hd_device *dev, const char *stub,
-                                     unsigned int flags)
-{
-    struct hd_op *op;
-    int r = hd_op_new(dev->ctx, HD_OP_DETACH, &op);
-
-    if (r < 0)
-        return r;
-    hd_op_set_flags(op, HD_OP_GROUP | HD_OP_FORCE |
-                            (flags & HD_DETACH_NEW_ID ? (unsigned)HD_OP_NEW_ID : 0));
-    if ((r = hd_op_set_driver(op, stub ? stub : "vfio-pci")) == 0 &&
-        (r = hd_op_add_device(op, &dev->addr, true)) == 0)
-        r = hd_op_run(op);
-    hd_op_unref(op);
-    hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
-    return r;
-}
-
 HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver)
 {
     return hd_state_get(dev->ctx, "drivers", dev->name, driver);
 }
 
-HD_EXPORT int hd_device_reattach(struct hd_device *dev)
+int hd_bind_reattach(struct hd_device *dev)
 {
     struct hd_ctx *ctx = dev->ctx;
     const struct hd_stub_driver *stub;

@@ -582,6 +582,18 @@ const char *hd_platform_function(const struct hd_device *dev);
 int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
                       const struct hd_assignment_list *map, const char *what);
 
+/* The single writes the engine journals and undoes, one device each. Only the engine calls
+ * them: the public hd_device_detach() and friends (device-ops.c) are one-device operations.
+ * bind.c: to a stub and verified, recording the host driver once; back to the recorded one. */
+int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
+int hd_bind_reattach(struct hd_device *dev);
+/* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
+int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
+/* sriov.c: sriov_numvfs through 0, waited for; the previous count or -errno. */
+int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+/* reserve.c: driver_override and bound to it; 1 when pending until the stub registers. */
+int hd_reserve_apply(struct hd_device *dev, const char *driver);
+
 /* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
 int hd_ops_detach(struct hd_op *op);
 int hd_ops_reattach(struct hd_op *op);

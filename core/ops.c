@@ -284,7 +284,7 @@ static int apply_detach(struct devop *o)
         hd_strlcpy(s.to, req->driver, sizeof(s.to));
         if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
             return r;
-        if (r == 1 && (r = hd_device_detach(dev, req->driver,
+        if (r == 1 && (r = hd_bind_detach(dev, req->driver,
                                             req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0)) < 0)
             return r;
     }
@@ -299,7 +299,7 @@ int hd_ops_detach(struct hd_op *op)
 
 /* ---- reattach ------------------------------------------------------------------------------ */
 
-/* Would hd_device_reattach() change anything? */
+/* Would hd_bind_reattach() change anything? */
 static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
 {
     const char *ovr = hd_device_get_driver_override(dev);
@@ -353,7 +353,7 @@ static int apply_reattach(struct devop *o)
             free(guess);
         }
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_device_reattach(dev);
+            r = hd_bind_reattach(dev);
     }
     return r < 0 ? r : 0;
 }
@@ -396,7 +396,7 @@ static int apply_reset(struct devop *o)
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_device_reset(o->d.v[i], HD_RESET_FORCE, NULL);
+            r = hd_reset_apply(o->d.v[i], HD_RESET_FORCE, NULL);
     }
     return r < 0 ? r : 0;
 }
@@ -464,7 +464,7 @@ static int apply_numvfs(struct devop *o)
     int r = hd_txn_step(&o->t, &o->planned);
 
     if (r == 1)
-        r = hd_device_set_numvfs(o->d.v[0], o->req->numvfs);
+        r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
     return r < 0 ? r : 0;
 }
 
@@ -494,7 +494,7 @@ static int check_reserve(struct devop *o)
 }
 
 /* Keep devices for VMs from now on: driver_override to the stub, and bound to it (now, or when
- * the stub registers: hd_device_reserve()). */
+ * the stub registers: hd_reserve_apply()). */
 static int apply_reserve(struct devop *o)
 {
     const char *driver = o->req->driver;
@@ -519,7 +519,7 @@ static int apply_reserve(struct devop *o)
             if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
                 break;
         }
-        if (r == 1 && (r = hd_device_reserve(dev, driver)) == 1)
+        if (r == 1 && (r = hd_reserve_apply(dev, driver)) == 1)
             hd_txn_note(&o->t, "pending", dev->name, "", driver);
     }
     return r < 0 ? r : 0;

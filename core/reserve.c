@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
+int hd_reserve_apply(struct hd_device *dev, const char *driver)
 {
     struct hd_ctx *ctx = dev->ctx;
     const struct hd_stub_driver *stub = hd_stub_driver_find(driver ? driver : "vfio-pci");
@@ -44,7 +44,7 @@ HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
     }
     if (r < 0)
         return r;
-    if ((r = hd_device_detach(dev, stub->name, 0)) < 0)
+    if ((r = hd_bind_detach(dev, stub->name, 0)) < 0)
         return r;
     /* Already on the stub (vfio-pci.ids, an earlier detach by new_id): the override is what
      * keeps it there across a reprobe. */

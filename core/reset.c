@@ -83,7 +83,7 @@ char *hd_reset_methods(struct hd_device *dev)
     return methods_from_config(dev);
 }
 
-HD_EXPORT int hd_device_reset(struct hd_device *dev, unsigned int flags, char **methods_out)
+int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out)
 {
     struct hd_ctx *ctx = dev->ctx;
     char path[HD_PATH_MAX], *methods;

@@ -110,7 +110,7 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
     return 0;
 }
 
-HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
+int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
 {
     char path[HD_PATH_MAX], why[256] = "", why2[256] = "";
     struct hd_ctx *ctx;

@@ -72,10 +72,10 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
     if (s->from_known && s->from[0] &&
         (hd_stub_driver_find(s->from) != NULL || hd_driver_is_vfio(s->from))) {
         /* A move between stubs: back to the first one; the record stays as it was. */
-        r = hd_device_detach(dev, s->from, 0);
+        r = hd_bind_detach(dev, s->from, 0);
         return r;
     }
-    r = hd_device_reattach(dev);
+    r = hd_bind_reattach(dev);
     if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
         r = clear_stale_override(dev);
     /* Killed between the record and the first sysfs write: the device never left its host
@@ -93,7 +93,7 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
 
     if (!s->from_known) { /* a version 1 journal: it goes back to vfio-pci */
         if (!hd_txn_on_vfio(dev))
-            return hd_device_detach(dev, "vfio-pci", 0);
+            return hd_bind_detach(dev, "vfio-pci", 0);
         return clear_stale_override(dev);
     }
     if (s->record == HD_JREC_DRIVER && hd_device_get_original_driver(dev, &rec) == -ENOENT &&
@@ -102,7 +102,7 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
     free(rec);
     if (s->from[0] == '\0')
         return 0;
-    r = hd_device_detach(dev, s->from, 0);
+    r = hd_bind_detach(dev, s->from, 0);
     if (r == 0 && s->record == HD_JREC_NONE)
         hd_state_del(dev->ctx, "drivers", dev->name); /* there was none before */
     return r;

@@ -234,13 +234,19 @@ bool hd_driver_is_dma_safe(const char *driver); /* does not block a group's viab
 /* ------------------------------------------------------------------------------------------ */
 /* Detach, reattach, reset                                                                   */
 
+/* Each call below is one operation of the engine on one device (as hd_op_run() with that one
+ * device): the assignment map is consulted (a device a VM holds: -EBUSY, reason
+ * HD_REASON_HELD), every write is journaled first and undone on failure, and @dev's snapshot
+ * is read again afterwards. hd_op gives several devices, dry runs and the steps taken. */
 enum hd_detach_flags {
     HD_DETACH_NEW_ID = 1u << 0, /* bind through new_id even where driver_override exists */
+    HD_DETACH_FORCE = 1u << 1,  /* host use and platform functions do not refuse (HD_OP_FORCE) */
 };
 
 /* Bind @dev to the stub driver @stub ("vfio-pci" when NULL, or "pci-stub"), verify that it is
  * bound (and, for vfio-pci, that dev/vfio/<group> exists), and record the driver it had.
- * Already on @stub: 0, nothing written. On failure the device is put back on its driver. */
+ * Already on @stub: 0, nothing written. On failure the device is put back on its driver. A
+ * platform function or a device the host uses is refused without HD_DETACH_FORCE. */
 int hd_device_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 /* Detach every endpoint of @dev's IOMMU group; all or nothing. */
 int hd_device_detach_group(struct hd_device *dev, const char *stub, unsigned int flags);

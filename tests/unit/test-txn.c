@@ -464,6 +464,79 @@ START_TEST(platform_functions_stay)
 }
 END_TEST
 
+/* The library's one-device calls are operations of the engine: they consult the map, keep
+ * platform functions, journal and record like the tools do. */
+START_TEST(library_device_calls_use_the_engine)
+{
+    struct hd_ctx *ctx;
+    struct hd_device *nic, *smbus, *pf;
+    struct hd_pci_addr a;
+    char *before, *orig = NULL;
+
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &a), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &nic), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(SMBUS, &a), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &smbus), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(PF, &a), 0);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &pf), 0);
+
+    /* Detach: bound, recorded once, the snapshot read again; a stub-to-stub move keeps it. */
+    ck_assert_int_eq(hd_device_detach(nic, NULL, 0), 0);
+    ck_assert_str_eq(hd_device_get_driver(nic), "vfio-pci");
+    ck_assert_int_eq(hd_device_get_original_driver(nic, &orig), 0);
+    ck_assert_str_eq(orig, "e1000e");
+    free(orig);
+    ck_assert_int_eq(hd_device_detach(nic, "pci-stub", 0), 0);
+    ck_assert_int_eq(hd_device_get_original_driver(nic, &orig), 0);
+    ck_assert_str_eq(orig, "e1000e");
+    free(orig);
+    ck_assert_int_eq(hd_device_reattach(nic), 0);
+    ck_assert_str_eq(hd_device_get_driver(nic), "e1000e");
+    ck_assert(!record_exists(NIC));
+
+    /* Platform functions stay unless forced. */
+    before = snap();
+    ck_assert_int_eq(hd_device_detach(smbus, NULL, 0), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_PLATFORM);
+    char *now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+
+    /* A device a VM holds is refused with its reason, and nothing is written. */
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    free(before);
+    before = snap();
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(hd_device_reattach(nic), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HELD);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "web1"));
+    ck_assert_int_eq(hd_device_reset(nic, HD_RESET_FORCE, NULL), -EBUSY);
+    ck_assert_int_eq(hd_device_detach(nic, "pci-stub", 0), -EBUSY);
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    now = snap();
+    ck_assert_str_eq(now, before);
+    free(now);
+    ck_assert_int_eq(hd("release --vm web1"), 0);
+
+    /* Reset gives the methods the kernel tries; numvfs the previous count. */
+    char *methods = NULL;
+    ck_assert_int_eq(hd_device_detach(nic, NULL, 0), 0);
+    ck_assert_int_eq(hd_device_reset(nic, 0, &methods), 0);
+    ck_assert_str_eq(methods, "flr pm bus"); /* as the kernel's reset_method has them */
+    free(methods);
+    ck_assert_int_eq(hd_device_reattach(nic), 0);
+    ck_assert_int_eq(hd_device_set_numvfs(pf, 2), 0);
+    ck_assert_int_eq(hd_device_set_numvfs(pf, 0), 2);
+
+    hd_device_unref(pf);
+    hd_device_unref(smbus);
+    hd_device_unref(nic);
+    hd_ctx_unref(ctx);
+    free(before);
+}
+END_TEST
+
 /* doctor compares hostdev's records with the kernel and gives the command that fixes each. */
 START_TEST(doctor_finds_records_the_kernel_contradicts)
 {
@@ -956,6 +1029,7 @@ int main(void)
     tcase_add_test(tc, damaged_map_is_reported);
     tcase_add_test(tc, crash_before_first_write_leaves_no_record);
     tcase_add_test(tc, platform_functions_stay);
+    tcase_add_test(tc, library_device_calls_use_the_engine);
     tcase_add_test(tc, doctor_finds_records_the_kernel_contradicts);
     tcase_add_test(tc, dry_run_writes_nothing);
     tcase_add_test(tc, json_everywhere);
