@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -150,23 +151,30 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
     struct hd_node_owner to = {.uid = uid, .gid = gid, .mode = 0660};
     struct hd_jstep s = {.kind = HD_JSTEP_OWN};
     struct stat st;
-    int r = hd_fs_stat(ctx, path, &st);
+    /* The inode whose owner is recorded is the one changed: a link swapped in meanwhile
+     * changes nothing. */
+    int fd = hd_fs_node_open(ctx, path, &st), r;
 
     memset(was, 0, sizeof(*was));
     hd_strlcpy(was->path, path, sizeof(was->path));
-    if (r == -ENOENT && t->dry_run)
+    if (fd == -ENOENT && t->dry_run)
         st.st_uid = st.st_gid = 0, st.st_mode = 0600; /* made by the detach this run plans */
-    else if (r < 0)
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+    else if (fd < 0)
+        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path,
+                      fd == -ELOOP ? "a symbolic link, not a device node" : strerror(-fd));
     was->uid = st.st_uid;
     was->gid = st.st_gid;
     was->mode = st.st_mode & 0777;
     hd_strlcpy(to.path, path, sizeof(to.path));
     s.node = *was;
     owner_text(s.to, sizeof(s.to), uid, gid, 0660);
-    if ((r = hd_txn_step(t, &s)) <= 0)
+    if ((r = hd_txn_step(t, &s)) <= 0) {
+        if (fd >= 0)
+            close(fd);
         return r;
-    r = hd_txn_set_owner(ctx, &to);
+    }
+    r = hd_fs_node_set_owner(fd, uid, gid, 0660);
+    close(fd);
     if (r < 0)
         return hd_err(ctx, r, "giving %s/%s to %u:%u: %s", ctx->root, path, (unsigned)uid,
                       (unsigned)gid, strerror(-r));

@@ -375,6 +375,10 @@ int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **out)
     *out = NULL;
     if (list == NULL)
         return -ENOMEM;
+    if ((r = hd_state_dir_check(ctx)) < 0) {
+        hd_assignment_list_unref(list);
+        return r;
+    }
     r = hd_state_get(ctx, "map", "assignments", &text);
     if (r == -ENOENT) {
         /* Nothing was ever assigned, unless a map was written before: it is never removed. */

@@ -44,6 +44,7 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
         ctx->root_is_host = stat("/", &host) == 0 && host.st_dev == st.st_dev &&
                             host.st_ino == st.st_ino;
     }
+    ctx->resolve = ctx->root_is_host ? HD_RESOLVE_HOST : HD_RESOLVE_IN_ROOT;
     *out = ctx;
     return 0;
 }

@@ -36,11 +36,20 @@ struct hd_strings {
     struct hd_ptrset index;
 };
 
+/* How the gateway resolves a path under the root (sysfs.c). */
+enum hd_resolve {
+    HD_RESOLVE_IN_ROOT, /* openat2(RESOLVE_IN_ROOT): links and ".." stay under the root */
+    HD_RESOLVE_WALK,    /* no openat2 (before 5.6, or filtered): the same, component by
+                         * component with O_NOFOLLOW, links read and followed here */
+    HD_RESOLVE_HOST,    /* the root is "/": nothing lies outside it, plain *at() calls */
+};
+
 struct hd_ctx {
     int refcount;
     int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
     char *root;     /* as given, for messages */
     bool root_is_host; /* root is "/": the only case where modules may be loaded */
+    enum hd_resolve resolve;
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
@@ -121,12 +130,17 @@ int hd_fs_exists(struct hd_ctx *ctx, const char *path);
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
 /* Poll until @path exists (@present) or not, at most @timeout_ms. 0 or -ETIMEDOUT. */
 int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms);
-/* open(2) relative to the root, O_CLOEXEC added. Returns fd or -errno. */
+/* open(2) relative to the root, O_CLOEXEC added; every link and ".." is resolved inside the
+ * root (a link to "/x" means ROOT/x). With O_CREAT the last component is never a link
+ * (O_NOFOLLOW is added): nothing is created through one. Returns fd or -errno. */
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
-/* Owner and mode of a file under the root (device nodes a VM opens). chmod refuses links. */
-int hd_fs_chown(struct hd_ctx *ctx, const char *path, uid_t uid, gid_t gid);
-int hd_fs_chmod(struct hd_ctx *ctx, const char *path, mode_t mode);
+/* A device node a VM opens, as an O_PATH|O_NOFOLLOW fd with its stat: what is recorded as its
+ * owner and what is changed are the same inode. -ELOOP for a link, -EINVAL for anything but
+ * a character device or regular file (the fake kernel's nodes). */
+int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
+/* Owner, then mode (permission bits only), of the node @fd refers to. */
+int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode);
 int hd_fs_unlink(struct hd_ctx *ctx, const char *path);
 int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to);
 /* Make a rename or an unlink in directory @path durable. */
@@ -340,6 +354,9 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
 /* Remove @dir/@name: 0, -ENOENT when there was none, or another -errno. */
 int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name);
 
+/* The state directory may be trusted: ours, a directory, not writable by group or others
+ * (absent is fine). Else -errno with reason HD_REASON_STATE_DAMAGED. */
+int hd_state_dir_check(struct hd_ctx *ctx);
 /* Write @value to STATE/@kind/@name atomically (temporary file, fsync, rename). */
 int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value);
 /* Read it back (allocated); -ENOENT when there is none. */

@@ -42,6 +42,8 @@ static int lock_file(struct hd_ctx *ctx, const char *name, int *out)
     if ((r = hd_path(dir, sizeof(dir), "%s/locks", ctx->state_dir)) < 0 ||
         (r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0)
         return r;
+    if ((r = hd_state_dir_check(ctx)) < 0)
+        return r;
     if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0)
         return hd_err(ctx, r, "lock directory %s/%s: %s", ctx->root, dir, strerror(-r));
     fd = hd_fs_open(ctx, path, O_RDWR | O_CREAT, 0600);

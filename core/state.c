@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -32,7 +33,11 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
     /* Searchable by whoever may read the records: 0600 -> 0700, 0644 -> 0755. */
     if ((r = hd_fs_mkdir_p(ctx, dir, (mode & 0777) | ((mode & 0444) >> 2) | 0700)) < 0)
         return hd_err(ctx, r, "directory %s/%s: %s", ctx->root, dir, strerror(-r));
-    fd = hd_fs_open(ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    /* A new file of our own, never one someone left (or linked) there: a stale one from a
+     * crash is removed first, and O_EXCL refuses whatever appears meanwhile. */
+    if ((r = hd_fs_unlink(ctx, tmp)) < 0 && r != -ENOENT)
+        return hd_err(ctx, r, "%s/%s: %s", ctx->root, tmp, strerror(-r));
+    fd = hd_fs_open(ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
     if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
     r = write(fd, value, len) == (ssize_t)len ? 0 : -EIO;
@@ -40,18 +45,13 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
         r = -errno;
     if (close(fd) < 0 && r == 0)
         r = -errno;
-    if (r == 0 && renameat(ctx->rootfd, tmp, ctx->rootfd, path) < 0)
-        r = -errno;
+    if (r == 0)
+        r = hd_fs_rename(ctx, tmp, path);
     if (r < 0) {
-        unlinkat(ctx->rootfd, tmp, 0);
+        hd_fs_unlink(ctx, tmp);
         return hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
     }
-    /* The rename is durable once the directory is. */
-    fd = hd_fs_open(ctx, dir, O_RDONLY | O_DIRECTORY, 0);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    hd_fs_fsync_dir(ctx, dir); /* the rename is durable once the directory is */
     return 0;
 }
 
@@ -64,8 +64,30 @@ int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name)
         return -EINVAL;
     if ((r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0)
         return r;
-    if (unlinkat(ctx->rootfd, path, 0) < 0)
-        return -errno;
+    return hd_fs_unlink(ctx, path);
+}
+
+int hd_state_dir_check(struct hd_ctx *ctx)
+{
+    struct stat st;
+    int r = hd_fs_stat(ctx, ctx->state_dir, &st);
+
+    if (r == -ENOENT)
+        return 0; /* made 0700 by the first write */
+    if (r < 0)
+        return hd_err(ctx, r, "state directory %s/%s: %s", ctx->root, ctx->state_dir,
+                      strerror(-r));
+    /* Whoever may write there may forge the records and the intent logs that say which
+     * nodes to give to whom, and whose undo runs as root. */
+    if (!S_ISDIR(st.st_mode))
+        return hd_errr(ctx, -ENOTDIR, HD_REASON_STATE_DAMAGED, "state directory %s/%s is not "
+                       "a directory (a link or a file is there)", ctx->root, ctx->state_dir);
+    if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+        return hd_errr(ctx, -EPERM, HD_REASON_STATE_DAMAGED, "state directory %s/%s is owned "
+                       "by uid %u with mode %04o: it must belong to uid %u and not be writable "
+                       "by group or others, or anyone could forge its records", ctx->root,
+                       ctx->state_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+                       (unsigned)geteuid());
     return 0;
 }
 

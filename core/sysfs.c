@@ -5,11 +5,13 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,14 +65,190 @@ int hd_path(char *buf, size_t size, const char *fmt, ...)
     return 0;
 }
 
+/* The ABI of openat2(2) (Linux 5.6), for C libraries whose headers lack it. */
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+struct open_how_abi {
+    uint64_t flags, mode, resolve;
+};
+#define RESOLVE_NO_MAGICLINKS_ABI 0x02
+#define RESOLVE_IN_ROOT_ABI 0x10
+#define WALK_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
+#define WALK_MAX_DEPTH 64
+
+/* Follow the link @fd (an O_PATH|O_NOFOLLOW fd) in the walk: its target goes in front of
+ * what is left of the path in @rest; an absolute target starts again from the root. */
+static int splice_link(int fd, char *rest, size_t size, bool *absolute)
+{
+    char target[HD_PATH_MAX];
+    ssize_t n = readlinkat(fd, "", target, sizeof(target));
+    size_t tl, rl = strlen(rest);
+
+    if (n < 0)
+        return -errno;
+    if ((size_t)n >= sizeof(target) || (size_t)n + 1 + rl + 1 > size)
+        return -ENAMETOOLONG;
+    tl = (size_t)n;
+    *absolute = n > 0 && target[0] == '/';
+    memmove(rest + tl + 1, rest, rl + 1);
+    memcpy(rest, target, tl);
+    rest[tl] = rl > 0 ? '/' : '\0';
+    return 0;
+}
+
+/* RESOLVE_IN_ROOT without openat2: one component at a time, each opened O_PATH|O_NOFOLLOW
+ * relative to the one before; ".." at the root stays there; a link is read and its target
+ * walked the same way (from the root when absolute). The final open adds O_NOFOLLOW, so a
+ * component swapped for a link after it was checked fails (ELOOP) instead of leading out. */
+static int walk_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
+{
+    char rest[2 * HD_PATH_MAX];
+    int dirs[WALK_MAX_DEPTH], links = 0, r = -ENOENT;
+    size_t depth = 0;
+
+    if (strlen(path) >= sizeof(rest))
+        return -ENAMETOOLONG;
+    strcpy(rest, path);
+    for (;;) {
+        char comp[256];
+        size_t len = strcspn(rest, "/");
+        int cur = depth > 0 ? dirs[depth - 1] : ctx->rootfd, fd;
+        bool last, absolute = false;
+        struct stat st;
+
+        if (len >= sizeof(comp)) {
+            r = -ENAMETOOLONG;
+            break;
+        }
+        memcpy(comp, rest, len);
+        comp[len] = '\0';
+        const char *next = rest + len + strspn(rest + len, "/");
+        memmove(rest, next, strlen(next) + 1);
+        last = rest[0] == '\0';
+        if (len == 0 || strcmp(comp, ".") == 0) {
+            if (!last)
+                continue;
+            strcpy(comp, "."); /* the path ended in "/" or "/.": the directory itself */
+        } else if (strcmp(comp, "..") == 0) {
+            if (depth > 0)
+                close(dirs[--depth]);
+            if (!last)
+                continue;
+            strcpy(comp, ".");
+        }
+        fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && last && errno == ENOENT && (flags & O_CREAT)) {
+            r = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            r = r < 0 ? -errno : r;
+            break;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            r = -errno;
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+            r = ++links > WALK_MAX_LINKS ? -ELOOP : splice_link(fd, rest, sizeof(rest), &absolute);
+            close(fd);
+            if (r < 0)
+                break;
+            while (absolute && depth > 0)
+                close(dirs[--depth]);
+            continue;
+        }
+        if (last) {
+            close(fd);
+            r = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            r = r < 0 ? -errno : r;
+            break;
+        }
+        if (!S_ISDIR(st.st_mode) || depth == WALK_MAX_DEPTH) {
+            close(fd);
+            r = S_ISDIR(st.st_mode) ? -ENAMETOOLONG : -ENOTDIR;
+            break;
+        }
+        dirs[depth++] = fd;
+    }
+    while (depth > 0)
+        close(dirs[--depth]);
+    return r;
+}
+
+/* Resolve and open @path under the root, whatever links it meets. */
+static int open_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
+{
+    if (ctx->resolve == HD_RESOLVE_IN_ROOT) {
+        struct open_how_abi how = {
+            .flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
+            .mode = (flags & O_CREAT) ? mode : 0,
+            .resolve = RESOLVE_IN_ROOT_ABI | RESOLVE_NO_MAGICLINKS_ABI,
+        };
+        long fd;
+        /* EAGAIN: a rename elsewhere raced a ".." the kernel had to resolve; it asks us to
+         * try again (a rename per state write makes that common under load). */
+        for (int tries = 0; tries < 64; tries++) {
+            if ((fd = syscall(SYS_openat2, ctx->rootfd, path, &how, sizeof(how))) >= 0)
+                return (int)fd;
+            if (errno != EAGAIN)
+                break;
+        }
+        if (errno != ENOSYS && errno != EAGAIN)
+            return -errno;
+        if (errno == EAGAIN) /* still racing: the walk checks each step itself */
+            return walk_in_root(ctx, path, flags, mode);
+        ctx->resolve = HD_RESOLVE_WALK; /* an old kernel, or a filter that hides openat2 */
+    }
+    if (ctx->resolve == HD_RESOLVE_WALK)
+        return walk_in_root(ctx, path, flags, mode);
+    flags |= O_CLOEXEC;
+    return (flags = openat(ctx->rootfd, path, flags, mode)) < 0 ? -errno : flags;
+}
+
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
 {
-    int fd;
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    if (flags & O_CREAT)
+        flags |= O_NOFOLLOW;
+    return open_in_root(ctx, path, flags, mode);
+}
+
+/* The directory holding @path's last component, resolved under the root: an fd the caller
+ * closes with parent_close(), and the component in *@base. */
+static int parent_open(struct hd_ctx *ctx, const char *path, const char **base)
+{
+    char dir[HD_PATH_MAX];
+    const char *slash;
+    size_t len;
 
     if (!hd_path_valid(path))
         return -EINVAL;
-    fd = openat(ctx->rootfd, path, flags | O_CLOEXEC, mode);
-    return fd < 0 ? -errno : fd;
+    slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
+        return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
+    if ((len = (size_t)(slash - path)) >= sizeof(dir))
+        return -ENAMETOOLONG;
+    memcpy(dir, path, len);
+    dir[len] = '\0';
+    return open_in_root(ctx, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+static void parent_close(struct hd_ctx *ctx, int fd)
+{
+    if (fd >= 0 && fd != ctx->rootfd)
+        close(fd);
+}
+
+/* @base under the parent directory: the root's own fd takes the whole path. */
+static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const char *base)
+{
+    return pfd == ctx->rootfd ? path : base;
 }
 
 static ssize_t read_full(int fd, char *buf, size_t size)
@@ -341,11 +519,19 @@ ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t 
 {
     ssize_t n;
 
-    if (!hd_path_valid(path) || size < 2)
+    const char *base;
+    int pfd;
+
+    if (size < 2)
         return -EINVAL;
-    n = readlinkat(ctx->rootfd, path, buf, size);
+    if ((pfd = parent_open(ctx, path, &base)) < 0)
+        return pfd;
+    n = readlinkat(pfd, at_name(ctx, pfd, path, base), buf, size);
     if (n < 0)
-        return -errno;
+        n = -errno;
+    parent_close(ctx, pfd);
+    if (n < 0)
+        return n;
     if ((size_t)n >= size)
         return -ENAMETOOLONG;
     buf[n] = '\0';
@@ -445,9 +631,14 @@ int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *
 
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf)
 {
-    if (!hd_path_valid(path))
-        return -EINVAL;
-    return fstatat(ctx->rootfd, path, statbuf, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+    const char *base;
+    int pfd = parent_open(ctx, path, &base), r;
+
+    if (pfd < 0)
+        return pfd;
+    r = fstatat(pfd, at_name(ctx, pfd, path, base), statbuf, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+    parent_close(ctx, pfd);
+    return r;
 }
 
 int hd_fs_exists(struct hd_ctx *ctx, const char *path)
@@ -492,9 +683,16 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
     for (char *p = buf;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
+            const char *base;
+            int pfd, r = 0;
             *p = '\0';
-            if (mkdirat(ctx->rootfd, buf, mode) < 0 && errno != EEXIST)
-                return -errno;
+            if ((pfd = parent_open(ctx, buf, &base)) < 0)
+                return pfd;
+            if (mkdirat(pfd, at_name(ctx, pfd, buf, base), mode) < 0 && errno != EEXIST)
+                r = -errno;
+            parent_close(ctx, pfd);
+            if (r < 0)
+                return r;
             if (saved == '\0')
                 break;
             *p = saved;
@@ -503,38 +701,67 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
     return 0;
 }
 
-int hd_fs_chown(struct hd_ctx *ctx, const char *path, uid_t uid, gid_t gid)
+int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf)
 {
-    if (!hd_path_valid(path))
-        return -EINVAL;
-    return fchownat(ctx->rootfd, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+    struct stat *st = statbuf;
+    int fd = hd_fs_open(ctx, path, O_PATH | O_NOFOLLOW, 0);
+
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, st) < 0 || S_ISLNK(st->st_mode) ||
+        !(S_ISCHR(st->st_mode) || S_ISREG(st->st_mode))) {
+        int r = S_ISLNK(st->st_mode) ? -ELOOP : -EINVAL;
+        close(fd);
+        return r;
+    }
+    return fd;
 }
 
-int hd_fs_chmod(struct hd_ctx *ctx, const char *path, mode_t mode)
+int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode)
 {
-    struct stat st;
-    int r = hd_fs_stat(ctx, path, &st);
+    char proc[32];
 
-    if (r < 0)
-        return r;
-    /* fchmodat() follows links: never let one lead outside the root. */
-    if (S_ISLNK(st.st_mode))
-        return -ELOOP;
-    return fchmodat(ctx->rootfd, path, mode & 07777, 0) < 0 ? -errno : 0;
+    if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+        return -errno;
+    /* An O_PATH fd takes no fchmod(): fchmodat2(AT_EMPTY_PATH) on Linux 6.6+, else the fd's
+     * own /proc entry, which names this inode whatever happens to the path meanwhile. */
+    if (syscall(SYS_fchmodat2, fd, "", mode & 0777, AT_EMPTY_PATH) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+        return -errno;
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return chmod(proc, mode & 0777) < 0 ? (errno == ENOENT ? -ENOSYS : -errno) : 0;
 }
 
 int hd_fs_unlink(struct hd_ctx *ctx, const char *path)
 {
-    if (!hd_path_valid(path))
-        return -EINVAL;
-    return unlinkat(ctx->rootfd, path, 0) < 0 ? -errno : 0;
+    const char *base;
+    int pfd = parent_open(ctx, path, &base), r;
+
+    if (pfd < 0)
+        return pfd;
+    r = unlinkat(pfd, at_name(ctx, pfd, path, base), 0) < 0 ? -errno : 0;
+    parent_close(ctx, pfd);
+    return r;
 }
 
 int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
 {
-    if (!hd_path_valid(from) || !hd_path_valid(to))
-        return -EINVAL;
-    return renameat(ctx->rootfd, from, ctx->rootfd, to) < 0 ? -errno : 0;
+    const char *fbase, *tbase;
+    int ffd = parent_open(ctx, from, &fbase), tfd, r;
+
+    if (ffd < 0)
+        return ffd;
+    if ((tfd = parent_open(ctx, to, &tbase)) < 0) {
+        parent_close(ctx, ffd);
+        return tfd;
+    }
+    r = renameat(ffd, at_name(ctx, ffd, from, fbase), tfd, at_name(ctx, tfd, to, tbase)) < 0
+            ? -errno
+            : 0;
+    parent_close(ctx, tfd);
+    parent_close(ctx, ffd);
+    return r;
 }
 
 int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path)

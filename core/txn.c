@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -36,10 +38,13 @@ int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s)
 
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
 {
-    int r = hd_fs_chown(ctx, n->path, n->uid, n->gid);
+    struct stat st;
+    int fd = hd_fs_node_open(ctx, n->path, &st), r;
 
-    if (r == 0)
-        r = hd_fs_chmod(ctx, n->path, n->mode);
+    if (fd < 0)
+        return fd;
+    r = hd_fs_node_set_owner(fd, n->uid, n->gid, n->mode);
+    close(fd);
     return r;
 }
 

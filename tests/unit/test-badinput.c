@@ -247,6 +247,20 @@ static const struct bad cases[] = {
      "0000:03:00.0", NONE, 0},
     {"sysfs: group member garbage", PLAIN, "mkdir sys/kernel/iommu_groups/8/devices/zzzz",
      "$HD --json show 03:00.0", 0, NULL, JSON, 0},
+    /* ---- the state directory and what is in it ---- */
+    {"state: world-writable state directory", FUSE, "mkdir -p run/hostdev && chmod 0777 run/hostdev",
+     "$HD acquire --vm v --owner 0:0 03:00.0", 2, "not be writable by group or others", NONE, 0},
+    {"state: state directory of another user", FUSE,
+     "mkdir -p run/hostdev && chmod 0700 run/hostdev && chown 4242 run/hostdev",
+     "$HD --json detach 03:00.0", 2, "owned by uid 4242", NONE, 0},
+    {"state: state directory is a link", FUSE, "mkdir -p run/elsewhere && ln -s elsewhere run/hostdev",
+     "$HD release --vm v", 2, "is not a directory", NONE, 0},
+    /* A dangling link where a lock belongs: root must not create its target. */
+    {"state: lock file is a link", FUSE,
+     "mkdir -p -m 0700 run/hostdev/locks && for g in $(seq 0 40); do "
+     "ln -s ../../../victim-$g run/hostdev/locks/group-$g; done",
+     "$HD detach 03:00.0; rc=$?; ls | grep -q victim && exit 99; exit $rc", 1,
+     "run/hostdev/locks/group-", NONE, 0},
     /* ---- a device vanishing ---- */
     {"vanish: unplugged before detach", FUSE, "$FS ctl $R unplug 0000:03:00.0",
      "$HD detach 03:00.0", 2, "0000:03:00.0: no such PCI device", NONE, 0},

@@ -205,6 +205,149 @@ START_TEST(state_records_are_atomic)
 }
 END_TEST
 
+/* The root is a boundary: links that are absolute or climb with ".." resolve inside it, with
+ * openat2 (_i == 0) and with the walk used where openat2 is missing (_i == 1). */
+static char outside[64];
+
+static void outside_setup(void)
+{
+    setup();
+    snprintf(outside, sizeof(outside), "/tmp/hd-outside-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(outside));
+}
+
+static void outside_teardown(void)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", outside);
+    ck_assert_int_eq(system(cmd), 0);
+    teardown();
+}
+
+static bool outside_has(const char *name)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", outside, name);
+    return access(path, F_OK) == 0;
+}
+
+static void link_at(const char *rel, const char *target)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    ck_assert_int_eq(symlink(target, path), 0);
+}
+
+START_TEST(links_stay_inside_the_root)
+{
+    char buf[32], climb[128], inside[128];
+    int fd;
+
+    ctx->resolve = _i == 0 ? HD_RESOLVE_IN_ROOT : HD_RESOLVE_WALK;
+    put("victim", "root's own\n");
+    ck_assert_int_eq(mkdir(strcat(strcpy(inside, root), "/d"), 0755), 0);
+    put("d/attr", "inside\n");
+    snprintf(climb, sizeof(climb), "../../../../../../..%s", outside);
+    link_at("abs", outside); /* "/tmp/hd-outside-X": ROOT/tmp/hd-outside-X, absent */
+    link_at("up", climb);    /* climbs to the root and stops there: the same */
+    link_at("rel", "d");
+    link_at("root-abs", "/d"); /* absolute, meaning ROOT/d */
+    link_at("dotdot", "d/../../../victim");
+    /* Writes through a link that leaves the root go nowhere. */
+    ck_assert_int_eq(hd_fs_open(ctx, "abs/new", O_WRONLY | O_CREAT, 0600), -ENOENT);
+    ck_assert_int_eq(hd_fs_open(ctx, "up/new", O_WRONLY | O_CREAT, 0600), -ENOENT);
+    ck_assert_int_eq(hd_fs_mkdir_p(ctx, "abs/dir", 0700), -ENOENT);
+    ck_assert(!outside_has("new") && !outside_has("dir"));
+    /* Links that stay inside work, absolute ones too (as the kernel's sysfs has them). */
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "rel/attr", buf, sizeof(buf)), 6);
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "root-abs/attr", buf, sizeof(buf)), 6);
+    ck_assert_str_eq(buf, "inside");
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "dotdot", buf, sizeof(buf)), 10);
+    ck_assert_int_eq(hd_fs_write_attr(ctx, "root-abs/attr", "written"), 0);
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "d/attr", buf, sizeof(buf)), 7);
+    /* Metadata calls resolve the parent the same way. */
+    struct stat st;
+    ck_assert_int_eq(hd_fs_stat(ctx, "root-abs/attr", &st), 0);
+    ck_assert_int_eq(hd_fs_stat(ctx, "up/x", &st), -ENOENT);
+    ck_assert_int_eq(hd_fs_read_link(ctx, "rel", buf, sizeof(buf)), 1);
+    /* Nothing is created through a link: a dangling one at a lock or temporary file's name
+     * fails instead of making its target. */
+    link_at("d/lock", "../made-by-root");
+    fd = hd_fs_open(ctx, "d/lock", O_RDWR | O_CREAT, 0600);
+    ck_assert_int_eq(fd, -ELOOP);
+    snprintf(inside, sizeof(inside), "%s/made-by-root", root);
+    ck_assert_int_ne(access(inside, F_OK), 0);
+    /* A loop of links ends. */
+    link_at("loop1", "loop2");
+    link_at("loop2", "loop1");
+    ck_assert_int_eq(hd_fs_read_attr(ctx, "loop1", buf, sizeof(buf)), -ELOOP);
+}
+END_TEST
+
+/* Owner changes happen on the inode that was looked at: a link swapped in is never followed. */
+START_TEST(node_owner_never_follows_a_link)
+{
+    char node[128], target[128];
+    struct stat st, was;
+    int fd;
+
+    ctx->resolve = _i == 0 ? HD_RESOLVE_IN_ROOT : HD_RESOLVE_WALK;
+    put("outside-file", "x");
+    snprintf(target, sizeof(target), "%s/secret", outside);
+    fd = open(target, O_WRONLY | O_CREAT, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(mkdir(strcat(strcpy(node, root), "/dev"), 0755), 0);
+    put("dev/5", "");
+    ck_assert_int_eq(chmod(strcat(strcpy(node, root), "/dev/5"), 0600), 0);
+    link_at("dev/6", target);
+    ck_assert_int_eq(hd_fs_node_open(ctx, "dev/6", &st), -ELOOP);
+    /* Swap dev/5 for a link to the outside file between the open and the change, as a racing
+     * attacker would: the change still lands on the node that was opened. */
+    fd = hd_fs_node_open(ctx, "dev/5", &was);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(was.st_mode & 0777, 0600);
+    ck_assert_int_eq(rename(node, strcat(strcpy(target + 64, root), "/dev/5.old")), 0);
+    ck_assert_int_eq(symlink(target, node), 0);
+    ck_assert_int_eq(hd_fs_node_set_owner(fd, 107, 108, 0660), 0);
+    close(fd);
+    ck_assert_int_eq(stat(target, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0600);
+    ck_assert_int_eq(st.st_uid, getuid());
+    ck_assert_int_eq(lstat(target + 64, &st), 0); /* the node that was opened */
+    ck_assert_int_eq(st.st_mode & 07777, 0660);
+    ck_assert_int_eq(st.st_uid, 107);
+    ck_assert_int_eq(st.st_gid, 108);
+}
+END_TEST
+
+/* A state directory others may write is not trusted. */
+START_TEST(state_dir_must_be_private)
+{
+    char path[256];
+
+    ck_assert_int_eq(hd_state_dir_check(ctx), 0); /* absent: made private when first needed */
+    ck_assert_int_eq(hd_state_put(ctx, "drivers", "0000:03:00.0", "e1000e"), 0);
+    ck_assert_int_eq(hd_state_dir_check(ctx), 0);
+    snprintf(path, sizeof(path), "%s/run/hostdev", root);
+    ck_assert_int_eq(chmod(path, 0777), 0);
+    ck_assert_int_eq(hd_state_dir_check(ctx), -EPERM);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_STATE_DAMAGED);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "mode 0777"));
+    ck_assert_int_eq(chmod(path, 0700), 0);
+    ck_assert_int_eq(chown(path, 4242, 0), 0);
+    ck_assert_int_eq(hd_state_dir_check(ctx), -EPERM);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "uid 4242"));
+    ck_assert_int_eq(chown(path, getuid(), 0), 0);
+    ck_assert_int_eq(rename(path, strcat(strcpy(path + 128, root), "/run/elsewhere")), 0);
+    ck_assert_int_eq(symlink("elsewhere", path), 0);
+    ck_assert_int_eq(hd_state_dir_check(ctx), -ENOTDIR);
+}
+END_TEST
+
 /* The context's string set: one copy per distinct string, stable across growth. */
 START_TEST(strings_stored_once)
 {
@@ -318,9 +461,15 @@ int main(void)
     tcase_add_test(tc, wait_for_is_bounded);
     tcase_add_test(tc, numbers_are_strict);
     tcase_add_test(tc, state_records_are_atomic);
+    tcase_add_test(tc, state_dir_must_be_private);
     tcase_add_test(tc, strings_stored_once);
     tcase_add_test(tc, names_from_a_pci_ids_file);
     tcase_add_test(tc, names_searched_in_a_large_file);
     suite_add_tcase(s, tc);
+    TCase *confined = tcase_create("confined");
+    tcase_add_checked_fixture(confined, outside_setup, outside_teardown);
+    tcase_add_loop_test(confined, links_stay_inside_the_root, 0, 2);
+    tcase_add_loop_test(confined, node_owner_never_follows_a_link, 0, 2);
+    suite_add_tcase(s, confined);
     return suite_run(s);
 }
