@@ -5,20 +5,33 @@
 
 #include "virt.h"
 
-/* "hostdev:///srv/tree" names a root; any other URI (qemu:///system, NULL) means the host,
- * or $HOSTDEV_ROOT when it is set. */
-static const char *root_from_uri(const char *name)
+/* The root a URI names: "hostdev:///srv/tree" a tree; "hostdev:///", libvirt's local
+ * hypervisor URIs (qemu:///system, qemu:///session) and none at all the host, or
+ * $HOSTDEV_ROOT when it is set. Anything else is refused (-EINVAL) rather than read as the
+ * host: "hostdev://tmp/x" (a host name, "tmp") or qemu+ssh://remote/system must not act here. */
+static int root_from_uri(const char *name, const char **root)
 {
     static const char scheme[] = "hostdev://";
+    static const char *const local[] = {"qemu:///system", "qemu:///session"};
 
+    *root = getenv("HOSTDEV_ROOT");
     if (name == NULL || name[0] == '\0')
         name = getenv("LIBVIRT_DEFAULT_URI");
-    if (name != NULL && strncmp(name, scheme, sizeof(scheme) - 1) == 0) {
-        const char *path = name + sizeof(scheme) - 1;
-        if (path[0] == '/' && path[1] != '\0')
-            return path;
+    if (name == NULL || name[0] == '\0')
+        return 0;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        if (strcmp(name, local[i]) == 0)
+            return 0;
     }
-    return getenv("HOSTDEV_ROOT");
+    if (strncmp(name, scheme, sizeof(scheme) - 1) != 0)
+        return -EINVAL;
+    name += sizeof(scheme) - 1;
+    /* An empty authority, an absolute path, no query or fragment. */
+    if (name[0] != '/' || strpbrk(name, "?#") != NULL)
+        return -EINVAL;
+    if (name[1] != '\0')
+        *root = name;
+    return 0;
 }
 
 VIR_EXPORT int virInitialize(void)
@@ -43,7 +56,12 @@ static virConnectPtr open_conn(const char *name, bool readonly)
     int r;
 
     virt_reset();
-    root = root_from_uri(name);
+    if (root_from_uri(name, &root) < 0) {
+        virt_error(VIR_ERR_INVALID_ARG, "URI '%s' is not supported: hostdev:///PATH names a root "
+                   "directory (hostdev:/// and qemu:///system the local host); there is no host "
+                   "part and no other scheme", name ? name : getenv("LIBVIRT_DEFAULT_URI"));
+        return NULL;
+    }
     conn = calloc(1, sizeof(*conn));
     if (conn == NULL) {
         virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);

@@ -297,6 +297,26 @@ START_TEST(connect_uri_names_the_root)
              at_build_dir());
     ck_assert_int_eq(at_run(cmd, &out, NULL), 1);
     free(out);
+    /* A typo or a remote URI is refused, naming it, rather than read as this host. */
+    static const char *const bad[] = {"hostdev://tmp/x", "hostdev:/tmp", "qemu+ssh://far/system",
+                                      "hostdev:///x?socket=/y", "xen:///", "garbage"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *err = NULL;
+        snprintf(cmd, sizeof(cmd), "%s/hostdev-virsh -c '%s' nodedev-list", at_build_dir(),
+                 bad[i]);
+        ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+        ck_assert_msg(strstr(err, "URI '") != NULL && strstr(err, bad[i]) != NULL, "%s: %s",
+                      bad[i], err);
+        ck_assert_ptr_null(strstr(out, "usb")); /* nothing listed */
+        free(out);
+        free(err);
+    }
+    /* libvirt's local URIs mean this host (here: $HOSTDEV_ROOT). */
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_ROOT=%s %s/hostdev-virsh -c qemu:///system "
+             "nodedev-list --cap usb_device", root, at_build_dir());
+    ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
+    ck_assert_str_eq(out, "usb_1_2\nusb_usb1\n\n");
+    free(out);
 }
 END_TEST
 
