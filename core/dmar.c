@@ -86,7 +86,7 @@ int hd_dmar_read(struct hd_ctx *ctx, struct hd_dmar_info *info)
     int r;
 
     memset(info, 0, sizeof(*info));
-    r = hd_fs_read_alloc(ctx, "sys/firmware/acpi/tables/DMAR", &data, &len);
+    r = hd_fs_read_alloc(ctx, "sys/firmware/acpi/tables/DMAR", HD_READ_MAX, &data, &len);
     if (r < 0)
         return r;
     r = hd_dmar_parse((const unsigned char *)data, len, info);

@@ -261,7 +261,7 @@ static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tr
     int i = 0, n = 0;
 
     if (hd_device_attr_path(dev, "resource", path, sizeof(path)) < 0 ||
-        hd_fs_read_alloc(dev->ctx, path, &data, NULL) < 0)
+        hd_fs_read_alloc(dev->ctx, path, HD_READ_MAX, &data, NULL) < 0)
         return;
     for (char *l = strtok_r(data, "\n", &save); l && i < PCI_STD_BARS;
          l = strtok_r(NULL, "\n", &save), i++) {

@@ -104,8 +104,12 @@ int hd_path(char *buf, size_t size, const char *fmt, ...) HD_PRINTF(3, 4);
 /* Read a small attribute into @buf (NUL-terminated), one trailing newline stripped.
  * Returns the length or -errno. -EFBIG when it does not fit. */
 ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
-/* Read a whole file of any size. *data is NUL-terminated, free() it. */
-int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *len);
+/* A whole regular file under the root, NUL-terminated, at most @max bytes: -EFBIG beyond,
+ * -EINVAL for a FIFO or device (opened non-blocking: neither blocks nor never ends),
+ * -EISDIR for a directory. */
+#define HD_READ_MAX (16u << 20)  /* kernel tables and host databases */
+#define HD_CONFIG_MAX (1u << 20) /* a configuration file or a record */
+int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
 /* Read up to @size bytes from offset 0 (binary, e.g. config space). Returns bytes read. */
 ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size);
 /* One write(2) of @value, as the kernel expects for attributes. Returns 0 or the -errno of

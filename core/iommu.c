@@ -158,7 +158,7 @@ static void read_cpu_vendor(struct hd_ctx *ctx, struct hd_iommu_report *r, struc
     char *data, *line;
 
     f->cpu_vendor = HD_IOMMU_VENDOR_UNKNOWN;
-    if (hd_fs_read_alloc(ctx, "proc/cpuinfo", &data, NULL) < 0)
+    if (hd_fs_read_alloc(ctx, "proc/cpuinfo", HD_READ_MAX, &data, NULL) < 0)
         return;
     line = strstr(data, "vendor_id");
     if (line != NULL && strchr(line, ':') != NULL) {
@@ -301,7 +301,7 @@ static enum hd_tristate ir_from_interrupts(struct hd_ctx *ctx, struct hd_iommu_r
     enum hd_tristate ir = HD_TRISTATE_UNSET;
     char *data;
 
-    if (hd_fs_read_alloc(ctx, "proc/interrupts", &data, NULL) < 0)
+    if (hd_fs_read_alloc(ctx, "proc/interrupts", HD_READ_MAX, &data, NULL) < 0)
         return ir;
     if (strstr(data, " IR-") != NULL) {
         ir = HD_TRISTATE_YES;

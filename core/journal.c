@@ -398,7 +398,7 @@ out:
 static int load(struct hd_ctx *ctx, struct hd_journal *j)
 {
     char *text = NULL;
-    int r = hd_fs_read_alloc(ctx, j->path, &text, NULL);
+    int r = hd_fs_read_alloc(ctx, j->path, HD_READ_MAX, &text, NULL);
 
     if (r == 0)
         r = hd_journal_parse(ctx, text, j);
@@ -528,7 +528,7 @@ static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *
         return -1;
     hd_strlcpy(saved, ctx->last_error, sizeof(saved));
     hd_strlcpy(j->path, path, sizeof(j->path));
-    if (hd_fs_read_alloc(ctx, path, &text, NULL) == 0)
+    if (hd_fs_read_alloc(ctx, path, HD_READ_MAX, &text, NULL) == 0)
         hd_journal_parse(ctx, text, j); /* the devices named before the damage count */
     for (size_t d = 0; d < j->ndevs && found < 0; d++) {
         for (size_t g = 0; g < n && found < 0; g++) {

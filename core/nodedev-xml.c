@@ -51,7 +51,10 @@ static void put_escaped(FILE *f, const char *s)
             p++;
             continue;
         }
-        fwrite(p, 1, n, f);
+        if (hd_unicode_is_control(hd_utf8_decode(p, n)))
+            fprintf(f, "&#x%lX;", hd_utf8_decode(p, n)); /* C1, bidi: a reference, inert */
+        else
+            fwrite(p, 1, n, f);
         p += n;
     }
 }

@@ -72,7 +72,7 @@ static int resolve_user(struct hd_ctx *ctx, const char *name, uid_t *uid, gid_t 
         *gid = getpwuid_r(*uid, &pw, buf, sizeof(buf), &res) == 0 && res ? pw.pw_gid : 0;
         return 0;
     }
-    if (hd_fs_read_alloc(ctx, "etc/passwd", &db, NULL) == 0) {
+    if (hd_fs_read_alloc(ctx, "etc/passwd", HD_READ_MAX, &db, NULL) == 0) {
         r = db_lookup(db, name, &id, &g);
         free(db);
         if (r == 0) {
@@ -102,7 +102,7 @@ static int resolve_group(struct hd_ctx *ctx, const char *name, gid_t *gid)
         *gid = (gid_t)v;
         return 0;
     }
-    if (hd_fs_read_alloc(ctx, "etc/group", &db, NULL) == 0) {
+    if (hd_fs_read_alloc(ctx, "etc/group", HD_READ_MAX, &db, NULL) == 0) {
         r = db_lookup(db, name, &id, NULL);
         free(db);
         if (r == 0) {

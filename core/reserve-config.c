@@ -162,6 +162,8 @@ static const char *parse_line(char *line, struct hd_reserve_entry *e, char *why,
     return NULL;
 }
 
+#define HD_RESERVE_FILE_ERRORS_MAX 10 /* per file; then one line says how many more */
+
 HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text,
                                       size_t len, const char *file)
 {
@@ -194,13 +196,16 @@ HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const ch
             if (err == NULL && e.line != 0 && add_entry(config, &e) < 0)
                 return -ENOMEM;
         }
-        if (err != NULL) {
-            if (add_error(config, "%s:%u: %s", name, lineno, err) < 0)
-                return -ENOMEM;
-            bad++;
-        }
+        /* A junk file says so a few times, not once per line of it. */
+        if (err != NULL && ++bad <= HD_RESERVE_FILE_ERRORS_MAX &&
+            add_error(config, "%s:%u: %s", name, lineno, err) < 0)
+            return -ENOMEM;
         p += n + (nl ? 1 : 0);
     }
+    if (bad > HD_RESERVE_FILE_ERRORS_MAX &&
+        add_error(config, "%s: %d more lines with errors not shown", name,
+                  bad - HD_RESERVE_FILE_ERRORS_MAX) < 0)
+        return -ENOMEM;
     return bad;
 }
 
@@ -283,11 +288,15 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
         if (!conf_name(names[i]) || !hd_name_valid(names[i]) ||
             hd_path(path, sizeof(path), "%s/%s", HD_RESERVE_DIR, names[i]) < 0)
             continue;
-        r = hd_fs_read_alloc(ctx, path, &text, &len);
+        r = hd_fs_read_alloc(ctx, path, HD_CONFIG_MAX, &text, &len);
         if (r == -ENOENT) /* removed meanwhile */
             continue;
         if (r < 0) {
-            hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+            hd_errr(ctx, r, r == -EFBIG || r == -EINVAL || r == -EISDIR ? HD_REASON_INVALID : 0,
+                    "%s/%s: %s", ctx->root, path,
+                    r == -EFBIG    ? "larger than 1 MiB: not a reservation file"
+                    : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to one)"
+                                   : strerror(-r));
             goto fail;
         }
         r = hd_reserve_config_parse(*config, text, len, path);

@@ -56,7 +56,7 @@ static char *read_lines(struct hd_ctx *ctx, const char *path)
 {
     char *data = NULL;
 
-    return hd_fs_read_alloc(ctx, path, &data, NULL) == 0 ? data : NULL;
+    return hd_fs_read_alloc(ctx, path, HD_READ_MAX, &data, NULL) == 0 ? data : NULL;
 }
 
 /* Undo the octal escapes (\040) that mountinfo uses for blanks in paths. */

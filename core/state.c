@@ -115,7 +115,7 @@ int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **
     *value = NULL;
     if (r < 0)
         return r;
-    r = hd_fs_read_alloc(ctx, path, value, NULL);
+    r = hd_fs_read_alloc(ctx, path, HD_READ_MAX, value, NULL);
     if (r == 0) {
         size_t n = strlen(*value);
         while (n > 0 && (*value)[n - 1] == '\n')

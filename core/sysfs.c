@@ -299,34 +299,54 @@ ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t 
     return n;
 }
 
-static int read_fd_alloc(int fd, char **data, size_t *len)
+/* All of @fd, at most @max bytes (-EFBIG beyond), NUL-terminated; @fd is closed. */
+static int read_fd_alloc(int fd, size_t max, char **data, size_t *len)
 {
     size_t cap = 0, used = 0;
     char *buf = NULL;
+    struct stat st;
+    int r = 0;
 
+    /* A FIFO would block (or never end), /dev/zero never ends: only regular files. */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        r = S_ISREG(st.st_mode) ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        close(fd);
+        return r;
+    }
     for (;;) {
         ssize_t n;
         if (used + 1 >= cap) {
-            char *grown = realloc(buf, cap ? cap * 2 : 4096);
-            if (grown == NULL) {
-                free(buf);
-                close(fd);
-                return -ENOMEM;
+            size_t want = cap ? cap * 2 : 4096;
+            char *grown;
+            if (cap > max + 1) {
+                r = -EFBIG;
+                break;
+            }
+            if ((grown = realloc(buf, want)) == NULL) {
+                r = -ENOMEM;
+                break;
             }
             buf = grown;
-            cap = cap ? cap * 2 : 4096;
+            cap = want;
         }
         n = read_full(fd, buf + used, cap - used - 1);
         if (n < 0) {
-            free(buf);
-            close(fd);
-            return (int)n;
+            r = (int)n;
+            break;
         }
         used += (size_t)n;
+        if (used > max) {
+            r = -EFBIG;
+            break;
+        }
         if (used + 1 < cap)
             break; /* read_full() stops short only at end of file */
     }
     close(fd);
+    if (r < 0) {
+        free(buf);
+        return r;
+    }
     buf[used] = '\0';
     *data = buf;
     if (len != NULL)
@@ -334,13 +354,13 @@ static int read_fd_alloc(int fd, char **data, size_t *len)
     return 0;
 }
 
-int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, char **data, size_t *len)
+int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len)
 {
     int fd;
 
     *data = NULL;
-    fd = hd_fs_open(ctx, path, O_RDONLY, 0);
-    return fd < 0 ? fd : read_fd_alloc(fd, data, len);
+    fd = hd_fs_open(ctx, path, O_RDONLY | O_NONBLOCK, 0);
+    return fd < 0 ? fd : read_fd_alloc(fd, max, data, len);
 }
 
 int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t *size)
@@ -349,7 +369,8 @@ int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t
     int fd, err;
 
     *size = 0;
-    fd = host ? open(path, O_RDONLY | O_CLOEXEC) : hd_fs_open(ctx, path, O_RDONLY, 0);
+    fd = host ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+              : hd_fs_open(ctx, path, O_RDONLY | O_NONBLOCK, 0);
     if (fd < 0)
         return host ? -errno : fd;
     err = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;

@@ -1,5 +1,6 @@
-/* utf8.h - the length of one valid UTF-8 sequence: shared by the XML writer (core) and the
- * JSON writer (tools), which must both keep their output valid whatever bytes they get. */
+/* utf8.h - one valid UTF-8 sequence, its length, its code point and whether it is a control:
+ * shared by the XML writer (core) and the JSON and text writers (tools), which must keep
+ * their output valid and inert whatever bytes they get. */
 #ifndef HOSTDEV_UTF8_H
 #define HOSTDEV_UTF8_H
 
@@ -28,6 +29,26 @@ static inline size_t hd_utf8_len(const unsigned char *s)
         return 4;
     }
     return 0;
+}
+
+/* The code point of the valid @n-byte sequence at @s (hd_utf8_len() said @n). */
+static inline unsigned long hd_utf8_decode(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+    unsigned long cp = s[0] & lead_mask[n];
+
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Characters that act on whoever displays them rather than show: C1 controls (U+009B opens
+ * an escape sequence on some terminals) and the bidirectional controls that reorder what
+ * follows (U+202E and friends). Writers escape them as they do C0 controls. */
+static inline int hd_unicode_is_control(unsigned long cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+           cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 #endif

@@ -161,7 +161,7 @@ int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **out)
     int r;
 
     *out = NULL;
-    r = hd_fs_read_alloc(ctx, "proc/cmdline", &text, &len);
+    r = hd_fs_read_alloc(ctx, "proc/cmdline", HD_CONFIG_MAX, &text, &len);
     if (r < 0)
         return r;
     if (memchr(text, '\0', len) != NULL)

@@ -56,11 +56,14 @@ void device_print_line(FILE *out, const struct hd_device *dev)
 
     fprintf(out, "%s %s [%04x]: ", hd_device_get_name(dev), device_class_name(class),
             (unsigned)(class >> 8));
-    if (vn != NULL)
-        fprintf(out, "%s ", vn);
-    if (pn != NULL)
-        fprintf(out, "%s ", pn);
-    else if (vn != NULL)
+    if (vn != NULL) {
+        tool_put_text(out, vn);
+        fputc(' ', out);
+    }
+    if (pn != NULL) {
+        tool_put_text(out, pn);
+        fputc(' ', out);
+    } else if (vn != NULL)
         fprintf(out, "Device ");
     fprintf(out, "[%04x:%04x]", hd_device_get_vendor_id(dev), hd_device_get_device_id(dev));
     if (rev > 0)

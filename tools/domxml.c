@@ -1,10 +1,13 @@
 /* domxml.c - libvirt domain XML: read its PCI <hostdev> elements. libxml2 is opened when a
  * document is read (drivers/dl.h): it and ICU cost every other command 2 ms of loading. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -15,7 +18,6 @@
 /* The libxml2 functions used here, typed from its headers. */
 struct xml_api {
     void *dl;
-    __typeof__(xmlReadFile) *read_file;
     __typeof__(xmlReadMemory) *read_memory;
     __typeof__(xmlFreeDoc) *free_doc;
     __typeof__(xmlDocGetRootElement) *root;
@@ -28,7 +30,6 @@ struct xml_api {
 };
 
 static const struct hd_dl_sym xml_syms[] = {
-    HD_DL_SYM(struct xml_api, read_file, xmlReadFile),
     HD_DL_SYM(struct xml_api, read_memory, xmlReadMemory),
     HD_DL_SYM(struct xml_api, free_doc, xmlFreeDoc),
     HD_DL_SYM(struct xml_api, root, xmlDocGetRootElement),
@@ -198,16 +199,63 @@ static int read_doc(const struct xml_api *x, xmlDoc *doc, struct domxml *dom, ch
     return r;
 }
 
+#define DOMXML_MAX (16u << 20) /* libvirt's own limit for a domain XML is 10 MiB */
+
+/* The whole file, read here rather than by libxml2: a FIFO must not block (opened
+ * non-blocking, then refused), nor /dev/zero or a huge file take all memory. */
+static int read_file(const char *path, char **text, size_t *len, char *err, size_t errsize)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+    struct stat st;
+    char *buf = NULL;
+    size_t used = 0;
+
+    *text = NULL;
+    if (fd < 0) {
+        r = -errno;
+        snprintf(err, errsize, "%s", strerror(errno));
+        return r;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > DOMXML_MAX) {
+        r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+        snprintf(err, errsize, "%s", r == -EFBIG ? "larger than 16 MiB: not a domain XML"
+                                                 : "not a regular file");
+    } else if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+        r = -ENOMEM;
+        snprintf(err, errsize, "out of memory");
+    } else {
+        ssize_t n;
+        while (used < (size_t)st.st_size &&
+               ((n = read(fd, buf + used, (size_t)st.st_size - used)) > 0 || errno == EINTR))
+            used += n > 0 ? (size_t)n : 0;
+        if (used < (size_t)st.st_size) {
+            r = -EIO;
+            snprintf(err, errsize, "read: %s", strerror(errno));
+        }
+    }
+    close(fd);
+    if (r < 0) {
+        free(buf);
+        return r;
+    }
+    buf[used] = '\0';
+    *text = buf;
+    *len = used;
+    return 0;
+}
+
 int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize)
 {
-    struct xml_api x;
-    int r = xml_load(&x, dom, err, errsize);
+    char *text;
+    size_t len = 0;
+    int r = read_file(path, &text, &len, err, errsize);
 
-    if (r < 0)
+    if (r < 0) {
+        memset(dom, 0, sizeof(*dom));
         return r;
-    x.set_error_func(NULL, quiet);
-    r = read_doc(&x, x.read_file(path, NULL, DOMXML_PARSE_OPTS), dom, err, errsize);
-    hd_dl_close(x.dl);
+    }
+    r = domxml_parse(text, len, dom, err, errsize);
+    free(text);
     return r;
 }
 

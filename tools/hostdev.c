@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tool.h"
+#include "utf8.h"
 
 /* The command table; `hostdev --help` is generated from it. Weak references let a command
  * file be absent: the static early-boot binary (`make static`, HOSTDEV_TOOLS=core) links only
@@ -87,16 +88,22 @@ static bool readable_file(const char *path)
     return S_ISREG(st.st_mode);
 }
 
-/* Bytes of a message that would break it over lines or drive the terminal (arguments and
- * sysfs contents are quoted as given) are shown as \xHH: an error is always one line. */
-static void put_escaped(const char *s)
+void tool_put_text(FILE *out, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f)
-            fprintf(stderr, "\\x%02x", c);
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        size_t n = hd_utf8_len(p);
+        unsigned long cp = n ? hd_utf8_decode(p, n) : 0;
+        if (n == 0 || (n == 1 && hd_unicode_is_control(cp))) {
+            fprintf(out, "\\x%02x", *p++);
+            continue;
+        }
+        if (hd_unicode_is_control(cp))
+            fprintf(out, "\\u%04lx", cp);
         else
-            fputc(c, stderr);
+            fwrite(p, 1, n, out);
+        p += n;
     }
 }
 
@@ -152,12 +159,12 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
     /* The library's messages already start with the device: say it once. */
     if (tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
         (tail[strlen(what)] == ':' || tail[strlen(what)] == ' ')) {
-        put_escaped(tail);
+        tool_put_text(stderr, tail);
     } else {
-        put_escaped(what);
+        tool_put_text(stderr, what);
         if (tail != NULL && tail[0] != '\0') {
             fputs(": ", stderr);
-            put_escaped(tail);
+            tool_put_text(stderr, tail);
         }
     }
     if (hint != NULL)

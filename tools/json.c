@@ -115,7 +115,10 @@ static void write_string(FILE *out, const char *s)
             p++;
             continue;
         }
-        fwrite(p, 1, n, out);
+        if (hd_unicode_is_control(hd_utf8_decode(p, n)))
+            fprintf(out, "\\u%04lx", hd_utf8_decode(p, n)); /* C1, bidi: inert in the text */
+        else
+            fwrite(p, 1, n, out);
         p += n;
     }
     fputc('"', out);

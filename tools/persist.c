@@ -135,7 +135,7 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
     int code = EXIT_DONE, r;
 
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "reading the configuration");
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
     if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT | HD_FILL_EXTRA, &list)) < 0) {
         hd_reserve_config_unref(config);
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
@@ -227,7 +227,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "unexpected argument '%s'", argv[1]);
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "reading the configuration");
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
     code = reserve_print_errors(t, config);
     if (tool_json(t)) {
         json_init(&j, stdout, 2);

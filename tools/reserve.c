@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opout.h"
 #include "reserve.h"
 
 static const char *source(const struct hd_reserve_entry *e, char *buf, size_t size)
@@ -60,6 +61,8 @@ int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserv
     for (size_t i = 0; code == EXIT_DONE && !tool_json(t) && i < hd_op_get_step_count(op); i++) {
         const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
         const char *w = source(e, where, sizeof(where));
+        if (t->dry_run && (!strcmp(a, "keep") || !strcmp(a, "pending") || !strcmp(a, "detach")))
+            printf("  "); /* a line of the plan */
         if (strcmp(a, "keep") == 0)
             printf("%s: reserved for %s already (%s)\n", d, e->driver, w);
         else if (strcmp(a, "pending") == 0)
@@ -90,7 +93,8 @@ int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserv
     }
     code = run_one(t, dev, HD_OP_NUMVFS, e, &op);
     if (code == EXIT_DONE && !tool_json(t))
-        printf("%s: %d virtual functions (was %d; %s)\n", hd_device_get_name(dev), e->numvfs,
+        printf("%s%s: %d virtual functions (was %d; %s)\n", t->dry_run ? "  " : "",
+               hd_device_get_name(dev), e->numvfs,
                hd_op_get_previous_numvfs(op), source(e, where, sizeof(where)));
     hd_op_unref(op);
     return code;
@@ -185,6 +189,7 @@ static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"uevent", no_argument, NULL, 'u'},
                                          {"keep-going", no_argument, NULL, 'k'},
+                                         {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_config *config;
     bool uevent = false, keep_going = false;
@@ -199,6 +204,9 @@ static int run(struct tool *t, int argc, char **argv)
         case 'k':
             keep_going = true;
             break;
+        case 'D':
+            t->dry_run = true;
+            break;
         default:
             tool_usage(&cmd_reserve, stderr, t->prog);
             return EXIT_USAGE;
@@ -211,13 +219,15 @@ static int run(struct tool *t, int argc, char **argv)
                           argv[optind]);
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "reading the configuration");
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
     /* At boot a typo must not leave every other device to the host drivers. */
     code = reserve_print_errors(t, config);
     if (code != EXIT_DONE && !uevent && !keep_going) {
         hd_reserve_config_unref(config);
         return code;
     }
+    if (t->dry_run && !tool_json(t))
+        printf("dry run: nothing changed; reserve would do:\n");
     r = uevent ? run_uevent(t, config) : run_all(t, config);
     hd_reserve_config_unref(config);
     return r != EXIT_DONE ? r : code != EXIT_DONE ? EXIT_FAILED : EXIT_DONE;
@@ -226,7 +236,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_reserve = {
     .name = "reserve",
     .run = run,
-    .usage = "[--uevent] [--keep-going]",
+    .usage = "[--uevent] [--keep-going] [--dry-run]",
     .summary = "give configured devices to vfio-pci/pci-stub (boot, udev)",
     .help = "Devices come from ROOT/etc/hostdev.d/*.conf (hostdev.d(5), `hostdev persist`) and\n"
             "the kernel command line (hostdev.reserve=ADDR|VVVV:DDDD[,...], hostdev.driver=).\n"
@@ -237,6 +247,7 @@ const struct tool_command cmd_reserve = {
             "  -u, --uevent       one device, from udev's environment (ACTION, SUBSYSTEM,\n"
             "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" sets its VFs\n"
             "  -k, --keep-going   apply the valid entries even when others are wrong (exit 1)\n"
+            "      --dry-run      print the plan for every configured device, change nothing\n"
             "Exit status: 0 done, 1 a device failed (or --keep-going skipped bad entries),\n"
             "2 the configuration has errors (each named FILE:LINE; nothing was done).\n",
 };

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "vdsm.h"
 #include "opout.h"
 
@@ -191,23 +192,16 @@ static void py_str(FILE *out, const char *s)
         else if (*p < 0x80)
             fputc(*p, out);
         else {
-            /* a valid UTF-8 sequence passes whole; a stray byte is dropped */
-            size_t n = 1;
-            if ((*p & 0xe0) == 0xc0)
-                n = 2;
-            else if ((*p & 0xf0) == 0xe0)
-                n = 3;
-            else if ((*p & 0xf8) == 0xf0)
-                n = 4;
-            else
+            /* a valid UTF-8 sequence passes whole (C1 and bidi controls as \uXXXX); a stray
+             * byte is dropped */
+            size_t n = hd_utf8_len(p);
+            if (n == 0)
                 continue;
-            bool ok = true;
-            for (size_t k = 1; k < n; k++)
-                ok = ok && (p[k] & 0xc0) == 0x80;
-            if (ok) {
+            if (hd_unicode_is_control(hd_utf8_decode(p, n)))
+                fprintf(out, "\\u%04lx", hd_utf8_decode(p, n));
+            else
                 fwrite(p, 1, n, out);
-                p += n - 1;
-            }
+            p += n - 1;
         }
     }
     fputc(q, out);

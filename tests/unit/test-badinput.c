@@ -37,6 +37,14 @@ struct bad {
 #define PCI_IDS_WEIRD                                                                              \
     "printf '8086  Intel <&\"quoted\">\\n\\t10d3  82574L \\377\\376 ]]> &amp; \\033[31m\\n' "      \
     "> $R/names.ids"
+/* Names that would drive a terminal (U+009B, a C1 CSI) or reorder a line (U+202E) */
+#define PCI_IDS_BIDI                                                                               \
+    "printf '8086  Intel \\342\\200\\256evil\\n\\t10d3  NIC \\302\\233[31m\\n' > $R/names.ids"
+/* Fails (99) when @out holds either character raw, or (98) lacks @escape. */
+#define NO_RAW_CONTROLS(cmd, escape)                                                               \
+    "o=$(" cmd ") || exit $?; bidi=$(printf '\\342\\200\\256'); csi=$(printf '\\302\\233'); "      \
+    "case \"$o\" in *\"$bidi\"*|*\"$csi\"*) exit 99;; esac; "                                       \
+    "printf '%s' \"$o\" | grep -qF '" escape "' || exit 98"
 #define RESERVE_CONF(line)                                                                         \
     "mkdir -p etc/hostdev.d && printf '" line "\\n' > etc/hostdev.d/10-bad.conf"
 #define DOMXML(body) "printf '%s' \"<domain><devices>" body "</devices></domain>\" > $R/d.xml"
@@ -131,6 +139,11 @@ static const struct bad cases[] = {
      "printf '<domain><name>\\377\\376</name></domain>' "
      "> $R/d.xml",
      "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: domain XML is a FIFO", PLAIN, "mkfifo $R/d.xml",
+     "timeout 10 $HD qemu-args --domain-xml $R/d.xml", 2, "d.xml: not a regular file", NONE, 0},
+    {"config: domain XML is /dev/zero", FUSE, NULL,
+     "timeout 10 $HD acquire --vm v --owner 0:0 --domain-xml /dev/zero", 2,
+     "/dev/zero: not a regular file", NONE, 0},
     {"config: domain XML is a directory", FUSE, "mkdir $R/d.xml",
      "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
     {"config: pci.ids garbage", FUSE,
@@ -144,6 +157,24 @@ static const struct bad cases[] = {
      "HOSTDEV_ROOT=$R HOSTDEV_NAMES=$R/names.ids $B/hostdev-virsh nodedev-dumpxml "
      "pci_0000_03_00_0",
      0, NULL, XML, 0},
+    {"config: bidi and C1 names, text", FUSE, PCI_IDS_BIDI,
+     NO_RAW_CONTROLS("$B/hostdev --root $R --names $R/names.ids list", "Intel \\u202eevil"), 0,
+     NULL, NONE, 0},
+    {"config: bidi and C1 names, JSON", FUSE, PCI_IDS_BIDI,
+     NO_RAW_CONTROLS("$B/hostdev --root $R --names $R/names.ids --json show 03:00.0",
+                     "NIC \\u009b[31m"),
+     0, NULL, NONE, 0},
+    {"config: bidi and C1 names, XML", FUSE, PCI_IDS_BIDI,
+     NO_RAW_CONTROLS("HOSTDEV_ROOT=$R HOSTDEV_NAMES=$R/names.ids $B/hostdev-virsh "
+                     "nodedev-dumpxml pci_0000_03_00_0",
+                     "Intel &#x202E;evil"),
+     0, NULL, NONE, 0},
+    {"config: bidi and C1 names, VDSM", FUSE, PCI_IDS_BIDI,
+     NO_RAW_CONTROLS("$B/hostdev --root $R --names $R/names.ids list --format vdsm --caps pci",
+                     "\\u202e"), 0, NULL,
+     NONE, 0},
+    {"args: bidi in an error line", FUSE, NULL,
+     "$HD detach \"$(printf 'x\\342\\200\\256y')\"", 2, "'x\\u202ey'", NONE, 0},
     {"config: names file is a directory", FUSE, "mkdir $R/names.ids",
      "$B/hostdev --root $R --names $R/names.ids list", 2, "names.ids", NONE, 0},
     /* ---- reservation config: ROOT/etc/hostdev.d/ *.conf and hostdev.reserve= ---- */
@@ -156,6 +187,17 @@ static const struct bad cases[] = {
     {"reserve: overlong line", FUSE,
      "mkdir -p etc/hostdev.d && head -c 10000 /dev/zero | tr '\\0' 0 > etc/hostdev.d/10-bad.conf",
      "$HD reserve", 2, "10-bad.conf:1:", NONE, 0},
+    /* Files hostdev reads at boot: a FIFO must not block it, nor an endless device or a
+     * huge file exhaust it; each is one line naming the file. */
+    {"reserve: FIFO named .conf", PLAIN, "mkdir -p etc/hostdev.d && mkfifo etc/hostdev.d/10-f.conf",
+     "timeout 10 $HD reserve", 2, "10-f.conf: not a regular file", NONE, 0},
+    {"reserve: .conf links to a device", PLAIN,
+     "mkdir -p etc/hostdev.d dev && mknod dev/zero c 1 5 && "
+     "ln -s /dev/zero etc/hostdev.d/10-z.conf",
+     "timeout 10 $HD reserve", 2, "10-z.conf: not a regular file", NONE, 0},
+    {"reserve: 2 MB .conf", FUSE,
+     "mkdir -p etc/hostdev.d && head -c 2000000 /dev/zero | tr '\\0' x > etc/hostdev.d/10-b.conf",
+     "timeout 10 $HD --json persisted", 2, "10-b.conf: larger than 1 MiB", NONE, 0},
     {"reserve: negative numvfs", FUSE, RESERVE_CONF("03:00.0 numvfs=-1"), "$HD --json persisted", 2,
      "10-bad.conf:1:", JSON, 0},
     {"reserve: bad hostdev.reserve=", PLAIN,

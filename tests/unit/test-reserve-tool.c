@@ -69,6 +69,14 @@ START_TEST(reserve_applies_the_configuration)
     ck_assert_str_eq(out, "");
     ck_assert_uint_eq(eng_writes(&e), 0);
     conf("10-nic.conf", "# the NIC for the router VM\n03:00.0\n");
+    /* The plan first: it changes nothing. */
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  " NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
+    ck_out_has("\"action\": \"reserve\"");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert(!fx_exists(&e.fx, "run/hostdev"));
     ck_assert_int_eq(hd("reserve"), 0);
     ck_assert_str_eq(out, NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
@@ -94,6 +102,17 @@ START_TEST(reserve_refuses_a_broken_configuration)
     ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "");
     ck_assert_int_eq(hd("reserve extra"), 2);
     ck_err_has("unexpected argument 'extra'");
+    /* A junk file says so ten times, then how many more lines are wrong. */
+    char junk[8192] = "";
+    for (int i = 0; i < 500; i++)
+        strcat(junk, "junk\n");
+    conf("10-nic.conf", junk);
+    ck_assert_int_eq(hd("reserve"), 2);
+    size_t lines = 0;
+    for (const char *c = err; *c; c++)
+        lines += *c == '\n';
+    ck_assert_uint_eq(lines, 11);
+    ck_err_has("10-nic.conf: 490 more lines with errors not shown");
 }
 END_TEST
 
