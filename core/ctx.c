@@ -45,6 +45,7 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
                             host.st_ino == st.st_ino;
     }
     ctx->resolve = ctx->root_is_host ? HD_RESOLVE_HOST : HD_RESOLVE_IN_ROOT;
+    ctx->dir_fd = -1;
     *out = ctx;
     return 0;
 }
@@ -62,6 +63,8 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
         return ctx;
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);
+    if (ctx->dir_fd >= 0)
+        close(ctx->dir_fd);
     hd_names_free(ctx->names);
     hd_strings_free(&ctx->strings);
     free(ctx->root);

@@ -50,6 +50,11 @@ struct hd_ctx {
     char *root;     /* as given, for messages */
     bool root_is_host; /* root is "/": the only case where modules may be loaded */
     enum hd_resolve resolve;
+    /* The directory the last path resolved under the root was in (-1: none): a listing reads
+     * a device's attributes one after another, so its directory is resolved once. Dropped at
+     * every attribute write, which may make or remove directories (sysfs.c). */
+    int dir_fd;
+    char dir_path[HD_PATH_MAX];
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */

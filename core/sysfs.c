@@ -209,22 +209,14 @@ static int open_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t 
     return (flags = openat(ctx->rootfd, path, flags, mode)) < 0 ? -errno : flags;
 }
 
-int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
-{
-    if (!hd_path_valid(path))
-        return -EINVAL;
-    if (flags & O_CREAT)
-        flags |= O_NOFOLLOW;
-    return open_in_root(ctx, path, flags, mode);
-}
-
-/* The directory holding @path's last component, resolved under the root: an fd the caller
- * closes with parent_close(), and the component in *@base. */
+/* The directory holding @path's last component, resolved under the root, and the component
+ * in *@base. The last directory resolved is kept on the context (a device's attributes are
+ * read one after another); release the fd with parent_close(). */
 static int parent_open(struct hd_ctx *ctx, const char *path, const char **base)
 {
-    char dir[HD_PATH_MAX];
     const char *slash;
     size_t len;
+    int fd;
 
     if (!hd_path_valid(path))
         return -EINVAL;
@@ -232,23 +224,96 @@ static int parent_open(struct hd_ctx *ctx, const char *path, const char **base)
     *base = slash ? slash + 1 : path;
     if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
         return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
-    if ((len = (size_t)(slash - path)) >= sizeof(dir))
+    if ((len = (size_t)(slash - path)) >= sizeof(ctx->dir_path))
         return -ENAMETOOLONG;
-    memcpy(dir, path, len);
-    dir[len] = '\0';
-    return open_in_root(ctx, dir, O_PATH | O_DIRECTORY, 0);
+    if (ctx->dir_fd >= 0 && strncmp(ctx->dir_path, path, len) == 0 && ctx->dir_path[len] == '\0')
+        return ctx->dir_fd;
+    if (ctx->dir_fd >= 0)
+        close(ctx->dir_fd);
+    ctx->dir_fd = -1;
+    memcpy(ctx->dir_path, path, len);
+    ctx->dir_path[len] = '\0';
+    if ((fd = open_in_root(ctx, ctx->dir_path, O_PATH | O_DIRECTORY, 0)) >= 0)
+        ctx->dir_fd = fd;
+    return fd;
 }
 
 static void parent_close(struct hd_ctx *ctx, int fd)
 {
-    if (fd >= 0 && fd != ctx->rootfd)
+    if (fd >= 0 && fd != ctx->rootfd && fd != ctx->dir_fd)
         close(fd);
+}
+
+/* A write may remove or make directories (an unbind, a VF count): resolve them afresh. */
+static void forget_dir(struct hd_ctx *ctx)
+{
+    if (ctx->dir_fd >= 0)
+        close(ctx->dir_fd);
+    ctx->dir_fd = -1;
 }
 
 /* @base under the parent directory: the root's own fd takes the whole path. */
 static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const char *base)
 {
     return pfd == ctx->rootfd ? path : base;
+}
+
+/* What to do beside the parent directory of a path: an *at() call, -errno on failure. */
+typedef long (*at_fn)(int dirfd, const char *name, void *arg);
+
+/* Run @fn on @path's last component, in its directory resolved under the root. A directory
+ * kept from an earlier call may have gone since (a device removed and made again has a new
+ * one): what fails there as missing is tried once more from the root. */
+static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
+{
+    for (int tries = 0;; tries++) {
+        const char *base;
+        bool kept = ctx->dir_fd >= 0;
+        int pfd = parent_open(ctx, path, &base);
+        long r;
+        if (pfd < 0)
+            return pfd;
+        kept = kept && pfd == ctx->dir_fd && tries == 0;
+        r = fn(pfd, at_name(ctx, pfd, path, base), arg);
+        parent_close(ctx, pfd);
+        if (r >= 0 || !kept || (r != -ENOENT && r != -ENOTDIR && r != -ESTALE))
+            return r;
+        forget_dir(ctx);
+    }
+}
+
+struct open_args {
+    int flags;
+    mode_t mode;
+};
+
+static long open_beside(int dirfd, const char *name, void *arg)
+{
+    const struct open_args *a = arg;
+    int fd = openat(dirfd, name, a->flags | O_NOFOLLOW | O_CLOEXEC, a->mode);
+
+    return fd < 0 ? -errno : fd;
+}
+
+int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
+{
+    struct open_args a = {flags, mode};
+    long fd;
+
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    if (flags & O_CREAT)
+        a.flags = flags |= O_NOFOLLOW;
+    if (ctx->resolve == HD_RESOLVE_HOST || strchr(path, '/') == NULL ||
+        ((flags & O_PATH) && !(flags & O_NOFOLLOW)))
+        return open_in_root(ctx, path, flags, mode);
+    /* The common case, an attribute of the directory read last: one openat() beside it. A
+     * last component that is a link (ELOOP; ENOTDIR with O_DIRECTORY) is resolved the long
+     * way. */
+    fd = in_parent(ctx, path, open_beside, &a);
+    if ((fd == -ELOOP || (fd == -ENOTDIR && (flags & O_DIRECTORY))) && !(flags & O_NOFOLLOW))
+        return open_in_root(ctx, path, flags, mode);
+    return (int)fd;
 }
 
 static ssize_t read_full(int fd, char *buf, size_t size)
@@ -451,6 +516,7 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
         err = -EIO; /* the kernel takes an attribute in one write or not at all */
     if (close(fd) < 0 && err == 0 && errno != EINTR)
         err = -errno;
+    forget_dir(ctx);
     hd_dbg(ctx, "write %s <- '%s': %d", path, value, err);
     return err;
 }
@@ -464,6 +530,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
 
     if (!hd_path_valid(path))
         return -EINVAL;
+    forget_dir(ctx);
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
     /* Two forks: the grandchild does the write, the child exits at once. A grandchild stuck
@@ -536,22 +603,27 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
     return err;
 }
 
+struct link_args {
+    char *buf;
+    size_t size;
+};
+
+static long readlink_beside(int dirfd, const char *name, void *arg)
+{
+    const struct link_args *a = arg;
+    ssize_t n = readlinkat(dirfd, name, a->buf, a->size);
+
+    return n < 0 ? -errno : n;
+}
+
 ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t size)
 {
+    struct link_args a = {buf, size};
     ssize_t n;
-
-    const char *base;
-    int pfd;
 
     if (size < 2)
         return -EINVAL;
-    if ((pfd = parent_open(ctx, path, &base)) < 0)
-        return pfd;
-    n = readlinkat(pfd, at_name(ctx, pfd, path, base), buf, size);
-    if (n < 0)
-        n = -errno;
-    parent_close(ctx, pfd);
-    if (n < 0)
+    if ((n = in_parent(ctx, path, readlink_beside, &a)) < 0)
         return n;
     if ((size_t)n >= size)
         return -ENAMETOOLONG;
@@ -650,16 +722,14 @@ int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *
     return 0;
 }
 
+static long stat_beside(int dirfd, const char *name, void *statbuf)
+{
+    return fstatat(dirfd, name, statbuf, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf)
 {
-    const char *base;
-    int pfd = parent_open(ctx, path, &base), r;
-
-    if (pfd < 0)
-        return pfd;
-    r = fstatat(pfd, at_name(ctx, pfd, path, base), statbuf, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-    parent_close(ctx, pfd);
-    return r;
+    return (int)in_parent(ctx, path, stat_beside, statbuf);
 }
 
 int hd_fs_exists(struct hd_ctx *ctx, const char *path)
@@ -693,6 +763,11 @@ int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned 
     return hd_poll(timeout_ms, path_is_as_wanted, &w);
 }
 
+static long mkdir_beside(int dirfd, const char *name, void *mode)
+{
+    return mkdirat(dirfd, name, *(mode_t *)mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
 {
     char buf[HD_PATH_MAX];
@@ -704,16 +779,10 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
     for (char *p = buf;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
-            const char *base;
-            int pfd, r = 0;
+            long r;
             *p = '\0';
-            if ((pfd = parent_open(ctx, buf, &base)) < 0)
-                return pfd;
-            if (mkdirat(pfd, at_name(ctx, pfd, buf, base), mode) < 0 && errno != EEXIST)
-                r = -errno;
-            parent_close(ctx, pfd);
-            if (r < 0)
-                return r;
+            if ((r = in_parent(ctx, buf, mkdir_beside, &mode)) < 0)
+                return (int)r;
             if (saved == '\0')
                 break;
             *p = saved;
@@ -754,16 +823,15 @@ int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode)
     return chmod(proc, mode & 0777) < 0 ? (errno == ENOENT ? -ENOSYS : -errno) : 0;
 }
 
+static long unlink_beside(int dirfd, const char *name, void *arg)
+{
+    (void)arg;
+    return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+}
+
 int hd_fs_unlink(struct hd_ctx *ctx, const char *path)
 {
-    const char *base;
-    int pfd = parent_open(ctx, path, &base), r;
-
-    if (pfd < 0)
-        return pfd;
-    r = unlinkat(pfd, at_name(ctx, pfd, path, base), 0) < 0 ? -errno : 0;
-    parent_close(ctx, pfd);
-    return r;
+    return (int)in_parent(ctx, path, unlink_beside, NULL);
 }
 
 int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
@@ -773,6 +841,9 @@ int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
 
     if (ffd < 0)
         return ffd;
+    /* The second directory must not evict the first from the context. */
+    if (ffd == ctx->dir_fd)
+        ctx->dir_fd = -1;
     if ((tfd = parent_open(ctx, to, &tbase)) < 0) {
         parent_close(ctx, ffd);
         return tfd;
