@@ -1,0 +1,46 @@
+# host-use.sh - what the host uses stays with it, asked of a real kernel: an NVMe disk whose
+# namespace carries a mounted filesystem, and an e1000e enslaved to a bridge that carries the
+# host's address and default route (the port itself has neither), are refused by detach and
+# acquire (exit 1, naming the use, nothing changed); once unmounted, and once out of the
+# bridge, each detaches and comes back.
+need_cmd detach reattach acquire
+d=0000:00:03.0 # nvme with a namespace (hostuse boot)
+n=0000:00:02.0 # e1000e
+expect "$(driver_of "$d")" nvme "$d driver before"
+wait_until 5000 test -b /dev/nvme0n1 || fail "/dev/nvme0n1 did not appear"
+mke2fs -q /dev/nvme0n1 >/dev/null 2>&1 || fail "mke2fs /dev/nvme0n1"
+mkdir -p /mnt/disk
+mount -t ext4 /dev/nvme0n1 /mnt/disk || fail "mount /dev/nvme0n1"
+hd detach "$d"
+expect "$rc" 1 "detach of the disk with a mounted filesystem: exit status"
+out_has "mounted" || fail "the refusal does not say it is mounted"
+expect "$(driver_of "$d")" nvme "$d stays on nvme while mounted"
+hd acquire --vm v --owner 0:0 "$d"
+expect "$rc" 1 "acquire of the mounted disk: exit status"
+umount /mnt/disk
+hd detach "$d"
+expect "$rc" 0 "detach once unmounted: exit status"
+hd reattach "$d"
+expect "$rc" 0 "reattach of the disk: exit status"
+expect "$(driver_of "$d")" nvme "$d back on nvme"
+
+# The NIC as a bridge port: the bridge holds the address and the default route.
+ifc=$(ls "$PCI/$n/net" 2>/dev/null | head -n1)
+[ -n "$ifc" ] || fail "$n has no network interface"
+ip link add br0 type bridge || fail "ip link add br0 type bridge"
+ip link set "$ifc" master br0 || fail "enslaving $ifc to br0"
+ip link set "$ifc" up
+ip link set br0 up
+ip addr add 192.0.2.10/24 dev br0
+ip route add default via 192.0.2.1 dev br0
+hd detach "$n"
+expect "$rc" 1 "detach of a bridge port whose bridge routes: exit status"
+out_has "br0" || fail "the refusal does not name the bridge"
+expect "$(driver_of "$n")" e1000e "$n stays on e1000e while bridged"
+ip link set "$ifc" nomaster
+hd detach "$n"
+expect "$rc" 0 "detach once out of the bridge: exit status"
+hd reattach "$n"
+expect "$rc" 0 "reattach of the NIC: exit status"
+expect "$(driver_of "$n")" e1000e "$n back on e1000e"
+pass
