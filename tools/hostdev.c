@@ -55,11 +55,35 @@ static void usage(FILE *out)
                  "2 bad usage or input.\n");
 }
 
+static const char *current_command = NULL;
+static struct tool *current_tool = NULL;
+static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
+
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
 {
-    fprintf(out, "Usage: %s %s %s\n%s\n", prog, cmd->name, cmd->usage, cmd->summary);
-    if (cmd->help != NULL)
-        fprintf(out, "\n%s", cmd->help);
+    char hint[96], bad[64] = "";
+
+    if (out != stderr || current_tool == NULL) {
+        fprintf(out, "Usage: %s %s %s\n%s\n", prog, cmd->name, cmd->usage, cmd->summary);
+        if (cmd->help != NULL)
+            fprintf(out, "\n%s", cmd->help);
+        return;
+    }
+    /* A mistake on the command line is one line that says where the whole help is; getopt's
+     * own message is off (opterr = 0), so name what it stopped at. */
+    if (optopt > 0 && optopt < 0x7f)
+        snprintf(bad, sizeof(bad), "-%c", optopt);
+    else if (current_argv != NULL && optind > 0 && current_argv[optind - 1] != NULL &&
+             current_argv[optind - 1][0] == '-')
+        snprintf(bad, sizeof(bad), "%.60s", current_argv[optind - 1]);
+    snprintf(hint, sizeof(hint), "see '%s %s --help'", prog, cmd->name);
+    if (bad[0] != '\0')
+        tool_error_hint(current_tool, EXIT_USAGE, hint,
+                        "'%s' is not an option of %s, or its value is missing; usage: %s %s %s",
+                        bad, cmd->name, prog, cmd->name, cmd->usage);
+    else
+        tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s %s", prog, cmd->name,
+                        cmd->usage);
 }
 
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog)
@@ -74,8 +98,6 @@ int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const
     }
     return 0;
 }
-
-static const char *current_command = NULL;
 
 /* A regular file we can read; errno says why not (0: it is something else). */
 static bool readable_file(const char *path)
@@ -261,68 +283,137 @@ static void log_stderr(void *data, int priority, const char *file, int line, con
     fputc('\n', stderr);
 }
 
+static bool root_has_sys(const char *root)
+{
+    char path[4096];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/sys", root);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* What the global options set, before the context exists. */
+struct globals {
+    const char *root, *names, *state_dir;
+    long timeout;
+};
+
+/* Apply global option @c (getopt's value) with @arg: -1 to go on, else the exit status. */
+static int apply_global(struct tool *t, struct globals *g, int c, const char *arg)
+{
+    switch (c) {
+    case 'r':
+        g->root = arg;
+        return -1;
+    case 'j':
+#ifdef HOSTDEV_TOOLS_CORE
+        return tool_error(t, EXIT_USAGE, "--json is not in this small static build; the full "
+                                         "hostdev has it");
+#else
+        t->json = true;
+        return -1;
+#endif
+    case 'v':
+        t->verbose++;
+        return -1;
+    case 'n':
+        t->dry_run = true;
+        return -1;
+    case 't': {
+        char *end;
+        errno = 0;
+        g->timeout = strtol(arg, &end, 10);
+        if (errno || *end || end == arg || g->timeout < 0 || g->timeout > 3600000)
+            return tool_error(t, EXIT_USAGE, "invalid --timeout '%s' (milliseconds)", arg);
+        return -1;
+    }
+    case 'N':
+        g->names = arg;
+        return -1;
+    case 'S':
+        g->state_dir = arg;
+        return -1;
+    case 'h':
+        usage(stdout);
+        return EXIT_DONE;
+    case 'V':
+        printf("hostdev %s\n", HOSTDEV_VERSION);
+        return EXIT_DONE;
+    default:
+        return tool_error_hint(t, EXIT_USAGE, "see 'hostdev --help'", "unknown option '%s'",
+                               arg ? arg : "?");
+    }
+}
+
+static const struct option global_opts[] = {
+    {"root", required_argument, NULL, 'r'},    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
+    {"names", required_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},       {"state-dir", required_argument, NULL, 'S'},
+    {"dry-run", no_argument, NULL, 'n'},       {NULL, 0, NULL, 0},
+};
+
+/* Global long options given after the command (`hostdev list --json`, `... --root R`), as
+ * users of other tools type them: applied, and taken out of the command's arguments. Stops
+ * at "--". -1 to go on, else the exit status. */
+static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, char **argv)
+{
+    int out = 1;
+
+    for (int i = 1; i < *argc; i++) {
+        const struct option *o = NULL;
+        const char *arg = NULL, *eq;
+        size_t len;
+        int r;
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strncmp(argv[i], "--", 2) == 0) {
+            eq = strchr(argv[i], '=');
+            len = eq ? (size_t)(eq - argv[i] - 2) : strlen(argv[i] + 2);
+            for (const struct option *p = global_opts; p->name != NULL; p++) {
+                if (strlen(p->name) == len && strncmp(p->name, argv[i] + 2, len) == 0 &&
+                    p->val != 'h' && p->val != 'V')
+                    o = p;
+            }
+            if (o != NULL && o->has_arg == required_argument) {
+                arg = eq ? eq + 1 : i + 1 < *argc ? argv[++i] : NULL;
+                if (arg == NULL)
+                    return tool_error(t, EXIT_USAGE, "--%s needs a value", o->name);
+            } else if (o != NULL && eq != NULL) {
+                return tool_error(t, EXIT_USAGE, "--%s takes no value", o->name);
+            }
+        }
+        if (o == NULL) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if ((r = apply_global(t, g, o->val, arg)) >= 0)
+            return r;
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"root", required_argument, NULL, 'r'},    {"json", no_argument, NULL, 'j'},
-        {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
-        {"names", required_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {"state-dir", required_argument, NULL, 'S'},
-        {"dry-run", no_argument, NULL, 'n'},       {NULL, 0, NULL, 0},
-    };
-    struct tool t = {.prog = "hostdev"};
-    const char *root = getenv("HOSTDEV_ROOT");
-    const char *names = NULL;
-    const char *state_dir = getenv("HOSTDEV_STATE_DIR");
-    long timeout = -1;
+    static struct tool t = {.prog = "hostdev"}; /* static: tool_usage() reaches it */
+    struct globals g = {.root = getenv("HOSTDEV_ROOT"), .state_dir = getenv("HOSTDEV_STATE_DIR"),
+                        .timeout = -1};
     const struct tool_command *cmd = NULL;
     int c, r;
 
+    current_tool = &t;
+    opterr = 0; /* our own one-line errors */
     /* '+': stop at the command name; its own options are its business. */
-    while ((c = getopt_long(argc, argv, "+r:jvt:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            root = optarg;
-            break;
-        case 'j':
-#ifdef HOSTDEV_TOOLS_CORE
-            return tool_error(&t, EXIT_USAGE, "--json is not in this small static build; the "
-                                              "full hostdev has it");
-#else
-            t.json = true;
-            break;
-#endif
-        case 'v':
-            t.verbose++;
-            break;
-        case 'n':
-            t.dry_run = true;
-            break;
-        case 't': {
-            char *end;
-            errno = 0;
-            timeout = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || timeout < 0 || timeout > 3600000)
-                return tool_error(&t, EXIT_USAGE, "invalid --timeout '%s' (milliseconds)",
-                                  optarg);
-            break;
-        }
-        case 'N':
-            names = optarg;
-            break;
-        case 'S':
-            state_dir = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_DONE;
-        case 'V':
-            printf("hostdev %s\n", HOSTDEV_VERSION);
-            return EXIT_DONE;
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
-        }
+    while ((c = getopt_long(argc, argv, "+r:jvt:hV", global_opts, NULL)) != -1) {
+        if (c == '?')
+            return apply_global(&t, &g, c, argv[optind - 1]);
+        if ((r = apply_global(&t, &g, c, optarg)) >= 0)
+            return r;
     }
     if (optind >= argc) {
         usage(stderr);
@@ -340,6 +431,11 @@ int main(int argc, char **argv)
     argv += optind;
     if (tool_wants_help(cmd, argc, argv, t.prog))
         return EXIT_DONE;
+    if ((r = take_trailing_globals(&t, &g, &argc, argv)) >= 0)
+        return r;
+    current_argv = argv;
+    const char *root = g.root, *names = g.names, *state_dir = g.state_dir;
+    long timeout = g.timeout;
 
     /* A names file the user named must be there: silently showing no names would hide the
      * typo. (The default search and HOSTDEV_NAMES may come up empty.) */
@@ -349,6 +445,12 @@ int main(int argc, char **argv)
     r = hd_ctx_new(root, &t.ctx);
     if (r < 0)
         return tool_error(&t, EXIT_USAGE, "root '%s': %s", root ? root : "/", strerror(-r));
+    /* A root that is not a kernel's tree would list nothing and succeed: say so instead. */
+    if (root != NULL && !root_has_sys(root)) {
+        hd_ctx_unref(t.ctx);
+        return tool_error_hint(&t, EXIT_USAGE, "for a fake kernel: hostdev-fakesys mount SPEC DIR",
+                               "root '%s' has no sys/ directory: not a kernel's tree", root);
+    }
     if (t.verbose) {
         hd_ctx_set_log_fn(t.ctx, log_stderr, NULL);
         hd_ctx_set_log_priority(t.ctx, t.verbose > 1 ? HD_LOG_DEBUG : HD_LOG_INFO);

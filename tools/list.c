@@ -87,15 +87,17 @@ static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
 }
 #endif
 
-static bool selected(const struct hd_device *dev, const struct hd_pci_selector *sel, int nsel)
+/* Does @dev match any selector (all when none)? Marks in @matched the ones it matches. */
+static bool selected(const struct hd_device *dev, const struct hd_pci_selector *sel, int nsel,
+                     bool *matched)
 {
-    if (nsel == 0)
-        return true;
+    bool any = nsel == 0;
+
     for (int i = 0; i < nsel; i++) {
         if (hd_pci_selector_match(&sel[i], dev))
-            return true;
+            any = matched[i] = true;
     }
-    return false;
+    return any;
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -121,8 +123,17 @@ static int run(struct tool *t, int argc, char **argv)
                 return r;
             break;
         case 'f':
+            if (strcmp(optarg, "json") == 0) { /* as --json, the way lsblk/ip users ask */
+#ifdef HOSTDEV_TOOLS_CORE
+                return tool_error(t, EXIT_USAGE, "--format json: not in this build "
+                                                 "(hostdev-static)");
+#else
+                t->json = true;
+                break;
+#endif
+            }
             if (strcmp(optarg, "vdsm") != 0 && strcmp(optarg, "text") != 0)
-                return tool_error(t, EXIT_USAGE, "--format '%s': text or vdsm", optarg);
+                return tool_error(t, EXIT_USAGE, "--format '%s': text, json or vdsm", optarg);
             vdsm = strcmp(optarg, "vdsm") == 0;
             break;
         case 'T':
@@ -144,10 +155,15 @@ static int run(struct tool *t, int argc, char **argv)
                               "listings only");
         return beyond_pci(t, caps, vdsm, tree);
     }
-    if (argc > optind && (sel = calloc((size_t)(argc - optind), sizeof(*sel))) == NULL)
+    bool *matched = NULL;
+    if (argc > optind && ((sel = calloc((size_t)(argc - optind), sizeof(*sel))) == NULL ||
+                          (matched = calloc((size_t)(argc - optind), sizeof(*matched))) == NULL)) {
+        free(sel);
         return tool_error(t, EXIT_FAILED, "out of memory");
+    }
     for (int i = optind; i < argc; i++) {
         if (hd_pci_selector_parse(argv[i], &sel[nsel++]) < 0) {
+            free(matched);
             free(sel);
             return tool_error(t, EXIT_USAGE,
                               "invalid device selector '%s' (expected an address or VVVV:DDDD)",
@@ -160,6 +176,7 @@ static int run(struct tool *t, int argc, char **argv)
         fill = HD_FILL_ALL;
     r = hd_device_list_new(t->ctx, fill, &list);
     if (r < 0) {
+        free(matched);
         free(sel);
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
     }
@@ -171,7 +188,7 @@ static int run(struct tool *t, int argc, char **argv)
     for (size_t i = 0; i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         const char *drv = hd_device_get_driver(dev);
-        if (!selected(dev, sel, nsel))
+        if (!selected(dev, sel, nsel, matched))
             continue;
         if (driver != NULL && (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
             continue;
@@ -188,6 +205,17 @@ static int run(struct tool *t, int argc, char **argv)
         json_finish(&j);
     }
     hd_device_list_unref(list);
+    /* A device named by its address that is not there is a mistake, not an empty answer. */
+    for (int i = 0; i < nsel; i++) {
+        if (!matched[i] && sel[i].kind == HD_SELECTOR_ADDR) {
+            r = tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s", argv[optind + i],
+                           hd_ctx_get_root(t->ctx));
+            free(matched);
+            free(sel);
+            return r;
+        }
+    }
+    free(matched);
     free(sel);
     return EXIT_DONE;
 }
@@ -195,7 +223,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_list = {
     .name = "list",
     .run = run,
-    .usage = "[--caps CAPS] [--driver NAME|none] [--format text|vdsm [--tree]] "
+    .usage = "[--caps CAPS] [--driver NAME|none] [--format text|json|vdsm [--tree]] "
              "[ADDR|VVVV:DDDD...]",
     .summary = "list PCI devices with driver and IOMMU group (or every node device)",
     .help = "  -c, --caps CAPS     only these capabilities, comma-separated, as libvirt names\n"
@@ -203,6 +231,7 @@ const struct tool_command cmd_list = {
             "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
             "                      per libvirt node device (name, capability, parent, driver)\n"
             "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones)\n"
+            "  -f, --format json   the same as --json\n"
             "  -f, --format vdsm   oVirt VDSM's hostdevListByCaps structure as JSON:\n"
             "                      {name: {\"params\": {capability, vendor, product, ...},\n"
             "                      \"vmId\": \"\"}} (all capabilities unless --caps)\n"

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -670,6 +671,11 @@ START_TEST(tool_exit_codes_and_json)
     ck_assert_int_eq(run_tool(hostdev, "iommu --help >/dev/null"), 0);
     teardown();
     setup();
+    /* No sys/ at all is not a kernel's tree: a mistake (exit 2), not "no IOMMU". */
+    ck_assert_int_eq(run_tool(hostdev, "iommu 2>/dev/null"), 2);
+    char sys[512];
+    snprintf(sys, sizeof(sys), "%s/sys", root);
+    ck_assert_int_eq(mkdir(sys, 0755), 0);
     ck_assert_int_eq(run_tool(hostdev, "iommu >/dev/null"), 1);
     ck_assert_int_eq(run_tool(hostdev, "--json iommu | python3 -c 'import json,sys; "
                                        "d=json.load(sys.stdin); "

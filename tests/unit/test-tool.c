@@ -79,6 +79,15 @@ START_TEST(bad_input_exits_2_and_changes_nothing)
         {"list 8086:zzzz", "invalid device selector '8086:zzzz'"},
         {"frobnicate", "unknown command 'frobnicate'"},
         {"--timeout never list", "invalid --timeout 'never'"},
+        /* A mistyped option is one line that says where the help is. */
+        {"detach --bogus 03:00.0", "'--bogus' is not an option of detach"},
+        {"list -q", "(see 'hostdev list --help')"},
+        {"--bogus list", "unknown option '--bogus' (see 'hostdev --help')"},
+        {"list --timeout", "--timeout needs a value"},
+        {"list --json=yes", "--json takes no value"},
+        /* An address that is not there is a mistake, not an empty listing. */
+        {"list 0000:09:00.0", "0000:09:00.0: no such PCI device"},
+        {"list --format yaml", "--format 'yaml': text, json or vdsm"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_msg(hd(cases[i].args) == 2, "'%s' exited %d", cases[i].args,
@@ -186,6 +195,34 @@ START_TEST(list_and_help)
     }
     ck_assert_int_eq(hd("--version"), 0);
     ck_assert_ptr_nonnull(strstr(out, "hostdev "));
+    /* Global options after the command too, as in other tools; --format json is --json. */
+    static const char *const as_json[] = {"list --json 8086:10d3", "list 8086:10d3 --json",
+                                          "list --format json 8086:10d3",
+                                          "list --format=json 8086:10d3"};
+    for (size_t i = 0; i < sizeof(as_json) / sizeof(as_json[0]); i++) {
+        ck_assert_msg(hd(as_json[i]) == 0, "%s: %s", as_json[i], err);
+        json_parses();
+        ck_assert_ptr_nonnull(strstr(out, "\"iommu_group\": 8"));
+    }
+    char cmd[1024], *o = NULL, *x = NULL;
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev list --root=%s --names none 03:00.0",
+             at_build_dir(), e.fx.root);
+    ck_assert_int_eq(at_run(cmd, &o, &x), 0);
+    ck_assert_ptr_nonnull(strstr(o, "driver=e1000e group=8"));
+    free(o);
+    free(x);
+    /* "--" ends the options: what follows is an argument. */
+    ck_assert_int_eq(hd("list -- --json"), 2);
+    one_line_error("invalid device selector '--json'");
+    /* A root that is no kernel's tree lists nothing and says so. */
+    char empty[] = "/tmp/hostdev-empty-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(empty));
+    snprintf(cmd, sizeof(cmd), "%s/hostdev --root %s list", at_build_dir(), empty);
+    ck_assert_int_eq(at_run(cmd, &o, &x), 2);
+    ck_assert_ptr_nonnull(strstr(x, "has no sys/ directory: not a kernel's tree"));
+    rmdir(empty);
+    free(o);
+    free(x);
 }
 END_TEST
 
