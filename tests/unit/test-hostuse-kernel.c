@@ -2,7 +2,8 @@
  * layout a hypervisor host really has (a NIC as a bridge port, a bond member, a VLAN's lower
  * device, a default route only in a policy table; a disk past 64 partitions, a ZFS root pool,
  * the second half of a btrfs mirror, md and LVM holders, an array nobody mounted) refuses
- * detach and acquire by name, changes nothing, and --force takes it anyway. */
+ * detach, acquire and libvirt's nodedev-detach by name, changes nothing, and --force takes it
+ * anyway. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -95,6 +96,23 @@ static void refused(struct fx *fx, const char *args, const char *says)
     free(err);
 }
 
+static void virsh_refused(struct fx *fx, const char *bdf, const char *says)
+{
+    char cmd[512], name[32], *out = NULL, *err = NULL;
+    int status;
+
+    snprintf(name, sizeof(name), "pci_%s", bdf);
+    for (char *p = name; *p; p++)
+        *p = *p == ':' || *p == '.' ? '_' : *p;
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_ROOT='%s' HOSTDEV_NAMES=none %s/hostdev-virsh "
+             "nodedev-detach %s", fx->root, at_build_dir(), name);
+    status = at_run(cmd, &out, &err);
+    ck_assert_msg(status == 1, "virsh nodedev-detach %s: exit %d (%s)", name, status, err);
+    ck_assert_msg(strstr(err, says) != NULL, "virsh: '%s' lacks '%s'", err, says);
+    free(out);
+    free(err);
+}
+
 START_TEST(a_layout_is_refused)
 {
     const struct layout *l = &layouts[_i];
@@ -107,6 +125,8 @@ START_TEST(a_layout_is_refused)
     refused(&fx, args, l->says);
     snprintf(args, sizeof(args), "acquire --vm web1 %s", l->bdf);
     refused(&fx, args, l->says);
+    /* The libvirt bridge runs the same engine: nodedev-detach is refused too. */
+    virsh_refused(&fx, l->bdf, l->says);
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     ck_assert_str_ne(fx_driver(&fx, l->bdf), "vfio-pci");
     snprintf(args, sizeof(args), "detach --force %s", l->bdf);
