@@ -1,15 +1,27 @@
 /* safety.c - would taking a device from its driver pull something from under the host? Its
- * disks mounted or swapped on, its network interfaces up with addresses or routes (link-local
- * ignored, as dpdk-devbind does), or the console. Everything is read relative to the root. */
+ * disks (mounted, swapped on, held by md, device-mapper, btrfs or ZFS, or refusing an exclusive
+ * open), its network interfaces carrying traffic (up with addresses or routes in any table, or
+ * below a bridge, bond or VLAN that is; link-local ignored, as dpdk-devbind does), or the
+ * console. Everything is read relative to the root; on the host itself, addresses and routes
+ * come from rtnetlink (the only place that has all tables). Nothing here writes. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/nexthop.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define IFF_UP_FLAG 0x1
-#define MAX_BLOCK 64
 
 struct reasons {
     char buf[1024];
@@ -59,6 +71,17 @@ static char *read_lines(struct hd_ctx *ctx, const char *path)
     return hd_fs_read_alloc(ctx, path, HD_READ_MAX, &data, NULL) == 0 ? data : NULL;
 }
 
+/* Split @line at blanks into at most @max fields; returns how many. */
+static size_t split_fields(char *line, char **f, size_t max)
+{
+    char *save = NULL;
+    size_t n = 0;
+
+    for (char *t = strtok_r(line, " \t", &save); t && n < max; t = strtok_r(NULL, " \t", &save))
+        f[n++] = t;
+    return n;
+}
+
 /* Undo the octal escapes (\040) that mountinfo uses for blanks in paths. */
 static void unescape_octal(char *s)
 {
@@ -76,129 +99,211 @@ static void unescape_octal(char *s)
     *w = '\0';
 }
 
-struct blockdev {
-    char name[64];
-    char devnum[32];  /* "8:1" */
-    char mapper[160]; /* "/dev/mapper/vg-root" for device-mapper, else "" */
+/* A growing list of names (no cap: what is beyond a fixed size would go unchecked). */
+struct names {
+    char **v;
+    size_t n, cap;
 };
 
-static bool block_known(const struct blockdev *v, size_t n, const char *name)
+static bool names_has(const struct names *l, const char *name)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i].name, name) == 0)
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i], name) == 0)
             return true;
     }
     return false;
 }
 
-static void block_add(struct hd_ctx *ctx, struct blockdev *v, size_t *n, const char *name)
+/* Add @name once: 1 added, 0 already there, -ENOMEM. */
+static int names_add(struct names *l, const char *name)
+{
+    if (names_has(l, name))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    if ((l->v[l->n] = strdup(name)) == NULL)
+        return -ENOMEM;
+    l->n++;
+    return 1;
+}
+
+static void names_free(struct names *l)
+{
+    hd_strv_free(l->v, l->n);
+    *l = (struct names){0};
+}
+
+/* ---- disks ------------------------------------------------------------------------------- */
+
+struct blockdev {
+    char *name;
+    char devnum[32];  /* "8:1" */
+    char mapper[160]; /* "/dev/mapper/vg-root" for device-mapper, else "" */
+    bool reported;    /* a reason names it already */
+};
+
+struct blocks {
+    struct blockdev *v;
+    size_t n, cap;
+};
+
+static bool block_known(const struct blocks *b, const char *name)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (strcmp(b->v[i].name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int block_add(struct hd_ctx *ctx, struct blocks *bl, const char *name)
 {
     char path[HD_PATH_MAX], val[128];
     struct blockdev *b;
 
-    if (*n >= MAX_BLOCK || !hd_name_valid(name) || strlen(name) >= sizeof(v->name) ||
-        block_known(v, *n, name))
-        return;
-    b = &v[(*n)++];
+    if (!hd_name_valid(name) || block_known(bl, name))
+        return 0;
+    if (bl->n == bl->cap) {
+        size_t cap = bl->cap ? bl->cap * 2 : 16;
+        struct blockdev *v = realloc(bl->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -ENOMEM;
+        bl->v = v;
+        bl->cap = cap;
+    }
+    b = &bl->v[bl->n];
     memset(b, 0, sizeof(*b));
-    strcpy(b->name, name);
+    if ((b->name = strdup(name)) == NULL)
+        return -ENOMEM;
+    bl->n++;
     if (hd_path(path, sizeof(path), "sys/class/block/%s/dev", name) == 0 &&
         hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0)
         hd_strlcpy(b->devnum, val, sizeof(b->devnum));
     if (hd_path(path, sizeof(path), "sys/class/block/%s/dm/name", name) == 0 &&
         hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0)
         snprintf(b->mapper, sizeof(b->mapper), "/dev/mapper/%s", val);
+    return 0;
 }
 
-/* The block devices of @bdf: those whose sysfs node lies below it, and what is stacked on them
- * (holders: device-mapper, md), which goes away with them. */
-static size_t find_block(struct hd_ctx *ctx, const char *bdf, struct blockdev *v)
+static void blocks_free(struct blocks *bl)
+{
+    for (size_t i = 0; i < bl->n; i++)
+        free(bl->v[i].name);
+    free(bl->v);
+}
+
+/* The block devices of @bdf: those whose sysfs node lies below it (disks, partitions), and
+ * what is stacked on them (holders: device-mapper, md, and their holders), which goes away
+ * with them. */
+static int find_block(struct hd_ctx *ctx, const char *bdf, struct blocks *bl)
 {
     char **names, path[HD_PATH_MAX];
-    size_t count, n = 0;
+    size_t count;
+    int r = 0;
 
     if (hd_fs_list_dir(ctx, "sys/class/block", &names, &count) < 0)
         return 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count && r == 0; i++) {
         if (hd_path(path, sizeof(path), "sys/class/block/%s", names[i]) == 0 &&
             link_below(ctx, path, bdf))
-            block_add(ctx, v, &n, names[i]);
+            r = block_add(ctx, bl, names[i]);
     }
     hd_strv_free(names, count);
-    for (size_t i = 0; i < n; i++) { /* n grows while we walk: holders of holders */
+    for (size_t i = 0; i < bl->n && r == 0; i++) { /* n grows while we walk */
         char **h;
         size_t nh;
-        if (hd_path(path, sizeof(path), "sys/class/block/%s/holders", v[i].name) < 0 ||
+        if (hd_path(path, sizeof(path), "sys/class/block/%s/holders", bl->v[i].name) < 0 ||
             hd_fs_list_dir(ctx, path, &h, &nh) < 0)
             continue;
-        for (size_t k = 0; k < nh; k++)
-            block_add(ctx, v, &n, h[k]);
+        for (size_t k = 0; k < nh && r == 0; k++)
+            r = block_add(ctx, bl, h[k]);
         hd_strv_free(h, nh);
     }
-    return n;
+    return r;
 }
 
-static const struct blockdev *block_match(const struct blockdev *v, size_t n, const char *devnum,
-                                          const char *source)
+static struct blockdev *block_match(struct blocks *bl, const char *devnum, const char *source)
 {
-    for (size_t i = 0; i < n; i++) {
-        char dev[80];
-        snprintf(dev, sizeof(dev), "/dev/%s", v[i].name);
-        if ((devnum && v[i].devnum[0] && strcmp(devnum, v[i].devnum) == 0) ||
-            (source && (strcmp(source, dev) == 0 ||
-                        (v[i].mapper[0] && strcmp(source, v[i].mapper) == 0))))
-            return &v[i];
+    for (size_t i = 0; i < bl->n; i++) {
+        struct blockdev *b = &bl->v[i];
+        if ((devnum && b->devnum[0] && strcmp(devnum, b->devnum) == 0) ||
+            (source && strncmp(source, "/dev/", 5) == 0 && strcmp(source + 5, b->name) == 0) ||
+            (source && b->mapper[0] && strcmp(source, b->mapper) == 0))
+            return b;
     }
     return NULL;
 }
 
-static void check_mounts(struct hd_ctx *ctx, const char *bdf, const struct blockdev *v,
-                         size_t n, struct reasons *rs)
+/* One mount: where, what, from where (unescaped). */
+struct mount {
+    char *devnum; /* NULL from proc/mounts */
+    char *mnt, *fstype, *source;
+};
+
+/* Call @fn for every mount (proc/self/mountinfo, else proc/mounts) until it returns true. */
+static void for_each_mount(struct hd_ctx *ctx, bool (*fn)(void *data, const struct mount *m),
+                           void *data)
 {
     bool info = true;
-    char *data = read_lines(ctx, "proc/self/mountinfo"), *save = NULL;
+    char *text = read_lines(ctx, "proc/self/mountinfo"), *save = NULL;
 
-    if (data == NULL) {
+    if (text == NULL) {
         info = false;
-        data = read_lines(ctx, "proc/mounts");
+        text = read_lines(ctx, "proc/mounts");
     }
-    if (data == NULL)
+    if (text == NULL)
         return;
-    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[16] = {NULL}, *s2 = NULL;
-        size_t nf = 0;
-        const char *devnum = NULL, *source, *mnt;
-        const struct blockdev *b;
-        for (char *t = strtok_r(line, " ", &s2); t && nf < 16; t = strtok_r(NULL, " ", &s2))
-            f[nf++] = t;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[32] = {NULL};
+        size_t nf = split_fields(line, f, HD_ARRAY_SIZE(f));
+        struct mount m;
         if (info) {
             /* id parent maj:min root mountpoint options [optional...] - fstype source opts */
             size_t sep = 6;
             while (sep < nf && strcmp(f[sep], "-") != 0)
                 sep++;
-            if (nf < 6 || sep >= nf)
+            if (nf < 6 || sep + 1 >= nf)
                 continue;
-            devnum = f[2];
-            mnt = f[4];
-            source = sep + 2 < nf ? f[sep + 2] : "";
+            m = (struct mount){f[2], f[4], f[sep + 1], sep + 2 < nf ? f[sep + 2] : ""};
         } else {
-            if (nf < 2)
+            if (nf < 3)
                 continue;
-            source = f[0];
-            mnt = f[1];
+            m = (struct mount){NULL, f[1], f[2], f[0]};
         }
-        if ((b = block_match(v, n, devnum, source)) != NULL) {
-            char m[256];
-            hd_strlcpy(m, mnt, sizeof(m));
-            unescape_octal(m);
-            add_reason(rs, "%s backs /dev/%s mounted on %s", bdf, b->name, m);
-        }
+        unescape_octal(m.mnt);
+        unescape_octal(m.source);
+        if (fn(data, &m))
+            break;
     }
-    free(data);
+    free(text);
 }
 
-static void check_swaps(struct hd_ctx *ctx, const char *bdf, const struct blockdev *v,
-                        size_t n, struct reasons *rs)
+struct mount_check {
+    const char *bdf;
+    struct blocks *bl;
+    struct reasons *rs;
+};
+
+static bool mount_seen(void *data, const struct mount *m)
+{
+    struct mount_check *c = data;
+    struct blockdev *b = block_match(c->bl, m->devnum, m->source);
+
+    if (b != NULL) {
+        add_reason(c->rs, "%s backs /dev/%s mounted on %s", c->bdf, b->name, m->mnt);
+        b->reported = true;
+    }
+    return false;
+}
+
+static void check_swaps(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
+                        struct reasons *rs)
 {
     char *data = read_lines(ctx, "proc/swaps"), *save = NULL;
     bool header = true;
@@ -207,7 +312,7 @@ static void check_swaps(struct hd_ctx *ctx, const char *bdf, const struct blockd
         return;
     for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *s2 = NULL, *file = strtok_r(line, " \t", &s2);
-        const struct blockdev *b;
+        struct blockdev *b;
         if (header) { /* "Filename Type Size Used Priority" */
             header = false;
             continue;
@@ -215,71 +320,658 @@ static void check_swaps(struct hd_ctx *ctx, const char *bdf, const struct blockd
         if (file == NULL)
             continue;
         unescape_octal(file);
-        if ((b = block_match(v, n, NULL, file)) != NULL)
+        if ((b = block_match(bl, NULL, file)) != NULL) {
             add_reason(rs, "%s backs /dev/%s used as swap", bdf, b->name);
+            b->reported = true;
+        }
     }
     free(data);
 }
 
-/* Does @ifname have a route (proc/net/route) or a non-link-local IPv6 address? */
-static void net_addresses(struct hd_ctx *ctx, const char *ifname, bool *routes, bool *addrs)
+/* The first mount that @want accepts: its mount point into @out. */
+struct mount_find {
+    bool (*want)(const struct mount *m, const void *key);
+    const void *key;
+    char out[256];
+};
+
+static bool mount_find_fn(void *data, const struct mount *m)
+{
+    struct mount_find *f = data;
+
+    if (!f->want(m, f->key))
+        return false;
+    hd_strlcpy(f->out, m->mnt, sizeof(f->out));
+    return true;
+}
+
+/* A btrfs filesystem spans devices; mountinfo names one of them. */
+static bool btrfs_mount_of(const struct mount *m, const void *key)
+{
+    const struct names *devs = key;
+
+    return strcmp(m->fstype, "btrfs") == 0 && strncmp(m->source, "/dev/", 5) == 0 &&
+           names_has(devs, m->source + 5);
+}
+
+/* sys/fs/btrfs/UUID exists while that filesystem is mounted; its devices/ lists every member,
+ * not only the one mountinfo names. */
+static void check_btrfs(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
+                        struct reasons *rs)
+{
+    char **fs, path[HD_PATH_MAX];
+    size_t nfs;
+
+    if (hd_fs_list_dir(ctx, "sys/fs/btrfs", &fs, &nfs) < 0)
+        return;
+    for (size_t i = 0; i < nfs; i++) {
+        struct names devs = {0};
+        char **d;
+        size_t nd;
+        if (!hd_name_valid(fs[i]) ||
+            hd_path(path, sizeof(path), "sys/fs/btrfs/%s/devices", fs[i]) < 0 ||
+            hd_fs_list_dir(ctx, path, &d, &nd) < 0)
+            continue;
+        for (size_t k = 0; k < nd; k++)
+            names_add(&devs, d[k]);
+        hd_strv_free(d, nd);
+        for (size_t k = 0; k < bl->n; k++) {
+            struct blockdev *b = &bl->v[k];
+            struct mount_find f = {btrfs_mount_of, &devs, ""};
+            if (b->reported || !names_has(&devs, b->name))
+                continue;
+            for_each_mount(ctx, mount_find_fn, &f);
+            add_reason(rs, "%s backs /dev/%s, a device of the btrfs filesystem %s%s", bdf,
+                       b->name, f.out[0] ? "mounted on " : fs[i], f.out);
+            b->reported = true;
+        }
+        names_free(&devs);
+    }
+    hd_strv_free(fs, nfs);
+}
+
+/* A ZFS dataset names its pool, never a device ("rpool/ROOT/pve-1"). */
+static bool zfs_mount_of(const struct mount *m, const void *key)
+{
+    const char *pool = key;
+    size_t n = strlen(pool);
+
+    return strcmp(m->fstype, "zfs") == 0 && strncmp(m->source, pool, n) == 0 &&
+           (m->source[n] == '\0' || m->source[n] == '/');
+}
+
+/* The pool a ZFS vdev belongs to, as blkid told udev (ID_FS_TYPE=zfs_member, ID_FS_LABEL=pool):
+ * the kernel shows no vdev list outside the zfs ioctls. */
+static bool zfs_pool_of(struct hd_ctx *ctx, const struct blockdev *b, char *pool, size_t size)
+{
+    char path[HD_PATH_MAX], *data, *save = NULL;
+    bool member = false;
+
+    pool[0] = '\0';
+    if (!b->devnum[0] || hd_path(path, sizeof(path), "run/udev/data/b%s", b->devnum) < 0 ||
+        !hd_path_valid(path) || (data = read_lines(ctx, path)) == NULL)
+        return false;
+    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (strcmp(l, "E:ID_FS_TYPE=zfs_member") == 0)
+            member = true;
+        else if (strncmp(l, "E:ID_FS_LABEL=", 14) == 0)
+            hd_strlcpy(pool, l + 14, size);
+    }
+    free(data);
+    return member && hd_name_valid(pool);
+}
+
+/* A vdev of an imported pool (proc/spl/kstat/zfs/POOL) is held by ZFS, mounted or not. */
+static void check_zfs(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
+                      struct reasons *rs)
+{
+    char pool[128], path[HD_PATH_MAX];
+
+    for (size_t k = 0; k < bl->n; k++) {
+        struct blockdev *b = &bl->v[k];
+        struct mount_find f = {zfs_mount_of, pool, ""};
+        if (b->reported || !zfs_pool_of(ctx, b, pool, sizeof(pool)) ||
+            hd_path(path, sizeof(path), "proc/spl/kstat/zfs/%s", pool) < 0 ||
+            hd_fs_exists(ctx, path) != 1)
+            continue;
+        for_each_mount(ctx, mount_find_fn, &f);
+        add_reason(rs, "%s backs /dev/%s, a device of ZFS pool %s%s%s", bdf, b->name, pool,
+                   f.out[0] ? " mounted on " : " (imported)", f.out);
+        b->reported = true;
+    }
+}
+
+/* Does the kernel refuse an exclusive open of @b's node under the root's dev/? That is how a
+ * holder we cannot name shows (a mount, md, dm, btrfs, ZFS, swap, another program's O_EXCL).
+ * Only a block device of the same number is opened (read-only: nothing is written, and
+ * closing it makes no change event); a regular file stands for one in a fake tree. */
+static bool block_busy(struct hd_ctx *ctx, const struct blockdev *b)
+{
+    char path[HD_PATH_MAX], num[32], *colon;
+    unsigned long long maj, min;
+    struct stat st;
+    int fd;
+
+    if (hd_path(path, sizeof(path), "dev/%s", b->name) < 0 || hd_fs_stat(ctx, path, &st) < 0)
+        return false;
+    if (S_ISBLK(st.st_mode)) {
+        hd_strlcpy(num, b->devnum, sizeof(num));
+        if ((colon = strchr(num, ':')) == NULL)
+            return false;
+        *colon = '\0';
+        if (hd_parse_uint(num, 10, 0xfffff, &maj) < 0 ||
+            hd_parse_uint(colon + 1, 10, 0xfffff, &min) < 0 ||
+            st.st_rdev != makedev((unsigned int)maj, (unsigned int)min))
+            return false;
+    } else if (!S_ISREG(st.st_mode)) {
+        return false;
+    }
+    fd = hd_fs_open(ctx, path, O_RDONLY | O_EXCL | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0);
+    if (fd >= 0)
+        close(fd);
+    return fd == -EBUSY;
+}
+
+static void check_exclusive(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
+                            struct reasons *rs)
+{
+    char list[512] = "";
+    size_t len = 0, n = 0;
+
+    for (size_t i = 0; i < bl->n; i++) {
+        if (!block_busy(ctx, &bl->v[i]))
+            continue;
+        if (len + strlen(bl->v[i].name) + 8 < sizeof(list))
+            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s/dev/%s",
+                                    n ? ", " : "", bl->v[i].name);
+        n++;
+    }
+    if (n > 0)
+        add_reason(rs, "%s backs %s, which the kernel reports in use (an exclusive open "
+                       "fails: mounted, or held by md, device-mapper, a filesystem or a pool)",
+                   bdf, list);
+}
+
+static int check_block(struct hd_ctx *ctx, const char *bdf, struct reasons *rs)
+{
+    struct blocks bl = {0};
+    size_t before = rs->len;
+    int r = find_block(ctx, bdf, &bl);
+
+    if (r == 0 && bl.n > 0) {
+        struct mount_check mc = {bdf, &bl, rs};
+        for_each_mount(ctx, mount_seen, &mc);
+        check_swaps(ctx, bdf, &bl, rs);
+        check_btrfs(ctx, bdf, &bl, rs);
+        check_zfs(ctx, bdf, &bl, rs);
+        /* What reading found is said by name; the kernel's verdict covers the rest. */
+        if (rs->len == before)
+            check_exclusive(ctx, bdf, &bl, rs);
+    }
+    blocks_free(&bl);
+    return r;
+}
+
+/* ---- network ----------------------------------------------------------------------------- */
+
+enum { NET_ROUTES = 1, NET_ADDRS = 2 };
+
+/* Which interfaces have routes or (non-link-local) addresses, by name. */
+struct netuse {
+    struct names names;
+    unsigned char *what; /* NET_* per name */
+    size_t cap;
+};
+
+static int netuse_mark(struct netuse *u, const char *ifname, unsigned char what)
+{
+    size_t i;
+    int r;
+
+    if (!hd_name_valid(ifname))
+        return 0;
+    for (i = 0; i < u->names.n && strcmp(u->names.v[i], ifname) != 0; i++)
+        ;
+    if (i == u->names.n) {
+        if ((r = names_add(&u->names, ifname)) < 0)
+            return r;
+        if (u->cap < u->names.cap) {
+            unsigned char *w = realloc(u->what, u->names.cap);
+            if (w == NULL)
+                return -ENOMEM;
+            u->what = w;
+            u->cap = u->names.cap;
+        }
+        u->what[i] = 0;
+    }
+    u->what[i] |= what;
+    return 0;
+}
+
+static unsigned char netuse_get(const struct netuse *u, const char *ifname)
+{
+    for (size_t i = 0; i < u->names.n; i++) {
+        if (strcmp(u->names.v[i], ifname) == 0)
+            return u->what[i];
+    }
+    return 0;
+}
+
+static void netuse_free(struct netuse *u)
+{
+    names_free(&u->names);
+    free(u->what);
+}
+
+/* Link-local and multicast destinations are every interface's, used or not. */
+static bool addr_counts(int family, const unsigned char *a, unsigned int len)
+{
+    if (family == AF_INET && len >= 2)
+        return !(a[0] == 169 && a[1] == 254) && (a[0] & 0xf0) != 0xe0;
+    if (family == AF_INET6 && len >= 2)
+        return !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) && a[0] != 0xff;
+    return true;
+}
+
+static bool text_addr_counts(const char *text)
+{
+    unsigned char a[16];
+    char buf[64];
+    size_t n = strcspn(text, "/");
+
+    if (n >= sizeof(buf))
+        return true;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    if (inet_pton(AF_INET6, buf, a) == 1)
+        return addr_counts(AF_INET6, a, 16);
+    if (inet_pton(AF_INET, buf, a) == 1)
+        return addr_counts(AF_INET, a, 4);
+    return true;
+}
+
+static int hex_nibble(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The files of a root that is not the host: proc/net/route (IPv4, main table),
+ * proc/net/ipv6_route (IPv6, every table), proc/net/if_inet6 (IPv6 addresses), and
+ * proc/net/hostdev-rtnl for what only rtnetlink shows (IPv4 routes of other tables, IPv4
+ * addresses): "route TABLE IFNAME DEST/LEN", "addr IFNAME ADDR/LEN" (docs/design.md). */
+static int netuse_from_files(struct hd_ctx *ctx, struct netuse *u)
 {
     char *data, *save = NULL;
+    int r = 0;
 
-    *routes = *addrs = false;
     if ((data = read_lines(ctx, "proc/net/route")) != NULL) {
-        for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-            char *s2 = NULL, *iface = strtok_r(l, " \t", &s2);
-            if (iface && strcmp(iface, ifname) == 0)
-                *routes = true;
+        for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+            char *f[2];
+            if (split_fields(l, f, 2) >= 1 && strcmp(f[0], "Iface") != 0)
+                r = netuse_mark(u, f[0], NET_ROUTES);
         }
         free(data);
     }
     save = NULL;
-    if ((data = read_lines(ctx, "proc/net/if_inet6")) != NULL) {
-        /* address ifindex prefixlen scope flags name; scope 0x20 is link-local */
-        for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-            char *f[6] = {NULL}, *s2 = NULL;
-            size_t nf = 0;
-            for (char *t = strtok_r(l, " \t", &s2); t && nf < 6; t = strtok_r(NULL, " \t", &s2))
-                f[nf++] = t;
-            if (nf == 6 && strcmp(f[5], ifname) == 0 && strtoul(f[3], NULL, 16) != 0x20)
-                *addrs = true;
+    if (r == 0 && (data = read_lines(ctx, "proc/net/ipv6_route")) != NULL) {
+        /* dest dlen src slen nexthop metric refcnt use flags dev */
+        for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+            char *f[10];
+            unsigned char a[2];
+            if (split_fields(l, f, 10) != 10 || strlen(f[0]) != 32)
+                continue;
+            for (int b = 0; b < 2; b++)
+                a[b] = (unsigned char)(hex_nibble(f[0][2 * b]) * 16 + hex_nibble(f[0][2 * b + 1]));
+            if (addr_counts(AF_INET6, a, 2))
+                r = netuse_mark(u, f[9], NET_ROUTES);
         }
         free(data);
     }
+    save = NULL;
+    if (r == 0 && (data = read_lines(ctx, "proc/net/if_inet6")) != NULL) {
+        /* address ifindex prefixlen scope flags name; scope 0x20 is link-local */
+        for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+            char *f[6];
+            if (split_fields(l, f, 6) == 6 && strtoul(f[3], NULL, 16) != 0x20)
+                r = netuse_mark(u, f[5], NET_ADDRS);
+        }
+        free(data);
+    }
+    save = NULL;
+    if (r == 0 && (data = read_lines(ctx, "proc/net/hostdev-rtnl")) != NULL) {
+        for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+            char *f[4];
+            size_t nf = split_fields(l, f, 4);
+            if (nf == 4 && strcmp(f[0], "route") == 0 && text_addr_counts(f[3]))
+                r = netuse_mark(u, f[2], NET_ROUTES);
+            else if (nf == 3 && strcmp(f[0], "addr") == 0 && text_addr_counts(f[2]))
+                r = netuse_mark(u, f[1], NET_ADDRS);
+        }
+        free(data);
+    }
+    return r;
 }
 
-static void check_net(struct hd_ctx *ctx, const char *bdf, struct reasons *rs)
+/* Nexthop objects (Linux 5.3): a route may name one by id instead of an interface. */
+struct nexthop {
+    uint32_t id;
+    int oif;           /* 0: none (a group) */
+    uint32_t *members; /* a group's nexthop ids */
+    size_t nmembers;
+};
+
+struct rtnl {
+    struct netuse *use;
+    struct nexthop *nh;
+    size_t nnh;
+    int err;
+};
+
+static void rtnl_mark(struct rtnl *s, int ifindex, unsigned char what)
 {
-    char **names, path[HD_PATH_MAX], val[64];
+    char name[IF_NAMESIZE];
+
+    if (ifindex > 0 && if_indextoname((unsigned int)ifindex, name) != NULL && s->err == 0)
+        s->err = netuse_mark(s->use, name, what);
+}
+
+static void rtnl_mark_nh(struct rtnl *s, uint32_t id, int depth)
+{
+    for (size_t i = 0; i < s->nnh && depth < 2; i++) {
+        if (s->nh[i].id != id)
+            continue;
+        rtnl_mark(s, s->nh[i].oif, NET_ROUTES);
+        for (size_t k = 0; k < s->nh[i].nmembers; k++)
+            rtnl_mark_nh(s, s->nh[i].members[k], depth + 1);
+    }
+}
+
+static void rtnl_nexthop(struct rtnl *s, const struct nlmsghdr *h)
+{
+    const struct nhmsg *nhm = NLMSG_DATA(h);
+    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nhm));
+    struct nexthop nh = {0};
+    struct nexthop *v;
+
+    for (const struct rtattr *a = (const void *)((const char *)nhm + NLMSG_ALIGN(sizeof(*nhm)));
+         RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type == NHA_ID && RTA_PAYLOAD(a) >= 4)
+            memcpy(&nh.id, RTA_DATA(a), 4);
+        else if (a->rta_type == NHA_OIF && RTA_PAYLOAD(a) >= 4)
+            memcpy(&nh.oif, RTA_DATA(a), 4);
+        else if (a->rta_type == NHA_GROUP && nh.members == NULL) {
+            size_t n = RTA_PAYLOAD(a) / sizeof(struct nexthop_grp);
+            const struct nexthop_grp *g = RTA_DATA(a);
+            if (n == 0 || (nh.members = calloc(n, sizeof(*nh.members))) == NULL)
+                continue;
+            for (size_t i = 0; i < n; i++)
+                nh.members[i] = g[i].id;
+            nh.nmembers = n;
+        }
+    }
+    if ((v = realloc(s->nh, (s->nnh + 1) * sizeof(*v))) == NULL) {
+        free(nh.members);
+        s->err = -ENOMEM;
+        return;
+    }
+    s->nh = v;
+    s->nh[s->nnh++] = nh;
+}
+
+static void rtnl_route(struct rtnl *s, const struct nlmsghdr *h)
+{
+    const struct rtmsg *rt = NLMSG_DATA(h);
+    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rt));
+    const struct rtattr *a;
+
+    if (rt->rtm_type == RTN_MULTICAST)
+        return;
+    for (a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type == RTA_DST &&
+            !addr_counts(rt->rtm_family, RTA_DATA(a), (unsigned int)RTA_PAYLOAD(a)))
+            return;
+    }
+    len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rt));
+    for (a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        int oif;
+        uint32_t id;
+        if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= 4) {
+            memcpy(&oif, RTA_DATA(a), 4);
+            rtnl_mark(s, oif, NET_ROUTES);
+        } else if (a->rta_type == RTA_NH_ID && RTA_PAYLOAD(a) >= 4) {
+            memcpy(&id, RTA_DATA(a), 4);
+            rtnl_mark_nh(s, id, 0);
+        } else if (a->rta_type == RTA_MULTIPATH) {
+            const struct rtnexthop *nh = RTA_DATA(a);
+            size_t left = RTA_PAYLOAD(a);
+            while (left >= sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) && nh->rtnh_len <= left) {
+                size_t step = (size_t)RTNH_ALIGN(nh->rtnh_len);
+                rtnl_mark(s, nh->rtnh_ifindex, NET_ROUTES);
+                if (step >= left)
+                    break;
+                left -= step;
+                nh = (const void *)((const char *)nh + step);
+            }
+        }
+    }
+}
+
+static void rtnl_addr(struct rtnl *s, const struct nlmsghdr *h)
+{
+    const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifa));
+
+    if (ifa->ifa_scope == RT_SCOPE_LINK)
+        return;
+    for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type == IFA_ADDRESS &&
+            !addr_counts(ifa->ifa_family, RTA_DATA(a), (unsigned int)RTA_PAYLOAD(a)))
+            return;
+    }
+    rtnl_mark(s, (int)ifa->ifa_index, NET_ADDRS);
+}
+
+/* One rtnetlink dump (read-only: a GET request) of @type, every message to @s. */
+static int rtnl_dump(int fd, uint16_t type, unsigned char family, struct rtnl *s)
+{
+    struct {
+        struct nlmsghdr h;
+        union {
+            struct rtmsg rt;
+            struct ifaddrmsg ifa;
+            struct nhmsg nh;
+        } u;
+    } req;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    static const uint32_t seq = 1;
+    size_t body = type == RTM_GETROUTE ? sizeof(struct rtmsg) : type == RTM_GETADDR
+                                                                    ? sizeof(struct ifaddrmsg)
+                                                                    : sizeof(struct nhmsg);
+    char *buf;
+    int r = 0;
+
+    memset(&req, 0, sizeof(req));
+    req.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
+    req.h.nlmsg_type = type;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.h.nlmsg_seq = seq;
+    req.u.rt.rtm_family = family; /* the first byte of each of the three */
+    if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return -errno;
+    if ((buf = malloc(65536)) == NULL)
+        return -ENOMEM;
+    for (bool done = false; !done && r == 0;) {
+        ssize_t n = recv(fd, buf, 65536, 0);
+        int left = (int)n;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            r = -errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, left);
+             h = NLMSG_NEXT(h, left)) {
+            if (h->nlmsg_seq != seq)
+                continue;
+            if (h->nlmsg_type == NLMSG_DONE) {
+                done = true;
+                break;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(h);
+                r = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error : -EIO;
+                break;
+            }
+            if (h->nlmsg_type == RTM_NEWROUTE && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)))
+                rtnl_route(s, h);
+            else if (h->nlmsg_type == RTM_NEWADDR &&
+                     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+                rtnl_addr(s, h);
+            else if (h->nlmsg_type == RTM_NEWNEXTHOP &&
+                     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nhmsg)))
+                rtnl_nexthop(s, h);
+        }
+    }
+    free(buf);
+    return r < 0 ? r : s->err;
+}
+
+/* The host's own view, every routing table (policy routing, VRFs) and every address. */
+static int netuse_from_rtnl(struct netuse *u)
+{
+    struct rtnl s = {.use = u};
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    int r;
+
+    if (fd < 0)
+        return -errno;
+    /* Nexthop objects first, so routes that name them resolve; kernels before 5.3 have none. */
+    (void)rtnl_dump(fd, RTM_GETNEXTHOP, AF_UNSPEC, &s);
+    s.err = 0;
+    r = rtnl_dump(fd, RTM_GETROUTE, AF_UNSPEC, &s);
+    if (r == 0)
+        r = rtnl_dump(fd, RTM_GETADDR, AF_UNSPEC, &s);
+    close(fd);
+    for (size_t i = 0; i < s.nnh; i++)
+        free(s.nh[i].members);
+    free(s.nh);
+    return r;
+}
+
+static int netuse_load(struct hd_ctx *ctx, struct netuse *u)
+{
+    if (ctx->root_is_host && netuse_from_rtnl(u) == 0)
+        return 0;
+    netuse_free(u);
+    *u = (struct netuse){0};
+    return netuse_from_files(ctx, u);
+}
+
+static bool net_up(struct hd_ctx *ctx, const char *ifname)
+{
+    char path[HD_PATH_MAX], val[64];
+    unsigned long long flags;
+
+    if (hd_path(path, sizeof(path), "sys/class/net/%s/flags", ifname) == 0 &&
+        hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0 &&
+        hd_parse_hex(val, ~0ull, &flags) == 0 && (flags & IFF_UP_FLAG))
+        return true;
+    return hd_path(path, sizeof(path), "sys/class/net/%s/operstate", ifname) == 0 &&
+           hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0 && strcmp(val, "up") == 0;
+}
+
+/* Is @upper stacked on @lower? The kernel says so from either side: lower's master and
+ * upper_* links, upper's lower_* links, a bridge's brif/, a bond's bonding/slaves. */
+static bool stacked_on(struct hd_ctx *ctx, const char *lower, const char *upper)
+{
+    char path[HD_PATH_MAX], val[HD_ATTR_MAX], *save = NULL;
+
+    if ((hd_path(path, sizeof(path), "sys/class/net/%s/upper_%s", lower, upper) == 0 &&
+         hd_fs_exists(ctx, path) == 1) ||
+        (hd_path(path, sizeof(path), "sys/class/net/%s/lower_%s", upper, lower) == 0 &&
+         hd_fs_exists(ctx, path) == 1) ||
+        (hd_path(path, sizeof(path), "sys/class/net/%s/brif/%s", upper, lower) == 0 &&
+         hd_fs_exists(ctx, path) == 1))
+        return true;
+    if (hd_path(path, sizeof(path), "sys/class/net/%s/bonding/slaves", upper) < 0 ||
+        hd_fs_read_attr(ctx, path, val, sizeof(val)) <= 0)
+        return false;
+    for (char *t = strtok_r(val, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (strcmp(t, lower) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* @ifname and everything stacked on it, transitively (a port of a bond in a bridge with a
+ * VLAN on top), into @up; @up->v[0] is @ifname. */
+static int net_uppers(struct hd_ctx *ctx, const char *ifname, char **all, size_t nall,
+                      struct names *up)
+{
+    char path[HD_PATH_MAX], name[HD_PATH_MAX];
+    int r = names_add(up, ifname);
+
+    for (size_t i = 0; i < up->n && r >= 0; i++) { /* n grows while we walk */
+        const char *low = up->v[i];
+        if (hd_path(path, sizeof(path), "sys/class/net/%s/master", low) == 0 &&
+            hd_fs_link_basename(ctx, path, name, sizeof(name)) == 0 && hd_name_valid(name))
+            r = names_add(up, name);
+        for (size_t k = 0; k < nall && r >= 0; k++) {
+            if (strcmp(all[k], low) != 0 && !names_has(up, all[k]) &&
+                stacked_on(ctx, low, all[k]))
+                r = names_add(up, all[k]);
+        }
+    }
+    return r < 0 ? r : 0;
+}
+
+static const char *use_words(unsigned char what)
+{
+    return what == (NET_ROUTES | NET_ADDRS) ? "addresses and routes"
+           : what == NET_ROUTES             ? "routes"
+                                            : "addresses";
+}
+
+static int check_net(struct hd_ctx *ctx, const char *bdf, struct reasons *rs)
+{
+    char **names, path[HD_PATH_MAX];
     size_t count;
+    struct netuse use = {0};
+    bool loaded = false;
+    int r = 0;
 
     if (hd_fs_list_dir(ctx, "sys/class/net", &names, &count) < 0)
-        return;
-    for (size_t i = 0; i < count; i++) {
-        bool up = false, routes, addrs;
-        unsigned long long flags;
-        if (hd_path(path, sizeof(path), "sys/class/net/%s", names[i]) < 0 ||
-            !link_below(ctx, path, bdf))
+        return 0;
+    for (size_t i = 0; i < count && r == 0; i++) {
+        struct names up = {0};
+        if (!hd_name_valid(names[i]) ||
+            hd_path(path, sizeof(path), "sys/class/net/%s", names[i]) < 0 ||
+            !link_below(ctx, path, bdf) || !net_up(ctx, names[i]))
             continue;
-        if (hd_path(path, sizeof(path), "sys/class/net/%s/flags", names[i]) == 0 &&
-            hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0 && hd_parse_hex(val, ~0ull,
-                                                                            &flags) == 0)
-            up = flags & IFF_UP_FLAG;
-        if (hd_path(path, sizeof(path), "sys/class/net/%s/operstate", names[i]) == 0 &&
-            hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0 && strcmp(val, "up") == 0)
-            up = true;
-        if (!up)
-            continue;
-        net_addresses(ctx, names[i], &routes, &addrs);
-        if (routes || addrs)
-            add_reason(rs, "%s: %s is up with %s", bdf, names[i],
-                       routes && addrs ? "addresses and routes" : routes ? "routes"
-                                                                         : "addresses");
+        if (!loaded && (r = netuse_load(ctx, &use)) < 0)
+            break;
+        loaded = true;
+        if ((r = net_uppers(ctx, names[i], names, count, &up)) == 0) {
+            unsigned char what = netuse_get(&use, names[i]);
+            if (what)
+                add_reason(rs, "%s: %s is up with %s", bdf, names[i], use_words(what));
+            for (size_t k = 1; k < up.n; k++) {
+                if ((what = netuse_get(&use, up.v[k])) != 0 && net_up(ctx, up.v[k]))
+                    add_reason(rs, "%s: %s is under %s, which is up with %s", bdf, names[i],
+                               up.v[k], use_words(what));
+            }
+        }
+        names_free(&up);
     }
+    netuse_free(&use);
     hd_strv_free(names, count);
+    return r;
 }
+
+/* ---- the console ------------------------------------------------------------------------- */
 
 static void check_console(struct hd_device *dev, struct reasons *rs)
 {
@@ -309,20 +1001,13 @@ static void check_console(struct hd_device *dev, struct reasons *rs)
 
 HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
 {
-    struct blockdev *block = calloc(MAX_BLOCK, sizeof(*block));
     struct reasons rs = {.len = 0};
-    size_t nblock;
+    int r;
 
-    if (block == NULL)
-        return -ENOMEM;
     rs.buf[0] = '\0';
-    nblock = find_block(dev->ctx, dev->name, block);
-    if (nblock > 0) {
-        check_mounts(dev->ctx, dev->name, block, nblock, &rs);
-        check_swaps(dev->ctx, dev->name, block, nblock, &rs);
-    }
-    free(block);
-    check_net(dev->ctx, dev->name, &rs);
+    if ((r = check_block(dev->ctx, dev->name, &rs)) < 0 ||
+        (r = check_net(dev->ctx, dev->name, &rs)) < 0)
+        return hd_err(dev->ctx, r, "%s: cannot tell whether the host uses it", dev->name);
     check_console(dev, &rs);
     if (rs.len > 0)
         return hd_err(dev->ctx, -EBUSY, "%s", rs.buf);

@@ -1,5 +1,7 @@
 /* test-safety.c - host-safety checks over plain trees: mounted and swapped disks (also through
- * device-mapper), network interfaces up with routes or addresses, the console. */
+ * device-mapper and md, past 64 block devices, btrfs members, ZFS vdevs), network interfaces up
+ * with routes or addresses (their own, in any table, or those of a bridge, bond or VLAN stacked
+ * on them), the console. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -143,6 +145,268 @@ START_TEST(link_local_addresses_do_not_count)
 }
 END_TEST
 
+/* A virtual interface (bridge, bond, VLAN) with @flags. */
+static void vnet(const char *root, const char *name, const char *flags)
+{
+    char rel[256], target[256];
+
+    snprintf(rel, sizeof(rel), "sys/devices/virtual/net/%s/flags", name);
+    ah_write(root, rel, flags);
+    snprintf(rel, sizeof(rel), "sys/class/net/%s", name);
+    snprintf(target, sizeof(target), "../../devices/virtual/net/%s", name);
+    ah_symlink(root, rel, target);
+}
+
+/* A link in interface @ifname's directory, as the kernel makes them (master, upper_X, ...). */
+static void net_link(const char *root, const char *ifname, const char *link, const char *to)
+{
+    char rel[256], target[256];
+
+    snprintf(rel, sizeof(rel), "sys/class/net/%s/%s", ifname, link);
+    snprintf(target, sizeof(target), "../../../virtual/net/%s", to);
+    ah_symlink(root, rel, target);
+}
+
+static const char route_header[] =
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+
+START_TEST(a_bridge_port)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* eth0 is up with no address of its own; br0 carries the host's address and route. */
+    nic_tree(root, "0x1003\n");
+    vnet(root, "br0", "0x1003\n");
+    net_link(root, "eth0", "master", "br0");
+    net_link(root, "eth0", "upper_br0", "br0");
+    ah_symlink(root, "sys/devices/virtual/net/br0/brif/eth0", "../../eth0/brport");
+    ah_write(root, "proc/net/route", route_header);
+    ah_write(root, "proc/net/if_inet6", "fe80000000000000021b21fffe3a4b5c 02 40 20 80     eth0\n");
+    check(root, NIC, &r);
+    ck_assert_int_eq(r, 0);
+    ah_write(root, "proc/net/route",
+             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+             "br0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+    msg = check(root, NIC, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NIC ": eth0 is under br0, which is up with routes");
+    /* A bridge that is down carries nothing. */
+    ah_write(root, "sys/devices/virtual/net/br0/flags", "0x1002\n");
+    check(root, NIC, &r);
+    ck_assert_int_eq(r, 0);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(a_bond_member_in_a_bridge)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* eth0 -> bond0 (only bonding/slaves says so) -> br0 (bond0's upper link), which has a
+     * global IPv6 address. */
+    nic_tree(root, "0x1003\n");
+    vnet(root, "bond0", "0x1003\n");
+    ah_write(root, "sys/devices/virtual/net/bond0/bonding/slaves", "eth1 eth0\n");
+    vnet(root, "br0", "0x1003\n");
+    net_link(root, "bond0", "upper_br0", "br0");
+    ah_write(root, "proc/net/if_inet6", "20010db8000000000000000000000005 04 40 00 80      br0\n");
+    msg = check(root, NIC, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NIC ": eth0 is under br0, which is up with addresses");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(a_vlan_lower_device)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* eth0.100 says lower_eth0; eth0 says nothing. The route is an IPv6 one in table 100. */
+    nic_tree(root, "0x1003\n");
+    vnet(root, "eth0.100", "0x1003\n");
+    ah_symlink(root, "sys/devices/virtual/net/eth0.100/lower_eth0",
+               "../../../pci0000:00/0000:00:1c.0/" NIC "/net/eth0");
+    ah_write(root, "proc/net/ipv6_route",
+             "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 "
+             "00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0.100\n");
+    check(root, NIC, &r);
+    ck_assert_int_eq(r, 0); /* link-local routes do not count */
+    ah_write(root, "proc/net/ipv6_route",
+             "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+             "fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0.100\n");
+    msg = check(root, NIC, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NIC ": eth0 is under eth0.100, which is up with routes");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(a_default_route_in_a_policy_table)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* `ip rule add from all lookup 100`, the default route only in table 100: proc/net/route
+     * (the main table) has nothing for eth0. */
+    nic_tree(root, "0x1003\n");
+    ah_write(root, "proc/net/route", route_header);
+    ah_write(root, "proc/net/hostdev-rtnl", "route 100 eth0 0.0.0.0/0\n");
+    msg = check(root, NIC, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NIC ": eth0 is up with routes");
+    /* An IPv4 address of its own counts as well; a link-local one does not. */
+    ah_write(root, "proc/net/hostdev-rtnl", "addr eth0 169.254.3.4/16\n");
+    check(root, NIC, &r);
+    ck_assert_int_eq(r, 0);
+    ah_write(root, "proc/net/hostdev-rtnl", "addr eth0 192.0.2.5/24\n");
+    msg = check(root, NIC, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NIC ": eth0 is up with addresses");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+#define SATA_DEVS "sys/devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/"
+
+/* Partition @n of sda (8:@n). */
+static void partition(const char *root, int n)
+{
+    char rel[256], target[256], val[32];
+
+    snprintf(rel, sizeof(rel), SATA_DEVS "sda/sda%d/dev", n);
+    snprintf(val, sizeof(val), "%d:%d\n", n < 16 ? 8 : 259, n);
+    ah_write(root, rel, val);
+    snprintf(rel, sizeof(rel), "sys/class/block/sda%d", n);
+    snprintf(target, sizeof(target), "../../devices/pci0000:00/" SATA
+                                     "/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda%d", n);
+    ah_symlink(root, rel, target);
+}
+
+START_TEST(more_than_64_block_devices)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* 70 partitions: sda9 sorts last, beyond what a list of 64 held. */
+    disk_tree(root);
+    for (int i = 2; i <= 70; i++)
+        partition(root, i);
+    ah_write(root, "proc/self/mountinfo", "29 1 259:9 / /srv rw,relatime - xfs /dev/sda9 rw\n");
+    msg = check(root, SATA, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, SATA " backs /dev/sda9 mounted on /srv");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* A second disk, nvme0n1 with partition nvme0n1p1 (259:1), below another controller. */
+#define NVME "0000:01:00.0"
+#define NVME_DEVS "sys/devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/"
+
+static void nvme_tree(const char *root)
+{
+    ah_device(root, NVME, 3, "nvme");
+    ah_write(root, NVME_DEVS "nvme0n1/dev", "259:0\n");
+    ah_write(root, NVME_DEVS "nvme0n1/nvme0n1p1/dev", "259:1\n");
+    ah_symlink(root, "sys/class/block/nvme0n1",
+               "../../devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/nvme0n1");
+    ah_symlink(root, "sys/class/block/nvme0n1p1",
+               "../../devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/nvme0n1/nvme0n1p1");
+}
+
+START_TEST(the_second_member_of_a_btrfs_raid1)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* mountinfo names sda1 (with an anonymous device number, as btrfs has); nvme0n1p1 is the
+     * other half of the mirror, listed only in sys/fs/btrfs/UUID/devices. */
+    disk_tree(root);
+    nvme_tree(root);
+    ah_write(root, "proc/self/mountinfo", "29 1 0:33 / / rw,relatime - btrfs /dev/sda1 rw\n");
+    ah_symlink(root, "sys/fs/btrfs/0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b/devices/sda1",
+               "../../../../devices/pci0000:00/" SATA
+               "/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda1");
+    ah_symlink(root, "sys/fs/btrfs/0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b/devices/nvme0n1p1",
+               "../../../../devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/nvme0n1/nvme0n1p1");
+    ah_write(root, "sys/fs/btrfs/features/raid1c34", "0\n");
+    msg = check(root, NVME, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NVME " backs /dev/nvme0n1p1, a device of the btrfs filesystem "
+                          "mounted on /");
+    msg = check(root, SATA, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, SATA " backs /dev/sda1 mounted on /");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(a_zfs_root_pool)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* Proxmox: / is the dataset rpool/ROOT/pve-1; no device is named anywhere in mountinfo. */
+    nvme_tree(root);
+    ah_write(root, "proc/self/mountinfo",
+             "29 1 0:25 / / rw,relatime shared:1 - zfs rpool/ROOT/pve-1 rw,xattr,noacl\n"
+             "30 29 0:26 / /rpool rw,relatime shared:2 - zfs rpool rw,xattr,noacl\n");
+    ah_write(root, "run/udev/data/b259:1", "S:disk/by-id/nvme-x-part1\nE:ID_FS_TYPE=zfs_member\n"
+                                          "E:ID_FS_LABEL=rpool\nE:ID_FS_USAGE=filesystem\n");
+    check(root, NVME, &r);
+    ck_assert_int_eq(r, 0); /* the pool is not imported */
+    ah_write(root, "proc/spl/kstat/zfs/rpool/state", "ONLINE\n");
+    msg = check(root, NVME, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NVME " backs /dev/nvme0n1p1, a device of ZFS pool rpool mounted on /");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(md_and_lvm_holders)
+{
+    char *root = ah_tree_new();
+    const char *msg;
+    int r;
+
+    /* sda1 and nvme0n1p1 make md127; LVM's vg-root on it is mounted. */
+    disk_tree(root);
+    nvme_tree(root);
+    ah_write(root, "sys/devices/virtual/block/md127/dev", "9:127\n");
+    ah_symlink(root, "sys/class/block/md127", "../../devices/virtual/block/md127");
+    ah_write(root, "sys/devices/virtual/block/dm-0/dev", "254:0\n");
+    ah_write(root, "sys/devices/virtual/block/dm-0/dm/name", "vg-root\n");
+    ah_symlink(root, "sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
+    ah_symlink(root, SATA_DEVS "sda/sda1/holders/md127", "../../../../../../../../../virtual/block/md127");
+    ah_symlink(root, NVME_DEVS "nvme0n1/nvme0n1p1/holders/md127",
+               "../../../../../../../virtual/block/md127");
+    ah_symlink(root, "sys/devices/virtual/block/md127/holders/dm-0", "../../dm-0");
+    ah_write(root, "proc/self/mountinfo", "29 1 254:0 / / rw - ext4 /dev/mapper/vg-root rw\n");
+    msg = check(root, NVME, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NVME " backs /dev/dm-0 mounted on /");
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 START_TEST(the_console)
 {
     char *root = ah_tree_new();
@@ -186,6 +450,14 @@ int main(void)
     tcase_add_test(tc, proc_mounts_swap_and_device_mapper);
     tcase_add_test(tc, an_interface_up_with_routes);
     tcase_add_test(tc, link_local_addresses_do_not_count);
+    tcase_add_test(tc, a_bridge_port);
+    tcase_add_test(tc, a_bond_member_in_a_bridge);
+    tcase_add_test(tc, a_vlan_lower_device);
+    tcase_add_test(tc, a_default_route_in_a_policy_table);
+    tcase_add_test(tc, more_than_64_block_devices);
+    tcase_add_test(tc, the_second_member_of_a_btrfs_raid1);
+    tcase_add_test(tc, a_zfs_root_pool);
+    tcase_add_test(tc, md_and_lvm_holders);
     tcase_add_test(tc, the_console);
     tcase_add_test(tc, nothing_in_use);
     suite_add_tcase(s, tc);

@@ -94,6 +94,8 @@ struct attr {
     size_t off;    /* show_hex16()/show_int(): where the field is in the object;
                     * show_const(): the value itself */
     size_t unpriv; /* readable by non-root up to here (config: 64 bytes); 0 all */
+    /* May it be opened now? -errno refuses every open (a held block node: EBUSY); NULL: yes */
+    int (*open)(struct kernel *k, void *obj);
 };
 
 enum node_type { NODE_DIR, NODE_ATTR, NODE_FILE, NODE_LINK, NODE_CHR };
@@ -237,6 +239,21 @@ struct child {
     char **routes; /* net: IPv4 routes "A.B.C.D/LEN" (proc/net/route); NULL-terminated */
     char **inet6;  /* net: IPv6 addresses "ADDR/LEN" (proc/net/if_inet6); NULL-terminated */
     char *devnum;  /* block: "MAJ:MIN" (the dev attribute, mountinfo); NULL: none */
+    char **routes6; /* net: IPv6 routes "ADDR/LEN[@TABLE]" (proc/net/ipv6_route) */
+    char **inet;    /* net: IPv4 addresses "A.B.C.D/LEN" (proc/net/hostdev-rtnl) */
+    char *kind;     /* net: a virtual interface's type (bridge, bond, vlan, vrf); NULL: a NIC's */
+    char *master;   /* net: the bridge, bond or VRF it is enslaved to */
+    char *lower;    /* net: a VLAN's lower interface */
+    char *disk;     /* block: the disk a partition is on (a block child of the same device) */
+    char **slaves;  /* block: what a virtual block device (md, dm) holds */
+    char *dm;       /* block: device-mapper name (dm/name, /dev/mapper/NAME) */
+};
+
+/* A mounted btrfs filesystem or an imported ZFS pool: the block devices it holds. */
+struct blockset {
+    char *name; /* the btrfs UUID or the pool */
+    bool zfs;
+    char **devs;
 };
 
 struct device {
@@ -348,6 +365,12 @@ struct kernel {
     size_t nseeds;
     char **mounts; /* hostuse.c: "SOURCE\tMOUNTPOINT\tFSTYPE" in spec order; NULL-terminated */
     char **swaps;  /* hostuse.c: active swap devices or files; NULL-terminated */
+    struct child *vnets;   /* hostuse.c: virtual interfaces (netdev), in spec order */
+    size_t nvnets;
+    struct child *vblocks; /* hostuse.c: virtual block devices (holder: md, dm) */
+    size_t nvblocks;
+    struct blockset *sets; /* hostuse.c: btrfs filesystems, zpools */
+    size_t nsets;
 
     struct buf log; /* what the kernel did: .fakesys/log */
     FILE *logfile;  /* --log */
@@ -490,15 +513,23 @@ void strv_free(char **v);
 
 /* ---- hostuse.c: what the host uses (net state, routes, addresses, mounts, swaps) ---------- */
 
-/* One spec option of a net or block child ("down", "route=0.0.0.0/0", "inet6=2001:db8::5/64",
- * "dev=8:0"): 0, or -EINVAL when it is not one. */
-int hostuse_child_option(struct child *c, const char *opt);
+/* One spec option of a net or block child of @dev ("down", "route=0.0.0.0/0",
+ * "inet6=2001:db8::5/64", "master=br0", "dev=8:0", "disk=sda"): 0, or -EINVAL when it is not
+ * one (or names what is not declared). */
+int hostuse_child_option(struct kernel *k, struct device *dev, struct child *c, const char *opt);
 void hostuse_child_free(struct child *c);
-/* The `mount SOURCE MOUNTPOINT [FSTYPE]` and `swap SOURCE` keywords: 0, or -1 with @err. */
+void hostuse_free(struct kernel *k);
+/* The `mount`, `swap`, `netdev`, `holder`, `zpool` and `btrfs` keywords: 0, or -1 with @err. */
 int hostuse_keyword(struct kernel *k, int argc, char **argv, char *err, size_t errsz);
 /* flags and operstate of a net child, dev of a block child. */
 void hostuse_child_attrs(struct child *c, struct node *dir);
-/* proc/mounts, proc/swaps, proc/self/mountinfo, proc/net/route, proc/net/if_inet6. */
+/* Virtual interfaces and block devices, the links between them (master, upper_, lower_, brif,
+ * bonding/slaves, holders, slaves), sys/fs/btrfs; after the devices are laid out. */
+void hostuse_build_sys(struct kernel *k);
+/* dev/NAME of every block device with a number: opens fail with EBUSY while it is held. */
+void hostuse_build_dev(struct kernel *k, struct node *dev);
+/* proc/mounts, proc/swaps, proc/self/mountinfo, proc/net/{route,ipv6_route,if_inet6,
+ * hostdev-rtnl}, proc/spl/kstat/zfs/POOL. */
 void hostuse_build_proc(struct kernel *k, struct node *proc);
 
 /* ---- ctl.c ------------------------------------------------------------------------------- */

@@ -227,6 +227,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         if ((acc != O_WRONLY && n->attr->show == NULL) ||
             (acc != O_RDONLY && n->attr->store == NULL))
             r = -EACCES;
+        else if (n->attr->open != NULL)
+            r = n->attr->open(k, n->obj);
     } else if (n->type != NODE_FILE) {
         r = -EACCES;
     }

@@ -82,6 +82,7 @@ void kernel_free(struct kernel *k)
     free(k->seeds);
     strv_free(k->mounts);
     strv_free(k->swaps);
+    hostuse_free(k);
     free(k->spec_file);
     free(k->version);
     free(k->cmdline);

@@ -682,8 +682,9 @@ static int kw_child(struct parser *p, int argc, char **argv)
     if (argc < 3 || !name_ok(argv[2]))
         return perr(p, "usage: %s DDDD:BB:SS.F NAME%s", argv[0],
                     strcmp(argv[0], "net") == 0
-                        ? " [mac=XX:XX:...] [up|down] [route=A.B.C.D/LEN]... [inet6=ADDR/LEN]..."
-                        : strcmp(argv[0], "block") == 0 ? " [dev=MAJ:MIN]" : "");
+                        ? " [mac=XX:XX:...] [up|down] [master=NAME] [route=A.B.C.D/LEN[@TABLE]]... "
+                          "[route6=ADDR/LEN[@TABLE]]... [inet=A.B.C.D/LEN]... [inet6=ADDR/LEN]..."
+                        : strcmp(argv[0], "block") == 0 ? " [dev=MAJ:MIN] [disk=NAME]" : "");
     struct device *dev = find_present(p, argv[1]);
     if (dev == NULL)
         return -1;
@@ -696,7 +697,7 @@ static int kw_child(struct parser *p, int argc, char **argv)
     for (int i = 3; i < argc; i++) {
         if (strncmp(argv[i], "mac=", 4) == 0 && strcmp(argv[0], "net") == 0)
             continue;
-        if (hostuse_child_option(&dev->children[dev->nchildren - 1], argv[i]) < 0)
+        if (hostuse_child_option(p->k, dev, &dev->children[dev->nchildren - 1], argv[i]) < 0)
             return perr(p, "%s: unknown or malformed option '%s'", argv[0], argv[i]);
     }
     return 0;
@@ -831,6 +832,8 @@ static const struct {
     {"block", kw_child},   {"vf", kw_vf},           {"fault", kw_fault},
     {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
     {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
+    {"netdev", kw_hostuse}, {"holder", kw_hostuse}, {"zpool", kw_hostuse},
+    {"btrfs", kw_hostuse},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */

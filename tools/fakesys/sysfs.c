@@ -181,7 +181,7 @@ static void child_uevent_show(struct kernel *k, const struct attr *a, void *obj,
     if (strcmp(c->subsystem, "net") == 0)
         buf_printf(out, "INTERFACE=%s\n", c->name);
     else if (strcmp(c->subsystem, "block") == 0)
-        buf_printf(out, "DEVNAME=%s\nDEVTYPE=disk\n", c->name);
+        buf_printf(out, "DEVNAME=%s\nDEVTYPE=%s\n", c->name, c->disk ? "partition" : "disk");
     else
         buf_printf(out, "DEVNAME=%s\n", c->name);
 }
@@ -256,8 +256,11 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
 {
     for (size_t i = 0; i < dev->nchildren; i++) {
         struct child *c = &dev->children[i];
-        struct node *cd = tree_mkdirs(tree_mkdirs(dir, c->subsystem), c->name);
-        char *cpath = xasprintf("%s/%s/%s", path, c->subsystem, c->name);
+        /* a partition lives in its disk's directory */
+        struct node *sd = tree_mkdirs(dir, c->subsystem);
+        struct node *cd = tree_mkdirs(c->disk ? tree_mkdirs(sd, c->disk) : sd, c->name);
+        char *cpath = c->disk ? xasprintf("%s/%s/%s/%s", path, c->subsystem, c->disk, c->name)
+                              : xasprintf("%s/%s/%s", path, c->subsystem, c->name);
         char *cls = xasprintf("sys/class/%s", c->subsystem);
 
         tree_attr(cd, &a_child_uevent, c);
@@ -416,6 +419,7 @@ static void build_sys(struct kernel *k)
     for (size_t i = 0; i < k->ndevices; i++)
         if (k->devices[i]->present)
             build_device(k, k->devices[i]);
+    hostuse_build_sys(k);
 }
 
 static void build_dev(struct kernel *k)
@@ -424,6 +428,7 @@ static void build_dev(struct kernel *k)
     struct node *vfio = tree_mkdirs(dev, "vfio");
 
     chr(vfio, "vfio", 0666, 10, 196, &k->container_perm);
+    hostuse_build_dev(k, dev);
     for (size_t i = 0; i < k->ngnodes; i++) {
         struct group_node *gn = &k->gnodes[i];
         char name[32];

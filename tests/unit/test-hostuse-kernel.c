@@ -1,0 +1,200 @@
+/* test-hostuse-kernel.c - the host-safety guard on the fake kernel, through the commands: each
+ * layout a hypervisor host really has (a NIC as a bridge port, a bond member, a VLAN's lower
+ * device, a default route only in a policy table; a disk past 64 partitions, a ZFS root pool,
+ * the second half of a btrfs mirror, md and LVM holders, an array nobody mounted) refuses
+ * detach, acquire and libvirt's nodedev-detach by name, changes nothing, and --force takes it
+ * anyway. */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hostdev/hostdev.h>
+#include "adapters-tree.h"
+#include "fixture.h"
+#include "suite.h"
+
+#define NIC "0000:03:00.0"
+#define NIC2 "0000:03:00.1"
+#define SATA "0000:00:17.0"
+#define NVME "0000:02:00.0"
+
+static const char base_spec[] =
+    "kernel 6.1.0-13-amd64\n"
+    "iommu intel\n"
+    "driver nvme class=010802\n"
+    "driver ahci class=010601\n"
+    "driver e1000e ids=8086:10d3\n"
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+    "device 0000:00:00.0 8086:591f class=060000\n"
+    "device " SATA " 8086:a102 class=010601 driver=ahci\n"
+    "device " NVME " 144d:a808 class=010802 driver=nvme reset=flr parent=root\n"
+    "device " NIC " 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "device " NIC2 " 8086:10d3 class=020000 driver=e1000e reset=flr parent=root\n"
+    "block " SATA " sda dev=8:0\n"
+    "block " SATA " sda1 dev=8:1 disk=sda\n"
+    "block " NVME " nvme0n1 dev=259:0\n"
+    "block " NVME " nvme0n1p1 dev=259:1 disk=nvme0n1\n"
+    "block " NVME " nvme0n1p3 dev=259:3 disk=nvme0n1\n";
+
+static const struct layout {
+    const char *name, *spec, *bdf, *says;
+} layouts[] = {
+    {"bridge port", "netdev br0 bridge inet=192.0.2.5/24 route=0.0.0.0/0 route=192.0.2.0/24\n"
+                    "net " NIC " enp3s0 master=br0\n",
+     NIC, NIC ": enp3s0 is under br0, which is up with addresses and routes"},
+    {"bond member", "netdev br0 bridge inet6=2001:db8::5/64\n"
+                    "netdev bond0 bond master=br0\n"
+                    "net " NIC " enp3s0 master=bond0\n"
+                    "net " NIC2 " enp3s1 master=bond0\n",
+     NIC, NIC ": enp3s0 is under br0, which is up with addresses"},
+    {"vlan lower device", "net " NIC " enp3s0\n"
+                          "netdev enp3s0.100 vlan lower=enp3s0 route6=::/0 inet6=2001:db8::5/64\n",
+     NIC, NIC ": enp3s0 is under enp3s0.100, which is up with addresses and routes"},
+    {"policy table", "net " NIC " enp3s0 route=0.0.0.0/0@100\n", NIC,
+     NIC ": enp3s0 is up with routes"},
+    {"zfs root pool", "zpool rpool nvme0n1p3\n"
+                      "mount rpool/ROOT/pve-1 / zfs\n"
+                      "mount rpool /rpool zfs\n",
+     NVME, NVME " backs /dev/nvme0n1p3, a device of ZFS pool rpool mounted on /"},
+    {"btrfs raid1 second member", "btrfs 0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b sda1 nvme0n1p1\n"
+                                  "mount /dev/sda1 / btrfs\n",
+     NVME, NVME " backs /dev/nvme0n1p1, a device of the btrfs filesystem mounted on /"},
+    {"md and lvm holders", "holder md127 dev=9:127 sda1 nvme0n1p1\n"
+                           "holder dm-0 dev=254:0 dm=vg-root md127\n"
+                           "mount /dev/mapper/vg-root / ext4\n",
+     NVME, NVME " backs /dev/dm-0 mounted on /"},
+    /* Assembled, mounted nowhere: only the kernel's refusal of an exclusive open tells. */
+    {"md array unmounted", "holder md0 dev=9:0 sda1 nvme0n1p1\n", NVME,
+     NVME " backs /dev/nvme0n1, /dev/nvme0n1p1, which the kernel reports in use"},
+};
+
+static int run(struct fx *fx, const char *args, char **err)
+{
+    char cmd[512], *out = NULL;
+    int status;
+
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s %s", at_build_dir(),
+             fx->root, args);
+    status = at_run(cmd, &out, err);
+    free(out);
+    return status;
+}
+
+static void refused(struct fx *fx, const char *args, const char *says)
+{
+    static const char force[] = " (--force takes it anyway)\n";
+    char *err = NULL;
+    int status = run(fx, args, &err);
+
+    ck_assert_msg(status == 1, "%s: exit %d (%s)", args, status, err);
+    ck_assert_msg(strstr(err, says) != NULL, "%s: '%s' lacks '%s'", args, err, says);
+    ck_assert_msg(strlen(err) > strlen(force) &&
+                      strcmp(err + strlen(err) - strlen(force), force) == 0,
+                  "%s: '%s'", args, err);
+    free(err);
+}
+
+static void virsh_refused(struct fx *fx, const char *bdf, const char *says)
+{
+    char cmd[512], name[32], *out = NULL, *err = NULL;
+    int status;
+
+    snprintf(name, sizeof(name), "pci_%s", bdf);
+    for (char *p = name; *p; p++)
+        *p = *p == ':' || *p == '.' ? '_' : *p;
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_ROOT='%s' HOSTDEV_NAMES=none %s/hostdev-virsh "
+             "nodedev-detach %s", fx->root, at_build_dir(), name);
+    status = at_run(cmd, &out, &err);
+    ck_assert_msg(status == 1, "virsh nodedev-detach %s: exit %d (%s)", name, status, err);
+    ck_assert_msg(strstr(err, says) != NULL, "virsh: '%s' lacks '%s'", err, says);
+    free(out);
+    free(err);
+}
+
+START_TEST(a_layout_is_refused)
+{
+    const struct layout *l = &layouts[_i];
+    char spec[8192], args[128], *err = NULL;
+    struct fx fx;
+
+    snprintf(spec, sizeof(spec), "%s%s", base_spec, l->spec);
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "%s: mount: %s", l->name, fx.error);
+    snprintf(args, sizeof(args), "detach %s", l->bdf);
+    refused(&fx, args, l->says);
+    snprintf(args, sizeof(args), "acquire --vm web1 %s", l->bdf);
+    refused(&fx, args, l->says);
+    /* The libvirt bridge runs the same engine: nodedev-detach is refused too. */
+    virsh_refused(&fx, l->bdf, l->says);
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert_str_ne(fx_driver(&fx, l->bdf), "vfio-pci");
+    snprintf(args, sizeof(args), "detach --force %s", l->bdf);
+    ck_assert_msg(run(&fx, args, &err) == 0, "%s: %s", args, err);
+    free(err);
+    ck_assert_str_eq(fx_driver(&fx, l->bdf), "vfio-pci");
+    fx_umount(&fx);
+}
+END_TEST
+
+/* Past 64 block devices nothing is dropped: partition 70 mounted keeps the disk. */
+START_TEST(past_64_partitions)
+{
+    char *spec = malloc(65536), *err = NULL;
+    size_t len;
+    struct fx fx;
+
+    len = (size_t)snprintf(spec, 65536, "%s", base_spec);
+    for (int i = 2; i <= 70; i++)
+        len += (size_t)snprintf(spec + len, 65536 - len, "block " SATA " sda%d dev=%d:%d disk=sda\n",
+                                i, i < 16 ? 8 : 259, i < 16 ? i : 100 + i);
+    snprintf(spec + len, 65536 - len, "mount /dev/sda9 /srv xfs\n");
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    refused(&fx, "detach " SATA, SATA " backs /dev/sda9 mounted on /srv");
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    /* Nothing mounted: the disk is free. */
+    free(err);
+    fx_umount(&fx);
+    snprintf(spec + len, 65536 - len, "\n");
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    ck_assert_msg(run(&fx, "detach " SATA, &err) == 0, "%s", err);
+    free(err);
+    fx_umount(&fx);
+    free(spec);
+}
+END_TEST
+
+/* The fake kernel's side: a held block node refuses to open; a free one opens. */
+START_TEST(held_block_nodes_refuse_to_open)
+{
+    char spec[8192];
+    struct fx fx;
+    FILE *f;
+
+    snprintf(spec, sizeof(spec), "%s%s", base_spec,
+             "holder md0 dev=9:0 sda1\nswap /dev/nvme0n1p3\n");
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    ck_assert_ptr_null(fopen(fx_path(&fx, "dev/sda1"), "r")); /* held by md0 */
+    ck_assert_ptr_null(fopen(fx_path(&fx, "dev/sda"), "r"));  /* its partition is */
+    ck_assert_ptr_null(fopen(fx_path(&fx, "dev/nvme0n1p3"), "r")); /* swap */
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&fx, "dev/md0"), "r"));
+    fclose(f);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&fx, "dev/nvme0n1p1"), "r"));
+    fclose(f);
+    ck_assert_str_eq(fx_link(&fx, "sys/class/block/sda1/holders/md0"), "md0");
+    fx_umount(&fx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("hostuse-kernel");
+    TCase *tc = tcase_create("host use");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, a_layout_is_refused, 0, sizeof(layouts) / sizeof(layouts[0]));
+    tcase_add_test(tc, past_64_partitions);
+    tcase_add_test(tc, held_block_nodes_refuse_to_open);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}
