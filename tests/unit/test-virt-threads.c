@@ -13,8 +13,8 @@
 
 #include "adapters-tree.h"
 
-#define THREADS 12
-#define ROUNDS 25
+#define THREADS  12
+#define ROUNDS   25
 #define MAX_DEVS 64
 /* Failing calls per round and thread: a lookup of a device that does not exist, an unknown
  * driver name, unsupported flags. */
@@ -79,11 +79,11 @@ struct worker {
     char fail[512]; /* the first thing that went wrong; "" when nothing did */
 };
 
-#define FAIL(w, ...)                                                                            \
-    do {                                                                                        \
-        if ((w)->fail[0] == '\0')                                                               \
-            snprintf((w)->fail, sizeof((w)->fail), __VA_ARGS__);                                \
-        return;                                                                                 \
+#define FAIL(w, ...)                                                                               \
+    do {                                                                                           \
+        if ((w)->fail[0] == '\0')                                                                  \
+            snprintf((w)->fail, sizeof((w)->fail), __VA_ARGS__);                                   \
+        return;                                                                                    \
     } while (0)
 
 /* The thread's own last error says @code and names @what. */
@@ -103,8 +103,7 @@ static void check_xml(struct worker *w, virNodeDevicePtr dev, int i)
 
     if (xml == NULL || strcmp(xml, xmls[i]) != 0) {
         free(xml);
-        FAIL(w, "thread %d: XML of %s differs: %s", w->id, names[i],
-             virGetLastErrorMessage());
+        FAIL(w, "thread %d: XML of %s differs: %s", w->id, names[i], virGetLastErrorMessage());
     }
     free(xml);
 }
