@@ -2,7 +2,8 @@
 #
 #   make                  library (build/libhostdev.so, .a), build/hostdev, build/hostdev-fakesys,
 #                         the libvirt adapters (build/libhostdev-virt.so, .a, build/hostdev-virsh)
-#   make check            unit tests, again under ASan+UBSan and valgrind, lint, fuzzing, VM suite
+#   make check            unit tests, again under ASan+UBSan and valgrind, the threaded ones
+#                         under TSan, lint, fuzzing, VM suite
 #   make fuzz             every libFuzzer target for FUZZ_SECONDS (60) each
 #   make lint             cppcheck and clang-tidy, clean
 #   make install          PREFIX=/usr/local DESTDIR=
@@ -112,7 +113,7 @@ LIB_A       := $(BUILD)/libhostdev.a
 VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: boot all lib adapters tools check check-unit check-asan check-vm demo install uninstall clean deps \
+.PHONY: boot all lib adapters tools check check-unit check-asan check-tsan check-vm demo install uninstall clean deps \
         format static bench lint fuzz fuzz-bins check-valgrind
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
@@ -188,7 +189,13 @@ $(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ) $(LIB_A)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJ) $(LIB_A) $(LIB_LIBS) $(CHECK_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_LIBS_$*) $(LIB_A) $(LIB_LIBS) \
+	      $(CHECK_LIBS)
+
+# test-virt-threads drives libhostdev-virt in-process, from many threads.
+$(BUILD)/obj/tests/unit/test-virt-threads.o: CPPFLAGS += $(VIRT_CPPFLAGS)
+$(BUILD)/tests/test-virt-threads: $(VIRT_A)
+UNIT_LIBS_test-virt-threads := $(VIRT_A) -pthread
 
 # The pkg-config files name the install directories: a stamp named after them makes
 # `make install PREFIX=/usr` after a plain `make` write them anew.
@@ -321,6 +328,20 @@ check-asan:
 	rc=$$?; if ls $(SAN_LOG).* >/dev/null 2>&1; then cat $(SAN_LOG).*; \
 	echo "check-asan: sanitizer reports above" >&2; exit 1; fi; exit $$rc
 
+# Under ThreadSanitizer: the tests that share libhostdev-virt objects among threads (the core
+# is one context per thread; TSan cannot run with ASan, hence a build of its own). Reports go
+# to files, as for check-asan, and fail the target.
+TSAN_LOG    := $(CURDIR)/build/tsan/sanitizer
+TSAN_TESTS  := test-virt-threads
+check-tsan:
+	@mkdir -p build/tsan && rm -f $(TSAN_LOG).*
+	$(MAKE) BUILD=build/tsan OPT='-O1 -g -fno-omit-frame-pointer' SAN='-fsanitize=thread' \
+	        $(TSAN_TESTS:%=build/tsan/tests/%)
+	TSAN_OPTIONS='log_path=$(TSAN_LOG) halt_on_error=1 second_deadlock_stack=1' \
+	HOSTDEV_BUILD=build/tsan tests/run-unit $(TSAN_TESTS:%=build/tsan/tests/%); \
+	rc=$$?; if ls $(TSAN_LOG).* >/dev/null 2>&1; then cat $(TSAN_LOG).*; \
+	echo "check-tsan: sanitizer reports above" >&2; exit 1; fi; exit $$rc
+
 # Once under valgrind (memcheck): the unit binaries, which drive the library in-process, and
 # Check's forked test processes. Programs they start through sh (hostdev, the fake kernel)
 # are not traced; the ASan build covers those. Valgrind is ~30x slower: longer timeouts.
@@ -346,6 +367,7 @@ CHECK_FUZZ_SECONDS ?= 60
 check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-asan
+	$(MAKE) check-tsan
 	$(MAKE) check-valgrind
 	$(MAKE) lint
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)

@@ -53,13 +53,14 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
 HD_EXPORT struct hd_ctx *hd_ctx_ref(struct hd_ctx *ctx)
 {
     if (ctx != NULL)
-        ctx->refcount++;
+        atomic_fetch_add_explicit(&ctx->refcount, 1, memory_order_relaxed);
     return ctx;
 }
 
 HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
 {
-    if (ctx == NULL || --ctx->refcount > 0)
+    /* acq_rel: what other threads did with it happens before the free */
+    if (ctx == NULL || atomic_fetch_sub_explicit(&ctx->refcount, 1, memory_order_acq_rel) > 1)
         return ctx;
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);

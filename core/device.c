@@ -24,7 +24,7 @@ struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *ad
 HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
 {
     if (dev != NULL)
-        dev->refcount++;
+        atomic_fetch_add_explicit(&dev->refcount, 1, memory_order_relaxed);
     return dev;
 }
 
@@ -54,7 +54,8 @@ static struct hd_device_ext *ext_of(struct hd_device *dev)
 
 HD_EXPORT struct hd_device *hd_device_unref(struct hd_device *dev)
 {
-    if (dev == NULL || --dev->refcount > 0)
+    /* acq_rel: what other threads did with it happens before the free */
+    if (dev == NULL || atomic_fetch_sub_explicit(&dev->refcount, 1, memory_order_acq_rel) > 1)
         return dev;
     clear_fields(dev);
     hd_ctx_unref(dev->ctx);

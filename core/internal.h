@@ -3,6 +3,7 @@
 #define HOSTDEV_INTERNAL_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,8 +45,10 @@ enum hd_resolve {
     HD_RESOLVE_HOST,    /* the root is "/": nothing lies outside it, plain *at() calls */
 };
 
+/* Reference counts of contexts, devices and node devices are atomic: a program may drop its
+ * references from any thread (hostdev.h: threads). */
 struct hd_ctx {
-    int refcount;
+    atomic_int refcount;
     int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
     char *root;     /* as given, for messages */
     bool root_is_host; /* root is "/": the only case where modules may be loaded */
@@ -202,7 +205,7 @@ struct hd_device_ext {
 };
 
 struct hd_device {
-    int refcount;
+    atomic_int refcount;
     struct hd_ctx *ctx;
     struct hd_pci_addr addr;
     char name[HD_PCI_ADDR_BUFSZ];
@@ -265,7 +268,7 @@ int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
 /* ---- nodedev.c, nodedev-caps.c, nodedev-xml.c ---------------------------------------------- */
 
 struct hd_nodedev {
-    int refcount;
+    atomic_int refcount;
     struct hd_ctx *ctx;
     enum hd_nodedev_cap cap;
     char *name;

@@ -66,13 +66,14 @@ static struct hd_nodedev *nodedev_new(struct hd_ctx *ctx, enum hd_nodedev_cap ca
 HD_EXPORT struct hd_nodedev *hd_nodedev_ref(struct hd_nodedev *dev)
 {
     if (dev != NULL)
-        dev->refcount++;
+        atomic_fetch_add_explicit(&dev->refcount, 1, memory_order_relaxed);
     return dev;
 }
 
 HD_EXPORT struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev)
 {
-    if (dev == NULL || --dev->refcount > 0)
+    /* acq_rel: what other threads did with it happens before the free */
+    if (dev == NULL || atomic_fetch_sub_explicit(&dev->refcount, 1, memory_order_acq_rel) > 1)
         return dev;
     char *strings[] = {
         dev->name,        dev->parent,     dev->path,        dev->abspath,      dev->sysname,

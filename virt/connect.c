@@ -64,7 +64,7 @@ static virConnectPtr open_conn(const char *name, bool readonly)
     }
     conn = calloc(1, sizeof(*conn));
     if (conn == NULL) {
-        virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+        virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
         return NULL;
     }
     r = hd_ctx_new(root, &conn->ctx);
@@ -77,9 +77,24 @@ static virConnectPtr open_conn(const char *name, bool readonly)
     /* As the hostdev tool: a pci.ids file instead of the host's names database. */
     if (getenv("HOSTDEV_NAMES") != NULL)
         hd_ctx_set_names_file(conn->ctx, getenv("HOSTDEV_NAMES"));
-    conn->refs = 1;
+    pthread_mutex_init(&conn->lock, NULL);
+    atomic_init(&conn->refs, 1);
     conn->readonly = readonly;
     return conn;
+}
+
+void virt_lock(virConnectPtr conn)
+{
+    pthread_mutex_lock(&conn->lock);
+    hd_ctx_clear_error(conn->ctx);
+}
+
+int virt_unlock(virConnectPtr conn, int r)
+{
+    if (r < 0)
+        virt_keep_lib_error(conn->ctx);
+    pthread_mutex_unlock(&conn->lock);
+    return r;
 }
 
 VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
@@ -101,19 +116,24 @@ VIR_EXPORT int virConnectRef(virConnectPtr conn)
         virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
         return -1;
     }
-    conn->refs++;
+    atomic_fetch_add_explicit(&conn->refs, 1, memory_order_relaxed);
     return 0;
 }
 
 VIR_EXPORT int virConnectClose(virConnectPtr conn)
 {
+    int left;
+
     virt_reset();
     if (conn == NULL) {
         virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
         return -1;
     }
-    if (--conn->refs > 0)
-        return conn->refs;
+    /* acq_rel: every other thread's use of it happens before the free */
+    left = atomic_fetch_sub_explicit(&conn->refs, 1, memory_order_acq_rel) - 1;
+    if (left > 0)
+        return left;
+    pthread_mutex_destroy(&conn->lock);
     hd_ctx_unref(conn->ctx);
     free(conn);
     return 0;
@@ -143,10 +163,11 @@ static struct hd_nodedev_list *collect(virConnectPtr conn, const char *fn, unsig
         virt_error(VIR_ERR_INVALID_CONN, "%s", fn);
         return NULL;
     }
-    hd_ctx_clear_error(conn->ctx);
-    r = hd_nodedev_list_new(conn->ctx, caps, &list);
+    virt_lock(conn);
+    r = virt_unlock(conn, hd_nodedev_list_new(conn->ctx, caps, &list));
+    /* The list and its node devices are this thread's: reading them takes no lock. */
     if (r < 0) {
-        virt_lib_error(conn->ctx, VIR_ERR_INTERNAL_ERROR, r);
+        virt_lib_error(VIR_ERR_INTERNAL_ERROR, r);
         return NULL;
     }
     return list;
@@ -196,7 +217,7 @@ VIR_EXPORT int virNodeListDevices(virConnectPtr conn, const char *cap, char **co
             while (n > 0)
                 free(names[--n]);
             hd_nodedev_list_unref(list);
-            virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+            virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
             return -1;
         }
         n++;
@@ -240,7 +261,7 @@ VIR_EXPORT int virConnectListAllNodeDevices(virConnectPtr conn, virNodeDevicePtr
         }
         if (out == NULL) {
             hd_nodedev_list_unref(list);
-            virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+            virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
             return -1;
         }
         *devices = out;

@@ -1,5 +1,6 @@
 /* error.c - libvirt's per-thread last error: virGetLastError and friends. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,14 @@
 /* Per thread, as libvirt keeps it. The message buffer lives with the error. */
 static _Thread_local virError last;
 static _Thread_local char last_message[1024];
+/* The failed libhostdev call's message and reason, copied off the shared context while the
+ * connection was locked (virt_unlock). */
+static _Thread_local char lib_message[512];
+static _Thread_local enum hd_reason lib_reason;
 
-/* The error handler is process-wide in libvirt; a program sets it once, at start. */
+/* The error handler is process-wide in libvirt; a program sets it once, at start. The lock
+ * keeps the function and its data a pair when another thread sets them meanwhile. */
+static pthread_mutex_t handler_lock = PTHREAD_MUTEX_INITIALIZER;
 static virErrorFunc handler;
 static void *handler_data;
 
@@ -54,6 +61,9 @@ void virt_reset(void)
 
 static void set_error(int code, int errnum, const char *detail)
 {
+    virErrorFunc fn;
+    void *data;
+
     virt_reset();
     last.code = code;
     last.domain = VIR_FROM_NODEDEV;
@@ -61,8 +71,13 @@ static void set_error(int code, int errnum, const char *detail)
     last.int1 = errnum;
     snprintf(last_message, sizeof(last_message), template_for(code), detail);
     last.message = last_message;
-    if (handler != NULL)
-        handler(handler_data, &last);
+    /* Called unlocked: a handler may call into the library, or set another handler. */
+    pthread_mutex_lock(&handler_lock);
+    fn = handler;
+    data = handler_data;
+    pthread_mutex_unlock(&handler_lock);
+    if (fn != NULL)
+        fn(data, &last);
     else
         virDefaultErrorFunc(&last);
 }
@@ -97,8 +112,10 @@ VIR_EXPORT void virDefaultErrorFunc(virErrorPtr err)
 
 VIR_EXPORT void virSetErrorFunc(void *userData, virErrorFunc fn)
 {
+    pthread_mutex_lock(&handler_lock);
     handler = fn;
     handler_data = userData;
+    pthread_mutex_unlock(&handler_lock);
 }
 
 void virt_error(int code, const char *fmt, ...)
@@ -112,15 +129,25 @@ void virt_error(int code, const char *fmt, ...)
     set_error(code, 0, detail);
 }
 
-void virt_lib_error(struct hd_ctx *ctx, int code, int err)
+void virt_keep_lib_error(struct hd_ctx *ctx)
 {
-    const char *why = ctx ? hd_ctx_last_error(ctx) : "";
+    snprintf(lib_message, sizeof(lib_message), "%s", hd_ctx_last_error(ctx));
+    lib_reason = hd_ctx_last_reason(ctx);
+}
 
+enum hd_reason virt_lib_reason(void)
+{
+    return lib_reason;
+}
+
+void virt_lib_error(int code, int err)
+{
     if (err == -ENOMEM) {
         set_error(VIR_ERR_NO_MEMORY, ENOMEM, "");
         return;
     }
-    set_error(code, err < 0 ? -err : err, why && why[0] ? why : strerror(err < 0 ? -err : err));
+    set_error(code, err < 0 ? -err : err,
+              lib_message[0] ? lib_message : strerror(err < 0 ? -err : err));
 }
 
 VIR_EXPORT virErrorPtr virGetLastError(void)

@@ -11,16 +11,16 @@ virNodeDevicePtr virt_nodedev_new(virConnectPtr conn, struct hd_nodedev *nd)
 
     if (dev == NULL)
         return NULL;
-    dev->refs = 1;
+    atomic_init(&dev->refs, 1);
     dev->conn = conn;
-    conn->refs++;
+    atomic_fetch_add_explicit(&conn->refs, 1, memory_order_relaxed);
     dev->nd = hd_nodedev_ref(nd);
     return dev;
 }
 
 static bool valid(virNodeDevicePtr dev, const char *fn)
 {
-    if (dev != NULL && dev->refs > 0)
+    if (dev != NULL && atomic_load_explicit(&dev->refs, memory_order_relaxed) > 0)
         return true;
     virt_error(VIR_ERR_INVALID_NODE_DEVICE, "%s", fn);
     return false;
@@ -41,20 +41,20 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceLookupByName(virConnectPtr conn, const 
         virt_error(VIR_ERR_INVALID_ARG, "name in %s must not be NULL", __func__);
         return NULL;
     }
-    hd_ctx_clear_error(conn->ctx);
-    r = hd_nodedev_lookup(conn->ctx, name, &nd);
+    virt_lock(conn);
+    r = virt_unlock(conn, hd_nodedev_lookup(conn->ctx, name, &nd));
     if (r < 0) {
-        virt_lib_error(conn->ctx, r == -ENODEV ? VIR_ERR_NO_NODE_DEVICE : VIR_ERR_INTERNAL_ERROR,
-                       r);
+        virt_lib_error(r == -ENODEV ? VIR_ERR_NO_NODE_DEVICE : VIR_ERR_INTERNAL_ERROR, r);
         return NULL;
     }
     dev = virt_nodedev_new(conn, nd);
     hd_nodedev_unref(nd);
     if (dev == NULL)
-        virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+        virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
     return dev;
 }
 
+/* Name, parent and capabilities were read at lookup and never change: no lock. */
 VIR_EXPORT const char *virNodeDeviceGetName(virNodeDevicePtr dev)
 {
     virt_reset();
@@ -80,9 +80,11 @@ VIR_EXPORT char *virNodeDeviceGetXMLDesc(virNodeDevicePtr dev, unsigned int flag
         virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
         return NULL;
     }
-    r = hd_nodedev_format_xml(dev->nd, &xml);
+    /* The XML reads more of the tree (IOMMU group, config space) through the context. */
+    virt_lock(dev->conn);
+    r = virt_unlock(dev->conn, hd_nodedev_format_xml(dev->nd, &xml));
     if (r < 0) {
-        virt_lib_error(dev->conn->ctx, VIR_ERR_INTERNAL_ERROR, r);
+        virt_lib_error(VIR_ERR_INTERNAL_ERROR, r);
         return NULL;
     }
     return xml;
@@ -109,7 +111,7 @@ VIR_EXPORT int virNodeDeviceListCaps(virNodeDevicePtr dev, char **const names, i
         if ((names[n] = strdup(hd_nodedev_get_cap_name(dev->nd, i))) == NULL) {
             while (n > 0)
                 free(names[--n]);
-            virt_lib_error(NULL, VIR_ERR_NO_MEMORY, -ENOMEM);
+            virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
             return -1;
         }
         n++;
@@ -122,7 +124,7 @@ VIR_EXPORT int virNodeDeviceRef(virNodeDevicePtr dev)
     virt_reset();
     if (!valid(dev, __func__))
         return -1;
-    dev->refs++;
+    atomic_fetch_add_explicit(&dev->refs, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -131,46 +133,45 @@ VIR_EXPORT int virNodeDeviceFree(virNodeDevicePtr dev)
     virt_reset();
     if (!valid(dev, __func__))
         return -1;
-    if (--dev->refs > 0)
+    if (atomic_fetch_sub_explicit(&dev->refs, 1, memory_order_acq_rel) > 1)
         return 0;
+    /* No lock: the last reference is this thread's, and dropping the node device touches
+     * nothing of the context but its (atomic) reference count. */
     hd_nodedev_unref(dev->nd);
     virConnectClose(dev->conn);
     free(dev);
     return 0;
 }
 
-/* The PCI device behind @dev, re-read now: the node device is a snapshot from lookup time. */
-static struct hd_device *pci_device(virNodeDevicePtr dev, const char *fn)
+/* One operation of the engine on the PCI device behind @dev, re-read first (the node device
+ * is a snapshot from lookup time): journaled, checked against the assignment map, host use and
+ * platform functions, undone on failure, as the hostdev commands are. Refused on a read-only
+ * connection. */
+static int run_op(virNodeDevicePtr dev, const char *fn, enum hd_op_kind kind, const char *stub)
 {
+    struct hd_ctx *ctx;
     struct hd_device *pci;
+    struct hd_op *op = NULL;
+    enum hd_reason why;
     int r;
 
     if (!valid(dev, fn))
-        return NULL;
+        return -1;
+    if (dev->conn->readonly) {
+        virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", fn);
+        return -1;
+    }
     pci = hd_nodedev_get_pci_device(dev->nd);
     if (pci == NULL) {
         virt_error(VIR_ERR_INVALID_ARG, "device %s is not a PCI device",
                    hd_nodedev_get_name(dev->nd));
-        return NULL;
+        return -1;
     }
-    hd_ctx_clear_error(dev->conn->ctx);
+    ctx = dev->conn->ctx;
+    virt_lock(dev->conn);
     r = hd_device_refresh(pci);
-    if (r < 0) {
-        virt_lib_error(dev->conn->ctx, VIR_ERR_OPERATION_FAILED, r);
-        return NULL;
-    }
-    return pci;
-}
-
-/* One operation of the engine on @pci: journaled, checked against the assignment map, host
- * use and platform functions, undone on failure, as the hostdev commands are. */
-static int run_op(virNodeDevicePtr dev, struct hd_device *pci, enum hd_op_kind kind,
-                  const char *stub)
-{
-    struct hd_ctx *ctx = dev->conn->ctx;
-    struct hd_op *op;
-    int r = hd_op_new(ctx, kind, &op);
-
+    if (r == 0)
+        r = hd_op_new(ctx, kind, &op);
     if (r == 0 && stub != NULL)
         r = hd_op_set_driver(op, stub);
     if (r == 0)
@@ -178,35 +179,22 @@ static int run_op(virNodeDevicePtr dev, struct hd_device *pci, enum hd_op_kind k
     if (r == 0)
         r = hd_op_run(op);
     hd_op_unref(op);
-    if (r < 0) {
-        enum hd_reason why = hd_ctx_last_reason(ctx);
-        virt_lib_error(ctx, why == HD_REASON_HOST_USE || why == HD_REASON_HELD ||
-                                    why == HD_REASON_PLATFORM
-                                ? VIR_ERR_OPERATION_INVALID
-                                : VIR_ERR_OPERATION_FAILED, r);
+    if (virt_unlock(dev->conn, r) < 0) {
+        why = virt_lib_reason();
+        virt_lib_error(why == HD_REASON_HOST_USE || why == HD_REASON_HELD ||
+                               why == HD_REASON_PLATFORM
+                           ? VIR_ERR_OPERATION_INVALID
+                           : VIR_ERR_OPERATION_FAILED,
+                       r);
         return -1;
     }
     return 0;
-}
-
-/* The PCI device behind @dev for a call that changes the host: refused on a read-only
- * connection. The guards (host use, the map, platform functions) are the engine's. */
-static struct hd_device *pci_device_for_write(virNodeDevicePtr dev, const char *fn)
-{
-    if (!valid(dev, fn))
-        return NULL;
-    if (dev->conn->readonly) {
-        virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", fn);
-        return NULL;
-    }
-    return pci_device(dev, fn);
 }
 
 VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName,
                                         unsigned int flags)
 {
     const char *stub = "vfio-pci";
-    struct hd_device *pci;
 
     virt_reset();
     if (flags != 0) {
@@ -220,9 +208,7 @@ VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driver
         }
         stub = "pci-stub";
     }
-    if ((pci = pci_device_for_write(dev, __func__)) == NULL)
-        return -1;
-    return run_op(dev, pci, HD_OP_DETACH, stub);
+    return run_op(dev, __func__, HD_OP_DETACH, stub);
 }
 
 VIR_EXPORT int virNodeDeviceDettach(virNodeDevicePtr dev)
@@ -232,22 +218,14 @@ VIR_EXPORT int virNodeDeviceDettach(virNodeDevicePtr dev)
 
 VIR_EXPORT int virNodeDeviceReAttach(virNodeDevicePtr dev)
 {
-    struct hd_device *pci;
-
     virt_reset();
-    if ((pci = pci_device_for_write(dev, __func__)) == NULL)
-        return -1;
-    return run_op(dev, pci, HD_OP_REATTACH, NULL);
+    return run_op(dev, __func__, HD_OP_REATTACH, NULL);
 }
 
 VIR_EXPORT int virNodeDeviceReset(virNodeDevicePtr dev)
 {
-    struct hd_device *pci;
-
     virt_reset();
-    if ((pci = pci_device_for_write(dev, __func__)) == NULL)
-        return -1;
     /* Never under a host driver that is using the device (hostdev's rule: such a reset can
      * take the host down); the manual's flow detaches first. */
-    return run_op(dev, pci, HD_OP_RESET, NULL);
+    return run_op(dev, __func__, HD_OP_RESET, NULL);
 }

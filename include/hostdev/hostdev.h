@@ -21,6 +21,20 @@ extern "C" {
  * - Objects are reference counted: *_unref() returns NULL when it freed the object.
  * - Nothing here prints, exits or keeps global state: two contexts with different roots work
  *   side by side.
+ *
+ * Threads: a context and every object made from it (devices, lists, node devices, groups,
+ * operations, reports, ...) are one thread's at a time. The context keeps the last error, the
+ * names cache and the strings its devices share, without locks of its own. So:
+ * - Use one context per thread; contexts in different threads work at once, on the same root
+ *   too (writers exclude each other with the same file locks as separate processes).
+ * - Or share a context, and hold one lock of your own around every call on it and on the
+ *   objects made from it, reading hd_ctx_last_error() and hd_ctx_last_reason() before letting
+ *   the lock go (libhostdev-virt does this for a connection).
+ * - Safe in any thread without that lock: hd_ctx_ref/unref, hd_device_ref/unref and
+ *   hd_nodedev_ref/unref (atomic counts; a reference may be dropped in another thread than the
+ *   one that took it, once no thread uses the object through it), and the functions that take
+ *   no context or object (hd_pci_addr_parse, hd_reason_name, hd_nodedev_cap_to_string, ...).
+ * - The log function is called in the thread that made the call.
  */
 
 /* ------------------------------------------------------------------------------------------ */

@@ -14,6 +14,14 @@
  *
  * The root of the kernel tree comes from the URI ("hostdev:///path/to/root") or, for any
  * other URI or NULL, from $HOSTDEV_ROOT, else "/".
+ *
+ * Threads, as in libvirt: a connection and the node devices got from it may be shared by any
+ * number of threads, and every call may be made from any thread at once. References
+ * (virConnectRef/virConnectClose, virNodeDeviceRef/virNodeDeviceFree) are atomic; the calls
+ * that read the kernel tree on one connection take turns (a lock per connection: open one
+ * connection per thread for reads in parallel). The last error is per thread (virterror.h).
+ * The strings a node device returns (name, parent) live as long as the device does. The
+ * error handler (virSetErrorFunc) is process-wide and is called in the thread that failed.
  */
 
 #ifdef __cplusplus
