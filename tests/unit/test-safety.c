@@ -15,10 +15,10 @@
 #define NIC "0000:03:00.0"
 #define GPU "0000:00:02.0"
 
-static const char *check(const char *root, const char *bdf, int *r)
+static const char *check(const char *dir, const char *bdf, int *r)
 {
     static char msg[1024];
-    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_ctx *ctx = ah_ctx(dir);
     struct hd_pci_addr a = ah_addr(bdf);
     struct hd_device *dev;
 
@@ -30,22 +30,37 @@ static const char *check(const char *root, const char *bdf, int *r)
     return msg;
 }
 
-static void disk_tree(const char *root)
+static void disk_tree(const char *dir)
 {
-    ah_device(root, SATA, 1, "ahci");
-    ah_write(root, "sys/devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/sda/"
+    ah_device(dir, SATA, 1, "ahci");
+    ah_write(dir, "sys/devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/sda/"
                    "sda1/dev", "8:1\n");
-    ah_write(root, "sys/devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/sda/"
+    ah_write(dir, "sys/devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/sda/"
                    "dev", "8:0\n");
-    ah_symlink(root, "sys/class/block/sda",
+    ah_symlink(dir, "sys/class/block/sda",
                "../../devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/sda");
-    ah_symlink(root, "sys/class/block/sda1", "../../devices/pci0000:00/" SATA
+    ah_symlink(dir, "sys/class/block/sda1", "../../devices/pci0000:00/" SATA
                                              "/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda1");
+}
+
+/* Each test's plain tree. */
+static char *root;
+
+static void setup(void)
+{
+    root = ah_tree_new();
+    ck_assert_ptr_nonnull(root);
+}
+
+static void teardown(void)
+{
+    ah_tree_remove(root);
+    free(root);
+    root = NULL;
 }
 
 START_TEST(a_mounted_disk)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -60,14 +75,11 @@ START_TEST(a_mounted_disk)
     ah_write(root, "proc/self/mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
     check(root, SATA, &r);
     ck_assert_int_eq(r, 0);
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(proc_mounts_swap_and_device_mapper)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -86,25 +98,22 @@ START_TEST(proc_mounts_swap_and_device_mapper)
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_ptr_nonnull(strstr(msg, SATA " backs /dev/dm-0 mounted on /srv/my data"));
     ck_assert_ptr_nonnull(strstr(msg, SATA " backs /dev/sda1 used as swap"));
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
-static void nic_tree(const char *root, const char *flags)
+static void nic_tree(const char *dir, const char *flags)
 {
-    ah_device(root, NIC, 5, "e1000e");
-    ah_write(root, "sys/devices/pci0000:00/0000:00:1c.0/" NIC "/net/eth0/flags", flags);
-    ah_write(root, "sys/devices/pci0000:00/0000:00:1c.0/" NIC "/net/eth0/operstate", "down\n");
-    ah_symlink(root, "sys/class/net/eth0", "../../devices/pci0000:00/0000:00:1c.0/" NIC
+    ah_device(dir, NIC, 5, "e1000e");
+    ah_write(dir, "sys/devices/pci0000:00/0000:00:1c.0/" NIC "/net/eth0/flags", flags);
+    ah_write(dir, "sys/devices/pci0000:00/0000:00:1c.0/" NIC "/net/eth0/operstate", "down\n");
+    ah_symlink(dir, "sys/class/net/eth0", "../../devices/pci0000:00/0000:00:1c.0/" NIC
                                            "/net/eth0");
-    ah_write(root, "sys/devices/virtual/net/lo/flags", "0x9\n");
-    ah_symlink(root, "sys/class/net/lo", "../../devices/virtual/net/lo");
+    ah_write(dir, "sys/devices/virtual/net/lo/flags", "0x9\n");
+    ah_symlink(dir, "sys/class/net/lo", "../../devices/virtual/net/lo");
 }
 
 START_TEST(an_interface_up_with_routes)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -119,14 +128,11 @@ START_TEST(an_interface_up_with_routes)
     nic_tree(root, "0x1002\n");
     check(root, NIC, &r);
     ck_assert_int_eq(r, 0);
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(link_local_addresses_do_not_count)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -140,31 +146,29 @@ START_TEST(link_local_addresses_do_not_count)
     msg = check(root, NIC, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, NIC ": eth0 is up with addresses");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 /* A virtual interface (bridge, bond, VLAN) with @flags. */
-static void vnet(const char *root, const char *name, const char *flags)
+static void vnet(const char *dir, const char *name, const char *flags)
 {
     char rel[256], target[256];
 
     snprintf(rel, sizeof(rel), "sys/devices/virtual/net/%s/flags", name);
-    ah_write(root, rel, flags);
+    ah_write(dir, rel, flags);
     snprintf(rel, sizeof(rel), "sys/class/net/%s", name);
     snprintf(target, sizeof(target), "../../devices/virtual/net/%s", name);
-    ah_symlink(root, rel, target);
+    ah_symlink(dir, rel, target);
 }
 
 /* A link in interface @ifname's directory, as the kernel makes them (master, upper_X, ...). */
-static void net_link(const char *root, const char *ifname, const char *link, const char *to)
+static void net_link(const char *dir, const char *ifname, const char *link, const char *to)
 {
     char rel[256], target[256];
 
     snprintf(rel, sizeof(rel), "sys/class/net/%s/%s", ifname, link);
     snprintf(target, sizeof(target), "../../../virtual/net/%s", to);
-    ah_symlink(root, rel, target);
+    ah_symlink(dir, rel, target);
 }
 
 static const char route_header[] =
@@ -172,7 +176,6 @@ static const char route_header[] =
 
 START_TEST(a_bridge_port)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -196,14 +199,11 @@ START_TEST(a_bridge_port)
     ah_write(root, "sys/devices/virtual/net/br0/flags", "0x1002\n");
     check(root, NIC, &r);
     ck_assert_int_eq(r, 0);
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(a_bond_member_in_a_bridge)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -218,14 +218,11 @@ START_TEST(a_bond_member_in_a_bridge)
     msg = check(root, NIC, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, NIC ": eth0 is under br0, which is up with addresses");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(a_vlan_lower_device)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -245,14 +242,11 @@ START_TEST(a_vlan_lower_device)
     msg = check(root, NIC, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, NIC ": eth0 is under eth0.100, which is up with routes");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(a_default_route_in_a_policy_table)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -272,30 +266,27 @@ START_TEST(a_default_route_in_a_policy_table)
     msg = check(root, NIC, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, NIC ": eth0 is up with addresses");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 #define SATA_DEVS "sys/devices/pci0000:00/" SATA "/ata1/host0/target0:0:0/0:0:0:0/block/"
 
 /* Partition @n of sda (8:@n). */
-static void partition(const char *root, int n)
+static void partition(const char *dir, int n)
 {
     char rel[256], target[256], val[32];
 
     snprintf(rel, sizeof(rel), SATA_DEVS "sda/sda%d/dev", n);
     snprintf(val, sizeof(val), "%d:%d\n", n < 16 ? 8 : 259, n);
-    ah_write(root, rel, val);
+    ah_write(dir, rel, val);
     snprintf(rel, sizeof(rel), "sys/class/block/sda%d", n);
     snprintf(target, sizeof(target), "../../devices/pci0000:00/" SATA
                                      "/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda%d", n);
-    ah_symlink(root, rel, target);
+    ah_symlink(dir, rel, target);
 }
 
 START_TEST(more_than_64_block_devices)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -307,8 +298,6 @@ START_TEST(more_than_64_block_devices)
     msg = check(root, SATA, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, SATA " backs /dev/sda9 mounted on /srv");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
@@ -316,20 +305,19 @@ END_TEST
 #define NVME "0000:01:00.0"
 #define NVME_DEVS "sys/devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/"
 
-static void nvme_tree(const char *root)
+static void nvme_tree(const char *dir)
 {
-    ah_device(root, NVME, 3, "nvme");
-    ah_write(root, NVME_DEVS "nvme0n1/dev", "259:0\n");
-    ah_write(root, NVME_DEVS "nvme0n1/nvme0n1p1/dev", "259:1\n");
-    ah_symlink(root, "sys/class/block/nvme0n1",
+    ah_device(dir, NVME, 3, "nvme");
+    ah_write(dir, NVME_DEVS "nvme0n1/dev", "259:0\n");
+    ah_write(dir, NVME_DEVS "nvme0n1/nvme0n1p1/dev", "259:1\n");
+    ah_symlink(dir, "sys/class/block/nvme0n1",
                "../../devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/nvme0n1");
-    ah_symlink(root, "sys/class/block/nvme0n1p1",
+    ah_symlink(dir, "sys/class/block/nvme0n1p1",
                "../../devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/nvme0n1/nvme0n1p1");
 }
 
 START_TEST(the_second_member_of_a_btrfs_raid1)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -351,14 +339,11 @@ START_TEST(the_second_member_of_a_btrfs_raid1)
     msg = check(root, SATA, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, SATA " backs /dev/sda1 mounted on /");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(a_zfs_root_pool)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -375,14 +360,11 @@ START_TEST(a_zfs_root_pool)
     msg = check(root, NVME, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, NVME " backs /dev/nvme0n1p1, a device of ZFS pool rpool mounted on /");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(md_and_lvm_holders)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -402,14 +384,11 @@ START_TEST(md_and_lvm_holders)
     msg = check(root, NVME, &r);
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, NVME " backs /dev/dm-0 mounted on /");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(the_console)
 {
-    char *root = ah_tree_new();
     const char *msg;
     int r;
 
@@ -423,21 +402,16 @@ START_TEST(the_console)
     ck_assert_int_eq(r, -EBUSY);
     ck_assert_str_eq(msg, GPU " is the boot VGA device (the console); " GPU
                           " drives framebuffer fb0 (the console)");
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(nothing_in_use)
 {
-    char *root = ah_tree_new();
     int r;
 
     ah_device(root, NIC, 5, "e1000e");
     check(root, NIC, &r);
     ck_assert_int_eq(r, 0);
-    ah_tree_remove(root);
-    free(root);
 }
 END_TEST
 
@@ -445,6 +419,8 @@ int main(void)
 {
     Suite *s = suite_create("safety");
     TCase *tc = tcase_create("host use");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
 
     tcase_add_test(tc, a_mounted_disk);
     tcase_add_test(tc, proc_mounts_swap_and_device_mapper);

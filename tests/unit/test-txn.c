@@ -115,6 +115,15 @@ static char *snap(void)
     return hs_snapshot(&fx, all);
 }
 
+/* The host (kernel and records) is exactly as @before says. */
+static void host_is(const char *before)
+{
+    char *now = snap();
+
+    ck_assert_str_eq(now, before);
+    free(now);
+}
+
 static void says(const char *needle)
 {
     ck_assert_msg(strstr(err, needle) != NULL, "stderr '%s' lacks '%s'", err, needle);
@@ -152,9 +161,7 @@ START_TEST(stub_to_stub_keeps_the_record)
     ck_assert_int_eq(hd("reattach " NIC), 0);
     ck_assert_str_eq(out, NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     free(before);
 }
 END_TEST
@@ -236,9 +243,7 @@ START_TEST(release_gives_back_the_group)
     ck_assert_int_eq(hd("release --domain-xml %s/tmp/dom.xml", fx.root), 0);
     ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
     ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     free(before);
     (void)xml;
 }
@@ -275,9 +280,7 @@ START_TEST(kill_during_plain_detach)
             usleep(5000);
     }
     ck_assert_int_eq(r, 0);
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     free(before);
     free(cmd);
     hd_ctx_unref(ctx);
@@ -331,24 +334,18 @@ START_TEST(driverless_stays_driverless)
     ck_assert_str_eq(fx_read(&fx, "run/hostdev/drivers/" XHCI), "");
     ck_assert_int_eq(hd("release --vm v"), 0);
     ck_assert_str_eq(fx_driver(&fx, XHCI), "");
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     /* The chown of its node fails: everything goes back, to no driver. */
     ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " XHCI), 1);
     ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-    now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     /* detach and reattach alike. */
     ck_assert_int_eq(hd("detach " XHCI), 0);
     ck_assert_str_eq(out, XHCI ": none -> vfio-pci\n");
     ck_assert_int_eq(hd("reattach " XHCI), 0);
     ck_assert_str_eq(out, XHCI ": vfio-pci -> none\n");
-    now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     free(before);
 }
 END_TEST
@@ -430,9 +427,7 @@ START_TEST(crash_before_first_write_leaves_no_record)
     free(still);
     free(dead);
     ck_assert_int_eq(hd_assign_recover(ctx, NULL), 0);
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     free(before);
     hd_ctx_unref(ctx);
 }
@@ -451,9 +446,7 @@ START_TEST(platform_functions_stay)
     says("(--force takes it anyway)");
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 --group " HDA), 1);
     says("is an ISA/LPC bridge");
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     ck_assert_int_eq(hd("check " HDA), 1);
     ck_assert_msg(strstr(out, "not assignable alone") != NULL, "%s", out);
     ck_assert_msg(strstr(out, LPC) != NULL, "%s", out);
@@ -499,9 +492,7 @@ START_TEST(library_device_calls_use_the_engine)
     before = snap();
     ck_assert_int_eq(hd_device_detach(smbus, NULL, 0), -EBUSY);
     ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_PLATFORM);
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
 
     /* A device a VM holds is refused with its reason, and nothing is written. */
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
@@ -514,9 +505,7 @@ START_TEST(library_device_calls_use_the_engine)
     ck_assert_int_eq(hd_device_reset(nic, HD_RESET_FORCE, NULL), -EBUSY);
     ck_assert_int_eq(hd_device_detach(nic, "pci-stub", 0), -EBUSY);
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
-    now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     ck_assert_int_eq(hd("release --vm web1"), 0);
 
     /* Reset gives the methods the kernel tries; numvfs the previous count. */
@@ -585,18 +574,14 @@ START_TEST(dry_run_writes_nothing)
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     ck_assert(!fx_exists(&fx, "run/hostdev"));
     ck_assert(!fx_exists(&fx, "etc/hostdev.d"));
-    char *now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     /* Release of what is held, planned. */
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " NIC), 0);
     free(before);
     before = snap();
     ck_assert_int_eq(hd("release --dry-run --vm v"), 0);
     ck_assert_ptr_nonnull(strstr(out, NIC ": vfio-pci -> e1000e"));
-    now = snap();
-    ck_assert_str_eq(now, before);
-    free(now);
+    host_is(before);
     free(before);
 }
 END_TEST

@@ -10,6 +10,20 @@ a=0000:00:04.0 # on e1000e: the managed one
 expect "$(driver_of "$a")" e1000e "$a driver before"
 expect "$(driver_of "$b")" vfio-pci "$b driver before"
 owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
+# kill -9 PID after MS milliseconds, then recover. An unbind the kill interrupted may still run
+# in its writer, which then undoes the operation itself; recover is refused (exit 1) until it
+# is done. Bounded.
+kill_and_recover() {
+    usleep $(($2 * 1000))
+    kill -9 "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    _tries=0
+    while hd recover && [ "$rc" != 0 ]; do
+        _tries=$((_tries + 1))
+        [ "$_tries" -lt 50 ] || fail "recover after $3 killed at $2 ms: still exit $rc"
+        usleep 100000
+    done
+}
 ga=$(group_of "$a") gb=$(group_of "$b")
 
 hd acquire --vm vm-m --owner 107:108 --managed "$a" --unmanaged "$b"
@@ -75,16 +89,7 @@ expect "$(owner "/dev/vfio/$gb")" "crw------- 0:0" "/dev/vfio/$gb given back (do
 for k in 1 2 3 4 5; do
     ms=$((took * k / 6))
     "$HD" acquire --domain-xml /tmp/vm-x.xml --owner 107:108 >/dev/null 2>&1 &
-    pid=$!
-    usleep $((ms * 1000))
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    tries=0
-    while hd recover && [ "$rc" != 0 ]; do
-        tries=$((tries + 1))
-        [ "$tries" -lt 50 ] || fail "recover after the domain-XML acquire killed at $ms ms: exit $rc"
-        usleep 100000
-    done
+    kill_and_recover $! "$ms" "the domain-XML acquire"
     hd assignments
     if out_has "$a *vm-x"; then
         out_has "$b *vm-x" || fail "after a kill at $ms ms vm-x holds $a but not $b"
@@ -109,18 +114,7 @@ for ms in 0 2 5 10 20 40 80 160; do
             expect "$rc" 0 "acquire before the killed release ($ms ms)"
             "$HD" release --vm vm-k >/dev/null 2>&1 &
         fi
-        pid=$!
-        usleep $((ms * 1000))
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        # An unbind the kill interrupted may still run in its writer, which then undoes the
-        # operation itself; recover is refused (exit 1) until it is done. Bounded.
-        tries=0
-        while hd recover && [ "$rc" != 0 ]; do
-            tries=$((tries + 1))
-            [ "$tries" -lt 50 ] || fail "recover after $op killed at $ms ms: still exit $rc"
-            usleep 100000
-        done
+        kill_and_recover $! "$ms" "$op"
         hd assignments
         if out_has "$a *vm-k"; then
             expect "$(driver_of "$a")" vfio-pci "$a assigned (after $op killed at $ms ms)"
