@@ -1,5 +1,6 @@
 /* devout.c - how a device is shown: the lspci-like line, the JSON object, class names. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devout.h"
@@ -47,7 +48,54 @@ const char *device_class_name(uint32_t class)
     return "Class";
 }
 
-void device_print_line(FILE *out, const struct hd_device *dev)
+void device_facts_read(struct tool *t, struct device_facts *f)
+{
+    /* Facts beside the listing: one that cannot be read is left out, never fatal. */
+    memset(f, 0, sizeof(*f));
+    if (hd_netif_list_new(t->ctx, &f->netifs) < 0)
+        f->netifs = NULL;
+    if (hd_assignment_list_new(t->ctx, &f->map) < 0)
+        f->map = NULL;
+    f->records = true;
+    hd_ctx_clear_error(t->ctx);
+}
+
+void device_facts_free(struct device_facts *f)
+{
+    hd_netif_list_unref(f->netifs);
+    hd_assignment_list_unref(f->map);
+    memset(f, 0, sizeof(*f));
+}
+
+static const char *facts_netifs(const struct device_facts *f, const struct hd_device *dev)
+{
+    return f && f->netifs ? hd_netif_list_get(f->netifs, hd_device_get_addr(dev)) : "";
+}
+
+static const char *facts_vm(const struct device_facts *f, const struct hd_device *dev)
+{
+    const struct hd_assignment *a =
+        f && f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
+
+    return a ? hd_assignment_get_vm(a) : NULL;
+}
+
+/* The driver recorded when @dev left its host driver: only devices on a stub have one, so
+ * the others cost nothing. Allocated, or NULL. */
+static char *facts_original(const struct device_facts *f, struct hd_device *dev)
+{
+    const char *drv = hd_device_get_driver(dev);
+    char *orig = NULL;
+
+    if (f == NULL || !f->records || drv == NULL ||
+        !(hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0))
+        return NULL;
+    if (hd_device_get_original_driver(dev, &orig) < 0)
+        return NULL;
+    return orig;
+}
+
+void device_print_line(FILE *out, struct hd_device *dev, const struct device_facts *f)
 {
     const char *vn = hd_device_get_vendor_name(dev), *pn = hd_device_get_product_name(dev);
     const char *drv = hd_device_get_driver(dev);
@@ -73,6 +121,15 @@ void device_print_line(FILE *out, const struct hd_device *dev)
         fprintf(out, " group=%d", group);
     else
         fprintf(out, " group=-");
+    const char *ifs = facts_netifs(f, dev), *vm = facts_vm(f, dev);
+    char *orig = facts_original(f, dev);
+    if (ifs[0] != '\0')
+        fprintf(out, " if=%s", ifs);
+    if (vm != NULL)
+        fprintf(out, " vm=%s", vm);
+    if (orig != NULL)
+        fprintf(out, " orig_driver=%s", orig[0] ? orig : "none");
+    free(orig);
     fputc('\n', out);
 }
 
@@ -83,7 +140,7 @@ static void addr_or_null(struct json *j, const char *key, const struct hd_pci_ad
     json_kv_string(j, key, addr ? hd_pci_addr_format(addr, buf) : NULL);
 }
 
-void device_print_json_fields(struct json *j, const struct hd_device *dev)
+void device_print_json_fields(struct json *j, struct hd_device *dev, const struct device_facts *f)
 {
     const char *methods = hd_device_get_reset_methods(dev);
     int rev = hd_device_get_revision(dev), group = hd_device_get_iommu_group(dev);
@@ -131,4 +188,16 @@ void device_print_json_fields(struct json *j, const struct hd_device *dev)
     json_kv_bool(j, "has_reset", hd_device_has_reset(dev));
     json_kv_string(j, "vfio_cdev", hd_device_get_vfio_cdev(dev));
     json_kv_bool(j, "assignable", hd_device_is_assignable(dev));
+    if (f == NULL)
+        return;
+    char ifs[512], *save = NULL, *orig = facts_original(f, dev);
+    snprintf(ifs, sizeof(ifs), "%s", facts_netifs(f, dev));
+    json_key(j, "interfaces");
+    json_begin_array(j);
+    for (char *n = strtok_r(ifs, ",", &save); n; n = strtok_r(NULL, ",", &save))
+        json_string(j, n);
+    json_end_array(j);
+    json_kv_string(j, "vm", facts_vm(f, dev));
+    json_kv_string(j, "original_driver", orig); /* "" : it had none */
+    free(orig);
 }

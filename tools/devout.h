@@ -5,9 +5,21 @@
 #include "tool.h"
 
 const char *device_class_name(uint32_t class);
-/* "0000:03:00.0 Ethernet controller [0200]: Intel ... [8086:10d3] (rev 01) driver=e1000e group=3" */
-void device_print_line(FILE *out, const struct hd_device *dev);
+
+/* What a listing says beside each device's own fields, each read once for all of them:
+ * its network interfaces, the VM that holds it, the driver it had before a stub. */
+struct device_facts {
+    struct hd_netif_list *netifs;          /* NULL: not read */
+    struct hd_assignment_list *map;        /* NULL: not read (or unreadable) */
+    bool records;                          /* read the driver records of devices on a stub */
+};
+void device_facts_read(struct tool *t, struct device_facts *f);
+void device_facts_free(struct device_facts *f);
+
+/* "0000:03:00.0 Ethernet controller [0200]: Intel ... [8086:10d3] (rev 01) driver=e1000e
+ * group=3 if=enp3s0 vm=web1 orig_driver=e1000e" (@f may be NULL: the device's own fields) */
+void device_print_line(FILE *out, struct hd_device *dev, const struct device_facts *f);
 /* The keys of one device object (the caller opens and closes the object). */
-void device_print_json_fields(struct json *j, const struct hd_device *dev);
+void device_print_json_fields(struct json *j, struct hd_device *dev, const struct device_facts *f);
 
 #endif

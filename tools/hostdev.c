@@ -242,12 +242,26 @@ int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, con
     return code;
 }
 
+/* A network interface names its PCI function, as in dpdk-devbind and driverctl. */
+int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
+{
+    struct hd_netif_list *l;
+    int r;
+
+    if (t->ctx == NULL || arg[0] == '\0' || strlen(arg) >= 16 || strchr(arg, '/') != NULL ||
+        hd_netif_list_new(t->ctx, &l) < 0)
+        return -ENOENT;
+    r = hd_netif_list_find(l, arg, addr);
+    hd_netif_list_unref(l);
+    return r;
+}
+
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
 {
-    if (hd_pci_addr_parse(arg, addr) < 0) {
+    if (hd_pci_addr_parse(arg, addr) < 0 && tool_netif_addr(t, arg, addr) < 0) {
         tool_error(t, EXIT_USAGE,
-                   "invalid PCI address '%s' (expected DDDD:BB:SS.F, BB:SS.F or "
-                   "pci_DDDD_BB_SS_F)",
+                   "invalid PCI address '%s' (expected DDDD:BB:SS.F, BB:SS.F, "
+                   "pci_DDDD_BB_SS_F or a network interface's name)",
                    arg);
         return -EINVAL;
     }

@@ -162,13 +162,18 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     for (int i = optind; i < argc; i++) {
-        if (hd_pci_selector_parse(argv[i], &sel[nsel++]) < 0) {
+        if (hd_pci_selector_parse(argv[i], &sel[nsel]) < 0 &&
+            tool_netif_addr(t, argv[i], &sel[nsel].addr) == 0)
+            sel[nsel].kind = HD_SELECTOR_ADDR; /* an interface's name */
+        else if (hd_pci_selector_parse(argv[i], &sel[nsel]) < 0) {
             free(matched);
             free(sel);
             return tool_error(t, EXIT_USAGE,
-                              "invalid device selector '%s' (expected an address or VVVV:DDDD)",
+                              "invalid device selector '%s' (expected an address, VVVV:DDDD "
+                              "or an interface name)",
                               argv[i]);
         }
+        nsel++;
     }
     /* Only what the output shows: the plain listing stays at a few syscalls per device. */
     fill = HD_FILL_IDENT | HD_FILL_GROUP | HD_FILL_CONFIG | HD_FILL_NAMES;
@@ -180,6 +185,8 @@ static int run(struct tool *t, int argc, char **argv)
         free(sel);
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
     }
+    struct device_facts facts;
+    device_facts_read(t, &facts);
     struct json j;
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
@@ -194,10 +201,10 @@ static int run(struct tool *t, int argc, char **argv)
             continue;
         if (tool_json(t)) {
             json_begin_object(&j);
-            device_print_json_fields(&j, dev);
+            device_print_json_fields(&j, dev, &facts);
             json_end_object(&j);
         } else {
-            device_print_line(stdout, dev);
+            device_print_line(stdout, dev, &facts);
         }
     }
     if (tool_json(t)) {
@@ -205,6 +212,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_finish(&j);
     }
     hd_device_list_unref(list);
+    device_facts_free(&facts);
     /* A device named by its address that is not there is a mistake, not an empty answer. */
     for (int i = 0; i < nsel; i++) {
         if (!matched[i] && sel[i].kind == HD_SELECTOR_ADDR) {

@@ -1,17 +1,32 @@
 /* show.c - `hostdev show`: everything known about one device, and its IOMMU group. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devargs.h"
 #include "devout.h"
 
-static void show_text(struct hd_device *dev, struct hd_group *g)
+/* What the host uses @dev for (the guards' own words), or NULL: allocated. */
+static char *host_use(struct tool *t, struct hd_device *dev)
+{
+    char *why = NULL;
+
+    hd_ctx_clear_error(t->ctx);
+    if (hd_device_check_host_use(dev) == -EBUSY)
+        why = strdup(hd_ctx_last_error(t->ctx));
+    hd_ctx_clear_error(t->ctx);
+    return why;
+}
+
+static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
+                      const struct device_facts *f)
 {
     const struct hd_pci_addr *parent = hd_device_get_parent(dev), *pf = hd_device_get_physfn(dev);
     const char *s;
     char buf[HD_PCI_ADDR_BUFSZ];
     int v;
 
-    device_print_line(stdout, dev);
+    device_print_line(stdout, dev, f);
     printf("  ids:             %04x:%04x subsystem %04x:%04x class %06x\n",
            hd_device_get_vendor_id(dev), hd_device_get_device_id(dev),
            hd_device_get_subsystem_vendor_id(dev), hd_device_get_subsystem_device_id(dev),
@@ -21,6 +36,21 @@ static void show_text(struct hd_device *dev, struct hd_group *g)
         printf("  driver_override: %s\n", (s = hd_device_get_driver_override(dev)) ? s : "none");
     else
         printf("  driver_override: not supported by this kernel\n");
+    const char *ifs = f->netifs ? hd_netif_list_get(f->netifs, hd_device_get_addr(dev)) : "";
+    const struct hd_assignment *a =
+        f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
+    char *orig = NULL, *use = host_use(t, dev);
+    printf("  interfaces:      %s\n", ifs[0] ? ifs : "none");
+    if (hd_device_get_original_driver(dev, &orig) == 0)
+        printf("  original driver: %s (recorded when it left it)\n", orig[0] ? orig : "none");
+    free(orig);
+    if (a != NULL)
+        printf("  assigned to:     vm %s (%s)\n", hd_assignment_get_vm(a),
+               hd_assignment_is_managed(a) ? "managed" : "unmanaged");
+    printf("  host use:        ");
+    tool_put_text(stdout, use ? use : "none seen");
+    putchar('\n');
+    free(use);
     printf("  parent:          %s\n", parent ? hd_pci_addr_format(parent, buf) : "root bus");
     printf("  numa node:       ");
     if ((v = hd_device_get_numa_node(dev)) >= 0)
@@ -60,13 +90,17 @@ static void show_text(struct hd_device *dev, struct hd_group *g)
     }
 }
 
-static void show_json(struct hd_device *dev, struct hd_group *g)
+static void show_json(struct tool *t, struct hd_device *dev, struct hd_group *g,
+                      const struct device_facts *f)
 {
     struct json j;
+    char *use = host_use(t, dev);
 
     json_init(&j, stdout, 2);
     json_begin_object(&j);
-    device_print_json_fields(&j, dev);
+    device_print_json_fields(&j, dev, f);
+    json_kv_string(&j, "host_use", use);
+    free(use);
     json_key(&j, "group");
     if (g == NULL) {
         json_null(&j);
@@ -111,10 +145,13 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free(devs, n);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[1]);
     }
+    struct device_facts f;
+    device_facts_read(t, &f);
     if (tool_json(t))
-        show_json(devs[0], g);
+        show_json(t, devs[0], g, &f);
     else
-        show_text(devs[0], g);
+        show_text(t, devs[0], g, &f);
+    device_facts_free(&f);
     hd_group_unref(g);
     devargs_free(devs, n);
     return EXIT_DONE;

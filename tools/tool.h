@@ -56,6 +56,8 @@ int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt,
 /* @s as text that stays on its line and drives nothing: C0 controls, DEL and bytes that are
  * not UTF-8 as \xHH, C1 and bidirectional controls as \uXXXX (pci.ids names, arguments and
  * sysfs contents quoted in messages). */
+/* The PCI function of network interface @arg (enp3s0): 0, or -ENOENT. */
+int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
 void tool_put_text(FILE *out, const char *s);
 int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
 /* Same, ending the line with "(@hint)": what the user can do about it, on the one line. */

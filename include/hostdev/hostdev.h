@@ -217,6 +217,17 @@ struct hd_device *hd_device_list_get(const struct hd_device_list *list, size_t i
 struct hd_device *hd_device_list_find(const struct hd_device_list *list,
                                       const struct hd_pci_addr *addr);
 
+/* Network interfaces by the PCI function they belong to (what dpdk-devbind shows as if=),
+ * read once for the whole host from sys/class/net's links, not per device. */
+struct hd_netif_list;
+int hd_netif_list_new(struct hd_ctx *ctx, struct hd_netif_list **list);
+struct hd_netif_list *hd_netif_list_unref(struct hd_netif_list *list);
+/* The interfaces of @addr, sorted, joined by ',' ("" when it has none): valid while @list. */
+const char *hd_netif_list_get(const struct hd_netif_list *list, const struct hd_pci_addr *addr);
+/* The PCI function whose interface is @ifname: 0, or -ENOENT. */
+int hd_netif_list_find(const struct hd_netif_list *list, const char *ifname,
+                       struct hd_pci_addr *addr);
+
 /* ------------------------------------------------------------------------------------------ */
 /* IOMMU groups: the unit VFIO hands to a VM                                                   */
 

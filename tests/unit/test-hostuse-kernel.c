@@ -127,6 +127,16 @@ START_TEST(a_layout_is_refused)
     refused(&fx, args, l->says);
     /* The libvirt bridge runs the same engine: nodedev-detach is refused too. */
     virsh_refused(&fx, l->bdf, l->says);
+    /* show says the same, before anyone tries. */
+    char cmd[512], *out = NULL, host_use[512];
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s show %s", at_build_dir(),
+             fx.root, l->bdf);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    snprintf(host_use, sizeof(host_use), "  host use:        %s", l->says);
+    ck_assert_msg(strstr(out, host_use) != NULL, "%s: show: %s", l->name, out);
+    free(out);
+    free(err);
+    err = NULL;
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     ck_assert_str_ne(fx_driver(&fx, l->bdf), "vfio-pci");
     snprintf(args, sizeof(args), "detach --force %s", l->bdf);

@@ -175,7 +175,7 @@ START_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
     ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0 Ethernet controller [0200]: [8086:10d3] "
-                                      "driver=e1000e group=8\n"));
+                                      "driver=e1000e group=8 if=enp3s0\n"));
     ck_assert_int_eq(hd("list --driver none"), 0);
     ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0"));
     ck_assert_ptr_null(strstr(out, "0000:03:00.0"));
@@ -211,6 +211,25 @@ START_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(o, "driver=e1000e group=8"));
     free(o);
     free(x);
+    /* What dpdk-devbind and driverctl users look for: the interface (which also names the
+     * device), the VM that holds it, the driver it came from; show says what the host uses. */
+    ck_assert_int_eq(hd("detach --dry-run enp3s0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0: e1000e -> vfio-pci"));
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 enp3s0"), 0);
+    ck_assert_int_eq(hd("list enp3s0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "driver=vfio-pci group=8 if=enp3s0 vm=web1 "
+                                      "orig_driver=e1000e\n"));
+    ck_assert_int_eq(hd("--json list 03:00.0"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"vm\": \"web1\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"original_driver\": \"e1000e\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"interfaces\": [\n      \"enp3s0\"\n    ]"));
+    ck_assert_int_eq(hd("show enp3s0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "  original driver: e1000e"));
+    ck_assert_ptr_nonnull(strstr(out, "  assigned to:     vm web1 (managed)"));
+    ck_assert_int_eq(hd("release --vm web1"), 0);
+    ck_assert_int_eq(hd("show 03:00.0"), 0); /* test-hostuse-kernel: what a used one says */
+    ck_assert_ptr_nonnull(strstr(out, "  host use:        none seen\n"));
     /* "--" ends the options: what follows is an argument. */
     ck_assert_int_eq(hd("list -- --json"), 2);
     one_line_error("invalid device selector '--json'");
