@@ -155,41 +155,49 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	$(Q)$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB_SO): $(CORE_OBJ) core/libhostdev.sym
-	$(CC) -shared -Wl,-soname,libhostdev.so.$(SOVERSION) -Wl,--version-script=core/libhostdev.sym \
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libhostdev.so.$(SOVERSION) -Wl,--version-script=core/libhostdev.sym \
 	      $(SAN) $(LDFLAGS) -o $@ $(CORE_OBJ) $(LIB_LIBS)
-	ln -sf libhostdev.so.$(SOVERSION) $(BUILD)/libhostdev.so
+	$(Q)ln -sf libhostdev.so.$(SOVERSION) $(BUILD)/libhostdev.so
 
 $(LIB_A): $(CORE_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 # The tools link the static archive: one self-contained binary per tool, no rpath games.
 $(BUILD)/hostdev: $(TOOL_OBJ) $(LIB_A)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(LIB_LIBS)
 
 # The libvirt API subset carries the core inside it: one library for libvirt programs,
 # exporting only libvirt's names.
 $(VIRT_SO): $(VIRT_OBJ) $(CORE_OBJ) virt/libhostdev-virt.sym
-	$(CC) -shared -Wl,-soname,libhostdev-virt.so.$(SOVERSION) \
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libhostdev-virt.so.$(SOVERSION) \
 	      -Wl,--version-script=virt/libhostdev-virt.sym $(SAN) $(LDFLAGS) -o $@ \
 	      $(VIRT_OBJ) $(CORE_OBJ) $(LIB_LIBS)
-	ln -sf libhostdev-virt.so.$(SOVERSION) $(BUILD)/libhostdev-virt.so
+	$(Q)ln -sf libhostdev-virt.so.$(SOVERSION) $(BUILD)/libhostdev-virt.so
 
 $(VIRT_A): $(VIRT_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 # hostdev-virsh is a libvirt client like virsh: it speaks only the libvirt API subset.
 $(BUILD)/hostdev-virsh: $(VIRSH_OBJ) $(VIRT_A) $(LIB_A)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(VIRSH_OBJ) $(VIRT_A) $(LIB_A) $(LIB_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $(VIRSH_OBJ) $(VIRT_A) $(LIB_A) $(LIB_LIBS)
 
 # The fake kernel shares code with the library only through the public header (hd_pci_addr_*).
 $(BUILD)/hostdev-fakesys: $(FAKESYS_OBJ) $(LIB_A)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(LIB_A) $(FUSE_LIBS) $(LIB_LIBS) -lpthread
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $(FAKESYS_OBJ) $(LIB_A) $(FUSE_LIBS) $(LIB_LIBS) -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_LIBS_$*) $(LIB_A) $(LIB_LIBS) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_LIBS_$*) $(LIB_A) $(LIB_LIBS) \
 	      $(CHECK_LIBS)
 
 # test-virt-threads drives libhostdev-virt in-process, from many threads.
@@ -207,7 +215,7 @@ $(DIRS_STAMP):
 
 $(BUILD)/hostdev.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(BUILD)
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: hostdev\nDescription: PCI passthrough preparation without libvirt\nVersion: %s\nLibs: -L$${libdir} -lhostdev\nCflags: -I$${includedir}\n' \
+	$(Q)printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: hostdev\nDescription: PCI passthrough preparation without libvirt\nVersion: %s\nLibs: -L$${libdir} -lhostdev\nCflags: -I$${includedir}\n' \
 	       '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' > $@
 
 # hostdev-virt.pc, and the same as libvirt.pc in a directory of its own (LIBDIR/hostdev-virt/
@@ -220,15 +228,15 @@ VIRT_PC = printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: %s\nDescription: 
 
 $(BUILD)/hostdev-virt.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' hostdev-virt '$(VERSION)' > $@
+	$(Q)$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' hostdev-virt '$(VERSION)' > $@
 
 $(BUILD)/pkgconfig/libvirt.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' libvirt '$(VIRT_API_VERSION)' > $@
+	$(Q)$(VIRT_PC) '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)/hostdev-virt' libvirt '$(VIRT_API_VERSION)' > $@
 
 $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
+	$(Q)$(VIRT_PC) '$(CURDIR)' '$(abspath $(BUILD))' '$(CURDIR)/include/hostdev-virt' libvirt \
 	           '$(VIRT_API_VERSION)' > $@
 
 # ---- fuzzing ---------------------------------------------------------------------------------
@@ -255,11 +263,13 @@ $(BUILD)/obj/tests/fuzz/%.o: tests/fuzz/%.c
 $(BUILD)/fuzz/replay-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/obj/tests/fuzz/replay.o \
                         $$(FUZZ_OBJ_$$*) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(FUZZ_LIBS_$*) $(LIB_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(FUZZ_LIBS_$*) $(LIB_LIBS)
 
 $(BUILD)/fuzz/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $$(FUZZ_OBJ_$$*) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(FUZZ_LIBS_$*) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(FUZZ_LIBS_$*) \
 	      $(LIB_LIBS)
 
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
@@ -267,6 +277,7 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
 # Every target for FUZZ_SECONDS; a crash is copied to tests/fuzz/regressions/ and fails the run.
 # No clang or libFuzzer is an error, never a silent skip.
 fuzz:
+	@build-aux/deps.sh fuzz
 	@command -v $(FUZZ_CC) >/dev/null || \
 	    { echo "fuzz: $(FUZZ_CC) not found (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }
 	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT='-O1 -g -fno-omit-frame-pointer' \
@@ -284,16 +295,17 @@ fuzz:
 STATIC_CC   ?= musl-gcc
 MULTIARCH   := $(shell gcc -print-multiarch 2>/dev/null)
 static:
+	@build-aux/deps.sh static
 	@mkdir -p $(BUILD)/static/kernel-headers
-	ln -sfn /usr/include/linux $(BUILD)/static/kernel-headers/linux
-	ln -sfn /usr/include/asm-generic $(BUILD)/static/kernel-headers/asm-generic
-	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) \
+	$(Q)ln -sfn /usr/include/linux $(BUILD)/static/kernel-headers/linux
+	$(Q)ln -sfn /usr/include/asm-generic $(BUILD)/static/kernel-headers/asm-generic
+	$(Q)ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) \
 	        $(BUILD)/static/kernel-headers/asm
 	$(MAKE) BUILD=$(BUILD)/static CC=$(STATIC_CC) HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1 \
 	        HOSTDEV_NO_XML=1 HOSTDEV_TOOLS=core OPT='-Oz -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables' \
 	        CFLAGS='-isystem $(abspath $(BUILD))/static/kernel-headers' \
 	        LDFLAGS='-static -Oz -flto -Wl,-z,common-page-size=16 -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro' $(BUILD)/static/hostdev
-	strip --strip-all -R .comment -o $(BUILD)/hostdev-static $(BUILD)/static/hostdev
+	$(Q)strip --strip-all -R .comment -o $(BUILD)/hostdev-static $(BUILD)/static/hostdev
 	@printf '  %-8s %s: %s bytes stripped\n' SIZE $(BUILD)/hostdev-static \
 	        "$$(stat -c %s $(BUILD)/hostdev-static)"
 
@@ -305,10 +317,10 @@ BOOT_IN     := boot/60-hostdev.rules.in boot/hostdev-reserve.service.in \
 BOOT_OUT    := $(patsubst boot/%,$(BUILD)/boot/%,$(BOOT_IN:.in=))
 $(BUILD)/boot/%: boot/%.in $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
 $(BUILD)/boot/%: boot/% $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
 boot: $(BOOT_OUT)
 
 # ---- tests -----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 #   build-aux/deps.sh build   what `make` and `make demo` need
 #   build-aux/deps.sh check   that plus what `make check` needs (fake kernel, VM suite)
 #   build-aux/deps.sh bench   that plus what `make bench` compares against and measures with
+#   build-aux/deps.sh static  what `make static` needs (musl)
+#   build-aux/deps.sh fuzz    what `make fuzz` needs (clang, libFuzzer)
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev fuse3 hwdata libxml2-dev"
@@ -23,7 +25,9 @@ case "${1:-build}" in
 build) want="$build_pkgs" ;;
 check) want="$build_pkgs $check_pkgs" ;;
 bench) want="$build_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 build|check|bench" >&2; exit 2 ;;
+static) want="$build_pkgs musl-tools" ;;
+fuzz) want="$build_pkgs clang libclang-rt-14-dev" ;;
+*) echo "usage: $0 build|check|bench|static|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""
