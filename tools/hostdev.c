@@ -286,15 +286,30 @@ int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev)
     return EXIT_DONE;
 }
 
+/* -v: what is done, one line each, in the user's terms: no internal function names, and a
+ * value with a newline in it (what is written to sysfs) cannot break the line. One write()
+ * per line, so that a writer child's lines do not cut into the parent's. */
 static void log_stderr(void *data, int priority, const char *file, int line, const char *fn,
                        const char *format, va_list args)
 {
-    (void)data;
-    (void)file;
-    (void)line;
-    fprintf(stderr, "hostdev: %s%s: ", priority <= HD_LOG_WARNING ? "warning: " : "", fn);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    char *msg = NULL, *text = NULL;
+    size_t len = 0;
+    FILE *mem;
+
+    (void)data, (void)file, (void)line, (void)fn;
+    if (vasprintf(&msg, format, args) < 0 || (mem = open_memstream(&text, &len)) == NULL) {
+        free(msg);
+        return;
+    }
+    fprintf(mem, "hostdev: %s", priority <= HD_LOG_WARNING ? "warning: " : "");
+    tool_put_text(mem, msg);
+    fputc('\n', mem);
+    fclose(mem);
+    fflush(stderr);
+    if (write(STDERR_FILENO, text, len) < 0)
+        len = 0; /* nowhere to say it */
+    free(text);
+    free(msg);
 }
 
 static bool root_has_sys(const char *root)

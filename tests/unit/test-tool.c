@@ -138,6 +138,16 @@ START_TEST(detach_reattach_commands)
     ck_assert_int_eq(hd("reattach pci_0000_03_00_0"), 0);
     ck_assert_str_eq(out, "0000:03:00.0: vfio-pci -> e1000e\n");
     ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
+    /* -vv: every line is the tool's, whole, and speaks of devices and files, not of the
+     * library's functions. */
+    ck_assert_int_eq(hd("-vv detach 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "hostdev: write sys/bus/pci/devices/0000:03:00.0/"
+                                      "driver_override <- 'vfio-pci': 0\n"));
+    for (const char *l = err; *l; l = strchr(l, '\n') + 1) {
+        ck_assert_msg(strncmp(l, "hostdev: ", 9) == 0, "a line not the tool's: %s", l);
+        ck_assert_msg(strncmp(l + 9, "hd_", 3) != 0, "a function name: %s", l);
+    }
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
     /* Options after the address, and a shared group named in a warning. */
     ck_assert_int_eq(hd("detach 01:00.0 --driver vfio-pci"), 0);
     ck_assert_ptr_nonnull(strstr(err, "not viable"));
