@@ -740,6 +740,7 @@ struct hd_iommu_facts {
     int dmar_parsed;         /* 0 parsed into dmar; else the -errno */
     struct hd_dmar_info dmar;
     enum hd_iommu_vendor cpu_vendor;
+    bool virtual_machine;               /* cpuinfo's "hypervisor" flag: we are a guest */
     enum hd_iommu_vendor vendor;        /* the IOMMU's: units, else tables, else the CPU */
     enum hd_tristate interrupt_remapping;
     enum hd_tristate unsafe_interrupts; /* sysfs vfio_iommu_type1 parameter */

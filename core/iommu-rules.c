@@ -187,6 +187,18 @@ static void iommu_missing(struct rules *ru)
                 units == 1 ? "" : "s");
         return;
     }
+    /* A guest without a virtual IOMMU: no firmware setting can help, the hypervisor must
+     * give it one. (With a DMAR or IVRS table it has one and the rules below apply.) */
+    if (f->virtual_machine && !f->dmar_table && !f->ivrs_table) {
+        problem(ru, HD_SEVERITY_ERROR, "no-virtual-iommu",
+                "give the virtual machine an IOMMU: QEMU -machine q35,kernel-irqchip=split "
+                "-device intel-iommu,intremap=on (or -device virtio-iommu-pci); libvirt "
+                "<iommu model='intel'><driver intremap='on'/></iommu>; in a cloud, an instance "
+                "type that offers a virtual IOMMU",
+                "this is a virtual machine (the CPU reports a hypervisor) and its hypervisor "
+                "gives it no IOMMU: firmware settings do not apply here");
+        return;
+    }
     if (!f->acpi_tables)
         problem(ru, HD_SEVERITY_ERROR, "no-iommu",
                 f->vendor == HD_IOMMU_VENDOR_AMD

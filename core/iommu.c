@@ -160,6 +160,17 @@ static void read_cpu_vendor(struct hd_ctx *ctx, struct hd_iommu_report *r, struc
     f->cpu_vendor = HD_IOMMU_VENDOR_UNKNOWN;
     if (hd_fs_read_alloc(ctx, "proc/cpuinfo", HD_READ_MAX, &data, NULL) < 0)
         return;
+    /* x86 guests see the "hypervisor" CPUID bit as a flag (the first CPU says it for all). */
+    if ((line = strstr(data, "\nflags")) != NULL) {
+        size_t len = strcspn(line + 1, "\n");
+        char *flags = strndup(line + 1, len);
+        if (flags != NULL && (strstr(flags, " hypervisor ") != NULL ||
+                              (len >= 11 && strcmp(flags + len - 11, " hypervisor") == 0)))
+            f->virtual_machine = true;
+        free(flags);
+        if (f->virtual_machine)
+            evidence(r, "proc/cpuinfo", "the hypervisor flag: this is a virtual machine");
+    }
     line = strstr(data, "vendor_id");
     if (line != NULL && strchr(line, ':') != NULL) {
         line[strcspn(line, "\n")] = '\0';

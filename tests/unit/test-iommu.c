@@ -293,6 +293,35 @@ START_TEST(intel_firmware_off)
 }
 END_TEST
 
+/* A guest: the fix is the hypervisor's, not the firmware setup's. */
+START_TEST(virtual_machine_without_viommu)
+{
+    struct hd_iommu_report *r;
+
+    machine("GenuineIntel", "ro intel_iommu=on\n");
+    put("proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme "
+                        "hypervisor lahf_lm\n");
+    r = probe();
+    ck_assert(!hd_iommu_report_is_usable(r));
+    expect_problem(r, "no-virtual-iommu", HD_SEVERITY_ERROR, "this is a virtual machine");
+    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, (size_t)find_problem(
+                                     r, "no-virtual-iommu")),
+                                 "-device intel-iommu"));
+    expect_no_problem(r, "intel-iommu-on-without-hardware");
+    expect_no_problem(r, "no-dmar-table");
+    ck_assert(has_evidence(r, "proc/cpuinfo", "hypervisor flag"));
+    hd_iommu_report_unref(r);
+    /* With a virtual IOMMU's DMAR table, the usual advice: turn it on. */
+    machine("GenuineIntel", "ro\n");
+    put("proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n");
+    put("sys/firmware/acpi/tables/DMAR", "DMAR");
+    r = probe();
+    expect_no_problem(r, "no-virtual-iommu");
+    expect_problem(r, "intel-iommu-not-enabled", HD_SEVERITY_ERROR, NULL);
+    hd_iommu_report_unref(r);
+}
+END_TEST
+
 START_TEST(intel_iommu_on_without_hardware)
 {
     struct hd_iommu_report *r;
@@ -705,6 +734,7 @@ int main(void)
     tcase_add_test(off, intel_firmware_only);
     tcase_add_test(off, intel_firmware_off);
     tcase_add_test(off, intel_iommu_on_without_hardware);
+    tcase_add_test(off, virtual_machine_without_viommu);
     tcase_add_test(off, intel_iommu_on_but_failed);
     tcase_add_test(off, amd_firmware_off_and_failed);
     tcase_add_test(off, no_iommu_at_all);
