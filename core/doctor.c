@@ -2,6 +2,7 @@
  * troubleshooting section (IOMMU off, group not viable, /dev/vfio/N permission, device not
  * detached, BARs left unassigned) read from the root, nothing changed. */
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,145 @@ static int cmp_severity(const void *x, const void *y)
     return (int)b->severity - (int)a->severity;
 }
 
+/* Worst first; equal ones keep the order the checks ran in (insertion sort: stable). */
+static void sort_findings(struct hd_diagnosis *d)
+{
+    for (size_t i = 1; i < d->n; i++) {
+        struct finding f = d->v[i];
+        size_t k = i;
+        for (; k > 0 && cmp_severity(&d->v[k - 1], &f) > 0; k--)
+            d->v[k] = d->v[k - 1];
+        d->v[k] = f;
+    }
+}
+
+/* "Max locked memory  SOFT  HARD  bytes" of ROOT/proc/@pid/limits: the soft limit, or
+ * UINT64_MAX for unlimited. */
+static int read_memlock(struct hd_ctx *ctx, const char *proc, uint64_t *soft)
+{
+    char path[HD_PATH_MAX], *text = NULL, *line;
+    int r;
+
+    if ((r = hd_path(path, sizeof(path), "%s/limits", proc)) < 0 ||
+        (r = hd_fs_read_alloc(ctx, path, HD_CONFIG_MAX, &text, NULL)) < 0)
+        return r;
+    r = -EINVAL;
+    if ((line = strstr(text, "Max locked memory")) != NULL) {
+        char word[32];
+        const char *p = line + strlen("Max locked memory");
+        unsigned long long v;
+        size_t len;
+        p += strspn(p, " \t");
+        len = strcspn(p, " \t\n");
+        if (len > 0 && len < sizeof(word)) {
+            memcpy(word, p, len);
+            word[len] = '\0';
+            if (strcmp(word, "unlimited") == 0) {
+                *soft = UINT64_MAX;
+                r = 0;
+            } else if (hd_parse_uint(word, 10, UINT64_MAX, &v) == 0) {
+                *soft = v;
+                r = 0;
+            }
+        }
+    }
+    free(text);
+    return r;
+}
+
+/* CAP_IPC_LOCK (bit 14) in CapEff of ROOT/proc/@pid/status: no limit applies. */
+static bool has_ipc_lock(struct hd_ctx *ctx, const char *proc)
+{
+    char path[HD_PATH_MAX], *text = NULL, *line;
+    unsigned long long caps = 0;
+
+    if (hd_path(path, sizeof(path), "%s/status", proc) < 0 ||
+        hd_fs_read_alloc(ctx, path, HD_CONFIG_MAX, &text, NULL) < 0)
+        return false;
+    if ((line = strstr(text, "\nCapEff:")) != NULL)
+        caps = strtoull(line + strlen("\nCapEff:"), NULL, 16);
+    free(text);
+    return caps & (1ull << 14);
+}
+
+/* The first process of a running unit: system.slice/UNIT's cgroup.procs (cgroup v2). */
+static int unit_pid(struct hd_ctx *ctx, const char *unit, long *pid)
+{
+    char path[HD_PATH_MAX], name[256], *text = NULL;
+    int r;
+
+    if (!hd_name_valid(unit))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a unit name", unit);
+    snprintf(name, sizeof(name), "%s%s", unit, strchr(unit, '.') ? "" : ".service");
+    if ((r = hd_path(path, sizeof(path), "sys/fs/cgroup/system.slice/%s/cgroup.procs", name)) < 0)
+        return r;
+    long long v = 0;
+    if (hd_fs_read_alloc(ctx, path, HD_READ_MAX, &text, NULL) < 0 ||
+        (text[strcspn(text, "\n")] = '\0', hd_parse_int(text, 1, INT_MAX, &v)) < 0) {
+        free(text);
+        return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "unit %s is not running (no process in "
+                       "%s/%s)", name, ctx->root, path);
+    }
+    free(text);
+    *pid = (long)v;
+    return 0;
+}
+
+static void human_bytes(char *buf, size_t size, uint64_t v)
+{
+    if (v == UINT64_MAX)
+        snprintf(buf, size, "unlimited");
+    else if (v >= (1ull << 30))
+        snprintf(buf, size, "%.1f GiB", (double)v / (double)(1ull << 30));
+    else
+        snprintf(buf, size, "%.0f MiB", (double)v / (double)(1ull << 20));
+}
+
+HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *d, pid_t pid,
+                                      const char *unit, uint64_t vm_bytes)
+{
+    uint64_t limit, need = vm_bytes + (1ull << 30);
+    char proc[64], who[320], lim[32], want[32];
+    long upid = pid;
+    int r;
+
+    if (unit != NULL && (r = unit_pid(ctx, unit, &upid)) < 0)
+        return r;
+    if (upid > 0)
+        snprintf(proc, sizeof(proc), "proc/%ld", upid);
+    else
+        snprintf(proc, sizeof(proc), "proc/self");
+    if ((r = read_memlock(ctx, proc, &limit)) < 0)
+        return hd_errr(ctx, r == -EINVAL ? -EINVAL : -ENOENT, HD_REASON_INVALID,
+                       "%s/%s/limits: %s", ctx->root, proc,
+                       r == -EINVAL ? "no \"Max locked memory\" line" : "no such process");
+    if (unit != NULL)
+        snprintf(who, sizeof(who), "unit %s (pid %ld)", unit, upid);
+    else if (upid > 0)
+        snprintf(who, sizeof(who), "process %ld", upid);
+    else
+        snprintf(who, sizeof(who), "this shell");
+    human_bytes(lim, sizeof(lim), limit);
+    human_bytes(want, sizeof(want), need);
+    if (limit >= need || has_ipc_lock(ctx, proc))
+        add(d, HD_FINDING_MEMLOCK, HD_SEVERITY_INFO, "memlock-ok", NULL, format("none needed"),
+            "%s may lock %s (%s needed: the VM's memory and 1 GiB)%s", who, lim, want,
+            limit >= need ? "" : "; it has CAP_IPC_LOCK, which needs no limit");
+    else
+        add(d, HD_FINDING_MEMLOCK, HD_SEVERITY_ERROR, "memlock-too-low", NULL,
+            format("raise the limit of what starts QEMU to at least %s: LimitMEMLOCK=infinity "
+                   "in its systemd unit (systemctl edit UNIT), `ulimit -l unlimited` in the "
+                   "shell that runs it, or a memlock line in /etc/security/limits.conf "
+                   "(libvirt raises it for each VM itself)", want),
+            "%s may lock only %s of memory, but VFIO pins all of the VM's memory (%s with "
+            "VFIO's margin): QEMU would fail with \"VFIO_MAP_DMA ... Cannot allocate memory\"",
+            who, lim, want);
+    if (d->err < 0)
+        return d->err;
+    sort_findings(d);
+    return 0;
+}
+
 HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                             struct hd_diagnosis **out)
 {
@@ -396,14 +536,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     }
     if ((r = d->err) < 0)
         goto fail;
-    /* Worst first; equal ones keep the order the checks ran in (insertion sort: stable). */
-    for (size_t i = 1; i < d->n; i++) {
-        struct finding f = d->v[i];
-        size_t k = i;
-        for (; k > 0 && cmp_severity(&d->v[k - 1], &f) > 0; k--)
-            d->v[k] = d->v[k - 1];
-        d->v[k] = f;
-    }
+    sort_findings(d);
     hd_assignment_list_unref(map);
     *out = d;
     return 0;

@@ -1,21 +1,94 @@
 /* doctor.c - `hostdev doctor`: why passthrough fails here, in plain words, and the fix. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "tool.h"
 #include "opout.h"
 
+extern const struct tool_command cmd_doctor;
+
+/* "16G", "512M", "1073741824": bytes (K, M, G, T are powers of 1024; a B or iB may follow). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    unsigned int shift = 0;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -EINVAL;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: break;
+    }
+    if (shift && *end == 'i')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end != '\0' || v > (UINT64_MAX >> shift))
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
+    static const struct option opts[] = {{"vm-memory", required_argument, NULL, 'm'},
+                                         {"pid", required_argument, NULL, 'p'},
+                                         {"unit", required_argument, NULL, 'u'},
+                                         {NULL, 0, NULL, 0}};
     struct hd_pci_addr addr;
     struct hd_diagnosis *d;
     size_t n, problems = 0;
-    int r;
+    uint64_t vm_bytes = 0;
+    const char *unit = NULL;
+    long pid = 0;
+    int c, r;
 
-    if (argc > 2)
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "m:p:u:", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'm':
+            if (parse_size(optarg, &vm_bytes) < 0 || vm_bytes == 0)
+                return tool_error(t, EXIT_USAGE, "--vm-memory '%s': a size such as 16G or 4096M",
+                                  optarg);
+            break;
+        case 'p':
+            errno = 0;
+            pid = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || pid <= 0)
+                return tool_error(t, EXIT_USAGE, "--pid '%s': a process id", optarg);
+            break;
+        case 'u':
+            unit = optarg;
+            break;
+        default:
+            tool_usage(&cmd_doctor, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if ((pid || unit) && !vm_bytes)
+        return tool_error(t, EXIT_USAGE, "--pid and --unit go with --vm-memory SIZE");
+    if (pid && unit)
+        return tool_error(t, EXIT_USAGE, "--pid or --unit, not both");
+    if (argc - optind > 1)
         return tool_error(t, EXIT_USAGE, "takes at most one device");
-    if (argc == 2 && tool_parse_addr(t, argv[1], &addr) < 0)
+    if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
-    if ((r = hd_doctor_run(t->ctx, argc == 2 ? &addr : NULL, &d)) < 0)
+    if ((r = hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
+    if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {
+        hd_diagnosis_unref(d);
+        return tool_lib_error(t, tool_exit_for(t), r, "locked-memory check");
+    }
     n = hd_diagnosis_count(d);
     for (size_t i = 0; i < n; i++) {
         if (hd_diagnosis_get_severity(d, i) != HD_SEVERITY_INFO)
@@ -57,8 +130,13 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_doctor = {
     .name = "doctor",
     .run = run,
-    .usage = "[ADDR]",
+    .usage = "[ADDR] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
     .summary = "diagnose why passthrough fails (IOMMU, groups, permissions, BARs) and the fix",
     .help = "Without ADDR: the IOMMU, and every device that is detached or assigned.\n"
+            "  --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the process\n"
+            "                    that runs QEMU must be allowed to lock that much and 1 GiB\n"
+            "                    (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"
+            "  --pid PID         that process (default: this shell's limit, which it passes on)\n"
+            "  --unit UNIT       the running systemd unit that starts QEMU\n"
             "Exit 1 when a problem (warning or error) was found; notes alone exit 0.\n",
 };

@@ -818,6 +818,7 @@ enum hd_finding_kind {
     HD_FINDING_NO_DEVICE,        /* no such device */
     HD_FINDING_RECORD_MISMATCH,  /* a record or override the kernel does not match
                                   * (stale-record, stale-override, map-mismatch) */
+    HD_FINDING_MEMLOCK,          /* the locked-memory limit is below what VFIO will pin */
 };
 
 struct hd_diagnosis;
@@ -825,13 +826,21 @@ struct hd_diagnosis;
  * assigned; the IOMMU is always checked. Findings come worst first. */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_diagnosis **diag);
+/* Add what VFIO needs of the process that will run the VM: it pins all guest RAM, so the
+ * process's RLIMIT_MEMLOCK (ROOT/proc/PID/limits) must cover @vm_bytes plus 1 GiB (libvirt's
+ * margin) unless it has CAP_IPC_LOCK. @pid 0: this process (its limit is what a shell it runs
+ * in passes on); @unit (or NULL): the first process of that running systemd unit (its
+ * cgroup's cgroup.procs). A finding "memlock-too-low" (error) or "memlock-ok" (info); findings
+ * stay worst first. -ENOENT (and a message) when the process or unit is not there. */
+int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *diag, pid_t pid,
+                            const char *unit, uint64_t vm_bytes);
 struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *diag);
 size_t hd_diagnosis_count(const struct hd_diagnosis *diag);
 enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size_t i);
 enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *diag, size_t i);
 /* A stable code: the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
  * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
- * "stale-override", "map-mismatch". */
+ * "stale-override", "map-mismatch", "memlock-too-low", "memlock-ok". */
 const char *hd_diagnosis_get_code(const struct hd_diagnosis *diag, size_t i);
 const char *hd_diagnosis_get_device(const struct hd_diagnosis *diag, size_t i); /* NULL: host */
 const char *hd_diagnosis_get_problem(const struct hd_diagnosis *diag, size_t i);

@@ -3,6 +3,7 @@
  * unmanaged mode, BARs left unassigned. */
 #include <check.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,81 @@ START_TEST(no_such_device)
 }
 END_TEST
 
+/* The memlock check: what a VM of SIZE needs against the limit of the process or unit that
+ * runs QEMU, from proc/PID/limits (and CAP_IPC_LOCK from proc/PID/status). */
+static int memlock(const char *root, pid_t pid, const char *unit, uint64_t bytes, struct found *f)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_diagnosis *d;
+    int r;
+
+    memset(f, 0, sizeof(*f));
+    ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
+    r = hd_doctor_check_memlock(ctx, d, pid, unit, bytes);
+    for (size_t i = 0; r == 0 && i < hd_diagnosis_count(d); i++) {
+        if (strncmp(hd_diagnosis_get_code(d, i), "memlock-", 8) != 0)
+            continue;
+        f->severity = hd_diagnosis_get_severity(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s: %s", hd_diagnosis_get_code(d, i),
+                 hd_diagnosis_get_problem(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_diagnosis_get_fix(d, i));
+        ck_assert_int_eq(hd_diagnosis_get_severity(d, 0) >= f->severity, 1); /* worst first */
+    }
+    hd_diagnosis_unref(d);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+static void limits(const char *root, const char *pid, const char *soft, const char *capeff)
+{
+    char rel[64], text[256];
+
+    snprintf(rel, sizeof(rel), "proc/%s/limits", pid);
+    snprintf(text, sizeof(text), "Limit                     Soft Limit           Hard Limit"
+                                 "           Units\nMax locked memory         %-20s %-20s bytes\n",
+             soft, soft);
+    ah_write(root, rel, text);
+    snprintf(rel, sizeof(rel), "proc/%s/status", pid);
+    snprintf(text, sizeof(text), "Name:\tqemu\nCapEff:\t%s\n", capeff);
+    ah_write(root, rel, text);
+}
+
+START_TEST(memlock_below_what_vfio_pins)
+{
+    char *root = ah_tree_new();
+    struct found f = {.severity = HD_SEVERITY_INFO};
+
+    intel_host(root, "intel_iommu=on\n");
+    limits(root, "4242", "8388608", "0000000000000000");
+    ck_assert_int_eq(memlock(root, 4242, NULL, 16ull << 30, &f), 0);
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_msg(strstr(f.problem, "memlock-too-low: process 4242 may lock only 8 MiB") != NULL,
+                  "%s", f.problem);
+    ck_assert_ptr_nonnull(strstr(f.problem, "VFIO_MAP_DMA"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "LimitMEMLOCK=infinity"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "17.0 GiB"));
+    /* Enough, unlimited, or CAP_IPC_LOCK: fine. */
+    limits(root, "4242", "19327352832", "0000000000000000");
+    ck_assert_int_eq(memlock(root, 4242, NULL, 16ull << 30, &f), 0);
+    ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
+    limits(root, "4242", "unlimited", "0000000000000000");
+    ck_assert_int_eq(memlock(root, 4242, NULL, 16ull << 30, &f), 0);
+    ck_assert_ptr_nonnull(strstr(f.problem, "memlock-ok"));
+    limits(root, "4242", "65536", "0000000000004000");
+    ck_assert_int_eq(memlock(root, 4242, NULL, 16ull << 30, &f), 0);
+    ck_assert_ptr_nonnull(strstr(f.problem, "CAP_IPC_LOCK"));
+    /* A running unit: its first process. */
+    limits(root, "77", "65536", "0");
+    ah_write(root, "sys/fs/cgroup/system.slice/vm-web1.service/cgroup.procs", "77\n78\n");
+    ck_assert_int_eq(memlock(root, 0, "vm-web1", 1ull << 30, &f), 0);
+    ck_assert_ptr_nonnull(strstr(f.problem, "unit vm-web1 (pid 77) may lock only 0 MiB"));
+    ck_assert_int_eq(memlock(root, 0, "gone", 1ull << 30, &f), -ENOENT);
+    ck_assert_int_eq(memlock(root, 999, NULL, 1ull << 30, &f), -ENOENT);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("doctor");
@@ -219,6 +295,7 @@ int main(void)
     tcase_add_test(tc, not_detached);
     tcase_add_test(tc, bar_unassigned);
     tcase_add_test(tc, no_such_device);
+    tcase_add_test(tc, memlock_below_what_vfio_pins);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }
