@@ -803,7 +803,6 @@ static int rtnl_dump(int fd, uint16_t type, unsigned char family, struct rtnl *s
         return -ENOMEM;
     for (bool done = false; !done && r == 0;) {
         ssize_t n = recv(fd, buf, 65536, 0);
-        int left = (int)n;
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -812,8 +811,12 @@ static int rtnl_dump(int fd, uint16_t type, unsigned char family, struct rtnl *s
         }
         if (n == 0)
             break;
-        for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, left);
-             h = NLMSG_NEXT(h, left)) {
+        /* NLMSG_OK/NEXT by hand: the macros compare a u32 with an int (clang -Wsign-compare). */
+        const struct nlmsghdr *h;
+        for (size_t off = 0; off + sizeof(*h) <= (size_t)n; off += NLMSG_ALIGN(h->nlmsg_len)) {
+            h = (const void *)((const char *)buf + off);
+            if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > (size_t)n - off)
+                break;
             if (h->nlmsg_seq != seq)
                 continue;
             if (h->nlmsg_type == NLMSG_DONE) {
