@@ -113,11 +113,29 @@ static int parse_owner_triple(const char *s, uid_t *uid, gid_t *gid, mode_t *mod
     return 0;
 }
 
-/* A node path we chown: under dev/, valid, and short enough for the record. */
+/* @s is @prefix followed by 1 to @max digits, and nothing else. */
+static bool prefix_digits(const char *s, const char *prefix, size_t max)
+{
+    size_t n = strlen(prefix), d;
+
+    if (strncmp(s, prefix, n) != 0)
+        return false;
+    d = strspn(s + n, "0123456789");
+    return d >= 1 && d <= max && s[n + d] == '\0';
+}
+
+/* A node path we chown: only the nodes a VM opens, each of its kind's exact form (a state
+ * file naming dev/fd/0/x or dev/../etc must never make us chown it). */
 bool hd_node_path_valid(const char *path)
 {
-    return strncmp(path, "dev/", 4) == 0 && strlen(path) < HD_NODE_PATH_MAX &&
-           hd_path_valid(path);
+    if (strlen(path) >= HD_NODE_PATH_MAX || !hd_path_valid(path))
+        return false;
+    if (prefix_digits(path, "dev/vfio/", 10) || prefix_digits(path, "dev/vfio/devices/vfio", 10) ||
+        strcmp(path, "dev/iommu") == 0 || prefix_digits(path, "dev/sg", 10))
+        return true;
+    /* dev/bus/usb/BBB/DDD */
+    return strncmp(path, "dev/bus/usb/", 12) == 0 && strspn(path + 12, "0123456789") == 3 &&
+           path[15] == '/' && prefix_digits(path + 16, "", 3) && strlen(path + 16) == 3;
 }
 
 static int parse_nodes(char *val, struct hd_assignment *a)

@@ -156,6 +156,9 @@ START_TEST(map_rejects_what_it_did_not_write)
         "# hostdev assignments v1\n0000:03:00.0 vm=a/b\n",     /* bad vm */
         "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=/etc/shadow@0:0:0600\n",
         "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=dev/../etc@0:0:0600\n",
+        "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=dev/fd/0/victim@0:0:0600\n",
+        "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=dev/sda@0:0:0600\n",
+        "# hostdev assignments v1\n0000:03:00.0 vm=a nodes=dev/vfio/7x@0:0:0600\n",
         "# hostdev assignments v1\n0000:03:00.0 vm=a mode=sometimes\n",
         "# hostdev assignments v1\nnonsense\n",
     };
@@ -339,6 +342,22 @@ START_TEST(journal_torn_last_line_is_dropped)
     ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
                                            "own dev/vfio/7 0 0 4777\n", &j),
                      -EBADMSG);
+    free(j.devs);
+    free(j.steps);
+    memset(&j, 0, sizeof(j));
+    /* dev/fd/0 is a magic link (dev/fd/3 the root itself): only a VM's node kinds. */
+    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
+                                           "own dev/fd/0/victim 4242 4242 0777\n", &j),
+                     -EBADMSG);
+    for (size_t i = 0; i < 6; i++) {
+        static const char *const ok[] = {"dev/vfio/7", "dev/vfio/devices/vfio0", "dev/iommu",
+                                         "dev/bus/usb/001/004", "dev/sg2", "dev/vfio/123"};
+        ck_assert_msg(hd_node_path_valid(ok[i]), "%s refused", ok[i]);
+    }
+    static const char *const bad_nodes[] = {"dev/vfio/vfio", "dev/bus/usb/1/4", "dev/sgx",
+                                            "dev/vfio/devices/x", "dev/null", "etc/shadow"};
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_msg(!hd_node_path_valid(bad_nodes[i]), "%s accepted", bad_nodes[i]);
     free(j.devs);
     free(j.steps);
     hd_ctx_unref(ctx);

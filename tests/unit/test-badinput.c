@@ -307,6 +307,12 @@ static const struct bad cases[] = {
      "ln -s ../../../victim-$g run/hostdev/locks/group-$g; done",
      "$HD detach 03:00.0; rc=$?; ls | grep -q victim && exit 99; exit $rc", 1,
      "run/hostdev/locks/group-", NONE, 0},
+    /* A link where a record's temporary file goes: replaced, never written through. */
+    {"state: temporary file is a link", FUSE,
+     "mkdir -p -m 0700 run/hostdev/drivers && echo keep > victim && "
+     "ln -s ../../../victim run/hostdev/drivers/.0000:03:00.0.tmp",
+     "$HD detach 03:00.0 >/dev/null; rc=$?; [ \"$(cat victim)\" = keep ] || exit 99; exit $rc", 0,
+     NULL, NONE, WRITES_OK},
     /* ---- a device vanishing ---- */
     {"vanish: unplugged before detach", FUSE, "$FS ctl $R unplug 0000:03:00.0",
      "$HD detach 03:00.0", 2, "0000:03:00.0: no such PCI device", NONE, 0},
