@@ -277,7 +277,9 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
             continue;
         fprintf(out, "%s = {\"vendor_id\": \"%04x\", \"product_id\": \"%04x\", "
                      "\"address\": \"%s\"", spec, d->vendor, d->device, d->name);
-        if (d->is_vf && o->physnet != NULL)
+        /* Nova keeps devices tagged with a physical network for Neutron's SR-IOV ports:
+         * only network VFs get it, accelerators stay requestable through their alias. */
+        if (d->is_vf && (d->class_code >> 16) == 0x02 && o->physnet != NULL)
             fprintf(out, ", \"physical_network\": \"%s\"", o->physnet);
         fputs("}\n", out);
     }
