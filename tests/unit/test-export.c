@@ -50,6 +50,19 @@ static char *slurp(const char *path)
     return data;
 }
 
+/* How many names @dir holds: a temporary file left behind shows here. */
+static size_t entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
 static void one_line_error(const char *needle)
 {
     char *nl = strchr(err, '\n');
@@ -108,12 +121,7 @@ static void golden(const char *args, const char *golden_name, const char *format
     }
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_uint_eq(st.st_mode & 07777, 0644);
-    DIR *d = opendir(dir);
-    size_t entries = 0;
-    for (struct dirent *de; (de = readdir(d)) != NULL;)
-        entries += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-    closedir(d);
-    ck_assert_uint_eq(entries, 1);
+    ck_assert_uint_eq(entries(dir), 1);
     unlink(path);
     rmdir(dir);
     free(want);
@@ -255,12 +263,7 @@ START_TEST(bad_input_exits_2_and_writes_nothing)
     kept = slurp(strcat(strcpy(args, dir), "/keep"));
     ck_assert_str_eq(kept, "old\n");
     free(kept);
-    DIR *d = opendir(dir);
-    size_t entries = 0;
-    for (struct dirent *de; (de = readdir(d)) != NULL;)
-        entries += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-    closedir(d);
-    ck_assert_uint_eq(entries, 1); /* no temporary file left behind */
+    ck_assert_uint_eq(entries(dir), 1); /* no temporary file left behind */
     unlink(args);
     rmdir(dir);
     ck_assert_uint_eq(eng_writes(&e), 0);
