@@ -270,6 +270,36 @@ START_TEST(bad_input_exits_2_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(nfd_file_over_64k_refused)
+{
+    /* 600 SR-IOV PFs, two labels each: NFD would ignore the whole file (over 64 KiB), so
+     * export refuses it (exit 1) and writes nothing rather than let every label vanish. */
+    char *spec = NULL, dir[] = "/tmp/hostdev-export-XXXXXX", args[1024];
+    size_t len = 0;
+    FILE *f = open_memstream(&spec, &len);
+
+    ck_assert_ptr_nonnull(f);
+    fputs("iommu intel\ndriver vfio-pci module=vfio_pci stub vfio sriov\n", f);
+    for (int dom = 0; dom < 3; dom++) {
+        for (int bus = 1; bus <= 200; bus++)
+            fprintf(f, "device %04x:%02x:00.0 8086:10fb class=020000 parent=root totalvfs=63\n",
+                    dom, bus);
+    }
+    fclose(f);
+    eng_stop(&e);
+    eng_start(&e, spec);
+    free(spec);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(args, sizeof(args), "export --format nfd -o %s/hostdev", dir);
+    ck_assert_int_eq(hd(args), 1);
+    one_line_error("NFD reads at most 65536");
+    ck_assert_uint_eq(entries(dir), 0);
+    rmdir(dir);
+    /* The other formats have no such limit. */
+    ck_assert_int_eq(hd("export --format prometheus"), 0);
+}
+END_TEST
+
 START_TEST(validators_reject_what_consumers_reject)
 {
     char cmd[1024], *o = NULL, *x = NULL;
@@ -291,6 +321,7 @@ int main(void)
         what_is_advertised,
         no_iommu_exports_nothing,
         bad_input_exits_2_and_writes_nothing,
+        nfd_file_over_64k_refused,
         validators_reject_what_consumers_reject,
     };
     return at_main("export", setup, teardown, 180, tests, sizeof(tests) / sizeof(tests[0]));
