@@ -114,7 +114,7 @@ VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
 .PHONY: boot all lib adapters tools check check-unit check-asan check-tsan check-vm demo install uninstall clean deps \
-        format static bench lint fuzz fuzz-bins check-valgrind
+        format static bench lint fuzz fuzz-bins check-valgrind fleet-deps
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
 lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
@@ -326,8 +326,13 @@ boot: $(BOOT_OUT)
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
-check-unit: all $(UNIT_BIN) $(REPLAY_BIN)
+check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
+
+# The consumers' own parsers that test-export runs (Nova's, promtool): Debian packages
+# unpacked once into build/fleet (whatever BUILD is), never installed.
+fleet-deps:
+	@tests/fleet/fetch-deps.sh $(CURDIR)/build/fleet
 
 # Sanitizer reports go to files: the fake kernel runs as a daemon whose stderr is /dev/null,
 # and a leak it reports at exit would otherwise pass unseen.
@@ -362,7 +367,7 @@ check-tsan:
 # them lost and its exit status turns into the error code, which tests of forks then read.
 VALGRIND    := valgrind -q --tool=memcheck --error-exitcode=99 --leak-check=no \
                --trace-children=yes --trace-children-skip=/bin/*,/usr/*,*/hostdev-fakesys
-check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
+check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps
 	HOSTDEV_BUILD=$(BUILD) CK_TIMEOUT_MULTIPLIER=10 HOSTDEV_TEST_WRAPPER="$(VALGRIND)" \
 	    tests/run-unit $(UNIT_BIN)
 	@# The fuzz seeds and regressions too (test-fuzz-regressions runs them through sh).

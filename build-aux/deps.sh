@@ -14,7 +14,9 @@ build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev f
 # VM suite boots from its initramfs. clang + libclang-rt-14-dev (libFuzzer and the sanitizers'
 # runtimes) build the fuzz targets; cppcheck and clang-tidy are `make lint`; udev installs the
 # hwdb.bin that test-names reads with core/hwdb.c and with libudev, to compare.
-check_pkgs="check udev valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy"
+# python3-jsonschema and python3-yaml check `hostdev export` against KubeVirt's CRD and
+# sriovdp's schema (tests/fleet/validate; Nova and promtool are unpacked, never installed).
+check_pkgs="check udev valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy python3-jsonschema python3-yaml"
 # `make bench`: hyperfine times, strace counts syscalls, time (GNU) gives peak RSS; the tools
 # compared: lspci (pciutils), driverctl, dpdk-devbind.py (Debian's small `dpdk` runtime
 # package, not dpdk-dev); util-linux's unshare shows them a tree on /sys in a private mount

@@ -19,14 +19,14 @@ extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, c
     cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
     cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_reserve WEAK, cmd_persist WEAK,
     cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK, cmd_acquire WEAK, cmd_release WEAK,
-    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK;
+    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK, cmd_export WEAK;
 
 static const struct tool_command *const commands[] = {
     &cmd_list,      &cmd_show,        &cmd_iommu,       &cmd_detach,     &cmd_reattach,
     &cmd_reset,     &cmd_check,       &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
     &cmd_qemu_args, &cmd_reserve,     &cmd_persist,     &cmd_unpersist,  &cmd_persisted,
     &cmd_cmdline,   &cmd_acquire,     &cmd_release,     &cmd_assignments, &cmd_migratable,
-    &cmd_recover,   &cmd_doctor,
+    &cmd_recover,   &cmd_doctor,      &cmd_export,
 };
 
 static void usage(FILE *out)

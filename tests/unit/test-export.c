@@ -1,0 +1,328 @@
+/* test-export.c - `hostdev export` on fake kernels: golden output for every format, each
+ * validated by its consumer's own rules (tests/fleet/validate: KubeVirt's CRD schema, NFD's
+ * feature-file and label rules, Nova's parsers, sriovdp's types, promtool), the file written
+ * atomically, and bad input refused with nothing written. HOSTDEV_UPDATE_GOLDEN=1 rewrites the
+ * golden files from what the command prints. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adapters-tree.h"
+#include "engine.h"
+
+/* The time the golden files carry (2026-01-01T00:00:00Z). */
+#define NOW "1767225600"
+
+static struct eng e;
+static char *out, *err;
+
+/* Run hostdev on the mounted fake with @args and the golden names file; its exit status. */
+static int hd(const char *args)
+{
+    char cmd[2048];
+
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd),
+             "SOURCE_DATE_EPOCH=" NOW " HOSTDEV_NAMES=%s/tests/golden/export/pci.ids "
+             "%s/hostdev --root %s %s",
+             at_src_dir(), at_build_dir(), e.fx.root, args);
+    return at_run(cmd, &out, &err);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *data = NULL;
+    size_t len = 0;
+
+    if (f == NULL)
+        return NULL;
+    FILE *mem = open_memstream(&data, &len);
+    ck_assert_ptr_nonnull(mem);
+    for (int c; (c = fgetc(f)) != EOF;)
+        fputc(c, mem);
+    fclose(mem);
+    fclose(f);
+    return data;
+}
+
+/* How many names @dir holds: a temporary file left behind shows here. */
+static size_t entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static void one_line_error(const char *needle)
+{
+    char *nl = strchr(err, '\n');
+    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", err);
+    ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
+}
+
+/* The consumer's verdict on @path (tests/fleet/validate FORMAT PATH). */
+static void consumer_accepts(const char *format, const char *path)
+{
+    char cmd[1024], *o = NULL, *x = NULL;
+    int rc;
+
+    snprintf(cmd, sizeof(cmd), "%s/tests/fleet/validate %s %s%s", at_src_dir(), format, path,
+             strcmp(format, "nfd") == 0 ? " --now " NOW : "");
+    rc = at_run(cmd, &o, &x);
+    ck_assert_msg(rc == 0, "%s rejects %s (exit %d): %s", format, path, rc, x);
+    free(o);
+    free(x);
+}
+
+/* stdout of `export ARGS` equals tests/golden/export/@golden, and so does -o FILE, twice. */
+static void golden(const char *args, const char *golden_name, const char *format)
+{
+    char cmd[1024], path[512], dir[] = "/tmp/hostdev-export-XXXXXX";
+    char *want, *got;
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/tests/golden/export/%s", at_src_dir(), golden_name);
+    snprintf(cmd, sizeof(cmd), "export %s", args);
+    ck_assert_msg(hd(cmd) == 0, "export %s: %s", args, err);
+    ck_assert_str_eq(err, "");
+    if (getenv("HOSTDEV_UPDATE_GOLDEN") != NULL) {
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(out, f);
+        fclose(f);
+    }
+    want = slurp(path);
+    ck_assert_msg(want != NULL, "no golden file %s", path);
+    ck_assert_msg(strcmp(out, want) == 0, "%s differs from what export %s prints:\n%s", path,
+                  args, out);
+    consumer_accepts(format, path);
+
+    /* -o: the same bytes, replacing what was there, nothing else left in the directory. */
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/out", dir);
+    at_file(dir, "out", "old\n");
+    for (int round = 0; round < 2; round++) {
+        snprintf(cmd, sizeof(cmd), "export %s -o %s", args, path);
+        ck_assert_int_eq(hd(cmd), 0);
+        ck_assert_str_eq(out, "");
+        got = slurp(path);
+        ck_assert_str_eq(got, want);
+        free(got);
+    }
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0644);
+    ck_assert_uint_eq(entries(dir), 1);
+    unlink(path);
+    rmdir(dir);
+    free(want);
+}
+
+static void setup(void)
+{
+    eng_start(&e, "fleet");
+    out = err = NULL;
+}
+
+static void teardown(void)
+{
+    free(out);
+    free(err);
+    eng_stop(&e);
+}
+
+START_TEST(golden_output_every_format_valid_for_its_consumer)
+{
+    /* A VM holds the NIC: prometheus says so; nobody else cares. */
+    size_t writes;
+
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 --unmanaged 0000:03:00.0"), 0);
+    writes = eng_writes(&e);
+    golden("--format kubevirt", "fleet.kubevirt", "kubevirt");
+    golden("--format nfd", "fleet.nfd", "nfd");
+    golden("--format nova", "fleet.nova", "nova");
+    golden("--format nova --nova-release yoga --physical-network physnet0", "fleet-yoga.nova",
+           "nova");
+    golden("--format sriovdp", "fleet.sriovdp", "sriovdp");
+    golden("--format prometheus", "fleet.prometheus", "prometheus");
+    ck_assert_uint_eq(eng_writes(&e), writes); /* export writes nothing to the kernel */
+}
+END_TEST
+
+START_TEST(what_is_advertised)
+{
+    size_t writes = eng_writes(&e);
+
+    ck_assert_int_eq(hd("export --format kubevirt"), 0);
+    /* Two GPUs with the same ids: one selector. Their audio functions are companions: named
+     * in a comment, never resources. The NIC whose group keeps e1000e is not exported, nor
+     * VFs on a host driver or none. */
+    ck_assert_ptr_nonnull(strstr(out, "\"10DE:1B81\""));
+    ck_assert_ptr_null(strstr(strstr(out, "\"10DE:1B81\"") + 1, "\"10DE:1B81\""));
+    ck_assert_ptr_null(strstr(out, "10F0\""));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:01:00.1 (10de:10f0) goes with 0000:01:00.0"));
+    ck_assert_ptr_nonnull(strstr(out, "HostDevices feature gate"));
+    ck_assert_ptr_null(strstr(out, "15B8"));
+    ck_assert_ptr_nonnull(strstr(out, "resourceName: \"nvidia.com/GP104_GEFORCE_GTX_1070\""));
+    /* The prefix names the others; without names NVIDIA's rule has nothing to go by. */
+    ck_assert_int_eq(hd("export --format kubevirt --resource-prefix devices.example.com"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"devices.example.com/8086_10d3\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"nvidia.com/GP104_GEFORCE_GTX_1070\""));
+    ck_assert_int_eq(hd("--names none export --format kubevirt"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"hostdev.io/10de_1b81\""));
+    /* Nova: the VF's physical network only on VFs. */
+    ck_assert_int_eq(hd("export --format nova --physical-network physnet0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"0000:81:10.0\", \"physical_network\": \"physnet0\"}"));
+    ck_assert_ptr_nonnull(strstr(out, "\"0000:03:00.0\"}"));
+    /* nfd: an absolute expiry as given. */
+    ck_assert_int_eq(hd("export --format nfd --expiry 2027-06-01T12:00:00Z"), 0);
+    ck_assert_ptr_eq(strstr(out, "# +expiry-time=2027-06-01T12:00:00Z\n"), out);
+    ck_assert_int_eq(hd("export --format nfd --expiry 2d"), 0);
+    ck_assert_ptr_eq(strstr(out, "# +expiry-time=2026-01-03T00:00:00Z\n"), out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+}
+END_TEST
+
+START_TEST(no_iommu_exports_nothing)
+{
+    char dir[] = "/tmp/hostdev-export-XXXXXX", path[512];
+    static const char *const formats[] = {"kubevirt", "nfd", "nova", "sriovdp", "prometheus"};
+
+    eng_stop(&e);
+    eng_start(&e, "no-iommu");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        char args[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, formats[i]);
+        snprintf(args, sizeof(args), "export --format %s -o %s", formats[i], path);
+        ck_assert_int_eq(hd(args), 0);
+        consumer_accepts(formats[i], path);
+        char *doc = slurp(path);
+        if (strcmp(formats[i], "kubevirt") == 0)
+            ck_assert_ptr_nonnull(strstr(doc, "pciHostDevices: []\n"));
+        if (strcmp(formats[i], "nfd") == 0)
+            ck_assert_ptr_nonnull(strstr(doc, "/iommu-usable=false\n"));
+        if (strcmp(formats[i], "prometheus") == 0)
+            ck_assert_ptr_nonnull(strstr(doc, "\nhostdev_iommu_usable 0\n"));
+        if (strcmp(formats[i], "sriovdp") == 0)
+            ck_assert_ptr_nonnull(strstr(doc, "\"resourceList\": []"));
+        free(doc);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(bad_input_exits_2_and_writes_nothing)
+{
+    static const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"export", "--format is required"},
+        {"export --format yaml", "--format 'yaml'"},
+        {"export --format nova --nova-release 19", "--nova-release '19'"},
+        {"export --format nova --nova-release zedd", "--nova-release 'zedd'"},
+        {"export --format nfd --expiry soon", "--expiry 'soon'"},
+        {"export --format nfd --expiry 0", "--expiry '0'"},
+        {"export --format nfd --expiry 2026-13-01T00:00:00Z", "--expiry '2026-13-01T00:00:00Z'"},
+        {"export --format kubevirt --resource-prefix Bad_Prefix", "--resource-prefix"},
+        {"export --format kubevirt --resource-prefix .io", "--resource-prefix"},
+        {"export --format nova --physical-network 'a\"b'", "--physical-network"},
+        {"export --format nfd 0000:01:00.0", "unexpected argument '0000:01:00.0'"},
+    };
+    char dir[] = "/tmp/hostdev-export-XXXXXX", args[1024], *kept;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    at_file(dir, "keep", "old\n");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(args, sizeof(args), "%s -o %s/keep", cases[i].args, dir);
+        ck_assert_msg(hd(args) == 2, "'%s' exited %d", args, hd(args));
+        one_line_error(cases[i].needle);
+        ck_assert_str_eq(out, "");
+    }
+    /* SOURCE_DATE_EPOCH is input too. */
+    free(out);
+    free(err);
+    snprintf(args, sizeof(args), "SOURCE_DATE_EPOCH=yesterday %s/hostdev --root %s export "
+             "--format nfd", at_build_dir(), e.fx.root);
+    ck_assert_int_eq(at_run(args, &out, &err), 2);
+    one_line_error("SOURCE_DATE_EPOCH 'yesterday'");
+    /* A directory that is not there: exit 1, one line naming the file. */
+    snprintf(args, sizeof(args), "export --format nfd -o %s/missing/features", dir);
+    ck_assert_int_eq(hd(args), 1);
+    one_line_error("/missing/features");
+    kept = slurp(strcat(strcpy(args, dir), "/keep"));
+    ck_assert_str_eq(kept, "old\n");
+    free(kept);
+    ck_assert_uint_eq(entries(dir), 1); /* no temporary file left behind */
+    unlink(args);
+    rmdir(dir);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
+START_TEST(nfd_file_over_64k_refused)
+{
+    /* 600 SR-IOV PFs, two labels each: NFD would ignore the whole file (over 64 KiB), so
+     * export refuses it (exit 1) and writes nothing rather than let every label vanish. */
+    char *spec = NULL, dir[] = "/tmp/hostdev-export-XXXXXX", args[1024];
+    size_t len = 0;
+    FILE *f = open_memstream(&spec, &len);
+
+    ck_assert_ptr_nonnull(f);
+    fputs("iommu intel\ndriver vfio-pci module=vfio_pci stub vfio sriov\n", f);
+    for (int dom = 0; dom < 3; dom++) {
+        for (int bus = 1; bus <= 200; bus++)
+            fprintf(f, "device %04x:%02x:00.0 8086:10fb class=020000 parent=root totalvfs=63\n",
+                    dom, bus);
+    }
+    fclose(f);
+    eng_stop(&e);
+    eng_start(&e, spec);
+    free(spec);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(args, sizeof(args), "export --format nfd -o %s/hostdev", dir);
+    ck_assert_int_eq(hd(args), 1);
+    one_line_error("NFD reads at most 65536");
+    ck_assert_uint_eq(entries(dir), 0);
+    rmdir(dir);
+    /* The other formats have no such limit. */
+    ck_assert_int_eq(hd("export --format prometheus"), 0);
+}
+END_TEST
+
+START_TEST(validators_reject_what_consumers_reject)
+{
+    char cmd[1024], *o = NULL, *x = NULL;
+
+    /* Each checker on known-bad variants of the golden files: a strict schema that accepted
+     * anything would make every check above worthless. */
+    snprintf(cmd, sizeof(cmd), "%s/tests/fleet/validate selftest %s/tests/golden/export",
+             at_src_dir(), at_src_dir());
+    ck_assert_msg(at_run(cmd, &o, &x) == 0, "selftest: %s", x);
+    free(o);
+    free(x);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {
+        golden_output_every_format_valid_for_its_consumer,
+        what_is_advertised,
+        no_iommu_exports_nothing,
+        bad_input_exits_2_and_writes_nothing,
+        nfd_file_over_64k_refused,
+        validators_reject_what_consumers_reject,
+    };
+    return at_main("export", setup, teardown, 180, tests, sizeof(tests) / sizeof(tests[0]));
+}

@@ -1,0 +1,481 @@
+/* export-formats.c - the documents `hostdev export` writes, each in its consumer's own rules:
+ * KubeVirt's CR, an NFD feature file, nova.conf's [pci] section, sriovdp's config.json and a
+ * node_exporter textfile. Everything comes out sorted, so the same host gives the same bytes. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+/* ---- shared ------------------------------------------------------------------------------- */
+
+/* Distinct vendor:device pairs of the advertised devices, sorted. */
+struct ids {
+    uint32_t *v; /* vendor << 16 | device */
+    size_t n;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int advertised_ids(struct tool *t, const struct xmodel *m, struct ids *ids)
+{
+    ids->n = 0;
+    ids->v = calloc(m->n ? m->n : 1, sizeof(*ids->v));
+    if (ids->v == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (size_t i = 0; i < m->n; i++) {
+        if (xdev_advertised(&m->devs[i]))
+            ids->v[ids->n++] = (uint32_t)m->devs[i].vendor << 16 | m->devs[i].device;
+    }
+    qsort(ids->v, ids->n, sizeof(*ids->v), cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < ids->n; i++) {
+        if (k == 0 || ids->v[k - 1] != ids->v[i])
+            ids->v[k++] = ids->v[i];
+    }
+    ids->n = k;
+    return EXIT_DONE;
+}
+
+/* The first advertised device with these ids (for names and SR-IOV roles). */
+static const struct xdev *first_with(const struct xmodel *m, uint32_t id)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        if (xdev_advertised(d) && ((uint32_t)d->vendor << 16 | d->device) == id)
+            return d;
+    }
+    return NULL;
+}
+
+/* Comment lines naming the companion functions, each with the device it goes with. */
+static void companions_comment(const struct xmodel *m, FILE *out, const char *lead)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        if (d->companion_of == NULL)
+            continue;
+        if (!any)
+            fprintf(out, "%s Companion functions: on vfio-pci with their device, never "
+                         "resources of their own\n%s (keep them bound there so the IOMMU group "
+                         "stays viable):\n", lead, lead);
+        any = true;
+        fprintf(out, "%s   %s (%04x:%04x) goes with %s (%04x:%04x)\n", lead, d->name, d->vendor,
+                d->device, d->companion_of->name, d->companion_of->vendor,
+                d->companion_of->device);
+    }
+}
+
+/* ---- KubeVirt ----------------------------------------------------------------------------- */
+
+#define NVIDIA_VENDOR 0x10de
+#define K8S_NAME_MAX 63
+
+/* NVIDIA's KubeVirt GPU device plugin names a device's resource after its pci.ids name:
+ * upper case, '/' and '.' as '_', each run of blanks one '_', anything else not [A-Z0-9_]
+ * dropped. The same name here lets externalResourceProvider: true hand the device to that
+ * plugin. Empty when there is no name or the result is not a valid Kubernetes name. */
+static void nvidia_name(const char *product, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (product == NULL)
+        return;
+    while (isspace((unsigned char)*product))
+        product++;
+    for (const char *p = product; *p != '\0' && n + 1 < size; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isspace(c)) {
+            const char *q = p;
+            while (isspace((unsigned char)q[1]))
+                q++;
+            if (q[1] == '\0')
+                break; /* trailing blanks are trimmed, not turned into '_' */
+            buf[n++] = '_';
+            p = q;
+        } else if (c == '/' || c == '.') {
+            buf[n++] = '_';
+        } else if (isalnum(c) || c == '_') {
+            buf[n++] = (char)toupper(c);
+        }
+    }
+    buf[n] = '\0';
+    /* A Kubernetes name part: at most 63 characters, alphanumeric at both ends. */
+    if (n == 0 || n > K8S_NAME_MAX || !isalnum((unsigned char)buf[0]) ||
+        !isalnum((unsigned char)buf[n - 1]))
+        buf[0] = '\0';
+}
+
+static void resource_name(const struct xdev *d, const char *prefix, char *buf, size_t size)
+{
+    char nv[128];
+
+    if (d->vendor == NVIDIA_VENDOR) {
+        nvidia_name(d->product, nv, sizeof(nv));
+        if (nv[0] != '\0') {
+            snprintf(buf, size, "nvidia.com/%s", nv);
+            return;
+        }
+    }
+    snprintf(buf, size, "%s/%04x_%04x", prefix, d->vendor, d->device);
+}
+
+int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
+{
+    struct ids ids;
+    int r;
+
+    if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE)
+        return r;
+    fputs("# KubeVirt: the PCI devices this host has ready for passthrough (hostdev export):\n"
+          "# bound to vfio-pci, their IOMMU groups viable. One selector per vendor:device\n"
+          "# (KubeVirt keeps only the last of duplicates).\n"
+          "# permittedHostDevices take effect only with the HostDevices feature gate: add it to\n"
+          "# spec.configuration.developerConfiguration.featureGates.\n"
+          "# NVIDIA devices are named as NVIDIA's KubeVirt GPU device plugin names them; with\n"
+          "# that plugin deployed, set externalResourceProvider: true on their entries.\n",
+          out);
+    companions_comment(m, out, "#");
+    fputs("apiVersion: kubevirt.io/v1\n"
+          "kind: KubeVirt\n"
+          "metadata:\n"
+          "  name: kubevirt\n"
+          "  namespace: kubevirt\n"
+          "spec:\n"
+          "  configuration:\n"
+          "    permittedHostDevices:\n",
+          out);
+    fprintf(out, "      pciHostDevices:%s\n", ids.n == 0 ? " []" : "");
+    for (size_t i = 0; i < ids.n; i++) {
+        const struct xdev *d = first_with(m, ids.v[i]);
+        char name[192];
+        resource_name(d, o->prefix, name, sizeof(name));
+        fprintf(out, "        - pciVendorSelector: \"%04X:%04X\"\n", d->vendor, d->device);
+        fprintf(out, "          resourceName: \"%s\"\n", name);
+    }
+    free(ids.v);
+    return EXIT_DONE;
+}
+
+/* ---- Node Feature Discovery ----------------------------------------------------------------- */
+
+#define NFD_PREFIX "hostdev.feature.node.kubernetes.io/"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Label names: address "0000:03:00.0" -> "0000_03_00.0" (no ':' in a label name). */
+static void label_addr(const char *addr, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    for (; *addr != '\0' && n + 1 < size; addr++)
+        buf[n++] = *addr == ':' ? '_' : *addr;
+    buf[n] = '\0';
+}
+
+int export_nfd(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
+{
+    char **lines = calloc(2 * m->n + 2, sizeof(*lines)), when[32];
+    size_t n = 0, size = 0;
+    struct ids ids;
+    struct tm tm;
+    int r = EXIT_DONE;
+
+    if (lines == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE) {
+        free(lines);
+        return r;
+    }
+#define LINE(...)                                                                              \
+    do {                                                                                       \
+        if (asprintf(&lines[n], __VA_ARGS__) < 0) {                                            \
+            lines[n] = NULL;                                                                   \
+            r = tool_error(t, EXIT_FAILED, "out of memory");                                   \
+            goto out;                                                                          \
+        }                                                                                      \
+        n++;                                                                                   \
+    } while (0)
+    LINE(NFD_PREFIX "iommu-usable=%s", m->iommu_usable ? "true" : "false");
+    for (size_t i = 0; i < ids.n; i++) {
+        unsigned count = 0;
+        for (size_t k = 0; k < m->n; k++) {
+            const struct xdev *d = &m->devs[k];
+            count += xdev_advertised(d) && ((uint32_t)d->vendor << 16 | d->device) == ids.v[i];
+        }
+        LINE(NFD_PREFIX "vfio-%04x_%04x=%u", ids.v[i] >> 16, ids.v[i] & 0xffff, count);
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        char a[24];
+        if (!d->is_pf)
+            continue;
+        label_addr(d->name, a, sizeof(a));
+        LINE(NFD_PREFIX "sriov-%s.numvfs=%d", a, d->numvfs < 0 ? 0 : d->numvfs);
+        LINE(NFD_PREFIX "sriov-%s.totalvfs=%d", a, d->totalvfs);
+    }
+#undef LINE
+    qsort(lines, n, sizeof(*lines), cmp_str);
+    /* The directive comes first: NFD applies it to the lines after it. */
+    if (gmtime_r(&o->expiry, &tm) == NULL ||
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        r = tool_error(t, EXIT_USAGE, "--expiry: the time is out of range");
+        goto out;
+    }
+    size += (size_t)fprintf(out, "# +expiry-time=%s\n", when);
+    size += (size_t)fprintf(out, "# hostdev export: devices ready for passthrough (vfio-pci, "
+                                 "viable IOMMU group) by vendor_device, SR-IOV VF counts\n");
+    for (size_t i = 0; i < n; i++)
+        size += (size_t)fprintf(out, "%s\n", lines[i]);
+    /* NFD ignores a larger file whole: better no file than labels that silently vanish. */
+    if (size > NFD_MAX_FILE_SIZE)
+        r = tool_error(t, EXIT_FAILED, "the feature file would be %zu bytes; NFD reads at most "
+                       "%d", size, NFD_MAX_FILE_SIZE);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(ids.v);
+    return r;
+}
+
+/* ---- Nova --------------------------------------------------------------------------------- */
+
+static const char *nova_device_type(const struct xdev *d)
+{
+    return d->is_vf ? "type-VF" : d->is_pf ? "type-PF" : "type-PCI";
+}
+
+int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
+{
+    /* Zed (26) renamed passthrough_whitelist to device_spec; older releases know only that. */
+    const char *spec = o->nova_release >= 26 ? "device_spec" : "passthrough_whitelist";
+    struct ids ids;
+    int r;
+
+    if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE)
+        return r;
+    fprintf(out, "# Nova (major version %d): the PCI devices this host has ready for passthrough\n"
+                 "# (hostdev export): bound to vfio-pci, their IOMMU groups viable. Merge into\n"
+                 "# nova.conf; flavors ask for them with pci_passthrough:alias=NAME:COUNT.\n",
+            o->nova_release);
+    companions_comment(m, out, "#");
+    fputs("[pci]\n", out);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        if (!xdev_advertised(d))
+            continue;
+        fprintf(out, "%s = {\"vendor_id\": \"%04x\", \"product_id\": \"%04x\", "
+                     "\"address\": \"%s\"", spec, d->vendor, d->device, d->name);
+        /* Nova keeps devices tagged with a physical network for Neutron's SR-IOV ports:
+         * only network VFs get it, accelerators stay requestable through their alias. */
+        if (d->is_vf && (d->class_code >> 16) == 0x02 && o->physnet != NULL)
+            fprintf(out, ", \"physical_network\": \"%s\"", o->physnet);
+        fputs("}\n", out);
+    }
+    /* One alias per vendor:product; its schema in Zed knows name, product_id, vendor_id,
+     * device_type and numa_policy only (resource_class and traits came later). */
+    for (size_t i = 0; i < ids.n; i++) {
+        const struct xdev *d = first_with(m, ids.v[i]);
+        fprintf(out, "alias = {\"name\": \"hostdev_%04x_%04x\", \"vendor_id\": \"%04x\", "
+                     "\"product_id\": \"%04x\", \"device_type\": \"%s\", "
+                     "\"numa_policy\": \"legacy\"}\n",
+                d->vendor, d->device, d->vendor, d->device, nova_device_type(d));
+    }
+    free(ids.v);
+    return EXIT_DONE;
+}
+
+/* ---- SR-IOV network device plugin ---------------------------------------------------------- */
+
+/* sriovdp's device types by class: network VFs, and accelerators (class 0x12) */
+static const char *sriovdp_type(const struct xdev *vf)
+{
+    switch (vf->class_code >> 16) {
+    case 0x02:
+        return "netDevice";
+    case 0x12:
+        return "accelerator";
+    default:
+        return NULL; /* the plugin has no pool for other classes */
+    }
+}
+
+/* Distinct words (drivers, device ids) in insertion order, then sorted. */
+struct words {
+    char w[16][16];
+    size_t n;
+};
+
+static void words_add(struct words *ws, const char *w)
+{
+    for (size_t i = 0; i < ws->n; i++) {
+        if (strcmp(ws->w[i], w) == 0)
+            return;
+    }
+    if (ws->n < sizeof(ws->w) / sizeof(ws->w[0]))
+        snprintf(ws->w[ws->n++], sizeof(ws->w[0]), "%s", w);
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static void json_words(struct json *j, const char *key, struct words *ws)
+{
+    qsort(ws->w, ws->n, sizeof(ws->w[0]), cmp_word);
+    json_key(j, key);
+    json_begin_array(j);
+    for (size_t i = 0; i < ws->n; i++)
+        json_string(j, ws->w[i]);
+    json_end_array(j);
+}
+
+int export_sriovdp(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
+{
+    struct json j;
+
+    (void)t;
+    json_init(&j, out, 2);
+    json_begin_object(&j);
+    json_key(&j, "resourceList");
+    json_begin_array(&j);
+    /* One pool per PF: its VFs that are ready, selected by the PF (rootDevices) for network
+     * VFs, by address for accelerators (whose selectors have no rootDevices). */
+    for (size_t p = 0; p < m->n; p++) {
+        const struct xdev *pf = &m->devs[p];
+        struct words vendors = {0}, devices = {0}, drivers = {0}, addrs = {0};
+        const char *type = NULL;
+        char name[64], word[16];
+
+        if (!pf->is_pf)
+            continue;
+        for (size_t i = 0; i < m->n; i++) {
+            const struct xdev *vf = &m->devs[i];
+            if (vf->pf != pf || !xdev_advertised(vf) || sriovdp_type(vf) == NULL)
+                continue;
+            if (type == NULL)
+                type = sriovdp_type(vf);
+            if (strcmp(type, sriovdp_type(vf)) != 0)
+                continue;
+            snprintf(word, sizeof(word), "%04x", vf->vendor);
+            words_add(&vendors, word);
+            snprintf(word, sizeof(word), "%04x", vf->device);
+            words_add(&devices, word);
+            words_add(&drivers, vf->driver);
+            words_add(&addrs, vf->name);
+        }
+        if (type == NULL)
+            continue;
+        label_addr(pf->name, word, sizeof(word));
+        snprintf(name, sizeof(name), "vf_%04x_%04x_%s", pf->vendor, pf->device, word);
+        for (char *c = name; *c != '\0'; c++)
+            *c = *c == '.' ? '_' : *c; /* resourceName is [A-Za-z0-9_-]+ */
+        json_begin_object(&j);
+        json_kv_string(&j, "resourceName", name);
+        json_kv_string(&j, "resourcePrefix", o->prefix);
+        json_kv_string(&j, "deviceType", type);
+        json_key(&j, "selectors");
+        json_begin_object(&j);
+        json_words(&j, "vendors", &vendors);
+        json_words(&j, "devices", &devices);
+        json_words(&j, "drivers", &drivers);
+        if (strcmp(type, "netDevice") == 0) {
+            struct words root = {0};
+            words_add(&root, pf->name);
+            json_words(&j, "rootDevices", &root);
+        } else {
+            json_words(&j, "pciAddresses", &addrs);
+        }
+        json_end_object(&j);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_end_object(&j);
+    json_finish(&j);
+    return EXIT_DONE;
+}
+
+/* ---- Prometheus --------------------------------------------------------------------------- */
+
+/* A label value in the text exposition format: backslash, quote and newline escaped. */
+static void prom_value(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s != NULL && *s != '\0'; s++) {
+        if (*s == '\\' || *s == '"')
+            fprintf(out, "\\%c", *s);
+        else if (*s == '\n')
+            fputs("\\n", out);
+        else
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void prom_head(FILE *out, const char *name, const char *help)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+int export_prometheus(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
+{
+    char num[16];
+
+    (void)t;
+    (void)o;
+    prom_head(out, "hostdev_pci_device_info",
+              "A PCI function: ids, class, driver, IOMMU group, NUMA node, SR-IOV role.");
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        fprintf(out, "hostdev_pci_device_info{address=\"%s\",vendor=\"%04x\",device=\"%04x\","
+                     "class=\"%06x\",driver=", d->name, d->vendor, d->device, d->class_code);
+        prom_value(out, d->driver);
+        snprintf(num, sizeof(num), "%d", d->group);
+        fprintf(out, ",iommu_group=\"%s\"", d->group < 0 ? "" : num);
+        snprintf(num, sizeof(num), "%d", d->numa);
+        fprintf(out, ",numa_node=\"%s\",sriov_role=\"%s\"} 1\n", d->numa < 0 ? "" : num,
+                d->is_vf ? "vf" : d->is_pf ? "pf" : "none");
+    }
+    prom_head(out, "hostdev_pci_device_vfio_ready",
+              "1 when the function is on vfio-pci and its IOMMU group is viable.");
+    for (size_t i = 0; i < m->n; i++)
+        fprintf(out, "hostdev_pci_device_vfio_ready{address=\"%s\"} %d\n", m->devs[i].name,
+                m->devs[i].ready);
+    prom_head(out, "hostdev_assigned", "A device hostdev assigned to a VM.");
+    for (size_t i = 0; m->assigned != NULL && i < hd_assignment_list_count(m->assigned); i++) {
+        const struct hd_assignment *a = hd_assignment_list_get(m->assigned, i);
+        fprintf(out, "hostdev_assigned{address=\"%s\",vm=", hd_assignment_get_name(a));
+        prom_value(out, hd_assignment_get_vm(a));
+        fputs("} 1\n", out);
+    }
+    prom_head(out, "hostdev_sriov_vfs", "Virtual functions an SR-IOV PF has enabled.");
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->devs[i].is_pf)
+            fprintf(out, "hostdev_sriov_vfs{address=\"%s\"} %d\n", m->devs[i].name,
+                    m->devs[i].numvfs < 0 ? 0 : m->devs[i].numvfs);
+    }
+    prom_head(out, "hostdev_sriov_totalvfs", "Virtual functions an SR-IOV PF can enable.");
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->devs[i].is_pf)
+            fprintf(out, "hostdev_sriov_totalvfs{address=\"%s\"} %d\n", m->devs[i].name,
+                    m->devs[i].totalvfs);
+    }
+    prom_head(out, "hostdev_iommu_usable", "1 when the IOMMU can isolate devices for VFIO.");
+    fprintf(out, "hostdev_iommu_usable %d\n", m->iommu_usable);
+    prom_head(out, "hostdev_last_export_timestamp_seconds",
+              "When hostdev wrote this file, in seconds since the epoch.");
+    fprintf(out, "hostdev_last_export_timestamp_seconds %lld\n", (long long)m->now);
+    return EXIT_DONE;
+}

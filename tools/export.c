@@ -1,0 +1,446 @@
+/* export.c - `hostdev export`: tell KubeVirt, Node Feature Discovery, Nova, the SR-IOV device
+ * plugin or Prometheus which devices this host has ready for passthrough, in their formats.
+ * This file reads the host into one model and writes the result (atomically with -o); the
+ * formats are in export-formats.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "export.h"
+#include "opout.h"
+
+static const struct format {
+    const char *name;
+    int (*write)(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+} formats[] = {
+    {"kubevirt", export_kubevirt}, {"nfd", export_nfd},   {"nova", export_nova},
+    {"sriovdp", export_sriovdp},   {"prometheus", export_prometheus},
+};
+
+/* OpenStack's release names, for --nova-release; numbers are Nova's major versions. */
+static const struct {
+    const char *name;
+    int number;
+} nova_releases[] = {
+    {"ussuri", 21},  {"victoria", 22}, {"wallaby", 23},  {"xena", 24},
+    {"yoga", 25},    {"zed", 26},      {"antelope", 27}, {"2023.1", 27},
+    {"bobcat", 28},  {"2023.2", 28},   {"caracal", 29},  {"2024.1", 29},
+    {"dalmatian", 30}, {"2024.2", 30}, {"epoxy", 31},    {"2025.1", 31},
+};
+
+static int parse_nova_release(const char *arg)
+{
+    char *end;
+    long n;
+
+    for (size_t i = 0; i < sizeof(nova_releases) / sizeof(nova_releases[0]); i++) {
+        if (strcasecmp(arg, nova_releases[i].name) == 0)
+            return nova_releases[i].number;
+    }
+    errno = 0;
+    n = strtol(arg, &end, 10);
+    /* 21 (Ussuri) is the oldest whose [pci] options this writer knows; later ones keep them. */
+    if (errno != 0 || end == arg || *end != '\0' || n < 21 || n > 99)
+        return -1;
+    return (int)n;
+}
+
+/* --expiry: a duration from now (N, Ns, Nm, Nh, Nd) or an RFC 3339 UTC time
+ * (YYYY-MM-DDTHH:MM:SSZ), as NFD's expiry-time directive reads it. */
+static int parse_expiry(const char *arg, time_t now, time_t *when)
+{
+    struct tm tm;
+    char *end;
+    long long n;
+
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (end != NULL && *end == '\0') {
+        *when = timegm(&tm);
+        return *when == (time_t)-1 ? -1 : 0;
+    }
+    errno = 0;
+    n = strtoll(arg, &end, 10);
+    if (errno != 0 || end == arg || n <= 0 || n > 10LL * 366 * 86400)
+        return -1;
+    switch (*end) {
+    case '\0':
+    case 's':
+        break;
+    case 'm':
+        n *= 60;
+        break;
+    case 'h':
+        n *= 3600;
+        break;
+    case 'd':
+        n *= 86400;
+        break;
+    default:
+        return -1;
+    }
+    if (*end != '\0' && end[1] != '\0')
+        return -1;
+    *when = now + (time_t)n;
+    return 0;
+}
+
+/* A DNS subdomain, as Kubernetes wants the prefix of a resource name (lower case). */
+static bool dns_subdomain(const char *s)
+{
+    size_t len = strlen(s);
+
+    if (len == 0 || len > 253)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        bool edge = i == 0 || i == len - 1 || s[i - 1] == '.' || s[i + 1] == '.';
+        if (!alnum && !((c == '-' || c == '.') && !edge))
+            return false;
+    }
+    return true;
+}
+
+/* The time the output says it was made: SOURCE_DATE_EPOCH (reproducible builds' variable) makes
+ * golden files possible; otherwise now. */
+static int export_now(struct tool *t, time_t *now)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char *end;
+    long long v;
+
+    if (sde == NULL || sde[0] == '\0') {
+        *now = time(NULL);
+        return EXIT_DONE;
+    }
+    errno = 0;
+    v = strtoll(sde, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 0)
+        return tool_error(t, EXIT_USAGE, "SOURCE_DATE_EPOCH '%s': not seconds since the epoch",
+                          sde);
+    *now = (time_t)v;
+    return EXIT_DONE;
+}
+
+/* ---- the model ------------------------------------------------------------------------------ */
+
+static struct xdev *find(struct xmodel *m, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (hd_pci_addr_equal(hd_device_get_addr(m->devs[i].dev), addr))
+            return &m->devs[i];
+    }
+    return NULL;
+}
+
+/* Whether @a should be advertised rather than @b, both of one group: a display controller (the
+ * GPU, not its audio or USB-C functions), else the lower address. */
+static bool primary_before(const struct xdev *a, const struct xdev *b)
+{
+    bool da = (a->class_code >> 16) == 0x03, db = (b->class_code >> 16) == 0x03;
+
+    if (da != db)
+        return da;
+    return a < b; /* the array is sorted by address */
+}
+
+/* Ready devices and companions. Viability is asked per group, once. */
+static int mark_ready(struct tool *t, struct xmodel *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct xdev *d = &m->devs[i];
+        struct hd_group *g;
+        bool viable = false;
+        int r;
+
+        if (d->driver == NULL || !hd_driver_is_vfio(d->driver) || d->group < 0 ||
+            !hd_device_is_assignable(d->dev))
+            continue;
+        for (size_t k = 0; k < i; k++) {
+            if (m->devs[k].group == d->group && m->devs[k].ready) {
+                viable = true; /* asked already for an earlier member */
+                break;
+            }
+        }
+        if (!viable) {
+            r = hd_group_open(t->ctx, d->group, &g);
+            if (r < 0)
+                return tool_lib_error(t, EXIT_FAILED, r, "IOMMU group %d", d->group);
+            viable = hd_group_is_viable(g);
+            hd_group_unref(g);
+        }
+        d->ready = viable;
+    }
+    /* In each group one function is the resource; the others go along with it. */
+    for (size_t i = 0; i < m->n; i++) {
+        struct xdev *d = &m->devs[i], *primary = d;
+        if (!d->ready)
+            continue;
+        for (size_t k = 0; k < m->n; k++) {
+            struct xdev *o = &m->devs[k];
+            if (o->ready && o->group == d->group && primary_before(o, primary))
+                primary = o;
+        }
+        if (primary != d)
+            d->companion_of = primary;
+    }
+    return EXIT_DONE;
+}
+
+static int build_model(struct tool *t, struct hd_device_list *list, bool names, struct xmodel *m)
+{
+    struct hd_iommu_report *report;
+    int r;
+
+    m->n = hd_device_list_count(list);
+    m->devs = calloc(m->n ? m->n : 1, sizeof(*m->devs));
+    if (m->devs == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (size_t i = 0; i < m->n; i++) {
+        struct xdev *d = &m->devs[i];
+        d->dev = hd_device_list_get(list, i);
+        d->name = hd_device_get_name(d->dev);
+        d->vendor = hd_device_get_vendor_id(d->dev);
+        d->device = hd_device_get_device_id(d->dev);
+        d->class_code = hd_device_get_class(d->dev);
+        d->driver = hd_device_get_driver(d->dev);
+        d->product = names ? hd_device_get_product_name(d->dev) : NULL;
+        d->group = hd_device_get_iommu_group(d->dev);
+        d->numa = hd_device_get_numa_node(d->dev);
+        d->totalvfs = hd_device_get_sriov_totalvfs(d->dev);
+        d->numvfs = hd_device_get_sriov_numvfs(d->dev);
+        d->is_vf = hd_device_get_physfn(d->dev) != NULL;
+        d->is_pf = !d->is_vf && d->totalvfs > 0;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->devs[i].is_vf)
+            m->devs[i].pf = find(m, hd_device_get_physfn(m->devs[i].dev));
+    }
+    if ((r = hd_iommu_probe(t->ctx, &report)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "probing the IOMMU");
+    m->iommu_usable = hd_iommu_report_is_usable(report);
+    hd_iommu_report_unref(report);
+    return mark_ready(t, m);
+}
+
+/* ---- output --------------------------------------------------------------------------------- */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Replace @path with @buf atomically: a hidden temporary file beside it (NFD skips names that
+ * start with a dot, node_exporter reads only *.prom), fsync, rename, fsync the directory.
+ * A reader sees the old file or the new one, never a part. */
+static int write_atomic(struct tool *t, const char *path, const char *buf, size_t len)
+{
+    char *dcopy = strdup(path), *bcopy = strdup(path), *tmp = NULL;
+    const char *dir, *base;
+    int fd = -1, dfd = -1, r = 0;
+
+    if (dcopy == NULL || bcopy == NULL)
+        goto oom;
+    dir = dirname(dcopy);
+    base = basename(bcopy);
+    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
+        tmp = NULL;
+        goto oom;
+    }
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        r = tool_error(t, EXIT_FAILED, "%s: cannot create a file in %s: %s", path, dir,
+                       strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    if ((r = write_all(fd, buf, len)) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+        r = tool_error(t, EXIT_FAILED, "%s: writing %s: %s", path, tmp,
+                       strerror(r < 0 ? -r : errno));
+        goto out;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        r = tool_error(t, EXIT_FAILED, "%s: writing %s: %s", path, tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        r = tool_error(t, EXIT_FAILED, "%s: cannot replace it: %s", path, strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    /* The rename lasts once the directory is on disk. */
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    goto out;
+oom:
+    r = tool_error(t, EXIT_FAILED, "out of memory");
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp != NULL)
+        unlink(tmp);
+    free(tmp);
+    free(dcopy);
+    free(bcopy);
+    return r;
+}
+
+static int emit(struct tool *t, const char *path, const char *buf, size_t len)
+{
+    if (path == NULL || strcmp(path, "-") == 0) {
+        if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+            return tool_error(t, EXIT_FAILED, "writing the output: %s", strerror(errno));
+        return EXIT_DONE;
+    }
+    return write_atomic(t, path, buf, len);
+}
+
+/* ---- the command ---------------------------------------------------------------------------- */
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET };
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"resource-prefix", required_argument, NULL, O_PREFIX},
+                                         {"nova-release", required_argument, NULL, O_NOVA},
+                                         {"expiry", required_argument, NULL, O_EXPIRY},
+                                         {"physical-network", required_argument, NULL, O_PHYSNET},
+                                         {NULL, 0, NULL, 0}};
+    struct xopts o = {.prefix = "hostdev.io", .nova_release = 26};
+    const struct format *fmt = NULL;
+    const char *output = NULL, *expiry = "1h";
+    struct xmodel m = {0};
+    struct hd_device_list *list = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem;
+    int c, r;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+                if (strcmp(optarg, formats[i].name) == 0)
+                    fmt = &formats[i];
+            }
+            if (fmt == NULL)
+                return tool_error(t, EXIT_USAGE, "--format '%s': kubevirt, nfd, nova, sriovdp "
+                                  "or prometheus", optarg);
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case O_PREFIX:
+            if (!dns_subdomain(optarg))
+                return tool_error(t, EXIT_USAGE, "--resource-prefix '%s': not a DNS subdomain "
+                                  "(lower-case letters, digits, '-' and '.')", optarg);
+            o.prefix = optarg;
+            break;
+        case O_NOVA:
+            if ((o.nova_release = parse_nova_release(optarg)) < 0)
+                return tool_error(t, EXIT_USAGE, "--nova-release '%s': a Nova major version "
+                                  "(21 or later, 26 is Zed) or a release name", optarg);
+            break;
+        case O_EXPIRY:
+            expiry = optarg;
+            break;
+        case O_PHYSNET:
+            /* It lands in a JSON string; Nova takes any name, but a line break would end the
+             * option, and quoting is simpler to get right when there is none. */
+            if (optarg[0] == '\0' || strpbrk(optarg, "\"\\\n\r\t") != NULL)
+                return tool_error(t, EXIT_USAGE, "--physical-network '%s': a name without "
+                                  "quotes, backslashes or control characters", optarg);
+            o.physnet = optarg;
+            break;
+        default:
+            tool_usage(&cmd_export, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc > optind)
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (fmt == NULL)
+        return tool_error(t, EXIT_USAGE, "--format is required: kubevirt, nfd, nova, sriovdp or "
+                          "prometheus");
+    if ((r = export_now(t, &m.now)) != EXIT_DONE)
+        return r;
+    if (parse_expiry(expiry, m.now, &o.expiry) < 0)
+        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration (30m, 2h, 1d) or a UTC time "
+                          "YYYY-MM-DDTHH:MM:SSZ", expiry);
+
+    hd_ctx_clear_error(t->ctx);
+    r = hd_device_list_new(t->ctx, HD_FILL_ALL, &list);
+    if (r < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
+    if ((r = build_model(t, list, true, &m)) != EXIT_DONE)
+        goto out;
+    if (fmt->write == export_prometheus) {
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_assignment_list_new(t->ctx, &m.assigned)) < 0) {
+            r = tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
+            goto out;
+        }
+    }
+    /* The whole document first: nothing is written when a format refuses. */
+    if ((mem = open_memstream(&buf, &len)) == NULL) {
+        r = tool_error(t, EXIT_FAILED, "out of memory");
+        goto out;
+    }
+    r = fmt->write(t, &m, &o, mem);
+    if (fclose(mem) != 0 && r == EXIT_DONE)
+        r = tool_error(t, EXIT_FAILED, "out of memory");
+    if (r == EXIT_DONE)
+        r = emit(t, output, buf, len);
+out:
+    free(buf);
+    hd_assignment_list_unref(m.assigned);
+    free(m.devs);
+    hd_device_list_unref(list);
+    return r;
+}
+
+const struct tool_command cmd_export = {
+    .name = "export",
+    .run = run,
+    .usage = "--format kubevirt|nfd|nova|sriovdp|prometheus [-o FILE] [OPTIONS]",
+    .summary = "devices ready for passthrough, for KubeVirt, NFD, Nova, sriovdp or Prometheus",
+    .help =
+        "A device is exported when it is bound to vfio-pci (or a variant) and its IOMMU group is\n"
+        "viable. In a group of several such functions one is the resource (the GPU) and the\n"
+        "others are its companions (its audio function): they go along and are not advertised.\n"
+        "  -f, --format FORMAT     kubevirt: a KubeVirt CR with permittedHostDevices;\n"
+        "                          nfd: a Node Feature Discovery feature file (features.d);\n"
+        "                          nova: nova.conf's [pci] device_spec and alias lines;\n"
+        "                          sriovdp: the SR-IOV network device plugin's config.json;\n"
+        "                          prometheus: node_exporter's textfile collector (.prom)\n"
+        "  -o, --output FILE       replace FILE atomically (default: standard output)\n"
+        "      --resource-prefix P resource-name prefix (kubevirt, sriovdp; default hostdev.io;\n"
+        "                          NVIDIA devices are nvidia.com/NAME as NVIDIA's plugin names them)\n"
+        "      --nova-release R    Nova major version or name (default 26, Zed)\n"
+        "      --expiry WHEN       nfd: labels expire after a duration (default 1h) or at a UTC\n"
+        "                          time YYYY-MM-DDTHH:MM:SSZ\n"
+        "      --physical-network N  nova: physical_network of the VFs\n"
+        "Output is sorted and stable; SOURCE_DATE_EPOCH sets the time it carries.\n",
+};

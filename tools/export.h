@@ -1,0 +1,61 @@
+/* export.h - `hostdev export`: what the host offers for passthrough, in other engines' formats. */
+#ifndef HOSTDEV_EXPORT_H
+#define HOSTDEV_EXPORT_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "tool.h"
+
+/* One PCI function as the exporters see it. */
+struct xdev {
+    struct hd_device *dev; /* borrowed from the listing */
+    const char *name;      /* "0000:01:00.0" */
+    uint16_t vendor, device;
+    uint32_t class_code;
+    const char *driver;  /* NULL: unbound */
+    const char *product; /* the names database's device name, NULL unknown */
+    int group;           /* -1: none */
+    int numa;            /* -1: none */
+    bool is_vf, is_pf;   /* SR-IOV roles (a PF: sriov_totalvfs > 0) */
+    int numvfs, totalvfs;
+    const struct xdev *pf; /* a VF's PF, NULL when not listed */
+    /* Bound to a vfio-pci-family driver, an endpoint, and its IOMMU group viable. */
+    bool ready;
+    /* Ready, but another function of its group is the one advertised (a GPU's audio): it
+     * goes along with that one and is never a resource of its own. */
+    const struct xdev *companion_of;
+};
+
+struct xmodel {
+    struct xdev *devs; /* sorted by address */
+    size_t n;
+    bool iommu_usable;
+    time_t now;                           /* SOURCE_DATE_EPOCH when set, else the clock */
+    struct hd_assignment_list *assigned; /* read for prometheus only, else NULL */
+};
+
+/* Advertised: ready and not a companion. */
+static inline bool xdev_advertised(const struct xdev *d)
+{
+    return d->ready && d->companion_of == NULL;
+}
+
+struct xopts {
+    const char *prefix;   /* resource-name prefix (kubevirt, sriovdp) */
+    int nova_release;     /* 26 = Zed */
+    time_t expiry;        /* nfd: absolute */
+    const char *physnet;  /* nova: physical_network of VFs, NULL none */
+};
+
+/* Each writes the whole document to @out; 0, or an exit status after printing why. */
+int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+int export_nfd(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+int export_sriovdp(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+int export_prometheus(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+
+/* NFD's limit on a feature file (source/local MaxFeatureFileSize): larger ones are ignored. */
+#define NFD_MAX_FILE_SIZE 65536
+
+#endif
