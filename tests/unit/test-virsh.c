@@ -133,6 +133,47 @@ START_TEST(list_usage_errors)
 }
 END_TEST
 
+/* Help per command, as virsh gives it, and several commands in one run. */
+START_TEST(command_help_and_several_commands)
+{
+    char *out, *err;
+
+    ck_assert_int_eq(virsh("help nodedev-detach", &out, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "  NAME\n    nodedev-detach - detach node device from its "
+                                      "device driver\n"));
+    ck_assert_ptr_nonnull(strstr(out, "  SYNOPSIS\n    nodedev-detach <device> "
+                                      "[--driver <string>]\n"));
+    ck_assert_ptr_nonnull(strstr(out, "    --driver <string>     pci device assignment backend"));
+    free(out);
+    /* CMD --help: the same, and the command does not run. */
+    ck_assert_int_eq(virsh("nodedev-reset --help pci_0000_06_12_5", &out, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "nodedev-reset - reset node device"));
+    ck_assert_ptr_null(strstr(out, "Device pci_0000_06_12_5 reset"));
+    free(out);
+    ck_assert_int_eq(virsh("help nodedev-fly", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "command or command group 'nodedev-fly' doesn't exist"));
+    free(err);
+    /* A command string with ';', and ';' as a word: each runs, in order. */
+    ck_assert_int_eq(virsh("'nodedev-info pci_0000_00_19_0; nodedev-list --cap usb_device'", &out,
+                           NULL),
+                     0);
+    ck_assert_ptr_nonnull(strstr(out, "Name:           pci_0000_00_19_0\n"));
+    ck_assert_ptr_nonnull(strstr(out, "usb_1_2\n"));
+    ck_assert(strstr(out, "pci_0000_00_19_0") < strstr(out, "usb_1_2"));
+    free(out);
+    ck_assert_int_eq(virsh("nodedev-info pci_0000_00_19_0 ';' nodedev-info pci_0000_00_1f_2",
+                           &out, NULL),
+                     0);
+    ck_assert_ptr_nonnull(strstr(out, "Name:           pci_0000_00_1f_2\n"));
+    free(out);
+    /* A failed command ends the string, exit 1. */
+    ck_assert_int_eq(virsh("'nodedev-info nope; nodedev-list'", &out, &err), 1);
+    ck_assert_ptr_null(strstr(out, "usb_1_2"));
+    free(out);
+    free(err);
+}
+END_TEST
+
 START_TEST(dumpxml_and_info)
 {
     char *out, *err;
@@ -326,7 +367,7 @@ int main(void)
         list_plain_and_by_cap,      list_tree_as_virsh_draws_it,  list_usage_errors,
         dumpxml_and_info,           detach_reattach_reset_errors, detach_and_reset_on_vfio_device,
         connect_uri_names_the_root, detach_and_reset_refuse_a_device_the_host_uses,
-        readonly_connection_refuses_every_write,
+        readonly_connection_refuses_every_write, command_help_and_several_commands,
     };
 
     return at_main("virsh", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));

@@ -18,6 +18,7 @@ struct opt_def {
     const char *name;
     enum opt_type type;
     bool required;
+    const char *help; /* as `virsh help CMD` words it */
 };
 
 #define MAX_OPTS 4
@@ -25,6 +26,7 @@ struct opt_def {
 struct cmd {
     const struct cmd_def *def;
     const char *value[MAX_OPTS]; /* NULL: not given; "" for a given boolean */
+    bool help;                   /* --help: print the command's help instead */
 };
 
 struct ctl {
@@ -315,28 +317,28 @@ static bool cmd_help(struct ctl *ctl, const struct cmd *cmd);
 
 #define DEVICE_OPT                                                                                 \
     {                                                                                              \
-        "device", OPT_DATA, true                                                                   \
+        "device", OPT_DATA, true, "device name or wwn pair in 'wwnn,wwpn' format"                 \
     }
 static const struct cmd_def commands[] = {
     {"nodedev-detach",
      NULL,
      cmd_detach,
-     {DEVICE_OPT, {"driver", OPT_STRING, false}},
+     {DEVICE_OPT, {"driver", OPT_STRING, false, "pci device assignment backend name"}},
      "detach node device from its device driver"},
     {"nodedev-dettach",
      "nodedev-detach",
      cmd_detach,
-     {DEVICE_OPT, {"driver", OPT_STRING, false}},
+     {DEVICE_OPT, {"driver", OPT_STRING, false, "pci device assignment backend name"}},
      NULL},
     {"nodedev-dumpxml", NULL, cmd_dumpxml, {DEVICE_OPT}, "node device details in XML"},
     {"nodedev-info", NULL, cmd_info, {DEVICE_OPT}, "node device information"},
     {"nodedev-list",
      NULL,
      cmd_list,
-     {{"tree", OPT_BOOL, false},
-      {"cap", OPT_STRING, false},
-      {"inactive", OPT_BOOL, false},
-      {"all", OPT_BOOL, false}},
+     {{"tree", OPT_BOOL, false, "list devices in a tree"},
+      {"cap", OPT_STRING, false, "capability names, separated by comma"},
+      {"inactive", OPT_BOOL, false, "list inactive devices"},
+      {"all", OPT_BOOL, false, "list inactive & active devices"}},
      "enumerate devices on this host"},
     {"nodedev-reattach",
      NULL,
@@ -344,14 +346,69 @@ static const struct cmd_def commands[] = {
      {DEVICE_OPT},
      "reattach node device to its device driver"},
     {"nodedev-reset", NULL, cmd_reset, {DEVICE_OPT}, "reset node device"},
-    {"help", NULL, cmd_help, {{"command", OPT_DATA, false}}, "print help"},
+    {"help", NULL, cmd_help, {{"command", OPT_DATA, false, "Prints global help, command specific "
+                                                           "help, or help for a group of related "
+                                                           "commands"}},
+     "print help"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static const struct cmd_def *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+/* `help CMD` and `CMD --help`, laid out as virsh does. */
+static void command_help(const struct cmd_def *def)
+{
+    const struct cmd_def *main_def = def->alias_of ? find_command(def->alias_of) : def;
+
+    printf("  NAME\n    %s - %s\n\n  SYNOPSIS\n    %s", def->name, main_def->help, def->name);
+    for (int k = 0; k < MAX_OPTS && def->opts[k].name; k++) {
+        const struct opt_def *o = &def->opts[k];
+        if (o->type == OPT_DATA)
+            printf(o->required ? " <%s>" : " [<%s>]", o->name);
+        else if (o->type == OPT_BOOL)
+            printf(" [--%s]", o->name);
+        else
+            printf(" [--%s <string>]", o->name);
+    }
+    printf("\n\n");
+    if (def->opts[0].name != NULL)
+        printf("  OPTIONS\n");
+    for (int k = 0; k < MAX_OPTS && def->opts[k].name; k++) {
+        const struct opt_def *o = &def->opts[k];
+        char left[64];
+        if (o->type == OPT_DATA)
+            snprintf(left, sizeof(left), "[--%s] <string>", o->name);
+        else if (o->type == OPT_BOOL)
+            snprintf(left, sizeof(left), "--%s", o->name);
+        else
+            snprintf(left, sizeof(left), "--%s <string>", o->name);
+        printf("    %-20s  %s\n", left, o->help ? o->help : "");
+    }
+    if (def->opts[0].name != NULL)
+        printf("\n");
+}
+
 static bool cmd_help(struct ctl *ctl, const struct cmd *cmd)
 {
+    const char *which = opt(cmd, "command");
+
     (void)ctl;
-    (void)cmd;
+    if (which != NULL && strcmp(which, "nodedev") != 0) {
+        const struct cmd_def *def = find_command(which);
+        if (def == NULL) {
+            vsh_error("command or command group '%s' doesn't exist", which);
+            return false;
+        }
+        command_help(def);
+        return true;
+    }
     printf("Grouped commands:\n\n Node Device (help keyword 'nodedev'):\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (commands[i].alias_of == NULL && strcmp(commands[i].name, "help") != 0)
@@ -375,6 +432,10 @@ static bool parse_command(int argc, char **argv, struct cmd *cmd)
     for (int a = 1; a < argc; a++) {
         const char *arg = argv[a];
         int k;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            cmd->help = true; /* as virsh: the command's help instead of running it */
+            return true;
+        }
         if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
             const char *eq = strchr(arg + 2, '=');
             size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
@@ -436,6 +497,70 @@ static void usage(FILE *out)
     fputc('\n', out);
 }
 
+/* A command string split into words: blanks separate, ';' is a word of its own, '...' and
+ * "..." quote. Returns the word count (the words point into one allocation with the array). */
+static int split_command_string(const char *text, char ***out)
+{
+    size_t len = strlen(text), max = len + 2;
+    char **v = malloc(max * sizeof(*v) + 2 * len + 2), *buf;
+    int n = 0;
+
+    if (v == NULL)
+        return -1;
+    buf = (char *)(v + max);
+    for (const char *p = text; *p;) {
+        if (*p == ' ' || *p == '\t') {
+            p++;
+            continue;
+        }
+        v[n++] = buf;
+        if (*p == ';') {
+            *buf++ = *p++;
+        } else {
+            while (*p && *p != ' ' && *p != '\t' && *p != ';') {
+                if (*p == '\'' || *p == '"') {
+                    char q = *p++;
+                    while (*p && *p != q)
+                        *buf++ = *p++;
+                    if (*p == q)
+                        p++;
+                } else {
+                    *buf++ = *p++;
+                }
+            }
+        }
+        *buf++ = '\0';
+    }
+    v[n] = NULL;
+    *out = v;
+    return n;
+}
+
+/* One command's words: look it up, parse, run, report. */
+static bool run_one(struct ctl *ctl, int argc, char **argv)
+{
+    struct cmd cmd = {0};
+    bool ok;
+
+    if ((cmd.def = find_command(argv[0])) == NULL) {
+        vsh_error("unknown command: '%s'", argv[0]);
+        return false;
+    }
+    if (!parse_command(argc, argv, &cmd))
+        return false;
+    if (cmd.help) {
+        command_help(cmd.def);
+        return true;
+    }
+    ok = cmd.def->run(ctl, &cmd);
+    if (!ok)
+        report_last_error();
+    /* virsh ends every command it ran, failed or not, with an empty line (not with -q). */
+    if (!ctl->quiet)
+        putchar('\n');
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -444,7 +569,6 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     struct ctl ctl = {.uri = NULL};
-    struct cmd cmd = {0};
     bool ok;
     int c;
 
@@ -476,22 +600,30 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(commands[i].name, argv[optind]) == 0)
-            cmd.def = &commands[i];
+    /* One command string ("nodedev-list; nodedev-info X") or words; ';' separates commands
+     * either way. */
+    char **words = argv + optind, **split = NULL;
+    int nwords = argc - optind;
+    if (nwords == 1 && strpbrk(words[0], " \t;") != NULL) {
+        if ((nwords = split_command_string(words[0], &split)) < 0) {
+            vsh_error("out of memory");
+            return 1;
+        }
+        words = split;
     }
-    if (cmd.def == NULL) {
-        vsh_error("unknown command: '%s'", argv[optind]);
-        return 1;
+    ok = true;
+    for (int start = 0; start < nwords;) {
+        int end = start;
+        while (end < nwords && strcmp(words[end], ";") != 0)
+            end++;
+        if (end > start) {
+            ok = run_one(&ctl, end - start, words + start) && ok;
+            if (!ok)
+                break; /* as virsh: a failed command ends the string */
+        }
+        start = end + 1;
     }
-    if (!parse_command(argc - optind, argv + optind, &cmd))
-        return 1;
-    ok = cmd.def->run(&ctl, &cmd);
-    if (!ok)
-        report_last_error();
-    /* virsh ends every command it ran, failed or not, with an empty line (not with -q). */
-    if (!ctl.quiet)
-        putchar('\n');
+    free(split);
     if (ctl.conn != NULL)
         virConnectClose(ctl.conn);
     virFreeError(saved_error);
