@@ -87,7 +87,7 @@ endif
 # tools/hostdev.c's table skips the commands not linked; list.c leaves out node devices.
 HOSTDEV_TOOLS ?= all
 ifeq ($(HOSTDEV_TOOLS),core)
-TOOL_SRC    := $(addprefix tools/,hostdev.c json.c devargs.c devout.c opout.c list.c iommu.c detach.c \
+TOOL_SRC    := $(addprefix tools/,hostdev.c json.c devargs.c devout.c devfilter.c opout.c list.c iommu.c detach.c \
                  reattach.c reset.c reserve.c)
 # Text output only there (tool_json() is constant false), which keeps it under 128 KiB.
 CPPFLAGS    += -DHOSTDEV_TOOLS_CORE

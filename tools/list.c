@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "devout.h"
+#include "devfilter.h"
 #include "vdsm.h"
 
 #ifndef HOSTDEV_TOOLS_CORE
@@ -87,37 +88,31 @@ static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
 }
 #endif
 
-/* Does @dev match any selector (all when none)? Marks in @matched the ones it matches. */
-static bool selected(const struct hd_device *dev, const struct hd_pci_selector *sel, int nsel,
-                     bool *matched)
-{
-    bool any = nsel == 0;
-
-    for (int i = 0; i < nsel; i++) {
-        if (hd_pci_selector_match(&sel[i], dev))
-            any = matched[i] = true;
-    }
-    return any;
-}
-
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"caps", required_argument, NULL, 'c'},
                                          {"driver", required_argument, NULL, 'd'},
                                          {"format", required_argument, NULL, 'f'},
                                          {"tree", no_argument, NULL, 'T'},
+                                         {"slot", required_argument, NULL, 's'},
                                          {NULL, 0, NULL, 0}};
-    struct hd_pci_selector *sel = NULL;
-    const char *driver = NULL;
+    struct devfilter *filter = devfilter_new();
+    const char *driver = NULL, *missing;
     unsigned int caps = 0;
-    bool vdsm = false, tree = false;
+    bool vdsm = false, tree = false, selectors = false;
     struct hd_device_list *list;
     unsigned int fill;
-    int c, r, nsel = 0;
+    int c, r = EXIT_DONE;
 
+    if (filter == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "c:d:f:", opts, NULL)) != -1) {
+    while (r == EXIT_DONE && (c = getopt_long(argc, argv, "c:d:f:s:", opts, NULL)) != -1) {
         switch (c) {
+        case 's':
+            r = devfilter_add_slot(t, filter, optarg);
+            selectors = true;
+            break;
         case 'c':
             if ((r = parse_caps(t, optarg, &caps)) != EXIT_DONE)
                 return r;
@@ -140,40 +135,37 @@ static int run(struct tool *t, int argc, char **argv)
             tree = true;
             break;
         case 'd':
-            driver = optarg;
+            /* lspci's -d VENDOR:DEVICE[:CLASS]; a driver name never has a colon. */
+            if (strchr(optarg, ':') != NULL) {
+                r = devfilter_add_ids(t, filter, optarg);
+                selectors = true;
+            } else {
+                driver = optarg;
+            }
             break;
         default:
             tool_usage(&cmd_list, stderr, t->prog);
-            return EXIT_USAGE;
+            r = EXIT_USAGE;
         }
     }
-    if (tree && !vdsm)
+    for (int i = optind; r == EXIT_DONE && i < argc; i++) {
+        r = devfilter_add_arg(t, filter, argv[i]);
+        selectors = true;
+    }
+    if (r != EXIT_DONE) {
+        devfilter_free(filter);
+        return r;
+    }
+    if (tree && !vdsm) {
+        devfilter_free(filter);
         return tool_error(t, EXIT_USAGE, "--tree draws the VDSM listing: add --format vdsm");
+    }
     if (vdsm || (caps & ~(1u << HD_CAP_PCI)) != 0) {
-        if (argc > optind || driver != NULL)
+        devfilter_free(filter);
+        if (selectors || driver != NULL)
             return tool_error(t, EXIT_USAGE, "device selectors and --driver go with PCI "
                               "listings only");
         return beyond_pci(t, caps, vdsm, tree);
-    }
-    bool *matched = NULL;
-    if (argc > optind && ((sel = calloc((size_t)(argc - optind), sizeof(*sel))) == NULL ||
-                          (matched = calloc((size_t)(argc - optind), sizeof(*matched))) == NULL)) {
-        free(sel);
-        return tool_error(t, EXIT_FAILED, "out of memory");
-    }
-    for (int i = optind; i < argc; i++) {
-        if (hd_pci_selector_parse(argv[i], &sel[nsel]) < 0 &&
-            tool_netif_addr(t, argv[i], &sel[nsel].addr) == 0)
-            sel[nsel].kind = HD_SELECTOR_ADDR; /* an interface's name */
-        else if (hd_pci_selector_parse(argv[i], &sel[nsel]) < 0) {
-            free(matched);
-            free(sel);
-            return tool_error(t, EXIT_USAGE,
-                              "invalid device selector '%s' (expected an address, VVVV:DDDD "
-                              "or an interface name)",
-                              argv[i]);
-        }
-        nsel++;
     }
     /* Only what the output shows: the plain listing stays at a few syscalls per device. */
     fill = HD_FILL_IDENT | HD_FILL_GROUP | HD_FILL_CONFIG | HD_FILL_NAMES;
@@ -181,8 +173,7 @@ static int run(struct tool *t, int argc, char **argv)
         fill = HD_FILL_ALL;
     r = hd_device_list_new(t->ctx, fill, &list);
     if (r < 0) {
-        free(matched);
-        free(sel);
+        devfilter_free(filter);
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
     }
     struct device_facts facts;
@@ -195,7 +186,7 @@ static int run(struct tool *t, int argc, char **argv)
     for (size_t i = 0; i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         const char *drv = hd_device_get_driver(dev);
-        if (!selected(dev, sel, nsel, matched))
+        if (!devfilter_match(filter, dev))
             continue;
         if (driver != NULL && (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
             continue;
@@ -214,38 +205,35 @@ static int run(struct tool *t, int argc, char **argv)
     hd_device_list_unref(list);
     device_facts_free(&facts);
     /* A device named by its address that is not there is a mistake, not an empty answer. */
-    for (int i = 0; i < nsel; i++) {
-        if (!matched[i] && sel[i].kind == HD_SELECTOR_ADDR) {
-            r = tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s", argv[optind + i],
-                           hd_ctx_get_root(t->ctx));
-            free(matched);
-            free(sel);
-            return r;
-        }
-    }
-    free(matched);
-    free(sel);
-    return EXIT_DONE;
+    r = EXIT_DONE;
+    if ((missing = devfilter_unmatched_address(filter)) != NULL)
+        r = tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s", missing,
+                       hd_ctx_get_root(t->ctx));
+    devfilter_free(filter);
+    return r;
 }
 
 const struct tool_command cmd_list = {
     .name = "list",
     .run = run,
-    .usage = "[--caps CAPS] [--driver NAME|none] [--format text|json|vdsm [--tree]] "
-             "[ADDR|VVVV:DDDD...]",
+    .usage = "[--caps CAPS] [--driver NAME|none] [-s SLOT] [-d [V]:[D][:CLASS]] "
+             "[--format text|json|vdsm [--tree]] [ADDR|VVVV:DDDD|IFNAME|GLOB...]",
     .summary = "list PCI devices with driver and IOMMU group (or every node device)",
     .help = "  -c, --caps CAPS     only these capabilities, comma-separated, as libvirt names\n"
             "                      them: pci, usb_device, usb, net, scsi_host, scsi_target,\n"
             "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
             "                      per libvirt node device (name, capability, parent, driver)\n"
             "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones)\n"
+            "  -s [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]   as lspci: '*' or nothing is any\n"
+            "  -d [VENDOR]:[DEVICE][:CLASS]            as lspci (-d ::0300 displays, -d 10de:)\n"
             "  -f, --format json   the same as --json\n"
             "  -f, --format vdsm   oVirt VDSM's hostdevListByCaps structure as JSON:\n"
             "                      {name: {\"params\": {capability, vendor, product, ...},\n"
             "                      \"vmId\": \"\"}} (all capabilities unless --caps)\n"
             "      --tree          with --format vdsm: vdsClient's tree, one Python dict per\n"
             "                      device, indented under its parent\n"
-            "  ADDR, VVVV:DDDD     only these devices\n"
+            "  ADDR, VVVV:DDDD     only these devices; also an interface (enp3s0) or a glob\n"
+            "                      over the address (01:00.*); -s, -d and these repeat, OR-ed\n"
             "With --json: an array of objects (address, vendor_id, device_id, class, driver,\n"
             "iommu_group, parent, physfn, virtfns, reset_methods, assignable, ...).\n",
 };

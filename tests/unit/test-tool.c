@@ -88,6 +88,13 @@ START_TEST(bad_input_exits_2_and_changes_nothing)
         /* An address that is not there is a mistake, not an empty listing. */
         {"list 0000:09:00.0", "0000:09:00.0: no such PCI device"},
         {"list --format yaml", "--format 'yaml': text, json or vdsm"},
+        /* lspci's selectors, checked as lspci would. */
+        {"list -s 1:2:3:4", "-s '1:2:3:4': expected [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]"},
+        {"list -s 00:20", "-s '00:20'"},
+        {"list -s 03:00.8", "-s '03:00.8'"},
+        {"list -d ::03000", "-d '::03000'"},
+        {"list -d 8086:10d3:0200:1", "-d '8086:10d3:0200:1'"},
+        {"list -d zz:", "-d 'zz:'"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_msg(hd(cases[i].args) == 2, "'%s' exited %d", cases[i].args,
@@ -240,6 +247,33 @@ START_TEST(list_and_help)
     ck_assert_int_eq(hd("release --vm web1"), 0);
     ck_assert_int_eq(hd("show 03:00.0"), 0); /* test-hostuse-kernel: what a used one says */
     ck_assert_ptr_nonnull(strstr(out, "  host use:        none seen\n"));
+    /* lspci's -s and -d, globs over the address, repeated and OR-ed; -d without a colon is
+     * still the driver. */
+    static const struct {
+        const char *args, *lines;
+    } picks[] = {
+        {"list -s 01:", "0000:01:00.0 0000:01:00.1"},
+        {"list -s 1f.3 -s 02:00", "0000:00:1f.3 0000:02:00.0"},
+        {"list -s 0000:03:00.0", "0000:03:00.0"},
+        {"list -d ::0300 -d 8086:10d3", "0000:01:00.0 0000:03:00.0"},
+        {"list -d 10de:", "0000:01:00.0 0000:01:00.1"},
+        {"list -d ::04", "0000:00:1f.3 0000:01:00.1"},
+        {"list '00:1f.*'", "0000:00:1f.0 0000:00:1f.3 0000:00:1f.4"},
+        {"list '0000:0?:00.1' enp3s0", "0000:01:00.1 0000:03:00.0"},
+        {"list -d nvme", "0000:02:00.0"},
+        {"list -d e1000e -s 03: -s 01:", "0000:03:00.0"}, /* a driver, and buses OR-ed */
+    };
+    for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+        char got[256] = "";
+        ck_assert_msg(hd(picks[i].args) == 0, "%s: %s", picks[i].args, err);
+        for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+            if (got[0])
+                strcat(got, " ");
+            strncat(got, l, 12);
+        }
+        ck_assert_msg(strcmp(got, picks[i].lines) == 0, "%s: '%s', not '%s'", picks[i].args, got,
+                      picks[i].lines);
+    }
     /* "--" ends the options: what follows is an argument. */
     ck_assert_int_eq(hd("list -- --json"), 2);
     one_line_error("invalid device selector '--json'");

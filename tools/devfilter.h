@@ -1,0 +1,23 @@
+/* devfilter.h - which devices a listing shows: addresses, VVVV:DDDD, interface names, globs
+ * over the address, and lspci's -s and -d selectors; OR-ed. */
+#ifndef HOSTDEV_DEVFILTER_H
+#define HOSTDEV_DEVFILTER_H
+
+#include "tool.h"
+
+struct devfilter;
+
+struct devfilter *devfilter_new(void);
+void devfilter_free(struct devfilter *f);
+/* A positional selector: address, VVVV:DDDD, interface name or a glob (01:00.*). */
+int devfilter_add_arg(struct tool *t, struct devfilter *f, const char *arg);
+/* lspci -s [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] ('*' or nothing: any). */
+int devfilter_add_slot(struct tool *t, struct devfilter *f, const char *spec);
+/* lspci -d [VENDOR]:[DEVICE][:CLASS] (hex; nothing: any; CLASS of 2 or 4 digits). */
+int devfilter_add_ids(struct tool *t, struct devfilter *f, const char *spec);
+/* Does @dev pass (everything does when the filter is empty)? */
+bool devfilter_match(struct devfilter *f, const struct hd_device *dev);
+/* The first address named outright that matched nothing, or NULL. */
+const char *devfilter_unmatched_address(const struct devfilter *f);
+
+#endif
