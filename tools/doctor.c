@@ -116,9 +116,12 @@ static int run(struct tool *t, int argc, char **argv)
     } else {
         for (size_t i = 0; i < n; i++) {
             const char *dev = hd_diagnosis_get_device(d, i);
-            printf("%s%s%s: %s\n  fix: %s\n", hd_severity_name(hd_diagnosis_get_severity(d, i)),
-                   dev ? " " : "", dev ? dev : "", hd_diagnosis_get_problem(d, i),
-                   hd_diagnosis_get_fix(d, i));
+            char head[64];
+            snprintf(head, sizeof(head), "%s%s%s:",
+                     hd_severity_name(hd_diagnosis_get_severity(d, i)), dev ? " " : "",
+                     dev ? dev : "");
+            tool_print_wrapped(stdout, head, 2, hd_diagnosis_get_problem(d, i));
+            tool_print_wrapped(stdout, "  fix: ", 7, hd_diagnosis_get_fix(d, i));
         }
         if (problems == 0)
             printf("no problems found%s\n", n ? " (only notes above)" : "");

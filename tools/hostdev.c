@@ -242,6 +242,25 @@ int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, con
     return code;
 }
 
+void tool_print_wrapped(FILE *out, const char *prefix, int indent, const char *text)
+{
+    int col = fprintf(out, "%s", prefix);
+
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col > indent && col + 1 + (int)word > 100) {
+            col = fprintf(out, "\n%*s", indent, "") - 1;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        col += fprintf(out, "%.*s", (int)word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    fputc('\n', out);
+}
+
 /* A network interface names its PCI function, as in dpdk-devbind and driverctl. */
 int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
 {

@@ -108,26 +108,6 @@ static void print_json(const struct hd_iommu_report *r)
     json_finish(&j);
 }
 
-/* Print @prefix then @text, folded at blanks to 100 columns under a hanging indent. */
-static void print_wrapped(const char *prefix, int indent, const char *text)
-{
-    int col = printf("%s", prefix);
-
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col > indent && col + 1 + (int)word > 100) {
-            col = printf("\n%*s", indent, "") - 1;
-        } else if (col > indent) {
-            putchar(' ');
-            col++;
-        }
-        col += printf("%.*s", (int)word, text);
-        text += word;
-        text += strspn(text, " ");
-    }
-    putchar('\n');
-}
-
 static void print_human(const struct hd_iommu_report *r)
 {
     enum hd_tristate ir = hd_iommu_report_get_interrupt_remapping(r);
@@ -145,14 +125,21 @@ static void print_human(const struct hd_iommu_report *r)
     else
         printf("IOMMU: NOT usable (no IOMMU is running; vendor %s)\n",
                hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)));
-    if (problems > 0)
-        printf("\nProblems:\n");
-    for (size_t i = 0; i < problems; i++) {
-        char prefix[32];
-        snprintf(prefix, sizeof(prefix), "  %-8s",
-                 hd_severity_name(hd_iommu_report_get_problem_severity(r, i)));
-        print_wrapped(prefix, 10, hd_iommu_report_get_problem_message(r, i));
-        print_wrapped("          fix: ", 15, hd_iommu_report_get_problem_fix(r, i));
+    /* Errors and warnings under "Problems", then what is only worth knowing under "Notes". */
+    for (int notes = 0; notes <= 1; notes++) {
+        bool header = false;
+        for (size_t i = 0; i < problems; i++) {
+            enum hd_severity sev = hd_iommu_report_get_problem_severity(r, i);
+            char prefix[32];
+            if ((sev == HD_SEVERITY_INFO) != (notes == 1))
+                continue;
+            if (!header)
+                printf(notes ? "\nNotes:\n" : "\nProblems:\n");
+            header = true;
+            snprintf(prefix, sizeof(prefix), "  %-8s", hd_severity_name(sev));
+            tool_print_wrapped(stdout, prefix, 10, hd_iommu_report_get_problem_message(r, i));
+            tool_print_wrapped(stdout, "          fix: ", 15, hd_iommu_report_get_problem_fix(r, i));
+        }
     }
     printf("\nEvidence:\n");
     for (size_t i = 0; i < hd_iommu_report_get_evidence_count(r); i++)

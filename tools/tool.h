@@ -58,6 +58,8 @@ int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt,
  * sysfs contents quoted in messages). */
 /* The PCI function of network interface @arg (enp3s0): 0, or -ENOENT. */
 int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
+/* @prefix then @text, folded at blanks to 100 columns under a hanging @indent. */
+void tool_print_wrapped(FILE *out, const char *prefix, int indent, const char *text);
 void tool_put_text(FILE *out, const char *s);
 int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
 /* Same, ending the line with "(@hint)": what the user can do about it, on the one line. */

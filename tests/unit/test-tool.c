@@ -274,6 +274,17 @@ START_TEST(list_and_help)
         ck_assert_msg(strcmp(got, picks[i].lines) == 0, "%s: '%s', not '%s'", picks[i].args, got,
                       picks[i].lines);
     }
+    /* Reports fold at 100 columns; notes are not problems. */
+    ck_assert_int_eq(hd("iommu"), 0);
+    if (strstr(out, "  info ") != NULL)
+        ck_assert_msg(strstr(out, "\nNotes:\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\nProblems:\n") == NULL || strstr(out, "  error ") ||
+                      strstr(out, "  warning "),
+                  "only notes under Problems: %s", out);
+    hd("doctor 01:00.1");
+    for (const char *l = out; *l; l = strchr(l, '\n') + 1)
+        ck_assert_msg(strcspn(l, "\n") <= 100, "a line over 100 columns: %.*s",
+                      (int)strcspn(l, "\n"), l);
     /* "--" ends the options: what follows is an argument. */
     ck_assert_int_eq(hd("list -- --json"), 2);
     one_line_error("invalid device selector '--json'");
