@@ -114,21 +114,21 @@ static int run(struct tool *t, int argc, char **argv)
             selectors = true;
             break;
         case 'c':
-            if ((r = parse_caps(t, optarg, &caps)) != EXIT_DONE)
-                return r;
+            r = parse_caps(t, optarg, &caps);
             break;
         case 'f':
             if (strcmp(optarg, "json") == 0) { /* as --json, the way lsblk/ip users ask */
 #ifdef HOSTDEV_TOOLS_CORE
-                return tool_error(t, EXIT_USAGE, "--format json: not in this build "
-                                                 "(hostdev-static)");
+                r = tool_error(t, EXIT_USAGE, "--format json: not in this build "
+                                              "(hostdev-static)");
+                break;
 #else
                 t->json = true;
                 break;
 #endif
             }
             if (strcmp(optarg, "vdsm") != 0 && strcmp(optarg, "text") != 0)
-                return tool_error(t, EXIT_USAGE, "--format '%s': text, json or vdsm", optarg);
+                r = tool_error(t, EXIT_USAGE, "--format '%s': text, json or vdsm", optarg);
             vdsm = strcmp(optarg, "vdsm") == 0;
             break;
         case 'T':
