@@ -79,13 +79,20 @@ static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
     }
     printf("  IOMMU group:     %d, %s\n", hd_group_get_number(g),
            hd_group_is_viable(g) ? "viable" : "not viable");
+    /* The driver column as wide as its longest name (mlx5_vfio_pci, snd_hda_intel...). */
+    int width = 12;
+    for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
+        const char *d = hd_device_get_driver(hd_group_get_member(g, i));
+        if (d != NULL && (int)strlen(d) + 1 > width)
+            width = (int)strlen(d) + 1;
+    }
     for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
         struct hd_device *m = hd_group_get_member(g, i);
         const char *d = hd_device_get_driver(m);
         bool blocks = false;
         for (size_t k = 0; k < hd_group_get_blocker_count(g); k++)
             blocks = blocks || hd_group_get_blocker(g, k) == m;
-        printf("    %s %-12s%s\n", hd_device_get_name(m), d ? d : "unbound",
+        printf("    %s %-*s%s\n", hd_device_get_name(m), blocks ? width : 0, d ? d : "unbound",
                blocks ? " blocks: bound to a host driver" : "");
     }
 }

@@ -274,6 +274,19 @@ START_TEST(list_and_help)
         ck_assert_msg(strcmp(got, picks[i].lines) == 0, "%s: '%s', not '%s'", picks[i].args, got,
                       picks[i].lines);
     }
+    /* show's group table keeps its column whatever the drivers' names. */
+    ck_assert_int_eq(hd("show 01:00.0"), 0);
+    long column = -1;
+    int blocked = 0;
+    for (const char *l = out; *l; l = strchr(l, '\n') + 1) {
+        const char *b = strstr(l, "blocks:");
+        if (b == NULL || b > strchr(l, '\n'))
+            continue;
+        ck_assert_msg(column < 0 || column == b - l, "misaligned: %s", out);
+        column = b - l;
+        blocked++;
+    }
+    ck_assert_int_eq(blocked, 2); /* nouveau and snd_hda_intel */
     /* Reports fold at 100 columns; notes are not problems. */
     ck_assert_int_eq(hd("iommu"), 0);
     if (strstr(out, "  info ") != NULL)
