@@ -424,7 +424,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
             return explain(r, err,
                            "/dev/vfio/%d does not exist: no device of group %d is bound to "
                            "vfio-pci, or /dev is not a devtmpfs and udev has not made the node. "
-                           "Fix: hostdev detach %s.",
+                           "Fix: detach %s to vfio-pci.",
                            r->group, r->group, r->name);
         return open_failed(ctx, r, gpath, err);
     }
@@ -450,7 +450,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
             r, -EPERM,
             "IOMMU group %d is not viable: every device in it must be unbound or on vfio-pci "
             "(or pci-stub, or a bridge on pcieport), because they can reach each other's "
-            "memory. %s%s. Fix: hostdev detach --group %s moves the whole group to vfio-pci, "
+            "memory. %s%s. Fix: detach the whole group of %s to vfio-pci, "
             "or unbind the blockers from their drivers. (vfio_iommu_type1."
             "allow_unsafe_interrupts does not help here: it is about interrupt remapping, "
             "not about group isolation.)",
@@ -489,7 +489,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
                 "VFIO_SET_IOMMU was refused (EPERM): the IOMMU does not remap interrupts "
                 "(interrupt remapping is off: intremap=off or nointremap on the kernel command "
                 "line, or missing in the platform or firmware), and vfio_iommu_type1 refuses "
-                "unsafe interrupts (allow_unsafe_interrupts=%s). `hostdev iommu` shows the "
+                "unsafe interrupts (allow_unsafe_interrupts=%s). The IOMMU report shows the "
                 "interrupt remapping state. Fix: enable interrupt remapping (firmware setting; "
                 "remove intremap=off/nointremap). Only if you accept the risk: "
                 "vfio_iommu_type1.allow_unsafe_interrupts=1 on the kernel command line, or 1 "
@@ -515,7 +515,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
         if (err == -ENODEV || err == -EINVAL || err == -ENOENT)
             return explain(r, err,
                            "group %d does not hand out %s: the device is not bound to vfio-pci "
-                           "(driver: %s). Fix: hostdev detach %s.",
+                           "(driver: %s). Fix: detach %s to vfio-pci.",
                            r->group, r->name, r->driver ? r->driver : "none", r->name);
         return explain(r, err, "VFIO_GROUP_GET_DEVICE_FD failed: %s", strerror(-err));
     }
@@ -597,7 +597,7 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
         if (err == -EPERM)
             return explain(r, err,
                            "VFIO_DEVICE_BIND_IOMMUFD was refused (EPERM): interrupt remapping "
-                           "is missing, or the group is not viable; see `hostdev iommu`.");
+                           "is missing, or the group is not viable; the IOMMU report says which.");
         return explain(r, err, "VFIO_DEVICE_BIND_IOMMUFD failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_OK, 0, "devid %u", bind.out_devid);
@@ -670,7 +670,7 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         err = explain(r, -ENODEV,
                       "%s has no IOMMU group: the kernel runs without an IOMMU for it (off in "
                       "the firmware, or not enabled on the kernel command line: intel_iommu=on "
-                      "or amd_iommu=on). `hostdev iommu` says which.",
+                      "or amd_iommu=on). The IOMMU report says which.",
                       r->name);
         goto out;
     }
@@ -682,13 +682,13 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         if (r->driver != NULL)
             explain(r, err,
                     "%s is not detached: it is bound to %s, not to vfio-pci, so VFIO cannot "
-                    "hand it to a VM. Fix: hostdev detach %s.",
-                    r->name, r->driver, r->name);
+                    "hand it to a VM. Fix: detach it to vfio-pci.",
+                    r->name, r->driver);
         else
             explain(r, err,
                     "%s is not detached: it is bound to no driver, and VFIO only hands out "
-                    "devices bound to vfio-pci. Fix: hostdev detach %s.",
-                    r->name, r->name);
+                    "devices bound to vfio-pci. Fix: detach it to vfio-pci.",
+                    r->name);
         goto out;
     }
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);

@@ -139,8 +139,16 @@ static int run(struct tool *t, int argc, char **argv)
         code = EXIT_DONE;
     } else {
         code = EXIT_FAILED;
-        tool_error(t, code, "%s is not usable by a VM: %s", hd_vfio_report_get_name(r),
-                   hd_vfio_report_get_explanation(r));
+        const char *why = hd_vfio_report_get_explanation(r), *name = hd_vfio_report_get_name(r);
+        char hint[96];
+        /* The explanation names the device itself when it starts with it: say it once. The
+         * command that detaches it is the tool's to give. */
+        snprintf(hint, sizeof(hint), "'hostdev detach %s%s' detaches it",
+                 strstr(why, "whole group") ? "--group " : "", name);
+        tool_error_hint(t, code, strstr(why, "to vfio-pci") ? hint : NULL, "%s%s%s",
+                        strncmp(why, name, strlen(name)) == 0 ? "" : name,
+                        strncmp(why, name, strlen(name)) == 0 ? "" : " is not usable by a VM: ",
+                        why);
     }
     hd_vfio_report_unref(r);
     return code;
