@@ -19,6 +19,7 @@ LIBDIR      ?= $(PREFIX)/lib
 BINDIR      ?= $(PREFIX)/bin
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
+DATADIR     ?= $(PREFIX)/share
 # Boot integration (PREFIX=/usr for a distribution: udev, systemd and initramfs-tools look
 # under /usr; /usr/local/lib/udev and /usr/local/lib/systemd are read too).
 UDEVDIR     ?= $(PREFIX)/lib/udev
@@ -411,6 +412,9 @@ install: all boot
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/hostdev \
 	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/hostdev $(BUILD)/hostdev-fakesys $(DESTDIR)$(BINDIR)/
+	install -D -m 0644 completion/hostdev.bash \
+	        $(DESTDIR)$(DATADIR)/bash-completion/completions/hostdev
+	install -D -m 0644 completion/_hostdev $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hostdev
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libhostdev.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libhostdev.so
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/

@@ -313,6 +313,50 @@ START_TEST(list_and_help)
 }
 END_TEST
 
+/* COMPREPLY of the bash completion for the words @line (the last one is being typed). */
+static char *complete(const char *line)
+{
+    char cmd[2048], *o = NULL, *x = NULL, *build = realpath(at_build_dir(), NULL);
+
+    ck_assert_ptr_nonnull(build);
+    snprintf(cmd, sizeof(cmd),
+             "PATH='%s':$PATH bash -c 'source \"%s/completion/hostdev.bash\"; "
+             "COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _hostdev; "
+             "printf \"%%s \" \"${COMPREPLY[@]}\"'",
+             build, at_src_dir(), line);
+    free(build);
+    ck_assert_msg(at_run(cmd, &o, &x) == 0, "%s: %s", line, x);
+    free(x);
+    return o;
+}
+
+/* bash completion (zsh uses it through bashcompinit): commands, options, addresses and
+ * interfaces from the kernel, VM names from the map, following the line's --root. */
+START_TEST(completion)
+{
+    char words[1024], *c;
+
+#define COMPLETES(line, want)                                                                      \
+    do {                                                                                           \
+        snprintf(words, sizeof(words), "hostdev --root %s " line, e.fx.root);                     \
+        c = complete(words);                                                                       \
+        ck_assert_msg(strstr(c, want) != NULL, "'%s' completes to '%s', not '%s'", line, c, want);   \
+        free(c);                                                                                   \
+    } while (0)
+    COMPLETES("de", "detach ");
+    COMPLETES("\"\"", "assignments ");
+    COMPLETES("detach --gr", "--group ");
+    COMPLETES("detach 0000:03", "0000:03:00.0 ");
+    COMPLETES("show enp", "enp3s0 ");
+    COMPLETES("--js", "--json ");
+    COMPLETES("export --format k", "kubevirt ");
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 03:00.0"), 0);
+    COMPLETES("release --vm w", "web1 ");
+    ck_assert_int_eq(hd("release --vm web1"), 0);
+#undef COMPLETES
+}
+END_TEST
+
 START_TEST(iommu_explains_every_shipped_tree)
 {
     static const struct {
@@ -404,6 +448,7 @@ int main(void)
         detach_reattach_commands,
         reset_and_check_commands,
         list_and_help,
+        completion,
         iommu_explains_every_shipped_tree,
         domain_xml_acquire_release,
     };
