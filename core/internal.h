@@ -151,6 +151,8 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
  * owner and what is changed are the same inode. -ELOOP for a link, -EINVAL for anything but
  * a character device or regular file (the fake kernel's nodes). */
 int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
+/* Is @path (resolved under the root) on a file system mounted nodev? */
+bool hd_fs_on_nodev(struct hd_ctx *ctx, const char *path);
 /* Owner, then mode (permission bits only), of the node @fd refers to. */
 int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode);
 int hd_fs_unlink(struct hd_ctx *ctx, const char *path);
@@ -804,6 +806,8 @@ struct hd_vfio_ops {
     int (*ioctl)(void *data, int fd, unsigned long request, void *arg);    /* arg: a struct */
     int (*ioctl_val)(void *data, int fd, unsigned long request, unsigned long arg); /* a number */
     void (*close)(void *data, int fd);
+    /* Is @path on a file system mounted nodev (no device node there can be opened)? */
+    bool (*nodev)(void *data, struct hd_ctx *ctx, const char *path);
     void *data;
 };
 int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,

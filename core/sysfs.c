@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -805,6 +806,19 @@ int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf)
         return r;
     }
     return fd;
+}
+
+bool hd_fs_on_nodev(struct hd_ctx *ctx, const char *path)
+{
+    struct statvfs vfs;
+    int fd = hd_fs_open(ctx, path, O_PATH, 0);
+    bool nodev;
+
+    if (fd < 0)
+        return false;
+    nodev = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NODEV);
+    close(fd);
+    return nodev;
 }
 
 int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode)

@@ -97,11 +97,18 @@ static void real_close(void *data, int fd)
     close(fd);
 }
 
+static bool real_nodev(void *data, struct hd_ctx *ctx, const char *path)
+{
+    (void)data;
+    return hd_fs_on_nodev(ctx, path);
+}
+
 static const struct hd_vfio_ops real_ops = {
     .open = real_open,
     .ioctl = real_ioctl,
     .ioctl_val = real_ioctl_val,
     .close = real_close,
+    .nodev = real_nodev,
 };
 
 /* ---- the report ------------------------------------------------------------------------------ */
@@ -341,11 +348,23 @@ static void close_fds(const struct hd_vfio_ops *ops, struct fds *f)
     }
 }
 
-static int open_failed(struct hd_ctx *ctx, struct hd_vfio_report *r, const char *path, int err)
+static int open_failed(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
+                       struct hd_vfio_report *r, const char *path, int err)
 {
     char node[128];
 
     describe_node(ctx, path, node, sizeof(node));
+    /* Not a permission at all: on a nodev mount (a container's /dev, a bind mount) no one
+     * may open a device node, whatever its owner and mode. */
+    if ((err == -EACCES || err == -EPERM) && ops->nodev != NULL &&
+        ops->nodev(ops->data, ctx, path))
+        return explain(r, err,
+                       "cannot open /%s: it is on a file system mounted nodev, where no device "
+                       "node can be opened whatever its owner and mode (%s). Fix: give the VM's "
+                       "process a /dev without nodev (devtmpfs is mounted without it); in a "
+                       "container, pass the node in as a device (docker/podman --device /%s, "
+                       "or the runtime's device list) rather than bind-mounting /dev.",
+                       path, node, path);
     if (err == -EACCES || err == -EPERM)
         return explain(r, err,
                        "permission denied opening /%s (%s; this process runs as uid %u): the "
@@ -384,7 +403,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
             return explain(r, err,
                            "/dev/vfio/vfio does not exist: the vfio modules are not loaded "
                            "(modprobe vfio-pci), or /dev is not a devtmpfs.");
-        return open_failed(ctx, r, "dev/vfio/vfio", err);
+        return open_failed(ctx, ops, r, "dev/vfio/vfio", err);
     }
     add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_OK, 0, NULL);
 
@@ -426,7 +445,7 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
                            "vfio-pci, or /dev is not a devtmpfs and udev has not made the node. "
                            "Fix: detach %s to vfio-pci.",
                            r->group, r->group, r->name);
-        return open_failed(ctx, r, gpath, err);
+        return open_failed(ctx, ops, r, gpath, err);
     }
     add_step(r, sname, HD_VFIO_STEP_OK, 0, NULL);
 
@@ -568,7 +587,7 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
                            "the kernel has the vfio cdev %s but /%s does not exist: /dev is not "
                            "a devtmpfs and udev has not made the node.",
                            r->cdev, path);
-        return open_failed(ctx, r, path, f->cdev);
+        return open_failed(ctx, ops, r, path, f->cdev);
     }
     add_step(r, sname, HD_VFIO_STEP_OK, 0, NULL);
 
@@ -581,7 +600,7 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
                            "/dev/iommu does not exist: the iommufd module is not loaded "
                            "(modprobe iommufd), so the vfio cdev %s cannot be used.",
                            r->cdev);
-        return open_failed(ctx, r, "dev/iommu", err);
+        return open_failed(ctx, ops, r, "dev/iommu", err);
     }
     add_step(r, "open /dev/iommu", HD_VFIO_STEP_OK, 0, NULL);
 

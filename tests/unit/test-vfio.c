@@ -90,6 +90,7 @@ struct fake {
     bool not_viable;
     bool no_type1v2, no_type1;
     int api_version;
+    bool nodev; /* dev/ is mounted nodev */
     int open_fds;
     int opens, ioctls;
     unsigned long set_iommu_type;
@@ -189,7 +190,14 @@ static void fake_close(void *data, int fd)
 }
 
 static struct fake fk;
-static const struct hd_vfio_ops ops = {fake_open, fake_ioctl, fake_ioctl_val, fake_close, &fk};
+static bool fake_nodev(void *data, struct hd_ctx *ctx, const char *path)
+{
+    (void)ctx;
+    return ((struct fake *)data)->nodev && strncmp(path, "dev/", 4) == 0;
+}
+
+static const struct hd_vfio_ops ops = {fake_open, fake_ioctl, fake_ioctl_val, fake_close,
+                                       fake_nodev, &fk};
 static struct hd_ctx *ctx;
 static struct hd_vfio_report *rep;
 
@@ -364,6 +372,19 @@ START_TEST(eacces_on_group_names_owner_and_who_needs_access)
     ck_explains("mode 0644");
     ck_explains("owner uid");
     ck_explains("qemu");
+}
+END_TEST
+
+/* EACCES on a nodev mount is not about owners: the fix is a /dev without nodev. */
+START_TEST(eacces_on_a_nodev_mount)
+{
+    fk.fail_open = "dev/vfio/1";
+    fk.err = -EACCES;
+    fk.nodev = true;
+    ck_assert_int_eq(verify(), -EACCES);
+    ck_explains("mounted nodev");
+    ck_explains("--device /dev/vfio/1");
+    ck_assert_ptr_null(strstr(why(), "OWNER=")); /* not the permission advice */
 }
 END_TEST
 
@@ -546,6 +567,7 @@ int main(void)
     tcase_add_test(tc, eperm_on_set_iommu_is_interrupt_remapping);
     tcase_add_test(tc, eacces_on_group_names_owner_and_who_needs_access);
     tcase_add_test(tc, eacces_on_container);
+    tcase_add_test(tc, eacces_on_a_nodev_mount);
     tcase_add_test(tc, ebusy_on_group_is_open_elsewhere);
     tcase_add_test(tc, enoent_on_group_means_not_detached);
     tcase_add_test(tc, enoent_on_container_means_no_module);
