@@ -332,6 +332,78 @@ static void check_records(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_
             a->vm, dev->driver ? dev->driver : "no driver");
 }
 
+/* The BARs of @dev as [start, end] pairs (memory ones, placed): up to 6. */
+static size_t mem_bars(struct hd_device *dev, unsigned long long (*bar)[2])
+{
+    char path[HD_PATH_MAX], *data = NULL, *save = NULL;
+    size_t n = 0;
+
+    if (hd_device_attr_path(dev, "resource", path, sizeof(path)) < 0 ||
+        hd_fs_read_alloc(dev->ctx, path, HD_READ_MAX, &data, NULL) < 0)
+        return 0;
+    for (char *l = strtok_r(data, "\n", &save); l && n < PCI_STD_BARS;
+         l = strtok_r(NULL, "\n", &save)) {
+        unsigned long long v[3];
+        char *s2 = NULL, *tok = strtok_r(l, " ", &s2);
+        size_t nv = 0;
+        for (; tok && nv < 3 && hd_parse_hex(tok, ~0ull, &v[nv]) == 0; nv++)
+            tok = strtok_r(NULL, " ", &s2);
+        if (nv == 3 && (v[2] & IORESOURCE_MEM) && v[0] != 0 && v[1] > v[0]) {
+            bar[n][0] = v[0];
+            bar[n++][1] = v[1];
+        }
+    }
+    free(data);
+    return n;
+}
+
+/* A boot framebuffer (the firmware's BOOTFB, efifb, vesafb, simpledrm) in /proc/iomem over a
+ * BAR of @dev: the host's console still holds the GPU's memory, and vfio-pci's mmap of the BAR
+ * fails ("BAR 0 ... can't reserve"), or the host draws into the guest's memory. */
+static void check_framebuffer(struct hd_diagnosis *d, struct hd_device *dev)
+{
+    static const char *const fbs[] = {"BOOTFB", "efifb", "vesafb", "simple-framebuffer",
+                                      "simpledrm"};
+    unsigned long long bar[PCI_STD_BARS][2];
+    char *iomem = NULL, *save = NULL;
+    size_t nbars;
+
+    if ((dev->class >> 16) != 0x03 || (nbars = mem_bars(dev, bar)) == 0 ||
+        hd_fs_read_alloc(dev->ctx, "proc/iomem", HD_READ_MAX, &iomem, NULL) < 0)
+        return;
+    for (char *l = strtok_r(iomem, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        unsigned long long start, end;
+        char *dash = strchr(l, '-'), *colon = strstr(l, " : "), *name;
+        const char *fb = NULL;
+        if (dash == NULL || colon == NULL || dash > colon)
+            continue;
+        name = colon + 3;
+        for (size_t k = 0; k < HD_ARRAY_SIZE(fbs) && fb == NULL; k++)
+            fb = strncmp(name, fbs[k], strlen(fbs[k])) == 0 ? fbs[k] : NULL;
+        *dash = '\0';
+        *colon = '\0';
+        if (fb == NULL || hd_parse_hex(l + strspn(l, " "), ~0ull, &start) < 0 ||
+            hd_parse_hex(dash + 1, ~0ull, &end) < 0 || start == 0)
+            continue; /* unprivileged readers see zeros: nothing to compare */
+        for (size_t b = 0; b < nbars; b++) {
+            if (start <= bar[b][1] && end >= bar[b][0]) {
+                add(d, HD_FINDING_FRAMEBUFFER, HD_SEVERITY_WARNING, "boot-framebuffer", dev->name,
+                    format("keep the host's console off the GPU: add initcall_blacklist=sysfb_init "
+                           "to the kernel command line (Linux 5.15 and later; before that "
+                           "video=efifb:off,vesafb:off), or give the host another display "
+                           "adapter"),
+                    "%s: the boot framebuffer %s (%llx-%llx in /proc/iomem) lies in its memory "
+                    "(BAR %llx-%llx): the host's console holds it, and vfio-pci cannot map the "
+                    "BAR for a VM (\"BAR 0: can't reserve\")", dev->name, name, start, end,
+                    bar[b][0], bar[b][1]);
+                free(iomem);
+                return;
+            }
+        }
+    }
+    free(iomem);
+}
+
 static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on)
@@ -343,6 +415,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_d
     check_nodes(ctx, d, dev, a);
     check_records(ctx, d, dev, a);
     check_bars(d, dev, realloc_on);
+    check_framebuffer(d, dev);
 }
 
 static int cmp_severity(const void *x, const void *y)

@@ -819,6 +819,7 @@ enum hd_finding_kind {
     HD_FINDING_RECORD_MISMATCH,  /* a record or override the kernel does not match
                                   * (stale-record, stale-override, map-mismatch) */
     HD_FINDING_MEMLOCK,          /* the locked-memory limit is below what VFIO will pin */
+    HD_FINDING_FRAMEBUFFER,      /* a boot framebuffer (BOOTFB, efifb, simpledrm) holds a BAR */
 };
 
 struct hd_diagnosis;
@@ -840,7 +841,7 @@ enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size
 enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *diag, size_t i);
 /* A stable code: the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
  * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
- * "stale-override", "map-mismatch", "memlock-too-low", "memlock-ok". */
+ * "stale-override", "map-mismatch", "memlock-too-low", "memlock-ok", "boot-framebuffer". */
 const char *hd_diagnosis_get_code(const struct hd_diagnosis *diag, size_t i);
 const char *hd_diagnosis_get_device(const struct hd_diagnosis *diag, size_t i); /* NULL: host */
 const char *hd_diagnosis_get_problem(const struct hd_diagnosis *diag, size_t i);

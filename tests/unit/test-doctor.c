@@ -208,6 +208,38 @@ START_TEST(no_such_device)
 }
 END_TEST
 
+/* A GPU whose BAR the firmware's boot framebuffer still holds (/proc/iomem as root reads it). */
+START_TEST(boot_framebuffer_over_a_bar)
+{
+    char *root = ah_tree_new();
+    struct found f;
+
+    ah_device(root, DEV, 7, "vfio-pci");
+    ah_write(root, "sys/bus/pci/devices/" DEV "/uevent",
+             "DRIVER=vfio-pci\nPCI_CLASS=30000\nPCI_ID=10DE:1B81\nPCI_SUBSYS_ID=10DE:1B81\n"
+             "PCI_SLOT_NAME=" DEV "\nMODALIAS=pci:v000010DEd00001B81sv000010DEsd00001B81bc03sc00"
+             "i00\n");
+    ah_write(root, "sys/bus/pci/devices/" DEV "/resource",
+             "0x00000000de000000 0x00000000deffffff 0x0000000000040200\n"
+             "0x00000000c0000000 0x00000000cfffffff 0x000000000014220c\n");
+    ah_write(root, "proc/cmdline", "intel_iommu=on\n");
+    ah_write(root, "proc/iomem", "00000000-00000fff : Reserved\n"
+                                 "c0000000-cfffffff : PCI Bus 0000:01\n"
+                                 "  c0000000-c02fffff : BOOTFB\n");
+    ck_assert(find(root, DEV, "boot-framebuffer", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
+    ck_assert_ptr_nonnull(strstr(f.problem, "the boot framebuffer BOOTFB"));
+    ck_assert_ptr_nonnull(strstr(f.fix, "initcall_blacklist=sysfb_init"));
+    /* Elsewhere, or as an unprivileged reader sees it (zeros): nothing to say. */
+    ah_write(root, "proc/iomem", "  e0000000-e02fffff : efifb\n");
+    ck_assert(!find(root, DEV, "boot-framebuffer", &f));
+    ah_write(root, "proc/iomem", "  00000000-00000000 : BOOTFB\n");
+    ck_assert(!find(root, DEV, "boot-framebuffer", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 /* The memlock check: what a VM of SIZE needs against the limit of the process or unit that
  * runs QEMU, from proc/PID/limits (and CAP_IPC_LOCK from proc/PID/status). */
 static int memlock(const char *root, pid_t pid, const char *unit, uint64_t bytes, struct found *f)
@@ -296,6 +328,7 @@ int main(void)
     tcase_add_test(tc, bar_unassigned);
     tcase_add_test(tc, no_such_device);
     tcase_add_test(tc, memlock_below_what_vfio_pins);
+    tcase_add_test(tc, boot_framebuffer_over_a_bar);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }
