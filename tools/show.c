@@ -77,8 +77,15 @@ static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
         printf("  IOMMU group:     none (no IOMMU: see 'hostdev iommu')\n");
         return;
     }
+    /* Before a detach the group is on host drivers: normal, not an error. Say what makes it
+     * usable rather than that it is broken. */
+    bool on_host = !hd_group_is_viable(g) && hd_device_get_driver(dev) != NULL &&
+                   !hd_driver_is_vfio(hd_device_get_driver(dev));
     printf("  IOMMU group:     %d, %s\n", hd_group_get_number(g),
-           hd_group_is_viable(g) ? "viable" : "not viable");
+           hd_group_is_viable(g) ? "viable"
+           : on_host             ? "on host drivers (as before any detach; a VM can have it once "
+                                   "every member is on vfio-pci)"
+                                 : "not viable");
     /* The driver column as wide as its longest name (mlx5_vfio_pci, snd_hda_intel...). */
     int width = 12;
     for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
@@ -93,7 +100,7 @@ static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
         for (size_t k = 0; k < hd_group_get_blocker_count(g); k++)
             blocks = blocks || hd_group_get_blocker(g, k) == m;
         printf("    %s %-*s%s\n", hd_device_get_name(m), blocks ? width : 0, d ? d : "unbound",
-               blocks ? " blocks: bound to a host driver" : "");
+               !blocks ? "" : on_host ? " on a host driver" : " blocks: bound to a host driver");
     }
 }
 
