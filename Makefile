@@ -79,7 +79,7 @@ VIRT_CPPFLAGS := -Iinclude/hostdev-virt
 HOSTDEV_NO_XML ?= $(if $(findstring -static,$(LDFLAGS)),1,0)
 ifeq ($(HOSTDEV_NO_XML),1)
 TOOL_SRC    += tools/domxml-none.c
-XML_CFLAGS  :=
+XML_CFLAGS  := -DHOSTDEV_NO_XML
 else
 TOOL_SRC    += tools/domxml.c
 XML_CFLAGS  := $(shell $(PKGCONFIG) --cflags libxml-2.0 2>/dev/null)
@@ -148,7 +148,7 @@ $(BUILD)/obj/virt/%.o: virt/%.c
 $(BUILD)/obj/tools/virsh/%.o: tools/virsh/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(VIRT_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(VIRT_CPPFLAGS) $(XML_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)

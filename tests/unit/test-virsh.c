@@ -133,6 +133,31 @@ START_TEST(list_usage_errors)
 }
 END_TEST
 
+/* nodedev-dumpxml --xpath [--wrap], as virsh 9 has it. */
+START_TEST(dumpxml_xpath)
+{
+    char *out, *err;
+
+    ck_assert_int_eq(virsh("nodedev-dumpxml pci_0000_00_19_0 --xpath //driver/name", &out, NULL),
+                     0);
+    ck_assert_str_eq(out, "<name>e1000e</name>\n\n");
+    free(out);
+    ck_assert_int_eq(virsh("nodedev-dumpxml pci_0000_00_19_0 --xpath //capability/bus --wrap",
+                           &out, NULL),
+                     0);
+    ck_assert_str_eq(out, "<nodes>\n<bus>0</bus>\n</nodes>\n\n");
+    free(out);
+    ck_assert_int_eq(virsh("nodedev-dumpxml pci_0000_00_19_0 --xpath 'string(//driver/name)'",
+                           &out, NULL),
+                     0);
+    ck_assert_str_eq(out, "e1000e\n\n");
+    free(out);
+    ck_assert_int_eq(virsh("nodedev-dumpxml pci_0000_00_19_0 --xpath '//['", NULL, &err), 1);
+    ck_assert_str_eq(err, "error: XPath '//[': not a valid expression\n"); /* one line */
+    free(err);
+}
+END_TEST
+
 /* Help per command, as virsh gives it, and several commands in one run. */
 START_TEST(command_help_and_several_commands)
 {
@@ -368,6 +393,7 @@ int main(void)
         dumpxml_and_info,           detach_reattach_reset_errors, detach_and_reset_on_vfio_device,
         connect_uri_names_the_root, detach_and_reset_refuse_a_device_the_host_uses,
         readonly_connection_refuses_every_write, command_help_and_several_commands,
+        dumpxml_xpath,
     };
 
     return at_main("virsh", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));

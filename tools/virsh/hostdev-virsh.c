@@ -9,6 +9,14 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#ifndef HOSTDEV_NO_XML
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "dl.h"
+#define HD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* A command's options, as virsh declares them: booleans, strings, and the one positional
  * DATA option that may also be given as --NAME. */
@@ -229,19 +237,136 @@ static virNodeDevicePtr lookup(struct ctl *ctl, const struct cmd *cmd)
     return dev;
 }
 
+#ifndef HOSTDEV_NO_XML
+/* --xpath: libxml2's XPath, opened when asked for (drivers/dl.h says why). */
+struct xpath_api {
+    __typeof__(xmlReadMemory) *read_memory;
+    __typeof__(xmlFreeDoc) *free_doc;
+    __typeof__(xmlXPathNewContext) *new_context;
+    __typeof__(xmlXPathFreeContext) *free_context;
+    __typeof__(xmlXPathEvalExpression) *eval;
+    __typeof__(xmlXPathFreeObject) *free_object;
+    __typeof__(xmlBufferCreate) *buffer_create;
+    __typeof__(xmlBufferFree) *buffer_free;
+    __typeof__(xmlNodeDump) *node_dump;
+    __typeof__(xmlNodeGetContent) *content;
+    __typeof__(xmlSetGenericErrorFunc) *set_error_func;
+    xmlFreeFunc *free_var;
+};
+
+static const struct hd_dl_sym xpath_syms[] = {
+    HD_DL_SYM(struct xpath_api, read_memory, xmlReadMemory),
+    HD_DL_SYM(struct xpath_api, free_doc, xmlFreeDoc),
+    HD_DL_SYM(struct xpath_api, new_context, xmlXPathNewContext),
+    HD_DL_SYM(struct xpath_api, free_context, xmlXPathFreeContext),
+    HD_DL_SYM(struct xpath_api, eval, xmlXPathEvalExpression),
+    HD_DL_SYM(struct xpath_api, free_object, xmlXPathFreeObject),
+    HD_DL_SYM(struct xpath_api, buffer_create, xmlBufferCreate),
+    HD_DL_SYM(struct xpath_api, buffer_free, xmlBufferFree),
+    HD_DL_SYM(struct xpath_api, node_dump, xmlNodeDump),
+    HD_DL_SYM(struct xpath_api, content, xmlNodeGetContent),
+    HD_DL_SYM(struct xpath_api, set_error_func, xmlSetGenericErrorFunc),
+    HD_DL_SYM(struct xpath_api, free_var, xmlFree),
+};
+
+/* libxml2 reports through a global handler: our one error line says it instead. */
+static void xml_quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx, (void)msg;
+}
+
+/* Print what @expr selects in @xml as virsh does: elements as XML, other nodes and values as
+ * text, one per line; with @wrap inside <nodes>. */
+static bool print_xpath(const char *xml, const char *expr, bool wrap)
+{
+    struct xpath_api x;
+    char why[200];
+    void *dl = hd_dl_open("libxml2.so.2", xpath_syms, HD_ARRAY_LEN(xpath_syms), &x, why,
+                          sizeof(why));
+    xmlDocPtr doc;
+    xmlXPathContextPtr ctx = NULL;
+    xmlXPathObjectPtr res = NULL;
+    bool ok = false;
+
+    if (dl == NULL) {
+        vsh_error("--xpath needs libxml2 (%s)", why);
+        return false;
+    }
+    x.set_error_func(NULL, xml_quiet);
+    doc = x.read_memory(xml, (int)strlen(xml), "nodedev.xml", NULL, XML_PARSE_NONET);
+    if (doc == NULL || (ctx = x.new_context(doc)) == NULL ||
+        (res = x.eval((const xmlChar *)expr, ctx)) == NULL) {
+        vsh_error("XPath '%s': %s", expr, doc ? "not a valid expression" : "no document");
+        goto out;
+    }
+    if (wrap)
+        printf("<nodes>\n");
+    if (res->type == XPATH_NODESET && res->nodesetval != NULL) {
+        for (int i = 0; i < res->nodesetval->nodeNr; i++) {
+            xmlNodePtr n = res->nodesetval->nodeTab[i];
+            if (n->type == XML_ELEMENT_NODE) {
+                xmlBufferPtr buf = x.buffer_create();
+                if (buf != NULL && x.node_dump(buf, doc, n, 0, 1) >= 0)
+                    printf("%s\n", (const char *)buf->content);
+                x.buffer_free(buf);
+            } else {
+                xmlChar *text = x.content(n);
+                printf("%s\n", text ? (const char *)text : "");
+                (*x.free_var)(text);
+            }
+        }
+    } else if (res->type == XPATH_STRING) {
+        printf("%s\n", res->stringval ? (const char *)res->stringval : "");
+    } else if (res->type == XPATH_NUMBER) {
+        printf("%g\n", res->floatval);
+    } else if (res->type == XPATH_BOOLEAN) {
+        printf("%s\n", res->boolval ? "true" : "false");
+    }
+    if (wrap)
+        printf("</nodes>\n");
+    ok = true;
+out:
+    if (res != NULL)
+        x.free_object(res);
+    if (ctx != NULL)
+        x.free_context(ctx);
+    if (doc != NULL)
+        x.free_doc(doc);
+    hd_dl_close(dl);
+    return ok;
+}
+#else
+static bool print_xpath(const char *xml, const char *expr, bool wrap)
+{
+    (void)xml, (void)wrap;
+    vsh_error("--xpath '%s': this build has no libxml2", expr);
+    return false;
+}
+#endif
+
 static bool cmd_dumpxml(struct ctl *ctl, const struct cmd *cmd)
 {
     virNodeDevicePtr dev = lookup(ctl, cmd);
+    const char *xpath = opt(cmd, "xpath");
+    bool ok;
     char *xml;
 
     if (dev == NULL)
         return false;
+    if (opt(cmd, "wrap") != NULL && xpath == NULL) {
+        vsh_error("Option --wrap is required by --xpath"); /* virsh's wording, reversed */
+        virNodeDeviceFree(dev);
+        return false;
+    }
     xml = virNodeDeviceGetXMLDesc(dev, 0);
-    if (xml != NULL)
+    ok = xml != NULL;
+    if (xml != NULL && xpath != NULL)
+        ok = print_xpath(xml, xpath, opt(cmd, "wrap") != NULL);
+    else if (xml != NULL)
         fputs(xml, stdout); /* as virsh 9 prints it; the command's empty line follows */
     free(xml);
     virNodeDeviceFree(dev);
-    return xml != NULL;
+    return ok;
 }
 
 static bool cmd_info(struct ctl *ctl, const struct cmd *cmd)
@@ -330,7 +455,13 @@ static const struct cmd_def commands[] = {
      cmd_detach,
      {DEVICE_OPT, {"driver", OPT_STRING, false, "pci device assignment backend name"}},
      NULL},
-    {"nodedev-dumpxml", NULL, cmd_dumpxml, {DEVICE_OPT}, "node device details in XML"},
+    {"nodedev-dumpxml",
+     NULL,
+     cmd_dumpxml,
+     {DEVICE_OPT,
+      {"xpath", OPT_STRING, false, "xpath expression to filter the XML document"},
+      {"wrap", OPT_BOOL, false, "wrap xpath results in an common root element"}},
+     "node device details in XML"},
     {"nodedev-info", NULL, cmd_info, {DEVICE_OPT}, "node device information"},
     {"nodedev-list",
      NULL,
