@@ -191,9 +191,15 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "give exactly one device (an address or VVVV:DDDD)");
     if ((code = parse_selector(t, argv[optind], &sel)) != EXIT_DONE)
         return code;
+    /* Said back in canonical form, not as typed. */
+    char name[HD_PCI_ADDR_BUFSZ];
+    if (sel.kind == HD_SELECTOR_ADDR)
+        hd_pci_addr_format(&sel.addr, name);
+    else
+        snprintf(name, sizeof(name), "%04x:%04x", sel.vendor, sel.device);
     if (t->dry_run) {
         if (!tool_json(t))
-            printf("dry run: would unpersist %s%s\n", argv[optind],
+            printf("dry run: would unpersist %s%s\n", name,
                    no_apply ? "" : " and give the device back to the host");
         return EXIT_DONE;
     }
@@ -201,16 +207,16 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
     r = hd_reserve_unpersist(t->ctx, &sel);
     if (r == -ENOENT)
         return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)",
-                          argv[optind]);
+                          name);
     if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
+        return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
     if (!tool_json(t))
-        printf("unpersisted: %s\n", argv[optind]);
+        printf("unpersisted: %s\n", name);
     else {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);
-        json_kv_string(&j, "unpersisted", argv[optind]);
+        json_kv_string(&j, "unpersisted", name);
         json_end_object(&j);
         json_finish(&j);
     }
