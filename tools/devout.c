@@ -125,6 +125,12 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     char *orig = facts_original(f, dev);
     if (ifs[0] != '\0')
         fprintf(out, " if=%s", ifs);
+    /* An override decides where the device goes at its next probe: shown for devices on a
+     * stub or on none, where it matters (read only for those: a listing stays lean). */
+    if (f != NULL && f->records &&
+        (drv == NULL || hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0) &&
+        hd_device_fill(dev, HD_FILL_EXTRA) == 0 && hd_device_get_driver_override(dev) != NULL)
+        fprintf(out, " override=%s", hd_device_get_driver_override(dev));
     if (vm != NULL)
         fprintf(out, " vm=%s", vm);
     if (orig != NULL)

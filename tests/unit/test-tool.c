@@ -238,8 +238,8 @@ START_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0: e1000e -> vfio-pci"));
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 enp3s0"), 0);
     ck_assert_int_eq(hd("list enp3s0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "driver=vfio-pci group=8 if=enp3s0 vm=web1 "
-                                      "orig_driver=e1000e\n"));
+    ck_assert_ptr_nonnull(strstr(out, "driver=vfio-pci group=8 if=enp3s0 override=vfio-pci "
+                                      "vm=web1 orig_driver=e1000e\n"));
     ck_assert_int_eq(hd("--json list 03:00.0"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(out, "\"vm\": \"web1\""));
