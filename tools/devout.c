@@ -1,4 +1,5 @@
 /* devout.c - how a device is shown: the lspci-like line, the JSON object, class names. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,24 @@ void device_facts_read(struct tool *t, struct device_facts *f)
     if (hd_assignment_list_new(t->ctx, &f->map) < 0)
         f->map = NULL;
     f->records = true;
+    f->ctx = t->ctx;
     hd_ctx_clear_error(t->ctx);
+}
+
+char *device_host_use(const struct device_facts *f, struct hd_device *dev)
+{
+    unsigned int base = hd_device_get_class(dev) >> 16;
+    char *why = NULL;
+
+    /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays. */
+    if (f == NULL || f->ctx == NULL ||
+        (base != 0x01 && base != 0x02 && base != 0x03 && base != 0x0c))
+        return NULL;
+    hd_ctx_clear_error(f->ctx);
+    if (hd_device_check_host_use(dev) == -EBUSY)
+        why = strdup(hd_ctx_last_error(f->ctx));
+    hd_ctx_clear_error(f->ctx);
+    return why;
 }
 
 void device_facts_free(struct device_facts *f)
@@ -125,6 +143,10 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     char *orig = facts_original(f, dev);
     if (ifs[0] != '\0')
         fprintf(out, " if=%s", ifs);
+    char *use = device_host_use(f, dev);
+    if (use != NULL)
+        fputs(" *host-use*", out); /* as dpdk-devbind's *Active*; show says what for */
+    free(use);
     /* An override decides where the device goes at its next probe: shown for devices on a
      * stub or on none, where it matters (read only for those: a listing stays lean). */
     if (f != NULL && f->records &&
@@ -204,6 +226,9 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
         json_string(j, n);
     json_end_array(j);
     json_kv_string(j, "vm", facts_vm(f, dev));
+    char *use = device_host_use(f, dev);
+    json_kv_string(j, "host_use", use);
+    free(use);
     json_kv_string(j, "original_driver", orig); /* "" : it had none */
     free(orig);
 }

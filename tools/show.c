@@ -6,20 +6,7 @@
 #include "devargs.h"
 #include "devout.h"
 
-/* What the host uses @dev for (the guards' own words), or NULL: allocated. */
-static char *host_use(struct tool *t, struct hd_device *dev)
-{
-    char *why = NULL;
-
-    hd_ctx_clear_error(t->ctx);
-    if (hd_device_check_host_use(dev) == -EBUSY)
-        why = strdup(hd_ctx_last_error(t->ctx));
-    hd_ctx_clear_error(t->ctx);
-    return why;
-}
-
-static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
-                      const struct device_facts *f)
+static void show_text(struct hd_device *dev, struct hd_group *g, const struct device_facts *f)
 {
     const struct hd_pci_addr *parent = hd_device_get_parent(dev), *pf = hd_device_get_physfn(dev);
     const char *s;
@@ -39,7 +26,7 @@ static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
     const char *ifs = f->netifs ? hd_netif_list_get(f->netifs, hd_device_get_addr(dev)) : "";
     const struct hd_assignment *a =
         f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
-    char *orig = NULL, *use = host_use(t, dev);
+    char *orig = NULL, *use = device_host_use(f, dev);
     printf("  interfaces:      %s\n", ifs[0] ? ifs : "none");
     if (hd_device_get_original_driver(dev, &orig) == 0)
         printf("  original driver: %s (recorded when it left it)\n", orig[0] ? orig : "none");
@@ -104,17 +91,12 @@ static void show_text(struct tool *t, struct hd_device *dev, struct hd_group *g,
     }
 }
 
-static void show_json(struct tool *t, struct hd_device *dev, struct hd_group *g,
-                      const struct device_facts *f)
+static void show_json(struct hd_device *dev, struct hd_group *g, const struct device_facts *f)
 {
     struct json j;
-    char *use = host_use(t, dev);
-
     json_init(&j, stdout, 2);
     json_begin_object(&j);
-    device_print_json_fields(&j, dev, f);
-    json_kv_string(&j, "host_use", use);
-    free(use);
+    device_print_json_fields(&j, dev, f); /* host_use among them */
     json_key(&j, "group");
     if (g == NULL) {
         json_null(&j);
@@ -162,9 +144,9 @@ static int run(struct tool *t, int argc, char **argv)
     struct device_facts f;
     device_facts_read(t, &f);
     if (tool_json(t))
-        show_json(t, devs[0], g, &f);
+        show_json(devs[0], g, &f);
     else
-        show_text(t, devs[0], g, &f);
+        show_text(devs[0], g, &f);
     device_facts_free(&f);
     hd_group_unref(g);
     devargs_free(devs, n);
