@@ -68,7 +68,7 @@ char *device_host_use(const struct device_facts *f, struct hd_device *dev)
     char *why = NULL;
 
     /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays. */
-    if (f == NULL || f->ctx == NULL ||
+    if (f == NULL || f->ctx == NULL || !f->host_use ||
         (base != 0x01 && base != 0x02 && base != 0x03 && base != 0x0c))
         return NULL;
     hd_ctx_clear_error(f->ctx);
@@ -143,10 +143,6 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     char *orig = facts_original(f, dev);
     if (ifs[0] != '\0')
         fprintf(out, " if=%s", ifs);
-    char *use = device_host_use(f, dev);
-    if (use != NULL)
-        fputs(" *host-use*", out); /* as dpdk-devbind's *Active*; show says what for */
-    free(use);
     /* An override decides where the device goes at its next probe: shown for devices on a
      * stub or on none, where it matters (read only for those: a listing stays lean). */
     if (f != NULL && f->records &&
@@ -226,9 +222,11 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
         json_string(j, n);
     json_end_array(j);
     json_kv_string(j, "vm", facts_vm(f, dev));
-    char *use = device_host_use(f, dev);
-    json_kv_string(j, "host_use", use);
-    free(use);
+    if (f->host_use) { /* show's: a listing does not ask the guard per device */
+        char *use = device_host_use(f, dev);
+        json_kv_string(j, "host_use", use);
+        free(use);
+    }
     json_kv_string(j, "original_driver", orig); /* "" : it had none */
     free(orig);
 }

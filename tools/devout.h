@@ -13,6 +13,7 @@ struct device_facts {
     struct hd_assignment_list *map;        /* NULL: not read (or unreadable) */
     bool records;                          /* read the driver records of devices on a stub */
     struct hd_ctx *ctx;                    /* where the guard leaves what the host uses */
+    bool host_use; /* ask the guard (show: one device; a listing would ask it per device) */
 };
 void device_facts_read(struct tool *t, struct device_facts *f);
 void device_facts_free(struct device_facts *f);
@@ -21,8 +22,7 @@ void device_facts_free(struct device_facts *f);
 char *device_host_use(const struct device_facts *f, struct hd_device *dev);
 
 /* "0000:03:00.0 Ethernet controller [0200]: Intel ... [8086:10d3] (rev 01) driver=e1000e
- * group=3 if=enp3s0 *host-use* vm=web1 orig_driver=e1000e" (@f may be NULL: the device's own
- * fields) */
+ * group=3 if=enp3s0 vm=web1 orig_driver=e1000e" (@f may be NULL: the device's own fields) */
 void device_print_line(FILE *out, struct hd_device *dev, const struct device_facts *f);
 /* The keys of one device object (the caller opens and closes the object). */
 void device_print_json_fields(struct json *j, struct hd_device *dev, const struct device_facts *f);

@@ -137,21 +137,6 @@ START_TEST(a_layout_is_refused)
     free(out);
     free(err);
     err = NULL;
-    /* list marks it, as dpdk-devbind marks an *Active* interface; JSON says what for. */
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s list %s", at_build_dir(),
-             fx.root, l->bdf);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
-    ck_assert_msg(strstr(out, " *host-use*") != NULL, "%s: list: %s", l->name, out);
-    free(out);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json list %s",
-             at_build_dir(), fx.root, l->bdf);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
-    ck_assert_msg(strstr(out, "\"host_use\": \"") != NULL && strstr(out, l->says + 13) != NULL,
-                  "%s: --json list: %s", l->name, out);
-    free(out);
-    free(err);
-    err = NULL;
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     ck_assert_str_ne(fx_driver(&fx, l->bdf), "vfio-pci");
     snprintf(args, sizeof(args), "detach --force %s", l->bdf);
