@@ -57,7 +57,6 @@ void device_facts_read(struct tool *t, struct device_facts *f)
         f->netifs = NULL;
     if (hd_assignment_list_new(t->ctx, &f->map) < 0)
         f->map = NULL;
-    f->records = true;
     f->ctx = t->ctx;
     hd_ctx_clear_error(t->ctx);
 }
@@ -98,15 +97,19 @@ static const char *facts_vm(const struct device_facts *f, const struct hd_device
     return a ? hd_assignment_get_vm(a) : NULL;
 }
 
+/* On vfio-pci (or a variant) or pci-stub: where records and overrides matter. */
+static bool on_stub(const char *drv)
+{
+    return drv != NULL && (hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0);
+}
+
 /* The driver recorded when @dev left its host driver: only devices on a stub have one, so
  * the others cost nothing. Allocated, or NULL. */
 static char *facts_original(const struct device_facts *f, struct hd_device *dev)
 {
-    const char *drv = hd_device_get_driver(dev);
     char *orig = NULL;
 
-    if (f == NULL || !f->records || drv == NULL ||
-        !(hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0))
+    if (f == NULL || !on_stub(hd_device_get_driver(dev)))
         return NULL;
     if (hd_device_get_original_driver(dev, &orig) < 0)
         return NULL;
@@ -145,8 +148,7 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
         fprintf(out, " if=%s", ifs);
     /* An override decides where the device goes at its next probe: shown for devices on a
      * stub or on none, where it matters (read only for those: a listing stays lean). */
-    if (f != NULL && f->records &&
-        (drv == NULL || hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0) &&
+    if (f != NULL && (drv == NULL || on_stub(drv)) &&
         hd_device_fill(dev, HD_FILL_EXTRA) == 0 && hd_device_get_driver_override(dev) != NULL)
         fprintf(out, " override=%s", hd_device_get_driver_override(dev));
     if (vm != NULL)

@@ -11,7 +11,6 @@ const char *device_class_name(uint32_t class);
 struct device_facts {
     struct hd_netif_list *netifs;          /* NULL: not read */
     struct hd_assignment_list *map;        /* NULL: not read (or unreadable) */
-    bool records;                          /* read the driver records of devices on a stub */
     struct hd_ctx *ctx;                    /* where the guard leaves what the host uses */
     bool host_use; /* ask the guard (show: one device; a listing would ask it per device) */
 };

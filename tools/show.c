@@ -1,5 +1,4 @@
 /* show.c - `hostdev show`: everything known about one device, and its IOMMU group. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
