@@ -52,12 +52,11 @@ const char *device_class_name(uint32_t class)
 void device_facts_read(struct tool *t, struct device_facts *f)
 {
     /* Facts beside the listing: one that cannot be read is left out, never fatal. */
-    memset(f, 0, sizeof(*f));
+    *f = (struct device_facts){.ctx = t->ctx};
     if (hd_netif_list_new(t->ctx, &f->netifs) < 0)
         f->netifs = NULL;
     if (hd_assignment_list_new(t->ctx, &f->map) < 0)
         f->map = NULL;
-    f->ctx = t->ctx;
     hd_ctx_clear_error(t->ctx);
 }
 
@@ -81,7 +80,7 @@ void device_facts_free(struct device_facts *f)
 {
     hd_netif_list_unref(f->netifs);
     hd_assignment_list_unref(f->map);
-    memset(f, 0, sizeof(*f));
+    *f = (struct device_facts){0};
 }
 
 static const char *facts_netifs(const struct device_facts *f, const struct hd_device *dev)
