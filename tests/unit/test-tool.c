@@ -446,6 +446,38 @@ START_TEST(domain_xml_acquire_release)
 }
 END_TEST
 
+/* The README's "Using it" examples work as written (on the demo tree), and the runner notices
+ * one that does not. */
+START_TEST(readme_examples_work)
+{
+    char cmd[1024], bad[] = "/tmp/hostdev-readme-XXXXXX";
+    int fd;
+
+    snprintf(cmd, sizeof(cmd), "%s/tests/readme/run-examples %s/hostdev %s %s/README.md",
+             at_src_dir(), at_build_dir(), e.fx.root, at_src_dir());
+    free(out);
+    free(err);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s%s", out, err);
+    ck_assert_msg(strstr(out, " 0 failed") != NULL, "%s", out);
+    ck_assert_msg(strtol(out + strlen("readme: "), NULL, 10) >= 20, "too few examples ran: %s", out);
+
+    /* A README whose example names a device the tree lacks: exit 2, not the 0 it promises. */
+    fd = mkstemp(bad);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_gt(dprintf(fd, "## Using it\n\n```sh\nhostdev list\n"
+                                 "hostdev show 0000:09:00.0     # one device\n```\n"), 0);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "%s/tests/readme/run-examples %s/hostdev %s %s",
+             at_src_dir(), at_build_dir(), e.fx.root, bad);
+    free(out);
+    free(err);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    ck_assert_msg(strstr(out, "exited 2, not 0: hostdev show 0000:09:00.0") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "readme: 2 examples, 1 failed") != NULL, "%s", out);
+    unlink(bad);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -457,6 +489,7 @@ int main(void)
         completion,
         iommu_explains_every_shipped_tree,
         domain_xml_acquire_release,
+        readme_examples_work,
     };
     return at_main("tool", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
 }
