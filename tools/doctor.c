@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tool.h"
 #include "opout.h"
@@ -35,6 +36,16 @@ static int parse_size(const char *s, uint64_t *out)
         return -EINVAL;
     *out = (uint64_t)v << shift;
     return 0;
+}
+
+/* The problem text names its device, so it reads alone (JSON, the library): the text line
+ * then starts with it instead of saying the device twice ("warning 0000:01:00.0 is on ..."). */
+static bool names_device_first(const char *problem, const char *dev)
+{
+    size_t n = dev != NULL ? strlen(dev) : 0;
+
+    return problem != NULL && n > 0 && strncmp(problem, dev, n) == 0 &&
+           (problem[n] == ' ' || problem[n] == ':');
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -117,10 +128,14 @@ static int run(struct tool *t, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             const char *dev = hd_diagnosis_get_device(d, i);
             char head[64];
-            snprintf(head, sizeof(head), "%s%s%s:",
-                     hd_severity_name(hd_diagnosis_get_severity(d, i)), dev ? " " : "",
-                     dev ? dev : "");
-            tool_print_wrapped(stdout, head, 2, hd_diagnosis_get_problem(d, i));
+            const char *problem = hd_diagnosis_get_problem(d, i);
+            if (names_device_first(problem, dev))
+                snprintf(head, sizeof(head), "%s", hd_severity_name(hd_diagnosis_get_severity(d, i)));
+            else
+                snprintf(head, sizeof(head), "%s%s%s:",
+                         hd_severity_name(hd_diagnosis_get_severity(d, i)), dev ? " " : "",
+                         dev ? dev : "");
+            tool_print_wrapped(stdout, head, 2, problem);
             tool_print_wrapped(stdout, "  fix: ", 7, hd_diagnosis_get_fix(d, i));
         }
         if (problems == 0)

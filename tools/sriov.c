@@ -66,6 +66,8 @@ static int run(struct tool *t, int argc, char **argv)
             t->dry_run = true;
         else if (argv[i][0] != '-' && addr == NULL)
             addr = argv[i];
+        else if (argv[i][0] != '-' && count == NULL)
+            count = argv[i]; /* `sriov ADDR N`, as `echo N > sriov_numvfs` reads */
         else
             return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see 'hostdev sriov "
                               "--help')", argv[i]);
@@ -75,7 +77,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (count == NULL)
         return show_count(t, addr);
     if (parse_count(count, &numvfs) < 0)
-        return tool_error(t, EXIT_USAGE, "invalid --numvfs '%s' (a count, 0 removes the VFs)",
+        return tool_error(t, EXIT_USAGE, "invalid count of VFs '%s' (a number, 0 removes the VFs)",
                           count);
     if (tool_parse_addr(t, addr, &pci) < 0)
         return EXIT_USAGE;
@@ -124,13 +126,13 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_sriov = {
     .name = "sriov",
     .run = run,
-    .usage = "ADDR [--numvfs N] [--dry-run]",
+    .usage = "ADDR [N | --numvfs N] [--dry-run]",
     .summary = "show or set the number of SR-IOV virtual functions of a PF",
-    .help = "Without --numvfs, prints the PF's count. With it, sets sriov_drivers_autoprobe\n"
-            "to 0 first and leaves it so: the VFs come up unbound, ready for `hostdev detach`,\n"
-            "and no host driver grabs them later. A change N -> M goes through 0 (the kernel\n"
-            "refuses N -> M), and the command waits until the VFs have appeared or gone. A PF\n"
-            "whose VFs a VM holds is refused. On failure the previous count and autoprobe\n"
-            "are put back.\n"
+    .help = "Without a count, prints the PF's count. With one (N or --numvfs N), sets\n"
+            "sriov_drivers_autoprobe to 0 first and leaves it so: the VFs come up unbound,\n"
+            "ready for `hostdev detach`, and no host driver grabs them later. A change N -> M\n"
+            "goes through 0 (the kernel refuses N -> M), and the command waits until the VFs\n"
+            "have appeared or gone. A PF whose VFs a VM holds is refused. On failure the\n"
+            "previous count and autoprobe are put back.\n"
             "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
 };

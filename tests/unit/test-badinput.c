@@ -93,6 +93,8 @@ static const struct bad cases[] = {
     {"args: numvfs not a number", FUSE, NULL, "$HD sriov 03:00.0 --numvfs abc", 2, "'abc'", NONE,
      0},
     {"args: numvfs negative", FUSE, NULL, "$HD sriov 03:00.0 --numvfs -1", 2, "'-1'", NONE, 0},
+    {"args: count not a number", FUSE, NULL, "$HD sriov 03:00.0 abc", 2, "'abc'", NONE, 0},
+    {"args: two counts", FUSE, NULL, "$HD sriov 03:00.0 2 3", 2, "'3'", NONE, 0},
     {"args: managed maybe", FUSE, NULL, "$HD hostdev-xml 03:00.0 --managed maybe", 2, "'maybe'",
      NONE, 0},
     {"args: verify garbage", FUSE, NULL, "$HD verify zz", 2, "'zz'", NONE, 0},

@@ -478,6 +478,67 @@ START_TEST(readme_examples_work)
 }
 END_TEST
 
+/* Whatever form a device was typed in, messages name it canonically, once per line, and a no-op
+ * says so plainly (never "e1000e -> e1000e"). */
+static void canonical_output(const char *cmd)
+{
+    const char *texts[] = {out, err};
+
+    for (size_t t = 0; t < 2; t++)
+        for (const char *l = texts[t]; l != NULL && *l; l = strchr(l, '\n') + 1) {
+            int len = (int)strcspn(l, "\n");
+            char line[1024], from[64], to[64];
+            const char *first;
+
+            char prose[1024];
+            size_t n = 0;
+            bool quoted = false;
+
+            snprintf(line, sizeof(line), "%.*s", len, l);
+            ck_assert_msg(strstr(line, "3:0.0") == NULL, "%s: the typed form: %s", cmd, line);
+            /* A quoted command ('hostdev detach 0000:03:00.0') names the device again on
+             * purpose, to be pasted; and so do fix: lines. The prose around them must not. */
+            for (const char *c = line; *c; c++)
+                if (*c == '\'')
+                    quoted = !quoted;
+                else if (!quoted)
+                    prose[n++] = *c;
+            prose[n] = '\0';
+            first = strstr(prose, "0000:03:00.0");
+            if (first != NULL && strncmp(line, "  ", 2) != 0)
+                ck_assert_msg(strstr(first + 1, "0000:03:00.0") == NULL, "%s: twice: %s", cmd,
+                              line);
+            if (sscanf(line, "0000:03:00.0: %63s -> %63s", from, to) == 2)
+                ck_assert_msg(strcmp(from, to) != 0, "%s: a no-op as a change: %s", cmd, line);
+            if (strchr(l, '\n') == NULL)
+                break;
+        }
+}
+
+START_TEST(messages_name_devices_canonically)
+{
+    static const char *const cmds[] = {
+        "detach 3:0.0",   "detach 3:0.0",   "check 3:0.0",  "verify 3:0.0", "reset 3:0.0",
+        "doctor 3:0.0",   "show 3:0.0",     "reattach 3:0.0", "reattach 3:0.0", "reset 3:0.0",
+        "verify 3:0.0",   "doctor 3:0.0",   "persist 3:0.0", "unpersist 3:0.0",
+        "detach --dry-run 3:0.0", "qemu-args 3:0.0", "--json detach 3:0.0",
+        "--json reattach 3:0.0",
+    };
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        int rc = hd(cmds[i]);
+        ck_assert_msg(rc == 0 || rc == 1, "%s: exit %d: %s", cmds[i], rc, err);
+        canonical_output(cmds[i]);
+    }
+    ck_assert_int_eq(hd("detach 3:0.0"), 0);
+    ck_assert_int_eq(hd("detach 3:0.0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: already on vfio-pci\n");
+    ck_assert_int_eq(hd("doctor 1:0.0"), 1);
+    ck_assert_msg(strncmp(out, "error 0000:01:00.0: IOMMU group 1", 33) == 0 ||
+                      strstr(out, "\nerror 0000:01:00.0: IOMMU group 1") != NULL, "%s", out);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -490,6 +551,7 @@ int main(void)
         iommu_explains_every_shipped_tree,
         domain_xml_acquire_release,
         readme_examples_work,
+        messages_name_devices_canonically,
     };
     return at_main("tool", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
 }
