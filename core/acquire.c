@@ -26,6 +26,7 @@ struct plan {
     size_t n, cap;
     int *groups; /* unique */
     size_t ngroups;
+    struct hd_host_use *host_use; /* what the host uses, read once for every device */
 };
 
 static void plan_free(struct plan *p)
@@ -34,6 +35,7 @@ static void plan_free(struct plan *p)
         hd_device_unref(p->v[i].dev);
     free(p->v);
     free(p->groups);
+    hd_host_use_unref(p->host_use);
     memset(p, 0, sizeof(*p));
 }
 
@@ -285,7 +287,8 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
                            p->v[i].via_group ? "; it shares the IOMMU group asked for" : "");
         if (p->v[i].managed && !p->v[i].on_vfio && p->v[i].driver[0] &&
             !hd_driver_is_dma_safe(p->v[i].driver) &&
-            (r = hd_device_check_host_use(dev)) < 0)
+            ((p->host_use == NULL && (r = hd_host_use_new(ctx, &p->host_use)) < 0) ||
+             (r = hd_host_use_check(p->host_use, dev)) < 0))
             return r == -EBUSY ? hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE)
                                : r;
     }

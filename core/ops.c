@@ -134,7 +134,8 @@ static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *m
 }
 
 /* Host use and platform functions, for a device about to leave a host driver. */
-static int check_may_leave_host(struct hd_ctx *ctx, struct hd_device *dev, bool force)
+static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
+                                struct hd_device *dev, bool force)
 {
     const char *platform = hd_platform_function(dev);
     int r;
@@ -146,7 +147,10 @@ static int check_may_leave_host(struct hd_ctx *ctx, struct hd_device *dev, bool 
                        "needs it)", dev->name, platform);
     if (dev->driver == NULL || hd_device_on_stub(dev) || hd_driver_is_dma_safe(dev->driver))
         return 0;
-    if ((r = hd_device_check_host_use(dev)) == -EBUSY)
+    /* What the host uses is read once for all the devices of the operation. */
+    if (*hu == NULL && (r = hd_host_use_new(ctx, hu)) < 0)
+        return r;
+    if ((r = hd_host_use_check(*hu, dev)) == -EBUSY)
         return hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE);
     return r;
 }
@@ -188,6 +192,7 @@ struct devop {
     const struct hd_op_request *req;
     struct devset d;
     struct hd_assignment_list *map;
+    struct hd_host_use *host_use; /* read when a device first leaves a host driver */
     struct hd_jstep planned;
 };
 
@@ -229,6 +234,7 @@ fail:
 out:
     free(jdevs);
     hd_assignment_list_unref(o.map);
+    hd_host_use_unref(o.host_use);
     devset_free(&o.d);
     return r;
 }
@@ -254,7 +260,7 @@ static int check_detach(struct devop *o)
         if (hd_stub_driver_find(o->req->driver)->vfio && dev->group < 0)
             return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the "
                            "IOMMU is off or absent, so vfio-pci cannot take it", dev->name);
-        if ((r = check_may_leave_host(ctx, dev, o->req->flags & HD_OP_FORCE)) < 0) {
+        if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[sizeof(ctx->last_error)];
                 hd_strlcpy(why, hd_ctx_last_error(ctx), sizeof(why));
@@ -484,7 +490,7 @@ static int check_reserve(struct devop *o)
         if (already_on(dev, o->req->driver))
             continue;
         if ((r = check_not_held(o->t.ctx, o->map, dev, "reserving it for another driver")) < 0 ||
-            (r = check_may_leave_host(o->t.ctx, dev, true)) < 0)
+            (r = check_may_leave_host(o->t.ctx, &o->host_use, dev, true)) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
             return hd_errr(o->t.ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an "

@@ -48,20 +48,73 @@ static void add_reason(struct reasons *rs, const char *fmt, ...)
                                                            : sizeof(rs->buf) - 1;
 }
 
-/* Does the symlink @path point below the PCI device @bdf (a component of its target)? */
-static bool link_below(struct hd_ctx *ctx, const char *path, const char *bdf)
+/* Is @target (a sysfs link's target) below the PCI device @bdf, a component of it? */
+static bool target_below(const char *target, const char *bdf)
 {
-    char target[HD_PATH_MAX], *save = NULL;
     size_t blen = strlen(bdf);
 
-    if (hd_fs_read_link(ctx, path, target, sizeof(target)) < 0)
-        return false;
-    for (char *c = strtok_r(target, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-        if (strlen(c) == blen && strcmp(c, bdf) == 0)
+    for (const char *c = target; (c = strstr(c, bdf)) != NULL; c += blen) {
+        if ((c == target || c[-1] == '/') && (c[blen] == '/' || c[blen] == '\0'))
             return true;
     }
     return false;
 }
+
+/* The entries of a sys/class directory and where each links to, read once for every device a
+ * command asks about (a listing of 10,000 functions must not read them 10,000 times). */
+struct class_links {
+    char **names, **targets; /* targets[i] "" when names[i] is no link */
+    size_t n;
+    int loaded; /* 0 not yet, 1 read, -errno could not */
+};
+
+static int class_links_load(struct hd_ctx *ctx, const char *dir, struct class_links *cl)
+{
+    char path[HD_PATH_MAX], target[HD_PATH_MAX];
+
+    if (cl->loaded)
+        return cl->loaded < 0 ? cl->loaded : 0;
+    cl->loaded = 1;
+    if (hd_fs_list_dir(ctx, dir, &cl->names, &cl->n) < 0) {
+        cl->names = NULL;
+        cl->n = 0; /* no such class: nothing of it in use */
+        return 0;
+    }
+    if ((cl->targets = calloc(cl->n ? cl->n : 1, sizeof(*cl->targets))) == NULL)
+        return cl->loaded = -ENOMEM;
+    for (size_t i = 0; i < cl->n; i++) {
+        target[0] = '\0';
+        if (hd_name_valid(cl->names[i]) &&
+            hd_path(path, sizeof(path), "%s/%s", dir, cl->names[i]) == 0 &&
+            hd_fs_read_link(ctx, path, target, sizeof(target)) < 0)
+            target[0] = '\0';
+        if ((cl->targets[i] = strdup(target)) == NULL)
+            return cl->loaded = -ENOMEM;
+    }
+    return 0;
+}
+
+static void class_links_free(struct class_links *cl)
+{
+    hd_strv_free(cl->names, cl->n);
+    if (cl->targets != NULL)
+        hd_strv_free(cl->targets, cl->n);
+    *cl = (struct class_links){0};
+}
+
+struct netuse;
+struct netgraph;
+
+/* What the host uses, read once for every device a command asks about: the block, net and
+ * graphics class links; addresses and routes and how interfaces stack, when an interface that
+ * is up turns out to sit below a device. */
+struct hd_host_use {
+    int refcount;
+    struct hd_ctx *ctx;
+    struct class_links block, net, graphics;
+    struct netuse *use;     /* NULL until needed */
+    struct netgraph *graph; /* NULL until needed */
+};
 
 /* Every line of a ROOT file, one at a time; a missing file has no lines. */
 static char *read_lines(struct hd_ctx *ctx, const char *path)
@@ -201,20 +254,16 @@ static void blocks_free(struct blocks *bl)
 /* The block devices of @bdf: those whose sysfs node lies below it (disks, partitions), and
  * what is stacked on them (holders: device-mapper, md, and their holders), which goes away
  * with them. */
-static int find_block(struct hd_ctx *ctx, const char *bdf, struct blocks *bl)
+static int find_block(struct hd_host_use *hu, const char *bdf, struct blocks *bl)
 {
-    char **names, path[HD_PATH_MAX];
-    size_t count;
-    int r = 0;
+    struct hd_ctx *ctx = hu->ctx;
+    char path[HD_PATH_MAX];
+    int r = class_links_load(ctx, "sys/class/block", &hu->block);
 
-    if (hd_fs_list_dir(ctx, "sys/class/block", &names, &count) < 0)
-        return 0;
-    for (size_t i = 0; i < count && r == 0; i++) {
-        if (hd_path(path, sizeof(path), "sys/class/block/%s", names[i]) == 0 &&
-            link_below(ctx, path, bdf))
-            r = block_add(ctx, bl, names[i]);
+    for (size_t i = 0; i < hu->block.n && r == 0; i++) {
+        if (target_below(hu->block.targets[i], bdf))
+            r = block_add(ctx, bl, hu->block.names[i]);
     }
-    hd_strv_free(names, count);
     for (size_t i = 0; i < bl->n && r == 0; i++) { /* n grows while we walk */
         char **h;
         size_t nh;
@@ -492,11 +541,12 @@ static void check_exclusive(struct hd_ctx *ctx, const char *bdf, struct blocks *
                    bdf, list);
 }
 
-static int check_block(struct hd_ctx *ctx, const char *bdf, struct reasons *rs)
+static int check_block(struct hd_host_use *hu, const char *bdf, struct reasons *rs)
 {
+    struct hd_ctx *ctx = hu->ctx;
     struct blocks bl = {0};
     size_t before = rs->len;
-    int r = find_block(ctx, bdf, &bl);
+    int r = find_block(hu, bdf, &bl);
 
     if (r == 0 && bl.n > 0) {
         struct mount_check mc = {bdf, &bl, rs};
@@ -886,49 +936,140 @@ static bool net_up(struct hd_ctx *ctx, const char *ifname)
            hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0 && strcmp(val, "up") == 0;
 }
 
-/* Is @upper stacked on @lower? The kernel says so from either side: lower's master and
- * upper_* links, upper's lower_* links, a bridge's brif/, a bond's bonding/slaves. */
-static bool stacked_on(struct hd_ctx *ctx, const char *lower, const char *upper)
-{
-    char path[HD_PATH_MAX], val[HD_ATTR_MAX], *save = NULL;
+/* How interfaces stack, as the kernel shows it from either side: a lower's master and upper_*
+ * links, an upper's lower_* links, a bridge's brif/, a bond's bonding/slaves. Read once per
+ * command, and only when an interface that is up sits below a device asked about while some
+ * interface has addresses or routes. */
+struct netlinks {
+    bool loaded;
+    struct names up, down;
+};
 
-    if ((hd_path(path, sizeof(path), "sys/class/net/%s/upper_%s", lower, upper) == 0 &&
-         hd_fs_exists(ctx, path) == 1) ||
-        (hd_path(path, sizeof(path), "sys/class/net/%s/lower_%s", upper, lower) == 0 &&
-         hd_fs_exists(ctx, path) == 1) ||
-        (hd_path(path, sizeof(path), "sys/class/net/%s/brif/%s", upper, lower) == 0 &&
-         hd_fs_exists(ctx, path) == 1))
-        return true;
-    if (hd_path(path, sizeof(path), "sys/class/net/%s/bonding/slaves", upper) < 0 ||
-        hd_fs_read_attr(ctx, path, val, sizeof(val)) <= 0)
-        return false;
-    for (char *t = strtok_r(val, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        if (strcmp(t, lower) == 0)
-            return true;
+struct netgraph {
+    struct netlinks *v; /* per entry of hu->net */
+    size_t n;
+};
+
+static int net_index(const struct class_links *net, const char *name)
+{
+    for (size_t i = 0; i < net->n; i++) {
+        if (strcmp(net->names[i], name) == 0)
+            return (int)i;
     }
-    return false;
+    return -1;
+}
+
+static int add_valid(struct names *l, const char *name)
+{
+    return hd_name_valid(name) && names_add(l, name) < 0 ? -ENOMEM : 0;
+}
+
+/* The links of interface @i, read once (-ENOMEM in @err). */
+static struct netlinks *net_links(struct hd_host_use *hu, int i, int *err)
+{
+    struct hd_ctx *ctx = hu->ctx;
+    struct netlinks *l;
+    const char *x;
+    char path[HD_PATH_MAX], name[HD_PATH_MAX], val[HD_ATTR_MAX], **ent, *save = NULL;
+    size_t ne;
+    bool master = false, brif = false, bonding = false;
+    int r = 0;
+
+    *err = 0;
+    if (i < 0)
+        return NULL;
+    l = &hu->graph->v[i];
+    if (l->loaded)
+        return l;
+    l->loaded = true;
+    x = hu->net.names[i];
+    /* One listing of the interface's directory says which of the rest exist. */
+    if (!hd_name_valid(x) || hd_path(path, sizeof(path), "sys/class/net/%s", x) < 0 ||
+        hd_fs_list_dir(ctx, path, &ent, &ne) < 0)
+        return l;
+    for (size_t k = 0; k < ne && r == 0; k++) {
+        if (strncmp(ent[k], "upper_", 6) == 0)
+            r = add_valid(&l->up, ent[k] + 6);
+        else if (strncmp(ent[k], "lower_", 6) == 0)
+            r = add_valid(&l->down, ent[k] + 6);
+        master = master || strcmp(ent[k], "master") == 0;
+        brif = brif || strcmp(ent[k], "brif") == 0;
+        bonding = bonding || strcmp(ent[k], "bonding") == 0;
+    }
+    hd_strv_free(ent, ne);
+    if (r == 0 && master && hd_path(path, sizeof(path), "sys/class/net/%s/master", x) == 0 &&
+        hd_fs_link_basename(ctx, path, name, sizeof(name)) == 0)
+        r = add_valid(&l->up, name);
+    if (r == 0 && brif && hd_path(path, sizeof(path), "sys/class/net/%s/brif", x) == 0 &&
+        hd_fs_list_dir(ctx, path, &ent, &ne) == 0) {
+        for (size_t k = 0; k < ne && r == 0; k++)
+            r = add_valid(&l->down, ent[k]);
+        hd_strv_free(ent, ne);
+    }
+    if (r == 0 && bonding &&
+        hd_path(path, sizeof(path), "sys/class/net/%s/bonding/slaves", x) == 0 &&
+        hd_fs_read_attr(ctx, path, val, sizeof(val)) > 0) {
+        for (char *t = strtok_r(val, " \t", &save); t && r == 0;
+             t = strtok_r(NULL, " \t", &save))
+            r = add_valid(&l->down, t);
+    }
+    *err = r;
+    return l;
+}
+
+/* Every interface's links, each "B names A as its lower" turned into "A is below B": a path
+ * may be told half by one side, half by the other (a bond's slaves list, then the bond's
+ * upper link), so all of them are read, once. */
+static int netgraph_load(struct hd_host_use *hu)
+{
+    struct netgraph *g;
+    int r = 0;
+
+    if (hu->graph != NULL)
+        return 0;
+    if ((g = calloc(1, sizeof(*g))) == NULL ||
+        (g->v = calloc(hu->net.n ? hu->net.n : 1, sizeof(*g->v))) == NULL) {
+        free(g);
+        return -ENOMEM;
+    }
+    g->n = hu->net.n;
+    hu->graph = g;
+    for (size_t i = 0; i < g->n && r == 0; i++)
+        net_links(hu, (int)i, &r);
+    for (size_t i = 0; i < g->n && r == 0; i++) {
+        for (size_t k = 0; k < g->v[i].down.n && r == 0; k++) {
+            int lower = net_index(&hu->net, g->v[i].down.v[k]);
+            if (lower >= 0 && names_add(&g->v[lower].up, hu->net.names[i]) < 0)
+                r = -ENOMEM;
+        }
+    }
+    return r;
+}
+
+static void netgraph_free(struct netgraph *g)
+{
+    if (g == NULL)
+        return;
+    for (size_t i = 0; i < g->n; i++) {
+        names_free(&g->v[i].up);
+        names_free(&g->v[i].down);
+    }
+    free(g->v);
+    free(g);
 }
 
 /* @ifname and everything stacked on it, transitively (a port of a bond in a bridge with a
  * VLAN on top), into @up; @up->v[0] is @ifname. */
-static int net_uppers(struct hd_ctx *ctx, const char *ifname, char **all, size_t nall,
-                      struct names *up)
+static int net_uppers(struct hd_host_use *hu, const char *ifname, struct names *up)
 {
-    char path[HD_PATH_MAX], name[HD_PATH_MAX];
-    int r = names_add(up, ifname);
+    int r = names_add(up, ifname) < 0 ? -ENOMEM : 0;
 
-    for (size_t i = 0; i < up->n && r >= 0; i++) { /* n grows while we walk */
-        const char *low = up->v[i];
-        if (hd_path(path, sizeof(path), "sys/class/net/%s/master", low) == 0 &&
-            hd_fs_link_basename(ctx, path, name, sizeof(name)) == 0 && hd_name_valid(name))
-            r = names_add(up, name);
-        for (size_t k = 0; k < nall && r >= 0; k++) {
-            if (strcmp(all[k], low) != 0 && !names_has(up, all[k]) &&
-                stacked_on(ctx, low, all[k]))
-                r = names_add(up, all[k]);
-        }
+    for (size_t i = 0; i < up->n && r == 0; i++) { /* n grows while we walk */
+        int k = net_index(&hu->net, up->v[i]);
+        for (size_t u = 0; k >= 0 && u < hu->graph->v[k].up.n && r == 0; u++)
+            r = names_add(up, hu->graph->v[k].up.v[u]) < 0 ? -ENOMEM : 0;
     }
-    return r < 0 ? r : 0;
+    return r;
 }
 
 static const char *use_words(unsigned char what)
@@ -938,81 +1079,140 @@ static const char *use_words(unsigned char what)
                                             : "addresses";
 }
 
-static int check_net(struct hd_ctx *ctx, const char *bdf, struct reasons *rs)
+static int check_net(struct hd_host_use *hu, const char *bdf, struct reasons *rs)
 {
-    char **names, path[HD_PATH_MAX];
-    size_t count;
-    struct netuse use = {0};
-    bool loaded = false;
-    int r = 0;
+    struct hd_ctx *ctx = hu->ctx;
+    int r = class_links_load(ctx, "sys/class/net", &hu->net);
 
-    if (hd_fs_list_dir(ctx, "sys/class/net", &names, &count) < 0)
-        return 0;
-    for (size_t i = 0; i < count && r == 0; i++) {
+    for (size_t i = 0; i < hu->net.n && r == 0; i++) {
+        const char *ifname = hu->net.names[i];
         struct names up = {0};
-        if (!hd_name_valid(names[i]) ||
-            hd_path(path, sizeof(path), "sys/class/net/%s", names[i]) < 0 ||
-            !link_below(ctx, path, bdf) || !net_up(ctx, names[i]))
+        unsigned char what;
+        if (!hd_name_valid(ifname) || !target_below(hu->net.targets[i], bdf) ||
+            !net_up(ctx, ifname))
             continue;
-        if (!loaded && (r = netuse_load(ctx, &use)) < 0)
+        if (hu->use == NULL) {
+            if ((hu->use = calloc(1, sizeof(*hu->use))) == NULL)
+                return -ENOMEM;
+            if ((r = netuse_load(ctx, hu->use)) < 0)
+                break;
+        }
+        /* How interfaces stack matters only if another interface carries something. */
+        bool others = false;
+        for (size_t u = 0; u < hu->use->names.n && !others; u++)
+            others = strcmp(hu->use->names.v[u], ifname) != 0;
+        if (others ? (r = netgraph_load(hu)) < 0 || (r = net_uppers(hu, ifname, &up)) < 0
+                   : (r = names_add(&up, ifname) < 0 ? -ENOMEM : 0) < 0) {
+            names_free(&up);
             break;
-        loaded = true;
-        if ((r = net_uppers(ctx, names[i], names, count, &up)) == 0) {
-            unsigned char what = netuse_get(&use, names[i]);
-            if (what)
-                add_reason(rs, "%s: %s is up with %s", bdf, names[i], use_words(what));
-            for (size_t k = 1; k < up.n; k++) {
-                if ((what = netuse_get(&use, up.v[k])) != 0 && net_up(ctx, up.v[k]))
-                    add_reason(rs, "%s: %s is under %s, which is up with %s", bdf, names[i],
-                               up.v[k], use_words(what));
-            }
+        }
+        if ((what = netuse_get(hu->use, ifname)) != 0)
+            add_reason(rs, "%s: %s is up with %s", bdf, ifname, use_words(what));
+        for (size_t k = 1; k < up.n; k++) {
+            if ((what = netuse_get(hu->use, up.v[k])) != 0 && net_up(ctx, up.v[k]))
+                add_reason(rs, "%s: %s is under %s, which is up with %s", bdf, ifname,
+                           up.v[k], use_words(what));
         }
         names_free(&up);
     }
-    netuse_free(&use);
-    hd_strv_free(names, count);
     return r;
 }
 
 /* ---- the console ------------------------------------------------------------------------- */
 
-static void check_console(struct hd_device *dev, struct reasons *rs)
+/* The boot VGA device, or one a framebuffer sits on. The kernel shows boot_vga only for
+ * display devices, so a listing does not read it for the others (a class it could not read,
+ * 0, is asked). */
+static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct reasons *rs)
 {
-    struct hd_ctx *ctx = dev->ctx;
-    char **names, path[HD_PATH_MAX], val[16];
-    size_t count;
+    struct hd_ctx *ctx = hu->ctx;
+    char path[HD_PATH_MAX], val[16];
+    int r;
 
-    if (hd_device_read_attr(dev, "boot_vga", val, sizeof(val)) > 0 && strcmp(val, "1") == 0)
+    uint32_t class = hd_device_get_class(dev);
+
+    if ((class == 0 || (class >> 16) == 0x03) &&
+        hd_device_read_attr(dev, "boot_vga", val, sizeof(val)) > 0 && strcmp(val, "1") == 0)
         add_reason(rs, "%s is the boot VGA device (the console)", dev->name);
-    if (hd_fs_list_dir(ctx, "sys/class/graphics", &names, &count) < 0)
-        return;
-    for (size_t i = 0; i < count; i++) {
+    if ((r = class_links_load(ctx, "sys/class/graphics", &hu->graphics)) < 0)
+        return r;
+    for (size_t i = 0; i < hu->graphics.n; i++) {
+        const char *fb = hu->graphics.names[i];
         char base[64];
-        bool mine = false;
-        if (strncmp(names[i], "fb", 2) != 0)
+        bool mine;
+        if (strncmp(fb, "fb", 2) != 0 || !hd_name_valid(fb))
             continue;
-        if (hd_path(path, sizeof(path), "sys/class/graphics/%s", names[i]) == 0)
-            mine = link_below(ctx, path, dev->name);
-        if (!mine && hd_path(path, sizeof(path), "sys/class/graphics/%s/device", names[i]) == 0 &&
+        mine = target_below(hu->graphics.targets[i], dev->name);
+        if (!mine && hd_path(path, sizeof(path), "sys/class/graphics/%s/device", fb) == 0 &&
             hd_fs_link_basename(ctx, path, base, sizeof(base)) == 0)
             mine = strcmp(base, dev->name) == 0;
         if (mine)
-            add_reason(rs, "%s drives framebuffer %s (the console)", dev->name, names[i]);
+            add_reason(rs, "%s drives framebuffer %s (the console)", dev->name, fb);
     }
-    hd_strv_free(names, count);
+    return 0;
 }
 
-HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
+HD_EXPORT int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out)
+{
+    struct hd_host_use *hu = calloc(1, sizeof(*hu));
+
+    *out = NULL;
+    if (hu == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    hu->refcount = 1;
+    hu->ctx = hd_ctx_ref(ctx);
+    *out = hu;
+    return 0;
+}
+
+HD_EXPORT struct hd_host_use *hd_host_use_ref(struct hd_host_use *hu)
+{
+    if (hu != NULL)
+        hu->refcount++;
+    return hu;
+}
+
+HD_EXPORT struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu)
+{
+    if (hu == NULL || --hu->refcount > 0)
+        return NULL;
+    class_links_free(&hu->block);
+    class_links_free(&hu->net);
+    class_links_free(&hu->graphics);
+    if (hu->use != NULL) {
+        netuse_free(hu->use);
+        free(hu->use);
+    }
+    netgraph_free(hu->graph);
+    hd_ctx_unref(hu->ctx);
+    free(hu);
+    return NULL;
+}
+
+HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
 {
     struct reasons rs = {.len = 0};
     int r;
 
+    if (hu == NULL || dev == NULL)
+        return -EINVAL;
     rs.buf[0] = '\0';
-    if ((r = check_block(dev->ctx, dev->name, &rs)) < 0 ||
-        (r = check_net(dev->ctx, dev->name, &rs)) < 0)
+    if ((r = check_block(hu, dev->name, &rs)) < 0 || (r = check_net(hu, dev->name, &rs)) < 0 ||
+        (r = check_console(hu, dev, &rs)) < 0)
         return hd_err(dev->ctx, r, "%s: cannot tell whether the host uses it", dev->name);
-    check_console(dev, &rs);
     if (rs.len > 0)
         return hd_err(dev->ctx, -EBUSY, "%s", rs.buf);
     return 0;
+}
+
+HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
+{
+    struct hd_host_use *hu;
+    int r;
+
+    if ((r = hd_host_use_new(dev->ctx, &hu)) < 0)
+        return r;
+    r = hd_host_use_check(hu, dev);
+    hd_host_use_unref(hu);
+    return r;
 }

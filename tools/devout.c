@@ -57,20 +57,30 @@ void device_facts_read(struct tool *t, struct device_facts *f)
         f->netifs = NULL;
     if (hd_assignment_list_new(t->ctx, &f->map) < 0)
         f->map = NULL;
+    if (hd_host_use_new(t->ctx, &f->host_use) < 0)
+        f->host_use = NULL;
     hd_ctx_clear_error(t->ctx);
+}
+
+/* On vfio-pci (or a variant) or pci-stub: where records and overrides matter. */
+static bool on_stub(const char *drv)
+{
+    return drv != NULL && (hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0);
 }
 
 char *device_host_use(const struct device_facts *f, struct hd_device *dev)
 {
     unsigned int base = hd_device_get_class(dev) >> 16;
+    const char *drv = hd_device_get_driver(dev);
     char *why = NULL;
 
-    /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays. */
-    if (f == NULL || f->ctx == NULL || !f->host_use ||
+    /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays; a device on
+     * no driver or on a stub has nothing the host could use. */
+    if (f == NULL || f->host_use == NULL || drv == NULL || on_stub(drv) ||
         (base != 0x01 && base != 0x02 && base != 0x03 && base != 0x0c))
         return NULL;
     hd_ctx_clear_error(f->ctx);
-    if (hd_device_check_host_use(dev) == -EBUSY)
+    if (hd_host_use_check(f->host_use, dev) == -EBUSY)
         why = strdup(hd_ctx_last_error(f->ctx));
     hd_ctx_clear_error(f->ctx);
     return why;
@@ -80,6 +90,7 @@ void device_facts_free(struct device_facts *f)
 {
     hd_netif_list_unref(f->netifs);
     hd_assignment_list_unref(f->map);
+    hd_host_use_unref(f->host_use);
     *f = (struct device_facts){0};
 }
 
@@ -94,12 +105,6 @@ static const char *facts_vm(const struct device_facts *f, const struct hd_device
         f && f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
 
     return a ? hd_assignment_get_vm(a) : NULL;
-}
-
-/* On vfio-pci (or a variant) or pci-stub: where records and overrides matter. */
-static bool on_stub(const char *drv)
-{
-    return drv != NULL && (hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0);
 }
 
 /* The driver recorded when @dev left its host driver: only devices on a stub have one, so
@@ -155,6 +160,11 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     if (orig != NULL)
         fprintf(out, " orig_driver=%s", orig[0] ? orig : "none");
     free(orig);
+    /* dpdk-devbind's mark for a device the host uses (show and JSON say for what). */
+    char *use = device_host_use(f, dev);
+    if (use != NULL)
+        fprintf(out, " *Active*");
+    free(use);
     fputc('\n', out);
 }
 
@@ -223,11 +233,9 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
         json_string(j, n);
     json_end_array(j);
     json_kv_string(j, "vm", facts_vm(f, dev));
-    if (f->host_use) { /* show's: a listing does not ask the guard per device */
-        char *use = device_host_use(f, dev);
-        json_kv_string(j, "host_use", use);
-        free(use);
-    }
+    char *use = device_host_use(f, dev);
+    json_kv_string(j, "host_use", use);
+    free(use);
     json_kv_string(j, "original_driver", orig); /* "" : it had none */
     free(orig);
 }

@@ -12,12 +12,13 @@ struct device_facts {
     struct hd_netif_list *netifs;          /* NULL: not read */
     struct hd_assignment_list *map;        /* NULL: not read (or unreadable) */
     struct hd_ctx *ctx;                    /* where the guard leaves what the host uses */
-    bool host_use; /* ask the guard (show: one device; a listing would ask it per device) */
+    struct hd_host_use *host_use;          /* the guard, reading the host once for all */
 };
 void device_facts_read(struct tool *t, struct device_facts *f);
 void device_facts_free(struct device_facts *f);
 /* What the host uses @dev for, in the guard's words (allocated), or NULL. Asked only of
- * storage, network, display and serial-bus (USB) functions: what the guard can find used. */
+ * storage, network, display and serial-bus (USB) functions on a host driver: what the guard
+ * can find used. */
 char *device_host_use(const struct device_facts *f, struct hd_device *dev);
 
 /* "0000:03:00.0 Ethernet controller [0200]: Intel ... [8086:10d3] (rev 01) driver=e1000e

@@ -142,7 +142,6 @@ static int run(struct tool *t, int argc, char **argv)
     }
     struct device_facts f;
     device_facts_read(t, &f);
-    f.host_use = true;
     if (tool_json(t))
         show_json(devs[0], g, &f);
     else

@@ -674,6 +674,18 @@ int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml);
  * if_inet6 and hostdev-rtnl (docs/design.md). */
 int hd_device_check_host_use(struct hd_device *dev);
 
+/* The same check for many devices, with what the host uses read once (the block, net and
+ * graphics classes; addresses, routes and how interfaces stack when an interface that is up
+ * sits below a device asked about): a listing or an operation on many devices asks this
+ * instead. hd_host_use_check() answers as hd_device_check_host_use() does, for a device of
+ * the same context; what changed on the host after hd_host_use_new() may go unseen, so make
+ * a new one for each command. */
+struct hd_host_use;
+int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out);
+struct hd_host_use *hd_host_use_ref(struct hd_host_use *hu);
+struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu);
+int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Assignments of devices to VMs (the map under the state directory)                         */
 

@@ -113,6 +113,25 @@ static void virsh_refused(struct fx *fx, const char *bdf, const char *says)
     free(err);
 }
 
+/* The host-use mark at the end of @bdf's `list` line ("*Active*" or ""), in a static buffer. */
+static const char *list_line(struct fx *fx, const char *bdf, const char *opts)
+{
+    static char mark[64];
+    char cmd[512], *out = NULL, *err = NULL, *line, *end;
+
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s list %s %s",
+             at_build_dir(), fx->root, opts, bdf);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    ck_assert_ptr_nonnull(line = strstr(out, bdf));
+    end = strchr(line, '\n');
+    ck_assert_ptr_nonnull(end);
+    *end = '\0';
+    snprintf(mark, sizeof(mark), "%s", strstr(line, " *Active*") ? "*Active*" : "");
+    free(out);
+    free(err);
+    return mark;
+}
+
 START_TEST(a_layout_is_refused)
 {
     const struct layout *l = &layouts[_i];
@@ -136,6 +155,16 @@ START_TEST(a_layout_is_refused)
     ck_assert_msg(strstr(out, host_use) != NULL, "%s: show: %s", l->name, out);
     free(out);
     free(err);
+    /* And so does a listing, which reads the host once for every device: dpdk-devbind's mark
+     * on the line, the guard's words in JSON. */
+    ck_assert_str_eq(list_line(&fx, l->bdf, ""), "*Active*");
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json list", at_build_dir(),
+             fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    snprintf(host_use, sizeof(host_use), "\"host_use\": \"%s", l->says);
+    ck_assert_msg(strstr(out, host_use) != NULL, "%s: --json list: %s", l->name, out);
+    free(out);
+    free(err);
     err = NULL;
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     ck_assert_str_ne(fx_driver(&fx, l->bdf), "vfio-pci");
@@ -143,6 +172,7 @@ START_TEST(a_layout_is_refused)
     ck_assert_msg(run(&fx, args, &err) == 0, "%s: %s", args, err);
     free(err);
     ck_assert_str_eq(fx_driver(&fx, l->bdf), "vfio-pci");
+    ck_assert_str_eq(list_line(&fx, l->bdf, ""), ""); /* on vfio-pci: nothing the host uses */
     fx_umount(&fx);
 }
 END_TEST

@@ -393,6 +393,10 @@ START_TEST(the_console)
     int r;
 
     ah_device(root, GPU, 2, "i915");
+    /* A display device: the kernel shows boot_vga for those only. */
+    ah_write(root, "sys/bus/pci/devices/" GPU "/uevent",
+             "DRIVER=i915\nPCI_CLASS=30000\nPCI_ID=8086:3E92\nPCI_SUBSYS_ID=8086:2212\n"
+             "PCI_SLOT_NAME=" GPU "\nMODALIAS=pci:v00008086d00003E92sv00008086sd00002212bc03sc00i00\n");
     ah_write(root, "sys/bus/pci/devices/" GPU "/boot_vga", "1\n");
     ah_write(root, "sys/devices/pci0000:00/" GPU "/graphics/fb0/dev", "29:0\n");
     ah_symlink(root, "sys/class/graphics/fb0", "../../devices/pci0000:00/" GPU "/graphics/fb0");
