@@ -522,6 +522,15 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
     return err;
 }
 
+/* In the writer child: is its caller still waiting for the result? */
+static bool caller_waits(int result_fd)
+{
+    struct pollfd pfd = {.fd = result_fd, .events = POLLOUT};
+
+    /* A pipe whose read end is closed polls as an error for its writer. */
+    return poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLERR | POLLHUP));
+}
+
 int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
                              unsigned int timeout_ms)
 {
@@ -532,8 +541,12 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
     if (!hd_path_valid(path))
         return -EINVAL;
     forget_dir(ctx);
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
-        return -errno;
+    hd_par_fork_lock(ctx);
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        err = -errno;
+        hd_par_fork_unlock(ctx, -1);
+        return err;
+    }
     /* Two forks: the grandchild does the write, the child exits at once. A grandchild stuck
      * in a driver's remove() belongs to init, which reaps it whenever it returns; no zombie is
      * left with the caller, however long the library lives. */
@@ -542,15 +555,19 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         err = -errno;
         close(pipefd[0]);
         close(pipefd[1]);
+        hd_par_fork_unlock(ctx, -1);
         return err;
     }
     if (pid == 0) {
         close(pipefd[0]);
+        hd_par_close_pipes(ctx);
+        ctx->par = NULL; /* one thread here: its own writes need no lock of the run */
         pid_t writer = fork();
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
-             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE). */
+             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE); so does its
+             * log (another thread may have held the log's locks when it was forked). */
             int in[2], out[2];
             signal(SIGPIPE, SIG_IGN);
             if (pipe(in) == 0 && pipe(out) == 0) {
@@ -562,13 +579,21 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
                 close(in[0]);
                 close(out[1]);
             }
-            int res = hd_fs_write_attr(ctx, path, value);
+            ctx->log_fn = NULL;
+            const struct hd_writer_hooks *hooks = ctx->writer;
+            if (hooks != NULL)
+                hooks->begin(ctx, ctx->writer_data);
+            /* A caller that gave up (or died) before the write started: no write. */
+            bool waits = caller_waits(pipefd[1]);
+            int res = waits ? hd_fs_write_attr(ctx, path, value) : -ECANCELED;
+            if (hooks != NULL)
+                hooks->end(ctx, ctx->writer_data);
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
-            if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
-                if (ctx->abandoned_fn != NULL)
-                    ctx->abandoned_fn(ctx, ctx->abandoned_data);
+            if (!waits || write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
+                if (hooks != NULL)
+                    hooks->abandoned(ctx, ctx->writer_data);
                 _exit(2);
             }
             _exit(0);
@@ -578,8 +603,9 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
     close(pipefd[1]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    hd_par_fork_unlock(ctx, pipefd[0]);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        close(pipefd[0]);
+        hd_par_pipe_close(ctx, pipefd[0]);
         return -EAGAIN; /* could not fork the writer */
     }
     deadline = hd_now_ms() + timeout_ms;
@@ -598,7 +624,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         }
         break;
     }
-    close(pipefd[0]);
+    hd_par_pipe_close(ctx, pipefd[0]);
     if (err == -ETIMEDOUT)
         hd_dbg(ctx, "write %s <- '%s': no answer in %u ms", path, value, timeout_ms);
     return err;
