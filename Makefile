@@ -358,14 +358,16 @@ check-asan:
 	echo "check-asan: sanitizer reports above" >&2; exit 1; fi; exit $$rc
 
 # Under ThreadSanitizer: the tests that share libhostdev-virt objects among threads (the core
-# is one context per thread; TSan cannot run with ASan, hence a build of its own). Reports go
-# to files, as for check-asan, and fail the target.
+# is one context per thread; TSan cannot run with ASan, hence a build of its own), and those
+# of operations whose steps run on worker threads (test-parallel, in-process and through the
+# sanitized hostdev, on a sanitized fake kernel, whose FUSE server is threaded too). Reports
+# go to files, as for check-asan, and fail the target.
 TSAN_LOG    := $(CURDIR)/build/tsan/sanitizer
-TSAN_TESTS  := test-virt-threads
+TSAN_TESTS  := test-virt-threads test-parallel
 check-tsan:
 	@mkdir -p build/tsan && rm -f $(TSAN_LOG).*
 	$(MAKE) BUILD=build/tsan OPT='-O1 -g -fno-omit-frame-pointer' SAN='-fsanitize=thread' \
-	        $(TSAN_TESTS:%=build/tsan/tests/%)
+	        $(TSAN_TESTS:%=build/tsan/tests/%) build/tsan/hostdev build/tsan/hostdev-fakesys
 	TSAN_OPTIONS='log_path=$(TSAN_LOG) halt_on_error=1 second_deadlock_stack=1' \
 	HOSTDEV_BUILD=build/tsan tests/run-unit $(TSAN_TESTS:%=build/tsan/tests/%); \
 	rc=$$?; if ls $(TSAN_LOG).* >/dev/null 2>&1; then cat $(TSAN_LOG).*; \
