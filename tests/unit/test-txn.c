@@ -647,6 +647,10 @@ static const struct op_case ops[] = {
     {"release mixed", "detach " XHCI "; acquire --vm m --owner 7:8 --domain-xml @DOM@",
      "release --vm m", "the same, back", 2},
     {"acquire several", NULL, "acquire --vm n --owner 7:8 " NIC " " XHCI, "two groups", 1},
+    {"detach three groups", NULL, "detach --group " GPU " " NIC " " XHCI,
+     "three groups side by side, one of two members", 3},
+    {"reattach three groups", "detach --group " GPU " " NIC " " XHCI,
+     "reattach " GPU " " AUDIO " " NIC " " XHCI, "the same, back, side by side", 4},
     {"reserve", "@CONF@", "reserve", "hostdev.d: the NIC to vfio-pci", 1},
 };
 
