@@ -20,6 +20,7 @@
 #include <hostdev/hostdev.h>
 
 #include "adapters-tree.h"
+#include "engine.h"
 #include "fixture.h"
 #include "hoststate.h"
 #include "suite.h"
@@ -81,20 +82,11 @@ static void teardown(void)
 static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int hd(const char *fmt, ...)
 {
-    char *args, *cmd;
     va_list ap;
-    int rc;
 
     va_start(ap, fmt);
-    ck_assert(vasprintf(&args, fmt, ap) > 0);
+    int rc = eng_vhostdev(&fx, &out, &err, "", fmt, ap);
     va_end(ap);
-    ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s %s", at_build_dir(),
-                       fx.root, args) > 0);
-    free(out);
-    free(err);
-    rc = at_run(cmd, &out, &err);
-    free(cmd);
-    free(args);
     return rc;
 }
 
@@ -106,24 +98,6 @@ static void run_all(const char *cmds)
     for (char *c = strtok_r(copy, ";", &save); c; c = strtok_r(NULL, ";", &save))
         ck_assert_msg(hd("%s", c) == 0, "'%s': %s", c, err);
     free(copy);
-}
-
-/* `hostdev ARGS` in the background, with a long timeout (hangs end by `ctl release`). */
-static pid_t start(const char *args)
-{
-    char *line;
-    pid_t pid;
-
-    ck_assert(asprintf(&line, "exec %s/hostdev --root %s --timeout 60000 %s >/dev/null 2>&1",
-                       at_build_dir(), fx.root, args) > 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
-        _exit(127);
-    }
-    free(line);
-    return pid;
 }
 
 static int finish(pid_t pid)
@@ -148,17 +122,12 @@ static bool no_journal_left(void)
 }
 
 /* Recover until what was left is dealt with (a writer may still be finishing). */
-static void recover_all(void)
+static void recover_all(const char *what)
 {
     struct hd_ctx *ctx;
-    int r = -EBUSY;
 
     ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
-    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
-        if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
-            usleep(5000);
-    }
-    ck_assert_msg(r == 0, "recover: %s", hd_ctx_last_error(ctx));
+    eng_recover(ctx, what);
     hd_ctx_unref(ctx);
 }
 
@@ -190,7 +159,7 @@ static int by_text(const void *a, const void *b)
  * after everything asked for, one acquire per device right after its device. */
 static char *state(void)
 {
-    char *snap = hs_snapshot(&fx, all), *lines[256], *save = NULL, *sorted;
+    char *snap = hs_snapshot(&fx, all), *lines[256] = {NULL}, *save = NULL, *sorted;
     size_t n = 0, len = 0;
 
     for (char *l = strtok_r(snap, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
@@ -276,7 +245,7 @@ START_TEST(unbinds_overlap)
     pid_t pid;
 
     ck_assert_int_eq(fx_ctl(&fx, "hang e1000e forever"), 0);
-    pid = start("detach " N1 " " N2 " " N3 " " XHCI);
+    pid = eng_hostdev_start(&fx, "detach " N1 " " N2 " " N3 " " XHCI);
     /* One at a time, the second would wait for the first: three hang together. */
     ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", 3, 20000), "not three unbinds at once");
     ck_assert_str_eq(fx_driver(&fx, N1), "e1000e");
@@ -425,7 +394,7 @@ START_TEST(kill_with_writers_in_flight)
     before = hs_snapshot(&fx, all);
     ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
     ck_assert_int_eq(fx_ctl(&fx, "hang %s forever", c->driver), 0);
-    pid = start(c->cmd);
+    pid = eng_hostdev_start(&fx, c->cmd);
     ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", c->hangs, 20000), "%s: %zu unbinds at once",
                   c->name, c->hangs);
     kill(pid, SIGKILL);
@@ -437,7 +406,7 @@ START_TEST(kill_with_writers_in_flight)
     /* They all return at once: one of them (the last) undoes it, or recover does. */
     ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", c->driver), 0);
     ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
-    recover_all();
+    recover_all(c->name);
     becomes(before);
     free(before);
 }
