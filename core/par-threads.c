@@ -90,14 +90,12 @@ static void *worker(void *arg)
         for (size_t k = p->plan->chain_start[c]; k < p->plan->chain_start[c + 1] && !stopped(p);
              k++) {
             struct hd_task *t = &p->plan->b->v[p->plan->order[k]];
-            struct hd_device *dev;
-            int r = hd_device_open(w->ctx, &t->dev->addr, &dev);
-            if (r < 0) {
-                /* Opened by the caller a moment ago: unplugged since. */
+            /* Nothing read yet: every step reads the device afresh first (and says so when it
+             * went away meanwhile). */
+            struct hd_device *dev = hd_device_new(w->ctx, &t->dev->addr);
+            if (dev == NULL) {
                 t->ran = true;
-                t->result = r == -ENODEV ? hd_err(w->ctx, r, "%s: the device went away (it is "
-                                                  "no longer in sysfs)", t->dev->name)
-                                         : r;
+                t->result = -ENOMEM;
                 hd_saved_error_save(w->ctx, &t->error, t->result);
             } else {
                 hd_task_run(w->ctx, dev, t);

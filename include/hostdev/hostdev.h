@@ -34,7 +34,10 @@ extern "C" {
  *   hd_nodedev_ref/unref (atomic counts; a reference may be dropped in another thread than the
  *   one that took it, once no thread uses the object through it), and the functions that take
  *   no context or object (hd_pci_addr_parse, hd_reason_name, hd_nodedev_cap_to_string, ...).
- * - The log function is called in the thread that made the call.
+ * - The log function is called in the thread that made the call, never by two threads at
+ *   once. An operation on devices of several IOMMU groups runs their steps on worker threads
+ *   of its own (each with a context of its own); their log lines reach the log function in
+ *   the calling thread while the call lasts.
  */
 
 /* ------------------------------------------------------------------------------------------ */
