@@ -87,6 +87,7 @@ START_TEST(bad_input_exits_2_and_changes_nothing)
         {"list --json=yes", "--json takes no value"},
         /* An address that is not there is a mistake, not an empty listing. */
         {"list 0000:09:00.0", "0000:09:00.0: no such PCI device"},
+        {"hostdev-xml 03:00.0 0000:09:00.0", "0000:09:00.0: no such PCI device"},
         {"list --format yaml", "--format 'yaml': text, json or vdsm"},
         /* lspci's selectors, checked as lspci would. */
         {"list -s 1:2:3:4", "-s '1:2:3:4': expected [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]"},
