@@ -49,6 +49,16 @@ static bool printable(const char *s, size_t n)
     return true;
 }
 
+/* A field's value into a fixed buffer; too long is malformed, not truncated. */
+static int copy_value(char *dst, size_t size, const char *v, size_t vlen)
+{
+    if (vlen >= size)
+        return -EINVAL;
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+    return 0;
+}
+
 /* One message: "ACTION@DEVPATH", then KEY=VALUE fields, each NUL-terminated (the last may lack
  * its NUL). 0, or -EINVAL for anything else: a malformed message is skipped, never trusted. */
 int hd_uevent_parse(const char *msg, size_t len, struct hd_uevent *ev)
@@ -79,10 +89,8 @@ int hd_uevent_parse(const char *msg, size_t len, struct hd_uevent *ev)
 #define KEY(k) (klen == sizeof(k) - 1 && memcmp(p, k, klen) == 0)
 #define COPY(dst)                                                                                  \
     do {                                                                                           \
-        if (vlen >= sizeof(dst))                                                                   \
+        if (copy_value((dst), sizeof(dst), v, vlen) < 0)                                           \
             return -EINVAL;                                                                        \
-        memcpy(dst, v, vlen);                                                                      \
-        dst[vlen] = '\0';                                                                          \
     } while (0)
         if (KEY("ACTION")) {
             COPY(ev->action_name);
@@ -100,10 +108,7 @@ int hd_uevent_parse(const char *msg, size_t len, struct hd_uevent *ev)
         } else if (KEY("SEQNUM")) {
             char num[24];
             unsigned long long s;
-            if (vlen >= sizeof(num))
-                return -EINVAL;
-            memcpy(num, v, vlen);
-            num[vlen] = '\0';
+            COPY(num);
             if (hd_parse_uint(num, 10, ~0ull, &s) < 0)
                 return -EINVAL;
             ev->seqnum = s;
