@@ -27,6 +27,8 @@ UDEVDIR     ?= $(PREFIX)/lib/udev
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 INITRAMFSDIR ?= $(PREFIX)/share/initramfs-tools
 DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
+# /etc whatever the PREFIX: systemd units read their defaults from /etc/default.
+SYSCONFDIR  ?= /etc
 PKGCONFIG   ?= pkg-config
 HOSTDEV_NO_UDEV ?= 0
 HOSTDEV_NO_KMOD ?= 0
@@ -255,7 +257,7 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 # Each target tests/fuzz/fuzz-NAME.c is built twice: with libFuzzer by `make fuzz` (clang,
 # ASan+UBSan), and in every build with tests/fuzz/replay.c as main(), so that the unit tests
 # replay its seeds (tests/fuzz/NAME/) and every saved crash (tests/fuzz/regressions/NAME/).
-FUZZ_TARGETS := pciaddr cmdline uevent spec domxml reservation hwdb
+FUZZ_TARGETS := pciaddr cmdline uevent ueventmsg spec domxml reservation hwdb
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -324,15 +326,19 @@ static:
 # The udev rule, the unit, the initramfs-tools hook and the dracut module name the installed
 # binary: @BINDIR@ and @UDEVDIR@ are filled in for the PREFIX given.
 BOOT_IN     := boot/60-hostdev.rules.in boot/hostdev-reserve.service.in \
+               boot/hostdev-export@.service.in boot/hostdev-export-nfd.service.in \
+               boot/hostdev-export-nfd.timer \
                boot/initramfs-tools/hook boot/initramfs-tools/init-top \
                boot/dracut/module-setup.sh boot/dracut/hostdev-reserve.sh
 BOOT_OUT    := $(patsubst boot/%,$(BUILD)/boot/%,$(BOOT_IN:.in=))
 $(BUILD)/boot/%: boot/%.in $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' \
+	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 $(BUILD)/boot/%: boot/% $(DIRS_STAMP)
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' $< > $@
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVDIR@|$(UDEVDIR)|g' \
+	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 boot: $(BOOT_OUT)
 
 # ---- tests -----------------------------------------------------------------------------------
@@ -445,7 +451,13 @@ install: all boot
 	           $(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top \
 	           $(DESTDIR)$(DRACUTDIR)/90hostdev
 	install -m 0644 $(BUILD)/boot/60-hostdev.rules $(DESTDIR)$(UDEVDIR)/rules.d/
-	install -m 0644 $(BUILD)/boot/hostdev-reserve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 $(BUILD)/boot/hostdev-reserve.service $(BUILD)/boot/hostdev-export@.service \
+	        $(BUILD)/boot/hostdev-export-nfd.service $(BUILD)/boot/hostdev-export-nfd.timer \
+	        $(DESTDIR)$(SYSTEMDUNITDIR)/
+	# Defaults the admin edits: never replaced once there.
+	install -d $(DESTDIR)$(SYSCONFDIR)/default
+	for f in nfd prometheus; do d=$(DESTDIR)$(SYSCONFDIR)/default/hostdev-export-$$f; \
+	    [ -e $$d ] || install -m 0644 boot/hostdev-export-$$f.default $$d; done
 	install -m 0755 $(BUILD)/boot/initramfs-tools/hook $(DESTDIR)$(INITRAMFSDIR)/hooks/hostdev
 	install -m 0755 $(BUILD)/boot/initramfs-tools/init-top \
 	        $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top/hostdev

@@ -29,6 +29,12 @@ _hostdev()
         COMPREPLY=($(compgen -W "vfio-pci pci-stub" -- "$cur"))
         return
         ;;
+    --subsystem | -s)
+        if [ "$cmd" = monitor ]; then
+            COMPREPLY=($(compgen -W "pci usb scsi net block all" -- "$cur"))
+            return
+        fi
+        ;;
     --vm)
         COMPREPLY=($(compgen -W "$(_hostdev_run assignments | awk 'NR > 1 { print $2 }' |
             sort -u)" -- "$cur"))

@@ -901,4 +901,20 @@ struct hd_vfio_ops {
 int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
 
+/* ---- monitor.c ---------------------------------------------------------------------------- */
+/* One device event, parsed ("ACTION@DEVPATH" then KEY=VALUE fields, NUL-separated). */
+struct hd_uevent {
+    enum hd_uevent_action action;
+    char action_name[16];
+    char devpath[512];
+    char subsystem[64];
+    char driver[64];
+    char slot[HD_PCI_ADDR_BUFSZ]; /* PCI_SLOT_NAME, "" for other subsystems */
+    struct hd_pci_addr addr;
+    bool has_addr;
+    unsigned long long seqnum;
+};
+/* 0, or -EINVAL for a message that is not a kernel device event (it is skipped). */
+int hd_uevent_parse(const char *msg, size_t len, struct hd_uevent *ev);
+
 #endif

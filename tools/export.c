@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "export.h"
@@ -88,6 +89,19 @@ static int parse_expiry(const char *arg, time_t now, time_t *when)
         return -1;
     *when = now + (time_t)n;
     return 0;
+}
+
+/* How long labels live when --expiry is a duration; 0 for a fixed time, which stays what it
+ * was asked to be and is never renewed. */
+static time_t expiry_lifetime(const char *arg)
+{
+    time_t when;
+    struct tm tm = {0};
+    const char *end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    if ((end != NULL && *end == '\0') || parse_expiry(arg, 0, &when) < 0)
+        return 0;
+    return when;
 }
 
 /* A DNS subdomain, as Kubernetes wants the prefix of a resource name (lower case). */
@@ -315,26 +329,215 @@ static int emit(struct tool *t, const char *path, const char *buf, size_t len)
     return write_atomic(t, path, buf, len);
 }
 
+/* ---- one document ---------------------------------------------------------------------------- */
+
+struct job {
+    const struct format *fmt;
+    struct xopts o;
+    const char *expiry;  /* as given: a duration counts from each document's time */
+    const char *output;  /* NULL or "-": standard output */
+};
+
+/* The whole document as of @now, in memory: nothing is written when a format refuses. */
+static int render(struct tool *t, struct job *job, time_t now, char **buf, size_t *len)
+{
+    struct xmodel m = {.now = now};
+    struct hd_device_list *list = NULL;
+    FILE *mem;
+    int r;
+
+    *buf = NULL;
+    *len = 0;
+    if (parse_expiry(job->expiry, now, &job->o.expiry) < 0)
+        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration (30m, 2h, 1d) or a UTC time "
+                          "YYYY-MM-DDTHH:MM:SSZ", job->expiry);
+    hd_ctx_clear_error(t->ctx);
+    r = hd_device_list_new(t->ctx, HD_FILL_ALL, &list);
+    if (r < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
+    if ((r = build_model(t, list, true, &m)) != EXIT_DONE)
+        goto out;
+    if (job->fmt->write == export_prometheus) {
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_assignment_list_new(t->ctx, &m.assigned)) < 0) {
+            r = tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
+            goto out;
+        }
+    }
+    if ((mem = open_memstream(buf, len)) == NULL) {
+        r = tool_error(t, EXIT_FAILED, "out of memory");
+        goto out;
+    }
+    r = job->fmt->write(t, &m, &job->o, mem);
+    if (fclose(mem) != 0 && r == EXIT_DONE)
+        r = tool_error(t, EXIT_FAILED, "out of memory");
+    if (r != EXIT_DONE) {
+        free(*buf);
+        *buf = NULL;
+    }
+out:
+    hd_assignment_list_unref(m.assigned);
+    free(m.devs);
+    hd_device_list_unref(list);
+    return r;
+}
+
+/* ---- --watch ---------------------------------------------------------------------------------- */
+
+/* Quiet time after an event before the file is made again: 64 VFs appearing are one rewrite. */
+#define WATCH_SETTLE_MS 200
+/* How often the assignment map is looked at (acquire and release announce no device event). */
+#define WATCH_MAP_MS 1000
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Who holds what, as one string: prometheus exports it, and only it changes the map. */
+static char *assignments_seen(struct tool *t)
+{
+    struct hd_assignment_list *list = NULL;
+    char *s = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&s, &len);
+
+    if (mem == NULL)
+        return NULL;
+    if (hd_assignment_list_new(t->ctx, &list) == 0) {
+        for (size_t i = 0; i < hd_assignment_list_count(list); i++) {
+            const struct hd_assignment *a = hd_assignment_list_get(list, i);
+            fprintf(mem, "%s=%s\n", hd_assignment_get_name(a), hd_assignment_get_vm(a));
+        }
+        hd_assignment_list_unref(list);
+    }
+    fclose(mem);
+    return s;
+}
+
+static bool renewing(long long renew_at, long long now)
+{
+    return renew_at >= 0 && now >= renew_at;
+}
+
+/* Made again at the time of the file on disk, the document is what was written. */
+static bool unchanged(struct tool *t, struct job *job, const char *written, size_t written_len,
+                      time_t written_at)
+{
+    char *same = NULL;
+    size_t len = 0;
+    bool equal = written != NULL && render(t, job, written_at, &same, &len) == EXIT_DONE &&
+                 len == written_len && memcmp(same, written, len) == 0;
+
+    free(same);
+    return equal;
+}
+
+/* The document is made again when the kernel announces a PCI event (or the map changes), and
+ * written only when what it exports changed: rendered again with the time of the file on disk,
+ * it must differ. NFD's labels are also renewed at half their lifetime, so they never expire
+ * while the watcher lives. A document a format refuses keeps the last good file. */
+static int watch(struct tool *t, struct job *job)
+{
+    struct hd_monitor *mon = NULL;
+    char *written = NULL, *map = NULL;
+    size_t written_len = 0;
+    time_t written_at = 0;
+    long long settle_at = -1, map_at = 0, renew_at = -1;
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    /* Listen first: an event between the first document and listening is not lost. */
+    if ((r = hd_monitor_new(t->ctx, &mon)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "cannot watch device events");
+    tool_stop_on_signals();
+    if (job->fmt->write == export_prometheus)
+        map = assignments_seen(t);
+    settle_at = now_ms(); /* the first document at once */
+    while (!tool_stop_requested()) {
+        const struct hd_uevent *ev;
+        long long now = now_ms();
+        if (map != NULL && now >= map_at) {
+            char *again = assignments_seen(t);
+            if (again != NULL && strcmp(again, map) != 0 && settle_at < 0)
+                settle_at = now;
+            if (again != NULL) {
+                free(map);
+                map = again;
+            }
+            map_at = now + WATCH_MAP_MS;
+        }
+        if (renew_at >= 0 && now >= renew_at && settle_at < 0)
+            settle_at = now;
+        if (settle_at >= 0 && now >= settle_at) {
+            time_t at = 0;
+            settle_at = -1;
+            if ((r = export_now(t, &at)) != EXIT_DONE)
+                goto out;
+            if (!renewing(renew_at, now) && unchanged(t, job, written, written_len, written_at))
+                continue;
+            char *doc = NULL;
+            size_t len = 0;
+            if (render(t, job, at, &doc, &len) != EXIT_DONE ||
+                emit(t, job->output, doc, len) != EXIT_DONE) {
+                free(doc);
+                continue;
+            }
+            free(written);
+            written = doc;
+            written_len = len;
+            written_at = at;
+            if (t->verbose > 0)
+                fprintf(stderr, "%s export: wrote %s\n", t->prog, job->output);
+            time_t lifetime = expiry_lifetime(job->expiry);
+            renew_at = job->fmt->write == export_nfd && lifetime > 0
+                           ? now_ms() + (long long)lifetime * 500
+                           : -1;
+            continue;
+        }
+        long long wait = settle_at >= 0 ? settle_at - now : 500;
+        if (map != NULL && map_at - now < wait)
+            wait = map_at - now;
+        if (renew_at >= 0 && renew_at - now < wait)
+            wait = renew_at - now;
+        r = hd_monitor_next(mon, wait < 0 ? 0 : (int)wait, &ev);
+        if (r == 0 && strcmp(hd_uevent_get_subsystem(ev), "pci") == 0)
+            settle_at = now_ms() + WATCH_SETTLE_MS;
+        else if (r == -ENOBUFS) /* events were lost: look again */
+            settle_at = now_ms() + WATCH_SETTLE_MS;
+        else if (r < 0 && r != -EAGAIN && r != -EINTR) {
+            r = tool_lib_error(t, EXIT_FAILED, r, "device events");
+            goto out;
+        }
+    }
+    r = EXIT_DONE;
+out:
+    free(written);
+    free(map);
+    hd_monitor_unref(mon);
+    return r;
+}
+
 /* ---- the command ---------------------------------------------------------------------------- */
 
 static int run(struct tool *t, int argc, char **argv)
 {
-    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET };
+    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH };
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"resource-prefix", required_argument, NULL, O_PREFIX},
                                          {"nova-release", required_argument, NULL, O_NOVA},
                                          {"expiry", required_argument, NULL, O_EXPIRY},
                                          {"physical-network", required_argument, NULL, O_PHYSNET},
+                                         {"watch", no_argument, NULL, O_WATCH},
                                          {NULL, 0, NULL, 0}};
-    struct xopts o = {.prefix = "hostdev.io", .nova_release = 26};
-    const struct format *fmt = NULL;
-    const char *output = NULL, *expiry = "1h";
-    struct xmodel m = {0};
-    struct hd_device_list *list = NULL;
+    struct job job = {.o = {.prefix = "hostdev.io", .nova_release = 26}, .expiry = "1h"};
+    bool watching = false;
+    time_t now;
     char *buf = NULL;
     size_t len = 0;
-    FILE *mem;
     int c, r;
 
     optind = 0;
@@ -343,28 +546,28 @@ static int run(struct tool *t, int argc, char **argv)
         case 'f':
             for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
                 if (strcmp(optarg, formats[i].name) == 0)
-                    fmt = &formats[i];
+                    job.fmt = &formats[i];
             }
-            if (fmt == NULL)
+            if (job.fmt == NULL)
                 return tool_error(t, EXIT_USAGE, "--format '%s': kubevirt, nfd, nova, sriovdp "
                                   "or prometheus", optarg);
             break;
         case 'o':
-            output = optarg;
+            job.output = optarg;
             break;
         case O_PREFIX:
             if (!dns_subdomain(optarg))
                 return tool_error(t, EXIT_USAGE, "--resource-prefix '%s': not a DNS subdomain "
                                   "(lower-case letters, digits, '-' and '.')", optarg);
-            o.prefix = optarg;
+            job.o.prefix = optarg;
             break;
         case O_NOVA:
-            if ((o.nova_release = parse_nova_release(optarg)) < 0)
+            if ((job.o.nova_release = parse_nova_release(optarg)) < 0)
                 return tool_error(t, EXIT_USAGE, "--nova-release '%s': a Nova major version "
                                   "(21 or later, 26 is Zed) or a release name", optarg);
             break;
         case O_EXPIRY:
-            expiry = optarg;
+            job.expiry = optarg;
             break;
         case O_PHYSNET:
             /* It lands in a JSON string; Nova takes any name, but a line break would end the
@@ -372,7 +575,10 @@ static int run(struct tool *t, int argc, char **argv)
             if (optarg[0] == '\0' || strpbrk(optarg, "\"\\\n\r\t") != NULL)
                 return tool_error(t, EXIT_USAGE, "--physical-network '%s': a name without "
                                   "quotes, backslashes or control characters", optarg);
-            o.physnet = optarg;
+            job.o.physnet = optarg;
+            break;
+        case O_WATCH:
+            watching = true;
             break;
         default:
             tool_usage(&cmd_export, stderr, t->prog);
@@ -381,50 +587,28 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if (argc > optind)
         return tool_error(t, EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (fmt == NULL)
+    if (job.fmt == NULL)
         return tool_error(t, EXIT_USAGE, "--format is required: kubevirt, nfd, nova, sriovdp or "
                           "prometheus");
-    if ((r = export_now(t, &m.now)) != EXIT_DONE)
+    if (watching && (job.output == NULL || strcmp(job.output, "-") == 0))
+        return tool_error(t, EXIT_USAGE, "--watch rewrites a file: give it with -o FILE");
+    if ((r = export_now(t, &now)) != EXIT_DONE)
         return r;
-    if (parse_expiry(expiry, m.now, &o.expiry) < 0)
+    if (parse_expiry(job.expiry, now, &job.o.expiry) < 0)
         return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration (30m, 2h, 1d) or a UTC time "
-                          "YYYY-MM-DDTHH:MM:SSZ", expiry);
-
-    hd_ctx_clear_error(t->ctx);
-    r = hd_device_list_new(t->ctx, HD_FILL_ALL, &list);
-    if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
-    if ((r = build_model(t, list, true, &m)) != EXIT_DONE)
-        goto out;
-    if (fmt->write == export_prometheus) {
-        hd_ctx_clear_error(t->ctx);
-        if ((r = hd_assignment_list_new(t->ctx, &m.assigned)) < 0) {
-            r = tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
-            goto out;
-        }
-    }
-    /* The whole document first: nothing is written when a format refuses. */
-    if ((mem = open_memstream(&buf, &len)) == NULL) {
-        r = tool_error(t, EXIT_FAILED, "out of memory");
-        goto out;
-    }
-    r = fmt->write(t, &m, &o, mem);
-    if (fclose(mem) != 0 && r == EXIT_DONE)
-        r = tool_error(t, EXIT_FAILED, "out of memory");
-    if (r == EXIT_DONE)
-        r = emit(t, output, buf, len);
-out:
+                          "YYYY-MM-DDTHH:MM:SSZ", job.expiry);
+    if (watching)
+        return watch(t, &job);
+    if ((r = render(t, &job, now, &buf, &len)) == EXIT_DONE)
+        r = emit(t, job.output, buf, len);
     free(buf);
-    hd_assignment_list_unref(m.assigned);
-    free(m.devs);
-    hd_device_list_unref(list);
     return r;
 }
 
 const struct tool_command cmd_export = {
     .name = "export",
     .run = run,
-    .usage = "--format kubevirt|nfd|nova|sriovdp|prometheus [-o FILE] [OPTIONS]",
+    .usage = "--format kubevirt|nfd|nova|sriovdp|prometheus [-o FILE [--watch]] [OPTIONS]",
     .summary = "devices ready for passthrough, for KubeVirt, NFD, Nova, sriovdp or Prometheus",
     .help =
         "A device is exported when it is bound to vfio-pci (or a variant) and its IOMMU group is\n"
@@ -436,6 +620,9 @@ const struct tool_command cmd_export = {
         "                          sriovdp: the SR-IOV network device plugin's config.json;\n"
         "                          prometheus: node_exporter's textfile collector (.prom)\n"
         "  -o, --output FILE       replace FILE atomically (default: standard output)\n"
+        "      --watch             stay: write FILE again whenever a device event (or, for\n"
+        "                          prometheus, the assignments) change what it exports; nfd\n"
+        "                          labels are renewed at half their expiry. SIGTERM ends it\n"
         "      --resource-prefix P resource-name prefix (kubevirt, sriovdp; default hostdev.io;\n"
         "                          NVIDIA devices are nvidia.com/NAME as NVIDIA's plugin names them)\n"
         "      --nova-release R    Nova major version or name (default 26, Zed)\n"

@@ -52,34 +52,44 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if (optind >= argc)
         return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:06:12.5)");
-    /* All addresses first: no partial output for a typo in the last one. */
-    for (int i = optind; i < argc; i++) {
-        struct hd_pci_addr addr;
-        if (tool_parse_addr(t, argv[i], &addr) < 0)
-            return EXIT_USAGE;
+    /* Every device first: no partial output for a typo or an absent device in the last one. */
+    int n = argc - optind;
+    struct hd_pci_addr *addrs = calloc((size_t)n, sizeof(*addrs));
+    if (addrs == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (int i = 0; i < n; i++) {
+        struct hd_device *dev = NULL;
+        int r = tool_open_device(t, argv[optind + i], &dev);
+        if (r != EXIT_DONE) {
+            free(addrs);
+            return r;
+        }
+        addrs[i] = *hd_device_get_addr(dev);
+        hd_device_unref(dev);
     }
     struct json j;
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
-    for (int i = optind; i < argc; i++) {
-        struct hd_pci_addr addr;
+    for (int i = 0; i < n; i++) {
+        const struct hd_pci_addr *addr = &addrs[i];
         char name[HD_PCI_ADDR_BUFSZ], *xml = NULL;
         size_t len = 0;
-        hd_pci_addr_parse(argv[i], &addr);
         if (!tool_json(t)) {
-            write_hostdev(stdout, &addr, managed, driver, 0);
+            write_hostdev(stdout, addr, managed, driver, 0);
             continue;
         }
         /* {address, xml}: the element as text, for callers that splice it into a domain. */
         FILE *mem = open_memstream(&xml, &len);
-        if (mem == NULL)
+        if (mem == NULL) {
+            free(addrs);
             return tool_error(t, EXIT_FAILED, "out of memory");
-        write_hostdev(mem, &addr, managed, driver, 0);
+        }
+        write_hostdev(mem, addr, managed, driver, 0);
         fclose(mem);
         json_begin_object(&j);
-        json_kv_string(&j, "address", hd_pci_addr_format(&addr, name));
+        json_kv_string(&j, "address", hd_pci_addr_format(addr, name));
         json_kv_bool(&j, "managed", managed);
         json_kv_string(&j, "xml", xml);
         json_end_object(&j);
@@ -89,6 +99,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_end_array(&j);
         json_finish(&j);
     }
+    free(addrs);
     return EXIT_DONE;
 }
 

@@ -19,14 +19,15 @@ extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, c
     cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
     cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_reserve WEAK, cmd_persist WEAK,
     cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK, cmd_acquire WEAK, cmd_release WEAK,
-    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK, cmd_export WEAK;
+    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK, cmd_export WEAK,
+    cmd_monitor WEAK;
 
 static const struct tool_command *const commands[] = {
     &cmd_list,      &cmd_show,        &cmd_iommu,       &cmd_detach,     &cmd_reattach,
     &cmd_reset,     &cmd_check,       &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
     &cmd_qemu_args, &cmd_reserve,     &cmd_persist,     &cmd_unpersist,  &cmd_persisted,
     &cmd_cmdline,   &cmd_acquire,     &cmd_release,     &cmd_assignments, &cmd_migratable,
-    &cmd_recover,   &cmd_doctor,      &cmd_export,
+    &cmd_recover,   &cmd_doctor,      &cmd_export,      &cmd_monitor,
 };
 
 static void usage(FILE *out)
@@ -262,6 +263,21 @@ void tool_print_wrapped(FILE *out, const char *prefix, int indent, const char *t
 }
 
 /* A network interface names its PCI function, as in dpdk-devbind and driverctl. */
+int tool_parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (s == NULL || s[0] < '0' || s[0] > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
 int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
 {
     struct hd_netif_list *l;

@@ -6,21 +6,6 @@
 
 #include "opout.h"
 
-static int parse_count(const char *s, unsigned int *out)
-{
-    char *end;
-    unsigned long v;
-
-    if (s == NULL || s[0] < '0' || s[0] > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > 65535)
-        return -EINVAL;
-    *out = (unsigned int)v;
-    return 0;
-}
-
 /* No count: say what the PF has. */
 static int show_count(struct tool *t, const char *addr)
 {
@@ -53,6 +38,7 @@ static int run(struct tool *t, int argc, char **argv)
 {
     const char *addr = NULL, *count = NULL;
     struct hd_pci_addr pci;
+    unsigned long long count_ull;
     unsigned int numvfs;
     struct hd_op *op;
     int r;
@@ -76,9 +62,10 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "no PF given (see 'hostdev sriov --help')");
     if (count == NULL)
         return show_count(t, addr);
-    if (parse_count(count, &numvfs) < 0)
+    if (tool_parse_count(count, 65535, &count_ull) < 0)
         return tool_error(t, EXIT_USAGE, "invalid count of VFs '%s' (a number, 0 removes the VFs)",
                           count);
+    numvfs = (unsigned int)count_ull;
     if (tool_parse_addr(t, addr, &pci) < 0)
         return EXIT_USAGE;
     if ((r = tool_op_new(t, HD_OP_NUMVFS, 0, &op)) != EXIT_DONE)

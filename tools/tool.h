@@ -44,7 +44,7 @@ struct tool_command {
 extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_reattach,
     cmd_reset, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml, cmd_qemu_args, cmd_reserve,
     cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline, cmd_acquire, cmd_release,
-    cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor, cmd_export;
+    cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor, cmd_export, cmd_monitor;
 
 /* Print "hostdev CMD: message" (plus the context's last error when @with_ctx_error) to stderr,
  * return @code. */
@@ -66,6 +66,12 @@ int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_P
 int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, const char *fmt, ...)
     HD_PRINTF_TOOL(5, 6);
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog);
+/* A decimal count (digits only) no larger than @max: 0, or -EINVAL. */
+int tool_parse_count(const char *s, unsigned long long max, unsigned long long *out);
+/* SIGINT and SIGTERM set a flag instead of killing: long-running commands (monitor,
+ * export --watch) finish what they write and exit 0. */
+void tool_stop_on_signals(void);
+bool tool_stop_requested(void);
 
 /* Parse a device argument; on failure print "invalid PCI address 'X'" and return -EINVAL. */
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);

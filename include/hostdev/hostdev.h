@@ -690,6 +690,44 @@ struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu);
 int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Device events: what the kernel announces as devices come, go and change drivers          */
+
+/* On the host, the kernel's uevent netlink socket (its own messages, never udevd's); under
+ * another root, the fake kernel's channel proc/hostdev-uevents (hostdev-fakesys(5)). Only
+ * events from hd_monitor_new() on are seen. */
+enum hd_uevent_action {
+    HD_UEVENT_UNKNOWN = -1,
+    HD_UEVENT_ADD,
+    HD_UEVENT_REMOVE,
+    HD_UEVENT_CHANGE,
+    HD_UEVENT_BIND,
+    HD_UEVENT_UNBIND,
+    HD_UEVENT_MOVE,
+    HD_UEVENT_ONLINE,
+    HD_UEVENT_OFFLINE,
+};
+const char *hd_uevent_action_to_string(enum hd_uevent_action a); /* "bind" */
+
+struct hd_monitor;
+struct hd_uevent;
+int hd_monitor_new(struct hd_ctx *ctx, struct hd_monitor **out);
+struct hd_monitor *hd_monitor_ref(struct hd_monitor *m);
+struct hd_monitor *hd_monitor_unref(struct hd_monitor *m);
+/* For poll(): readable when an event waits (-1 under a fake root: it is polled). */
+int hd_monitor_get_fd(const struct hd_monitor *m);
+/* The next event, waiting at most @timeout_ms (-1: until one comes): 0 with *@ev valid until
+ * the next call, -EAGAIN when none came, -EINTR when a signal came, another -errno (ENOBUFS:
+ * the kernel dropped events, so what was read before may be stale). Malformed messages are
+ * skipped. */
+int hd_monitor_next(struct hd_monitor *m, int timeout_ms, const struct hd_uevent **ev);
+enum hd_uevent_action hd_uevent_get_action(const struct hd_uevent *ev);
+const char *hd_uevent_get_subsystem(const struct hd_uevent *ev); /* "pci" */
+const char *hd_uevent_get_devpath(const struct hd_uevent *ev);   /* "/devices/pci0000:00/..." */
+const char *hd_uevent_get_driver(const struct hd_uevent *ev);    /* NULL when it names none */
+const struct hd_pci_addr *hd_uevent_get_addr(const struct hd_uevent *ev); /* NULL: not PCI */
+unsigned long long hd_uevent_get_seqnum(const struct hd_uevent *ev);      /* 0: none given */
+
+/* ------------------------------------------------------------------------------------------ */
 /* Assignments of devices to VMs (the map under the state directory)                         */
 
 /* A VM id: [A-Za-z0-9._:@-]{1,128} (names and UUIDs), not "." or "..". */

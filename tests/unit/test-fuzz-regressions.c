@@ -9,7 +9,7 @@
 #include "suite.h"
 
 /* Keep in step with FUZZ_TARGETS in the Makefile. */
-static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "spec", "domxml",
+static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "ueventmsg", "spec", "domxml",
                                       "reservation", "hwdb"};
 
 static void replay(const char *target, const char *dirs)

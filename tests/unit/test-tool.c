@@ -32,7 +32,8 @@ static void one_line_error(const char *needle)
     ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
 }
 
-static void json_parses(void)
+/* The output is one JSON document, or with @per_line one JSON value on every line. */
+static void json_check(bool per_line)
 {
     char path[] = "/tmp/hostdev-json-XXXXXX", cmd[256];
     int fd = mkstemp(path);
@@ -41,12 +42,24 @@ static void json_parses(void)
 
     fputs(out, f);
     fclose(f);
-    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s",
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; %s' %s",
+             per_line ? "[json.loads(l) for l in open(sys.argv[1])]"
+                      : "json.load(open(sys.argv[1]))",
              path);
     ck_assert_msg(at_run(cmd, &o, &x) == 0, "invalid JSON (%s): %s", x, out);
     free(o);
     free(x);
     unlink(path);
+}
+
+static void json_parses(void)
+{
+    json_check(false);
+}
+
+static void json_parses_lines(void)
+{
+    json_check(true);
 }
 
 static void setup(void)
@@ -87,6 +100,7 @@ START_TEST(bad_input_exits_2_and_changes_nothing)
         {"list --json=yes", "--json takes no value"},
         /* An address that is not there is a mistake, not an empty listing. */
         {"list 0000:09:00.0", "0000:09:00.0: no such PCI device"},
+        {"hostdev-xml 03:00.0 0000:09:00.0", "0000:09:00.0: no such PCI device"},
         {"list --format yaml", "--format 'yaml': text, json or vdsm"},
         /* lspci's selectors, checked as lspci would. */
         {"list -s 1:2:3:4", "-s '1:2:3:4': expected [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]"},
@@ -356,6 +370,9 @@ START_TEST(completion)
     COMPLETES("show enp", "enp3s0 ");
     COMPLETES("--js", "--json ");
     COMPLETES("export --format k", "kubevirt ");
+    COMPLETES("mon", "monitor ");
+    COMPLETES("monitor --dur", "--duration ");
+    COMPLETES("monitor --subsystem u", "usb ");
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 03:00.0"), 0);
     COMPLETES("release --vm w", "web1 ");
     ck_assert_int_eq(hd("release --vm web1"), 0);
@@ -539,6 +556,125 @@ START_TEST(messages_name_devices_canonically)
 }
 END_TEST
 
+/* monitor: the events the fake kernel announces, in order, as lines and as JSON; malformed
+ * records in the channel are skipped; bad options exit 2. */
+static int monitor_while(const char *monitor_args, const char *actions)
+{
+    char cmd[2048];
+
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd),
+             "R='%s'; H='%s/hostdev --root %s'; d=$(mktemp -d); "
+             "$H -v %s >$d/out 2>$d/err & pid=$!; "
+             "for i in $(seq 200); do grep -q listening $d/err && break; sleep 0.05; done; "
+             "%s; wait $pid; rc=$?; cat $d/out; rm -rf $d; exit $rc",
+             e.fx.root, at_build_dir(), e.fx.root, monitor_args, actions);
+    return at_run(cmd, &out, &err);
+}
+
+START_TEST(monitor_events)
+{
+    ck_assert_int_eq(monitor_while("monitor --count 4 --duration 30",
+                                   "$H detach 3:0.0 >/dev/null && $H reattach 3:0.0 >/dev/null"),
+                     0);
+    ck_assert_str_eq(out, "unbind 0000:03:00.0\n"
+                          "bind 0000:03:00.0 driver=vfio-pci\n"
+                          "unbind 0000:03:00.0\n"
+                          "bind 0000:03:00.0 driver=e1000e\n");
+    /* Removal and hot-add through the fake's control file, as JSON. */
+    ck_assert_int_eq(monitor_while("--json monitor --count 3 --duration 30",
+                                   "echo 1 > $R/sys/bus/pci/devices/0000:03:00.0/remove; "
+                                   "echo 1 > $R/sys/bus/pci/rescan"),
+                     0);
+    json_parses_lines();
+    ck_assert_msg(strstr(out, "\"action\":\"unbind\"") < strstr(out, "\"action\":\"remove\""),
+                  "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "\"action\":\"remove\",\"subsystem\":\"pci\","
+                                      "\"address\":\"0000:03:00.0\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"devpath\":\"/devices/pci0000:00/0000:00:1c.0/0000:03:00.0\""));
+    /* Nothing happens: --duration ends it, and the count not reached is exit 1. */
+    ck_assert_int_eq(hd("monitor --count 1 --duration 1"), 1);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(hd("monitor --count 0"), 2);
+    one_line_error("--count '0'");
+    ck_assert_int_eq(hd("monitor --subsystem ../x"), 2);
+    one_line_error("--subsystem '../x'");
+    ck_assert_int_eq(hd("monitor 0000:03:00.0"), 2);
+    one_line_error("unexpected argument '0000:03:00.0'");
+}
+END_TEST
+
+/* export --watch: the file is written at once, again when an event changes what it exports,
+ * not when an event changes nothing of it, and SIGTERM ends it cleanly. */
+START_TEST(export_watch)
+{
+    char cmd[4096];
+
+    free(out);
+    free(err);
+    /* wrote N: wait until the watcher has written its Nth file. */
+    snprintf(cmd, sizeof(cmd),
+             "R='%s'; H='%s/hostdev --root %s'; d=$(mktemp -d); export SOURCE_DATE_EPOCH=1700000000; "
+             "wrote() { for i in $(seq 200); do [ $(grep -c wrote $d/err) -ge $1 ] && return; "
+             "sleep 0.05; done; echo \"no write $1\"; cat $d/err; exit 9; }; "
+             "$H -v export --format nfd -o $d/f --watch 2>$d/err & pid=$!; "
+             "wrote 1; grep -c vfio-8086_10d3 $d/f; "
+             "$H detach 3:0.0 >/dev/null && wrote 2 && grep vfio-8086_10d3 $d/f; "
+             "D=$R/sys/bus/pci/drivers/vfio-pci; echo 0000:03:00.0 > $D/unbind; "
+             "echo 0000:03:00.0 > $D/bind; "
+             "sleep 1; echo writes: $(grep -c wrote $d/err); "
+             "kill $pid; wait $pid; echo exit $?; ls $d; rm -rf $d",
+             e.fx.root, at_build_dir(), e.fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    ck_assert_str_eq(out, "0\n"
+                          "hostdev.feature.node.kubernetes.io/vfio-8086_10d3=1\n"
+                          "writes: 2\n"
+                          "exit 0\n"
+                          "err\nf\n");
+    ck_assert_int_eq(hd("export --format nfd --watch"), 2);
+    one_line_error("--watch rewrites a file: give it with -o FILE");
+}
+END_TEST
+
+/* The shipped units: systemd finds nothing to say about them, and the commands they run work
+ * (run here as systemd would expand them, against the fake root). */
+START_TEST(shipped_units)
+{
+    char cmd[4096], *abs_build = realpath(at_build_dir(), NULL);
+
+    ck_assert_ptr_nonnull(abs_build);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd),
+             "R='%s'; t=$(mktemp -d); make -s -C '%s' boot BUILD=$t BINDIR='%s' >/dev/null || exit 3; "
+             "cd $t/boot && mkdir v && cp hostdev-export@.service v/hostdev-export@nfd.service && "
+             "cp hostdev-export-nfd.service hostdev-export-nfd.timer hostdev-reserve.service v/ || exit 4; "
+             "for u in v/*; do systemd-analyze verify --man=no $u 2>&1 | sed \"s|^|$u: |\"; done; "
+             /* ExecStart as systemd expands it: %%i, ${VAR} one word, $VAR split (empty here). */
+             "execstart() { sed -n 's/^ExecStart=//p' $1 | sed \"s|%%i|nfd|g; "
+             "s|\\${HOSTDEV_EXPORT_OUTPUT}|$t/$2|; s|\\$HOSTDEV_EXPORT_ARGS||\"; }; "
+             "set -- $(execstart v/hostdev-export@nfd.service watched); bin=$1; shift; "
+             "$bin --root $R -v \"$@\" 2>$t/err & pid=$!; "
+             "for i in $(seq 200); do grep -q wrote $t/err && break; sleep 0.05; done; "
+             "kill $pid; wait $pid; echo watch exit $?; head -c 16 $t/watched; echo; "
+             "set -- $(execstart v/hostdev-export-nfd.service once); bin=$1; shift; "
+             "$bin --root $R \"$@\"; echo once exit $?; head -c 16 $t/once; echo; "
+             /* The timer renews well inside the expiry the service asks for. */
+             "grep -o -- '--expiry [0-9a-z]*' v/hostdev-export-nfd.service; "
+             "grep '^OnUnitActiveSec=' v/hostdev-export-nfd.timer; rm -rf $t",
+             e.fx.root, at_src_dir(), abs_build);
+    free(abs_build);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s", err);
+    ck_assert_str_eq(out, "watch exit 0\n"
+                          "# +expiry-time=2\n"
+                          "once exit 0\n"
+                          "# +expiry-time=2\n"
+                          "--expiry 1h\n"
+                          "OnUnitActiveSec=20min\n");
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -552,6 +688,9 @@ int main(void)
         domain_xml_acquire_release,
         readme_examples_work,
         messages_name_devices_canonically,
+        monitor_events,
+        export_watch,
+        shipped_units,
     };
     return at_main("tool", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -72,6 +72,7 @@ void driver_bind(struct kernel *k, struct device *dev, struct driver *drv)
 {
     dev->driver = drv;
     kernel_log(k, "bind %s %s", dev->name, drv->name);
+    kernel_uevent(k, "bind", dev);
     if (drv->flags & DRV_VFIO) {
         dev->vfio_index = vfio_index_alloc(k);
         dev->cdev_perm = (struct node_perm){0600, 0, 0};
@@ -143,6 +144,7 @@ struct device *device_release_driver(struct kernel *k, struct device *dev)
         sriov_disable(k, dev);
     dev->driver = NULL;
     kernel_log(k, "unbind %s %s", dev->name, drv->name);
+    kernel_uevent(k, "unbind", dev);
     if (drv->flags & DRV_VFIO) {
         dev->vfio_index = -1;
         if (group_vfio_users(k, dev->group) == 0) {

@@ -183,6 +183,7 @@ static int ctl_add(struct kernel *k, const char *line)
     if (spec_device_line(k, line, &dev, err, sizeof(err)) < 0)
         return status(k, -EINVAL, "add: %s", err);
     kernel_log(k, "add %s", dev->name);
+    kernel_uevent(k, "add", dev);
     device_attach(k, dev);
     return status(k, 0, "ok");
 }

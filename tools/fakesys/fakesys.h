@@ -377,6 +377,8 @@ struct kernel {
     size_t nsets;
 
     struct buf log; /* what the kernel did: .fakesys/log */
+    struct buf uevents; /* proc/hostdev-uevents: the device events, one a line */
+    unsigned long long seqnum;
     FILE *logfile;  /* --log */
     char ctl_status[512];
     struct node *root;
@@ -391,6 +393,9 @@ void kernel_lock(struct kernel *k);
 void kernel_unlock(struct kernel *k);
 /* Append one line to the action log (and --log). */
 void kernel_log(struct kernel *k, const char *fmt, ...) FS_PRINTF(2, 3);
+/* Announce a device event (add, remove, bind, unbind) on proc/hostdev-uevents, in the words
+ * of the kernel's uevent messages, one event a line, fields separated by blanks. */
+void kernel_uevent(struct kernel *k, const char *action, const struct device *dev);
 
 struct module *module_get(struct kernel *k, const char *name);
 struct module *module_find(const struct kernel *k, const char *name);

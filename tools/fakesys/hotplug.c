@@ -50,6 +50,7 @@ void device_remove(struct kernel *k, struct device *dev, const char *why)
         sriov_disable(k, dev);
     dev->present = false;
     kernel_log(k, "%s %s", why, dev->name);
+    kernel_uevent(k, "remove", dev);
     k->dirty = true;
     if (dev->physfn)
         device_delete(k, dev);
@@ -72,6 +73,7 @@ void bus_rescan(struct kernel *k, const struct device *under)
             device_reset_state(dev);
             dev->present = true;
             kernel_log(k, "add %s", dev->name);
+            kernel_uevent(k, "add", dev);
             found = xrealloc(found, (nfound + 1) * sizeof(*found));
             found[nfound++] = dev->addr;
             again = true;

@@ -87,6 +87,7 @@ void kernel_free(struct kernel *k)
     free(k->version);
     free(k->cmdline);
     buf_free(&k->log);
+    buf_free(&k->uevents);
     if (k->logfile)
         fclose(k->logfile);
     tree_free(k->root);
@@ -129,6 +130,36 @@ void kernel_log(struct kernel *k, const char *fmt, ...)
         fputs(k->log.data + start, k->logfile);
         fflush(k->logfile);
     }
+}
+
+/* Its sysfs path below /sys, as DEVPATH says it: /devices/pciDDDD:BB/<bridges>/<it>. */
+static void devpath(struct buf *b, const struct device *dev)
+{
+    const struct device *top = dev->physfn ? dev->physfn : dev;
+
+    if (dev->parent != NULL) {
+        devpath(b, dev->parent);
+    } else {
+        while (top->parent != NULL)
+            top = top->parent;
+        buf_printf(b, "/devices/pci%04x:%02x", top->addr.domain, top->addr.bus);
+    }
+    buf_printf(b, "/%s", dev->name);
+}
+
+void kernel_uevent(struct kernel *k, const char *action, const struct device *dev)
+{
+    struct buf path = {0};
+
+    devpath(&path, dev);
+    buf_printf(&k->uevents, "%s@%s ACTION=%s DEVPATH=%s SUBSYSTEM=pci", action, path.data, action,
+               path.data);
+    /* The kernel names the driver in a bind event; after unbind there is none to name. */
+    if (strcmp(action, "bind") == 0 && dev->driver != NULL)
+        buf_printf(&k->uevents, " DRIVER=%s", dev->driver->name);
+    buf_printf(&k->uevents, " PCI_ID=%04X:%04X PCI_SLOT_NAME=%s SEQNUM=%llu\n", dev->vendor,
+               dev->device, dev->name, ++k->seqnum);
+    buf_free(&path);
 }
 
 struct module *module_find(const struct kernel *k, const char *name)

@@ -51,6 +51,7 @@ int sriov_enable(struct kernel *k, struct device *pf, int n)
         device_reset_state(vf);
         vf->physfn = pf;
         vf->vf_index = i;
+        kernel_uevent(k, "add", vf);
     }
     pf->numvfs = n;
     kernel_log(k, "sriov-enable %s %d", pf->name, n);

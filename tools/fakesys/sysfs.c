@@ -195,7 +195,17 @@ static void child_address_show(struct kernel *k, const struct attr *a, void *obj
     buf_printf(out, "%s\n", c->mac ? c->mac : "52:54:00:12:34:56");
 }
 
+static void uevents_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)a;
+    (void)obj;
+    if (k->uevents.len > 0)
+        buf_add(out, k->uevents.data, k->uevents.len);
+}
+
 static const struct attr a_cmdline = {.name = "cmdline", .mode = 0444, .show = cmdline_show};
+/* No kernel has it: hostdev monitor reads the fake's device events here (hostdev-fakesys(5)). */
+static const struct attr a_uevents = {.name = "hostdev-uevents", .mode = 0444, .show = uevents_show};
 static const struct attr a_version = {.name = "version", .mode = 0444, .show = version_show};
 static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show = osrelease_show};
 static const struct attr a_modules = {.name = "modules", .mode = 0444, .show = modules_show};
@@ -455,6 +465,7 @@ static void build_proc(struct kernel *k)
     struct node *proc = top_dir(k, "proc", 0555);
 
     tree_attr(proc, &a_cmdline, k);
+    tree_attr(proc, &a_uevents, k);
     tree_attr(proc, &a_version, k);
     hostuse_build_proc(k, proc);
     tree_attr(proc, &a_modules, k);
