@@ -60,6 +60,9 @@ struct hd_ctx {
      * every attribute write, which may make or remove directories (sysfs.c). */
     int dir_fd;
     char dir_path[HD_PATH_MAX];
+    /* dir_fd was resolved since the last hd_fs_distrust_dir(): a name missing there is missing
+     * (an unbound device has no driver link), not a sign that the directory went away. */
+    bool dir_trusted;
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
@@ -156,6 +159,8 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
                    int (*fn)(void *data, const char *name), void *data);
 /* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
 int hd_fs_exists(struct hd_ctx *ctx, const char *path);
+/* What follows may come after a change by someone else: a kept directory may be stale. */
+void hd_fs_distrust_dir(struct hd_ctx *ctx);
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
 /* Poll until @path exists (@present) or not, at most @timeout_ms. 0 or -ETIMEDOUT. */
 int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms);
@@ -258,8 +263,10 @@ struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *ad
 /* Read the @fill fields; with @again also those already read. */
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
 /* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); a VF is left
- * with *vf_pending, its ids for hd_device_fill_vf_ids(). */
-int hd_device_fill_bulk(struct hd_device *dev, bool *vf_pending);
+ * with *vf_pending, its ids for hd_device_fill_vf_ids(). With @driver_known, @driver (NULL:
+ * none) is the device's driver and its link is not read. */
+int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *driver,
+                        bool *vf_pending);
 /* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
  * -ENOENT when @pf is no PF. */
 int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);

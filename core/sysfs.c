@@ -234,8 +234,10 @@ static int parent_open(struct hd_ctx *ctx, const char *path, const char **base)
     ctx->dir_fd = -1;
     memcpy(ctx->dir_path, path, len);
     ctx->dir_path[len] = '\0';
-    if ((fd = open_in_root(ctx, ctx->dir_path, O_PATH | O_DIRECTORY, 0)) >= 0)
+    if ((fd = open_in_root(ctx, ctx->dir_path, O_PATH | O_DIRECTORY, 0)) >= 0) {
         ctx->dir_fd = fd;
+        ctx->dir_trusted = true;
+    }
     return fd;
 }
 
@@ -253,6 +255,11 @@ static void forget_dir(struct hd_ctx *ctx)
     ctx->dir_fd = -1;
 }
 
+void hd_fs_distrust_dir(struct hd_ctx *ctx)
+{
+    ctx->dir_trusted = false;
+}
+
 /* @base under the parent directory: the root's own fd takes the whole path. */
 static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const char *base)
 {
@@ -263,8 +270,9 @@ static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const 
 typedef long (*at_fn)(int dirfd, const char *name, void *arg);
 
 /* Run @fn on @path's last component, in its directory resolved under the root. A directory
- * kept from an earlier call may have gone since (a device removed and made again has a new
- * one): what fails there as missing is tried once more from the root. */
+ * kept from before the last hd_fs_distrust_dir() may have gone since (a device removed and
+ * made again has a new one): what fails there as missing is tried once more from the root.
+ * One resolved since is trusted: an absent attribute costs no second walk. */
 static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
 {
     for (int tries = 0;; tries++) {
@@ -274,7 +282,7 @@ static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
         long r;
         if (pfd < 0)
             return pfd;
-        kept = kept && pfd == ctx->dir_fd && tries == 0;
+        kept = kept && pfd == ctx->dir_fd && tries == 0 && !ctx->dir_trusted;
         r = fn(pfd, at_name(ctx, pfd, path, base), arg);
         parent_close(ctx, pfd);
         if (r >= 0 || !kept || (r != -ENOENT && r != -ENOTDIR && r != -ESTALE))
@@ -778,7 +786,10 @@ struct wait_for {
 static int path_is_as_wanted(void *data)
 {
     struct wait_for *w = data;
-    int r = hd_fs_exists(w->ctx, w->path);
+    int r;
+
+    hd_fs_distrust_dir(w->ctx); /* each look is afresh: the wait is for a change */
+    r = hd_fs_exists(w->ctx, w->path);
 
     return r < 0 ? r : (r == 1) == w->present;
 }

@@ -162,8 +162,9 @@ enum hd_fill {
     HD_FILL_CONFIG = 1u << 3, /* revision, header type (config space) */
     HD_FILL_NAMES = 1u << 4,  /* vendor and product names */
     HD_FILL_SRIOV = 1u << 5,  /* physfn, virtfns, totalvfs, numvfs */
-    HD_FILL_EXTRA = 1u << 6,  /* driver_override, numa node, reset methods, vfio cdev */
-    HD_FILL_ALL = 0x7f,
+    HD_FILL_EXTRA = 1u << 6,  /* numa node, reset methods, vfio cdev; implies _OVERRIDE */
+    HD_FILL_OVERRIDE = 1u << 7, /* driver_override alone (one file: what a listing can afford) */
+    HD_FILL_ALL = 0xff,
 };
 
 /* -ENODEV when there is no such device under the root. */
