@@ -44,7 +44,7 @@ static int add_bound(void *data, const char *name)
     struct hd_pci_addr addr;
     char canon[HD_PCI_ADDR_BUFSZ];
 
-    if (hd_pci_addr_parse(name, &addr) < 0 || strcmp(hd_pci_addr_format(&addr, canon), name))
+    if (hd_pci_addr_parse(name, &addr) < 0 || strcmp(hd_pci_addr_format(&addr, canon), name) != 0)
         return 0;
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 256;
