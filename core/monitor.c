@@ -117,7 +117,8 @@ int hd_uevent_parse(const char *msg, size_t len, struct hd_uevent *ev)
 #undef COPY
         p += n + 1;
     }
-    if (!have_action || !have_devpath || !have_subsystem || ev->devpath[0] != '/')
+    if (!have_action || !have_devpath || !have_subsystem || ev->devpath[0] != '/' ||
+        ev->subsystem[0] == '\0') /* "SUBSYSTEM=" says nothing a filter could match */
         return -EINVAL;
     for (size_t i = 0; i < HD_ARRAY_SIZE(action_names); i++) {
         if (action_names[i] && strcmp(action_names[i], ev->action_name) == 0)

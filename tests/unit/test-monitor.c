@@ -65,6 +65,7 @@ START_TEST(rejects_what_is_not_a_kernel_event)
         {MSG("add@/devices/x\0ACTION=add\0=novalue\0SUBSYSTEM=pci\0DEVPATH=/devices/x\0"),
          "a field without a key"},
         {MSG("add@/devices/x\0ACTION=add\0SUBSYSTEM=pci\0"), "no DEVPATH"},
+        {MSG("add@/devices/x\0ACTION=add\0DEVPATH=/devices/x\0SUBSYSTEM=\0"), "empty SUBSYSTEM"},
         {MSG("add@/devices/x\0ACTION=add\0DEVPATH=/devices/x\0"), "no SUBSYSTEM"},
         {MSG("add@/devices/x\0DEVPATH=/devices/x\0SUBSYSTEM=pci\0"), "no ACTION"},
         {MSG("add@/devices/x\0ACTION=add\0DEVPATH=/devices/x\0SUBSYSTEM=pci\0DRIVER=a\nb\0"),
