@@ -144,7 +144,7 @@ static int add_device(void *data, const char *name)
     if (s->bulk) {
         bool pending;
         const struct bound key = {.addr = addr}, *b = NULL;
-        if (s->bound.complete)
+        if (s->bound.complete && s->bound.n > 0)
             b = bsearch(&key, s->bound.v, s->bound.n, sizeof(*s->bound.v), cmp_bound);
         r = hd_device_fill_bulk(dev, s->bound.complete, b ? b->driver : NULL, &pending);
         s->nvf_pending += pending;
