@@ -8,6 +8,7 @@
 #   make lint             cppcheck and clang-tidy, clean
 #   make install          PREFIX=/usr/local DESTDIR=
 #   HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1   libc-only core (what the static binary uses)
+#   HOSTDEV_NO_THREADS=1  an operation's devices one after another (the static binary)
 #   HOSTDEV_NO_XML=1      tools without libxml2 (no --domain-xml); the default for -static
 
 VERSION     := 0.1.0
@@ -31,6 +32,7 @@ SYSCONFDIR  ?= /etc
 PKGCONFIG   ?= pkg-config
 HOSTDEV_NO_UDEV ?= 0
 HOSTDEV_NO_KMOD ?= 0
+HOSTDEV_NO_THREADS ?= 0
 
 # Quiet by default, kmod style; `make V=1` shows the commands.
 ifeq ($(V),1)
@@ -53,10 +55,19 @@ LDFLAGS     ?=
 # Optional libraries: each has a libc-only twin with the same interface. libkmod, libudev and
 # libxml2 are opened with dlopen() when first needed (drivers/dl.h says why), so only their
 # headers are build dependencies and -ldl (inside libc since glibc 2.34) is all that is linked.
-CORE_SRC    := $(wildcard core/*.c) $(wildcard kernel-cmdline/*.c) \
+CORE_SRC    := $(filter-out core/par-threads.c core/par-none.c,$(wildcard core/*.c)) \
+               $(wildcard kernel-cmdline/*.c) \
                $(filter-out drivers/kmod.c drivers/kmod-none.c drivers/udev.c drivers/udev-none.c,\
                             $(wildcard drivers/*.c))
 LIB_LIBS    := -ldl
+# An operation's steps on devices of different IOMMU groups run on worker threads (core/par.c);
+# HOSTDEV_NO_THREADS=1 runs them one after another (the static binary: no thread code in it).
+ifeq ($(HOSTDEV_NO_THREADS),1)
+CORE_SRC    += core/par-none.c
+else
+CORE_SRC    += core/par-threads.c
+LIB_LIBS    += -pthread
+endif
 ifeq ($(HOSTDEV_NO_KMOD),1)
 CORE_SRC    += $(wildcard drivers/kmod-none.c)
 CPPFLAGS    += -DHOSTDEV_NO_KMOD
@@ -304,7 +315,7 @@ static:
 	$(Q)ln -sfn /usr/include/asm-generic $(BUILD)/static/kernel-headers/asm-generic
 	$(Q)ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) \
 	        $(BUILD)/static/kernel-headers/asm
-	$(MAKE) BUILD=$(BUILD)/static CC=$(STATIC_CC) HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1 \
+	$(MAKE) BUILD=$(BUILD)/static CC=$(STATIC_CC) HOSTDEV_NO_UDEV=1 HOSTDEV_NO_KMOD=1 HOSTDEV_NO_THREADS=1 \
 	        HOSTDEV_NO_XML=1 HOSTDEV_TOOLS=core OPT='-Oz -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables' \
 	        CFLAGS='-isystem $(abspath $(BUILD))/static/kernel-headers' \
 	        LDFLAGS='-static -Oz -flto -Wl,-z,common-page-size=16 -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro' $(BUILD)/static/hostdev
@@ -353,14 +364,16 @@ check-asan:
 	echo "check-asan: sanitizer reports above" >&2; exit 1; fi; exit $$rc
 
 # Under ThreadSanitizer: the tests that share libhostdev-virt objects among threads (the core
-# is one context per thread; TSan cannot run with ASan, hence a build of its own). Reports go
-# to files, as for check-asan, and fail the target.
+# is one context per thread; TSan cannot run with ASan, hence a build of its own), and those
+# of operations whose steps run on worker threads (test-parallel, in-process and through the
+# sanitized hostdev, on a sanitized fake kernel, whose FUSE server is threaded too). Reports
+# go to files, as for check-asan, and fail the target.
 TSAN_LOG    := $(CURDIR)/build/tsan/sanitizer
-TSAN_TESTS  := test-virt-threads
+TSAN_TESTS  := test-virt-threads test-parallel
 check-tsan:
 	@mkdir -p build/tsan && rm -f $(TSAN_LOG).*
 	$(MAKE) BUILD=build/tsan OPT='-O1 -g -fno-omit-frame-pointer' SAN='-fsanitize=thread' \
-	        $(TSAN_TESTS:%=build/tsan/tests/%)
+	        $(TSAN_TESTS:%=build/tsan/tests/%) build/tsan/hostdev build/tsan/hostdev-fakesys
 	TSAN_OPTIONS='log_path=$(TSAN_LOG) halt_on_error=1 second_deadlock_stack=1' \
 	HOSTDEV_BUILD=build/tsan tests/run-unit $(TSAN_TESTS:%=build/tsan/tests/%); \
 	rc=$$?; if ls $(TSAN_LOG).* >/dev/null 2>&1; then cat $(TSAN_LOG).*; \

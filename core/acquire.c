@@ -113,31 +113,24 @@ static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_devic
     return hd_txn_step(t, &s);
 }
 
-static int reset_device(struct hd_txn *t, struct hd_device *dev)
+/* Journal @dev's reset and add it to @b (a device without a reset method is left to
+ * vfio-pci); a reset with no method working on vfio-pci is fine (par.c). */
+static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *b)
 {
-    struct hd_ctx *ctx = t->ctx;
     int r = hd_txn_refresh(dev);
 
     if (r < 0)
         return r;
     if (!hd_device_has_reset(dev)) {
-        hd_info(ctx, "%s: no reset method; vfio-pci resets what it can when the VM opens it",
+        hd_info(t->ctx, "%s: no reset method; vfio-pci resets what it can when the VM opens it",
                 dev->name);
         return 0;
     }
-    if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) <= 0)
+    if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) <= 0 ||
+        (r = hd_batch_add(b, HD_TASK_RESET, dev, NULL, 0)) < 0)
         return r;
-    r = hd_reset_apply(dev, 0, NULL);
-    if (r == -ENOTTY && dev->driver != NULL && hd_driver_is_vfio(dev->driver)) {
-        /* No method works from here (a bus reset with siblings on the bus): vfio-pci resets
-         * it, by a hot reset of the whole bus if need be, when the VM opens it (libvirt
-         * leaves vfio-pci devices to it for the same reason). */
-        hd_info(ctx, "%s: %s; vfio-pci will reset it when the VM opens it", dev->name,
-                hd_ctx_last_error(ctx));
-        hd_ctx_clear_error(ctx);
-        return 0;
-    }
-    return r;
+    b->v[b->n - 1].vfio_resets = true;
+    return 0;
 }
 
 static void owner_text(char *buf, size_t size, uid_t uid, gid_t gid, mode_t mode)
@@ -405,6 +398,7 @@ int hd_ops_acquire(struct hd_op *op)
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_assignment_list *map = NULL;
     struct hd_jdev *jdevs = NULL;
+    struct hd_batch b = {0};
     struct plan p = {0};
     struct hd_txn t;
     int r;
@@ -430,21 +424,21 @@ int hd_ops_acquire(struct hd_op *op)
     }
     if ((r = hd_txn_begin(&t, jdevs, p.n)) < 0)
         goto fail;
-    /* 1. detach the managed devices, all of them before any reset (a bus reset hits
-     * siblings). */
-    for (size_t i = 0; i < p.n; i++) {
-        if (!p.v[i].managed || p.v[i].on_vfio)
-            continue;
-        if ((r = step(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL)) < 0 ||
-            (r == 1 && (r = hd_bind_detach(p.v[i].dev, "vfio-pci", 0)) < 0))
-            goto fail;
+    /* 1. detach the managed devices (groups side by side), all of them before any reset (a
+     * bus reset hits siblings). */
+    for (size_t i = 0; i < p.n && r >= 0; i++) {
+        if (p.v[i].managed && !p.v[i].on_vfio &&
+            (r = step(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL)) == 1)
+            r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, "vfio-pci", 0);
     }
+    if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
+        goto fail;
+    hd_batch_free(&b);
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
-    for (size_t i = 0; i < p.n; i++) {
-        if ((r = reset_device(&t, p.v[i].dev)) < 0)
-            goto fail;
-    }
-    if ((r = give_and_commit(&t, &p, req->uid, req->gid)) < 0)
+    for (size_t i = 0; i < p.n && r >= 0; i++)
+        r = plan_reset(&t, p.v[i].dev, &b);
+    if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0 ||
+        (r = give_and_commit(&t, &p, req->uid, req->gid)) < 0)
         goto fail;
     r = hd_txn_commit(&t);
     goto out;
@@ -452,6 +446,7 @@ fail:
     r = hd_txn_abort(&t, r);
 out:
     free(jdevs);
+    hd_batch_free(&b);
     hd_assignment_list_unref(map);
     plan_free(&p);
     return r;
@@ -592,37 +587,58 @@ static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
     free(orig);
 }
 
-static int release_one(struct hd_txn *t, const struct hd_assignment *a, bool do_reset,
-                       bool do_reattach)
+/* Open the devices of @sel (NULL for one unplugged while assigned: only its records are
+ * left, and they go with it). */
+static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
+                         struct hd_device **devs)
 {
-    struct hd_ctx *ctx = t->ctx;
-    struct hd_device *dev;
-    int r = hd_device_open(ctx, &a->addr, &dev);
+    for (size_t i = 0; i < sel->n; i++) {
+        int r = hd_device_open(t->ctx, &sel->v[i].addr, &devs[i]);
+        if (r == -ENODEV) {
+            if (!t->dry_run)
+                hd_state_del(t->ctx, "drivers", sel->v[i].name);
+            continue;
+        }
+        if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0)
+            return r;
+    }
+    return 0;
+}
 
-    if (r == -ENODEV) {
-        /* Unplugged while assigned: only its records are left, and they go with it. */
-        if (!t->dry_run)
-            hd_state_del(ctx, "drivers", a->name);
-        return 0;
+/* Reset every device (groups side by side), then reattach the managed ones acquire detached,
+ * newest first. */
+static int release_devices(struct hd_txn *t, const struct hd_assignment_list *sel,
+                           struct hd_device **devs)
+{
+    struct hd_batch b = {0};
+    int r = 0;
+
+    for (size_t i = 0; i < sel->n && r >= 0; i++) {
+        if (devs[i] != NULL)
+            r = plan_reset(t, devs[i], &b);
     }
-    if (r < 0)
-        return r;
-    if ((r = hd_txn_refresh(dev)) < 0) {
-        hd_device_unref(dev);
-        return r;
-    }
-    if (do_reset)
-        r = reset_device(t, dev);
-    if (r >= 0 && do_reattach && a->managed && a->detached) {
-        struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .addr = dev->addr, .from_known = true,
+    if (r >= 0)
+        r = hd_batch_run(t->ctx, &b);
+    hd_batch_free(&b);
+    for (size_t i = sel->n; i > 0 && r >= 0; i--) {
+        const struct hd_assignment *a = &sel->v[i - 1];
+        struct hd_device *dev = devs[i - 1];
+        struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .from_known = true,
                              .record = HD_JREC_DRIVER};
-        restore_record(ctx, dev, a, t->dry_run);
+        if (dev == NULL || !a->managed || !a->detached)
+            continue;
+        if ((r = hd_txn_refresh(dev)) < 0)
+            break;
+        restore_record(t->ctx, dev, a, t->dry_run);
+        s.addr = dev->addr;
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
         if ((r = hd_txn_step(t, &s)) == 1)
-            r = hd_bind_reattach(dev);
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
     }
-    hd_device_unref(dev);
+    if (r >= 0)
+        r = hd_batch_run(t->ctx, &b);
+    hd_batch_free(&b);
     return r < 0 ? r : 0;
 }
 
@@ -633,6 +649,7 @@ int hd_ops_release(struct hd_op *op)
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_assignment_list *map = NULL, *sel = hd_map_new();
+    struct hd_device **devs = NULL;
     struct hd_jdev *jdevs = NULL;
     struct hd_txn t;
     int r;
@@ -692,12 +709,12 @@ int hd_ops_release(struct hd_op *op)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
      * reattached (newest first), then the records go. */
-    r = restore_nodes(&t, sel);
-    for (size_t i = 0; i < sel->n && r == 0; i++)
-        r = release_one(&t, &sel->v[i], true, false);
-    for (size_t i = sel->n; i > 0 && r == 0; i--)
-        r = release_one(&t, &sel->v[i - 1], false, true);
-    if (r == 0)
+    if ((devs = calloc(sel->n + 1, sizeof(*devs))) == NULL) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if ((r = restore_nodes(&t, sel)) == 0 && (r = open_selected(&t, sel, devs)) == 0 &&
+        (r = release_devices(&t, sel, devs)) == 0)
         r = drop_entries(&t, req->vm, sel);
     if (r < 0)
         goto fail;
@@ -706,6 +723,9 @@ int hd_ops_release(struct hd_op *op)
 fail:
     r = hd_txn_abort(&t, r);
 out:
+    for (size_t i = 0; devs != NULL && i < sel->n; i++)
+        hd_device_unref(devs[i]);
+    free(devs);
     free(jdevs);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);

@@ -50,6 +50,35 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
     return 0;
 }
 
+int hd_ctx_worker_new(struct hd_ctx *parent, struct hd_ctx **out)
+{
+    struct hd_ctx *ctx = calloc(1, sizeof(*ctx));
+
+    *out = NULL;
+    if (ctx == NULL)
+        return -ENOMEM;
+    ctx->refcount = 1;
+    ctx->dir_fd = -1;
+    ctx->rootfd = fcntl(parent->rootfd, F_DUPFD_CLOEXEC, 3);
+    ctx->root = strdup(parent->root);
+    ctx->state_dir = strdup(parent->state_dir);
+    ctx->names_file = strdup(""); /* a worker reads no names */
+    if (ctx->rootfd < 0 || ctx->root == NULL || ctx->state_dir == NULL ||
+        ctx->names_file == NULL) {
+        int r = ctx->rootfd < 0 ? -errno : -ENOMEM;
+        hd_ctx_unref(ctx);
+        return r;
+    }
+    ctx->root_is_host = parent->root_is_host;
+    ctx->resolve = parent->resolve;
+    ctx->timeout_ms = parent->timeout_ms;
+    ctx->log_priority = parent->log_priority;
+    ctx->writer = parent->writer;
+    ctx->writer_data = parent->writer_data;
+    *out = ctx;
+    return 0;
+}
+
 HD_EXPORT struct hd_ctx *hd_ctx_ref(struct hd_ctx *ctx)
 {
     if (ctx != NULL)

@@ -333,14 +333,15 @@ static int fill_driver_link(struct hd_device *dev)
 }
 
 /* HD_FILL_IDENT and HD_FILL_CONFIG for a listing, from the first 64 bytes of config space (what
- * an unprivileged reader gets too) and the driver link: 4 syscalls where uevent and config took
- * 6. The kernel's own attributes are read when config space does not tell:
+ * an unprivileged reader gets too) and the driver (from the drivers' directories, else its
+ * link): 3 or 4 syscalls where uevent and config took 6. The kernel's own attributes are read when config space does not tell:
  * - a bridge's subsystem ids live in a capability past those 64 bytes: uevent then;
  * - a VF's vendor and device ids read as ffff (the SR-IOV spec): the device is left with
  *   *vf_pending set, everything but the ids read, for the caller to take them from its PF
  *   (hd_device_fill_vf_ids, or uevent when the PF cannot tell);
  * - config space missing or short (a fake tree, a device going away): uevent and revision. */
-int hd_device_fill_bulk(struct hd_device *dev, bool *vf_pending)
+int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *driver,
+                        bool *vf_pending)
 {
     unsigned char cfg[64];
     ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
@@ -359,7 +360,9 @@ int hd_device_fill_bulk(struct hd_device *dev, bool *vf_pending)
     dev->class = (uint32_t)cfg[0x0b] << 16 | (uint32_t)cfg[0x0a] << 8 | cfg[0x09];
     dev->subsystem_vendor = le16_at(cfg + 0x2c);
     dev->subsystem_device = le16_at(cfg + 0x2e);
-    if ((r = fill_driver_link(dev)) < 0)
+    if (driver_known)
+        dev->driver = driver; /* the drivers' directories told (enumerate.c) */
+    else if ((r = fill_driver_link(dev)) < 0)
         return r;
     if (dev->vendor == 0xffff) {
         *vf_pending = true;
@@ -468,13 +471,10 @@ static int fill_sriov(struct hd_device *dev)
     return 0;
 }
 
-static int fill_extra(struct hd_device *dev)
+static int fill_override(struct hd_device *dev)
 {
     char buf[HD_ATTR_MAX];
-    char **names = NULL;
-    size_t count = 0;
     ssize_t n;
-    int r;
 
     if (ext_of(dev) == NULL)
         return -ENOMEM;
@@ -485,9 +485,19 @@ static int fill_extra(struct hd_device *dev)
     /* Unset reads back as the literal "(null)". */
     if (n > 0 && strcmp(buf, "(null)") != 0 && (dev->ext->driver_override = strdup(buf)) == NULL)
         return -ENOMEM;
-    else if (n < 0 && n != -ENOENT)
-        return (int)n;
+    return n < 0 && n != -ENOENT ? (int)n : 0;
+}
 
+static int fill_extra(struct hd_device *dev)
+{
+    char buf[HD_ATTR_MAX];
+    char **names = NULL;
+    size_t count = 0;
+    ssize_t n;
+    int r;
+
+    if (ext_of(dev) == NULL)
+        return -ENOMEM;
     dev->ext->numa_node = -1;
     r = hd_device_read_int(dev, "numa_node", -1, 65535, &dev->ext->numa_node);
     if (r < 0 && r != -ENOENT)
@@ -525,14 +535,18 @@ static const struct {
 } fillers[] = {
     {HD_FILL_IDENT, fill_ident},   {HD_FILL_PARENT, fill_parent}, {HD_FILL_GROUP, fill_group},
     {HD_FILL_CONFIG, fill_config}, {HD_FILL_NAMES, fill_names},   {HD_FILL_SRIOV, fill_sriov},
-    {HD_FILL_EXTRA, fill_extra},
+    {HD_FILL_OVERRIDE, fill_override}, {HD_FILL_EXTRA, fill_extra},
 };
 
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again)
 {
+    if (again) /* the device may have been remade since it was last read */
+        hd_fs_distrust_dir(dev->ctx);
     /* Names need the ids. */
     if (fill & HD_FILL_NAMES)
         fill |= HD_FILL_IDENT;
+    if (fill & HD_FILL_EXTRA) /* it always came with them */
+        fill |= HD_FILL_OVERRIDE;
     for (size_t i = 0; i < HD_ARRAY_SIZE(fillers); i++) {
         int r;
         if (!(fill & fillers[i].flag) || (!again && (dev->filled & fillers[i].flag)))
@@ -547,6 +561,7 @@ int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again)
 
 HD_EXPORT int hd_device_fill(struct hd_device *dev, unsigned int fill)
 {
+    hd_fs_distrust_dir(dev->ctx); /* the caller's time since the last read is unknown */
     return hd_device_fill_fields(dev, fill, false);
 }
 
@@ -567,6 +582,7 @@ HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     dev = hd_device_new(ctx, addr);
     if (dev == NULL)
         return -ENOMEM;
+    hd_fs_distrust_dir(ctx);
     r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", dev->name);
     if (r == 0) {
         r = hd_fs_exists(ctx, path);

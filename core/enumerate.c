@@ -15,8 +15,88 @@ static int cmp_dev(const void *a, const void *b)
     return hd_pci_addr_compare(&x->addr, &y->addr);
 }
 
+/* Which driver each bound device is on, from the drivers' directories: the kernel links every
+ * device a driver holds there by its name (driver_sysfs_add()), so a few directory reads for
+ * the whole bus replace one driver-link read per device. */
+struct bound {
+    struct hd_pci_addr addr;
+    const char *driver; /* in the context's strings */
+};
+
+struct bound_map {
+    struct hd_ctx *ctx;
+    struct bound *v;
+    size_t n, cap;
+    const char *driver; /* the one being read */
+    bool complete;      /* every driver's directory was read: a device missing is unbound */
+};
+
+static int cmp_bound(const void *a, const void *b)
+{
+    return hd_pci_addr_compare(&((const struct bound *)a)->addr,
+                               &((const struct bound *)b)->addr);
+}
+
+/* One entry of a driver's directory: bind, unbind, new_id, module... are not devices. */
+static int add_bound(void *data, const char *name)
+{
+    struct bound_map *m = data;
+    struct hd_pci_addr addr;
+    char canon[HD_PCI_ADDR_BUFSZ];
+
+    if (hd_pci_addr_parse(name, &addr) < 0 || strcmp(hd_pci_addr_format(&addr, canon), name) != 0)
+        return 0;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        struct bound *grown = realloc(m->v, cap * sizeof(*grown));
+        if (grown == NULL)
+            return -ENOMEM;
+        m->v = grown;
+        m->cap = cap;
+    }
+    m->v[m->n++] = (struct bound){addr, m->driver};
+    return 0;
+}
+
+static int add_driver(void *data, const char *name)
+{
+    struct bound_map *m = data;
+    char path[HD_PATH_MAX];
+    int r;
+
+    if (!hd_name_valid(name) || hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", name) < 0) {
+        m->complete = false; /* a name no driver link could carry: ask the devices */
+        return 0;
+    }
+    if ((m->driver = hd_strings_add(&m->ctx->strings, name, strlen(name))) == NULL)
+        return -ENOMEM;
+    r = hd_fs_scan_dir(m->ctx, path, add_bound, m);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        m->complete = false;
+    return 0;
+}
+
+/* The map, sorted; incomplete (each device reads its own link) when a directory failed. */
+static int read_bound_map(struct hd_ctx *ctx, struct bound_map *m)
+{
+    int r;
+
+    *m = (struct bound_map){.ctx = ctx, .complete = true};
+    r = hd_fs_scan_dir(ctx, "sys/bus/pci/drivers", add_driver, m);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        m->complete = false;
+    else if (m->n > 1)
+        qsort(m->v, m->n, sizeof(*m->v), cmp_bound);
+    return 0;
+}
+
 struct scan {
     struct hd_ctx *ctx;
+    struct bound_map bound; /* complete: the driver of each device, without its link */
     struct hd_device_list *list;
     size_t cap;
     unsigned int fill;
@@ -59,10 +139,14 @@ static int add_device(void *data, const char *name)
     if ((dev = hd_device_new(s->ctx, &addr)) == NULL)
         return -ENOMEM;
     r = 0;
+    hd_fs_distrust_dir(s->ctx); /* a directory kept from an earlier listing may be stale */
     fill = s->fill & ~(unsigned)HD_FILL_NAMES; /* names wait for every device's ids */
     if (s->bulk) {
         bool pending;
-        r = hd_device_fill_bulk(dev, &pending);
+        const struct bound key = {.addr = addr}, *b = NULL;
+        if (s->bound.complete && s->bound.n > 0)
+            b = bsearch(&key, s->bound.v, s->bound.n, sizeof(*s->bound.v), cmp_bound);
+        r = hd_device_fill_bulk(dev, s->bound.complete, b ? b->driver : NULL, &pending);
         s->nvf_pending += pending;
         if (pending)
             fill &= ~(unsigned)HD_FILL_IDENT; /* from its PF in finish_devices() */
@@ -148,7 +232,10 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct h
     *out = NULL;
     if ((s.list = calloc(1, sizeof(*s.list))) == NULL)
         return -ENOMEM;
-    r = hd_fs_scan_dir(ctx, "sys/bus/pci/devices", add_device, &s);
+    r = s.bulk ? read_bound_map(ctx, &s.bound) : 0;
+    if (r == 0)
+        r = hd_fs_scan_dir(ctx, "sys/bus/pci/devices", add_device, &s);
+    free(s.bound.v);
     if (r == -ENOMEM) {
         hd_device_list_unref(s.list);
         return r;

@@ -23,6 +23,8 @@
 /* ---- ctx.c -------------------------------------------------------------------------------- */
 
 struct hd_names;
+struct hd_par;
+struct hd_writer_hooks;
 
 /* A set of pointers by open addressing (util.c): NULL slots are free, cap a power of two. */
 struct hd_ptrset {
@@ -58,6 +60,9 @@ struct hd_ctx {
      * every attribute write, which may make or remove directories (sysfs.c). */
     int dir_fd;
     char dir_path[HD_PATH_MAX];
+    /* dir_fd was resolved since the last hd_fs_distrust_dir(): a name missing there is missing
+     * (an unbound device has no driver link), not a sign that the directory went away. */
+    bool dir_trusted;
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
@@ -68,11 +73,26 @@ struct hd_ctx {
     int log_priority;
     char last_error[512];
     enum hd_reason last_reason;
-    /* Run by a timed-out writer (a forked child) whose write returned after its caller gave
-     * up (sysfs.c); the engine sets it while a transaction applies its steps. */
-    void (*abandoned_fn)(struct hd_ctx *ctx, void *data);
-    void *abandoned_data;
+    /* What a timed write's writer (a forked child, sysfs.c) does for the transaction it
+     * belongs to; the engine sets it while a transaction applies its steps (txn.c). */
+    const struct hd_writer_hooks *writer;
+    void *writer_data;
+    /* The parallel run this context is a worker of (par.c); NULL: none. */
+    struct hd_par *par;
 };
+
+/* Run in a timed write's writer child (sysfs.c): @begin before the write, @end when it
+ * returned (before the caller hears of it), @abandoned when the caller gave up or died. */
+struct hd_writer_hooks {
+    void (*begin)(struct hd_ctx *ctx, void *data);
+    void (*end)(struct hd_ctx *ctx, void *data);
+    void (*abandoned)(struct hd_ctx *ctx, void *data);
+};
+
+/* A context for a worker thread of @parent's operation (par.c): the same root, state
+ * directory, timeout, log priority and writer hooks, its own last error, directory cache and
+ * strings; names are not read. */
+int hd_ctx_worker_new(struct hd_ctx *parent, struct hd_ctx **out);
 
 void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
             const char *fmt, ...) HD_PRINTF(6, 7);
@@ -139,6 +159,8 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
                    int (*fn)(void *data, const char *name), void *data);
 /* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
 int hd_fs_exists(struct hd_ctx *ctx, const char *path);
+/* What follows may come after a change by someone else: a kept directory may be stale. */
+void hd_fs_distrust_dir(struct hd_ctx *ctx);
 int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
 /* Poll until @path exists (@present) or not, at most @timeout_ms. 0 or -ETIMEDOUT. */
 int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms);
@@ -241,8 +263,10 @@ struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *ad
 /* Read the @fill fields; with @again also those already read. */
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
 /* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); a VF is left
- * with *vf_pending, its ids for hd_device_fill_vf_ids(). */
-int hd_device_fill_bulk(struct hd_device *dev, bool *vf_pending);
+ * with *vf_pending, its ids for hd_device_fill_vf_ids(). With @driver_known, @driver (NULL:
+ * none) is the device's driver and its link is not read. */
+int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *driver,
+                        bool *vf_pending);
 /* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
  * -ENOENT when @pf is no PF. */
 int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);
@@ -522,6 +546,23 @@ int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j);
 void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j);
 /* Unlock and free, leaving the file (for recover). */
 struct hd_journal *hd_journal_close(struct hd_journal *j);
+/*
+ * Who undoes an operation whose caller gave up on a hanging write, or died: the last of its
+ * writers to leave the kernel. The operation (while it runs) and each writer child (while its
+ * write is in the kernel) hold a shared lock on the journal through an open file description
+ * of their own (F_OFD_SETLKW, apart from the flock that says the operation lives). Whoever is
+ * done and finds the caller gone lets go and tries the lock exclusively: only the last one
+ * gets it.
+ */
+/* A shared hold on @j's file: the descriptor, or -errno. */
+int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j);
+/* Let go of the hold on @fd. */
+void hd_journal_unhold(int fd);
+/* Let go of the hold on @fd and take the lock exclusively if nobody else holds it and the
+ * journal was not ended meanwhile: true then, and @fd holds it exclusively until closed. */
+bool hd_journal_last(int fd);
+/* After hd_journal_last(): a shared hold again, so the undo's own writers can hold it too. */
+void hd_journal_rehold(int fd);
 /* Parse @text into @j. With a damaged journal, the devices named before the damage are still
  * in @j (so that their groups can be held back) and -EBADMSG is returned. */
 int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j);
@@ -558,6 +599,8 @@ struct hd_txn {
     char vm[HD_VM_ID_MAX + 1];
     struct hd_lockset *locks;
     struct hd_journal *j;
+    int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
+    bool holds;
 };
 
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
@@ -624,6 +667,58 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
 int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
 /* reserve.c: driver_override and bound to it; 1 when pending until the stub registers. */
 int hd_reserve_apply(struct hd_device *dev, const char *driver);
+
+/* ---- par.c: independent steps at once -------------------------------------------------------- */
+/*
+ * An operation's single-device writes, journaled by the caller before the batch runs: the
+ * members of one IOMMU group, a VF with its PF, what a bus reset hits and binds by new_id keep
+ * their order (one chain); the chains run side by side, each worker thread on a context of
+ * its own (at most HD_PAR_WORKERS). After a failure no step starts; the started ones finish.
+ */
+enum hd_task_kind { HD_TASK_DETACH, HD_TASK_REATTACH, HD_TASK_RESET, HD_TASK_RESERVE };
+
+struct hd_task {
+    enum hd_task_kind kind;
+    struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
+    const char *driver;    /* DETACH, RESERVE: the stub */
+    unsigned int flags;    /* DETACH: HD_DETACH_*; RESET: HD_RESET_* */
+    bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */
+    /* The outcome: */
+    bool ran;
+    int result; /* 0 done, 1 RESERVE pending until the stub registers, -errno */
+    struct hd_saved_error error;
+};
+
+struct hd_batch {
+    struct hd_task *v;
+    size_t n, cap;
+};
+
+int hd_batch_add(struct hd_batch *b, enum hd_task_kind kind, struct hd_device *dev,
+                 const char *driver, unsigned int flags);
+/* Run every task; 0, or -errno with the failed tasks' messages merged on @ctx (a timeout
+ * among them makes it -ETIMEDOUT). The caller's snapshots are stale afterwards. */
+int hd_batch_run(struct hd_ctx *ctx, struct hd_batch *b);
+void hd_batch_free(struct hd_batch *b);
+/* par.c: the chains of a batch, and one step on @dev (a snapshot of @ctx), its result and
+ * error kept in @t. */
+struct hd_par_plan {
+    struct hd_batch *b;
+    size_t *order;       /* task indices, chain after chain */
+    size_t *chain_start; /* nchains + 1 offsets into order */
+    size_t nchains;
+};
+void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t);
+/* par-threads.c (par-none.c): run @plan's chains on worker threads; false when it could not
+ * start one (nothing ran: the caller runs them itself). */
+bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan);
+/* sysfs.c's timed write in a worker: forks one at a time, under the lock; each writer child
+ * closes the result pipes of the others (which it would otherwise keep open, and its caller
+ * would never see it gone). No-ops outside a parallel run. */
+void hd_par_fork_lock(struct hd_ctx *ctx);
+void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd); /* @pipe_fd: its result pipe */
+void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd);
+void hd_par_close_pipes(struct hd_ctx *ctx); /* in the child */
 
 /* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
 int hd_ops_detach(struct hd_op *op);

@@ -52,6 +52,51 @@ struct hd_journal *hd_journal_close(struct hd_journal *j)
     return NULL;
 }
 
+static int ofd_lock(int fd, short type, bool wait)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    int r;
+
+    while ((r = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl)) < 0 && errno == EINTR)
+        ;
+    return r < 0 ? -errno : 0;
+}
+
+int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j)
+{
+    int fd = hd_fs_open(ctx, j->path, O_RDWR, 0), r;
+
+    if (fd < 0)
+        return fd;
+    /* Waits while the last writer undoes: after that, the operation is over. */
+    if ((r = ofd_lock(fd, F_RDLCK, true)) < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+void hd_journal_unhold(int fd)
+{
+    ofd_lock(fd, F_UNLCK, false);
+}
+
+bool hd_journal_last(int fd)
+{
+    struct stat st;
+
+    hd_journal_unhold(fd);
+    if (ofd_lock(fd, F_WRLCK, false) < 0)
+        return false;
+    /* An earlier last one ended it (unlinked): it is done. */
+    return fstat(fd, &st) == 0 && st.st_nlink > 0;
+}
+
+void hd_journal_rehold(int fd)
+{
+    ofd_lock(fd, F_RDLCK, false); /* a conversion: nothing can be in the way */
+}
+
 static int add_step(struct hd_journal *j, const struct hd_jstep *step)
 {
     if (j->nsteps == j->capsteps) {

@@ -273,12 +273,23 @@ static int check_detach(struct devop *o)
     return 0;
 }
 
+/* Every step is journaled first, then the batch runs them (devices of different groups side
+ * by side: par.c). */
+static int run_batch(struct devop *o, struct hd_batch *b, int r)
+{
+    if (r >= 0)
+        r = hd_batch_run(o->t.ctx, b);
+    hd_batch_free(b);
+    return r < 0 ? r : 0;
+}
+
 static int apply_detach(struct devop *o)
 {
     const struct hd_op_request *req = o->req;
-    int r;
+    struct hd_batch b = {0};
+    int r = 0;
 
-    for (size_t i = 0; i < o->d.n; i++) {
+    for (size_t i = 0; i < o->d.n && r >= 0; i++) {
         struct hd_device *dev = o->d.v[i];
         struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
         if (already_on(dev, req->driver)) {
@@ -288,13 +299,11 @@ static int apply_detach(struct devop *o)
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.to, req->driver, sizeof(s.to));
-        if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
-            return r;
-        if (r == 1 && (r = hd_bind_detach(dev, req->driver,
-                                            req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0)) < 0)
-            return r;
+        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_step(&o->t, &s)) == 1)
+            r = hd_batch_add(&b, HD_TASK_DETACH, dev, req->driver,
+                             req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0);
     }
-    return 0;
+    return run_batch(o, &b, r);
 }
 
 int hd_ops_detach(struct hd_op *op)
@@ -329,6 +338,7 @@ static int check_reattach(struct devop *o)
 
 static int apply_reattach(struct devop *o)
 {
+    struct hd_batch b = {0};
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
@@ -359,9 +369,9 @@ static int apply_reattach(struct devop *o)
             free(guess);
         }
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_bind_reattach(dev);
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
     }
-    return r < 0 ? r : 0;
+    return run_batch(o, &b, r);
 }
 
 int hd_ops_reattach(struct hd_op *op)
@@ -394,6 +404,7 @@ static int check_reset(struct devop *o)
 
 static int apply_reset(struct devop *o)
 {
+    struct hd_batch b = {0};
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
@@ -402,9 +413,9 @@ static int apply_reset(struct devop *o)
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_reset_apply(o->d.v[i], HD_RESET_FORCE, NULL);
+            r = hd_batch_add(&b, HD_TASK_RESET, o->d.v[i], NULL, HD_RESET_FORCE);
     }
-    return r < 0 ? r : 0;
+    return run_batch(o, &b, r);
 }
 
 int hd_ops_reset(struct hd_op *op)
@@ -504,6 +515,7 @@ static int check_reserve(struct devop *o)
 static int apply_reserve(struct devop *o)
 {
     const char *driver = o->req->driver;
+    struct hd_batch b = {0};
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
@@ -525,9 +537,16 @@ static int apply_reserve(struct devop *o)
             if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
                 break;
         }
-        if (r == 1 && (r = hd_reserve_apply(dev, driver)) == 1)
-            hd_txn_note(&o->t, "pending", dev->name, "", driver);
+        if (r == 1)
+            r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver, 0);
     }
+    if (r >= 0 && (r = hd_batch_run(o->t.ctx, &b)) == 0) {
+        for (size_t i = 0; i < b.n; i++) {
+            if (b.v[i].result == 1)
+                hd_txn_note(&o->t, "pending", b.v[i].dev->name, "", driver);
+        }
+    }
+    hd_batch_free(&b);
     return r < 0 ? r : 0;
 }
 

@@ -234,8 +234,10 @@ static int parent_open(struct hd_ctx *ctx, const char *path, const char **base)
     ctx->dir_fd = -1;
     memcpy(ctx->dir_path, path, len);
     ctx->dir_path[len] = '\0';
-    if ((fd = open_in_root(ctx, ctx->dir_path, O_PATH | O_DIRECTORY, 0)) >= 0)
+    if ((fd = open_in_root(ctx, ctx->dir_path, O_PATH | O_DIRECTORY, 0)) >= 0) {
         ctx->dir_fd = fd;
+        ctx->dir_trusted = true;
+    }
     return fd;
 }
 
@@ -253,6 +255,11 @@ static void forget_dir(struct hd_ctx *ctx)
     ctx->dir_fd = -1;
 }
 
+void hd_fs_distrust_dir(struct hd_ctx *ctx)
+{
+    ctx->dir_trusted = false;
+}
+
 /* @base under the parent directory: the root's own fd takes the whole path. */
 static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const char *base)
 {
@@ -263,8 +270,9 @@ static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const 
 typedef long (*at_fn)(int dirfd, const char *name, void *arg);
 
 /* Run @fn on @path's last component, in its directory resolved under the root. A directory
- * kept from an earlier call may have gone since (a device removed and made again has a new
- * one): what fails there as missing is tried once more from the root. */
+ * kept from before the last hd_fs_distrust_dir() may have gone since (a device removed and
+ * made again has a new one): what fails there as missing is tried once more from the root.
+ * One resolved since is trusted: an absent attribute costs no second walk. */
 static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
 {
     for (int tries = 0;; tries++) {
@@ -274,7 +282,7 @@ static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
         long r;
         if (pfd < 0)
             return pfd;
-        kept = kept && pfd == ctx->dir_fd && tries == 0;
+        kept = kept && pfd == ctx->dir_fd && tries == 0 && !ctx->dir_trusted;
         r = fn(pfd, at_name(ctx, pfd, path, base), arg);
         parent_close(ctx, pfd);
         if (r >= 0 || !kept || (r != -ENOENT && r != -ENOTDIR && r != -ESTALE))
@@ -522,6 +530,15 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
     return err;
 }
 
+/* In the writer child: is its caller still waiting for the result? */
+static bool caller_waits(int result_fd)
+{
+    struct pollfd pfd = {.fd = result_fd, .events = POLLOUT};
+
+    /* A pipe whose read end is closed polls as an error for its writer. */
+    return poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLERR | POLLHUP));
+}
+
 int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
                              unsigned int timeout_ms)
 {
@@ -532,8 +549,12 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
     if (!hd_path_valid(path))
         return -EINVAL;
     forget_dir(ctx);
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
-        return -errno;
+    hd_par_fork_lock(ctx);
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        err = -errno;
+        hd_par_fork_unlock(ctx, -1);
+        return err;
+    }
     /* Two forks: the grandchild does the write, the child exits at once. A grandchild stuck
      * in a driver's remove() belongs to init, which reaps it whenever it returns; no zombie is
      * left with the caller, however long the library lives. */
@@ -542,15 +563,19 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         err = -errno;
         close(pipefd[0]);
         close(pipefd[1]);
+        hd_par_fork_unlock(ctx, -1);
         return err;
     }
     if (pid == 0) {
         close(pipefd[0]);
+        hd_par_close_pipes(ctx);
+        ctx->par = NULL; /* one thread here: its own writes need no lock of the run */
         pid_t writer = fork();
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
-             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE). */
+             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE); so does its
+             * log (another thread may have held the log's locks when it was forked). */
             int in[2], out[2];
             signal(SIGPIPE, SIG_IGN);
             if (pipe(in) == 0 && pipe(out) == 0) {
@@ -562,13 +587,21 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
                 close(in[0]);
                 close(out[1]);
             }
-            int res = hd_fs_write_attr(ctx, path, value);
+            ctx->log_fn = NULL;
+            const struct hd_writer_hooks *hooks = ctx->writer;
+            if (hooks != NULL)
+                hooks->begin(ctx, ctx->writer_data);
+            /* A caller that gave up (or died) before the write started: no write. */
+            bool waits = caller_waits(pipefd[1]);
+            int res = waits ? hd_fs_write_attr(ctx, path, value) : -ECANCELED;
+            if (hooks != NULL)
+                hooks->end(ctx, ctx->writer_data);
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
-            if (write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
-                if (ctx->abandoned_fn != NULL)
-                    ctx->abandoned_fn(ctx, ctx->abandoned_data);
+            if (!waits || write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
+                if (hooks != NULL)
+                    hooks->abandoned(ctx, ctx->writer_data);
                 _exit(2);
             }
             _exit(0);
@@ -578,8 +611,9 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
     close(pipefd[1]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    hd_par_fork_unlock(ctx, pipefd[0]);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        close(pipefd[0]);
+        hd_par_pipe_close(ctx, pipefd[0]);
         return -EAGAIN; /* could not fork the writer */
     }
     deadline = hd_now_ms() + timeout_ms;
@@ -598,7 +632,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         }
         break;
     }
-    close(pipefd[0]);
+    hd_par_pipe_close(ctx, pipefd[0]);
     if (err == -ETIMEDOUT)
         hd_dbg(ctx, "write %s <- '%s': no answer in %u ms", path, value, timeout_ms);
     return err;
@@ -752,7 +786,10 @@ struct wait_for {
 static int path_is_as_wanted(void *data)
 {
     struct wait_for *w = data;
-    int r = hd_fs_exists(w->ctx, w->path);
+    int r;
+
+    hd_fs_distrust_dir(w->ctx); /* each look is afresh: the wait is for a change */
+    r = hd_fs_exists(w->ctx, w->path);
 
     return r < 0 ? r : (r == 1) == w->present;
 }

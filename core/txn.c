@@ -246,17 +246,42 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 
 /* ---- the transaction ----------------------------------------------------------------------- */
 
-/* In the writer child of a write that timed out, once the kernel returns: the child holds
- * the journal's and the groups' locks (inherited), so nobody else can be recovering it; it
- * undoes the whole transaction as recover would, and ends the journal. */
-static void undo_when_abandoned(struct hd_ctx *ctx, void *data)
+/* In a writer child, before its write: the operation's hold came along with the fork (it is
+ * the operation's, and goes with it); the writer takes its own for as long as its write is in
+ * the kernel. */
+static void writer_begin(struct hd_ctx *ctx, void *data)
 {
     struct hd_txn *t = data;
 
-    ctx->abandoned_fn = NULL; /* an undo write that hangs in turn is left to recover */
-    if (t->j != NULL && hd_txn_undo(ctx, t->j) == 0)
+    if (t->holds)
+        close(t->hold_fd);
+    t->hold_fd = t->j != NULL ? hd_journal_hold(ctx, t->j) : -1;
+    t->holds = t->hold_fd >= 0;
+}
+
+static void writer_end(struct hd_ctx *ctx, void *data)
+{
+    struct hd_txn *t = data;
+
+    (void)ctx;
+    if (t->holds)
+        hd_journal_unhold(t->hold_fd);
+}
+
+/* In a writer child whose caller gave up on it (a timeout) or died, once its write returned:
+ * it holds the journal's and the groups' locks (inherited), so nobody else can be recovering
+ * it. The last writer of the operation to get here undoes the whole transaction as recover
+ * would, and ends the journal; the others leave it to that one. */
+static void writer_abandoned(struct hd_ctx *ctx, void *data)
+{
+    struct hd_txn *t = data;
+
+    ctx->writer = NULL; /* an undo write that hangs in turn is left to recover */
+    if (t->j != NULL && t->holds && hd_journal_last(t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
         hd_journal_end(ctx, t->j);
 }
+
+static const struct hd_writer_hooks txn_writer = {writer_begin, writer_end, writer_abandoned};
 
 int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
@@ -265,9 +290,18 @@ int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
     if (t->dry_run)
         return 0;
     r = hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
-    if (r == 0) {
-        t->ctx->abandoned_fn = undo_when_abandoned;
-        t->ctx->abandoned_data = t;
+    if (r == 0 && (r = hd_journal_hold(t->ctx, t->j)) < 0) {
+        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, t->j->path,
+                   strerror(-r));
+        hd_journal_end(t->ctx, t->j);
+        t->j = NULL;
+    }
+    if (r >= 0) {
+        t->hold_fd = r;
+        t->holds = true;
+        t->ctx->writer = &txn_writer;
+        t->ctx->writer_data = t;
+        r = 0;
     }
     return r;
 }
@@ -338,10 +372,13 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
 
 static void txn_release(struct hd_txn *t)
 {
-    if (t->ctx->abandoned_data == t) {
-        t->ctx->abandoned_fn = NULL;
-        t->ctx->abandoned_data = NULL;
+    if (t->ctx->writer_data == t) {
+        t->ctx->writer = NULL;
+        t->ctx->writer_data = NULL;
     }
+    if (t->holds)
+        close(t->hold_fd);
+    t->holds = false;
     t->locks = hd_lockset_release(t->locks);
 }
 
@@ -372,14 +409,18 @@ int hd_txn_abort(struct hd_txn *t, int err)
         txn_release(t);
         return hd_saved_error_restore(ctx, &why);
     }
-    if (err == -ETIMEDOUT) {
-        /* The unbind still runs in the kernel; its writer child holds the journal's lock
-         * until it returns, then recover puts everything back. */
+    if (err == -ETIMEDOUT && !(t->holds && hd_journal_last(t->hold_fd))) {
+        /* A write still runs in the kernel; its writer child holds the journal's lock until
+         * it returns, and the last writer to return puts everything back. */
         t->j = hd_journal_close(t->j);
         txn_release(t);
         return hd_errr(ctx, err, HD_REASON_TIMEOUT, "%s; everything is put back as soon "
                        "as it returns", why.msg);
     }
+    /* Every write has returned (a timed-out one meanwhile too): the undo is ours. Its own
+     * writers hold the journal beside us again. */
+    if (err == -ETIMEDOUT)
+        hd_journal_rehold(t->hold_fd);
     if (hd_txn_undo(ctx, t->j) < 0) {
         char undo[512];
         hd_strlcpy(undo, hd_ctx_last_error(ctx), sizeof(undo));

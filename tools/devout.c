@@ -68,6 +68,17 @@ static bool on_stub(const char *drv)
     return drv != NULL && (hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0);
 }
 
+/* The override of a device on a stub or on none, where it decides the next probe: read for
+ * those only (one file each), so a listing stays lean. NULL: none set, or not read. */
+static const char *listed_override(struct hd_device *dev)
+{
+    const char *drv = hd_device_get_driver(dev);
+
+    if (drv != NULL && !on_stub(drv))
+        return NULL;
+    return hd_device_fill(dev, HD_FILL_OVERRIDE) == 0 ? hd_device_get_driver_override(dev) : NULL;
+}
+
 char *device_host_use(const struct device_facts *f, struct hd_device *dev)
 {
     unsigned int base = hd_device_get_class(dev) >> 16;
@@ -150,11 +161,9 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     char *orig = facts_original(f, dev);
     if (ifs[0] != '\0')
         fprintf(out, " if=%s", ifs);
-    /* An override decides where the device goes at its next probe: shown for devices on a
-     * stub or on none, where it matters (read only for those: a listing stays lean). */
-    if (f != NULL && (drv == NULL || on_stub(drv)) &&
-        hd_device_fill(dev, HD_FILL_EXTRA) == 0 && hd_device_get_driver_override(dev) != NULL)
-        fprintf(out, " override=%s", hd_device_get_driver_override(dev));
+    const char *override = f != NULL ? listed_override(dev) : NULL;
+    if (override != NULL)
+        fprintf(out, " override=%s", override);
     if (vm != NULL)
         fprintf(out, " vm=%s", vm);
     if (orig != NULL)
@@ -175,31 +184,15 @@ static void addr_or_null(struct json *j, const char *key, const struct hd_pci_ad
     json_kv_string(j, key, addr ? hd_pci_addr_format(addr, buf) : NULL);
 }
 
-void device_print_json_fields(struct json *j, struct hd_device *dev, const struct device_facts *f)
+/* What only a one-device look reads: topology, SR-IOV, NUMA, reset, the vfio cdev. */
+static void print_json_details(struct json *j, struct hd_device *dev)
 {
     const char *methods = hd_device_get_reset_methods(dev);
-    int rev = hd_device_get_revision(dev), group = hd_device_get_iommu_group(dev);
     int numa = hd_device_get_numa_node(dev);
     char buf[HD_PCI_ADDR_BUFSZ];
 
-    json_kv_string(j, "address", hd_device_get_name(dev));
-    json_kv_hex(j, "vendor_id", hd_device_get_vendor_id(dev), 4);
-    json_kv_hex(j, "device_id", hd_device_get_device_id(dev), 4);
-    json_kv_hex(j, "subsystem_vendor_id", hd_device_get_subsystem_vendor_id(dev), 4);
-    json_kv_hex(j, "subsystem_device_id", hd_device_get_subsystem_device_id(dev), 4);
-    json_kv_string(j, "vendor", hd_device_get_vendor_name(dev));
-    json_kv_string(j, "product", hd_device_get_product_name(dev));
-    json_kv_hex(j, "class", hd_device_get_class(dev), 6);
-    if (rev >= 0)
-        json_kv_hex(j, "revision", (unsigned long)rev, 2);
-    else
-        json_kv_string(j, "revision", NULL);
-    json_kv_string(j, "driver", hd_device_get_driver(dev));
-    json_kv_string(j, "driver_override", hd_device_get_driver_override(dev));
-    json_kv_int_or_null(j, "iommu_group", group, group >= 0);
     json_kv_int_or_null(j, "numa_node", numa, numa >= 0);
     addr_or_null(j, "parent", hd_device_get_parent(dev));
-    addr_or_null(j, "physfn", hd_device_get_physfn(dev));
     json_key(j, "virtfns");
     json_begin_array(j);
     for (size_t i = 0; i < hd_device_get_virtfn_count(dev); i++)
@@ -222,7 +215,33 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
     }
     json_kv_bool(j, "has_reset", hd_device_has_reset(dev));
     json_kv_string(j, "vfio_cdev", hd_device_get_vfio_cdev(dev));
+}
+
+void device_print_json_fields(struct json *j, struct hd_device *dev, const struct device_facts *f,
+                              bool detail)
+{
+    int rev = hd_device_get_revision(dev), group = hd_device_get_iommu_group(dev);
+
+    json_kv_string(j, "address", hd_device_get_name(dev));
+    json_kv_hex(j, "vendor_id", hd_device_get_vendor_id(dev), 4);
+    json_kv_hex(j, "device_id", hd_device_get_device_id(dev), 4);
+    json_kv_hex(j, "subsystem_vendor_id", hd_device_get_subsystem_vendor_id(dev), 4);
+    json_kv_hex(j, "subsystem_device_id", hd_device_get_subsystem_device_id(dev), 4);
+    json_kv_string(j, "vendor", hd_device_get_vendor_name(dev));
+    json_kv_string(j, "product", hd_device_get_product_name(dev));
+    json_kv_hex(j, "class", hd_device_get_class(dev), 6);
+    if (rev >= 0)
+        json_kv_hex(j, "revision", (unsigned long)rev, 2);
+    else
+        json_kv_string(j, "revision", NULL);
+    json_kv_string(j, "driver", hd_device_get_driver(dev));
+    json_kv_string(j, "driver_override",
+                   detail ? hd_device_get_driver_override(dev) : listed_override(dev));
+    json_kv_int_or_null(j, "iommu_group", group, group >= 0);
+    addr_or_null(j, "physfn", hd_device_get_physfn(dev));
     json_kv_bool(j, "assignable", hd_device_is_assignable(dev));
+    if (detail)
+        print_json_details(j, dev);
     if (f == NULL)
         return;
     char ifs[512], *save = NULL, *orig = facts_original(f, dev);

@@ -95,7 +95,7 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     struct json j;
     json_init(&j, stdout, 2);
     json_begin_object(&j);
-    device_print_json_fields(&j, dev, f); /* host_use among them */
+    device_print_json_fields(&j, dev, f, true); /* host_use among them */
     json_key(&j, "group");
     if (g == NULL) {
         json_null(&j);

@@ -34,7 +34,10 @@ extern "C" {
  *   hd_nodedev_ref/unref (atomic counts; a reference may be dropped in another thread than the
  *   one that took it, once no thread uses the object through it), and the functions that take
  *   no context or object (hd_pci_addr_parse, hd_reason_name, hd_nodedev_cap_to_string, ...).
- * - The log function is called in the thread that made the call.
+ * - The log function is called in the thread that made the call, never by two threads at
+ *   once. An operation on devices of several IOMMU groups runs their steps on worker threads
+ *   of its own (each with a context of its own); their log lines reach the log function in
+ *   the calling thread while the call lasts.
  */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -159,8 +162,9 @@ enum hd_fill {
     HD_FILL_CONFIG = 1u << 3, /* revision, header type (config space) */
     HD_FILL_NAMES = 1u << 4,  /* vendor and product names */
     HD_FILL_SRIOV = 1u << 5,  /* physfn, virtfns, totalvfs, numvfs */
-    HD_FILL_EXTRA = 1u << 6,  /* driver_override, numa node, reset methods, vfio cdev */
-    HD_FILL_ALL = 0x7f,
+    HD_FILL_EXTRA = 1u << 6,  /* numa node, reset methods, vfio cdev; implies _OVERRIDE */
+    HD_FILL_OVERRIDE = 1u << 7, /* driver_override alone (one file: what a listing can afford) */
+    HD_FILL_ALL = 0xff,
 };
 
 /* -ENODEV when there is no such device under the root. */

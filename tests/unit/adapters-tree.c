@@ -139,6 +139,10 @@ void at_add_pci(const char *root, const struct at_pci *p)
         snprintf(path, sizeof(path), "%s/driver", dir);
         snprintf(target, sizeof(target), "%sbus/pci/drivers/%s", up + 3, p->driver);
         at_link(root, path, target);
+        /* and the device in its driver's directory, as driver_sysfs_add() makes it */
+        snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/%s", p->driver, p->bdf);
+        snprintf(target, sizeof(target), "../../../../devices/%s/%s", p->under, p->bdf);
+        at_link(root, path, target);
     }
     if (p->group >= 0) {
         snprintf(path, sizeof(path), "%s/iommu_group", dir);

@@ -76,14 +76,28 @@ void ah_set_driver(const char *root, const char *bdf, const char *driver)
 {
     char rel[256], target[256], uevent[512];
 
+    char path[4096], old[256];
+    ssize_t n;
+
+    /* The kernel links the device in its driver's directory too (driver_sysfs_add()). */
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/driver", root, bdf);
+    if ((n = readlink(path, old, sizeof(old) - 1)) > 0) {
+        old[n] = '\0';
+        const char *name = strrchr(old, '/');
+        snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/%s/%s", root, name ? name + 1 : old,
+                 bdf);
+        unlink(path);
+    }
     snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", bdf);
     if (driver != NULL) {
         snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", driver);
         ah_symlink(root, rel, target);
         snprintf(target, sizeof(target), "sys/bus/pci/drivers/%s", driver);
         ah_write(root, target, NULL);
+        snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", driver, bdf);
+        snprintf(target, sizeof(target), "../../devices/%s", bdf);
+        ah_symlink(root, rel, target);
     } else {
-        char path[4096];
         snprintf(path, sizeof(path), "%s/%s", root, rel);
         unlink(path);
     }

@@ -1,6 +1,11 @@
 /* engine.c - shared setup of the engine tests (see engine.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "adapters-tree.h"
 #include "engine.h"
 
 void eng_start(struct eng *e, const char *spec)
@@ -36,3 +41,48 @@ size_t eng_writes(struct eng *e)
     return fx_log_count(&e->fx, "write ");
 }
 
+
+int eng_vhostdev(struct fx *fx, char **out, char **err, const char *opts, const char *fmt,
+                 va_list ap)
+{
+    char *args, *cmd;
+    int rc;
+
+    ck_assert(vasprintf(&args, fmt, ap) > 0);
+    ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s %s %s", at_build_dir(),
+                       fx->root, opts, args) > 0);
+    free(*out);
+    free(*err);
+    rc = at_run(cmd, out, err);
+    free(cmd);
+    free(args);
+    return rc;
+}
+
+pid_t eng_hostdev_start(struct fx *fx, const char *args)
+{
+    char *line;
+    pid_t pid;
+
+    ck_assert(asprintf(&line, "exec %s/hostdev --root %s --timeout 60000 %s >/dev/null 2>&1",
+                       at_build_dir(), fx->root, args) > 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        _exit(127);
+    }
+    free(line);
+    return pid;
+}
+
+void eng_recover(struct hd_ctx *ctx, const char *what)
+{
+    int r = -EBUSY;
+
+    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
+        if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
+            usleep(5000);
+    }
+    ck_assert_msg(r == 0, "%s: recover: %s", what, hd_ctx_last_error(ctx));
+}

@@ -3,6 +3,8 @@
 #define HOSTDEV_TEST_ENGINE_H
 
 #include <check.h>
+#include <stdarg.h>
+#include <sys/types.h>
 
 #include <hostdev/hostdev.h>
 
@@ -22,5 +24,16 @@ void eng_stop(struct eng *e);
 struct hd_device *eng_dev(struct eng *e, const char *bdf);
 /* The number of write lines the fake kernel logged so far. */
 size_t eng_writes(struct eng *e);
+
+/* Run `hostdev --root ROOT @opts ARGS` (ARGS: a shell line made from @fmt), names off: its
+ * exit status, its stdout in *@out and stderr in *@err (the previous ones freed). */
+int eng_vhostdev(struct fx *fx, char **out, char **err, const char *opts, const char *fmt,
+                 va_list ap) __attribute__((format(printf, 5, 0)));
+/* `hostdev --root ROOT --timeout 60000 ARGS` in the background, its output thrown away (for a
+ * kill -9 while a hang holds it). */
+pid_t eng_hostdev_start(struct fx *fx, const char *args);
+/* Recover on @ctx until no writer of a dead operation is left in the kernel: it must end
+ * well (@what names the case in the failure). */
+void eng_recover(struct hd_ctx *ctx, const char *what);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -548,6 +549,8 @@ static const char *const hang_spec = "iommu intel\n"
                                      "driver slowdrv ids=8086:10d3 unbind-hang-ms=1500\n"
                                      "driver vfio-pci module=vfio_pci stub vfio\n"
                                      "device 0000:00:02.0 8086:10d3 class=020000 "
+                                     "driver=slowdrv\n"
+                                     "device 0000:00:03.0 8086:10d3 class=020000 "
                                      "driver=slowdrv\n";
 
 /* Start an unbind in a child; the parent goes on. */
@@ -574,10 +577,10 @@ START_TEST(unbind_hang_blocks_only_the_writer)
     pid_t pid = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
     /* wait until the fake kernel is inside the hang (poll the log, no blind sleep) */
     ck_assert(fx_wait_log(&fx, "unbind-hang 0000:00:02.0", 1, 5000));
-    /* meanwhile everything else answers at once */
+    /* meanwhile everything else answers at once (writes to that device wait: below) */
     long t = fx_now_ms();
     READ_EQ(&fx, DEV "0000:00:02.0/vendor", "0x8086");
-    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:02.0/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&fx, DEV "0000:00:03.0/driver_override", "vfio-pci"), 0);
     ck_assert_int_lt(fx_now_ms() - t, 500);
     ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "slowdrv"); /* not yet */
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -586,6 +589,62 @@ START_TEST(unbind_hang_blocks_only_the_writer)
     ck_assert_int_ge(took, 1400);
     ck_assert_int_lt(took, 5000);
     ck_assert_str_eq(fx_driver(&fx, "0000:00:02.0"), "");
+    fx_umount(&fx);
+}
+END_TEST
+
+/* A child of ours is blocked in write(2) (its /proc/PID/syscall names it), or has exited. */
+static bool in_write_or_gone(pid_t pid, int *status)
+{
+    char path[64], buf[64] = "";
+    FILE *f;
+
+    if (waitpid(pid, status, WNOHANG) == pid)
+        return true;
+    snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fgets(buf, sizeof(buf), f) == NULL)
+            buf[0] = '\0';
+        fclose(f);
+    }
+    return atol(buf) == SYS_write && buf[0] != '\0';
+}
+
+/* Writes to one device wait for each other, as device_lock() makes them: a driver_override
+ * written while that device's unbind hangs lands after the unbind. Writes to other devices,
+ * to the same unbind file too, do not wait: two unbinds hang at once. */
+START_TEST(writes_to_one_device_wait)
+{
+    struct fx fx;
+    int status = -1;
+
+    MOUNT_TEXT(&fx, hang_spec);
+    ck_assert_int_eq(fx_ctl(&fx, "hang slowdrv forever"), 0);
+    pid_t a = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
+    pid_t b = unbind_in_child(&fx, "slowdrv", "0000:00:03.0");
+    ck_assert_msg(fx_wait_log(&fx, "unbind-hang", 2, 5000), "the second unbind waited");
+    fflush(NULL);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(fx_write(&fx, DEV "0000:00:02.0/driver_override", "vfio-pci") == 0 ? 0 : 1);
+    ck_assert_int_gt(c, 0);
+    /* Bounded: it is in its write, or done (which it must not be before the release). */
+    bool seen = false;
+    for (int tries = 0; tries < 2000 && !seen; tries++) {
+        if (!(seen = in_write_or_gone(c, &status)))
+            usleep(2000);
+    }
+    ck_assert(seen);
+    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert_int_eq(waitpid(a, &status, 0), a);
+    ck_assert_int_eq(waitpid(b, &status, 0), b);
+    if (waitpid(c, &status, 0) == c)
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *log = fx_log(&fx);
+    const char *unbind = strstr(log, "unbind 0000:00:02.0 slowdrv");
+    const char *write = strstr(log, "write sys/bus/pci/devices/0000:00:02.0/driver_override");
+    ck_assert_msg(unbind && write && write > unbind, "the override went first:\n%s", log);
+    free(log);
     fx_umount(&fx);
 }
 END_TEST
@@ -1179,6 +1238,7 @@ int main(void)
     tcase_add_test(tc, remove_and_rescan);
     tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
     tcase_add_test(tc, hang_forever_until_release);
+    tcase_add_test(tc, writes_to_one_device_wait);
     tcase_add_test(tc, open_group_blocks_vfio_unbind);
     tcase_add_test(tc, umount_ends_every_wait);
     tcase_add_test(tc, fault_injection);

@@ -300,6 +300,42 @@ START_TEST(listing_falls_back_to_uevent)
 }
 END_TEST
 
+/* A listing takes drivers from the drivers' directories (one read per driver, not a link per
+ * device); when one of them cannot be read, each device reads its own link, and the listing
+ * still agrees with the snapshots (whose driver comes from uevent). */
+START_TEST(listing_drivers_from_their_directories)
+{
+    char dir[] = "/tmp/hd-drivers-XXXXXX", cmd[600], path[512];
+    struct hd_device_list *list;
+    struct hd_pci_addr nic;
+    struct hd_ctx *ctx;
+
+    materialize_tree("demo", dir, cmd, sizeof(cmd));
+    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    hd_pci_addr_parse("03:00.0", &nic);
+    /* The directory is what the listing asks: the device's own link is not read. */
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:03:00.0/driver", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("../../../../bus/pci/drivers/not-asked", path), 0);
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
+    ck_assert_str_eq(hd_device_get_driver(hd_device_list_find(list, &nic)), "e1000e");
+    hd_device_list_unref(list);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("../../../../bus/pci/drivers/e1000e", path), 0);
+    /* A driver's directory that cannot be read: every device reads its link. */
+    snprintf(path, sizeof(path), "rm -rf '%s/sys/bus/pci/drivers/e1000e' && "
+             "echo > '%s/sys/bus/pci/drivers/e1000e'", dir, dir);
+    ck_assert_int_eq(system(path), 0);
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
+    ck_assert_str_eq(hd_device_get_driver(hd_device_list_find(list, &nic)), "e1000e");
+    hd_device_list_unref(list);
+    assert_listing_agrees(ctx, "a driver's directory unreadable");
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A refresh is a new snapshot of uevent: a device that lost its driver meanwhile reads as
  * unbound, not as still on the driver it had. */
 START_TEST(refresh_sees_a_driver_go)
@@ -369,6 +405,7 @@ int main(void)
     tcase_add_test(tc, garbage_in_sysfs);
     tcase_add_test(tc, listing_agrees_with_snapshots);
     tcase_add_test(tc, listing_falls_back_to_uevent);
+    tcase_add_test(tc, listing_drivers_from_their_directories);
     tcase_add_test(tc, refresh_sees_a_driver_go);
     tcase_add_test(tc, groups);
     suite_add_tcase(s, tc);

@@ -219,7 +219,13 @@ START_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "\"vendor_id\": \"0x8086\""));
     ck_assert_ptr_nonnull(strstr(out, "\"class\": \"0x020000\""));
     ck_assert_ptr_nonnull(strstr(out, "\"iommu_group\": 8"));
+    /* A listing's JSON has the text line's fields; topology and the like are show's. */
+    ck_assert_ptr_null(strstr(out, "\"parent\""));
+    ck_assert_ptr_null(strstr(out, "\"reset_methods\""));
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    json_parses();
     ck_assert_ptr_nonnull(strstr(out, "\"parent\": \"0000:00:1c.0\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"reset_methods\""));
     static const char *const cmds[] = {"list", "show", "iommu", "detach", "reattach", "reset",
                                        "check", "verify", "sriov"};
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

@@ -19,6 +19,7 @@
 #include <hostdev/hostdev.h>
 
 #include "adapters-tree.h"
+#include "engine.h"
 #include "fixture.h"
 #include "hoststate.h"
 #include "internal.h"
@@ -93,20 +94,11 @@ static void teardown(void)
 static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int hd(const char *fmt, ...)
 {
-    char *args, *cmd;
     va_list ap;
-    int rc;
 
     va_start(ap, fmt);
-    ck_assert(vasprintf(&args, fmt, ap) > 0);
+    int rc = eng_vhostdev(&fx, &out, &err, "--timeout 20000", fmt, ap);
     va_end(ap);
-    ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s --timeout 20000 %s",
-                       at_build_dir(), fx.root, args) > 0);
-    free(out);
-    free(err);
-    rc = at_run(cmd, &out, &err);
-    free(cmd);
-    free(args);
     return rc;
 }
 
@@ -255,7 +247,7 @@ END_TEST
 START_TEST(kill_during_plain_detach)
 {
     char *before = snap(), *cmd;
-    int status, r = -EBUSY;
+    int status;
     struct hd_ctx *ctx;
     pid_t pid;
 
@@ -276,11 +268,7 @@ START_TEST(kill_during_plain_detach)
     ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY); /* its unbind still runs */
     ck_assert_int_eq(fx_ctl(&fx, "hang e1000e 0"), 0);
     ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
-    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
-        if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
-            usleep(5000);
-    }
-    ck_assert_int_eq(r, 0);
+    eng_recover(ctx, "kill during a plain detach");
     host_is(before);
     free(before);
     free(cmd);
@@ -647,6 +635,10 @@ static const struct op_case ops[] = {
     {"release mixed", "detach " XHCI "; acquire --vm m --owner 7:8 --domain-xml @DOM@",
      "release --vm m", "the same, back", 2},
     {"acquire several", NULL, "acquire --vm n --owner 7:8 " NIC " " XHCI, "two groups", 1},
+    {"detach three groups", NULL, "detach --group " GPU " " NIC " " XHCI,
+     "three groups side by side, one of two members", 3},
+    {"reattach three groups", "detach --group " GPU " " NIC " " XHCI,
+     "reattach " GPU " " AUDIO " " NIC " " XHCI, "the same, back, side by side", 4},
     {"reserve", "@CONF@", "reserve", "hostdev.d: the NIC to vfio-pci", 1},
 };
 
@@ -773,7 +765,7 @@ START_TEST(kill_matrix)
 {
     const struct op_case *c = &ops[_i];
     struct unbind u[16];
-    char *cmd, *before, *line;
+    char *cmd, *before;
     size_t n;
 
     op_setup(c);
@@ -782,7 +774,7 @@ START_TEST(kill_matrix)
     ck_assert_uint_eq(n, c->unbinds);
     free(cmd);
     for (size_t k = 0; k < n; k++) {
-        int status, r = -EBUSY;
+        int status;
         struct hd_ctx *ctx;
         pid_t pid;
         fx_umount(&fx);
@@ -790,17 +782,10 @@ START_TEST(kill_matrix)
         op_setup(c);
         before = snap();
         cmd = expand(c->cmd);
-        ck_assert(asprintf(&line, "exec %s/hostdev --root %s --timeout 60000 %s", at_build_dir(),
-                           fx.root, cmd) > 0);
         ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
         ck_assert_int_eq(fx_ctl(&fx, "hang %s %s", u[k].driver, u[k].nth == 1 ? "forever" : "300"),
                          0);
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-            execl("/bin/sh", "sh", "-c", line, (char *)NULL);
-            _exit(127);
-        }
+        pid = eng_hostdev_start(&fx, cmd);
         ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", u[k].nth, 20000), "%s: no hang %zu",
                       c->name, k);
         kill(pid, SIGKILL);
@@ -810,18 +795,13 @@ START_TEST(kill_matrix)
             ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY);
         ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", u[k].driver), 0);
         ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
-        for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
-            if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
-                usleep(5000);
-        }
-        ck_assert_msg(r == 0, "%s: recover: %s", c->name, hd_ctx_last_error(ctx));
+        eng_recover(ctx, c->name);
         char *now = snap();
         ck_assert_msg(strcmp(now, before) == 0, "%s: killed in unbind %zu (%s #%u), not "
                       "restored:\n%s\nexpected\n%s", c->name, k, u[k].driver, u[k].nth, now,
                       before);
         free(now);
         free(before);
-        free(line);
         free(cmd);
         hd_ctx_unref(ctx);
     }
@@ -904,21 +884,13 @@ static void check_invariants(const char *after)
  * recover. */
 static void run_killed(const char *cmd, const char *drv, const char *what)
 {
-    char *line;
-    int status, r = -EBUSY;
+    int status;
     struct hd_ctx *ctx;
     pid_t pid;
 
-    ck_assert(asprintf(&line, "exec %s/hostdev --root %s --timeout 60000 %s >/dev/null 2>&1",
-                       at_build_dir(), fx.root, cmd) > 0);
     ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
     ck_assert_int_eq(fx_ctl(&fx, "hang %s forever", drv), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
-        _exit(127);
-    }
+    pid = eng_hostdev_start(&fx, cmd);
     /* Bounded: it either finishes without that unbind or hangs in it. */
     for (int tries = 0; tries < 400; tries++) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -939,13 +911,8 @@ static void run_killed(const char *cmd, const char *drv, const char *what)
     ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", drv), 0);
     ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
     ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
-    for (int tries = 0; r == -EBUSY && tries < 4000; tries++) {
-        if ((r = hd_assign_recover(ctx, NULL)) == -EBUSY)
-            usleep(5000);
-    }
-    ck_assert_msg(r == 0, "%s: recover: %s", what, hd_ctx_last_error(ctx));
+    eng_recover(ctx, what);
     hd_ctx_unref(ctx);
-    free(line);
 }
 
 START_TEST(model)

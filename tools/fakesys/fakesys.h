@@ -23,7 +23,10 @@
  *   materialize.c, capture.c, main.c, exec.c   the other subcommands, the command table.
  *
  * Locking: one mutex (kernel.lock) covers the model and the tree. Every FUSE operation takes
- * it; a hanging unbind drops it while it sleeps, so that other operations go on.
+ * it; a hanging unbind drops it while it sleeps, so that other operations go on. As in the
+ * kernel, writes to one device wait for each other (device.busy, device_lock()) and writes
+ * to different devices do not, to the same file (drivers/X/unbind) too: FUSE serves requests
+ * from many threads and allows parallel writes to a file (fuse.c).
  */
 
 #include <pthread.h>
@@ -281,6 +284,7 @@ struct device {
     int reset_cur[RESET_LIST_MAX], nreset_cur;
     /* binding */
     struct driver *driver;
+    const void *busy; /* fuse.c: the write working on it (device_lock()); NULL: none */
     char *override;
     int vfio_index;             /* vfio-dev/vfioN while bound to a vfio driver, else -1 */
     struct node_perm cdev_perm; /* dev/vfio/devices/vfioN */

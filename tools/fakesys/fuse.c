@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -302,7 +303,38 @@ static int file_write(struct node *n, const char *data, size_t size, off_t off)
     return (int)size;
 }
 
-/* One write(2) to a kernel attribute: the fault table, then store(), then the log. */
+/* The device a write works on: the attribute's own, or the one named by what is written
+ * (bind, unbind, drivers_probe). NULL: none. */
+static struct device *write_target(struct kernel *k, const void *obj, const char *data, size_t len)
+{
+    for (size_t i = 0; i < k->ndevices; i++) {
+        if (k->devices[i] == obj)
+            return k->devices[i];
+    }
+    return device_find_name(k, data, len);
+}
+
+/* Wait a little (the lock dropped) for another write to let go of a device, as device_lock()
+ * makes the kernel's stores wait; writes to other devices go on meanwhile. */
+static void wait_device(struct kernel *k)
+{
+    struct timespec slice;
+
+    if (k->dirty)
+        sysfs_build(k);
+    /* In slices, to notice an unmount (as kernel_sleep). */
+    clock_gettime(CLOCK_MONOTONIC, &slice);
+    slice.tv_nsec += 100000000L;
+    if (slice.tv_nsec >= 1000000000L) {
+        slice.tv_sec++;
+        slice.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&k->wake, &k->lock, &slice);
+}
+
+/* One write(2) to a kernel attribute: the fault table, then store(), then the log. Writes to
+ * one device are one at a time (device_lock()); to different devices they run side by side,
+ * a hanging one included. */
 static int attr_write(struct kernel *k, struct handle *h, const char *data, size_t size)
 {
     struct node *n = tree_lookup(k->root, h->path);
@@ -315,6 +347,19 @@ static int attr_write(struct kernel *k, struct handle *h, const char *data, size
     memcpy(copy, data, size);
     copy[size] = '\0';
     bool quiet = strncmp(h->path, "/.fakesys/", 10) == 0;
+    struct device *target = quiet ? NULL : write_target(k, n->obj, copy, size);
+    while (target != NULL && target->busy != NULL && !kernel_stopping(k)) {
+        wait_device(k);
+        /* The tree may have been laid out again, the device gone. */
+        if ((n = tree_lookup(k->root, h->path)) == NULL || n->type != NODE_ATTR) {
+            free(copy);
+            return -ENODEV;
+        }
+        target = write_target(k, n->obj, copy, size);
+    }
+    struct hd_pci_addr busy_addr = target ? target->addr : (struct hd_pci_addr){0};
+    if (target != NULL)
+        target->busy = h;
     char *key = n->key ? xstrdup(n->key) : tree_path(n);
     const struct attr *a = n->attr;
     void *obj = n->obj;
@@ -322,6 +367,12 @@ static int attr_write(struct kernel *k, struct handle *h, const char *data, size
     int r = quiet ? 0 : fault_check(k, key, false);
     if (r == 0)
         r = a->store(k, obj, copy, size);
+    if (target != NULL) {
+        struct device *dev = device_find(k, &busy_addr);
+        if (dev != NULL && dev->busy == h)
+            dev->busy = NULL;
+        pthread_cond_broadcast(&k->wake);
+    }
     if (!quiet) {
         struct buf line = {0};
         buf_quote(&line, copy, size);
@@ -711,6 +762,57 @@ static const struct fuse_operations ops = {
     .utimens = fs_utimens,
 };
 
+/* ---- parallel writes to one file ---------------------------------------------------------- */
+/* The kernel's FUSE client takes a file's inode lock for every direct write unless open
+ * replied FOPEN_PARALLEL_DIRECT_WRITES, which libfuse before 3.15 cannot set from
+ * fuse_file_info. Without it, two processes unbinding two devices from one driver would wait
+ * for each other in the VFS (drivers/X/unbind is one file), which sysfs does not do. So the
+ * session's I/O is ours: each worker thread notes the OPEN request it read, and its reply
+ * gets the flag. Layouts from <linux/fuse.h>, where these are ABI. */
+struct fuse_in_head {
+    uint32_t len, opcode;
+    uint64_t unique;
+};
+struct fuse_out_head {
+    uint32_t len;
+    int32_t error;
+    uint64_t unique;
+};
+struct fuse_open_reply {
+    uint64_t fh;
+    uint32_t open_flags, padding;
+};
+enum { FUSE_OPCODE_OPEN = 14, FOPEN_FLAG_PARALLEL_DIRECT_WRITES = 1u << 6 };
+
+/* The OPEN request this worker thread read last (fuse_loop_mt replies in the thread that
+ * read the request); 0: none. */
+static _Thread_local uint64_t open_unique;
+
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+{
+    ssize_t n = read(fd, buf, len);
+    const struct fuse_in_head *in = buf;
+
+    (void)userdata;
+    open_unique = n >= (ssize_t)sizeof(*in) && in->opcode == FUSE_OPCODE_OPEN ? in->unique : 0;
+    return n;
+}
+
+static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+    const struct fuse_out_head *out = iov[0].iov_base;
+
+    (void)userdata;
+    if (open_unique != 0 && count >= 2 && iov[0].iov_len >= sizeof(*out) &&
+        out->unique == open_unique && out->error == 0 &&
+        iov[1].iov_len >= sizeof(struct fuse_open_reply)) {
+        struct fuse_open_reply *reply = iov[1].iov_base;
+        reply->open_flags |= FOPEN_FLAG_PARALLEL_DIRECT_WRITES;
+        open_unique = 0;
+    }
+    return writev(fd, iov, count);
+}
+
 struct watch {
     pid_t owner;
     const char *mountpoint;
@@ -750,6 +852,12 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t 
         fprintf(stderr, "hostdev-fakesys mount: cannot mount on '%s'\n", mountpoint);
         fuse_destroy(f);
         return EXIT_RUNTIME;
+    }
+    static const struct fuse_custom_io io = {.read = io_read, .writev = io_writev};
+    if (fuse_session_custom_io(fuse_get_session(f), &io, fuse_session_fd(fuse_get_session(f))) !=
+        0) {
+        fprintf(stderr, "hostdev-fakesys mount: cannot set up FUSE I/O\n");
+        goto out;
     }
     /* The parent returns once the mount exists; requests queue until the loop runs. */
     if (fuse_daemonize(foreground) != 0)
