@@ -189,7 +189,7 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
         hd_pci_addr_format(&req->addrs[i], name);
-        r = hd_device_open(ctx, &req->addrs[i], &dev);
+        r = hd_device_open_fill(ctx, &req->addrs[i], HD_TXN_FILL, &dev);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s", name,
                            ctx->root);

@@ -249,7 +249,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
     if (stub == NULL)
         return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)",
                       stub_name);
-    r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    r = hd_txn_refresh(dev);
     if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
         return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
     if (r < 0)
@@ -332,7 +332,7 @@ int hd_bind_reattach(struct hd_device *dev)
     bool override_to_stub, to_none;
     int r;
 
-    r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    r = hd_txn_refresh(dev);
     if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
         return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
     if (r < 0)

@@ -533,9 +533,11 @@ static const struct {
     unsigned int flag;
     int (*fill)(struct hd_device *dev);
 } fillers[] = {
-    {HD_FILL_IDENT, fill_ident},   {HD_FILL_PARENT, fill_parent}, {HD_FILL_GROUP, fill_group},
-    {HD_FILL_CONFIG, fill_config}, {HD_FILL_NAMES, fill_names},   {HD_FILL_SRIOV, fill_sriov},
-    {HD_FILL_OVERRIDE, fill_override}, {HD_FILL_EXTRA, fill_extra},
+    /* The parent comes from the link in sys/bus/pci/devices, the rest from the device's own
+     * directory: last, so that directory is resolved once (sysfs.c keeps the last one). */
+    {HD_FILL_IDENT, fill_ident},   {HD_FILL_GROUP, fill_group},   {HD_FILL_CONFIG, fill_config},
+    {HD_FILL_NAMES, fill_names},   {HD_FILL_SRIOV, fill_sriov},   {HD_FILL_OVERRIDE, fill_override},
+    {HD_FILL_EXTRA, fill_extra},   {HD_FILL_PARENT, fill_parent},
 };
 
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again)
@@ -574,6 +576,12 @@ HD_EXPORT int hd_device_refresh(struct hd_device *dev)
 HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                              struct hd_device **out)
 {
+    return hd_device_open_fill(ctx, addr, HD_FILL_ALL, out);
+}
+
+HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                                  unsigned int fill, struct hd_device **out)
+{
     struct hd_device *dev;
     char path[HD_PATH_MAX];
     int r;
@@ -590,7 +598,7 @@ HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
     }
     if (r >= 0)
-        r = hd_device_fill_fields(dev, HD_FILL_ALL, false);
+        r = hd_device_fill_fields(dev, fill, false);
     if (r == -ENODEV && hd_ctx_last_error(ctx)[0] == '\0')
         r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
     if (r < 0) {

@@ -594,7 +594,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         }
     } else {
         struct hd_device_list *list;
-        if ((r = hd_device_list_new(ctx, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, &list)) < 0)
+        if ((r = hd_device_list_new(ctx, HD_TXN_FILL, &list)) < 0)
             goto fail;
         for (size_t i = 0; i < hd_device_list_count(list); i++) {
             struct hd_device *dev = hd_device_list_get(list, i);

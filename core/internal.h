@@ -637,6 +637,8 @@ struct hd_saved_error { /* the first error's message, kept while cleaning up aft
 void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err);
 int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s);
 bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
+/* What the engine reads of a device: everything but names (messages name addresses). */
+#define HD_TXN_FILL (HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES)
 int hd_txn_refresh(struct hd_device *dev);         /* everything but names, read again */
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
 /* Lock @groups, then recover what dead processes left on them. */

@@ -61,7 +61,7 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, struc
     for (size_t i = 0; i < req->n; i++) {
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
-        int r = hd_device_open(ctx, &req->addrs[i], &dev);
+        int r = hd_device_open_fill(ctx, &req->addrs[i], HD_TXN_FILL, &dev);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&req->addrs[i], name), ctx->root);
@@ -70,7 +70,7 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, struc
         /* Every later step reads the driver link: one that cannot be read stops us before
          * any lock or record is made, not halfway. */
         char now[256];
-        if ((r = hd_txn_refresh(dev)) == 0 && (r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
+        if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
             r = hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
                        strerror(-r));
         else if (r == 0 && strcmp(now, dev->driver ? dev->driver : "") != 0)

@@ -12,7 +12,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
 
     if (stub == NULL)
         return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)", driver);
-    r = hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    r = hd_txn_refresh(dev);
     if (r < 0)
         return r;
     /* Checked before the pending path writes anything; detach checks them again. */

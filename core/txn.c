@@ -21,7 +21,7 @@ bool hd_txn_on_vfio(const struct hd_device *dev)
 
 int hd_txn_refresh(struct hd_device *dev)
 {
-    return hd_device_fill_fields(dev, HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES, true);
+    return hd_device_fill_fields(dev, HD_TXN_FILL, true);
 }
 
 void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err)
@@ -135,19 +135,17 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
     default:
         break;
     }
-    r = hd_device_open(ctx, &s->addr, &dev);
+    r = hd_device_open_fill(ctx, &s->addr, HD_TXN_FILL, &dev);
     if (r == -ENODEV)
         return 0; /* unplugged (or a VF gone with its PF's count): nothing left to put back */
     if (r < 0)
         return r;
-    if ((r = hd_txn_refresh(dev)) == 0) {
-        if (s->kind == HD_JSTEP_DETACH)
-            r = undo_detach(dev, s);
-        else if (s->kind == HD_JSTEP_REATTACH)
-            r = undo_reattach(dev, s);
-        else /* HD_JSTEP_OVERRIDE */
-            r = hd_device_write_attr(dev, "driver_override", s->from[0] ? s->from : "\n");
-    }
+    if (s->kind == HD_JSTEP_DETACH)
+        r = undo_detach(dev, s);
+    else if (s->kind == HD_JSTEP_REATTACH)
+        r = undo_reattach(dev, s);
+    else /* HD_JSTEP_OVERRIDE */
+        r = hd_device_write_attr(dev, "driver_override", s->from[0] ? s->from : "\n");
     hd_device_unref(dev);
     return r;
 }

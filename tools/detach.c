@@ -12,7 +12,7 @@ static void warn_if_not_viable(struct tool *t, const char *name)
     struct hd_group *g;
     int number;
 
-    if (tool_json(t) || tool_open_device(t, name, &dev) != EXIT_DONE)
+    if (tool_json(t) || tool_open_device_fill(t, name, HD_FILL_GROUP, &dev) != EXIT_DONE)
         return;
     number = hd_device_get_iommu_group(dev);
     if (number >= 0 && hd_group_open(t->ctx, number, &g) == 0) {

@@ -305,6 +305,12 @@ int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
 
 int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev)
 {
+    return tool_open_device_fill(t, arg, HD_FILL_ALL, dev);
+}
+
+int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
+                          struct hd_device **dev)
+{
     struct hd_pci_addr addr;
     char name[HD_PCI_ADDR_BUFSZ];
     int r;
@@ -312,7 +318,7 @@ int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev)
     if (tool_parse_addr(t, arg, &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
-    r = hd_device_open(t->ctx, &addr, dev);
+    r = hd_device_open_fill(t->ctx, &addr, fill, dev);
     if (r == -ENODEV)
         return tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s",
                           hd_pci_addr_format(&addr, name), hd_ctx_get_root(t->ctx));

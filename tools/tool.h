@@ -77,6 +77,9 @@ bool tool_stop_requested(void);
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
 /* Open a device given on the command line: bad syntax or no such device -> EXIT_USAGE. */
 int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev);
+/* The same, reading only @fill (HD_FILL_*). */
+int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
+                          struct hd_device **dev);
 
 /* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);

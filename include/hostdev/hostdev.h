@@ -169,6 +169,9 @@ enum hd_fill {
 
 /* -ENODEV when there is no such device under the root. */
 int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr, struct hd_device **dev);
+/* The same, reading only the @fill fields (HD_FILL_*; hd_device_fill() adds more later). */
+int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill,
+                        struct hd_device **dev);
 struct hd_device *hd_device_ref(struct hd_device *dev);
 struct hd_device *hd_device_unref(struct hd_device *dev);
 /* Read @fill fields that the snapshot does not have yet. */
