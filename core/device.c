@@ -31,7 +31,6 @@ HD_EXPORT struct hd_device *hd_device_ref(struct hd_device *dev)
 static void clear_fields(struct hd_device *dev)
 {
     if (dev->ext != NULL) {
-        free(dev->ext->driver_override);
         free(dev->ext->virtfns);
         free(dev->ext->reset_methods);
         free(dev->ext->vfio_cdev);
@@ -476,14 +475,12 @@ static int fill_override(struct hd_device *dev)
     char buf[HD_ATTR_MAX];
     ssize_t n;
 
-    if (ext_of(dev) == NULL)
-        return -ENOMEM;
-    free(dev->ext->driver_override);
-    dev->ext->driver_override = NULL;
+    dev->driver_override = NULL;
     n = hd_device_read_attr(dev, "driver_override", buf, sizeof(buf));
-    dev->ext->has_driver_override = n >= 0;
+    dev->has_driver_override = n >= 0;
     /* Unset reads back as the literal "(null)". */
-    if (n > 0 && strcmp(buf, "(null)") != 0 && (dev->ext->driver_override = strdup(buf)) == NULL)
+    if (n > 0 && strcmp(buf, "(null)") != 0 &&
+        (dev->driver_override = hd_strings_add(&dev->ctx->strings, buf, strlen(buf))) == NULL)
         return -ENOMEM;
     return n < 0 && n != -ENOENT ? (int)n : 0;
 }
@@ -681,12 +678,12 @@ HD_EXPORT const char *hd_device_get_driver(const struct hd_device *dev)
 
 HD_EXPORT const char *hd_device_get_driver_override(const struct hd_device *dev)
 {
-    return dev->ext ? dev->ext->driver_override : NULL;
+    return dev->driver_override;
 }
 
 HD_EXPORT bool hd_device_has_driver_override(const struct hd_device *dev)
 {
-    return dev->ext ? dev->ext->has_driver_override : false;
+    return dev->has_driver_override;
 }
 
 HD_EXPORT int hd_device_get_iommu_group(const struct hd_device *dev)

@@ -220,8 +220,6 @@ struct hd_device_ext {
     size_t nvirtfns;
     int totalvfs, numvfs;
     /* HD_FILL_EXTRA */
-    bool has_driver_override;
-    char *driver_override;
     int numa_node;
     bool has_reset;
     char *reset_methods;
@@ -229,30 +227,34 @@ struct hd_device_ext {
 };
 
 struct hd_device {
+    /* Ordered for size, not by fill: a listing of 10,000 holds 10,000 of these (128 bytes). */
     atomic_int refcount;
+    unsigned int filled; /* enum hd_fill bits read so far */
     struct hd_ctx *ctx;
     struct hd_pci_addr addr;
     char name[HD_PCI_ADDR_BUFSZ];
-    unsigned int filled; /* enum hd_fill bits read so far */
+    bool has_physfn;          /* HD_FILL_SRIOV, or a listing that found the VF's PF */
+    bool has_driver_override; /* HD_FILL_OVERRIDE: the attribute exists (Linux >= 3.16) */
     /* HD_FILL_IDENT */
     uint16_t vendor, device, subsystem_vendor, subsystem_device;
     uint32_t class;
-    const char *modalias; /* in ctx->strings */
-    const char *driver;   /* in ctx->strings; NULL: unbound */
     /* HD_FILL_GROUP */
     int group;
     /* HD_FILL_CONFIG */
     int16_t revision, header_type;
+    const char *modalias; /* HD_FILL_IDENT, in ctx->strings */
+    const char *driver;   /* HD_FILL_IDENT, in ctx->strings; NULL: unbound */
+    /* HD_FILL_OVERRIDE (here, not in ext: a listing reads it for every unbound device), in
+     * ctx->strings; NULL: none set */
+    const char *driver_override;
     /* HD_FILL_NAMES */
     const char *vendor_name, *product_name; /* in ctx->strings */
-    /* HD_FILL_SRIOV, or a listing that found the VF's PF */
-    bool has_physfn;
-    struct hd_pci_addr physfn;
+    /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
+     * that a plain listing of 10,000 devices does not carry them (72 bytes a device). */
+    struct hd_device_ext *ext;
+    struct hd_pci_addr physfn; /* with has_physfn */
     /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
     int vf_device;
-    /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
-     * that a plain listing of 10,000 devices does not carry them (95 bytes a device). */
-    struct hd_device_ext *ext;
 };
 
 #define HD_VF_DEVICE_UNREAD (-1)
