@@ -46,14 +46,10 @@ HD_EXPORT struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignme
 
 int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a)
 {
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 8;
-        struct hd_assignment *v = realloc(list->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        list->v = v;
-        list->cap = cap;
-    }
+    struct hd_assignment *v = hd_array_grow(list->v, &list->cap, list->n, sizeof(*v), 8);
+    if (v == NULL)
+        return -ENOMEM;
+    list->v = v;
     list->v[list->n++] = *a;
     return 0;
 }

@@ -46,14 +46,10 @@ static int add_bound(void *data, const char *name)
 
     if (hd_pci_addr_parse(name, &addr) < 0 || strcmp(hd_pci_addr_format(&addr, canon), name) != 0)
         return 0;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 256;
-        struct bound *grown = realloc(m->v, cap * sizeof(*grown));
-        if (grown == NULL)
-            return -ENOMEM;
-        m->v = grown;
-        m->cap = cap;
-    }
+    struct bound *grown = hd_array_grow(m->v, &m->cap, m->n, sizeof(*grown), 256);
+    if (grown == NULL)
+        return -ENOMEM;
+    m->v = grown;
     m->v[m->n++] = (struct bound){addr, m->driver};
     return 0;
 }
@@ -128,14 +124,10 @@ static int add_device(void *data, const char *name)
         hd_warn(s->ctx, "sys/bus/pci/devices/%.64s: not a PCI address, skipped", name);
         return 0;
     }
-    if (list->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        struct hd_device **grown = realloc(list->devs, cap * sizeof(*grown));
-        if (grown == NULL)
-            return -ENOMEM;
-        list->devs = grown;
-        s->cap = cap;
-    }
+    struct hd_device **grown = hd_array_grow(list->devs, &s->cap, list->count, sizeof(*grown), 256);
+    if (grown == NULL)
+        return -ENOMEM;
+    list->devs = grown;
     if ((dev = hd_device_new(s->ctx, &addr)) == NULL)
         return -ENOMEM;
     r = 0;

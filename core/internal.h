@@ -884,6 +884,9 @@ char *hd_put_hex(char *p, unsigned long long v, int width, bool upper);
 char *hd_strdup_or_null(const char *s);
 /* Copy with truncation; always NUL-terminates. */
 void hd_strlcpy(char *dst, const char *src, size_t size);
+/* Room for element @n of an array of *@cap elements of @size bytes: @v itself while there is,
+ * else @v grown to twice (at first @first) with *@cap updated. NULL: out of memory, @v kept. */
+void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
 uint64_t hd_now_ms(void);
 void hd_sleep_ms(unsigned int ms);
 /* Call @done until it returns > 0 (then 0) or < 0 (that error), at most @timeout_ms: sleeps of

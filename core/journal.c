@@ -99,14 +99,10 @@ void hd_journal_rehold(int fd)
 
 static int add_step(struct hd_journal *j, const struct hd_jstep *step)
 {
-    if (j->nsteps == j->capsteps) {
-        size_t cap = j->capsteps ? j->capsteps * 2 : 16;
-        struct hd_jstep *v = realloc(j->steps, cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        j->steps = v;
-        j->capsteps = cap;
-    }
+    struct hd_jstep *v = hd_array_grow(j->steps, &j->capsteps, j->nsteps, sizeof(*v), 16);
+    if (v == NULL)
+        return -ENOMEM;
+    j->steps = v;
     j->steps[j->nsteps++] = *step;
     return 0;
 }

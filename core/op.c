@@ -158,14 +158,10 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
 {
     struct op_step *s;
 
-    if (op->nsteps == op->capsteps) {
-        size_t cap = op->capsteps ? op->capsteps * 2 : 16;
-        struct op_step *v = realloc(op->steps, cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        op->steps = v;
-        op->capsteps = cap;
-    }
+    struct op_step *v = hd_array_grow(op->steps, &op->capsteps, op->nsteps, sizeof(*v), 16);
+    if (v == NULL)
+        return -ENOMEM;
+    op->steps = v;
     s = &op->steps[op->nsteps++];
     hd_strlcpy(s->action, action, sizeof(s->action));
     hd_strlcpy(s->device, device, sizeof(s->device));

@@ -21,14 +21,10 @@ int hd_batch_add(struct hd_batch *b, enum hd_task_kind kind, struct hd_device *d
 {
     struct hd_task *t;
 
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 8;
-        struct hd_task *v = realloc(b->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        b->v = v;
-        b->cap = cap;
-    }
+    struct hd_task *v = hd_array_grow(b->v, &b->cap, b->n, sizeof(*v), 8);
+    if (v == NULL)
+        return -ENOMEM;
+    b->v = v;
     t = &b->v[b->n++];
     memset(t, 0, sizeof(*t));
     t->kind = kind;

@@ -84,14 +84,10 @@ static const char *intern_file(struct hd_reserve_config *config, const char *fil
 
 static int add_entry(struct hd_reserve_config *config, const struct hd_reserve_entry *entry)
 {
-    if (config->n == config->cap) {
-        size_t cap = config->cap ? config->cap * 2 : 8;
-        struct hd_reserve_entry *e = realloc(config->entries, cap * sizeof(*e));
-        if (e == NULL)
-            return -ENOMEM;
-        config->entries = e;
-        config->cap = cap;
-    }
+    struct hd_reserve_entry *e = hd_array_grow(config->entries, &config->cap, config->n, sizeof(*e), 8);
+    if (e == NULL)
+        return -ENOMEM;
+    config->entries = e;
     config->entries[config->n++] = *entry;
     return 0;
 }

@@ -172,14 +172,10 @@ static int names_add(struct names *l, const char *name)
 {
     if (names_has(l, name))
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    char **v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 16);
+    if (v == NULL)
+        return -ENOMEM;
+    l->v = v;
     if ((l->v[l->n] = strdup(name)) == NULL)
         return -ENOMEM;
     l->n++;
@@ -222,14 +218,10 @@ static int block_add(struct hd_ctx *ctx, struct blocks *bl, const char *name)
 
     if (!hd_name_valid(name) || block_known(bl, name))
         return 0;
-    if (bl->n == bl->cap) {
-        size_t cap = bl->cap ? bl->cap * 2 : 16;
-        struct blockdev *v = realloc(bl->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        bl->v = v;
-        bl->cap = cap;
-    }
+    struct blockdev *v = hd_array_grow(bl->v, &bl->cap, bl->n, sizeof(*v), 16);
+    if (v == NULL)
+        return -ENOMEM;
+    bl->v = v;
     b = &bl->v[bl->n];
     memset(b, 0, sizeof(*b));
     if ((b->name = strdup(name)) == NULL)

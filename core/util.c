@@ -193,6 +193,18 @@ char *hd_put_hex(char *p, unsigned long long v, int width, bool upper)
     return p;
 }
 
+void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+    size_t c = *cap ? *cap * 2 : first;
+
+    if (n < *cap)
+        return v;
+    if (c <= *cap || c > SIZE_MAX / size || (v = realloc(v, c * size)) == NULL)
+        return NULL;
+    *cap = c;
+    return v;
+}
+
 char *hd_strdup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
