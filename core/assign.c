@@ -32,12 +32,23 @@ static uint64_t checksum(const char *s, size_t len)
 
 struct hd_assignment_list *hd_map_new(void)
 {
-    return calloc(1, sizeof(struct hd_assignment_list));
+    struct hd_assignment_list *list = calloc(1, sizeof(*list));
+
+    if (list != NULL)
+        hd_ref_init(&list->refcount);
+    return list;
+}
+
+HD_EXPORT struct hd_assignment_list *hd_assignment_list_ref(struct hd_assignment_list *list)
+{
+    if (list != NULL)
+        hd_ref_take(&list->refcount);
+    return list;
 }
 
 HD_EXPORT struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignment_list *list)
 {
-    if (list != NULL) {
+    if (list != NULL && hd_ref_drop(&list->refcount)) {
         free(list->v);
         free(list);
     }

@@ -25,6 +25,7 @@ struct finding {
 };
 
 struct hd_diagnosis {
+    atomic_int refcount;
     struct finding *v;
     size_t n, cap;
     int err; /* first allocation failure */
@@ -568,6 +569,9 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
 {
     struct hd_diagnosis *d = calloc(1, sizeof(*d));
     struct hd_assignment_list *map = NULL;
+
+    if (d != NULL)
+        hd_ref_init(&d->refcount);
     enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
     int r;
 
@@ -619,9 +623,16 @@ fail:
     return r;
 }
 
+HD_EXPORT struct hd_diagnosis *hd_diagnosis_ref(struct hd_diagnosis *d)
+{
+    if (d != NULL)
+        hd_ref_take(&d->refcount);
+    return d;
+}
+
 HD_EXPORT struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *d)
 {
-    if (d == NULL)
+    if (d == NULL || !hd_ref_drop(&d->refcount))
         return NULL;
     for (size_t i = 0; i < d->n; i++) {
         free(d->v[i].code);

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 struct hd_device_list {
+    atomic_int refcount;
     struct hd_device **devs; /* sorted by address */
     size_t count;
 };
@@ -224,6 +225,7 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct h
     *out = NULL;
     if ((s.list = calloc(1, sizeof(*s.list))) == NULL)
         return -ENOMEM;
+    hd_ref_init(&s.list->refcount);
     r = s.bulk ? read_bound_map(ctx, &s.bound) : 0;
     if (r == 0)
         r = hd_fs_scan_dir(ctx, "sys/bus/pci/devices", add_device, &s);
@@ -247,9 +249,16 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct h
     return 0;
 }
 
+HD_EXPORT struct hd_device_list *hd_device_list_ref(struct hd_device_list *list)
+{
+    if (list != NULL)
+        hd_ref_take(&list->refcount);
+    return list;
+}
+
 HD_EXPORT struct hd_device_list *hd_device_list_unref(struct hd_device_list *list)
 {
-    if (list == NULL)
+    if (list == NULL || !hd_ref_drop(&list->refcount))
         return NULL;
     for (size_t i = 0; i < list->count; i++)
         hd_device_unref(list->devs[i]);

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 struct hd_group {
+    atomic_int refcount;
     int number;
     struct hd_device **members;
     size_t nmembers;
@@ -33,7 +34,8 @@ HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **ou
     if (r < 0)
         return hd_err(ctx, r == -ENOTDIR ? -ENOENT : r, "IOMMU group %d: %s", number,
                       r == -ENOENT ? "no such group" : strerror(-r));
-    g = calloc(1, sizeof(*g));
+    if ((g = calloc(1, sizeof(*g))) != NULL)
+        hd_ref_init(&g->refcount);
     if (g == NULL || (count && ((g->members = calloc(count, sizeof(*g->members))) == NULL ||
                                 (g->blockers = calloc(count, sizeof(*g->blockers))) == NULL))) {
         hd_group_unref(g);
@@ -75,9 +77,16 @@ HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **ou
     return 0;
 }
 
+HD_EXPORT struct hd_group *hd_group_ref(struct hd_group *g)
+{
+    if (g != NULL)
+        hd_ref_take(&g->refcount);
+    return g;
+}
+
 HD_EXPORT struct hd_group *hd_group_unref(struct hd_group *g)
 {
-    if (g == NULL)
+    if (g == NULL || !hd_ref_drop(&g->refcount))
         return NULL;
     for (size_t i = 0; i < g->nmembers; i++)
         hd_device_unref(g->members[i]);

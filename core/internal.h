@@ -437,6 +437,7 @@ struct hd_assignment {
 };
 
 struct hd_assignment_list {
+    atomic_int refcount;
     struct hd_assignment *v;
     size_t n, cap;
 };
@@ -887,6 +888,11 @@ void hd_strlcpy(char *dst, const char *src, size_t size);
 /* Room for element @n of an array of *@cap elements of @size bytes: @v itself while there is,
  * else @v grown to twice (at first @first) with *@cap updated. NULL: out of memory, @v kept. */
 void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
+/* Reference counts of public objects, atomic (hostdev.h: a reference may be dropped in another
+ * thread): one at creation; hd_ref_drop() says whether the last one went. */
+void hd_ref_init(atomic_int *count);
+void hd_ref_take(atomic_int *count);
+bool hd_ref_drop(atomic_int *count);
 uint64_t hd_now_ms(void);
 void hd_sleep_ms(unsigned int ms);
 /* Call @done until it returns > 0 (then 0) or < 0 (that error), at most @timeout_ms: sleeps of

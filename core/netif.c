@@ -12,6 +12,7 @@ struct netif {
 };
 
 struct hd_netif_list {
+    atomic_int refcount;
     struct netif *v;
     size_t n;
 };
@@ -75,6 +76,9 @@ HD_EXPORT int hd_netif_list_new(struct hd_ctx *ctx, struct hd_netif_list **out)
     size_t count = 0, cap = 0;
     int r;
 
+    if (l != NULL)
+        hd_ref_init(&l->refcount);
+
     *out = NULL;
     if (l == NULL)
         return -ENOMEM;
@@ -97,9 +101,16 @@ HD_EXPORT int hd_netif_list_new(struct hd_ctx *ctx, struct hd_netif_list **out)
     return 0;
 }
 
+HD_EXPORT struct hd_netif_list *hd_netif_list_ref(struct hd_netif_list *l)
+{
+    if (l != NULL)
+        hd_ref_take(&l->refcount);
+    return l;
+}
+
 HD_EXPORT struct hd_netif_list *hd_netif_list_unref(struct hd_netif_list *l)
 {
-    if (l == NULL)
+    if (l == NULL || !hd_ref_drop(&l->refcount))
         return NULL;
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i].names);

@@ -37,6 +37,7 @@ HD_EXPORT int hd_nodedev_cap_from_string(const char *name)
 }
 
 struct hd_nodedev_list {
+    atomic_int refcount;
     struct hd_nodedev **devs;
     size_t count, cap;
 };
@@ -389,6 +390,9 @@ HD_EXPORT int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps,
     size_t kept = 0;
     int r;
 
+    if (list != NULL)
+        hd_ref_init(&list->refcount);
+
     *out = NULL;
     if (list == NULL)
         return -ENOMEM;
@@ -425,9 +429,16 @@ fail:
     return r;
 }
 
+HD_EXPORT struct hd_nodedev_list *hd_nodedev_list_ref(struct hd_nodedev_list *list)
+{
+    if (list != NULL)
+        hd_ref_take(&list->refcount);
+    return list;
+}
+
 HD_EXPORT struct hd_nodedev_list *hd_nodedev_list_unref(struct hd_nodedev_list *list)
 {
-    if (list == NULL)
+    if (list == NULL || !hd_ref_drop(&list->refcount))
         return NULL;
     for (size_t i = 0; i < list->count; i++)
         hd_nodedev_unref(list->devs[i]);

@@ -13,7 +13,7 @@
 #define WORD_QUOTE_MAX 64
 
 struct hd_reserve_config {
-    int refcount;
+    atomic_int refcount;
     struct hd_reserve_entry *entries;
     size_t n, cap;
     char **files; /* entries point into these */
@@ -27,13 +27,20 @@ HD_EXPORT int hd_reserve_config_new(struct hd_reserve_config **config)
     *config = calloc(1, sizeof(**config));
     if (*config == NULL)
         return -ENOMEM;
-    (*config)->refcount = 1;
+    hd_ref_init(&(*config)->refcount);
     return 0;
+}
+
+HD_EXPORT struct hd_reserve_config *hd_reserve_config_ref(struct hd_reserve_config *config)
+{
+    if (config != NULL)
+        hd_ref_take(&config->refcount);
+    return config;
 }
 
 HD_EXPORT struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_config *config)
 {
-    if (config == NULL || --config->refcount > 0)
+    if (config == NULL || !hd_ref_drop(&config->refcount))
         return NULL;
     free(config->entries);
     hd_strv_free(config->files, config->nfiles);

@@ -6,6 +6,7 @@
 #include "internal.h"
 
 struct hd_reset_check {
+    atomic_int refcount;
     enum hd_reset_scope scope;
     char *methods;
     struct hd_device **peers;
@@ -133,7 +134,8 @@ HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check
     *out = NULL;
     if ((r = hd_device_fill_fields(dev, HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
         return r;
-    c = calloc(1, sizeof(*c));
+    if ((c = calloc(1, sizeof(*c))) != NULL)
+        hd_ref_init(&c->refcount);
     if (c == NULL || (c->methods = hd_reset_methods(dev)) == NULL ||
         (copy = strdup(c->methods)) == NULL) {
         hd_reset_check_unref(c);
@@ -175,9 +177,16 @@ HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check
     return 0;
 }
 
+HD_EXPORT struct hd_reset_check *hd_reset_check_ref(struct hd_reset_check *c)
+{
+    if (c != NULL)
+        hd_ref_take(&c->refcount);
+    return c;
+}
+
 HD_EXPORT struct hd_reset_check *hd_reset_check_unref(struct hd_reset_check *c)
 {
-    if (c == NULL)
+    if (c == NULL || !hd_ref_drop(&c->refcount))
         return NULL;
     for (size_t i = 0; i < c->npeers; i++)
         hd_device_unref(c->peers[i]);

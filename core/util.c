@@ -205,6 +205,21 @@ void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
     return v;
 }
 
+void hd_ref_init(atomic_int *count)
+{
+    atomic_store_explicit(count, 1, memory_order_relaxed);
+}
+
+void hd_ref_take(atomic_int *count)
+{
+    atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+}
+
+bool hd_ref_drop(atomic_int *count)
+{
+    return atomic_fetch_sub_explicit(count, 1, memory_order_acq_rel) <= 1;
+}
+
 char *hd_strdup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;

@@ -688,8 +688,8 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         add_step(r, "iommu group", HD_VFIO_STEP_FAILED, -ENODEV, NULL);
         err = explain(r, -ENODEV,
                       "%s has no IOMMU group: the kernel runs without an IOMMU for it (off in "
-                      "the firmware, or not enabled on the kernel command line: intel_iommu=on "
-                      "or amd_iommu=on). The IOMMU report says which.",
+                      "the firmware; on Intel, intel_iommu=on missing from the kernel command "
+                      "line; on AMD, amd_iommu=off on it). The IOMMU report says which.",
                       r->name);
         goto out;
     }

@@ -11,23 +11,28 @@
 #include "tool.h"
 #include "utf8.h"
 
-/* The command table; `hostdev --help` is generated from it. Weak references let a command
- * file be absent: the static early-boot binary (`make static`, HOSTDEV_TOOLS=core) links only
- * the core commands, and the table skips the NULL entries. */
-#define WEAK __attribute__((weak))
-extern const struct tool_command cmd_list WEAK, cmd_show WEAK, cmd_iommu WEAK, cmd_detach WEAK,
-    cmd_reattach WEAK, cmd_reset WEAK, cmd_check WEAK, cmd_verify WEAK, cmd_sriov WEAK,
-    cmd_hostdev_xml WEAK, cmd_qemu_args WEAK, cmd_reserve WEAK, cmd_persist WEAK,
-    cmd_unpersist WEAK, cmd_persisted WEAK, cmd_cmdline WEAK, cmd_acquire WEAK, cmd_release WEAK,
-    cmd_assignments WEAK, cmd_migratable WEAK, cmd_recover WEAK, cmd_doctor WEAK, cmd_export WEAK,
-    cmd_monitor WEAK;
+/* The command table; `hostdev --help` is generated from it. The static early-boot binary
+ * (`make static`, HOSTDEV_TOOLS=core) links only the core commands; a command listed here and
+ * missing from the build is a link error, never a command that silently disappears. */
+extern const struct tool_command cmd_list, cmd_iommu, cmd_detach, cmd_reattach, cmd_reset,
+    cmd_reserve;
+#ifndef HOSTDEV_TOOLS_CORE
+extern const struct tool_command cmd_show, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml,
+    cmd_qemu_args, cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline, cmd_acquire,
+    cmd_release, cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor, cmd_export,
+    cmd_monitor;
+#endif
 
 static const struct tool_command *const commands[] = {
+#ifdef HOSTDEV_TOOLS_CORE
+    &cmd_list, &cmd_iommu, &cmd_detach, &cmd_reattach, &cmd_reset, &cmd_reserve,
+#else
     &cmd_list,      &cmd_show,        &cmd_iommu,       &cmd_detach,     &cmd_reattach,
     &cmd_reset,     &cmd_check,       &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
     &cmd_qemu_args, &cmd_reserve,     &cmd_persist,     &cmd_unpersist,  &cmd_persisted,
     &cmd_cmdline,   &cmd_acquire,     &cmd_release,     &cmd_assignments, &cmd_migratable,
     &cmd_recover,   &cmd_doctor,      &cmd_export,      &cmd_monitor,
+#endif
 };
 
 static void usage(FILE *out)
@@ -48,10 +53,8 @@ static void usage(FILE *out)
             "  -h, --help          this help; COMMAND --help for a command's\n"
             "  -V, --version       print the version\n\n"
             "Commands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (commands[i] != NULL)
-            fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
-    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nExit status: 0 done, 1 the operation failed (nothing was changed),\n"
                  "2 bad usage or input.\n");
 }
@@ -490,7 +493,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (commands[i] != NULL && strcmp(commands[i]->name, argv[optind]) == 0)
+        if (strcmp(commands[i]->name, argv[optind]) == 0)
             cmd = commands[i];
     }
     if (cmd == NULL)

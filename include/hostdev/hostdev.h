@@ -30,9 +30,10 @@ extern "C" {
  * - Or share a context, and hold one lock of your own around every call on it and on the
  *   objects made from it, reading hd_ctx_last_error() and hd_ctx_last_reason() before letting
  *   the lock go (libhostdev-virt does this for a connection).
- * - Safe in any thread without that lock: hd_ctx_ref/unref, hd_device_ref/unref and
- *   hd_nodedev_ref/unref (atomic counts; a reference may be dropped in another thread than the
- *   one that took it, once no thread uses the object through it), and the functions that take
+ * - Safe in any thread without that lock: every object's _ref and _unref (hd_ctx_ref,
+ *   hd_device_ref, hd_group_ref, hd_device_list_unref, ...: atomic counts; a reference may be
+ *   dropped in another thread than the one that took it, once no thread uses the object
+ *   through it), and the functions that take
  *   no context or object (hd_pci_addr_parse, hd_reason_name, hd_nodedev_cap_to_string, ...).
  * - The log function is called in the thread that made the call, never by two threads at
  *   once. An operation on devices of several IOMMU groups runs their steps on worker threads
@@ -217,6 +218,7 @@ struct hd_device_list;
 
 /* Every PCI device under the root, sorted by address, with @fill fields read. */
 int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct hd_device_list **list);
+struct hd_device_list *hd_device_list_ref(struct hd_device_list *list);
 struct hd_device_list *hd_device_list_unref(struct hd_device_list *list);
 size_t hd_device_list_count(const struct hd_device_list *list);
 /* Borrowed: valid while the list lives (take a ref to keep it longer). */
@@ -228,6 +230,7 @@ struct hd_device *hd_device_list_find(const struct hd_device_list *list,
  * read once for the whole host from sys/class/net's links, not per device. */
 struct hd_netif_list;
 int hd_netif_list_new(struct hd_ctx *ctx, struct hd_netif_list **list);
+struct hd_netif_list *hd_netif_list_ref(struct hd_netif_list *list);
 struct hd_netif_list *hd_netif_list_unref(struct hd_netif_list *list);
 /* The interfaces of @addr, sorted, joined by ',' ("" when it has none): valid while @list. */
 const char *hd_netif_list_get(const struct hd_netif_list *list, const struct hd_pci_addr *addr);
@@ -243,6 +246,7 @@ struct hd_group;
 /* A snapshot of group @number: its members with their drivers. -ENOENT when there is no such
  * group (no IOMMU, or a wrong number). */
 int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **group);
+struct hd_group *hd_group_ref(struct hd_group *group);
 struct hd_group *hd_group_unref(struct hd_group *group);
 int hd_group_get_number(const struct hd_group *group);
 size_t hd_group_get_member_count(const struct hd_group *group);
@@ -302,6 +306,7 @@ struct hd_reset_check;
 /* Can @dev be reset (and so assigned) on its own, or must it be co-assigned with the other
  * functions on its bus? */
 int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check **check);
+struct hd_reset_check *hd_reset_check_ref(struct hd_reset_check *check);
 struct hd_reset_check *hd_reset_check_unref(struct hd_reset_check *check);
 enum hd_reset_scope {
     HD_RESET_NONE,     /* no reset method at all */
@@ -502,6 +507,7 @@ struct hd_reserve_entry {
 struct hd_reserve_config;
 
 int hd_reserve_config_new(struct hd_reserve_config **config);
+struct hd_reserve_config *hd_reserve_config_ref(struct hd_reserve_config *config);
 struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_config *config);
 /* Parse one file's text (a pure function of @text: no I/O). Bad lines are left out and
  * recorded as errors "FILE:LINE: why". Returns how many lines were bad, or -ENOMEM. */
@@ -627,6 +633,7 @@ struct hd_nodedev_list;
  * (pci_0000_00_1f_2, usb_1_2, scsi_host1, net_eth0_52_54_00_12_34_56, block_sda_SERIAL...)
  * and its parent's name ("computer" for roots), found by walking up its sysfs path. */
 int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps, struct hd_nodedev_list **list);
+struct hd_nodedev_list *hd_nodedev_list_ref(struct hd_nodedev_list *list);
 struct hd_nodedev_list *hd_nodedev_list_unref(struct hd_nodedev_list *list);
 size_t hd_nodedev_list_count(const struct hd_nodedev_list *list);
 /* Borrowed: valid while the list lives (take a ref to keep it longer). */
@@ -772,6 +779,7 @@ struct hd_assignment;
 struct hd_assignment_list;
 /* The map as it is now (empty when nothing was ever assigned). */
 int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list);
+struct hd_assignment_list *hd_assignment_list_ref(struct hd_assignment_list *list);
 struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignment_list *list);
 size_t hd_assignment_list_count(const struct hd_assignment_list *list);
 /* Borrowed: valid while the list lives. NULL when out of range / not found. */
@@ -892,6 +900,7 @@ int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
  * stay worst first. -ENOENT (and a message) when the process or unit is not there. */
 int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *diag, pid_t pid,
                             const char *unit, uint64_t vm_bytes);
+struct hd_diagnosis *hd_diagnosis_ref(struct hd_diagnosis *diag);
 struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *diag);
 size_t hd_diagnosis_count(const struct hd_diagnosis *diag);
 enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size_t i);

@@ -336,6 +336,68 @@ START_TEST(listing_drivers_from_their_directories)
 }
 END_TEST
 
+/* Every public object counts references: _ref returns it, and it outlives one _unref. */
+START_TEST(every_object_has_ref)
+{
+    struct eng e;
+    struct hd_pci_addr a;
+    struct hd_device *nic;
+    struct hd_device_list *list;
+    struct hd_group *g;
+    struct hd_netif_list *nl;
+    struct hd_assignment_list *map;
+    struct hd_diagnosis *diag;
+    struct hd_reset_check *rc;
+    struct hd_nodedev_list *nd;
+    struct hd_reserve_config *conf;
+
+    eng_start(&e, "demo");
+    hd_pci_addr_parse("03:00.0", &a);
+    ck_assert_int_eq(hd_device_list_new(e.ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
+    ck_assert_ptr_eq(hd_device_list_ref(list), list);
+    ck_assert_ptr_null(hd_device_list_unref(list));
+    ck_assert_uint_eq(hd_device_list_count(list), 15);
+    hd_device_list_unref(list);
+    ck_assert_int_eq(hd_group_open(e.ctx, 8, &g), 0);
+    ck_assert_ptr_eq(hd_group_ref(g), g);
+    hd_group_unref(g);
+    ck_assert_int_eq(hd_group_get_member_count(g), 1);
+    hd_group_unref(g);
+    ck_assert_int_eq(hd_netif_list_new(e.ctx, &nl), 0);
+    ck_assert_ptr_eq(hd_netif_list_ref(nl), nl);
+    hd_netif_list_unref(nl);
+    hd_netif_list_unref(nl);
+    ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
+    ck_assert_ptr_eq(hd_assignment_list_ref(map), map);
+    hd_assignment_list_unref(map);
+    ck_assert_uint_eq(hd_assignment_list_count(map), 0);
+    hd_assignment_list_unref(map);
+    ck_assert_int_eq(hd_doctor_run(e.ctx, &a, &diag), 0);
+    ck_assert_ptr_eq(hd_diagnosis_ref(diag), diag);
+    hd_diagnosis_unref(diag);
+    (void)hd_diagnosis_count(diag);
+    hd_diagnosis_unref(diag);
+    ck_assert_int_eq(hd_device_open(e.ctx, &a, &nic), 0);
+    ck_assert_int_eq(hd_device_check_reset(nic, &rc), 0);
+    ck_assert_ptr_eq(hd_reset_check_ref(rc), rc);
+    hd_reset_check_unref(rc);
+    ck_assert_ptr_nonnull(hd_reset_check_get_methods(rc));
+    hd_reset_check_unref(rc);
+    hd_device_unref(nic);
+    ck_assert_int_eq(hd_nodedev_list_new(e.ctx, 1u << HD_CAP_PCI, &nd), 0);
+    ck_assert_ptr_eq(hd_nodedev_list_ref(nd), nd);
+    hd_nodedev_list_unref(nd);
+    ck_assert_uint_gt(hd_nodedev_list_count(nd), 0);
+    hd_nodedev_list_unref(nd);
+    ck_assert_int_eq(hd_reserve_config_new(&conf), 0);
+    ck_assert_ptr_eq(hd_reserve_config_ref(conf), conf);
+    hd_reserve_config_unref(conf);
+    ck_assert_uint_eq(hd_reserve_config_count(conf), 0);
+    hd_reserve_config_unref(conf);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A refresh is a new snapshot of uevent: a device that lost its driver meanwhile reads as
  * unbound, not as still on the driver it had. */
 START_TEST(refresh_sees_a_driver_go)
@@ -406,6 +468,7 @@ int main(void)
     tcase_add_test(tc, listing_agrees_with_snapshots);
     tcase_add_test(tc, listing_falls_back_to_uevent);
     tcase_add_test(tc, listing_drivers_from_their_directories);
+    tcase_add_test(tc, every_object_has_ref);
     tcase_add_test(tc, refresh_sees_a_driver_go);
     tcase_add_test(tc, groups);
     suite_add_tcase(s, tc);
