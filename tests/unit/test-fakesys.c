@@ -607,7 +607,9 @@ static bool in_write_or_gone(pid_t pid, int *status)
             buf[0] = '\0';
         fclose(f);
     }
-    return atol(buf) == SYS_write && buf[0] != '\0';
+    char *end;
+    long nr = strtol(buf, &end, 10);
+    return end != buf && nr == SYS_write;
 }
 
 /* Writes to one device wait for each other, as device_lock() makes them: a driver_override
