@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1219,6 +1220,51 @@ START_TEST(cli_errors_and_log_file)
 }
 END_TEST
 
+/* The owner's death unmounts and ends every wait: a writer left hanging in the fake kernel
+ * returns, and the server goes, instead of both lasting forever. */
+START_TEST(owner_death_ends_every_wait)
+{
+    struct fx fx = {0};
+    char root[] = "/tmp/hostdev-fx-owner.XXXXXX", spec[] = "/tmp/hostdev-fx-owner-spec.XXXXXX";
+    char owner_pid[32], path[600];
+    int status, fd = mkstemp(spec);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert(write(fd, hang_spec, strlen(hang_spec)) == (ssize_t)strlen(hang_spec));
+    close(fd);
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    fflush(NULL);
+    pid_t owner = fork();
+    if (owner == 0) {
+        pause();
+        _exit(0);
+    }
+    ck_assert_int_gt(owner, 0);
+    snprintf(owner_pid, sizeof(owner_pid), "%ld", (long)owner);
+    const char *mount[] = {"mount", "--owner-pid", owner_pid, spec, root, NULL};
+    ck_assert_msg(fx_fakesys(&fx, mount, NULL) == 0, "%s", fx.error);
+    snprintf(fx.root, sizeof(fx.root), "%s", root);
+    ck_assert_int_eq(fx_ctl(&fx, "hang slowdrv forever"), 0);
+    pid_t writer = unbind_in_child(&fx, "slowdrv", "0000:00:02.0");
+    ck_assert(fx_wait_log(&fx, "unbind-hang 0000:00:02.0", 1, 5000));
+    kill(owner, SIGKILL);
+    ck_assert_int_eq(waitpid(owner, &status, 0), owner);
+    bool returned = false;
+    for (int i = 0; i < 1000 && !returned; i++) { /* 10 s at most: the watch looks every 0.2 s */
+        returned = waitpid(writer, &status, WNOHANG) == writer;
+        if (!returned)
+            usleep(10000);
+    }
+    ck_assert_msg(returned, "the writer still hangs after its fake kernel's owner died");
+    snprintf(path, sizeof(path), "%s/sys", root);
+    for (int i = 0; i < 500 && access(path, F_OK) == 0; i++)
+        usleep(10000);
+    ck_assert_msg(access(path, F_OK) != 0, "%s is still mounted", root);
+    unlink(spec);
+    rmdir(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fakesys");
@@ -1242,6 +1288,7 @@ int main(void)
     tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
     tcase_add_test(tc, hang_forever_until_release);
     tcase_add_test(tc, writes_to_one_device_wait);
+    tcase_add_test(tc, owner_death_ends_every_wait);
     tcase_add_test(tc, open_group_blocks_vfio_unbind);
     tcase_add_test(tc, umount_ends_every_wait);
     tcase_add_test(tc, fault_injection);

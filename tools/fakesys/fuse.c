@@ -814,11 +814,14 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 }
 
 struct watch {
+    struct kernel *k;
     pid_t owner;
     const char *mountpoint;
 };
 
-/* Unmounts (lazily: the owner may have died inside a write) once the owner is gone. */
+/* Unmounts (lazily: the owner may have died inside a write) once the owner is gone, and ends
+ * every wait: a writer its children left hanging in the kernel keeps the mount's connection,
+ * and so this server, alive until its write returns. */
 static void *watch_owner(void *arg)
 {
     struct watch *w = arg;
@@ -826,13 +829,17 @@ static void *watch_owner(void *arg)
     while (kill(w->owner, 0) == 0 || errno != ESRCH)
         usleep(200000);
     unmount_path(w->mountpoint, true);
+    kernel_lock(w->k);
+    w->k->stopping = true;
+    pthread_cond_broadcast(&w->k->wake);
+    kernel_unlock(w->k);
     return NULL;
 }
 
 int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t owner)
 {
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-    struct watch w = {owner, mountpoint};
+    struct watch w = {k, owner, mountpoint};
     pthread_t watcher;
     int r = EXIT_RUNTIME;
 
