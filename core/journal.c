@@ -5,6 +5,7 @@
  * line) or undoes (before it) what it says. One that cannot be read is set aside in
  * STATE/damaged/, where it holds back the groups it names, and only those. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,26 @@ int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n)
     return r == -ENOENT ? 0 : r;
 }
 
+/* "OP-PID-STAMP.tmp": is PID (the process that made it, hd_journal_begin) perhaps alive? A
+ * name not of that form, or a PID we may not signal, counts as alive (wait for the grace). */
+static bool creator_may_live(const char *name)
+{
+    const char *end = strrchr(name, '-'), *start = end;
+    long long pid;
+    char buf[24];
+
+    while (start != NULL && start > name && start[-1] != '-')
+        start--;
+    if (end == NULL || start == NULL || start == name || end - start >= (long)sizeof(buf) ||
+        end == start)
+        return true;
+    memcpy(buf, start, (size_t)(end - start));
+    buf[end - start] = '\0';
+    if (hd_parse_int(buf, 1, 0x7fffffff, &pid) < 0)
+        return true;
+    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
 int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **out)
 {
     struct hd_journal *j = journal_new();
@@ -493,9 +514,10 @@ int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **o
         return -ENOENT;
     }
     if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".tmp") == 0) {
-        /* Its creator locks it just after creating it: a young one may be in that gap. An
-         * old unlocked one died before its first sysfs write: nothing to undo, only to remove. */
-        if (time(NULL) - a.st_mtime < TMP_GRACE_S) {
+        /* Its creator locks it just after creating it: a young one may be in that gap, unless
+         * its creator is gone. An unlocked one whose creator died (or an old one) died before
+         * its first sysfs write: nothing to undo, only to remove. */
+        if (time(NULL) - a.st_mtime < TMP_GRACE_S && creator_may_live(name)) {
             hd_journal_close(j);
             return -EAGAIN;
         }

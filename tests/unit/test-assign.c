@@ -251,6 +251,41 @@ START_TEST(map_write_is_atomic)
 }
 END_TEST
 
+/* A temporary journal is left when its process is killed between making it and renaming it.
+ * Young, it is left alone while its creator may still be in that gap; once the creator is
+ * gone it goes at once, not a minute later (the VM suite's kill at 2 ms saw one stay). */
+START_TEST(young_tmp_journal_of_a_dead_creator_goes)
+{
+    char *root = ah_tree_new(), rel[128], **names;
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_journal *j;
+    unsigned int count = 0;
+    size_t n;
+    int status;
+
+    fflush(NULL);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    snprintf(rel, sizeof(rel), "run/hostdev/journal/release-%ld-1796351852346163696.tmp",
+             (long)dead);
+    ah_write(root, rel, "hostdev-journal 2 release vm-k\n");
+    snprintf(rel, sizeof(rel), "run/hostdev/journal/release-%ld-1796351852346163697.tmp",
+             (long)getpid());
+    ah_write(root, rel, "hostdev-journal 2 release vm-k\n");
+    ck_assert_int_eq(hd_journal_claim(ctx, "release-1-x.tmp", &j), -ENOENT);
+    ck_assert_int_eq(hd_assign_recover(ctx, &count), 0);
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 1); /* ours (alive, young) stays */
+    ck_assert_ptr_nonnull(strstr(names[0], "-1796351852346163697.tmp"));
+    hd_strv_free(names, n);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 START_TEST(journal_lines_are_durable_and_parse_back)
 {
     char *root = ah_tree_new(), **names;
@@ -712,6 +747,7 @@ int main(void)
     tcase_add_test(basics, map_rejects_what_it_did_not_write);
     tcase_add_test(basics, map_write_is_atomic);
     tcase_add_test(basics, journal_lines_are_durable_and_parse_back);
+    tcase_add_test(basics, young_tmp_journal_of_a_dead_creator_goes);
     tcase_add_test(basics, journal_torn_last_line_is_dropped);
     tcase_add_test(basics, group_locks_exclude_other_processes);
     tcase_add_test(engine, unmanaged_acquire_and_release);
