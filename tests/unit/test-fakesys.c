@@ -1250,7 +1250,7 @@ START_TEST(owner_death_ends_every_wait)
     kill(owner, SIGKILL);
     ck_assert_int_eq(waitpid(owner, &status, 0), owner);
     bool returned = false;
-    for (int i = 0; i < 1000 && !returned; i++) { /* 10 s at most: the watch looks every 0.2 s */
+    for (int i = 0; i < 1000 && !returned; i++) { /* 10 s at most: the watch looks every 20 ms */
         returned = waitpid(writer, &status, WNOHANG) == writer;
         if (!returned)
             usleep(10000);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <fuse.h>
 #include <fuse_lowlevel.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -817,6 +818,7 @@ struct watch {
     struct kernel *k;
     pid_t owner;
     const char *mountpoint;
+    atomic_bool done; /* the server's loop ended: the kernel is about to go, touch nothing */
 };
 
 /* Unmounts (lazily: the owner may have died inside a write) once the owner is gone, and ends
@@ -826,8 +828,10 @@ static void *watch_owner(void *arg)
 {
     struct watch *w = arg;
 
-    while (kill(w->owner, 0) == 0 || errno != ESRCH)
-        usleep(200000);
+    while (!atomic_load(&w->done) && (kill(w->owner, 0) == 0 || errno != ESRCH))
+        usleep(20000); /* short: the server joins this watch when it ends */
+    if (atomic_load(&w->done))
+        return NULL;
     unmount_path(w->mountpoint, true);
     kernel_lock(w->k);
     w->k->stopping = true;
@@ -839,7 +843,8 @@ static void *watch_owner(void *arg)
 int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t owner)
 {
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-    struct watch w = {k, owner, mountpoint};
+    struct watch w = {k, owner, mountpoint, false};
+    bool watching = false;
     pthread_t watcher;
     int r = EXIT_RUNTIME;
 
@@ -875,13 +880,16 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t 
     k->server = fuse_get_session(f);
     k->stop_requested = server_exited;
     kernel_unlock(k);
-    if (owner > 0 && pthread_create(&watcher, NULL, watch_owner, &w) == 0)
-        pthread_detach(watcher);
+    watching = owner > 0 && pthread_create(&watcher, NULL, watch_owner, &w) == 0;
     struct fuse_loop_config *cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, 64);
     fuse_loop_cfg_set_idle_threads(cfg, 4);
     r = fuse_loop_mt(f, cfg) == 0 ? EXIT_OK : EXIT_RUNTIME;
     fuse_loop_cfg_destroy(cfg);
+    /* The watch uses the kernel and this frame: it ends before either does (<= 20 ms). */
+    atomic_store(&w.done, true);
+    if (watching)
+        pthread_join(watcher, NULL);
     fuse_remove_signal_handlers(fuse_get_session(f));
 out:
     fuse_unmount(f);
