@@ -146,6 +146,16 @@ static void materialize_tree(const char *spec, char *dir, char *cmd, size_t cmds
     ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize: %s", fx.error);
 }
 
+/* A context on a materialized tree, names off (the tests compare ids, not names). */
+static struct hd_ctx *tree_ctx(const char *dir)
+{
+    struct hd_ctx *ctx;
+
+    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    return ctx;
+}
+
 START_TEST(garbage_in_sysfs)
 {
     char dir[] = "/tmp/hd-garbage-XXXXXX", cmd[600], path[512];
@@ -165,8 +175,7 @@ START_TEST(garbage_in_sysfs)
     snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/garbage-entry", dir);
     ck_assert_int_eq(mkdir(path, 0755), 0);
 
-    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
-    hd_ctx_set_names_file(ctx, "");
+    ctx = tree_ctx(dir);
     /* A listing takes 03:00.0's ids from its config space, not from the garbage uevent. */
     ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_ALL, &list), 0);
     ck_assert_uint_eq(hd_device_list_count(list), 15 - 2);
@@ -280,8 +289,7 @@ START_TEST(listing_falls_back_to_uevent)
     ck_assert_int_eq(unlink(path), 0); /* an older kernel */
     write_file(dir, "sys/bus/pci/devices/0000:03:10.2/config", "short");
     write_file(dir, "sys/bus/pci/devices/0000:03:00.1/config", "");
-    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
-    hd_ctx_set_names_file(ctx, "");
+    ctx = tree_ctx(dir);
     ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
     hd_pci_addr_parse("03:10.4", &a);
     vf = hd_device_list_find(list, &a);
@@ -311,8 +319,7 @@ START_TEST(listing_drivers_from_their_directories)
     struct hd_ctx *ctx;
 
     materialize_tree("demo", dir, cmd, sizeof(cmd));
-    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
-    hd_ctx_set_names_file(ctx, "");
+    ctx = tree_ctx(dir);
     hd_pci_addr_parse("03:00.0", &nic);
     /* The directory is what the listing asks: the device's own link is not read. */
     snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:03:00.0/driver", dir);
@@ -408,8 +415,7 @@ START_TEST(refresh_sees_a_driver_go)
     struct hd_ctx *ctx;
 
     materialize_tree("demo", dir, cmd, sizeof(cmd));
-    ck_assert_int_eq(hd_ctx_new(dir, &ctx), 0);
-    hd_ctx_set_names_file(ctx, "");
+    ctx = tree_ctx(dir);
     hd_pci_addr_parse("01:00.0", &a);
     ck_assert_int_eq(hd_device_open(ctx, &a, &gpu), 0);
     ck_assert_str_eq(hd_device_get_driver(gpu), "nouveau");
