@@ -26,7 +26,12 @@ _hostdev()
         return
         ;;
     --driver)
-        COMPREPLY=($(compgen -W "vfio-pci pci-stub" -- "$cur"))
+        if [ "$cmd" = detach ]; then
+            COMPREPLY=($(compgen -W "vfio vfio-pci pci-stub $(ls /sys/bus/pci/drivers 2>/dev/null |
+                grep '_vfio_pci$')" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "vfio-pci pci-stub" -- "$cur"))
+        fi
         return
         ;;
     --subsystem | -s)

@@ -83,8 +83,8 @@ static int plan_add(struct plan *p, struct hd_device *dev, bool via_group, bool 
 
 /* ---- shared steps ---------------------------------------------------------------------------- */
 
-static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_device *dev,
-                const struct hd_node_owner *node)
+static int step_to(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_device *dev,
+                   const struct hd_node_owner *node, const char *to)
 {
     struct hd_jstep s;
 
@@ -98,7 +98,7 @@ static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_devic
     if (kind == HD_JSTEP_DETACH) {
         char *rec = NULL;
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
-        strcpy(s.to, "vfio-pci");
+        hd_strlcpy(s.to, to, sizeof(s.to));
         s.record = HD_JREC_NONE;
         if (hd_device_get_original_driver((struct hd_device *)dev, &rec) == 0) {
             s.record = HD_JREC_DRIVER;
@@ -111,6 +111,12 @@ static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_devic
         free(methods);
     }
     return hd_txn_step(t, &s);
+}
+
+static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_device *dev,
+                const struct hd_node_owner *node)
+{
+    return step_to(t, kind, dev, node, "");
 }
 
 /* Journal @dev's reset and add it to @b (a device without a reset method is left to
@@ -230,7 +236,7 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         if (p->v[i].managed && !p->v[i].on_vfio &&
             (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
             return r;
-        if (!p->v[i].on_vfio && dev->driver != NULL && hd_stub_driver_find(dev->driver))
+        if (!p->v[i].on_vfio && dev->driver != NULL && hd_driver_is_stub(dev->driver))
             return hd_errr(ctx, -EBUSY, HD_REASON_FAILED, "%s is on %s, which VFIO cannot use: "
                            "move it to vfio-pci first, or give it back to the host", dev->name,
                            dev->driver);
@@ -408,6 +414,14 @@ int hd_ops_acquire(struct hd_op *op)
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
     }
+    for (size_t i = 0; i <= req->n; i++) {
+        const char *d = i < req->n ? req->drivers[i] : req->driver;
+        if (d[0] != '\0' && !hd_driver_is_vfio(d)) {
+            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "a VM gets devices through VFIO: %s "
+                        "is not a vfio-pci family driver", d);
+            goto fail;
+        }
+    }
     if (!t.dry_run) {
         hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
         hd_ctx_clear_error(ctx);
@@ -427,9 +441,11 @@ int hd_ops_acquire(struct hd_op *op)
     /* 1. detach the managed devices (groups side by side), all of them before any reset (a
      * bus reset hits siblings). */
     for (size_t i = 0; i < p.n && r >= 0; i++) {
+        char to[HD_DRIVER_NAME_MAX];
         if (p.v[i].managed && !p.v[i].on_vfio &&
-            (r = step(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL)) == 1)
-            r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, "vfio-pci", 0);
+            (r = hd_op_target_driver(ctx, req, p.v[i].dev, to, sizeof(to))) == 0 &&
+            (r = step_to(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
+            r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
         goto fail;
@@ -664,6 +680,14 @@ int hd_ops_release(struct hd_op *op)
     if (!hd_vm_id_valid(req->vm)) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
+    }
+    for (size_t i = 0; i <= req->n; i++) {
+        const char *d = i < req->n ? req->drivers[i] : req->driver;
+        if (d[0] != '\0' && !hd_driver_is_vfio(d)) {
+            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "a VM gets devices through VFIO: %s "
+                        "is not a vfio-pci family driver", d);
+            goto fail;
+        }
     }
     if (!t.dry_run) {
         hd_assign_recover(ctx, NULL);

@@ -20,8 +20,7 @@ static int driver_file(char *buf, size_t size, const char *driver, const char *f
 /* On a stub now (vfio-pci, a variant, pci-stub): leaving it is not leaving a host driver. */
 bool hd_device_on_stub(const struct hd_device *dev)
 {
-    return dev->driver != NULL &&
-           (hd_stub_driver_find(dev->driver) != NULL || hd_driver_is_vfio(dev->driver));
+    return dev->driver != NULL && hd_driver_is_stub(dev->driver);
 }
 
 /* Module-derived names use '_' where driver names may use '-': the kernel's own rule for
@@ -241,14 +240,14 @@ static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *s
 int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
 {
     struct hd_ctx *ctx = dev->ctx;
-    const struct hd_stub_driver *stub = hd_stub_driver_find(stub_name ? stub_name : "vfio-pci");
+    struct hd_stub_driver stub_desc, *stub = &stub_desc;
     bool use_override, recorded = false;
     char *original = NULL, *prev_override = NULL;
     int r;
 
-    if (stub == NULL)
-        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)",
-                      stub_name);
+    if (hd_stub_driver_get(stub_name && stub_name[0] ? stub_name : "vfio-pci", stub) < 0)
+        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci, a vfio-pci variant "
+                      "such as mlx5_vfio_pci, or pci-stub)", stub_name);
     r = hd_txn_refresh(dev);
     if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
         return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
@@ -264,8 +263,12 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
                       "%s: the driver link names '%s' but uevent says '%s': the "
                       "device is changing under us, or sysfs is not what the kernel makes",
                       dev->name, now, dev->driver ? dev->driver : "");
-    if (dev->driver != NULL && (driver_is(dev->driver, stub->name) ||
-                                (stub->vfio && hd_driver_is_vfio(dev->driver)))) {
+    /* vfio-pci asked for: a variant will do (it is vfio-pci with more); a variant asked for:
+     * that one. */
+    if (dev->driver != NULL &&
+        (driver_is(dev->driver, stub->name) ||
+         (stub->vfio && !stub->variant && !(flags & HD_DETACH_EXACT) &&
+          hd_driver_is_vfio(dev->driver)))) {
         hd_info(ctx, "%s: already on %s", dev->name, dev->driver);
         return 0;
     }
@@ -275,6 +278,11 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
     if (stub->vfio && dev->group < 0)
         return hd_err(ctx, -ENOTSUP, "%s has no IOMMU group: the IOMMU is off or absent, so "
                       "vfio-pci cannot take it", dev->name);
+    if (stub->variant && (!hd_device_has_driver_override(dev) || (flags & HD_DETACH_NEW_ID)))
+        /* Its ids are override-only (PCI_DRIVER_OVERRIDE_DEVICE_VFIO): new_id does not bind. */
+        return hd_err(ctx, -ENOTSUP, "%s: %s binds only through driver_override%s", dev->name,
+                      stub->name, hd_device_has_driver_override(dev) ? ", not new_id"
+                                                                     : ", which this kernel lacks");
     if ((r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
         return r;
     if (dev->driver != NULL && (original = strdup(dev->driver)) == NULL)
@@ -327,7 +335,7 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
 int hd_bind_reattach(struct hd_device *dev)
 {
     struct hd_ctx *ctx = dev->ctx;
-    const struct hd_stub_driver *stub;
+    struct hd_stub_driver stub_desc, *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX];
     bool override_to_stub, to_none;
     int r;
@@ -337,11 +345,9 @@ int hd_bind_reattach(struct hd_device *dev)
         return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
     if (r < 0)
         return r;
-    stub = dev->driver ? hd_stub_driver_find(dev->driver) : NULL;
-    if (stub == NULL && dev->driver != NULL && hd_driver_is_vfio(dev->driver))
-        stub = &hd_stub_vfio_pci; /* a variant driver: unbind the same way */
-    override_to_stub = hd_device_get_driver_override(dev) &&
-                       hd_stub_driver_find(hd_device_get_driver_override(dev));
+    stub = dev->driver != NULL && hd_stub_driver_get(dev->driver, &stub_desc) == 0 ? &stub_desc
+                                                                                 : NULL;
+    override_to_stub = hd_driver_is_stub(hd_device_get_driver_override(dev));
     if (dev->driver != NULL && stub == NULL) {
         hd_info(ctx, "%s: on its host driver %s already", dev->name, dev->driver);
         return 0;

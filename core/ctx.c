@@ -96,6 +96,7 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
     if (ctx->dir_fd >= 0)
         close(ctx->dir_fd);
     hd_names_free(ctx->names);
+    hd_vfio_aliases_free(ctx->vfio_aliases);
     hd_strings_free(&ctx->strings);
     free(ctx->root);
     free(ctx->state_dir);

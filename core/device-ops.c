@@ -43,7 +43,7 @@ static unsigned int detach_flags(unsigned int flags)
 
 HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub, unsigned int flags)
 {
-    const struct one_device how = {HD_OP_DETACH, detach_flags(flags), stub ? stub : "vfio-pci", 0};
+    const struct one_device how = {HD_OP_DETACH, detach_flags(flags), stub, 0};
 
     return run_one(dev, &how, NULL);
 }
@@ -51,7 +51,7 @@ HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub, unsigned
 HD_EXPORT int hd_device_detach_group(struct hd_device *dev, const char *stub, unsigned int flags)
 {
     const struct one_device how = {HD_OP_DETACH, detach_flags(flags) | HD_OP_GROUP,
-                                   stub ? stub : "vfio-pci", 0};
+                                   stub, 0};
 
     return run_one(dev, &how, NULL);
 }
@@ -97,7 +97,7 @@ HD_EXPORT int hd_device_set_numvfs(struct hd_device *dev, unsigned int numvfs)
 
 HD_EXPORT int hd_device_reserve(struct hd_device *dev, const char *driver)
 {
-    const struct one_device how = {HD_OP_RESERVE, 0, driver ? driver : "vfio-pci", 0};
+    const struct one_device how = {HD_OP_RESERVE, 0, driver, 0};
     struct hd_op *op = NULL;
     int r = run_one(dev, &how, &op);
 

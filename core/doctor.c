@@ -120,8 +120,7 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_diagnosis *d, enum hd_trist
 
 static bool on_vfio(const struct hd_device *dev)
 {
-    return dev->driver != NULL && (hd_driver_is_vfio(dev->driver) ||
-                                   hd_stub_driver_find(dev->driver) != NULL);
+    return dev->driver != NULL && hd_driver_is_stub(dev->driver);
 }
 
 static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
@@ -319,7 +318,7 @@ static void check_records(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
             "later reattach would trust it", dev->name, dev->driver, rec[0] ? rec : "no driver");
     free(rec);
-    if (ovr != NULL && hd_stub_driver_find(ovr) != NULL && dev->driver != NULL &&
+    if (hd_driver_is_stub(ovr) && dev->driver != NULL &&
         !hd_device_on_stub(dev))
         add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_WARNING, "stale-override", dev->name,
             format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override", ctx->root,

@@ -79,6 +79,8 @@ struct hd_ctx {
     void *writer_data;
     /* The parallel run this context is a worker of (par.c); NULL: none. */
     struct hd_par *par;
+    /* The kernel's "vfio_pci:" module aliases, read on first use (drivers/variant.c). */
+    struct hd_vfio_aliases *vfio_aliases;
 };
 
 /* Run in a timed write's writer child (sysfs.c): @begin before the write, @end when it
@@ -363,12 +365,26 @@ struct hd_stub_driver {
     const char *name;   /* as in sys/bus/pci/drivers/ */
     const char *module; /* what to load when the driver is missing */
     bool vfio;          /* a VFIO driver: dev/vfio/<group> exists while a member is bound */
+    bool variant;       /* a vfio-pci variant: its ids are override-only, new_id cannot bind */
 };
 
 extern const struct hd_stub_driver hd_stub_vfio_pci; /* drivers/vfio-pci.c */
 extern const struct hd_stub_driver hd_stub_pci_stub; /* drivers/pci-stub.c */
 /* NULL when @name is not a stub driver hostdev binds to. */
 const struct hd_stub_driver *hd_stub_driver_find(const char *name);
+/* @name as a driver to detach to: one of the stubs above, or a vfio-pci variant driver (named
+ * after vfio_pci; its module has its name), described in *@out, whose name is @name itself.
+ * -EINVAL when it is neither. */
+int hd_stub_driver_get(const char *name, struct hd_stub_driver *out);
+/* A stub or a vfio-pci variant: a device on it is detached. */
+bool hd_driver_is_stub(const char *name);
+
+/* drivers/variant.c: the vfio-pci family driver for a device of this modalias: the most
+ * specific "vfio_pci:" alias of the kernel's modules.alias (a variant driver), else
+ * "vfio-pci". The aliases are read once per context. */
+int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size);
+struct hd_vfio_aliases;
+void hd_vfio_aliases_free(struct hd_vfio_aliases *aliases);
 
 /* drivers/module.c: make sure sys/bus/pci/drivers/@driver exists, loading @module when the
  * root is the host itself. -EPERM when the module is blacklisted. */
@@ -665,6 +681,9 @@ int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
  * them: the public hd_device_detach() and friends (device-ops.c) are one-device operations.
  * bind.c: to a stub and verified, recording the host driver once; back to the recorded one. */
 int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
+/* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
+ * family driver (an undo puts a device back on the exact driver it was on). */
+#define HD_DETACH_EXACT (1u << 8)
 int hd_bind_reattach(struct hd_device *dev);
 /* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
@@ -685,7 +704,7 @@ enum hd_task_kind { HD_TASK_DETACH, HD_TASK_REATTACH, HD_TASK_RESET, HD_TASK_RES
 struct hd_task {
     enum hd_task_kind kind;
     struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
-    const char *driver;    /* DETACH, RESERVE: the stub */
+    char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub */
     unsigned int flags;    /* DETACH: HD_DETACH_*; RESET: HD_RESET_* */
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */
     /* The outcome: */
@@ -742,13 +761,19 @@ struct hd_op_request {
     bool *unmanaged; /* per device (acquire) */
     size_t n;
     unsigned int flags; /* enum hd_op_flags */
-    char driver[HD_DRIVER_NAME_MAX];
+    char driver[HD_DRIVER_NAME_MAX]; /* "": each device's vfio-pci family driver */
+    char (*drivers)[HD_DRIVER_NAME_MAX]; /* per device; "": @driver */
     char vm[HD_VM_ID_MAX + 1];
     uid_t uid;
     gid_t gid;
     unsigned int numvfs;
 };
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
+/* The driver asked for @addr: its own, else the operation's ("": the default). */
+const char *hd_op_request_driver(const struct hd_op_request *req, const struct hd_pci_addr *addr);
+/* The driver @dev is detached to: the one asked for, else its vfio-pci family driver. */
+int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
+                        struct hd_device *dev, char *buf, size_t size);
 void hd_op_set_previous_numvfs(struct hd_op *op, int n);
 /* op.c: the public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,

@@ -36,7 +36,6 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
     op->refcount = 1;
     op->ctx = hd_ctx_ref(ctx);
     op->req.kind = kind;
-    strcpy(op->req.driver, "vfio-pci");
     op->previous_numvfs = -1;
     *out = op;
     return 0;
@@ -55,6 +54,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
         return NULL;
     free(op->req.addrs);
     free(op->req.unmanaged);
+    free(op->req.drivers);
     free(op->steps);
     hd_ctx_unref(op->ctx);
     free(op);
@@ -73,6 +73,7 @@ HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr,
     if (op->req.n == op->capdevs) {
         size_t cap = op->capdevs ? op->capdevs * 2 : 8;
         struct hd_pci_addr *a = realloc(op->req.addrs, cap * sizeof(*a));
+        char(*d)[HD_DRIVER_NAME_MAX];
         bool *u;
         if (a == NULL)
             return -ENOMEM;
@@ -80,11 +81,65 @@ HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr,
         if ((u = realloc(op->req.unmanaged, cap * sizeof(*u))) == NULL)
             return -ENOMEM;
         op->req.unmanaged = u;
+        if ((d = realloc(op->req.drivers, cap * sizeof(*d))) == NULL)
+            return -ENOMEM;
+        op->req.drivers = d;
         op->capdevs = cap;
     }
     op->req.addrs[op->req.n] = *addr;
+    op->req.drivers[op->req.n][0] = '\0';
     op->req.unmanaged[op->req.n++] = !managed;
     return 0;
+}
+
+/* What detach and acquire bind to: a stub, or a vfio-pci variant; "" is the default. */
+static int driver_name(struct hd_op *op, const char *name, char *out)
+{
+    struct hd_stub_driver stub;
+
+    if (name == NULL || strcmp(name, "vfio") == 0) { /* libvirt's <driver name='vfio'/> */
+        out[0] = '\0';
+        return 0;
+    }
+    if (hd_stub_driver_get(name, &stub) < 0)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a stub driver "
+                       "(vfio-pci, a vfio-pci variant such as mlx5_vfio_pci, or pci-stub)", name);
+    hd_strlcpy(out, name, HD_DRIVER_NAME_MAX);
+    return 0;
+}
+
+HD_EXPORT int hd_op_set_device_driver(struct hd_op *op, const struct hd_pci_addr *addr,
+                                      const char *driver)
+{
+    char name[HD_PCI_ADDR_BUFSZ];
+
+    for (size_t i = 0; i < op->req.n; i++) {
+        if (hd_pci_addr_equal(&op->req.addrs[i], addr))
+            return driver_name(op, driver, op->req.drivers[i]);
+    }
+    return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "%s is not a device of this operation",
+                   hd_pci_addr_format(addr, name));
+}
+
+const char *hd_op_request_driver(const struct hd_op_request *req, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < req->n; i++) {
+        if (req->drivers[i][0] != '\0' && hd_pci_addr_equal(&req->addrs[i], addr))
+            return req->drivers[i];
+    }
+    return req->driver;
+}
+
+int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
+                        struct hd_device *dev, char *buf, size_t size)
+{
+    const char *asked = hd_op_request_driver(req, &dev->addr);
+
+    if (asked[0] != '\0') {
+        hd_strlcpy(buf, asked, size);
+        return 0;
+    }
+    return hd_vfio_driver_for(ctx, dev->modalias, buf, size);
 }
 
 HD_EXPORT void hd_op_set_flags(struct hd_op *op, unsigned int flags)
@@ -94,11 +149,7 @@ HD_EXPORT void hd_op_set_flags(struct hd_op *op, unsigned int flags)
 
 HD_EXPORT int hd_op_set_driver(struct hd_op *op, const char *stub)
 {
-    if (stub == NULL || hd_stub_driver_find(stub) == NULL)
-        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID,
-                       "'%s' is not a stub driver (vfio-pci or pci-stub)", stub ? stub : "");
-    hd_strlcpy(op->req.driver, stub, sizeof(op->req.driver));
-    return 0;
+    return driver_name(op, stub, op->req.driver);
 }
 
 HD_EXPORT int hd_op_set_vm(struct hd_op *op, const char *vm)

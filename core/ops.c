@@ -178,11 +178,13 @@ static int read_record(struct hd_device *dev, struct hd_jstep *s)
     return 0;
 }
 
+/* On @stub already; when none was asked for ("") or vfio-pci was, any vfio-pci family driver
+ * will do (a variant is vfio-pci with more). */
 static bool already_on(const struct hd_device *dev, const char *stub)
 {
     return dev->driver != NULL &&
            (hd_cmdline_name_equal(dev->driver, stub) ||
-            (strcmp(stub, "vfio-pci") == 0 && hd_driver_is_vfio(dev->driver)));
+            ((stub[0] == '\0' || strcmp(stub, "vfio-pci") == 0) && hd_driver_is_vfio(dev->driver)));
 }
 
 /* One device operation under way: its transaction, its devices, the map as it was under
@@ -197,6 +199,12 @@ struct devop {
 };
 
 typedef int (*devop_fn)(struct devop *o);
+
+/* The driver the request asks @dev to be on, "" for the default. */
+static const char *asked(const struct devop *o, const struct hd_device *dev)
+{
+    return hd_op_request_driver(o->req, &dev->addr);
+}
 
 /* Every device operation: open the devices (with @group, their groups' endpoints), lock and
  * recover their groups, read them and the map again under the locks, @check everything, then
@@ -248,7 +256,8 @@ static int check_detach(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
-        if (already_on(dev, o->req->driver))
+        struct hd_stub_driver stub = {.vfio = true};
+        if (already_on(dev, asked(o, dev)))
             continue;
         /* A PF that leaves its driver takes its VFs with it. */
         if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0)
@@ -257,9 +266,12 @@ static int check_detach(struct devop *o)
             return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge (header type %d), "
                            "not an endpoint: it cannot be assigned to a VM", dev->name,
                            dev->header_type);
-        if (hd_stub_driver_find(o->req->driver)->vfio && dev->group < 0)
+        if (asked(o, dev)[0] != '\0')
+            hd_stub_driver_get(asked(o, dev), &stub);
+        if (stub.vfio && dev->group < 0)
             return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the "
-                           "IOMMU is off or absent, so vfio-pci cannot take it", dev->name);
+                           "IOMMU is off or absent, so %s cannot take it", dev->name,
+                           stub.name ? stub.name : "vfio-pci");
         if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[sizeof(ctx->last_error)];
@@ -292,15 +304,16 @@ static int apply_detach(struct devop *o)
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
         struct hd_device *dev = o->d.v[i];
         struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
-        if (already_on(dev, req->driver)) {
+        if (already_on(dev, asked(o, dev))) {
             if (o->d.named[i])
                 hd_txn_note(&o->t, "keep", dev->name, dev->driver, dev->driver);
             continue;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
-        hd_strlcpy(s.to, req->driver, sizeof(s.to));
+        if ((r = hd_op_target_driver(o->t.ctx, req, dev, s.to, sizeof(s.to))) < 0)
+            break;
         if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_DETACH, dev, req->driver,
+            r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to,
                              req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0);
     }
     return run_batch(o, &b, r);
@@ -323,7 +336,7 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
         return true;
     if (dev->driver != NULL)
         return false; /* on a host driver already */
-    return (ovr != NULL && hd_stub_driver_find(ovr) != NULL) ||
+    return hd_driver_is_stub(ovr) ||
            (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
 }
 
@@ -498,7 +511,7 @@ static int check_reserve(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
-        if (already_on(dev, o->req->driver))
+        if (already_on(dev, asked(o, dev)))
             continue;
         if ((r = check_not_held(o->t.ctx, o->map, dev, "reserving it for another driver")) < 0 ||
             (r = check_may_leave_host(o->t.ctx, &o->host_use, dev, true)) < 0)
@@ -514,7 +527,6 @@ static int check_reserve(struct devop *o)
  * the stub registers: hd_reserve_apply()). */
 static int apply_reserve(struct devop *o)
 {
-    const char *driver = o->req->driver;
     struct hd_batch b = {0};
     int r = 0;
 
@@ -523,6 +535,12 @@ static int apply_reserve(struct devop *o)
         const char *ovr = hd_device_get_driver_override(dev);
         struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
         struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
+        char driver[HD_DRIVER_NAME_MAX];
+        /* On a vfio-pci family driver and none asked for: it stays on the one it is on. */
+        if (asked(o, dev)[0] == '\0' && already_on(dev, ""))
+            hd_strlcpy(driver, dev->driver, sizeof(driver));
+        else if ((r = hd_op_target_driver(o->t.ctx, o->req, dev, driver, sizeof(driver))) < 0)
+            break;
         if (already_on(dev, driver) && ovr != NULL && strcmp(ovr, driver) == 0) {
             hd_txn_note(&o->t, "keep", dev->name, dev->driver, dev->driver);
             continue;
@@ -543,7 +561,7 @@ static int apply_reserve(struct devop *o)
     if (r >= 0 && (r = hd_batch_run(o->t.ctx, &b)) == 0) {
         for (size_t i = 0; i < b.n; i++) {
             if (b.v[i].result == 1)
-                hd_txn_note(&o->t, "pending", b.v[i].dev->name, "", driver);
+                hd_txn_note(&o->t, "pending", b.v[i].dev->name, "", b.v[i].driver);
         }
     }
     hd_batch_free(&b);

@@ -29,7 +29,7 @@ int hd_batch_add(struct hd_batch *b, enum hd_task_kind kind, struct hd_device *d
     memset(t, 0, sizeof(*t));
     t->kind = kind;
     t->dev = hd_device_ref(dev);
-    t->driver = driver;
+    hd_strlcpy(t->driver, driver ? driver : "", sizeof(t->driver));
     t->flags = flags;
     return 0;
 }

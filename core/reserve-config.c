@@ -74,7 +74,8 @@ static int add_error(struct hd_reserve_config *config, const char *fmt, ...)
     return 0;
 }
 
-static const char *intern_file(struct hd_reserve_config *config, const char *file)
+/* A copy of @file (a file name, a driver name) that lives as long as @config. */
+static const char *intern(struct hd_reserve_config *config, const char *file)
 {
     char **files;
 
@@ -99,12 +100,16 @@ static int add_entry(struct hd_reserve_config *config, const struct hd_reserve_e
     return 0;
 }
 
-/* The stub driver @name names, by its canonical name; NULL when it is not one. */
-static const char *stub_name(const char *name)
+/* The stub driver @name names, by its canonical name (a vfio-pci variant's kept in @config);
+ * NULL when it is not one. */
+static const char *stub_name(struct hd_reserve_config *config, const char *name)
 {
     const struct hd_stub_driver *stub = hd_stub_driver_find(name);
+    struct hd_stub_driver variant;
 
-    return stub ? stub->name : NULL;
+    if (stub != NULL)
+        return stub->name;
+    return hd_stub_driver_get(name, &variant) == 0 ? intern(config, name) : NULL;
 }
 
 /* One word of a config line, quoted back in messages (cut when long). */
@@ -118,7 +123,8 @@ static const char *quote(const char *w, size_t len, char buf[WORD_QUOTE_MAX + 4]
 }
 
 /* Parse the words of one line into @e; NULL on success, else why not (in @why). */
-static const char *parse_line(char *line, struct hd_reserve_entry *e, char *why, size_t size)
+static const char *parse_line(struct hd_reserve_config *config, char *line,
+                              struct hd_reserve_entry *e, char *why, size_t size)
 {
     char q[WORD_QUOTE_MAX + 4], *save = NULL, *w = strtok_r(line, " \t\r\v\f", &save);
     bool have_driver = false;
@@ -143,15 +149,16 @@ static const char *parse_line(char *line, struct hd_reserve_entry *e, char *why,
                 return why;
             }
             e->numvfs = (int)n;
-        } else if (stub_name(drv) != NULL) {
+        } else if (stub_name(config, drv) != NULL) {
             if (have_driver) {
                 snprintf(why, size, "more than one driver");
                 return why;
             }
-            e->driver = stub_name(drv);
+            e->driver = stub_name(config, drv);
             have_driver = true;
         } else {
-            snprintf(why, size, "'%s' is neither a driver (vfio-pci, pci-stub) nor numvfs=N",
+            snprintf(why, size, "'%s' is neither a driver (vfio-pci, a vfio-pci variant, "
+                     "pci-stub) nor numvfs=N",
                      quote(w, strlen(w), q));
             return why;
         }
@@ -170,7 +177,7 @@ static const char *parse_line(char *line, struct hd_reserve_entry *e, char *why,
 HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text,
                                       size_t len, const char *file)
 {
-    const char *name = intern_file(config, file ? file : "(config)");
+    const char *name = intern(config, file ? file : "(config)");
     const char *p = text, *end = text + len;
     unsigned int lineno = 0;
     int bad = 0;
@@ -192,7 +199,7 @@ HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const ch
             if ((hash = strchr(line, '#')) != NULL)
                 *hash = '\0';
             if (line[strspn(line, " \t\r\v\f")] != '\0')
-                err = parse_line(line, &e, why, sizeof(why));
+                err = parse_line(config, line, &e, why, sizeof(why));
             else
                 e.line = 0; /* blank: no entry */
             free(line);
@@ -215,19 +222,19 @@ HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const ch
 HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                                             const struct hd_cmdline *cmdline)
 {
-    const char *name = intern_file(config, "proc/cmdline"), *driver = hd_stub_vfio_pci.name;
+    const char *name = intern(config, "proc/cmdline"), *driver = hd_stub_vfio_pci.name;
     const char *value;
     int bad = 0;
 
     if (name == NULL)
         return -ENOMEM;
     if (hd_cmdline_get(cmdline, "hostdev.driver", &value) == 0) {
-        if (value != NULL && stub_name(value) != NULL) {
-            driver = stub_name(value);
+        if (value != NULL && stub_name(config, value) != NULL) {
+            driver = stub_name(config, value);
         } else {
             if (add_error(config,
-                          "%s: hostdev.driver=%s: use vfio-pci or pci-stub "
-                          "(vfio-pci is used)",
+                          "%s: hostdev.driver=%s: use vfio-pci, a vfio-pci variant or "
+                          "pci-stub (vfio-pci is used)",
                           name, value ? value : "") < 0)
                 return -ENOMEM;
             bad++;

@@ -25,9 +25,10 @@ HD_EXPORT int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_ent
         return hd_err(ctx, -EINVAL, "nothing to persist: no driver and no numvfs");
     if (entry->numvfs >= 0 && entry->sel.kind != HD_SELECTOR_ADDR)
         return hd_err(ctx, -EINVAL, "numvfs needs the address of one SR-IOV device, not ids");
-    if (entry->driver != NULL && hd_stub_driver_find(entry->driver) == NULL)
-        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)",
-                      entry->driver);
+    struct hd_stub_driver stub;
+    if (entry->driver != NULL && hd_stub_driver_get(entry->driver, &stub) < 0)
+        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci, a vfio-pci variant "
+                      "or pci-stub)", entry->driver);
     file_name(&entry->sel, name, sizeof(name));
     if ((r = hd_reserve_entry_format(entry, &line)) < 0)
         return r;

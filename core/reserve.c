@@ -7,11 +7,12 @@
 int hd_reserve_apply(struct hd_device *dev, const char *driver)
 {
     struct hd_ctx *ctx = dev->ctx;
-    const struct hd_stub_driver *stub = hd_stub_driver_find(driver ? driver : "vfio-pci");
+    struct hd_stub_driver stub_desc, *stub = &stub_desc;
     int r;
 
-    if (stub == NULL)
-        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci or pci-stub)", driver);
+    if (hd_stub_driver_get(driver && driver[0] ? driver : "vfio-pci", stub) < 0)
+        return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci, a vfio-pci variant "
+                      "or pci-stub)", driver);
     r = hd_txn_refresh(dev);
     if (r < 0)
         return r;
@@ -24,8 +25,8 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
     if (stub->vfio && dev->group < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
-                      "vfio-pci cannot take it",
-                      dev->name);
+                      "%s cannot take it",
+                      dev->name, stub->name);
     r = hd_module_ensure_driver(ctx, stub->name, stub->module);
     if (r == -ENOENT && dev->driver == NULL && hd_device_has_driver_override(dev)) {
         /* Early boot: the stub is not there yet. The override keeps every host driver away,

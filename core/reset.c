@@ -94,8 +94,7 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out
         *methods_out = NULL;
     if ((r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
         return r;
-    if (dev->driver != NULL && !hd_stub_driver_find(dev->driver) &&
-        !hd_driver_is_vfio(dev->driver) && !(flags & HD_RESET_FORCE))
+    if (dev->driver != NULL && !hd_driver_is_stub(dev->driver) && !(flags & HD_RESET_FORCE))
         return hd_err(ctx, -EBUSY, "%s is in use by its host driver %s: detach it first (a reset "
                       "under a live driver can take the host down), or force it", dev->name,
                       dev->driver);

@@ -53,7 +53,7 @@ int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
 static int clear_stale_override(struct hd_device *dev)
 {
     if (dev->driver == NULL || hd_device_on_stub(dev) || hd_device_get_driver_override(dev) == NULL ||
-        hd_stub_driver_find(hd_device_get_driver_override(dev)) == NULL)
+        !hd_driver_is_stub(hd_device_get_driver_override(dev)))
         return 0;
     hd_info(dev->ctx, "%s: clearing the stale driver_override %s", dev->name,
             hd_device_get_driver_override(dev));
@@ -69,15 +69,15 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
     char *rec = NULL;
     int r;
 
-    if (s->from_known && hd_stub_driver_find(s->from) == NULL && !hd_driver_is_vfio(s->from) &&
+    if (s->from_known && !hd_driver_is_stub(s->from) &&
         hd_device_get_original_driver(dev, &rec) == -ENOENT && hd_device_on_stub(dev) &&
         (r = hd_state_put(dev->ctx, "drivers", dev->name, s->from)) < 0)
         return r;
     free(rec);
     if (s->from_known && s->from[0] &&
-        (hd_stub_driver_find(s->from) != NULL || hd_driver_is_vfio(s->from))) {
+        hd_driver_is_stub(s->from)) {
         /* A move between stubs: back to the first one; the record stays as it was. */
-        r = hd_bind_detach(dev, s->from, 0);
+        r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
         return r;
     }
     r = hd_bind_reattach(dev);
@@ -107,7 +107,7 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
     free(rec);
     if (s->from[0] == '\0')
         return 0;
-    r = hd_bind_detach(dev, s->from, 0);
+    r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
     if (r == 0 && s->record == HD_JREC_NONE)
         hd_state_del(dev->ctx, "drivers", dev->name); /* there was none before */
     return r;

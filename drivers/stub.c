@@ -14,6 +14,25 @@ const struct hd_stub_driver *hd_stub_driver_find(const char *name)
     return NULL;
 }
 
+int hd_stub_driver_get(const char *name, struct hd_stub_driver *out)
+{
+    const struct hd_stub_driver *stub = hd_stub_driver_find(name);
+
+    if (stub != NULL) {
+        *out = *stub;
+        return 0;
+    }
+    if (!hd_driver_is_vfio(name) || !hd_name_valid(name) || strlen(name) >= HD_DRIVER_NAME_MAX)
+        return -EINVAL;
+    *out = (struct hd_stub_driver){.name = name, .module = name, .vfio = true, .variant = true};
+    return 0;
+}
+
+bool hd_driver_is_stub(const char *name)
+{
+    return hd_stub_driver_find(name) != NULL || hd_driver_is_vfio(name);
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);

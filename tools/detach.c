@@ -1,4 +1,5 @@
-/* detach.c - `hostdev detach`: hand devices to vfio-pci (or pci-stub), all or nothing. */
+/* detach.c - `hostdev detach`: hand devices to vfio-pci, its variant for the device, or
+ * pci-stub, all or nothing. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"force", no_argument, NULL, 'f'},
                                          {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
-    const char *stub = "vfio-pci";
+    const char *stub = NULL; /* each device's vfio-pci family driver */
     unsigned int flags = 0;
     struct hd_op *op;
     int c, r;
@@ -49,10 +50,10 @@ static int run(struct tool *t, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "d:gnf", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            stub = strcmp(optarg, "vfio") == 0 ? "vfio-pci" : optarg;
-            if (strcmp(stub, "vfio-pci") != 0 && strcmp(stub, "pci-stub") != 0)
-                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub",
-                                  optarg);
+            stub = strcmp(optarg, "vfio") == 0 ? NULL : optarg;
+            if (stub != NULL && !hd_driver_is_vfio(stub) && strcmp(stub, "pci-stub") != 0)
+                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci, a vfio-pci "
+                                  "variant (mlx5_vfio_pci, ...) or pci-stub", optarg);
             break;
         case 'g':
             flags |= HD_OP_GROUP;
@@ -73,10 +74,11 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((r = tool_op_new(t, HD_OP_DETACH, flags, &op)) != EXIT_DONE)
         return r;
-    if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE &&
-        hd_op_set_driver(op, stub) == 0)
+    if ((c = hd_op_set_driver(op, stub)) < 0)
+        r = tool_lib_error(t, EXIT_USAGE, c, "--driver");
+    else if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
         r = tool_run_op(t, op, "detach", "--force", NULL);
-    if (r == EXIT_DONE && !t->dry_run && strcmp(stub, "vfio-pci") == 0) {
+    if (r == EXIT_DONE && !t->dry_run && (stub == NULL || hd_driver_is_vfio(stub))) {
         for (int i = optind; i < argc; i++)
             warn_if_not_viable(t, argv[i]);
     }
@@ -87,9 +89,11 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_detach = {
     .name = "detach",
     .run = run,
-    .usage = "ADDR... [--driver vfio-pci|pci-stub] [--group] [--new-id] [--force] [--dry-run]",
+    .usage = "ADDR... [--driver NAME] [--group] [--new-id] [--force] [--dry-run]",
     .summary = "detach devices from their host drivers for passthrough",
-    .help = "  -d, --driver NAME   stub driver: vfio-pci (default) or pci-stub\n"
+    .help = "  -d, --driver NAME   vfio (default: the device's vfio-pci variant driver when\n"
+            "                      the kernel's modules.alias has one, else vfio-pci),\n"
+            "                      vfio-pci, a variant (mlx5_vfio_pci, ...) or pci-stub\n"
             "  -g, --group         detach every endpoint of each device's IOMMU group\n"
             "  -n, --new-id        bind through new_id even where driver_override exists\n"
             "  -f, --force         detach even what the host uses (a mounted disk, an\n"

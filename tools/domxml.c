@@ -138,9 +138,28 @@ static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml
     out->managed = attr_is(x, h, "managed", "yes");
     if (drv != NULL) {
         xmlChar *name = x->get_prop(drv, (const xmlChar *)"name");
-        if (name != NULL)
+        xmlChar *model = x->get_prop(drv, (const xmlChar *)"model");
+        int r = 0;
+        if (name != NULL && strcmp((const char *)name, "vfio") != 0) {
+            /* kvm and xen are other hypervisors' ways: a VFIO guest cannot use them */
+            snprintf(err, errsize, "line %d: <driver name='%.40s'>: only 'vfio' is supported",
+                     (int)x->line_no(drv), (const char *)name);
+            r = -EINVAL;
+        } else if (name != NULL) {
             snprintf(out->driver, sizeof(out->driver), "%s", (const char *)name);
+        }
+        if (r == 0 && model != NULL && (strlen((const char *)model) >= sizeof(out->model) ||
+                                        !hd_driver_is_vfio((const char *)model))) {
+            snprintf(err, errsize, "line %d: <driver model='%.40s'>: not a vfio-pci variant "
+                     "driver (vfio-pci, mlx5_vfio_pci, ...)", (int)x->line_no(drv),
+                     (const char *)model);
+            r = -EINVAL;
+        } else if (model != NULL) {
+            snprintf(out->model, sizeof(out->model), "%s", (const char *)model);
+        }
         xml_free(x, name);
+        xml_free(x, model);
+        return r;
     }
     return 0;
 }

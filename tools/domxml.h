@@ -12,6 +12,7 @@ struct domxml_hostdev {
     struct hd_pci_addr addr;
     bool managed;    /* managed='yes'; libvirt's default is no */
     char driver[16]; /* <driver name='vfio'/>, "" when absent */
+    char model[64];  /* <driver model='mlx5_vfio_pci'/>: the vfio-pci variant, "" when absent */
 };
 
 struct domxml {

@@ -68,9 +68,10 @@ static int run_persist(struct tool *t, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "d:n:", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            if (strcmp(optarg, "vfio-pci") != 0 && strcmp(optarg, "pci-stub") != 0)
-                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub", optarg);
-            e.driver = strcmp(optarg, "vfio-pci") == 0 ? "vfio-pci" : "pci-stub";
+            if (!hd_driver_is_vfio(optarg) && strcmp(optarg, "pci-stub") != 0)
+                return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci, a vfio-pci "
+                                  "variant (mlx5_vfio_pci, ...) or pci-stub", optarg);
+            e.driver = optarg;
             break;
         case 'n': {
             char *end;
@@ -99,8 +100,19 @@ static int run_persist(struct tool *t, int argc, char **argv)
         return code;
     if (e.numvfs >= 0 && e.sel.kind != HD_SELECTOR_ADDR)
         return tool_error(t, EXIT_USAGE, "--numvfs needs the address of one SR-IOV device");
+    /* What a detach would choose now (a variant from modules.alias, else vfio-pci) is what
+     * the file names: the boot binds what was checked here. */
+    char chosen[64] = "vfio-pci";
+    struct hd_device *dev;
+    if (e.driver == NULL && e.numvfs < 0 && e.sel.kind == HD_SELECTOR_ADDR &&
+        hd_device_open(t->ctx, &e.sel.addr, &dev) == 0) {
+        if (hd_device_get_vfio_driver(dev, chosen, sizeof(chosen)) < 0)
+            strcpy(chosen, "vfio-pci");
+        hd_device_unref(dev);
+    }
+    hd_ctx_clear_error(t->ctx);
     if (e.driver == NULL && e.numvfs < 0)
-        e.driver = "vfio-pci";
+        e.driver = chosen;
     /* Applied first: a reservation that cannot work now is not written for the next boot. */
     if (!no_apply && (code = apply(t, &e)) != EXIT_DONE)
         return code;
@@ -271,9 +283,11 @@ static int run_persisted(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_persist = {
     .name = "persist",
     .run = run_persist,
-    .usage = "ADDR|VVVV:DDDD [--driver vfio-pci|pci-stub] [--numvfs N] [--no-apply]",
+    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply]",
     .summary = "reserve a device now and at every boot",
-    .help = "  -d, --driver NAME   vfio-pci (default) or pci-stub\n"
+    .help = "  -d, --driver NAME   vfio-pci, a vfio-pci variant (mlx5_vfio_pci, ...) or\n"
+            "                      pci-stub; default: for an address, the one detach would\n"
+            "                      choose (its variant, else vfio-pci); for ids, vfio-pci\n"
             "  -n, --numvfs N      an SR-IOV PF: create N VFs at boot (alone: the PF keeps\n"
             "                      its driver)\n"
             "      --no-apply      only write the file; change nothing now\n"

@@ -22,6 +22,11 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
         printf("  driver_override: %s\n", (s = hd_device_get_driver_override(dev)) ? s : "none");
     else
         printf("  driver_override: not supported by this kernel\n");
+    char vfio[64];
+    if (hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0)
+        printf("  detach binds:    %s%s\n", vfio, strcmp(vfio, "vfio-pci") == 0
+                                                     ? " (no variant driver matches it)"
+                                                     : " (its vfio-pci variant, from modules.alias)");
     const char *ifs = f->netifs ? hd_netif_list_get(f->netifs, hd_device_get_addr(dev)) : "";
     const struct hd_assignment *a =
         f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
@@ -96,6 +101,9 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     json_init(&j, stdout, 2);
     json_begin_object(&j);
     device_print_json_fields(&j, dev, f, true); /* host_use among them */
+    char vfio[64];
+    json_kv_string(&j, "vfio_driver",
+                   hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0 ? vfio : NULL);
     json_key(&j, "group");
     if (g == NULL) {
         json_null(&j);

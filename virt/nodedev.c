@@ -194,19 +194,23 @@ static int run_op(virNodeDevicePtr dev, const char *fn, enum hd_op_kind kind, co
 VIR_EXPORT int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName,
                                         unsigned int flags)
 {
-    const char *stub = "vfio-pci";
+    const char *stub = NULL; /* "vfio": the device's vfio-pci variant driver, or vfio-pci */
 
     virt_reset();
     if (flags != 0) {
         virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
         return -1;
     }
+    /* libvirt's names ("vfio", "stub"), or a vfio-pci variant driver by its own name. */
     if (driverName != NULL && strcmp(driverName, "vfio") != 0) {
-        if (strcmp(driverName, "stub") != 0) {
+        if (strcmp(driverName, "stub") == 0) {
+            stub = "pci-stub";
+        } else if (hd_driver_is_vfio(driverName)) {
+            stub = driverName;
+        } else {
             virt_error(VIR_ERR_INVALID_ARG, "unknown driver name '%s'", driverName);
             return -1;
         }
-        stub = "pci-stub";
     }
     return run_op(dev, __func__, HD_OP_DETACH, stub);
 }

@@ -266,6 +266,10 @@ const char *hd_device_get_platform_role(struct hd_device *dev);
 /* Driver families. */
 bool hd_driver_is_vfio(const char *driver);     /* vfio-pci or a variant (mlx5_vfio_pci...) */
 bool hd_driver_is_dma_safe(const char *driver); /* does not block a group's viability */
+/* The vfio-pci family driver a detach binds @dev to by default: the variant driver of the
+ * most specific "vfio_pci:" alias in the running kernel's modules.alias that matches it (read
+ * through the root), else "vfio-pci". */
+int hd_device_get_vfio_driver(struct hd_device *dev, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Detach, reattach, reset                                                                   */
@@ -279,8 +283,9 @@ enum hd_detach_flags {
     HD_DETACH_FORCE = 1u << 1,  /* host use and platform functions do not refuse (HD_OP_FORCE) */
 };
 
-/* Bind @dev to the stub driver @stub ("vfio-pci" when NULL, or "pci-stub"), verify that it is
- * bound (and, for vfio-pci, that dev/vfio/<group> exists), and record the driver it had.
+/* Bind @dev to the stub driver @stub ("vfio-pci", a vfio-pci variant such as "mlx5_vfio_pci",
+ * or "pci-stub"; NULL: the device's own, hd_device_get_vfio_driver()), verify that it is bound
+ * (and, for the vfio family, that dev/vfio/<group> exists), and record the driver it had.
  * Already on @stub: 0, nothing written. On failure the device is put back on its driver. A
  * platform function or a device the host uses is refused without HD_DETACH_FORCE. */
 int hd_device_detach(struct hd_device *dev, const char *stub, unsigned int flags);
@@ -818,7 +823,7 @@ gid_t hd_assignment_get_gid(const struct hd_assignment *a);
  * Failures leave a message and a reason (hd_ctx_last_reason()) on the context.
  */
 enum hd_op_kind {
-    HD_OP_DETACH,   /* to a stub driver (hd_op_set_driver(); vfio-pci by default) */
+    HD_OP_DETACH,   /* to a stub driver (hd_op_set_driver(); vfio-pci family by default) */
     HD_OP_REATTACH, /* back to the recorded host driver, or to none when it had none */
     HD_OP_RESET,
     HD_OP_NUMVFS,   /* one PF; hd_op_set_numvfs() */
@@ -852,7 +857,12 @@ struct hd_op *hd_op_unref(struct hd_op *op);
  * operations ignore it. A device given twice is -EINVAL. */
 int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr, bool managed);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
-int hd_op_set_driver(struct hd_op *op, const char *stub); /* "vfio-pci" or "pci-stub" */
+/* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
+ * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,
+ * a variant when the kernel's modules.alias has one for it (hd_device_get_vfio_driver()). */
+int hd_op_set_driver(struct hd_op *op, const char *stub);
+/* The same for one device added before (libvirt's <driver model='...'/>). */
+int hd_op_set_device_driver(struct hd_op *op, const struct hd_pci_addr *addr, const char *driver);
 int hd_op_set_vm(struct hd_op *op, const char *vm);
 void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid);
 void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs);

@@ -94,7 +94,7 @@ START_TEST(reserve_refuses_a_broken_configuration)
     conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n");
     ck_assert_int_eq(hd("reserve"), 2);
     ck_assert_str_eq(err, "hostdev reserve: etc/hostdev.d/10-nic.conf:2: 'vfio' is neither a "
-                          "driver (vfio-pci, pci-stub) nor numvfs=N\n");
+                          "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* At boot the valid entries go on. */
     ck_assert_int_eq(hd("reserve --keep-going"), 1);

@@ -1,0 +1,350 @@
+/* test-variant.c - vfio-pci variant drivers on the fake kernel (tests/trees/variant.spec): the
+ * choice from modules.alias, detach/reattach/acquire/reserve to a variant, explicit drivers,
+ * undo back onto the exact driver a device was on, and what the tools say. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define VF "0000:01:00.2"
+#define VF2 "0000:01:00.3"
+#define NIC "0000:02:00.0"
+#define HISI "0000:03:00.0"
+
+static struct fx *cur_fx;
+static char *out, *err;
+
+static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int hd(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int rc = eng_vhostdev(cur_fx, &out, &err, "", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void start(struct eng *e, const char *spec)
+{
+    eng_start(e, spec);
+    cur_fx = &e->fx;
+}
+
+static void stop(struct eng *e)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+    eng_stop(e);
+}
+
+static const char *vfio_driver(struct eng *e, const char *bdf)
+{
+    static char buf[64];
+    struct hd_device *dev = eng_dev(e, bdf);
+
+    ck_assert_int_eq(hd_device_get_vfio_driver(dev, buf, sizeof(buf)), 0);
+    hd_device_unref(dev);
+    return buf;
+}
+
+START_TEST(the_most_specific_alias_chooses)
+{
+    struct eng e;
+
+    start(&e, "variant");
+    /* The VF id has its own line: it beats the vendor-wide one and vfio-pci's match-all. */
+    ck_assert_str_eq(vfio_driver(&e, VF), "mlx5_vfio_pci");
+    /* The PF's own line names "../evil_vfio_pci", which is not a module name: ignored, so the
+     * vendor-wide line is the most specific left. */
+    ck_assert_str_eq(vfio_driver(&e, "0000:01:00.0"), "vendorwide_vfio_pci");
+    /* Only vfio_pci's own alias matches: vfio-pci, by its driver name. */
+    ck_assert_str_eq(vfio_driver(&e, NIC), "vfio-pci");
+    stop(&e);
+    /* No modules.alias at all (a minimal image): vfio-pci. */
+    start(&e, "demo");
+    ck_assert_str_eq(vfio_driver(&e, "0000:02:00.0"), "vfio-pci");
+    stop(&e);
+}
+END_TEST
+
+START_TEST(detach_binds_the_variant_and_reattach_returns)
+{
+    struct eng e;
+    struct hd_device *vf, *nic;
+
+    start(&e, "variant");
+    vf = eng_dev(&e, VF);
+    nic = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(vf, NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" VF "/driver_override"),
+                     "mlx5_vfio_pci");
+    char node[32];
+    snprintf(node, sizeof(node), "dev/vfio/%d", fx_group(&e.fx, VF));
+    ck_assert(fx_exists(&e.fx, node)); /* a VFIO driver: the group's node */
+    ck_assert_int_eq(hd_device_detach(nic, NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    /* Detached already, to a vfio-pci family driver: nothing to do. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_device_detach(vf, NULL, 0), 0);
+    ck_assert_int_eq(hd_device_detach(vf, "vfio-pci", 0), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd_device_reattach(vf), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" VF "/driver_override"), "(null)");
+    ck_assert_int_eq(hd_device_reattach(nic), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    hd_device_unref(vf);
+    hd_device_unref(nic);
+    stop(&e);
+}
+END_TEST
+
+START_TEST(an_explicit_driver_is_kept_to)
+{
+    struct eng e;
+    struct hd_device *vf;
+
+    start(&e, "variant");
+    vf = eng_dev(&e, VF);
+    ck_assert_int_eq(hd_device_detach(vf, "vfio-pci", 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
+    /* A variant asked for by name: the device moves there from vfio-pci; its record stays. */
+    ck_assert_int_eq(hd_device_detach(vf, "mlx5_vfio_pci", 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" VF), "mlx5_core");
+    ck_assert_int_eq(hd_device_reattach(vf), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    /* new_id cannot bind a variant: its ids are override-only. Nothing is written. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_device_detach(vf, "mlx5_vfio_pci", HD_DETACH_NEW_ID), -ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "driver_override"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Not a stub at all, or not a name: refused before anything. */
+    ck_assert_int_eq(hd_device_detach(vf, "e1000e", 0), -EINVAL);
+    ck_assert_int_eq(hd_device_detach(vf, "../x_vfio_pci", 0), -EINVAL);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    hd_device_unref(vf);
+    stop(&e);
+}
+END_TEST
+
+START_TEST(a_variant_that_is_not_there_changes_nothing)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    start(&e, "variant");
+    dev = eng_dev(&e, HISI);
+    ck_assert_str_eq(vfio_driver(&e, HISI), "hisi_acc_vfio_pci");
+    /* Modules are never loaded under a fake root: the detach fails before any write. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_lt(hd_device_detach(dev, NULL, 0), 0);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "hisi_acc_vfio_pci"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, HISI), "hisi_zip");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" HISI));
+    /* vfio-pci asked for by name still works. */
+    ck_assert_int_eq(hd_device_detach(dev, "vfio-pci", 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, HISI), "vfio-pci");
+    hd_device_unref(dev);
+    stop(&e);
+}
+END_TEST
+
+/* One operation moves the VF from vfio-pci to its variant and detaches the NIC; the NIC's
+ * unbind fails, and the undo puts the VF back on vfio-pci itself (not "any vfio driver"). */
+START_TEST(undo_returns_to_the_exact_driver)
+{
+    struct eng e;
+    struct hd_device *vf;
+    struct hd_op *op;
+    struct hd_pci_addr a;
+
+    start(&e, "variant");
+    vf = eng_dev(&e, VF);
+    ck_assert_int_eq(hd_device_detach(vf, "vfio-pci", 0), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/drivers/e1000e/unbind EIO"), 0);
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(VF, &a), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_op_set_device_driver(op, &a, "mlx5_vfio_pci"), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &a), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_lt(hd_op_run(op), 0);
+    hd_op_unref(op);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" VF "/driver_override"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" VF), "mlx5_core");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* A driver for a device the operation does not have, or a host driver: refused. */
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_op_set_device_driver(op, &a, "vfio-pci"), -EINVAL);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_op_set_device_driver(op, &a, "e1000e"), -EINVAL);
+    ck_assert_int_eq(hd_op_set_driver(op, "mlx5_core"), -EINVAL);
+    hd_op_unref(op);
+    hd_device_unref(vf);
+    stop(&e);
+}
+END_TEST
+
+START_TEST(acquire_and_reserve_choose_the_variant)
+{
+    struct eng e;
+    struct hd_op *op;
+    struct hd_pci_addr a;
+
+    start(&e, "variant");
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_ACQUIRE, &op), 0);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
+    hd_op_set_owner(op, 1000, 1000);
+    ck_assert_int_eq(hd_pci_addr_parse(VF, &a), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(VF2, &a), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_op_set_device_driver(op, &a, "vfio-pci"), 0); /* <driver model=...> */
+    ck_assert_int_eq(hd_op_run(op), 0);
+    hd_op_unref(op);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
+    ck_assert_str_eq(fx_driver(&e.fx, VF2), "vfio-pci");
+    /* A VM gets devices through VFIO: pci-stub is refused before anything changes. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_ACQUIRE, &op), 0);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm2"), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &a), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_op_set_driver(op, "pci-stub"), 0);
+    ck_assert_int_eq(hd_op_run(op), -EINVAL);
+    hd_op_unref(op);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Released: back to mlx5_core from either. */
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_RELEASE, &op), 0);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
+    ck_assert_int_eq(hd_op_run(op), 0);
+    hd_op_unref(op);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    ck_assert_str_eq(fx_driver(&e.fx, VF2), "mlx5_core");
+    /* A reservation keeps the device for its variant: the override names it. */
+    struct hd_device *dev = eng_dev(&e, VF);
+    ck_assert_int_eq(hd_device_reserve(dev, NULL), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" VF "/driver_override"),
+                     "mlx5_vfio_pci");
+    hd_device_unref(dev);
+    stop(&e);
+}
+END_TEST
+
+START_TEST(the_tools_say_and_take_it)
+{
+    struct eng e;
+    FILE *f;
+
+    start(&e, "variant");
+    ck_assert_int_eq(hd("show " VF), 0);
+    ck_assert_ptr_nonnull(strstr(out, "detach binds:    mlx5_vfio_pci (its vfio-pci variant"));
+    ck_assert_int_eq(hd("show " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "detach binds:    vfio-pci (no variant"));
+    ck_assert_int_eq(hd("--json show " VF), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"vfio_driver\": \"mlx5_vfio_pci\""));
+    ck_assert_int_eq(hd("detach --dry-run " VF " " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, VF ": mlx5_core -> mlx5_vfio_pci"));
+    ck_assert_ptr_nonnull(strstr(out, NIC ": e1000e -> vfio-pci"));
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    /* --driver: any vfio-pci family name, "vfio" for the default; others are bad input. */
+    ck_assert_int_eq(hd("detach --driver e1000e " VF), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--driver 'e1000e'"));
+    ck_assert_int_eq(hd("--json detach --driver ../a_vfio_pci " VF), 2);
+    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
+    ck_assert_int_eq(hd("detach --driver vfio-pci " VF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
+    ck_assert_int_eq(hd("detach --driver mlx5_vfio_pci " VF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
+    ck_assert_int_eq(hd("reattach " VF), 0);
+    /* <driver model='...'/> of a domain XML is honoured; a model that is not a vfio-pci
+     * family driver is bad input. */
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/vm.xml"), "w"));
+    fputs("<domain type='kvm'><name>vm1</name><devices>\n"
+          "<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio' "
+          "model='vfio-pci'/><source><address bus='1' slot='0' function='2'/></source>"
+          "</hostdev>\n"
+          "<hostdev mode='subsystem' type='pci' managed='yes'><source><address bus='1' "
+          "slot='0' function='3'/></source></hostdev>\n</devices></domain>\n", f);
+    fclose(f);
+    ck_assert_int_eq(hd("acquire --owner 1000:1000 --domain-xml %s", fx_path(&e.fx, "tmp/vm.xml")),
+                     0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, VF2), "mlx5_vfio_pci");
+    ck_assert_int_eq(hd("release --vm vm1"), 0);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/vm.xml"), "w"));
+    fputs("<domain type='kvm'><name>vm1</name><devices>\n<hostdev mode='subsystem' type='pci' "
+          "managed='yes'><driver model='e1000e'/><source><address bus='1' slot='0' "
+          "function='2'/></source></hostdev>\n</devices></domain>\n", f);
+    fclose(f);
+    ck_assert_int_eq(hd("acquire --domain-xml %s", fx_path(&e.fx, "tmp/vm.xml")), 2);
+    ck_assert_ptr_nonnull(strstr(err, "model='e1000e'"));
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    stop(&e);
+}
+END_TEST
+
+static void write_file(struct eng *e, const char *rel, const char *text)
+{
+    FILE *f = fopen(fx_path(&e->fx, rel), "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Reservations name their driver; persist writes the one a detach would choose. */
+START_TEST(persisted_reservations_keep_the_variant)
+{
+    struct eng e;
+
+    start(&e, "variant");
+    ck_assert_int_eq(hd("persist " VF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/hostdev.d/persist-" VF ".conf"),
+                                 VF " mlx5_vfio_pci"));
+    ck_assert_int_eq(hd("unpersist " VF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
+    ck_assert_int_eq(hd("persist --driver vfio-pci " VF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
+    ck_assert_int_eq(hd("persist --driver e1000e " VF), 2);
+    /* A configuration line may name a variant; a host driver is a line error. */
+    write_file(&e, "etc/hostdev.d/20-vf.conf", VF2 " driver=mlx5_vfio_pci\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF2), "mlx5_vfio_pci");
+    write_file(&e, "etc/hostdev.d/30-nic.conf", NIC " e1000e\n");
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "30-nic.conf:1: 'e1000e' is neither a driver"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    stop(&e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("variant");
+    TCase *tc = tcase_create("variant");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, the_most_specific_alias_chooses);
+    tcase_add_test(tc, detach_binds_the_variant_and_reattach_returns);
+    tcase_add_test(tc, an_explicit_driver_is_kept_to);
+    tcase_add_test(tc, a_variant_that_is_not_there_changes_nothing);
+    tcase_add_test(tc, undo_returns_to_the_exact_driver);
+    tcase_add_test(tc, acquire_and_reserve_choose_the_variant);
+    tcase_add_test(tc, the_tools_say_and_take_it);
+    tcase_add_test(tc, persisted_reservations_keep_the_variant);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}
