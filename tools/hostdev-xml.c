@@ -4,35 +4,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tool.h"
+#include "devargs.h"
+#include "vmmopts.h"
+
+/* @s as the value of an XML attribute in single quotes. */
+static void put_attr(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '\'': fputs("&apos;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
 
 /* <hostdev mode='subsystem' type='pci' managed='yes|no'> with its driver and source address,
- * as libvirt writes it in a domain's <devices>. */
+ * as libvirt writes it in a domain's <devices>; the ROM and the guest address when given. */
 static void write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed, const char *driver,
-                          int indent)
+                          const struct vmm_opts *o, const struct guest_place *place)
 {
-    fprintf(out, "%*s<hostdev mode='subsystem' type='pci' managed='%s'>\n", indent, "",
-            managed ? "yes" : "no");
+    fprintf(out, "<hostdev mode='subsystem' type='pci' managed='%s'>\n", managed ? "yes" : "no");
     if (driver != NULL && driver[0] != '\0')
-        fprintf(out, "%*s  <driver name='%s'/>\n", indent, "", driver);
-    fprintf(out, "%*s  <source>\n", indent, "");
-    fprintf(out, "%*s    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n",
-            indent, "", a->domain, a->bus, a->slot, a->function);
-    fprintf(out, "%*s  </source>\n", indent, "");
-    fprintf(out, "%*s</hostdev>\n", indent, "");
+        fprintf(out, "  <driver name='%s'/>\n", driver);
+    fprintf(out, "  <source>\n");
+    fprintf(out, "    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n",
+            a->domain, a->bus, a->slot, a->function);
+    fprintf(out, "  </source>\n");
+    if (o->rom_bar >= 0 || o->rom_file != NULL) {
+        fputs("  <rom", out);
+        if (o->rom_bar >= 0)
+            fprintf(out, " bar='%s'", o->rom_bar ? "on" : "off");
+        if (o->rom_file != NULL) {
+            fputs(" file='", out);
+            put_attr(out, o->rom_file);
+            fputc('\'', out);
+        }
+        fputs("/>\n", out);
+    }
+    if (place->slot >= 0)
+        fprintf(out, "  <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' "
+                     "function='0x%x'%s/>\n", (unsigned)place->slot, place->function,
+                place->multifunction ? " multifunction='on'" : "");
+    fprintf(out, "</hostdev>\n");
 }
 
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"managed", required_argument, NULL, 'm'},
                                          {"driver", required_argument, NULL, 'd'},
+                                         {"rom-bar", required_argument, NULL, 'B'},
+                                         {"rom-file", required_argument, NULL, 'F'},
+                                         {"guest-slot", required_argument, NULL, 'S'},
                                          {NULL, 0, NULL, 0}};
     const char *driver = "vfio";
+    struct vmm_opts vo;
     bool managed = true;
-    int c;
+    int c, taken;
 
+    vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
     while ((c = getopt_long(argc, argv, "m:d:", opts, NULL)) != -1) {
+        if ((taken = vmm_opts_parse(t, c, optarg, &vo)) != 0) {
+            if (taken != 1)
+                return taken;
+            continue;
+        }
         switch (c) {
         case 'm':
             if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0)
@@ -53,19 +92,22 @@ static int run(struct tool *t, int argc, char **argv)
     if (optind >= argc)
         return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:06:12.5)");
     /* Every device first: no partial output for a typo or an absent device in the last one. */
-    int n = argc - optind;
-    struct hd_pci_addr *addrs = calloc((size_t)n, sizeof(*addrs));
-    if (addrs == NULL)
+    int n = argc - optind, code = EXIT_DONE;
+    struct hd_device **devs = calloc((size_t)n, sizeof(*devs));
+    struct guest_place *places = calloc((size_t)n, sizeof(*places));
+    if (devs == NULL || places == NULL) {
+        free(devs);
+        free(places);
         return tool_error(t, EXIT_FAILED, "out of memory");
-    for (int i = 0; i < n; i++) {
-        struct hd_device *dev = NULL;
-        int r = tool_open_device(t, argv[optind + i], &dev);
-        if (r != EXIT_DONE) {
-            free(addrs);
-            return r;
-        }
-        addrs[i] = *hd_device_get_addr(dev);
-        hd_device_unref(dev);
+    }
+    for (int i = 0; code == EXIT_DONE && i < n; i++)
+        code = tool_open_device(t, argv[optind + i], &devs[i]);
+    if (code == EXIT_DONE)
+        code = guest_places(t, &vo, devs, (size_t)n, places);
+    if (code != EXIT_DONE) {
+        free(places);
+        devargs_free(devs, (size_t)n);
+        return code;
     }
     struct json j;
     if (tool_json(t)) {
@@ -73,20 +115,21 @@ static int run(struct tool *t, int argc, char **argv)
         json_begin_array(&j);
     }
     for (int i = 0; i < n; i++) {
-        const struct hd_pci_addr *addr = &addrs[i];
+        const struct hd_pci_addr *addr = hd_device_get_addr(devs[i]);
         char name[HD_PCI_ADDR_BUFSZ], *xml = NULL;
         size_t len = 0;
         if (!tool_json(t)) {
-            write_hostdev(stdout, addr, managed, driver, 0);
+            write_hostdev(stdout, addr, managed, driver, &vo, &places[i]);
             continue;
         }
         /* {address, xml}: the element as text, for callers that splice it into a domain. */
         FILE *mem = open_memstream(&xml, &len);
         if (mem == NULL) {
-            free(addrs);
+            free(places);
+            devargs_free(devs, (size_t)n);
             return tool_error(t, EXIT_FAILED, "out of memory");
         }
-        write_hostdev(mem, addr, managed, driver, 0);
+        write_hostdev(mem, addr, managed, driver, &vo, &places[i]);
         fclose(mem);
         json_begin_object(&j);
         json_kv_string(&j, "address", hd_pci_addr_format(addr, name));
@@ -99,17 +142,23 @@ static int run(struct tool *t, int argc, char **argv)
         json_end_array(&j);
         json_finish(&j);
     }
-    free(addrs);
+    free(places);
+    devargs_free(devs, (size_t)n);
     return EXIT_DONE;
 }
 
 const struct tool_command cmd_hostdev_xml = {
     .name = "hostdev-xml",
     .run = run,
-    .usage = "ADDR... [--managed yes|no] [--driver vfio|none]",
+    .usage = "ADDR... [--managed yes|no] [--driver vfio|none] [--rom-bar on|off] "
+             "[--rom-file FILE] [--guest-slot N]",
     .summary = "print the libvirt <hostdev> element that assigns each device to a VM",
     .help = "  -m, --managed yes|no  managed='yes' (default): libvirt detaches and reattaches\n"
             "                        the device itself; 'no': it must be detached beforehand\n"
             "  -d, --driver NAME     <driver name='vfio'/> (default), or none to leave it out\n"
-            "The element goes in the <devices> of a domain; it does not touch the device.\n",
+            VMM_OPTS_HELP
+            "The element goes in the <devices> of a domain; it does not touch the device.\n"
+            "Several functions of one device (a GPU and its audio function) stay together in\n"
+            "one guest slot with their function numbers: <address type='pci' ...>, function 0\n"
+            "with multifunction='on'.\n",
 };

@@ -7,6 +7,7 @@
 
 #include "devargs.h"
 #include "domxml.h"
+#include "vmmopts.h"
 
 /* One argument pair ("-device", "vfio-pci,..."): a line of text, or two strings of the JSON
  * argv array (ready for execv). */
@@ -32,8 +33,25 @@ static void emit(struct tool *t, struct json *j, const char *opt, const char *fm
 
 /* The cdev form applies when the kernel gave the device a VFIO character device
  * (vfio-dev/vfioN, kernel >= 6.2 with iommufd): QEMU then binds it through /dev/iommu. */
-static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs, size_t n)
+/* @s as a QEMU option value: a comma is written twice. NULL when out of memory. */
+static char *qemu_value(const char *s)
 {
+    char *v = malloc(strlen(s) * 2 + 1), *p = v;
+
+    for (; v != NULL && *s; s++) {
+        *p++ = *s;
+        if (*s == ',')
+            *p++ = ',';
+    }
+    if (v != NULL)
+        *p = '\0';
+    return v;
+}
+
+static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs, size_t n,
+                       const struct vmm_opts *o, const struct guest_place *places)
+{
+    char *romfile = o->rom_file ? qemu_value(o->rom_file) : NULL;
     bool iommufd = false;
 
     for (size_t i = 0; i < n; i++)
@@ -41,9 +59,18 @@ static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs, 
     if (iommufd)
         emit(t, j, "-object", "iommufd,id=iommufd0");
     for (size_t i = 0; i < n; i++) {
-        emit(t, j, "-device", "vfio-pci,host=%s,id=hostdev%zu%s", hd_device_get_name(devs[i]), i,
-             hd_device_get_vfio_cdev(devs[i]) ? ",iommufd=iommufd0" : "");
+        char addr[48] = "", rom[32] = "";
+        if (places[i].slot >= 0)
+            snprintf(addr, sizeof(addr), ",addr=%x.%x%s", (unsigned)places[i].slot,
+                     places[i].function, places[i].multifunction ? ",multifunction=on" : "");
+        if (o->rom_bar >= 0)
+            snprintf(rom, sizeof(rom), ",rombar=%d", o->rom_bar);
+        emit(t, j, "-device", "vfio-pci,host=%s,id=hostdev%zu%s%s%s%s%s",
+             hd_device_get_name(devs[i]), i,
+             hd_device_get_vfio_cdev(devs[i]) ? ",iommufd=iommufd0" : "", addr, rom,
+             romfile ? ",romfile=" : "", romfile ? romfile : "");
     }
+    free(romfile);
 }
 
 static void print_cloud_hypervisor(struct tool *t, struct json *j, struct hd_device **devs,
@@ -80,16 +107,27 @@ static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"cloud-hypervisor", no_argument, NULL, 'C'},
                                          {"domain-xml", required_argument, NULL, 'x'},
+                                         {"rom-bar", required_argument, NULL, 'B'},
+                                         {"rom-file", required_argument, NULL, 'F'},
+                                         {"guest-slot", required_argument, NULL, 'S'},
                                          {NULL, 0, NULL, 0}};
     const char *domain_xml = NULL;
     struct hd_device **devs;
-    bool ch = false;
+    struct vmm_opts vo;
+    bool ch = false, vo_given = false;
     char **args = NULL;
     int c, nargs = 0, r;
     size_t n;
 
+    vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
     while ((c = getopt_long(argc, argv, "Cx:", opts, NULL)) != -1) {
+        if ((r = vmm_opts_parse(t, c, optarg, &vo)) != 0) {
+            if (r != 1)
+                return r;
+            vo_given = vo_given || c != 'S';
+            continue;
+        }
         switch (c) {
         case 'C':
             ch = true;
@@ -102,6 +140,9 @@ static int run(struct tool *t, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (ch && vo_given)
+        return tool_error(t, EXIT_USAGE, "cloud-hypervisor takes no option ROM settings: "
+                          "--rom-bar and --rom-file are for QEMU");
     if (domain_xml != NULL) {
         if (optind < argc)
             return tool_error(t, EXIT_USAGE, "give addresses or --domain-xml, not both");
@@ -120,6 +161,17 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if (r != EXIT_DONE)
         return r;
+    struct guest_place *places = calloc(n, sizeof(*places));
+    if (places == NULL) {
+        devargs_free(devs, n);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    r = ch ? EXIT_DONE : guest_places(t, &vo, devs, n, places);
+    if (r != EXIT_DONE) {
+        free(places);
+        devargs_free(devs, n);
+        return r;
+    }
     for (size_t i = 0; i < n; i++) {
         if (!hd_driver_is_vfio(hd_device_get_driver(devs[i])))
             fprintf(stderr,
@@ -140,12 +192,13 @@ static int run(struct tool *t, int argc, char **argv)
     if (ch)
         print_cloud_hypervisor(t, &j, devs, n);
     else
-        print_qemu(t, &j, devs, n);
+        print_qemu(t, &j, devs, n, &vo, places);
     if (tool_json(t)) {
         json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);
     }
+    free(places);
     devargs_free(devs, n);
     return EXIT_DONE;
 }
@@ -153,11 +206,15 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_qemu_args = {
     .name = "qemu-args",
     .run = run,
-    .usage = "ADDR... | --domain-xml FILE [--cloud-hypervisor]",
+    .usage = "ADDR... | --domain-xml FILE [--cloud-hypervisor] [--rom-bar on|off] "
+             "[--rom-file FILE] [--guest-slot N]",
     .summary = "print the QEMU (or cloud-hypervisor) arguments that assign devices to a VM",
     .help = "  -x, --domain-xml FILE   the PCI <hostdev> devices of a libvirt domain XML\n"
             "  -C, --cloud-hypervisor  --device path=/sys/bus/pci/devices/ADDR/ instead\n"
+            VMM_OPTS_HELP
             "One argument per line: '-device vfio-pci,host=ADDR,id=hostdevN', with\n"
             "'-object iommufd,id=iommufd0' and ',iommufd=iommufd0' where the kernel offers the\n"
-            "VFIO device cdev. A device not on vfio-pci gets a warning.\n",
+            "VFIO device cdev. A device not on vfio-pci gets a warning. Several functions of\n"
+            "one device stay together in one guest slot on the root bus (addr=SLOT.FN, function\n"
+            "0 with multifunction=on); rombar=0|1 and romfile=FILE carry the ROM options.\n",
 };
