@@ -93,6 +93,35 @@ static int parse_aliases(struct hd_vfio_aliases *a, const char *text, size_t len
     return 0;
 }
 
+/* The same from modules.builtin.modinfo: NUL-separated "MODULE.alias=vfio_pci:PATTERN"
+ * entries of the drivers built into the kernel (no modules.alias line names them). */
+static int parse_builtin(struct hd_vfio_aliases *a, const char *text, size_t len)
+{
+    static const char key[] = ".alias=vfio_pci:";
+    const char *p = text, *end = text + len;
+
+    while (p < end) {
+        const char *eos = memchr(p, '\0', (size_t)(end - p)), *k;
+        char module[HD_DRIVER_NAME_MAX];
+        if (eos == NULL)
+            eos = end;
+        k = memchr(p, '.', (size_t)(eos - p));
+        if (k != NULL && (size_t)(eos - k) > sizeof(key) - 1 &&
+            memcmp(k, key, sizeof(key) - 1) == 0 && (size_t)(k - p) < sizeof(module)) {
+            memcpy(module, p, (size_t)(k - p));
+            module[k - p] = '\0';
+            const char *pat = k + 7; /* "vfio_pci:..." */
+            int r = hd_name_valid(module)
+                        ? add_alias(a, pat, (size_t)(eos - pat), module, strlen(module))
+                        : 0;
+            if (r < 0)
+                return r;
+        }
+        p = eos + 1;
+    }
+    return 0;
+}
+
 /* The release whose modules count: the fake kernel's under a root, ours on the host. */
 static void kernel_release(struct hd_ctx *ctx, char *buf, size_t size)
 {
@@ -112,7 +141,7 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
     char release[128], path[HD_PATH_MAX], *text = NULL;
     struct hd_vfio_aliases *a;
     size_t len = 0;
-    int r;
+    int r = 0;
 
     if (ctx->vfio_aliases != NULL) {
         *out = ctx->vfio_aliases;
@@ -121,15 +150,19 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
     if ((a = calloc(1, sizeof(*a))) == NULL)
         return -ENOMEM;
     kernel_release(ctx, release, sizeof(release));
-    r = release[0] ? hd_path(path, sizeof(path), "lib/modules/%s/modules.alias", release)
-                   : -ENOENT;
-    if (r == 0)
-        r = hd_fs_read_alloc(ctx, path, ALIASES_MAX, &text, &len);
-    if (r == 0)
-        r = parse_aliases(a, text, len);
-    else if (r == -ENOENT || r == -ENOTDIR)
-        r = 0; /* no modules directory (a minimal image, a bare fake root): vfio-pci */
-    free(text);
+    static const char *const files[] = {"modules.alias", "modules.builtin.modinfo"};
+    for (size_t i = 0; r == 0 && i < HD_ARRAY_SIZE(files); i++) {
+        r = release[0] ? hd_path(path, sizeof(path), "lib/modules/%s/%s", release, files[i])
+                       : -ENOENT;
+        if (r == 0)
+            r = hd_fs_read_alloc(ctx, path, ALIASES_MAX, &text, &len);
+        if (r == 0)
+            r = i == 0 ? parse_aliases(a, text, len) : parse_builtin(a, text, len);
+        else if (r == -ENOENT || r == -ENOTDIR)
+            r = 0; /* no modules directory (a minimal image, a bare fake root): vfio-pci */
+        free(text);
+        text = NULL;
+    }
     if (r < 0) {
         hd_vfio_aliases_free(a);
         hd_err(ctx, r, "reading %s/%s failed: %s", ctx->root, path, strerror(-r));

@@ -26,7 +26,7 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     if (hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0)
         printf("  detach binds:    %s%s\n", vfio, strcmp(vfio, "vfio-pci") == 0
                                                      ? " (no variant driver matches it)"
-                                                     : " (its vfio-pci variant, from modules.alias)");
+                                                     : " (its vfio-pci variant, from the kernel's module aliases)");
     const char *ifs = f->netifs ? hd_netif_list_get(f->netifs, hd_device_get_addr(dev)) : "";
     const struct hd_assignment *a =
         f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;

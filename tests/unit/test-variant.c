@@ -64,6 +64,9 @@ START_TEST(the_most_specific_alias_chooses)
     ck_assert_str_eq(vfio_driver(&e, "0000:01:00.0"), "vendorwide_vfio_pci");
     /* Only vfio_pci's own alias matches: vfio-pci, by its driver name. */
     ck_assert_str_eq(vfio_driver(&e, NIC), "vfio-pci");
+    /* A variant built into the kernel: its alias is in modules.builtin.modinfo (after a NUL,
+     * which the fake kernel's file statement keeps). */
+    ck_assert_str_eq(vfio_driver(&e, "0000:00:04.0"), "virtio_vfio_pci");
     stop(&e);
     /* No modules.alias at all (a minimal image): vfio-pci. */
     start(&e, "demo");
@@ -101,6 +104,13 @@ START_TEST(detach_binds_the_variant_and_reattach_returns)
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     hd_device_unref(vf);
     hd_device_unref(nic);
+    /* The built-in variant: bound and given back the same way. */
+    struct hd_device *virtio = eng_dev(&e, "0000:00:04.0");
+    ck_assert_int_eq(hd_device_detach(virtio, NULL, 0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "virtio_vfio_pci");
+    ck_assert_int_eq(hd_device_reattach(virtio), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "virtio-pci");
+    hd_device_unref(virtio);
     stop(&e);
 }
 END_TEST

@@ -518,6 +518,8 @@ int spec_device_line(struct kernel *k, const char *line, struct device **out, ch
 /* Split @line into words (quotes, backslash escapes, # comments). Returns the count, or -1
  * with a message in @err. Free with strv_free(). */
 int spec_split(const char *line, char ***words, char *err, size_t errsz);
+/* The same, with each word's length in *@lens (allocated): a word may hold "\x00". */
+int spec_split_len(const char *line, char ***words, size_t **lens, char *err, size_t errsz);
 void strv_free(char **v);
 
 /* ---- hostuse.c: what the host uses (net state, routes, addresses, mounts, swaps) ---------- */

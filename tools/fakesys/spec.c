@@ -12,6 +12,7 @@ struct parser {
     struct kernel *k;
     const char *file;
     int line;
+    const size_t *lens; /* the current line's word lengths */
     char *err;
     size_t errsz;
     /* feature switches set explicitly (the kernel version decides the others) */
@@ -81,7 +82,13 @@ static int hexval(char c)
 
 int spec_split(const char *line, char ***words, char *err, size_t errsz)
 {
+    return spec_split_len(line, words, NULL, err, errsz);
+}
+
+int spec_split_len(const char *line, char ***words, size_t **lens, char *err, size_t errsz)
+{
     char **v = xcalloc(1, sizeof(char *));
+    size_t *l = NULL;
     int n = 0;
     const char *p = line;
 
@@ -101,6 +108,7 @@ int spec_split(const char *line, char ***words, char *err, size_t errsz)
                 if (c == '\0' || c == '\n') {
                     buf_free(&w);
                     strv_free(v);
+                    free(l);
                     snprintf(err, errsz, "unterminated quote");
                     return -1;
                 }
@@ -116,6 +124,7 @@ int spec_split(const char *line, char ***words, char *err, size_t errsz)
                     } else if (c != '\\' && c != '"') {
                         buf_free(&w);
                         strv_free(v);
+                        free(l);
                         snprintf(err, errsz, "unknown escape '\\%c'", c ? c : '0');
                         return -1;
                     }
@@ -127,10 +136,16 @@ int spec_split(const char *line, char ***words, char *err, size_t errsz)
                 buf_puts(&w, ""); /* "" is an empty word, not none */
         }
         v = xrealloc(v, (size_t)(n + 2) * sizeof(char *));
+        l = xrealloc(l, (size_t)(n + 1) * sizeof(*l));
+        l[n] = w.len; /* "\x00" makes a NUL inside the word */
         v[n++] = buf_steal(&w);
         v[n] = NULL;
     }
     *words = v;
+    if (lens != NULL)
+        *lens = l;
+    else
+        free(l);
     return n;
 }
 
@@ -806,9 +821,10 @@ static int kw_file(struct parser *p, int argc, char **argv)
             return perr(p, "%s: bad option '%s'", argv[0], argv[i]);
     }
     s.path = xstrdup(path);
-    if (!dir) {
-        s.len = strlen(argv[2]);
-        s.data = xstrdup(argv[2]);
+    if (!dir) { /* the content may hold NULs ("\x00": modules.builtin.modinfo) */
+        s.len = p->lens[2];
+        s.data = xmalloc(s.len + 1);
+        memcpy(s.data, argv[2], s.len + 1);
     }
     p->k->seeds = xrealloc(p->k->seeds, (p->k->nseeds + 1) * sizeof(*p->k->seeds));
     p->k->seeds[p->k->nseeds++] = s;
@@ -978,8 +994,11 @@ static int run_line(struct parser *p, const char *line)
 {
     char **argv;
     char err[256];
-    int argc = spec_split(line, &argv, err, sizeof(err));
+    size_t *lens = NULL;
+    int argc = spec_split_len(line, &argv, &lens, err, sizeof(err));
     int r = 0;
+
+    p->lens = lens;
 
     if (argc < 0)
         return perr(p, "%s", err);
@@ -993,6 +1012,8 @@ static int run_line(struct parser *p, const char *line)
             r = keywords[i].fn(p, argc, argv);
     }
     strv_free(argv);
+    free(lens);
+    p->lens = NULL;
     return r;
 }
 
