@@ -1,0 +1,50 @@
+# mdev.sh - mediated devices on a real kernel, with the mtty sample driver (the suite's own
+# kernel builds it; Debian's kernels do not, and there the scenario checks that fact: no mdev
+# parent at all). `mdev types` lists mtty's two types with their instances; a dry run changes
+# nothing; `mdev create` makes the device with an IOMMU group of its own and /dev/vfio/N;
+# `verify` opens that group through the VFIO API and gets the device by its UUID; a type with
+# no instance left is refused; `mdev remove` takes it away, and with it the group's node.
+need_cmd mdev verify
+if [ ! -d /sys/class/mdev_bus/mtty ]; then
+    case $(uname -r) in *-hostdev) fail "mtty is not loaded on the suite's own kernel" ;; esac
+    hd mdev types
+    expect "$rc" 0 "mdev types without parents: exit status"
+    out_has "no mediated device parents" || fail "mdev types did not say there are none"
+    note "kernel $(uname -r): no mdev parent (mtty is not built)"
+    pass
+fi
+u=0b5b8f4a-0000-4000-8000-0000000000a1
+hd mdev types
+expect "$rc" 0 "mdev types: exit status"
+out_has "^mtty mtty-1 .*available=" || fail "mdev types does not list mtty-1"
+out_has "^mtty mtty-2 .*api=vfio-pci" || fail "mdev types does not list mtty-2 as vfio-pci"
+before=$(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/available_instances)
+
+hd mdev create mtty mtty-2 --uuid "$u" --dry-run
+expect "$rc" 0 "mdev create --dry-run: exit status"
+absent "/sys/bus/mdev/devices/$u" || fail "a dry run created $u"
+
+hd mdev create mtty mtty-2 --uuid "$u"
+expect "$rc" 0 "mdev create: exit status"
+exists "/sys/bus/mdev/devices/$u" || fail "/sys/bus/mdev/devices/$u missing after create"
+g=$(basename "$(readlink "/sys/bus/mdev/devices/$u/iommu_group")")
+exists "/dev/vfio/$g" || fail "/dev/vfio/$g (the mdev's group) missing"
+expect "$(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/available_instances)" \
+    "$((before - 1))" "available_instances after create"
+hd mdev list
+out_has "^$u mtty mtty-2 driver=mtty group=$g" || fail "mdev list does not show $u"
+
+hd verify "$u"
+expect "$rc" 0 "verify $u: exit status"
+out_has "VFIO_GROUP_GET_DEVICE_FD" || fail "verify did not get the device from its group"
+
+hd mdev create mtty mtty-2 --uuid "$u"
+expect "$rc" 2 "creating $u twice: exit status"
+
+hd mdev remove "mdev_$(echo "$u" | tr - _)"
+expect "$rc" 0 "mdev remove (libvirt's name): exit status"
+absent "/sys/bus/mdev/devices/$u" || fail "$u still there after remove"
+absent "/dev/vfio/$g" || fail "/dev/vfio/$g still there after remove"
+expect "$(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/available_instances)" \
+    "$before" "available_instances after remove"
+pass
