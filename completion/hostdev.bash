@@ -79,6 +79,21 @@ _hostdev()
               n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }')
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
         ;;
+    mdev)
+        # mdev SUB, then create's PARENT TYPE (from `mdev types`) or remove's UUID.
+        local sub="" n=0 w seen=""
+        for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+            [ -n "$seen" ] || { [ "$w" = mdev ] && seen=1 && n=1; continue; }
+            case $w in -*) ;; *) n=$((n + 1)); [ $n -eq 2 ] && sub=$w ;; esac
+        done
+        case $sub in
+        "") COMPREPLY=($(compgen -W "types list create remove define undefine defined" -- "$cur")) ;;
+        create | define) COMPREPLY=($(compgen -W "$(_hostdev_run mdev types | awk -v n=$n \
+            '{ print (n == 2 ? $1 : $2) }' | sort -u)" -- "$cur")) ;;
+        remove) COMPREPLY=($(compgen -W "$(_hostdev_run mdev list | awk '{ print $1 }')" -- "$cur")) ;;
+        undefine) COMPREPLY=($(compgen -W "$(_hostdev_run mdev defined | awk '{ print $1 }')" -- "$cur")) ;;
+        esac
+        ;;
     esac
 }
 complete -F _hostdev hostdev

@@ -5,6 +5,10 @@
 
 #include "internal.h"
 
+/* An integer attribute within [@min, @max]: 0, -ENOENT, -EINVAL (with the error set). */
+static int hd_device_read_int(struct hd_device *dev, const char *attr, long long min,
+                              long long max, int *out);
+
 struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr)
 {
     struct hd_device *dev = calloc(1, sizeof(*dev));
@@ -102,7 +106,7 @@ int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *va
 }
 
 /* The last component of one of the device's links ("driver", "iommu_group"): 0, -ENOENT. */
-int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size)
+static int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size)
 {
     char path[HD_PATH_MAX];
     int r = hd_device_attr_path(dev, link, path, sizeof(path));
@@ -412,8 +416,8 @@ static int fill_names(struct hd_device *dev)
                            &dev->product_name);
 }
 
-int hd_device_read_int(struct hd_device *dev, const char *attr, long long min, long long max,
-                       int *out)
+static int hd_device_read_int(struct hd_device *dev, const char *attr, long long min,
+                              long long max, int *out)
 {
     char buf[32];
     long long v;

@@ -277,9 +277,6 @@ int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int
 /* A pending VF's ids and physfn from its PF @pf: the PF's vendor and its sriov_vf_device, read
  * once per PF. -ENOENT when the PF cannot tell (a kernel without sriov_vf_device). */
 int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
-/* An integer attribute within [@min, @max]: 0, -ENOENT, -EINVAL (with the error set). */
-int hd_device_read_int(struct hd_device *dev, const char *attr, long long min, long long max,
-                       int *out);
 /* The uevent file's text (cut up in place): DRIVER, PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, MODALIAS
  * into @dev's HD_FILL_IDENT fields. -EINVAL with a message naming the bad line. */
 int hd_device_parse_uevent(struct hd_device *dev, char *buf);
@@ -289,7 +286,6 @@ ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, 
 ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
                                   size_t size);
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
-int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size);
 /* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
 bool hd_device_on_stub(const struct hd_device *dev);
 /* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
@@ -477,12 +473,10 @@ int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
 /* ---- lock.c ------------------------------------------------------------------------------- */
 
 struct hd_lockset;
-/* flock(LOCK_EX) polled until @timeout_ms: 0 or -EBUSY. */
-int hd_flock_timeout(int fd, unsigned int timeout_ms);
 /* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
  * context's timeout for each. -EBUSY (message names the group). */
 int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
-/* The same, then recover what dead processes left on those groups (acquire.c). */
+/* The same, then recover what dead processes left on those groups (txn.c). */
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
                         struct hd_lockset **set);
 bool hd_lockset_holds(const struct hd_lockset *set, int group);
@@ -502,6 +496,7 @@ enum hd_jop {
     HD_JOP_RESET,
     HD_JOP_NUMVFS,
     HD_JOP_RESERVE,
+    HD_JOP_MDEV, /* creating or removing a mediated device */
     HD_JOP_COUNT
 };
 extern const char *const hd_jop_names[HD_JOP_COUNT];
@@ -513,6 +508,8 @@ enum hd_jstep_kind {
     HD_JSTEP_OWN,      /* about to chown/chmod node: the owner and mode it has now */
     HD_JSTEP_NUMVFS,   /* about to change a PF's VF count from @old_numvfs */
     HD_JSTEP_OVERRIDE, /* about to set driver_override; @from is its value now ("" none) */
+    HD_JSTEP_MDEV_CREATE, /* about to create mediated device @mdev_uuid of @mdev_type there */
+    HD_JSTEP_MDEV_REMOVE, /* about to remove it (what it was: to make again) */
 };
 
 /* What a device's driver record says (STATE/drivers/<BDF>). */
@@ -539,6 +536,8 @@ struct hd_jstep {
     enum hd_jrecord record;    /* DETACH: the record before it; REATTACH: the record it used */
     char record_driver[HD_DRIVER_NAME_MAX];
     int old_numvfs, old_autoprobe; /* NUMVFS; -1 unknown */
+    /* MDEV_*: the parent (as in sys/class/mdev_bus), the type, the device */
+    char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
 };
 
 struct hd_journal {
@@ -687,6 +686,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 int hd_bind_reattach(struct hd_device *dev);
 /* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
+/* reset.c: the methods the kernel will try, in order (allocated). */
+char *hd_reset_methods(struct hd_device *dev);
 /* sriov.c: sriov_numvfs through 0, waited for; the previous count or -errno. */
 int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
 /* reserve.c: driver_override and bound to it; 1 when pending until the stub registers. */
@@ -753,6 +754,13 @@ int hd_ops_acquire(struct hd_op *op);
 int hd_ops_release(struct hd_op *op);
 int hd_ops_reserve(struct hd_op *op);
 int hd_ops_recover(struct hd_op *op); /* recover.c */
+int hd_ops_mdev_create(struct hd_op *op); /* mdev.c */
+int hd_ops_mdev_remove(struct hd_op *op);
+/* mdev.c: put back what an MDEV_* step of a journal started (remove what it made, make again
+ * what it removed); 0 when it is as it was. */
+int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
+/* A new random (version 4) UUID, in the kernel's lower-case form. */
+int hd_op_mdev_new_uuid(char buf[37]);
 
 /* op.c: the request an operation was given, and its report. */
 struct hd_op_request {
@@ -767,6 +775,7 @@ struct hd_op_request {
     uid_t uid;
     gid_t gid;
     unsigned int numvfs;
+    char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
 };
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
 /* The driver asked for @addr: its own, else the operation's ("": the default). */
@@ -803,8 +812,6 @@ int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char 
 
 /* ---- kernel-cmdline/cmdline.c: words, names, values ---------------------------------------- */
 
-/* The kernel's isspace(): the C locale's blanks plus 0xa0 (lib/ctype.c counts it as space). */
-bool hd_kernel_isspace(unsigned char c);
 /* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
 int hd_kstrtobool(const char *s, bool *value);
 /* hd_cmdline_new_from_ctx() without leaving a message on the context (for callers to which an
@@ -827,8 +834,6 @@ struct hd_cmdline_settings {
 int hd_cmdline_interpret(struct hd_cmdline *cmdline, struct hd_cmdline_settings *settings);
 void hd_cmdline_settings_free(struct hd_cmdline_settings *settings);
 
-/* reset.c: the methods the kernel will try, in order (allocated). */
-char *hd_reset_methods(struct hd_device *dev);
 
 /* ---- dmar.c: the ACPI DMAR table (Intel VT-d) --------------------------------------------- */
 
@@ -945,6 +950,8 @@ struct hd_vfio_ops {
 };
 int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
+int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct hd_vfio_ops *ops,
+                            struct hd_vfio_report **out);
 
 /* ---- monitor.c ---------------------------------------------------------------------------- */
 /* One device event, parsed ("ACTION@DEVPATH" then KEY=VALUE fields, NUL-separated). */

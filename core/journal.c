@@ -24,7 +24,7 @@
 const char *const hd_jop_names[HD_JOP_COUNT] = {
     [HD_JOP_ACQUIRE] = "acquire", [HD_JOP_RELEASE] = "release",   [HD_JOP_DETACH] = "detach",
     [HD_JOP_REATTACH] = "reattach", [HD_JOP_RESET] = "reset",     [HD_JOP_NUMVFS] = "numvfs",
-    [HD_JOP_RESERVE] = "reserve",
+    [HD_JOP_RESERVE] = "reserve",   [HD_JOP_MDEV] = "mdev",
 };
 
 static int journal_dir(struct hd_ctx *ctx, char *buf, size_t size)
@@ -137,6 +137,11 @@ static int format_step(const struct hd_jstep *s, char *buf, size_t size)
         return hd_path(buf, size, "numvfs %s %d %d\n", name, s->old_numvfs, s->old_autoprobe);
     case HD_JSTEP_OVERRIDE:
         return hd_path(buf, size, "override %s %s\n", name, word(s->from));
+    case HD_JSTEP_MDEV_CREATE:
+    case HD_JSTEP_MDEV_REMOVE:
+        return hd_path(buf, size, "%s %s %s %s\n",
+                       s->kind == HD_JSTEP_MDEV_CREATE ? "mdev-create" : "mdev-remove",
+                       s->mdev_parent, s->mdev_type, s->mdev_uuid);
     }
     return -EINVAL;
 }
@@ -322,6 +327,17 @@ static int parse_own(char **w, struct hd_jstep *s)
     return 0;
 }
 
+/* mdev-create|mdev-remove PARENT TYPE UUID: names that go into sysfs paths, so plain names. */
+static int parse_mdev(char **w, struct hd_jstep *s)
+{
+    if (!hd_name_valid(w[1]) || strlen(w[1]) >= sizeof(s->mdev_parent) || !hd_name_valid(w[2]) ||
+        strlen(w[2]) >= sizeof(s->mdev_type) || hd_mdev_uuid_parse(w[3], s->mdev_uuid) < 0)
+        return -EINVAL;
+    strcpy(s->mdev_parent, w[1]);
+    strcpy(s->mdev_type, w[2]);
+    return 0;
+}
+
 /* One line; a last line without its newline was being written when the writer died: the
  * write it announces never started, so it is dropped, not an error. */
 static int parse_line(struct hd_journal *j, char *line, int version)
@@ -347,6 +363,9 @@ static int parse_line(struct hd_journal *j, char *line, int version)
     if (strcmp(w[0], "own") == 0 && n == 5) {
         s.kind = HD_JSTEP_OWN;
         r = parse_own(w, &s);
+    } else if ((strcmp(w[0], "mdev-create") == 0 || strcmp(w[0], "mdev-remove") == 0) && n == 4) {
+        s.kind = w[0][5] == 'c' ? HD_JSTEP_MDEV_CREATE : HD_JSTEP_MDEV_REMOVE;
+        r = parse_mdev(w, &s);
     } else if (n >= 2 && parse_addr_word(w[1], &s.addr) < 0) {
         r = -EINVAL;
     } else if (strcmp(w[0], "reset") == 0 && n == 2) {

@@ -16,7 +16,8 @@ struct hd_lockset {
     size_t n;
 };
 
-int hd_flock_timeout(int fd, unsigned int timeout_ms)
+/* flock(LOCK_EX) polled until @timeout_ms: 0 or -EBUSY. */
+static int hd_flock_timeout(int fd, unsigned int timeout_ms)
 {
     uint64_t deadline = hd_now_ms() + timeout_ms;
     unsigned int delay = 1;
@@ -52,6 +53,10 @@ static int lock_file(struct hd_ctx *ctx, const char *name, int *out)
     r = hd_flock_timeout(fd, ctx->timeout_ms);
     if (r < 0) {
         close(fd);
+        /* -EBUSY: the caller says who holds it; anything else is the kernel's (ENOSYS: built
+         * without CONFIG_FILE_LOCKING, ENOLCK: a file system that cannot lock). */
+        if (r != -EBUSY)
+            return hd_err(ctx, r, "locking %s/%s: %s", ctx->root, path, strerror(-r));
         return r;
     }
     *out = fd;

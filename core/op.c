@@ -29,7 +29,7 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
     struct hd_op *op;
 
     *out = NULL;
-    if ((unsigned)kind > HD_OP_RECOVER)
+    if ((unsigned)kind > HD_OP_MDEV_REMOVE)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "unknown operation %d", (int)kind);
     if ((op = calloc(1, sizeof(*op))) == NULL)
         return -ENOMEM;
@@ -152,6 +152,32 @@ HD_EXPORT int hd_op_set_driver(struct hd_op *op, const char *stub)
     return driver_name(op, stub, op->req.driver);
 }
 
+HD_EXPORT int hd_op_set_mdev(struct hd_op *op, const char *parent, const char *type,
+                             const char *uuid)
+{
+    struct hd_op_request *req = &op->req;
+    int r;
+
+    if ((parent != NULL && (!hd_name_valid(parent) || strlen(parent) >= sizeof(req->mdev_parent))) ||
+        (type != NULL && (!hd_name_valid(type) || strlen(type) >= sizeof(req->mdev_type))))
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device %s",
+                       parent != NULL && !hd_name_valid(parent) ? parent : type ? type : "",
+                       parent != NULL && !hd_name_valid(parent) ? "parent" : "type");
+    if (uuid != NULL && hd_mdev_uuid_parse(uuid, req->mdev_uuid) < 0)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID "
+                       "(8-4-4-4-12 hex digits, or mdev_ with '_' for '-')", uuid);
+    if (uuid == NULL && (r = hd_op_mdev_new_uuid(req->mdev_uuid)) < 0)
+        return hd_err(op->ctx, r, "no random UUID: %s", strerror(-r));
+    hd_strlcpy(req->mdev_parent, parent ? parent : "", sizeof(req->mdev_parent));
+    hd_strlcpy(req->mdev_type, type ? type : "", sizeof(req->mdev_type));
+    return 0;
+}
+
+HD_EXPORT const char *hd_op_get_mdev_uuid(const struct hd_op *op)
+{
+    return op->req.mdev_uuid;
+}
+
 HD_EXPORT int hd_op_set_vm(struct hd_op *op, const char *vm)
 {
     if (!hd_vm_id_valid(vm))
@@ -180,6 +206,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
         [HD_OP_RESET] = hd_ops_reset,     [HD_OP_NUMVFS] = hd_ops_numvfs,
         [HD_OP_ACQUIRE] = hd_ops_acquire, [HD_OP_RELEASE] = hd_ops_release,
         [HD_OP_RESERVE] = hd_ops_reserve, [HD_OP_RECOVER] = hd_ops_recover,
+        [HD_OP_MDEV_CREATE] = hd_ops_mdev_create, [HD_OP_MDEV_REMOVE] = hd_ops_mdev_remove,
     };
 
     op->nsteps = op->marked = 0;

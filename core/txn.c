@@ -132,6 +132,9 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
         return 0;
     case HD_JSTEP_NUMVFS:
         return hd_sriov_restore(ctx, &s->addr, s->old_numvfs, s->old_autoprobe);
+    case HD_JSTEP_MDEV_CREATE:
+    case HD_JSTEP_MDEV_REMOVE:
+        return hd_mdev_undo(ctx, s);
     default:
         break;
     }
@@ -345,6 +348,13 @@ static void report(struct hd_txn *t, const struct hd_jstep *s)
         kind = "override";
         snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
         snprintf(to, sizeof(to), "%s", s->to[0] ? s->to : "none");
+        break;
+    case HD_JSTEP_MDEV_CREATE:
+    case HD_JSTEP_MDEV_REMOVE:
+        kind = s->kind == HD_JSTEP_MDEV_CREATE ? "mdev-create" : "mdev-remove";
+        hd_strlcpy(device, s->mdev_uuid, sizeof(device));
+        hd_strlcpy(from, s->mdev_parent, sizeof(from));
+        hd_strlcpy(to, s->mdev_type, sizeof(to));
         break;
     }
     hd_op_report_step(t->op, kind, device, from, to);

@@ -50,7 +50,7 @@ struct blocker {
 
 struct hd_vfio_report {
     int refcount;
-    char name[HD_PCI_ADDR_BUFSZ];
+    char name[40]; /* a PCI address, or a mediated device's UUID */
     int group;
     char *driver;
     const char *iommu_type;
@@ -648,10 +648,24 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
 
 /* ---- the whole check ------------------------------------------------------------------------- */
 
+/* Open what a VMM opens: the group through a container, then (a separate try, from nothing
+ * open: an open group blocks the cdev and back) the cdev through iommufd. */
+static int open_paths(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
+                      bool dir_only)
+{
+    struct fds f = {-1, -1, -1, -1, -1};
+    int err = legacy_path(ctx, ops, r, &f);
+
+    close_fds(ops, &f);
+    if (err == 0)
+        err = cdev_path(ctx, ops, r, &f, dir_only);
+    close_fds(ops, &f);
+    return err;
+}
+
 int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **out)
 {
-    struct fds f = {-1, -1, -1, -1, -1};
     struct hd_device *dev = NULL;
     struct hd_vfio_report *r;
     bool dir_only;
@@ -713,18 +727,81 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
 
     find_cdev(ctx, dev, r, &dir_only);
-    err = legacy_path(ctx, ops, r, &f);
-    close_fds(ops, &f);
-    /* The cdev path must start from nothing open: an open group blocks the cdev and back. */
-    if (err == 0)
-        err = cdev_path(ctx, ops, r, &f, dir_only);
-    close_fds(ops, &f);
+    err = open_paths(ctx, ops, r, dir_only);
 out:
     hd_device_unref(dev);
     if (err < 0)
         return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));
     r->usable = true;
     return 0;
+}
+
+int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct hd_vfio_ops *ops,
+                            struct hd_vfio_report **out)
+{
+    char path[HD_PATH_MAX], link[64], driver[HD_DRIVER_NAME_MAX];
+    struct hd_vfio_report *r;
+    long long g = -1;
+    char **cdevs = NULL;
+    size_t ncdevs = 0;
+    int err;
+
+    if (out == NULL)
+        return -EINVAL;
+    *out = NULL;
+    if (ctx == NULL || ops == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+        return ctx == NULL || ops == NULL ? -EINVAL : -ENOMEM;
+    r->refcount = 1;
+    r->group = -1;
+    *out = r;
+    if (hd_mdev_uuid_parse(uuid, r->name) < 0) {
+        hd_strlcpy(r->name, "?", sizeof(r->name));
+        explain(r, -EINVAL, "'%s' is not a mediated device's UUID", uuid ? uuid : "");
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s", r->explanation);
+    }
+    /* The mdev core links the device to its group and its (vendor's) mdev driver. */
+    hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/iommu_group", r->name);
+    err = hd_fs_link_basename(ctx, path, link, sizeof(link));
+    if (err == 0 && hd_parse_int(link, 0, 1 << 30, &g) < 0)
+        err = -EINVAL;
+    if (err < 0) {
+        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, err, NULL);
+        explain(r, err, "%s: %s", r->name, err == -ENOENT ? "no such mediated device (or it "
+                "has no IOMMU group)" : strerror(-err));
+        return hd_errr(ctx, err, err == -ENOENT ? HD_REASON_NO_DEVICE : HD_REASON_FAILED, "%s",
+                       r->explanation);
+    }
+    r->group = (int)g;
+    add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
+    hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/driver", r->name);
+    if (hd_fs_link_basename(ctx, path, driver, sizeof(driver)) == 0 &&
+        (r->driver = strdup(driver)) == NULL)
+        return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
+    if (r->driver == NULL) {
+        add_step(r, "driver", HD_VFIO_STEP_FAILED, -ENOENT, "none");
+        explain(r, -ENOENT, "%s is bound to no mdev driver: its parent's driver did not take "
+                "it, so VFIO has no device to hand out", r->name);
+        return hd_err(ctx, -ENOENT, "%s", r->explanation);
+    }
+    add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
+    /* Its vfio-dev/vfioN, where the kernel has the cdev (6.6+ with VFIO_DEVICE_CDEV). */
+    hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev", r->name);
+    if (hd_fs_list_dir(ctx, path, &cdevs, &ncdevs) == 0 && ncdevs > 0 &&
+        hd_name_valid(cdevs[0]) && hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev/%s/dev", r->name, cdevs[0]) == 0 &&
+        hd_fs_exists(ctx, path) == 1)
+        r->cdev = strdup(cdevs[0]);
+    err = open_paths(ctx, ops, r, ncdevs > 0 && r->cdev == NULL);
+    hd_strv_free(cdevs, ncdevs);
+    if (err < 0)
+        return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));
+    r->usable = true;
+    return 0;
+}
+
+HD_EXPORT int hd_vfio_verify_mdev(struct hd_ctx *ctx, const char *uuid,
+                                  struct hd_vfio_report **report)
+{
+    return hd_vfio_verify_mdev_ops(ctx, uuid, &real_ops, report);
 }
 
 HD_EXPORT int hd_vfio_verify(struct hd_ctx *ctx, const struct hd_pci_addr *addr,

@@ -27,7 +27,8 @@ struct hd_cmdline {
     struct hd_cmdline_settings settings;
 };
 
-bool hd_kernel_isspace(unsigned char c)
+/* The kernel's isspace(): the C locale's blanks plus 0xa0 (lib/ctype.c counts it as space). */
+static bool hd_kernel_isspace(unsigned char c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
 }

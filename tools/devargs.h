@@ -13,4 +13,16 @@ int devargs_parse(struct tool *t, int argc, char **argv, struct hd_pci_addr **ad
 int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***devs, size_t *n);
 void devargs_free(struct hd_device **devs, size_t n);
 
+/* A mediated device named on the command line: its UUID and device API (vfio-pci, ...). */
+struct devarg_mdev {
+    char uuid[37];
+    char api[32];
+};
+/* As devargs_open(), where an argument that is a UUID (or libvirt's mdev_<uuid>) names a
+ * mediated device instead: (*@mdevs)[i] is filled and (*@devs)[i] is NULL. EXIT_USAGE
+ * (printed) when one does not exist. Free both with devargs_free_any(). */
+int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***devs,
+                     struct devarg_mdev **mdevs, size_t *n);
+void devargs_free_any(struct hd_device **devs, struct devarg_mdev *mdevs, size_t n);
+
 #endif

@@ -51,6 +51,17 @@ static void write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed, 
     fprintf(out, "</hostdev>\n");
 }
 
+/* A mediated device: libvirt's <hostdev type='mdev'> names it by UUID, and its model is the
+ * device API (vfio-pci for vGPUs and mtty). */
+static void write_mdev_hostdev(FILE *out, const struct devarg_mdev *m)
+{
+    fprintf(out, "<hostdev mode='subsystem' type='mdev' model='%s'>\n", m->api);
+    fprintf(out, "  <source>\n");
+    fprintf(out, "    <address uuid='%s'/>\n", m->uuid);
+    fprintf(out, "  </source>\n");
+    fprintf(out, "</hostdev>\n");
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"managed", required_argument, NULL, 'm'},
@@ -89,24 +100,19 @@ static int run(struct tool *t, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind >= argc)
-        return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:06:12.5)");
     /* Every device first: no partial output for a typo or an absent device in the last one. */
-    int n = argc - optind, code = EXIT_DONE;
-    struct hd_device **devs = calloc((size_t)n, sizeof(*devs));
-    struct guest_place *places = calloc((size_t)n, sizeof(*places));
-    if (devs == NULL || places == NULL) {
-        free(devs);
-        free(places);
-        return tool_error(t, EXIT_FAILED, "out of memory");
-    }
-    for (int i = 0; code == EXIT_DONE && i < n; i++)
-        code = tool_open_device(t, argv[optind + i], &devs[i]);
-    if (code == EXIT_DONE)
-        code = guest_places(t, &vo, devs, (size_t)n, places);
+    struct devarg_mdev *mdevs;
+    struct hd_device **devs;
+    size_t n;
+    int code = devargs_open_any(t, argc - optind, argv + optind, &devs, &mdevs, &n);
+    if (code != EXIT_DONE)
+        return code;
+    struct guest_place *places = calloc(n, sizeof(*places));
+    code = places ? guest_places(t, &vo, devs, n, places)
+                  : tool_error(t, EXIT_FAILED, "out of memory");
     if (code != EXIT_DONE) {
         free(places);
-        devargs_free(devs, (size_t)n);
+        devargs_free_any(devs, mdevs, n);
         return code;
     }
     struct json j;
@@ -114,26 +120,27 @@ static int run(struct tool *t, int argc, char **argv)
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
-    for (int i = 0; i < n; i++) {
-        const struct hd_pci_addr *addr = hd_device_get_addr(devs[i]);
+    for (size_t i = 0; i < n; i++) {
         char name[HD_PCI_ADDR_BUFSZ], *xml = NULL;
         size_t len = 0;
-        if (!tool_json(t)) {
-            write_hostdev(stdout, addr, managed, driver, &vo, &places[i]);
-            continue;
-        }
-        /* {address, xml}: the element as text, for callers that splice it into a domain. */
-        FILE *mem = open_memstream(&xml, &len);
+        FILE *mem = tool_json(t) ? open_memstream(&xml, &len) : stdout;
         if (mem == NULL) {
             free(places);
-            devargs_free(devs, (size_t)n);
+            devargs_free_any(devs, mdevs, n);
             return tool_error(t, EXIT_FAILED, "out of memory");
         }
-        write_hostdev(mem, addr, managed, driver, &vo, &places[i]);
+        if (devs[i] != NULL)
+            write_hostdev(mem, hd_device_get_addr(devs[i]), managed, driver, &vo, &places[i]);
+        else
+            write_mdev_hostdev(mem, &mdevs[i]);
+        if (!tool_json(t))
+            continue;
+        /* {address, xml}: the element as text, for callers that splice it into a domain. */
         fclose(mem);
         json_begin_object(&j);
-        json_kv_string(&j, "address", hd_pci_addr_format(addr, name));
-        json_kv_bool(&j, "managed", managed);
+        json_kv_string(&j, "address", devs[i] ? hd_pci_addr_format(hd_device_get_addr(devs[i]), name)
+                                              : mdevs[i].uuid);
+        json_kv_bool(&j, "managed", devs[i] != NULL && managed);
         json_kv_string(&j, "xml", xml);
         json_end_object(&j);
         free(xml);
@@ -143,7 +150,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_finish(&j);
     }
     free(places);
-    devargs_free(devs, (size_t)n);
+    devargs_free_any(devs, mdevs, n);
     return EXIT_DONE;
 }
 

@@ -20,7 +20,7 @@ extern const struct tool_command cmd_list, cmd_iommu, cmd_detach, cmd_reattach, 
 extern const struct tool_command cmd_show, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml,
     cmd_qemu_args, cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline, cmd_acquire,
     cmd_release, cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor, cmd_export,
-    cmd_monitor;
+    cmd_monitor, cmd_mdev;
 #endif
 
 static const struct tool_command *const commands[] = {
@@ -31,7 +31,7 @@ static const struct tool_command *const commands[] = {
     &cmd_reset,     &cmd_check,       &cmd_verify,      &cmd_sriov,      &cmd_hostdev_xml,
     &cmd_qemu_args, &cmd_reserve,     &cmd_persist,     &cmd_unpersist,  &cmd_persisted,
     &cmd_cmdline,   &cmd_acquire,     &cmd_release,     &cmd_assignments, &cmd_migratable,
-    &cmd_recover,   &cmd_doctor,      &cmd_export,      &cmd_monitor,
+    &cmd_recover,   &cmd_doctor,      &cmd_export,      &cmd_monitor,    &cmd_mdev,
 #endif
 };
 

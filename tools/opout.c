@@ -60,6 +60,8 @@ static void print_step_text(const struct hd_op *op, size_t i)
         printf("%s: assigned to vm %s\n", d, to);
     else if (strcmp(a, "unrecord") == 0)
         printf("%s: released from vm %s\n", d, from);
+    else if (strcmp(a, "mdev-create") == 0 || strcmp(a, "mdev-remove") == 0)
+        printf("%s: %s (type %s of %s)\n", d, a[5] == 'c' ? "created" : "removed", to, from);
     else
         printf("%s: %s %s -> %s\n", d, a, from, to);
 }

@@ -48,18 +48,24 @@ static char *qemu_value(const char *s)
     return v;
 }
 
-static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs, size_t n,
-                       const struct vmm_opts *o, const struct guest_place *places)
+static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs,
+                       const struct devarg_mdev *mdevs, size_t n, const struct vmm_opts *o,
+                       const struct guest_place *places)
 {
     char *romfile = o->rom_file ? qemu_value(o->rom_file) : NULL;
     bool iommufd = false;
 
     for (size_t i = 0; i < n; i++)
-        iommufd = iommufd || hd_device_get_vfio_cdev(devs[i]) != NULL;
+        iommufd = iommufd || (devs[i] && hd_device_get_vfio_cdev(devs[i]) != NULL);
     if (iommufd)
         emit(t, j, "-object", "iommufd,id=iommufd0");
     for (size_t i = 0; i < n; i++) {
         char addr[48] = "", rom[32] = "";
+        if (devs[i] == NULL) { /* a mediated device: its sysfs directory, its device API */
+            emit(t, j, "-device", "%s,sysfsdev=/sys/bus/mdev/devices/%s,id=hostdev%zu",
+                 mdevs[i].api, mdevs[i].uuid, i);
+            continue;
+        }
         if (places[i].slot >= 0)
             snprintf(addr, sizeof(addr), ",addr=%x.%x%s", (unsigned)places[i].slot,
                      places[i].function, places[i].multifunction ? ",multifunction=on" : "");
@@ -74,10 +80,14 @@ static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs, 
 }
 
 static void print_cloud_hypervisor(struct tool *t, struct json *j, struct hd_device **devs,
-                                   size_t n)
+                                   const struct devarg_mdev *mdevs, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        emit(t, j, "--device", "path=/sys/bus/pci/devices/%s/", hd_device_get_name(devs[i]));
+    for (size_t i = 0; i < n; i++) {
+        if (devs[i] == NULL)
+            emit(t, j, "--device", "path=/sys/bus/mdev/devices/%s/", mdevs[i].uuid);
+        else
+            emit(t, j, "--device", "path=/sys/bus/pci/devices/%s/", hd_device_get_name(devs[i]));
+    }
 }
 
 /* The addresses of a domain's PCI hostdevs, as command-line arguments for devargs_open. */
@@ -113,6 +123,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *domain_xml = NULL;
     struct hd_device **devs;
+    struct devarg_mdev *mdevs;
     struct vmm_opts vo;
     bool ch = false, vo_given = false;
     char **args = NULL;
@@ -152,28 +163,28 @@ static int run(struct tool *t, int argc, char **argv)
             free(args);
             return tool_error(t, EXIT_USAGE, "%s: no <hostdev type='pci'> in it", domain_xml);
         }
-        r = devargs_open(t, nargs, args, &devs, &n);
+        r = devargs_open_any(t, nargs, args, &devs, &mdevs, &n);
         for (int i = 0; i < nargs; i++)
             free(args[i]);
         free(args);
     } else {
-        r = devargs_open(t, argc - optind, argv + optind, &devs, &n);
+        r = devargs_open_any(t, argc - optind, argv + optind, &devs, &mdevs, &n);
     }
     if (r != EXIT_DONE)
         return r;
     struct guest_place *places = calloc(n, sizeof(*places));
     if (places == NULL) {
-        devargs_free(devs, n);
+        devargs_free_any(devs, mdevs, n);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     r = ch ? EXIT_DONE : guest_places(t, &vo, devs, n, places);
     if (r != EXIT_DONE) {
         free(places);
-        devargs_free(devs, n);
+        devargs_free_any(devs, mdevs, n);
         return r;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!hd_driver_is_vfio(hd_device_get_driver(devs[i])))
+        if (devs[i] != NULL && !hd_driver_is_vfio(hd_device_get_driver(devs[i])))
             fprintf(stderr,
                     "%s qemu-args: warning: %s is not on vfio-pci (it is %s): run "
                     "'hostdev detach %s' before starting the VM\n",
@@ -190,16 +201,16 @@ static int run(struct tool *t, int argc, char **argv)
         json_begin_array(&j);
     }
     if (ch)
-        print_cloud_hypervisor(t, &j, devs, n);
+        print_cloud_hypervisor(t, &j, devs, mdevs, n);
     else
-        print_qemu(t, &j, devs, n, &vo, places);
+        print_qemu(t, &j, devs, mdevs, n, &vo, places);
     if (tool_json(t)) {
         json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);
     }
     free(places);
-    devargs_free(devs, n);
+    devargs_free_any(devs, mdevs, n);
     return EXIT_DONE;
 }
 

@@ -144,6 +144,73 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     return code;
 }
 
+/* Mediated devices defined to start at boot (mdevctl's start=auto) that are not there yet
+ * and whose parent is: made now, each an operation of its own. */
+static int start_defined_mdevs(struct tool *t, struct json *j)
+{
+    struct hd_mdev_defined_list *defs = NULL;
+    struct hd_mdev_type_list *types = NULL;
+    struct hd_mdev_list *have = NULL;
+    int code = EXIT_DONE, r;
+
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_mdev_defined_list_new(t->ctx, &defs)) < 0)
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the mdev definitions");
+    if (hd_mdev_defined_list_count(defs) > 0 &&
+        ((r = hd_mdev_list_new(t->ctx, &have)) < 0 ||
+         (r = hd_mdev_type_list_new(t->ctx, &types)) < 0)) {
+        hd_mdev_defined_list_unref(defs);
+        hd_mdev_list_unref(have);
+        return tool_lib_error(t, EXIT_FAILED, r, "listing mediated devices");
+    }
+    for (size_t i = 0; i < hd_mdev_defined_list_count(defs); i++) {
+        const char *uuid = hd_mdev_defined_list_get_uuid(defs, i);
+        const char *parent = hd_mdev_defined_list_get_parent(defs, i);
+        const char *type = hd_mdev_defined_list_get_type(defs, i);
+        bool there = false, offered = false;
+        if (!hd_mdev_defined_list_get_autostart(defs, i))
+            continue;
+        for (size_t k = 0; k < hd_mdev_list_count(have) && !there; k++)
+            there = strcmp(hd_mdev_list_get_uuid(have, k), uuid) == 0;
+        for (size_t k = 0; k < hd_mdev_type_list_count(types) && !offered; k++)
+            offered = strcmp(hd_mdev_type_list_get_parent(types, k), parent) == 0 &&
+                      strcmp(hd_mdev_type_list_get_id(types, k), type) == 0;
+        if (there)
+            continue;
+        if (!offered) { /* its parent's driver is not loaded (yet): nothing to make it on */
+            if (!tool_json(t))
+                printf("%s: not made: %s offers no type %s now (etc/mdevctl.d/%s/%s)\n", uuid,
+                       parent, type, parent, uuid);
+            continue;
+        }
+        struct hd_op *op;
+        if (tool_op_new(t, HD_OP_MDEV_CREATE, 0, &op) != EXIT_DONE) {
+            code = EXIT_FAILED;
+            continue;
+        }
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_op_set_mdev(op, parent, type, uuid)) < 0 || (r = hd_op_run(op)) < 0) {
+            tool_op_error(t, r, NULL, NULL);
+            code = EXIT_FAILED;
+        } else if (tool_json(t)) {
+            json_begin_object(j);
+            json_kv_string(j, "uuid", uuid);
+            json_kv_string(j, "parent", parent);
+            json_kv_string(j, "type", type);
+            json_kv_string(j, "action", t->dry_run ? "would create" : "created");
+            json_end_object(j);
+        } else {
+            printf("%s%s: %s (type %s of %s) (etc/mdevctl.d/%s/%s)\n", t->dry_run ? "  " : "",
+                   uuid, t->dry_run ? "would be created" : "created", type, parent, parent, uuid);
+        }
+        hd_op_unref(op);
+    }
+    hd_mdev_defined_list_unref(defs);
+    hd_mdev_list_unref(have);
+    hd_mdev_type_list_unref(types);
+    return code;
+}
+
 /* Every configured device: VF counts first (VFs can be reserved by ids), then the rest. */
 static int run_all(struct tool *t, struct hd_reserve_config *config)
 {
@@ -177,6 +244,9 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
         if (tool_json(t))
             json_device(&j, dev, "reserve");
     }
+    /* After the PCI devices: a parent may be one of them (its driver bound by now). */
+    if (start_defined_mdevs(t, &j) != EXIT_DONE)
+        code = EXIT_FAILED;
     if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
@@ -243,7 +313,8 @@ const struct tool_command cmd_reserve = {
             "Each one gets a driver_override, so that no host driver takes it at a later probe,\n"
             "and is bound to its stub; when the stub is not loaded and cannot be, the override\n"
             "waits for it. SR-IOV PFs with numvfs= get their VFs first (once their driver is\n"
-            "bound).\n"
+            "bound). Mediated devices defined with start auto in ROOT/etc/mdevctl.d (`hostdev\n"
+            "mdev define`, mdevctl) are made last, where their parent offers their type.\n"
             "  -u, --uevent       one device, from udev's environment (ACTION, SUBSYSTEM,\n"
             "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" sets its VFs\n"
             "  -k, --keep-going   apply the valid entries even when others are wrong (exit 1)\n"

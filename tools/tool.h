@@ -44,7 +44,7 @@ struct tool_command {
 extern const struct tool_command cmd_list, cmd_show, cmd_iommu, cmd_detach, cmd_reattach,
     cmd_reset, cmd_check, cmd_verify, cmd_sriov, cmd_hostdev_xml, cmd_qemu_args, cmd_reserve,
     cmd_persist, cmd_unpersist, cmd_persisted, cmd_cmdline, cmd_acquire, cmd_release,
-    cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor, cmd_export, cmd_monitor;
+    cmd_assignments, cmd_migratable, cmd_recover, cmd_doctor, cmd_export, cmd_monitor, cmd_mdev;
 
 /* Print "hostdev CMD: message" (plus the context's last error when @with_ctx_error) to stderr,
  * return @code. */

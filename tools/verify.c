@@ -124,11 +124,21 @@ static int run(struct tool *t, int argc, char **argv)
         tool_usage(&cmd_verify, stderr, t->prog);
         return EXIT_USAGE;
     }
-    code = tool_open_device(t, argv[1], &dev);
-    if (code != EXIT_DONE)
-        return code;
-    err = hd_vfio_verify(t->ctx, hd_device_get_addr(dev), &r);
-    hd_device_unref(dev);
+    char uuid[37];
+    hd_ctx_clear_error(t->ctx);
+    if (hd_mdev_uuid_parse(argv[1], uuid) == 0) { /* a mediated device */
+        err = hd_vfio_verify_mdev(t->ctx, uuid, &r);
+        if (err == -ENOENT && hd_ctx_last_reason(t->ctx) == HD_REASON_NO_DEVICE) {
+            hd_vfio_report_unref(r);
+            return tool_lib_error(t, EXIT_USAGE, err, "%s", argv[1]);
+        }
+    } else {
+        code = tool_open_device(t, argv[1], &dev);
+        if (code != EXIT_DONE)
+            return code;
+        err = hd_vfio_verify(t->ctx, hd_device_get_addr(dev), &r);
+        hd_device_unref(dev);
+    }
     if (r == NULL)
         return tool_lib_error(t, err == -EINVAL ? EXIT_USAGE : EXIT_FAILED, err, "%s", argv[1]);
     if (tool_json(t))
@@ -157,13 +167,14 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_verify = {
     .name = "verify",
     .run = run,
-    .usage = "ADDR",
+    .usage = "ADDR | MDEV-UUID",
     .summary = "prove through the VFIO API that a VM can use a detached device",
     .help = "Opens /dev/vfio/vfio and the device's group the way QEMU does: checks the API\n"
             "version and the Type1 IOMMU backend, that the group is viable, attaches the\n"
             "IOMMU, gets the device fd and its info; then the vfio cdev + iommufd path when\n"
             "the kernel has one. Everything is closed again. When a step fails, says why\n"
             "and how to fix it (group members that block, interrupt remapping, permissions,\n"
-            "a group already open elsewhere, a device not detached).\n"
+            "a group already open elsewhere, a device not detached). A mediated device\n"
+            "(its UUID) is got from its own group by UUID.\n"
             "Exit status: 0 usable, 1 not usable, 2 bad input.\n",
 };

@@ -46,6 +46,8 @@ int vmm_opts_parse(struct tool *t, int c, const char *arg, struct vmm_opts *o)
 /* Functions of one physical multifunction device (VFs are not: SR-IOV routes them). */
 static bool same_slot(struct hd_device *a, struct hd_device *b)
 {
+    if (a == NULL || b == NULL) /* a mediated device: no slot of its own to share */
+        return false;
     const struct hd_pci_addr *x = hd_device_get_addr(a), *y = hd_device_get_addr(b);
 
     return x->domain == y->domain && x->bus == y->bus && x->slot == y->slot &&
@@ -58,11 +60,15 @@ int guest_places(struct tool *t, const struct vmm_opts *o, struct hd_device *con
     unsigned next = o->first_slot;
 
     for (size_t i = 0; i < n; i++) {
-        out[i] = (struct guest_place){.slot = -1,
-                                      .function = hd_device_get_addr(devs[i])->function};
+        out[i] = (struct guest_place){.slot = -1};
+        if (devs[i] == NULL)
+            continue;
+        out[i].function = hd_device_get_addr(devs[i])->function;
         hd_device_fill(devs[i], HD_FILL_SRIOV); /* a VF knows its PF (physfn) */
     }
     for (size_t i = 0; i < n; i++) {
+        if (devs[i] == NULL)
+            continue;
         struct hd_pci_addr zero = *hd_device_get_addr(devs[i]);
         size_t together = 0;
         bool has_zero = false;

@@ -263,6 +263,56 @@ struct hd_device *hd_group_get_blocker(const struct hd_group *group, size_t i);
  * reserve refuse these without their force flag, also as members of a group. */
 const char *hd_device_get_platform_role(struct hd_device *dev);
 
+/* ---- Mediated devices (drivers/vfio/mdev) -------------------------------------------------
+ * Parents (a PCI device, or a virtual one such as the mtty sample's) offer types; a device of
+ * a type is made by writing a UUID to its create file and has an IOMMU group of its own.
+ * Creating and removing them are operations (HD_OP_MDEV_CREATE, HD_OP_MDEV_REMOVE). */
+struct hd_mdev_type_list;
+/* Every type of every parent in sys/class/mdev_bus, by parent then type. */
+int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list **list);
+struct hd_mdev_type_list *hd_mdev_type_list_ref(struct hd_mdev_type_list *list);
+struct hd_mdev_type_list *hd_mdev_type_list_unref(struct hd_mdev_type_list *list);
+size_t hd_mdev_type_list_count(const struct hd_mdev_type_list *list);
+const char *hd_mdev_type_list_get_parent(const struct hd_mdev_type_list *list, size_t i);
+const char *hd_mdev_type_list_get_id(const struct hd_mdev_type_list *list, size_t i);
+const char *hd_mdev_type_list_get_name(const struct hd_mdev_type_list *list, size_t i);
+const char *hd_mdev_type_list_get_description(const struct hd_mdev_type_list *list, size_t i);
+const char *hd_mdev_type_list_get_device_api(const struct hd_mdev_type_list *list, size_t i);
+int hd_mdev_type_list_get_available(const struct hd_mdev_type_list *list, size_t i);
+
+struct hd_mdev_list;
+/* Every mediated device (sys/bus/mdev/devices), in UUID order. */
+int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **list);
+struct hd_mdev_list *hd_mdev_list_ref(struct hd_mdev_list *list);
+struct hd_mdev_list *hd_mdev_list_unref(struct hd_mdev_list *list);
+size_t hd_mdev_list_count(const struct hd_mdev_list *list);
+const char *hd_mdev_list_get_uuid(const struct hd_mdev_list *list, size_t i);
+const char *hd_mdev_list_get_parent(const struct hd_mdev_list *list, size_t i);
+const char *hd_mdev_list_get_type(const struct hd_mdev_list *list, size_t i);
+const char *hd_mdev_list_get_driver(const struct hd_mdev_list *list, size_t i); /* NULL: none */
+int hd_mdev_list_get_iommu_group(const struct hd_mdev_list *list, size_t i); /* -1: none */
+/* Mediated devices defined to come back at every boot, in mdevctl's files
+ * (ROOT/etc/mdevctl.d/PARENT/UUID: {"mdev_type": TYPE, "start": "auto"|"manual", "attrs": []});
+ * a file that is not such an object is -EINVAL naming it. By parent, then UUID. */
+struct hd_mdev_defined_list;
+int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **list);
+struct hd_mdev_defined_list *hd_mdev_defined_list_ref(struct hd_mdev_defined_list *list);
+struct hd_mdev_defined_list *hd_mdev_defined_list_unref(struct hd_mdev_defined_list *list);
+size_t hd_mdev_defined_list_count(const struct hd_mdev_defined_list *list);
+const char *hd_mdev_defined_list_get_uuid(const struct hd_mdev_defined_list *list, size_t i);
+const char *hd_mdev_defined_list_get_parent(const struct hd_mdev_defined_list *list, size_t i);
+const char *hd_mdev_defined_list_get_type(const struct hd_mdev_defined_list *list, size_t i);
+bool hd_mdev_defined_list_get_autostart(const struct hd_mdev_defined_list *list, size_t i);
+/* It sets attributes after creating (mdevctl's attrs), which hostdev does not apply. */
+bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list *list, size_t i);
+/* Write (atomically) or remove such a definition; nothing in the kernel changes. */
+int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
+                   bool autostart);
+int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid);
+/* A UUID as the kernel takes it (8-4-4-4-12 hex digits), or libvirt's mdev_<uuid with _>:
+ * the canonical lower-case UUID in @buf (37 bytes), or -EINVAL. */
+int hd_mdev_uuid_parse(const char *text, char buf[37]);
+
 /* Driver families. */
 bool hd_driver_is_vfio(const char *driver);     /* vfio-pci or a variant (mlx5_vfio_pci...) */
 bool hd_driver_is_dma_safe(const char *driver); /* does not block a group's viability */
@@ -578,6 +628,9 @@ enum hd_vfio_step_status {
  * NULL only on -ENOMEM or -EINVAL (bad arguments). */
 int hd_vfio_verify(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                    struct hd_vfio_report **report);
+/* The same for a mediated device (its UUID, or libvirt's mdev_<uuid>): its own group opened
+ * through a container and VFIO_GROUP_GET_DEVICE_FD by UUID, then its cdev, where it has one. */
+int hd_vfio_verify_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_vfio_report **report);
 struct hd_vfio_report *hd_vfio_report_ref(struct hd_vfio_report *r);
 struct hd_vfio_report *hd_vfio_report_unref(struct hd_vfio_report *r);
 bool hd_vfio_report_is_usable(const struct hd_vfio_report *r);
@@ -834,6 +887,9 @@ enum hd_op_kind {
                      * stub registers (step "pending"); see hd_device_reserve() */
     HD_OP_RECOVER,  /* hd_assign_recover(); dry: per intent log "undo", "finish", "busy" or
                      * "damaged" (device: the log's name, from: its operation, to: steps) */
+    HD_OP_MDEV_CREATE, /* a mediated device (hd_op_set_mdev(): parent, type, UUID or none: a
+                        * new one, hd_op_get_mdev_uuid()); step "mdev-create" */
+    HD_OP_MDEV_REMOVE, /* the mediated device hd_op_set_mdev() names by UUID; "mdev-remove" */
 };
 
 enum hd_op_flags {
@@ -866,6 +922,12 @@ int hd_op_set_device_driver(struct hd_op *op, const struct hd_pci_addr *addr, co
 int hd_op_set_vm(struct hd_op *op, const char *vm);
 void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid);
 void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs);
+/* The mediated device of HD_OP_MDEV_CREATE (@parent: a PCI address or a virtual parent's
+ * name as in sys/class/mdev_bus, @type: "mtty-2", @uuid: NULL for a new random one) or of
+ * HD_OP_MDEV_REMOVE (@uuid alone; @parent and @type NULL). -EINVAL for a malformed one. */
+int hd_op_set_mdev(struct hd_op *op, const char *parent, const char *type, const char *uuid);
+/* Its UUID (made up when none was given), "" before hd_op_set_mdev(). */
+const char *hd_op_get_mdev_uuid(const struct hd_op *op);
 /* Check, then apply (or, dry, only plan). 0 or -errno with the context's error and reason. */
 int hd_op_run(struct hd_op *op);
 /* The steps, in order: action "detach", "reattach", "reset", "own", "numvfs", "record",

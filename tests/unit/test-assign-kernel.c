@@ -331,7 +331,7 @@ START_TEST(cdev_and_iommu_nodes)
     node_is(&fx, "dev/iommu", 107, 108, 0660); /* vm-a still uses it */
     node_is(&fx, "dev/vfio/devices/vfio0", 107, 108, 0660);
     ck_assert_int_eq(release(&fx, "vm-a"), 0);
-    node_is(&fx, "dev/iommu", 0, 0, 0666);
+    node_is(&fx, "dev/iommu", 0, 0, 0660);
     unchanged(&fx, before);
     free(before);
     hd_ctx_unref(ctx);

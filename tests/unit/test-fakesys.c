@@ -923,6 +923,18 @@ START_TEST(spec_errors_name_file_and_line)
                       "more than totalvfs");
     expect_spec_error("fault sys/x EWHAT\n", "1", "unknown errno");
     expect_spec_error("device 0000:00:02.0 8086:10d3 pcie=no reset=flr\n", "1", "flr needs");
+    /* mediated devices: a parent that exists, DRIVER-TYPE ids, UUIDs, instances */
+    expect_spec_error("mdev-type 0000:00:09.0 i915-x\n", "1", "no device 0000:00:09.0");
+    expect_spec_error("mdev-type mtty mtty\n", "1", "want PARENT DRIVER-NAME");
+    expect_spec_error("mdev-type mtty mtty-1\nmdev-type mtty mtty-1\n", "2", "given twice");
+    expect_spec_error("mdev-type mtty mtty-1 instances=x\n", "1", "bad option");
+    expect_spec_error("mdev 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 mtty mtty-1\n", "1",
+                      "declare it with mdev-type first");
+    expect_spec_error("mdev-type mtty mtty-1\nmdev 83b8f4f2-509f-382f-3c1e-e6bfe0fa10 mtty "
+                      "mtty-1\n", "2", "not a UUID");
+    expect_spec_error("mdev-type mtty mtty-1\nmdev 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 mtty "
+                      "mtty-1\nmdev 83b8f4f2-509f-382f-3c1e-e6bfe0fa1002 mtty mtty-1\n", "3",
+                      "instances=");
 }
 END_TEST
 

@@ -191,8 +191,8 @@ START_TEST(cmdline_reserve)
     ck_assert_uint_eq(hd_reserve_config_count(c), 1);
     ck_assert_str_eq(hd_reserve_config_get(c, 0)->driver, "vfio-pci");
     ck_assert_str_eq(hd_reserve_config_get_error(c, 0),
-                     "proc/cmdline: hostdev.driver=e1000e: use vfio-pci or pci-stub (vfio-pci "
-                     "is used)");
+                     "proc/cmdline: hostdev.driver=e1000e: use vfio-pci, a vfio-pci variant or "
+                     "pci-stub (vfio-pci is used)");
     ck_assert_ptr_nonnull(strstr(hd_reserve_config_get_error(c, 1), "invalid device 'zz'"));
     ck_assert_ptr_nonnull(strstr(hd_reserve_config_get_error(c, 2), "names no device"));
     hd_reserve_config_unref(c);

@@ -91,6 +91,7 @@ struct fake {
     bool no_type1v2, no_type1;
     int api_version;
     bool nodev; /* dev/ is mounted nodev */
+    const char *device_name; /* what VFIO_GROUP_GET_DEVICE_FD must be asked for (NULL: 02.0) */
     int open_fds;
     int opens, ioctls;
     unsigned long set_iommu_type;
@@ -165,7 +166,7 @@ static int fake_ioctl(void *data, int fd, unsigned long request, void *arg)
         return 0;
     case VFIO_GROUP_GET_DEVICE_FD:
         ck_assert_int_eq(fd, FD_GROUP);
-        ck_assert_str_eq((const char *)arg, "0000:00:02.0");
+        ck_assert_str_eq((const char *)arg, f->device_name ? f->device_name : "0000:00:02.0");
         f->open_fds++;
         return FD_DEVICE;
     case VFIO_DEVICE_GET_INFO: {
@@ -551,6 +552,47 @@ START_TEST(cdev_only_kernel_skips_the_group_path)
 }
 END_TEST
 
+#define MDEV_UUID "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+
+/* A mediated device: its own group (1 here), got by its UUID; no PCI device involved. */
+START_TEST(mediated_device_by_uuid)
+{
+    size_t n;
+
+    mkdirs("sys/devices/virtual/mtty/mtty/" MDEV_UUID);
+    mkdirs("sys/bus/mdev/devices");
+    mkdirs("sys/bus/mdev/drivers/mtty");
+    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/mdev/devices/" MDEV_UUID,
+                                     "../../../devices/virtual/mtty/mtty/" MDEV_UUID), 0);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/devices/virtual/mtty/mtty/" MDEV_UUID "/driver",
+                                     "../../../../../bus/mdev/drivers/mtty"), 0);
+    /* No group link yet: no such mediated device, as far as VFIO goes. */
+    ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, MDEV_UUID, &ops, &rep), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NO_DEVICE);
+    hd_vfio_report_unref(rep);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/devices/virtual/mtty/mtty/" MDEV_UUID
+                                     "/iommu_group", "../../../../../kernel/iommu_groups/1"), 0);
+    fk.device_name = MDEV_UUID;
+    ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001",
+                                             &ops, &rep), 0);
+    ck_assert_int_eq(fk.open_fds, 0);
+    ck_assert(hd_vfio_report_is_usable(rep));
+    ck_assert_str_eq(hd_vfio_report_get_name(rep), MDEV_UUID);
+    ck_assert_str_eq(hd_vfio_report_get_driver(rep), "mtty");
+    ck_assert_int_eq(hd_vfio_report_get_group(rep), 1);
+    n = hd_vfio_report_step_count(rep);
+    bool got_fd = false;
+    for (size_t i = 0; i < n; i++)
+        got_fd = got_fd || (strcmp(hd_vfio_report_step_name(rep, i), "VFIO_GROUP_GET_DEVICE_FD") == 0 &&
+                            hd_vfio_report_step_status(rep, i) == HD_VFIO_STEP_OK);
+    ck_assert(got_fd);
+    hd_vfio_report_unref(rep);
+    rep = NULL;
+    /* Not a UUID at all: bad input. */
+    ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, "0000:00:02.0", &ops, &rep), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vfio");
@@ -578,6 +620,7 @@ int main(void)
     tcase_add_test(tc, every_ioctl_failure_is_reported_and_closes_everything);
     tcase_add_test(tc, cdev_path_when_the_kernel_has_one);
     tcase_add_test(tc, cdev_only_kernel_skips_the_group_path);
+    tcase_add_test(tc, mediated_device_by_uuid);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }

@@ -325,6 +325,22 @@ struct fault {
     unsigned int seen, fired;
 };
 
+/* A mediated device type a parent offers (mdev_supported_types/ID). */
+struct mdev_type {
+    char *parent; /* a PCI device's name, or a virtual parent's ("mtty": devices/virtual/mtty/mtty) */
+    char *id;     /* "mtty-2": the driver's name, '-', its own type name */
+    char *name, *description, *api;
+    int max; /* how many there can be: available_instances with none made */
+    int line;
+};
+
+/* A mediated device: its own IOMMU group (vfio's emulated one) and dev/vfio/N. */
+struct mdev {
+    char uuid[37];
+    struct mdev_type *type;
+    int group;
+};
+
 struct seed_file {
     char *path;
     char *data; /* NULL: a directory */
@@ -367,6 +383,10 @@ struct kernel {
     size_t nfaults;
     struct seed_file *seeds;
     size_t nseeds;
+    struct mdev_type **mtypes; /* mdev.c */
+    size_t nmtypes;
+    struct mdev **mdevs; /* in creation order */
+    size_t nmdevs;
     char **mounts; /* hostuse.c: "SOURCE\tMOUNTPOINT\tFSTYPE" in spec order; NULL-terminated */
     char **swaps;  /* hostuse.c: active swap devices or files; NULL-terminated */
     struct child *vnets;   /* hostuse.c: virtual interfaces (netdev), in spec order */
@@ -499,6 +519,21 @@ int sriov_enable(struct kernel *k, struct device *pf, int n);
 void sriov_disable(struct kernel *k, struct device *pf);
 /* The address of VF @i of @pf; -ERANGE when it falls off the bus numbers. */
 int sriov_vf_addr(const struct device *pf, int i, struct hd_pci_addr *addr);
+
+/* ---- mdev.c: mediated devices ------------------------------------------------------------ */
+
+/* `mdev-type PARENT ID [name=] [description=] [api=] [instances=N]` (spec.c calls it). */
+int mdev_type_add(struct kernel *k, const char *parent, const char *id, struct mdev_type **out,
+                  char *err, size_t errsz);
+struct mdev_type *mdev_type_find(const struct kernel *k, const char *parent, const char *id);
+/* Make a mediated device of @t (the create file does, and `mdev UUID PARENT TYPE`): -EINVAL
+ * for a malformed UUID, -EEXIST when it is taken, -EUSERS when @t has no instance left. */
+int mdev_create(struct kernel *k, struct mdev_type *t, const char *uuid);
+/* The root-relative directory of a parent: the PCI device's, or devices/virtual/NAME/NAME. */
+char *mdev_parent_path(const struct kernel *k, const char *parent);
+/* Lay the parents' types, the mdevs and the mdev bus out (sysfs.c calls it). */
+void mdev_build_sys(struct kernel *k);
+void mdev_free_all(struct kernel *k);
 
 /* ---- sysfs.c ----------------------------------------------------------------------------- */
 

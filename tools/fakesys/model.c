@@ -22,7 +22,8 @@ struct kernel *kernel_new(void)
     k->cmdline = xstrdup("");
     k->feat_override = k->feat_reset_method = k->feat_vfio_dev = true;
     k->drivers_autoprobe = true;
-    k->container_perm = k->iommu_perm = (struct node_perm){0666, 0, 0};
+    k->container_perm = (struct node_perm){0666, 0, 0};
+    k->iommu_perm = (struct node_perm){0660, 0, 0}; /* iommufd's misc device: .mode = 0660 */
     k->root = tree_new_root();
     return k;
 }
@@ -83,6 +84,7 @@ void kernel_free(struct kernel *k)
     strv_free(k->mounts);
     strv_free(k->swaps);
     hostuse_free(k);
+    mdev_free_all(k);
     free(k->spec_file);
     free(k->version);
     free(k->cmdline);
@@ -323,10 +325,11 @@ bool device_multifunction(const struct kernel *k, const struct device *dev)
     return false;
 }
 
-/* The lowest number that no device holds (like the kernel's ida), in one pass. */
-static int lowest_free(const struct kernel *k, size_t field)
+/* The lowest number that no device holds (like the kernel's ida), in one pass; with @mdevs,
+ * no mediated device's group either. */
+static int lowest_free(const struct kernel *k, size_t field, bool mdevs)
 {
-    size_t n = k->ndevices + 1;
+    size_t n = k->ndevices + k->nmdevs + 1;
     bool *used = xcalloc(n, sizeof(*used));
     int r = 0;
 
@@ -334,6 +337,10 @@ static int lowest_free(const struct kernel *k, size_t field)
         int v = *(const int *)((const char *)k->devices[i] + field);
         if (v >= 0 && (size_t)v < n)
             used[v] = true;
+    }
+    for (size_t i = 0; mdevs && i < k->nmdevs; i++) {
+        if (k->mdevs[i]->group >= 0 && (size_t)k->mdevs[i]->group < n)
+            used[k->mdevs[i]->group] = true;
     }
     while (used[r])
         r++;
@@ -343,12 +350,12 @@ static int lowest_free(const struct kernel *k, size_t field)
 
 int group_alloc(const struct kernel *k)
 {
-    return lowest_free(k, offsetof(struct device, group));
+    return lowest_free(k, offsetof(struct device, group), true);
 }
 
 int vfio_index_alloc(const struct kernel *k)
 {
-    return lowest_free(k, offsetof(struct device, vfio_index));
+    return lowest_free(k, offsetof(struct device, vfio_index), false);
 }
 
 struct group_node *group_node_find(struct kernel *k, int group)

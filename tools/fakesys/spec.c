@@ -28,6 +28,13 @@ struct parser {
     char **fault_paths;
     struct fault *faults;
     size_t nfaults;
+    /* mdevs are made at the end, once the devices have their groups */
+    struct mdev_line {
+        char uuid[40];
+        struct mdev_type *type;
+        int line;
+    } * mdevs;
+    size_t nmdevs;
 };
 
 static int perr(struct parser *p, const char *fmt, ...) FS_PRINTF(2, 3);
@@ -741,6 +748,57 @@ static int kw_fault(struct parser *p, int argc, char **argv)
     return 0;
 }
 
+/* mdev-type PARENT ID [name=TEXT] [description=TEXT] [api=NAME] [instances=N] */
+static int kw_mdev_type(struct parser *p, int argc, char **argv)
+{
+    struct mdev_type *t;
+    char err[256];
+    long v;
+
+    if (argc < 3)
+        return perr(p, "usage: mdev-type PARENT DRIVER-TYPE [name=TEXT] [description=TEXT] "
+                       "[api=vfio-pci] [instances=N]");
+    if (mdev_type_add(p->k, argv[1], argv[2], &t, err, sizeof(err)) < 0)
+        return perr(p, "%s", err);
+    t->line = p->line;
+    for (int i = 3; i < argc; i++) {
+        char **field = strncmp(argv[i], "name=", 5) == 0          ? &t->name
+                       : strncmp(argv[i], "description=", 12) == 0 ? &t->description
+                       : strncmp(argv[i], "api=", 4) == 0          ? &t->api
+                                                                   : NULL;
+        if (field != NULL) {
+            free(*field);
+            *field = xstrdup(strchr(argv[i], '=') + 1);
+        } else if (strncmp(argv[i], "instances=", 10) == 0 &&
+                   parse_num(argv[i] + 10, 10, 0, 1024, &v) == 0) {
+            t->max = (int)v;
+        } else {
+            return perr(p, "mdev-type: bad option '%s'", argv[i]);
+        }
+    }
+    return 0;
+}
+
+/* mdev UUID PARENT TYPE: a mediated device there at mount */
+static int kw_mdev(struct parser *p, int argc, char **argv)
+{
+    struct mdev_type *t = argc == 4 ? mdev_type_find(p->k, argv[2], argv[3]) : NULL;
+
+    if (argc != 4)
+        return perr(p, "usage: mdev UUID PARENT TYPE");
+    if (t == NULL)
+        return perr(p, "mdev %s: no type %s of %s (declare it with mdev-type first)", argv[1],
+                    argv[3], argv[2]);
+    if (strlen(argv[1]) >= sizeof(p->mdevs->uuid))
+        return perr(p, "mdev: '%s' is not a UUID", argv[1]);
+    p->mdevs = xrealloc(p->mdevs, (p->nmdevs + 1) * sizeof(*p->mdevs));
+    struct mdev_line *l = &p->mdevs[p->nmdevs++];
+    snprintf(l->uuid, sizeof(l->uuid), "%s", argv[1]);
+    l->type = t;
+    l->line = p->line;
+    return 0;
+}
+
 /* The PF (declared with numvfs=) that @addr will be a VF of, or NULL. */
 static struct device *pf_of(const struct kernel *k, const struct hd_pci_addr *addr)
 {
@@ -849,7 +907,7 @@ static const struct {
     {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
     {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
     {"netdev", kw_hostuse}, {"holder", kw_hostuse}, {"zpool", kw_hostuse},
-    {"btrfs", kw_hostuse},
+    {"btrfs", kw_hostuse},  {"mdev-type", kw_mdev_type}, {"mdev", kw_mdev},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */
@@ -968,6 +1026,15 @@ static int spec_finish(struct parser *p)
     free(spec_devs);
     if (r < 0)
         return -1;
+    for (size_t i = 0; i < p->nmdevs; i++) {
+        int e = mdev_create(k, p->mdevs[i].type, p->mdevs[i].uuid);
+        p->line = p->mdevs[i].line;
+        if (e < 0)
+            return perr(p, "mdev %s: %s", p->mdevs[i].uuid,
+                        e == -EEXIST  ? "given twice"
+                        : e == -EUSERS ? "more than its type's instances="
+                                       : "not a UUID (8-4-4-4-12 hex digits)");
+    }
     sysfs_build(k);
     /* The directories every root has, so that a state directory can be made without -p. */
     tree_mkdirs(k->root, "etc");
@@ -1043,6 +1110,7 @@ int spec_load(struct kernel *k, const char *file, const char *text, char *err, s
         free(p.fault_paths[i]);
     free(p.fault_paths);
     free(p.faults);
+    free(p.mdevs);
     return r;
 }
 

@@ -429,6 +429,7 @@ static void build_sys(struct kernel *k)
     for (size_t i = 0; i < k->ndevices; i++)
         if (k->devices[i]->present)
             build_device(k, k->devices[i]);
+    mdev_build_sys(k);
     hostuse_build_sys(k);
 }
 
@@ -446,7 +447,7 @@ static void build_dev(struct kernel *k)
         chr(vfio, name, 0, VFIO_GROUP_MAJOR, (unsigned)gn->group, &gn->perm);
     }
     if (k->feat_vfio_cdev) {
-        chr(dev, "iommu", 0666, 10, 123, &k->iommu_perm);
+        chr(dev, "iommu", 0660, 10, 123, &k->iommu_perm);
         struct node *devices = tree_mkdirs(vfio, "devices");
         for (size_t i = 0; i < k->ndevices; i++) {
             const struct device *d = k->devices[i];

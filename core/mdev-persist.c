@@ -1,0 +1,300 @@
+/* mdev-persist.c - mediated devices defined to come back at every boot, in mdevctl's own files
+ * so that either tool reads what the other wrote: ROOT/etc/mdevctl.d/PARENT/UUID holding
+ * {"mdev_type": "TYPE", "start": "auto"|"manual", "attrs": []}. `hostdev reserve` makes the
+ * "auto" ones that are not there. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MDEVCTL_DIR "etc/mdevctl.d"
+
+struct defined {
+    char uuid[37];
+    char parent[HD_DRIVER_NAME_MAX], type[HD_DRIVER_NAME_MAX];
+    bool autostart;
+    bool attrs; /* it sets attributes, which hostdev does not apply */
+};
+
+struct hd_mdev_defined_list {
+    atomic_int refcount;
+    struct defined *v;
+    size_t n, cap;
+};
+
+/* ---- the JSON of one file: a flat object, strings and an attrs array --------------------- */
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* A JSON string at @p into @out (plain ASCII escapes only: names and words); NULL if bad. */
+static const char *json_string(const char *p, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (*p++ != '"')
+        return NULL;
+    for (; *p && *p != '"'; p++) {
+        char c = *p;
+        if ((unsigned char)c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            c = *++p;
+            if (c == 'n')
+                c = '\n';
+            else if (c == 't')
+                c = '\t';
+            else if (c != '"' && c != '\\' && c != '/')
+                return NULL;
+        }
+        if (n + 1 >= size)
+            return NULL;
+        out[n++] = c;
+    }
+    if (*p != '"')
+        return NULL;
+    out[n] = '\0';
+    return p + 1;
+}
+
+/* Past one JSON value of any kind; *@empty tells whether an array or object was empty. */
+static const char *json_skip(const char *p, bool *empty)
+{
+    char buf[256];
+    int depth = 0;
+
+    *empty = true;
+    p = skip_ws(p);
+    if (*p == '"')
+        return json_string(p, buf, sizeof(buf));
+    if (*p != '[' && *p != '{') {
+        const char *start = p;
+        while (*p && strchr(",}] \t\r\n", *p) == NULL)
+            p++;
+        return p == start ? NULL : p;
+    }
+    do {
+        if (*p == '"') {
+            if ((p = json_string(p, buf, sizeof(buf))) == NULL)
+                return NULL;
+            *empty = false;
+            continue;
+        }
+        if (*p == '[' || *p == '{')
+            depth++;
+        else if (*p == ']' || *p == '}')
+            depth--;
+        else if (*p == '\0')
+            return NULL;
+        else if (depth > 0 && !strchr(" \t\r\n", *p))
+            *empty = false;
+        p++;
+    } while (depth > 0);
+    return p;
+}
+
+static int parse_file(const char *text, struct defined *d)
+{
+    const char *p = skip_ws(text);
+    char key[64], value[HD_DRIVER_NAME_MAX];
+    bool have_type = false, empty;
+
+    d->autostart = false;
+    d->attrs = false;
+    if (*p++ != '{')
+        return -EINVAL;
+    for (p = skip_ws(p); *p != '}';) {
+        if ((p = json_string(p, key, sizeof(key))) == NULL || *(p = skip_ws(p)) != ':')
+            return -EINVAL;
+        p = skip_ws(p + 1);
+        if (strcmp(key, "mdev_type") == 0 || strcmp(key, "start") == 0) {
+            if ((p = json_string(p, value, sizeof(value))) == NULL)
+                return -EINVAL;
+            if (key[0] == 'm') {
+                if (!hd_name_valid(value))
+                    return -EINVAL;
+                hd_strlcpy(d->type, value, sizeof(d->type));
+                have_type = true;
+            } else if (strcmp(value, "auto") == 0 || strcmp(value, "manual") == 0) {
+                d->autostart = value[0] == 'a';
+            } else {
+                return -EINVAL;
+            }
+        } else {
+            if ((p = json_skip(p, &empty)) == NULL)
+                return -EINVAL;
+            if (strcmp(key, "attrs") == 0)
+                d->attrs = !empty;
+        }
+        p = skip_ws(p);
+        if (*p == ',')
+            p = skip_ws(p + 1);
+        else if (*p != '}')
+            return -EINVAL;
+    }
+    return have_type && *skip_ws(p + 1) == '\0' ? 0 : -EINVAL;
+}
+
+/* ---- the list ------------------------------------------------------------------------------ */
+
+static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const char *parent,
+                    const char *name)
+{
+    char path[HD_PATH_MAX], uuid[37], *text = NULL;
+    struct defined *v;
+    int r;
+
+    /* mdevctl keeps nothing else there; anything not a UUID is not ours to judge. */
+    if (hd_mdev_uuid_parse(name, uuid) < 0 || strcmp(uuid, name) != 0)
+        return 0;
+    if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s/%s", parent, name)) < 0 ||
+        (r = hd_fs_read_alloc(ctx, path, 65536, &text, NULL)) < 0)
+        return hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+    if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {
+        free(text);
+        return -ENOMEM;
+    }
+    l->v = v;
+    memset(&l->v[l->n], 0, sizeof(*v));
+    r = parse_file(text, &l->v[l->n]);
+    free(text);
+    if (r < 0)
+        return hd_errr(ctx, r, HD_REASON_INVALID, "%s/%s: not an mdevctl definition (want "
+                       "{\"mdev_type\": \"TYPE\", \"start\": \"auto\"|\"manual\", \"attrs\": []})",
+                       ctx->root, path);
+    hd_strlcpy(l->v[l->n].uuid, uuid, sizeof(l->v[l->n].uuid));
+    hd_strlcpy(l->v[l->n].parent, parent, sizeof(l->v[l->n].parent));
+    l->n++;
+    return 0;
+}
+
+HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **out)
+{
+    struct hd_mdev_defined_list *l = calloc(1, sizeof(*l));
+    char **parents = NULL, path[HD_PATH_MAX];
+    size_t np = 0;
+    int r;
+
+    *out = NULL;
+    if (l == NULL)
+        return -ENOMEM;
+    hd_ref_init(&l->refcount);
+    r = hd_fs_list_dir(ctx, MDEVCTL_DIR, &parents, &np);
+    if (r == -ENOENT)
+        r = 0;
+    else if (r < 0)
+        r = hd_err(ctx, r, "%s/" MDEVCTL_DIR ": %s", ctx->root, strerror(-r));
+    for (size_t i = 0; r == 0 && i < np; i++) {
+        char **names = NULL;
+        size_t n = 0;
+        if (!hd_name_valid(parents[i]) || strlen(parents[i]) >= HD_DRIVER_NAME_MAX)
+            continue;
+        if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s", parents[i])) == 0 &&
+            (r = hd_fs_list_dir(ctx, path, &names, &n)) == -ENOTDIR)
+            r = 0; /* a stray file beside the parents' directories */
+        for (size_t k = 0; r == 0 && k < n; k++)
+            r = add_file(ctx, l, parents[i], names[k]);
+        hd_strv_free(names, n);
+    }
+    hd_strv_free(parents, np);
+    if (r < 0) {
+        hd_mdev_defined_list_unref(l);
+        return r;
+    }
+    *out = l;
+    return 0;
+}
+
+HD_EXPORT struct hd_mdev_defined_list *hd_mdev_defined_list_ref(struct hd_mdev_defined_list *l)
+{
+    if (l != NULL)
+        hd_ref_take(&l->refcount);
+    return l;
+}
+
+HD_EXPORT struct hd_mdev_defined_list *hd_mdev_defined_list_unref(struct hd_mdev_defined_list *l)
+{
+    if (l == NULL || !hd_ref_drop(&l->refcount))
+        return NULL;
+    free(l->v);
+    free(l);
+    return NULL;
+}
+
+HD_EXPORT size_t hd_mdev_defined_list_count(const struct hd_mdev_defined_list *l)
+{
+    return l ? l->n : 0;
+}
+
+#define DEFINED_FIELD(fn, field)                                                               \
+    HD_EXPORT const char *fn(const struct hd_mdev_defined_list *l, size_t i)                   \
+    {                                                                                          \
+        return l != NULL && i < l->n ? l->v[i].field : NULL;                                   \
+    }
+DEFINED_FIELD(hd_mdev_defined_list_get_uuid, uuid)
+DEFINED_FIELD(hd_mdev_defined_list_get_parent, parent)
+DEFINED_FIELD(hd_mdev_defined_list_get_type, type)
+
+HD_EXPORT bool hd_mdev_defined_list_get_autostart(const struct hd_mdev_defined_list *l, size_t i)
+{
+    return l != NULL && i < l->n && l->v[i].autostart;
+}
+
+HD_EXPORT bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list *l, size_t i)
+{
+    return l != NULL && i < l->n && l->v[i].attrs;
+}
+
+/* ---- writing and removing definitions ------------------------------------------------------ */
+
+HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type,
+                             const char *uuid, bool autostart)
+{
+    char dir[HD_PATH_MAX], id[37], text[256];
+    int r;
+
+    if (parent == NULL || !hd_name_valid(parent) || strlen(parent) >= HD_DRIVER_NAME_MAX ||
+        type == NULL || !hd_name_valid(type) || strlen(type) >= HD_DRIVER_NAME_MAX)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device %s",
+                       parent && hd_name_valid(parent) ? (type ? type : "") : (parent ? parent : ""),
+                       parent && hd_name_valid(parent) ? "type" : "parent");
+    if (uuid == NULL || hd_mdev_uuid_parse(uuid, id) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid ? uuid : "");
+    /* mdevctl's layout and words: either tool starts what the other defined. */
+    snprintf(text, sizeof(text), "{\n  \"mdev_type\": \"%s\",\n  \"start\": \"%s\",\n"
+             "  \"attrs\": []\n}\n", type, autostart ? "auto" : "manual");
+    if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", parent)) < 0 ||
+        (r = hd_record_put(ctx, dir, id, text, 0644)) < 0)
+        return hd_err(ctx, r, "%s/%s/%s: %s", ctx->root, dir, id, strerror(-r));
+    return 0;
+}
+
+HD_EXPORT int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid)
+{
+    struct hd_mdev_defined_list *l;
+    char id[37], dir[HD_PATH_MAX];
+    int r, found = 0;
+
+    if (uuid == NULL || hd_mdev_uuid_parse(uuid, id) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid ? uuid : "");
+    if ((r = hd_mdev_defined_list_new(ctx, &l)) < 0)
+        return r;
+    for (size_t i = 0; r == 0 && i < l->n; i++) {
+        if (strcmp(l->v[i].uuid, id) != 0)
+            continue;
+        found++;
+        if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", l->v[i].parent)) == 0 &&
+            (r = hd_record_del(ctx, dir, id)) < 0)
+            r = hd_err(ctx, r, "%s/%s/%s: %s", ctx->root, dir, id, strerror(-r));
+    }
+    hd_mdev_defined_list_unref(l);
+    if (r == 0 && found == 0)
+        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "mediated device %s is not defined "
+                       "(no %s/" MDEVCTL_DIR "/*/%s)", id, ctx->root, id);
+    return r;
+}

@@ -1,0 +1,438 @@
+/* test-mdev.c - mediated devices on the fake kernel (tests/trees/mdev.spec): the types and
+ * devices listed, create and remove through the engine (dry runs, refusals before any write,
+ * a failed write put back, a killed process's operation undone by recover), the fake's sysfs
+ * itself, and `hostdev mdev`. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "adapters-tree.h"
+#include "engine.h"
+
+#define BOOT_MDEV "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+#define U1 "0b5b8f4a-0000-4000-8000-000000000001"
+#define MTTY1 "sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1"
+
+static struct fx *cur_fx;
+static char *out, *err;
+
+static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int hd(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int rc = eng_vhostdev(cur_fx, &out, &err, "", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void start(struct eng *e)
+{
+    eng_start(e, "mdev");
+    cur_fx = &e->fx;
+}
+
+static void stop(struct eng *e)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+    eng_stop(e);
+}
+
+/* Run one mdev operation; its result. */
+static int mdev_op(struct eng *e, bool create, const char *parent, const char *type,
+                   const char *uuid, unsigned int flags)
+{
+    struct hd_op *op;
+    int r;
+
+    ck_assert_int_eq(hd_op_new(e->ctx, create ? HD_OP_MDEV_CREATE : HD_OP_MDEV_REMOVE, &op), 0);
+    hd_op_set_flags(op, flags);
+    r = hd_op_set_mdev(op, parent, type, uuid);
+    if (r == 0)
+        r = hd_op_run(op);
+    hd_op_unref(op);
+    return r;
+}
+
+/* Intent logs left in the state directory. */
+static size_t journals(struct eng *e)
+{
+    DIR *d = opendir(fx_path(&e->fx, "run/hostdev/journal"));
+    struct dirent *de;
+    size_t n = 0;
+
+    while (d != NULL && (de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+START_TEST(types_and_devices_are_listed)
+{
+    struct eng e;
+    struct hd_mdev_type_list *types;
+    struct hd_mdev_list *devs;
+
+    start(&e);
+    ck_assert_int_eq(hd_mdev_type_list_new(e.ctx, &types), 0);
+    ck_assert_uint_eq(hd_mdev_type_list_count(types), 4);
+    /* by parent, then type */
+    ck_assert_str_eq(hd_mdev_type_list_get_parent(types, 0), "0000:00:02.0");
+    ck_assert_str_eq(hd_mdev_type_list_get_id(types, 0), "i915-GVTg_V5_4");
+    ck_assert_str_eq(hd_mdev_type_list_get_name(types, 0), "GVTg_V5_4");
+    ck_assert_ptr_nonnull(strstr(hd_mdev_type_list_get_description(types, 0), "fence: 4"));
+    ck_assert_str_eq(hd_mdev_type_list_get_device_api(types, 0), "vfio-pci");
+    ck_assert_int_eq(hd_mdev_type_list_get_available(types, 0), 2);
+    ck_assert_str_eq(hd_mdev_type_list_get_parent(types, 3), "mtty");
+    ck_assert_str_eq(hd_mdev_type_list_get_id(types, 3), "mtty-2");
+    ck_assert_int_eq(hd_mdev_type_list_get_available(types, 3), 3); /* one made at boot */
+    ck_assert_ptr_null(hd_mdev_type_list_get_id(types, 4));
+    hd_mdev_type_list_unref(types);
+    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &devs), 0);
+    ck_assert_uint_eq(hd_mdev_list_count(devs), 1);
+    ck_assert_str_eq(hd_mdev_list_get_uuid(devs, 0), BOOT_MDEV);
+    ck_assert_str_eq(hd_mdev_list_get_parent(devs, 0), "mtty");
+    ck_assert_str_eq(hd_mdev_list_get_type(devs, 0), "mtty-2");
+    ck_assert_str_eq(hd_mdev_list_get_driver(devs, 0), "mtty");
+    int g = hd_mdev_list_get_iommu_group(devs, 0);
+    ck_assert_int_ge(g, 0);
+    char node[32];
+    snprintf(node, sizeof(node), "dev/vfio/%d", g);
+    ck_assert(fx_exists(&e.fx, node)); /* its own group, and its node */
+    hd_mdev_list_unref(devs);
+    stop(&e);
+}
+END_TEST
+
+START_TEST(create_and_remove)
+{
+    struct eng e;
+    struct hd_op *op;
+    char path[128];
+
+    start(&e);
+    /* A dry run writes nothing, and makes no journal. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, HD_OP_DRY_RUN), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* Upper case and libvirt's name are the same UUID. */
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", "0B5B8F4A-0000-4000-8000-000000000001",
+                             0), 0);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_str_eq(fx_read(&e.fx, MTTY1 "/available_instances"), "7");
+    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, "mdev_0b5b8f4a_0000_4000_8000_000000000001",
+                             0), 0);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_str_eq(fx_read(&e.fx, MTTY1 "/available_instances"), "8");
+    /* No UUID given: a random one, told back. */
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_MDEV_CREATE, &op), 0);
+    ck_assert_int_eq(hd_op_set_mdev(op, "0000:00:02.0", "i915-GVTg_V5_8", NULL), 0);
+    ck_assert_int_eq(hd_op_run(op), 0);
+    snprintf(path, sizeof(path), "sys/bus/mdev/devices/%s", hd_op_get_mdev_uuid(op));
+    ck_assert(fx_exists(&e.fx, path));
+    ck_assert_str_eq(hd_op_step_get_action(op, 0), "mdev-create");
+    ck_assert_str_eq(hd_op_step_get_device(op, 0), hd_op_get_mdev_uuid(op));
+    hd_op_unref(op);
+    /* ... on the PCI parent's own directory. */
+    snprintf(path, sizeof(path), "sys/bus/pci/devices/0000:00:02.0/mdev_supported_types/"
+                                 "i915-GVTg_V5_8/available_instances");
+    ck_assert_str_eq(fx_read(&e.fx, path), "0");
+    stop(&e);
+}
+END_TEST
+
+START_TEST(refusals_write_nothing)
+{
+    struct eng e;
+    struct hd_op *op;
+
+    start(&e);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-9", U1, 0), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "offers no mediated device type"));
+    ck_assert_int_eq(mdev_op(&e, true, "nosuch", "mtty-1", U1, 0), -ENOENT);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-2", BOOT_MDEV, 0), -EEXIST);
+    ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, U1, 0), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    /* Malformed names never reach a path. */
+    ck_assert_int_eq(mdev_op(&e, true, "../mtty", "mtty-1", U1, 0), -EINVAL);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1/..", U1, 0), -EINVAL);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", "0b5b8f4a-0000-4000-8000-00000000000", 0),
+                     -EINVAL);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", "0b5b8f4a-0000-4000-8000-00000000000g", 0),
+                     -EINVAL);
+    /* Needs its parent and type; remove needs the UUID. */
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_MDEV_CREATE, &op), 0);
+    ck_assert_int_eq(hd_op_run(op), -EINVAL);
+    hd_op_unref(op);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* The type's last instance taken: refused before the write. */
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_8", U1, 0), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_8", NULL, 0), -EUSERS);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    stop(&e);
+}
+END_TEST
+
+/* The kernel refuses the create, or the device is held open on remove: nothing changes and
+ * nothing is left in the journal. */
+START_TEST(failed_writes_change_nothing)
+{
+    struct eng e;
+
+    start(&e);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/devices/virtual/mtty/mtty/mdev_supported_types/"
+                                   "mtty-1/create EIO"), 0);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), -EIO);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "creating mediated device " U1));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_uint_eq(journals(&e), 0);
+    /* A VM holds the boot mdev's group open: the remove is refused, and it stays. */
+    struct hd_mdev_list *l;
+    char cmd[64];
+    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &l), 0);
+    snprintf(cmd, sizeof(cmd), "open-group %d", hd_mdev_list_get_iommu_group(l, 0));
+    hd_mdev_list_unref(l);
+    ck_assert_int_eq(fx_ctl(&e.fx, "%s", cmd), 0);
+    ck_assert_int_lt(mdev_op(&e, false, NULL, NULL, BOOT_MDEV, 0), 0);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "a VM has it open"));
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
+    ck_assert_uint_eq(journals(&e), 0);
+    stop(&e);
+}
+END_TEST
+
+/* A process killed after its journal line: recover puts the mediated devices back. */
+START_TEST(recover_undoes_a_dead_operation)
+{
+    struct eng e;
+    unsigned int n = 0;
+    int status;
+
+    start(&e);
+    ck_assert_int_eq(fx_write(&e.fx, MTTY1 "/create", U1), 0); /* what the dead one did */
+    fflush(NULL);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    char rel[128], text[256];
+    mkdir(fx_path(&e.fx, "run/hostdev"), 0755);
+    mkdir(fx_path(&e.fx, "run/hostdev/journal"), 0700);
+    snprintf(rel, sizeof(rel), "run/hostdev/journal/mdev-%ld-1796351852346163696", (long)dead);
+    snprintf(text, sizeof(text), "hostdev-journal 2 mdev\nmdev-create mtty mtty-1 %s\n", U1);
+    FILE *f = fopen(fx_path(&e.fx, rel), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* A remove that died: the device comes back with its UUID and type. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/remove", "1"), 0);
+    snprintf(text, sizeof(text), "hostdev-journal 2 mdev\nmdev-remove mtty mtty-2 %s\n",
+             BOOT_MDEV);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
+    ck_assert_str_eq(fx_link(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/mdev_type"),
+                     "mtty-2");
+    /* A journal whose mdev line names a path: damaged, set aside, nothing written. */
+    size_t writes = eng_writes(&e);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
+    fputs("hostdev-journal 2 mdev\nmdev-create ../../x mtty-1 " U1 "\n", f);
+    fclose(f);
+    ck_assert_int_lt(hd_assign_recover(e.ctx, &n), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    stop(&e);
+}
+END_TEST
+
+START_TEST(the_tool)
+{
+    struct eng e;
+
+    start(&e);
+    ck_assert_int_eq(hd("mdev types"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "mtty mtty-1 \"Single port serial\" api=vfio-pci "
+                                      "available=8\n"));
+    ck_assert_int_eq(hd("--json mdev types"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"available_instances\": 2"));
+    ck_assert_int_eq(hd("mdev list"), 0);
+    ck_assert_ptr_nonnull(strstr(out, BOOT_MDEV " mtty mtty-2 driver=mtty group="));
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid " U1 " --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "dry run"));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid " U1), 0);
+    ck_assert_str_eq(out, U1 ": created (type mtty-1 of mtty)\n");
+    ck_assert_int_eq(hd("--json mdev remove " U1), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"mdev-remove\""));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* Bad input: exit 2, one line naming it. */
+    ck_assert_int_eq(hd("mdev create mtty"), 2);
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid nope"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "'nope' is not a UUID"));
+    ck_assert_int_eq(hd("mdev frob"), 2);
+    ck_assert_int_eq(hd("mdev list extra"), 2);
+    ck_assert_int_eq(hd("--json mdev remove " U1), 2);
+    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
+    stop(&e);
+}
+END_TEST
+
+/* Definitions in mdevctl's files: written, listed, made by reserve, removed; bad files named. */
+START_TEST(definitions_and_reserve)
+{
+    struct eng e;
+    struct hd_mdev_defined_list *l;
+    FILE *f;
+
+    start(&e);
+    ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "mtty-1", U1, true), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1),
+                     "{\n  \"mdev_type\": \"mtty-1\",\n  \"start\": \"auto\",\n  \"attrs\": []\n}");
+    /* mdevctl's own layout, other key order and attributes (which hostdev does not apply). */
+    mkdir(fx_path(&e.fx, "etc/mdevctl.d/0000:00:02.0"), 0755);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/0000:00:02.0/"
+                                                  "0b5b8f4a-0000-4000-8000-000000000002"), "w"));
+    fputs("{\"start\":\"manual\",\"attrs\":[{\"x\":\"1\"}],\"mdev_type\":\"i915-GVTg_V5_4\"}\n", f);
+    fclose(f);
+    ck_assert_int_eq(hd_mdev_defined_list_new(e.ctx, &l), 0);
+    ck_assert_uint_eq(hd_mdev_defined_list_count(l), 2);
+    ck_assert_str_eq(hd_mdev_defined_list_get_parent(l, 0), "0000:00:02.0");
+    ck_assert(!hd_mdev_defined_list_get_autostart(l, 0));
+    ck_assert(hd_mdev_defined_list_has_attrs(l, 0));
+    ck_assert_str_eq(hd_mdev_defined_list_get_uuid(l, 1), U1);
+    ck_assert_str_eq(hd_mdev_defined_list_get_type(l, 1), "mtty-1");
+    ck_assert(hd_mdev_defined_list_get_autostart(l, 1));
+    ck_assert(!hd_mdev_defined_list_has_attrs(l, 1));
+    hd_mdev_defined_list_unref(l);
+    /* reserve makes the auto one, not the manual one; a second reserve has nothing to do. */
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_ptr_nonnull(strstr(out, U1 ": created (type mtty-1 of mtty)"));
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/0b5b8f4a-0000-4000-8000-000000000002"));
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* The tool: defined, undefine; a broken file is named, exit 2. */
+    ck_assert_int_eq(hd("mdev defined"), 0);
+    ck_assert_ptr_nonnull(strstr(out, U1 " mtty mtty-1 start=auto\n"));
+    ck_assert_ptr_nonnull(strstr(out, "start=manual (attrs not applied by hostdev)"));
+    ck_assert_int_eq(hd("mdev undefine " U1), 0);
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* undefining removes nothing */
+    ck_assert_int_eq(hd("mdev undefine " U1), 1);
+    ck_assert_int_eq(hd("mdev define mtty ../x"), 2);
+    ck_assert_int_eq(hd("mdev define mtty mtty-2 --manual --uuid " BOOT_MDEV), 0);
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "\"manual\""));
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "w"));
+    fputs("{\"mdev_type\": \"mtty-2\", \"start\": \"sometimes\"}", f);
+    fclose(f);
+    ck_assert_int_eq(hd("mdev defined"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "etc/mdevctl.d/mtty/" BOOT_MDEV ": not an mdevctl definition"));
+    stop(&e);
+}
+END_TEST
+
+/* <hostdev type='mdev'> (valid in a domain, against libvirt's schema) and QEMU's sysfsdev. */
+START_TEST(vmm_arguments)
+{
+    struct eng e;
+    char cmd[1024];
+    FILE *f;
+
+    start(&e);
+    ck_assert_int_eq(hd("hostdev-xml mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n"
+                                      "  <source>\n    <address uuid='" BOOT_MDEV "'/>\n"
+                                      "  </source>\n</hostdev>\n<hostdev mode='subsystem' "
+                                      "type='pci'"));
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/dom.xml"), "w"));
+    fprintf(f, "<domain type='kvm'>\n  <name>vm1</name>\n  <memory>131072</memory>\n"
+               "  <os>\n    <type>hvm</type>\n  </os>\n  <devices>\n%s  </devices>\n</domain>\n",
+            out);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "xmllint --noout --relaxng /usr/share/libvirt/schemas/domain.rng "
+                               "'%s'", fx_path(&e.fx, "tmp/dom.xml"));
+    ck_assert_int_eq(at_run(cmd, NULL, NULL), 0);
+    ck_assert_int_eq(hd("qemu-args " BOOT_MDEV), 0);
+    ck_assert_str_eq(out, "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/" BOOT_MDEV
+                          ",id=hostdev0\n");
+    ck_assert_int_eq(hd("qemu-args --cloud-hypervisor " BOOT_MDEV), 0);
+    ck_assert_str_eq(out, "--device path=/sys/bus/mdev/devices/" BOOT_MDEV "/\n");
+    ck_assert_int_eq(hd("qemu-args " U1), 2);
+    ck_assert_ptr_nonnull(strstr(err, U1 ": no such mediated device"));
+    stop(&e);
+}
+END_TEST
+
+/* The bash completion offers the subcommands, then parents and types, or UUIDs. */
+START_TEST(completion)
+{
+    struct eng e;
+    char cmd[2048], *o = NULL, *x = NULL, *build;
+
+    start(&e);
+    build = realpath(at_build_dir(), NULL);
+    ck_assert_ptr_nonnull(build);
+    static const char *const cases[][2] = {
+        {"mdev cr", "create "},
+        {"mdev create m", "mtty "},
+        {"mdev create 0000", "0000:00:02.0 "},
+        {"mdev create mtty mtty-", "mtty-1 mtty-2 "},
+        {"mdev remove 83", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(cmd, sizeof(cmd),
+                 "PATH='%s':$PATH bash -c 'source \"%s/completion/hostdev.bash\"; "
+                 "COMP_WORDS=(hostdev --root %s %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+                 "_hostdev; printf \"%%s \" \"${COMPREPLY[@]}\"'",
+                 build, at_src_dir(), e.fx.root, cases[i][0]);
+        ck_assert_int_eq(at_run(cmd, &o, &x), 0);
+        ck_assert_msg(strstr(o, cases[i][1]) != NULL, "'%s' completes to '%s', not '%s'",
+                      cases[i][0], o, cases[i][1]);
+        free(o);
+        free(x);
+        o = x = NULL;
+    }
+    free(build);
+    stop(&e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("mdev");
+    TCase *tc = tcase_create("mdev");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, types_and_devices_are_listed);
+    tcase_add_test(tc, create_and_remove);
+    tcase_add_test(tc, refusals_write_nothing);
+    tcase_add_test(tc, failed_writes_change_nothing);
+    tcase_add_test(tc, recover_undoes_a_dead_operation);
+    tcase_add_test(tc, the_tool);
+    tcase_add_test(tc, completion);
+    tcase_add_test(tc, vmm_arguments);
+    tcase_add_test(tc, definitions_and_reserve);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}

@@ -1,0 +1,294 @@
+/* mdev.c - `hostdev mdev`: mediated devices (vGPUs, the mtty sample...): the types parents
+ * offer, the devices made of them, creating and removing one (mdevctl's start/stop, done
+ * through the engine: journaled and put back on failure). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opout.h"
+
+static int types(struct tool *t)
+{
+    struct hd_mdev_type_list *l;
+    struct json j;
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_mdev_type_list_new(t->ctx, &l)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "listing mediated device types");
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    } else if (hd_mdev_type_list_count(l) == 0) {
+        printf("no mediated device parents (no driver offers mdev types)\n");
+    }
+    for (size_t i = 0; i < hd_mdev_type_list_count(l); i++) {
+        const char *name = hd_mdev_type_list_get_name(l, i);
+        const char *api = hd_mdev_type_list_get_device_api(l, i);
+        int avail = hd_mdev_type_list_get_available(l, i);
+        if (tool_json(t)) {
+            json_begin_object(&j);
+            json_kv_string(&j, "parent", hd_mdev_type_list_get_parent(l, i));
+            json_kv_string(&j, "type", hd_mdev_type_list_get_id(l, i));
+            json_kv_string(&j, "name", name);
+            json_kv_string(&j, "description", hd_mdev_type_list_get_description(l, i));
+            json_kv_string(&j, "device_api", api);
+            json_key(&j, "available_instances");
+            if (avail >= 0)
+                json_int(&j, avail);
+            else
+                json_null(&j);
+            json_end_object(&j);
+            continue;
+        }
+        printf("%s %s", hd_mdev_type_list_get_parent(l, i), hd_mdev_type_list_get_id(l, i));
+        if (name != NULL && name[0]) {
+            printf(" \"");
+            tool_put_text(stdout, name);
+            printf("\"");
+        }
+        printf(" api=%s available=", api && api[0] ? api : "?");
+        if (avail >= 0)
+            printf("%d\n", avail);
+        else
+            printf("?\n");
+    }
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_mdev_type_list_unref(l);
+    return EXIT_DONE;
+}
+
+static int list(struct tool *t)
+{
+    struct hd_mdev_list *l;
+    struct json j;
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_mdev_list_new(t->ctx, &l)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "listing mediated devices");
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    } else if (hd_mdev_list_count(l) == 0) {
+        printf("no mediated devices\n");
+    }
+    for (size_t i = 0; i < hd_mdev_list_count(l); i++) {
+        int g = hd_mdev_list_get_iommu_group(l, i);
+        if (tool_json(t)) {
+            json_begin_object(&j);
+            json_kv_string(&j, "uuid", hd_mdev_list_get_uuid(l, i));
+            json_kv_string(&j, "parent", hd_mdev_list_get_parent(l, i));
+            json_kv_string(&j, "type", hd_mdev_list_get_type(l, i));
+            json_kv_string(&j, "driver", hd_mdev_list_get_driver(l, i));
+            json_key(&j, "iommu_group");
+            if (g >= 0)
+                json_int(&j, g);
+            else
+                json_null(&j);
+            json_end_object(&j);
+            continue;
+        }
+        printf("%s %s %s", hd_mdev_list_get_uuid(l, i), hd_mdev_list_get_parent(l, i),
+               hd_mdev_list_get_type(l, i));
+        if (hd_mdev_list_get_driver(l, i))
+            printf(" driver=%s", hd_mdev_list_get_driver(l, i));
+        if (g >= 0)
+            printf(" group=%d", g);
+        printf("\n");
+    }
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_mdev_list_unref(l);
+    return EXIT_DONE;
+}
+
+/* create PARENT TYPE [--uuid U] | remove UUID, with --dry-run. */
+static int change(struct tool *t, bool create, int argc, char **argv)
+{
+    static const struct option opts[] = {{"uuid", required_argument, NULL, 'u'},
+                                         {"dry-run", no_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
+    const char *uuid = NULL;
+    struct hd_op *op;
+    int c, r;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, create ? "u:" : "", opts, NULL)) != -1) {
+        if (c == 'u' && create) {
+            uuid = optarg;
+        } else if (c == 'D') {
+            t->dry_run = true;
+        } else {
+            tool_usage(&cmd_mdev, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != (create ? 2 : 1))
+        return tool_error(t, EXIT_USAGE, create ? "mdev create takes PARENT TYPE"
+                                                : "mdev remove takes one UUID");
+    if ((r = tool_op_new(t, create ? HD_OP_MDEV_CREATE : HD_OP_MDEV_REMOVE, 0, &op)) != EXIT_DONE)
+        return r;
+    hd_ctx_clear_error(t->ctx);
+    c = create ? hd_op_set_mdev(op, argv[optind], argv[optind + 1], uuid)
+               : hd_op_set_mdev(op, NULL, NULL, argv[optind]);
+    r = c < 0 ? tool_lib_error(t, EXIT_USAGE, c, "mdev %s", create ? "create" : "remove")
+              : tool_run_op(t, op, create ? "mdev create" : "mdev remove", NULL, NULL);
+    hd_op_unref(op);
+    return r;
+}
+
+/* define PARENT TYPE [--uuid U] [--manual] | undefine UUID: mdevctl's files, no kernel write. */
+static int persist(struct tool *t, bool define, int argc, char **argv)
+{
+    static const struct option opts[] = {{"uuid", required_argument, NULL, 'u'},
+                                         {"manual", no_argument, NULL, 'm'},
+                                         {"dry-run", no_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
+    const char *uuid = NULL;
+    bool autostart = true;
+    char id[37];
+    int c, r;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, define ? "u:m" : "", opts, NULL)) != -1) {
+        if (c == 'u' && define) {
+            uuid = optarg;
+        } else if (c == 'm' && define) {
+            autostart = false;
+        } else if (c == 'D') {
+            t->dry_run = true;
+        } else {
+            tool_usage(&cmd_mdev, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != (define ? 2 : 1))
+        return tool_error(t, EXIT_USAGE, define ? "mdev define takes PARENT TYPE"
+                                                : "mdev undefine takes one UUID");
+    if (!define)
+        uuid = argv[optind];
+    if (uuid == NULL) { /* a new one, as mdevctl define does */
+        struct hd_op *op;
+        if (hd_op_new(t->ctx, HD_OP_MDEV_CREATE, &op) < 0 || hd_op_set_mdev(op, NULL, NULL, NULL) < 0)
+            return tool_lib_error(t, EXIT_FAILED, -EIO, "making a UUID");
+        snprintf(id, sizeof(id), "%s", hd_op_get_mdev_uuid(op));
+        hd_op_unref(op);
+    } else if (hd_mdev_uuid_parse(uuid, id) < 0) {
+        return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
+    }
+    hd_ctx_clear_error(t->ctx);
+    if (t->dry_run) {
+        if (!tool_json(t))
+            printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
+        return EXIT_DONE;
+    }
+    r = define ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
+               : hd_mdev_undefine(t->ctx, id);
+    if (r < 0)
+        return tool_lib_error(t, hd_ctx_last_reason(t->ctx) == HD_REASON_INVALID ? EXIT_USAGE
+                                                                                 : EXIT_FAILED,
+                              r, "mdev %s", define ? "define" : "undefine");
+    if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, define ? "defined" : "undefined", id);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        printf("%s: %s\n", id, define ? (autostart ? "defined, made at every boot"
+                                                    : "defined, made when asked")
+                                       : "undefined");
+    }
+    return EXIT_DONE;
+}
+
+static int defined(struct tool *t)
+{
+    struct hd_mdev_defined_list *l;
+    struct json j;
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    if ((r = hd_mdev_defined_list_new(t->ctx, &l)) < 0)
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the mdev definitions");
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    } else if (hd_mdev_defined_list_count(l) == 0) {
+        printf("no mediated devices are defined\n");
+    }
+    for (size_t i = 0; i < hd_mdev_defined_list_count(l); i++) {
+        bool autostart = hd_mdev_defined_list_get_autostart(l, i);
+        if (tool_json(t)) {
+            json_begin_object(&j);
+            json_kv_string(&j, "uuid", hd_mdev_defined_list_get_uuid(l, i));
+            json_kv_string(&j, "parent", hd_mdev_defined_list_get_parent(l, i));
+            json_kv_string(&j, "type", hd_mdev_defined_list_get_type(l, i));
+            json_kv_string(&j, "start", autostart ? "auto" : "manual");
+            json_end_object(&j);
+            continue;
+        }
+        printf("%s %s %s start=%s%s\n", hd_mdev_defined_list_get_uuid(l, i),
+               hd_mdev_defined_list_get_parent(l, i), hd_mdev_defined_list_get_type(l, i),
+               autostart ? "auto" : "manual",
+               hd_mdev_defined_list_has_attrs(l, i) ? " (attrs not applied by hostdev)" : "");
+    }
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_mdev_defined_list_unref(l);
+    return EXIT_DONE;
+}
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : NULL;
+
+    if (sub == NULL)
+        return tool_error(t, EXIT_USAGE, "which? types, list, create PARENT TYPE, remove UUID");
+    if (strcmp(sub, "types") == 0 && argc == 2)
+        return types(t);
+    if (strcmp(sub, "list") == 0 && argc == 2)
+        return list(t);
+    if (strcmp(sub, "defined") == 0 && argc == 2)
+        return defined(t);
+    if (strcmp(sub, "create") == 0 || strcmp(sub, "remove") == 0)
+        return change(t, sub[0] == 'c', argc - 1, argv + 1);
+    if (strcmp(sub, "define") == 0 || strcmp(sub, "undefine") == 0)
+        return persist(t, sub[0] == 'd', argc - 1, argv + 1);
+    if (strcmp(sub, "types") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "defined") == 0)
+        return tool_error(t, EXIT_USAGE, "mdev %s takes no argument", sub);
+    return tool_error(t, EXIT_USAGE, "unknown mdev command '%s' (types, list, create, remove, "
+                      "define, undefine, defined)", sub);
+}
+
+const struct tool_command cmd_mdev = {
+    .name = "mdev",
+    .run = run,
+    .usage = "types | list | create PARENT TYPE [--uuid UUID] | remove UUID | define PARENT "
+             "TYPE [--uuid UUID] [--manual] | undefine UUID | defined   (writing ones: --dry-run)",
+    .summary = "mediated devices: the types parents offer, create and remove them",
+    .help = "  types                 every parent's types: name, device API, instances left\n"
+            "  list                  the mediated devices: UUID, parent, type, IOMMU group\n"
+            "  create PARENT TYPE    make one (PARENT: a PCI address or a virtual parent such\n"
+            "                        as mtty, as in /sys/class/mdev_bus; --uuid UUID, else a\n"
+            "                        random one, printed)\n"
+            "  remove UUID           remove one (also mdev_<uuid with _>, libvirt's name)\n"
+            "  define PARENT TYPE    make it come back at every boot: mdevctl's file\n"
+            "                        /etc/mdevctl.d/PARENT/UUID (start auto; --manual: only\n"
+            "                        kept); `hostdev reserve` makes the auto ones\n"
+            "  undefine UUID         remove that file; defined: list them\n"
+            "Creating and removing are logged before they are done and put back when they\n"
+            "fail (also after a kill: see recover). A VM uses the device's IOMMU group\n"
+            "(/dev/vfio/N); `hostdev-xml`/`qemu-args` take its UUID.\n",
+};
