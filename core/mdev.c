@@ -165,8 +165,9 @@ HD_EXPORT int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list
     names_free(parents, np);
     if (r < 0) {
         hd_mdev_type_list_unref(l);
-        return hd_err(ctx, r, "reading the mediated device types under %s/sys/class/mdev_bus: %s",
-                      ctx->root, strerror(-r));
+        hd_err(ctx, r, "reading the mediated device types under %s/sys/class/mdev_bus: %s",
+               ctx->root, strerror(-r));
+        return r;
     }
     *out = l;
     return 0;
@@ -299,8 +300,9 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
     names_free(names, n);
     if (r < 0) {
         hd_mdev_list_unref(l);
-        return hd_err(ctx, r, "reading the mediated devices under %s/sys/bus/mdev/devices: %s",
-                      ctx->root, strerror(-r));
+        hd_err(ctx, r, "reading the mediated devices under %s/sys/bus/mdev/devices: %s",
+               ctx->root, strerror(-r));
+        return r;
     }
     *out = l;
     return 0;

@@ -613,10 +613,22 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
                            "%s is already open (through its group or its cdev): a VM or "
                            "another program is using it.",
                            r->name);
-        if (err == -EPERM)
+        if (err == -EPERM) {
+            /* iommufd has its own switch: vfio_iommu_type1's does not reach the cdev path
+             * (seen on 6.12 with intremap=off: the group path works, the bind is refused). */
+            char unsafe[8] = "?";
+            hd_fs_read_attr(ctx, "sys/module/iommufd/parameters/allow_unsafe_interrupts", unsafe,
+                            sizeof(unsafe));
             return explain(r, err,
-                           "VFIO_DEVICE_BIND_IOMMUFD was refused (EPERM): interrupt remapping "
-                           "is missing, or the group is not viable; the IOMMU report says which.");
+                           "VFIO_DEVICE_BIND_IOMMUFD was refused (EPERM): the IOMMU does not "
+                           "remap interrupts and iommufd refuses unsafe interrupts "
+                           "(allow_unsafe_interrupts=%s), or the group is not viable; the IOMMU "
+                           "report says which. Fix: enable interrupt remapping; only if you "
+                           "accept that a guest can then inject interrupts into the host: "
+                           "iommufd.allow_unsafe_interrupts=1 on the kernel command line, or 1 "
+                           "written to /sys/module/iommufd/parameters/allow_unsafe_interrupts "
+                           "(vfio_iommu_type1's parameter does not cover the cdev).", unsafe);
+        }
         return explain(r, err, "VFIO_DEVICE_BIND_IOMMUFD failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_OK, 0, "devid %u", bind.out_devid);

@@ -108,8 +108,11 @@ static int run(struct tool *t, int argc, char **argv)
     if (code != EXIT_DONE)
         return code;
     struct guest_place *places = calloc(n, sizeof(*places));
-    code = places ? guest_places(t, &vo, devs, n, places)
-                  : tool_error(t, EXIT_FAILED, "out of memory");
+    if (places == NULL) {
+        devargs_free_any(devs, mdevs, n);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    code = guest_places(t, &vo, devs, n, places);
     if (code != EXIT_DONE) {
         free(places);
         devargs_free_any(devs, mdevs, n);

@@ -523,6 +523,17 @@ START_TEST(cdev_path_when_the_kernel_has_one)
     ck_explains("already open");
     hd_vfio_report_unref(rep);
 
+    /* Without interrupt remapping iommufd has a switch of its own (seen on 6.12): named with
+     * its value, and vfio_iommu_type1's said not to cover it. */
+    fk.err = -EPERM;
+    file_("sys/module/iommufd/parameters/allow_unsafe_interrupts", "N\n");
+    ck_assert_int_eq(verify(), -EPERM);
+    ck_last_step("VFIO_DEVICE_BIND_IOMMUFD", -EPERM);
+    ck_explains("iommufd refuses unsafe interrupts (allow_unsafe_interrupts=N)");
+    ck_explains("iommufd.allow_unsafe_interrupts=1");
+    ck_explains("vfio_iommu_type1's parameter does not cover the cdev");
+    hd_vfio_report_unref(rep);
+
     fk.fail_ioctl = 0;
     fk.fail_open = "dev/iommu";
     fk.err = -ENOENT;
