@@ -681,14 +681,6 @@ int hd_ops_release(struct hd_op *op)
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
     }
-    for (size_t i = 0; i <= req->n; i++) {
-        const char *d = i < req->n ? req->drivers[i] : req->driver;
-        if (d[0] != '\0' && !hd_driver_is_vfio(d)) {
-            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "a VM gets devices through VFIO: %s "
-                        "is not a vfio-pci family driver", d);
-            goto fail;
-        }
-    }
     if (!t.dry_run) {
         hd_assign_recover(ctx, NULL);
         hd_ctx_clear_error(ctx);

@@ -759,6 +759,10 @@ int hd_ops_mdev_remove(struct hd_op *op);
 /* mdev.c: put back what an MDEV_* step of a journal started (remove what it made, make again
  * what it removed); 0 when it is as it was. */
 int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
+/* For each plain name P in @top and each plain name N in @top/P[/@middle]: @fn(@data, P, N),
+ * sorted; a missing @top is empty, a P that is not a directory is left out. */
+int hd_mdev_scan(struct hd_ctx *ctx, const char *top, const char *middle,
+                 int (*fn)(void *data, const char *parent, const char *name), void *data);
 /* A new random (version 4) UUID, in the kernel's lower-case form. */
 int hd_op_mdev_new_uuid(char buf[37]);
 
@@ -923,6 +927,32 @@ void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
 void hd_ref_init(atomic_int *count);
 void hd_ref_take(atomic_int *count);
 bool hd_ref_drop(atomic_int *count);
+/* A public list object of plain elements: struct TYPE { atomic_int refcount; ELEM *v; size_t n,
+ * cap; }. Its _ref, _unref and _count, and a getter of one string field of element i. */
+#define HD_PLAIN_LIST_REFS(type, prefix)                                                       \
+    HD_EXPORT struct type *prefix##_ref(struct type *l)                                        \
+    {                                                                                          \
+        if (l != NULL)                                                                         \
+            hd_ref_take(&l->refcount);                                                         \
+        return l;                                                                              \
+    }                                                                                          \
+    HD_EXPORT struct type *prefix##_unref(struct type *l)                                      \
+    {                                                                                          \
+        if (l == NULL || !hd_ref_drop(&l->refcount))                                           \
+            return NULL;                                                                       \
+        free(l->v);                                                                            \
+        free(l);                                                                               \
+        return NULL;                                                                           \
+    }                                                                                          \
+    HD_EXPORT size_t prefix##_count(const struct type *l)                                      \
+    {                                                                                          \
+        return l ? l->n : 0;                                                                   \
+    }
+#define HD_LIST_STRING_FIELD(type, fn, field)                                                  \
+    HD_EXPORT const char *fn(const struct type *l, size_t i)                                   \
+    {                                                                                          \
+        return l != NULL && i < l->n ? l->v[i].field : NULL;                                   \
+    }
 uint64_t hd_now_ms(void);
 void hd_sleep_ms(unsigned int ms);
 /* Call @done until it returns > 0 (then 0) or < 0 (that error), at most @timeout_ms: sleeps of

@@ -173,36 +173,35 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     return 0;
 }
 
+struct defined_scan {
+    struct hd_ctx *ctx;
+    struct hd_mdev_defined_list *l;
+    bool said; /* a file's failure, with its own message */
+};
+
+static int scan_file(void *data, const char *parent, const char *name)
+{
+    struct defined_scan *s = data;
+    int r = add_file(s->ctx, s->l, parent, name);
+
+    s->said = r < 0;
+    return r;
+}
+
 HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **out)
 {
     struct hd_mdev_defined_list *l = calloc(1, sizeof(*l));
-    char **parents = NULL, path[HD_PATH_MAX];
-    size_t np = 0;
+    struct defined_scan scan = {ctx, l, false};
     int r;
 
     *out = NULL;
     if (l == NULL)
         return -ENOMEM;
     hd_ref_init(&l->refcount);
-    r = hd_fs_list_dir(ctx, MDEVCTL_DIR, &parents, &np);
-    if (r == -ENOENT)
-        r = 0;
-    else if (r < 0)
-        r = hd_err(ctx, r, "%s/" MDEVCTL_DIR ": %s", ctx->root, strerror(-r));
-    for (size_t i = 0; r == 0 && i < np; i++) {
-        char **names = NULL;
-        size_t n = 0;
-        if (!hd_name_valid(parents[i]) || strlen(parents[i]) >= HD_DRIVER_NAME_MAX)
-            continue;
-        if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s", parents[i])) == 0 &&
-            (r = hd_fs_list_dir(ctx, path, &names, &n)) == -ENOTDIR)
-            r = 0; /* a stray file beside the parents' directories */
-        for (size_t k = 0; r == 0 && k < n; k++)
-            r = add_file(ctx, l, parents[i], names[k]);
-        hd_strv_free(names, n);
-    }
-    hd_strv_free(parents, np);
+    r = hd_mdev_scan(ctx, MDEVCTL_DIR, NULL, scan_file, &scan);
     if (r < 0) {
+        if (!scan.said)
+            hd_err(ctx, r, "%s/" MDEVCTL_DIR ": %s", ctx->root, strerror(-r));
         hd_mdev_defined_list_unref(l);
         return r;
     }
@@ -210,35 +209,10 @@ HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_define
     return 0;
 }
 
-HD_EXPORT struct hd_mdev_defined_list *hd_mdev_defined_list_ref(struct hd_mdev_defined_list *l)
-{
-    if (l != NULL)
-        hd_ref_take(&l->refcount);
-    return l;
-}
-
-HD_EXPORT struct hd_mdev_defined_list *hd_mdev_defined_list_unref(struct hd_mdev_defined_list *l)
-{
-    if (l == NULL || !hd_ref_drop(&l->refcount))
-        return NULL;
-    free(l->v);
-    free(l);
-    return NULL;
-}
-
-HD_EXPORT size_t hd_mdev_defined_list_count(const struct hd_mdev_defined_list *l)
-{
-    return l ? l->n : 0;
-}
-
-#define DEFINED_FIELD(fn, field)                                                               \
-    HD_EXPORT const char *fn(const struct hd_mdev_defined_list *l, size_t i)                   \
-    {                                                                                          \
-        return l != NULL && i < l->n ? l->v[i].field : NULL;                                   \
-    }
-DEFINED_FIELD(hd_mdev_defined_list_get_uuid, uuid)
-DEFINED_FIELD(hd_mdev_defined_list_get_parent, parent)
-DEFINED_FIELD(hd_mdev_defined_list_get_type, type)
+HD_PLAIN_LIST_REFS(hd_mdev_defined_list, hd_mdev_defined_list)
+HD_LIST_STRING_FIELD(hd_mdev_defined_list, hd_mdev_defined_list_get_uuid, uuid)
+HD_LIST_STRING_FIELD(hd_mdev_defined_list, hd_mdev_defined_list_get_parent, parent)
+HD_LIST_STRING_FIELD(hd_mdev_defined_list, hd_mdev_defined_list_get_type, type)
 
 HD_EXPORT bool hd_mdev_defined_list_get_autostart(const struct hd_mdev_defined_list *l, size_t i)
 {

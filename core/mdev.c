@@ -140,29 +140,51 @@ static void names_free(char **names, size_t n)
     hd_strv_free(names, n);
 }
 
+int hd_mdev_scan(struct hd_ctx *ctx, const char *top, const char *middle,
+                 int (*fn)(void *data, const char *parent, const char *name), void *data)
+{
+    char **parents = NULL, path[HD_PATH_MAX];
+    size_t np = 0;
+    int r = names_in(ctx, top, &parents, &np);
+
+    for (size_t i = 0; r == 0 && i < np; i++) {
+        char **names = NULL;
+        size_t n = 0;
+        if ((r = hd_path(path, sizeof(path), "%s/%s%s%s", top, parents[i], middle ? "/" : "",
+                         middle ? middle : "")) == 0 &&
+            (r = names_in(ctx, path, &names, &n)) == -ENOTDIR)
+            r = 0; /* a stray file beside the parents' directories */
+        for (size_t k = 0; r == 0 && k < n; k++)
+            r = fn(data, parents[i], names[k]);
+        names_free(names, n);
+    }
+    names_free(parents, np);
+    return r;
+}
+
+struct type_scan {
+    struct hd_ctx *ctx;
+    struct hd_mdev_type_list *l;
+};
+
+static int scan_type(void *data, const char *parent, const char *id)
+{
+    struct type_scan *s = data;
+
+    return add_type(s->ctx, s->l, parent, id);
+}
+
 HD_EXPORT int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list **out)
 {
     struct hd_mdev_type_list *l = calloc(1, sizeof(*l));
-    char **parents = NULL, path[HD_PATH_MAX];
-    size_t np = 0;
+    struct type_scan scan = {ctx, l};
     int r;
 
     *out = NULL;
     if (l == NULL)
         return -ENOMEM;
     hd_ref_init(&l->refcount);
-    r = names_in(ctx, "sys/class/mdev_bus", &parents, &np);
-    for (size_t i = 0; r == 0 && i < np; i++) {
-        char **types = NULL;
-        size_t nt = 0;
-        if ((r = hd_path(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types",
-                         parents[i])) == 0)
-            r = names_in(ctx, path, &types, &nt);
-        for (size_t k = 0; r == 0 && k < nt; k++)
-            r = add_type(ctx, l, parents[i], types[k]);
-        names_free(types, nt);
-    }
-    names_free(parents, np);
+    r = hd_mdev_scan(ctx, "sys/class/mdev_bus", "mdev_supported_types", scan_type, &scan);
     if (r < 0) {
         hd_mdev_type_list_unref(l);
         hd_err(ctx, r, "reading the mediated device types under %s/sys/class/mdev_bus: %s",
@@ -201,16 +223,11 @@ HD_EXPORT size_t hd_mdev_type_list_count(const struct hd_mdev_type_list *l)
     return l ? l->n : 0;
 }
 
-#define TYPE_FIELD(fn, field)                                                                  \
-    HD_EXPORT const char *fn(const struct hd_mdev_type_list *l, size_t i)                      \
-    {                                                                                          \
-        return l != NULL && i < l->n ? l->v[i].field : NULL;                                   \
-    }
-TYPE_FIELD(hd_mdev_type_list_get_parent, parent)
-TYPE_FIELD(hd_mdev_type_list_get_id, id)
-TYPE_FIELD(hd_mdev_type_list_get_name, name)
-TYPE_FIELD(hd_mdev_type_list_get_description, description)
-TYPE_FIELD(hd_mdev_type_list_get_device_api, api)
+HD_LIST_STRING_FIELD(hd_mdev_type_list, hd_mdev_type_list_get_parent, parent)
+HD_LIST_STRING_FIELD(hd_mdev_type_list, hd_mdev_type_list_get_id, id)
+HD_LIST_STRING_FIELD(hd_mdev_type_list, hd_mdev_type_list_get_name, name)
+HD_LIST_STRING_FIELD(hd_mdev_type_list, hd_mdev_type_list_get_description, description)
+HD_LIST_STRING_FIELD(hd_mdev_type_list, hd_mdev_type_list_get_device_api, api)
 
 HD_EXPORT int hd_mdev_type_list_get_available(const struct hd_mdev_type_list *l, size_t i)
 {
@@ -308,35 +325,10 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
     return 0;
 }
 
-HD_EXPORT struct hd_mdev_list *hd_mdev_list_ref(struct hd_mdev_list *l)
-{
-    if (l != NULL)
-        hd_ref_take(&l->refcount);
-    return l;
-}
-
-HD_EXPORT struct hd_mdev_list *hd_mdev_list_unref(struct hd_mdev_list *l)
-{
-    if (l == NULL || !hd_ref_drop(&l->refcount))
-        return NULL;
-    free(l->v);
-    free(l);
-    return NULL;
-}
-
-HD_EXPORT size_t hd_mdev_list_count(const struct hd_mdev_list *l)
-{
-    return l ? l->n : 0;
-}
-
-#define MDEV_FIELD(fn, field)                                                                  \
-    HD_EXPORT const char *fn(const struct hd_mdev_list *l, size_t i)                           \
-    {                                                                                          \
-        return l != NULL && i < l->n ? l->v[i].field : NULL;                                   \
-    }
-MDEV_FIELD(hd_mdev_list_get_uuid, uuid)
-MDEV_FIELD(hd_mdev_list_get_parent, parent)
-MDEV_FIELD(hd_mdev_list_get_type, type)
+HD_PLAIN_LIST_REFS(hd_mdev_list, hd_mdev_list)
+HD_LIST_STRING_FIELD(hd_mdev_list, hd_mdev_list_get_uuid, uuid)
+HD_LIST_STRING_FIELD(hd_mdev_list, hd_mdev_list_get_parent, parent)
+HD_LIST_STRING_FIELD(hd_mdev_list, hd_mdev_list_get_type, type)
 
 HD_EXPORT const char *hd_mdev_list_get_driver(const struct hd_mdev_list *l, size_t i)
 {

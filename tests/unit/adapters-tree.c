@@ -389,3 +389,23 @@ const char *at_src_dir(void)
     const char *s = getenv("HOSTDEV_SRCDIR");
     return s && s[0] ? s : ".";
 }
+
+bool at_domain_validates(const char *dir, const char *hostdevs)
+{
+    char *path, *cmd;
+    FILE *f;
+    bool ok;
+
+    ck_assert(asprintf(&path, "%s/dom.xml", dir) > 0);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fprintf(f, "<domain type='kvm'>\n  <name>vm1</name>\n  <memory>131072</memory>\n"
+               "  <os>\n    <type>hvm</type>\n  </os>\n  <devices>\n%s  </devices>\n</domain>\n",
+            hostdevs);
+    fclose(f);
+    ck_assert(asprintf(&cmd, "xmllint --noout --relaxng /usr/share/libvirt/schemas/domain.rng "
+                             "'%s'", path) > 0);
+    ok = at_run(cmd, NULL, NULL) == 0;
+    free(cmd);
+    free(path);
+    return ok;
+}

@@ -4,6 +4,7 @@
 #define HOSTDEV_ADAPTERS_TREE_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,9 @@ int at_main(const char *suite, void (*setup)(void), void (*teardown)(void), int 
 /* Run @cmd with sh -c; *@out (may be NULL) gets stdout, *@err stderr (allocated). Returns
  * the exit status. */
 int at_run(const char *cmd, char **out, char **err);
+/* Whether @hostdevs (<hostdev> elements) in a minimal domain, written as @dir/dom.xml, pass
+ * xmllint against libvirt's domain.rng. */
+bool at_domain_validates(const char *dir, const char *hostdevs);
 /* The build directory (HOSTDEV_BUILD, default "build") and the source tree. */
 const char *at_build_dir(void);
 const char *at_src_dir(void);

@@ -10,6 +10,7 @@
 
 void eng_start(struct eng *e, const char *spec)
 {
+    e->out = e->err = NULL;
     int r = strchr(spec, '\n') ? fx_mount_text(&e->fx, spec) : fx_mount(&e->fx, spec);
 
     ck_assert_msg(r == 0, "mount %s: %s", spec, e->fx.error);
@@ -20,6 +21,9 @@ void eng_start(struct eng *e, const char *spec)
 
 void eng_stop(struct eng *e)
 {
+    free(e->out);
+    free(e->err);
+    e->out = e->err = NULL;
     hd_ctx_unref(e->ctx);
     e->ctx = NULL;
     fx_umount(&e->fx);
@@ -56,6 +60,16 @@ int eng_vhostdev(struct fx *fx, char **out, char **err, const char *opts, const 
     rc = at_run(cmd, out, err);
     free(cmd);
     free(args);
+    return rc;
+}
+
+int eng_run(struct eng *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int rc = eng_vhostdev(&e->fx, &e->out, &e->err, "", fmt, ap);
+    va_end(ap);
     return rc;
 }
 

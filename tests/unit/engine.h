@@ -14,6 +14,7 @@
 struct eng {
     struct fx fx;
     struct hd_ctx *ctx;
+    char *out, *err; /* eng_run()'s last stdout and stderr */
 };
 
 /* Mount tests/trees/@spec (or, when it contains a newline, that spec text), open a context on
@@ -29,6 +30,9 @@ size_t eng_writes(struct eng *e);
  * exit status, its stdout in *@out and stderr in *@err (the previous ones freed). */
 int eng_vhostdev(struct fx *fx, char **out, char **err, const char *opts, const char *fmt,
                  va_list ap) __attribute__((format(printf, 5, 0)));
+/* `hostdev --root ROOT ARGS` (ARGS from @fmt) on @e's kernel, names off: its exit status; its
+ * stdout and stderr stay in e->out and e->err until the next call or eng_stop(). */
+int eng_run(struct eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* `hostdev --root ROOT --timeout 60000 ARGS` in the background, its output thrown away (for a
  * kill -9 while a hang holds it). */
 pid_t eng_hostdev_start(struct fx *fx, const char *args);

@@ -19,33 +19,6 @@
 #define U1 "0b5b8f4a-0000-4000-8000-000000000001"
 #define MTTY1 "sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1"
 
-static struct fx *cur_fx;
-static char *out, *err;
-
-static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int hd(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    int rc = eng_vhostdev(cur_fx, &out, &err, "", fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void start(struct eng *e)
-{
-    eng_start(e, "mdev");
-    cur_fx = &e->fx;
-}
-
-static void stop(struct eng *e)
-{
-    free(out);
-    free(err);
-    out = err = NULL;
-    eng_stop(e);
-}
 
 /* Run one mdev operation; its result. */
 static int mdev_op(struct eng *e, bool create, const char *parent, const char *type,
@@ -83,7 +56,7 @@ START_TEST(types_and_devices_are_listed)
     struct hd_mdev_type_list *types;
     struct hd_mdev_list *devs;
 
-    start(&e);
+    eng_start(&e, "mdev");
     ck_assert_int_eq(hd_mdev_type_list_new(e.ctx, &types), 0);
     ck_assert_uint_eq(hd_mdev_type_list_count(types), 4);
     /* by parent, then type */
@@ -110,7 +83,7 @@ START_TEST(types_and_devices_are_listed)
     snprintf(node, sizeof(node), "dev/vfio/%d", g);
     ck_assert(fx_exists(&e.fx, node)); /* its own group, and its node */
     hd_mdev_list_unref(devs);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -120,7 +93,7 @@ START_TEST(create_and_remove)
     struct hd_op *op;
     char path[128];
 
-    start(&e);
+    eng_start(&e, "mdev");
     /* A dry run writes nothing, and makes no journal. */
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, HD_OP_DRY_RUN), 0);
@@ -149,7 +122,7 @@ START_TEST(create_and_remove)
     snprintf(path, sizeof(path), "sys/bus/pci/devices/0000:00:02.0/mdev_supported_types/"
                                  "i915-GVTg_V5_8/available_instances");
     ck_assert_str_eq(fx_read(&e.fx, path), "0");
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -158,7 +131,7 @@ START_TEST(refusals_write_nothing)
     struct eng e;
     struct hd_op *op;
 
-    start(&e);
+    eng_start(&e, "mdev");
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-9", U1, 0), -ENOENT);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "offers no mediated device type"));
@@ -183,7 +156,7 @@ START_TEST(refusals_write_nothing)
     writes = eng_writes(&e);
     ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_8", NULL, 0), -EUSERS);
     ck_assert_uint_eq(eng_writes(&e), writes);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -193,7 +166,7 @@ START_TEST(failed_writes_change_nothing)
 {
     struct eng e;
 
-    start(&e);
+    eng_start(&e, "mdev");
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/devices/virtual/mtty/mtty/mdev_supported_types/"
                                    "mtty-1/create EIO"), 0);
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), -EIO);
@@ -211,7 +184,7 @@ START_TEST(failed_writes_change_nothing)
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "a VM has it open"));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
     ck_assert_uint_eq(journals(&e), 0);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -222,7 +195,7 @@ START_TEST(recover_undoes_a_dead_operation)
     unsigned int n = 0;
     int status;
 
-    start(&e);
+    eng_start(&e, "mdev");
     ck_assert_int_eq(fx_write(&e.fx, MTTY1 "/create", U1), 0); /* what the dead one did */
     fflush(NULL);
     pid_t dead = fork();
@@ -259,7 +232,7 @@ START_TEST(recover_undoes_a_dead_operation)
     fclose(f);
     ck_assert_int_lt(hd_assign_recover(e.ctx, &n), 0);
     ck_assert_uint_eq(eng_writes(&e), writes);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -267,31 +240,31 @@ START_TEST(the_tool)
 {
     struct eng e;
 
-    start(&e);
-    ck_assert_int_eq(hd("mdev types"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "mtty mtty-1 \"Single port serial\" api=vfio-pci "
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev types"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "mtty mtty-1 \"Single port serial\" api=vfio-pci "
                                       "available=8\n"));
-    ck_assert_int_eq(hd("--json mdev types"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"available_instances\": 2"));
-    ck_assert_int_eq(hd("mdev list"), 0);
-    ck_assert_ptr_nonnull(strstr(out, BOOT_MDEV " mtty mtty-2 driver=mtty group="));
-    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid " U1 " --dry-run"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "dry run"));
+    ck_assert_int_eq(eng_run(&e, "--json mdev types"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"available_instances\": 2"));
+    ck_assert_int_eq(eng_run(&e, "mdev list"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV " mtty mtty-2 driver=mtty group="));
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1 " --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "dry run"));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
-    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid " U1), 0);
-    ck_assert_str_eq(out, U1 ": created (type mtty-1 of mtty)\n");
-    ck_assert_int_eq(hd("--json mdev remove " U1), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"mdev-remove\""));
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 0);
+    ck_assert_str_eq(e.out, U1 ": created (type mtty-1 of mtty)\n");
+    ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"mdev-remove\""));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     /* Bad input: exit 2, one line naming it. */
-    ck_assert_int_eq(hd("mdev create mtty"), 2);
-    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid nope"), 2);
-    ck_assert_ptr_nonnull(strstr(err, "'nope' is not a UUID"));
-    ck_assert_int_eq(hd("mdev frob"), 2);
-    ck_assert_int_eq(hd("mdev list extra"), 2);
-    ck_assert_int_eq(hd("--json mdev remove " U1), 2);
-    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
-    stop(&e);
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty"), 2);
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid nope"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "'nope' is not a UUID"));
+    ck_assert_int_eq(eng_run(&e, "mdev frob"), 2);
+    ck_assert_int_eq(eng_run(&e, "mdev list extra"), 2);
+    ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":2"));
+    eng_stop(&e);
 }
 END_TEST
 
@@ -302,7 +275,7 @@ START_TEST(definitions_and_reserve)
     struct hd_mdev_defined_list *l;
     FILE *f;
 
-    start(&e);
+    eng_start(&e, "mdev");
     ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "mtty-1", U1, true), 0);
     ck_assert_str_eq(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1),
                      "{\n  \"mdev_type\": \"mtty-1\",\n  \"start\": \"auto\",\n  \"attrs\": []\n}");
@@ -323,32 +296,32 @@ START_TEST(definitions_and_reserve)
     ck_assert(!hd_mdev_defined_list_has_attrs(l, 1));
     hd_mdev_defined_list_unref(l);
     /* reserve makes the auto one, not the manual one; a second reserve has nothing to do. */
-    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 0);
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
-    ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_ptr_nonnull(strstr(out, U1 ": created (type mtty-1 of mtty)"));
+    ck_assert_int_eq(eng_run(&e, "reserve"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, U1 ": created (type mtty-1 of mtty)"));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/0b5b8f4a-0000-4000-8000-000000000002"));
     size_t writes = eng_writes(&e);
-    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_int_eq(eng_run(&e, "reserve"), 0);
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* The tool: defined, undefine; a broken file is named, exit 2. */
-    ck_assert_int_eq(hd("mdev defined"), 0);
-    ck_assert_ptr_nonnull(strstr(out, U1 " mtty mtty-1 start=auto\n"));
-    ck_assert_ptr_nonnull(strstr(out, "start=manual (attrs not applied by hostdev)"));
-    ck_assert_int_eq(hd("mdev undefine " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev defined"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, U1 " mtty mtty-1 start=auto\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "start=manual (attrs not applied by hostdev)"));
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
     ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* undefining removes nothing */
-    ck_assert_int_eq(hd("mdev undefine " U1), 1);
-    ck_assert_int_eq(hd("mdev define mtty ../x"), 2);
-    ck_assert_int_eq(hd("mdev define mtty mtty-2 --manual --uuid " BOOT_MDEV), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 1);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty ../x"), 2);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --manual --uuid " BOOT_MDEV), 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "\"manual\""));
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "w"));
     fputs("{\"mdev_type\": \"mtty-2\", \"start\": \"sometimes\"}", f);
     fclose(f);
-    ck_assert_int_eq(hd("mdev defined"), 2);
-    ck_assert_ptr_nonnull(strstr(err, "etc/mdevctl.d/mtty/" BOOT_MDEV ": not an mdevctl definition"));
-    stop(&e);
+    ck_assert_int_eq(eng_run(&e, "mdev defined"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" BOOT_MDEV ": not an mdevctl definition"));
+    eng_stop(&e);
 }
 END_TEST
 
@@ -356,31 +329,22 @@ END_TEST
 START_TEST(vmm_arguments)
 {
     struct eng e;
-    char cmd[1024];
-    FILE *f;
 
-    start(&e);
-    ck_assert_int_eq(hd("hostdev-xml mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001 00:02.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n"
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "hostdev-xml mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n"
                                       "  <source>\n    <address uuid='" BOOT_MDEV "'/>\n"
                                       "  </source>\n</hostdev>\n<hostdev mode='subsystem' "
                                       "type='pci'"));
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/dom.xml"), "w"));
-    fprintf(f, "<domain type='kvm'>\n  <name>vm1</name>\n  <memory>131072</memory>\n"
-               "  <os>\n    <type>hvm</type>\n  </os>\n  <devices>\n%s  </devices>\n</domain>\n",
-            out);
-    fclose(f);
-    snprintf(cmd, sizeof(cmd), "xmllint --noout --relaxng /usr/share/libvirt/schemas/domain.rng "
-                               "'%s'", fx_path(&e.fx, "tmp/dom.xml"));
-    ck_assert_int_eq(at_run(cmd, NULL, NULL), 0);
-    ck_assert_int_eq(hd("qemu-args " BOOT_MDEV), 0);
-    ck_assert_str_eq(out, "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/" BOOT_MDEV
+    ck_assert(at_domain_validates(fx_path(&e.fx, "tmp"), e.out));
+    ck_assert_int_eq(eng_run(&e, "qemu-args " BOOT_MDEV), 0);
+    ck_assert_str_eq(e.out, "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/" BOOT_MDEV
                           ",id=hostdev0\n");
-    ck_assert_int_eq(hd("qemu-args --cloud-hypervisor " BOOT_MDEV), 0);
-    ck_assert_str_eq(out, "--device path=/sys/bus/mdev/devices/" BOOT_MDEV "/\n");
-    ck_assert_int_eq(hd("qemu-args " U1), 2);
-    ck_assert_ptr_nonnull(strstr(err, U1 ": no such mediated device"));
-    stop(&e);
+    ck_assert_int_eq(eng_run(&e, "qemu-args --cloud-hypervisor " BOOT_MDEV), 0);
+    ck_assert_str_eq(e.out, "--device path=/sys/bus/mdev/devices/" BOOT_MDEV "/\n");
+    ck_assert_int_eq(eng_run(&e, "qemu-args " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, U1 ": no such mediated device"));
+    eng_stop(&e);
 }
 END_TEST
 
@@ -390,7 +354,7 @@ START_TEST(completion)
     struct eng e;
     char cmd[2048], *o = NULL, *x = NULL, *build;
 
-    start(&e);
+    eng_start(&e, "mdev");
     build = realpath(at_build_dir(), NULL);
     ck_assert_ptr_nonnull(build);
     static const char *const cases[][2] = {
@@ -414,7 +378,7 @@ START_TEST(completion)
         o = x = NULL;
     }
     free(build);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 

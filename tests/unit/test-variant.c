@@ -14,33 +14,6 @@
 #define NIC "0000:02:00.0"
 #define HISI "0000:03:00.0"
 
-static struct fx *cur_fx;
-static char *out, *err;
-
-static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int hd(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    int rc = eng_vhostdev(cur_fx, &out, &err, "", fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void start(struct eng *e, const char *spec)
-{
-    eng_start(e, spec);
-    cur_fx = &e->fx;
-}
-
-static void stop(struct eng *e)
-{
-    free(out);
-    free(err);
-    out = err = NULL;
-    eng_stop(e);
-}
 
 static const char *vfio_driver(struct eng *e, const char *bdf)
 {
@@ -56,7 +29,7 @@ START_TEST(the_most_specific_alias_chooses)
 {
     struct eng e;
 
-    start(&e, "variant");
+    eng_start(&e, "variant");
     /* The VF id has its own line: it beats the vendor-wide one and vfio-pci's match-all. */
     ck_assert_str_eq(vfio_driver(&e, VF), "mlx5_vfio_pci");
     /* The PF's own line names "../evil_vfio_pci", which is not a module name: ignored, so the
@@ -67,11 +40,11 @@ START_TEST(the_most_specific_alias_chooses)
     /* A variant built into the kernel: its alias is in modules.builtin.modinfo (after a NUL,
      * which the fake kernel's file statement keeps). */
     ck_assert_str_eq(vfio_driver(&e, "0000:00:04.0"), "virtio_vfio_pci");
-    stop(&e);
+    eng_stop(&e);
     /* No modules.alias at all (a minimal image): vfio-pci. */
-    start(&e, "demo");
+    eng_start(&e, "demo");
     ck_assert_str_eq(vfio_driver(&e, "0000:02:00.0"), "vfio-pci");
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -80,7 +53,7 @@ START_TEST(detach_binds_the_variant_and_reattach_returns)
     struct eng e;
     struct hd_device *vf, *nic;
 
-    start(&e, "variant");
+    eng_start(&e, "variant");
     vf = eng_dev(&e, VF);
     nic = eng_dev(&e, NIC);
     ck_assert_int_eq(hd_device_detach(vf, NULL, 0), 0);
@@ -111,7 +84,7 @@ START_TEST(detach_binds_the_variant_and_reattach_returns)
     ck_assert_int_eq(hd_device_reattach(virtio), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "virtio-pci");
     hd_device_unref(virtio);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -120,7 +93,7 @@ START_TEST(an_explicit_driver_is_kept_to)
     struct eng e;
     struct hd_device *vf;
 
-    start(&e, "variant");
+    eng_start(&e, "variant");
     vf = eng_dev(&e, VF);
     ck_assert_int_eq(hd_device_detach(vf, "vfio-pci", 0), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
@@ -141,7 +114,7 @@ START_TEST(an_explicit_driver_is_kept_to)
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
     hd_device_unref(vf);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -150,7 +123,7 @@ START_TEST(a_variant_that_is_not_there_changes_nothing)
     struct eng e;
     struct hd_device *dev;
 
-    start(&e, "variant");
+    eng_start(&e, "variant");
     dev = eng_dev(&e, HISI);
     ck_assert_str_eq(vfio_driver(&e, HISI), "hisi_acc_vfio_pci");
     /* Modules are never loaded under a fake root: the detach fails before any write. */
@@ -164,7 +137,7 @@ START_TEST(a_variant_that_is_not_there_changes_nothing)
     ck_assert_int_eq(hd_device_detach(dev, "vfio-pci", 0), 0);
     ck_assert_str_eq(fx_driver(&e.fx, HISI), "vfio-pci");
     hd_device_unref(dev);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -177,7 +150,7 @@ START_TEST(undo_returns_to_the_exact_driver)
     struct hd_op *op;
     struct hd_pci_addr a;
 
-    start(&e, "variant");
+    eng_start(&e, "variant");
     vf = eng_dev(&e, VF);
     ck_assert_int_eq(hd_device_detach(vf, "vfio-pci", 0), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/drivers/e1000e/unbind EIO"), 0);
@@ -201,7 +174,7 @@ START_TEST(undo_returns_to_the_exact_driver)
     ck_assert_int_eq(hd_op_set_driver(op, "mlx5_core"), -EINVAL);
     hd_op_unref(op);
     hd_device_unref(vf);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -211,7 +184,7 @@ START_TEST(acquire_and_reserve_choose_the_variant)
     struct hd_op *op;
     struct hd_pci_addr a;
 
-    start(&e, "variant");
+    eng_start(&e, "variant");
     ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_ACQUIRE, &op), 0);
     ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
     hd_op_set_owner(op, 1000, 1000);
@@ -248,7 +221,7 @@ START_TEST(acquire_and_reserve_choose_the_variant)
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" VF "/driver_override"),
                      "mlx5_vfio_pci");
     hd_device_unref(dev);
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -257,27 +230,27 @@ START_TEST(the_tools_say_and_take_it)
     struct eng e;
     FILE *f;
 
-    start(&e, "variant");
-    ck_assert_int_eq(hd("show " VF), 0);
-    ck_assert_ptr_nonnull(strstr(out, "detach binds:    mlx5_vfio_pci (its vfio-pci variant"));
-    ck_assert_int_eq(hd("show " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "detach binds:    vfio-pci (no variant"));
-    ck_assert_int_eq(hd("--json show " VF), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"vfio_driver\": \"mlx5_vfio_pci\""));
-    ck_assert_int_eq(hd("detach --dry-run " VF " " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, VF ": mlx5_core -> mlx5_vfio_pci"));
-    ck_assert_ptr_nonnull(strstr(out, NIC ": e1000e -> vfio-pci"));
+    eng_start(&e, "variant");
+    ck_assert_int_eq(eng_run(&e, "show " VF), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "detach binds:    mlx5_vfio_pci (its vfio-pci variant"));
+    ck_assert_int_eq(eng_run(&e, "show " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "detach binds:    vfio-pci (no variant"));
+    ck_assert_int_eq(eng_run(&e, "--json show " VF), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vfio_driver\": \"mlx5_vfio_pci\""));
+    ck_assert_int_eq(eng_run(&e, "detach --dry-run " VF " " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, VF ": mlx5_core -> mlx5_vfio_pci"));
+    ck_assert_ptr_nonnull(strstr(e.out, NIC ": e1000e -> vfio-pci"));
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
     /* --driver: any vfio-pci family name, "vfio" for the default; others are bad input. */
-    ck_assert_int_eq(hd("detach --driver e1000e " VF), 2);
-    ck_assert_ptr_nonnull(strstr(err, "--driver 'e1000e'"));
-    ck_assert_int_eq(hd("--json detach --driver ../a_vfio_pci " VF), 2);
-    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
-    ck_assert_int_eq(hd("detach --driver vfio-pci " VF), 0);
+    ck_assert_int_eq(eng_run(&e, "detach --driver e1000e " VF), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "--driver 'e1000e'"));
+    ck_assert_int_eq(eng_run(&e, "--json detach --driver ../a_vfio_pci " VF), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":2"));
+    ck_assert_int_eq(eng_run(&e, "detach --driver vfio-pci " VF), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
-    ck_assert_int_eq(hd("detach --driver mlx5_vfio_pci " VF), 0);
+    ck_assert_int_eq(eng_run(&e, "detach --driver mlx5_vfio_pci " VF), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
-    ck_assert_int_eq(hd("reattach " VF), 0);
+    ck_assert_int_eq(eng_run(&e, "reattach " VF), 0);
     /* <driver model='...'/> of a domain XML is honoured; a model that is not a vfio-pci
      * family driver is bad input. */
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/vm.xml"), "w"));
@@ -288,20 +261,20 @@ START_TEST(the_tools_say_and_take_it)
           "<hostdev mode='subsystem' type='pci' managed='yes'><source><address bus='1' "
           "slot='0' function='3'/></source></hostdev>\n</devices></domain>\n", f);
     fclose(f);
-    ck_assert_int_eq(hd("acquire --owner 1000:1000 --domain-xml %s", fx_path(&e.fx, "tmp/vm.xml")),
+    ck_assert_int_eq(eng_run(&e, "acquire --owner 1000:1000 --domain-xml %s", fx_path(&e.fx, "tmp/vm.xml")),
                      0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
     ck_assert_str_eq(fx_driver(&e.fx, VF2), "mlx5_vfio_pci");
-    ck_assert_int_eq(hd("release --vm vm1"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1"), 0);
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/vm.xml"), "w"));
     fputs("<domain type='kvm'><name>vm1</name><devices>\n<hostdev mode='subsystem' type='pci' "
           "managed='yes'><driver model='e1000e'/><source><address bus='1' slot='0' "
           "function='2'/></source></hostdev>\n</devices></domain>\n", f);
     fclose(f);
-    ck_assert_int_eq(hd("acquire --domain-xml %s", fx_path(&e.fx, "tmp/vm.xml")), 2);
-    ck_assert_ptr_nonnull(strstr(err, "model='e1000e'"));
+    ck_assert_int_eq(eng_run(&e, "acquire --domain-xml %s", fx_path(&e.fx, "tmp/vm.xml")), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "model='e1000e'"));
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 
@@ -319,25 +292,25 @@ START_TEST(persisted_reservations_keep_the_variant)
 {
     struct eng e;
 
-    start(&e, "variant");
-    ck_assert_int_eq(hd("persist " VF), 0);
+    eng_start(&e, "variant");
+    ck_assert_int_eq(eng_run(&e, "persist " VF), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/hostdev.d/persist-" VF ".conf"),
                                  VF " mlx5_vfio_pci"));
-    ck_assert_int_eq(hd("unpersist " VF), 0);
+    ck_assert_int_eq(eng_run(&e, "unpersist " VF), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
-    ck_assert_int_eq(hd("persist --driver vfio-pci " VF), 0);
+    ck_assert_int_eq(eng_run(&e, "persist --driver vfio-pci " VF), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
-    ck_assert_int_eq(hd("persist --driver e1000e " VF), 2);
+    ck_assert_int_eq(eng_run(&e, "persist --driver e1000e " VF), 2);
     /* A configuration line may name a variant; a host driver is a line error. */
     write_file(&e, "etc/hostdev.d/20-vf.conf", VF2 " driver=mlx5_vfio_pci\n");
-    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_int_eq(eng_run(&e, "reserve"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF2), "mlx5_vfio_pci");
     write_file(&e, "etc/hostdev.d/30-nic.conf", NIC " e1000e\n");
-    ck_assert_int_eq(hd("reserve"), 2);
-    ck_assert_ptr_nonnull(strstr(err, "30-nic.conf:1: 'e1000e' is neither a driver"));
+    ck_assert_int_eq(eng_run(&e, "reserve"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "30-nic.conf:1: 'e1000e' is neither a driver"));
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
-    stop(&e);
+    eng_stop(&e);
 }
 END_TEST
 

@@ -11,7 +11,11 @@ set -- $(find_all 8086 10d3 root)
 [ $# -ge 2 ] || fail "need two e1000e on the root bus, found $#"
 a=$1 b=$2
 owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
-cdev_of() { ls "$PCI/$1/vfio-dev" 2>/dev/null | head -n1; }
+# The cdev's name, where the kernel made a character device (6.1-6.5 have vfio-dev/vfioN
+# without one: no `dev` in it).
+cdev_of() {
+    for d in "$PCI/$1"/vfio-dev/vfio*; do [ -e "$d/dev" ] && basename "$d" && return; done
+}
 
 hd detach "$a" "$b"
 expect "$rc" 0 "detach $a $b: exit status"
