@@ -304,7 +304,7 @@ struct hd_nodedev {
     char *sysname; /* last component of path: "0000:00:1f.2", "1-2:1.0", "sda" */
     char *driver;
     char *devnode; /* "/dev/..." from uevent DEVNAME */
-    const char *caps[3]; /* what virNodeDeviceListCaps reports */
+    const char *caps[4]; /* what virNodeDeviceListCaps reports */
     size_t ncaps;
     struct hd_device *pci; /* HD_CAP_PCI */
     /* pci (copied from the snapshot), usb_device */
@@ -327,6 +327,10 @@ struct hd_nodedev {
     const char *drive_type;
     bool removable;
     unsigned long long num_blocks, block_size;
+    /* pci: the types it offers as a mediated device parent (the listing's, shared) */
+    struct hd_mdev_type_list *mdev_types;
+    /* mdev: its type and its parent's sysfs name; its group is num[0] (-1: none) */
+    char *mdev_type, *mdev_parent;
     /* system ("computer"): from the DMI attributes */
     char *sys_product, *hw_vendor, *hw_version, *hw_serial, *hw_uuid;
     char *fw_vendor, *fw_version, *fw_date;
@@ -345,6 +349,7 @@ int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev);
 int hd_nodedev_probe_net(struct hd_nodedev *dev);
 int hd_nodedev_probe_storage(struct hd_nodedev *dev); /* 0: keep, 1: not a disk, skip */
 int hd_nodedev_probe_system(struct hd_nodedev *dev);
+int hd_nodedev_probe_mdev(struct hd_nodedev *dev);
 /* Read attribute @attr of @dev's directory; -ENOENT when absent. */
 ssize_t hd_nodedev_read_attr(struct hd_nodedev *dev, const char *attr, char *buf, size_t size);
 /* The same, allocated; *@out stays NULL when the attribute is absent or empty. */

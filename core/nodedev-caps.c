@@ -257,3 +257,37 @@ int hd_nodedev_probe_system(struct hd_nodedev *dev)
     }
     return 0;
 }
+
+/* A mediated device (bus/mdev/devices/UUID, in its parent's directory): its type, group, and
+ * libvirt's name mdev_<uuid>_<parent>. */
+int hd_nodedev_probe_mdev(struct hd_nodedev *dev)
+{
+    char path[HD_PATH_MAX], buf[HD_DRIVER_NAME_MAX], uuid[37];
+    const char *slash;
+    long long g = -1;
+    int r;
+
+    if (hd_mdev_uuid_parse(dev->sysname, uuid) < 0 || strcmp(uuid, dev->sysname) != 0)
+        return 1;
+    if ((r = hd_path(path, sizeof(path), "%s/mdev_type", dev->path)) < 0 ||
+        (r = hd_fs_link_basename(dev->ctx, path, buf, sizeof(buf))) < 0)
+        return r;
+    if ((dev->mdev_type = strdup(buf)) == NULL)
+        return -ENOMEM;
+    slash = strrchr(dev->path, '/');
+    for (const char *p = slash; p != NULL && p > dev->path; p--) {
+        if (p[-1] == '/') {
+            if ((dev->mdev_parent = strndup(p, (size_t)(slash - p))) == NULL)
+                return -ENOMEM;
+            break;
+        }
+    }
+    if (dev->mdev_parent == NULL || !hd_name_valid(dev->mdev_parent))
+        return -EINVAL;
+    if (hd_path(path, sizeof(path), "%s/iommu_group", dev->path) == 0 &&
+        hd_fs_link_basename(dev->ctx, path, buf, sizeof(buf)) == 0 &&
+        hd_parse_int(buf, 0, 1 << 30, &g) < 0)
+        g = -1;
+    dev->num[0] = g;
+    return hd_nodedev_set_name(dev, "mdev", dev->mdev_parent);
+}

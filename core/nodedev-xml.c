@@ -197,6 +197,37 @@ static void pci_express(FILE *f, struct hd_nodedev *dev)
     fputs("</pci-express>\n", f);
 }
 
+/* The types a mediated device parent offers, those of an API libvirt knows. */
+static void mdev_types(FILE *f, const struct hd_nodedev *dev)
+{
+    const struct hd_mdev_type_list *t = dev->mdev_types;
+
+    if (t == NULL)
+        return;
+    indent(f, 2);
+    fputs("<capability type='mdev_types'>\n", f);
+    for (size_t i = 0; i < hd_mdev_type_list_count(t); i++) {
+        const char *api = hd_mdev_type_list_get_device_api(t, i);
+        int avail = hd_mdev_type_list_get_available(t, i);
+        if (strcmp(hd_mdev_type_list_get_parent(t, i), dev->sysname) != 0 || api == NULL ||
+            (strcmp(api, "vfio-pci") != 0 && strcmp(api, "vfio-ccw") != 0 &&
+             strcmp(api, "vfio-ap") != 0))
+            continue;
+        indent(f, 3);
+        fputs("<type id='", f);
+        put_escaped(f, hd_mdev_type_list_get_id(t, i));
+        fputs("'>\n", f);
+        if (hd_mdev_type_list_get_name(t, i) != NULL && hd_mdev_type_list_get_name(t, i)[0])
+            elem(f, 4, "name", hd_mdev_type_list_get_name(t, i));
+        elem(f, 4, "deviceAPI", api);
+        elem_num(f, 4, "availableInstances", avail > 0 ? (unsigned long long)avail : 0);
+        indent(f, 3);
+        fputs("</type>\n", f);
+    }
+    indent(f, 2);
+    fputs("</capability>\n", f);
+}
+
 static void cap_pci(FILE *f, struct hd_nodedev *dev)
 {
     const struct hd_device *d = dev->pci;
@@ -235,6 +266,7 @@ static void cap_pci(FILE *f, struct hd_nodedev *dev)
         indent(f, 2);
         fprintf(f, "<capability type='%s'/>\n", ht == 1 ? "pci-bridge" : "cardbus-bridge");
     }
+    mdev_types(f, dev);
     if (d->group >= 0)
         iommu_group(f, dev, d->group);
     if (hd_device_get_numa_node(d) >= 0) {
@@ -376,6 +408,18 @@ static void capability(FILE *f, struct hd_nodedev *dev)
         break;
     case HD_CAP_SCSI_GENERIC:
         elem(f, 2, "char", dev->devnode ? dev->devnode : dev->abspath);
+        break;
+    case HD_CAP_MDEV:
+        indent(f, 2);
+        fputs("<type id='", f);
+        put_escaped(f, dev->mdev_type);
+        fputs("'/>\n", f);
+        if (dev->num[0] >= 0) {
+            indent(f, 2);
+            fprintf(f, "<iommuGroup number='%lld'/>\n", dev->num[0]);
+        }
+        elem(f, 2, "uuid", dev->sysname);
+        elem(f, 2, "parent_addr", dev->mdev_parent);
         break;
     default:
         break;

@@ -20,6 +20,9 @@ static const char *const cap_names[HD_CAP_LAST] = {
     [HD_CAP_FC_HOST] = "fc_host",
     [HD_CAP_VPORTS] = "vports",
     [HD_CAP_SCSI_GENERIC] = "scsi_generic",
+    [HD_CAP_DRM] = "drm",
+    [HD_CAP_MDEV_TYPES] = "mdev_types",
+    [HD_CAP_MDEV] = "mdev",
 };
 
 HD_EXPORT const char *hd_nodedev_cap_to_string(enum hd_nodedev_cap cap)
@@ -81,11 +84,12 @@ HD_EXPORT struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev)
         dev->driver,      dev->devnode,    dev->vendor_name, dev->product_name, dev->description,
         dev->ifname,      dev->mac,        dev->model,       dev->vendor,       dev->serial,
         dev->sys_product, dev->hw_vendor,  dev->hw_version,  dev->hw_serial,    dev->hw_uuid,
-        dev->fw_vendor,   dev->fw_version, dev->fw_date,
+        dev->fw_vendor,   dev->fw_version, dev->fw_date,     dev->mdev_type,    dev->mdev_parent,
     };
     for (size_t i = 0; i < HD_ARRAY_SIZE(strings); i++)
         free(strings[i]);
     hd_device_unref(dev->pci);
+    hd_mdev_type_list_unref(dev->mdev_types);
     hd_ctx_unref(dev->ctx);
     free(dev);
     return NULL;
@@ -296,6 +300,29 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
     return r;
 }
 
+/* PCI devices that offer mediated device types: each gets the listing's types (one read for
+ * all) and the mdev_types capability. */
+static int mark_mdev_parents(struct hd_ctx *ctx, struct hd_nodedev_list *list)
+{
+    struct hd_mdev_type_list *types;
+    int r = hd_mdev_type_list_new(ctx, &types);
+
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < list->count; i++) {
+        struct hd_nodedev *dev = list->devs[i];
+        for (size_t k = 0; dev->cap == HD_CAP_PCI && k < hd_mdev_type_list_count(types); k++) {
+            if (strcmp(hd_mdev_type_list_get_parent(types, k), dev->sysname) == 0) {
+                dev->mdev_types = hd_mdev_type_list_ref(types);
+                dev->caps[dev->ncaps++] = cap_names[HD_CAP_MDEV_TYPES];
+                break;
+            }
+        }
+    }
+    hd_mdev_type_list_unref(types);
+    return 0;
+}
+
 /* One directory of entries, each a device of one family. */
 static const struct source {
     const char *dir;
@@ -307,6 +334,7 @@ static const struct source {
     {"sys/class/scsi_generic", HD_CAP_SCSI_GENERIC, hd_nodedev_probe_scsi_generic},
     {"sys/class/net", HD_CAP_NET, hd_nodedev_probe_net},
     {"sys/class/block", HD_CAP_STORAGE, hd_nodedev_probe_storage},
+    {"sys/bus/mdev/devices", HD_CAP_MDEV, hd_nodedev_probe_mdev},
 };
 
 /* What every device has: its driver and its /dev node (uevent DEVNAME). */
@@ -405,7 +433,7 @@ HD_EXPORT int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps,
     }
     if ((r = hd_nodedev_probe_system(computer)) < 0 || (r = list_add(list, computer)) < 0)
         goto fail;
-    if ((r = add_pci(ctx, list)) < 0)
+    if ((r = add_pci(ctx, list)) < 0 || (r = mark_mdev_parents(ctx, list)) < 0)
         goto fail;
     for (size_t i = 0; i < HD_ARRAY_SIZE(sources); i++) {
         if ((r = add_source(ctx, &sources[i], list)) < 0)
@@ -414,7 +442,8 @@ HD_EXPORT int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps,
     if ((r = assign_parents(list)) < 0)
         goto fail;
     for (size_t i = 0; i < list->count; i++) {
-        if (caps == 0 || (caps & (1u << list->devs[i]->cap)))
+        if (caps == 0 || (caps & (1u << list->devs[i]->cap)) ||
+            ((caps & (1u << HD_CAP_MDEV_TYPES)) && list->devs[i]->mdev_types != NULL))
             list->devs[kept++] = list->devs[i];
         else
             hd_nodedev_unref(list->devs[i]);

@@ -675,6 +675,10 @@ enum hd_nodedev_cap {
     HD_CAP_FC_HOST = 9,       /* "fc_host": known by name, never listed */
     HD_CAP_VPORTS = 10,       /* "vports": known by name, never listed */
     HD_CAP_SCSI_GENERIC = 11, /* "scsi_generic" */
+    HD_CAP_DRM = 12,          /* "drm": known by name, never listed */
+    HD_CAP_MDEV_TYPES = 13,   /* "mdev_types": a PCI device that is a mediated device parent
+                               * (never a device's own capability; a filter finds them) */
+    HD_CAP_MDEV = 14,         /* "mdev": a mediated device, mdev_<uuid>_<parent> */
     HD_CAP_LAST,
 };
 

@@ -348,6 +348,62 @@ START_TEST(vmm_arguments)
 }
 END_TEST
 
+/* Node devices as libvirt shows them: the parent's mdev_types, the mdev itself (named
+ * mdev_<uuid>_<parent>), both valid against libvirt's nodedev.rng; --cap finds each. */
+START_TEST(node_devices)
+{
+    struct eng e;
+    struct hd_nodedev_list *l;
+    struct hd_nodedev *dev;
+    char *xml, path[256], cmd[512];
+    FILE *f;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_nodedev_list_new(e.ctx, 1u << HD_CAP_MDEV_TYPES, &l), 0);
+    ck_assert_uint_eq(hd_nodedev_list_count(l), 1);
+    ck_assert_str_eq(hd_nodedev_get_name(hd_nodedev_list_get(l, 0)), "pci_0000_00_02_0");
+    hd_nodedev_list_unref(l);
+    ck_assert_int_eq(hd_nodedev_list_new(e.ctx, 1u << HD_CAP_MDEV, &l), 0);
+    ck_assert_uint_eq(hd_nodedev_list_count(l), 1);
+    dev = hd_nodedev_list_get(l, 0);
+    ck_assert_str_eq(hd_nodedev_get_name(dev), "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001_mtty");
+    ck_assert_str_eq(hd_nodedev_get_parent(dev), "computer");
+    ck_assert_int_eq(hd_nodedev_format_xml(dev, &xml), 0);
+    ck_assert_ptr_nonnull(strstr(xml, "<capability type='mdev'>\n    <type id='mtty-2'/>\n"));
+    ck_assert_ptr_nonnull(strstr(xml, "<uuid>" BOOT_MDEV "</uuid>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<parent_addr>mtty</parent_addr>"));
+    hd_nodedev_list_unref(l);
+    ck_assert_int_eq(hd_nodedev_lookup(e.ctx, "pci_0000_00_02_0", &dev), 0);
+    char *pxml;
+    ck_assert_int_eq(hd_nodedev_format_xml(dev, &pxml), 0);
+    ck_assert_ptr_nonnull(strstr(pxml, "<capability type='mdev_types'>\n      <type "
+                                       "id='i915-GVTg_V5_4'>\n        <name>GVTg_V5_4</name>\n"
+                                       "        <deviceAPI>vfio-pci</deviceAPI>\n"
+                                       "        <availableInstances>2</availableInstances>"));
+    hd_nodedev_unref(dev);
+    const char *docs[] = {xml, pxml};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s", fx_path(&e.fx, i ? "tmp/p.xml" : "tmp/m.xml"));
+        ck_assert_ptr_nonnull(f = fopen(path, "w"));
+        fputs(docs[i], f);
+        fclose(f);
+        snprintf(cmd, sizeof(cmd), "xmllint --noout --relaxng "
+                                   "/usr/share/libvirt/schemas/nodedev.rng '%s'", path);
+        ck_assert_msg(at_run(cmd, NULL, NULL) == 0, "not valid: %s", docs[i]);
+    }
+    free(xml);
+    free(pxml);
+    /* hostdev-virsh: --cap names them. */
+    snprintf(cmd, sizeof(cmd), "%s/hostdev-virsh -c hostdev://%s nodedev-list --cap mdev_types,mdev",
+             at_build_dir(), e.fx.root);
+    char *o = NULL;
+    ck_assert_int_eq(at_run(cmd, &o, NULL), 0);
+    ck_assert_str_eq(o, "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001_mtty\npci_0000_00_02_0\n\n");
+    free(o);
+    eng_stop(&e);
+}
+END_TEST
+
 /* The bash completion offers the subcommands, then parents and types, or UUIDs. */
 START_TEST(completion)
 {
@@ -397,6 +453,7 @@ int main(void)
     tcase_add_test(tc, completion);
     tcase_add_test(tc, vmm_arguments);
     tcase_add_test(tc, definitions_and_reserve);
+    tcase_add_test(tc, node_devices);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }
