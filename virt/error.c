@@ -48,6 +48,10 @@ static const char *template_for(int code)
         return "Requested operation is not valid: %s";
     case VIR_ERR_OPERATION_DENIED:
         return "operation forbidden: %s";
+    case VIR_ERR_XML_ERROR:
+        return "XML error: %s";
+    case VIR_ERR_CONFIG_UNSUPPORTED:
+        return "unsupported configuration: %s";
     default:
         return "%s"; /* VIR_ERR_SYSTEM_ERROR: the detail is the whole message */
     }

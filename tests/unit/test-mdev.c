@@ -404,6 +404,53 @@ START_TEST(node_devices)
 }
 END_TEST
 
+/* libvirt's way: virNodeDeviceCreateXML / virNodeDeviceDestroy, through hostdev-virsh. */
+START_TEST(libvirt_create_and_destroy)
+{
+    struct eng e;
+    char cmd[1024], *o = NULL, *x = NULL;
+    FILE *f;
+
+    eng_start(&e, "mdev");
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/md.xml"), "w"));
+    fputs("<device>\n  <parent>pci_0000_00_02_0</parent>\n  <capability type=\"mdev\">\n"
+          "    <type id=\"i915-GVTg_V5_4\"/>\n    <uuid>" U1 "</uuid>\n  </capability>\n"
+          "</device>\n", f);
+    fclose(f);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/pci.xml"), "w"));
+    fputs("<device><parent>computer</parent><capability type='pci'/></device>\n", f);
+    fclose(f);
+#define VIRSH(args)                                                                                \
+    (free(o), free(x), o = x = NULL,                                                               \
+     snprintf(cmd, sizeof(cmd), "%s/hostdev-virsh -c hostdev://%s %s", at_build_dir(),             \
+              e.fx.root, args),                                                                    \
+     at_run(cmd, &o, &x))
+    char args[512];
+    snprintf(args, sizeof(args), "nodedev-create %s", fx_path(&e.fx, "tmp/md.xml"));
+    ck_assert_int_eq(VIRSH(args), 0);
+    ck_assert_ptr_nonnull(strstr(o, "Node device mdev_0b5b8f4a_0000_4000_8000_000000000001_0000_00"
+                                    "_02_0 created from"));
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* Again: the UUID is taken. */
+    ck_assert_int_ne(VIRSH(args), 0);
+    ck_assert_ptr_nonnull(strstr(x, "exists already"));
+    snprintf(args, sizeof(args), "nodedev-create %s", fx_path(&e.fx, "tmp/pci.xml"));
+    ck_assert_int_ne(VIRSH(args), 0);
+    ck_assert_ptr_nonnull(strstr(x, "unsupported configuration: only mediated devices"));
+    ck_assert_int_ne(VIRSH("nodedev-destroy pci_0000_00_02_0"), 0);
+    ck_assert_ptr_nonnull(strstr(x, "is not a mediated device"));
+    ck_assert_int_eq(VIRSH("nodedev-destroy mdev_0b5b8f4a_0000_4000_8000_000000000001_0000_00_02_0"),
+                     0);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_ne(VIRSH("-r nodedev-destroy mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001_mtty"), 0);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
+#undef VIRSH
+    free(o);
+    free(x);
+    eng_stop(&e);
+}
+END_TEST
+
 /* The bash completion offers the subcommands, then parents and types, or UUIDs. */
 START_TEST(completion)
 {
@@ -454,6 +501,7 @@ int main(void)
     tcase_add_test(tc, vmm_arguments);
     tcase_add_test(tc, definitions_and_reserve);
     tcase_add_test(tc, node_devices);
+    tcase_add_test(tc, libvirt_create_and_destroy);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }

@@ -1,5 +1,6 @@
 /* hostdev-virsh.c - virsh's node-device verbs, arguments, output and exit codes, on hostdev.
  * The reference is virsh 9.0 (Debian 12): messages and layouts as it prints them. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -404,6 +405,63 @@ static bool cmd_detach(struct ctl *ctl, const struct cmd *cmd)
     return r == 0;
 }
 
+/* nodedev-create FILE: a mediated device from its node device XML. */
+static bool cmd_create(struct ctl *ctl, const struct cmd *cmd)
+{
+    const char *file = opt(cmd, "file");
+    char *xml = NULL;
+    size_t len = 0;
+    FILE *f = fopen(file, "r");
+    virNodeDevicePtr dev;
+
+    if (f == NULL) {
+        vsh_error("Failed to open file '%s': %s", file, strerror(errno));
+        return false;
+    }
+    FILE *mem = open_memstream(&xml, &len);
+    char buf[4096];
+    size_t n;
+    while (mem != NULL && (n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (1u << 20))
+        fwrite(buf, 1, n, mem);
+    fclose(f);
+    if (mem == NULL || fclose(mem) != 0 || len >= (1u << 20)) {
+        free(xml);
+        vsh_error("Failed to read file '%s'", file);
+        return false;
+    }
+    if (!connect(ctl)) {
+        free(xml);
+        return false;
+    }
+    dev = virNodeDeviceCreateXML(ctl->conn, xml, 0);
+    free(xml);
+    if (dev == NULL) {
+        vsh_error("Failed to create node device from %s", file);
+        return false;
+    }
+    if (!ctl->quiet)
+        printf("Node device %s created from %s\n", virNodeDeviceGetName(dev), file);
+    virNodeDeviceFree(dev);
+    return true;
+}
+
+static bool cmd_destroy(struct ctl *ctl, const struct cmd *cmd)
+{
+    const char *name = opt(cmd, "device");
+    virNodeDevicePtr dev = lookup(ctl, cmd);
+    int r;
+
+    if (dev == NULL)
+        return false;
+    r = virNodeDeviceDestroy(dev);
+    if (r == 0 && !ctl->quiet)
+        printf("Destroyed node device '%s'\n", name);
+    else if (r < 0)
+        vsh_error("Failed to destroy node device '%s'", name);
+    virNodeDeviceFree(dev);
+    return r == 0;
+}
+
 static bool cmd_reattach(struct ctl *ctl, const struct cmd *cmd)
 {
     const char *name = opt(cmd, "device");
@@ -445,6 +503,16 @@ static bool cmd_help(struct ctl *ctl, const struct cmd *cmd);
         "device", OPT_DATA, true, "device name or wwn pair in 'wwnn,wwpn' format"                 \
     }
 static const struct cmd_def commands[] = {
+    {"nodedev-create",
+     NULL,
+     cmd_create,
+     {{"file", OPT_DATA, true, "file containing an XML description of the device"}},
+     "create a device defined by an XML file on the node"},
+    {"nodedev-destroy",
+     NULL,
+     cmd_destroy,
+     {DEVICE_OPT},
+     "destroy (stop) a device on the node"},
     {"nodedev-detach",
      NULL,
      cmd_detach,

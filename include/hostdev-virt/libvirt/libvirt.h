@@ -117,6 +117,11 @@ int virNodeDeviceReAttach(virNodeDevicePtr dev);
  * so the check means the same whichever driver the device is on; and a device its host
  * driver is using is refused (VIR_ERR_OPERATION_INVALID): detach it first. */
 int virNodeDeviceReset(virNodeDevicePtr dev);
+/* Mediated devices only: <device><parent>NAME</parent><capability type='mdev'><type id='...'/>
+ * [<uuid>...</uuid>]</capability></device>. */
+virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const char *xmlDesc,
+                                        unsigned int flags);
+int virNodeDeviceDestroy(virNodeDevicePtr dev);
 
 #ifdef __cplusplus
 }

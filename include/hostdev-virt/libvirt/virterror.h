@@ -56,6 +56,7 @@ typedef enum {
     VIR_ERR_INVALID_NODE_DEVICE = 52,
     VIR_ERR_NO_NODE_DEVICE = 53,
     VIR_ERR_OPERATION_INVALID = 55,
+    VIR_ERR_CONFIG_UNSUPPORTED = 67,
 } virErrorNumber;
 
 /* Called with each error as it is raised. Without one, libvirt's default prints
