@@ -114,6 +114,7 @@ struct hd_host_use {
     struct class_links block, net, graphics;
     struct netuse *use;     /* NULL until needed */
     struct netgraph *graph; /* NULL until needed */
+    struct hd_mdev_list *mdevs; /* NULL until needed */
 };
 
 /* Every line of a ROOT file, one at a time; a missing file has no lines. */
@@ -1144,6 +1145,25 @@ static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct r
     return 0;
 }
 
+/* ---- mediated devices ---------------------------------------------------------------------- */
+
+/* A parent of mediated devices (a GPU with vGPUs): its driver leaving removes them all, and a
+ * VM may be using one. */
+static int check_mdev(struct hd_host_use *hu, const char *bdf, struct reasons *rs)
+{
+    int r;
+
+    if (hu->mdevs == NULL && (r = hd_mdev_list_new(hu->ctx, &hu->mdevs)) < 0)
+        return r;
+    for (size_t i = 0; i < hd_mdev_list_count(hu->mdevs); i++) {
+        if (strcmp(hd_mdev_list_get_parent(hu->mdevs, i), bdf) == 0)
+            add_reason(rs, "%s is the parent of mediated device %s (leaving its driver removes "
+                       "it, out from under any VM using it)", bdf,
+                       hd_mdev_list_get_uuid(hu->mdevs, i));
+    }
+    return 0;
+}
+
 HD_EXPORT int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out)
 {
     struct hd_host_use *hu = calloc(1, sizeof(*hu));
@@ -1176,6 +1196,7 @@ HD_EXPORT struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu)
         free(hu->use);
     }
     netgraph_free(hu->graph);
+    hd_mdev_list_unref(hu->mdevs);
     hd_ctx_unref(hu->ctx);
     free(hu);
     return NULL;
@@ -1190,7 +1211,7 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
         return -EINVAL;
     rs.buf[0] = '\0';
     if ((r = check_block(hu, dev->name, &rs)) < 0 || (r = check_net(hu, dev->name, &rs)) < 0 ||
-        (r = check_console(hu, dev, &rs)) < 0)
+        (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, dev->name, &rs)) < 0)
         return hd_err(dev->ctx, r, "%s: cannot tell whether the host uses it", dev->name);
     if (rs.len > 0)
         return hd_err(dev->ctx, -EBUSY, "%s", rs.buf);

@@ -404,6 +404,35 @@ START_TEST(node_devices)
 }
 END_TEST
 
+/* A parent of mediated devices is host use: detach refuses it; forced, its driver leaving
+ * takes its mdevs and types along (as mdev_unregister_parent does), and reattach brings the
+ * types back. */
+START_TEST(a_parent_keeps_its_mdevs)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "detach 00:02.0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:02.0 is the parent of mediated device " U1));
+    ck_assert_ptr_nonnull(strstr(e.err, "--force"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "show 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "host use:        0000:00:02.0 is the parent of mediated "
+                                        "device " U1));
+    ck_assert_int_eq(eng_run(&e, "detach --force 00:02.0"), 0);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert(!fx_exists(&e.fx, "sys/class/mdev_bus/0000:00:02.0"));
+    ck_assert_int_eq(eng_run(&e, "mdev types"), 0);
+    ck_assert_ptr_null(strstr(e.out, "i915-GVTg"));
+    ck_assert_int_eq(eng_run(&e, "reattach 00:02.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev types"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:00:02.0 i915-GVTg_V5_4"));
+    eng_stop(&e);
+}
+END_TEST
+
 /* libvirt's way: virNodeDeviceCreateXML / virNodeDeviceDestroy, through hostdev-virsh. */
 START_TEST(libvirt_create_and_destroy)
 {
@@ -502,6 +531,7 @@ int main(void)
     tcase_add_test(tc, definitions_and_reserve);
     tcase_add_test(tc, node_devices);
     tcase_add_test(tc, libvirt_create_and_destroy);
+    tcase_add_test(tc, a_parent_keeps_its_mdevs);
     suite_add_tcase(s, tc);
     return suite_run(s);
 }

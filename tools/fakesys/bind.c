@@ -142,6 +142,8 @@ struct device *device_release_driver(struct kernel *k, struct device *dev)
     /* PF drivers turn SR-IOV off in remove(), as vfio-pci and most NIC drivers do. */
     if (dev->numvfs > 0)
         sriov_disable(k, dev);
+    if (k->nmdevs > 0)
+        mdev_parent_unbound(k, dev);
     dev->driver = NULL;
     kernel_log(k, "unbind %s %s", dev->name, drv->name);
     kernel_uevent(k, "unbind", dev);

@@ -534,6 +534,8 @@ char *mdev_parent_path(const struct kernel *k, const char *parent);
 /* Lay the parents' types, the mdevs and the mdev bus out (sysfs.c calls it). */
 void mdev_build_sys(struct kernel *k);
 void mdev_free_all(struct kernel *k);
+/* @dev's driver let go of it: the mediated devices it was the parent of are gone. */
+void mdev_parent_unbound(struct kernel *k, const struct device *dev);
 
 /* ---- sysfs.c ----------------------------------------------------------------------------- */
 

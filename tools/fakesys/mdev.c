@@ -201,6 +201,39 @@ static const struct attr a_create = {.name = "create", .mode = 0200, .store = cr
 static const struct attr a_remove = {.name = "remove", .mode = 0200, .store = remove_store};
 static const struct attr a_uevent = {.name = "uevent", .mode = 0644, .show = mdev_uevent_show};
 
+/* A PCI parent offers its types only while the driver the type is named after is bound: that
+ * driver registered it with the mdev core. A virtual parent always does. */
+static bool offered(const struct kernel *k, const struct mdev_type *t)
+{
+    const struct device *dev;
+    const char *dash = strchr(t->id, '-');
+
+    if (strchr(t->parent, ':') == NULL)
+        return true;
+    dev = device_find_name(k, t->parent, strlen(t->parent));
+    return dev != NULL && dev->driver != NULL && strlen(dev->driver->name) == (size_t)(dash - t->id) &&
+           strncmp(dev->driver->name, t->id, (size_t)(dash - t->id)) == 0;
+}
+
+void mdev_parent_unbound(struct kernel *k, const struct device *dev)
+{
+    for (size_t i = k->nmdevs; i-- > 0;) {
+        struct mdev *m = k->mdevs[i];
+        if (strcmp(m->type->parent, dev->name) != 0)
+            continue;
+        /* The parent driver's remove() unregisters the parent: its mdevs go with it. */
+        struct group_node *gn = group_node_find(k, m->group);
+        if (gn != NULL)
+            *gn = k->gnodes[--k->ngnodes];
+        kernel_log(k, "mdev-remove %s (its parent %s left its driver)", m->uuid, dev->name);
+        mdev_uevent(k, "remove", m);
+        memmove(&k->mdevs[i], &k->mdevs[i + 1], (k->nmdevs - i - 1) * sizeof(*k->mdevs));
+        k->nmdevs--;
+        free(m);
+        k->dirty = true;
+    }
+}
+
 char *mdev_parent_path(const struct kernel *k, const char *parent)
 {
     struct device *dev = strchr(parent, ':') ? device_find_name(k, parent, strlen(parent)) : NULL;
@@ -222,8 +255,8 @@ void mdev_build_sys(struct kernel *k)
         struct mdev_type *t = k->mtypes[i];
         char *ppath = mdev_parent_path(k, t->parent), *tpath;
         const char *dash = strchr(t->id, '-');
-        /* A parent whose PCI device went away offers nothing. */
-        if (strchr(t->parent, ':') && device_find_name(k, t->parent, strlen(t->parent)) == NULL) {
+        /* A parent whose PCI device went away, or is off its driver, offers nothing. */
+        if (!offered(k, t)) {
             free(ppath);
             continue;
         }
