@@ -61,12 +61,14 @@ void devargs_free(struct hd_device **devs, size_t n)
 
 /* Fill @m for @uuid from the kernel: EXIT_USAGE when there is no such mediated device. */
 static int mdev_arg(struct tool *t, struct hd_mdev_list *l, struct hd_mdev_type_list *types,
-                    const char *arg, const char *uuid, struct devarg_mdev *m)
+                    const char *arg, const char *uuid, struct devarg_other *m)
 {
     for (size_t i = 0; i < hd_mdev_list_count(l); i++) {
         if (strcmp(hd_mdev_list_get_uuid(l, i), uuid) != 0)
             continue;
+        m->cap = HD_CAP_MDEV;
         snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+        snprintf(m->name, sizeof(m->name), "%s", uuid);
         snprintf(m->api, sizeof(m->api), "vfio-pci"); /* what nearly all of them are */
         for (size_t k = 0; k < hd_mdev_type_list_count(types); k++) {
             const char *api = hd_mdev_type_list_get_device_api(types, k);
@@ -82,60 +84,126 @@ static int mdev_arg(struct tool *t, struct hd_mdev_list *l, struct hd_mdev_type_
                       hd_ctx_get_root(t->ctx));
 }
 
+static bool names_node(const char *arg)
+{
+    return strncmp(arg, "usb_", 4) == 0 || strncmp(arg, "usb:", 4) == 0 ||
+           strncmp(arg, "scsi_", 5) == 0;
+}
+
+/* A USB or SCSI device by its node-device name, or USB by ids (VVVV:PPPP, one device). */
+static int node_arg(struct tool *t, struct hd_nodedev_list *l, const char *arg,
+                    struct devarg_other *o)
+{
+    struct hd_nodedev *dev = NULL;
+    struct hd_pci_selector ids;
+    unsigned int vendor, product;
+    int matches = 0;
+
+    if (strncmp(arg, "usb:", 4) == 0) {
+        /* The same VVVV:DDDD form as PCI ids. */
+        if (hd_pci_selector_parse(arg + 4, &ids) < 0 || ids.kind != HD_SELECTOR_IDS)
+            return tool_error(t, EXIT_USAGE, "invalid USB device '%s' (usb:VVVV:PPPP, or its "
+                              "node-device name usb_BUS_DEVICE)", arg);
+        vendor = ids.vendor;
+        product = ids.device;
+        for (size_t i = 0; i < hd_nodedev_list_count(l); i++) {
+            struct hd_nodedev *d = hd_nodedev_list_get(l, i);
+            if (hd_nodedev_get_cap(d) == HD_CAP_USB_DEVICE &&
+                hd_nodedev_get_vendor_id(d) == (int)vendor &&
+                hd_nodedev_get_product_id(d) == (int)product && matches++ == 0)
+                dev = d;
+        }
+        if (matches > 1)
+            return tool_error(t, EXIT_USAGE, "%s: %d USB devices have these ids: name one by its "
+                              "node-device name (usb_BUS_DEVICE)", arg, matches);
+    } else {
+        dev = hd_nodedev_list_find(l, arg);
+    }
+    if (dev == NULL || (hd_nodedev_get_cap(dev) != HD_CAP_USB_DEVICE &&
+                        hd_nodedev_get_cap(dev) != HD_CAP_SCSI))
+        return tool_error(t, EXIT_USAGE, "%s: no such %s device under %s", arg,
+                          arg[0] == 'u' ? "USB" : "SCSI", hd_ctx_get_root(t->ctx));
+    const char *keys[4];
+    o->cap = hd_nodedev_get_cap(dev);
+    snprintf(o->name, sizeof(o->name), "%s", hd_nodedev_get_name(dev));
+    hd_nodedev_get_address(dev, keys, o->addr);
+    o->vendor = hd_nodedev_get_vendor_id(dev);
+    o->product = hd_nodedev_get_product_id(dev);
+    o->ids_unique = true;
+    for (size_t i = 0; i < hd_nodedev_list_count(l); i++) {
+        struct hd_nodedev *d = hd_nodedev_list_get(l, i);
+        if (d != dev && hd_nodedev_get_cap(d) == HD_CAP_USB_DEVICE &&
+            hd_nodedev_get_vendor_id(d) == o->vendor && hd_nodedev_get_product_id(d) == o->product)
+            o->ids_unique = false;
+        /* A SCSI device's generic node is the scsi_generic device below it. */
+        if (o->cap == HD_CAP_SCSI && hd_nodedev_get_cap(d) == HD_CAP_SCSI_GENERIC &&
+            strcmp(hd_nodedev_get_parent(d), o->name) == 0 && hd_nodedev_get_devnode(d))
+            snprintf(o->sg, sizeof(o->sg), "%s", hd_nodedev_get_devnode(d));
+    }
+    return EXIT_DONE;
+}
+
 int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***devs,
-                     struct devarg_mdev **mdevs, size_t *n)
+                     struct devarg_other **others, size_t *n)
 {
     struct hd_mdev_type_list *types = NULL;
+    struct hd_nodedev_list *nodes = NULL;
     struct hd_mdev_list *l = NULL;
     char uuid[37];
-    int r = EXIT_DONE;
+    int r = EXIT_DONE, e;
 
     *devs = NULL;
-    *mdevs = NULL;
+    *others = NULL;
     *n = 0;
     if (argc < 1)
         return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:03:00.0, "
-                          "or a mediated device's UUID)");
+                          "a mediated device's UUID, usb_BUS_DEVICE or scsi_H_B_T_L)");
     *devs = calloc((size_t)argc, sizeof(**devs));
-    *mdevs = calloc((size_t)argc, sizeof(**mdevs));
-    if (*devs == NULL || *mdevs == NULL) {
-        devargs_free_any(*devs, *mdevs, 0);
+    *others = calloc((size_t)argc, sizeof(**others));
+    if (*devs == NULL || *others == NULL) {
+        devargs_free_any(*devs, *others, 0);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     /* Syntax first, for all. */
     for (int i = 0; i < argc && r == EXIT_DONE; i++) {
         struct hd_pci_addr a;
-        if (hd_mdev_uuid_parse(argv[i], uuid) < 0 && tool_parse_addr(t, argv[i], &a) < 0)
+        if (hd_mdev_uuid_parse(argv[i], uuid) < 0 && !names_node(argv[i]) &&
+            tool_parse_addr(t, argv[i], &a) < 0)
             r = EXIT_USAGE;
     }
     for (int i = 0; i < argc && r == EXIT_DONE; i++) {
-        if (hd_mdev_uuid_parse(argv[i], uuid) < 0) {
+        if (hd_mdev_uuid_parse(argv[i], uuid) == 0) {
+            if (l == NULL && ((e = hd_mdev_list_new(t->ctx, &l)) < 0 ||
+                              (e = hd_mdev_type_list_new(t->ctx, &types)) < 0))
+                r = tool_lib_error(t, EXIT_FAILED, e, "listing mediated devices");
+            else
+                r = mdev_arg(t, l, types, argv[i], uuid, &(*others)[i]);
+        } else if (names_node(argv[i])) {
+            if (nodes == NULL && (e = hd_nodedev_list_new(t->ctx, 0, &nodes)) < 0)
+                r = tool_lib_error(t, EXIT_FAILED, e, "listing node devices");
+            else
+                r = node_arg(t, nodes, argv[i], &(*others)[i]);
+        } else {
             r = tool_open_device(t, argv[i], &(*devs)[i]);
-            continue;
         }
-        int e = 0;
-        if (l == NULL && ((e = hd_mdev_list_new(t->ctx, &l)) < 0 ||
-                          (e = hd_mdev_type_list_new(t->ctx, &types)) < 0))
-            r = tool_lib_error(t, EXIT_FAILED, e, "listing mediated devices");
-        else
-            r = mdev_arg(t, l, types, argv[i], uuid, &(*mdevs)[i]);
     }
     hd_mdev_list_unref(l);
     hd_mdev_type_list_unref(types);
+    hd_nodedev_list_unref(nodes);
     if (r != EXIT_DONE) {
-        devargs_free_any(*devs, *mdevs, (size_t)argc);
+        devargs_free_any(*devs, *others, (size_t)argc);
         *devs = NULL;
-        *mdevs = NULL;
+        *others = NULL;
         return r;
     }
     *n = (size_t)argc;
     return EXIT_DONE;
 }
 
-void devargs_free_any(struct hd_device **devs, struct devarg_mdev *mdevs, size_t n)
+void devargs_free_any(struct hd_device **devs, struct devarg_other *others, size_t n)
 {
     for (size_t i = 0; devs != NULL && i < n; i++)
         hd_device_unref(devs[i]);
     free(devs);
-    free(mdevs);
+    free(others);
 }

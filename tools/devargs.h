@@ -13,16 +13,24 @@ int devargs_parse(struct tool *t, int argc, char **argv, struct hd_pci_addr **ad
 int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***devs, size_t *n);
 void devargs_free(struct hd_device **devs, size_t n);
 
-/* A mediated device named on the command line: its UUID and device API (vfio-pci, ...). */
-struct devarg_mdev {
-    char uuid[37];
-    char api[32];
+/* A device that is not a PCI function, named on the command line: a mediated device (its
+ * UUID or mdev_<uuid>), a USB device (usb_B_D, libvirt's node-device name, or usb:VVVV:PPPP) or
+ * a SCSI device (scsi_H_B_T_L). */
+struct devarg_other {
+    enum hd_nodedev_cap cap; /* HD_CAP_MDEV, HD_CAP_USB_DEVICE or HD_CAP_SCSI */
+    char name[128];          /* its node-device name (mdev: its UUID) */
+    char uuid[37];           /* mdev */
+    char api[32];            /* mdev: vfio-pci, vfio-ccw, vfio-ap */
+    unsigned long addr[4];   /* usb: bus, device; scsi: host, bus, target, lun */
+    int vendor, product;     /* usb */
+    bool ids_unique;         /* usb: no other device has these ids */
+    char sg[64];             /* scsi: its /dev/sgN, "" when it has none */
 };
-/* As devargs_open(), where an argument that is a UUID (or libvirt's mdev_<uuid>) names a
- * mediated device instead: (*@mdevs)[i] is filled and (*@devs)[i] is NULL. EXIT_USAGE
- * (printed) when one does not exist. Free both with devargs_free_any(). */
+/* As devargs_open(), where an argument naming such a device fills (*@others)[i] and leaves
+ * (*@devs)[i] NULL. EXIT_USAGE (printed) when one does not exist. Free both with
+ * devargs_free_any(). */
 int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***devs,
-                     struct devarg_mdev **mdevs, size_t *n);
-void devargs_free_any(struct hd_device **devs, struct devarg_mdev *mdevs, size_t n);
+                     struct devarg_other **others, size_t *n);
+void devargs_free_any(struct hd_device **devs, struct devarg_other *others, size_t n);
 
 #endif

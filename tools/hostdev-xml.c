@@ -51,14 +51,33 @@ static void write_hostdev(FILE *out, const struct hd_pci_addr *a, bool managed, 
     fprintf(out, "</hostdev>\n");
 }
 
-/* A mediated device: libvirt's <hostdev type='mdev'> names it by UUID, and its model is the
- * device API (vfio-pci for vGPUs and mtty). */
-static void write_mdev_hostdev(FILE *out, const struct devarg_mdev *m)
+/* A device that is not a PCI function: a mediated device by UUID (its model is the device
+ * API), a USB device by vendor and product (its bus and device too when another device has
+ * the same ids), a SCSI device by its adapter and address. */
+static void write_other_hostdev(FILE *out, const struct devarg_other *o, bool managed)
 {
-    fprintf(out, "<hostdev mode='subsystem' type='mdev' model='%s'>\n", m->api);
-    fprintf(out, "  <source>\n");
-    fprintf(out, "    <address uuid='%s'/>\n", m->uuid);
-    fprintf(out, "  </source>\n");
+    switch (o->cap) {
+    case HD_CAP_MDEV:
+        fprintf(out, "<hostdev mode='subsystem' type='mdev' model='%s'>\n", o->api);
+        fprintf(out, "  <source>\n    <address uuid='%s'/>\n  </source>\n", o->uuid);
+        break;
+    case HD_CAP_USB_DEVICE:
+        fprintf(out, "<hostdev mode='subsystem' type='usb' managed='%s'>\n",
+                managed ? "yes" : "no");
+        fprintf(out, "  <source>\n    <vendor id='0x%04x'/>\n    <product id='0x%04x'/>\n",
+                (unsigned)o->vendor, (unsigned)o->product);
+        if (!o->ids_unique)
+            fprintf(out, "    <address bus='%lu' device='%lu'/>\n", o->addr[0], o->addr[1]);
+        fprintf(out, "  </source>\n");
+        break;
+    default: /* HD_CAP_SCSI */
+        fprintf(out, "<hostdev mode='subsystem' type='scsi' managed='%s'>\n",
+                managed ? "yes" : "no");
+        fprintf(out, "  <source>\n    <adapter name='scsi_host%lu'/>\n"
+                     "    <address bus='%lu' target='%lu' unit='%lu'/>\n  </source>\n",
+                o->addr[0], o->addr[1], o->addr[2], o->addr[3]);
+        break;
+    }
     fprintf(out, "</hostdev>\n");
 }
 
@@ -101,21 +120,21 @@ static int run(struct tool *t, int argc, char **argv)
         }
     }
     /* Every device first: no partial output for a typo or an absent device in the last one. */
-    struct devarg_mdev *mdevs;
+    struct devarg_other *others;
     struct hd_device **devs;
     size_t n;
-    int code = devargs_open_any(t, argc - optind, argv + optind, &devs, &mdevs, &n);
+    int code = devargs_open_any(t, argc - optind, argv + optind, &devs, &others, &n);
     if (code != EXIT_DONE)
         return code;
-    struct guest_place *places = calloc(n, sizeof(*places));
+    struct guest_place *places = calloc(n + 1, sizeof(*places));
     if (places == NULL) {
-        devargs_free_any(devs, mdevs, n);
+        devargs_free_any(devs, others, n);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     code = guest_places(t, &vo, devs, n, places);
     if (code != EXIT_DONE) {
         free(places);
-        devargs_free_any(devs, mdevs, n);
+        devargs_free_any(devs, others, n);
         return code;
     }
     struct json j;
@@ -129,21 +148,21 @@ static int run(struct tool *t, int argc, char **argv)
         FILE *mem = tool_json(t) ? open_memstream(&xml, &len) : stdout;
         if (mem == NULL) {
             free(places);
-            devargs_free_any(devs, mdevs, n);
+            devargs_free_any(devs, others, n);
             return tool_error(t, EXIT_FAILED, "out of memory");
         }
         if (devs[i] != NULL)
             write_hostdev(mem, hd_device_get_addr(devs[i]), managed, driver, &vo, &places[i]);
         else
-            write_mdev_hostdev(mem, &mdevs[i]);
+            write_other_hostdev(mem, &others[i], managed);
         if (!tool_json(t))
             continue;
         /* {address, xml}: the element as text, for callers that splice it into a domain. */
         fclose(mem);
         json_begin_object(&j);
         json_kv_string(&j, "address", devs[i] ? hd_pci_addr_format(hd_device_get_addr(devs[i]), name)
-                                              : mdevs[i].uuid);
-        json_kv_bool(&j, "managed", devs[i] != NULL && managed);
+                                              : others[i].name);
+        json_kv_bool(&j, "managed", others[i].cap != HD_CAP_MDEV && managed);
         json_kv_string(&j, "xml", xml);
         json_end_object(&j);
         free(xml);
@@ -153,7 +172,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_finish(&j);
     }
     free(places);
-    devargs_free_any(devs, mdevs, n);
+    devargs_free_any(devs, others, n);
     return EXIT_DONE;
 }
 
@@ -168,6 +187,9 @@ const struct tool_command cmd_hostdev_xml = {
             "  -d, --driver NAME     <driver name='vfio'/> (default), or none to leave it out\n"
             VMM_OPTS_HELP
             "The element goes in the <devices> of a domain; it does not touch the device.\n"
+            "A device may also be a mediated device's UUID (type='mdev'), a USB device\n"
+            "(usb_BUS_DEVICE or usb:VVVV:PPPP: type='usb', by vendor and product) or a SCSI\n"
+            "device (scsi_H_B_T_L: type='scsi', by adapter and address).\n"
             "Several functions of one device (a GPU and its audio function) stay together in\n"
             "one guest slot with their function numbers: <address type='pci' ...>, function 0\n"
             "with multifunction='on'.\n",

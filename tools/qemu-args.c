@@ -49,7 +49,7 @@ static char *qemu_value(const char *s)
 }
 
 static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs,
-                       const struct devarg_mdev *mdevs, size_t n, const struct vmm_opts *o,
+                       const struct devarg_other *others, size_t n, const struct vmm_opts *o,
                        const struct guest_place *places)
 {
     char *romfile = o->rom_file ? qemu_value(o->rom_file) : NULL;
@@ -61,9 +61,23 @@ static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs,
         emit(t, j, "-object", "iommufd,id=iommufd0");
     for (size_t i = 0; i < n; i++) {
         char addr[48] = "", rom[32] = "";
-        if (devs[i] == NULL) { /* a mediated device: its sysfs directory, its device API */
+        if (devs[i] == NULL && others[i].cap == HD_CAP_MDEV) { /* its sysfs directory, its device API */
             emit(t, j, "-device", "%s,sysfsdev=/sys/bus/mdev/devices/%s,id=hostdev%zu",
-                 mdevs[i].api, mdevs[i].uuid, i);
+                 others[i].api, others[i].uuid, i);
+            continue;
+        } else if (devs[i] == NULL && others[i].cap == HD_CAP_USB_DEVICE) {
+            /* By ids it is found again after it re-enumerates; by address when ids are shared. */
+            if (others[i].ids_unique)
+                emit(t, j, "-device", "usb-host,vendorid=0x%04x,productid=0x%04x,id=hostdev%zu",
+                     (unsigned)others[i].vendor, (unsigned)others[i].product, i);
+            else
+                emit(t, j, "-device", "usb-host,hostbus=%lu,hostaddr=%lu,id=hostdev%zu",
+                     others[i].addr[0], others[i].addr[1], i);
+            continue;
+        } else if (devs[i] == NULL) { /* SCSI: its generic node as a block backend, as libvirt does */
+            emit(t, j, "-blockdev", "driver=host_device,filename=%s,node-name=hostdev%zu-backend",
+                 others[i].sg, i);
+            emit(t, j, "-device", "scsi-generic,drive=hostdev%zu-backend,id=hostdev%zu", i, i);
             continue;
         }
         if (places[i].slot >= 0)
@@ -80,11 +94,11 @@ static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs,
 }
 
 static void print_cloud_hypervisor(struct tool *t, struct json *j, struct hd_device **devs,
-                                   const struct devarg_mdev *mdevs, size_t n)
+                                   const struct devarg_other *others, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (devs[i] == NULL)
-            emit(t, j, "--device", "path=/sys/bus/mdev/devices/%s/", mdevs[i].uuid);
+            emit(t, j, "--device", "path=/sys/bus/mdev/devices/%s/", others[i].uuid);
         else
             emit(t, j, "--device", "path=/sys/bus/pci/devices/%s/", hd_device_get_name(devs[i]));
     }
@@ -123,7 +137,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *domain_xml = NULL;
     struct hd_device **devs;
-    struct devarg_mdev *mdevs;
+    struct devarg_other *others;
     struct vmm_opts vo;
     bool ch = false, vo_given = false;
     char **args = NULL;
@@ -163,24 +177,39 @@ static int run(struct tool *t, int argc, char **argv)
             free(args);
             return tool_error(t, EXIT_USAGE, "%s: no <hostdev type='pci'> in it", domain_xml);
         }
-        r = devargs_open_any(t, nargs, args, &devs, &mdevs, &n);
+        r = devargs_open_any(t, nargs, args, &devs, &others, &n);
         for (int i = 0; i < nargs; i++)
             free(args[i]);
         free(args);
     } else {
-        r = devargs_open_any(t, argc - optind, argv + optind, &devs, &mdevs, &n);
+        r = devargs_open_any(t, argc - optind, argv + optind, &devs, &others, &n);
     }
     if (r != EXIT_DONE)
         return r;
-    struct guest_place *places = calloc(n, sizeof(*places));
+    for (size_t i = 0; i < n; i++) {
+        const struct devarg_other *o = &others[i];
+        const char *why = devs[i] != NULL || o->cap == HD_CAP_MDEV ? NULL
+                          : ch                                    ? "cloud-hypervisor passes "
+                                                                    "through PCI and mediated "
+                                                                    "devices only"
+                          : o->cap == HD_CAP_SCSI && !o->sg[0]    ? "it has no SCSI generic node "
+                                                                    "(load the sg module)"
+                                                                  : NULL;
+        if (why != NULL) {
+            r = tool_error(t, EXIT_USAGE, "%s: %s", o->name, why);
+            devargs_free_any(devs, others, n);
+            return r;
+        }
+    }
+    struct guest_place *places = calloc(n + 1, sizeof(*places));
     if (places == NULL) {
-        devargs_free_any(devs, mdevs, n);
+        devargs_free_any(devs, others, n);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     r = ch ? EXIT_DONE : guest_places(t, &vo, devs, n, places);
     if (r != EXIT_DONE) {
         free(places);
-        devargs_free_any(devs, mdevs, n);
+        devargs_free_any(devs, others, n);
         return r;
     }
     for (size_t i = 0; i < n; i++) {
@@ -201,16 +230,16 @@ static int run(struct tool *t, int argc, char **argv)
         json_begin_array(&j);
     }
     if (ch)
-        print_cloud_hypervisor(t, &j, devs, mdevs, n);
+        print_cloud_hypervisor(t, &j, devs, others, n);
     else
-        print_qemu(t, &j, devs, mdevs, n, &vo, places);
+        print_qemu(t, &j, devs, others, n, &vo, places);
     if (tool_json(t)) {
         json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);
     }
     free(places);
-    devargs_free_any(devs, mdevs, n);
+    devargs_free_any(devs, others, n);
     return EXIT_DONE;
 }
 
@@ -227,5 +256,8 @@ const struct tool_command cmd_qemu_args = {
             "'-object iommufd,id=iommufd0' and ',iommufd=iommufd0' where the kernel offers the\n"
             "VFIO device cdev. A device not on vfio-pci gets a warning. Several functions of\n"
             "one device stay together in one guest slot on the root bus (addr=SLOT.FN, function\n"
-            "0 with multifunction=on); rombar=0|1 and romfile=FILE carry the ROM options.\n",
+            "0 with multifunction=on); rombar=0|1 and romfile=FILE carry the ROM options.\n"
+            "A mediated device (its UUID) gets sysfsdev=, a USB device (usb_BUS_DEVICE or\n"
+            "usb:VVVV:PPPP) usb-host by ids (by bus and address when ids are shared), a SCSI\n"
+            "device (scsi_H_B_T_L) its /dev/sgN as -blockdev host_device + scsi-generic.\n",
 };

@@ -61,6 +61,54 @@ START_TEST(hostdev_xml_validates_in_a_domain)
 }
 END_TEST
 
+/* USB and SCSI devices by their node-device names (or USB by ids): libvirt's <hostdev>
+ * (valid in a domain) and QEMU's usb-host / scsi-generic arguments. */
+START_TEST(usb_and_scsi_devices)
+{
+    char *out, *err, *ids;
+
+    ck_assert_int_eq(hostdev("hostdev-xml usb_1_2 scsi_1_0_0_0", &out, NULL), 0);
+    ck_assert_str_eq(out, "<hostdev mode='subsystem' type='usb' managed='yes'>\n"
+                          "  <source>\n"
+                          "    <vendor id='0x0627'/>\n"
+                          "    <product id='0x0001'/>\n"
+                          "  </source>\n"
+                          "</hostdev>\n"
+                          "<hostdev mode='subsystem' type='scsi' managed='yes'>\n"
+                          "  <source>\n"
+                          "    <adapter name='scsi_host1'/>\n"
+                          "    <address bus='0' target='0' unit='0'/>\n"
+                          "  </source>\n"
+                          "</hostdev>\n");
+    ck_assert(at_domain_validates(root, out));
+    ck_assert_int_eq(hostdev("hostdev-xml usb:0627:0001", &ids, NULL), 0);
+    ck_assert_str_eq(ids, "<hostdev mode='subsystem' type='usb' managed='yes'>\n  <source>\n"
+                          "    <vendor id='0x0627'/>\n    <product id='0x0001'/>\n  </source>\n"
+                          "</hostdev>\n");
+    free(ids);
+    free(out);
+    ck_assert_int_eq(hostdev("qemu-args usb_1_2 scsi_1_0_0_0", &out, NULL), 0);
+    ck_assert_str_eq(out, "-device usb-host,vendorid=0x0627,productid=0x0001,id=hostdev0\n"
+                          "-blockdev driver=host_device,filename=/dev/sg1,node-name="
+                          "hostdev1-backend\n"
+                          "-device scsi-generic,drive=hostdev1-backend,id=hostdev1\n");
+    free(out);
+    /* Bad input: each named, exit 2. */
+    ck_assert_int_eq(hostdev("qemu-args usb_9_9", NULL, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "usb_9_9: no such USB device"));
+    free(err);
+    ck_assert_int_eq(hostdev("qemu-args scsi_host1", NULL, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "scsi_host1: no such SCSI device"));
+    free(err);
+    ck_assert_int_eq(hostdev("qemu-args usb:06:zz", NULL, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "invalid USB device 'usb:06:zz'"));
+    free(err);
+    ck_assert_int_eq(hostdev("qemu-args --cloud-hypervisor usb_1_2", NULL, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "cloud-hypervisor passes through PCI and mediated"));
+    free(err);
+}
+END_TEST
+
 START_TEST(hostdev_xml_bad_input)
 {
     char *err;
@@ -231,6 +279,7 @@ int main(void)
     const TTest *const tests[] = {
         hostdev_xml_validates_in_a_domain,
         hostdev_xml_bad_input,
+        usb_and_scsi_devices,
         qemu_args,
         qemu_args_from_domain_xml,
         vdsm_json,
