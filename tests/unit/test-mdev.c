@@ -321,6 +321,28 @@ START_TEST(definitions_and_reserve)
     fclose(f);
     ck_assert_int_eq(eng_run(&e, "mdev defined"), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" BOOT_MDEV ": not an mdevctl definition"));
+    /* Each of these is refused, never half read; the attrs one is fine. */
+    static const struct {
+        const char *text;
+        int exit;
+    } files[] = {
+        {"{", 2},
+        {"", 2},
+        {"{\"start\": \"auto\"}", 2},                         /* no type */
+        {"{\"mdev_type\": 5, \"start\": \"auto\"}", 2},         /* not a string */
+        {"{\"mdev_type\": \"../x\", \"start\": \"auto\"}", 2}, /* not a name */
+        {"{\"mdev_type\": \"mtty-2\"} trailing", 2},
+        {"{\"mdev_type\": \"mtty-2\", \"start\": \"auto\", \"attrs\": [{\"a\": [1, {\"b\": \"]\"}]}]}",
+         0},
+        {"{\"mdev_type\": \"mtty-2\", \"attrs\": [}", 2},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "w"));
+        fputs(files[i].text, f);
+        fclose(f);
+        ck_assert_msg(eng_run(&e, "mdev defined") == files[i].exit, "'%s': exit %d", files[i].text,
+                      eng_run(&e, "mdev defined"));
+    }
     eng_stop(&e);
 }
 END_TEST
