@@ -391,6 +391,10 @@ static int read_fd_alloc(int fd, size_t max, char **data, size_t *len)
         ssize_t n;
         if (used + 1 >= cap) {
             size_t want = cap ? cap * 2 : 4096;
+            /* A regular file says its size (sysfs says 4096): one read then, not a doubling
+             * per 4 KiB (modules.alias is ~1.5 MB). */
+            if (cap == 0 && st.st_size > 4095 && (unsigned long long)st.st_size < max)
+                want = (size_t)st.st_size + 2;
             char *grown;
             if (cap > max + 1) {
                 r = -EFBIG;
