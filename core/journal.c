@@ -162,7 +162,8 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
     }
     j->op = op;
     hd_strlcpy(j->vm, vm ? vm : "", sizeof(j->vm));
-    memcpy(j->devs, devs, n * sizeof(*devs));
+    if (n > 0) /* an mdev operation plans no PCI device: no array to copy */
+        memcpy(j->devs, devs, n * sizeof(*devs));
     j->ndevs = n;
     clock_gettime(CLOCK_REALTIME, &ts);
     if ((r = journal_dir(ctx, dir, sizeof(dir))) < 0 ||
