@@ -14,6 +14,22 @@ const struct hd_stub_driver *hd_stub_driver_find(const char *name)
     return NULL;
 }
 
+/* What a kernel module (and so a variant driver) can be called: letters, digits, '_', '-'.
+ * Nothing that a config line or a journal word could read differently. */
+static bool module_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n >= HD_DRIVER_NAME_MAX)
+        return false;
+    for (const char *p = name; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return false;
+    }
+    return true;
+}
+
 int hd_stub_driver_get(const char *name, struct hd_stub_driver *out)
 {
     const struct hd_stub_driver *stub = hd_stub_driver_find(name);
@@ -22,7 +38,7 @@ int hd_stub_driver_get(const char *name, struct hd_stub_driver *out)
         *out = *stub;
         return 0;
     }
-    if (!hd_driver_is_vfio(name) || !hd_name_valid(name) || strlen(name) >= HD_DRIVER_NAME_MAX)
+    if (!hd_driver_is_vfio(name) || !module_name(name))
         return -EINVAL;
     *out = (struct hd_stub_driver){.name = name, .module = name, .vfio = true, .variant = true};
     return 0;
