@@ -768,8 +768,6 @@ int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
  * sorted; a missing @top is empty, a P that is not a directory is left out. */
 int hd_mdev_scan(struct hd_ctx *ctx, const char *top, const char *middle,
                  int (*fn)(void *data, const char *parent, const char *name), void *data);
-/* A new random (version 4) UUID, in the kernel's lower-case form. */
-int hd_op_mdev_new_uuid(char buf[37]);
 
 /* op.c: the request an operation was given, and its report. */
 struct hd_op_request {

@@ -41,7 +41,7 @@ HD_EXPORT int hd_mdev_uuid_parse(const char *text, char buf[37])
 }
 
 /* A random (version 4) UUID, as mdevctl makes one. */
-static int uuid_new(char buf[37])
+HD_EXPORT int hd_mdev_uuid_new(char buf[37])
 {
     unsigned char b[16];
 
@@ -481,9 +481,4 @@ int hd_ops_mdev_remove(struct hd_op *op)
     hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, m.uuid, sizeof(s.mdev_uuid));
     return run_step(&t, &s);
-}
-
-int hd_op_mdev_new_uuid(char buf[37])
-{
-    return uuid_new(buf);
 }

@@ -166,7 +166,7 @@ HD_EXPORT int hd_op_set_mdev(struct hd_op *op, const char *parent, const char *t
     if (uuid != NULL && hd_mdev_uuid_parse(uuid, req->mdev_uuid) < 0)
         return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID "
                        "(8-4-4-4-12 hex digits, or mdev_ with '_' for '-')", uuid);
-    if (uuid == NULL && (r = hd_op_mdev_new_uuid(req->mdev_uuid)) < 0)
+    if (uuid == NULL && (r = hd_mdev_uuid_new(req->mdev_uuid)) < 0)
         return hd_err(op->ctx, r, "no random UUID: %s", strerror(-r));
     hd_strlcpy(req->mdev_parent, parent ? parent : "", sizeof(req->mdev_parent));
     hd_strlcpy(req->mdev_type, type ? type : "", sizeof(req->mdev_type));

@@ -176,11 +176,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
     if (!define)
         uuid = argv[optind];
     if (uuid == NULL) { /* a new one, as mdevctl define does */
-        struct hd_op *op;
-        if (hd_op_new(t->ctx, HD_OP_MDEV_CREATE, &op) < 0 || hd_op_set_mdev(op, NULL, NULL, NULL) < 0)
-            return tool_lib_error(t, EXIT_FAILED, -EIO, "making a UUID");
-        snprintf(id, sizeof(id), "%s", hd_op_get_mdev_uuid(op));
-        hd_op_unref(op);
+        if ((r = hd_mdev_uuid_new(id)) < 0)
+            return tool_lib_error(t, EXIT_FAILED, r, "making a UUID");
     } else if (hd_mdev_uuid_parse(uuid, id) < 0) {
         return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
     }

@@ -199,10 +199,8 @@ VIR_EXPORT int virNodeDeviceDestroy(virNodeDevicePtr dev)
     int r;
 
     virt_reset();
-    if (dev == NULL || atomic_load_explicit(&dev->refs, memory_order_relaxed) <= 0) {
-        virt_error(VIR_ERR_INVALID_NODE_DEVICE, "%s", __func__);
+    if (!virt_nodedev_valid(dev, __func__))
         return -1;
-    }
     if (dev->conn->readonly) {
         virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", __func__);
         return -1;

@@ -18,7 +18,7 @@ virNodeDevicePtr virt_nodedev_new(virConnectPtr conn, struct hd_nodedev *nd)
     return dev;
 }
 
-static bool valid(virNodeDevicePtr dev, const char *fn)
+bool virt_nodedev_valid(virNodeDevicePtr dev, const char *fn)
 {
     if (dev != NULL && atomic_load_explicit(&dev->refs, memory_order_relaxed) > 0)
         return true;
@@ -58,14 +58,14 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceLookupByName(virConnectPtr conn, const 
 VIR_EXPORT const char *virNodeDeviceGetName(virNodeDevicePtr dev)
 {
     virt_reset();
-    return valid(dev, __func__) ? hd_nodedev_get_name(dev->nd) : NULL;
+    return virt_nodedev_valid(dev, __func__) ? hd_nodedev_get_name(dev->nd) : NULL;
 }
 
 /* NULL without an error for "computer", the root of the tree, as libvirt does. */
 VIR_EXPORT const char *virNodeDeviceGetParent(virNodeDevicePtr dev)
 {
     virt_reset();
-    return valid(dev, __func__) ? hd_nodedev_get_parent(dev->nd) : NULL;
+    return virt_nodedev_valid(dev, __func__) ? hd_nodedev_get_parent(dev->nd) : NULL;
 }
 
 VIR_EXPORT char *virNodeDeviceGetXMLDesc(virNodeDevicePtr dev, unsigned int flags)
@@ -74,7 +74,7 @@ VIR_EXPORT char *virNodeDeviceGetXMLDesc(virNodeDevicePtr dev, unsigned int flag
     int r;
 
     virt_reset();
-    if (!valid(dev, __func__))
+    if (!virt_nodedev_valid(dev, __func__))
         return NULL;
     if (flags != 0) {
         virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags, __func__);
@@ -93,7 +93,7 @@ VIR_EXPORT char *virNodeDeviceGetXMLDesc(virNodeDevicePtr dev, unsigned int flag
 VIR_EXPORT int virNodeDeviceNumOfCaps(virNodeDevicePtr dev)
 {
     virt_reset();
-    return valid(dev, __func__) ? (int)hd_nodedev_get_cap_count(dev->nd) : -1;
+    return virt_nodedev_valid(dev, __func__) ? (int)hd_nodedev_get_cap_count(dev->nd) : -1;
 }
 
 VIR_EXPORT int virNodeDeviceListCaps(virNodeDevicePtr dev, char **const names, int maxnames)
@@ -101,7 +101,7 @@ VIR_EXPORT int virNodeDeviceListCaps(virNodeDevicePtr dev, char **const names, i
     int n = 0;
 
     virt_reset();
-    if (!valid(dev, __func__))
+    if (!virt_nodedev_valid(dev, __func__))
         return -1;
     if (maxnames < 0 || (names == NULL && maxnames > 0)) {
         virt_error(VIR_ERR_INVALID_ARG, "maxnames or names invalid in %s", __func__);
@@ -122,7 +122,7 @@ VIR_EXPORT int virNodeDeviceListCaps(virNodeDevicePtr dev, char **const names, i
 VIR_EXPORT int virNodeDeviceRef(virNodeDevicePtr dev)
 {
     virt_reset();
-    if (!valid(dev, __func__))
+    if (!virt_nodedev_valid(dev, __func__))
         return -1;
     atomic_fetch_add_explicit(&dev->refs, 1, memory_order_relaxed);
     return 0;
@@ -131,7 +131,7 @@ VIR_EXPORT int virNodeDeviceRef(virNodeDevicePtr dev)
 VIR_EXPORT int virNodeDeviceFree(virNodeDevicePtr dev)
 {
     virt_reset();
-    if (!valid(dev, __func__))
+    if (!virt_nodedev_valid(dev, __func__))
         return -1;
     if (atomic_fetch_sub_explicit(&dev->refs, 1, memory_order_acq_rel) > 1)
         return 0;
@@ -155,7 +155,7 @@ static int run_op(virNodeDevicePtr dev, const char *fn, enum hd_op_kind kind, co
     enum hd_reason why;
     int r;
 
-    if (!valid(dev, fn))
+    if (!virt_nodedev_valid(dev, fn))
         return -1;
     if (dev->conn->readonly) {
         virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", fn);

@@ -50,5 +50,7 @@ void virt_reset(void);
 
 /* nodedev.c: wrap a libhostdev node device (takes a reference). */
 virNodeDevicePtr virt_nodedev_new(virConnectPtr conn, struct hd_nodedev *nd);
+/* A device handle still referenced; else VIR_ERR_INVALID_NODE_DEVICE naming @fn, false. */
+bool virt_nodedev_valid(virNodeDevicePtr dev, const char *fn);
 
 #endif

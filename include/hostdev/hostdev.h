@@ -312,6 +312,8 @@ int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid);
 /* A UUID as the kernel takes it (8-4-4-4-12 hex digits), or libvirt's mdev_<uuid with _>:
  * the canonical lower-case UUID in @buf (37 bytes), or -EINVAL. */
 int hd_mdev_uuid_parse(const char *text, char buf[37]);
+/* A new random (version 4) UUID in @buf (37 bytes), as mdevctl makes one; -EIO without one. */
+int hd_mdev_uuid_new(char buf[37]);
 
 /* Driver families. */
 bool hd_driver_is_vfio(const char *driver);     /* vfio-pci or a variant (mlx5_vfio_pci...) */
