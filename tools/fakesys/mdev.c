@@ -135,6 +135,22 @@ static int create_store(struct kernel *k, void *obj, const char *data, size_t le
     return mdev_create(k, obj, id);
 }
 
+/* Take mdev @i away with its group's node, logged (@why: "" or " (...)") and announced. */
+static void mdev_drop(struct kernel *k, size_t i, const char *why)
+{
+    struct mdev *m = k->mdevs[i];
+    struct group_node *gn = group_node_find(k, m->group);
+
+    if (gn != NULL)
+        *gn = k->gnodes[--k->ngnodes];
+    kernel_log(k, "mdev-remove %s%s", m->uuid, why);
+    mdev_uevent(k, "remove", m);
+    memmove(&k->mdevs[i], &k->mdevs[i + 1], (k->nmdevs - i - 1) * sizeof(*k->mdevs));
+    k->nmdevs--;
+    free(m);
+    k->dirty = true;
+}
+
 static int remove_store(struct kernel *k, void *obj, const char *data, size_t len)
 {
     struct mdev *m = obj;
@@ -153,14 +169,7 @@ static int remove_store(struct kernel *k, void *obj, const char *data, size_t le
     struct group_node *gn = group_node_find(k, m->group);
     if (gn != NULL && gn->open)
         return -EBUSY; /* the vfio device is open: the kernel's remove would wait for it */
-    if (gn != NULL)
-        *gn = k->gnodes[--k->ngnodes];
-    kernel_log(k, "mdev-remove %s", m->uuid);
-    mdev_uevent(k, "remove", m);
-    memmove(&k->mdevs[i], &k->mdevs[i + 1], (k->nmdevs - i - 1) * sizeof(*k->mdevs));
-    k->nmdevs--;
-    free(m);
-    k->dirty = true;
+    mdev_drop(k, i, "");
     return 0;
 }
 
@@ -217,20 +226,13 @@ static bool offered(const struct kernel *k, const struct mdev_type *t)
 
 void mdev_parent_unbound(struct kernel *k, const struct device *dev)
 {
+    char why[64];
+
+    /* The parent driver's remove() unregisters the parent: its mdevs go with it. */
+    snprintf(why, sizeof(why), " (its parent %s left its driver)", dev->name);
     for (size_t i = k->nmdevs; i-- > 0;) {
-        struct mdev *m = k->mdevs[i];
-        if (strcmp(m->type->parent, dev->name) != 0)
-            continue;
-        /* The parent driver's remove() unregisters the parent: its mdevs go with it. */
-        struct group_node *gn = group_node_find(k, m->group);
-        if (gn != NULL)
-            *gn = k->gnodes[--k->ngnodes];
-        kernel_log(k, "mdev-remove %s (its parent %s left its driver)", m->uuid, dev->name);
-        mdev_uevent(k, "remove", m);
-        memmove(&k->mdevs[i], &k->mdevs[i + 1], (k->nmdevs - i - 1) * sizeof(*k->mdevs));
-        k->nmdevs--;
-        free(m);
-        k->dirty = true;
+        if (strcmp(k->mdevs[i]->type->parent, dev->name) == 0)
+            mdev_drop(k, i, why);
     }
 }
 
