@@ -882,8 +882,11 @@ int fuse_serve(struct kernel *k, const char *mountpoint, bool foreground, pid_t 
     kernel_unlock(k);
     watching = owner > 0 && pthread_create(&watcher, NULL, watch_owner, &w) == 0;
     struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+    /* As many idle workers may stay as may exist: a worker let go as surplus is detached, and
+     * if it is still exiting when fuse_destroy() deletes libfuse's context key, its per-thread
+     * context leaks (seen once under ASan in CI). Kept workers are all joined by the loop. */
     fuse_loop_cfg_set_max_threads(cfg, 64);
-    fuse_loop_cfg_set_idle_threads(cfg, 4);
+    fuse_loop_cfg_set_idle_threads(cfg, 64);
     r = fuse_loop_mt(f, cfg) == 0 ? EXIT_OK : EXIT_RUNTIME;
     fuse_loop_cfg_destroy(cfg);
     /* The watch uses the kernel and this frame: it ends before either does (<= 20 ms). */
