@@ -21,9 +21,18 @@ struct pdev {
     char driver[64]; /* the driver it had ("" unbound) */
 };
 
+/* A mediated device: nothing to detach or reset (its parent's driver owns the hardware), only
+ * its group's nodes to hand over. */
+struct pmdev {
+    char uuid[37];
+    struct hd_mdev_info info;
+};
+
 struct plan {
     struct pdev *v;
     size_t n, cap;
+    struct pmdev *mdevs;
+    size_t nmdevs;
     int *groups; /* unique */
     size_t ngroups;
     struct hd_host_use *host_use; /* what the host uses, read once for every device */
@@ -34,6 +43,7 @@ static void plan_free(struct plan *p)
     for (size_t i = 0; i < p->n; i++)
         hd_device_unref(p->v[i].dev);
     free(p->v);
+    free(p->mdevs);
     free(p->groups);
     hd_host_use_unref(p->host_use);
     memset(p, 0, sizeof(*p));
@@ -189,8 +199,21 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
 {
     int r = 0;
 
-    if (req->n == 0)
+    if (req->n == 0 && req->nmdevs == 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    if (req->nmdevs > 0 && (p->mdevs = calloc(req->nmdevs, sizeof(*p->mdevs))) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < req->nmdevs; i++) {
+        struct pmdev *m = &p->mdevs[p->nmdevs];
+        strcpy(m->uuid, req->mdevs[i]);
+        if ((r = hd_mdev_lookup(ctx, m->uuid, &m->info)) < 0)
+            return r;
+        if (m->info.group < 0)
+            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "mediated device %s has no "
+                           "IOMMU group: its vendor driver has not made it a VFIO device",
+                           m->uuid);
+        p->nmdevs++;
+    }
     for (size_t i = 0; i < req->n && r == 0; i++) {
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
@@ -218,6 +241,16 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
     size_t requested = p->n;
     int r;
 
+    for (size_t i = 0; i < p->nmdevs; i++) {
+        const struct hd_assignment *a = hd_map_find_mdev(map, p->mdevs[i].uuid);
+        /* Read again under its group's lock: it may have been removed meanwhile. */
+        if ((r = hd_mdev_lookup(ctx, p->mdevs[i].uuid, &p->mdevs[i].info)) < 0)
+            return r;
+        if (a != NULL)
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is already assigned "
+                           "to vm %s%s", a->name, a->vm,
+                           strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+    }
     for (size_t i = 0; i < requested; i++) {
         struct hd_device *dev = p->v[i].dev;
         const struct hd_assignment *a;
@@ -294,16 +327,16 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
     return 0;
 }
 
-/* The nodes a VM opens for @d: its group's, its cdev, and dev/iommu with a cdev. */
-static size_t nodes_for(struct hd_ctx *ctx, const struct hd_device *dev,
+/* The nodes a VM opens for a device of @group with VFIO cdev @cdev (NULL: none): the group's,
+ * the cdev, and dev/iommu with a cdev. */
+static size_t nodes_for(struct hd_ctx *ctx, int group, const char *cdev,
                         char paths[][HD_NODE_PATH_MAX])
 {
     size_t n = 0;
 
-    snprintf(paths[n++], HD_NODE_PATH_MAX, "dev/vfio/%d", dev->group);
-    if (hd_device_get_vfio_cdev(dev) != NULL && hd_name_valid(hd_device_get_vfio_cdev(dev)) &&
-        hd_path(paths[n], HD_NODE_PATH_MAX, "dev/vfio/devices/%s",
-                hd_device_get_vfio_cdev(dev)) == 0 &&
+    snprintf(paths[n++], HD_NODE_PATH_MAX, "dev/vfio/%d", group);
+    if (cdev != NULL && cdev[0] && hd_name_valid(cdev) &&
+        hd_path(paths[n], HD_NODE_PATH_MAX, "dev/vfio/devices/%s", cdev) == 0 &&
         hd_fs_exists(ctx, paths[n]) == 1) {
         n++;
         if (hd_fs_exists(ctx, "dev/iommu") == 1)
@@ -321,6 +354,28 @@ static const struct hd_jstep *journal_own(const struct hd_journal *j, const char
     return NULL;
 }
 
+/* Hand @a's nodes to its owner, recording in @a what each had (the first recorded original
+ * when another entry of @map lists the node already, as dev/iommu). */
+static int give_nodes(struct hd_txn *t, const struct hd_assignment_list *map,
+                      struct hd_assignment *a, const char *cdev)
+{
+    char paths[3][HD_NODE_PATH_MAX];
+    size_t np = nodes_for(t->ctx, a->group, cdev, paths);
+    int r;
+
+    for (size_t k = 0; k < np; k++) {
+        const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
+        const struct hd_jstep *done = journal_own(t->j, paths[k]);
+        struct hd_node_owner was;
+        if (done != NULL)
+            was = done->node;
+        else if ((r = give_node(t, paths[k], a->uid, a->gid, &was)) < 0)
+            return r;
+        a->nodes[a->nnodes++] = orig ? *orig : was;
+    }
+    return 0;
+}
+
 /* Under the map lock: hand the nodes over and write the map, so that a node shared between
  * VMs (dev/iommu) keeps the original owner recorded by whoever changed it first. */
 static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gid)
@@ -331,11 +386,25 @@ static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gi
 
     if ((!t->dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0) || (r = hd_map_read(ctx, &map)) < 0)
         goto out;
-    for (size_t i = 0; i < p->n; i++) {
-        struct hd_device *dev = p->v[i].dev;
-        char paths[3][HD_NODE_PATH_MAX];
+    for (size_t i = 0; i < p->n + p->nmdevs; i++) {
+        struct hd_device *dev = i < p->n ? p->v[i].dev : NULL;
+        const struct pmdev *m = i < p->n ? NULL : &p->mdevs[i - p->n];
         struct hd_assignment a;
-        size_t np;
+        if (m != NULL) {
+            memset(&a, 0, sizeof(a));
+            a.kind = HD_ASSIGNMENT_MDEV;
+            strcpy(a.name, m->uuid);
+            strcpy(a.parent, m->info.parent);
+            hd_strlcpy(a.vm, t->vm, sizeof(a.vm));
+            a.group = m->info.group;
+            a.since = (long long)time(NULL);
+            a.uid = uid;
+            a.gid = gid;
+            if ((r = give_nodes(t, map, &a, m->info.cdev)) < 0 || (r = hd_map_add(map, &a)) < 0)
+                goto out;
+            hd_txn_note(t, "record", a.name, "", t->vm);
+            continue;
+        }
         if (!t->dry_run && (r = hd_txn_refresh(dev)) < 0)
             goto out;
         memset(&a, 0, sizeof(a));
@@ -351,19 +420,8 @@ static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gi
         a.since = (long long)time(NULL);
         a.uid = uid;
         a.gid = gid;
-        np = nodes_for(ctx, dev, paths);
-        for (size_t k = 0; k < np; k++) {
-            const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
-            const struct hd_jstep *done = journal_own(t->j, paths[k]);
-            struct hd_node_owner was;
-            if (done != NULL) {
-                was = done->node;
-            } else if ((r = give_node(t, paths[k], uid, gid, &was)) < 0) {
-                goto out;
-            }
-            a.nodes[a.nnodes++] = orig ? *orig : was;
-        }
-        if ((r = hd_map_add(map, &a)) < 0)
+        if ((r = give_nodes(t, map, &a, hd_device_get_vfio_cdev(dev))) < 0 ||
+            (r = hd_map_add(map, &a)) < 0)
             goto out;
         hd_txn_note(t, "record", dev->name, "", t->vm);
     }
@@ -389,11 +447,15 @@ static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
 
 static struct hd_jdev *plan_jdevs(const struct plan *p)
 {
-    struct hd_jdev *j = calloc(p->n + 1, sizeof(*j));
+    struct hd_jdev *j = calloc(p->n + p->nmdevs + 1, sizeof(*j));
 
     for (size_t i = 0; j != NULL && i < p->n; i++) {
         j[i].addr = p->v[i].dev->addr;
         j[i].group = p->v[i].dev->group;
+    }
+    for (size_t i = 0; j != NULL && i < p->nmdevs; i++) {
+        strcpy(j[p->n + i].mdev, p->mdevs[i].uuid);
+        j[p->n + i].group = p->mdevs[i].info.group;
     }
     return j;
 }
@@ -427,7 +489,7 @@ int hd_ops_acquire(struct hd_op *op)
         hd_ctx_clear_error(ctx);
     }
     if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p)) == NULL ||
-        (r = hd_txn_lock(&t, jdevs, p.n)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = hd_txn_lock(&t, jdevs, p.n + p.nmdevs)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req->vm, &p, map, req->flags)) < 0)
         goto fail;
     /* --group may have brought in members of the same groups only: the locks still cover. */
@@ -436,7 +498,7 @@ int hd_ops_acquire(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_begin(&t, jdevs, p.n)) < 0)
+    if ((r = hd_txn_begin(&t, jdevs, p.n + p.nmdevs)) < 0)
         goto fail;
     /* 1. detach the managed devices (groups side by side), all of them before any reset (a
      * bus reset hits siblings). */
@@ -474,12 +536,23 @@ out:
  * of their groups that came along with them (acquire --group): what acquire took together
  * goes back together. */
 static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *map,
-                          const char *vm, const struct hd_pci_addr *addrs, size_t n,
+                          const char *vm, const struct hd_op_request *req,
                           struct hd_assignment_list *out)
 {
+    const struct hd_pci_addr *addrs = req->addrs;
+    size_t n = req->n;
     int r = 0;
 
     out->n = 0;
+    for (size_t i = 0; i < req->nmdevs; i++) {
+        const struct hd_assignment *a = hd_map_find_mdev(map, req->mdevs[i]);
+        if (a == NULL)
+            return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "mediated device %s is not "
+                           "assigned to any VM", req->mdevs[i]);
+        if (strcmp(a->vm, vm) != 0)
+            return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "mediated device %s is assigned to "
+                           "vm %s, not %s", req->mdevs[i], a->vm, vm);
+    }
     for (size_t i = 0; i < n && r == 0; i++) {
         const struct hd_assignment *a = hd_map_find(map, &addrs[i]);
         char name[HD_PCI_ADDR_BUFSZ];
@@ -493,12 +566,14 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
     }
     for (size_t i = 0; i < map->n && r == 0; i++) {
         const struct hd_assignment *a = &map->v[i];
-        bool take = n == 0;
-        for (size_t k = 0; k < n && !take; k++) {
+        bool take = n == 0 && req->nmdevs == 0;
+        for (size_t k = 0; k < n && !take && a->kind == HD_ASSIGNMENT_PCI; k++) {
             const struct hd_assignment *named = hd_map_find(map, &addrs[k]);
             take = hd_pci_addr_equal(&a->addr, &addrs[k]) ||
                    (a->via_group && named->group >= 0 && named->group == a->group);
         }
+        for (size_t k = 0; k < req->nmdevs && !take && a->kind == HD_ASSIGNMENT_MDEV; k++)
+            take = strcmp(a->name, req->mdevs[k]) == 0;
         if (take && strcmp(a->vm, vm) == 0)
             r = hd_map_add(out, a);
     }
@@ -513,7 +588,7 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
     const struct hd_assignment *keeper = NULL;
 
     for (size_t i = 0; i < map->n; i++) {
-        if (hd_map_find(sel, &map->v[i].addr) != NULL)
+        if (hd_map_find_same(sel, &map->v[i]) != NULL)
             continue;
         for (size_t k = 0; k < map->v[i].nnodes; k++) {
             if (strcmp(map->v[i].nodes[k].path, path) == 0)
@@ -582,7 +657,7 @@ static int drop_entries(struct hd_txn *t, const char *vm, const struct hd_assign
         return 0;
     if ((r = hd_lock_map(t->ctx, &lockfd)) == 0 && (r = hd_map_read(t->ctx, &map)) == 0) {
         for (size_t i = map->n; i > 0; i--) {
-            if (hd_map_find(sel, &map->v[i - 1].addr) && strcmp(map->v[i - 1].vm, vm) == 0)
+            if (hd_map_find_same(sel, &map->v[i - 1]) && strcmp(map->v[i - 1].vm, vm) == 0)
                 hd_map_remove(map, i - 1);
         }
         r = hd_map_write(t->ctx, map);
@@ -609,7 +684,10 @@ static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
                          struct hd_device **devs)
 {
     for (size_t i = 0; i < sel->n; i++) {
-        int r = hd_device_open(t->ctx, &sel->v[i].addr, &devs[i]);
+        int r;
+        if (sel->v[i].kind != HD_ASSIGNMENT_PCI)
+            continue; /* nothing to reset or reattach */
+        r = hd_device_open(t->ctx, &sel->v[i].addr, &devs[i]);
         if (r == -ENODEV) {
             if (!t->dry_run)
                 hd_state_del(t->ctx, "drivers", sel->v[i].name);
@@ -658,6 +736,15 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
     return r < 0 ? r : 0;
 }
 
+static void jdev_of(const struct hd_assignment *a, struct hd_jdev *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->addr = a->addr;
+    j->group = a->group;
+    if (a->kind == HD_ASSIGNMENT_MDEV)
+        strcpy(j->mdev, a->name);
+}
+
 static int release_force(struct hd_op *op);
 
 int hd_ops_release(struct hd_op *op)
@@ -686,7 +773,7 @@ int hd_ops_release(struct hd_op *op)
         hd_ctx_clear_error(ctx);
     }
     if ((r = hd_map_read(ctx, &map)) < 0 ||
-        (r = select_entries(ctx, map, req->vm, req->addrs, req->n, sel)) < 0)
+        (r = select_entries(ctx, map, req->vm, req, sel)) < 0)
         goto fail;
     if (sel->n == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
@@ -696,17 +783,15 @@ int hd_ops_release(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    for (size_t i = 0; i < sel->n; i++) {
-        jdevs[i].addr = sel->v[i].addr;
-        jdevs[i].group = sel->v[i].group;
-    }
+    for (size_t i = 0; i < sel->n; i++)
+        jdev_of(&sel->v[i], &jdevs[i]);
     if ((r = hd_txn_lock(&t, jdevs, sel->n)) < 0)
         goto fail;
     /* Read again under the locks: another release may have been quicker. */
     hd_assignment_list_unref(map);
     map = NULL;
     if ((r = hd_map_read(ctx, &map)) < 0 ||
-        (r = select_entries(ctx, map, req->vm, req->addrs, req->n, sel)) < 0)
+        (r = select_entries(ctx, map, req->vm, req, sel)) < 0)
         goto fail;
     for (size_t i = 0; i < sel->n; i++) {
         if (!t.dry_run && !hd_lockset_holds(t.locks, sel->v[i].group)) {
@@ -714,8 +799,7 @@ int hd_ops_release(struct hd_op *op)
                        req->vm);
             goto fail;
         }
-        jdevs[i].addr = sel->v[i].addr;
-        jdevs[i].group = sel->v[i].group;
+        jdev_of(&sel->v[i], &jdevs[i]);
     }
     if (sel->n == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
@@ -766,8 +850,9 @@ static int release_force(struct hd_op *op)
     txn_init(&t, op, HD_JOP_RELEASE);
     if (sel == NULL)
         return -ENOMEM;
-    if (req->n != 1) {
-        r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "the emergency release takes one device");
+    if (req->n != 1 || req->nmdevs > 0) {
+        r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "the emergency release takes one PCI "
+                    "device");
         goto out;
     }
     if ((r = hd_map_read(ctx, &map)) < 0)

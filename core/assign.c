@@ -13,6 +13,11 @@
 
 #define MAP_HEADER_V1 "# hostdev assignments v1"
 #define MAP_HEADER "# hostdev assignments v2"
+/* v2 with mediated-device lines: written only when it has one, so that a hostdev that knows
+ * only PCI says it does not know the format rather than that a line is damaged, and a map
+ * of PCI devices stays readable by it. */
+#define MAP_HEADER_V3 "# hostdev assignments v3"
+#define MDEV_PREFIX "mdev:"
 #define MAP_END "# end "
 
 /* FNV-1a, 64 bits: catches a cut, a lost or an edited line (not an adversary: the state
@@ -77,10 +82,26 @@ struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
                                   const struct hd_pci_addr *addr)
 {
     for (size_t i = 0; i < list->n; i++) {
-        if (hd_pci_addr_equal(&list->v[i].addr, addr))
+        if (list->v[i].kind == HD_ASSIGNMENT_PCI && hd_pci_addr_equal(&list->v[i].addr, addr))
             return &list->v[i];
     }
     return NULL;
+}
+
+struct hd_assignment *hd_map_find_mdev(const struct hd_assignment_list *list, const char *uuid)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        if (list->v[i].kind == HD_ASSIGNMENT_MDEV && strcmp(list->v[i].name, uuid) == 0)
+            return &list->v[i];
+    }
+    return NULL;
+}
+
+struct hd_assignment *hd_map_find_same(const struct hd_assignment_list *list,
+                                       const struct hd_assignment *a)
+{
+    return a->kind == HD_ASSIGNMENT_MDEV ? hd_map_find_mdev(list, a->name)
+                                         : hd_map_find(list, &a->addr);
 }
 
 const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
@@ -168,12 +189,12 @@ static int parse_nodes(char *val, struct hd_assignment *a)
 }
 
 enum { F_VM = 1, F_MODE = 2, F_DETACHED = 4, F_VIA = 8, F_DRIVER = 16, F_GROUP = 32,
-       F_SINCE = 64, F_OWNER = 128, F_NODES = 256, F_ALL = 511 };
+       F_SINCE = 64, F_OWNER = 128, F_NODES = 256, F_ALL = 511, F_PARENT = 512 };
 
 static int parse_field(struct hd_assignment *a, const char *key, char *val, unsigned int *seen)
 {
-    static const char *const keys[] = {"vm", "mode", "detached", "via", "driver",
-                                       "group", "since", "owner", "nodes"};
+    static const char *const keys[] = {"vm",    "mode",  "detached", "via",   "driver",
+                                       "group", "since", "owner",    "nodes", "parent"};
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(keys); i++) {
         if (strcmp(key, keys[i]) == 0) {
@@ -224,6 +245,11 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
             return -EINVAL;
     } else if (strcmp(key, "nodes") == 0) {
         return parse_nodes(val, a);
+    } else if (strcmp(key, "parent") == 0) {
+        if (a->kind != HD_ASSIGNMENT_MDEV || !hd_name_valid(val) ||
+            strlen(val) >= sizeof(a->parent))
+            return -EINVAL;
+        strcpy(a->parent, val);
     }
     /* Unknown keys are a newer hostdev's: keep reading. */
     return 0;
@@ -236,9 +262,17 @@ static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
 
     memset(a, 0, sizeof(*a));
     a->group = -1;
-    if (tok == NULL || hd_pci_addr_parse(tok, &a->addr) < 0)
+    if (tok != NULL && strncmp(tok, MDEV_PREFIX, strlen(MDEV_PREFIX)) == 0) {
+        a->kind = HD_ASSIGNMENT_MDEV;
+        /* Only the canonical form: the key compared as text must be one spelling. */
+        if (hd_mdev_uuid_parse(tok + strlen(MDEV_PREFIX), a->name) < 0 ||
+            strcmp(a->name, tok + strlen(MDEV_PREFIX)) != 0)
+            return -EINVAL;
+    } else if (tok == NULL || hd_pci_addr_parse(tok, &a->addr) < 0) {
         return -EINVAL;
-    hd_pci_addr_format(&a->addr, a->name);
+    } else {
+        hd_pci_addr_format(&a->addr, a->name);
+    }
     while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
         char *eq = strchr(tok, '=');
         if (eq == NULL)
@@ -247,8 +281,10 @@ static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
         if (parse_field(a, tok, eq + 1, &seen) < 0)
             return -EINVAL;
     }
-    if (all_fields && seen != F_ALL)
+    if (all_fields && (seen & F_ALL) != F_ALL)
         return -EINVAL; /* a line cut short must not read as one with default fields */
+    if (a->kind == HD_ASSIGNMENT_MDEV && !(seen & F_PARENT))
+        return -EINVAL;
     return a->vm[0] ? 0 : -EINVAL;
 }
 
@@ -285,7 +321,7 @@ int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list
     char *copy = strdup(text);
     unsigned int lineno = 0;
     size_t entries = 0;
-    bool v2 = false, ended = false;
+    bool v2 = false, v3 = false, ended = false;
     int r = 0;
 
     if (copy == NULL)
@@ -295,7 +331,8 @@ int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list
         char raw[64];
         lineno++;
         if (lineno == 1) {
-            v2 = strcmp(line, MAP_HEADER) == 0;
+            v3 = strcmp(line, MAP_HEADER_V3) == 0;
+            v2 = v3 || strcmp(line, MAP_HEADER) == 0;
             if (!v2 && strcmp(line, MAP_HEADER_V1) != 0)
                 r = damaged(ctx, strncmp(line, "# hostdev assignments v", 23) == 0
                                      ? "a format this hostdev does not know"
@@ -317,11 +354,11 @@ int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list
         if (line[0] == '#' && !v2)
             continue;
         hd_strlcpy(raw, line, sizeof(raw));
-        if (parse_line(line, &a, v2) < 0) {
+        if (parse_line(line, &a, v2) < 0 || (a.kind != HD_ASSIGNMENT_PCI && !v3)) {
             char why[128];
             snprintf(why, sizeof(why), "line %u is not valid: '%s'", lineno, raw);
             r = damaged(ctx, why);
-        } else if (hd_map_find(list, &a.addr) != NULL) {
+        } else if (hd_map_find_same(list, &a) != NULL) {
             char why[128];
             snprintf(why, sizeof(why), "line %u lists %s a second time", lineno, a.name);
             r = damaged(ctx, why);
@@ -364,16 +401,22 @@ char *hd_map_format(const struct hd_assignment_list *list)
 {
     size_t len = 0, cap = 0;
     char *buf = NULL;
-    int r = append(&buf, &len, &cap, "%s\n", MAP_HEADER);
+    bool pci_only = true;
+    int r;
 
+    for (size_t i = 0; i < list->n; i++)
+        pci_only = pci_only && list->v[i].kind == HD_ASSIGNMENT_PCI;
+    r = append(&buf, &len, &cap, "%s\n", pci_only ? MAP_HEADER : MAP_HEADER_V3);
     for (size_t i = 0; r == 0 && i < list->n; i++) {
         const struct hd_assignment *a = &list->v[i];
+        bool mdev = a->kind == HD_ASSIGNMENT_MDEV;
         r = append(&buf, &len, &cap,
-                   "%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
-                   "owner=%u:%u nodes=",
-                   a->name, a->vm, a->managed ? "managed" : "unmanaged", a->detached ? 1 : 0,
+                   "%s%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
+                   "owner=%u:%u%s%s nodes=",
+                   mdev ? MDEV_PREFIX : "", a->name, a->vm, a->managed ? "managed" : "unmanaged", a->detached ? 1 : 0,
                    a->via_group ? "group" : "request", a->driver[0] ? a->driver : "-",
-                   a->group, a->since, (unsigned)a->uid, (unsigned)a->gid);
+                   a->group, a->since, (unsigned)a->uid, (unsigned)a->gid,
+                   mdev ? " parent=" : "", mdev ? a->parent : "");
         for (size_t k = 0; r == 0 && k < a->nnodes; k++)
             r = append(&buf, &len, &cap, "%s%s@%u:%u:%04o", k ? "," : "", a->nodes[k].path,
                        (unsigned)a->nodes[k].uid, (unsigned)a->nodes[k].gid,
@@ -461,9 +504,27 @@ hd_assignment_list_find(const struct hd_assignment_list *list, const struct hd_p
     return hd_map_find(list, addr);
 }
 
+HD_EXPORT const struct hd_assignment *
+hd_assignment_list_find_mdev(const struct hd_assignment_list *list, const char *uuid)
+{
+    char canon[37];
+
+    return hd_mdev_uuid_parse(uuid, canon) == 0 ? hd_map_find_mdev(list, canon) : NULL;
+}
+
+HD_EXPORT enum hd_assignment_kind hd_assignment_get_kind(const struct hd_assignment *a)
+{
+    return a->kind;
+}
+
 HD_EXPORT const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a)
 {
-    return &a->addr;
+    return a->kind == HD_ASSIGNMENT_PCI ? &a->addr : NULL;
+}
+
+HD_EXPORT const char *hd_assignment_get_parent(const struct hd_assignment *a)
+{
+    return a->kind == HD_ASSIGNMENT_MDEV ? a->parent : NULL;
 }
 
 HD_EXPORT const char *hd_assignment_get_name(const struct hd_assignment *a)

@@ -437,9 +437,13 @@ struct hd_node_owner {
     mode_t mode;
 };
 
+#define HD_DRIVER_NAME_MAX 64
+
 struct hd_assignment {
-    struct hd_pci_addr addr;
-    char name[HD_PCI_ADDR_BUFSZ];
+    enum hd_assignment_kind kind;
+    struct hd_pci_addr addr; /* PCI */
+    char name[37];           /* PCI: its address; mdev: its UUID */
+    char parent[HD_DRIVER_NAME_MAX]; /* mdev: its parent, as in sys/class/mdev_bus */
     char vm[HD_VM_ID_MAX + 1];
     bool managed;   /* release reattaches it */
     bool detached;  /* acquire took it from @driver (else it was on a stub already) */
@@ -465,6 +469,10 @@ int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a);
 void hd_map_remove(struct hd_assignment_list *list, size_t i);
 struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
                                   const struct hd_pci_addr *addr);
+struct hd_assignment *hd_map_find_mdev(const struct hd_assignment_list *list, const char *uuid);
+/* The entry of @list for the same device as @a (PCI or mdev). */
+struct hd_assignment *hd_map_find_same(const struct hd_assignment_list *list,
+                                       const struct hd_assignment *a);
 /* The original owner of @path as recorded by whichever entry gave it away first. */
 const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
                                              const char *path);
@@ -527,9 +535,8 @@ enum hd_jrecord {
 struct hd_jdev {
     struct hd_pci_addr addr;
     int group;
+    char mdev[37]; /* a mediated device's UUID ("" for a PCI device: @addr) */
 };
-
-#define HD_DRIVER_NAME_MAX 64
 
 struct hd_jstep {
     enum hd_jstep_kind kind;
@@ -759,6 +766,14 @@ int hd_ops_acquire(struct hd_op *op);
 int hd_ops_release(struct hd_op *op);
 int hd_ops_reserve(struct hd_op *op);
 int hd_ops_recover(struct hd_op *op); /* recover.c */
+/* mdev.c: what acquire needs of mediated device @uuid (canonical); -ENOENT (message left)
+ * when there is none. */
+struct hd_mdev_info {
+    char parent[HD_DRIVER_NAME_MAX];
+    int group;    /* -1: none (its vendor driver has not registered it with VFIO) */
+    char cdev[32]; /* "vfioN", "" without one */
+};
+int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *info);
 int hd_ops_mdev_create(struct hd_op *op); /* mdev.c */
 int hd_ops_mdev_remove(struct hd_op *op);
 /* mdev.c: put back what an MDEV_* step of a journal started (remove what it made, make again
@@ -783,6 +798,8 @@ struct hd_op_request {
     gid_t gid;
     unsigned int numvfs;
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
+    char (*mdevs)[37]; /* acquire, release: mediated devices, by canonical UUID */
+    size_t nmdevs;
 };
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
 /* The driver asked for @addr: its own, else the operation's ("": the default). */

@@ -186,7 +186,7 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
         r = -errno;
         goto fail_unlink;
     }
-    text = malloc(64 + HD_VM_ID_MAX + n * 48);
+    text = malloc(64 + HD_VM_ID_MAX + n * 64);
     if (text == NULL) {
         r = -ENOMEM;
         goto fail_unlink;
@@ -195,9 +195,11 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                           hd_jop_names[op], vm ? " " : "", vm ? vm : "");
     for (size_t i = 0; i < n; i++) {
         char name[HD_PCI_ADDR_BUFSZ];
-        len += (size_t)sprintf(text + len, "dev %s %d\n", hd_pci_addr_format(&devs[i].addr,
-                                                                            name),
-                               devs[i].group);
+        if (devs[i].mdev[0])
+            len += (size_t)sprintf(text + len, "mdev %.36s %d\n", devs[i].mdev, devs[i].group);
+        else
+            len += (size_t)sprintf(text + len, "dev %s %d\n",
+                                   hd_pci_addr_format(&devs[i].addr, name), devs[i].group);
     }
     r = hd_fs_write_all(j->fd, text, len);
     free(text);
@@ -302,7 +304,13 @@ static int parse_dev_line(struct hd_journal *j, char **w, size_t n)
     struct hd_jdev d, *v;
     long long g;
 
-    if (n != 3 || parse_addr_word(w[1], &d.addr) < 0 || hd_parse_int(w[2], -1, 0x7fffffff, &g) < 0)
+    memset(&d, 0, sizeof(d));
+    if (n != 3 || hd_parse_int(w[2], -1, 0x7fffffff, &g) < 0)
+        return -EINVAL;
+    /* "mdev UUID GROUP": a mediated device, canonical UUID only */
+    if (strcmp(w[0], "mdev") == 0 ? hd_mdev_uuid_parse(w[1], d.mdev) < 0 ||
+                                        strcmp(d.mdev, w[1]) != 0
+                                  : parse_addr_word(w[1], &d.addr) < 0)
         return -EINVAL;
     d.group = (int)g;
     if ((v = realloc(j->devs, (j->ndevs + 1) * sizeof(*v))) == NULL)
@@ -353,7 +361,7 @@ static int parse_line(struct hd_journal *j, char *line, int version)
         w[n++] = t;
     if (n == 0 || n == 6)
         return -EINVAL;
-    if (strcmp(w[0], "dev") == 0)
+    if (strcmp(w[0], "dev") == 0 || strcmp(w[0], "mdev") == 0)
         return parse_dev_line(j, w, n);
     if (strcmp(w[0], "commit") == 0 && n == 1) {
         j->committed = true;

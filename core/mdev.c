@@ -340,6 +340,33 @@ HD_EXPORT int hd_mdev_list_get_iommu_group(const struct hd_mdev_list *l, size_t 
     return l != NULL && i < l->n ? l->v[i].group : -1;
 }
 
+int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *info)
+{
+    char path[HD_PATH_MAX], **names = NULL;
+    struct mdev m;
+    size_t n = 0;
+    int r = mdev_read(ctx, uuid, &m);
+
+    memset(info, 0, sizeof(*info));
+    if (r == -ENOENT)
+        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s under %s",
+                       uuid, ctx->root);
+    if (r < 0)
+        return hd_err(ctx, r, "reading mediated device %s: %s", uuid, strerror(-r));
+    hd_strlcpy(info->parent, m.parent, sizeof(info->parent));
+    info->group = m.group;
+    /* Its VFIO cdev (kernels with CONFIG_VFIO_DEVICE_CDEV): vfio-dev/vfioN, as for PCI. */
+    if ((r = hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev", uuid)) < 0 ||
+        ((r = names_in(ctx, path, &names, &n)) < 0 && r != -ENOTDIR))
+        return r;
+    for (size_t i = 0; i < n && !info->cdev[0]; i++) {
+        if (strncmp(names[i], "vfio", 4) == 0 && strlen(names[i]) < sizeof(info->cdev))
+            strcpy(info->cdev, names[i]);
+    }
+    names_free(names, n);
+    return 0;
+}
+
 /* ---- the single writes, verified --------------------------------------------------------- */
 
 static int exists(struct hd_ctx *ctx, const char *uuid)
@@ -476,6 +503,18 @@ int hd_ops_mdev_remove(struct hd_op *op)
                        req->mdev_uuid);
     if (r < 0)
         return hd_err(t.ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
+    /* A VM's device goes only with its release: the map is consulted first. */
+    struct hd_assignment_list *map = NULL;
+    const struct hd_assignment *a;
+    if ((r = hd_map_read(t.ctx, &map)) < 0)
+        return r;
+    if ((a = hd_map_find_mdev(map, m.uuid)) != NULL) {
+        r = hd_errr(t.ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "
+                    "release it first", m.uuid, a->vm);
+        hd_assignment_list_unref(map);
+        return r;
+    }
+    hd_assignment_list_unref(map);
     /* What it was, so that an undo makes it again the same. */
     hd_strlcpy(s.mdev_parent, m.parent, sizeof(s.mdev_parent));
     hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));

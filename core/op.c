@@ -55,6 +55,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
     free(op->req.addrs);
     free(op->req.unmanaged);
     free(op->req.drivers);
+    free(op->req.mdevs);
     free(op->steps);
     hd_ctx_unref(op->ctx);
     free(op);
@@ -89,6 +90,27 @@ HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr,
     op->req.addrs[op->req.n] = *addr;
     op->req.drivers[op->req.n][0] = '\0';
     op->req.unmanaged[op->req.n++] = !managed;
+    return 0;
+}
+
+HD_EXPORT int hd_op_add_mdev(struct hd_op *op, const char *uuid)
+{
+    char canon[37], (*v)[37];
+
+    if (op->req.kind != HD_OP_ACQUIRE && op->req.kind != HD_OP_RELEASE)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "a mediated device has no driver "
+                       "to change: only an acquire or a release takes one");
+    if (hd_mdev_uuid_parse(uuid, canon) < 0)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device's "
+                       "UUID", uuid);
+    for (size_t i = 0; i < op->req.nmdevs; i++) {
+        if (strcmp(op->req.mdevs[i], canon) == 0)
+            return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "%s is given twice", canon);
+    }
+    if ((v = realloc(op->req.mdevs, (op->req.nmdevs + 1) * sizeof(*v))) == NULL)
+        return -ENOMEM;
+    op->req.mdevs = v;
+    strcpy(op->req.mdevs[op->req.nmdevs++], canon);
     return 0;
 }
 

@@ -134,6 +134,11 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
     /* A domain's hostdevs come with their own managed flags: one transaction for all. */
     for (size_t i = 0; r == EXIT_DONE && domain_xml != NULL && i < da.dom.count; i++) {
         const struct domxml_hostdev *h = &da.dom.hostdevs[i];
+        if (h->mdev[0]) {
+            if ((c = hd_op_add_mdev(op, h->mdev)) < 0)
+                r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
+            continue;
+        }
         if ((c = hd_op_add_device(op, &h->addr, h->managed)) < 0 ||
             (h->model[0] && (c = hd_op_set_device_driver(op, &h->addr, h->model)) < 0))
             r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);

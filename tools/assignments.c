@@ -1,4 +1,5 @@
 /* assignments.c - `hostdev assignments`: which VM holds which device, since when. */
+#include <string.h>
 #include <time.h>
 
 #include "tool.h"
@@ -33,8 +34,12 @@ static int run(struct tool *t, int argc, char **argv)
             const struct hd_assignment *a = hd_assignment_list_get(list, i);
             char since[32];
             when(hd_assignment_get_since(a), since, sizeof(since));
+            bool mdev = hd_assignment_get_kind(a) == HD_ASSIGNMENT_MDEV;
             json_begin_object(&j);
-            json_kv_string(&j, "address", hd_assignment_get_name(a));
+            json_kv_string(&j, "kind", mdev ? "mdev" : "pci");
+            json_kv_string(&j, mdev ? "uuid" : "address", hd_assignment_get_name(a));
+            if (mdev)
+                json_kv_string(&j, "parent", hd_assignment_get_parent(a));
             json_kv_string(&j, "vm", hd_assignment_get_vm(a));
             json_kv_string(&j, "mode", hd_assignment_is_managed(a) ? "managed" : "unmanaged");
             json_kv_string(&j, "original_driver", hd_assignment_get_driver(a));
@@ -50,17 +55,27 @@ static int run(struct tool *t, int argc, char **argv)
     } else if (n == 0) {
         printf("no devices are assigned\n");
     } else {
-        printf("%-13s %-20s %-9s %-14s %5s  %s\n", "DEVICE", "VM", "MODE", "DRIVER", "GROUP",
-               "SINCE");
+        int width = 13; /* a PCI address; a mediated device's UUID is wider */
+        for (size_t i = 0; i < n; i++) {
+            int len = (int)strlen(hd_assignment_get_name(hd_assignment_list_get(list, i)));
+            width = len > width ? len : width;
+        }
+        printf("%-*s %-20s %-9s %-14s %5s  %s\n", width, "DEVICE", "VM", "MODE", "DRIVER",
+               "GROUP", "SINCE");
         for (size_t i = 0; i < n; i++) {
             const struct hd_assignment *a = hd_assignment_list_get(list, i);
             const char *drv = hd_assignment_get_driver(a);
-            char since[32];
+            bool mdev = hd_assignment_get_kind(a) == HD_ASSIGNMENT_MDEV;
+            char since[32], note[128] = "";
             when(hd_assignment_get_since(a), since, sizeof(since));
-            printf("%-13s %-20s %-9s %-14s %5d  %s%s\n", hd_assignment_get_name(a),
-                   hd_assignment_get_vm(a), hd_assignment_is_managed(a) ? "managed" : "unmanaged",
-                   drv ? drv : "-", hd_assignment_get_iommu_group(a), since,
-                   hd_assignment_is_group_member(a) ? "  (with --group)" : "");
+            if (mdev)
+                snprintf(note, sizeof(note), "  (on %s)", hd_assignment_get_parent(a));
+            else if (hd_assignment_is_group_member(a))
+                snprintf(note, sizeof(note), "  (with --group)");
+            printf("%-*s %-20s %-9s %-14s %5d  %s%s\n", width, hd_assignment_get_name(a),
+                   hd_assignment_get_vm(a),
+                   mdev ? "mdev" : hd_assignment_is_managed(a) ? "managed" : "unmanaged",
+                   drv ? drv : "-", hd_assignment_get_iommu_group(a), since, note);
         }
     }
     hd_assignment_list_unref(list);

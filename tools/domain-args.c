@@ -1,5 +1,5 @@
 /* domain-args.c - `--domain-xml FILE` for acquire and release: the PCI <hostdev> elements of
- * a libvirt domain, split by their managed flag. */
+ * a libvirt domain, split by their managed flag, and its mediated devices. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +23,22 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
     }
     if (da->dom.count == 0) {
         domain_args_free(da);
-        return tool_error(t, EXIT_USAGE, "%s: no PCI <hostdev> in the domain", path);
+        return tool_error(t, EXIT_USAGE, "%s: no PCI or mdev <hostdev> in the domain", path);
     }
     da->managed = calloc(da->dom.count, sizeof(*da->managed));
     da->unmanaged = calloc(da->dom.count, sizeof(*da->unmanaged));
     da->all = calloc(da->dom.count, sizeof(*da->all));
-    if (da->managed == NULL || da->unmanaged == NULL || da->all == NULL) {
+    da->mdevs = calloc(da->dom.count, sizeof(*da->mdevs));
+    if (da->managed == NULL || da->unmanaged == NULL || da->all == NULL || da->mdevs == NULL) {
         domain_args_free(da);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     for (size_t i = 0; i < da->dom.count; i++) {
         const struct domxml_hostdev *h = &da->dom.hostdevs[i];
+        if (h->mdev[0]) {
+            da->mdevs[da->nmdevs++] = h->mdev;
+            continue;
+        }
         da->all[da->nall++] = h->addr;
         if (h->managed)
             da->managed[da->nmanaged++] = h->addr;
@@ -48,6 +53,7 @@ void domain_args_free(struct domain_args *da)
     free(da->managed);
     free(da->unmanaged);
     free(da->all);
+    free(da->mdevs);
     domxml_free(&da->dom);
     memset(da, 0, sizeof(*da));
 }

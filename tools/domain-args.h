@@ -7,12 +7,14 @@
 
 struct domain_args {
     struct domxml dom;
-    struct hd_pci_addr *managed, *unmanaged, *all;
+    struct hd_pci_addr *managed, *unmanaged, *all; /* the PCI ones */
     size_t nmanaged, nunmanaged, nall;
+    const char **mdevs; /* the mediated devices' UUIDs (in @dom) */
+    size_t nmdevs;
 };
 
 /* Read @path; *@vm defaults to the domain's <name>. EXIT_USAGE (message printed) for a file
- * that is not a domain, has no name and no --vm, or has no PCI hostdev. */
+ * that is not a domain, has no name and no --vm, or has neither a PCI nor an mdev hostdev. */
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da);
 void domain_args_free(struct domain_args *da);
 

@@ -108,6 +108,21 @@ static bool attr_is(const struct xml_api *x, const xmlNode *n, const char *name,
     return is;
 }
 
+/* <hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='...'/>. */
+static int read_mdev_hostdev(const struct xml_api *x, const xmlNode *h,
+                             struct domxml_hostdev *out, char *err, size_t errsize)
+{
+    const xmlNode *addr = child(child(h, "source"), "address");
+    xmlChar *uuid = addr ? x->get_prop(addr, (const xmlChar *)"uuid") : NULL;
+    int r = uuid != NULL ? hd_mdev_uuid_parse((const char *)uuid, out->mdev) : -EINVAL;
+
+    if (r < 0)
+        snprintf(err, errsize, "line %d: <hostdev type='mdev'> needs <source><address uuid=...>"
+                 " with a UUID", (int)x->line_no(addr ? addr : h));
+    xml_free(x, uuid);
+    return r;
+}
+
 static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
                         char *err, size_t errsize)
 {
@@ -115,6 +130,8 @@ static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml
     unsigned long dom, bus, slot, fn;
 
     memset(out, 0, sizeof(*out));
+    if (attr_is(x, h, "type", "mdev"))
+        return read_mdev_hostdev(x, h, out, err, errsize);
     if (addr == NULL) {
         snprintf(err, errsize, "line %d: <hostdev type='pci'> has no <source><address>",
                  (int)x->line_no(h));
@@ -196,7 +213,7 @@ static int read_doc(const struct xml_api *x, xmlDoc *doc, struct domxml *dom, ch
     devices = child(root, "devices");
     for (const xmlNode *h = devices ? devices->children : NULL; h && r == 0; h = h->next) {
         if (!is_elem(h, "hostdev") || !attr_is(x, h, "mode", "subsystem") ||
-            !attr_is(x, h, "type", "pci"))
+            (!attr_is(x, h, "type", "pci") && !attr_is(x, h, "type", "mdev")))
             continue;
         if (dom->count == cap) {
             struct domxml_hostdev *g = realloc(dom->hostdevs, (cap ? cap * 2 : 4) * sizeof(*g));

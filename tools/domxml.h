@@ -9,7 +9,8 @@
 #include <hostdev/hostdev.h>
 
 struct domxml_hostdev {
-    struct hd_pci_addr addr;
+    char mdev[37];           /* <hostdev type='mdev'>: its UUID; "" for a PCI one */
+    struct hd_pci_addr addr; /* PCI */
     bool managed;    /* managed='yes'; libvirt's default is no */
     char driver[16]; /* <driver name='vfio'/>, "" when absent */
     char model[64];  /* <driver model='mlx5_vfio_pci'/>: the vfio-pci variant, "" when absent */

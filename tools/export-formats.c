@@ -456,7 +456,12 @@ int export_prometheus(struct tool *t, const struct xmodel *m, const struct xopts
     prom_head(out, "hostdev_assigned", "A device hostdev assigned to a VM.");
     for (size_t i = 0; m->assigned != NULL && i < hd_assignment_list_count(m->assigned); i++) {
         const struct hd_assignment *a = hd_assignment_list_get(m->assigned, i);
-        fprintf(out, "hostdev_assigned{address=\"%s\",vm=", hd_assignment_get_name(a));
+        /* A mediated device is no PCI address: its own labels (UUID, parent). */
+        if (hd_assignment_get_kind(a) == HD_ASSIGNMENT_MDEV)
+            fprintf(out, "hostdev_assigned{mdev=\"%s\",parent=\"%s\",vm=",
+                    hd_assignment_get_name(a), hd_assignment_get_parent(a));
+        else
+            fprintf(out, "hostdev_assigned{address=\"%s\",vm=", hd_assignment_get_name(a));
         prom_value(out, hd_assignment_get_vm(a));
         fputs("} 1\n", out);
     }

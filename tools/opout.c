@@ -140,7 +140,14 @@ int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bo
 {
     for (int i = 0; i < argc; i++) {
         struct hd_pci_addr addr;
+        char uuid[37];
         int r;
+        /* A mediated device, by UUID or libvirt's mdev_ name (never a PCI address's form). */
+        if (hd_mdev_uuid_parse(argv[i], uuid) == 0) {
+            if ((r = hd_op_add_mdev(op, uuid)) < 0)
+                return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
+            continue;
+        }
         if (tool_parse_addr(t, argv[i], &addr) < 0)
             return EXIT_USAGE;
         if ((r = hd_op_add_device(op, &addr, managed)) < 0)

@@ -104,7 +104,8 @@ static void print_cloud_hypervisor(struct tool *t, struct json *j, struct hd_dev
     }
 }
 
-/* The addresses of a domain's PCI hostdevs, as command-line arguments for devargs_open. */
+/* A domain's PCI hostdevs' addresses and mdev hostdevs' UUIDs, as command-line arguments
+ * for devargs_open_any. */
 static int domain_args(struct tool *t, const char *file, char ***args, int *n)
 {
     struct domxml dom;
@@ -118,9 +119,10 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     for (size_t i = 0; i < dom.count; i++) {
-        (*args)[i] = malloc(HD_PCI_ADDR_BUFSZ);
-        if ((*args)[i] != NULL)
-            hd_pci_addr_format(&dom.hostdevs[i].addr, (*args)[i]);
+        const struct domxml_hostdev *h = &dom.hostdevs[i];
+        (*args)[i] = h->mdev[0] ? strdup(h->mdev) : malloc(HD_PCI_ADDR_BUFSZ);
+        if ((*args)[i] != NULL && !h->mdev[0])
+            hd_pci_addr_format(&h->addr, (*args)[i]);
     }
     *n = (int)dom.count;
     domxml_free(&dom);

@@ -841,6 +841,8 @@ int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered);
 
 struct hd_assignment;
 struct hd_assignment_list;
+/* What an entry holds: a PCI function, or a mediated device (named by its UUID). */
+enum hd_assignment_kind { HD_ASSIGNMENT_PCI, HD_ASSIGNMENT_MDEV };
 /* The map as it is now (empty when nothing was ever assigned). */
 int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list);
 struct hd_assignment_list *hd_assignment_list_ref(struct hd_assignment_list *list);
@@ -851,8 +853,16 @@ const struct hd_assignment *hd_assignment_list_get(const struct hd_assignment_li
                                                    size_t i);
 const struct hd_assignment *hd_assignment_list_find(const struct hd_assignment_list *list,
                                                     const struct hd_pci_addr *addr);
+/* The entry of mediated device @uuid (any form hd_mdev_uuid_parse() takes). */
+const struct hd_assignment *hd_assignment_list_find_mdev(const struct hd_assignment_list *list,
+                                                         const char *uuid);
+enum hd_assignment_kind hd_assignment_get_kind(const struct hd_assignment *a);
+/* A PCI entry's address; NULL for a mediated device. */
 const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a);
-const char *hd_assignment_get_name(const struct hd_assignment *a); /* "0000:03:00.0" */
+/* "0000:03:00.0", or a mediated device's UUID. */
+const char *hd_assignment_get_name(const struct hd_assignment *a);
+/* A mediated device's parent (as in sys/class/mdev_bus); NULL for a PCI entry. */
+const char *hd_assignment_get_parent(const struct hd_assignment *a);
 const char *hd_assignment_get_vm(const struct hd_assignment *a);
 bool hd_assignment_is_managed(const struct hd_assignment *a);
 /* Came along with --group rather than being asked for. */
@@ -918,6 +928,9 @@ struct hd_op *hd_op_unref(struct hd_op *op);
 /* @managed: acquire detaches it (true) or it must be on vfio-pci already (false); the other
  * operations ignore it. A device given twice is -EINVAL. */
 int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr, bool managed);
+/* Acquire and release: a mediated device too, by its UUID (or libvirt's mdev_ name). It has
+ * no driver to change: acquire hands its group's nodes over and records it. */
+int hd_op_add_mdev(struct hd_op *op, const char *uuid);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,

@@ -236,6 +236,185 @@ START_TEST(recover_undoes_a_dead_operation)
 }
 END_TEST
 
+/* The mode and owner of @rel under the fake root. */
+static unsigned node_mode(struct eng *e, const char *rel, uid_t *uid, gid_t *gid)
+{
+    struct stat st;
+
+    ck_assert_int_eq(stat(fx_path(&e->fx, rel), &st), 0);
+    *uid = st.st_uid;
+    *gid = st.st_gid;
+    return st.st_mode & 07777;
+}
+
+/* Acquire or release @uuid (and nothing else) for @vm; the result. */
+static int assign_mdev(struct eng *e, bool acquire, const char *vm, const char *uuid,
+                       unsigned int flags)
+{
+    struct hd_op *op;
+    int r;
+
+    ck_assert_int_eq(hd_op_new(e->ctx, acquire ? HD_OP_ACQUIRE : HD_OP_RELEASE, &op), 0);
+    hd_op_set_flags(op, flags);
+    hd_op_set_owner(op, 107, 108);
+    if (vm != NULL) /* none: the emergency release */
+        ck_assert_int_eq(hd_op_set_vm(op, vm), 0);
+    r = hd_op_add_mdev(op, uuid);
+    if (r == 0)
+        r = hd_op_run(op);
+    hd_op_unref(op);
+    return r;
+}
+
+/* An mdev is acquired as a PCI device is, minus the driver: its group's node goes to the VM's
+ * user and back, the map records it (kind, UUID, parent), and nothing else may take or
+ * remove it meanwhile. */
+START_TEST(acquire_and_release)
+{
+    struct eng e;
+    struct hd_assignment_list *map;
+    const struct hd_assignment *a;
+    struct hd_mdev_list *l;
+    char node[32];
+    uid_t u;
+    gid_t g;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &l), 0);
+    snprintf(node, sizeof(node), "dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
+    hd_mdev_list_unref(l);
+    /* A dry run: nothing written, nothing recorded. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(assign_mdev(&e, true, "vm1", BOOT_MDEV, HD_OP_DRY_RUN), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0600);
+    /* By libvirt's node-device name. */
+    ck_assert_int_eq(assign_mdev(&e, true, "vm1", "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001",
+                                 0), 0);
+    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0660);
+    ck_assert_uint_eq(u, 107);
+    ck_assert_uint_eq(g, 108);
+    ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
+    ck_assert_ptr_nonnull(a = hd_assignment_list_find_mdev(map, BOOT_MDEV));
+    ck_assert_int_eq(hd_assignment_get_kind(a), HD_ASSIGNMENT_MDEV);
+    ck_assert_str_eq(hd_assignment_get_vm(a), "vm1");
+    ck_assert_str_eq(hd_assignment_get_name(a), BOOT_MDEV);
+    ck_assert_str_eq(hd_assignment_get_parent(a), "mtty");
+    ck_assert_ptr_null(hd_assignment_get_addr(a));
+    ck_assert_ptr_null(hd_assignment_get_driver(a));
+    /* It is not a PCI device of any address. */
+    struct hd_pci_addr zero = {0};
+    ck_assert_ptr_null(hd_assignment_list_find(map, &zero));
+    hd_assignment_list_unref(map);
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "run/hostdev/map/assignments"),
+                                 "# hostdev assignments v3\nmdev:" BOOT_MDEV " vm=vm1 "));
+    ck_assert_uint_eq(journals(&e), 0);
+    /* Held: no second VM, no remove, no release by another VM; the emergency release is for
+     * PCI devices only. */
+    writes = eng_writes(&e);
+    ck_assert_int_eq(assign_mdev(&e, true, "vm2", BOOT_MDEV, 0), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
+    ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, BOOT_MDEV, 0), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "assigned to vm vm1"));
+    ck_assert_int_eq(assign_mdev(&e, false, "vm2", BOOT_MDEV, 0), -EPERM);
+    ck_assert_int_eq(assign_mdev(&e, false, NULL, BOOT_MDEV, HD_OP_FORCE), -EINVAL);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
+    /* Released: the node as it was, the map back to a PCI-only one. */
+    ck_assert_int_eq(assign_mdev(&e, false, "vm1", BOOT_MDEV, 0), 0);
+    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0600);
+    ck_assert_uint_eq(u, 0);
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "run/hostdev/map/assignments"),
+                                 "# hostdev assignments v2\n# end 0 "));
+    /* Gone: a clear refusal; a device only an acquire or release takes. */
+    ck_assert_int_eq(assign_mdev(&e, true, "vm1", U1, 0), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    struct hd_op *op;
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_op_add_mdev(op, BOOT_MDEV), -EINVAL);
+    hd_op_unref(op);
+    eng_stop(&e);
+}
+END_TEST
+
+/* The records of an mdev's acquire: a killed acquire is undone by recover (the node's owner
+ * back) unless its map write happened (then it stands); a map line of an mdev is checked as
+ * a PCI one is. */
+START_TEST(records_and_recovery)
+{
+    struct eng e;
+    struct hd_assignment_list *map;
+    struct hd_mdev_list *l;
+    char node[32], text[512], rel[128];
+    unsigned int n = 0;
+    int group, status;
+    uid_t u;
+    gid_t g;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &l), 0);
+    group = hd_mdev_list_get_iommu_group(l, 0);
+    hd_mdev_list_unref(l);
+    snprintf(node, sizeof(node), "dev/vfio/%d", group);
+    /* A process that died after handing the node over, before its map write. */
+    ck_assert_int_eq(chown(fx_path(&e.fx, node), 107, 108), 0);
+    ck_assert_int_eq(chmod(fx_path(&e.fx, node), 0660), 0);
+    fflush(NULL);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    mkdir(fx_path(&e.fx, "run/hostdev"), 0755);
+    mkdir(fx_path(&e.fx, "run/hostdev/journal"), 0700);
+    snprintf(rel, sizeof(rel), "run/hostdev/journal/acquire-%ld-1796351852346163696",
+             (long)dead);
+    snprintf(text, sizeof(text), "hostdev-journal 2 acquire vm1\nmdev %s %d\nown %s 0 0 0600\n",
+             BOOT_MDEV, group, node);
+    FILE *f = fopen(fx_path(&e.fx, rel), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0600);
+    ck_assert_uint_eq(u, 0);
+    /* One that died after it: its acquire stands. */
+    ck_assert_int_eq(assign_mdev(&e, true, "vm1", BOOT_MDEV, 0), 0);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
+    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0660);
+    ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
+    ck_assert_ptr_nonnull(hd_assignment_list_find_mdev(map, BOOT_MDEV));
+    hd_assignment_list_unref(map);
+    /* Map lines: an mdev line in a v2 map, one without its parent, one with a UUID not in its
+     * one spelling, and a parent that is a path are each damage. */
+    static const char *const bad[] = {
+        "# hostdev assignments v2\nmdev:" BOOT_MDEV " vm=a mode=unmanaged detached=0 "
+        "via=request driver=- group=2 since=1 owner=0:0 parent=mtty nodes=-\n",
+        "# hostdev assignments v3\nmdev:" BOOT_MDEV " vm=a mode=unmanaged detached=0 "
+        "via=request driver=- group=2 since=1 owner=0:0 nodes=-\n",
+        "# hostdev assignments v3\nmdev:83B8F4F2-509f-382f-3c1e-e6bfe0fa1001 vm=a "
+        "mode=unmanaged detached=0 via=request driver=- group=2 since=1 owner=0:0 parent=mtty "
+        "nodes=-\n",
+        "# hostdev assignments v3\nmdev:" BOOT_MDEV " vm=a mode=unmanaged detached=0 "
+        "via=request driver=- group=2 since=1 owner=0:0 parent=../x nodes=-\n",
+        "# hostdev assignments v3\n0000:00:02.0 vm=a mode=managed detached=0 via=request "
+        "driver=- group=2 since=1 owner=0:0 parent=mtty nodes=-\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "run/hostdev/map/assignments"), "w"));
+        fputs(bad[i], f);
+        fclose(f);
+        ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), -EBADMSG);
+        ck_assert_msg(strstr(hd_ctx_last_error(e.ctx), "line 2 is not valid") != NULL, "%zu: %s",
+                      i, hd_ctx_last_error(e.ctx));
+    }
+    eng_stop(&e);
+}
+END_TEST
+
 START_TEST(the_tool)
 {
     struct eng e;
@@ -264,6 +443,51 @@ START_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "mdev list extra"), 2);
     ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":2"));
+    /* acquire / assignments / release take an mdev by UUID or node-device name. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": assigned to vm vm1"));
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV " vm1 "));
+    ck_assert_ptr_nonnull(strstr(e.out, " mdev "));
+    ck_assert_ptr_nonnull(strstr(e.out, "(on mtty)"));
+    ck_assert_int_eq(eng_run(&e, "--json assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"kind\": \"mdev\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"uuid\": \"" BOOT_MDEV "\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"parent\": \"mtty\""));
+    ck_assert_int_eq(eng_run(&e, "export --format prometheus"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev_assigned{mdev=\"" BOOT_MDEV "\",parent=\"mtty\","
+                                        "vm=\"vm1\"} 1\n"));
+    ck_assert_int_eq(eng_run(&e, "migratable --vm vm1"), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV));
+    ck_assert_int_eq(eng_run(&e, "mdev remove " BOOT_MDEV), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "assigned to vm vm1: release it first"));
+    ck_assert_int_eq(eng_run(&e, "detach " BOOT_MDEV), 2);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"),
+                     0);
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_str_eq(e.out, "no devices are assigned\n");
+    /* ... and from a domain's <hostdev type='mdev'>, as libvirt writes it. */
+    FILE *f = fopen(fx_path(&e.fx, "dom.xml"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("<domain type='kvm'><name>guest1</name><devices>"
+          "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+          "<address uuid='" BOOT_MDEV "'/></source></hostdev></devices></domain>\n", f);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "acquire --owner 0:0 --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": assigned to vm guest1"));
+    snprintf(cmd, sizeof(cmd), "release --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": released from vm guest1"));
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
+    fputs("<domain type='kvm'><name>guest1</name><devices><hostdev mode='subsystem' "
+          "type='mdev'><source><address uuid='nope'/></source></hostdev></devices></domain>\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "<hostdev type='mdev'> needs <source><address uuid"));
     eng_stop(&e);
 }
 END_TEST
@@ -517,6 +741,7 @@ START_TEST(completion)
         {"mdev create 0000", "0000:00:02.0 "},
         {"mdev create mtty mtty-", "mtty-1 mtty-2 "},
         {"mdev remove 83", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "},
+        {"acquire --vm a 83", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(cmd, sizeof(cmd),
@@ -547,6 +772,8 @@ int main(void)
     tcase_add_test(tc, refusals_write_nothing);
     tcase_add_test(tc, failed_writes_change_nothing);
     tcase_add_test(tc, recover_undoes_a_dead_operation);
+    tcase_add_test(tc, acquire_and_release);
+    tcase_add_test(tc, records_and_recovery);
     tcase_add_test(tc, the_tool);
     tcase_add_test(tc, completion);
     tcase_add_test(tc, vmm_arguments);
