@@ -77,8 +77,9 @@ _hostdev()
         devs=$(_hostdev_run list | awk '{ print $1 }
             { for (f = 2; f <= NF; f++) if ($f ~ /^if=/) { sub(/^if=/, "", $f);
               n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }')
-        # acquire and release take mediated devices too, by UUID.
-        case $cmd in acquire | release) devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')" ;; esac
+        # acquire and release take mediated, USB and SCSI devices too, by name.
+        case $cmd in acquire | release) devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')
+            $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;; esac
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
         ;;
     mdev)

@@ -33,6 +33,8 @@ struct plan {
     size_t n, cap;
     struct pmdev *mdevs;
     size_t nmdevs;
+    struct hd_node_target *targets; /* USB and SCSI devices */
+    size_t ntargets;
     int *groups; /* unique */
     size_t ngroups;
     struct hd_host_use *host_use; /* what the host uses, read once for every device */
@@ -44,6 +46,7 @@ static void plan_free(struct plan *p)
         hd_device_unref(p->v[i].dev);
     free(p->v);
     free(p->mdevs);
+    free(p->targets);
     free(p->groups);
     hd_host_use_unref(p->host_use);
     memset(p, 0, sizeof(*p));
@@ -199,8 +202,21 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
 {
     int r = 0;
 
-    if (req->n == 0 && req->nmdevs == 0)
+    if (req->n == 0 && req->nmdevs == 0 && req->nnamed == 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    if (req->nnamed > 0 && (p->targets = calloc(req->nnamed, sizeof(*p->targets))) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < req->nnamed; i++) {
+        struct hd_node_target *t = &p->targets[p->ntargets];
+        if ((r = hd_node_target_find(ctx, req->named[i], t)) < 0)
+            return r;
+        for (size_t k = 0; k < p->ntargets; k++) {
+            if (strcmp(p->targets[k].name, t->name) == 0)
+                return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is given twice (as %s)",
+                               t->name, req->named[i]);
+        }
+        p->ntargets++;
+    }
     if (req->nmdevs > 0 && (p->mdevs = calloc(req->nmdevs, sizeof(*p->mdevs))) == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < req->nmdevs; i++) {
@@ -241,6 +257,16 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
     size_t requested = p->n;
     int r;
 
+    for (size_t i = 0; i < p->ntargets; i++) {
+        const struct hd_node_target *t = &p->targets[i];
+        const struct hd_assignment *a = hd_map_find_key(map, t->kind, t->name);
+        if (a != NULL)
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
+                           t->name, a->vm, strcmp(a->vm, vm) == 0 ? "" : ": release it there "
+                                                                         "first");
+        if (!(flags & HD_OP_FORCE) && (r = hd_node_target_check_host_use(ctx, &p->host_use, t)) < 0)
+            return r;
+    }
     for (size_t i = 0; i < p->nmdevs; i++) {
         const struct hd_assignment *a = hd_map_find_mdev(map, p->mdevs[i].uuid);
         /* Read again under its group's lock: it may have been removed meanwhile. */
@@ -386,6 +412,33 @@ static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gi
 
     if ((!t->dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0) || (r = hd_map_read(ctx, &map)) < 0)
         goto out;
+    for (size_t i = 0; i < p->ntargets; i++) {
+        const struct hd_node_target *nt = &p->targets[i];
+        struct hd_assignment a;
+        struct hd_node_owner was;
+        memset(&a, 0, sizeof(a));
+        a.kind = nt->kind;
+        strcpy(a.name, nt->name);
+        strcpy(a.ids, nt->ids);
+        hd_strlcpy(a.vm, t->vm, sizeof(a.vm));
+        a.group = -1;
+        a.since = (long long)time(NULL);
+        a.uid = uid;
+        a.gid = gid;
+        /* These have no group lock: the map, read under its lock, says who was quicker. */
+        if (hd_map_find_same(map, &a) != NULL) {
+            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a.name);
+            goto out;
+        }
+        if (journal_own(t->j, nt->node) != NULL)
+            was = journal_own(t->j, nt->node)->node;
+        else if ((r = give_node(t, nt->node, uid, gid, &was)) < 0)
+            goto out;
+        a.nodes[a.nnodes++] = was;
+        if ((r = hd_map_add(map, &a)) < 0)
+            goto out;
+        hd_txn_note(t, "record", a.name, "", t->vm);
+    }
     for (size_t i = 0; i < p->n + p->nmdevs; i++) {
         struct hd_device *dev = i < p->n ? p->v[i].dev : NULL;
         const struct pmdev *m = i < p->n ? NULL : &p->mdevs[i - p->n];
@@ -447,15 +500,22 @@ static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
 
 static struct hd_jdev *plan_jdevs(const struct plan *p)
 {
-    struct hd_jdev *j = calloc(p->n + p->nmdevs + 1, sizeof(*j));
+    struct hd_jdev *j = calloc(p->n + p->nmdevs + p->ntargets + 1, sizeof(*j));
 
     for (size_t i = 0; j != NULL && i < p->n; i++) {
         j[i].addr = p->v[i].dev->addr;
         j[i].group = p->v[i].dev->group;
     }
     for (size_t i = 0; j != NULL && i < p->nmdevs; i++) {
-        strcpy(j[p->n + i].mdev, p->mdevs[i].uuid);
+        j[p->n + i].kind = HD_ASSIGNMENT_MDEV;
+        strcpy(j[p->n + i].name, p->mdevs[i].uuid);
         j[p->n + i].group = p->mdevs[i].info.group;
+    }
+    for (size_t i = 0; j != NULL && i < p->ntargets; i++) {
+        struct hd_jdev *d = &j[p->n + p->nmdevs + i];
+        d->kind = p->targets[i].kind;
+        strcpy(d->name, p->targets[i].name);
+        d->group = -1; /* no group: the map lock orders acquires of one device */
     }
     return j;
 }
@@ -489,7 +549,8 @@ int hd_ops_acquire(struct hd_op *op)
         hd_ctx_clear_error(ctx);
     }
     if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p)) == NULL ||
-        (r = hd_txn_lock(&t, jdevs, p.n + p.nmdevs)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = hd_txn_lock(&t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
+        (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req->vm, &p, map, req->flags)) < 0)
         goto fail;
     /* --group may have brought in members of the same groups only: the locks still cover. */
@@ -498,7 +559,7 @@ int hd_ops_acquire(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_begin(&t, jdevs, p.n + p.nmdevs)) < 0)
+    if ((r = hd_txn_begin(&t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0)
         goto fail;
     /* 1. detach the managed devices (groups side by side), all of them before any reset (a
      * bus reset hits siblings). */
@@ -537,6 +598,7 @@ out:
  * goes back together. */
 static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *map,
                           const char *vm, const struct hd_op_request *req,
+                          const struct hd_node_target *targets, size_t ntargets,
                           struct hd_assignment_list *out)
 {
     const struct hd_pci_addr *addrs = req->addrs;
@@ -544,6 +606,15 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
     int r = 0;
 
     out->n = 0;
+    for (size_t i = 0; i < ntargets; i++) {
+        const struct hd_assignment *a = hd_map_find_key(map, targets[i].kind, targets[i].name);
+        if (a == NULL)
+            return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "%s is not assigned to any VM",
+                           targets[i].name);
+        if (strcmp(a->vm, vm) != 0)
+            return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "%s is assigned to vm %s, not %s",
+                           targets[i].name, a->vm, vm);
+    }
     for (size_t i = 0; i < req->nmdevs; i++) {
         const struct hd_assignment *a = hd_map_find_mdev(map, req->mdevs[i]);
         if (a == NULL)
@@ -566,7 +637,7 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
     }
     for (size_t i = 0; i < map->n && r == 0; i++) {
         const struct hd_assignment *a = &map->v[i];
-        bool take = n == 0 && req->nmdevs == 0;
+        bool take = n == 0 && req->nmdevs == 0 && ntargets == 0;
         for (size_t k = 0; k < n && !take && a->kind == HD_ASSIGNMENT_PCI; k++) {
             const struct hd_assignment *named = hd_map_find(map, &addrs[k]);
             take = hd_pci_addr_equal(&a->addr, &addrs[k]) ||
@@ -574,6 +645,8 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
         }
         for (size_t k = 0; k < req->nmdevs && !take && a->kind == HD_ASSIGNMENT_MDEV; k++)
             take = strcmp(a->name, req->mdevs[k]) == 0;
+        for (size_t k = 0; k < ntargets && !take; k++)
+            take = a->kind == targets[k].kind && strcmp(a->name, targets[k].name) == 0;
         if (take && strcmp(a->vm, vm) == 0)
             r = hd_map_add(out, a);
     }
@@ -739,19 +812,135 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
 static void jdev_of(const struct hd_assignment *a, struct hd_jdev *j)
 {
     memset(j, 0, sizeof(*j));
+    j->kind = a->kind;
     j->addr = a->addr;
     j->group = a->group;
-    if (a->kind == HD_ASSIGNMENT_MDEV)
-        strcpy(j->mdev, a->name);
+    if (a->kind != HD_ASSIGNMENT_PCI)
+        strcpy(j->name, a->name);
+}
+
+/* The USB and SCSI devices a release names, as recorded: a node-device name as it is (the
+ * device may be gone), usb:VVVV:PPPP[:SERIAL] by the device that has those ids now. */
+static int release_targets(struct hd_ctx *ctx, const struct hd_op_request *req,
+                           struct hd_node_target **out)
+{
+    struct hd_node_target *v = calloc(req->nnamed + 1, sizeof(*v));
+    int r = 0;
+
+    *out = v;
+    if (v == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < req->nnamed && r == 0; i++) {
+        if (strncmp(req->named[i], "usb:", 4) == 0) {
+            r = hd_node_target_find(ctx, req->named[i], &v[i]);
+        } else {
+            v[i].kind = req->named[i][0] == 'u' ? HD_ASSIGNMENT_USB : HD_ASSIGNMENT_SCSI;
+            strcpy(v[i].name, req->named[i]);
+        }
+    }
+    return r;
+}
+
+/* A USB device that re-enumerated has a new node: that one goes back, as recorded; one that
+ * is gone (or with another device in its port) has nothing to give back. */
+static void follow_nodes(struct hd_ctx *ctx, struct hd_assignment_list *sel)
+{
+    for (size_t i = 0; i < sel->n; i++) {
+        struct hd_assignment *a = &sel->v[i];
+        char node[HD_NODE_PATH_MAX];
+        if (a->kind != HD_ASSIGNMENT_USB && a->kind != HD_ASSIGNMENT_SCSI)
+            continue;
+        if (hd_node_target_refind(ctx, a, node) < 0)
+            a->nnodes = 0;
+        else if (a->nnodes == 1)
+            strcpy(a->nodes[0].path, node);
+    }
 }
 
 static int release_force(struct hd_op *op);
+
+/* Under the map lock: the entry's node is where the device's is now, and the VM's user's. */
+static int follow_entry(struct hd_txn *t, const struct hd_node_target *nt)
+{
+    struct hd_ctx *ctx = t->ctx;
+    struct hd_assignment_list *map = NULL;
+    struct hd_assignment *a;
+    int lockfd = -1, r;
+
+    if ((!t->dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0) || (r = hd_map_read(ctx, &map)) < 0)
+        goto out;
+    a = hd_map_find_key(map, nt->kind, nt->name);
+    /* None held, or another device in its port: nothing of ours. */
+    if (a == NULL || a->nnodes != 1 || (a->ids[0] && strcmp(a->ids, nt->ids) != 0))
+        goto out;
+    if (strcmp(t->vm, a->vm) != 0) {
+        r = hd_err(ctx, -EAGAIN, "%s changed hands meanwhile; try again", a->name);
+        goto out;
+    }
+    struct hd_node_owner was;
+    struct stat st;
+    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(ctx, nt->node, &st) == 0 &&
+        st.st_uid == a->uid && st.st_gid == a->gid && (st.st_mode & 07777) == 0660)
+        goto out; /* as it should be */
+    if ((r = give_node(t, nt->node, a->uid, a->gid, &was)) < 0)
+        goto out;
+    /* What the new node had when it came is what release gives it back. */
+    if (strcmp(a->nodes[0].path, nt->node) != 0)
+        a->nodes[0] = was;
+    hd_txn_note(t, "follow", a->name, "", a->vm);
+    if (!t->dry_run)
+        r = hd_map_write(ctx, map);
+out:
+    hd_assignment_list_unref(map);
+    hd_unlock(lockfd);
+    return r;
+}
+
+int hd_ops_follow(struct hd_op *op)
+{
+    const struct hd_op_request *req = hd_op_request(op);
+    struct hd_ctx *ctx = hd_op_ctx(op);
+    struct hd_node_target nt;
+    struct hd_jdev jdev = {.group = -1};
+    struct hd_txn t;
+    int r;
+
+    txn_init(&t, op, HD_JOP_ACQUIRE);
+    if (req->nnamed != 1 || req->n > 0 || req->nmdevs > 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "following a device takes one USB "
+                       "device");
+    if ((r = hd_node_target_find(ctx, req->named[0], &nt)) < 0)
+        return r;
+    if (nt.kind != HD_ASSIGNMENT_USB)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is no USB device: its node does "
+                       "not change", nt.name);
+    jdev.kind = nt.kind;
+    strcpy(jdev.name, nt.name);
+    /* The journal names the VM that holds it (recover's commit check); none: nothing to do. */
+    struct hd_assignment_list *map = NULL;
+    const struct hd_assignment *a;
+    if ((r = hd_map_read(ctx, &map)) < 0)
+        return r;
+    if ((a = hd_map_find_key(map, nt.kind, nt.name)) != NULL)
+        hd_strlcpy(t.vm, a->vm, sizeof(t.vm));
+    hd_assignment_list_unref(map);
+    if (t.vm[0] == '\0')
+        return 0;
+    /* A crash after the node was given leaves it given, and the map as it was: release gives
+     * back the node the device has then, with the owner recorded for the old one (udev's
+     * default for both). */
+    if ((r = hd_txn_lock(&t, &jdev, 1)) < 0 || (r = hd_txn_begin(&t, &jdev, 1)) < 0 ||
+        (r = follow_entry(&t, &nt)) < 0)
+        return hd_txn_abort(&t, r);
+    return hd_txn_commit(&t);
+}
 
 int hd_ops_release(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_assignment_list *map = NULL, *sel = hd_map_new();
+    struct hd_node_target *named = NULL;
     struct hd_device **devs = NULL;
     struct hd_jdev *jdevs = NULL;
     struct hd_txn t;
@@ -772,8 +961,8 @@ int hd_ops_release(struct hd_op *op)
         hd_assign_recover(ctx, NULL);
         hd_ctx_clear_error(ctx);
     }
-    if ((r = hd_map_read(ctx, &map)) < 0 ||
-        (r = select_entries(ctx, map, req->vm, req, sel)) < 0)
+    if ((r = release_targets(ctx, req, &named)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
     if (sel->n == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
@@ -791,10 +980,10 @@ int hd_ops_release(struct hd_op *op)
     hd_assignment_list_unref(map);
     map = NULL;
     if ((r = hd_map_read(ctx, &map)) < 0 ||
-        (r = select_entries(ctx, map, req->vm, req, sel)) < 0)
+        (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
     for (size_t i = 0; i < sel->n; i++) {
-        if (!t.dry_run && !hd_lockset_holds(t.locks, sel->v[i].group)) {
+        if (!t.dry_run && sel->v[i].group >= 0 && !hd_lockset_holds(t.locks, sel->v[i].group)) {
             r = hd_err(ctx, -EAGAIN, "the assignments of vm %s changed meanwhile; try again",
                        req->vm);
             goto fail;
@@ -813,6 +1002,7 @@ int hd_ops_release(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
+    follow_nodes(ctx, sel);
     if ((r = restore_nodes(&t, sel)) == 0 && (r = open_selected(&t, sel, devs)) == 0 &&
         (r = release_devices(&t, sel, devs)) == 0)
         r = drop_entries(&t, req->vm, sel);
@@ -827,6 +1017,7 @@ out:
         hd_device_unref(devs[i]);
     free(devs);
     free(jdevs);
+    free(named);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);
     return r;
@@ -850,7 +1041,7 @@ static int release_force(struct hd_op *op)
     txn_init(&t, op, HD_JOP_RELEASE);
     if (sel == NULL)
         return -ENOMEM;
-    if (req->n != 1 || req->nmdevs > 0) {
+    if (req->n != 1 || req->nmdevs > 0 || req->nnamed > 0) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "the emergency release takes one PCI "
                     "device");
         goto out;

@@ -88,20 +88,63 @@ struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
     return NULL;
 }
 
-struct hd_assignment *hd_map_find_mdev(const struct hd_assignment_list *list, const char *uuid)
+struct hd_assignment *hd_map_find_key(const struct hd_assignment_list *list,
+                                      enum hd_assignment_kind kind, const char *name)
 {
     for (size_t i = 0; i < list->n; i++) {
-        if (list->v[i].kind == HD_ASSIGNMENT_MDEV && strcmp(list->v[i].name, uuid) == 0)
+        if (list->v[i].kind == kind && strcmp(list->v[i].name, name) == 0)
             return &list->v[i];
     }
     return NULL;
 }
 
+struct hd_assignment *hd_map_find_mdev(const struct hd_assignment_list *list, const char *uuid)
+{
+    return hd_map_find_key(list, HD_ASSIGNMENT_MDEV, uuid);
+}
+
 struct hd_assignment *hd_map_find_same(const struct hd_assignment_list *list,
                                        const struct hd_assignment *a)
 {
-    return a->kind == HD_ASSIGNMENT_MDEV ? hd_map_find_mdev(list, a->name)
-                                         : hd_map_find(list, &a->addr);
+    return a->kind == HD_ASSIGNMENT_PCI ? hd_map_find(list, &a->addr)
+                                        : hd_map_find_key(list, a->kind, a->name);
+}
+
+struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
+                                       const struct hd_jdev *d)
+{
+    return d->kind == HD_ASSIGNMENT_PCI ? hd_map_find(list, &d->addr)
+                                        : hd_map_find_key(list, d->kind, d->name);
+}
+
+/* How a journal names a device of each kind. */
+static const char *const kind_words[] = {
+    [HD_ASSIGNMENT_PCI] = "dev", [HD_ASSIGNMENT_MDEV] = "mdev",
+    [HD_ASSIGNMENT_USB] = "usb", [HD_ASSIGNMENT_SCSI] = "scsi"};
+
+const char *hd_assignment_kind_word(enum hd_assignment_kind kind)
+{
+    return (size_t)kind < HD_ARRAY_SIZE(kind_words) ? kind_words[kind] : "?";
+}
+
+int hd_assignment_kind_parse(const char *word)
+{
+    for (size_t i = 0; i < HD_ARRAY_SIZE(kind_words); i++) {
+        if (strcmp(word, kind_words[i]) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+int hd_assignment_key_parse(enum hd_assignment_kind kind, const char *text, char out[37])
+{
+    if (kind == HD_ASSIGNMENT_MDEV) /* only the canonical form: keys compare as text */
+        return hd_mdev_uuid_parse(text, out) == 0 && strcmp(out, text) == 0 ? 0 : -EINVAL;
+    if ((kind != HD_ASSIGNMENT_USB && kind != HD_ASSIGNMENT_SCSI) ||
+        !hd_node_target_name_valid(text) || (text[0] == 'u') != (kind == HD_ASSIGNMENT_USB))
+        return -EINVAL;
+    strcpy(out, text);
+    return 0;
 }
 
 const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
@@ -189,12 +232,12 @@ static int parse_nodes(char *val, struct hd_assignment *a)
 }
 
 enum { F_VM = 1, F_MODE = 2, F_DETACHED = 4, F_VIA = 8, F_DRIVER = 16, F_GROUP = 32,
-       F_SINCE = 64, F_OWNER = 128, F_NODES = 256, F_ALL = 511, F_PARENT = 512 };
+       F_SINCE = 64, F_OWNER = 128, F_NODES = 256, F_ALL = 511, F_PARENT = 512, F_IDS = 1024 };
 
 static int parse_field(struct hd_assignment *a, const char *key, char *val, unsigned int *seen)
 {
-    static const char *const keys[] = {"vm",    "mode",  "detached", "via",   "driver",
-                                       "group", "since", "owner",    "nodes", "parent"};
+    static const char *const keys[] = {"vm",    "mode",  "detached", "via",    "driver", "group",
+                                       "since", "owner", "nodes",    "parent", "ids"};
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(keys); i++) {
         if (strcmp(key, keys[i]) == 0) {
@@ -250,6 +293,15 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
             strlen(val) >= sizeof(a->parent))
             return -EINVAL;
         strcpy(a->parent, val);
+    } else if (strcmp(key, "ids") == 0) {
+        if (a->kind != HD_ASSIGNMENT_USB || strlen(val) != 9 || val[4] != ':' ||
+            hd_parse_uint(val + 5, 16, 0xffff, &u) < 0)
+            return -EINVAL;
+        val[4] = '\0';
+        if (hd_parse_uint(val, 16, 0xffff, &u) < 0)
+            return -EINVAL;
+        val[4] = ':';
+        strcpy(a->ids, val);
     }
     /* Unknown keys are a newer hostdev's: keep reading. */
     return 0;
@@ -268,6 +320,10 @@ static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
         if (hd_mdev_uuid_parse(tok + strlen(MDEV_PREFIX), a->name) < 0 ||
             strcmp(a->name, tok + strlen(MDEV_PREFIX)) != 0)
             return -EINVAL;
+    } else if (tok != NULL && (strncmp(tok, "usb_", 4) == 0 || strncmp(tok, "scsi_", 5) == 0)) {
+        a->kind = tok[0] == 'u' ? HD_ASSIGNMENT_USB : HD_ASSIGNMENT_SCSI;
+        if (hd_assignment_key_parse(a->kind, tok, a->name) < 0)
+            return -EINVAL;
     } else if (tok == NULL || hd_pci_addr_parse(tok, &a->addr) < 0) {
         return -EINVAL;
     } else {
@@ -283,7 +339,8 @@ static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
     }
     if (all_fields && (seen & F_ALL) != F_ALL)
         return -EINVAL; /* a line cut short must not read as one with default fields */
-    if (a->kind == HD_ASSIGNMENT_MDEV && !(seen & F_PARENT))
+    if ((a->kind == HD_ASSIGNMENT_MDEV && !(seen & F_PARENT)) ||
+        (a->kind == HD_ASSIGNMENT_USB && !(seen & F_IDS)))
         return -EINVAL;
     return a->vm[0] ? 0 : -EINVAL;
 }
@@ -412,11 +469,13 @@ char *hd_map_format(const struct hd_assignment_list *list)
         bool mdev = a->kind == HD_ASSIGNMENT_MDEV;
         r = append(&buf, &len, &cap,
                    "%s%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
-                   "owner=%u:%u%s%s nodes=",
+                   "owner=%u:%u%s%s%s%s nodes=",
                    mdev ? MDEV_PREFIX : "", a->name, a->vm, a->managed ? "managed" : "unmanaged", a->detached ? 1 : 0,
                    a->via_group ? "group" : "request", a->driver[0] ? a->driver : "-",
                    a->group, a->since, (unsigned)a->uid, (unsigned)a->gid,
-                   mdev ? " parent=" : "", mdev ? a->parent : "");
+                   mdev ? " parent=" : "", mdev ? a->parent : "",
+                   a->kind == HD_ASSIGNMENT_USB ? " ids=" : "",
+                   a->kind == HD_ASSIGNMENT_USB ? a->ids : "");
         for (size_t k = 0; r == 0 && k < a->nnodes; k++)
             r = append(&buf, &len, &cap, "%s%s@%u:%u:%04o", k ? "," : "", a->nodes[k].path,
                        (unsigned)a->nodes[k].uid, (unsigned)a->nodes[k].gid,
@@ -520,6 +579,23 @@ HD_EXPORT enum hd_assignment_kind hd_assignment_get_kind(const struct hd_assignm
 HD_EXPORT const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a)
 {
     return a->kind == HD_ASSIGNMENT_PCI ? &a->addr : NULL;
+}
+
+HD_EXPORT const struct hd_assignment *
+hd_assignment_list_find_name(const struct hd_assignment_list *list, const char *name)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        if (list->v[i].kind != HD_ASSIGNMENT_PCI && strcmp(list->v[i].name, name) == 0)
+            return &list->v[i];
+    }
+    return NULL;
+}
+
+HD_EXPORT const char *hd_assignment_get_node(const struct hd_assignment *a)
+{
+    return a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI
+               ? (a->nnodes > 0 ? a->nodes[0].path : NULL)
+               : NULL;
 }
 
 HD_EXPORT const char *hd_assignment_get_parent(const struct hd_assignment *a)

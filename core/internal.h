@@ -442,8 +442,9 @@ struct hd_node_owner {
 struct hd_assignment {
     enum hd_assignment_kind kind;
     struct hd_pci_addr addr; /* PCI */
-    char name[37];           /* PCI: its address; mdev: its UUID */
+    char name[37]; /* PCI: its address; mdev: its UUID; USB, SCSI: libvirt's node-device name */
     char parent[HD_DRIVER_NAME_MAX]; /* mdev: its parent, as in sys/class/mdev_bus */
+    char ids[16];                    /* USB: VVVV:PPPP, to know it again after a replug */
     char vm[HD_VM_ID_MAX + 1];
     bool managed;   /* release reattaches it */
     bool detached;  /* acquire took it from @driver (else it was on a stub already) */
@@ -469,7 +470,14 @@ int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a);
 void hd_map_remove(struct hd_assignment_list *list, size_t i);
 struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
                                   const struct hd_pci_addr *addr);
+struct hd_assignment *hd_map_find_key(const struct hd_assignment_list *list,
+                                      enum hd_assignment_kind kind, const char *name);
 struct hd_assignment *hd_map_find_mdev(const struct hd_assignment_list *list, const char *uuid);
+/* How a journal names a kind ("dev" for PCI, "mdev", "usb", "scsi") and back (-1: none). */
+const char *hd_assignment_kind_word(enum hd_assignment_kind kind);
+int hd_assignment_kind_parse(const char *word);
+/* A map or journal key of @kind as written (canonical only) into @out; -EINVAL. */
+int hd_assignment_key_parse(enum hd_assignment_kind kind, const char *text, char out[37]);
 /* The entry of @list for the same device as @a (PCI or mdev). */
 struct hd_assignment *hd_map_find_same(const struct hd_assignment_list *list,
                                        const struct hd_assignment *a);
@@ -482,6 +490,32 @@ char *hd_map_format(const struct hd_assignment_list *list); /* NULL: out of memo
 int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
 /* Replace it atomically (state.c). Call with the map lock held. */
 int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
+
+/* ---- usb-scsi.c: USB and SCSI devices, given through their node ----------------------------- */
+
+#define HD_NODE_TARGET_NAME_MAX 37 /* fits the map's key */
+#define HD_NODE_SELECTOR_MAX 128   /* usb:VVVV:PPPP:SERIAL */
+struct hd_node_target {
+    enum hd_assignment_kind kind; /* HD_ASSIGNMENT_USB or _SCSI */
+    char name[HD_NODE_TARGET_NAME_MAX]; /* libvirt's node-device name: usb_1_3, scsi_2_0_0_0 */
+    char sysname[64];                   /* its sysfs name: 1-3, 2:0:0:0 */
+    char sysfs[HD_PATH_MAX];            /* root-relative */
+    char node[HD_NODE_PATH_MAX];        /* dev/bus/usb/001/004, dev/sg2 */
+    char ids[16];                       /* USB: VVVV:PPPP */
+};
+bool hd_node_target_name_valid(const char *name);
+/* @sel: a node-device name, or usb:VVVV:PPPP[:SERIAL] (one device must match). -ENODEV or
+ * -EINVAL with a message. */
+int hd_node_target_find(struct hd_ctx *ctx, const char *sel, struct hd_node_target *t);
+/* -EBUSY (reason host-use) for a hub, a keyboard, or storage / an interface the host uses
+ * below it; *@hu is made on first use and reused. */
+int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
+                                  const struct hd_node_target *t);
+/* Where recorded USB or SCSI device @a's node is now (a USB device that re-enumerated has a
+ * new one); -ENODEV when it is gone or another device is in its place. */
+int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, char *node);
+/* safety.c: the host-safety checks of storage and interfaces below sysfs component @name. */
+int hd_host_use_check_below(struct hd_host_use *hu, const char *name);
 
 /* ---- lock.c ------------------------------------------------------------------------------- */
 
@@ -533,10 +567,14 @@ enum hd_jrecord {
 };
 
 struct hd_jdev {
-    struct hd_pci_addr addr;
-    int group;
-    char mdev[37]; /* a mediated device's UUID ("" for a PCI device: @addr) */
+    enum hd_assignment_kind kind;
+    struct hd_pci_addr addr; /* PCI */
+    int group;               /* -1: none (USB, SCSI) */
+    char name[37];           /* the others: the map's key (mdev UUID, usb_1_3, scsi_2_0_0_0) */
 };
+/* The map entry a journal's device is (NULL: none). */
+struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
+                                       const struct hd_jdev *d);
 
 struct hd_jstep {
     enum hd_jstep_kind kind;
@@ -775,6 +813,7 @@ struct hd_mdev_info {
 };
 int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *info);
 int hd_ops_mdev_create(struct hd_op *op); /* mdev.c */
+int hd_ops_follow(struct hd_op *op);      /* acquire.c */
 int hd_ops_mdev_remove(struct hd_op *op);
 /* mdev.c: put back what an MDEV_* step of a journal started (remove what it made, make again
  * what it removed); 0 when it is as it was. */
@@ -800,6 +839,8 @@ struct hd_op_request {
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
     char (*mdevs)[37]; /* acquire, release: mediated devices, by canonical UUID */
     size_t nmdevs;
+    char (*named)[HD_NODE_SELECTOR_MAX]; /* acquire, release: USB and SCSI devices, as given */
+    size_t nnamed;
 };
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
 /* The driver asked for @addr: its own, else the operation's ("": the default). */

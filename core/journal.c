@@ -195,8 +195,9 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                           hd_jop_names[op], vm ? " " : "", vm ? vm : "");
     for (size_t i = 0; i < n; i++) {
         char name[HD_PCI_ADDR_BUFSZ];
-        if (devs[i].mdev[0])
-            len += (size_t)sprintf(text + len, "mdev %.36s %d\n", devs[i].mdev, devs[i].group);
+        if (devs[i].kind != HD_ASSIGNMENT_PCI)
+            len += (size_t)sprintf(text + len, "%s %.36s %d\n", hd_assignment_kind_word(devs[i].kind),
+                                   devs[i].name, devs[i].group);
         else
             len += (size_t)sprintf(text + len, "dev %s %d\n",
                                    hd_pci_addr_format(&devs[i].addr, name), devs[i].group);
@@ -307,10 +308,10 @@ static int parse_dev_line(struct hd_journal *j, char **w, size_t n)
     memset(&d, 0, sizeof(d));
     if (n != 3 || hd_parse_int(w[2], -1, 0x7fffffff, &g) < 0)
         return -EINVAL;
-    /* "mdev UUID GROUP": a mediated device, canonical UUID only */
-    if (strcmp(w[0], "mdev") == 0 ? hd_mdev_uuid_parse(w[1], d.mdev) < 0 ||
-                                        strcmp(d.mdev, w[1]) != 0
-                                  : parse_addr_word(w[1], &d.addr) < 0)
+    /* "mdev UUID GROUP" (canonical UUID only), "usb NAME -1", "scsi NAME -1" */
+    d.kind = hd_assignment_kind_parse(w[0]);
+    if (d.kind == HD_ASSIGNMENT_PCI ? parse_addr_word(w[1], &d.addr) < 0
+                                    : hd_assignment_key_parse(d.kind, w[1], d.name) < 0)
         return -EINVAL;
     d.group = (int)g;
     if ((v = realloc(j->devs, (j->ndevs + 1) * sizeof(*v))) == NULL)
@@ -361,7 +362,7 @@ static int parse_line(struct hd_journal *j, char *line, int version)
         w[n++] = t;
     if (n == 0 || n == 6)
         return -EINVAL;
-    if (strcmp(w[0], "dev") == 0 || strcmp(w[0], "mdev") == 0)
+    if (strcmp(w[0], "dev") == 0 || (int)hd_assignment_kind_parse(w[0]) > HD_ASSIGNMENT_PCI)
         return parse_dev_line(j, w, n);
     if (strcmp(w[0], "commit") == 0 && n == 1) {
         j->committed = true;

@@ -29,7 +29,7 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
     struct hd_op *op;
 
     *out = NULL;
-    if ((unsigned)kind > HD_OP_MDEV_REMOVE)
+    if ((unsigned)kind > HD_OP_FOLLOW)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "unknown operation %d", (int)kind);
     if ((op = calloc(1, sizeof(*op))) == NULL)
         return -ENOMEM;
@@ -56,6 +56,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
     free(op->req.unmanaged);
     free(op->req.drivers);
     free(op->req.mdevs);
+    free(op->req.named);
     free(op->steps);
     hd_ctx_unref(op->ctx);
     free(op);
@@ -111,6 +112,29 @@ HD_EXPORT int hd_op_add_mdev(struct hd_op *op, const char *uuid)
         return -ENOMEM;
     op->req.mdevs = v;
     strcpy(op->req.mdevs[op->req.nmdevs++], canon);
+    return 0;
+}
+
+HD_EXPORT int hd_op_add_node_device(struct hd_op *op, const char *name)
+{
+    char(*v)[HD_NODE_SELECTOR_MAX];
+
+    if (op->req.kind != HD_OP_ACQUIRE && op->req.kind != HD_OP_RELEASE &&
+        op->req.kind != HD_OP_FOLLOW)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "a USB or SCSI device has no driver "
+                       "to change: only an acquire or a release takes one");
+    if (strlen(name) >= HD_NODE_SELECTOR_MAX ||
+        (strncmp(name, "usb:", 4) != 0 && !hd_node_target_name_valid(name)))
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a USB or SCSI device's "
+                       "name (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L)", name);
+    for (size_t i = 0; i < op->req.nnamed; i++) {
+        if (strcmp(op->req.named[i], name) == 0)
+            return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "%s is given twice", name);
+    }
+    if ((v = realloc(op->req.named, (op->req.nnamed + 1) * sizeof(*v))) == NULL)
+        return -ENOMEM;
+    op->req.named = v;
+    strcpy(op->req.named[op->req.nnamed++], name);
     return 0;
 }
 
@@ -229,6 +253,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
         [HD_OP_ACQUIRE] = hd_ops_acquire, [HD_OP_RELEASE] = hd_ops_release,
         [HD_OP_RESERVE] = hd_ops_reserve, [HD_OP_RECOVER] = hd_ops_recover,
         [HD_OP_MDEV_CREATE] = hd_ops_mdev_create, [HD_OP_MDEV_REMOVE] = hd_ops_mdev_remove,
+        [HD_OP_FOLLOW] = hd_ops_follow,
     };
 
     op->nsteps = op->marked = 0;

@@ -1218,6 +1218,19 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
     return 0;
 }
 
+int hd_host_use_check_below(struct hd_host_use *hu, const char *component)
+{
+    struct reasons rs = {.len = 0};
+    int r;
+
+    rs.buf[0] = '\0';
+    if ((r = check_block(hu, component, &rs)) < 0 || (r = check_net(hu, component, &rs)) < 0)
+        return hd_err(hu->ctx, r, "%s: cannot tell whether the host uses it", component);
+    if (rs.len > 0)
+        return hd_err(hu->ctx, -EBUSY, "%s", rs.buf);
+    return 0;
+}
+
 HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
 {
     struct hd_host_use *hu;

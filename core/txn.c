@@ -175,9 +175,7 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
      * (release) all devices at once, and nothing else can change those entries before this
      * journal is dealt with. */
     for (size_t i = 0; i < j->ndevs; i++) {
-        const struct hd_assignment *a = j->devs[i].mdev[0]
-                                            ? hd_map_find_mdev(map, j->devs[i].mdev)
-                                            : hd_map_find(map, &j->devs[i].addr);
+        const struct hd_assignment *a = hd_map_find_jdev(map, &j->devs[i]);
         bool there = a != NULL && strcmp(a->vm, j->vm) == 0;
         if (there != (j->op == HD_JOP_ACQUIRE))
             return false;

@@ -134,8 +134,9 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
     /* A domain's hostdevs come with their own managed flags: one transaction for all. */
     for (size_t i = 0; r == EXIT_DONE && domain_xml != NULL && i < da.dom.count; i++) {
         const struct domxml_hostdev *h = &da.dom.hostdevs[i];
-        if (h->mdev[0]) {
-            if ((c = hd_op_add_mdev(op, h->mdev)) < 0)
+        if (h->mdev[0] || h->node[0]) {
+            c = h->mdev[0] ? hd_op_add_mdev(op, h->mdev) : hd_op_add_node_device(op, h->node);
+            if (c < 0)
                 r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
             continue;
         }

@@ -14,6 +14,21 @@ static void when(long long since, char *buf, size_t size)
         snprintf(buf, size, "%lld", since);
 }
 
+static const char *kind_name(enum hd_assignment_kind kind)
+{
+    switch (kind) {
+    case HD_ASSIGNMENT_MDEV:
+        return "mdev";
+    case HD_ASSIGNMENT_USB:
+        return "usb";
+    case HD_ASSIGNMENT_SCSI:
+        return "scsi";
+    case HD_ASSIGNMENT_PCI:
+        break;
+    }
+    return "pci";
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     struct hd_assignment_list *list;
@@ -34,12 +49,17 @@ static int run(struct tool *t, int argc, char **argv)
             const struct hd_assignment *a = hd_assignment_list_get(list, i);
             char since[32];
             when(hd_assignment_get_since(a), since, sizeof(since));
-            bool mdev = hd_assignment_get_kind(a) == HD_ASSIGNMENT_MDEV;
+            enum hd_assignment_kind kind = hd_assignment_get_kind(a);
             json_begin_object(&j);
-            json_kv_string(&j, "kind", mdev ? "mdev" : "pci");
-            json_kv_string(&j, mdev ? "uuid" : "address", hd_assignment_get_name(a));
-            if (mdev)
+            json_kv_string(&j, "kind", kind_name(kind));
+            json_kv_string(&j, kind == HD_ASSIGNMENT_PCI ? "address" : kind == HD_ASSIGNMENT_MDEV
+                                                                          ? "uuid"
+                                                                          : "name",
+                           hd_assignment_get_name(a));
+            if (kind == HD_ASSIGNMENT_MDEV)
                 json_kv_string(&j, "parent", hd_assignment_get_parent(a));
+            if (hd_assignment_get_node(a) != NULL)
+                json_kv_string(&j, "node", hd_assignment_get_node(a));
             json_kv_string(&j, "vm", hd_assignment_get_vm(a));
             json_kv_string(&j, "mode", hd_assignment_is_managed(a) ? "managed" : "unmanaged");
             json_kv_string(&j, "original_driver", hd_assignment_get_driver(a));
@@ -65,16 +85,20 @@ static int run(struct tool *t, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             const struct hd_assignment *a = hd_assignment_list_get(list, i);
             const char *drv = hd_assignment_get_driver(a);
-            bool mdev = hd_assignment_get_kind(a) == HD_ASSIGNMENT_MDEV;
+            enum hd_assignment_kind kind = hd_assignment_get_kind(a);
             char since[32], note[128] = "";
             when(hd_assignment_get_since(a), since, sizeof(since));
-            if (mdev)
+            if (kind == HD_ASSIGNMENT_MDEV)
                 snprintf(note, sizeof(note), "  (on %s)", hd_assignment_get_parent(a));
+            else if (hd_assignment_get_node(a) != NULL)
+                snprintf(note, sizeof(note), "  (/%s)", hd_assignment_get_node(a));
             else if (hd_assignment_is_group_member(a))
                 snprintf(note, sizeof(note), "  (with --group)");
             printf("%-*s %-20s %-9s %-14s %5d  %s%s\n", width, hd_assignment_get_name(a),
                    hd_assignment_get_vm(a),
-                   mdev ? "mdev" : hd_assignment_is_managed(a) ? "managed" : "unmanaged",
+                   kind != HD_ASSIGNMENT_PCI       ? kind_name(kind)
+                   : hd_assignment_is_managed(a) ? "managed"
+                                                 : "unmanaged",
                    drv ? drv : "-", hd_assignment_get_iommu_group(a), since, note);
         }
     }

@@ -23,13 +23,16 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
     }
     if (da->dom.count == 0) {
         domain_args_free(da);
-        return tool_error(t, EXIT_USAGE, "%s: no PCI or mdev <hostdev> in the domain", path);
+        return tool_error(t, EXIT_USAGE, "%s: no <hostdev> (PCI, mdev, USB or SCSI) in the "
+                          "domain", path);
     }
     da->managed = calloc(da->dom.count, sizeof(*da->managed));
     da->unmanaged = calloc(da->dom.count, sizeof(*da->unmanaged));
     da->all = calloc(da->dom.count, sizeof(*da->all));
     da->mdevs = calloc(da->dom.count, sizeof(*da->mdevs));
-    if (da->managed == NULL || da->unmanaged == NULL || da->all == NULL || da->mdevs == NULL) {
+    da->nodes = calloc(da->dom.count, sizeof(*da->nodes));
+    if (da->managed == NULL || da->unmanaged == NULL || da->all == NULL || da->mdevs == NULL ||
+        da->nodes == NULL) {
         domain_args_free(da);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
@@ -37,6 +40,10 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
         const struct domxml_hostdev *h = &da->dom.hostdevs[i];
         if (h->mdev[0]) {
             da->mdevs[da->nmdevs++] = h->mdev;
+            continue;
+        }
+        if (h->node[0]) {
+            da->nodes[da->nnodes++] = h->node;
             continue;
         }
         da->all[da->nall++] = h->addr;
@@ -54,6 +61,7 @@ void domain_args_free(struct domain_args *da)
     free(da->unmanaged);
     free(da->all);
     free(da->mdevs);
+    free(da->nodes);
     domxml_free(&da->dom);
     memset(da, 0, sizeof(*da));
 }

@@ -11,6 +11,8 @@ struct domain_args {
     size_t nmanaged, nunmanaged, nall;
     const char **mdevs; /* the mediated devices' UUIDs (in @dom) */
     size_t nmdevs;
+    const char **nodes; /* USB and SCSI devices, as hostdev names them (in @dom) */
+    size_t nnodes;
 };
 
 /* Read @path; *@vm defaults to the domain's <name>. EXIT_USAGE (message printed) for a file

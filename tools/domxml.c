@@ -123,6 +123,48 @@ static int read_mdev_hostdev(const struct xml_api *x, const xmlNode *h,
     return r;
 }
 
+/* <hostdev type='usb'><source><vendor id='0x...'/><product id='0x...'/> (the device with
+ * those ids), type='scsi'><source><adapter name='scsi_hostN'/><address bus= target= unit=/>:
+ * as hostdev names them (usb:VVVV:PPPP, scsi_H_B_T_L). */
+static int read_node_hostdev(const struct xml_api *x, const xmlNode *h,
+                             struct domxml_hostdev *out, char *err, size_t errsize)
+{
+    const xmlNode *src = child(h, "source");
+    unsigned long v, p, host, bus, target, unit;
+
+    if (attr_is(x, h, "type", "usb")) {
+        const xmlNode *vn = child(src, "vendor"), *pn = child(src, "product");
+        if (vn == NULL || pn == NULL || attr_number(x, vn, "id", 0xffff, &v) < 0 ||
+            attr_number(x, pn, "id", 0xffff, &p) < 0) {
+            snprintf(err, errsize, "line %d: <hostdev type='usb'> needs <source> with <vendor "
+                     "id=...> and <product id=...> (hostdev finds the device by its ids)",
+                     (int)x->line_no(src ? src : h));
+            return -EINVAL;
+        }
+        snprintf(out->node, sizeof(out->node), "usb:%04lx:%04lx", v, p);
+        return 0;
+    }
+    const xmlNode *ad = child(src, "adapter"), *addr = child(src, "address");
+    xmlChar *name = ad ? x->get_prop(ad, (const xmlChar *)"name") : NULL;
+    char *end = NULL;
+    host = name && strncmp((const char *)name, "scsi_host", 9) == 0
+               ? strtoul((const char *)name + 9, &end, 10)
+               : 0;
+    bool ok = end != NULL && end != (char *)name + 9 && *end == '\0' && host <= 4095 &&
+              addr != NULL && attr_number(x, addr, "bus", 7, &bus) == 0 &&
+              attr_number(x, addr, "target", 65535, &target) == 0 &&
+              attr_number(x, addr, "unit", 65535, &unit) == 0;
+    xml_free(x, name);
+    if (!ok) {
+        snprintf(err, errsize, "line %d: <hostdev type='scsi'> needs <source> with <adapter "
+                 "name='scsi_hostN'/> and <address bus= target= unit=/>",
+                 (int)x->line_no(src ? src : h));
+        return -EINVAL;
+    }
+    snprintf(out->node, sizeof(out->node), "scsi_%lu_%lu_%lu_%lu", host, bus, target, unit);
+    return 0;
+}
+
 static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
                         char *err, size_t errsize)
 {
@@ -132,6 +174,8 @@ static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml
     memset(out, 0, sizeof(*out));
     if (attr_is(x, h, "type", "mdev"))
         return read_mdev_hostdev(x, h, out, err, errsize);
+    if (attr_is(x, h, "type", "usb") || attr_is(x, h, "type", "scsi"))
+        return read_node_hostdev(x, h, out, err, errsize);
     if (addr == NULL) {
         snprintf(err, errsize, "line %d: <hostdev type='pci'> has no <source><address>",
                  (int)x->line_no(h));
@@ -213,7 +257,8 @@ static int read_doc(const struct xml_api *x, xmlDoc *doc, struct domxml *dom, ch
     devices = child(root, "devices");
     for (const xmlNode *h = devices ? devices->children : NULL; h && r == 0; h = h->next) {
         if (!is_elem(h, "hostdev") || !attr_is(x, h, "mode", "subsystem") ||
-            (!attr_is(x, h, "type", "pci") && !attr_is(x, h, "type", "mdev")))
+            (!attr_is(x, h, "type", "pci") && !attr_is(x, h, "type", "mdev") &&
+             !attr_is(x, h, "type", "usb") && !attr_is(x, h, "type", "scsi")))
             continue;
         if (dom->count == cap) {
             struct domxml_hostdev *g = realloc(dom->hostdevs, (cap ? cap * 2 : 4) * sizeof(*g));

@@ -10,6 +10,7 @@
 
 struct domxml_hostdev {
     char mdev[37];           /* <hostdev type='mdev'>: its UUID; "" for a PCI one */
+    char node[64];           /* type='usb': usb:VVVV:PPPP; type='scsi': scsi_H_B_T_L; "" else */
     struct hd_pci_addr addr; /* PCI */
     bool managed;    /* managed='yes'; libvirt's default is no */
     char driver[16]; /* <driver name='vfio'/>, "" when absent */

@@ -460,6 +460,8 @@ int export_prometheus(struct tool *t, const struct xmodel *m, const struct xopts
         if (hd_assignment_get_kind(a) == HD_ASSIGNMENT_MDEV)
             fprintf(out, "hostdev_assigned{mdev=\"%s\",parent=\"%s\",vm=",
                     hd_assignment_get_name(a), hd_assignment_get_parent(a));
+        else if (hd_assignment_get_kind(a) != HD_ASSIGNMENT_PCI)
+            fprintf(out, "hostdev_assigned{node_device=\"%s\",vm=", hd_assignment_get_name(a));
         else
             fprintf(out, "hostdev_assigned{address=\"%s\",vm=", hd_assignment_get_name(a));
         prom_value(out, hd_assignment_get_vm(a));

@@ -58,6 +58,8 @@ static void print_step_text(const struct hd_op *op, size_t i)
         printf("%s: %s\n", d, a[0] == 'd' && a[1] == 'a' ? "unreadable: set aside" : "dropped");
     else if (strcmp(a, "record") == 0)
         printf("%s: assigned to vm %s\n", d, to);
+    else if (strcmp(a, "follow") == 0)
+        printf("%s: its new node goes to vm %s\n", d, to);
     else if (strcmp(a, "unrecord") == 0)
         printf("%s: released from vm %s\n", d, from);
     else if (strcmp(a, "mdev-create") == 0 || strcmp(a, "mdev-remove") == 0)
@@ -142,9 +144,13 @@ int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bo
         struct hd_pci_addr addr;
         char uuid[37];
         int r;
-        /* A mediated device, by UUID or libvirt's mdev_ name (never a PCI address's form). */
-        if (hd_mdev_uuid_parse(argv[i], uuid) == 0) {
-            if ((r = hd_op_add_mdev(op, uuid)) < 0)
+        /* A mediated device, by UUID or libvirt's mdev_ name (never a PCI address's form);
+         * a USB or SCSI device by its node-device name or usb:VVVV:PPPP[:SERIAL]. */
+        if (hd_mdev_uuid_parse(argv[i], uuid) == 0 || strncmp(argv[i], "usb", 3) == 0 ||
+            strncmp(argv[i], "scsi_", 5) == 0) {
+            r = hd_mdev_uuid_parse(argv[i], uuid) == 0 ? hd_op_add_mdev(op, uuid)
+                                                      : hd_op_add_node_device(op, argv[i]);
+            if (r < 0)
                 return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
             continue;
         }

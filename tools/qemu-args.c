@@ -120,8 +120,10 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
     }
     for (size_t i = 0; i < dom.count; i++) {
         const struct domxml_hostdev *h = &dom.hostdevs[i];
-        (*args)[i] = h->mdev[0] ? strdup(h->mdev) : malloc(HD_PCI_ADDR_BUFSZ);
-        if ((*args)[i] != NULL && !h->mdev[0])
+        (*args)[i] = h->mdev[0] ? strdup(h->mdev)
+                     : h->node[0] ? strdup(h->node)
+                                  : malloc(HD_PCI_ADDR_BUFSZ);
+        if ((*args)[i] != NULL && !h->mdev[0] && !h->node[0])
             hd_pci_addr_format(&h->addr, (*args)[i]);
     }
     *n = (int)dom.count;

@@ -74,6 +74,10 @@ static int run(struct tool *t, int argc, char **argv)
         if ((c = hd_op_add_mdev(op, da.mdevs[i])) < 0)
             r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
     }
+    for (size_t i = 0; domain_xml != NULL && i < da.nnodes && r == EXIT_DONE; i++) {
+        if ((c = hd_op_add_node_device(op, da.nodes[i])) < 0)
+            r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
+    }
     if (r == EXIT_DONE && domain_xml == NULL && n > 0)
         r = tool_op_add_args(t, op, n, argv + optind, true);
     snprintf(what, sizeof(what), "%s%s", force ? "" : "vm ", force ? argv[optind] : vm);

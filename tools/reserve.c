@@ -110,7 +110,35 @@ static void json_device(struct json *j, struct hd_device *dev, const char *actio
     json_end_object(j);
 }
 
-/* One device the udev rule reports: "add" reserves it, "bind" of a PF sets its VFs. */
+/* A USB device came (again): when a VM holds it (it re-enumerated: a new device number, a new
+ * node), the new node goes to the VM's user. */
+static int follow_usb(struct tool *t)
+{
+    const char *devtype = getenv("DEVTYPE"), *devpath = getenv("DEVPATH");
+    const char *base = devpath ? strrchr(devpath, '/') : NULL;
+    char name[64];
+    struct hd_op *op;
+    int r;
+
+    if (devtype == NULL || strcmp(devtype, "usb_device") != 0 || base == NULL ||
+        strlen(base + 1) + 4 >= sizeof(name))
+        return EXIT_DONE; /* an interface, or not one of ours */
+    /* libvirt's name: usb_ and the sysfs name with '-' and '.' as '_' */
+    snprintf(name, sizeof(name), "usb_%s", base + 1);
+    for (char *c = name + 4; *c; c++)
+        *c = *c == '-' || *c == '.' ? '_' : *c;
+    if ((r = tool_op_new(t, HD_OP_FOLLOW, 0, &op)) != EXIT_DONE)
+        return r;
+    if ((r = hd_op_add_node_device(op, name)) < 0)
+        r = EXIT_DONE; /* a root hub (usb_usbN): no VM holds one */
+    else
+        r = tool_run_op(t, op, "reserve", NULL, name);
+    hd_op_unref(op);
+    return r;
+}
+
+/* One device the udev rule reports: "add" reserves it, "bind" of a PF sets its VFs; a USB
+ * device a VM holds gets its node given again. */
 static int run_uevent(struct tool *t, struct hd_reserve_config *config)
 {
     const char *action = getenv("ACTION"), *subsystem = getenv("SUBSYSTEM");
@@ -119,6 +147,9 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     struct hd_device *dev;
     int code;
 
+    if (action != NULL && subsystem != NULL && strcmp(subsystem, "usb") == 0 &&
+        strcmp(action, "add") == 0)
+        return follow_usb(t);
     if (action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
         return EXIT_DONE; /* not a PCI event: nothing of ours */
     if (slot == NULL)

@@ -842,7 +842,12 @@ int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered);
 struct hd_assignment;
 struct hd_assignment_list;
 /* What an entry holds: a PCI function, or a mediated device (named by its UUID). */
-enum hd_assignment_kind { HD_ASSIGNMENT_PCI, HD_ASSIGNMENT_MDEV };
+enum hd_assignment_kind {
+    HD_ASSIGNMENT_PCI,
+    HD_ASSIGNMENT_MDEV,
+    HD_ASSIGNMENT_USB,  /* given through dev/bus/usb/BBB/DDD; named usb_BUS_PORT */
+    HD_ASSIGNMENT_SCSI, /* given through dev/sgN; named scsi_H_B_T_L */
+};
 /* The map as it is now (empty when nothing was ever assigned). */
 int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list);
 struct hd_assignment_list *hd_assignment_list_ref(struct hd_assignment_list *list);
@@ -861,6 +866,11 @@ enum hd_assignment_kind hd_assignment_get_kind(const struct hd_assignment *a);
 const struct hd_pci_addr *hd_assignment_get_addr(const struct hd_assignment *a);
 /* "0000:03:00.0", or a mediated device's UUID. */
 const char *hd_assignment_get_name(const struct hd_assignment *a);
+/* A USB or SCSI entry by its node-device name (usb_1_3, scsi_2_0_0_0). */
+const struct hd_assignment *hd_assignment_list_find_name(const struct hd_assignment_list *list,
+                                                         const char *name);
+/* A USB or SCSI entry's device node ("dev/bus/usb/001/004", "dev/sg2"); NULL for others. */
+const char *hd_assignment_get_node(const struct hd_assignment *a);
 /* A mediated device's parent (as in sys/class/mdev_bus); NULL for a PCI entry. */
 const char *hd_assignment_get_parent(const struct hd_assignment *a);
 const char *hd_assignment_get_vm(const struct hd_assignment *a);
@@ -906,6 +916,9 @@ enum hd_op_kind {
     HD_OP_MDEV_CREATE, /* a mediated device (hd_op_set_mdev(): parent, type, UUID or none: a
                         * new one, hd_op_get_mdev_uuid()); step "mdev-create" */
     HD_OP_MDEV_REMOVE, /* the mediated device hd_op_set_mdev() names by UUID; "mdev-remove" */
+    HD_OP_FOLLOW,      /* a USB device a VM holds re-enumerated (a new device number, so a new
+                        * node): the new node goes to the VM's user and the record follows
+                        * (hd_op_add_node_device(), one); nothing when it holds none */
 };
 
 enum hd_op_flags {
@@ -931,6 +944,11 @@ int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr, bool mana
 /* Acquire and release: a mediated device too, by its UUID (or libvirt's mdev_ name). It has
  * no driver to change: acquire hands its group's nodes over and records it. */
 int hd_op_add_mdev(struct hd_op *op, const char *uuid);
+/* Acquire and release: a USB or SCSI device, by libvirt's node-device name (usb_1_3,
+ * scsi_2_0_0_0) or, for USB, usb:VVVV:PPPP[:SERIAL]. Its node (dev/bus/usb/BBB/DDD, dev/sgN)
+ * goes to the VM's user; a hub, the host's keyboard and storage the host uses are refused
+ * without HD_OP_FORCE. */
+int hd_op_add_node_device(struct hd_op *op, const char *name);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,

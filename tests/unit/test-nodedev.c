@@ -134,7 +134,7 @@ START_TEST(every_shipped_tree_validates)
 {
     static const char *const trees[] = {"demo", "laptop", "server-sriov", "gpu-audio",
                                         "bridge-shared", "no-iommu", "iommu-off-firmware",
-                                        "old-kernel", "amd", "unsafe-interrupts"};
+                                        "old-kernel", "amd", "unsafe-interrupts", "usb-scsi"};
     for (size_t t = 0; t < sizeof(trees) / sizeof(trees[0]); t++) {
         char dir[] = "/tmp/hostdev-nodedev-tree-XXXXXX", cmd[512], *err = NULL;
         struct hd_nodedev_list *list;

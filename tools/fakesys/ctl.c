@@ -285,6 +285,11 @@ int ctl_run(struct kernel *k, const char *line)
             kernel_log(k, "vfio-%s %d", open ? "open" : "close", gn->group);
             r = status(k, 0, "ok");
         }
+    } else if (strcmp(cmd, "usb-replug") == 0 && argc == 2) {
+        /* the device re-enumerates: a new device number, a new node */
+        r = usb_replug(k, argv[1]) < 0 ? status(k, -ENODEV, "usb-replug: no USB device '%s'",
+                                                argv[1])
+                                       : status(k, 0, "ok");
     } else if (strcmp(cmd, "modprobe") == 0 || strcmp(cmd, "rmmod") == 0) {
         r = ctl_module(k, argc, argv, cmd[0] == 'm');
     } else if (strcmp(cmd, "param") == 0 && argc == 4) {

@@ -250,6 +250,7 @@ struct child {
     char *disk;     /* block: the disk a partition is on (a block child of the same device) */
     char **slaves;  /* block: what a virtual block device (md, dm) holds */
     char *dm;       /* block: device-mapper name (dm/name, /dev/mapper/NAME) */
+    char *under;    /* where below the device it sits (a SCSI disk: hostH/.../H:B:T:L); NULL */
 };
 
 /* A mounted btrfs filesystem or an imported ZFS pool: the block devices it holds. */
@@ -341,6 +342,40 @@ struct mdev {
     int group;
 };
 
+/* A USB device's interface: class, subclass, protocol, the driver bound (NULL none). */
+struct usb_iface {
+    int cls, sub, proto;
+    char *driver;
+};
+
+/* A USB device below a PCI host controller (usb.c). */
+struct usbdev {
+    struct device *ctrl;
+    int bus;    /* busnum: the number before the '-' of @port */
+    char *port; /* its sysfs name, "1-2" */
+    int devnum; /* changes when it re-enumerates */
+    uint16_t vendor, product;
+    int cls; /* bDeviceClass */
+    char *serial, *name;
+    struct usb_iface *ifaces;
+    size_t nifaces;
+    struct node_perm perm; /* dev/bus/usb/BBB/DDD */
+    char *disk;    /* a stick: its SCSI disk's block device; NULL none */
+    int scsi_host; /* a stick: its SCSI host; -1 none */
+};
+
+/* A SCSI device (scsi.c), on a PCI adapter or below a USB stick. */
+struct scsidev {
+    struct device *ctrl;  /* the PCI device it is below (a stick: the USB controller) */
+    struct usbdev *usb;   /* NULL: on the adapter itself */
+    int host, channel, target, lun;
+    int type;             /* 0 disk, 5 CD-ROM, ... */
+    char *vendor, *model;
+    int sg;               /* dev/sgN */
+    char *disk;           /* its block device, NULL none */
+    struct node_perm perm; /* dev/sgN */
+};
+
 struct seed_file {
     char *path;
     char *data; /* NULL: a directory */
@@ -387,6 +422,10 @@ struct kernel {
     size_t nmtypes;
     struct mdev **mdevs; /* in creation order */
     size_t nmdevs;
+    struct usbdev **usbs; /* usb.c, spec order */
+    size_t nusbs;
+    struct scsidev **scsis; /* scsi.c, spec order */
+    size_t nscsis;
     char **mounts; /* hostuse.c: "SOURCE\tMOUNTPOINT\tFSTYPE" in spec order; NULL-terminated */
     char **swaps;  /* hostuse.c: active swap devices or files; NULL-terminated */
     struct child *vnets;   /* hostuse.c: virtual interfaces (netdev), in spec order */
@@ -537,7 +576,33 @@ void mdev_free_all(struct kernel *k);
 /* @dev's driver let go of it: the mediated devices it was the parent of are gone. */
 void mdev_parent_unbound(struct kernel *k, const struct device *dev);
 
+/* ---- usb.c, scsi.c: USB and SCSI devices -------------------------------------------------- */
+
+/* `usb CONTROLLER BUS-PORT VVVV:PPPP [options]`, `scsi ADAPTER H:B:T:L [options]` (spec.c). */
+int usb_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz);
+int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz);
+struct usbdev *usb_find(const struct kernel *k, const char *port);
+/* Re-enumerate: the next free device number (a new node, default owner); -ENODEV. */
+int usb_replug(struct kernel *k, const char *port);
+char *usb_path(const struct usbdev *u);
+void usb_build_sys(struct kernel *k);
+void usb_build_dev(struct kernel *k, struct node *dev);
+void usb_free_all(struct kernel *k);
+int scsi_host_alloc(const struct kernel *k);
+int scsi_add_below_usb(struct kernel *k, struct usbdev *u, char *err, size_t errsz);
+struct scsidev *scsi_find(const struct kernel *k, int sg);
+/* Where SCSI device @s is below its PCI device's directory ("host2/target2:0:0/2:0:0:0"). */
+char *scsi_rel_path(const struct scsidev *s);
+void scsi_build_sys(struct kernel *k);
+void scsi_build_dev(struct kernel *k, struct node *dev);
+void scsi_free_all(struct kernel *k);
+
 /* ---- sysfs.c ----------------------------------------------------------------------------- */
+
+/* A device node in @dir; with @perm its owner and mode come from (and chmod/chown go to) the
+ * model, else @mode and root. */
+struct node *sysfs_chr(struct node *dir, const char *name, mode_t mode, unsigned int major,
+                       unsigned int minor, struct node_perm *perm);
 
 /* (Re)build ROOT/{sys,dev,proc,.fakesys} from the model; plain files elsewhere are kept. */
 void sysfs_build(struct kernel *k);

@@ -349,6 +349,7 @@ static const struct command commands[] = {
      "fault PATH ERRNO [nth=N] [count=N] [on=read|write]   clear-faults\n"
      "hang DRIVER MS|forever|0   release   probe-fails DRIVER ERRNO|0\n"
      "open-group N   close-group N   add BDF VVVV:DDDD [options]   unplug BDF\n"
+     "usb-replug BUS-PORT\n"
      "modprobe MOD   rmmod MOD   param MOD NAME VALUE   mark TEXT   clear-log"},
     {"materialize", cmd_materialize, "SPEC DIR", "write the tree as plain files into a new DIR"},
     {"capture", cmd_capture, "[--sysfs DIR] [--proc DIR]",

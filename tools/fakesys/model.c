@@ -46,6 +46,7 @@ static void device_free(struct device *dev)
         free(dev->children[i].subsystem);
         free(dev->children[i].name);
         free(dev->children[i].mac);
+        free(dev->children[i].under);
         hostuse_child_free(&dev->children[i]);
     }
     free(dev->children);
@@ -85,6 +86,8 @@ void kernel_free(struct kernel *k)
     strv_free(k->swaps);
     hostuse_free(k);
     mdev_free_all(k);
+    usb_free_all(k);
+    scsi_free_all(k);
     free(k->spec_file);
     free(k->version);
     free(k->cmdline);

@@ -813,6 +813,17 @@ static struct device *pf_of(const struct kernel *k, const struct hd_pci_addr *ad
     return NULL;
 }
 
+/* usb CONTROLLER BUS-PORT VVVV:PPPP [...]; scsi ADAPTER H:B:T:L [...] (usb.c, scsi.c) */
+static int kw_usb_scsi(struct parser *p, int argc, char **argv)
+{
+    char err[256];
+
+    if ((strcmp(argv[0], "usb") == 0 ? usb_add : scsi_add)(p->k, argc, argv, err,
+                                                            sizeof(err)) < 0)
+        return perr(p, "%s", err);
+    return 0;
+}
+
 static int kw_vf(struct parser *p, int argc, char **argv)
 {
     struct vf_line l = {.group = GROUP_AUTO, .line = p->line};
@@ -907,7 +918,7 @@ static const struct {
     {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
     {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
     {"netdev", kw_hostuse}, {"holder", kw_hostuse}, {"zpool", kw_hostuse},
-    {"btrfs", kw_hostuse},  {"mdev-type", kw_mdev_type}, {"mdev", kw_mdev},
+    {"btrfs", kw_hostuse},  {"mdev-type", kw_mdev_type}, {"mdev", kw_mdev}, {"usb", kw_usb_scsi}, {"scsi", kw_usb_scsi},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */

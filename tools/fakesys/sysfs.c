@@ -242,9 +242,8 @@ static struct node *top_dir(struct kernel *k, const char *name, mode_t mode)
     return n;
 }
 
-/* A device node; with @perm its owner and mode come from (and chmod/chown go to) the model. */
-static struct node *chr(struct node *dir, const char *name, mode_t mode, unsigned int major,
-                        unsigned int minor, struct node_perm *perm)
+struct node *sysfs_chr(struct node *dir, const char *name, mode_t mode, unsigned int major,
+                       unsigned int minor, struct node_perm *perm)
 {
     struct node *n = tree_add(dir, tree_new(name, NODE_CHR, perm ? perm->mode : mode));
 
@@ -267,10 +266,11 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
     for (size_t i = 0; i < dev->nchildren; i++) {
         struct child *c = &dev->children[i];
         /* a partition lives in its disk's directory */
-        struct node *sd = tree_mkdirs(dir, c->subsystem);
+        struct node *sd = tree_mkdirs(c->under ? tree_mkdirs(dir, c->under) : dir, c->subsystem);
         struct node *cd = tree_mkdirs(c->disk ? tree_mkdirs(sd, c->disk) : sd, c->name);
-        char *cpath = c->disk ? xasprintf("%s/%s/%s/%s", path, c->subsystem, c->disk, c->name)
-                              : xasprintf("%s/%s/%s", path, c->subsystem, c->name);
+        char *at = c->under ? xasprintf("%s/%s", path, c->under) : xstrdup(path);
+        char *cpath = c->disk ? xasprintf("%s/%s/%s/%s", at, c->subsystem, c->disk, c->name)
+                              : xasprintf("%s/%s/%s", at, c->subsystem, c->name);
         char *cls = xasprintf("sys/class/%s", c->subsystem);
 
         tree_attr(cd, &a_child_uevent, c);
@@ -278,13 +278,14 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
             tree_attr(cd, &a_child_address, c);
         }
         hostuse_child_attrs(c, cd);
-        tree_link_to(cd, "device", path);
+        tree_link_to(cd, "device", at);
         tree_link_to(cd, "subsystem", cls);
         tree_link_to(tree_mkdirs(k->root, cls), c->name, cpath);
         if (strcmp(c->subsystem, "block") == 0)
             tree_link_to(tree_mkdirs(k->root, "sys/block"), c->name, cpath);
         free(cls);
         free(cpath);
+        free(at);
     }
 }
 
@@ -430,6 +431,8 @@ static void build_sys(struct kernel *k)
         if (k->devices[i]->present)
             build_device(k, k->devices[i]);
     mdev_build_sys(k);
+    usb_build_sys(k);
+    scsi_build_sys(k);
     hostuse_build_sys(k);
 }
 
@@ -438,23 +441,25 @@ static void build_dev(struct kernel *k)
     struct node *dev = top_dir(k, "dev", 0755);
     struct node *vfio = tree_mkdirs(dev, "vfio");
 
-    chr(vfio, "vfio", 0666, 10, 196, &k->container_perm);
+    sysfs_chr(vfio, "vfio", 0666, 10, 196, &k->container_perm);
     hostuse_build_dev(k, dev);
+    usb_build_dev(k, dev);
+    scsi_build_dev(k, dev);
     for (size_t i = 0; i < k->ngnodes; i++) {
         struct group_node *gn = &k->gnodes[i];
         char name[32];
         snprintf(name, sizeof(name), "%s%d", gn->noiommu ? "noiommu-" : "", gn->group);
-        chr(vfio, name, 0, VFIO_GROUP_MAJOR, (unsigned)gn->group, &gn->perm);
+        sysfs_chr(vfio, name, 0, VFIO_GROUP_MAJOR, (unsigned)gn->group, &gn->perm);
     }
     if (k->feat_vfio_cdev) {
-        chr(dev, "iommu", 0660, 10, 123, &k->iommu_perm);
+        sysfs_chr(dev, "iommu", 0660, 10, 123, &k->iommu_perm);
         struct node *devices = tree_mkdirs(vfio, "devices");
         for (size_t i = 0; i < k->ndevices; i++) {
             const struct device *d = k->devices[i];
             if (d->present && d->vfio_index >= 0) {
                 char name[32];
                 snprintf(name, sizeof(name), "vfio%d", d->vfio_index);
-                chr(devices, name, 0, VFIO_CDEV_MAJOR, (unsigned)d->vfio_index,
+                sysfs_chr(devices, name, 0, VFIO_CDEV_MAJOR, (unsigned)d->vfio_index,
                     &k->devices[i]->cdev_perm);
             }
         }

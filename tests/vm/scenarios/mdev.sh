@@ -2,8 +2,10 @@
 # kernel builds it; Debian's kernels do not, and there the scenario checks that fact: no mdev
 # parent at all). `mdev types` lists mtty's two types with their instances; a dry run changes
 # nothing; `mdev create` makes the device with an IOMMU group of its own and /dev/vfio/N;
-# `verify` opens that group through the VFIO API and gets the device by its UUID; a type with
-# no instance left is refused; `mdev remove` takes it away, and with it the group's node.
+# `verify` opens that group through the VFIO API and gets the device by its UUID; a second
+# create of one UUID is refused; acquire gives the group's node to the VM's user and release
+# gives it back (no remove meanwhile); `mdev remove` takes it away, and with it the group's
+# node.
 need_cmd mdev verify
 if [ ! -d /sys/class/mdev_bus/mtty ]; then
     case $(uname -r) in *-hostdev) fail "mtty is not loaded on the suite's own kernel" ;; esac
@@ -40,6 +42,24 @@ out_has "VFIO_GROUP_GET_DEVICE_FD" || fail "verify did not get the device from i
 
 hd mdev create mtty mtty-2 --uuid "$u"
 expect "$rc" 2 "creating $u twice: exit status"
+
+# Acquire hands the mdev's own group node to the VM's user; while held it cannot be removed;
+# release gives the node back as it was.
+owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
+was=$(owner "/dev/vfio/$g")
+hd acquire --vm vm-m --owner 107:108 "$u"
+expect "$rc" 0 "acquire --vm vm-m $u: exit status"
+expect "$(owner "/dev/vfio/$g")" "crw-rw---- 107:108" "/dev/vfio/$g owner and mode while assigned"
+hd assignments
+out_has "^$u  *vm-m  *mdev " || fail "assignments does not show $u held by vm-m"
+hd verify "$u"
+expect "$rc" 0 "verify $u while assigned: exit status"
+hd mdev remove "$u"
+expect "$rc" 1 "mdev remove while assigned: exit status"
+exists "/sys/bus/mdev/devices/$u" || fail "$u removed while a VM held it"
+hd release --vm vm-m "$u"
+expect "$rc" 0 "release --vm vm-m $u: exit status"
+expect "$(owner "/dev/vfio/$g")" "$was" "/dev/vfio/$g owner and mode after release"
 
 hd mdev remove "mdev_$(echo "$u" | tr - _)"
 expect "$rc" 0 "mdev remove (libvirt's name): exit status"

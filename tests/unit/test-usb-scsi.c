@@ -1,0 +1,371 @@
+/* test-usb-scsi.c - USB and SCSI devices given to VMs through their node, on the fake kernel
+ * (tests/trees/usb-scsi.spec): the fake's own USB and SCSI sysfs, acquire and release (by
+ * node-device name and by ids), what the host keeps (a hub, its keyboard, mounted storage),
+ * a USB device that re-enumerates followed to its new node, a killed acquire undone, and
+ * the tool. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/* Owner and mode of @rel under the fake root. */
+static unsigned node_mode(struct eng *e, const char *rel, uid_t *uid, gid_t *gid)
+{
+    struct stat st;
+
+    ck_assert_msg(stat(fx_path(&e->fx, rel), &st) == 0, "%s missing", rel);
+    *uid = st.st_uid;
+    *gid = st.st_gid;
+    return st.st_mode & 07777;
+}
+
+/* Acquire (or release) the named devices for @vm as 107:108; the result. */
+static int op_names(struct eng *e, enum hd_op_kind kind, const char *vm, unsigned int flags,
+                    const char *const *names)
+{
+    struct hd_op *op;
+    int r = 0;
+
+    ck_assert_int_eq(hd_op_new(e->ctx, kind, &op), 0);
+    hd_op_set_flags(op, flags);
+    hd_op_set_owner(op, 107, 108);
+    if (vm != NULL)
+        ck_assert_int_eq(hd_op_set_vm(op, vm), 0);
+    for (; *names && r == 0; names++)
+        r = hd_op_add_node_device(op, *names);
+    if (r == 0)
+        r = hd_op_run(op);
+    hd_op_unref(op);
+    return r;
+}
+
+#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* The fake kernel lays USB and SCSI out as the kernel does, and libvirt's names follow. */
+START_TEST(the_fake_kernel)
+{
+    struct eng e;
+    struct hd_nodedev_list *l;
+    struct hd_nodedev *d;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/usb/devices/1-2/idVendor"), "0403");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/usb/devices/1-2/devnum"), "3");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/usb/devices/1-2/serial"), "FT123456");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/usb/devices/1-1:1.0/bInterfaceProtocol"), "01");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/usb/devices/usb1/bDeviceClass"), "09");
+    ck_assert(fx_exists(&e.fx, "sys/bus/usb/devices/1-0:1.0"));
+    ck_assert(fx_exists(&e.fx, "dev/bus/usb/001/003"));
+    char target[256];
+    ssize_t len = readlink(fx_path(&e.fx, "sys/class/block/sda"), target, sizeof(target) - 1);
+    ck_assert_int_gt(len, 0);
+    target[len] = '\0';
+    ck_assert_str_eq(target, "../../devices/pci0000:00/0000:00:04.0/usb1/1-3/1-3:1.0/host0/"
+                             "target0:0:0/0:0:0:0/block/sda");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/class/scsi_generic/sg3/dev"), "21:3");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/scsi/devices/2:0:2:0/type"), "5");
+    ck_assert(fx_exists(&e.fx, "dev/sg4"));
+    ck_assert_int_eq(hd_nodedev_list_new(e.ctx, 0, &l), 0);
+    ck_assert_ptr_nonnull(d = hd_nodedev_list_find(l, "usb_1_2"));
+    ck_assert_int_eq(hd_nodedev_get_vendor_id(d), 0x0403);
+    ck_assert_str_eq(hd_nodedev_get_devnode(d), "/dev/bus/usb/001/003");
+    ck_assert_ptr_nonnull(d = hd_nodedev_list_find(l, "scsi_2_0_1_0"));
+    ck_assert_str_eq(hd_nodedev_get_parent(d), "scsi_target2_0_1");
+    hd_nodedev_list_unref(l);
+    /* Re-enumeration: a new device number, a new node with the default owner. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/usb/devices/1-2/devnum"), "6");
+    ck_assert(!fx_exists(&e.fx, "dev/bus/usb/001/003"));
+    ck_assert(fx_exists(&e.fx, "dev/bus/usb/001/006"));
+    ck_assert_int_ne(fx_ctl(&e.fx, "usb-replug 9-9"), 0);
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(acquire_and_release)
+{
+    struct eng e;
+    struct hd_assignment_list *map;
+    const struct hd_assignment *a;
+    uid_t u;
+    gid_t g;
+
+    eng_start(&e, "usb-scsi");
+    /* A dry run writes nothing. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", HD_OP_DRY_RUN,
+                              NAMES("usb_1_2", "scsi_2_0_1_0")), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* One transaction for a USB and a SCSI device. */
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb:0403:6001",
+                                                                 "scsi_2_0_1_0")), 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0660);
+    ck_assert(u == 107 && g == 108);
+    ck_assert_uint_eq(node_mode(&e, "dev/sg3", &u, &g), 0660);
+    ck_assert(u == 107 && g == 108);
+    ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
+    ck_assert_ptr_nonnull(a = hd_assignment_list_find_name(map, "usb_1_2"));
+    ck_assert_int_eq(hd_assignment_get_kind(a), HD_ASSIGNMENT_USB);
+    ck_assert_str_eq(hd_assignment_get_node(a), "dev/bus/usb/001/003");
+    ck_assert_ptr_null(hd_assignment_get_addr(a));
+    ck_assert_ptr_nonnull(a = hd_assignment_list_find_name(map, "scsi_2_0_1_0"));
+    ck_assert_int_eq(hd_assignment_get_kind(a), HD_ASSIGNMENT_SCSI);
+    ck_assert_str_eq(hd_assignment_get_node(a), "dev/sg3");
+    hd_assignment_list_unref(map);
+    /* Held: another VM is refused, by either name. */
+    writes = eng_writes(&e);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm2", 0, NAMES("usb_1_2")), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm2", 0, NAMES("usb:0403:6001:FT123456")),
+                     -EBUSY);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm2", 0, NAMES("usb_1_2")), -EPERM);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Release by name: each node back as it was. */
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("scsi_2_0_1_0")), 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/sg3", &u, &g), 0660);
+    ck_assert(u == 0 && g == 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0660); /* still held */
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0664);
+    ck_assert(u == 0 && g == 0);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), -ENOENT);
+    eng_stop(&e);
+}
+END_TEST
+
+/* What the host needs stays: a hub, its keyboard, a stick or disk it has mounted; --force
+ * takes them anyway. Ids two devices share, unknown names and bad names are refused. */
+START_TEST(refusals)
+{
+    struct eng e;
+    size_t writes;
+
+    eng_start(&e, "usb-scsi");
+    writes = eng_writes(&e);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_usb1")), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HOST_USE);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "is a hub"));
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_1")), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "is a keyboard"));
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_3")), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "/dev/sda mounted on /media/stick"));
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("scsi_2_0_0_0")), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "/dev/sdc mounted on /srv"));
+    /* All or nothing: a free device with a refused one is refused. */
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_4", "usb_1_3")), -EBUSY);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb:46f4:0001")), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "2 USB devices are 46f4:0001"));
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_9_9")), -ENODEV);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_2", "usb:0403:6001")),
+                     -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "given twice"));
+    struct hd_op *op;
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_ACQUIRE, &op), 0);
+    ck_assert_int_eq(hd_op_add_node_device(op, "usb_../x"), -EINVAL);
+    ck_assert_int_eq(hd_op_add_node_device(op, "scsi_1_2_3_4_"), 0); /* well formed */
+    hd_op_unref(op);
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_op_add_node_device(op, "usb_1_2"), -EINVAL);
+    hd_op_unref(op);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* --force: the mounted stick anyway, and a stick the host does not use without it. */
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", HD_OP_FORCE, NAMES("usb_1_3")), 0);
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_4")), 0);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A held USB device that re-enumerates: its new node is given to the VM's user (the udev
+ * path), release gives back the node it has then, and another device in its port is not
+ * taken for it. */
+START_TEST(reenumeration)
+{
+    struct eng e;
+    struct hd_assignment_list *map;
+    uid_t u;
+    gid_t g;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_2")), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/006", &u, &g), 0664);
+    /* A dry run changes nothing. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(op_names(&e, HD_OP_FOLLOW, NULL, HD_OP_DRY_RUN, NAMES("usb_1_2")), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(op_names(&e, HD_OP_FOLLOW, NULL, 0, NAMES("usb_1_2")), 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/006", &u, &g), 0660);
+    ck_assert(u == 107 && g == 108);
+    ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
+    ck_assert_str_eq(hd_assignment_get_node(hd_assignment_list_find_name(map, "usb_1_2")),
+                     "dev/bus/usb/001/006");
+    hd_assignment_list_unref(map);
+    /* Again: nothing to do, nothing written. */
+    writes = eng_writes(&e);
+    ck_assert_int_eq(op_names(&e, HD_OP_FOLLOW, NULL, 0, NAMES("usb_1_2")), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* A device no VM holds: nothing. */
+    ck_assert_int_eq(op_names(&e, HD_OP_FOLLOW, NULL, 0, NAMES("usb_1_4")), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Replugged again without the udev path: release finds its node anyway. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), 0);
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/007", &u, &g), 0664);
+    /* The udev path through the tool. */
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_2")), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
+    ck_assert_int_eq(eng_run(&e, "reserve --uevent"), 0); /* no event in the environment */
+    setenv("ACTION", "add", 1);
+    setenv("SUBSYSTEM", "usb", 1);
+    setenv("DEVTYPE", "usb_device", 1);
+    setenv("DEVPATH", "/devices/pci0000:00/0000:00:04.0/usb1/1-2", 1);
+    ck_assert_int_eq(eng_run(&e, "reserve --uevent"), 0);
+    unsetenv("ACTION");
+    unsetenv("SUBSYSTEM");
+    unsetenv("DEVTYPE");
+    unsetenv("DEVPATH");
+    ck_assert_ptr_nonnull(strstr(e.out, "usb_1_2: its new node goes to vm vm1"));
+    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/008", &u, &g), 0660);
+    ck_assert(u == 107 && g == 108);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A killed acquire: recover gives the node back; the map line of each kind is checked. */
+START_TEST(recovery_and_records)
+{
+    struct eng e;
+    struct hd_assignment_list *map;
+    unsigned int n = 0;
+    char rel[128];
+    int status;
+    uid_t u;
+    gid_t g;
+    FILE *f;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(chown(fx_path(&e.fx, "dev/sg3"), 107, 108), 0);
+    fflush(NULL);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    mkdir(fx_path(&e.fx, "run/hostdev"), 0755);
+    mkdir(fx_path(&e.fx, "run/hostdev/journal"), 0700);
+    snprintf(rel, sizeof(rel), "run/hostdev/journal/acquire-%ld-1796351852346163696",
+             (long)dead);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
+    fputs("hostdev-journal 2 acquire vm1\nscsi scsi_2_0_1_0 -1\nown dev/sg3 0 0 0660\n", f);
+    fclose(f);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(node_mode(&e, "dev/sg3", &u, &g), 0660);
+    ck_assert(u == 0 && g == 0);
+    /* A journal naming a device by a path is damage. */
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
+    fputs("hostdev-journal 2 acquire vm1\nusb usb_../../x -1\n", f);
+    fclose(f);
+    ck_assert_int_lt(hd_assign_recover(e.ctx, &n), 0);
+    unlink(fx_path(&e.fx, rel));
+    rmdir(fx_path(&e.fx, "run/hostdev/damaged"));
+    static const char *const bad[] = {
+        /* a USB line without its ids, ids on a SCSI line, a name that is no node device's */
+        "usb_1_2 vm=a mode=unmanaged detached=0 via=request driver=- group=-1 since=1 "
+        "owner=0:0 nodes=-\n",
+        "scsi_2_0_1_0 vm=a mode=unmanaged detached=0 via=request driver=- group=-1 since=1 "
+        "owner=0:0 ids=0403:6001 nodes=-\n",
+        "usb_1-2 vm=a mode=unmanaged detached=0 via=request driver=- group=-1 since=1 "
+        "owner=0:0 ids=0403:6001 nodes=-\n",
+        "usb_1_2 vm=a mode=unmanaged detached=0 via=request driver=- group=-1 since=1 "
+        "owner=0:0 ids=0403:6001 nodes=dev/sda@0:0:0660\n",
+    };
+    mkdir(fx_path(&e.fx, "run/hostdev/map"), 0700);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "run/hostdev/map/assignments"), "w"));
+        fprintf(f, "# hostdev assignments v3\n%s", bad[i]);
+        fclose(f);
+        ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), -EBADMSG);
+        ck_assert_msg(strstr(hd_ctx_last_error(e.ctx), "line 2 is not valid") != NULL, "%zu: %s",
+                      i, hd_ctx_last_error(e.ctx));
+    }
+    eng_stop(&e);
+}
+END_TEST
+
+START_TEST(the_tool)
+{
+    struct eng e;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2 scsi_2_0_2_0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "usb_1_2: assigned to vm vm1"));
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "(/dev/bus/usb/001/003)"));
+    ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_2_0  vm1 "));
+    ck_assert_int_eq(eng_run(&e, "--json assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"kind\": \"scsi\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"node\": \"dev/sg4\""));
+    ck_assert_int_eq(eng_run(&e, "export --format prometheus"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev_assigned{node_device=\"usb_1_2\",vm=\"vm1\"} 1"));
+    /* Refusals: exit 1 with the reason; bad names exit 2. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 usb_1_1"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "is a keyboard"));
+    ck_assert_ptr_nonnull(strstr(e.err, "--force"));
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 usb_x"), 2);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 usb_7_7"), 2);
+    ck_assert_int_eq(eng_run(&e, "--json acquire --vm vm1 scsi_9_0_0_0"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":2"));
+    ck_assert_int_eq(eng_run(&e, "reset usb_1_2"), 2);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_2_0: released from vm vm1"));
+    /* A domain's USB and SCSI hostdevs, as libvirt writes them. */
+    FILE *f = fopen(fx_path(&e.fx, "dom.xml"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("<domain type='kvm'><name>g1</name><devices>"
+          "<hostdev mode='subsystem' type='usb' managed='yes'><source><vendor id='0x0403'/>"
+          "<product id='0x6001'/></source></hostdev>"
+          "<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host2'/>"
+          "<address bus='0' target='1' unit='0'/></source></hostdev>"
+          "</devices></domain>\n", f);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "acquire --owner 107:108 --domain-xml %s",
+             fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "usb_1_2: assigned to vm g1"));
+    ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_1_0: assigned to vm g1"));
+    snprintf(cmd, sizeof(cmd), "release --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_1_0: released from vm g1"));
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
+    fputs("<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='scsi'>"
+          "<source><adapter name='host2'/><address bus='0' target='1' unit='0'/></source>"
+          "</hostdev></devices></domain>\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "adapter name='scsi_hostN'"));
+    eng_stop(&e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("usb-scsi");
+    TCase *tc = tcase_create("usb-scsi");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, the_fake_kernel);
+    tcase_add_test(tc, acquire_and_release);
+    tcase_add_test(tc, refusals);
+    tcase_add_test(tc, reenumeration);
+    tcase_add_test(tc, recovery_and_records);
+    tcase_add_test(tc, the_tool);
+    suite_add_tcase(s, tc);
+    return suite_run(s);
+}
