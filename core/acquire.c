@@ -292,6 +292,9 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
             return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
                            dev->name, a->vm,
                            strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+        if ((a = hd_map_find_below(ctx, map, dev->name)) != NULL)
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s has %s behind it, which vm %s "
+                           "holds: release that first", dev->name, a->name, a->vm);
         if (p->v[i].managed && !p->v[i].on_vfio &&
             (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
             return r;

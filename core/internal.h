@@ -514,6 +514,12 @@ int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
 /* Where recorded USB or SCSI device @a's node is now (a USB device that re-enumerated has a
  * new one); -ENODEV when it is gone or another device is in its place. */
 int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, char *node);
+/* The entry of a device that sits below PCI device @pci_name (a USB or SCSI device behind
+ * it, a mediated device it is the parent of): what taking that PCI device from its driver
+ * would take from under a VM. NULL: none. */
+const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
+                                              const struct hd_assignment_list *map,
+                                              const char *pci_name);
 /* safety.c: the host-safety checks of storage and interfaces below sysfs component @name. */
 int hd_host_use_check_below(struct hd_host_use *hu, const char *name);
 

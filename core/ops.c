@@ -127,6 +127,10 @@ static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *m
 {
     const struct hd_assignment *a = hd_map_find(map, &dev->addr);
 
+    if (a == NULL && (a = hd_map_find_below(ctx, map, dev->name)) != NULL)
+        return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s has %s behind it, which vm %s holds: %s "
+                       "it would take that from under the VM; release it first", dev->name,
+                       a->name, a->vm, what);
     if (a == NULL)
         return 0;
     return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is assigned to vm %s: %s it would take it "

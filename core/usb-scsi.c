@@ -198,6 +198,32 @@ int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
     return r;
 }
 
+const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
+                                              const struct hd_assignment_list *map,
+                                              const char *pci_name)
+{
+    size_t len = strlen(pci_name);
+
+    for (size_t i = 0; i < map->n; i++) {
+        const struct hd_assignment *a = &map->v[i];
+        struct hd_node_target t;
+        const char *at;
+        if (a->kind == HD_ASSIGNMENT_MDEV && strcmp(a->parent, pci_name) == 0)
+            return a;
+        if (a->kind != HD_ASSIGNMENT_USB && a->kind != HD_ASSIGNMENT_SCSI)
+            continue;
+        if (hd_node_target_find(ctx, a->name, &t) < 0) {
+            hd_ctx_clear_error(ctx); /* gone: nothing of it below anything */
+            continue;
+        }
+        for (at = t.sysfs; (at = strstr(at, pci_name)) != NULL; at += len) {
+            if (at > t.sysfs && at[-1] == '/' && at[len] == '/')
+                return a;
+        }
+    }
+    return NULL;
+}
+
 int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, char *node)
 {
     struct hd_node_target t;

@@ -254,16 +254,20 @@ static size_t line_length(const struct params *ps)
     return len;
 }
 
-/* The VM holding a PCI device, from the assignment map; "" (VDSM's "unassigned") otherwise.
- * Children (net, block...) go with their PCI device in VDSM, but the map speaks of PCI. */
+/* The VM holding a device, from the assignment map; "" (VDSM's "unassigned") otherwise: a
+ * PCI device by address, a USB or SCSI device by its node-device name. Children (net,
+ * block...) go with their device in VDSM, as the map records only these. */
 static const char *vm_of(const struct hd_assignment_list *map, const struct hd_nodedev *d)
 {
-    const struct hd_assignment *a;
+    const struct hd_assignment *a = NULL;
     struct hd_device *pci = hd_nodedev_get_pci_device(d);
 
-    if (map == NULL || pci == NULL)
+    if (map == NULL)
         return "";
-    a = hd_assignment_list_find(map, hd_device_get_addr(pci));
+    if (pci != NULL)
+        a = hd_assignment_list_find(map, hd_device_get_addr(pci));
+    else if (hd_nodedev_get_cap(d) == HD_CAP_USB_DEVICE || hd_nodedev_get_cap(d) == HD_CAP_SCSI)
+        a = hd_assignment_list_find_name(map, hd_nodedev_get_name(d));
     return a ? hd_assignment_get_vm(a) : "";
 }
 

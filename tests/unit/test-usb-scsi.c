@@ -124,6 +124,16 @@ START_TEST(acquire_and_release)
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm2", 0, NAMES("usb:0403:6001:FT123456")),
                      -EBUSY);
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm2", 0, NAMES("usb_1_2")), -EPERM);
+    /* Nor may its controller leave its driver, be reset or go to a VM: the devices behind
+     * it would go with it. */
+    struct hd_pci_addr xhci = {.bus = 0, .slot = 4, .function = 0};
+    struct hd_device *ctrl = eng_dev(&e, "0000:00:04.0");
+    ck_assert_int_eq(hd_device_detach(ctrl, NULL, 0), -EBUSY);
+    hd_device_unref(ctrl);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "has usb_1_2 behind it, which vm vm1"));
+    ck_assert_int_eq(hd_assign_acquire(e.ctx, "vm2", &xhci, 1, 0, 0, HD_ACQUIRE_FORCE), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* Release by name: each node back as it was. */
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("scsi_2_0_1_0")), 0);
@@ -310,6 +320,8 @@ START_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "--json assignments"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "\"kind\": \"scsi\""));
     ck_assert_ptr_nonnull(strstr(e.out, "\"node\": \"dev/sg4\""));
+    ck_assert_int_eq(eng_run(&e, "list --format vdsm --caps usb_device,scsi"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vmId\": \"vm1\""));
     ck_assert_int_eq(eng_run(&e, "export --format prometheus"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "hostdev_assigned{node_device=\"usb_1_2\",vm=\"vm1\"} 1"));
     /* Refusals: exit 1 with the reason; bad names exit 2. */

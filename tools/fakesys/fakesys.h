@@ -16,6 +16,7 @@
  *   reset.c    reset and reset_method.
  *   sriov.c    sriov_* attributes, VF creation and removal.
  *   hostuse.c  what the host uses: net state, routes, addresses, block numbers, mounts, swaps.
+ *   mdev.c     mediated devices; usb.c, scsi.c  USB and SCSI devices below PCI controllers.
  *   sysfs.c    lays the model out as ROOT/{sys,dev,proc,.fakesys} (again when it changes shape).
  *   tree.c     the in-memory tree (directories, attribute files, symlinks, plain files).
  *   ctl.c      the hidden control file: fault injection, hangs, hotplug; the action log.
