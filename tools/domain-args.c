@@ -6,6 +6,36 @@
 
 #include "domain-args.h"
 
+/* A USB hostdev with <address bus= device=/>: the device that has that number now, by its
+ * node-device name (and the ids, when given, must be its own). */
+static int usb_by_address(struct tool *t, const char *path, struct domxml_hostdev *h)
+{
+    struct hd_nodedev_list *l = NULL;
+    const char *found = NULL;
+    int r;
+
+    if ((r = hd_nodedev_list_new(t->ctx, 1u << HD_CAP_USB_DEVICE, &l)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "%s: listing USB devices", path);
+    for (size_t i = 0; i < hd_nodedev_list_count(l) && found == NULL; i++) {
+        struct hd_nodedev *d = hd_nodedev_list_get(l, i);
+        const char *keys[4];
+        unsigned long v[4];
+        char ids[16];
+        snprintf(ids, sizeof(ids), "usb:%04x:%04x", (unsigned)hd_nodedev_get_vendor_id(d),
+                 (unsigned)hd_nodedev_get_product_id(d));
+        if (hd_nodedev_get_address(d, keys, v) == 2 && v[0] == h->usb_bus &&
+            v[1] == h->usb_device && (h->node[0] == '\0' || strcmp(h->node, ids) == 0))
+            found = hd_nodedev_get_name(d);
+    }
+    if (found != NULL)
+        snprintf(h->node, sizeof(h->node), "%s", found);
+    hd_nodedev_list_unref(l);
+    if (found == NULL)
+        return tool_error(t, EXIT_USAGE, "%s: no USB device %s at bus %lu device %lu", path,
+                          h->node, h->usb_bus, h->usb_device);
+    return EXIT_DONE;
+}
+
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da)
 {
     char err[512];
@@ -37,10 +67,14 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     for (size_t i = 0; i < da->dom.count; i++) {
-        const struct domxml_hostdev *h = &da->dom.hostdevs[i];
+        struct domxml_hostdev *h = &da->dom.hostdevs[i];
         if (h->mdev[0]) {
             da->mdevs[da->nmdevs++] = h->mdev;
             continue;
+        }
+        if (h->usb_bus != 0 && (r = usb_by_address(t, path, h)) != EXIT_DONE) {
+            domain_args_free(da);
+            return r;
         }
         if (h->node[0]) {
             da->nodes[da->nnodes++] = h->node;

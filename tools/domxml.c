@@ -134,14 +134,25 @@ static int read_node_hostdev(const struct xml_api *x, const xmlNode *h,
 
     if (attr_is(x, h, "type", "usb")) {
         const xmlNode *vn = child(src, "vendor"), *pn = child(src, "product");
-        if (vn == NULL || pn == NULL || attr_number(x, vn, "id", 0xffff, &v) < 0 ||
-            attr_number(x, pn, "id", 0xffff, &p) < 0) {
+        const xmlNode *an = child(src, "address");
+        bool ids = vn != NULL && pn != NULL && attr_number(x, vn, "id", 0xffff, &v) == 0 &&
+                   attr_number(x, pn, "id", 0xffff, &p) == 0;
+        /* bus and device: the device number now (libvirt's way to tell equal sticks apart) */
+        if (an != NULL && (attr_number(x, an, "bus", 255, &out->usb_bus) < 0 ||
+                           attr_number(x, an, "device", 255, &out->usb_device) < 0 ||
+                           out->usb_bus == 0 || out->usb_device == 0)) {
+            snprintf(err, errsize, "line %d: <address> of a USB device needs bus and device "
+                     "(1-255)", (int)x->line_no(an));
+            return -EINVAL;
+        }
+        if (!ids && an == NULL) {
             snprintf(err, errsize, "line %d: <hostdev type='usb'> needs <source> with <vendor "
-                     "id=...> and <product id=...> (hostdev finds the device by its ids)",
+                     "id=...> and <product id=...>, or <address bus= device=/>",
                      (int)x->line_no(src ? src : h));
             return -EINVAL;
         }
-        snprintf(out->node, sizeof(out->node), "usb:%04lx:%04lx", v, p);
+        if (ids)
+            snprintf(out->node, sizeof(out->node), "usb:%04lx:%04lx", v, p);
         return 0;
     }
     const xmlNode *ad = child(src, "adapter"), *addr = child(src, "address");

@@ -11,6 +11,7 @@
 struct domxml_hostdev {
     char mdev[37];           /* <hostdev type='mdev'>: its UUID; "" for a PCI one */
     char node[64];           /* type='usb': usb:VVVV:PPPP; type='scsi': scsi_H_B_T_L; "" else */
+    unsigned long usb_bus, usb_device; /* type='usb' <address bus= device=/>; 0: none */
     struct hd_pci_addr addr; /* PCI */
     bool managed;    /* managed='yes'; libvirt's default is no */
     char driver[16]; /* <driver name='vfio'/>, "" when absent */

@@ -120,6 +120,14 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
     }
     for (size_t i = 0; i < dom.count; i++) {
         const struct domxml_hostdev *h = &dom.hostdevs[i];
+        if (h->usb_bus != 0 && h->node[0] == '\0') {
+            for (size_t k = 0; k < i; k++)
+                free((*args)[k]);
+            free(*args);
+            domxml_free(&dom);
+            return tool_error(t, EXIT_USAGE, "%s: a USB <hostdev> by <address> only: give its "
+                              "<vendor> and <product> too", file);
+        }
         (*args)[i] = h->mdev[0] ? strdup(h->mdev)
                      : h->node[0] ? strdup(h->node)
                                   : malloc(HD_PCI_ADDR_BUFSZ);

@@ -354,6 +354,27 @@ START_TEST(the_tool)
     snprintf(cmd, sizeof(cmd), "release --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_1_0: released from vm g1"));
+    /* Two sticks share ids: libvirt tells them apart by bus and device number. */
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
+    fputs("<domain type='kvm'><name>g1</name><devices>"
+          "<hostdev mode='subsystem' type='usb'><source><vendor id='0x46f4'/>"
+          "<product id='0x0001'/><address bus='1' device='5'/></source></hostdev>"
+          "</devices></domain>\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "usb_1_4: assigned to vm g1"));
+    snprintf(cmd, sizeof(cmd), "release --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
+    fputs("<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='usb'>"
+          "<source><address bus='1' device='9'/></source></hostdev></devices></domain>\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "no USB device"));
+    snprintf(cmd, sizeof(cmd), "qemu-args --domain-xml %s", fx_path(&e.fx, "dom.xml"));
+    ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
     fputs("<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='scsi'>"
           "<source><adapter name='host2'/><address bus='0' target='1' unit='0'/></source>"

@@ -37,7 +37,8 @@ out_has "keyboard" || fail "the refusal does not say it is a keyboard"
 was=$(owner "$node")
 blk() { ls /sys/bus/usb/devices/"$stick"/*/host*/target*/*/block 2>/dev/null | head -n1; }
 if [ -d /sys/bus/usb/drivers/usb-storage ] && [ -d /sys/bus/scsi/drivers/sd ]; then
-    wait_until 10000 test -n "$(blk)" || fail "the stick's disk did not appear"
+    wait_until 20000 test -n "$(blk)" ||
+        fail "the stick's disk did not appear: $(ls /sys/bus/usb/devices/"$stick"/*/ | tr '\n' ' ')"
     sd=$(blk)
     mke2fs -q "/dev/$sd" >/dev/null 2>&1 || fail "mke2fs /dev/$sd"
     mkdir -p /mnt/stick
