@@ -383,15 +383,53 @@ static const struct hd_jstep *journal_own(const struct hd_journal *j, const char
     return NULL;
 }
 
-/* Hand @a's nodes to its owner, recording in @a what each had (the first recorded original
- * when another entry of @map lists the node already, as dev/iommu). */
-static int give_nodes(struct hd_txn *t, const struct hd_assignment_list *map,
-                      struct hd_assignment *a, const char *cdev)
+/* Under the map lock (a dry run takes none): read the map, let @fn look at or change it, and
+ * write it back when @fn changed it (returned 0) and @write. @fn returns -errno, 0 (changed)
+ * or 1 (as it was). A node shared between VMs (dev/iommu) is given and taken back under this
+ * lock, so that it keeps the original owner recorded by whoever changed it first. */
+static int with_map(struct hd_txn *t, bool write,
+                    int (*fn)(struct hd_txn *t, struct hd_assignment_list *map, void *data),
+                    void *data)
 {
-    char paths[3][HD_NODE_PATH_MAX];
-    size_t np = nodes_for(t->ctx, a->group, cdev, paths);
+    struct hd_assignment_list *map = NULL;
+    int lockfd = -1, r;
+
+    if ((!t->dry_run && (r = hd_lock_map(t->ctx, &lockfd)) < 0) ||
+        (r = hd_map_read(t->ctx, &map)) < 0 || (r = fn(t, map, data)) < 0)
+        goto out;
+    r = r == 0 && write && !t->dry_run ? hd_map_write(t->ctx, map) : 0;
+out:
+    hd_assignment_list_unref(map);
+    hd_unlock(lockfd);
+    return r;
+}
+
+/* A new entry of @t's VM. */
+static void entry_init(struct hd_assignment *a, const struct hd_txn *t,
+                       enum hd_assignment_kind kind, const char *name, int group, uid_t uid,
+                       gid_t gid)
+{
+    memset(a, 0, sizeof(*a));
+    a->kind = kind;
+    hd_strlcpy(a->name, name, sizeof(a->name));
+    hd_strlcpy(a->vm, t->vm, sizeof(a->vm));
+    a->group = group;
+    a->since = (long long)time(NULL);
+    a->uid = uid;
+    a->gid = gid;
+}
+
+/* Hand @paths to @a's owner, recording in @a what each had (the first recorded original when
+ * another entry of @map lists the node already, as dev/iommu), and record @a. A device
+ * without a group lock (USB, SCSI) may have been taken meanwhile: the map, read under its
+ * lock, says so before any node is touched. */
+static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
+                           struct hd_assignment *a, char paths[][HD_NODE_PATH_MAX], size_t np)
+{
     int r;
 
+    if (hd_map_find_same(map, a) != NULL)
+        return hd_errr(t->ctx, -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a->name);
     for (size_t k = 0; k < np; k++) {
         const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
         const struct hd_jstep *done = journal_own(t->j, paths[k]);
@@ -402,91 +440,61 @@ static int give_nodes(struct hd_txn *t, const struct hd_assignment_list *map,
             return r;
         a->nodes[a->nnodes++] = orig ? *orig : was;
     }
-    return 0;
+    if ((r = hd_map_add(map, a)) == 0)
+        hd_txn_note(t, "record", a->name, "", t->vm);
+    return r;
 }
 
-/* Under the map lock: hand the nodes over and write the map, so that a node shared between
- * VMs (dev/iommu) keeps the original owner recorded by whoever changed it first. */
-static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gid)
-{
-    struct hd_ctx *ctx = t->ctx;
-    struct hd_assignment_list *map = NULL;
-    int lockfd = -1, r;
+struct give {
+    struct plan *p;
+    uid_t uid;
+    gid_t gid;
+};
 
-    if ((!t->dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0) || (r = hd_map_read(ctx, &map)) < 0)
-        goto out;
-    for (size_t i = 0; i < p->ntargets; i++) {
+/* with_map(): every device of the plan, its nodes given and recorded. */
+static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data)
+{
+    const struct give *g = data;
+    struct plan *p = g->p;
+    char paths[3][HD_NODE_PATH_MAX];
+    struct hd_assignment a;
+    int r = 0;
+
+    for (size_t i = 0; i < p->ntargets && r == 0; i++) {
         const struct hd_node_target *nt = &p->targets[i];
-        struct hd_assignment a;
-        struct hd_node_owner was;
-        memset(&a, 0, sizeof(a));
-        a.kind = nt->kind;
-        strcpy(a.name, nt->name);
+        entry_init(&a, t, nt->kind, nt->name, -1, g->uid, g->gid);
         strcpy(a.ids, nt->ids);
-        hd_strlcpy(a.vm, t->vm, sizeof(a.vm));
-        a.group = -1;
-        a.since = (long long)time(NULL);
-        a.uid = uid;
-        a.gid = gid;
-        /* These have no group lock: the map, read under its lock, says who was quicker. */
-        if (hd_map_find_same(map, &a) != NULL) {
-            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a.name);
-            goto out;
-        }
-        if (journal_own(t->j, nt->node) != NULL)
-            was = journal_own(t->j, nt->node)->node;
-        else if ((r = give_node(t, nt->node, uid, gid, &was)) < 0)
-            goto out;
-        a.nodes[a.nnodes++] = was;
-        if ((r = hd_map_add(map, &a)) < 0)
-            goto out;
-        hd_txn_note(t, "record", a.name, "", t->vm);
+        strcpy(paths[0], nt->node);
+        r = give_and_record(t, map, &a, paths, 1);
     }
-    for (size_t i = 0; i < p->n + p->nmdevs; i++) {
-        struct hd_device *dev = i < p->n ? p->v[i].dev : NULL;
-        const struct pmdev *m = i < p->n ? NULL : &p->mdevs[i - p->n];
-        struct hd_assignment a;
-        if (m != NULL) {
-            memset(&a, 0, sizeof(a));
-            a.kind = HD_ASSIGNMENT_MDEV;
-            strcpy(a.name, m->uuid);
-            strcpy(a.parent, m->info.parent);
-            hd_strlcpy(a.vm, t->vm, sizeof(a.vm));
-            a.group = m->info.group;
-            a.since = (long long)time(NULL);
-            a.uid = uid;
-            a.gid = gid;
-            if ((r = give_nodes(t, map, &a, m->info.cdev)) < 0 || (r = hd_map_add(map, &a)) < 0)
-                goto out;
-            hd_txn_note(t, "record", a.name, "", t->vm);
-            continue;
-        }
+    for (size_t i = 0; i < p->nmdevs && r == 0; i++) {
+        const struct pmdev *m = &p->mdevs[i];
+        entry_init(&a, t, HD_ASSIGNMENT_MDEV, m->uuid, m->info.group, g->uid, g->gid);
+        strcpy(a.parent, m->info.parent);
+        r = give_and_record(t, map, &a, paths, nodes_for(t->ctx, a.group, m->info.cdev, paths));
+    }
+    for (size_t i = 0; i < p->n && r == 0; i++) {
+        struct hd_device *dev = p->v[i].dev;
         if (!t->dry_run && (r = hd_txn_refresh(dev)) < 0)
-            goto out;
-        memset(&a, 0, sizeof(a));
+            break;
+        entry_init(&a, t, HD_ASSIGNMENT_PCI, dev->name, dev->group, g->uid, g->gid);
         a.addr = dev->addr;
-        strcpy(a.name, dev->name);
-        hd_strlcpy(a.vm, t->vm, sizeof(a.vm));
         a.managed = p->v[i].managed;
         a.detached = a.managed && !p->v[i].on_vfio;
         a.via_group = p->v[i].via_group;
         if (a.detached)
             strcpy(a.driver, p->v[i].driver);
-        a.group = dev->group;
-        a.since = (long long)time(NULL);
-        a.uid = uid;
-        a.gid = gid;
-        if ((r = give_nodes(t, map, &a, hd_device_get_vfio_cdev(dev))) < 0 ||
-            (r = hd_map_add(map, &a)) < 0)
-            goto out;
-        hd_txn_note(t, "record", dev->name, "", t->vm);
+        r = give_and_record(t, map, &a, paths,
+                            nodes_for(t->ctx, a.group, hd_device_get_vfio_cdev(dev), paths));
     }
-    if (!t->dry_run)
-        r = hd_map_write(ctx, map);
-out:
-    hd_assignment_list_unref(map);
-    hd_unlock(lockfd);
     return r;
+}
+
+static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gid)
+{
+    struct give g = {p, uid, gid};
+
+    return with_map(t, true, give_all, &g);
 }
 
 static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
@@ -676,14 +684,12 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
 
 /* Take back the nodes nobody else keeps; a node another VM keeps (dev/iommu) goes to that
  * VM's user if it is not its already. Under the map lock: see give_and_commit. */
-static int restore_nodes(struct hd_txn *t, const struct hd_assignment_list *sel)
+static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
 {
+    const struct hd_assignment_list *sel = data;
     struct hd_ctx *ctx = t->ctx;
-    struct hd_assignment_list *map = NULL;
-    int lockfd = -1, r;
+    int r = 0;
 
-    if ((!t->dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0) || (r = hd_map_read(ctx, &map)) < 0)
-        goto out;
     for (size_t i = 0; i < sel->n && r == 0; i++) {
         for (size_t k = 0; k < sel->v[i].nnodes && r == 0; k++) {
             const struct hd_node_owner *orig = &sel->v[i].nodes[k];
@@ -716,31 +722,38 @@ static int restore_nodes(struct hd_txn *t, const struct hd_assignment_list *sel)
                 r = 0;
         }
     }
-out:
-    hd_assignment_list_unref(map);
-    hd_unlock(lockfd);
     return r;
+}
+
+static int restore_nodes(struct hd_txn *t, const struct hd_assignment_list *sel)
+{
+    return with_map(t, false, restore_in, (void *)sel);
+}
+
+struct drop {
+    const char *vm;
+    const struct hd_assignment_list *sel;
+};
+
+static int drop_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
+{
+    const struct drop *d = data;
+
+    (void)t;
+    for (size_t i = map->n; i > 0; i--) {
+        if (hd_map_find_same(d->sel, &map->v[i - 1]) && strcmp(map->v[i - 1].vm, d->vm) == 0)
+            hd_map_remove(map, i - 1);
+    }
+    return 0;
 }
 
 static int drop_entries(struct hd_txn *t, const char *vm, const struct hd_assignment_list *sel)
 {
-    struct hd_assignment_list *map = NULL;
-    int lockfd = -1, r;
+    struct drop d = {vm, sel};
 
     for (size_t i = 0; i < sel->n; i++)
         hd_txn_note(t, "unrecord", sel->v[i].name, vm, "");
-    if (t->dry_run)
-        return 0;
-    if ((r = hd_lock_map(t->ctx, &lockfd)) == 0 && (r = hd_map_read(t->ctx, &map)) == 0) {
-        for (size_t i = map->n; i > 0; i--) {
-            if (hd_map_find_same(sel, &map->v[i - 1]) && strcmp(map->v[i - 1].vm, vm) == 0)
-                hd_map_remove(map, i - 1);
-        }
-        r = hd_map_write(t->ctx, map);
-    }
-    hd_assignment_list_unref(map);
-    hd_unlock(lockfd);
-    return r;
+    return with_map(t, true, drop_in, &d);
 }
 
 /* The map knows the driver even if the detach record went missing. */
@@ -862,41 +875,30 @@ static void follow_nodes(struct hd_ctx *ctx, struct hd_assignment_list *sel)
 
 static int release_force(struct hd_op *op);
 
-/* Under the map lock: the entry's node is where the device's is now, and the VM's user's. */
-static int follow_entry(struct hd_txn *t, const struct hd_node_target *nt)
+/* with_map(): the entry's node is where the device's is now, and the VM's user's. */
+static int follow_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
 {
-    struct hd_ctx *ctx = t->ctx;
-    struct hd_assignment_list *map = NULL;
-    struct hd_assignment *a;
-    int lockfd = -1, r;
-
-    if ((!t->dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0) || (r = hd_map_read(ctx, &map)) < 0)
-        goto out;
-    a = hd_map_find_key(map, nt->kind, nt->name);
-    /* None held, or another device in its port: nothing of ours. */
-    if (a == NULL || a->nnodes != 1 || (a->ids[0] && strcmp(a->ids, nt->ids) != 0))
-        goto out;
-    if (strcmp(t->vm, a->vm) != 0) {
-        r = hd_err(ctx, -EAGAIN, "%s changed hands meanwhile; try again", a->name);
-        goto out;
-    }
+    const struct hd_node_target *nt = data;
+    struct hd_assignment *a = hd_map_find_key(map, nt->kind, nt->name);
     struct hd_node_owner was;
     struct stat st;
-    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(ctx, nt->node, &st) == 0 &&
+    int r;
+
+    /* None held, or another device in its port: nothing of ours. */
+    if (a == NULL || a->nnodes != 1 || (a->ids[0] && strcmp(a->ids, nt->ids) != 0))
+        return 1;
+    if (strcmp(t->vm, a->vm) != 0)
+        return hd_err(t->ctx, -EAGAIN, "%s changed hands meanwhile; try again", a->name);
+    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(t->ctx, nt->node, &st) == 0 &&
         st.st_uid == a->uid && st.st_gid == a->gid && (st.st_mode & 07777) == 0660)
-        goto out; /* as it should be */
+        return 1; /* as it should be */
     if ((r = give_node(t, nt->node, a->uid, a->gid, &was)) < 0)
-        goto out;
+        return r;
     /* What the new node had when it came is what release gives it back. */
     if (strcmp(a->nodes[0].path, nt->node) != 0)
         a->nodes[0] = was;
     hd_txn_note(t, "follow", a->name, "", a->vm);
-    if (!t->dry_run)
-        r = hd_map_write(ctx, map);
-out:
-    hd_assignment_list_unref(map);
-    hd_unlock(lockfd);
-    return r;
+    return 0;
 }
 
 int hd_ops_follow(struct hd_op *op)
@@ -933,7 +935,7 @@ int hd_ops_follow(struct hd_op *op)
      * back the node the device has then, with the owner recorded for the old one (udev's
      * default for both). */
     if ((r = hd_txn_lock(&t, &jdev, 1)) < 0 || (r = hd_txn_begin(&t, &jdev, 1)) < 0 ||
-        (r = follow_entry(&t, &nt)) < 0)
+        (r = with_map(&t, true, follow_in, &nt)) < 0)
         return hd_txn_abort(&t, r);
     return hd_txn_commit(&t);
 }

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "adapters-tree.h"
@@ -99,4 +101,53 @@ void eng_recover(struct hd_ctx *ctx, const char *what)
             usleep(5000);
     }
     ck_assert_msg(r == 0, "%s: recover: %s", what, hd_ctx_last_error(ctx));
+}
+
+void eng_put(struct eng *e, const char *rel, const char *text)
+{
+    FILE *f = fopen(fx_path(&e->fx, rel), "w");
+
+    ck_assert_msg(f != NULL, "%s: %s", rel, strerror(errno));
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+const char *eng_dead_journal(struct eng *e, const char *op, const char *text)
+{
+    int status;
+
+    fflush(NULL);
+    pid_t dead = fork();
+    ck_assert_int_ge(dead, 0);
+    if (dead == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    mkdir(fx_path(&e->fx, "run/hostdev"), 0755);
+    mkdir(fx_path(&e->fx, "run/hostdev/journal"), 0700);
+    snprintf(e->journal, sizeof(e->journal), "run/hostdev/journal/%s-%ld-1796351852346163696",
+             op, (long)dead);
+    eng_put(e, e->journal, text);
+    return e->journal;
+}
+
+unsigned eng_node_mode(struct eng *e, const char *rel, uid_t *uid, gid_t *gid)
+{
+    struct stat st;
+
+    ck_assert_msg(stat(fx_path(&e->fx, rel), &st) == 0, "%s: %s", rel, strerror(errno));
+    *uid = st.st_uid;
+    *gid = st.st_gid;
+    return st.st_mode & 07777;
+}
+
+void eng_map_damaged(struct eng *e, const char *text, const char *why)
+{
+    struct hd_assignment_list *map = NULL;
+
+    mkdir(fx_path(&e->fx, "run/hostdev"), 0755);
+    mkdir(fx_path(&e->fx, "run/hostdev/map"), 0700);
+    eng_put(e, "run/hostdev/map/assignments", text);
+    ck_assert_int_eq(hd_assignment_list_new(e->ctx, &map), -EBADMSG);
+    ck_assert_msg(strstr(hd_ctx_last_error(e->ctx), why) != NULL, "%s: %s", text,
+                  hd_ctx_last_error(e->ctx));
 }

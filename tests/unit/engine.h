@@ -14,7 +14,8 @@
 struct eng {
     struct fx fx;
     struct hd_ctx *ctx;
-    char *out, *err; /* eng_run()'s last stdout and stderr */
+    char *out, *err;   /* eng_run()'s last stdout and stderr */
+    char journal[128]; /* eng_dead_journal()'s file, ROOT-relative */
 };
 
 /* Mount tests/trees/@spec (or, when it contains a newline, that spec text), open a context on
@@ -36,6 +37,15 @@ int eng_run(struct eng *e, const char *fmt, ...) __attribute__((format(printf, 2
 /* `hostdev --root ROOT --timeout 60000 ARGS` in the background, its output thrown away (for a
  * kill -9 while a hang holds it). */
 pid_t eng_hostdev_start(struct fx *fx, const char *args);
+/* Write @text to the plain file @rel under the fake root (made or emptied first). */
+void eng_put(struct eng *e, const char *rel, const char *text);
+/* The intent log of an operation @op ("acquire", "mdev") whose process died, with @text: its
+ * ROOT-relative name (e->journal), written again with eng_put(). */
+const char *eng_dead_journal(struct eng *e, const char *op, const char *text);
+/* With @text as the assignment map, reading it is -EBADMSG with @why in the message. */
+void eng_map_damaged(struct eng *e, const char *text, const char *why);
+/* A node's permission bits, its owner in *@uid and *@gid. */
+unsigned eng_node_mode(struct eng *e, const char *rel, uid_t *uid, gid_t *gid);
 /* Recover on @ctx until no writer of a dead operation is left in the kernel: it must end
  * well (@what names the case in the failure). */
 void eng_recover(struct hd_ctx *ctx, const char *what);

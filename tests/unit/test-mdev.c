@@ -193,59 +193,29 @@ START_TEST(recover_undoes_a_dead_operation)
 {
     struct eng e;
     unsigned int n = 0;
-    int status;
 
     eng_start(&e, "mdev");
     ck_assert_int_eq(fx_write(&e.fx, MTTY1 "/create", U1), 0); /* what the dead one did */
-    fflush(NULL);
-    pid_t dead = fork();
-    if (dead == 0)
-        _exit(0);
-    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
-    char rel[128], text[256];
-    mkdir(fx_path(&e.fx, "run/hostdev"), 0755);
-    mkdir(fx_path(&e.fx, "run/hostdev/journal"), 0700);
-    snprintf(rel, sizeof(rel), "run/hostdev/journal/mdev-%ld-1796351852346163696", (long)dead);
-    snprintf(text, sizeof(text), "hostdev-journal 2 mdev\nmdev-create mtty mtty-1 %s\n", U1);
-    FILE *f = fopen(fx_path(&e.fx, rel), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    const char *rel = eng_dead_journal(&e, "mdev", "hostdev-journal 2 mdev\n"
+                                                   "mdev-create mtty mtty-1 " U1 "\n");
     ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     /* A remove that died: the device comes back with its UUID and type. */
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/remove", "1"), 0);
-    snprintf(text, sizeof(text), "hostdev-journal 2 mdev\nmdev-remove mtty mtty-2 %s\n",
-             BOOT_MDEV);
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
-    fputs(text, f);
-    fclose(f);
+    eng_put(&e, rel, "hostdev-journal 2 mdev\nmdev-remove mtty mtty-2 " BOOT_MDEV "\n");
     ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
     ck_assert_str_eq(fx_link(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/mdev_type"),
                      "mtty-2");
     /* A journal whose mdev line names a path: damaged, set aside, nothing written. */
     size_t writes = eng_writes(&e);
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
-    fputs("hostdev-journal 2 mdev\nmdev-create ../../x mtty-1 " U1 "\n", f);
-    fclose(f);
+    eng_put(&e, rel, "hostdev-journal 2 mdev\nmdev-create ../../x mtty-1 " U1 "\n");
     ck_assert_int_lt(hd_assign_recover(e.ctx, &n), 0);
     ck_assert_uint_eq(eng_writes(&e), writes);
     eng_stop(&e);
 }
 END_TEST
-
-/* The mode and owner of @rel under the fake root. */
-static unsigned node_mode(struct eng *e, const char *rel, uid_t *uid, gid_t *gid)
-{
-    struct stat st;
-
-    ck_assert_int_eq(stat(fx_path(&e->fx, rel), &st), 0);
-    *uid = st.st_uid;
-    *gid = st.st_gid;
-    return st.st_mode & 07777;
-}
 
 /* Acquire or release @uuid (and nothing else) for @vm; the result. */
 static int assign_mdev(struct eng *e, bool acquire, const char *vm, const char *uuid,
@@ -287,11 +257,11 @@ START_TEST(acquire_and_release)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(assign_mdev(&e, true, "vm1", BOOT_MDEV, HD_OP_DRY_RUN), 0);
     ck_assert_uint_eq(eng_writes(&e), writes);
-    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0600);
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0600);
     /* By libvirt's node-device name. */
     ck_assert_int_eq(assign_mdev(&e, true, "vm1", "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001",
                                  0), 0);
-    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0660);
     ck_assert_uint_eq(u, 107);
     ck_assert_uint_eq(g, 108);
     ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
@@ -322,7 +292,7 @@ START_TEST(acquire_and_release)
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
     /* Released: the node as it was, the map back to a PCI-only one. */
     ck_assert_int_eq(assign_mdev(&e, false, "vm1", BOOT_MDEV, 0), 0);
-    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0600);
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0600);
     ck_assert_uint_eq(u, 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "run/hostdev/map/assignments"),
                                  "# hostdev assignments v2\n# end 0 "));
@@ -345,9 +315,9 @@ START_TEST(records_and_recovery)
     struct eng e;
     struct hd_assignment_list *map;
     struct hd_mdev_list *l;
-    char node[32], text[512], rel[128];
+    char node[32], text[512];
     unsigned int n = 0;
-    int group, status;
+    int group;
     uid_t u;
     gid_t g;
 
@@ -359,32 +329,18 @@ START_TEST(records_and_recovery)
     /* A process that died after handing the node over, before its map write. */
     ck_assert_int_eq(chown(fx_path(&e.fx, node), 107, 108), 0);
     ck_assert_int_eq(chmod(fx_path(&e.fx, node), 0660), 0);
-    fflush(NULL);
-    pid_t dead = fork();
-    if (dead == 0)
-        _exit(0);
-    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
-    mkdir(fx_path(&e.fx, "run/hostdev"), 0755);
-    mkdir(fx_path(&e.fx, "run/hostdev/journal"), 0700);
-    snprintf(rel, sizeof(rel), "run/hostdev/journal/acquire-%ld-1796351852346163696",
-             (long)dead);
     snprintf(text, sizeof(text), "hostdev-journal 2 acquire vm1\nmdev %s %d\nown %s 0 0 0600\n",
              BOOT_MDEV, group, node);
-    FILE *f = fopen(fx_path(&e.fx, rel), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    const char *rel = eng_dead_journal(&e, "acquire", text);
     ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
     ck_assert_uint_eq(n, 1);
-    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0600);
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0600);
     ck_assert_uint_eq(u, 0);
     /* One that died after it: its acquire stands. */
     ck_assert_int_eq(assign_mdev(&e, true, "vm1", BOOT_MDEV, 0), 0);
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
-    fputs(text, f);
-    fclose(f);
+    eng_put(&e, rel, text);
     ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
-    ck_assert_uint_eq(node_mode(&e, node, &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0660);
     ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
     ck_assert_ptr_nonnull(hd_assignment_list_find_mdev(map, BOOT_MDEV));
     hd_assignment_list_unref(map);
@@ -403,14 +359,8 @@ START_TEST(records_and_recovery)
         "# hostdev assignments v3\n0000:00:02.0 vm=a mode=managed detached=0 via=request "
         "driver=- group=2 since=1 owner=0:0 parent=mtty nodes=-\n",
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "run/hostdev/map/assignments"), "w"));
-        fputs(bad[i], f);
-        fclose(f);
-        ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), -EBADMSG);
-        ck_assert_msg(strstr(hd_ctx_last_error(e.ctx), "line 2 is not valid") != NULL, "%zu: %s",
-                      i, hd_ctx_last_error(e.ctx));
-    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        eng_map_damaged(&e, bad[i], "line 2 is not valid");
     eng_stop(&e);
 }
 END_TEST
@@ -467,12 +417,10 @@ START_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
     ck_assert_str_eq(e.out, "no devices are assigned\n");
     /* ... and from a domain's <hostdev type='mdev'>, as libvirt writes it. */
-    FILE *f = fopen(fx_path(&e.fx, "dom.xml"), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("<domain type='kvm'><name>guest1</name><devices>"
-          "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
-          "<address uuid='" BOOT_MDEV "'/></source></hostdev></devices></domain>\n", f);
-    fclose(f);
+    eng_put(&e, "dom.xml", "<domain type='kvm'><name>guest1</name><devices>"
+                           "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+                           "<address uuid='" BOOT_MDEV "'/></source></hostdev></devices>"
+                           "</domain>\n");
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "acquire --owner 0:0 --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
@@ -480,11 +428,9 @@ START_TEST(the_tool)
     snprintf(cmd, sizeof(cmd), "release --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
     ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": released from vm guest1"));
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
-    fputs("<domain type='kvm'><name>guest1</name><devices><hostdev mode='subsystem' "
-          "type='mdev'><source><address uuid='nope'/></source></hostdev></devices></domain>\n",
-          f);
-    fclose(f);
+    eng_put(&e, "dom.xml", "<domain type='kvm'><name>guest1</name><devices><hostdev "
+                           "mode='subsystem' type='mdev'><source><address uuid='nope'/></source>"
+                           "</hostdev></devices></domain>\n");
     snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "<hostdev type='mdev'> needs <source><address uuid"));

@@ -13,17 +13,6 @@
 
 #include "engine.h"
 
-/* Owner and mode of @rel under the fake root. */
-static unsigned node_mode(struct eng *e, const char *rel, uid_t *uid, gid_t *gid)
-{
-    struct stat st;
-
-    ck_assert_msg(stat(fx_path(&e->fx, rel), &st) == 0, "%s missing", rel);
-    *uid = st.st_uid;
-    *gid = st.st_gid;
-    return st.st_mode & 07777;
-}
-
 /* Acquire (or release) the named devices for @vm as 107:108; the result. */
 static int op_names(struct eng *e, enum hd_op_kind kind, const char *vm, unsigned int flags,
                     const char *const *names)
@@ -104,9 +93,9 @@ START_TEST(acquire_and_release)
     /* One transaction for a USB and a SCSI device. */
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb:0403:6001",
                                                                  "scsi_2_0_1_0")), 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0660);
     ck_assert(u == 107 && g == 108);
-    ck_assert_uint_eq(node_mode(&e, "dev/sg3", &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/sg3", &u, &g), 0660);
     ck_assert(u == 107 && g == 108);
     ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
     ck_assert_ptr_nonnull(a = hd_assignment_list_find_name(map, "usb_1_2"));
@@ -137,11 +126,11 @@ START_TEST(acquire_and_release)
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* Release by name: each node back as it was. */
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("scsi_2_0_1_0")), 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/sg3", &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/sg3", &u, &g), 0660);
     ck_assert(u == 0 && g == 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0660); /* still held */
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0660); /* still held */
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0664);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0664);
     ck_assert(u == 0 && g == 0);
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), -ENOENT);
     eng_stop(&e);
@@ -203,13 +192,13 @@ START_TEST(reenumeration)
     eng_start(&e, "usb-scsi");
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_2")), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/006", &u, &g), 0664);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/006", &u, &g), 0664);
     /* A dry run changes nothing. */
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(op_names(&e, HD_OP_FOLLOW, NULL, HD_OP_DRY_RUN, NAMES("usb_1_2")), 0);
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(op_names(&e, HD_OP_FOLLOW, NULL, 0, NAMES("usb_1_2")), 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/006", &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/006", &u, &g), 0660);
     ck_assert(u == 107 && g == 108);
     ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), 0);
     ck_assert_str_eq(hd_assignment_get_node(hd_assignment_list_find_name(map, "usb_1_2")),
@@ -225,7 +214,7 @@ START_TEST(reenumeration)
     /* Replugged again without the udev path: release finds its node anyway. */
     ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), 0);
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/007", &u, &g), 0664);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/007", &u, &g), 0664);
     /* The udev path through the tool. */
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_2")), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
@@ -240,7 +229,7 @@ START_TEST(reenumeration)
     unsetenv("DEVTYPE");
     unsetenv("DEVPATH");
     ck_assert_ptr_nonnull(strstr(e.out, "usb_1_2: its new node goes to vm vm1"));
-    ck_assert_uint_eq(node_mode(&e, "dev/bus/usb/001/008", &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/008", &u, &g), 0660);
     ck_assert(u == 107 && g == 108);
     eng_stop(&e);
 }
@@ -250,36 +239,21 @@ END_TEST
 START_TEST(recovery_and_records)
 {
     struct eng e;
-    struct hd_assignment_list *map;
     unsigned int n = 0;
-    char rel[128];
-    int status;
     uid_t u;
     gid_t g;
-    FILE *f;
 
     eng_start(&e, "usb-scsi");
     ck_assert_int_eq(chown(fx_path(&e.fx, "dev/sg3"), 107, 108), 0);
-    fflush(NULL);
-    pid_t dead = fork();
-    if (dead == 0)
-        _exit(0);
-    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
-    mkdir(fx_path(&e.fx, "run/hostdev"), 0755);
-    mkdir(fx_path(&e.fx, "run/hostdev/journal"), 0700);
-    snprintf(rel, sizeof(rel), "run/hostdev/journal/acquire-%ld-1796351852346163696",
-             (long)dead);
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
-    fputs("hostdev-journal 2 acquire vm1\nscsi scsi_2_0_1_0 -1\nown dev/sg3 0 0 0660\n", f);
-    fclose(f);
+    const char *rel = eng_dead_journal(&e, "acquire", "hostdev-journal 2 acquire vm1\n"
+                                                      "scsi scsi_2_0_1_0 -1\n"
+                                                      "own dev/sg3 0 0 0660\n");
     ck_assert_int_eq(hd_assign_recover(e.ctx, &n), 0);
     ck_assert_uint_eq(n, 1);
-    ck_assert_uint_eq(node_mode(&e, "dev/sg3", &u, &g), 0660);
+    ck_assert_uint_eq(eng_node_mode(&e, "dev/sg3", &u, &g), 0660);
     ck_assert(u == 0 && g == 0);
     /* A journal naming a device by a path is damage. */
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, rel), "w"));
-    fputs("hostdev-journal 2 acquire vm1\nusb usb_../../x -1\n", f);
-    fclose(f);
+    eng_put(&e, rel, "hostdev-journal 2 acquire vm1\nusb usb_../../x -1\n");
     ck_assert_int_lt(hd_assign_recover(e.ctx, &n), 0);
     unlink(fx_path(&e.fx, rel));
     rmdir(fx_path(&e.fx, "run/hostdev/damaged"));
@@ -294,14 +268,10 @@ START_TEST(recovery_and_records)
         "usb_1_2 vm=a mode=unmanaged detached=0 via=request driver=- group=-1 since=1 "
         "owner=0:0 ids=0403:6001 nodes=dev/sda@0:0:0660\n",
     };
-    mkdir(fx_path(&e.fx, "run/hostdev/map"), 0700);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "run/hostdev/map/assignments"), "w"));
-        fprintf(f, "# hostdev assignments v3\n%s", bad[i]);
-        fclose(f);
-        ck_assert_int_eq(hd_assignment_list_new(e.ctx, &map), -EBADMSG);
-        ck_assert_msg(strstr(hd_ctx_last_error(e.ctx), "line 2 is not valid") != NULL, "%zu: %s",
-                      i, hd_ctx_last_error(e.ctx));
+        char text[512];
+        snprintf(text, sizeof(text), "# hostdev assignments v3\n%s", bad[i]);
+        eng_map_damaged(&e, text, "line 2 is not valid");
     }
     eng_stop(&e);
 }
@@ -336,15 +306,12 @@ START_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "release --vm vm1"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_2_0: released from vm vm1"));
     /* A domain's USB and SCSI hostdevs, as libvirt writes them. */
-    FILE *f = fopen(fx_path(&e.fx, "dom.xml"), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("<domain type='kvm'><name>g1</name><devices>"
-          "<hostdev mode='subsystem' type='usb' managed='yes'><source><vendor id='0x0403'/>"
-          "<product id='0x6001'/></source></hostdev>"
-          "<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host2'/>"
-          "<address bus='0' target='1' unit='0'/></source></hostdev>"
-          "</devices></domain>\n", f);
-    fclose(f);
+    eng_put(&e, "dom.xml", "<domain type='kvm'><name>g1</name><devices>"
+                           "<hostdev mode='subsystem' type='usb' managed='yes'><source><vendor id='0x0403'/>"
+                           "<product id='0x6001'/></source></hostdev>"
+                           "<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host2'/>"
+                           "<address bus='0' target='1' unit='0'/></source></hostdev>"
+                           "</devices></domain>\n");
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "acquire --owner 107:108 --domain-xml %s",
              fx_path(&e.fx, "dom.xml"));
@@ -355,31 +322,25 @@ START_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_1_0: released from vm g1"));
     /* Two sticks share ids: libvirt tells them apart by bus and device number. */
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
-    fputs("<domain type='kvm'><name>g1</name><devices>"
-          "<hostdev mode='subsystem' type='usb'><source><vendor id='0x46f4'/>"
-          "<product id='0x0001'/><address bus='1' device='5'/></source></hostdev>"
-          "</devices></domain>\n", f);
-    fclose(f);
+    eng_put(&e, "dom.xml", "<domain type='kvm'><name>g1</name><devices>"
+                           "<hostdev mode='subsystem' type='usb'><source><vendor id='0x46f4'/>"
+                           "<product id='0x0001'/><address bus='1' device='5'/></source></hostdev>"
+                           "</devices></domain>\n");
     snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "usb_1_4: assigned to vm g1"));
     snprintf(cmd, sizeof(cmd), "release --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 0);
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
-    fputs("<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='usb'>"
-          "<source><address bus='1' device='9'/></source></hostdev></devices></domain>\n", f);
-    fclose(f);
+    eng_put(&e, "dom.xml", "<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='usb'>"
+                           "<source><address bus='1' device='9'/></source></hostdev></devices></domain>\n");
     snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "no USB device"));
     snprintf(cmd, sizeof(cmd), "qemu-args --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
-    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "dom.xml"), "w"));
-    fputs("<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='scsi'>"
-          "<source><adapter name='host2'/><address bus='0' target='1' unit='0'/></source>"
-          "</hostdev></devices></domain>\n", f);
-    fclose(f);
+    eng_put(&e, "dom.xml", "<domain type='kvm'><name>g1</name><devices><hostdev mode='subsystem' type='scsi'>"
+                           "<source><adapter name='host2'/><address bus='0' target='1' unit='0'/></source>"
+                           "</hostdev></devices></domain>\n");
     snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "adapter name='scsi_hostN'"));

@@ -147,6 +147,10 @@ struct node *tree_attr_named(struct node *dir, const char *name, const struct at
 struct node *tree_file(struct node *dir, const char *name, mode_t mode, const char *data,
                        size_t len);
 struct node *tree_symlink(struct node *dir, const char *name, const char *target);
+/* A read-only file of the kernel's (rebuilt with the tree) with printf-made contents: what
+ * sysfs shows of objects the model keeps no attribute for (USB and SCSI devices). */
+struct node *tree_kfile(struct node *dir, const char *name, const char *fmt, ...)
+    FS_PRINTF(3, 4);
 /* A symlink named @name in @dir to @target (a root-relative path), written relative to @dir
  * the way sysfs writes them ("../../../bus/pci/drivers/e1000e"). */
 struct node *tree_link_to(struct node *dir, const char *name, const char *target);

@@ -166,19 +166,6 @@ char *scsi_rel_path(const struct scsidev *s)
     return p;
 }
 
-static void file(struct node *dir, const char *name, const char *fmt, ...) FS_PRINTF(3, 4);
-static void file(struct node *dir, const char *name, const char *fmt, ...)
-{
-    struct buf b = {0};
-    va_list ap;
-
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    tree_file(dir, name, 0444, b.data, b.len)->kernel = true;
-    buf_free(&b);
-}
-
 void scsi_build_sys(struct kernel *k)
 {
     for (size_t i = 0; i < k->nscsis; i++) {
@@ -192,27 +179,27 @@ void scsi_build_sys(struct kernel *k)
 
         *strstr(hostpath, "/target") = '\0';
         snprintf(hname, sizeof(hname), "host%d", s->host);
-        file(tree_mkdirs(k->root, hostpath), "uevent", "DEVTYPE=scsi_host\n");
+        tree_kfile(tree_mkdirs(k->root, hostpath), "uevent", "DEVTYPE=scsi_host\n");
         tree_link_to(tree_mkdirs(k->root, "sys/bus/scsi/devices"), hname, hostpath);
         tree_link_to(tree_mkdirs(k->root, "sys/class/scsi_host"), hname, hostpath);
         char *tpath = xstrdup(path), tname[64];
         *strrchr(tpath, '/') = '\0';
         snprintf(tname, sizeof(tname), "target%d:%d:%d", s->host, s->channel, s->target);
-        file(tree_mkdirs(k->root, tpath), "uevent", "DEVTYPE=scsi_target\n");
+        tree_kfile(tree_mkdirs(k->root, tpath), "uevent", "DEVTYPE=scsi_target\n");
         tree_link_to(tree_mkdirs(k->root, "sys/bus/scsi/devices"), tname, tpath);
         free(tpath);
-        file(dir, "type", "%d\n", s->type);
-        file(dir, "vendor", "%-8.8s\n", s->vendor ? s->vendor : "QEMU");
-        file(dir, "model", "%-16.16s\n", s->model ? s->model : "QEMU HARDDISK");
-        file(dir, "uevent", "DEVTYPE=scsi_device\n%sMODALIAS=scsi:t-0x%02x\n",
+        tree_kfile(dir, "type", "%d\n", s->type);
+        tree_kfile(dir, "vendor", "%-8.8s\n", s->vendor ? s->vendor : "QEMU");
+        tree_kfile(dir, "model", "%-16.16s\n", s->model ? s->model : "QEMU HARDDISK");
+        tree_kfile(dir, "uevent", "DEVTYPE=scsi_device\n%sMODALIAS=scsi:t-0x%02x\n",
              s->disk ? "DRIVER=sd\n" : "", (unsigned)s->type);
         tree_link_to(dir, "subsystem", "sys/bus/scsi");
         tree_link_to(tree_mkdirs(k->root, "sys/bus/scsi/devices"), name, path);
         snprintf(sg, sizeof(sg), "sg%d", s->sg);
         sgpath = xasprintf("%s/scsi_generic/%s", path, sg);
         sgd = tree_mkdirs(k->root, sgpath);
-        file(sgd, "uevent", "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\n", SCSI_GENERIC_MAJOR, s->sg, sg);
-        file(sgd, "dev", "%d:%d\n", SCSI_GENERIC_MAJOR, s->sg);
+        tree_kfile(sgd, "uevent", "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\n", SCSI_GENERIC_MAJOR, s->sg, sg);
+        tree_kfile(sgd, "dev", "%d:%d\n", SCSI_GENERIC_MAJOR, s->sg);
         tree_link_to(sgd, "device", path);
         tree_link_to(tree_mkdirs(k->root, "sys/class/scsi_generic"), sg, sgpath);
         free(sgpath);

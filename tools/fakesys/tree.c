@@ -1,5 +1,6 @@
 /* tree.c - the in-memory tree the mount serves: directories, attributes, links, plain files. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -260,5 +261,20 @@ struct node *tree_resolve(struct node *root, const char *path)
         n = next;
     }
     free(work);
+    return n;
+}
+
+struct node *tree_kfile(struct node *dir, const char *name, const char *fmt, ...)
+{
+    struct buf b = {0};
+    struct node *n;
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    n = tree_file(dir, name, 0444, b.data, b.len);
+    n->kernel = true;
+    buf_free(&b);
     return n;
 }

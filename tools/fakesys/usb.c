@@ -199,19 +199,6 @@ char *usb_path(const struct usbdev *u)
     return p;
 }
 
-static void file(struct node *dir, const char *name, const char *fmt, ...) FS_PRINTF(3, 4);
-static void file(struct node *dir, const char *name, const char *fmt, ...)
-{
-    struct buf b = {0};
-    va_list ap;
-
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    tree_file(dir, name, 0444, b.data, b.len)->kernel = true;
-    buf_free(&b);
-}
-
 /* The device directory @path (root-relative) of a USB device; @port is its sysfs name, @ifbase
  * what its interfaces' names start with (a root hub's: "B-0"). */
 static void build_one(struct kernel *k, const char *path, const char *port, const char *ifbase,
@@ -221,17 +208,17 @@ static void build_one(struct kernel *k, const char *path, const char *port, cons
 {
     struct node *dir = tree_mkdirs(k->root, path);
 
-    file(dir, "idVendor", "%04x\n", vendor);
-    file(dir, "idProduct", "%04x\n", product);
-    file(dir, "busnum", "%d\n", bus);
-    file(dir, "devnum", "%d\n", devnum);
-    file(dir, "bDeviceClass", "%02x\n", (unsigned)cls);
-    file(dir, "bNumInterfaces", "%2zu\n", nifaces);
+    tree_kfile(dir, "idVendor", "%04x\n", vendor);
+    tree_kfile(dir, "idProduct", "%04x\n", product);
+    tree_kfile(dir, "busnum", "%d\n", bus);
+    tree_kfile(dir, "devnum", "%d\n", devnum);
+    tree_kfile(dir, "bDeviceClass", "%02x\n", (unsigned)cls);
+    tree_kfile(dir, "bNumInterfaces", "%2zu\n", nifaces);
     if (serial != NULL)
-        file(dir, "serial", "%s\n", serial);
+        tree_kfile(dir, "serial", "%s\n", serial);
     if (name != NULL)
-        file(dir, "product", "%s\n", name);
-    file(dir, "uevent",
+        tree_kfile(dir, "product", "%s\n", name);
+    tree_kfile(dir, "uevent",
          "MAJOR=%d\nMINOR=%d\nDEVNAME=bus/usb/%03d/%03d\nDEVTYPE=usb_device\nDRIVER=usb\n"
          "PRODUCT=%x/%x/0\nTYPE=%d/0/0\nBUSNUM=%03d\nDEVNUM=%03d\n",
          USB_MAJOR, (bus - 1) * 128 + devnum - 1, bus, devnum, vendor, product, cls, bus, devnum);
@@ -241,11 +228,11 @@ static void build_one(struct kernel *k, const char *path, const char *port, cons
     for (size_t i = 0; i < nifaces; i++) {
         char *ifname = xasprintf("%s:1.%zu", ifbase, i), *ipath = xasprintf("%s/%s", path, ifname);
         struct node *id = tree_mkdirs(dir, ifname);
-        file(id, "bInterfaceNumber", "%02zx\n", i);
-        file(id, "bInterfaceClass", "%02x\n", (unsigned)ifaces[i].cls);
-        file(id, "bInterfaceSubClass", "%02x\n", (unsigned)ifaces[i].sub);
-        file(id, "bInterfaceProtocol", "%02x\n", (unsigned)ifaces[i].proto);
-        file(id, "uevent", "DEVTYPE=usb_interface\n%s%s%sINTERFACE=%d/%d/%d\n",
+        tree_kfile(id, "bInterfaceNumber", "%02zx\n", i);
+        tree_kfile(id, "bInterfaceClass", "%02x\n", (unsigned)ifaces[i].cls);
+        tree_kfile(id, "bInterfaceSubClass", "%02x\n", (unsigned)ifaces[i].sub);
+        tree_kfile(id, "bInterfaceProtocol", "%02x\n", (unsigned)ifaces[i].proto);
+        tree_kfile(id, "uevent", "DEVTYPE=usb_interface\n%s%s%sINTERFACE=%d/%d/%d\n",
              ifaces[i].driver ? "DRIVER=" : "", ifaces[i].driver ? ifaces[i].driver : "",
              ifaces[i].driver ? "\n" : "", ifaces[i].cls, ifaces[i].sub, ifaces[i].proto);
         tree_link_to(id, "subsystem", "sys/bus/usb");

@@ -40,6 +40,8 @@ wait_until() {
 exists() { [ -e "$1" ] || [ -L "$1" ]; }
 absent() { ! exists "$1"; }
 driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
+# A node's mode and owner as ls shows them: "crw-rw---- 107:108".
+owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 
 # ---- sysfs helpers ----------------------------------------------------------------------------
 driver_of() {
@@ -119,4 +121,18 @@ unbind_by_hand() {
 }
 restore_by_hand() {
     unbind_by_hand "$1" && echo "$1" >/sys/bus/pci/drivers_probe && wait_until 5000 driver_is "$1" "$2"
+}
+
+# refused_while_mounted SD NAME NODE: with a filesystem on /dev/SD mounted, acquiring device
+# NAME is refused (exit 1, saying it is mounted) and its NODE keeps its owner; unmounted after.
+refused_while_mounted() {
+    _was=$(owner "$3")
+    mke2fs -q "/dev/$1" >/dev/null 2>&1 || fail "mke2fs /dev/$1"
+    mkdir -p "/mnt/$1"
+    mount -t ext4 "/dev/$1" "/mnt/$1" || fail "mount /dev/$1"
+    hd acquire --vm vm-m --owner 107:108 "$2"
+    expect "$rc" 1 "acquire of $2 with /dev/$1 mounted: exit status"
+    out_has "mounted" || fail "the refusal of $2 does not say /dev/$1 is mounted"
+    expect "$(owner "$3")" "$_was" "$3 owner after a refusal"
+    umount "/mnt/$1"
 }

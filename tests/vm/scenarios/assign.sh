@@ -5,7 +5,6 @@
 need_cmd acquire release assignments migratable detach reattach verify
 a=$(find_dev 8086 10d3 root) || fail "no e1000e on the root bus"
 g=$(group_of "$a")
-owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 expect "$(driver_of "$a")" e1000e "$a driver before acquire"
 
 hd acquire --vm vm-a --owner 107:108 "$a"

@@ -10,7 +10,6 @@ need_cmd detach reattach acquire release verify
 set -- $(find_all 8086 10d3 root)
 [ $# -ge 2 ] || fail "need two e1000e on the root bus, found $#"
 a=$1 b=$2
-owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 # The cdev's name, where the kernel made a character device (6.1-6.5 have vfio-dev/vfioN
 # without one: no `dev` in it).
 cdev_of() {

@@ -45,7 +45,6 @@ expect "$rc" 2 "creating $u twice: exit status"
 
 # Acquire hands the mdev's own group node to the VM's user; while held it cannot be removed;
 # release gives the node back as it was.
-owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 was=$(owner "/dev/vfio/$g")
 hd acquire --vm vm-m --owner 107:108 "$u"
 expect "$rc" 0 "acquire --vm vm-m $u: exit status"

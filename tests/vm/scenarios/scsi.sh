@@ -4,7 +4,6 @@
 # (the node as it was). A kernel without SCSI makes the scenario check that hostdev says there
 # is none; one without sd skips the mounted-disk refusal, saying so.
 need_cmd acquire release
-owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 # The SCSI device on virtio-scsi (not the USB stick's): its H:B:T:L.
 virtio_lun() {
     for d in /sys/bus/scsi/devices/*:*:*:*; do
@@ -28,15 +27,7 @@ wait_until 5000 test -c "$node" || fail "$node missing"
 was=$(owner "$node")
 if [ -d /sys/bus/scsi/drivers/sd ]; then
     wait_until 5000 test -d "/sys/bus/scsi/devices/$lun/block" || fail "$lun has no disk"
-    sd=$(ls "/sys/bus/scsi/devices/$lun/block" | head -n1)
-    mke2fs -q "/dev/$sd" >/dev/null 2>&1 || fail "mke2fs /dev/$sd"
-    mkdir -p /mnt/scsi
-    mount -t ext4 "/dev/$sd" /mnt/scsi || fail "mount /dev/$sd"
-    hd acquire --vm vm-s --owner 107:108 "$name"
-    expect "$rc" 1 "acquire of the mounted disk: exit status"
-    out_has "mounted" || fail "the refusal does not say it is mounted"
-    expect "$(owner "$node")" "$was" "$node owner after a refusal"
-    umount /mnt/scsi
+    refused_while_mounted "$(ls "/sys/bus/scsi/devices/$lun/block" | head -n1)" "$name" "$node"
 else
     note "kernel $(uname -r): no sd: the mounted-disk refusal is not tried"
 fi

@@ -9,7 +9,6 @@ b=0000:00:02.0 # on vfio-pci since boot: the unmanaged one
 a=0000:00:04.0 # on e1000e: the managed one
 expect "$(driver_of "$a")" e1000e "$a driver before"
 expect "$(driver_of "$b")" vfio-pci "$b driver before"
-owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 # kill -9 PID after MS milliseconds, then recover. An unbind the kill interrupted may still run
 # in its writer, which then undoes the operation itself; recover is refused (exit 1) until it
 # is done. Bounded.

@@ -6,7 +6,6 @@
 # without usb-storage or sd skips the mounted-stick refusal, saying so.
 # (Re-enumeration, a new device number, is the fake kernel's: test-usb-scsi.)
 need_cmd acquire release assignments
-owner() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
 # The USB device with these ids (VVVV PPPP), its sysfs name.
 usb_with() {
     for d in /sys/bus/usb/devices/*; do
@@ -26,8 +25,8 @@ wait_until 10000 usb_with 46f4 0001 >/dev/null || fail "the USB stick (46f4:0001
 kbd=$(usb_with 0627 0001)
 stick=$(usb_with 46f4 0001)
 name=usb_$(echo "$stick" | tr -- '-.' __)
-node=/dev/bus/usb/$(printf '%03d/%03d' "$(cat /sys/bus/usb/devices/$stick/busnum)" \
-    "$(cat /sys/bus/usb/devices/$stick/devnum)")
+node=/dev/bus/usb/$(printf '%03d/%03d' "$(cat "/sys/bus/usb/devices/$stick/busnum")" \
+    "$(cat "/sys/bus/usb/devices/$stick/devnum")")
 exists "$node" || fail "$node (the stick's node) missing"
 
 hd acquire --vm vm-u "usb_$(echo "$kbd" | tr -- '-.' __)"
@@ -37,17 +36,16 @@ out_has "keyboard" || fail "the refusal does not say it is a keyboard"
 was=$(owner "$node")
 blk() { ls /sys/bus/usb/devices/"$stick"/*/host*/target*/*/block 2>/dev/null | head -n1; }
 if [ -d /sys/bus/usb/drivers/usb-storage ] && [ -d /sys/bus/scsi/drivers/sd ]; then
+    # usb-storage scans its SCSI host after delay_use; a 6.1 guest under TCG was seen not to
+    # within 20 s: ask for the scan ourselves then.
+    if ! wait_until 5000 test -n "$(blk)"; then
+        for h in /sys/bus/usb/devices/"$stick"/*/host*; do
+            echo "- - -" >"/sys/class/scsi_host/$(basename "$h")/scan" 2>/dev/null
+        done
+    fi
     wait_until 20000 test -n "$(blk)" ||
-        fail "the stick's disk did not appear: $(ls /sys/bus/usb/devices/"$stick"/*/ | tr '\n' ' ')"
-    sd=$(blk)
-    mke2fs -q "/dev/$sd" >/dev/null 2>&1 || fail "mke2fs /dev/$sd"
-    mkdir -p /mnt/stick
-    mount -t ext4 "/dev/$sd" /mnt/stick || fail "mount /dev/$sd"
-    hd acquire --vm vm-u --owner 107:108 "$name"
-    expect "$rc" 1 "acquire of the mounted stick: exit status"
-    out_has "mounted" || fail "the refusal does not say the stick is mounted"
-    expect "$(owner "$node")" "$was" "$node owner after a refusal"
-    umount /mnt/stick
+        fail "the stick's disk did not appear: $(ls /sys/bus/usb/devices/"$stick"/*/host*/ | tr '\n' ' ')"
+    refused_while_mounted "$(blk)" "$name" "$node"
 else
     note "kernel $(uname -r): no usb-storage or sd: the mounted-stick refusal is not tried"
 fi
