@@ -198,6 +198,32 @@ int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
     return r;
 }
 
+HD_EXPORT int hd_node_device_find(struct hd_ctx *ctx, const char *sel, char *name,
+                                  size_t name_size, char *node, size_t node_size)
+{
+    struct hd_node_target t;
+    int r = hd_node_target_find(ctx, sel, &t);
+
+    if (r < 0)
+        return r;
+    hd_strlcpy(name, t.name, name_size);
+    if (snprintf(node, node_size, "/%s", t.node) >= (int)node_size)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+HD_EXPORT int hd_node_device_check_host_use(struct hd_ctx *ctx, const char *sel)
+{
+    struct hd_host_use *hu = NULL;
+    struct hd_node_target t;
+    int r = hd_node_target_find(ctx, sel, &t);
+
+    if (r == 0)
+        r = hd_node_target_check_host_use(ctx, &hu, &t);
+    hd_host_use_unref(hu);
+    return r;
+}
+
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name)

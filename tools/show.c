@@ -1,9 +1,11 @@
 /* show.c - `hostdev show`: everything known about one device, and its IOMMU group. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devargs.h"
 #include "devout.h"
+#include "opout.h"
 
 static void show_text(struct hd_device *dev, struct hd_group *g, const struct device_facts *f)
 {
@@ -132,6 +134,78 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     json_finish(&j);
 }
 
+/* A USB or SCSI device (as acquire names it) or a mediated device: what a VM would get. */
+static int show_other(struct tool *t, const char *arg)
+{
+    struct hd_assignment_list *map = NULL;
+    const struct hd_assignment *a = NULL;
+    struct hd_nodedev *nd = NULL;
+    char name[64], node[80], uuid[37], use[512] = "";
+    bool mdev = hd_mdev_uuid_parse(arg, uuid) == 0;
+    int r;
+
+    if (mdev) {
+        struct hd_mdev_list *l = NULL;
+        size_t i = 0;
+        if ((r = hd_mdev_list_new(t->ctx, &l)) < 0)
+            return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
+        while (i < hd_mdev_list_count(l) && strcmp(hd_mdev_list_get_uuid(l, i), uuid) != 0)
+            i++;
+        if (i == hd_mdev_list_count(l)) {
+            hd_mdev_list_unref(l);
+            return tool_error(t, EXIT_USAGE, "%s: no such mediated device under %s", arg,
+                              hd_ctx_get_root(t->ctx));
+        }
+        snprintf(name, sizeof(name), "%s", uuid);
+        snprintf(node, sizeof(node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, i));
+        snprintf(use, sizeof(use), "mediated device of type %s on %s",
+                 hd_mdev_list_get_type(l, i), hd_mdev_list_get_parent(l, i));
+        hd_mdev_list_unref(l);
+    } else {
+        if ((r = hd_node_device_find(t->ctx, arg, name, sizeof(name), node, sizeof(node))) < 0)
+            return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
+        if ((r = hd_nodedev_lookup(t->ctx, name, &nd)) < 0)
+            return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
+        if (hd_node_device_check_host_use(t->ctx, arg) == -EBUSY)
+            snprintf(use, sizeof(use), "%s", hd_ctx_last_error(t->ctx));
+    }
+    if (hd_assignment_list_new(t->ctx, &map) == 0)
+        a = mdev ? hd_assignment_list_find_mdev(map, uuid) : hd_assignment_list_find_name(map, name);
+    if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_object(&j);
+        json_kv_string(&j, "name", name);
+        json_kv_string(&j, "capability", mdev ? "mdev" : hd_nodedev_get_cap_name(nd, 0));
+        json_kv_string(&j, "node", node);
+        json_kv_string(&j, "parent", nd ? hd_nodedev_get_parent(nd) : NULL);
+        json_kv_string(&j, "driver", nd ? hd_nodedev_get_driver(nd) : NULL);
+        json_kv_string(&j, "vm", a ? hd_assignment_get_vm(a) : NULL);
+        json_kv_string(&j, mdev ? "description" : "host_use", use[0] ? use : NULL);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        const char *prod = nd ? hd_nodedev_get_product_name(nd) : NULL;
+        printf("%s %s", name, mdev ? "mdev" : hd_nodedev_get_cap_name(nd, 0));
+        if (nd != NULL && hd_nodedev_get_vendor_id(nd) >= 0)
+            printf(" %s [%04x:%04x]", prod ? prod : "", (unsigned)hd_nodedev_get_vendor_id(nd),
+                   (unsigned)hd_nodedev_get_product_id(nd));
+        printf("\n  node:            %s (what a VM opens)\n", node);
+        if (nd != NULL) {
+            printf("  parent:          %s\n", hd_nodedev_get_parent(nd));
+            printf("  driver:          %s\n",
+                   hd_nodedev_get_driver(nd) ? hd_nodedev_get_driver(nd) : "none");
+        }
+        printf("  assigned to:     %s%s\n", a ? "vm " : "none", a ? hd_assignment_get_vm(a) : "");
+        printf("  %s", mdev ? "mediated:        " : "host use:        ");
+        tool_put_text(stdout, use[0] ? use : "none seen");
+        putchar('\n');
+    }
+    hd_assignment_list_unref(map);
+    hd_nodedev_unref(nd);
+    return EXIT_DONE;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     struct hd_device **devs;
@@ -141,6 +215,10 @@ static int run(struct tool *t, int argc, char **argv)
 
     if (argc != 2)
         return tool_error(t, EXIT_USAGE, "show takes exactly one device address");
+    char uuid[37];
+    if (strncmp(argv[1], "usb", 3) == 0 || strncmp(argv[1], "scsi_", 5) == 0 ||
+        hd_mdev_uuid_parse(argv[1], uuid) == 0)
+        return show_other(t, argv[1]);
     if ((r = devargs_open(t, 1, argv + 1, &devs, &n)) != EXIT_DONE)
         return r;
     if (hd_device_get_iommu_group(devs[0]) >= 0 &&

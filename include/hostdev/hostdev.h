@@ -949,6 +949,13 @@ int hd_op_add_mdev(struct hd_op *op, const char *uuid);
  * goes to the VM's user; a hub, the host's keyboard and storage the host uses are refused
  * without HD_OP_FORCE. */
 int hd_op_add_node_device(struct hd_op *op, const char *name);
+/* The USB or SCSI device @sel names (as hd_op_add_node_device() takes it): its node-device
+ * name and the node a VM opens ("/dev/bus/usb/001/004", "/dev/sg2"). -ENODEV, -EINVAL. */
+int hd_node_device_find(struct hd_ctx *ctx, const char *sel, char *name, size_t name_size,
+                        char *node, size_t node_size);
+/* Would acquire refuse it as the host's (a hub, the keyboard, storage or an interface the host
+ * uses below it)? 0 when not; -EBUSY with the reason as the context's message. */
+int hd_node_device_check_host_use(struct hd_ctx *ctx, const char *sel);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,

@@ -159,7 +159,8 @@ START_TEST(qemu_args_from_domain_xml)
     at_file(root, "vm.xml",
             "<domain type='kvm'>\n  <name>vm&amp;1</name>\n  <devices>\n"
             "    <hostdev mode='subsystem' type='usb'>\n      <source>\n"
-            "        <vendor id='0x0627'/>\n      </source>\n    </hostdev>\n"
+            "        <vendor id='0x0627'/>\n        <product id='0x0001'/>\n      </source>\n"
+            "    </hostdev>\n"
             "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n"
             "        <address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/>\n"
             "      </source>\n    </hostdev>\n"
@@ -168,8 +169,9 @@ START_TEST(qemu_args_from_domain_xml)
             "      </source>\n    </hostdev>\n  </devices>\n</domain>\n");
     snprintf(args, sizeof(args), "qemu-args --domain-xml '%s'", path);
     ck_assert_int_eq(hostdev(args, &out, NULL), 0);
-    ck_assert_str_eq(out, "-device vfio-pci,host=0000:06:12.5,id=hostdev0\n"
-                          "-device vfio-pci,host=0000:01:10.0,id=hostdev1\n");
+    ck_assert_str_eq(out, "-device usb-host,vendorid=0x0627,productid=0x0001,id=hostdev0\n"
+                          "-device vfio-pci,host=0000:06:12.5,id=hostdev1\n"
+                          "-device vfio-pci,host=0000:01:10.0,id=hostdev2\n");
     free(out);
 
     at_file(root, "vm.xml",

@@ -294,6 +294,15 @@ START_TEST(the_tool)
     ck_assert_ptr_nonnull(strstr(e.out, "\"vmId\": \"vm1\""));
     ck_assert_int_eq(eng_run(&e, "export --format prometheus"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "hostdev_assigned{node_device=\"usb_1_2\",vm=\"vm1\"} 1"));
+    /* show: the node a VM opens, who holds it, what the host keeps. */
+    ck_assert_int_eq(eng_run(&e, "show usb_1_2"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "node:            /dev/bus/usb/001/003"));
+    ck_assert_ptr_nonnull(strstr(e.out, "assigned to:     vm vm1"));
+    ck_assert_int_eq(eng_run(&e, "show usb:0627:0001"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "usb_1_1 is a keyboard"));
+    ck_assert_int_eq(eng_run(&e, "--json show scsi_2_0_0_0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"host_use\": \"2:0:0:0 backs /dev/sdc mounted on /srv"));
+    ck_assert_int_eq(eng_run(&e, "show usb_8_8"), 2);
     /* Refusals: exit 1 with the reason; bad names exit 2. */
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 usb_1_1"), 1);
     ck_assert_ptr_nonnull(strstr(e.err, "is a keyboard"));
