@@ -108,7 +108,7 @@ static int step_to(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_de
         s.addr = dev->addr;
     if (node != NULL)
         s.node = *node;
-    if (kind == HD_JSTEP_DETACH) {
+    if (kind == HD_JSTEP_DETACH && dev != NULL) {
         char *rec = NULL;
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.to, to, sizeof(s.to));
@@ -118,7 +118,7 @@ static int step_to(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_de
             hd_strlcpy(s.record_driver, rec, sizeof(s.record_driver));
         }
         free(rec);
-    } else if (kind == HD_JSTEP_RESET) {
+    } else if (kind == HD_JSTEP_RESET && dev != NULL) {
         char *methods = hd_reset_methods((struct hd_device *)dev);
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);

@@ -124,6 +124,8 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
             for (size_t k = 0; k < i; k++)
                 free((*args)[k]);
             free(*args);
+            *args = NULL;
+            *n = 0;
             domxml_free(&dom);
             return tool_error(t, EXIT_USAGE, "%s: a USB <hostdev> by <address> only: give its "
                               "<vendor> and <product> too", file);

@@ -129,10 +129,8 @@ static int follow_usb(struct tool *t)
         *c = *c == '-' || *c == '.' ? '_' : *c;
     if ((r = tool_op_new(t, HD_OP_FOLLOW, 0, &op)) != EXIT_DONE)
         return r;
-    if ((r = hd_op_add_node_device(op, name)) < 0)
-        r = EXIT_DONE; /* a root hub (usb_usbN): no VM holds one */
-    else
-        r = tool_run_op(t, op, "reserve", NULL, name);
+    /* A name hostdev does not take (a root hub's) is one no VM holds. */
+    r = hd_op_add_node_device(op, name) < 0 ? EXIT_DONE : tool_run_op(t, op, "reserve", NULL, name);
     hd_op_unref(op);
     return r;
 }

@@ -628,6 +628,8 @@ int spec_split(const char *line, char ***words, char *err, size_t errsz);
 /* The same, with each word's length in *@lens (allocated): a word may hold "\x00". */
 int spec_split_len(const char *line, char ***words, size_t **lens, char *err, size_t errsz);
 void strv_free(char **v);
+/* A name that may be a file name in the tree: 1 to 64 of A-Z a-z 0-9 . _ - */
+bool spec_name_ok(const char *s);
 
 /* ---- hostuse.c: what the host uses (net state, routes, addresses, mounts, swaps) ---------- */
 

@@ -65,7 +65,7 @@ int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
 {
     struct device *ctrl;
     struct scsidev *s;
-    int h, b, t, l, n = 0;
+    unsigned long v[4];
     long type;
 
     if (argc < 3) {
@@ -77,11 +77,18 @@ int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
         snprintf(err, errsz, "scsi: no device %s (declare the adapter first)", argv[1]);
         return -1;
     }
-    if (sscanf(argv[2], "%d:%d:%d:%d%n", &h, &b, &t, &l, &n) != 4 || argv[2][n] != '\0' ||
-        h < 0 || b < 0 || t < 0 || l < 0 || h > 4095 || b > 7 || t > 65535 || l > 65535) {
+    const char *p = argv[2];
+    static const unsigned long max[4] = {4095, 7, 65535, 65535};
+    for (int i = 0; i < 4 && p != NULL; i++) {
+        char *end;
+        v[i] = *p >= '0' && *p <= '9' ? strtoul(p, &end, 10) : max[i] + 1;
+        p = v[i] > max[i] || *end != (i < 3 ? ':' : '\0') ? NULL : end + 1;
+    }
+    if (p == NULL) {
         snprintf(err, errsz, "scsi: '%s' is not H:B:T:L", argv[2]);
         return -1;
     }
+    int h = (int)v[0], b = (int)v[1], t = (int)v[2], l = (int)v[3];
     for (size_t i = 0; i < k->nscsis; i++) {
         if (k->scsis[i]->host == h && (k->scsis[i]->ctrl != ctrl || k->scsis[i]->usb ||
                                        (k->scsis[i]->channel == b && k->scsis[i]->target == t &&
@@ -107,7 +114,7 @@ int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
         } else if (strncmp(o, "model=", 6) == 0) {
             free(s->model);
             s->model = xstrdup(o + 6);
-        } else if (strncmp(o, "disk=", 5) == 0 && o[5] && !strchr(o + 5, '/') && !s->disk) {
+        } else if (strncmp(o, "disk=", 5) == 0 && spec_name_ok(o + 5) && !s->disk) {
             s->disk = xstrdup(o + 5);
         } else {
             snprintf(err, errsz, "scsi %s: bad option '%s'", argv[2], o);

@@ -185,7 +185,7 @@ static int parse_bool(const char *s, bool *out)
     return 0;
 }
 
-static bool name_ok(const char *s)
+bool spec_name_ok(const char *s)
 {
     if (*s == '\0' || strlen(s) > 64)
         return false;
@@ -326,7 +326,7 @@ static int kw_iommu(struct parser *p, int argc, char **argv)
 
 static int kw_module(struct parser *p, int argc, char **argv)
 {
-    if (argc < 2 || !name_ok(argv[1]))
+    if (argc < 2 || !spec_name_ok(argv[1]))
         return perr(p, "usage: module NAME [builtin] [unloaded]");
     struct module *m = module_get(p->k, argv[1]);
     for (int i = 2; i < argc; i++) {
@@ -344,7 +344,7 @@ static int kw_module(struct parser *p, int argc, char **argv)
 
 static int kw_param(struct parser *p, int argc, char **argv)
 {
-    if (argc != 4 || !name_ok(argv[1]) || !name_ok(argv[2]))
+    if (argc != 4 || !spec_name_ok(argv[1]) || !spec_name_ok(argv[2]))
         return perr(p, "usage: param MODULE NAME VALUE");
     module_set_param(module_get(p->k, argv[1]), argv[2], argv[3]);
     return 0;
@@ -362,7 +362,7 @@ static int kw_driver(struct parser *p, int argc, char **argv)
     const char *modname = NULL;
     bool builtin = false, unloaded = false;
 
-    if (argc < 2 || !name_ok(argv[1]))
+    if (argc < 2 || !spec_name_ok(argv[1]))
         return perr(p, "usage: driver NAME [module=MOD] [builtin] [ids=V:D,...] "
                        "[class=CCSSPP[/MASK]] [stub] [vfio] [sriov] ...");
     if (driver_find(k, argv[1]))
@@ -384,7 +384,7 @@ static int kw_driver(struct parser *p, int argc, char **argv)
             builtin = true;
         } else if (!val && strcmp(key, "unloaded") == 0) {
             unloaded = true;
-        } else if (val && strcmp(key, "module") == 0 && name_ok(val)) {
+        } else if (val && strcmp(key, "module") == 0 && spec_name_ok(val)) {
             modname = val;
         } else if (val && strcmp(key, "ids") == 0) {
             for (char *tok = strtok(val, ","); tok; tok = strtok(NULL, ",")) {
@@ -501,7 +501,7 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
         free(dev->spec_driver);
         dev->spec_driver = xstrdup(val);
     } else if (strcmp(key, "override") == 0) {
-        if (val == NULL || !name_ok(val))
+        if (val == NULL || !spec_name_ok(val))
             return perr(p, "%s: bad override '%s'", dev->name, val ? val : "");
         free(dev->override);
         dev->override = xstrdup(val);
@@ -701,7 +701,7 @@ static int kw_child(struct parser *p, int argc, char **argv)
 {
     const char *mac = NULL;
 
-    if (argc < 3 || !name_ok(argv[2]))
+    if (argc < 3 || !spec_name_ok(argv[2]))
         return perr(p, "usage: %s DDDD:BB:SS.F NAME%s", argv[0],
                     strcmp(argv[0], "net") == 0
                         ? " [mac=XX:XX:...] [up|down] [master=NAME] [route=A.B.C.D/LEN[@TABLE]]... "
@@ -840,7 +840,7 @@ static int kw_vf(struct parser *p, int argc, char **argv)
         const char *val = eq ? eq + 1 : "";
         if (strncmp(argv[i], "driver=", 7) == 0 && driver_find(p->k, val))
             l.driver = (char *)val;
-        else if (strncmp(argv[i], "override=", 9) == 0 && name_ok(val))
+        else if (strncmp(argv[i], "override=", 9) == 0 && spec_name_ok(val))
             l.override = (char *)val;
         else if (strcmp(argv[i], "group=none") == 0)
             l.group = -1;

@@ -66,6 +66,8 @@ static int parse_iface(const char *s, struct usb_iface *f)
     f->cls = (int)v[0];
     f->sub = (int)v[1];
     f->proto = (int)v[2];
+    if (drv != NULL && !spec_name_ok(drv))
+        return -1; /* it names a directory: sys/bus/usb/drivers/DRIVER */
     f->driver = drv ? xstrdup(drv) : NULL;
     return 0;
 }
@@ -136,7 +138,7 @@ int usb_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
         } else if (strncmp(o, "iface=", 6) == 0 && parse_iface(o + 6, &f) == 0) {
             u->ifaces = xrealloc(u->ifaces, (u->nifaces + 1) * sizeof(*u->ifaces));
             u->ifaces[u->nifaces++] = f;
-        } else if (strncmp(o, "disk=", 5) == 0 && o[5] && !strchr(o + 5, '/')) {
+        } else if (strncmp(o, "disk=", 5) == 0 && spec_name_ok(o + 5)) {
             free(u->disk);
             u->disk = xstrdup(o + 5);
         } else {
