@@ -514,6 +514,26 @@ HD_EXPORT int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_
     return 0;
 }
 
+HD_EXPORT int hd_nodedev_lookup_mdev(struct hd_ctx *ctx, const char *uuid,
+                                     struct hd_nodedev **out)
+{
+    struct hd_nodedev_list *list;
+    char canon[37];
+    int r;
+
+    *out = NULL;
+    if (hd_mdev_uuid_parse(uuid, canon) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid);
+    if ((r = hd_nodedev_list_new(ctx, 1u << HD_CAP_MDEV, &list)) < 0)
+        return r;
+    for (size_t i = 0; i < list->count && *out == NULL; i++) {
+        if (strcmp(list->devs[i]->sysname, canon) == 0)
+            *out = hd_nodedev_ref(list->devs[i]);
+    }
+    hd_nodedev_list_unref(list);
+    return *out ? 0 : hd_err(ctx, -ENODEV, "no node device for mediated device %s", canon);
+}
+
 /* ---- getters -------------------------------------------------------------------------------- */
 
 HD_EXPORT const char *hd_nodedev_get_name(const struct hd_nodedev *dev)

@@ -130,7 +130,7 @@ static int run(virConnectPtr conn, enum hd_op_kind kind, const char *parent, con
 VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const char *xmlDesc,
                                                    unsigned int flags)
 {
-    char parent[128], uuid[37], name[256];
+    char parent[128], uuid[37];
     struct hd_nodedev *nd = NULL;
     virNodeDevicePtr dev;
     struct mdev_xml m;
@@ -171,14 +171,9 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const cha
     if (r == 0)
         r = run(conn, HD_OP_MDEV_CREATE, parent, m.type, m.uuid[0] ? m.uuid : NULL, uuid,
                 sizeof(uuid));
-    /* The new node device, named as a listing names it. */
-    if (r == 0) {
-        snprintf(name, sizeof(name), "mdev_%s_%s", uuid, parent);
-        for (char *p = name; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-                *p = '_';
-        r = hd_nodedev_lookup(conn->ctx, name, &nd);
-    }
+    /* The new node device, as a listing has it. */
+    if (r == 0)
+        r = hd_nodedev_lookup_mdev(conn->ctx, uuid, &nd);
     if (virt_unlock(conn, r) < 0) {
         virt_lib_error(r == -ENODEV || r == -ENOENT ? VIR_ERR_NO_NODE_DEVICE
                        : r == -EINVAL              ? VIR_ERR_INVALID_ARG

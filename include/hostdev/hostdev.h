@@ -706,6 +706,8 @@ struct hd_nodedev *hd_nodedev_list_find(const struct hd_nodedev_list *list, cons
 
 /* The node device named @name; -ENODEV (with libvirt's message) when there is none. */
 int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_nodedev **dev);
+/* The node device of mediated device @uuid (mdev_<uuid>_<parent>); -ENODEV when none. */
+int hd_nodedev_lookup_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_nodedev **dev);
 struct hd_nodedev *hd_nodedev_ref(struct hd_nodedev *dev);
 struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev);
 

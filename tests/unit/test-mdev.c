@@ -555,6 +555,13 @@ START_TEST(node_devices)
     ck_assert_uint_eq(hd_nodedev_list_count(l), 1);
     ck_assert_str_eq(hd_nodedev_get_name(hd_nodedev_list_get(l, 0)), "pci_0000_00_02_0");
     hd_nodedev_list_unref(l);
+    /* An mdev's node device by its UUID, in either spelling. */
+    ck_assert_int_eq(hd_nodedev_lookup_mdev(e.ctx, "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001",
+                                            &dev), 0);
+    ck_assert_str_eq(hd_nodedev_get_name(dev), "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001_mtty");
+    hd_nodedev_unref(dev);
+    ck_assert_int_eq(hd_nodedev_lookup_mdev(e.ctx, U1, &dev), -ENODEV);
+    ck_assert_int_eq(hd_nodedev_lookup_mdev(e.ctx, "nope", &dev), -EINVAL);
     ck_assert_int_eq(hd_nodedev_list_new(e.ctx, 1u << HD_CAP_MDEV, &l), 0);
     ck_assert_uint_eq(hd_nodedev_list_count(l), 1);
     dev = hd_nodedev_list_get(l, 0);
