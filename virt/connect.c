@@ -109,13 +109,27 @@ VIR_EXPORT virConnectPtr virConnectOpenReadOnly(const char *name)
     return open_conn(name, true);
 }
 
+bool virt_conn_valid(virConnectPtr conn, const char *fn)
+{
+    if (conn != NULL)
+        return true;
+    virt_error(VIR_ERR_INVALID_CONN, "%s", fn);
+    return false;
+}
+
+bool virt_arg_given(const void *arg, const char *name, const char *fn)
+{
+    if (arg != NULL)
+        return true;
+    virt_error(VIR_ERR_INVALID_ARG, "%s in %s must not be NULL", name, fn);
+    return false;
+}
+
 VIR_EXPORT int virConnectRef(virConnectPtr conn)
 {
     virt_reset();
-    if (conn == NULL) {
-        virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
+    if (!virt_conn_valid(conn, __func__))
         return -1;
-    }
     atomic_fetch_add_explicit(&conn->refs, 1, memory_order_relaxed);
     return 0;
 }
@@ -125,10 +139,8 @@ VIR_EXPORT int virConnectClose(virConnectPtr conn)
     int left;
 
     virt_reset();
-    if (conn == NULL) {
-        virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
+    if (!virt_conn_valid(conn, __func__))
         return -1;
-    }
     /* acq_rel: every other thread's use of it happens before the free */
     left = atomic_fetch_sub_explicit(&conn->refs, 1, memory_order_acq_rel) - 1;
     if (left > 0)
@@ -159,10 +171,8 @@ static struct hd_nodedev_list *collect(virConnectPtr conn, const char *fn, unsig
     struct hd_nodedev_list *list;
     int r;
 
-    if (conn == NULL) {
-        virt_error(VIR_ERR_INVALID_CONN, "%s", fn);
+    if (!virt_conn_valid(conn, fn))
         return NULL;
-    }
     virt_lock(conn);
     r = virt_unlock(conn, hd_nodedev_list_new(conn->ctx, caps, &list));
     /* The list and its node devices are this thread's: reading them takes no lock. */

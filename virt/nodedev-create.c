@@ -137,14 +137,8 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const cha
     int r;
 
     virt_reset();
-    if (conn == NULL) {
-        virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
+    if (!virt_conn_valid(conn, __func__) || !virt_arg_given(xmlDesc, "xmlDesc", __func__))
         return NULL;
-    }
-    if (xmlDesc == NULL) {
-        virt_error(VIR_ERR_INVALID_ARG, "xmlDesc in %s must not be NULL", __func__);
-        return NULL;
-    }
     if (flags != 0) {
         virt_error(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s", flags,
                    __func__);

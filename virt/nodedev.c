@@ -33,14 +33,8 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceLookupByName(virConnectPtr conn, const 
     int r;
 
     virt_reset();
-    if (conn == NULL) {
-        virt_error(VIR_ERR_INVALID_CONN, "%s", __func__);
+    if (!virt_conn_valid(conn, __func__) || !virt_arg_given(name, "name", __func__))
         return NULL;
-    }
-    if (name == NULL) {
-        virt_error(VIR_ERR_INVALID_ARG, "name in %s must not be NULL", __func__);
-        return NULL;
-    }
     virt_lock(conn);
     r = virt_unlock(conn, hd_nodedev_lookup(conn->ctx, name, &nd));
     if (r < 0) {

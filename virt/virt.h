@@ -52,5 +52,9 @@ void virt_reset(void);
 virNodeDevicePtr virt_nodedev_new(virConnectPtr conn, struct hd_nodedev *nd);
 /* A device handle still referenced; else VIR_ERR_INVALID_NODE_DEVICE naming @fn, false. */
 bool virt_nodedev_valid(virNodeDevicePtr dev, const char *fn);
+/* libvirt's checks at the top of a call @fn: a connection (VIR_ERR_INVALID_CONN), and an
+ * argument @name that may not be NULL (VIR_ERR_INVALID_ARG); false (error set) when not. */
+bool virt_conn_valid(virConnectPtr conn, const char *fn);
+bool virt_arg_given(const void *arg, const char *name, const char *fn);
 
 #endif
