@@ -695,7 +695,13 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 /* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
  * family driver (an undo puts a device back on the exact driver it was on). */
 #define HD_DETACH_EXACT (1u << 8)
-int hd_bind_reattach(struct hd_device *dev);
+/* Flags of both: @dev was read under the operation's locks and nothing was written to it
+ * since, so it is not read again before acting (HD_BIND_FRESH); the caller reads nothing of
+ * it afterwards (a batch leaves snapshots stale anyway), so it is not read again when done
+ * (HD_BIND_NO_REREAD). */
+#define HD_BIND_FRESH (1u << 9)
+#define HD_BIND_NO_REREAD (1u << 10)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags);
 /* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
 /* reset.c: the methods the kernel will try, in order (allocated). */
@@ -718,7 +724,8 @@ struct hd_task {
     enum hd_task_kind kind;
     struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
     char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub */
-    unsigned int flags;    /* DETACH: HD_DETACH_*; RESET: HD_RESET_* */
+    unsigned int flags;    /* DETACH: HD_DETACH_*, HD_BIND_*; REATTACH: HD_BIND_*; RESET:
+                            * HD_RESET_* */
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */
     /* The outcome: */
     bool ran;

@@ -53,7 +53,8 @@ static int devset_add(struct devset *d, struct hd_device *dev, bool named)
     return 0;
 }
 
-/* Every device the request names, opened once each. */
+/* Every device the request names, opened once each: its group, to lock it; the rest is read
+ * under the lock (refresh()). */
 static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, struct devset *d)
 {
     if (req->n == 0)
@@ -61,28 +62,39 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, struc
     for (size_t i = 0; i < req->n; i++) {
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
-        int r = hd_device_open_fill(ctx, &req->addrs[i], HD_TXN_FILL, &dev);
+        int r = hd_device_open_fill(ctx, &req->addrs[i], HD_FILL_GROUP, &dev);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&req->addrs[i], name), ctx->root);
         if (r < 0)
             return r;
-        /* Every later step reads the driver link: one that cannot be read stops us before
-         * any lock or record is made, not halfway. */
-        char now[256];
-        if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
-            r = hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
-                       strerror(-r));
-        else if (r == 0 && strcmp(now, dev->driver ? dev->driver : "") != 0)
-            r = hd_err(ctx, -EAGAIN, "%s: the driver link names '%s' but uevent says '%s': the "
-                       "device is changing under us, or sysfs is not what the kernel makes",
-                       dev->name, now, dev->driver ? dev->driver : "");
-        if (r == 0)
-            r = devset_add(d, dev, true);
+        r = devset_add(d, dev, true);
         hd_device_unref(dev);
         if (r < 0)
             return r;
     }
+    return 0;
+}
+
+/* What @dev is now, under the locks: @fill read again. Every later step reads the driver link:
+ * one that cannot be read stops us before any record is made, not halfway. */
+static int refresh(struct hd_ctx *ctx, struct hd_device *dev, unsigned int fill)
+{
+    char now[256];
+    int r = hd_device_fill_fields(dev, fill, true);
+
+    if (r == -ENODEV)
+        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
+                       dev->name, ctx->root);
+    if (r < 0)
+        return r;
+    if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
+        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
+                      strerror(-r));
+    if (strcmp(now, dev->driver ? dev->driver : "") != 0)
+        return hd_err(ctx, -EAGAIN, "%s: the driver link names '%s' but uevent says '%s': the "
+                      "device is changing under us, or sysfs is not what the kernel makes",
+                      dev->name, now, dev->driver ? dev->driver : "");
     return 0;
 }
 
@@ -229,9 +241,11 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     }
     if ((r = hd_txn_lock(&o.t, jdevs, o.d.n)) < 0)
         goto fail;
-    /* Under the locks: what the devices are now, and who holds them. */
+    /* Under the locks: what the devices are now, and who holds them. Only a reset needs the
+     * reset methods (and what else HD_FILL_EXTRA reads). */
     for (size_t i = 0; i < o.d.n && r == 0; i++)
-        r = hd_txn_refresh(o.d.v[i]);
+        r = refresh(o.t.ctx, o.d.v[i],
+                    kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA);
     if (r < 0 || (r = hd_map_read(o.t.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
         (r = hd_txn_begin(&o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)
         goto fail;
@@ -313,8 +327,8 @@ static int apply_detach(struct devop *o)
         if ((r = hd_op_target_driver(o->t.ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
         if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to,
-                             req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0);
+            r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
+                             (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
     }
     return run_batch(o, &b, r);
 }
@@ -382,7 +396,7 @@ static int apply_reattach(struct devop *o)
             free(guess);
         }
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, HD_BIND_FRESH | HD_BIND_NO_REREAD);
     }
     return run_batch(o, &b, r);
 }
