@@ -19,6 +19,7 @@
 #define HD_ATTR_MAX 4096
 /* Longest relative path we build. */
 #define HD_PATH_MAX 512
+#define HD_DIR_SLOTS 8 /* directories kept open on a context (sysfs.c) */
 
 /* ---- ctx.c -------------------------------------------------------------------------------- */
 
@@ -55,14 +56,20 @@ struct hd_ctx {
     char *root;     /* as given, for messages */
     bool root_is_host; /* root is "/": the only case where modules may be loaded */
     enum hd_resolve resolve;
-    /* The directory the last path resolved under the root was in (-1: none): a listing reads
-     * a device's attributes one after another, so its directory is resolved once. Dropped at
-     * every attribute write, which may make or remove directories (sysfs.c). */
-    int dir_fd;
-    char dir_path[HD_PATH_MAX];
-    /* dir_fd was resolved since the last hd_fs_distrust_dir(): a name missing there is missing
-     * (an unbound device has no driver link), not a sign that the directory went away. */
-    bool dir_trusted;
+    /* The directories the last paths resolved under the root were in, least recently used
+     * replaced first: a listing reads a device's attributes one after another, and an
+     * operation goes back and forth between a device, the state directory and the journal's,
+     * so each is resolved once. Those in sysfs are dropped at every attribute write, which
+     * may make or remove directories (sysfs.c). */
+    struct hd_dir_slot {
+        int fd; /* -1: free */
+        /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an
+         * unbound device has no driver link), not a sign that the directory went away. */
+        bool trusted;
+        unsigned int used; /* dir_clock when last used */
+        char path[HD_PATH_MAX];
+    } dirs[HD_DIR_SLOTS];
+    unsigned int dir_clock;
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
@@ -124,6 +131,9 @@ int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
  * formatted addresses and names checked by hd_name_valid().
  */
 
+/* The context's kept directories: none yet (a new context), all closed (its end). */
+void hd_fs_dirs_init(struct hd_ctx *ctx);
+void hd_fs_dirs_close(struct hd_ctx *ctx);
 /* A single path component from outside (driver, module, group, interface name): non-empty,
  * no '/', not "." or "..", printable, shorter than NAME_MAX. */
 bool hd_name_valid(const char *name);
