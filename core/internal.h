@@ -181,6 +181,10 @@ int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned 
  * (O_NOFOLLOW is added): nothing is created through one. Returns fd or -errno. */
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
+/* hd_fs_open() of a file in a directory of the state (@flags with O_CREAT): its directory
+ * and their parents are made (@dir_mode) only when it is missing, not tried every time. */
+int hd_fs_open_mkdir(struct hd_ctx *ctx, const char *path, int flags, mode_t mode,
+                     mode_t dir_mode);
 /* A device node a VM opens, as an O_PATH|O_NOFOLLOW fd with its stat: what is recorded as its
  * owner and what is changed are the same inode. -ELOOP for a link, -EINVAL for anything but
  * a character device or regular file (the fake kernel's nodes). */

@@ -901,6 +901,22 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
     return 0;
 }
 
+int hd_fs_open_mkdir(struct hd_ctx *ctx, const char *path, int flags, mode_t mode,
+                     mode_t dir_mode)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[HD_PATH_MAX];
+    int fd = hd_fs_open(ctx, path, flags, mode), r;
+
+    if (fd != -ENOENT || slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+        return fd;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if ((r = hd_fs_mkdir_p(ctx, dir, dir_mode)) < 0)
+        return r;
+    return hd_fs_open(ctx, path, flags, mode);
+}
+
 int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf)
 {
     struct stat *st = statbuf;
