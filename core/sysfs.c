@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -569,7 +570,11 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
     ssize_t n;
     int fd, err = 0;
 
-    fd = hd_fs_open(ctx, path, O_WRONLY, 0);
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    /* One confined open of the whole path: the directory is dropped after the write anyway.
+     * An attribute is a file, never a link. */
+    fd = open_in_root(ctx, path, O_WRONLY | O_NOFOLLOW, 0);
     if (fd < 0)
         return fd;
     do {
@@ -632,16 +637,16 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
              * pipe into `tee` would wait for the driver), nor write into them later. Its
              * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE); so does its
              * log (another thread may have held the log's locks when it was forked). */
-            int in[2], out[2];
+            int nowhere[2];
             signal(SIGPIPE, SIG_IGN);
-            if (pipe(in) == 0 && pipe(out) == 0) {
-                close(in[1]);
-                close(out[0]);
-                dup2(in[0], 0);
-                dup2(out[1], 1);
-                dup2(out[1], 2);
-                close(in[0]);
-                close(out[1]);
+            /* One socket whose peer is closed does both: reads see end-of-file, writes
+             * EPIPE. */
+            if (socketpair(AF_UNIX, SOCK_STREAM, 0, nowhere) == 0) {
+                close(nowhere[1]);
+                dup2(nowhere[0], 0);
+                dup2(nowhere[0], 1);
+                dup2(nowhere[0], 2);
+                close(nowhere[0]);
             }
             ctx->log_fn = NULL;
             const struct hd_writer_hooks *hooks = ctx->writer;
