@@ -59,8 +59,8 @@ struct hd_ctx {
     /* The directories the last paths resolved under the root were in, least recently used
      * replaced first: a listing reads a device's attributes one after another, and an
      * operation goes back and forth between a device, the state directory and the journal's,
-     * so each is resolved once. Those in sysfs are dropped at every attribute write, which
-     * may make or remove directories (sysfs.c). */
+     * so each is resolved once. Those outside the state directory are distrusted at every
+     * attribute write, which may make or remove directories (sysfs.c). */
     struct hd_dir_slot {
         int fd; /* -1: free */
         /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an

@@ -294,16 +294,9 @@ static void forget_slot(struct hd_dir_slot *d)
     d->fd = -1;
 }
 
-/* A write may remove or make directories (an unbind, a VF count): resolve those of sysfs
- * afresh. */
-static void forget_dir(struct hd_ctx *ctx)
-{
-    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
-        if (!in_state_dir(ctx, ctx->dirs[i].path))
-            forget_slot(&ctx->dirs[i]);
-    }
-}
-
+/* Also after every attribute write, which may remove or make directories (an unbind, a VF
+ * count): a kept directory that went meanwhile answers every name as missing, and what is
+ * missing in a distrusted one is looked up again from the root. */
 void hd_fs_distrust_dir(struct hd_ctx *ctx)
 {
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
@@ -586,7 +579,7 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
         err = -EIO; /* the kernel takes an attribute in one write or not at all */
     if (close(fd) < 0 && err == 0 && errno != EINTR)
         err = -errno;
-    forget_dir(ctx);
+    hd_fs_distrust_dir(ctx);
     hd_dbg(ctx, "write %s <- '%s': %d", path, value, err);
     return err;
 }
@@ -609,7 +602,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
 
     if (!hd_path_valid(path))
         return -EINVAL;
-    forget_dir(ctx);
+    hd_fs_distrust_dir(ctx);
     hd_par_fork_lock(ctx);
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         err = -errno;
