@@ -331,6 +331,10 @@ static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
         kept = kept && tries == 0 && !slot->trusted;
         r = fn(pfd, at_name(ctx, pfd, path, base), arg);
         parent_close(ctx, pfd, slot);
+        /* A name found there shows the directory is the live one (a removed directory answers
+         * every name as missing): what is missing there next is missing. */
+        if (r >= 0 && slot != NULL)
+            slot->trusted = true;
         if (r >= 0 || !kept || (r != -ENOENT && r != -ENOTDIR && r != -ESTALE))
             return r;
         forget_slot(slot);
