@@ -134,6 +134,10 @@ int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
 /* The context's kept directories: none yet (a new context), all closed (its end). */
 void hd_fs_dirs_init(struct hd_ctx *ctx);
 void hd_fs_dirs_close(struct hd_ctx *ctx);
+/* Distrust the kept directories of the state directory (sysfs.c keeps them trusted across
+ * device reads and attribute writes): once per operation, when it checks the state
+ * directory, since someone may have removed and made it again since the last one. */
+void hd_fs_distrust_state(struct hd_ctx *ctx);
 /* A single path component from outside (driver, module, group, interface name): non-empty,
  * no '/', not "." or "..", printable, shorter than NAME_MAX. */
 bool hd_name_valid(const char *name);

@@ -73,7 +73,10 @@ int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name)
 int hd_state_dir_check(struct hd_ctx *ctx)
 {
     struct stat st;
-    int r = hd_fs_stat(ctx, ctx->state_dir, &st);
+    int r;
+
+    hd_fs_distrust_state(ctx);
+    r = hd_fs_stat(ctx, ctx->state_dir, &st);
 
     if (r == -ENOENT)
         return 0; /* made 0700 by the first write */

@@ -225,8 +225,9 @@ void hd_fs_dirs_close(struct hd_ctx *ctx)
     }
 }
 
-/* The state directory is hostdev's own (0700, checked): nothing but hostdev makes its
- * directories, nothing removes them, and no sysfs write touches them. */
+/* The state directory is hostdev's own (0700, checked): no sysfs write touches it and no
+ * device comes and goes in it, so its kept directories are distrusted only when an operation
+ * checks it (hd_fs_distrust_state(): someone may have removed it between two operations). */
 static bool in_state_dir(const struct hd_ctx *ctx, const char *dir)
 {
     size_t len = strlen(ctx->state_dir);
@@ -301,6 +302,14 @@ void hd_fs_distrust_dir(struct hd_ctx *ctx)
 {
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
         if (!in_state_dir(ctx, ctx->dirs[i].path))
+            ctx->dirs[i].trusted = false;
+    }
+}
+
+void hd_fs_distrust_state(struct hd_ctx *ctx)
+{
+    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
+        if (in_state_dir(ctx, ctx->dirs[i].path))
             ctx->dirs[i].trusted = false;
     }
 }
