@@ -237,6 +237,17 @@ static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *s
     return 0;
 }
 
+/* What the device is now, unless the caller read it under its locks a moment ago. */
+static int refresh_unless_fresh(struct hd_device *dev, unsigned int flags)
+{
+    int r = flags & HD_BIND_FRESH ? 0 : hd_txn_refresh(dev);
+
+    if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
+        return hd_err(dev->ctx, r, "%s: the device went away (it is no longer in sysfs)",
+                      dev->name);
+    return r;
+}
+
 int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
 {
     struct hd_ctx *ctx = dev->ctx;
@@ -248,10 +259,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
     if (hd_stub_driver_get(stub_name && stub_name[0] ? stub_name : "vfio-pci", stub) < 0)
         return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci, a vfio-pci variant "
                       "such as mlx5_vfio_pci, or pci-stub)", stub_name);
-    r = hd_txn_refresh(dev);
-    if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
-        return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
-    if (r < 0)
+    if ((r = refresh_unless_fresh(dev, flags)) < 0)
         return r;
     /* Every later step reads the driver link: one that cannot be read stops us before the
      * first write, not halfway. */
@@ -323,7 +331,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
 out:
     free(original);
     free(prev_override);
-    hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+    if (!(flags & HD_BIND_NO_REREAD))
+        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
     return r;
 }
 
@@ -332,7 +341,7 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
     return hd_state_get(dev->ctx, "drivers", dev->name, driver);
 }
 
-int hd_bind_reattach(struct hd_device *dev)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags)
 {
     struct hd_ctx *ctx = dev->ctx;
     struct hd_stub_driver stub_desc, *stub;
@@ -340,10 +349,7 @@ int hd_bind_reattach(struct hd_device *dev)
     bool override_to_stub, to_none;
     int r;
 
-    r = hd_txn_refresh(dev);
-    if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
-        return hd_err(ctx, r, "%s: the device went away (it is no longer in sysfs)", dev->name);
-    if (r < 0)
+    if ((r = refresh_unless_fresh(dev, flags)) < 0)
         return r;
     stub = dev->driver != NULL && hd_stub_driver_get(dev->driver, &stub_desc) == 0 ? &stub_desc
                                                                                  : NULL;
@@ -423,6 +429,7 @@ rollback:
     }
 out:
     free(target);
-    hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+    if (!(flags & HD_BIND_NO_REREAD))
+        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
     return r;
 }

@@ -45,7 +45,7 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
                             host.st_ino == st.st_ino;
     }
     ctx->resolve = ctx->root_is_host ? HD_RESOLVE_HOST : HD_RESOLVE_IN_ROOT;
-    ctx->dir_fd = -1;
+    hd_fs_dirs_init(ctx);
     *out = ctx;
     return 0;
 }
@@ -58,7 +58,7 @@ int hd_ctx_worker_new(struct hd_ctx *parent, struct hd_ctx **out)
     if (ctx == NULL)
         return -ENOMEM;
     ctx->refcount = 1;
-    ctx->dir_fd = -1;
+    hd_fs_dirs_init(ctx);
     ctx->rootfd = fcntl(parent->rootfd, F_DUPFD_CLOEXEC, 3);
     ctx->root = strdup(parent->root);
     ctx->state_dir = strdup(parent->state_dir);
@@ -93,8 +93,7 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
         return ctx;
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);
-    if (ctx->dir_fd >= 0)
-        close(ctx->dir_fd);
+    hd_fs_dirs_close(ctx);
     hd_names_free(ctx->names);
     hd_vfio_aliases_free(ctx->vfio_aliases);
     hd_strings_free(&ctx->strings);

@@ -55,8 +55,13 @@ HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **ou
             r = -ENOMEM;
             break;
         }
-        r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG | HD_FILL_EXTRA |
-                                           HD_FILL_GROUP, false);
+        /* The kernel lists it in the group: that is its group, no link to read. */
+        dev->group = number;
+        dev->filled |= HD_FILL_GROUP;
+        r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG, false);
+        /* A vfio cdev (HD_FILL_EXTRA) matters only to a member on a driver not DMA-safe. */
+        if (r == 0 && !hd_driver_is_dma_safe(dev->driver))
+            r = hd_device_fill_fields(dev, HD_FILL_EXTRA, false);
         if (r < 0) {
             hd_device_unref(dev);
             if (r == -ENODEV)

@@ -19,6 +19,7 @@
 #define HD_ATTR_MAX 4096
 /* Longest relative path we build. */
 #define HD_PATH_MAX 512
+#define HD_DIR_SLOTS 8 /* directories kept open on a context (sysfs.c) */
 
 /* ---- ctx.c -------------------------------------------------------------------------------- */
 
@@ -55,14 +56,20 @@ struct hd_ctx {
     char *root;     /* as given, for messages */
     bool root_is_host; /* root is "/": the only case where modules may be loaded */
     enum hd_resolve resolve;
-    /* The directory the last path resolved under the root was in (-1: none): a listing reads
-     * a device's attributes one after another, so its directory is resolved once. Dropped at
-     * every attribute write, which may make or remove directories (sysfs.c). */
-    int dir_fd;
-    char dir_path[HD_PATH_MAX];
-    /* dir_fd was resolved since the last hd_fs_distrust_dir(): a name missing there is missing
-     * (an unbound device has no driver link), not a sign that the directory went away. */
-    bool dir_trusted;
+    /* The directories the last paths resolved under the root were in, least recently used
+     * replaced first: a listing reads a device's attributes one after another, and an
+     * operation goes back and forth between a device, the state directory and the journal's,
+     * so each is resolved once. Those outside the state directory are distrusted at every
+     * attribute write, which may make or remove directories (sysfs.c). */
+    struct hd_dir_slot {
+        int fd; /* -1: free */
+        /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an
+         * unbound device has no driver link), not a sign that the directory went away. */
+        bool trusted;
+        unsigned int used; /* dir_clock when last used */
+        char path[HD_PATH_MAX];
+    } dirs[HD_DIR_SLOTS];
+    unsigned int dir_clock;
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
@@ -124,6 +131,13 @@ int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
  * formatted addresses and names checked by hd_name_valid().
  */
 
+/* The context's kept directories: none yet (a new context), all closed (its end). */
+void hd_fs_dirs_init(struct hd_ctx *ctx);
+void hd_fs_dirs_close(struct hd_ctx *ctx);
+/* Distrust the kept directories of the state directory (sysfs.c keeps them trusted across
+ * device reads and attribute writes): once per operation, when it checks the state
+ * directory, since someone may have removed and made it again since the last one. */
+void hd_fs_distrust_state(struct hd_ctx *ctx);
 /* A single path component from outside (driver, module, group, interface name): non-empty,
  * no '/', not "." or "..", printable, shorter than NAME_MAX. */
 bool hd_name_valid(const char *name);
@@ -171,6 +185,10 @@ int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned 
  * (O_NOFOLLOW is added): nothing is created through one. Returns fd or -errno. */
 int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
 int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
+/* hd_fs_open() of a file in a directory of the state (@flags with O_CREAT): its directory
+ * and their parents are made (@dir_mode) only when it is missing, not tried every time. */
+int hd_fs_open_mkdir(struct hd_ctx *ctx, const char *path, int flags, mode_t mode,
+                     mode_t dir_mode);
 /* A device node a VM opens, as an O_PATH|O_NOFOLLOW fd with its stat: what is recorded as its
  * owner and what is changed are the same inode. -ELOOP for a link, -EINVAL for anything but
  * a character device or regular file (the fake kernel's nodes). */
@@ -739,7 +757,13 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 /* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
  * family driver (an undo puts a device back on the exact driver it was on). */
 #define HD_DETACH_EXACT (1u << 8)
-int hd_bind_reattach(struct hd_device *dev);
+/* Flags of both: @dev was read under the operation's locks and nothing was written to it
+ * since, so it is not read again before acting (HD_BIND_FRESH); the caller reads nothing of
+ * it afterwards (a batch leaves snapshots stale anyway), so it is not read again when done
+ * (HD_BIND_NO_REREAD). */
+#define HD_BIND_FRESH (1u << 9)
+#define HD_BIND_NO_REREAD (1u << 10)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags);
 /* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
 /* reset.c: the methods the kernel will try, in order (allocated). */
@@ -762,7 +786,8 @@ struct hd_task {
     enum hd_task_kind kind;
     struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
     char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub */
-    unsigned int flags;    /* DETACH: HD_DETACH_*; RESET: HD_RESET_* */
+    unsigned int flags;    /* DETACH: HD_DETACH_*, HD_BIND_*; REATTACH: HD_BIND_*; RESET:
+                            * HD_RESET_* */
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */
     /* The outcome: */
     bool ran;

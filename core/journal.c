@@ -171,13 +171,9 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                      (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec)) < 0 ||
         (r = hd_path(tmp, sizeof(tmp), "%s.tmp", j->path)) < 0)
         goto fail;
-    if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0) {
-        r = hd_err(ctx, r, "journal directory %s/%s: %s", ctx->root, dir, strerror(-r));
-        goto fail;
-    }
     /* Created under a temporary name and locked before it gets its real one: recover never
      * sees a journal that is not locked by a live process, or one that is half written. */
-    j->fd = hd_fs_open(ctx, tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
+    j->fd = hd_fs_open_mkdir(ctx, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, 0700);
     if (j->fd < 0) {
         r = hd_err(ctx, j->fd, "%s/%s: %s", ctx->root, tmp, strerror(-j->fd));
         goto fail;
@@ -261,8 +257,11 @@ void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j)
 
     if (j == NULL)
         return;
-    /* Unlinked while still locked: nobody can mistake it for a dead one in between. */
-    if (hd_fs_unlink(ctx, j->path) == 0 && journal_dir(ctx, dir, sizeof(dir)) == 0)
+    /* Unlinked while still locked: nobody can mistake it for a dead one in between. A
+     * committed one that a crash brings back is finished by recover, never undone: only an
+     * undone one's unlink must be on disk before the next operation. */
+    if (hd_fs_unlink(ctx, j->path) == 0 && !j->committed &&
+        journal_dir(ctx, dir, sizeof(dir)) == 0)
         hd_fs_fsync_dir(ctx, dir);
     hd_journal_close(j);
 }

@@ -45,9 +45,7 @@ static int lock_file(struct hd_ctx *ctx, const char *name, int *out)
         return r;
     if ((r = hd_state_dir_check(ctx)) < 0)
         return r;
-    if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0)
-        return hd_err(ctx, r, "lock directory %s/%s: %s", ctx->root, dir, strerror(-r));
-    fd = hd_fs_open(ctx, path, O_RDWR | O_CREAT, 0600);
+    fd = hd_fs_open_mkdir(ctx, path, O_RDWR | O_CREAT, 0600, 0700);
     if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path, strerror(-fd));
     r = hd_flock_timeout(fd, ctx->timeout_ms);

@@ -53,15 +53,18 @@ static int devset_add(struct devset *d, struct hd_device *dev, bool named)
     return 0;
 }
 
-/* Every device the request names, opened once each. */
-static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, struct devset *d)
+/* Every device the request names, opened once each and read (@fill) before any lock file is
+ * made: what is wrong with it (a link to another device's directory, a driver link that cannot
+ * be read, garbage in an attribute) stops us with nothing changed. */
+static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsigned int fill,
+                      struct devset *d)
 {
     if (req->n == 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
     for (size_t i = 0; i < req->n; i++) {
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
-        int r = hd_device_open_fill(ctx, &req->addrs[i], HD_TXN_FILL, &dev);
+        int r = hd_device_open_fill(ctx, &req->addrs[i], fill, &dev);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&req->addrs[i], name), ctx->root);
@@ -224,7 +227,9 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     o.t.op = op;
     o.t.kind = kind;
     o.t.dry_run = o.req->flags & HD_OP_DRY_RUN;
-    if ((r = open_named(o.t.ctx, o.req, &o.d)) < 0 ||
+    /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
+    unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA;
+    if ((r = open_named(o.t.ctx, o.req, fill, &o.d)) < 0 ||
         (group && (r = add_group_members(o.t.ctx, &o.d)) < 0))
         goto fail;
     if ((jdevs = jdevs_of(&o.d)) == NULL) {
@@ -233,9 +238,16 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     }
     if ((r = hd_txn_lock(&o.t, jdevs, o.d.n)) < 0)
         goto fail;
-    /* Under the locks: what the devices are now, and who holds them. */
-    for (size_t i = 0; i < o.d.n && r == 0; i++)
-        r = hd_txn_refresh(o.d.v[i]);
+    /* Under the locks: what the devices are now, and who holds them. What another process
+     * may have changed meanwhile is read again: the driver (with ids and class, in uevent),
+     * the override, a PF's VFs; the group, the place and the header type are the slot's, not
+     * the driver's. A group's members get what they were not read for yet. */
+    for (size_t i = 0; i < o.d.n && r == 0; i++) {
+        r = hd_device_fill_fields(o.d.v[i], HD_FILL_IDENT | HD_FILL_OVERRIDE | HD_FILL_SRIOV,
+                                  true);
+        if (r == 0)
+            r = hd_device_fill_fields(o.d.v[i], fill, false);
+    }
     if (r < 0 || (r = hd_map_read(o.t.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
         (r = hd_txn_begin(&o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)
         goto fail;
@@ -317,8 +329,8 @@ static int apply_detach(struct devop *o)
         if ((r = hd_op_target_driver(o->t.ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
         if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to,
-                             req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0);
+            r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
+                             (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
     }
     return run_batch(o, &b, r);
 }
@@ -386,7 +398,7 @@ static int apply_reattach(struct devop *o)
             free(guess);
         }
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, HD_BIND_FRESH | HD_BIND_NO_REREAD);
     }
     return run_batch(o, &b, r);
 }

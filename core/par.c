@@ -146,13 +146,15 @@ out:
 
 static int apply(struct hd_device *dev, const struct hd_task *t)
 {
+    /* A worker's own snapshot has nothing read yet: only the caller's is fresh. */
+    unsigned int bind_flags = dev == t->dev ? t->flags : t->flags & ~HD_BIND_FRESH;
     int r;
 
     switch (t->kind) {
     case HD_TASK_DETACH:
-        return hd_bind_detach(dev, t->driver, t->flags);
+        return hd_bind_detach(dev, t->driver, bind_flags);
     case HD_TASK_REATTACH:
-        return hd_bind_reattach(dev);
+        return hd_bind_reattach(dev, bind_flags);
     case HD_TASK_RESERVE:
         return hd_reserve_apply(dev, t->driver);
     case HD_TASK_RESET:
@@ -189,6 +191,9 @@ void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t)
 static void run_inline(struct hd_ctx *ctx, struct hd_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
+        /* Fresh only before any write of the batch (a PF's unbind takes its VFs away). */
+        if (i > 0)
+            b->v[i].flags &= ~HD_BIND_FRESH;
         hd_task_run(ctx, b->v[i].dev, &b->v[i]);
         if (b->v[i].result < 0)
             break;

@@ -30,14 +30,17 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
     if ((r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0 ||
         (r = hd_path(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name)) < 0)
         return r;
-    /* Searchable by whoever may read the records: 0600 -> 0700, 0644 -> 0755. */
-    if ((r = hd_fs_mkdir_p(ctx, dir, (mode & 0777) | ((mode & 0444) >> 2) | 0700)) < 0)
-        return hd_err(ctx, r, "directory %s/%s: %s", ctx->root, dir, strerror(-r));
     /* A new file of our own, never one someone left (or linked) there: a stale one from a
-     * crash is removed first, and O_EXCL refuses whatever appears meanwhile. */
-    if ((r = hd_fs_unlink(ctx, tmp)) < 0 && r != -ENOENT)
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, tmp, strerror(-r));
-    fd = hd_fs_open(ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
+     * crash is removed, and O_EXCL refuses whatever appears meanwhile. The directory is
+     * searchable by whoever may read the records: 0600 -> 0700, 0644 -> 0755. */
+    for (int tries = 0;; tries++) {
+        fd = hd_fs_open_mkdir(ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, mode,
+                              (mode & 0777) | ((mode & 0444) >> 2) | 0700);
+        if (fd != -EEXIST || tries > 0)
+            break;
+        if ((r = hd_fs_unlink(ctx, tmp)) < 0 && r != -ENOENT)
+            return hd_err(ctx, r, "%s/%s: %s", ctx->root, tmp, strerror(-r));
+    }
     if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
     r = write(fd, value, len) == (ssize_t)len ? 0 : -EIO;
@@ -70,7 +73,10 @@ int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name)
 int hd_state_dir_check(struct hd_ctx *ctx)
 {
     struct stat st;
-    int r = hd_fs_stat(ctx, ctx->state_dir, &st);
+    int r;
+
+    hd_fs_distrust_state(ctx);
+    r = hd_fs_stat(ctx, ctx->state_dir, &st);
 
     if (r == -ENOENT)
         return 0; /* made 0700 by the first write */

@@ -1,6 +1,5 @@
 /* sysfs.c - the one filesystem gateway: every file the library touches is opened here,
  * relative to the context's root directory, from a path checked to stay inside it. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -210,54 +210,108 @@ static int open_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t 
     return (flags = openat(ctx->rootfd, path, flags, mode)) < 0 ? -errno : flags;
 }
 
-/* The directory holding @path's last component, resolved under the root, and the component
- * in *@base. The last directory resolved is kept on the context (a device's attributes are
- * read one after another); release the fd with parent_close(). */
-static int parent_open(struct hd_ctx *ctx, const char *path, const char **base)
+void hd_fs_dirs_init(struct hd_ctx *ctx)
 {
+    for (size_t i = 0; i < HD_DIR_SLOTS; i++)
+        ctx->dirs[i].fd = -1;
+}
+
+void hd_fs_dirs_close(struct hd_ctx *ctx)
+{
+    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
+        if (ctx->dirs[i].fd >= 0)
+            close(ctx->dirs[i].fd);
+        ctx->dirs[i].fd = -1;
+    }
+}
+
+/* The state directory is hostdev's own (0700, checked): no sysfs write touches it and no
+ * device comes and goes in it, so its kept directories are distrusted only when an operation
+ * checks it (hd_fs_distrust_state(): someone may have removed it between two operations). */
+static bool in_state_dir(const struct hd_ctx *ctx, const char *dir)
+{
+    size_t len = strlen(ctx->state_dir);
+
+    return strncmp(dir, ctx->state_dir, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
+}
+
+/* The directory holding @path's last component, resolved under the root, and the component
+ * in *@base. The directories last resolved are kept on the context (a device's attributes are
+ * read one after another); release the fd with parent_close(). *@slot: the kept directory it
+ * is, and whether it was kept from before (NULL, false: the root's own fd). */
+static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
+                       struct hd_dir_slot **slot, bool *kept)
+{
+    struct hd_dir_slot *victim = &ctx->dirs[0];
     const char *slash;
     size_t len;
     int fd;
 
+    *slot = NULL;
+    *kept = false;
     if (!hd_path_valid(path))
         return -EINVAL;
     slash = strrchr(path, '/');
     *base = slash ? slash + 1 : path;
     if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
         return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
-    if ((len = (size_t)(slash - path)) >= sizeof(ctx->dir_path))
+    if ((len = (size_t)(slash - path)) >= sizeof(victim->path))
         return -ENAMETOOLONG;
-    if (ctx->dir_fd >= 0 && strncmp(ctx->dir_path, path, len) == 0 && ctx->dir_path[len] == '\0')
-        return ctx->dir_fd;
-    if (ctx->dir_fd >= 0)
-        close(ctx->dir_fd);
-    ctx->dir_fd = -1;
-    memcpy(ctx->dir_path, path, len);
-    ctx->dir_path[len] = '\0';
-    if ((fd = open_in_root(ctx, ctx->dir_path, O_PATH | O_DIRECTORY, 0)) >= 0) {
-        ctx->dir_fd = fd;
-        ctx->dir_trusted = true;
+    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
+        struct hd_dir_slot *d = &ctx->dirs[i];
+        if (d->fd >= 0 && strncmp(d->path, path, len) == 0 && d->path[len] == '\0') {
+            d->used = ++ctx->dir_clock;
+            *slot = d;
+            *kept = true;
+            return d->fd;
+        }
+        if (victim->fd >= 0 && (d->fd < 0 || d->used < victim->used))
+            victim = d;
+    }
+    if (victim->fd >= 0)
+        close(victim->fd);
+    victim->fd = -1;
+    memcpy(victim->path, path, len);
+    victim->path[len] = '\0';
+    if ((fd = open_in_root(ctx, victim->path, O_PATH | O_DIRECTORY, 0)) >= 0) {
+        victim->fd = fd;
+        victim->trusted = true;
+        victim->used = ++ctx->dir_clock;
+        *slot = victim;
     }
     return fd;
 }
 
-static void parent_close(struct hd_ctx *ctx, int fd)
+static void parent_close(struct hd_ctx *ctx, int fd, const struct hd_dir_slot *slot)
 {
-    if (fd >= 0 && fd != ctx->rootfd && fd != ctx->dir_fd)
+    if (fd >= 0 && fd != ctx->rootfd && slot == NULL)
         close(fd);
 }
 
-/* A write may remove or make directories (an unbind, a VF count): resolve them afresh. */
-static void forget_dir(struct hd_ctx *ctx)
+static void forget_slot(struct hd_dir_slot *d)
 {
-    if (ctx->dir_fd >= 0)
-        close(ctx->dir_fd);
-    ctx->dir_fd = -1;
+    if (d->fd >= 0)
+        close(d->fd);
+    d->fd = -1;
 }
 
+/* Also after every attribute write, which may remove or make directories (an unbind, a VF
+ * count): a kept directory that went meanwhile answers every name as missing, and what is
+ * missing in a distrusted one is looked up again from the root. */
 void hd_fs_distrust_dir(struct hd_ctx *ctx)
 {
-    ctx->dir_trusted = false;
+    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
+        if (!in_state_dir(ctx, ctx->dirs[i].path))
+            ctx->dirs[i].trusted = false;
+    }
+}
+
+void hd_fs_distrust_state(struct hd_ctx *ctx)
+{
+    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
+        if (in_state_dir(ctx, ctx->dirs[i].path))
+            ctx->dirs[i].trusted = false;
+    }
 }
 
 /* @base under the parent directory: the root's own fd takes the whole path. */
@@ -276,18 +330,23 @@ typedef long (*at_fn)(int dirfd, const char *name, void *arg);
 static long in_parent(struct hd_ctx *ctx, const char *path, at_fn fn, void *arg)
 {
     for (int tries = 0;; tries++) {
+        struct hd_dir_slot *slot;
         const char *base;
-        bool kept = ctx->dir_fd >= 0;
-        int pfd = parent_open(ctx, path, &base);
+        bool kept;
+        int pfd = parent_open(ctx, path, &base, &slot, &kept);
         long r;
         if (pfd < 0)
             return pfd;
-        kept = kept && pfd == ctx->dir_fd && tries == 0 && !ctx->dir_trusted;
+        kept = kept && tries == 0 && !slot->trusted;
         r = fn(pfd, at_name(ctx, pfd, path, base), arg);
-        parent_close(ctx, pfd);
+        parent_close(ctx, pfd, slot);
+        /* A name found there shows the directory is the live one (a removed directory answers
+         * every name as missing): what is missing there next is missing. */
+        if (r >= 0 && slot != NULL)
+            slot->trusted = true;
         if (r >= 0 || !kept || (r != -ENOENT && r != -ENOTDIR && r != -ESTALE))
             return r;
-        forget_dir(ctx);
+        forget_slot(slot);
     }
 }
 
@@ -517,7 +576,11 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
     ssize_t n;
     int fd, err = 0;
 
-    fd = hd_fs_open(ctx, path, O_WRONLY, 0);
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    /* One confined open of the whole path: the directory is dropped after the write anyway.
+     * An attribute is a file, never a link. */
+    fd = open_in_root(ctx, path, O_WRONLY | O_NOFOLLOW, 0);
     if (fd < 0)
         return fd;
     do {
@@ -529,7 +592,7 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
         err = -EIO; /* the kernel takes an attribute in one write or not at all */
     if (close(fd) < 0 && err == 0 && errno != EINTR)
         err = -errno;
-    forget_dir(ctx);
+    hd_fs_distrust_dir(ctx);
     hd_dbg(ctx, "write %s <- '%s': %d", path, value, err);
     return err;
 }
@@ -552,7 +615,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
 
     if (!hd_path_valid(path))
         return -EINVAL;
-    forget_dir(ctx);
+    hd_fs_distrust_dir(ctx);
     hd_par_fork_lock(ctx);
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         err = -errno;
@@ -580,16 +643,16 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
              * pipe into `tee` would wait for the driver), nor write into them later. Its
              * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE); so does its
              * log (another thread may have held the log's locks when it was forked). */
-            int in[2], out[2];
+            int nowhere[2];
             signal(SIGPIPE, SIG_IGN);
-            if (pipe(in) == 0 && pipe(out) == 0) {
-                close(in[1]);
-                close(out[0]);
-                dup2(in[0], 0);
-                dup2(out[1], 1);
-                dup2(out[1], 2);
-                close(in[0]);
-                close(out[1]);
+            /* One socket whose peer is closed does both: reads see end-of-file, writes
+             * EPIPE. */
+            if (socketpair(AF_UNIX, SOCK_STREAM, 0, nowhere) == 0) {
+                close(nowhere[1]);
+                dup2(nowhere[0], 0);
+                dup2(nowhere[0], 1);
+                dup2(nowhere[0], 2);
+                close(nowhere[0]);
             }
             ctx->log_fn = NULL;
             const struct hd_writer_hooks *hooks = ctx->writer;
@@ -697,27 +760,43 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* getdents64(2)'s record (linux/dirent.h names it linux_dirent64 but no libc declares it). */
+struct dirent64_abi {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
 int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, const char *name),
                    void *data)
 {
-    struct dirent *de;
-    DIR *dir;
+    /* getdents64 on the fd itself: fdopendir() would fstat and fcntl it twice first. */
+    enum { DIRENT_BUF = 32768 };
+    char *buf;
     int fd, r = 0;
 
     fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0)
         return fd;
-    dir = fdopendir(fd);
-    if (dir == NULL) {
-        r = -errno;
+    if ((buf = malloc(DIRENT_BUF)) == NULL) {
         close(fd);
-        return r;
+        return -ENOMEM;
     }
-    while (r == 0 && (de = readdir(dir)) != NULL) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            r = fn(data, de->d_name);
+    while (r == 0) {
+        long n = syscall(SYS_getdents64, fd, buf, DIRENT_BUF);
+        if (n <= 0)
+            break; /* the end (an error ends it too, as readdir() did) */
+        for (long off = 0; off < n && r == 0;) {
+            const struct dirent64_abi *de = (const struct dirent64_abi *)(buf + off);
+            off += de->d_reclen;
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                r = fn(data, de->d_name);
+        }
     }
-    closedir(dir);
+    free(buf);
+    close(fd);
     return r;
 }
 
@@ -833,6 +912,22 @@ int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode)
     return 0;
 }
 
+int hd_fs_open_mkdir(struct hd_ctx *ctx, const char *path, int flags, mode_t mode,
+                     mode_t dir_mode)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[HD_PATH_MAX];
+    int fd = hd_fs_open(ctx, path, flags, mode), r;
+
+    if (fd != -ENOENT || slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+        return fd;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if ((r = hd_fs_mkdir_p(ctx, dir, dir_mode)) < 0)
+        return r;
+    return hd_fs_open(ctx, path, flags, mode);
+}
+
 int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf)
 {
     struct stat *st = statbuf;
@@ -891,23 +986,24 @@ int hd_fs_unlink(struct hd_ctx *ctx, const char *path)
 
 int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
 {
+    struct hd_dir_slot *fslot, *tslot;
     const char *fbase, *tbase;
-    int ffd = parent_open(ctx, from, &fbase), tfd, r;
+    bool kept;
+    int ffd = parent_open(ctx, from, &fbase, &fslot, &kept), tfd, r;
 
     if (ffd < 0)
         return ffd;
-    /* The second directory must not evict the first from the context. */
-    if (ffd == ctx->dir_fd)
-        ctx->dir_fd = -1;
-    if ((tfd = parent_open(ctx, to, &tbase)) < 0) {
-        parent_close(ctx, ffd);
+    /* The second directory must not evict the first from the context: the first is the
+     * one used last, and evicting takes the least recently used. */
+    if ((tfd = parent_open(ctx, to, &tbase, &tslot, &kept)) < 0) {
+        parent_close(ctx, ffd, fslot);
         return tfd;
     }
     r = renameat(ffd, at_name(ctx, ffd, from, fbase), tfd, at_name(ctx, tfd, to, tbase)) < 0
             ? -errno
             : 0;
-    parent_close(ctx, tfd);
-    parent_close(ctx, ffd);
+    parent_close(ctx, tfd, tslot);
+    parent_close(ctx, ffd, fslot);
     return r;
 }
 
