@@ -148,14 +148,25 @@ vfs_reserved_at_boot() {
 rule_masked() { [ "$(readlink /run/udev/rules.d/60-hostdev.rules 2>/dev/null)" = /dev/null ]; }
 unit_state() { systemctl show -p "$2" --value "$1"; }
 # The initramfs boots: the rule and the unit are masked in the real root (hdtest.norule,
-# systemd.mask=), so what is reserved was reserved by the initramfs, before its udev loaded
-# the NIC drivers; 00:06.0, an e1000e nobody names, is e1000e's (it was there to take).
+# systemd.mask=), so what is reserved was reserved by the initramfs. Its script (init-top,
+# pre-udev hook) logs what it did to the kernel log: each device found unbound and bound to
+# vfio-pci before either NIC driver loaded (the rule the hook copies into the initramfs
+# would take them too, from udev there, but says nothing: these lines are the script's);
+# 00:06.0, an e1000e nobody names, is e1000e's (it was there to take).
 reserved_by_initramfs() {
     udevadm settle -t 30 || note "udevadm settle timed out"
     rule_masked || fail "the udev rule is not masked in the real root (hdtest.norule)"
     expect "$(unit_state hostdev-reserve.service ActiveState)" inactive "hostdev-reserve.service state"
     reserved_at_boot 0000:00:02.0 e1000e # /etc/hostdev.d, copied into the initramfs
     reserved_at_boot 0000:00:04.0 e1000  # hostdev.reserve=
+    _nic=$(grep -n -E 'e1000e?: Intel' "$T/dmesg" | head -n1 | cut -d: -f1)
+    [ -n "$_nic" ] || fail "no NIC driver loaded in the kernel log (e1000e, e1000)"
+    for _l in "0000:00:02.0: unbound -> vfio-pci (etc/hostdev.d/10-hdtest.conf:2)" \
+        "0000:00:04.0: unbound -> vfio-pci (proc/cmdline)"; do
+        _n=$(grep -n -F "hostdev: $_l" "$T/dmesg" | head -n1 | cut -d: -f1)
+        [ -n "$_n" ] || fail "no 'hostdev: $_l' in the kernel log: the initramfs script did not reserve it"
+        [ "$_n" -lt "$_nic" ] || fail "'hostdev: $_l' (log line $_n) came after a NIC driver loaded (line $_nic)"
+    done
     expect "$(driver_of 0000:00:06.0)" e1000e "0000:00:06.0 driver (the control, not reserved)"
     grep -q "e1000e 0000:00:06.0" "$T/dmesg" || fail "no e1000e probe of 0000:00:06.0 in the log (control)"
     pass
