@@ -21,12 +21,14 @@ BINDIR      ?= $(PREFIX)/bin
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
 DATADIR     ?= $(PREFIX)/share
-# Boot integration (PREFIX=/usr for a distribution: udev, systemd and initramfs-tools look
-# under /usr; /usr/local/lib/udev and /usr/local/lib/systemd are read too).
+# Boot integration (PREFIX=/usr for a distribution: udev and systemd look under /usr, and
+# read /usr/local/lib/udev and /usr/local/lib/systemd too). initramfs-tools runs hooks only
+# from /usr/share/initramfs-tools and /etc, dracut takes modules only from
+# /usr/lib/dracut/modules.d: those two are there whatever the PREFIX, as /etc is.
 UDEVDIR     ?= $(PREFIX)/lib/udev
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-INITRAMFSDIR ?= $(PREFIX)/share/initramfs-tools
-DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
+INITRAMFSDIR ?= /usr/share/initramfs-tools
+DRACUTDIR   ?= /usr/lib/dracut/modules.d
 # /etc whatever the PREFIX: systemd units read their defaults from /etc/default.
 SYSCONFDIR  ?= /etc
 PKGCONFIG   ?= pkg-config

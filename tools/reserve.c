@@ -135,8 +135,8 @@ static int follow_usb(struct tool *t)
     return r;
 }
 
-/* One device the udev rule reports: "add" reserves it, "bind" of a PF sets its VFs; a USB
- * device a VM holds gets its node given again. */
+/* One device the udev rule reports: "add" reserves it, "bind" (or "add" with its driver
+ * bound) of a PF sets its VFs; a USB device a VM holds gets its node given again. */
 static int run_uevent(struct tool *t, struct hd_reserve_config *config)
 {
     const char *action = getenv("ACTION"), *subsystem = getenv("SUBSYSTEM");
@@ -158,8 +158,11 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
         return code;
     if (strcmp(action, "add") == 0 && (e = hd_reserve_config_match(config, dev)) != NULL)
         code = reserve_device(t, dev, e);
-    else if (strcmp(action, "bind") == 0 &&
-             (e = hd_reserve_config_match_numvfs(config, dev)) != NULL)
+    /* A PF's VFs once its driver is bound: on "bind", and on "add" of a PF that has one
+     * already. udev's coldplug replays only "add" events, so a PF whose driver bound before
+     * udev started (in the initramfs, or built in) never sends a "bind" udev sees. */
+    if (code == EXIT_DONE && (e = hd_reserve_config_match_numvfs(config, dev)) != NULL &&
+        (strcmp(action, "bind") == 0 || hd_device_get_driver(dev) != NULL))
         code = reserve_numvfs(t, dev, e);
     if (tool_json(t)) {
         struct json j;
@@ -345,7 +348,8 @@ const struct tool_command cmd_reserve = {
             "bound). Mediated devices defined with start auto in ROOT/etc/mdevctl.d (`hostdev\n"
             "mdev define`, mdevctl) are made last, where their parent offers their type.\n"
             "  -u, --uevent       one device, from udev's environment (ACTION, SUBSYSTEM,\n"
-            "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" sets its VFs\n"
+            "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" (or \"add\"\n"
+            "                     of a PF with its driver bound) sets its VFs\n"
             "  -k, --keep-going   apply the valid entries even when others are wrong (exit 1)\n"
             "      --dry-run      print the plan for every configured device, change nothing\n"
             "Exit status: 0 done, 1 a device failed (or --keep-going skipped bad entries),\n"

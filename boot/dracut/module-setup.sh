@@ -27,7 +27,9 @@ install() {
     else
         inst_binary @BINDIR@/hostdev
     fi
-    inst_rules 60-hostdev.rules
+    # By its path: dracut looks for a bare name only in /usr/lib/udev/rules.d (and /etc in
+    # host-only images), so the rule of a /usr/local install was skipped.
+    inst_rules @UDEVDIR@/rules.d/60-hostdev.rules
     inst_multiple -o /etc/hostdev.d/*.conf
     # shellcheck disable=SC2154 # dracut sets moddir
     inst_hook pre-udev 30 "$moddir/hostdev-reserve.sh"

@@ -181,6 +181,25 @@ START_TEST(reserve_sets_persisted_vf_counts)
 }
 END_TEST
 
+/* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
+ * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
+START_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
+{
+    eng_start(&e, "server-sriov");
+    conf("sriov.conf", "0000:03:00.1 numvfs=2\n8086:10ed\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    ck_assert_int_eq(
+        hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1", "reserve --uevent"), 0);
+    ck_out_has("0000:03:00.1: 2 virtual functions (was 0;");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    /* Again (a second coldplug): nothing to do. */
+    ck_assert_int_eq(
+        hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1", "reserve --uevent"), 0);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(persist_round_trip)
 {
     eng_start(&e, "demo");
@@ -295,6 +314,7 @@ int main(void)
     tcase_add_test(tc, reserve_uevent);
     tcase_add_test(tc, reserve_uevent_before_the_host_module);
     tcase_add_test(tc, reserve_sets_persisted_vf_counts);
+    tcase_add_test(tc, reserve_uevent_add_of_bound_pf_sets_vfs);
     tcase_add_test(tc, persist_round_trip);
     tcase_add_test(tc, persist_checks_before_writing);
     tcase_add_test(tc, cmdline_intel_amd_and_twins);

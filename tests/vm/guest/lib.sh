@@ -136,3 +136,54 @@ refused_while_mounted() {
     expect "$(owner "$3")" "$_was" "$3 owner after a refusal"
     umount "/mnt/$1"
 }
+
+# ---- the boot-path boots (Debian root, tests/vm/debroot) --------------------------------------
+# reserved_at_boot ADDR MODULE: ADDR is on vfio-pci with a lasting override, and MODULE, its
+# host driver, was loaded during the boot (it could have taken the device) but never probed it
+# (e1000e, e1000 and nvme log every device they probe, naming its address).
+reserved_at_boot() {
+    expect "$(driver_of "$1")" vfio-pci "$1 driver"
+    expect "$(attr "$1" driver_override)" vfio-pci "$1 driver_override"
+    exists "/dev/vfio/$(group_of "$1")" || fail "/dev/vfio/$(group_of "$1") missing for $1"
+    [ -d "/sys/module/$2" ] || fail "$2 was never loaded: nothing proves it could not take $1"
+    dmesg >"$T/dmesg"
+    case $2 in
+    nvme) ! grep "pci function $1\$" "$T/dmesg" || fail "nvme probed $1 (line above)" ;;
+    *) ! grep "$2 $1" "$T/dmesg" || fail "$2 probed $1 (line above)" ;;
+    esac
+}
+# vfs_reserved_at_boot PF N: the PF has N VFs (numvfs= in hostdev.d), each reserved at boot.
+vfs_reserved_at_boot() {
+    expect "$(attr "$1" sriov_numvfs)" "$2" "$1 sriov_numvfs (numvfs=$2 in hostdev.d)"
+    for _l in "$PCI/$1"/virtfn*; do
+        [ -L "$_l" ] || fail "$1 has no VFs"
+        reserved_at_boot "$(basename "$(readlink "$_l")")" nvme
+    done
+}
+# The shipped rule masked for this boot (hdtest.norule), or not.
+rule_masked() { [ "$(readlink /run/udev/rules.d/60-hostdev.rules 2>/dev/null)" = /dev/null ]; }
+unit_state() { systemctl show -p "$2" --value "$1"; }
+# The initramfs boots: the rule and the unit are masked in the real root (hdtest.norule,
+# systemd.mask=), so what is reserved was reserved by the initramfs. Its script (init-top,
+# pre-udev hook) logs what it did to the kernel log: each device found unbound and bound to
+# vfio-pci before either NIC driver loaded (the rule the hook copies into the initramfs
+# would take them too, from udev there, but says nothing: these lines are the script's);
+# 00:06.0, an e1000e nobody names, is e1000e's (it was there to take).
+reserved_by_initramfs() {
+    udevadm settle -t 30 || note "udevadm settle timed out"
+    rule_masked || fail "the udev rule is not masked in the real root (hdtest.norule)"
+    expect "$(unit_state hostdev-reserve.service ActiveState)" inactive "hostdev-reserve.service state"
+    reserved_at_boot 0000:00:02.0 e1000e # /etc/hostdev.d, copied into the initramfs
+    reserved_at_boot 0000:00:04.0 e1000  # hostdev.reserve=
+    _nic=$(grep -n -E 'e1000e?: Intel' "$T/dmesg" | head -n1 | cut -d: -f1)
+    [ -n "$_nic" ] || fail "no NIC driver loaded in the kernel log (e1000e, e1000)"
+    for _l in "0000:00:02.0: unbound -> vfio-pci (etc/hostdev.d/10-hdtest.conf:2)" \
+        "0000:00:04.0: unbound -> vfio-pci (proc/cmdline)"; do
+        _n=$(grep -n -F "hostdev: $_l" "$T/dmesg" | head -n1 | cut -d: -f1)
+        [ -n "$_n" ] || fail "no 'hostdev: $_l' in the kernel log: the initramfs script did not reserve it"
+        [ "$_n" -lt "$_nic" ] || fail "'hostdev: $_l' (log line $_n) came after a NIC driver loaded (line $_nic)"
+    done
+    expect "$(driver_of 0000:00:06.0)" e1000e "0000:00:06.0 driver (the control, not reserved)"
+    grep -q "e1000e 0000:00:06.0" "$T/dmesg" || fail "no e1000e probe of 0000:00:06.0 in the log (control)"
+    pass
+}
