@@ -49,18 +49,20 @@ WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prot
                -Wformat=2 -Wno-format-nonliteral
 OPT         ?= -O2 -g
 SAN         ?=
-CPPFLAGS    += -D_GNU_SOURCE -DHOSTDEV_VERSION=\"$(VERSION)\" -Iinclude -Icore -Idrivers
+# libhostdev's folders, one layer each, lowest first (docs/design.md, Layers; build-aux/layers.sh
+# checks that no object calls a layer above its own).
+LIB_DIRS    := shared gateway os pci nodedev core
+
+CPPFLAGS    += -D_GNU_SOURCE -DHOSTDEV_VERSION=\"$(VERSION)\" -Iinclude $(LIB_DIRS:%=-I%)
 CFLAGS      ?=
 ALL_CFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
 LDFLAGS     ?=
 
 # Optional libraries: each has a libc-only twin with the same interface. libkmod, libudev and
-# libxml2 are opened with dlopen() when first needed (drivers/dl.h says why), so only their
+# libxml2 are opened with dlopen() when first needed (shared/shared.h says why), so only their
 # headers are build dependencies and -ldl (inside libc since glibc 2.34) is all that is linked.
-CORE_SRC    := $(filter-out core/par-threads.c core/par-none.c,$(wildcard core/*.c)) \
-               $(wildcard kernel-cmdline/*.c) \
-               $(filter-out drivers/kmod.c drivers/kmod-none.c drivers/udev.c drivers/udev-none.c,\
-                            $(wildcard drivers/*.c))
+CORE_SRC    := $(filter-out core/par-threads.c core/par-none.c os/kmod.c os/kmod-none.c \
+                            os/udev.c os/udev-none.c,$(wildcard $(LIB_DIRS:%=%/*.c)))
 LIB_LIBS    := -ldl
 # An operation's steps on devices of different IOMMU groups run on worker threads (core/par.c);
 # HOSTDEV_NO_THREADS=1 runs them one after another (the static binary: no thread code in it).
@@ -71,17 +73,17 @@ CORE_SRC    += core/par-threads.c
 LIB_LIBS    += -pthread
 endif
 ifeq ($(HOSTDEV_NO_KMOD),1)
-CORE_SRC    += $(wildcard drivers/kmod-none.c)
+CORE_SRC    += os/kmod-none.c
 CPPFLAGS    += -DHOSTDEV_NO_KMOD
 else
-CORE_SRC    += $(wildcard drivers/kmod.c)
+CORE_SRC    += os/kmod.c
 CPPFLAGS    += $(shell $(PKGCONFIG) --cflags libkmod)
 endif
 ifeq ($(HOSTDEV_NO_UDEV),1)
-CORE_SRC    += $(wildcard drivers/udev-none.c)
+CORE_SRC    += os/udev-none.c
 CPPFLAGS    += -DHOSTDEV_NO_UDEV
 else
-CORE_SRC    += $(wildcard drivers/udev.c)
+CORE_SRC    += os/udev.c
 CPPFLAGS    += $(shell $(PKGCONFIG) --cflags libudev)
 endif
 
@@ -129,7 +131,7 @@ LIB_A       := $(BUILD)/libhostdev.a
 VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: boot all lib adapters tools check check-unit check-asan check-tsan check-vm demo install uninstall clean deps \
+.PHONY: boot all lib adapters tools check check-unit check-layers check-asan check-tsan check-vm demo install uninstall clean deps \
         format static bench lint fuzz fuzz-bins check-valgrind fleet-deps
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
@@ -347,7 +349,13 @@ boot: $(BOOT_OUT)
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
 check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps
+	build-aux/layers.sh $(BUILD)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
+
+# The layers of docs/design.md, from the objects' symbols: no call goes up (check-unit and lint
+# run it too).
+check-layers: all
+	build-aux/layers.sh $(BUILD)
 
 # The consumers' own parsers that test-export runs (Nova's, promtool): Debian packages
 # unpacked once into build/fleet (whatever BUILD is), never installed.
@@ -471,9 +479,10 @@ install: all boot
 	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || true; done
 
-# Static analysis with the checked-in configuration (.clang-tidy); both must be clean.
-lint:
-	build-aux/lint.sh $(filter-out drivers/kmod-none.c drivers/udev-none.c,$(CORE_SRC)) \
+# Static analysis with the checked-in configuration (.clang-tidy); both must be clean. The
+# layers are checked first (a build's objects).
+lint: check-layers
+	build-aux/lint.sh $(filter-out os/kmod-none.c os/udev-none.c,$(CORE_SRC)) \
 	                  $(TOOL_SRC) $(FAKESYS_SRC) $(VIRT_SRC) $(VIRSH_SRC) \
 	                  $(wildcard tests/fuzz/*.c) $(wildcard tests/unit/*.c)
 

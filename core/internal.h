@@ -1,384 +1,12 @@
-/* internal.h - libhostdev's private declarations, one section per .c file. */
+/* internal.h - core/: the PCI passthrough engine's private declarations, one section per .c
+ * file. core/ uses the layers below through their headers (nodedev/, pci/, os/, gateway/,
+ * shared/: docs/design.md, Layers); the layers above use only the public API. */
 #ifndef HOSTDEV_INTERNAL_H
 #define HOSTDEV_INTERNAL_H
 
-#include <errno.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include "pci.h"
 
-#include <hostdev/hostdev.h>
-
-#define HD_EXPORT __attribute__((visibility("default")))
-#define HD_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#define HD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Longest attribute value we read into a stack buffer; larger files use hd_fs_read_alloc(). */
-#define HD_ATTR_MAX 4096
-/* Longest relative path we build. */
-#define HD_PATH_MAX 512
-#define HD_DIR_SLOTS 8 /* directories kept open on a context (sysfs.c) */
-
-/* ---- ctx.c -------------------------------------------------------------------------------- */
-
-struct hd_names;
-struct hd_par;
-struct hd_writer_hooks;
-
-/* A set of pointers by open addressing (util.c): NULL slots are free, cap a power of two. */
-struct hd_ptrset {
-    void **slots;
-    size_t count, cap;
-};
-
-/* A set of strings (util.c), each stored once and never moved or freed before the set: what
- * many devices share (driver names, modaliases, vendor and product names) costs one copy. */
-struct hd_strings {
-    struct hd_chunk *chunks;
-    struct hd_ptrset index;
-};
-
-/* How the gateway resolves a path under the root (sysfs.c). */
-enum hd_resolve {
-    HD_RESOLVE_IN_ROOT, /* openat2(RESOLVE_IN_ROOT): links and ".." stay under the root */
-    HD_RESOLVE_WALK,    /* no openat2 (before 5.6, or filtered): the same, component by
-                         * component with O_NOFOLLOW, links read and followed here */
-    HD_RESOLVE_HOST,    /* the root is "/": nothing lies outside it, plain *at() calls */
-};
-
-/* Reference counts of contexts, devices and node devices are atomic: a program may drop its
- * references from any thread (hostdev.h: threads). */
-struct hd_ctx {
-    atomic_int refcount;
-    int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
-    char *root;     /* as given, for messages */
-    bool root_is_host; /* root is "/": the only case where modules may be loaded */
-    enum hd_resolve resolve;
-    /* The directories the last paths resolved under the root were in, least recently used
-     * replaced first: a listing reads a device's attributes one after another, and an
-     * operation goes back and forth between a device, the state directory and the journal's,
-     * so each is resolved once. Those outside the state directory are distrusted at every
-     * attribute write, which may make or remove directories (sysfs.c). */
-    struct hd_dir_slot {
-        int fd; /* -1: free */
-        /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an
-         * unbound device has no driver link), not a sign that the directory went away. */
-        bool trusted;
-        unsigned int used; /* dir_clock when last used */
-        char path[HD_PATH_MAX];
-    } dirs[HD_DIR_SLOTS];
-    unsigned int dir_clock;
-    char *state_dir;   /* relative to root */
-    char *names_file;  /* NULL: default search; "": off */
-    struct hd_names *names; /* loaded on first use */
-    struct hd_strings strings; /* shared by the context's devices, live as long as it */
-    unsigned int timeout_ms;
-    hd_log_fn log_fn;
-    void *log_data;
-    int log_priority;
-    char last_error[512];
-    enum hd_reason last_reason;
-    /* What a timed write's writer (a forked child, sysfs.c) does for the transaction it
-     * belongs to; the engine sets it while a transaction applies its steps (txn.c). */
-    const struct hd_writer_hooks *writer;
-    void *writer_data;
-    /* The parallel run this context is a worker of (par.c); NULL: none. */
-    struct hd_par *par;
-    /* The kernel's "vfio_pci:" module aliases, read on first use (drivers/variant.c). */
-    struct hd_vfio_aliases *vfio_aliases;
-};
-
-/* Run in a timed write's writer child (sysfs.c): @begin before the write, @end when it
- * returned (before the caller hears of it), @abandoned when the caller gave up or died. */
-struct hd_writer_hooks {
-    void (*begin)(struct hd_ctx *ctx, void *data);
-    void (*end)(struct hd_ctx *ctx, void *data);
-    void (*abandoned)(struct hd_ctx *ctx, void *data);
-};
-
-/* A context for a worker thread of @parent's operation (par.c): the same root, state
- * directory, timeout, log priority and writer hooks, its own last error, directory cache and
- * strings; names are not read. */
-int hd_ctx_worker_new(struct hd_ctx *parent, struct hd_ctx **out);
-
-void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
-            const char *fmt, ...) HD_PRINTF(6, 7);
-/* Leave @fmt as the context's last error, log it, and return @err (a negative errno). */
-int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char *fn,
-             const char *fmt, ...) HD_PRINTF(6, 7);
-
-/* The same with the reason a caller acts on (exit status, --force hint), which outer messages
- * wrapping this one keep. */
-int hd_error_reason(struct hd_ctx *ctx, int err, enum hd_reason reason, const char *file,
-                    int line, const char *fn, const char *fmt, ...) HD_PRINTF(7, 8);
-
-/* Keep the message, say why: returns @err. */
-int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
-
-#define hd_err(ctx, err, ...) hd_error((ctx), (err), __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define hd_errr(ctx, err, reason, ...)                                                          \
-    hd_error_reason((ctx), (err), (reason), __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define hd_warn(ctx, ...) hd_log((ctx), HD_LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define hd_info(ctx, ...) hd_log((ctx), HD_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define hd_dbg(ctx, ...) hd_log((ctx), HD_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
-
-/* ---- sysfs.c: THE filesystem gateway ------------------------------------------------------- */
-/*
- * Every path is relative to the context's root and must be "safe": no leading '/', no "." or
- * ".." component, no empty component. Callers build paths with hd_path() from constants,
- * formatted addresses and names checked by hd_name_valid().
- */
-
-/* The context's kept directories: none yet (a new context), all closed (its end). */
-void hd_fs_dirs_init(struct hd_ctx *ctx);
-void hd_fs_dirs_close(struct hd_ctx *ctx);
-/* Distrust the kept directories of the state directory (sysfs.c keeps them trusted across
- * device reads and attribute writes): once per operation, when it checks the state
- * directory, since someone may have removed and made it again since the last one. */
-void hd_fs_distrust_state(struct hd_ctx *ctx);
-/* A single path component from outside (driver, module, group, interface name): non-empty,
- * no '/', not "." or "..", printable, shorter than NAME_MAX. */
-bool hd_name_valid(const char *name);
-bool hd_path_valid(const char *path);
-/* snprintf into @buf; -ENAMETOOLONG when it does not fit. */
-int hd_path(char *buf, size_t size, const char *fmt, ...) HD_PRINTF(3, 4);
-
-/* Read a small attribute into @buf (NUL-terminated), one trailing newline stripped.
- * Returns the length or -errno. -EFBIG when it does not fit. */
-ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
-/* A whole regular file under the root, NUL-terminated, at most @max bytes: -EFBIG beyond,
- * -EINVAL for a FIFO or device (opened non-blocking: neither blocks nor never ends),
- * -EISDIR for a directory. */
-#define HD_READ_MAX (16u << 20)  /* kernel tables and host databases */
-#define HD_CONFIG_MAX (1u << 20) /* a configuration file or a record */
-int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
-/* Read up to @size bytes from offset 0 (binary, e.g. config space). Returns bytes read. */
-ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size);
-/* One write(2) of @value, as the kernel expects for attributes. Returns 0 or the -errno of
- * open, write or close. */
-int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value);
-/* The same, done in a child process that is abandoned after @timeout_ms: a driver whose
- * remove() hangs leaves the child blocked, not us. -ETIMEDOUT then. */
-int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
-                             unsigned int timeout_ms);
-/* readlink(2); returns the length or -errno. */
-ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
-/* The last component of a symlink's target (e.g. a driver name or a group number). */
-int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
-/* Names in a directory, "." and ".." left out, sorted. Free with hd_strv_free(). */
-int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count);
-/* The same names, unsorted, one call of @fn each (no list kept); a negative return of @fn
- * stops the scan and is returned. */
-int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
-                   int (*fn)(void *data, const char *name), void *data);
-/* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
-int hd_fs_exists(struct hd_ctx *ctx, const char *path);
-/* What follows may come after a change by someone else: a kept directory may be stale. */
-void hd_fs_distrust_dir(struct hd_ctx *ctx);
-int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
-/* Poll until @path exists (@present) or not, at most @timeout_ms. 0 or -ETIMEDOUT. */
-int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms);
-/* open(2) relative to the root, O_CLOEXEC added; every link and ".." is resolved inside the
- * root (a link to "/x" means ROOT/x). With O_CREAT the last component is never a link
- * (O_NOFOLLOW is added): nothing is created through one. Returns fd or -errno. */
-int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
-int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
-/* hd_fs_open() of a file in a directory of the state (@flags with O_CREAT): its directory
- * and their parents are made (@dir_mode) only when it is missing, not tried every time. */
-int hd_fs_open_mkdir(struct hd_ctx *ctx, const char *path, int flags, mode_t mode,
-                     mode_t dir_mode);
-/* A device node a VM opens, as an O_PATH|O_NOFOLLOW fd with its stat: what is recorded as its
- * owner and what is changed are the same inode. -ELOOP for a link, -EINVAL for anything but
- * a character device or regular file (the fake kernel's nodes). */
-int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
-/* Is @path (resolved under the root) on a file system mounted nodev? */
-bool hd_fs_on_nodev(struct hd_ctx *ctx, const char *path);
-/* Owner, then mode (permission bits only), of the node @fd refers to. */
-int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode);
-int hd_fs_unlink(struct hd_ctx *ctx, const char *path);
-int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to);
-/* Make a rename or an unlink in directory @path durable. */
-int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path);
-/* write(2) all of @data to an fd opened through the gateway. */
-int hd_fs_write_all(int fd, const char *data, size_t len);
-/* Map a whole file read-only (a names database): relative to the root, or, with @host, the one
- * exception to "relative to the root": a file the user named or the host's names database
- * (never kernel state). An empty file maps as NULL, 0. Undo with hd_fs_unmap(). */
-int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len);
-/* Open a regular file for reading (relative to the root, or with @host the host's absolute
- * @path): the fd, its size in *@size; -errno, -EINVAL when not a regular file. */
-int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t *size);
-void hd_fs_unmap(const char *data, size_t len);
-/* Let the pages read so far go (they come back when touched): a one-off pass over a big file
- * does not stay in the resident set. */
-void hd_fs_map_release(const char *data, size_t len);
-
-/* ---- hwdb.c ------------------------------------------------------------------------------- */
-
-struct hd_hwdb_file;
-/* A hwdb.bin read from @fd (of @size bytes; the file takes the fd, closed with it) or held in
- * memory: 0; -ENOENT not a hwdb at all; -EPROTO a hwdb of a layout we do not know (libudev may
- * read it); -ENOMEM. */
-int hd_hwdb_file_open(int fd, uint64_t size, struct hd_hwdb_file **out);
-int hd_hwdb_file_open_mem(const char *data, size_t len, struct hd_hwdb_file **out);
-void hd_hwdb_file_close(struct hd_hwdb_file *f);
-/* The value of @property ("ID_VENDOR_FROM_DATABASE") under the exact key @key
- * ("pci:v00008086*"); NULL when absent or malformed. Valid until the next call on @f. */
-const char *hd_hwdb_file_get(struct hd_hwdb_file *f, const char *key, const char *property);
-
-/* ---- device.c ----------------------------------------------------------------------------- */
-
-struct hd_device_ext {
-    /* HD_FILL_PARENT */
-    bool has_parent;
-    struct hd_pci_addr parent;
-    char *sysfs_path; /* "sys/devices/pci0000:00/..." */
-    /* HD_FILL_SRIOV */
-    struct hd_pci_addr *virtfns;
-    size_t nvirtfns;
-    int totalvfs, numvfs;
-    /* HD_FILL_EXTRA */
-    int numa_node;
-    bool has_reset;
-    char *reset_methods;
-    char *vfio_cdev;
-};
-
-struct hd_device {
-    /* Ordered for size, not by fill: a listing of 10,000 holds 10,000 of these (128 bytes). */
-    atomic_int refcount;
-    unsigned int filled; /* enum hd_fill bits read so far */
-    struct hd_ctx *ctx;
-    struct hd_pci_addr addr;
-    char name[HD_PCI_ADDR_BUFSZ];
-    bool has_physfn;          /* HD_FILL_SRIOV, or a listing that found the VF's PF */
-    bool has_driver_override; /* HD_FILL_OVERRIDE: the attribute exists (Linux >= 3.16) */
-    /* HD_FILL_IDENT */
-    uint16_t vendor, device, subsystem_vendor, subsystem_device;
-    uint32_t class;
-    /* HD_FILL_GROUP */
-    int group;
-    /* HD_FILL_CONFIG */
-    int16_t revision, header_type;
-    const char *modalias; /* HD_FILL_IDENT, in ctx->strings */
-    const char *driver;   /* HD_FILL_IDENT, in ctx->strings; NULL: unbound */
-    /* HD_FILL_OVERRIDE (here, not in ext: a listing reads it for every unbound device), in
-     * ctx->strings; NULL: none set */
-    const char *driver_override;
-    /* HD_FILL_NAMES */
-    const char *vendor_name, *product_name; /* in ctx->strings */
-    /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
-     * that a plain listing of 10,000 devices does not carry them (72 bytes a device). */
-    struct hd_device_ext *ext;
-    struct hd_pci_addr physfn; /* with has_physfn */
-    /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
-    int vf_device;
-};
-
-#define HD_VF_DEVICE_UNREAD (-1)
-#define HD_VF_DEVICE_NONE (-2)
-
-/* A snapshot with nothing read yet. */
-struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
-/* Read the @fill fields; with @again also those already read. */
-int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
-/* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); a VF is left
- * with *vf_pending, its ids for hd_device_fill_vf_ids(). With @driver_known, @driver (NULL:
- * none) is the device's driver and its link is not read. */
-int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *driver,
-                        bool *vf_pending);
-/* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
- * -ENOENT when @pf is no PF. */
-int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);
-/* A pending VF's ids and physfn from its PF @pf: the PF's vendor and its sriov_vf_device, read
- * once per PF. -ENOENT when the PF cannot tell (a kernel without sriov_vf_device). */
-int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
-/* The uevent file's text (cut up in place): DRIVER, PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, MODALIAS
- * into @dev's HD_FILL_IDENT fields. -EINVAL with a message naming the bad line. */
-int hd_device_parse_uevent(struct hd_device *dev, char *buf);
-/* "sys/bus/pci/devices/<BDF>/<attr>" */
-int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size);
-ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);
-ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
-                                  size_t size);
-int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
-/* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
-bool hd_device_on_stub(const struct hd_device *dev);
-/* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
-int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
-
-/* ---- nodedev.c, nodedev-caps.c, nodedev-xml.c ---------------------------------------------- */
-
-struct hd_nodedev {
-    atomic_int refcount;
-    struct hd_ctx *ctx;
-    enum hd_nodedev_cap cap;
-    char *name;
-    char *parent;  /* NULL only for "computer" */
-    char *path;    /* the device's directory, relative to the root: "sys/devices/..." */
-    char *abspath; /* "/" + path, what <path> shows */
-    char *sysname; /* last component of path: "0000:00:1f.2", "1-2:1.0", "sda" */
-    char *driver;
-    char *devnode; /* "/dev/..." from uevent DEVNAME */
-    const char *caps[4]; /* what virNodeDeviceListCaps reports */
-    size_t ncaps;
-    struct hd_device *pci; /* HD_CAP_PCI */
-    /* pci (copied from the snapshot), usb_device */
-    int vendor_id, product_id;
-    char *vendor_name, *product_name;
-    /* usb_device: bus, device; usb interface: number, class, subclass, protocol;
-     * scsi: host, bus, target, lun; scsi_host: host, unique_id (-1: none) */
-    long long num[4];
-    char *description; /* usb interface */
-    /* net */
-    char *ifname, *mac;
-    const char *link_state; /* "up", "down", ... from operstate; NULL: unknown/absent */
-    unsigned int link_speed;
-    const char *net_subtype; /* "80203", "80211" or NULL */
-    unsigned int net_features; /* hd_netdev_features(), on the host only */
-    /* scsi */
-    const char *scsi_type;
-    /* storage */
-    char *model, *vendor, *serial;
-    const char *drive_type;
-    bool removable;
-    unsigned long long num_blocks, block_size;
-    /* pci: the types it offers as a mediated device parent (the listing's, shared) */
-    struct hd_mdev_type_list *mdev_types;
-    /* mdev: its type and its parent's sysfs name; its group is num[0] (-1: none) */
-    char *mdev_type, *mdev_parent;
-    /* system ("computer"): from the DMI attributes */
-    char *sys_product, *hw_vendor, *hw_version, *hw_serial, *hw_uuid;
-    char *fw_vendor, *fw_version, *fw_date;
-};
-
-/* netdev-features.c: libvirt's net <feature> names, in its order, and the ones @ifname has on
- * the host (bit i: hd_netdev_feature_names[i]). rdma and switchdev are never set. */
-#define HD_NETDEV_FEATURES 14
-extern const char *const hd_netdev_feature_names[HD_NETDEV_FEATURES];
-int hd_netdev_features(const char *ifname, unsigned int *mask);
-
-/* nodedev-caps.c: fill the capability's fields of @dev from its sysfs directory. */
-int hd_nodedev_probe_usb(struct hd_nodedev *dev);
-int hd_nodedev_probe_scsi(struct hd_nodedev *dev);
-int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev);
-int hd_nodedev_probe_net(struct hd_nodedev *dev);
-int hd_nodedev_probe_storage(struct hd_nodedev *dev); /* 0: keep, 1: not a disk, skip */
-int hd_nodedev_probe_system(struct hd_nodedev *dev);
-int hd_nodedev_probe_mdev(struct hd_nodedev *dev);
-/* Read attribute @attr of @dev's directory; -ENOENT when absent. */
-ssize_t hd_nodedev_read_attr(struct hd_nodedev *dev, const char *attr, char *buf, size_t size);
-/* The same, allocated; *@out stays NULL when the attribute is absent or empty. */
-int hd_nodedev_dup_attr(struct hd_nodedev *dev, const char *attr, char **out);
-/* KEY's value in @dev's uevent file; -ENOENT when there is no such key. */
-int hd_nodedev_uevent(struct hd_nodedev *dev, const char *key, char *buf, size_t size);
-/* libvirt's naming rule: "@subsystem_@sysname[_@suffix]" with every byte that is not an
- * ASCII letter or digit turned into '_'. */
-int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const char *suffix);
-
-/* ---- drivers/: what each stub driver needs ---------------------------------------------- */
+/* ---- stub.c: what each stub driver needs ------------------------------------------------- */
 
 struct hd_stub_driver {
     const char *name;   /* as in sys/bus/pci/drivers/ */
@@ -387,8 +15,8 @@ struct hd_stub_driver {
     bool variant;       /* a vfio-pci variant: its ids are override-only, new_id cannot bind */
 };
 
-extern const struct hd_stub_driver hd_stub_vfio_pci; /* drivers/vfio-pci.c */
-extern const struct hd_stub_driver hd_stub_pci_stub; /* drivers/pci-stub.c */
+extern const struct hd_stub_driver hd_stub_vfio_pci;
+extern const struct hd_stub_driver hd_stub_pci_stub;
 /* NULL when @name is not a stub driver hostdev binds to. */
 const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 /* @name as a driver to detach to: one of the stubs above, or a vfio-pci variant driver (named
@@ -398,27 +26,14 @@ int hd_stub_driver_get(const char *name, struct hd_stub_driver *out);
 /* A stub or a vfio-pci variant: a device on it is detached. */
 bool hd_driver_is_stub(const char *name);
 
-/* drivers/variant.c: the vfio-pci family driver for a device of this modalias: the most
+/* variant.c: the vfio-pci family driver for a device of this modalias: the most
  * specific "vfio_pci:" alias of the kernel's modules.alias (a variant driver), else
  * "vfio-pci". The aliases are read once per context. */
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size);
-struct hd_vfio_aliases;
 void hd_vfio_aliases_free(struct hd_vfio_aliases *aliases);
 
-/* drivers/module.c: make sure sys/bus/pci/drivers/@driver exists, loading @module when the
- * root is the host itself. -EPERM when the module is blacklisted. */
-int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
-
-/* Run modprobe for @module: what inserts it when libkmod is not there. */
-int hd_module_run_modprobe(const char *module);
-
-/* drivers/kmod.c or kmod-none.c, the module backend: */
-/* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no (or cannot tell). */
-int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);
-/* Insert @module into the running kernel (the caller made sure the root is the host). */
-int hd_module_insert(struct hd_ctx *ctx, const char *module);
-/* The module the modalias resolves to ("e1000e"), allocated; -ENOENT when unknown. */
-int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module);
+/* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
+bool hd_device_on_stub(const struct hd_device *dev);
 
 /* ---- state.c: small records under the state directory ------------------------------------- */
 
@@ -454,8 +69,6 @@ struct hd_node_owner {
     gid_t gid;
     mode_t mode;
 };
-
-#define HD_DRIVER_NAME_MAX 64
 
 struct hd_assignment {
     enum hd_assignment_kind kind;
@@ -818,14 +431,6 @@ void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t);
 /* par-threads.c (par-none.c): run @plan's chains on worker threads; false when it could not
  * start one (nothing ran: the caller runs them itself). */
 bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan);
-/* sysfs.c's timed write in a worker: forks one at a time, under the lock; each writer child
- * closes the result pipes of the others (which it would otherwise keep open, and its caller
- * would never see it gone). No-ops outside a parallel run. */
-void hd_par_fork_lock(struct hd_ctx *ctx);
-void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd); /* @pipe_fd: its result pipe */
-void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd);
-void hd_par_close_pipes(struct hd_ctx *ctx); /* in the child */
-
 /* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
 int hd_ops_detach(struct hd_op *op);
 int hd_ops_reattach(struct hd_op *op);
@@ -835,25 +440,12 @@ int hd_ops_acquire(struct hd_op *op);
 int hd_ops_release(struct hd_op *op);
 int hd_ops_reserve(struct hd_op *op);
 int hd_ops_recover(struct hd_op *op); /* recover.c */
-/* mdev.c: what acquire needs of mediated device @uuid (canonical); -ENOENT (message left)
- * when there is none. */
-struct hd_mdev_info {
-    char parent[HD_DRIVER_NAME_MAX];
-    int group;    /* -1: none (its vendor driver has not registered it with VFIO) */
-    char cdev[32]; /* "vfioN", "" without one */
-};
-int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *info);
-int hd_ops_mdev_create(struct hd_op *op); /* mdev.c */
+int hd_ops_mdev_create(struct hd_op *op); /* mdev-ops.c */
 int hd_ops_follow(struct hd_op *op);      /* acquire.c */
 int hd_ops_mdev_remove(struct hd_op *op);
-/* mdev.c: put back what an MDEV_* step of a journal started (remove what it made, make again
+/* mdev-ops.c: put back what an MDEV_* step of a journal started (remove what it made, make again
  * what it removed); 0 when it is as it was. */
 int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
-/* For each plain name P in @top and each plain name N in @top/P[/@middle]: @fn(@data, P, N),
- * sorted; a missing @top is empty, a P that is not a directory is left out. */
-int hd_mdev_scan(struct hd_ctx *ctx, const char *top, const char *middle,
-                 int (*fn)(void *data, const char *parent, const char *name), void *data);
-
 /* op.c: the request an operation was given, and its report. */
 struct hd_op_request {
     enum hd_op_kind kind;
@@ -885,51 +477,6 @@ int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, co
                       const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
-
-/* ---- names.c ------------------------------------------------------------------------------ */
-
-void hd_names_free(struct hd_names *names);
-/* Forget the source (the names file changed); strings handed out stay valid. */
-void hd_names_forget(struct hd_names *names);
-/* Vendor and product names for these ids; either may come back NULL (unknown or names off).
- * The strings are in ctx->strings and live as long as the context. */
-int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
-                    const char **product_name);
-
-/* ---- drivers/udev.c (or udev-none.c) -------------------------------------------------------- */
-
-struct hd_hwdb;
-/* The udev hwdb: NULL when built without libudev or when no hwdb is installed. */
-struct hd_hwdb *hd_hwdb_open(void);
-void hd_hwdb_close(struct hd_hwdb *hwdb);
-/* Allocated names (either may be NULL); -ENOENT when the hwdb knows nothing of these ids. */
-int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char **vendor_name,
-                   char **product_name);
-
-/* ---- kernel-cmdline/cmdline.c: words, names, values ---------------------------------------- */
-
-/* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
-int hd_kstrtobool(const char *s, bool *value);
-/* hd_cmdline_new_from_ctx() without leaving a message on the context (for callers to which an
- * unreadable command line is a finding, not a failure). -EILSEQ when it holds a NUL. */
-int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
-/* Record an option the kernel does not take (see hd_cmdline_get_invalid()); @kernel_log may
- * be NULL. -ENOMEM. */
-int hd_cmdline_add_invalid(struct hd_cmdline *cmdline, const char *param, const char *option,
-                           const char *why, const char *kernel_log);
-
-/* ---- kernel-cmdline/options.c: what the IOMMU-related parameters mean --------------------- */
-
-struct hd_cmdline_settings {
-    signed char value[HD_CMDLINE_SETTING_COUNT]; /* enum hd_tristate */
-    struct hd_pci_id_match *ids;                 /* vfio-pci.ids */
-    size_t n_ids;
-};
-
-/* Fill @settings from the parsed parameters, recording invalid options on @cmdline. */
-int hd_cmdline_interpret(struct hd_cmdline *cmdline, struct hd_cmdline_settings *settings);
-void hd_cmdline_settings_free(struct hd_cmdline_settings *settings);
-
 
 /* ---- dmar.c: the ACPI DMAR table (Intel VT-d) --------------------------------------------- */
 
@@ -986,70 +533,6 @@ int hd_iommu_report_add_problem(struct hd_iommu_report *report, enum hd_severity
 /* Add the problems @facts show to @report; returns whether VFIO can isolate devices, or
  * -ENOMEM. */
 int hd_iommu_diagnose(struct hd_iommu_report *report, const struct hd_iommu_facts *facts);
-
-/* ---- util.c ------------------------------------------------------------------------------- */
-
-/* Room for one more entry (grows at three quarters full, rehashing with @hash_of). */
-int hd_ptrset_reserve(struct hd_ptrset *set, size_t (*hash_of)(const void *entry));
-/* The slot holding the entry @same as @key, or the free slot where it goes (then store the
- * entry there and count it). Call hd_ptrset_reserve() first. */
-void **hd_ptrset_find(struct hd_ptrset *set, size_t hash,
-                      bool (*same)(const void *entry, const void *key), const void *key);
-/* The stored copy of @s (@len bytes, no NUL needed); NULL when out of memory. */
-const char *hd_strings_add(struct hd_strings *set, const char *s, size_t len);
-void hd_strings_free(struct hd_strings *set);
-
-void hd_strv_free(char **v, size_t n);
-/* Strict number parsing of a whole string (optional one trailing newline): -EINVAL otherwise. */
-int hd_parse_uint(const char *s, int base, unsigned long long max, unsigned long long *out);
-int hd_parse_int(const char *s, long long min, long long max, long long *out);
-/* Parse "0x8086" or "8086" as hex up to @max. */
-int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out);
-/* @v in hex, at least @width digits, at @p (not terminated); returns the end. printf's
- * "%0*llx" at a tenth of the cost, for what a listing formats per device. */
-char *hd_put_hex(char *p, unsigned long long v, int width, bool upper);
-char *hd_strdup_or_null(const char *s);
-/* Copy with truncation; always NUL-terminates. */
-void hd_strlcpy(char *dst, const char *src, size_t size);
-/* Room for element @n of an array of *@cap elements of @size bytes: @v itself while there is,
- * else @v grown to twice (at first @first) with *@cap updated. NULL: out of memory, @v kept. */
-void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
-/* Reference counts of public objects, atomic (hostdev.h: a reference may be dropped in another
- * thread): one at creation; hd_ref_drop() says whether the last one went. */
-void hd_ref_init(atomic_int *count);
-void hd_ref_take(atomic_int *count);
-bool hd_ref_drop(atomic_int *count);
-/* A public list object of plain elements: struct TYPE { atomic_int refcount; ELEM *v; size_t n,
- * cap; }. Its _ref, _unref and _count, and a getter of one string field of element i. */
-#define HD_PLAIN_LIST_REFS(type, prefix)                                                       \
-    HD_EXPORT struct type *prefix##_ref(struct type *l)                                        \
-    {                                                                                          \
-        if (l != NULL)                                                                         \
-            hd_ref_take(&l->refcount);                                                         \
-        return l;                                                                              \
-    }                                                                                          \
-    HD_EXPORT struct type *prefix##_unref(struct type *l)                                      \
-    {                                                                                          \
-        if (l == NULL || !hd_ref_drop(&l->refcount))                                           \
-            return NULL;                                                                       \
-        free(l->v);                                                                            \
-        free(l);                                                                               \
-        return NULL;                                                                           \
-    }                                                                                          \
-    HD_EXPORT size_t prefix##_count(const struct type *l)                                      \
-    {                                                                                          \
-        return l ? l->n : 0;                                                                   \
-    }
-#define HD_LIST_STRING_FIELD(type, fn, field)                                                  \
-    HD_EXPORT const char *fn(const struct type *l, size_t i)                                   \
-    {                                                                                          \
-        return l != NULL && i < l->n ? l->v[i].field : NULL;                                   \
-    }
-uint64_t hd_now_ms(void);
-void hd_sleep_ms(unsigned int ms);
-/* Call @done until it returns > 0 (then 0) or < 0 (that error), at most @timeout_ms: sleeps of
- * 1, 2, 4 ... 64 ms in between. -ETIMEDOUT when time runs out. */
-int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data);
 
 /* ---- vfio.c ------------------------------------------------------------------------------- */
 

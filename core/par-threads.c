@@ -35,6 +35,8 @@ struct hd_par {
     int pipes[HD_PAR_WORKERS];
 };
 
+static const struct hd_fork_guard fork_guard;
+
 struct par_worker {
     struct hd_par *par;
     struct hd_ctx *ctx;
@@ -155,6 +157,7 @@ static bool run_threads(struct hd_ctx *ctx, struct hd_par *p)
             w[i].ctx->log_data = p;
         }
         w[i].ctx->par = p;
+        w[i].ctx->fork_guard = &fork_guard;
         pthread_mutex_lock(&p->lock);
         p->running++;
         pthread_mutex_unlock(&p->lock);
@@ -196,20 +199,15 @@ bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan)
     return ran;
 }
 
-/* ---- timed writes in a worker (sysfs.c) ----------------------------------------------------- */
+/* ---- timed writes in a worker (gateway/sysfs.c, through the context's fork guard) ---------- */
 
-void hd_par_fork_lock(struct hd_ctx *ctx)
+static void fork_lock(struct hd_par *p)
 {
-    if (ctx->par != NULL)
-        pthread_mutex_lock(&ctx->par->fork_lock);
+    pthread_mutex_lock(&p->fork_lock);
 }
 
-void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd)
+static void fork_unlock(struct hd_par *p, int pipe_fd)
 {
-    struct hd_par *p = ctx->par;
-
-    if (p == NULL)
-        return;
     for (size_t i = 0; pipe_fd >= 0 && i < HD_PAR_WORKERS; i++) {
         if (p->pipes[i] < 0) {
             p->pipes[i] = pipe_fd;
@@ -219,28 +217,30 @@ void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd)
     pthread_mutex_unlock(&p->fork_lock);
 }
 
-void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd)
+static void pipe_close(struct hd_par *p, int pipe_fd)
 {
-    struct hd_par *p = ctx->par;
-
-    if (p != NULL) {
-        /* Not closed while a fork copies the list: the number could be reused meanwhile. */
-        pthread_mutex_lock(&p->fork_lock);
-        for (size_t i = 0; i < HD_PAR_WORKERS; i++) {
-            if (p->pipes[i] == pipe_fd)
-                p->pipes[i] = -1;
-        }
+    /* Not closed while a fork copies the list: the number could be reused meanwhile. */
+    pthread_mutex_lock(&p->fork_lock);
+    for (size_t i = 0; i < HD_PAR_WORKERS; i++) {
+        if (p->pipes[i] == pipe_fd)
+            p->pipes[i] = -1;
     }
     close(pipe_fd);
-    if (p != NULL)
-        pthread_mutex_unlock(&p->fork_lock);
+    pthread_mutex_unlock(&p->fork_lock);
 }
 
-void hd_par_close_pipes(struct hd_ctx *ctx)
+static void close_pipes(struct hd_par *p)
 {
     /* In the child: the list is as the forking thread (which held the lock) left it. */
-    for (size_t i = 0; ctx->par != NULL && i < HD_PAR_WORKERS; i++) {
-        if (ctx->par->pipes[i] >= 0)
-            close(ctx->par->pipes[i]);
+    for (size_t i = 0; i < HD_PAR_WORKERS; i++) {
+        if (p->pipes[i] >= 0)
+            close(p->pipes[i]);
     }
 }
+
+static const struct hd_fork_guard fork_guard = {
+    .lock = fork_lock,
+    .unlock = fork_unlock,
+    .pipe_close = pipe_close,
+    .close_pipes = close_pipes,
+};

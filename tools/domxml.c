@@ -12,7 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "dl.h"
+#include "shared.h"
 #include "domxml.h"
 
 /* The libxml2 functions used here, typed from its headers. */

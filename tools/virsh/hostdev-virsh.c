@@ -15,7 +15,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "dl.h"
+#include "shared.h"
 #define HD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 

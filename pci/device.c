@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "pci.h"
 
 /* An integer attribute within [@min, @max]: 0, -ENOENT, -EINVAL (with the error set). */
 static int hd_device_read_int(struct hd_device *dev, const char *attr, long long min,

@@ -1,7 +1,24 @@
-/* stub.c - which drivers are stubs, and which leave a group viable. */
+/* stub.c - the stub drivers hostdev binds to, which drivers are stubs (vfio-pci's variants
+ * too), and which leave a group viable: what the engine knows of drivers. */
 #include <string.h>
 
 #include "internal.h"
+
+/* The VFIO stub: binds by driver_override or new_id (its id table is empty), and gives the
+ * group to user space as dev/vfio/<group>. */
+const struct hd_stub_driver hd_stub_vfio_pci = {
+    .name = "vfio-pci",
+    .module = "vfio_pci",
+    .vfio = true,
+};
+
+/* The legacy stub (KVM device assignment before VFIO): claims a device and does nothing with
+ * it; no device node. */
+const struct hd_stub_driver hd_stub_pci_stub = {
+    .name = "pci-stub",
+    .module = "pci_stub",
+    .vfio = false,
+};
 
 static const struct hd_stub_driver *const stubs[] = {&hd_stub_vfio_pci, &hd_stub_pci_stub};
 

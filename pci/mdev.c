@@ -1,16 +1,13 @@
-/* mdev.c - mediated devices (drivers/vfio/mdev): the types parents offer
- * (class/mdev_bus/PARENT/mdev_supported_types/TYPE), the devices made of them
- * (bus/mdev/devices/UUID), and the engine's two operations on them. Creating writes the UUID
- * to the type's create file, removing writes 1 to the device's remove file; each is journaled
- * first and undone (the device removed again, or made again with its UUID) when the operation
- * fails or its process dies. Every name read from sysfs is checked before it becomes part of
- * a path. */
+/* mdev.c - mediated devices (drivers/vfio/mdev) as sysfs shows them: the types parents offer
+ * (class/mdev_bus/PARENT/mdev_supported_types/TYPE) and the devices made of them
+ * (bus/mdev/devices/UUID). Node devices list them too; the engine's operations on them are
+ * core/mdev-ops.c. Every name read from sysfs is checked before it becomes part of a path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "internal.h"
+#include "pci.h"
 
 /* ---- UUIDs ------------------------------------------------------------------------------- */
 
@@ -236,20 +233,13 @@ HD_EXPORT int hd_mdev_type_list_get_available(const struct hd_mdev_type_list *l,
 
 /* ---- the devices ------------------------------------------------------------------------- */
 
-struct mdev {
-    char uuid[37];
-    char parent[HD_DRIVER_NAME_MAX], type[HD_DRIVER_NAME_MAX], driver[HD_DRIVER_NAME_MAX];
-    int group;
-};
-
 struct hd_mdev_list {
     atomic_int refcount;
-    struct mdev *v;
+    struct hd_mdev *v;
     size_t n, cap;
 };
 
-/* What sysfs says of mediated device @uuid: -ENOENT when there is none. */
-static int mdev_read(struct hd_ctx *ctx, const char *uuid, struct mdev *m)
+int hd_mdev_read(struct hd_ctx *ctx, const char *uuid, struct hd_mdev *m)
 {
     char path[HD_PATH_MAX], target[HD_PATH_MAX], group[32];
     const char *end, *start;
@@ -300,7 +290,7 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
     hd_ref_init(&l->refcount);
     r = names_in(ctx, "sys/bus/mdev/devices", &names, &n);
     for (size_t i = 0; r == 0 && i < n; i++) {
-        struct mdev *v;
+        struct hd_mdev *v;
         if (hd_mdev_uuid_parse(names[i], uuid) < 0)
             continue; /* not a name the kernel gives an mdev */
         if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {
@@ -308,7 +298,7 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
             break;
         }
         l->v = v;
-        r = mdev_read(ctx, names[i], &l->v[l->n]);
+        r = hd_mdev_read(ctx, names[i], &l->v[l->n]);
         if (r == -ENOENT) /* removed meanwhile */
             r = 0;
         else if (r == 0)
@@ -343,9 +333,9 @@ HD_EXPORT int hd_mdev_list_get_iommu_group(const struct hd_mdev_list *l, size_t 
 int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *info)
 {
     char path[HD_PATH_MAX], **names = NULL;
-    struct mdev m;
+    struct hd_mdev m;
     size_t n = 0;
-    int r = mdev_read(ctx, uuid, &m);
+    int r = hd_mdev_read(ctx, uuid, &m);
 
     memset(info, 0, sizeof(*info));
     if (r == -ENOENT)
@@ -367,157 +357,3 @@ int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *in
     return 0;
 }
 
-/* ---- the single writes, verified --------------------------------------------------------- */
-
-static int exists(struct hd_ctx *ctx, const char *uuid)
-{
-    char path[HD_PATH_MAX];
-    int r = hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s", uuid);
-
-    return r < 0 ? r : hd_fs_exists(ctx, path);
-}
-
-static int write_create(struct hd_ctx *ctx, const char *parent, const char *type,
-                        const char *uuid)
-{
-    char path[HD_PATH_MAX], dev[HD_PATH_MAX];
-    int r = hd_path(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types/%s/create",
-                    parent, type);
-
-    if (r == 0 && (r = hd_fs_write_attr_timeout(ctx, path, uuid, ctx->timeout_ms)) < 0)
-        return hd_err(ctx, r, "creating mediated device %s of type %s on %s failed: %s%s", uuid,
-                      type, parent, strerror(-r),
-                      r == -EUSERS ? " (no instance of that type is left)" : "");
-    if (r == 0 && (r = hd_path(dev, sizeof(dev), "sys/bus/mdev/devices/%s", uuid)) == 0 &&
-        hd_fs_wait_for(ctx, dev, true, ctx->timeout_ms) < 0)
-        r = hd_err(ctx, -EIO, "%s: the kernel took the create of %s but %s/%s did not appear",
-                   parent, uuid, ctx->root, dev);
-    return r;
-}
-
-static int write_remove(struct hd_ctx *ctx, const char *uuid)
-{
-    char path[HD_PATH_MAX], dev[HD_PATH_MAX];
-    int r = hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/remove", uuid);
-
-    /* The kernel's remove waits while a VM has the device open: bounded, as an unbind. */
-    if (r == 0 && (r = hd_fs_write_attr_timeout(ctx, path, "1", ctx->timeout_ms)) < 0)
-        return hd_err(ctx, r, "removing mediated device %s failed: %s%s", uuid, strerror(-r),
-                      r == -EBUSY || r == -ETIMEDOUT ? " (a VM has it open)" : "");
-    if (r == 0 && (r = hd_path(dev, sizeof(dev), "sys/bus/mdev/devices/%s", uuid)) == 0 &&
-        hd_fs_wait_for(ctx, dev, false, ctx->timeout_ms) < 0)
-        r = hd_err(ctx, -EIO, "the kernel took the remove of %s but %s/%s is still there", uuid,
-                   ctx->root, dev);
-    return r;
-}
-
-int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s)
-{
-    int there = exists(ctx, s->mdev_uuid);
-
-    if (there < 0)
-        return there;
-    if (s->kind == HD_JSTEP_MDEV_CREATE)
-        return there ? write_remove(ctx, s->mdev_uuid) : 0;
-    return there ? 0 : write_create(ctx, s->mdev_parent, s->mdev_type, s->mdev_uuid);
-}
-
-/* ---- the operations ---------------------------------------------------------------------- */
-
-static void txn_init(struct hd_txn *t, struct hd_op *op)
-{
-    memset(t, 0, sizeof(*t));
-    t->ctx = hd_op_ctx(op);
-    t->op = op;
-    t->kind = HD_JOP_MDEV;
-    t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
-}
-
-/* Journal @s, then do it: the one write of either operation. */
-static int run_step(struct hd_txn *t, const struct hd_jstep *s)
-{
-    int r;
-
-    /* No PCI device is touched: no group to lock; a crash is for recover, as any other. */
-    if ((r = hd_txn_lock(t, NULL, 0)) < 0 || (r = hd_txn_begin(t, NULL, 0)) < 0 ||
-        (r = hd_txn_step(t, s)) < 0)
-        return hd_txn_abort(t, r);
-    if (r == 1)
-        r = s->kind == HD_JSTEP_MDEV_CREATE ? write_create(t->ctx, s->mdev_parent, s->mdev_type,
-                                                           s->mdev_uuid)
-                                            : write_remove(t->ctx, s->mdev_uuid);
-    return r < 0 ? hd_txn_abort(t, r) : hd_txn_commit(t);
-}
-
-int hd_ops_mdev_create(struct hd_op *op)
-{
-    const struct hd_op_request *req = hd_op_request(op);
-    struct hd_jstep s = {.kind = HD_JSTEP_MDEV_CREATE};
-    struct hd_mdev_type_list *types;
-    struct hd_txn t;
-    int r, available = -2;
-
-    txn_init(&t, op);
-    if (!req->mdev_parent[0] || !req->mdev_type[0] || !req->mdev_uuid[0])
-        return hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID,
-                       "creating a mediated device needs its parent and type");
-    if ((r = hd_mdev_type_list_new(t.ctx, &types)) < 0)
-        return r;
-    for (size_t i = 0; i < types->n; i++) {
-        if (strcmp(types->v[i].parent, req->mdev_parent) == 0 &&
-            strcmp(types->v[i].id, req->mdev_type) == 0)
-            available = types->v[i].available;
-    }
-    hd_mdev_type_list_unref(types);
-    if (available == -2)
-        return hd_errr(t.ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
-                       "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
-                       req->mdev_parent, req->mdev_type, t.ctx->root, req->mdev_parent);
-    if (available == 0)
-        return hd_errr(t.ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
-                       "(available_instances is 0)", req->mdev_parent, req->mdev_type);
-    if ((r = exists(t.ctx, req->mdev_uuid)) != 0)
-        return r < 0 ? r : hd_errr(t.ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s "
-                                   "exists already", req->mdev_uuid);
-    hd_strlcpy(s.mdev_parent, req->mdev_parent, sizeof(s.mdev_parent));
-    hd_strlcpy(s.mdev_type, req->mdev_type, sizeof(s.mdev_type));
-    hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
-    return run_step(&t, &s);
-}
-
-int hd_ops_mdev_remove(struct hd_op *op)
-{
-    const struct hd_op_request *req = hd_op_request(op);
-    struct hd_jstep s = {.kind = HD_JSTEP_MDEV_REMOVE};
-    struct mdev m;
-    struct hd_txn t;
-    int r;
-
-    txn_init(&t, op);
-    if (!req->mdev_uuid[0])
-        return hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID,
-                       "removing a mediated device needs its UUID");
-    r = mdev_read(t.ctx, req->mdev_uuid, &m);
-    if (r == -ENOENT)
-        return hd_errr(t.ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s",
-                       req->mdev_uuid);
-    if (r < 0)
-        return hd_err(t.ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
-    /* A VM's device goes only with its release: the map is consulted first. */
-    struct hd_assignment_list *map = NULL;
-    const struct hd_assignment *a;
-    if ((r = hd_map_read(t.ctx, &map)) < 0)
-        return r;
-    if ((a = hd_map_find_mdev(map, m.uuid)) != NULL) {
-        r = hd_errr(t.ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "
-                    "release it first", m.uuid, a->vm);
-        hd_assignment_list_unref(map);
-        return r;
-    }
-    hd_assignment_list_unref(map);
-    /* What it was, so that an undo makes it again the same. */
-    hd_strlcpy(s.mdev_parent, m.parent, sizeof(s.mdev_parent));
-    hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));
-    hd_strlcpy(s.mdev_uuid, m.uuid, sizeof(s.mdev_uuid));
-    return run_step(&t, &s);
-}

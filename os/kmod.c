@@ -8,8 +8,7 @@
 
 #include <libkmod.h>
 
-#include "dl.h"
-#include "internal.h"
+#include "os.h"
 
 /* The libkmod functions used here, typed from its header. */
 struct kmod_api {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dl.h"
+#include "shared.h"
 
 void *hd_dl_open(const char *soname, const struct hd_dl_sym *syms, size_t n, void *table, char *why,
                  size_t whysize)

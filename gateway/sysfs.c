@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "gateway.h"
 
 /* The component starting at @p, up to its '/' or end, as hd_name_valid() wants it: not empty,
  * not "." or "..", no control characters, under 256 bytes. Returns its end, or NULL. */

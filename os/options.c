@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "os.h"
 
 #define NO_SETTING HD_CMDLINE_SETTING_COUNT
 

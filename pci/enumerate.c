@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "pci.h"
 
 struct hd_device_list {
     atomic_int refcount;

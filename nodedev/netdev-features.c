@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "nodedev.h"
 
 const char *const hd_netdev_feature_names[HD_NETDEV_FEATURES] = {
     "rx",     "tx",     "sg",     "tso",    "gso",  "gro",      "lro",

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "shared.h"
 
 /* Strings live in chunks freed only with the set, so whoever got one may keep it as long. */
 struct hd_chunk {

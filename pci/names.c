@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "pci.h"
 
 /* One answer per (vendor, device): the thousands of VFs of a NIC share a lookup and strings. */
 struct name_pair {
@@ -373,8 +373,11 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
     int r;
 
     *vendor_name = *product_name = NULL;
-    if (n == NULL && (n = ctx->names = calloc(1, sizeof(*n))) == NULL)
-        return -ENOMEM;
+    if (n == NULL) {
+        if ((n = ctx->names = calloc(1, sizeof(*n))) == NULL)
+            return -ENOMEM;
+        ctx->names_free = hd_names_free; /* the context knows nothing of names */
+    }
     if (!n->opened)
         open_source(ctx, n);
     if (n->hwdb == NULL && n->hwdb_file == NULL && n->data == NULL)
@@ -396,5 +399,18 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
     }
     *vendor_name = e->vendor;
     *product_name = e->product;
+    return 0;
+}
+
+/* A setting of the context (gateway/ctx.c), here because only names use it. */
+HD_EXPORT int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path)
+{
+    char *copy = NULL;
+
+    if (path != NULL && (copy = strdup(path)) == NULL)
+        return -ENOMEM;
+    free(ctx->names_file);
+    ctx->names_file = copy;
+    hd_names_forget(ctx->names); /* devices keep the names they have */
     return 0;
 }

@@ -1,7 +1,7 @@
 /* kmod-none.c - the libc-only twin of kmod.c (HOSTDEV_NO_KMOD=1, the static binary): a
  * missing driver is loaded by running modprobe (busybox has one in an initramfs), and only on
  * the host itself. */
-#include "internal.h"
+#include "os.h"
 
 int hd_module_blacklisted(struct hd_ctx *ctx, const char *module)
 {

@@ -1,5 +1,5 @@
 /* udev-none.c - the libc-only twin of udev.c: no hwdb, so names come from pci.ids. */
-#include "internal.h"
+#include "os.h"
 
 struct hd_hwdb *hd_hwdb_open(void)
 {

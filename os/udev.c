@@ -8,8 +8,7 @@
 
 #include <libudev.h>
 
-#include "dl.h"
-#include "internal.h"
+#include "os.h"
 
 struct hd_hwdb {
     void *dl;

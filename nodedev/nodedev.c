@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "nodedev.h"
 
 static const char *const cap_names[HD_CAP_LAST] = {
     [HD_CAP_SYSTEM] = "system",

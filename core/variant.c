@@ -169,6 +169,7 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
         return r;
     }
     ctx->vfio_aliases = a;
+    ctx->vfio_aliases_free = hd_vfio_aliases_free; /* the context knows nothing of them */
     *out = a;
     return 0;
 }

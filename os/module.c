@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "os.h"
 
 int hd_module_run_modprobe(const char *module)
 {

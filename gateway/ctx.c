@@ -7,9 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-void hd_names_free(struct hd_names *names); /* names.c */
+#include "gateway.h"
 
 HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
 {
@@ -94,8 +92,10 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);
     hd_fs_dirs_close(ctx);
-    hd_names_free(ctx->names);
-    hd_vfio_aliases_free(ctx->vfio_aliases);
+    if (ctx->names != NULL)
+        ctx->names_free(ctx->names);
+    if (ctx->vfio_aliases != NULL)
+        ctx->vfio_aliases_free(ctx->vfio_aliases);
     hd_strings_free(&ctx->strings);
     free(ctx->root);
     free(ctx->state_dir);
@@ -168,18 +168,6 @@ HD_EXPORT void hd_ctx_set_timeout_ms(struct hd_ctx *ctx, unsigned int ms)
 HD_EXPORT unsigned int hd_ctx_get_timeout_ms(const struct hd_ctx *ctx)
 {
     return ctx->timeout_ms;
-}
-
-HD_EXPORT int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path)
-{
-    char *copy = NULL;
-
-    if (path != NULL && (copy = strdup(path)) == NULL)
-        return -ENOMEM;
-    free(ctx->names_file);
-    ctx->names_file = copy;
-    hd_names_forget(ctx->names); /* devices keep the names they have */
-    return 0;
 }
 
 HD_EXPORT int hd_ctx_set_state_dir(struct hd_ctx *ctx, const char *dir)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "pci.h"
 
 /* Parse 1..@maxdigits hex digits at *p, advancing it. */
 static int take_hex(const char **p, int maxdigits, unsigned long *out)

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "shared.h"
 
 #define HWDB_SIGNATURE "KSLPHHRH"
 #define HWDB_PAGE      4096

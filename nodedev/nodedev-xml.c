@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "nodedev.h"
 #include "utf8.h"
 
 static const char *xml_entity(unsigned char c)

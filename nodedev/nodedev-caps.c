@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "nodedev.h"
 
 static long long attr_number(struct hd_nodedev *dev, const char *attr, int base, long long dflt)
 {

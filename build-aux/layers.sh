@@ -1,0 +1,65 @@
+#!/bin/sh
+# layers.sh [BUILD] - keep the layers of docs/design.md true, from what the linker sees: every
+# undefined symbol of every object of BUILD/obj (nm) is looked up among the symbols the
+# objects define, and the call is refused when it goes up:
+#   - an object may call its own folder and the folders below it, never one above:
+#       shared < gateway < os < pci < nodedev < core < virt < tools
+#   - virt/ and tools/ (the adapters and the programs) call libhostdev only through what it
+#     exports (BUILD/libhostdev.so's symbols: the public API), except shared/'s helpers.
+# Prints each offending call and exits 1; 2 when BUILD is not built.
+set -eu
+
+build=${1:-build}
+order="shared gateway os pci nodedev core virt tools"
+lib="$build/libhostdev.so.0"
+
+[ -d "$build/obj" ] && [ -f "$lib" ] || {
+    echo "layers: $build is not built (make first)" >&2
+    exit 2
+}
+
+dirs=
+for d in $order; do
+    [ -d "$build/obj/$d" ] && dirs="$dirs $build/obj/$d"
+done
+objs=$(find $dirs -name '*.o' | sort)
+
+{
+    # What the library exports (the public API), then every object's symbols.
+    nm -D --defined-only "$lib" | awk '{ sub(/@.*/, "", $3); print "X", $3 }'
+    # One nm for all: "BUILD/obj/core/ops.o: U hd_fs_open" (-A names the object; -P fields).
+    nm -A -P $objs | awk -v prefix="$build/obj/" '
+        { o = $1; sub(/:$/, "", o); sub("^" prefix, "", o) }
+        $3 == "U" { print "U", o, $2; next }
+        $3 ~ /^[TDBRVWG]$/ { print "D", o, $2 }'
+} | awk -v order="$order" '
+    function folder(obj) { sub(/\/.*/, "", obj); return obj }
+    BEGIN {
+        n = split(order, names, " ")
+        for (i = 1; i <= n; i++) rank[names[i]] = i
+        chain = order; gsub(/ /, " < ", chain)
+    }
+    $1 == "X" { exported[$2] = 1; next }
+    $1 == "D" { def[$3] = $2; next }
+    { use[++nuse] = $2 " " $3 }
+    END {
+        bad = 0
+        for (i = 1; i <= nuse; i++) {
+            split(use[i], u, " ")
+            if (!(u[2] in def))
+                continue # libc and the other libraries
+            from = folder(u[1]); to = folder(def[u[2]])
+            if (rank[to] > rank[from]) {
+                printf "layers: %s calls %s, defined in %s: %s/ is below %s/ (%s)\n",
+                       u[1], u[2], def[u[2]], from, to, chain
+                bad = 1
+            } else if (rank[from] >= rank["virt"] && rank[to] > rank["shared"] &&
+                       rank[to] < rank["virt"] && !(u[2] in exported)) {
+                printf "layers: %s calls %s, defined in %s, which libhostdev does not " \
+                       "export: %s/ uses the public API (include/hostdev/hostdev.h)\n",
+                       u[1], u[2], def[u[2]], from
+                bad = 1
+            }
+        }
+        exit bad
+    }'

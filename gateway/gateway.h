@@ -1,0 +1,242 @@
+/* gateway.h - gateway/: the context (ctx.c: root, logging, last error, settings) and THE
+ * filesystem gateway (sysfs.c): every path resolved inside the root. Knows nothing of PCI;
+ * what the layers above keep on a context they free through hooks left on it. Uses shared/. */
+#ifndef HOSTDEV_GATEWAY_H
+#define HOSTDEV_GATEWAY_H
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <hostdev/hostdev.h>
+
+#include "shared.h"
+
+/* Longest attribute value we read into a stack buffer; larger files use hd_fs_read_alloc(). */
+#define HD_ATTR_MAX 4096
+/* Longest relative path we build. */
+#define HD_PATH_MAX 512
+#define HD_DIR_SLOTS 8 /* directories kept open on a context (sysfs.c) */
+
+/* ---- ctx.c -------------------------------------------------------------------------------- */
+
+struct hd_names;
+struct hd_par;
+struct hd_writer_hooks;
+struct hd_vfio_aliases;
+
+/* How the gateway resolves a path under the root (sysfs.c). */
+enum hd_resolve {
+    HD_RESOLVE_IN_ROOT, /* openat2(RESOLVE_IN_ROOT): links and ".." stay under the root */
+    HD_RESOLVE_WALK,    /* no openat2 (before 5.6, or filtered): the same, component by
+                         * component with O_NOFOLLOW, links read and followed here */
+    HD_RESOLVE_HOST,    /* the root is "/": nothing lies outside it, plain *at() calls */
+};
+
+/* Reference counts of contexts, devices and node devices are atomic: a program may drop its
+ * references from any thread (hostdev.h: threads). */
+struct hd_ctx {
+    atomic_int refcount;
+    int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
+    char *root;     /* as given, for messages */
+    bool root_is_host; /* root is "/": the only case where modules may be loaded */
+    enum hd_resolve resolve;
+    /* The directories the last paths resolved under the root were in, least recently used
+     * replaced first: a listing reads a device's attributes one after another, and an
+     * operation goes back and forth between a device, the state directory and the journal's,
+     * so each is resolved once. Those outside the state directory are distrusted at every
+     * attribute write, which may make or remove directories (sysfs.c). */
+    struct hd_dir_slot {
+        int fd; /* -1: free */
+        /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an
+         * unbound device has no driver link), not a sign that the directory went away. */
+        bool trusted;
+        unsigned int used; /* dir_clock when last used */
+        char path[HD_PATH_MAX];
+    } dirs[HD_DIR_SLOTS];
+    unsigned int dir_clock;
+    char *state_dir;   /* relative to root */
+    char *names_file;  /* NULL: default search; "": off */
+    struct hd_names *names; /* loaded on first use */
+    struct hd_strings strings; /* shared by the context's devices, live as long as it */
+    unsigned int timeout_ms;
+    hd_log_fn log_fn;
+    void *log_data;
+    int log_priority;
+    char last_error[512];
+    enum hd_reason last_reason;
+    /* What a timed write's writer (a forked child, sysfs.c) does for the transaction it
+     * belongs to; the engine sets it while a transaction applies its steps (txn.c). */
+    const struct hd_writer_hooks *writer;
+    void *writer_data;
+    /* The parallel run this context is a worker of (core/par.c); NULL: none. Its guard of
+     * the timed writes' forks (below) is called through @fork_guard. */
+    struct hd_par *par;
+    const struct hd_fork_guard *fork_guard;
+    /* Read on first use by the layers above, and freed with the context through the function
+     * each left here, so that the context knows neither: the names (pci/names.c) and the
+     * kernel's "vfio_pci:" module aliases (core/variant.c). */
+    void (*names_free)(struct hd_names *names);
+    struct hd_vfio_aliases *vfio_aliases;
+    void (*vfio_aliases_free)(struct hd_vfio_aliases *aliases);
+};
+
+/* Run in a timed write's writer child (sysfs.c): @begin before the write, @end when it
+ * returned (before the caller hears of it), @abandoned when the caller gave up or died. */
+struct hd_writer_hooks {
+    void (*begin)(struct hd_ctx *ctx, void *data);
+    void (*end)(struct hd_ctx *ctx, void *data);
+    void (*abandoned)(struct hd_ctx *ctx, void *data);
+};
+
+/* A context for a worker thread of @parent's operation (par.c): the same root, state
+ * directory, timeout, log priority and writer hooks, its own last error, directory cache and
+ * strings; names are not read. */
+int hd_ctx_worker_new(struct hd_ctx *parent, struct hd_ctx **out);
+
+void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const char *fn,
+            const char *fmt, ...) HD_PRINTF(6, 7);
+/* Leave @fmt as the context's last error, log it, and return @err (a negative errno). */
+int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char *fn,
+             const char *fmt, ...) HD_PRINTF(6, 7);
+
+/* The same with the reason a caller acts on (exit status, --force hint), which outer messages
+ * wrapping this one keep. */
+int hd_error_reason(struct hd_ctx *ctx, int err, enum hd_reason reason, const char *file,
+                    int line, const char *fn, const char *fmt, ...) HD_PRINTF(7, 8);
+
+/* Keep the message, say why: returns @err. */
+int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
+
+#define hd_err(ctx, err, ...) hd_error((ctx), (err), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_errr(ctx, err, reason, ...)                                                          \
+    hd_error_reason((ctx), (err), (reason), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_warn(ctx, ...) hd_log((ctx), HD_LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_info(ctx, ...) hd_log((ctx), HD_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define hd_dbg(ctx, ...) hd_log((ctx), HD_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* A parallel run's guard of timed writes (core/par-threads.c sets it on its workers'
+ * contexts): one writer is forked at a time, and each writer child closes the result pipes of
+ * the other workers (its caller must be the only one to hold its own). */
+struct hd_fork_guard {
+    void (*lock)(struct hd_par *par);
+    void (*unlock)(struct hd_par *par, int pipe_fd); /* @pipe_fd: the new writer's pipe, or -1 */
+    void (*pipe_close)(struct hd_par *par, int pipe_fd); /* closes it */
+    void (*close_pipes)(struct hd_par *par);             /* in the writer child */
+};
+/* sysfs.c's timed write calls these; outside a parallel run they do nothing (pipe_close
+ * closes the pipe). */
+static inline void hd_par_fork_lock(struct hd_ctx *ctx)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->lock(ctx->par);
+}
+static inline void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->unlock(ctx->par, pipe_fd);
+}
+static inline void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->pipe_close(ctx->par, pipe_fd);
+    else
+        close(pipe_fd);
+}
+static inline void hd_par_close_pipes(struct hd_ctx *ctx)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->close_pipes(ctx->par);
+}
+
+/* ---- sysfs.c: THE filesystem gateway ------------------------------------------------------- */
+/*
+ * Every path is relative to the context's root and must be "safe": no leading '/', no "." or
+ * ".." component, no empty component. Callers build paths with hd_path() from constants,
+ * formatted addresses and names checked by hd_name_valid().
+ */
+
+/* The context's kept directories: none yet (a new context), all closed (its end). */
+void hd_fs_dirs_init(struct hd_ctx *ctx);
+void hd_fs_dirs_close(struct hd_ctx *ctx);
+/* Distrust the kept directories of the state directory (sysfs.c keeps them trusted across
+ * device reads and attribute writes): once per operation, when it checks the state
+ * directory, since someone may have removed and made it again since the last one. */
+void hd_fs_distrust_state(struct hd_ctx *ctx);
+/* A single path component from outside (driver, module, group, interface name): non-empty,
+ * no '/', not "." or "..", printable, shorter than NAME_MAX. */
+bool hd_name_valid(const char *name);
+bool hd_path_valid(const char *path);
+/* snprintf into @buf; -ENAMETOOLONG when it does not fit. */
+int hd_path(char *buf, size_t size, const char *fmt, ...) HD_PRINTF(3, 4);
+
+/* Read a small attribute into @buf (NUL-terminated), one trailing newline stripped.
+ * Returns the length or -errno. -EFBIG when it does not fit. */
+ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* A whole regular file under the root, NUL-terminated, at most @max bytes: -EFBIG beyond,
+ * -EINVAL for a FIFO or device (opened non-blocking: neither blocks nor never ends),
+ * -EISDIR for a directory. */
+#define HD_READ_MAX (16u << 20)  /* kernel tables and host databases */
+#define HD_CONFIG_MAX (1u << 20) /* a configuration file or a record */
+int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
+/* Read up to @size bytes from offset 0 (binary, e.g. config space). Returns bytes read. */
+ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size);
+/* One write(2) of @value, as the kernel expects for attributes. Returns 0 or the -errno of
+ * open, write or close. */
+int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value);
+/* The same, done in a child process that is abandoned after @timeout_ms: a driver whose
+ * remove() hangs leaves the child blocked, not us. -ETIMEDOUT then. */
+int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
+                             unsigned int timeout_ms);
+/* readlink(2); returns the length or -errno. */
+ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* The last component of a symlink's target (e.g. a driver name or a group number). */
+int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* Names in a directory, "." and ".." left out, sorted. Free with hd_strv_free(). */
+int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count);
+/* The same names, unsorted, one call of @fn each (no list kept); a negative return of @fn
+ * stops the scan and is returned. */
+int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
+                   int (*fn)(void *data, const char *name), void *data);
+/* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
+int hd_fs_exists(struct hd_ctx *ctx, const char *path);
+/* What follows may come after a change by someone else: a kept directory may be stale. */
+void hd_fs_distrust_dir(struct hd_ctx *ctx);
+int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
+/* Poll until @path exists (@present) or not, at most @timeout_ms. 0 or -ETIMEDOUT. */
+int hd_fs_wait_for(struct hd_ctx *ctx, const char *path, bool present, unsigned int timeout_ms);
+/* open(2) relative to the root, O_CLOEXEC added; every link and ".." is resolved inside the
+ * root (a link to "/x" means ROOT/x). With O_CREAT the last component is never a link
+ * (O_NOFOLLOW is added): nothing is created through one. Returns fd or -errno. */
+int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode);
+int hd_fs_mkdir_p(struct hd_ctx *ctx, const char *path, mode_t mode);
+/* hd_fs_open() of a file in a directory of the state (@flags with O_CREAT): its directory
+ * and their parents are made (@dir_mode) only when it is missing, not tried every time. */
+int hd_fs_open_mkdir(struct hd_ctx *ctx, const char *path, int flags, mode_t mode,
+                     mode_t dir_mode);
+/* A device node a VM opens, as an O_PATH|O_NOFOLLOW fd with its stat: what is recorded as its
+ * owner and what is changed are the same inode. -ELOOP for a link, -EINVAL for anything but
+ * a character device or regular file (the fake kernel's nodes). */
+int hd_fs_node_open(struct hd_ctx *ctx, const char *path, void *statbuf /* struct stat */);
+/* Is @path (resolved under the root) on a file system mounted nodev? */
+bool hd_fs_on_nodev(struct hd_ctx *ctx, const char *path);
+/* Owner, then mode (permission bits only), of the node @fd refers to. */
+int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode);
+int hd_fs_unlink(struct hd_ctx *ctx, const char *path);
+int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to);
+/* Make a rename or an unlink in directory @path durable. */
+int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path);
+/* write(2) all of @data to an fd opened through the gateway. */
+int hd_fs_write_all(int fd, const char *data, size_t len);
+/* Map a whole file read-only (a names database): relative to the root, or, with @host, the one
+ * exception to "relative to the root": a file the user named or the host's names database
+ * (never kernel state). An empty file maps as NULL, 0. Undo with hd_fs_unmap(). */
+int hd_fs_map(struct hd_ctx *ctx, const char *path, bool host, const char **data, size_t *len);
+/* Open a regular file for reading (relative to the root, or with @host the host's absolute
+ * @path): the fd, its size in *@size; -errno, -EINVAL when not a regular file. */
+int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t *size);
+void hd_fs_unmap(const char *data, size_t len);
+/* Let the pages read so far go (they come back when touched): a one-off pass over a big file
+ * does not stay in the resident set. */
+void hd_fs_map_release(const char *data, size_t len);
+
+#endif

@@ -1,0 +1,61 @@
+/* os.h - os/: what the operating system offers beside sysfs: kernel modules (module.c;
+ * libkmod in kmod.c or modprobe in kmod-none.c), udev's hwdb through libudev (udev.c or
+ * udev-none.c), the kernel command line and what its IOMMU parameters mean (cmdline.c,
+ * options.c). Uses gateway/ and shared/. */
+#ifndef HOSTDEV_OS_H
+#define HOSTDEV_OS_H
+
+#include "gateway.h"
+
+/* ---- module.c, kmod.c | kmod-none.c: kernel modules ----------------------------------------- */
+
+/* module.c: make sure sys/bus/pci/drivers/@driver exists, loading @module when the
+ * root is the host itself. -EPERM when the module is blacklisted. */
+int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
+
+/* Run modprobe for @module: what inserts it when libkmod is not there. */
+int hd_module_run_modprobe(const char *module);
+
+/* kmod.c or kmod-none.c, the module backend: */
+/* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no (or cannot tell). */
+int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);
+/* Insert @module into the running kernel (the caller made sure the root is the host). */
+int hd_module_insert(struct hd_ctx *ctx, const char *module);
+/* The module the modalias resolves to ("e1000e"), allocated; -ENOENT when unknown. */
+int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module);
+
+/* ---- udev.c (or udev-none.c) ------------------------------------------------------------ */
+
+struct hd_hwdb;
+/* The udev hwdb: NULL when built without libudev or when no hwdb is installed. */
+struct hd_hwdb *hd_hwdb_open(void);
+void hd_hwdb_close(struct hd_hwdb *hwdb);
+/* Allocated names (either may be NULL); -ENOENT when the hwdb knows nothing of these ids. */
+int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char **vendor_name,
+                   char **product_name);
+
+/* ---- cmdline.c: words, names, values ------------------------------------------------------- */
+
+/* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
+int hd_kstrtobool(const char *s, bool *value);
+/* hd_cmdline_new_from_ctx() without leaving a message on the context (for callers to which an
+ * unreadable command line is a finding, not a failure). -EILSEQ when it holds a NUL. */
+int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
+/* Record an option the kernel does not take (see hd_cmdline_get_invalid()); @kernel_log may
+ * be NULL. -ENOMEM. */
+int hd_cmdline_add_invalid(struct hd_cmdline *cmdline, const char *param, const char *option,
+                           const char *why, const char *kernel_log);
+
+/* ---- options.c: what the IOMMU-related parameters mean ------------------------------------ */
+
+struct hd_cmdline_settings {
+    signed char value[HD_CMDLINE_SETTING_COUNT]; /* enum hd_tristate */
+    struct hd_pci_id_match *ids;                 /* vfio-pci.ids */
+    size_t n_ids;
+};
+
+/* Fill @settings from the parsed parameters, recording invalid options on @cmdline. */
+int hd_cmdline_interpret(struct hd_cmdline *cmdline, struct hd_cmdline_settings *settings);
+void hd_cmdline_settings_free(struct hd_cmdline_settings *settings);
+
+#endif

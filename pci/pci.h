@@ -1,0 +1,124 @@
+/* pci.h - pci/: the PCI device model and what sysfs shows beside it: addresses and selectors
+ * (pciaddr.c), device snapshots (device.c), listings (enumerate.c), vendor and device names
+ * (names.c), mediated devices' types and devices (mdev.c). Reads only. Uses os/, gateway/,
+ * shared/. */
+#ifndef HOSTDEV_PCI_H
+#define HOSTDEV_PCI_H
+
+#include "os.h"
+
+#define HD_DRIVER_NAME_MAX 64
+
+/* ---- device.c ----------------------------------------------------------------------------- */
+
+struct hd_device_ext {
+    /* HD_FILL_PARENT */
+    bool has_parent;
+    struct hd_pci_addr parent;
+    char *sysfs_path; /* "sys/devices/pci0000:00/..." */
+    /* HD_FILL_SRIOV */
+    struct hd_pci_addr *virtfns;
+    size_t nvirtfns;
+    int totalvfs, numvfs;
+    /* HD_FILL_EXTRA */
+    int numa_node;
+    bool has_reset;
+    char *reset_methods;
+    char *vfio_cdev;
+};
+
+struct hd_device {
+    /* Ordered for size, not by fill: a listing of 10,000 holds 10,000 of these (128 bytes). */
+    atomic_int refcount;
+    unsigned int filled; /* enum hd_fill bits read so far */
+    struct hd_ctx *ctx;
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    bool has_physfn;          /* HD_FILL_SRIOV, or a listing that found the VF's PF */
+    bool has_driver_override; /* HD_FILL_OVERRIDE: the attribute exists (Linux >= 3.16) */
+    /* HD_FILL_IDENT */
+    uint16_t vendor, device, subsystem_vendor, subsystem_device;
+    uint32_t class;
+    /* HD_FILL_GROUP */
+    int group;
+    /* HD_FILL_CONFIG */
+    int16_t revision, header_type;
+    const char *modalias; /* HD_FILL_IDENT, in ctx->strings */
+    const char *driver;   /* HD_FILL_IDENT, in ctx->strings; NULL: unbound */
+    /* HD_FILL_OVERRIDE (here, not in ext: a listing reads it for every unbound device), in
+     * ctx->strings; NULL: none set */
+    const char *driver_override;
+    /* HD_FILL_NAMES */
+    const char *vendor_name, *product_name; /* in ctx->strings */
+    /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
+     * that a plain listing of 10,000 devices does not carry them (72 bytes a device). */
+    struct hd_device_ext *ext;
+    struct hd_pci_addr physfn; /* with has_physfn */
+    /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
+    int vf_device;
+};
+
+#define HD_VF_DEVICE_UNREAD (-1)
+#define HD_VF_DEVICE_NONE (-2)
+
+/* A snapshot with nothing read yet. */
+struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
+/* Read the @fill fields; with @again also those already read. */
+int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
+/* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); a VF is left
+ * with *vf_pending, its ids for hd_device_fill_vf_ids(). With @driver_known, @driver (NULL:
+ * none) is the device's driver and its link is not read. */
+int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *driver,
+                        bool *vf_pending);
+/* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
+ * -ENOENT when @pf is no PF. */
+int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);
+/* A pending VF's ids and physfn from its PF @pf: the PF's vendor and its sriov_vf_device, read
+ * once per PF. -ENOENT when the PF cannot tell (a kernel without sriov_vf_device). */
+int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
+/* The uevent file's text (cut up in place): DRIVER, PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, MODALIAS
+ * into @dev's HD_FILL_IDENT fields. -EINVAL with a message naming the bad line. */
+int hd_device_parse_uevent(struct hd_device *dev, char *buf);
+/* "sys/bus/pci/devices/<BDF>/<attr>" */
+int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size);
+ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);
+ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
+                                  size_t size);
+int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
+/* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
+int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
+
+/* ---- names.c ------------------------------------------------------------------------------ */
+
+void hd_names_free(struct hd_names *names);
+/* Forget the source (the names file changed); strings handed out stay valid. */
+void hd_names_forget(struct hd_names *names);
+/* Vendor and product names for these ids; either may come back NULL (unknown or names off).
+ * The strings are in ctx->strings and live as long as the context. */
+int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
+                    const char **product_name);
+
+/* ---- mdev.c: mediated devices ------------------------------------------------------------- */
+
+/* One mediated device as sysfs shows it. */
+struct hd_mdev {
+    char uuid[37];
+    char parent[HD_DRIVER_NAME_MAX], type[HD_DRIVER_NAME_MAX], driver[HD_DRIVER_NAME_MAX];
+    int group;
+};
+/* What sysfs says of mediated device @uuid: -ENOENT when there is none. */
+int hd_mdev_read(struct hd_ctx *ctx, const char *uuid, struct hd_mdev *m);
+/* What acquire needs of mediated device @uuid (canonical); -ENOENT (message left) when there
+ * is none. */
+struct hd_mdev_info {
+    char parent[HD_DRIVER_NAME_MAX];
+    int group;    /* -1: none (its vendor driver has not registered it with VFIO) */
+    char cdev[32]; /* "vfioN", "" without one */
+};
+int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *info);
+/* For each plain name P in @top and each plain name N in @top/P[/@middle]: @fn(@data, P, N),
+ * sorted; a missing @top is empty, a P that is not a directory is left out. */
+int hd_mdev_scan(struct hd_ctx *ctx, const char *top, const char *middle,
+                 int (*fn)(void *data, const char *parent, const char *name), void *data);
+
+#endif
