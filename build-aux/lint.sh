@@ -2,7 +2,9 @@
 # lint.sh - cppcheck and clang-tidy over the given sources; fails on any finding.
 set -u
 cd "$(dirname "$0")/.."
-flags="-std=c11 -D_GNU_SOURCE -DHOSTDEV_VERSION=\"lint\" -Iinclude -Icore -Idrivers -Itools -Itools/fakesys \
+# libhostdev's folders (the Makefile's LIB_DIRS): each layer's header is found by its name.
+libdirs="-Ishared -Igateway -Ios -Ipci -Inodedev -Icore"
+flags="-std=c11 -D_GNU_SOURCE -DHOSTDEV_VERSION=\"lint\" -Iinclude $libdirs -Itools -Itools/fakesys \
 -Iinclude/hostdev-virt $(pkg-config --cflags fuse3 check libxml-2.0 2>/dev/null)"
 jobs=$(nproc 2>/dev/null || echo 2)
 status=0
@@ -10,7 +12,7 @@ for tool in cppcheck clang-tidy; do
     command -v $tool >/dev/null || { echo "lint: $tool not found (Debian: $tool)" >&2; exit 1; }
 done
 cppcheck --quiet --enable=warning,performance,portability --std=c11 --inline-suppr \
-    -j "$jobs" -Iinclude -Icore -Idrivers -Iinclude/hostdev-virt -D_GNU_SOURCE --error-exitcode=1 "$@" ||
+    -j "$jobs" -Iinclude $libdirs -Iinclude/hostdev-virt -D_GNU_SOURCE --error-exitcode=1 "$@" ||
     status=1
 # One clang-tidy per file, as many at once as there are CPUs; each file's findings together.
 export flags

@@ -1,4 +1,4 @@
-/* udev.c - names through libudev, for a hwdb.bin of a layout core/hwdb.c does not read (a
+/* udev.c - names through libudev, for a hwdb.bin of a layout shared/hwdb.c does not read (a
  * future systemd's); hwdb.c says why it reads the file itself. libudev is opened then (dl.h);
  * without it names come from pci.ids. */
 #include <stdio.h>

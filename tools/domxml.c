@@ -1,5 +1,5 @@
 /* domxml.c - libvirt domain XML: read its PCI <hostdev> elements. libxml2 is opened when a
- * document is read (drivers/dl.h): it and ICU cost every other command 2 ms of loading. */
+ * document is read (shared/shared.h): it and ICU cost every other command 2 ms of loading. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* fuzz-hwdb.c - fuzz target: a hwdb.bin as core/hwdb.c reads it for names. */
+/* fuzz-hwdb.c - fuzz target: a hwdb.bin as shared/hwdb.c reads it for names. */
 #include "internal.h"
 
 #include "fuzz.h"

@@ -1,4 +1,4 @@
-/* fuzz-pciaddr.c - fuzz target: PCI addresses and device selectors (core/pciaddr.c). */
+/* fuzz-pciaddr.c - fuzz target: PCI addresses and device selectors (pci/pciaddr.c). */
 #include <hostdev/hostdev.h>
 
 #include "fuzz.h"

@@ -1,4 +1,4 @@
-/* fuzz-uevent.c - fuzz target: a PCI device's uevent file (core/device.c). */
+/* fuzz-uevent.c - fuzz target: a PCI device's uevent file (pci/device.c). */
 #include <stdio.h>
 #include <unistd.h>
 

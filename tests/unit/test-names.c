@@ -1,4 +1,4 @@
-/* test-names.c - vendor and product names: hwdb.bin read by core/hwdb.c against libudev on the
+/* test-names.c - vendor and product names: hwdb.bin read by shared/hwdb.c against libudev on the
  * host's own database, a hwdb compiled by systemd-hwdb (tests/fuzz/hwdb-tiny.hwdb), broken
  * ones, and which source a context picks. */
 #include <ctype.h>

@@ -239,7 +239,7 @@ static virNodeDevicePtr lookup(struct ctl *ctl, const struct cmd *cmd)
 }
 
 #ifndef HOSTDEV_NO_XML
-/* --xpath: libxml2's XPath, opened when asked for (drivers/dl.h says why). */
+/* --xpath: libxml2's XPath, opened when asked for (shared/shared.h says why). */
 struct xpath_api {
     __typeof__(xmlReadMemory) *read_memory;
     __typeof__(xmlFreeDoc) *free_doc;
