@@ -56,7 +56,7 @@ struct hd_ctx {
     unsigned int dir_clock;
     char *state_dir;   /* relative to root */
     char *names_file;  /* NULL: default search; "": off */
-    struct hd_names *names; /* loaded on first use */
+    struct hd_names *names; /* loaded on first use (pci/names.c), freed by names_free */
     struct hd_strings strings; /* shared by the context's devices, live as long as it */
     unsigned int timeout_ms;
     hd_log_fn log_fn;
