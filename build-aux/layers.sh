@@ -6,8 +6,12 @@
 #       shared < gateway < os < pci < nodedev < core < virt < tools
 #   - virt/ and tools/ (the adapters and the programs) call libhostdev only through what it
 #     exports (BUILD/libhostdev.so's symbols: the public API), except shared/'s helpers.
+# The sources' #include "..." lines follow the same rules (a header of a layer above, or a
+# library header other than shared/'s in virt/ or tools/, is refused): what nm cannot see,
+# a struct or a macro, cannot go up either.
 # Prints each offending call and exits 1; 2 when BUILD is not built.
 set -eu
+cd "$(dirname "$0")/.."
 
 build=${1:-build}
 order="shared gateway os pci nodedev core virt tools"
@@ -24,6 +28,7 @@ for d in $order; do
 done
 objs=$(find $dirs -name '*.o' | sort)
 
+status=0
 {
     # What the library exports (the public API), then every object's symbols.
     nm -D --defined-only "$lib" | awk '{ sub(/@.*/, "", $3); print "X", $3 }'
@@ -62,4 +67,35 @@ objs=$(find $dirs -name '*.o' | sort)
             }
         }
         exit bad
-    }'
+    }' || status=1
+
+# The includes. Every library header's folder, then every source's quoted includes.
+libs="shared gateway os pci nodedev core"
+for h in $(for d in $libs; do ls "$d"/*.h; done); do
+    echo "H ${h##*/} ${h%%/*}"
+done > "${TMPDIR:-/tmp}/layers.$$"
+find $order -name '*.[ch]' | sort | xargs grep -H '^#include "' | sed 's/:#include "\(.*\)".*/ \1/' |
+    awk -v order="$order" -v libs="$libs" '
+    BEGIN {
+        n = split(order, names, " ")
+        for (i = 1; i <= n; i++) rank[names[i]] = i
+        chain = order; gsub(/ /, " < ", chain)
+    }
+    NR == FNR { home[$2] = $3; next }
+    {
+        from = $1; sub(/\/.*/, "", from)
+        if (!($2 in home))
+            next # a header of the folder itself, or of tools/
+        to = home[$2]
+        if (rank[to] > rank[from]) {
+            printf "layers: %s includes %s/%s: %s/ is below %s/ (%s)\n", $1, to, $2, from, to, chain
+            bad = 1
+        } else if (rank[from] >= rank["virt"] && to != "shared") {
+            printf "layers: %s includes %s/%s: %s/ uses the public API " \
+                   "(include/hostdev/hostdev.h) and shared/ only\n", $1, to, $2, from
+            bad = 1
+        }
+    }
+    END { exit bad }' "${TMPDIR:-/tmp}/layers.$$" - || status=1
+rm -f "${TMPDIR:-/tmp}/layers.$$"
+exit $status
