@@ -13,7 +13,7 @@
 
 #include "assign-helpers.h"
 #include "internal.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -28,7 +28,9 @@ static gid_t vm_gid(void)
     return geteuid() == 0 ? 108 : getgid();
 }
 
-START_TEST(vm_ids)
+HD_TEST_GROUP(race, .timeout = 300);
+
+HD_TEST(vm_ids)
 {
     char longid[200];
 
@@ -51,7 +53,7 @@ START_TEST(vm_ids)
 }
 END_TEST
 
-START_TEST(owners_resolve_from_the_root_first)
+HD_TEST(owners_resolve_from_the_root_first)
 {
     char *root = ah_tree_new();
     struct hd_ctx *ctx;
@@ -90,7 +92,7 @@ START_TEST(owners_resolve_from_the_root_first)
 }
 END_TEST
 
-START_TEST(map_round_trip)
+HD_TEST(map_round_trip)
 {
     struct hd_assignment_list *list = hd_map_new(), *back = hd_map_new();
     struct hd_assignment a;
@@ -145,7 +147,7 @@ END_TEST
 
 /* The map checks itself: anything it did not write, or that lost or changed a line since,
  * is damage (reason state-damaged), never a smaller map. */
-START_TEST(map_rejects_what_it_did_not_write)
+HD_TEST(map_rejects_what_it_did_not_write)
 {
     static const char *const bad[] = {
         "",                                                   /* empty */
@@ -224,7 +226,7 @@ START_TEST(map_rejects_what_it_did_not_write)
 }
 END_TEST
 
-START_TEST(map_write_is_atomic)
+HD_TEST(map_write_is_atomic)
 {
     char *root = ah_tree_new(), *text;
     struct hd_ctx *ctx = ah_ctx(root);
@@ -254,7 +256,7 @@ END_TEST
 /* A temporary journal is left when its process is killed between making it and renaming it.
  * Young, it is left alone while its creator may still be in that gap; once the creator is
  * gone it goes at once, not a minute later (the VM suite's kill at 2 ms saw one stay). */
-START_TEST(young_tmp_journal_of_a_dead_creator_goes)
+HD_TEST(young_tmp_journal_of_a_dead_creator_goes)
 {
     char *root = ah_tree_new(), rel[128], **names;
     struct hd_ctx *ctx = ah_ctx(root);
@@ -286,7 +288,7 @@ START_TEST(young_tmp_journal_of_a_dead_creator_goes)
 }
 END_TEST
 
-START_TEST(journal_lines_are_durable_and_parse_back)
+HD_TEST(journal_lines_are_durable_and_parse_back)
 {
     char *root = ah_tree_new(), **names;
     struct hd_ctx *ctx = ah_ctx(root);
@@ -335,7 +337,7 @@ START_TEST(journal_lines_are_durable_and_parse_back)
 }
 END_TEST
 
-START_TEST(journal_torn_last_line_is_dropped)
+HD_TEST(journal_torn_last_line_is_dropped)
 {
     struct hd_journal j;
     struct hd_ctx *ctx;
@@ -399,7 +401,7 @@ START_TEST(journal_torn_last_line_is_dropped)
 }
 END_TEST
 
-START_TEST(group_locks_exclude_other_processes)
+HD_TEST(group_locks_exclude_other_processes)
 {
     char *root = ah_tree_new();
     struct hd_ctx *ctx = ah_ctx(root);
@@ -435,7 +437,7 @@ START_TEST(group_locks_exclude_other_processes)
 }
 END_TEST
 
-START_TEST(unmanaged_acquire_and_release)
+HD_TEST(unmanaged_acquire_and_release)
 {
     char *root = ah_tree_new(), *map;
     struct hd_ctx *ctx;
@@ -483,7 +485,7 @@ START_TEST(unmanaged_acquire_and_release)
 }
 END_TEST
 
-START_TEST(unmanaged_refuses_a_device_on_its_host_driver)
+HD_TEST(unmanaged_refuses_a_device_on_its_host_driver)
 {
     char *root = ah_tree_new();
     struct hd_ctx *ctx;
@@ -500,7 +502,7 @@ START_TEST(unmanaged_refuses_a_device_on_its_host_driver)
 }
 END_TEST
 
-START_TEST(a_group_goes_to_one_vm)
+HD_TEST(a_group_goes_to_one_vm)
 {
     char *root = ah_tree_new();
     struct hd_ctx *ctx;
@@ -524,7 +526,7 @@ START_TEST(a_group_goes_to_one_vm)
 }
 END_TEST
 
-START_TEST(a_group_that_is_not_viable_is_refused)
+HD_TEST(a_group_that_is_not_viable_is_refused)
 {
     char *root = ah_tree_new();
     struct hd_ctx *ctx;
@@ -543,7 +545,7 @@ START_TEST(a_group_that_is_not_viable_is_refused)
 }
 END_TEST
 
-START_TEST(bad_input_changes_nothing)
+HD_TEST(bad_input_changes_nothing)
 {
     char *root = ah_tree_new();
     struct hd_ctx *ctx;
@@ -566,7 +568,7 @@ START_TEST(bad_input_changes_nothing)
 END_TEST
 
 /* A process that died after changing the node's owner, before the map write. */
-START_TEST(recover_undoes_an_uncommitted_acquire)
+HD_TEST(recover_undoes_an_uncommitted_acquire)
 {
     char *root = ah_tree_new(), path[4096];
     struct hd_ctx *ctx;
@@ -602,7 +604,7 @@ START_TEST(recover_undoes_an_uncommitted_acquire)
 END_TEST
 
 /* A process that died after its map write: the acquire stands, only the journal goes. */
-START_TEST(recover_keeps_a_committed_acquire)
+HD_TEST(recover_keeps_a_committed_acquire)
 {
     char *root = ah_tree_new(), **names;
     struct hd_ctx *ctx;
@@ -633,7 +635,7 @@ END_TEST
 
 /* Process B is recovering a dead journal about group 7 and waits for its lock, which we
  * hold: we must not work on group 7 before B has undone it (-EAGAIN: let go, try again). */
-START_TEST(recover_under_locks_backs_off)
+HD_TEST(recover_under_locks_backs_off)
 {
     char *root = ah_tree_new(), **names;
     struct hd_ctx *ctx;
@@ -685,7 +687,7 @@ START_TEST(recover_under_locks_backs_off)
 END_TEST
 
 /* 8 processes race for one device, 200 rounds: never two owners. */
-START_TEST(race_never_two_owners)
+HD_TEST_IN(race, race_never_two_owners)
 {
     enum { PROCS = 8, ROUNDS = 200 };
     char *root = ah_tree_new();
@@ -734,34 +736,3 @@ START_TEST(race_never_two_owners)
     free(root);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("assign");
-    TCase *basics = tcase_create("basics"), *engine = tcase_create("engine");
-    TCase *race = tcase_create("race");
-
-    tcase_add_test(basics, vm_ids);
-    tcase_add_test(basics, owners_resolve_from_the_root_first);
-    tcase_add_test(basics, map_round_trip);
-    tcase_add_test(basics, map_rejects_what_it_did_not_write);
-    tcase_add_test(basics, map_write_is_atomic);
-    tcase_add_test(basics, journal_lines_are_durable_and_parse_back);
-    tcase_add_test(basics, young_tmp_journal_of_a_dead_creator_goes);
-    tcase_add_test(basics, journal_torn_last_line_is_dropped);
-    tcase_add_test(basics, group_locks_exclude_other_processes);
-    tcase_add_test(engine, unmanaged_acquire_and_release);
-    tcase_add_test(engine, unmanaged_refuses_a_device_on_its_host_driver);
-    tcase_add_test(engine, a_group_goes_to_one_vm);
-    tcase_add_test(engine, a_group_that_is_not_viable_is_refused);
-    tcase_add_test(engine, bad_input_changes_nothing);
-    tcase_add_test(engine, recover_undoes_an_uncommitted_acquire);
-    tcase_add_test(engine, recover_keeps_a_committed_acquire);
-    tcase_add_test(engine, recover_under_locks_backs_off);
-    tcase_add_test(race, race_never_two_owners);
-    tcase_set_timeout(race, 300); /* a bound, not a measurement */
-    suite_add_tcase(s, basics);
-    suite_add_tcase(s, engine);
-    suite_add_tcase(s, race);
-    return suite_run(s);
-}

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
-#include "suite.h"
+#include "hdtest.h"
 #include "fixture.h"
 #include "tmptree.h"
 
@@ -395,7 +395,7 @@ static size_t log_writes(void)
     return plain_dir ? 0 : fx_log_count(&fx, "write ");
 }
 
-START_TEST(bad_input)
+HD_LOOP_TEST(bad_input, (int)(sizeof(cases) / sizeof(cases[0])))
 {
     const struct bad *c = &cases[_i];
     char *out = NULL, *err = NULL, *before, *after;
@@ -467,14 +467,4 @@ static void teardown(void)
     root = NULL;
 }
 
-int main(void)
-{
-    Suite *s = suite_create("badinput");
-    TCase *tc = tcase_create("corpus");
-
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, bad_input, 0, (int)(sizeof(cases) / sizeof(cases[0])));
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}
+HD_TEST_FILE(.teardown = teardown, .timeout = 60);

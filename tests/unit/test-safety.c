@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "assign-helpers.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define SATA "0000:00:1f.2"
 #define NIC "0000:03:00.0"
@@ -59,7 +59,9 @@ static void teardown(void)
     root = NULL;
 }
 
-START_TEST(a_mounted_disk)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(a_mounted_disk)
 {
     const char *msg;
     int r;
@@ -78,7 +80,7 @@ START_TEST(a_mounted_disk)
 }
 END_TEST
 
-START_TEST(proc_mounts_swap_and_device_mapper)
+HD_TEST(proc_mounts_swap_and_device_mapper)
 {
     const char *msg;
     int r;
@@ -112,7 +114,7 @@ static void nic_tree(const char *dir, const char *flags)
     ah_symlink(dir, "sys/class/net/lo", "../../devices/virtual/net/lo");
 }
 
-START_TEST(an_interface_up_with_routes)
+HD_TEST(an_interface_up_with_routes)
 {
     const char *msg;
     int r;
@@ -131,7 +133,7 @@ START_TEST(an_interface_up_with_routes)
 }
 END_TEST
 
-START_TEST(link_local_addresses_do_not_count)
+HD_TEST(link_local_addresses_do_not_count)
 {
     const char *msg;
     int r;
@@ -174,7 +176,7 @@ static void net_link(const char *dir, const char *ifname, const char *link, cons
 static const char route_header[] =
     "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
 
-START_TEST(a_bridge_port)
+HD_TEST(a_bridge_port)
 {
     const char *msg;
     int r;
@@ -202,7 +204,7 @@ START_TEST(a_bridge_port)
 }
 END_TEST
 
-START_TEST(a_bond_member_in_a_bridge)
+HD_TEST(a_bond_member_in_a_bridge)
 {
     const char *msg;
     int r;
@@ -221,7 +223,7 @@ START_TEST(a_bond_member_in_a_bridge)
 }
 END_TEST
 
-START_TEST(a_vlan_lower_device)
+HD_TEST(a_vlan_lower_device)
 {
     const char *msg;
     int r;
@@ -245,7 +247,7 @@ START_TEST(a_vlan_lower_device)
 }
 END_TEST
 
-START_TEST(a_default_route_in_a_policy_table)
+HD_TEST(a_default_route_in_a_policy_table)
 {
     const char *msg;
     int r;
@@ -285,7 +287,7 @@ static void partition(const char *dir, int n)
     ah_symlink(dir, rel, target);
 }
 
-START_TEST(more_than_64_block_devices)
+HD_TEST(more_than_64_block_devices)
 {
     const char *msg;
     int r;
@@ -316,7 +318,7 @@ static void nvme_tree(const char *dir)
                "../../devices/pci0000:00/0000:00:1d.0/" NVME "/nvme/nvme0/nvme0n1/nvme0n1p1");
 }
 
-START_TEST(the_second_member_of_a_btrfs_raid1)
+HD_TEST(the_second_member_of_a_btrfs_raid1)
 {
     const char *msg;
     int r;
@@ -342,7 +344,7 @@ START_TEST(the_second_member_of_a_btrfs_raid1)
 }
 END_TEST
 
-START_TEST(a_zfs_root_pool)
+HD_TEST(a_zfs_root_pool)
 {
     const char *msg;
     int r;
@@ -363,7 +365,7 @@ START_TEST(a_zfs_root_pool)
 }
 END_TEST
 
-START_TEST(md_and_lvm_holders)
+HD_TEST(md_and_lvm_holders)
 {
     const char *msg;
     int r;
@@ -387,7 +389,7 @@ START_TEST(md_and_lvm_holders)
 }
 END_TEST
 
-START_TEST(the_console)
+HD_TEST(the_console)
 {
     const char *msg;
     int r;
@@ -409,7 +411,7 @@ START_TEST(the_console)
 }
 END_TEST
 
-START_TEST(nothing_in_use)
+HD_TEST(nothing_in_use)
 {
     int r;
 
@@ -418,28 +420,3 @@ START_TEST(nothing_in_use)
     ck_assert_int_eq(r, 0);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("safety");
-    TCase *tc = tcase_create("host use");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-
-    tcase_add_test(tc, a_mounted_disk);
-    tcase_add_test(tc, proc_mounts_swap_and_device_mapper);
-    tcase_add_test(tc, an_interface_up_with_routes);
-    tcase_add_test(tc, link_local_addresses_do_not_count);
-    tcase_add_test(tc, a_bridge_port);
-    tcase_add_test(tc, a_bond_member_in_a_bridge);
-    tcase_add_test(tc, a_vlan_lower_device);
-    tcase_add_test(tc, a_default_route_in_a_policy_table);
-    tcase_add_test(tc, more_than_64_block_devices);
-    tcase_add_test(tc, the_second_member_of_a_btrfs_raid1);
-    tcase_add_test(tc, a_zfs_root_pool);
-    tcase_add_test(tc, md_and_lvm_holders);
-    tcase_add_test(tc, the_console);
-    tcase_add_test(tc, nothing_in_use);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

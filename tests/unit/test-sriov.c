@@ -11,7 +11,7 @@
 #include "internal.h"
 #include "tmptree.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 #define PF "0000:02:00.0"
 
@@ -165,7 +165,9 @@ static void ck_written(const char *expected)
     ck_assert_str_eq(seen, expected);
 }
 
-START_TEST(creates_vfs_with_autoprobe_off)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(creates_vfs_with_autoprobe_off)
 {
     char v[16];
 
@@ -177,7 +179,7 @@ START_TEST(creates_vfs_with_autoprobe_off)
 }
 END_TEST
 
-START_TEST(changes_go_through_zero)
+HD_TEST(changes_go_through_zero)
 {
     ck_assert_int_eq(hd_device_set_numvfs(dev, 2), 0);
     ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 2);
@@ -191,7 +193,7 @@ START_TEST(changes_go_through_zero)
 }
 END_TEST
 
-START_TEST(refuses_before_writing_anything)
+HD_TEST(refuses_before_writing_anything)
 {
     struct hd_pci_addr a;
     struct hd_device *other;
@@ -217,7 +219,7 @@ START_TEST(refuses_before_writing_anything)
 }
 END_TEST
 
-START_TEST(vfs_that_never_appear_time_out_and_are_undone)
+HD_TEST(vfs_that_never_appear_time_out_and_are_undone)
 {
     hd_ctx_set_timeout_ms(ctx, 200);
     kmax = 0;
@@ -229,7 +231,7 @@ START_TEST(vfs_that_never_appear_time_out_and_are_undone)
 }
 END_TEST
 
-START_TEST(a_failed_change_puts_the_previous_count_back)
+HD_TEST(a_failed_change_puts_the_previous_count_back)
 {
     ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 0);
     hd_ctx_set_timeout_ms(ctx, 200);
@@ -244,18 +246,3 @@ START_TEST(a_failed_change_puts_the_previous_count_back)
                                                          "failed too"));
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("sriov");
-    TCase *tc = tcase_create("numvfs");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, creates_vfs_with_autoprobe_off);
-    tcase_add_test(tc, changes_go_through_zero);
-    tcase_add_test(tc, refuses_before_writing_anything);
-    tcase_add_test(tc, vfs_that_never_appear_time_out_and_are_undone);
-    tcase_add_test(tc, a_failed_change_puts_the_previous_count_back);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}
