@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,9 +171,9 @@ int fx_mount(struct fx *fx, const char *spec_name)
     return do_mount(fx);
 }
 
-int fx_mount_text(struct fx *fx, const char *spec_text)
+/* Write @spec_text to a temporary fx->spec. */
+static int spec_file(struct fx *fx, const char *spec_text)
 {
-    memset(fx, 0, sizeof(*fx));
     snprintf(fx->spec, sizeof(fx->spec), "%s/hostdev-fx-spec.XXXXXX", env_or("TMPDIR", "/tmp"));
     int fd = mkstemp(fx->spec);
     if (fd < 0)
@@ -184,10 +185,61 @@ int fx_mount_text(struct fx *fx, const char *spec_text)
         unlink(fx->spec);
         return fx_fail(fx, "cannot write %s", fx->spec);
     }
+    return 0;
+}
+
+int fx_mount_text(struct fx *fx, const char *spec_text)
+{
+    memset(fx, 0, sizeof(*fx));
+    if (spec_file(fx, spec_text) < 0)
+        return -1;
     /* The spec is read before the mount returns: nothing is left behind if the test fails. */
     int r = do_mount(fx);
     unlink(fx->spec);
     return r;
+}
+
+static int do_materialize(struct fx *fx)
+{
+    snprintf(fx->root, sizeof(fx->root), "%s/hostdev-fx.XXXXXX", env_or("TMPDIR", "/tmp"));
+    if (mkdtemp(fx->root) == NULL)
+        return fx_fail(fx, "mkdtemp: %s", strerror(errno));
+    fx->materialized = true;
+    const char *args[] = {"materialize", fx->spec, fx->root, NULL};
+    int rc = fx_fakesys(fx, args, NULL);
+    if (rc != 0) {
+        fx->error[strcspn(fx->error, "\n")] = '\0';
+        if (fx->error[0] == '\0')
+            fx_fail(fx, "hostdev-fakesys materialize exited with %d", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int fx_materialize(struct fx *fx, const char *spec_name)
+{
+    memset(fx, 0, sizeof(*fx));
+    snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec", env_or("HOSTDEV_SRCDIR", "."),
+             spec_name);
+    return do_materialize(fx);
+}
+
+int fx_materialize_text(struct fx *fx, const char *spec_text)
+{
+    memset(fx, 0, sizeof(*fx));
+    if (spec_file(fx, spec_text) < 0)
+        return -1;
+    int r = do_materialize(fx);
+    unlink(fx->spec);
+    return r;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) < 0 ? -1 : 0;
 }
 
 void fx_umount(struct fx *fx)
@@ -197,6 +249,11 @@ void fx_umount(struct fx *fx)
         fx_fakesys(fx, args, NULL);
         rmdir(fx->root);
         fx->mounted = false;
+    }
+    if (fx->materialized) {
+        /* rm -rf, never following a link out of the tree */
+        nftw(fx->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        fx->materialized = false;
     }
 }
 

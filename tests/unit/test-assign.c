@@ -18,6 +18,17 @@
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
 
+/* The kernel of the tests with devices: an Intel IOMMU and the drivers they bind, as plain
+ * files (nothing happens on a write, so the tests see only what assign itself does); NIC()
+ * adds a function of 8086:10d3 in group 7, bound to @driver. */
+#define KERNEL                                                                                   \
+    "iommu intel\n"                                                                              \
+    "driver e1000e ids=8086:10d3\n"                                                              \
+    "driver snd_hda_intel\n"                                                                     \
+    "driver vfio-pci module=vfio_pci stub vfio\n"
+#define NIC(bdf, driver)                                                                         \
+    "device " bdf " 8086:10d3 class=020000 subsys=8086:a01f parent=root group=7 driver=" driver "\n"
+
 static uid_t vm_uid(void)
 {
     return geteuid() == 0 ? 107 : getuid();
@@ -55,14 +66,13 @@ END_TEST
 
 HD_TEST(owners_resolve_from_the_root_first)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree("file etc/passwd \"root:x:0:0:root:/root:/bin/sh\\n"
+                         "qemu:x:107:107:QEMU:/:/usr/sbin/nologin\\n\"\n"
+                         "file etc/group \"root:x:0:\\nqemu:x:107:\\nkvm:x:108:qemu\\n\"\n");
     struct hd_ctx *ctx;
     uid_t u;
     gid_t g;
 
-    ah_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
-                                 "qemu:x:107:107:QEMU:/:/usr/sbin/nologin\n");
-    ah_write(root, "etc/group", "root:x:0:\nqemu:x:107:\nkvm:x:108:qemu\n");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_owner_parse(ctx, "qemu", &u, &g), 0);
     ck_assert_uint_eq(u, 107);
@@ -228,7 +238,7 @@ END_TEST
 
 HD_TEST(map_write_is_atomic)
 {
-    char *root = ah_tree_new(), *text;
+    char *root = ah_tree(""), *text;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_assignment_list *l = hd_map_new(), *back;
     struct hd_assignment a = {.group = 3};
@@ -258,7 +268,7 @@ END_TEST
  * gone it goes at once, not a minute later (the VM suite's kill at 2 ms saw one stay). */
 HD_TEST(young_tmp_journal_of_a_dead_creator_goes)
 {
-    char *root = ah_tree_new(), rel[128], **names;
+    char *root = ah_tree(""), rel[128], **names;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_journal *j;
     unsigned int count = 0;
@@ -290,7 +300,7 @@ END_TEST
 
 HD_TEST(journal_lines_are_durable_and_parse_back)
 {
-    char *root = ah_tree_new(), **names;
+    char *root = ah_tree(""), **names;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_jdev devs[2] = {{.group = 7}, {.group = 8}};
     struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
@@ -403,7 +413,7 @@ END_TEST
 
 HD_TEST(group_locks_exclude_other_processes)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree("");
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_lockset *set;
     int groups[] = {9, 3, 9}, pipefd[2];
@@ -439,7 +449,7 @@ END_TEST
 
 HD_TEST(unmanaged_acquire_and_release)
 {
-    char *root = ah_tree_new(), *map;
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), *map;
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_assignment_list *l;
@@ -447,7 +457,6 @@ HD_TEST(unmanaged_acquire_and_release)
     uid_t u;
     gid_t g;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, vm_uid(), vm_gid(),
                                        HD_ACQUIRE_UNMANAGED), 0);
@@ -487,11 +496,10 @@ END_TEST
 
 HD_TEST(unmanaged_refuses_a_device_on_its_host_driver)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "e1000e"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
 
-    ah_device(root, DEV, 7, "e1000e");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "must be detached ahead of booting"));
@@ -504,12 +512,10 @@ END_TEST
 
 HD_TEST(a_group_goes_to_one_vm)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci") NIC(DEV2, "vfio-pci"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV), b = ah_addr(DEV2);
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    ah_device(root, DEV2, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), 0);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm2", &b, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
@@ -528,12 +534,10 @@ END_TEST
 
 HD_TEST(a_group_that_is_not_viable_is_refused)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci") NIC(DEV2, "snd_hda_intel"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    ah_device(root, DEV2, 7, "snd_hda_intel");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "not be viable"));
@@ -547,12 +551,11 @@ END_TEST
 
 HD_TEST(bad_input_changes_nothing)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a[2] = {ah_addr(DEV), ah_addr(DEV)};
     struct hd_pci_addr missing = ah_addr("0000:09:00.0");
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "bad id", a, 1, 0, 0, 0), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "'bad id'"));
@@ -570,7 +573,7 @@ END_TEST
 /* A process that died after changing the node's owner, before the map write. */
 HD_TEST(recover_undoes_an_uncommitted_acquire)
 {
-    char *root = ah_tree_new(), path[4096];
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), path[4096];
     struct hd_ctx *ctx;
     struct hd_jdev d = {.group = 7};
     struct hd_jstep s = {.kind = HD_JSTEP_OWN};
@@ -578,7 +581,6 @@ HD_TEST(recover_undoes_an_uncommitted_acquire)
     unsigned int n;
     uid_t u;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     d.addr = ah_addr(DEV);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
@@ -606,7 +608,7 @@ END_TEST
 /* A process that died after its map write: the acquire stands, only the journal goes. */
 HD_TEST(recover_keeps_a_committed_acquire)
 {
-    char *root = ah_tree_new(), **names;
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), **names;
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_jdev d = {.group = 7};
@@ -614,7 +616,6 @@ HD_TEST(recover_keeps_a_committed_acquire)
     unsigned int n;
     size_t count;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, vm_uid(), vm_gid(),
                                        HD_ACQUIRE_UNMANAGED), 0);
@@ -637,7 +638,7 @@ END_TEST
  * hold: we must not work on group 7 before B has undone it (-EAGAIN: let go, try again). */
 HD_TEST(recover_under_locks_backs_off)
 {
-    char *root = ah_tree_new(), **names;
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), **names;
     struct hd_ctx *ctx;
     struct hd_jdev d = {.group = 7};
     struct hd_journal *j;
@@ -647,7 +648,6 @@ HD_TEST(recover_under_locks_backs_off)
     pid_t pid;
     char c;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     d.addr = ah_addr(DEV);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
@@ -690,10 +690,9 @@ END_TEST
 HD_TEST_IN(race, race_never_two_owners)
 {
     enum { PROCS = 8, ROUNDS = 200 };
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci"));
     struct hd_pci_addr a = ah_addr(DEV);
 
-    ah_device(root, DEV, 7, "vfio-pci");
     for (int round = 0; round < ROUNDS; round++) {
         pid_t pids[PROCS];
         int winners = 0, winner = -1;
