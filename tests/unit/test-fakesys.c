@@ -393,6 +393,28 @@ HD_TEST(vfio_cdev_feature)
 }
 END_TEST
 
+/* `feature mountinfo off`: proc/mounts alone (what safety falls back to); materialized too. */
+HD_TEST(mountinfo_feature)
+{
+    struct fx fx;
+    const char *spec = "feature mountinfo off\nmount /dev/sda1 /srv\n";
+
+    MOUNT_TEXT(&fx, spec);
+    ck_assert(!fx_exists(&fx, "proc/self/mountinfo"));
+    ck_assert_ptr_nonnull(strstr(fx_read(&fx, "proc/mounts"), "/dev/sda1 /srv ext4 "));
+    fx_umount(&fx);
+    ck_assert_msg(fx_materialize_text(&fx, spec) == 0, "%s", fx.error);
+    ck_assert(!fx_exists(&fx, "proc/self/mountinfo"));
+    ck_assert_ptr_nonnull(strstr(fx_read(&fx, "proc/mounts"), "/dev/sda1 /srv ext4 "));
+    fx_umount(&fx);
+    ck_assert(!fx_exists(&fx, "proc")); /* the materialized tree is gone */
+    /* on by default */
+    MOUNT_TEXT(&fx, "mount /dev/sda1 /srv\n");
+    ck_assert_ptr_nonnull(strstr(fx_read(&fx, "proc/self/mountinfo"), " /srv "));
+    fx_umount(&fx);
+}
+END_TEST
+
 HD_TEST(old_kernel_has_no_override)
 {
     struct fx fx;

@@ -404,6 +404,7 @@ struct kernel {
     char *spec_file;
     char *version;
     bool feat_override, feat_reset_method, feat_vfio_dev, feat_vfio_cdev;
+    bool feat_mountinfo; /* proc/self/mountinfo (off: proc/mounts alone, as before 2.6.26) */
     /* dev/vfio/vfio and dev/iommu (0666 when made): chmod/chown survive tree rebuilds */
     struct node_perm container_perm, iommu_perm;
     char *cmdline;

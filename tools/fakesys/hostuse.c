@@ -944,7 +944,8 @@ void hostuse_build_proc(struct kernel *k, struct node *proc)
 {
     tree_attr(proc, &a_mounts, k);
     tree_attr(proc, &a_swaps, k);
-    tree_attr(tree_mkdirs(proc, "self"), &a_mountinfo, k);
+    if (k->feat_mountinfo)
+        tree_attr(tree_mkdirs(proc, "self"), &a_mountinfo, k);
     tree_attr(tree_mkdirs(proc, "net"), &a_route, k);
     tree_attr(tree_mkdirs(proc, "net"), &a_inet6, k);
     tree_attr(tree_mkdirs(proc, "net"), &a_route6, k);
