@@ -415,6 +415,32 @@ HD_TEST(mountinfo_feature)
 }
 END_TEST
 
+/* boot_vga on VGA devices only; fbcon with the first framebuffer; btrfs's features. */
+HD_TEST(console_and_btrfs_files)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "device 0000:00:02.0 8086:3e92 class=030000 boot-vga=yes\n"
+                    "device 0000:00:03.0 8086:3e92 class=030000\n"
+                    "device 0000:00:04.0 8086:10d3 class=020000\n"
+                    "graphics 0000:00:02.0 fb0\n"
+                    "block 0000:00:04.0 sda dev=8:0\n"
+                    "btrfs 0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b sda\n");
+    READ_EQ(&fx, DEV "0000:00:02.0/boot_vga", "1");
+    READ_EQ(&fx, DEV "0000:00:03.0/boot_vga", "0");
+    ck_assert(!fx_exists(&fx, DEV "0000:00:04.0/boot_vga"));
+    ck_assert_str_eq(fx_link(&fx, "sys/class/graphics/fb0/device"), "0000:00:02.0");
+    ck_assert_str_eq(fx_link(&fx, "sys/class/graphics/fbcon"), "fbcon");
+    ck_assert(fx_exists(&fx, "sys/devices/virtual/graphics/fbcon"));
+    ck_assert(fx_exists(&fx, "sys/fs/btrfs/features"));
+    ck_assert(fx_exists(&fx, "sys/fs/btrfs/0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b/devices/sda"));
+    fx_umount(&fx);
+    MOUNT_TEXT(&fx, "device 0000:00:02.0 8086:3e92 class=030000\n");
+    ck_assert(!fx_exists(&fx, "sys/class/graphics"));
+    fx_umount(&fx);
+}
+END_TEST
+
 HD_TEST(old_kernel_has_no_override)
 {
     struct fx fx;

@@ -284,6 +284,7 @@ struct device {
     int group; /* -1 none */
     int numa;
     int irq;
+    bool boot_vga; /* the firmware's console (boot_vga reads 1; shown for VGA class only) */
     char *cpus;
     /* reset: the methods the device supports (spec order) and those in effect */
     int reset_default[RESET_LIST_MAX], nreset_default;

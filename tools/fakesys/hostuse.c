@@ -907,6 +907,8 @@ void hostuse_build_sys(struct kernel *k)
         p = xasprintf("sys/fs/btrfs/%s/devices", k->sets[i].name);
         devs = tree_mkdirs(k->root, p);
         free(p);
+        /* beside the filesystems, what the loaded module supports (not a filesystem) */
+        tree_mkdirs(k->root, "sys/fs/btrfs/features");
         for (size_t d = 0; k->sets[i].devs[d]; d++) {
             char *bpath;
             if (class_dir(k, "block", k->sets[i].devs[d], &bpath))

@@ -564,6 +564,9 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
         dev->vf_driver = val ? driver_find(k, val) : NULL;
         if (dev->vf_driver == NULL)
             return perr(p, "%s: no driver '%s' (declare it first)", dev->name, val ? val : "");
+    } else if (strcmp(key, "boot-vga") == 0) {
+        if (val == NULL || parse_bool(val, &dev->boot_vga) < 0)
+            return perr(p, "%s: boot-vga=yes|no", dev->name);
     } else if (strcmp(key, "autoprobe") == 0) {
         if (val == NULL || parse_bool(val, &dev->vf_autoprobe) < 0)
             return perr(p, "%s: bad autoprobe '%s'", dev->name, val ? val : "");
