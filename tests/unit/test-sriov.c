@@ -9,30 +9,18 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "tmptree.h"
+#include "fixture.h"
 
 #include "hdtest.h"
 
 #define PF "0000:02:00.0"
 
-static char *root;
-static char dir[256]; /* ROOT/sys/bus/pci/devices/PF */
-
-static void put(const char *name, const char *value)
-{
-    char path[512];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(value, f);
-    fclose(f);
-}
+static const char *root;
+static char dir[300]; /* ROOT/sys/bus/pci/devices/PF */
 
 static void get(const char *name, char *buf, size_t size)
 {
-    char path[512];
+    char path[1024];
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -92,28 +80,24 @@ static void *kernel(void *arg)
 static struct hd_ctx *ctx;
 static struct hd_device *dev;
 
+/* The PF without a driver (the thread above stands in for the kernel), a device that is not
+ * SR-IOV capable, and a VF of another PF; materialized: plain files. */
+static const char spec[] = "driver nvme class=010802 sriov\n"
+                           "device 0000:00:02.0 1b36:0010 class=010802 subsys=1af4:1100\n"
+                           "device " PF " 1b36:0010 class=010802 subsys=1af4:1100 parent=root "
+                           "totalvfs=2\n"
+                           "device 0000:02:00.4 1b36:0010 class=010802 subsys=1af4:1100 "
+                           "parent=root driver=nvme totalvfs=1 numvfs=1 vf-offset=1 "
+                           "autoprobe=no\n"; /* its VF: 0000:02:00.5 */
+static struct fx fx;
+
 static void setup(void)
 {
-    static const char *const devs[] = {PF, "0000:00:02.0", "0000:02:00.5"};
     struct hd_pci_addr a;
 
-    root = tmptree_new();
-    ck_assert_ptr_nonnull(root);
+    ck_assert_msg(fx_materialize_text(&fx, spec) == 0, "materialize: %s", fx.error);
+    root = fx.root;
     snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/" PF, root);
-    /* What a device snapshot reads: uevent is enough for hd_device_open(). */
-    for (size_t i = 0; i < HD_ARRAY_SIZE(devs); i++) {
-        char rel[128], uevent[256];
-        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/uevent", devs[i]);
-        snprintf(uevent, sizeof(uevent),
-                 "PCI_CLASS=10802\nPCI_ID=1B36:0010\nPCI_SUBSYS_ID=1AF4:1100\n"
-                 "PCI_SLOT_NAME=%s\n",
-                 devs[i]);
-        ck_assert_int_eq(tmptree_write(root, rel, uevent), 0);
-    }
-    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/pci/devices/0000:02:00.5/physfn", "../" PF), 0);
-    put("sriov_totalvfs", "2\n");
-    put("sriov_numvfs", "0\n");
-    put("sriov_drivers_autoprobe", "1\n");
     written[0] = '\0';
     kstop = false;
     kmax = -1;
@@ -131,8 +115,7 @@ static void teardown(void)
     pthread_join(kthread, NULL);
     hd_device_unref(dev);
     hd_ctx_unref(ctx);
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    free(root);
+    fx_umount(&fx);
 }
 
 static int virtfns(void)
