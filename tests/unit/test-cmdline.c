@@ -1,13 +1,14 @@
 /* test-cmdline.c - the kernel command line: every split rule, every option we interpret. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hostdev/hostdev.h>
 
-#include "tmptree.h"
-
+#include "fixture.h"
 #include "hdtest.h"
 
 static struct hd_cmdline *parse(const char *text)
@@ -484,33 +485,47 @@ HD_TEST(garbage_never_crashes)
 }
 END_TEST
 
+/* Replace ROOT/proc/cmdline with @len bytes of @data (a corrupted one, which no spec makes). */
+static void put_cmdline(const char *root, const void *data, size_t len)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/proc/cmdline", root);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
 HD_TEST(reads_root_proc_cmdline)
 {
-    char *root = tmptree_new();
+    struct fx fx;
     struct hd_ctx *ctx;
     struct hd_cmdline *cl = NULL;
+    char path[512];
 
-    ck_assert_ptr_nonnull(root);
-    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
-    ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -ENOENT);
-    ck_assert_ptr_null(cl);
-    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "proc/cmdline"));
-    ck_assert_int_eq(tmptree_write(root, "proc/cmdline", "ro intel_iommu=on iommu=pt\n"), 0);
+    ck_assert_msg(fx_materialize_text(&fx, "cmdline ro intel_iommu=on iommu=pt\n") == 0, "%s",
+                  fx.error);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), 0);
     ck_assert_uint_eq(hd_cmdline_count(cl), 3);
     ck_assert_str_eq(value_of(cl, "iommu"), "pt");
     hd_cmdline_unref(cl);
-    ck_assert_int_eq(tmptree_write_data(root, "proc/cmdline", "a\0b", 3), 0);
+    put_cmdline(fx.root, "a\0b", 3);
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -EILSEQ);
     ck_assert_ptr_null(cl);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "NUL"));
-    ck_assert_int_eq(tmptree_write(root, "proc/cmdline", "a\n"), 0);
+    put_cmdline(fx.root, "a\n", 2);
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), 0);
     ck_assert_ptr_eq(hd_cmdline_ref(cl), cl);
     ck_assert_ptr_eq(hd_cmdline_unref(cl), cl);
     ck_assert_ptr_null(hd_cmdline_unref(cl));
+    snprintf(path, sizeof(path), "%s/proc/cmdline", fx.root);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -ENOENT);
+    ck_assert_ptr_null(cl);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "proc/cmdline"));
     hd_ctx_unref(ctx);
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    free(root);
+    fx_umount(&fx);
 }
 END_TEST
