@@ -1,9 +1,9 @@
 /* fixture.c - mounts hostdev-fakesys for unit tests; small readers for assertions. */
 #include "fixture.h"
+#include "tmptree.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +142,8 @@ int fx_fakesys(struct fx *fx, const char *const *args, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static int do_mount(struct fx *fx)
+/* Mount fx->spec on a new temporary fx->root, or write it there as plain files. */
+static int make_root(struct fx *fx, bool materialize)
 {
     char owner[32];
 
@@ -150,25 +151,20 @@ static int do_mount(struct fx *fx)
     if (mkdtemp(fx->root) == NULL)
         return fx_fail(fx, "mkdtemp: %s", strerror(errno));
     snprintf(owner, sizeof(owner), "%ld", (long)getpid());
-    const char *args[] = {"mount", "--owner-pid", owner, fx->spec, fx->root, NULL};
-    int rc = fx_fakesys(fx, args, NULL);
+    const char *mount_args[] = {"mount", "--owner-pid", owner, fx->spec, fx->root, NULL};
+    const char *plain_args[] = {"materialize", fx->spec, fx->root, NULL};
+    fx->materialized = materialize; /* fx_umount() removes what a failed one left */
+    int rc = fx_fakesys(fx, materialize ? plain_args : mount_args, NULL);
     if (rc != 0) {
-        rmdir(fx->root);
+        if (!materialize)
+            rmdir(fx->root);
         fx->error[strcspn(fx->error, "\n")] = '\0';
         if (fx->error[0] == '\0')
-            fx_fail(fx, "hostdev-fakesys mount exited with %d", rc);
+            fx_fail(fx, "hostdev-fakesys %s exited with %d", materialize ? "materialize" : "mount", rc);
         return -1;
     }
-    fx->mounted = true;
+    fx->mounted = !materialize;
     return 0;
-}
-
-int fx_mount(struct fx *fx, const char *spec_name)
-{
-    memset(fx, 0, sizeof(*fx));
-    snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec", env_or("HOSTDEV_SRCDIR", "."),
-             spec_name);
-    return do_mount(fx);
 }
 
 /* Write @spec_text to a temporary fx->spec. */
@@ -188,58 +184,40 @@ static int spec_file(struct fx *fx, const char *spec_text)
     return 0;
 }
 
-int fx_mount_text(struct fx *fx, const char *spec_text)
+/* tests/trees/@spec.spec, or (@text) the spec text @spec, mounted or materialized. */
+static int start(struct fx *fx, const char *spec, bool text, bool materialize)
 {
     memset(fx, 0, sizeof(*fx));
-    if (spec_file(fx, spec_text) < 0)
+    if (!text)
+        snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec",
+                 env_or("HOSTDEV_SRCDIR", "."), spec);
+    else if (spec_file(fx, spec) < 0)
         return -1;
+    int r = make_root(fx, materialize);
     /* The spec is read before the mount returns: nothing is left behind if the test fails. */
-    int r = do_mount(fx);
-    unlink(fx->spec);
+    if (text)
+        unlink(fx->spec);
     return r;
 }
 
-static int do_materialize(struct fx *fx)
+int fx_mount(struct fx *fx, const char *spec_name)
 {
-    snprintf(fx->root, sizeof(fx->root), "%s/hostdev-fx.XXXXXX", env_or("TMPDIR", "/tmp"));
-    if (mkdtemp(fx->root) == NULL)
-        return fx_fail(fx, "mkdtemp: %s", strerror(errno));
-    fx->materialized = true;
-    const char *args[] = {"materialize", fx->spec, fx->root, NULL};
-    int rc = fx_fakesys(fx, args, NULL);
-    if (rc != 0) {
-        fx->error[strcspn(fx->error, "\n")] = '\0';
-        if (fx->error[0] == '\0')
-            fx_fail(fx, "hostdev-fakesys materialize exited with %d", rc);
-        return -1;
-    }
-    return 0;
+    return start(fx, spec_name, false, false);
+}
+
+int fx_mount_text(struct fx *fx, const char *spec_text)
+{
+    return start(fx, spec_text, true, false);
 }
 
 int fx_materialize(struct fx *fx, const char *spec_name)
 {
-    memset(fx, 0, sizeof(*fx));
-    snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec", env_or("HOSTDEV_SRCDIR", "."),
-             spec_name);
-    return do_materialize(fx);
+    return start(fx, spec_name, false, true);
 }
 
 int fx_materialize_text(struct fx *fx, const char *spec_text)
 {
-    memset(fx, 0, sizeof(*fx));
-    if (spec_file(fx, spec_text) < 0)
-        return -1;
-    int r = do_materialize(fx);
-    unlink(fx->spec);
-    return r;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path) < 0 ? -1 : 0;
+    return start(fx, spec_text, true, true);
 }
 
 void fx_umount(struct fx *fx)
@@ -251,8 +229,7 @@ void fx_umount(struct fx *fx)
         fx->mounted = false;
     }
     if (fx->materialized) {
-        /* rm -rf, never following a link out of the tree */
-        nftw(fx->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        tmptree_remove(fx->root); /* rm -rf, never following a link out of the tree */
         fx->materialized = false;
     }
 }
