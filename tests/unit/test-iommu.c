@@ -30,6 +30,8 @@ static void teardown(void)
     root = NULL;
 }
 
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
 static void put(const char *rel, const char *content)
 {
     ck_assert_msg(tmptree_write(root, rel, content) == 0, "writing %s", rel);
