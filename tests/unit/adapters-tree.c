@@ -12,8 +12,6 @@
 #include "adapters-tree.h"
 #include "tmptree.h"
 
-#include "suite.h"
-
 /* The asserting face of tmptree.c: a Check test stops at the first file it cannot make. */
 char *at_tree_new(void)
 {
@@ -361,21 +359,6 @@ int at_run(const char *cmd, char **out, char **err)
     }
     unlink(errfile);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-int at_main(const char *suite, void (*setup)(void), void (*teardown)(void), int timeout,
-            const TTest *const *tests, size_t n)
-{
-    Suite *s = suite_create(suite);
-    TCase *tc = tcase_create("sample");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    if (timeout > 0)
-        tcase_set_timeout(tc, timeout);
-    for (size_t i = 0; i < n; i++)
-        tcase_add_test(tc, tests[i]);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
 }
 
 const char *at_build_dir(void)

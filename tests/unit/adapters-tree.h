@@ -1,5 +1,5 @@
 /* adapters-tree.h - plain-directory sysfs trees for the adapter tests, on tmptree.c; running
- * commands; the Check main() those tests share. */
+ * commands. */
 #ifndef HOSTDEV_ADAPTERS_TREE_H
 #define HOSTDEV_ADAPTERS_TREE_H
 
@@ -42,11 +42,6 @@ void at_add_vf(const char *root, const char *pf, const char *pf_under, int n, co
  * hub, a tablet and their interfaces, an RCiEP, lo, a partition and a loop device (both not
  * node devices), and 0000:06:12.5 already on vfio-pci (the libvirt manual's device). */
 void at_sample(const char *root);
-
-/* Run @tests (one TCase, each test with @setup/@teardown around it, in its own process) and
- * return main()'s exit status. */
-int at_main(const char *suite, void (*setup)(void), void (*teardown)(void), int timeout,
-            const TTest *const *tests, size_t n);
 
 /* Run @cmd with sh -c; *@out (may be NULL) gets stdout, *@err stderr (allocated). Returns
  * the exit status. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
+#include "fixture.h"
 #include "tmptree.h"
 
 /* The generic parts are tmptree's; these only fail the test instead of returning errors. */
@@ -19,6 +20,16 @@ char *ah_tree_new(void)
 
     ck_assert_ptr_nonnull(path);
     return path;
+}
+
+char *ah_tree(const char *spec_text)
+{
+    struct fx fx;
+    char *root;
+
+    ck_assert_msg(fx_materialize_text(&fx, spec_text) == 0, "materialize: %s", fx.error);
+    ck_assert_ptr_nonnull(root = strdup(fx.root));
+    return root;
 }
 
 void ah_tree_remove(const char *root)

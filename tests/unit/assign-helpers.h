@@ -10,6 +10,9 @@
 
 /* A new empty directory; free() it after ah_tree_remove(). */
 char *ah_tree_new(void);
+/* A new directory holding @spec_text's kernel as plain files (fx_materialize_text(), the
+ * language of docs/fakesys-spec.md); free() it after ah_tree_remove(). */
+char *ah_tree(const char *spec_text);
 void ah_tree_remove(const char *root);
 /* ROOT/@rel with parents; @content NULL makes a directory. Aborts the test on failure. */
 void ah_write(const char *root, const char *rel, const char *content);

@@ -9,7 +9,6 @@
 #include <hostdev/hostdev.h>
 
 #include "fixture.h"
-#include "suite.h"
 
 struct eng {
     struct fx fx;

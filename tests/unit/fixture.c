@@ -1,5 +1,6 @@
 /* fixture.c - mounts hostdev-fakesys for unit tests; small readers for assertions. */
 #include "fixture.h"
+#include "tmptree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,7 +142,8 @@ int fx_fakesys(struct fx *fx, const char *const *args, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static int do_mount(struct fx *fx)
+/* Mount fx->spec on a new temporary fx->root, or write it there as plain files. */
+static int make_root(struct fx *fx, bool materialize)
 {
     char owner[32];
 
@@ -149,30 +151,25 @@ static int do_mount(struct fx *fx)
     if (mkdtemp(fx->root) == NULL)
         return fx_fail(fx, "mkdtemp: %s", strerror(errno));
     snprintf(owner, sizeof(owner), "%ld", (long)getpid());
-    const char *args[] = {"mount", "--owner-pid", owner, fx->spec, fx->root, NULL};
-    int rc = fx_fakesys(fx, args, NULL);
+    const char *mount_args[] = {"mount", "--owner-pid", owner, fx->spec, fx->root, NULL};
+    const char *plain_args[] = {"materialize", fx->spec, fx->root, NULL};
+    fx->materialized = materialize; /* fx_umount() removes what a failed one left */
+    int rc = fx_fakesys(fx, materialize ? plain_args : mount_args, NULL);
     if (rc != 0) {
-        rmdir(fx->root);
+        if (!materialize)
+            rmdir(fx->root);
         fx->error[strcspn(fx->error, "\n")] = '\0';
         if (fx->error[0] == '\0')
-            fx_fail(fx, "hostdev-fakesys mount exited with %d", rc);
+            fx_fail(fx, "hostdev-fakesys %s exited with %d", materialize ? "materialize" : "mount", rc);
         return -1;
     }
-    fx->mounted = true;
+    fx->mounted = !materialize;
     return 0;
 }
 
-int fx_mount(struct fx *fx, const char *spec_name)
+/* Write @spec_text to a temporary fx->spec. */
+static int spec_file(struct fx *fx, const char *spec_text)
 {
-    memset(fx, 0, sizeof(*fx));
-    snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec", env_or("HOSTDEV_SRCDIR", "."),
-             spec_name);
-    return do_mount(fx);
-}
-
-int fx_mount_text(struct fx *fx, const char *spec_text)
-{
-    memset(fx, 0, sizeof(*fx));
     snprintf(fx->spec, sizeof(fx->spec), "%s/hostdev-fx-spec.XXXXXX", env_or("TMPDIR", "/tmp"));
     int fd = mkstemp(fx->spec);
     if (fd < 0)
@@ -184,10 +181,43 @@ int fx_mount_text(struct fx *fx, const char *spec_text)
         unlink(fx->spec);
         return fx_fail(fx, "cannot write %s", fx->spec);
     }
+    return 0;
+}
+
+/* tests/trees/@spec.spec, or (@text) the spec text @spec, mounted or materialized. */
+static int start(struct fx *fx, const char *spec, bool text, bool materialize)
+{
+    memset(fx, 0, sizeof(*fx));
+    if (!text)
+        snprintf(fx->spec, sizeof(fx->spec), "%s/tests/trees/%s.spec",
+                 env_or("HOSTDEV_SRCDIR", "."), spec);
+    else if (spec_file(fx, spec) < 0)
+        return -1;
+    int r = make_root(fx, materialize);
     /* The spec is read before the mount returns: nothing is left behind if the test fails. */
-    int r = do_mount(fx);
-    unlink(fx->spec);
+    if (text)
+        unlink(fx->spec);
     return r;
+}
+
+int fx_mount(struct fx *fx, const char *spec_name)
+{
+    return start(fx, spec_name, false, false);
+}
+
+int fx_mount_text(struct fx *fx, const char *spec_text)
+{
+    return start(fx, spec_text, true, false);
+}
+
+int fx_materialize(struct fx *fx, const char *spec_name)
+{
+    return start(fx, spec_name, false, true);
+}
+
+int fx_materialize_text(struct fx *fx, const char *spec_text)
+{
+    return start(fx, spec_text, true, true);
 }
 
 void fx_umount(struct fx *fx)
@@ -197,6 +227,10 @@ void fx_umount(struct fx *fx)
         fx_fakesys(fx, args, NULL);
         rmdir(fx->root);
         fx->mounted = false;
+    }
+    if (fx->materialized) {
+        tmptree_remove(fx->root); /* rm -rf, never following a link out of the tree */
+        fx->materialized = false;
     }
 }
 

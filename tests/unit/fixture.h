@@ -27,13 +27,19 @@ struct fx {
     char error[512]; /* why the last fx_* call failed */
     char scratch[4096];
     bool mounted;
+    bool materialized; /* fx->root holds plain files */
 };
 
 /* Mount tests/trees/@spec_name.spec. 0, or -1 with fx->error set. */
 int fx_mount(struct fx *fx, const char *spec_name);
 /* Mount a spec given as text (written to a temporary file). */
 int fx_mount_text(struct fx *fx, const char *spec_text);
-/* Unmount, remove the mount point. Safe to call twice. */
+/* The same spec, or spec text, written as plain files (`hostdev-fakesys materialize`) into a
+ * fresh temporary directory fx->root: a kernel that does nothing when written to, for tests
+ * that set a state by hand or corrupt the tree. No ctl or log. */
+int fx_materialize(struct fx *fx, const char *spec_name);
+int fx_materialize_text(struct fx *fx, const char *spec_text);
+/* Unmount (or remove a materialized tree), remove the mount point. Safe to call twice. */
 void fx_umount(struct fx *fx);
 
 /* One control command (see hostdev-fakesys(1), ctl): 0 or -errno (message in fx->error). */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
+#include "hdtest.h"
 
 static char *root;
 
@@ -38,7 +39,9 @@ static char *tree_path(const char *name)
     return p;
 }
 
-START_TEST(hostdev_xml_validates_in_a_domain)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(hostdev_xml_validates_in_a_domain)
 {
     char *out, *out2, *both;
 
@@ -63,7 +66,7 @@ END_TEST
 
 /* USB and SCSI devices by their node-device names (or USB by ids): libvirt's <hostdev>
  * (valid in a domain) and QEMU's usb-host / scsi-generic arguments. */
-START_TEST(usb_and_scsi_devices)
+HD_TEST(usb_and_scsi_devices)
 {
     char *out, *err, *ids;
 
@@ -109,7 +112,7 @@ START_TEST(usb_and_scsi_devices)
 }
 END_TEST
 
-START_TEST(hostdev_xml_bad_input)
+HD_TEST(hostdev_xml_bad_input)
 {
     char *err;
 
@@ -122,7 +125,7 @@ START_TEST(hostdev_xml_bad_input)
 }
 END_TEST
 
-START_TEST(qemu_args)
+HD_TEST(qemu_args)
 {
     char *out, *err;
 
@@ -152,7 +155,7 @@ START_TEST(qemu_args)
 }
 END_TEST
 
-START_TEST(qemu_args_from_domain_xml)
+HD_TEST(qemu_args_from_domain_xml)
 {
     char *out, *err, *path = tree_path("vm.xml"), args[4200];
 
@@ -194,7 +197,7 @@ START_TEST(qemu_args_from_domain_xml)
 END_TEST
 
 /* The VDSM listing parsed as JSON by Python, as VDSM's consumers would read it. */
-START_TEST(vdsm_json)
+HD_TEST(vdsm_json)
 {
     char *out, cmd[4096];
     static const char check[] =
@@ -235,7 +238,7 @@ START_TEST(vdsm_json)
 }
 END_TEST
 
-START_TEST(vdsm_tree_and_caps)
+HD_TEST(vdsm_tree_and_caps)
 {
     char *out;
 
@@ -275,18 +278,3 @@ START_TEST(vdsm_tree_and_caps)
     ck_assert_int_eq(hostdev("list --caps pcie", NULL, NULL), 2);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {
-        hostdev_xml_validates_in_a_domain,
-        hostdev_xml_bad_input,
-        usb_and_scsi_devices,
-        qemu_args,
-        qemu_args_from_domain_xml,
-        vdsm_json,
-        vdsm_tree_and_caps,
-    };
-
-    return at_main("adapter-tools", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
-}

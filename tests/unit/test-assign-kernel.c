@@ -20,7 +20,7 @@
 #include "adapters-tree.h"
 #include "fixture.h"
 #include "hoststate.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"
@@ -131,7 +131,11 @@ static void unchanged(struct fx *fx, const char *expect)
     free(now);
 }
 
-START_TEST(managed_round_trip)
+HD_TEST_GROUP(faults, .timeout = 300);
+HD_TEST_GROUP(kills, .timeout = 300);
+HD_TEST_GROUP(race, .timeout = 600);
+
+HD_TEST(managed_round_trip)
 {
     struct fx fx;
     char *before;
@@ -185,7 +189,7 @@ static const char busy_spec[] =
     "swap /dev/nvme0n1p3\n";
 
 /* What the host uses is refused, by name, and nothing changes; --force takes it anyway. */
-START_TEST(host_safety)
+HD_TEST(host_safety)
 {
     static const struct {
         const char *bdf, *reason;
@@ -227,7 +231,7 @@ END_TEST
 
 /* The emergency release takes one device back whatever its record says: the rest of the VM's
  * group stays assigned; a device nobody recorded, left on vfio-pci, goes back too. */
-START_TEST(release_force)
+HD_TEST(release_force)
 {
     struct hd_pci_addr gpu, audio, nic;
     struct hd_assignment_list *l;
@@ -268,7 +272,7 @@ END_TEST
 
 /* VFIO needs vfio-pci: a device parked on pci-stub is refused in both modes, with the fix,
  * and nothing changes. */
-START_TEST(pci_stub_is_not_vfio)
+HD_TEST(pci_stub_is_not_vfio)
 {
     struct hd_pci_addr nic;
     struct hd_device *dev;
@@ -308,7 +312,7 @@ static void node_is(struct fx *fx, const char *rel, unsigned uid, unsigned gid, 
 /* Kernels with the vfio cdev (6.6+): dev/vfio/devices/vfioX and dev/iommu go to the VM's user
  * too. dev/iommu serves every VM: it follows whoever still holds it, and gets its original
  * owner back only when the last one is released. */
-START_TEST(cdev_and_iommu_nodes)
+HD_TEST(cdev_and_iommu_nodes)
 {
     struct scenario nic = scenarios[0];
     char *with_cdev, *before;
@@ -341,7 +345,7 @@ END_TEST
 
 /* The commands as a user meets them: refusals exit 1 naming the reason and, on the same one
  * line, the way out; bad input exits 2; nothing changes either way. */
-START_TEST(commands_refuse_by_name)
+HD_TEST(commands_refuse_by_name)
 {
     static const char force[] = " (--force takes it anyway)\n";
     static const struct {
@@ -387,7 +391,7 @@ START_TEST(commands_refuse_by_name)
 }
 END_TEST
 
-START_TEST(fault_matrix)
+HD_LOOP_TEST_IN(faults, fault_matrix, sizeof(scenarios) / sizeof(scenarios[0]))
 {
     const struct scenario *s = &scenarios[_i];
     char paths[64][HS_PATH], *before, *held, *now;
@@ -484,7 +488,7 @@ static void kill_at_unbind(struct fx *fx, const struct scenario *s, bool in_rele
     free(now);
 }
 
-START_TEST(kill_matrix)
+HD_LOOP_TEST_IN(kills, kill_matrix, sizeof(scenarios) / sizeof(scenarios[0]))
 {
     const struct scenario *s = &scenarios[_i];
     char *before, *held;
@@ -509,7 +513,7 @@ START_TEST(kill_matrix)
 }
 END_TEST
 
-START_TEST(race_managed)
+HD_TEST_IN(race, race_managed)
 {
     enum { PROCS = 8, ROUNDS = 200 };
     struct fx fx;
@@ -554,30 +558,3 @@ START_TEST(race_managed)
     fx_umount(&fx);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("assign-kernel");
-    TCase *basic = tcase_create("managed"), *faults = tcase_create("faults");
-    TCase *kills = tcase_create("kill -9"), *race = tcase_create("race");
-    int nsc = (int)(sizeof(scenarios) / sizeof(scenarios[0]));
-
-    tcase_add_test(basic, managed_round_trip);
-    tcase_add_test(basic, host_safety);
-    tcase_add_test(basic, release_force);
-    tcase_add_test(basic, pci_stub_is_not_vfio);
-    tcase_add_test(basic, cdev_and_iommu_nodes);
-    tcase_add_test(basic, commands_refuse_by_name);
-    tcase_add_loop_test(faults, fault_matrix, 0, nsc);
-    tcase_add_loop_test(kills, kill_matrix, 0, nsc);
-    tcase_add_test(race, race_managed);
-    /* Bounds, not measurements. */
-    tcase_set_timeout(faults, 300);
-    tcase_set_timeout(kills, 300);
-    tcase_set_timeout(race, 600);
-    suite_add_tcase(s, basic);
-    suite_add_tcase(s, faults);
-    suite_add_tcase(s, kills);
-    suite_add_tcase(s, race);
-    return suite_run(s);
-}

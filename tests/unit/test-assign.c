@@ -13,10 +13,21 @@
 
 #include "assign-helpers.h"
 #include "internal.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
+
+/* The kernel of the tests with devices: an Intel IOMMU and the drivers they bind, as plain
+ * files (nothing happens on a write, so the tests see only what assign itself does); NIC()
+ * adds a function of 8086:10d3 in group 7, bound to @driver. */
+#define KERNEL                                                                                   \
+    "iommu intel\n"                                                                              \
+    "driver e1000e ids=8086:10d3\n"                                                              \
+    "driver snd_hda_intel\n"                                                                     \
+    "driver vfio-pci module=vfio_pci stub vfio\n"
+#define NIC(bdf, driver)                                                                         \
+    "device " bdf " 8086:10d3 class=020000 subsys=8086:a01f parent=root group=7 driver=" driver "\n"
 
 static uid_t vm_uid(void)
 {
@@ -28,7 +39,9 @@ static gid_t vm_gid(void)
     return geteuid() == 0 ? 108 : getgid();
 }
 
-START_TEST(vm_ids)
+HD_TEST_GROUP(race, .timeout = 300);
+
+HD_TEST(vm_ids)
 {
     char longid[200];
 
@@ -51,16 +64,15 @@ START_TEST(vm_ids)
 }
 END_TEST
 
-START_TEST(owners_resolve_from_the_root_first)
+HD_TEST(owners_resolve_from_the_root_first)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree("file etc/passwd \"root:x:0:0:root:/root:/bin/sh\\n"
+                         "qemu:x:107:107:QEMU:/:/usr/sbin/nologin\\n\"\n"
+                         "file etc/group \"root:x:0:\\nqemu:x:107:\\nkvm:x:108:qemu\\n\"\n");
     struct hd_ctx *ctx;
     uid_t u;
     gid_t g;
 
-    ah_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
-                                 "qemu:x:107:107:QEMU:/:/usr/sbin/nologin\n");
-    ah_write(root, "etc/group", "root:x:0:\nqemu:x:107:\nkvm:x:108:qemu\n");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_owner_parse(ctx, "qemu", &u, &g), 0);
     ck_assert_uint_eq(u, 107);
@@ -90,7 +102,7 @@ START_TEST(owners_resolve_from_the_root_first)
 }
 END_TEST
 
-START_TEST(map_round_trip)
+HD_TEST(map_round_trip)
 {
     struct hd_assignment_list *list = hd_map_new(), *back = hd_map_new();
     struct hd_assignment a;
@@ -145,7 +157,7 @@ END_TEST
 
 /* The map checks itself: anything it did not write, or that lost or changed a line since,
  * is damage (reason state-damaged), never a smaller map. */
-START_TEST(map_rejects_what_it_did_not_write)
+HD_TEST(map_rejects_what_it_did_not_write)
 {
     static const char *const bad[] = {
         "",                                                   /* empty */
@@ -224,9 +236,9 @@ START_TEST(map_rejects_what_it_did_not_write)
 }
 END_TEST
 
-START_TEST(map_write_is_atomic)
+HD_TEST(map_write_is_atomic)
 {
-    char *root = ah_tree_new(), *text;
+    char *root = ah_tree(""), *text;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_assignment_list *l = hd_map_new(), *back;
     struct hd_assignment a = {.group = 3};
@@ -254,9 +266,9 @@ END_TEST
 /* A temporary journal is left when its process is killed between making it and renaming it.
  * Young, it is left alone while its creator may still be in that gap; once the creator is
  * gone it goes at once, not a minute later (the VM suite's kill at 2 ms saw one stay). */
-START_TEST(young_tmp_journal_of_a_dead_creator_goes)
+HD_TEST(young_tmp_journal_of_a_dead_creator_goes)
 {
-    char *root = ah_tree_new(), rel[128], **names;
+    char *root = ah_tree(""), rel[128], **names;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_journal *j;
     unsigned int count = 0;
@@ -286,9 +298,9 @@ START_TEST(young_tmp_journal_of_a_dead_creator_goes)
 }
 END_TEST
 
-START_TEST(journal_lines_are_durable_and_parse_back)
+HD_TEST(journal_lines_are_durable_and_parse_back)
 {
-    char *root = ah_tree_new(), **names;
+    char *root = ah_tree(""), **names;
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_jdev devs[2] = {{.group = 7}, {.group = 8}};
     struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
@@ -335,7 +347,7 @@ START_TEST(journal_lines_are_durable_and_parse_back)
 }
 END_TEST
 
-START_TEST(journal_torn_last_line_is_dropped)
+HD_TEST(journal_torn_last_line_is_dropped)
 {
     struct hd_journal j;
     struct hd_ctx *ctx;
@@ -399,9 +411,9 @@ START_TEST(journal_torn_last_line_is_dropped)
 }
 END_TEST
 
-START_TEST(group_locks_exclude_other_processes)
+HD_TEST(group_locks_exclude_other_processes)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree("");
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_lockset *set;
     int groups[] = {9, 3, 9}, pipefd[2];
@@ -435,9 +447,9 @@ START_TEST(group_locks_exclude_other_processes)
 }
 END_TEST
 
-START_TEST(unmanaged_acquire_and_release)
+HD_TEST(unmanaged_acquire_and_release)
 {
-    char *root = ah_tree_new(), *map;
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), *map;
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_assignment_list *l;
@@ -445,7 +457,6 @@ START_TEST(unmanaged_acquire_and_release)
     uid_t u;
     gid_t g;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, vm_uid(), vm_gid(),
                                        HD_ACQUIRE_UNMANAGED), 0);
@@ -483,13 +494,12 @@ START_TEST(unmanaged_acquire_and_release)
 }
 END_TEST
 
-START_TEST(unmanaged_refuses_a_device_on_its_host_driver)
+HD_TEST(unmanaged_refuses_a_device_on_its_host_driver)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "e1000e"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
 
-    ah_device(root, DEV, 7, "e1000e");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "must be detached ahead of booting"));
@@ -500,14 +510,12 @@ START_TEST(unmanaged_refuses_a_device_on_its_host_driver)
 }
 END_TEST
 
-START_TEST(a_group_goes_to_one_vm)
+HD_TEST(a_group_goes_to_one_vm)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci") NIC(DEV2, "vfio-pci"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV), b = ah_addr(DEV2);
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    ah_device(root, DEV2, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), 0);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm2", &b, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
@@ -524,14 +532,12 @@ START_TEST(a_group_goes_to_one_vm)
 }
 END_TEST
 
-START_TEST(a_group_that_is_not_viable_is_refused)
+HD_TEST(a_group_that_is_not_viable_is_refused)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci") NIC(DEV2, "snd_hda_intel"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    ah_device(root, DEV2, 7, "snd_hda_intel");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "not be viable"));
@@ -543,14 +549,13 @@ START_TEST(a_group_that_is_not_viable_is_refused)
 }
 END_TEST
 
-START_TEST(bad_input_changes_nothing)
+HD_TEST(bad_input_changes_nothing)
 {
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci"));
     struct hd_ctx *ctx;
     struct hd_pci_addr a[2] = {ah_addr(DEV), ah_addr(DEV)};
     struct hd_pci_addr missing = ah_addr("0000:09:00.0");
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "bad id", a, 1, 0, 0, 0), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "'bad id'"));
@@ -566,9 +571,9 @@ START_TEST(bad_input_changes_nothing)
 END_TEST
 
 /* A process that died after changing the node's owner, before the map write. */
-START_TEST(recover_undoes_an_uncommitted_acquire)
+HD_TEST(recover_undoes_an_uncommitted_acquire)
 {
-    char *root = ah_tree_new(), path[4096];
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), path[4096];
     struct hd_ctx *ctx;
     struct hd_jdev d = {.group = 7};
     struct hd_jstep s = {.kind = HD_JSTEP_OWN};
@@ -576,7 +581,6 @@ START_TEST(recover_undoes_an_uncommitted_acquire)
     unsigned int n;
     uid_t u;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     d.addr = ah_addr(DEV);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
@@ -602,9 +606,9 @@ START_TEST(recover_undoes_an_uncommitted_acquire)
 END_TEST
 
 /* A process that died after its map write: the acquire stands, only the journal goes. */
-START_TEST(recover_keeps_a_committed_acquire)
+HD_TEST(recover_keeps_a_committed_acquire)
 {
-    char *root = ah_tree_new(), **names;
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), **names;
     struct hd_ctx *ctx;
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_jdev d = {.group = 7};
@@ -612,7 +616,6 @@ START_TEST(recover_keeps_a_committed_acquire)
     unsigned int n;
     size_t count;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, vm_uid(), vm_gid(),
                                        HD_ACQUIRE_UNMANAGED), 0);
@@ -633,9 +636,9 @@ END_TEST
 
 /* Process B is recovering a dead journal about group 7 and waits for its lock, which we
  * hold: we must not work on group 7 before B has undone it (-EAGAIN: let go, try again). */
-START_TEST(recover_under_locks_backs_off)
+HD_TEST(recover_under_locks_backs_off)
 {
-    char *root = ah_tree_new(), **names;
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")), **names;
     struct hd_ctx *ctx;
     struct hd_jdev d = {.group = 7};
     struct hd_journal *j;
@@ -645,7 +648,6 @@ START_TEST(recover_under_locks_backs_off)
     pid_t pid;
     char c;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ctx = ah_ctx(root);
     d.addr = ah_addr(DEV);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", &d, 1, &j), 0);
@@ -685,13 +687,12 @@ START_TEST(recover_under_locks_backs_off)
 END_TEST
 
 /* 8 processes race for one device, 200 rounds: never two owners. */
-START_TEST(race_never_two_owners)
+HD_TEST_IN(race, race_never_two_owners)
 {
     enum { PROCS = 8, ROUNDS = 200 };
-    char *root = ah_tree_new();
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci"));
     struct hd_pci_addr a = ah_addr(DEV);
 
-    ah_device(root, DEV, 7, "vfio-pci");
     for (int round = 0; round < ROUNDS; round++) {
         pid_t pids[PROCS];
         int winners = 0, winner = -1;
@@ -734,34 +735,3 @@ START_TEST(race_never_two_owners)
     free(root);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("assign");
-    TCase *basics = tcase_create("basics"), *engine = tcase_create("engine");
-    TCase *race = tcase_create("race");
-
-    tcase_add_test(basics, vm_ids);
-    tcase_add_test(basics, owners_resolve_from_the_root_first);
-    tcase_add_test(basics, map_round_trip);
-    tcase_add_test(basics, map_rejects_what_it_did_not_write);
-    tcase_add_test(basics, map_write_is_atomic);
-    tcase_add_test(basics, journal_lines_are_durable_and_parse_back);
-    tcase_add_test(basics, young_tmp_journal_of_a_dead_creator_goes);
-    tcase_add_test(basics, journal_torn_last_line_is_dropped);
-    tcase_add_test(basics, group_locks_exclude_other_processes);
-    tcase_add_test(engine, unmanaged_acquire_and_release);
-    tcase_add_test(engine, unmanaged_refuses_a_device_on_its_host_driver);
-    tcase_add_test(engine, a_group_goes_to_one_vm);
-    tcase_add_test(engine, a_group_that_is_not_viable_is_refused);
-    tcase_add_test(engine, bad_input_changes_nothing);
-    tcase_add_test(engine, recover_undoes_an_uncommitted_acquire);
-    tcase_add_test(engine, recover_keeps_a_committed_acquire);
-    tcase_add_test(engine, recover_under_locks_backs_off);
-    tcase_add_test(race, race_never_two_owners);
-    tcase_set_timeout(race, 300); /* a bound, not a measurement */
-    suite_add_tcase(s, basics);
-    suite_add_tcase(s, engine);
-    suite_add_tcase(s, race);
-    return suite_run(s);
-}

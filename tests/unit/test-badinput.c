@@ -9,9 +9,8 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
-#include "suite.h"
+#include "hdtest.h"
 #include "fixture.h"
-#include "tmptree.h"
 
 enum tree {
     FUSE,  /* demo.spec mounted: the kernel's rules apply and its log shows every write */
@@ -333,7 +332,7 @@ static const struct bad cases[] = {
 };
 
 static struct fx fx;
-static char *root, *plain_dir;
+static char *root; /* fx.root: mounted, or materialized (fx.materialized) */
 
 /* Everything under the root that a command could change, as text: file checksums and link
  * targets (on the fake kernel: outside sys and proc, whose writes its log shows). */
@@ -344,7 +343,7 @@ static char *snapshot(void)
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && find . -path ./.fakesys -prune -o %s \\( -type f -exec md5sum {} + \\) "
              "-o -type l -printf '%%p -> %%l\\n' -o -printf '%%p %%m\\n' | sort",
-             root, plain_dir ? "" : "-path ./sys -prune -o -path ./proc -prune -o");
+             root, fx.materialized ? "" : "-path ./sys -prune -o -path ./proc -prune -o");
     ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
     return out;
 }
@@ -392,28 +391,18 @@ static void parses(const char *out, enum out kind, const char *name)
 
 static size_t log_writes(void)
 {
-    return plain_dir ? 0 : fx_log_count(&fx, "write ");
+    return fx.materialized ? 0 : fx_log_count(&fx, "write ");
 }
 
-START_TEST(bad_input)
+HD_LOOP_TEST(bad_input, (int)(sizeof(cases) / sizeof(cases[0])))
 {
     const struct bad *c = &cases[_i];
     char *out = NULL, *err = NULL, *before, *after;
     int rc;
 
-    if (c->tree == FUSE) {
-        ck_assert_msg(fx_mount(&fx, "demo") == 0, "%s", fx.error);
-        root = fx.root;
-    } else {
-        char spec[1024], cmd[2048];
-        plain_dir = tmptree_new();
-        ck_assert_ptr_nonnull(plain_dir);
-        ck_assert(asprintf(&root, "%s/root", plain_dir) > 0);
-        snprintf(spec, sizeof(spec), "%s/tests/trees/demo.spec", at_src_dir());
-        snprintf(cmd, sizeof(cmd), "%s/hostdev-fakesys materialize '%s' '%s'", at_build_dir(), spec,
-                 root);
-        ck_assert_int_eq(at_run(cmd, NULL, NULL), 0);
-    }
+    int made = c->tree == FUSE ? fx_mount(&fx, "demo") : fx_materialize(&fx, "demo");
+    ck_assert_msg(made == 0, "%s", fx.error);
+    root = fx.root;
     if (c->setup != NULL) {
         rc = run(c, c->setup, &out, &err);
         ck_assert_msg(rc == 0, "%s: setup exited %d: %s", c->name, rc, err);
@@ -456,25 +445,8 @@ END_TEST
 
 static void teardown(void)
 {
-    if (plain_dir != NULL) {
-        tmptree_remove(plain_dir);
-        free(plain_dir);
-        free(root);
-        plain_dir = NULL;
-    } else {
-        fx_umount(&fx);
-    }
+    fx_umount(&fx);
     root = NULL;
 }
 
-int main(void)
-{
-    Suite *s = suite_create("badinput");
-    TCase *tc = tcase_create("corpus");
-
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, bad_input, 0, (int)(sizeof(cases) / sizeof(cases[0])));
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}
+HD_TEST_FILE(.teardown = teardown, .timeout = 60);

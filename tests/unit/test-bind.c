@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hdtest.h"
 
 #define NIC "0000:03:00.0"
 #define NIC_OVERRIDE "sys/bus/pci/devices/0000:03:00.0/driver_override"
@@ -18,7 +19,9 @@ static void assert_nic_untouched(struct eng *e)
     ck_assert(!fx_exists(&e->fx, "run/hostdev/drivers/" NIC));
 }
 
-START_TEST(detach_then_reattach)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(detach_then_reattach)
 {
     struct eng e;
     struct hd_device *dev;
@@ -46,7 +49,7 @@ START_TEST(detach_then_reattach)
 }
 END_TEST
 
-START_TEST(detach_twice_writes_nothing)
+HD_TEST(detach_twice_writes_nothing)
 {
     struct eng e;
     struct hd_device *dev;
@@ -67,7 +70,7 @@ START_TEST(detach_twice_writes_nothing)
 }
 END_TEST
 
-START_TEST(refuses_bridges_and_hosts_without_iommu)
+HD_TEST(refuses_bridges_and_hosts_without_iommu)
 {
     struct eng e;
     struct hd_device *dev;
@@ -101,7 +104,7 @@ END_TEST
 
 /* Each write of a detach fails in turn, with each errno the kernel uses there: the error
  * comes back and the NIC is left as it was. */
-START_TEST(every_failed_detach_write_restores)
+HD_TEST(every_failed_detach_write_restores)
 {
     static const char *const paths[] = {
         NIC_OVERRIDE,
@@ -134,7 +137,7 @@ START_TEST(every_failed_detach_write_restores)
 END_TEST
 
 /* drivers_probe says yes but vfio-pci's probe failed: the device must not stay driverless. */
-START_TEST(failed_probe_is_noticed)
+HD_TEST(failed_probe_is_noticed)
 {
     struct eng e;
     struct hd_device *dev;
@@ -151,7 +154,7 @@ START_TEST(failed_probe_is_noticed)
 }
 END_TEST
 
-START_TEST(hanging_unbind_times_out)
+HD_TEST(hanging_unbind_times_out)
 {
     struct eng e;
     struct hd_device *dev;
@@ -173,7 +176,7 @@ START_TEST(hanging_unbind_times_out)
 }
 END_TEST
 
-START_TEST(pci_stub_binding)
+HD_TEST(pci_stub_binding)
 {
     struct eng e;
     struct hd_device *dev;
@@ -203,7 +206,7 @@ static const char twins_spec[] =
     "device 0000:03:00.0 8086:1521 class=020000 driver=igb reset=flr\n"
     "device 0000:03:00.1 8086:1521 class=020000 reset=flr\n";
 
-START_TEST(new_id_lets_the_twins_go)
+HD_TEST(new_id_lets_the_twins_go)
 {
     struct eng e;
     struct hd_device *dev;
@@ -225,7 +228,7 @@ START_TEST(new_id_lets_the_twins_go)
 }
 END_TEST
 
-START_TEST(new_id_forced_where_override_exists)
+HD_TEST(new_id_forced_where_override_exists)
 {
     struct eng e;
     struct hd_device *dev;
@@ -243,7 +246,7 @@ START_TEST(new_id_forced_where_override_exists)
 }
 END_TEST
 
-START_TEST(group_detach_is_all_or_nothing)
+HD_TEST(group_detach_is_all_or_nothing)
 {
     struct eng e;
     struct hd_device *gpu;
@@ -280,7 +283,7 @@ START_TEST(group_detach_is_all_or_nothing)
 }
 END_TEST
 
-START_TEST(missing_and_blacklisted_modules)
+HD_TEST(missing_and_blacklisted_modules)
 {
     struct eng e;
     struct hd_device *dev;
@@ -306,7 +309,7 @@ START_TEST(missing_and_blacklisted_modules)
 END_TEST
 
 /* The host driver will not take the device back: it goes back to the stub, not nowhere. */
-START_TEST(failed_reattach_returns_to_the_stub)
+HD_TEST(failed_reattach_returns_to_the_stub)
 {
     struct eng e;
     struct hd_device *dev;
@@ -329,7 +332,7 @@ START_TEST(failed_reattach_returns_to_the_stub)
 END_TEST
 
 /* A device detached by someone else (no record): the kernel picks its driver. */
-START_TEST(reattach_without_a_record)
+HD_TEST(reattach_without_a_record)
 {
     struct eng e;
     struct hd_device *dev;
@@ -346,26 +349,3 @@ START_TEST(reattach_without_a_record)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("bind");
-    TCase *tc = tcase_create("detach-reattach");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, detach_then_reattach);
-    tcase_add_test(tc, detach_twice_writes_nothing);
-    tcase_add_test(tc, refuses_bridges_and_hosts_without_iommu);
-    tcase_add_test(tc, every_failed_detach_write_restores);
-    tcase_add_test(tc, failed_probe_is_noticed);
-    tcase_add_test(tc, hanging_unbind_times_out);
-    tcase_add_test(tc, pci_stub_binding);
-    tcase_add_test(tc, new_id_lets_the_twins_go);
-    tcase_add_test(tc, new_id_forced_where_override_exists);
-    tcase_add_test(tc, group_detach_is_all_or_nothing);
-    tcase_add_test(tc, missing_and_blacklisted_modules);
-    tcase_add_test(tc, failed_reattach_returns_to_the_stub);
-    tcase_add_test(tc, reattach_without_a_record);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

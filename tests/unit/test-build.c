@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include "adapters-tree.h"
+#include "hdtest.h"
 
-START_TEST(build_is_quiet)
+HD_TEST_FILE(.timeout = 300);
+
+HD_TEST(build_is_quiet)
 {
     char dir[] = "/tmp/hostdev-build-XXXXXX", cmd[1024], *out = NULL, *err = NULL;
 
@@ -36,7 +39,7 @@ START_TEST(build_is_quiet)
 END_TEST
 
 /* make static, make fuzz and make bench start by installing what they need. */
-START_TEST(targets_install_their_packages)
+HD_TEST(targets_install_their_packages)
 {
     static const char *const targets[] = {"static", "fuzz", "bench", "demo", "check"};
     char cmd[512], *out = NULL, *err = NULL;
@@ -65,10 +68,3 @@ START_TEST(targets_install_their_packages)
     free(err);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {build_is_quiet, targets_install_their_packages};
-
-    return at_main("build", NULL, NULL, 300, tests, sizeof(tests) / sizeof(tests[0]));
-}

@@ -1,14 +1,15 @@
 /* test-cmdline.c - the kernel command line: every split rule, every option we interpret. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hostdev/hostdev.h>
 
-#include "tmptree.h"
-
-#include "suite.h"
+#include "fixture.h"
+#include "hdtest.h"
 
 static struct hd_cmdline *parse(const char *text)
 {
@@ -36,7 +37,7 @@ static const char *value_of(const struct hd_cmdline *cl, const char *name)
     return v;
 }
 
-START_TEST(splits_on_blanks)
+HD_TEST(splits_on_blanks)
 {
     struct hd_cmdline *cl = parse("  BOOT_IMAGE=/vmlinuz-6.1.0-56-amd64 root=UUID=ab-cd ro\tquiet"
                                   "\n  console=ttyS0,115200n8\n");
@@ -53,7 +54,7 @@ START_TEST(splits_on_blanks)
 }
 END_TEST
 
-START_TEST(kernel_blanks_include_0xa0)
+HD_TEST(kernel_blanks_include_0xa0)
 {
     /* lib/ctype.c: 0xa0 is a space to the kernel; \v and \f too. */
     struct hd_cmdline *cl = parse("a=1\xa0"
@@ -65,7 +66,7 @@ START_TEST(kernel_blanks_include_0xa0)
 }
 END_TEST
 
-START_TEST(empty_input)
+HD_TEST(empty_input)
 {
     struct hd_cmdline *cl = parse("");
     ck_assert_uint_eq(hd_cmdline_count(cl), 0);
@@ -80,7 +81,7 @@ START_TEST(empty_input)
 }
 END_TEST
 
-START_TEST(quotes_around_the_value)
+HD_TEST(quotes_around_the_value)
 {
     struct hd_cmdline *cl = parse("dyndbg=\"file x.c +p\" next");
     ck_assert_uint_eq(hd_cmdline_count(cl), 2);
@@ -90,7 +91,7 @@ START_TEST(quotes_around_the_value)
 }
 END_TEST
 
-START_TEST(quotes_around_the_word)
+HD_TEST(quotes_around_the_word)
 {
     struct hd_cmdline *cl = parse("\"p=a b\" \"bare word\" q");
     ck_assert_uint_eq(hd_cmdline_count(cl), 3);
@@ -101,7 +102,7 @@ START_TEST(quotes_around_the_word)
 }
 END_TEST
 
-START_TEST(quotes_inside_stay)
+HD_TEST(quotes_inside_stay)
 {
     /* Only an opening quote of the value or word is removed; inner ones stay, and still
      * protect blanks. */
@@ -114,7 +115,7 @@ START_TEST(quotes_inside_stay)
 }
 END_TEST
 
-START_TEST(unterminated_quote_takes_the_rest)
+HD_TEST(unterminated_quote_takes_the_rest)
 {
     struct hd_cmdline *cl = parse("a=1 b=\"x y -- z");
     ck_assert_uint_eq(hd_cmdline_count(cl), 2);
@@ -137,7 +138,7 @@ START_TEST(unterminated_quote_takes_the_rest)
 }
 END_TEST
 
-START_TEST(double_dash_ends_kernel_parameters)
+HD_TEST(double_dash_ends_kernel_parameters)
 {
     struct hd_cmdline *cl = parse("ro intel_iommu=on -- single  intel_iommu=off \n");
     ck_assert_uint_eq(hd_cmdline_count(cl), 2);
@@ -157,7 +158,7 @@ START_TEST(double_dash_ends_kernel_parameters)
 }
 END_TEST
 
-START_TEST(bare_word_is_not_empty_value)
+HD_TEST(bare_word_is_not_empty_value)
 {
     struct hd_cmdline *cl = parse("flag empty= =lead a==b");
     const char *v = "x";
@@ -172,7 +173,7 @@ START_TEST(bare_word_is_not_empty_value)
 }
 END_TEST
 
-START_TEST(dashes_and_underscores_in_names)
+HD_TEST(dashes_and_underscores_in_names)
 {
     struct hd_cmdline *cl = parse("vfio-pci.ids=10de:1b80 some_thing=a-b_c");
     ck_assert_str_eq(value_of(cl, "vfio_pci.ids"), "10de:1b80");
@@ -186,7 +187,7 @@ START_TEST(dashes_and_underscores_in_names)
 }
 END_TEST
 
-START_TEST(last_occurrence_wins_all_are_listed)
+HD_TEST(last_occurrence_wins_all_are_listed)
 {
     struct hd_cmdline *cl = parse("x=1 y x=2 x");
     const char *v = "unset";
@@ -199,7 +200,7 @@ START_TEST(last_occurrence_wins_all_are_listed)
 }
 END_TEST
 
-START_TEST(booleans_read_like_the_kernel)
+HD_TEST(booleans_read_like_the_kernel)
 {
     struct hd_cmdline *cl = parse("a b=0 c=on d=OFF e=yes f=Nope g=maybe h= i=True j=1x");
     bool b = false;
@@ -226,7 +227,7 @@ START_TEST(booleans_read_like_the_kernel)
 }
 END_TEST
 
-START_TEST(comma_lists)
+HD_TEST(comma_lists)
 {
     struct hd_cmdline *cl = parse("pci=noats,realloc=off pci=nomsi pci");
     ck_assert(hd_cmdline_list_has(cl, "pci", "realloc"));
@@ -253,7 +254,7 @@ static enum hd_tristate setting_of(const char *text, enum hd_cmdline_setting s)
     return v;
 }
 
-START_TEST(intel_iommu_options)
+HD_TEST(intel_iommu_options)
 {
     struct hd_cmdline *cl = parse("intel_iommu=on,igfx_off,sm_on");
     ck_assert_int_eq(hd_cmdline_get_setting(cl, HD_CMDLINE_INTEL_IOMMU), HD_TRISTATE_YES);
@@ -276,7 +277,7 @@ START_TEST(intel_iommu_options)
 }
 END_TEST
 
-START_TEST(intel_iommu_unknown_words)
+HD_TEST(intel_iommu_unknown_words)
 {
     struct hd_cmdline *cl = parse("intel_iommu=on,,bogus,igfx_off");
     const char *param, *option, *why, *log;
@@ -300,7 +301,7 @@ START_TEST(intel_iommu_unknown_words)
 }
 END_TEST
 
-START_TEST(amd_iommu_on_is_not_an_option)
+HD_TEST(amd_iommu_on_is_not_an_option)
 {
     struct hd_cmdline *cl = parse("amd_iommu=on iommu=pt");
     const char *param, *option, *why, *log;
@@ -323,7 +324,7 @@ START_TEST(amd_iommu_on_is_not_an_option)
 }
 END_TEST
 
-START_TEST(iommu_options)
+HD_TEST(iommu_options)
 {
     ck_assert_int_eq(setting_of("iommu=pt", HD_CMDLINE_IOMMU_PASSTHROUGH), HD_TRISTATE_YES);
     ck_assert_int_eq(setting_of("iommu=nopt", HD_CMDLINE_IOMMU_PASSTHROUGH), HD_TRISTATE_NO);
@@ -342,7 +343,7 @@ START_TEST(iommu_options)
 }
 END_TEST
 
-START_TEST(iommu_on_is_ignored_silently)
+HD_TEST(iommu_on_is_ignored_silently)
 {
     struct hd_cmdline *cl = parse("iommu=on iommu=pt,64M,memaper=2 iommu.strict=maybe iommu");
     const char *param, *option, *why, *log;
@@ -364,7 +365,7 @@ START_TEST(iommu_on_is_ignored_silently)
 }
 END_TEST
 
-START_TEST(vfio_module_booleans)
+HD_TEST(vfio_module_booleans)
 {
     struct hd_cmdline *cl;
     const char *param, *option, *why, *log;
@@ -396,7 +397,7 @@ START_TEST(vfio_module_booleans)
 }
 END_TEST
 
-START_TEST(vfio_pci_ids)
+HD_TEST(vfio_pci_ids)
 {
     struct hd_cmdline *cl =
         parse("vfio-pci.ids=8086:10D3,,10de:1b80:ffffffff:ffffffff:030000:ffff00,0x1af4:0x1041");
@@ -422,7 +423,7 @@ START_TEST(vfio_pci_ids)
 }
 END_TEST
 
-START_TEST(vfio_pci_ids_bad_and_last_wins)
+HD_TEST(vfio_pci_ids_bad_and_last_wins)
 {
     struct hd_cmdline *cl;
     const char *param, *option, *why, *log;
@@ -454,7 +455,7 @@ START_TEST(vfio_pci_ids_bad_and_last_wins)
 }
 END_TEST
 
-START_TEST(garbage_never_crashes)
+HD_TEST(garbage_never_crashes)
 {
     /* Random bytes (NUL aside) and quote-heavy soup: always a reading, never a crash; ASan
      * and UBSan watch the walk. */
@@ -484,67 +485,47 @@ START_TEST(garbage_never_crashes)
 }
 END_TEST
 
-START_TEST(reads_root_proc_cmdline)
+/* Replace ROOT/proc/cmdline with @len bytes of @data (a corrupted one, which no spec makes). */
+static void put_cmdline(const char *root, const void *data, size_t len)
 {
-    char *root = tmptree_new();
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/proc/cmdline", root);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+HD_TEST(reads_root_proc_cmdline)
+{
+    struct fx fx;
     struct hd_ctx *ctx;
     struct hd_cmdline *cl = NULL;
+    char path[512];
 
-    ck_assert_ptr_nonnull(root);
-    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
-    ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -ENOENT);
-    ck_assert_ptr_null(cl);
-    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "proc/cmdline"));
-    ck_assert_int_eq(tmptree_write(root, "proc/cmdline", "ro intel_iommu=on iommu=pt\n"), 0);
+    ck_assert_msg(fx_materialize_text(&fx, "cmdline ro intel_iommu=on iommu=pt\n") == 0, "%s",
+                  fx.error);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), 0);
     ck_assert_uint_eq(hd_cmdline_count(cl), 3);
     ck_assert_str_eq(value_of(cl, "iommu"), "pt");
     hd_cmdline_unref(cl);
-    ck_assert_int_eq(tmptree_write_data(root, "proc/cmdline", "a\0b", 3), 0);
+    put_cmdline(fx.root, "a\0b", 3);
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -EILSEQ);
     ck_assert_ptr_null(cl);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "NUL"));
-    ck_assert_int_eq(tmptree_write(root, "proc/cmdline", "a\n"), 0);
+    put_cmdline(fx.root, "a\n", 2);
     ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), 0);
     ck_assert_ptr_eq(hd_cmdline_ref(cl), cl);
     ck_assert_ptr_eq(hd_cmdline_unref(cl), cl);
     ck_assert_ptr_null(hd_cmdline_unref(cl));
+    snprintf(path, sizeof(path), "%s/proc/cmdline", fx.root);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(hd_cmdline_new_from_ctx(ctx, &cl), -ENOENT);
+    ck_assert_ptr_null(cl);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "proc/cmdline"));
     hd_ctx_unref(ctx);
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    free(root);
+    fx_umount(&fx);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("cmdline");
-    TCase *split = tcase_create("split");
-    TCase *options = tcase_create("options");
-
-    tcase_add_test(split, splits_on_blanks);
-    tcase_add_test(split, kernel_blanks_include_0xa0);
-    tcase_add_test(split, empty_input);
-    tcase_add_test(split, quotes_around_the_value);
-    tcase_add_test(split, quotes_around_the_word);
-    tcase_add_test(split, quotes_inside_stay);
-    tcase_add_test(split, unterminated_quote_takes_the_rest);
-    tcase_add_test(split, double_dash_ends_kernel_parameters);
-    tcase_add_test(split, bare_word_is_not_empty_value);
-    tcase_add_test(split, dashes_and_underscores_in_names);
-    tcase_add_test(split, last_occurrence_wins_all_are_listed);
-    tcase_add_test(split, booleans_read_like_the_kernel);
-    tcase_add_test(split, comma_lists);
-    tcase_add_test(split, garbage_never_crashes);
-    tcase_add_test(split, reads_root_proc_cmdline);
-    tcase_add_test(options, intel_iommu_options);
-    tcase_add_test(options, intel_iommu_unknown_words);
-    tcase_add_test(options, amd_iommu_on_is_not_an_option);
-    tcase_add_test(options, iommu_options);
-    tcase_add_test(options, iommu_on_is_ignored_silently);
-    tcase_add_test(options, vfio_module_booleans);
-    tcase_add_test(options, vfio_pci_ids);
-    tcase_add_test(options, vfio_pci_ids_bad_and_last_wins);
-    suite_add_tcase(s, split);
-    suite_add_tcase(s, options);
-    return suite_run(s);
-}

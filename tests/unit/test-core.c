@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 static char root[64];
 static struct hd_ctx *ctx;
@@ -46,7 +46,9 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-START_TEST(ctx_rejects_missing_root)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(ctx_rejects_missing_root)
 {
     struct hd_ctx *c = (struct hd_ctx *)1;
     ck_assert_int_eq(hd_ctx_new("/nonexistent/hostdev-root", &c), -ENOENT);
@@ -56,7 +58,7 @@ START_TEST(ctx_rejects_missing_root)
 }
 END_TEST
 
-START_TEST(two_contexts_side_by_side)
+HD_TEST(two_contexts_side_by_side)
 {
     struct hd_ctx *other;
     char buf[16];
@@ -70,7 +72,7 @@ START_TEST(two_contexts_side_by_side)
 }
 END_TEST
 
-START_TEST(paths_stay_inside_the_root)
+HD_TEST(paths_stay_inside_the_root)
 {
     static const char *const bad[] = {"", "/etc/passwd", "..", "a/../b", "a//b", "a/",
                                       "./a", "a/.", "a\nb"};
@@ -92,7 +94,7 @@ START_TEST(paths_stay_inside_the_root)
 }
 END_TEST
 
-START_TEST(attributes_read_and_write)
+HD_TEST(attributes_read_and_write)
 {
     char buf[8];
     put("attr", "(null)\n");
@@ -109,7 +111,7 @@ START_TEST(attributes_read_and_write)
 }
 END_TEST
 
-START_TEST(links_and_directories)
+HD_TEST(links_and_directories)
 {
     char path[256], buf[64], **names;
     size_t n;
@@ -132,7 +134,7 @@ START_TEST(links_and_directories)
 }
 END_TEST
 
-START_TEST(timed_write_gives_up_on_a_hang)
+HD_TEST(timed_write_gives_up_on_a_hang)
 {
     char path[256], buf[4];
     int fd;
@@ -151,14 +153,14 @@ START_TEST(timed_write_gives_up_on_a_hang)
 }
 END_TEST
 
-START_TEST(wait_for_is_bounded)
+HD_TEST(wait_for_is_bounded)
 {
     ck_assert_int_eq(hd_fs_wait_for(ctx, "never", true, 30), -ETIMEDOUT);
     ck_assert_int_eq(hd_fs_wait_for(ctx, "never", false, 30), 0);
 }
 END_TEST
 
-START_TEST(numbers_are_strict)
+HD_TEST(numbers_are_strict)
 {
     unsigned long long u;
     long long v;
@@ -181,7 +183,7 @@ START_TEST(numbers_are_strict)
 }
 END_TEST
 
-START_TEST(state_records_are_atomic)
+HD_TEST(state_records_are_atomic)
 {
     char *v = NULL, path[256];
     struct stat st;
@@ -225,6 +227,8 @@ static void outside_teardown(void)
     teardown();
 }
 
+HD_TEST_GROUP(confined, .setup = outside_setup, .teardown = outside_teardown);
+
 static bool outside_has(const char *name)
 {
     char path[128];
@@ -241,7 +245,7 @@ static void link_at(const char *rel, const char *target)
     ck_assert_int_eq(symlink(target, path), 0);
 }
 
-START_TEST(links_stay_inside_the_root)
+HD_LOOP_TEST_IN(confined, links_stay_inside_the_root, 2)
 {
     char buf[32], climb[128], inside[128];
     int fd;
@@ -288,7 +292,7 @@ START_TEST(links_stay_inside_the_root)
 END_TEST
 
 /* Owner changes happen on the inode that was looked at: a link swapped in is never followed. */
-START_TEST(node_owner_never_follows_a_link)
+HD_LOOP_TEST_IN(confined, node_owner_never_follows_a_link, 2)
 {
     char node[128], target[128];
     struct stat st, was;
@@ -325,7 +329,7 @@ START_TEST(node_owner_never_follows_a_link)
 END_TEST
 
 /* A state directory others may write is not trusted. */
-START_TEST(state_dir_must_be_private)
+HD_TEST(state_dir_must_be_private)
 {
     char path[256];
 
@@ -349,7 +353,7 @@ START_TEST(state_dir_must_be_private)
 END_TEST
 
 /* The context's string set: one copy per distinct string, stable across growth. */
-START_TEST(strings_stored_once)
+HD_TEST(strings_stored_once)
 {
     struct hd_strings set = {0};
     const char *first[600];
@@ -373,7 +377,7 @@ START_TEST(strings_stored_once)
 }
 END_TEST
 
-START_TEST(names_from_a_pci_ids_file)
+HD_TEST(names_from_a_pci_ids_file)
 {
     char path[256];
     const char *v, *p;
@@ -402,7 +406,7 @@ END_TEST
 
 /* Many vendors: the binary search over the file finds first, last, middle and absent ones, an
  * out-of-order vendor through the linear pass, and names outlive a change of names file. */
-START_TEST(names_searched_in_a_large_file)
+HD_TEST(names_searched_in_a_large_file)
 {
     size_t cap = 1 << 20, len = 0;
     char *text = malloc(cap), path[256];
@@ -445,31 +449,3 @@ START_TEST(names_searched_in_a_large_file)
     ck_assert_str_eq(kept, "Out of order");
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("core");
-    TCase *tc = tcase_create("gateway");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, ctx_rejects_missing_root);
-    tcase_add_test(tc, two_contexts_side_by_side);
-    tcase_add_test(tc, paths_stay_inside_the_root);
-    tcase_add_test(tc, attributes_read_and_write);
-    tcase_add_test(tc, links_and_directories);
-    tcase_add_test(tc, timed_write_gives_up_on_a_hang);
-    tcase_add_test(tc, wait_for_is_bounded);
-    tcase_add_test(tc, numbers_are_strict);
-    tcase_add_test(tc, state_records_are_atomic);
-    tcase_add_test(tc, state_dir_must_be_private);
-    tcase_add_test(tc, strings_stored_once);
-    tcase_add_test(tc, names_from_a_pci_ids_file);
-    tcase_add_test(tc, names_searched_in_a_large_file);
-    suite_add_tcase(s, tc);
-    TCase *confined = tcase_create("confined");
-    tcase_add_checked_fixture(confined, outside_setup, outside_teardown);
-    tcase_add_loop_test(confined, links_stay_inside_the_root, 0, 2);
-    tcase_add_loop_test(confined, node_owner_never_follows_a_link, 0, 2);
-    suite_add_tcase(s, confined);
-    return suite_run(s);
-}

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -53,7 +53,7 @@ static void intel_host(const char *root, const char *cmdline)
     ah_write(root, "sys/firmware/acpi/tables", NULL);
 }
 
-START_TEST(iommu_off_in_the_firmware)
+HD_TEST(iommu_off_in_the_firmware)
 {
     char *root = ah_tree_new();
     struct found f;
@@ -67,7 +67,7 @@ START_TEST(iommu_off_in_the_firmware)
 }
 END_TEST
 
-START_TEST(iommu_off_on_the_command_line)
+HD_TEST(iommu_off_on_the_command_line)
 {
     char *root = ah_tree_new();
     struct found f;
@@ -83,7 +83,7 @@ START_TEST(iommu_off_on_the_command_line)
 }
 END_TEST
 
-START_TEST(group_not_viable)
+HD_TEST(group_not_viable)
 {
     char *root = ah_tree_new();
     struct found f;
@@ -107,7 +107,7 @@ START_TEST(group_not_viable)
 }
 END_TEST
 
-START_TEST(vfio_node_permission)
+HD_TEST(vfio_node_permission)
 {
     char *root = ah_tree_new(), path[4096];
     struct hd_pci_addr a = ah_addr(DEV);
@@ -140,7 +140,7 @@ START_TEST(vfio_node_permission)
 }
 END_TEST
 
-START_TEST(not_detached)
+HD_TEST(not_detached)
 {
     char *root = ah_tree_new();
     struct hd_pci_addr a = ah_addr(DEV);
@@ -168,7 +168,7 @@ START_TEST(not_detached)
 }
 END_TEST
 
-START_TEST(bar_unassigned)
+HD_TEST(bar_unassigned)
 {
     char *root = ah_tree_new();
     struct found f;
@@ -195,7 +195,7 @@ START_TEST(bar_unassigned)
 }
 END_TEST
 
-START_TEST(no_such_device)
+HD_TEST(no_such_device)
 {
     char *root = ah_tree_new();
     struct found f;
@@ -209,7 +209,7 @@ START_TEST(no_such_device)
 END_TEST
 
 /* A GPU whose BAR the firmware's boot framebuffer still holds (/proc/iomem as root reads it). */
-START_TEST(boot_framebuffer_over_a_bar)
+HD_TEST(boot_framebuffer_over_a_bar)
 {
     char *root = ah_tree_new();
     struct found f;
@@ -279,7 +279,7 @@ static void limits(const char *root, const char *pid, const char *soft, const ch
     ah_write(root, rel, text);
 }
 
-START_TEST(memlock_below_what_vfio_pins)
+HD_TEST(memlock_below_what_vfio_pins)
 {
     char *root = ah_tree_new();
     struct found f = {.severity = HD_SEVERITY_INFO};
@@ -314,21 +314,3 @@ START_TEST(memlock_below_what_vfio_pins)
     free(root);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("doctor");
-    TCase *tc = tcase_create("troubleshooting");
-
-    tcase_add_test(tc, iommu_off_in_the_firmware);
-    tcase_add_test(tc, iommu_off_on_the_command_line);
-    tcase_add_test(tc, group_not_viable);
-    tcase_add_test(tc, vfio_node_permission);
-    tcase_add_test(tc, not_detached);
-    tcase_add_test(tc, bar_unassigned);
-    tcase_add_test(tc, no_such_device);
-    tcase_add_test(tc, memlock_below_what_vfio_pins);
-    tcase_add_test(tc, boot_framebuffer_over_a_bar);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

@@ -12,6 +12,7 @@
 
 #include "adapters-tree.h"
 #include "engine.h"
+#include "hdtest.h"
 
 /* The time the golden files carry (2026-01-01T00:00:00Z). */
 #define NOW "1767225600"
@@ -140,7 +141,9 @@ static void teardown(void)
     eng_stop(&e);
 }
 
-START_TEST(golden_output_every_format_valid_for_its_consumer)
+HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 180);
+
+HD_TEST(golden_output_every_format_valid_for_its_consumer)
 {
     /* A VM holds the NIC: prometheus says so; nobody else cares. */
     size_t writes;
@@ -158,7 +161,7 @@ START_TEST(golden_output_every_format_valid_for_its_consumer)
 }
 END_TEST
 
-START_TEST(what_is_advertised)
+HD_TEST(what_is_advertised)
 {
     size_t writes = eng_writes(&e);
 
@@ -192,7 +195,7 @@ START_TEST(what_is_advertised)
 }
 END_TEST
 
-START_TEST(no_iommu_exports_nothing)
+HD_TEST(no_iommu_exports_nothing)
 {
     char dir[] = "/tmp/hostdev-export-XXXXXX", path[512];
     static const char *const formats[] = {"kubevirt", "nfd", "nova", "sriovdp", "prometheus"};
@@ -222,7 +225,7 @@ START_TEST(no_iommu_exports_nothing)
 }
 END_TEST
 
-START_TEST(bad_input_exits_2_and_writes_nothing)
+HD_TEST(bad_input_exits_2_and_writes_nothing)
 {
     static const struct {
         const char *args, *needle;
@@ -270,7 +273,7 @@ START_TEST(bad_input_exits_2_and_writes_nothing)
 }
 END_TEST
 
-START_TEST(nfd_file_over_64k_refused)
+HD_TEST(nfd_file_over_64k_refused)
 {
     /* 600 SR-IOV PFs, two labels each: NFD would ignore the whole file (over 64 KiB), so
      * export refuses it (exit 1) and writes nothing rather than let every label vanish. */
@@ -300,7 +303,7 @@ START_TEST(nfd_file_over_64k_refused)
 }
 END_TEST
 
-START_TEST(validators_reject_what_consumers_reject)
+HD_TEST(validators_reject_what_consumers_reject)
 {
     char cmd[1024], *o = NULL, *x = NULL;
 
@@ -313,16 +316,3 @@ START_TEST(validators_reject_what_consumers_reject)
     free(x);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {
-        golden_output_every_format_valid_for_its_consumer,
-        what_is_advertised,
-        no_iommu_exports_nothing,
-        bad_input_exits_2_and_writes_nothing,
-        nfd_file_over_64k_refused,
-        validators_reject_what_consumers_reject,
-    };
-    return at_main("export", setup, teardown, 180, tests, sizeof(tests) / sizeof(tests[0]));
-}

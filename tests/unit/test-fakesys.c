@@ -14,7 +14,7 @@
 
 #include "fixture.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 #define MOUNT(fx, name)                                                                            \
     ck_assert_msg(fx_mount((fx), (name)) == 0, "mount %s: %s", (name), (fx)->error)
@@ -60,7 +60,9 @@ static size_t count_entries(struct fx *fx, const char *rel)
 
 /* ---- layout ------------------------------------------------------------------------------- */
 
-START_TEST(demo_layout)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(demo_layout)
 {
     struct fx fx;
     char target[256];
@@ -99,7 +101,7 @@ START_TEST(demo_layout)
 }
 END_TEST
 
-START_TEST(device_attributes)
+HD_TEST(device_attributes)
 {
     struct fx fx;
     unsigned char cfg[4096];
@@ -165,7 +167,7 @@ END_TEST
 
 /* ---- binding ------------------------------------------------------------------------------- */
 
-START_TEST(override_and_drivers_probe)
+HD_TEST(override_and_drivers_probe)
 {
     struct fx fx;
     struct stat st;
@@ -199,7 +201,7 @@ START_TEST(override_and_drivers_probe)
 }
 END_TEST
 
-START_TEST(bind_unbind_errors)
+HD_TEST(bind_unbind_errors)
 {
     struct fx fx;
 
@@ -232,7 +234,7 @@ START_TEST(bind_unbind_errors)
 }
 END_TEST
 
-START_TEST(drivers_probe_lies_without_iommu)
+HD_TEST(drivers_probe_lies_without_iommu)
 {
     struct fx fx;
 
@@ -248,7 +250,7 @@ START_TEST(drivers_probe_lies_without_iommu)
 }
 END_TEST
 
-START_TEST(noiommu_mode)
+HD_TEST(noiommu_mode)
 {
     struct fx fx;
 
@@ -269,7 +271,7 @@ START_TEST(noiommu_mode)
 }
 END_TEST
 
-START_TEST(config_is_short_for_users)
+HD_TEST(config_is_short_for_users)
 {
     struct fx fx;
     int status;
@@ -304,7 +306,7 @@ static const char *const newid_spec = "iommu intel\n"
                                       "device 0000:00:05.0 8086:10d3 class=020000 override=igb\n"
                                       "device 0000:00:06.0 8086:1533 class=020000\n";
 
-START_TEST(new_id_binds_every_match)
+HD_TEST(new_id_binds_every_match)
 {
     struct fx fx;
 
@@ -326,7 +328,7 @@ START_TEST(new_id_binds_every_match)
 }
 END_TEST
 
-START_TEST(vfio_group_node_lifecycle)
+HD_TEST(vfio_group_node_lifecycle)
 {
     struct fx fx;
     struct stat st;
@@ -363,7 +365,7 @@ START_TEST(vfio_group_node_lifecycle)
 }
 END_TEST
 
-START_TEST(vfio_cdev_feature)
+HD_TEST(vfio_cdev_feature)
 {
     struct fx fx;
 
@@ -391,7 +393,55 @@ START_TEST(vfio_cdev_feature)
 }
 END_TEST
 
-START_TEST(old_kernel_has_no_override)
+/* `feature mountinfo off`: proc/mounts alone (what safety falls back to); materialized too. */
+HD_TEST(mountinfo_feature)
+{
+    struct fx fx;
+    const char *spec = "feature mountinfo off\nmount /dev/sda1 /srv\n";
+
+    MOUNT_TEXT(&fx, spec);
+    ck_assert(!fx_exists(&fx, "proc/self/mountinfo"));
+    ck_assert_ptr_nonnull(strstr(fx_read(&fx, "proc/mounts"), "/dev/sda1 /srv ext4 "));
+    fx_umount(&fx);
+    ck_assert_msg(fx_materialize_text(&fx, spec) == 0, "%s", fx.error);
+    ck_assert(!fx_exists(&fx, "proc/self/mountinfo"));
+    ck_assert_ptr_nonnull(strstr(fx_read(&fx, "proc/mounts"), "/dev/sda1 /srv ext4 "));
+    fx_umount(&fx);
+    ck_assert(!fx_exists(&fx, "proc")); /* the materialized tree is gone */
+    /* on by default */
+    MOUNT_TEXT(&fx, "mount /dev/sda1 /srv\n");
+    ck_assert_ptr_nonnull(strstr(fx_read(&fx, "proc/self/mountinfo"), " /srv "));
+    fx_umount(&fx);
+}
+END_TEST
+
+/* boot_vga on VGA devices only; fbcon with the first framebuffer; btrfs's features. */
+HD_TEST(console_and_btrfs_files)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "device 0000:00:02.0 8086:3e92 class=030000 boot-vga=yes\n"
+                    "device 0000:00:03.0 8086:3e92 class=030000\n"
+                    "device 0000:00:04.0 8086:10d3 class=020000\n"
+                    "graphics 0000:00:02.0 fb0\n"
+                    "block 0000:00:04.0 sda dev=8:0\n"
+                    "btrfs 0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b sda\n");
+    READ_EQ(&fx, DEV "0000:00:02.0/boot_vga", "1");
+    READ_EQ(&fx, DEV "0000:00:03.0/boot_vga", "0");
+    ck_assert(!fx_exists(&fx, DEV "0000:00:04.0/boot_vga"));
+    ck_assert_str_eq(fx_link(&fx, "sys/class/graphics/fb0/device"), "0000:00:02.0");
+    ck_assert_str_eq(fx_link(&fx, "sys/class/graphics/fbcon"), "fbcon");
+    ck_assert(fx_exists(&fx, "sys/devices/virtual/graphics/fbcon"));
+    ck_assert(fx_exists(&fx, "sys/fs/btrfs/features"));
+    ck_assert(fx_exists(&fx, "sys/fs/btrfs/0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b/devices/sda"));
+    fx_umount(&fx);
+    MOUNT_TEXT(&fx, "device 0000:00:02.0 8086:3e92 class=030000\n");
+    ck_assert(!fx_exists(&fx, "sys/class/graphics"));
+    fx_umount(&fx);
+}
+END_TEST
+
+HD_TEST(old_kernel_has_no_override)
 {
     struct fx fx;
 
@@ -414,7 +464,7 @@ END_TEST
 
 /* ---- reset --------------------------------------------------------------------------------- */
 
-START_TEST(reset_rules)
+HD_TEST(reset_rules)
 {
     struct fx fx;
 
@@ -448,7 +498,7 @@ END_TEST
 
 /* ---- SR-IOV -------------------------------------------------------------------------------- */
 
-START_TEST(sriov_rules)
+HD_TEST(sriov_rules)
 {
     struct fx fx;
     char rel[128];
@@ -515,7 +565,7 @@ END_TEST
 
 /* ---- remove and rescan ------------------------------------------------------------------- */
 
-START_TEST(remove_and_rescan)
+HD_TEST(remove_and_rescan)
 {
     struct fx fx;
 
@@ -568,7 +618,7 @@ static pid_t unbind_in_child(struct fx *fx, const char *driver, const char *bdf)
     return pid;
 }
 
-START_TEST(unbind_hang_blocks_only_the_writer)
+HD_TEST(unbind_hang_blocks_only_the_writer)
 {
     struct fx fx;
     int status;
@@ -616,7 +666,7 @@ static bool in_write_or_gone(pid_t pid, int *status)
 /* Writes to one device wait for each other, as device_lock() makes them: a driver_override
  * written while that device's unbind hangs lands after the unbind. Writes to other devices,
  * to the same unbind file too, do not wait: two unbinds hang at once. */
-START_TEST(writes_to_one_device_wait)
+HD_TEST(writes_to_one_device_wait)
 {
     struct fx fx;
     int status = -1;
@@ -653,7 +703,7 @@ START_TEST(writes_to_one_device_wait)
 }
 END_TEST
 
-START_TEST(hang_forever_until_release)
+HD_TEST(hang_forever_until_release)
 {
     struct fx fx;
     int status;
@@ -675,7 +725,7 @@ START_TEST(hang_forever_until_release)
 }
 END_TEST
 
-START_TEST(open_group_blocks_vfio_unbind)
+HD_TEST(open_group_blocks_vfio_unbind)
 {
     struct fx fx;
     int status;
@@ -700,7 +750,7 @@ START_TEST(open_group_blocks_vfio_unbind)
 }
 END_TEST
 
-START_TEST(umount_ends_every_wait)
+HD_TEST(umount_ends_every_wait)
 {
     struct fx fx;
     int status;
@@ -717,7 +767,7 @@ START_TEST(umount_ends_every_wait)
 }
 END_TEST
 
-START_TEST(fault_injection)
+HD_TEST(fault_injection)
 {
     struct fx fx;
 
@@ -761,7 +811,7 @@ START_TEST(fault_injection)
 }
 END_TEST
 
-START_TEST(ctl_hotplug_and_modules)
+HD_TEST(ctl_hotplug_and_modules)
 {
     struct fx fx;
 
@@ -789,7 +839,7 @@ START_TEST(ctl_hotplug_and_modules)
 }
 END_TEST
 
-START_TEST(drivers_autoprobe_only_stops_new_drivers)
+HD_TEST(drivers_autoprobe_only_stops_new_drivers)
 {
     struct fx fx;
 
@@ -814,7 +864,7 @@ END_TEST
 
 /* ---- plain files ------------------------------------------------------------------------- */
 
-START_TEST(plain_files_outside_sysfs)
+HD_TEST(plain_files_outside_sysfs)
 {
     struct fx fx;
     char buf[64];
@@ -862,7 +912,7 @@ END_TEST
 
 static void expect_spec_error(const char *text, const char *line_tag, const char *words);
 
-START_TEST(seeded_files)
+HD_TEST(seeded_files)
 {
     struct fx fx;
     struct stat st;
@@ -901,7 +951,7 @@ static void expect_spec_error(const char *text, const char *line_tag, const char
     ck_assert_msg(strstr(fx.error, words) != NULL, "'%s' lacks '%s'", fx.error, words);
 }
 
-START_TEST(spec_errors_name_file_and_line)
+HD_TEST(spec_errors_name_file_and_line)
 {
     expect_spec_error("# comment\n\nfrob x\n", "3", "unknown keyword 'frob'");
     expect_spec_error("device 0000:00:20.0 8086:10d3\n", "1", "invalid PCI address");
@@ -938,7 +988,7 @@ START_TEST(spec_errors_name_file_and_line)
 }
 END_TEST
 
-START_TEST(every_shipped_spec_mounts)
+HD_TEST(every_shipped_spec_mounts)
 {
     char pattern[512];
     glob_t g;
@@ -962,7 +1012,7 @@ START_TEST(every_shipped_spec_mounts)
 }
 END_TEST
 
-START_TEST(iommu_variants)
+HD_TEST(iommu_variants)
 {
     struct fx fx;
 
@@ -1051,7 +1101,7 @@ static void capture_and_compare(const char *sysdir, const char *procdir)
     fx_umount(&fx);
 }
 
-START_TEST(capture_round_trip)
+HD_TEST(capture_round_trip)
 {
     struct fx fx;
     char base[] = "/tmp/hostdev-fx-mat.XXXXXX";
@@ -1075,7 +1125,7 @@ START_TEST(capture_round_trip)
 }
 END_TEST
 
-START_TEST(capture_a_changed_mount)
+HD_TEST(capture_a_changed_mount)
 {
     struct fx live;
     char sys[300], proc[300];
@@ -1092,7 +1142,7 @@ START_TEST(capture_a_changed_mount)
 }
 END_TEST
 
-START_TEST(vf_lines)
+HD_TEST(vf_lines)
 {
     struct fx fx;
 
@@ -1117,7 +1167,7 @@ START_TEST(vf_lines)
 }
 END_TEST
 
-START_TEST(capture_this_host)
+HD_TEST(capture_this_host)
 {
     /* Reading the host's /sys is allowed; it is never written. */
     if (access("/sys/bus/pci/devices", R_OK) != 0)
@@ -1144,7 +1194,7 @@ static char *run_capture(const char *cmd)
     return out;
 }
 
-START_TEST(lspci_reads_the_tree)
+HD_TEST(lspci_reads_the_tree)
 {
     struct fx fx;
     char cmd[512];
@@ -1170,7 +1220,7 @@ START_TEST(lspci_reads_the_tree)
 }
 END_TEST
 
-START_TEST(cli_errors_and_log_file)
+HD_TEST(cli_errors_and_log_file)
 {
     struct fx fx;
     char log[] = "/tmp/hostdev-fx-log.XXXXXX";
@@ -1234,7 +1284,7 @@ END_TEST
 
 /* The owner's death unmounts and ends every wait: a writer left hanging in the fake kernel
  * returns, and the server goes, instead of both lasting forever. */
-START_TEST(owner_death_ends_every_wait)
+HD_TEST(owner_death_ends_every_wait)
 {
     struct fx fx = {0};
     char root[] = "/tmp/hostdev-fx-owner.XXXXXX", spec[] = "/tmp/hostdev-fx-owner-spec.XXXXXX";
@@ -1276,47 +1326,3 @@ START_TEST(owner_death_ends_every_wait)
     rmdir(root);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("fakesys");
-    TCase *tc = tcase_create("kernel");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, demo_layout);
-    tcase_add_test(tc, device_attributes);
-    tcase_add_test(tc, override_and_drivers_probe);
-    tcase_add_test(tc, bind_unbind_errors);
-    tcase_add_test(tc, drivers_probe_lies_without_iommu);
-    tcase_add_test(tc, noiommu_mode);
-    tcase_add_test(tc, config_is_short_for_users);
-    tcase_add_test(tc, new_id_binds_every_match);
-    tcase_add_test(tc, vfio_group_node_lifecycle);
-    tcase_add_test(tc, vfio_cdev_feature);
-    tcase_add_test(tc, old_kernel_has_no_override);
-    tcase_add_test(tc, reset_rules);
-    tcase_add_test(tc, sriov_rules);
-    tcase_add_test(tc, remove_and_rescan);
-    tcase_add_test(tc, unbind_hang_blocks_only_the_writer);
-    tcase_add_test(tc, hang_forever_until_release);
-    tcase_add_test(tc, writes_to_one_device_wait);
-    tcase_add_test(tc, owner_death_ends_every_wait);
-    tcase_add_test(tc, open_group_blocks_vfio_unbind);
-    tcase_add_test(tc, umount_ends_every_wait);
-    tcase_add_test(tc, fault_injection);
-    tcase_add_test(tc, ctl_hotplug_and_modules);
-    tcase_add_test(tc, drivers_autoprobe_only_stops_new_drivers);
-    tcase_add_test(tc, plain_files_outside_sysfs);
-    tcase_add_test(tc, seeded_files);
-    tcase_add_test(tc, spec_errors_name_file_and_line);
-    tcase_add_test(tc, every_shipped_spec_mounts);
-    tcase_add_test(tc, iommu_variants);
-    tcase_add_test(tc, capture_round_trip);
-    tcase_add_test(tc, capture_a_changed_mount);
-    tcase_add_test(tc, vf_lines);
-    tcase_add_test(tc, capture_this_host);
-    tcase_add_test(tc, lspci_reads_the_tree);
-    tcase_add_test(tc, cli_errors_and_log_file);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

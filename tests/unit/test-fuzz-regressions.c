@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "adapters-tree.h"
-#include "suite.h"
+#include "hdtest.h"
 
 /* Keep in step with FUZZ_TARGETS in the Makefile. */
 static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "ueventmsg", "spec", "domxml",
@@ -27,7 +27,9 @@ static void replay(const char *target, const char *dirs)
     free(err);
 }
 
-START_TEST(regressions_replay)
+HD_TEST_FILE(.timeout = 120);
+
+HD_LOOP_TEST(regressions_replay, (int)(sizeof(targets) / sizeof(targets[0])))
 {
     char dir[256];
 
@@ -36,7 +38,7 @@ START_TEST(regressions_replay)
 }
 END_TEST
 
-START_TEST(seeds_replay)
+HD_LOOP_TEST(seeds_replay, (int)(sizeof(targets) / sizeof(targets[0])))
 {
     char dirs[256];
 
@@ -45,15 +47,3 @@ START_TEST(seeds_replay)
     replay(targets[_i], dirs);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("fuzz-regressions");
-    TCase *tc = tcase_create("replay");
-
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, regressions_replay, 0, (int)(sizeof(targets) / sizeof(targets[0])));
-    tcase_add_loop_test(tc, seeds_replay, 0, (int)(sizeof(targets) / sizeof(targets[0])));
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

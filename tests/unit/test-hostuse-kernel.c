@@ -13,7 +13,7 @@
 #include <hostdev/hostdev.h>
 #include "adapters-tree.h"
 #include "fixture.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define NIC "0000:03:00.0"
 #define NIC2 "0000:03:00.1"
@@ -132,7 +132,9 @@ static const char *list_line(struct fx *fx, const char *bdf, const char *opts)
     return mark;
 }
 
-START_TEST(a_layout_is_refused)
+HD_TEST_FILE(.timeout = 120);
+
+HD_LOOP_TEST(a_layout_is_refused, sizeof(layouts) / sizeof(layouts[0]))
 {
     const struct layout *l = &layouts[_i];
     char spec[8192], args[128], *err = NULL;
@@ -178,7 +180,7 @@ START_TEST(a_layout_is_refused)
 END_TEST
 
 /* Past 64 block devices nothing is dropped: partition 70 mounted keeps the disk. */
-START_TEST(past_64_partitions)
+HD_TEST(past_64_partitions)
 {
     char *spec = malloc(65536), *err = NULL;
     size_t len;
@@ -205,7 +207,7 @@ START_TEST(past_64_partitions)
 END_TEST
 
 /* The fake kernel's side: a held block node refuses to open; a free one opens. */
-START_TEST(held_block_nodes_refuse_to_open)
+HD_TEST(held_block_nodes_refuse_to_open)
 {
     char spec[8192];
     struct fx fx;
@@ -225,16 +227,3 @@ START_TEST(held_block_nodes_refuse_to_open)
     fx_umount(&fx);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("hostuse-kernel");
-    TCase *tc = tcase_create("host use");
-
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, a_layout_is_refused, 0, sizeof(layouts) / sizeof(layouts[0]));
-    tcase_add_test(tc, past_64_partitions);
-    tcase_add_test(tc, held_block_nodes_refuse_to_open);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

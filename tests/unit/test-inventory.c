@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "hdtest.h"
 
-START_TEST(demo_fields)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(demo_fields)
 {
     struct eng e;
     struct hd_device_list *list;
@@ -70,7 +73,7 @@ START_TEST(demo_fields)
 }
 END_TEST
 
-START_TEST(sriov_fields)
+HD_TEST(sriov_fields)
 {
     struct eng e;
     struct hd_device *pf, *vf, *idle;
@@ -102,7 +105,7 @@ START_TEST(sriov_fields)
 }
 END_TEST
 
-START_TEST(old_kernel_fields)
+HD_TEST(old_kernel_fields)
 {
     struct eng e;
     struct hd_device *dev;
@@ -156,7 +159,7 @@ static struct hd_ctx *tree_ctx(const char *dir)
     return ctx;
 }
 
-START_TEST(garbage_in_sysfs)
+HD_TEST(garbage_in_sysfs)
 {
     char dir[] = "/tmp/hd-garbage-XXXXXX", cmd[600], path[512];
     struct hd_device_list *list;
@@ -245,7 +248,7 @@ static void assert_listing_agrees(struct hd_ctx *ctx, const char *what)
     hd_device_list_unref(list);
 }
 
-START_TEST(listing_agrees_with_snapshots)
+HD_TEST(listing_agrees_with_snapshots)
 {
     static const char *const trees[] = {
         "demo", "laptop",     "server-sriov", "gpu-audio",         "bridge-shared",
@@ -276,7 +279,7 @@ END_TEST
 
 /* When config space or the PF does not tell, a listing reads what the kernel says of the device
  * itself, and still agrees. */
-START_TEST(listing_falls_back_to_uevent)
+HD_TEST(listing_falls_back_to_uevent)
 {
     char dir[] = "/tmp/hd-fallback-XXXXXX", cmd[600], path[512];
     struct hd_device_list *list;
@@ -311,7 +314,7 @@ END_TEST
 /* A listing takes drivers from the drivers' directories (one read per driver, not a link per
  * device); when one of them cannot be read, each device reads its own link, and the listing
  * still agrees with the snapshots (whose driver comes from uevent). */
-START_TEST(listing_drivers_from_their_directories)
+HD_TEST(listing_drivers_from_their_directories)
 {
     char dir[] = "/tmp/hd-drivers-XXXXXX", cmd[600], path[512];
     struct hd_device_list *list;
@@ -344,7 +347,7 @@ START_TEST(listing_drivers_from_their_directories)
 END_TEST
 
 /* Every public object counts references: _ref returns it, and it outlives one _unref. */
-START_TEST(every_object_has_ref)
+HD_TEST(every_object_has_ref)
 {
     struct eng e;
     struct hd_pci_addr a;
@@ -407,7 +410,7 @@ END_TEST
 
 /* A refresh is a new snapshot of uevent: a device that lost its driver meanwhile reads as
  * unbound, not as still on the driver it had. */
-START_TEST(refresh_sees_a_driver_go)
+HD_TEST(refresh_sees_a_driver_go)
 {
     char dir[] = "/tmp/hd-refresh-XXXXXX", cmd[600];
     struct hd_device *gpu;
@@ -432,7 +435,7 @@ START_TEST(refresh_sees_a_driver_go)
 }
 END_TEST
 
-START_TEST(groups)
+HD_TEST(groups)
 {
     struct eng e;
     struct hd_group *g;
@@ -460,23 +463,3 @@ START_TEST(groups)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("inventory");
-    TCase *tc = tcase_create("inventory");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, demo_fields);
-    tcase_add_test(tc, sriov_fields);
-    tcase_add_test(tc, old_kernel_fields);
-    tcase_add_test(tc, garbage_in_sysfs);
-    tcase_add_test(tc, listing_agrees_with_snapshots);
-    tcase_add_test(tc, listing_falls_back_to_uevent);
-    tcase_add_test(tc, listing_drivers_from_their_directories);
-    tcase_add_test(tc, every_object_has_ref);
-    tcase_add_test(tc, refresh_sees_a_driver_go);
-    tcase_add_test(tc, groups);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

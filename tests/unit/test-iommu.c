@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "tmptree.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 static char *root;
 
@@ -29,6 +29,8 @@ static void teardown(void)
     free(root);
     root = NULL;
 }
+
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
 
 static void put(const char *rel, const char *content)
 {
@@ -150,7 +152,7 @@ static void amd_on(const char *cmdline)
 
 /* ---- IOMMU on -------------------------------------------------------------------------------- */
 
-START_TEST(intel_on_is_usable)
+HD_TEST(intel_on_is_usable)
 {
     struct hd_iommu_report *r;
 
@@ -183,7 +185,7 @@ START_TEST(intel_on_is_usable)
 }
 END_TEST
 
-START_TEST(intel_on_without_cmdline_and_pt)
+HD_TEST(intel_on_without_cmdline_and_pt)
 {
     /* Debian 6.1 turns VT-d on by itself: groups decide, not the command line. */
     struct hd_iommu_report *r;
@@ -206,7 +208,7 @@ START_TEST(intel_on_without_cmdline_and_pt)
 }
 END_TEST
 
-START_TEST(amd_on_is_usable)
+HD_TEST(amd_on_is_usable)
 {
     struct hd_iommu_report *r;
 
@@ -225,7 +227,7 @@ START_TEST(amd_on_is_usable)
 }
 END_TEST
 
-START_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
+HD_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
 {
     struct hd_iommu_report *r;
 
@@ -241,7 +243,7 @@ START_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
 }
 END_TEST
 
-START_TEST(other_iommu_kinds)
+HD_TEST(other_iommu_kinds)
 {
     struct hd_iommu_report *r;
 
@@ -260,7 +262,7 @@ END_TEST
 
 /* ---- IOMMU off: why, and what to do ------------------------------------------------------- */
 
-START_TEST(intel_firmware_only)
+HD_TEST(intel_firmware_only)
 {
     struct hd_iommu_report *r;
 
@@ -279,7 +281,7 @@ START_TEST(intel_firmware_only)
 }
 END_TEST
 
-START_TEST(intel_firmware_off)
+HD_TEST(intel_firmware_off)
 {
     struct hd_iommu_report *r;
 
@@ -294,7 +296,7 @@ START_TEST(intel_firmware_off)
 END_TEST
 
 /* A guest: the fix is the hypervisor's, not the firmware setup's. */
-START_TEST(virtual_machine_without_viommu)
+HD_TEST(virtual_machine_without_viommu)
 {
     struct hd_iommu_report *r;
 
@@ -322,7 +324,7 @@ START_TEST(virtual_machine_without_viommu)
 }
 END_TEST
 
-START_TEST(intel_iommu_on_without_hardware)
+HD_TEST(intel_iommu_on_without_hardware)
 {
     struct hd_iommu_report *r;
 
@@ -336,7 +338,7 @@ START_TEST(intel_iommu_on_without_hardware)
 }
 END_TEST
 
-START_TEST(intel_iommu_on_but_failed)
+HD_TEST(intel_iommu_on_but_failed)
 {
     struct hd_iommu_report *r;
 
@@ -348,7 +350,7 @@ START_TEST(intel_iommu_on_but_failed)
 }
 END_TEST
 
-START_TEST(amd_firmware_off_and_failed)
+HD_TEST(amd_firmware_off_and_failed)
 {
     struct hd_iommu_report *r;
 
@@ -364,7 +366,7 @@ START_TEST(amd_firmware_off_and_failed)
 }
 END_TEST
 
-START_TEST(no_iommu_at_all)
+HD_TEST(no_iommu_at_all)
 {
     /* An empty root: nothing to read anywhere. */
     struct hd_iommu_report *r = probe();
@@ -386,7 +388,7 @@ START_TEST(no_iommu_at_all)
 }
 END_TEST
 
-START_TEST(iommu_off_is_the_cause)
+HD_TEST(iommu_off_is_the_cause)
 {
     struct hd_iommu_report *r;
 
@@ -400,7 +402,7 @@ START_TEST(iommu_off_is_the_cause)
 }
 END_TEST
 
-START_TEST(intel_and_amd_iommu_off)
+HD_TEST(intel_and_amd_iommu_off)
 {
     struct hd_iommu_report *r;
 
@@ -421,7 +423,7 @@ START_TEST(intel_and_amd_iommu_off)
 }
 END_TEST
 
-START_TEST(units_without_groups)
+HD_TEST(units_without_groups)
 {
     struct hd_iommu_report *r;
 
@@ -436,7 +438,7 @@ END_TEST
 
 /* ---- interrupt remapping ------------------------------------------------------------------ */
 
-START_TEST(ir_off_blocks)
+HD_TEST(ir_off_blocks)
 {
     struct hd_iommu_report *r;
 
@@ -453,7 +455,7 @@ START_TEST(ir_off_blocks)
 }
 END_TEST
 
-START_TEST(ir_off_with_unsafe_interrupts_allowed)
+HD_TEST(ir_off_with_unsafe_interrupts_allowed)
 {
     struct hd_iommu_report *r;
 
@@ -469,7 +471,7 @@ START_TEST(ir_off_with_unsafe_interrupts_allowed)
 }
 END_TEST
 
-START_TEST(ir_off_allowed_on_cmdline_module_not_loaded)
+HD_TEST(ir_off_allowed_on_cmdline_module_not_loaded)
 {
     struct hd_iommu_report *r;
 
@@ -488,7 +490,7 @@ START_TEST(ir_off_allowed_on_cmdline_module_not_loaded)
 }
 END_TEST
 
-START_TEST(intremap_off_on_cmdline)
+HD_TEST(intremap_off_on_cmdline)
 {
     struct hd_iommu_report *r;
 
@@ -500,7 +502,7 @@ START_TEST(intremap_off_on_cmdline)
 }
 END_TEST
 
-START_TEST(ir_unknown_is_a_note)
+HD_TEST(ir_unknown_is_a_note)
 {
     struct hd_iommu_report *r;
 
@@ -516,7 +518,7 @@ END_TEST
 
 /* ---- no-IOMMU mode, garbage ----------------------------------------------------------------- */
 
-START_TEST(noiommu_mode)
+HD_TEST(noiommu_mode)
 {
     struct hd_iommu_report *r;
 
@@ -537,7 +539,7 @@ START_TEST(noiommu_mode)
 }
 END_TEST
 
-START_TEST(garbage_in_files)
+HD_TEST(garbage_in_files)
 {
     static const unsigned char junk[] = {0xff, 0x00, 'I', 'R', 0xfe, '\n', 0x00, 0x01};
     struct hd_iommu_report *r;
@@ -591,7 +593,7 @@ static size_t build_dmar(unsigned char *t, unsigned char flags)
     return off;
 }
 
-START_TEST(dmar_parse)
+HD_TEST(dmar_parse)
 {
     unsigned char t[256];
     size_t len = build_dmar(t, 3);
@@ -620,7 +622,7 @@ START_TEST(dmar_parse)
 }
 END_TEST
 
-START_TEST(dmar_in_probe)
+HD_TEST(dmar_in_probe)
 {
     unsigned char t[256];
     size_t len;
@@ -648,7 +650,7 @@ START_TEST(dmar_in_probe)
 }
 END_TEST
 
-START_TEST(names)
+HD_TEST(names)
 {
     ck_assert_str_eq(hd_severity_name(HD_SEVERITY_ERROR), "error");
     ck_assert_str_eq(hd_severity_name(HD_SEVERITY_WARNING), "warning");
@@ -675,7 +677,7 @@ static int run_tool(const char *hostdev, const char *args)
     return WEXITSTATUS(status);
 }
 
-START_TEST(tool_exit_codes_and_json)
+HD_TEST(tool_exit_codes_and_json)
 {
     const char *build = getenv("HOSTDEV_BUILD");
     char hostdev[1024];
@@ -714,43 +716,3 @@ START_TEST(tool_exit_codes_and_json)
                      0);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("iommu");
-    TCase *on = tcase_create("on"), *off = tcase_create("off"), *ir = tcase_create("ir");
-    TCase *misc = tcase_create("misc"), *tool = tcase_create("tool");
-    TCase *all[] = {on, off, ir, misc, tool};
-
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        tcase_add_checked_fixture(all[i], setup, teardown);
-        suite_add_tcase(s, all[i]);
-    }
-    tcase_add_test(on, intel_on_is_usable);
-    tcase_add_test(on, intel_on_without_cmdline_and_pt);
-    tcase_add_test(on, amd_on_is_usable);
-    tcase_add_test(on, amd_iommu_on_is_a_warning_not_a_blocker);
-    tcase_add_test(on, other_iommu_kinds);
-    tcase_add_test(off, intel_firmware_only);
-    tcase_add_test(off, intel_firmware_off);
-    tcase_add_test(off, intel_iommu_on_without_hardware);
-    tcase_add_test(off, virtual_machine_without_viommu);
-    tcase_add_test(off, intel_iommu_on_but_failed);
-    tcase_add_test(off, amd_firmware_off_and_failed);
-    tcase_add_test(off, no_iommu_at_all);
-    tcase_add_test(off, iommu_off_is_the_cause);
-    tcase_add_test(off, intel_and_amd_iommu_off);
-    tcase_add_test(off, units_without_groups);
-    tcase_add_test(ir, ir_off_blocks);
-    tcase_add_test(ir, ir_off_with_unsafe_interrupts_allowed);
-    tcase_add_test(ir, ir_off_allowed_on_cmdline_module_not_loaded);
-    tcase_add_test(ir, intremap_off_on_cmdline);
-    tcase_add_test(ir, ir_unknown_is_a_note);
-    tcase_add_test(misc, noiommu_mode);
-    tcase_add_test(misc, garbage_in_files);
-    tcase_add_test(misc, dmar_parse);
-    tcase_add_test(misc, dmar_in_probe);
-    tcase_add_test(misc, names);
-    tcase_add_test(tool, tool_exit_codes_and_json);
-    return suite_run(s);
-}

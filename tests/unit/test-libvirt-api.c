@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
+#include "hdtest.h"
 
 static char *root;
 
@@ -54,7 +55,9 @@ static int run(const char *bin, const char *args, char **out, char **err)
     return at_run(cmd, out, err);
 }
 
-START_TEST(pkg_config_names_libvirt)
+HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 120);
+
+HD_TEST(pkg_config_names_libvirt)
 {
     char cmd[1024], *out;
 
@@ -66,7 +69,7 @@ START_TEST(pkg_config_names_libvirt)
 }
 END_TEST
 
-START_TEST(manual_example_compiles_unchanged_and_runs)
+HD_TEST(manual_example_compiles_unchanged_and_runs)
 {
     char *out, *err;
 
@@ -106,7 +109,7 @@ START_TEST(manual_example_compiles_unchanged_and_runs)
 }
 END_TEST
 
-START_TEST(client_sees_libvirt_semantics)
+HD_TEST(client_sees_libvirt_semantics)
 {
     char *out;
 
@@ -141,14 +144,3 @@ START_TEST(client_sees_libvirt_semantics)
     free(out);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {
-        pkg_config_names_libvirt,
-        manual_example_compiles_unchanged_and_runs,
-        client_sees_libvirt_semantics,
-    };
-
-    return at_main("libvirt-api", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
-}

@@ -14,6 +14,7 @@
 
 #include "adapters-tree.h"
 #include "engine.h"
+#include "hdtest.h"
 
 #define BOOT_MDEV "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 #define U1 "0b5b8f4a-0000-4000-8000-000000000001"
@@ -50,7 +51,9 @@ static size_t journals(struct eng *e)
     return n;
 }
 
-START_TEST(types_and_devices_are_listed)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(types_and_devices_are_listed)
 {
     struct eng e;
     struct hd_mdev_type_list *types;
@@ -87,7 +90,7 @@ START_TEST(types_and_devices_are_listed)
 }
 END_TEST
 
-START_TEST(create_and_remove)
+HD_TEST(create_and_remove)
 {
     struct eng e;
     struct hd_op *op;
@@ -126,7 +129,7 @@ START_TEST(create_and_remove)
 }
 END_TEST
 
-START_TEST(refusals_write_nothing)
+HD_TEST(refusals_write_nothing)
 {
     struct eng e;
     struct hd_op *op;
@@ -162,7 +165,7 @@ END_TEST
 
 /* The kernel refuses the create, or the device is held open on remove: nothing changes and
  * nothing is left in the journal. */
-START_TEST(failed_writes_change_nothing)
+HD_TEST(failed_writes_change_nothing)
 {
     struct eng e;
 
@@ -189,7 +192,7 @@ START_TEST(failed_writes_change_nothing)
 END_TEST
 
 /* A process killed after its journal line: recover puts the mediated devices back. */
-START_TEST(recover_undoes_a_dead_operation)
+HD_TEST(recover_undoes_a_dead_operation)
 {
     struct eng e;
     unsigned int n = 0;
@@ -239,7 +242,7 @@ static int assign_mdev(struct eng *e, bool acquire, const char *vm, const char *
 /* An mdev is acquired as a PCI device is, minus the driver: its group's node goes to the VM's
  * user and back, the map records it (kind, UUID, parent), and nothing else may take or
  * remove it meanwhile. */
-START_TEST(acquire_and_release)
+HD_TEST(acquire_and_release)
 {
     struct eng e;
     struct hd_assignment_list *map;
@@ -310,7 +313,7 @@ END_TEST
 /* The records of an mdev's acquire: a killed acquire is undone by recover (the node's owner
  * back) unless its map write happened (then it stands); a map line of an mdev is checked as
  * a PCI one is. */
-START_TEST(records_and_recovery)
+HD_TEST(records_and_recovery)
 {
     struct eng e;
     struct hd_assignment_list *map;
@@ -365,7 +368,7 @@ START_TEST(records_and_recovery)
 }
 END_TEST
 
-START_TEST(the_tool)
+HD_TEST(the_tool)
 {
     struct eng e;
 
@@ -439,7 +442,7 @@ START_TEST(the_tool)
 END_TEST
 
 /* Definitions in mdevctl's files: written, listed, made by reserve, removed; bad files named. */
-START_TEST(definitions_and_reserve)
+HD_TEST(definitions_and_reserve)
 {
     struct eng e;
     struct hd_mdev_defined_list *l;
@@ -518,7 +521,7 @@ START_TEST(definitions_and_reserve)
 END_TEST
 
 /* <hostdev type='mdev'> (valid in a domain, against libvirt's schema) and QEMU's sysfsdev. */
-START_TEST(vmm_arguments)
+HD_TEST(vmm_arguments)
 {
     struct eng e;
 
@@ -542,7 +545,7 @@ END_TEST
 
 /* Node devices as libvirt shows them: the parent's mdev_types, the mdev itself (named
  * mdev_<uuid>_<parent>), both valid against libvirt's nodedev.rng; --cap finds each. */
-START_TEST(node_devices)
+HD_TEST(node_devices)
 {
     struct eng e;
     struct hd_nodedev_list *l;
@@ -606,7 +609,7 @@ END_TEST
 /* A parent of mediated devices is host use: detach refuses it; forced, its driver leaving
  * takes its mdevs and types along (as mdev_unregister_parent does), and reattach brings the
  * types back. */
-START_TEST(a_parent_keeps_its_mdevs)
+HD_TEST(a_parent_keeps_its_mdevs)
 {
     struct eng e;
 
@@ -633,7 +636,7 @@ START_TEST(a_parent_keeps_its_mdevs)
 END_TEST
 
 /* libvirt's way: virNodeDeviceCreateXML / virNodeDeviceDestroy, through hostdev-virsh. */
-START_TEST(libvirt_create_and_destroy)
+HD_TEST(libvirt_create_and_destroy)
 {
     struct eng e;
     char cmd[1024], *o = NULL, *x = NULL;
@@ -680,7 +683,7 @@ START_TEST(libvirt_create_and_destroy)
 END_TEST
 
 /* The bash completion offers the subcommands, then parents and types, or UUIDs. */
-START_TEST(completion)
+HD_TEST(completion)
 {
     struct eng e;
     char cmd[2048], *o = NULL, *x = NULL, *build;
@@ -713,27 +716,3 @@ START_TEST(completion)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("mdev");
-    TCase *tc = tcase_create("mdev");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, types_and_devices_are_listed);
-    tcase_add_test(tc, create_and_remove);
-    tcase_add_test(tc, refusals_write_nothing);
-    tcase_add_test(tc, failed_writes_change_nothing);
-    tcase_add_test(tc, recover_undoes_a_dead_operation);
-    tcase_add_test(tc, acquire_and_release);
-    tcase_add_test(tc, records_and_recovery);
-    tcase_add_test(tc, the_tool);
-    tcase_add_test(tc, completion);
-    tcase_add_test(tc, vmm_arguments);
-    tcase_add_test(tc, definitions_and_reserve);
-    tcase_add_test(tc, node_devices);
-    tcase_add_test(tc, libvirt_create_and_destroy);
-    tcase_add_test(tc, a_parent_keeps_its_mdevs);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

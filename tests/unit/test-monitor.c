@@ -13,12 +13,12 @@
 
 #include "internal.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 /* A message as the kernel sends it: fields separated by NULs, the last one NUL-terminated. */
 #define MSG(s) s, sizeof(s) - 1
 
-START_TEST(parses_kernel_messages)
+HD_TEST(parses_kernel_messages)
 {
     struct hd_uevent ev;
     char slot[HD_PCI_ADDR_BUFSZ];
@@ -53,7 +53,7 @@ START_TEST(parses_kernel_messages)
 }
 END_TEST
 
-START_TEST(rejects_what_is_not_a_kernel_event)
+HD_TEST(rejects_what_is_not_a_kernel_event)
 {
     static const struct {
         const char *msg;
@@ -118,7 +118,9 @@ static void teardown(void)
            " DEVPATH=/devices/pci0000:00/0000:00:1c.0/0000:03:00.0 SUBSYSTEM=pci" extra            \
            " PCI_SLOT_NAME=0000:03:00.0\n"
 
-START_TEST(fake_channel_new_events_only)
+HD_TEST_GROUP(fake, .setup = setup, .teardown = teardown);
+
+HD_TEST_IN(fake, fake_channel_new_events_only)
 {
     struct hd_monitor *m;
     const struct hd_uevent *ev;
@@ -162,17 +164,3 @@ START_TEST(fake_channel_new_events_only)
     hd_monitor_unref(m);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("monitor");
-    TCase *tc = tcase_create("parse");
-    tcase_add_test(tc, parses_kernel_messages);
-    tcase_add_test(tc, rejects_what_is_not_a_kernel_event);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("fake");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, fake_channel_new_events_only);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

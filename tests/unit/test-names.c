@@ -11,7 +11,7 @@
 #include "internal.h"
 
 #include "adapters-tree.h"
-#include "suite.h"
+#include "hdtest.h"
 
 static const char *host_hwdb(void)
 {
@@ -47,7 +47,9 @@ static bool same(const char *a, const char *b)
 
 /* Every 25th device of the host's pci.ids and every vendor's first: the names hwdb.c reads from
  * the host's hwdb.bin are the names libudev's own search gives. */
-START_TEST(hwdb_agrees_with_libudev)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(hwdb_agrees_with_libudev)
 {
     const char *bin = host_hwdb();
     struct hd_hwdb *udev;
@@ -104,7 +106,7 @@ static char *tiny_hwdb(void)
 
 /* A hwdb compiled by systemd-hwdb from tests/fuzz/hwdb-tiny.hwdb: the exact keys, not the
  * subsystem entry, not the class pattern. */
-START_TEST(hwdb_tiny)
+HD_TEST(hwdb_tiny)
 {
     const char *v, *p;
     struct hd_ctx *ctx;
@@ -147,7 +149,7 @@ static char *read_tiny(size_t *len)
 
 /* Every truncation and every single-byte change of the tiny hwdb: no crash, no read outside it
  * (the ASan run), and an answer that is either right or none. */
-START_TEST(hwdb_broken)
+HD_TEST(hwdb_broken)
 {
     size_t len;
     char *good = read_tiny(&len), *bad = malloc(len);
@@ -189,7 +191,7 @@ END_TEST
 
 /* Which source a context takes: the root's hwdb.bin before the host's; a names file that is a
  * hwdb.bin of a layout hwdb.c cannot read gives no names and one warning, not garbage. */
-START_TEST(hwdb_sources)
+HD_TEST(hwdb_sources)
 {
     char dir[] = "/tmp/hd-names-XXXXXX", path[600], cmd[700];
     const char *v, *p;
@@ -220,17 +222,3 @@ START_TEST(hwdb_sources)
     ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("names");
-    TCase *tc = tcase_create("names");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, hwdb_agrees_with_libudev);
-    tcase_add_test(tc, hwdb_tiny);
-    tcase_add_test(tc, hwdb_broken);
-    tcase_add_test(tc, hwdb_sources);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

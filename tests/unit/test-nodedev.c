@@ -11,6 +11,7 @@
 
 #include "adapters-tree.h"
 #include "fixture.h"
+#include "hdtest.h"
 
 #define NODEDEV_RNG "/usr/share/libvirt/schemas/nodedev.rng"
 
@@ -52,7 +53,9 @@ static int xmllint(const char *xml, const char *schema)
     return rc;
 }
 
-START_TEST(names_and_parents)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(names_and_parents)
 {
     static const char *const expect[][2] = {
         {"block_sda_QM00001", "scsi_1_0_0_0"},
@@ -93,7 +96,7 @@ START_TEST(names_and_parents)
 }
 END_TEST
 
-START_TEST(caps_filter)
+HD_TEST(caps_filter)
 {
     struct hd_nodedev_list *list;
 
@@ -111,7 +114,7 @@ START_TEST(caps_filter)
 }
 END_TEST
 
-START_TEST(every_device_validates)
+HD_TEST(every_device_validates)
 {
     struct hd_nodedev_list *list;
 
@@ -130,7 +133,7 @@ END_TEST
 
 /* Every node device of every shipped fake-kernel tree against libvirt's own schema: one
  * xmllint run per tree, over one file per device. */
-START_TEST(every_shipped_tree_validates)
+HD_TEST(every_shipped_tree_validates)
 {
     static const char *const trees[] = {"demo", "laptop", "server-sriov", "gpu-audio",
                                         "bridge-shared", "no-iommu", "iommu-off-firmware",
@@ -183,7 +186,7 @@ static char *xml_of(const char *name)
     return xml;
 }
 
-START_TEST(pci_xml_is_libvirts)
+HD_TEST(pci_xml_is_libvirts)
 {
     char *xml = xml_of("pci_0000_01_00_0");
 
@@ -245,7 +248,7 @@ START_TEST(pci_xml_is_libvirts)
 }
 END_TEST
 
-START_TEST(other_caps_xml)
+HD_TEST(other_caps_xml)
 {
     char *xml = xml_of("usb_1_2");
 
@@ -295,7 +298,7 @@ START_TEST(other_caps_xml)
 }
 END_TEST
 
-START_TEST(hostile_names_stay_valid_xml)
+HD_TEST(hostile_names_stay_valid_xml)
 {
     /* Names from sysfs and pci.ids are not ours: XML specials, quotes, non-ASCII, bytes that
      * are not UTF-8, control characters. */
@@ -323,7 +326,7 @@ START_TEST(hostile_names_stay_valid_xml)
 }
 END_TEST
 
-START_TEST(lookup_failure)
+HD_TEST(lookup_failure)
 {
     struct hd_nodedev *d = (void *)1;
 
@@ -334,7 +337,7 @@ START_TEST(lookup_failure)
 }
 END_TEST
 
-START_TEST(links_leaving_the_root_are_skipped)
+HD_TEST(links_leaving_the_root_are_skipped)
 {
     struct hd_nodedev_list *list;
 
@@ -348,7 +351,7 @@ START_TEST(links_leaving_the_root_are_skipped)
 }
 END_TEST
 
-START_TEST(empty_root)
+HD_TEST(empty_root)
 {
     struct hd_nodedev_list *list;
     char *empty = at_tree_new();
@@ -362,21 +365,3 @@ START_TEST(empty_root)
     at_tree_free(empty);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {
-        every_shipped_tree_validates,
-        names_and_parents,
-        caps_filter,
-        every_device_validates,
-        pci_xml_is_libvirts,
-        other_caps_xml,
-        hostile_names_stay_valid_xml,
-        lookup_failure,
-        links_leaving_the_root_are_skipped,
-        empty_root,
-    };
-
-    return at_main("nodedev", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
-}

@@ -23,7 +23,7 @@
 #include "engine.h"
 #include "fixture.h"
 #include "hoststate.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define N1 "0000:01:00.0"
 #define N2 "0000:02:00.0"
@@ -206,7 +206,9 @@ static const struct par_case cases[] = {
      "reset " N1 ";reset " N2 ";reset " N3 ";reset " XHCI},
 };
 
-START_TEST(one_command_is_many_serial)
+HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 120);
+
+HD_LOOP_TEST(one_command_is_many_serial, (int)(sizeof(cases) / sizeof(cases[0])))
 {
     const struct par_case *c = &cases[_i];
     char *one, *serial;
@@ -240,7 +242,7 @@ END_TEST
 
 /* ---- the unbinds are in the kernel at once --------------------------------------------------- */
 
-START_TEST(unbinds_overlap)
+HD_TEST(unbinds_overlap)
 {
     pid_t pid;
 
@@ -280,7 +282,7 @@ static long line_of(const char *log, const char *prefix, const char *suffix, boo
     return found;
 }
 
-START_TEST(group_order_and_resets_after_detach)
+HD_TEST(group_order_and_resets_after_detach)
 {
     char *log;
 
@@ -303,7 +305,7 @@ END_TEST
 
 /* ---- a hanging device times out alone, reported alone ---------------------------------------- */
 
-START_TEST(hang_reported_alone)
+HD_TEST(hang_reported_alone)
 {
     char *before = hs_snapshot(&fx, all);
 
@@ -321,7 +323,7 @@ END_TEST
 
 /* ---- several failures: one message naming each ----------------------------------------------- */
 
-START_TEST(failures_merged)
+HD_TEST(failures_merged)
 {
     char *before = hs_snapshot(&fx, all);
     pid_t pid;
@@ -382,7 +384,7 @@ static const struct kill_case kills[] = {
      "vfio-pci", 4},
 };
 
-START_TEST(kill_with_writers_in_flight)
+HD_LOOP_TEST(kill_with_writers_in_flight, (int)(sizeof(kills) / sizeof(kills[0])))
 {
     const struct kill_case *c = &kills[_i];
     struct hd_ctx *ctx;
@@ -450,7 +452,7 @@ static void run_op(struct hd_ctx *ctx, enum hd_op_kind kind, const char *const *
     hd_op_unref(op);
 }
 
-START_TEST(log_in_callers_thread)
+HD_TEST(log_in_callers_thread)
 {
     static const char *const devs[] = {N1, N2, N3, N4, XHCI, NULL};
     struct log_seen *seen = calloc(1, sizeof(*seen));
@@ -478,21 +480,3 @@ START_TEST(log_in_callers_thread)
     free(seen);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("parallel");
-    TCase *tc = tcase_create("parallel");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, one_command_is_many_serial, 0, (int)(sizeof(cases) / sizeof(cases[0])));
-    tcase_add_test(tc, unbinds_overlap);
-    tcase_add_test(tc, group_order_and_resets_after_detach);
-    tcase_add_test(tc, hang_reported_alone);
-    tcase_add_test(tc, failures_merged);
-    tcase_add_loop_test(tc, kill_with_writers_in_flight, 0, (int)(sizeof(kills) / sizeof(kills[0])));
-    tcase_add_test(tc, log_in_callers_thread);
-    tcase_set_timeout(tc, 120); /* a bound, not a measurement */
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

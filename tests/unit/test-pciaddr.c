@@ -5,7 +5,7 @@
 
 #include <hostdev/hostdev.h>
 
-#include "suite.h"
+#include "hdtest.h"
 
 static void expect_addr(const char *text, unsigned dom, unsigned bus, unsigned slot, unsigned fn)
 {
@@ -17,7 +17,7 @@ static void expect_addr(const char *text, unsigned dom, unsigned bus, unsigned s
     ck_assert_uint_eq(a.function, fn);
 }
 
-START_TEST(accepts_every_form)
+HD_TEST(accepts_every_form)
 {
     expect_addr("0000:06:12.5", 0, 6, 0x12, 5);
     expect_addr("06:12.5", 0, 6, 0x12, 5);
@@ -28,7 +28,7 @@ START_TEST(accepts_every_form)
 }
 END_TEST
 
-START_TEST(rejects_bad_input)
+HD_TEST(rejects_bad_input)
 {
     static const char *const bad[] = {
         "", "0000:06:20.0" /* slot > 0x1f */, "0000:06:12.8" /* function > 7 */,
@@ -47,7 +47,7 @@ START_TEST(rejects_bad_input)
 }
 END_TEST
 
-START_TEST(formats_canonically)
+HD_TEST(formats_canonically)
 {
     struct hd_pci_addr a = {.domain = 0, .bus = 0x6, .slot = 0x12, .function = 5};
     char buf[HD_PCI_ADDR_BUFSZ];
@@ -60,7 +60,7 @@ START_TEST(formats_canonically)
 }
 END_TEST
 
-START_TEST(compares_in_address_order)
+HD_TEST(compares_in_address_order)
 {
     struct hd_pci_addr a, b;
     hd_pci_addr_parse("0000:00:1f.0", &a);
@@ -71,7 +71,7 @@ START_TEST(compares_in_address_order)
 }
 END_TEST
 
-START_TEST(selectors)
+HD_TEST(selectors)
 {
     struct hd_pci_selector s;
     ck_assert_int_eq(hd_pci_selector_parse("8086:10D3", &s), 0);
@@ -87,17 +87,3 @@ START_TEST(selectors)
     ck_assert_int_eq(hd_pci_selector_parse("xyzw:10d3", &s), -EINVAL);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("pciaddr");
-    TCase *tc = tcase_create("parse");
-
-    tcase_add_test(tc, accepts_every_form);
-    tcase_add_test(tc, rejects_bad_input);
-    tcase_add_test(tc, formats_canonically);
-    tcase_add_test(tc, compares_in_address_order);
-    tcase_add_test(tc, selectors);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

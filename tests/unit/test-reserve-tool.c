@@ -7,6 +7,7 @@
 
 #include "adapters-tree.h"
 #include "engine.h"
+#include "hdtest.h"
 
 #define NIC          "0000:03:00.0"
 #define NIC_OVERRIDE "sys/bus/pci/devices/0000:03:00.0/driver_override"
@@ -62,7 +63,9 @@ static void teardown(void)
     eng_stop(&e);
 }
 
-START_TEST(reserve_applies_the_configuration)
+HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 60);
+
+HD_TEST(reserve_applies_the_configuration)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("reserve"), 0); /* nothing configured: nothing done */
@@ -88,7 +91,7 @@ START_TEST(reserve_applies_the_configuration)
 }
 END_TEST
 
-START_TEST(reserve_refuses_a_broken_configuration)
+HD_TEST(reserve_refuses_a_broken_configuration)
 {
     eng_start(&e, "demo");
     conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n");
@@ -117,7 +120,7 @@ START_TEST(reserve_refuses_a_broken_configuration)
 END_TEST
 
 /* What the udev rule runs, with udev's environment. */
-START_TEST(reserve_uevent)
+HD_TEST(reserve_uevent)
 {
     eng_start(&e, "demo");
     conf("nic.conf", "8086:10d3\n");
@@ -144,7 +147,7 @@ START_TEST(reserve_uevent)
 END_TEST
 
 /* An add event with the host driver's module not loaded yet: it never probes the device. */
-START_TEST(reserve_uevent_before_the_host_module)
+HD_TEST(reserve_uevent_before_the_host_module)
 {
     eng_start(&e, "iommu intel\n"
                   "driver e1000e ids=8086:10d3 unloaded\n"
@@ -162,7 +165,7 @@ START_TEST(reserve_uevent_before_the_host_module)
 }
 END_TEST
 
-START_TEST(reserve_sets_persisted_vf_counts)
+HD_TEST(reserve_sets_persisted_vf_counts)
 {
     eng_start(&e, "server-sriov");
     conf("sriov.conf", "0000:03:00.1 numvfs=2\n8086:10ed\n");
@@ -183,7 +186,7 @@ END_TEST
 
 /* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
  * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
-START_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
+HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
 {
     eng_start(&e, "server-sriov");
     conf("sriov.conf", "0000:03:00.1 numvfs=2\n8086:10ed\n");
@@ -200,7 +203,7 @@ START_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
 }
 END_TEST
 
-START_TEST(persist_round_trip)
+HD_TEST(persist_round_trip)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
@@ -230,7 +233,7 @@ START_TEST(persist_round_trip)
 }
 END_TEST
 
-START_TEST(persist_checks_before_writing)
+HD_TEST(persist_checks_before_writing)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("persist 0000:07:00.0"), 2);
@@ -263,7 +266,7 @@ START_TEST(persist_checks_before_writing)
 }
 END_TEST
 
-START_TEST(cmdline_intel_amd_and_twins)
+HD_TEST(cmdline_intel_amd_and_twins)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("cmdline 03:00.0"), 0);
@@ -301,23 +304,3 @@ START_TEST(cmdline_intel_amd_and_twins)
     ck_out_has("\"0000:05:00.0\"");
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("reserve-tool");
-    TCase *tc = tcase_create("reserve-tool");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, reserve_applies_the_configuration);
-    tcase_add_test(tc, reserve_refuses_a_broken_configuration);
-    tcase_add_test(tc, reserve_uevent);
-    tcase_add_test(tc, reserve_uevent_before_the_host_module);
-    tcase_add_test(tc, reserve_sets_persisted_vf_counts);
-    tcase_add_test(tc, reserve_uevent_add_of_bound_pf_sets_vfs);
-    tcase_add_test(tc, persist_round_trip);
-    tcase_add_test(tc, persist_checks_before_writing);
-    tcase_add_test(tc, cmdline_intel_amd_and_twins);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

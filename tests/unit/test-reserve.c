@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "hdtest.h"
 
 #define NIC "0000:03:00.0"
 
@@ -67,7 +68,9 @@ static char *entry_line(const struct hd_reserve_config *c, size_t i)
     return line;
 }
 
-START_TEST(config_lines)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(config_lines)
 {
     static const char text[] = "# GPU for the gaming VM\n"
                                "\n"
@@ -97,7 +100,7 @@ START_TEST(config_lines)
 }
 END_TEST
 
-START_TEST(config_errors_name_file_and_line)
+HD_TEST(config_errors_name_file_and_line)
 {
     static const struct {
         const char *line, *why;
@@ -130,7 +133,7 @@ START_TEST(config_errors_name_file_and_line)
 }
 END_TEST
 
-START_TEST(config_nul_and_long_words)
+HD_TEST(config_nul_and_long_words)
 {
     static const char text[] = "0000:01:00.0\n03:00.0\0 vfio-pci\n";
     char longline[600];
@@ -152,7 +155,7 @@ START_TEST(config_nul_and_long_words)
 }
 END_TEST
 
-START_TEST(cmdline_reserve)
+HD_TEST(cmdline_reserve)
 {
     struct hd_reserve_config *c;
     struct hd_cmdline *cl;
@@ -201,7 +204,7 @@ START_TEST(cmdline_reserve)
 END_TEST
 
 /* Which entry wins, on the demo tree's NIC (8086:10d3 at 03:00.0). */
-START_TEST(match_rules)
+HD_TEST(match_rules)
 {
     struct eng e;
     struct hd_reserve_config *c;
@@ -231,7 +234,7 @@ START_TEST(match_rules)
 }
 END_TEST
 
-START_TEST(load_reads_files_in_order_then_cmdline)
+HD_TEST(load_reads_files_in_order_then_cmdline)
 {
     struct eng e;
     struct hd_reserve_config *c;
@@ -272,7 +275,7 @@ START_TEST(load_reads_files_in_order_then_cmdline)
 }
 END_TEST
 
-START_TEST(reserve_takes_the_device_and_keeps_the_override)
+HD_TEST(reserve_takes_the_device_and_keeps_the_override)
 {
     struct eng e;
     struct hd_device *dev;
@@ -310,7 +313,7 @@ END_TEST
 
 /* In the initramfs the stub may not be loaded: the override waits for it, and when vfio-pci
  * registers it takes the device (driver_attach honours the override). */
-START_TEST(reserve_before_the_stub_is_loaded)
+HD_TEST(reserve_before_the_stub_is_loaded)
 {
     struct eng e;
     struct hd_device *dev;
@@ -348,7 +351,7 @@ static void reserve_added(struct eng *e, const char *bdf)
     hd_reserve_config_unref(c);
 }
 
-START_TEST(added_devices_never_reach_a_module_host_driver)
+HD_TEST(added_devices_never_reach_a_module_host_driver)
 {
     struct eng e;
 
@@ -368,7 +371,7 @@ START_TEST(added_devices_never_reach_a_module_host_driver)
 }
 END_TEST
 
-START_TEST(added_devices_are_taken_from_a_loaded_host_driver)
+HD_TEST(added_devices_are_taken_from_a_loaded_host_driver)
 {
     struct eng e;
 
@@ -384,7 +387,7 @@ START_TEST(added_devices_are_taken_from_a_loaded_host_driver)
 }
 END_TEST
 
-START_TEST(persist_files_round_trip)
+HD_TEST(persist_files_round_trip)
 {
     struct eng e;
     struct hd_reserve_config *c;
@@ -420,24 +423,3 @@ START_TEST(persist_files_round_trip)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("reserve");
-    TCase *tc = tcase_create("reserve");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, config_lines);
-    tcase_add_test(tc, config_errors_name_file_and_line);
-    tcase_add_test(tc, config_nul_and_long_words);
-    tcase_add_test(tc, cmdline_reserve);
-    tcase_add_test(tc, match_rules);
-    tcase_add_test(tc, load_reads_files_in_order_then_cmdline);
-    tcase_add_test(tc, reserve_takes_the_device_and_keeps_the_override);
-    tcase_add_test(tc, reserve_before_the_stub_is_loaded);
-    tcase_add_test(tc, added_devices_never_reach_a_module_host_driver);
-    tcase_add_test(tc, added_devices_are_taken_from_a_loaded_host_driver);
-    tcase_add_test(tc, persist_files_round_trip);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

@@ -4,8 +4,11 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hdtest.h"
 
-START_TEST(reset_a_detached_device)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(reset_a_detached_device)
 {
     struct eng e;
     struct hd_device *dev;
@@ -29,7 +32,7 @@ START_TEST(reset_a_detached_device)
 }
 END_TEST
 
-START_TEST(reset_failures)
+HD_TEST(reset_failures)
 {
     struct eng e;
     struct hd_device *dev;
@@ -70,7 +73,7 @@ static enum hd_reset_scope scope_of(struct eng *e, const char *bdf, size_t *peer
     return scope;
 }
 
-START_TEST(co_assignment)
+HD_TEST(co_assignment)
 {
     struct eng e;
     size_t peers;
@@ -92,7 +95,7 @@ START_TEST(co_assignment)
 END_TEST
 
 /* Kernels without reset_method: what config space offers (PCIe FLR bit, PM). */
-START_TEST(methods_from_config_space)
+HD_TEST(methods_from_config_space)
 {
     struct eng e;
     struct hd_device *dev;
@@ -108,17 +111,3 @@ START_TEST(methods_from_config_space)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("reset");
-    TCase *tc = tcase_create("reset");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, reset_a_detached_device);
-    tcase_add_test(tc, reset_failures);
-    tcase_add_test(tc, co_assignment);
-    tcase_add_test(tc, methods_from_config_space);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

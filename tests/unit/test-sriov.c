@@ -9,30 +9,18 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "tmptree.h"
+#include "fixture.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 #define PF "0000:02:00.0"
 
-static char *root;
-static char dir[256]; /* ROOT/sys/bus/pci/devices/PF */
-
-static void put(const char *name, const char *value)
-{
-    char path[512];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(value, f);
-    fclose(f);
-}
+static const char *root;
+static char dir[300]; /* ROOT/sys/bus/pci/devices/PF */
 
 static void get(const char *name, char *buf, size_t size)
 {
-    char path[512];
+    char path[1024];
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -92,28 +80,24 @@ static void *kernel(void *arg)
 static struct hd_ctx *ctx;
 static struct hd_device *dev;
 
+/* The PF without a driver (the thread above stands in for the kernel), a device that is not
+ * SR-IOV capable, and a VF of another PF; materialized: plain files. */
+static const char spec[] = "driver nvme class=010802 sriov\n"
+                           "device 0000:00:02.0 1b36:0010 class=010802 subsys=1af4:1100\n"
+                           "device " PF " 1b36:0010 class=010802 subsys=1af4:1100 parent=root "
+                           "totalvfs=2\n"
+                           "device 0000:02:00.4 1b36:0010 class=010802 subsys=1af4:1100 "
+                           "parent=root driver=nvme totalvfs=1 numvfs=1 vf-offset=1 "
+                           "autoprobe=no\n"; /* its VF: 0000:02:00.5 */
+static struct fx fx;
+
 static void setup(void)
 {
-    static const char *const devs[] = {PF, "0000:00:02.0", "0000:02:00.5"};
     struct hd_pci_addr a;
 
-    root = tmptree_new();
-    ck_assert_ptr_nonnull(root);
+    ck_assert_msg(fx_materialize_text(&fx, spec) == 0, "materialize: %s", fx.error);
+    root = fx.root;
     snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/" PF, root);
-    /* What a device snapshot reads: uevent is enough for hd_device_open(). */
-    for (size_t i = 0; i < HD_ARRAY_SIZE(devs); i++) {
-        char rel[128], uevent[256];
-        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/uevent", devs[i]);
-        snprintf(uevent, sizeof(uevent),
-                 "PCI_CLASS=10802\nPCI_ID=1B36:0010\nPCI_SUBSYS_ID=1AF4:1100\n"
-                 "PCI_SLOT_NAME=%s\n",
-                 devs[i]);
-        ck_assert_int_eq(tmptree_write(root, rel, uevent), 0);
-    }
-    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/pci/devices/0000:02:00.5/physfn", "../" PF), 0);
-    put("sriov_totalvfs", "2\n");
-    put("sriov_numvfs", "0\n");
-    put("sriov_drivers_autoprobe", "1\n");
     written[0] = '\0';
     kstop = false;
     kmax = -1;
@@ -131,8 +115,7 @@ static void teardown(void)
     pthread_join(kthread, NULL);
     hd_device_unref(dev);
     hd_ctx_unref(ctx);
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    free(root);
+    fx_umount(&fx);
 }
 
 static int virtfns(void)
@@ -165,7 +148,9 @@ static void ck_written(const char *expected)
     ck_assert_str_eq(seen, expected);
 }
 
-START_TEST(creates_vfs_with_autoprobe_off)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(creates_vfs_with_autoprobe_off)
 {
     char v[16];
 
@@ -177,7 +162,7 @@ START_TEST(creates_vfs_with_autoprobe_off)
 }
 END_TEST
 
-START_TEST(changes_go_through_zero)
+HD_TEST(changes_go_through_zero)
 {
     ck_assert_int_eq(hd_device_set_numvfs(dev, 2), 0);
     ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 2);
@@ -191,7 +176,7 @@ START_TEST(changes_go_through_zero)
 }
 END_TEST
 
-START_TEST(refuses_before_writing_anything)
+HD_TEST(refuses_before_writing_anything)
 {
     struct hd_pci_addr a;
     struct hd_device *other;
@@ -217,7 +202,7 @@ START_TEST(refuses_before_writing_anything)
 }
 END_TEST
 
-START_TEST(vfs_that_never_appear_time_out_and_are_undone)
+HD_TEST(vfs_that_never_appear_time_out_and_are_undone)
 {
     hd_ctx_set_timeout_ms(ctx, 200);
     kmax = 0;
@@ -229,7 +214,7 @@ START_TEST(vfs_that_never_appear_time_out_and_are_undone)
 }
 END_TEST
 
-START_TEST(a_failed_change_puts_the_previous_count_back)
+HD_TEST(a_failed_change_puts_the_previous_count_back)
 {
     ck_assert_int_eq(hd_device_set_numvfs(dev, 1), 0);
     hd_ctx_set_timeout_ms(ctx, 200);
@@ -244,18 +229,3 @@ START_TEST(a_failed_change_puts_the_previous_count_back)
                                                          "failed too"));
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("sriov");
-    TCase *tc = tcase_create("numvfs");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, creates_vfs_with_autoprobe_off);
-    tcase_add_test(tc, changes_go_through_zero);
-    tcase_add_test(tc, refuses_before_writing_anything);
-    tcase_add_test(tc, vfs_that_never_appear_time_out_and_are_undone);
-    tcase_add_test(tc, a_failed_change_puts_the_previous_count_back);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

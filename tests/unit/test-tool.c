@@ -8,6 +8,7 @@
 
 #include "adapters-tree.h"
 #include "engine.h"
+#include "hdtest.h"
 
 static struct eng e;
 static char *out, *err;
@@ -75,7 +76,9 @@ static void teardown(void)
     eng_stop(&e);
 }
 
-START_TEST(bad_input_exits_2_and_changes_nothing)
+HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 120);
+
+HD_TEST(bad_input_exits_2_and_changes_nothing)
 {
     static const struct {
         const char *args, *needle;
@@ -120,7 +123,7 @@ START_TEST(bad_input_exits_2_and_changes_nothing)
 }
 END_TEST
 
-START_TEST(failure_exits_1_and_restores)
+HD_TEST(failure_exits_1_and_restores)
 {
     ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci EINVAL"), 0);
     /* vfio-pci cannot probe: drivers_probe still says yes; the NIC must come back. */
@@ -151,7 +154,7 @@ START_TEST(failure_exits_1_and_restores)
 }
 END_TEST
 
-START_TEST(detach_reattach_commands)
+HD_TEST(detach_reattach_commands)
 {
     ck_assert_int_eq(hd("detach 0000:03:00.0"), 0);
     ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
@@ -188,7 +191,7 @@ START_TEST(detach_reattach_commands)
 }
 END_TEST
 
-START_TEST(reset_and_check_commands)
+HD_TEST(reset_and_check_commands)
 {
     ck_assert_int_eq(hd("reset 02:00.0"), 1);
     one_line_error("in use by its host driver nvme");
@@ -206,7 +209,7 @@ START_TEST(reset_and_check_commands)
 }
 END_TEST
 
-START_TEST(list_and_help)
+HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
     ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0 Ethernet controller [0200]: [8086:10d3] "
@@ -358,7 +361,7 @@ static char *complete(const char *line)
 
 /* bash completion (zsh uses it through bashcompinit): commands, options, addresses and
  * interfaces from the kernel, VM names from the map, following the line's --root. */
-START_TEST(completion)
+HD_TEST(completion)
 {
     char words[1024], *c;
 
@@ -386,7 +389,7 @@ START_TEST(completion)
 }
 END_TEST
 
-START_TEST(iommu_explains_every_shipped_tree)
+HD_TEST(iommu_explains_every_shipped_tree)
 {
     static const struct {
         const char *spec;
@@ -429,7 +432,7 @@ static const char domain_xml[] =
 
 /* acquire/release --domain-xml: every PCI hostdev with its own managed flag, all or nothing
  * across both kinds; VDSM's listing then names the VM. */
-START_TEST(domain_xml_acquire_release)
+HD_TEST(domain_xml_acquire_release)
 {
     char path[] = "/tmp/hostdev-domain-XXXXXX", args[256];
     int fd = mkstemp(path);
@@ -471,7 +474,7 @@ END_TEST
 
 /* The README's "Using it" examples work as written (on the demo tree), and the runner notices
  * one that does not. */
-START_TEST(readme_examples_work)
+HD_TEST(readme_examples_work)
 {
     char cmd[1024], bad[] = "/tmp/hostdev-readme-XXXXXX";
     int fd;
@@ -538,7 +541,7 @@ static void canonical_output(const char *cmd)
         }
 }
 
-START_TEST(messages_name_devices_canonically)
+HD_TEST(messages_name_devices_canonically)
 {
     static const char *const cmds[] = {
         "detach 3:0.0",   "detach 3:0.0",   "check 3:0.0",  "verify 3:0.0", "reset 3:0.0",
@@ -579,7 +582,7 @@ static int monitor_while(const char *monitor_args, const char *actions)
     return at_run(cmd, &out, &err);
 }
 
-START_TEST(monitor_events)
+HD_TEST(monitor_events)
 {
     ck_assert_int_eq(monitor_while("monitor --count 4 --duration 30",
                                    "$H detach 3:0.0 >/dev/null && $H reattach 3:0.0 >/dev/null"),
@@ -613,7 +616,7 @@ END_TEST
 
 /* export --watch: the file is written at once, again when an event changes what it exports,
  * not when an event changes nothing of it, and SIGTERM ends it cleanly. */
-START_TEST(export_watch)
+HD_TEST(export_watch)
 {
     char cmd[4096];
 
@@ -645,7 +648,7 @@ END_TEST
 
 /* The shipped units: systemd finds nothing to say about them, and the commands they run work
  * (run here as systemd would expand them, against the fake root). */
-START_TEST(shipped_units)
+HD_TEST(shipped_units)
 {
     char cmd[4096], *abs_build = realpath(at_build_dir(), NULL);
 
@@ -680,23 +683,3 @@ START_TEST(shipped_units)
                           "OnUnitActiveSec=20min\n");
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {
-        bad_input_exits_2_and_changes_nothing,
-        failure_exits_1_and_restores,
-        detach_reattach_commands,
-        reset_and_check_commands,
-        list_and_help,
-        completion,
-        iommu_explains_every_shipped_tree,
-        domain_xml_acquire_release,
-        readme_examples_work,
-        messages_name_devices_canonically,
-        monitor_events,
-        export_watch,
-        shipped_units,
-    };
-    return at_main("tool", setup, teardown, 120, tests, sizeof(tests) / sizeof(tests[0]));
-}

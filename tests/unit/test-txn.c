@@ -23,7 +23,7 @@
 #include "fixture.h"
 #include "hoststate.h"
 #include "internal.h"
-#include "suite.h"
+#include "hdtest.h"
 
 #define HOSTB "0000:00:00.0"
 #define GPU "0000:01:00.0"
@@ -141,7 +141,12 @@ static bool record_exists(const char *bdf)
 }
 
 /* 1. A second detach moves between stubs and keeps the first record: reattach works. */
-START_TEST(stub_to_stub_keeps_the_record)
+HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 120);
+HD_TEST_GROUP(faults, .setup = setup, .teardown = teardown, .timeout = 300);
+HD_TEST_GROUP(kills, .setup = setup, .teardown = teardown, .timeout = 300);
+HD_TEST_GROUP(model, .setup = setup, .teardown = teardown, .timeout = 300);
+
+HD_TEST(stub_to_stub_keeps_the_record)
 {
     char *before = snap();
 
@@ -160,7 +165,7 @@ END_TEST
 
 /* 2 and 6. What a VM holds is refused by reattach, reset, detach to another stub and
  * persist, naming the VM; its release still works. */
-START_TEST(held_devices_are_refused_by_name)
+HD_TEST(held_devices_are_refused_by_name)
 {
     static const char *const cmds[] = {"reattach " NIC, "reset " NIC, "reset --force " NIC,
                                        "detach -d pci-stub " NIC, "persist --driver pci-stub " NIC};
@@ -188,7 +193,7 @@ START_TEST(held_devices_are_refused_by_name)
 END_TEST
 
 /* 3. VFs a VM holds keep their PF's count; a record whose device went away can be dropped. */
-START_TEST(sriov_refuses_while_a_vf_is_held)
+HD_TEST(sriov_refuses_while_a_vf_is_held)
 {
     ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
     ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
@@ -217,7 +222,7 @@ START_TEST(sriov_refuses_while_a_vf_is_held)
 END_TEST
 
 /* 4. What acquire --group took with a device goes back with it. */
-START_TEST(release_gives_back_the_group)
+HD_TEST(release_gives_back_the_group)
 {
     char xml[512], *before = snap();
     FILE *f;
@@ -244,7 +249,7 @@ END_TEST
 
 /* 5 and 8. kill -9 during `detach A B` while B's unbind hangs: recover puts both back, the
  * driverless one to no driver. */
-START_TEST(kill_during_plain_detach)
+HD_TEST(kill_during_plain_detach)
 {
     char *before = snap(), *cmd;
     int status;
@@ -282,7 +287,7 @@ END_TEST
 
 /* A timed-out unbind is undone as soon as the kernel returns, by the writer that holds the
  * journal, without anyone running recover. */
-START_TEST(timed_out_unbind_undoes_itself)
+HD_TEST(timed_out_unbind_undoes_itself)
 {
     char *before = snap();
     bool back = false;
@@ -310,7 +315,7 @@ START_TEST(timed_out_unbind_undoes_itself)
 END_TEST
 
 /* 7. Releasing a VM that holds nothing is an error naming it. */
-START_TEST(release_of_nothing_fails)
+HD_TEST(release_of_nothing_fails)
 {
     ck_assert_int_eq(hd("release --vm nosuchvm"), 1);
     says("vm nosuchvm holds no device");
@@ -318,7 +323,7 @@ START_TEST(release_of_nothing_fails)
 END_TEST
 
 /* 8. A device without a driver goes back to none: after release, and after a failed acquire. */
-START_TEST(driverless_stays_driverless)
+HD_TEST(driverless_stays_driverless)
 {
     char *before = snap();
 
@@ -344,7 +349,7 @@ START_TEST(driverless_stays_driverless)
 END_TEST
 
 /* 9. A junk journal holds back only what it names, is set aside, and says so (exit 1). */
-START_TEST(junk_journal_blocks_only_its_groups)
+HD_TEST(junk_journal_blocks_only_its_groups)
 {
     ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
     ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/journal"), 0700), 0);
@@ -367,7 +372,7 @@ START_TEST(junk_journal_blocks_only_its_groups)
 END_TEST
 
 /* 10. A damaged map is never read as "nothing assigned". */
-START_TEST(damaged_map_is_reported)
+HD_TEST(damaged_map_is_reported)
 {
     char *map;
 
@@ -392,7 +397,7 @@ START_TEST(damaged_map_is_reported)
 END_TEST
 
 /* 10. A crash between the record and the first sysfs write leaves no record behind. */
-START_TEST(crash_before_first_write_leaves_no_record)
+HD_TEST(crash_before_first_write_leaves_no_record)
 {
     struct hd_jdev d = {.group = 8};
     struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
@@ -427,7 +432,7 @@ START_TEST(crash_before_first_write_leaves_no_record)
 END_TEST
 
 /* 11. Platform functions stay with the host; check and doctor say so. */
-START_TEST(platform_functions_stay)
+HD_TEST(platform_functions_stay)
 {
     char *before = snap();
 
@@ -452,7 +457,7 @@ END_TEST
 
 /* The library's one-device calls are operations of the engine: they consult the map, keep
  * platform functions, journal and record like the tools do. */
-START_TEST(library_device_calls_use_the_engine)
+HD_TEST(library_device_calls_use_the_engine)
 {
     struct hd_ctx *ctx;
     struct hd_device *nic, *smbus, *pf;
@@ -523,7 +528,7 @@ START_TEST(library_device_calls_use_the_engine)
 END_TEST
 
 /* doctor compares hostdev's records with the kernel and gives the command that fixes each. */
-START_TEST(doctor_finds_records_the_kernel_contradicts)
+HD_TEST(doctor_finds_records_the_kernel_contradicts)
 {
     ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
     ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
@@ -547,7 +552,7 @@ END_TEST
 
 /* --dry-run writes nothing at all (no sysfs write, no state file, no lock), and --json
  * reports the same plan; errors are one line either way. */
-START_TEST(dry_run_writes_nothing)
+HD_TEST(dry_run_writes_nothing)
 {
     static const char *const cmds[] = {
         "detach --dry-run " NIC " " XHCI,  "detach --dry-run --group " GPU,
@@ -583,7 +588,7 @@ START_TEST(dry_run_writes_nothing)
 END_TEST
 
 /* Every writing command under --json: one JSON object on stdout; its error one line. */
-START_TEST(json_everywhere)
+HD_TEST(json_everywhere)
 {
     ck_assert_int_eq(hd("--json detach " NIC), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"operation\": \"detach\""));
@@ -685,7 +690,7 @@ static void op_setup(const struct op_case *c)
     free(copy);
 }
 
-START_TEST(fault_matrix)
+HD_LOOP_TEST_IN(faults, fault_matrix, (int)(sizeof(ops) / sizeof(ops[0])))
 {
     const struct op_case *c = &ops[_i];
     char paths[96][HS_PATH], *cmd, *before, *after, *now;
@@ -765,7 +770,7 @@ static size_t learn_unbinds(const char *cmd, struct unbind *u, size_t max)
     return n;
 }
 
-START_TEST(kill_matrix)
+HD_LOOP_TEST_IN(kills, kill_matrix, (int)(sizeof(ops) / sizeof(ops[0])))
 {
     const struct op_case *c = &ops[_i];
     struct unbind u[16];
@@ -919,7 +924,7 @@ static void run_killed(const char *cmd, const char *drv, const char *what)
     hd_ctx_unref(ctx);
 }
 
-START_TEST(model)
+HD_LOOP_TEST_IN(model, model, 4)
 {
     static const char *const vms[] = {"va", "vb", "vc"};
     unsigned int seed = 0x5eed0000u + (unsigned)_i;
@@ -970,45 +975,3 @@ START_TEST(model)
     }
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("txn");
-    TCase *tc = tcase_create("regressions");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, stub_to_stub_keeps_the_record);
-    tcase_add_test(tc, held_devices_are_refused_by_name);
-    tcase_add_test(tc, sriov_refuses_while_a_vf_is_held);
-    tcase_add_test(tc, release_gives_back_the_group);
-    tcase_add_test(tc, kill_during_plain_detach);
-    tcase_add_test(tc, release_of_nothing_fails);
-    tcase_add_test(tc, timed_out_unbind_undoes_itself);
-    tcase_add_test(tc, driverless_stays_driverless);
-    tcase_add_test(tc, junk_journal_blocks_only_its_groups);
-    tcase_add_test(tc, damaged_map_is_reported);
-    tcase_add_test(tc, crash_before_first_write_leaves_no_record);
-    tcase_add_test(tc, platform_functions_stay);
-    tcase_add_test(tc, library_device_calls_use_the_engine);
-    tcase_add_test(tc, doctor_finds_records_the_kernel_contradicts);
-    tcase_add_test(tc, dry_run_writes_nothing);
-    tcase_add_test(tc, json_everywhere);
-    tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
-    TCase *faults = tcase_create("faults");
-    tcase_add_checked_fixture(faults, setup, teardown);
-    tcase_add_loop_test(faults, fault_matrix, 0, (int)(sizeof(ops) / sizeof(ops[0])));
-    tcase_set_timeout(faults, 300); /* a bound, not a measurement */
-    suite_add_tcase(s, faults);
-    TCase *kills = tcase_create("kill -9");
-    tcase_add_checked_fixture(kills, setup, teardown);
-    tcase_add_loop_test(kills, kill_matrix, 0, (int)(sizeof(ops) / sizeof(ops[0])));
-    tcase_set_timeout(kills, 300);
-    suite_add_tcase(s, kills);
-    TCase *model_tc = tcase_create("model");
-    tcase_add_checked_fixture(model_tc, setup, teardown);
-    tcase_add_loop_test(model_tc, model, 0, 4);
-    tcase_set_timeout(model_tc, 300);
-    suite_add_tcase(s, model_tc);
-    return suite_run(s);
-}

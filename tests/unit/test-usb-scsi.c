@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "hdtest.h"
 
 /* Acquire (or release) the named devices for @vm as 107:108; the result. */
 static int op_names(struct eng *e, enum hd_op_kind kind, const char *vm, unsigned int flags,
@@ -36,7 +37,9 @@ static int op_names(struct eng *e, enum hd_op_kind kind, const char *vm, unsigne
 #define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* The fake kernel lays USB and SCSI out as the kernel does, and libvirt's names follow. */
-START_TEST(the_fake_kernel)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(the_fake_kernel)
 {
     struct eng e;
     struct hd_nodedev_list *l;
@@ -76,7 +79,7 @@ START_TEST(the_fake_kernel)
 }
 END_TEST
 
-START_TEST(acquire_and_release)
+HD_TEST(acquire_and_release)
 {
     struct eng e;
     struct hd_assignment_list *map;
@@ -139,7 +142,7 @@ END_TEST
 
 /* What the host needs stays: a hub, its keyboard, a stick or disk it has mounted; --force
  * takes them anyway. Ids two devices share, unknown names and bad names are refused. */
-START_TEST(refusals)
+HD_TEST(refusals)
 {
     struct eng e;
     size_t writes;
@@ -182,7 +185,7 @@ END_TEST
 /* A held USB device that re-enumerates: its new node is given to the VM's user (the udev
  * path), release gives back the node it has then, and another device in its port is not
  * taken for it. */
-START_TEST(reenumeration)
+HD_TEST(reenumeration)
 {
     struct eng e;
     struct hd_assignment_list *map;
@@ -236,7 +239,7 @@ START_TEST(reenumeration)
 END_TEST
 
 /* A killed acquire: recover gives the node back; the map line of each kind is checked. */
-START_TEST(recovery_and_records)
+HD_TEST(recovery_and_records)
 {
     struct eng e;
     unsigned int n = 0;
@@ -277,7 +280,7 @@ START_TEST(recovery_and_records)
 }
 END_TEST
 
-START_TEST(the_tool)
+HD_TEST(the_tool)
 {
     struct eng e;
 
@@ -356,19 +359,3 @@ START_TEST(the_tool)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("usb-scsi");
-    TCase *tc = tcase_create("usb-scsi");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, the_fake_kernel);
-    tcase_add_test(tc, acquire_and_release);
-    tcase_add_test(tc, refusals);
-    tcase_add_test(tc, reenumeration);
-    tcase_add_test(tc, recovery_and_records);
-    tcase_add_test(tc, the_tool);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

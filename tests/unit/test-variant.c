@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hdtest.h"
 
 #define VF "0000:01:00.2"
 #define VF2 "0000:01:00.3"
@@ -25,7 +26,9 @@ static const char *vfio_driver(struct eng *e, const char *bdf)
     return buf;
 }
 
-START_TEST(the_most_specific_alias_chooses)
+HD_TEST_FILE(.timeout = 60);
+
+HD_TEST(the_most_specific_alias_chooses)
 {
     struct eng e;
 
@@ -48,7 +51,7 @@ START_TEST(the_most_specific_alias_chooses)
 }
 END_TEST
 
-START_TEST(detach_binds_the_variant_and_reattach_returns)
+HD_TEST(detach_binds_the_variant_and_reattach_returns)
 {
     struct eng e;
     struct hd_device *vf, *nic;
@@ -88,7 +91,7 @@ START_TEST(detach_binds_the_variant_and_reattach_returns)
 }
 END_TEST
 
-START_TEST(an_explicit_driver_is_kept_to)
+HD_TEST(an_explicit_driver_is_kept_to)
 {
     struct eng e;
     struct hd_device *vf;
@@ -118,7 +121,7 @@ START_TEST(an_explicit_driver_is_kept_to)
 }
 END_TEST
 
-START_TEST(a_variant_that_is_not_there_changes_nothing)
+HD_TEST(a_variant_that_is_not_there_changes_nothing)
 {
     struct eng e;
     struct hd_device *dev;
@@ -143,7 +146,7 @@ END_TEST
 
 /* One operation moves the VF from vfio-pci to its variant and detaches the NIC; the NIC's
  * unbind fails, and the undo puts the VF back on vfio-pci itself (not "any vfio driver"). */
-START_TEST(undo_returns_to_the_exact_driver)
+HD_TEST(undo_returns_to_the_exact_driver)
 {
     struct eng e;
     struct hd_device *vf;
@@ -178,7 +181,7 @@ START_TEST(undo_returns_to_the_exact_driver)
 }
 END_TEST
 
-START_TEST(acquire_and_reserve_choose_the_variant)
+HD_TEST(acquire_and_reserve_choose_the_variant)
 {
     struct eng e;
     struct hd_op *op;
@@ -225,7 +228,7 @@ START_TEST(acquire_and_reserve_choose_the_variant)
 }
 END_TEST
 
-START_TEST(the_tools_say_and_take_it)
+HD_TEST(the_tools_say_and_take_it)
 {
     struct eng e;
     FILE *f;
@@ -288,7 +291,7 @@ static void write_file(struct eng *e, const char *rel, const char *text)
 }
 
 /* Reservations name their driver; persist writes the one a detach would choose. */
-START_TEST(persisted_reservations_keep_the_variant)
+HD_TEST(persisted_reservations_keep_the_variant)
 {
     struct eng e;
 
@@ -313,21 +316,3 @@ START_TEST(persisted_reservations_keep_the_variant)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("variant");
-    TCase *tc = tcase_create("variant");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, the_most_specific_alias_chooses);
-    tcase_add_test(tc, detach_binds_the_variant_and_reattach_returns);
-    tcase_add_test(tc, an_explicit_driver_is_kept_to);
-    tcase_add_test(tc, a_variant_that_is_not_there_changes_nothing);
-    tcase_add_test(tc, undo_returns_to_the_exact_driver);
-    tcase_add_test(tc, acquire_and_reserve_choose_the_variant);
-    tcase_add_test(tc, the_tools_say_and_take_it);
-    tcase_add_test(tc, persisted_reservations_keep_the_variant);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

@@ -12,7 +12,7 @@
 #include "internal.h"
 #include "tmptree.h"
 
-#include "suite.h"
+#include "hdtest.h"
 
 /* ---- a tree: device 0000:00:02.0 in group 1 with a sibling 0000:00:02.1 ------------------- */
 
@@ -260,7 +260,9 @@ static void ck_last_step(const char *name, int err)
 
 /* ---- tests ----------------------------------------------------------------------------------- */
 
-START_TEST(usable_through_the_group)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(usable_through_the_group)
 {
     uint32_t flags, nreg, nirq;
     size_t n;
@@ -284,7 +286,7 @@ START_TEST(usable_through_the_group)
 }
 END_TEST
 
-START_TEST(falls_back_to_type1)
+HD_TEST(falls_back_to_type1)
 {
     fk.no_type1v2 = true;
     ck_assert_int_eq(verify(), 0);
@@ -293,7 +295,7 @@ START_TEST(falls_back_to_type1)
 }
 END_TEST
 
-START_TEST(no_type1_backend)
+HD_TEST(no_type1_backend)
 {
     fk.no_type1v2 = fk.no_type1 = true;
     ck_assert_int_eq(verify(), -ENOTSUP);
@@ -302,7 +304,7 @@ START_TEST(no_type1_backend)
 }
 END_TEST
 
-START_TEST(wrong_api_version)
+HD_TEST(wrong_api_version)
 {
     fk.api_version = 1;
     ck_assert_int_eq(verify(), -EPROTO);
@@ -310,7 +312,7 @@ START_TEST(wrong_api_version)
 }
 END_TEST
 
-START_TEST(not_viable_names_blockers_and_fix)
+HD_TEST(not_viable_names_blockers_and_fix)
 {
     set_driver("0000:00:02.1", "e1000e");
     fk.not_viable = true;
@@ -326,7 +328,7 @@ START_TEST(not_viable_names_blockers_and_fix)
 }
 END_TEST
 
-START_TEST(stub_and_bridge_drivers_do_not_block)
+HD_TEST(stub_and_bridge_drivers_do_not_block)
 {
     /* The kernel says not viable, yet no member is on a host driver: say so, name nobody. */
     set_driver("0000:00:02.1", "pci-stub");
@@ -341,7 +343,7 @@ START_TEST(stub_and_bridge_drivers_do_not_block)
 }
 END_TEST
 
-START_TEST(variant_driver_counts_as_vfio)
+HD_TEST(variant_driver_counts_as_vfio)
 {
     set_driver("0000:00:02.0", "mlx5_vfio_pci");
     ck_assert_int_eq(verify(), 0);
@@ -349,7 +351,7 @@ START_TEST(variant_driver_counts_as_vfio)
 }
 END_TEST
 
-START_TEST(eperm_on_set_iommu_is_interrupt_remapping)
+HD_TEST(eperm_on_set_iommu_is_interrupt_remapping)
 {
     fk.fail_ioctl = VFIO_SET_IOMMU;
     fk.err = -EPERM;
@@ -363,7 +365,7 @@ START_TEST(eperm_on_set_iommu_is_interrupt_remapping)
 }
 END_TEST
 
-START_TEST(eacces_on_group_names_owner_and_who_needs_access)
+HD_TEST(eacces_on_group_names_owner_and_who_needs_access)
 {
     fk.fail_open = "dev/vfio/1";
     fk.err = -EACCES;
@@ -377,7 +379,7 @@ START_TEST(eacces_on_group_names_owner_and_who_needs_access)
 END_TEST
 
 /* EACCES on a nodev mount is not about owners: the fix is a /dev without nodev. */
-START_TEST(eacces_on_a_nodev_mount)
+HD_TEST(eacces_on_a_nodev_mount)
 {
     fk.fail_open = "dev/vfio/1";
     fk.err = -EACCES;
@@ -389,7 +391,7 @@ START_TEST(eacces_on_a_nodev_mount)
 }
 END_TEST
 
-START_TEST(eacces_on_container)
+HD_TEST(eacces_on_container)
 {
     fk.fail_open = "dev/vfio/vfio";
     fk.err = -EACCES;
@@ -398,7 +400,7 @@ START_TEST(eacces_on_container)
 }
 END_TEST
 
-START_TEST(ebusy_on_group_is_open_elsewhere)
+HD_TEST(ebusy_on_group_is_open_elsewhere)
 {
     fk.fail_open = "dev/vfio/1";
     fk.err = -EBUSY;
@@ -408,7 +410,7 @@ START_TEST(ebusy_on_group_is_open_elsewhere)
 }
 END_TEST
 
-START_TEST(enoent_on_group_means_not_detached)
+HD_TEST(enoent_on_group_means_not_detached)
 {
     fk.fail_open = "dev/vfio/1";
     fk.err = -ENOENT;
@@ -418,7 +420,7 @@ START_TEST(enoent_on_group_means_not_detached)
 }
 END_TEST
 
-START_TEST(enoent_on_container_means_no_module)
+HD_TEST(enoent_on_container_means_no_module)
 {
     fk.fail_open = "dev/vfio/vfio";
     fk.err = -ENOENT;
@@ -427,7 +429,7 @@ START_TEST(enoent_on_container_means_no_module)
 }
 END_TEST
 
-START_TEST(device_on_host_driver_is_not_detached)
+HD_TEST(device_on_host_driver_is_not_detached)
 {
     set_driver("0000:00:02.0", "e1000e");
     ck_assert_int_eq(verify(), -ENOENT);
@@ -442,7 +444,7 @@ START_TEST(device_on_host_driver_is_not_detached)
 }
 END_TEST
 
-START_TEST(no_group_means_no_iommu)
+HD_TEST(no_group_means_no_iommu)
 {
     char path[512];
 
@@ -455,7 +457,7 @@ START_TEST(no_group_means_no_iommu)
 }
 END_TEST
 
-START_TEST(no_such_device)
+HD_TEST(no_such_device)
 {
     struct hd_pci_addr a = {.bus = 9};
 
@@ -468,7 +470,7 @@ START_TEST(no_such_device)
 }
 END_TEST
 
-START_TEST(device_fd_errors)
+HD_TEST(device_fd_errors)
 {
     fk.fail_ioctl = VFIO_GROUP_GET_DEVICE_FD;
     fk.err = -EBUSY;
@@ -481,7 +483,7 @@ START_TEST(device_fd_errors)
 }
 END_TEST
 
-START_TEST(every_ioctl_failure_is_reported_and_closes_everything)
+HD_TEST(every_ioctl_failure_is_reported_and_closes_everything)
 {
     static const unsigned long reqs[] = {
         VFIO_GET_API_VERSION, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER,
@@ -501,7 +503,7 @@ START_TEST(every_ioctl_failure_is_reported_and_closes_everything)
 }
 END_TEST
 
-START_TEST(cdev_path_when_the_kernel_has_one)
+HD_TEST(cdev_path_when_the_kernel_has_one)
 {
     mkdirs(DEV "0000:00:02.0/vfio-dev/vfio0");
     /* 6.1-6.5: the directory without a dev attribute is no cdev. */
@@ -549,7 +551,7 @@ START_TEST(cdev_path_when_the_kernel_has_one)
 }
 END_TEST
 
-START_TEST(cdev_only_kernel_skips_the_group_path)
+HD_TEST(cdev_only_kernel_skips_the_group_path)
 {
     mkdirs(DEV "0000:00:02.0/vfio-dev/vfio0");
     file_(DEV "0000:00:02.0/vfio-dev/vfio0/dev", "237:0\n");
@@ -566,7 +568,7 @@ END_TEST
 #define MDEV_UUID "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 
 /* A mediated device: its own group (1 here), got by its UUID; no PCI device involved. */
-START_TEST(mediated_device_by_uuid)
+HD_TEST(mediated_device_by_uuid)
 {
     size_t n;
 
@@ -603,35 +605,3 @@ START_TEST(mediated_device_by_uuid)
     ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, "0000:00:02.0", &ops, &rep), -EINVAL);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("vfio");
-    TCase *tc = tcase_create("verify");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, usable_through_the_group);
-    tcase_add_test(tc, falls_back_to_type1);
-    tcase_add_test(tc, no_type1_backend);
-    tcase_add_test(tc, wrong_api_version);
-    tcase_add_test(tc, not_viable_names_blockers_and_fix);
-    tcase_add_test(tc, stub_and_bridge_drivers_do_not_block);
-    tcase_add_test(tc, variant_driver_counts_as_vfio);
-    tcase_add_test(tc, eperm_on_set_iommu_is_interrupt_remapping);
-    tcase_add_test(tc, eacces_on_group_names_owner_and_who_needs_access);
-    tcase_add_test(tc, eacces_on_container);
-    tcase_add_test(tc, eacces_on_a_nodev_mount);
-    tcase_add_test(tc, ebusy_on_group_is_open_elsewhere);
-    tcase_add_test(tc, enoent_on_group_means_not_detached);
-    tcase_add_test(tc, enoent_on_container_means_no_module);
-    tcase_add_test(tc, device_on_host_driver_is_not_detached);
-    tcase_add_test(tc, no_group_means_no_iommu);
-    tcase_add_test(tc, no_such_device);
-    tcase_add_test(tc, device_fd_errors);
-    tcase_add_test(tc, every_ioctl_failure_is_reported_and_closes_everything);
-    tcase_add_test(tc, cdev_path_when_the_kernel_has_one);
-    tcase_add_test(tc, cdev_only_kernel_skips_the_group_path);
-    tcase_add_test(tc, mediated_device_by_uuid);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "adapters-tree.h"
+#include "hdtest.h"
 
 static char *root;
 
@@ -31,7 +32,9 @@ static int virsh(const char *args, char **out, char **err)
     return at_run(cmd, out, err);
 }
 
-START_TEST(list_plain_and_by_cap)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(list_plain_and_by_cap)
 {
     char *out, *err;
 
@@ -63,7 +66,7 @@ START_TEST(list_plain_and_by_cap)
 }
 END_TEST
 
-START_TEST(list_tree_as_virsh_draws_it)
+HD_TEST(list_tree_as_virsh_draws_it)
 {
     char *out;
 
@@ -108,7 +111,7 @@ START_TEST(list_tree_as_virsh_draws_it)
 }
 END_TEST
 
-START_TEST(list_usage_errors)
+HD_TEST(list_usage_errors)
 {
     char *err;
 
@@ -134,7 +137,7 @@ START_TEST(list_usage_errors)
 END_TEST
 
 /* nodedev-dumpxml --xpath [--wrap], as virsh 9 has it. */
-START_TEST(dumpxml_xpath)
+HD_TEST(dumpxml_xpath)
 {
     char *out, *err;
 
@@ -159,7 +162,7 @@ START_TEST(dumpxml_xpath)
 END_TEST
 
 /* Help per command, as virsh gives it, and several commands in one run. */
-START_TEST(command_help_and_several_commands)
+HD_TEST(command_help_and_several_commands)
 {
     char *out, *err;
 
@@ -199,7 +202,7 @@ START_TEST(command_help_and_several_commands)
 }
 END_TEST
 
-START_TEST(dumpxml_and_info)
+HD_TEST(dumpxml_and_info)
 {
     char *out, *err;
 
@@ -229,7 +232,7 @@ START_TEST(dumpxml_and_info)
 }
 END_TEST
 
-START_TEST(detach_reattach_reset_errors)
+HD_TEST(detach_reattach_reset_errors)
 {
     char *out, *err;
 
@@ -256,7 +259,7 @@ START_TEST(detach_reattach_reset_errors)
 }
 END_TEST
 
-START_TEST(detach_and_reset_on_vfio_device)
+HD_TEST(detach_and_reset_on_vfio_device)
 {
     char *out, *err;
 
@@ -297,7 +300,7 @@ END_TEST
 
 /* The libvirt path runs the engine the hostdev tools run, host-use guard included: eth0
  * (0000:00:19.0) carries the default route. */
-START_TEST(detach_and_reset_refuse_a_device_the_host_uses)
+HD_TEST(detach_and_reset_refuse_a_device_the_host_uses)
 {
     char *err, path[4096], *log = NULL;
 
@@ -322,7 +325,7 @@ START_TEST(detach_and_reset_refuse_a_device_the_host_uses)
 END_TEST
 
 /* -r: virConnectOpenReadOnly; reads work, every write is libvirt's "operation forbidden". */
-START_TEST(readonly_connection_refuses_every_write)
+HD_TEST(readonly_connection_refuses_every_write)
 {
     char *out, *err;
 
@@ -348,7 +351,7 @@ START_TEST(readonly_connection_refuses_every_write)
 }
 END_TEST
 
-START_TEST(connect_uri_names_the_root)
+HD_TEST(connect_uri_names_the_root)
 {
     char cmd[4096], *out;
 
@@ -385,16 +388,3 @@ START_TEST(connect_uri_names_the_root)
     free(out);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {
-        list_plain_and_by_cap,      list_tree_as_virsh_draws_it,  list_usage_errors,
-        dumpxml_and_info,           detach_reattach_reset_errors, detach_and_reset_on_vfio_device,
-        connect_uri_names_the_root, detach_and_reset_refuse_a_device_the_host_uses,
-        readonly_connection_refuses_every_write, command_help_and_several_commands,
-        dumpxml_xpath,
-    };
-
-    return at_main("virsh", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
-}

@@ -12,6 +12,7 @@
 #include <libvirt/virterror.h>
 
 #include "adapters-tree.h"
+#include "hdtest.h"
 
 #define THREADS  12
 #define ROUNDS   25
@@ -188,7 +189,9 @@ static void *work(void *data)
     return NULL;
 }
 
-START_TEST(one_connection_many_threads)
+HD_TEST_FILE(.setup = setup, .teardown = teardown);
+
+HD_TEST(one_connection_many_threads)
 {
     pthread_t tids[THREADS];
     static struct worker workers[THREADS];
@@ -218,7 +221,7 @@ static void *fail_once(void *data)
     return virNodeDeviceLookupByName(conn, "pci_0000_ee_00_0") == NULL ? virGetLastError() : NULL;
 }
 
-START_TEST(last_error_is_per_thread)
+HD_TEST(last_error_is_per_thread)
 {
     pthread_t tid;
     void *err = NULL;
@@ -234,10 +237,3 @@ START_TEST(last_error_is_per_thread)
     ck_assert_int_eq(virConnectClose(conn), 0);
 }
 END_TEST
-
-int main(void)
-{
-    const TTest *const tests[] = {one_connection_many_threads, last_error_is_per_thread};
-
-    return at_main("virt-threads", setup, teardown, 0, tests, sizeof(tests) / sizeof(tests[0]));
-}

@@ -8,9 +8,11 @@
 
 #include "adapters-tree.h"
 #include "engine.h"
+#include "hdtest.h"
 
+HD_TEST_FILE(.timeout = 60);
 
-START_TEST(hostdev_xml_keeps_a_device_together)
+HD_TEST(hostdev_xml_keeps_a_device_together)
 {
     struct eng e;
 
@@ -57,7 +59,7 @@ START_TEST(hostdev_xml_keeps_a_device_together)
 }
 END_TEST
 
-START_TEST(qemu_args_keep_a_device_together)
+HD_TEST(qemu_args_keep_a_device_together)
 {
     struct eng e;
 
@@ -88,7 +90,7 @@ START_TEST(qemu_args_keep_a_device_together)
 }
 END_TEST
 
-START_TEST(functions_without_function_0_and_vfs)
+HD_TEST(functions_without_function_0_and_vfs)
 {
     struct eng e;
 
@@ -110,16 +112,3 @@ START_TEST(functions_without_function_0_and_vfs)
     eng_stop(&e);
 }
 END_TEST
-
-int main(void)
-{
-    Suite *s = suite_create("vmmopts");
-    TCase *tc = tcase_create("vmmopts");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, hostdev_xml_keeps_a_device_together);
-    tcase_add_test(tc, qemu_args_keep_a_device_together);
-    tcase_add_test(tc, functions_without_function_0_and_vfs);
-    suite_add_tcase(s, tc);
-    return suite_run(s);
-}

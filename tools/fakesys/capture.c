@@ -329,6 +329,8 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
     long numa = read_num(dir, "numa_node", 10, -1);
     if (numa >= 0)
         fprintf(o, " numa=%ld", numa);
+    if (read_num(dir, "boot_vga", 10, 0) == 1)
+        fprintf(o, " boot-vga=yes");
     char *rm = readline_at(dir, "reset_method");
     if (rm && *rm) {
         for (char *p = rm; *p; p++)

@@ -284,6 +284,7 @@ struct device {
     int group; /* -1 none */
     int numa;
     int irq;
+    bool boot_vga; /* the firmware's console (boot_vga reads 1; shown for VGA class only) */
     char *cpus;
     /* reset: the methods the device supports (spec order) and those in effect */
     int reset_default[RESET_LIST_MAX], nreset_default;
@@ -404,6 +405,7 @@ struct kernel {
     char *spec_file;
     char *version;
     bool feat_override, feat_reset_method, feat_vfio_dev, feat_vfio_cdev;
+    bool feat_mountinfo; /* proc/self/mountinfo (off: proc/mounts alone, as before 2.6.26) */
     /* dev/vfio/vfio and dev/iommu (0666 when made): chmod/chown survive tree rebuilds */
     struct node_perm container_perm, iommu_perm;
     char *cmdline;

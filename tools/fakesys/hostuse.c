@@ -907,6 +907,8 @@ void hostuse_build_sys(struct kernel *k)
         p = xasprintf("sys/fs/btrfs/%s/devices", k->sets[i].name);
         devs = tree_mkdirs(k->root, p);
         free(p);
+        /* beside the filesystems, what the loaded module supports (not a filesystem) */
+        tree_mkdirs(k->root, "sys/fs/btrfs/features");
         for (size_t d = 0; k->sets[i].devs[d]; d++) {
             char *bpath;
             if (class_dir(k, "block", k->sets[i].devs[d], &bpath))
@@ -944,7 +946,8 @@ void hostuse_build_proc(struct kernel *k, struct node *proc)
 {
     tree_attr(proc, &a_mounts, k);
     tree_attr(proc, &a_swaps, k);
-    tree_attr(tree_mkdirs(proc, "self"), &a_mountinfo, k);
+    if (k->feat_mountinfo)
+        tree_attr(tree_mkdirs(proc, "self"), &a_mountinfo, k);
     tree_attr(tree_mkdirs(proc, "net"), &a_route, k);
     tree_attr(tree_mkdirs(proc, "net"), &a_inet6, k);
     tree_attr(tree_mkdirs(proc, "net"), &a_route6, k);

@@ -326,6 +326,14 @@ static const struct attr config_pcie = {.name = "config",
                                         .store = config_store,
                                         .size = CONFIG_SIZE_PCIE,
                                         .unpriv = 64};
+/* pci_dev_attrs_are_visible(): boot_vga exists for VGA-compatible display devices only. */
+static void boot_vga_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)k;
+    (void)a;
+    buf_printf(out, "%d\n", ((struct device *)obj)->boot_vga ? 1 : 0);
+}
+static const struct attr boot_vga_attr = {.name = "boot_vga", .mode = 0444, .show = boot_vga_show};
 static const struct attr override_attr = {
     .name = "driver_override", .mode = 0644, .show = override_show, .store = override_store};
 static const struct attr link_attrs[] = {
@@ -348,6 +356,8 @@ void pci_add_attrs(struct kernel *k, struct device *dev, struct node *dir)
     tree_attr(dir, dev->pcie ? &config_pcie : &config_pci, dev);
     if (k->feat_override)
         tree_attr(dir, &override_attr, dev);
+    if ((dev->class >> 8) == 0x0300)
+        tree_attr(dir, &boot_vga_attr, dev);
     if (dev->nreset_default > 0) {
         tree_attr(dir, &reset_attr, dev);
         if (k->feat_reset_method)

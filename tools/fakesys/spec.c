@@ -16,7 +16,7 @@ struct parser {
     char *err;
     size_t errsz;
     /* feature switches set explicitly (the kernel version decides the others) */
-    bool set_override, set_reset_method, set_vfio_dev, set_vfio_cdev, set_pt;
+    bool set_override, set_reset_method, set_vfio_dev, set_vfio_cdev, set_mountinfo, set_pt;
     /* vf lines wait for their VFs, made at the end */
     struct vf_line {
         struct hd_pci_addr addr;
@@ -268,10 +268,13 @@ static int kw_feature(struct parser *p, int argc, char **argv)
     } else if (strcmp(argv[1], "vfio_cdev") == 0) {
         p->k->feat_vfio_cdev = on;
         p->set_vfio_cdev = true;
+    } else if (strcmp(argv[1], "mountinfo") == 0) {
+        p->k->feat_mountinfo = on;
+        p->set_mountinfo = true;
     } else {
         return perr(p,
                     "unknown feature '%s' (driver_override, reset_method, vfio_dev, "
-                    "vfio_cdev)",
+                    "vfio_cdev, mountinfo)",
                     argv[1]);
     }
     return 0;
@@ -561,6 +564,9 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
         dev->vf_driver = val ? driver_find(k, val) : NULL;
         if (dev->vf_driver == NULL)
             return perr(p, "%s: no driver '%s' (declare it first)", dev->name, val ? val : "");
+    } else if (strcmp(key, "boot-vga") == 0) {
+        if (val == NULL || parse_bool(val, &dev->boot_vga) < 0)
+            return perr(p, "%s: boot-vga=yes|no", dev->name);
     } else if (strcmp(key, "autoprobe") == 0) {
         if (val == NULL || parse_bool(val, &dev->vf_autoprobe) < 0)
             return perr(p, "%s: bad autoprobe '%s'", dev->name, val ? val : "");
@@ -1013,6 +1019,8 @@ static int spec_finish(struct parser *p)
         k->feat_vfio_dev = kernel_at_least(k, 6, 1);
     if (!p->set_vfio_cdev)
         k->feat_vfio_cdev = kernel_at_least(k, 6, 6);
+    if (!p->set_mountinfo)
+        k->feat_mountinfo = true; /* every kernel the fake models has it */
     if (!p->set_pt) {
         const char *pt = strstr(k->cmdline, "iommu=pt");
         k->iommu_pt = pt && (pt == k->cmdline || pt[-1] == ' ') && (pt[8] == '\0' || pt[8] == ' ');

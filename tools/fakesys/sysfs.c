@@ -283,6 +283,14 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
         tree_link_to(tree_mkdirs(k->root, cls), c->name, cpath);
         if (strcmp(c->subsystem, "block") == 0)
             tree_link_to(tree_mkdirs(k->root, "sys/block"), c->name, cpath);
+        /* The framebuffer console comes with the first framebuffer: a virtual device whose name
+         * starts with "fb" too, below no PCI device. */
+        struct node *gcls = tree_lookup(k->root, "sys/class/graphics");
+        if (strcmp(c->subsystem, "graphics") == 0 && gcls && tree_child(gcls, "fbcon") == NULL) {
+            struct node *fbcon = tree_mkdirs(k->root, "sys/devices/virtual/graphics/fbcon");
+            tree_link_to(fbcon, "subsystem", "sys/class/graphics");
+            tree_link_to(gcls, "fbcon", "sys/devices/virtual/graphics/fbcon");
+        }
         free(cls);
         free(cpath);
         free(at);
