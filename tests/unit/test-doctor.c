@@ -27,21 +27,21 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
 {
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_pci_addr a;
-    struct hd_diagnosis *d;
+    struct hd_findings *d;
     bool hit = false;
 
     if (addr)
         a = ah_addr(addr);
     ck_assert_int_eq(hd_doctor_run(ctx, addr ? &a : NULL, &d), 0);
-    for (size_t i = 0; i < hd_diagnosis_count(d) && !hit; i++) {
-        if (strcmp(hd_diagnosis_get_code(d, i), code) != 0)
+    for (size_t i = 0; i < hd_findings_count(d) && !hit; i++) {
+        if (strcmp(hd_findings_get_code(d, i), code) != 0)
             continue;
         hit = true;
-        f->severity = hd_diagnosis_get_severity(d, i);
-        snprintf(f->problem, sizeof(f->problem), "%s", hd_diagnosis_get_problem(d, i));
-        snprintf(f->fix, sizeof(f->fix), "%s", hd_diagnosis_get_fix(d, i));
+        f->severity = hd_findings_get_severity(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
     }
-    hd_diagnosis_unref(d);
+    hd_findings_unref(d);
     hd_ctx_unref(ctx);
     return hit;
 }
@@ -245,22 +245,22 @@ END_TEST
 static int memlock(const char *root, pid_t pid, const char *unit, uint64_t bytes, struct found *f)
 {
     struct hd_ctx *ctx = ah_ctx(root);
-    struct hd_diagnosis *d;
+    struct hd_findings *d;
     int r;
 
     memset(f, 0, sizeof(*f));
     ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
     r = hd_doctor_check_memlock(ctx, d, pid, unit, bytes);
-    for (size_t i = 0; r == 0 && i < hd_diagnosis_count(d); i++) {
-        if (strncmp(hd_diagnosis_get_code(d, i), "memlock-", 8) != 0)
+    for (size_t i = 0; r == 0 && i < hd_findings_count(d); i++) {
+        if (strncmp(hd_findings_get_code(d, i), "memlock-", 8) != 0)
             continue;
-        f->severity = hd_diagnosis_get_severity(d, i);
-        snprintf(f->problem, sizeof(f->problem), "%s: %s", hd_diagnosis_get_code(d, i),
-                 hd_diagnosis_get_problem(d, i));
-        snprintf(f->fix, sizeof(f->fix), "%s", hd_diagnosis_get_fix(d, i));
-        ck_assert_int_eq(hd_diagnosis_get_severity(d, 0) >= f->severity, 1); /* worst first */
+        f->severity = hd_findings_get_severity(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s: %s", hd_findings_get_code(d, i),
+                 hd_findings_get_message(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
+        ck_assert_int_eq(hd_findings_get_severity(d, 0) >= f->severity, 1); /* worst first */
     }
-    hd_diagnosis_unref(d);
+    hd_findings_unref(d);
     hd_ctx_unref(ctx);
     return r;
 }

@@ -59,8 +59,8 @@ static struct hd_iommu_report *probe(void)
 /* The index of the problem with @code, or -1. */
 static int find_problem(const struct hd_iommu_report *r, const char *code)
 {
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++) {
-        if (strcmp(hd_iommu_report_get_problem_code(r, i), code) == 0)
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++) {
+        if (strcmp(hd_findings_get_code(hd_iommu_report_get_findings(r), i), code) == 0)
             return (int)i;
     }
     return -1;
@@ -71,13 +71,13 @@ static void expect_problem(const struct hd_iommu_report *r, const char *code,
 {
     int i = find_problem(r, code);
     ck_assert_msg(i >= 0, "no problem '%s'", code);
-    ck_assert_int_eq(hd_iommu_report_get_problem_severity(r, (size_t)i), severity);
-    ck_assert_ptr_nonnull(hd_iommu_report_get_problem_fix(r, (size_t)i));
-    ck_assert(hd_iommu_report_get_problem_fix(r, (size_t)i)[0] != '\0');
+    ck_assert_int_eq(hd_findings_get_severity(hd_iommu_report_get_findings(r), (size_t)i), severity);
+    ck_assert_ptr_nonnull(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)i));
+    ck_assert(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)i)[0] != '\0');
     if (in_message != NULL)
-        ck_assert_msg(strstr(hd_iommu_report_get_problem_message(r, (size_t)i), in_message),
+        ck_assert_msg(strstr(hd_findings_get_message(hd_iommu_report_get_findings(r), (size_t)i), in_message),
                       "'%s' not in '%s'", in_message,
-                      hd_iommu_report_get_problem_message(r, (size_t)i));
+                      hd_findings_get_message(hd_iommu_report_get_findings(r), (size_t)i));
 }
 
 static void expect_no_problem(const struct hd_iommu_report *r, const char *code)
@@ -88,8 +88,8 @@ static void expect_no_problem(const struct hd_iommu_report *r, const char *code)
 static size_t errors(const struct hd_iommu_report *r)
 {
     size_t n = 0;
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++)
-        n += hd_iommu_report_get_problem_severity(r, i) == HD_SEVERITY_ERROR;
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++)
+        n += hd_findings_get_severity(hd_iommu_report_get_findings(r), i) == HD_SEVERITY_ERROR;
     return n;
 }
 
@@ -176,7 +176,7 @@ START_TEST(intel_on_is_usable)
         has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N"));
     ck_assert_ptr_nonnull(hd_iommu_report_get_cmdline(r));
     ck_assert_ptr_null(hd_iommu_report_get_evidence_text(r, 999));
-    ck_assert_ptr_null(hd_iommu_report_get_problem_code(r, 999));
+    ck_assert_ptr_null(hd_findings_get_code(hd_iommu_report_get_findings(r), 999));
     ck_assert_ptr_eq(hd_iommu_report_ref(r), r);
     ck_assert_ptr_eq(hd_iommu_report_unref(r), r);
     ck_assert_ptr_null(hd_iommu_report_unref(r));
@@ -201,7 +201,7 @@ START_TEST(intel_on_without_cmdline_and_pt)
     expect_no_problem(r, "vfio-pci-not-loaded");
     ck_assert(has_evidence(r, "sys/module/vfio_pci", "loaded"));
     ck_assert(has_evidence(r, "sys/module/vfio", "not loaded"));
-    ck_assert_uint_eq(hd_iommu_report_get_problem_count(r), 0);
+    ck_assert_uint_eq(hd_findings_count(hd_iommu_report_get_findings(r)), 0);
     hd_iommu_report_unref(r);
 }
 END_TEST
@@ -220,7 +220,7 @@ START_TEST(amd_on_is_usable)
     ck_assert(has_evidence(r, "sys/module/vfio_pci", "built into the kernel"));
     ck_assert(has_evidence(r, "sys/firmware/acpi/tables/IVRS", "AMD-Vi"));
     ck_assert(has_evidence(r, "proc/cpuinfo", "AuthenticAMD"));
-    ck_assert_uint_eq(hd_iommu_report_get_problem_count(r), 0);
+    ck_assert_uint_eq(hd_findings_count(hd_iommu_report_get_findings(r)), 0);
     hd_iommu_report_unref(r);
 }
 END_TEST
@@ -234,7 +234,7 @@ START_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
     ck_assert(hd_iommu_report_is_usable(r));
     expect_problem(r, "amd-iommu-on-invalid", HD_SEVERITY_WARNING, "AMD-Vi: Unknown option - 'on'");
     ck_assert_ptr_nonnull(
-        strstr(hd_iommu_report_get_problem_fix(r, (size_t)find_problem(r, "amd-iommu-on-invalid")),
+        strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)find_problem(r, "amd-iommu-on-invalid")),
                "iommu=pt"));
     expect_problem(r, "intel-option-on-amd", HD_SEVERITY_INFO, NULL);
     hd_iommu_report_unref(r);
@@ -271,7 +271,7 @@ START_TEST(intel_firmware_only)
     ck_assert(!hd_iommu_report_is_enabled(r));
     ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_INTEL);
     expect_problem(r, "intel-iommu-not-enabled", HD_SEVERITY_ERROR, "DMAR table");
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "intel_iommu=on"));
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "intel_iommu=on"));
     ck_assert(has_evidence(r, "sys/class/iommu", "empty"));
     ck_assert(has_evidence(r, "sys/kernel/iommu_groups", "empty"));
     expect_no_problem(r, "vfio-pci-not-loaded"); /* noise while the IOMMU is off */
@@ -287,7 +287,7 @@ START_TEST(intel_firmware_off)
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "no-dmar-table", HD_SEVERITY_ERROR, NULL);
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "firmware setup"));
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "firmware setup"));
     ck_assert(has_evidence(r, "sys/firmware/acpi/tables", "no DMAR or IVRS"));
     hd_iommu_report_unref(r);
 }
@@ -304,7 +304,7 @@ START_TEST(virtual_machine_without_viommu)
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "no-virtual-iommu", HD_SEVERITY_ERROR, "this is a virtual machine");
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, (size_t)find_problem(
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)find_problem(
                                      r, "no-virtual-iommu")),
                                  "-device intel-iommu"));
     expect_no_problem(r, "intel-iommu-on-without-hardware");
@@ -355,7 +355,7 @@ START_TEST(amd_firmware_off_and_failed)
     machine("AuthenticAMD", "ro\n");
     r = probe();
     expect_problem(r, "no-ivrs-table", HD_SEVERITY_ERROR, "IVRS");
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "nothing is needed"));
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "nothing is needed"));
     hd_iommu_report_unref(r);
     put("sys/firmware/acpi/tables/IVRS", "x");
     r = probe();
@@ -556,8 +556,8 @@ START_TEST(garbage_in_files)
     ck_assert(has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
                            "unexpected contents"));
     ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_UNSET);
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++)
-        ck_assert_ptr_nonnull(hd_iommu_report_get_problem_message(r, i));
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++)
+        ck_assert_ptr_nonnull(hd_findings_get_message(hd_iommu_report_get_findings(r), i));
     hd_iommu_report_unref(r);
     /* A command line with a NUL byte: unreadable, said so, probe goes on. */
     ck_assert_int_eq(tmptree_write_data(root, "proc/cmdline", "a\0b", 3), 0);
@@ -694,7 +694,7 @@ START_TEST(tool_exit_codes_and_json)
                                        "assert d[\"cmdline\"][\"settings\"][\"intel_iommu\"]; "
                                        "assert d[\"cmdline\"][\"vfio_pci_ids\"][0][\"vendor\"]"
                                        " == \"0x8086\"; "
-                                       "assert d[\"problems\"][0][\"severity\"] == \"warning\"'"),
+                                       "assert d[\"findings\"][0][\"severity\"] == \"warning\"'"),
                      0);
     ck_assert_int_eq(run_tool(hostdev, "iommu extra 2>/dev/null"), 2);
     ck_assert_int_eq(run_tool(hostdev, "iommu --help >/dev/null"), 0);

@@ -232,11 +232,20 @@ static int verify(void)
     return r;
 }
 
+/* The one finding of a failed check, as the context's error says it: "MESSAGE. Fix: FIX." */
 static const char *why(void)
 {
-    const char *e = hd_vfio_report_get_explanation(rep);
-    ck_assert_ptr_nonnull(e);
-    return e;
+    static char text[4096];
+    const struct hd_findings *f = hd_vfio_report_get_findings(rep);
+
+    ck_assert_uint_eq(hd_findings_count(f), 1);
+    ck_assert_int_eq(hd_findings_get_severity(f, 0), HD_SEVERITY_ERROR);
+    ck_assert_str_eq(hd_findings_get_device(f, 0), hd_vfio_report_get_name(rep));
+    ck_assert_ptr_nonnull(hd_findings_get_code(f, 0));
+    ck_assert(hd_findings_get_fix(f, 0)[0] != '\0');
+    snprintf(text, sizeof(text), "%s. Fix: %s.", hd_findings_get_message(f, 0),
+             hd_findings_get_fix(f, 0));
+    return text;
 }
 
 /* The explanation says @text, and (a library's words) never names a hostdev command. */
@@ -266,7 +275,7 @@ START_TEST(usable_through_the_group)
     size_t n;
 
     ck_assert_int_eq(verify(), 0);
-    ck_assert_ptr_null(hd_vfio_report_get_explanation(rep));
+    ck_assert_uint_eq(hd_findings_count(hd_vfio_report_get_findings(rep)), 0);
     ck_assert_int_eq(hd_vfio_report_get_group(rep), 1);
     ck_assert_str_eq(hd_vfio_report_get_driver(rep), "vfio-pci");
     ck_assert_str_eq(hd_vfio_report_get_iommu_type(rep), "Type1v2");
@@ -493,7 +502,7 @@ START_TEST(every_ioctl_failure_is_reported_and_closes_everything)
         fk.fail_ioctl = reqs[i];
         fk.err = -EIO;
         ck_assert_int_eq(verify(), -EIO);
-        ck_assert_ptr_nonnull(hd_vfio_report_get_explanation(rep));
+        ck_assert_uint_eq(hd_findings_count(hd_vfio_report_get_findings(rep)), 1);
         ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), why()));
         hd_vfio_report_unref(rep);
         rep = NULL;
