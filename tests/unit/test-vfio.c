@@ -601,7 +601,7 @@ START_TEST(mediated_device_by_uuid)
     len = readlink(path, target, sizeof(target) - 1);
     ck_assert_int_gt(len, 0);
     target[len] = '\0';
-    group = atoi(strrchr(target, '/') + 1);
+    group = (int)strtol(strrchr(target, '/') + 1, NULL, 10);
     ck_assert_int_ne(group, 1); /* not the PCI devices' */
     ck_assert_int_eq(unlink(path), 0);
     ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, MDEV_UUID, &ops, &rep), -ENOENT);
