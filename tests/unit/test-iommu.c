@@ -1,4 +1,5 @@
-/* test-iommu.c - the IOMMU probe against fake kernel trees: every diagnosis, and the tool. */
+/* test-iommu.c - the IOMMU probe against fake kernel trees (specs materialized as plain files,
+ * docs/fakesys-spec.md): every diagnosis, and the tool. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +17,14 @@
 #include "suite.h"
 
 static char *root;
+/* Spec lines every tree of the test gets besides its machine's (module parameters). */
+static const char *spec_extra;
 
 static void setup(void)
 {
     root = tmptree_new();
     ck_assert_ptr_nonnull(root);
+    spec_extra = "";
 }
 
 static void teardown(void)
@@ -105,16 +109,55 @@ static bool has_evidence(const struct hd_iommu_report *r, const char *source, co
 
 /* ---- fake machines ------------------------------------------------------------------------- */
 
+/* The root replaced by @spec (and spec_extra), materialized by the fake kernel. */
+static void materialize(const char *spec)
+{
+    char path[600], cmd[1400];
+    FILE *f;
+
+    ck_assert_int_eq(tmptree_remove(root), 0);
+    ck_assert_int_eq(mkdir(root, 0700), 0);
+    snprintf(path, sizeof(path), "%s.spec", root);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    ck_assert_int_eq(fprintf(f, "%s%s", spec, spec_extra) > 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(cmd, sizeof(cmd), "'%s/hostdev-fakesys' materialize '%s' '%s'",
+             getenv("HOSTDEV_BUILD") ? getenv("HOSTDEV_BUILD") : "build", path, root);
+    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+    unlink(path);
+}
+
+/* "cmdline \"...\"": @cmdline as one quoted spec word, without its trailing newline. */
+static void cmdline_line(char *out, size_t size, const char *cmdline)
+{
+    size_t n = 0, len = strlen(cmdline);
+
+    if (len > 0 && cmdline[len - 1] == '\n')
+        len--;
+    n += (size_t)snprintf(out, size, "cmdline \"");
+    for (size_t i = 0; i < len && n + 3 < size; i++) {
+        if (cmdline[i] == '"' || cmdline[i] == '\\')
+            out[n++] = '\\';
+        out[n++] = cmdline[i];
+    }
+    snprintf(out + n, size - n, "\"\n");
+}
+
+/* A machine without a running IOMMU: @cpu ("GenuineIntel", "GenuineIntel hypervisor"), ACPI
+ * tables with @iommu's table ("none"; "intel enabled=no": the firmware has VT-d, the kernel did
+ * not turn it on; "amd enabled=no"), empty sys/class/iommu and sys/kernel/iommu_groups. */
+static void machine_with(const char *cpu, const char *iommu, const char *cmdline)
+{
+    char spec[2048], line[1024];
+
+    cmdline_line(line, sizeof(line), cmdline);
+    snprintf(spec, sizeof(spec), "cpu %s\niommu %s\n%s", cpu, iommu, line);
+    materialize(spec);
+}
+
 static void machine(const char *cpu_vendor, const char *cmdline)
 {
-    char cpuinfo[256];
-    snprintf(cpuinfo, sizeof(cpuinfo), "processor\t: 0\nvendor_id\t: %s\ncpu family\t: 6\n",
-             cpu_vendor);
-    put("proc/cpuinfo", cpuinfo);
-    put("proc/cmdline", cmdline);
-    put("sys/firmware/acpi/tables/FACP", "facp");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu"), 0);
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/kernel/iommu_groups"), 0);
+    machine_with(cpu_vendor, "none", cmdline);
 }
 
 static void groups(int n, const char *type)
@@ -128,23 +171,50 @@ static void groups(int n, const char *type)
     }
 }
 
-/* An Intel host with VT-d on: units with interrupt remapping (ecap bit 3), groups. */
+/* @ngroups devices, each in its own group (0, 1, ...): what makes the kernel's groups. */
+static void add_devices(char *spec, size_t size, int ngroups)
+{
+    for (int i = 0; i < ngroups; i++)
+        snprintf(spec + strlen(spec), size - strlen(spec),
+                 "device 0000:00:%02x.0 8086:10d3 class=020000 group=%d\n", i + 1, i);
+}
+
+/* An Intel host with VT-d on: 3 groups, vfio_iommu_type1 built in with allow_unsafe_interrupts
+ * N, two units whose ecap is @ecap (bit 3: interrupt remapping). The spec makes one unit and
+ * its own ecap; the second unit and the ecap the tests vary are written by hand. */
 static void intel_on(const char *cmdline, const char *ecap)
 {
-    machine("GenuineIntel", cmdline);
-    put("sys/firmware/acpi/tables/DMAR", "DMAR-not-parsed");
+    char spec[4096], line[1024];
+    unsigned long long bits = 0;
+    bool ir = hd_parse_hex(ecap, UINT64_MAX, &bits) == 0 && (bits & 8);
+
+    cmdline_line(line, sizeof(line), cmdline);
+    snprintf(spec, sizeof(spec),
+             "cpu GenuineIntel\niommu intel irq-remap=%s\n%s"
+             "module vfio_iommu_type1 builtin\n"
+             "param vfio_iommu_type1 allow_unsafe_interrupts N\n",
+             ir ? "yes" : "no", line);
+    add_devices(spec, sizeof(spec), 3);
+    materialize(spec);
     put("sys/class/iommu/dmar0/intel-iommu/ecap", ecap);
     put("sys/class/iommu/dmar1/intel-iommu/ecap", ecap);
-    groups(3, "DMA-FQ\n");
-    put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
+}
+
+/* An AMD host with AMD-Vi on and 2 groups; /proc/interrupts (which the spec language does not
+ * make) only from amd_on(). */
+static void amd_groups(const char *cmdline, int ngroups)
+{
+    char spec[4096], line[1024];
+
+    cmdline_line(line, sizeof(line), cmdline);
+    snprintf(spec, sizeof(spec), "cpu AuthenticAMD\niommu amd\n%s", line);
+    add_devices(spec, sizeof(spec), ngroups);
+    materialize(spec);
 }
 
 static void amd_on(const char *cmdline)
 {
-    machine("AuthenticAMD", cmdline);
-    put("sys/firmware/acpi/tables/IVRS", "ivrs");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/ivhd0/amd-iommu"), 0);
-    groups(2, "DMA\n");
+    amd_groups(cmdline, 2);
     put("proc/interrupts", "  24:   0   IR-PCI-MSI 512000-edge   ahci\n");
 }
 
@@ -171,7 +241,7 @@ START_TEST(intel_on_is_usable)
     ck_assert(!has_evidence(r, "proc/cmdline", "quiet"));
     ck_assert(has_evidence(r, "sys/class/iommu", "dmar0 dmar1"));
     ck_assert(has_evidence(r, "sys/kernel/iommu_groups", "3 groups"));
-    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "malformed"));
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "present: the firmware has VT-d"));
     ck_assert(
         has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N"));
     ck_assert_ptr_nonnull(hd_iommu_report_get_cmdline(r));
@@ -188,12 +258,8 @@ START_TEST(intel_on_without_cmdline_and_pt)
     /* Debian 6.1 turns VT-d on by itself: groups decide, not the command line. */
     struct hd_iommu_report *r;
 
-    intel_on("ro iommu=pt\n", "f0205a");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/module/vfio_pci/parameters"), 0);
-    put("sys/module/vfio_pci/initstate", "live\n");
-    put("sys/kernel/iommu_groups/0/type", "identity\n");
-    put("sys/kernel/iommu_groups/1/type", "identity\n");
-    put("sys/kernel/iommu_groups/2/type", "identity\n");
+    spec_extra = "module vfio_pci\n";
+    intel_on("ro iommu=pt\n", "f0205a"); /* iommu=pt: the groups' type is identity */
     r = probe();
     ck_assert(hd_iommu_report_is_usable(r));
     ck_assert_str_eq(hd_iommu_report_get_domain_type(r), "identity");
@@ -210,8 +276,8 @@ START_TEST(amd_on_is_usable)
 {
     struct hd_iommu_report *r;
 
+    spec_extra = "module vfio_pci builtin\nparam vfio_pci disable_vga N\n"; /* built in */
     amd_on("ro iommu=pt\n");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/module/vfio_pci/parameters"), 0); /* built in */
     r = probe();
     ck_assert(hd_iommu_report_is_usable(r));
     ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_AMD);
@@ -237,6 +303,10 @@ START_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
         strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)find_problem(r, "amd-iommu-on-invalid")),
                "iommu=pt"));
     expect_problem(r, "intel-option-on-amd", HD_SEVERITY_INFO, NULL);
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++) {
+        const char *fix = hd_findings_get_fix(hd_iommu_report_get_findings(r), i);
+        ck_assert_msg(strstr(fix, "add amd_iommu=on") == NULL, "advises amd_iommu=on: %s", fix);
+    }
     hd_iommu_report_unref(r);
 }
 END_TEST
@@ -264,8 +334,7 @@ START_TEST(intel_firmware_only)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "ro quiet\n");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "ro quiet\n");
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     ck_assert(!hd_iommu_report_is_enabled(r));
@@ -298,9 +367,7 @@ START_TEST(virtual_machine_without_viommu)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "ro intel_iommu=on\n");
-    put("proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme "
-                        "hypervisor lahf_lm\n");
+    machine("GenuineIntel hypervisor", "ro intel_iommu=on\n");
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "no-virtual-iommu", HD_SEVERITY_ERROR, "this is a virtual machine");
@@ -312,9 +379,7 @@ START_TEST(virtual_machine_without_viommu)
     ck_assert(has_evidence(r, "proc/cpuinfo", "hypervisor flag"));
     hd_iommu_report_unref(r);
     /* With a virtual IOMMU's DMAR table, the usual advice: turn it on. */
-    machine("GenuineIntel", "ro\n");
-    put("proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n");
-    put("sys/firmware/acpi/tables/DMAR", "DMAR");
+    machine_with("GenuineIntel hypervisor", "intel enabled=no", "ro\n");
     r = probe();
     expect_no_problem(r, "no-virtual-iommu");
     expect_problem(r, "intel-iommu-not-enabled", HD_SEVERITY_ERROR, NULL);
@@ -340,8 +405,7 @@ START_TEST(intel_iommu_on_but_failed)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "intel_iommu=on");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "intel_iommu=on");
     r = probe();
     expect_problem(r, "intel-iommu-failed", HD_SEVERITY_ERROR, NULL);
     hd_iommu_report_unref(r);
@@ -357,7 +421,7 @@ START_TEST(amd_firmware_off_and_failed)
     expect_problem(r, "no-ivrs-table", HD_SEVERITY_ERROR, "IVRS");
     ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "nothing is needed"));
     hd_iommu_report_unref(r);
-    put("sys/firmware/acpi/tables/IVRS", "x");
+    machine_with("AuthenticAMD", "amd enabled=no", "ro\n");
     r = probe();
     expect_problem(r, "amd-iommu-failed", HD_SEVERITY_ERROR, NULL);
     hd_iommu_report_unref(r);
@@ -390,8 +454,7 @@ START_TEST(iommu_off_is_the_cause)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "ro iommu=off intel_iommu=on\n");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "ro iommu=off intel_iommu=on\n");
     r = probe();
     expect_problem(r, "iommu-off", HD_SEVERITY_ERROR, NULL);
     expect_no_problem(r, "intel-iommu-not-enabled");
@@ -404,16 +467,14 @@ START_TEST(intel_and_amd_iommu_off)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "intel_iommu=off\n");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "intel_iommu=off\n");
     r = probe();
     expect_problem(r, "intel-iommu-off", HD_SEVERITY_ERROR, NULL);
     expect_no_problem(r, "intel-iommu-not-enabled");
     hd_iommu_report_unref(r);
     teardown();
     setup();
-    machine("AuthenticAMD", "amd_iommu=off\n");
-    put("sys/firmware/acpi/tables/IVRS", "x");
+    machine_with("AuthenticAMD", "amd enabled=no", "amd_iommu=off\n");
     r = probe();
     expect_problem(r, "amd-iommu-off", HD_SEVERITY_ERROR, NULL);
     expect_no_problem(r, "amd-iommu-failed");
@@ -504,9 +565,7 @@ START_TEST(ir_unknown_is_a_note)
 {
     struct hd_iommu_report *r;
 
-    machine("AuthenticAMD", "ro\n"); /* no /proc/interrupts, and AMD units say nothing */
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/ivhd0"), 0);
-    groups(1, "DMA");
+    amd_groups("ro\n", 1); /* no /proc/interrupts, and AMD units say nothing */
     r = probe();
     ck_assert(hd_iommu_report_is_usable(r));
     expect_problem(r, "interrupt-remapping-unknown", HD_SEVERITY_INFO, NULL);
@@ -520,8 +579,8 @@ START_TEST(noiommu_mode)
 {
     struct hd_iommu_report *r;
 
+    spec_extra = "module vfio builtin\nparam vfio enable_unsafe_noiommu_mode Y\n";
     machine("GenuineIntel", "ro\n");
-    put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "noiommu-mode", HD_SEVERITY_WARNING, "QEMU cannot assign");
@@ -551,8 +610,10 @@ START_TEST(garbage_in_files)
     put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "maybe\n");
     put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "");
     ck_assert_int_eq(tmptree_symlink(root, "sys/class/iommu/dmar9", "/nonexistent"), 0);
+    put("sys/firmware/acpi/tables/DMAR", "DMAR-not-parsed");
     r = probe();
     ck_assert(hd_iommu_report_is_enabled(r)); /* groups exist */
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "malformed"));
     ck_assert(has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
                            "unexpected contents"));
     ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_UNSET);
@@ -657,6 +718,12 @@ START_TEST(names)
     ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_OTHER), "other");
     ck_assert_str_eq(hd_iommu_vendor_name((enum hd_iommu_vendor)42), "unknown");
     ck_assert_str_eq(hd_cmdline_setting_name(HD_CMDLINE_PCI_REALLOC), "pci_realloc");
+    /* The one home of command-line advice: the AMD IOMMU needs no switch (there is no
+     * amd_iommu=on), Intel's is intel_iommu=on. */
+    ck_assert_str_eq(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL), "intel_iommu=on");
+    ck_assert_ptr_null(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_AMD));
+    ck_assert_ptr_null(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN));
+    ck_assert_str_eq(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, HD_IOMMU_VENDOR_AMD), "iommu=pt");
     ck_assert_ptr_null(hd_cmdline_setting_name(HD_CMDLINE_SETTING_COUNT));
 }
 END_TEST
@@ -694,7 +761,11 @@ START_TEST(tool_exit_codes_and_json)
                                        "assert d[\"cmdline\"][\"settings\"][\"intel_iommu\"]; "
                                        "assert d[\"cmdline\"][\"vfio_pci_ids\"][0][\"vendor\"]"
                                        " == \"0x8086\"; "
-                                       "assert d[\"findings\"][0][\"severity\"] == \"warning\"'"),
+                                       "assert d[\"findings\"][0][\"severity\"] == \"warning\"; "
+                                       /* the one findings shape, as doctor and verify write it */
+                                       "assert all(sorted(f) == [\"code\", \"device\", \"fix\", "
+                                       "\"message\", \"severity\"] and f[\"device\"] is None "
+                                       "for f in d[\"findings\"])'"),
                      0);
     ck_assert_int_eq(run_tool(hostdev, "iommu extra 2>/dev/null"), 2);
     ck_assert_int_eq(run_tool(hostdev, "iommu --help >/dev/null"), 0);
