@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
+#include "tmptree.h"
 #include "suite.h"
 
 #define DEV "0000:03:00.0"
@@ -30,17 +31,9 @@
  * BAR placement) the tests write into the plain tree afterwards, as they change a driver. */
 static char *tree(const char *spec)
 {
-    char *root = ah_tree_new(), path[600], cmd[1400];
-    FILE *f;
+    char *root = ah_tree_new();
 
-    snprintf(path, sizeof(path), "%s.spec", root);
-    ck_assert_ptr_nonnull(f = fopen(path, "w"));
-    ck_assert_int_eq(fputs(spec, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-    snprintf(cmd, sizeof(cmd), "'%s/hostdev-fakesys' materialize '%s' '%s'",
-             getenv("HOSTDEV_BUILD") ? getenv("HOSTDEV_BUILD") : "build", path, root);
-    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
-    unlink(path);
+    ck_assert_int_eq(tmptree_materialize(root, spec), 0);
     return root;
 }
 

@@ -112,19 +112,13 @@ static bool has_evidence(const struct hd_iommu_report *r, const char *source, co
 /* The root replaced by @spec (and spec_extra), materialized by the fake kernel. */
 static void materialize(const char *spec)
 {
-    char path[600], cmd[1400];
-    FILE *f;
+    char *text;
 
     ck_assert_int_eq(tmptree_remove(root), 0);
     ck_assert_int_eq(mkdir(root, 0700), 0);
-    snprintf(path, sizeof(path), "%s.spec", root);
-    ck_assert_ptr_nonnull(f = fopen(path, "w"));
-    ck_assert_int_eq(fprintf(f, "%s%s", spec, spec_extra) > 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-    snprintf(cmd, sizeof(cmd), "'%s/hostdev-fakesys' materialize '%s' '%s'",
-             getenv("HOSTDEV_BUILD") ? getenv("HOSTDEV_BUILD") : "build", path, root);
-    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
-    unlink(path);
+    ck_assert_int_ne(asprintf(&text, "%s%s", spec, spec_extra), -1);
+    ck_assert_int_eq(tmptree_materialize(root, text), 0);
+    free(text);
 }
 
 /* "cmdline \"...\"": @cmdline as one quoted spec word, without its trailing newline. */

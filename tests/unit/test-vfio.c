@@ -71,19 +71,9 @@ static void set_driver(const char *bdf, const char *driver)
 
 static void make_tree(void)
 {
-    char spec[600], cmd[1400];
-    FILE *f;
-
     root = tmptree_new();
     ck_assert_ptr_nonnull(root);
-    snprintf(spec, sizeof(spec), "%s.spec", root);
-    ck_assert_ptr_nonnull(f = fopen(spec, "w"));
-    ck_assert_int_eq(fputs(tree_spec, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-    snprintf(cmd, sizeof(cmd), "'%s/hostdev-fakesys' materialize '%s' '%s'",
-             getenv("HOSTDEV_BUILD") ? getenv("HOSTDEV_BUILD") : "build", spec, root);
-    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
-    unlink(spec);
+    ck_assert_int_eq(tmptree_materialize(root, tree_spec), 0);
 }
 
 static void remove_tree(void)
