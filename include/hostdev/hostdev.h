@@ -488,7 +488,7 @@ enum hd_iommu_vendor {
 /* Findings: what the IOMMU probe, VFIO verification and the doctor find                      */
 /*
  * One type for all three: a list, worst first, each finding with a severity, a stable code for
- * scripts ("no-dmar-table", "group-not-viable", "vfio-set-iommu-refused"), the device it is
+ * scripts ("no-dmar-table", "group-not-viable", "no-interrupt-remapping"), the device it is
  * about (a PCI address or mdev UUID; NULL: the host), what is wrong, and the fix. A list
  * returned by a report's getter belongs to the report (take a reference to keep it longer).
  */
@@ -1031,7 +1031,8 @@ int hd_op_get_previous_numvfs(const struct hd_op *op);
  * assigned; the IOMMU is always checked (its findings as hd_iommu_probe() gives them). Codes:
  * the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
  * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
- * "stale-override", "map-mismatch", "boot-framebuffer". Worst first. */
+ * "stale-override", "map-mismatch", "boot-framebuffer". Worst first; *findings is the
+ * caller's (hd_findings_unref()). */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_findings **findings);
 /* Add what VFIO needs of the process that will run the VM: it pins all guest RAM, so the
