@@ -12,7 +12,11 @@
 #   HOSTDEV_NO_XML=1      tools without libxml2 (no --domain-xml); the default for -static
 
 VERSION     := 0.1.0
-SOVERSION   := 0
+# libhostdev's soname: bumped with its version node in core/libhostdev.sym whenever exported
+# symbols go or change meaning (1: one findings type replaced the IOMMU problem, doctor
+# diagnosis and VFIO explanation accessors). libhostdev-virt exports only vir*: its own.
+SOVERSION   := 1
+VIRT_SOVERSION := 0
 CC          ?= cc
 BUILD       ?= build
 PREFIX      ?= /usr/local
@@ -128,7 +132,7 @@ UNIT_LIB_OBJ:= $(UNIT_LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 LIB_SO      := $(BUILD)/libhostdev.so.$(SOVERSION)
 LIB_A       := $(BUILD)/libhostdev.a
-VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(SOVERSION)
+VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(VIRT_SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
 .PHONY: boot all lib adapters tools check check-unit check-layers check-asan check-tsan check-vm demo install uninstall clean deps \
@@ -192,10 +196,10 @@ $(BUILD)/hostdev: $(TOOL_OBJ) $(LIB_A)
 # exporting only libvirt's names.
 $(VIRT_SO): $(VIRT_OBJ) $(CORE_OBJ) virt/libhostdev-virt.sym
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared -Wl,-soname,libhostdev-virt.so.$(SOVERSION) \
+	$(Q)$(CC) -shared -Wl,-soname,libhostdev-virt.so.$(VIRT_SOVERSION) \
 	      -Wl,--version-script=virt/libhostdev-virt.sym $(SAN) $(LDFLAGS) -o $@ \
 	      $(VIRT_OBJ) $(CORE_OBJ) $(LIB_LIBS)
-	$(Q)ln -sf libhostdev-virt.so.$(SOVERSION) $(BUILD)/libhostdev-virt.so
+	$(Q)ln -sf libhostdev-virt.so.$(VIRT_SOVERSION) $(BUILD)/libhostdev-virt.so
 
 $(VIRT_A): $(VIRT_OBJ)
 	$(Q)rm -f $@
@@ -349,13 +353,13 @@ boot: $(BOOT_OUT)
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
 check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps
-	build-aux/layers.sh $(BUILD)
+	build-aux/layers.sh $(BUILD) $(LIB_SO)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
 # The layers of docs/design.md, from the objects' symbols: no call goes up (check-unit and lint
 # run it too).
 check-layers: all
-	build-aux/layers.sh $(BUILD)
+	build-aux/layers.sh $(BUILD) $(LIB_SO)
 
 # The consumers' own parsers that test-export runs (Nova's, promtool): Debian packages
 # unpacked once into build/fleet (whatever BUILD is), never installed.
@@ -452,7 +456,7 @@ install: all boot
 	install -d $(DESTDIR)$(INCLUDEDIR)/hostdev-virt/libvirt $(DESTDIR)$(LIBDIR)/hostdev-virt/pkgconfig
 	install -m 0755 $(BUILD)/hostdev-virsh $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(VIRT_SO) $(DESTDIR)$(LIBDIR)/
-	ln -sf libhostdev-virt.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libhostdev-virt.so
+	ln -sf libhostdev-virt.so.$(VIRT_SOVERSION) $(DESTDIR)$(LIBDIR)/libhostdev-virt.so
 	install -m 0644 $(VIRT_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/hostdev-virt/libvirt/*.h $(DESTDIR)$(INCLUDEDIR)/hostdev-virt/libvirt/
 	install -m 0644 $(BUILD)/hostdev-virt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/

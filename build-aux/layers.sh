@@ -1,5 +1,5 @@
 #!/bin/sh
-# layers.sh [BUILD] - keep the layers of docs/design.md true, from what the linker sees: every
+# layers.sh [BUILD [LIB]] - keep the layers of docs/design.md true, from what the linker sees: every
 # undefined symbol of every object of BUILD/obj (nm) is looked up among the symbols the
 # objects define, and the call is refused when it goes up:
 #   - an object may call its own folder and the folders below it, never one above:
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 build=${1:-build}
 order="shared gateway os pci nodedev core virt tools"
-lib="$build/libhostdev.so.0"
+lib=${2:-$build/libhostdev.so} # the library as built (Makefile: LIB_SO)
 
 [ -d "$build/obj" ] && [ -f "$lib" ] || {
     echo "layers: $build is not built (make first)" >&2

@@ -15,22 +15,6 @@
 #define IORESOURCE_UNSET 0x20000000ull
 #define PCI_STD_BARS 6
 
-struct finding {
-    enum hd_finding_kind kind;
-    enum hd_severity severity;
-    char *code;
-    char *device; /* NULL: the host */
-    char *problem;
-    char *fix;
-};
-
-struct hd_diagnosis {
-    atomic_int refcount;
-    struct finding *v;
-    size_t n, cap;
-    int err; /* first allocation failure */
-};
-
 static char *vformat(const char *fmt, va_list ap) HD_PRINTF(1, 0);
 static char *vformat(const char *fmt, va_list ap)
 {
@@ -52,63 +36,43 @@ static char *format(const char *fmt, ...)
 }
 
 /* Add a finding; @fix is allocated by the caller (format()) and taken over. */
-static void add(struct hd_diagnosis *d, enum hd_finding_kind kind, enum hd_severity sev,
-                const char *code, const char *device, char *fix, const char *fmt, ...)
-    HD_PRINTF(7, 8);
-static void add(struct hd_diagnosis *d, enum hd_finding_kind kind, enum hd_severity sev,
-                const char *code, const char *device, char *fix, const char *fmt, ...)
+static void add(struct hd_findings *d, enum hd_severity sev, const char *code, const char *device,
+                char *fix, const char *fmt, ...) HD_PRINTF(6, 7);
+static void add(struct hd_findings *d, enum hd_severity sev, const char *code, const char *device,
+                char *fix, const char *fmt, ...)
 {
-    struct finding *f;
+    char *message;
     va_list ap;
 
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        struct finding *v = realloc(d->v, cap * sizeof(*v));
-        if (v == NULL) {
-            free(fix);
-            d->err = -ENOMEM;
-            return;
-        }
-        d->v = v;
-        d->cap = cap;
-    }
-    f = &d->v[d->n];
-    f->kind = kind;
-    f->severity = sev;
-    f->code = strdup(code);
-    f->device = hd_strdup_or_null(device);
-    f->fix = fix;
     va_start(ap, fmt);
-    f->problem = vformat(fmt, ap);
+    message = vformat(fmt, ap);
     va_end(ap);
-    if (f->code == NULL || f->problem == NULL || f->fix == NULL ||
-        (device != NULL && f->device == NULL)) {
-        free(f->code);
-        free(f->device);
-        free(f->problem);
-        free(f->fix);
-        d->err = -ENOMEM;
-        return;
-    }
-    d->n++;
+    if (message == NULL || fix == NULL)
+        hd_findings_set_error(d, -ENOMEM);
+    else
+        hd_findings_add(d, sev, code, device, fix, "%s", message);
+    free(message);
+    free(fix);
 }
 
 /* ---- the IOMMU: the probe's findings, as they are ---------------------------------------- */
 
-static int check_iommu(struct hd_ctx *ctx, struct hd_diagnosis *d, enum hd_tristate *remap,
+static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_tristate *remap,
                        enum hd_tristate *realloc_on)
 {
     struct hd_iommu_report *rep;
+    const struct hd_findings *findings;
     const struct hd_cmdline *cl;
     int r = hd_iommu_probe(ctx, &rep);
 
     if (r < 0)
         return r;
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(rep); i++)
-        add(d, HD_FINDING_IOMMU, hd_iommu_report_get_problem_severity(rep, i),
-            hd_iommu_report_get_problem_code(rep, i), NULL,
-            format("%s", hd_iommu_report_get_problem_fix(rep, i)), "%s",
-            hd_iommu_report_get_problem_message(rep, i));
+    findings = hd_iommu_report_get_findings(rep);
+    for (size_t i = 0; i < hd_findings_count(findings); i++)
+        hd_findings_add(d, hd_findings_get_severity(findings, i),
+                        hd_findings_get_code(findings, i), NULL,
+                        hd_findings_get_fix(findings, i), "%s",
+                        hd_findings_get_message(findings, i));
     *remap = hd_iommu_report_get_interrupt_remapping(rep);
     cl = hd_iommu_report_get_cmdline(rep);
     *realloc_on = cl ? hd_cmdline_get_setting(cl, HD_CMDLINE_PCI_REALLOC) : HD_TRISTATE_UNSET;
@@ -123,7 +87,7 @@ static bool on_vfio(const struct hd_device *dev)
     return dev->driver != NULL && hd_driver_is_stub(dev->driver);
 }
 
-static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                         enum hd_tristate remap)
 {
     char list[1024] = "", kept[512] = "";
@@ -154,7 +118,7 @@ static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
         return;
     if (klen > 0) {
         /* Never advise what detach would refuse: the host keeps those functions. */
-        add(d, HD_FINDING_GROUP_NOT_VIABLE, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
+        add(d, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
             format("none on this host as it is: IOMMU group %d also holds %s, which the host "
                    "keeps (taking it would take part of the platform). Put the device in a "
                    "slot whose group it has to itself, or use firmware that isolates it (ACS)",
@@ -164,14 +128,14 @@ static void check_group(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
             n > 1 ? "are" : "is");
         return;
     }
-    add(d, HD_FINDING_GROUP_NOT_VIABLE, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
+    add(d, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
         format("give the VM the whole group: 'hostdev acquire --vm ID --group %s' (or "
                "'hostdev detach --group %s'), so that every endpoint of group %d is on "
-               "vfio-pci. The oVirt guide's other way out, "
-               "vfio_iommu_type1.allow_unsafe_interrupts=1, does not make a group viable: it "
+               "vfio-pci. The oVirt guide's other way out, %s, does not make a group viable: it "
                "only lets VFIO run on a host without interrupt remapping, and lets a guest "
                "forge interrupts against the host (an attack on the host, or a hang); %s",
                dev->name, dev->name, dev->group,
+               hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
                remap == HD_TRISTATE_NO
                    ? "this host lacks interrupt remapping, so it applies here, to that other "
                      "failure (see the IOMMU finding), not to this one"
@@ -196,7 +160,7 @@ static bool may_open(const struct stat *st, uid_t uid, gid_t gid)
     return (m & 06) == 06;
 }
 
-static void check_nodes(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                         const struct hd_assignment *a)
 {
     char node[HD_PATH_MAX];
@@ -207,7 +171,7 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
         return;
     hd_path(node, sizeof(node), "dev/vfio/%d", dev->group);
     if (hd_fs_stat(ctx, node, &st) < 0) {
-        add(d, HD_FINDING_VFIO_PERMISSION, HD_SEVERITY_ERROR, "vfio-node-missing", dev->name,
+        add(d, HD_SEVERITY_ERROR, "vfio-node-missing", dev->name,
             format("reattach and detach it again ('hostdev reattach %s; hostdev detach %s'); "
                    "if it stays missing, the kernel log says why vfio-pci did not register "
                    "the group", dev->name, dev->name),
@@ -216,7 +180,7 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
         return;
     }
     if (a != NULL && !may_open(&st, a->uid, a->gid)) {
-        add(d, HD_FINDING_VFIO_PERMISSION, HD_SEVERITY_ERROR, "vfio-permission", dev->name,
+        add(d, HD_SEVERITY_ERROR, "vfio-permission", dev->name,
             format("give it to the VM's user again: 'hostdev release --vm %s %s' then "
                    "'hostdev acquire --vm %s --owner %u:%u %s' (or chown %u:%u /%s; chmod 0660 "
                    "/%s)", a->vm, dev->name, a->vm, (unsigned)a->uid, (unsigned)a->gid,
@@ -226,7 +190,7 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
             (unsigned)a->gid, node, (unsigned)st.st_uid, (unsigned)st.st_gid,
             (unsigned)(st.st_mode & 07777), dev->group);
     } else if (a == NULL && (st.st_mode & 066) == 0) {
-        add(d, HD_FINDING_VFIO_PERMISSION, HD_SEVERITY_INFO, "vfio-permission", dev->name,
+        add(d, HD_SEVERITY_INFO, "vfio-permission", dev->name,
             format("let hostdev hand it over when the VM starts: 'hostdev acquire --vm ID "
                    "--owner USER:GROUP %s' (mode 0660 for that user and group)", dev->name),
             "only %u:%u may open /%s (mode %04o): a VM running as another user gets "
@@ -235,19 +199,19 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_de
     }
 }
 
-static void check_detached(struct hd_diagnosis *d, struct hd_device *dev,
+static void check_detached(struct hd_findings *d, struct hd_device *dev,
                            const struct hd_assignment *a, bool asked)
 {
     if (on_vfio(dev))
         return;
     if (a != NULL && !a->managed)
-        add(d, HD_FINDING_NOT_DETACHED, HD_SEVERITY_ERROR, "not-detached", dev->name,
+        add(d, HD_SEVERITY_ERROR, "not-detached", dev->name,
             format("detach it again: 'hostdev detach %s'", dev->name),
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)", dev->name,
             a->vm, dev->driver ? dev->driver : "no driver");
     else if (a == NULL && asked)
-        add(d, HD_FINDING_NOT_DETACHED, HD_SEVERITY_WARNING, "not-detached", dev->name,
+        add(d, HD_SEVERITY_WARNING, "not-detached", dev->name,
             format("for an unmanaged assignment detach it ahead of booting the guest: "
                    "'hostdev detach %s'; or let acquire do it: 'hostdev acquire --vm ID "
                    "--managed %s'", dev->name, dev->name),
@@ -255,7 +219,7 @@ static void check_detached(struct hd_diagnosis *d, struct hd_device *dev,
             "start", dev->name, dev->driver ? dev->driver : "no driver");
 }
 
-static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tristate realloc_on)
+static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tristate realloc_on)
 {
     char path[HD_PATH_MAX], *data = NULL, *save = NULL, bars[128] = "";
     size_t len = 0;
@@ -287,14 +251,14 @@ static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tr
     free(data);
     if (n == 0)
         return;
-    add(d, HD_FINDING_BAR_UNASSIGNED, HD_SEVERITY_ERROR, "bar-unassigned", dev->name,
+    add(d, HD_SEVERITY_ERROR, "bar-unassigned", dev->name,
         realloc_on == HD_TRISTATE_YES
             ? format("pci=realloc is on the command line already, so the bridge windows the "
                      "firmware left are too small: look for \"Above 4G decoding\" (and "
                      "\"Resizable BAR\") in the firmware setup")
-            : format("let the kernel reassign what the firmware left out: add pci=realloc to "
-                     "the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
-                     "update-grub) and reboot"),
+            : format("let the kernel reassign what the firmware left out: add %s to the kernel "
+                     "command line " HD_ADVICE_HOW_TO_ADD " and reboot",
+                     hd_cmdline_advice(HD_ADVICE_PCI_REALLOC, HD_IOMMU_VENDOR_UNKNOWN)),
         "%s: BAR %s %s no address (the firmware did not assign %s): device assignment "
         "fails", dev->name, bars, n > 1 ? "have" : "has", n > 1 ? "them" : "it");
 }
@@ -302,7 +266,7 @@ static void check_bars(struct hd_diagnosis *d, struct hd_device *dev, enum hd_tr
 /* hostdev's records against the kernel: a driver record for a device on its host driver, an
  * override to a stub on a device a host driver holds, a map entry whose device is not on
  * vfio-pci. Each is what a crash or a hand edit left; each fix is a command. */
-static void check_records(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                           const struct hd_assignment *a)
 {
     const char *ovr;
@@ -313,20 +277,20 @@ static void check_records(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_
     ovr = hd_device_get_driver_override(dev);
     if (hd_device_get_original_driver(dev, &rec) == 0 && dev->driver != NULL &&
         !hd_device_on_stub(dev) && a == NULL)
-        add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_WARNING, "stale-record", dev->name,
+        add(d, HD_SEVERITY_WARNING, "stale-record", dev->name,
             format("remove it: rm %s/%s/drivers/%s", ctx->root, ctx->state_dir, dev->name),
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
             "later reattach would trust it", dev->name, dev->driver, rec[0] ? rec : "no driver");
     free(rec);
     if (hd_driver_is_stub(ovr) && dev->driver != NULL &&
         !hd_device_on_stub(dev))
-        add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_WARNING, "stale-override", dev->name,
+        add(d, HD_SEVERITY_WARNING, "stale-override", dev->name,
             format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override", ctx->root,
                    dev->name),
             "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
             "hands it to %s", dev->name, dev->driver, ovr, ovr);
     if (a != NULL && !on_vfio(dev))
-        add(d, HD_FINDING_RECORD_MISMATCH, HD_SEVERITY_ERROR, "map-mismatch", dev->name,
+        add(d, HD_SEVERITY_ERROR, "map-mismatch", dev->name,
             format("give it back and drop the record: hostdev release --force %s", dev->name),
             "the assignment map gives %s to vm %s, but it is on %s, not vfio-pci", dev->name,
             a->vm, dev->driver ? dev->driver : "no driver");
@@ -360,7 +324,7 @@ static size_t mem_bars(struct hd_device *dev, unsigned long long (*bar)[2])
 /* A boot framebuffer (the firmware's BOOTFB, efifb, vesafb, simpledrm) in /proc/iomem over a
  * BAR of @dev: the host's console still holds the GPU's memory, and vfio-pci's mmap of the BAR
  * fails ("BAR 0 ... can't reserve"), or the host draws into the guest's memory. */
-static void check_framebuffer(struct hd_diagnosis *d, struct hd_device *dev)
+static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
 {
     static const char *const fbs[] = {"BOOTFB", "efifb", "vesafb", "simple-framebuffer",
                                       "simpledrm"};
@@ -387,11 +351,11 @@ static void check_framebuffer(struct hd_diagnosis *d, struct hd_device *dev)
             continue; /* unprivileged readers see zeros: nothing to compare */
         for (size_t b = 0; b < nbars; b++) {
             if (start <= bar[b][1] && end >= bar[b][0]) {
-                add(d, HD_FINDING_FRAMEBUFFER, HD_SEVERITY_WARNING, "boot-framebuffer", dev->name,
-                    format("keep the host's console off the GPU: add initcall_blacklist=sysfb_init "
-                           "to the kernel command line (Linux 5.15 and later; before that "
-                           "video=efifb:off,vesafb:off), or give the host another display "
-                           "adapter"),
+                add(d, HD_SEVERITY_WARNING, "boot-framebuffer", dev->name,
+                    format("keep the host's console off the GPU: add %s to the kernel command "
+                           "line (Linux 5.15 and later; before that video=efifb:off,vesafb:off), "
+                           "or give the host another display adapter",
+                           hd_cmdline_advice(HD_ADVICE_NO_SYSFB, HD_IOMMU_VENDOR_UNKNOWN)),
                     "%s: the boot framebuffer %s (%llx-%llx in /proc/iomem) lies in its memory "
                     "(BAR %llx-%llx): the host's console holds it, and vfio-pci cannot map the "
                     "BAR for a VM (\"BAR 0: can't reserve\")", dev->name, name, start, end,
@@ -404,7 +368,7 @@ static void check_framebuffer(struct hd_diagnosis *d, struct hd_device *dev)
     free(iomem);
 }
 
-static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_device *dev,
+static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on)
 {
@@ -416,24 +380,6 @@ static void check_device(struct hd_ctx *ctx, struct hd_diagnosis *d, struct hd_d
     check_records(ctx, d, dev, a);
     check_bars(d, dev, realloc_on);
     check_framebuffer(d, dev);
-}
-
-static int cmp_severity(const void *x, const void *y)
-{
-    const struct finding *a = x, *b = y;
-    return (int)b->severity - (int)a->severity;
-}
-
-/* Worst first; equal ones keep the order the checks ran in (insertion sort: stable). */
-static void sort_findings(struct hd_diagnosis *d)
-{
-    for (size_t i = 1; i < d->n; i++) {
-        struct finding f = d->v[i];
-        size_t k = i;
-        for (; k > 0 && cmp_severity(&d->v[k - 1], &f) > 0; k--)
-            d->v[k] = d->v[k - 1];
-        d->v[k] = f;
-    }
 }
 
 /* "Max locked memory  SOFT  HARD  bytes" of ROOT/proc/@pid/limits: the soft limit, or
@@ -518,7 +464,7 @@ static void human_bytes(char *buf, size_t size, uint64_t v)
         snprintf(buf, size, "%.0f MiB", (double)v / (double)(1ull << 20));
 }
 
-HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *d, pid_t pid,
+HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d, pid_t pid,
                                       const char *unit, uint64_t vm_bytes)
 {
     uint64_t limit, need = vm_bytes + (1ull << 30);
@@ -545,11 +491,11 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *d
     human_bytes(lim, sizeof(lim), limit);
     human_bytes(want, sizeof(want), need);
     if (limit >= need || has_ipc_lock(ctx, proc))
-        add(d, HD_FINDING_MEMLOCK, HD_SEVERITY_INFO, "memlock-ok", NULL, format("none needed"),
+        add(d, HD_SEVERITY_INFO, "memlock-ok", NULL, format("none needed"),
             "%s may lock %s (%s needed: the VM's memory and 1 GiB)%s", who, lim, want,
             limit >= need ? "" : "; it has CAP_IPC_LOCK, which needs no limit");
     else
-        add(d, HD_FINDING_MEMLOCK, HD_SEVERITY_ERROR, "memlock-too-low", NULL,
+        add(d, HD_SEVERITY_ERROR, "memlock-too-low", NULL,
             format("raise the limit of what starts QEMU to at least %s: LimitMEMLOCK=infinity "
                    "in its systemd unit (systemctl edit UNIT), `ulimit -l unlimited` in the "
                    "shell that runs it, or a memlock line in /etc/security/limits.conf "
@@ -557,20 +503,17 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *d
             "%s may lock only %s of memory, but VFIO pins all of the VM's memory (%s with "
             "VFIO's margin): QEMU would fail with \"VFIO_MAP_DMA ... Cannot allocate memory\"",
             who, lim, want);
-    if (d->err < 0)
-        return d->err;
-    sort_findings(d);
+    if (hd_findings_error(d) < 0)
+        return hd_findings_error(d);
+    hd_findings_sort(d);
     return 0;
 }
 
 HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
-                            struct hd_diagnosis **out)
+                            struct hd_findings **out)
 {
-    struct hd_diagnosis *d = calloc(1, sizeof(*d));
+    struct hd_findings *d = hd_findings_new();
     struct hd_assignment_list *map = NULL;
-
-    if (d != NULL)
-        hd_ref_init(&d->refcount);
     enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
     int r;
 
@@ -585,7 +528,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         r = hd_device_open(ctx, addr, &dev);
         if (r == -ENODEV) {
             hd_pci_addr_format(addr, name);
-            add(d, HD_FINDING_NO_DEVICE, HD_SEVERITY_ERROR, "no-device", name,
+            add(d, HD_SEVERITY_ERROR, "no-device", name,
                 format("check the address with 'hostdev list'; a device the firmware hides "
                        "or that is behind a disabled bridge does not show up"),
                 "there is no PCI device %s", name);
@@ -610,71 +553,14 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         }
         hd_device_list_unref(list);
     }
-    if ((r = d->err) < 0)
+    if ((r = hd_findings_error(d)) < 0)
         goto fail;
-    sort_findings(d);
+    hd_findings_sort(d);
     hd_assignment_list_unref(map);
     *out = d;
     return 0;
 fail:
     hd_assignment_list_unref(map);
-    hd_diagnosis_unref(d);
+    hd_findings_unref(d);
     return r;
-}
-
-HD_EXPORT struct hd_diagnosis *hd_diagnosis_ref(struct hd_diagnosis *d)
-{
-    if (d != NULL)
-        hd_ref_take(&d->refcount);
-    return d;
-}
-
-HD_EXPORT struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *d)
-{
-    if (d == NULL || !hd_ref_drop(&d->refcount))
-        return NULL;
-    for (size_t i = 0; i < d->n; i++) {
-        free(d->v[i].code);
-        free(d->v[i].device);
-        free(d->v[i].problem);
-        free(d->v[i].fix);
-    }
-    free(d->v);
-    free(d);
-    return NULL;
-}
-
-HD_EXPORT size_t hd_diagnosis_count(const struct hd_diagnosis *d)
-{
-    return d->n;
-}
-
-HD_EXPORT enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *d, size_t i)
-{
-    return i < d->n ? d->v[i].kind : HD_FINDING_IOMMU;
-}
-
-HD_EXPORT enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *d, size_t i)
-{
-    return i < d->n ? d->v[i].severity : HD_SEVERITY_INFO;
-}
-
-HD_EXPORT const char *hd_diagnosis_get_code(const struct hd_diagnosis *d, size_t i)
-{
-    return i < d->n ? d->v[i].code : NULL;
-}
-
-HD_EXPORT const char *hd_diagnosis_get_device(const struct hd_diagnosis *d, size_t i)
-{
-    return i < d->n ? d->v[i].device : NULL;
-}
-
-HD_EXPORT const char *hd_diagnosis_get_problem(const struct hd_diagnosis *d, size_t i)
-{
-    return i < d->n ? d->v[i].problem : NULL;
-}
-
-HD_EXPORT const char *hd_diagnosis_get_fix(const struct hd_diagnosis *d, size_t i)
-{
-    return i < d->n ? d->v[i].fix : NULL;
 }

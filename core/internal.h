@@ -525,14 +525,23 @@ struct hd_iommu_facts {
     const char *domain_type;
 };
 
-int hd_iommu_report_add_problem(struct hd_iommu_report *report, enum hd_severity severity,
-                                const char *code, const char *message, const char *fix);
+/* ---- iommu-rules.c: from facts to findings and fixes -------------------------------------- */
 
-/* ---- iommu-rules.c: from facts to problems and fixes -------------------------------------- */
-
-/* Add the problems @facts show to @report; returns whether VFIO can isolate devices, or
+/* Add the findings @facts show to @findings; returns whether VFIO can isolate devices, or
  * -ENOMEM. */
-int hd_iommu_diagnose(struct hd_iommu_report *report, const struct hd_iommu_facts *facts);
+int hd_iommu_diagnose(struct hd_findings *findings, const struct hd_iommu_facts *facts);
+
+/* ---- findings.c: the one findings type -------------------------------------------------- */
+
+struct hd_findings *hd_findings_new(void); /* NULL: out of memory */
+/* Add a finding (@device NULL: the host); -ENOMEM, which sticks, when out of memory. */
+int hd_findings_add(struct hd_findings *findings, enum hd_severity severity, const char *code,
+                    const char *device, const char *fix, const char *fmt, ...) HD_PRINTF(6, 7);
+int hd_findings_error(const struct hd_findings *findings); /* 0, or the sticky -ENOMEM */
+void hd_findings_set_error(struct hd_findings *findings, int err); /* the first one sticks */
+void hd_findings_sort(struct hd_findings *findings);       /* worst first, stable */
+/* How to put a parameter on the kernel command line, for fixes that add one. */
+#define HD_ADVICE_HOW_TO_ADD "(e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)"
 
 /* ---- vfio.c ------------------------------------------------------------------------------- */
 

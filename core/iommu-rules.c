@@ -6,7 +6,8 @@
 #include "internal.h"
 
 /*
- * The rules (docs/iommu.md says the same in prose):
+ * The rules (docs/iommu.md says the same in prose); the parameters they advise come from
+ * hd_cmdline_advice() (findings.c), the one place that knows them:
  * - What the kernel made decides: IOMMU groups exist = the IOMMU is on. The command line is
  *   only used to explain why not, and to point at options that do nothing.
  * - Off: an explicit switch-off on the command line is the cause; otherwise the firmware
@@ -16,11 +17,30 @@
  */
 
 struct rules {
-    struct hd_iommu_report *r;
+    struct hd_findings *out;
     const struct hd_iommu_facts *f;
     int err; /* sticky -ENOMEM */
     bool blocked;
+    char fix[512]; /* fixf()'s */
 };
+
+/* A fix naming advised parameters; valid until the next fixf(). */
+static const char *fixf(struct rules *ru, const char *fmt, ...) HD_PRINTF(2, 3);
+static const char *fixf(struct rules *ru, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ru->fix, sizeof(ru->fix), fmt, ap);
+    va_end(ap);
+    return ru->fix;
+}
+
+/* Parameters advised here: hd_cmdline_advice()'s, the one place that knows them. */
+#define INTEL_ON hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)
+#define IOMMU_PT hd_cmdline_advice(HD_ADVICE_IOMMU_PT, HD_IOMMU_VENDOR_UNKNOWN)
+#define UNSAFE_INTERRUPTS hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN)
+#define NOIOMMU_OFF hd_cmdline_advice(HD_ADVICE_NOIOMMU_OFF, HD_IOMMU_VENDOR_UNKNOWN)
 
 static void problem(struct rules *ru, enum hd_severity severity, const char *code, const char *fix,
                     const char *fmt, ...) HD_PRINTF(5, 6);
@@ -37,7 +57,7 @@ static void problem(struct rules *ru, enum hd_severity severity, const char *cod
     if (severity == HD_SEVERITY_ERROR)
         ru->blocked = true;
     if (ru->err == 0)
-        ru->err = hd_iommu_report_add_problem(ru->r, severity, code, message, fix);
+        ru->err = hd_findings_add(ru->out, severity, code, NULL, fix, "%s", message);
 }
 
 static enum hd_tristate setting(const struct rules *ru, enum hd_cmdline_setting s)
@@ -61,14 +81,16 @@ static void invalid_options(struct rules *ru)
             hd_strlcpy(message, why, sizeof(message));
         if (strcmp(param, "amd_iommu") == 0 && strcmp(option, "on") == 0) {
             problem(ru, HD_SEVERITY_WARNING, "amd-iommu-on-invalid",
-                    "remove amd_iommu=on from the kernel command line: the AMD IOMMU is on by "
-                    "default; for host performance use iommu=pt",
+                    fixf(ru, "remove amd_iommu=on from the kernel command line: the AMD IOMMU "
+                         "is on by default; for host performance use %s", IOMMU_PT),
                     "%s", message);
             continue;
         }
         if (strcmp(param, "iommu") == 0 && strcmp(option, "on") == 0) {
             problem(ru, HD_SEVERITY_WARNING, "iommu-on-invalid",
-                    "remove iommu=on; on Intel use intel_iommu=on, on AMD nothing is needed", "%s",
+                    fixf(ru, "remove iommu=on; on Intel use %s, on AMD nothing is needed",
+                         INTEL_ON),
+                    "%s",
                     message);
             continue;
         }
@@ -102,15 +124,15 @@ static bool switched_off(struct rules *ru)
 
     if (setting(ru, HD_CMDLINE_IOMMU_OFF) == HD_TRISTATE_YES) {
         problem(ru, HD_SEVERITY_ERROR, "iommu-off",
-                "remove iommu=off from the kernel command line (iommu=pt keeps host devices "
-                "fast and still lets VFIO isolate the assigned ones)",
+                fixf(ru, "remove iommu=off from the kernel command line (%s keeps host devices "
+                     "fast and still lets VFIO isolate the assigned ones)", IOMMU_PT),
                 "iommu=off on the kernel command line turns every IOMMU off");
         any = true;
     }
     if (setting(ru, HD_CMDLINE_INTEL_IOMMU) == HD_TRISTATE_NO &&
         ru->f->vendor != HD_IOMMU_VENDOR_AMD) {
         problem(ru, HD_SEVERITY_ERROR, "intel-iommu-off",
-                "replace intel_iommu=off with intel_iommu=on on the kernel command line",
+                fixf(ru, "replace intel_iommu=off with %s on the kernel command line", INTEL_ON),
                 "intel_iommu=off on the kernel command line turns the Intel IOMMU off");
         any = true;
     }
@@ -132,8 +154,8 @@ static void intel_missing(struct rules *ru)
 
     if (f->dmar_table && !asked)
         problem(ru, HD_SEVERITY_ERROR, "intel-iommu-not-enabled",
-                "add intel_iommu=on to the kernel command line (e.g. GRUB_CMDLINE_LINUX in "
-                "/etc/default/grub, then update-grub) and reboot",
+                fixf(ru, "add %s to the kernel command line " HD_ADVICE_HOW_TO_ADD " and reboot",
+                     INTEL_ON),
                 "the firmware has VT-d (DMAR table) but the kernel did not enable it");
     else if (f->dmar_table)
         problem(ru, HD_SEVERITY_ERROR, "intel-iommu-failed",
@@ -150,8 +172,8 @@ static void intel_missing(struct rules *ru)
                 "the firmware offers none (no DMAR table)");
     else
         problem(ru, HD_SEVERITY_ERROR, "no-dmar-table",
-                "enable VT-d (Intel Virtualization Technology for Directed I/O) in the firmware "
-                "setup, then add intel_iommu=on to the kernel command line",
+                fixf(ru, "enable VT-d (Intel Virtualization Technology for Directed I/O) in the "
+                     "firmware setup, then add %s to the kernel command line", INTEL_ON),
                 "the firmware has no DMAR table: VT-d is off in the firmware setup, or the "
                 "machine has none");
 }
@@ -203,8 +225,8 @@ static void iommu_missing(struct rules *ru)
         problem(ru, HD_SEVERITY_ERROR, "no-iommu",
                 f->vendor == HD_IOMMU_VENDOR_AMD
                     ? "enable the IOMMU (AMD-Vi) in the firmware setup"
-                    : "enable the IOMMU (VT-d, AMD-Vi, SMMU) in the firmware setup; on Intel "
-                      "also add intel_iommu=on to the kernel command line",
+                    : fixf(ru, "enable the IOMMU (VT-d, AMD-Vi, SMMU) in the firmware setup; on "
+                           "Intel also add %s to the kernel command line", INTEL_ON),
                 "no IOMMU is running: no /sys/class/iommu units and no IOMMU groups%s",
                 f->vendor == HD_IOMMU_VENDOR_INTEL || f->vendor == HD_IOMMU_VENDOR_AMD
                     ? ", and no ACPI tables to tell whether the firmware has one"
@@ -230,8 +252,8 @@ static void interrupt_remapping(struct rules *ru)
 
     if (f->interrupt_remapping == HD_TRISTATE_UNSET) {
         problem(ru, HD_SEVERITY_INFO, "interrupt-remapping-unknown",
-                "check `dmesg | grep -i remapping`: \"Enabled IRQ remapping\" is good; without "
-                "it VFIO needs vfio_iommu_type1.allow_unsafe_interrupts=1",
+                fixf(ru, "check `dmesg | grep -i remapping`: \"Enabled IRQ remapping\" is good; "
+                     "without it VFIO needs %s", UNSAFE_INTERRUPTS),
                 "could not tell whether interrupt remapping is on");
         return;
     }
@@ -249,17 +271,17 @@ static void interrupt_remapping(struct rules *ru)
     else
         problem(ru, HD_SEVERITY_ERROR, "no-interrupt-remapping",
                 by_cmdline
-                    ? "remove intremap=off from the kernel command line, or accept the risk "
-                      "with vfio_iommu_type1.allow_unsafe_interrupts=1"
-                    : "enable interrupt remapping in the firmware setup if it has the setting; "
-                      "otherwise accept the risk: vfio_iommu_type1.allow_unsafe_interrupts=1 "
-                      "on the kernel command line, or write Y to "
-                      "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                    ? fixf(ru, "remove intremap=off from the kernel command line, or accept the "
+                           "risk with %s", UNSAFE_INTERRUPTS)
+                    : fixf(ru, "enable interrupt remapping in the firmware setup if it has the "
+                           "setting; otherwise accept the risk: %s on the kernel command line, "
+                           "or write Y to "
+                           "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                           UNSAFE_INTERRUPTS),
                 "interrupt remapping is not available%s: VFIO will refuse to set up the IOMMU "
-                "(VFIO_SET_IOMMU fails with EPERM) unless "
-                "vfio_iommu_type1.allow_unsafe_interrupts=1 (unsafe: a device could inject "
+                "(VFIO_SET_IOMMU fails with EPERM) unless %s (unsafe: a device could inject "
                 "interrupts)",
-                by_cmdline ? " (intremap=off on the kernel command line)" : "");
+                by_cmdline ? " (intremap=off on the kernel command line)" : "", UNSAFE_INTERRUPTS);
 }
 
 static void noiommu_mode(struct rules *ru, bool enabled)
@@ -271,13 +293,12 @@ static void noiommu_mode(struct rules *ru, bool enabled)
         return;
     if (enabled)
         problem(ru, HD_SEVERITY_INFO, "noiommu-mode",
-                "turn it off unless a userspace driver needs it: "
-                "vfio.enable_unsafe_noiommu_mode=0",
+                fixf(ru, "turn it off unless a userspace driver needs it: %s", NOIOMMU_OFF),
                 "VFIO no-IOMMU mode is on; it only concerns devices without an IOMMU group");
     else
         problem(ru, HD_SEVERITY_WARNING, "noiommu-mode",
-                "for virtual machines enable an IOMMU; turn no-IOMMU mode off unless a "
-                "userspace driver needs it (vfio.enable_unsafe_noiommu_mode=0)",
+                fixf(ru, "for virtual machines enable an IOMMU; turn no-IOMMU mode off unless a "
+                     "userspace driver needs it (%s)", NOIOMMU_OFF),
                 "VFIO no-IOMMU mode is on: devices can be bound to vfio-pci without any "
                 "isolation (/dev/vfio/noiommu-N). That serves userspace drivers such as DPDK, "
                 "not virtual machines: QEMU cannot assign such devices");
@@ -291,8 +312,8 @@ static void performance_and_extras(struct rules *ru)
     if (type != NULL && (strcmp(type, "DMA") == 0 || strcmp(type, "DMA-FQ") == 0) &&
         setting(ru, HD_CMDLINE_IOMMU_PASSTHROUGH) != HD_TRISTATE_YES)
         problem(ru, HD_SEVERITY_INFO, "suggest-iommu-pt",
-                "add iommu=pt to the kernel command line: host devices then skip translation; "
-                "devices given to VFIO are isolated all the same",
+                fixf(ru, "add %s to the kernel command line: host devices then skip "
+                     "translation; devices given to VFIO are isolated all the same", IOMMU_PT),
                 "host devices go through IOMMU translation (default domain %s), which costs "
                 "some DMA performance",
                 type);
@@ -324,9 +345,9 @@ static void performance_and_extras(struct rules *ru)
                 "the vfio-pci module is not loaded");
 }
 
-int hd_iommu_diagnose(struct hd_iommu_report *r, const struct hd_iommu_facts *f)
+int hd_iommu_diagnose(struct hd_findings *out, const struct hd_iommu_facts *f)
 {
-    struct rules ru = {.r = r, .f = f};
+    struct rules ru = {.out = out, .f = f};
     bool enabled = f->groups > 0;
 
     if (enabled) {

@@ -11,13 +11,6 @@ struct evidence {
     char *text;
 };
 
-struct problem {
-    enum hd_severity severity;
-    char *code;
-    char *message;
-    char *fix;
-};
-
 struct hd_iommu_report {
     int refcount;
     bool usable;
@@ -30,8 +23,7 @@ struct hd_iommu_report {
     struct hd_cmdline *cmdline;
     struct evidence *evidence;
     size_t n_evidence;
-    struct problem *problems;
-    size_t n_problems;
+    struct hd_findings *findings;
     bool oom; /* an addition failed: the probe reports -ENOMEM */
 };
 
@@ -63,30 +55,6 @@ static void evidence(struct hd_iommu_report *r, const char *source, const char *
         return;
     }
     r->n_evidence++;
-}
-
-int hd_iommu_report_add_problem(struct hd_iommu_report *r, enum hd_severity severity,
-                                const char *code, const char *message, const char *fix)
-{
-    struct problem *grown = realloc(r->problems, (r->n_problems + 1) * sizeof(*grown));
-    struct problem *p;
-
-    if (grown == NULL)
-        return -ENOMEM;
-    r->problems = grown;
-    p = &grown[r->n_problems];
-    p->severity = severity;
-    p->code = strdup(code);
-    p->message = strdup(message);
-    p->fix = strdup(fix);
-    if (p->code == NULL || p->message == NULL || p->fix == NULL) {
-        free(p->code);
-        free(p->message);
-        free(p->fix);
-        return -ENOMEM;
-    }
-    r->n_problems++;
-    return 0;
 }
 
 /* ---- reading the facts -------------------------------------------------------------------- */
@@ -423,18 +391,6 @@ static enum hd_iommu_vendor decide_vendor(const struct hd_iommu_facts *f)
     return f->cpu_vendor;
 }
 
-/* Errors first, then warnings, then notes; the order within each is the rules' order. */
-static void sort_problems(struct hd_iommu_report *r)
-{
-    for (size_t i = 1; i < r->n_problems; i++) {
-        struct problem p = r->problems[i];
-        size_t j = i;
-        for (; j > 0 && r->problems[j - 1].severity < p.severity; j--)
-            r->problems[j] = r->problems[j - 1];
-        r->problems[j] = p;
-    }
-}
-
 HD_EXPORT int hd_iommu_probe(struct hd_ctx *ctx, struct hd_iommu_report **out)
 {
     struct hd_iommu_facts f;
@@ -446,6 +402,11 @@ HD_EXPORT int hd_iommu_probe(struct hd_ctx *ctx, struct hd_iommu_report **out)
     if (r == NULL)
         return hd_err(ctx, -ENOMEM, "IOMMU probe: out of memory");
     r->refcount = 1;
+    r->findings = hd_findings_new();
+    if (r->findings == NULL) {
+        free(r);
+        return hd_err(ctx, -ENOMEM, "IOMMU probe: out of memory");
+    }
     memset(&f, 0, sizeof(f));
     read_cmdline(ctx, r);
     f.cmdline = r->cmdline;
@@ -462,13 +423,13 @@ HD_EXPORT int hd_iommu_probe(struct hd_ctx *ctx, struct hd_iommu_report **out)
     r->groups = f.groups;
     r->enabled = f.groups > 0;
     r->interrupt_remapping = f.interrupt_remapping;
-    usable = hd_iommu_diagnose(r, &f);
+    usable = hd_iommu_diagnose(r->findings, &f);
     if (usable < 0 || r->oom) {
         hd_iommu_report_unref(r);
         return hd_err(ctx, -ENOMEM, "IOMMU probe: out of memory");
     }
     r->usable = usable;
-    sort_problems(r);
+    hd_findings_sort(r->findings);
     hd_dbg(ctx, "IOMMU: %s, %s, %zu groups", vendor_label(r->vendor),
            r->usable ? "usable" : "not usable", r->groups);
     *out = r;
@@ -490,13 +451,8 @@ HD_EXPORT struct hd_iommu_report *hd_iommu_report_unref(struct hd_iommu_report *
         free(r->evidence[i].source);
         free(r->evidence[i].text);
     }
-    for (size_t i = 0; i < r->n_problems; i++) {
-        free(r->problems[i].code);
-        free(r->problems[i].message);
-        free(r->problems[i].fix);
-    }
     free(r->evidence);
-    free(r->problems);
+    hd_findings_unref(r->findings);
     free(r->domain_type);
     hd_cmdline_unref(r->cmdline);
     free(r);
@@ -572,40 +528,7 @@ HD_EXPORT const char *hd_iommu_report_get_evidence_text(const struct hd_iommu_re
     return i < r->n_evidence ? r->evidence[i].text : NULL;
 }
 
-HD_EXPORT size_t hd_iommu_report_get_problem_count(const struct hd_iommu_report *r)
+HD_EXPORT struct hd_findings *hd_iommu_report_get_findings(const struct hd_iommu_report *r)
 {
-    return r->n_problems;
-}
-
-HD_EXPORT enum hd_severity hd_iommu_report_get_problem_severity(const struct hd_iommu_report *r,
-                                                                size_t i)
-{
-    return i < r->n_problems ? r->problems[i].severity : HD_SEVERITY_INFO;
-}
-
-HD_EXPORT const char *hd_iommu_report_get_problem_code(const struct hd_iommu_report *r, size_t i)
-{
-    return i < r->n_problems ? r->problems[i].code : NULL;
-}
-
-HD_EXPORT const char *hd_iommu_report_get_problem_message(const struct hd_iommu_report *r, size_t i)
-{
-    return i < r->n_problems ? r->problems[i].message : NULL;
-}
-
-HD_EXPORT const char *hd_iommu_report_get_problem_fix(const struct hd_iommu_report *r, size_t i)
-{
-    return i < r->n_problems ? r->problems[i].fix : NULL;
-}
-
-HD_EXPORT const char *hd_severity_name(enum hd_severity severity)
-{
-    switch (severity) {
-    case HD_SEVERITY_ERROR:
-        return "error";
-    case HD_SEVERITY_WARNING:
-        return "warning";
-    default:
-        return "info";
-    }
+    return r->findings;
 }

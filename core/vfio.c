@@ -54,7 +54,9 @@ struct hd_vfio_report {
     int group;
     char *driver;
     const char *iommu_type;
-    char *explanation;
+    struct hd_findings *findings; /* the first failure, once found */
+    char *explanation;            /* it in one line: "MESSAGE. Fix: FIX." (the context's error) */
+    char fix[1024];               /* fixf()'s */
     char *cdev;
     struct step steps[MAX_STEPS];
     size_t nsteps;
@@ -148,17 +150,41 @@ static int add_step(struct hd_vfio_report *r, const char *name, enum hd_vfio_ste
     return (int)r->nsteps++;
 }
 
-/* The first failure decides the outcome: record it, explain it, return @err. */
-static int explain(struct hd_vfio_report *r, int err, const char *fmt, ...) HD_PRINTF(3, 4);
-static int explain(struct hd_vfio_report *r, int err, const char *fmt, ...)
+/* A fix with the report's names in it; valid until the next fixf(). */
+static const char *fixf(struct hd_vfio_report *r, const char *fmt, ...) HD_PRINTF(2, 3);
+static const char *fixf(struct hd_vfio_report *r, const char *fmt, ...)
 {
     va_list ap;
 
-    if (r->explanation == NULL) {
-        va_start(ap, fmt);
-        r->explanation = vformat(fmt, ap);
-        va_end(ap);
-    }
+    va_start(ap, fmt);
+    vsnprintf(r->fix, sizeof(r->fix), fmt, ap);
+    va_end(ap);
+    return r->fix;
+}
+
+/* What a failed step without a better explanation can be fixed with. */
+#define SEE_KERNEL_LOG "the kernel log (dmesg) says why"
+
+/* The first failure decides the outcome: record it as the report's one finding (an error
+ * about the device, @code stable for scripts), explain it, return @err. */
+static int explain(struct hd_vfio_report *r, int err, const char *code, const char *fix,
+                   const char *fmt, ...) HD_PRINTF(5, 6);
+static int explain(struct hd_vfio_report *r, int err, const char *code, const char *fix,
+                   const char *fmt, ...)
+{
+    char *message;
+    va_list ap;
+
+    if (r->explanation != NULL || hd_findings_count(r->findings) > 0)
+        return err;
+    va_start(ap, fmt);
+    message = vformat(fmt, ap);
+    va_end(ap);
+    if (message != NULL &&
+        hd_findings_add(r->findings, HD_SEVERITY_ERROR, code, r->name, fix, "%s", message) == 0 &&
+        asprintf(&r->explanation, "%s. Fix: %s.", message, fix) < 0)
+        r->explanation = NULL;
+    free(message);
     return err;
 }
 
@@ -179,6 +205,7 @@ HD_EXPORT struct hd_vfio_report *hd_vfio_report_unref(struct hd_vfio_report *r)
     }
     free(r->driver);
     free(r->explanation);
+    hd_findings_unref(r->findings);
     free(r->cdev);
     free(r);
     return NULL;
@@ -209,9 +236,9 @@ HD_EXPORT const char *hd_vfio_report_get_iommu_type(const struct hd_vfio_report 
     return r->iommu_type;
 }
 
-HD_EXPORT const char *hd_vfio_report_get_explanation(const struct hd_vfio_report *r)
+HD_EXPORT struct hd_findings *hd_vfio_report_get_findings(const struct hd_vfio_report *r)
 {
-    return r->usable ? NULL : r->explanation;
+    return r->findings;
 }
 
 HD_EXPORT size_t hd_vfio_report_step_count(const struct hd_vfio_report *r)
@@ -358,28 +385,31 @@ static int open_failed(struct hd_ctx *ctx, const struct hd_vfio_ops *ops,
      * may open a device node, whatever its owner and mode. */
     if ((err == -EACCES || err == -EPERM) && ops->nodev != NULL &&
         ops->nodev(ops->data, ctx, path))
-        return explain(r, err,
+        return explain(r, err, "vfio-node-nodev",
+                       fixf(r, "give the VM's process a /dev without nodev (devtmpfs is mounted "
+                            "without it); in a container, pass the node in as a device "
+                            "(docker/podman --device /%s, or the runtime's device list) rather "
+                            "than bind-mounting /dev", path),
                        "cannot open /%s: it is on a file system mounted nodev, where no device "
-                       "node can be opened whatever its owner and mode (%s). Fix: give the VM's "
-                       "process a /dev without nodev (devtmpfs is mounted without it); in a "
-                       "container, pass the node in as a device (docker/podman --device /%s, "
-                       "or the runtime's device list) rather than bind-mounting /dev.",
-                       path, node, path);
+                       "node can be opened whatever its owner and mode (%s)",
+                       path, node);
     if (err == -EACCES || err == -EPERM)
-        return explain(r, err,
+        return explain(r, err, "vfio-permission",
+                       "give that user the node (chown, or a udev rule such as "
+                       "SUBSYSTEM==\"vfio\", OWNER=\"qemu\" so it lasts), or run the check as "
+                       "that user to see what it sees",
                        "permission denied opening /%s (%s; this process runs as uid %u): the "
                        "process that runs the VM (QEMU, often user qemu or libvirt-qemu) needs "
-                       "read-write access to /%s. Fix: give that user the node (chown, or a "
-                       "udev rule such as SUBSYSTEM==\"vfio\", OWNER=\"qemu\" so it lasts), or "
-                       "run the check as that user to see what it sees.",
+                       "read-write access to /%s",
                        path, node, (unsigned)geteuid(), path);
     if (err == -EBUSY)
-        return explain(r, err,
+        return explain(r, err, "vfio-busy",
+                       fixf(r, "stop it first; `fuser -v /%s` names the holder", path),
                        "/%s is already open elsewhere: a VFIO group can be opened by one "
-                       "process at a time, so another VM or program is using group %d. Stop "
-                       "it first; `fuser -v /%s` names the holder.",
-                       path, r->group, path);
-    return explain(r, err, "opening /%s failed: %s", path, strerror(-err));
+                       "process at a time, so another VM or program is using group %d",
+                       path, r->group);
+    return explain(r, err, "vfio-open-failed", SEE_KERNEL_LOG, "opening /%s failed: %s", path,
+                   strerror(-err));
 }
 
 static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct hd_vfio_report *r,
@@ -400,9 +430,10 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
         }
         add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -ENOENT)
-            return explain(r, err,
-                           "/dev/vfio/vfio does not exist: the vfio modules are not loaded "
-                           "(modprobe vfio-pci), or /dev is not a devtmpfs.");
+            return explain(r, err, "vfio-not-loaded",
+                           "load them (modprobe vfio-pci); /dev must be a devtmpfs",
+                           "/dev/vfio/vfio does not exist: the vfio modules are not loaded, or "
+                           "/dev is not a devtmpfs");
         return open_failed(ctx, ops, r, "dev/vfio/vfio", err);
     }
     add_step(r, "open /dev/vfio/vfio", HD_VFIO_STEP_OK, 0, NULL);
@@ -411,8 +442,9 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     if (v != VFIO_API_VERSION) {
         err = v < 0 ? v : -EPROTO;
         add_step(r, "VFIO_GET_API_VERSION", HD_VFIO_STEP_FAILED, err, "version %d", v);
-        return explain(r, err, "the kernel speaks VFIO API version %d, not %d", v,
-                       VFIO_API_VERSION);
+        return explain(r, err, "vfio-api-version",
+                       fixf(r, "use a kernel whose VFIO speaks version %d", VFIO_API_VERSION),
+                       "the kernel speaks VFIO API version %d, not %d", v, VFIO_API_VERSION);
     }
     add_step(r, "VFIO_GET_API_VERSION", HD_VFIO_STEP_OK, 0, "version %d", v);
 
@@ -427,9 +459,9 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     if (type == 0) {
         add_step(r, "VFIO_CHECK_EXTENSION", HD_VFIO_STEP_FAILED, -ENOTSUP,
                  "neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU");
-        return explain(r, -ENOTSUP,
+        return explain(r, -ENOTSUP, "vfio-no-type1", "load it: modprobe vfio_iommu_type1",
                        "the VFIO container offers no Type1 IOMMU backend: vfio_iommu_type1 is "
-                       "not loaded (modprobe vfio_iommu_type1).");
+                       "not loaded");
     }
     add_step(r, "VFIO_CHECK_EXTENSION", HD_VFIO_STEP_OK, 0, "%s", r->iommu_type);
 
@@ -440,11 +472,11 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
         err = f->group;
         add_step(r, sname, HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -ENOENT)
-            return explain(r, err,
+            return explain(r, err, "vfio-node-missing",
+                           fixf(r, "detach %s to vfio-pci", r->name),
                            "/dev/vfio/%d does not exist: no device of group %d is bound to "
-                           "vfio-pci, or /dev is not a devtmpfs and udev has not made the node. "
-                           "Fix: detach %s to vfio-pci.",
-                           r->group, r->group, r->name);
+                           "vfio-pci, or /dev is not a devtmpfs and udev has not made the node",
+                           r->group, r->group);
         return open_failed(ctx, ops, r, gpath, err);
     }
     add_step(r, sname, HD_VFIO_STEP_OK, 0, NULL);
@@ -452,8 +484,8 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     err = ops->ioctl(ops->data, f->group, VFIO_GROUP_GET_STATUS, &status);
     if (err < 0) {
         add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_FAILED, err, NULL);
-        return explain(r, err, "VFIO_GROUP_GET_STATUS on group %d failed: %s", r->group,
-                       strerror(-err));
+        return explain(r, err, "vfio-group-status-failed", SEE_KERNEL_LOG,
+                       "VFIO_GROUP_GET_STATUS on group %d failed: %s", r->group, strerror(-err));
     }
     if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
         char list[1024] = "";
@@ -466,18 +498,18 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
         add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_FAILED, -EPERM,
                  "group %d not viable (flags 0x%x)", r->group, status.flags);
         return explain(
-            r, -EPERM,
+            r, -EPERM, "group-not-viable",
+            fixf(r, "detach the whole group of %s to vfio-pci, or unbind the blockers from "
+                 "their drivers (vfio_iommu_type1.allow_unsafe_interrupts does not help here: "
+                 "it is about interrupt remapping, not about group isolation)", r->name),
             "IOMMU group %d is not viable: every device in it must be unbound or on vfio-pci "
             "(or pci-stub, or a bridge on pcieport), because they can reach each other's "
-            "memory. %s%s. Fix: detach the whole group of %s to vfio-pci, "
-            "or unbind the blockers from their drivers. (vfio_iommu_type1."
-            "allow_unsafe_interrupts does not help here: it is about interrupt remapping, "
-            "not about group isolation.)",
+            "memory. %s%s",
             r->group,
             r->nblockers ? "Blocking: "
                          : "No member on a host driver was found in "
                            "sysfs; it may have changed meanwhile",
-            r->nblockers ? list : "", r->name);
+            r->nblockers ? list : "");
     }
     add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_OK, 0, "group %d viable (flags 0x%x)",
              r->group, status.flags);
@@ -486,11 +518,14 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     if (err < 0) {
         add_step(r, "VFIO_GROUP_SET_CONTAINER", HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -EBUSY)
-            return explain(r, err,
+            return explain(r, err, "vfio-busy",
+                           fixf(r, "stop it first; `fuser -v /dev/vfio/%d` names the holder",
+                                r->group),
                            "group %d is already attached to a container: another process set "
-                           "it up and still holds it.",
+                           "it up and still holds it",
                            r->group);
-        return explain(r, err, "VFIO_GROUP_SET_CONTAINER failed: %s", strerror(-err));
+        return explain(r, err, "vfio-set-container-failed", SEE_KERNEL_LOG,
+                       "VFIO_GROUP_SET_CONTAINER failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_GROUP_SET_CONTAINER", HD_VFIO_STEP_OK, 0, NULL);
 
@@ -504,20 +539,23 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
             hd_fs_read_attr(ctx, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
                             unsafe, sizeof(unsafe));
             return explain(
-                r, err,
+                r, err, "no-interrupt-remapping",
+                fixf(r, "enable interrupt remapping (firmware setting; remove "
+                     "intremap=off/nointremap). Only if you accept the risk: %s on the kernel "
+                     "command line, or 1 written to "
+                     "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts at run "
+                     "time - a device given to a guest can then forge MSI writes and inject "
+                     "interrupts into the host, so only for trusted guests",
+                     hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN)),
                 "VFIO_SET_IOMMU was refused (EPERM): the IOMMU does not remap interrupts "
                 "(interrupt remapping is off: intremap=off or nointremap on the kernel command "
                 "line, or missing in the platform or firmware), and vfio_iommu_type1 refuses "
                 "unsafe interrupts (allow_unsafe_interrupts=%s). The IOMMU report shows the "
-                "interrupt remapping state. Fix: enable interrupt remapping (firmware setting; "
-                "remove intremap=off/nointremap). Only if you accept the risk: "
-                "vfio_iommu_type1.allow_unsafe_interrupts=1 on the kernel command line, or 1 "
-                "written to /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts at "
-                "run time - a device given to a guest can then forge MSI writes and inject "
-                "interrupts into the host, so only for trusted guests.",
+                "interrupt remapping state",
                 unsafe);
         }
-        return explain(r, err, "VFIO_SET_IOMMU (%s) failed: %s",
+        return explain(r, err, "vfio-set-iommu-failed", SEE_KERNEL_LOG,
+                       "VFIO_SET_IOMMU (%s) failed: %s",
                        type == VFIO_TYPE1v2_IOMMU ? "Type1v2" : "Type1", strerror(-err));
     }
     add_step(r, "VFIO_SET_IOMMU", HD_VFIO_STEP_OK, 0, "%s", r->iommu_type);
@@ -527,16 +565,17 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
         err = f->device;
         add_step(r, "VFIO_GROUP_GET_DEVICE_FD", HD_VFIO_STEP_FAILED, err, "%s", r->name);
         if (err == -EBUSY)
-            return explain(r, err,
+            return explain(r, err, "vfio-busy", "stop the VM or program that uses it first",
                            "%s is already open through VFIO: a VM or another program is "
-                           "using it.",
+                           "using it",
                            r->name);
         if (err == -ENODEV || err == -EINVAL || err == -ENOENT)
-            return explain(r, err,
+            return explain(r, err, "not-detached", fixf(r, "detach %s to vfio-pci", r->name),
                            "group %d does not hand out %s: the device is not bound to vfio-pci "
-                           "(driver: %s). Fix: detach %s to vfio-pci.",
-                           r->group, r->name, r->driver ? r->driver : "none", r->name);
-        return explain(r, err, "VFIO_GROUP_GET_DEVICE_FD failed: %s", strerror(-err));
+                           "(driver: %s)",
+                           r->group, r->name, r->driver ? r->driver : "none");
+        return explain(r, err, "vfio-get-device-failed", SEE_KERNEL_LOG,
+                       "VFIO_GROUP_GET_DEVICE_FD failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_GROUP_GET_DEVICE_FD", HD_VFIO_STEP_OK, 0, "%s", r->name);
 
@@ -544,7 +583,8 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
     err = ops->ioctl(ops->data, f->device, VFIO_DEVICE_GET_INFO, &r->info);
     if (err < 0) {
         add_step(r, "VFIO_DEVICE_GET_INFO", HD_VFIO_STEP_FAILED, err, NULL);
-        return explain(r, err, "VFIO_DEVICE_GET_INFO failed: %s", strerror(-err));
+        return explain(r, err, "vfio-device-info-failed", SEE_KERNEL_LOG,
+                       "VFIO_DEVICE_GET_INFO failed: %s", strerror(-err));
     }
     r->have_info = true;
     add_step(r, "VFIO_DEVICE_GET_INFO", HD_VFIO_STEP_OK, 0, "flags 0x%x%s%s, %u regions, %u irqs",
@@ -583,9 +623,10 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
     if (f->cdev < 0) {
         add_step(r, sname, HD_VFIO_STEP_FAILED, f->cdev, NULL);
         if (f->cdev == -ENOENT)
-            return explain(r, f->cdev,
+            return explain(r, f->cdev, "vfio-node-missing",
+                           "mount a devtmpfs on /dev, or let udev make the node",
                            "the kernel has the vfio cdev %s but /%s does not exist: /dev is not "
-                           "a devtmpfs and udev has not made the node.",
+                           "a devtmpfs and udev has not made the node",
                            r->cdev, path);
         return open_failed(ctx, ops, r, path, f->cdev);
     }
@@ -596,9 +637,9 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
         err = f->iommufd;
         add_step(r, "open /dev/iommu", HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -ENOENT)
-            return explain(r, err,
-                           "/dev/iommu does not exist: the iommufd module is not loaded "
-                           "(modprobe iommufd), so the vfio cdev %s cannot be used.",
+            return explain(r, err, "iommufd-not-loaded", "load it: modprobe iommufd",
+                           "/dev/iommu does not exist: the iommufd module is not loaded, so the "
+                           "vfio cdev %s cannot be used",
                            r->cdev);
         return open_failed(ctx, ops, r, "dev/iommu", err);
     }
@@ -609,9 +650,9 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
     if (err < 0) {
         add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_FAILED, err, NULL);
         if (err == -EBUSY)
-            return explain(r, err,
+            return explain(r, err, "vfio-busy", "stop the VM or program that uses it first",
                            "%s is already open (through its group or its cdev): a VM or "
-                           "another program is using it.",
+                           "another program is using it",
                            r->name);
         if (err == -EPERM) {
             /* iommufd has its own switch: vfio_iommu_type1's does not reach the cdev path
@@ -619,24 +660,29 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
             char unsafe[8] = "?";
             hd_fs_read_attr(ctx, "sys/module/iommufd/parameters/allow_unsafe_interrupts", unsafe,
                             sizeof(unsafe));
-            return explain(r, err,
+            return explain(r, err, "iommufd-bind-refused",
+                           fixf(r, "enable interrupt remapping; only if you accept that a guest "
+                                "can then inject interrupts into the host: %s on the kernel "
+                                "command line, or 1 written to "
+                                "/sys/module/iommufd/parameters/allow_unsafe_interrupts "
+                                "(vfio_iommu_type1's parameter does not cover the cdev)",
+                                hd_cmdline_advice(HD_ADVICE_IOMMUFD_UNSAFE_INTERRUPTS,
+                                                  HD_IOMMU_VENDOR_UNKNOWN)),
                            "VFIO_DEVICE_BIND_IOMMUFD was refused (EPERM): the IOMMU does not "
                            "remap interrupts and iommufd refuses unsafe interrupts "
                            "(allow_unsafe_interrupts=%s), or the group is not viable; the IOMMU "
-                           "report says which. Fix: enable interrupt remapping; only if you "
-                           "accept that a guest can then inject interrupts into the host: "
-                           "iommufd.allow_unsafe_interrupts=1 on the kernel command line, or 1 "
-                           "written to /sys/module/iommufd/parameters/allow_unsafe_interrupts "
-                           "(vfio_iommu_type1's parameter does not cover the cdev).", unsafe);
+                           "report says which", unsafe);
         }
-        return explain(r, err, "VFIO_DEVICE_BIND_IOMMUFD failed: %s", strerror(-err));
+        return explain(r, err, "iommufd-bind-failed", SEE_KERNEL_LOG,
+                       "VFIO_DEVICE_BIND_IOMMUFD failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_DEVICE_BIND_IOMMUFD", HD_VFIO_STEP_OK, 0, "devid %u", bind.out_devid);
 
     err = ops->ioctl(ops->data, f->iommufd, HD_IOMMU_IOAS_ALLOC, &ioas);
     if (err < 0) {
         add_step(r, "IOMMU_IOAS_ALLOC", HD_VFIO_STEP_FAILED, err, NULL);
-        return explain(r, err, "IOMMU_IOAS_ALLOC failed: %s", strerror(-err));
+        return explain(r, err, "iommufd-ioas-failed", SEE_KERNEL_LOG,
+                       "IOMMU_IOAS_ALLOC failed: %s", strerror(-err));
     }
     add_step(r, "IOMMU_IOAS_ALLOC", HD_VFIO_STEP_OK, 0, "ioas %u", ioas.out_ioas_id);
 
@@ -644,14 +690,16 @@ static int cdev_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct h
     err = ops->ioctl(ops->data, f->cdev, HD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
     if (err < 0) {
         add_step(r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", HD_VFIO_STEP_FAILED, err, NULL);
-        return explain(r, err, "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %s", strerror(-err));
+        return explain(r, err, "iommufd-attach-failed", SEE_KERNEL_LOG,
+                       "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", HD_VFIO_STEP_OK, 0, "pt %u", attach.pt_id);
 
     err = ops->ioctl(ops->data, f->cdev, VFIO_DEVICE_GET_INFO, &info);
     if (err < 0) {
         add_step(r, "VFIO_DEVICE_GET_INFO (cdev)", HD_VFIO_STEP_FAILED, err, NULL);
-        return explain(r, err, "VFIO_DEVICE_GET_INFO on the cdev failed: %s", strerror(-err));
+        return explain(r, err, "vfio-device-info-failed", SEE_KERNEL_LOG,
+                       "VFIO_DEVICE_GET_INFO on the cdev failed: %s", strerror(-err));
     }
     add_step(r, "VFIO_DEVICE_GET_INFO (cdev)", HD_VFIO_STEP_OK, 0,
              "flags 0x%x, %u regions, %u irqs", info.flags, info.num_regions, info.num_irqs);
@@ -694,14 +742,21 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     r->refcount = 1;
     r->group = -1;
     hd_pci_addr_format(addr, r->name);
+    if ((r->findings = hd_findings_new()) == NULL) {
+        free(r);
+        return -ENOMEM;
+    }
     *out = r;
 
     err = hd_device_open(ctx, addr, &dev);
     if (err < 0) {
         add_step(r, "device", HD_VFIO_STEP_FAILED, err, NULL);
-        explain(r, err, "%s: %s", r->name,
+        explain(r, err, err == -ENODEV ? "no-device" : "device-unreadable",
+                err == -ENODEV ? "check the PCI address (lspci -D lists the devices)"
+                               : SEE_KERNEL_LOG,
+                "%s: %s", r->name,
                 err == -ENODEV ? "no such PCI device" : hd_ctx_last_error(ctx));
-        return hd_err(ctx, err, "%s", r->explanation);
+        return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));
     }
     if (hd_device_get_driver(dev) != NULL &&
         (r->driver = strdup(hd_device_get_driver(dev))) == NULL) {
@@ -712,10 +767,12 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     r->group = hd_device_get_iommu_group(dev);
     if (r->group < 0) {
         add_step(r, "iommu group", HD_VFIO_STEP_FAILED, -ENODEV, NULL);
-        err = explain(r, -ENODEV,
-                      "%s has no IOMMU group: the kernel runs without an IOMMU for it (off in "
-                      "the firmware; on Intel, intel_iommu=on missing from the kernel command "
-                      "line; on AMD, amd_iommu=off on it). The IOMMU report says which.",
+        err = explain(r, -ENODEV, "no-iommu-group",
+                      fixf(r, "turn the IOMMU on: in the firmware setup, and on Intel with %s on "
+                           "the kernel command line (the AMD IOMMU is on by default: remove "
+                           "amd_iommu=off or iommu=off if there); the IOMMU report says which",
+                           hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)),
+                      "%s has no IOMMU group: the kernel runs without an IOMMU for it",
                       r->name);
         goto out;
     }
@@ -725,14 +782,14 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         err = -ENOENT;
         add_step(r, "driver", HD_VFIO_STEP_FAILED, err, "%s", r->driver ? r->driver : "none");
         if (r->driver != NULL)
-            explain(r, err,
+            explain(r, err, "not-detached", "detach it to vfio-pci",
                     "%s is not detached: it is bound to %s, not to vfio-pci, so VFIO cannot "
-                    "hand it to a VM. Fix: detach it to vfio-pci.",
+                    "hand it to a VM",
                     r->name, r->driver);
         else
-            explain(r, err,
+            explain(r, err, "not-detached", "detach it to vfio-pci",
                     "%s is not detached: it is bound to no driver, and VFIO only hands out "
-                    "devices bound to vfio-pci. Fix: detach it to vfio-pci.",
+                    "devices bound to vfio-pci",
                     r->name);
         goto out;
     }
@@ -763,13 +820,20 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
     *out = NULL;
     if (ctx == NULL || ops == NULL || (r = calloc(1, sizeof(*r))) == NULL)
         return ctx == NULL || ops == NULL ? -EINVAL : -ENOMEM;
+    if ((r->findings = hd_findings_new()) == NULL) {
+        free(r);
+        return -ENOMEM;
+    }
     r->refcount = 1;
     r->group = -1;
     *out = r;
     if (hd_mdev_uuid_parse(uuid, r->name) < 0) {
         hd_strlcpy(r->name, "?", sizeof(r->name));
-        explain(r, -EINVAL, "'%s' is not a mediated device's UUID", uuid ? uuid : "");
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s", r->explanation);
+        explain(r, -EINVAL, "invalid-uuid",
+                "give its UUID (8-4-4-4-12 hex digits) or libvirt's mdev_<uuid>",
+                "'%s' is not a mediated device's UUID", uuid ? uuid : "");
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s",
+                       r->explanation ? r->explanation : strerror(EINVAL));
     }
     /* The mdev core links the device to its group and its (vendor's) mdev driver. */
     hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/iommu_group", r->name);
@@ -778,10 +842,12 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
         err = -EINVAL;
     if (err < 0) {
         add_step(r, "iommu group", HD_VFIO_STEP_FAILED, err, NULL);
-        explain(r, err, "%s: %s", r->name, err == -ENOENT ? "no such mediated device (or it "
+        explain(r, err, err == -ENOENT ? "no-device" : "device-unreadable",
+                err == -ENOENT ? "check the UUID against /sys/bus/mdev/devices" : SEE_KERNEL_LOG,
+                "%s: %s", r->name, err == -ENOENT ? "no such mediated device (or it "
                 "has no IOMMU group)" : strerror(-err));
         return hd_errr(ctx, err, err == -ENOENT ? HD_REASON_NO_DEVICE : HD_REASON_FAILED, "%s",
-                       r->explanation);
+                       r->explanation ? r->explanation : strerror(-err));
     }
     r->group = (int)g;
     add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
@@ -791,9 +857,11 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
         return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
     if (r->driver == NULL) {
         add_step(r, "driver", HD_VFIO_STEP_FAILED, -ENOENT, "none");
-        explain(r, -ENOENT, "%s is bound to no mdev driver: its parent's driver did not take "
+        explain(r, -ENOENT, "mdev-no-driver",
+                "the kernel log (dmesg) says why the parent's mdev driver did not take it",
+                "%s is bound to no mdev driver: its parent's driver did not take "
                 "it, so VFIO has no device to hand out", r->name);
-        return hd_err(ctx, -ENOENT, "%s", r->explanation);
+        return hd_err(ctx, -ENOENT, "%s", r->explanation ? r->explanation : strerror(ENOENT));
     }
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
     /* Its vfio-dev/vfioN, where the kernel has the cdev (6.6+ with VFIO_DEVICE_CDEV). */

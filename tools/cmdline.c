@@ -27,8 +27,7 @@ static const char *iommu_switch(struct tool *t, enum hd_iommu_vendor *vendor)
         *vendor = hd_iommu_report_get_vendor(report);
         hd_iommu_report_unref(report);
     }
-    /* The AMD IOMMU is on by default: amd_iommu=on is not an option (docs/iommu.md). */
-    return *vendor == HD_IOMMU_VENDOR_INTEL ? "intel_iommu=on" : NULL;
+    return hd_cmdline_advice(HD_ADVICE_IOMMU_ON, *vendor);
 }
 
 static bool asked(struct hd_device **devs, size_t n, struct hd_device *d)
@@ -135,8 +134,9 @@ static int run(struct tool *t, int argc, char **argv)
         add(&p, strdup(sw));
     if (vendor == HD_IOMMU_VENDOR_UNKNOWN)
         fprintf(stderr, "hostdev cmdline: warning: cannot tell the IOMMU's vendor; on Intel "
-                        "add intel_iommu=on too (see hostdev iommu)\n");
-    add(&p, strdup("iommu=pt"));
+                        "add %s too (see hostdev iommu)\n",
+                hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL));
+    add(&p, strdup(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, vendor)));
     if (reserve) {
         add(&p, reserve_param(devs, n));
         if (strcmp(stub, "vfio-pci") != 0)

@@ -55,8 +55,8 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"unit", required_argument, NULL, 'u'},
                                          {NULL, 0, NULL, 0}};
     struct hd_pci_addr addr;
-    struct hd_diagnosis *d;
-    size_t n, problems = 0;
+    struct hd_findings *d;
+    size_t n, problems;
     uint64_t vm_bytes = 0;
     const char *unit = NULL;
     long pid = 0;
@@ -97,51 +97,37 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
     if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {
-        hd_diagnosis_unref(d);
+        hd_findings_unref(d);
         return tool_lib_error(t, tool_exit_for(t), r, "locked-memory check");
     }
-    n = hd_diagnosis_count(d);
-    for (size_t i = 0; i < n; i++) {
-        if (hd_diagnosis_get_severity(d, i) != HD_SEVERITY_INFO)
-            problems++;
-    }
+    n = hd_findings_count(d);
+    problems = hd_findings_count_at_least(d, HD_SEVERITY_WARNING);
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_bool(&j, "ok", problems == 0);
-        json_key(&j, "findings");
-        json_begin_array(&j);
-        for (size_t i = 0; i < n; i++) {
-            json_begin_object(&j);
-            json_kv_string(&j, "severity", hd_severity_name(hd_diagnosis_get_severity(d, i)));
-            json_kv_string(&j, "code", hd_diagnosis_get_code(d, i));
-            json_kv_string(&j, "device", hd_diagnosis_get_device(d, i));
-            json_kv_string(&j, "problem", hd_diagnosis_get_problem(d, i));
-            json_kv_string(&j, "fix", hd_diagnosis_get_fix(d, i));
-            json_end_object(&j);
-        }
-        json_end_array(&j);
+        json_kv_findings(&j, "findings", d);
         json_end_object(&j);
         json_finish(&j);
     } else {
         for (size_t i = 0; i < n; i++) {
-            const char *dev = hd_diagnosis_get_device(d, i);
+            const char *dev = hd_findings_get_device(d, i);
             char head[64];
-            const char *problem = hd_diagnosis_get_problem(d, i);
+            const char *problem = hd_findings_get_message(d, i);
             if (names_device_first(problem, dev))
-                snprintf(head, sizeof(head), "%s", hd_severity_name(hd_diagnosis_get_severity(d, i)));
+                snprintf(head, sizeof(head), "%s", hd_severity_name(hd_findings_get_severity(d, i)));
             else
                 snprintf(head, sizeof(head), "%s%s%s:",
-                         hd_severity_name(hd_diagnosis_get_severity(d, i)), dev ? " " : "",
+                         hd_severity_name(hd_findings_get_severity(d, i)), dev ? " " : "",
                          dev ? dev : "");
             tool_print_wrapped(stdout, head, 2, problem);
-            tool_print_wrapped(stdout, "  fix: ", 7, hd_diagnosis_get_fix(d, i));
+            tool_print_wrapped(stdout, "  fix: ", 7, hd_findings_get_fix(d, i));
         }
         if (problems == 0)
             printf("no problems found%s\n", n ? " (only notes above)" : "");
     }
-    hd_diagnosis_unref(d);
+    hd_findings_unref(d);
     return problems ? EXIT_FAILED : EXIT_DONE;
 }
 

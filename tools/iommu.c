@@ -91,18 +91,7 @@ static void print_json(const struct hd_iommu_report *r)
         json_end_object(&j);
     }
     json_end_array(&j);
-    json_key(&j, "problems");
-    json_begin_array(&j);
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++) {
-        json_begin_object(&j);
-        json_kv_string(&j, "severity",
-                       hd_severity_name(hd_iommu_report_get_problem_severity(r, i)));
-        json_kv_string(&j, "code", hd_iommu_report_get_problem_code(r, i));
-        json_kv_string(&j, "message", hd_iommu_report_get_problem_message(r, i));
-        json_kv_string(&j, "fix", hd_iommu_report_get_problem_fix(r, i));
-        json_end_object(&j);
-    }
-    json_end_array(&j);
+    json_kv_findings(&j, "findings", hd_iommu_report_get_findings(r));
     json_cmdline(&j, hd_iommu_report_get_cmdline(r));
     json_end_object(&j);
     json_finish(&j);
@@ -112,7 +101,7 @@ static void print_human(const struct hd_iommu_report *r)
 {
     enum hd_tristate ir = hd_iommu_report_get_interrupt_remapping(r);
     const char *type = hd_iommu_report_get_domain_type(r);
-    size_t problems = hd_iommu_report_get_problem_count(r);
+    const struct hd_findings *findings = hd_iommu_report_get_findings(r);
 
     if (hd_iommu_report_is_enabled(r))
         printf("IOMMU: %s (%s, %zu groups, default domain %s, interrupt remapping %s)\n",
@@ -128,8 +117,8 @@ static void print_human(const struct hd_iommu_report *r)
     /* Errors and warnings under "Problems", then what is only worth knowing under "Notes". */
     for (int notes = 0; notes <= 1; notes++) {
         bool header = false;
-        for (size_t i = 0; i < problems; i++) {
-            enum hd_severity sev = hd_iommu_report_get_problem_severity(r, i);
+        for (size_t i = 0; i < hd_findings_count(findings); i++) {
+            enum hd_severity sev = hd_findings_get_severity(findings, i);
             char prefix[32];
             if ((sev == HD_SEVERITY_INFO) != (notes == 1))
                 continue;
@@ -137,8 +126,8 @@ static void print_human(const struct hd_iommu_report *r)
                 printf(notes ? "\nNotes:\n" : "\nProblems:\n");
             header = true;
             snprintf(prefix, sizeof(prefix), "  %-8s", hd_severity_name(sev));
-            tool_print_wrapped(stdout, prefix, 10, hd_iommu_report_get_problem_message(r, i));
-            tool_print_wrapped(stdout, "          fix: ", 15, hd_iommu_report_get_problem_fix(r, i));
+            tool_print_wrapped(stdout, prefix, 10, hd_findings_get_message(findings, i));
+            tool_print_wrapped(stdout, "          fix: ", 15, hd_findings_get_fix(findings, i));
         }
     }
     printf("\nEvidence:\n");

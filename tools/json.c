@@ -210,3 +210,19 @@ void json_kv_words(struct json *j, const char *key, const char *words)
     json_end_array(j);
     free(copy);
 }
+
+void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings)
+{
+    json_key(j, key);
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_findings_count(findings); i++) {
+        json_begin_object(j);
+        json_kv_string(j, "severity", hd_severity_name(hd_findings_get_severity(findings, i)));
+        json_kv_string(j, "code", hd_findings_get_code(findings, i));
+        json_kv_string(j, "device", hd_findings_get_device(findings, i));
+        json_kv_string(j, "message", hd_findings_get_message(findings, i));
+        json_kv_string(j, "fix", hd_findings_get_fix(findings, i));
+        json_end_object(j);
+    }
+    json_end_array(j);
+}

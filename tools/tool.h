@@ -111,6 +111,9 @@ void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_hex(struct json *j, const char *key, unsigned long v, int width); /* "0x8086" */
 /* "key": [...] with the blank-separated words of @words (NULL: an empty array). */
 void json_kv_words(struct json *j, const char *key, const char *words);
+/* Findings (IOMMU, verify, doctor) one shape everywhere: [{"severity", "code", "device",
+ * "message", "fix"}]. */
+void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings);
 void json_finish(struct json *j); /* trailing newline */
 
 #endif

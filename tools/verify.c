@@ -80,7 +80,7 @@ static void print_json(const struct hd_vfio_report *r)
         json_end_object(&j);
     }
     json_end_array(&j);
-    json_kv_string(&j, "explanation", hd_vfio_report_get_explanation(r));
+    json_kv_findings(&j, "findings", hd_vfio_report_get_findings(r));
     json_end_object(&j);
     json_finish(&j);
 }
@@ -149,16 +149,21 @@ static int run(struct tool *t, int argc, char **argv)
         code = EXIT_DONE;
     } else {
         code = EXIT_FAILED;
-        const char *why = hd_vfio_report_get_explanation(r), *name = hd_vfio_report_get_name(r);
+        const struct hd_findings *f = hd_vfio_report_get_findings(r);
+        const char *why = hd_findings_get_message(f, 0), *fix = hd_findings_get_fix(f, 0);
+        const char *name = hd_vfio_report_get_name(r), *what = hd_findings_get_code(f, 0);
+        bool named = why != NULL && strncmp(why, name, strlen(name)) == 0;
+        bool detach = what != NULL && (strcmp(what, "not-detached") == 0 ||
+                                       strcmp(what, "vfio-node-missing") == 0 ||
+                                       strcmp(what, "group-not-viable") == 0);
         char hint[96];
-        /* The explanation names the device itself when it starts with it: say it once. The
+        /* The message names the device itself when it starts with it: say it once. The
          * command that detaches it is the tool's to give. */
         snprintf(hint, sizeof(hint), "'hostdev detach %s%s' detaches it",
-                 strstr(why, "whole group") ? "--group " : "", name);
-        tool_error_hint(t, code, strstr(why, "to vfio-pci") ? hint : NULL, "%s%s%s",
-                        strncmp(why, name, strlen(name)) == 0 ? "" : name,
-                        strncmp(why, name, strlen(name)) == 0 ? "" : " is not usable by a VM: ",
-                        why);
+                 strcmp(what ? what : "", "group-not-viable") == 0 ? "--group " : "", name);
+        tool_error_hint(t, code, detach ? hint : NULL, "%s%s%s%s%s%s", named ? "" : name,
+                        named ? "" : " is not usable by a VM: ", why ? why : strerror(-err),
+                        fix ? ". Fix: " : "", fix ? fix : "", fix ? "." : "");
     }
     hd_vfio_report_unref(r);
     return code;

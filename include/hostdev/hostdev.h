@@ -484,11 +484,52 @@ enum hd_iommu_vendor {
     HD_IOMMU_VENDOR_OTHER, /* e.g. an Arm SMMU, virtio-iommu */
 };
 
+/* ------------------------------------------------------------------------------------------ */
+/* Findings: what the IOMMU probe, VFIO verification and the doctor find                      */
+/*
+ * One type for all three: a list, worst first, each finding with a severity, a stable code for
+ * scripts ("no-dmar-table", "group-not-viable", "no-interrupt-remapping"), the device it is
+ * about (a PCI address or mdev UUID; NULL: the host), what is wrong, and the fix. A list
+ * returned by a report's getter belongs to the report (take a reference to keep it longer).
+ */
+
+struct hd_findings;
+
 enum hd_severity {
     HD_SEVERITY_INFO,    /* worth knowing (a performance hint) */
     HD_SEVERITY_WARNING, /* works, but not as it should (unsafe, ignored option) */
     HD_SEVERITY_ERROR,   /* VFIO cannot work until this is fixed */
 };
+const char *hd_severity_name(enum hd_severity severity); /* "info", "warning", "error" */
+
+struct hd_findings *hd_findings_ref(struct hd_findings *findings);
+struct hd_findings *hd_findings_unref(struct hd_findings *findings);
+size_t hd_findings_count(const struct hd_findings *findings);
+/* How many are @severity or worse (HD_SEVERITY_WARNING: the problems, notes left out). */
+size_t hd_findings_count_at_least(const struct hd_findings *findings, enum hd_severity severity);
+/* NULL (HD_SEVERITY_INFO for the severity) for @i >= count. */
+enum hd_severity hd_findings_get_severity(const struct hd_findings *findings, size_t i);
+const char *hd_findings_get_code(const struct hd_findings *findings, size_t i);
+const char *hd_findings_get_device(const struct hd_findings *findings, size_t i); /* NULL: host */
+const char *hd_findings_get_message(const struct hd_findings *findings, size_t i);
+const char *hd_findings_get_fix(const struct hd_findings *findings, size_t i);
+
+/* Kernel command-line advice, in one place for every finding and command that gives it. */
+enum hd_cmdline_advice {
+    HD_ADVICE_IOMMU_ON,          /* turn the IOMMU on: intel_iommu=on on Intel; NULL for AMD
+                                  * (on by default; amd_iommu=on is not an option) and others */
+    HD_ADVICE_IOMMU_PT,          /* iommu=pt: host devices skip translation */
+    HD_ADVICE_UNSAFE_INTERRUPTS, /* vfio_iommu_type1.allow_unsafe_interrupts=1 (a risk) */
+    HD_ADVICE_IOMMUFD_UNSAFE_INTERRUPTS, /* iommufd.allow_unsafe_interrupts=1 (a risk) */
+    HD_ADVICE_NOIOMMU_OFF,       /* vfio.enable_unsafe_noiommu_mode=0 */
+    HD_ADVICE_PCI_REALLOC,       /* pci=realloc: BARs the firmware left unassigned */
+    HD_ADVICE_NO_SYSFB,          /* initcall_blacklist=sysfb_init: no boot framebuffer */
+};
+/* The parameter to add for @what on an IOMMU of @vendor; NULL when nothing is needed. */
+const char *hd_cmdline_advice(enum hd_cmdline_advice what, enum hd_iommu_vendor vendor);
+
+/* ------------------------------------------------------------------------------------------ */
+/* IOMMU probe: the report                                                                    */
 
 /* Read everything; 0 with a report even when the answer is "not usable". Errors only for
  * out-of-memory. */
@@ -516,14 +557,8 @@ size_t hd_iommu_report_get_evidence_count(const struct hd_iommu_report *report);
 const char *hd_iommu_report_get_evidence_source(const struct hd_iommu_report *report, size_t i);
 const char *hd_iommu_report_get_evidence_text(const struct hd_iommu_report *report, size_t i);
 
-/* Problems, worst first: a stable @code ("no-dmar-table"), what is wrong, and the fix. */
-size_t hd_iommu_report_get_problem_count(const struct hd_iommu_report *report);
-enum hd_severity hd_iommu_report_get_problem_severity(const struct hd_iommu_report *report,
-                                                      size_t i);
-const char *hd_iommu_report_get_problem_code(const struct hd_iommu_report *report, size_t i);
-const char *hd_iommu_report_get_problem_message(const struct hd_iommu_report *report, size_t i);
-const char *hd_iommu_report_get_problem_fix(const struct hd_iommu_report *report, size_t i);
-const char *hd_severity_name(enum hd_severity severity); /* "info", "warning", "error" */
+/* Its findings (device NULL: they are about the host), worst first; owned by the report. */
+struct hd_findings *hd_iommu_report_get_findings(const struct hd_iommu_report *report);
 
 /* ------------------------------------------------------------------------------------------ */
 /* SR-IOV                                                                                     */
@@ -641,8 +676,9 @@ int hd_vfio_report_get_group(const struct hd_vfio_report *r);        /* -1: none
 const char *hd_vfio_report_get_driver(const struct hd_vfio_report *r); /* NULL: unbound */
 /* "Type1v2" or "Type1"; NULL when no IOMMU was set. */
 const char *hd_vfio_report_get_iommu_type(const struct hd_vfio_report *r);
-/* The first failure in words plus the fix, possibly several sentences; NULL when usable. */
-const char *hd_vfio_report_get_explanation(const struct hd_vfio_report *r);
+/* Why it is not usable: one error finding for the first step that failed (its code, the
+ * device, what went wrong, the fix); empty when usable. Owned by the report. */
+struct hd_findings *hd_vfio_report_get_findings(const struct hd_vfio_report *r);
 /* Every step tried, in order. */
 size_t hd_vfio_report_step_count(const struct hd_vfio_report *r);
 const char *hd_vfio_report_step_name(const struct hd_vfio_report *r, size_t i);
@@ -991,45 +1027,22 @@ int hd_op_get_previous_numvfs(const struct hd_op *op);
 /* ------------------------------------------------------------------------------------------ */
 /* Doctor: plain-language diagnosis, each finding with its fix                                */
 
-enum hd_finding_kind {
-    HD_FINDING_IOMMU,            /* from hd_iommu_probe(): off in firmware or on the command
-                                  * line, no interrupt remapping, ... (its code says which) */
-    HD_FINDING_GROUP_NOT_VIABLE, /* other group members on host drivers */
-    HD_FINDING_VFIO_PERMISSION,  /* the VM's user cannot open dev/vfio/N */
-    HD_FINDING_NOT_DETACHED,     /* on a host driver where unmanaged use needs vfio-pci */
-    HD_FINDING_BAR_UNASSIGNED,   /* a BAR the firmware left unassigned: pci=realloc */
-    HD_FINDING_NO_DEVICE,        /* no such device */
-    HD_FINDING_RECORD_MISMATCH,  /* a record or override the kernel does not match
-                                  * (stale-record, stale-override, map-mismatch) */
-    HD_FINDING_MEMLOCK,          /* the locked-memory limit is below what VFIO will pin */
-    HD_FINDING_FRAMEBUFFER,      /* a boot framebuffer (BOOTFB, efifb, simpledrm) holds a BAR */
-};
-
-struct hd_diagnosis;
 /* Diagnose @addr (its device and IOMMU group) or, when NULL, every device that is detached or
- * assigned; the IOMMU is always checked. Findings come worst first. */
+ * assigned; the IOMMU is always checked (its findings as hd_iommu_probe() gives them). Codes:
+ * the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
+ * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
+ * "stale-override", "map-mismatch", "boot-framebuffer". Worst first; *findings is the
+ * caller's (hd_findings_unref()). */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
-                  struct hd_diagnosis **diag);
+                  struct hd_findings **findings);
 /* Add what VFIO needs of the process that will run the VM: it pins all guest RAM, so the
  * process's RLIMIT_MEMLOCK (ROOT/proc/PID/limits) must cover @vm_bytes plus 1 GiB (libvirt's
  * margin) unless it has CAP_IPC_LOCK. @pid 0: this process (its limit is what a shell it runs
  * in passes on); @unit (or NULL): the first process of that running systemd unit (its
  * cgroup's cgroup.procs). A finding "memlock-too-low" (error) or "memlock-ok" (info); findings
  * stay worst first. -ENOENT (and a message) when the process or unit is not there. */
-int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_diagnosis *diag, pid_t pid,
+int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *findings, pid_t pid,
                             const char *unit, uint64_t vm_bytes);
-struct hd_diagnosis *hd_diagnosis_ref(struct hd_diagnosis *diag);
-struct hd_diagnosis *hd_diagnosis_unref(struct hd_diagnosis *diag);
-size_t hd_diagnosis_count(const struct hd_diagnosis *diag);
-enum hd_finding_kind hd_diagnosis_get_kind(const struct hd_diagnosis *diag, size_t i);
-enum hd_severity hd_diagnosis_get_severity(const struct hd_diagnosis *diag, size_t i);
-/* A stable code: the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
- * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
- * "stale-override", "map-mismatch", "memlock-too-low", "memlock-ok", "boot-framebuffer". */
-const char *hd_diagnosis_get_code(const struct hd_diagnosis *diag, size_t i);
-const char *hd_diagnosis_get_device(const struct hd_diagnosis *diag, size_t i); /* NULL: host */
-const char *hd_diagnosis_get_problem(const struct hd_diagnosis *diag, size_t i);
-const char *hd_diagnosis_get_fix(const struct hd_diagnosis *diag, size_t i);
 
 #ifdef __cplusplus
 }

@@ -20,11 +20,6 @@ void ah_symlink(const char *root, const char *rel, const char *target);
 /* Read ROOT/@rel whole (malloc'd), NULL when absent. */
 char *ah_read(const char *root, const char *rel);
 bool ah_exists(const char *root, const char *rel);
-/* A PCI endpoint @bdf (8086:10d3, class 0x020000) in IOMMU group @group (-1: none), bound to
- * @driver (NULL: unbound); a vfio driver also gets ROOT/dev/vfio/<group> (root 0600). */
-void ah_device(const char *root, const char *bdf, int group, const char *driver);
-/* Rebind the plain tree's device to @driver (NULL: unbound) by hand. */
-void ah_set_driver(const char *root, const char *bdf, const char *driver);
 /* A context on @root with names off. */
 struct hd_ctx *ah_ctx(const char *root);
 struct hd_pci_addr ah_addr(const char *bdf);

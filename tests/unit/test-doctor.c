@@ -1,6 +1,6 @@
-/* test-doctor.c - every case of the oVirt troubleshooting section, over plain trees: IOMMU off
- * (firmware vs command line), group not viable, /dev/vfio/N permission, not detached in
- * unmanaged mode, BARs left unassigned. */
+/* test-doctor.c - every case of the oVirt troubleshooting section, over fake-kernel trees
+ * (specs materialized as plain files): IOMMU off (firmware vs command line), group not viable,
+ * /dev/vfio/N permission, not detached in unmanaged mode, BARs left unassigned. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -12,9 +12,64 @@
 
 #include "assign-helpers.h"
 #include "hdtest.h"
+#include "tmptree.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
+
+/* ---- trees ---------------------------------------------------------------------------------- */
+
+/* An Intel host whose VT-d is on without interrupt remapping, and the spec lines that follow. */
+#define INTEL_HOST "cpu GenuineIntel\niommu intel irq-remap=no\ndriver vfio-pci stub vfio\n"
+/* DEV in group 7 on @driver (vfio-pci or e1000e). */
+#define ONE_DEVICE(driver)                                                                         \
+    INTEL_HOST "driver e1000e ids=8086:10d3\n"                                                    \
+               "device " DEV " 8086:10d3 class=020000 parent=root group=7 driver=" driver "\n"
+
+/* @spec (docs/fakesys-spec.md) materialized in a new directory: free() it after
+ * ah_tree_remove(). What the spec language has no words for (a process's limits, /proc/iomem,
+ * BAR placement) the tests write into the plain tree afterwards, as they change a driver. */
+static char *tree(const char *spec)
+{
+    char *root = ah_tree_new();
+
+    ck_assert_int_eq(tmptree_materialize(root, spec), 0);
+    return root;
+}
+
+/* Rebind @bdf to @driver (NULL: unbound) as the kernel shows it: the device's driver link
+ * (from sys/devices/pci0000:03/BDF), its link in the driver's directory, uevent's DRIVER=. */
+static void set_driver(const char *root, const char *bdf, const char *driver)
+{
+    char rel[256], target[256], path[4096], old[256], uevent[1024];
+    char *text, *rest;
+    ssize_t n;
+
+    snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/uevent", bdf);
+    ck_assert_ptr_nonnull(text = ah_read(root, rel));
+    rest = strncmp(text, "DRIVER=", 7) == 0 ? strchr(text, '\n') + 1 : text;
+    snprintf(uevent, sizeof(uevent), "%s%s%s%s", driver ? "DRIVER=" : "", driver ? driver : "",
+             driver ? "\n" : "", rest);
+    free(text);
+    ah_write(root, rel, uevent);
+
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/driver", root, bdf);
+    if ((n = readlink(path, old, sizeof(old) - 1)) > 0) {
+        old[n] = '\0';
+        snprintf(rel, sizeof(rel), "%s/sys/bus/pci/drivers/%s/%s", root, strrchr(old, '/') + 1,
+                 bdf);
+        unlink(rel);
+    }
+    unlink(path);
+    if (driver == NULL)
+        return;
+    snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", bdf);
+    snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
+    ah_symlink(root, rel, target);
+    snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", driver, bdf);
+    snprintf(target, sizeof(target), "../../../../devices/pci0000:03/%s", bdf);
+    ah_symlink(root, rel, target);
+}
 
 struct found {
     enum hd_severity severity;
@@ -27,38 +82,30 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
 {
     struct hd_ctx *ctx = ah_ctx(root);
     struct hd_pci_addr a;
-    struct hd_diagnosis *d;
+    struct hd_findings *d;
     bool hit = false;
 
     if (addr)
         a = ah_addr(addr);
     ck_assert_int_eq(hd_doctor_run(ctx, addr ? &a : NULL, &d), 0);
-    for (size_t i = 0; i < hd_diagnosis_count(d) && !hit; i++) {
-        if (strcmp(hd_diagnosis_get_code(d, i), code) != 0)
+    for (size_t i = 0; i < hd_findings_count(d) && !hit; i++) {
+        if (strcmp(hd_findings_get_code(d, i), code) != 0)
             continue;
         hit = true;
-        f->severity = hd_diagnosis_get_severity(d, i);
-        snprintf(f->problem, sizeof(f->problem), "%s", hd_diagnosis_get_problem(d, i));
-        snprintf(f->fix, sizeof(f->fix), "%s", hd_diagnosis_get_fix(d, i));
+        f->severity = hd_findings_get_severity(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
     }
-    hd_diagnosis_unref(d);
+    hd_findings_unref(d);
     hd_ctx_unref(ctx);
     return hit;
 }
 
-static void intel_host(const char *root, const char *cmdline)
-{
-    ah_write(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\n");
-    ah_write(root, "proc/cmdline", cmdline);
-    ah_write(root, "sys/firmware/acpi/tables", NULL);
-}
-
 HD_TEST(iommu_off_in_the_firmware)
 {
-    char *root = ah_tree_new();
+    char *root = tree("cpu GenuineIntel\niommu none\ncmdline BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
     struct found f;
 
-    intel_host(root, "BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
     ck_assert(find(root, NULL, "no-dmar-table", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.fix, "firmware"));
@@ -69,11 +116,11 @@ END_TEST
 
 HD_TEST(iommu_off_on_the_command_line)
 {
-    char *root = ah_tree_new();
+    /* The firmware has VT-d (a DMAR table), the command line turns it off (no groups). */
+    char *root = tree("cpu GenuineIntel\niommu intel enabled=no\n"
+                      "cmdline BOOT_IMAGE=/vmlinuz intel_iommu=off\n");
     struct found f;
 
-    intel_host(root, "BOOT_IMAGE=/vmlinuz intel_iommu=off\n");
-    ah_write(root, "sys/firmware/acpi/tables/DMAR", "DMAR");
     ck_assert(find(root, NULL, "intel-iommu-off", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.fix, "intel_iommu=on"));
@@ -85,12 +132,12 @@ END_TEST
 
 HD_TEST(group_not_viable)
 {
-    char *root = ah_tree_new();
+    /* Without interrupt remapping (irq-remap=no), which the fix speaks of. */
+    char *root = tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                      "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                      "driver=snd_hda_intel\n");
     struct found f;
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    ah_device(root, DEV2, 7, "snd_hda_intel");
-    ah_write(root, "proc/interrupts", "  0: 1 IO-APIC 2-edge timer\n");
     ck_assert(find(root, DEV, "group-not-viable", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.problem, DEV2 " (snd_hda_intel)"));
@@ -100,7 +147,7 @@ HD_TEST(group_not_viable)
     /* Without an address: every detached device is looked at. */
     ck_assert(find(root, NULL, "group-not-viable", &f));
     /* Fixed: no finding. */
-    ah_set_driver(root, DEV2, NULL);
+    set_driver(root, DEV2, NULL);
     ck_assert(!find(root, DEV, "group-not-viable", &f));
     ah_tree_remove(root);
     free(root);
@@ -109,13 +156,12 @@ END_TEST
 
 HD_TEST(vfio_node_permission)
 {
-    char *root = ah_tree_new(), path[4096];
+    char *root = tree(ONE_DEVICE("vfio-pci")), path[4096];
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_ctx *ctx;
     struct found f;
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    /* Not assigned, root-only: a note on who may open it. */
+    /* Not assigned, root-only (vfio makes dev/vfio/7 0600): a note on who may open it. */
     ck_assert(find(root, DEV, "vfio-permission", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
     ck_assert_ptr_nonnull(strstr(f.fix, "--owner USER:GROUP"));
@@ -142,24 +188,23 @@ END_TEST
 
 HD_TEST(not_detached)
 {
-    char *root = ah_tree_new();
+    char *root = tree(ONE_DEVICE("e1000e"));
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_ctx *ctx;
     struct found f;
 
-    ah_device(root, DEV, 7, "e1000e");
     ck_assert(find(root, DEV, "not-detached", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
     ck_assert_ptr_nonnull(strstr(f.fix, "hostdev detach " DEV));
     /* Not asked about and not assigned: not mentioned. */
     ck_assert(!find(root, NULL, "not-detached", &f));
     /* Assigned unmanaged, then given back to the host behind hostdev's back. */
-    ah_set_driver(root, DEV, "vfio-pci");
+    set_driver(root, DEV, "vfio-pci"); /* and vfio makes the group's node */
     ah_write(root, "dev/vfio/7", "");
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), 0);
     hd_ctx_unref(ctx);
-    ah_set_driver(root, DEV, "e1000e");
+    set_driver(root, DEV, "e1000e");
     ck_assert(find(root, NULL, "not-detached", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.problem, "unmanaged"));
@@ -170,10 +215,10 @@ END_TEST
 
 HD_TEST(bar_unassigned)
 {
-    char *root = ah_tree_new();
+    char *root = tree(ONE_DEVICE("vfio-pci") "cmdline root=/dev/sda1\n");
     struct found f;
 
-    ah_device(root, DEV, 7, "vfio-pci");
+    /* BARs 1 and 3 sized but left without an address by the firmware. */
     ah_write(root, "sys/bus/pci/devices/" DEV "/resource",
              "0x00000000fb000000 0x00000000fbffffff 0x0000000000040200\n"
              "0x0000000000000000 0x000000000fffffff 0x000000000014220c\n"
@@ -182,7 +227,6 @@ HD_TEST(bar_unassigned)
              "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
              "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
              "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-    ah_write(root, "proc/cmdline", "root=/dev/sda1\n");
     ck_assert(find(root, DEV, "bar-unassigned", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.problem, "BAR 1, 3 have no address"));
@@ -197,10 +241,9 @@ END_TEST
 
 HD_TEST(no_such_device)
 {
-    char *root = ah_tree_new();
+    char *root = tree(ONE_DEVICE("vfio-pci"));
     struct found f;
 
-    ah_device(root, DEV, 7, "vfio-pci");
     ck_assert(find(root, "0000:09:00.0", "no-device", &f));
     ck_assert_ptr_nonnull(strstr(f.problem, "0000:09:00.0"));
     ah_tree_remove(root);
@@ -211,18 +254,15 @@ END_TEST
 /* A GPU whose BAR the firmware's boot framebuffer still holds (/proc/iomem as root reads it). */
 HD_TEST(boot_framebuffer_over_a_bar)
 {
-    char *root = ah_tree_new();
+    char *root = tree(INTEL_HOST "cmdline intel_iommu=on\n"
+                      "device " DEV " 10de:1b81 class=030000 parent=root group=7 "
+                      "driver=vfio-pci\n");
     struct found f;
 
-    ah_device(root, DEV, 7, "vfio-pci");
-    ah_write(root, "sys/bus/pci/devices/" DEV "/uevent",
-             "DRIVER=vfio-pci\nPCI_CLASS=30000\nPCI_ID=10DE:1B81\nPCI_SUBSYS_ID=10DE:1B81\n"
-             "PCI_SLOT_NAME=" DEV "\nMODALIAS=pci:v000010DEd00001B81sv000010DEsd00001B81bc03sc00"
-             "i00\n");
+    /* Where the firmware placed its BARs (the spec language does not place BARs). */
     ah_write(root, "sys/bus/pci/devices/" DEV "/resource",
              "0x00000000de000000 0x00000000deffffff 0x0000000000040200\n"
              "0x00000000c0000000 0x00000000cfffffff 0x000000000014220c\n");
-    ah_write(root, "proc/cmdline", "intel_iommu=on\n");
     ah_write(root, "proc/iomem", "00000000-00000fff : Reserved\n"
                                  "c0000000-cfffffff : PCI Bus 0000:01\n"
                                  "  c0000000-c02fffff : BOOTFB\n");
@@ -245,22 +285,22 @@ END_TEST
 static int memlock(const char *root, pid_t pid, const char *unit, uint64_t bytes, struct found *f)
 {
     struct hd_ctx *ctx = ah_ctx(root);
-    struct hd_diagnosis *d;
+    struct hd_findings *d;
     int r;
 
     memset(f, 0, sizeof(*f));
     ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
     r = hd_doctor_check_memlock(ctx, d, pid, unit, bytes);
-    for (size_t i = 0; r == 0 && i < hd_diagnosis_count(d); i++) {
-        if (strncmp(hd_diagnosis_get_code(d, i), "memlock-", 8) != 0)
+    for (size_t i = 0; r == 0 && i < hd_findings_count(d); i++) {
+        if (strncmp(hd_findings_get_code(d, i), "memlock-", 8) != 0)
             continue;
-        f->severity = hd_diagnosis_get_severity(d, i);
-        snprintf(f->problem, sizeof(f->problem), "%s: %s", hd_diagnosis_get_code(d, i),
-                 hd_diagnosis_get_problem(d, i));
-        snprintf(f->fix, sizeof(f->fix), "%s", hd_diagnosis_get_fix(d, i));
-        ck_assert_int_eq(hd_diagnosis_get_severity(d, 0) >= f->severity, 1); /* worst first */
+        f->severity = hd_findings_get_severity(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s: %s", hd_findings_get_code(d, i),
+                 hd_findings_get_message(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
+        ck_assert_int_eq(hd_findings_get_severity(d, 0) >= f->severity, 1); /* worst first */
     }
-    hd_diagnosis_unref(d);
+    hd_findings_unref(d);
     hd_ctx_unref(ctx);
     return r;
 }
@@ -281,10 +321,9 @@ static void limits(const char *root, const char *pid, const char *soft, const ch
 
 HD_TEST(memlock_below_what_vfio_pins)
 {
-    char *root = ah_tree_new();
+    char *root = tree("cpu GenuineIntel\niommu none\ncmdline intel_iommu=on\n");
     struct found f = {.severity = HD_SEVERITY_INFO};
 
-    intel_host(root, "intel_iommu=on\n");
     limits(root, "4242", "8388608", "0000000000000000");
     ck_assert_int_eq(memlock(root, 4242, NULL, 16ull << 30, &f), 0);
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);

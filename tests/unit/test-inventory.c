@@ -356,7 +356,7 @@ HD_TEST(every_object_has_ref)
     struct hd_group *g;
     struct hd_netif_list *nl;
     struct hd_assignment_list *map;
-    struct hd_diagnosis *diag;
+    struct hd_findings *diag;
     struct hd_reset_check *rc;
     struct hd_nodedev_list *nd;
     struct hd_reserve_config *conf;
@@ -383,10 +383,10 @@ HD_TEST(every_object_has_ref)
     ck_assert_uint_eq(hd_assignment_list_count(map), 0);
     hd_assignment_list_unref(map);
     ck_assert_int_eq(hd_doctor_run(e.ctx, &a, &diag), 0);
-    ck_assert_ptr_eq(hd_diagnosis_ref(diag), diag);
-    hd_diagnosis_unref(diag);
-    (void)hd_diagnosis_count(diag);
-    hd_diagnosis_unref(diag);
+    ck_assert_ptr_eq(hd_findings_ref(diag), diag);
+    hd_findings_unref(diag);
+    (void)hd_findings_count(diag);
+    hd_findings_unref(diag);
     ck_assert_int_eq(hd_device_open(e.ctx, &a, &nic), 0);
     ck_assert_int_eq(hd_device_check_reset(nic, &rc), 0);
     ck_assert_ptr_eq(hd_reset_check_ref(rc), rc);

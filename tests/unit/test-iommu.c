@@ -1,4 +1,5 @@
-/* test-iommu.c - the IOMMU probe against fake kernel trees: every diagnosis, and the tool. */
+/* test-iommu.c - the IOMMU probe against fake kernel trees (specs materialized as plain files,
+ * docs/fakesys-spec.md): every diagnosis, and the tool. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +17,14 @@
 #include "hdtest.h"
 
 static char *root;
+/* Spec lines every tree of the test gets besides its machine's (module parameters). */
+static const char *spec_extra;
 
 static void setup(void)
 {
     root = tmptree_new();
     ck_assert_ptr_nonnull(root);
+    spec_extra = "";
 }
 
 static void teardown(void)
@@ -61,8 +65,8 @@ static struct hd_iommu_report *probe(void)
 /* The index of the problem with @code, or -1. */
 static int find_problem(const struct hd_iommu_report *r, const char *code)
 {
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++) {
-        if (strcmp(hd_iommu_report_get_problem_code(r, i), code) == 0)
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++) {
+        if (strcmp(hd_findings_get_code(hd_iommu_report_get_findings(r), i), code) == 0)
             return (int)i;
     }
     return -1;
@@ -73,13 +77,13 @@ static void expect_problem(const struct hd_iommu_report *r, const char *code,
 {
     int i = find_problem(r, code);
     ck_assert_msg(i >= 0, "no problem '%s'", code);
-    ck_assert_int_eq(hd_iommu_report_get_problem_severity(r, (size_t)i), severity);
-    ck_assert_ptr_nonnull(hd_iommu_report_get_problem_fix(r, (size_t)i));
-    ck_assert(hd_iommu_report_get_problem_fix(r, (size_t)i)[0] != '\0');
+    ck_assert_int_eq(hd_findings_get_severity(hd_iommu_report_get_findings(r), (size_t)i), severity);
+    ck_assert_ptr_nonnull(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)i));
+    ck_assert(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)i)[0] != '\0');
     if (in_message != NULL)
-        ck_assert_msg(strstr(hd_iommu_report_get_problem_message(r, (size_t)i), in_message),
+        ck_assert_msg(strstr(hd_findings_get_message(hd_iommu_report_get_findings(r), (size_t)i), in_message),
                       "'%s' not in '%s'", in_message,
-                      hd_iommu_report_get_problem_message(r, (size_t)i));
+                      hd_findings_get_message(hd_iommu_report_get_findings(r), (size_t)i));
 }
 
 static void expect_no_problem(const struct hd_iommu_report *r, const char *code)
@@ -90,8 +94,8 @@ static void expect_no_problem(const struct hd_iommu_report *r, const char *code)
 static size_t errors(const struct hd_iommu_report *r)
 {
     size_t n = 0;
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++)
-        n += hd_iommu_report_get_problem_severity(r, i) == HD_SEVERITY_ERROR;
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++)
+        n += hd_findings_get_severity(hd_iommu_report_get_findings(r), i) == HD_SEVERITY_ERROR;
     return n;
 }
 
@@ -107,16 +111,49 @@ static bool has_evidence(const struct hd_iommu_report *r, const char *source, co
 
 /* ---- fake machines ------------------------------------------------------------------------- */
 
+/* The root replaced by @spec (and spec_extra), materialized by the fake kernel. */
+static void materialize(const char *spec)
+{
+    char *text;
+
+    ck_assert_int_eq(tmptree_remove(root), 0);
+    ck_assert_int_eq(mkdir(root, 0700), 0);
+    ck_assert_int_ne(asprintf(&text, "%s%s", spec, spec_extra), -1);
+    ck_assert_int_eq(tmptree_materialize(root, text), 0);
+    free(text);
+}
+
+/* "cmdline \"...\"": @cmdline as one quoted spec word, without its trailing newline. */
+static void cmdline_line(char *out, size_t size, const char *cmdline)
+{
+    size_t n = 0, len = strlen(cmdline);
+
+    if (len > 0 && cmdline[len - 1] == '\n')
+        len--;
+    n += (size_t)snprintf(out, size, "cmdline \"");
+    for (size_t i = 0; i < len && n + 3 < size; i++) {
+        if (cmdline[i] == '"' || cmdline[i] == '\\')
+            out[n++] = '\\';
+        out[n++] = cmdline[i];
+    }
+    snprintf(out + n, size - n, "\"\n");
+}
+
+/* A machine without a running IOMMU: @cpu ("GenuineIntel", "GenuineIntel hypervisor"), ACPI
+ * tables with @iommu's table ("none"; "intel enabled=no": the firmware has VT-d, the kernel did
+ * not turn it on; "amd enabled=no"), empty sys/class/iommu and sys/kernel/iommu_groups. */
+static void machine_with(const char *cpu, const char *iommu, const char *cmdline)
+{
+    char spec[2048], line[1024];
+
+    cmdline_line(line, sizeof(line), cmdline);
+    snprintf(spec, sizeof(spec), "cpu %s\niommu %s\n%s", cpu, iommu, line);
+    materialize(spec);
+}
+
 static void machine(const char *cpu_vendor, const char *cmdline)
 {
-    char cpuinfo[256];
-    snprintf(cpuinfo, sizeof(cpuinfo), "processor\t: 0\nvendor_id\t: %s\ncpu family\t: 6\n",
-             cpu_vendor);
-    put("proc/cpuinfo", cpuinfo);
-    put("proc/cmdline", cmdline);
-    put("sys/firmware/acpi/tables/FACP", "facp");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu"), 0);
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/kernel/iommu_groups"), 0);
+    machine_with(cpu_vendor, "none", cmdline);
 }
 
 static void groups(int n, const char *type)
@@ -130,23 +167,50 @@ static void groups(int n, const char *type)
     }
 }
 
-/* An Intel host with VT-d on: units with interrupt remapping (ecap bit 3), groups. */
+/* @ngroups devices, each in its own group (0, 1, ...): what makes the kernel's groups. */
+static void add_devices(char *spec, size_t size, int ngroups)
+{
+    for (int i = 0; i < ngroups; i++)
+        snprintf(spec + strlen(spec), size - strlen(spec),
+                 "device 0000:00:%02x.0 8086:10d3 class=020000 group=%d\n", i + 1, i);
+}
+
+/* An Intel host with VT-d on: 3 groups, vfio_iommu_type1 built in with allow_unsafe_interrupts
+ * N, two units whose ecap is @ecap (bit 3: interrupt remapping). The spec makes one unit and
+ * its own ecap; the second unit and the ecap the tests vary are written by hand. */
 static void intel_on(const char *cmdline, const char *ecap)
 {
-    machine("GenuineIntel", cmdline);
-    put("sys/firmware/acpi/tables/DMAR", "DMAR-not-parsed");
+    char spec[4096], line[1024];
+    unsigned long long bits = 0;
+    bool ir = hd_parse_hex(ecap, UINT64_MAX, &bits) == 0 && (bits & 8);
+
+    cmdline_line(line, sizeof(line), cmdline);
+    snprintf(spec, sizeof(spec),
+             "cpu GenuineIntel\niommu intel irq-remap=%s\n%s"
+             "module vfio_iommu_type1 builtin\n"
+             "param vfio_iommu_type1 allow_unsafe_interrupts N\n",
+             ir ? "yes" : "no", line);
+    add_devices(spec, sizeof(spec), 3);
+    materialize(spec);
     put("sys/class/iommu/dmar0/intel-iommu/ecap", ecap);
     put("sys/class/iommu/dmar1/intel-iommu/ecap", ecap);
-    groups(3, "DMA-FQ\n");
-    put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
+}
+
+/* An AMD host with AMD-Vi on and 2 groups; /proc/interrupts (which the spec language does not
+ * make) only from amd_on(). */
+static void amd_groups(const char *cmdline, int ngroups)
+{
+    char spec[4096], line[1024];
+
+    cmdline_line(line, sizeof(line), cmdline);
+    snprintf(spec, sizeof(spec), "cpu AuthenticAMD\niommu amd\n%s", line);
+    add_devices(spec, sizeof(spec), ngroups);
+    materialize(spec);
 }
 
 static void amd_on(const char *cmdline)
 {
-    machine("AuthenticAMD", cmdline);
-    put("sys/firmware/acpi/tables/IVRS", "ivrs");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/ivhd0/amd-iommu"), 0);
-    groups(2, "DMA\n");
+    amd_groups(cmdline, 2);
     put("proc/interrupts", "  24:   0   IR-PCI-MSI 512000-edge   ahci\n");
 }
 
@@ -173,12 +237,12 @@ HD_TEST(intel_on_is_usable)
     ck_assert(!has_evidence(r, "proc/cmdline", "quiet"));
     ck_assert(has_evidence(r, "sys/class/iommu", "dmar0 dmar1"));
     ck_assert(has_evidence(r, "sys/kernel/iommu_groups", "3 groups"));
-    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "malformed"));
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "present: the firmware has VT-d"));
     ck_assert(
         has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N"));
     ck_assert_ptr_nonnull(hd_iommu_report_get_cmdline(r));
     ck_assert_ptr_null(hd_iommu_report_get_evidence_text(r, 999));
-    ck_assert_ptr_null(hd_iommu_report_get_problem_code(r, 999));
+    ck_assert_ptr_null(hd_findings_get_code(hd_iommu_report_get_findings(r), 999));
     ck_assert_ptr_eq(hd_iommu_report_ref(r), r);
     ck_assert_ptr_eq(hd_iommu_report_unref(r), r);
     ck_assert_ptr_null(hd_iommu_report_unref(r));
@@ -190,12 +254,8 @@ HD_TEST(intel_on_without_cmdline_and_pt)
     /* Debian 6.1 turns VT-d on by itself: groups decide, not the command line. */
     struct hd_iommu_report *r;
 
-    intel_on("ro iommu=pt\n", "f0205a");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/module/vfio_pci/parameters"), 0);
-    put("sys/module/vfio_pci/initstate", "live\n");
-    put("sys/kernel/iommu_groups/0/type", "identity\n");
-    put("sys/kernel/iommu_groups/1/type", "identity\n");
-    put("sys/kernel/iommu_groups/2/type", "identity\n");
+    spec_extra = "module vfio_pci\n";
+    intel_on("ro iommu=pt\n", "f0205a"); /* iommu=pt: the groups' type is identity */
     r = probe();
     ck_assert(hd_iommu_report_is_usable(r));
     ck_assert_str_eq(hd_iommu_report_get_domain_type(r), "identity");
@@ -203,7 +263,7 @@ HD_TEST(intel_on_without_cmdline_and_pt)
     expect_no_problem(r, "vfio-pci-not-loaded");
     ck_assert(has_evidence(r, "sys/module/vfio_pci", "loaded"));
     ck_assert(has_evidence(r, "sys/module/vfio", "not loaded"));
-    ck_assert_uint_eq(hd_iommu_report_get_problem_count(r), 0);
+    ck_assert_uint_eq(hd_findings_count(hd_iommu_report_get_findings(r)), 0);
     hd_iommu_report_unref(r);
 }
 END_TEST
@@ -212,8 +272,8 @@ HD_TEST(amd_on_is_usable)
 {
     struct hd_iommu_report *r;
 
+    spec_extra = "module vfio_pci builtin\nparam vfio_pci disable_vga N\n"; /* built in */
     amd_on("ro iommu=pt\n");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/module/vfio_pci/parameters"), 0); /* built in */
     r = probe();
     ck_assert(hd_iommu_report_is_usable(r));
     ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_AMD);
@@ -222,7 +282,7 @@ HD_TEST(amd_on_is_usable)
     ck_assert(has_evidence(r, "sys/module/vfio_pci", "built into the kernel"));
     ck_assert(has_evidence(r, "sys/firmware/acpi/tables/IVRS", "AMD-Vi"));
     ck_assert(has_evidence(r, "proc/cpuinfo", "AuthenticAMD"));
-    ck_assert_uint_eq(hd_iommu_report_get_problem_count(r), 0);
+    ck_assert_uint_eq(hd_findings_count(hd_iommu_report_get_findings(r)), 0);
     hd_iommu_report_unref(r);
 }
 END_TEST
@@ -236,9 +296,13 @@ HD_TEST(amd_iommu_on_is_a_warning_not_a_blocker)
     ck_assert(hd_iommu_report_is_usable(r));
     expect_problem(r, "amd-iommu-on-invalid", HD_SEVERITY_WARNING, "AMD-Vi: Unknown option - 'on'");
     ck_assert_ptr_nonnull(
-        strstr(hd_iommu_report_get_problem_fix(r, (size_t)find_problem(r, "amd-iommu-on-invalid")),
+        strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)find_problem(r, "amd-iommu-on-invalid")),
                "iommu=pt"));
     expect_problem(r, "intel-option-on-amd", HD_SEVERITY_INFO, NULL);
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++) {
+        const char *fix = hd_findings_get_fix(hd_iommu_report_get_findings(r), i);
+        ck_assert_msg(strstr(fix, "add amd_iommu=on") == NULL, "advises amd_iommu=on: %s", fix);
+    }
     hd_iommu_report_unref(r);
 }
 END_TEST
@@ -266,14 +330,13 @@ HD_TEST(intel_firmware_only)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "ro quiet\n");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "ro quiet\n");
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     ck_assert(!hd_iommu_report_is_enabled(r));
     ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_INTEL);
     expect_problem(r, "intel-iommu-not-enabled", HD_SEVERITY_ERROR, "DMAR table");
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "intel_iommu=on"));
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "intel_iommu=on"));
     ck_assert(has_evidence(r, "sys/class/iommu", "empty"));
     ck_assert(has_evidence(r, "sys/kernel/iommu_groups", "empty"));
     expect_no_problem(r, "vfio-pci-not-loaded"); /* noise while the IOMMU is off */
@@ -289,7 +352,7 @@ HD_TEST(intel_firmware_off)
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "no-dmar-table", HD_SEVERITY_ERROR, NULL);
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "firmware setup"));
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "firmware setup"));
     ck_assert(has_evidence(r, "sys/firmware/acpi/tables", "no DMAR or IVRS"));
     hd_iommu_report_unref(r);
 }
@@ -300,13 +363,11 @@ HD_TEST(virtual_machine_without_viommu)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "ro intel_iommu=on\n");
-    put("proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme "
-                        "hypervisor lahf_lm\n");
+    machine("GenuineIntel hypervisor", "ro intel_iommu=on\n");
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "no-virtual-iommu", HD_SEVERITY_ERROR, "this is a virtual machine");
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, (size_t)find_problem(
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), (size_t)find_problem(
                                      r, "no-virtual-iommu")),
                                  "-device intel-iommu"));
     expect_no_problem(r, "intel-iommu-on-without-hardware");
@@ -314,9 +375,7 @@ HD_TEST(virtual_machine_without_viommu)
     ck_assert(has_evidence(r, "proc/cpuinfo", "hypervisor flag"));
     hd_iommu_report_unref(r);
     /* With a virtual IOMMU's DMAR table, the usual advice: turn it on. */
-    machine("GenuineIntel", "ro\n");
-    put("proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n");
-    put("sys/firmware/acpi/tables/DMAR", "DMAR");
+    machine_with("GenuineIntel hypervisor", "intel enabled=no", "ro\n");
     r = probe();
     expect_no_problem(r, "no-virtual-iommu");
     expect_problem(r, "intel-iommu-not-enabled", HD_SEVERITY_ERROR, NULL);
@@ -342,8 +401,7 @@ HD_TEST(intel_iommu_on_but_failed)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "intel_iommu=on");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "intel_iommu=on");
     r = probe();
     expect_problem(r, "intel-iommu-failed", HD_SEVERITY_ERROR, NULL);
     hd_iommu_report_unref(r);
@@ -357,9 +415,9 @@ HD_TEST(amd_firmware_off_and_failed)
     machine("AuthenticAMD", "ro\n");
     r = probe();
     expect_problem(r, "no-ivrs-table", HD_SEVERITY_ERROR, "IVRS");
-    ck_assert_ptr_nonnull(strstr(hd_iommu_report_get_problem_fix(r, 0), "nothing is needed"));
+    ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(hd_iommu_report_get_findings(r), 0), "nothing is needed"));
     hd_iommu_report_unref(r);
-    put("sys/firmware/acpi/tables/IVRS", "x");
+    machine_with("AuthenticAMD", "amd enabled=no", "ro\n");
     r = probe();
     expect_problem(r, "amd-iommu-failed", HD_SEVERITY_ERROR, NULL);
     hd_iommu_report_unref(r);
@@ -392,8 +450,7 @@ HD_TEST(iommu_off_is_the_cause)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "ro iommu=off intel_iommu=on\n");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "ro iommu=off intel_iommu=on\n");
     r = probe();
     expect_problem(r, "iommu-off", HD_SEVERITY_ERROR, NULL);
     expect_no_problem(r, "intel-iommu-not-enabled");
@@ -406,16 +463,14 @@ HD_TEST(intel_and_amd_iommu_off)
 {
     struct hd_iommu_report *r;
 
-    machine("GenuineIntel", "intel_iommu=off\n");
-    put("sys/firmware/acpi/tables/DMAR", "x");
+    machine_with("GenuineIntel", "intel enabled=no", "intel_iommu=off\n");
     r = probe();
     expect_problem(r, "intel-iommu-off", HD_SEVERITY_ERROR, NULL);
     expect_no_problem(r, "intel-iommu-not-enabled");
     hd_iommu_report_unref(r);
     teardown();
     setup();
-    machine("AuthenticAMD", "amd_iommu=off\n");
-    put("sys/firmware/acpi/tables/IVRS", "x");
+    machine_with("AuthenticAMD", "amd enabled=no", "amd_iommu=off\n");
     r = probe();
     expect_problem(r, "amd-iommu-off", HD_SEVERITY_ERROR, NULL);
     expect_no_problem(r, "amd-iommu-failed");
@@ -506,9 +561,7 @@ HD_TEST(ir_unknown_is_a_note)
 {
     struct hd_iommu_report *r;
 
-    machine("AuthenticAMD", "ro\n"); /* no /proc/interrupts, and AMD units say nothing */
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/ivhd0"), 0);
-    groups(1, "DMA");
+    amd_groups("ro\n", 1); /* no /proc/interrupts, and AMD units say nothing */
     r = probe();
     ck_assert(hd_iommu_report_is_usable(r));
     expect_problem(r, "interrupt-remapping-unknown", HD_SEVERITY_INFO, NULL);
@@ -522,8 +575,8 @@ HD_TEST(noiommu_mode)
 {
     struct hd_iommu_report *r;
 
+    spec_extra = "module vfio builtin\nparam vfio enable_unsafe_noiommu_mode Y\n";
     machine("GenuineIntel", "ro\n");
-    put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
     r = probe();
     ck_assert(!hd_iommu_report_is_usable(r));
     expect_problem(r, "noiommu-mode", HD_SEVERITY_WARNING, "QEMU cannot assign");
@@ -553,13 +606,15 @@ HD_TEST(garbage_in_files)
     put("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "maybe\n");
     put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "");
     ck_assert_int_eq(tmptree_symlink(root, "sys/class/iommu/dmar9", "/nonexistent"), 0);
+    put("sys/firmware/acpi/tables/DMAR", "DMAR-not-parsed");
     r = probe();
     ck_assert(hd_iommu_report_is_enabled(r)); /* groups exist */
+    ck_assert(has_evidence(r, "sys/firmware/acpi/tables/DMAR", "malformed"));
     ck_assert(has_evidence(r, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
                            "unexpected contents"));
     ck_assert_int_eq(hd_iommu_report_get_interrupt_remapping(r), HD_TRISTATE_UNSET);
-    for (size_t i = 0; i < hd_iommu_report_get_problem_count(r); i++)
-        ck_assert_ptr_nonnull(hd_iommu_report_get_problem_message(r, i));
+    for (size_t i = 0; i < hd_findings_count(hd_iommu_report_get_findings(r)); i++)
+        ck_assert_ptr_nonnull(hd_findings_get_message(hd_iommu_report_get_findings(r), i));
     hd_iommu_report_unref(r);
     /* A command line with a NUL byte: unreadable, said so, probe goes on. */
     ck_assert_int_eq(tmptree_write_data(root, "proc/cmdline", "a\0b", 3), 0);
@@ -659,6 +714,12 @@ HD_TEST(names)
     ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_OTHER), "other");
     ck_assert_str_eq(hd_iommu_vendor_name((enum hd_iommu_vendor)42), "unknown");
     ck_assert_str_eq(hd_cmdline_setting_name(HD_CMDLINE_PCI_REALLOC), "pci_realloc");
+    /* The one home of command-line advice: the AMD IOMMU needs no switch (there is no
+     * amd_iommu=on), Intel's is intel_iommu=on. */
+    ck_assert_str_eq(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL), "intel_iommu=on");
+    ck_assert_ptr_null(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_AMD));
+    ck_assert_ptr_null(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN));
+    ck_assert_str_eq(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, HD_IOMMU_VENDOR_AMD), "iommu=pt");
     ck_assert_ptr_null(hd_cmdline_setting_name(HD_CMDLINE_SETTING_COUNT));
 }
 END_TEST
@@ -696,7 +757,11 @@ HD_TEST(tool_exit_codes_and_json)
                                        "assert d[\"cmdline\"][\"settings\"][\"intel_iommu\"]; "
                                        "assert d[\"cmdline\"][\"vfio_pci_ids\"][0][\"vendor\"]"
                                        " == \"0x8086\"; "
-                                       "assert d[\"problems\"][0][\"severity\"] == \"warning\"'"),
+                                       "assert d[\"findings\"][0][\"severity\"] == \"warning\"; "
+                                       /* the one findings shape, as doctor and verify write it */
+                                       "assert all(sorted(f) == [\"code\", \"device\", \"fix\", "
+                                       "\"message\", \"severity\"] and f[\"device\"] is None "
+                                       "for f in d[\"findings\"])'"),
                      0);
     ck_assert_int_eq(run_tool(hostdev, "iommu extra 2>/dev/null"), 2);
     ck_assert_int_eq(run_tool(hostdev, "iommu --help >/dev/null"), 0);

@@ -14,7 +14,26 @@
 
 #include "hdtest.h"
 
+#define MDEV_UUID "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+
 /* ---- a tree: device 0000:00:02.0 in group 1 with a sibling 0000:00:02.1 ------------------- */
+
+/* The fake kernel's tree (docs/fakesys-spec.md), materialized as plain files: the tests then
+ * change what the kernel would (a driver link, a vfio-dev directory) by hand. */
+static const char tree_spec[] =
+    "kernel 6.1.0\n"
+    "iommu intel\n"
+    "module vfio\n"
+    "module vfio_iommu_type1\n"
+    "param vfio_iommu_type1 allow_unsafe_interrupts N\n"
+    "driver vfio-pci stub vfio\n"
+    "driver e1000e ids=8086:10d3\n"
+    "device 0000:00:02.0 8086:10d3 class=020000 group=1 driver=vfio-pci\n"
+    "device 0000:00:02.1 8086:10d3 class=020000 group=1\n"
+    "mdev-type mtty mtty-1 name=mtty-1 api=vfio-pci instances=2\n"
+    "mdev " MDEV_UUID " mtty mtty-1\n"
+    /* no vfio-dev directory (as before 6.1): the cdev tests make their own */
+    "feature vfio_dev off\n";
 
 static char *root;
 
@@ -38,13 +57,13 @@ static void set_driver(const char *bdf, const char *driver)
     snprintf(rel, sizeof(rel), DEV "%s/driver", bdf);
     snprintf(path, sizeof(path), "%s/%s", root, rel);
     unlink(path);
-    if (driver != NULL) {
-        snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", driver);
+    if (driver != NULL) { /* from sys/devices/pci0000:00/BDF */
+        snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
         ck_assert_int_eq(tmptree_symlink(root, rel, target), 0);
     }
     snprintf(uevent, sizeof(uevent),
-             "%s%s%sPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:0000\n"
-             "PCI_SLOT_NAME=%s\nMODALIAS=pci:v00008086d000010D3sv00008086sd00000000bc02sc00i00\n",
+             "%s%s%sPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:10D3\n"
+             "PCI_SLOT_NAME=%s\nMODALIAS=pci:v00008086d000010D3sv00008086sd000010D3bc02sc00i00\n",
              driver ? "DRIVER=" : "", driver ? driver : "", driver ? "\n" : "", bdf);
     snprintf(rel, sizeof(rel), DEV "%s/uevent", bdf);
     file_(rel, uevent);
@@ -54,23 +73,7 @@ static void make_tree(void)
 {
     root = tmptree_new();
     ck_assert_ptr_nonnull(root);
-    mkdirs("sys/bus/pci/drivers/vfio-pci");
-    mkdirs("sys/bus/pci/drivers/e1000e");
-    mkdirs("sys/kernel/iommu_groups/1/devices");
-    file_("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
-    file_("dev/vfio/1", "");
-    for (int fn = 0; fn < 2; fn++) {
-        char rel[256], name[32];
-        snprintf(name, sizeof(name), "0000:00:02.%d", fn);
-        snprintf(rel, sizeof(rel), DEV "%s", name);
-        mkdirs(rel);
-        snprintf(rel, sizeof(rel), DEV "%s/iommu_group", name);
-        ck_assert_int_eq(tmptree_symlink(root, rel, "../../../../kernel/iommu_groups/1"), 0);
-        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/1/devices/%s", name);
-        ck_assert_int_eq(tmptree_symlink(root, rel, "../../../../bus/pci/devices/x"), 0);
-    }
-    set_driver("0000:00:02.0", "vfio-pci");
-    set_driver("0000:00:02.1", NULL);
+    ck_assert_int_eq(tmptree_materialize(root, tree_spec), 0);
 }
 
 static void remove_tree(void)
@@ -92,6 +95,7 @@ struct fake {
     int api_version;
     bool nodev; /* dev/ is mounted nodev */
     const char *device_name; /* what VFIO_GROUP_GET_DEVICE_FD must be asked for (NULL: 02.0) */
+    const char *group_node;  /* the group's node (NULL: dev/vfio/1, the PCI devices') */
     int open_fds;
     int opens, ioctls;
     unsigned long set_iommu_type;
@@ -109,7 +113,7 @@ static int fake_open(void *data, struct hd_ctx *ctx, const char *path, int flags
     f->open_fds++;
     if (strcmp(path, "dev/vfio/vfio") == 0)
         return FD_CONTAINER;
-    if (strcmp(path, "dev/vfio/1") == 0)
+    if (strcmp(path, f->group_node ? f->group_node : "dev/vfio/1") == 0)
         return FD_GROUP;
     if (strcmp(path, "dev/vfio/devices/vfio0") == 0)
         return FD_CDEV;
@@ -232,11 +236,20 @@ static int verify(void)
     return r;
 }
 
+/* The one finding of a failed check, as the context's error says it: "MESSAGE. Fix: FIX." */
 static const char *why(void)
 {
-    const char *e = hd_vfio_report_get_explanation(rep);
-    ck_assert_ptr_nonnull(e);
-    return e;
+    static char text[4096];
+    const struct hd_findings *f = hd_vfio_report_get_findings(rep);
+
+    ck_assert_uint_eq(hd_findings_count(f), 1);
+    ck_assert_int_eq(hd_findings_get_severity(f, 0), HD_SEVERITY_ERROR);
+    ck_assert_str_eq(hd_findings_get_device(f, 0), hd_vfio_report_get_name(rep));
+    ck_assert_ptr_nonnull(hd_findings_get_code(f, 0));
+    ck_assert(hd_findings_get_fix(f, 0)[0] != '\0');
+    snprintf(text, sizeof(text), "%s. Fix: %s.", hd_findings_get_message(f, 0),
+             hd_findings_get_fix(f, 0));
+    return text;
 }
 
 /* The explanation says @text, and (a library's words) never names a hostdev command. */
@@ -268,7 +281,7 @@ HD_TEST(usable_through_the_group)
     size_t n;
 
     ck_assert_int_eq(verify(), 0);
-    ck_assert_ptr_null(hd_vfio_report_get_explanation(rep));
+    ck_assert_uint_eq(hd_findings_count(hd_vfio_report_get_findings(rep)), 0);
     ck_assert_int_eq(hd_vfio_report_get_group(rep), 1);
     ck_assert_str_eq(hd_vfio_report_get_driver(rep), "vfio-pci");
     ck_assert_str_eq(hd_vfio_report_get_iommu_type(rep), "Type1v2");
@@ -372,7 +385,7 @@ HD_TEST(eacces_on_group_names_owner_and_who_needs_access)
     ck_assert_int_eq(verify(), -EACCES);
     ck_last_step("open /dev/vfio/1", -EACCES);
     ck_explains("permission denied opening /dev/vfio/1");
-    ck_explains("mode 0644");
+    ck_explains("mode 0600"); /* as the fake kernel (and vfio) makes the node */
     ck_explains("owner uid");
     ck_explains("qemu");
 }
@@ -495,7 +508,7 @@ HD_TEST(every_ioctl_failure_is_reported_and_closes_everything)
         fk.fail_ioctl = reqs[i];
         fk.err = -EIO;
         ck_assert_int_eq(verify(), -EIO);
-        ck_assert_ptr_nonnull(hd_vfio_report_get_explanation(rep));
+        ck_assert_uint_eq(hd_findings_count(hd_vfio_report_get_findings(rep)), 1);
         ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), why()));
         hd_vfio_report_unref(rep);
         rep = NULL;
@@ -565,26 +578,30 @@ HD_TEST(cdev_only_kernel_skips_the_group_path)
 }
 END_TEST
 
-#define MDEV_UUID "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
-
-/* A mediated device: its own group (1 here), got by its UUID; no PCI device involved. */
+/* A mediated device (the spec's mtty one): its own group, got by its UUID; no PCI device
+ * involved. */
 HD_TEST(mediated_device_by_uuid)
 {
+    static const char link[] = "sys/devices/virtual/mtty/mtty/" MDEV_UUID "/iommu_group";
+    char path[512], target[256], node[64];
+    ssize_t len;
+    int group;
     size_t n;
 
-    mkdirs("sys/devices/virtual/mtty/mtty/" MDEV_UUID);
-    mkdirs("sys/bus/mdev/devices");
-    mkdirs("sys/bus/mdev/drivers/mtty");
-    ck_assert_int_eq(tmptree_symlink(root, "sys/bus/mdev/devices/" MDEV_UUID,
-                                     "../../../devices/virtual/mtty/mtty/" MDEV_UUID), 0);
-    ck_assert_int_eq(tmptree_symlink(root, "sys/devices/virtual/mtty/mtty/" MDEV_UUID "/driver",
-                                     "../../../../../bus/mdev/drivers/mtty"), 0);
-    /* No group link yet: no such mediated device, as far as VFIO goes. */
+    /* Without its group link: no such mediated device, as far as VFIO goes. */
+    snprintf(path, sizeof(path), "%s/%s", root, link);
+    len = readlink(path, target, sizeof(target) - 1);
+    ck_assert_int_gt(len, 0);
+    target[len] = '\0';
+    group = (int)strtol(strrchr(target, '/') + 1, NULL, 10);
+    ck_assert_int_ne(group, 1); /* not the PCI devices' */
+    ck_assert_int_eq(unlink(path), 0);
     ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, MDEV_UUID, &ops, &rep), -ENOENT);
     ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NO_DEVICE);
     hd_vfio_report_unref(rep);
-    ck_assert_int_eq(tmptree_symlink(root, "sys/devices/virtual/mtty/mtty/" MDEV_UUID
-                                     "/iommu_group", "../../../../../kernel/iommu_groups/1"), 0);
+    ck_assert_int_eq(tmptree_symlink(root, link, target), 0);
+    snprintf(node, sizeof(node), "dev/vfio/%d", group);
+    fk.group_node = node;
     fk.device_name = MDEV_UUID;
     ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001",
                                              &ops, &rep), 0);
@@ -592,7 +609,7 @@ HD_TEST(mediated_device_by_uuid)
     ck_assert(hd_vfio_report_is_usable(rep));
     ck_assert_str_eq(hd_vfio_report_get_name(rep), MDEV_UUID);
     ck_assert_str_eq(hd_vfio_report_get_driver(rep), "mtty");
-    ck_assert_int_eq(hd_vfio_report_get_group(rep), 1);
+    ck_assert_int_eq(hd_vfio_report_get_group(rep), group);
     n = hd_vfio_report_step_count(rep);
     bool got_fd = false;
     for (size_t i = 0; i < n; i++)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,4 +125,26 @@ int tmptree_remove(const char *root)
     if (root == NULL)
         return 0;
     return nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
+}
+
+int tmptree_materialize(const char *root, const char *spec)
+{
+    const char *build = getenv("HOSTDEV_BUILD");
+    char *path = NULL, *cmd = NULL;
+    FILE *f;
+    int r = -1;
+
+    if (asprintf(&path, "%s.spec", root) < 0)
+        return -1;
+    if ((f = fopen(path, "w")) != NULL) {
+        bool written = fputs(spec, f) >= 0;
+        if (fclose(f) == 0 && written &&
+            asprintf(&cmd, "'%s/hostdev-fakesys' materialize '%s' '%s'",
+                     build && build[0] ? build : "build", path, root) >= 0)
+            r = system(cmd) == 0 ? 0 : -1;
+        unlink(path);
+    }
+    free(cmd);
+    free(path);
+    return r;
 }

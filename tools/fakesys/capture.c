@@ -111,6 +111,34 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+/* "cpu VENDOR [hypervisor]" from the first CPU of proc/cpuinfo (x86 says both). */
+static void capture_cpu(struct capture *c, const char *procdir)
+{
+    char *path = xasprintf("%s/cpuinfo", procdir), *text = NULL, *line, *flags = NULL;
+    char vendor[64] = "";
+
+    if (read_file(path, &text, NULL) == 0) {
+        for (line = text; line != NULL && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+            size_t len = strcspn(line, "\n");
+            const char *colon = memchr(line, ':', len);
+            if (colon == NULL)
+                continue;
+            if (strncmp(line, "vendor_id", 9) == 0 && vendor[0] == '\0') {
+                colon += 1 + strspn(colon + 1, " \t");
+                snprintf(vendor, sizeof(vendor), "%.*s", (int)strcspn(colon, " \t\n"), colon);
+            } else if (strncmp(line, "flags", 5) == 0 && flags == NULL) {
+                flags = xasprintf(" %.*s ", (int)(len - (size_t)(colon + 1 - line)), colon + 1);
+            }
+        }
+    }
+    if (vendor[0] && spec_name_ok(vendor))
+        fprintf(c->out, "cpu %s%s\n", vendor,
+                flags && strstr(flags, " hypervisor ") ? " hypervisor" : "");
+    free(flags);
+    free(text);
+    free(path);
+}
+
 static void capture_kernel(struct capture *c, const char *procdir)
 {
     char *ver = readline_at(procdir, "sys/kernel/osrelease");
@@ -126,6 +154,7 @@ static void capture_kernel(struct capture *c, const char *procdir)
         buf_quote(&b, cmdline, strlen(cmdline));
         fprintf(c->out, "cmdline %s\n", b.data);
     }
+    capture_cpu(c, procdir);
     const char *kind = NULL;
     for (size_t i = 0; i < n && !kind; i++)
         kind = strncmp(iommus[i], "dmar", 4) == 0   ? "intel"

@@ -409,6 +409,8 @@ struct kernel {
     /* dev/vfio/vfio and dev/iommu (0666 when made): chmod/chown survive tree rebuilds */
     struct node_perm container_perm, iommu_perm;
     char *cmdline;
+    char *cpu_vendor;    /* proc/cpuinfo's vendor_id; NULL: no proc/cpuinfo (no `cpu` line) */
+    bool cpu_hypervisor; /* the "hypervisor" flag: a virtual machine */
     enum iommu_kind iommu;
     bool iommu_enabled, irq_remap, iommu_pt;
     bool drivers_autoprobe;

@@ -91,6 +91,7 @@ void kernel_free(struct kernel *k)
     free(k->spec_file);
     free(k->version);
     free(k->cmdline);
+    free(k->cpu_vendor);
     buf_free(&k->log);
     buf_free(&k->uevents);
     if (k->logfile)

@@ -291,6 +291,17 @@ static int kw_cmdline(struct parser *p, int argc, char **argv)
     return 0;
 }
 
+static int kw_cpu(struct parser *p, int argc, char **argv)
+{
+    if (argc < 2 || argc > 3 || !spec_name_ok(argv[1]) ||
+        (argc == 3 && strcmp(argv[2], "hypervisor") != 0))
+        return perr(p, "usage: cpu VENDOR [hypervisor]");
+    free(p->k->cpu_vendor);
+    p->k->cpu_vendor = xstrdup(argv[1]);
+    p->k->cpu_hypervisor = argc == 3;
+    return 0;
+}
+
 static int kw_iommu(struct parser *p, int argc, char **argv)
 {
     struct kernel *k = p->k;
@@ -917,7 +928,7 @@ static const struct {
     const char *name;
     int (*fn)(struct parser *p, int argc, char **argv);
 } keywords[] = {
-    {"kernel", kw_kernel}, {"feature", kw_feature}, {"cmdline", kw_cmdline},
+    {"kernel", kw_kernel}, {"feature", kw_feature}, {"cmdline", kw_cmdline}, {"cpu", kw_cpu},
     {"iommu", kw_iommu},   {"module", kw_module},   {"param", kw_param},
     {"driver", kw_driver}, {"device", kw_device},   {"net", kw_child},
     {"block", kw_child},   {"vf", kw_vf},           {"fault", kw_fault},

@@ -37,6 +37,16 @@ static void cmdline_show(struct kernel *k, const struct attr *a, void *obj, stru
     buf_printf(out, "%s\n", k->cmdline);
 }
 
+/* The first CPU as x86 shows it: the IOMMU probe reads the vendor and the hypervisor flag. */
+static void cpuinfo_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)a;
+    (void)obj;
+    buf_printf(out, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: 6\n"
+                    "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic%s\n\n",
+               k->cpu_vendor, k->cpu_hypervisor ? " hypervisor" : "");
+}
+
 static void version_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
@@ -207,6 +217,7 @@ static const struct attr a_cmdline = {.name = "cmdline", .mode = 0444, .show = c
 /* No kernel has it: hostdev monitor reads the fake's device events here (hostdev-fakesys(5)). */
 static const struct attr a_uevents = {.name = "hostdev-uevents", .mode = 0444, .show = uevents_show};
 static const struct attr a_version = {.name = "version", .mode = 0444, .show = version_show};
+static const struct attr a_cpuinfo = {.name = "cpuinfo", .mode = 0444, .show = cpuinfo_show};
 static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show = osrelease_show};
 static const struct attr a_modules = {.name = "modules", .mode = 0444, .show = modules_show};
 static const struct attr a_group_type = {.name = "type", .mode = 0444, .show = group_type_show};
@@ -481,6 +492,8 @@ static void build_proc(struct kernel *k)
     tree_attr(proc, &a_cmdline, k);
     tree_attr(proc, &a_uevents, k);
     tree_attr(proc, &a_version, k);
+    if (k->cpu_vendor != NULL)
+        tree_attr(proc, &a_cpuinfo, k);
     hostuse_build_proc(k, proc);
     tree_attr(proc, &a_modules, k);
     tree_attr(tree_mkdirs(proc, "sys/kernel"), &a_osrelease, k);
