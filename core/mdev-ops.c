@@ -144,21 +144,32 @@ int hd_ops_mdev_remove(struct hd_op *op)
                        req->mdev_uuid);
     if (r < 0)
         return hd_err(t.ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
-    /* A VM's device goes only with its release: the map is consulted first. */
+    /* A VM's device goes only with its release: the map is consulted, and its lock held until
+     * the device is gone, so that an acquire (which records under that lock) either is seen
+     * here or finds the device gone. The operation's own locks come first: recovering what
+     * they cover may take the map lock. */
     struct hd_assignment_list *map = NULL;
     const struct hd_assignment *a;
-    if ((r = hd_map_read(t.ctx, &map)) < 0)
-        return r;
+    int mapfd = -1;
+    if ((r = hd_txn_lock(&t, NULL, 0)) < 0 ||
+        (!t.dry_run && (r = hd_lock_map(t.ctx, &mapfd)) < 0) ||
+        (r = hd_map_read(t.ctx, &map)) < 0)
+        goto out;
     if ((a = hd_map_find_mdev(map, m.uuid)) != NULL) {
         r = hd_errr(t.ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "
                     "release it first", m.uuid, a->vm);
-        hd_assignment_list_unref(map);
-        return r;
+        goto out;
     }
-    hd_assignment_list_unref(map);
     /* What it was, so that an undo makes it again the same. */
     hd_strlcpy(s.mdev_parent, m.parent, sizeof(s.mdev_parent));
     hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, m.uuid, sizeof(s.mdev_uuid));
-    return run_step(&t, &s);
+    r = run_step(&t, &s);
+    hd_assignment_list_unref(map);
+    hd_unlock(mapfd);
+    return r;
+out:
+    hd_assignment_list_unref(map);
+    hd_unlock(mapfd);
+    return hd_txn_abort(&t, r);
 }
