@@ -12,9 +12,10 @@
 #   HOSTDEV_NO_XML=1      tools without libxml2 (no --domain-xml); the default for -static
 
 VERSION     := 0.1.0
-# libhostdev's soname: bumped with its version node in core/libhostdev.sym whenever exported
-# symbols go or change meaning (1: one findings type replaced the IOMMU problem, doctor
-# diagnosis and VFIO explanation accessors). libhostdev-virt exports only vir*: its own.
+# libhostdev's ABI: a removed, renamed or changed exported function bumps SOVERSION and the
+# version node of core/libhostdev.sym (build-aux/abi.sh checks the list; docs/design.md, "ABI").
+# 1: one findings type replaced the IOMMU problem, doctor diagnosis and VFIO explanation
+# accessors, and the names were made one rule. libhostdev-virt exports only vir*: its own.
 SOVERSION   := 1
 VIRT_SOVERSION := 0
 CC          ?= cc
@@ -135,7 +136,7 @@ LIB_A       := $(BUILD)/libhostdev.a
 VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(VIRT_SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: boot all lib adapters tools check check-unit check-layers check-asan check-tsan check-vm demo install uninstall clean deps \
+.PHONY: boot all lib adapters tools check check-unit check-layers abi-check check-asan check-tsan check-vm demo install uninstall clean deps \
         format static bench lint fuzz fuzz-bins check-valgrind fleet-deps
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
 
@@ -352,7 +353,7 @@ boot: $(BOOT_OUT)
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
-check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps
+check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps abi-check
 	build-aux/layers.sh $(BUILD) $(LIB_SO)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
@@ -360,6 +361,10 @@ check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps
 # run it too).
 check-layers: all
 	build-aux/layers.sh $(BUILD) $(LIB_SO)
+
+# The public header, the version script and the library's exports name the same functions.
+abi-check: $(LIB_SO)
+	CC="$(CC)" build-aux/abi.sh include/hostdev/hostdev.h core/libhostdev.sym $(LIB_SO)
 
 # The consumers' own parsers that test-export runs (Nova's, promtool): Debian packages
 # unpacked once into build/fleet (whatever BUILD is), never installed.

@@ -18,7 +18,7 @@ node=$(sed -nE 's/^(LIBHOSTDEV_[0-9]+)[[:space:]]*\{.*/\1/p' "$symfile" | tail -
 
 if [ -n "$update" ]; then
     {
-        sed -n '1,/^LIBHOSTDEV_/p' "$symfile" | sed '$d'
+        awk '/^LIBHOSTDEV_/ { exit } { print }' "$symfile"
         echo "$node {"
         echo "global:"
         sed 's/.*/    &;/' "$tmp/declared"
