@@ -157,7 +157,7 @@ HD_EXPORT const char *hd_findings_get_fix(const struct hd_findings *f, size_t i)
     return at(f, i) ? at(f, i)->fix : NULL;
 }
 
-HD_EXPORT const char *hd_severity_name(enum hd_severity severity)
+HD_EXPORT const char *hd_severity_to_string(enum hd_severity severity)
 {
     switch (severity) {
     case HD_SEVERITY_ERROR:

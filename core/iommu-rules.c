@@ -70,7 +70,7 @@ static void invalid_options(struct rules *ru)
 {
     const struct hd_cmdline *cl = ru->f->cmdline;
 
-    for (size_t i = 0; cl != NULL && i < hd_cmdline_invalid_count(cl); i++) {
+    for (size_t i = 0; cl != NULL && i < hd_cmdline_get_invalid_count(cl); i++) {
         const char *param, *option, *why, *log;
         char message[1024], fix[512];
 

@@ -474,7 +474,7 @@ HD_EXPORT enum hd_iommu_vendor hd_iommu_report_get_vendor(const struct hd_iommu_
     return r->vendor;
 }
 
-HD_EXPORT const char *hd_iommu_vendor_name(enum hd_iommu_vendor vendor)
+HD_EXPORT const char *hd_iommu_vendor_to_string(enum hd_iommu_vendor vendor)
 {
     switch (vendor) {
     case HD_IOMMU_VENDOR_INTEL:

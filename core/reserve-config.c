@@ -341,7 +341,7 @@ hd_reserve_config_get(const struct hd_reserve_config *config, size_t i)
     return i < config->n ? &config->entries[i] : NULL;
 }
 
-HD_EXPORT size_t hd_reserve_config_error_count(const struct hd_reserve_config *config)
+HD_EXPORT size_t hd_reserve_config_get_error_count(const struct hd_reserve_config *config)
 {
     return config->nerrors;
 }

@@ -241,43 +241,43 @@ HD_EXPORT struct hd_findings *hd_vfio_report_get_findings(const struct hd_vfio_r
     return r->findings;
 }
 
-HD_EXPORT size_t hd_vfio_report_step_count(const struct hd_vfio_report *r)
+HD_EXPORT size_t hd_vfio_report_get_step_count(const struct hd_vfio_report *r)
 {
     return r->nsteps;
 }
 
-HD_EXPORT const char *hd_vfio_report_step_name(const struct hd_vfio_report *r, size_t i)
+HD_EXPORT const char *hd_vfio_report_get_step_name(const struct hd_vfio_report *r, size_t i)
 {
     return i < r->nsteps ? r->steps[i].name : NULL;
 }
 
-HD_EXPORT enum hd_vfio_step_status hd_vfio_report_step_status(const struct hd_vfio_report *r,
+HD_EXPORT enum hd_vfio_step_status hd_vfio_report_get_step_status(const struct hd_vfio_report *r,
                                                               size_t i)
 {
     return i < r->nsteps ? r->steps[i].status : HD_VFIO_STEP_SKIPPED;
 }
 
-HD_EXPORT int hd_vfio_report_step_error(const struct hd_vfio_report *r, size_t i)
+HD_EXPORT int hd_vfio_report_get_step_error(const struct hd_vfio_report *r, size_t i)
 {
     return i < r->nsteps ? r->steps[i].err : 0;
 }
 
-HD_EXPORT const char *hd_vfio_report_step_detail(const struct hd_vfio_report *r, size_t i)
+HD_EXPORT const char *hd_vfio_report_get_step_detail(const struct hd_vfio_report *r, size_t i)
 {
     return i < r->nsteps ? r->steps[i].detail : NULL;
 }
 
-HD_EXPORT size_t hd_vfio_report_blocker_count(const struct hd_vfio_report *r)
+HD_EXPORT size_t hd_vfio_report_get_blocker_count(const struct hd_vfio_report *r)
 {
     return r->nblockers;
 }
 
-HD_EXPORT const char *hd_vfio_report_blocker_name(const struct hd_vfio_report *r, size_t i)
+HD_EXPORT const char *hd_vfio_report_get_blocker_name(const struct hd_vfio_report *r, size_t i)
 {
     return i < r->nblockers ? r->blockers[i].name : NULL;
 }
 
-HD_EXPORT const char *hd_vfio_report_blocker_driver(const struct hd_vfio_report *r, size_t i)
+HD_EXPORT const char *hd_vfio_report_get_blocker_driver(const struct hd_vfio_report *r, size_t i)
 {
     return i < r->nblockers ? r->blockers[i].driver : NULL;
 }

@@ -146,7 +146,7 @@ HD_EXPORT bool hd_reason_forceable(enum hd_reason reason)
     return reason == HD_REASON_HOST_USE || reason == HD_REASON_PLATFORM;
 }
 
-HD_EXPORT const char *hd_reason_name(enum hd_reason reason)
+HD_EXPORT const char *hd_reason_to_string(enum hd_reason reason)
 {
     static const char *const names[] = {
         [HD_REASON_NONE] = "none",           [HD_REASON_FAILED] = "failed",

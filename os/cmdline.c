@@ -341,7 +341,7 @@ HD_EXPORT enum hd_tristate hd_cmdline_get_setting(const struct hd_cmdline *cl,
     return (enum hd_tristate)cl->settings.value[setting];
 }
 
-HD_EXPORT const char *hd_cmdline_setting_name(enum hd_cmdline_setting setting)
+HD_EXPORT const char *hd_cmdline_setting_to_string(enum hd_cmdline_setting setting)
 {
     static const char *const names[HD_CMDLINE_SETTING_COUNT] = {
         [HD_CMDLINE_INTEL_IOMMU] = "intel_iommu",
@@ -386,7 +386,7 @@ int hd_cmdline_add_invalid(struct hd_cmdline *cl, const char *param, const char 
     return 0;
 }
 
-HD_EXPORT size_t hd_cmdline_invalid_count(const struct hd_cmdline *cl)
+HD_EXPORT size_t hd_cmdline_get_invalid_count(const struct hd_cmdline *cl)
 {
     return cl->n_invalid;
 }
@@ -407,7 +407,7 @@ HD_EXPORT int hd_cmdline_get_invalid(const struct hd_cmdline *cl, size_t i, cons
     return 0;
 }
 
-HD_EXPORT size_t hd_cmdline_vfio_pci_id_count(const struct hd_cmdline *cl)
+HD_EXPORT size_t hd_cmdline_get_vfio_pci_id_count(const struct hd_cmdline *cl)
 {
     return cl->settings.n_ids;
 }

@@ -155,7 +155,7 @@ static int run(struct tool *t, int argc, char **argv)
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);
-        json_kv_string(&j, "vendor", hd_iommu_vendor_name(vendor));
+        json_kv_string(&j, "vendor", hd_iommu_vendor_to_string(vendor));
         json_key(&j, "params");
         json_begin_array(&j);
         for (size_t i = 0; i < p.n; i++)

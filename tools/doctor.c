@@ -115,12 +115,12 @@ static int run(struct tool *t, int argc, char **argv)
             const char *dev = hd_findings_get_device(d, i);
             char head[64];
             const char *problem = hd_findings_get_message(d, i);
+            enum hd_severity severity = hd_findings_get_severity(d, i);
             if (names_device_first(problem, dev))
-                snprintf(head, sizeof(head), "%s", hd_severity_name(hd_findings_get_severity(d, i)));
+                snprintf(head, sizeof(head), "%s", hd_severity_to_string(severity));
             else
-                snprintf(head, sizeof(head), "%s%s%s:",
-                         hd_severity_name(hd_findings_get_severity(d, i)), dev ? " " : "",
-                         dev ? dev : "");
+                snprintf(head, sizeof(head), "%s%s%s:", hd_severity_to_string(severity),
+                         dev ? " " : "", dev ? dev : "");
             tool_print_wrapped(stdout, head, 2, problem);
             tool_print_wrapped(stdout, "  fix: ", 7, hd_findings_get_fix(d, i));
         }

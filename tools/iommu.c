@@ -34,12 +34,12 @@ static void json_cmdline(struct json *j, const struct hd_cmdline *cl)
     json_key(j, "settings");
     json_begin_object(j);
     for (int s = 0; s < HD_CMDLINE_SETTING_COUNT; s++)
-        json_tristate(j, hd_cmdline_setting_name((enum hd_cmdline_setting)s),
+        json_tristate(j, hd_cmdline_setting_to_string((enum hd_cmdline_setting)s),
                       hd_cmdline_get_setting(cl, (enum hd_cmdline_setting)s));
     json_end_object(j);
     json_key(j, "vfio_pci_ids");
     json_begin_array(j);
-    for (size_t i = 0; i < hd_cmdline_vfio_pci_id_count(cl); i++) {
+    for (size_t i = 0; i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
         struct hd_pci_id_match m;
         hd_cmdline_get_vfio_pci_id(cl, i, &m);
         json_begin_object(j);
@@ -54,7 +54,7 @@ static void json_cmdline(struct json *j, const struct hd_cmdline *cl)
     json_end_array(j);
     json_key(j, "invalid");
     json_begin_array(j);
-    for (size_t i = 0; i < hd_cmdline_invalid_count(cl); i++) {
+    for (size_t i = 0; i < hd_cmdline_get_invalid_count(cl); i++) {
         const char *param, *option, *why, *log;
         hd_cmdline_get_invalid(cl, i, &param, &option, &why, &log);
         json_begin_object(j);
@@ -77,7 +77,7 @@ static void print_json(const struct hd_iommu_report *r)
     json_begin_object(&j);
     json_kv_bool(&j, "usable", hd_iommu_report_is_usable(r));
     json_kv_bool(&j, "enabled", hd_iommu_report_is_enabled(r));
-    json_kv_string(&j, "vendor", hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)));
+    json_kv_string(&j, "vendor", hd_iommu_vendor_to_string(hd_iommu_report_get_vendor(r)));
     json_kv_int(&j, "units", (long long)hd_iommu_report_get_unit_count(r));
     json_kv_int(&j, "groups", (long long)hd_iommu_report_get_group_count(r));
     json_kv_string(&j, "domain_type", hd_iommu_report_get_domain_type(r));
@@ -106,14 +106,14 @@ static void print_human(const struct hd_iommu_report *r)
     if (hd_iommu_report_is_enabled(r))
         printf("IOMMU: %s (%s, %zu groups, default domain %s, interrupt remapping %s)\n",
                hd_iommu_report_is_usable(r) ? "usable" : "NOT usable",
-               hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)),
+               hd_iommu_vendor_to_string(hd_iommu_report_get_vendor(r)),
                hd_iommu_report_get_group_count(r), type ? type : "unknown",
                ir == HD_TRISTATE_YES  ? "on"
                : ir == HD_TRISTATE_NO ? "off"
                                       : "unknown");
     else
         printf("IOMMU: NOT usable (no IOMMU is running; vendor %s)\n",
-               hd_iommu_vendor_name(hd_iommu_report_get_vendor(r)));
+               hd_iommu_vendor_to_string(hd_iommu_report_get_vendor(r)));
     /* Errors and warnings under "Problems", then what is only worth knowing under "Notes". */
     for (int notes = 0; notes <= 1; notes++) {
         bool header = false;
@@ -125,7 +125,7 @@ static void print_human(const struct hd_iommu_report *r)
             if (!header)
                 printf(notes ? "\nNotes:\n" : "\nProblems:\n");
             header = true;
-            snprintf(prefix, sizeof(prefix), "  %-8s", hd_severity_name(sev));
+            snprintf(prefix, sizeof(prefix), "  %-8s", hd_severity_to_string(sev));
             tool_print_wrapped(stdout, prefix, 10, hd_findings_get_message(findings, i));
             tool_print_wrapped(stdout, "          fix: ", 15, hd_findings_get_fix(findings, i));
         }

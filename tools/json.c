@@ -217,7 +217,7 @@ void json_kv_findings(struct json *j, const char *key, const struct hd_findings 
     json_begin_array(j);
     for (size_t i = 0; i < hd_findings_count(findings); i++) {
         json_begin_object(j);
-        json_kv_string(j, "severity", hd_severity_name(hd_findings_get_severity(findings, i)));
+        json_kv_string(j, "severity", hd_severity_to_string(hd_findings_get_severity(findings, i)));
         json_kv_string(j, "code", hd_findings_get_code(findings, i));
         json_kv_string(j, "device", hd_findings_get_device(findings, i));
         json_kv_string(j, "message", hd_findings_get_message(findings, i));

@@ -18,9 +18,9 @@ static const char *source(const struct hd_reserve_entry *e, char *buf, size_t si
 
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
 {
-    for (size_t i = 0; i < hd_reserve_config_error_count(config); i++)
+    for (size_t i = 0; i < hd_reserve_config_get_error_count(config); i++)
         tool_error(t, EXIT_USAGE, "%s", hd_reserve_config_get_error(config, i));
-    return hd_reserve_config_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
+    return hd_reserve_config_get_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
 }
 
 /* Run one operation on @dev for the entry @e: each device on its own, so that one that fails

@@ -59,24 +59,24 @@ static void print_json(const struct hd_vfio_report *r)
     }
     json_key(&j, "steps");
     json_begin_array(&j);
-    for (size_t i = 0; i < hd_vfio_report_step_count(r); i++) {
-        int err = hd_vfio_report_step_error(r, i);
+    for (size_t i = 0; i < hd_vfio_report_get_step_count(r); i++) {
+        int err = hd_vfio_report_get_step_error(r, i);
 
         json_begin_object(&j);
-        json_kv_string(&j, "name", hd_vfio_report_step_name(r, i));
-        json_kv_string(&j, "status", status_word(hd_vfio_report_step_status(r, i)));
+        json_kv_string(&j, "name", hd_vfio_report_get_step_name(r, i));
+        json_kv_string(&j, "status", status_word(hd_vfio_report_get_step_status(r, i)));
         json_kv_string(&j, "errno", err ? errno_name(err) : NULL);
         json_kv_string(&j, "error", err ? strerror(-err) : NULL);
-        json_kv_string(&j, "detail", hd_vfio_report_step_detail(r, i));
+        json_kv_string(&j, "detail", hd_vfio_report_get_step_detail(r, i));
         json_end_object(&j);
     }
     json_end_array(&j);
     json_key(&j, "blockers");
     json_begin_array(&j);
-    for (size_t i = 0; i < hd_vfio_report_blocker_count(r); i++) {
+    for (size_t i = 0; i < hd_vfio_report_get_blocker_count(r); i++) {
         json_begin_object(&j);
-        json_kv_string(&j, "address", hd_vfio_report_blocker_name(r, i));
-        json_kv_string(&j, "driver", hd_vfio_report_blocker_driver(r, i));
+        json_kv_string(&j, "address", hd_vfio_report_get_blocker_name(r, i));
+        json_kv_string(&j, "driver", hd_vfio_report_get_blocker_driver(r, i));
         json_end_object(&j);
     }
     json_end_array(&j);
@@ -87,12 +87,12 @@ static void print_json(const struct hd_vfio_report *r)
 
 static void print_text(const struct hd_vfio_report *r)
 {
-    for (size_t i = 0; i < hd_vfio_report_step_count(r); i++) {
-        const char *detail = hd_vfio_report_step_detail(r, i);
-        int err = hd_vfio_report_step_error(r, i);
+    for (size_t i = 0; i < hd_vfio_report_get_step_count(r); i++) {
+        const char *detail = hd_vfio_report_get_step_detail(r, i);
+        int err = hd_vfio_report_get_step_error(r, i);
 
-        printf("  %-7s %-32s", status_word(hd_vfio_report_step_status(r, i)),
-               hd_vfio_report_step_name(r, i));
+        printf("  %-7s %-32s", status_word(hd_vfio_report_get_step_status(r, i)),
+               hd_vfio_report_get_step_name(r, i));
         if (detail != NULL)
             printf(" %s", detail);
         if (err != 0)

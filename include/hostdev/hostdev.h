@@ -19,6 +19,12 @@ extern "C" {
  * - Results come through out-parameters. Strings returned by getters are owned by the object
  *   they came from and live as long as it does.
  * - Objects are reference counted: *_unref() returns NULL when it freed the object.
+ * - Names: every reference-counted type has _ref() and _unref(); a list-like object has
+ *   hd_T_count() and hd_T_get(i) (or hd_T_get_X(i) for its items' fields); a collection an
+ *   object holds, hd_T_get_X_count() and hd_T_get_X(i); an enum's name, hd_E_to_string(); an
+ *   object's own name, hd_T_get_name().
+ * - ABI: every function here is listed in core/libhostdev.sym (make abi-check compares them);
+ *   one removed, renamed or changed bumps the library's SOVERSION and the version node.
  * - Nothing here prints, exits or keeps global state: two contexts with different roots work
  *   side by side.
  *
@@ -34,7 +40,7 @@ extern "C" {
  *   hd_device_ref, hd_group_ref, hd_device_list_unref, ...: atomic counts; a reference may be
  *   dropped in another thread than the one that took it, once no thread uses the object
  *   through it), and the functions that take
- *   no context or object (hd_pci_addr_parse, hd_reason_name, hd_nodedev_cap_to_string, ...).
+ *   no context or object (hd_pci_addr_parse, hd_reason_to_string, hd_nodedev_cap_to_string, ...).
  * - The log function is called in the thread that made the call, never by two threads at
  *   once. An operation on devices of several IOMMU groups runs their steps on worker threads
  *   of its own (each with a context of its own); their log lines reach the log function in
@@ -94,7 +100,7 @@ enum hd_reason hd_ctx_last_reason(const struct hd_ctx *ctx);
 /* Whether a force flag overrides a refusal of this reason. */
 bool hd_reason_forceable(enum hd_reason reason);
 /* "held-by-vm", "host-use", ...: stable names for machine-readable output. */
-const char *hd_reason_name(enum hd_reason reason);
+const char *hd_reason_to_string(enum hd_reason reason);
 
 /* How long an unbind, a bind or a device node may take before the operation gives up
  * (default 10000 ms). */
@@ -442,12 +448,12 @@ enum hd_cmdline_setting {
 enum hd_tristate hd_cmdline_get_setting(const struct hd_cmdline *cmdline,
                                         enum hd_cmdline_setting setting);
 /* A short key for @setting ("intel_iommu", "iommu_passthrough", ...); NULL out of range. */
-const char *hd_cmdline_setting_name(enum hd_cmdline_setting setting);
+const char *hd_cmdline_setting_to_string(enum hd_cmdline_setting setting);
 
 /* Options the kernel does not take, or takes other than meant (amd_iommu=on, iommu=on,
  * vfio-pci.ids=808x, iommu.strict=maybe). @param and @option are as written; @why says it in
  * plain words; @kernel_log is what the kernel logs about it, NULL when it says nothing. */
-size_t hd_cmdline_invalid_count(const struct hd_cmdline *cmdline);
+size_t hd_cmdline_get_invalid_count(const struct hd_cmdline *cmdline);
 int hd_cmdline_get_invalid(const struct hd_cmdline *cmdline, size_t i, const char **param,
                            const char **option, const char **why, const char **kernel_log);
 
@@ -462,7 +468,7 @@ struct hd_pci_id_match {
     uint32_t class_code;
     uint32_t class_mask;
 };
-size_t hd_cmdline_vfio_pci_id_count(const struct hd_cmdline *cmdline);
+size_t hd_cmdline_get_vfio_pci_id_count(const struct hd_cmdline *cmdline);
 int hd_cmdline_get_vfio_pci_id(const struct hd_cmdline *cmdline, size_t i,
                                struct hd_pci_id_match *match);
 
@@ -500,7 +506,7 @@ enum hd_severity {
     HD_SEVERITY_WARNING, /* works, but not as it should (unsafe, ignored option) */
     HD_SEVERITY_ERROR,   /* VFIO cannot work until this is fixed */
 };
-const char *hd_severity_name(enum hd_severity severity); /* "info", "warning", "error" */
+const char *hd_severity_to_string(enum hd_severity severity); /* "info", "warning", "error" */
 
 struct hd_findings *hd_findings_ref(struct hd_findings *findings);
 struct hd_findings *hd_findings_unref(struct hd_findings *findings);
@@ -542,7 +548,7 @@ bool hd_iommu_report_is_usable(const struct hd_iommu_report *report);
 /* The kernel runs an IOMMU: IOMMU groups exist. */
 bool hd_iommu_report_is_enabled(const struct hd_iommu_report *report);
 enum hd_iommu_vendor hd_iommu_report_get_vendor(const struct hd_iommu_report *report);
-const char *hd_iommu_vendor_name(enum hd_iommu_vendor vendor); /* "intel", "amd", ... */
+const char *hd_iommu_vendor_to_string(enum hd_iommu_vendor vendor); /* "intel", "amd", ... */
 size_t hd_iommu_report_get_unit_count(const struct hd_iommu_report *report);
 size_t hd_iommu_report_get_group_count(const struct hd_iommu_report *report);
 /* The groups' default domain type ("DMA-FQ", "DMA", "identity"), "mixed", or NULL. */
@@ -616,7 +622,7 @@ int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config
 size_t hd_reserve_config_count(const struct hd_reserve_config *config);
 const struct hd_reserve_entry *hd_reserve_config_get(const struct hd_reserve_config *config,
                                                      size_t i);
-size_t hd_reserve_config_error_count(const struct hd_reserve_config *config);
+size_t hd_reserve_config_get_error_count(const struct hd_reserve_config *config);
 const char *hd_reserve_config_get_error(const struct hd_reserve_config *config, size_t i);
 /* The entry that reserves @dev for a driver (NULL: none), and the one that sets its VF count
  * (NULL: none). @dev needs HD_FILL_IDENT. */
@@ -680,15 +686,15 @@ const char *hd_vfio_report_get_iommu_type(const struct hd_vfio_report *r);
  * device, what went wrong, the fix); empty when usable. Owned by the report. */
 struct hd_findings *hd_vfio_report_get_findings(const struct hd_vfio_report *r);
 /* Every step tried, in order. */
-size_t hd_vfio_report_step_count(const struct hd_vfio_report *r);
-const char *hd_vfio_report_step_name(const struct hd_vfio_report *r, size_t i);
-enum hd_vfio_step_status hd_vfio_report_step_status(const struct hd_vfio_report *r, size_t i);
-int hd_vfio_report_step_error(const struct hd_vfio_report *r, size_t i); /* -errno or 0 */
-const char *hd_vfio_report_step_detail(const struct hd_vfio_report *r, size_t i); /* or NULL */
+size_t hd_vfio_report_get_step_count(const struct hd_vfio_report *r);
+const char *hd_vfio_report_get_step_name(const struct hd_vfio_report *r, size_t i);
+enum hd_vfio_step_status hd_vfio_report_get_step_status(const struct hd_vfio_report *r, size_t i);
+int hd_vfio_report_get_step_error(const struct hd_vfio_report *r, size_t i); /* -errno or 0 */
+const char *hd_vfio_report_get_step_detail(const struct hd_vfio_report *r, size_t i); /* or NULL */
 /* Group members that keep the group from being viable (on a host driver). */
-size_t hd_vfio_report_blocker_count(const struct hd_vfio_report *r);
-const char *hd_vfio_report_blocker_name(const struct hd_vfio_report *r, size_t i);
-const char *hd_vfio_report_blocker_driver(const struct hd_vfio_report *r, size_t i);
+size_t hd_vfio_report_get_blocker_count(const struct hd_vfio_report *r);
+const char *hd_vfio_report_get_blocker_name(const struct hd_vfio_report *r, size_t i);
+const char *hd_vfio_report_get_blocker_driver(const struct hd_vfio_report *r, size_t i);
 /* What VFIO_DEVICE_GET_INFO said (group path): -ENODATA when it was not reached. */
 int hd_vfio_report_get_device_info(const struct hd_vfio_report *r, uint32_t *flags,
                                    uint32_t *num_regions, uint32_t *num_irqs);

@@ -43,12 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (int i = 0; i < HD_CMDLINE_SETTING_COUNT; i++)
         sink += (size_t)hd_cmdline_get_setting(cl, (enum hd_cmdline_setting)i);
-    for (size_t i = 0; i < hd_cmdline_invalid_count(cl); i++) {
+    for (size_t i = 0; i < hd_cmdline_get_invalid_count(cl); i++) {
         const char *param, *option, *why, *log;
         if (hd_cmdline_get_invalid(cl, i, &param, &option, &why, &log) == 0)
             sink += strlen(param) + strlen(option) + strlen(why) + (log ? strlen(log) : 0);
     }
-    for (size_t i = 0; i < hd_cmdline_vfio_pci_id_count(cl); i++) {
+    for (size_t i = 0; i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
         struct hd_pci_id_match m;
         if (hd_cmdline_get_vfio_pci_id(cl, i, &m) == 0)
             sink += m.vendor;

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same bytes as a kernel command line. */
     if ((text = fuzz_str(data, size)) != NULL && hd_cmdline_new_from_string(text, &cmdline) == 0)
         hd_reserve_config_add_cmdline(config, cmdline);
-    for (size_t i = 0; i < hd_reserve_config_error_count(config); i++) {
+    for (size_t i = 0; i < hd_reserve_config_get_error_count(config); i++) {
         if (strchr(hd_reserve_config_get_error(config, i), '\n') != NULL)
             abort(); /* each error is one line */
     }

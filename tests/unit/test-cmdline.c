@@ -261,7 +261,7 @@ HD_TEST(intel_iommu_options)
     ck_assert_int_eq(hd_cmdline_get_setting(cl, HD_CMDLINE_INTEL_IOMMU_IGFX_OFF), HD_TRISTATE_YES);
     ck_assert_int_eq(hd_cmdline_get_setting(cl, HD_CMDLINE_INTEL_IOMMU_SM), HD_TRISTATE_YES);
     ck_assert_int_eq(hd_cmdline_get_setting(cl, HD_CMDLINE_AMD_IOMMU), HD_TRISTATE_UNSET);
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 0);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 0);
     hd_cmdline_unref(cl);
 
     /* Every occurrence applies in order, as the kernel calls the handler for each. */
@@ -282,7 +282,7 @@ HD_TEST(intel_iommu_unknown_words)
     struct hd_cmdline *cl = parse("intel_iommu=on,,bogus,igfx_off");
     const char *param, *option, *why, *log;
     ck_assert_int_eq(hd_cmdline_get_setting(cl, HD_CMDLINE_INTEL_IOMMU_IGFX_OFF), HD_TRISTATE_YES);
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 1);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 1);
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 0, &param, &option, &why, &log), 0);
     ck_assert_str_eq(param, "intel_iommu");
     ck_assert_str_eq(option, "bogus");
@@ -292,7 +292,7 @@ HD_TEST(intel_iommu_unknown_words)
     hd_cmdline_unref(cl);
 
     cl = parse("intel_iommu");
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 1);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 1);
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 0, &param, &option, &why, &log), 0);
     ck_assert_ptr_null(log);
     ck_assert_ptr_nonnull(strstr(why, "intel_iommu=VALUE"));
@@ -305,7 +305,7 @@ HD_TEST(amd_iommu_on_is_not_an_option)
 {
     struct hd_cmdline *cl = parse("amd_iommu=on iommu=pt");
     const char *param, *option, *why, *log;
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 1);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 1);
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 0, &param, &option, &why, &log), 0);
     ck_assert_str_eq(param, "amd_iommu");
     ck_assert_str_eq(option, "on");
@@ -319,7 +319,7 @@ HD_TEST(amd_iommu_on_is_not_an_option)
     ck_assert_int_eq(setting_of("amd_iommu=force_enable", HD_CMDLINE_AMD_IOMMU), HD_TRISTATE_YES);
     ck_assert_int_eq(setting_of("amd_iommu=fullflush", HD_CMDLINE_IOMMU_STRICT), HD_TRISTATE_YES);
     cl = parse("amd_iommu=pgtbl_v2,force_isolation,nohugepages,irtcachedis,pgtbl_v1");
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 0);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 0);
     hd_cmdline_unref(cl);
 }
 END_TEST
@@ -347,7 +347,7 @@ HD_TEST(iommu_on_is_ignored_silently)
 {
     struct hd_cmdline *cl = parse("iommu=on iommu=pt,64M,memaper=2 iommu.strict=maybe iommu");
     const char *param, *option, *why, *log;
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 3);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 3);
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 0, &param, &option, &why, &log), 0);
     ck_assert_str_eq(param, "iommu");
     ck_assert_str_eq(option, "on");
@@ -387,7 +387,7 @@ HD_TEST(vfio_module_booleans)
                "vfio-iommu-type1.allow_unsafe_interrupts=sure");
     ck_assert_int_eq(hd_cmdline_get_setting(cl, HD_CMDLINE_ALLOW_UNSAFE_INTERRUPTS),
                      HD_TRISTATE_YES); /* the bad one is ignored */
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 1);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 1);
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 0, &param, &option, &why, &log), 0);
     ck_assert_str_eq(option, "sure");
     ck_assert_str_eq(log,
@@ -402,7 +402,7 @@ HD_TEST(vfio_pci_ids)
     struct hd_cmdline *cl =
         parse("vfio-pci.ids=8086:10D3,,10de:1b80:ffffffff:ffffffff:030000:ffff00,0x1af4:0x1041");
     struct hd_pci_id_match m;
-    ck_assert_uint_eq(hd_cmdline_vfio_pci_id_count(cl), 3);
+    ck_assert_uint_eq(hd_cmdline_get_vfio_pci_id_count(cl), 3);
     ck_assert_int_eq(hd_cmdline_get_vfio_pci_id(cl, 0, &m), 0);
     ck_assert_uint_eq(m.vendor, 0x8086);
     ck_assert_uint_eq(m.device, 0x10d3);
@@ -418,7 +418,7 @@ HD_TEST(vfio_pci_ids)
     ck_assert_uint_eq(m.vendor, 0x1af4);
     ck_assert_uint_eq(m.device, 0x1041);
     ck_assert_int_eq(hd_cmdline_get_vfio_pci_id(cl, 3, &m), -ERANGE);
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 0);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 0);
     hd_cmdline_unref(cl);
 }
 END_TEST
@@ -430,11 +430,11 @@ HD_TEST(vfio_pci_ids_bad_and_last_wins)
     struct hd_pci_id_match m;
 
     cl = parse("vfio_pci.ids=1111:2222 vfio-pci.ids=808x,8086:10d3zz,8086,123456789:1");
-    ck_assert_uint_eq(hd_cmdline_vfio_pci_id_count(cl), 1); /* the first occurrence is gone */
+    ck_assert_uint_eq(hd_cmdline_get_vfio_pci_id_count(cl), 1); /* the first occurrence is gone */
     ck_assert_int_eq(hd_cmdline_get_vfio_pci_id(cl, 0, &m), 0);
     ck_assert_uint_eq(m.vendor, 0x8086);
     ck_assert_uint_eq(m.device, 0x10d3);
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 4);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 4);
     ck_assert_int_eq(hd_cmdline_get_invalid(cl, 0, &param, &option, &why, &log), 0);
     ck_assert_str_eq(param, "vfio-pci.ids");
     ck_assert_str_eq(option, "808x");
@@ -449,8 +449,8 @@ HD_TEST(vfio_pci_ids_bad_and_last_wins)
     hd_cmdline_unref(cl);
 
     cl = parse("vfio-pci.ids");
-    ck_assert_uint_eq(hd_cmdline_vfio_pci_id_count(cl), 0);
-    ck_assert_uint_eq(hd_cmdline_invalid_count(cl), 1);
+    ck_assert_uint_eq(hd_cmdline_get_vfio_pci_id_count(cl), 0);
+    ck_assert_uint_eq(hd_cmdline_get_invalid_count(cl), 1);
     hd_cmdline_unref(cl);
 }
 END_TEST
@@ -478,7 +478,7 @@ HD_TEST(garbage_never_crashes)
             ck_assert_ptr_nonnull(hd_cmdline_get_name_at(cl, i));
             ck_assert(hd_cmdline_get_name_at(cl, i)[0] != '\0');
         }
-        for (size_t i = 0; i < hd_cmdline_invalid_count(cl); i++)
+        for (size_t i = 0; i < hd_cmdline_get_invalid_count(cl); i++)
             ck_assert_int_eq(hd_cmdline_get_invalid(cl, i, NULL, NULL, NULL, NULL), 0);
         hd_cmdline_unref(cl);
     }

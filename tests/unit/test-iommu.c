@@ -225,7 +225,7 @@ HD_TEST(intel_on_is_usable)
     ck_assert(hd_iommu_report_is_usable(r));
     ck_assert(hd_iommu_report_is_enabled(r));
     ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_INTEL);
-    ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_INTEL), "intel");
+    ck_assert_str_eq(hd_iommu_vendor_to_string(HD_IOMMU_VENDOR_INTEL), "intel");
     ck_assert_uint_eq(hd_iommu_report_get_unit_count(r), 2);
     ck_assert_uint_eq(hd_iommu_report_get_group_count(r), 3);
     ck_assert_str_eq(hd_iommu_report_get_domain_type(r), "DMA-FQ");
@@ -707,20 +707,20 @@ END_TEST
 
 HD_TEST(names)
 {
-    ck_assert_str_eq(hd_severity_name(HD_SEVERITY_ERROR), "error");
-    ck_assert_str_eq(hd_severity_name(HD_SEVERITY_WARNING), "warning");
-    ck_assert_str_eq(hd_severity_name(HD_SEVERITY_INFO), "info");
-    ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_AMD), "amd");
-    ck_assert_str_eq(hd_iommu_vendor_name(HD_IOMMU_VENDOR_OTHER), "other");
-    ck_assert_str_eq(hd_iommu_vendor_name((enum hd_iommu_vendor)42), "unknown");
-    ck_assert_str_eq(hd_cmdline_setting_name(HD_CMDLINE_PCI_REALLOC), "pci_realloc");
+    ck_assert_str_eq(hd_severity_to_string(HD_SEVERITY_ERROR), "error");
+    ck_assert_str_eq(hd_severity_to_string(HD_SEVERITY_WARNING), "warning");
+    ck_assert_str_eq(hd_severity_to_string(HD_SEVERITY_INFO), "info");
+    ck_assert_str_eq(hd_iommu_vendor_to_string(HD_IOMMU_VENDOR_AMD), "amd");
+    ck_assert_str_eq(hd_iommu_vendor_to_string(HD_IOMMU_VENDOR_OTHER), "other");
+    ck_assert_str_eq(hd_iommu_vendor_to_string((enum hd_iommu_vendor)42), "unknown");
+    ck_assert_str_eq(hd_cmdline_setting_to_string(HD_CMDLINE_PCI_REALLOC), "pci_realloc");
     /* The one home of command-line advice: the AMD IOMMU needs no switch (there is no
      * amd_iommu=on), Intel's is intel_iommu=on. */
     ck_assert_str_eq(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL), "intel_iommu=on");
     ck_assert_ptr_null(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_AMD));
     ck_assert_ptr_null(hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN));
     ck_assert_str_eq(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, HD_IOMMU_VENDOR_AMD), "iommu=pt");
-    ck_assert_ptr_null(hd_cmdline_setting_name(HD_CMDLINE_SETTING_COUNT));
+    ck_assert_ptr_null(hd_cmdline_setting_to_string(HD_CMDLINE_SETTING_COUNT));
 }
 END_TEST
 

@@ -86,7 +86,7 @@ HD_TEST(config_lines)
     struct hd_reserve_config *c = parse(text, 0);
 
     ck_assert_uint_eq(hd_reserve_config_count(c), 5);
-    ck_assert_uint_eq(hd_reserve_config_error_count(c), 0);
+    ck_assert_uint_eq(hd_reserve_config_get_error_count(c), 0);
     for (size_t i = 0; i < 5; i++) {
         char *line = entry_line(c, i);
         ck_assert_str_eq(line, want[i]);
@@ -124,7 +124,7 @@ HD_TEST(config_errors_name_file_and_line)
         snprintf(text, sizeof(text), "0000:01:00.0\n%s\n0000:02:00.0\n", cases[i].line);
         c = parse(text, 1);
         ck_assert_uint_eq(hd_reserve_config_count(c), 2);
-        ck_assert_uint_eq(hd_reserve_config_error_count(c), 1);
+        ck_assert_uint_eq(hd_reserve_config_get_error_count(c), 1);
         snprintf(want, sizeof(want), "etc/hostdev.d/t.conf:2: %s", cases[i].why);
         ck_assert_msg(strncmp(hd_reserve_config_get_error(c, 0), want, strlen(want)) == 0,
                       "'%s': got '%s'", cases[i].line, hd_reserve_config_get_error(c, 0));
@@ -254,7 +254,7 @@ HD_TEST(load_reads_files_in_order_then_cmdline)
     ck_assert_str_eq(hd_reserve_config_get(c, 0)->file, "etc/hostdev.d/10-a.conf");
     ck_assert_str_eq(hd_reserve_config_get(c, 1)->file, "etc/hostdev.d/20-b.conf");
     ck_assert_str_eq(hd_reserve_config_get(c, 2)->file, "proc/cmdline");
-    ck_assert_uint_eq(hd_reserve_config_error_count(c), 1);
+    ck_assert_uint_eq(hd_reserve_config_get_error_count(c), 1);
     ck_assert_str_eq(hd_reserve_config_get_error(c, 0),
                      "etc/hostdev.d/10-a.conf:2: invalid device 'bogus' (expected an address "
                      "DDDD:BB:SS.F or ids VVVV:DDDD)");
@@ -269,7 +269,7 @@ HD_TEST(load_reads_files_in_order_then_cmdline)
     eng_start(&e, "demo");
     ck_assert_int_eq(hd_reserve_config_load(e.ctx, &c), 0);
     ck_assert_uint_eq(hd_reserve_config_count(c), 0);
-    ck_assert_uint_eq(hd_reserve_config_error_count(c), 0);
+    ck_assert_uint_eq(hd_reserve_config_get_error_count(c), 0);
     hd_reserve_config_unref(c);
     eng_stop(&e);
 }
@@ -410,7 +410,7 @@ HD_TEST(persist_files_round_trip)
     ck_assert_int_eq(hd_reserve_persist(e.ctx, &entry), 0);
     ck_assert_int_eq(hd_reserve_config_load(e.ctx, &c), 0);
     ck_assert_uint_eq(hd_reserve_config_count(c), 2);
-    ck_assert_uint_eq(hd_reserve_config_error_count(c), 0);
+    ck_assert_uint_eq(hd_reserve_config_get_error_count(c), 0);
     line = entry_line(c, 0);
     ck_assert_str_eq(line, "0000:03:00.0 pci-stub");
     free(line);

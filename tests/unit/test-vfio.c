@@ -263,12 +263,12 @@ static const char *why(void)
 /* The step named @name failed with @err and is the last one tried. */
 static void ck_last_step(const char *name, int err)
 {
-    size_t n = hd_vfio_report_step_count(rep);
+    size_t n = hd_vfio_report_get_step_count(rep);
 
     ck_assert_uint_gt(n, 0);
-    ck_assert_str_eq(hd_vfio_report_step_name(rep, n - 1), name);
-    ck_assert_int_eq(hd_vfio_report_step_status(rep, n - 1), HD_VFIO_STEP_FAILED);
-    ck_assert_int_eq(hd_vfio_report_step_error(rep, n - 1), err);
+    ck_assert_str_eq(hd_vfio_report_get_step_name(rep, n - 1), name);
+    ck_assert_int_eq(hd_vfio_report_get_step_status(rep, n - 1), HD_VFIO_STEP_FAILED);
+    ck_assert_int_eq(hd_vfio_report_get_step_error(rep, n - 1), err);
 }
 
 /* ---- tests ----------------------------------------------------------------------------------- */
@@ -291,11 +291,11 @@ HD_TEST(usable_through_the_group)
     ck_assert_uint_eq(nirq, 5);
     ck_assert(flags & VFIO_DEVICE_FLAGS_PCI);
     /* No vfio-dev: the cdev path is reported as skipped, not failed. */
-    n = hd_vfio_report_step_count(rep);
-    ck_assert_str_eq(hd_vfio_report_step_name(rep, n - 1), "vfio cdev");
-    ck_assert_int_eq(hd_vfio_report_step_status(rep, n - 1), HD_VFIO_STEP_SKIPPED);
+    n = hd_vfio_report_get_step_count(rep);
+    ck_assert_str_eq(hd_vfio_report_get_step_name(rep, n - 1), "vfio cdev");
+    ck_assert_int_eq(hd_vfio_report_get_step_status(rep, n - 1), HD_VFIO_STEP_SKIPPED);
     ck_assert_ptr_null(hd_vfio_report_get_cdev(rep));
-    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 0);
+    ck_assert_uint_eq(hd_vfio_report_get_blocker_count(rep), 0);
 }
 END_TEST
 
@@ -335,9 +335,9 @@ HD_TEST(not_viable_names_blockers_and_fix)
     ck_explains("0000:00:02.1 (on e1000e)");
     ck_explains("detach the whole group of 0000:00:02.0 to vfio-pci");
     ck_explains("allow_unsafe_interrupts does not help"); /* unlike what some guides say */
-    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 1);
-    ck_assert_str_eq(hd_vfio_report_blocker_name(rep, 0), "0000:00:02.1");
-    ck_assert_str_eq(hd_vfio_report_blocker_driver(rep, 0), "e1000e");
+    ck_assert_uint_eq(hd_vfio_report_get_blocker_count(rep), 1);
+    ck_assert_str_eq(hd_vfio_report_get_blocker_name(rep, 0), "0000:00:02.1");
+    ck_assert_str_eq(hd_vfio_report_get_blocker_driver(rep, 0), "e1000e");
 }
 END_TEST
 
@@ -347,12 +347,12 @@ HD_TEST(stub_and_bridge_drivers_do_not_block)
     set_driver("0000:00:02.1", "pci-stub");
     fk.not_viable = true;
     ck_assert_int_eq(verify(), -EPERM);
-    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 0);
+    ck_assert_uint_eq(hd_vfio_report_get_blocker_count(rep), 0);
     ck_explains("No member on a host driver was found");
     hd_vfio_report_unref(rep);
     set_driver("0000:00:02.1", "pcieport");
     ck_assert_int_eq(verify(), -EPERM);
-    ck_assert_uint_eq(hd_vfio_report_blocker_count(rep), 0);
+    ck_assert_uint_eq(hd_vfio_report_get_blocker_count(rep), 0);
 }
 END_TEST
 
@@ -527,7 +527,7 @@ HD_TEST(cdev_path_when_the_kernel_has_one)
     file_(DEV "0000:00:02.0/vfio-dev/vfio0/dev", "237:0\n");
     ck_assert_int_eq(verify(), 0);
     ck_assert_str_eq(hd_vfio_report_get_cdev(rep), "vfio0");
-    ck_assert_str_eq(hd_vfio_report_step_name(rep, hd_vfio_report_step_count(rep) - 1),
+    ck_assert_str_eq(hd_vfio_report_get_step_name(rep, hd_vfio_report_get_step_count(rep) - 1),
                      "VFIO_DEVICE_GET_INFO (cdev)");
     hd_vfio_report_unref(rep);
 
@@ -571,8 +571,8 @@ HD_TEST(cdev_only_kernel_skips_the_group_path)
     fk.fail_open = "dev/vfio/vfio"; /* CONFIG_VFIO_GROUP=n */
     fk.err = -ENOENT;
     ck_assert_int_eq(verify(), 0);
-    ck_assert_int_eq(hd_vfio_report_step_status(rep, 2), HD_VFIO_STEP_SKIPPED);
-    ck_assert_str_eq(hd_vfio_report_step_name(rep, 2), "open /dev/vfio/vfio");
+    ck_assert_int_eq(hd_vfio_report_get_step_status(rep, 2), HD_VFIO_STEP_SKIPPED);
+    ck_assert_str_eq(hd_vfio_report_get_step_name(rep, 2), "open /dev/vfio/vfio");
     ck_assert_ptr_null(hd_vfio_report_get_iommu_type(rep));
     ck_assert_str_eq(hd_vfio_report_get_cdev(rep), "vfio0");
 }
@@ -610,11 +610,12 @@ HD_TEST(mediated_device_by_uuid)
     ck_assert_str_eq(hd_vfio_report_get_name(rep), MDEV_UUID);
     ck_assert_str_eq(hd_vfio_report_get_driver(rep), "mtty");
     ck_assert_int_eq(hd_vfio_report_get_group(rep), group);
-    n = hd_vfio_report_step_count(rep);
+    n = hd_vfio_report_get_step_count(rep);
     bool got_fd = false;
     for (size_t i = 0; i < n; i++)
-        got_fd = got_fd || (strcmp(hd_vfio_report_step_name(rep, i), "VFIO_GROUP_GET_DEVICE_FD") == 0 &&
-                            hd_vfio_report_step_status(rep, i) == HD_VFIO_STEP_OK);
+        got_fd = got_fd ||
+                 (strcmp(hd_vfio_report_get_step_name(rep, i), "VFIO_GROUP_GET_DEVICE_FD") == 0 &&
+                  hd_vfio_report_get_step_status(rep, i) == HD_VFIO_STEP_OK);
     ck_assert(got_fd);
     hd_vfio_report_unref(rep);
     rep = NULL;
