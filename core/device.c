@@ -450,6 +450,8 @@ static int fill_sriov(struct hd_device *dev)
     free(dev->ext->virtfns);
     dev->ext->virtfns = NULL;
     dev->ext->nvirtfns = 0;
+    if (dev->has_physfn)
+        return 0; /* a VF has no SR-IOV capability of its own (PCIe: no VFs of VFs) */
     r = hd_device_read_int(dev, "sriov_totalvfs", 0, 65535, &dev->ext->totalvfs);
     if (r == -ENOENT)
         return 0;

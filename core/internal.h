@@ -71,6 +71,9 @@ struct hd_ctx {
     } dirs[HD_DIR_SLOTS];
     unsigned int dir_clock;
     char *state_dir;   /* relative to root */
+    /* The state directory passed hd_state_dir_check() during the operation under way
+     * (hd_op_run() clears it before and after): its lock and map reads check it once. */
+    bool state_checked;
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
     struct hd_strings strings; /* shared by the context's devices, live as long as it */
@@ -763,7 +766,12 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * (HD_BIND_NO_REREAD). */
 #define HD_BIND_FRESH (1u << 9)
 #define HD_BIND_NO_REREAD (1u << 10)
-int hd_bind_reattach(struct hd_device *dev, unsigned int flags);
+/* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
+ * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
+ * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
+#define HD_BIND_RECORD (1u << 11)
+#define HD_BIND_NO_RECORD (1u << 12)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
 /* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
 /* reset.c: the methods the kernel will try, in order (allocated). */
@@ -785,7 +793,7 @@ enum hd_task_kind { HD_TASK_DETACH, HD_TASK_REATTACH, HD_TASK_RESET, HD_TASK_RES
 struct hd_task {
     enum hd_task_kind kind;
     struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
-    char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub */
+    char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub; REATTACH: the record */
     unsigned int flags;    /* DETACH: HD_DETACH_*, HD_BIND_*; REATTACH: HD_BIND_*; RESET:
                             * HD_RESET_* */
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */

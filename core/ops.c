@@ -243,8 +243,10 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
      * the override, a PF's VFs; the group, the place and the header type are the slot's, not
      * the driver's. A group's members get what they were not read for yet. */
     for (size_t i = 0; i < o.d.n && r == 0; i++) {
-        r = hd_device_fill_fields(o.d.v[i], HD_FILL_IDENT | HD_FILL_OVERRIDE | HD_FILL_SRIOV,
-                                  true);
+        /* A VF's physfn is its slot's, and it has no VFs: only a PF's SR-IOV side changes. */
+        unsigned int again = HD_FILL_IDENT | HD_FILL_OVERRIDE |
+                             (hd_device_get_physfn(o.d.v[i]) ? 0 : HD_FILL_SRIOV);
+        r = hd_device_fill_fields(o.d.v[i], again, true);
         if (r == 0)
             r = hd_device_fill_fields(o.d.v[i], fill, false);
     }
@@ -397,8 +399,11 @@ static int apply_reattach(struct devop *o)
                 strcpy(s.to, "the kernel's choice");
             free(guess);
         }
+        /* The record read above, under the locks, is the one the bind uses. */
         if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, HD_BIND_FRESH | HD_BIND_NO_REREAD);
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, s.record_driver,
+                             HD_BIND_FRESH | HD_BIND_NO_REREAD |
+                             (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
     }
     return run_batch(o, &b, r);
 }

@@ -80,7 +80,7 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
         r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
         return r;
     }
-    r = hd_bind_reattach(dev, 0);
+    r = hd_bind_reattach(dev, 0, NULL);
     if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
         r = clear_stale_override(dev);
     /* Killed between the record and the first sysfs write: the device never left its host
