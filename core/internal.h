@@ -93,10 +93,9 @@ struct hd_ctx {
     struct hd_vfio_aliases *vfio_aliases;
 };
 
-/* Run in a timed write's writer child (sysfs.c): @begin before the write, @end when it
- * returned (before the caller hears of it), @abandoned when the caller gave up or died. */
+/* Run in a timed write's writer child (sysfs.c): @end when the write returned (before the
+ * caller hears of it), @abandoned when the caller gave up or died. */
 struct hd_writer_hooks {
-    void (*begin)(struct hd_ctx *ctx, void *data);
     void (*end)(struct hd_ctx *ctx, void *data);
     void (*abandoned)(struct hd_ctx *ctx, void *data);
 };
@@ -643,19 +642,19 @@ void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j);
 struct hd_journal *hd_journal_close(struct hd_journal *j);
 /*
  * Who undoes an operation whose caller gave up on a hanging write, or died: the last of its
- * writers to leave the kernel. The operation (while it runs) and each writer child (while its
- * write is in the kernel) hold a shared lock on the journal through an open file description
- * of their own (F_OFD_SETLKW, apart from the flock that says the operation lives). Whoever is
- * done and finds the caller gone lets go and tries the lock exclusively: only the last one
- * gets it.
+ * writers to leave the kernel. The operation holds a shared lock on the journal through an
+ * open file description of its own (F_OFD_SETLKW, apart from the flock that says the operation
+ * lives); each writer child shares that description from the fork until its write returned,
+ * so the lock stands while the operation or any write is in the kernel. Whoever is done and
+ * finds the caller gone lets go and tries the lock exclusively on a description of its own:
+ * only the last one gets it.
  */
 /* A shared hold on @j's file: the descriptor, or -errno. */
 int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j);
-/* Let go of the hold on @fd. */
-void hd_journal_unhold(int fd);
-/* Let go of the hold on @fd and take the lock exclusively if nobody else holds it and the
- * journal was not ended meanwhile: true then, and @fd holds it exclusively until closed. */
-bool hd_journal_last(int fd);
+/* Close the hold *@hold_fd (-1: none) and take @j's lock exclusively on a new description if
+ * nobody else holds it and the journal was not ended meanwhile: true then, and *@hold_fd holds
+ * it exclusively until closed; false with *@hold_fd -1. */
+bool hd_journal_last(struct hd_ctx *ctx, const struct hd_journal *j, int *hold_fd);
 /* After hd_journal_last(): a shared hold again, so the undo's own writers can hold it too. */
 void hd_journal_rehold(int fd);
 /* Parse @text into @j. With a damaged journal, the devices named before the damage are still

@@ -77,20 +77,23 @@ int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j)
     return fd;
 }
 
-void hd_journal_unhold(int fd)
-{
-    ofd_lock(fd, F_UNLCK, false);
-}
-
-bool hd_journal_last(int fd)
+bool hd_journal_last(struct hd_ctx *ctx, const struct hd_journal *j, int *hold_fd)
 {
     struct stat st;
+    int fd;
 
-    hd_journal_unhold(fd);
-    if (ofd_lock(fd, F_WRLCK, false) < 0)
+    if (*hold_fd >= 0)
+        close(*hold_fd); /* this one's hold (shared by its writers while they live) goes */
+    *hold_fd = -1;
+    /* A description of our own, which no writer shares; gone: an earlier last one ended it. */
+    if ((fd = hd_fs_open(ctx, j->path, O_RDWR, 0)) < 0)
         return false;
-    /* An earlier last one ended it (unlinked): it is done. */
-    return fstat(fd, &st) == 0 && st.st_nlink > 0;
+    if (ofd_lock(fd, F_WRLCK, false) < 0 || fstat(fd, &st) < 0 || st.st_nlink == 0) {
+        close(fd);
+        return false;
+    }
+    *hold_fd = fd;
+    return true;
 }
 
 void hd_journal_rehold(int fd)

@@ -602,7 +602,7 @@ static bool caller_waits(int result_fd)
 {
     struct pollfd pfd = {.fd = result_fd, .events = POLLOUT};
 
-    /* A pipe whose read end is closed polls as an error for its writer. */
+    /* A socket whose peer is closed polls as hung up (or an error) for its writer. */
     return poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLERR | POLLHUP));
 }
 
@@ -617,7 +617,9 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         return -EINVAL;
     hd_fs_distrust_dir(ctx);
     hd_par_fork_lock(ctx);
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+    /* The result comes back on a socket: the writer's send() to a caller that gave up fails
+     * with EPIPE, without a SIGPIPE to ignore first. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipefd) < 0) {
         err = -errno;
         hd_par_fork_unlock(ctx, -1);
         return err;
@@ -641,23 +643,14 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
-             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE); so does its
-             * log (another thread may have held the log's locks when it was forked). */
-            int nowhere[2];
-            signal(SIGPIPE, SIG_IGN);
-            /* One socket whose peer is closed does both: reads see end-of-file, writes
-             * EPIPE. */
-            if (socketpair(AF_UNIX, SOCK_STREAM, 0, nowhere) == 0) {
-                close(nowhere[1]);
-                dup2(nowhere[0], 0);
-                dup2(nowhere[0], 1);
-                dup2(nowhere[0], 2);
-                close(nowhere[0]);
-            }
+             * stdin, stdout and stderr become the root's O_PATH descriptor, on which every
+             * read and write fails (EBADF) and which holds nothing open; so goes its log
+             * (another thread may have held the log's locks when it was forked). */
+            dup2(ctx->rootfd, 0);
+            dup2(ctx->rootfd, 1);
+            dup2(ctx->rootfd, 2);
             ctx->log_fn = NULL;
             const struct hd_writer_hooks *hooks = ctx->writer;
-            if (hooks != NULL)
-                hooks->begin(ctx, ctx->writer_data);
             /* A caller that gave up (or died) before the write started: no write. */
             bool waits = caller_waits(pipefd[1]);
             int res = waits ? hd_fs_write_attr(ctx, path, value) : -ECANCELED;
@@ -666,7 +659,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
-            if (!waits || write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
+            if (!waits || send(pipefd[1], &res, sizeof(res), MSG_NOSIGNAL) != (ssize_t)sizeof(res)) {
                 if (hooks != NULL)
                     hooks->abandoned(ctx, ctx->writer_data);
                 _exit(2);

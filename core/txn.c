@@ -247,26 +247,19 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 
 /* ---- the transaction ----------------------------------------------------------------------- */
 
-/* In a writer child, before its write: the operation's hold came along with the fork (it is
- * the operation's, and goes with it); the writer takes its own for as long as its write is in
- * the kernel. */
-static void writer_begin(struct hd_ctx *ctx, void *data)
-{
-    struct hd_txn *t = data;
-
-    if (t->holds)
-        close(t->hold_fd);
-    t->hold_fd = t->j != NULL ? hd_journal_hold(ctx, t->j) : -1;
-    t->holds = t->hold_fd >= 0;
-}
-
+/* In a writer child, once its write returned and before its caller hears of it: the
+ * operation's hold came along with the fork, and held the journal while the write was in the
+ * kernel (the caller's closing its own copy does not end it); this copy goes now, so a caller
+ * that has the result and then gives up finds no write of its own in the way. */
 static void writer_end(struct hd_ctx *ctx, void *data)
 {
     struct hd_txn *t = data;
 
     (void)ctx;
     if (t->holds)
-        hd_journal_unhold(t->hold_fd);
+        close(t->hold_fd);
+    t->holds = false;
+    t->hold_fd = -1;
 }
 
 /* In a writer child whose caller gave up on it (a timeout) or died, once its write returned:
@@ -278,11 +271,11 @@ static void writer_abandoned(struct hd_ctx *ctx, void *data)
     struct hd_txn *t = data;
 
     ctx->writer = NULL; /* an undo write that hangs in turn is left to recover */
-    if (t->j != NULL && t->holds && hd_journal_last(t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
+    if (t->j != NULL && hd_journal_last(ctx, t->j, &t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
         hd_journal_end(ctx, t->j);
 }
 
-static const struct hd_writer_hooks txn_writer = {writer_begin, writer_end, writer_abandoned};
+static const struct hd_writer_hooks txn_writer = {writer_end, writer_abandoned};
 
 int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
@@ -417,7 +410,8 @@ int hd_txn_abort(struct hd_txn *t, int err)
         txn_release(t);
         return hd_saved_error_restore(ctx, &why);
     }
-    if (err == -ETIMEDOUT && !(t->holds && hd_journal_last(t->hold_fd))) {
+    if (err == -ETIMEDOUT && !(t->holds && hd_journal_last(ctx, t->j, &t->hold_fd))) {
+        t->holds = false;
         /* A write still runs in the kernel; its writer child holds the journal's lock until
          * it returns, and the last writer to return puts everything back. */
         t->j = hd_journal_close(t->j);
