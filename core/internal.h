@@ -627,13 +627,25 @@ struct hd_journal {
     struct hd_jstep *steps; /* what was started, in order */
     size_t nsteps, capsteps;
     bool committed; /* its "commit" line was written */
+    char *pending; /* lines not written yet (fd -1: the file is not made yet) */
+    size_t npending, cappending;
 };
 
 /* Create, lock and fsync a journal naming the plan (@vm may be NULL). */
 int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                      const struct hd_jdev *devs, size_t n, struct hd_journal **j);
+/* The same, kept in memory (fd -1) until hd_journal_flush(): an operation that has nothing to
+ * do never makes one, and the header goes to disk with the first intents, in one write and
+ * one fsync. */
+int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
+                       const struct hd_jdev *devs, size_t n, struct hd_journal **j);
 /* Append @step and fsync, before doing it. */
 int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+/* Add @step's line without writing it: hd_journal_flush() writes every such line (and makes
+ * the file first when it is not made yet) in one write and one fsync, before the first of
+ * those steps is done. */
+int hd_journal_defer(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+int hd_journal_flush(struct hd_ctx *ctx, struct hd_journal *j);
 /* The operation reached its commit: say so durably before cleaning up. */
 int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j);
 /* The operation is over (done or undone): unlink, then unlock. */
@@ -695,6 +707,9 @@ struct hd_txn {
     struct hd_journal *j;
     int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
     bool holds;
+    /* The journal's file is made by the first hd_txn_step() or hd_txn_flush() (and never
+     * when there is nothing to do), not by hd_txn_begin(). */
+    bool lazy;
 };
 
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
@@ -705,6 +720,10 @@ int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n);
 /* Journal @s (dry run: only report it) before doing it. Returns 1 when the caller is to do
  * the step, 0 in a dry run, or -errno. @detail describes it for the plan. */
 int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s);
+/* The same, its line written by the next hd_txn_flush() (or hd_txn_step()): a phase's steps
+ * are journaled together, in one write and one fsync, before the first of them is done. */
+int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s);
+int hd_txn_flush(struct hd_txn *t);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);

@@ -227,6 +227,7 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     o.t.op = op;
     o.t.kind = kind;
     o.t.dry_run = o.req->flags & HD_OP_DRY_RUN;
+    o.t.lazy = true;
     /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
     unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA;
     if ((r = open_named(o.t.ctx, o.req, fill, &o.d)) < 0 ||
@@ -307,7 +308,7 @@ static int check_detach(struct devop *o)
  * by side: par.c). */
 static int run_batch(struct devop *o, struct hd_batch *b, int r)
 {
-    if (r >= 0)
+    if (r >= 0 && (r = hd_txn_flush(&o->t)) == 0)
         r = hd_batch_run(o->t.ctx, b);
     hd_batch_free(b);
     return r < 0 ? r : 0;
@@ -330,7 +331,7 @@ static int apply_detach(struct devop *o)
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         if ((r = hd_op_target_driver(o->t.ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
-        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_step(&o->t, &s)) == 1)
+        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_defer(&o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
     }
@@ -387,7 +388,7 @@ static int apply_reattach(struct devop *o)
         if (ovr != NULL) {
             struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
             hd_strlcpy(ov.from, ovr, sizeof(ov.from));
-            if ((r = hd_txn_step(&o->t, &ov)) < 0)
+            if ((r = hd_txn_defer(&o->t, &ov)) < 0)
                 break;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
@@ -400,7 +401,7 @@ static int apply_reattach(struct devop *o)
             free(guess);
         }
         /* The record read above, under the locks, is the one the bind uses. */
-        if ((r = hd_txn_step(&o->t, &s)) == 1)
+        if ((r = hd_txn_defer(&o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, s.record_driver,
                              HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
@@ -446,7 +447,7 @@ static int apply_reset(struct devop *o)
         char *methods = hd_reset_methods(o->d.v[i]);
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
-        if ((r = hd_txn_step(&o->t, &s)) == 1)
+        if ((r = hd_txn_defer(&o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_RESET, o->d.v[i], NULL, HD_RESET_FORCE);
     }
     return run_batch(o, &b, r);

@@ -277,25 +277,36 @@ static void writer_abandoned(struct hd_ctx *ctx, void *data)
 
 static const struct hd_writer_hooks txn_writer = {writer_end, writer_abandoned};
 
+/* The operation's hold on its journal, once the file is made. */
+static int hold(struct hd_txn *t)
+{
+    int r = hd_journal_hold(t->ctx, t->j);
+
+    if (r < 0) {
+        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, t->j->path,
+                   strerror(-r));
+        hd_journal_end(t->ctx, t->j);
+        t->j = NULL;
+        return r;
+    }
+    t->hold_fd = r;
+    t->holds = true;
+    return 0;
+}
+
 int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
     int r;
 
     if (t->dry_run)
         return 0;
-    r = hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
-    if (r == 0 && (r = hd_journal_hold(t->ctx, t->j)) < 0) {
-        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, t->j->path,
-                   strerror(-r));
-        hd_journal_end(t->ctx, t->j);
-        t->j = NULL;
-    }
-    if (r >= 0) {
-        t->hold_fd = r;
-        t->holds = true;
+    r = t->lazy ? hd_journal_prepare(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j)
+                : hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
+    if (r == 0 && !t->lazy)
+        r = hold(t);
+    if (r == 0) {
         t->ctx->writer = &txn_writer;
         t->ctx->writer_data = t;
-        r = 0;
     }
     return r;
 }
@@ -357,11 +368,35 @@ int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s)
 {
     int r;
 
+    if ((r = hd_txn_defer(t, s)) == 1 && (r = hd_txn_flush(t)) == 0)
+        r = 1;
+    return r;
+}
+
+int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
+{
+    int r;
+
     report(t, s);
     if (t->dry_run)
         return 0;
-    r = hd_journal_step(t->ctx, t->j, s);
-    return r < 0 ? r : 1;
+    if ((r = hd_journal_defer(t->ctx, t->j, s)) < 0)
+        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", t->ctx->root, t->j->path,
+                      strerror(-r));
+    return 1;
+}
+
+int hd_txn_flush(struct hd_txn *t)
+{
+    bool made;
+    int r;
+
+    if (t->dry_run || t->j == NULL)
+        return 0;
+    made = t->j->fd >= 0;
+    if ((r = hd_journal_flush(t->ctx, t->j)) < 0)
+        return r;
+    return made || t->j->fd < 0 ? 0 : hold(t);
 }
 
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
@@ -406,7 +441,8 @@ int hd_txn_abort(struct hd_txn *t, int err)
     struct hd_saved_error why;
 
     hd_saved_error_save(ctx, &why, err);
-    if (t->j == NULL) { /* nothing was written (or a dry run) */
+    if (t->j == NULL || t->j->fd < 0) { /* nothing was written (or a dry run) */
+        t->j = hd_journal_close(t->j);
         txn_release(t);
         return hd_saved_error_restore(ctx, &why);
     }
