@@ -64,7 +64,11 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
     for (size_t i = 0; i < req->n; i++) {
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
-        int r = hd_device_open_fill(ctx, &req->addrs[i], fill, &dev);
+        /* Config space tells the header type (a bridge?) and the revision; a VF is an
+         * endpoint (SR-IOV: type 0), and nothing here asks its revision. */
+        int r = hd_device_open_fill(ctx, &req->addrs[i], fill & ~(unsigned)HD_FILL_CONFIG, &dev);
+        if (r == 0 && (fill & HD_FILL_CONFIG) && hd_device_get_physfn(dev) == NULL)
+            r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&req->addrs[i], name), ctx->root);
@@ -230,7 +234,9 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     o.t.lazy = true;
     /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
     unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA;
-    if ((r = open_named(o.t.ctx, o.req, fill, &o.d)) < 0 ||
+    /* The override is read under the locks only: another process may change it until then,
+     * and there is nothing in it to refuse before a lock file is made. */
+    if ((r = open_named(o.t.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
         (group && (r = add_group_members(o.t.ctx, &o.d)) < 0))
         goto fail;
     if ((jdevs = jdevs_of(&o.d)) == NULL) {
@@ -249,7 +255,9 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
                              (hd_device_get_physfn(o.d.v[i]) ? 0 : HD_FILL_SRIOV);
         r = hd_device_fill_fields(o.d.v[i], again, true);
         if (r == 0)
-            r = hd_device_fill_fields(o.d.v[i], fill, false);
+            r = hd_device_fill_fields(o.d.v[i], fill & ~(hd_device_get_physfn(o.d.v[i])
+                                                             ? (unsigned)HD_FILL_CONFIG : 0u),
+                                      false);
     }
     if (r < 0 || (r = hd_map_read(o.t.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
         (r = hd_txn_begin(&o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)

@@ -235,27 +235,14 @@ static bool in_state_dir(const struct hd_ctx *ctx, const char *dir)
     return strncmp(dir, ctx->state_dir, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
 }
 
-/* The directory holding @path's last component, resolved under the root, and the component
- * in *@base. The directories last resolved are kept on the context (a device's attributes are
- * read one after another); release the fd with parent_close(). *@slot: the kept directory it
- * is, and whether it was kept from before (NULL, false: the root's own fd). */
-static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
-                       struct hd_dir_slot **slot, bool *kept)
+/* The first @len bytes of @path as a kept directory (see parent_open()). */
+static int keep_dir(struct hd_ctx *ctx, const char *path, size_t len, struct hd_dir_slot **slot,
+                    bool *kept)
 {
     struct hd_dir_slot *victim = &ctx->dirs[0];
-    const char *slash;
-    size_t len;
     int fd;
 
-    *slot = NULL;
-    *kept = false;
-    if (!hd_path_valid(path))
-        return -EINVAL;
-    slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
-        return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
-    if ((len = (size_t)(slash - path)) >= sizeof(victim->path))
+    if (len >= sizeof(victim->path))
         return -ENAMETOOLONG;
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
         struct hd_dir_slot *d = &ctx->dirs[i];
@@ -273,13 +260,51 @@ static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
     victim->fd = -1;
     memcpy(victim->path, path, len);
     victim->path[len] = '\0';
-    if ((fd = open_in_root(ctx, victim->path, O_PATH | O_DIRECTORY, 0)) >= 0) {
+    /* The state directory's are opened for reading, not as paths: an fsync of the directory
+     * after a rename in it is then one call on the kept descriptor. */
+    if ((fd = open_in_root(ctx, victim->path,
+                           (in_state_dir(ctx, victim->path) ? O_RDONLY : O_PATH) | O_DIRECTORY,
+                           0)) >= 0) {
         victim->fd = fd;
         victim->trusted = true;
         victim->used = ++ctx->dir_clock;
         *slot = victim;
     }
     return fd;
+}
+
+/* The directory holding @path's last component, resolved under the root, and the component
+ * in *@base. The directories last resolved are kept on the context (a device's attributes are
+ * read one after another); release the fd with parent_close(). *@slot: the kept directory it
+ * is, and whether it was kept from before (NULL, false: the root's own fd). */
+static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
+                       struct hd_dir_slot **slot, bool *kept)
+{
+    const char *slash;
+
+    *slot = NULL;
+    *kept = false;
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
+        return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
+    return keep_dir(ctx, path, (size_t)(slash - path), slot, kept);
+}
+
+/* Is the directory holding @path's last component kept? */
+static bool parent_kept(const struct hd_ctx *ctx, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+
+    for (size_t i = 0; slash != NULL && i < HD_DIR_SLOTS; i++) {
+        const struct hd_dir_slot *d = &ctx->dirs[i];
+        if (d->fd >= 0 && strncmp(d->path, path, len) == 0 && d->path[len] == '\0')
+            return true;
+    }
+    return false;
 }
 
 static void parent_close(struct hd_ctx *ctx, int fd, const struct hd_dir_slot *slot)
@@ -372,8 +397,12 @@ int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
         return -EINVAL;
     if (flags & O_CREAT)
         a.flags = flags |= O_NOFOLLOW;
+    /* A directory not kept is not resolved for an open: one confined open of the whole path
+     * costs what an open beside a kept one does, and keeping it would cost an open and a
+     * close more (a lock file, the map, a class directory: each is opened once). Those
+     * that need a directory (links, stat, rename, unlink) keep it. */
     if (ctx->resolve == HD_RESOLVE_HOST || strchr(path, '/') == NULL ||
-        ((flags & O_PATH) && !(flags & O_NOFOLLOW)))
+        ((flags & O_PATH) && !(flags & O_NOFOLLOW)) || !parent_kept(ctx, path))
         return open_in_root(ctx, path, flags, mode);
     /* The common case, an attribute of the directory read last: one openat() beside it. A
      * last component that is a link (ELOOP; ENOTDIR with O_DIRECTORY) is resolved the long
@@ -466,9 +495,11 @@ static int read_fd_alloc(int fd, size_t max, char **data, size_t *len)
             buf = grown;
             cap = want;
         }
-        n = read_full(fd, buf + used, cap - used - 1);
+        do {
+            n = read(fd, buf + used, cap - used - 1);
+        } while (n < 0 && errno == EINTR);
         if (n < 0) {
-            r = (int)n;
+            r = -errno;
             break;
         }
         used += (size_t)n;
@@ -476,8 +507,10 @@ static int read_fd_alloc(int fd, size_t max, char **data, size_t *len)
             r = -EFBIG;
             break;
         }
-        if (used + 1 < cap)
-            break; /* read_full() stops short only at end of file */
+        /* The end: a read that found nothing, or one that stopped short where fstat() said
+         * the file ends (a file that grew meanwhile is read on). */
+        if (n == 0 || (used + 1 < cap && (long long)used == (long long)st.st_size))
+            break;
     }
     close(fd);
     if (r < 0) {
@@ -767,14 +800,34 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
 {
     /* getdents64 on the fd itself: fdopendir() would fstat and fcntl it twice first. */
     enum { DIRENT_BUF = 32768 };
+    struct hd_dir_slot *slot = NULL;
     char *buf;
     int fd, r = 0;
 
-    fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
-    if (fd < 0)
+    if (ctx->resolve != HD_RESOLVE_HOST && in_state_dir(ctx, path) && hd_path_valid(path)) {
+        /* A state directory (the journals') is kept, opened for reading: the operation
+         * renames and fsyncs in it next. Listed from the start, and afresh when distrusted
+         * (it may have been made again since: the old one lists nothing). */
+        bool kept;
+        for (int tries = 0; tries < 2 && slot == NULL; tries++) {
+            if ((fd = keep_dir(ctx, path, strlen(path), &slot, &kept)) < 0)
+                return fd;
+            if (kept && !slot->trusted) {
+                forget_slot(slot);
+                slot = NULL;
+            } else if (kept && lseek(fd, 0, SEEK_SET) < 0) {
+                return -errno;
+            }
+        }
+        if (slot == NULL)
+            return -ESTALE;
+        slot->trusted = true;
+    } else if ((fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0)) < 0) {
         return fd;
+    }
     if ((buf = malloc(DIRENT_BUF)) == NULL) {
-        close(fd);
+        if (slot == NULL)
+            close(fd);
         return -ENOMEM;
     }
     while (r == 0) {
@@ -789,7 +842,8 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
         }
     }
     free(buf);
-    close(fd);
+    if (slot == NULL)
+        close(fd);
     return r;
 }
 
@@ -1002,9 +1056,14 @@ int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
 
 int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path)
 {
-    int fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0), r = 0;
+    int fd, r = 0;
 
-    if (fd < 0)
+    /* Kept (opened for reading: a state directory, where the rename was just made). */
+    for (size_t i = 0; i < HD_DIR_SLOTS && in_state_dir(ctx, path); i++) {
+        if (ctx->dirs[i].fd >= 0 && strcmp(ctx->dirs[i].path, path) == 0)
+            return fsync(ctx->dirs[i].fd) < 0 ? -errno : 0;
+    }
+    if ((fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0)) < 0)
         return fd;
     if (fsync(fd) < 0)
         r = -errno;
