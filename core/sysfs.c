@@ -900,7 +900,20 @@ int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf)
 int hd_fs_exists(struct hd_ctx *ctx, const char *path)
 {
     struct stat st;
-    int r = hd_fs_stat(ctx, path, &st);
+    int r;
+
+    /* Outside a kept directory, a confined open of the name itself (not followed) and its
+     * close: no directory to resolve and keep for one look. */
+    if (ctx->resolve != HD_RESOLVE_HOST && strchr(path, '/') != NULL && hd_path_valid(path) &&
+        !parent_kept(ctx, path)) {
+        int fd = open_in_root(ctx, path, O_PATH | O_NOFOLLOW, 0);
+        if (fd >= 0) {
+            close(fd);
+            return 1;
+        }
+        return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
+    }
+    r = hd_fs_stat(ctx, path, &st);
 
     if (r == 0)
         return 1;
