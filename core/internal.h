@@ -71,9 +71,10 @@ struct hd_ctx {
     } dirs[HD_DIR_SLOTS];
     unsigned int dir_clock;
     char *state_dir;   /* relative to root */
-    /* The state directory passed hd_state_dir_check() during the operation under way
-     * (hd_op_run() clears it before and after): its lock and map reads check it once. */
-    bool state_checked;
+    /* hd_state_dir_check() during an operation (hd_op_run()): its lock and map reads check
+     * the state directory once. 0: no operation under way (every call checks), 1: not yet
+     * checked in this one, 2: checked. */
+    int state_checked;
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use */
     struct hd_strings strings; /* shared by the context's devices, live as long as it */
