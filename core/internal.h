@@ -846,10 +846,10 @@ void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t);
  * start one (nothing ran: the caller runs them itself). */
 bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan);
 /* sysfs.c's timed write in a worker: forks one at a time, under the lock; each writer child
- * closes the result pipes of the others (which it would otherwise keep open, and its caller
+ * closes the result sockets of the others (which it would otherwise keep open, and its caller
  * would never see it gone). No-ops outside a parallel run. */
 void hd_par_fork_lock(struct hd_ctx *ctx);
-void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd); /* @pipe_fd: its result pipe */
+void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd); /* @pipe_fd: its result socket (the caller's end) */
 void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd);
 void hd_par_close_pipes(struct hd_ctx *ctx); /* in the child */
 
