@@ -849,7 +849,7 @@ bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan);
  * closes the result sockets of the others (which it would otherwise keep open, and its caller
  * would never see it gone). No-ops outside a parallel run. */
 void hd_par_fork_lock(struct hd_ctx *ctx);
-void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd); /* @pipe_fd: its result socket (the caller's end) */
+void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd); /* @pipe_fd: its result socket */
 void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd);
 void hd_par_close_pipes(struct hd_ctx *ctx); /* in the child */
 
