@@ -692,7 +692,8 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
-            if (!waits || send(pipefd[1], &res, sizeof(res), MSG_NOSIGNAL) != (ssize_t)sizeof(res)) {
+            if (!waits ||
+                send(pipefd[1], &res, sizeof(res), MSG_NOSIGNAL) != (ssize_t)sizeof(res)) {
                 if (hooks != NULL)
                     hooks->abandoned(ctx, ctx->writer_data);
                 _exit(2);
