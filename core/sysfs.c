@@ -803,7 +803,7 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
     enum { DIRENT_BUF = 32768 };
     struct hd_dir_slot *slot = NULL;
     char *buf;
-    int fd, r = 0;
+    int fd = -1, r = 0;
 
     if (ctx->resolve != HD_RESOLVE_HOST && in_state_dir(ctx, path) && hd_path_valid(path)) {
         /* A state directory (the journals') is kept, opened for reading: the operation
