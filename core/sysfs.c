@@ -242,6 +242,8 @@ static int keep_dir(struct hd_ctx *ctx, const char *path, size_t len, struct hd_
     struct hd_dir_slot *victim = &ctx->dirs[0];
     int fd;
 
+    *slot = NULL;
+    *kept = false;
     if (len >= sizeof(victim->path))
         return -ENAMETOOLONG;
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
