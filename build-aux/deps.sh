@@ -13,7 +13,7 @@ build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev f
 # pciutils: lspci reads the fake kernel in a test; musl-tools: `make static`, whose binary the
 # VM suite boots from its initramfs. clang + libclang-rt-14-dev (libFuzzer and the sanitizers'
 # runtimes) build the fuzz targets; cppcheck and clang-tidy are `make lint`; udev installs the
-# hwdb.bin that test-names reads with core/hwdb.c and with libudev, to compare.
+# hwdb.bin that test-names reads with shared/hwdb.c and with libudev, to compare.
 # python3-jsonschema and python3-yaml check `hostdev export` against KubeVirt's CRD and
 # sriovdp's schema (tests/fleet/validate; Nova and promtool are unpacked, never installed).
 # systemd: systemd-analyze verifies the shipped units (nothing is started); the VM suite's

@@ -1097,7 +1097,7 @@ static int release_force(struct hd_op *op)
         if (!t.dry_run && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
             hd_reset_apply(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
-        if (!t.dry_run && (r = hd_bind_reattach(dev, 0)) < 0)
+        if (!t.dry_run && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
     }
     if (dev == NULL && !t.dry_run)

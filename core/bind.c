@@ -341,7 +341,7 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
     return hd_state_get(dev->ctx, "drivers", dev->name, driver);
 }
 
-int hd_bind_reattach(struct hd_device *dev, unsigned int flags)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
 {
     struct hd_ctx *ctx = dev->ctx;
     struct hd_stub_driver stub_desc, *stub;
@@ -358,7 +358,12 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags)
         hd_info(ctx, "%s: on its host driver %s already", dev->name, dev->driver);
         return 0;
     }
-    r = hd_device_get_original_driver(dev, &target);
+    if (flags & HD_BIND_RECORD)
+        r = (target = strdup(record ? record : "")) != NULL ? 0 : -ENOMEM;
+    else if (flags & HD_BIND_NO_RECORD)
+        r = -ENOENT;
+    else
+        r = hd_device_get_original_driver(dev, &target);
     if (r < 0 && r != -ENOENT)
         return r;
     /* "" is a record too: it had no driver, and goes back to none. */

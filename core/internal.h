@@ -238,13 +238,25 @@ struct hd_journal {
     struct hd_jstep *steps; /* what was started, in order */
     size_t nsteps, capsteps;
     bool committed; /* its "commit" line was written */
+    char *pending; /* lines not written yet (fd -1: the file is not made yet) */
+    size_t npending, cappending;
 };
 
 /* Create, lock and fsync a journal naming the plan (@vm may be NULL). */
 int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                      const struct hd_jdev *devs, size_t n, struct hd_journal **j);
+/* The same, kept in memory (fd -1) until hd_journal_flush(): an operation that has nothing to
+ * do never makes one, and the header goes to disk with the first intents, in one write and
+ * one fsync. */
+int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
+                       const struct hd_jdev *devs, size_t n, struct hd_journal **j);
 /* Append @step and fsync, before doing it. */
 int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+/* Add @step's line without writing it: hd_journal_flush() writes every such line (and makes
+ * the file first when it is not made yet) in one write and one fsync, before the first of
+ * those steps is done. */
+int hd_journal_defer(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
+int hd_journal_flush(struct hd_ctx *ctx, struct hd_journal *j);
 /* The operation reached its commit: say so durably before cleaning up. */
 int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j);
 /* The operation is over (done or undone): unlink, then unlock. */
@@ -253,19 +265,19 @@ void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j);
 struct hd_journal *hd_journal_close(struct hd_journal *j);
 /*
  * Who undoes an operation whose caller gave up on a hanging write, or died: the last of its
- * writers to leave the kernel. The operation (while it runs) and each writer child (while its
- * write is in the kernel) hold a shared lock on the journal through an open file description
- * of their own (F_OFD_SETLKW, apart from the flock that says the operation lives). Whoever is
- * done and finds the caller gone lets go and tries the lock exclusively: only the last one
- * gets it.
+ * writers to leave the kernel. The operation holds a shared lock on the journal through an
+ * open file description of its own (F_OFD_SETLKW, apart from the flock that says the operation
+ * lives); each writer child shares that description from the fork until its write returned,
+ * so the lock stands while the operation or any write is in the kernel. Whoever is done and
+ * finds the caller gone lets go and tries the lock exclusively on a description of its own:
+ * only the last one gets it.
  */
 /* A shared hold on @j's file: the descriptor, or -errno. */
 int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j);
-/* Let go of the hold on @fd. */
-void hd_journal_unhold(int fd);
-/* Let go of the hold on @fd and take the lock exclusively if nobody else holds it and the
- * journal was not ended meanwhile: true then, and @fd holds it exclusively until closed. */
-bool hd_journal_last(int fd);
+/* Close the hold *@hold_fd (-1: none) and take @j's lock exclusively on a new description if
+ * nobody else holds it and the journal was not ended meanwhile: true then, and *@hold_fd holds
+ * it exclusively until closed; false with *@hold_fd -1. */
+bool hd_journal_last(struct hd_ctx *ctx, const struct hd_journal *j, int *hold_fd);
 /* After hd_journal_last(): a shared hold again, so the undo's own writers can hold it too. */
 void hd_journal_rehold(int fd);
 /* Parse @text into @j. With a damaged journal, the devices named before the damage are still
@@ -306,6 +318,9 @@ struct hd_txn {
     struct hd_journal *j;
     int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
     bool holds;
+    /* The journal's file is made by the first hd_txn_step() or hd_txn_flush() (and never
+     * when there is nothing to do), not by hd_txn_begin(). */
+    bool lazy;
 };
 
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
@@ -316,6 +331,10 @@ int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n);
 /* Journal @s (dry run: only report it) before doing it. Returns 1 when the caller is to do
  * the step, 0 in a dry run, or -errno. @detail describes it for the plan. */
 int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s);
+/* The same, its line written by the next hd_txn_flush() (or hd_txn_step()): a phase's steps
+ * are journaled together, in one write and one fsync, before the first of them is done. */
+int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s);
+int hd_txn_flush(struct hd_txn *t);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);
@@ -376,7 +395,12 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * (HD_BIND_NO_REREAD). */
 #define HD_BIND_FRESH (1u << 9)
 #define HD_BIND_NO_REREAD (1u << 10)
-int hd_bind_reattach(struct hd_device *dev, unsigned int flags);
+/* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
+ * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
+ * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
+#define HD_BIND_RECORD (1u << 11)
+#define HD_BIND_NO_RECORD (1u << 12)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
 /* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
 /* reset.c: the methods the kernel will try, in order (allocated). */
@@ -398,7 +422,7 @@ enum hd_task_kind { HD_TASK_DETACH, HD_TASK_REATTACH, HD_TASK_RESET, HD_TASK_RES
 struct hd_task {
     enum hd_task_kind kind;
     struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
-    char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub */
+    char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub; REATTACH: the record */
     unsigned int flags;    /* DETACH: HD_DETACH_*, HD_BIND_*; REATTACH: HD_BIND_*; RESET:
                             * HD_RESET_* */
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */

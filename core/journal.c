@@ -49,6 +49,7 @@ struct hd_journal *hd_journal_close(struct hd_journal *j)
         close(j->fd); /* drops the lock: from now on the journal is recover's */
     free(j->devs);
     free(j->steps);
+    free(j->pending);
     free(j);
     return NULL;
 }
@@ -77,20 +78,23 @@ int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j)
     return fd;
 }
 
-void hd_journal_unhold(int fd)
-{
-    ofd_lock(fd, F_UNLCK, false);
-}
-
-bool hd_journal_last(int fd)
+bool hd_journal_last(struct hd_ctx *ctx, const struct hd_journal *j, int *hold_fd)
 {
     struct stat st;
+    int fd;
 
-    hd_journal_unhold(fd);
-    if (ofd_lock(fd, F_WRLCK, false) < 0)
+    if (*hold_fd >= 0)
+        close(*hold_fd); /* this one's hold (shared by its writers while they live) goes */
+    *hold_fd = -1;
+    /* A description of our own, which no writer shares; gone: an earlier last one ended it. */
+    if ((fd = hd_fs_open(ctx, j->path, O_RDWR, 0)) < 0)
         return false;
-    /* An earlier last one ended it (unlinked): it is done. */
-    return fstat(fd, &st) == 0 && st.st_nlink > 0;
+    if (ofd_lock(fd, F_WRLCK, false) < 0 || fstat(fd, &st) < 0 || st.st_nlink == 0) {
+        close(fd);
+        return false;
+    }
+    *hold_fd = fd;
+    return true;
 }
 
 void hd_journal_rehold(int fd)
@@ -146,10 +150,26 @@ static int format_step(const struct hd_jstep *s, char *buf, size_t size)
     return -EINVAL;
 }
 
-int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
-                     const struct hd_jdev *devs, size_t n, struct hd_journal **out)
+/* Lines for the file that are not on disk yet. */
+static int add_pending(struct hd_journal *j, const char *text, size_t len)
 {
-    char dir[HD_PATH_MAX], tmp[HD_PATH_MAX], *text = NULL;
+    if (j->npending + len > j->cappending) {
+        size_t cap = (j->npending + len) * 2 + 256;
+        char *v = realloc(j->pending, cap);
+        if (v == NULL)
+            return -ENOMEM;
+        j->pending = v;
+        j->cappending = cap;
+    }
+    memcpy(j->pending + j->npending, text, len);
+    j->npending += len;
+    return 0;
+}
+
+int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
+                       const struct hd_jdev *devs, size_t n, struct hd_journal **out)
+{
+    char dir[HD_PATH_MAX], *text = NULL;
     struct hd_journal *j = journal_new();
     struct timespec ts;
     size_t len = 0;
@@ -168,24 +188,14 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
     clock_gettime(CLOCK_REALTIME, &ts);
     if ((r = journal_dir(ctx, dir, sizeof(dir))) < 0 ||
         (r = hd_path(j->path, sizeof(j->path), "%s/%s-%ld-%lld%09ld", dir, hd_jop_names[op],
-                     (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec)) < 0 ||
-        (r = hd_path(tmp, sizeof(tmp), "%s.tmp", j->path)) < 0)
-        goto fail;
-    /* Created under a temporary name and locked before it gets its real one: recover never
-     * sees a journal that is not locked by a live process, or one that is half written. */
-    j->fd = hd_fs_open_mkdir(ctx, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, 0700);
-    if (j->fd < 0) {
-        r = hd_err(ctx, j->fd, "%s/%s: %s", ctx->root, tmp, strerror(-j->fd));
-        goto fail;
-    }
-    if (flock(j->fd, LOCK_EX) < 0) {
-        r = -errno;
-        goto fail_unlink;
+                     (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec)) < 0) {
+        hd_journal_close(j);
+        return r;
     }
     text = malloc(64 + HD_VM_ID_MAX + n * 64);
     if (text == NULL) {
-        r = -ENOMEM;
-        goto fail_unlink;
+        hd_journal_close(j);
+        return -ENOMEM;
     }
     len = (size_t)sprintf(text, "%s %d %s%s%s\n", JOURNAL_MAGIC, JOURNAL_VERSION,
                           hd_jop_names[op], vm ? " " : "", vm ? vm : "");
@@ -198,48 +208,111 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
             len += (size_t)sprintf(text + len, "dev %s %d\n",
                                    hd_pci_addr_format(&devs[i].addr, name), devs[i].group);
     }
-    r = hd_fs_write_all(j->fd, text, len);
+    r = add_pending(j, text, len);
     free(text);
-    if (r == 0 && fsync(j->fd) < 0)
+    if (r < 0) {
+        hd_journal_close(j);
+        return r;
+    }
+    *out = j;
+    return 0;
+}
+
+/* The file made: under a temporary name, locked, the header and the lines so far written and
+ * fsynced, then renamed and the directory fsynced. */
+static int create(struct hd_ctx *ctx, struct hd_journal *j)
+{
+    char dir[HD_PATH_MAX], tmp[HD_PATH_MAX];
+    int fd, r;
+
+    if ((r = journal_dir(ctx, dir, sizeof(dir))) < 0 ||
+        (r = hd_path(tmp, sizeof(tmp), "%s.tmp", j->path)) < 0)
+        return r;
+    /* Created under a temporary name and locked before it gets its real one: recover never
+     * sees a journal that is not locked by a live process, or one that is half written. */
+    fd = hd_fs_open_mkdir(ctx, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, 0700);
+    if (fd < 0)
+        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
+    r = flock(fd, LOCK_EX) < 0 ? -errno : 0;
+    if (r == 0)
+        r = hd_fs_write_all(fd, j->pending, j->npending);
+    if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (r == 0)
         r = hd_fs_rename(ctx, tmp, j->path);
     if (r == 0)
         r = hd_fs_fsync_dir(ctx, dir);
     if (r < 0) {
-        r = hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
-                   strerror(-r));
-        goto fail_unlink;
+        hd_fs_unlink(ctx, tmp);
+        close(fd);
+        return hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
+                      strerror(-r));
     }
-    *out = j;
+    j->fd = fd;
     return 0;
-fail_unlink:
-    hd_fs_unlink(ctx, tmp);
-fail:
-    hd_journal_close(j);
+}
+
+int hd_journal_flush(struct hd_ctx *ctx, struct hd_journal *j)
+{
+    int r = 0;
+
+    if (j->npending == 0)
+        return 0;
+    if (j->fd < 0)
+        r = create(ctx, j);
+    else {
+        /* The intents are on disk before the writes they describe: fsync, not just write. */
+        r = hd_fs_write_all(j->fd, j->pending, j->npending);
+        if (r == 0 && fsync(j->fd) < 0)
+            r = -errno;
+        if (r < 0)
+            r = hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
+                       strerror(-r));
+    }
+    if (r == 0)
+        j->npending = 0;
+    return r;
+}
+
+int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
+                     const struct hd_jdev *devs, size_t n, struct hd_journal **out)
+{
+    int r = hd_journal_prepare(ctx, op, vm, devs, n, out);
+
+    if (r == 0 && (r = hd_journal_flush(ctx, *out)) < 0)
+        *out = hd_journal_close(*out);
+    return r;
+}
+
+int hd_journal_defer(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step)
+{
+    char line[HD_NODE_PATH_MAX + 64];
+    int r = format_step(step, line, sizeof(line));
+
+    (void)ctx;
+    if (r == 0)
+        r = add_step(j, step);
+    if (r == 0)
+        r = add_pending(j, line, strlen(line));
     return r;
 }
 
 int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step)
 {
-    char line[HD_NODE_PATH_MAX + 64];
-    int r = format_step(step, line, sizeof(line));
+    int r = hd_journal_defer(ctx, j, step);
 
-    if (r == 0)
-        r = add_step(j, step);
-    /* The intent is on disk before the write it describes: fsync, not just write. */
-    if (r == 0)
-        r = hd_fs_write_all(j->fd, line, strlen(line));
-    if (r == 0 && fsync(j->fd) < 0)
-        r = -errno;
     if (r < 0)
         return hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
                       strerror(-r));
-    return 0;
+    return hd_journal_flush(ctx, j);
 }
 
 int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
 {
+    if (j->fd < 0) { /* never written: nothing was done, nothing to commit */
+        j->committed = true;
+        return 0;
+    }
     int r = hd_fs_write_all(j->fd, "commit\n", 7);
 
     if (r == 0 && fsync(j->fd) < 0)
@@ -257,6 +330,10 @@ void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j)
 
     if (j == NULL)
         return;
+    if (j->fd < 0) { /* never made */
+        hd_journal_close(j);
+        return;
+    }
     /* Unlinked while still locked: nobody can mistake it for a dead one in between. A
      * committed one that a crash brings back is finished by recover, never undone: only an
      * undone one's unlink must be on disk before the next operation. */

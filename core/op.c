@@ -256,9 +256,16 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
         [HD_OP_FOLLOW] = hd_ops_follow,
     };
 
+    int r;
+
     op->nsteps = op->marked = 0;
     hd_ctx_clear_error(op->ctx);
-    return run[op->req.kind](op);
+    /* The state directory is checked once per operation, and again by the next one (or by
+     * a reader outside any operation): someone may change it between two. */
+    op->ctx->state_checked = 1;
+    r = run[op->req.kind](op);
+    op->ctx->state_checked = 0;
+    return r;
 }
 
 /* ---- the engine's side ------------------------------------------------------------------------ */

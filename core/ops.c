@@ -64,7 +64,11 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
     for (size_t i = 0; i < req->n; i++) {
         struct hd_device *dev;
         char name[HD_PCI_ADDR_BUFSZ];
-        int r = hd_device_open_fill(ctx, &req->addrs[i], fill, &dev);
+        /* Config space tells the header type (a bridge?) and the revision; a VF is an
+         * endpoint (SR-IOV: type 0), and nothing here asks its revision. */
+        int r = hd_device_open_fill(ctx, &req->addrs[i], fill & ~(unsigned)HD_FILL_CONFIG, &dev);
+        if (r == 0 && (fill & HD_FILL_CONFIG) && hd_device_get_physfn(dev) == NULL)
+            r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&req->addrs[i], name), ctx->root);
@@ -227,9 +231,12 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     o.t.op = op;
     o.t.kind = kind;
     o.t.dry_run = o.req->flags & HD_OP_DRY_RUN;
+    o.t.lazy = true;
     /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
     unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA;
-    if ((r = open_named(o.t.ctx, o.req, fill, &o.d)) < 0 ||
+    /* The override is read under the locks only: another process may change it until then,
+     * and there is nothing in it to refuse before a lock file is made. */
+    if ((r = open_named(o.t.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
         (group && (r = add_group_members(o.t.ctx, &o.d)) < 0))
         goto fail;
     if ((jdevs = jdevs_of(&o.d)) == NULL) {
@@ -243,10 +250,14 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
      * the override, a PF's VFs; the group, the place and the header type are the slot's, not
      * the driver's. A group's members get what they were not read for yet. */
     for (size_t i = 0; i < o.d.n && r == 0; i++) {
-        r = hd_device_fill_fields(o.d.v[i], HD_FILL_IDENT | HD_FILL_OVERRIDE | HD_FILL_SRIOV,
-                                  true);
+        /* A VF's physfn is its slot's, and it has no VFs: only a PF's SR-IOV side changes. */
+        unsigned int again = HD_FILL_IDENT | HD_FILL_OVERRIDE |
+                             (hd_device_get_physfn(o.d.v[i]) ? 0 : HD_FILL_SRIOV);
+        r = hd_device_fill_fields(o.d.v[i], again, true);
         if (r == 0)
-            r = hd_device_fill_fields(o.d.v[i], fill, false);
+            r = hd_device_fill_fields(o.d.v[i], fill & ~(hd_device_get_physfn(o.d.v[i])
+                                                             ? (unsigned)HD_FILL_CONFIG : 0u),
+                                      false);
     }
     if (r < 0 || (r = hd_map_read(o.t.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
         (r = hd_txn_begin(&o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)
@@ -305,7 +316,7 @@ static int check_detach(struct devop *o)
  * by side: par.c). */
 static int run_batch(struct devop *o, struct hd_batch *b, int r)
 {
-    if (r >= 0)
+    if (r >= 0 && (r = hd_txn_flush(&o->t)) == 0)
         r = hd_batch_run(o->t.ctx, b);
     hd_batch_free(b);
     return r < 0 ? r : 0;
@@ -328,7 +339,7 @@ static int apply_detach(struct devop *o)
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         if ((r = hd_op_target_driver(o->t.ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
-        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_step(&o->t, &s)) == 1)
+        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_defer(&o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
     }
@@ -385,7 +396,7 @@ static int apply_reattach(struct devop *o)
         if (ovr != NULL) {
             struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
             hd_strlcpy(ov.from, ovr, sizeof(ov.from));
-            if ((r = hd_txn_step(&o->t, &ov)) < 0)
+            if ((r = hd_txn_defer(&o->t, &ov)) < 0)
                 break;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
@@ -397,8 +408,11 @@ static int apply_reattach(struct devop *o)
                 strcpy(s.to, "the kernel's choice");
             free(guess);
         }
-        if ((r = hd_txn_step(&o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, HD_BIND_FRESH | HD_BIND_NO_REREAD);
+        /* The record read above, under the locks, is the one the bind uses. */
+        if ((r = hd_txn_defer(&o->t, &s)) == 1)
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, s.record_driver,
+                             HD_BIND_FRESH | HD_BIND_NO_REREAD |
+                             (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
     }
     return run_batch(o, &b, r);
 }
@@ -441,7 +455,7 @@ static int apply_reset(struct devop *o)
         char *methods = hd_reset_methods(o->d.v[i]);
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
-        if ((r = hd_txn_step(&o->t, &s)) == 1)
+        if ((r = hd_txn_defer(&o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_RESET, o->d.v[i], NULL, HD_RESET_FORCE);
     }
     return run_batch(o, &b, r);

@@ -30,7 +30,7 @@ struct hd_par {
     bool failed;
     struct par_msg *msgs, **tail;
     /* Timed writes fork a writer child each (sysfs.c): one fork at a time, and the read ends
-     * of the result pipes open now, which a new writer closes (it must reach its own only). */
+     * of the result sockets open now, which a new writer closes (it must reach its own only). */
     pthread_mutex_t fork_lock;
     int pipes[HD_PAR_WORKERS];
 };

@@ -154,7 +154,7 @@ static int apply(struct hd_device *dev, const struct hd_task *t)
     case HD_TASK_DETACH:
         return hd_bind_detach(dev, t->driver, bind_flags);
     case HD_TASK_REATTACH:
-        return hd_bind_reattach(dev, bind_flags);
+        return hd_bind_reattach(dev, bind_flags, t->driver);
     case HD_TASK_RESERVE:
         return hd_reserve_apply(dev, t->driver);
     case HD_TASK_RESET:

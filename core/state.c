@@ -75,6 +75,8 @@ int hd_state_dir_check(struct hd_ctx *ctx)
     struct stat st;
     int r;
 
+    if (ctx->state_checked == 2)
+        return 0; /* once per operation: its lock and its map read come a moment apart */
     hd_fs_distrust_state(ctx);
     r = hd_fs_stat(ctx, ctx->state_dir, &st);
 
@@ -94,6 +96,8 @@ int hd_state_dir_check(struct hd_ctx *ctx)
                        "by group or others, or anyone could forge its records", ctx->root,
                        ctx->state_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
                        (unsigned)geteuid());
+    if (ctx->state_checked == 1)
+        ctx->state_checked = 2;
     return 0;
 }
 

@@ -80,7 +80,7 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
         r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
         return r;
     }
-    r = hd_bind_reattach(dev, 0);
+    r = hd_bind_reattach(dev, 0, NULL);
     if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
         r = clear_stale_override(dev);
     /* Killed between the record and the first sysfs write: the device never left its host
@@ -247,26 +247,19 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 
 /* ---- the transaction ----------------------------------------------------------------------- */
 
-/* In a writer child, before its write: the operation's hold came along with the fork (it is
- * the operation's, and goes with it); the writer takes its own for as long as its write is in
- * the kernel. */
-static void writer_begin(struct hd_ctx *ctx, void *data)
-{
-    struct hd_txn *t = data;
-
-    if (t->holds)
-        close(t->hold_fd);
-    t->hold_fd = t->j != NULL ? hd_journal_hold(ctx, t->j) : -1;
-    t->holds = t->hold_fd >= 0;
-}
-
+/* In a writer child, once its write returned and before its caller hears of it: the
+ * operation's hold came along with the fork, and held the journal while the write was in the
+ * kernel (the caller's closing its own copy does not end it); this copy goes now, so a caller
+ * that has the result and then gives up finds no write of its own in the way. */
 static void writer_end(struct hd_ctx *ctx, void *data)
 {
     struct hd_txn *t = data;
 
     (void)ctx;
     if (t->holds)
-        hd_journal_unhold(t->hold_fd);
+        close(t->hold_fd);
+    t->holds = false;
+    t->hold_fd = -1;
 }
 
 /* In a writer child whose caller gave up on it (a timeout) or died, once its write returned:
@@ -278,11 +271,28 @@ static void writer_abandoned(struct hd_ctx *ctx, void *data)
     struct hd_txn *t = data;
 
     ctx->writer = NULL; /* an undo write that hangs in turn is left to recover */
-    if (t->j != NULL && t->holds && hd_journal_last(t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
+    if (t->j != NULL && hd_journal_last(ctx, t->j, &t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
         hd_journal_end(ctx, t->j);
 }
 
-static const struct hd_writer_hooks txn_writer = {writer_begin, writer_end, writer_abandoned};
+static const struct hd_writer_hooks txn_writer = {writer_end, writer_abandoned};
+
+/* The operation's hold on its journal, once the file is made. */
+static int hold(struct hd_txn *t)
+{
+    int r = hd_journal_hold(t->ctx, t->j);
+
+    if (r < 0) {
+        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, t->j->path,
+                   strerror(-r));
+        hd_journal_end(t->ctx, t->j);
+        t->j = NULL;
+        return r;
+    }
+    t->hold_fd = r;
+    t->holds = true;
+    return 0;
+}
 
 int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
@@ -290,19 +300,13 @@ int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 
     if (t->dry_run)
         return 0;
-    r = hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
-    if (r == 0 && (r = hd_journal_hold(t->ctx, t->j)) < 0) {
-        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, t->j->path,
-                   strerror(-r));
-        hd_journal_end(t->ctx, t->j);
-        t->j = NULL;
-    }
-    if (r >= 0) {
-        t->hold_fd = r;
-        t->holds = true;
+    r = t->lazy ? hd_journal_prepare(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j)
+                : hd_journal_begin(t->ctx, t->kind, t->vm[0] ? t->vm : NULL, devs, n, &t->j);
+    if (r == 0 && !t->lazy)
+        r = hold(t);
+    if (r == 0) {
         t->ctx->writer = &txn_writer;
         t->ctx->writer_data = t;
-        r = 0;
     }
     return r;
 }
@@ -364,11 +368,35 @@ int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s)
 {
     int r;
 
+    if ((r = hd_txn_defer(t, s)) == 1 && (r = hd_txn_flush(t)) == 0)
+        r = 1;
+    return r;
+}
+
+int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
+{
+    int r;
+
     report(t, s);
     if (t->dry_run)
         return 0;
-    r = hd_journal_step(t->ctx, t->j, s);
-    return r < 0 ? r : 1;
+    if ((r = hd_journal_defer(t->ctx, t->j, s)) < 0)
+        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", t->ctx->root, t->j->path,
+                      strerror(-r));
+    return 1;
+}
+
+int hd_txn_flush(struct hd_txn *t)
+{
+    bool made;
+    int r;
+
+    if (t->dry_run || t->j == NULL)
+        return 0;
+    made = t->j->fd >= 0;
+    if ((r = hd_journal_flush(t->ctx, t->j)) < 0)
+        return r;
+    return made || t->j->fd < 0 ? 0 : hold(t);
 }
 
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
@@ -413,11 +441,13 @@ int hd_txn_abort(struct hd_txn *t, int err)
     struct hd_saved_error why;
 
     hd_saved_error_save(ctx, &why, err);
-    if (t->j == NULL) { /* nothing was written (or a dry run) */
+    if (t->j == NULL || t->j->fd < 0) { /* nothing was written (or a dry run) */
+        t->j = hd_journal_close(t->j);
         txn_release(t);
         return hd_saved_error_restore(ctx, &why);
     }
-    if (err == -ETIMEDOUT && !(t->holds && hd_journal_last(t->hold_fd))) {
+    if (err == -ETIMEDOUT && !(t->holds && hd_journal_last(ctx, t->j, &t->hold_fd))) {
+        t->holds = false;
         /* A write still runs in the kernel; its writer child holds the journal's lock until
          * it returns, and the last writer to return puts everything back. */
         t->j = hd_journal_close(t->j);

@@ -4,11 +4,13 @@
  * with PCI_DRIVER_OVERRIDE_DEVICE_VFIO, which file2alias writes as "vfio_pci:v...d..."
  * aliases; vfio-pci's own "match all" entry is one of them, with wildcards only. The text file
  * is read (not libkmod's index): it is what a fake root carries, and only these lines count. */
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -149,7 +151,14 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
     }
     if ((a = calloc(1, sizeof(*a))) == NULL)
         return -ENOMEM;
-    kernel_release(ctx, release, sizeof(release));
+    release[0] = '\0';
+    /* Under another root, a tree without lib/modules (a bare fake root) has no aliases:
+     * one look says so, not the release read and a look per file. */
+    int fd = ctx->root_is_host ? 0 : hd_fs_open(ctx, "lib/modules", O_PATH | O_DIRECTORY, 0);
+    if (fd > 0)
+        close(fd);
+    if (fd != -ENOENT && fd != -ENOTDIR)
+        kernel_release(ctx, release, sizeof(release));
     static const char *const files[] = {"modules.alias", "modules.builtin.modinfo"};
     for (size_t i = 0; r == 0 && i < HD_ARRAY_SIZE(files); i++) {
         r = release[0] ? hd_path(path, sizeof(path), "lib/modules/%s/%s", release, files[i])

@@ -55,6 +55,10 @@ struct hd_ctx {
     } dirs[HD_DIR_SLOTS];
     unsigned int dir_clock;
     char *state_dir;   /* relative to root */
+    /* hd_state_dir_check() during an operation (hd_op_run()): its lock and map reads check
+     * the state directory once. 0: no operation under way (every call checks), 1: not yet
+     * checked in this one, 2: checked. */
+    int state_checked;
     char *names_file;  /* NULL: default search; "": off */
     struct hd_names *names; /* loaded on first use (pci/names.c), freed by names_free */
     struct hd_strings strings; /* shared by the context's devices, live as long as it */
@@ -80,10 +84,9 @@ struct hd_ctx {
     void (*vfio_aliases_free)(struct hd_vfio_aliases *aliases);
 };
 
-/* Run in a timed write's writer child (sysfs.c): @begin before the write, @end when it
- * returned (before the caller hears of it), @abandoned when the caller gave up or died. */
+/* Run in a timed write's writer child (sysfs.c): @end when the write returned (before the
+ * caller hears of it), @abandoned when the caller gave up or died. */
 struct hd_writer_hooks {
-    void (*begin)(struct hd_ctx *ctx, void *data);
     void (*end)(struct hd_ctx *ctx, void *data);
     void (*abandoned)(struct hd_ctx *ctx, void *data);
 };
@@ -115,16 +118,16 @@ int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason);
 #define hd_dbg(ctx, ...) hd_log((ctx), HD_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* A parallel run's guard of timed writes (core/par-threads.c sets it on its workers'
- * contexts): one writer is forked at a time, and each writer child closes the result pipes of
- * the other workers (its caller must be the only one to hold its own). */
+ * contexts): one writer is forked at a time, and each writer child closes the result sockets
+ * of the other workers (its caller must be the only one to hold its own). */
 struct hd_fork_guard {
     void (*lock)(struct hd_par *par);
-    void (*unlock)(struct hd_par *par, int pipe_fd); /* @pipe_fd: the new writer's pipe, or -1 */
+    void (*unlock)(struct hd_par *par, int pipe_fd); /* @pipe_fd: the new writer's socket, or -1 */
     void (*pipe_close)(struct hd_par *par, int pipe_fd); /* closes it */
     void (*close_pipes)(struct hd_par *par);             /* in the writer child */
 };
 /* sysfs.c's timed write calls these; outside a parallel run they do nothing (pipe_close
- * closes the pipe). */
+ * closes the socket). */
 static inline void hd_par_fork_lock(struct hd_ctx *ctx)
 {
     if (ctx->par != NULL)

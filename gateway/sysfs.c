@@ -235,27 +235,16 @@ static bool in_state_dir(const struct hd_ctx *ctx, const char *dir)
     return strncmp(dir, ctx->state_dir, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
 }
 
-/* The directory holding @path's last component, resolved under the root, and the component
- * in *@base. The directories last resolved are kept on the context (a device's attributes are
- * read one after another); release the fd with parent_close(). *@slot: the kept directory it
- * is, and whether it was kept from before (NULL, false: the root's own fd). */
-static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
-                       struct hd_dir_slot **slot, bool *kept)
+/* The first @len bytes of @path as a kept directory (see parent_open()). */
+static int keep_dir(struct hd_ctx *ctx, const char *path, size_t len, struct hd_dir_slot **slot,
+                    bool *kept)
 {
     struct hd_dir_slot *victim = &ctx->dirs[0];
-    const char *slash;
-    size_t len;
     int fd;
 
     *slot = NULL;
     *kept = false;
-    if (!hd_path_valid(path))
-        return -EINVAL;
-    slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
-        return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
-    if ((len = (size_t)(slash - path)) >= sizeof(victim->path))
+    if (len >= sizeof(victim->path))
         return -ENAMETOOLONG;
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
         struct hd_dir_slot *d = &ctx->dirs[i];
@@ -273,13 +262,51 @@ static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
     victim->fd = -1;
     memcpy(victim->path, path, len);
     victim->path[len] = '\0';
-    if ((fd = open_in_root(ctx, victim->path, O_PATH | O_DIRECTORY, 0)) >= 0) {
+    /* The state directory's are opened for reading, not as paths: an fsync of the directory
+     * after a rename in it is then one call on the kept descriptor. */
+    if ((fd = open_in_root(ctx, victim->path,
+                           (in_state_dir(ctx, victim->path) ? O_RDONLY : O_PATH) | O_DIRECTORY,
+                           0)) >= 0) {
         victim->fd = fd;
         victim->trusted = true;
         victim->used = ++ctx->dir_clock;
         *slot = victim;
     }
     return fd;
+}
+
+/* The directory holding @path's last component, resolved under the root, and the component
+ * in *@base. The directories last resolved are kept on the context (a device's attributes are
+ * read one after another); release the fd with parent_close(). *@slot: the kept directory it
+ * is, and whether it was kept from before (NULL, false: the root's own fd). */
+static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
+                       struct hd_dir_slot **slot, bool *kept)
+{
+    const char *slash;
+
+    *slot = NULL;
+    *kept = false;
+    if (!hd_path_valid(path))
+        return -EINVAL;
+    slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
+        return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
+    return keep_dir(ctx, path, (size_t)(slash - path), slot, kept);
+}
+
+/* Is the directory holding @path's last component kept? */
+static bool parent_kept(const struct hd_ctx *ctx, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+
+    for (size_t i = 0; slash != NULL && i < HD_DIR_SLOTS; i++) {
+        const struct hd_dir_slot *d = &ctx->dirs[i];
+        if (d->fd >= 0 && strncmp(d->path, path, len) == 0 && d->path[len] == '\0')
+            return true;
+    }
+    return false;
 }
 
 static void parent_close(struct hd_ctx *ctx, int fd, const struct hd_dir_slot *slot)
@@ -372,8 +399,12 @@ int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
         return -EINVAL;
     if (flags & O_CREAT)
         a.flags = flags |= O_NOFOLLOW;
+    /* A directory not kept is not resolved for an open: one confined open of the whole path
+     * costs what an open beside a kept one does, and keeping it would cost an open and a
+     * close more (a lock file, the map, a class directory: each is opened once). Those
+     * that need a directory (links, stat, rename, unlink) keep it. */
     if (ctx->resolve == HD_RESOLVE_HOST || strchr(path, '/') == NULL ||
-        ((flags & O_PATH) && !(flags & O_NOFOLLOW)))
+        ((flags & O_PATH) && !(flags & O_NOFOLLOW)) || !parent_kept(ctx, path))
         return open_in_root(ctx, path, flags, mode);
     /* The common case, an attribute of the directory read last: one openat() beside it. A
      * last component that is a link (ELOOP; ENOTDIR with O_DIRECTORY) is resolved the long
@@ -466,9 +497,11 @@ static int read_fd_alloc(int fd, size_t max, char **data, size_t *len)
             buf = grown;
             cap = want;
         }
-        n = read_full(fd, buf + used, cap - used - 1);
+        do {
+            n = read(fd, buf + used, cap - used - 1);
+        } while (n < 0 && errno == EINTR);
         if (n < 0) {
-            r = (int)n;
+            r = -errno;
             break;
         }
         used += (size_t)n;
@@ -476,8 +509,10 @@ static int read_fd_alloc(int fd, size_t max, char **data, size_t *len)
             r = -EFBIG;
             break;
         }
-        if (used + 1 < cap)
-            break; /* read_full() stops short only at end of file */
+        /* The end: a read that found nothing, or one that stopped short where fstat() said
+         * the file ends (a file that grew meanwhile is read on). */
+        if (n == 0 || (used + 1 < cap && (long long)used == (long long)st.st_size))
+            break;
     }
     close(fd);
     if (r < 0) {
@@ -602,7 +637,7 @@ static bool caller_waits(int result_fd)
 {
     struct pollfd pfd = {.fd = result_fd, .events = POLLOUT};
 
-    /* A pipe whose read end is closed polls as an error for its writer. */
+    /* A socket whose peer is closed polls as hung up (or an error) for its writer. */
     return poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLERR | POLLHUP));
 }
 
@@ -617,7 +652,9 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         return -EINVAL;
     hd_fs_distrust_dir(ctx);
     hd_par_fork_lock(ctx);
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+    /* The result comes back on a socket: the writer's send() to a caller that gave up fails
+     * with EPIPE, without a SIGPIPE to ignore first. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipefd) < 0) {
         err = -errno;
         hd_par_fork_unlock(ctx, -1);
         return err;
@@ -641,23 +678,14 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
-             * stdin reads end-of-file and its stdout/stderr go nowhere (EPIPE); so does its
-             * log (another thread may have held the log's locks when it was forked). */
-            int nowhere[2];
-            signal(SIGPIPE, SIG_IGN);
-            /* One socket whose peer is closed does both: reads see end-of-file, writes
-             * EPIPE. */
-            if (socketpair(AF_UNIX, SOCK_STREAM, 0, nowhere) == 0) {
-                close(nowhere[1]);
-                dup2(nowhere[0], 0);
-                dup2(nowhere[0], 1);
-                dup2(nowhere[0], 2);
-                close(nowhere[0]);
-            }
+             * stdin, stdout and stderr become the root's O_PATH descriptor, on which every
+             * read and write fails (EBADF) and which holds nothing open; so goes its log
+             * (another thread may have held the log's locks when it was forked). */
+            dup2(ctx->rootfd, 0);
+            dup2(ctx->rootfd, 1);
+            dup2(ctx->rootfd, 2);
             ctx->log_fn = NULL;
             const struct hd_writer_hooks *hooks = ctx->writer;
-            if (hooks != NULL)
-                hooks->begin(ctx, ctx->writer_data);
             /* A caller that gave up (or died) before the write started: no write. */
             bool waits = caller_waits(pipefd[1]);
             int res = waits ? hd_fs_write_attr(ctx, path, value) : -ECANCELED;
@@ -666,7 +694,8 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
-            if (!waits || write(pipefd[1], &res, sizeof(res)) != (ssize_t)sizeof(res)) {
+            if (!waits ||
+                send(pipefd[1], &res, sizeof(res), MSG_NOSIGNAL) != (ssize_t)sizeof(res)) {
                 if (hooks != NULL)
                     hooks->abandoned(ctx, ctx->writer_data);
                 _exit(2);
@@ -774,14 +803,34 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
 {
     /* getdents64 on the fd itself: fdopendir() would fstat and fcntl it twice first. */
     enum { DIRENT_BUF = 32768 };
+    struct hd_dir_slot *slot = NULL;
     char *buf;
-    int fd, r = 0;
+    int fd = -1, r = 0;
 
-    fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
-    if (fd < 0)
+    if (ctx->resolve != HD_RESOLVE_HOST && in_state_dir(ctx, path) && hd_path_valid(path)) {
+        /* A state directory (the journals') is kept, opened for reading: the operation
+         * renames and fsyncs in it next. Listed from the start, and afresh when distrusted
+         * (it may have been made again since: the old one lists nothing). */
+        bool kept;
+        for (int tries = 0; tries < 2 && slot == NULL; tries++) {
+            if ((fd = keep_dir(ctx, path, strlen(path), &slot, &kept)) < 0)
+                return fd;
+            if (kept && !slot->trusted) {
+                forget_slot(slot);
+                slot = NULL;
+            } else if (kept && lseek(fd, 0, SEEK_SET) < 0) {
+                return -errno;
+            }
+        }
+        if (slot == NULL)
+            return -ESTALE;
+        slot->trusted = true;
+    } else if ((fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0)) < 0) {
         return fd;
+    }
     if ((buf = malloc(DIRENT_BUF)) == NULL) {
-        close(fd);
+        if (slot == NULL)
+            close(fd);
         return -ENOMEM;
     }
     while (r == 0) {
@@ -796,7 +845,8 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
         }
     }
     free(buf);
-    close(fd);
+    if (slot == NULL)
+        close(fd);
     return r;
 }
 
@@ -853,7 +903,20 @@ int hd_fs_stat(struct hd_ctx *ctx, const char *path, void *statbuf)
 int hd_fs_exists(struct hd_ctx *ctx, const char *path)
 {
     struct stat st;
-    int r = hd_fs_stat(ctx, path, &st);
+    int r;
+
+    /* Outside a kept directory, a confined open of the name itself (not followed) and its
+     * close: no directory to resolve and keep for one look. */
+    if (ctx->resolve != HD_RESOLVE_HOST && strchr(path, '/') != NULL && hd_path_valid(path) &&
+        !parent_kept(ctx, path)) {
+        int fd = open_in_root(ctx, path, O_PATH | O_NOFOLLOW, 0);
+        if (fd >= 0) {
+            close(fd);
+            return 1;
+        }
+        return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
+    }
+    r = hd_fs_stat(ctx, path, &st);
 
     if (r == 0)
         return 1;
@@ -1009,9 +1072,14 @@ int hd_fs_rename(struct hd_ctx *ctx, const char *from, const char *to)
 
 int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path)
 {
-    int fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0), r = 0;
+    int fd, r = 0;
 
-    if (fd < 0)
+    /* Kept (opened for reading: a state directory, where the rename was just made). */
+    for (size_t i = 0; i < HD_DIR_SLOTS && in_state_dir(ctx, path); i++) {
+        if (ctx->dirs[i].fd >= 0 && strcmp(ctx->dirs[i].path, path) == 0)
+            return fsync(ctx->dirs[i].fd) < 0 ? -errno : 0;
+    }
+    if ((fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0)) < 0)
         return fd;
     if (fsync(fd) < 0)
         r = -errno;

@@ -450,6 +450,8 @@ static int fill_sriov(struct hd_device *dev)
     free(dev->ext->virtfns);
     dev->ext->virtfns = NULL;
     dev->ext->nvirtfns = 0;
+    if (dev->has_physfn)
+        return 0; /* a VF has no SR-IOV capability of its own (PCIe: no VFs of VFs) */
     r = hd_device_read_int(dev, "sriov_totalvfs", 0, 65535, &dev->ext->totalvfs);
     if (r == -ENOENT)
         return 0;
@@ -593,7 +595,10 @@ HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *
         return -ENOMEM;
     hd_fs_distrust_dir(ctx);
     r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", dev->name);
-    if (r == 0) {
+    if (r == 0 && (fill & HD_FILL_PARENT)) {
+        /* The link read for the parent says whether the device is there, too. */
+        r = hd_device_fill_fields(dev, HD_FILL_PARENT, false);
+    } else if (r == 0) {
         r = hd_fs_exists(ctx, path);
         if (r == 0)
             r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
