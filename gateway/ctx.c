@@ -209,6 +209,18 @@ void hd_log(struct hd_ctx *ctx, int priority, const char *file, int line, const 
     va_end(ap);
 }
 
+/* Keep the message as the context's last error and log it. */
+static void keep_error(struct hd_ctx *ctx, const char *file, int line, const char *fn,
+                       const char *fmt, va_list ap)
+{
+    va_list again;
+
+    va_copy(again, ap);
+    vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
+    hd_vlog(ctx, HD_LOG_DEBUG, file, line, fn, fmt, again);
+    va_end(again);
+}
+
 int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char *fn,
              const char *fmt, ...)
 {
@@ -218,10 +230,7 @@ int hd_error(struct hd_ctx *ctx, int err, const char *file, int line, const char
     if (ctx->last_reason == HD_REASON_NONE)
         ctx->last_reason = err == -ETIMEDOUT ? HD_REASON_TIMEOUT : HD_REASON_FAILED;
     va_start(ap, fmt);
-    vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
-    va_end(ap);
-    va_start(ap, fmt);
-    hd_vlog(ctx, HD_LOG_DEBUG, file, line, fn, fmt, ap);
+    keep_error(ctx, file, line, fn, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -233,10 +242,7 @@ int hd_error_reason(struct hd_ctx *ctx, int err, enum hd_reason reason, const ch
 
     ctx->last_reason = reason;
     va_start(ap, fmt);
-    vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
-    va_end(ap);
-    va_start(ap, fmt);
-    hd_vlog(ctx, HD_LOG_DEBUG, file, line, fn, fmt, ap);
+    keep_error(ctx, file, line, fn, fmt, ap);
     va_end(ap);
     return err;
 }
