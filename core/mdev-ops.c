@@ -74,14 +74,14 @@ static void txn_init(struct hd_txn *t, struct hd_op *op)
     t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
 }
 
-/* Journal @s, then do it: the one write of either operation. */
+/* Journal @s, then do it: the one write of either operation. The caller took the operation's
+ * locks (hd_txn_lock() with no group: no PCI device is touched; a crash is for recover, as
+ * any other). */
 static int run_step(struct hd_txn *t, const struct hd_jstep *s)
 {
     int r;
 
-    /* No PCI device is touched: no group to lock; a crash is for recover, as any other. */
-    if ((r = hd_txn_lock(t, NULL, 0)) < 0 || (r = hd_txn_begin(t, NULL, 0)) < 0 ||
-        (r = hd_txn_step(t, s)) < 0)
+    if ((r = hd_txn_begin(t, NULL, 0)) < 0 || (r = hd_txn_step(t, s)) < 0)
         return hd_txn_abort(t, r);
     if (r == 1)
         r = s->kind == HD_JSTEP_MDEV_CREATE ? write_create(t->ctx, s->mdev_parent, s->mdev_type,
@@ -123,6 +123,8 @@ int hd_ops_mdev_create(struct hd_op *op)
     hd_strlcpy(s.mdev_parent, req->mdev_parent, sizeof(s.mdev_parent));
     hd_strlcpy(s.mdev_type, req->mdev_type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
+    if ((r = hd_txn_lock(&t, NULL, 0)) < 0)
+        return hd_txn_abort(&t, r);
     return run_step(&t, &s);
 }
 
