@@ -272,6 +272,16 @@ static const char *iommu_name(const struct kernel *k)
     return k->iommu == IOMMU_AMD ? "ivhd0" : "dmar0";
 }
 
+/* A partition's number: its place among its disk's partitions, in spec order. */
+static int partition_number(const struct device *dev, const struct child *part)
+{
+    int n = 0;
+
+    for (const struct child *c = dev->children; c <= part; c++)
+        n += c->disk != NULL && strcmp(c->subsystem, "block") == 0 && strcmp(c->disk, part->disk) == 0;
+    return n;
+}
+
 static void build_children(struct kernel *k, struct device *dev, struct node *dir, const char *path)
 {
     for (size_t i = 0; i < dev->nchildren; i++) {
@@ -287,6 +297,16 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
         tree_attr(cd, &a_child_uevent, c);
         if (strcmp(c->subsystem, "net") == 0) {
             tree_attr(cd, &a_child_address, c);
+            if (c->speed > 0)
+                tree_kfile(cd, "speed", "%d\n", c->speed);
+        } else if (strcmp(c->subsystem, "block") == 0) {
+            tree_kfile(cd, "size", "%llu\n", c->sectors);
+            if (c->disk == NULL) { /* a disk, not a partition */
+                tree_kfile(cd, "removable", "0\n");
+                tree_kfile(tree_mkdirs(cd, "queue"), "logical_block_size", "512\n");
+            } else {
+                tree_kfile(cd, "partition", "%d\n", partition_number(dev, c));
+            }
         }
         hostuse_child_attrs(c, cd);
         tree_link_to(cd, "device", at);
