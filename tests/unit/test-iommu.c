@@ -11,12 +11,15 @@
 
 #include <hostdev/hostdev.h>
 
+#include "fixture.h"
 #include "internal.h"
 #include "tmptree.h"
 
 #include "hdtest.h"
 
+/* The tree: an empty directory until a test materializes its machine (materialize()). */
 static char *root;
+static struct fx tree_fx;
 /* Spec lines every tree of the test gets besides its machine's (module parameters). */
 static const char *spec_extra;
 
@@ -29,8 +32,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-    tmptree_remove(root);
-    free(root);
+    if (root != tree_fx.root) {
+        tmptree_remove(root);
+        free(root);
+    }
+    fx_umount(&tree_fx);
     root = NULL;
 }
 
@@ -116,10 +122,14 @@ static void materialize(const char *spec)
 {
     char *text;
 
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    ck_assert_int_eq(mkdir(root, 0700), 0);
+    if (root != tree_fx.root) { /* the empty directory setup() made */
+        ck_assert_int_eq(tmptree_remove(root), 0);
+        free(root);
+    }
+    fx_umount(&tree_fx);
     ck_assert_int_ne(asprintf(&text, "%s%s", spec, spec_extra), -1);
-    ck_assert_int_eq(tmptree_materialize(root, text), 0);
+    ck_assert_msg(fx_materialize_text(&tree_fx, text) == 0, "%s", tree_fx.error);
+    root = tree_fx.root;
     free(text);
 }
 
