@@ -321,23 +321,28 @@ static int kw_netdev(struct kernel *k, int argc, char **argv, char *err, size_t 
     return 0;
 }
 
-/* holder NAME dev=MAJ:MIN [dm=NAME] SLAVE... */
-static int kw_holder(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
+/* holder NAME dev=MAJ:MIN [dm=NAME] SLAVE...; loop NAME dev=MAJ:MIN, a virtual block device
+ * that holds none (a loop device) */
+static int kw_vblock(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
 {
+    bool loop = strcmp(argv[0], "loop") == 0;
     struct child *c;
     int i = 2;
 
-    if (argc < 4 || !dev_name_ok(argv[1], 32) || strncmp(argv[2], "dev=", 4) != 0 ||
-        !devnum_ok(argv[2] + 4)) {
-        snprintf(err, errsz, "usage: holder NAME dev=MAJ:MIN [dm=NAME] SLAVE...");
+    if ((loop ? argc != 3 : argc < 4) || !dev_name_ok(argv[1], 32) ||
+        strncmp(argv[2], "dev=", 4) != 0 || !devnum_ok(argv[2] + 4)) {
+        snprintf(err, errsz, "usage: %s",
+                 loop ? "loop NAME dev=MAJ:MIN" : "holder NAME dev=MAJ:MIN [dm=NAME] SLAVE...");
         return -1;
     }
     if (block_find(k, argv[1]) != NULL) {
-        snprintf(err, errsz, "holder: block device %s is already defined", argv[1]);
+        snprintf(err, errsz, "%s: block device %s is already defined", argv[0], argv[1]);
         return -1;
     }
     c = child_push(&k->vblocks, &k->nvblocks, "block", argv[1]);
     c->devnum = xstrdup(argv[i++] + 4);
+    if (loop)
+        return 0;
     if (strncmp(argv[i], "dm=", 3) == 0) {
         if (!dev_name_ok(argv[i] + 3, 128)) {
             snprintf(err, errsz, "holder: bad device-mapper name '%s'", argv[i] + 3);
@@ -358,22 +363,6 @@ static int kw_holder(struct kernel *k, int argc, char **argv, char *err, size_t 
         }
         strv_push(&c->slaves, argv[i]);
     }
-    return 0;
-}
-
-/* loop NAME dev=MAJ:MIN: a virtual block device that holds no other (a loop device) */
-static int kw_loop(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
-{
-    if (argc != 3 || !dev_name_ok(argv[1], 32) || strncmp(argv[2], "dev=", 4) != 0 ||
-        !devnum_ok(argv[2] + 4)) {
-        snprintf(err, errsz, "usage: loop NAME dev=MAJ:MIN");
-        return -1;
-    }
-    if (block_find(k, argv[1]) != NULL) {
-        snprintf(err, errsz, "loop: block device %s is already defined", argv[1]);
-        return -1;
-    }
-    child_push(&k->vblocks, &k->nvblocks, "block", argv[1])->devnum = xstrdup(argv[2] + 4);
     return 0;
 }
 
@@ -422,10 +411,8 @@ int hostuse_keyword(struct kernel *k, int argc, char **argv, char *err, size_t e
 
     if (strcmp(argv[0], "netdev") == 0)
         return kw_netdev(k, argc, argv, err, errsz);
-    if (strcmp(argv[0], "holder") == 0)
-        return kw_holder(k, argc, argv, err, errsz);
-    if (strcmp(argv[0], "loop") == 0)
-        return kw_loop(k, argc, argv, err, errsz);
+    if (strcmp(argv[0], "holder") == 0 || strcmp(argv[0], "loop") == 0)
+        return kw_vblock(k, argc, argv, err, errsz);
     if (strcmp(argv[0], "zpool") == 0 || strcmp(argv[0], "btrfs") == 0)
         return kw_blockset(k, argc, argv, err, errsz);
 
