@@ -1113,6 +1113,16 @@ HD_TEST(iommu_variants)
     READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "identity"); /* iommu=pt */
     fx_umount(&fx);
 
+    /* An Arm SMMUv3: named after its base address, no ACPI DMAR or IVRS, groups as usual. */
+    MOUNT_TEXT(&fx, "iommu smmu\ndevice 0000:00:01.0 1af4:1041 class=020000\n");
+    ck_assert(fx_exists(&fx, "sys/class/iommu/smmu3.0x0000000009050000/devices"));
+    ck_assert(!fx_exists(&fx, "sys/class/iommu/smmu3.0x0000000009050000/intel-iommu"));
+    ck_assert(!fx_exists(&fx, "sys/firmware/acpi/tables/DMAR"));
+    ck_assert(!fx_exists(&fx, "sys/firmware/acpi/tables/IVRS"));
+    ck_assert_int_eq(fx_group(&fx, "0000:00:01.0"), 0);
+    ck_assert_str_eq(fx_link(&fx, DEV "0000:00:01.0/iommu"), "smmu3.0x0000000009050000");
+    fx_umount(&fx);
+
     MOUNT(&fx, "unsafe-interrupts");
     const char *ecap = fx_read(&fx, "sys/class/iommu/dmar0/intel-iommu/ecap");
     ck_assert_ptr_nonnull(ecap);

@@ -317,7 +317,7 @@ struct device {
     size_t nchildren;
 };
 
-enum iommu_kind { IOMMU_NONE, IOMMU_INTEL, IOMMU_AMD };
+enum iommu_kind { IOMMU_NONE, IOMMU_INTEL, IOMMU_AMD, IOMMU_SMMU };
 
 struct group_node {
     int group;

@@ -307,7 +307,7 @@ static int kw_iommu(struct parser *p, int argc, char **argv)
     struct kernel *k = p->k;
 
     if (argc < 2)
-        return perr(p, "usage: iommu none|intel|amd [enabled=yes|no] [irq-remap=yes|no] "
+        return perr(p, "usage: iommu none|intel|amd|smmu [enabled=yes|no] [irq-remap=yes|no] "
                        "[pt=yes|no]");
     if (strcmp(argv[1], "none") == 0)
         k->iommu = IOMMU_NONE;
@@ -315,8 +315,10 @@ static int kw_iommu(struct parser *p, int argc, char **argv)
         k->iommu = IOMMU_INTEL;
     else if (strcmp(argv[1], "amd") == 0)
         k->iommu = IOMMU_AMD;
+    else if (strcmp(argv[1], "smmu") == 0)
+        k->iommu = IOMMU_SMMU;
     else
-        return perr(p, "unknown IOMMU '%s' (none, intel, amd)", argv[1]);
+        return perr(p, "unknown IOMMU '%s' (none, intel, amd, smmu)", argv[1]);
     k->iommu_enabled = k->iommu != IOMMU_NONE;
     k->irq_remap = k->iommu != IOMMU_NONE;
     for (int i = 2; i < argc; i++) {

@@ -269,7 +269,10 @@ struct node *sysfs_chr(struct node *dir, const char *name, mode_t mode, unsigned
 
 static const char *iommu_name(const struct kernel *k)
 {
-    return k->iommu == IOMMU_AMD ? "ivhd0" : "dmar0";
+    /* an Arm SMMUv3 is named after its MMIO base (QEMU virt's) */
+    return k->iommu == IOMMU_AMD    ? "ivhd0"
+           : k->iommu == IOMMU_SMMU ? "smmu3.0x0000000009050000"
+                                    : "dmar0";
 }
 
 /* A partition's number: its place among its disk's partitions, in spec order. */
@@ -447,8 +450,10 @@ static void build_sys(struct kernel *k)
         }
     }
     if (k->iommu != IOMMU_NONE) {
-        struct node *t = tree_mkdirs(sys, "firmware/acpi/tables");
-        tree_attr(t, k->iommu == IOMMU_INTEL ? &a_dmar : &a_ivrs, k);
+        /* An SMMU is described by IORT or the device tree, which hostdev does not read. */
+        if (k->iommu != IOMMU_SMMU)
+            tree_attr(tree_mkdirs(sys, "firmware/acpi/tables"),
+                      k->iommu == IOMMU_INTEL ? &a_dmar : &a_ivrs, k);
         if (k->iommu_enabled) {
             char *ipath = xasprintf("sys/devices/virtual/iommu/%s", iommu_name(k));
             struct node *id = tree_mkdirs(k->root, ipath);
@@ -458,7 +463,7 @@ static void build_sys(struct kernel *k)
                 tree_attr(ii, &a_intel_cap, k);
                 tree_attr(ii, &a_intel_ecap, k);
                 tree_attr(ii, &a_intel_version, k);
-            } else {
+            } else if (k->iommu == IOMMU_AMD) {
                 tree_attr(tree_mkdirs(id, "amd-iommu"), &a_amd_features, k);
             }
             tree_link_to(id, "subsystem", "sys/class/iommu");
