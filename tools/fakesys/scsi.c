@@ -214,8 +214,8 @@ void scsi_build_sys(struct kernel *k)
         snprintf(hname, sizeof(hname), "host%d", s->host);
         struct node *hostdir = tree_mkdirs(k->root, hostpath);
         tree_kfile(hostdir, "uevent", "DEVTYPE=scsi_host\n");
-        /* the host's class device; unique_id is the driver's count of its hosts (here the
-         * host number) */
+        /* the host's class device; unique_id is what the driver sets (libata: the port's
+         * print id), here the host number */
         tree_kfile(tree_mkdirs(tree_mkdirs(hostdir, "scsi_host"), hname), "unique_id", "%d\n",
                    s->host);
         tree_link_to(tree_mkdirs(k->root, "sys/bus/scsi/devices"), hname, hostpath);
@@ -229,7 +229,10 @@ void scsi_build_sys(struct kernel *k)
         tree_kfile(dir, "type", "%d\n", s->type);
         tree_kfile(dir, "vendor", "%-8.8s\n", s->vendor ? s->vendor : "QEMU");
         tree_kfile(dir, "model", "%-16.16s\n", s->model ? s->model : "QEMU HARDDISK");
-        if (s->serial != NULL) /* the unit serial number (VPD page 0x80), as ata/sd show it */
+        /* Not a kernel attribute of a SCSI device (its serial is in vpd_pg80, udev's
+         * ID_SERIAL), but where hostdev's node devices read a disk's serial: its block
+         * device's device/serial (block_sda_SERIAL). */
+        if (s->serial != NULL)
             tree_kfile(dir, "serial", "%s\n", s->serial);
         tree_kfile(dir, "uevent", "DEVTYPE=scsi_device\n%sMODALIAS=scsi:t-0x%02x\n",
              s->disk ? "DRIVER=sd\n" : "", (unsigned)s->type);
