@@ -14,14 +14,6 @@
 #include "tmptree.h"
 
 /* The generic parts are tmptree's; these only fail the test instead of returning errors. */
-char *ah_tree_new(void)
-{
-    char *path = tmptree_new();
-
-    ck_assert_ptr_nonnull(path);
-    return path;
-}
-
 char *ah_tree(const char *spec_text)
 {
     struct fx fx;

@@ -8,8 +8,6 @@
 
 #include <hostdev/hostdev.h>
 
-/* A new empty directory; free() it after ah_tree_remove(). */
-char *ah_tree_new(void);
 /* A new directory holding @spec_text's kernel as plain files (fx_materialize_text(), the
  * language of docs/fakesys-spec.md); free() it after ah_tree_remove(). */
 char *ah_tree(const char *spec_text);

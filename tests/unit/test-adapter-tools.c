@@ -145,7 +145,7 @@ HD_TEST(qemu_args)
     free(out);
     free(err);
     /* The kernel's VFIO device cdev: QEMU goes through iommufd. */
-    at_file(root, "sys/devices/pci0000:00/0000:06:12.5/vfio-dev/vfio0/dev", "511:0\n");
+    at_file(root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/dev", "511:0\n");
     ck_assert_int_eq(hostdev("qemu-args 06:12.5", &out, NULL), 0);
     ck_assert_str_eq(out, "-object iommufd,id=iommufd0\n"
                           "-device vfio-pci,host=0000:06:12.5,id=hostdev0,iommufd=iommufd0\n");

@@ -12,7 +12,6 @@
 
 #include "assign-helpers.h"
 #include "hdtest.h"
-#include "tmptree.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -26,16 +25,9 @@
     INTEL_HOST "driver e1000e ids=8086:10d3\n"                                                    \
                "device " DEV " 8086:10d3 class=020000 parent=root group=7 driver=" driver "\n"
 
-/* @spec (docs/fakesys-spec.md) materialized in a new directory: free() it after
- * ah_tree_remove(). What the spec language has no words for (a process's limits, /proc/iomem,
- * BAR placement) the tests write into the plain tree afterwards, as they change a driver. */
-static char *tree(const char *spec)
-{
-    char *root = ah_tree_new();
-
-    ck_assert_int_eq(tmptree_materialize(root, spec), 0);
-    return root;
-}
+/* Trees are specs (docs/fakesys-spec.md) materialized by ah_tree(). What the spec language has
+ * no words for (a process's limits, /proc/iomem, BAR placement) the tests write into the plain
+ * tree afterwards, as they change a driver. */
 
 /* Rebind @bdf to @driver (NULL: unbound) as the kernel shows it: the device's driver link
  * (from sys/devices/pci0000:03/BDF), its link in the driver's directory, uevent's DRIVER=. */
@@ -103,7 +95,7 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
 
 HD_TEST(iommu_off_in_the_firmware)
 {
-    char *root = tree("cpu GenuineIntel\niommu none\ncmdline BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
+    char *root = ah_tree("cpu GenuineIntel\niommu none\ncmdline BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
     struct found f;
 
     ck_assert(find(root, NULL, "no-dmar-table", &f));
@@ -117,7 +109,7 @@ END_TEST
 HD_TEST(iommu_off_on_the_command_line)
 {
     /* The firmware has VT-d (a DMAR table), the command line turns it off (no groups). */
-    char *root = tree("cpu GenuineIntel\niommu intel enabled=no\n"
+    char *root = ah_tree("cpu GenuineIntel\niommu intel enabled=no\n"
                       "cmdline BOOT_IMAGE=/vmlinuz intel_iommu=off\n");
     struct found f;
 
@@ -133,7 +125,7 @@ END_TEST
 HD_TEST(group_not_viable)
 {
     /* Without interrupt remapping (irq-remap=no), which the fix speaks of. */
-    char *root = tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
                       "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
                       "driver=snd_hda_intel\n");
     struct found f;
@@ -156,7 +148,7 @@ END_TEST
 
 HD_TEST(vfio_node_permission)
 {
-    char *root = tree(ONE_DEVICE("vfio-pci")), path[4096];
+    char *root = ah_tree(ONE_DEVICE("vfio-pci")), path[4096];
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_ctx *ctx;
     struct found f;
@@ -188,7 +180,7 @@ END_TEST
 
 HD_TEST(not_detached)
 {
-    char *root = tree(ONE_DEVICE("e1000e"));
+    char *root = ah_tree(ONE_DEVICE("e1000e"));
     struct hd_pci_addr a = ah_addr(DEV);
     struct hd_ctx *ctx;
     struct found f;
@@ -215,7 +207,7 @@ END_TEST
 
 HD_TEST(bar_unassigned)
 {
-    char *root = tree(ONE_DEVICE("vfio-pci") "cmdline root=/dev/sda1\n");
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "cmdline root=/dev/sda1\n");
     struct found f;
 
     /* BARs 1 and 3 sized but left without an address by the firmware. */
@@ -241,7 +233,7 @@ END_TEST
 
 HD_TEST(no_such_device)
 {
-    char *root = tree(ONE_DEVICE("vfio-pci"));
+    char *root = ah_tree(ONE_DEVICE("vfio-pci"));
     struct found f;
 
     ck_assert(find(root, "0000:09:00.0", "no-device", &f));
@@ -254,7 +246,7 @@ END_TEST
 /* A GPU whose BAR the firmware's boot framebuffer still holds (/proc/iomem as root reads it). */
 HD_TEST(boot_framebuffer_over_a_bar)
 {
-    char *root = tree(INTEL_HOST "cmdline intel_iommu=on\n"
+    char *root = ah_tree(INTEL_HOST "cmdline intel_iommu=on\n"
                       "device " DEV " 10de:1b81 class=030000 parent=root group=7 "
                       "driver=vfio-pci\n");
     struct found f;
@@ -321,7 +313,7 @@ static void limits(const char *root, const char *pid, const char *soft, const ch
 
 HD_TEST(memlock_below_what_vfio_pins)
 {
-    char *root = tree("cpu GenuineIntel\niommu none\ncmdline intel_iommu=on\n");
+    char *root = ah_tree("cpu GenuineIntel\niommu none\ncmdline intel_iommu=on\n");
     struct found f = {.severity = HD_SEVERITY_INFO};
 
     limits(root, "4242", "8388608", "0000000000000000");

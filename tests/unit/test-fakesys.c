@@ -441,6 +441,77 @@ HD_TEST(console_and_btrfs_files)
 }
 END_TEST
 
+/* What the adapter tests' host (tests/trees/adapters.spec) needs of the spec language, mounted
+ * and materialized: the LNKCAP port number, a SCSI disk's serial, sg number and size, a
+ * partition below it, a loop device, lo, a link speed, USB strings and a UHCI root hub. */
+HD_TEST(host_details_for_node_devices)
+{
+    static const char spec[] =
+        "driver pcieport builtin class=060400\n"
+        "driver uhci_hcd class=0c0300\n"
+        "driver ahci class=010601\n"
+        "device 0000:00:1c.0 8086:3a40 class=060400 driver=pcieport link=2.5GT/s,x4 link-port=3\n"
+        "device 0000:00:1d.0 8086:3a34 class=0c0300 driver=uhci_hcd pcie=no\n"
+        "device 0000:00:1f.2 8086:3a22 class=010601 driver=ahci pcie=no\n"
+        "device 0000:00:19.0 8086:1502 class=020000\n"
+        "scsi 0000:00:1f.2 1:0:0:0 vendor=ATA serial=QM00001 sg=1 disk=sda size=2097152\n"
+        "scsi 0000:00:1f.2 1:0:1:0 type=5\n"
+        "block 0000:00:1f.2 sda1 disk=sda\n"
+        "loop loop0 dev=7:0\n"
+        "netdev lo loopback\n"
+        "net 0000:00:19.0 eth0 speed=1000\n"
+        "usb 0000:00:1d.0 1-2 0627:0001 manufacturer=QEMU \"iface=03:00:00:usbhid:HID Tablet\"\n";
+    const char *usb = "sys/devices/pci0000:00/0000:00:1d.0/usb1";
+    char rel[256];
+    struct fx fx;
+
+    for (int materialized = 0; materialized < 2; materialized++) {
+        if (materialized)
+            ck_assert_msg(fx_materialize_text(&fx, spec) == 0, "%s", fx.error);
+        else
+            MOUNT_TEXT(&fx, spec);
+        unsigned char cfg[0x60] = {0};
+        FILE *f = fopen(fx_path(&fx, DEV "0000:00:1c.0/config"), "rb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fread(cfg, 1, sizeof(cfg), f), sizeof(cfg));
+        fclose(f);
+        ck_assert_uint_eq(cfg[0x34], 0x40);              /* PM, then PCIe at 0x50 */
+        ck_assert_uint_eq(cfg[0x50 + 0x0f], 3);          /* LNKCAP port number */
+        ck_assert_uint_eq(cfg[0x50 + 0x0c] & 0xf, 1);    /* 2.5 GT/s */
+        READ_EQ(&fx, "sys/bus/scsi/devices/1:0:0:0/serial", "QM00001");
+        ck_assert_str_eq(fx_link(&fx, "sys/bus/scsi/devices/1:0:0:0/driver"), "sd");
+        ck_assert(!fx_exists(&fx, "sys/bus/scsi/devices/1:0:1:0/serial"));
+        ck_assert_str_eq(fx_link(&fx, "sys/class/scsi_generic/sg1/device"), "1:0:0:0");
+        ck_assert_str_eq(fx_link(&fx, "sys/class/scsi_generic/sg0/device"), "1:0:1:0");
+        READ_EQ(&fx, "sys/bus/scsi/devices/host1/scsi_host/host1/unique_id", "1");
+        READ_EQ(&fx, "sys/class/block/sda/size", "2097152");
+        READ_EQ(&fx, "sys/class/block/sda/queue/logical_block_size", "512");
+        READ_EQ(&fx, "sys/class/block/sda/removable", "0");
+        READ_EQ(&fx, "sys/bus/scsi/devices/1:0:0:0/block/sda/sda1/partition", "1");
+        READ_EQ(&fx, "sys/class/block/loop0/dev", "7:0");
+        ck_assert_ptr_nonnull(strstr(fx_read(&fx, "sys/class/block/loop0/uevent"),
+                                     "MAJOR=7\nMINOR=0\nDEVNAME=loop0\nDEVTYPE=disk"));
+        ck_assert(fx_exists(&fx, "sys/devices/virtual/block/loop0"));
+        READ_EQ(&fx, "sys/class/net/lo/address", "00:00:00:00:00:00");
+        READ_EQ(&fx, "sys/class/net/lo/operstate", "unknown");
+        READ_EQ(&fx, "sys/class/net/lo/uevent", "INTERFACE=lo\nIFINDEX=1");
+        ck_assert(fx_exists(&fx, "sys/devices/virtual/net/lo"));
+        READ_EQ(&fx, "sys/class/net/eth0/speed", "1000");
+        snprintf(rel, sizeof(rel), "%s/1-2/manufacturer", usb);
+        READ_EQ(&fx, rel, "QEMU");
+        snprintf(rel, sizeof(rel), "%s/1-2/1-2:1.0/interface", usb);
+        READ_EQ(&fx, rel, "HID Tablet");
+        snprintf(rel, sizeof(rel), "%s/idProduct", usb); /* a USB 1.1 root hub */
+        READ_EQ(&fx, rel, "0001");
+        snprintf(rel, sizeof(rel), "%s/product", usb);
+        READ_EQ(&fx, rel, "UHCI Host Controller");
+        snprintf(rel, sizeof(rel), "%s/manufacturer", usb);
+        READ_EQ(&fx, rel, "Linux 6.1.0 uhci_hcd");
+        fx_umount(&fx);
+    }
+}
+END_TEST
+
 HD_TEST(old_kernel_has_no_override)
 {
     struct fx fx;
@@ -973,6 +1044,15 @@ HD_TEST(spec_errors_name_file_and_line)
                       "more than totalvfs");
     expect_spec_error("fault sys/x EWHAT\n", "1", "unknown errno");
     expect_spec_error("device 0000:00:02.0 8086:10d3 pcie=no reset=flr\n", "1", "flr needs");
+    expect_spec_error("device 0000:00:02.0 8086:10d3 link-port=2\n", "1", "link-port= needs a link");
+    expect_spec_error("device 0000:00:1f.2 8086:3a22\nscsi 0000:00:1f.2 1:0:0:0 size=8\n", "2",
+                      "size= needs disk=");
+    expect_spec_error("device 0000:00:1f.2 8086:3a22\nscsi 0000:00:1f.2 1:0:0:0\n"
+                      "scsi 0000:00:1f.2 1:0:1:0 sg=0\n",
+                      "3", "bad option 'sg=0'");
+    expect_spec_error("loop loop0\n", "1", "usage: loop NAME dev=MAJ:MIN");
+    expect_spec_error("netdev lo loopback\nnetdev lo2 loopback\n", "2",
+                      "lo is the loopback interface");
     /* mediated devices: a parent that exists, DRIVER-TYPE ids, UUIDs, instances */
     expect_spec_error("mdev-type 0000:00:09.0 i915-x\n", "1", "no device 0000:00:09.0");
     expect_spec_error("mdev-type mtty mtty\n", "1", "want PARENT DRIVER-NAME");
@@ -1031,6 +1111,16 @@ HD_TEST(iommu_variants)
     ck_assert(fx_exists(&fx, "sys/class/iommu/ivhd0"));
     ck_assert(fx_exists(&fx, "sys/firmware/acpi/tables/IVRS"));
     READ_EQ(&fx, "sys/kernel/iommu_groups/0/type", "identity"); /* iommu=pt */
+    fx_umount(&fx);
+
+    /* An Arm SMMUv3: named after its base address, no ACPI DMAR or IVRS, groups as usual. */
+    MOUNT_TEXT(&fx, "iommu smmu\ndevice 0000:00:01.0 1af4:1041 class=020000\n");
+    ck_assert(fx_exists(&fx, "sys/class/iommu/smmu3.0x0000000009050000/devices"));
+    ck_assert(!fx_exists(&fx, "sys/class/iommu/smmu3.0x0000000009050000/intel-iommu"));
+    ck_assert(!fx_exists(&fx, "sys/firmware/acpi/tables/DMAR"));
+    ck_assert(!fx_exists(&fx, "sys/firmware/acpi/tables/IVRS"));
+    ck_assert_int_eq(fx_group(&fx, "0000:00:01.0"), 0);
+    ck_assert_str_eq(fx_link(&fx, DEV "0000:00:01.0/iommu"), "smmu3.0x0000000009050000");
     fx_umount(&fx);
 
     MOUNT(&fx, "unsafe-interrupts");

@@ -11,12 +11,15 @@
 
 #include <hostdev/hostdev.h>
 
+#include "fixture.h"
 #include "internal.h"
 #include "tmptree.h"
 
 #include "hdtest.h"
 
+/* The tree: an empty directory until a test materializes its machine (materialize()). */
 static char *root;
+static struct fx tree_fx;
 /* Spec lines every tree of the test gets besides its machine's (module parameters). */
 static const char *spec_extra;
 
@@ -29,8 +32,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-    tmptree_remove(root);
-    free(root);
+    if (root != tree_fx.root) {
+        tmptree_remove(root);
+        free(root);
+    }
+    fx_umount(&tree_fx);
     root = NULL;
 }
 
@@ -116,10 +122,14 @@ static void materialize(const char *spec)
 {
     char *text;
 
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    ck_assert_int_eq(mkdir(root, 0700), 0);
+    if (root != tree_fx.root) { /* the empty directory setup() made */
+        ck_assert_int_eq(tmptree_remove(root), 0);
+        free(root);
+    }
+    fx_umount(&tree_fx);
     ck_assert_int_ne(asprintf(&text, "%s%s", spec, spec_extra), -1);
-    ck_assert_int_eq(tmptree_materialize(root, text), 0);
+    ck_assert_msg(fx_materialize_text(&tree_fx, text) == 0, "%s", tree_fx.error);
+    root = tree_fx.root;
     free(text);
 }
 
@@ -154,17 +164,6 @@ static void machine_with(const char *cpu, const char *iommu, const char *cmdline
 static void machine(const char *cpu_vendor, const char *cmdline)
 {
     machine_with(cpu_vendor, "none", cmdline);
-}
-
-static void groups(int n, const char *type)
-{
-    for (int i = 0; i < n; i++) {
-        char rel[128];
-        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/type", i);
-        put(rel, type);
-        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", i);
-        ck_assert_int_eq(tmptree_mkdir(root, rel), 0);
-    }
 }
 
 /* @ngroups devices, each in its own group (0, 1, ...): what makes the kernel's groups. */
@@ -311,9 +310,9 @@ HD_TEST(other_iommu_kinds)
 {
     struct hd_iommu_report *r;
 
-    put("proc/cmdline", "console=ttyAMA0\n");
-    ck_assert_int_eq(tmptree_mkdir(root, "sys/class/iommu/smmu3.0x0000000009050000"), 0);
-    groups(1, "DMA\n");
+    /* An Arm SMMUv3 (QEMU virt): no ACPI DMAR or IVRS, one device in group 0. */
+    materialize("iommu smmu\ncmdline console=ttyAMA0\n"
+                "device 0000:00:01.0 1af4:1041 class=020000 group=0\n");
     r = probe();
     ck_assert(hd_iommu_report_is_enabled(r));
     ck_assert_int_eq(hd_iommu_report_get_vendor(r), HD_IOMMU_VENDOR_OTHER);

@@ -91,7 +91,7 @@ HD_TEST(manual_example_compiles_unchanged_and_runs)
     /* No reset method left: the manual's "co-assign" verdict. */
     {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:06:12.5/reset", root);
+        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:06/0000:06:12.5/reset", root);
         ck_assert_int_eq(unlink(path), 0);
     }
     ck_assert_int_eq(run("example", "pci_0000_06_12_5", NULL, &err), 0);

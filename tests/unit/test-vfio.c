@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "internal.h"
 #include "tmptree.h"
 
@@ -69,17 +70,18 @@ static void set_driver(const char *bdf, const char *driver)
     file_(rel, uevent);
 }
 
+static struct fx tree_fx;
+
 static void make_tree(void)
 {
-    root = tmptree_new();
-    ck_assert_ptr_nonnull(root);
-    ck_assert_int_eq(tmptree_materialize(root, tree_spec), 0);
+    ck_assert_msg(fx_materialize_text(&tree_fx, tree_spec) == 0, "%s", tree_fx.error);
+    root = tree_fx.root;
 }
 
 static void remove_tree(void)
 {
-    ck_assert_int_eq(tmptree_remove(root), 0);
-    free(root);
+    fx_umount(&tree_fx);
+    root = NULL;
 }
 
 /* ---- the scripted kernel ------------------------------------------------------------------- */

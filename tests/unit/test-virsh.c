@@ -288,7 +288,7 @@ HD_TEST(detach_and_reset_on_vfio_device)
     /* No reset attribute: the kernel offers no method. */
     {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:06:12.5/reset", root);
+        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:06/0000:06:12.5/reset", root);
         ck_assert_int_eq(unlink(path), 0);
     }
     ck_assert_int_eq(virsh("nodedev-reset pci_0000_06_12_5", NULL, &err), 1);

@@ -1,4 +1,5 @@
-/* tmptree.c - throw-away directory trees for tests: plain files and links under a mkdtemp. */
+/* tmptree.c - the one way tests change a tree by hand: write a file, a directory or a link into a
+ * materialized tree (what no spec can make: garbled files, a NUL in cmdline), and rm -rf. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -125,26 +126,4 @@ int tmptree_remove(const char *root)
     if (root == NULL)
         return 0;
     return nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
-}
-
-int tmptree_materialize(const char *root, const char *spec)
-{
-    const char *build = getenv("HOSTDEV_BUILD");
-    char *path = NULL, *cmd = NULL;
-    FILE *f;
-    int r = -1;
-
-    if (asprintf(&path, "%s.spec", root) < 0)
-        return -1;
-    if ((f = fopen(path, "w")) != NULL) {
-        bool written = fputs(spec, f) >= 0;
-        if (fclose(f) == 0 && written &&
-            asprintf(&cmd, "'%s/hostdev-fakesys' materialize '%s' '%s'",
-                     build && build[0] ? build : "build", path, root) >= 0)
-            r = system(cmd) == 0 ? 0 : -1;
-        unlink(path);
-    }
-    free(cmd);
-    free(path);
-    return r;
 }

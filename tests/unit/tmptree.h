@@ -1,4 +1,6 @@
-/* tmptree.h - throw-away directory trees for tests: plain files and links under a mkdtemp. */
+/* tmptree.h - changes by hand to a test's tree: trees themselves are specs, materialized or
+ * mounted (fixture.h); what no spec can make (a NUL inside cmdline, a garbled file) a test writes
+ * on top with these. */
 #ifndef HOSTDEV_TMPTREE_H
 #define HOSTDEV_TMPTREE_H
 
@@ -14,9 +16,6 @@ int tmptree_write_data(const char *root, const char *rel, const void *data, size
 int tmptree_mkdir(const char *root, const char *rel);
 /* A symlink @root/@rel -> @target (parents created). */
 int tmptree_symlink(const char *root, const char *rel, const char *target);
-/* The fake kernel's tree of @spec (spec text, docs/fakesys-spec.md) as plain files in the empty
- * directory @root: `hostdev-fakesys materialize` ($HOSTDEV_BUILD, default build). 0, or -1. */
-int tmptree_materialize(const char *root, const char *spec);
 /* rm -rf @root; never follows links. */
 int tmptree_remove(const char *root);
 

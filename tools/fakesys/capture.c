@@ -159,6 +159,7 @@ static void capture_kernel(struct capture *c, const char *procdir)
     for (size_t i = 0; i < n && !kind; i++)
         kind = strncmp(iommus[i], "dmar", 4) == 0   ? "intel"
                : strncmp(iommus[i], "ivhd", 4) == 0 ? "amd"
+               : strncmp(iommus[i], "smmu", 4) == 0 ? "smmu"
                                                     : NULL;
     char *tables = xasprintf("%s/firmware/acpi/tables", c->sysfs);
     if (kind) {

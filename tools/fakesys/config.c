@@ -95,7 +95,8 @@ static void build_pcie_cap(const struct device *dev, uint8_t *cfg)
     put16(cfg, CAP_EXP + 8, 0x2810);
     if (has_link && dev->cap_speed) {
         put32(cfg, CAP_EXP + 0x0c,
-              (uint32_t)dev->cap_speed | (uint32_t)dev->cap_width << 4 | 3u << 10 | 1u << 24);
+              (uint32_t)dev->cap_speed | (uint32_t)dev->cap_width << 4 | 3u << 10 |
+                  (uint32_t)dev->link_port << 24);
         put16(cfg, CAP_EXP + 0x10, 0x0040);
         put16(cfg, CAP_EXP + 0x12,
               (uint32_t)dev->link_speed | (uint32_t)dev->link_width << 4 | 0x1000);

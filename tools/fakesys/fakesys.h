@@ -256,6 +256,8 @@ struct child {
     char **slaves;  /* block: what a virtual block device (md, dm) holds */
     char *dm;       /* block: device-mapper name (dm/name, /dev/mapper/NAME) */
     char *under;    /* where below the device it sits (a SCSI disk: hostH/.../H:B:T:L); NULL */
+    unsigned long long sectors; /* block: size in 512-byte sectors */
+    int speed;      /* net: link speed in Mb/s; 0: unknown (the kernel shows -1) */
 };
 
 /* A mounted btrfs filesystem or an imported ZFS pool: the block devices it holds. */
@@ -281,6 +283,7 @@ struct device {
     enum port_type port;
     int link_speed, link_width; /* status; speed in PCIe generations 1..6, 0 none */
     int cap_speed, cap_width;
+    int link_port; /* Link Capabilities' port number (bits 31:24) */
     int group; /* -1 none */
     int numa;
     int irq;
@@ -314,7 +317,7 @@ struct device {
     size_t nchildren;
 };
 
-enum iommu_kind { IOMMU_NONE, IOMMU_INTEL, IOMMU_AMD };
+enum iommu_kind { IOMMU_NONE, IOMMU_INTEL, IOMMU_AMD, IOMMU_SMMU };
 
 struct group_node {
     int group;
@@ -352,6 +355,7 @@ struct mdev {
 struct usb_iface {
     int cls, sub, proto;
     char *driver;
+    char *text; /* its interface string (iInterface); NULL none */
 };
 
 /* A USB device below a PCI host controller (usb.c). */
@@ -362,7 +366,7 @@ struct usbdev {
     int devnum; /* changes when it re-enumerates */
     uint16_t vendor, product;
     int cls; /* bDeviceClass */
-    char *serial, *name;
+    char *serial, *name, *manufacturer;
     struct usb_iface *ifaces;
     size_t nifaces;
     struct node_perm perm; /* dev/bus/usb/BBB/DDD */
@@ -376,7 +380,8 @@ struct scsidev {
     struct usbdev *usb;   /* NULL: on the adapter itself */
     int host, channel, target, lun;
     int type;             /* 0 disk, 5 CD-ROM, ... */
-    char *vendor, *model;
+    char *vendor, *model, *serial;
+    unsigned long long sectors; /* the disk's size */
     int sg;               /* dev/sgN */
     char *disk;           /* its block device, NULL none */
     struct node_perm perm; /* dev/sgN */

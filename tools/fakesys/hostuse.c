@@ -172,6 +172,12 @@ static int net_option(struct kernel *k, struct child *c, const char *opt)
         if (m2 == NULL || m2 == c || m2->kind == NULL || strcmp(m2->kind, "vlan") == 0)
             return -EINVAL; /* a bridge, bond or VRF declared before */
         c->master = xstrdup(opt + 7);
+    } else if (strncmp(opt, "speed=", 6) == 0) {
+        char *end;
+        long v = strtol(opt + 6, &end, 10);
+        if (end == opt + 6 || *end != '\0' || v < 1 || v > 10000000)
+            return -EINVAL;
+        c->speed = (int)v;
     } else if (strncmp(opt, "lower=", 6) == 0 && c->kind && strcmp(c->kind, "vlan") == 0 &&
                c->lower == NULL) {
         if (net_find(k, opt + 6) == NULL)
@@ -192,6 +198,11 @@ int hostuse_child_option(struct kernel *k, struct device *dev, struct child *c, 
             return -EINVAL;
         free(c->devnum);
         c->devnum = xstrdup(opt + 4);
+    } else if (strcmp(c->subsystem, "block") == 0 && strncmp(opt, "size=", 5) == 0) {
+        char *end;
+        c->sectors = strtoull(opt + 5, &end, 10);
+        if (end == opt + 5 || *end != '\0' || opt[5] == '-')
+            return -EINVAL;
     } else if (strcmp(c->subsystem, "block") == 0 && strncmp(opt, "disk=", 5) == 0 && dev &&
                c->disk == NULL) {
         /* a disk of the same device, declared before, not a partition itself */
@@ -204,6 +215,8 @@ int hostuse_child_option(struct kernel *k, struct device *dev, struct child *c, 
         if (d == NULL || d->disk != NULL)
             return -EINVAL;
         c->disk = xstrdup(opt + 5);
+        if (d->under != NULL) /* in its disk's directory, wherever that is */
+            c->under = xstrdup(d->under);
     } else {
         return -EINVAL;
     }
@@ -264,17 +277,17 @@ static struct child *child_push(struct child **v, size_t *n, const char *subsyst
     return &(*v)[(*n)++];
 }
 
-/* netdev NAME bridge|bond|vlan|vrf [options of net] [lower=NAME] */
+/* netdev NAME bridge|bond|vlan|vrf|loopback [options of net] [lower=NAME] */
 static int kw_netdev(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
 {
-    static const char *const kinds[] = {"bridge", "bond", "vlan", "vrf"};
+    static const char *const kinds[] = {"bridge", "bond", "vlan", "vrf", "loopback"};
     bool kind_ok = false;
     struct child *c;
 
     for (size_t i = 0; argc >= 3 && i < FS_ARRAY_SIZE(kinds); i++)
         kind_ok |= strcmp(argv[2], kinds[i]) == 0;
     if (argc < 3 || !dev_name_ok(argv[1], 16) || !kind_ok) {
-        snprintf(err, errsz, "usage: netdev NAME bridge|bond|vlan|vrf [master=NAME] "
+        snprintf(err, errsz, "usage: netdev NAME bridge|bond|vlan|vrf|loopback [master=NAME] "
                              "[lower=NAME] [up|down] [route=...] [route6=...] [inet=...] "
                              "[inet6=...]");
         return -1;
@@ -292,6 +305,15 @@ static int kw_netdev(struct kernel *k, int argc, char **argv, char *err, size_t 
             return -1;
         }
     }
+    if (strcmp(c->kind, "loopback") == 0) {
+        for (size_t i = 0; i + 1 < k->nvnets; i++) {
+            if (strcmp(k->vnets[i].kind, "loopback") == 0) {
+                snprintf(err, errsz, "netdev %s: %s is the loopback interface", argv[1],
+                         k->vnets[i].name);
+                return -1;
+            }
+        }
+    }
     if (strcmp(c->kind, "vlan") == 0 && c->lower == NULL) {
         snprintf(err, errsz, "netdev %s: a vlan needs lower=NAME", argv[1]);
         return -1;
@@ -299,23 +321,28 @@ static int kw_netdev(struct kernel *k, int argc, char **argv, char *err, size_t 
     return 0;
 }
 
-/* holder NAME dev=MAJ:MIN [dm=NAME] SLAVE... */
-static int kw_holder(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
+/* holder NAME dev=MAJ:MIN [dm=NAME] SLAVE...; loop NAME dev=MAJ:MIN, a virtual block device
+ * that holds none (a loop device) */
+static int kw_vblock(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
 {
+    bool loop = strcmp(argv[0], "loop") == 0;
     struct child *c;
     int i = 2;
 
-    if (argc < 4 || !dev_name_ok(argv[1], 32) || strncmp(argv[2], "dev=", 4) != 0 ||
-        !devnum_ok(argv[2] + 4)) {
-        snprintf(err, errsz, "usage: holder NAME dev=MAJ:MIN [dm=NAME] SLAVE...");
+    if ((loop ? argc != 3 : argc < 4) || !dev_name_ok(argv[1], 32) ||
+        strncmp(argv[2], "dev=", 4) != 0 || !devnum_ok(argv[2] + 4)) {
+        snprintf(err, errsz, "usage: %s",
+                 loop ? "loop NAME dev=MAJ:MIN" : "holder NAME dev=MAJ:MIN [dm=NAME] SLAVE...");
         return -1;
     }
     if (block_find(k, argv[1]) != NULL) {
-        snprintf(err, errsz, "holder: block device %s is already defined", argv[1]);
+        snprintf(err, errsz, "%s: block device %s is already defined", argv[0], argv[1]);
         return -1;
     }
     c = child_push(&k->vblocks, &k->nvblocks, "block", argv[1]);
     c->devnum = xstrdup(argv[i++] + 4);
+    if (loop)
+        return 0;
     if (strncmp(argv[i], "dm=", 3) == 0) {
         if (!dev_name_ok(argv[i] + 3, 128)) {
             snprintf(err, errsz, "holder: bad device-mapper name '%s'", argv[i] + 3);
@@ -384,8 +411,8 @@ int hostuse_keyword(struct kernel *k, int argc, char **argv, char *err, size_t e
 
     if (strcmp(argv[0], "netdev") == 0)
         return kw_netdev(k, argc, argv, err, errsz);
-    if (strcmp(argv[0], "holder") == 0)
-        return kw_holder(k, argc, argv, err, errsz);
+    if (strcmp(argv[0], "holder") == 0 || strcmp(argv[0], "loop") == 0)
+        return kw_vblock(k, argc, argv, err, errsz);
     if (strcmp(argv[0], "zpool") == 0 || strcmp(argv[0], "btrfs") == 0)
         return kw_blockset(k, argc, argv, err, errsz);
 
@@ -477,7 +504,7 @@ static bool block_held(const struct kernel *k, const char *name, int depth)
         }
     }
     for (size_t i = 0; i < k->nvblocks; i++) {
-        for (size_t d = 0; k->vblocks[i].slaves[d]; d++) {
+        for (size_t d = 0; k->vblocks[i].slaves && k->vblocks[i].slaves[d]; d++) {
             if (strcmp(k->vblocks[i].slaves[d], name) == 0)
                 return true;
         }
@@ -574,7 +601,7 @@ static void for_each_net(struct kernel *k, void (*fn)(const struct child *c, int
         }
     }
     for (size_t i = 0; i < k->nvnets; i++)
-        fn(&k->vnets[i], ifindex++, out);
+        fn(&k->vnets[i], strcmp(k->vnets[i].kind, "loopback") == 0 ? 1 : ifindex++, out);
 }
 
 static void route_rows(const struct child *c, int ifindex, struct buf *out)
@@ -688,7 +715,11 @@ static void operstate_show(struct kernel *k, const struct attr *a, void *obj, st
 
     (void)k;
     (void)a;
-    buf_puts(out, c->down ? "down\n" : "up\n");
+    /* lo has no carrier to speak of: the kernel's operstate is unknown while it is up */
+    if (!c->down && c->kind && strcmp(c->kind, "loopback") == 0)
+        buf_puts(out, "unknown\n");
+    else
+        buf_puts(out, c->down ? "down\n" : "up\n");
 }
 
 static void devnum_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
@@ -722,7 +753,10 @@ static void vnet_uevent_show(struct kernel *k, const struct attr *a, void *obj, 
 
     (void)k;
     (void)a;
-    buf_printf(out, "DEVTYPE=%s\nINTERFACE=%s\n", c->kind, c->name);
+    if (strcmp(c->kind, "loopback") == 0) /* lo has no DEVTYPE, and is always ifindex 1 */
+        buf_printf(out, "INTERFACE=%s\nIFINDEX=1\n", c->name);
+    else
+        buf_printf(out, "DEVTYPE=%s\nINTERFACE=%s\n", c->kind, c->name);
 }
 
 static void slaves_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
@@ -811,6 +845,8 @@ static void build_vnet(struct kernel *k, struct child *c)
         tree_mkdirs(dir, "brif");
     } else if (strcmp(c->kind, "bond") == 0) {
         tree_attr(tree_mkdirs(dir, "bonding"), &a_slaves, c);
+    } else if (strcmp(c->kind, "loopback") == 0) {
+        tree_kfile(dir, "address", "00:00:00:00:00:00\n");
     }
     free(path);
 }
@@ -856,6 +892,10 @@ static void build_vblock(struct kernel *k, struct child *c)
     struct node *dir = tree_mkdirs(k->root, path);
 
     tree_attr(dir, &a_devnum, c);
+    tree_kfile(dir, "uevent", "MAJOR=%u\nMINOR=%u\nDEVNAME=%s\nDEVTYPE=disk\n",
+               (unsigned)strtoul(c->devnum, NULL, 10),
+               (unsigned)strtoul(strchr(c->devnum, ':') + 1, NULL, 10), c->name);
+    tree_kfile(dir, "size", "%llu\n", c->sectors);
     tree_mkdirs(dir, "holders");
     if (c->dm)
         tree_attr(tree_mkdirs(dir, "dm"), &a_dmname, c);
@@ -870,7 +910,7 @@ static void holder_links(struct kernel *k, const struct child *c)
     char *hpath, *spath;
     struct node *hd = class_dir(k, "block", c->name, &hpath);
 
-    for (size_t i = 0; hd && c->slaves[i]; i++) {
+    for (size_t i = 0; hd && c->slaves && c->slaves[i]; i++) {
         struct node *sd = class_dir(k, "block", c->slaves[i], &spath);
         if (sd) {
             tree_link_to(tree_mkdirs(hd, "slaves"), c->slaves[i], spath);

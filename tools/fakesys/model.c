@@ -288,6 +288,7 @@ struct device *device_new(struct kernel *k, const struct hd_pci_addr *addr)
     dev->present = true;
     dev->group = -1;
     dev->numa = -1;
+    dev->link_port = 1;
     dev->vfio_index = -1;
     dev->vf_autoprobe = true;
     dev->secondary = -1;

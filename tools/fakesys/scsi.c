@@ -43,8 +43,19 @@ static int add_disk(struct kernel *k, struct scsidev *s, char *err, size_t errsz
     }
     c = &s->ctrl->children[s->ctrl->nchildren - 1];
     c->devnum = xasprintf("8:%d", disks * 16);
+    c->sectors = s->sectors;
     c->under = scsi_rel_path(s);
     return 0;
+}
+
+/* The lowest sg number not taken, as sg's idr_alloc() hands them out. */
+static int sg_free_number(const struct kernel *k)
+{
+    int n = 0;
+
+    while (scsi_find(k, n) != NULL)
+        n++;
+    return n;
 }
 
 static struct scsidev *scsi_new(struct kernel *k, struct device *ctrl, struct usbdev *usb)
@@ -53,7 +64,7 @@ static struct scsidev *scsi_new(struct kernel *k, struct device *ctrl, struct us
 
     s->ctrl = ctrl;
     s->usb = usb;
-    s->sg = (int)k->nscsis;
+    s->sg = sg_free_number(k);
     s->perm = (struct node_perm){.mode = 0660};
     k->scsis = xrealloc(k->scsis, (k->nscsis + 1) * sizeof(*k->scsis));
     k->scsis[k->nscsis++] = s;
@@ -70,7 +81,7 @@ int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
 
     if (argc < 3) {
         snprintf(err, errsz, "usage: scsi ADAPTER H:B:T:L [type=N] [vendor=TEXT] [model=TEXT] "
-                 "[disk=NAME]");
+                 "[serial=TEXT] [sg=N] [disk=NAME [size=SECTORS]]");
         return -1;
     }
     if ((ctrl = device_find_name(k, argv[1], strlen(argv[1]))) == NULL) {
@@ -114,12 +125,26 @@ int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
         } else if (strncmp(o, "model=", 6) == 0) {
             free(s->model);
             s->model = xstrdup(o + 6);
+        } else if (strncmp(o, "serial=", 7) == 0 && o[7]) {
+            free(s->serial);
+            s->serial = xstrdup(o + 7);
+        } else if (strncmp(o, "sg=", 3) == 0 && (type = strtol(o + 3, &end, 10), *end == '\0') &&
+                   end != o + 3 && type >= 0 && type < 32768 &&
+                   (scsi_find(k, (int)type) == NULL || scsi_find(k, (int)type) == s)) {
+            s->sg = (int)type; /* another number than the next free one: sg0 went away */
+        } else if (strncmp(o, "size=", 5) == 0 && o[5] >= '0' && o[5] <= '9' &&
+                   (s->sectors = strtoull(o + 5, &end, 10), *end == '\0')) {
+            /* the disk's, in 512-byte sectors */
         } else if (strncmp(o, "disk=", 5) == 0 && spec_name_ok(o + 5) && !s->disk) {
             s->disk = xstrdup(o + 5);
         } else {
             snprintf(err, errsz, "scsi %s: bad option '%s'", argv[2], o);
             return -1;
         }
+    }
+    if (s->sectors && !s->disk) {
+        snprintf(err, errsz, "scsi %s: size= needs disk=", argv[2]);
+        return -1;
     }
     return s->disk ? add_disk(k, s, err, errsz) : 0;
 }
@@ -149,6 +174,7 @@ void scsi_free_all(struct kernel *k)
     for (size_t i = 0; i < k->nscsis; i++) {
         free(k->scsis[i]->vendor);
         free(k->scsis[i]->model);
+        free(k->scsis[i]->serial);
         free(k->scsis[i]->disk);
         free(k->scsis[i]);
     }
@@ -186,7 +212,12 @@ void scsi_build_sys(struct kernel *k)
 
         *strstr(hostpath, "/target") = '\0';
         snprintf(hname, sizeof(hname), "host%d", s->host);
-        tree_kfile(tree_mkdirs(k->root, hostpath), "uevent", "DEVTYPE=scsi_host\n");
+        struct node *hostdir = tree_mkdirs(k->root, hostpath);
+        tree_kfile(hostdir, "uevent", "DEVTYPE=scsi_host\n");
+        /* the host's class device; unique_id is what the driver sets (libata: the port's
+         * print id), here the host number */
+        tree_kfile(tree_mkdirs(tree_mkdirs(hostdir, "scsi_host"), hname), "unique_id", "%d\n",
+                   s->host);
         tree_link_to(tree_mkdirs(k->root, "sys/bus/scsi/devices"), hname, hostpath);
         tree_link_to(tree_mkdirs(k->root, "sys/class/scsi_host"), hname, hostpath);
         char *tpath = xstrdup(path), tname[64];
@@ -198,9 +229,18 @@ void scsi_build_sys(struct kernel *k)
         tree_kfile(dir, "type", "%d\n", s->type);
         tree_kfile(dir, "vendor", "%-8.8s\n", s->vendor ? s->vendor : "QEMU");
         tree_kfile(dir, "model", "%-16.16s\n", s->model ? s->model : "QEMU HARDDISK");
+        /* Not a kernel attribute of a SCSI device (its serial is in vpd_pg80, udev's
+         * ID_SERIAL), but where hostdev's node devices read a disk's serial: its block
+         * device's device/serial (block_sda_SERIAL). */
+        if (s->serial != NULL)
+            tree_kfile(dir, "serial", "%s\n", s->serial);
         tree_kfile(dir, "uevent", "DEVTYPE=scsi_device\n%sMODALIAS=scsi:t-0x%02x\n",
              s->disk ? "DRIVER=sd\n" : "", (unsigned)s->type);
         tree_link_to(dir, "subsystem", "sys/bus/scsi");
+        if (s->disk != NULL) {
+            tree_mkdirs(k->root, "sys/bus/scsi/drivers/sd");
+            tree_link_to(dir, "driver", "sys/bus/scsi/drivers/sd");
+        }
         tree_link_to(tree_mkdirs(k->root, "sys/bus/scsi/devices"), name, path);
         snprintf(sg, sizeof(sg), "sg%d", s->sg);
         sgpath = xasprintf("%s/scsi_generic/%s", path, sg);

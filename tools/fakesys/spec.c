@@ -307,7 +307,7 @@ static int kw_iommu(struct parser *p, int argc, char **argv)
     struct kernel *k = p->k;
 
     if (argc < 2)
-        return perr(p, "usage: iommu none|intel|amd [enabled=yes|no] [irq-remap=yes|no] "
+        return perr(p, "usage: iommu none|intel|amd|smmu [enabled=yes|no] [irq-remap=yes|no] "
                        "[pt=yes|no]");
     if (strcmp(argv[1], "none") == 0)
         k->iommu = IOMMU_NONE;
@@ -315,8 +315,10 @@ static int kw_iommu(struct parser *p, int argc, char **argv)
         k->iommu = IOMMU_INTEL;
     else if (strcmp(argv[1], "amd") == 0)
         k->iommu = IOMMU_AMD;
+    else if (strcmp(argv[1], "smmu") == 0)
+        k->iommu = IOMMU_SMMU;
     else
-        return perr(p, "unknown IOMMU '%s' (none, intel, amd)", argv[1]);
+        return perr(p, "unknown IOMMU '%s' (none, intel, amd, smmu)", argv[1]);
     k->iommu_enabled = k->iommu != IOMMU_NONE;
     k->irq_remap = k->iommu != IOMMU_NONE;
     for (int i = 2; i < argc; i++) {
@@ -556,6 +558,9 @@ static int device_option(struct parser *p, struct device *dev, char *key, char *
         if (val == NULL || parse_link(val, cap ? &dev->cap_speed : &dev->link_speed,
                                       cap ? &dev->cap_width : &dev->link_width) < 0)
             return perr(p, "%s: bad %s '%s' (like 8GT/s,x4)", dev->name, key, val ? val : "");
+    } else if (strcmp(key, "link-port") == 0) {
+        NUM(10, 0, 255);
+        dev->link_port = (int)v;
     } else if (strcmp(key, "totalvfs") == 0) {
         NUM(10, 1, 4096);
         dev->totalvfs = (int)v;
@@ -645,6 +650,8 @@ static int device_defaults(struct parser *p, struct device *dev, bool port_set, 
             return perr(p, "%s: flr needs pcie=yes (conventional PCI has af_flr)", dev->name);
     if (!dev->pcie && (dev->cap_speed || port_set))
         return perr(p, "%s: link= and port= need pcie=yes", dev->name);
+    if (dev->link_port != 1 && dev->cap_speed == 0)
+        return perr(p, "%s: link-port= needs a link (link= or link-cap=)", dev->name);
     if (dev->totalvfs) {
         if (dev->vf_offset == 0)
             dev->vf_offset = 128 - (int)(dev->addr.slot * 8 + dev->addr.function);
@@ -934,7 +941,7 @@ static const struct {
     {"block", kw_child},   {"vf", kw_vf},           {"fault", kw_fault},
     {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
     {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
-    {"netdev", kw_hostuse}, {"holder", kw_hostuse}, {"zpool", kw_hostuse},
+    {"netdev", kw_hostuse}, {"holder", kw_hostuse}, {"loop", kw_hostuse}, {"zpool", kw_hostuse},
     {"btrfs", kw_hostuse},  {"mdev-type", kw_mdev_type}, {"mdev", kw_mdev}, {"usb", kw_usb_scsi}, {"scsi", kw_usb_scsi},
 };
 

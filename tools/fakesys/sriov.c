@@ -42,6 +42,7 @@ int sriov_enable(struct kernel *k, struct device *pf, int n)
         vf->cap_width = pf->cap_width;
         vf->link_speed = pf->link_speed;
         vf->link_width = pf->link_width;
+        vf->link_port = pf->link_port;
         vf->numa = pf->numa;
         vf->cpus = pf->cpus ? xstrdup(pf->cpus) : NULL;
         /* VFs have no ACS upstream of them to share: each gets its own group here. */

@@ -269,7 +269,20 @@ struct node *sysfs_chr(struct node *dir, const char *name, mode_t mode, unsigned
 
 static const char *iommu_name(const struct kernel *k)
 {
-    return k->iommu == IOMMU_AMD ? "ivhd0" : "dmar0";
+    /* an Arm SMMUv3 is named after its MMIO base (QEMU virt's) */
+    return k->iommu == IOMMU_AMD    ? "ivhd0"
+           : k->iommu == IOMMU_SMMU ? "smmu3.0x0000000009050000"
+                                    : "dmar0";
+}
+
+/* A partition's number: its place among its disk's partitions, in spec order. */
+static int partition_number(const struct device *dev, const struct child *part)
+{
+    int n = 0;
+
+    for (const struct child *c = dev->children; c <= part; c++)
+        n += c->disk != NULL && strcmp(c->subsystem, "block") == 0 && strcmp(c->disk, part->disk) == 0;
+    return n;
 }
 
 static void build_children(struct kernel *k, struct device *dev, struct node *dir, const char *path)
@@ -287,6 +300,16 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
         tree_attr(cd, &a_child_uevent, c);
         if (strcmp(c->subsystem, "net") == 0) {
             tree_attr(cd, &a_child_address, c);
+            if (c->speed > 0)
+                tree_kfile(cd, "speed", "%d\n", c->speed);
+        } else if (strcmp(c->subsystem, "block") == 0) {
+            tree_kfile(cd, "size", "%llu\n", c->sectors);
+            if (c->disk == NULL) { /* a disk, not a partition */
+                tree_kfile(cd, "removable", "0\n");
+                tree_kfile(tree_mkdirs(cd, "queue"), "logical_block_size", "512\n");
+            } else {
+                tree_kfile(cd, "partition", "%d\n", partition_number(dev, c));
+            }
         }
         hostuse_child_attrs(c, cd);
         tree_link_to(cd, "device", at);
@@ -427,8 +450,10 @@ static void build_sys(struct kernel *k)
         }
     }
     if (k->iommu != IOMMU_NONE) {
-        struct node *t = tree_mkdirs(sys, "firmware/acpi/tables");
-        tree_attr(t, k->iommu == IOMMU_INTEL ? &a_dmar : &a_ivrs, k);
+        /* An SMMU is described by IORT or the device tree, which hostdev does not read. */
+        if (k->iommu != IOMMU_SMMU)
+            tree_attr(tree_mkdirs(sys, "firmware/acpi/tables"),
+                      k->iommu == IOMMU_INTEL ? &a_dmar : &a_ivrs, k);
         if (k->iommu_enabled) {
             char *ipath = xasprintf("sys/devices/virtual/iommu/%s", iommu_name(k));
             struct node *id = tree_mkdirs(k->root, ipath);
@@ -438,7 +463,7 @@ static void build_sys(struct kernel *k)
                 tree_attr(ii, &a_intel_cap, k);
                 tree_attr(ii, &a_intel_ecap, k);
                 tree_attr(ii, &a_intel_version, k);
-            } else {
+            } else if (k->iommu == IOMMU_AMD) {
                 tree_attr(tree_mkdirs(id, "amd-iommu"), &a_amd_features, k);
             }
             tree_link_to(id, "subsystem", "sys/class/iommu");

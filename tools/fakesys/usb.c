@@ -47,10 +47,10 @@ static int parse_hex(const char *s, unsigned long max, unsigned long *v)
     return *end == '\0' && *v <= max ? 0 : -1;
 }
 
-/* iface=CC:SS:PP[:DRIVER] */
+/* iface=CC:SS:PP[:DRIVER[:TEXT]]: TEXT is the rest of the word, colons and all. */
 static int parse_iface(const char *s, struct usb_iface *f)
 {
-    char buf[128], *save = NULL, *c, *sc, *pr, *drv;
+    char buf[128], *save = NULL, *c, *sc, *pr, *drv, *text = NULL;
     unsigned long v[3];
 
     if (strlen(s) >= sizeof(buf))
@@ -60,6 +60,8 @@ static int parse_iface(const char *s, struct usb_iface *f)
     sc = strtok_r(NULL, ":", &save);
     pr = strtok_r(NULL, ":", &save);
     drv = strtok_r(NULL, ":", &save);
+    if (drv != NULL && save != NULL && *save != '\0')
+        text = save;
     if (c == NULL || sc == NULL || pr == NULL || parse_hex(c, 0xff, &v[0]) < 0 ||
         parse_hex(sc, 0xff, &v[1]) < 0 || parse_hex(pr, 0xff, &v[2]) < 0)
         return -1;
@@ -69,6 +71,7 @@ static int parse_iface(const char *s, struct usb_iface *f)
     if (drv != NULL && !spec_name_ok(drv))
         return -1; /* it names a directory: sys/bus/usb/drivers/DRIVER */
     f->driver = drv ? xstrdup(drv) : NULL;
+    f->text = text ? xstrdup(text) : NULL;
     return 0;
 }
 
@@ -83,7 +86,8 @@ int usb_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
 
     if (argc < 4) {
         snprintf(err, errsz, "usage: usb CONTROLLER BUS-PORT VVVV:PPPP [class=HH] [serial=TEXT] "
-                 "[product=TEXT] [iface=CC:SS:PP[:DRIVER]]... [disk=NAME]");
+                 "[product=TEXT] [manufacturer=TEXT] [iface=CC:SS:PP[:DRIVER[:TEXT]]]... "
+                 "[disk=NAME]");
         return -1;
     }
     if ((ctrl = device_find_name(k, argv[1], strlen(argv[1]))) == NULL) {
@@ -135,6 +139,9 @@ int usb_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
         } else if (strncmp(o, "product=", 8) == 0 && o[8]) {
             free(u->name);
             u->name = xstrdup(o + 8);
+        } else if (strncmp(o, "manufacturer=", 13) == 0 && o[13]) {
+            free(u->manufacturer);
+            u->manufacturer = xstrdup(o + 13);
         } else if (strncmp(o, "iface=", 6) == 0 && parse_iface(o + 6, &f) == 0) {
             u->ifaces = xrealloc(u->ifaces, (u->nifaces + 1) * sizeof(*u->ifaces));
             u->ifaces[u->nifaces++] = f;
@@ -150,7 +157,7 @@ int usb_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz)
         /* A stick: mass storage (08), SCSI transparent (06), bulk-only (50), on usb-storage. */
         if (u->nifaces == 0) {
             u->ifaces = xcalloc(1, sizeof(*u->ifaces));
-            u->ifaces[u->nifaces++] = (struct usb_iface){8, 6, 0x50, xstrdup("usb-storage")};
+            u->ifaces[u->nifaces++] = (struct usb_iface){8, 6, 0x50, xstrdup("usb-storage"), NULL};
         }
         u->scsi_host = scsi_host_alloc(k);
         if (scsi_add_below_usb(k, u, err, errsz) < 0)
@@ -164,12 +171,15 @@ void usb_free_all(struct kernel *k)
 {
     for (size_t i = 0; i < k->nusbs; i++) {
         struct usbdev *u = k->usbs[i];
-        for (size_t f = 0; f < u->nifaces; f++)
+        for (size_t f = 0; f < u->nifaces; f++) {
             free(u->ifaces[f].driver);
+            free(u->ifaces[f].text);
+        }
         free(u->ifaces);
         free(u->port);
         free(u->serial);
         free(u->name);
+        free(u->manufacturer);
         free(u->disk);
         free(u);
     }
@@ -204,9 +214,9 @@ char *usb_path(const struct usbdev *u)
 /* The device directory @path (root-relative) of a USB device; @port is its sysfs name, @ifbase
  * what its interfaces' names start with (a root hub's: "B-0"). */
 static void build_one(struct kernel *k, const char *path, const char *port, const char *ifbase,
-                      int bus, int devnum,
-                      unsigned vendor, unsigned product, int cls, const char *serial,
-                      const char *name, const struct usb_iface *ifaces, size_t nifaces)
+                      int bus, int devnum, unsigned vendor, unsigned product, int cls,
+                      const char *serial, const char *name, const char *manufacturer,
+                      const struct usb_iface *ifaces, size_t nifaces)
 {
     struct node *dir = tree_mkdirs(k->root, path);
 
@@ -220,6 +230,8 @@ static void build_one(struct kernel *k, const char *path, const char *port, cons
         tree_kfile(dir, "serial", "%s\n", serial);
     if (name != NULL)
         tree_kfile(dir, "product", "%s\n", name);
+    if (manufacturer != NULL)
+        tree_kfile(dir, "manufacturer", "%s\n", manufacturer);
     tree_kfile(dir, "uevent",
          "MAJOR=%d\nMINOR=%d\nDEVNAME=bus/usb/%03d/%03d\nDEVTYPE=usb_device\nDRIVER=usb\n"
          "PRODUCT=%x/%x/0\nTYPE=%d/0/0\nBUSNUM=%03d\nDEVNUM=%03d\n",
@@ -234,6 +246,8 @@ static void build_one(struct kernel *k, const char *path, const char *port, cons
         tree_kfile(id, "bInterfaceClass", "%02x\n", (unsigned)ifaces[i].cls);
         tree_kfile(id, "bInterfaceSubClass", "%02x\n", (unsigned)ifaces[i].sub);
         tree_kfile(id, "bInterfaceProtocol", "%02x\n", (unsigned)ifaces[i].proto);
+        if (ifaces[i].text != NULL)
+            tree_kfile(id, "interface", "%s\n", ifaces[i].text);
         tree_kfile(id, "uevent", "DEVTYPE=usb_interface\n%s%s%sINTERFACE=%d/%d/%d\n",
              ifaces[i].driver ? "DRIVER=" : "", ifaces[i].driver ? ifaces[i].driver : "",
              ifaces[i].driver ? "\n" : "", ifaces[i].cls, ifaces[i].sub, ifaces[i].proto);
@@ -250,9 +264,37 @@ static void build_one(struct kernel *k, const char *path, const char *port, cons
     }
 }
 
+/* What the root hub of the host controller @ctrl says of itself: its product id (1 for a USB
+ * 1.1 bus, 2 for USB 2.0, an xHCI's high-speed bus too), its product string, and the HCD's
+ * name, which its manufacturer string ends with ("Linux 6.1.0 uhci_hcd"). */
+static void root_hub_strings(const struct device *ctrl, unsigned *product, const char **name,
+                             const char **hcd)
+{
+    static const struct {
+        uint32_t class;
+        unsigned product;
+        const char *name, *hcd;
+    } hcds[] = {
+        {0x0c0300, 1, "UHCI Host Controller", "uhci_hcd"},
+        {0x0c0310, 1, "OHCI PCI host controller", "ohci_hcd"},
+        {0x0c0320, 2, "EHCI Host Controller", "ehci_hcd"},
+    };
+
+    *product = 2;
+    *name = "xHCI Host Controller";
+    *hcd = "xhci-hcd";
+    for (size_t i = 0; i < FS_ARRAY_SIZE(hcds); i++) {
+        if (ctrl->class == hcds[i].class) {
+            *product = hcds[i].product;
+            *name = hcds[i].name;
+            *hcd = hcds[i].hcd;
+        }
+    }
+}
+
 void usb_build_sys(struct kernel *k)
 {
-    static const struct usb_iface hub = {9, 0, 0, (char *)"hub"};
+    static const struct usb_iface hub = {9, 0, 0, (char *)"hub", NULL};
 
     if (k->nusbs > 0)
         tree_mkdirs(k->root, "sys/bus/usb/drivers/usb");
@@ -263,12 +305,18 @@ void usb_build_sys(struct kernel *k)
         snprintf(hname, sizeof(hname), "usb%d", u->bus);
         snprintf(hif, sizeof(hif), "%d-0", u->bus);
         struct node *hd = tree_child(tree_mkdirs(k->root, ctrl), hname);
-        if (hd == NULL || tree_child(hd, "busnum") == NULL) /* the root hub, once */
-            build_one(k, hpath, hname, hif, u->bus, 1, 0x1d6b, 0x0002, 9, NULL, "xHCI Host Controller",
+        if (hd == NULL || tree_child(hd, "busnum") == NULL) { /* the root hub, once */
+            unsigned product;
+            const char *name, *hcd;
+            root_hub_strings(u->ctrl, &product, &name, &hcd);
+            char *maker = xasprintf("Linux %s %s", k->version, hcd);
+            build_one(k, hpath, hname, hif, u->bus, 1, 0x1d6b, product, 9, NULL, name, maker,
                       &hub, 1);
+            free(maker);
+        }
         if (u->ctrl->present)
             build_one(k, path, u->port, u->port, u->bus, u->devnum, u->vendor, u->product, u->cls,
-                      u->serial, u->name, u->ifaces, u->nifaces);
+                      u->serial, u->name, u->manufacturer, u->ifaces, u->nifaces);
         free(ctrl);
         free(hpath);
         free(path);
