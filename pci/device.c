@@ -598,6 +598,9 @@ HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *
     if (r == 0 && (fill & HD_FILL_PARENT)) {
         /* The link read for the parent says whether the device is there, too. */
         r = hd_device_fill_fields(dev, HD_FILL_PARENT, false);
+    } else if (r == 0 && (fill & HD_FILL_GROUP) &&
+               (r = hd_device_fill_fields(dev, HD_FILL_GROUP, false)) == 0 && dev->group >= 0) {
+        /* So does its iommu_group link; without one (no IOMMU), the directory is looked for. */
     } else if (r == 0) {
         r = hd_fs_exists(ctx, path);
         if (r == 0)
