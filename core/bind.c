@@ -262,9 +262,11 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
     if ((r = refresh_unless_fresh(dev, flags)) < 0)
         return r;
     /* Every later step reads the driver link: one that cannot be read stops us before the
-     * first write, not halfway. */
+     * first write, not halfway. A fresh caller read the link itself under its locks. */
     char now[256];
-    if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
+    if (flags & HD_BIND_FRESH)
+        hd_strlcpy(now, dev->driver ? dev->driver : "", sizeof(now));
+    else if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
         return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name, strerror(-r));
     if (strcmp(now, dev->driver ? dev->driver : "") != 0)
         return hd_err(ctx, -EAGAIN,

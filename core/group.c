@@ -20,6 +20,12 @@ static bool member_is_dma_safe(const struct hd_device *dev)
 
 HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **out)
 {
+    return hd_group_open_fill(ctx, number, HD_FILL_IDENT | HD_FILL_CONFIG, out);
+}
+
+HD_EXPORT int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fill,
+                                 struct hd_group **out)
+{
     char path[HD_PATH_MAX];
     struct hd_group *g;
     char **names;
@@ -58,7 +64,11 @@ HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **ou
         /* The kernel lists it in the group: that is its group, no link to read. */
         dev->group = number;
         dev->filled |= HD_FILL_GROUP;
-        r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG, false);
+        /* Viability needs the drivers alone: their links, one read a member, where uevent and
+         * config space take six. */
+        r = fill & HD_FILL_IDENT ? 0 : hd_device_fill_driver(dev);
+        if (r == 0)
+            r = hd_device_fill_fields(dev, fill, false);
         /* A vfio cdev (HD_FILL_EXTRA) matters only to a member on a driver not DMA-safe. */
         if (r == 0 && !hd_driver_is_dma_safe(dev->driver))
             r = hd_device_fill_fields(dev, HD_FILL_EXTRA, false);

@@ -389,10 +389,10 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 /* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
  * family driver (an undo puts a device back on the exact driver it was on). */
 #define HD_DETACH_EXACT (1u << 8)
-/* Flags of both: @dev was read under the operation's locks and nothing was written to it
- * since, so it is not read again before acting (HD_BIND_FRESH); the caller reads nothing of
- * it afterwards (a batch leaves snapshots stale anyway), so it is not read again when done
- * (HD_BIND_NO_REREAD). */
+/* Flags of both: @dev was read under the operation's locks (its driver from the link) and
+ * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
+ * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is
+ * not read again when done (HD_BIND_NO_REREAD). */
 #define HD_BIND_FRESH (1u << 9)
 #define HD_BIND_NO_REREAD (1u << 10)
 /* hd_bind_reattach() flags: the caller read the driver record under the operation's locks

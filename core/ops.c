@@ -246,14 +246,21 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     if ((r = hd_txn_lock(&o.t, jdevs, o.d.n)) < 0)
         goto fail;
     /* Under the locks: what the devices are now, and who holds them. What another process
-     * may have changed meanwhile is read again: the driver (with ids and class, in uevent),
-     * the override, a PF's VFs; the group, the place and the header type are the slot's, not
-     * the driver's. A group's members get what they were not read for yet. */
+     * may have changed meanwhile is read again: the driver, the override, a PF's VFs; the
+     * ids, the class, the group, the place and the header type are the slot's, not the
+     * driver's (uevent and the driver link agreed before the locks). A group's members get
+     * what they were not read for yet. */
     for (size_t i = 0; i < o.d.n && r == 0; i++) {
         /* A VF's physfn is its slot's, and it has no VFs: only a PF's SR-IOV side changes. */
-        unsigned int again = HD_FILL_IDENT | HD_FILL_OVERRIDE |
+        unsigned int again = HD_FILL_OVERRIDE |
                              (hd_device_get_physfn(o.d.v[i]) ? 0 : HD_FILL_SRIOV);
         r = hd_device_fill_fields(o.d.v[i], again, true);
+        /* The driver from its link (one read where uevent takes three); a device without one
+         * may have gone: its uevent tells (-ENODEV). */
+        if (r == 0)
+            r = hd_device_fill_driver(o.d.v[i]);
+        if (r == 0 && hd_device_get_driver(o.d.v[i]) == NULL)
+            r = hd_device_fill_fields(o.d.v[i], HD_FILL_IDENT, true);
         if (r == 0)
             r = hd_device_fill_fields(o.d.v[i], fill & ~(hd_device_get_physfn(o.d.v[i])
                                                              ? (unsigned)HD_FILL_CONFIG : 0u),

@@ -632,6 +632,17 @@ int hd_fs_write_attr(struct hd_ctx *ctx, const char *path, const char *value)
     return err;
 }
 
+/* close_range(0, 2) where the kernel has it (5.9), through syscall() for C libraries that
+ * lack the wrapper: -1 otherwise. */
+static int close_stdio(void)
+{
+#ifdef SYS_close_range
+    return (int)syscall(SYS_close_range, 0u, 2u, 0u);
+#else
+    return -1;
+#endif
+}
+
 /* In the writer child: is its caller still waiting for the result? */
 static bool caller_waits(int result_fd)
 {
@@ -678,12 +689,17 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
-             * stdin, stdout and stderr become the root's O_PATH descriptor, on which every
-             * read and write fails (EBADF) and which holds nothing open; so goes its log
-             * (another thread may have held the log's locks when it was forked). */
-            dup2(ctx->rootfd, 0);
-            dup2(ctx->rootfd, 1);
-            dup2(ctx->rootfd, 2);
+             * stdin, stdout and stderr are closed in one call (Linux 5.9), so every read and
+             * write there fails (EBADF) until a file it opens takes the number (the attribute
+             * takes 0): the library never prints, so only its own writes go there. Before 5.9 they become the
+             * root's O_PATH descriptor, which fails them the same way and holds nothing open.
+             * So goes its log (another thread may have held the log's locks when it was
+             * forked). */
+            if (close_stdio() < 0) {
+                dup2(ctx->rootfd, 0);
+                dup2(ctx->rootfd, 1);
+                dup2(ctx->rootfd, 2);
+            }
             ctx->log_fn = NULL;
             const struct hd_writer_hooks *hooks = ctx->writer;
             /* A caller that gave up (or died) before the write started: no write. */

@@ -320,7 +320,7 @@ int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size)
 }
 
 /* The driver from its link: NULL when unbound. */
-static int fill_driver_link(struct hd_device *dev)
+int hd_device_fill_driver(struct hd_device *dev)
 {
     char name[128];
     int r = hd_device_read_driver(dev, name, sizeof(name));
@@ -365,7 +365,7 @@ int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *dr
     dev->subsystem_device = le16_at(cfg + 0x2e);
     if (driver_known)
         dev->driver = driver; /* the drivers' directories told (enumerate.c) */
-    else if ((r = fill_driver_link(dev)) < 0)
+    else if ((r = hd_device_fill_driver(dev)) < 0)
         return r;
     if (dev->vendor == 0xffff) {
         *vf_pending = true;
@@ -598,6 +598,9 @@ HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *
     if (r == 0 && (fill & HD_FILL_PARENT)) {
         /* The link read for the parent says whether the device is there, too. */
         r = hd_device_fill_fields(dev, HD_FILL_PARENT, false);
+    } else if (r == 0 && (fill & HD_FILL_GROUP) &&
+               (r = hd_device_fill_fields(dev, HD_FILL_GROUP, false)) == 0 && dev->group >= 0) {
+        /* So does its iommu_group link; without one (no IOMMU), the directory is looked for. */
     } else if (r == 0) {
         r = hd_fs_exists(ctx, path);
         if (r == 0)

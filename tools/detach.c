@@ -16,7 +16,7 @@ static void warn_if_not_viable(struct tool *t, const char *name)
     if (tool_json(t) || tool_open_device_fill(t, name, HD_FILL_GROUP, &dev) != EXIT_DONE)
         return;
     number = hd_device_get_iommu_group(dev);
-    if (number >= 0 && hd_group_open(t->ctx, number, &g) == 0) {
+    if (number >= 0 && hd_group_open_fill(t->ctx, number, 0, &g) == 0) {
         if (!hd_group_is_viable(g)) {
             fprintf(stderr, "hostdev detach: note: IOMMU group %d is not viable yet, a VM cannot "
                             "use %s:", number, name);

@@ -252,6 +252,10 @@ struct hd_group;
 /* A snapshot of group @number: its members with their drivers. -ENOENT when there is no such
  * group (no IOMMU, or a wrong number). */
 int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **group);
+/* The same with the members' @fill fields read (hd_group_open: HD_FILL_IDENT | HD_FILL_CONFIG);
+ * 0 reads their drivers alone, all that viability and its blockers need. */
+int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fill,
+                       struct hd_group **group);
 struct hd_group *hd_group_ref(struct hd_group *group);
 struct hd_group *hd_group_unref(struct hd_group *group);
 int hd_group_get_number(const struct hd_group *group);
