@@ -374,15 +374,6 @@ static size_t nodes_for(struct hd_ctx *ctx, int group, const char *cdev,
     return n;
 }
 
-static const struct hd_jstep *journal_own(const struct hd_journal *j, const char *path)
-{
-    for (size_t i = 0; j != NULL && i < j->nsteps; i++) {
-        if (j->steps[i].kind == HD_JSTEP_OWN && strcmp(j->steps[i].node.path, path) == 0)
-            return &j->steps[i];
-    }
-    return NULL;
-}
-
 /* Under the map lock (a dry run takes none): read the map, let @fn look at or change it, and
  * write it back when @fn changed it (returned 0) and @write. @fn returns -errno, 0 (changed)
  * or 1 (as it was). A node shared between VMs (dev/iommu) is given and taken back under this
@@ -432,7 +423,7 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
         return hd_errr(t->ctx, -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a->name);
     for (size_t k = 0; k < np; k++) {
         const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
-        const struct hd_jstep *done = journal_own(t->j, paths[k]);
+        const struct hd_jstep *done = hd_journal_find_own(t->j, paths[k]);
         struct hd_node_owner was;
         if (done != NULL)
             was = done->node;
@@ -697,7 +688,7 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
             struct hd_node_owner to = *orig;
             struct hd_jstep s = {.kind = HD_JSTEP_OWN};
             struct stat st;
-            if (journal_own(t->j, orig->path) != NULL)
+            if (hd_journal_find_own(t->j, orig->path) != NULL)
                 continue;
             if ((r = hd_fs_stat(ctx, orig->path, &st)) == -ENOENT) {
                 r = 0;

@@ -227,20 +227,21 @@ struct hd_jstep {
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
 };
 
-struct hd_journal {
-    int fd; /* holds the flock while the operation runs */
-    char path[HD_PATH_MAX];
-    bool is_tmp; /* never got its name: its process died before any write */
-    enum hd_jop op;
-    char vm[HD_VM_ID_MAX + 1]; /* "" for operations without a VM */
-    struct hd_jdev *devs; /* the plan */
-    size_t ndevs;
-    struct hd_jstep *steps; /* what was started, in order */
-    size_t nsteps, capsteps;
-    bool committed; /* its "commit" line was written */
-    char *pending; /* lines not written yet (fd -1: the file is not made yet) */
-    size_t npending, cappending;
-};
+/* An operation's intent log, open while it runs or read back by recover (private to journal.c). */
+struct hd_journal;
+enum hd_jop hd_journal_op(const struct hd_journal *j);
+const char *hd_journal_vm(const struct hd_journal *j); /* "" for operations without a VM */
+const char *hd_journal_path(const struct hd_journal *j); /* relative to the root */
+/* Never got its name: its process died before any write (hd_journal_claim()). */
+bool hd_journal_is_tmp(const struct hd_journal *j);
+bool hd_journal_is_committed(const struct hd_journal *j); /* its "commit" line is there */
+/* Its file is made (hd_journal_prepare() makes none until the first flush). */
+bool hd_journal_is_made(const struct hd_journal *j);
+/* The plan, and what was started, in order. */
+const struct hd_jdev *hd_journal_devs(const struct hd_journal *j, size_t *n);
+const struct hd_jstep *hd_journal_steps(const struct hd_journal *j, size_t *n);
+/* The OWN step that gave node @path away (NULL: none, or @j NULL). */
+const struct hd_jstep *hd_journal_find_own(const struct hd_journal *j, const char *path);
 
 /* Create, lock and fsync a journal naming the plan (@vm may be NULL). */
 int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
@@ -250,8 +251,6 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
  * one fsync. */
 int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                        const struct hd_jdev *devs, size_t n, struct hd_journal **j);
-/* Append @step and fsync, before doing it. */
-int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
 /* Add @step's line without writing it: hd_journal_flush() writes every such line (and makes
  * the file first when it is not made yet) in one write and one fsync, before the first of
  * those steps is done. */
@@ -280,9 +279,6 @@ int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j);
 bool hd_journal_last(struct hd_ctx *ctx, const struct hd_journal *j, int *hold_fd);
 /* After hd_journal_last(): a shared hold again, so the undo's own writers can hold it too. */
 void hd_journal_rehold(int fd);
-/* Parse @text into @j. With a damaged journal, the devices named before the damage are still
- * in @j (so that their groups can be held back) and -EBADMSG is returned. */
-int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j);
 /* Names in STATE/journal (none when it does not exist). */
 int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
 /* Lock and read a journal whose process is gone: -EBUSY while it lives, -ENOENT when it

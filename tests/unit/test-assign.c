@@ -306,17 +306,19 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
     struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
                          .record = HD_JREC_NONE};
     struct hd_journal *j, *claimed;
-    size_t n;
+    size_t n, ndevs, nsteps;
 
     devs[0].addr = ah_addr(DEV);
     devs[1].addr = ah_addr(DEV2);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", devs, 2, &j), 0);
     s.addr = devs[0].addr;
-    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
     s.kind = HD_JSTEP_OWN;
     strcpy(s.node.path, "dev/vfio/7");
     s.node.mode = 0600;
-    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_ptr_null(strstr(names[0], ".tmp"));
@@ -324,18 +326,20 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
     ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), -EBUSY);
     hd_journal_close(j); /* as if we died */
     ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), 0);
-    ck_assert_int_eq(claimed->op, HD_JOP_ACQUIRE);
-    ck_assert_str_eq(claimed->vm, "vm1");
-    ck_assert_uint_eq(claimed->ndevs, 2);
-    ck_assert_int_eq(claimed->devs[1].group, 8);
-    ck_assert_uint_eq(claimed->nsteps, 2);
-    ck_assert_int_eq(claimed->steps[0].kind, HD_JSTEP_DETACH);
-    ck_assert_str_eq(claimed->steps[1].node.path, "dev/vfio/7");
-    ck_assert_uint_eq(claimed->steps[1].node.mode, 0600);
-    ck_assert(claimed->steps[0].from_known);
-    ck_assert_str_eq(claimed->steps[0].from, "e1000e");
-    ck_assert_str_eq(claimed->steps[0].to, "vfio-pci");
-    ck_assert_int_eq(claimed->steps[0].record, HD_JREC_NONE);
+    ck_assert_int_eq(hd_journal_op(claimed), HD_JOP_ACQUIRE);
+    ck_assert_str_eq(hd_journal_vm(claimed), "vm1");
+    const struct hd_jdev *cdevs = hd_journal_devs(claimed, &ndevs);
+    ck_assert_uint_eq(ndevs, 2);
+    ck_assert_int_eq(cdevs[1].group, 8);
+    const struct hd_jstep *steps = hd_journal_steps(claimed, &nsteps);
+    ck_assert_uint_eq(nsteps, 2);
+    ck_assert_int_eq(steps[0].kind, HD_JSTEP_DETACH);
+    ck_assert_str_eq(steps[1].node.path, "dev/vfio/7");
+    ck_assert_uint_eq(steps[1].node.mode, 0600);
+    ck_assert(steps[0].from_known);
+    ck_assert_str_eq(steps[0].from, "e1000e");
+    ck_assert_str_eq(steps[0].to, "vfio-pci");
+    ck_assert_int_eq(steps[0].record, HD_JREC_NONE);
     hd_journal_end(ctx, claimed);
     hd_strv_free(names, n);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
@@ -347,54 +351,50 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
 }
 END_TEST
 
+/* Write @text as journal NAME in @root's state and read it back as recover does. */
+static int peek_text(struct hd_ctx *ctx, const char *root, const char *text,
+                     struct hd_journal **j)
+{
+    ah_write(root, "run/hostdev/journal/detach-1-1", text);
+    return hd_journal_peek(ctx, "detach-1-1", j);
+}
+
 HD_TEST(journal_torn_last_line_is_dropped)
 {
-    struct hd_journal j;
-    struct hd_ctx *ctx;
+    char *root = ah_tree("");
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_journal *j;
+    size_t nsteps;
 
-    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 release vm-2\ndev 0000:03:00.0 7\n"
-                                           "reset 0000:03:00.0\nreattach 0000:03:0",
-                                      &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 1 release vm-2\ndev 0000:03:00.0 7\n"
+                                          "reset 0000:03:00.0\nreattach 0000:03:0",
+                               &j),
                      0);
-    ck_assert_int_eq(j.op, HD_JOP_RELEASE);
-    ck_assert_uint_eq(j.nsteps, 1);
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nbogus line\n", &j),
+    ck_assert_int_eq(hd_journal_op(j), HD_JOP_RELEASE);
+    hd_journal_steps(j, &nsteps);
+    ck_assert_uint_eq(nsteps, 1);
+    hd_journal_close(j);
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 1 acquire vm\nbogus line\n", &j),
                      -EBADMSG);
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nown /etc/x 0 0 0\n",
-                                      &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 1 acquire vm\nown /etc/x 0 0 0\n",
+                               &j),
                      -EBADMSG);
-    free(j.devs);
-    free(j.steps);
     /* Version 2: any operation, the driver a device came from, its record, a commit line;
      * special mode bits are never taken from a journal. */
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 detach\ndev 0000:03:00.0 7\n"
-                                           "detach 0000:03:00.0 - vfio-pci norec\ncommit\n", &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 detach\ndev 0000:03:00.0 7\n"
+                                          "detach 0000:03:00.0 - vfio-pci norec\ncommit\n", &j),
                      0);
-    ck_assert_int_eq(j.op, HD_JOP_DETACH);
-    ck_assert_str_eq(j.vm, "");
-    ck_assert(j.committed);
-    ck_assert_str_eq(j.steps[0].from, "");
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
-                                           "own dev/vfio/7 0 0 4777\n", &j),
+    ck_assert_int_eq(hd_journal_op(j), HD_JOP_DETACH);
+    ck_assert_str_eq(hd_journal_vm(j), "");
+    ck_assert(hd_journal_is_committed(j));
+    ck_assert_str_eq(hd_journal_steps(j, &nsteps)[0].from, "");
+    hd_journal_close(j);
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 acquire vm\n"
+                                          "own dev/vfio/7 0 0 4777\n", &j),
                      -EBADMSG);
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
     /* dev/fd/0 is a magic link (dev/fd/3 the root itself): only a VM's node kinds. */
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
-                                           "own dev/fd/0/victim 4242 4242 0777\n", &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 acquire vm\n"
+                                          "own dev/fd/0/victim 4242 4242 0777\n", &j),
                      -EBADMSG);
     for (size_t i = 0; i < 6; i++) {
         static const char *const ok[] = {"dev/vfio/7", "dev/vfio/devices/vfio0", "dev/iommu",
@@ -405,9 +405,9 @@ HD_TEST(journal_torn_last_line_is_dropped)
                                             "dev/vfio/devices/x", "dev/null", "etc/shadow"};
     for (size_t i = 0; i < 6; i++)
         ck_assert_msg(!hd_node_path_valid(bad_nodes[i]), "%s accepted", bad_nodes[i]);
-    free(j.devs);
-    free(j.steps);
     hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
@@ -588,7 +588,8 @@ HD_TEST(recover_undoes_an_uncommitted_acquire)
     s.node.uid = geteuid();
     s.node.gid = getegid();
     s.node.mode = 0600;
-    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
     snprintf(path, sizeof(path), "%s/dev/vfio/7", root);
     ck_assert_int_eq(chown(path, vm_uid(), vm_gid()), 0);
     ck_assert_int_eq(chmod(path, 0660), 0);
