@@ -141,7 +141,7 @@ static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *
     if (r < 0)
         return r;
     if (!hd_device_has_reset(dev)) {
-        hd_info(t->ctx, "%s: no reset method; vfio-pci resets what it can when the VM opens it",
+        hd_info(hd_txn_ctx(t), "%s: no reset method; vfio-pci resets what it can when the VM opens it",
                 dev->name);
         return 0;
     }
@@ -161,7 +161,7 @@ static void owner_text(char *buf, size_t size, uid_t uid, gid_t gid, mode_t mode
 static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
                      struct hd_node_owner *was)
 {
-    struct hd_ctx *ctx = t->ctx;
+    struct hd_ctx *ctx = hd_txn_ctx(t);
     struct hd_node_owner to = {.uid = uid, .gid = gid, .mode = 0660};
     struct hd_jstep s = {.kind = HD_JSTEP_OWN};
     struct stat st;
@@ -171,7 +171,7 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
 
     memset(was, 0, sizeof(*was));
     hd_strlcpy(was->path, path, sizeof(was->path));
-    if (fd == -ENOENT && t->dry_run)
+    if (fd == -ENOENT && hd_txn_dry_run(t))
         st.st_uid = st.st_gid = 0, st.st_mode = 0600; /* made by the detach this run plans */
     else if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path,
@@ -385,10 +385,10 @@ static int with_map(struct hd_txn *t, bool write,
     struct hd_assignment_list *map = NULL;
     int lockfd = -1, r;
 
-    if ((!t->dry_run && (r = hd_lock_map(t->ctx, &lockfd)) < 0) ||
-        (r = hd_map_read(t->ctx, &map)) < 0 || (r = fn(t, map, data)) < 0)
+    if ((!hd_txn_dry_run(t) && (r = hd_lock_map(hd_txn_ctx(t), &lockfd)) < 0) ||
+        (r = hd_map_read(hd_txn_ctx(t), &map)) < 0 || (r = fn(t, map, data)) < 0)
         goto out;
-    r = r == 0 && write && !t->dry_run ? hd_map_write(t->ctx, map) : 0;
+    r = r == 0 && write && !hd_txn_dry_run(t) ? hd_map_write(hd_txn_ctx(t), map) : 0;
 out:
     hd_assignment_list_unref(map);
     hd_unlock(lockfd);
@@ -403,7 +403,7 @@ static void entry_init(struct hd_assignment *a, const struct hd_txn *t,
     memset(a, 0, sizeof(*a));
     a->kind = kind;
     hd_strlcpy(a->name, name, sizeof(a->name));
-    hd_strlcpy(a->vm, t->vm, sizeof(a->vm));
+    hd_strlcpy(a->vm, hd_txn_vm(t), sizeof(a->vm));
     a->group = group;
     a->since = (long long)time(NULL);
     a->uid = uid;
@@ -420,10 +420,10 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
     int r;
 
     if (hd_map_find_same(map, a) != NULL)
-        return hd_errr(t->ctx, -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a->name);
+        return hd_errr(hd_txn_ctx(t), -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a->name);
     for (size_t k = 0; k < np; k++) {
         const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
-        const struct hd_jstep *done = hd_journal_find_own(t->j, paths[k]);
+        const struct hd_jstep *done = hd_txn_find_own(t, paths[k]);
         struct hd_node_owner was;
         if (done != NULL)
             was = done->node;
@@ -432,7 +432,7 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
         a->nodes[a->nnodes++] = orig ? *orig : was;
     }
     if ((r = hd_map_add(map, a)) == 0)
-        hd_txn_note(t, "record", a->name, "", t->vm);
+        hd_txn_note(t, "record", a->name, "", hd_txn_vm(t));
     return r;
 }
 
@@ -462,11 +462,11 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         const struct pmdev *m = &p->mdevs[i];
         entry_init(&a, t, HD_ASSIGNMENT_MDEV, m->uuid, m->info.group, g->uid, g->gid);
         strcpy(a.parent, m->info.parent);
-        r = give_and_record(t, map, &a, paths, nodes_for(t->ctx, a.group, m->info.cdev, paths));
+        r = give_and_record(t, map, &a, paths, nodes_for(hd_txn_ctx(t), a.group, m->info.cdev, paths));
     }
     for (size_t i = 0; i < p->n && r == 0; i++) {
         struct hd_device *dev = p->v[i].dev;
-        if (!t->dry_run && (r = hd_txn_refresh(dev)) < 0)
+        if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
             break;
         entry_init(&a, t, HD_ASSIGNMENT_PCI, dev->name, dev->group, g->uid, g->gid);
         a.addr = dev->addr;
@@ -476,7 +476,7 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         if (a.detached)
             strcpy(a.driver, p->v[i].driver);
         r = give_and_record(t, map, &a, paths,
-                            nodes_for(t->ctx, a.group, hd_device_get_vfio_cdev(dev), paths));
+                            nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev), paths));
     }
     return r;
 }
@@ -486,18 +486,6 @@ static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gi
     struct give g = {p, uid, gid};
 
     return with_map(t, true, give_all, &g);
-}
-
-static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
-{
-    const struct hd_op_request *req = hd_op_request(op);
-
-    memset(t, 0, sizeof(*t));
-    t->ctx = hd_op_ctx(op);
-    t->op = op;
-    t->kind = kind;
-    t->dry_run = req->flags & HD_OP_DRY_RUN;
-    hd_strlcpy(t->vm, req->vm, sizeof(t->vm));
 }
 
 static struct hd_jdev *plan_jdevs(const struct plan *p)
@@ -530,10 +518,11 @@ int hd_ops_acquire(struct hd_op *op)
     struct hd_jdev *jdevs = NULL;
     struct hd_batch b = {0};
     struct plan p = {0};
-    struct hd_txn t;
+    struct hd_txn *t;
     int r;
 
-    txn_init(&t, op, HD_JOP_ACQUIRE);
+    if ((r = hd_txn_new(op, HD_JOP_ACQUIRE, req->vm, 0, &t)) < 0)
+        return r;
     if (!hd_vm_id_valid(req->vm)) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
@@ -546,12 +535,12 @@ int hd_ops_acquire(struct hd_op *op)
             goto fail;
         }
     }
-    if (!t.dry_run) {
+    if (!hd_txn_dry_run(t)) {
         hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
         hd_ctx_clear_error(ctx);
     }
     if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p)) == NULL ||
-        (r = hd_txn_lock(&t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
+        (r = hd_txn_lock(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
         (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req->vm, &p, map, req->flags)) < 0)
         goto fail;
@@ -561,7 +550,7 @@ int hd_ops_acquire(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_begin(&t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0)
+    if ((r = hd_txn_begin(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0)
         goto fail;
     /* 1. detach the managed devices (groups side by side), all of them before any reset (a
      * bus reset hits siblings). */
@@ -569,7 +558,7 @@ int hd_ops_acquire(struct hd_op *op)
         char to[HD_DRIVER_NAME_MAX];
         if (p.v[i].managed && !p.v[i].on_vfio &&
             (r = hd_op_target_driver(ctx, req, p.v[i].dev, to, sizeof(to))) == 0 &&
-            (r = step_to(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
+            (r = step_to(t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
@@ -577,19 +566,20 @@ int hd_ops_acquire(struct hd_op *op)
     hd_batch_free(&b);
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
     for (size_t i = 0; i < p.n && r >= 0; i++)
-        r = plan_reset(&t, p.v[i].dev, &b);
+        r = plan_reset(t, p.v[i].dev, &b);
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0 ||
-        (r = give_and_commit(&t, &p, req->uid, req->gid)) < 0)
+        (r = give_and_commit(t, &p, req->uid, req->gid)) < 0)
         goto fail;
-    r = hd_txn_commit(&t);
+    r = hd_txn_commit(t);
     goto out;
 fail:
-    r = hd_txn_abort(&t, r);
+    r = hd_txn_abort(t, r);
 out:
     free(jdevs);
     hd_batch_free(&b);
     hd_assignment_list_unref(map);
     plan_free(&p);
+    hd_txn_free(t);
     return r;
 }
 
@@ -678,7 +668,7 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
 static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
 {
     const struct hd_assignment_list *sel = data;
-    struct hd_ctx *ctx = t->ctx;
+    struct hd_ctx *ctx = hd_txn_ctx(t);
     int r = 0;
 
     for (size_t i = 0; i < sel->n && r == 0; i++) {
@@ -688,7 +678,7 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
             struct hd_node_owner to = *orig;
             struct hd_jstep s = {.kind = HD_JSTEP_OWN};
             struct stat st;
-            if (hd_journal_find_own(t->j, orig->path) != NULL)
+            if (hd_txn_find_own(t, orig->path) != NULL)
                 continue;
             if ((r = hd_fs_stat(ctx, orig->path, &st)) == -ENOENT) {
                 r = 0;
@@ -767,10 +757,10 @@ static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
         int r;
         if (sel->v[i].kind != HD_ASSIGNMENT_PCI)
             continue; /* nothing to reset or reattach */
-        r = hd_device_open(t->ctx, &sel->v[i].addr, &devs[i]);
+        r = hd_device_open(hd_txn_ctx(t), &sel->v[i].addr, &devs[i]);
         if (r == -ENODEV) {
-            if (!t->dry_run)
-                hd_state_del(t->ctx, "drivers", sel->v[i].name);
+            if (!hd_txn_dry_run(t))
+                hd_state_del(hd_txn_ctx(t), "drivers", sel->v[i].name);
             continue;
         }
         if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0)
@@ -792,7 +782,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             r = plan_reset(t, devs[i], &b);
     }
     if (r >= 0)
-        r = hd_batch_run(t->ctx, &b);
+        r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
     for (size_t i = sel->n; i > 0 && r >= 0; i--) {
         const struct hd_assignment *a = &sel->v[i - 1];
@@ -803,7 +793,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             continue;
         if ((r = hd_txn_refresh(dev)) < 0)
             break;
-        restore_record(t->ctx, dev, a, t->dry_run);
+        restore_record(hd_txn_ctx(t), dev, a, hd_txn_dry_run(t));
         s.addr = dev->addr;
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
@@ -811,7 +801,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
     }
     if (r >= 0)
-        r = hd_batch_run(t->ctx, &b);
+        r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
     return r < 0 ? r : 0;
 }
@@ -878,9 +868,9 @@ static int follow_in(struct hd_txn *t, struct hd_assignment_list *map, void *dat
     /* None held, or another device in its port: nothing of ours. */
     if (a == NULL || a->nnodes != 1 || (a->ids[0] && strcmp(a->ids, nt->ids) != 0))
         return 1;
-    if (strcmp(t->vm, a->vm) != 0)
-        return hd_err(t->ctx, -EAGAIN, "%s changed hands meanwhile; try again", a->name);
-    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(t->ctx, nt->node, &st) == 0 &&
+    if (strcmp(hd_txn_vm(t), a->vm) != 0)
+        return hd_err(hd_txn_ctx(t), -EAGAIN, "%s changed hands meanwhile; try again", a->name);
+    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(hd_txn_ctx(t), nt->node, &st) == 0 &&
         st.st_uid == a->uid && st.st_gid == a->gid && (st.st_mode & 07777) == 0660)
         return 1; /* as it should be */
     if ((r = give_node(t, nt->node, a->uid, a->gid, &was)) < 0)
@@ -898,10 +888,10 @@ int hd_ops_follow(struct hd_op *op)
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_node_target nt;
     struct hd_jdev jdev = {.group = -1};
-    struct hd_txn t;
+    char vm[HD_VM_ID_MAX + 1] = "";
+    struct hd_txn *t;
     int r;
 
-    txn_init(&t, op, HD_JOP_ACQUIRE);
     if (req->nnamed != 1 || req->n > 0 || req->nmdevs > 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "following a device takes one USB "
                        "device");
@@ -918,17 +908,22 @@ int hd_ops_follow(struct hd_op *op)
     if ((r = hd_map_read(ctx, &map)) < 0)
         return r;
     if ((a = hd_map_find_key(map, nt.kind, nt.name)) != NULL)
-        hd_strlcpy(t.vm, a->vm, sizeof(t.vm));
+        hd_strlcpy(vm, a->vm, sizeof(vm));
     hd_assignment_list_unref(map);
-    if (t.vm[0] == '\0')
+    if (vm[0] == '\0')
         return 0;
     /* A crash after the node was given leaves it given, and the map as it was: release gives
      * back the node the device has then, with the owner recorded for the old one (udev's
      * default for both). */
-    if ((r = hd_txn_lock(&t, &jdev, 1)) < 0 || (r = hd_txn_begin(&t, &jdev, 1)) < 0 ||
-        (r = with_map(&t, true, follow_in, &nt)) < 0)
-        return hd_txn_abort(&t, r);
-    return hd_txn_commit(&t);
+    if ((r = hd_txn_new(op, HD_JOP_ACQUIRE, vm, 0, &t)) < 0)
+        return r;
+    if ((r = hd_txn_lock(t, &jdev, 1)) < 0 || (r = hd_txn_begin(t, &jdev, 1)) < 0 ||
+        (r = with_map(t, true, follow_in, &nt)) < 0)
+        r = hd_txn_abort(t, r);
+    else
+        r = hd_txn_commit(t);
+    hd_txn_free(t);
+    return r;
 }
 
 int hd_ops_release(struct hd_op *op)
@@ -939,21 +934,22 @@ int hd_ops_release(struct hd_op *op)
     struct hd_node_target *named = NULL;
     struct hd_device **devs = NULL;
     struct hd_jdev *jdevs = NULL;
-    struct hd_txn t;
+    struct hd_txn *t = NULL;
     int r;
 
-    txn_init(&t, op, HD_JOP_RELEASE);
-    if (sel == NULL)
-        return -ENOMEM;
     if ((req->flags & HD_OP_FORCE) && req->vm[0] == '\0') {
         hd_assignment_list_unref(sel);
         return release_force(op);
+    }
+    if (sel == NULL || hd_txn_new(op, HD_JOP_RELEASE, req->vm, 0, &t) < 0) {
+        hd_assignment_list_unref(sel);
+        return -ENOMEM;
     }
     if (!hd_vm_id_valid(req->vm)) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
     }
-    if (!t.dry_run) {
+    if (!hd_txn_dry_run(t)) {
         hd_assign_recover(ctx, NULL);
         hd_ctx_clear_error(ctx);
     }
@@ -970,7 +966,7 @@ int hd_ops_release(struct hd_op *op)
     }
     for (size_t i = 0; i < sel->n; i++)
         jdev_of(&sel->v[i], &jdevs[i]);
-    if ((r = hd_txn_lock(&t, jdevs, sel->n)) < 0)
+    if ((r = hd_txn_lock(t, jdevs, sel->n)) < 0)
         goto fail;
     /* Read again under the locks: another release may have been quicker. */
     hd_assignment_list_unref(map);
@@ -979,7 +975,8 @@ int hd_ops_release(struct hd_op *op)
         (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
     for (size_t i = 0; i < sel->n; i++) {
-        if (!t.dry_run && sel->v[i].group >= 0 && !hd_lockset_holds(t.locks, sel->v[i].group)) {
+        if (!hd_txn_dry_run(t) && sel->v[i].group >= 0 &&
+            !hd_txn_holds_group(t, sel->v[i].group)) {
             r = hd_err(ctx, -EAGAIN, "the assignments of vm %s changed meanwhile; try again",
                        req->vm);
             goto fail;
@@ -990,7 +987,7 @@ int hd_ops_release(struct hd_op *op)
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
         goto fail;
     }
-    if ((r = hd_txn_begin(&t, jdevs, sel->n)) < 0)
+    if ((r = hd_txn_begin(t, jdevs, sel->n)) < 0)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
      * reattached (newest first), then the records go. */
@@ -999,15 +996,15 @@ int hd_ops_release(struct hd_op *op)
         goto fail;
     }
     follow_nodes(ctx, sel);
-    if ((r = restore_nodes(&t, sel)) == 0 && (r = open_selected(&t, sel, devs)) == 0 &&
-        (r = release_devices(&t, sel, devs)) == 0)
-        r = drop_entries(&t, req->vm, sel);
+    if ((r = restore_nodes(t, sel)) == 0 && (r = open_selected(t, sel, devs)) == 0 &&
+        (r = release_devices(t, sel, devs)) == 0)
+        r = drop_entries(t, req->vm, sel);
     if (r < 0)
         goto fail;
-    r = hd_txn_commit(&t);
+    r = hd_txn_commit(t);
     goto out;
 fail:
-    r = hd_txn_abort(&t, r);
+    r = hd_txn_abort(t, r);
 out:
     for (size_t i = 0; devs != NULL && i < sel->n; i++)
         hd_device_unref(devs[i]);
@@ -1016,6 +1013,7 @@ out:
     free(named);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);
+    hd_txn_free(t);
     return r;
 }
 
@@ -1031,12 +1029,13 @@ static int release_force(struct hd_op *op)
     struct hd_lockset *locks = NULL;
     struct hd_device *dev = NULL;
     const struct hd_assignment *a;
-    struct hd_txn t;
+    struct hd_txn *t = NULL;
     int group = -1, r;
 
-    txn_init(&t, op, HD_JOP_RELEASE);
-    if (sel == NULL)
+    if (sel == NULL || hd_txn_new(op, HD_JOP_RELEASE, req->vm, 0, &t) < 0) {
+        hd_assignment_list_unref(sel);
         return -ENOMEM;
+    }
     if (req->n != 1 || req->nmdevs > 0 || req->nnamed > 0) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "the emergency release takes one PCI "
                     "device");
@@ -1055,7 +1054,7 @@ static int release_force(struct hd_op *op)
         goto out;
     }
     group = a ? a->group : dev ? dev->group : -1;
-    if (!t.dry_run && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
+    if (!hd_txn_dry_run(t) && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
         goto out;
     hd_assignment_list_unref(map);
     map = NULL;
@@ -1064,14 +1063,14 @@ static int release_force(struct hd_op *op)
     if ((a = hd_map_find(map, addr)) != NULL) {
         struct hd_assignment_list *rest = NULL;
         int lockfd = -1;
-        if ((r = hd_map_add(sel, a)) < 0 || (!t.dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0))
+        if ((r = hd_map_add(sel, a)) < 0 || (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &lockfd)) < 0))
             goto out;
         if ((r = hd_map_read(ctx, &rest)) == 0) {
             for (size_t k = 0; k < a->nnodes; k++) {
                 if (node_keeper(rest, sel, a->nodes[k].path))
                     continue;
-                hd_txn_note(&t, "own", a->nodes[k].path, "", "as recorded");
-                if (!t.dry_run && hd_txn_set_owner(ctx, &a->nodes[k]) < 0)
+                hd_txn_note(t, "own", a->nodes[k].path, "", "as recorded");
+                if (!hd_txn_dry_run(t) && hd_txn_set_owner(ctx, &a->nodes[k]) < 0)
                     hd_warn(ctx, "%s: could not restore %s", a->name, a->nodes[k].path);
             }
         }
@@ -1082,29 +1081,30 @@ static int release_force(struct hd_op *op)
     }
     if (dev != NULL) {
         if (a != NULL)
-            restore_record(ctx, dev, a, t.dry_run);
+            restore_record(ctx, dev, a, hd_txn_dry_run(t));
         hd_txn_refresh(dev);
-        hd_txn_note(&t, "reattach", dev->name, dev->driver ? dev->driver : "none", "");
-        if (!t.dry_run && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
+        hd_txn_note(t, "reattach", dev->name, dev->driver ? dev->driver : "none", "");
+        if (!hd_txn_dry_run(t) && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
             hd_reset_apply(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
-        if (!t.dry_run && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
+        if (!hd_txn_dry_run(t) && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
     }
-    if (dev == NULL && !t.dry_run)
+    if (dev == NULL && !hd_txn_dry_run(t))
         hd_state_del(ctx, "drivers", a->name); /* gone: its driver record goes too */
     if (a != NULL) {
         char vm[HD_VM_ID_MAX + 1];
         hd_strlcpy(vm, a->vm, sizeof(vm));
-        r = drop_entries(&t, vm, sel);
+        r = drop_entries(t, vm, sel);
     }
     if (r == 0 && op != NULL)
-        hd_op_mark_steps(op, t.dry_run ? HD_STEP_PLANNED : HD_STEP_DONE);
+        hd_op_mark_steps(op, hd_txn_dry_run(t) ? HD_STEP_PLANNED : HD_STEP_DONE);
 out:
     hd_device_unref(dev);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);
     hd_lockset_release(locks);
+    hd_txn_free(t);
     return r;
 }
 

@@ -304,20 +304,23 @@ int hd_journal_check_damaged(struct hd_ctx *ctx, const int *groups, size_t n);
  * step, newest first. A dry run plans the same steps and writes nothing at all.
  */
 struct hd_op;
-struct hd_txn {
-    struct hd_ctx *ctx;
-    struct hd_op *op; /* where planned and done steps are reported */
-    enum hd_jop kind;
-    bool dry_run;
-    char vm[HD_VM_ID_MAX + 1];
-    struct hd_lockset *locks;
-    struct hd_journal *j;
-    int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
-    bool holds;
-    /* The journal's file is made by the first hd_txn_step() or hd_txn_flush() (and never
-     * when there is nothing to do), not by hd_txn_begin(). */
-    bool lazy;
-};
+struct hd_txn; /* private to txn.c */
+/* hd_txn_new() flag: the journal's file is made by the first hd_txn_step() or hd_txn_flush()
+ * (and never when there is nothing to do), not by hd_txn_begin(). */
+#define HD_TXN_LAZY (1u << 0)
+/* A transaction of @op (on its context, a dry run when its request says so; its planned and
+ * done steps are reported there), journaled as @kind for @vm (NULL or "": none). -ENOMEM. */
+int hd_txn_new(struct hd_op *op, enum hd_jop kind, const char *vm, unsigned int flags,
+               struct hd_txn **t);
+/* After hd_txn_commit() or hd_txn_abort(), or instead of them when it never locked. */
+void hd_txn_free(struct hd_txn *t);
+struct hd_ctx *hd_txn_ctx(const struct hd_txn *t);
+bool hd_txn_dry_run(const struct hd_txn *t);
+const char *hd_txn_vm(const struct hd_txn *t); /* "" for none */
+/* Does the transaction hold @group's lock (hd_txn_lock())? */
+bool hd_txn_holds_group(const struct hd_txn *t, int group);
+/* The OWN step this transaction journaled for node @path (NULL: none). */
+const struct hd_jstep *hd_txn_find_own(const struct hd_txn *t, const char *path);
 
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
  * journal names. Dry runs lock nothing. */

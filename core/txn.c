@@ -12,6 +12,19 @@
 
 #include "internal.h"
 
+struct hd_txn {
+    struct hd_ctx *ctx;
+    struct hd_op *op; /* where planned and done steps are reported */
+    enum hd_jop kind;
+    bool dry_run;
+    char vm[HD_VM_ID_MAX + 1];
+    struct hd_lockset *locks;
+    struct hd_journal *j;
+    int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
+    bool holds;
+    bool lazy; /* HD_TXN_LAZY */
+};
+
 /* ---- shared helpers ------------------------------------------------------------------------ */
 
 bool hd_txn_on_vfio(const struct hd_device *dev)
@@ -252,6 +265,54 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 }
 
 /* ---- the transaction ----------------------------------------------------------------------- */
+
+int hd_txn_new(struct hd_op *op, enum hd_jop kind, const char *vm, unsigned int flags,
+               struct hd_txn **out)
+{
+    struct hd_txn *t = calloc(1, sizeof(*t));
+
+    *out = t;
+    if (t == NULL)
+        return -ENOMEM;
+    t->ctx = hd_op_ctx(op);
+    t->op = op;
+    t->kind = kind;
+    t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
+    hd_strlcpy(t->vm, vm != NULL ? vm : "", sizeof(t->vm));
+    t->hold_fd = -1;
+    t->lazy = flags & HD_TXN_LAZY;
+    return 0;
+}
+
+void hd_txn_free(struct hd_txn *t)
+{
+    free(t);
+}
+
+struct hd_ctx *hd_txn_ctx(const struct hd_txn *t)
+{
+    return t->ctx;
+}
+
+bool hd_txn_dry_run(const struct hd_txn *t)
+{
+    return t->dry_run;
+}
+
+const char *hd_txn_vm(const struct hd_txn *t)
+{
+    return t->vm;
+}
+
+bool hd_txn_holds_group(const struct hd_txn *t, int group)
+{
+    return hd_lockset_holds(t->locks, group);
+}
+
+const struct hd_jstep *hd_txn_find_own(const struct hd_txn *t, const char *path)
+{
+    return hd_journal_find_own(t->j, path);
+}
 
 /* In a writer child, once its write returned and before its caller hears of it: the
  * operation's hold came along with the fork, and held the journal while the write was in the
