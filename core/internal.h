@@ -16,7 +16,6 @@ struct hd_stub_driver {
 };
 
 extern const struct hd_stub_driver hd_stub_vfio_pci;
-extern const struct hd_stub_driver hd_stub_pci_stub;
 /* NULL when @name is not a stub driver hostdev binds to. */
 const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 /* @name as a driver to detach to: one of the stubs above, or a vfio-pci variant driver (named
@@ -30,7 +29,6 @@ bool hd_driver_is_stub(const char *name);
  * specific "vfio_pci:" alias of the kernel's modules.alias (a variant driver), else
  * "vfio-pci". The aliases are read once per context. */
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size);
-void hd_vfio_aliases_free(struct hd_vfio_aliases *aliases);
 
 /* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
 bool hd_device_on_stub(const struct hd_device *dev);
