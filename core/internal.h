@@ -25,13 +25,64 @@ int hd_stub_driver_get(const char *name, struct hd_stub_driver *out);
 /* A stub or a vfio-pci variant: a device on it is detached. */
 bool hd_driver_is_stub(const char *name);
 
-/* variant.c: the vfio-pci family driver for a device of this modalias: the most
+/* ---- variant.c: vfio-pci variants ---------------------------------------------------------- */
+
+/* The vfio-pci family driver for a device of this modalias: the most
  * specific "vfio_pci:" alias of the kernel's modules.alias (a variant driver), else
  * "vfio-pci". The aliases are read once per context. */
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size);
 
-/* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
+/* ---- bind.c -------------------------------------------------------------------------------- */
+
+/* Bound to vfio-pci, a variant of it, or pci-stub. */
 bool hd_device_on_stub(const struct hd_device *dev);
+
+/* The single writes the engine journals and undoes, one device each (here and in reset.c,
+ * sriov.c, reserve.c). Only the engine calls them: the public hd_device_detach() and friends
+ * (device-ops.c) are one-device operations.
+ * To a stub and verified, recording the host driver once; back to the recorded one. */
+int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
+/* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
+ * family driver (an undo puts a device back on the exact driver it was on). */
+#define HD_DETACH_EXACT (1u << 8)
+/* Flags of both: @dev was read under the operation's locks and nothing was written to it
+ * since, so it is not read again before acting (HD_BIND_FRESH); the caller reads nothing of
+ * it afterwards (a batch leaves snapshots stale anyway), so it is not read again when done
+ * (HD_BIND_NO_REREAD). */
+#define HD_BIND_FRESH (1u << 9)
+#define HD_BIND_NO_REREAD (1u << 10)
+/* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
+ * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
+ * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
+#define HD_BIND_RECORD (1u << 11)
+#define HD_BIND_NO_RECORD (1u << 12)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
+
+/* ---- reset.c ------------------------------------------------------------------------------- */
+
+/* Through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
+int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
+/* The methods the kernel will try, in order (allocated). */
+char *hd_reset_methods(struct hd_device *dev);
+
+/* ---- sriov.c ------------------------------------------------------------------------------- */
+
+/* sriov_numvfs through 0, waited for; the previous count or -errno. */
+int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+/* Put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
+int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
+                     int autoprobe);
+
+/* ---- reserve.c ----------------------------------------------------------------------------- */
+
+/* driver_override and bound to it; 1 when pending until the stub registers. */
+int hd_reserve_apply(struct hd_device *dev, const char *driver);
+
+/* ---- platform.c ---------------------------------------------------------------------------- */
+
+/* Functions the host keeps whatever is asked (host bridges, LPC/ISA bridges,
+ * SMBus, ...): the class's description, or NULL for an ordinary function. */
+const char *hd_platform_function(const struct hd_device *dev);
 
 /* ---- state.c: small records under the state directory ------------------------------------- */
 
@@ -120,6 +171,11 @@ int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
 /* Replace it atomically (state.c). Call with the map lock held. */
 int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
 
+struct hd_jdev;
+/* The map entry a journal's device is (NULL: none). */
+struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
+                                       const struct hd_jdev *d);
+
 /* ---- usb-scsi.c: USB and SCSI devices, given through their node ----------------------------- */
 
 #define HD_NODE_TARGET_NAME_MAX 37 /* fits the map's key */
@@ -149,7 +205,10 @@ int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, cha
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name);
-/* safety.c: the host-safety checks of storage and interfaces below sysfs component @name. */
+
+/* ---- safety.c ------------------------------------------------------------------------------ */
+
+/* The host-safety checks of storage and interfaces below sysfs component @name. */
 int hd_host_use_check_below(struct hd_host_use *hu, const char *name);
 
 /* ---- lock.c ------------------------------------------------------------------------------- */
@@ -158,9 +217,6 @@ struct hd_lockset;
 /* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
  * context's timeout for each. -EBUSY (message names the group). */
 int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
-/* The same, then recover what dead processes left on those groups (txn.c). */
-int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
-                        struct hd_lockset **set);
 bool hd_lockset_holds(const struct hd_lockset *set, int group);
 struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
 /* STATE/locks/map, for read-modify-write of the map. */
@@ -207,9 +263,6 @@ struct hd_jdev {
     int group;               /* -1: none (USB, SCSI) */
     char name[37];           /* the others: the map's key (mdev UUID, usb_1_3, scsi_2_0_0_0) */
 };
-/* The map entry a journal's device is (NULL: none). */
-struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
-                                       const struct hd_jdev *d);
 
 struct hd_jstep {
     enum hd_jstep_kind kind;
@@ -344,10 +397,6 @@ int hd_txn_abort(struct hd_txn *t, int err);
 int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
 /* Did the operation of @j reach its commit? */
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
-/* recover.c: deal with dead journals touching the groups in @held (NULL: all), whose locks
- * this process already holds. With @held, -EAGAIN when another process is recovering a
- * journal about those groups (it waits for our locks: let go and try again). */
-int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
 
 /* Shared by the engine's operations. */
 struct hd_saved_error { /* the first error's message, kept while cleaning up after it */
@@ -366,46 +415,13 @@ int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
                         struct hd_lockset **set);
 
-/* sriov.c: put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
-int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
-                     int autoprobe);
+/* ---- recover.c ----------------------------------------------------------------------------- */
 
-/* platform.c: functions the host keeps whatever is asked (host bridges, LPC/ISA bridges,
- * SMBus, ...): the class's description, or NULL for an ordinary function. */
-const char *hd_platform_function(const struct hd_device *dev);
-
-/* ops.c: refuse, naming the VM, when a VM holds @pf or one of its VFs (which @what, a PF
- * leaving its driver or a new VF count, would destroy). */
-int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
-                      const struct hd_assignment_list *map, const char *what);
-
-/* The single writes the engine journals and undoes, one device each. Only the engine calls
- * them: the public hd_device_detach() and friends (device-ops.c) are one-device operations.
- * bind.c: to a stub and verified, recording the host driver once; back to the recorded one. */
-int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
-/* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
- * family driver (an undo puts a device back on the exact driver it was on). */
-#define HD_DETACH_EXACT (1u << 8)
-/* Flags of both: @dev was read under the operation's locks and nothing was written to it
- * since, so it is not read again before acting (HD_BIND_FRESH); the caller reads nothing of
- * it afterwards (a batch leaves snapshots stale anyway), so it is not read again when done
- * (HD_BIND_NO_REREAD). */
-#define HD_BIND_FRESH (1u << 9)
-#define HD_BIND_NO_REREAD (1u << 10)
-/* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
- * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
- * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
-#define HD_BIND_RECORD (1u << 11)
-#define HD_BIND_NO_RECORD (1u << 12)
-int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
-/* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
-int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
-/* reset.c: the methods the kernel will try, in order (allocated). */
-char *hd_reset_methods(struct hd_device *dev);
-/* sriov.c: sriov_numvfs through 0, waited for; the previous count or -errno. */
-int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
-/* reserve.c: driver_override and bound to it; 1 when pending until the stub registers. */
-int hd_reserve_apply(struct hd_device *dev, const char *driver);
+/* Deal with dead journals touching the groups in @held (NULL: all), whose locks
+ * this process already holds. With @held, -EAGAIN when another process is recovering a
+ * journal about those groups (it waits for our locks: let go and try again). */
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
+int hd_ops_recover(struct hd_op *op);
 
 /* ---- par.c: independent steps at once -------------------------------------------------------- */
 /*
@@ -440,7 +456,7 @@ int hd_batch_add(struct hd_batch *b, enum hd_task_kind kind, struct hd_device *d
  * among them makes it -ETIMEDOUT). The caller's snapshots are stale afterwards. */
 int hd_batch_run(struct hd_ctx *ctx, struct hd_batch *b);
 void hd_batch_free(struct hd_batch *b);
-/* par.c: the chains of a batch, and one step on @dev (a snapshot of @ctx), its result and
+/* The chains of a batch, and one step on @dev (a snapshot of @ctx), its result and
  * error kept in @t. */
 struct hd_par_plan {
     struct hd_batch *b;
@@ -449,25 +465,16 @@ struct hd_par_plan {
     size_t nchains;
 };
 void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t);
-/* par-threads.c (par-none.c): run @plan's chains on worker threads; false when it could not
+
+/* ---- par-threads.c (par-none.c without threads) -------------------------------------------- */
+
+/* Run @plan's chains on worker threads; false when it could not
  * start one (nothing ran: the caller runs them itself). */
 bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan);
-/* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
-int hd_ops_detach(struct hd_op *op);
-int hd_ops_reattach(struct hd_op *op);
-int hd_ops_reset(struct hd_op *op);
-int hd_ops_numvfs(struct hd_op *op);
-int hd_ops_acquire(struct hd_op *op);
-int hd_ops_release(struct hd_op *op);
-int hd_ops_reserve(struct hd_op *op);
-int hd_ops_recover(struct hd_op *op); /* recover.c */
-int hd_ops_mdev_create(struct hd_op *op); /* mdev-ops.c */
-int hd_ops_follow(struct hd_op *op);      /* acquire.c */
-int hd_ops_mdev_remove(struct hd_op *op);
-/* mdev-ops.c: put back what an MDEV_* step of a journal started (remove what it made, make again
- * what it removed); 0 when it is as it was. */
-int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
-/* op.c: the request an operation was given, and its report. */
+
+/* ---- op.c: the operation object ------------------------------------------------------------ */
+
+/* The request an operation was given, and its report. */
 struct hd_op_request {
     enum hd_op_kind kind;
     struct hd_pci_addr *addrs;
@@ -493,11 +500,40 @@ const char *hd_op_request_driver(const struct hd_op_request *req, const struct h
 int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
                         struct hd_device *dev, char *buf, size_t size);
 void hd_op_set_previous_numvfs(struct hd_op *op, int n);
-/* op.c: the public operation object's report side, filled by the engine. */
+/* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
+
+/* ---- ops.c: the device operations ---------------------------------------------------------- */
+
+/* Refuse, naming the VM, when a VM holds @pf or one of its VFs (which @what, a PF
+ * leaving its driver or a new VF count, would destroy). */
+int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
+                      const struct hd_assignment_list *map, const char *what);
+
+/* The operations of the engine, run by hd_op_run() (acquire.c, mdev-ops.c and recover.c have
+ * the others). */
+int hd_ops_detach(struct hd_op *op);
+int hd_ops_reattach(struct hd_op *op);
+int hd_ops_reset(struct hd_op *op);
+int hd_ops_numvfs(struct hd_op *op);
+int hd_ops_reserve(struct hd_op *op);
+
+/* ---- acquire.c: the VM operations ---------------------------------------------------------- */
+
+int hd_ops_acquire(struct hd_op *op);
+int hd_ops_release(struct hd_op *op);
+int hd_ops_follow(struct hd_op *op);
+
+/* ---- mdev-ops.c: mediated devices made and removed ----------------------------------------- */
+
+int hd_ops_mdev_create(struct hd_op *op);
+int hd_ops_mdev_remove(struct hd_op *op);
+/* Put back what an MDEV_* step of a journal started (remove what it made, make again what it
+ * removed); 0 when it is as it was. */
+int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
 
 /* ---- dmar.c: the ACPI DMAR table (Intel VT-d) --------------------------------------------- */
 
