@@ -597,7 +597,7 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
     size_t n = req->n;
     int r = 0;
 
-    out->n = 0;
+    hd_map_clear(out);
     for (size_t i = 0; i < ntargets; i++) {
         const struct hd_assignment *a = hd_map_find_key(map, targets[i].kind, targets[i].name);
         if (a == NULL)
@@ -627,8 +627,8 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
             return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "%s is assigned to vm %s, not %s",
                            name, a->vm, vm);
     }
-    for (size_t i = 0; i < map->n && r == 0; i++) {
-        const struct hd_assignment *a = &map->v[i];
+    for (size_t i = 0; i < hd_assignment_list_count(map) && r == 0; i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
         bool take = n == 0 && req->nmdevs == 0 && ntargets == 0;
         for (size_t k = 0; k < n && !take && a->kind == HD_ASSIGNMENT_PCI; k++) {
             const struct hd_assignment *named = hd_map_find(map, &addrs[k]);
@@ -652,12 +652,13 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
 {
     const struct hd_assignment *keeper = NULL;
 
-    for (size_t i = 0; i < map->n; i++) {
-        if (hd_map_find_same(sel, &map->v[i]) != NULL)
+    for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
+        if (hd_map_find_same(sel, a) != NULL)
             continue;
-        for (size_t k = 0; k < map->v[i].nnodes; k++) {
-            if (strcmp(map->v[i].nodes[k].path, path) == 0)
-                keeper = &map->v[i];
+        for (size_t k = 0; k < a->nnodes; k++) {
+            if (strcmp(a->nodes[k].path, path) == 0)
+                keeper = a;
         }
     }
     return keeper;
@@ -671,9 +672,10 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
     struct hd_ctx *ctx = hd_txn_ctx(t);
     int r = 0;
 
-    for (size_t i = 0; i < sel->n && r == 0; i++) {
-        for (size_t k = 0; k < sel->v[i].nnodes && r == 0; k++) {
-            const struct hd_node_owner *orig = &sel->v[i].nodes[k];
+    for (size_t i = 0; i < hd_assignment_list_count(sel) && r == 0; i++) {
+        const struct hd_assignment *a = hd_map_at(sel, i);
+        for (size_t k = 0; k < a->nnodes && r == 0; k++) {
+            const struct hd_node_owner *orig = &a->nodes[k];
             const struct hd_assignment *keeper = node_keeper(map, sel, orig->path);
             struct hd_node_owner to = *orig;
             struct hd_jstep s = {.kind = HD_JSTEP_OWN};
@@ -721,8 +723,9 @@ static int drop_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
     const struct drop *d = data;
 
     (void)t;
-    for (size_t i = map->n; i > 0; i--) {
-        if (hd_map_find_same(d->sel, &map->v[i - 1]) && strcmp(map->v[i - 1].vm, d->vm) == 0)
+    for (size_t i = hd_assignment_list_count(map); i > 0; i--) {
+        const struct hd_assignment *a = hd_map_at(map, i - 1);
+        if (hd_map_find_same(d->sel, a) && strcmp(a->vm, d->vm) == 0)
             hd_map_remove(map, i - 1);
     }
     return 0;
@@ -732,8 +735,8 @@ static int drop_entries(struct hd_txn *t, const char *vm, const struct hd_assign
 {
     struct drop d = {vm, sel};
 
-    for (size_t i = 0; i < sel->n; i++)
-        hd_txn_note(t, "unrecord", sel->v[i].name, vm, "");
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++)
+        hd_txn_note(t, "unrecord", hd_map_at(sel, i)->name, vm, "");
     return with_map(t, true, drop_in, &d);
 }
 
@@ -753,14 +756,15 @@ static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
 static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
                          struct hd_device **devs)
 {
-    for (size_t i = 0; i < sel->n; i++) {
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        const struct hd_assignment *a = hd_map_at(sel, i);
         int r;
-        if (sel->v[i].kind != HD_ASSIGNMENT_PCI)
+        if (a->kind != HD_ASSIGNMENT_PCI)
             continue; /* nothing to reset or reattach */
-        r = hd_device_open(hd_txn_ctx(t), &sel->v[i].addr, &devs[i]);
+        r = hd_device_open(hd_txn_ctx(t), &a->addr, &devs[i]);
         if (r == -ENODEV) {
             if (!hd_txn_dry_run(t))
-                hd_state_del(hd_txn_ctx(t), "drivers", sel->v[i].name);
+                hd_state_del(hd_txn_ctx(t), "drivers", a->name);
             continue;
         }
         if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0)
@@ -777,15 +781,15 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
     struct hd_batch b = {0};
     int r = 0;
 
-    for (size_t i = 0; i < sel->n && r >= 0; i++) {
+    for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         if (devs[i] != NULL)
             r = plan_reset(t, devs[i], &b);
     }
     if (r >= 0)
         r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
-    for (size_t i = sel->n; i > 0 && r >= 0; i--) {
-        const struct hd_assignment *a = &sel->v[i - 1];
+    for (size_t i = hd_assignment_list_count(sel); i > 0 && r >= 0; i--) {
+        const struct hd_assignment *a = hd_map_at(sel, i - 1);
         struct hd_device *dev = devs[i - 1];
         struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .from_known = true,
                              .record = HD_JREC_DRIVER};
@@ -842,8 +846,8 @@ static int release_targets(struct hd_ctx *ctx, const struct hd_op_request *req,
  * is gone (or with another device in its port) has nothing to give back. */
 static void follow_nodes(struct hd_ctx *ctx, struct hd_assignment_list *sel)
 {
-    for (size_t i = 0; i < sel->n; i++) {
-        struct hd_assignment *a = &sel->v[i];
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        struct hd_assignment *a = hd_map_at(sel, i);
         char node[HD_NODE_PATH_MAX];
         if (a->kind != HD_ASSIGNMENT_USB && a->kind != HD_ASSIGNMENT_SCSI)
             continue;
@@ -956,17 +960,17 @@ int hd_ops_release(struct hd_op *op)
     if ((r = release_targets(ctx, req, &named)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
-    if (sel->n == 0) {
+    if (hd_assignment_list_count(sel) == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
         goto fail;
     }
-    if ((jdevs = calloc(sel->n, sizeof(*jdevs))) == NULL) {
+    if ((jdevs = calloc(hd_assignment_list_count(sel), sizeof(*jdevs))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
-    for (size_t i = 0; i < sel->n; i++)
-        jdev_of(&sel->v[i], &jdevs[i]);
-    if ((r = hd_txn_lock(t, jdevs, sel->n)) < 0)
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++)
+        jdev_of(hd_map_at(sel, i), &jdevs[i]);
+    if ((r = hd_txn_lock(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* Read again under the locks: another release may have been quicker. */
     hd_assignment_list_unref(map);
@@ -974,24 +978,24 @@ int hd_ops_release(struct hd_op *op)
     if ((r = hd_map_read(ctx, &map)) < 0 ||
         (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
-    for (size_t i = 0; i < sel->n; i++) {
-        if (!hd_txn_dry_run(t) && sel->v[i].group >= 0 &&
-            !hd_txn_holds_group(t, sel->v[i].group)) {
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        int group = hd_map_at(sel, i)->group;
+        if (!hd_txn_dry_run(t) && group >= 0 && !hd_txn_holds_group(t, group)) {
             r = hd_err(ctx, -EAGAIN, "the assignments of vm %s changed meanwhile; try again",
                        req->vm);
             goto fail;
         }
-        jdev_of(&sel->v[i], &jdevs[i]);
+        jdev_of(hd_map_at(sel, i), &jdevs[i]);
     }
-    if (sel->n == 0) {
+    if (hd_assignment_list_count(sel) == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
         goto fail;
     }
-    if ((r = hd_txn_begin(t, jdevs, sel->n)) < 0)
+    if ((r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
      * reattached (newest first), then the records go. */
-    if ((devs = calloc(sel->n + 1, sizeof(*devs))) == NULL) {
+    if ((devs = calloc(hd_assignment_list_count(sel) + 1, sizeof(*devs))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
@@ -1006,7 +1010,7 @@ int hd_ops_release(struct hd_op *op)
 fail:
     r = hd_txn_abort(t, r);
 out:
-    for (size_t i = 0; devs != NULL && i < sel->n; i++)
+    for (size_t i = 0; devs != NULL && i < hd_assignment_list_count(sel); i++)
         hd_device_unref(devs[i]);
     free(devs);
     free(jdevs);

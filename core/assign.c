@@ -35,6 +35,12 @@ static uint64_t checksum(const char *s, size_t len)
 
 /* ---- the list ------------------------------------------------------------------------------ */
 
+struct hd_assignment_list {
+    atomic_int refcount;
+    struct hd_assignment *v;
+    size_t n, cap;
+};
+
 struct hd_assignment_list *hd_map_new(void)
 {
     struct hd_assignment_list *list = calloc(1, sizeof(*list));
@@ -68,6 +74,16 @@ int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a)
     list->v = v;
     list->v[list->n++] = *a;
     return 0;
+}
+
+struct hd_assignment *hd_map_at(const struct hd_assignment_list *list, size_t i)
+{
+    return &list->v[i];
+}
+
+void hd_map_clear(struct hd_assignment_list *list)
+{
+    list->n = 0;
 }
 
 void hd_map_remove(struct hd_assignment_list *list, size_t i)

@@ -138,14 +138,13 @@ struct hd_assignment {
     size_t nnodes;
 };
 
-struct hd_assignment_list {
-    atomic_int refcount;
-    struct hd_assignment *v;
-    size_t n, cap;
-};
-
 bool hd_node_path_valid(const char *path);
+/* The map: a list of entries (private to assign.c); hd_assignment_list_count() and
+ * hd_assignment_list_unref() are the public ones. */
 struct hd_assignment_list *hd_map_new(void);
+/* Entry @i (< the count), to read or change in place. */
+struct hd_assignment *hd_map_at(const struct hd_assignment_list *list, size_t i);
+void hd_map_clear(struct hd_assignment_list *list); /* no entries */
 int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a);
 void hd_map_remove(struct hd_assignment_list *list, size_t i);
 struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,

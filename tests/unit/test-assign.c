@@ -136,18 +136,19 @@ HD_TEST(map_round_trip)
     text = hd_map_format(list);
     ck_assert_ptr_nonnull(text);
     ck_assert_int_eq(hd_map_parse(ctx, text, back), 0);
-    ck_assert_uint_eq(back->n, 2);
-    ck_assert_str_eq(back->v[0].vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
-    ck_assert(back->v[0].managed && back->v[0].detached && !back->v[0].via_group);
-    ck_assert_str_eq(back->v[0].driver, "e1000e");
-    ck_assert_int_eq(back->v[0].group, 12);
-    ck_assert_int_eq(back->v[0].since, 1763712000);
-    ck_assert_uint_eq(back->v[0].gid, 107);
-    ck_assert_uint_eq(back->v[0].nnodes, 2);
-    ck_assert_str_eq(back->v[0].nodes[1].path, "dev/iommu");
-    ck_assert_uint_eq(back->v[0].nodes[1].mode, 0666);
-    ck_assert(!back->v[1].managed && back->v[1].via_group && back->v[1].nnodes == 0);
-    ck_assert_ptr_null(hd_assignment_get_driver(&back->v[1]));
+    ck_assert_uint_eq(hd_assignment_list_count(back), 2);
+    const struct hd_assignment *a0 = hd_map_at(back, 0), *a1 = hd_map_at(back, 1);
+    ck_assert_str_eq(a0->vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
+    ck_assert(a0->managed && a0->detached && !a0->via_group);
+    ck_assert_str_eq(a0->driver, "e1000e");
+    ck_assert_int_eq(a0->group, 12);
+    ck_assert_int_eq(a0->since, 1763712000);
+    ck_assert_uint_eq(a0->gid, 107);
+    ck_assert_uint_eq(a0->nnodes, 2);
+    ck_assert_str_eq(a0->nodes[1].path, "dev/iommu");
+    ck_assert_uint_eq(a0->nodes[1].mode, 0666);
+    ck_assert(!a1->managed && a1->via_group && a1->nnodes == 0);
+    ck_assert_ptr_null(hd_assignment_get_driver(a1));
     free(text);
     hd_assignment_list_unref(back);
     hd_assignment_list_unref(list);
@@ -197,7 +198,7 @@ HD_TEST(map_rejects_what_it_did_not_write)
     text = hd_map_format(list);
     l = hd_map_new();
     ck_assert_int_eq(hd_map_parse(ctx, text, l), 0);
-    ck_assert_uint_eq(l->n, 2);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 2);
     hd_assignment_list_unref(l);
     /* Cut anywhere: in the middle of a line, before the end line, or within it. */
     for (size_t len = 1; len < strlen(text); len += 7) {
@@ -230,7 +231,7 @@ HD_TEST(map_rejects_what_it_did_not_write)
     l = hd_map_new();
     ck_assert_int_eq(hd_map_parse(ctx, "# hostdev assignments v1\n\n0000:03:00.0 vm=a future=1\n",
                                   l), 0);
-    ck_assert_uint_eq(l->n, 1);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 1);
     hd_assignment_list_unref(l);
     hd_ctx_unref(ctx);
 }
