@@ -551,8 +551,6 @@ struct hd_dmar_info {
 /* Parse ROOT/sys/firmware/acpi/tables/DMAR. -ENOENT absent, -EACCES unreadable, -EBADMSG
  * when it is not a well-formed DMAR table. */
 int hd_dmar_read(struct hd_ctx *ctx, struct hd_dmar_info *info);
-/* The same from bytes (tests). */
-int hd_dmar_parse(const unsigned char *data, size_t len, struct hd_dmar_info *info);
 
 /* ---- iommu.c: what the kernel, the firmware and the modules say --------------------------- */
 
