@@ -163,8 +163,6 @@ struct hd_assignment *hd_map_find_same(const struct hd_assignment_list *list,
 /* The original owner of @path as recorded by whichever entry gave it away first. */
 const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
                                              const char *path);
-int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list);
-char *hd_map_format(const struct hd_assignment_list *list); /* NULL: out of memory */
 /* STATE/map/assignments; an absent file is an empty map. */
 int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
 /* Replace it atomically (state.c). Call with the map lock held. */

@@ -102,14 +102,31 @@ HD_TEST(owners_resolve_from_the_root_first)
 }
 END_TEST
 
+#define MAP_FILE "run/hostdev/map/assignments"
+
+/* @text as the map file of @root, read back as every operation reads it. */
+static int map_of_text(struct hd_ctx *ctx, const char *root, const char *text,
+                       struct hd_assignment_list **l)
+{
+    ah_write(root, MAP_FILE, text);
+    return hd_map_read(ctx, l);
+}
+
+/* @list as the map file of @root holds it (malloc'd). */
+static char *text_of_map(struct hd_ctx *ctx, const char *root,
+                         const struct hd_assignment_list *list)
+{
+    ck_assert_int_eq(hd_map_write(ctx, list), 0);
+    return ah_read(root, MAP_FILE);
+}
+
 HD_TEST(map_round_trip)
 {
-    struct hd_assignment_list *list = hd_map_new(), *back = hd_map_new();
+    char *root = ah_tree(""), *text;
+    struct hd_assignment_list *list = hd_map_new(), *back;
+    struct hd_ctx *ctx = ah_ctx(root);
     struct hd_assignment a;
-    struct hd_ctx *ctx;
-    char *text;
 
-    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
     memset(&a, 0, sizeof(a));
     a.addr = ah_addr(DEV);
     strcpy(a.name, DEV);
@@ -133,9 +150,9 @@ HD_TEST(map_round_trip)
     a.driver[0] = '\0';
     a.nnodes = 0;
     ck_assert_int_eq(hd_map_add(list, &a), 0);
-    text = hd_map_format(list);
+    text = text_of_map(ctx, root, list);
     ck_assert_ptr_nonnull(text);
-    ck_assert_int_eq(hd_map_parse(ctx, text, back), 0);
+    ck_assert_int_eq(map_of_text(ctx, root, text, &back), 0);
     ck_assert_uint_eq(hd_assignment_list_count(back), 2);
     const struct hd_assignment *a0 = hd_map_at(back, 0), *a1 = hd_map_at(back, 1);
     ck_assert_str_eq(a0->vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
@@ -153,6 +170,8 @@ HD_TEST(map_round_trip)
     hd_assignment_list_unref(back);
     hd_assignment_list_unref(list);
     hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
@@ -175,17 +194,14 @@ HD_TEST(map_rejects_what_it_did_not_write)
         "# hostdev assignments v1\n0000:03:00.0 vm=a mode=sometimes\n",
         "# hostdev assignments v1\nnonsense\n",
     };
+    char *root = ah_tree(""), *text, *cut;
     struct hd_assignment_list *list = hd_map_new(), *l;
+    struct hd_ctx *ctx = ah_ctx(root);
     struct hd_assignment a;
-    struct hd_ctx *ctx;
-    char *text, *cut;
 
-    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        l = hd_map_new();
-        ck_assert_msg(hd_map_parse(ctx, bad[i], l) == -EBADMSG, "accepted: %s", bad[i]);
+        ck_assert_msg(map_of_text(ctx, root, bad[i], &l) == -EBADMSG, "accepted: %s", bad[i]);
         ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_STATE_DAMAGED);
-        hd_assignment_list_unref(l);
     }
     /* A version 2 map of two lines, then each way of losing part of it. */
     memset(&a, 0, sizeof(a));
@@ -195,45 +211,39 @@ HD_TEST(map_rejects_what_it_did_not_write)
         strcpy(a.vm, "vm1");
         ck_assert_int_eq(hd_map_add(list, &a), 0);
     }
-    text = hd_map_format(list);
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, text, l), 0);
+    text = text_of_map(ctx, root, list);
+    ck_assert_int_eq(map_of_text(ctx, root, text, &l), 0);
     ck_assert_uint_eq(hd_assignment_list_count(l), 2);
     hd_assignment_list_unref(l);
     /* Cut anywhere: in the middle of a line, before the end line, or within it. */
     for (size_t len = 1; len < strlen(text); len += 7) {
         cut = strndup(text, len);
-        l = hd_map_new();
-        ck_assert_msg(hd_map_parse(ctx, cut, l) == -EBADMSG, "cut at %zu accepted", len);
-        hd_assignment_list_unref(l);
+        ck_assert_msg(map_of_text(ctx, root, cut, &l) == -EBADMSG, "cut at %zu accepted", len);
         free(cut);
     }
     /* A line lost: the count and the checksum say so. */
     cut = strdup(text);
     char *second = strstr(cut, DEV2);
     memmove(second, strchr(second, '\n') + 1, strlen(strchr(second, '\n') + 1) + 1);
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, cut, l), -EBADMSG);
+    ck_assert_int_eq(map_of_text(ctx, root, cut, &l), -EBADMSG);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "number of lines"));
-    hd_assignment_list_unref(l);
     free(cut);
     /* An edited field. */
     cut = strdup(text);
     strstr(cut, "vm=vm1")[5] = '2';
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, cut, l), -EBADMSG);
+    ck_assert_int_eq(map_of_text(ctx, root, cut, &l), -EBADMSG);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "checksum"));
-    hd_assignment_list_unref(l);
     free(cut);
     free(text);
     hd_assignment_list_unref(list);
     /* Version 1 maps (no end line) are still read; unknown keys come from a newer hostdev. */
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, "# hostdev assignments v1\n\n0000:03:00.0 vm=a future=1\n",
-                                  l), 0);
+    ck_assert_int_eq(map_of_text(ctx, root, "# hostdev assignments v1\n\n0000:03:00.0 vm=a "
+                                 "future=1\n", &l), 0);
     ck_assert_uint_eq(hd_assignment_list_count(l), 1);
     hd_assignment_list_unref(l);
     hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
