@@ -9,6 +9,9 @@
 # The sources' #include "..." lines follow the same rules (a header of a layer above, or a
 # library header other than shared/'s in virt/ or tools/, is refused): what nm cannot see,
 # a struct or a macro, cannot go up either.
+# A function or object a library object defines (shared/ .. core/) has a user outside that
+# object: another object, the public API (exported), or a test or fuzz target (tests/) that
+# drives a parser directly; else it is static.
 # Prints each offending call and exits 1; 2 when BUILD is not built.
 set -eu
 cd "$(dirname "$0")/.."
@@ -69,8 +72,27 @@ status=0
         exit bad
     }' || status=1
 
-# The includes. Every library header's folder, then every source's quoted includes.
 libs="shared gateway os pci nodedev core"
+
+# The symbols without an outside user, then those that tests/ does not name either.
+{
+    nm -D --defined-only "$lib" | awk '{ sub(/@.*/, "", $3); print "X", $3 }'
+    nm -A -P $objs | awk -v prefix="$build/obj/" -v libs="$libs" '
+        BEGIN { n = split(libs, l, " "); for (i = 1; i <= n; i++) lib[l[i]] = 1 }
+        { o = $1; sub(/:$/, "", o); sub("^" prefix, "", o); f = o; sub(/\/.*/, "", f) }
+        $3 == "U" { print "U", o, $2; next }
+        $3 ~ /^[TDBR]$/ && (f in lib) { print "D", o, $2 }'
+} | awk '
+    $1 == "X" { exported[$2] = 1; next }
+    $1 == "U" { used[$3] = 1; next }
+    { def[$3] = $2 }
+    END { for (s in def) if (!(s in used) && !(s in exported)) print s, def[s] }' | sort |
+    while read -r sym obj; do
+        grep -rqw -- "$sym" tests/unit tests/fuzz ||
+            echo "layers: $obj defines $sym, which nothing outside it uses: make it static"
+    done | grep . && status=1
+
+# The includes. Every library header's folder, then every source's quoted includes.
 for h in $(for d in $libs; do ls "$d"/*.h; done); do
     echo "H ${h##*/} ${h%%/*}"
 done > "${TMPDIR:-/tmp}/layers.$$"

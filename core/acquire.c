@@ -141,7 +141,7 @@ static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *
     if (r < 0)
         return r;
     if (!hd_device_has_reset(dev)) {
-        hd_info(t->ctx, "%s: no reset method; vfio-pci resets what it can when the VM opens it",
+        hd_info(hd_txn_ctx(t), "%s: no reset method; vfio-pci resets what it can when the VM opens it",
                 dev->name);
         return 0;
     }
@@ -161,7 +161,7 @@ static void owner_text(char *buf, size_t size, uid_t uid, gid_t gid, mode_t mode
 static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
                      struct hd_node_owner *was)
 {
-    struct hd_ctx *ctx = t->ctx;
+    struct hd_ctx *ctx = hd_txn_ctx(t);
     struct hd_node_owner to = {.uid = uid, .gid = gid, .mode = 0660};
     struct hd_jstep s = {.kind = HD_JSTEP_OWN};
     struct stat st;
@@ -171,7 +171,7 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
 
     memset(was, 0, sizeof(*was));
     hd_strlcpy(was->path, path, sizeof(was->path));
-    if (fd == -ENOENT && t->dry_run)
+    if (fd == -ENOENT && hd_txn_dry_run(t))
         st.st_uid = st.st_gid = 0, st.st_mode = 0600; /* made by the detach this run plans */
     else if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path,
@@ -374,15 +374,6 @@ static size_t nodes_for(struct hd_ctx *ctx, int group, const char *cdev,
     return n;
 }
 
-static const struct hd_jstep *journal_own(const struct hd_journal *j, const char *path)
-{
-    for (size_t i = 0; j != NULL && i < j->nsteps; i++) {
-        if (j->steps[i].kind == HD_JSTEP_OWN && strcmp(j->steps[i].node.path, path) == 0)
-            return &j->steps[i];
-    }
-    return NULL;
-}
-
 /* Under the map lock (a dry run takes none): read the map, let @fn look at or change it, and
  * write it back when @fn changed it (returned 0) and @write. @fn returns -errno, 0 (changed)
  * or 1 (as it was). A node shared between VMs (dev/iommu) is given and taken back under this
@@ -394,10 +385,10 @@ static int with_map(struct hd_txn *t, bool write,
     struct hd_assignment_list *map = NULL;
     int lockfd = -1, r;
 
-    if ((!t->dry_run && (r = hd_lock_map(t->ctx, &lockfd)) < 0) ||
-        (r = hd_map_read(t->ctx, &map)) < 0 || (r = fn(t, map, data)) < 0)
+    if ((!hd_txn_dry_run(t) && (r = hd_lock_map(hd_txn_ctx(t), &lockfd)) < 0) ||
+        (r = hd_map_read(hd_txn_ctx(t), &map)) < 0 || (r = fn(t, map, data)) < 0)
         goto out;
-    r = r == 0 && write && !t->dry_run ? hd_map_write(t->ctx, map) : 0;
+    r = r == 0 && write && !hd_txn_dry_run(t) ? hd_map_write(hd_txn_ctx(t), map) : 0;
 out:
     hd_assignment_list_unref(map);
     hd_unlock(lockfd);
@@ -412,7 +403,7 @@ static void entry_init(struct hd_assignment *a, const struct hd_txn *t,
     memset(a, 0, sizeof(*a));
     a->kind = kind;
     hd_strlcpy(a->name, name, sizeof(a->name));
-    hd_strlcpy(a->vm, t->vm, sizeof(a->vm));
+    hd_strlcpy(a->vm, hd_txn_vm(t), sizeof(a->vm));
     a->group = group;
     a->since = (long long)time(NULL);
     a->uid = uid;
@@ -429,10 +420,10 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
     int r;
 
     if (hd_map_find_same(map, a) != NULL)
-        return hd_errr(t->ctx, -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a->name);
+        return hd_errr(hd_txn_ctx(t), -EBUSY, HD_REASON_HELD, "%s was assigned meanwhile", a->name);
     for (size_t k = 0; k < np; k++) {
         const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
-        const struct hd_jstep *done = journal_own(t->j, paths[k]);
+        const struct hd_jstep *done = hd_txn_find_own(t, paths[k]);
         struct hd_node_owner was;
         if (done != NULL)
             was = done->node;
@@ -441,7 +432,7 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
         a->nodes[a->nnodes++] = orig ? *orig : was;
     }
     if ((r = hd_map_add(map, a)) == 0)
-        hd_txn_note(t, "record", a->name, "", t->vm);
+        hd_txn_note(t, "record", a->name, "", hd_txn_vm(t));
     return r;
 }
 
@@ -471,11 +462,11 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         const struct pmdev *m = &p->mdevs[i];
         entry_init(&a, t, HD_ASSIGNMENT_MDEV, m->uuid, m->info.group, g->uid, g->gid);
         strcpy(a.parent, m->info.parent);
-        r = give_and_record(t, map, &a, paths, nodes_for(t->ctx, a.group, m->info.cdev, paths));
+        r = give_and_record(t, map, &a, paths, nodes_for(hd_txn_ctx(t), a.group, m->info.cdev, paths));
     }
     for (size_t i = 0; i < p->n && r == 0; i++) {
         struct hd_device *dev = p->v[i].dev;
-        if (!t->dry_run && (r = hd_txn_refresh(dev)) < 0)
+        if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
             break;
         entry_init(&a, t, HD_ASSIGNMENT_PCI, dev->name, dev->group, g->uid, g->gid);
         a.addr = dev->addr;
@@ -485,7 +476,7 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         if (a.detached)
             strcpy(a.driver, p->v[i].driver);
         r = give_and_record(t, map, &a, paths,
-                            nodes_for(t->ctx, a.group, hd_device_get_vfio_cdev(dev), paths));
+                            nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev), paths));
     }
     return r;
 }
@@ -495,18 +486,6 @@ static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gi
     struct give g = {p, uid, gid};
 
     return with_map(t, true, give_all, &g);
-}
-
-static void txn_init(struct hd_txn *t, struct hd_op *op, enum hd_jop kind)
-{
-    const struct hd_op_request *req = hd_op_request(op);
-
-    memset(t, 0, sizeof(*t));
-    t->ctx = hd_op_ctx(op);
-    t->op = op;
-    t->kind = kind;
-    t->dry_run = req->flags & HD_OP_DRY_RUN;
-    hd_strlcpy(t->vm, req->vm, sizeof(t->vm));
 }
 
 static struct hd_jdev *plan_jdevs(const struct plan *p)
@@ -539,10 +518,11 @@ int hd_ops_acquire(struct hd_op *op)
     struct hd_jdev *jdevs = NULL;
     struct hd_batch b = {0};
     struct plan p = {0};
-    struct hd_txn t;
+    struct hd_txn *t;
     int r;
 
-    txn_init(&t, op, HD_JOP_ACQUIRE);
+    if ((r = hd_txn_new(op, HD_JOP_ACQUIRE, req->vm, 0, &t)) < 0)
+        return r;
     if (!hd_vm_id_valid(req->vm)) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
@@ -555,12 +535,12 @@ int hd_ops_acquire(struct hd_op *op)
             goto fail;
         }
     }
-    if (!t.dry_run) {
+    if (!hd_txn_dry_run(t)) {
         hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
         hd_ctx_clear_error(ctx);
     }
     if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p)) == NULL ||
-        (r = hd_txn_lock(&t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
+        (r = hd_txn_lock(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
         (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req->vm, &p, map, req->flags)) < 0)
         goto fail;
@@ -570,7 +550,7 @@ int hd_ops_acquire(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_begin(&t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0)
+    if ((r = hd_txn_begin(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0)
         goto fail;
     /* 1. detach the managed devices (groups side by side), all of them before any reset (a
      * bus reset hits siblings). */
@@ -578,7 +558,7 @@ int hd_ops_acquire(struct hd_op *op)
         char to[HD_DRIVER_NAME_MAX];
         if (p.v[i].managed && !p.v[i].on_vfio &&
             (r = hd_op_target_driver(ctx, req, p.v[i].dev, to, sizeof(to))) == 0 &&
-            (r = step_to(&t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
+            (r = step_to(t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
@@ -586,19 +566,20 @@ int hd_ops_acquire(struct hd_op *op)
     hd_batch_free(&b);
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
     for (size_t i = 0; i < p.n && r >= 0; i++)
-        r = plan_reset(&t, p.v[i].dev, &b);
+        r = plan_reset(t, p.v[i].dev, &b);
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0 ||
-        (r = give_and_commit(&t, &p, req->uid, req->gid)) < 0)
+        (r = give_and_commit(t, &p, req->uid, req->gid)) < 0)
         goto fail;
-    r = hd_txn_commit(&t);
+    r = hd_txn_commit(t);
     goto out;
 fail:
-    r = hd_txn_abort(&t, r);
+    r = hd_txn_abort(t, r);
 out:
     free(jdevs);
     hd_batch_free(&b);
     hd_assignment_list_unref(map);
     plan_free(&p);
+    hd_txn_free(t);
     return r;
 }
 
@@ -616,7 +597,7 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
     size_t n = req->n;
     int r = 0;
 
-    out->n = 0;
+    hd_map_clear(out);
     for (size_t i = 0; i < ntargets; i++) {
         const struct hd_assignment *a = hd_map_find_key(map, targets[i].kind, targets[i].name);
         if (a == NULL)
@@ -646,8 +627,8 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
             return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "%s is assigned to vm %s, not %s",
                            name, a->vm, vm);
     }
-    for (size_t i = 0; i < map->n && r == 0; i++) {
-        const struct hd_assignment *a = &map->v[i];
+    for (size_t i = 0; i < hd_assignment_list_count(map) && r == 0; i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
         bool take = n == 0 && req->nmdevs == 0 && ntargets == 0;
         for (size_t k = 0; k < n && !take && a->kind == HD_ASSIGNMENT_PCI; k++) {
             const struct hd_assignment *named = hd_map_find(map, &addrs[k]);
@@ -671,12 +652,13 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
 {
     const struct hd_assignment *keeper = NULL;
 
-    for (size_t i = 0; i < map->n; i++) {
-        if (hd_map_find_same(sel, &map->v[i]) != NULL)
+    for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
+        if (hd_map_find_same(sel, a) != NULL)
             continue;
-        for (size_t k = 0; k < map->v[i].nnodes; k++) {
-            if (strcmp(map->v[i].nodes[k].path, path) == 0)
-                keeper = &map->v[i];
+        for (size_t k = 0; k < a->nnodes; k++) {
+            if (strcmp(a->nodes[k].path, path) == 0)
+                keeper = a;
         }
     }
     return keeper;
@@ -687,17 +669,18 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
 static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
 {
     const struct hd_assignment_list *sel = data;
-    struct hd_ctx *ctx = t->ctx;
+    struct hd_ctx *ctx = hd_txn_ctx(t);
     int r = 0;
 
-    for (size_t i = 0; i < sel->n && r == 0; i++) {
-        for (size_t k = 0; k < sel->v[i].nnodes && r == 0; k++) {
-            const struct hd_node_owner *orig = &sel->v[i].nodes[k];
+    for (size_t i = 0; i < hd_assignment_list_count(sel) && r == 0; i++) {
+        const struct hd_assignment *a = hd_map_at(sel, i);
+        for (size_t k = 0; k < a->nnodes && r == 0; k++) {
+            const struct hd_node_owner *orig = &a->nodes[k];
             const struct hd_assignment *keeper = node_keeper(map, sel, orig->path);
             struct hd_node_owner to = *orig;
             struct hd_jstep s = {.kind = HD_JSTEP_OWN};
             struct stat st;
-            if (journal_own(t->j, orig->path) != NULL)
+            if (hd_txn_find_own(t, orig->path) != NULL)
                 continue;
             if ((r = hd_fs_stat(ctx, orig->path, &st)) == -ENOENT) {
                 r = 0;
@@ -740,8 +723,9 @@ static int drop_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
     const struct drop *d = data;
 
     (void)t;
-    for (size_t i = map->n; i > 0; i--) {
-        if (hd_map_find_same(d->sel, &map->v[i - 1]) && strcmp(map->v[i - 1].vm, d->vm) == 0)
+    for (size_t i = hd_assignment_list_count(map); i > 0; i--) {
+        const struct hd_assignment *a = hd_map_at(map, i - 1);
+        if (hd_map_find_same(d->sel, a) && strcmp(a->vm, d->vm) == 0)
             hd_map_remove(map, i - 1);
     }
     return 0;
@@ -751,8 +735,8 @@ static int drop_entries(struct hd_txn *t, const char *vm, const struct hd_assign
 {
     struct drop d = {vm, sel};
 
-    for (size_t i = 0; i < sel->n; i++)
-        hd_txn_note(t, "unrecord", sel->v[i].name, vm, "");
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++)
+        hd_txn_note(t, "unrecord", hd_map_at(sel, i)->name, vm, "");
     return with_map(t, true, drop_in, &d);
 }
 
@@ -772,14 +756,15 @@ static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
 static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
                          struct hd_device **devs)
 {
-    for (size_t i = 0; i < sel->n; i++) {
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        const struct hd_assignment *a = hd_map_at(sel, i);
         int r;
-        if (sel->v[i].kind != HD_ASSIGNMENT_PCI)
+        if (a->kind != HD_ASSIGNMENT_PCI)
             continue; /* nothing to reset or reattach */
-        r = hd_device_open(t->ctx, &sel->v[i].addr, &devs[i]);
+        r = hd_device_open(hd_txn_ctx(t), &a->addr, &devs[i]);
         if (r == -ENODEV) {
-            if (!t->dry_run)
-                hd_state_del(t->ctx, "drivers", sel->v[i].name);
+            if (!hd_txn_dry_run(t))
+                hd_state_del(hd_txn_ctx(t), "drivers", a->name);
             continue;
         }
         if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0)
@@ -796,15 +781,15 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
     struct hd_batch b = {0};
     int r = 0;
 
-    for (size_t i = 0; i < sel->n && r >= 0; i++) {
+    for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         if (devs[i] != NULL)
             r = plan_reset(t, devs[i], &b);
     }
     if (r >= 0)
-        r = hd_batch_run(t->ctx, &b);
+        r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
-    for (size_t i = sel->n; i > 0 && r >= 0; i--) {
-        const struct hd_assignment *a = &sel->v[i - 1];
+    for (size_t i = hd_assignment_list_count(sel); i > 0 && r >= 0; i--) {
+        const struct hd_assignment *a = hd_map_at(sel, i - 1);
         struct hd_device *dev = devs[i - 1];
         struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .from_known = true,
                              .record = HD_JREC_DRIVER};
@@ -812,7 +797,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             continue;
         if ((r = hd_txn_refresh(dev)) < 0)
             break;
-        restore_record(t->ctx, dev, a, t->dry_run);
+        restore_record(hd_txn_ctx(t), dev, a, hd_txn_dry_run(t));
         s.addr = dev->addr;
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
@@ -820,7 +805,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
     }
     if (r >= 0)
-        r = hd_batch_run(t->ctx, &b);
+        r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
     return r < 0 ? r : 0;
 }
@@ -861,8 +846,8 @@ static int release_targets(struct hd_ctx *ctx, const struct hd_op_request *req,
  * is gone (or with another device in its port) has nothing to give back. */
 static void follow_nodes(struct hd_ctx *ctx, struct hd_assignment_list *sel)
 {
-    for (size_t i = 0; i < sel->n; i++) {
-        struct hd_assignment *a = &sel->v[i];
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        struct hd_assignment *a = hd_map_at(sel, i);
         char node[HD_NODE_PATH_MAX];
         if (a->kind != HD_ASSIGNMENT_USB && a->kind != HD_ASSIGNMENT_SCSI)
             continue;
@@ -887,9 +872,9 @@ static int follow_in(struct hd_txn *t, struct hd_assignment_list *map, void *dat
     /* None held, or another device in its port: nothing of ours. */
     if (a == NULL || a->nnodes != 1 || (a->ids[0] && strcmp(a->ids, nt->ids) != 0))
         return 1;
-    if (strcmp(t->vm, a->vm) != 0)
-        return hd_err(t->ctx, -EAGAIN, "%s changed hands meanwhile; try again", a->name);
-    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(t->ctx, nt->node, &st) == 0 &&
+    if (strcmp(hd_txn_vm(t), a->vm) != 0)
+        return hd_err(hd_txn_ctx(t), -EAGAIN, "%s changed hands meanwhile; try again", a->name);
+    if (strcmp(a->nodes[0].path, nt->node) == 0 && hd_fs_stat(hd_txn_ctx(t), nt->node, &st) == 0 &&
         st.st_uid == a->uid && st.st_gid == a->gid && (st.st_mode & 07777) == 0660)
         return 1; /* as it should be */
     if ((r = give_node(t, nt->node, a->uid, a->gid, &was)) < 0)
@@ -907,10 +892,10 @@ int hd_ops_follow(struct hd_op *op)
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_node_target nt;
     struct hd_jdev jdev = {.group = -1};
-    struct hd_txn t;
+    char vm[HD_VM_ID_MAX + 1] = "";
+    struct hd_txn *t;
     int r;
 
-    txn_init(&t, op, HD_JOP_ACQUIRE);
     if (req->nnamed != 1 || req->n > 0 || req->nmdevs > 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "following a device takes one USB "
                        "device");
@@ -927,17 +912,22 @@ int hd_ops_follow(struct hd_op *op)
     if ((r = hd_map_read(ctx, &map)) < 0)
         return r;
     if ((a = hd_map_find_key(map, nt.kind, nt.name)) != NULL)
-        hd_strlcpy(t.vm, a->vm, sizeof(t.vm));
+        hd_strlcpy(vm, a->vm, sizeof(vm));
     hd_assignment_list_unref(map);
-    if (t.vm[0] == '\0')
+    if (vm[0] == '\0')
         return 0;
     /* A crash after the node was given leaves it given, and the map as it was: release gives
      * back the node the device has then, with the owner recorded for the old one (udev's
      * default for both). */
-    if ((r = hd_txn_lock(&t, &jdev, 1)) < 0 || (r = hd_txn_begin(&t, &jdev, 1)) < 0 ||
-        (r = with_map(&t, true, follow_in, &nt)) < 0)
-        return hd_txn_abort(&t, r);
-    return hd_txn_commit(&t);
+    if ((r = hd_txn_new(op, HD_JOP_ACQUIRE, vm, 0, &t)) < 0)
+        return r;
+    if ((r = hd_txn_lock(t, &jdev, 1)) < 0 || (r = hd_txn_begin(t, &jdev, 1)) < 0 ||
+        (r = with_map(t, true, follow_in, &nt)) < 0)
+        r = hd_txn_abort(t, r);
+    else
+        r = hd_txn_commit(t);
+    hd_txn_free(t);
+    return r;
 }
 
 int hd_ops_release(struct hd_op *op)
@@ -948,38 +938,39 @@ int hd_ops_release(struct hd_op *op)
     struct hd_node_target *named = NULL;
     struct hd_device **devs = NULL;
     struct hd_jdev *jdevs = NULL;
-    struct hd_txn t;
+    struct hd_txn *t = NULL;
     int r;
 
-    txn_init(&t, op, HD_JOP_RELEASE);
-    if (sel == NULL)
-        return -ENOMEM;
     if ((req->flags & HD_OP_FORCE) && req->vm[0] == '\0') {
         hd_assignment_list_unref(sel);
         return release_force(op);
+    }
+    if (sel == NULL || hd_txn_new(op, HD_JOP_RELEASE, req->vm, 0, &t) < 0) {
+        hd_assignment_list_unref(sel);
+        return -ENOMEM;
     }
     if (!hd_vm_id_valid(req->vm)) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no valid VM id given");
         goto fail;
     }
-    if (!t.dry_run) {
+    if (!hd_txn_dry_run(t)) {
         hd_assign_recover(ctx, NULL);
         hd_ctx_clear_error(ctx);
     }
     if ((r = release_targets(ctx, req, &named)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
-    if (sel->n == 0) {
+    if (hd_assignment_list_count(sel) == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
         goto fail;
     }
-    if ((jdevs = calloc(sel->n, sizeof(*jdevs))) == NULL) {
+    if ((jdevs = calloc(hd_assignment_list_count(sel), sizeof(*jdevs))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
-    for (size_t i = 0; i < sel->n; i++)
-        jdev_of(&sel->v[i], &jdevs[i]);
-    if ((r = hd_txn_lock(&t, jdevs, sel->n)) < 0)
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++)
+        jdev_of(hd_map_at(sel, i), &jdevs[i]);
+    if ((r = hd_txn_lock(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* Read again under the locks: another release may have been quicker. */
     hd_assignment_list_unref(map);
@@ -987,44 +978,46 @@ int hd_ops_release(struct hd_op *op)
     if ((r = hd_map_read(ctx, &map)) < 0 ||
         (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
         goto fail;
-    for (size_t i = 0; i < sel->n; i++) {
-        if (!t.dry_run && sel->v[i].group >= 0 && !hd_lockset_holds(t.locks, sel->v[i].group)) {
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        int group = hd_map_at(sel, i)->group;
+        if (!hd_txn_dry_run(t) && group >= 0 && !hd_txn_holds_group(t, group)) {
             r = hd_err(ctx, -EAGAIN, "the assignments of vm %s changed meanwhile; try again",
                        req->vm);
             goto fail;
         }
-        jdev_of(&sel->v[i], &jdevs[i]);
+        jdev_of(hd_map_at(sel, i), &jdevs[i]);
     }
-    if (sel->n == 0) {
+    if (hd_assignment_list_count(sel) == 0) {
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
         goto fail;
     }
-    if ((r = hd_txn_begin(&t, jdevs, sel->n)) < 0)
+    if ((r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
      * reattached (newest first), then the records go. */
-    if ((devs = calloc(sel->n + 1, sizeof(*devs))) == NULL) {
+    if ((devs = calloc(hd_assignment_list_count(sel) + 1, sizeof(*devs))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
     follow_nodes(ctx, sel);
-    if ((r = restore_nodes(&t, sel)) == 0 && (r = open_selected(&t, sel, devs)) == 0 &&
-        (r = release_devices(&t, sel, devs)) == 0)
-        r = drop_entries(&t, req->vm, sel);
+    if ((r = restore_nodes(t, sel)) == 0 && (r = open_selected(t, sel, devs)) == 0 &&
+        (r = release_devices(t, sel, devs)) == 0)
+        r = drop_entries(t, req->vm, sel);
     if (r < 0)
         goto fail;
-    r = hd_txn_commit(&t);
+    r = hd_txn_commit(t);
     goto out;
 fail:
-    r = hd_txn_abort(&t, r);
+    r = hd_txn_abort(t, r);
 out:
-    for (size_t i = 0; devs != NULL && i < sel->n; i++)
+    for (size_t i = 0; devs != NULL && i < hd_assignment_list_count(sel); i++)
         hd_device_unref(devs[i]);
     free(devs);
     free(jdevs);
     free(named);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);
+    hd_txn_free(t);
     return r;
 }
 
@@ -1040,12 +1033,13 @@ static int release_force(struct hd_op *op)
     struct hd_lockset *locks = NULL;
     struct hd_device *dev = NULL;
     const struct hd_assignment *a;
-    struct hd_txn t;
+    struct hd_txn *t = NULL;
     int group = -1, r;
 
-    txn_init(&t, op, HD_JOP_RELEASE);
-    if (sel == NULL)
+    if (sel == NULL || hd_txn_new(op, HD_JOP_RELEASE, req->vm, 0, &t) < 0) {
+        hd_assignment_list_unref(sel);
         return -ENOMEM;
+    }
     if (req->n != 1 || req->nmdevs > 0 || req->nnamed > 0) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "the emergency release takes one PCI "
                     "device");
@@ -1064,7 +1058,7 @@ static int release_force(struct hd_op *op)
         goto out;
     }
     group = a ? a->group : dev ? dev->group : -1;
-    if (!t.dry_run && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
+    if (!hd_txn_dry_run(t) && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
         goto out;
     hd_assignment_list_unref(map);
     map = NULL;
@@ -1073,14 +1067,14 @@ static int release_force(struct hd_op *op)
     if ((a = hd_map_find(map, addr)) != NULL) {
         struct hd_assignment_list *rest = NULL;
         int lockfd = -1;
-        if ((r = hd_map_add(sel, a)) < 0 || (!t.dry_run && (r = hd_lock_map(ctx, &lockfd)) < 0))
+        if ((r = hd_map_add(sel, a)) < 0 || (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &lockfd)) < 0))
             goto out;
         if ((r = hd_map_read(ctx, &rest)) == 0) {
             for (size_t k = 0; k < a->nnodes; k++) {
                 if (node_keeper(rest, sel, a->nodes[k].path))
                     continue;
-                hd_txn_note(&t, "own", a->nodes[k].path, "", "as recorded");
-                if (!t.dry_run && hd_txn_set_owner(ctx, &a->nodes[k]) < 0)
+                hd_txn_note(t, "own", a->nodes[k].path, "", "as recorded");
+                if (!hd_txn_dry_run(t) && hd_txn_set_owner(ctx, &a->nodes[k]) < 0)
                     hd_warn(ctx, "%s: could not restore %s", a->name, a->nodes[k].path);
             }
         }
@@ -1091,29 +1085,30 @@ static int release_force(struct hd_op *op)
     }
     if (dev != NULL) {
         if (a != NULL)
-            restore_record(ctx, dev, a, t.dry_run);
+            restore_record(ctx, dev, a, hd_txn_dry_run(t));
         hd_txn_refresh(dev);
-        hd_txn_note(&t, "reattach", dev->name, dev->driver ? dev->driver : "none", "");
-        if (!t.dry_run && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
+        hd_txn_note(t, "reattach", dev->name, dev->driver ? dev->driver : "none", "");
+        if (!hd_txn_dry_run(t) && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
             hd_reset_apply(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
-        if (!t.dry_run && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
+        if (!hd_txn_dry_run(t) && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
     }
-    if (dev == NULL && !t.dry_run)
+    if (dev == NULL && !hd_txn_dry_run(t))
         hd_state_del(ctx, "drivers", a->name); /* gone: its driver record goes too */
     if (a != NULL) {
         char vm[HD_VM_ID_MAX + 1];
         hd_strlcpy(vm, a->vm, sizeof(vm));
-        r = drop_entries(&t, vm, sel);
+        r = drop_entries(t, vm, sel);
     }
     if (r == 0 && op != NULL)
-        hd_op_mark_steps(op, t.dry_run ? HD_STEP_PLANNED : HD_STEP_DONE);
+        hd_op_mark_steps(op, hd_txn_dry_run(t) ? HD_STEP_PLANNED : HD_STEP_DONE);
 out:
     hd_device_unref(dev);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);
     hd_lockset_release(locks);
+    hd_txn_free(t);
     return r;
 }
 

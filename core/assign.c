@@ -35,6 +35,12 @@ static uint64_t checksum(const char *s, size_t len)
 
 /* ---- the list ------------------------------------------------------------------------------ */
 
+struct hd_assignment_list {
+    atomic_int refcount;
+    struct hd_assignment *v;
+    size_t n, cap;
+};
+
 struct hd_assignment_list *hd_map_new(void)
 {
     struct hd_assignment_list *list = calloc(1, sizeof(*list));
@@ -68,6 +74,16 @@ int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a)
     list->v = v;
     list->v[list->n++] = *a;
     return 0;
+}
+
+struct hd_assignment *hd_map_at(const struct hd_assignment_list *list, size_t i)
+{
+    return &list->v[i];
+}
+
+void hd_map_clear(struct hd_assignment_list *list)
+{
+    list->n = 0;
 }
 
 void hd_map_remove(struct hd_assignment_list *list, size_t i)
@@ -373,7 +389,7 @@ static int check_end(struct hd_ctx *ctx, const char *text, size_t offset, char *
     return 0;
 }
 
-int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list)
+static int map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list)
 {
     char *copy = strdup(text);
     unsigned int lineno = 0;
@@ -454,7 +470,8 @@ static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
-char *hd_map_format(const struct hd_assignment_list *list)
+/* NULL: out of memory. */
+static char *map_format(const struct hd_assignment_list *list)
 {
     size_t len = 0, cap = 0;
     char *buf = NULL;
@@ -517,7 +534,7 @@ int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **out)
     else if (r < 0)
         r = hd_err(ctx, r, "reading the assignment map: %s", strerror(-r));
     else
-        r = hd_map_parse(ctx, text, list);
+        r = map_parse(ctx, text, list);
     free(text);
     if (r < 0) {
         hd_assignment_list_unref(list);
@@ -529,7 +546,7 @@ int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **out)
 
 int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list)
 {
-    char *text = hd_map_format(list);
+    char *text = map_format(list);
     int r;
 
     if (text == NULL)

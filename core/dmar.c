@@ -52,7 +52,7 @@ static void rmrr_scopes(const unsigned char *rmrr, size_t len, struct hd_dmar_in
     }
 }
 
-int hd_dmar_parse(const unsigned char *data, size_t len, struct hd_dmar_info *info)
+static int parse(const unsigned char *data, size_t len, struct hd_dmar_info *info)
 {
     size_t table_len;
 
@@ -89,7 +89,7 @@ int hd_dmar_read(struct hd_ctx *ctx, struct hd_dmar_info *info)
     r = hd_fs_read_alloc(ctx, "sys/firmware/acpi/tables/DMAR", HD_READ_MAX, &data, &len);
     if (r < 0)
         return r;
-    r = hd_dmar_parse((const unsigned char *)data, len, info);
+    r = parse((const unsigned char *)data, len, info);
     free(data);
     return r;
 }

@@ -16,7 +16,6 @@ struct hd_stub_driver {
 };
 
 extern const struct hd_stub_driver hd_stub_vfio_pci;
-extern const struct hd_stub_driver hd_stub_pci_stub;
 /* NULL when @name is not a stub driver hostdev binds to. */
 const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 /* @name as a driver to detach to: one of the stubs above, or a vfio-pci variant driver (named
@@ -26,14 +25,64 @@ int hd_stub_driver_get(const char *name, struct hd_stub_driver *out);
 /* A stub or a vfio-pci variant: a device on it is detached. */
 bool hd_driver_is_stub(const char *name);
 
-/* variant.c: the vfio-pci family driver for a device of this modalias: the most
+/* ---- variant.c: vfio-pci variants ---------------------------------------------------------- */
+
+/* The vfio-pci family driver for a device of this modalias: the most
  * specific "vfio_pci:" alias of the kernel's modules.alias (a variant driver), else
  * "vfio-pci". The aliases are read once per context. */
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size);
-void hd_vfio_aliases_free(struct hd_vfio_aliases *aliases);
 
-/* bind.c: bound to vfio-pci, a variant of it, or pci-stub. */
+/* ---- bind.c -------------------------------------------------------------------------------- */
+
+/* Bound to vfio-pci, a variant of it, or pci-stub. */
 bool hd_device_on_stub(const struct hd_device *dev);
+
+/* The single writes the engine journals and undoes, one device each (here and in reset.c,
+ * sriov.c, reserve.c). Only the engine calls them: the public hd_device_detach() and friends
+ * (device-ops.c) are one-device operations.
+ * To a stub and verified, recording the host driver once; back to the recorded one. */
+int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
+/* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
+ * family driver (an undo puts a device back on the exact driver it was on). */
+#define HD_DETACH_EXACT (1u << 8)
+/* Flags of both: @dev was read under the operation's locks (its driver from the link) and
+ * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
+ * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is
+ * not read again when done (HD_BIND_NO_REREAD). */
+#define HD_BIND_FRESH (1u << 9)
+#define HD_BIND_NO_REREAD (1u << 10)
+/* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
+ * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
+ * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
+#define HD_BIND_RECORD (1u << 11)
+#define HD_BIND_NO_RECORD (1u << 12)
+int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
+
+/* ---- reset.c ------------------------------------------------------------------------------- */
+
+/* Through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
+int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
+/* The methods the kernel will try, in order (allocated). */
+char *hd_reset_methods(struct hd_device *dev);
+
+/* ---- sriov.c ------------------------------------------------------------------------------- */
+
+/* sriov_numvfs through 0, waited for; the previous count or -errno. */
+int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+/* Put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
+int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
+                     int autoprobe);
+
+/* ---- reserve.c ----------------------------------------------------------------------------- */
+
+/* driver_override and bound to it; 1 when pending until the stub registers. */
+int hd_reserve_apply(struct hd_device *dev, const char *driver);
+
+/* ---- platform.c ---------------------------------------------------------------------------- */
+
+/* Functions the host keeps whatever is asked (host bridges, LPC/ISA bridges,
+ * SMBus, ...): the class's description, or NULL for an ordinary function. */
+const char *hd_platform_function(const struct hd_device *dev);
 
 /* ---- state.c: small records under the state directory ------------------------------------- */
 
@@ -89,14 +138,13 @@ struct hd_assignment {
     size_t nnodes;
 };
 
-struct hd_assignment_list {
-    atomic_int refcount;
-    struct hd_assignment *v;
-    size_t n, cap;
-};
-
 bool hd_node_path_valid(const char *path);
+/* The map: a list of entries (private to assign.c); hd_assignment_list_count() and
+ * hd_assignment_list_unref() are the public ones. */
 struct hd_assignment_list *hd_map_new(void);
+/* Entry @i (< the count), to read or change in place. */
+struct hd_assignment *hd_map_at(const struct hd_assignment_list *list, size_t i);
+void hd_map_clear(struct hd_assignment_list *list); /* no entries */
 int hd_map_add(struct hd_assignment_list *list, const struct hd_assignment *a);
 void hd_map_remove(struct hd_assignment_list *list, size_t i);
 struct hd_assignment *hd_map_find(const struct hd_assignment_list *list,
@@ -115,12 +163,15 @@ struct hd_assignment *hd_map_find_same(const struct hd_assignment_list *list,
 /* The original owner of @path as recorded by whichever entry gave it away first. */
 const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *list,
                                              const char *path);
-int hd_map_parse(struct hd_ctx *ctx, const char *text, struct hd_assignment_list *list);
-char *hd_map_format(const struct hd_assignment_list *list); /* NULL: out of memory */
 /* STATE/map/assignments; an absent file is an empty map. */
 int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
 /* Replace it atomically (state.c). Call with the map lock held. */
 int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
+
+struct hd_jdev;
+/* The map entry a journal's device is (NULL: none). */
+struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
+                                       const struct hd_jdev *d);
 
 /* ---- usb-scsi.c: USB and SCSI devices, given through their node ----------------------------- */
 
@@ -151,7 +202,10 @@ int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, cha
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name);
-/* safety.c: the host-safety checks of storage and interfaces below sysfs component @name. */
+
+/* ---- safety.c ------------------------------------------------------------------------------ */
+
+/* The host-safety checks of storage and interfaces below sysfs component @name. */
 int hd_host_use_check_below(struct hd_host_use *hu, const char *name);
 
 /* ---- lock.c ------------------------------------------------------------------------------- */
@@ -160,9 +214,6 @@ struct hd_lockset;
 /* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
  * context's timeout for each. -EBUSY (message names the group). */
 int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
-/* The same, then recover what dead processes left on those groups (txn.c). */
-int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
-                        struct hd_lockset **set);
 bool hd_lockset_holds(const struct hd_lockset *set, int group);
 struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
 /* STATE/locks/map, for read-modify-write of the map. */
@@ -209,9 +260,6 @@ struct hd_jdev {
     int group;               /* -1: none (USB, SCSI) */
     char name[37];           /* the others: the map's key (mdev UUID, usb_1_3, scsi_2_0_0_0) */
 };
-/* The map entry a journal's device is (NULL: none). */
-struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
-                                       const struct hd_jdev *d);
 
 struct hd_jstep {
     enum hd_jstep_kind kind;
@@ -227,20 +275,21 @@ struct hd_jstep {
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
 };
 
-struct hd_journal {
-    int fd; /* holds the flock while the operation runs */
-    char path[HD_PATH_MAX];
-    bool is_tmp; /* never got its name: its process died before any write */
-    enum hd_jop op;
-    char vm[HD_VM_ID_MAX + 1]; /* "" for operations without a VM */
-    struct hd_jdev *devs; /* the plan */
-    size_t ndevs;
-    struct hd_jstep *steps; /* what was started, in order */
-    size_t nsteps, capsteps;
-    bool committed; /* its "commit" line was written */
-    char *pending; /* lines not written yet (fd -1: the file is not made yet) */
-    size_t npending, cappending;
-};
+/* An operation's intent log, open while it runs or read back by recover (private to journal.c). */
+struct hd_journal;
+enum hd_jop hd_journal_op(const struct hd_journal *j);
+const char *hd_journal_vm(const struct hd_journal *j); /* "" for operations without a VM */
+const char *hd_journal_path(const struct hd_journal *j); /* relative to the root */
+/* Never got its name: its process died before any write (hd_journal_claim()). */
+bool hd_journal_is_tmp(const struct hd_journal *j);
+bool hd_journal_is_committed(const struct hd_journal *j); /* its "commit" line is there */
+/* Its file is made (hd_journal_prepare() makes none until the first flush). */
+bool hd_journal_is_made(const struct hd_journal *j);
+/* The plan, and what was started, in order. */
+const struct hd_jdev *hd_journal_devs(const struct hd_journal *j, size_t *n);
+const struct hd_jstep *hd_journal_steps(const struct hd_journal *j, size_t *n);
+/* The OWN step that gave node @path away (NULL: none, or @j NULL). */
+const struct hd_jstep *hd_journal_find_own(const struct hd_journal *j, const char *path);
 
 /* Create, lock and fsync a journal naming the plan (@vm may be NULL). */
 int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
@@ -250,8 +299,6 @@ int hd_journal_begin(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
  * one fsync. */
 int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
                        const struct hd_jdev *devs, size_t n, struct hd_journal **j);
-/* Append @step and fsync, before doing it. */
-int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
 /* Add @step's line without writing it: hd_journal_flush() writes every such line (and makes
  * the file first when it is not made yet) in one write and one fsync, before the first of
  * those steps is done. */
@@ -280,9 +327,6 @@ int hd_journal_hold(struct hd_ctx *ctx, const struct hd_journal *j);
 bool hd_journal_last(struct hd_ctx *ctx, const struct hd_journal *j, int *hold_fd);
 /* After hd_journal_last(): a shared hold again, so the undo's own writers can hold it too. */
 void hd_journal_rehold(int fd);
-/* Parse @text into @j. With a damaged journal, the devices named before the damage are still
- * in @j (so that their groups can be held back) and -EBADMSG is returned. */
-int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j);
 /* Names in STATE/journal (none when it does not exist). */
 int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
 /* Lock and read a journal whose process is gone: -EBUSY while it lives, -ENOENT when it
@@ -308,20 +352,23 @@ int hd_journal_check_damaged(struct hd_ctx *ctx, const int *groups, size_t n);
  * step, newest first. A dry run plans the same steps and writes nothing at all.
  */
 struct hd_op;
-struct hd_txn {
-    struct hd_ctx *ctx;
-    struct hd_op *op; /* where planned and done steps are reported */
-    enum hd_jop kind;
-    bool dry_run;
-    char vm[HD_VM_ID_MAX + 1];
-    struct hd_lockset *locks;
-    struct hd_journal *j;
-    int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
-    bool holds;
-    /* The journal's file is made by the first hd_txn_step() or hd_txn_flush() (and never
-     * when there is nothing to do), not by hd_txn_begin(). */
-    bool lazy;
-};
+struct hd_txn; /* private to txn.c */
+/* hd_txn_new() flag: the journal's file is made by the first hd_txn_step() or hd_txn_flush()
+ * (and never when there is nothing to do), not by hd_txn_begin(). */
+#define HD_TXN_LAZY (1u << 0)
+/* A transaction of @op (on its context, a dry run when its request says so; its planned and
+ * done steps are reported there), journaled as @kind for @vm (NULL or "": none). -ENOMEM. */
+int hd_txn_new(struct hd_op *op, enum hd_jop kind, const char *vm, unsigned int flags,
+               struct hd_txn **t);
+/* After hd_txn_commit() or hd_txn_abort(), or instead of them when it never locked. */
+void hd_txn_free(struct hd_txn *t);
+struct hd_ctx *hd_txn_ctx(const struct hd_txn *t);
+bool hd_txn_dry_run(const struct hd_txn *t);
+const char *hd_txn_vm(const struct hd_txn *t); /* "" for none */
+/* Does the transaction hold @group's lock (hd_txn_lock())? */
+bool hd_txn_holds_group(const struct hd_txn *t, int group);
+/* The OWN step this transaction journaled for node @path (NULL: none). */
+const struct hd_jstep *hd_txn_find_own(const struct hd_txn *t, const char *path);
 
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
  * journal names. Dry runs lock nothing. */
@@ -347,10 +394,6 @@ int hd_txn_abort(struct hd_txn *t, int err);
 int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
 /* Did the operation of @j reach its commit? */
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
-/* recover.c: deal with dead journals touching the groups in @held (NULL: all), whose locks
- * this process already holds. With @held, -EAGAIN when another process is recovering a
- * journal about those groups (it waits for our locks: let go and try again). */
-int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
 
 /* Shared by the engine's operations. */
 struct hd_saved_error { /* the first error's message, kept while cleaning up after it */
@@ -369,46 +412,13 @@ int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
                         struct hd_lockset **set);
 
-/* sriov.c: put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
-int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
-                     int autoprobe);
+/* ---- recover.c ----------------------------------------------------------------------------- */
 
-/* platform.c: functions the host keeps whatever is asked (host bridges, LPC/ISA bridges,
- * SMBus, ...): the class's description, or NULL for an ordinary function. */
-const char *hd_platform_function(const struct hd_device *dev);
-
-/* ops.c: refuse, naming the VM, when a VM holds @pf or one of its VFs (which @what, a PF
- * leaving its driver or a new VF count, would destroy). */
-int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
-                      const struct hd_assignment_list *map, const char *what);
-
-/* The single writes the engine journals and undoes, one device each. Only the engine calls
- * them: the public hd_device_detach() and friends (device-ops.c) are one-device operations.
- * bind.c: to a stub and verified, recording the host driver once; back to the recorded one. */
-int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
-/* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
- * family driver (an undo puts a device back on the exact driver it was on). */
-#define HD_DETACH_EXACT (1u << 8)
-/* Flags of both: @dev was read under the operation's locks (its driver from the link) and
- * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
- * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is
- * not read again when done (HD_BIND_NO_REREAD). */
-#define HD_BIND_FRESH (1u << 9)
-#define HD_BIND_NO_REREAD (1u << 10)
-/* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
- * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
- * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
-#define HD_BIND_RECORD (1u << 11)
-#define HD_BIND_NO_RECORD (1u << 12)
-int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
-/* reset.c: through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
-int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
-/* reset.c: the methods the kernel will try, in order (allocated). */
-char *hd_reset_methods(struct hd_device *dev);
-/* sriov.c: sriov_numvfs through 0, waited for; the previous count or -errno. */
-int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
-/* reserve.c: driver_override and bound to it; 1 when pending until the stub registers. */
-int hd_reserve_apply(struct hd_device *dev, const char *driver);
+/* Deal with dead journals touching the groups in @held (NULL: all), whose locks
+ * this process already holds. With @held, -EAGAIN when another process is recovering a
+ * journal about those groups (it waits for our locks: let go and try again). */
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
+int hd_ops_recover(struct hd_op *op);
 
 /* ---- par.c: independent steps at once -------------------------------------------------------- */
 /*
@@ -443,7 +453,7 @@ int hd_batch_add(struct hd_batch *b, enum hd_task_kind kind, struct hd_device *d
  * among them makes it -ETIMEDOUT). The caller's snapshots are stale afterwards. */
 int hd_batch_run(struct hd_ctx *ctx, struct hd_batch *b);
 void hd_batch_free(struct hd_batch *b);
-/* par.c: the chains of a batch, and one step on @dev (a snapshot of @ctx), its result and
+/* The chains of a batch, and one step on @dev (a snapshot of @ctx), its result and
  * error kept in @t. */
 struct hd_par_plan {
     struct hd_batch *b;
@@ -452,25 +462,16 @@ struct hd_par_plan {
     size_t nchains;
 };
 void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t);
-/* par-threads.c (par-none.c): run @plan's chains on worker threads; false when it could not
+
+/* ---- par-threads.c (par-none.c without threads) -------------------------------------------- */
+
+/* Run @plan's chains on worker threads; false when it could not
  * start one (nothing ran: the caller runs them itself). */
 bool hd_par_run(struct hd_ctx *ctx, struct hd_par_plan *plan);
-/* The operations of the engine (ops.c: devices; acquire.c: VMs), run by hd_op_run(). */
-int hd_ops_detach(struct hd_op *op);
-int hd_ops_reattach(struct hd_op *op);
-int hd_ops_reset(struct hd_op *op);
-int hd_ops_numvfs(struct hd_op *op);
-int hd_ops_acquire(struct hd_op *op);
-int hd_ops_release(struct hd_op *op);
-int hd_ops_reserve(struct hd_op *op);
-int hd_ops_recover(struct hd_op *op); /* recover.c */
-int hd_ops_mdev_create(struct hd_op *op); /* mdev-ops.c */
-int hd_ops_follow(struct hd_op *op);      /* acquire.c */
-int hd_ops_mdev_remove(struct hd_op *op);
-/* mdev-ops.c: put back what an MDEV_* step of a journal started (remove what it made, make again
- * what it removed); 0 when it is as it was. */
-int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
-/* op.c: the request an operation was given, and its report. */
+
+/* ---- op.c: the operation object ------------------------------------------------------------ */
+
+/* The request an operation was given, and its report. */
 struct hd_op_request {
     enum hd_op_kind kind;
     struct hd_pci_addr *addrs;
@@ -496,11 +497,40 @@ const char *hd_op_request_driver(const struct hd_op_request *req, const struct h
 int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
                         struct hd_device *dev, char *buf, size_t size);
 void hd_op_set_previous_numvfs(struct hd_op *op, int n);
-/* op.c: the public operation object's report side, filled by the engine. */
+/* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
+
+/* ---- ops.c: the device operations ---------------------------------------------------------- */
+
+/* Refuse, naming the VM, when a VM holds @pf or one of its VFs (which @what, a PF
+ * leaving its driver or a new VF count, would destroy). */
+int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
+                      const struct hd_assignment_list *map, const char *what);
+
+/* The operations of the engine, run by hd_op_run() (acquire.c, mdev-ops.c and recover.c have
+ * the others). */
+int hd_ops_detach(struct hd_op *op);
+int hd_ops_reattach(struct hd_op *op);
+int hd_ops_reset(struct hd_op *op);
+int hd_ops_numvfs(struct hd_op *op);
+int hd_ops_reserve(struct hd_op *op);
+
+/* ---- acquire.c: the VM operations ---------------------------------------------------------- */
+
+int hd_ops_acquire(struct hd_op *op);
+int hd_ops_release(struct hd_op *op);
+int hd_ops_follow(struct hd_op *op);
+
+/* ---- mdev-ops.c: mediated devices made and removed ----------------------------------------- */
+
+int hd_ops_mdev_create(struct hd_op *op);
+int hd_ops_mdev_remove(struct hd_op *op);
+/* Put back what an MDEV_* step of a journal started (remove what it made, make again what it
+ * removed); 0 when it is as it was. */
+int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s);
 
 /* ---- dmar.c: the ACPI DMAR table (Intel VT-d) --------------------------------------------- */
 
@@ -519,8 +549,6 @@ struct hd_dmar_info {
 /* Parse ROOT/sys/firmware/acpi/tables/DMAR. -ENOENT absent, -EACCES unreadable, -EBADMSG
  * when it is not a well-formed DMAR table. */
 int hd_dmar_read(struct hd_ctx *ctx, struct hd_dmar_info *info);
-/* The same from bytes (tests). */
-int hd_dmar_parse(const unsigned char *data, size_t len, struct hd_dmar_info *info);
 
 /* ---- iommu.c: what the kernel, the firmware and the modules say --------------------------- */
 

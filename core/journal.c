@@ -21,6 +21,21 @@
 /* How old an unlocked temporary journal must be before recover removes it. */
 #define TMP_GRACE_S 60
 
+struct hd_journal {
+    int fd; /* holds the flock while the operation runs */
+    char path[HD_PATH_MAX];
+    bool is_tmp; /* never got its name: its process died before any write */
+    enum hd_jop op;
+    char vm[HD_VM_ID_MAX + 1]; /* "" for operations without a VM */
+    struct hd_jdev *devs; /* the plan */
+    size_t ndevs;
+    struct hd_jstep *steps; /* what was started, in order */
+    size_t nsteps, capsteps;
+    bool committed; /* its "commit" line was written */
+    char *pending; /* lines not written yet (fd -1: the file is not made yet) */
+    size_t npending, cappending;
+};
+
 const char *const hd_jop_names[HD_JOP_COUNT] = {
     [HD_JOP_ACQUIRE] = "acquire", [HD_JOP_RELEASE] = "release",   [HD_JOP_DETACH] = "detach",
     [HD_JOP_REATTACH] = "reattach", [HD_JOP_RESET] = "reset",     [HD_JOP_NUMVFS] = "numvfs",
@@ -51,6 +66,57 @@ struct hd_journal *hd_journal_close(struct hd_journal *j)
     free(j->steps);
     free(j->pending);
     free(j);
+    return NULL;
+}
+
+enum hd_jop hd_journal_op(const struct hd_journal *j)
+{
+    return j->op;
+}
+
+const char *hd_journal_vm(const struct hd_journal *j)
+{
+    return j->vm;
+}
+
+const char *hd_journal_path(const struct hd_journal *j)
+{
+    return j->path;
+}
+
+bool hd_journal_is_tmp(const struct hd_journal *j)
+{
+    return j->is_tmp;
+}
+
+bool hd_journal_is_committed(const struct hd_journal *j)
+{
+    return j->committed;
+}
+
+bool hd_journal_is_made(const struct hd_journal *j)
+{
+    return j->fd >= 0;
+}
+
+const struct hd_jdev *hd_journal_devs(const struct hd_journal *j, size_t *n)
+{
+    *n = j->ndevs;
+    return j->devs;
+}
+
+const struct hd_jstep *hd_journal_steps(const struct hd_journal *j, size_t *n)
+{
+    *n = j->nsteps;
+    return j->steps;
+}
+
+const struct hd_jstep *hd_journal_find_own(const struct hd_journal *j, const char *path)
+{
+    for (size_t i = 0; j != NULL && i < j->nsteps; i++) {
+        if (j->steps[i].kind == HD_JSTEP_OWN && strcmp(j->steps[i].node.path, path) == 0)
+            return &j->steps[i];
+    }
     return NULL;
 }
 
@@ -297,16 +363,6 @@ int hd_journal_defer(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_j
     return r;
 }
 
-int hd_journal_step(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step)
-{
-    int r = hd_journal_defer(ctx, j, step);
-
-    if (r < 0)
-        return hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
-                      strerror(-r));
-    return hd_journal_flush(ctx, j);
-}
-
 int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
 {
     if (j->fd < 0) { /* never written: nothing was done, nothing to commit */
@@ -511,7 +567,9 @@ static int parse_header(char *line, struct hd_journal *j, int *version)
     return 0;
 }
 
-int hd_journal_parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j)
+/* Parse @text into @j. With a damaged journal, the devices named before the damage are still
+ * in @j (so that their groups can be held back) and -EBADMSG is returned. */
+static int parse(struct hd_ctx *ctx, const char *text, struct hd_journal *j)
 {
     char *copy = strdup(text), *p, *line;
     unsigned int lineno = 1;
@@ -548,7 +606,7 @@ static int load(struct hd_ctx *ctx, struct hd_journal *j)
     int r = hd_fs_read_alloc(ctx, j->path, HD_READ_MAX, &text, NULL);
 
     if (r == 0)
-        r = hd_journal_parse(ctx, text, j);
+        r = parse(ctx, text, j);
     free(text);
     return r;
 }
@@ -697,7 +755,7 @@ static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *
     hd_strlcpy(saved, ctx->last_error, sizeof(saved));
     hd_strlcpy(j->path, path, sizeof(j->path));
     if (hd_fs_read_alloc(ctx, path, HD_READ_MAX, &text, NULL) == 0)
-        hd_journal_parse(ctx, text, j); /* the devices named before the damage count */
+        parse(ctx, text, j); /* the devices named before the damage count */
     for (size_t d = 0; d < j->ndevs && found < 0; d++) {
         for (size_t g = 0; g < n && found < 0; g++) {
             if (groups[g] >= 0 && j->devs[d].group == groups[g])

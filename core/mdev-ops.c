@@ -65,15 +65,6 @@ int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s)
 
 /* ---- the operations ---------------------------------------------------------------------- */
 
-static void txn_init(struct hd_txn *t, struct hd_op *op)
-{
-    memset(t, 0, sizeof(*t));
-    t->ctx = hd_op_ctx(op);
-    t->op = op;
-    t->kind = HD_JOP_MDEV;
-    t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
-}
-
 /* Journal @s, then do it: the one write of either operation. The caller took the operation's
  * locks (hd_txn_lock() with no group: no PCI device is touched; a crash is for recover, as
  * any other). */
@@ -84,9 +75,9 @@ static int run_step(struct hd_txn *t, const struct hd_jstep *s)
     if ((r = hd_txn_begin(t, NULL, 0)) < 0 || (r = hd_txn_step(t, s)) < 0)
         return hd_txn_abort(t, r);
     if (r == 1)
-        r = s->kind == HD_JSTEP_MDEV_CREATE ? write_create(t->ctx, s->mdev_parent, s->mdev_type,
-                                                           s->mdev_uuid)
-                                            : write_remove(t->ctx, s->mdev_uuid);
+        r = s->kind == HD_JSTEP_MDEV_CREATE
+                ? write_create(hd_txn_ctx(t), s->mdev_parent, s->mdev_type, s->mdev_uuid)
+                : write_remove(hd_txn_ctx(t), s->mdev_uuid);
     return r < 0 ? hd_txn_abort(t, r) : hd_txn_commit(t);
 }
 
@@ -94,15 +85,15 @@ int hd_ops_mdev_create(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_jstep s = {.kind = HD_JSTEP_MDEV_CREATE};
+    struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_mdev_type_list *types;
-    struct hd_txn t;
+    struct hd_txn *t;
     int r, available = -2;
 
-    txn_init(&t, op);
     if (!req->mdev_parent[0] || !req->mdev_type[0] || !req->mdev_uuid[0])
-        return hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID,
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
                        "creating a mediated device needs its parent and type");
-    if ((r = hd_mdev_type_list_new(t.ctx, &types)) < 0)
+    if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
         return r;
     for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
         if (strcmp(hd_mdev_type_list_get_parent(types, i), req->mdev_parent) == 0 &&
@@ -111,41 +102,46 @@ int hd_ops_mdev_create(struct hd_op *op)
     }
     hd_mdev_type_list_unref(types);
     if (available == -2)
-        return hd_errr(t.ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
+        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
                        "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
-                       req->mdev_parent, req->mdev_type, t.ctx->root, req->mdev_parent);
+                       req->mdev_parent, req->mdev_type, ctx->root, req->mdev_parent);
     if (available == 0)
-        return hd_errr(t.ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
+        return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
                        "(available_instances is 0)", req->mdev_parent, req->mdev_type);
-    if ((r = exists(t.ctx, req->mdev_uuid)) != 0)
-        return r < 0 ? r : hd_errr(t.ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s "
+    if ((r = exists(ctx, req->mdev_uuid)) != 0)
+        return r < 0 ? r : hd_errr(ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s "
                                    "exists already", req->mdev_uuid);
     hd_strlcpy(s.mdev_parent, req->mdev_parent, sizeof(s.mdev_parent));
     hd_strlcpy(s.mdev_type, req->mdev_type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
-    if ((r = hd_txn_lock(&t, NULL, 0)) < 0)
-        return hd_txn_abort(&t, r);
-    return run_step(&t, &s);
+    if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
+        return r;
+    if ((r = hd_txn_lock(t, NULL, 0)) < 0)
+        r = hd_txn_abort(t, r);
+    else
+        r = run_step(t, &s);
+    hd_txn_free(t);
+    return r;
 }
 
 int hd_ops_mdev_remove(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_jstep s = {.kind = HD_JSTEP_MDEV_REMOVE};
+    struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_mdev m;
-    struct hd_txn t;
+    struct hd_txn *t;
     int r;
 
-    txn_init(&t, op);
     if (!req->mdev_uuid[0])
-        return hd_errr(t.ctx, -EINVAL, HD_REASON_INVALID,
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
                        "removing a mediated device needs its UUID");
-    r = hd_mdev_read(t.ctx, req->mdev_uuid, &m);
+    r = hd_mdev_read(ctx, req->mdev_uuid, &m);
     if (r == -ENOENT)
-        return hd_errr(t.ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s",
+        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s",
                        req->mdev_uuid);
     if (r < 0)
-        return hd_err(t.ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
+        return hd_err(ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
     /* A VM's device goes only with its release: the map is consulted, and its lock held until
      * the device is gone, so that an acquire (which records under that lock) either is seen
      * here or finds the device gone. The operation's own locks come first: recovering what
@@ -153,12 +149,14 @@ int hd_ops_mdev_remove(struct hd_op *op)
     struct hd_assignment_list *map = NULL;
     const struct hd_assignment *a;
     int mapfd = -1;
-    if ((r = hd_txn_lock(&t, NULL, 0)) < 0 ||
-        (!t.dry_run && (r = hd_lock_map(t.ctx, &mapfd)) < 0) ||
-        (r = hd_map_read(t.ctx, &map)) < 0)
+    if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
+        return r;
+    if ((r = hd_txn_lock(t, NULL, 0)) < 0 ||
+        (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &mapfd)) < 0) ||
+        (r = hd_map_read(ctx, &map)) < 0)
         goto out;
     if ((a = hd_map_find_mdev(map, m.uuid)) != NULL) {
-        r = hd_errr(t.ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "
+        r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "
                     "release it first", m.uuid, a->vm);
         goto out;
     }
@@ -166,12 +164,15 @@ int hd_ops_mdev_remove(struct hd_op *op)
     hd_strlcpy(s.mdev_parent, m.parent, sizeof(s.mdev_parent));
     hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, m.uuid, sizeof(s.mdev_uuid));
-    r = run_step(&t, &s);
+    r = run_step(t, &s);
     hd_assignment_list_unref(map);
     hd_unlock(mapfd);
+    hd_txn_free(t);
     return r;
 out:
     hd_assignment_list_unref(map);
     hd_unlock(mapfd);
-    return hd_txn_abort(&t, r);
+    r = hd_txn_abort(t, r);
+    hd_txn_free(t);
+    return r;
 }

@@ -201,7 +201,9 @@ static bool already_on(const struct hd_device *dev, const char *stub)
 /* One device operation under way: its transaction, its devices, the map as it was under
  * the locks, and (numvfs) the step planned during the checks. */
 struct devop {
-    struct hd_txn t;
+    struct hd_op *op;
+    struct hd_txn *t;
+    struct hd_ctx *ctx; /* the operation's */
     const struct hd_op_request *req;
     struct devset d;
     struct hd_assignment_list *map;
@@ -223,27 +225,25 @@ static const char *asked(const struct devop *o, const struct hd_device *dev)
 static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn check,
                      devop_fn apply)
 {
-    struct devop o = {.req = hd_op_request(op)};
+    struct devop o = {.op = op, .req = hd_op_request(op)};
     struct hd_jdev *jdevs = NULL;
     int r;
 
-    o.t.ctx = hd_op_ctx(op);
-    o.t.op = op;
-    o.t.kind = kind;
-    o.t.dry_run = o.req->flags & HD_OP_DRY_RUN;
-    o.t.lazy = true;
+    if ((r = hd_txn_new(op, kind, NULL, HD_TXN_LAZY, &o.t)) < 0)
+        return r;
+    o.ctx = hd_txn_ctx(o.t);
     /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
     unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA;
     /* The override is read under the locks only: another process may change it until then,
      * and there is nothing in it to refuse before a lock file is made. */
-    if ((r = open_named(o.t.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
-        (group && (r = add_group_members(o.t.ctx, &o.d)) < 0))
+    if ((r = open_named(o.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
+        (group && (r = add_group_members(o.ctx, &o.d)) < 0))
         goto fail;
     if ((jdevs = jdevs_of(&o.d)) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_lock(&o.t, jdevs, o.d.n)) < 0)
+    if ((r = hd_txn_lock(o.t, jdevs, o.d.n)) < 0)
         goto fail;
     /* Under the locks: what the devices are now, and who holds them. What another process
      * may have changed meanwhile is read again: the driver, the override, a PF's VFs; the
@@ -266,18 +266,19 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
                                                              ? (unsigned)HD_FILL_CONFIG : 0u),
                                       false);
     }
-    if (r < 0 || (r = hd_map_read(o.t.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
-        (r = hd_txn_begin(&o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)
+    if (r < 0 || (r = hd_map_read(o.ctx, &o.map)) < 0 || (r = check(&o)) < 0 ||
+        (r = hd_txn_begin(o.t, jdevs, o.d.n)) < 0 || (r = apply(&o)) < 0)
         goto fail;
-    r = hd_txn_commit(&o.t);
+    r = hd_txn_commit(o.t);
     goto out;
 fail:
-    r = hd_txn_abort(&o.t, r);
+    r = hd_txn_abort(o.t, r);
 out:
     free(jdevs);
     hd_assignment_list_unref(o.map);
     hd_host_use_unref(o.host_use);
     devset_free(&o.d);
+    hd_txn_free(o.t);
     return r;
 }
 
@@ -285,7 +286,7 @@ out:
 
 static int check_detach(struct devop *o)
 {
-    struct hd_ctx *ctx = o->t.ctx;
+    struct hd_ctx *ctx = o->ctx;
     int r;
 
     for (size_t i = 0; i < o->d.n; i++) {
@@ -323,8 +324,8 @@ static int check_detach(struct devop *o)
  * by side: par.c). */
 static int run_batch(struct devop *o, struct hd_batch *b, int r)
 {
-    if (r >= 0 && (r = hd_txn_flush(&o->t)) == 0)
-        r = hd_batch_run(o->t.ctx, b);
+    if (r >= 0 && (r = hd_txn_flush(o->t)) == 0)
+        r = hd_batch_run(o->ctx, b);
     hd_batch_free(b);
     return r < 0 ? r : 0;
 }
@@ -340,13 +341,13 @@ static int apply_detach(struct devop *o)
         struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
         if (already_on(dev, asked(o, dev))) {
             if (o->d.named[i])
-                hd_txn_note(&o->t, "keep", dev->name, dev->driver, dev->driver);
+                hd_txn_note(o->t, "keep", dev->name, dev->driver, dev->driver);
             continue;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
-        if ((r = hd_op_target_driver(o->t.ctx, req, dev, s.to, sizeof(s.to))) < 0)
+        if ((r = hd_op_target_driver(o->ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
-        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_defer(&o->t, &s)) == 1)
+        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
     }
@@ -379,7 +380,7 @@ static int check_reattach(struct devop *o)
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r == 0; i++)
-        r = check_not_held(o->t.ctx, o->map, o->d.v[i], "giving it back to the host");
+        r = check_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host");
     return r;
 }
 
@@ -395,7 +396,7 @@ static int apply_reattach(struct devop *o)
         if ((r = read_record(dev, &s)) < 0)
             break;
         if (!detached(dev, &s)) {
-            hd_txn_note(&o->t, "keep", dev->name, dev->driver ? dev->driver : "none",
+            hd_txn_note(o->t, "keep", dev->name, dev->driver ? dev->driver : "none",
                         dev->driver ? dev->driver : "none");
             continue;
         }
@@ -403,20 +404,20 @@ static int apply_reattach(struct devop *o)
         if (ovr != NULL) {
             struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
             hd_strlcpy(ov.from, ovr, sizeof(ov.from));
-            if ((r = hd_txn_defer(&o->t, &ov)) < 0)
+            if ((r = hd_txn_defer(o->t, &ov)) < 0)
                 break;
         }
         hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
         if (s.record == HD_JREC_NONE) {
             char *guess = NULL;
-            if (hd_module_for_modalias(o->t.ctx, dev->modalias, &guess) == 0)
+            if (hd_module_for_modalias(o->ctx, dev->modalias, &guess) == 0)
                 hd_strlcpy(s.to, guess, sizeof(s.to));
             else
                 strcpy(s.to, "the kernel's choice");
             free(guess);
         }
         /* The record read above, under the locks, is the one the bind uses. */
-        if ((r = hd_txn_defer(&o->t, &s)) == 1)
+        if ((r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, s.record_driver,
                              HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
@@ -437,15 +438,15 @@ static int check_reset(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
-        if ((r = check_not_held(o->t.ctx, o->map, dev, "resetting it")) < 0)
+        if ((r = check_not_held(o->ctx, o->map, dev, "resetting it")) < 0)
             return r;
         /* A reset under a live host driver can take the host down with it. */
         if (!(o->req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev))
-            return hd_errr(o->t.ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host "
+            return hd_errr(o->ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host "
                            "driver %s: detach it first (a reset under a live driver can take "
                            "the host down)", dev->name, dev->driver);
         if (!hd_device_has_reset(dev))
-            return hd_errr(o->t.ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the "
+            return hd_errr(o->ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the "
                            "kernel offers no reset method for it (no 'reset' attribute)",
                            dev->name);
     }
@@ -462,7 +463,7 @@ static int apply_reset(struct devop *o)
         char *methods = hd_reset_methods(o->d.v[i]);
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
-        if ((r = hd_txn_defer(&o->t, &s)) == 1)
+        if ((r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_RESET, o->d.v[i], NULL, HD_RESET_FORCE);
     }
     return run_batch(o, &b, r);
@@ -501,15 +502,15 @@ static int check_numvfs(struct devop *o)
     int r;
 
     if (o->d.n != 1)
-        return hd_errr(o->t.ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
-    if ((r = hd_check_vfs_free(o->t.ctx, pf, o->map, "changing the VF count")) < 0)
+        return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
+    if ((r = hd_check_vfs_free(o->ctx, pf, o->map, "changing the VF count")) < 0)
         return r;
     if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_totalvfs(pf) < 0)
-        return hd_errr(o->t.ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", pf->name,
+        return hd_errr(o->ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", pf->name,
                        hd_device_get_physfn(pf) ? "itself a virtual function, not a PF"
                                                 : "not SR-IOV capable (no sriov_totalvfs)");
     if (o->req->numvfs > (unsigned)hd_device_get_sriov_totalvfs(pf))
-        return hd_errr(o->t.ctx, -ERANGE, HD_REASON_INVALID, "%s supports at most %d VFs "
+        return hd_errr(o->ctx, -ERANGE, HD_REASON_INVALID, "%s supports at most %d VFs "
                        "(sriov_totalvfs), not %u", pf->name, hd_device_get_sriov_totalvfs(pf),
                        o->req->numvfs);
     s->kind = HD_JSTEP_NUMVFS;
@@ -517,18 +518,18 @@ static int check_numvfs(struct devop *o)
     s->old_numvfs = hd_device_get_sriov_numvfs(pf);
     s->old_autoprobe = -1;
     if (hd_device_attr_path(pf, "sriov_drivers_autoprobe", path, sizeof(path)) == 0 &&
-        hd_fs_read_attr(o->t.ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
+        hd_fs_read_attr(o->ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
         s->old_autoprobe = (int)v;
     if (s->old_numvfs < 0)
-        return hd_err(o->t.ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf->name);
-    hd_op_set_previous_numvfs(o->t.op, s->old_numvfs);
+        return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf->name);
+    hd_op_set_previous_numvfs(o->op, s->old_numvfs);
     snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
     return 0;
 }
 
 static int apply_numvfs(struct devop *o)
 {
-    int r = hd_txn_step(&o->t, &o->planned);
+    int r = hd_txn_step(o->t, &o->planned);
 
     if (r == 1)
         r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
@@ -550,11 +551,11 @@ static int check_reserve(struct devop *o)
         struct hd_device *dev = o->d.v[i];
         if (already_on(dev, asked(o, dev)))
             continue;
-        if ((r = check_not_held(o->t.ctx, o->map, dev, "reserving it for another driver")) < 0 ||
-            (r = check_may_leave_host(o->t.ctx, &o->host_use, dev, true)) < 0)
+        if ((r = check_not_held(o->ctx, o->map, dev, "reserving it for another driver")) < 0 ||
+            (r = check_may_leave_host(o->ctx, &o->host_use, dev, true)) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
-            return hd_errr(o->t.ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an "
+            return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an "
                            "endpoint: it cannot be reserved for a VM", dev->name);
     }
     return 0;
@@ -576,29 +577,29 @@ static int apply_reserve(struct devop *o)
         /* On a vfio-pci family driver and none asked for: it stays on the one it is on. */
         if (asked(o, dev)[0] == '\0' && already_on(dev, ""))
             hd_strlcpy(driver, dev->driver, sizeof(driver));
-        else if ((r = hd_op_target_driver(o->t.ctx, o->req, dev, driver, sizeof(driver))) < 0)
+        else if ((r = hd_op_target_driver(o->ctx, o->req, dev, driver, sizeof(driver))) < 0)
             break;
         if (already_on(dev, driver) && ovr != NULL && strcmp(ovr, driver) == 0) {
-            hd_txn_note(&o->t, "keep", dev->name, dev->driver, dev->driver);
+            hd_txn_note(o->t, "keep", dev->name, dev->driver, dev->driver);
             continue;
         }
         hd_strlcpy(ov.from, ovr ? ovr : "", sizeof(ov.from));
         hd_strlcpy(ov.to, driver, sizeof(ov.to));
-        if ((r = hd_txn_step(&o->t, &ov)) < 0)
+        if ((r = hd_txn_step(o->t, &ov)) < 0)
             break;
         if (!already_on(dev, driver)) {
             hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
             hd_strlcpy(s.to, driver, sizeof(s.to));
-            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(&o->t, &s)) < 0)
+            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(o->t, &s)) < 0)
                 break;
         }
         if (r == 1)
             r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver, 0);
     }
-    if (r >= 0 && (r = hd_batch_run(o->t.ctx, &b)) == 0) {
+    if (r >= 0 && (r = hd_batch_run(o->ctx, &b)) == 0) {
         for (size_t i = 0; i < b.n; i++) {
             if (b.v[i].result == 1)
-                hd_txn_note(&o->t, "pending", b.v[i].dev->name, "", b.v[i].driver);
+                hd_txn_note(o->t, "pending", b.v[i].dev->name, "", b.v[i].driver);
         }
     }
     hd_batch_free(&b);

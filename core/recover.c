@@ -17,16 +17,17 @@
 static int lock_missing_groups(struct hd_ctx *ctx, const struct hd_journal *j,
                                const struct hd_lockset *held, struct hd_lockset **locks)
 {
-    int *groups = calloc(j->ndevs + 1, sizeof(*groups));
-    size_t n = 0;
+    size_t ndevs, n = 0;
+    const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
+    int *groups = calloc(ndevs + 1, sizeof(*groups));
     int r;
 
     *locks = NULL;
     if (groups == NULL)
         return -ENOMEM;
-    for (size_t i = 0; i < j->ndevs; i++) {
-        if (j->devs[i].group >= 0 && !hd_lockset_holds(held, j->devs[i].group))
-            groups[n++] = j->devs[i].group;
+    for (size_t i = 0; i < ndevs; i++) {
+        if (devs[i].group >= 0 && !hd_lockset_holds(held, devs[i].group))
+            groups[n++] = devs[i].group;
     }
     r = hd_lock_groups(ctx, groups, n, locks);
     free(groups);
@@ -35,8 +36,11 @@ static int lock_missing_groups(struct hd_ctx *ctx, const struct hd_journal *j,
 
 static bool touches_held(const struct hd_journal *j, const struct hd_lockset *held)
 {
-    for (size_t i = 0; i < j->ndevs; i++) {
-        if (hd_lockset_holds(held, j->devs[i].group))
+    size_t ndevs;
+    const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
+
+    for (size_t i = 0; i < ndevs; i++) {
+        if (hd_lockset_holds(held, devs[i].group))
             return true;
     }
     return false;
@@ -60,9 +64,10 @@ static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd
 {
     struct hd_assignment_list *map = NULL;
     struct hd_lockset *locks = NULL;
+    size_t nsteps;
     int r;
 
-    if (j->is_tmp) {
+    if (hd_journal_is_tmp(j)) {
         hd_journal_end(ctx, j); /* died before its first write */
         return 1;
     }
@@ -73,11 +78,12 @@ static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd
     if ((r = lock_missing_groups(ctx, j, held, &locks)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
         goto out;
     if (hd_txn_committed(j, map)) {
-        hd_info(ctx, "%s: %s %s had committed; dropping its journal", j->path,
-                hd_jop_names[j->op], j->vm);
+        hd_info(ctx, "%s: %s %s had committed; dropping its journal", hd_journal_path(j),
+                hd_jop_names[hd_journal_op(j)], hd_journal_vm(j));
     } else {
-        hd_info(ctx, "%s: undoing an unfinished %s %s (%zu steps)", j->path,
-                hd_jop_names[j->op], j->vm, j->nsteps);
+        hd_journal_steps(j, &nsteps);
+        hd_info(ctx, "%s: undoing an unfinished %s %s (%zu steps)", hd_journal_path(j),
+                hd_jop_names[hd_journal_op(j)], hd_journal_vm(j), nsteps);
         r = hd_txn_undo(ctx, j);
     }
 out:
@@ -188,13 +194,16 @@ int hd_ops_recover(struct hd_op *op)
                               "");
             continue;
         }
-        int fd = hd_fs_open(ctx, j->path, O_RDONLY, 0);
+        const char *vm = hd_journal_vm(j);
+        size_t nsteps;
+        int fd = hd_fs_open(ctx, hd_journal_path(j), O_RDONLY, 0);
         bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
         if (fd >= 0)
             close(fd); /* a shared lock taken and dropped: only a question, no change */
-        snprintf(what, sizeof(what), "%s%s%s", hd_jop_names[j->op], j->vm[0] ? " " : "",
-                 j->vm);
-        snprintf(steps, sizeof(steps), "%zu steps", j->nsteps);
+        snprintf(what, sizeof(what), "%s%s%s", hd_jop_names[hd_journal_op(j)], vm[0] ? " " : "",
+                 vm);
+        hd_journal_steps(j, &nsteps);
+        snprintf(steps, sizeof(steps), "%zu steps", nsteps);
         hd_op_report_step(op, busy ? "busy" : hd_txn_committed(j, map) ? "finish" : "undo",
                           names[i], what, steps);
         hd_journal_close(j);

@@ -14,13 +14,13 @@ const struct hd_stub_driver hd_stub_vfio_pci = {
 
 /* The legacy stub (KVM device assignment before VFIO): claims a device and does nothing with
  * it; no device node. */
-const struct hd_stub_driver hd_stub_pci_stub = {
+static const struct hd_stub_driver pci_stub = {
     .name = "pci-stub",
     .module = "pci_stub",
     .vfio = false,
 };
 
-static const struct hd_stub_driver *const stubs[] = {&hd_stub_vfio_pci, &hd_stub_pci_stub};
+static const struct hd_stub_driver *const stubs[] = {&hd_stub_vfio_pci, &pci_stub};
 
 const struct hd_stub_driver *hd_stub_driver_find(const char *name)
 {

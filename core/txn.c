@@ -12,6 +12,19 @@
 
 #include "internal.h"
 
+struct hd_txn {
+    struct hd_ctx *ctx;
+    struct hd_op *op; /* where planned and done steps are reported */
+    enum hd_jop kind;
+    bool dry_run;
+    char vm[HD_VM_ID_MAX + 1];
+    struct hd_lockset *locks;
+    struct hd_journal *j;
+    int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
+    bool holds;
+    bool lazy; /* HD_TXN_LAZY */
+};
+
 /* ---- shared helpers ------------------------------------------------------------------------ */
 
 bool hd_txn_on_vfio(const struct hd_device *dev)
@@ -156,9 +169,11 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
 int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
 {
     struct hd_saved_error first = {0};
+    size_t nsteps;
+    const struct hd_jstep *steps = hd_journal_steps(j, &nsteps);
 
-    for (size_t i = j->nsteps; i > 0; i--) {
-        int r = undo_step(ctx, &j->steps[i - 1]);
+    for (size_t i = nsteps; i > 0; i--) {
+        int r = undo_step(ctx, &steps[i - 1]);
         if (r < 0 && first.err == 0)
             hd_saved_error_save(ctx, &first, r);
     }
@@ -167,20 +182,24 @@ int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
 
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map)
 {
-    if (j->committed)
+    enum hd_jop op = hd_journal_op(j);
+    size_t ndevs;
+    const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
+
+    if (hd_journal_is_committed(j))
         return true;
-    if (j->op != HD_JOP_ACQUIRE && j->op != HD_JOP_RELEASE)
+    if (op != HD_JOP_ACQUIRE && op != HD_JOP_RELEASE)
         return false;
     /* The map write is the commit of acquire and release: it adds (acquire) or drops
      * (release) all devices at once, and nothing else can change those entries before this
      * journal is dealt with. */
-    for (size_t i = 0; i < j->ndevs; i++) {
-        const struct hd_assignment *a = hd_map_find_jdev(map, &j->devs[i]);
-        bool there = a != NULL && strcmp(a->vm, j->vm) == 0;
-        if (there != (j->op == HD_JOP_ACQUIRE))
+    for (size_t i = 0; i < ndevs; i++) {
+        const struct hd_assignment *a = hd_map_find_jdev(map, &devs[i]);
+        bool there = a != NULL && strcmp(a->vm, hd_journal_vm(j)) == 0;
+        if (there != (op == HD_JOP_ACQUIRE))
             return false;
     }
-    return j->ndevs > 0 || j->op == HD_JOP_RELEASE;
+    return ndevs > 0 || op == HD_JOP_RELEASE;
 }
 
 /* ---- locking ------------------------------------------------------------------------------- */
@@ -247,6 +266,54 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 
 /* ---- the transaction ----------------------------------------------------------------------- */
 
+int hd_txn_new(struct hd_op *op, enum hd_jop kind, const char *vm, unsigned int flags,
+               struct hd_txn **out)
+{
+    struct hd_txn *t = calloc(1, sizeof(*t));
+
+    *out = t;
+    if (t == NULL)
+        return -ENOMEM;
+    t->ctx = hd_op_ctx(op);
+    t->op = op;
+    t->kind = kind;
+    t->dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
+    hd_strlcpy(t->vm, vm != NULL ? vm : "", sizeof(t->vm));
+    t->hold_fd = -1;
+    t->lazy = flags & HD_TXN_LAZY;
+    return 0;
+}
+
+void hd_txn_free(struct hd_txn *t)
+{
+    free(t);
+}
+
+struct hd_ctx *hd_txn_ctx(const struct hd_txn *t)
+{
+    return t->ctx;
+}
+
+bool hd_txn_dry_run(const struct hd_txn *t)
+{
+    return t->dry_run;
+}
+
+const char *hd_txn_vm(const struct hd_txn *t)
+{
+    return t->vm;
+}
+
+bool hd_txn_holds_group(const struct hd_txn *t, int group)
+{
+    return hd_lockset_holds(t->locks, group);
+}
+
+const struct hd_jstep *hd_txn_find_own(const struct hd_txn *t, const char *path)
+{
+    return hd_journal_find_own(t->j, path);
+}
+
 /* In a writer child, once its write returned and before its caller hears of it: the
  * operation's hold came along with the fork, and held the journal while the write was in the
  * kernel (the caller's closing its own copy does not end it); this copy goes now, so a caller
@@ -283,7 +350,7 @@ static int hold(struct hd_txn *t)
     int r = hd_journal_hold(t->ctx, t->j);
 
     if (r < 0) {
-        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, t->j->path,
+        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, hd_journal_path(t->j),
                    strerror(-r));
         hd_journal_end(t->ctx, t->j);
         t->j = NULL;
@@ -381,7 +448,7 @@ int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
     if (t->dry_run)
         return 0;
     if ((r = hd_journal_defer(t->ctx, t->j, s)) < 0)
-        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", t->ctx->root, t->j->path,
+        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", t->ctx->root, hd_journal_path(t->j),
                       strerror(-r));
     return 1;
 }
@@ -393,10 +460,10 @@ int hd_txn_flush(struct hd_txn *t)
 
     if (t->dry_run || t->j == NULL)
         return 0;
-    made = t->j->fd >= 0;
+    made = hd_journal_is_made(t->j);
     if ((r = hd_journal_flush(t->ctx, t->j)) < 0)
         return r;
-    return made || t->j->fd < 0 ? 0 : hold(t);
+    return made || !hd_journal_is_made(t->j) ? 0 : hold(t);
 }
 
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
@@ -441,7 +508,7 @@ int hd_txn_abort(struct hd_txn *t, int err)
     struct hd_saved_error why;
 
     hd_saved_error_save(ctx, &why, err);
-    if (t->j == NULL || t->j->fd < 0) { /* nothing was written (or a dry run) */
+    if (t->j == NULL || !hd_journal_is_made(t->j)) { /* nothing was written (or a dry run) */
         t->j = hd_journal_close(t->j);
         txn_release(t);
         return hd_saved_error_restore(ctx, &why);

@@ -230,8 +230,8 @@ const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
 {
     size_t len = strlen(pci_name);
 
-    for (size_t i = 0; i < map->n; i++) {
-        const struct hd_assignment *a = &map->v[i];
+    for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
         struct hd_node_target t;
         const char *at;
         if (a->kind == HD_ASSIGNMENT_MDEV && strcmp(a->parent, pci_name) == 0)

@@ -27,7 +27,7 @@ struct hd_vfio_aliases {
     size_t n, cap;
 };
 
-void hd_vfio_aliases_free(struct hd_vfio_aliases *a)
+static void hd_vfio_aliases_free(struct hd_vfio_aliases *a)
 {
     if (a == NULL)
         return;

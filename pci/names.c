@@ -30,7 +30,8 @@ struct hd_names {
     struct hd_ptrset pairs; /* of struct name_pair */
 };
 
-void hd_names_forget(struct hd_names *names)
+/* Forget the source (the names file changed); strings handed out stay valid. */
+static void hd_names_forget(struct hd_names *names)
 {
     if (names == NULL)
         return;
@@ -52,7 +53,7 @@ void hd_names_forget(struct hd_names *names)
     names->opened = false;
 }
 
-void hd_names_free(struct hd_names *names)
+static void hd_names_free(struct hd_names *names)
 {
     if (names == NULL)
         return;

@@ -92,9 +92,6 @@ int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
 
 /* ---- names.c ------------------------------------------------------------------------------ */
 
-void hd_names_free(struct hd_names *names);
-/* Forget the source (the names file changed); strings handed out stay valid. */
-void hd_names_forget(struct hd_names *names);
 /* Vendor and product names for these ids; either may come back NULL (unknown or names off).
  * The strings are in ctx->strings and live as long as the context. */
 int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,

@@ -27,7 +27,6 @@
 #define HWDB_STRING    1024 /* longest key or value read; names are under 256 */
 
 struct hd_hwdb_file {
-    const char *mem; /* the whole file in memory, or NULL: read from fd */
     uint64_t size;
     int fd;
     uint64_t header_size, node_size, child_size, value_size, root;
@@ -61,8 +60,6 @@ static const unsigned char *at(struct hd_hwdb_file *f, uint64_t off, size_t n)
 
     if (n == 0 || off > f->size || f->size - off < n || n > HWDB_STRING)
         return NULL;
-    if (f->mem != NULL)
-        return (const unsigned char *)f->mem + off;
     first = off / HWDB_PAGE;
     last = (off + n - 1) / HWDB_PAGE;
     if ((p = cached_page(f, first)) == NULL)
@@ -115,7 +112,7 @@ static int read_header(struct hd_hwdb_file *f)
                : -EPROTO;
 }
 
-static int open_file(const char *mem, int fd, uint64_t size, struct hd_hwdb_file **out)
+int hd_hwdb_file_open(int fd, uint64_t size, struct hd_hwdb_file **out)
 {
     struct hd_hwdb_file *f = calloc(1, sizeof(*f));
     int r;
@@ -123,10 +120,9 @@ static int open_file(const char *mem, int fd, uint64_t size, struct hd_hwdb_file
     *out = NULL;
     if (f == NULL)
         return -ENOMEM;
-    f->mem = mem;
     f->fd = fd;
     f->size = size;
-    if (mem == NULL && posix_memalign((void **)&f->pages, HWDB_PAGE, HWDB_PAGES * HWDB_PAGE) != 0) {
+    if (posix_memalign((void **)&f->pages, HWDB_PAGE, HWDB_PAGES * HWDB_PAGE) != 0) {
         free(f);
         return -ENOMEM;
     }
@@ -137,16 +133,6 @@ static int open_file(const char *mem, int fd, uint64_t size, struct hd_hwdb_file
     }
     *out = f;
     return 0;
-}
-
-int hd_hwdb_file_open(int fd, uint64_t size, struct hd_hwdb_file **out)
-{
-    return open_file(NULL, fd, size, out);
-}
-
-int hd_hwdb_file_open_mem(const char *data, size_t len, struct hd_hwdb_file **out)
-{
-    return open_file(data, -1, len, out);
 }
 
 void hd_hwdb_file_close(struct hd_hwdb_file *f)

@@ -95,11 +95,9 @@ int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data);
 /* ---- hwdb.c ------------------------------------------------------------------------------- */
 
 struct hd_hwdb_file;
-/* A hwdb.bin read from @fd (of @size bytes; the file takes the fd, closed with it) or held in
- * memory: 0; -ENOENT not a hwdb at all; -EPROTO a hwdb of a layout we do not know (libudev may
- * read it); -ENOMEM. */
+/* A hwdb.bin read from @fd (of @size bytes; the file takes the fd, closed with it): 0; -ENOENT
+ * not a hwdb at all; -EPROTO a hwdb of a layout we do not know (libudev may read it); -ENOMEM. */
 int hd_hwdb_file_open(int fd, uint64_t size, struct hd_hwdb_file **out);
-int hd_hwdb_file_open_mem(const char *data, size_t len, struct hd_hwdb_file **out);
 void hd_hwdb_file_close(struct hd_hwdb_file *f);
 /* The value of @property ("ID_VENDOR_FROM_DATABASE") under the exact key @key
  * ("pci:v00008086*"); NULL when absent or malformed. Valid until the next call on @f. */

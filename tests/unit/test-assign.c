@@ -102,14 +102,31 @@ HD_TEST(owners_resolve_from_the_root_first)
 }
 END_TEST
 
+#define MAP_FILE "run/hostdev/map/assignments"
+
+/* @text as the map file of @root, read back as every operation reads it. */
+static int map_of_text(struct hd_ctx *ctx, const char *root, const char *text,
+                       struct hd_assignment_list **l)
+{
+    ah_write(root, MAP_FILE, text);
+    return hd_map_read(ctx, l);
+}
+
+/* @list as the map file of @root holds it (malloc'd). */
+static char *text_of_map(struct hd_ctx *ctx, const char *root,
+                         const struct hd_assignment_list *list)
+{
+    ck_assert_int_eq(hd_map_write(ctx, list), 0);
+    return ah_read(root, MAP_FILE);
+}
+
 HD_TEST(map_round_trip)
 {
-    struct hd_assignment_list *list = hd_map_new(), *back = hd_map_new();
+    char *root = ah_tree(""), *text;
+    struct hd_assignment_list *list = hd_map_new(), *back;
+    struct hd_ctx *ctx = ah_ctx(root);
     struct hd_assignment a;
-    struct hd_ctx *ctx;
-    char *text;
 
-    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
     memset(&a, 0, sizeof(a));
     a.addr = ah_addr(DEV);
     strcpy(a.name, DEV);
@@ -133,25 +150,28 @@ HD_TEST(map_round_trip)
     a.driver[0] = '\0';
     a.nnodes = 0;
     ck_assert_int_eq(hd_map_add(list, &a), 0);
-    text = hd_map_format(list);
+    text = text_of_map(ctx, root, list);
     ck_assert_ptr_nonnull(text);
-    ck_assert_int_eq(hd_map_parse(ctx, text, back), 0);
-    ck_assert_uint_eq(back->n, 2);
-    ck_assert_str_eq(back->v[0].vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
-    ck_assert(back->v[0].managed && back->v[0].detached && !back->v[0].via_group);
-    ck_assert_str_eq(back->v[0].driver, "e1000e");
-    ck_assert_int_eq(back->v[0].group, 12);
-    ck_assert_int_eq(back->v[0].since, 1763712000);
-    ck_assert_uint_eq(back->v[0].gid, 107);
-    ck_assert_uint_eq(back->v[0].nnodes, 2);
-    ck_assert_str_eq(back->v[0].nodes[1].path, "dev/iommu");
-    ck_assert_uint_eq(back->v[0].nodes[1].mode, 0666);
-    ck_assert(!back->v[1].managed && back->v[1].via_group && back->v[1].nnodes == 0);
-    ck_assert_ptr_null(hd_assignment_get_driver(&back->v[1]));
+    ck_assert_int_eq(map_of_text(ctx, root, text, &back), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(back), 2);
+    const struct hd_assignment *a0 = hd_map_at(back, 0), *a1 = hd_map_at(back, 1);
+    ck_assert_str_eq(a0->vm, "6f1b7a4e-3c1d-4e2a-9a7b-1f2e3d4c5b6a");
+    ck_assert(a0->managed && a0->detached && !a0->via_group);
+    ck_assert_str_eq(a0->driver, "e1000e");
+    ck_assert_int_eq(a0->group, 12);
+    ck_assert_int_eq(a0->since, 1763712000);
+    ck_assert_uint_eq(a0->gid, 107);
+    ck_assert_uint_eq(a0->nnodes, 2);
+    ck_assert_str_eq(a0->nodes[1].path, "dev/iommu");
+    ck_assert_uint_eq(a0->nodes[1].mode, 0666);
+    ck_assert(!a1->managed && a1->via_group && a1->nnodes == 0);
+    ck_assert_ptr_null(hd_assignment_get_driver(a1));
     free(text);
     hd_assignment_list_unref(back);
     hd_assignment_list_unref(list);
     hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
@@ -174,17 +194,14 @@ HD_TEST(map_rejects_what_it_did_not_write)
         "# hostdev assignments v1\n0000:03:00.0 vm=a mode=sometimes\n",
         "# hostdev assignments v1\nnonsense\n",
     };
+    char *root = ah_tree(""), *text, *cut;
     struct hd_assignment_list *list = hd_map_new(), *l;
+    struct hd_ctx *ctx = ah_ctx(root);
     struct hd_assignment a;
-    struct hd_ctx *ctx;
-    char *text, *cut;
 
-    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        l = hd_map_new();
-        ck_assert_msg(hd_map_parse(ctx, bad[i], l) == -EBADMSG, "accepted: %s", bad[i]);
+        ck_assert_msg(map_of_text(ctx, root, bad[i], &l) == -EBADMSG, "accepted: %s", bad[i]);
         ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_STATE_DAMAGED);
-        hd_assignment_list_unref(l);
     }
     /* A version 2 map of two lines, then each way of losing part of it. */
     memset(&a, 0, sizeof(a));
@@ -194,45 +211,39 @@ HD_TEST(map_rejects_what_it_did_not_write)
         strcpy(a.vm, "vm1");
         ck_assert_int_eq(hd_map_add(list, &a), 0);
     }
-    text = hd_map_format(list);
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, text, l), 0);
-    ck_assert_uint_eq(l->n, 2);
+    text = text_of_map(ctx, root, list);
+    ck_assert_int_eq(map_of_text(ctx, root, text, &l), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 2);
     hd_assignment_list_unref(l);
     /* Cut anywhere: in the middle of a line, before the end line, or within it. */
     for (size_t len = 1; len < strlen(text); len += 7) {
         cut = strndup(text, len);
-        l = hd_map_new();
-        ck_assert_msg(hd_map_parse(ctx, cut, l) == -EBADMSG, "cut at %zu accepted", len);
-        hd_assignment_list_unref(l);
+        ck_assert_msg(map_of_text(ctx, root, cut, &l) == -EBADMSG, "cut at %zu accepted", len);
         free(cut);
     }
     /* A line lost: the count and the checksum say so. */
     cut = strdup(text);
     char *second = strstr(cut, DEV2);
     memmove(second, strchr(second, '\n') + 1, strlen(strchr(second, '\n') + 1) + 1);
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, cut, l), -EBADMSG);
+    ck_assert_int_eq(map_of_text(ctx, root, cut, &l), -EBADMSG);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "number of lines"));
-    hd_assignment_list_unref(l);
     free(cut);
     /* An edited field. */
     cut = strdup(text);
     strstr(cut, "vm=vm1")[5] = '2';
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, cut, l), -EBADMSG);
+    ck_assert_int_eq(map_of_text(ctx, root, cut, &l), -EBADMSG);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "checksum"));
-    hd_assignment_list_unref(l);
     free(cut);
     free(text);
     hd_assignment_list_unref(list);
     /* Version 1 maps (no end line) are still read; unknown keys come from a newer hostdev. */
-    l = hd_map_new();
-    ck_assert_int_eq(hd_map_parse(ctx, "# hostdev assignments v1\n\n0000:03:00.0 vm=a future=1\n",
-                                  l), 0);
-    ck_assert_uint_eq(l->n, 1);
+    ck_assert_int_eq(map_of_text(ctx, root, "# hostdev assignments v1\n\n0000:03:00.0 vm=a "
+                                 "future=1\n", &l), 0);
+    ck_assert_uint_eq(hd_assignment_list_count(l), 1);
     hd_assignment_list_unref(l);
     hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
@@ -306,17 +317,19 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
     struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
                          .record = HD_JREC_NONE};
     struct hd_journal *j, *claimed;
-    size_t n;
+    size_t n, ndevs, nsteps;
 
     devs[0].addr = ah_addr(DEV);
     devs[1].addr = ah_addr(DEV2);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_ACQUIRE, "vm1", devs, 2, &j), 0);
     s.addr = devs[0].addr;
-    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
     s.kind = HD_JSTEP_OWN;
     strcpy(s.node.path, "dev/vfio/7");
     s.node.mode = 0600;
-    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_ptr_null(strstr(names[0], ".tmp"));
@@ -324,18 +337,20 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
     ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), -EBUSY);
     hd_journal_close(j); /* as if we died */
     ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), 0);
-    ck_assert_int_eq(claimed->op, HD_JOP_ACQUIRE);
-    ck_assert_str_eq(claimed->vm, "vm1");
-    ck_assert_uint_eq(claimed->ndevs, 2);
-    ck_assert_int_eq(claimed->devs[1].group, 8);
-    ck_assert_uint_eq(claimed->nsteps, 2);
-    ck_assert_int_eq(claimed->steps[0].kind, HD_JSTEP_DETACH);
-    ck_assert_str_eq(claimed->steps[1].node.path, "dev/vfio/7");
-    ck_assert_uint_eq(claimed->steps[1].node.mode, 0600);
-    ck_assert(claimed->steps[0].from_known);
-    ck_assert_str_eq(claimed->steps[0].from, "e1000e");
-    ck_assert_str_eq(claimed->steps[0].to, "vfio-pci");
-    ck_assert_int_eq(claimed->steps[0].record, HD_JREC_NONE);
+    ck_assert_int_eq(hd_journal_op(claimed), HD_JOP_ACQUIRE);
+    ck_assert_str_eq(hd_journal_vm(claimed), "vm1");
+    const struct hd_jdev *cdevs = hd_journal_devs(claimed, &ndevs);
+    ck_assert_uint_eq(ndevs, 2);
+    ck_assert_int_eq(cdevs[1].group, 8);
+    const struct hd_jstep *steps = hd_journal_steps(claimed, &nsteps);
+    ck_assert_uint_eq(nsteps, 2);
+    ck_assert_int_eq(steps[0].kind, HD_JSTEP_DETACH);
+    ck_assert_str_eq(steps[1].node.path, "dev/vfio/7");
+    ck_assert_uint_eq(steps[1].node.mode, 0600);
+    ck_assert(steps[0].from_known);
+    ck_assert_str_eq(steps[0].from, "e1000e");
+    ck_assert_str_eq(steps[0].to, "vfio-pci");
+    ck_assert_int_eq(steps[0].record, HD_JREC_NONE);
     hd_journal_end(ctx, claimed);
     hd_strv_free(names, n);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
@@ -347,54 +362,50 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
 }
 END_TEST
 
+/* Write @text as journal NAME in @root's state and read it back as recover does. */
+static int peek_text(struct hd_ctx *ctx, const char *root, const char *text,
+                     struct hd_journal **j)
+{
+    ah_write(root, "run/hostdev/journal/detach-1-1", text);
+    return hd_journal_peek(ctx, "detach-1-1", j);
+}
+
 HD_TEST(journal_torn_last_line_is_dropped)
 {
-    struct hd_journal j;
-    struct hd_ctx *ctx;
+    char *root = ah_tree("");
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_journal *j;
+    size_t nsteps;
 
-    ck_assert_int_eq(hd_ctx_new("/", &ctx), 0);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 release vm-2\ndev 0000:03:00.0 7\n"
-                                           "reset 0000:03:00.0\nreattach 0000:03:0",
-                                      &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 1 release vm-2\ndev 0000:03:00.0 7\n"
+                                          "reset 0000:03:00.0\nreattach 0000:03:0",
+                               &j),
                      0);
-    ck_assert_int_eq(j.op, HD_JOP_RELEASE);
-    ck_assert_uint_eq(j.nsteps, 1);
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nbogus line\n", &j),
+    ck_assert_int_eq(hd_journal_op(j), HD_JOP_RELEASE);
+    hd_journal_steps(j, &nsteps);
+    ck_assert_uint_eq(nsteps, 1);
+    hd_journal_close(j);
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 1 acquire vm\nbogus line\n", &j),
                      -EBADMSG);
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 1 acquire vm\nown /etc/x 0 0 0\n",
-                                      &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 1 acquire vm\nown /etc/x 0 0 0\n",
+                               &j),
                      -EBADMSG);
-    free(j.devs);
-    free(j.steps);
     /* Version 2: any operation, the driver a device came from, its record, a commit line;
      * special mode bits are never taken from a journal. */
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 detach\ndev 0000:03:00.0 7\n"
-                                           "detach 0000:03:00.0 - vfio-pci norec\ncommit\n", &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 detach\ndev 0000:03:00.0 7\n"
+                                          "detach 0000:03:00.0 - vfio-pci norec\ncommit\n", &j),
                      0);
-    ck_assert_int_eq(j.op, HD_JOP_DETACH);
-    ck_assert_str_eq(j.vm, "");
-    ck_assert(j.committed);
-    ck_assert_str_eq(j.steps[0].from, "");
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
-                                           "own dev/vfio/7 0 0 4777\n", &j),
+    ck_assert_int_eq(hd_journal_op(j), HD_JOP_DETACH);
+    ck_assert_str_eq(hd_journal_vm(j), "");
+    ck_assert(hd_journal_is_committed(j));
+    ck_assert_str_eq(hd_journal_steps(j, &nsteps)[0].from, "");
+    hd_journal_close(j);
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 acquire vm\n"
+                                          "own dev/vfio/7 0 0 4777\n", &j),
                      -EBADMSG);
-    free(j.devs);
-    free(j.steps);
-    memset(&j, 0, sizeof(j));
     /* dev/fd/0 is a magic link (dev/fd/3 the root itself): only a VM's node kinds. */
-    ck_assert_int_eq(hd_journal_parse(ctx, "hostdev-journal 2 acquire vm\n"
-                                           "own dev/fd/0/victim 4242 4242 0777\n", &j),
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 acquire vm\n"
+                                          "own dev/fd/0/victim 4242 4242 0777\n", &j),
                      -EBADMSG);
     for (size_t i = 0; i < 6; i++) {
         static const char *const ok[] = {"dev/vfio/7", "dev/vfio/devices/vfio0", "dev/iommu",
@@ -405,9 +416,9 @@ HD_TEST(journal_torn_last_line_is_dropped)
                                             "dev/vfio/devices/x", "dev/null", "etc/shadow"};
     for (size_t i = 0; i < 6; i++)
         ck_assert_msg(!hd_node_path_valid(bad_nodes[i]), "%s accepted", bad_nodes[i]);
-    free(j.devs);
-    free(j.steps);
     hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
@@ -588,7 +599,8 @@ HD_TEST(recover_undoes_an_uncommitted_acquire)
     s.node.uid = geteuid();
     s.node.gid = getegid();
     s.node.mode = 0600;
-    ck_assert_int_eq(hd_journal_step(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
     snprintf(path, sizeof(path), "%s/dev/vfio/7", root);
     ck_assert_int_eq(chown(path, vm_uid(), vm_gid()), 0);
     ck_assert_int_eq(chmod(path, 0660), 0);

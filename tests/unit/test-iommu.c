@@ -647,6 +647,19 @@ static size_t build_dmar(unsigned char *t, unsigned char flags)
     return off;
 }
 
+/* @len bytes of @t as the firmware's DMAR table, read as the probe reads it. */
+static int dmar_read(const unsigned char *t, size_t len, struct hd_dmar_info *info)
+{
+    struct hd_ctx *ctx;
+    int r;
+
+    ck_assert_int_eq(tmptree_write_data(root, "sys/firmware/acpi/tables/DMAR", t, len), 0);
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    r = hd_dmar_read(ctx, info);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
 HD_TEST(dmar_parse)
 {
     unsigned char t[256];
@@ -654,7 +667,7 @@ HD_TEST(dmar_parse)
     struct hd_dmar_info info;
     char addr[HD_PCI_ADDR_BUFSZ];
 
-    ck_assert_int_eq(hd_dmar_parse(t, len, &info), 0);
+    ck_assert_int_eq(dmar_read(t, len, &info), 0);
     ck_assert(info.intr_remap);
     ck_assert(info.x2apic_opt_out);
     ck_assert_uint_eq(info.drhd, 1);
@@ -663,16 +676,16 @@ HD_TEST(dmar_parse)
     ck_assert_str_eq(hd_pci_addr_format(&info.rmrr_devices[0], addr), "0000:00:14.0");
     ck_assert_uint_eq(info.rmrr_behind_bridge, 1);
 
-    ck_assert_int_eq(hd_dmar_parse(t, 40, &info), -EBADMSG);      /* short */
-    ck_assert_int_eq(hd_dmar_parse(t, len - 1, &info), -EBADMSG); /* length past the data */
+    ck_assert_int_eq(dmar_read(t, 40, &info), -EBADMSG);      /* short */
+    ck_assert_int_eq(dmar_read(t, len - 1, &info), -EBADMSG); /* length past the data */
     t[0] = 'X';
-    ck_assert_int_eq(hd_dmar_parse(t, len, &info), -EBADMSG);
+    ck_assert_int_eq(dmar_read(t, len, &info), -EBADMSG);
     len = build_dmar(t, 0);
     t[48 + 2] = 2; /* a structure shorter than its own header */
-    ck_assert_int_eq(hd_dmar_parse(t, len, &info), -EBADMSG);
+    ck_assert_int_eq(dmar_read(t, len, &info), -EBADMSG);
     len = build_dmar(t, 0);
     t[48 + 16 + 2] = 200; /* running past the table */
-    ck_assert_int_eq(hd_dmar_parse(t, len, &info), -EBADMSG);
+    ck_assert_int_eq(dmar_read(t, len, &info), -EBADMSG);
 }
 END_TEST
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,6 +148,18 @@ static char *read_tiny(size_t *len)
     return data;
 }
 
+/* @data as a hwdb.bin file, read as hwdb.c reads one (through a descriptor). */
+static int hwdb_open_bytes(const char *data, size_t len, struct hd_hwdb_file **f)
+{
+    int fd = memfd_create("hwdb", MFD_CLOEXEC), r;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+    if ((r = hd_hwdb_file_open(fd, len, f)) < 0)
+        close(fd);
+    return r;
+}
+
 /* Every truncation and every single-byte change of the tiny hwdb: no crash, no read outside it
  * (the ASan run), and an answer that is either right or none. */
 HD_TEST(hwdb_broken)
@@ -159,7 +172,7 @@ HD_TEST(hwdb_broken)
     for (size_t cut = 0; cut < len; cut++) {
         char *exact = malloc(cut ? cut : 1);
         memcpy(exact, good, cut);
-        if (hd_hwdb_file_open_mem(exact, cut, &f) == 0) {
+        if (hwdb_open_bytes(exact, cut, &f) == 0) {
             const char *v = hd_hwdb_file_get(f, "pci:v00008086*", "ID_VENDOR_FROM_DATABASE");
             ck_assert(v == NULL || strcmp(v, "Test Vendor") == 0);
             hd_hwdb_file_close(f);
@@ -170,19 +183,19 @@ HD_TEST(hwdb_broken)
         const char *v;
         memcpy(bad, good, len);
         bad[i] ^= (char)0xa5;
-        if (hd_hwdb_file_open_mem(bad, len, &f) != 0)
+        if (hwdb_open_bytes(bad, len, &f) != 0)
             continue;
         v = hd_hwdb_file_get(f, "pci:v00008086d000010D3*", "ID_MODEL_FROM_DATABASE");
-        if (v != NULL)
-            ck_assert(v >= bad && v < bad + len && memchr(v, '\0', (size_t)(bad + len - v)));
+        if (v != NULL) /* a string of the file: no longer than any string it can hold */
+            ck_assert_uint_lt(strlen(v), len);
         hd_hwdb_file_close(f);
     }
     /* A layout of other record sizes is refused, and said to be a hwdb. */
     memcpy(bad, good, len);
     bad[32] = 40; /* node_size */
-    ck_assert_int_eq(hd_hwdb_file_open_mem(bad, len, &f), -EPROTO);
-    ck_assert_int_eq(hd_hwdb_file_open_mem("0000  Vendor\n", 13, &f), -ENOENT);
-    ck_assert_int_eq(hd_hwdb_file_open_mem(good, len, &f), 0);
+    ck_assert_int_eq(hwdb_open_bytes(bad, len, &f), -EPROTO);
+    ck_assert_int_eq(hwdb_open_bytes("0000  Vendor\n", 13, &f), -ENOENT);
+    ck_assert_int_eq(hwdb_open_bytes(good, len, &f), 0);
     hd_hwdb_file_close(f);
     free(bad);
     free(good);
