@@ -29,7 +29,13 @@ dirs=
 for d in $order; do
     [ -d "$build/obj/$d" ] && dirs="$dirs $build/obj/$d"
 done
-objs=$(find $dirs -name '*.o' | sort)
+# Only objects whose source still exists: a build directory kept across a move of a file
+# still holds the object of its old place.
+objs=
+for o in $(find $dirs -name '*.o' | sort); do
+    src=${o#"$build/obj/"}
+    [ -f "${src%.o}.c" ] && objs="$objs $o"
+done
 
 status=0
 {
