@@ -174,7 +174,7 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
     if (fd == -ENOENT && hd_txn_dry_run(t))
         st.st_uid = st.st_gid = 0, st.st_mode = 0600; /* made by the detach this run plans */
     else if (fd < 0)
-        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path,
+        return hd_err(ctx, fd, "%s/%s: %s", hd_ctx_get_root(ctx), path,
                       fd == -ELOOP ? "a symbolic link, not a device node" : strerror(-fd));
     was->uid = st.st_uid;
     was->gid = st.st_gid;
@@ -190,8 +190,8 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
     r = hd_fs_node_set_owner(fd, uid, gid, 0660);
     close(fd);
     if (r < 0)
-        return hd_err(ctx, r, "giving %s/%s to %u:%u: %s", ctx->root, path, (unsigned)uid,
-                      (unsigned)gid, strerror(-r));
+        return hd_err(ctx, r, "giving %s/%s to %u:%u: %s", hd_ctx_get_root(ctx), path,
+                      (unsigned)uid, (unsigned)gid, strerror(-r));
     return 0;
 }
 
@@ -237,7 +237,7 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         r = hd_device_open_fill(ctx, &req->addrs[i], HD_TXN_FILL, &dev);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s", name,
-                           ctx->root);
+                           hd_ctx_get_root(ctx));
         if (r < 0)
             return r;
         if (dev->group < 0)
@@ -700,7 +700,8 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
             s.node.mode = st.st_mode & 0777;
             owner_text(s.to, sizeof(s.to), to.uid, to.gid, to.mode);
             if ((r = hd_txn_step(t, &s)) == 1 && (r = hd_txn_set_owner(ctx, &to)) < 0)
-                r = hd_err(ctx, r, "restoring %s/%s: %s", ctx->root, orig->path, strerror(-r));
+                r = hd_err(ctx, r, "restoring %s/%s: %s", hd_ctx_get_root(ctx), orig->path,
+                           strerror(-r));
             if (r > 0)
                 r = 0;
         }
@@ -1054,7 +1055,7 @@ static int release_force(struct hd_op *op)
     if (dev == NULL && a == NULL) {
         char name[HD_PCI_ADDR_BUFSZ];
         r = hd_errr(ctx, -ENODEV, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s, and "
-                    "no record of it", hd_pci_addr_format(addr, name), ctx->root);
+                    "no record of it", hd_pci_addr_format(addr, name), hd_ctx_get_root(ctx));
         goto out;
     }
     group = a ? a->group : dev ? dev->group : -1;

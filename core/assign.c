@@ -365,8 +365,8 @@ static int damaged(struct hd_ctx *ctx, const char *why)
 {
     return hd_errr(ctx, -EBADMSG, HD_REASON_STATE_DAMAGED, "the assignment map %s/%s/map/"
                    "assignments is damaged (%s): nothing is done until it is repaired from "
-                   "what the devices show", ctx->root,
-                   ctx->state_dir, why);
+                   "what the devices show", hd_ctx_get_root(ctx),
+                   hd_ctx_get_state_dir(ctx), why);
 }
 
 /* The end line of a version 2 map: "# end COUNT CHECKSUM", checked against what precedes it. */
@@ -527,7 +527,7 @@ int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **out)
     if (r == -ENOENT) {
         /* Nothing was ever assigned, unless a map was written before: it is never removed. */
         char dir[HD_PATH_MAX];
-        r = hd_path(dir, sizeof(dir), "%s/map", ctx->state_dir);
+        r = hd_path(dir, sizeof(dir), "%s/map", hd_ctx_get_state_dir(ctx));
         if (r == 0 && hd_fs_exists(ctx, dir) == 1)
             r = damaged(ctx, "it is missing");
     }

@@ -59,12 +59,12 @@ static int unbind(struct hd_device *dev, const char *driver)
     if (r < 0)
         return hd_err(ctx, r, "%s: driver name '%s' is not usable in a path", dev->name, driver);
     hd_info(ctx, "%s: unbinding from %s", dev->name, driver);
-    r = hd_fs_write_attr_timeout(ctx, path, dev->name, ctx->timeout_ms);
+    r = hd_fs_write_attr_timeout(ctx, path, dev->name, hd_ctx_get_timeout_ms(ctx));
     if (r == -ETIMEDOUT) {
         hd_device_read_driver(dev, now, sizeof(now));
         return hd_err(ctx, r, "%s: unbinding from %s did not finish in %u ms (its remove() "
                       "hangs; see the kernel log); the device is %s%s", dev->name, driver,
-                      ctx->timeout_ms, now[0] ? "still bound to " : "now unbound", now);
+                      hd_ctx_get_timeout_ms(ctx), now[0] ? "still bound to " : "now unbound", now);
     }
     if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 &&
         !driver_is(now, driver))
@@ -230,9 +230,9 @@ static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *s
                       now, stub->vfio && dev->group < 0 ? ": no IOMMU group" : "");
     if (stub->vfio) {
         vfio_node_path(dev, node, sizeof(node));
-        if (hd_fs_wait_for(ctx, node, true, ctx->timeout_ms) < 0)
+        if (hd_fs_wait_for(ctx, node, true, hd_ctx_get_timeout_ms(ctx)) < 0)
             return hd_err(ctx, -EIO, "%s: bound to %s but %s/%s did not appear", dev->name,
-                          stub->name, ctx->root, node);
+                          stub->name, hd_ctx_get_root(ctx), node);
     }
     return 0;
 }

@@ -278,15 +278,16 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
     if (hd_device_get_original_driver(dev, &rec) == 0 && dev->driver != NULL &&
         !hd_device_on_stub(dev) && a == NULL)
         add(d, HD_SEVERITY_WARNING, "stale-record", dev->name,
-            format("remove it: rm %s/%s/drivers/%s", ctx->root, ctx->state_dir, dev->name),
+            format("remove it: rm %s/%s/drivers/%s", hd_ctx_get_root(ctx),
+                   hd_ctx_get_state_dir(ctx), dev->name),
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
             "later reattach would trust it", dev->name, dev->driver, rec[0] ? rec : "no driver");
     free(rec);
     if (hd_driver_is_stub(ovr) && dev->driver != NULL &&
         !hd_device_on_stub(dev))
         add(d, HD_SEVERITY_WARNING, "stale-override", dev->name,
-            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override", ctx->root,
-                   dev->name),
+            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override",
+                   hd_ctx_get_root(ctx), dev->name),
             "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
             "hands it to %s", dev->name, dev->driver, ovr, ovr);
     if (a != NULL && !on_vfio(dev))
@@ -447,7 +448,7 @@ static int unit_pid(struct hd_ctx *ctx, const char *unit, long *pid)
         (text[strcspn(text, "\n")] = '\0', hd_parse_int(text, 1, INT_MAX, &v)) < 0) {
         free(text);
         return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "unit %s is not running (no process in "
-                       "%s/%s)", name, ctx->root, path);
+                       "%s/%s)", name, hd_ctx_get_root(ctx), path);
     }
     free(text);
     *pid = (long)v;
@@ -480,7 +481,7 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
         snprintf(proc, sizeof(proc), "proc/self");
     if ((r = read_memlock(ctx, proc, &limit)) < 0)
         return hd_errr(ctx, r == -EINVAL ? -EINVAL : -ENOENT, HD_REASON_INVALID,
-                       "%s/%s/limits: %s", ctx->root, proc,
+                       "%s/%s/limits: %s", hd_ctx_get_root(ctx), proc,
                        r == -EINVAL ? "no \"Max locked memory\" line" : "no such process");
     if (unit != NULL)
         snprintf(who, sizeof(who), "unit %s (pid %ld)", unit, upid);

@@ -44,7 +44,7 @@ const char *const hd_jop_names[HD_JOP_COUNT] = {
 
 static int journal_dir(struct hd_ctx *ctx, char *buf, size_t size)
 {
-    return hd_path(buf, size, "%s/journal", ctx->state_dir);
+    return hd_path(buf, size, "%s/journal", hd_ctx_get_state_dir(ctx));
 }
 
 static struct hd_journal *journal_new(void)
@@ -298,7 +298,7 @@ static int create(struct hd_ctx *ctx, struct hd_journal *j)
      * sees a journal that is not locked by a live process, or one that is half written. */
     fd = hd_fs_open_mkdir(ctx, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, 0700);
     if (fd < 0)
-        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
+        return hd_err(ctx, fd, "%s/%s: %s", hd_ctx_get_root(ctx), tmp, strerror(-fd));
     r = flock(fd, LOCK_EX) < 0 ? -errno : 0;
     if (r == 0)
         r = hd_fs_write_all(fd, j->pending, j->npending);
@@ -311,7 +311,7 @@ static int create(struct hd_ctx *ctx, struct hd_journal *j)
     if (r < 0) {
         hd_fs_unlink(ctx, tmp);
         close(fd);
-        return hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
+        return hd_err(ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(ctx), j->path,
                       strerror(-r));
     }
     j->fd = fd;
@@ -332,7 +332,7 @@ int hd_journal_flush(struct hd_ctx *ctx, struct hd_journal *j)
         if (r == 0 && fsync(j->fd) < 0)
             r = -errno;
         if (r < 0)
-            r = hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
+            r = hd_err(ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(ctx), j->path,
                        strerror(-r));
     }
     if (r == 0)
@@ -374,7 +374,7 @@ int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
     if (r == 0 && fsync(j->fd) < 0)
         r = -errno;
     if (r < 0)
-        return hd_err(ctx, r, "writing the intent log %s/%s: %s", ctx->root, j->path,
+        return hd_err(ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(ctx), j->path,
                       strerror(-r));
     j->committed = true;
     return 0;
@@ -595,7 +595,7 @@ out:
     free(copy);
     if (r == -EINVAL || r == -EBADMSG)
         r = hd_errr(ctx, -EBADMSG, HD_REASON_BLOCKED, "intent log %s/%s line %u cannot be read",
-                    ctx->root, j->path, lineno);
+                    hd_ctx_get_root(ctx), j->path, lineno);
     return r;
 }
 
@@ -721,7 +721,7 @@ int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **ou
 
 static int damaged_dir(struct hd_ctx *ctx, char *buf, size_t size)
 {
-    return hd_path(buf, size, "%s/damaged", ctx->state_dir);
+    return hd_path(buf, size, "%s/damaged", hd_ctx_get_state_dir(ctx));
 }
 
 int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j)
@@ -734,11 +734,12 @@ int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j)
         (r = hd_path(to, sizeof(to), "%s/%s", dir, base ? base + 1 : j->path)) < 0)
         return r;
     if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0 || (r = hd_fs_rename(ctx, j->path, to)) < 0)
-        return hd_err(ctx, r, "setting the damaged intent log %s/%s aside: %s", ctx->root,
-                      j->path, strerror(-r));
+        return hd_err(ctx, r, "setting the damaged intent log %s/%s aside: %s",
+                      hd_ctx_get_root(ctx), j->path, strerror(-r));
     hd_fs_fsync_dir(ctx, dir);
     hd_warn(ctx, "intent log %s/%s cannot be read: moved to %s/%s; it holds back IOMMU groups "
-            "it names until it is removed", ctx->root, j->path, ctx->root, to);
+            "it names until it is removed", hd_ctx_get_root(ctx), j->path, hd_ctx_get_root(ctx),
+            to);
     return 0;
 }
 
@@ -746,13 +747,13 @@ int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j)
 static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *groups, size_t n)
 {
     struct hd_journal *j = journal_new();
-    char *text = NULL, saved[sizeof(ctx->last_error)];
-    enum hd_reason reason = ctx->last_reason;
+    char *text = NULL, saved[HD_ERROR_MAX];
+    enum hd_reason reason = hd_ctx_last_reason(ctx);
     int found = -1;
 
     if (j == NULL)
         return -1;
-    hd_strlcpy(saved, ctx->last_error, sizeof(saved));
+    hd_strlcpy(saved, hd_ctx_last_error(ctx), sizeof(saved));
     hd_strlcpy(j->path, path, sizeof(j->path));
     if (hd_fs_read_alloc(ctx, path, HD_READ_MAX, &text, NULL) == 0)
         parse(ctx, text, j); /* the devices named before the damage count */
@@ -763,8 +764,7 @@ static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *
         }
     }
     /* Reading it is expected to fail: that is not this call's error. */
-    hd_strlcpy(ctx->last_error, saved, sizeof(ctx->last_error));
-    ctx->last_reason = reason;
+    hd_ctx_restore_error(ctx, saved, reason);
     free(text);
     hd_journal_close(j);
     return found;
@@ -782,7 +782,7 @@ int hd_journal_check_damaged(struct hd_ctx *ctx, const int *groups, size_t n)
     if (r == -ENOENT)
         return 0;
     if (r < 0)
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, dir, strerror(-r));
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), dir, strerror(-r));
     for (size_t i = 0; i < count && r == 0; i++) {
         int group;
         if (!hd_name_valid(names[i]) || hd_path(path, sizeof(path), "%s/%s", dir, names[i]) < 0)
@@ -790,7 +790,7 @@ int hd_journal_check_damaged(struct hd_ctx *ctx, const int *groups, size_t n)
         if ((group = damaged_names_group(ctx, path, groups, n)) >= 0)
             r = hd_errr(ctx, -EBUSY, HD_REASON_BLOCKED, "the unreadable intent log %s/%s names "
                         "IOMMU group %d: check the devices it names by hand, then remove it",
-                        ctx->root, path, group);
+                        hd_ctx_get_root(ctx), path, group);
     }
     hd_strv_free(names, count);
     return r;
@@ -809,7 +809,7 @@ int hd_journal_count_damaged(struct hd_ctx *ctx, unsigned int *count)
     if (r == -ENOENT)
         return 0;
     if (r < 0)
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, dir, strerror(-r));
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), dir, strerror(-r));
     *count = (unsigned int)n;
     hd_strv_free(names, n);
     return 0;

@@ -40,21 +40,21 @@ static int lock_file(struct hd_ctx *ctx, const char *name, int *out)
     int fd, r;
 
     *out = -1;
-    if ((r = hd_path(dir, sizeof(dir), "%s/locks", ctx->state_dir)) < 0 ||
+    if ((r = hd_path(dir, sizeof(dir), "%s/locks", hd_ctx_get_state_dir(ctx))) < 0 ||
         (r = hd_path(path, sizeof(path), "%s/%s", dir, name)) < 0)
         return r;
     if ((r = hd_state_dir_check(ctx)) < 0)
         return r;
     fd = hd_fs_open_mkdir(ctx, path, O_RDWR | O_CREAT, 0600, 0700);
     if (fd < 0)
-        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, path, strerror(-fd));
-    r = hd_flock_timeout(fd, ctx->timeout_ms);
+        return hd_err(ctx, fd, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-fd));
+    r = hd_flock_timeout(fd, hd_ctx_get_timeout_ms(ctx));
     if (r < 0) {
         close(fd);
         /* -EBUSY: the caller says who holds it; anything else is the kernel's (ENOSYS: built
          * without CONFIG_FILE_LOCKING, ENOLCK: a file system that cannot lock). */
         if (r != -EBUSY)
-            return hd_err(ctx, r, "locking %s/%s: %s", ctx->root, path, strerror(-r));
+            return hd_err(ctx, r, "locking %s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
         return r;
     }
     *out = fd;
@@ -93,7 +93,7 @@ int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lo
         if (r == -EBUSY)
             r = hd_err(ctx, r, "IOMMU group %d is busy: another hostdev operation holds it "
                        "(or an unbind it started still hangs) for more than %u ms",
-                       set->groups[set->n], ctx->timeout_ms);
+                       set->groups[set->n], hd_ctx_get_timeout_ms(ctx));
         if (r < 0)
             break;
     }
@@ -132,7 +132,7 @@ int hd_lock_map(struct hd_ctx *ctx, int *fd)
 
     if (r == -EBUSY)
         return hd_err(ctx, r, "the assignment map is locked by another hostdev process for "
-                      "more than %u ms", ctx->timeout_ms);
+                      "more than %u ms", hd_ctx_get_timeout_ms(ctx));
     return r;
 }
 

@@ -25,14 +25,14 @@ static int write_create(struct hd_ctx *ctx, const char *parent, const char *type
     int r = hd_path(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types/%s/create",
                     parent, type);
 
-    if (r == 0 && (r = hd_fs_write_attr_timeout(ctx, path, uuid, ctx->timeout_ms)) < 0)
+    if (r == 0 && (r = hd_fs_write_attr_timeout(ctx, path, uuid, hd_ctx_get_timeout_ms(ctx))) < 0)
         return hd_err(ctx, r, "creating mediated device %s of type %s on %s failed: %s%s", uuid,
                       type, parent, strerror(-r),
                       r == -EUSERS ? " (no instance of that type is left)" : "");
     if (r == 0 && (r = hd_path(dev, sizeof(dev), "sys/bus/mdev/devices/%s", uuid)) == 0 &&
-        hd_fs_wait_for(ctx, dev, true, ctx->timeout_ms) < 0)
+        hd_fs_wait_for(ctx, dev, true, hd_ctx_get_timeout_ms(ctx)) < 0)
         r = hd_err(ctx, -EIO, "%s: the kernel took the create of %s but %s/%s did not appear",
-                   parent, uuid, ctx->root, dev);
+                   parent, uuid, hd_ctx_get_root(ctx), dev);
     return r;
 }
 
@@ -42,13 +42,13 @@ static int write_remove(struct hd_ctx *ctx, const char *uuid)
     int r = hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/remove", uuid);
 
     /* The kernel's remove waits while a VM has the device open: bounded, as an unbind. */
-    if (r == 0 && (r = hd_fs_write_attr_timeout(ctx, path, "1", ctx->timeout_ms)) < 0)
+    if (r == 0 && (r = hd_fs_write_attr_timeout(ctx, path, "1", hd_ctx_get_timeout_ms(ctx))) < 0)
         return hd_err(ctx, r, "removing mediated device %s failed: %s%s", uuid, strerror(-r),
                       r == -EBUSY || r == -ETIMEDOUT ? " (a VM has it open)" : "");
     if (r == 0 && (r = hd_path(dev, sizeof(dev), "sys/bus/mdev/devices/%s", uuid)) == 0 &&
-        hd_fs_wait_for(ctx, dev, false, ctx->timeout_ms) < 0)
+        hd_fs_wait_for(ctx, dev, false, hd_ctx_get_timeout_ms(ctx)) < 0)
         r = hd_err(ctx, -EIO, "the kernel took the remove of %s but %s/%s is still there", uuid,
-                   ctx->root, dev);
+                   hd_ctx_get_root(ctx), dev);
     return r;
 }
 
@@ -104,7 +104,7 @@ int hd_ops_mdev_create(struct hd_op *op)
     if (available == -2)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
                        "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
-                       req->mdev_parent, req->mdev_type, ctx->root, req->mdev_parent);
+                       req->mdev_parent, req->mdev_type, hd_ctx_get_root(ctx), req->mdev_parent);
     if (available == 0)
         return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
                        "(available_instances is 0)", req->mdev_parent, req->mdev_type);

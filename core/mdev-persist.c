@@ -154,7 +154,7 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
         return 0;
     if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s/%s", parent, name)) < 0 ||
         (r = hd_fs_read_alloc(ctx, path, 65536, &text, NULL)) < 0)
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {
         free(text);
         return -ENOMEM;
@@ -166,7 +166,7 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     if (r < 0)
         return hd_errr(ctx, r, HD_REASON_INVALID, "%s/%s: not an mdevctl definition (want "
                        "{\"mdev_type\": \"TYPE\", \"start\": \"auto\"|\"manual\", \"attrs\": []})",
-                       ctx->root, path);
+                       hd_ctx_get_root(ctx), path);
     hd_strlcpy(l->v[l->n].uuid, uuid, sizeof(l->v[l->n].uuid));
     hd_strlcpy(l->v[l->n].parent, parent, sizeof(l->v[l->n].parent));
     l->n++;
@@ -201,7 +201,7 @@ HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_define
     r = hd_mdev_scan(ctx, MDEVCTL_DIR, NULL, scan_file, &scan);
     if (r < 0) {
         if (!scan.said)
-            hd_err(ctx, r, "%s/" MDEVCTL_DIR ": %s", ctx->root, strerror(-r));
+            hd_err(ctx, r, "%s/" MDEVCTL_DIR ": %s", hd_ctx_get_root(ctx), strerror(-r));
         hd_mdev_defined_list_unref(l);
         return r;
     }
@@ -244,7 +244,7 @@ HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char 
              "  \"attrs\": []\n}\n", type, autostart ? "auto" : "manual");
     if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", parent)) < 0 ||
         (r = hd_record_put(ctx, dir, id, text, 0644)) < 0)
-        return hd_err(ctx, r, "%s/%s/%s: %s", ctx->root, dir, id, strerror(-r));
+        return hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), dir, id, strerror(-r));
     return 0;
 }
 
@@ -264,11 +264,11 @@ HD_EXPORT int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid)
         found++;
         if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", l->v[i].parent)) == 0 &&
             (r = hd_record_del(ctx, dir, id)) < 0)
-            r = hd_err(ctx, r, "%s/%s/%s: %s", ctx->root, dir, id, strerror(-r));
+            r = hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), dir, id, strerror(-r));
     }
     hd_mdev_defined_list_unref(l);
     if (r == 0 && found == 0)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "mediated device %s is not defined "
-                       "(no %s/" MDEVCTL_DIR "/*/%s)", id, ctx->root, id);
+                       "(no %s/" MDEVCTL_DIR "/*/%s)", id, hd_ctx_get_root(ctx), id);
     return r;
 }

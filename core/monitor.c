@@ -147,7 +147,7 @@ HD_EXPORT int hd_monitor_new(struct hd_ctx *ctx, struct hd_monitor **out)
     m->refcount = 1;
     m->ctx = hd_ctx_ref(ctx);
     m->fd = -1;
-    if (ctx->root_is_host) {
+    if (hd_ctx_root_is_host(ctx)) {
         struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1};
         int size = 1 << 20;
         m->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,

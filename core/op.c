@@ -262,9 +262,9 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     hd_ctx_clear_error(op->ctx);
     /* The state directory is checked once per operation, and again by the next one (or by
      * a reader outside any operation): someone may change it between two. */
-    op->ctx->state_checked = 1;
+    hd_ctx_state_check_begin(op->ctx);
     r = run[op->req.kind](op);
-    op->ctx->state_checked = 0;
+    hd_ctx_state_check_end(op->ctx);
     return r;
 }
 

@@ -71,7 +71,7 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
             r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false);
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
-                           hd_pci_addr_format(&req->addrs[i], name), ctx->root);
+                           hd_pci_addr_format(&req->addrs[i], name), hd_ctx_get_root(ctx));
         if (r < 0)
             return r;
         /* Every later step reads the driver link: one that cannot be read stops us before
@@ -180,8 +180,8 @@ static int read_record(struct hd_device *dev, struct hd_jstep *s)
     if (rec[0] != '\0' && (!hd_name_valid(rec) || strlen(rec) >= HD_DRIVER_NAME_MAX)) {
         free(rec);
         return hd_errr(dev->ctx, -EINVAL, HD_REASON_STATE_DAMAGED, "%s: the driver record "
-                       "%s/%s/drivers/%s is not a driver name", dev->name, dev->ctx->root,
-                       dev->ctx->state_dir, dev->name);
+                       "%s/%s/drivers/%s is not a driver name", dev->name,
+                       hd_ctx_get_root(dev->ctx), hd_ctx_get_state_dir(dev->ctx), dev->name);
     }
     s->record = HD_JREC_DRIVER;
     hd_strlcpy(s->record_driver, rec, sizeof(s->record_driver));
@@ -309,9 +309,9 @@ static int check_detach(struct devop *o)
                            stub.name ? stub.name : "vfio-pci");
         if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
-                char why[sizeof(ctx->last_error)];
+                char why[HD_ERROR_MAX];
                 hd_strlcpy(why, hd_ctx_last_error(ctx), sizeof(why));
-                return hd_errr(ctx, r, ctx->last_reason, "%s (it shares an IOMMU group with "
+                return hd_errr(ctx, r, hd_ctx_last_reason(ctx), "%s (it shares an IOMMU group with "
                                "what was asked for)", why);
             }
             return r;

@@ -149,10 +149,10 @@ HD_EXPORT int hd_owner_parse(struct hd_ctx *ctx, const char *spec, uid_t *uid, g
         return hd_err(ctx, -EINVAL, "owner '%s': expected USER[:GROUP]", spec);
     if (user[0] != '\0' && resolve_user(ctx, user, &u, &g) < 0)
         return hd_err(ctx, -EINVAL, "owner '%s': no user '%s' (looked in %s/etc/passwd and "
-                      "the host's)", spec, user, ctx->root);
+                      "the host's)", spec, user, hd_ctx_get_root(ctx));
     if (group != NULL && resolve_group(ctx, group, &g) < 0)
         return hd_err(ctx, -EINVAL, "owner '%s': no group '%s' (looked in %s/etc/group and "
-                      "the host's)", spec, group, ctx->root);
+                      "the host's)", spec, group, hd_ctx_get_root(ctx));
     *uid = u;
     *gid = g;
     return 0;

@@ -152,12 +152,9 @@ static bool run_threads(struct hd_ctx *ctx, struct hd_par *p)
         w[i].par = p;
         if (hd_ctx_worker_new(ctx, &w[i].ctx) < 0)
             break;
-        if (ctx->log_fn != NULL) {
-            w[i].ctx->log_fn = relay_log;
-            w[i].ctx->log_data = p;
-        }
-        w[i].ctx->par = p;
-        w[i].ctx->fork_guard = &fork_guard;
+        if (hd_ctx_get_log_fn(ctx) != NULL)
+            hd_ctx_set_log_fn(w[i].ctx, relay_log, p);
+        hd_ctx_set_par(w[i].ctx, p, &fork_guard);
         pthread_mutex_lock(&p->lock);
         p->running++;
         pthread_mutex_unlock(&p->lock);

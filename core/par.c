@@ -208,7 +208,7 @@ static int merge_errors(struct hd_ctx *ctx, const struct hd_batch *b)
     const struct hd_task *first = NULL;
     bool timeout = false;
     size_t failed = 0, len = 0;
-    char msg[sizeof(ctx->last_error)] = "";
+    char msg[HD_ERROR_MAX] = "";
 
     for (size_t i = 0; i < b->n; i++) {
         const struct hd_task *t = &b->v[i];

@@ -148,8 +148,9 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
     if (held == NULL && damaged > 0)
         return hd_errr(ctx, -EBADMSG, HD_REASON_BLOCKED, "%u intent log%s could not be read and "
                        "%s in %s/%s/damaged: check the devices %s names by hand, then remove %s",
-                       damaged, damaged == 1 ? "" : "s", damaged == 1 ? "is" : "are", ctx->root,
-                       ctx->state_dir, damaged == 1 ? "it" : "each", damaged == 1 ? "it" : "them");
+                       damaged, damaged == 1 ? "" : "s", damaged == 1 ? "is" : "are",
+                       hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx),
+                       damaged == 1 ? "it" : "each", damaged == 1 ? "it" : "them");
     if (blocked)
         return hd_err(ctx, -EAGAIN, "another process is recovering an interrupted operation on "
                       "these IOMMU groups");

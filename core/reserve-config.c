@@ -290,7 +290,7 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
     r = hd_fs_list_dir(ctx, HD_RESERVE_DIR, &names, &count);
     if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
         *config = hd_reserve_config_unref(*config);
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, HD_RESERVE_DIR, strerror(-r));
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), HD_RESERVE_DIR, strerror(-r));
     }
     for (size_t i = 0; i < count; i++) { /* sorted: lexical order, as systemd reads drop-ins */
         char path[HD_PATH_MAX], *text = NULL;
@@ -303,7 +303,7 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
             continue;
         if (r < 0) {
             hd_errr(ctx, r, r == -EFBIG || r == -EINVAL || r == -EISDIR ? HD_REASON_INVALID : 0,
-                    "%s/%s: %s", ctx->root, path,
+                    "%s/%s: %s", hd_ctx_get_root(ctx), path,
                     r == -EFBIG    ? "larger than 1 MiB: not a reservation file"
                     : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to one)"
                                    : strerror(-r));

@@ -51,8 +51,10 @@ HD_EXPORT int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selec
     file_name(sel, name, sizeof(name));
     r = hd_record_del(ctx, HD_RESERVE_DIR, name);
     if (r == -ENOENT)
-        return hd_err(ctx, r, "%s/%s/%s: not persisted", ctx->root, HD_RESERVE_DIR, name);
+        return hd_err(ctx, r, "%s/%s/%s: not persisted", hd_ctx_get_root(ctx), HD_RESERVE_DIR,
+                      name);
     if (r < 0)
-        return hd_err(ctx, r, "%s/%s/%s: %s", ctx->root, HD_RESERVE_DIR, name, strerror(-r));
+        return hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), HD_RESERVE_DIR, name,
+                      strerror(-r));
     return 0;
 }

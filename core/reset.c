@@ -106,7 +106,7 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out
         return -ENOMEM;
     hd_device_attr_path(dev, "reset", path, sizeof(path));
     hd_info(ctx, "%s: reset (methods: %s)", dev->name, methods[0] ? methods : "unknown");
-    r = hd_fs_write_attr_timeout(ctx, path, "1", ctx->timeout_ms);
+    r = hd_fs_write_attr_timeout(ctx, path, "1", hd_ctx_get_timeout_ms(ctx));
     if (r == -ENOTTY)
         r = hd_err(ctx, r, "%s: no reset method worked (tried: %s)%s", dev->name,
                    methods[0] ? methods : "none",

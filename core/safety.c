@@ -909,7 +909,7 @@ static int netuse_from_rtnl(struct netuse *u)
 
 static int netuse_load(struct hd_ctx *ctx, struct netuse *u)
 {
-    if (ctx->root_is_host && netuse_from_rtnl(u) == 0)
+    if (hd_ctx_root_is_host(ctx) && netuse_from_rtnl(u) == 0)
         return 0;
     netuse_free(u);
     *u = (struct netuse){0};

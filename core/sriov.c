@@ -48,7 +48,7 @@ static int virtfns_as_wanted(void *data)
 static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, int *seen)
 {
     struct wait_virtfns w = {ctx, pf, want, -1};
-    int r = hd_poll(ctx->timeout_ms, virtfns_as_wanted, &w);
+    int r = hd_poll(hd_ctx_get_timeout_ms(ctx), virtfns_as_wanted, &w);
 
     *seen = w.seen;
     return r;
@@ -86,12 +86,12 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
     if (r < 0)
         return r;
     snprintf(value, sizeof(value), "%u", n);
-    r = hd_fs_write_attr_timeout(ctx, path, value, ctx->timeout_ms);
+    r = hd_fs_write_attr_timeout(ctx, path, value, hd_ctx_get_timeout_ms(ctx));
     if (r == -ETIMEDOUT) {
         snprintf(why, whysize,
                  "writing %u to sriov_numvfs did not return within %u ms (a VF "
                  "still in use?)",
-                 n, ctx->timeout_ms);
+                 n, hd_ctx_get_timeout_ms(ctx));
         return r;
     }
     if (r < 0) {
@@ -104,7 +104,7 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
     r = wait_virtfns(ctx, pf, n, &seen);
     if (r < 0) {
         snprintf(why, whysize, "the kernel took %u VFs but shows %d virtfn links after %u ms", n,
-                 seen, ctx->timeout_ms);
+                 seen, hd_ctx_get_timeout_ms(ctx));
         return r;
     }
     return 0;

@@ -15,7 +15,7 @@ static int record_path(struct hd_ctx *ctx, const char *kind, const char *name, c
 {
     if (!hd_name_valid(kind) || !hd_name_valid(name))
         return -EINVAL;
-    return hd_path(buf, size, "%s/%s/%s", ctx->state_dir, kind, name);
+    return hd_path(buf, size, "%s/%s/%s", hd_ctx_get_state_dir(ctx), kind, name);
 }
 
 int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
@@ -39,10 +39,10 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
         if (fd != -EEXIST || tries > 0)
             break;
         if ((r = hd_fs_unlink(ctx, tmp)) < 0 && r != -ENOENT)
-            return hd_err(ctx, r, "%s/%s: %s", ctx->root, tmp, strerror(-r));
+            return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), tmp, strerror(-r));
     }
     if (fd < 0)
-        return hd_err(ctx, fd, "%s/%s: %s", ctx->root, tmp, strerror(-fd));
+        return hd_err(ctx, fd, "%s/%s: %s", hd_ctx_get_root(ctx), tmp, strerror(-fd));
     r = write(fd, value, len) == (ssize_t)len ? 0 : -EIO;
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
@@ -52,7 +52,7 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
         r = hd_fs_rename(ctx, tmp, path);
     if (r < 0) {
         hd_fs_unlink(ctx, tmp);
-        return hd_err(ctx, r, "%s/%s: %s", ctx->root, path, strerror(-r));
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     }
     hd_fs_fsync_dir(ctx, dir); /* the rename is durable once the directory is */
     return 0;
@@ -75,29 +75,29 @@ int hd_state_dir_check(struct hd_ctx *ctx)
     struct stat st;
     int r;
 
-    if (ctx->state_checked == 2)
+    if (hd_ctx_state_checked(ctx))
         return 0; /* once per operation: its lock and its map read come a moment apart */
     hd_fs_distrust_state(ctx);
-    r = hd_fs_stat(ctx, ctx->state_dir, &st);
+    r = hd_fs_stat(ctx, hd_ctx_get_state_dir(ctx), &st);
 
     if (r == -ENOENT)
         return 0; /* made 0700 by the first write */
     if (r < 0)
-        return hd_err(ctx, r, "state directory %s/%s: %s", ctx->root, ctx->state_dir,
-                      strerror(-r));
+        return hd_err(ctx, r, "state directory %s/%s: %s", hd_ctx_get_root(ctx),
+                      hd_ctx_get_state_dir(ctx), strerror(-r));
     /* Whoever may write there may forge the records and the intent logs that say which
      * nodes to give to whom, and whose undo runs as root. */
     if (!S_ISDIR(st.st_mode))
         return hd_errr(ctx, -ENOTDIR, HD_REASON_STATE_DAMAGED, "state directory %s/%s is not "
-                       "a directory (a link or a file is there)", ctx->root, ctx->state_dir);
+                       "a directory (a link or a file is there)", hd_ctx_get_root(ctx),
+                       hd_ctx_get_state_dir(ctx));
     if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
         return hd_errr(ctx, -EPERM, HD_REASON_STATE_DAMAGED, "state directory %s/%s is owned "
                        "by uid %u with mode %04o: it must belong to uid %u and not be writable "
-                       "by group or others, or anyone could forge its records", ctx->root,
-                       ctx->state_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
-                       (unsigned)geteuid());
-    if (ctx->state_checked == 1)
-        ctx->state_checked = 2;
+                       "by group or others, or anyone could forge its records",
+                       hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx), (unsigned)st.st_uid,
+                       (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+    hd_ctx_state_check_passed(ctx);
     return 0;
 }
 
@@ -106,7 +106,7 @@ static int kind_dir(struct hd_ctx *ctx, const char *kind, char *buf, size_t size
 {
     if (!hd_name_valid(kind))
         return -EINVAL;
-    return hd_path(buf, size, "%s/%s", ctx->state_dir, kind);
+    return hd_path(buf, size, "%s/%s", hd_ctx_get_state_dir(ctx), kind);
 }
 
 int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value)

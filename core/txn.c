@@ -40,7 +40,7 @@ int hd_txn_refresh(struct hd_device *dev)
 void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err)
 {
     s->err = err;
-    s->reason = ctx->last_reason;
+    s->reason = hd_ctx_last_reason(ctx);
     hd_strlcpy(s->msg, hd_ctx_last_error(ctx), sizeof(s->msg));
 }
 
@@ -139,8 +139,8 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
         if (r == -ENOENT)
             return 0; /* the node went with the group's last vfio-pci member */
         if (r < 0)
-            return hd_err(ctx, r, "restoring %s/%s to %u:%u %04o: %s", ctx->root, s->node.path,
-                          (unsigned)s->node.uid, (unsigned)s->node.gid,
+            return hd_err(ctx, r, "restoring %s/%s to %u:%u %04o: %s", hd_ctx_get_root(ctx),
+                          s->node.path, (unsigned)s->node.uid, (unsigned)s->node.gid,
                           (unsigned)s->node.mode, strerror(-r));
         return 0;
     case HD_JSTEP_NUMVFS:
@@ -207,7 +207,7 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
                         struct hd_lockset **locks)
 {
-    uint64_t deadline = hd_now_ms() + ctx->timeout_ms;
+    uint64_t deadline = hd_now_ms() + hd_ctx_get_timeout_ms(ctx);
     unsigned int delay = 1;
 
     for (;;) {
@@ -337,7 +337,7 @@ static void writer_abandoned(struct hd_ctx *ctx, void *data)
 {
     struct hd_txn *t = data;
 
-    ctx->writer = NULL; /* an undo write that hangs in turn is left to recover */
+    hd_ctx_set_writer(ctx, NULL, NULL); /* an undo write that hangs in turn is left to recover */
     if (t->j != NULL && hd_journal_last(ctx, t->j, &t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
         hd_journal_end(ctx, t->j);
 }
@@ -350,7 +350,7 @@ static int hold(struct hd_txn *t)
     int r = hd_journal_hold(t->ctx, t->j);
 
     if (r < 0) {
-        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", t->ctx->root, hd_journal_path(t->j),
+        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", hd_ctx_get_root(t->ctx), hd_journal_path(t->j),
                    strerror(-r));
         hd_journal_end(t->ctx, t->j);
         t->j = NULL;
@@ -372,8 +372,7 @@ int hd_txn_begin(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
     if (r == 0 && !t->lazy)
         r = hold(t);
     if (r == 0) {
-        t->ctx->writer = &txn_writer;
-        t->ctx->writer_data = t;
+        hd_ctx_set_writer(t->ctx, &txn_writer, t);
     }
     return r;
 }
@@ -448,7 +447,7 @@ int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
     if (t->dry_run)
         return 0;
     if ((r = hd_journal_defer(t->ctx, t->j, s)) < 0)
-        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", t->ctx->root, hd_journal_path(t->j),
+        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(t->ctx), hd_journal_path(t->j),
                       strerror(-r));
     return 1;
 }
@@ -475,10 +474,11 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
 
 static void txn_release(struct hd_txn *t)
 {
-    if (t->ctx->writer_data == t) {
-        t->ctx->writer = NULL;
-        t->ctx->writer_data = NULL;
-    }
+    void *writer_data;
+
+    hd_ctx_get_writer(t->ctx, &writer_data);
+    if (writer_data == t)
+        hd_ctx_set_writer(t->ctx, NULL, NULL);
     if (t->holds)
         close(t->hold_fd);
     t->holds = false;

@@ -70,7 +70,7 @@ static int find_usb_ids(struct hd_ctx *ctx, const struct hd_nodedev_list *l, con
     }
     if (matches == 0)
         return hd_errr(ctx, -ENODEV, HD_REASON_NO_DEVICE, "no USB device %s under %s", sel,
-                       ctx->root);
+                       hd_ctx_get_root(ctx));
     if (matches > 1)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%d USB devices are %s: name one by "
                        "its node-device name (usb_BUS_PORT)%s", matches, sel,
@@ -101,7 +101,7 @@ int hd_node_target_find(struct hd_ctx *ctx, const char *sel, struct hd_node_targ
     else if ((d = hd_nodedev_list_find(l, sel)) == NULL ||
              hd_nodedev_get_cap(d) != (usb ? HD_CAP_USB_DEVICE : HD_CAP_SCSI))
         r = hd_errr(ctx, -ENODEV, HD_REASON_NO_DEVICE, "no %s device %s under %s",
-                    usb ? "USB" : "SCSI", sel, ctx->root);
+                    usb ? "USB" : "SCSI", sel, hd_ctx_get_root(ctx));
     if (r < 0)
         goto out;
     t->kind = usb ? HD_ASSIGNMENT_USB : HD_ASSIGNMENT_SCSI;

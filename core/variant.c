@@ -129,7 +129,7 @@ static void kernel_release(struct hd_ctx *ctx, char *buf, size_t size)
 {
     struct utsname u;
 
-    if (ctx->root_is_host && uname(&u) == 0)
+    if (hd_ctx_root_is_host(ctx) && uname(&u) == 0)
         hd_strlcpy(buf, u.release, size);
     else if (hd_fs_read_attr(ctx, "proc/sys/kernel/osrelease", buf, size) < 0)
         buf[0] = '\0';
@@ -145,8 +145,8 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
     size_t len = 0;
     int r = 0;
 
-    if (ctx->vfio_aliases != NULL) {
-        *out = ctx->vfio_aliases;
+    if ((a = hd_ctx_get_vfio_aliases(ctx)) != NULL) {
+        *out = a;
         return 0;
     }
     if ((a = calloc(1, sizeof(*a))) == NULL)
@@ -154,7 +154,7 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
     release[0] = '\0';
     /* Under another root, a tree without lib/modules (a bare fake root) has no aliases:
      * one look says so, not the release read and a look per file. */
-    int fd = ctx->root_is_host ? 0 : hd_fs_open(ctx, "lib/modules", O_PATH | O_DIRECTORY, 0);
+    int fd = hd_ctx_root_is_host(ctx) ? 0 : hd_fs_open(ctx, "lib/modules", O_PATH | O_DIRECTORY, 0);
     if (fd > 0)
         close(fd);
     if (fd != -ENOENT && fd != -ENOTDIR)
@@ -174,11 +174,10 @@ static int load_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases **out)
     }
     if (r < 0) {
         hd_vfio_aliases_free(a);
-        hd_err(ctx, r, "reading %s/%s failed: %s", ctx->root, path, strerror(-r));
+        hd_err(ctx, r, "reading %s/%s failed: %s", hd_ctx_get_root(ctx), path, strerror(-r));
         return r;
     }
-    ctx->vfio_aliases = a;
-    ctx->vfio_aliases_free = hd_vfio_aliases_free; /* the context knows nothing of them */
+    hd_ctx_set_vfio_aliases(ctx, a, hd_vfio_aliases_free); /* the context knows nothing of them */
     *out = a;
     return 0;
 }

@@ -9,6 +9,45 @@
 
 #include "gateway.h"
 
+/* Reference counts of contexts, devices and node devices are atomic: a program may drop its
+ * references from any thread (hostdev.h: threads). */
+struct hd_ctx {
+    atomic_int refcount;
+    int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
+    char *root;     /* as given, for messages */
+    bool root_is_host; /* root is "/": the only case where modules may be loaded */
+    enum hd_resolve resolve;
+    struct hd_dir_cache *dirs; /* the gateway's kept directories (sysfs.c) */
+    char *state_dir;   /* relative to root */
+    /* hd_state_dir_check() during an operation (hd_op_run()): its lock and map reads check
+     * the state directory once. 0: no operation under way (every call checks), 1: not yet
+     * checked in this one, 2: checked. */
+    int state_checked;
+    char *names_file;  /* NULL: default search; "": off */
+    struct hd_names *names; /* loaded on first use (pci/names.c), freed by names_free */
+    struct hd_strings strings; /* shared by the context's devices, live as long as it */
+    unsigned int timeout_ms;
+    hd_log_fn log_fn;
+    void *log_data;
+    int log_priority;
+    char last_error[HD_ERROR_MAX];
+    enum hd_reason last_reason;
+    /* What a timed write's writer (a forked child, sysfs.c) does for the transaction it
+     * belongs to; the engine sets it while a transaction applies its steps (txn.c). */
+    const struct hd_writer_hooks *writer;
+    void *writer_data;
+    /* The parallel run this context is a worker of (core/par.c); NULL: none. Its guard of
+     * the timed writes' forks (below) is called through @fork_guard. */
+    struct hd_par *par;
+    const struct hd_fork_guard *fork_guard;
+    /* Read on first use by the layers above, and freed with the context through the function
+     * each left here, so that the context knows neither: the names (pci/names.c) and the
+     * kernel's "vfio_pci:" module aliases (core/variant.c). */
+    void (*names_free)(struct hd_names *names);
+    struct hd_vfio_aliases *vfio_aliases;
+    void (*vfio_aliases_free)(struct hd_vfio_aliases *aliases);
+};
+
 HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
 {
     struct hd_ctx *ctx;
@@ -32,7 +71,8 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
     ctx->state_dir = strdup("run/hostdev");
     ctx->timeout_ms = 10000;
     ctx->log_priority = HD_LOG_ERR;
-    if (ctx->root == NULL || ctx->state_dir == NULL) {
+    ctx->dirs = hd_fs_dirs_new();
+    if (ctx->root == NULL || ctx->state_dir == NULL || ctx->dirs == NULL) {
         hd_ctx_unref(ctx);
         return -ENOMEM;
     }
@@ -43,7 +83,6 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
                             host.st_ino == st.st_ino;
     }
     ctx->resolve = ctx->root_is_host ? HD_RESOLVE_HOST : HD_RESOLVE_IN_ROOT;
-    hd_fs_dirs_init(ctx);
     *out = ctx;
     return 0;
 }
@@ -56,13 +95,13 @@ int hd_ctx_worker_new(struct hd_ctx *parent, struct hd_ctx **out)
     if (ctx == NULL)
         return -ENOMEM;
     ctx->refcount = 1;
-    hd_fs_dirs_init(ctx);
+    ctx->dirs = hd_fs_dirs_new();
     ctx->rootfd = fcntl(parent->rootfd, F_DUPFD_CLOEXEC, 3);
     ctx->root = strdup(parent->root);
     ctx->state_dir = strdup(parent->state_dir);
     ctx->names_file = strdup(""); /* a worker reads no names */
     if (ctx->rootfd < 0 || ctx->root == NULL || ctx->state_dir == NULL ||
-        ctx->names_file == NULL) {
+        ctx->names_file == NULL || ctx->dirs == NULL) {
         int r = ctx->rootfd < 0 ? -errno : -ENOMEM;
         hd_ctx_unref(ctx);
         return r;
@@ -91,7 +130,7 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
         return ctx;
     if (ctx->rootfd >= 0)
         close(ctx->rootfd);
-    hd_fs_dirs_close(ctx);
+    hd_fs_dirs_free(ctx->dirs);
     if (ctx->names != NULL)
         ctx->names_free(ctx->names);
     if (ctx->vfio_aliases != NULL)
@@ -251,4 +290,150 @@ int hd_ctx_set_reason(struct hd_ctx *ctx, int err, enum hd_reason reason)
 {
     ctx->last_reason = reason;
     return err;
+}
+
+int hd_ctx_get_rootfd(const struct hd_ctx *ctx)
+{
+    return ctx->rootfd;
+}
+
+bool hd_ctx_root_is_host(const struct hd_ctx *ctx)
+{
+    return ctx->root_is_host;
+}
+
+enum hd_resolve hd_ctx_get_resolve(const struct hd_ctx *ctx)
+{
+    return ctx->resolve;
+}
+
+void hd_ctx_set_resolve(struct hd_ctx *ctx, enum hd_resolve resolve)
+{
+    ctx->resolve = resolve;
+}
+
+struct hd_dir_cache *hd_ctx_get_dir_cache(const struct hd_ctx *ctx)
+{
+    return ctx->dirs;
+}
+
+struct hd_strings *hd_ctx_get_strings(struct hd_ctx *ctx)
+{
+    return &ctx->strings;
+}
+
+void hd_ctx_state_check_begin(struct hd_ctx *ctx)
+{
+    ctx->state_checked = 1;
+}
+
+void hd_ctx_state_check_end(struct hd_ctx *ctx)
+{
+    ctx->state_checked = 0;
+}
+
+bool hd_ctx_state_checked(const struct hd_ctx *ctx)
+{
+    return ctx->state_checked == 2;
+}
+
+void hd_ctx_state_check_passed(struct hd_ctx *ctx)
+{
+    if (ctx->state_checked == 1)
+        ctx->state_checked = 2;
+}
+
+void hd_ctx_restore_error(struct hd_ctx *ctx, const char *msg, enum hd_reason reason)
+{
+    hd_strlcpy(ctx->last_error, msg, sizeof(ctx->last_error));
+    ctx->last_reason = reason;
+}
+
+hd_log_fn hd_ctx_get_log_fn(const struct hd_ctx *ctx)
+{
+    return ctx->log_fn;
+}
+
+const char *hd_ctx_get_names_file(const struct hd_ctx *ctx)
+{
+    return ctx->names_file;
+}
+
+int hd_ctx_keep_names_file(struct hd_ctx *ctx, const char *path)
+{
+    char *copy = NULL;
+
+    if (path != NULL && (copy = strdup(path)) == NULL)
+        return -ENOMEM;
+    free(ctx->names_file);
+    ctx->names_file = copy;
+    return 0;
+}
+
+struct hd_names *hd_ctx_get_names(const struct hd_ctx *ctx)
+{
+    return ctx->names;
+}
+
+void hd_ctx_set_names(struct hd_ctx *ctx, struct hd_names *names,
+                      void (*names_free)(struct hd_names *names))
+{
+    ctx->names = names;
+    ctx->names_free = names_free;
+}
+
+struct hd_vfio_aliases *hd_ctx_get_vfio_aliases(const struct hd_ctx *ctx)
+{
+    return ctx->vfio_aliases;
+}
+
+void hd_ctx_set_vfio_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases *aliases,
+                             void (*aliases_free)(struct hd_vfio_aliases *aliases))
+{
+    ctx->vfio_aliases = aliases;
+    ctx->vfio_aliases_free = aliases_free;
+}
+
+const struct hd_writer_hooks *hd_ctx_get_writer(const struct hd_ctx *ctx, void **data)
+{
+    *data = ctx->writer_data;
+    return ctx->writer;
+}
+
+void hd_ctx_set_writer(struct hd_ctx *ctx, const struct hd_writer_hooks *hooks, void *data)
+{
+    ctx->writer = hooks;
+    ctx->writer_data = data;
+}
+
+void hd_ctx_set_par(struct hd_ctx *ctx, struct hd_par *par, const struct hd_fork_guard *guard)
+{
+    ctx->par = par;
+    ctx->fork_guard = guard;
+}
+
+void hd_par_fork_lock(struct hd_ctx *ctx)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->lock(ctx->par);
+}
+
+void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->unlock(ctx->par, pipe_fd);
+}
+
+void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->pipe_close(ctx->par, pipe_fd);
+    else
+        close(pipe_fd);
+}
+
+void hd_par_close_pipes(struct hd_ctx *ctx)
+{
+    if (ctx->par != NULL)
+        ctx->fork_guard->close_pipes(ctx->par);
 }

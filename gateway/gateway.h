@@ -15,7 +15,6 @@
 #define HD_ATTR_MAX 4096
 /* Longest relative path we build. */
 #define HD_PATH_MAX 512
-#define HD_DIR_SLOTS 8 /* directories kept open on a context (sysfs.c) */
 
 /* ---- ctx.c -------------------------------------------------------------------------------- */
 
@@ -23,6 +22,8 @@ struct hd_names;
 struct hd_par;
 struct hd_writer_hooks;
 struct hd_vfio_aliases;
+struct hd_dir_cache;
+struct hd_fork_guard;
 
 /* How the gateway resolves a path under the root (sysfs.c). */
 enum hd_resolve {
@@ -32,57 +33,57 @@ enum hd_resolve {
     HD_RESOLVE_HOST,    /* the root is "/": nothing lies outside it, plain *at() calls */
 };
 
-/* Reference counts of contexts, devices and node devices are atomic: a program may drop its
- * references from any thread (hostdev.h: threads). */
-struct hd_ctx {
-    atomic_int refcount;
-    int rootfd;     /* O_PATH|O_DIRECTORY of the root; every I/O is openat() relative to it */
-    char *root;     /* as given, for messages */
-    bool root_is_host; /* root is "/": the only case where modules may be loaded */
-    enum hd_resolve resolve;
-    /* The directories the last paths resolved under the root were in, least recently used
-     * replaced first: a listing reads a device's attributes one after another, and an
-     * operation goes back and forth between a device, the state directory and the journal's,
-     * so each is resolved once. Those outside the state directory are distrusted at every
-     * attribute write, which may make or remove directories (sysfs.c). */
-    struct hd_dir_slot {
-        int fd; /* -1: free */
-        /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an
-         * unbound device has no driver link), not a sign that the directory went away. */
-        bool trusted;
-        unsigned int used; /* dir_clock when last used */
-        char path[HD_PATH_MAX];
-    } dirs[HD_DIR_SLOTS];
-    unsigned int dir_clock;
-    char *state_dir;   /* relative to root */
-    /* hd_state_dir_check() during an operation (hd_op_run()): its lock and map reads check
-     * the state directory once. 0: no operation under way (every call checks), 1: not yet
-     * checked in this one, 2: checked. */
-    int state_checked;
-    char *names_file;  /* NULL: default search; "": off */
-    struct hd_names *names; /* loaded on first use (pci/names.c), freed by names_free */
-    struct hd_strings strings; /* shared by the context's devices, live as long as it */
-    unsigned int timeout_ms;
-    hd_log_fn log_fn;
-    void *log_data;
-    int log_priority;
-    char last_error[512];
-    enum hd_reason last_reason;
-    /* What a timed write's writer (a forked child, sysfs.c) does for the transaction it
-     * belongs to; the engine sets it while a transaction applies its steps (txn.c). */
-    const struct hd_writer_hooks *writer;
-    void *writer_data;
-    /* The parallel run this context is a worker of (core/par.c); NULL: none. Its guard of
-     * the timed writes' forks (below) is called through @fork_guard. */
-    struct hd_par *par;
-    const struct hd_fork_guard *fork_guard;
-    /* Read on first use by the layers above, and freed with the context through the function
-     * each left here, so that the context knows neither: the names (pci/names.c) and the
-     * kernel's "vfio_pci:" module aliases (core/variant.c). */
-    void (*names_free)(struct hd_names *names);
-    struct hd_vfio_aliases *vfio_aliases;
-    void (*vfio_aliases_free)(struct hd_vfio_aliases *aliases);
-};
+/* struct hd_ctx (the public header's opaque type) is ctx.c's own: the rest of the library
+ * reaches its fields through the functions below, or the exported getters
+ * (hd_ctx_get_root(), hd_ctx_get_state_dir(), hd_ctx_get_timeout_ms(), hd_ctx_last_error(),
+ * hd_ctx_last_reason()). Plain calls: cheap enough per device of a large listing. */
+
+#define HD_ERROR_MAX 512 /* a context's last error, its NUL included */
+
+/* O_PATH|O_DIRECTORY of the root: every I/O is openat() relative to it. */
+int hd_ctx_get_rootfd(const struct hd_ctx *ctx);
+/* The root is the host itself ("/", "//", "/."): the only case where modules may be loaded. */
+bool hd_ctx_root_is_host(const struct hd_ctx *ctx);
+enum hd_resolve hd_ctx_get_resolve(const struct hd_ctx *ctx);
+void hd_ctx_set_resolve(struct hd_ctx *ctx, enum hd_resolve resolve);
+/* The directories kept open by the gateway (sysfs.c's; one per context). */
+struct hd_dir_cache *hd_ctx_get_dir_cache(const struct hd_ctx *ctx);
+/* Shared by the context's devices, live as long as it. */
+struct hd_strings *hd_ctx_get_strings(struct hd_ctx *ctx);
+
+/* hd_state_dir_check() during an operation (hd_op_run()): its lock and map reads check the
+ * state directory once. Outside the window every call checks. */
+void hd_ctx_state_check_begin(struct hd_ctx *ctx);
+void hd_ctx_state_check_end(struct hd_ctx *ctx);
+bool hd_ctx_state_checked(const struct hd_ctx *ctx); /* checked in this window */
+void hd_ctx_state_check_passed(struct hd_ctx *ctx);  /* remembered only inside a window */
+
+/* Put back a last error saved before something expected to fail. */
+void hd_ctx_restore_error(struct hd_ctx *ctx, const char *msg, enum hd_reason reason);
+
+hd_log_fn hd_ctx_get_log_fn(const struct hd_ctx *ctx);
+
+/* Read on first use by the layers above, and freed with the context through the function
+ * each leaves here, so that the context knows neither: the names (pci/names.c, with the names
+ * file its public setter keeps here: NULL the default search, "" off) and the kernel's
+ * "vfio_pci:" module aliases (core/variant.c). */
+const char *hd_ctx_get_names_file(const struct hd_ctx *ctx);
+int hd_ctx_keep_names_file(struct hd_ctx *ctx, const char *path); /* a copy; -ENOMEM */
+struct hd_names *hd_ctx_get_names(const struct hd_ctx *ctx);
+void hd_ctx_set_names(struct hd_ctx *ctx, struct hd_names *names,
+                      void (*names_free)(struct hd_names *names));
+struct hd_vfio_aliases *hd_ctx_get_vfio_aliases(const struct hd_ctx *ctx);
+void hd_ctx_set_vfio_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases *aliases,
+                             void (*aliases_free)(struct hd_vfio_aliases *aliases));
+
+/* What a timed write's writer (a forked child, sysfs.c) does for the transaction it belongs
+ * to; the engine sets it while a transaction applies its steps (txn.c). NULL: none. */
+const struct hd_writer_hooks *hd_ctx_get_writer(const struct hd_ctx *ctx, void **data);
+void hd_ctx_set_writer(struct hd_ctx *ctx, const struct hd_writer_hooks *hooks, void *data);
+
+/* The parallel run this context is a worker of (core/par.c), whose guard of the timed
+ * writes' forks (below) it calls; NULL: none. */
+void hd_ctx_set_par(struct hd_ctx *ctx, struct hd_par *par, const struct hd_fork_guard *guard);
 
 /* Run in a timed write's writer child (sysfs.c): @end when the write returned (before the
  * caller hears of it), @abandoned when the caller gave up or died. */
@@ -128,28 +129,10 @@ struct hd_fork_guard {
 };
 /* sysfs.c's timed write calls these; outside a parallel run they do nothing (pipe_close
  * closes the socket). */
-static inline void hd_par_fork_lock(struct hd_ctx *ctx)
-{
-    if (ctx->par != NULL)
-        ctx->fork_guard->lock(ctx->par);
-}
-static inline void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd)
-{
-    if (ctx->par != NULL)
-        ctx->fork_guard->unlock(ctx->par, pipe_fd);
-}
-static inline void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd)
-{
-    if (ctx->par != NULL)
-        ctx->fork_guard->pipe_close(ctx->par, pipe_fd);
-    else
-        close(pipe_fd);
-}
-static inline void hd_par_close_pipes(struct hd_ctx *ctx)
-{
-    if (ctx->par != NULL)
-        ctx->fork_guard->close_pipes(ctx->par);
-}
+void hd_par_fork_lock(struct hd_ctx *ctx);
+void hd_par_fork_unlock(struct hd_ctx *ctx, int pipe_fd);
+void hd_par_pipe_close(struct hd_ctx *ctx, int pipe_fd);
+void hd_par_close_pipes(struct hd_ctx *ctx);
 
 /* ---- sysfs.c: THE filesystem gateway ------------------------------------------------------- */
 /*
@@ -158,9 +141,10 @@ static inline void hd_par_close_pipes(struct hd_ctx *ctx)
  * formatted addresses and names checked by hd_name_valid().
  */
 
-/* The context's kept directories: none yet (a new context), all closed (its end). */
-void hd_fs_dirs_init(struct hd_ctx *ctx);
-void hd_fs_dirs_close(struct hd_ctx *ctx);
+/* A context's kept directories (ctx.c makes and frees them with it): none yet; all closed.
+ * NULL: no memory. */
+struct hd_dir_cache *hd_fs_dirs_new(void);
+void hd_fs_dirs_free(struct hd_dir_cache *dirs);
 /* Distrust the kept directories of the state directory (sysfs.c keeps them trusted across
  * device reads and attribute writes): once per operation, when it checks the state
  * directory, since someone may have removed and made it again since the last one. */

@@ -117,7 +117,7 @@ static int walk_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t 
     for (;;) {
         char comp[256];
         size_t len = strcspn(rest, "/");
-        int cur = depth > 0 ? dirs[depth - 1] : ctx->rootfd, fd;
+        int cur = depth > 0 ? dirs[depth - 1] : hd_ctx_get_rootfd(ctx), fd;
         bool last, absolute = false;
         struct stat st;
 
@@ -183,7 +183,7 @@ static int walk_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t 
 /* Resolve and open @path under the root, whatever links it meets. */
 static int open_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
 {
-    if (ctx->resolve == HD_RESOLVE_IN_ROOT) {
+    if (hd_ctx_get_resolve(ctx) == HD_RESOLVE_IN_ROOT) {
         struct open_how_abi how = {
             .flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
             .mode = (flags & O_CREAT) ? mode : 0,
@@ -193,7 +193,7 @@ static int open_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t 
         /* EAGAIN: a rename elsewhere raced a ".." the kernel had to resolve; it asks us to
          * try again (a rename per state write makes that common under load). */
         for (int tries = 0; tries < 64; tries++) {
-            if ((fd = syscall(SYS_openat2, ctx->rootfd, path, &how, sizeof(how))) >= 0)
+            if ((fd = syscall(SYS_openat2, hd_ctx_get_rootfd(ctx), path, &how, sizeof(how))) >= 0)
                 return (int)fd;
             if (errno != EAGAIN)
                 break;
@@ -202,27 +202,49 @@ static int open_in_root(struct hd_ctx *ctx, const char *path, int flags, mode_t 
             return -errno;
         if (errno == EAGAIN) /* still racing: the walk checks each step itself */
             return walk_in_root(ctx, path, flags, mode);
-        ctx->resolve = HD_RESOLVE_WALK; /* an old kernel, or a filter that hides openat2 */
+        /* an old kernel, or a filter that hides openat2 */
+        hd_ctx_set_resolve(ctx, HD_RESOLVE_WALK);
     }
-    if (ctx->resolve == HD_RESOLVE_WALK)
+    if (hd_ctx_get_resolve(ctx) == HD_RESOLVE_WALK)
         return walk_in_root(ctx, path, flags, mode);
     flags |= O_CLOEXEC;
-    return (flags = openat(ctx->rootfd, path, flags, mode)) < 0 ? -errno : flags;
+    return (flags = openat(hd_ctx_get_rootfd(ctx), path, flags, mode)) < 0 ? -errno : flags;
 }
 
-void hd_fs_dirs_init(struct hd_ctx *ctx)
+/* The directories the last paths resolved under the root were in, least recently used
+ * replaced first: a listing reads a device's attributes one after another, and an operation
+ * goes back and forth between a device, the state directory and the journal's, so each is
+ * resolved once. Those outside the state directory are distrusted at every attribute write,
+ * which may make or remove directories. One per context (ctx.c). */
+#define HD_DIR_SLOTS 8
+struct hd_dir_cache {
+    struct hd_dir_slot {
+        int fd; /* -1: free */
+        /* Resolved since the last hd_fs_distrust_dir(): a name missing there is missing (an
+         * unbound device has no driver link), not a sign that the directory went away. */
+        bool trusted;
+        unsigned int used; /* clock when last used */
+        char path[HD_PATH_MAX];
+    } slot[HD_DIR_SLOTS];
+    unsigned int clock;
+};
+
+struct hd_dir_cache *hd_fs_dirs_new(void)
 {
-    for (size_t i = 0; i < HD_DIR_SLOTS; i++)
-        ctx->dirs[i].fd = -1;
+    struct hd_dir_cache *dc = calloc(1, sizeof(*dc));
+
+    for (size_t i = 0; dc != NULL && i < HD_DIR_SLOTS; i++)
+        dc->slot[i].fd = -1;
+    return dc;
 }
 
-void hd_fs_dirs_close(struct hd_ctx *ctx)
+void hd_fs_dirs_free(struct hd_dir_cache *dc)
 {
-    for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
-        if (ctx->dirs[i].fd >= 0)
-            close(ctx->dirs[i].fd);
-        ctx->dirs[i].fd = -1;
+    for (size_t i = 0; dc != NULL && i < HD_DIR_SLOTS; i++) {
+        if (dc->slot[i].fd >= 0)
+            close(dc->slot[i].fd);
     }
+    free(dc);
 }
 
 /* The state directory is hostdev's own (0700, checked): no sysfs write touches it and no
@@ -230,16 +252,18 @@ void hd_fs_dirs_close(struct hd_ctx *ctx)
  * checks it (hd_fs_distrust_state(): someone may have removed it between two operations). */
 static bool in_state_dir(const struct hd_ctx *ctx, const char *dir)
 {
-    size_t len = strlen(ctx->state_dir);
+    const char *state_dir = hd_ctx_get_state_dir(ctx);
+    size_t len = strlen(state_dir);
 
-    return strncmp(dir, ctx->state_dir, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
+    return strncmp(dir, state_dir, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
 }
 
 /* The first @len bytes of @path as a kept directory (see parent_open()). */
 static int keep_dir(struct hd_ctx *ctx, const char *path, size_t len, struct hd_dir_slot **slot,
                     bool *kept)
 {
-    struct hd_dir_slot *victim = &ctx->dirs[0];
+    struct hd_dir_cache *dc = hd_ctx_get_dir_cache(ctx);
+    struct hd_dir_slot *victim = &dc->slot[0];
     int fd;
 
     *slot = NULL;
@@ -247,9 +271,9 @@ static int keep_dir(struct hd_ctx *ctx, const char *path, size_t len, struct hd_
     if (len >= sizeof(victim->path))
         return -ENAMETOOLONG;
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
-        struct hd_dir_slot *d = &ctx->dirs[i];
+        struct hd_dir_slot *d = &dc->slot[i];
         if (d->fd >= 0 && strncmp(d->path, path, len) == 0 && d->path[len] == '\0') {
-            d->used = ++ctx->dir_clock;
+            d->used = ++dc->clock;
             *slot = d;
             *kept = true;
             return d->fd;
@@ -269,7 +293,7 @@ static int keep_dir(struct hd_ctx *ctx, const char *path, size_t len, struct hd_
                            0)) >= 0) {
         victim->fd = fd;
         victim->trusted = true;
-        victim->used = ++ctx->dir_clock;
+        victim->used = ++dc->clock;
         *slot = victim;
     }
     return fd;
@@ -290,8 +314,8 @@ static int parent_open(struct hd_ctx *ctx, const char *path, const char **base,
         return -EINVAL;
     slash = strrchr(path, '/');
     *base = slash ? slash + 1 : path;
-    if (slash == NULL || ctx->resolve == HD_RESOLVE_HOST)
-        return ctx->rootfd; /* nothing between the root and the name to lead elsewhere */
+    if (slash == NULL || hd_ctx_get_resolve(ctx) == HD_RESOLVE_HOST)
+        return hd_ctx_get_rootfd(ctx); /* nothing between the root and the name to lead elsewhere */
     return keep_dir(ctx, path, (size_t)(slash - path), slot, kept);
 }
 
@@ -300,9 +324,10 @@ static bool parent_kept(const struct hd_ctx *ctx, const char *path)
 {
     const char *slash = strrchr(path, '/');
     size_t len = slash ? (size_t)(slash - path) : 0;
+    const struct hd_dir_cache *dc = hd_ctx_get_dir_cache(ctx);
 
     for (size_t i = 0; slash != NULL && i < HD_DIR_SLOTS; i++) {
-        const struct hd_dir_slot *d = &ctx->dirs[i];
+        const struct hd_dir_slot *d = &dc->slot[i];
         if (d->fd >= 0 && strncmp(d->path, path, len) == 0 && d->path[len] == '\0')
             return true;
     }
@@ -311,7 +336,7 @@ static bool parent_kept(const struct hd_ctx *ctx, const char *path)
 
 static void parent_close(struct hd_ctx *ctx, int fd, const struct hd_dir_slot *slot)
 {
-    if (fd >= 0 && fd != ctx->rootfd && slot == NULL)
+    if (fd >= 0 && fd != hd_ctx_get_rootfd(ctx) && slot == NULL)
         close(fd);
 }
 
@@ -327,24 +352,28 @@ static void forget_slot(struct hd_dir_slot *d)
  * missing in a distrusted one is looked up again from the root. */
 void hd_fs_distrust_dir(struct hd_ctx *ctx)
 {
+    struct hd_dir_cache *dc = hd_ctx_get_dir_cache(ctx);
+
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
-        if (!in_state_dir(ctx, ctx->dirs[i].path))
-            ctx->dirs[i].trusted = false;
+        if (!in_state_dir(ctx, dc->slot[i].path))
+            dc->slot[i].trusted = false;
     }
 }
 
 void hd_fs_distrust_state(struct hd_ctx *ctx)
 {
+    struct hd_dir_cache *dc = hd_ctx_get_dir_cache(ctx);
+
     for (size_t i = 0; i < HD_DIR_SLOTS; i++) {
-        if (in_state_dir(ctx, ctx->dirs[i].path))
-            ctx->dirs[i].trusted = false;
+        if (in_state_dir(ctx, dc->slot[i].path))
+            dc->slot[i].trusted = false;
     }
 }
 
 /* @base under the parent directory: the root's own fd takes the whole path. */
 static const char *at_name(struct hd_ctx *ctx, int pfd, const char *path, const char *base)
 {
-    return pfd == ctx->rootfd ? path : base;
+    return pfd == hd_ctx_get_rootfd(ctx) ? path : base;
 }
 
 /* What to do beside the parent directory of a path: an *at() call, -errno on failure. */
@@ -403,7 +432,7 @@ int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
      * costs what an open beside a kept one does, and keeping it would cost an open and a
      * close more (a lock file, the map, a class directory: each is opened once). Those
      * that need a directory (links, stat, rename, unlink) keep it. */
-    if (ctx->resolve == HD_RESOLVE_HOST || strchr(path, '/') == NULL ||
+    if (hd_ctx_get_resolve(ctx) == HD_RESOLVE_HOST || strchr(path, '/') == NULL ||
         ((flags & O_PATH) && !(flags & O_NOFOLLOW)) || !parent_kept(ctx, path))
         return open_in_root(ctx, path, flags, mode);
     /* The common case, an attribute of the directory read last: one openat() beside it. A
@@ -684,36 +713,37 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
     if (pid == 0) {
         close(pipefd[0]);
         hd_par_close_pipes(ctx);
-        ctx->par = NULL; /* one thread here: its own writes need no lock of the run */
+        hd_ctx_set_par(ctx, NULL, NULL); /* one thread here: its writes need no lock of the run */
         pid_t writer = fork();
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
              * stdin, stdout and stderr are closed in one call (Linux 5.9), so every read and
              * write there fails (EBADF) until a file it opens takes the number (the attribute
-             * takes 0): the library never prints, so only its own writes go there. Before 5.9 they become the
-             * root's O_PATH descriptor, which fails them the same way and holds nothing open.
+             * takes 0): the library never prints, so only its own writes go there. Before 5.9
+             * they become the root's O_PATH descriptor, which fails them the same way and holds nothing open.
              * So goes its log (another thread may have held the log's locks when it was
              * forked). */
             if (close_stdio() < 0) {
-                dup2(ctx->rootfd, 0);
-                dup2(ctx->rootfd, 1);
-                dup2(ctx->rootfd, 2);
+                dup2(hd_ctx_get_rootfd(ctx), 0);
+                dup2(hd_ctx_get_rootfd(ctx), 1);
+                dup2(hd_ctx_get_rootfd(ctx), 2);
             }
-            ctx->log_fn = NULL;
-            const struct hd_writer_hooks *hooks = ctx->writer;
+            hd_ctx_set_log_fn(ctx, NULL, NULL);
+            void *data;
+            const struct hd_writer_hooks *hooks = hd_ctx_get_writer(ctx, &data);
             /* A caller that gave up (or died) before the write started: no write. */
             bool waits = caller_waits(pipefd[1]);
             int res = waits ? hd_fs_write_attr(ctx, path, value) : -ECANCELED;
             if (hooks != NULL)
-                hooks->end(ctx, ctx->writer_data);
+                hooks->end(ctx, data);
             /* A caller that gave up has closed its end: the write returned after all, and
              * whoever holds the operation's journal (this process, by inheritance) finishes
              * its undo now rather than waiting for someone to run recover. */
             if (!waits ||
                 send(pipefd[1], &res, sizeof(res), MSG_NOSIGNAL) != (ssize_t)sizeof(res)) {
                 if (hooks != NULL)
-                    hooks->abandoned(ctx, ctx->writer_data);
+                    hooks->abandoned(ctx, data);
                 _exit(2);
             }
             _exit(0);
@@ -823,7 +853,8 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
     char *buf;
     int fd = -1, r = 0;
 
-    if (ctx->resolve != HD_RESOLVE_HOST && in_state_dir(ctx, path) && hd_path_valid(path)) {
+    if (hd_ctx_get_resolve(ctx) != HD_RESOLVE_HOST && in_state_dir(ctx, path) &&
+        hd_path_valid(path)) {
         /* A state directory (the journals') is kept, opened for reading: the operation
          * renames and fsyncs in it next. Listed from the start, and afresh when distrusted
          * (it may have been made again since: the old one lists nothing). */
@@ -923,8 +954,8 @@ int hd_fs_exists(struct hd_ctx *ctx, const char *path)
 
     /* Outside a kept directory, a confined open of the name itself (not followed) and its
      * close: no directory to resolve and keep for one look. */
-    if (ctx->resolve != HD_RESOLVE_HOST && strchr(path, '/') != NULL && hd_path_valid(path) &&
-        !parent_kept(ctx, path)) {
+    if (hd_ctx_get_resolve(ctx) != HD_RESOLVE_HOST && strchr(path, '/') != NULL &&
+        hd_path_valid(path) && !parent_kept(ctx, path)) {
         int fd = open_in_root(ctx, path, O_PATH | O_NOFOLLOW, 0);
         if (fd >= 0) {
             close(fd);
@@ -1091,9 +1122,11 @@ int hd_fs_fsync_dir(struct hd_ctx *ctx, const char *path)
     int fd, r = 0;
 
     /* Kept (opened for reading: a state directory, where the rename was just made). */
+    const struct hd_dir_cache *dc = hd_ctx_get_dir_cache(ctx);
+
     for (size_t i = 0; i < HD_DIR_SLOTS && in_state_dir(ctx, path); i++) {
-        if (ctx->dirs[i].fd >= 0 && strcmp(ctx->dirs[i].path, path) == 0)
-            return fsync(ctx->dirs[i].fd) < 0 ? -errno : 0;
+        if (dc->slot[i].fd >= 0 && strcmp(dc->slot[i].path, path) == 0)
+            return fsync(dc->slot[i].fd) < 0 ? -errno : 0;
     }
     if ((fd = hd_fs_open(ctx, path, O_RDONLY | O_DIRECTORY, 0)) < 0)
         return fd;

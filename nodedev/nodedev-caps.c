@@ -189,7 +189,7 @@ int hd_nodedev_probe_net(struct hd_nodedev *dev)
         return r;
     dev->net_subtype = strcmp(type, "wlan") == 0 ? "80211" : "80203";
     /* Offloads are the host network stack's: a tree under another root has none to show. */
-    if (dev->ctx->root_is_host)
+    if (hd_ctx_root_is_host(dev->ctx))
         hd_netdev_features(dev->ifname, &dev->net_features);
     return hd_nodedev_set_name(dev, "net", dev->mac);
 }

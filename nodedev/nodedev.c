@@ -367,7 +367,8 @@ static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_no
     if (r == -ENOENT || r == -ENOTDIR)
         return 0; /* no such bus or class on this host */
     if (r < 0)
-        return hd_err(ctx, r, "%s/%s: cannot list: %s", ctx->root, src->dir, strerror(-r));
+        return hd_err(ctx, r, "%s/%s: cannot list: %s", hd_ctx_get_root(ctx), src->dir,
+                      strerror(-r));
     for (size_t i = 0; r >= 0 && i < count; i++) {
         char entry[HD_PATH_MAX], path[HD_PATH_MAX];
         struct hd_nodedev *dev;

@@ -178,9 +178,9 @@ HD_EXPORT int hd_cmdline_new_from_ctx(struct hd_ctx *ctx, struct hd_cmdline **ou
     int r = hd_cmdline_read(ctx, out);
 
     if (r == -EILSEQ)
-        return hd_err(ctx, r, "proc/cmdline under %s: contains a NUL byte", ctx->root);
+        return hd_err(ctx, r, "proc/cmdline under %s: contains a NUL byte", hd_ctx_get_root(ctx));
     if (r < 0)
-        return hd_err(ctx, r, "proc/cmdline under %s: %s", ctx->root, strerror(-r));
+        return hd_err(ctx, r, "proc/cmdline under %s: %s", hd_ctx_get_root(ctx), strerror(-r));
     return 0;
 }
 

@@ -61,16 +61,16 @@ static struct kmod_ctx *kmod_for(struct hd_ctx *ctx, const struct kmod_api *api)
     char release[128] = "unknown", *dir = NULL, *cfg0 = NULL, *cfg1 = NULL;
     struct kmod_ctx *k;
 
-    if (ctx->root_is_host)
+    if (hd_ctx_root_is_host(ctx))
         return api->new_ctx(NULL, NULL);
     if (hd_fs_read_attr(ctx, "proc/sys/kernel/osrelease", release, sizeof(release)) < 0 ||
         !hd_name_valid(release))
         snprintf(release, sizeof(release), "unknown");
-    if (asprintf(&dir, "%s/lib/modules/%s", ctx->root, release) < 0)
+    if (asprintf(&dir, "%s/lib/modules/%s", hd_ctx_get_root(ctx), release) < 0)
         dir = NULL;
-    if (asprintf(&cfg0, "%s/etc/modprobe.d", ctx->root) < 0)
+    if (asprintf(&cfg0, "%s/etc/modprobe.d", hd_ctx_get_root(ctx)) < 0)
         cfg0 = NULL;
-    if (asprintf(&cfg1, "%s/lib/modprobe.d", ctx->root) < 0)
+    if (asprintf(&cfg1, "%s/lib/modprobe.d", hd_ctx_get_root(ctx)) < 0)
         cfg1 = NULL;
     const char *cfg[] = {cfg0, cfg1, NULL};
     k = dir && cfg0 && cfg1 ? api->new_ctx(dir, cfg) : NULL;

@@ -39,14 +39,14 @@ int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *
                       "prohibited): remove its 'blacklist %s' line to use %s", module, module,
                       driver);
     /* Inserting a module changes the running kernel: never for a fake root. */
-    if (!ctx->root_is_host)
+    if (!hd_ctx_root_is_host(ctx))
         return hd_err(ctx, -ENOENT, "driver %s is not loaded under %s (modules are loaded only "
-                      "on the host itself)", driver, ctx->root);
+                      "on the host itself)", driver, hd_ctx_get_root(ctx));
     r = hd_module_insert(ctx, module);
     if (r < 0)
         return hd_err(ctx, r, "driver %s is not loaded and loading module %s failed: %s", driver,
                       module, strerror(-r));
-    if (hd_fs_wait_for(ctx, path, true, ctx->timeout_ms) < 0)
+    if (hd_fs_wait_for(ctx, path, true, hd_ctx_get_timeout_ms(ctx)) < 0)
         return hd_err(ctx, -ENOENT, "module %s loaded but driver %s did not appear", module,
                       driver);
     return 0;

@@ -159,7 +159,8 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
         if (strcmp(line, "DRIVER") == 0) {
             if (!hd_name_valid(val))
                 return bad_attr(dev, "uevent DRIVER", val);
-            if ((dev->driver = hd_strings_add(&dev->ctx->strings, val, strlen(val))) == NULL)
+            dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), val, strlen(val));
+            if (dev->driver == NULL)
                 return -ENOMEM;
         } else if (strcmp(line, "PCI_ID") == 0) {
             if (parse_id_pair(val, &dev->vendor, &dev->device) < 0)
@@ -175,7 +176,8 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
             dev->class = (uint32_t)c;
             have_class = true;
         } else if (strcmp(line, "MODALIAS") == 0) {
-            if ((dev->modalias = hd_strings_add(&dev->ctx->strings, val, strlen(val))) == NULL)
+            dev->modalias = hd_strings_add(hd_ctx_get_strings(dev->ctx), val, strlen(val));
+            if (dev->modalias == NULL)
                 return -ENOMEM;
         }
     }
@@ -299,7 +301,7 @@ static int compose_modalias(struct hd_device *dev)
     p = hd_put_hex(p + 2, dev->class >> 8 & 0xff, 2, true);
     *p++ = 'i';
     p = hd_put_hex(p, dev->class & 0xff, 2, true);
-    dev->modalias = hd_strings_add(&dev->ctx->strings, buf, (size_t)(p - buf));
+    dev->modalias = hd_strings_add(hd_ctx_get_strings(dev->ctx), buf, (size_t)(p - buf));
     return dev->modalias ? 0 : -ENOMEM;
 }
 
@@ -331,7 +333,7 @@ int hd_device_fill_driver(struct hd_device *dev)
                       strerror(-r));
     if (name[0] == '\0')
         return 0;
-    dev->driver = hd_strings_add(&dev->ctx->strings, name, strlen(name));
+    dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), name, strlen(name));
     return dev->driver ? 0 : -ENOMEM;
 }
 
@@ -486,7 +488,8 @@ static int fill_override(struct hd_device *dev)
     dev->has_driver_override = n >= 0;
     /* Unset reads back as the literal "(null)". */
     if (n > 0 && strcmp(buf, "(null)") != 0 &&
-        (dev->driver_override = hd_strings_add(&dev->ctx->strings, buf, strlen(buf))) == NULL)
+        (dev->driver_override =
+             hd_strings_add(hd_ctx_get_strings(dev->ctx), buf, strlen(buf))) == NULL)
         return -ENOMEM;
     return n < 0 && n != -ENOENT ? (int)n : 0;
 }

@@ -65,7 +65,7 @@ static int add_driver(void *data, const char *name)
         m->complete = false; /* a name no driver link could carry: ask the devices */
         return 0;
     }
-    if ((m->driver = hd_strings_add(&m->ctx->strings, name, strlen(name))) == NULL)
+    if ((m->driver = hd_strings_add(hd_ctx_get_strings(m->ctx), name, strlen(name))) == NULL)
         return -ENOMEM;
     r = hd_fs_scan_dir(m->ctx, path, add_bound, m);
     if (r == -ENOMEM)
@@ -236,7 +236,8 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct h
     }
     if (r < 0 && r != -ENOENT) { /* no PCI bus at all: an empty list */
         hd_device_list_unref(s.list);
-        return hd_err(ctx, r, "%s/sys/bus/pci/devices: cannot list: %s", ctx->root, strerror(-r));
+        return hd_err(ctx, r, "%s/sys/bus/pci/devices: cannot list: %s", hd_ctx_get_root(ctx),
+                      strerror(-r));
     }
     /* Directory order is the file system's: sort once, by address. */
     if (s.list->count > 1)

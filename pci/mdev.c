@@ -185,7 +185,7 @@ HD_EXPORT int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list
     if (r < 0) {
         hd_mdev_type_list_unref(l);
         hd_err(ctx, r, "reading the mediated device types under %s/sys/class/mdev_bus: %s",
-               ctx->root, strerror(-r));
+               hd_ctx_get_root(ctx), strerror(-r));
         return r;
     }
     *out = l;
@@ -308,7 +308,7 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
     if (r < 0) {
         hd_mdev_list_unref(l);
         hd_err(ctx, r, "reading the mediated devices under %s/sys/bus/mdev/devices: %s",
-               ctx->root, strerror(-r));
+               hd_ctx_get_root(ctx), strerror(-r));
         return r;
     }
     *out = l;
@@ -340,7 +340,7 @@ int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *in
     memset(info, 0, sizeof(*info));
     if (r == -ENOENT)
         return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s under %s",
-                       uuid, ctx->root);
+                       uuid, hd_ctx_get_root(ctx));
     if (r < 0)
         return hd_err(ctx, r, "reading mediated device %s: %s", uuid, strerror(-r));
     hd_strlcpy(info->parent, m.parent, sizeof(info->parent));

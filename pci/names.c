@@ -199,7 +199,7 @@ static const char *find_device(const struct hd_names *n, const struct vendor_lin
 /* The name part of a line: after the id and its blanks, up to the end of the line. */
 static const char *line_name(struct hd_ctx *ctx, const char *p, bool *nomem)
 {
-    const char *end = line_end(ctx->names, p);
+    const char *end = line_end(hd_ctx_get_names(ctx), p);
 
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
@@ -207,14 +207,14 @@ static const char *line_name(struct hd_ctx *ctx, const char *p, bool *nomem)
         end--;
     if (end == p)
         return NULL;
-    p = hd_strings_add(&ctx->strings, p, (size_t)(end - p));
+    p = hd_strings_add(hd_ctx_get_strings(ctx), p, (size_t)(end - p));
     *nomem = *nomem || p == NULL;
     return p;
 }
 
 static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, struct name_pair *out)
 {
-    struct hd_names *n = ctx->names;
+    struct hd_names *n = hd_ctx_get_names(ctx);
     struct vendor_line key = {.id = vendor}, *v;
     const char *line;
     bool nomem = false;
@@ -238,7 +238,7 @@ static int lookup_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, str
 /* @name (may be NULL) in the context's strings; *@nomem set when it could not be stored. */
 static const char *intern(struct hd_ctx *ctx, const char *name, bool *nomem)
 {
-    const char *copy = name ? hd_strings_add(&ctx->strings, name, strlen(name)) : NULL;
+    const char *copy = name ? hd_strings_add(hd_ctx_get_strings(ctx), name, strlen(name)) : NULL;
 
     *nomem = *nomem || (name && !copy);
     return copy;
@@ -248,7 +248,7 @@ static int lookup_hwdb(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, str
 {
     char *vn, *pn;
     bool nomem = false;
-    int r = hd_hwdb_lookup(ctx->names->hwdb, vendor, device, &vn, &pn);
+    int r = hd_hwdb_lookup(hd_ctx_get_names(ctx)->hwdb, vendor, device, &vn, &pn);
 
     if (r == 0) {
         out->vendor = intern(ctx, vn, &nomem);
@@ -277,7 +277,7 @@ static void hwdb_key(char key[32], uint16_t vendor, long device)
 static int lookup_hwdb_file(struct hd_ctx *ctx, uint16_t vendor, uint16_t device,
                             struct name_pair *out)
 {
-    struct hd_hwdb_file *f = ctx->names->hwdb_file;
+    struct hd_hwdb_file *f = hd_ctx_get_names(ctx)->hwdb_file;
     bool nomem = false;
     char key[32];
 
@@ -324,18 +324,19 @@ static void open_source(struct hd_ctx *ctx, struct hd_names *n)
 {
     static const char *const host_files[] = {"/usr/share/hwdata/pci.ids",
                                              "/usr/share/misc/pci.ids"};
+    const char *names_file = hd_ctx_get_names_file(ctx);
     int r;
 
     n->opened = true;
-    if (ctx->names_file != NULL && ctx->names_file[0] == '\0')
+    if (names_file != NULL && names_file[0] == '\0')
         return; /* names off */
-    if (ctx->names_file != NULL) {
+    if (names_file != NULL) {
         /* A hwdb.bin or a pci.ids. */
-        r = open_hwdb(ctx, n, ctx->names_file, true);
+        r = open_hwdb(ctx, n, names_file, true);
         if (r == -ENOENT)
-            r = hd_fs_map(ctx, ctx->names_file, true, &n->data, &n->len);
+            r = hd_fs_map(ctx, names_file, true, &n->data, &n->len);
         if (r < 0)
-            hd_warn(ctx, "names file %s: %s", ctx->names_file,
+            hd_warn(ctx, "names file %s: %s", names_file,
                     r == -EPROTO ? "a hwdb.bin of a layout this hostdev cannot read"
                                  : strerror(-r));
         return; /* no names is not an error */
@@ -369,15 +370,15 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
 {
     uint32_t key = (uint32_t)vendor << 16 | device;
     struct name_pair *e, found = {.key = key};
-    struct hd_names *n = ctx->names;
+    struct hd_names *n = hd_ctx_get_names(ctx);
     void **slot;
     int r;
 
     *vendor_name = *product_name = NULL;
     if (n == NULL) {
-        if ((n = ctx->names = calloc(1, sizeof(*n))) == NULL)
+        if ((n = calloc(1, sizeof(*n))) == NULL)
             return -ENOMEM;
-        ctx->names_free = hd_names_free; /* the context knows nothing of names */
+        hd_ctx_set_names(ctx, n, hd_names_free); /* the context knows nothing of names */
     }
     if (!n->opened)
         open_source(ctx, n);
@@ -406,12 +407,10 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
 /* A setting of the context (gateway/ctx.c), here because only names use it. */
 HD_EXPORT int hd_ctx_set_names_file(struct hd_ctx *ctx, const char *path)
 {
-    char *copy = NULL;
+    int r = hd_ctx_keep_names_file(ctx, path);
 
-    if (path != NULL && (copy = strdup(path)) == NULL)
-        return -ENOMEM;
-    free(ctx->names_file);
-    ctx->names_file = copy;
-    hd_names_forget(ctx->names); /* devices keep the names they have */
+    if (r < 0)
+        return r;
+    hd_names_forget(hd_ctx_get_names(ctx)); /* devices keep the names they have */
     return 0;
 }

@@ -66,8 +66,8 @@ HD_TEST(two_contexts_side_by_side)
     put("x", "mine\n");
     ck_assert_int_eq(hd_fs_read_attr(ctx, "x", buf, sizeof(buf)), 4);
     ck_assert_int_lt(hd_fs_read_attr(other, "x", buf, sizeof(buf)), 0);
-    ck_assert(other->root_is_host);
-    ck_assert(!ctx->root_is_host);
+    ck_assert(hd_ctx_root_is_host(other));
+    ck_assert(!hd_ctx_root_is_host(ctx));
     hd_ctx_unref(other);
 }
 END_TEST
@@ -250,7 +250,7 @@ HD_LOOP_TEST_IN(confined, links_stay_inside_the_root, 2)
     char buf[32], climb[128], inside[128];
     int fd;
 
-    ctx->resolve = _i == 0 ? HD_RESOLVE_IN_ROOT : HD_RESOLVE_WALK;
+    hd_ctx_set_resolve(ctx, _i == 0 ? HD_RESOLVE_IN_ROOT : HD_RESOLVE_WALK);
     put("victim", "root's own\n");
     ck_assert_int_eq(mkdir(strcat(strcpy(inside, root), "/d"), 0755), 0);
     put("d/attr", "inside\n");
@@ -298,7 +298,7 @@ HD_LOOP_TEST_IN(confined, node_owner_never_follows_a_link, 2)
     struct stat st, was;
     int fd;
 
-    ctx->resolve = _i == 0 ? HD_RESOLVE_IN_ROOT : HD_RESOLVE_WALK;
+    hd_ctx_set_resolve(ctx, _i == 0 ? HD_RESOLVE_IN_ROOT : HD_RESOLVE_WALK);
     put("outside-file", "x");
     snprintf(target, sizeof(target), "%s/secret", outside);
     fd = open(target, O_WRONLY | O_CREAT, 0600);
