@@ -231,20 +231,21 @@ static void mdev_types(FILE *f, const struct hd_nodedev *dev)
 static void cap_pci(FILE *f, struct hd_nodedev *dev)
 {
     const struct hd_device *d = dev->pci;
-    int ht = d->header_type;
+    const struct hd_pci_addr *addr = hd_device_get_addr(d), *physfn = hd_device_get_physfn(d);
+    int ht = hd_device_get_header_type(d);
 
     indent(f, 2);
-    fprintf(f, "<class>0x%06x</class>\n", d->class);
-    elem_num(f, 2, "domain", d->addr.domain);
-    elem_num(f, 2, "bus", d->addr.bus);
-    elem_num(f, 2, "slot", d->addr.slot);
-    elem_num(f, 2, "function", d->addr.function);
-    id_elem(f, 2, "product", d->device, d->product_name, "/>");
-    id_elem(f, 2, "vendor", d->vendor, d->vendor_name, "/>");
-    if (d->has_physfn) {
+    fprintf(f, "<class>0x%06x</class>\n", hd_device_get_class(d));
+    elem_num(f, 2, "domain", addr->domain);
+    elem_num(f, 2, "bus", addr->bus);
+    elem_num(f, 2, "slot", addr->slot);
+    elem_num(f, 2, "function", addr->function);
+    id_elem(f, 2, "product", hd_device_get_device_id(d), hd_device_get_product_name(d), "/>");
+    id_elem(f, 2, "vendor", hd_device_get_vendor_id(d), hd_device_get_vendor_name(d), "/>");
+    if (physfn != NULL) {
         indent(f, 2);
         fputs("<capability type='phys_function'>\n", f);
-        address(f, 3, &d->physfn);
+        address(f, 3, physfn);
         indent(f, 2);
         fputs("</capability>\n", f);
     }
@@ -267,8 +268,8 @@ static void cap_pci(FILE *f, struct hd_nodedev *dev)
         fprintf(f, "<capability type='%s'/>\n", ht == 1 ? "pci-bridge" : "cardbus-bridge");
     }
     mdev_types(f, dev);
-    if (d->group >= 0)
-        iommu_group(f, dev, d->group);
+    if (hd_device_get_iommu_group(d) >= 0)
+        iommu_group(f, dev, hd_device_get_iommu_group(d));
     if (hd_device_get_numa_node(d) >= 0) {
         indent(f, 2);
         fprintf(f, "<numa node='%d'/>\n", hd_device_get_numa_node(d));

@@ -267,7 +267,7 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
         char entry[HD_PATH_MAX], path[HD_PATH_MAX];
         struct hd_nodedev *dev;
 
-        hd_path(entry, sizeof(entry), "sys/bus/pci/devices/%s", d->name);
+        hd_path(entry, sizeof(entry), "sys/bus/pci/devices/%s", hd_device_get_name(d));
         if ((r = resolve_entry(ctx, entry, path, sizeof(path))) < 0)
             break;
         if ((dev = nodedev_new(ctx, HD_CAP_PCI, path)) == NULL) {
@@ -276,19 +276,20 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
         }
         /* The name comes from the address, whatever the directory is called. */
         free(dev->sysname);
-        dev->sysname = strdup(d->name);
+        dev->sysname = strdup(hd_device_get_name(d));
         dev->pci = hd_device_ref(d);
-        dev->vendor_id = d->vendor;
-        dev->product_id = d->device;
-        dev->vendor_name = hd_strdup_or_null(d->vendor_name);
-        dev->product_name = hd_strdup_or_null(d->product_name);
-        dev->driver = hd_strdup_or_null(d->driver);
-        if (d->has_physfn)
+        dev->vendor_id = hd_device_get_vendor_id(d);
+        dev->product_id = hd_device_get_device_id(d);
+        dev->vendor_name = hd_strdup_or_null(hd_device_get_vendor_name(d));
+        dev->product_name = hd_strdup_or_null(hd_device_get_product_name(d));
+        dev->driver = hd_strdup_or_null(hd_device_get_driver(d));
+        if (hd_device_get_physfn(d) != NULL)
             dev->caps[dev->ncaps++] = "phys_function";
         if (hd_device_get_sriov_totalvfs(d) > 0)
             dev->caps[dev->ncaps++] = "virt_functions";
-        if (dev->sysname == NULL || (d->vendor_name && !dev->vendor_name) ||
-            (d->product_name && !dev->product_name) || (d->driver && !dev->driver) ||
+        if (dev->sysname == NULL || (hd_device_get_vendor_name(d) && !dev->vendor_name) ||
+            (hd_device_get_product_name(d) && !dev->product_name) ||
+            (hd_device_get_driver(d) && !dev->driver) ||
             hd_nodedev_set_name(dev, "pci", NULL) < 0) {
             hd_nodedev_unref(dev);
             r = -ENOMEM;
@@ -617,10 +618,10 @@ HD_EXPORT size_t hd_nodedev_get_address(const struct hd_nodedev *dev, const char
 
     switch (dev->cap) {
     case HD_CAP_PCI:
-        values[0] = dev->pci->addr.domain;
-        values[1] = dev->pci->addr.bus;
-        values[2] = dev->pci->addr.slot;
-        values[3] = dev->pci->addr.function;
+        values[0] = hd_device_get_addr(dev->pci)->domain;
+        values[1] = hd_device_get_addr(dev->pci)->bus;
+        values[2] = hd_device_get_addr(dev->pci)->slot;
+        values[3] = hd_device_get_addr(dev->pci)->function;
         memcpy(keys, pci, sizeof(pci));
         return 4;
     case HD_CAP_SCSI:
