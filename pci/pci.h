@@ -62,6 +62,11 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
 
 /* ---- mdev.c: mediated devices ------------------------------------------------------------- */
 
+/* struct hd_mdev and struct hd_mdev_info are plain result records, not objects: no references,
+ * no lifetime, nothing to free; the caller owns the memory (on its stack, or an array of
+ * struct hd_mdev_list's) and mdev.c fills it in. So their fields are public to the library,
+ * unlike those of the objects (struct hd_mdev_list, struct hd_mdev_type_list: mdev.c's own). */
+
 /* One mediated device as sysfs shows it. */
 struct hd_mdev {
     char uuid[37];
