@@ -9,7 +9,6 @@ struct hd_device_ext {
     /* HD_FILL_PARENT */
     bool has_parent;
     struct hd_pci_addr parent;
-    char *sysfs_path; /* "sys/devices/pci0000:00/..." */
     /* HD_FILL_SRIOV */
     struct hd_pci_addr *virtfns;
     size_t nvirtfns;
@@ -45,7 +44,7 @@ struct hd_device {
     /* HD_FILL_NAMES */
     const char *vendor_name, *product_name; /* in ctx->strings */
     /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
-     * that a plain listing of 10,000 devices does not carry them (72 bytes a device). */
+     * that a plain listing of 10,000 devices does not carry them (64 bytes a device). */
     struct hd_device_ext *ext;
     struct hd_pci_addr physfn; /* with has_physfn */
     /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
@@ -90,7 +89,6 @@ static void clear_fields(struct hd_device *dev)
         free(dev->ext->virtfns);
         free(dev->ext->reset_methods);
         free(dev->ext->vfio_cdev);
-        free(dev->ext->sysfs_path);
         free(dev->ext);
         dev->ext = NULL;
     }
@@ -287,13 +285,6 @@ static int fill_parent(struct hd_device *dev)
         return 0; /* a plain directory, not a link: no hierarchy known */
     if (n < 0)
         return n == -ENOENT ? -ENODEV : (int)n;
-    /* Keep "sys/devices/..." for callers that show the path (libvirt's <path>). */
-    free(dev->ext->sysfs_path);
-    prev = strstr(target, "devices/");
-    if (prev != NULL && asprintf(&dev->ext->sysfs_path, "sys/%s", prev) < 0) {
-        dev->ext->sysfs_path = NULL;
-        return -ENOMEM;
-    }
     last = strrchr(target, '/');
     /* The link must lead to this device's own directory: one pointing at another device would
      * have every write meant for this one land on that one. */
