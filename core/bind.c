@@ -52,29 +52,28 @@ static int wait_driver(struct hd_device *dev, const char *want, char *got, size_
 
 static int unbind(struct hd_device *dev, const char *driver)
 {
+    const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char path[HD_PATH_MAX], now[256];
     int r = driver_file(path, sizeof(path), driver, "unbind");
 
     if (r < 0)
-        return hd_err(ctx, r, "%s: driver name '%s' is not usable in a path",
-                      hd_device_get_name(dev), driver);
-    hd_info(ctx, "%s: unbinding from %s", hd_device_get_name(dev), driver);
-    r = hd_fs_write_attr_timeout(ctx, path, hd_device_get_name(dev), ctx->timeout_ms);
+        return hd_err(ctx, r, "%s: driver name '%s' is not usable in a path", name, driver);
+    hd_info(ctx, "%s: unbinding from %s", name, driver);
+    r = hd_fs_write_attr_timeout(ctx, path, name, ctx->timeout_ms);
     if (r == -ETIMEDOUT) {
         hd_device_read_driver(dev, now, sizeof(now));
         return hd_err(ctx, r,
                       "%s: unbinding from %s did not finish in %u ms (its remove() "
                       "hangs; see the kernel log); the device is %s%s",
-                      hd_device_get_name(dev), driver, ctx->timeout_ms,
-                      now[0] ? "still bound to " : "now unbound", now);
+                      name, driver, ctx->timeout_ms, now[0] ? "still bound to " : "now unbound",
+                      now);
     }
     if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 &&
         !driver_is(now, driver))
         return 0; /* it left that driver on its own meanwhile */
     if (r < 0)
-        return hd_err(ctx, r, "%s: unbinding from %s failed: %s", hd_device_get_name(dev), driver,
-                      strerror(-r));
+        return hd_err(ctx, r, "%s: unbinding from %s failed: %s", name, driver, strerror(-r));
     return 0;
 }
 
@@ -263,6 +262,7 @@ static int refresh_unless_fresh(struct hd_device *dev, unsigned int flags)
 
 int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
 {
+    const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub = &stub_desc;
     bool use_override, recorded = false;
@@ -278,38 +278,36 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
      * first write, not halfway. */
     char now[256];
     if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
-        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", hd_device_get_name(dev),
-                      strerror(-r));
+        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", name, strerror(-r));
     if (strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
         return hd_err(ctx, -EAGAIN,
                       "%s: the driver link names '%s' but uevent says '%s': the "
                       "device is changing under us, or sysfs is not what the kernel makes",
-                      hd_device_get_name(dev), now, hd_device_get_driver_or(dev, ""));
+                      name, now, hd_device_get_driver_or(dev, ""));
     /* vfio-pci asked for: a variant will do (it is vfio-pci with more); a variant asked for:
      * that one. */
     if (hd_device_get_driver(dev) != NULL &&
         (driver_is(hd_device_get_driver(dev), stub->name) ||
          (stub->vfio && !stub->variant && !(flags & HD_DETACH_EXACT) &&
           hd_driver_is_vfio(hd_device_get_driver(dev))))) {
-        hd_info(ctx, "%s: already on %s", hd_device_get_name(dev), hd_device_get_driver(dev));
+        hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         return 0;
     }
     if (!hd_device_is_assignable(dev))
         return hd_err(ctx, -EINVAL,
                       "%s is a bridge (header type %d), not an endpoint: it "
                       "cannot be assigned to a VM",
-                      hd_device_get_name(dev), hd_device_get_header_type(dev));
+                      name, hd_device_get_header_type(dev));
     if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
                       "vfio-pci cannot take it",
-                      hd_device_get_name(dev));
+                      name);
     if (stub->variant && (!hd_device_has_driver_override(dev) || (flags & HD_DETACH_NEW_ID)))
         /* Its ids are override-only (PCI_DRIVER_OVERRIDE_DEVICE_VFIO): new_id does not bind. */
-        return hd_err(ctx, -ENOTSUP, "%s: %s binds only through driver_override%s",
-                      hd_device_get_name(dev), stub->name,
-                      hd_device_has_driver_override(dev) ? ", not new_id"
-                                                         : ", which this kernel lacks");
+        return hd_err(
+            ctx, -ENOTSUP, "%s: %s binds only through driver_override%s", name, stub->name,
+            hd_device_has_driver_override(dev) ? ", not new_id" : ", which this kernel lacks");
     if ((r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
         return r;
     if (hd_device_get_driver(dev) != NULL && (original = strdup(hd_device_get_driver(dev))) == NULL)
@@ -325,8 +323,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
         free(rec);
     }
-    if (recorded &&
-        (r = hd_state_put(ctx, "drivers", hd_device_get_name(dev), original ? original : "")) < 0)
+    if (recorded && (r = hd_state_put(ctx, "drivers", name, original ? original : "")) < 0)
         goto out;
     use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
     if (hd_device_get_driver_override(dev) != NULL &&
@@ -334,8 +331,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         r = -ENOMEM;
         goto out;
     }
-    hd_info(ctx, "%s: %s -> %s (%s)", hd_device_get_name(dev), original ? original : "unbound",
-            stub->name, use_override ? "driver_override" : "new_id");
+    hd_info(ctx, "%s: %s -> %s (%s)", name, original ? original : "unbound", stub->name,
+            use_override ? "driver_override" : "new_id");
     r = use_override ? bind_override(dev, stub, original) : bind_new_id(dev, stub, original);
     if (r == 0)
         r = verify_detached(dev, stub);
@@ -346,7 +343,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
             hd_err(ctx, r, "%s", why); /* restoring must not bury the reason */
         free(why);
         if (recorded)
-            hd_state_del(ctx, "drivers", hd_device_get_name(dev));
+            hd_state_del(ctx, "drivers", name);
     }
 out:
     free(original);
@@ -363,6 +360,7 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
 
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
 {
+    const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX];
@@ -377,8 +375,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
                : NULL;
     override_to_stub = hd_driver_is_stub(hd_device_get_driver_override(dev));
     if (hd_device_get_driver(dev) != NULL && stub == NULL) {
-        hd_info(ctx, "%s: on its host driver %s already", hd_device_get_name(dev),
-                hd_device_get_driver(dev));
+        hd_info(ctx, "%s: on its host driver %s already", name, hd_device_get_driver(dev));
         return 0;
     }
     if (flags & HD_BIND_RECORD)
@@ -396,9 +393,9 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         target = NULL;
     }
     if (hd_device_get_driver(dev) == NULL && !override_to_stub && (target == NULL || to_none)) {
-        hd_info(ctx, "%s: not detached, nothing to do", hd_device_get_name(dev));
+        hd_info(ctx, "%s: not detached, nothing to do", name);
         if (to_none && hd_device_get_driver_override(dev) == NULL)
-            hd_state_del(ctx, "drivers", hd_device_get_name(dev));
+            hd_state_del(ctx, "drivers", name);
         return 0;
     }
     if (target == NULL && !to_none &&
@@ -406,10 +403,9 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         target = NULL; /* unknown: whatever the kernel picks */
     if (target != NULL && !hd_name_valid(target)) {
         free(target);
-        return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid",
-                      hd_device_get_name(dev));
+        return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid", name);
     }
-    hd_info(ctx, "%s: %s -> %s", hd_device_get_name(dev), hd_device_get_driver_or(dev, "unbound"),
+    hd_info(ctx, "%s: %s -> %s", name, hd_device_get_driver_or(dev, "unbound"),
             target    ? target
             : to_none ? "no driver"
                       : "(the kernel's choice)");
@@ -423,11 +419,10 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     if (to_none) {
         /* No probe: with the override gone nothing binds it until someone asks. */
         if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0') {
-            r = hd_err(ctx, -EIO, "%s: still bound to %s after the unbind", hd_device_get_name(dev),
-                       now);
+            r = hd_err(ctx, -EIO, "%s: still bound to %s after the unbind", name, now);
             goto rollback;
         }
-        hd_state_del(ctx, "drivers", hd_device_get_name(dev));
+        hd_state_del(ctx, "drivers", name);
         r = 0;
         goto out;
     }
@@ -438,14 +433,14 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     if (target != NULL && wait_driver(dev, target, now, sizeof(now)) < 0) {
         /* Its id table may not match (dynamic ids are gone): ask that driver directly. */
         if (now[0] == '\0' && driver_file(path, sizeof(path), target, "bind") == 0)
-            hd_fs_write_attr(ctx, path, hd_device_get_name(dev));
+            hd_fs_write_attr(ctx, path, name);
         if (wait_driver(dev, target, now, sizeof(now)) < 0) {
-            r = hd_err(ctx, -EIO, "%s: %s did not take the device back (it is %s%s)",
-                       hd_device_get_name(dev), target, now[0] ? "bound to " : "unbound", now);
+            r = hd_err(ctx, -EIO, "%s: %s did not take the device back (it is %s%s)", name, target,
+                       now[0] ? "bound to " : "unbound", now);
             goto rollback;
         }
     }
-    hd_state_del(ctx, "drivers", hd_device_get_name(dev));
+    hd_state_del(ctx, "drivers", name);
     r = 0;
     goto out;
 rollback:

@@ -6,6 +6,7 @@
 
 int hd_reserve_apply(struct hd_device *dev, const char *driver)
 {
+    const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub = &stub_desc;
     int r;
@@ -21,12 +22,12 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
         return hd_err(ctx, -EINVAL,
                       "%s is a bridge, not an endpoint: it cannot be reserved "
                       "for a VM",
-                      hd_device_get_name(dev));
+                      name);
     if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
                       "%s cannot take it",
-                      hd_device_get_name(dev), stub->name);
+                      name, stub->name);
     r = hd_module_ensure_driver(ctx, stub->name, stub->module);
     if (r == -ENOENT && hd_device_get_driver(dev) == NULL && hd_device_has_driver_override(dev)) {
         /* Early boot: the stub is not there yet. The override keeps every host driver away,
@@ -36,11 +37,9 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
             strcmp(hd_device_get_driver_override(dev), stub->name) != 0) {
             r = hd_device_write_attr(dev, "driver_override", stub->name);
             if (r < 0)
-                return hd_err(ctx, r, "%s: writing driver_override failed: %s",
-                              hd_device_get_name(dev), strerror(-r));
+                return hd_err(ctx, r, "%s: writing driver_override failed: %s", name, strerror(-r));
         }
-        hd_info(ctx, "%s: reserved for %s, which is not loaded yet", hd_device_get_name(dev),
-                stub->name);
+        hd_info(ctx, "%s: reserved for %s, which is not loaded yet", name, stub->name);
         hd_device_refresh(dev);
         return 1;
     }
@@ -55,8 +54,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
          strcmp(hd_device_get_driver_override(dev), stub->name) != 0)) {
         r = hd_device_write_attr(dev, "driver_override", stub->name);
         if (r < 0)
-            return hd_err(ctx, r, "%s: writing driver_override failed: %s", hd_device_get_name(dev),
-                          strerror(-r));
+            return hd_err(ctx, r, "%s: writing driver_override failed: %s", name, strerror(-r));
         hd_device_refresh(dev);
     }
     return 0;

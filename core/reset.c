@@ -86,6 +86,7 @@ char *hd_reset_methods(struct hd_device *dev)
 
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out)
 {
+    const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char path[HD_PATH_MAX], *methods;
     int r;
@@ -99,27 +100,26 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out
         return hd_err(ctx, -EBUSY,
                       "%s is in use by its host driver %s: detach it first (a reset "
                       "under a live driver can take the host down), or force it",
-                      hd_device_get_name(dev), hd_device_get_driver(dev));
+                      name, hd_device_get_driver(dev));
     if (!hd_device_has_reset(dev))
         return hd_err(ctx, -ENOTTY,
                       "%s cannot be reset: the kernel offers no reset method for "
                       "it (no 'reset' attribute)",
-                      hd_device_get_name(dev));
+                      name);
     methods = hd_reset_methods(dev);
     if (methods == NULL)
         return -ENOMEM;
     hd_device_attr_path(dev, "reset", path, sizeof(path));
-    hd_info(ctx, "%s: reset (methods: %s)", hd_device_get_name(dev),
-            methods[0] ? methods : "unknown");
+    hd_info(ctx, "%s: reset (methods: %s)", name, methods[0] ? methods : "unknown");
     r = hd_fs_write_attr_timeout(ctx, path, "1", ctx->timeout_ms);
     if (r == -ENOTTY)
-        r = hd_err(ctx, r, "%s: no reset method worked (tried: %s)%s", hd_device_get_name(dev),
+        r = hd_err(ctx, r, "%s: no reset method worked (tried: %s)%s", name,
                    methods[0] ? methods : "none",
                    strstr(methods, "bus") ? "; a bus reset needs the device alone on its bus: "
                                             "its reset check says more"
                                           : "");
     else if (r < 0)
-        r = hd_err(ctx, r, "%s: reset failed: %s", hd_device_get_name(dev), strerror(-r));
+        r = hd_err(ctx, r, "%s: reset failed: %s", name, strerror(-r));
     if (r == 0 && methods_out != NULL)
         *methods_out = methods;
     else
