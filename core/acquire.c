@@ -55,7 +55,7 @@ static void plan_free(struct plan *p)
 static struct pdev *plan_find(const struct plan *p, const struct hd_pci_addr *addr)
 {
     for (size_t i = 0; i < p->n; i++) {
-        if (hd_pci_addr_equal(&p->v[i].dev->addr, addr))
+        if (hd_pci_addr_equal(hd_device_get_addr(p->v[i].dev), addr))
             return &p->v[i];
     }
     return NULL;
@@ -84,13 +84,13 @@ static int plan_add(struct plan *p, struct hd_device *dev, bool via_group, bool 
     d->via_group = via_group;
     d->managed = managed;
     d->on_vfio = hd_txn_on_vfio(dev);
-    if (dev->driver != NULL)
-        hd_strlcpy(d->driver, dev->driver, sizeof(d->driver));
+    if (hd_device_get_driver(dev) != NULL)
+        hd_strlcpy(d->driver, hd_device_get_driver(dev), sizeof(d->driver));
     for (size_t i = 0; i < p->ngroups; i++) {
-        if (p->groups[i] == dev->group)
+        if (p->groups[i] == hd_device_get_iommu_group(dev))
             return 0;
     }
-    p->groups[p->ngroups++] = dev->group;
+    p->groups[p->ngroups++] = hd_device_get_iommu_group(dev);
     return 0;
 }
 
@@ -105,12 +105,12 @@ static int step_to(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_de
     s.kind = kind;
     s.from_known = true;
     if (dev != NULL)
-        s.addr = dev->addr;
+        s.addr = *hd_device_get_addr(dev);
     if (node != NULL)
         s.node = *node;
     if (kind == HD_JSTEP_DETACH && dev != NULL) {
         char *rec = NULL;
-        hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+        hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         hd_strlcpy(s.to, to, sizeof(s.to));
         s.record = HD_JREC_NONE;
         if (hd_device_get_original_driver((struct hd_device *)dev, &rec) == 0) {
@@ -142,7 +142,7 @@ static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *
         return r;
     if (!hd_device_has_reset(dev)) {
         hd_info(hd_txn_ctx(t), "%s: no reset method; vfio-pci resets what it can when the VM opens it",
-                dev->name);
+                hd_device_get_name(dev));
         return 0;
     }
     if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) <= 0 ||
@@ -240,7 +240,7 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
                            hd_ctx_get_root(ctx));
         if (r < 0)
             return r;
-        if (dev->group < 0)
+        if (hd_device_get_iommu_group(dev) < 0)
             r = hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the IOMMU "
                         "is off or absent, so no VM can have it", name);
         else
@@ -283,57 +283,68 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         if ((r = hd_txn_refresh(dev)) < 0)
             return r;
         p->v[i].on_vfio = hd_txn_on_vfio(dev);
-        hd_strlcpy(p->v[i].driver, dev->driver ? dev->driver : "", sizeof(p->v[i].driver));
+        hd_strlcpy(p->v[i].driver, hd_device_get_driver_or(dev, ""), sizeof(p->v[i].driver));
         if (!hd_device_is_assignable(dev))
-            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge (header type %d), "
-                           "not an endpoint: it cannot be assigned to a VM", dev->name,
-                           dev->header_type);
-        if ((a = hd_map_find(map, &dev->addr)) != NULL)
+            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                           "%s is a bridge (header type %d), "
+                           "not an endpoint: it cannot be assigned to a VM",
+                           hd_device_get_name(dev), hd_device_get_header_type(dev));
+        if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL)
             return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
-                           dev->name, a->vm,
+                           hd_device_get_name(dev), a->vm,
                            strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
-        if ((a = hd_map_find_below(ctx, map, dev->name)) != NULL)
-            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s has %s behind it, which vm %s "
-                           "holds: release that first", dev->name, a->name, a->vm);
+        if ((a = hd_map_find_below(ctx, map, hd_device_get_name(dev))) != NULL)
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                           "%s has %s behind it, which vm %s "
+                           "holds: release that first",
+                           hd_device_get_name(dev), a->name, a->vm);
         if (p->v[i].managed && !p->v[i].on_vfio &&
             (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
             return r;
-        if (!p->v[i].on_vfio && dev->driver != NULL && hd_driver_is_stub(dev->driver))
-            return hd_errr(ctx, -EBUSY, HD_REASON_FAILED, "%s is on %s, which VFIO cannot use: "
-                           "move it to vfio-pci first, or give it back to the host", dev->name,
-                           dev->driver);
+        if (!p->v[i].on_vfio && hd_device_get_driver(dev) != NULL &&
+            hd_driver_is_stub(hd_device_get_driver(dev)))
+            return hd_errr(ctx, -EBUSY, HD_REASON_FAILED,
+                           "%s is on %s, which VFIO cannot use: "
+                           "move it to vfio-pci first, or give it back to the host",
+                           hd_device_get_name(dev), hd_device_get_driver(dev));
         if (!p->v[i].managed && !p->v[i].on_vfio)
-            return hd_errr(ctx, -EBUSY, HD_REASON_FAILED, "%s is bound to %s: in unmanaged mode "
+            return hd_errr(ctx, -EBUSY, HD_REASON_FAILED,
+                           "%s is bound to %s: in unmanaged mode "
                            "it must be detached ahead of booting the guest, or acquired managed",
-                           dev->name, dev->driver ? dev->driver : "no driver");
+                           hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
     }
     for (size_t gi = 0; gi < p->ngroups; gi++) {
         struct hd_group *g;
         bool managed = false;
         for (size_t i = 0; i < requested; i++)
-            managed = managed || (p->v[i].dev->group == p->groups[gi] && p->v[i].managed);
+            managed = managed ||
+                      (hd_device_get_iommu_group(p->v[i].dev) == p->groups[gi] && p->v[i].managed);
         if ((r = hd_group_open(ctx, p->groups[gi], &g)) < 0)
             return r;
         for (size_t k = 0; k < hd_group_get_member_count(g) && r == 0; k++) {
             struct hd_device *m = hd_group_get_member(g, k);
-            const struct hd_assignment *a = hd_map_find(map, &m->addr);
+            const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(m));
             if (a != NULL && strcmp(a->vm, vm) != 0)
-                r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "IOMMU group %d goes to one VM, and "
-                            "its member %s is assigned to vm %s", p->groups[gi], m->name, a->vm);
+                r = hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                            "IOMMU group %d goes to one VM, and "
+                            "its member %s is assigned to vm %s",
+                            p->groups[gi], hd_device_get_name(m), a->vm);
         }
         for (size_t k = 0; k < hd_group_get_blocker_count(g) && r == 0; k++) {
             struct hd_device *b = hd_group_get_blocker(g, k);
-            if (plan_find(p, &b->addr) != NULL)
+            if (plan_find(p, hd_device_get_addr(b)) != NULL)
                 continue;
             if (managed && (flags & HD_OP_GROUP) && hd_device_is_assignable(b))
                 r = plan_add(p, b, true, true);
             else
-                r = hd_errr(ctx, -EBUSY, HD_REASON_NOT_VIABLE, "IOMMU group %d would not be "
-                            "viable: %s stays on %s on the host; %s", p->groups[gi], b->name,
-                            b->driver, !managed ? "detach it too"
-                                       : hd_device_is_assignable(b)
-                                           ? "ask for it too, or take the whole group"
-                                           : "that bridge's driver keeps the group from any VM");
+                r = hd_errr(ctx, -EBUSY, HD_REASON_NOT_VIABLE,
+                            "IOMMU group %d would not be "
+                            "viable: %s stays on %s on the host; %s",
+                            p->groups[gi], hd_device_get_name(b), hd_device_get_driver(b),
+                            !managed ? "detach it too"
+                            : hd_device_is_assignable(b)
+                                ? "ask for it too, or take the whole group"
+                                : "that bridge's driver keeps the group from any VM");
         }
         hd_group_unref(g);
         if (r < 0)
@@ -343,8 +354,10 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         struct hd_device *dev = p->v[i].dev;
         const char *platform = hd_platform_function(dev);
         if (platform != NULL)
-            return hd_errr(ctx, -EBUSY, HD_REASON_PLATFORM, "%s is %s: the host keeps it (no "
-                           "VM needs it)%s", dev->name, platform,
+            return hd_errr(ctx, -EBUSY, HD_REASON_PLATFORM,
+                           "%s is %s: the host keeps it (no "
+                           "VM needs it)%s",
+                           hd_device_get_name(dev), platform,
                            p->v[i].via_group ? "; it shares the IOMMU group asked for" : "");
         if (p->v[i].managed && !p->v[i].on_vfio && p->v[i].driver[0] &&
             !hd_driver_is_dma_safe(p->v[i].driver) &&
@@ -468,8 +481,9 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         struct hd_device *dev = p->v[i].dev;
         if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
             break;
-        entry_init(&a, t, HD_ASSIGNMENT_PCI, dev->name, dev->group, g->uid, g->gid);
-        a.addr = dev->addr;
+        entry_init(&a, t, HD_ASSIGNMENT_PCI, hd_device_get_name(dev),
+                   hd_device_get_iommu_group(dev), g->uid, g->gid);
+        a.addr = *hd_device_get_addr(dev);
         a.managed = p->v[i].managed;
         a.detached = a.managed && !p->v[i].on_vfio;
         a.via_group = p->v[i].via_group;
@@ -493,8 +507,8 @@ static struct hd_jdev *plan_jdevs(const struct plan *p)
     struct hd_jdev *j = calloc(p->n + p->nmdevs + p->ntargets + 1, sizeof(*j));
 
     for (size_t i = 0; j != NULL && i < p->n; i++) {
-        j[i].addr = p->v[i].dev->addr;
-        j[i].group = p->v[i].dev->group;
+        j[i].addr = *hd_device_get_addr(p->v[i].dev);
+        j[i].group = hd_device_get_iommu_group(p->v[i].dev);
     }
     for (size_t i = 0; j != NULL && i < p->nmdevs; i++) {
         j[p->n + i].kind = HD_ASSIGNMENT_MDEV;
@@ -748,7 +762,7 @@ static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
     char *orig = NULL;
 
     if (!dry_run && a->detached && hd_device_get_original_driver(dev, &orig) == -ENOENT)
-        hd_state_put(ctx, "drivers", dev->name, a->driver);
+        hd_state_put(ctx, "drivers", hd_device_get_name(dev), a->driver);
     free(orig);
 }
 
@@ -799,8 +813,8 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if ((r = hd_txn_refresh(dev)) < 0)
             break;
         restore_record(hd_txn_ctx(t), dev, a, hd_txn_dry_run(t));
-        s.addr = dev->addr;
-        hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+        s.addr = *hd_device_get_addr(dev);
+        hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
         if ((r = hd_txn_step(t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
@@ -1058,7 +1072,7 @@ static int release_force(struct hd_op *op)
                     "no record of it", hd_pci_addr_format(addr, name), hd_ctx_get_root(ctx));
         goto out;
     }
-    group = a ? a->group : dev ? dev->group : -1;
+    group = a ? a->group : dev ? hd_device_get_iommu_group(dev) : -1;
     if (!hd_txn_dry_run(t) && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
         goto out;
     hd_assignment_list_unref(map);
@@ -1088,10 +1102,11 @@ static int release_force(struct hd_op *op)
         if (a != NULL)
             restore_record(ctx, dev, a, hd_txn_dry_run(t));
         hd_txn_refresh(dev);
-        hd_txn_note(t, "reattach", dev->name, dev->driver ? dev->driver : "none", "");
+        hd_txn_note(t, "reattach", hd_device_get_name(dev), hd_device_get_driver_or(dev, "none"),
+                    "");
         if (!hd_txn_dry_run(t) && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
             hd_reset_apply(dev, 0, NULL) < 0)
-            hd_warn(ctx, "%s: reset failed; reattaching anyway", dev->name);
+            hd_warn(ctx, "%s: reset failed; reattaching anyway", hd_device_get_name(dev));
         if (!hd_txn_dry_run(t) && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
     }

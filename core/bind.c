@@ -20,7 +20,7 @@ static int driver_file(char *buf, size_t size, const char *driver, const char *f
 /* On a stub now (vfio-pci, a variant, pci-stub): leaving it is not leaving a host driver. */
 bool hd_device_on_stub(const struct hd_device *dev)
 {
-    return dev->driver != NULL && hd_driver_is_stub(dev->driver);
+    return hd_device_get_driver(dev) != NULL && hd_driver_is_stub(hd_device_get_driver(dev));
 }
 
 /* Module-derived names use '_' where driver names may use '-': the kernel's own rule for
@@ -52,35 +52,39 @@ static int wait_driver(struct hd_device *dev, const char *want, char *got, size_
 
 static int unbind(struct hd_device *dev, const char *driver)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    const char *name = hd_device_get_name(dev);
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char path[HD_PATH_MAX], now[256];
     int r = driver_file(path, sizeof(path), driver, "unbind");
 
     if (r < 0)
-        return hd_err(ctx, r, "%s: driver name '%s' is not usable in a path", dev->name, driver);
-    hd_info(ctx, "%s: unbinding from %s", dev->name, driver);
-    r = hd_fs_write_attr_timeout(ctx, path, dev->name, hd_ctx_get_timeout_ms(ctx));
+        return hd_err(ctx, r, "%s: driver name '%s' is not usable in a path", name, driver);
+    hd_info(ctx, "%s: unbinding from %s", name, driver);
+    r = hd_fs_write_attr_timeout(ctx, path, name, hd_ctx_get_timeout_ms(ctx));
     if (r == -ETIMEDOUT) {
         hd_device_read_driver(dev, now, sizeof(now));
-        return hd_err(ctx, r, "%s: unbinding from %s did not finish in %u ms (its remove() "
-                      "hangs; see the kernel log); the device is %s%s", dev->name, driver,
-                      hd_ctx_get_timeout_ms(ctx), now[0] ? "still bound to " : "now unbound", now);
+        return hd_err(ctx, r,
+                      "%s: unbinding from %s did not finish in %u ms (its remove() "
+                      "hangs; see the kernel log); the device is %s%s",
+                      name, driver, hd_ctx_get_timeout_ms(ctx), now[0] ? "still bound to " : "now unbound",
+                      now);
     }
     if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 &&
         !driver_is(now, driver))
         return 0; /* it left that driver on its own meanwhile */
     if (r < 0)
-        return hd_err(ctx, r, "%s: unbinding from %s failed: %s", dev->name, driver,
-                      strerror(-r));
+        return hd_err(ctx, r, "%s: unbinding from %s failed: %s", name, driver, strerror(-r));
     return 0;
 }
 
 static int drivers_probe(struct hd_device *dev)
 {
-    int r = hd_fs_write_attr(dev->ctx, "sys/bus/pci/drivers_probe", dev->name);
+    int r = hd_fs_write_attr(hd_device_get_ctx(dev), "sys/bus/pci/drivers_probe",
+                             hd_device_get_name(dev));
 
     if (r < 0)
-        return hd_err(dev->ctx, r, "%s: drivers_probe failed: %s", dev->name, strerror(-r));
+        return hd_err(hd_device_get_ctx(dev), r, "%s: drivers_probe failed: %s",
+                      hd_device_get_name(dev), strerror(-r));
     return 0;
 }
 
@@ -90,14 +94,14 @@ static int set_override(struct hd_device *dev, const char *driver)
     int r = hd_device_write_attr(dev, "driver_override", driver ? driver : "\n");
 
     if (r < 0)
-        return hd_err(dev->ctx, r, "%s: writing driver_override failed: %s", dev->name,
-                      strerror(-r));
+        return hd_err(hd_device_get_ctx(dev), r, "%s: writing driver_override failed: %s",
+                      hd_device_get_name(dev), strerror(-r));
     return 0;
 }
 
 static int vfio_node_path(const struct hd_device *dev, char *buf, size_t size)
 {
-    return hd_path(buf, size, "dev/vfio/%d", dev->group);
+    return hd_path(buf, size, "dev/vfio/%d", hd_device_get_iommu_group(dev));
 }
 
 /* Put a device whose detach failed back on @original (NULL: it was unbound), with the
@@ -118,9 +122,10 @@ static void restore(struct hd_device *dev, const struct hd_stub_driver *stub,
         drivers_probe(dev);
         if (wait_driver(dev, original, now, sizeof(now)) < 0 &&
             driver_file(path, sizeof(path), original, "bind") == 0)
-            hd_fs_write_attr(dev->ctx, path, dev->name);
+            hd_fs_write_attr(hd_device_get_ctx(dev), path, hd_device_get_name(dev));
     }
-    hd_info(dev->ctx, "%s: restored after a failed bind to %s", dev->name, stub->name);
+    hd_info(hd_device_get_ctx(dev), "%s: restored after a failed bind to %s",
+            hd_device_get_name(dev), stub->name);
 }
 
 /* Bind through driver_override: set it, unbind, probe. */
@@ -143,7 +148,7 @@ static int bind_override(struct hd_device *dev, const struct hd_stub_driver *stu
 static int unbound_twins(struct hd_device *dev, struct hd_pci_addr **out, size_t *n)
 {
     struct hd_device_list *list;
-    int r = hd_device_list_new(dev->ctx, HD_FILL_IDENT, &list);
+    int r = hd_device_list_new(hd_device_get_ctx(dev), HD_FILL_IDENT, &list);
 
     *out = NULL;
     *n = 0;
@@ -156,9 +161,11 @@ static int unbound_twins(struct hd_device *dev, struct hd_pci_addr **out, size_t
     }
     for (size_t i = 0; i < hd_device_list_count(list); i++) {
         struct hd_device *d = hd_device_list_get(list, i);
-        if (d->vendor == dev->vendor && d->device == dev->device && d->driver == NULL &&
-            !hd_pci_addr_equal(&d->addr, &dev->addr))
-            (*out)[(*n)++] = d->addr;
+        if (hd_device_get_vendor_id(d) == hd_device_get_vendor_id(dev) &&
+            hd_device_get_device_id(d) == hd_device_get_device_id(dev) &&
+            hd_device_get_driver(d) == NULL &&
+            !hd_pci_addr_equal(hd_device_get_addr(d), hd_device_get_addr(dev)))
+            (*out)[(*n)++] = *hd_device_get_addr(d);
     }
     hd_device_list_unref(list);
     return 0;
@@ -170,14 +177,15 @@ static int unbound_twins(struct hd_device *dev, struct hd_pci_addr **out, size_t
 static int bind_new_id(struct hd_device *dev, const struct hd_stub_driver *stub,
                        const char *original)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char ids[16], path[HD_PATH_MAX], now[256];
     struct hd_pci_addr *twins;
     bool added = false;
     size_t ntwins;
     int r;
 
-    snprintf(ids, sizeof(ids), "%04x %04x", dev->vendor, dev->device);
+    snprintf(ids, sizeof(ids), "%04x %04x", hd_device_get_vendor_id(dev),
+             hd_device_get_device_id(dev));
     if ((r = unbound_twins(dev, &twins, &ntwins)) < 0)
         return r;
     if (original != NULL && (r = unbind(dev, original)) < 0)
@@ -187,16 +195,16 @@ static int bind_new_id(struct hd_device *dev, const struct hd_stub_driver *stub,
     if (r == 0)
         added = true;
     else if (r != -EEXIST) /* already there: someone else's id, leave it */
-        r = hd_err(ctx, r, "%s: writing '%s' to %s new_id failed: %s", dev->name, ids,
+        r = hd_err(ctx, r, "%s: writing '%s' to %s new_id failed: %s", hd_device_get_name(dev), ids,
                    stub->name, strerror(-r));
     if (r < 0 && r != -EEXIST)
         goto out;
     r = 0;
     if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] == '\0') {
         driver_file(path, sizeof(path), stub->name, "bind");
-        r = hd_fs_write_attr(ctx, path, dev->name);
+        r = hd_fs_write_attr(ctx, path, hd_device_get_name(dev));
         if (r < 0)
-            r = hd_err(ctx, r, "%s: binding to %s failed: %s", dev->name, stub->name,
+            r = hd_err(ctx, r, "%s: binding to %s failed: %s", hd_device_get_name(dev), stub->name,
                        strerror(-r));
     }
     if (added) {
@@ -208,7 +216,8 @@ static int bind_new_id(struct hd_device *dev, const struct hd_stub_driver *stub,
         if (twin == NULL)
             continue;
         if (hd_device_read_driver(twin, now, sizeof(now)) == 0 && driver_is(now, stub->name)) {
-            hd_info(ctx, "%s: new_id also grabbed %s; letting it go", dev->name, twin->name);
+            hd_info(ctx, "%s: new_id also grabbed %s; letting it go", hd_device_get_name(dev),
+                    hd_device_get_name(twin));
             unbind(twin, stub->name);
         }
         hd_device_unref(twin);
@@ -220,19 +229,21 @@ out:
 
 static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *stub)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char now[256], node[HD_PATH_MAX];
     int r = wait_driver(dev, stub->name, now, sizeof(now));
 
     if (r < 0)
-        return hd_err(ctx, -EIO, "%s: %s did not take the device (it is %s%s%s); the kernel "
-                      "log says why", dev->name, stub->name, now[0] ? "bound to " : "unbound",
-                      now, stub->vfio && dev->group < 0 ? ": no IOMMU group" : "");
+        return hd_err(ctx, -EIO,
+                      "%s: %s did not take the device (it is %s%s%s); the kernel "
+                      "log says why",
+                      hd_device_get_name(dev), stub->name, now[0] ? "bound to " : "unbound", now,
+                      stub->vfio && hd_device_get_iommu_group(dev) < 0 ? ": no IOMMU group" : "");
     if (stub->vfio) {
         vfio_node_path(dev, node, sizeof(node));
         if (hd_fs_wait_for(ctx, node, true, hd_ctx_get_timeout_ms(ctx)) < 0)
-            return hd_err(ctx, -EIO, "%s: bound to %s but %s/%s did not appear", dev->name,
-                          stub->name, hd_ctx_get_root(ctx), node);
+            return hd_err(ctx, -EIO, "%s: bound to %s but %s/%s did not appear",
+                          hd_device_get_name(dev), stub->name, hd_ctx_get_root(ctx), node);
     }
     return 0;
 }
@@ -243,14 +254,16 @@ static int refresh_unless_fresh(struct hd_device *dev, unsigned int flags)
     int r = flags & HD_BIND_FRESH ? 0 : hd_txn_refresh(dev);
 
     if (r == -ENODEV) /* opened a moment ago, e.g. listed with its group: unplugged since */
-        return hd_err(dev->ctx, r, "%s: the device went away (it is no longer in sysfs)",
-                      dev->name);
+        return hd_err(hd_device_get_ctx(dev), r,
+                      "%s: the device went away (it is no longer in sysfs)",
+                      hd_device_get_name(dev));
     return r;
 }
 
 int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    const char *name = hd_device_get_name(dev);
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub = &stub_desc;
     bool use_override, recorded = false;
     char *original = NULL, *prev_override = NULL;
@@ -265,42 +278,46 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
      * first write, not halfway. A fresh caller read the link itself under its locks. */
     char now[256];
     if (flags & HD_BIND_FRESH)
-        hd_strlcpy(now, dev->driver ? dev->driver : "", sizeof(now));
+        hd_strlcpy(now, hd_device_get_driver_or(dev, ""), sizeof(now));
     else if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
-        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name, strerror(-r));
-    if (strcmp(now, dev->driver ? dev->driver : "") != 0)
+        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", name, strerror(-r));
+    if (strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
         return hd_err(ctx, -EAGAIN,
                       "%s: the driver link names '%s' but uevent says '%s': the "
                       "device is changing under us, or sysfs is not what the kernel makes",
-                      dev->name, now, dev->driver ? dev->driver : "");
+                      name, now, hd_device_get_driver_or(dev, ""));
     /* vfio-pci asked for: a variant will do (it is vfio-pci with more); a variant asked for:
      * that one. */
-    if (dev->driver != NULL &&
-        (driver_is(dev->driver, stub->name) ||
+    if (hd_device_get_driver(dev) != NULL &&
+        (driver_is(hd_device_get_driver(dev), stub->name) ||
          (stub->vfio && !stub->variant && !(flags & HD_DETACH_EXACT) &&
-          hd_driver_is_vfio(dev->driver)))) {
-        hd_info(ctx, "%s: already on %s", dev->name, dev->driver);
+          hd_driver_is_vfio(hd_device_get_driver(dev))))) {
+        hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         return 0;
     }
     if (!hd_device_is_assignable(dev))
-        return hd_err(ctx, -EINVAL, "%s is a bridge (header type %d), not an endpoint: it "
-                      "cannot be assigned to a VM", dev->name, dev->header_type);
-    if (stub->vfio && dev->group < 0)
-        return hd_err(ctx, -ENOTSUP, "%s has no IOMMU group: the IOMMU is off or absent, so "
-                      "vfio-pci cannot take it", dev->name);
+        return hd_err(ctx, -EINVAL,
+                      "%s is a bridge (header type %d), not an endpoint: it "
+                      "cannot be assigned to a VM",
+                      name, hd_device_get_header_type(dev));
+    if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
+        return hd_err(ctx, -ENOTSUP,
+                      "%s has no IOMMU group: the IOMMU is off or absent, so "
+                      "vfio-pci cannot take it",
+                      name);
     if (stub->variant && (!hd_device_has_driver_override(dev) || (flags & HD_DETACH_NEW_ID)))
         /* Its ids are override-only (PCI_DRIVER_OVERRIDE_DEVICE_VFIO): new_id does not bind. */
-        return hd_err(ctx, -ENOTSUP, "%s: %s binds only through driver_override%s", dev->name,
-                      stub->name, hd_device_has_driver_override(dev) ? ", not new_id"
-                                                                     : ", which this kernel lacks");
+        return hd_err(
+            ctx, -ENOTSUP, "%s: %s binds only through driver_override%s", name, stub->name,
+            hd_device_has_driver_override(dev) ? ", not new_id" : ", which this kernel lacks");
     if ((r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
         return r;
-    if (dev->driver != NULL && (original = strdup(dev->driver)) == NULL)
+    if (hd_device_get_driver(dev) != NULL && (original = strdup(hd_device_get_driver(dev))) == NULL)
         return -ENOMEM;
     /* The record comes first: a crash after the unbind still knows where to return. It is
      * written once, when the device leaves a host driver (or no driver: ""), and a move
      * between stubs keeps it. */
-    if (dev->driver != NULL) {
+    if (hd_device_get_driver(dev) != NULL) {
         recorded = !hd_device_on_stub(dev);
     } else {
         /* Unbound with a record: a reattach stopped half-way; the record still tells. */
@@ -308,7 +325,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
         free(rec);
     }
-    if (recorded && (r = hd_state_put(ctx, "drivers", dev->name, original ? original : "")) < 0)
+    if (recorded && (r = hd_state_put(ctx, "drivers", name, original ? original : "")) < 0)
         goto out;
     use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
     if (hd_device_get_driver_override(dev) != NULL &&
@@ -316,7 +333,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         r = -ENOMEM;
         goto out;
     }
-    hd_info(ctx, "%s: %s -> %s (%s)", dev->name, original ? original : "unbound", stub->name,
+    hd_info(ctx, "%s: %s -> %s (%s)", name, original ? original : "unbound", stub->name,
             use_override ? "driver_override" : "new_id");
     r = use_override ? bind_override(dev, stub, original) : bind_new_id(dev, stub, original);
     if (r == 0)
@@ -328,24 +345,25 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
             hd_err(ctx, r, "%s", why); /* restoring must not bury the reason */
         free(why);
         if (recorded)
-            hd_state_del(ctx, "drivers", dev->name);
+            hd_state_del(ctx, "drivers", name);
     }
 out:
     free(original);
     free(prev_override);
     if (!(flags & HD_BIND_NO_REREAD))
-        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+        hd_device_refresh(dev);
     return r;
 }
 
 HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver)
 {
-    return hd_state_get(dev->ctx, "drivers", dev->name, driver);
+    return hd_state_get(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev), driver);
 }
 
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    const char *name = hd_device_get_name(dev);
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX];
     bool override_to_stub, to_none;
@@ -353,11 +371,13 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
 
     if ((r = refresh_unless_fresh(dev, flags)) < 0)
         return r;
-    stub = dev->driver != NULL && hd_stub_driver_get(dev->driver, &stub_desc) == 0 ? &stub_desc
-                                                                                 : NULL;
+    stub = hd_device_get_driver(dev) != NULL &&
+                   hd_stub_driver_get(hd_device_get_driver(dev), &stub_desc) == 0
+               ? &stub_desc
+               : NULL;
     override_to_stub = hd_driver_is_stub(hd_device_get_driver_override(dev));
-    if (dev->driver != NULL && stub == NULL) {
-        hd_info(ctx, "%s: on its host driver %s already", dev->name, dev->driver);
+    if (hd_device_get_driver(dev) != NULL && stub == NULL) {
+        hd_info(ctx, "%s: on its host driver %s already", name, hd_device_get_driver(dev));
         return 0;
     }
     if (flags & HD_BIND_RECORD)
@@ -374,23 +394,26 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         free(target);
         target = NULL;
     }
-    if (dev->driver == NULL && !override_to_stub && (target == NULL || to_none)) {
-        hd_info(ctx, "%s: not detached, nothing to do", dev->name);
+    if (hd_device_get_driver(dev) == NULL && !override_to_stub && (target == NULL || to_none)) {
+        hd_info(ctx, "%s: not detached, nothing to do", name);
         if (to_none && hd_device_get_driver_override(dev) == NULL)
-            hd_state_del(ctx, "drivers", dev->name);
+            hd_state_del(ctx, "drivers", name);
         return 0;
     }
-    if (target == NULL && !to_none && hd_module_for_modalias(ctx, dev->modalias, &target) < 0)
+    if (target == NULL && !to_none &&
+        hd_module_for_modalias(ctx, hd_device_get_modalias(dev), &target) < 0)
         target = NULL; /* unknown: whatever the kernel picks */
     if (target != NULL && !hd_name_valid(target)) {
         free(target);
-        return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid", dev->name);
+        return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid", name);
     }
-    hd_info(ctx, "%s: %s -> %s", dev->name, dev->driver ? dev->driver : "unbound",
-            target ? target : to_none ? "no driver" : "(the kernel's choice)");
+    hd_info(ctx, "%s: %s -> %s", name, hd_device_get_driver_or(dev, "unbound"),
+            target    ? target
+            : to_none ? "no driver"
+                      : "(the kernel's choice)");
     if (hd_device_get_driver_override(dev) != NULL && (r = set_override(dev, NULL)) < 0)
         goto out;
-    if (stub != NULL && (r = unbind(dev, dev->driver)) < 0) {
+    if (stub != NULL && (r = unbind(dev, hd_device_get_driver(dev))) < 0) {
         if (r != -ETIMEDOUT && override_to_stub)
             set_override(dev, hd_device_get_driver_override(dev));
         goto out;
@@ -398,10 +421,10 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     if (to_none) {
         /* No probe: with the override gone nothing binds it until someone asks. */
         if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0') {
-            r = hd_err(ctx, -EIO, "%s: still bound to %s after the unbind", dev->name, now);
+            r = hd_err(ctx, -EIO, "%s: still bound to %s after the unbind", name, now);
             goto rollback;
         }
-        hd_state_del(ctx, "drivers", dev->name);
+        hd_state_del(ctx, "drivers", name);
         r = 0;
         goto out;
     }
@@ -412,14 +435,14 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     if (target != NULL && wait_driver(dev, target, now, sizeof(now)) < 0) {
         /* Its id table may not match (dynamic ids are gone): ask that driver directly. */
         if (now[0] == '\0' && driver_file(path, sizeof(path), target, "bind") == 0)
-            hd_fs_write_attr(ctx, path, dev->name);
+            hd_fs_write_attr(ctx, path, name);
         if (wait_driver(dev, target, now, sizeof(now)) < 0) {
-            r = hd_err(ctx, -EIO, "%s: %s did not take the device back (it is %s%s)",
-                       dev->name, target, now[0] ? "bound to " : "unbound", now);
+            r = hd_err(ctx, -EIO, "%s: %s did not take the device back (it is %s%s)", name, target,
+                       now[0] ? "bound to " : "unbound", now);
             goto rollback;
         }
     }
-    hd_state_del(ctx, "drivers", dev->name);
+    hd_state_del(ctx, "drivers", name);
     r = 0;
     goto out;
 rollback:
@@ -437,6 +460,6 @@ rollback:
 out:
     free(target);
     if (!(flags & HD_BIND_NO_REREAD))
-        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+        hd_device_refresh(dev);
     return r;
 }

@@ -18,14 +18,14 @@ struct one_device {
 static int run_one(struct hd_device *dev, const struct one_device *how, struct hd_op **opp)
 {
     struct hd_op *op;
-    int r = hd_op_new(dev->ctx, how->kind, &op);
+    int r = hd_op_new(hd_device_get_ctx(dev), how->kind, &op);
 
     if (r < 0)
         return r;
     hd_op_set_flags(op, how->flags);
     hd_op_set_numvfs(op, how->numvfs);
     if ((how->driver == NULL || (r = hd_op_set_driver(op, how->driver)) == 0) &&
-        (r = hd_op_add_device(op, &dev->addr, true)) == 0)
+        (r = hd_op_add_device(op, hd_device_get_addr(dev), true)) == 0)
         r = hd_op_run(op);
     hd_txn_refresh(dev);
     if (opp != NULL)

@@ -84,7 +84,7 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_trista
 
 static bool on_vfio(const struct hd_device *dev)
 {
-    return dev->driver != NULL && hd_driver_is_stub(dev->driver);
+    return hd_device_get_driver(dev) != NULL && hd_driver_is_stub(hd_device_get_driver(dev));
 }
 
 static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
@@ -94,21 +94,22 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
     size_t len = 0, klen = 0, n = 0;
     struct hd_group *g;
 
-    if (dev->group < 0 || hd_group_open(ctx, dev->group, &g) < 0)
+    if (hd_device_get_iommu_group(dev) < 0 ||
+        hd_group_open(ctx, hd_device_get_iommu_group(dev), &g) < 0)
         return;
     for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
         struct hd_device *b = hd_group_get_blocker(g, i);
         const char *platform = hd_platform_function(b);
-        if (hd_pci_addr_equal(&b->addr, &dev->addr))
+        if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)))
             continue; /* the device itself: see not-detached */
-        int w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", n ? ", " : "", b->name,
-                         b->driver);
+        int w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", n ? ", " : "",
+                         hd_device_get_name(b), hd_device_get_driver(b));
         if (w > 0 && (size_t)w < sizeof(list) - len)
             len += (size_t)w;
         n++;
         if (platform != NULL) {
             w = snprintf(kept + klen, sizeof(kept) - klen, "%s%s (%s)", klen ? ", " : "",
-                         b->name, platform);
+                         hd_device_get_name(b), platform);
             if (w > 0 && (size_t)w < sizeof(kept) - klen)
                 klen += (size_t)w;
         }
@@ -118,23 +119,23 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         return;
     if (klen > 0) {
         /* Never advise what detach would refuse: the host keeps those functions. */
-        add(d, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
+        add(d, HD_SEVERITY_ERROR, "group-not-viable", hd_device_get_name(dev),
             format("none on this host as it is: IOMMU group %d also holds %s, which the host "
                    "keeps (taking it would take part of the platform). Put the device in a "
                    "slot whose group it has to itself, or use firmware that isolates it (ACS)",
-                   dev->group, kept),
+                   hd_device_get_iommu_group(dev), kept),
             "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a "
-            "VM only when every member is on vfio-pci (or unbound)", dev->group, list,
-            n > 1 ? "are" : "is");
+            "VM only when every member is on vfio-pci (or unbound)",
+            hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is");
         return;
     }
-    add(d, HD_SEVERITY_ERROR, "group-not-viable", dev->name,
+    add(d, HD_SEVERITY_ERROR, "group-not-viable", hd_device_get_name(dev),
         format("give the VM the whole group: 'hostdev acquire --vm ID --group %s' (or "
                "'hostdev detach --group %s'), so that every endpoint of group %d is on "
                "vfio-pci. The oVirt guide's other way out, %s, does not make a group viable: it "
                "only lets VFIO run on a host without interrupt remapping, and lets a guest "
                "forge interrupts against the host (an attack on the host, or a hang); %s",
-               dev->name, dev->name, dev->group,
+               hd_device_get_name(dev), hd_device_get_name(dev), hd_device_get_iommu_group(dev),
                hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
                remap == HD_TRISTATE_NO
                    ? "this host lacks interrupt remapping, so it applies here, to that other "
@@ -144,7 +145,7 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         "only when every member is on vfio-pci (or unbound); QEMU says \"group %d is not "
         "viable, please ensure all devices within the iommu_group are bound to their vfio bus "
         "driver\"",
-        dev->group, list, n > 1 ? "are" : "is", dev->group);
+        hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is", hd_device_get_iommu_group(dev));
 }
 
 static bool may_open(const struct stat *st, uid_t uid, gid_t gid)
@@ -166,36 +167,42 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
     char node[HD_PATH_MAX];
     struct stat st;
 
-    if (dev->group < 0 || !on_vfio(dev) || dev->driver == NULL ||
-        !hd_driver_is_vfio(dev->driver))
+    if (hd_device_get_iommu_group(dev) < 0 || !on_vfio(dev) || hd_device_get_driver(dev) == NULL ||
+        !hd_driver_is_vfio(hd_device_get_driver(dev)))
         return;
-    hd_path(node, sizeof(node), "dev/vfio/%d", dev->group);
+    hd_path(node, sizeof(node), "dev/vfio/%d", hd_device_get_iommu_group(dev));
     if (hd_fs_stat(ctx, node, &st) < 0) {
-        add(d, HD_SEVERITY_ERROR, "vfio-node-missing", dev->name,
+        add(d, HD_SEVERITY_ERROR, "vfio-node-missing", hd_device_get_name(dev),
             format("reattach and detach it again ('hostdev reattach %s; hostdev detach %s'); "
                    "if it stays missing, the kernel log says why vfio-pci did not register "
-                   "the group", dev->name, dev->name),
+                   "the group",
+                   hd_device_get_name(dev), hd_device_get_name(dev)),
             "%s is bound to %s but /%s does not exist: QEMU fails with \"failed to get group "
-            "%d\"", dev->name, dev->driver, node, dev->group);
+            "%d\"",
+            hd_device_get_name(dev), hd_device_get_driver(dev), node,
+            hd_device_get_iommu_group(dev));
         return;
     }
     if (a != NULL && !may_open(&st, a->uid, a->gid)) {
-        add(d, HD_SEVERITY_ERROR, "vfio-permission", dev->name,
+        add(d, HD_SEVERITY_ERROR, "vfio-permission", hd_device_get_name(dev),
             format("give it to the VM's user again: 'hostdev release --vm %s %s' then "
                    "'hostdev acquire --vm %s --owner %u:%u %s' (or chown %u:%u /%s; chmod 0660 "
-                   "/%s)", a->vm, dev->name, a->vm, (unsigned)a->uid, (unsigned)a->gid,
-                   dev->name, (unsigned)a->uid, (unsigned)a->gid, node, node),
+                   "/%s)",
+                   a->vm, hd_device_get_name(dev), a->vm, (unsigned)a->uid, (unsigned)a->gid,
+                   hd_device_get_name(dev), (unsigned)a->uid, (unsigned)a->gid, node, node),
             "vm %s runs as %u:%u, but /%s is %u:%u mode %04o: QEMU fails with \"vfio: error "
-            "opening /dev/vfio/%d: Permission denied\"", a->vm, (unsigned)a->uid,
-            (unsigned)a->gid, node, (unsigned)st.st_uid, (unsigned)st.st_gid,
-            (unsigned)(st.st_mode & 07777), dev->group);
+            "opening /dev/vfio/%d: Permission denied\"",
+            a->vm, (unsigned)a->uid, (unsigned)a->gid, node, (unsigned)st.st_uid,
+            (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), hd_device_get_iommu_group(dev));
     } else if (a == NULL && (st.st_mode & 066) == 0) {
-        add(d, HD_SEVERITY_INFO, "vfio-permission", dev->name,
+        add(d, HD_SEVERITY_INFO, "vfio-permission", hd_device_get_name(dev),
             format("let hostdev hand it over when the VM starts: 'hostdev acquire --vm ID "
-                   "--owner USER:GROUP %s' (mode 0660 for that user and group)", dev->name),
+                   "--owner USER:GROUP %s' (mode 0660 for that user and group)",
+                   hd_device_get_name(dev)),
             "only %u:%u may open /%s (mode %04o): a VM running as another user gets "
-            "\"vfio: error opening /dev/vfio/%d: Permission denied\"", (unsigned)st.st_uid,
-            (unsigned)st.st_gid, node, (unsigned)(st.st_mode & 07777), dev->group);
+            "\"vfio: error opening /dev/vfio/%d: Permission denied\"",
+            (unsigned)st.st_uid, (unsigned)st.st_gid, node, (unsigned)(st.st_mode & 07777),
+            hd_device_get_iommu_group(dev));
     }
 }
 
@@ -205,18 +212,20 @@ static void check_detached(struct hd_findings *d, struct hd_device *dev,
     if (on_vfio(dev))
         return;
     if (a != NULL && !a->managed)
-        add(d, HD_SEVERITY_ERROR, "not-detached", dev->name,
-            format("detach it again: 'hostdev detach %s'", dev->name),
+        add(d, HD_SEVERITY_ERROR, "not-detached", hd_device_get_name(dev),
+            format("detach it again: 'hostdev detach %s'", hd_device_get_name(dev)),
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
-            "must stay detached from the host (the guest will not start otherwise)", dev->name,
-            a->vm, dev->driver ? dev->driver : "no driver");
+            "must stay detached from the host (the guest will not start otherwise)",
+            hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
     else if (a == NULL && asked)
-        add(d, HD_SEVERITY_WARNING, "not-detached", dev->name,
+        add(d, HD_SEVERITY_WARNING, "not-detached", hd_device_get_name(dev),
             format("for an unmanaged assignment detach it ahead of booting the guest: "
                    "'hostdev detach %s'; or let acquire do it: 'hostdev acquire --vm ID "
-                   "--managed %s'", dev->name, dev->name),
+                   "--managed %s'",
+                   hd_device_get_name(dev), hd_device_get_name(dev)),
             "%s is on %s, a host driver: a VM configured with managed='no' will refuse to "
-            "start", dev->name, dev->driver ? dev->driver : "no driver");
+            "start",
+            hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
 }
 
 static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tristate realloc_on)
@@ -226,7 +235,7 @@ static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tri
     int i = 0, n = 0;
 
     if (hd_device_attr_path(dev, "resource", path, sizeof(path)) < 0 ||
-        hd_fs_read_alloc(dev->ctx, path, HD_READ_MAX, &data, NULL) < 0)
+        hd_fs_read_alloc(hd_device_get_ctx(dev), path, HD_READ_MAX, &data, NULL) < 0)
         return;
     for (char *l = strtok_r(data, "\n", &save); l && i < PCI_STD_BARS;
          l = strtok_r(NULL, "\n", &save), i++) {
@@ -251,7 +260,7 @@ static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tri
     free(data);
     if (n == 0)
         return;
-    add(d, HD_SEVERITY_ERROR, "bar-unassigned", dev->name,
+    add(d, HD_SEVERITY_ERROR, "bar-unassigned", hd_device_get_name(dev),
         realloc_on == HD_TRISTATE_YES
             ? format("pci=realloc is on the command line already, so the bridge windows the "
                      "firmware left are too small: look for \"Above 4G decoding\" (and "
@@ -260,7 +269,8 @@ static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tri
                      "command line " HD_ADVICE_HOW_TO_ADD " and reboot",
                      hd_cmdline_advice(HD_ADVICE_PCI_REALLOC, HD_IOMMU_VENDOR_UNKNOWN)),
         "%s: BAR %s %s no address (the firmware did not assign %s): device assignment "
-        "fails", dev->name, bars, n > 1 ? "have" : "has", n > 1 ? "them" : "it");
+        "fails",
+        hd_device_get_name(dev), bars, n > 1 ? "have" : "has", n > 1 ? "them" : "it");
 }
 
 /* hostdev's records against the kernel: a driver record for a device on its host driver, an
@@ -275,26 +285,28 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
     if (hd_device_fill_fields(dev, HD_FILL_EXTRA, false) < 0)
         return;
     ovr = hd_device_get_driver_override(dev);
-    if (hd_device_get_original_driver(dev, &rec) == 0 && dev->driver != NULL &&
+    if (hd_device_get_original_driver(dev, &rec) == 0 && hd_device_get_driver(dev) != NULL &&
         !hd_device_on_stub(dev) && a == NULL)
-        add(d, HD_SEVERITY_WARNING, "stale-record", dev->name,
-            format("remove it: rm %s/%s/drivers/%s", hd_ctx_get_root(ctx),
-                   hd_ctx_get_state_dir(ctx), dev->name),
+        add(d, HD_SEVERITY_WARNING, "stale-record", hd_device_get_name(dev),
+            format("remove it: rm %s/%s/drivers/%s", hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx),
+                   hd_device_get_name(dev)),
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
-            "later reattach would trust it", dev->name, dev->driver, rec[0] ? rec : "no driver");
+            "later reattach would trust it",
+            hd_device_get_name(dev), hd_device_get_driver(dev), rec[0] ? rec : "no driver");
     free(rec);
-    if (hd_driver_is_stub(ovr) && dev->driver != NULL &&
-        !hd_device_on_stub(dev))
-        add(d, HD_SEVERITY_WARNING, "stale-override", dev->name,
-            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override",
-                   hd_ctx_get_root(ctx), dev->name),
+    if (hd_driver_is_stub(ovr) && hd_device_get_driver(dev) != NULL && !hd_device_on_stub(dev))
+        add(d, HD_SEVERITY_WARNING, "stale-override", hd_device_get_name(dev),
+            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override", hd_ctx_get_root(ctx),
+                   hd_device_get_name(dev)),
             "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
-            "hands it to %s", dev->name, dev->driver, ovr, ovr);
+            "hands it to %s",
+            hd_device_get_name(dev), hd_device_get_driver(dev), ovr, ovr);
     if (a != NULL && !on_vfio(dev))
-        add(d, HD_SEVERITY_ERROR, "map-mismatch", dev->name,
-            format("give it back and drop the record: hostdev release --force %s", dev->name),
-            "the assignment map gives %s to vm %s, but it is on %s, not vfio-pci", dev->name,
-            a->vm, dev->driver ? dev->driver : "no driver");
+        add(d, HD_SEVERITY_ERROR, "map-mismatch", hd_device_get_name(dev),
+            format("give it back and drop the record: hostdev release --force %s",
+                   hd_device_get_name(dev)),
+            "the assignment map gives %s to vm %s, but it is on %s, not vfio-pci",
+            hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
 }
 
 /* The BARs of @dev as [start, end] pairs (memory ones, placed): up to 6. */
@@ -304,7 +316,7 @@ static size_t mem_bars(struct hd_device *dev, unsigned long long (*bar)[2])
     size_t n = 0;
 
     if (hd_device_attr_path(dev, "resource", path, sizeof(path)) < 0 ||
-        hd_fs_read_alloc(dev->ctx, path, HD_READ_MAX, &data, NULL) < 0)
+        hd_fs_read_alloc(hd_device_get_ctx(dev), path, HD_READ_MAX, &data, NULL) < 0)
         return 0;
     for (char *l = strtok_r(data, "\n", &save); l && n < PCI_STD_BARS;
          l = strtok_r(NULL, "\n", &save)) {
@@ -333,8 +345,8 @@ static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
     char *iomem = NULL, *save = NULL;
     size_t nbars;
 
-    if ((dev->class >> 16) != 0x03 || (nbars = mem_bars(dev, bar)) == 0 ||
-        hd_fs_read_alloc(dev->ctx, "proc/iomem", HD_READ_MAX, &iomem, NULL) < 0)
+    if ((hd_device_get_class(dev) >> 16) != 0x03 || (nbars = mem_bars(dev, bar)) == 0 ||
+        hd_fs_read_alloc(hd_device_get_ctx(dev), "proc/iomem", HD_READ_MAX, &iomem, NULL) < 0)
         return;
     for (char *l = strtok_r(iomem, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         unsigned long long start, end;
@@ -352,15 +364,15 @@ static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
             continue; /* unprivileged readers see zeros: nothing to compare */
         for (size_t b = 0; b < nbars; b++) {
             if (start <= bar[b][1] && end >= bar[b][0]) {
-                add(d, HD_SEVERITY_WARNING, "boot-framebuffer", dev->name,
+                add(d, HD_SEVERITY_WARNING, "boot-framebuffer", hd_device_get_name(dev),
                     format("keep the host's console off the GPU: add %s to the kernel command "
                            "line (Linux 5.15 and later; before that video=efifb:off,vesafb:off), "
                            "or give the host another display adapter",
                            hd_cmdline_advice(HD_ADVICE_NO_SYSFB, HD_IOMMU_VENDOR_UNKNOWN)),
                     "%s: the boot framebuffer %s (%llx-%llx in /proc/iomem) lies in its memory "
                     "(BAR %llx-%llx): the host's console holds it, and vfio-pci cannot map the "
-                    "BAR for a VM (\"BAR 0: can't reserve\")", dev->name, name, start, end,
-                    bar[b][0], bar[b][1]);
+                    "BAR for a VM (\"BAR 0: can't reserve\")",
+                    hd_device_get_name(dev), name, start, end, bar[b][0], bar[b][1]);
                 free(iomem);
                 return;
             }
@@ -373,7 +385,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on)
 {
-    const struct hd_assignment *a = hd_map_find(map, &dev->addr);
+    const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
     check_detached(d, dev, a, asked);
     check_group(ctx, d, dev, remap);
@@ -549,7 +561,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             bool recorded = hd_device_get_original_driver(dev, &rec) == 0;
             free(rec);
             if (on_vfio(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
-                hd_map_find(map, &dev->addr) != NULL)
+                hd_map_find(map, hd_device_get_addr(dev)) != NULL)
                 check_device(ctx, d, dev, map, false, remap, realloc_on);
         }
         hd_device_list_unref(list);

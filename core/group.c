@@ -15,7 +15,7 @@ struct hd_group {
 
 static bool member_is_dma_safe(const struct hd_device *dev)
 {
-    return hd_driver_is_dma_safe(dev->driver) || hd_device_get_vfio_cdev(dev) != NULL;
+    return hd_driver_is_dma_safe(hd_device_get_driver(dev)) || hd_device_get_vfio_cdev(dev) != NULL;
 }
 
 HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **out)
@@ -62,15 +62,14 @@ HD_EXPORT int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fi
             break;
         }
         /* The kernel lists it in the group: that is its group, no link to read. */
-        dev->group = number;
-        dev->filled |= HD_FILL_GROUP;
+        hd_device_set_listed_group(dev, number);
         /* Viability needs the drivers alone: their links, one read a member, where uevent and
          * config space take six. */
         r = fill & HD_FILL_IDENT ? 0 : hd_device_fill_driver(dev);
         if (r == 0)
             r = hd_device_fill_fields(dev, fill, false);
         /* A vfio cdev (HD_FILL_EXTRA) matters only to a member on a driver not DMA-safe. */
-        if (r == 0 && !hd_driver_is_dma_safe(dev->driver))
+        if (r == 0 && !hd_driver_is_dma_safe(hd_device_get_driver(dev)))
             r = hd_device_fill_fields(dev, HD_FILL_EXTRA, false);
         if (r < 0) {
             hd_device_unref(dev);

@@ -179,13 +179,13 @@ const char *hd_op_request_driver(const struct hd_op_request *req, const struct h
 int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
                         struct hd_device *dev, char *buf, size_t size)
 {
-    const char *asked = hd_op_request_driver(req, &dev->addr);
+    const char *asked = hd_op_request_driver(req, hd_device_get_addr(dev));
 
     if (asked[0] != '\0') {
         hd_strlcpy(buf, asked, size);
         return 0;
     }
-    return hd_vfio_driver_for(ctx, dev->modalias, buf, size);
+    return hd_vfio_driver_for(ctx, hd_device_get_modalias(dev), buf, size);
 }
 
 HD_EXPORT void hd_op_set_flags(struct hd_op *op, unsigned int flags)

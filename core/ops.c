@@ -26,7 +26,7 @@ static void devset_free(struct devset *d)
 static struct hd_device *devset_find(const struct devset *d, const struct hd_pci_addr *addr)
 {
     for (size_t i = 0; i < d->n; i++) {
-        if (hd_pci_addr_equal(&d->v[i]->addr, addr))
+        if (hd_pci_addr_equal(hd_device_get_addr(d->v[i]), addr))
             return d->v[i];
     }
     return NULL;
@@ -34,7 +34,7 @@ static struct hd_device *devset_find(const struct devset *d, const struct hd_pci
 
 static int devset_add(struct devset *d, struct hd_device *dev, bool named)
 {
-    if (devset_find(d, &dev->addr) != NULL)
+    if (devset_find(d, hd_device_get_addr(dev)) != NULL)
         return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
@@ -78,12 +78,13 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
          * any lock or record is made, not halfway. */
         char now[256];
         if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
-            r = hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
+            r = hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", hd_device_get_name(dev),
                        strerror(-r));
-        else if (r == 0 && strcmp(now, dev->driver ? dev->driver : "") != 0)
-            r = hd_err(ctx, -EAGAIN, "%s: the driver link names '%s' but uevent says '%s': the "
+        else if (r == 0 && strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
+            r = hd_err(ctx, -EAGAIN,
+                       "%s: the driver link names '%s' but uevent says '%s': the "
                        "device is changing under us, or sysfs is not what the kernel makes",
-                       dev->name, now, dev->driver ? dev->driver : "");
+                       hd_device_get_name(dev), now, hd_device_get_driver_or(dev, ""));
         if (r == 0)
             r = devset_add(d, dev, true);
         hd_device_unref(dev);
@@ -100,14 +101,14 @@ static int add_group_members(struct hd_ctx *ctx, struct devset *d)
     for (size_t i = 0; i < named; i++) {
         struct hd_group *g;
         int r;
-        if (d->v[i]->group < 0)
+        if (hd_device_get_iommu_group(d->v[i]) < 0)
             continue;
-        if ((r = hd_group_open(ctx, d->v[i]->group, &g)) < 0)
+        if ((r = hd_group_open(ctx, hd_device_get_iommu_group(d->v[i]), &g)) < 0)
             return r;
         for (size_t k = 0; k < hd_group_get_member_count(g) && r == 0; k++) {
             struct hd_device *m = hd_group_get_member(g, k);
             /* Bridges stay on pcieport (which does not block); unbound members already fit. */
-            if (hd_device_is_assignable(m) && m->driver != NULL)
+            if (hd_device_is_assignable(m) && hd_device_get_driver(m) != NULL)
                 r = devset_add(d, m, false);
         }
         hd_group_unref(g);
@@ -122,8 +123,8 @@ static struct hd_jdev *jdevs_of(const struct devset *d)
     struct hd_jdev *j = calloc(d->n + 1, sizeof(*j));
 
     for (size_t i = 0; j != NULL && i < d->n; i++) {
-        j[i].addr = d->v[i]->addr;
-        j[i].group = d->v[i]->group;
+        j[i].addr = *hd_device_get_addr(d->v[i]);
+        j[i].group = hd_device_get_iommu_group(d->v[i]);
     }
     return j;
 }
@@ -132,16 +133,19 @@ static struct hd_jdev *jdevs_of(const struct devset *d)
 static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *map,
                           const struct hd_device *dev, const char *what)
 {
-    const struct hd_assignment *a = hd_map_find(map, &dev->addr);
+    const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
-    if (a == NULL && (a = hd_map_find_below(ctx, map, dev->name)) != NULL)
-        return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s has %s behind it, which vm %s holds: %s "
-                       "it would take that from under the VM; release it first", dev->name,
-                       a->name, a->vm, what);
+    if (a == NULL && (a = hd_map_find_below(ctx, map, hd_device_get_name(dev))) != NULL)
+        return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                       "%s has %s behind it, which vm %s holds: %s "
+                       "it would take that from under the VM; release it first",
+                       hd_device_get_name(dev), a->name, a->vm, what);
     if (a == NULL)
         return 0;
-    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is assigned to vm %s: %s it would take it "
-                   "from under the VM; release it first", dev->name, a->vm, what);
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                   "%s is assigned to vm %s: %s it would take it "
+                   "from under the VM; release it first",
+                   hd_device_get_name(dev), a->vm, what);
 }
 
 /* Host use and platform functions, for a device about to leave a host driver. */
@@ -154,9 +158,12 @@ static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
     if (force)
         return 0;
     if (platform != NULL)
-        return hd_errr(ctx, -EBUSY, HD_REASON_PLATFORM, "%s is %s: the host keeps it (no VM "
-                       "needs it)", dev->name, platform);
-    if (dev->driver == NULL || hd_device_on_stub(dev) || hd_driver_is_dma_safe(dev->driver))
+        return hd_errr(ctx, -EBUSY, HD_REASON_PLATFORM,
+                       "%s is %s: the host keeps it (no VM "
+                       "needs it)",
+                       hd_device_get_name(dev), platform);
+    if (hd_device_get_driver(dev) == NULL || hd_device_on_stub(dev) ||
+        hd_driver_is_dma_safe(hd_device_get_driver(dev)))
         return 0;
     /* What the host uses is read once for all the devices of the operation. */
     if (*hu == NULL && (r = hd_host_use_new(ctx, hu)) < 0)
@@ -179,9 +186,11 @@ static int read_record(struct hd_device *dev, struct hd_jstep *s)
         return r;
     if (rec[0] != '\0' && (!hd_name_valid(rec) || strlen(rec) >= HD_DRIVER_NAME_MAX)) {
         free(rec);
-        return hd_errr(dev->ctx, -EINVAL, HD_REASON_STATE_DAMAGED, "%s: the driver record "
-                       "%s/%s/drivers/%s is not a driver name", dev->name,
-                       hd_ctx_get_root(dev->ctx), hd_ctx_get_state_dir(dev->ctx), dev->name);
+        return hd_errr(hd_device_get_ctx(dev), -EINVAL, HD_REASON_STATE_DAMAGED,
+                       "%s: the driver record "
+                       "%s/%s/drivers/%s is not a driver name",
+                       hd_device_get_name(dev), hd_ctx_get_root(hd_device_get_ctx(dev)),
+                       hd_ctx_get_state_dir(hd_device_get_ctx(dev)), hd_device_get_name(dev));
     }
     s->record = HD_JREC_DRIVER;
     hd_strlcpy(s->record_driver, rec, sizeof(s->record_driver));
@@ -193,9 +202,10 @@ static int read_record(struct hd_device *dev, struct hd_jstep *s)
  * will do (a variant is vfio-pci with more). */
 static bool already_on(const struct hd_device *dev, const char *stub)
 {
-    return dev->driver != NULL &&
-           (hd_cmdline_name_equal(dev->driver, stub) ||
-            ((stub[0] == '\0' || strcmp(stub, "vfio-pci") == 0) && hd_driver_is_vfio(dev->driver)));
+    return hd_device_get_driver(dev) != NULL &&
+           (hd_cmdline_name_equal(hd_device_get_driver(dev), stub) ||
+            ((stub[0] == '\0' || strcmp(stub, "vfio-pci") == 0) &&
+             hd_driver_is_vfio(hd_device_get_driver(dev))));
 }
 
 /* One device operation under way: its transaction, its devices, the map as it was under
@@ -216,7 +226,7 @@ typedef int (*devop_fn)(struct devop *o);
 /* The driver the request asks @dev to be on, "" for the default. */
 static const char *asked(const struct devop *o, const struct hd_device *dev)
 {
-    return hd_op_request_driver(o->req, &dev->addr);
+    return hd_op_request_driver(o->req, hd_device_get_addr(dev));
 }
 
 /* Every device operation: open the devices (with @group, their groups' endpoints), lock and
@@ -298,15 +308,17 @@ static int check_detach(struct devop *o)
         if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
-            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge (header type %d), "
-                           "not an endpoint: it cannot be assigned to a VM", dev->name,
-                           dev->header_type);
+            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                           "%s is a bridge (header type %d), "
+                           "not an endpoint: it cannot be assigned to a VM",
+                           hd_device_get_name(dev), hd_device_get_header_type(dev));
         if (asked(o, dev)[0] != '\0')
             hd_stub_driver_get(asked(o, dev), &stub);
-        if (stub.vfio && dev->group < 0)
-            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the "
-                           "IOMMU is off or absent, so %s cannot take it", dev->name,
-                           stub.name ? stub.name : "vfio-pci");
+        if (stub.vfio && hd_device_get_iommu_group(dev) < 0)
+            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED,
+                           "%s has no IOMMU group: the "
+                           "IOMMU is off or absent, so %s cannot take it",
+                           hd_device_get_name(dev), stub.name ? stub.name : "vfio-pci");
         if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[HD_ERROR_MAX];
@@ -338,13 +350,15 @@ static int apply_detach(struct devop *o)
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
         struct hd_device *dev = o->d.v[i];
-        struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
+        struct hd_jstep s = {
+            .kind = HD_JSTEP_DETACH, .addr = *hd_device_get_addr(dev), .from_known = true};
         if (already_on(dev, asked(o, dev))) {
             if (o->d.named[i])
-                hd_txn_note(o->t, "keep", dev->name, dev->driver, dev->driver);
+                hd_txn_note(o->t, "keep", hd_device_get_name(dev), hd_device_get_driver(dev),
+                            hd_device_get_driver(dev));
             continue;
         }
-        hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+        hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         if ((r = hd_op_target_driver(o->ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
         if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_defer(o->t, &s)) == 1)
@@ -369,7 +383,7 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
 
     if (hd_device_on_stub(dev))
         return true;
-    if (dev->driver != NULL)
+    if (hd_device_get_driver(dev) != NULL)
         return false; /* on a host driver already */
     return hd_driver_is_stub(ovr) ||
            (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
@@ -391,26 +405,28 @@ static int apply_reattach(struct devop *o)
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
         struct hd_device *dev = o->d.v[i];
-        struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .addr = dev->addr, .from_known = true};
+        struct hd_jstep s = {
+            .kind = HD_JSTEP_REATTACH, .addr = *hd_device_get_addr(dev), .from_known = true};
         const char *ovr = hd_device_get_driver_override(dev);
         if ((r = read_record(dev, &s)) < 0)
             break;
         if (!detached(dev, &s)) {
-            hd_txn_note(o->t, "keep", dev->name, dev->driver ? dev->driver : "none",
-                        dev->driver ? dev->driver : "none");
+            hd_txn_note(o->t, "keep", hd_device_get_name(dev),
+                        hd_device_get_driver_or(dev, "none"), hd_device_get_driver_or(dev, "none"));
             continue;
         }
         /* The override goes first; its own line puts it back if a later step fails. */
         if (ovr != NULL) {
-            struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
+            struct hd_jstep ov = {
+                .kind = HD_JSTEP_OVERRIDE, .addr = *hd_device_get_addr(dev), .from_known = true};
             hd_strlcpy(ov.from, ovr, sizeof(ov.from));
             if ((r = hd_txn_defer(o->t, &ov)) < 0)
                 break;
         }
-        hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+        hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         if (s.record == HD_JREC_NONE) {
             char *guess = NULL;
-            if (hd_module_for_modalias(o->ctx, dev->modalias, &guess) == 0)
+            if (hd_module_for_modalias(o->ctx, hd_device_get_modalias(dev), &guess) == 0)
                 hd_strlcpy(s.to, guess, sizeof(s.to));
             else
                 strcpy(s.to, "the kernel's choice");
@@ -441,14 +457,18 @@ static int check_reset(struct devop *o)
         if ((r = check_not_held(o->ctx, o->map, dev, "resetting it")) < 0)
             return r;
         /* A reset under a live host driver can take the host down with it. */
-        if (!(o->req->flags & HD_OP_FORCE) && dev->driver != NULL && !hd_device_on_stub(dev))
-            return hd_errr(o->ctx, -EBUSY, HD_REASON_HOST_USE, "%s is in use by its host "
+        if (!(o->req->flags & HD_OP_FORCE) && hd_device_get_driver(dev) != NULL &&
+            !hd_device_on_stub(dev))
+            return hd_errr(o->ctx, -EBUSY, HD_REASON_HOST_USE,
+                           "%s is in use by its host "
                            "driver %s: detach it first (a reset under a live driver can take "
-                           "the host down)", dev->name, dev->driver);
+                           "the host down)",
+                           hd_device_get_name(dev), hd_device_get_driver(dev));
         if (!hd_device_has_reset(dev))
-            return hd_errr(o->ctx, -ENOTTY, HD_REASON_UNSUPPORTED, "%s cannot be reset: the "
+            return hd_errr(o->ctx, -ENOTTY, HD_REASON_UNSUPPORTED,
+                           "%s cannot be reset: the "
                            "kernel offers no reset method for it (no 'reset' attribute)",
-                           dev->name);
+                           hd_device_get_name(dev));
     }
     return 0;
 }
@@ -459,7 +479,7 @@ static int apply_reset(struct devop *o)
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
-        struct hd_jstep s = {.kind = HD_JSTEP_RESET, .addr = o->d.v[i]->addr};
+        struct hd_jstep s = {.kind = HD_JSTEP_RESET, .addr = *hd_device_get_addr(o->d.v[i])};
         char *methods = hd_reset_methods(o->d.v[i]);
         hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
         free(methods);
@@ -479,16 +499,17 @@ int hd_ops_reset(struct hd_op *op)
 int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
                       const struct hd_assignment_list *map, const char *what)
 {
-    const struct hd_device_ext *ext = pf->ext;
     int r = check_not_held(ctx, map, pf, what);
 
-    for (size_t i = 0; r == 0 && ext != NULL && i < ext->nvirtfns; i++) {
-        const struct hd_assignment *a = hd_map_find(map, &ext->virtfns[i]);
+    for (size_t i = 0; r == 0 && i < hd_device_get_virtfn_count(pf); i++) {
+        const struct hd_pci_addr *vf = hd_device_get_virtfn(pf, i);
+        const struct hd_assignment *a = hd_map_find(map, vf);
         char name[HD_PCI_ADDR_BUFSZ];
         if (a != NULL)
-            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s: its VF %s is assigned to vm %s: %s "
-                        "would destroy it under the VM; release it first", pf->name,
-                        hd_pci_addr_format(&ext->virtfns[i], name), a->vm, what);
+            r = hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                        "%s: its VF %s is assigned to vm %s: %s "
+                        "would destroy it under the VM; release it first",
+                        hd_device_get_name(pf), hd_pci_addr_format(vf, name), a->vm, what);
     }
     return r;
 }
@@ -506,22 +527,24 @@ static int check_numvfs(struct devop *o)
     if ((r = hd_check_vfs_free(o->ctx, pf, o->map, "changing the VF count")) < 0)
         return r;
     if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_totalvfs(pf) < 0)
-        return hd_errr(o->ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", pf->name,
+        return hd_errr(o->ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", hd_device_get_name(pf),
                        hd_device_get_physfn(pf) ? "itself a virtual function, not a PF"
                                                 : "not SR-IOV capable (no sriov_totalvfs)");
     if (o->req->numvfs > (unsigned)hd_device_get_sriov_totalvfs(pf))
-        return hd_errr(o->ctx, -ERANGE, HD_REASON_INVALID, "%s supports at most %d VFs "
-                       "(sriov_totalvfs), not %u", pf->name, hd_device_get_sriov_totalvfs(pf),
-                       o->req->numvfs);
+        return hd_errr(o->ctx, -ERANGE, HD_REASON_INVALID,
+                       "%s supports at most %d VFs "
+                       "(sriov_totalvfs), not %u",
+                       hd_device_get_name(pf), hd_device_get_sriov_totalvfs(pf), o->req->numvfs);
     s->kind = HD_JSTEP_NUMVFS;
-    s->addr = pf->addr;
+    s->addr = *hd_device_get_addr(pf);
     s->old_numvfs = hd_device_get_sriov_numvfs(pf);
     s->old_autoprobe = -1;
     if (hd_device_attr_path(pf, "sriov_drivers_autoprobe", path, sizeof(path)) == 0 &&
         hd_fs_read_attr(o->ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
         s->old_autoprobe = (int)v;
     if (s->old_numvfs < 0)
-        return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf->name);
+        return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable",
+                      hd_device_get_name(pf));
     hd_op_set_previous_numvfs(o->op, s->old_numvfs);
     snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
     return 0;
@@ -555,8 +578,10 @@ static int check_reserve(struct devop *o)
             (r = check_may_leave_host(o->ctx, &o->host_use, dev, true)) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
-            return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "%s is a bridge, not an "
-                           "endpoint: it cannot be reserved for a VM", dev->name);
+            return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID,
+                           "%s is a bridge, not an "
+                           "endpoint: it cannot be reserved for a VM",
+                           hd_device_get_name(dev));
     }
     return 0;
 }
@@ -571,16 +596,19 @@ static int apply_reserve(struct devop *o)
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
         struct hd_device *dev = o->d.v[i];
         const char *ovr = hd_device_get_driver_override(dev);
-        struct hd_jstep ov = {.kind = HD_JSTEP_OVERRIDE, .addr = dev->addr, .from_known = true};
-        struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .addr = dev->addr, .from_known = true};
+        struct hd_jstep ov = {
+            .kind = HD_JSTEP_OVERRIDE, .addr = *hd_device_get_addr(dev), .from_known = true};
+        struct hd_jstep s = {
+            .kind = HD_JSTEP_DETACH, .addr = *hd_device_get_addr(dev), .from_known = true};
         char driver[HD_DRIVER_NAME_MAX];
         /* On a vfio-pci family driver and none asked for: it stays on the one it is on. */
         if (asked(o, dev)[0] == '\0' && already_on(dev, ""))
-            hd_strlcpy(driver, dev->driver, sizeof(driver));
+            hd_strlcpy(driver, hd_device_get_driver(dev), sizeof(driver));
         else if ((r = hd_op_target_driver(o->ctx, o->req, dev, driver, sizeof(driver))) < 0)
             break;
         if (already_on(dev, driver) && ovr != NULL && strcmp(ovr, driver) == 0) {
-            hd_txn_note(o->t, "keep", dev->name, dev->driver, dev->driver);
+            hd_txn_note(o->t, "keep", hd_device_get_name(dev), hd_device_get_driver(dev),
+                        hd_device_get_driver(dev));
             continue;
         }
         hd_strlcpy(ov.from, ovr ? ovr : "", sizeof(ov.from));
@@ -588,7 +616,7 @@ static int apply_reserve(struct devop *o)
         if ((r = hd_txn_step(o->t, &ov)) < 0)
             break;
         if (!already_on(dev, driver)) {
-            hd_strlcpy(s.from, dev->driver ? dev->driver : "", sizeof(s.from));
+            hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
             hd_strlcpy(s.to, driver, sizeof(s.to));
             if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(o->t, &s)) < 0)
                 break;
@@ -599,7 +627,7 @@ static int apply_reserve(struct devop *o)
     if (r >= 0 && (r = hd_batch_run(o->ctx, &b)) == 0) {
         for (size_t i = 0; i < b.n; i++) {
             if (b.v[i].result == 1)
-                hd_txn_note(o->t, "pending", b.v[i].dev->name, "", b.v[i].driver);
+                hd_txn_note(o->t, "pending", hd_device_get_name(b.v[i].dev), "", b.v[i].driver);
         }
     }
     hd_batch_free(&b);

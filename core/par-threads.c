@@ -94,7 +94,7 @@ static void *worker(void *arg)
             struct hd_task *t = &p->plan->b->v[p->plan->order[k]];
             /* Nothing read yet: every step reads the device afresh first (and says so when it
              * went away meanwhile). */
-            struct hd_device *dev = hd_device_new(w->ctx, &t->dev->addr);
+            struct hd_device *dev = hd_device_new(w->ctx, hd_device_get_addr(t->dev));
             if (dev == NULL) {
                 t->ran = true;
                 t->result = -ENOMEM;

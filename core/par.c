@@ -84,14 +84,16 @@ static bool same_chain(const struct hd_task *a, bool a_bus, const struct hd_task
 {
     const struct hd_device *x = a->dev, *y = b->dev;
     const struct hd_pci_addr *xpf = hd_device_get_physfn(x), *ypf = hd_device_get_physfn(y);
+    const struct hd_pci_addr *xa = hd_device_get_addr(x), *ya = hd_device_get_addr(y);
+    int xg = hd_device_get_iommu_group(x), yg = hd_device_get_iommu_group(y);
 
-    if (x->group == y->group || (x->group < 0 && y->group < 0))
+    if (xg == yg || (xg < 0 && yg < 0))
         return true;
-    if ((xpf && hd_pci_addr_equal(xpf, &y->addr)) || (ypf && hd_pci_addr_equal(ypf, &x->addr)))
+    if ((xpf && hd_pci_addr_equal(xpf, ya)) || (ypf && hd_pci_addr_equal(ypf, xa)))
         return true;
     if (binds_by_new_id(a) && binds_by_new_id(b))
         return true;
-    return (a_bus || b_bus) && x->addr.domain == y->addr.domain && x->addr.bus == y->addr.bus;
+    return (a_bus || b_bus) && xa->domain == ya->domain && xa->bus == ya->bus;
 }
 
 /* Fill p->order, p->chain_start, p->nchains. */
@@ -159,14 +161,14 @@ static int apply(struct hd_device *dev, const struct hd_task *t)
         return hd_reserve_apply(dev, t->driver);
     case HD_TASK_RESET:
         r = hd_reset_apply(dev, t->flags, NULL);
-        if (r == -ENOTTY && t->vfio_resets && dev->driver != NULL &&
-            hd_driver_is_vfio(dev->driver)) {
+        if (r == -ENOTTY && t->vfio_resets && hd_device_get_driver(dev) != NULL &&
+            hd_driver_is_vfio(hd_device_get_driver(dev))) {
             /* No method works from here (a bus reset with siblings on the bus): vfio-pci
              * resets it, by a hot reset of the whole bus if need be, when the VM opens it
              * (libvirt leaves vfio-pci devices to it for the same reason). */
-            hd_info(dev->ctx, "%s: %s; vfio-pci will reset it when the VM opens it", dev->name,
-                    hd_ctx_last_error(dev->ctx));
-            hd_ctx_clear_error(dev->ctx);
+            hd_info(hd_device_get_ctx(dev), "%s: %s; vfio-pci will reset it when the VM opens it",
+                    hd_device_get_name(dev), hd_ctx_last_error(hd_device_get_ctx(dev)));
+            hd_ctx_clear_error(hd_device_get_ctx(dev));
             r = 0;
         }
         return r;
@@ -182,7 +184,7 @@ void hd_task_run(struct hd_ctx *ctx, struct hd_device *dev, struct hd_task *t)
     if (t->result >= 0)
         return;
     if (hd_ctx_last_error(ctx)[0] == '\0')
-        hd_err(ctx, t->result, "%s: %s", t->dev->name, strerror(-t->result));
+        hd_err(ctx, t->result, "%s: %s", hd_device_get_name(t->dev), strerror(-t->result));
     hd_saved_error_save(ctx, &t->error, t->result);
 }
 

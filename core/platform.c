@@ -27,7 +27,7 @@ static const struct {
 const char *hd_platform_function(const struct hd_device *dev)
 {
     for (size_t i = 0; i < HD_ARRAY_SIZE(platform_classes); i++) {
-        if ((dev->class & platform_classes[i].mask) == platform_classes[i].class)
+        if ((hd_device_get_class(dev) & platform_classes[i].mask) == platform_classes[i].class)
             return platform_classes[i].what;
     }
     return NULL;

@@ -6,7 +6,8 @@
 
 int hd_reserve_apply(struct hd_device *dev, const char *driver)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    const char *name = hd_device_get_name(dev);
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub = &stub_desc;
     int r;
 
@@ -21,14 +22,14 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
         return hd_err(ctx, -EINVAL,
                       "%s is a bridge, not an endpoint: it cannot be reserved "
                       "for a VM",
-                      dev->name);
-    if (stub->vfio && dev->group < 0)
+                      name);
+    if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
                       "%s cannot take it",
-                      dev->name, stub->name);
+                      name, stub->name);
     r = hd_module_ensure_driver(ctx, stub->name, stub->module);
-    if (r == -ENOENT && dev->driver == NULL && hd_device_has_driver_override(dev)) {
+    if (r == -ENOENT && hd_device_get_driver(dev) == NULL && hd_device_has_driver_override(dev)) {
         /* Early boot: the stub is not there yet. The override keeps every host driver away,
          * and the stub binds the device itself when it registers (driver_attach). */
         hd_ctx_clear_error(ctx);
@@ -36,11 +37,10 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
             strcmp(hd_device_get_driver_override(dev), stub->name) != 0) {
             r = hd_device_write_attr(dev, "driver_override", stub->name);
             if (r < 0)
-                return hd_err(ctx, r, "%s: writing driver_override failed: %s", dev->name,
-                              strerror(-r));
+                return hd_err(ctx, r, "%s: writing driver_override failed: %s", name, strerror(-r));
         }
-        hd_info(ctx, "%s: reserved for %s, which is not loaded yet", dev->name, stub->name);
-        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+        hd_info(ctx, "%s: reserved for %s, which is not loaded yet", name, stub->name);
+        hd_device_refresh(dev);
         return 1;
     }
     if (r < 0)
@@ -54,9 +54,8 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
          strcmp(hd_device_get_driver_override(dev), stub->name) != 0)) {
         r = hd_device_write_attr(dev, "driver_override", stub->name);
         if (r < 0)
-            return hd_err(ctx, r, "%s: writing driver_override failed: %s", dev->name,
-                          strerror(-r));
-        hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+            return hd_err(ctx, r, "%s: writing driver_override failed: %s", name, strerror(-r));
+        hd_device_refresh(dev);
     }
     return 0;
 }

@@ -86,7 +86,8 @@ char *hd_reset_methods(struct hd_device *dev)
 
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    const char *name = hd_device_get_name(dev);
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char path[HD_PATH_MAX], *methods;
     int r;
 
@@ -94,26 +95,31 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out
         *methods_out = NULL;
     if ((r = hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
         return r;
-    if (dev->driver != NULL && !hd_driver_is_stub(dev->driver) && !(flags & HD_RESET_FORCE))
-        return hd_err(ctx, -EBUSY, "%s is in use by its host driver %s: detach it first (a reset "
-                      "under a live driver can take the host down), or force it", dev->name,
-                      dev->driver);
+    if (hd_device_get_driver(dev) != NULL && !hd_driver_is_stub(hd_device_get_driver(dev)) &&
+        !(flags & HD_RESET_FORCE))
+        return hd_err(ctx, -EBUSY,
+                      "%s is in use by its host driver %s: detach it first (a reset "
+                      "under a live driver can take the host down), or force it",
+                      name, hd_device_get_driver(dev));
     if (!hd_device_has_reset(dev))
-        return hd_err(ctx, -ENOTTY, "%s cannot be reset: the kernel offers no reset method for "
-                      "it (no 'reset' attribute)", dev->name);
+        return hd_err(ctx, -ENOTTY,
+                      "%s cannot be reset: the kernel offers no reset method for "
+                      "it (no 'reset' attribute)",
+                      name);
     methods = hd_reset_methods(dev);
     if (methods == NULL)
         return -ENOMEM;
     hd_device_attr_path(dev, "reset", path, sizeof(path));
-    hd_info(ctx, "%s: reset (methods: %s)", dev->name, methods[0] ? methods : "unknown");
+    hd_info(ctx, "%s: reset (methods: %s)", name, methods[0] ? methods : "unknown");
     r = hd_fs_write_attr_timeout(ctx, path, "1", hd_ctx_get_timeout_ms(ctx));
     if (r == -ENOTTY)
-        r = hd_err(ctx, r, "%s: no reset method worked (tried: %s)%s", dev->name,
+        r = hd_err(ctx, r, "%s: no reset method worked (tried: %s)%s", name,
                    methods[0] ? methods : "none",
                    strstr(methods, "bus") ? "; a bus reset needs the device alone on its bus: "
-                                            "its reset check says more" : "");
+                                            "its reset check says more"
+                                          : "");
     else if (r < 0)
-        r = hd_err(ctx, r, "%s: reset failed: %s", dev->name, strerror(-r));
+        r = hd_err(ctx, r, "%s: reset failed: %s", name, strerror(-r));
     if (r == 0 && methods_out != NULL)
         *methods_out = methods;
     else
@@ -123,7 +129,7 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out
 
 HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check **out)
 {
-    struct hd_ctx *ctx = dev->ctx;
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_reset_check *c;
     struct hd_device_list *list = NULL;
     bool function = false, bus = false;
@@ -165,8 +171,8 @@ HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check
         }
         for (size_t i = 0; i < hd_device_list_count(list); i++) {
             struct hd_device *d = hd_device_list_get(list, i);
-            if (d->addr.domain == dev->addr.domain && d->addr.bus == dev->addr.bus &&
-                !hd_pci_addr_equal(&d->addr, &dev->addr))
+            const struct hd_pci_addr *da = hd_device_get_addr(d), *own = hd_device_get_addr(dev);
+            if (da->domain == own->domain && da->bus == own->bus && !hd_pci_addr_equal(da, own))
                 c->peers[c->npeers++] = hd_device_ref(d);
         }
         hd_device_list_unref(list);

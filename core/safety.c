@@ -1126,7 +1126,7 @@ static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct r
 
     if ((class == 0 || (class >> 16) == 0x03) &&
         hd_device_read_attr(dev, "boot_vga", val, sizeof(val)) > 0 && strcmp(val, "1") == 0)
-        add_reason(rs, "%s is the boot VGA device (the console)", dev->name);
+        add_reason(rs, "%s is the boot VGA device (the console)", hd_device_get_name(dev));
     if ((r = class_links_load(ctx, "sys/class/graphics", &hu->graphics)) < 0)
         return r;
     for (size_t i = 0; i < hu->graphics.n; i++) {
@@ -1135,12 +1135,12 @@ static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct r
         bool mine;
         if (strncmp(fb, "fb", 2) != 0 || !hd_name_valid(fb))
             continue;
-        mine = target_below(hu->graphics.targets[i], dev->name);
+        mine = target_below(hu->graphics.targets[i], hd_device_get_name(dev));
         if (!mine && hd_path(path, sizeof(path), "sys/class/graphics/%s/device", fb) == 0 &&
             hd_fs_link_basename(ctx, path, base, sizeof(base)) == 0)
-            mine = strcmp(base, dev->name) == 0;
+            mine = strcmp(base, hd_device_get_name(dev)) == 0;
         if (mine)
-            add_reason(rs, "%s drives framebuffer %s (the console)", dev->name, fb);
+            add_reason(rs, "%s drives framebuffer %s (the console)", hd_device_get_name(dev), fb);
     }
     return 0;
 }
@@ -1205,16 +1205,18 @@ HD_EXPORT struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu)
 HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
 {
     struct reasons rs = {.len = 0};
+    const char *name;
     int r;
 
     if (hu == NULL || dev == NULL)
         return -EINVAL;
     rs.buf[0] = '\0';
-    if ((r = check_block(hu, dev->name, &rs)) < 0 || (r = check_net(hu, dev->name, &rs)) < 0 ||
-        (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, dev->name, &rs)) < 0)
-        return hd_err(dev->ctx, r, "%s: cannot tell whether the host uses it", dev->name);
+    name = hd_device_get_name(dev);
+    if ((r = check_block(hu, name, &rs)) < 0 || (r = check_net(hu, name, &rs)) < 0 ||
+        (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, name, &rs)) < 0)
+        return hd_err(hd_device_get_ctx(dev), r, "%s: cannot tell whether the host uses it", name);
     if (rs.len > 0)
-        return hd_err(dev->ctx, -EBUSY, "%s", rs.buf);
+        return hd_err(hd_device_get_ctx(dev), -EBUSY, "%s", rs.buf);
     return 0;
 }
 
@@ -1236,7 +1238,7 @@ HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
     struct hd_host_use *hu;
     int r;
 
-    if ((r = hd_host_use_new(dev->ctx, &hu)) < 0)
+    if ((r = hd_host_use_new(hd_device_get_ctx(dev), &hu)) < 0)
         return r;
     r = hd_host_use_check(hu, dev);
     hd_host_use_unref(hu);

@@ -29,7 +29,7 @@ struct hd_txn {
 
 bool hd_txn_on_vfio(const struct hd_device *dev)
 {
-    return dev->driver != NULL && hd_driver_is_vfio(dev->driver);
+    return hd_device_get_driver(dev) != NULL && hd_driver_is_vfio(hd_device_get_driver(dev));
 }
 
 int hd_txn_refresh(struct hd_device *dev)
@@ -65,11 +65,12 @@ int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
  * its host driver, with an override that would send it to the stub at the next probe. */
 static int clear_stale_override(struct hd_device *dev)
 {
-    if (dev->driver == NULL || hd_device_on_stub(dev) || hd_device_get_driver_override(dev) == NULL ||
+    if (hd_device_get_driver(dev) == NULL || hd_device_on_stub(dev) ||
+        hd_device_get_driver_override(dev) == NULL ||
         !hd_driver_is_stub(hd_device_get_driver_override(dev)))
         return 0;
-    hd_info(dev->ctx, "%s: clearing the stale driver_override %s", dev->name,
-            hd_device_get_driver_override(dev));
+    hd_info(hd_device_get_ctx(dev), "%s: clearing the stale driver_override %s",
+            hd_device_get_name(dev), hd_device_get_driver_override(dev));
     return hd_device_write_attr(dev, "driver_override", "\n");
 }
 
@@ -84,7 +85,7 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
 
     if (s->from_known && !hd_driver_is_stub(s->from) &&
         hd_device_get_original_driver(dev, &rec) == -ENOENT && hd_device_on_stub(dev) &&
-        (r = hd_state_put(dev->ctx, "drivers", dev->name, s->from)) < 0)
+        (r = hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev), s->from)) < 0)
         return r;
     free(rec);
     if (s->from_known && s->from[0] &&
@@ -99,7 +100,7 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
     /* Killed between the record and the first sysfs write: the device never left its host
      * driver, and the record this step wrote must not outlive it. */
     if (r == 0 && s->from_known && s->record == HD_JREC_NONE && !hd_device_on_stub(dev))
-        r = hd_state_del(dev->ctx, "drivers", dev->name);
+        r = hd_state_del(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev));
     return r;
 }
 
@@ -115,14 +116,16 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
         return clear_stale_override(dev);
     }
     if (s->record == HD_JREC_DRIVER && hd_device_get_original_driver(dev, &rec) == -ENOENT &&
-        (r = hd_state_put(dev->ctx, "drivers", dev->name, s->record_driver)) < 0)
+        (r = hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev),
+                          s->record_driver)) < 0)
         return r;
     free(rec);
     if (s->from[0] == '\0')
         return 0;
     r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
     if (r == 0 && s->record == HD_JREC_NONE)
-        hd_state_del(dev->ctx, "drivers", dev->name); /* there was none before */
+        hd_state_del(hd_device_get_ctx(dev), "drivers",
+                     hd_device_get_name(dev)); /* there was none before */
     return r;
 }
 

@@ -219,5 +219,5 @@ int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, s
 
 HD_EXPORT int hd_device_get_vfio_driver(struct hd_device *dev, char *buf, size_t size)
 {
-    return hd_vfio_driver_for(dev->ctx, dev->modalias, buf, size);
+    return hd_vfio_driver_for(hd_device_get_ctx(dev), hd_device_get_modalias(dev), buf, size);
 }

@@ -322,8 +322,7 @@ static void find_blockers(struct hd_ctx *ctx, struct hd_vfio_report *r)
         struct blocker *b = &r->blockers[r->nblockers++];
 
         hd_strlcpy(b->name, hd_device_get_name(m), sizeof(b->name));
-        hd_strlcpy(b->driver, hd_device_get_driver(m) ? hd_device_get_driver(m) : "none",
-                   sizeof(b->driver));
+        hd_strlcpy(b->driver, hd_device_get_driver_or(m, "none"), sizeof(b->driver));
     }
     hd_group_unref(g);
 }

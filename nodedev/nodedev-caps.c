@@ -5,6 +5,21 @@
 
 #include "nodedev.h"
 
+void hd_nodedev_props_clear(struct hd_nodedev_props *props)
+{
+    char *strings[] = {
+        props->vendor_name, props->product_name, props->description, props->ifname,
+        props->mac,         props->model,        props->vendor,      props->serial,
+        props->sys_product, props->hw_vendor,    props->hw_version,  props->hw_serial,
+        props->hw_uuid,     props->fw_vendor,    props->fw_version,  props->fw_date,
+        props->mdev_type,   props->mdev_parent,
+    };
+
+    for (size_t i = 0; i < HD_ARRAY_SIZE(strings); i++)
+        free(strings[i]);
+    memset(props, 0, sizeof(*props));
+}
+
 static long long attr_number(struct hd_nodedev *dev, const char *attr, int base, long long dflt)
 {
     char buf[64];
@@ -31,7 +46,7 @@ static int devtype(struct hd_nodedev *dev, char *buf, size_t size)
 }
 
 /* USB: devices ("1-2", root hubs "usb1") and their interfaces ("1-2:1.0"). */
-int hd_nodedev_probe_usb(struct hd_nodedev *dev)
+int hd_nodedev_probe_usb(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
     char type[64];
     int r;
@@ -39,22 +54,21 @@ int hd_nodedev_probe_usb(struct hd_nodedev *dev)
     if ((r = devtype(dev, type, sizeof(type))) < 0 && r != -ENOENT)
         return r;
     if (strcmp(type, "usb_interface") == 0 ||
-        (type[0] == '\0' && strchr(dev->sysname, ':') != NULL)) {
-        dev->cap = HD_CAP_USB_INTERFACE;
-        dev->caps[0] = hd_nodedev_cap_to_string(dev->cap);
-        dev->num[0] = attr_number(dev, "bInterfaceNumber", 16, 0);
-        dev->num[1] = attr_number(dev, "bInterfaceClass", 16, 0);
-        dev->num[2] = attr_number(dev, "bInterfaceSubClass", 16, 0);
-        dev->num[3] = attr_number(dev, "bInterfaceProtocol", 16, 0);
-        if ((r = hd_nodedev_dup_attr(dev, "interface", &dev->description)) < 0)
+        (type[0] == '\0' && strchr(hd_nodedev_get_sysname(dev), ':') != NULL)) {
+        hd_nodedev_set_cap(dev, HD_CAP_USB_INTERFACE);
+        props->num[0] = attr_number(dev, "bInterfaceNumber", 16, 0);
+        props->num[1] = attr_number(dev, "bInterfaceClass", 16, 0);
+        props->num[2] = attr_number(dev, "bInterfaceSubClass", 16, 0);
+        props->num[3] = attr_number(dev, "bInterfaceProtocol", 16, 0);
+        if ((r = hd_nodedev_dup_attr(dev, "interface", &props->description)) < 0)
             return r;
     } else if (strcmp(type, "usb_device") == 0 || type[0] == '\0') {
-        dev->num[0] = attr_number(dev, "busnum", 10, 0);
-        dev->num[1] = attr_number(dev, "devnum", 10, 0);
-        dev->vendor_id = (int)attr_number(dev, "idVendor", 16, 0);
-        dev->product_id = (int)attr_number(dev, "idProduct", 16, 0);
-        if ((r = hd_nodedev_dup_attr(dev, "manufacturer", &dev->vendor_name)) < 0 ||
-            (r = hd_nodedev_dup_attr(dev, "product", &dev->product_name)) < 0)
+        props->num[0] = attr_number(dev, "busnum", 10, 0);
+        props->num[1] = attr_number(dev, "devnum", 10, 0);
+        props->vendor_id = (int)attr_number(dev, "idVendor", 16, 0);
+        props->product_id = (int)attr_number(dev, "idProduct", 16, 0);
+        if ((r = hd_nodedev_dup_attr(dev, "manufacturer", &props->vendor_name)) < 0 ||
+            (r = hd_nodedev_dup_attr(dev, "product", &props->product_name)) < 0)
             return r;
     } else {
         return 1; /* a USB port or something else that is not a node device */
@@ -114,7 +128,7 @@ static int scsi_numbers(const char *name, const char *prefix, unsigned int *out,
 }
 
 /* The SCSI bus holds hosts ("host1"), targets ("target1:0:0") and devices ("1:0:0:0"). */
-int hd_nodedev_probe_scsi(struct hd_nodedev *dev)
+int hd_nodedev_probe_scsi(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
     unsigned int num[4];
     char type[64];
@@ -123,33 +137,33 @@ int hd_nodedev_probe_scsi(struct hd_nodedev *dev)
     if ((r = devtype(dev, type, sizeof(type))) < 0)
         return r;
     if (strcmp(type, "scsi_host") == 0 ||
-        (type[0] == '\0' && scsi_numbers(dev->sysname, "host", num, 1) == 0)) {
+        (type[0] == '\0' && scsi_numbers(hd_nodedev_get_sysname(dev), "host", num, 1) == 0)) {
         char attr[HD_PATH_MAX];
-        if (scsi_numbers(dev->sysname, "host", num, 1) < 0)
+        if (scsi_numbers(hd_nodedev_get_sysname(dev), "host", num, 1) < 0)
             return -EINVAL;
-        dev->cap = HD_CAP_SCSI_HOST;
-        dev->num[0] = num[0];
-        hd_path(attr, sizeof(attr), "scsi_host/%s/unique_id", dev->sysname);
-        dev->num[1] = attr_number(dev, attr, 10, -1);
+        hd_nodedev_set_cap(dev, HD_CAP_SCSI_HOST);
+        props->num[0] = num[0];
+        hd_path(attr, sizeof(attr), "scsi_host/%s/unique_id", hd_nodedev_get_sysname(dev));
+        props->num[1] = attr_number(dev, attr, 10, -1);
     } else if (strcmp(type, "scsi_target") == 0 ||
-               (type[0] == '\0' && strncmp(dev->sysname, "target", 6) == 0)) {
-        dev->cap = HD_CAP_SCSI_TARGET;
+               (type[0] == '\0' && strncmp(hd_nodedev_get_sysname(dev), "target", 6) == 0)) {
+        hd_nodedev_set_cap(dev, HD_CAP_SCSI_TARGET);
     } else if (strcmp(type, "scsi_device") == 0 || type[0] == '\0') {
-        if (scsi_numbers(dev->sysname, "", num, 4) < 0)
+        if (scsi_numbers(hd_nodedev_get_sysname(dev), "", num, 4) < 0)
             return 1;
-        dev->cap = HD_CAP_SCSI;
+        hd_nodedev_set_cap(dev, HD_CAP_SCSI);
         for (int i = 0; i < 4; i++)
-            dev->num[i] = num[i];
-        dev->scsi_type = scsi_type_name(attr_number(dev, "type", 10, -1));
+            props->num[i] = num[i];
+        props->scsi_type = scsi_type_name(attr_number(dev, "type", 10, -1));
     } else {
         return 1;
     }
-    dev->caps[0] = hd_nodedev_cap_to_string(dev->cap);
     return hd_nodedev_set_name(dev, "scsi", NULL);
 }
 
-int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev)
+int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
+    (void)props; /* a scsi_generic node has nothing of its own to show but its /dev node */
     return hd_nodedev_set_name(dev, "scsi_generic", NULL);
 }
 
@@ -166,37 +180,37 @@ static const char *link_state(const char *operstate)
     return NULL;
 }
 
-int hd_nodedev_probe_net(struct hd_nodedev *dev)
+int hd_nodedev_probe_net(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
     char buf[64], type[64];
     int r;
 
-    if ((dev->ifname = strdup(dev->sysname)) == NULL)
+    if ((props->ifname = strdup(hd_nodedev_get_sysname(dev))) == NULL)
         return -ENOMEM;
-    if ((r = hd_nodedev_dup_attr(dev, "address", &dev->mac)) < 0)
+    if ((r = hd_nodedev_dup_attr(dev, "address", &props->mac)) < 0)
         return r;
     if (hd_nodedev_read_attr(dev, "operstate", buf, sizeof(buf)) >= 0)
-        dev->link_state = link_state(buf);
+        props->link_state = link_state(buf);
     /* The kernel answers EINVAL for the speed of a link that is not up, and -1 when it does
      * not know; libvirt reads that as an unsigned int and shows 4294967295. */
-    if (dev->link_state != NULL && strcmp(dev->link_state, "up") == 0 &&
+    if (props->link_state != NULL && strcmp(props->link_state, "up") == 0 &&
         hd_nodedev_read_attr(dev, "speed", buf, sizeof(buf)) >= 0) {
         long long speed;
         if (hd_parse_int(buf, -1, 0xffffffffLL, &speed) == 0)
-            dev->link_speed = (unsigned int)speed;
+            props->link_speed = (unsigned int)speed;
     }
     if ((r = devtype(dev, type, sizeof(type))) < 0)
         return r;
-    dev->net_subtype = strcmp(type, "wlan") == 0 ? "80211" : "80203";
+    props->net_subtype = strcmp(type, "wlan") == 0 ? "80211" : "80203";
     /* Offloads are the host network stack's: a tree under another root has none to show. */
-    if (hd_ctx_root_is_host(dev->ctx))
-        hd_netdev_features(dev->ifname, &dev->net_features);
-    return hd_nodedev_set_name(dev, "net", dev->mac);
+    if (hd_ctx_root_is_host(hd_nodedev_get_ctx(dev)))
+        hd_netdev_features(props->ifname, &props->net_features);
+    return hd_nodedev_set_name(dev, "net", props->mac);
 }
 
 /* Whole disks backed by hardware; partitions and virtual block devices (loop, dm, zram,
  * which have no device link) are not node devices. */
-int hd_nodedev_probe_storage(struct hd_nodedev *dev)
+int hd_nodedev_probe_storage(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
     char path[HD_PATH_MAX], type[64];
     int r;
@@ -207,49 +221,49 @@ int hd_nodedev_probe_storage(struct hd_nodedev *dev)
         return r;
     if (type[0] != '\0' && strcmp(type, "disk") != 0)
         return 1;
-    if (hd_path(path, sizeof(path), "%s/device", dev->path) < 0 ||
-        hd_fs_exists(dev->ctx, path) != 1)
+    if (hd_path(path, sizeof(path), "%s/device", hd_nodedev_get_dir(dev)) < 0 ||
+        hd_fs_exists(hd_nodedev_get_ctx(dev), path) != 1)
         return 1;
     /* As libvirt: vendor and model from the device's attributes, whatever they hold (a virtio
      * disk's "vendor" is its PCI vendor id, 0x1af4). */
-    if ((r = hd_nodedev_dup_attr(dev, "device/model", &dev->model)) < 0 ||
-        (r = hd_nodedev_dup_attr(dev, "device/vendor", &dev->vendor)) < 0 ||
-        (r = hd_nodedev_dup_attr(dev, "device/serial", &dev->serial)) < 0)
+    if ((r = hd_nodedev_dup_attr(dev, "device/model", &props->model)) < 0 ||
+        (r = hd_nodedev_dup_attr(dev, "device/vendor", &props->vendor)) < 0 ||
+        (r = hd_nodedev_dup_attr(dev, "device/serial", &props->serial)) < 0)
         return r;
-    if (dev->serial == NULL && (r = hd_nodedev_dup_attr(dev, "serial", &dev->serial)) < 0)
+    if (props->serial == NULL && (r = hd_nodedev_dup_attr(dev, "serial", &props->serial)) < 0)
         return r;
     /* SCSI peripheral type 5 is an optical drive; everything else we meet is a disk. */
-    dev->drive_type = attr_number(dev, "device/type", 10, 0) == 5 ? "cd" : "disk";
-    dev->removable = attr_number(dev, "removable", 10, 0) == 1;
-    dev->num_blocks = (unsigned long long)attr_number(dev, "size", 10, 0);
-    dev->block_size = (unsigned long long)attr_number(dev, "queue/logical_block_size", 10, 512);
-    return hd_nodedev_set_name(dev, "block", dev->serial);
+    props->drive_type = attr_number(dev, "device/type", 10, 0) == 5 ? "cd" : "disk";
+    props->removable = attr_number(dev, "removable", 10, 0) == 1;
+    props->num_blocks = (unsigned long long)attr_number(dev, "size", 10, 0);
+    props->block_size = (unsigned long long)attr_number(dev, "queue/logical_block_size", 10, 512);
+    return hd_nodedev_set_name(dev, "block", props->serial);
 }
 
 /* The host: SMBIOS strings from sys/class/dmi/id (product_uuid is readable by root only). */
-int hd_nodedev_probe_system(struct hd_nodedev *dev)
+int hd_nodedev_probe_system(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
     static const struct {
         const char *attr;
         size_t offset;
     } fields[] = {
-        {"product_name", offsetof(struct hd_nodedev, sys_product)},
-        {"sys_vendor", offsetof(struct hd_nodedev, hw_vendor)},
-        {"product_version", offsetof(struct hd_nodedev, hw_version)},
-        {"product_serial", offsetof(struct hd_nodedev, hw_serial)},
-        {"product_uuid", offsetof(struct hd_nodedev, hw_uuid)},
-        {"bios_vendor", offsetof(struct hd_nodedev, fw_vendor)},
-        {"bios_version", offsetof(struct hd_nodedev, fw_version)},
-        {"bios_date", offsetof(struct hd_nodedev, fw_date)},
+        {"product_name", offsetof(struct hd_nodedev_props, sys_product)},
+        {"sys_vendor", offsetof(struct hd_nodedev_props, hw_vendor)},
+        {"product_version", offsetof(struct hd_nodedev_props, hw_version)},
+        {"product_serial", offsetof(struct hd_nodedev_props, hw_serial)},
+        {"product_uuid", offsetof(struct hd_nodedev_props, hw_uuid)},
+        {"bios_vendor", offsetof(struct hd_nodedev_props, fw_vendor)},
+        {"bios_version", offsetof(struct hd_nodedev_props, fw_version)},
+        {"bios_date", offsetof(struct hd_nodedev_props, fw_date)},
     };
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(fields); i++) {
         char path[HD_PATH_MAX], buf[256];
-        char **out = (char **)((char *)dev + fields[i].offset);
+        char **out = (char **)((char *)props + fields[i].offset);
         ssize_t n;
 
         hd_path(path, sizeof(path), "sys/class/dmi/id/%s", fields[i].attr);
-        n = hd_fs_read_attr(dev->ctx, path, buf, sizeof(buf));
+        n = hd_fs_read_attr(hd_nodedev_get_ctx(dev), path, buf, sizeof(buf));
         while (n > 0 && buf[n - 1] == ' ')
             buf[--n] = '\0';
         if (n > 0 && (*out = strdup(buf)) == NULL)
@@ -260,34 +274,35 @@ int hd_nodedev_probe_system(struct hd_nodedev *dev)
 
 /* A mediated device (bus/mdev/devices/UUID, in its parent's directory): its type, group, and
  * libvirt's name mdev_<uuid>_<parent>. */
-int hd_nodedev_probe_mdev(struct hd_nodedev *dev)
+int hd_nodedev_probe_mdev(struct hd_nodedev *dev, struct hd_nodedev_props *props)
 {
     char path[HD_PATH_MAX], buf[HD_DRIVER_NAME_MAX], uuid[37];
     const char *slash;
     long long g = -1;
     int r;
 
-    if (hd_mdev_uuid_parse(dev->sysname, uuid) < 0 || strcmp(uuid, dev->sysname) != 0)
+    if (hd_mdev_uuid_parse(hd_nodedev_get_sysname(dev), uuid) < 0 ||
+        strcmp(uuid, hd_nodedev_get_sysname(dev)) != 0)
         return 1;
-    if ((r = hd_path(path, sizeof(path), "%s/mdev_type", dev->path)) < 0 ||
-        (r = hd_fs_link_basename(dev->ctx, path, buf, sizeof(buf))) < 0)
+    if ((r = hd_path(path, sizeof(path), "%s/mdev_type", hd_nodedev_get_dir(dev))) < 0 ||
+        (r = hd_fs_link_basename(hd_nodedev_get_ctx(dev), path, buf, sizeof(buf))) < 0)
         return r;
-    if ((dev->mdev_type = strdup(buf)) == NULL)
+    if ((props->mdev_type = strdup(buf)) == NULL)
         return -ENOMEM;
-    slash = strrchr(dev->path, '/');
-    for (const char *p = slash; p != NULL && p > dev->path; p--) {
+    slash = strrchr(hd_nodedev_get_dir(dev), '/');
+    for (const char *p = slash; p != NULL && p > hd_nodedev_get_dir(dev); p--) {
         if (p[-1] == '/') {
-            if ((dev->mdev_parent = strndup(p, (size_t)(slash - p))) == NULL)
+            if ((props->mdev_parent = strndup(p, (size_t)(slash - p))) == NULL)
                 return -ENOMEM;
             break;
         }
     }
-    if (dev->mdev_parent == NULL || !hd_name_valid(dev->mdev_parent))
+    if (props->mdev_parent == NULL || !hd_name_valid(props->mdev_parent))
         return -EINVAL;
-    if (hd_path(path, sizeof(path), "%s/iommu_group", dev->path) == 0 &&
-        hd_fs_link_basename(dev->ctx, path, buf, sizeof(buf)) == 0 &&
+    if (hd_path(path, sizeof(path), "%s/iommu_group", hd_nodedev_get_dir(dev)) == 0 &&
+        hd_fs_link_basename(hd_nodedev_get_ctx(dev), path, buf, sizeof(buf)) == 0 &&
         hd_parse_int(buf, 0, 1 << 30, &g) < 0)
         g = -1;
-    dev->num[0] = g;
-    return hd_nodedev_set_name(dev, "mdev", dev->mdev_parent);
+    props->num[0] = g;
+    return hd_nodedev_set_name(dev, "mdev", props->mdev_parent);
 }

@@ -112,7 +112,7 @@ static void iommu_group(FILE *f, struct hd_nodedev *dev, int group)
     bool opened = false;
 
     hd_path(path, sizeof(path), "sys/kernel/iommu_groups/%d/devices", group);
-    if (hd_fs_list_dir(dev->ctx, path, &names, &count) < 0)
+    if (hd_fs_list_dir(hd_nodedev_get_ctx(dev), path, &names, &count) < 0)
         return;
     for (size_t i = 0; i < count; i++) {
         struct hd_pci_addr a;
@@ -152,8 +152,9 @@ static int find_pcie_cap(struct hd_nodedev *dev, const unsigned char *cfg, ssize
             pos = 0;
     }
     *is_pcie = pos != 0;
-    if (pos == 0 && hd_device_attr_path(dev->pci, "config", path, sizeof(path)) == 0)
-        *is_pcie = hd_fs_stat(dev->ctx, path, &st) < 0 || st.st_size != 256;
+    if (pos == 0 &&
+        hd_device_attr_path(hd_nodedev_get_pci_device(dev), "config", path, sizeof(path)) == 0)
+        *is_pcie = hd_fs_stat(hd_nodedev_get_ctx(dev), path, &st) < 0 || st.st_size != 256;
     return (int)pos;
 }
 
@@ -163,7 +164,8 @@ static void pci_express(FILE *f, struct hd_nodedev *dev)
 {
     static const char *const speeds[] = {NULL, "2.5", "5", "8", "16", "32", "64"};
     unsigned char cfg[256];
-    ssize_t n = hd_device_read_attr_bytes(dev->pci, "config", cfg, sizeof(cfg));
+    ssize_t n =
+        hd_device_read_attr_bytes(hd_nodedev_get_pci_device(dev), "config", cfg, sizeof(cfg));
     bool is_pcie;
     unsigned pos = (unsigned)find_pcie_cap(dev, cfg, n, &is_pcie), type;
     uint32_t lnkcap;
@@ -200,7 +202,7 @@ static void pci_express(FILE *f, struct hd_nodedev *dev)
 /* The types a mediated device parent offers, those of an API libvirt knows. */
 static void mdev_types(FILE *f, const struct hd_nodedev *dev)
 {
-    const struct hd_mdev_type_list *t = dev->mdev_types;
+    const struct hd_mdev_type_list *t = hd_nodedev_get_mdev_types(dev);
 
     if (t == NULL)
         return;
@@ -209,7 +211,8 @@ static void mdev_types(FILE *f, const struct hd_nodedev *dev)
     for (size_t i = 0; i < hd_mdev_type_list_count(t); i++) {
         const char *api = hd_mdev_type_list_get_device_api(t, i);
         int avail = hd_mdev_type_list_get_available(t, i);
-        if (strcmp(hd_mdev_type_list_get_parent(t, i), dev->sysname) != 0 || api == NULL ||
+        if (strcmp(hd_mdev_type_list_get_parent(t, i), hd_nodedev_get_sysname(dev)) != 0 ||
+            api == NULL ||
             (strcmp(api, "vfio-pci") != 0 && strcmp(api, "vfio-ccw") != 0 &&
              strcmp(api, "vfio-ap") != 0))
             continue;
@@ -230,21 +233,22 @@ static void mdev_types(FILE *f, const struct hd_nodedev *dev)
 
 static void cap_pci(FILE *f, struct hd_nodedev *dev)
 {
-    const struct hd_device *d = dev->pci;
-    int ht = d->header_type;
+    const struct hd_device *d = hd_nodedev_get_pci_device(dev);
+    const struct hd_pci_addr *addr = hd_device_get_addr(d), *physfn = hd_device_get_physfn(d);
+    int ht = hd_device_get_header_type(d);
 
     indent(f, 2);
-    fprintf(f, "<class>0x%06x</class>\n", d->class);
-    elem_num(f, 2, "domain", d->addr.domain);
-    elem_num(f, 2, "bus", d->addr.bus);
-    elem_num(f, 2, "slot", d->addr.slot);
-    elem_num(f, 2, "function", d->addr.function);
-    id_elem(f, 2, "product", d->device, d->product_name, "/>");
-    id_elem(f, 2, "vendor", d->vendor, d->vendor_name, "/>");
-    if (d->has_physfn) {
+    fprintf(f, "<class>0x%06x</class>\n", hd_device_get_class(d));
+    elem_num(f, 2, "domain", addr->domain);
+    elem_num(f, 2, "bus", addr->bus);
+    elem_num(f, 2, "slot", addr->slot);
+    elem_num(f, 2, "function", addr->function);
+    id_elem(f, 2, "product", hd_device_get_device_id(d), hd_device_get_product_name(d), "/>");
+    id_elem(f, 2, "vendor", hd_device_get_vendor_id(d), hd_device_get_vendor_name(d), "/>");
+    if (physfn != NULL) {
         indent(f, 2);
         fputs("<capability type='phys_function'>\n", f);
-        address(f, 3, &d->physfn);
+        address(f, 3, physfn);
         indent(f, 2);
         fputs("</capability>\n", f);
     }
@@ -267,8 +271,8 @@ static void cap_pci(FILE *f, struct hd_nodedev *dev)
         fprintf(f, "<capability type='%s'/>\n", ht == 1 ? "pci-bridge" : "cardbus-bridge");
     }
     mdev_types(f, dev);
-    if (d->group >= 0)
-        iommu_group(f, dev, d->group);
+    if (hd_device_get_iommu_group(d) >= 0)
+        iommu_group(f, dev, hd_device_get_iommu_group(d));
     if (hd_device_get_numa_node(d) >= 0) {
         indent(f, 2);
         fprintf(f, "<numa node='%d'/>\n", hd_device_get_numa_node(d));
@@ -276,150 +280,156 @@ static void cap_pci(FILE *f, struct hd_nodedev *dev)
     pci_express(f, dev);
 }
 
-static void cap_system(FILE *f, const struct hd_nodedev *dev)
+static void cap_system(FILE *f, const struct hd_nodedev_props *p)
 {
     /* libvirt shows an unreadable UUID as all zeros; so do we (the schema requires one). */
-    const char *uuid = dev->hw_uuid ? dev->hw_uuid : "00000000-0000-0000-0000-000000000000";
+    const char *uuid = p->hw_uuid ? p->hw_uuid : "00000000-0000-0000-0000-000000000000";
 
-    elem(f, 2, "product", dev->sys_product);
+    elem(f, 2, "product", p->sys_product);
     indent(f, 2);
     fputs("<hardware>\n", f);
-    elem(f, 3, "vendor", dev->hw_vendor);
-    elem(f, 3, "version", dev->hw_version);
-    elem(f, 3, "serial", dev->hw_serial);
+    elem(f, 3, "vendor", p->hw_vendor);
+    elem(f, 3, "version", p->hw_version);
+    elem(f, 3, "serial", p->hw_serial);
     elem(f, 3, "uuid", uuid);
     indent(f, 2);
     fputs("</hardware>\n", f);
     indent(f, 2);
     fputs("<firmware>\n", f);
-    elem(f, 3, "vendor", dev->fw_vendor);
-    elem(f, 3, "version", dev->fw_version);
-    elem(f, 3, "release_date", dev->fw_date);
+    elem(f, 3, "vendor", p->fw_vendor);
+    elem(f, 3, "version", p->fw_version);
+    elem(f, 3, "release_date", p->fw_date);
     indent(f, 2);
     fputs("</firmware>\n", f);
 }
 
-static void cap_net(FILE *f, const struct hd_nodedev *dev)
+static void cap_net(FILE *f, const struct hd_nodedev_props *p)
 {
-    elem(f, 2, "interface", dev->ifname);
-    elem(f, 2, "address", dev->mac);
-    if (dev->link_speed || dev->link_state) {
+    elem(f, 2, "interface", p->ifname);
+    elem(f, 2, "address", p->mac);
+    if (p->link_speed || p->link_state) {
         indent(f, 2);
         fputs("<link", f);
-        if (dev->link_speed)
-            fprintf(f, " speed='%u'", dev->link_speed);
-        if (dev->link_state)
-            fprintf(f, " state='%s'", dev->link_state);
+        if (p->link_speed)
+            fprintf(f, " speed='%u'", p->link_speed);
+        if (p->link_state)
+            fprintf(f, " state='%s'", p->link_state);
         fputs("/>\n", f);
     }
     for (int i = 0; i < HD_NETDEV_FEATURES; i++) {
-        if (dev->net_features & (1u << i)) {
+        if (p->net_features & (1u << i)) {
             indent(f, 2);
             fprintf(f, "<feature name='%s'/>\n", hd_netdev_feature_names[i]);
         }
     }
-    if (dev->net_subtype) {
+    if (p->net_subtype) {
         indent(f, 2);
-        fprintf(f, "<capability type='%s'/>\n", dev->net_subtype);
+        fprintf(f, "<capability type='%s'/>\n", p->net_subtype);
     }
 }
 
 /* libvirt's blockData: both numbers or neither. */
-static void block_data(FILE *f, int level, const struct hd_nodedev *dev)
+static void block_data(FILE *f, int level, const struct hd_nodedev_props *p)
 {
-    if (dev->block_size > 0 && dev->num_blocks > 0) {
-        elem_num(f, level, "logical_block_size", dev->block_size);
-        elem_num(f, level, "num_blocks", dev->num_blocks);
+    if (p->block_size > 0 && p->num_blocks > 0) {
+        elem_num(f, level, "logical_block_size", p->block_size);
+        elem_num(f, level, "num_blocks", p->num_blocks);
     }
 }
 
 static void cap_storage(FILE *f, const struct hd_nodedev *dev)
 {
-    unsigned long long size = dev->num_blocks * dev->block_size;
+    const struct hd_nodedev_props *p = hd_nodedev_get_props(dev);
+    const char *devnode = hd_nodedev_get_devnode(dev);
+    unsigned long long size = p->num_blocks * p->block_size;
     char block[HD_PATH_MAX];
 
-    snprintf(block, sizeof(block), "%s", dev->devnode ? dev->devnode : "");
-    if (dev->devnode == NULL)
-        snprintf(block, sizeof(block), "/dev/%s", dev->sysname);
+    snprintf(block, sizeof(block), "%s", devnode ? devnode : "");
+    if (devnode == NULL)
+        snprintf(block, sizeof(block), "/dev/%s", hd_nodedev_get_sysname(dev));
     elem(f, 2, "block", block);
-    elem(f, 2, "drive_type", dev->drive_type);
-    elem(f, 2, "model", dev->model);
-    elem(f, 2, "vendor", dev->vendor);
-    elem(f, 2, "serial", dev->serial);
-    if (dev->removable) {
+    elem(f, 2, "drive_type", p->drive_type);
+    elem(f, 2, "model", p->model);
+    elem(f, 2, "vendor", p->vendor);
+    elem(f, 2, "serial", p->serial);
+    if (p->removable) {
         indent(f, 2);
         fputs("<capability type='removable'>\n", f);
         elem_num(f, 3, "media_available", size > 0);
         elem_num(f, 3, "media_size", size);
-        block_data(f, 3, dev);
+        block_data(f, 3, p);
         indent(f, 2);
         fputs("</capability>\n", f);
     } else {
         elem_num(f, 2, "size", size);
-        block_data(f, 2, dev);
+        block_data(f, 2, p);
     }
 }
 
 /* The four numbers of a usb interface or a scsi device, under these names. */
-static void numbers(FILE *f, const struct hd_nodedev *dev, const char *names[4])
+static void numbers(FILE *f, const struct hd_nodedev_props *p, const char *names[4])
 {
     for (int i = 0; i < 4; i++)
-        elem_num(f, 2, names[i], (unsigned long long)dev->num[i]);
+        elem_num(f, 2, names[i], (unsigned long long)p->num[i]);
 }
 
 static void capability(FILE *f, struct hd_nodedev *dev)
 {
+    const struct hd_nodedev_props *p = hd_nodedev_get_props(dev);
+    const char *devnode = hd_nodedev_get_devnode(dev);
+    enum hd_nodedev_cap cap = hd_nodedev_get_cap(dev);
+
     indent(f, 1);
-    fprintf(f, "<capability type='%s'>\n", hd_nodedev_cap_to_string(dev->cap));
-    switch (dev->cap) {
+    fprintf(f, "<capability type='%s'>\n", hd_nodedev_cap_to_string(cap));
+    switch (cap) {
     case HD_CAP_SYSTEM:
-        cap_system(f, dev);
+        cap_system(f, p);
         break;
     case HD_CAP_PCI:
         cap_pci(f, dev);
         break;
     case HD_CAP_USB_DEVICE:
-        elem_num(f, 2, "bus", (unsigned long long)dev->num[0]);
-        elem_num(f, 2, "device", (unsigned long long)dev->num[1]);
-        id_elem(f, 2, "product", dev->product_id, dev->product_name, " />");
-        id_elem(f, 2, "vendor", dev->vendor_id, dev->vendor_name, " />");
+        elem_num(f, 2, "bus", (unsigned long long)p->num[0]);
+        elem_num(f, 2, "device", (unsigned long long)p->num[1]);
+        id_elem(f, 2, "product", p->product_id, p->product_name, " />");
+        id_elem(f, 2, "vendor", p->vendor_id, p->vendor_name, " />");
         break;
     case HD_CAP_USB_INTERFACE:
-        numbers(f, dev, (const char *[]){"number", "class", "subclass", "protocol"});
-        elem(f, 2, "description", dev->description);
+        numbers(f, p, (const char *[]){"number", "class", "subclass", "protocol"});
+        elem(f, 2, "description", p->description);
         break;
     case HD_CAP_NET:
-        cap_net(f, dev);
+        cap_net(f, p);
         break;
     case HD_CAP_SCSI_HOST:
-        elem_num(f, 2, "host", (unsigned long long)dev->num[0]);
-        if (dev->num[1] >= 0)
-            elem_num(f, 2, "unique_id", (unsigned long long)dev->num[1]);
+        elem_num(f, 2, "host", (unsigned long long)p->num[0]);
+        if (p->num[1] >= 0)
+            elem_num(f, 2, "unique_id", (unsigned long long)p->num[1]);
         break;
     case HD_CAP_SCSI_TARGET:
-        elem(f, 2, "target", dev->sysname);
+        elem(f, 2, "target", hd_nodedev_get_sysname(dev));
         break;
     case HD_CAP_SCSI:
-        numbers(f, dev, (const char *[]){"host", "bus", "target", "lun"});
-        elem(f, 2, "type", dev->scsi_type);
+        numbers(f, p, (const char *[]){"host", "bus", "target", "lun"});
+        elem(f, 2, "type", p->scsi_type);
         break;
     case HD_CAP_STORAGE:
         cap_storage(f, dev);
         break;
     case HD_CAP_SCSI_GENERIC:
-        elem(f, 2, "char", dev->devnode ? dev->devnode : dev->abspath);
+        elem(f, 2, "char", devnode ? devnode : hd_nodedev_get_sysfs_path(dev));
         break;
     case HD_CAP_MDEV:
         indent(f, 2);
         fputs("<type id='", f);
-        put_escaped(f, dev->mdev_type);
+        put_escaped(f, p->mdev_type);
         fputs("'/>\n", f);
-        if (dev->num[0] >= 0) {
+        if (p->num[0] >= 0) {
             indent(f, 2);
-            fprintf(f, "<iommuGroup number='%lld'/>\n", dev->num[0]);
+            fprintf(f, "<iommuGroup number='%lld'/>\n", p->num[0]);
         }
-        elem(f, 2, "uuid", dev->sysname);
-        elem(f, 2, "parent_addr", dev->mdev_parent);
+        elem(f, 2, "uuid", hd_nodedev_get_sysname(dev));
+        elem(f, 2, "parent_addr", p->mdev_parent);
         break;
     default:
         break;
@@ -430,6 +440,7 @@ static void capability(FILE *f, struct hd_nodedev *dev)
 
 HD_EXPORT int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml)
 {
+    const char *devnode = hd_nodedev_get_devnode(dev), *driver = hd_nodedev_get_driver(dev);
     size_t len;
     FILE *f;
 
@@ -438,20 +449,20 @@ HD_EXPORT int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml)
     if (f == NULL)
         return -ENOMEM;
     fputs("<device>\n", f);
-    elem(f, 1, "name", dev->name);
-    if (dev->cap != HD_CAP_SYSTEM)
-        elem(f, 1, "path", dev->abspath);
-    if (dev->devnode != NULL) {
+    elem(f, 1, "name", hd_nodedev_get_name(dev));
+    if (hd_nodedev_get_cap(dev) != HD_CAP_SYSTEM)
+        elem(f, 1, "path", hd_nodedev_get_sysfs_path(dev));
+    if (devnode != NULL) {
         indent(f, 1);
         fputs("<devnode type='dev'>", f);
-        put_escaped(f, dev->devnode);
+        put_escaped(f, devnode);
         fputs("</devnode>\n", f);
     }
-    elem(f, 1, "parent", dev->parent);
-    if (dev->driver != NULL) {
+    elem(f, 1, "parent", hd_nodedev_get_parent(dev));
+    if (driver != NULL) {
         indent(f, 1);
         fputs("<driver>\n", f);
-        elem(f, 2, "name", dev->driver);
+        elem(f, 2, "name", driver);
         indent(f, 1);
         fputs("</driver>\n", f);
     }

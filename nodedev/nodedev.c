@@ -39,6 +39,25 @@ HD_EXPORT int hd_nodedev_cap_from_string(const char *name)
     return -EINVAL;
 }
 
+struct hd_nodedev {
+    atomic_int refcount;
+    struct hd_ctx *ctx;
+    enum hd_nodedev_cap cap;
+    char *name;
+    char *parent;  /* NULL only for "computer" */
+    char *path;    /* the device's directory, relative to the root: "sys/devices/..." */
+    char *abspath; /* "/" + path, what <path> shows */
+    char *sysname; /* last component of path: "0000:00:1f.2", "1-2:1.0", "sda" */
+    char *driver;
+    char *devnode;       /* "/dev/..." from uevent DEVNAME */
+    const char *caps[4]; /* what virNodeDeviceListCaps reports */
+    size_t ncaps;
+    struct hd_device *pci; /* HD_CAP_PCI */
+    /* pci: the types it offers as a mediated device parent (the listing's, shared) */
+    struct hd_mdev_type_list *mdev_types;
+    struct hd_nodedev_props props;
+};
+
 struct hd_nodedev_list {
     atomic_int refcount;
     struct hd_nodedev **devs;
@@ -55,8 +74,8 @@ static struct hd_nodedev *nodedev_new(struct hd_ctx *ctx, enum hd_nodedev_cap ca
     dev->refcount = 1;
     dev->ctx = hd_ctx_ref(ctx);
     dev->cap = cap;
-    dev->vendor_id = dev->product_id = -1;
-    dev->num[1] = -1; /* scsi_host unique_id */
+    dev->props.vendor_id = dev->props.product_id = -1;
+    dev->props.num[1] = -1; /* scsi_host unique_id */
     dev->path = strdup(path);
     dev->sysname = strdup(slash ? slash + 1 : path);
     if (asprintf(&dev->abspath, "/%s", path) < 0)
@@ -80,14 +99,11 @@ HD_EXPORT struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev)
     if (dev == NULL || atomic_fetch_sub_explicit(&dev->refcount, 1, memory_order_acq_rel) > 1)
         return dev;
     char *strings[] = {
-        dev->name,        dev->parent,     dev->path,        dev->abspath,      dev->sysname,
-        dev->driver,      dev->devnode,    dev->vendor_name, dev->product_name, dev->description,
-        dev->ifname,      dev->mac,        dev->model,       dev->vendor,       dev->serial,
-        dev->sys_product, dev->hw_vendor,  dev->hw_version,  dev->hw_serial,    dev->hw_uuid,
-        dev->fw_vendor,   dev->fw_version, dev->fw_date,     dev->mdev_type,    dev->mdev_parent,
+        dev->name, dev->parent, dev->path, dev->abspath, dev->sysname, dev->driver, dev->devnode,
     };
     for (size_t i = 0; i < HD_ARRAY_SIZE(strings); i++)
         free(strings[i]);
+    hd_nodedev_props_clear(&dev->props);
     hd_device_unref(dev->pci);
     hd_mdev_type_list_unref(dev->mdev_types);
     hd_ctx_unref(dev->ctx);
@@ -267,7 +283,7 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
         char entry[HD_PATH_MAX], path[HD_PATH_MAX];
         struct hd_nodedev *dev;
 
-        hd_path(entry, sizeof(entry), "sys/bus/pci/devices/%s", d->name);
+        hd_path(entry, sizeof(entry), "sys/bus/pci/devices/%s", hd_device_get_name(d));
         if ((r = resolve_entry(ctx, entry, path, sizeof(path))) < 0)
             break;
         if ((dev = nodedev_new(ctx, HD_CAP_PCI, path)) == NULL) {
@@ -276,19 +292,20 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
         }
         /* The name comes from the address, whatever the directory is called. */
         free(dev->sysname);
-        dev->sysname = strdup(d->name);
+        dev->sysname = strdup(hd_device_get_name(d));
         dev->pci = hd_device_ref(d);
-        dev->vendor_id = d->vendor;
-        dev->product_id = d->device;
-        dev->vendor_name = hd_strdup_or_null(d->vendor_name);
-        dev->product_name = hd_strdup_or_null(d->product_name);
-        dev->driver = hd_strdup_or_null(d->driver);
-        if (d->has_physfn)
+        dev->props.vendor_id = hd_device_get_vendor_id(d);
+        dev->props.product_id = hd_device_get_device_id(d);
+        dev->props.vendor_name = hd_strdup_or_null(hd_device_get_vendor_name(d));
+        dev->props.product_name = hd_strdup_or_null(hd_device_get_product_name(d));
+        dev->driver = hd_strdup_or_null(hd_device_get_driver(d));
+        if (hd_device_get_physfn(d) != NULL)
             dev->caps[dev->ncaps++] = "phys_function";
         if (hd_device_get_sriov_totalvfs(d) > 0)
             dev->caps[dev->ncaps++] = "virt_functions";
-        if (dev->sysname == NULL || (d->vendor_name && !dev->vendor_name) ||
-            (d->product_name && !dev->product_name) || (d->driver && !dev->driver) ||
+        if (dev->sysname == NULL || (hd_device_get_vendor_name(d) && !dev->props.vendor_name) ||
+            (hd_device_get_product_name(d) && !dev->props.product_name) ||
+            (hd_device_get_driver(d) && !dev->driver) ||
             hd_nodedev_set_name(dev, "pci", NULL) < 0) {
             hd_nodedev_unref(dev);
             r = -ENOMEM;
@@ -327,7 +344,7 @@ static int mark_mdev_parents(struct hd_ctx *ctx, struct hd_nodedev_list *list)
 static const struct source {
     const char *dir;
     enum hd_nodedev_cap cap; /* the probe may change it (usb device or interface...) */
-    int (*probe)(struct hd_nodedev *dev);
+    int (*probe)(struct hd_nodedev *dev, struct hd_nodedev_props *props);
 } sources[] = {
     {"sys/bus/usb/devices", HD_CAP_USB_DEVICE, hd_nodedev_probe_usb},
     {"sys/bus/scsi/devices", HD_CAP_SCSI, hd_nodedev_probe_scsi},
@@ -384,7 +401,7 @@ static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_no
             r = -ENOMEM;
             break;
         }
-        r = src->probe(dev);
+        r = src->probe(dev, &dev->props);
         if (r != 0) {
             /* 1: not a device of this family (a partition, a virtual disk) */
             hd_nodedev_unref(dev);
@@ -432,7 +449,8 @@ HD_EXPORT int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps,
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_nodedev_probe_system(computer)) < 0 || (r = list_add(list, computer)) < 0)
+    if ((r = hd_nodedev_probe_system(computer, &computer->props)) < 0 ||
+        (r = list_add(list, computer)) < 0)
         goto fail;
     if ((r = add_pci(ctx, list)) < 0 || (r = mark_mdev_parents(ctx, list)) < 0)
         goto fail;
@@ -537,6 +555,37 @@ HD_EXPORT int hd_nodedev_lookup_mdev(struct hd_ctx *ctx, const char *uuid,
 
 /* ---- getters -------------------------------------------------------------------------------- */
 
+struct hd_ctx *hd_nodedev_get_ctx(const struct hd_nodedev *dev)
+{
+    return dev->ctx;
+}
+
+const char *hd_nodedev_get_dir(const struct hd_nodedev *dev)
+{
+    return dev->path;
+}
+
+const char *hd_nodedev_get_sysname(const struct hd_nodedev *dev)
+{
+    return dev->sysname;
+}
+
+const struct hd_nodedev_props *hd_nodedev_get_props(const struct hd_nodedev *dev)
+{
+    return &dev->props;
+}
+
+const struct hd_mdev_type_list *hd_nodedev_get_mdev_types(const struct hd_nodedev *dev)
+{
+    return dev->mdev_types;
+}
+
+void hd_nodedev_set_cap(struct hd_nodedev *dev, enum hd_nodedev_cap cap)
+{
+    dev->cap = cap;
+    dev->caps[0] = cap_names[cap];
+}
+
 HD_EXPORT const char *hd_nodedev_get_name(const struct hd_nodedev *dev)
 {
     return dev->name;
@@ -579,28 +628,28 @@ HD_EXPORT const char *hd_nodedev_get_devnode(const struct hd_nodedev *dev)
 
 HD_EXPORT int hd_nodedev_get_vendor_id(const struct hd_nodedev *dev)
 {
-    return dev->vendor_id;
+    return dev->props.vendor_id;
 }
 
 HD_EXPORT int hd_nodedev_get_product_id(const struct hd_nodedev *dev)
 {
-    return dev->product_id;
+    return dev->props.product_id;
 }
 
 HD_EXPORT const char *hd_nodedev_get_vendor_name(const struct hd_nodedev *dev)
 {
-    return dev->cap == HD_CAP_STORAGE ? dev->vendor : dev->vendor_name;
+    return dev->cap == HD_CAP_STORAGE ? dev->props.vendor : dev->props.vendor_name;
 }
 
 HD_EXPORT const char *hd_nodedev_get_product_name(const struct hd_nodedev *dev)
 {
-    return dev->cap == HD_CAP_STORAGE ? dev->model : dev->product_name;
+    return dev->cap == HD_CAP_STORAGE ? dev->props.model : dev->props.product_name;
 }
 
 HD_EXPORT const char *hd_nodedev_get_interface(const struct hd_nodedev *dev)
 {
     if (dev->cap == HD_CAP_NET)
-        return dev->ifname;
+        return dev->props.ifname;
     return dev->cap == HD_CAP_SCSI_GENERIC ? dev->devnode : NULL;
 }
 
@@ -618,20 +667,20 @@ HD_EXPORT size_t hd_nodedev_get_address(const struct hd_nodedev *dev, const char
 
     switch (dev->cap) {
     case HD_CAP_PCI:
-        values[0] = dev->pci->addr.domain;
-        values[1] = dev->pci->addr.bus;
-        values[2] = dev->pci->addr.slot;
-        values[3] = dev->pci->addr.function;
+        values[0] = hd_device_get_addr(dev->pci)->domain;
+        values[1] = hd_device_get_addr(dev->pci)->bus;
+        values[2] = hd_device_get_addr(dev->pci)->slot;
+        values[3] = hd_device_get_addr(dev->pci)->function;
         memcpy(keys, pci, sizeof(pci));
         return 4;
     case HD_CAP_SCSI:
         for (int i = 0; i < 4; i++)
-            values[i] = (unsigned long)dev->num[i];
+            values[i] = (unsigned long)dev->props.num[i];
         memcpy(keys, scsi, sizeof(scsi));
         return 4;
     case HD_CAP_USB_DEVICE:
-        values[0] = (unsigned long)dev->num[0];
-        values[1] = (unsigned long)dev->num[1];
+        values[0] = (unsigned long)dev->props.num[0];
+        values[1] = (unsigned long)dev->props.num[1];
         memcpy(keys, usb, sizeof(usb));
         return 2;
     default:

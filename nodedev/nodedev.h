@@ -8,22 +8,11 @@
 
 #include "pci.h"
 
-/* ---- nodedev.c, nodedev-caps.c, nodedev-xml.c ---------------------------------------------- */
-
-struct hd_nodedev {
-    atomic_int refcount;
-    struct hd_ctx *ctx;
-    enum hd_nodedev_cap cap;
-    char *name;
-    char *parent;  /* NULL only for "computer" */
-    char *path;    /* the device's directory, relative to the root: "sys/devices/..." */
-    char *abspath; /* "/" + path, what <path> shows */
-    char *sysname; /* last component of path: "0000:00:1f.2", "1-2:1.0", "sda" */
-    char *driver;
-    char *devnode; /* "/dev/..." from uevent DEVNAME */
-    const char *caps[4]; /* what virNodeDeviceListCaps reports */
-    size_t ncaps;
-    struct hd_device *pci; /* HD_CAP_PCI */
+/* What a node device's capability says, as its probe (nodedev-caps.c) read it while the device
+ * was made, and as nodedev-xml.c writes it out. A plain record inside the device: no
+ * references, its strings its own (hd_nodedev_props_clear() frees them). The device around it
+ * (struct hd_nodedev: its references, identity and lifetime) is nodedev.c's own. */
+struct hd_nodedev_props {
     /* pci (copied from the snapshot), usb_device */
     int vendor_id, product_id;
     char *vendor_name, *product_name;
@@ -44,8 +33,6 @@ struct hd_nodedev {
     const char *drive_type;
     bool removable;
     unsigned long long num_blocks, block_size;
-    /* pci: the types it offers as a mediated device parent (the listing's, shared) */
-    struct hd_mdev_type_list *mdev_types;
     /* mdev: its type and its parent's sysfs name; its group is num[0] (-1: none) */
     char *mdev_type, *mdev_parent;
     /* system ("computer"): from the DMI attributes */
@@ -53,20 +40,40 @@ struct hd_nodedev {
     char *fw_vendor, *fw_version, *fw_date;
 };
 
+/* ---- nodedev.c: the device's own fields, for nodedev-caps.c and nodedev-xml.c ------------- */
+
+/* A node device is nodedev.c's own (struct hd_nodedev); the public hd_nodedev_get_* getters
+ * and these read it. */
+struct hd_ctx *hd_nodedev_get_ctx(const struct hd_nodedev *dev);
+/* Its directory relative to the root ("sys/devices/..."), and that directory's last component
+ * ("0000:00:1f.2", "1-2:1.0", "sda"). */
+const char *hd_nodedev_get_dir(const struct hd_nodedev *dev);
+const char *hd_nodedev_get_sysname(const struct hd_nodedev *dev);
+const struct hd_nodedev_props *hd_nodedev_get_props(const struct hd_nodedev *dev);
+/* pci: the types it offers as a mediated device parent; NULL when none. */
+const struct hd_mdev_type_list *hd_nodedev_get_mdev_types(const struct hd_nodedev *dev);
+/* A probe found it to be @cap (a USB interface, a SCSI host, ...) rather than what its
+ * source lists: its capability and the first name virNodeDeviceListCaps shows. */
+void hd_nodedev_set_cap(struct hd_nodedev *dev, enum hd_nodedev_cap cap);
+
 /* netdev-features.c: libvirt's net <feature> names, in its order, and the ones @ifname has on
  * the host (bit i: hd_netdev_feature_names[i]). rdma and switchdev are never set. */
 #define HD_NETDEV_FEATURES 14
 extern const char *const hd_netdev_feature_names[HD_NETDEV_FEATURES];
 int hd_netdev_features(const char *ifname, unsigned int *mask);
 
-/* nodedev-caps.c: fill the capability's fields of @dev from its sysfs directory. */
-int hd_nodedev_probe_usb(struct hd_nodedev *dev);
-int hd_nodedev_probe_scsi(struct hd_nodedev *dev);
-int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev);
-int hd_nodedev_probe_net(struct hd_nodedev *dev);
-int hd_nodedev_probe_storage(struct hd_nodedev *dev); /* 0: keep, 1: not a disk, skip */
-int hd_nodedev_probe_system(struct hd_nodedev *dev);
-int hd_nodedev_probe_mdev(struct hd_nodedev *dev);
+/* nodedev-caps.c: fill @props, the capability's fields of @dev (which is being made), from
+ * its sysfs directory. */
+int hd_nodedev_probe_usb(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+int hd_nodedev_probe_scsi(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+int hd_nodedev_probe_net(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+/* 0: keep, 1: not a disk, skip */
+int hd_nodedev_probe_storage(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+int hd_nodedev_probe_system(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+int hd_nodedev_probe_mdev(struct hd_nodedev *dev, struct hd_nodedev_props *props);
+/* Free what @props holds (the device it is in goes). */
+void hd_nodedev_props_clear(struct hd_nodedev_props *props);
 /* Read attribute @attr of @dev's directory; -ENOENT when absent. */
 ssize_t hd_nodedev_read_attr(struct hd_nodedev *dev, const char *attr, char *buf, size_t size);
 /* The same, allocated; *@out stays NULL when the attribute is absent or empty. */

@@ -5,6 +5,57 @@
 
 #include "pci.h"
 
+struct hd_device_ext {
+    /* HD_FILL_PARENT */
+    bool has_parent;
+    struct hd_pci_addr parent;
+    /* HD_FILL_SRIOV */
+    struct hd_pci_addr *virtfns;
+    size_t nvirtfns;
+    int totalvfs, numvfs;
+    /* HD_FILL_EXTRA */
+    int numa_node;
+    bool has_reset;
+    char *reset_methods;
+    char *vfio_cdev;
+};
+
+struct hd_device {
+    /* Ordered for size, not by fill: a listing of 10,000 holds 10,000 of these (128 bytes). */
+    atomic_int refcount;
+    unsigned int filled; /* enum hd_fill bits read so far */
+    struct hd_ctx *ctx;
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    bool has_physfn;          /* HD_FILL_SRIOV, or a listing that found the VF's PF */
+    bool has_driver_override; /* HD_FILL_OVERRIDE: the attribute exists (Linux >= 3.16) */
+    /* HD_FILL_IDENT */
+    uint16_t vendor, device, subsystem_vendor, subsystem_device;
+    uint32_t class;
+    /* HD_FILL_GROUP */
+    int group;
+    /* HD_FILL_CONFIG */
+    int16_t revision, header_type;
+    const char *modalias; /* HD_FILL_IDENT, in ctx->strings */
+    const char *driver;   /* HD_FILL_IDENT, in ctx->strings; NULL: unbound */
+    /* HD_FILL_OVERRIDE (here, not in ext: a listing reads it for every unbound device), in
+     * ctx->strings; NULL: none set */
+    const char *driver_override;
+    /* HD_FILL_NAMES */
+    const char *vendor_name, *product_name; /* in ctx->strings */
+    /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
+     * that a plain listing of 10,000 devices does not carry them (64 bytes a device). */
+    struct hd_device_ext *ext;
+    struct hd_pci_addr physfn; /* with has_physfn */
+    /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
+    int vf_device;
+};
+#define HD_VF_DEVICE_UNREAD (-1)
+#define HD_VF_DEVICE_NONE (-2)
+/* What a listing's memory rests on (BENCHMARKS.md); on 64-bit hosts, where it was measured. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct hd_device) == 128,
+               "a listed device is 128 bytes");
+
 /* An integer attribute within [@min, @max]: 0, -ENOENT, -EINVAL (with the error set). */
 static int hd_device_read_int(struct hd_device *dev, const char *attr, long long min,
                               long long max, int *out);
@@ -38,7 +89,6 @@ static void clear_fields(struct hd_device *dev)
         free(dev->ext->virtfns);
         free(dev->ext->reset_methods);
         free(dev->ext->vfio_cdev);
-        free(dev->ext->sysfs_path);
         free(dev->ext);
         dev->ext = NULL;
     }
@@ -237,13 +287,6 @@ static int fill_parent(struct hd_device *dev)
         return 0; /* a plain directory, not a link: no hierarchy known */
     if (n < 0)
         return n == -ENOENT ? -ENODEV : (int)n;
-    /* Keep "sys/devices/..." for callers that show the path (libvirt's <path>). */
-    free(dev->ext->sysfs_path);
-    prev = strstr(target, "devices/");
-    if (prev != NULL && asprintf(&dev->ext->sysfs_path, "sys/%s", prev) < 0) {
-        dev->ext->sysfs_path = NULL;
-        return -ENOMEM;
-    }
     last = strrchr(target, '/');
     /* The link must lead to this device's own directory: one pointing at another device would
      * have every write meant for this one land on that one. */
@@ -565,6 +608,22 @@ int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again)
         dev->filled |= fillers[i].flag;
     }
     return 0;
+}
+
+const char *hd_device_get_driver_or(const struct hd_device *dev, const char *unbound)
+{
+    return dev->driver != NULL ? dev->driver : unbound;
+}
+
+bool hd_device_has_filled(const struct hd_device *dev, unsigned int fill)
+{
+    return (dev->filled & fill) == fill;
+}
+
+void hd_device_set_listed_group(struct hd_device *dev, int group)
+{
+    dev->group = group;
+    dev->filled |= HD_FILL_GROUP;
 }
 
 HD_EXPORT int hd_device_fill(struct hd_device *dev, unsigned int fill)

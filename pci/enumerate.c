@@ -13,7 +13,7 @@ struct hd_device_list {
 static int cmp_dev(const void *a, const void *b)
 {
     const struct hd_device *x = *(struct hd_device *const *)a, *y = *(struct hd_device *const *)b;
-    return hd_pci_addr_compare(&x->addr, &y->addr);
+    return hd_pci_addr_compare(hd_device_get_addr(x), hd_device_get_addr(y));
 }
 
 /* Which driver each bound device is on, from the drivers' directories: the kernel links every
@@ -158,7 +158,7 @@ static int add_device(void *data, const char *name)
 
 static bool vf_pending(const struct hd_device *dev)
 {
-    return !(dev->filled & HD_FILL_IDENT);
+    return !hd_device_has_filled(dev, HD_FILL_IDENT);
 }
 
 /* The VFs of one PF, found where the kernel puts them: VF i at the PF's routing id + offset +
@@ -167,14 +167,15 @@ static bool vf_pending(const struct hd_device *dev)
 static void map_vfs_of(struct hd_device_list *list, struct hd_device *pf)
 {
     int offset, stride, numvfs;
+    const struct hd_pci_addr *pf_addr = hd_device_get_addr(pf);
     unsigned int rid =
-        (unsigned)pf->addr.bus << 8 | (unsigned)pf->addr.slot << 3 | pf->addr.function;
+        (unsigned)pf_addr->bus << 8 | (unsigned)pf_addr->slot << 3 | pf_addr->function;
 
     if (hd_device_read_vf_layout(pf, &offset, &stride, &numvfs) < 0)
         return;
     for (int i = 0; i < numvfs; i++) {
         unsigned int vf_rid = rid + (unsigned)offset + (unsigned)stride * (unsigned)i;
-        struct hd_pci_addr a = {.domain = pf->addr.domain,
+        struct hd_pci_addr a = {.domain = pf_addr->domain,
                                 .bus = (uint8_t)(vf_rid >> 8),
                                 .slot = (uint8_t)(vf_rid >> 3 & 0x1f),
                                 .function = (uint8_t)(vf_rid & 7)};
@@ -197,7 +198,8 @@ static int finish_devices(struct scan *s)
 
     for (size_t i = 0; i < list->count && s->nvf_pending > 0; i++) {
         struct hd_device *dev = list->devs[i];
-        if (!vf_pending(dev) && !dev->has_physfn && dev->header_type == 0)
+        if (!vf_pending(dev) && hd_device_get_physfn(dev) == NULL &&
+            hd_device_get_header_type(dev) == 0)
             map_vfs_of(list, dev);
     }
     for (size_t i = 0; i < list->count; i++) {
@@ -285,7 +287,7 @@ HD_EXPORT struct hd_device *hd_device_list_find(const struct hd_device_list *lis
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = hd_pci_addr_compare(&list->devs[mid]->addr, addr);
+        int c = hd_pci_addr_compare(hd_device_get_addr(list->devs[mid]), addr);
         if (c == 0)
             return list->devs[mid];
         if (c < 0)

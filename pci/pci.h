@@ -11,55 +11,10 @@
 
 /* ---- device.c ----------------------------------------------------------------------------- */
 
-struct hd_device_ext {
-    /* HD_FILL_PARENT */
-    bool has_parent;
-    struct hd_pci_addr parent;
-    char *sysfs_path; /* "sys/devices/pci0000:00/..." */
-    /* HD_FILL_SRIOV */
-    struct hd_pci_addr *virtfns;
-    size_t nvirtfns;
-    int totalvfs, numvfs;
-    /* HD_FILL_EXTRA */
-    int numa_node;
-    bool has_reset;
-    char *reset_methods;
-    char *vfio_cdev;
-};
-
-struct hd_device {
-    /* Ordered for size, not by fill: a listing of 10,000 holds 10,000 of these (128 bytes). */
-    atomic_int refcount;
-    unsigned int filled; /* enum hd_fill bits read so far */
-    struct hd_ctx *ctx;
-    struct hd_pci_addr addr;
-    char name[HD_PCI_ADDR_BUFSZ];
-    bool has_physfn;          /* HD_FILL_SRIOV, or a listing that found the VF's PF */
-    bool has_driver_override; /* HD_FILL_OVERRIDE: the attribute exists (Linux >= 3.16) */
-    /* HD_FILL_IDENT */
-    uint16_t vendor, device, subsystem_vendor, subsystem_device;
-    uint32_t class;
-    /* HD_FILL_GROUP */
-    int group;
-    /* HD_FILL_CONFIG */
-    int16_t revision, header_type;
-    const char *modalias; /* HD_FILL_IDENT, in ctx->strings */
-    const char *driver;   /* HD_FILL_IDENT, in ctx->strings; NULL: unbound */
-    /* HD_FILL_OVERRIDE (here, not in ext: a listing reads it for every unbound device), in
-     * ctx->strings; NULL: none set */
-    const char *driver_override;
-    /* HD_FILL_NAMES */
-    const char *vendor_name, *product_name; /* in ctx->strings */
-    /* HD_FILL_PARENT, HD_FILL_SRIOV, HD_FILL_EXTRA: allocated when one is first filled, so
-     * that a plain listing of 10,000 devices does not carry them (72 bytes a device). */
-    struct hd_device_ext *ext;
-    struct hd_pci_addr physfn; /* with has_physfn */
-    /* A PF's sriov_vf_device, read when a listing resolves its VFs (hd_device_fill_vf_ids). */
-    int vf_device;
-};
-
-#define HD_VF_DEVICE_UNREAD (-1)
-#define HD_VF_DEVICE_NONE (-2)
+/* A device's fields are device.c's own: the rest of the library reads them through the
+ * public getters (hd_device_get_*) and the internal ones below, and changes them only through
+ * device.c's operations (fills, hd_device_set_listed_group). */
+struct hd_device;
 
 /* A snapshot with nothing read yet. */
 struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr);
@@ -81,6 +36,13 @@ int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
 /* The uevent file's text (cut up in place): DRIVER, PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, MODALIAS
  * into @dev's HD_FILL_IDENT fields. -EINVAL with a message naming the bad line. */
 int hd_device_parse_uevent(struct hd_device *dev, char *buf);
+/* hd_device_get_driver(), or @unbound when it has none. */
+const char *hd_device_get_driver_or(const struct hd_device *dev, const char *unbound);
+/* Whether every one of the @fill fields has been read. */
+bool hd_device_has_filled(const struct hd_device *dev, unsigned int fill);
+/* The kernel listed @dev in IOMMU group @group (a group's devices directory): that is its
+ * HD_FILL_GROUP, without reading its iommu_group link. */
+void hd_device_set_listed_group(struct hd_device *dev, int group);
 /* "sys/bus/pci/devices/<BDF>/<attr>" */
 int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size);
 ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);
@@ -98,6 +60,11 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
                     const char **product_name);
 
 /* ---- mdev.c: mediated devices ------------------------------------------------------------- */
+
+/* struct hd_mdev and struct hd_mdev_info are plain result records, not objects: no references,
+ * no lifetime, nothing to free; the caller owns the memory (on its stack, or an array of
+ * struct hd_mdev_list's) and mdev.c fills it in. So their fields are public to the library,
+ * unlike those of the objects (struct hd_mdev_list, struct hd_mdev_type_list: mdev.c's own). */
 
 /* One mediated device as sysfs shows it. */
 struct hd_mdev {

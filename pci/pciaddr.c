@@ -142,6 +142,7 @@ HD_EXPORT int hd_pci_selector_parse(const char *text, struct hd_pci_selector *se
 HD_EXPORT bool hd_pci_selector_match(const struct hd_pci_selector *sel, const struct hd_device *dev)
 {
     if (sel->kind == HD_SELECTOR_ADDR)
-        return hd_pci_addr_equal(&sel->addr, &dev->addr);
-    return sel->vendor == dev->vendor && sel->device == dev->device;
+        return hd_pci_addr_equal(&sel->addr, hd_device_get_addr(dev));
+    return sel->vendor == hd_device_get_vendor_id(dev) &&
+           sel->device == hd_device_get_device_id(dev);
 }

@@ -45,8 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (hd_device_parse_uevent(dev, s) == 0) {
-        fuzz_sink = dev->vendor + dev->class;
-        if (dev->driver != NULL && !hd_name_valid(dev->driver))
+        const char *driver = hd_device_get_driver(dev);
+        fuzz_sink = hd_device_get_vendor_id(dev) + hd_device_get_class(dev);
+        if (driver != NULL && !hd_name_valid(driver))
             abort(); /* it becomes part of a path */
     } else if (strchr(hd_ctx_last_error(ctx), '\n') != NULL) {
         abort(); /* every error is one line */
