@@ -396,13 +396,6 @@ int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
 
 /* Shared by the engine's operations. */
-struct hd_saved_error { /* the first error's message, kept while cleaning up after it */
-    int err;
-    enum hd_reason reason;
-    char msg[512];
-};
-void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err);
-int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s);
 bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
 /* What the engine reads of a device: everything but names (messages name addresses). */
 #define HD_TXN_FILL (HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES)

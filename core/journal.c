@@ -747,13 +747,13 @@ int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j)
 static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *groups, size_t n)
 {
     struct hd_journal *j = journal_new();
-    char *text = NULL, saved[HD_ERROR_MAX];
-    enum hd_reason reason = hd_ctx_last_reason(ctx);
+    char *text = NULL;
+    struct hd_saved_error saved;
     int found = -1;
 
     if (j == NULL)
         return -1;
-    hd_strlcpy(saved, hd_ctx_last_error(ctx), sizeof(saved));
+    hd_saved_error_save(ctx, &saved, 0);
     hd_strlcpy(j->path, path, sizeof(j->path));
     if (hd_fs_read_alloc(ctx, path, HD_READ_MAX, &text, NULL) == 0)
         parse(ctx, text, j); /* the devices named before the damage count */
@@ -764,7 +764,7 @@ static int damaged_names_group(struct hd_ctx *ctx, const char *path, const int *
         }
     }
     /* Reading it is expected to fail: that is not this call's error. */
-    hd_ctx_restore_error(ctx, saved, reason);
+    hd_saved_error_put_back(ctx, &saved);
     free(text);
     hd_journal_close(j);
     return found;

@@ -37,18 +37,6 @@ int hd_txn_refresh(struct hd_device *dev)
     return hd_device_fill_fields(dev, HD_TXN_FILL, true);
 }
 
-void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err)
-{
-    s->err = err;
-    s->reason = hd_ctx_last_reason(ctx);
-    hd_strlcpy(s->msg, hd_ctx_last_error(ctx), sizeof(s->msg));
-}
-
-int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s)
-{
-    return hd_errr(ctx, s->err, s->reason ? s->reason : HD_REASON_FAILED, "%s", s->msg);
-}
-
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
 {
     struct stat st;

@@ -343,10 +343,22 @@ void hd_ctx_state_check_passed(struct hd_ctx *ctx)
         ctx->state_checked = 2;
 }
 
-void hd_ctx_restore_error(struct hd_ctx *ctx, const char *msg, enum hd_reason reason)
+void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err)
 {
-    hd_strlcpy(ctx->last_error, msg, sizeof(ctx->last_error));
-    ctx->last_reason = reason;
+    s->err = err;
+    s->reason = ctx->last_reason;
+    hd_strlcpy(s->msg, ctx->last_error, sizeof(s->msg));
+}
+
+int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s)
+{
+    return hd_errr(ctx, s->err, s->reason ? s->reason : HD_REASON_FAILED, "%s", s->msg);
+}
+
+void hd_saved_error_put_back(struct hd_ctx *ctx, const struct hd_saved_error *s)
+{
+    hd_strlcpy(ctx->last_error, s->msg, sizeof(ctx->last_error));
+    ctx->last_reason = s->reason;
 }
 
 hd_log_fn hd_ctx_get_log_fn(const struct hd_ctx *ctx)

@@ -58,8 +58,16 @@ void hd_ctx_state_check_end(struct hd_ctx *ctx);
 bool hd_ctx_state_checked(const struct hd_ctx *ctx); /* checked in this window */
 void hd_ctx_state_check_passed(struct hd_ctx *ctx);  /* remembered only inside a window */
 
-/* Put back a last error saved before something expected to fail. */
-void hd_ctx_restore_error(struct hd_ctx *ctx, const char *msg, enum hd_reason reason);
+/* A last error kept aside: the first error's, while cleaning up after it (restore reports it
+ * again, as the call's), or the caller's, around a read expected to fail (put back silently). */
+struct hd_saved_error {
+    int err;
+    enum hd_reason reason;
+    char msg[HD_ERROR_MAX];
+};
+void hd_saved_error_save(struct hd_ctx *ctx, struct hd_saved_error *s, int err);
+int hd_saved_error_restore(struct hd_ctx *ctx, const struct hd_saved_error *s); /* s->err */
+void hd_saved_error_put_back(struct hd_ctx *ctx, const struct hd_saved_error *s);
 
 hd_log_fn hd_ctx_get_log_fn(const struct hd_ctx *ctx);
 

@@ -55,7 +55,7 @@ int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 /* Vendor and product names for these ids; either may come back NULL (unknown or names off).
- * The strings are in ctx->strings and live as long as the context. */
+ * The strings are in the context's string pool and live as long as the context. */
 int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const char **vendor_name,
                     const char **product_name);
 
