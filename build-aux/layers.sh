@@ -87,7 +87,8 @@ libs="shared gateway os pci nodedev core"
         BEGIN { n = split(libs, l, " "); for (i = 1; i <= n; i++) lib[l[i]] = 1 }
         { o = $1; sub(/:$/, "", o); sub("^" prefix, "", o); f = o; sub(/\/.*/, "", f) }
         $3 == "U" { print "U", o, $2; next }
-        $3 ~ /^[TDBR]$/ && (f in lib) { print "D", o, $2 }'
+        # A sanitizer defines symbols of its own ("__odr_asan.NAME", "__asan_*"): not ours.
+        $3 ~ /^[TDBR]$/ && (f in lib) && $2 !~ /^__/ { print "D", o, $2 }'
 } | awk '
     $1 == "X" { exported[$2] = 1; next }
     $1 == "U" { used[$3] = 1; next }
