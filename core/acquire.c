@@ -141,7 +141,8 @@ static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *
     if (r < 0)
         return r;
     if (!hd_device_has_reset(dev)) {
-        hd_info(hd_txn_ctx(t), "%s: no reset method; vfio-pci resets what it can when the VM opens it",
+        hd_info(hd_txn_ctx(t),
+                "%s: no reset method; vfio-pci resets what it can when the VM opens it",
                 hd_device_get_name(dev));
         return 0;
     }

@@ -66,8 +66,8 @@ static int unbind(struct hd_device *dev, const char *driver)
         return hd_err(ctx, r,
                       "%s: unbinding from %s did not finish in %u ms (its remove() "
                       "hangs; see the kernel log); the device is %s%s",
-                      name, driver, hd_ctx_get_timeout_ms(ctx), now[0] ? "still bound to " : "now unbound",
-                      now);
+                      name, driver, hd_ctx_get_timeout_ms(ctx),
+                      now[0] ? "still bound to " : "now unbound", now);
     }
     if (r == -ENODEV && hd_device_read_driver(dev, now, sizeof(now)) == 0 &&
         !driver_is(now, driver))

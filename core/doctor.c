@@ -288,16 +288,16 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
     if (hd_device_get_original_driver(dev, &rec) == 0 && hd_device_get_driver(dev) != NULL &&
         !hd_device_on_stub(dev) && a == NULL)
         add(d, HD_SEVERITY_WARNING, "stale-record", hd_device_get_name(dev),
-            format("remove it: rm %s/%s/drivers/%s", hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx),
-                   hd_device_get_name(dev)),
+            format("remove it: rm %s/%s/drivers/%s", hd_ctx_get_root(ctx),
+                   hd_ctx_get_state_dir(ctx), hd_device_get_name(dev)),
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
             "later reattach would trust it",
             hd_device_get_name(dev), hd_device_get_driver(dev), rec[0] ? rec : "no driver");
     free(rec);
     if (hd_driver_is_stub(ovr) && hd_device_get_driver(dev) != NULL && !hd_device_on_stub(dev))
         add(d, HD_SEVERITY_WARNING, "stale-override", hd_device_get_name(dev),
-            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override", hd_ctx_get_root(ctx),
-                   hd_device_get_name(dev)),
+            format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override",
+                   hd_ctx_get_root(ctx), hd_device_get_name(dev)),
             "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
             "hands it to %s",
             hd_device_get_name(dev), hd_device_get_driver(dev), ovr, ovr);

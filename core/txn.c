@@ -341,8 +341,8 @@ static int hold(struct hd_txn *t)
     int r = hd_journal_hold(t->ctx, t->j);
 
     if (r < 0) {
-        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", hd_ctx_get_root(t->ctx), hd_journal_path(t->j),
-                   strerror(-r));
+        r = hd_err(t->ctx, r, "holding the intent log %s/%s: %s", hd_ctx_get_root(t->ctx),
+                   hd_journal_path(t->j), strerror(-r));
         hd_journal_end(t->ctx, t->j);
         t->j = NULL;
         return r;
@@ -438,8 +438,8 @@ int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
     if (t->dry_run)
         return 0;
     if ((r = hd_journal_defer(t->ctx, t->j, s)) < 0)
-        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(t->ctx), hd_journal_path(t->j),
-                      strerror(-r));
+        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(t->ctx),
+                      hd_journal_path(t->j), strerror(-r));
     return 1;
 }
 

@@ -721,9 +721,9 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
              * stdin, stdout and stderr are closed in one call (Linux 5.9), so every read and
              * write there fails (EBADF) until a file it opens takes the number (the attribute
              * takes 0): the library never prints, so only its own writes go there. Before 5.9
-             * they become the root's O_PATH descriptor, which fails them the same way and holds nothing open.
-             * So goes its log (another thread may have held the log's locks when it was
-             * forked). */
+             * they become the root's O_PATH descriptor, which fails them the same way and
+             * holds nothing open. So goes its log (another thread may have held the log's
+             * locks when it was forked). */
             if (close_stdio() < 0) {
                 dup2(hd_ctx_get_rootfd(ctx), 0);
                 dup2(hd_ctx_get_rootfd(ctx), 1);

@@ -1,4 +1,5 @@
-/* adapters-tree.c - the adapter tests' tree (tests/trees/adapters.spec, materialized), run commands. */
+/* adapters-tree.c - the adapter tests' tree (tests/trees/adapters.spec, materialized) and
+ * running commands on it. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

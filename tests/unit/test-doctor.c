@@ -95,7 +95,8 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
 
 HD_TEST(iommu_off_in_the_firmware)
 {
-    char *root = ah_tree("cpu GenuineIntel\niommu none\ncmdline BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
+    char *root =
+        ah_tree("cpu GenuineIntel\niommu none\ncmdline BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
     struct found f;
 
     ck_assert(find(root, NULL, "no-dmar-table", &f));

@@ -1044,7 +1044,8 @@ HD_TEST(spec_errors_name_file_and_line)
                       "more than totalvfs");
     expect_spec_error("fault sys/x EWHAT\n", "1", "unknown errno");
     expect_spec_error("device 0000:00:02.0 8086:10d3 pcie=no reset=flr\n", "1", "flr needs");
-    expect_spec_error("device 0000:00:02.0 8086:10d3 link-port=2\n", "1", "link-port= needs a link");
+    expect_spec_error("device 0000:00:02.0 8086:10d3 link-port=2\n", "1",
+                      "link-port= needs a link");
     expect_spec_error("device 0000:00:1f.2 8086:3a22\nscsi 0000:00:1f.2 1:0:0:0 size=8\n", "2",
                       "size= needs disk=");
     expect_spec_error("device 0000:00:1f.2 8086:3a22\nscsi 0000:00:1f.2 1:0:0:0\n"

@@ -281,7 +281,8 @@ static int partition_number(const struct device *dev, const struct child *part)
     int n = 0;
 
     for (const struct child *c = dev->children; c <= part; c++)
-        n += c->disk != NULL && strcmp(c->subsystem, "block") == 0 && strcmp(c->disk, part->disk) == 0;
+        n += c->disk != NULL && strcmp(c->subsystem, "block") == 0 &&
+             strcmp(c->disk, part->disk) == 0;
     return n;
 }
 
