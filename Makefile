@@ -372,14 +372,18 @@ fleet-deps:
 	@tests/fleet/fetch-deps.sh $(CURDIR)/build/fleet
 
 # Sanitizer reports go to files: the fake kernel runs as a daemon whose stderr is /dev/null,
-# and a leak it reports at exit would otherwise pass unseen.
+# and a leak it reports at exit would otherwise pass unseen. Each file is named after its
+# program (log_exe_name), so a report says which of the many processes made it.
+# build-aux/lsan.supp: what LeakSanitizer names that is not a leak, each with its reason.
 SAN_LOG     := $(CURDIR)/build/asan/sanitizer
 check-asan:
 	@mkdir -p build/asan && rm -f $(SAN_LOG).*
-	ASAN_OPTIONS=log_path=$(SAN_LOG) UBSAN_OPTIONS=log_path=$(SAN_LOG):print_stacktrace=1 \
+	ASAN_OPTIONS=log_path=$(SAN_LOG):log_exe_name=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/build-aux/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=log_path=$(SAN_LOG):log_exe_name=1:print_stacktrace=1 \
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	        SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' check-unit; \
-	rc=$$?; if ls $(SAN_LOG).* >/dev/null 2>&1; then cat $(SAN_LOG).*; \
+	rc=$$?; if ls $(SAN_LOG).* >/dev/null 2>&1; then tail -n +1 $(SAN_LOG).*; \
 	echo "check-asan: sanitizer reports above" >&2; exit 1; fi; exit $$rc
 
 # Under ThreadSanitizer: the tests that share libhostdev-virt objects among threads (the core
