@@ -1141,7 +1141,70 @@ HD_TEST(iommu_variants)
 }
 END_TEST
 
-/* Devices, drivers and groups of a tree, one line each, for comparing two trees. */
+/* The port number in a device's Link Capabilities (config space), or -1: only where sysfs
+ * states the link (max_link_width), as capture carries it over with link-cap=. */
+static int inventory_link_port(const char *devdir)
+{
+    char path[1024], text[32] = "";
+    unsigned char cfg[256];
+    FILE *f;
+    size_t len = 0;
+
+    snprintf(path, sizeof(path), "%s/max_link_width", devdir);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fgets(text, sizeof(text), f) == NULL)
+            text[0] = '\0';
+        fclose(f);
+    }
+    if (strtol(text, NULL, 10) <= 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/config", devdir);
+    if ((f = fopen(path, "rb")) != NULL) {
+        len = fread(cfg, 1, sizeof(cfg), f);
+        fclose(f);
+    }
+    unsigned int pos = len > 0x34 ? cfg[0x34] : 0;
+    for (int hops = 0; pos >= 0x40 && pos + 15 < len && hops < 48; hops++) {
+        if (cfg[pos] == 0x10)
+            return cfg[pos + 0x0f];
+        pos = cfg[pos + 1];
+    }
+    return -1;
+}
+
+/* A device's network interfaces: name, MAC, up or down (IFF_UP in flags) and a stated speed. */
+static void inventory_nets(FILE *out, const char *devdir)
+{
+    char pattern[1024];
+    glob_t g;
+
+    snprintf(pattern, sizeof(pattern), "%s/net/*", devdir);
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *attrs[] = {"address", "flags", "speed"};
+        char v[3][64];
+        for (int k = 0; k < 3; k++) {
+            char path[1200];
+            FILE *f;
+            snprintf(path, sizeof(path), "%s/%s", g.gl_pathv[i], attrs[k]);
+            v[k][0] = '\0';
+            if ((f = fopen(path, "r")) != NULL) {
+                if (fgets(v[k], sizeof(v[k]), f) == NULL)
+                    v[k][0] = '\0';
+                fclose(f);
+            }
+            v[k][strcspn(v[k], "\n")] = '\0';
+        }
+        long speed = strtol(v[2], NULL, 10);
+        fprintf(out, "  net %s mac=%s %s speed=%ld\n", strrchr(g.gl_pathv[i], '/') + 1, v[0],
+                strtol(v[1], NULL, 16) & 1 ? "up" : "down", speed > 0 ? speed : 0);
+    }
+    globfree(&g);
+}
+
+/* Devices, drivers and groups of a tree, one line each, with each device's link port and its
+ * network interfaces, for comparing two trees. */
 static char *inventory(const char *sysdir)
 {
     char pattern[512];
@@ -1161,9 +1224,11 @@ static char *inventory(const char *sysdir)
             snprintf(link, sizeof(link), "%s/iommu_group", g.gl_pathv[i]);
             if ((n = readlink(link, grp, sizeof(grp) - 1)) > 0)
                 grp[n] = '\0';
-            fprintf(f, "%s %s %s\n", strrchr(g.gl_pathv[i], '/') + 1,
+            fprintf(f, "%s %s %s port %d\n", strrchr(g.gl_pathv[i], '/') + 1,
                     strrchr(drv, '/') ? strrchr(drv, '/') + 1 : "-",
-                    strrchr(grp, '/') ? strrchr(grp, '/') + 1 : "-");
+                    strrchr(grp, '/') ? strrchr(grp, '/') + 1 : "-",
+                    inventory_link_port(g.gl_pathv[i]));
+            inventory_nets(f, g.gl_pathv[i]);
         }
     }
     globfree(&g);
@@ -1171,7 +1236,9 @@ static char *inventory(const char *sysdir)
     return out;
 }
 
-static void capture_and_compare(const char *sysdir, const char *procdir)
+/* Capture @sysdir and @procdir, mount what capture printed, and compare the two inventories;
+ * the spec it printed, or NULL when @spec_out is NULL. */
+static void capture_and_compare_spec(const char *sysdir, const char *procdir, char **spec_out)
 {
     struct fx fx;
     char *spec = NULL;
@@ -1188,21 +1255,56 @@ static void capture_and_compare(const char *sysdir, const char *procdir)
     ck_assert_str_eq(got, want);
     free(got);
     free(want);
-    free(spec);
+    if (spec_out != NULL)
+        *spec_out = spec;
+    else
+        free(spec);
     fx_umount(&fx);
 }
 
-HD_TEST(capture_round_trip)
+static void capture_and_compare(const char *sysdir, const char *procdir)
+{
+    capture_and_compare_spec(sysdir, procdir, NULL);
+}
+
+/* A tree materialized from each spec, captured, mounted from the capture: the same devices,
+ * drivers, groups, link ports and network interfaces; the words that carry the last two are
+ * in the capture (a round trip that dropped them on both sides would compare equal). */
+static const struct {
+    const char *file; /* tests/trees/FILE.spec, or NULL: the text */
+    const char *text;
+    const char *words[4];
+} round_trips[] = {
+    {"server-sriov", NULL, {"net 0000:03:00.0 enp3s0f0 mac=90:e2:ba:00:00:01\n"}},
+    {"adapters", NULL, {" link-port=0", " mac=52:54:00:12:34:56 speed=1000\n"}},
+    {NULL,
+     "iommu intel\n"
+     "driver e1000e ids=8086:1502\n"
+     "device 0000:00:1c.0 8086:3a40 class=060400 secondary=01 link=8GT/s,x4 link-port=3\n"
+     "device 0000:01:00.0 8086:1502 class=020000 driver=e1000e link=2.5GT/s,x1 link-port=7\n"
+     "net 0000:01:00.0 eth1 mac=52:54:00:00:00:01 down speed=100\n",
+     {" link-port=3", " link-port=7", "eth1 mac=52:54:00:00:00:01 down speed=100\n"}},
+};
+
+HD_LOOP_TEST(capture_round_trip, (int)(sizeof(round_trips) / sizeof(round_trips[0])))
 {
     struct fx fx;
     char base[] = "/tmp/hostdev-fx-mat.XXXXXX";
-    char dir[64], sys[80], proc[80], cmd[128];
+    char dir[64], sys[80], proc[80], cmd[128], spec[512], *captured;
 
     ck_assert_ptr_nonnull(mkdtemp(base));
     snprintf(dir, sizeof(dir), "%s/t", base);
-    const char *src = getenv("HOSTDEV_SRCDIR");
-    char spec[512];
-    snprintf(spec, sizeof(spec), "%s/tests/trees/server-sriov.spec", src && *src ? src : ".");
+    if (round_trips[_i].file != NULL) {
+        const char *src = getenv("HOSTDEV_SRCDIR");
+        snprintf(spec, sizeof(spec), "%s/tests/trees/%s.spec", src && *src ? src : ".",
+                 round_trips[_i].file);
+    } else {
+        snprintf(spec, sizeof(spec), "%s/spec", base);
+        FILE *f = fopen(spec, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(round_trips[_i].text, f);
+        ck_assert_int_eq(fclose(f), 0);
+    }
     memset(&fx, 0, sizeof(fx));
     const char *args[] = {"materialize", spec, dir, NULL};
     ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize: %s", fx.error);
@@ -1210,7 +1312,11 @@ HD_TEST(capture_round_trip)
     ck_assert_int_eq(fx_fakesys(&fx, args, NULL), 2);
     snprintf(sys, sizeof(sys), "%s/sys", dir);
     snprintf(proc, sizeof(proc), "%s/proc", dir);
-    capture_and_compare(sys, proc);
+    capture_and_compare_spec(sys, proc, &captured);
+    for (size_t k = 0; k < 4 && round_trips[_i].words[k] != NULL; k++)
+        ck_assert_msg(strstr(captured, round_trips[_i].words[k]) != NULL, "'%s' not in:\n%s",
+                      round_trips[_i].words[k], captured);
+    free(captured);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     ck_assert_int_eq(system(cmd), 0);
 }

@@ -280,30 +280,72 @@ static const char *const port_names[16] = {
     [6] = "downstream", [7] = "pcie-pci-bridge", [9] = "rc-endpoint",
 };
 
-/* The PCIe port type from config space, or -1. */
-static int port_type(const uint8_t *cfg, size_t len)
+/* Where the PCI Express capability starts in config space (the first 16 bytes of it read), or
+ * 0 without one. */
+static unsigned int pcie_cap(const uint8_t *cfg, size_t len)
 {
     unsigned int pos = len > 0x34 ? cfg[0x34] : 0;
 
-    for (int hops = 0; pos >= 0x40 && pos + 3 < len && hops < 48; hops++) {
+    for (int hops = 0; pos >= 0x40 && pos + 15 < len && hops < 48; hops++) {
         if (cfg[pos] == 0x10)
-            return (cfg[pos + 2] >> 4) & 0xf;
+            return pos;
         pos = cfg[pos + 1];
     }
-    return -1;
+    return 0;
 }
 
-static void link_opt(FILE *out, const char *dir, const char *speed, const char *width,
+/* The PCIe port type from config space, or -1. */
+static int port_type(const uint8_t *cfg, size_t len)
+{
+    unsigned int pos = pcie_cap(cfg, len);
+
+    return pos ? (cfg[pos + 2] >> 4) & 0xf : -1;
+}
+
+/* The port number of the Link Capabilities register (bits 31:24), or -1. */
+static int link_port(const uint8_t *cfg, size_t len)
+{
+    unsigned int pos = pcie_cap(cfg, len);
+
+    return pos ? cfg[pos + 0x0c + 3] : -1;
+}
+
+/* key=SPEEDGT/s,xWIDTH from the two attributes; whether it said one. */
+static bool link_opt(FILE *out, const char *dir, const char *speed, const char *width,
                      const char *key)
 {
     char *s = readline_at(dir, speed);
     long w = read_num(dir, width, 10, 0);
+    bool said = false;
 
     if (s && w > 0 && strncmp(s, "Unknown", 7) != 0) {
         s[strcspn(s, " ")] = '\0'; /* "8.0 GT/s PCIe" */
         fprintf(out, " %s=%sGT/s,x%ld", key, s, w);
+        said = true;
     }
     free(s);
+    return said;
+}
+
+/* A network interface: its MAC, whether it is down (IFF_UP clear in flags), its speed in Mb/s
+ * (a down interface's read fails, some drivers say -1: nothing then). */
+static void emit_net(FILE *o, const char *devname, const char *ndir, const char *name)
+{
+    char *idir = xasprintf("%s/%s", ndir, name);
+    char *mac = readline_at(idir, "address");
+    long flags = read_num(idir, "flags", 16, 1);
+    long speed = read_num(idir, "speed", 10, 0);
+
+    fprintf(o, "net %s %s", devname, name);
+    if (mac)
+        fprintf(o, " mac=%s", mac);
+    if (!(flags & 0x1))
+        fprintf(o, " down");
+    if (speed > 0 && speed <= 10000000)
+        fprintf(o, " speed=%ld", speed);
+    fputc('\n', o);
+    free(mac);
+    free(idir);
 }
 
 static void emit_device(struct capture *c, struct cap_dev *cd)
@@ -379,7 +421,11 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
         fprintf(o, " port=%s", port_names[pt]);
     if (pcie) {
         link_opt(o, dir, "current_link_speed", "current_link_width", "link");
-        link_opt(o, dir, "max_link_speed", "max_link_width", "link-cap");
+        /* A port number is the link's: said with link-cap= only (1 is the spec's default). */
+        int port = link_port(cfg, cfglen);
+        if (link_opt(o, dir, "max_link_speed", "max_link_width", "link-cap") && port >= 0 &&
+            port != 1)
+            fprintf(o, " link-port=%d", port);
     }
     long total = read_num(dir, "sriov_totalvfs", 10, 0);
     if (total > 0 && pcie) {
@@ -420,13 +466,8 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
     char *ndir = xasprintf("%s/net", dir);
     size_t nn;
     char **nets = list_dir(ndir, &nn);
-    for (size_t i = 0; i < nn; i++) {
-        char *idir = xasprintf("%s/%s", ndir, nets[i]);
-        char *mac = readline_at(idir, "address");
-        fprintf(o, "net %s %s%s%s\n", cd->name, nets[i], mac ? " mac=" : "", mac ? mac : "");
-        free(mac);
-        free(idir);
-    }
+    for (size_t i = 0; i < nn; i++)
+        emit_net(o, cd->name, ndir, nets[i]);
     free_list(nets, nn);
     free(ndir);
     free(dir);
