@@ -258,42 +258,6 @@ HD_EXPORT bool hd_cmdline_has(const struct hd_cmdline *cl, const char *name)
     return hd_cmdline_get(cl, name, NULL) == 0;
 }
 
-/* lib/kstrtox.c kstrtobool(): only the first one or two characters count. */
-int hd_kstrtobool(const char *s, bool *value)
-{
-    if (s == NULL)
-        return -EINVAL;
-    switch (s[0]) {
-    case 'y':
-    case 'Y':
-    case 't':
-    case 'T':
-    case '1':
-        *value = true;
-        return 0;
-    case 'n':
-    case 'N':
-    case 'f':
-    case 'F':
-    case '0':
-        *value = false;
-        return 0;
-    case 'o':
-    case 'O':
-        if (s[1] == 'n' || s[1] == 'N') {
-            *value = true;
-            return 0;
-        }
-        if (s[1] == 'f' || s[1] == 'F') {
-            *value = false;
-            return 0;
-        }
-        return -EINVAL;
-    default:
-        return -EINVAL;
-    }
-}
-
 HD_EXPORT int hd_cmdline_get_bool(const struct hd_cmdline *cl, const char *name, bool *value)
 {
     const char *v;

@@ -36,8 +36,6 @@ int hd_hwdb_lookup(struct hd_hwdb *hwdb, uint16_t vendor, uint16_t device, char 
 
 /* ---- cmdline.c: words, names, values ------------------------------------------------------- */
 
-/* kstrtobool(): 0 and *value, or -EINVAL (NULL included). */
-int hd_kstrtobool(const char *s, bool *value);
 /* hd_cmdline_new_from_ctx() without leaving a message on the context (for callers to which an
  * unreadable command line is a finding, not a failure). -EILSEQ when it holds a NUL. */
 int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **cmdline);

@@ -46,6 +46,8 @@ int hd_parse_uint(const char *s, int base, unsigned long long max, unsigned long
 int hd_parse_int(const char *s, long long min, long long max, long long *out);
 /* Parse "0x8086" or "8086" as hex up to @max. */
 int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out);
+/* The kernel's kstrtobool() (lib/kstrtox.c): 0 and *value, or -EINVAL (NULL included). */
+int hd_kstrtobool(const char *s, bool *value);
 /* @v in hex, at least @width digits, at @p (not terminated); returns the end. printf's
  * "%0*llx" at a tenth of the cost, for what a listing formats per device. */
 char *hd_put_hex(char *p, unsigned long long v, int width, bool upper);

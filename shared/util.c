@@ -176,6 +176,42 @@ int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out)
     return hd_parse_uint(s, 16, max, out);
 }
 
+/* lib/kstrtox.c kstrtobool(): only the first one or two characters count. */
+int hd_kstrtobool(const char *s, bool *value)
+{
+    if (s == NULL)
+        return -EINVAL;
+    switch (s[0]) {
+    case 'y':
+    case 'Y':
+    case 't':
+    case 'T':
+    case '1':
+        *value = true;
+        return 0;
+    case 'n':
+    case 'N':
+    case 'f':
+    case 'F':
+    case '0':
+        *value = false;
+        return 0;
+    case 'o':
+    case 'O':
+        if (s[1] == 'n' || s[1] == 'N') {
+            *value = true;
+            return 0;
+        }
+        if (s[1] == 'f' || s[1] == 'F') {
+            *value = false;
+            return 0;
+        }
+        return -EINVAL;
+    default:
+        return -EINVAL;
+    }
+}
+
 char *hd_put_hex(char *p, unsigned long long v, int width, bool upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";

@@ -40,6 +40,8 @@
 
 #include <hostdev/hostdev.h>
 
+#include "shared.h"
+
 #define FS_PRINTF(a, b)  __attribute__((format(printf, a, b)))
 #define FS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -166,8 +168,7 @@ struct node *tree_resolve(struct node *root, const char *path);
 /* A number (base prefix allowed), one optional trailing newline. -EINVAL or -ERANGE. */
 int kstrtoul(const char *s, unsigned long *v);
 int kstrtoint(const char *s, int *v);
-/* y/n/1/0/on/off/true/false, first letters decide as in the kernel. */
-int kstrtobool(const char *s, bool *v);
+/* kstrtobool: hd_kstrtobool() (shared/shared.h), the library's own. */
 void show_hex16(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 void show_int(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 void show_const(struct kernel *k, const struct attr *a, void *obj, struct buf *out);

@@ -1,4 +1,5 @@
-/* kstr.c - how the kernel reads values written to attributes (kstrtoul, kstrtoint, kstrtobool). */
+/* kstr.c - how the kernel reads values written to attributes (kstrtoul, kstrtoint; kstrtobool is
+ * shared/'s hd_kstrtobool). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,38 +39,6 @@ int kstrtoint(const char *s, int *v)
         return -ERANGE;
     *v = (int)l;
     return 0;
-}
-
-int kstrtobool(const char *s, bool *v)
-{
-    switch (s[0]) {
-    case 'y':
-    case 'Y':
-    case 't':
-    case 'T':
-    case '1':
-        *v = true;
-        return 0;
-    case 'n':
-    case 'N':
-    case 'f':
-    case 'F':
-    case '0':
-        *v = false;
-        return 0;
-    case 'o':
-    case 'O':
-        if (s[1] == 'n' || s[1] == 'N') {
-            *v = true;
-            return 0;
-        }
-        if (s[1] == 'f' || s[1] == 'F') {
-            *v = false;
-            return 0;
-        }
-        break;
-    }
-    return -EINVAL;
 }
 
 /* Attributes that show one field of their object, at attr->off. */

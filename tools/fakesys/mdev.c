@@ -158,7 +158,7 @@ static int remove_store(struct kernel *k, void *obj, const char *data, size_t le
     size_t i;
 
     (void)len;
-    if (kstrtobool(data, &yes) < 0)
+    if (hd_kstrtobool(data, &yes) < 0)
         return -EINVAL;
     if (!yes)
         return 0;

@@ -108,7 +108,7 @@ static int autoprobe_store(struct kernel *k, void *obj, const char *data, size_t
     struct device *pf = obj;
 
     (void)len;
-    if (kstrtobool(data, &pf->vf_autoprobe) < 0)
+    if (hd_kstrtobool(data, &pf->vf_autoprobe) < 0)
         return -EINVAL;
     return 0;
 }

@@ -125,7 +125,7 @@ static int param_store(struct kernel *k, void *obj, const char *data, size_t len
     (void)len;
     if (is_bool) {
         bool on; /* param_set_bool() */
-        if (kstrtobool(data, &on) < 0)
+        if (hd_kstrtobool(data, &on) < 0)
             return -EINVAL;
         free(*value);
         *value = xstrdup(on ? "Y" : "N");
