@@ -205,8 +205,9 @@ const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 
-/* The host-safety checks of storage and interfaces below sysfs component @name. */
-int hd_host_use_check_below(struct hd_host_use *hu, const char *name);
+/* The host-safety checks of storage and interfaces below sysfs component @component (a USB
+ * device's 1-3, a SCSI device's 2:0:0:0); the reasons call it @label (usb_1_3, scsi_2_0_0_0). */
+int hd_host_use_check_below(struct hd_host_use *hu, const char *component, const char *label);
 
 /* ---- lock.c ------------------------------------------------------------------------------- */
 

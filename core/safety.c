@@ -26,6 +26,7 @@
 struct reasons {
     char buf[1024];
     size_t len;
+    const char *who; /* what the reasons call the device: its BDF, or the name it was given */
 };
 
 static void add_reason(struct reasons *rs, const char *fmt, ...) HD_PRINTF(2, 3);
@@ -327,7 +328,6 @@ static void for_each_mount(struct hd_ctx *ctx, bool (*fn)(void *data, const stru
 }
 
 struct mount_check {
-    const char *bdf;
     struct blocks *bl;
     struct reasons *rs;
 };
@@ -338,14 +338,13 @@ static bool mount_seen(void *data, const struct mount *m)
     struct blockdev *b = block_match(c->bl, m->devnum, m->source);
 
     if (b != NULL) {
-        add_reason(c->rs, "%s backs /dev/%s mounted on %s", c->bdf, b->name, m->mnt);
+        add_reason(c->rs, "%s backs /dev/%s mounted on %s", c->rs->who, b->name, m->mnt);
         b->reported = true;
     }
     return false;
 }
 
-static void check_swaps(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
-                        struct reasons *rs)
+static void check_swaps(struct hd_ctx *ctx, struct blocks *bl, struct reasons *rs)
 {
     char *data = read_lines(ctx, "proc/swaps"), *save = NULL;
     bool header = true;
@@ -363,7 +362,7 @@ static void check_swaps(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
             continue;
         unescape_octal(file);
         if ((b = block_match(bl, NULL, file)) != NULL) {
-            add_reason(rs, "%s backs /dev/%s used as swap", bdf, b->name);
+            add_reason(rs, "%s backs /dev/%s used as swap", rs->who, b->name);
             b->reported = true;
         }
     }
@@ -398,8 +397,7 @@ static bool btrfs_mount_of(const struct mount *m, const void *key)
 
 /* sys/fs/btrfs/UUID exists while that filesystem is mounted; its devices/ lists every member,
  * not only the one mountinfo names. */
-static void check_btrfs(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
-                        struct reasons *rs)
+static void check_btrfs(struct hd_ctx *ctx, struct blocks *bl, struct reasons *rs)
 {
     char **fs, path[HD_PATH_MAX];
     size_t nfs;
@@ -423,7 +421,7 @@ static void check_btrfs(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
             if (b->reported || !names_has(&devs, b->name))
                 continue;
             for_each_mount(ctx, mount_find_fn, &f);
-            add_reason(rs, "%s backs /dev/%s, a device of the btrfs filesystem %s%s", bdf,
+            add_reason(rs, "%s backs /dev/%s, a device of the btrfs filesystem %s%s", rs->who,
                        b->name, f.out[0] ? "mounted on " : fs[i], f.out);
             b->reported = true;
         }
@@ -464,8 +462,7 @@ static bool zfs_pool_of(struct hd_ctx *ctx, const struct blockdev *b, char *pool
 }
 
 /* A vdev of an imported pool (proc/spl/kstat/zfs/POOL) is held by ZFS, mounted or not. */
-static void check_zfs(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
-                      struct reasons *rs)
+static void check_zfs(struct hd_ctx *ctx, struct blocks *bl, struct reasons *rs)
 {
     char pool[128], path[HD_PATH_MAX];
 
@@ -477,7 +474,7 @@ static void check_zfs(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
             hd_fs_exists(ctx, path) != 1)
             continue;
         for_each_mount(ctx, mount_find_fn, &f);
-        add_reason(rs, "%s backs /dev/%s, a device of ZFS pool %s%s%s", bdf, b->name, pool,
+        add_reason(rs, "%s backs /dev/%s, a device of ZFS pool %s%s%s", rs->who, b->name, pool,
                    f.out[0] ? " mounted on " : " (imported)", f.out);
         b->reported = true;
     }
@@ -514,8 +511,7 @@ static bool block_busy(struct hd_ctx *ctx, const struct blockdev *b)
     return fd == -EBUSY;
 }
 
-static void check_exclusive(struct hd_ctx *ctx, const char *bdf, struct blocks *bl,
-                            struct reasons *rs)
+static void check_exclusive(struct hd_ctx *ctx, struct blocks *bl, struct reasons *rs)
 {
     char list[512] = "";
     size_t len = 0, n = 0;
@@ -531,7 +527,7 @@ static void check_exclusive(struct hd_ctx *ctx, const char *bdf, struct blocks *
     if (n > 0)
         add_reason(rs, "%s backs %s, which the kernel reports in use (an exclusive open "
                        "fails: mounted, or held by md, device-mapper, a filesystem or a pool)",
-                   bdf, list);
+                   rs->who, list);
 }
 
 static int check_block(struct hd_host_use *hu, const char *bdf, struct reasons *rs)
@@ -542,14 +538,14 @@ static int check_block(struct hd_host_use *hu, const char *bdf, struct reasons *
     int r = find_block(hu, bdf, &bl);
 
     if (r == 0 && bl.n > 0) {
-        struct mount_check mc = {bdf, &bl, rs};
+        struct mount_check mc = {&bl, rs};
         for_each_mount(ctx, mount_seen, &mc);
-        check_swaps(ctx, bdf, &bl, rs);
-        check_btrfs(ctx, bdf, &bl, rs);
-        check_zfs(ctx, bdf, &bl, rs);
+        check_swaps(ctx, &bl, rs);
+        check_btrfs(ctx, &bl, rs);
+        check_zfs(ctx, &bl, rs);
         /* What reading found is said by name; the kernel's verdict covers the rest. */
         if (rs->len == before)
-            check_exclusive(ctx, bdf, &bl, rs);
+            check_exclusive(ctx, &bl, rs);
     }
     blocks_free(&bl);
     return r;
@@ -1100,10 +1096,10 @@ static int check_net(struct hd_host_use *hu, const char *bdf, struct reasons *rs
             break;
         }
         if ((what = netuse_get(hu->use, ifname)) != 0)
-            add_reason(rs, "%s: %s is up with %s", bdf, ifname, use_words(what));
+            add_reason(rs, "%s: %s is up with %s", rs->who, ifname, use_words(what));
         for (size_t k = 1; k < up.n; k++) {
             if ((what = netuse_get(hu->use, up.v[k])) != 0 && net_up(ctx, up.v[k]))
-                add_reason(rs, "%s: %s is under %s, which is up with %s", bdf, ifname,
+                add_reason(rs, "%s: %s is under %s, which is up with %s", rs->who, ifname,
                            up.v[k], use_words(what));
         }
         names_free(&up);
@@ -1158,7 +1154,7 @@ static int check_mdev(struct hd_host_use *hu, const char *bdf, struct reasons *r
     for (size_t i = 0; i < hd_mdev_list_count(hu->mdevs); i++) {
         if (strcmp(hd_mdev_list_get_parent(hu->mdevs, i), bdf) == 0)
             add_reason(rs, "%s is the parent of mediated device %s (leaving its driver removes "
-                       "it, out from under any VM using it)", bdf,
+                       "it, out from under any VM using it)", rs->who,
                        hd_mdev_list_get_uuid(hu->mdevs, i));
     }
     return 0;
@@ -1212,6 +1208,7 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
         return -EINVAL;
     rs.buf[0] = '\0';
     name = hd_device_get_name(dev);
+    rs.who = name;
     if ((r = check_block(hu, name, &rs)) < 0 || (r = check_net(hu, name, &rs)) < 0 ||
         (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, name, &rs)) < 0)
         return hd_err(hd_device_get_ctx(dev), r, "%s: cannot tell whether the host uses it", name);
@@ -1220,14 +1217,15 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
     return 0;
 }
 
-int hd_host_use_check_below(struct hd_host_use *hu, const char *component)
+int hd_host_use_check_below(struct hd_host_use *hu, const char *component,
+                            const char *label)
 {
-    struct reasons rs = {.len = 0};
+    struct reasons rs = {.len = 0, .who = label};
     int r;
 
     rs.buf[0] = '\0';
     if ((r = check_block(hu, component, &rs)) < 0 || (r = check_net(hu, component, &rs)) < 0)
-        return hd_err(hu->ctx, r, "%s: cannot tell whether the host uses it", component);
+        return hd_err(hu->ctx, r, "%s: cannot tell whether the host uses it", label);
     if (rs.len > 0)
         return hd_err(hu->ctx, -EBUSY, "%s", rs.buf);
     return 0;

@@ -193,7 +193,7 @@ int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
     if (*hu == NULL && (r = hd_host_use_new(ctx, hu)) < 0)
         return r;
     /* Storage or a network interface below it, by its place in sysfs. */
-    if ((r = hd_host_use_check_below(*hu, t->sysname)) == -EBUSY)
+    if ((r = hd_host_use_check_below(*hu, t->sysname, t->name)) == -EBUSY)
         return hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE);
     return r;
 }

@@ -155,9 +155,9 @@ HD_TEST(refusals)
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_1")), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "is a keyboard"));
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_3")), -EBUSY);
-    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "/dev/sda mounted on /media/stick"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "usb_1_3 backs /dev/sda mounted on /media/stick"));
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("scsi_2_0_0_0")), -EBUSY);
-    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "/dev/sdc mounted on /srv"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "scsi_2_0_0_0 backs /dev/sdc mounted on /srv"));
     /* All or nothing: a free device with a refused one is refused. */
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb_1_4", "usb_1_3")), -EBUSY);
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", 0, NAMES("usb:46f4:0001")), -EINVAL);
@@ -304,7 +304,7 @@ HD_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "show usb:0627:0001"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "usb_1_1 is a keyboard"));
     ck_assert_int_eq(eng_run(&e, "--json show scsi_2_0_0_0"), 0);
-    ck_assert_ptr_nonnull(strstr(e.out, "\"host_use\": \"2:0:0:0 backs /dev/sdc mounted on /srv"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"host_use\": \"scsi_2_0_0_0 backs /dev/sdc mounted on /srv"));
     ck_assert_int_eq(eng_run(&e, "show usb_8_8"), 2);
     /* Refusals: exit 1 with the reason; bad names exit 2. */
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 usb_1_1"), 1);
