@@ -76,6 +76,12 @@ void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op)
     (void)t;
     json_key(j, "steps");
     json_begin_array(j);
+    tool_op_json_step_objects(j, op);
+    json_end_array(j);
+}
+
+void tool_op_json_step_objects(struct json *j, const struct hd_op *op)
+{
     for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
         json_begin_object(j);
         json_kv_string(j, "action", hd_op_step_get_action(op, i));
@@ -87,7 +93,6 @@ void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op)
         json_kv_string(j, "state", state_names[hd_op_step_get_state(op, i)]);
         json_end_object(j);
     }
-    json_end_array(j);
 }
 
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)

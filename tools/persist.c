@@ -18,8 +18,9 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
     return EXIT_DONE;
 }
 
-/* Apply @e to the devices it selects now; an address that is not there is bad input. */
-static int apply(struct tool *t, const struct hd_reserve_entry *e)
+/* Apply @e to the devices it selects now; an address that is not there is bad input. The
+ * operations run are kept in @keep for the JSON document. */
+static int apply(struct tool *t, const struct hd_reserve_entry *e, struct reserve_ops *keep)
 {
     struct hd_device_list *list;
     size_t found = 0;
@@ -34,9 +35,9 @@ static int apply(struct tool *t, const struct hd_reserve_entry *e)
             continue;
         found++;
         if (e->numvfs >= 0)
-            code = reserve_numvfs(t, dev, e);
+            code = reserve_numvfs(t, dev, e, keep);
         if (code == EXIT_DONE && e->driver != NULL)
-            code = reserve_device(t, dev, e);
+            code = reserve_device(t, dev, e, keep);
     }
     hd_device_list_unref(list);
     if (found == 0 && e->sel.kind == HD_SELECTOR_ADDR) {
@@ -114,33 +115,45 @@ static int run_persist(struct tool *t, int argc, char **argv)
     if (e.driver == NULL && e.numvfs < 0)
         e.driver = chosen;
     /* Applied first: a reservation that cannot work now is not written for the next boot. */
-    if (!no_apply && (code = apply(t, &e)) != EXIT_DONE)
+    struct reserve_ops ops = {0};
+    if (!no_apply && (code = apply(t, &e, tool_json(t) ? &ops : NULL)) != EXIT_DONE) {
+        reserve_ops_free(&ops);
         return code;
-    if (t->dry_run) { /* the plan printed by apply() is all: no file either */
-        if (hd_reserve_entry_format(&e, &line) == 0 && !tool_json(t))
-            printf("dry run: would persist %s\n", line);
-        free(line);
-        return EXIT_DONE;
     }
+    /* Under --dry-run the plan printed by apply() is all: no file either. */
     hd_ctx_clear_error(t->ctx);
-    if ((r = hd_reserve_persist(t->ctx, &e)) < 0)
+    if (!t->dry_run && (r = hd_reserve_persist(t->ctx, &e)) < 0) {
+        reserve_ops_free(&ops);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
-    if (hd_reserve_entry_format(&e, &line) == 0 && !tool_json(t)) {
-        printf("persisted: %s\n", line);
-    } else if (line != NULL) {
+    }
+    if (hd_reserve_entry_format(&e, &line) < 0) {
+        reserve_ops_free(&ops);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    if (tool_json(t)) {
+        /* One document: what was (or would be) written, and the steps that applied it. */
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);
+        json_kv_string(&j, "operation", "persist");
+        json_kv_bool(&j, "dry_run", t->dry_run);
         json_kv_string(&j, "persisted", line);
+        reserve_ops_json(&j, &ops);
         json_end_object(&j);
         json_finish(&j);
+    } else {
+        printf(t->dry_run ? "dry run: would persist %s\n" : "persisted: %s\n", line);
     }
+    reserve_ops_free(&ops);
     free(line);
     return EXIT_DONE;
 }
 
-/* Give back the devices @sel selected, unless another source still reserves them. */
-static int release(struct tool *t, const struct hd_pci_selector *sel)
+/* Give back the devices @sel selected, unless another source still reserves them. The
+ * operations run are kept in @keep (JSON), and so are the entries that still reserve a device
+ * (@still_json: "still_reserved" of the document @j, when given). */
+static int release(struct tool *t, const struct hd_pci_selector *sel, struct reserve_ops *keep,
+                   struct json *still_json)
 {
     struct hd_reserve_config *config = NULL;
     struct hd_device_list *list;
@@ -168,10 +181,29 @@ static int release(struct tool *t, const struct hd_pci_selector *sel)
                 r = hd_op_run(op);
             if (r < 0)
                 code = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
-            else
+            else if (keep == NULL)
                 tool_op_print(t, op, "unpersist", false);
+            else if ((code = reserve_ops_keep(t, keep, op)) == EXIT_DONE)
+                op = NULL; /* kept */
             hd_op_unref(op);
         }
+    }
+    if (still_json != NULL && code == EXIT_DONE) {
+        json_key(still_json, "still_reserved");
+        json_begin_array(still_json);
+        for (size_t i = 0; i < hd_device_list_count(list); i++) {
+            struct hd_device *dev = hd_device_list_get(list, i);
+            const struct hd_reserve_entry *still = hd_reserve_config_match(config, dev);
+            if (still == NULL || !hd_pci_selector_match(sel, dev))
+                continue;
+            json_begin_object(still_json);
+            json_kv_string(still_json, "device", hd_device_get_name(dev));
+            json_kv_string(still_json, "driver", still->driver);
+            json_kv_string(still_json, "file", still->file);
+            json_kv_int_or_null(still_json, "line", still->line, still->line > 0);
+            json_end_object(still_json);
+        }
+        json_end_array(still_json);
     }
     hd_device_list_unref(list);
     hd_reserve_config_unref(config);
@@ -209,30 +241,41 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         hd_pci_addr_format(&sel.addr, name);
     else
         snprintf(name, sizeof(name), "%04x:%04x", sel.vendor, sel.device);
-    if (t->dry_run) {
-        if (!tool_json(t))
-            printf("dry run: would unpersist %s%s\n", name,
-                   no_apply ? "" : " and give the device back to the host");
+    if (t->dry_run && !tool_json(t)) {
+        printf("dry run: would unpersist %s%s\n", name,
+               no_apply ? "" : " and give the device back to the host");
         return EXIT_DONE;
     }
-    hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_unpersist(t->ctx, &sel);
-    if (r == -ENOENT)
-        return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)",
-                          name);
-    if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
-    if (!tool_json(t))
-        printf("unpersisted: %s\n", name);
-    else {
-        struct json j;
-        json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "unpersisted", name);
-        json_end_object(&j);
-        json_finish(&j);
+    if (!t->dry_run) {
+        hd_ctx_clear_error(t->ctx);
+        r = hd_reserve_unpersist(t->ctx, &sel);
+        if (r == -ENOENT)
+            return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)",
+                              name);
+        if (r < 0)
+            return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
     }
-    return no_apply ? EXIT_DONE : release(t, &sel);
+    if (!tool_json(t)) {
+        printf("unpersisted: %s\n", name);
+        return no_apply ? EXIT_DONE : release(t, &sel, NULL, NULL);
+    }
+    /* One document: the entry removed and the steps that gave the devices back (none asked
+     * for under --no-apply; none run under --dry-run, which only says whether they would be). */
+    struct reserve_ops ops = {0};
+    struct json j;
+    json_init(&j, stdout, 2);
+    json_begin_object(&j);
+    json_kv_string(&j, "operation", "unpersist");
+    json_kv_bool(&j, "dry_run", t->dry_run);
+    json_kv_string(&j, "unpersisted", name);
+    json_kv_bool(&j, "give_back", !no_apply);
+    code = t->dry_run || no_apply ? EXIT_DONE : release(t, &sel, &ops, &j);
+    if (!t->dry_run)
+        reserve_ops_json(&j, &ops);
+    json_end_object(&j);
+    json_finish(&j);
+    reserve_ops_free(&ops);
+    return code;
 }
 
 static int run_persisted(struct tool *t, int argc, char **argv)

@@ -52,7 +52,48 @@ static int run_one(struct tool *t, struct hd_device *dev, enum hd_op_kind kind,
     return EXIT_DONE;
 }
 
-int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
+int reserve_ops_keep(struct tool *t, struct reserve_ops *ops, struct hd_op *op)
+{
+    struct hd_op **v = realloc(ops->v, (ops->n + 1) * sizeof(*v));
+
+    if (v == NULL) {
+        hd_op_unref(op);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    ops->v = v;
+    ops->v[ops->n++] = op;
+    return EXIT_DONE;
+}
+
+void reserve_ops_json(struct json *j, const struct reserve_ops *ops)
+{
+    json_key(j, "steps");
+    json_begin_array(j);
+    for (size_t i = 0; i < ops->n; i++)
+        tool_op_json_step_objects(j, ops->v[i]);
+    json_end_array(j);
+}
+
+void reserve_ops_free(struct reserve_ops *ops)
+{
+    for (size_t i = 0; i < ops->n; i++)
+        hd_op_unref(ops->v[i]);
+    free(ops->v);
+    ops->v = NULL;
+    ops->n = 0;
+}
+
+/* The operation done: kept for the caller's JSON, or dropped. */
+static int keep_or_drop(struct tool *t, struct reserve_ops *keep, struct hd_op *op, int code)
+{
+    if (keep != NULL && op != NULL)
+        return reserve_ops_keep(t, keep, op) == EXIT_DONE ? code : EXIT_FAILED;
+    hd_op_unref(op);
+    return code;
+}
+
+int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e,
+                   struct reserve_ops *keep)
 {
     char where[512];
     struct hd_op *op;
@@ -72,11 +113,11 @@ int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserv
                                                 ? "unbound" : hd_op_step_get_from(op, i),
                    e->driver, w);
     }
-    hd_op_unref(op);
-    return code;
+    return keep_or_drop(t, keep, op, code);
 }
 
-int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e)
+int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e,
+                   struct reserve_ops *keep)
 {
     char where[512];
     struct hd_op *op;
@@ -96,8 +137,7 @@ int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserv
         printf("%s%s: %d virtual functions (was %d; %s)\n", t->dry_run ? "  " : "",
                hd_device_get_name(dev), e->numvfs,
                hd_op_get_previous_numvfs(op), source(e, where, sizeof(where)));
-    hd_op_unref(op);
-    return code;
+    return keep_or_drop(t, keep, op, code);
 }
 
 static void json_device(struct json *j, struct hd_device *dev, const char *action)
@@ -157,13 +197,13 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     if ((code = tool_open_device(t, slot, &dev)) != EXIT_DONE)
         return code;
     if (strcmp(action, "add") == 0 && (e = hd_reserve_config_match(config, dev)) != NULL)
-        code = reserve_device(t, dev, e);
+        code = reserve_device(t, dev, e, NULL);
     /* A PF's VFs once its driver is bound: on "bind", and on "add" of a PF that has one
      * already. udev's coldplug replays only "add" events, so a PF whose driver bound before
      * udev started (in the initramfs, or built in) never sends a "bind" udev sees. */
     if (code == EXIT_DONE && (e = hd_reserve_config_match_numvfs(config, dev)) != NULL &&
         (strcmp(action, "bind") == 0 || hd_device_get_driver(dev) != NULL))
-        code = reserve_numvfs(t, dev, e);
+        code = reserve_numvfs(t, dev, e, NULL);
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
@@ -255,7 +295,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
         struct hd_device *dev;
         if (e->numvfs < 0 || hd_device_open(t->ctx, &e->sel.addr, &dev) < 0)
             continue;
-        if (hd_reserve_config_match_numvfs(config, dev) == e && reserve_numvfs(t, dev, e))
+        if (hd_reserve_config_match_numvfs(config, dev) == e && reserve_numvfs(t, dev, e, NULL))
             code = EXIT_FAILED;
         hd_device_unref(dev);
     }
@@ -271,7 +311,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
         const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
         if (e == NULL)
             continue;
-        if (reserve_device(t, dev, e) != EXIT_DONE)
+        if (reserve_device(t, dev, e, NULL) != EXIT_DONE)
             code = EXIT_FAILED;
         if (tool_json(t))
             json_device(&j, dev, "reserve");

@@ -108,6 +108,28 @@ int at_run(const char *cmd, char **out, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+void at_json_check(const char *text, bool per_line)
+{
+    char path[] = "/tmp/hostdev-json-XXXXXX", cmd[256];
+    int fd = mkstemp(path);
+    FILE *f;
+    char *o = NULL, *x = NULL;
+
+    ck_assert(fd >= 0);
+    f = fdopen(fd, "w");
+    ck_assert(f != NULL);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; %s' %s",
+             per_line ? "[json.loads(l) for l in open(sys.argv[1])]"
+                      : "json.load(open(sys.argv[1]))",
+             path);
+    ck_assert_msg(at_run(cmd, &o, &x) == 0, "invalid JSON (%s): %s", x, text);
+    free(o);
+    free(x);
+    unlink(path);
+}
+
 const char *at_build_dir(void)
 {
     const char *b = getenv("HOSTDEV_BUILD");

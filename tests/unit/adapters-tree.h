@@ -25,6 +25,9 @@ void at_sample(const char *root);
 /* Run @cmd with sh -c; *@out (may be NULL) gets stdout, *@err stderr (allocated). Returns
  * the exit status. */
 int at_run(const char *cmd, char **out, char **err);
+/* Fail the test unless @text is one JSON document or, with @per_line, one JSON value on every
+ * line (python3's json module says). */
+void at_json_check(const char *text, bool per_line);
 /* Whether @hostdevs (<hostdev> elements) in a minimal domain, written as @dir/dom.xml, pass
  * xmllint against libvirt's domain.rng. */
 bool at_domain_validates(const char *dir, const char *hostdevs);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapters-tree.h"
 #include "engine.h"
@@ -230,6 +231,52 @@ HD_TEST(persist_round_trip)
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
     ck_assert_str_eq(err, "hostdev unpersist: " NIC " is not persisted (see hostdev "
                           "persisted)\n");
+}
+END_TEST
+
+/* Under --json, persist and unpersist print one document each, --dry-run too: what is (or
+ * would be) written or removed, the steps that applied it, and what still reserves a device. */
+HD_TEST(persist_json_is_one_document)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("--json persist 03:00.0 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"operation\": \"persist\",\n  \"dry_run\": true,\n  \"persisted\": \"" NIC
+               " vfio-pci\"");
+    ck_out_has("\"action\": \"detach\",\n      \"device\": \"" NIC "\",\n      \"from\": "
+               "\"e1000e\",\n      \"to\": \"vfio-pci\",\n      \"state\": \"planned\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+
+    ck_assert_int_eq(hd("--json persist 03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"dry_run\": false,\n  \"persisted\": \"" NIC " vfio-pci\"");
+    ck_out_has("\"to\": \"vfio-pci\",\n      \"state\": \"done\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+
+    /* Another file reserves it too: unpersist removes the entry and leaves the device. */
+    conf("keep.conf", NIC "\n");
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"unpersisted\": \"" NIC "\",\n  \"give_back\": true");
+    ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"" NIC "\",\n      "
+               "\"driver\": \"vfio-pci\",\n      \"file\": \"etc/hostdev.d/keep.conf\"");
+    ck_out_has("\"steps\": []");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/keep.conf")), 0);
+
+    ck_assert_int_eq(hd("--json persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"dry_run\": true,\n  \"unpersisted\": \"" NIC "\"");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"still_reserved\": []");
+    ck_out_has("\"action\": \"reattach\",\n      \"device\": \"" NIC "\",\n      \"from\": "
+               "\"vfio-pci\",\n      \"to\": \"e1000e\",\n      \"state\": \"done\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
 }
 END_TEST
 

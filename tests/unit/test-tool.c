@@ -36,21 +36,7 @@ static void one_line_error(const char *needle)
 /* The output is one JSON document, or with @per_line one JSON value on every line. */
 static void json_check(bool per_line)
 {
-    char path[] = "/tmp/hostdev-json-XXXXXX", cmd[256];
-    int fd = mkstemp(path);
-    FILE *f = fdopen(fd, "w");
-    char *o = NULL, *x = NULL;
-
-    fputs(out, f);
-    fclose(f);
-    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; %s' %s",
-             per_line ? "[json.loads(l) for l in open(sys.argv[1])]"
-                      : "json.load(open(sys.argv[1]))",
-             path);
-    ck_assert_msg(at_run(cmd, &o, &x) == 0, "invalid JSON (%s): %s", x, out);
-    free(o);
-    free(x);
-    unlink(path);
+    at_json_check(out, per_line);
 }
 
 static void json_parses(void)
