@@ -132,10 +132,14 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((sw = iommu_switch(t, &vendor)) != NULL)
         add(&p, strdup(sw));
-    if (vendor == HD_IOMMU_VENDOR_UNKNOWN)
-        fprintf(stderr, "hostdev cmdline: warning: cannot tell the IOMMU's vendor; on Intel "
-                        "add %s too (see hostdev iommu)\n",
-                hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL));
+    /* Said on stderr, or under --json in the document's "warnings". */
+    char *warnings[2];
+    size_t nwarnings = 0;
+    if (vendor == HD_IOMMU_VENDOR_UNKNOWN &&
+        asprintf(&warnings[nwarnings], "cannot tell the IOMMU's vendor; on Intel add %s too "
+                 "(see hostdev iommu)",
+                 hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)) > 0)
+        nwarnings++;
     add(&p, strdup(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, vendor)));
     if (reserve) {
         add(&p, reserve_param(devs, n));
@@ -144,13 +148,19 @@ static int run(struct tool *t, int argc, char **argv)
     } else {
         add(&p, ids_param(t, stub, devs, n, all, &others, &nothers));
     }
-    if (nothers > 0) {
-        fprintf(stderr, "hostdev cmdline: warning: %s.ids= also takes", stub);
+    size_t wlen = 0;
+    FILE *w = nothers > 0 ? open_memstream(&warnings[nwarnings], &wlen) : NULL;
+    if (w != NULL) {
+        fprintf(w, "%s.ids= also takes", stub);
         for (size_t i = 0; i < nothers; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", others[i] ? others[i] : "?");
-        fprintf(stderr, " (same ids, not asked for); 'hostdev cmdline --reserve' names only "
-                        "the devices given\n");
+            fprintf(w, "%s %s", i ? "," : "", others[i] ? others[i] : "?");
+        fprintf(w, " (same ids, not asked for); 'hostdev cmdline --reserve' names only the "
+                   "devices given");
+        if (fclose(w) == 0)
+            nwarnings++;
     }
+    for (size_t i = 0; i < nwarnings && !tool_json(t); i++)
+        fprintf(stderr, "hostdev cmdline: warning: %s\n", warnings[i]);
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
@@ -166,6 +176,11 @@ static int run(struct tool *t, int argc, char **argv)
         for (size_t i = 0; i < nothers; i++)
             json_string(&j, others[i]);
         json_end_array(&j);
+        json_key(&j, "warnings");
+        json_begin_array(&j);
+        for (size_t i = 0; i < nwarnings; i++)
+            json_string(&j, warnings[i]);
+        json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);
     } else {
@@ -175,6 +190,8 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < p.n; i++)
         free(p.words[i]);
+    for (size_t i = 0; i < nwarnings; i++)
+        free(warnings[i]);
     for (size_t i = 0; i < nothers; i++)
         free(others[i]);
     free(others);

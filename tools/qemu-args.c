@@ -141,6 +141,18 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
     return EXIT_DONE;
 }
 
+/* Whether @dev (NULL: not a PCI device) is off vfio-pci, said in @buf: a VM would fail. */
+static bool not_on_vfio(struct hd_device *dev, char *buf, size_t size)
+{
+    if (dev == NULL || hd_driver_is_vfio(hd_device_get_driver(dev)))
+        return false;
+    snprintf(buf, size, "%s is not on vfio-pci (it is %s): run 'hostdev detach %s' before "
+             "starting the VM", hd_device_get_name(dev),
+             hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound",
+             hd_device_get_name(dev));
+    return true;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"cloud-hypervisor", no_argument, NULL, 'C'},
@@ -226,14 +238,10 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free_any(devs, others, n);
         return r;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (devs[i] != NULL && !hd_driver_is_vfio(hd_device_get_driver(devs[i])))
-            fprintf(stderr,
-                    "%s qemu-args: warning: %s is not on vfio-pci (it is %s): run "
-                    "'hostdev detach %s' before starting the VM\n",
-                    t->prog, hd_device_get_name(devs[i]),
-                    hd_device_get_driver(devs[i]) ? hd_device_get_driver(devs[i]) : "unbound",
-                    hd_device_get_name(devs[i]));
+    char warning[256];
+    for (size_t i = 0; i < n && !tool_json(t); i++) {
+        if (not_on_vfio(devs[i], warning, sizeof(warning)))
+            fprintf(stderr, "%s qemu-args: warning: %s\n", t->prog, warning);
     }
     struct json j;
     if (tool_json(t)) {
@@ -248,6 +256,14 @@ static int run(struct tool *t, int argc, char **argv)
     else
         print_qemu(t, &j, devs, others, n, &vo, places);
     if (tool_json(t)) {
+        json_end_array(&j);
+        /* Under --json the warnings are the document's, not lines on stderr. */
+        json_key(&j, "warnings");
+        json_begin_array(&j);
+        for (size_t i = 0; i < n; i++) {
+            if (not_on_vfio(devs[i], warning, sizeof(warning)))
+                json_string(&j, warning);
+        }
         json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);

@@ -144,6 +144,14 @@ HD_TEST(qemu_args)
     ck_assert_ptr_nonnull(strstr(err, "0000:00:19.0 is not on vfio-pci (it is e1000e)"));
     free(out);
     free(err);
+    /* Under --json the warning is the document's: nothing on stderr. */
+    ck_assert_int_eq(hostdev("--json qemu-args 06:12.5 00:19.0", &out, &err), 0);
+    at_json_check(out, false);
+    ck_assert_ptr_nonnull(strstr(out, "\"warnings\": [\n    \"0000:00:19.0 is not on vfio-pci (it "
+                                      "is e1000e): run 'hostdev detach 0000:00:19.0'"));
+    ck_assert_str_eq(err, "");
+    free(out);
+    free(err);
     /* The kernel's VFIO device cdev: QEMU goes through iommufd. */
     at_file(root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/dev", "511:0\n");
     ck_assert_int_eq(hostdev("qemu-args 06:12.5", &out, NULL), 0);

@@ -346,8 +346,13 @@ HD_TEST(cmdline_intel_amd_and_twins)
                           "names only the devices given\n");
     ck_assert_int_eq(hd("cmdline 03:00.0 04:00.0 05:00.0"), 0);
     ck_assert_str_eq(err, "");
+    /* Under --json the warning is the document's: nothing on stderr. */
     ck_assert_int_eq(hd("--json cmdline 03:00.0"), 0);
+    at_json_check(out, false);
     ck_out_has("\"also_matched\": [");
     ck_out_has("\"0000:05:00.0\"");
+    ck_out_has("\"warnings\": [\n    \"vfio-pci.ids= also takes 0000:04:00.0, 0000:05:00.0 (same "
+               "ids, not asked for)");
+    ck_assert_str_eq(err, "");
 }
 END_TEST
