@@ -229,20 +229,22 @@ HD_EXPORT bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list 
 HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type,
                              const char *uuid, bool autostart)
 {
-    char dir[HD_PATH_MAX], id[37], text[256];
+    char dir[HD_PATH_MAX], id[37], text[256], canon[HD_DRIVER_NAME_MAX];
     int r;
 
-    if (parent == NULL || !hd_name_valid(parent) || strlen(parent) >= HD_DRIVER_NAME_MAX ||
-        type == NULL || !hd_name_valid(type) || strlen(type) >= HD_DRIVER_NAME_MAX)
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device %s",
-                       parent && hd_name_valid(parent) ? (type ? type : "") : (parent ? parent : ""),
-                       parent && hd_name_valid(parent) ? "type" : "parent");
+    /* mdevctl's directory is the parent as sysfs names it: 00:02.0 is 0000:00:02.0 there. */
+    if (hd_mdev_parent_name(parent, canon) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device parent",
+                       parent ? parent : "");
+    if (type == NULL || !hd_name_valid(type) || strlen(type) >= HD_DRIVER_NAME_MAX)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device type",
+                       type ? type : "");
     if (uuid == NULL || hd_mdev_uuid_parse(uuid, id) < 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid ? uuid : "");
     /* mdevctl's layout and words: either tool starts what the other defined. */
     snprintf(text, sizeof(text), "{\n  \"mdev_type\": \"%s\",\n  \"start\": \"%s\",\n"
              "  \"attrs\": []\n}\n", type, autostart ? "auto" : "manual");
-    if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", parent)) < 0 ||
+    if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", canon)) < 0 ||
         (r = hd_record_put(ctx, dir, id, text, 0644)) < 0)
         return hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), dir, id, strerror(-r));
     return 0;

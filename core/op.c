@@ -202,19 +202,22 @@ HD_EXPORT int hd_op_set_mdev(struct hd_op *op, const char *parent, const char *t
                              const char *uuid)
 {
     struct hd_op_request *req = &op->req;
+    char canon[HD_DRIVER_NAME_MAX] = "";
     int r;
 
-    if ((parent != NULL && (!hd_name_valid(parent) || strlen(parent) >= sizeof(req->mdev_parent))) ||
-        (type != NULL && (!hd_name_valid(type) || strlen(type) >= sizeof(req->mdev_type))))
-        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device %s",
-                       parent != NULL && !hd_name_valid(parent) ? parent : type ? type : "",
-                       parent != NULL && !hd_name_valid(parent) ? "parent" : "type");
+    /* The parent as sysfs names it: 00:02.0 is 0000:00:02.0 there. */
+    if (parent != NULL && hd_mdev_parent_name(parent, canon) < 0)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device "
+                       "parent", parent);
+    if (type != NULL && (!hd_name_valid(type) || strlen(type) >= sizeof(req->mdev_type)))
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device type",
+                       type);
     if (uuid != NULL && hd_mdev_uuid_parse(uuid, req->mdev_uuid) < 0)
         return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID "
                        "(8-4-4-4-12 hex digits, or mdev_ with '_' for '-')", uuid);
     if (uuid == NULL && (r = hd_mdev_uuid_new(req->mdev_uuid)) < 0)
         return hd_err(op->ctx, r, "no random UUID: %s", strerror(-r));
-    hd_strlcpy(req->mdev_parent, parent ? parent : "", sizeof(req->mdev_parent));
+    hd_strlcpy(req->mdev_parent, canon, sizeof(req->mdev_parent));
     hd_strlcpy(req->mdev_type, type ? type : "", sizeof(req->mdev_type));
     return 0;
 }

@@ -37,6 +37,22 @@ HD_EXPORT int hd_mdev_uuid_parse(const char *text, char buf[37])
     return 0;
 }
 
+int hd_mdev_parent_name(const char *text, char buf[HD_DRIVER_NAME_MAX])
+{
+    struct hd_pci_addr a;
+
+    if (text == NULL)
+        return -EINVAL;
+    if (hd_pci_addr_parse(text, &a) == 0) {
+        hd_pci_addr_format(&a, buf);
+        return 0;
+    }
+    if (!hd_name_valid(text) || strlen(text) >= HD_DRIVER_NAME_MAX)
+        return -EINVAL;
+    strcpy(buf, text);
+    return 0;
+}
+
 /* A random (version 4) UUID, as mdevctl makes one. */
 HD_EXPORT int hd_mdev_uuid_new(char buf[37])
 {

@@ -66,6 +66,10 @@ int hd_names_lookup(struct hd_ctx *ctx, uint16_t vendor, uint16_t device, const 
  * struct hd_mdev_list's) and mdev.c fills it in. So their fields are public to the library,
  * unlike those of the objects (struct hd_mdev_list, struct hd_mdev_type_list: mdev.c's own). */
 
+/* A mediated device's parent as sysfs names it (class/mdev_bus/PARENT) into @buf of
+ * HD_DRIVER_NAME_MAX: a PCI address in full however it was given (00:02.0 is 0000:00:02.0),
+ * another name (a virtual parent such as mtty) as it is. -EINVAL when it is neither. */
+int hd_mdev_parent_name(const char *text, char buf[HD_DRIVER_NAME_MAX]);
 /* One mediated device as sysfs shows it. */
 struct hd_mdev {
     char uuid[37];

@@ -315,7 +315,8 @@ const char *hd_mdev_defined_list_get_type(const struct hd_mdev_defined_list *lis
 bool hd_mdev_defined_list_get_autostart(const struct hd_mdev_defined_list *list, size_t i);
 /* It sets attributes after creating (mdevctl's attrs), which hostdev does not apply. */
 bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list *list, size_t i);
-/* Write (atomically) or remove such a definition; nothing in the kernel changes. */
+/* Write (atomically) or remove such a definition; nothing in the kernel changes. @parent as
+ * for hd_op_set_mdev(): a PCI address's directory is its full form (0000:00:02.0). */
 int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
                    bool autostart);
 int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid);
@@ -1014,8 +1015,9 @@ int hd_op_set_device_driver(struct hd_op *op, const struct hd_pci_addr *addr, co
 int hd_op_set_vm(struct hd_op *op, const char *vm);
 void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid);
 void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs);
-/* The mediated device of HD_OP_MDEV_CREATE (@parent: a PCI address or a virtual parent's
- * name as in sys/class/mdev_bus, @type: "mtty-2", @uuid: NULL for a new random one) or of
+/* The mediated device of HD_OP_MDEV_CREATE (@parent: a PCI address in any form hostdev reads,
+ * kept in full as sys/class/mdev_bus names it, or a virtual parent's name such as "mtty";
+ * @type: "mtty-2", @uuid: NULL for a new random one) or of
  * HD_OP_MDEV_REMOVE (@uuid alone; @parent and @type NULL). -EINVAL for a malformed one. */
 int hd_op_set_mdev(struct hd_op *op, const char *parent, const char *type, const char *uuid);
 /* Its UUID (made up when none was given), "" before hd_op_set_mdev(). */

@@ -388,6 +388,17 @@ HD_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"mdev-remove\""));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* A PCI parent however short it is given: sysfs (and mdevctl) name it in full. */
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 0);
+    ck_assert_str_eq(e.out, U1 ": created (type i915-GVTg_V5_4 of 0000:00:02.0)\n");
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(eng_run(&e, "mdev remove " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev define 00:02.0 i915-GVTg_V5_4 --uuid " U1), 0);
+    ck_assert(fx_exists(&e.fx, "etc/mdevctl.d/0000:00:02.0/" U1));
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/00:02.0"));
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev create bad/parent mtty-1"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "'bad/parent' is not a mediated device parent"));
     /* Bad input: exit 2, one line naming it. */
     ck_assert_int_eq(eng_run(&e, "mdev create mtty"), 2);
     ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid nope"), 2);
