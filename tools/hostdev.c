@@ -481,8 +481,12 @@ int main(int argc, char **argv)
 
     current_tool = &t;
     opterr = 0; /* our own one-line errors */
-    /* '+': stop at the command name; its own options are its business. */
-    while ((c = getopt_long(argc, argv, "+r:jvt:hV", global_opts, NULL)) != -1) {
+    /* '+': stop at the command name; its own options are its business. ':': a missing value
+     * is told apart from an unknown option. */
+    while ((c = getopt_long(argc, argv, "+:r:jvt:hV", global_opts, NULL)) != -1) {
+        if (c == ':')
+            return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s needs a value",
+                                   argv[optind - 1]);
         if (c == '?')
             return apply_global(&t, &g, c, argv[optind - 1]);
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)
