@@ -182,21 +182,24 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
     }
     hd_ctx_clear_error(t->ctx);
-    if (t->dry_run) {
-        if (!tool_json(t))
-            printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
+    if (t->dry_run && !tool_json(t)) {
+        printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
         return EXIT_DONE;
     }
-    r = define ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
-               : hd_mdev_undefine(t->ctx, id);
+    r = t->dry_run ? 0
+        : define   ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
+                   : hd_mdev_undefine(t->ctx, id);
     if (r < 0)
         return tool_lib_error(t, hd_ctx_last_reason(t->ctx) == HD_REASON_INVALID ? EXIT_USAGE
                                                                                  : EXIT_FAILED,
                               r, "mdev %s", define ? "define" : "undefine");
     if (tool_json(t)) {
+        /* One document, --dry-run too: what is (or would be) defined or undefined. */
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_object(&j);
+        json_kv_string(&j, "operation", define ? "mdev define" : "mdev undefine");
+        json_kv_bool(&j, "dry_run", t->dry_run);
         json_kv_string(&j, define ? "defined" : "undefined", id);
         json_end_object(&j);
         json_finish(&j);

@@ -497,6 +497,11 @@ HD_TEST(definitions_and_reserve)
     ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* undefining removes nothing */
     ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 1);
+    /* --dry-run writes nothing and, under --json, says what it would in one document. */
+    ck_assert_int_eq(eng_run(&e, "--json mdev define mtty mtty-1 --uuid " U1 " --dry-run"), 0);
+    at_json_check(e.out, false);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"dry_run\": true,\n  \"defined\": \"" U1 "\""));
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert_int_eq(eng_run(&e, "mdev define mtty ../x"), 2);
     ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --manual --uuid " BOOT_MDEV), 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "\"manual\""));
