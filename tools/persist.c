@@ -133,10 +133,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     if (tool_json(t)) {
         /* One document: what was (or would be) written, and the steps that applied it. */
         struct json j;
-        json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "operation", "persist");
-        json_kv_bool(&j, "dry_run", t->dry_run);
+        tool_op_json_begin(&j, "persist", t->dry_run);
         json_kv_string(&j, "persisted", line);
         reserve_ops_json(&j, &ops);
         json_end_object(&j);
@@ -183,8 +180,10 @@ static int release(struct tool *t, const struct hd_pci_selector *sel, struct res
                 code = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
             else if (keep == NULL)
                 tool_op_print(t, op, "unpersist", false);
-            else if ((code = reserve_ops_keep(t, keep, op)) == EXIT_DONE)
-                op = NULL; /* kept */
+            else {
+                code = reserve_ops_keep(t, keep, op); /* kept, or dropped when it cannot be */
+                op = NULL;
+            }
             hd_op_unref(op);
         }
     }
@@ -263,10 +262,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
      * for under --no-apply; none run under --dry-run, which only says whether they would be). */
     struct reserve_ops ops = {0};
     struct json j;
-    json_init(&j, stdout, 2);
-    json_begin_object(&j);
-    json_kv_string(&j, "operation", "unpersist");
-    json_kv_bool(&j, "dry_run", t->dry_run);
+    tool_op_json_begin(&j, "unpersist", t->dry_run);
     json_kv_string(&j, "unpersisted", name);
     json_kv_bool(&j, "give_back", !no_apply);
     code = t->dry_run || no_apply ? EXIT_DONE : release(t, &sel, &ops, &j);

@@ -168,7 +168,6 @@ struct node *tree_resolve(struct node *root, const char *path);
 /* A number (base prefix allowed), one optional trailing newline. -EINVAL or -ERANGE. */
 int kstrtoul(const char *s, unsigned long *v);
 int kstrtoint(const char *s, int *v);
-/* kstrtobool: hd_kstrtobool() (shared/shared.h), the library's own. */
 void show_hex16(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 void show_int(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
 void show_const(struct kernel *k, const struct attr *a, void *obj, struct buf *out);
