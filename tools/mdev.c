@@ -196,10 +196,7 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
     if (tool_json(t)) {
         /* One document, --dry-run too: what is (or would be) defined or undefined. */
         struct json j;
-        json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "operation", define ? "mdev define" : "mdev undefine");
-        json_kv_bool(&j, "dry_run", t->dry_run);
+        tool_op_json_begin(&j, define ? "mdev define" : "mdev undefine", t->dry_run);
         json_kv_string(&j, define ? "defined" : "undefined", id);
         json_end_object(&j);
         json_finish(&j);

@@ -95,14 +95,19 @@ void tool_op_json_step_objects(struct json *j, const struct hd_op *op)
     }
 }
 
+void tool_op_json_begin(struct json *j, const char *operation, bool dry_run)
+{
+    json_init(j, stdout, 2);
+    json_begin_object(j);
+    json_kv_string(j, "operation", operation);
+    json_kv_bool(j, "dry_run", dry_run);
+}
+
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)
 {
     if (tool_json(t)) {
         struct json j;
-        json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "operation", operation);
-        json_kv_bool(&j, "dry_run", dry_run);
+        tool_op_json_begin(&j, operation, dry_run);
         tool_op_json_steps(t, &j, op);
         json_end_object(&j);
         json_finish(&j);

@@ -20,6 +20,9 @@ int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bo
 /* Run it; print its steps or its error (@what names what failed). The exit status. */
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what);
+/* Begin an operation's JSON document on stdout: {"operation": @operation, "dry_run": @dry_run;
+ * the caller adds its keys, then json_end_object() and json_finish(). */
+void tool_op_json_begin(struct json *j, const char *operation, bool dry_run);
 /* The steps as text lines, or one JSON object {"operation", "dry_run", "steps": [...]}. */
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run);
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op);

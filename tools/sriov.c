@@ -80,10 +80,7 @@ static int run(struct tool *t, int argc, char **argv)
         r = tool_op_error(t, r, NULL, NULL);
     } else if (tool_json(t)) {
         struct json j;
-        json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "operation", "sriov");
-        json_kv_bool(&j, "dry_run", t->dry_run);
+        tool_op_json_begin(&j, "sriov", t->dry_run);
         json_kv_string(&j, "device", hd_op_step_get_device(op, 0));
         json_kv_int(&j, "numvfs", numvfs);
         json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
