@@ -302,6 +302,9 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         if (p->v[i].managed && !p->v[i].on_vfio &&
             (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
             return r;
+        /* Open elsewhere: the VM could not open it (a VFIO group has one user at a time). */
+        if ((r = hd_check_not_open(ctx, dev, "giving it to a VM")) < 0)
+            return r;
         if (!p->v[i].on_vfio && hd_device_get_driver(dev) != NULL &&
             hd_driver_is_stub(hd_device_get_driver(dev)))
             return hd_errr(ctx, -EBUSY, HD_REASON_FAILED,
@@ -767,8 +770,9 @@ static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
     free(orig);
 }
 
-/* Open the devices of @sel (NULL for one unplugged while assigned: only its records are
- * left, and they go with it). */
+/* Open the devices of @sel under the locks (NULL for one unplugged while assigned: only its
+ * records are left, and they go with it), and refuse when a process still has one open: the
+ * VM still runs, and neither a reset nor an unbind may happen under it. */
 static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
                          struct hd_device **devs)
 {
@@ -778,15 +782,23 @@ static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
         if (a->kind != HD_ASSIGNMENT_PCI)
             continue; /* nothing to reset or reattach */
         r = hd_device_open(hd_txn_ctx(t), &a->addr, &devs[i]);
-        if (r == -ENODEV) {
-            if (!hd_txn_dry_run(t))
-                hd_state_del(hd_txn_ctx(t), "drivers", a->name);
+        if (r == -ENODEV)
             continue;
-        }
-        if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0)
+        if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0 ||
+            (r = hd_check_not_open(hd_txn_ctx(t), devs[i], "releasing it")) < 0)
             return r;
     }
     return 0;
+}
+
+/* The records of devices unplugged while assigned go with them. */
+static void drop_unplugged(struct hd_txn *t, const struct hd_assignment_list *sel,
+                           struct hd_device **devs)
+{
+    for (size_t i = 0; i < hd_assignment_list_count(sel) && !hd_txn_dry_run(t); i++) {
+        if (hd_map_at(sel, i)->kind == HD_ASSIGNMENT_PCI && devs[i] == NULL)
+            hd_state_del(hd_txn_ctx(t), "drivers", hd_map_at(sel, i)->name);
+    }
 }
 
 /* Reset every device (groups side by side), then reattach the managed ones acquire detached,
@@ -1007,17 +1019,18 @@ int hd_ops_release(struct hd_op *op)
         r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
         goto fail;
     }
-    if ((r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
-        goto fail;
-    /* The VM's user loses the nodes first, then each device is reset and, when managed,
-     * reattached (newest first), then the records go. */
     if ((devs = calloc(hd_assignment_list_count(sel) + 1, sizeof(*devs))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
+    if ((r = open_selected(t, sel, devs)) < 0 ||
+        (r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
+        goto fail;
+    /* The VM's user loses the nodes first, then each device is reset and, when managed,
+     * reattached (newest first), then the records go. */
+    drop_unplugged(t, sel, devs);
     follow_nodes(ctx, sel);
-    if ((r = restore_nodes(t, sel)) == 0 && (r = open_selected(t, sel, devs)) == 0 &&
-        (r = release_devices(t, sel, devs)) == 0)
+    if ((r = restore_nodes(t, sel)) == 0 && (r = release_devices(t, sel, devs)) == 0)
         r = drop_entries(t, req->vm, sel);
     if (r < 0)
         goto fail;

@@ -246,6 +246,8 @@ enum hd_jstep_kind {
     HD_JSTEP_OVERRIDE, /* about to set driver_override; @from is its value now ("" none) */
     HD_JSTEP_MDEV_CREATE, /* about to create mediated device @mdev_uuid of @mdev_type there */
     HD_JSTEP_MDEV_REMOVE, /* about to remove it (what it was: to make again) */
+    HD_JSTEP_FORGET,   /* about to drop the record of a VF the VF count destroys (@record_driver;
+                        * @from: the driver it is on) */
 };
 
 /* What a device's driver record says (STATE/drivers/<BDF>). */
@@ -503,6 +505,11 @@ struct hd_ctx *hd_op_ctx(const struct hd_op *op);
  * leaving its driver or a new VF count, would destroy). */
 int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
                       const struct hd_assignment_list *map, const char *what);
+/* Refuse when user space has @dev open through VFIO (a VM, or a user-space driver hostdev
+ * may not know of: QEMU run by hand, DPDK): vfio-pci counts the device enabled while its VFIO
+ * device is open; an unbind (@what) would wait for that process and take the device from it,
+ * a reset would reset it under it. */
+int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *what);
 
 /* The operations of the engine, run by hd_op_run() (acquire.c, mdev-ops.c and recover.c have
  * the others). */

@@ -207,6 +207,8 @@ static int format_step(const struct hd_jstep *s, char *buf, size_t size)
         return hd_path(buf, size, "numvfs %s %d %d\n", name, s->old_numvfs, s->old_autoprobe);
     case HD_JSTEP_OVERRIDE:
         return hd_path(buf, size, "override %s %s\n", name, word(s->from));
+    case HD_JSTEP_FORGET:
+        return hd_path(buf, size, "forget %s %s %s\n", name, word(s->from), rec);
     case HD_JSTEP_MDEV_CREATE:
     case HD_JSTEP_MDEV_REMOVE:
         return hd_path(buf, size, "%s %s %s %s\n",
@@ -533,6 +535,12 @@ static int parse_line(struct hd_journal *j, char *line, int version)
             r = -EINVAL;
         s.old_numvfs = (int)v1;
         s.old_autoprobe = (int)v2;
+    } else if (strcmp(w[0], "forget") == 0 && n == 4) {
+        s.kind = HD_JSTEP_FORGET;
+        s.from_known = true;
+        if (parse_driver_word(w[2], s.from) < 0 || parse_record_word(w[3], &s) < 0 ||
+            s.record != HD_JREC_DRIVER)
+            r = -EINVAL;
     } else if (strcmp(w[0], "override") == 0 && n == 3) {
         s.kind = HD_JSTEP_OVERRIDE;
         s.from_known = true;

@@ -94,6 +94,36 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
     return 0;
 }
 
+/* Which devices an operation locks and reads beside those named. */
+enum devop_members {
+    MEMBERS_NONE,
+    MEMBERS_GROUP, /* the named devices' IOMMU groups (detach --group) */
+    MEMBERS_VFS,   /* a PF's VFs, which a new VF count destroys */
+};
+
+/* The VFs of the named PF: their groups are locked with it, so that no detach of one runs
+ * while the count changes, and they are read under the locks for what destroying them takes
+ * (an open VFIO device, a driver record). */
+static int add_vfs(struct hd_ctx *ctx, unsigned int fill, struct devset *d)
+{
+    struct hd_device *pf = d->v[0];
+    int r = 0;
+
+    for (size_t i = 0; i < hd_device_get_virtfn_count(pf) && r == 0; i++) {
+        struct hd_device *vf;
+        r = hd_device_open_fill(ctx, hd_device_get_virtfn(pf, i),
+                                fill & ~(unsigned)(HD_FILL_CONFIG | HD_FILL_SRIOV), &vf);
+        if (r == -ENODEV) { /* going with a count being changed: the locks tell */
+            r = 0;
+            continue;
+        }
+        if (r == 0)
+            r = devset_add(d, vf, false);
+        hd_device_unref(vf);
+    }
+    return r;
+}
+
 static int add_group_members(struct hd_ctx *ctx, struct devset *d)
 {
     size_t named = d->n;
@@ -146,6 +176,24 @@ static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *m
                    "%s is assigned to vm %s: %s it would take it "
                    "from under the VM; release it first",
                    hd_device_get_name(dev), a->vm, what);
+}
+
+int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *what)
+{
+    int count = 0, r;
+
+    if (!hd_txn_on_vfio(dev))
+        return 0;
+    r = hd_device_read_enable_count(dev, &count);
+    if (r == -ENOENT || (r == 0 && count == 0))
+        return 0; /* closed (or a kernel that shows no count) */
+    if (r < 0)
+        return r;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                   "%s is open through VFIO by a process (a VM or a user-space driver; %s "
+                   "counts it enabled): %s would take it from under that process; stop it "
+                   "first",
+                   hd_device_get_name(dev), hd_device_get_driver(dev), what);
 }
 
 /* Host use and platform functions, for a device about to leave a host driver. */
@@ -232,8 +280,8 @@ static const char *asked(const struct devop *o, const struct hd_device *dev)
 /* Every device operation: open the devices (with @group, their groups' endpoints), lock and
  * recover their groups, read them and the map again under the locks, @check everything, then
  * journal and @apply, and commit; undo on any failure. */
-static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn check,
-                     devop_fn apply)
+static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members members,
+                     devop_fn check, devop_fn apply)
 {
     struct devop o = {.op = op, .req = hd_op_request(op)};
     struct hd_jdev *jdevs = NULL;
@@ -247,7 +295,8 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, bool group, devop_fn ch
     /* The override is read under the locks only: another process may change it until then,
      * and there is nothing in it to refuse before a lock file is made. */
     if ((r = open_named(o.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
-        (group && (r = add_group_members(o.ctx, &o.d)) < 0))
+        (members == MEMBERS_GROUP && (r = add_group_members(o.ctx, &o.d)) < 0) ||
+        (members == MEMBERS_VFS && (r = add_vfs(o.ctx, fill, &o.d)) < 0))
         goto fail;
     if ((jdevs = jdevs_of(&o.d)) == NULL) {
         r = -ENOMEM;
@@ -305,7 +354,8 @@ static int check_detach(struct devop *o)
         if (already_on(dev, asked(o, dev)))
             continue;
         /* A PF that leaves its driver takes its VFs with it. */
-        if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0)
+        if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0 ||
+            (r = hd_check_not_open(ctx, dev, "moving it to another driver")) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
             return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
@@ -370,8 +420,9 @@ static int apply_detach(struct devop *o)
 
 int hd_ops_detach(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_DETACH, hd_op_request(op)->flags & HD_OP_GROUP, check_detach,
-                     apply_detach);
+    return run_devop(op, HD_JOP_DETACH,
+                     hd_op_request(op)->flags & HD_OP_GROUP ? MEMBERS_GROUP : MEMBERS_NONE,
+                     check_detach, apply_detach);
 }
 
 /* ---- reattach ------------------------------------------------------------------------------ */
@@ -393,8 +444,10 @@ static int check_reattach(struct devop *o)
 {
     int r = 0;
 
-    for (size_t i = 0; i < o->d.n && r == 0; i++)
-        r = check_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host");
+    for (size_t i = 0; i < o->d.n && r == 0; i++) {
+        if ((r = check_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host")) == 0)
+            r = hd_check_not_open(o->ctx, o->d.v[i], "giving it back to the host");
+    }
     return r;
 }
 
@@ -443,7 +496,7 @@ static int apply_reattach(struct devop *o)
 
 int hd_ops_reattach(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_REATTACH, false, check_reattach, apply_reattach);
+    return run_devop(op, HD_JOP_REATTACH, MEMBERS_NONE, check_reattach, apply_reattach);
 }
 
 /* ---- reset --------------------------------------------------------------------------------- */
@@ -454,7 +507,8 @@ static int check_reset(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
-        if ((r = check_not_held(o->ctx, o->map, dev, "resetting it")) < 0)
+        if ((r = check_not_held(o->ctx, o->map, dev, "resetting it")) < 0 ||
+            (r = hd_check_not_open(o->ctx, dev, "resetting it")) < 0)
             return r;
         /* A reset under a live host driver can take the host down with it. */
         if (!(o->req->flags & HD_OP_FORCE) && hd_device_get_driver(dev) != NULL &&
@@ -491,7 +545,7 @@ static int apply_reset(struct devop *o)
 
 int hd_ops_reset(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_RESET, false, check_reset, apply_reset);
+    return run_devop(op, HD_JOP_RESET, MEMBERS_NONE, check_reset, apply_reset);
 }
 
 /* ---- SR-IOV VF count ----------------------------------------------------------------------- */
@@ -522,10 +576,14 @@ static int check_numvfs(struct devop *o)
     long long v;
     int r;
 
-    if (o->d.n != 1)
+    if (hd_op_request(o->op)->n != 1)
         return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
     if ((r = hd_check_vfs_free(o->ctx, pf, o->map, "changing the VF count")) < 0)
         return r;
+    for (size_t i = 1; i < o->d.n; i++) { /* its VFs (add_vfs) */
+        if ((r = hd_check_not_open(o->ctx, o->d.v[i], "changing the VF count")) < 0)
+            return r;
+    }
     if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_totalvfs(pf) < 0)
         return hd_errr(o->ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", hd_device_get_name(pf),
                        hd_device_get_physfn(pf) ? "itself a virtual function, not a PF"
@@ -550,18 +608,45 @@ static int check_numvfs(struct devop *o)
     return 0;
 }
 
+/* The count changes; a VF that hostdev detached goes with it, and so does its driver record,
+ * which would otherwise claim a device that no longer exists (and give a later VF at that
+ * address its predecessor's host driver). The records are journaled first and go first: the
+ * undo, newest first, puts the count back, then each record and its VF on the driver it was
+ * on. */
 static int apply_numvfs(struct devop *o)
 {
-    int r = hd_txn_step(o->t, &o->planned);
+    /* o->d: the PF, then its VFs (add_vfs); the same count destroys none. */
+    size_t nvfs = o->planned.old_numvfs == (int)o->req->numvfs ? 0 : o->d.n - 1, nforget = 0;
+    struct hd_jstep *forget = calloc(nvfs + 1, sizeof(*forget));
+    int r = forget == NULL ? -ENOMEM : 0;
 
-    if (r == 1)
-        r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
+    for (size_t i = 0; i < nvfs && r >= 0; i++) {
+        struct hd_device *vf = o->d.v[i + 1];
+        struct hd_jstep *s = &forget[nforget];
+        s->kind = HD_JSTEP_FORGET;
+        s->addr = *hd_device_get_addr(vf);
+        s->from_known = true;
+        if ((r = read_record(vf, s)) < 0 || s->record != HD_JREC_DRIVER)
+            continue;
+        hd_strlcpy(s->from, hd_device_get_driver_or(vf, ""), sizeof(s->from));
+        if ((r = hd_txn_defer(o->t, s)) >= 0)
+            nforget++;
+    }
+    if (r >= 0 && (r = hd_txn_defer(o->t, &o->planned)) == 1 && (r = hd_txn_flush(o->t)) == 0) {
+        for (size_t i = 0; i < nforget && r == 0; i++) {
+            char name[HD_PCI_ADDR_BUFSZ];
+            r = hd_state_del(o->ctx, "drivers", hd_pci_addr_format(&forget[i].addr, name));
+        }
+        if (r == 0)
+            r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
+    }
+    free(forget);
     return r < 0 ? r : 0;
 }
 
 int hd_ops_numvfs(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_NUMVFS, false, check_numvfs, apply_numvfs);
+    return run_devop(op, HD_JOP_NUMVFS, MEMBERS_VFS, check_numvfs, apply_numvfs);
 }
 
 /* ---- reserve ------------------------------------------------------------------------------- */
@@ -636,5 +721,5 @@ static int apply_reserve(struct devop *o)
 
 int hd_ops_reserve(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_RESERVE, false, check_reserve, apply_reserve);
+    return run_devop(op, HD_JOP_RESERVE, MEMBERS_NONE, check_reserve, apply_reserve);
 }

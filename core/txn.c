@@ -117,6 +117,23 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
     return r;
 }
 
+/* A VF the count took, back with the count's undo (journaled after this step, so undone
+ * before it): its record as it was, and it on the driver it was on. */
+static int undo_forget(struct hd_device *dev, const struct hd_jstep *s)
+{
+    char *rec = NULL;
+    int r = hd_device_get_original_driver(dev, &rec);
+
+    free(rec);
+    if (r == -ENOENT)
+        r = hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev),
+                         s->record_driver);
+    if (r < 0 || s->from[0] == '\0' ||
+        (hd_device_get_driver(dev) != NULL && strcmp(hd_device_get_driver(dev), s->from) == 0))
+        return r;
+    return hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
+}
+
 static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
 {
     struct hd_device *dev;
@@ -149,6 +166,8 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
         return r;
     if (s->kind == HD_JSTEP_DETACH)
         r = undo_detach(dev, s);
+    else if (s->kind == HD_JSTEP_FORGET)
+        r = undo_forget(dev, s);
     else if (s->kind == HD_JSTEP_REATTACH)
         r = undo_reattach(dev, s);
     else /* HD_JSTEP_OVERRIDE */
@@ -409,6 +428,11 @@ static void report(struct hd_txn *t, const struct hd_jstep *s)
         kind = "override";
         snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
         snprintf(to, sizeof(to), "%s", s->to[0] ? s->to : "none");
+        break;
+    case HD_JSTEP_FORGET:
+        kind = "forget"; /* from: the driver it is on; to: the host driver its record named */
+        snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
+        snprintf(to, sizeof(to), "%s", s->record_driver[0] ? s->record_driver : "none");
         break;
     case HD_JSTEP_MDEV_CREATE:
     case HD_JSTEP_MDEV_REMOVE:

@@ -1,4 +1,5 @@
 /* device.c - one PCI device as a snapshot of its sysfs directory, filled lazily. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,11 @@ int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf)
     vf->has_physfn = true;
     vf->filled |= HD_FILL_IDENT;
     return compose_modalias(vf);
+}
+
+int hd_device_read_enable_count(struct hd_device *dev, int *count)
+{
+    return hd_device_read_int(dev, "enable", 0, INT_MAX, count);
 }
 
 static int fill_names(struct hd_device *dev)

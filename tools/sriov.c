@@ -34,6 +34,16 @@ static int show_count(struct tool *t, const char *addr)
     return code;
 }
 
+/* The PF as the operation names it (its numvfs step; VFs' steps come before it). */
+static const char *pf_name(const struct hd_op *op, const char *given)
+{
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
+        if (strcmp(hd_op_step_get_action(op, i), "numvfs") == 0)
+            return hd_op_step_get_device(op, i);
+    }
+    return given;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     const char *addr = NULL, *count = NULL;
@@ -81,7 +91,7 @@ static int run(struct tool *t, int argc, char **argv)
     } else if (tool_json(t)) {
         struct json j;
         tool_op_json_begin(&j, "sriov", t->dry_run);
-        json_kv_string(&j, "device", hd_op_step_get_device(op, 0));
+        json_kv_string(&j, "device", pf_name(op, addr));
         json_kv_int(&j, "numvfs", numvfs);
         json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
         json_kv_bool(&j, "changed", (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
@@ -91,7 +101,7 @@ static int run(struct tool *t, int argc, char **argv)
         r = EXIT_DONE;
     } else {
         int prev = hd_op_get_previous_numvfs(op);
-        const char *name = hd_op_step_get_device(op, 0);
+        const char *name = pf_name(op, addr);
         if (t->dry_run)
             printf("dry run: nothing changed; %s would go from %d to %u virtual functions\n",
                    name, prev, numvfs);
@@ -101,6 +111,13 @@ static int run(struct tool *t, int argc, char **argv)
         else
             printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
                    prev);
+        for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
+            if (strcmp(hd_op_step_get_action(op, i), "forget") == 0)
+                printf("%s%s: was on %s (before: %s): its record %s with the VF\n",
+                       t->dry_run ? "  " : "", hd_op_step_get_device(op, i),
+                       hd_op_step_get_from(op, i), hd_op_step_get_to(op, i),
+                       t->dry_run ? "would go" : "went");
+        }
         r = EXIT_DONE;
     }
     hd_op_unref(op);
@@ -116,7 +133,9 @@ const struct tool_command cmd_sriov = {
             "sriov_drivers_autoprobe to 0 first and leaves it so: the VFs come up unbound,\n"
             "ready for `hostdev detach`, and no host driver grabs them later. A change N -> M\n"
             "goes through 0 (the kernel refuses N -> M), and the command waits until the VFs\n"
-            "have appeared or gone. A PF whose VFs a VM holds is refused. On failure the\n"
-            "previous count and autoprobe are put back.\n"
+            "have appeared or gone. A PF whose VFs a VM holds, or a process has open\n"
+            "through VFIO, is refused. VFs detached by hostdev go with the count, and so do\n"
+            "their driver records. On failure the previous count, autoprobe and records are\n"
+            "put back.\n"
             "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
 };

@@ -221,6 +221,99 @@ HD_TEST(sriov_refuses_while_a_vf_is_held)
 }
 END_TEST
 
+/* 3b. A VF count destroys the VFs hostdev detached: their records go with them (a record
+ * left behind would claim a device that is gone, and hand a new VF at that address its
+ * predecessor's driver); a count that cannot be set puts records and VFs back. */
+HD_TEST(sriov_takes_the_records_of_the_vfs_it_destroys)
+{
+    char *before;
+
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
+    ck_assert_int_eq(hd("detach " VF0), 0);
+    ck_assert(record_exists(VF0));
+    ck_assert_int_eq(hd("--json sriov " PF " --numvfs 1 --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"forget\",\n      \"device\": \"" VF0
+                                      "\",\n      \"from\": \"vfio-pci\",\n      \"to\": \"none\""));
+    ck_assert(record_exists(VF0));
+    /* The kernel refuses the new count: the VFs, VF0 on vfio-pci, and its record, as they were. */
+    before = snap();
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" PF "/sriov_numvfs EIO nth=2 "
+                                 "count=1"), 0);
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 1"), 1);
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+    ck_assert_str_eq(fx_driver(&fx, VF0), "vfio-pci");
+    ck_assert(record_exists(VF0));
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 1"), 0);
+    ck_assert_ptr_nonnull(strstr(out, VF0 ": was on vfio-pci (before: none): its record went "
+                                      "with the VF\n"));
+    ck_assert(!record_exists(VF0));
+    ck_assert_str_eq(fx_driver(&fx, VF0), ""); /* a new VF at the old address, unbound */
+    ck_assert_int_eq(hd("reattach " VF0), 0);
+    ck_assert_ptr_nonnull(strstr(out, VF0 ": no driver, and no record of one")); /* as new */
+}
+END_TEST
+
+/* 3c. A device whose VFIO device a process has open (a VM started by hand, a user-space
+ * driver: the kernel counts it enabled) is not reattached, reset, moved, released or destroyed
+ * under it. */
+HD_TEST(what_a_process_has_open_through_vfio_stays)
+{
+    char *before;
+
+    ck_assert_int_eq(hd("detach " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 8"), 0);
+    ck_assert_int_eq(hd("acquire --vm vm-b --owner 0:0 " NIC), 1);
+    says("giving it to a VM would take it from under that process");
+    ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_int_eq(hd("acquire --vm vm-a --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 8"), 0);
+    ck_assert_str_eq(fx_read(&fx, "sys/bus/pci/devices/" NIC "/enable"), "1");
+    before = snap();
+    ck_assert_int_eq(hd("release --vm vm-a"), 1);
+    says(NIC " is open through VFIO by a process (a VM or a user-space driver; vfio-pci counts "
+         "it enabled): releasing it would take it from under that process; stop it first");
+    host_is(before);
+    ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
+    ck_assert_int_eq(hd("release --vm vm-a"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+
+    ck_assert_int_eq(hd("detach " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "open-group 8"), 0);
+    free(before);
+    before = snap();
+    ck_assert_int_eq(hd("reattach " NIC), 1);
+    says("giving it back to the host would take it from under that process");
+    ck_assert_int_eq(hd("reset " NIC), 1);
+    says("resetting it would take it from under that process");
+    ck_assert_int_eq(hd("detach -d pci-stub " NIC), 1);
+    says("moving it to another driver would take it from under that process");
+    ck_assert_int_eq(hd("--json reattach " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(err, "\"exit\":1"));
+    host_is(before);
+    ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+
+    /* A VF open through VFIO keeps its PF's count. */
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
+    ck_assert_int_eq(hd("detach " VF1), 0);
+    int g = fx_group(&fx, VF1);
+    ck_assert_int_ge(g, 0);
+    ck_assert_int_eq(fx_ctl(&fx, "open-group %d", g), 0);
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 1);
+    says(VF1 " is open through VFIO");
+    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
+    ck_assert(record_exists(VF1));
+    ck_assert_int_eq(fx_ctl(&fx, "close-group %d", g), 0);
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 0);
+    ck_assert(!record_exists(VF1));
+    free(before);
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
@@ -640,6 +733,8 @@ static const struct op_case ops[] = {
     {"reattach group", "detach --group " GPU, "reattach " GPU " " AUDIO, "two in one group", 2},
     {"sriov up", NULL, "sriov " PF " --numvfs 2", "0 -> 2 VFs", 0},
     {"sriov change", "sriov " PF " --numvfs 2", "sriov " PF " --numvfs 3", "2 -> 0 -> 3", 0},
+    {"sriov change, a VF detached", "sriov " PF " --numvfs 2; detach " VF0,
+     "sriov " PF " --numvfs 3", "2 -> 0 -> 3, a detached VF's record and driver", 1},
     {"acquire mixed", "detach " XHCI, "acquire --vm m --owner 7:8 --domain-xml @DOM@",
      "managed GPU+audio, unmanaged xhci", 2},
     {"release mixed", "detach " XHCI "; acquire --vm m --owner 7:8 --domain-xml @DOM@",

@@ -16,6 +16,24 @@ hd detach "$a"
 expect "$rc" 0 "detach of an already detached device: exit status"
 expect "$(driver_of "$a")" vfio-pci "$a driver after a second detach"
 
+# A process that has the device open through VFIO (a VM hostdev does not know of): the kernel
+# counts it enabled, and reattach, reset and a move to pci-stub are refused, nothing changed.
+expect "$(attr "$a" enable)" 0 "$a enable count on vfio-pci, closed"
+vfio-hold "$g" "$a" >"$T/hold" 2>&1 &
+holder=$!
+wait_until 5000 grep -q held "$T/hold" || fail "vfio-hold could not open $a: $(cat "$T/hold")"
+expect "$(attr "$a" enable)" 1 "$a enable count while a process has it open"
+hd reattach "$a"
+expect "$rc" 1 "reattach of a device open through VFIO: exit status"
+out_has "is open through VFIO" || fail "reattach did not say $a is open through VFIO"
+hd reset "$a"
+expect "$rc" 1 "reset of a device open through VFIO: exit status"
+hd detach -d pci-stub "$a"
+expect "$rc" 1 "move to pci-stub of a device open through VFIO: exit status"
+expect "$(driver_of "$a")" vfio-pci "$a driver while held"
+kill "$holder"; wait "$holder" 2>/dev/null
+expect "$(attr "$a" enable)" 0 "$a enable count after the holder closed it"
+
 hd reattach "$a"
 expect "$rc" 0 "reattach $a: exit status"
 expect "$(driver_of "$a")" e1000e "$a driver after reattach"
