@@ -111,7 +111,7 @@ endif
 HOSTDEV_TOOLS ?= all
 ifeq ($(HOSTDEV_TOOLS),core)
 TOOL_SRC    := $(addprefix tools/,hostdev.c json.c devargs.c devout.c devfilter.c opout.c list.c iommu.c detach.c \
-                 reattach.c reset.c reserve.c)
+                 reattach.c reset.c reserve.c remedy.c)
 # Text output only there (tool_json() is constant false), which keeps it under 128 KiB.
 CPPFLAGS    += -DHOSTDEV_TOOLS_CORE
 endif

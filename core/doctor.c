@@ -35,11 +35,13 @@ static char *format(const char *fmt, ...)
     return s;
 }
 
-/* Add a finding; @fix is allocated by the caller (format()) and taken over. */
-static void add(struct hd_findings *d, enum hd_severity sev, const char *code, const char *device,
-                char *fix, const char *fmt, ...) HD_PRINTF(6, 7);
-static void add(struct hd_findings *d, enum hd_severity sev, const char *code, const char *device,
-                char *fix, const char *fmt, ...)
+/* Add a finding; @fix is allocated by the caller (format()) and taken over; @remedy is what
+ * it asks done with the device, for a program to spell as its commands. */
+static void add(struct hd_findings *d, enum hd_severity sev, const char *code,
+                enum hd_remedy remedy, const char *device, char *fix, const char *fmt, ...)
+    HD_PRINTF(7, 8);
+static void add(struct hd_findings *d, enum hd_severity sev, const char *code,
+                enum hd_remedy remedy, const char *device, char *fix, const char *fmt, ...)
 {
     char *message;
     va_list ap;
@@ -51,6 +53,7 @@ static void add(struct hd_findings *d, enum hd_severity sev, const char *code, c
         hd_findings_set_error(d, -ENOMEM);
     else
         hd_findings_add(d, sev, code, device, fix, "%s", message);
+    hd_findings_set_remedy(d, remedy);
     free(message);
     free(fix);
 }
@@ -119,7 +122,7 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         return;
     if (klen > 0) {
         /* Never advise what detach would refuse: the host keeps those functions. */
-        add(d, HD_SEVERITY_ERROR, "group-not-viable", hd_device_get_name(dev),
+        add(d, HD_SEVERITY_ERROR, "group-not-viable", HD_REMEDY_NONE, hd_device_get_name(dev),
             format("none on this host as it is: IOMMU group %d also holds %s, which the host "
                    "keeps (taking it would take part of the platform). Put the device in a "
                    "slot whose group it has to itself, or use firmware that isolates it (ACS)",
@@ -129,13 +132,14 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is");
         return;
     }
-    add(d, HD_SEVERITY_ERROR, "group-not-viable", hd_device_get_name(dev),
-        format("give the VM the whole group: 'hostdev acquire --vm ID --group %s' (or "
-               "'hostdev detach --group %s'), so that every endpoint of group %d is on "
-               "vfio-pci. The oVirt guide's other way out, %s, does not make a group viable: it "
-               "only lets VFIO run on a host without interrupt remapping, and lets a guest "
-               "forge interrupts against the host (an attack on the host, or a hang); %s",
-               hd_device_get_name(dev), hd_device_get_name(dev), hd_device_get_iommu_group(dev),
+    add(d, HD_SEVERITY_ERROR, "group-not-viable", HD_REMEDY_DETACH_GROUP,
+        hd_device_get_name(dev),
+        format("give the VM the whole group (detach it, or acquire %s with its group), so that "
+               "every endpoint of group %d is on vfio-pci. The oVirt guide's other way out, %s, "
+               "does not make a group viable: it only lets VFIO run on a host without "
+               "interrupt remapping, and lets a guest forge interrupts against the host (an "
+               "attack on the host, or a hang); %s",
+               hd_device_get_name(dev), hd_device_get_iommu_group(dev),
                hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
                remap == HD_TRISTATE_NO
                    ? "this host lacks interrupt remapping, so it applies here, to that other "
@@ -172,11 +176,9 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         return;
     hd_path(node, sizeof(node), "dev/vfio/%d", hd_device_get_iommu_group(dev));
     if (hd_fs_stat(ctx, node, &st) < 0) {
-        add(d, HD_SEVERITY_ERROR, "vfio-node-missing", hd_device_get_name(dev),
-            format("reattach and detach it again ('hostdev reattach %s; hostdev detach %s'); "
-                   "if it stays missing, the kernel log says why vfio-pci did not register "
-                   "the group",
-                   hd_device_get_name(dev), hd_device_get_name(dev)),
+        add(d, HD_SEVERITY_ERROR, "vfio-node-missing", HD_REMEDY_REDETACH, hd_device_get_name(dev),
+            format("reattach it and detach it again; if it stays missing, the kernel log says "
+                   "why vfio-pci did not register the group"),
             "%s is bound to %s but /%s does not exist: QEMU fails with \"failed to get group "
             "%d\"",
             hd_device_get_name(dev), hd_device_get_driver(dev), node,
@@ -184,21 +186,19 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         return;
     }
     if (a != NULL && !may_open(&st, a->uid, a->gid)) {
-        add(d, HD_SEVERITY_ERROR, "vfio-permission", hd_device_get_name(dev),
-            format("give it to the VM's user again: 'hostdev release --vm %s %s' then "
-                   "'hostdev acquire --vm %s --owner %u:%u %s' (or chown %u:%u /%s; chmod 0660 "
-                   "/%s)",
-                   a->vm, hd_device_get_name(dev), a->vm, (unsigned)a->uid, (unsigned)a->gid,
-                   hd_device_get_name(dev), (unsigned)a->uid, (unsigned)a->gid, node, node),
+        add(d, HD_SEVERITY_ERROR, "vfio-permission", HD_REMEDY_REACQUIRE, hd_device_get_name(dev),
+            format("give it to the VM's user again: release it from vm %s and acquire it again "
+                   "with owner %u:%u (or chown %u:%u /%s; chmod 0660 /%s)",
+                   a->vm, (unsigned)a->uid, (unsigned)a->gid, (unsigned)a->uid,
+                   (unsigned)a->gid, node, node),
             "vm %s runs as %u:%u, but /%s is %u:%u mode %04o: QEMU fails with \"vfio: error "
             "opening /dev/vfio/%d: Permission denied\"",
             a->vm, (unsigned)a->uid, (unsigned)a->gid, node, (unsigned)st.st_uid,
             (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), hd_device_get_iommu_group(dev));
     } else if (a == NULL && (st.st_mode & 066) == 0) {
-        add(d, HD_SEVERITY_INFO, "vfio-permission", hd_device_get_name(dev),
-            format("let hostdev hand it over when the VM starts: 'hostdev acquire --vm ID "
-                   "--owner USER:GROUP %s' (mode 0660 for that user and group)",
-                   hd_device_get_name(dev)),
+        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, hd_device_get_name(dev),
+            format("have it handed over when the VM starts: acquire it with the VM's user "
+                   "and group as its owner (mode 0660 for them)"),
             "only %u:%u may open /%s (mode %04o): a VM running as another user gets "
             "\"vfio: error opening /dev/vfio/%d: Permission denied\"",
             (unsigned)st.st_uid, (unsigned)st.st_gid, node, (unsigned)(st.st_mode & 07777),
@@ -212,17 +212,16 @@ static void check_detached(struct hd_findings *d, struct hd_device *dev,
     if (on_vfio(dev))
         return;
     if (a != NULL && !a->managed)
-        add(d, HD_SEVERITY_ERROR, "not-detached", hd_device_get_name(dev),
-            format("detach it again: 'hostdev detach %s'", hd_device_get_name(dev)),
+        add(d, HD_SEVERITY_ERROR, "not-detached", HD_REMEDY_DETACH, hd_device_get_name(dev),
+            format("detach it again"),
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
     else if (a == NULL && asked)
-        add(d, HD_SEVERITY_WARNING, "not-detached", hd_device_get_name(dev),
-            format("for an unmanaged assignment detach it ahead of booting the guest: "
-                   "'hostdev detach %s'; or let acquire do it: 'hostdev acquire --vm ID "
-                   "--managed %s'",
-                   hd_device_get_name(dev), hd_device_get_name(dev)),
+        add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_DETACH_OR_MANAGED,
+            hd_device_get_name(dev),
+            format("for an unmanaged assignment detach it ahead of booting the guest; or let "
+                   "acquire do it (managed)"),
             "%s is on %s, a host driver: a VM configured with managed='no' will refuse to "
             "start",
             hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
@@ -260,7 +259,7 @@ static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tri
     free(data);
     if (n == 0)
         return;
-    add(d, HD_SEVERITY_ERROR, "bar-unassigned", hd_device_get_name(dev),
+    add(d, HD_SEVERITY_ERROR, "bar-unassigned", HD_REMEDY_NONE, hd_device_get_name(dev),
         realloc_on == HD_TRISTATE_YES
             ? format("pci=realloc is on the command line already, so the bridge windows the "
                      "firmware left are too small: look for \"Above 4G decoding\" (and "
@@ -287,7 +286,7 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
     ovr = hd_device_get_driver_override(dev);
     if (hd_device_get_original_driver(dev, &rec) == 0 && hd_device_get_driver(dev) != NULL &&
         !hd_device_on_stub(dev) && a == NULL)
-        add(d, HD_SEVERITY_WARNING, "stale-record", hd_device_get_name(dev),
+        add(d, HD_SEVERITY_WARNING, "stale-record", HD_REMEDY_NONE, hd_device_get_name(dev),
             format("remove it: rm %s/%s/drivers/%s", hd_ctx_get_root(ctx),
                    hd_ctx_get_state_dir(ctx), hd_device_get_name(dev)),
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
@@ -295,15 +294,15 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
             hd_device_get_name(dev), hd_device_get_driver(dev), rec[0] ? rec : "no driver");
     free(rec);
     if (hd_driver_is_stub(ovr) && hd_device_get_driver(dev) != NULL && !hd_device_on_stub(dev))
-        add(d, HD_SEVERITY_WARNING, "stale-override", hd_device_get_name(dev),
+        add(d, HD_SEVERITY_WARNING, "stale-override", HD_REMEDY_NONE, hd_device_get_name(dev),
             format("clear it: echo > %s/sys/bus/pci/devices/%s/driver_override",
                    hd_ctx_get_root(ctx), hd_device_get_name(dev)),
             "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
             "hands it to %s",
             hd_device_get_name(dev), hd_device_get_driver(dev), ovr, ovr);
     if (a != NULL && !on_vfio(dev))
-        add(d, HD_SEVERITY_ERROR, "map-mismatch", hd_device_get_name(dev),
-            format("give it back and drop the record: hostdev release --force %s",
+        add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE_FORCE, hd_device_get_name(dev),
+            format("give it back and drop the record: the emergency release of %s",
                    hd_device_get_name(dev)),
             "the assignment map gives %s to vm %s, but it is on %s, not vfio-pci",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
@@ -364,7 +363,8 @@ static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
             continue; /* unprivileged readers see zeros: nothing to compare */
         for (size_t b = 0; b < nbars; b++) {
             if (start <= bar[b][1] && end >= bar[b][0]) {
-                add(d, HD_SEVERITY_WARNING, "boot-framebuffer", hd_device_get_name(dev),
+                add(d, HD_SEVERITY_WARNING, "boot-framebuffer", HD_REMEDY_NONE,
+                    hd_device_get_name(dev),
                     format("keep the host's console off the GPU: add %s to the kernel command "
                            "line (Linux 5.15 and later; before that video=efifb:off,vesafb:off), "
                            "or give the host another display adapter",
@@ -504,11 +504,11 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
     human_bytes(lim, sizeof(lim), limit);
     human_bytes(want, sizeof(want), need);
     if (limit >= need || has_ipc_lock(ctx, proc))
-        add(d, HD_SEVERITY_INFO, "memlock-ok", NULL, format("none needed"),
+        add(d, HD_SEVERITY_INFO, "memlock-ok", HD_REMEDY_NONE, NULL, format("none needed"),
             "%s may lock %s (%s needed: the VM's memory and 1 GiB)%s", who, lim, want,
             limit >= need ? "" : "; it has CAP_IPC_LOCK, which needs no limit");
     else
-        add(d, HD_SEVERITY_ERROR, "memlock-too-low", NULL,
+        add(d, HD_SEVERITY_ERROR, "memlock-too-low", HD_REMEDY_NONE, NULL,
             format("raise the limit of what starts QEMU to at least %s: LimitMEMLOCK=infinity "
                    "in its systemd unit (systemctl edit UNIT), `ulimit -l unlimited` in the "
                    "shell that runs it, or a memlock line in /etc/security/limits.conf "
@@ -541,9 +541,9 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         r = hd_device_open(ctx, addr, &dev);
         if (r == -ENODEV) {
             hd_pci_addr_format(addr, name);
-            add(d, HD_SEVERITY_ERROR, "no-device", name,
-                format("check the address with 'hostdev list'; a device the firmware hides "
-                       "or that is behind a disabled bridge does not show up"),
+            add(d, HD_SEVERITY_ERROR, "no-device", HD_REMEDY_LIST, name,
+                format("check the address against the list of PCI devices; a device the firmware "
+                       "hides or that is behind a disabled bridge does not show up"),
                 "there is no PCI device %s", name);
         } else if (r < 0) {
             goto fail;

@@ -14,6 +14,7 @@ struct finding {
     char *device; /* NULL: the host */
     char *message;
     char *fix;
+    enum hd_remedy remedy;
 };
 
 struct hd_findings {
@@ -57,6 +58,7 @@ int hd_findings_add(struct hd_findings *f, enum hd_severity severity, const char
     e->device = hd_strdup_or_null(device);
     e->message = message;
     e->fix = strdup(fix);
+    e->remedy = HD_REMEDY_NONE;
     if (e->code == NULL || e->fix == NULL || (device != NULL && e->device == NULL)) {
         free(e->code);
         free(e->device);
@@ -66,6 +68,12 @@ int hd_findings_add(struct hd_findings *f, enum hd_severity severity, const char
     }
     f->n++;
     return 0;
+}
+
+void hd_findings_set_remedy(struct hd_findings *f, enum hd_remedy remedy)
+{
+    if (f->err == 0 && f->n > 0)
+        f->v[f->n - 1].remedy = remedy;
 }
 
 void hd_findings_set_error(struct hd_findings *f, int err)
@@ -155,6 +163,11 @@ HD_EXPORT const char *hd_findings_get_message(const struct hd_findings *f, size_
 HD_EXPORT const char *hd_findings_get_fix(const struct hd_findings *f, size_t i)
 {
     return at(f, i) ? at(f, i)->fix : NULL;
+}
+
+HD_EXPORT enum hd_remedy hd_findings_get_remedy(const struct hd_findings *f, size_t i)
+{
+    return at(f, i) ? at(f, i)->remedy : HD_REMEDY_NONE;
 }
 
 HD_EXPORT const char *hd_severity_to_string(enum hd_severity severity)

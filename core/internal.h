@@ -592,6 +592,8 @@ int hd_findings_add(struct hd_findings *findings, enum hd_severity severity, con
                     const char *device, const char *fix, const char *fmt, ...) HD_PRINTF(6, 7);
 int hd_findings_error(const struct hd_findings *findings); /* 0, or the sticky -ENOMEM */
 void hd_findings_set_error(struct hd_findings *findings, int err); /* the first one sticks */
+/* The remedy of the finding added last (none added, or the add failed: nothing). */
+void hd_findings_set_remedy(struct hd_findings *findings, enum hd_remedy remedy);
 void hd_findings_sort(struct hd_findings *findings);       /* worst first, stable */
 /* How to put a parameter on the kernel command line, for fixes that add one. */
 #define HD_ADVICE_HOW_TO_ADD "(e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)"

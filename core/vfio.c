@@ -184,6 +184,11 @@ static int explain(struct hd_vfio_report *r, int err, const char *code, const ch
         hd_findings_add(r->findings, HD_SEVERITY_ERROR, code, r->name, fix, "%s", message) == 0 &&
         asprintf(&r->explanation, "%s. Fix: %s.", message, fix) < 0)
         r->explanation = NULL;
+    /* What the fix asks done with the device: a program spells it as its own command. */
+    if (strcmp(code, "group-not-viable") == 0)
+        hd_findings_set_remedy(r->findings, HD_REMEDY_DETACH_GROUP);
+    else if (strcmp(code, "not-detached") == 0 || strcmp(code, "vfio-node-missing") == 0)
+        hd_findings_set_remedy(r->findings, HD_REMEDY_DETACH);
     free(message);
     return err;
 }

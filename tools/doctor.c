@@ -107,7 +107,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_bool(&j, "ok", problems == 0);
-        json_kv_findings(&j, "findings", d);
+        json_kv_findings(&j, "findings", d, t);
         json_end_object(&j);
         json_finish(&j);
     } else {
@@ -123,6 +123,10 @@ static int run(struct tool *t, int argc, char **argv)
                          dev ? " " : "", dev ? dev : "");
             tool_print_wrapped(stdout, head, 2, problem);
             tool_print_wrapped(stdout, "  fix: ", 7, hd_findings_get_fix(d, i));
+            char commands[4][TOOL_COMMAND_MAX];
+            size_t nc = tool_remedy_commands(t, d, i, commands, 4);
+            for (size_t k = 0; k < nc; k++)
+                printf("  %s %s\n", k == 0 ? "run:" : " or:", commands[k]);
         }
         if (problems == 0)
             printf("no problems found%s\n", n ? " (only notes above)" : "");

@@ -211,8 +211,11 @@ void json_kv_words(struct json *j, const char *key, const char *words)
     free(copy);
 }
 
-void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings)
+void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings,
+                      struct tool *t)
 {
+    char commands[4][TOOL_COMMAND_MAX];
+
     json_key(j, key);
     json_begin_array(j);
     for (size_t i = 0; i < hd_findings_count(findings); i++) {
@@ -222,6 +225,14 @@ void json_kv_findings(struct json *j, const char *key, const struct hd_findings 
         json_kv_string(j, "device", hd_findings_get_device(findings, i));
         json_kv_string(j, "message", hd_findings_get_message(findings, i));
         json_kv_string(j, "fix", hd_findings_get_fix(findings, i));
+        if (t != NULL) {
+            size_t n = tool_remedy_commands(t, findings, i, commands, 4);
+            json_key(j, "commands");
+            json_begin_array(j);
+            for (size_t k = 0; k < n; k++)
+                json_string(j, commands[k]);
+            json_end_array(j);
+        }
         json_end_object(j);
     }
     json_end_array(j);

@@ -31,7 +31,7 @@ static const char *status_word(enum hd_vfio_step_status s)
     return s == HD_VFIO_STEP_OK ? "ok" : s == HD_VFIO_STEP_FAILED ? "failed" : "skipped";
 }
 
-static void print_json(const struct hd_vfio_report *r)
+static void print_json(struct tool *t, const struct hd_vfio_report *r)
 {
     uint32_t flags, nreg, nirq;
     struct json j;
@@ -80,7 +80,7 @@ static void print_json(const struct hd_vfio_report *r)
         json_end_object(&j);
     }
     json_end_array(&j);
-    json_kv_findings(&j, "findings", hd_vfio_report_get_findings(r));
+    json_kv_findings(&j, "findings", hd_vfio_report_get_findings(r), t);
     json_end_object(&j);
     json_finish(&j);
 }
@@ -142,7 +142,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (r == NULL)
         return tool_lib_error(t, err == -EINVAL ? EXIT_USAGE : EXIT_FAILED, err, "%s", argv[1]);
     if (tool_json(t))
-        print_json(r);
+        print_json(t, r);
     else
         print_text(r);
     if (err == 0) {
@@ -151,16 +151,15 @@ static int run(struct tool *t, int argc, char **argv)
         code = EXIT_FAILED;
         const struct hd_findings *f = hd_vfio_report_get_findings(r);
         const char *why = hd_findings_get_message(f, 0), *fix = hd_findings_get_fix(f, 0);
-        const char *name = hd_vfio_report_get_name(r), *what = hd_findings_get_code(f, 0);
+        const char *name = hd_vfio_report_get_name(r);
+        enum hd_remedy remedy = hd_findings_get_remedy(f, 0);
         bool named = why != NULL && strncmp(why, name, strlen(name)) == 0;
-        bool detach = what != NULL && (strcmp(what, "not-detached") == 0 ||
-                                       strcmp(what, "vfio-node-missing") == 0 ||
-                                       strcmp(what, "group-not-viable") == 0);
+        bool detach = remedy == HD_REMEDY_DETACH || remedy == HD_REMEDY_DETACH_GROUP;
         char hint[96];
         /* The message names the device itself when it starts with it: say it once. The
          * command that detaches it is the tool's to give. */
         snprintf(hint, sizeof(hint), "'hostdev detach %s%s' detaches it",
-                 strcmp(what ? what : "", "group-not-viable") == 0 ? "--group " : "", name);
+                 remedy == HD_REMEDY_DETACH_GROUP ? "--group " : "", name);
         tool_error_hint(t, code, detach ? hint : NULL, "%s%s%s%s%s%s", named ? "" : name,
                         named ? "" : " is not usable by a VM: ", why ? why : strerror(-err),
                         fix ? ". Fix: " : "", fix ? fix : "", fix ? "." : "");

@@ -524,6 +524,21 @@ const char *hd_findings_get_code(const struct hd_findings *findings, size_t i);
 const char *hd_findings_get_device(const struct hd_findings *findings, size_t i); /* NULL: host */
 const char *hd_findings_get_message(const struct hd_findings *findings, size_t i);
 const char *hd_findings_get_fix(const struct hd_findings *findings, size_t i);
+/* What the fix asks a caller to do with the finding's device, for a program to spell as its own
+ * commands (the fix text says it in words, never as a command of a particular tool). */
+enum hd_remedy {
+    HD_REMEDY_NONE,              /* the fix text is all */
+    HD_REMEDY_DETACH,            /* detach the device (to vfio-pci) */
+    HD_REMEDY_DETACH_GROUP,      /* detach its whole IOMMU group, or give the VM the group */
+    HD_REMEDY_REDETACH,          /* reattach it, then detach it again */
+    HD_REMEDY_REACQUIRE,         /* release it from the VM that holds it, acquire it again for
+                                  * the same VM and owner (the assignment map has both) */
+    HD_REMEDY_ACQUIRE,           /* acquire it for a VM with the VM's user as owner */
+    HD_REMEDY_DETACH_OR_MANAGED, /* detach it ahead of the VM, or acquire it managed */
+    HD_REMEDY_RELEASE_FORCE,     /* the emergency release: back to the host, record dropped */
+    HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong) */
+};
+enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 
 /* Kernel command-line advice, in one place for every finding and command that gives it. */
 enum hd_cmdline_advice {

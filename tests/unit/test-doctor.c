@@ -30,7 +30,8 @@
  * tree afterwards, as they change a driver. */
 
 /* Rebind @bdf to @driver (NULL: unbound) as the kernel shows it: the device's driver link
- * (from sys/devices/pci0000:03/BDF), its link in the driver's directory, uevent's DRIVER=. */
+ * (from sys/devices/pci0000:03/BDF), its link in the driver's directory, uevent's DRIVER=,
+ * and its enable count (a host driver enables it in probe; vfio-pci only while it is open). */
 static void set_driver(const char *root, const char *bdf, const char *driver)
 {
     char rel[256], target[256], path[4096], old[256], uevent[1024];
@@ -44,6 +45,8 @@ static void set_driver(const char *root, const char *bdf, const char *driver)
              driver ? "\n" : "", rest);
     free(text);
     ah_write(root, rel, uevent);
+    snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/enable", bdf);
+    ah_write(root, rel, driver && strcmp(driver, "vfio-pci") != 0 ? "1\n" : "0\n");
 
     snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/driver", root, bdf);
     if ((n = readlink(path, old, sizeof(old) - 1)) > 0) {
@@ -65,6 +68,7 @@ static void set_driver(const char *root, const char *bdf, const char *driver)
 
 struct found {
     enum hd_severity severity;
+    enum hd_remedy remedy;
     char problem[1024];
     char fix[1024];
 };
@@ -87,6 +91,9 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
         f->severity = hd_findings_get_severity(d, i);
         snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
         snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
+        f->remedy = hd_findings_get_remedy(d, i);
+        /* The library says what to do in words; a tool spells its own commands. */
+        ck_assert_msg(strstr(f->fix, "hostdev ") == NULL, "a command in the fix: %s", f->fix);
     }
     hd_findings_unref(d);
     hd_ctx_unref(ctx);
@@ -134,7 +141,8 @@ HD_TEST(group_not_viable)
     ck_assert(find(root, DEV, "group-not-viable", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.problem, DEV2 " (snd_hda_intel)"));
-    ck_assert_ptr_nonnull(strstr(f.fix, "--group " DEV));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    ck_assert_ptr_nonnull(strstr(f.fix, "give the VM the whole group"));
     ck_assert_ptr_nonnull(strstr(f.fix, "allow_unsafe_interrupts=1"));
     ck_assert_ptr_nonnull(strstr(f.fix, "forge interrupts"));
     /* Without an address: every detached device is looked at. */
@@ -157,7 +165,8 @@ HD_TEST(vfio_node_permission)
     /* Not assigned, root-only (vfio makes dev/vfio/7 0600): a note on who may open it. */
     ck_assert(find(root, DEV, "vfio-permission", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
-    ck_assert_ptr_nonnull(strstr(f.fix, "--owner USER:GROUP"));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE);
+    ck_assert_ptr_nonnull(strstr(f.fix, "acquire it with the VM's user and group as its owner"));
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 107, 108, HD_ACQUIRE_UNMANAGED), 0);
     hd_ctx_unref(ctx);
@@ -170,10 +179,12 @@ HD_TEST(vfio_node_permission)
     ck_assert(find(root, DEV, "vfio-permission", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
     ck_assert_ptr_nonnull(strstr(f.problem, "Permission denied"));
-    ck_assert_ptr_nonnull(strstr(f.fix, "--owner 107:108"));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_REACQUIRE);
+    ck_assert_ptr_nonnull(strstr(f.fix, "with owner 107:108"));
     /* The node is gone altogether. */
     unlink(path);
     ck_assert(find(root, DEV, "vfio-node-missing", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_REDETACH);
     ah_tree_remove(root);
     free(root);
 }
@@ -188,7 +199,7 @@ HD_TEST(not_detached)
 
     ck_assert(find(root, DEV, "not-detached", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
-    ck_assert_ptr_nonnull(strstr(f.fix, "hostdev detach " DEV));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_OR_MANAGED);
     /* Not asked about and not assigned: not mentioned. */
     ck_assert(!find(root, NULL, "not-detached", &f));
     /* Assigned unmanaged, then given back to the host behind hostdev's back. */
@@ -200,6 +211,7 @@ HD_TEST(not_detached)
     set_driver(root, DEV, "e1000e");
     ck_assert(find(root, NULL, "not-detached", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH);
     ck_assert_ptr_nonnull(strstr(f.problem, "unmanaged"));
     ah_tree_remove(root);
     free(root);
@@ -238,6 +250,7 @@ HD_TEST(no_such_device)
     struct found f;
 
     ck_assert(find(root, "0000:09:00.0", "no-device", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_LIST);
     ck_assert_ptr_nonnull(strstr(f.problem, "0000:09:00.0"));
     ah_tree_remove(root);
     free(root);
