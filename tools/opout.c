@@ -9,7 +9,12 @@
 
 int tool_exit_for(const struct tool *t)
 {
-    switch (hd_ctx_last_reason(t->ctx)) {
+    return tool_exit_for_reason(hd_ctx_last_reason(t->ctx));
+}
+
+int tool_exit_for_reason(enum hd_reason reason)
+{
+    switch (reason) {
     case HD_REASON_INVALID:
     case HD_REASON_NO_DEVICE:
     case HD_REASON_STATE_DAMAGED:

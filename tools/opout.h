@@ -9,6 +9,8 @@
 /* The exit status for the context's last failure: 2 for bad input (addresses, VM ids, a
  * damaged state file), 1 for refusals and failed operations. */
 int tool_exit_for(const struct tool *t);
+/* The same for a failure's @reason kept from earlier. */
+int tool_exit_for_reason(enum hd_reason reason);
 /* Print the failure of an operation on one line ("@what: message", or the library's message
  * alone when @what is NULL), ending with "(@force_option takes it anyway)" when that option
  * overrides its reason; returns the exit status. */

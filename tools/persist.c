@@ -18,39 +18,30 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
     return EXIT_DONE;
 }
 
-/* Apply @e to the devices it selects now; an address that is not there is bad input. The
- * operations run are kept in @keep for the JSON document. */
-static int apply(struct tool *t, const struct hd_reserve_entry *e, struct reserve_ops *keep)
+/* Apply @e to the devices it selects now; an address that is not there is bad input. What
+ * was run is in *@res for the JSON document. */
+static int apply(struct tool *t, const struct hd_reserve_entry *e, struct hd_reserve_result **res)
 {
-    struct hd_device_list *list;
-    size_t found = 0;
-    int code = EXIT_DONE, r;
+    int r;
 
     hd_ctx_clear_error(t->ctx);
-    if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &list)) < 0)
+    r = hd_reserve_entry_apply(e, t->ctx, t->dry_run ? HD_RESERVE_DRY_RUN : 0, reserve_print_item,
+                               t, res);
+    if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
-    for (size_t i = 0; i < hd_device_list_count(list) && code == EXIT_DONE; i++) {
-        struct hd_device *dev = hd_device_list_get(list, i);
-        if (!hd_pci_selector_match(&e->sel, dev))
-            continue;
-        found++;
-        if (e->numvfs >= 0)
-            code = reserve_numvfs(t, dev, e, keep);
-        if (code == EXIT_DONE && e->driver != NULL)
-            code = reserve_device(t, dev, e, keep);
-    }
-    hd_device_list_unref(list);
-    if (found == 0 && e->sel.kind == HD_SELECTOR_ADDR) {
+    if (r > 0)
+        return EXIT_FAILED;
+    if (hd_reserve_result_count(*res) == 0 && e->sel.kind == HD_SELECTOR_ADDR) {
         char name[HD_PCI_ADDR_BUFSZ];
         return tool_error(t, EXIT_USAGE,
                           "%s: no such PCI device under %s (--no-apply persists "
                           "it all the same)",
                           hd_pci_addr_format(&e->sel.addr, name), hd_ctx_get_root(t->ctx));
     }
-    if (found == 0 && !tool_json(t))
+    if (hd_reserve_result_count(*res) == 0 && !tool_json(t))
         printf("%04x:%04x: no such device now; reserved when one appears\n", e->sel.vendor,
                e->sel.device);
-    return code;
+    return EXIT_DONE;
 }
 
 static int run_persist(struct tool *t, int argc, char **argv)
@@ -115,19 +106,19 @@ static int run_persist(struct tool *t, int argc, char **argv)
     if (e.driver == NULL && e.numvfs < 0)
         e.driver = chosen;
     /* Applied first: a reservation that cannot work now is not written for the next boot. */
-    struct reserve_ops ops = {0};
-    if (!no_apply && (code = apply(t, &e, tool_json(t) ? &ops : NULL)) != EXIT_DONE) {
-        reserve_ops_free(&ops);
+    struct hd_reserve_result *res = NULL;
+    if (!no_apply && (code = apply(t, &e, &res)) != EXIT_DONE) {
+        hd_reserve_result_unref(res);
         return code;
     }
     /* Under --dry-run the plan printed by apply() is all: no file either. */
     hd_ctx_clear_error(t->ctx);
     if (!t->dry_run && (r = hd_reserve_persist(t->ctx, &e)) < 0) {
-        reserve_ops_free(&ops);
+        hd_reserve_result_unref(res);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
     }
     if (hd_reserve_entry_format(&e, &line) < 0) {
-        reserve_ops_free(&ops);
+        hd_reserve_result_unref(res);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     if (tool_json(t)) {
@@ -135,68 +126,63 @@ static int run_persist(struct tool *t, int argc, char **argv)
         struct json j;
         tool_op_json_begin(&j, "persist", t->dry_run);
         json_kv_string(&j, "persisted", line);
-        reserve_ops_json(&j, &ops);
+        reserve_json_steps(&j, res);
         json_end_object(&j);
         json_finish(&j);
     } else {
         printf(t->dry_run ? "dry run: would persist %s\n" : "persisted: %s\n", line);
     }
-    reserve_ops_free(&ops);
+    hd_reserve_result_unref(res);
     free(line);
     return EXIT_DONE;
 }
 
-/* Give back the devices @sel selected, unless another source still reserves them. The
- * operations run are kept in @keep (JSON), and so are the entries that still reserve a device
- * (@still_json: "still_reserved" of the document @j, when given). */
-static int release(struct tool *t, const struct hd_pci_selector *sel, struct reserve_ops *keep,
-                   struct json *still_json)
+/* An hd_reserve_fn: a device given back, or left reserved by another entry, as it happens. */
+static void print_give_back(void *data, const struct hd_reserve_result *res, size_t i)
+{
+    struct tool *t = data;
+    const struct hd_reserve_entry *still = hd_reserve_result_get_entry(res, i);
+    const char *msg = hd_reserve_result_get_error(res, i, NULL);
+
+    if (msg != NULL)
+        tool_error(t, EXIT_FAILED, "%s", msg);
+    else if (tool_json(t))
+        return;
+    else if (still != NULL)
+        printf("%s: still reserved for %s by %s%s%.0u\n",
+               hd_device_get_name(hd_reserve_result_get_device(res, i)), still->driver,
+               still->file, still->line ? ":" : "", still->line);
+    else
+        tool_op_print(t, hd_reserve_result_get_op(res, i), "unpersist", false);
+}
+
+/* Give back the devices @sel selected, unless another source still reserves them. What was
+ * run is in *@res (JSON), and, when @still_json is given, the entries that still reserve a
+ * device are its "still_reserved". */
+static int give_back(struct tool *t, const struct hd_pci_selector *sel,
+                     struct hd_reserve_result **res, struct json *still_json)
 {
     struct hd_reserve_config *config = NULL;
-    struct hd_device_list *list;
-    int code = EXIT_DONE, r;
+    int r;
 
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
-    if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT | HD_FILL_EXTRA, &list)) < 0) {
-        hd_reserve_config_unref(config);
+    r = hd_reserve_config_give_back(config, t->ctx, sel, 0, print_give_back, t, res);
+    hd_reserve_config_unref(config);
+    if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
-    }
-    for (size_t i = 0; i < hd_device_list_count(list) && code == EXIT_DONE; i++) {
-        struct hd_device *dev = hd_device_list_get(list, i);
-        const struct hd_reserve_entry *still = hd_reserve_config_match(config, dev);
-        if (!hd_pci_selector_match(sel, dev))
-            continue;
-        if (still != NULL) {
-            if (!tool_json(t))
-                printf("%s: still reserved for %s by %s%s%.0u\n", hd_device_get_name(dev),
-                       still->driver, still->file, still->line ? ":" : "", still->line);
-        } else {
-            struct hd_op *op = NULL;
-            if ((r = hd_op_new(t->ctx, HD_OP_REATTACH, &op)) == 0 &&
-                (r = hd_op_add_device(op, hd_device_get_addr(dev), true)) == 0)
-                r = hd_op_run(op);
-            if (r < 0)
-                code = tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
-            else if (keep == NULL)
-                tool_op_print(t, op, "unpersist", false);
-            else {
-                code = reserve_ops_keep(t, keep, op); /* kept, or dropped when it cannot be */
-                op = NULL;
-            }
-            hd_op_unref(op);
-        }
-    }
-    if (still_json != NULL && code == EXIT_DONE) {
+    if (r > 0)
+        return EXIT_FAILED;
+    if (still_json != NULL) {
         json_key(still_json, "still_reserved");
         json_begin_array(still_json);
-        for (size_t i = 0; i < hd_device_list_count(list); i++) {
-            struct hd_device *dev = hd_device_list_get(list, i);
-            const struct hd_reserve_entry *still = hd_reserve_config_match(config, dev);
-            if (still == NULL || !hd_pci_selector_match(sel, dev))
+        for (size_t i = 0; i < hd_reserve_result_count(*res); i++) {
+            const struct hd_reserve_entry *still = hd_reserve_result_get_entry(*res, i);
+            if (hd_reserve_result_get_outcome(*res, i) != HD_RESERVE_HELD)
                 continue;
             json_begin_object(still_json);
-            json_kv_string(still_json, "device", hd_device_get_name(dev));
+            json_kv_string(still_json, "device",
+                           hd_device_get_name(hd_reserve_result_get_device(*res, i)));
             json_kv_string(still_json, "driver", still->driver);
             json_kv_string(still_json, "file", still->file);
             json_kv_int_or_null(still_json, "line", still->line, still->line > 0);
@@ -204,9 +190,7 @@ static int release(struct tool *t, const struct hd_pci_selector *sel, struct res
         }
         json_end_array(still_json);
     }
-    hd_device_list_unref(list);
-    hd_reserve_config_unref(config);
-    return code;
+    return EXIT_DONE;
 }
 
 static int run_unpersist(struct tool *t, int argc, char **argv)
@@ -254,23 +238,25 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         if (r < 0)
             return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
     }
+    struct hd_reserve_result *res = NULL;
     if (!tool_json(t)) {
         printf("unpersisted: %s\n", name);
-        return no_apply ? EXIT_DONE : release(t, &sel, NULL, NULL);
+        code = no_apply ? EXIT_DONE : give_back(t, &sel, &res, NULL);
+        hd_reserve_result_unref(res);
+        return code;
     }
     /* One document: the entry removed and the steps that gave the devices back (none asked
      * for under --no-apply; none run under --dry-run, which only says whether they would be). */
-    struct reserve_ops ops = {0};
     struct json j;
     tool_op_json_begin(&j, "unpersist", t->dry_run);
     json_kv_string(&j, "unpersisted", name);
     json_kv_bool(&j, "give_back", !no_apply);
-    code = t->dry_run || no_apply ? EXIT_DONE : release(t, &sel, &ops, &j);
+    code = t->dry_run || no_apply ? EXIT_DONE : give_back(t, &sel, &res, &j);
     if (!t->dry_run)
-        reserve_ops_json(&j, &ops);
+        reserve_json_steps(&j, res);
     json_end_object(&j);
     json_finish(&j);
-    reserve_ops_free(&ops);
+    hd_reserve_result_unref(res);
     return code;
 }
 

@@ -23,83 +23,17 @@ int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
     return hd_reserve_config_get_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
 }
 
-/* Run one operation on @dev for the entry @e: each device on its own, so that one that fails
- * does not keep the others from their stubs at boot. */
-static int run_one(struct tool *t, struct hd_device *dev, enum hd_op_kind kind,
-                   const struct hd_reserve_entry *e, struct hd_op **out)
+static unsigned int apply_flags(const struct tool *t)
 {
-    struct hd_op *op;
-    int r;
-
-    *out = NULL;
-    if ((r = hd_op_new(t->ctx, kind, &op)) < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", hd_device_get_name(dev));
-    hd_op_set_flags(op, t->dry_run ? HD_OP_DRY_RUN : 0);
-    if (e->driver != NULL)
-        hd_op_set_driver(op, e->driver);
-    if (e->numvfs >= 0)
-        hd_op_set_numvfs(op, (unsigned int)e->numvfs);
-    hd_ctx_clear_error(t->ctx);
-    if ((r = hd_op_add_device(op, hd_device_get_addr(dev), true)) < 0 || (r = hd_op_run(op)) < 0) {
-        const char *msg = hd_ctx_last_error(t->ctx);
-        hd_op_unref(op);
-        return tool_error(t, EXIT_FAILED, "%s", msg[0] ? msg : strerror(-r));
-    }
-    *out = op;
-    /* The operation worked on its own snapshot: what the caller prints is read again. */
-    hd_device_refresh(dev);
-    hd_device_fill(dev, HD_FILL_EXTRA);
-    return EXIT_DONE;
+    return t->dry_run ? HD_RESERVE_DRY_RUN : 0;
 }
 
-int reserve_ops_keep(struct tool *t, struct reserve_ops *ops, struct hd_op *op)
-{
-    struct hd_op **v = realloc(ops->v, (ops->n + 1) * sizeof(*v));
-
-    if (v == NULL) {
-        hd_op_unref(op);
-        return tool_error(t, EXIT_FAILED, "out of memory");
-    }
-    ops->v = v;
-    ops->v[ops->n++] = op;
-    return EXIT_DONE;
-}
-
-void reserve_ops_json(struct json *j, const struct reserve_ops *ops)
-{
-    json_key(j, "steps");
-    json_begin_array(j);
-    for (size_t i = 0; i < ops->n; i++)
-        tool_op_json_step_objects(j, ops->v[i]);
-    json_end_array(j);
-}
-
-void reserve_ops_free(struct reserve_ops *ops)
-{
-    for (size_t i = 0; i < ops->n; i++)
-        hd_op_unref(ops->v[i]);
-    free(ops->v);
-    ops->v = NULL;
-    ops->n = 0;
-}
-
-/* The operation done: kept for the caller's JSON, or dropped. */
-static int keep_or_drop(struct tool *t, struct reserve_ops *keep, struct hd_op *op, int code)
-{
-    if (keep != NULL && op != NULL)
-        return reserve_ops_keep(t, keep, op) == EXIT_DONE ? code : EXIT_FAILED;
-    hd_op_unref(op);
-    return code;
-}
-
-int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e,
-                   struct reserve_ops *keep)
+/* A reserved device's line: what its operation did, with the entry's stub and source. */
+static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_reserve_entry *e)
 {
     char where[512];
-    struct hd_op *op;
-    int code = run_one(t, dev, HD_OP_RESERVE, e, &op);
 
-    for (size_t i = 0; code == EXIT_DONE && !tool_json(t) && i < hd_op_get_step_count(op); i++) {
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
         const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
         const char *w = source(e, where, sizeof(where));
         if (t->dry_run && (!strcmp(a, "keep") || !strcmp(a, "pending") || !strcmp(a, "detach")))
@@ -113,31 +47,57 @@ int reserve_device(struct tool *t, struct hd_device *dev, const struct hd_reserv
                                                 ? "unbound" : hd_op_step_get_from(op, i),
                    e->driver, w);
     }
-    return keep_or_drop(t, keep, op, code);
 }
 
-int reserve_numvfs(struct tool *t, struct hd_device *dev, const struct hd_reserve_entry *e,
-                   struct reserve_ops *keep)
+void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t i)
 {
+    struct tool *t = data;
+    enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
+    enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
+    const struct hd_reserve_entry *e = hd_reserve_result_get_entry(res, i);
+    struct hd_device *dev = hd_reserve_result_get_device(res, i);
+    const char *uuid, *parent, *type;
+    enum hd_reason reason = HD_REASON_NONE;
     char where[512];
-    struct hd_op *op;
-    int code;
 
-    if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
-        return EXIT_DONE;
-    if (hd_device_get_driver(dev) == NULL) {
-        /* The PF's own driver creates VFs: the udev rule's "bind" event comes back for it. */
-        if (!tool_json(t))
-            printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
-                   e->numvfs, source(e, where, sizeof(where)));
-        return EXIT_DONE;
+    if (outcome == HD_RESERVE_FAILED) {
+        const char *msg = hd_reserve_result_get_error(res, i, &reason);
+        /* An mdev's failure may be bad input (a broken definition); a device's is a failure. */
+        tool_error(t, action == HD_RESERVE_MDEV ? tool_exit_for_reason(reason) : EXIT_FAILED, "%s",
+                   msg);
+        return;
     }
-    code = run_one(t, dev, HD_OP_NUMVFS, e, &op);
-    if (code == EXIT_DONE && !tool_json(t))
+    if (tool_json(t))
+        return;
+    if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_LATER)
+        printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
+               e->numvfs, source(e, where, sizeof(where)));
+    else if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_DONE)
         printf("%s%s: %d virtual functions (was %d; %s)\n", t->dry_run ? "  " : "",
                hd_device_get_name(dev), e->numvfs,
-               hd_op_get_previous_numvfs(op), source(e, where, sizeof(where)));
-    return keep_or_drop(t, keep, op, code);
+               hd_op_get_previous_numvfs(hd_reserve_result_get_op(res, i)),
+               source(e, where, sizeof(where)));
+    else if (action == HD_RESERVE_BIND && outcome == HD_RESERVE_DONE)
+        print_bind(t, hd_reserve_result_get_op(res, i), e);
+    else if (action == HD_RESERVE_MDEV && hd_reserve_result_get_mdev(res, i, &uuid, &parent,
+                                                                     &type) == 0) {
+        if (outcome == HD_RESERVE_LATER) /* its parent's driver is not loaded (yet) */
+            printf("%s: not made: %s offers no type %s now (etc/mdevctl.d/%s/%s)\n", uuid,
+                   parent, type, parent, uuid);
+        else
+            printf("%s%s: %s (type %s of %s) (etc/mdevctl.d/%s/%s)\n", t->dry_run ? "  " : "",
+                   uuid, t->dry_run ? "would be created" : "created", type, parent, parent, uuid);
+    }
+}
+
+void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
+{
+    json_key(j, "steps");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        if (hd_reserve_result_get_op(res, i) != NULL)
+            tool_op_json_step_objects(j, hd_reserve_result_get_op(res, i));
+    json_end_array(j);
 }
 
 static void json_device(struct json *j, struct hd_device *dev, const char *action)
@@ -181,9 +141,9 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
 {
     const char *action = getenv("ACTION"), *subsystem = getenv("SUBSYSTEM");
     const char *slot = getenv("PCI_SLOT_NAME");
-    const struct hd_reserve_entry *e;
+    struct hd_reserve_result *res = NULL;
     struct hd_device *dev;
-    int code;
+    int code, r;
 
     if (action != NULL && subsystem != NULL && strcmp(subsystem, "usb") == 0 &&
         strcmp(action, "add") == 0)
@@ -196,14 +156,11 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
         return EXIT_DONE;
     if ((code = tool_open_device(t, slot, &dev)) != EXIT_DONE)
         return code;
-    if (strcmp(action, "add") == 0 && (e = hd_reserve_config_match(config, dev)) != NULL)
-        code = reserve_device(t, dev, e, NULL);
-    /* A PF's VFs once its driver is bound: on "bind", and on "add" of a PF that has one
-     * already. udev's coldplug replays only "add" events, so a PF whose driver bound before
-     * udev started (in the initramfs, or built in) never sends a "bind" udev sees. */
-    if (code == EXIT_DONE && (e = hd_reserve_config_match_numvfs(config, dev)) != NULL &&
-        (strcmp(action, "bind") == 0 || hd_device_get_driver(dev) != NULL))
-        code = reserve_numvfs(t, dev, e, NULL);
+    hd_ctx_clear_error(t->ctx);
+    r = hd_reserve_config_apply_event(config, dev, action, apply_flags(t), reserve_print_item, t,
+                                      &res);
+    code = r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "%s", slot) : r > 0 ? EXIT_FAILED : EXIT_DONE;
+    hd_reserve_result_unref(res);
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
@@ -216,115 +173,40 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     return code;
 }
 
-/* Mediated devices defined to start at boot (mdevctl's start=auto) that are not there yet
- * and whose parent is: made now, each an operation of its own. */
-static int start_defined_mdevs(struct tool *t, struct json *j)
-{
-    struct hd_mdev_defined_list *defs = NULL;
-    struct hd_mdev_type_list *types = NULL;
-    struct hd_mdev_list *have = NULL;
-    int code = EXIT_DONE, r;
-
-    hd_ctx_clear_error(t->ctx);
-    if ((r = hd_mdev_defined_list_new(t->ctx, &defs)) < 0)
-        return tool_lib_error(t, tool_exit_for(t), r, "reading the mdev definitions");
-    if (hd_mdev_defined_list_count(defs) > 0 &&
-        ((r = hd_mdev_list_new(t->ctx, &have)) < 0 ||
-         (r = hd_mdev_type_list_new(t->ctx, &types)) < 0)) {
-        hd_mdev_defined_list_unref(defs);
-        hd_mdev_list_unref(have);
-        return tool_lib_error(t, EXIT_FAILED, r, "listing mediated devices");
-    }
-    for (size_t i = 0; i < hd_mdev_defined_list_count(defs); i++) {
-        const char *uuid = hd_mdev_defined_list_get_uuid(defs, i);
-        const char *parent = hd_mdev_defined_list_get_parent(defs, i);
-        const char *type = hd_mdev_defined_list_get_type(defs, i);
-        bool there = false, offered = false;
-        if (!hd_mdev_defined_list_get_autostart(defs, i))
-            continue;
-        for (size_t k = 0; k < hd_mdev_list_count(have) && !there; k++)
-            there = strcmp(hd_mdev_list_get_uuid(have, k), uuid) == 0;
-        for (size_t k = 0; k < hd_mdev_type_list_count(types) && !offered; k++)
-            offered = strcmp(hd_mdev_type_list_get_parent(types, k), parent) == 0 &&
-                      strcmp(hd_mdev_type_list_get_id(types, k), type) == 0;
-        if (there)
-            continue;
-        if (!offered) { /* its parent's driver is not loaded (yet): nothing to make it on */
-            if (!tool_json(t))
-                printf("%s: not made: %s offers no type %s now (etc/mdevctl.d/%s/%s)\n", uuid,
-                       parent, type, parent, uuid);
-            continue;
-        }
-        struct hd_op *op;
-        if (tool_op_new(t, HD_OP_MDEV_CREATE, 0, &op) != EXIT_DONE) {
-            code = EXIT_FAILED;
-            continue;
-        }
-        hd_ctx_clear_error(t->ctx);
-        if ((r = hd_op_set_mdev(op, parent, type, uuid)) < 0 || (r = hd_op_run(op)) < 0) {
-            tool_op_error(t, r, NULL, NULL);
-            code = EXIT_FAILED;
-        } else if (tool_json(t)) {
-            json_begin_object(j);
-            json_kv_string(j, "uuid", uuid);
-            json_kv_string(j, "parent", parent);
-            json_kv_string(j, "type", type);
-            json_kv_string(j, "action", t->dry_run ? "would create" : "created");
-            json_end_object(j);
-        } else {
-            printf("%s%s: %s (type %s of %s) (etc/mdevctl.d/%s/%s)\n", t->dry_run ? "  " : "",
-                   uuid, t->dry_run ? "would be created" : "created", type, parent, parent, uuid);
-        }
-        hd_op_unref(op);
-    }
-    hd_mdev_defined_list_unref(defs);
-    hd_mdev_list_unref(have);
-    hd_mdev_type_list_unref(types);
-    return code;
-}
-
-/* Every configured device: VF counts first (VFs can be reserved by ids), then the rest. */
+/* Every configured device: VF counts first (VFs can be reserved by ids), then the rest, then
+ * the mediated devices defined to start at boot. */
 static int run_all(struct tool *t, struct hd_reserve_config *config)
 {
-    struct hd_device_list *list = NULL;
+    struct hd_reserve_result *res;
     struct json j;
-    int code = EXIT_DONE, r;
+    int r;
 
-    for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
-        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
-        struct hd_device *dev;
-        if (e->numvfs < 0 || hd_device_open(t->ctx, &e->sel.addr, &dev) < 0)
-            continue;
-        if (hd_reserve_config_match_numvfs(config, dev) == e && reserve_numvfs(t, dev, e, NULL))
-            code = EXIT_FAILED;
-        hd_device_unref(dev);
-    }
     hd_ctx_clear_error(t->ctx);
-    if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &list)) < 0)
+    r = hd_reserve_config_apply(config, t->ctx, apply_flags(t), reserve_print_item, t, &res);
+    if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
-    }
-    for (size_t i = 0; i < hd_device_list_count(list); i++) {
-        struct hd_device *dev = hd_device_list_get(list, i);
-        const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
-        if (e == NULL)
-            continue;
-        if (reserve_device(t, dev, e, NULL) != EXIT_DONE)
-            code = EXIT_FAILED;
-        if (tool_json(t))
-            json_device(&j, dev, "reserve");
-    }
-    /* After the PCI devices: a parent may be one of them (its driver bound by now). */
-    if (start_defined_mdevs(t, &j) != EXIT_DONE)
-        code = EXIT_FAILED;
-    if (tool_json(t)) {
+        for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+            const char *uuid, *parent, *type;
+            if (hd_reserve_result_get_action(res, i) == HD_RESERVE_BIND)
+                json_device(&j, hd_reserve_result_get_device(res, i), "reserve");
+            if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_DONE ||
+                hd_reserve_result_get_mdev(res, i, &uuid, &parent, &type) < 0)
+                continue;
+            json_begin_object(&j);
+            json_kv_string(&j, "uuid", uuid);
+            json_kv_string(&j, "parent", parent);
+            json_kv_string(&j, "type", type);
+            json_kv_string(&j, "action", t->dry_run ? "would create" : "created");
+            json_end_object(&j);
+        }
         json_end_array(&j);
         json_finish(&j);
     }
-    hd_device_list_unref(list);
-    return code;
+    hd_reserve_result_unref(res);
+    return r > 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
 static int run(struct tool *t, int argc, char **argv)

@@ -668,6 +668,75 @@ int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel);
  * is left alone with an error). */
 int hd_device_reserve(struct hd_device *dev, const char *driver);
 
+/* Applying reservations. Each device is an operation of its own (see Operations below), so one
+ * that fails does not keep the others from their stubs; what happened to each is an item of a
+ * result, and @fn (when not NULL) hears of each item as soon as it is complete, in the calling
+ * thread. Each call returns how many items failed (>= 0) with *result, or -errno with the
+ * context's message when it could not go on (the PCI devices cannot be listed, no memory): the
+ * items done before it were told to @fn. */
+enum hd_reserve_flags {
+    HD_RESERVE_DRY_RUN = 1u << 0, /* plan every operation (HD_OP_DRY_RUN), write nothing */
+};
+enum hd_reserve_action {
+    HD_RESERVE_NUMVFS,    /* an SR-IOV PF's VF count, as its entry's numvfs says */
+    HD_RESERVE_BIND,      /* a device reserved for its entry's stub (HD_OP_RESERVE) */
+    HD_RESERVE_MDEV,      /* a mediated device defined to start at boot (HD_OP_MDEV_CREATE) */
+    HD_RESERVE_GIVE_BACK, /* a device back to its host driver (HD_OP_REATTACH) */
+};
+enum hd_reserve_outcome {
+    HD_RESERVE_DONE,      /* its operation ran (under HD_RESERVE_DRY_RUN: was planned) */
+    HD_RESERVE_UNCHANGED, /* nothing to do: the PF has that VF count already */
+    HD_RESERVE_LATER,     /* not now: a PF without its driver (its "bind" event sets the count),
+                           * an mdev whose parent offers no such type (yet) */
+    HD_RESERVE_HELD,      /* not given back: another entry still reserves it */
+    HD_RESERVE_FAILED,    /* hd_reserve_result_get_error() */
+};
+struct hd_reserve_result;
+typedef void (*hd_reserve_fn)(void *data, const struct hd_reserve_result *result, size_t i);
+/* At boot: VF counts first (VFs may be reserved by ids), then every device an entry reserves,
+ * then the mediated devices defined with start=auto that are not there yet (a failure to read
+ * those is an HD_RESERVE_MDEV item that failed, with no UUID). */
+int hd_reserve_config_apply(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                            unsigned int flags, hd_reserve_fn fn, void *data,
+                            struct hd_reserve_result **result);
+/* One device as udev reports it: @action "add" reserves it and, when its driver is bound
+ * already, sets its VF count; "bind" sets its VF count. Another action is -EINVAL. */
+int hd_reserve_config_apply_event(struct hd_reserve_config *config, struct hd_device *dev,
+                                  const char *action, unsigned int flags, hd_reserve_fn fn,
+                                  void *data, struct hd_reserve_result **result);
+/* @entry to every device it selects now (its VF count, then its stub), up to the first failure;
+ * no item: no device matches. */
+int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
+                           unsigned int flags, hd_reserve_fn fn, void *data,
+                           struct hd_reserve_result **result);
+/* Every device @sel selects back to its host driver unless an entry of @config still reserves
+ * it (HD_RESERVE_HELD, hd_reserve_result_get_entry()), up to the first failure. */
+int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                const struct hd_pci_selector *sel, unsigned int flags,
+                                hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
+struct hd_reserve_result *hd_reserve_result_ref(struct hd_reserve_result *result);
+struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_result *result);
+size_t hd_reserve_result_count(const struct hd_reserve_result *result);
+enum hd_reserve_action hd_reserve_result_get_action(const struct hd_reserve_result *result,
+                                                    size_t i);
+enum hd_reserve_outcome hd_reserve_result_get_outcome(const struct hd_reserve_result *result,
+                                                      size_t i);
+/* The PCI device (NULL for a mediated device), read again after its operation. */
+struct hd_device *hd_reserve_result_get_device(const struct hd_reserve_result *result, size_t i);
+/* The entry applied (its driver, numvfs, file and line), or the one that still holds the
+ * device (HD_RESERVE_HELD); NULL for a mediated device. */
+const struct hd_reserve_entry *hd_reserve_result_get_entry(const struct hd_reserve_result *result,
+                                                           size_t i);
+/* HD_RESERVE_DONE: the operation that ran (its steps, hd_op_get_previous_numvfs()); else NULL. */
+const struct hd_op *hd_reserve_result_get_op(const struct hd_reserve_result *result, size_t i);
+/* HD_RESERVE_FAILED: the message (naming the device) and, when @reason is not NULL, the reason
+ * (as hd_ctx_last_reason() said it); else NULL. */
+const char *hd_reserve_result_get_error(const struct hd_reserve_result *result, size_t i,
+                                        enum hd_reason *reason);
+/* An HD_RESERVE_MDEV item's mediated device: 0, or -EINVAL when the item has none. */
+int hd_reserve_result_get_mdev(const struct hd_reserve_result *result, size_t i,
+                               const char **uuid, const char **parent, const char **type);
+
 /* ------------------------------------------------------------------------------------------ */
 /* VFIO verification: can a VM really use this device?                                       */
 

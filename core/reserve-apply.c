@@ -1,0 +1,496 @@
+/* reserve-apply.c - applying reservations: every configured device at boot, one device as udev
+ * reports it, one entry (persist), and giving devices back (unpersist). Each device is an
+ * operation of the engine of its own, so one that fails leaves the others to their stubs; what
+ * happened to each is an item of a result, told to the caller as it happens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct item {
+    enum hd_reserve_action action;
+    enum hd_reserve_outcome outcome;
+    struct hd_device *dev;                /* PCI items: read again after the operation */
+    const struct hd_reserve_entry *entry; /* the result's config's, or its own copy */
+    struct hd_op *op;                     /* HD_RESERVE_DONE */
+    char *error;                          /* HD_RESERVE_FAILED */
+    enum hd_reason reason;
+    char *uuid, *parent, *type; /* HD_RESERVE_MDEV */
+};
+
+struct hd_reserve_result {
+    atomic_int refcount;
+    struct item *v;
+    size_t n, cap;
+    size_t failed;
+    struct hd_ctx *ctx;
+    unsigned int flags;
+    hd_reserve_fn fn;
+    void *data;
+    struct hd_reserve_config *config; /* holds the entries the items point to */
+    struct hd_reserve_entry entry;    /* hd_reserve_entry_apply()'s, copied */
+    char *entry_driver, *entry_file;
+};
+
+static int result_new(struct hd_ctx *ctx, struct hd_reserve_config *config, unsigned int flags,
+                      hd_reserve_fn fn, void *data, struct hd_reserve_result **out)
+{
+    struct hd_reserve_result *res = calloc(1, sizeof(*res));
+
+    *out = NULL;
+    if (res == NULL) {
+        hd_err(ctx, -ENOMEM, "out of memory");
+        return -ENOMEM;
+    }
+    hd_ref_init(&res->refcount);
+    res->ctx = ctx;
+    res->flags = flags;
+    res->fn = fn;
+    res->data = data;
+    res->config = hd_reserve_config_ref(config);
+    *out = res;
+    return 0;
+}
+
+HD_EXPORT struct hd_reserve_result *hd_reserve_result_ref(struct hd_reserve_result *res)
+{
+    if (res != NULL)
+        hd_ref_take(&res->refcount);
+    return res;
+}
+
+HD_EXPORT struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_result *res)
+{
+    if (res == NULL || !hd_ref_drop(&res->refcount))
+        return NULL;
+    for (size_t i = 0; i < res->n; i++) {
+        struct item *it = &res->v[i];
+        hd_device_unref(it->dev);
+        hd_op_unref(it->op);
+        free(it->error);
+        free(it->uuid);
+        free(it->parent);
+        free(it->type);
+    }
+    free(res->v);
+    hd_reserve_config_unref(res->config);
+    free(res->entry_driver);
+    free(res->entry_file);
+    free(res);
+    return NULL;
+}
+
+/* A new item about @dev (NULL: a mediated device), failed until told otherwise. */
+static struct item *item_add(struct hd_reserve_result *res, enum hd_reserve_action action,
+                             struct hd_device *dev, const struct hd_reserve_entry *entry)
+{
+    struct item *v = hd_array_grow(res->v, &res->cap, res->n, sizeof(*v), 8);
+
+    if (v == NULL) {
+        hd_err(res->ctx, -ENOMEM, "out of memory");
+        return NULL;
+    }
+    res->v = v;
+    v[res->n] = (struct item){.action = action, .outcome = HD_RESERVE_FAILED,
+                              .dev = hd_device_ref(dev), .entry = entry};
+    return &v[res->n++];
+}
+
+/* @it is complete: the caller hears of it. 1 when it failed, else 0. */
+static int item_done(struct hd_reserve_result *res, struct item *it)
+{
+    size_t i = (size_t)(it - res->v);
+
+    if (it->outcome == HD_RESERVE_FAILED)
+        res->failed++;
+    if (res->fn != NULL)
+        res->fn(res->data, res, i);
+    return it->outcome == HD_RESERVE_FAILED;
+}
+
+/* @it failed with @err: the context's message, after @what unless it starts with it already
+ * (as the tools print a library error), kept with its reason, since the next device's
+ * operation replaces both on the context. */
+static void item_fail(struct hd_reserve_result *res, struct item *it, const char *what, int err)
+{
+    const char *msg = hd_ctx_last_error(res->ctx);
+    const char *tail = msg[0] ? msg : strerror(-err);
+    size_t len = what != NULL ? strlen(what) : 0;
+
+    it->outcome = HD_RESERVE_FAILED;
+    it->reason = hd_ctx_last_reason(res->ctx);
+    if (what == NULL || (strncmp(tail, what, len) == 0 && (tail[len] == ':' || tail[len] == ' ')))
+        it->error = strdup(tail);
+    else if (asprintf(&it->error, "%s: %s", what, tail) < 0)
+        it->error = NULL;
+}
+
+/* The operation @kind for @it's device as its entry asks; the device is read again after it. */
+static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_kind kind)
+{
+    const struct hd_reserve_entry *e = it->entry;
+    struct hd_op *op;
+    int r;
+
+    if ((r = hd_op_new(res->ctx, kind, &op)) < 0) {
+        item_fail(res, it, hd_device_get_name(it->dev), r);
+        return;
+    }
+    hd_op_set_flags(op, res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0);
+    if (e->driver != NULL)
+        hd_op_set_driver(op, e->driver);
+    if (e->numvfs >= 0)
+        hd_op_set_numvfs(op, (unsigned int)e->numvfs);
+    hd_ctx_clear_error(res->ctx);
+    if ((r = hd_op_add_device(op, hd_device_get_addr(it->dev), true)) < 0 ||
+        (r = hd_op_run(op)) < 0) {
+        item_fail(res, it, NULL, r);
+        hd_op_unref(op);
+        return;
+    }
+    it->op = op;
+    it->outcome = HD_RESERVE_DONE;
+    /* The operation worked on its own snapshot: the caller reads this one. */
+    hd_device_refresh(it->dev);
+    hd_device_fill(it->dev, HD_FILL_EXTRA);
+}
+
+/* The PF @dev's VF count as @e asks: now, or once its driver binds (the driver makes VFs).
+ * 1 failed, 0 done, -ENOMEM. */
+static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
+                        const struct hd_reserve_entry *e)
+{
+    struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, e);
+
+    if (it == NULL)
+        return -ENOMEM;
+    if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
+        it->outcome = HD_RESERVE_UNCHANGED;
+    else if (hd_device_get_driver(dev) == NULL)
+        it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
+    else
+        run_op(res, it, HD_OP_NUMVFS);
+    return item_done(res, it);
+}
+
+/* @dev to the stub @e names, for good. 1 failed, 0 done, -ENOMEM. */
+static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
+                      const struct hd_reserve_entry *e)
+{
+    struct item *it = item_add(res, HD_RESERVE_BIND, dev, e);
+
+    if (it == NULL)
+        return -ENOMEM;
+    run_op(res, it, HD_OP_RESERVE);
+    return item_done(res, it);
+}
+
+/* A whole step of the run that could not be read (@what: what it was reading). */
+static int mdevs_failed(struct hd_reserve_result *res, const char *what, int err)
+{
+    struct item *it = item_add(res, HD_RESERVE_MDEV, NULL, NULL);
+
+    if (it == NULL)
+        return -ENOMEM;
+    item_fail(res, it, what, err);
+    return item_done(res, it);
+}
+
+static bool mdev_exists(const struct hd_mdev_list *have, const char *uuid)
+{
+    for (size_t k = 0; k < hd_mdev_list_count(have); k++)
+        if (strcmp(hd_mdev_list_get_uuid(have, k), uuid) == 0)
+            return true;
+    return false;
+}
+
+static bool type_offered(const struct hd_mdev_type_list *types, const char *parent,
+                         const char *type)
+{
+    for (size_t k = 0; k < hd_mdev_type_list_count(types); k++)
+        if (strcmp(hd_mdev_type_list_get_parent(types, k), parent) == 0 &&
+            strcmp(hd_mdev_type_list_get_id(types, k), type) == 0)
+            return true;
+    return false;
+}
+
+/* Make mediated device @i of @defs, each its own operation. 1 failed, 0 done, -ENOMEM. */
+static int start_mdev(struct hd_reserve_result *res, const struct hd_mdev_defined_list *defs,
+                      size_t i, bool offered)
+{
+    const char *uuid = hd_mdev_defined_list_get_uuid(defs, i);
+    const char *parent = hd_mdev_defined_list_get_parent(defs, i);
+    const char *type = hd_mdev_defined_list_get_type(defs, i);
+    struct item *it = item_add(res, HD_RESERVE_MDEV, NULL, NULL);
+    struct hd_op *op;
+    int r;
+
+    if (it == NULL || (it->uuid = strdup(uuid)) == NULL || (it->parent = strdup(parent)) == NULL ||
+        (it->type = strdup(type)) == NULL) {
+        if (it != NULL)
+            res->n--, free(it->uuid), free(it->parent);
+        return hd_err(res->ctx, -ENOMEM, "out of memory");
+    }
+    if (!offered) { /* its parent's driver is not loaded (yet): nothing to make it on */
+        it->outcome = HD_RESERVE_LATER;
+        return item_done(res, it);
+    }
+    if ((r = hd_op_new(res->ctx, HD_OP_MDEV_CREATE, &op)) < 0) {
+        item_fail(res, it, "starting the operation", r);
+        return item_done(res, it);
+    }
+    hd_op_set_flags(op, res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0);
+    hd_ctx_clear_error(res->ctx);
+    if ((r = hd_op_set_mdev(op, parent, type, uuid)) < 0 || (r = hd_op_run(op)) < 0) {
+        item_fail(res, it, NULL, r);
+        hd_op_unref(op);
+    } else {
+        it->op = op;
+        it->outcome = HD_RESERVE_DONE;
+    }
+    return item_done(res, it);
+}
+
+/* Mediated devices defined to start at boot (mdevctl's start=auto) that are not there yet:
+ * made where their parent offers their type. -ENOMEM, else 0 (failures are items). */
+static int start_defined_mdevs(struct hd_reserve_result *res)
+{
+    struct hd_mdev_defined_list *defs = NULL;
+    struct hd_mdev_type_list *types = NULL;
+    struct hd_mdev_list *have = NULL;
+    int r;
+
+    hd_ctx_clear_error(res->ctx);
+    if ((r = hd_mdev_defined_list_new(res->ctx, &defs)) < 0)
+        return mdevs_failed(res, "reading the mdev definitions", r) < 0 ? -ENOMEM : 0;
+    if (hd_mdev_defined_list_count(defs) > 0 &&
+        ((r = hd_mdev_list_new(res->ctx, &have)) < 0 ||
+         (r = hd_mdev_type_list_new(res->ctx, &types)) < 0))
+        r = mdevs_failed(res, "listing mediated devices", r) < 0 ? -ENOMEM : 0;
+    else
+        r = 0;
+    for (size_t i = 0; r >= 0 && types != NULL && i < hd_mdev_defined_list_count(defs); i++) {
+        if (!hd_mdev_defined_list_get_autostart(defs, i) ||
+            mdev_exists(have, hd_mdev_defined_list_get_uuid(defs, i)))
+            continue;
+        r = start_mdev(res, defs, i,
+                       type_offered(types, hd_mdev_defined_list_get_parent(defs, i),
+                                    hd_mdev_defined_list_get_type(defs, i)));
+    }
+    hd_mdev_defined_list_unref(defs);
+    hd_mdev_list_unref(have);
+    hd_mdev_type_list_unref(types);
+    return r < 0 ? r : 0;
+}
+
+/* The run is over: the result, with the count of items that failed; or -errno. */
+static int finish(struct hd_reserve_result *res, int r, struct hd_reserve_result **result)
+{
+    if (r < 0) {
+        hd_reserve_result_unref(res);
+        return r;
+    }
+    *result = res;
+    return (int)res->failed;
+}
+
+HD_EXPORT int hd_reserve_config_apply(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                      unsigned int flags, hd_reserve_fn fn, void *data,
+                                      struct hd_reserve_result **result)
+{
+    struct hd_reserve_result *res;
+    struct hd_device_list *list = NULL;
+    int r;
+
+    *result = NULL;
+    if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
+        return r;
+    /* VF counts first: VFs can be reserved by ids, so they must exist before the listing. */
+    for (size_t i = 0; r >= 0 && i < hd_reserve_config_count(config); i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        struct hd_device *dev;
+        if (e->numvfs < 0 || hd_device_open(ctx, &e->sel.addr, &dev) < 0)
+            continue;
+        if (hd_reserve_config_match_numvfs(config, dev) == e)
+            r = apply_numvfs(res, dev, e);
+        hd_device_unref(dev);
+    }
+    if (r >= 0) {
+        hd_ctx_clear_error(ctx);
+        r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
+    }
+    for (size_t i = 0; r >= 0 && i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
+        if (e != NULL)
+            r = apply_bind(res, dev, e);
+    }
+    hd_device_list_unref(list);
+    /* After the PCI devices: a parent may be one of them (its driver bound by now). */
+    if (r >= 0)
+        r = start_defined_mdevs(res);
+    return finish(res, r, result);
+}
+
+HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,
+                                            struct hd_device *dev, const char *action,
+                                            unsigned int flags, hd_reserve_fn fn, void *data,
+                                            struct hd_reserve_result **result)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    const struct hd_reserve_entry *e;
+    struct hd_reserve_result *res;
+    bool add = action != NULL && strcmp(action, "add") == 0;
+    int r;
+
+    *result = NULL;
+    if (!add && (action == NULL || strcmp(action, "bind") != 0))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                       "'%s' is not a device event that reservations act on (add, bind)",
+                       action ? action : "");
+    if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
+        return r;
+    if (add && (e = hd_reserve_config_match(config, dev)) != NULL)
+        r = apply_bind(res, dev, e);
+    /* A PF's VFs once its driver is bound: on "bind", and on "add" of a PF that has one
+     * already. udev's coldplug replays only "add" events, so a PF whose driver bound before
+     * udev started (in the initramfs, or built in) never sends a "bind" udev sees. */
+    if (r == 0 && (e = hd_reserve_config_match_numvfs(config, dev)) != NULL &&
+        (!add || hd_device_get_driver(dev) != NULL))
+        r = apply_numvfs(res, dev, e);
+    return finish(res, r, result);
+}
+
+HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
+                                     unsigned int flags, hd_reserve_fn fn, void *data,
+                                     struct hd_reserve_result **result)
+{
+    const struct hd_reserve_entry *e;
+    struct hd_reserve_result *res;
+    struct hd_device_list *list = NULL;
+    int r;
+
+    *result = NULL;
+    if ((r = result_new(ctx, NULL, flags, fn, data, &res)) < 0)
+        return r;
+    res->entry = *entry;
+    res->entry.driver = res->entry_driver = entry->driver ? strdup(entry->driver) : NULL;
+    res->entry.file = res->entry_file = strdup(entry->file ? entry->file : "");
+    if ((entry->driver != NULL && res->entry_driver == NULL) || res->entry_file == NULL)
+        return finish(res, hd_err(ctx, -ENOMEM, "out of memory"), result);
+    e = &res->entry;
+    hd_ctx_clear_error(ctx);
+    r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
+    /* Up to the first failure: what cannot be applied now is not to be persisted either. */
+    for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        if (!hd_pci_selector_match(&e->sel, dev))
+            continue;
+        if (e->numvfs >= 0)
+            r = apply_numvfs(res, dev, e);
+        if (r == 0 && e->driver != NULL)
+            r = apply_bind(res, dev, e);
+    }
+    hd_device_list_unref(list);
+    return finish(res, r, result);
+}
+
+HD_EXPORT int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                          const struct hd_pci_selector *sel, unsigned int flags,
+                                          hd_reserve_fn fn, void *data,
+                                          struct hd_reserve_result **result)
+{
+    struct hd_reserve_result *res;
+    struct hd_device_list *list = NULL;
+    int r;
+
+    *result = NULL;
+    if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
+        return r;
+    r = hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_EXTRA, &list);
+    for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        struct item *it;
+        struct hd_op *op = NULL;
+        if (!hd_pci_selector_match(sel, dev))
+            continue;
+        if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev,
+                           hd_reserve_config_match(config, dev))) == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        if (it->entry != NULL) {
+            it->outcome = HD_RESERVE_HELD;
+        } else if ((r = hd_op_new(ctx, HD_OP_REATTACH, &op)) < 0 ||
+                   (hd_op_set_flags(op, flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0),
+                    r = hd_op_add_device(op, hd_device_get_addr(dev), true)) < 0 ||
+                   (r = hd_op_run(op)) < 0) {
+            item_fail(res, it, hd_device_get_name(dev), r);
+            hd_op_unref(op);
+        } else {
+            it->op = op;
+            it->outcome = HD_RESERVE_DONE;
+        }
+        r = item_done(res, it);
+    }
+    hd_device_list_unref(list);
+    return finish(res, r, result);
+}
+
+HD_EXPORT size_t hd_reserve_result_count(const struct hd_reserve_result *res)
+{
+    return res != NULL ? res->n : 0;
+}
+
+HD_EXPORT enum hd_reserve_action hd_reserve_result_get_action(const struct hd_reserve_result *res,
+                                                             size_t i)
+{
+    return i < res->n ? res->v[i].action : HD_RESERVE_BIND;
+}
+
+HD_EXPORT enum hd_reserve_outcome
+hd_reserve_result_get_outcome(const struct hd_reserve_result *res, size_t i)
+{
+    return i < res->n ? res->v[i].outcome : HD_RESERVE_FAILED;
+}
+
+HD_EXPORT struct hd_device *hd_reserve_result_get_device(const struct hd_reserve_result *res,
+                                                        size_t i)
+{
+    return i < res->n ? res->v[i].dev : NULL;
+}
+
+HD_EXPORT const struct hd_reserve_entry *
+hd_reserve_result_get_entry(const struct hd_reserve_result *res, size_t i)
+{
+    return i < res->n ? res->v[i].entry : NULL;
+}
+
+HD_EXPORT const struct hd_op *hd_reserve_result_get_op(const struct hd_reserve_result *res,
+                                                      size_t i)
+{
+    return i < res->n ? res->v[i].op : NULL;
+}
+
+HD_EXPORT const char *hd_reserve_result_get_error(const struct hd_reserve_result *res, size_t i,
+                                                  enum hd_reason *reason)
+{
+    if (i >= res->n || res->v[i].outcome != HD_RESERVE_FAILED)
+        return NULL;
+    if (reason != NULL)
+        *reason = res->v[i].reason;
+    return res->v[i].error != NULL ? res->v[i].error : "out of memory";
+}
+
+HD_EXPORT int hd_reserve_result_get_mdev(const struct hd_reserve_result *res, size_t i,
+                                         const char **uuid, const char **parent,
+                                         const char **type)
+{
+    if (i >= res->n || res->v[i].uuid == NULL)
+        return -EINVAL;
+    *uuid = res->v[i].uuid;
+    *parent = res->v[i].parent;
+    *type = res->v[i].type;
+    return 0;
+}
