@@ -178,6 +178,25 @@ static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *m
                    hd_device_get_name(dev), a->vm, what);
 }
 
+/* A VM holds another device of @dev's IOMMU group (the group is the VM's, whole): refuse
+ * @what, which would @harm it. */
+static int check_group_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *map,
+                                const struct hd_device *dev, const char *what, const char *harm)
+{
+    int group = hd_device_get_iommu_group(dev);
+
+    for (size_t i = 0; group >= 0 && i < hd_assignment_list_count(map); i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
+        if (a->kind == HD_ASSIGNMENT_PCI && a->group == group &&
+            !hd_pci_addr_equal(&a->addr, hd_device_get_addr(dev)))
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
+                           "%s shares IOMMU group %d with %s, which vm %s holds: %s would %s; "
+                           "release that first",
+                           hd_device_get_name(dev), group, a->name, a->vm, what, harm);
+    }
+    return 0;
+}
+
 int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *what)
 {
     int count = 0, r;
@@ -364,6 +383,10 @@ static int check_detach(struct devop *o)
                            hd_device_get_name(dev), hd_device_get_header_type(dev));
         if (asked(o, dev)[0] != '\0')
             hd_stub_driver_get(asked(o, dev), &stub);
+        if (!stub.vfio && (r = check_group_not_held(ctx, o->map, dev, "moving it to a stub VFIO "
+                                                    "cannot use", "leave the VM a group that is "
+                                                    "not viable")) < 0)
+            return r;
         if (stub.vfio && hd_device_get_iommu_group(dev) < 0)
             return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED,
                            "%s has no IOMMU group: the "
@@ -445,7 +468,9 @@ static int check_reattach(struct devop *o)
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r == 0; i++) {
-        if ((r = check_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host")) == 0)
+        if ((r = check_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host")) == 0 &&
+            (r = check_group_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host",
+                                      "leave the VM a group that is not viable")) == 0)
             r = hd_check_not_open(o->ctx, o->d.v[i], "giving it back to the host");
     }
     return r;
@@ -508,6 +533,9 @@ static int check_reset(struct devop *o)
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
         if ((r = check_not_held(o->ctx, o->map, dev, "resetting it")) < 0 ||
+            (r = check_group_not_held(o->ctx, o->map, dev, "resetting it",
+                                      "reset the VM's device too, when the reset is a bus's")) <
+                0 ||
             (r = hd_check_not_open(o->ctx, dev, "resetting it")) < 0)
             return r;
         /* A reset under a live host driver can take the host down with it. */

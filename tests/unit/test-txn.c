@@ -314,6 +314,32 @@ HD_TEST(what_a_process_has_open_through_vfio_stays)
 }
 END_TEST
 
+/* 3d. An IOMMU group is one VM's: a member the VM does not hold is not given back to the host,
+ * moved to pci-stub or reset while the VM holds another (its group would not be viable; a bus
+ * reset would hit the VM's device). */
+HD_TEST(a_vms_group_stays_whole)
+{
+    char *before;
+
+    ck_assert_int_eq(hd("detach " AUDIO), 0);
+    ck_assert_int_eq(hd("acquire --vm g --owner 0:0 " GPU), 0);
+    before = snap();
+    ck_assert_int_eq(hd("reattach " AUDIO), 1);
+    says(AUDIO " shares IOMMU group 1 with " GPU ", which vm g holds: giving it back to the host "
+         "would leave the VM a group that is not viable; release that first");
+    ck_assert_int_eq(hd("reset " AUDIO), 1);
+    says("resetting it would reset the VM's device too");
+    ck_assert_int_eq(hd("detach -d pci-stub " AUDIO), 1);
+    says("moving it to a stub VFIO cannot use would leave the VM a group that is not viable");
+    ck_assert_int_eq(hd("detach " AUDIO), 0); /* on vfio-pci already: nothing to do */
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("release --vm g"), 0);
+    ck_assert_int_eq(hd("reattach " AUDIO), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
