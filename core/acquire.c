@@ -300,7 +300,8 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
                            "holds: release that first",
                            hd_device_get_name(dev), a->name, a->vm);
         if (p->v[i].managed && !p->v[i].on_vfio &&
-            (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
+            ((r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0 ||
+             (r = hd_check_pf_keeps_vfs(ctx, dev, flags & HD_OP_FORCE, "detaching it")) < 0))
             return r;
         /* Open elsewhere: the VM could not open it (a VFIO group has one user at a time). */
         if ((r = hd_check_not_open(ctx, dev, "giving it to a VM")) < 0)

@@ -505,6 +505,8 @@ struct hd_ctx *hd_op_ctx(const struct hd_op *op);
  * leaving its driver or a new VF count, would destroy). */
 int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
                       const struct hd_assignment_list *map, const char *what);
+/* Refuse, unless @force, when @pf has VFs, which @what (its driver letting go) destroys. */
+int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, const char *what);
 /* Refuse when user space has @dev open through VFIO (a VM, or a user-space driver hostdev
  * may not know of: QEMU run by hand, DPDK): vfio-pci counts the device enabled while its VFIO
  * device is open; an unbind (@what) would wait for that process and take the device from it,

@@ -168,12 +168,12 @@ static int check_not_held(struct hd_ctx *ctx, const struct hd_assignment_list *m
     if (a == NULL && (a = hd_map_find_below(ctx, map, hd_device_get_name(dev))) != NULL)
         return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
                        "%s has %s behind it, which vm %s holds: %s "
-                       "it would take that from under the VM; release it first",
+                       "would take that from under the VM; release it first",
                        hd_device_get_name(dev), a->name, a->vm, what);
     if (a == NULL)
         return 0;
     return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
-                   "%s is assigned to vm %s: %s it would take it "
+                   "%s is assigned to vm %s: %s would take it "
                    "from under the VM; release it first",
                    hd_device_get_name(dev), a->vm, what);
 }
@@ -195,6 +195,18 @@ static int check_group_not_held(struct hd_ctx *ctx, const struct hd_assignment_l
                            hd_device_get_name(dev), group, a->name, a->vm, what, harm);
     }
     return 0;
+}
+
+int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, const char *what)
+{
+    size_t n = hd_device_get_virtfn_count(pf);
+
+    if (force || n == 0)
+        return 0;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HOST_USE,
+                   "%s is an SR-IOV PF with %zu VF%s: %s would destroy %s (a PF's driver turns "
+                   "SR-IOV off when it lets go); set its VF count to 0 first",
+                   hd_device_get_name(pf), n, n == 1 ? "" : "s", what, n == 1 ? "it" : "them");
 }
 
 int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *what)
@@ -374,6 +386,8 @@ static int check_detach(struct devop *o)
             continue;
         /* A PF that leaves its driver takes its VFs with it. */
         if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0 ||
+            (r = hd_check_pf_keeps_vfs(ctx, dev, o->req->flags & HD_OP_FORCE,
+                                       "moving it to another driver")) < 0 ||
             (r = hd_check_not_open(ctx, dev, "moving it to another driver")) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
@@ -526,6 +540,26 @@ int hd_ops_reattach(struct hd_op *op)
 
 /* ---- reset --------------------------------------------------------------------------------- */
 
+/* A function whose only method is a bus reset, on a bus with other functions: the kernel
+ * refuses that reset (ENOTTY), whichever of them are named; say so before planning it. */
+static int check_bus_reset_alone(struct hd_ctx *ctx, struct hd_device *dev)
+{
+    struct hd_reset_check *c;
+    int r = hd_device_check_reset(dev, &c);
+
+    if (r < 0)
+        return r;
+    if (hd_reset_check_get_scope(c) == HD_RESET_BUS_SHARED)
+        r = hd_errr(ctx, -ENOTTY, HD_REASON_UNSUPPORTED,
+                    "%s cannot be reset on its own: the kernel's only method for it is a bus "
+                    "reset, and %s is on its bus too (the kernel refuses that reset); vfio-pci "
+                    "resets the bus when a VM opens every function on it",
+                    hd_device_get_name(dev),
+                    hd_device_get_name(hd_reset_check_get_peer(c, 0)));
+    hd_reset_check_unref(c);
+    return r;
+}
+
 static int check_reset(struct devop *o)
 {
     int r;
@@ -551,6 +585,8 @@ static int check_reset(struct devop *o)
                            "%s cannot be reset: the "
                            "kernel offers no reset method for it (no 'reset' attribute)",
                            hd_device_get_name(dev));
+        if ((r = check_bus_reset_alone(o->ctx, dev)) < 0)
+            return r;
     }
     return 0;
 }
@@ -688,6 +724,7 @@ static int check_reserve(struct devop *o)
         if (already_on(dev, asked(o, dev)))
             continue;
         if ((r = check_not_held(o->ctx, o->map, dev, "reserving it for another driver")) < 0 ||
+            (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
             (r = check_may_leave_host(o->ctx, &o->host_use, dev, true)) < 0)
             return r;
         if (!hd_device_is_assignable(dev))

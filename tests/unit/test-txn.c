@@ -290,6 +290,12 @@ HD_TEST(what_a_process_has_open_through_vfio_stays)
     says("resetting it would take it from under that process");
     ck_assert_int_eq(hd("detach -d pci-stub " NIC), 1);
     says("moving it to another driver would take it from under that process");
+    ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
+    put_file("etc/hostdev.d/10-stub.conf", NIC " pci-stub\n");
+    ck_assert_int_eq(hd("reserve"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "reserving it for another driver would take it from under "
+                                      "that process"));
+    ck_assert_int_eq(unlink(fx_path(&fx, "etc/hostdev.d/10-stub.conf")), 0);
     ck_assert_int_eq(hd("--json reattach " NIC), 1);
     ck_assert_ptr_nonnull(strstr(err, "\"exit\":1"));
     host_is(before);
@@ -337,6 +343,38 @@ HD_TEST(a_vms_group_stays_whole)
     ck_assert_int_eq(hd("release --vm g"), 0);
     ck_assert_int_eq(hd("reattach " AUDIO), 0);
     ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+}
+END_TEST
+
+/* 3e. What the kernel would refuse or destroy is said before anything is planned: a reset
+ * whose only method is a bus shared with another function (the kernel answers ENOTTY), a PF
+ * whose driver would take its VFs with it (unless forced); a refusal reads as one sentence. */
+HD_TEST(said_before_planned)
+{
+    char *before;
+
+    ck_assert_int_eq(hd("detach --group " GPU), 0);
+    before = snap();
+    ck_assert_int_eq(hd("reset " GPU " --dry-run"), 1);
+    says(GPU " cannot be reset on its own: the kernel's only method for it is a bus reset, and "
+         AUDIO " is on its bus too");
+    ck_assert_int_eq(hd("reset " GPU " " AUDIO), 1);
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
+    before = snap();
+    ck_assert_int_eq(hd("detach " PF), 1);
+    says(PF " is an SR-IOV PF with 2 VFs: moving it to another driver would destroy them");
+    ck_assert_int_eq(hd("acquire --vm p --owner 0:0 " PF), 1);
+    says("detaching it would destroy them");
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("detach --force " PF), 0);
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(hd("reset " NIC), 1);
+    says(NIC " is assigned to vm a: resetting it would take it from under the VM; release it "
+         "first");
 }
 END_TEST
 
