@@ -558,3 +558,46 @@ HD_TEST_IN(race, race_managed)
     fx_umount(&fx);
 }
 END_TEST
+
+/* Killed while the second of a group's unbinds hangs: when the kernel lets go, the writer of
+ * that unbind undoes the whole acquire by itself, with no recover run. Its own undo unbinds
+ * the first device from vfio-pci through a writer of its own, forked from a process whose
+ * stdin, stdout and stderr are closed: that writer's result socket must not be one of those
+ * numbers, which it closes in turn. */
+HD_TEST_IN(kills, writer_undoes_alone)
+{
+    const struct scenario *s = &scenarios[1];
+    char *before, *now = NULL;
+    struct fx fx;
+    bool back = false;
+    int status;
+    pid_t pid;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    ck_assert_int_eq(fx_ctl(&fx, "hang snd_hda_intel forever"), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(acquire(&fx, s) == 0 ? 0 : 1);
+    for (int tries = 0; fx_log_count(&fx, "unbind-hang ") < 1 && tries < 4000; tries++)
+        usleep(5000);
+    ck_assert_uint_ge(fx_log_count(&fx, "unbind-hang "), 1);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(fx_ctl(&fx, "hang snd_hda_intel 0"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    /* A bound, not a measurement: the undo takes a few writes. */
+    for (int tries = 0; tries < 1000 && !back; tries++) {
+        free(now);
+        now = snapshot(&fx);
+        back = strcmp(now, before) == 0; /* journals included */
+        if (!back)
+            usleep(10000);
+    }
+    ck_assert_msg(back, "not put back by its writer:\n%s\nwas\n%s", now, before);
+    free(now);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
