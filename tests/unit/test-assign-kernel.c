@@ -601,3 +601,52 @@ HD_TEST_IN(kills, writer_undoes_alone)
     fx_umount(&fx);
 }
 END_TEST
+
+/* `hostdev --root ROOT ARGS`'s steps, one a line, as a dry run of it prints them too (its
+ * heading dropped, its indent taken off). */
+static char *steps_of(struct fx *fx, bool dry_run, const char *args)
+{
+    char cmd[1024], *out = NULL, *err = NULL, *steps, *w;
+
+    snprintf(cmd, sizeof(cmd), "%s/hostdev --root %s --names none %s%s", at_build_dir(),
+             fx->root, dry_run ? "--dry-run " : "", args);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s: %s", cmd, err);
+    steps = w = calloc(1, strlen(out) + 1);
+    ck_assert_ptr_nonnull(steps);
+    for (const char *line = out; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (dry_run && strncmp(line, "  ", 2) == 0) {
+            memcpy(w, line + 2, len - 2);
+            w += len - 2;
+        } else if (!dry_run) {
+            memcpy(w, line, len);
+            w += len;
+        }
+        line += len;
+    }
+    free(out);
+    free(err);
+    return steps;
+}
+
+/* A dry run plans what the real run then does, no more: a group's node changes owner once,
+ * with the group's first device, in acquire and in release alike. */
+HD_TEST(dry_run_plans_what_is_done)
+{
+    static const char *const cmds[] = {"acquire --vm v --owner 0:0 --group " GPU,
+                                        "release --vm v", "acquire --vm v --owner 0:0 " GPU
+                                        " " AUDIO, "release --vm v"};
+    struct fx fx;
+
+    mount_spec(&fx);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char *planned = steps_of(&fx, true, cmds[i]), *done = steps_of(&fx, false, cmds[i]);
+        ck_assert_msg(strcmp(planned, done) == 0, "%s: planned\n%s\ndone\n%s", cmds[i],
+                      planned, done);
+        free(planned);
+        free(done);
+    }
+    fx_umount(&fx);
+}
+END_TEST
