@@ -677,6 +677,22 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
         if (take && strcmp(a->vm, vm) == 0)
             r = hd_map_add(out, a);
     }
+    /* A device given back to a host driver while the VM keeps another device of its IOMMU
+     * group would leave the VM a group that is not viable (a kernel refuses that probe, an
+     * older one crashes): those go back together. */
+    for (size_t i = 0; i < hd_assignment_list_count(out) && r == 0; i++) {
+        const struct hd_assignment *a = hd_map_at(out, i);
+        if (a->kind != HD_ASSIGNMENT_PCI || !a->detached || a->driver[0] == '\0' || a->group < 0)
+            continue;
+        for (size_t k = 0; k < hd_assignment_list_count(map) && r == 0; k++) {
+            const struct hd_assignment *kept = hd_map_at(map, k);
+            if (kept->kind == HD_ASSIGNMENT_PCI && kept->group == a->group &&
+                strcmp(kept->vm, vm) == 0 && hd_map_find_same(out, kept) == NULL)
+                r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s would go back to %s while the VM "
+                            "keeps %s of its IOMMU group %d: release both together", a->name,
+                            a->driver, kept->name, a->group);
+        }
+    }
     return r;
 }
 

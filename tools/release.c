@@ -100,5 +100,6 @@ const struct tool_command cmd_release = {
             "                  record whose device is gone is dropped)\n"
             "      --dry-run   print the plan, change nothing\n"
             "All or nothing: on failure the devices stay assigned as they were. A VM that\n"
-            "holds nothing is an error (exit 1).\n",
+            "holds nothing is an error (exit 1), and so is a device that would go back to\n"
+            "a host driver while the VM keeps another of its IOMMU group.\n",
 };

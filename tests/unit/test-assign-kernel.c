@@ -650,3 +650,52 @@ HD_TEST(dry_run_plans_what_is_done)
     fx_umount(&fx);
 }
 END_TEST
+
+/* Releasing one device of a VM's IOMMU group back to its host driver while the VM keeps
+ * another would leave the VM a group that is not viable: refused, naming both, nothing
+ * changed, whether the two were asked for or one came with --group; one that stays on
+ * vfio-pci (unmanaged) may go alone. */
+HD_TEST(release_keeps_a_group_whole)
+{
+    const struct scenario *s = &scenarios[1];
+    struct hd_pci_addr gpu, audio;
+    struct hd_ctx *ctx;
+    char *before, *held;
+    struct fx fx;
+
+    mount_spec(&fx);
+    ck_assert_int_eq(hd_pci_addr_parse(GPU, &gpu), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(AUDIO, &audio), 0);
+    before = snapshot(&fx);
+    ctx = ctx_on(&fx);
+    for (unsigned int flags = 0; flags <= HD_ACQUIRE_GROUP; flags += HD_ACQUIRE_GROUP) {
+        struct hd_pci_addr both[2] = {gpu, audio};
+        ck_assert_int_eq(hd_assign_acquire(ctx, s->vm, both, flags ? 1 : 2, 107, 108, flags), 0);
+        held = snapshot(&fx);
+        ck_assert_int_eq(hd_assign_release(ctx, s->vm, &audio, 1), -EBUSY);
+        ck_assert_str_eq(hd_ctx_last_error(ctx), AUDIO " would go back to snd_hda_intel while "
+                         "the VM keeps " GPU " of its IOMMU group 1: release both together");
+        unchanged(&fx, held);
+        ck_assert_int_eq(hd_assign_release(ctx, s->vm, &gpu, 1), flags ? 0 : -EBUSY);
+        if (!flags) {
+            unchanged(&fx, held);
+            ck_assert_int_eq(hd_assign_release(ctx, s->vm, both, 2), 0);
+        }
+        unchanged(&fx, before);
+        free(held);
+    }
+    /* Unmanaged, they stay on vfio-pci: one may go while the VM keeps the other. */
+    struct hd_pci_addr both[2] = {gpu, audio};
+    struct hd_device *dev;
+    ck_assert_int_eq(hd_device_open(ctx, &gpu, &dev), 0);
+    ck_assert_int_eq(hd_device_detach_group(dev, NULL, 0), 0);
+    hd_device_unref(dev);
+    ck_assert_int_eq(hd_assign_acquire(ctx, s->vm, both, 2, 107, 108, HD_ACQUIRE_UNMANAGED), 0);
+    ck_assert_int_eq(hd_assign_release(ctx, s->vm, &audio, 1), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
+    ck_assert_int_eq(hd_assign_release(ctx, s->vm, NULL, 0), 0);
+    hd_ctx_unref(ctx);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
