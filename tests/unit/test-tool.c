@@ -371,7 +371,35 @@ HD_TEST(completion)
     COMPLETES("monitor --subsystem u", "usb ");
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 03:00.0"), 0);
     COMPLETES("release --vm w", "web1 ");
+    COMPLETES("release -m w", "web1 ");
+    COMPLETES("migratable -m w", "web1 ");
     ck_assert_int_eq(hd("release --vm web1"), 0);
+    /* Each option's own values, from the line's root and state directory. */
+    COMPLETES("hostdev-xml --driver \"\"", "vfio none ");
+    COMPLETES("hostdev-xml --managed \"\"", "yes no ");
+    COMPLETES("hostdev-xml -m \"\"", "yes no ");
+    COMPLETES("qemu-args --rom-bar o", "on off ");
+    COMPLETES("list --caps pci,usb_d", "pci,usb_device ");
+    COMPLETES("list --driver e1", "e1000e ");
+    COMPLETES("detach --driver v", "vfio vfio-pci ");
+    COMPLETES("export --output /et", "/etc ");
+    COMPLETES("qemu-args --rom-file /et", "/etc ");
+    COMPLETES("acquire --owner roo", "root ");
+    COMPLETES("acquire -o roo", "root ");
+    COMPLETES("export -o /et", "/etc ");
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"),
+                     0);
+    COMPLETES("verify 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
+    COMPLETES("show 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
+    COMPLETES("hostdev-xml usb_1", "usb_1_2 ");
+    ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("--state-dir run/other acquire --vm web3 --owner 0:0 04:00.0"), 0);
+    COMPLETES("--state-dir run/other release --vm w", "web3 ");
+    snprintf(words, sizeof(words), "hostdev --root %s --state-dir run/other release --vm w",
+             e.fx.root);
+    c = complete(words);
+    ck_assert_msg(strstr(c, "web2") == NULL, "the default state directory's VM: '%s'", c);
+    free(c);
 #undef COMPLETES
 }
 END_TEST
