@@ -35,9 +35,9 @@ static int run(struct tool *t, int argc, char **argv)
     size_t n;
     int r;
 
-    (void)argv;
     if (argc > 1)
-        return tool_error(t, EXIT_USAGE, "takes no arguments (--json goes before the command)");
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s assignments "
+                          "--help')", argv[1], t->prog);
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
     n = hd_assignment_list_count(list);

@@ -501,7 +501,7 @@ int main(int argc, char **argv)
             cmd = commands[i];
     }
     if (cmd == NULL)
-        return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see hostdev --help)",
+        return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see 'hostdev --help')",
                           argv[optind]);
     current_command = cmd->name;
     argc -= optind;
