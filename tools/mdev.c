@@ -274,7 +274,7 @@ const struct tool_command cmd_mdev = {
     .name = "mdev",
     .run = run,
     .usage = "types | list | create PARENT TYPE [--uuid UUID] | remove UUID | define PARENT "
-             "TYPE [--uuid UUID] [--manual] | undefine UUID | defined   (writing ones: --dry-run)",
+             "TYPE [--uuid UUID] [--manual] | undefine UUID | defined (writing ones: --dry-run)",
     .summary = "mediated devices: the types parents offer, create and remove them",
     .help = "  types                 every parent's types: name, device API, instances left\n"
             "  list                  the mediated devices: UUID, parent, type, IOMMU group\n"

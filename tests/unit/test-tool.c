@@ -766,3 +766,21 @@ HD_TEST(man_page_has_every_command_and_option)
     free(man);
 }
 END_TEST
+
+/* Every command's usage line reads cleanly: no blank at its end, none doubled. */
+HD_TEST(usage_lines_are_tidy)
+{
+    static const char *const cmds[] = {"iommu", "assignments", "persisted", "release",
+                                       "acquire", "detach", "mdev", "migratable", "recover"};
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char args[64];
+        snprintf(args, sizeof(args), "%s --help", cmds[i]);
+        ck_assert_int_eq(hd(args), 0);
+        char *nl = strchr(out, '\n');
+        ck_assert_ptr_nonnull(nl);
+        *nl = '\0';
+        ck_assert_msg(nl[-1] != ' ' && strstr(out, "  ") == NULL, "'%s'", out);
+    }
+}
+END_TEST
