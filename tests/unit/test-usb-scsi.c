@@ -290,7 +290,11 @@ HD_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "(/dev/bus/usb/001/003)"));
     ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_2_0  vm1 "));
+    /* No IOMMU group: '-' as for the driver, null in JSON, never a -1. */
+    ck_assert_ptr_nonnull(strstr(e.out, "usb       -                  -  "));
+    ck_assert_ptr_null(strstr(e.out, " -1 "));
     ck_assert_int_eq(eng_run(&e, "--json assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"iommu_group\": null"));
     ck_assert_ptr_nonnull(strstr(e.out, "\"kind\": \"scsi\""));
     ck_assert_ptr_nonnull(strstr(e.out, "\"node\": \"dev/sg4\""));
     ck_assert_int_eq(eng_run(&e, "list --format vdsm --caps usb_device,scsi"), 0);
