@@ -180,6 +180,12 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
     was->uid = st.st_uid;
     was->gid = st.st_gid;
     was->mode = st.st_mode & 0777;
+    /* Already the user's, as release would leave it alone: nothing to change or undo. */
+    if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == 0660) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
     hd_strlcpy(to.path, path, sizeof(to.path));
     s.node = *was;
     owner_text(s.to, sizeof(s.to), uid, gid, 0660);

@@ -363,3 +363,18 @@ HD_TEST(the_tool)
     eng_stop(&e);
 }
 END_TEST
+
+/* A node that is already its VM's user's, mode 0660, is left as it is: no owner change
+ * is journaled or reported for it (dev/sgN is root:root 0660 from the start). */
+HD_TEST(a_node_already_given_is_not_changed)
+{
+    struct eng e;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 0:0 scsi_2_0_2_0"), 0);
+    ck_assert_str_eq(e.out, "scsi_2_0_2_0: assigned to vm vm1\n");
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1"), 0);
+    ck_assert_str_eq(e.out, "scsi_2_0_2_0: released from vm vm1\n");
+    eng_stop(&e);
+}
+END_TEST
