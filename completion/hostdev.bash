@@ -3,36 +3,95 @@
 # shellcheck disable=SC2207 # COMPREPLY=($(compgen ...)): words without blanks, the idiom
 _hostdev_run()
 {
-    # hostdev itself, with the line's --root (and nothing that could write).
-    command hostdev ${_hostdev_root:+--root "$_hostdev_root"} --names none "$@" 2>/dev/null
+    # hostdev itself, with the line's --root and --state-dir (and nothing that could write).
+    command hostdev ${_hostdev_root:+--root "$_hostdev_root"} \
+        ${_hostdev_state:+--state-dir "$_hostdev_state"} --names none "$@" 2>/dev/null
+}
+
+_hostdev_vms()
+{
+    # The VMs the assignment map names.
+    _hostdev_run assignments | awk 'NR > 1 { print $2 }' | sort -u
+}
+
+_hostdev_drivers()
+{
+    # The PCI drivers of the line's root.
+    ls "${_hostdev_root:-}/sys/bus/pci/drivers" 2>/dev/null
 }
 
 _hostdev()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-    local i cmd='' _hostdev_root=''
+    local i cmd='' _hostdev_root='' _hostdev_state=''
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
         --root | -r) _hostdev_root=${COMP_WORDS[i+1]}; ((i++)) ;;
         --root=*) _hostdev_root=${COMP_WORDS[i]#--root=} ;;
-        --timeout | -t | --names | --state-dir) ((i++)) ;;
+        --state-dir) _hostdev_state=${COMP_WORDS[i+1]}; ((i++)) ;;
+        --state-dir=*) _hostdev_state=${COMP_WORDS[i]#--state-dir=} ;;
+        --timeout | -t | --names) ((i++)) ;;
         -*) ;;
         *) [ -z "$cmd" ] && cmd=${COMP_WORDS[i]} ;;
         esac
     done
     case $prev in
-    --root | -r | --state-dir | --names | -o | --domain-xml | -x)
+    --root | -r | --state-dir | --names | --domain-xml | -x | --output | --rom-file)
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
-    --driver)
-        if [ "$cmd" = detach ]; then
-            COMPREPLY=($(compgen -W "vfio vfio-pci pci-stub $(ls /sys/bus/pci/drivers 2>/dev/null |
-                grep '_vfio_pci$')" -- "$cur"))
+    -o)
+        # export's output file; acquire's owner.
+        if [ "$cmd" = acquire ]; then
+            COMPREPLY=($(compgen -u -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "vfio-pci pci-stub" -- "$cur"))
+            COMPREPLY=($(compgen -f -- "$cur"))
         fi
         return
+        ;;
+    --owner)
+        COMPREPLY=($(compgen -u -- "$cur"))
+        return
+        ;;
+    --driver | -d)
+        # The values each command's --driver takes (list -d also takes lspci's ids).
+        case $cmd in
+        detach) COMPREPLY=($(compgen -W "vfio vfio-pci pci-stub $(_hostdev_drivers |
+            grep '_vfio_pci$')" -- "$cur")) ;;
+        persist) COMPREPLY=($(compgen -W "vfio-pci pci-stub $(_hostdev_drivers |
+            grep '_vfio_pci$')" -- "$cur")) ;;
+        list) COMPREPLY=($(compgen -W "none $(_hostdev_drivers)" -- "$cur")) ;;
+        hostdev-xml) COMPREPLY=($(compgen -W "vfio none" -- "$cur")) ;;
+        cmdline) COMPREPLY=($(compgen -W "vfio-pci pci-stub" -- "$cur")) ;;
+        esac
+        return
+        ;;
+    --managed | -m)
+        # hostdev-xml's yes|no; acquire's, release's and migratable's -m is --vm (acquire's
+        # --managed takes no value).
+        case $cmd/$prev in
+        hostdev-xml/*)
+            COMPREPLY=($(compgen -W "yes no" -- "$cur"))
+            return
+            ;;
+        acquire/-m | release/-m | migratable/-m)
+            COMPREPLY=($(compgen -W "$(_hostdev_vms)" -- "$cur"))
+            return
+            ;;
+        esac
+        ;;
+    --rom-bar)
+        COMPREPLY=($(compgen -W "on off" -- "$cur"))
+        return
+        ;;
+    --caps | -c)
+        if [ "$cmd" = list ]; then
+            # Comma-separated: complete the word after the last comma.
+            local done=${cur%"${cur##*,}"}
+            COMPREPLY=($(compgen -P "$done" -W "pci usb_device usb net scsi_host scsi_target
+                scsi storage scsi_generic system" -- "${cur##*,}"))
+            return
+        fi
         ;;
     --subsystem | -s)
         if [ "$cmd" = monitor ]; then
@@ -41,8 +100,7 @@ _hostdev()
         fi
         ;;
     --vm)
-        COMPREPLY=($(compgen -W "$(_hostdev_run assignments | awk 'NR > 1 { print $2 }' |
-            sort -u)" -- "$cur"))
+        COMPREPLY=($(compgen -W "$(_hostdev_vms)" -- "$cur"))
         return
         ;;
     --format)
@@ -77,9 +135,12 @@ _hostdev()
         devs=$(_hostdev_run list | awk '{ print $1 }
             { for (f = 2; f <= NF; f++) if ($f ~ /^if=/) { sub(/^if=/, "", $f);
               n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }')
-        # acquire and release take mediated, USB and SCSI devices too, by name.
-        case $cmd in acquire | release) devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')
-            $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;; esac
+        # Mediated devices by UUID, USB and SCSI devices by name, where they are taken.
+        case $cmd in acquire | release | show | hostdev-xml | qemu-args)
+            devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')
+            $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;;
+        verify) devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')" ;;
+        esac
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
         ;;
     mdev)

@@ -180,6 +180,12 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
     was->uid = st.st_uid;
     was->gid = st.st_gid;
     was->mode = st.st_mode & 0777;
+    /* Already the user's, as release would leave it alone: nothing to change or undo. */
+    if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == 0660) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
     hd_strlcpy(to.path, path, sizeof(to.path));
     s.node = *was;
     owner_text(s.to, sizeof(s.to), uid, gid, 0660);
@@ -194,6 +200,20 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
         return hd_err(ctx, r, "giving %s/%s to %u:%u: %s", hd_ctx_get_root(ctx), path,
                       (unsigned)uid, (unsigned)gid, strerror(-r));
     return 0;
+}
+
+/* Has @t changed @path's owner already (a group's node, with the group's first device)? The
+ * journal says so; a dry run has none, and the steps it planned say so instead. */
+static bool node_done(const struct hd_txn *t, const struct hd_op *op, const char *path)
+{
+    if (hd_txn_find_own(t, path) != NULL)
+        return true;
+    for (size_t i = 0; hd_txn_dry_run(t) && i < hd_op_get_step_count(op); i++) {
+        if (strcmp(hd_op_step_get_action(op, i), "own") == 0 &&
+            strcmp(hd_op_step_get_device(op, i), path) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* ---- acquire -------------------------------------------------------------------------------- */
@@ -432,8 +452,9 @@ static void entry_init(struct hd_assignment *a, const struct hd_txn *t,
  * another entry of @map lists the node already, as dev/iommu), and record @a. A device
  * without a group lock (USB, SCSI) may have been taken meanwhile: the map, read under its
  * lock, says so before any node is touched. */
-static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
-                           struct hd_assignment *a, char paths[][HD_NODE_PATH_MAX], size_t np)
+static int give_and_record(struct hd_txn *t, const struct hd_op *op,
+                           struct hd_assignment_list *map, struct hd_assignment *a,
+                           char paths[][HD_NODE_PATH_MAX], size_t np)
 {
     int r;
 
@@ -442,9 +463,11 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
     for (size_t k = 0; k < np; k++) {
         const struct hd_node_owner *orig = hd_map_node_orig(map, paths[k]);
         const struct hd_jstep *done = hd_txn_find_own(t, paths[k]);
-        struct hd_node_owner was;
+        struct hd_node_owner was = {0};
         if (done != NULL)
             was = done->node;
+        else if (node_done(t, op, paths[k]))
+            hd_strlcpy(was.path, paths[k], sizeof(was.path)); /* planned: its map is not kept */
         else if ((r = give_node(t, paths[k], a->uid, a->gid, &was)) < 0)
             return r;
         a->nodes[a->nnodes++] = orig ? *orig : was;
@@ -456,6 +479,7 @@ static int give_and_record(struct hd_txn *t, struct hd_assignment_list *map,
 
 struct give {
     struct plan *p;
+    const struct hd_op *op;
     uid_t uid;
     gid_t gid;
 };
@@ -474,13 +498,14 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         entry_init(&a, t, nt->kind, nt->name, -1, g->uid, g->gid);
         strcpy(a.ids, nt->ids);
         strcpy(paths[0], nt->node);
-        r = give_and_record(t, map, &a, paths, 1);
+        r = give_and_record(t, g->op, map, &a, paths, 1);
     }
     for (size_t i = 0; i < p->nmdevs && r == 0; i++) {
         const struct pmdev *m = &p->mdevs[i];
         entry_init(&a, t, HD_ASSIGNMENT_MDEV, m->uuid, m->info.group, g->uid, g->gid);
         strcpy(a.parent, m->info.parent);
-        r = give_and_record(t, map, &a, paths, nodes_for(hd_txn_ctx(t), a.group, m->info.cdev, paths));
+        r = give_and_record(t, g->op, map, &a, paths,
+                            nodes_for(hd_txn_ctx(t), a.group, m->info.cdev, paths));
     }
     for (size_t i = 0; i < p->n && r == 0; i++) {
         struct hd_device *dev = p->v[i].dev;
@@ -494,15 +519,16 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         a.via_group = p->v[i].via_group;
         if (a.detached)
             strcpy(a.driver, p->v[i].driver);
-        r = give_and_record(t, map, &a, paths,
+        r = give_and_record(t, g->op, map, &a, paths,
                             nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev), paths));
     }
     return r;
 }
 
-static int give_and_commit(struct hd_txn *t, struct plan *p, uid_t uid, gid_t gid)
+static int give_and_commit(struct hd_txn *t, const struct hd_op *op, struct plan *p, uid_t uid,
+                           gid_t gid)
 {
-    struct give g = {p, uid, gid};
+    struct give g = {p, op, uid, gid};
 
     return with_map(t, true, give_all, &g);
 }
@@ -587,7 +613,7 @@ int hd_ops_acquire(struct hd_op *op)
     for (size_t i = 0; i < p.n && r >= 0; i++)
         r = plan_reset(t, p.v[i].dev, &b);
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0 ||
-        (r = give_and_commit(t, &p, req->uid, req->gid)) < 0)
+        (r = give_and_commit(t, op, &p, req->uid, req->gid)) < 0)
         goto fail;
     r = hd_txn_commit(t);
     goto out;
@@ -661,6 +687,22 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
         if (take && strcmp(a->vm, vm) == 0)
             r = hd_map_add(out, a);
     }
+    /* A device given back to a host driver while the VM keeps another device of its IOMMU
+     * group would leave the VM a group that is not viable (a kernel refuses that probe, an
+     * older one crashes): those go back together. */
+    for (size_t i = 0; i < hd_assignment_list_count(out) && r == 0; i++) {
+        const struct hd_assignment *a = hd_map_at(out, i);
+        if (a->kind != HD_ASSIGNMENT_PCI || !a->detached || a->driver[0] == '\0' || a->group < 0)
+            continue;
+        for (size_t k = 0; k < hd_assignment_list_count(map) && r == 0; k++) {
+            const struct hd_assignment *kept = hd_map_at(map, k);
+            if (kept->kind == HD_ASSIGNMENT_PCI && kept->group == a->group &&
+                strcmp(kept->vm, vm) == 0 && hd_map_find_same(out, kept) == NULL)
+                r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s would go back to %s while the VM "
+                            "keeps %s of its IOMMU group %d: release both together", a->name,
+                            a->driver, kept->name, a->group);
+        }
+    }
     return r;
 }
 
@@ -685,9 +727,15 @@ static const struct hd_assignment *node_keeper(const struct hd_assignment_list *
 
 /* Take back the nodes nobody else keeps; a node another VM keeps (dev/iommu) goes to that
  * VM's user if it is not its already. Under the map lock: see give_and_commit. */
+struct restore {
+    const struct hd_assignment_list *sel;
+    const struct hd_op *op;
+};
+
 static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
 {
-    const struct hd_assignment_list *sel = data;
+    const struct restore *rs = data;
+    const struct hd_assignment_list *sel = rs->sel;
     struct hd_ctx *ctx = hd_txn_ctx(t);
     int r = 0;
 
@@ -699,7 +747,7 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
             struct hd_node_owner to = *orig;
             struct hd_jstep s = {.kind = HD_JSTEP_OWN};
             struct stat st;
-            if (hd_txn_find_own(t, orig->path) != NULL)
+            if (node_done(t, rs->op, orig->path))
                 continue;
             if ((r = hd_fs_stat(ctx, orig->path, &st)) == -ENOENT) {
                 r = 0;
@@ -728,9 +776,12 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
     return r;
 }
 
-static int restore_nodes(struct hd_txn *t, const struct hd_assignment_list *sel)
+static int restore_nodes(struct hd_txn *t, const struct hd_op *op,
+                         const struct hd_assignment_list *sel)
 {
-    return with_map(t, false, restore_in, (void *)sel);
+    struct restore rs = {sel, op};
+
+    return with_map(t, false, restore_in, &rs);
 }
 
 struct drop {
@@ -1031,7 +1082,7 @@ int hd_ops_release(struct hd_op *op)
      * reattached (newest first), then the records go. */
     drop_unplugged(t, sel, devs);
     follow_nodes(ctx, sel);
-    if ((r = restore_nodes(t, sel)) == 0 && (r = release_devices(t, sel, devs)) == 0)
+    if ((r = restore_nodes(t, op, sel)) == 0 && (r = release_devices(t, sel, devs)) == 0)
         r = drop_entries(t, req->vm, sel);
     if (r < 0)
         goto fail;

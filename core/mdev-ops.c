@@ -89,6 +89,7 @@ int hd_ops_mdev_create(struct hd_op *op)
     struct hd_mdev_type_list *types;
     struct hd_txn *t;
     int r, available = -2;
+    bool parent = false;
 
     if (!req->mdev_parent[0] || !req->mdev_type[0] || !req->mdev_uuid[0])
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
@@ -96,11 +97,18 @@ int hd_ops_mdev_create(struct hd_op *op)
     if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
         return r;
     for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
-        if (strcmp(hd_mdev_type_list_get_parent(types, i), req->mdev_parent) == 0 &&
-            strcmp(hd_mdev_type_list_get_id(types, i), req->mdev_type) == 0)
+        if (strcmp(hd_mdev_type_list_get_parent(types, i), req->mdev_parent) != 0)
+            continue;
+        parent = true;
+        if (strcmp(hd_mdev_type_list_get_id(types, i), req->mdev_type) == 0)
             available = hd_mdev_type_list_get_available(types, i);
     }
     hd_mdev_type_list_unref(types);
+    if (!parent)
+        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s is not a mediated device parent "
+                       "(%s/sys/class/mdev_bus has no %s: no such device, or its driver "
+                       "offers no types)", req->mdev_parent, hd_ctx_get_root(ctx),
+                       req->mdev_parent);
     if (available == -2)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
                        "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",

@@ -60,6 +60,16 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
     fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
+    /* Above stdin, stdout and stderr, which a writer child closes (sysfs.c): a caller that
+     * had closed them would otherwise hand one of their numbers to the root. */
+    if (fd <= 2) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        int err = -errno;
+        close(fd);
+        if (high < 0)
+            return err;
+        fd = high;
+    }
     ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         close(fd);

@@ -724,6 +724,10 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
              * they become the root's O_PATH descriptor, which fails them the same way and
              * holds nothing open. So goes its log (another thread may have held the log's
              * locks when it was forked). */
+            /* A writer that closed its own (an undo after its caller died) may have been
+             * given those numbers for this write's socket since: it moves up first. */
+            if (pipefd[1] <= 2 && (pipefd[1] = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 3)) < 0)
+                _exit(2);
             if (close_stdio() < 0) {
                 dup2(hd_ctx_get_rootfd(ctx), 0);
                 dup2(hd_ctx_get_rootfd(ctx), 1);

@@ -35,9 +35,9 @@ static int run(struct tool *t, int argc, char **argv)
     size_t n;
     int r;
 
-    (void)argv;
     if (argc > 1)
-        return tool_error(t, EXIT_USAGE, "takes no arguments (--json goes before the command)");
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s assignments "
+                          "--help')", argv[1], t->prog);
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
     n = hd_assignment_list_count(list);
@@ -63,7 +63,8 @@ static int run(struct tool *t, int argc, char **argv)
             json_kv_string(&j, "vm", hd_assignment_get_vm(a));
             json_kv_string(&j, "mode", hd_assignment_is_managed(a) ? "managed" : "unmanaged");
             json_kv_string(&j, "original_driver", hd_assignment_get_driver(a));
-            json_kv_int(&j, "iommu_group", hd_assignment_get_iommu_group(a));
+            json_kv_int_or_null(&j, "iommu_group", hd_assignment_get_iommu_group(a),
+                                hd_assignment_get_iommu_group(a) >= 0); /* USB, SCSI: none */
             json_kv_bool(&j, "group_member", hd_assignment_is_group_member(a));
             json_kv_int(&j, "uid", (long long)hd_assignment_get_uid(a));
             json_kv_int(&j, "gid", (long long)hd_assignment_get_gid(a));
@@ -86,20 +87,22 @@ static int run(struct tool *t, int argc, char **argv)
             const struct hd_assignment *a = hd_assignment_list_get(list, i);
             const char *drv = hd_assignment_get_driver(a);
             enum hd_assignment_kind kind = hd_assignment_get_kind(a);
-            char since[32], note[128] = "";
+            char since[32], note[128] = "", group[16] = "-";
             when(hd_assignment_get_since(a), since, sizeof(since));
+            if (hd_assignment_get_iommu_group(a) >= 0) /* USB and SCSI devices have none */
+                snprintf(group, sizeof(group), "%d", hd_assignment_get_iommu_group(a));
             if (kind == HD_ASSIGNMENT_MDEV)
                 snprintf(note, sizeof(note), "  (on %s)", hd_assignment_get_parent(a));
             else if (hd_assignment_get_node(a) != NULL)
                 snprintf(note, sizeof(note), "  (/%s)", hd_assignment_get_node(a));
             else if (hd_assignment_is_group_member(a))
                 snprintf(note, sizeof(note), "  (with --group)");
-            printf("%-*s %-20s %-9s %-14s %5d  %s%s\n", width, hd_assignment_get_name(a),
+            printf("%-*s %-20s %-9s %-14s %5s  %s%s\n", width, hd_assignment_get_name(a),
                    hd_assignment_get_vm(a),
                    kind != HD_ASSIGNMENT_PCI       ? kind_name(kind)
                    : hd_assignment_is_managed(a) ? "managed"
                                                  : "unmanaged",
-                   drv ? drv : "-", hd_assignment_get_iommu_group(a), since, note);
+                   drv ? drv : "-", group, since, note);
         }
     }
     hd_assignment_list_unref(list);

@@ -592,6 +592,9 @@ static int run(struct tool *t, int argc, char **argv)
                           "prometheus");
     if (watching && (job.output == NULL || strcmp(job.output, "-") == 0))
         return tool_error(t, EXIT_USAGE, "--watch rewrites a file: give it with -o FILE");
+    if (watching && t->dry_run)
+        return tool_error(t, EXIT_USAGE, "--watch only rewrites %s: a dry run writes nothing "
+                          "(without --watch it prints the document)", job.output);
     if ((r = export_now(t, &now)) != EXIT_DONE)
         return r;
     if (parse_expiry(job.expiry, now, &job.o.expiry) < 0)
@@ -599,8 +602,9 @@ static int run(struct tool *t, int argc, char **argv)
                           "YYYY-MM-DDTHH:MM:SSZ", job.expiry);
     if (watching)
         return watch(t, &job);
+    /* A dry run changes nothing, a file neither: what would go there goes to stdout. */
     if ((r = render(t, &job, now, &buf, &len)) == EXIT_DONE)
-        r = emit(t, job.output, buf, len);
+        r = emit(t, t->dry_run ? NULL : job.output, buf, len);
     free(buf);
     return r;
 }
@@ -629,5 +633,6 @@ const struct tool_command cmd_export = {
         "      --expiry WHEN       nfd: labels expire after a duration (default 1h) or at a UTC\n"
         "                          time YYYY-MM-DDTHH:MM:SSZ\n"
         "      --physical-network N  nova: physical_network of the VFs\n"
-        "Output is sorted and stable; SOURCE_DATE_EPOCH sets the time it carries.\n",
+        "Output is sorted and stable; SOURCE_DATE_EPOCH sets the time it carries. With\n"
+        "--dry-run no file is written: the document goes to standard output (no --watch).\n",
 };

@@ -68,7 +68,8 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     char hint[96], bad[64] = "";
 
     if (out != stderr || current_tool == NULL) {
-        fprintf(out, "Usage: %s %s %s\n%s\n", prog, cmd->name, cmd->usage, cmd->summary);
+        fprintf(out, "Usage: %s %s%s%s\n%s\n", prog, cmd->name, cmd->usage[0] ? " " : "",
+                cmd->usage, cmd->summary);
         if (cmd->help != NULL)
             fprintf(out, "\n%s", cmd->help);
         return;
@@ -83,11 +84,11 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     snprintf(hint, sizeof(hint), "see '%s %s --help'", prog, cmd->name);
     if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
-                        "'%s' is not an option of %s, or its value is missing; usage: %s %s %s",
-                        bad, cmd->name, prog, cmd->name, cmd->usage);
+                        "'%s' is not an option of %s, or its value is missing; usage: %s %s%s%s",
+                        bad, cmd->name, prog, cmd->name, cmd->usage[0] ? " " : "", cmd->usage);
     else
-        tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s %s", prog, cmd->name,
-                        cmd->usage);
+        tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s%s%s", prog, cmd->name,
+                        cmd->usage[0] ? " " : "", cmd->usage);
 }
 
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog)
@@ -501,7 +502,7 @@ int main(int argc, char **argv)
             cmd = commands[i];
     }
     if (cmd == NULL)
-        return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see hostdev --help)",
+        return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see 'hostdev --help')",
                           argv[optind]);
     current_command = cmd->name;
     argc -= optind;

@@ -144,7 +144,7 @@ static int run_iommu(struct tool *t, int argc, char **argv)
 
     (void)argv;
     if (argc > 1)
-        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see hostdev iommu --help)",
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see 'hostdev iommu --help')",
                           argv[1]);
     hd_ctx_clear_error(t->ctx);
     err = hd_iommu_probe(t->ctx, &r);

@@ -252,7 +252,8 @@ static int run(struct tool *t, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
 
     if (sub == NULL)
-        return tool_error(t, EXIT_USAGE, "which? types, list, create PARENT TYPE, remove UUID");
+        return tool_error(t, EXIT_USAGE, "which? types, list, create, remove, define, undefine "
+                          "or defined (see '%s mdev --help')", t->prog);
     if (strcmp(sub, "types") == 0 && argc == 2)
         return types(t);
     if (strcmp(sub, "list") == 0 && argc == 2)
@@ -264,7 +265,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (strcmp(sub, "define") == 0 || strcmp(sub, "undefine") == 0)
         return persist(t, sub[0] == 'd', argc - 1, argv + 1);
     if (strcmp(sub, "types") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "defined") == 0)
-        return tool_error(t, EXIT_USAGE, "mdev %s takes no argument", sub);
+        return tool_error(t, EXIT_USAGE, "mdev %s takes no argument: '%s'", sub, argv[2]);
     return tool_error(t, EXIT_USAGE, "unknown mdev command '%s' (types, list, create, remove, "
                       "define, undefine, defined)", sub);
 }
@@ -273,7 +274,7 @@ const struct tool_command cmd_mdev = {
     .name = "mdev",
     .run = run,
     .usage = "types | list | create PARENT TYPE [--uuid UUID] | remove UUID | define PARENT "
-             "TYPE [--uuid UUID] [--manual] | undefine UUID | defined   (writing ones: --dry-run)",
+             "TYPE [--uuid UUID] [--manual] | undefine UUID | defined (writing ones: --dry-run)",
     .summary = "mediated devices: the types parents offer, create and remove them",
     .help = "  types                 every parent's types: name, device API, instances left\n"
             "  list                  the mediated devices: UUID, parent, type, IOMMU group\n"

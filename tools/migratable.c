@@ -23,8 +23,11 @@ static int run(struct tool *t, int argc, char **argv)
         }
         vm = optarg;
     }
-    if (vm == NULL || optind != argc)
-        return tool_error(t, EXIT_USAGE, "usage: --vm ID");
+    if (optind != argc)
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s migratable "
+                          "--help')", argv[optind], t->prog);
+    if (vm == NULL)
+        return tool_error(t, EXIT_USAGE, "--vm ID is required");
     if (!hd_vm_id_valid(vm))
         return tool_error(t, EXIT_USAGE, "invalid VM id '%s'", vm);
     if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)

@@ -91,7 +91,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_release = {
     .name = "release",
     .run = run,
-    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR  [--dry-run]",
+    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR [--dry-run]",
     .summary = "take devices back from a VM (reset, reattach managed ones, restore /dev/vfio)",
     .help = "  -m, --vm ID     release this VM's devices (all of them when no ADDR is given);\n"
             "                  a device acquired with its IOMMU group brings the group back\n"
@@ -100,5 +100,6 @@ const struct tool_command cmd_release = {
             "                  record whose device is gone is dropped)\n"
             "      --dry-run   print the plan, change nothing\n"
             "All or nothing: on failure the devices stay assigned as they were. A VM that\n"
-            "holds nothing is an error (exit 1).\n",
+            "holds nothing is an error (exit 1), and so is a device that would go back to\n"
+            "a host driver while the VM keeps another of its IOMMU group.\n",
 };

@@ -558,3 +558,144 @@ HD_TEST_IN(race, race_managed)
     fx_umount(&fx);
 }
 END_TEST
+
+/* Killed while the second of a group's unbinds hangs: when the kernel lets go, the writer of
+ * that unbind undoes the whole acquire by itself, with no recover run. Its own undo unbinds
+ * the first device from vfio-pci through a writer of its own, forked from a process whose
+ * stdin, stdout and stderr are closed: that writer's result socket must not be one of those
+ * numbers, which it closes in turn. */
+HD_TEST_IN(kills, writer_undoes_alone)
+{
+    const struct scenario *s = &scenarios[1];
+    char *before, *now = NULL;
+    struct fx fx;
+    bool back = false;
+    int status;
+    pid_t pid;
+
+    mount_spec(&fx);
+    before = snapshot(&fx);
+    ck_assert_int_eq(fx_ctl(&fx, "hang snd_hda_intel forever"), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(acquire(&fx, s) == 0 ? 0 : 1);
+    for (int tries = 0; fx_log_count(&fx, "unbind-hang ") < 1 && tries < 4000; tries++)
+        usleep(5000);
+    ck_assert_uint_ge(fx_log_count(&fx, "unbind-hang "), 1);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(fx_ctl(&fx, "hang snd_hda_intel 0"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    /* A bound, not a measurement: the undo takes a few writes. */
+    for (int tries = 0; tries < 1000 && !back; tries++) {
+        free(now);
+        now = snapshot(&fx);
+        back = strcmp(now, before) == 0; /* journals included */
+        if (!back)
+            usleep(10000);
+    }
+    ck_assert_msg(back, "not put back by its writer:\n%s\nwas\n%s", now, before);
+    free(now);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
+/* `hostdev --root ROOT ARGS`'s steps, one a line, as a dry run of it prints them too (its
+ * heading dropped, its indent taken off). */
+static char *steps_of(struct fx *fx, bool dry_run, const char *args)
+{
+    char cmd[1024], *out = NULL, *err = NULL, *steps, *w;
+
+    snprintf(cmd, sizeof(cmd), "%s/hostdev --root %s --names none %s%s", at_build_dir(),
+             fx->root, dry_run ? "--dry-run " : "", args);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s: %s", cmd, err);
+    steps = w = calloc(1, strlen(out) + 1);
+    ck_assert_ptr_nonnull(steps);
+    for (const char *line = out; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (dry_run && strncmp(line, "  ", 2) == 0) {
+            memcpy(w, line + 2, len - 2);
+            w += len - 2;
+        } else if (!dry_run) {
+            memcpy(w, line, len);
+            w += len;
+        }
+        line += len;
+    }
+    free(out);
+    free(err);
+    return steps;
+}
+
+/* A dry run plans what the real run then does, no more: a group's node changes owner once,
+ * with the group's first device, in acquire and in release alike. */
+HD_TEST(dry_run_plans_what_is_done)
+{
+    static const char *const cmds[] = {"acquire --vm v --owner 0:0 --group " GPU,
+                                        "release --vm v", "acquire --vm v --owner 0:0 " GPU
+                                        " " AUDIO, "release --vm v"};
+    struct fx fx;
+
+    mount_spec(&fx);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char *planned = steps_of(&fx, true, cmds[i]), *done = steps_of(&fx, false, cmds[i]);
+        ck_assert_msg(strcmp(planned, done) == 0, "%s: planned\n%s\ndone\n%s", cmds[i],
+                      planned, done);
+        free(planned);
+        free(done);
+    }
+    fx_umount(&fx);
+}
+END_TEST
+
+/* Releasing one device of a VM's IOMMU group back to its host driver while the VM keeps
+ * another would leave the VM a group that is not viable: refused, naming both, nothing
+ * changed, whether the two were asked for or one came with --group; one that stays on
+ * vfio-pci (unmanaged) may go alone. */
+HD_TEST(release_keeps_a_group_whole)
+{
+    const struct scenario *s = &scenarios[1];
+    struct hd_pci_addr gpu, audio;
+    struct hd_ctx *ctx;
+    char *before, *held;
+    struct fx fx;
+
+    mount_spec(&fx);
+    ck_assert_int_eq(hd_pci_addr_parse(GPU, &gpu), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(AUDIO, &audio), 0);
+    before = snapshot(&fx);
+    ctx = ctx_on(&fx);
+    for (unsigned int flags = 0; flags <= HD_ACQUIRE_GROUP; flags += HD_ACQUIRE_GROUP) {
+        struct hd_pci_addr both[2] = {gpu, audio};
+        ck_assert_int_eq(hd_assign_acquire(ctx, s->vm, both, flags ? 1 : 2, 107, 108, flags), 0);
+        held = snapshot(&fx);
+        ck_assert_int_eq(hd_assign_release(ctx, s->vm, &audio, 1), -EBUSY);
+        ck_assert_str_eq(hd_ctx_last_error(ctx), AUDIO " would go back to snd_hda_intel while "
+                         "the VM keeps " GPU " of its IOMMU group 1: release both together");
+        unchanged(&fx, held);
+        ck_assert_int_eq(hd_assign_release(ctx, s->vm, &gpu, 1), flags ? 0 : -EBUSY);
+        if (!flags) {
+            unchanged(&fx, held);
+            ck_assert_int_eq(hd_assign_release(ctx, s->vm, both, 2), 0);
+        }
+        unchanged(&fx, before);
+        free(held);
+    }
+    /* Unmanaged, they stay on vfio-pci: one may go while the VM keeps the other. */
+    struct hd_pci_addr both[2] = {gpu, audio};
+    struct hd_device *dev;
+    ck_assert_int_eq(hd_device_open(ctx, &gpu, &dev), 0);
+    ck_assert_int_eq(hd_device_detach_group(dev, NULL, 0), 0);
+    hd_device_unref(dev);
+    ck_assert_int_eq(hd_assign_acquire(ctx, s->vm, both, 2, 107, 108, HD_ACQUIRE_UNMANAGED), 0);
+    ck_assert_int_eq(hd_assign_release(ctx, s->vm, &audio, 1), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
+    ck_assert_int_eq(hd_assign_release(ctx, s->vm, NULL, 0), 0);
+    hd_ctx_unref(ctx);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST

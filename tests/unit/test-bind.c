@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "hdtest.h"
@@ -346,6 +348,43 @@ HD_TEST(reattach_without_a_record)
     ck_assert_int_eq(hd_device_reattach(dev), 0);
     assert_nic_untouched(&e);
     hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A program that closed stdin, stdout and stderr before opening its context (a daemon) gets
+ * one of their numbers for the root: the unbind's writer child, which closes those three,
+ * must still reach the root. */
+HD_TEST(detach_without_stdio)
+{
+    struct eng e;
+    int status;
+    pid_t pid;
+
+    eng_start(&e, "demo");
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct hd_ctx *ctx;
+        struct hd_device *dev;
+        struct hd_pci_addr addr;
+        int r;
+        close(0);
+        close(1);
+        close(2);
+        if (hd_ctx_new(e.fx.root, &ctx) < 0)
+            _exit(3);
+        hd_ctx_set_names_file(ctx, "");
+        if (hd_pci_addr_parse(NIC, &addr) < 0 || hd_device_open(ctx, &addr, &dev) < 0)
+            _exit(4);
+        r = hd_device_detach(dev, NULL, 0);
+        hd_device_unref(dev);
+        hd_ctx_unref(ctx);
+        _exit(r == 0 ? 0 : 5);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     eng_stop(&e);
 }
 END_TEST

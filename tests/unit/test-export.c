@@ -316,3 +316,31 @@ HD_TEST(validators_reject_what_consumers_reject)
     free(x);
 }
 END_TEST
+
+/* --dry-run changes nothing, files included: -o's file is left as it was and the document
+ * goes to standard output instead; --watch, which only rewrites a file, is refused. */
+HD_TEST(dry_run_writes_no_file)
+{
+    char dir[] = "/tmp/hostdev-export-XXXXXX", args[1200], path[512], *kept, *direct;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    at_file(dir, "keep", "old\n");
+    snprintf(path, sizeof(path), "%s/keep", dir);
+    ck_assert_int_eq(hd("export --format nfd"), 0);
+    direct = strdup(out);
+    ck_assert_ptr_nonnull(direct);
+    snprintf(args, sizeof(args), "--dry-run export --format nfd -o %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    ck_assert_str_eq(out, direct);
+    snprintf(args, sizeof(args), "export --format nfd -o %s --watch --dry-run", path);
+    ck_assert_int_eq(hd(args), 2);
+    one_line_error("--watch");
+    kept = slurp(path);
+    ck_assert_str_eq(kept, "old\n");
+    ck_assert_uint_eq(entries(dir), 1);
+    free(kept);
+    free(direct);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST

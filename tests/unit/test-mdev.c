@@ -139,6 +139,9 @@ HD_TEST(refusals_write_nothing)
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-9", U1, 0), -ENOENT);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "offers no mediated device type"));
     ck_assert_int_eq(mdev_op(&e, true, "nosuch", "mtty-1", U1, 0), -ENOENT);
+    /* Not a parent at all: said so, not as a missing type of a directory that is not there. */
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "nosuch is not a mediated device "
+                                 "parent"));
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-2", BOOT_MDEV, 0), -EEXIST);
     ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, U1, 0), -ENOENT);
     ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);

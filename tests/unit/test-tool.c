@@ -1,6 +1,7 @@
 /* test-tool.c - the `hostdev` command as a user meets it: exit codes (0 done, 1 failed with
  * nothing changed, 2 bad input with nothing changed), one-line errors naming the input,
  * output that parses, help everywhere. Runs build/hostdev against mounted fake kernels. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,7 +371,35 @@ HD_TEST(completion)
     COMPLETES("monitor --subsystem u", "usb ");
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 03:00.0"), 0);
     COMPLETES("release --vm w", "web1 ");
+    COMPLETES("release -m w", "web1 ");
+    COMPLETES("migratable -m w", "web1 ");
     ck_assert_int_eq(hd("release --vm web1"), 0);
+    /* Each option's own values, from the line's root and state directory. */
+    COMPLETES("hostdev-xml --driver \"\"", "vfio none ");
+    COMPLETES("hostdev-xml --managed \"\"", "yes no ");
+    COMPLETES("hostdev-xml -m \"\"", "yes no ");
+    COMPLETES("qemu-args --rom-bar o", "on off ");
+    COMPLETES("list --caps pci,usb_d", "pci,usb_device ");
+    COMPLETES("list --driver e1", "e1000e ");
+    COMPLETES("detach --driver v", "vfio vfio-pci ");
+    COMPLETES("export --output /et", "/etc ");
+    COMPLETES("qemu-args --rom-file /et", "/etc ");
+    COMPLETES("acquire --owner roo", "root ");
+    COMPLETES("acquire -o roo", "root ");
+    COMPLETES("export -o /et", "/etc ");
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"),
+                     0);
+    COMPLETES("verify 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
+    COMPLETES("show 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
+    COMPLETES("hostdev-xml usb_1", "usb_1_2 ");
+    ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("--state-dir run/other acquire --vm web3 --owner 0:0 04:00.0"), 0);
+    COMPLETES("--state-dir run/other release --vm w", "web3 ");
+    snprintf(words, sizeof(words), "hostdev --root %s --state-dir run/other release --vm w",
+             e.fx.root);
+    c = complete(words);
+    ck_assert_msg(strstr(c, "web2") == NULL, "the default state directory's VM: '%s'", c);
+    free(c);
 #undef COMPLETES
 }
 END_TEST
@@ -667,5 +696,91 @@ HD_TEST(shipped_units)
                           "# +expiry-time=2\n"
                           "--expiry 1h\n"
                           "OnUnitActiveSec=20min\n");
+}
+END_TEST
+
+/* man/hostdev.1 with its escaped dashes plain ("\-" is "-"). */
+static char *man_page(void)
+{
+    char path[1024], *text;
+    FILE *f;
+    long size;
+
+    snprintf(path, sizeof(path), "%s/man/hostdev.1", at_src_dir());
+    f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    size = ftell(f);
+    rewind(f);
+    text = calloc(1, (size_t)size + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    char *w = text;
+    for (const char *r = text; *r != '\0'; r++) {
+        if (r[0] == '\\' && r[1] == '-')
+            r++;
+        *w++ = *r;
+    }
+    *w = '\0';
+    return text;
+}
+
+/* Every command of `hostdev --help` has its entry in the man page, and every option its
+ * --help names is there too: a user reads one or the other. */
+HD_TEST(man_page_has_every_command_and_option)
+{
+    char *man = man_page(), *commands, *line, *save = NULL;
+
+    ck_assert_int_eq(hd("--help"), 0);
+    commands = strstr(out, "\nCommands:\n");
+    ck_assert_ptr_nonnull(commands);
+    commands = strdup(commands + strlen("\nCommands:\n"));
+    ck_assert_ptr_nonnull(commands);
+    for (line = strtok_r(commands, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        char name[32], entry[64], args[64];
+        if (sscanf(line, " %31s", name) != 1 || line[0] != ' ')
+            break; /* the exit status after the table */
+        snprintf(entry, sizeof(entry), "\n.TP\n\\fB%s", name);
+        ck_assert_msg(strstr(man, entry) != NULL, "no man entry for %s", name);
+        snprintf(args, sizeof(args), "%s --help", name);
+        ck_assert_int_eq(hd(args), 0);
+        for (const char *p = strstr(out, "--"); p != NULL; p = strstr(p + 2, "--")) {
+            char opt[40];
+            size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+            if (n == 0 || n > 30 || (p > out && (p[-1] == '-' || isalnum((unsigned char)p[-1]))))
+                continue;
+            snprintf(opt, sizeof(opt), "--%.*s", (int)n, p + 2);
+            ck_assert_msg(strstr(man, opt) != NULL, "%s: %s is not in man/hostdev.1", name, opt);
+        }
+    }
+    /* mdev's subcommands, each with its entry. */
+    static const char *const subs[] = {"types", "list", "create", "remove", "define",
+                                       "undefine", "defined"};
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        char entry[64];
+        snprintf(entry, sizeof(entry), "\\fBmdev %s\\fR", subs[i]);
+        ck_assert_msg(strstr(man, entry) != NULL, "no man entry for mdev %s", subs[i]);
+    }
+    free(commands);
+    free(man);
+}
+END_TEST
+
+/* Every command's usage line reads cleanly: no blank at its end, none doubled. */
+HD_TEST(usage_lines_are_tidy)
+{
+    static const char *const cmds[] = {"iommu", "assignments", "persisted", "release",
+                                       "acquire", "detach", "mdev", "migratable", "recover"};
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char args[64];
+        snprintf(args, sizeof(args), "%s --help", cmds[i]);
+        ck_assert_int_eq(hd(args), 0);
+        char *nl = strchr(out, '\n');
+        ck_assert_ptr_nonnull(nl);
+        *nl = '\0';
+        ck_assert_msg(nl[-1] != ' ' && strstr(out, "  ") == NULL, "'%s'", out);
+    }
 }
 END_TEST

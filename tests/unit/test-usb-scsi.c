@@ -290,7 +290,11 @@ HD_TEST(the_tool)
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "(/dev/bus/usb/001/003)"));
     ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_2_0  vm1 "));
+    /* No IOMMU group: '-' as for the driver, null in JSON, never a -1. */
+    ck_assert_ptr_nonnull(strstr(e.out, "usb       -                  -  "));
+    ck_assert_ptr_null(strstr(e.out, " -1 "));
     ck_assert_int_eq(eng_run(&e, "--json assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"iommu_group\": null"));
     ck_assert_ptr_nonnull(strstr(e.out, "\"kind\": \"scsi\""));
     ck_assert_ptr_nonnull(strstr(e.out, "\"node\": \"dev/sg4\""));
     ck_assert_int_eq(eng_run(&e, "list --format vdsm --caps usb_device,scsi"), 0);
@@ -356,6 +360,21 @@ HD_TEST(the_tool)
     snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "adapter name='scsi_hostN'"));
+    eng_stop(&e);
+}
+END_TEST
+
+/* A node that is already its VM's user's, mode 0660, is left as it is: no owner change
+ * is journaled or reported for it (dev/sgN is root:root 0660 from the start). */
+HD_TEST(a_node_already_given_is_not_changed)
+{
+    struct eng e;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 0:0 scsi_2_0_2_0"), 0);
+    ck_assert_str_eq(e.out, "scsi_2_0_2_0: assigned to vm vm1\n");
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1"), 0);
+    ck_assert_str_eq(e.out, "scsi_2_0_2_0: released from vm vm1\n");
     eng_stop(&e);
 }
 END_TEST
