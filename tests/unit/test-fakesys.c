@@ -415,14 +415,17 @@ HD_TEST(mountinfo_feature)
 }
 END_TEST
 
-/* boot_vga on VGA devices only; fbcon with the first framebuffer; btrfs's features. */
+/* boot_vga on VGA devices only; fbcon with the first framebuffer; btrfs's features. (A
+ * framebuffer and a disk are their drivers': the devices are bound.) */
 HD_TEST(console_and_btrfs_files)
 {
     struct fx fx;
 
-    MOUNT_TEXT(&fx, "device 0000:00:02.0 8086:3e92 class=030000 boot-vga=yes\n"
+    MOUNT_TEXT(&fx, "driver i915 ids=8086:3e92\n"
+                    "driver ahci class=010601\n"
+                    "device 0000:00:02.0 8086:3e92 class=030000 boot-vga=yes driver=i915\n"
                     "device 0000:00:03.0 8086:3e92 class=030000\n"
-                    "device 0000:00:04.0 8086:10d3 class=020000\n"
+                    "device 0000:00:04.0 8086:2922 class=010601 driver=ahci\n"
                     "graphics 0000:00:02.0 fb0\n"
                     "block 0000:00:04.0 sda dev=8:0\n"
                     "btrfs 0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b sda\n");
@@ -450,10 +453,11 @@ HD_TEST(host_details_for_node_devices)
         "driver pcieport builtin class=060400\n"
         "driver uhci_hcd class=0c0300\n"
         "driver ahci class=010601\n"
+        "driver e1000e ids=8086:1502\n"
         "device 0000:00:1c.0 8086:3a40 class=060400 driver=pcieport link=2.5GT/s,x4 link-port=3\n"
         "device 0000:00:1d.0 8086:3a34 class=0c0300 driver=uhci_hcd pcie=no\n"
         "device 0000:00:1f.2 8086:3a22 class=010601 driver=ahci pcie=no\n"
-        "device 0000:00:19.0 8086:1502 class=020000\n"
+        "device 0000:00:19.0 8086:1502 class=020000 driver=e1000e\n"
         "scsi 0000:00:1f.2 1:0:0:0 vendor=ATA serial=QM00001 sg=1 disk=sda size=2097152\n"
         "scsi 0000:00:1f.2 1:0:1:0 type=5\n"
         "block 0000:00:1f.2 sda1 disk=sda\n"
