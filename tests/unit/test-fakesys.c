@@ -675,6 +675,9 @@ HD_TEST(disk_below_hba_follows_its_driver)
     ck_assert_int_eq(chmod(fx_path(&fx, "dev/sg0"), 0666), 0);
     unbind(&fx, HBA);
     hba_children_there(&fx, false);
+    /* the classes are the kernel's, there with no member (no interface here at all) */
+    ck_assert(fx_exists(&fx, "sys/class/net"));
+    ck_assert(fx_exists(&fx, "sys/block"));
     reprobe(&fx, HBA, "ahci");
     hba_children_there(&fx, true);
     READ_EQ(&fx, "sys/class/block/sda/dev", "8:0");

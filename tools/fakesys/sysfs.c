@@ -423,6 +423,10 @@ static void build_sys(struct kernel *k)
     tree_mkdirs(bus, "slots");
     tree_mkdirs(sys, "kernel/iommu_groups");
     tree_mkdirs(sys, "class/iommu");
+    /* the classes are registered at boot, whether a device has an interface or disk now */
+    tree_mkdirs(sys, "class/net");
+    tree_mkdirs(sys, "class/block");
+    tree_mkdirs(sys, "block");
     tree_mkdirs(sys, "devices/virtual");
     tree_mkdirs(sys, "firmware/acpi/tables");
     for (size_t i = 0; i < bus_nattrs; i++)
