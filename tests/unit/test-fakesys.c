@@ -415,14 +415,17 @@ HD_TEST(mountinfo_feature)
 }
 END_TEST
 
-/* boot_vga on VGA devices only; fbcon with the first framebuffer; btrfs's features. */
+/* boot_vga on VGA devices only; fbcon with the first framebuffer; btrfs's features. (A
+ * framebuffer and a disk are their drivers': the devices are bound.) */
 HD_TEST(console_and_btrfs_files)
 {
     struct fx fx;
 
-    MOUNT_TEXT(&fx, "device 0000:00:02.0 8086:3e92 class=030000 boot-vga=yes\n"
+    MOUNT_TEXT(&fx, "driver i915 ids=8086:3e92\n"
+                    "driver ahci class=010601\n"
+                    "device 0000:00:02.0 8086:3e92 class=030000 boot-vga=yes driver=i915\n"
                     "device 0000:00:03.0 8086:3e92 class=030000\n"
-                    "device 0000:00:04.0 8086:10d3 class=020000\n"
+                    "device 0000:00:04.0 8086:2922 class=010601 driver=ahci\n"
                     "graphics 0000:00:02.0 fb0\n"
                     "block 0000:00:04.0 sda dev=8:0\n"
                     "btrfs 0f5c2b1e-7d2a-4b8e-9a51-3c6d2e1f0a9b sda\n");
@@ -450,10 +453,11 @@ HD_TEST(host_details_for_node_devices)
         "driver pcieport builtin class=060400\n"
         "driver uhci_hcd class=0c0300\n"
         "driver ahci class=010601\n"
+        "driver e1000e ids=8086:1502\n"
         "device 0000:00:1c.0 8086:3a40 class=060400 driver=pcieport link=2.5GT/s,x4 link-port=3\n"
         "device 0000:00:1d.0 8086:3a34 class=0c0300 driver=uhci_hcd pcie=no\n"
         "device 0000:00:1f.2 8086:3a22 class=010601 driver=ahci pcie=no\n"
-        "device 0000:00:19.0 8086:1502 class=020000\n"
+        "device 0000:00:19.0 8086:1502 class=020000 driver=e1000e\n"
         "scsi 0000:00:1f.2 1:0:0:0 vendor=ATA serial=QM00001 sg=1 disk=sda size=2097152\n"
         "scsi 0000:00:1f.2 1:0:1:0 type=5\n"
         "block 0000:00:1f.2 sda1 disk=sda\n"
@@ -509,6 +513,235 @@ HD_TEST(host_details_for_node_devices)
         READ_EQ(&fx, rel, "Linux 6.1.0 uhci_hcd");
         fx_umount(&fx);
     }
+}
+END_TEST
+
+/* ---- children: what a host driver registers goes with it ------------------------------------ */
+
+/* Unbind @bdf from its driver, and bind it again by drivers_probe once its override is cleared
+ * (what a reattach does). */
+static void unbind(struct fx *fx, const char *bdf)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), DEV "%s/driver/unbind", bdf);
+    ck_assert_int_eq(fx_write(fx, rel, bdf), 0);
+    ck_assert_str_eq(fx_driver(fx, bdf), "");
+}
+
+static void reprobe(struct fx *fx, const char *bdf, const char *want)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), DEV "%s/driver", bdf);
+    if (fx_exists(fx, rel)) {
+        snprintf(rel, sizeof(rel), DEV "%s/driver/unbind", bdf);
+        ck_assert_int_eq(fx_write(fx, rel, bdf), 0);
+    }
+    snprintf(rel, sizeof(rel), DEV "%s/driver_override", bdf);
+    ck_assert_int_eq(fx_write(fx, rel, "\n"), 0);
+    ck_assert_int_eq(fx_write(fx, "sys/bus/pci/drivers_probe", bdf), 0);
+    ck_assert_str_eq(fx_driver(fx, bdf), want);
+}
+
+static bool file_has(struct fx *fx, const char *rel, const char *needle)
+{
+    const char *text = fx_read(fx, rel);
+
+    ck_assert_msg(text != NULL, "%s: %s", rel, strerror(errno));
+    return strstr(text, needle) != NULL;
+}
+
+/* Each of @paths (NULL-terminated) exists, or none does. */
+static void all_there(struct fx *fx, const char *const *paths, bool there)
+{
+    for (; *paths != NULL; paths++)
+        ck_assert_msg(fx_exists(fx, *paths) == there, "%s: %s", *paths,
+                      there ? "missing" : "still there");
+}
+
+/* What an interface and its place in the host's network look like while it exists. */
+static void nic_children_there(struct fx *fx, bool there)
+{
+    static const char *const paths[] = {
+        "sys/class/net/enp3s0", "sys/bus/pci/devices/0000:03:00.0/net/enp3s0/address",
+        "sys/bus/pci/devices/0000:03:00.0/net",
+        /* a port that went is no longer the bridge's; its VLAN went with it */
+        "sys/class/net/br0/brif/enp3s0", "sys/class/net/br0/lower_enp3s0",
+        "sys/class/net/enp3s0.7", NULL};
+
+    all_there(fx, paths, there);
+    ck_assert_int_eq(file_has(fx, "proc/net/route", "enp3s0\t"), there);
+    ck_assert_int_eq(file_has(fx, "proc/net/hostdev-rtnl", "route 100 enp3s0 10.9.0.0/16"),
+                     there);
+    ck_assert_int_eq(file_has(fx, "proc/net/hostdev-rtnl", "addr enp3s0 192.0.2.5/24"), there);
+    ck_assert_int_eq(file_has(fx, "proc/net/if_inet6", "0001 02 40 20 80   enp3s0"), there);
+    ck_assert_int_eq(file_has(fx, "proc/net/ipv6_route", "20010db8"), there);
+    ck_assert_int_eq(file_has(fx, "proc/net/route", "enp3s0.7\t"), there);
+    ck_assert_int_eq(file_has(fx, "sys/class/net/bond0/bonding/slaves", "enp3s1"), true);
+    /* the rest of the host's network stays */
+    ck_assert(fx_exists(fx, "sys/class/net/br0"));
+    ck_assert(file_has(fx, "proc/net/route", "br0\t"));
+    ck_assert(fx_exists(fx, "sys/class/net/enp3s1/master"));
+}
+
+/* A NIC's interface is its driver's: gone when it is unbound, on a stub too, and back with its
+ * routes, addresses, bridge and VLAN when a host driver binds again. */
+HD_TEST(net_child_follows_its_driver)
+{
+    struct fx fx;
+
+    MOUNT_TEXT(&fx, "iommu intel\n"
+                    "driver e1000e ids=8086:10d3\n"
+                    "driver vfio-pci module=vfio_pci stub vfio\n"
+                    "driver pci-stub module=pci_stub stub\n"
+                    "device " NIC " 8086:10d3 class=020000 driver=e1000e parent=root\n"
+                    "device 0000:03:00.1 8086:10d3 class=020000 driver=e1000e parent=root\n"
+                    "netdev br0 bridge route=0.0.0.0/0\n"
+                    "netdev bond0 bond\n"
+                    "net " NIC " enp3s0 master=br0 route=192.168.1.0/24 route=10.9.0.0/16@100 "
+                    "inet=192.0.2.5/24 inet6=fe80::1/64 route6=2001:db8::/64\n"
+                    "net 0000:03:00.1 enp3s1 master=bond0\n"
+                    "netdev enp3s0.7 vlan lower=enp3s0 route=10.7.0.0/16\n");
+    nic_children_there(&fx, true);
+    unbind(&fx, NIC);
+    nic_children_there(&fx, false);
+    ck_assert(!file_has(&fx, "proc/net/if_inet6", "enp3s0"));
+    reprobe(&fx, NIC, "e1000e");
+    nic_children_there(&fx, true);
+    READ_EQ(&fx, "sys/class/net/enp3s0/operstate", "up");
+    /* a stub registers no interface; neither does vfio-pci */
+    to_vfio(&fx, NIC);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    nic_children_there(&fx, false);
+    reprobe(&fx, NIC, "e1000e");
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/driver_override", "pci-stub"), 0);
+    unbind(&fx, NIC);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "pci-stub");
+    nic_children_there(&fx, false);
+    reprobe(&fx, NIC, "e1000e");
+    nic_children_there(&fx, true);
+    /* a removed device's go, and come back with the rescan's probe */
+    ck_assert_int_eq(fx_write(&fx, DEV NIC "/remove", "1"), 0);
+    ck_assert(!fx_exists(&fx, "sys/class/net/enp3s0"));
+    ck_assert(!file_has(&fx, "proc/net/route", "enp3s0\t"));
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/rescan", "1"), 0);
+    nic_children_there(&fx, true);
+    fx_umount(&fx);
+}
+END_TEST
+
+#define HBA "0000:00:17.0"
+
+static void hba_children_there(struct fx *fx, bool there)
+{
+    static const char *const paths[] = {
+        "sys/class/block/sda", "sys/block/sda", "sys/class/block/sda1", "dev/sda", "dev/sda1",
+        "dev/sg0", "sys/bus/pci/devices/0000:00:17.0/host1", "sys/class/scsi_host/host1",
+        "sys/bus/scsi/devices/1:0:0:0", "sys/class/scsi_generic/sg0",
+        "sys/class/block/md0/slaves/sda1", NULL};
+
+    all_there(fx, paths, there);
+    /* md keeps its array, degraded */
+    ck_assert(fx_exists(fx, "sys/class/block/md0"));
+    /* the mount stays, with the number of the disk it was made from (its superblock's);
+     * the swap's node went with its disk: proc/swaps names it deleted */
+    ck_assert(file_has(fx, "proc/self/mountinfo", " 8:1 / /srv rw,relatime - ext4 /dev/sda1 "));
+    ck_assert(file_has(fx, "proc/mounts", "/dev/sda1 /srv ext4 "));
+    ck_assert_int_eq(file_has(fx, "proc/swaps", "/dev/sda2\\040(deleted) "), !there);
+    ck_assert_int_eq(file_has(fx, "proc/swaps", "/dev/sda2 "), there);
+}
+
+/* An HBA's SCSI hosts, devices and disks are its driver's: gone when it is unbound, made again
+ * (new nodes: the default owner) when it binds again. */
+HD_TEST(disk_below_hba_follows_its_driver)
+{
+    struct fx fx;
+    struct stat st;
+
+    MOUNT_TEXT(&fx, "driver ahci class=010601\n"
+                    "driver vfio-pci module=vfio_pci stub vfio\n"
+                    "iommu intel\n"
+                    "device " HBA " 8086:a102 class=010601 driver=ahci\n"
+                    "scsi " HBA " 1:0:0:0 vendor=ATA disk=sda size=2097152\n"
+                    "block " HBA " sda1 dev=8:1 disk=sda\n"
+                    "block " HBA " sda2 dev=8:2 disk=sda\n"
+                    "holder md0 dev=9:0 sda1\n"
+                    "mount /dev/sda1 /srv\n"
+                    "swap /dev/sda2\n");
+    hba_children_there(&fx, true);
+    READ_EQ(&fx, "sys/class/block/sda/dev", "8:0");
+    ck_assert_int_eq(chmod(fx_path(&fx, "dev/sg0"), 0666), 0);
+    unbind(&fx, HBA);
+    hba_children_there(&fx, false);
+    /* the classes are the kernel's, there with no member (no interface here at all) */
+    ck_assert(fx_exists(&fx, "sys/class/net"));
+    ck_assert(fx_exists(&fx, "sys/block"));
+    reprobe(&fx, HBA, "ahci");
+    hba_children_there(&fx, true);
+    READ_EQ(&fx, "sys/class/block/sda/dev", "8:0");
+    READ_EQ(&fx, "sys/class/block/sda1/partition", "1");
+    ck_assert_str_eq(fx_link(&fx, "sys/class/block/sda/device"), "1:0:0:0");
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/sg0"), &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0660);
+    /* the disk is still mounted: its node is busy again */
+    ck_assert_int_lt(open(fx_path(&fx, "dev/sda1"), O_RDONLY), 0);
+    ck_assert_int_eq(errno, EBUSY);
+    to_vfio(&fx, HBA);
+    hba_children_there(&fx, false);
+    fx_umount(&fx);
+}
+END_TEST
+
+#define XHCI "0000:00:14.0"
+#define USB1 "sys/devices/pci0000:00/0000:00:14.0/usb1"
+
+static void usb_children_there(struct fx *fx, bool there)
+{
+    static const char *const paths[] = {
+        USB1, "sys/bus/usb/devices/usb1", "sys/bus/usb/devices/1-1", "sys/bus/usb/devices/1-2:1.0",
+        "dev/bus/usb/001/001", "dev/bus/usb",
+        /* the stick's SCSI host and disk, below it */
+        "sys/class/block/sdb", "dev/sdb", "sys/class/scsi_host/host0", "dev/sg0", NULL};
+
+    all_there(fx, paths, there);
+}
+
+/* A host controller's root hub and USB devices are its HCD's: gone when it is unbound; when it
+ * binds again the bus enumerates anew (device numbers from 2, new nodes with the default
+ * owner). */
+HD_TEST(usb_below_controller_follows_its_driver)
+{
+    struct fx fx;
+    struct stat st;
+
+    MOUNT_TEXT(&fx, "driver xhci_hcd module=xhci_pci class=0c0330\n"
+                    "driver vfio-pci module=vfio_pci stub vfio\n"
+                    "iommu intel\n"
+                    "device " XHCI " 8086:a12f class=0c0330 driver=xhci_hcd\n"
+                    "usb " XHCI " 1-1 046d:c31c product=USB_Keyboard iface=03:01:01:usbhid\n"
+                    "usb " XHCI " 1-2 0781:5567 serial=4C530001 disk=sdb\n");
+    usb_children_there(&fx, true);
+    READ_EQ(&fx, "sys/bus/usb/devices/1-1/devnum", "2");
+    ck_assert_int_eq(fx_ctl(&fx, "usb-replug 1-1"), 0);
+    READ_EQ(&fx, "sys/bus/usb/devices/1-1/devnum", "4");
+    ck_assert_int_eq(chmod(fx_path(&fx, "dev/bus/usb/001/004"), 0666), 0);
+    unbind(&fx, XHCI);
+    usb_children_there(&fx, false);
+    ck_assert(!fx_exists(&fx, "dev/bus/usb/001/004"));
+    ck_assert_int_eq(fx_ctl(&fx, "usb-replug 1-1"), -ENODEV);
+    reprobe(&fx, XHCI, "xhci_hcd");
+    usb_children_there(&fx, true);
+    READ_EQ(&fx, "sys/bus/usb/devices/1-1/devnum", "2");
+    READ_EQ(&fx, "sys/bus/usb/devices/1-2/devnum", "3");
+    READ_EQ(&fx, "sys/bus/usb/devices/1-2/serial", "4C530001");
+    ck_assert(!fx_exists(&fx, "dev/bus/usb/001/004"));
+    ck_assert_int_eq(stat(fx_path(&fx, "dev/bus/usb/001/002"), &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0664);
+    to_vfio(&fx, XHCI);
+    usb_children_there(&fx, false);
+    fx_umount(&fx);
 }
 END_TEST
 

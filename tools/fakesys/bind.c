@@ -71,6 +71,12 @@ int driver_probe(struct kernel *k, struct device *dev, struct driver *drv)
 void driver_bind(struct kernel *k, struct device *dev, struct driver *drv)
 {
     dev->driver = drv;
+    /* A host driver's probe() registers the device's children again (device_children_live()):
+     * new USB buses and nodes. */
+    if (device_children_live(dev)) {
+        usb_host_probed(k, dev);
+        scsi_host_probed(k, dev);
+    }
     kernel_log(k, "bind %s %s", dev->name, drv->name);
     kernel_uevent(k, "bind", dev);
     if (drv->flags & DRV_VFIO) {

@@ -238,7 +238,11 @@ struct node_perm {
     gid_t gid;
 };
 
+/* A non-PCI child of a PCI device (what its host driver registers in probe() and unregisters
+ * in remove()), or a virtual one (hostuse.c: netdev, holder, loop). A device's children are
+ * declared by the spec and exist only while device_children_live() says so. */
 struct child {
+    struct device *owner; /* the PCI device; NULL: a virtual one */
     char *subsystem; /* "net", "block", "graphics" */
     char *name;
     char *mac;
@@ -492,6 +496,11 @@ struct group_node *group_node_find(struct kernel *k, int group);
 /* Present devices of @group bound to a vfio driver. */
 size_t group_vfio_users(const struct kernel *k, int group);
 int add_child(struct device *dev, const char *subsystem, const char *name, const char *mac);
+/* Do @dev's children exist now? They are its host driver's (netdevs, disks, framebuffers, a
+ * host controller's root hub and USB devices, an HBA's SCSI hosts): present only while @dev
+ * is bound to a driver that is neither a stub nor of the vfio family, made again (with their
+ * spec's names and options) when such a driver binds again. */
+bool device_children_live(const struct device *dev);
 
 /* ---- acpi.c ------------------------------------------------------------------------------ */
 
@@ -596,8 +605,13 @@ void mdev_parent_unbound(struct kernel *k, const struct device *dev);
 int usb_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz);
 int scsi_add(struct kernel *k, int argc, char **argv, char *err, size_t errsz);
 struct usbdev *usb_find(const struct kernel *k, const char *port);
-/* Re-enumerate: the next free device number (a new node, default owner); -ENODEV. */
+/* Re-enumerate: the next free device number (a new node, default owner); -ENODEV, also while
+ * its controller has no host driver. */
 int usb_replug(struct kernel *k, const char *port);
+/* A host driver bound @ctrl: its buses enumerate anew (device numbers from 2 in spec order,
+ * new dev/bus/usb nodes with the default owner); its SCSI hosts' dev/sgN nodes are new. */
+void usb_host_probed(struct kernel *k, const struct device *ctrl);
+void scsi_host_probed(struct kernel *k, const struct device *ctrl);
 char *usb_path(const struct usbdev *u);
 void usb_build_sys(struct kernel *k);
 void usb_build_dev(struct kernel *k, struct node *dev);

@@ -139,6 +139,22 @@ static struct child *block_find(const struct kernel *k, const char *name)
     return NULL;
 }
 
+/* Does interface or block device @c exist now? A PCI device's while its host driver holds the
+ * device (device_children_live()); a VLAN while its lower interface exists (the kernel deletes
+ * it with its lower; here it comes back with it, as the network configuration would make it
+ * again); the other virtual ones always. The one question every listing below asks. */
+static bool child_live(const struct kernel *k, const struct child *c)
+{
+    const struct child *lower;
+
+    if (c->owner != NULL)
+        return device_children_live(c->owner);
+    /* a lower interface is declared before the VLAN: no cycle */
+    if (c->lower != NULL)
+        return (lower = net_find(k, c->lower)) != NULL && child_live(k, lower);
+    return true;
+}
+
 static int net_option(struct kernel *k, struct child *c, const char *opt)
 {
     char route[64];
@@ -460,25 +476,34 @@ static bool source_is(const char *source, size_t len, const struct child *c)
              strncmp(source + 12, c->dm, len - 12) == 0));
 }
 
-/* The block device a /dev/NAME (or /dev/mapper/DM) source names: its number, or NULL.
- * btrfs shows an anonymous number, as the kernel does. */
-static const char *source_devnum(const struct kernel *k, const char *source, const char *fstype)
+/* The block device a /dev/NAME (or /dev/mapper/DM) source names, there or gone: a mount or a
+ * swap holds what it was opened on after its driver unregistered it (del_gendisk() leaves the
+ * superblock and the open file alone). NULL: none. */
+static const struct child *source_block(const struct kernel *k, const char *source)
 {
-    if (strcmp(fstype, "btrfs") == 0)
-        return NULL;
     for (size_t i = 0; i < k->ndevices; i++) {
         const struct device *dev = k->devices[i];
-        for (size_t c = 0; dev->present && c < dev->nchildren; c++) {
+        for (size_t c = 0; c < dev->nchildren; c++) {
             if (strcmp(dev->children[c].subsystem, "block") == 0 &&
                 source_is(source, strlen(source), &dev->children[c]))
-                return dev->children[c].devnum;
+                return &dev->children[c];
         }
     }
     for (size_t i = 0; i < k->nvblocks; i++) {
         if (source_is(source, strlen(source), &k->vblocks[i]))
-            return k->vblocks[i].devnum;
+            return &k->vblocks[i];
     }
     return NULL;
+}
+
+/* The device number mountinfo shows for a mount of @source: its block device's, the device
+ * still there or not (the superblock keeps it), or NULL. btrfs shows an anonymous number, as
+ * the kernel does. */
+static const char *source_devnum(const struct kernel *k, const char *source, const char *fstype)
+{
+    const struct child *c = strcmp(fstype, "btrfs") == 0 ? NULL : source_block(k, source);
+
+    return c ? c->devnum : NULL;
 }
 
 /* Is block device @name held, so that an exclusive open fails (bd_may_claim)? Mounted, swapped
@@ -511,7 +536,7 @@ static bool block_held(const struct kernel *k, const char *name, int depth)
     }
     for (size_t i = 0; i < k->ndevices; i++) {
         const struct device *dev = k->devices[i];
-        for (size_t p = 0; dev->present && p < dev->nchildren; p++) {
+        for (size_t p = 0; device_children_live(dev) && p < dev->nchildren; p++) {
             const struct child *part = &dev->children[p];
             if (part->disk && strcmp(part->disk, name) == 0 &&
                 block_held(k, part->name, depth + 1))
@@ -580,13 +605,20 @@ static void swaps_show(struct kernel *k, const struct attr *a, void *obj, struct
     (void)a;
     (void)obj;
     buf_puts(out, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-    for (size_t i = 0; k->swaps && k->swaps[i]; i++)
-        buf_printf(out, "%-40s%s\t1048572\t\t0\t\t-%zu\n", k->swaps[i],
+    for (size_t i = 0; k->swaps && k->swaps[i]; i++) {
+        const struct child *c = source_block(k, k->swaps[i]);
+        /* The swap's open node went with its disk: its path reads as d_path() shows an unlinked
+         * file, " (deleted)", the blank escaped as proc/swaps escapes one. */
+        bool gone = c != NULL && !child_live(k, c);
+        char *name = xasprintf("%s%s", k->swaps[i], gone ? "\\040(deleted)" : "");
+        buf_printf(out, "%-40s%s\t1048572\t\t0\t\t-%zu\n", name,
                    strncmp(k->swaps[i], "/dev/", 5) == 0 ? "partition" : "file\t", i + 2);
+        free(name);
+    }
 }
 
-/* Every net child of a present device, in device order: its ifindex is its position + 2
- * (1 is lo). */
+/* Every interface there is, devices' in device order, then the virtual ones: its ifindex is
+ * its place among all declared + 2 (1 is lo), whether the others are there or not. */
 static void for_each_net(struct kernel *k, void (*fn)(const struct child *c, int ifindex,
                                                        struct buf *out),
                          struct buf *out)
@@ -595,13 +627,19 @@ static void for_each_net(struct kernel *k, void (*fn)(const struct child *c, int
 
     for (size_t i = 0; i < k->ndevices; i++) {
         const struct device *dev = k->devices[i];
-        for (size_t c = 0; dev->present && c < dev->nchildren; c++) {
-            if (strcmp(dev->children[c].subsystem, "net") == 0)
-                fn(&dev->children[c], ifindex++, out);
+        for (size_t c = 0; c < dev->nchildren; c++) {
+            if (strcmp(dev->children[c].subsystem, "net") != 0)
+                continue;
+            if (child_live(k, &dev->children[c]))
+                fn(&dev->children[c], ifindex, out);
+            ifindex++;
         }
     }
-    for (size_t i = 0; i < k->nvnets; i++)
-        fn(&k->vnets[i], strcmp(k->vnets[i].kind, "loopback") == 0 ? 1 : ifindex++, out);
+    for (size_t i = 0; i < k->nvnets; i++) {
+        int index = strcmp(k->vnets[i].kind, "loopback") == 0 ? 1 : ifindex++;
+        if (child_live(k, &k->vnets[i]))
+            fn(&k->vnets[i], index, out);
+    }
 }
 
 static void route_rows(const struct child *c, int ifindex, struct buf *out)
@@ -767,7 +805,7 @@ static void slaves_show(struct kernel *k, const struct attr *a, void *obj, struc
     (void)a;
     for (size_t i = 0; i < k->ndevices; i++) {
         const struct device *dev = k->devices[i];
-        for (size_t c = 0; dev->present && c < dev->nchildren; c++) {
+        for (size_t c = 0; device_children_live(dev) && c < dev->nchildren; c++) {
             const struct child *port = &dev->children[c];
             if (port->master && strcmp(port->master, bond->name) == 0) {
                 buf_printf(out, "%s%s", first ? "" : " ", port->name);
@@ -921,15 +959,19 @@ static void holder_links(struct kernel *k, const struct child *c)
     free(hpath);
 }
 
+/* A bridge, bond or VRF loses a port whose device went (the kernel's NETDEV_UNREGISTER): the
+ * links are made only between interfaces there are, class_dir() finds no other. */
 void hostuse_build_sys(struct kernel *k)
 {
-    for (size_t i = 0; i < k->nvnets; i++)
-        build_vnet(k, &k->vnets[i]);
+    for (size_t i = 0; i < k->nvnets; i++) {
+        if (child_live(k, &k->vnets[i]))
+            build_vnet(k, &k->vnets[i]);
+    }
     for (size_t i = 0; i < k->nvblocks; i++)
         build_vblock(k, &k->vblocks[i]);
     for (size_t i = 0; i < k->ndevices; i++) {
         const struct device *dev = k->devices[i];
-        for (size_t c = 0; dev->present && c < dev->nchildren; c++) {
+        for (size_t c = 0; device_children_live(dev) && c < dev->nchildren; c++) {
             if (strcmp(dev->children[c].subsystem, "net") == 0)
                 stack_links(k, &dev->children[c]);
         }
@@ -973,7 +1015,7 @@ void hostuse_build_dev(struct kernel *k, struct node *dev)
 {
     for (size_t i = 0; i < k->ndevices; i++) {
         struct device *d = k->devices[i];
-        for (size_t c = 0; d->present && c < d->nchildren; c++) {
+        for (size_t c = 0; device_children_live(d) && c < d->nchildren; c++) {
             if (strcmp(d->children[c].subsystem, "block") == 0)
                 blocknode(dev, &d->children[c]);
         }

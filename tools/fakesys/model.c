@@ -391,9 +391,17 @@ int add_child(struct device *dev, const char *subsystem, const char *name, const
             return -EEXIST;
     dev->children = xrealloc(dev->children, (dev->nchildren + 1) * sizeof(*dev->children));
     dev->children[dev->nchildren++] = (struct child){
+        .owner = dev,
         .subsystem = xstrdup(subsystem),
         .name = xstrdup(name),
         .mac = mac ? xstrdup(mac) : NULL,
     };
     return 0;
+}
+
+bool device_children_live(const struct device *dev)
+{
+    /* vfio-pci, pci-stub and the vfio variants register nothing of the device's own kind */
+    return dev->present && dev->driver != NULL &&
+           (dev->driver->flags & (DRV_STUB | DRV_VFIO)) == 0;
 }

@@ -183,6 +183,14 @@ void scsi_free_all(struct kernel *k)
     k->nscsis = 0;
 }
 
+void scsi_host_probed(struct kernel *k, const struct device *ctrl)
+{
+    for (size_t i = 0; i < k->nscsis; i++) {
+        if (k->scsis[i]->ctrl == ctrl) /* a new dev/sgN */
+            k->scsis[i]->perm = (struct node_perm){.mode = 0660};
+    }
+}
+
 /* ---- sysfs ------------------------------------------------------------------------------- */
 
 char *scsi_rel_path(const struct scsidev *s)
@@ -203,7 +211,7 @@ void scsi_build_sys(struct kernel *k)
 {
     for (size_t i = 0; i < k->nscsis; i++) {
         const struct scsidev *s = k->scsis[i];
-        if (!s->ctrl->present)
+        if (!device_children_live(s->ctrl))
             continue;
         char *ctrl = device_path(s->ctrl), *rel = scsi_rel_path(s);
         char *path = xasprintf("%s/%s", ctrl, rel), *name = strrchr(path, '/') + 1;
@@ -261,7 +269,7 @@ void scsi_build_dev(struct kernel *k, struct node *dev)
 {
     for (size_t i = 0; i < k->nscsis; i++) {
         char name[32];
-        if (!k->scsis[i]->ctrl->present)
+        if (!device_children_live(k->scsis[i]->ctrl))
             continue;
         snprintf(name, sizeof(name), "sg%d", k->scsis[i]->sg);
         sysfs_chr(dev, name, 0, SCSI_GENERIC_MAJOR, (unsigned)k->scsis[i]->sg,

@@ -286,9 +286,10 @@ static int partition_number(const struct device *dev, const struct child *part)
     return n;
 }
 
+/* The children @dev's host driver registered (none while it has no such driver). */
 static void build_children(struct kernel *k, struct device *dev, struct node *dir, const char *path)
 {
-    for (size_t i = 0; i < dev->nchildren; i++) {
+    for (size_t i = 0; device_children_live(dev) && i < dev->nchildren; i++) {
         struct child *c = &dev->children[i];
         /* a partition lives in its disk's directory */
         struct node *sd = tree_mkdirs(c->under ? tree_mkdirs(dir, c->under) : dir, c->subsystem);
@@ -318,17 +319,28 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
         tree_link_to(tree_mkdirs(k->root, cls), c->name, cpath);
         if (strcmp(c->subsystem, "block") == 0)
             tree_link_to(tree_mkdirs(k->root, "sys/block"), c->name, cpath);
-        /* The framebuffer console comes with the first framebuffer: a virtual device whose name
-         * starts with "fb" too, below no PCI device. */
-        struct node *gcls = tree_lookup(k->root, "sys/class/graphics");
-        if (strcmp(c->subsystem, "graphics") == 0 && gcls && tree_child(gcls, "fbcon") == NULL) {
-            struct node *fbcon = tree_mkdirs(k->root, "sys/devices/virtual/graphics/fbcon");
-            tree_link_to(fbcon, "subsystem", "sys/class/graphics");
-            tree_link_to(gcls, "fbcon", "sys/devices/virtual/graphics/fbcon");
-        }
         free(cls);
         free(cpath);
         free(at);
+    }
+}
+
+/* The framebuffer console: a virtual device whose name starts with "fb" too, below no PCI
+ * device. fbcon registers it once, with the first framebuffer, and keeps it when that one goes
+ * (its driver unbound, its device removed), so it is there once a device declares one. */
+static void build_fbcon(struct kernel *k)
+{
+    for (size_t i = 0; i < k->ndevices; i++) {
+        const struct device *dev = k->devices[i];
+        for (size_t c = 0; c < dev->nchildren; c++) {
+            if (strcmp(dev->children[c].subsystem, "graphics") == 0) {
+                tree_link_to(tree_mkdirs(k->root, "sys/devices/virtual/graphics/fbcon"),
+                             "subsystem", "sys/class/graphics");
+                tree_link_to(tree_mkdirs(k->root, "sys/class/graphics"), "fbcon",
+                             "sys/devices/virtual/graphics/fbcon");
+                return;
+            }
+        }
     }
 }
 
@@ -411,6 +423,10 @@ static void build_sys(struct kernel *k)
     tree_mkdirs(bus, "slots");
     tree_mkdirs(sys, "kernel/iommu_groups");
     tree_mkdirs(sys, "class/iommu");
+    /* the classes are registered at boot, whether a device has an interface or disk now */
+    tree_mkdirs(sys, "class/net");
+    tree_mkdirs(sys, "class/block");
+    tree_mkdirs(sys, "block");
     tree_mkdirs(sys, "devices/virtual");
     tree_mkdirs(sys, "firmware/acpi/tables");
     for (size_t i = 0; i < bus_nattrs; i++)
@@ -475,6 +491,7 @@ static void build_sys(struct kernel *k)
     for (size_t i = 0; i < k->ndevices; i++)
         if (k->devices[i]->present)
             build_device(k, k->devices[i]);
+    build_fbcon(k);
     mdev_build_sys(k);
     usb_build_sys(k);
     scsi_build_sys(k);

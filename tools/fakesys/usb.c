@@ -192,13 +192,27 @@ int usb_replug(struct kernel *k, const char *port)
 {
     struct usbdev *u = usb_find(k, port);
 
-    if (u == NULL)
+    if (u == NULL || !device_children_live(u->ctrl))
         return -ENODEV;
     u->devnum = next_devnum(k, u->bus);
     u->perm = (struct node_perm){.mode = 0664}; /* a new node: udev's default again */
     kernel_log(k, "usb-replug %s devnum %d", u->port, u->devnum);
     k->dirty = true;
     return 0;
+}
+
+void usb_host_probed(struct kernel *k, const struct device *ctrl)
+{
+    for (size_t i = 0; i < k->nusbs; i++) {
+        struct usbdev *u = k->usbs[i];
+        if (u->ctrl != ctrl)
+            continue;
+        /* a new bus: the root hub is 1, the devices number on from 2 as they enumerate */
+        u->devnum = 2;
+        for (size_t j = 0; j < i; j++)
+            u->devnum += k->usbs[j]->bus == u->bus;
+        u->perm = (struct node_perm){.mode = 0664};
+    }
 }
 
 /* ---- sysfs ------------------------------------------------------------------------------- */
@@ -300,6 +314,8 @@ void usb_build_sys(struct kernel *k)
         tree_mkdirs(k->root, "sys/bus/usb/drivers/usb");
     for (size_t i = 0; i < k->nusbs; i++) {
         const struct usbdev *u = k->usbs[i];
+        if (!device_children_live(u->ctrl)) /* the HCD made the bus, root hub and all */
+            continue;
         char *ctrl = device_path(u->ctrl), *hpath = xasprintf("%s/usb%d", ctrl, u->bus);
         char hname[16], hif[16], *path = usb_path(u);
         snprintf(hname, sizeof(hname), "usb%d", u->bus);
@@ -314,9 +330,8 @@ void usb_build_sys(struct kernel *k)
                       &hub, 1);
             free(maker);
         }
-        if (u->ctrl->present)
-            build_one(k, path, u->port, u->port, u->bus, u->devnum, u->vendor, u->product, u->cls,
-                      u->serial, u->name, u->manufacturer, u->ifaces, u->nifaces);
+        build_one(k, path, u->port, u->port, u->bus, u->devnum, u->vendor, u->product, u->cls,
+                  u->serial, u->name, u->manufacturer, u->ifaces, u->nifaces);
         free(ctrl);
         free(hpath);
         free(path);
@@ -328,7 +343,7 @@ void usb_build_dev(struct kernel *k, struct node *dev)
     for (size_t i = 0; i < k->nusbs; i++) {
         struct usbdev *u = k->usbs[i];
         char bus[32], name[8];
-        if (!u->ctrl->present)
+        if (!device_children_live(u->ctrl))
             continue;
         snprintf(bus, sizeof(bus), "bus/usb/%03d", u->bus);
         struct node *bd = tree_mkdirs(dev, bus);
