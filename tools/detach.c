@@ -78,9 +78,17 @@ static int run(struct tool *t, int argc, char **argv)
         r = tool_lib_error(t, EXIT_USAGE, c, "--driver");
     else if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
         r = tool_run_op(t, op, "detach", "--force", NULL);
-    if (r == EXIT_DONE && !t->dry_run && (stub == NULL || hd_driver_is_vfio(stub))) {
-        for (int i = optind; i < argc; i++)
-            warn_if_not_viable(t, argv[i]);
+    /* The devices as the operation resolved them: an interface name given on the command
+     * line went with its host driver. */
+    for (size_t i = 0; r == EXIT_DONE && !t->dry_run && (stub == NULL || hd_driver_is_vfio(stub)) &&
+                       i < hd_op_get_step_count(op);
+         i++) {
+        const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(hd_op_step_get_device(op, k), d) == 0;
+        if (!seen && (strcmp(a, "detach") == 0 || strcmp(a, "keep") == 0))
+            warn_if_not_viable(t, d);
     }
     hd_op_unref(op);
     return r;

@@ -268,6 +268,11 @@ HD_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "\"interfaces\": [\n      \"enp3s0\"\n    ]"));
     ck_assert_int_eq(hd("show 03:00.0"), 0); /* test-hostuse-kernel: what a used one says */
     ck_assert_ptr_nonnull(strstr(out, "  host use:        none seen\n"));
+    /* Detached by its interface's name, which goes with e1000e: nothing else is said. */
+    ck_assert_int_eq(hd("detach enp3s0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
     /* lspci's -s and -d, globs over the address, repeated and OR-ed; -d without a colon is
      * still the driver. */
     static const struct {
