@@ -46,7 +46,10 @@ HD_TEST(reset_failures)
     /* Only a bus reset, and the GPU shares its bus with its audio function. */
     dev = eng_dev(&e, "0000:01:00.0");
     ck_assert_int_eq(hd_device_reset(dev, HD_RESET_FORCE, NULL), -ENOTTY);
-    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "its reset check says more"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "cannot be reset on its own: the "
+                                 "kernel's only method for it is a bus reset, and 0000:01:00.1 "
+                                 "is on its bus too"));
+    ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:01:00.0"), 0); /* refused before writing */
     hd_device_unref(dev);
     /* The kernel fails the write. */
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:04:00.0/reset EIO"), 0);
