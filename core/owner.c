@@ -21,37 +21,41 @@ HD_EXPORT bool hd_vm_id_valid(const char *id)
     return len >= 1 && len <= HD_VM_ID_MAX;
 }
 
-/* Look @name up in a passwd- or group-format database held in @db: field 0 is the name,
- * field 2 the id, field 3 (passwd) the primary group. */
+/* Look @name (or, @name NULL, the entry whose id is *@id) up in a passwd- or group-format
+ * database held in @db: field 0 is the name, field 2 the id, field 3 (passwd) the primary
+ * group. */
 static int db_lookup(const char *db, const char *name, unsigned long *id, unsigned long *gid)
 {
-    size_t nlen = strlen(name);
-
     for (const char *line = db; line && *line;) {
-        const char *end = strchr(line, '\n');
+        const char *start = line, *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > nlen && strncmp(line, name, nlen) == 0 && line[nlen] == ':') {
-            char buf[512], *f[4] = {NULL}, *tok;
-            size_t i = 0;
-            if (len >= sizeof(buf))
-                return -EINVAL;
-            memcpy(buf, line, len);
-            buf[len] = '\0';
-            /* strsep keeps empty fields (the password field often is). */
-            for (char *p = buf; i < 4 && (tok = strsep(&p, ":")) != NULL; i++)
-                f[i] = tok;
-            unsigned long long v;
-            if (i < 3 || hd_parse_uint(f[2], 10, 0xfffffffe, &v) < 0)
-                return -EINVAL;
-            *id = (unsigned long)v;
-            if (gid != NULL) {
-                if (i < 4 || hd_parse_uint(f[3], 10, 0xfffffffe, &v) < 0)
-                    return -EINVAL;
-                *gid = (unsigned long)v;
-            }
-            return 0;
-        }
+        char buf[512], *f[4] = {NULL}, *tok;
+        unsigned long long v;
+        size_t i = 0;
         line = end ? end + 1 : NULL;
+        if (len >= sizeof(buf))
+            continue; /* longer than any entry we could use */
+        memcpy(buf, start, len);
+        buf[len] = '\0';
+        /* strsep keeps empty fields (the password field often is). */
+        for (char *p = buf; i < 4 && (tok = strsep(&p, ":")) != NULL; i++)
+            f[i] = tok;
+        if (i < 3 || (name != NULL && strcmp(f[0], name) != 0))
+            continue;
+        if (hd_parse_uint(f[2], 10, 0xfffffffe, &v) < 0) {
+            if (name != NULL)
+                return -EINVAL;
+            continue;
+        }
+        if (name == NULL && v != *id)
+            continue;
+        *id = (unsigned long)v;
+        if (gid != NULL) {
+            if (i < 4 || hd_parse_uint(f[3], 10, 0xfffffffe, &v) < 0)
+                return -EINVAL;
+            *gid = (unsigned long)v;
+        }
+        return 0;
     }
     return -ENOENT;
 }
@@ -68,7 +72,17 @@ static int resolve_user(struct hd_ctx *ctx, const char *name, uid_t *uid, gid_t 
         struct passwd pw, *res = NULL;
         char buf[4096];
         *uid = (uid_t)v;
-        /* A numeric user without an entry has no primary group we could know: root's. */
+        id = (unsigned long)v;
+        /* Its primary group from the root's own database first, as for a name; one without
+         * an entry has none we could know: root's. */
+        if (hd_fs_read_alloc(ctx, "etc/passwd", HD_READ_MAX, &db, NULL) == 0) {
+            r = db_lookup(db, NULL, &id, &g);
+            free(db);
+            if (r == 0) {
+                *gid = (gid_t)g;
+                return 0;
+            }
+        }
         *gid = getpwuid_r(*uid, &pw, buf, sizeof(buf), &res) == 0 && res ? pw.pw_gid : 0;
         return 0;
     }

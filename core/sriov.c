@@ -76,6 +76,26 @@ static int read_uint(struct hd_ctx *ctx, const char *pf, const char *attr, unsig
 
 /* Write @n to sriov_numvfs (in a child with the context timeout: removing VFs waits for their
  * drivers and users to let go) and wait for the virtfn links to match. */
+/* sriov_numvfs said ENOENT: only the PF's driver creates VFs (sriov_configure). Which one is
+ * bound, and why it would not. */
+static void why_no_vfs(struct hd_ctx *ctx, const char *pf, char *hint, size_t size)
+{
+    char drv[HD_DRIVER_NAME_MAX] = "";
+    struct hd_device *dev = NULL;
+    struct hd_pci_addr a;
+
+    if (hd_pci_addr_parse(pf, &a) == 0 && hd_device_open(ctx, &a, &dev) == 0)
+        hd_device_read_driver(dev, drv, sizeof(drv));
+    hd_device_unref(dev);
+    if (drv[0] == '\0')
+        snprintf(hint, size, " (the PF has no driver, and only its driver creates VFs)");
+    else if (hd_driver_is_vfio(drv))
+        snprintf(hint, size, " (%s creates VFs only with its enable_sriov parameter set to Y)",
+                 drv);
+    else
+        snprintf(hint, size, " (its driver %s cannot create VFs)", drv);
+}
+
 static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char *why,
                         size_t whysize)
 {
@@ -95,10 +115,12 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
         return r;
     }
     if (r < 0) {
-        snprintf(why, whysize, "writing %u to sriov_numvfs: %s%s", n, strerror(-r),
-                 r == -ENOENT  ? " (the PF's driver cannot create VFs; is it bound to one?)"
-                 : r == -EBUSY ? " (VFs already exist or are in use)"
-                               : "");
+        char hint[160] = "";
+        if (r == -ENOENT)
+            why_no_vfs(ctx, pf, hint, sizeof(hint));
+        else if (r == -EBUSY)
+            snprintf(hint, sizeof(hint), " (VFs already exist or are in use)");
+        snprintf(why, whysize, "writing %u to sriov_numvfs: %s%s", n, strerror(-r), hint);
         return r;
     }
     r = wait_virtfns(ctx, pf, n, &seen);

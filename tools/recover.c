@@ -20,6 +20,21 @@ static int run(struct tool *t, int argc, char **argv)
         if ((r = tool_op_new(t, HD_OP_RECOVER, 0, &op)) != EXIT_DONE)
             return r;
         r = tool_run_op(t, op, "recover", NULL, NULL);
+        /* What the real run would leave alone makes it fail: so does the plan. */
+        size_t left = 0;
+        for (size_t i = 0; r == EXIT_DONE && i < hd_op_get_step_count(op); i++) {
+            const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
+            unsigned long long many = 1; /* damaged/ says how many it holds */
+            if (strcmp(d, "damaged/") == 0 &&
+                tool_parse_count(hd_op_step_get_to(op, i), 1u << 30, &many) < 0)
+                many = 1;
+            if (strcmp(a, "busy") == 0 || strcmp(a, "damaged") == 0)
+                left += (size_t)many;
+        }
+        if (left > 0)
+            r = tool_error(t, EXIT_FAILED, "%zu intent log%s would be left as %s (busy: a live "
+                           "operation or an unbind still in the kernel; damaged: for a person "
+                           "to check)", left, left == 1 ? "" : "s", left == 1 ? "it is" : "they are");
         hd_op_unref(op);
         return r;
     }

@@ -80,6 +80,10 @@ HD_TEST(owners_resolve_from_the_root_first)
     ck_assert_int_eq(hd_owner_parse(ctx, "qemu:kvm", &u, &g), 0);
     ck_assert_uint_eq(u, 107);
     ck_assert_uint_eq(g, 108);
+    /* A number finds its primary group in the root's database too (a user the host lacks). */
+    ck_assert_int_eq(hd_owner_parse(ctx, "107", &u, &g), 0);
+    ck_assert_uint_eq(u, 107);
+    ck_assert_uint_eq(g, 107);
     ck_assert_int_eq(hd_owner_parse(ctx, "1000:2000", &u, &g), 0);
     ck_assert_uint_eq(u, 1000);
     ck_assert_uint_eq(g, 2000);

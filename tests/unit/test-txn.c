@@ -371,6 +371,10 @@ HD_TEST(said_before_planned)
     free(before);
     ck_assert_int_eq(hd("detach --force " PF), 0);
     ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov N"), 0);
+    ck_assert_int_eq(hd("sriov " PF " 2"), 1); /* the kernel's ENOENT, explained */
+    ck_assert_ptr_nonnull(strstr(err, "(vfio-pci creates VFs only with its enable_sriov "
+                                      "parameter set to Y)"));
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 " NIC), 0);
     ck_assert_int_eq(hd("reset " NIC), 1);
     says(NIC " is assigned to vm a: resetting it would take it from under the VM; release it "
@@ -522,6 +526,10 @@ HD_TEST(junk_journal_blocks_only_its_groups)
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 --group " GPU), 1);
     says("damaged/acquire-1-1 names IOMMU group 1");
     ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    /* The plan fails as the run does: what it would leave alone is said. */
+    ck_assert_int_eq(hd("recover --dry-run"), 1);
+    ck_assert_msg(strstr(out, "damaged"), "%s", out);
+    says("2 intent logs would be left as they are");
     ck_assert_int_eq(hd("recover"), 1);
     says("2 intent logs could not be read");
     ck_assert_int_eq(hd("release --vm web1"), 0);
