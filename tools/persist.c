@@ -105,21 +105,24 @@ static int run_persist(struct tool *t, int argc, char **argv)
     hd_ctx_clear_error(t->ctx);
     if (e.driver == NULL && e.numvfs < 0)
         e.driver = chosen;
+    if (hd_reserve_entry_format(&e, &line) < 0)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    /* A plan is headed by what it plans, as every dry run's is. */
+    if (t->dry_run && !tool_json(t))
+        printf("dry run: nothing changed; would persist %s%s\n", line, no_apply ? "" : " and do:");
     /* Applied first: a reservation that cannot work now is not written for the next boot. */
     struct hd_reserve_result *res = NULL;
     if (!no_apply && (code = apply(t, &e, &res)) != EXIT_DONE) {
         hd_reserve_result_unref(res);
+        free(line);
         return code;
     }
     /* Under --dry-run the plan printed by apply() is all: no file either. */
     hd_ctx_clear_error(t->ctx);
     if (!t->dry_run && (r = hd_reserve_persist(t->ctx, &e)) < 0) {
         hd_reserve_result_unref(res);
+        free(line);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
-    }
-    if (hd_reserve_entry_format(&e, &line) < 0) {
-        hd_reserve_result_unref(res);
-        return tool_error(t, EXIT_FAILED, "out of memory");
     }
     if (tool_json(t)) {
         /* One document: what was (or would be) written, and the steps that applied it. */
@@ -129,8 +132,8 @@ static int run_persist(struct tool *t, int argc, char **argv)
         reserve_json_steps(&j, res);
         json_end_object(&j);
         json_finish(&j);
-    } else {
-        printf(t->dry_run ? "dry run: would persist %s\n" : "persisted: %s\n", line);
+    } else if (!t->dry_run) {
+        printf("persisted: %s\n", line);
     }
     hd_reserve_result_unref(res);
     free(line);
@@ -308,7 +311,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_persist = {
     .name = "persist",
     .run = run_persist,
-    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply]",
+    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply] [--dry-run]",
     .summary = "reserve a device now and at every boot",
     .help = "  -d, --driver NAME   vfio-pci, a vfio-pci variant (mlx5_vfio_pci, ...) or\n"
             "                      pci-stub; default: for an address, the one detach would\n"
@@ -316,6 +319,7 @@ const struct tool_command cmd_persist = {
             "  -n, --numvfs N      an SR-IOV PF: create N VFs at boot (alone: the PF keeps\n"
             "                      its driver)\n"
             "      --no-apply      only write the file; change nothing now\n"
+            "      --dry-run       print the line and the plan; write nothing, change nothing\n"
             "The device is reserved now (as `hostdev reserve` does), then\n"
             "ROOT/etc/hostdev.d/persist-DEVICE.conf is written atomically. If reserving fails,\n"
             "nothing is written.\n",
@@ -324,11 +328,12 @@ const struct tool_command cmd_persist = {
 const struct tool_command cmd_unpersist = {
     .name = "unpersist",
     .run = run_unpersist,
-    .usage = "ADDR|VVVV:DDDD [--no-apply]",
+    .usage = "ADDR|VVVV:DDDD [--no-apply] [--dry-run]",
     .summary = "forget a persisted reservation and give the device back",
     .help = "Removes ROOT/etc/hostdev.d/persist-DEVICE.conf, then reattaches the devices it\n"
             "reserved to their host drivers, unless another file or the kernel command line\n"
-            "still reserves them. --no-apply: only remove the file.\n",
+            "still reserves them. --no-apply: only remove the file. --dry-run: say what\n"
+            "would be removed and given back, change nothing.\n",
 };
 
 const struct tool_command cmd_persisted = {

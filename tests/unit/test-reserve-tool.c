@@ -239,6 +239,10 @@ END_TEST
 HD_TEST(persist_json_is_one_document)
 {
     eng_start(&e, "demo");
+    /* As text, the plan comes under its heading, as every dry run's does. */
+    ck_assert_int_eq(hd("persist 03:00.0 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would persist " NIC " vfio-pci and do:\n"
+                          "  " NIC ": e1000e -> vfio-pci (persist)\n");
     ck_assert_int_eq(hd("--json persist 03:00.0 --dry-run"), 0);
     at_json_check(out, false);
     ck_out_has("\"operation\": \"persist\",\n  \"dry_run\": true,\n  \"persisted\": \"" NIC
