@@ -1330,6 +1330,24 @@ static void inventory_blocks(FILE *out, const char *sysdir)
     inv_flush(out, &l);
 }
 
+/* Framebuffers and the PCI function each is on. */
+static void inventory_fbs(FILE *out, const char *sysdir)
+{
+    char pattern[1024], pci[64];
+    glob_t g;
+    struct inv_lines l = {0};
+
+    snprintf(pattern, sizeof(pattern), "%s/class/graphics/*", sysdir);
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        inv_pci_above(g.gl_pathv[i], pci, sizeof(pci));
+        inv_add(&l, "  graphics %s on %s", strrchr(g.gl_pathv[i], '/') + 1, pci);
+    }
+    globfree(&g);
+    inv_flush(out, &l);
+}
+
 /* USB devices and interfaces; SCSI devices with their sg and disk. */
 static void inventory_usb_scsi(FILE *out, const char *sysdir)
 {
@@ -1466,6 +1484,7 @@ static char *inventory(const char *sysdir, const char *procdir)
     globfree(&g);
     inventory_nets(f, sysdir);
     inventory_blocks(f, sysdir);
+    inventory_fbs(f, sysdir);
     inventory_usb_scsi(f, sysdir);
     inventory_proc(f, procdir, sysdir);
     fclose(f);
@@ -1586,10 +1605,13 @@ static const struct {
      "iommu intel\n"
      "driver e1000e ids=8086:1502\n"
      "driver nvme class=010802\n"
+     "driver i915 ids=8086:3e92\n"
      "netdev lo loopback\n"
      "netdev br0 bridge inet=192.168.1.2/24 route=192.168.1.0/24 route6=fd00:1::/64 "
      "inet6=fd00:1::2/64\n"
      "netdev bond0 bond master=br0\n"
+     "device 0000:00:02.0 8086:3e92 class=030000 driver=i915 boot-vga=yes\n"
+     "graphics 0000:00:02.0 fb0\n"
      "device 0000:00:19.0 8086:1502 class=020000 driver=e1000e\n"
      "net 0000:00:19.0 eth0 mac=52:54:00:00:00:01 master=bond0 speed=1000\n"
      "device 0000:00:1a.0 8086:1502 class=020000 driver=e1000e\n"
@@ -1615,7 +1637,8 @@ static const struct {
      {"\nnetdev br0 bridge ", " inet6=fd00:1::2/64", "\nnetdev bond0 bond master=br0\n",
       " route=10.0.0.0/8@100", "\nholder dm-0 dev=253:0 dm=vg-root md0\n",
       "\nmount /dev/nvme0n1p2 \"/srv/my data\" btrfs\n",
-      "\nbtrfs 0123abcd-0000-1111-2222-333344445555 loop3 nvme0n1p2\n"}},
+      "\nbtrfs 0123abcd-0000-1111-2222-333344445555 loop3 nvme0n1p2\n",
+      "\ngraphics 0000:00:02.0 fb0\n"}},
     {NULL,
      "iommu intel\n"
      "driver e1000e ids=8086:1502\n"

@@ -54,8 +54,8 @@ struct capture {
     struct strs masters; /* virtual interfaces a master= may name (bridge, bond, vrf) */
     struct strs blocks;  /* block devices declared so far (holders name only those) */
     struct strs nets;    /* interfaces declared so far (a vlan's lower= names only those) */
-    struct cap_entry *netv, *blockv; /* sys/class/net, sys/class/block */
-    size_t nnet, nblock;
+    struct cap_entry *netv, *blockv, *fbv; /* sys/class/net, block, graphics */
+    size_t nnet, nblock, nfb;
 };
 
 /* Read a small file (first line, newline stripped) into a new string; NULL if unreadable. */
@@ -839,6 +839,12 @@ static void emit_children(struct capture *c, const char *bdf)
     }
     emit_blocks(c, bdf, false, false);
     emit_blocks(c, bdf, true, false);
+    for (size_t i = 0; i < c->nfb; i++) {
+        const struct cap_entry *e = &c->fbv[i];
+        if (!e->pl.virtual && strcmp(e->pl.pci, bdf) == 0 && strncmp(e->name, "fb", 2) == 0 &&
+            spec_name_ok(e->name))
+            fprintf(c->out, "graphics %s %s\n", bdf, e->name);
+    }
 }
 
 static void emit_device(struct capture *c, struct cap_dev *cd)
@@ -968,18 +974,24 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
 
 /* ---- USB and SCSI devices ---------------------------------------------------------------- */
 
-/* The first disk (not a partition) below sysfs directory @rel, or NULL. */
+/* The first disk (not a partition) below sysfs directory @rel, or NULL; the others (a card
+ * reader's: a line has one) said not captured. */
 static char *disk_below(struct capture *c, const char *rel)
 {
     size_t len = strlen(rel);
+    char *first = NULL;
 
     for (size_t i = 0; i < c->nblock; i++) {
         const struct cap_entry *e = &c->blockv[i];
         if (e->pl.path && strncmp(e->pl.path, rel, len) == 0 && e->pl.path[len] == '/' &&
-            !exists(e->dir, "partition") && spec_name_ok(e->name))
-            return xstrdup(e->name);
+            !exists(e->dir, "partition")) {
+            if (first == NULL && spec_name_ok(e->name))
+                first = xstrdup(e->name);
+            else
+                fprintf(c->out, "# block device %s not captured (one disk a line)\n", e->name);
+        }
     }
-    return NULL;
+    return first;
 }
 
 static void emit_usb(struct capture *c)
@@ -1383,6 +1395,7 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
     capture_drivers(&c);
     c.netv = load_entries(&c, "net", &c.nnet);
     c.blockv = load_entries(&c, "block", &c.nblock);
+    c.fbv = load_entries(&c, "graphics", &c.nfb);
     gather_routes(&c);
     emit_vnets(&c, false);
     for (size_t i = 0; i < c.ndevs; i++)
@@ -1402,6 +1415,7 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
     strs_free(&c.nets);
     free_entries(c.netv, c.nnet);
     free_entries(c.blockv, c.nblock);
+    free_entries(c.fbv, c.nfb);
     for (size_t i = 0; i < c.ndevs; i++)
         free(c.devs[i].driver);
     free(c.devs);
