@@ -17,6 +17,7 @@
 #include "fixture.h"
 
 #include "hdtest.h"
+#include "tmptree.h"
 
 #define MOUNT(fx, name)                                                                            \
     ck_assert_msg(fx_mount((fx), (name)) == 0, "mount %s: %s", (name), (fx)->error)
@@ -1681,6 +1682,72 @@ HD_LOOP_TEST(capture_round_trip, (int)(sizeof(round_trips) / sizeof(round_trips[
     free(captured);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* Odd contents a host may have, or a broken one: capture still writes a spec that loads, and
+ * says what it left out. */
+HD_TEST(capture_odd_contents)
+{
+    struct fx fx;
+    char *spec = NULL, sys[600], proc[600], path[700];
+
+    memset(&fx, 0, sizeof(fx));
+    ck_assert_msg(fx_materialize(&fx, "usb-scsi") == 0, "%s", fx.error);
+    const char *root = fx.root;
+    /* proc lines cut short, numbers that are not, an interface of an unknown kind, names
+     * the spec cannot hold, a mount point with a tab, a swap with a blank */
+    ck_assert_int_eq(tmptree_write(root, "proc/net/route",
+                                   "Iface\tDestination\tGateway\tFlags\n"
+                                   "eth9\tzz\t0\t1\t0\t0\t0\tFFFFFFFF\n"
+                                   "eth9\t0000000A\t0\t1\t0\t0\t0\tFF00FF00\n"
+                                   "short 1 2\n"),
+                     0);
+    ck_assert_int_eq(tmptree_write(root, "proc/net/ipv6_route", "xyz 80 0 0 0 0 0 0 0 eth9\n"), 0);
+    ck_assert_int_eq(tmptree_write(root, "proc/net/if_inet6",
+                                   "fe800000000000000000000000000001 02 40 20 80 eth9\n"), 0);
+    ck_assert_int_eq(tmptree_write(root, "proc/net/hostdev-rtnl",
+                                   "addr eth9 1.2.3.4/33\nroute 0 eth9 1.2.3.0/24\nroute x\n"),
+                     0);
+    ck_assert_int_eq(tmptree_write(root, "proc/self/mountinfo",
+                                   "30 1 8:0 / /media/a\\011b rw - vfat /dev/sda rw\n"
+                                   "31 1 8:32 / /srv rw,relatime - ext4 /dev/sdc rw\n"
+                                   "garbage\n"),
+                     0);
+    ck_assert_int_eq(tmptree_write(root, "proc/swaps", "Filename Type\n/swap\\040file file 1 0 -2\n"), 0);
+    ck_assert_int_eq(tmptree_write(root, "sys/devices/virtual/net/veth0/uevent",
+                                   "INTERFACE=veth0\nIFINDEX=7\n"), 0);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/class/net/veth0", "../../devices/virtual/net/veth0"), 0);
+    ck_assert_int_eq(tmptree_write(root, "sys/devices/virtual/block/weird!name/dev", "1:2\n"), 0);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/class/block/weird!name",
+                                     "../../devices/virtual/block/weird!name"), 0);
+    ck_assert_int_eq(tmptree_write(root, "sys/devices/virtual/block/loop9/dev", "x:y\n"), 0);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/class/block/loop9",
+                                     "../../devices/virtual/block/loop9"), 0);
+    snprintf(sys, sizeof(sys), "%s/sys", root);
+    snprintf(proc, sizeof(proc), "%s/proc", root);
+    const char *args[] = {"capture", "--sysfs", sys, "--proc", proc, NULL};
+    ck_assert_msg(fx_fakesys(&fx, args, &spec) == 0, "capture: %s", fx.error);
+    ck_assert_ptr_nonnull(spec);
+    ck_assert_msg(strstr(spec, "# interface veth0 not captured") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, "# block device weird!name not captured") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, "# block device loop9 not captured") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, "# not captured (interface not in the spec): eth9 ") != NULL, "%s",
+                  spec);
+    ck_assert_msg(strstr(spec, "\nmount /dev/sdc /srv ext4\n") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, "\nswap \"/swap file\"\n") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, "/media/a") == NULL, "%s", spec); /* a tab: not said */
+    ck_assert_msg(strstr(spec, "1.2.3") == NULL && strstr(spec, "FF00") == NULL, "%s", spec);
+    /* what it wrote loads */
+    snprintf(path, sizeof(path), "%s/captured.spec", root);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(spec, f);
+    ck_assert_int_eq(fclose(f), 0);
+    const char *check[] = {"check", path, NULL};
+    ck_assert_msg(fx_fakesys(&fx, check, NULL) == 0, "check: %s\n%s", fx.error, spec);
+    free(spec);
+    fx_umount(&fx);
 }
 END_TEST
 

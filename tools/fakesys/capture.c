@@ -416,6 +416,9 @@ static void gather_routes(struct capture *c)
     free_list(lines, n);
 
     /* The fake kernel's stand-in for rtnetlink (docs/fakesys-spec.md) */
+    if (!exists(c->procdir, "net/hostdev-rtnl"))
+        fprintf(c->out, "# IPv4 addresses and routes of tables other than main not captured "
+                        "(only rtnetlink shows them)\n");
     lines = read_lines(c->procdir, "net/hostdev-rtnl", &n);
     for (size_t i = 0; i < n; i++) {
         int k = split_words(lines[i], w, 4);
