@@ -1259,148 +1259,122 @@ static void inv_flush(FILE *out, struct inv_lines *l)
     *l = (struct inv_lines){0};
 }
 
-/* Every network interface: the PCI function above it, MAC (not a virtual one's), up or down,
+/* One line for each entry that glob @pattern names under @sysdir, made by @line; sorted. */
+static void inventory_each(FILE *out, const char *sysdir, const char *pattern,
+                           void (*line)(struct inv_lines *l, const char *dir))
+{
+    char glob_pattern[1024];
+    glob_t g;
+    struct inv_lines l = {0};
+
+    snprintf(glob_pattern, sizeof(glob_pattern), "%s/%s", sysdir, pattern);
+    if (glob(glob_pattern, 0, NULL, &g) != 0)
+        return;
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        line(&l, g.gl_pathv[i]);
+    globfree(&g);
+    inv_flush(out, &l);
+}
+
+/* A network interface: the PCI function above it, MAC (not a virtual one's), up or down,
  * stated speed, master, lower, and its kind (DEVTYPE). */
-static void inventory_nets(FILE *out, const char *sysdir)
+static void inventory_net(struct inv_lines *l, const char *dir)
 {
-    char pattern[1024];
-    glob_t g;
-    struct inv_lines l = {0};
+    char pci[64], mac[64], flags[32], speed[32], master[256], uevent[256], real[4096];
+    char pattern[1200], lower[300] = "-";
+    bool virt = realpath(dir, real) && strstr(real, "/devices/virtual/net/");
+    glob_t lg;
 
-    snprintf(pattern, sizeof(pattern), "%s/class/net/*", sysdir);
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        char pci[64], mac[64], flags[32], speed[32], master[256], uevent[256], real[4096];
-        const char *dir = g.gl_pathv[i];
-        bool virt = realpath(dir, real) && strstr(real, "/devices/virtual/net/");
-        inv_pci_above(dir, pci, sizeof(pci));
-        inv_read(dir, "address", mac, sizeof(mac));
-        inv_read(dir, "flags", flags, sizeof(flags));
-        inv_read(dir, "speed", speed, sizeof(speed));
-        inv_link(dir, "master", master, sizeof(master));
-        inv_read(dir, "uevent", uevent, sizeof(uevent)); /* DEVTYPE= is the first line */
-        glob_t lg;
-        char lower[300] = "-";
-        snprintf(pattern, sizeof(pattern), "%s/lower_*", dir);
-        if (strstr(uevent, "DEVTYPE=vlan") && glob(pattern, 0, NULL, &lg) == 0) {
-            snprintf(lower, sizeof(lower), "%s", strrchr(lg.gl_pathv[0], '/') + 7);
-            globfree(&lg);
-        }
-        long sp = strtol(speed, NULL, 10);
-        inv_add(&l, "  net %s on %s mac=%s %s speed=%ld master=%s lower=%s %s",
-                strrchr(dir, '/') + 1, virt ? "virtual" : pci, virt ? "-" : mac,
-                strtol(flags, NULL, 16) & 1 ? "up" : "down", sp > 0 ? sp : 0, master, lower,
-                strncmp(uevent, "DEVTYPE=", 8) == 0 ? uevent : "-");
+    inv_pci_above(dir, pci, sizeof(pci));
+    inv_read(dir, "address", mac, sizeof(mac));
+    inv_read(dir, "flags", flags, sizeof(flags));
+    inv_read(dir, "speed", speed, sizeof(speed));
+    inv_link(dir, "master", master, sizeof(master));
+    inv_read(dir, "uevent", uevent, sizeof(uevent)); /* DEVTYPE= is the first line */
+    snprintf(pattern, sizeof(pattern), "%s/lower_*", dir);
+    if (strstr(uevent, "DEVTYPE=vlan") && glob(pattern, 0, NULL, &lg) == 0) {
+        snprintf(lower, sizeof(lower), "%s", strrchr(lg.gl_pathv[0], '/') + 7);
+        globfree(&lg);
     }
-    globfree(&g);
-    inv_flush(out, &l);
+    long sp = strtol(speed, NULL, 10);
+    inv_add(l, "  net %s on %s mac=%s %s speed=%ld master=%s lower=%s %s", strrchr(dir, '/') + 1,
+            virt ? "virtual" : pci, virt ? "-" : mac, strtol(flags, NULL, 16) & 1 ? "up" : "down",
+            sp > 0 ? sp : 0, master, lower, strncmp(uevent, "DEVTYPE=", 8) == 0 ? uevent : "-");
 }
 
-/* Block devices: where they sit, number, size, partition, what they hold and their dm name. */
-static void inventory_blocks(FILE *out, const char *sysdir)
+/* A block device: where it sits, number, size, partition, what it holds and its dm name. */
+static void inventory_block(struct inv_lines *l, const char *dir)
 {
-    char pattern[1024];
-    glob_t g;
-    struct inv_lines l = {0};
+    char pci[64], dev[64], size[64], part[16], dm[256], slaves[1024] = "", pattern[1200];
+    glob_t sg;
 
-    snprintf(pattern, sizeof(pattern), "%s/class/block/*", sysdir);
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        char pci[64], dev[64], size[64], part[16], dm[256], slaves[1024] = "";
-        const char *dir = g.gl_pathv[i];
-        glob_t sg;
-        inv_pci_above(dir, pci, sizeof(pci));
-        inv_read(dir, "dev", dev, sizeof(dev));
-        inv_read(dir, "size", size, sizeof(size));
-        inv_read(dir, "partition", part, sizeof(part));
-        inv_read(dir, "dm/name", dm, sizeof(dm));
-        snprintf(pattern, sizeof(pattern), "%s/slaves/*", dir);
-        if (glob(pattern, 0, NULL, &sg) == 0) {
-            for (size_t s = 0; s < sg.gl_pathc; s++)
-                snprintf(slaves + strlen(slaves), sizeof(slaves) - strlen(slaves), " %s",
-                         strrchr(sg.gl_pathv[s], '/') + 1);
-            globfree(&sg);
-        }
-        inv_add(&l, "  block %s on %s dev=%s size=%lld partition=%s dm=%s slaves=%s",
-                strrchr(dir, '/') + 1, pci, dev, strtoll(size, NULL, 10), part[0] ? "yes" : "no",
-                dm, slaves);
+    inv_pci_above(dir, pci, sizeof(pci));
+    inv_read(dir, "dev", dev, sizeof(dev));
+    inv_read(dir, "size", size, sizeof(size));
+    inv_read(dir, "partition", part, sizeof(part));
+    inv_read(dir, "dm/name", dm, sizeof(dm));
+    snprintf(pattern, sizeof(pattern), "%s/slaves/*", dir);
+    if (glob(pattern, 0, NULL, &sg) == 0) {
+        for (size_t s = 0; s < sg.gl_pathc; s++)
+            snprintf(slaves + strlen(slaves), sizeof(slaves) - strlen(slaves), " %s",
+                     strrchr(sg.gl_pathv[s], '/') + 1);
+        globfree(&sg);
     }
-    globfree(&g);
-    inv_flush(out, &l);
+    inv_add(l, "  block %s on %s dev=%s size=%lld partition=%s dm=%s slaves=%s",
+            strrchr(dir, '/') + 1, pci, dev, strtoll(size, NULL, 10), part[0] ? "yes" : "no", dm,
+            slaves);
 }
 
-/* Framebuffers and the PCI function each is on. */
-static void inventory_fbs(FILE *out, const char *sysdir)
+/* A framebuffer and the PCI function it is on. */
+static void inventory_fb(struct inv_lines *l, const char *dir)
 {
-    char pattern[1024], pci[64];
-    glob_t g;
-    struct inv_lines l = {0};
+    char pci[64];
 
-    snprintf(pattern, sizeof(pattern), "%s/class/graphics/*", sysdir);
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        inv_pci_above(g.gl_pathv[i], pci, sizeof(pci));
-        inv_add(&l, "  graphics %s on %s", strrchr(g.gl_pathv[i], '/') + 1, pci);
-    }
-    globfree(&g);
-    inv_flush(out, &l);
+    inv_pci_above(dir, pci, sizeof(pci));
+    inv_add(l, "  graphics %s on %s", strrchr(dir, '/') + 1, pci);
 }
 
-/* USB devices and interfaces; SCSI devices with their sg and disk. */
-static void inventory_usb_scsi(FILE *out, const char *sysdir)
+/* A USB device or interface: ids, class, strings, driver. */
+static void inventory_usb(struct inv_lines *l, const char *dir)
 {
-    char pattern[1024];
-    glob_t g;
-    struct inv_lines l = {0};
+    const char *name = strrchr(dir, '/') + 1;
+    char pci[64], a[6][256];
+    static const char *const dattrs[] = {"idVendor", "idProduct", "bDeviceClass",
+                                         "serial",   "product",   "manufacturer"};
+    static const char *const iattrs[] = {"bInterfaceClass", "bInterfaceSubClass",
+                                         "bInterfaceProtocol", "interface", "-", "-"};
+    bool iface = strchr(name, ':') != NULL;
 
-    snprintf(pattern, sizeof(pattern), "%s/bus/usb/devices/*", sysdir);
-    if (glob(pattern, 0, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            const char *dir = g.gl_pathv[i], *name = strrchr(dir, '/') + 1;
-            char pci[64], a[6][256];
-            static const char *const dattrs[] = {"idVendor",     "idProduct", "bDeviceClass",
-                                                 "serial",       "product",   "manufacturer"};
-            static const char *const iattrs[] = {"bInterfaceClass", "bInterfaceSubClass",
-                                                 "bInterfaceProtocol", "interface", "-", "-"};
-            bool iface = strchr(name, ':') != NULL;
-            inv_pci_above(dir, pci, sizeof(pci));
-            for (int k = 0; k < 6; k++)
-                inv_read(dir, iface ? iattrs[k] : dattrs[k], a[k], sizeof(a[k]));
-            inv_link(dir, "driver", a[4], sizeof(a[4]));
-            inv_add(&l, "  usb %s on %s %s|%s|%s|%s|%s|%s", name, pci, a[0], a[1], a[2], a[3],
-                    a[4], iface ? "" : a[5]);
-        }
-        globfree(&g);
+    inv_pci_above(dir, pci, sizeof(pci));
+    for (int k = 0; k < 6; k++)
+        inv_read(dir, iface ? iattrs[k] : dattrs[k], a[k], sizeof(a[k]));
+    inv_link(dir, "driver", a[4], sizeof(a[4]));
+    inv_add(l, "  usb %s on %s %s|%s|%s|%s|%s|%s", name, pci, a[0], a[1], a[2], a[3], a[4],
+            iface ? "" : a[5]);
+}
+
+/* A SCSI device: type, vendor, model, its sg and its disk. */
+static void inventory_scsi(struct inv_lines *l, const char *dir)
+{
+    char pci[64], type[16], vendor[64], model[64], sg[64] = "-", disk[64] = "-", pattern[1200];
+    glob_t sub;
+
+    inv_pci_above(dir, pci, sizeof(pci));
+    inv_read(dir, "type", type, sizeof(type));
+    inv_read(dir, "vendor", vendor, sizeof(vendor));
+    inv_read(dir, "model", model, sizeof(model));
+    snprintf(pattern, sizeof(pattern), "%s/scsi_generic/*", dir);
+    if (glob(pattern, 0, NULL, &sub) == 0) {
+        snprintf(sg, sizeof(sg), "%s", strrchr(sub.gl_pathv[0], '/') + 1);
+        globfree(&sub);
     }
-    snprintf(pattern, sizeof(pattern), "%s/bus/scsi/devices/[0-9]*:*", sysdir);
-    if (glob(pattern, 0, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            const char *dir = g.gl_pathv[i];
-            char pci[64], type[16], vendor[64], model[64], sg[64] = "-", disk[64] = "-";
-            glob_t sub;
-            inv_pci_above(dir, pci, sizeof(pci));
-            inv_read(dir, "type", type, sizeof(type));
-            inv_read(dir, "vendor", vendor, sizeof(vendor));
-            inv_read(dir, "model", model, sizeof(model));
-            snprintf(pattern, sizeof(pattern), "%s/scsi_generic/*", dir);
-            if (glob(pattern, 0, NULL, &sub) == 0) {
-                snprintf(sg, sizeof(sg), "%s", strrchr(sub.gl_pathv[0], '/') + 1);
-                globfree(&sub);
-            }
-            snprintf(pattern, sizeof(pattern), "%s/block/*", dir);
-            if (glob(pattern, 0, NULL, &sub) == 0) {
-                snprintf(disk, sizeof(disk), "%s", strrchr(sub.gl_pathv[0], '/') + 1);
-                globfree(&sub);
-            }
-            inv_add(&l, "  scsi %s on %s type=%s %s|%s %s %s", strrchr(dir, '/') + 1, pci, type,
-                    vendor, model, sg, disk);
-        }
-        globfree(&g);
+    snprintf(pattern, sizeof(pattern), "%s/block/*", dir);
+    if (glob(pattern, 0, NULL, &sub) == 0) {
+        snprintf(disk, sizeof(disk), "%s", strrchr(sub.gl_pathv[0], '/') + 1);
+        globfree(&sub);
     }
-    inv_flush(out, &l);
+    inv_add(l, "  scsi %s on %s type=%s %s|%s %s %s", strrchr(dir, '/') + 1, pci, type, vendor,
+            model, sg, disk);
 }
 
 /* Routes (IPv4 main table, IPv6), IPv6 addresses, the rtnetlink stand-in, mounts and swaps as
@@ -1483,10 +1457,11 @@ static char *inventory(const char *sysdir, const char *procdir)
         }
     }
     globfree(&g);
-    inventory_nets(f, sysdir);
-    inventory_blocks(f, sysdir);
-    inventory_fbs(f, sysdir);
-    inventory_usb_scsi(f, sysdir);
+    inventory_each(f, sysdir, "class/net/*", inventory_net);
+    inventory_each(f, sysdir, "class/block/*", inventory_block);
+    inventory_each(f, sysdir, "class/graphics/*", inventory_fb);
+    inventory_each(f, sysdir, "bus/usb/devices/*", inventory_usb);
+    inventory_each(f, sysdir, "bus/scsi/devices/[0-9]*:*", inventory_scsi);
     inventory_proc(f, procdir, sysdir);
     fclose(f);
     return out;
