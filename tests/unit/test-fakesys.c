@@ -1726,6 +1726,39 @@ HD_TEST(capture_odd_contents)
 }
 END_TEST
 
+/* A VF's interface: the spec cannot say it (a VF is not declared), so capture says it left it
+ * out, and the spec still loads. */
+HD_TEST(capture_vf_interface)
+{
+    struct fx fx;
+    char *spec = NULL, sys[600], proc[600];
+
+    memset(&fx, 0, sizeof(fx));
+    ck_assert_msg(fx_materialize_text(&fx, "iommu intel\n"
+                                           "driver pf sriov ids=8086:10fb\n"
+                                           "driver vf ids=8086:10ed\n"
+                                           "device 0000:00:02.0 8086:2032 class=060400 secondary=03\n"
+                                           "device 0000:03:00.0 8086:10fb class=020000 driver=pf "
+                                           "totalvfs=8 vf-device=10ed numvfs=2\n") == 0,
+                  "%s", fx.error);
+    ck_assert_int_eq(tmptree_write(fx.root, "sys/bus/pci/devices/0000:03:10.0/net/eth5/address",
+                                   "52:54:00:00:00:09\n"), 0);
+    ck_assert_int_eq(tmptree_symlink(fx.root, "sys/class/net/eth5",
+                                     "../../bus/pci/devices/0000:03:10.0/net/eth5"), 0);
+    snprintf(sys, sizeof(sys), "%s/sys", fx.root);
+    snprintf(proc, sizeof(proc), "%s/proc", fx.root);
+    const char *args[] = {"capture", "--sysfs", sys, "--proc", proc, NULL};
+    ck_assert_msg(fx_fakesys(&fx, args, &spec) == 0, "capture: %s", fx.error);
+    ck_assert_ptr_nonnull(spec);
+    ck_assert_msg(strstr(spec, "# interface eth5 not captured (on VF 0000:03:10.0)\n") != NULL,
+                  "%s", spec);
+    ck_assert_msg(strstr(spec, "net 0000:03:10.0") == NULL, "%s", spec);
+    free(spec);
+    capture_and_compare(sys, proc); /* the rest round-trips */
+    fx_umount(&fx);
+}
+END_TEST
+
 HD_TEST(capture_a_changed_mount)
 {
     struct fx live;

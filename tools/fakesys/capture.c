@@ -850,6 +850,20 @@ static void emit_children(struct capture *c, const char *bdf)
     }
 }
 
+/* A VF's interfaces and block devices: a `net` or `block` line names a declared device, which a
+ * VF made by numvfs= is not, so they are said not captured. */
+static void skip_vf_children(struct capture *c, const char *vf)
+{
+    for (size_t i = 0; i < c->nnet; i++) {
+        if (!c->netv[i].pl.virtual && strcmp(c->netv[i].pl.pci, vf) == 0)
+            fprintf(c->out, "# interface %s not captured (on VF %s)\n", c->netv[i].name, vf);
+    }
+    for (size_t i = 0; i < c->nblock; i++) {
+        if (!c->blockv[i].pl.virtual && strcmp(c->blockv[i].pl.pci, vf) == 0)
+            fprintf(c->out, "# block device %s not captured (on VF %s)\n", c->blockv[i].name, vf);
+    }
+}
+
 static void emit_device(struct capture *c, struct cap_dev *cd)
 {
     if (cd->emitted || cd->is_vf)
@@ -963,7 +977,7 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
         char vname[HD_PCI_ADDR_BUFSZ];
         if (hd_pci_addr_parse(vf, &va) == 0) {
             hd_pci_addr_format(&va, vname);
-            emit_children(c, vname);
+            skip_vf_children(c, vname);
         }
         free(vgroup);
         free(vov);
