@@ -1575,6 +1575,23 @@ static const struct {
       "\nscsi 0000:00:05.0 2:0:2:0 type=5 vendor=QEMU model=QEMU_CD-ROM sg=4\n",
       "\nmount /dev/sdc /srv ext4\n"}},
     {"laptop", NULL, {"\nblock 0000:04:00.0 nvme0n1\n", "\nnet 0000:00:14.3 wlp0s20f3 "}},
+    /* a SATA disk on SCSI host 0 and a USB stick on host 1 (on a hub): the stick's line comes
+     * after the disk's, or the fake would give it host 0 and the disk's line would clash */
+    {NULL,
+     "iommu intel\n"
+     "driver ahci class=010601\n"
+     "driver xhci_hcd class=0c0330\n"
+     "device 0000:00:1f.2 8086:3a22 class=010601 driver=ahci\n"
+     "device 0000:00:14.0 8086:02ed class=0c0330 driver=xhci_hcd\n"
+     "scsi 0000:00:1f.2 0:0:0:0 type=0 vendor=ATA model=SSD disk=sda size=1000\n"
+     "usb 0000:00:14.0 1-1 05e3:0610 class=09 iface=09:00:00:hub\n"
+     "usb 0000:00:14.0 1-1.4 46f4:0001 serial=S1 product=Stick disk=sdb\n"
+     "block 0000:00:14.0 sdb1 disk=sdb dev=8:17\n"
+     "mount /dev/sdb1 /media/stick vfat\n",
+     {"\nscsi 0000:00:1f.2 0:0:0:0 type=0 vendor=ATA model=SSD sg=0 disk=sda size=1000\nusb "
+      "0000:00:14.0 1-1.4 46f4:0001 serial=S1 product=Stick iface=08:06:50:usb-storage disk=sdb\n",
+      "\nusb 0000:00:14.0 1-1 05e3:0610 class=09 iface=09:00:00:hub\n",
+      "\nblock 0000:00:14.0 sdb1 dev=8:17 disk=sdb\n"}},
     /* what the host uses: interfaces stacked, routes and addresses, disks, partitions,
      * holders, a filesystem on two disks, mounts with blanks, a swap */
     {NULL,

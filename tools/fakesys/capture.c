@@ -54,6 +54,7 @@ struct capture {
     struct strs masters; /* virtual interfaces a master= may name (bridge, bond, vrf) */
     struct strs blocks;  /* block devices declared so far (holders name only those) */
     struct strs nets;    /* interfaces declared so far (a vlan's lower= names only those) */
+    struct strs usbs;    /* USB devices written */
     struct cap_entry *netv, *blockv, *fbv; /* sys/class/net, block, graphics */
     size_t nnet, nblock, nfb;
 };
@@ -992,15 +993,18 @@ static void emit_device(struct capture *c, struct cap_dev *cd)
 /* ---- USB and SCSI devices ---------------------------------------------------------------- */
 
 /* The first disk (not a partition) below sysfs directory @rel, or NULL; the others (a card
- * reader's: a line has one) said not captured. */
-static char *disk_below(struct capture *c, const char *rel)
+ * reader's: a line has one) said not captured. With @usb, only those below an interface of
+ * that USB device (USB-PORT:1.N/), not those of a device on a hub below it. */
+static char *disk_below(struct capture *c, const char *rel, const char *usb)
 {
-    size_t len = strlen(rel);
+    size_t len = strlen(rel), ulen = usb ? strlen(usb) : 0;
     char *first = NULL;
 
     for (size_t i = 0; i < c->nblock; i++) {
         const struct cap_entry *e = &c->blockv[i];
         if (e->pl.path && strncmp(e->pl.path, rel, len) == 0 && e->pl.path[len] == '/' &&
+            (usb == NULL ||
+             (strncmp(e->pl.path + len + 1, usb, ulen) == 0 && e->pl.path[len + 1 + ulen] == ':')) &&
             !exists(e->dir, "partition")) {
             if (first == NULL && spec_name_ok(e->name))
                 first = xstrdup(e->name);
@@ -1011,6 +1015,75 @@ static char *disk_below(struct capture *c, const char *rel)
     return first;
 }
 
+/* The `usb` line of USB device @name (BUS-PORT), once. */
+static void emit_usb_one(struct capture *c, const char *name)
+{
+    char *bdir = xasprintf("%s/bus/usb/devices", c->sysfs);
+
+    if (strs_has(&c->usbs, name)) {
+        free(bdir);
+        return;
+    }
+    strs_push(&c->usbs, name);
+    char *rel = xasprintf("bus/usb/devices/%s", name), *udir = xasprintf("%s/%s", bdir, name);
+    struct placement pl;
+    place(c, rel, &pl);
+    long vendor = read_num(udir, "idVendor", 16, -1), product = read_num(udir, "idProduct", 16, -1);
+    struct cap_dev *ctrl = find_dev(c, pl.pci);
+    if (ctrl == NULL || !ctrl->emitted || vendor < 0 || product < 0 ||
+        strspn(name, "0123456789-.") != strlen(name)) {
+        fprintf(c->out, "# usb %s not captured\n", name);
+    } else {
+        FILE *o = c->out;
+        fprintf(o, "usb %s %s %04lx:%04lx", pl.pci, name, vendor, product);
+        long cls = read_num(udir, "bDeviceClass", 16, 0);
+        if (cls > 0 && cls <= 0xff)
+            fprintf(o, " class=%02lx", cls);
+        static const char *const texts[] = {"serial", "product", "manufacturer"};
+        for (size_t t = 0; t < FS_ARRAY_SIZE(texts); t++) {
+            char *v = read_trimmed(udir, texts[t]);
+            if (v)
+                put_word(o, texts[t], v);
+            free(v);
+        }
+        size_t ni;
+        char **ifs = list_dir(udir, &ni);
+        for (size_t k = 0; k < ni; k++) {
+            if (strncmp(ifs[k], name, strlen(name)) != 0 || ifs[k][strlen(name)] != ':')
+                continue;
+            char *idir = xasprintf("%s/%s", udir, ifs[k]);
+            char *drv = link_base(idir, "driver"), *text = read_trimmed(idir, "interface");
+            char *w = xasprintf("%02lx:%02lx:%02lx", read_num(idir, "bInterfaceClass", 16, 0) & 0xff,
+                                read_num(idir, "bInterfaceSubClass", 16, 0) & 0xff,
+                                read_num(idir, "bInterfaceProtocol", 16, 0) & 0xff);
+            if (drv && spec_name_ok(drv)) {
+                char *full = xasprintf("%s:%s%s%.*s", w, drv, text ? ":" : "",
+                                       (int)(120 - strlen(w) - strlen(drv)), text ? text : "");
+                free(w);
+                w = full;
+            }
+            put_word(o, "iface", w);
+            free(w);
+            free(text);
+            free(drv);
+            free(idir);
+        }
+        free_list(ifs, ni);
+        char *disk = pl.path ? disk_below(c, pl.path, name) : NULL;
+        if (disk) {
+            fprintf(o, " disk=%s", disk);
+            strs_push(&c->blocks, disk);
+        }
+        fputc('\n', o);
+        free(disk);
+    }
+    free(pl.path);
+    free(udir);
+    free(rel);
+    free(bdir);
+}
+
+/* Every USB device below a controller that no SCSI line has written yet. */
 static void emit_usb(struct capture *c)
 {
     size_t n;
@@ -1018,63 +1091,8 @@ static void emit_usb(struct capture *c)
     char **names = list_dir(bdir, &n);
 
     for (size_t i = 0; i < n; i++) {
-        if (strchr(names[i], ':') || strncmp(names[i], "usb", 3) == 0)
-            continue; /* interfaces, root hubs (the controller's line makes those) */
-        char *rel = xasprintf("bus/usb/devices/%s", names[i]), *udir = xasprintf("%s/%s", bdir, names[i]);
-        struct placement pl;
-        place(c, rel, &pl);
-        long vendor = read_num(udir, "idVendor", 16, -1), product = read_num(udir, "idProduct", 16, -1);
-        struct cap_dev *ctrl = find_dev(c, pl.pci);
-        if (ctrl == NULL || !ctrl->emitted || vendor < 0 || product < 0 ||
-            strspn(names[i], "0123456789-.") != strlen(names[i])) {
-            fprintf(c->out, "# usb %s not captured\n", names[i]);
-        } else {
-            FILE *o = c->out;
-            fprintf(o, "usb %s %s %04lx:%04lx", pl.pci, names[i], vendor, product);
-            long cls = read_num(udir, "bDeviceClass", 16, 0);
-            if (cls > 0 && cls <= 0xff)
-                fprintf(o, " class=%02lx", cls);
-            static const char *const texts[] = {"serial", "product", "manufacturer"};
-            for (size_t t = 0; t < FS_ARRAY_SIZE(texts); t++) {
-                char *v = read_trimmed(udir, texts[t]);
-                if (v)
-                    put_word(o, texts[t], v);
-                free(v);
-            }
-            size_t ni;
-            char **ifs = list_dir(udir, &ni);
-            for (size_t k = 0; k < ni; k++) {
-                if (strncmp(ifs[k], names[i], strlen(names[i])) != 0 || ifs[k][strlen(names[i])] != ':')
-                    continue;
-                char *idir = xasprintf("%s/%s", udir, ifs[k]);
-                char *drv = link_base(idir, "driver"), *text = read_trimmed(idir, "interface");
-                char *w = xasprintf("%02lx:%02lx:%02lx", read_num(idir, "bInterfaceClass", 16, 0) & 0xff,
-                                    read_num(idir, "bInterfaceSubClass", 16, 0) & 0xff,
-                                    read_num(idir, "bInterfaceProtocol", 16, 0) & 0xff);
-                if (drv && spec_name_ok(drv)) {
-                    char *full = xasprintf("%s:%s%s%.*s", w, drv, text ? ":" : "",
-                                           (int)(120 - strlen(w) - strlen(drv)), text ? text : "");
-                    free(w);
-                    w = full;
-                }
-                put_word(o, "iface", w);
-                free(w);
-                free(text);
-                free(drv);
-                free(idir);
-            }
-            free_list(ifs, ni);
-            char *disk = disk_below(c, pl.path ? pl.path : "");
-            if (disk) {
-                fprintf(o, " disk=%s", disk);
-                strs_push(&c->blocks, disk);
-            }
-            fputc('\n', o);
-            free(disk);
-        }
-        free(pl.path);
-        free(udir);
-        free(rel);
+        if (strchr(names[i], ':') == NULL && strncmp(names[i], "usb", 3) != 0)
+            emit_usb_one(c, names[i]); /* not interfaces, root hubs (the controller makes those) */
     }
     free_list(names, n);
     free(bdir);
@@ -1146,7 +1164,17 @@ static void emit_scsi(struct capture *c)
         place(c, rel, &pl);
         struct cap_dev *ad = find_dev(c, pl.pci);
         if (pl.usb) {
-            /* a USB stick's: its usb line said disk= */
+            /* A stick's: its usb line (disk=) goes here, in SCSI host order, so that the host
+             * number the fake gives it (the next free one) is taken by no later scsi line. */
+            char *host = pl.path ? strstr(pl.path, "/host") : NULL;
+            if (host) {
+                *host = '\0';
+                char *iface = strrchr(pl.path, '/');
+                iface = iface ? iface + 1 : pl.path;
+                iface[strcspn(iface, ":")] = '\0';
+                if (strchr(iface, '-'))
+                    emit_usb_one(c, iface);
+            }
         } else if (ad == NULL || !ad->emitted) {
             fprintf(c->out, "# scsi %s not captured (no PCI adapter above it)\n", v[i].name);
         } else {
@@ -1164,7 +1192,7 @@ static void emit_scsi(struct capture *c)
             char *sg = entry_after(gdir, "sg");
             if (sg && strspn(sg, "0123456789") == strlen(sg) && strlen(sg) < 6)
                 fprintf(o, " sg=%s", sg);
-            char *disk = pl.path ? disk_below(c, pl.path) : NULL;
+            char *disk = pl.path ? disk_below(c, pl.path, NULL) : NULL;
             if (disk) {
                 char *ddir = xasprintf("%s/block/%s", sdir, disk);
                 long size = read_num(ddir, "size", 10, 0);
@@ -1417,8 +1445,8 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
     emit_vnets(&c, false);
     for (size_t i = 0; i < c.ndevs; i++)
         emit_device(&c, &c.devs[i]);
-    emit_usb(&c);
     emit_scsi(&c);
+    emit_usb(&c);
     for (size_t i = 0; i < c.ndevs; i++)
         emit_blocks(&c, c.devs[i].name, true, true); /* partitions of USB and SCSI disks */
     emit_vnets(&c, true);
@@ -1430,6 +1458,7 @@ int capture_sysfs(const char *sysfs, const char *procdir, FILE *out, char *err, 
     strs_free(&c.masters);
     strs_free(&c.blocks);
     strs_free(&c.nets);
+    strs_free(&c.usbs);
     free_entries(c.netv, c.nnet);
     free_entries(c.blockv, c.nblock);
     free_entries(c.fbv, c.nfb);
