@@ -31,11 +31,17 @@ static int owner_of(struct hd_ctx *ctx, const char *ifname, struct hd_pci_addr *
     if (!hd_name_valid(ifname) || hd_path(path, sizeof(path), "sys/class/net/%s", ifname) < 0 ||
         hd_fs_read_link(ctx, path, target, sizeof(target)) < 0)
         return -ENOENT;
-    /* ".../BDF/net/NAME": cut at "/net/", then the last component left is the function. */
+    /* ".../BDF/net/NAME": cut at "/net/", then the last component left is the function;
+     * a virtio-pci function's interface sits on its virtio device (".../BDF/virtioN/net/"). */
     if ((net = strstr(target, "/net/")) == NULL)
         return -ENOENT;
     *net = '\0';
     dev = strrchr(target, '/');
+    if (dev != NULL && strncmp(dev + 1, "virtio", 6) == 0 && dev[7] >= '0' && dev[7] <= '9' &&
+        strspn(dev + 7, "0123456789") == strlen(dev + 7)) {
+        *dev = '\0';
+        dev = strrchr(target, '/');
+    }
     dev = dev ? dev + 1 : target;
     return hd_pci_addr_parse(dev, addr) == 0 && strchr(dev, ':') != NULL ? 0 : -ENOENT;
 }

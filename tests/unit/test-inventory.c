@@ -159,6 +159,37 @@ static struct hd_ctx *tree_ctx(const char *dir)
     return ctx;
 }
 
+/* A virtio-pci NIC's interface sits on its virtio device, one level below the function:
+ * it is still the function's (if=, show, and what host use names). */
+HD_TEST(virtio_interface_is_its_functions)
+{
+    char dir[] = "/tmp/hostdev-virtio-XXXXXX", cmd[600], sh[2048], target[512];
+    struct hd_netif_list *nl;
+    struct hd_pci_addr a, found;
+    struct hd_ctx *ctx;
+    ssize_t n;
+
+    materialize_tree("demo", dir, cmd, sizeof(cmd));
+    /* Where the function is, from its link; its interface below a virtio device there. */
+    snprintf(sh, sizeof(sh), "%s/sys/bus/pci/devices/0000:03:00.0", dir);
+    n = readlink(sh, target, sizeof(target) - 1);
+    ck_assert_int_gt(n, 0);
+    target[n] = '\0'; /* ../../../devices/.../0000:03:00.0 */
+    snprintf(sh, sizeof(sh), "cd %s/sys/class/net && mkdir -p %s/virtio2/net/eth0 && "
+             "ln -s %s/virtio2/net/eth0 eth0", dir, target + 3, target + 3);
+    ck_assert_int_eq(system(sh), 0);
+    ctx = tree_ctx(dir);
+    ck_assert_int_eq(hd_netif_list_new(ctx, &nl), 0);
+    ck_assert_int_eq(hd_pci_addr_parse("0000:03:00.0", &a), 0);
+    ck_assert_ptr_nonnull(strstr(hd_netif_list_get(nl, &a), "eth0"));
+    ck_assert_int_eq(hd_netif_list_find(nl, "eth0", &found), 0);
+    ck_assert(hd_pci_addr_equal(&found, &a));
+    hd_netif_list_unref(nl);
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 HD_TEST(garbage_in_sysfs)
 {
     char dir[] = "/tmp/hd-garbage-XXXXXX", cmd[600], path[512];
