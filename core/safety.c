@@ -126,17 +126,6 @@ static char *read_lines(struct hd_ctx *ctx, const char *path)
     return hd_fs_read_alloc(ctx, path, HD_READ_MAX, &data, NULL) == 0 ? data : NULL;
 }
 
-/* Split @line at blanks into at most @max fields; returns how many. */
-static size_t split_fields(char *line, char **f, size_t max)
-{
-    char *save = NULL;
-    size_t n = 0;
-
-    for (char *t = strtok_r(line, " \t", &save); t && n < max; t = strtok_r(NULL, " \t", &save))
-        f[n++] = t;
-    return n;
-}
-
 /* Undo the octal escapes (\040) that mountinfo uses for blanks in paths. */
 static void unescape_octal(char *s)
 {
@@ -304,7 +293,7 @@ static void for_each_mount(struct hd_ctx *ctx, bool (*fn)(void *data, const stru
         return;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *f[32] = {NULL};
-        size_t nf = split_fields(line, f, HD_ARRAY_SIZE(f));
+        size_t nf = hd_split_fields(line, f, HD_ARRAY_SIZE(f));
         struct mount m;
         if (info) {
             /* id parent maj:min root mountpoint options [optional...] - fstype source opts */
@@ -647,7 +636,7 @@ static int netuse_from_files(struct hd_ctx *ctx, struct netuse *u)
     if ((data = read_lines(ctx, "proc/net/route")) != NULL) {
         for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
             char *f[2];
-            if (split_fields(l, f, 2) >= 1 && strcmp(f[0], "Iface") != 0)
+            if (hd_split_fields(l, f, 2) >= 1 && strcmp(f[0], "Iface") != 0)
                 r = netuse_mark(u, f[0], NET_ROUTES);
         }
         free(data);
@@ -658,7 +647,7 @@ static int netuse_from_files(struct hd_ctx *ctx, struct netuse *u)
         for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
             char *f[10];
             unsigned char a[2];
-            if (split_fields(l, f, 10) != 10 || strlen(f[0]) != 32)
+            if (hd_split_fields(l, f, 10) != 10 || strlen(f[0]) != 32)
                 continue;
             for (int b = 0; b < 2; b++)
                 a[b] = (unsigned char)(hex_nibble(f[0][2 * b]) * 16 + hex_nibble(f[0][2 * b + 1]));
@@ -672,7 +661,7 @@ static int netuse_from_files(struct hd_ctx *ctx, struct netuse *u)
         /* address ifindex prefixlen scope flags name; scope 0x20 is link-local */
         for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
             char *f[6];
-            if (split_fields(l, f, 6) == 6 && strtoul(f[3], NULL, 16) != 0x20)
+            if (hd_split_fields(l, f, 6) == 6 && strtoul(f[3], NULL, 16) != 0x20)
                 r = netuse_mark(u, f[5], NET_ADDRS);
         }
         free(data);
@@ -681,7 +670,7 @@ static int netuse_from_files(struct hd_ctx *ctx, struct netuse *u)
     if (r == 0 && (data = read_lines(ctx, "proc/net/hostdev-rtnl")) != NULL) {
         for (char *l = strtok_r(data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
             char *f[4];
-            size_t nf = split_fields(l, f, 4);
+            size_t nf = hd_split_fields(l, f, 4);
             if (nf == 4 && strcmp(f[0], "route") == 0 && text_addr_counts(f[3]))
                 r = netuse_mark(u, f[2], NET_ROUTES);
             else if (nf == 3 && strcmp(f[0], "addr") == 0 && text_addr_counts(f[2]))

@@ -48,6 +48,8 @@ int hd_parse_int(const char *s, long long min, long long max, long long *out);
 int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out);
 /* The kernel's kstrtobool() (lib/kstrtox.c): 0 and *value, or -EINVAL (NULL included). */
 int hd_kstrtobool(const char *s, bool *value);
+/* Split @line in place at blanks (spaces, tabs) into at most @max fields; how many. */
+size_t hd_split_fields(char *line, char **f, size_t max);
 /* @v in hex, at least @width digits, at @p (not terminated); returns the end. printf's
  * "%0*llx" at a tenth of the cost, for what a listing formats per device. */
 char *hd_put_hex(char *p, unsigned long long v, int width, bool upper);

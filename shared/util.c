@@ -176,6 +176,16 @@ int hd_parse_hex(const char *s, unsigned long long max, unsigned long long *out)
     return hd_parse_uint(s, 16, max, out);
 }
 
+size_t hd_split_fields(char *line, char **f, size_t max)
+{
+    char *save = NULL;
+    size_t n = 0;
+
+    for (char *t = strtok_r(line, " \t", &save); t && n < max; t = strtok_r(NULL, " \t", &save))
+        f[n++] = t;
+    return n;
+}
+
 /* lib/kstrtox.c kstrtobool(): only the first one or two characters count. */
 int hd_kstrtobool(const char *s, bool *value)
 {

@@ -325,17 +325,6 @@ static bool parse_devnum(const char *s, unsigned long *maj, unsigned long *min)
     return parse_ul(major, 10, 4095, maj) && parse_ul(colon + 1, 10, 1048575, min);
 }
 
-/* Split @line in place at blanks into at most @max words; how many. */
-static int split_words(char *line, char **w, int max)
-{
-    char *save = NULL;
-    int n = 0;
-
-    for (char *t = strtok_r(line, " \t", &save); t && n < max; t = strtok_r(NULL, " \t", &save))
-        w[n++] = t;
-    return n;
-}
-
 /* 32 hex digits as an IPv6 address's text. */
 static bool hex_inet6(const char *hex, char *text, size_t size)
 {
@@ -385,7 +374,7 @@ static void gather_routes(struct capture *c)
     /* Iface Destination Gateway Flags RefCnt Use Metric Mask ...: words in network order */
     for (size_t i = 1; i < n; i++) {
         char text[INET_ADDRSTRLEN];
-        if (split_words(lines[i], w, 8) != 8 || !parse_ul(w[1], 16, 0xffffffffUL, &dest) ||
+        if (hd_split_fields(lines[i], w, 8) != 8 || !parse_ul(w[1], 16, 0xffffffffUL, &dest) ||
             !parse_ul(w[7], 16, 0xffffffffUL, &mask))
             continue;
         int len = mask_len(ntohl((uint32_t)mask));
@@ -399,7 +388,7 @@ static void gather_routes(struct capture *c)
     lines = read_lines(c->procdir, "net/ipv6_route", &n);
     for (size_t i = 0; i < n; i++) {
         char text[INET6_ADDRSTRLEN];
-        if (split_words(lines[i], w, 10) == 10 && parse_ul(w[1], 16, 128, &plen) &&
+        if (hd_split_fields(lines[i], w, 10) == 10 && parse_ul(w[1], 16, 128, &plen) &&
             hex_inet6(w[0], text, sizeof(text)))
             add_word(c, w[9], "route6=%s/%lu", text, plen);
     }
@@ -409,7 +398,7 @@ static void gather_routes(struct capture *c)
     lines = read_lines(c->procdir, "net/if_inet6", &n);
     for (size_t i = 0; i < n; i++) {
         char text[INET6_ADDRSTRLEN];
-        if (split_words(lines[i], w, 6) == 6 && parse_ul(w[2], 16, 128, &plen) &&
+        if (hd_split_fields(lines[i], w, 6) == 6 && parse_ul(w[2], 16, 128, &plen) &&
             hex_inet6(w[0], text, sizeof(text)) &&
             !(strcmp(w[5], "lo") == 0 && strcmp(text, "::1") == 0))
             add_word(c, w[5], "inet6=%s/%lu", text, plen);
@@ -422,7 +411,7 @@ static void gather_routes(struct capture *c)
                         "(only rtnetlink shows them)\n");
     lines = read_lines(c->procdir, "net/hostdev-rtnl", &n);
     for (size_t i = 0; i < n; i++) {
-        int k = split_words(lines[i], w, 4);
+        int k = (int)hd_split_fields(lines[i], w, 4);
         if (k == 4 && strcmp(w[0], "route") == 0 && parse_ul(w[1], 10, 0xffffffffUL, &table) &&
             table > 0 && inet4_prefix_ok(w[3]))
             add_word(c, w[2], "route=%s@%lu", w[3], table);
