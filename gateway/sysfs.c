@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -681,6 +682,20 @@ static bool caller_waits(int result_fd)
     return poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLERR | POLLHUP));
 }
 
+/* In a writer child whose caller is gone: until @middle (the child that forked it) has exited
+ * too. That child holds copies of all the caller's descriptors, the operation's hold on its
+ * journal among them, until its exit, which a caller killed while waiting for it never saw:
+ * with that hold still there, the abandoned hook would take the hold for a live writer's and
+ * leave the undo to nobody. The kernel gives the orphan its new parent only after the exiting
+ * child's files are closed and their locks gone. */
+static void parent_gone(pid_t middle)
+{
+    while (getppid() == middle) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
 int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *value,
                              unsigned int timeout_ms)
 {
@@ -714,7 +729,7 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
         close(pipefd[0]);
         hd_par_close_pipes(ctx);
         hd_ctx_set_par(ctx, NULL, NULL); /* one thread here: its writes need no lock of the run */
-        pid_t writer = fork();
+        pid_t middle = getpid(), writer = fork();
         if (writer == 0) {
             /* It may outlive the caller: it must not hold the caller's terminal or pipes (a
              * pipe into `tee` would wait for the driver), nor write into them later. Its
@@ -746,8 +761,10 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
              * its undo now rather than waiting for someone to run recover. */
             if (!waits ||
                 send(pipefd[1], &res, sizeof(res), MSG_NOSIGNAL) != (ssize_t)sizeof(res)) {
-                if (hooks != NULL)
+                if (hooks != NULL) {
+                    parent_gone(middle);
                     hooks->abandoned(ctx, data);
+                }
                 _exit(2);
             }
             _exit(0);
