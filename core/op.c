@@ -14,6 +14,11 @@ struct op_step {
     enum hd_op_step_state state;
 };
 
+struct op_unviable {
+    char device[HD_PCI_ADDR_BUFSZ]; /* the first of the operation's devices in the group */
+    struct hd_group *group;
+};
+
 struct hd_op {
     int refcount;
     struct hd_ctx *ctx;
@@ -22,7 +27,12 @@ struct hd_op {
     struct op_step *steps;
     size_t nsteps, capsteps, marked; /* steps before @marked already have their final state */
     int previous_numvfs;
+    struct op_unviable *unviable; /* after a detach: groups it left not viable */
+    size_t nunviable;
 };
+
+static void unviable_clear(struct hd_op *op);
+
 
 HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op **out)
 {
@@ -58,6 +68,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
     free(op->req.mdevs);
     free(op->req.named);
     free(op->steps);
+    unviable_clear(op);
     hd_ctx_unref(op->ctx);
     free(op);
     return NULL;
@@ -248,6 +259,52 @@ HD_EXPORT void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs)
     op->req.numvfs = numvfs;
 }
 
+static void unviable_clear(struct hd_op *op)
+{
+    for (size_t i = 0; i < op->nunviable; i++)
+        hd_group_unref(op->unviable[i].group);
+    free(op->unviable);
+    op->unviable = NULL;
+    op->nunviable = 0;
+}
+
+/* After a detach: the groups of the devices it put on (or found on) a vfio-pci family driver
+ * in which a member is still on a host driver, each once, read as the operation left them
+ * (outside its locks: what a VM would find now). A VM can use none of a group's devices
+ * until every member is detached. Only a note: a group that cannot be read is left out. */
+static void note_unviable(struct hd_op *op)
+{
+    for (size_t i = 0; i < op->nsteps; i++) {
+        const struct op_step *s = &op->steps[i];
+        struct hd_pci_addr addr;
+        struct hd_device *dev;
+        struct hd_group *g = NULL;
+        bool seen = false;
+        int number;
+
+        if ((strcmp(s->action, "detach") != 0 && strcmp(s->action, "keep") != 0) ||
+            !hd_driver_is_vfio(s->to) || hd_pci_addr_parse(s->device, &addr) < 0 ||
+            hd_device_open_fill(op->ctx, &addr, HD_FILL_GROUP, &dev) < 0)
+            continue;
+        number = hd_device_get_iommu_group(dev);
+        hd_device_unref(dev);
+        for (size_t k = 0; k < op->nunviable && !seen; k++)
+            seen = hd_group_get_number(op->unviable[k].group) == number;
+        if (number < 0 || seen || hd_group_open_fill(op->ctx, number, 0, &g) < 0)
+            continue;
+        struct op_unviable *v = hd_group_is_viable(g) ? NULL
+                                : realloc(op->unviable, (op->nunviable + 1) * sizeof(*v));
+        if (v == NULL) {
+            hd_group_unref(g);
+            continue;
+        }
+        op->unviable = v;
+        hd_strlcpy(v[op->nunviable].device, s->device, sizeof(v->device));
+        v[op->nunviable++].group = g;
+    }
+    hd_ctx_clear_error(op->ctx);
+}
+
 HD_EXPORT int hd_op_run(struct hd_op *op)
 {
     static int (*const run[])(struct hd_op *) = {
@@ -266,8 +323,11 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     /* The state directory is checked once per operation, and again by the next one (or by
      * a reader outside any operation): someone may change it between two. */
     hd_ctx_state_check_begin(op->ctx);
+    unviable_clear(op);
     r = run[op->req.kind](op);
     hd_ctx_state_check_end(op->ctx);
+    if (r == 0 && op->req.kind == HD_OP_DETACH && !(op->req.flags & HD_OP_DRY_RUN))
+        note_unviable(op);
     return r;
 }
 
@@ -348,4 +408,19 @@ HD_EXPORT enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, siz
 HD_EXPORT int hd_op_get_previous_numvfs(const struct hd_op *op)
 {
     return op->previous_numvfs;
+}
+
+HD_EXPORT size_t hd_op_get_unviable_count(const struct hd_op *op)
+{
+    return op->nunviable;
+}
+
+HD_EXPORT const char *hd_op_unviable_get_device(const struct hd_op *op, size_t i)
+{
+    return i < op->nunviable ? op->unviable[i].device : NULL;
+}
+
+HD_EXPORT struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i)
+{
+    return i < op->nunviable ? op->unviable[i].group : NULL;
 }

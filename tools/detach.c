@@ -6,33 +6,6 @@
 
 #include "opout.h"
 
-/* Say which members keep the group from a VM, and how to fix it. */
-static void warn_if_not_viable(struct tool *t, const char *name)
-{
-    struct hd_device *dev;
-    struct hd_group *g;
-    int number;
-
-    if (tool_json(t) || tool_open_device_fill(t, name, HD_FILL_GROUP, &dev) != EXIT_DONE)
-        return;
-    number = hd_device_get_iommu_group(dev);
-    if (number >= 0 && hd_group_open_fill(t->ctx, number, 0, &g) == 0) {
-        if (!hd_group_is_viable(g)) {
-            fprintf(stderr, "hostdev detach: note: IOMMU group %d is not viable yet, a VM cannot "
-                            "use %s:", number, name);
-            for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
-                struct hd_device *b = hd_group_get_blocker(g, i);
-                fprintf(stderr, "%s %s is bound to %s", i ? "," : "", hd_device_get_name(b),
-                        hd_device_get_driver(b));
-            }
-            fprintf(stderr, ". Detach %s too, or all at once with 'hostdev detach --group %s'.\n",
-                    hd_group_get_blocker_count(g) > 1 ? "them" : "it", name);
-        }
-        hd_group_unref(g);
-    }
-    hd_device_unref(dev);
-}
-
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
@@ -78,18 +51,6 @@ static int run(struct tool *t, int argc, char **argv)
         r = tool_lib_error(t, EXIT_USAGE, c, "--driver");
     else if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
         r = tool_run_op(t, op, "detach", "--force", NULL);
-    /* The devices as the operation resolved them: an interface name given on the command
-     * line went with its host driver. */
-    for (size_t i = 0; r == EXIT_DONE && !t->dry_run && (stub == NULL || hd_driver_is_vfio(stub)) &&
-                       i < hd_op_get_step_count(op);
-         i++) {
-        const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(hd_op_step_get_device(op, k), d) == 0;
-        if (!seen && (strcmp(a, "detach") == 0 || strcmp(a, "keep") == 0))
-            warn_if_not_viable(t, d);
-    }
     hd_op_unref(op);
     return r;
 }

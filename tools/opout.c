@@ -108,12 +108,59 @@ void tool_op_json_begin(struct json *j, const char *operation, bool dry_run)
     json_kv_bool(j, "dry_run", dry_run);
 }
 
+/* A detach's groups left not viable: which members keep each from a VM. */
+static void json_unviable(struct json *j, const struct hd_op *op)
+{
+    json_key(j, "unviable");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
+        struct hd_group *g = hd_op_unviable_get_group(op, i);
+        json_begin_object(j);
+        json_kv_int(j, "group", hd_group_get_number(g));
+        json_kv_string(j, "device", hd_op_unviable_get_device(op, i));
+        json_key(j, "blockers");
+        json_begin_array(j);
+        for (size_t k = 0; k < hd_group_get_blocker_count(g); k++) {
+            struct hd_device *b = hd_group_get_blocker(g, k);
+            json_begin_object(j);
+            json_kv_string(j, "device", hd_device_get_name(b));
+            json_kv_string(j, "driver", hd_device_get_driver(b));
+            json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void print_unviable(const struct tool *t, const struct hd_op *op)
+{
+    for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
+        struct hd_group *g = hd_op_unviable_get_group(op, i);
+        size_t n = hd_group_get_blocker_count(g);
+        const char *name = hd_op_unviable_get_device(op, i);
+        fprintf(stderr, "%s detach: note: IOMMU group %d is not viable yet, a VM cannot use %s:", t->prog,
+                hd_group_get_number(g), name);
+        for (size_t k = 0; k < n; k++) {
+            struct hd_device *b = hd_group_get_blocker(g, k);
+            fprintf(stderr, "%s %s is bound to %s", k ? "," : "", hd_device_get_name(b),
+                    hd_device_get_driver(b));
+        }
+        fprintf(stderr, ". Detach %s too, or all at once with '%s detach --group %s'.\n",
+                n > 1 ? "them" : "it", t->prog, name);
+    }
+}
+
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)
 {
+    bool detach = strcmp(operation, "detach") == 0;
+
     if (tool_json(t)) {
         struct json j;
         tool_op_json_begin(&j, operation, dry_run);
         tool_op_json_steps(t, &j, op);
+        if (detach && !dry_run)
+            json_unviable(&j, op);
         json_end_object(&j);
         json_finish(&j);
         return;
@@ -128,6 +175,8 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
             fputs("  ", stdout);
         print_step_text(op, i);
     }
+    if (detach)
+        print_unviable(t, op);
 }
 
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,

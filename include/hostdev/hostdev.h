@@ -1119,6 +1119,13 @@ const char *hd_op_step_get_to(const struct hd_op *op, size_t i);
 enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, size_t i);
 /* HD_OP_NUMVFS: the count before (-1 until run). */
 int hd_op_get_previous_numvfs(const struct hd_op *op);
+/* After a detach (not a dry run): the IOMMU groups it left not viable, each once: a member
+ * is still on a host driver, so a VM can use none of the group's devices yet. With each, the
+ * first of the operation's devices in it; hd_group_get_blocker() names the members in the
+ * way. The group belongs to the operation (valid until its next run or unref). */
+size_t hd_op_get_unviable_count(const struct hd_op *op);
+const char *hd_op_unviable_get_device(const struct hd_op *op, size_t i);
+struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Doctor: plain-language diagnosis, each finding with its fix                                */

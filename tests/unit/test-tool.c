@@ -168,9 +168,22 @@ HD_TEST(detach_reattach_commands)
     ck_assert_int_eq(hd("show 01:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "IOMMU group:     1, not viable\n"));
     ck_assert_ptr_nonnull(strstr(out, "snd_hda_intel  blocks: bound to a host driver"));
+    /* The same in JSON: the group, the device given, each blocker and its driver; no note
+     * on stderr. */
+    ck_assert_int_eq(hd("reattach 01:00.0"), 0);
+    ck_assert_int_eq(hd("--json detach 01:00.0"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
+                                      "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
+                                      "        {\n          \"device\": \"0000:01:00.1\",\n"
+                                      "          \"driver\": \"snd_hda_intel\"\n"));
+    ck_assert_str_eq(err, "");
     ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
     ck_assert_str_eq(out, "0000:01:00.0: already on vfio-pci\n"
                           "0000:01:00.1: snd_hda_intel -> vfio-pci\n");
+    ck_assert_str_eq(err, ""); /* viable now: no note */
+    ck_assert_int_eq(hd("--json detach 01:00.1"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": []"));
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
     ck_assert_int_eq(hd("--json show 01:00.0"), 0);
     json_parses();
