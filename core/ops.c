@@ -197,12 +197,45 @@ static int check_group_not_held(struct hd_ctx *ctx, const struct hd_assignment_l
     return 0;
 }
 
+/* A VF that a forced PF move would destroy, though --force does not cover it: one hostdev
+ * moved off its host driver (its driver record would outlive it, claiming a device that is
+ * gone) or one a process has open through VFIO. The VF count operation handles both. */
+static int check_vf_destroyable(struct hd_ctx *ctx, const struct hd_device *pf,
+                                const struct hd_pci_addr *addr, const char *what)
+{
+    char name[HD_PCI_ADDR_BUFSZ], *rec = NULL;
+    struct hd_device *vf;
+    int r;
+
+    hd_pci_addr_format(addr, name);
+    if ((r = hd_state_get(ctx, "drivers", name, &rec)) == 0) {
+        free(rec);
+        return hd_errr(ctx, -EBUSY, HD_REASON_HOST_USE,
+                       "%s: its VF %s was detached from its host driver (a driver record says "
+                       "so): %s would destroy it and leave the record; set the VF count to 0 "
+                       "first, which forgets that record too",
+                       hd_device_get_name(pf), name, what);
+    }
+    if (r != -ENOENT)
+        return r;
+    if ((r = hd_device_open_fill(ctx, addr, HD_FILL_IDENT, &vf)) == -ENODEV)
+        return 0; /* going already */
+    if (r < 0)
+        return r;
+    r = hd_check_not_open(ctx, vf, "destroying it with its PF's driver");
+    hd_device_unref(vf);
+    return r;
+}
+
 int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, const char *what)
 {
     size_t n = hd_device_get_virtfn_count(pf);
+    int r = 0;
 
+    for (size_t i = 0; force && r == 0 && i < n; i++)
+        r = check_vf_destroyable(ctx, pf, hd_device_get_virtfn(pf, i), what);
     if (force || n == 0)
-        return 0;
+        return r;
     return hd_errr(ctx, -EBUSY, HD_REASON_HOST_USE,
                    "%s is an SR-IOV PF with %zu VF%s: %s would destroy %s (a PF's driver turns "
                    "SR-IOV off when it lets go); set its VF count to 0 first",

@@ -369,8 +369,31 @@ HD_TEST(said_before_planned)
     says("detaching it would destroy them");
     host_is(before);
     free(before);
+    /* --force takes the PF's VFs on host drivers, not one hostdev detached (its record would
+     * outlive it) nor one open through VFIO: the VF count operation handles those. */
+    ck_assert_int_eq(hd("detach " VF0), 0);
+    before = snap();
+    ck_assert_int_eq(hd("detach --force " PF), 1);
+    says(PF ": its VF " VF0 " was detached from its host driver (a driver record says so): "
+         "moving it to another driver would destroy it and leave the record; set the VF count "
+         "to 0 first");
+    ck_assert_int_eq(hd("acquire --force --vm p --owner 0:0 " PF), 1);
+    says("its VF " VF0 " was detached");
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("reattach " VF0), 0);
+    /* A VF on vfio-pci that hostdev did not put there (no record), open through VFIO. */
+    ck_assert_int_eq(hd("detach " VF1), 0);
+    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/drivers/" VF1)), 0);
+    int g = fx_group(&fx, VF1);
+    ck_assert_int_eq(fx_ctl(&fx, "open-group %d", g), 0);
+    ck_assert_int_eq(hd("detach --force " PF), 1);
+    says(VF1 " is open through VFIO by a process");
+    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
+    ck_assert_int_eq(fx_ctl(&fx, "close-group %d", g), 0);
     ck_assert_int_eq(hd("detach --force " PF), 0);
     ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(!record_exists(VF0));
     ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov N"), 0);
     ck_assert_int_eq(hd("sriov " PF " 2"), 1); /* the kernel's ENOENT, explained */
     ck_assert_ptr_nonnull(strstr(err, "(vfio-pci creates VFs only with its enable_sriov "
