@@ -31,8 +31,14 @@ struct hd_op {
     size_t nunviable;
 };
 
-static void unviable_clear(struct hd_op *op);
-
+static void unviable_clear(struct hd_op *op)
+{
+    for (size_t i = 0; i < op->nunviable; i++)
+        hd_group_unref(op->unviable[i].group);
+    free(op->unviable);
+    op->unviable = NULL;
+    op->nunviable = 0;
+}
 
 HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op **out)
 {
@@ -257,15 +263,6 @@ HD_EXPORT void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid)
 HD_EXPORT void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs)
 {
     op->req.numvfs = numvfs;
-}
-
-static void unviable_clear(struct hd_op *op)
-{
-    for (size_t i = 0; i < op->nunviable; i++)
-        hd_group_unref(op->unviable[i].group);
-    free(op->unviable);
-    op->unviable = NULL;
-    op->nunviable = 0;
 }
 
 /* After a detach: the groups of the devices it put on (or found on) a vfio-pci family driver

@@ -564,13 +564,10 @@ END_TEST
  * that unbind undoes the whole acquire by itself, with no recover run. Its own undo unbinds
  * the first device from vfio-pci through a writer of its own, forked from a process whose
  * stdin, stdout and stderr are closed: that writer's result socket must not be one of those
- * numbers, which it closes in turn. */
-/* The caller killed while its writer's unbind hangs: the writer, when the driver lets go at
- * last, finds nobody to report to and puts everything back itself. With @linger, the child
- * that forks each writer (it exits at once otherwise) stays 3 s after the fork: the caller is
- * killed while waiting for it, and the writer's write returns while it is still there with
- * its copies of the caller's descriptors (as when a loaded or traced machine delays its exit;
- * valgrind did). */
+ * numbers, which it closes in turn. With @linger, the child that forks each writer (it exits
+ * at once otherwise) stays 3 s after the fork: the caller is killed while waiting for it, and
+ * the writer's write returns while it is still there with its copies of the caller's
+ * descriptors (as when a loaded or traced machine delays its exit; valgrind did). */
 static int fork_depth; /* in the forked caller: 0 there, 1 in a writer's parent, 2 in a writer */
 
 static void count_fork(void)
