@@ -623,6 +623,10 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                        const struct hd_vfio_ops *ops, struct hd_vfio_report **report);
 int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct hd_vfio_ops *ops,
                             struct hd_vfio_report **out);
+/* Is IOMMU group @group open through VFIO by a process (a VM, a user-space driver)? 1: the
+ * kernel refused this process the group's node because another has it; 0: it did not, or the
+ * node cannot tell (no node, a nodev mount, no permission). @ops NULL: the real calls. */
+int hd_vfio_group_held_ops(struct hd_ctx *ctx, int group, const struct hd_vfio_ops *ops);
 
 /* ---- monitor.c ---------------------------------------------------------------------------- */
 /* One device event, parsed ("ACTION@DEVPATH" then KEY=VALUE fields, NUL-separated). */

@@ -809,6 +809,27 @@ out:
     return 0;
 }
 
+/* A VFIO group's node opens once at a time, and (Linux 6.6+) not while a device of the group is
+ * bound through its cdev: EBUSY is the kernel saying that a process has the group. An open that
+ * succeeds changes nothing and is closed at once. */
+int hd_vfio_group_held_ops(struct hd_ctx *ctx, int group, const struct hd_vfio_ops *ops)
+{
+    char path[32];
+    int fd;
+
+    if (group < 0)
+        return 0;
+    if (ops == NULL)
+        ops = &real_ops;
+    snprintf(path, sizeof(path), "dev/vfio/%d", group);
+    fd = ops->open(ops->data, ctx, path, O_RDWR);
+    if (fd >= 0) {
+        ops->close(ops->data, fd);
+        return 0;
+    }
+    return fd == -EBUSY;
+}
+
 int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct hd_vfio_ops *ops,
                             struct hd_vfio_report **out)
 {

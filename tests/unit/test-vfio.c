@@ -425,6 +425,28 @@ HD_TEST(ebusy_on_group_is_open_elsewhere)
 }
 END_TEST
 
+/* Before a mediated device's remove: is its group open elsewhere? Only the kernel's EBUSY on
+ * the node says yes; an open that succeeds is closed at once. */
+HD_TEST(group_held_is_the_kernels_ebusy)
+{
+    ck_assert_int_eq(hd_vfio_group_held_ops(ctx, 1, &ops), 0);
+    ck_assert_int_eq(fk.opens, 1);
+    ck_assert_int_eq(fk.open_fds, 0);
+    fk.fail_open = "dev/vfio/1";
+    fk.err = -EBUSY;
+    ck_assert_int_eq(hd_vfio_group_held_ops(ctx, 1, &ops), 1);
+    /* No node, a nodev mount, no permission: the node cannot tell. */
+    int cannot_tell[] = {-ENOENT, -EACCES, -EPERM, -ENODEV};
+    for (size_t i = 0; i < HD_ARRAY_SIZE(cannot_tell); i++) {
+        fk.err = cannot_tell[i];
+        ck_assert_int_eq(hd_vfio_group_held_ops(ctx, 1, &ops), 0);
+    }
+    ck_assert_int_eq(hd_vfio_group_held_ops(ctx, -1, &ops), 0); /* no group: nothing opened */
+    ck_assert_int_eq(fk.opens, 6);
+    ck_assert_int_eq(fk.open_fds, 0);
+}
+END_TEST
+
 HD_TEST(enoent_on_group_means_not_detached)
 {
     fk.fail_open = "dev/vfio/1";

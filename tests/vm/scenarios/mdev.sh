@@ -4,8 +4,8 @@
 # nothing; `mdev create` makes the device with an IOMMU group of its own and /dev/vfio/N;
 # `verify` opens that group through the VFIO API and gets the device by its UUID; a second
 # create of one UUID is refused; acquire gives the group's node to the VM's user and release
-# gives it back (no remove meanwhile); `mdev remove` takes it away, and with it the group's
-# node.
+# gives it back (no remove meanwhile), and while a process the map does not know of holds it
+# open the remove is refused; `mdev remove` takes it away, and with it the group's node.
 need_cmd mdev verify
 if [ ! -d /sys/class/mdev_bus/mtty ]; then
     case $(uname -r) in *-hostdev) fail "mtty is not loaded on the suite's own kernel" ;; esac
@@ -42,6 +42,19 @@ out_has "VFIO_GROUP_GET_DEVICE_FD" || fail "verify did not get the device from i
 
 hd mdev create mtty mtty-2 --uuid "$u"
 expect "$rc" 2 "creating $u twice: exit status"
+
+# A process that the map does not know of has it open through VFIO (its group, as QEMU opens
+# it): remove is refused at once, the dry run says so too, and the device stays.
+vfio-hold "$g" "$u" >"$T/hold" 2>&1 &
+holder=$!
+wait_until 5000 grep -q held "$T/hold" || fail "vfio-hold could not open $u: $(cat "$T/hold")"
+hd mdev remove "$u" --dry-run
+expect "$rc" 1 "mdev remove --dry-run while a process holds it: exit status"
+hd mdev remove "$u"
+expect "$rc" 1 "mdev remove while a process holds it: exit status"
+out_has "open through VFIO" || fail "mdev remove did not say $u is open through VFIO"
+exists "/sys/bus/mdev/devices/$u" || fail "$u removed while a process held it"
+kill "$holder"; wait "$holder" 2>/dev/null
 
 # Acquire hands the mdev's own group node to the VM's user; while held it cannot be removed;
 # release gives the node back as it was.
