@@ -8,7 +8,7 @@
 #include "opout.h"
 #include "reserve.h"
 
-static const char *source(const struct hd_reserve_entry *e, char *buf, size_t size)
+const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, size_t size)
 {
     if (e->line == 0)
         return e->file;
@@ -35,7 +35,7 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
 
     for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
         const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
-        const char *w = source(e, where, sizeof(where));
+        const char *w = reserve_entry_source(e, where, sizeof(where));
         if (t->dry_run && (!strcmp(a, "keep") || !strcmp(a, "pending") || !strcmp(a, "detach")))
             printf("  "); /* a line of the plan */
         if (strcmp(a, "keep") == 0)
@@ -71,12 +71,12 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
         return;
     if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_LATER)
         printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
-               e->numvfs, source(e, where, sizeof(where)));
+               e->numvfs, reserve_entry_source(e, where, sizeof(where)));
     else if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_DONE)
         printf("%s%s: %d virtual functions (was %d; %s)\n", t->dry_run ? "  " : "",
                hd_device_get_name(dev), e->numvfs,
                hd_op_get_previous_numvfs(hd_reserve_result_get_op(res, i)),
-               source(e, where, sizeof(where)));
+               reserve_entry_source(e, where, sizeof(where)));
     else if (action == HD_RESERVE_BIND && outcome == HD_RESERVE_DONE)
         print_bind(t, hd_reserve_result_get_op(res, i), e);
     else if (action == HD_RESERVE_MDEV && hd_reserve_result_get_mdev(res, i, &uuid, &parent,

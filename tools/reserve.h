@@ -7,6 +7,8 @@
 
 #include "tool.h"
 
+/* Where @e was read: "FILE:LINE", or the file alone (the command line), in @buf when needed. */
+const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, size_t size);
 /* Print each configuration error as one line; EXIT_USAGE when there was any. */
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config);
 /* An hd_reserve_fn (@data: the struct tool): item @i of @result as a line of text as soon as it

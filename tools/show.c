@@ -6,8 +6,72 @@
 #include "devargs.h"
 #include "devout.h"
 #include "opout.h"
+#include "reserve.h"
 
-static void show_text(struct hd_device *dev, struct hd_group *g, const struct device_facts *f)
+/* What the reservations (hostdev.d, persisted ones, the command line) do to the device at each
+ * boot: the entry that gives it a stub, the one that sets its VF count (NULL: none). */
+struct at_boot {
+    struct hd_reserve_config *config; /* NULL: the reservations could not be read */
+    const struct hd_reserve_entry *bind, *numvfs;
+};
+
+static void at_boot_read(struct tool *t, struct hd_device *dev, struct at_boot *b)
+{
+    b->bind = b->numvfs = NULL;
+    if (hd_reserve_config_load(t->ctx, &b->config) < 0) {
+        b->config = NULL;
+        hd_ctx_clear_error(t->ctx);
+        return;
+    }
+    b->bind = hd_reserve_config_match(b->config, dev);
+    b->numvfs = hd_reserve_config_match_numvfs(b->config, dev);
+}
+
+static void at_boot_text(const struct at_boot *b)
+{
+    char where[512];
+
+    printf("  at boot:         ");
+    if (b->config == NULL) {
+        printf("unknown (the reservations could not be read)\n");
+        return;
+    }
+    if (b->bind == NULL && b->numvfs == NULL) {
+        printf("not reserved\n");
+        return;
+    }
+    if (b->bind != NULL) {
+        printf("reserved for %s", b->bind->driver);
+        if (b->bind != b->numvfs)
+            printf(" (%s)", reserve_entry_source(b->bind, where, sizeof(where)));
+    }
+    if (b->numvfs != NULL)
+        printf("%sVF count %d (%s)", b->bind == NULL ? "" : b->bind == b->numvfs ? ", " : "; ",
+               b->numvfs->numvfs, reserve_entry_source(b->numvfs, where, sizeof(where)));
+    putchar('\n');
+}
+
+static void at_boot_json(struct json *j, const struct at_boot *b)
+{
+    char where[512];
+
+    json_key(j, "at_boot");
+    if (b->config == NULL) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_kv_string(j, "driver", b->bind ? b->bind->driver : NULL);
+    json_kv_string(j, "driver_from",
+                   b->bind ? reserve_entry_source(b->bind, where, sizeof(where)) : NULL);
+    json_kv_int_or_null(j, "numvfs", b->numvfs ? b->numvfs->numvfs : 0, b->numvfs != NULL);
+    json_kv_string(j, "numvfs_from",
+                   b->numvfs ? reserve_entry_source(b->numvfs, where, sizeof(where)) : NULL);
+    json_end_object(j);
+}
+
+static void show_text(struct hd_device *dev, struct hd_group *g, const struct device_facts *f,
+                      const struct at_boot *boot)
 {
     const struct hd_pci_addr *parent = hd_device_get_parent(dev), *pf = hd_device_get_physfn(dev);
     const char *s;
@@ -40,6 +104,7 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     if (a != NULL)
         printf("  assigned to:     vm %s (%s)\n", hd_assignment_get_vm(a),
                hd_assignment_is_managed(a) ? "managed" : "unmanaged");
+    at_boot_text(boot);
     printf("  host use:        ");
     tool_put_text(stdout, use ? use : "none seen");
     putchar('\n');
@@ -97,7 +162,8 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     }
 }
 
-static void show_json(struct hd_device *dev, struct hd_group *g, const struct device_facts *f)
+static void show_json(struct hd_device *dev, struct hd_group *g, const struct device_facts *f,
+                      const struct at_boot *boot)
 {
     struct json j;
     json_init(&j, stdout, 2);
@@ -106,6 +172,7 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     char vfio[64];
     json_kv_string(&j, "vfio_driver",
                    hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0 ? vfio : NULL);
+    at_boot_json(&j, boot);
     json_key(&j, "group");
     if (g == NULL) {
         json_null(&j);
@@ -227,11 +294,14 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[1]);
     }
     struct device_facts f;
+    struct at_boot boot;
     device_facts_read(t, &f);
+    at_boot_read(t, devs[0], &boot);
     if (tool_json(t))
-        show_json(devs[0], g, &f);
+        show_json(devs[0], g, &f, &boot);
     else
-        show_text(devs[0], g, &f);
+        show_text(devs[0], g, &f, &boot);
+    hd_reserve_config_unref(boot.config);
     device_facts_free(&f);
     hd_group_unref(g);
     devargs_free(devs, n);

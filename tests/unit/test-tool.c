@@ -281,6 +281,31 @@ HD_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "\"interfaces\": [\n      \"enp3s0\"\n    ]"));
     ck_assert_int_eq(hd("show 03:00.0"), 0); /* test-hostuse-kernel: what a used one says */
     ck_assert_ptr_nonnull(strstr(out, "  host use:        none seen\n"));
+    /* What each boot does to it: nothing, then what the persisted reservations say, each
+     * with the file and line it comes from (an address line wins over an ids line). */
+    ck_assert_ptr_nonnull(strstr(out, "  at boot:         not reserved\n"));
+    ck_assert_int_eq(hd("persist --no-apply 8086:10d3"), 0);
+    ck_assert_int_eq(hd("persist --no-apply 03:00.0 --numvfs 2"), 0);
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "  at boot:         reserved for vfio-pci (etc/hostdev.d/"
+                                      "persist-8086:10d3.conf:2); VF count 2 (etc/hostdev.d/"
+                                      "persist-0000:03:00.0.conf:2)\n"));
+    ck_assert_int_eq(hd("persist --no-apply 03:00.0 -d pci-stub --numvfs 2"), 0);
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "  at boot:         reserved for pci-stub, VF count 2 "
+                                      "(etc/hostdev.d/persist-0000:03:00.0.conf:2)\n"));
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": \"pci-stub\",\n    "
+                                      "\"driver_from\": \"etc/hostdev.d/persist-0000:03:00.0.conf:2\""
+                                      ",\n    \"numvfs\": 2,\n    \"numvfs_from\": \"etc/hostdev.d/"
+                                      "persist-0000:03:00.0.conf:2\"\n  }"));
+    ck_assert_int_eq(hd("unpersist --no-apply 03:00.0"), 0);
+    ck_assert_int_eq(hd("unpersist --no-apply 8086:10d3"), 0);
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": null,\n    "
+                                      "\"driver_from\": null,\n    \"numvfs\": null,\n    "
+                                      "\"numvfs_from\": null\n  }"));
     /* Detached by its interface's name, which goes with e1000e: nothing else is said. */
     ck_assert_int_eq(hd("detach enp3s0"), 0);
     ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
