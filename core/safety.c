@@ -6,15 +6,11 @@
  * come from rtnetlink (the only place that has all tables). Nothing here writes. */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/netlink.h>
-#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -681,220 +677,20 @@ static int netuse_from_files(struct hd_ctx *ctx, struct netuse *u)
     return r;
 }
 
-/* Nexthop objects (Linux 5.3): a route may name one by id instead of an interface. */
-struct nexthop {
-    uint32_t id;
-    int oif;           /* 0: none (a group) */
-    uint32_t *members; /* a group's nexthop ids */
-    size_t nmembers;
-};
-
-struct rtnl {
-    struct netuse *use;
-    struct nexthop *nh;
-    size_t nnh;
-    int err;
-};
-
-static void rtnl_mark(struct rtnl *s, int ifindex, unsigned char what)
+/* A fact of the host's own view (every routing table, every address): a route or an address
+ * that is not link-local or multicast marks its interface. */
+static int netuse_rtnl_fact(void *data, const struct hd_rtnl_fact *f)
 {
-    char name[IF_NAMESIZE];
-
-    if (ifindex > 0 && if_indextoname((unsigned int)ifindex, name) != NULL && s->err == 0)
-        s->err = netuse_mark(s->use, name, what);
-}
-
-static void rtnl_mark_nh(struct rtnl *s, uint32_t id, int depth)
-{
-    for (size_t i = 0; i < s->nnh && depth < 2; i++) {
-        if (s->nh[i].id != id)
-            continue;
-        rtnl_mark(s, s->nh[i].oif, NET_ROUTES);
-        for (size_t k = 0; k < s->nh[i].nmembers; k++)
-            rtnl_mark_nh(s, s->nh[i].members[k], depth + 1);
-    }
-}
-
-static void rtnl_nexthop(struct rtnl *s, const struct nlmsghdr *h)
-{
-    const struct nhmsg *nhm = NLMSG_DATA(h);
-    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nhm));
-    struct nexthop nh = {0};
-    struct nexthop *v;
-
-    for (const struct rtattr *a = (const void *)((const char *)nhm + NLMSG_ALIGN(sizeof(*nhm)));
-         RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == NHA_ID && RTA_PAYLOAD(a) >= 4)
-            memcpy(&nh.id, RTA_DATA(a), 4);
-        else if (a->rta_type == NHA_OIF && RTA_PAYLOAD(a) >= 4)
-            memcpy(&nh.oif, RTA_DATA(a), 4);
-        else if (a->rta_type == NHA_GROUP && nh.members == NULL) {
-            size_t n = RTA_PAYLOAD(a) / sizeof(struct nexthop_grp);
-            const struct nexthop_grp *g = RTA_DATA(a);
-            if (n == 0 || (nh.members = calloc(n, sizeof(*nh.members))) == NULL)
-                continue;
-            for (size_t i = 0; i < n; i++)
-                nh.members[i] = g[i].id;
-            nh.nmembers = n;
-        }
-    }
-    if ((v = realloc(s->nh, (s->nnh + 1) * sizeof(*v))) == NULL) {
-        free(nh.members);
-        s->err = -ENOMEM;
-        return;
-    }
-    s->nh = v;
-    s->nh[s->nnh++] = nh;
-}
-
-static void rtnl_route(struct rtnl *s, const struct nlmsghdr *h)
-{
-    const struct rtmsg *rt = NLMSG_DATA(h);
-    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rt));
-    const struct rtattr *a;
-
-    if (rt->rtm_type == RTN_MULTICAST)
-        return;
-    for (a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == RTA_DST &&
-            !addr_counts(rt->rtm_family, RTA_DATA(a), (unsigned int)RTA_PAYLOAD(a)))
-            return;
-    }
-    len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rt));
-    for (a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        int oif;
-        uint32_t id;
-        if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= 4) {
-            memcpy(&oif, RTA_DATA(a), 4);
-            rtnl_mark(s, oif, NET_ROUTES);
-        } else if (a->rta_type == RTA_NH_ID && RTA_PAYLOAD(a) >= 4) {
-            memcpy(&id, RTA_DATA(a), 4);
-            rtnl_mark_nh(s, id, 0);
-        } else if (a->rta_type == RTA_MULTIPATH) {
-            const struct rtnexthop *nh = RTA_DATA(a);
-            size_t left = RTA_PAYLOAD(a);
-            while (left >= sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) && nh->rtnh_len <= left) {
-                size_t step = (size_t)RTNH_ALIGN(nh->rtnh_len);
-                rtnl_mark(s, nh->rtnh_ifindex, NET_ROUTES);
-                if (step >= left)
-                    break;
-                left -= step;
-                nh = (const void *)((const char *)nh + step);
-            }
-        }
-    }
-}
-
-static void rtnl_addr(struct rtnl *s, const struct nlmsghdr *h)
-{
-    const struct ifaddrmsg *ifa = NLMSG_DATA(h);
-    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifa));
-
-    if (ifa->ifa_scope == RT_SCOPE_LINK)
-        return;
-    for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == IFA_ADDRESS &&
-            !addr_counts(ifa->ifa_family, RTA_DATA(a), (unsigned int)RTA_PAYLOAD(a)))
-            return;
-    }
-    rtnl_mark(s, (int)ifa->ifa_index, NET_ADDRS);
-}
-
-/* One rtnetlink dump (read-only: a GET request) of @type, every message to @s. */
-static int rtnl_dump(int fd, uint16_t type, unsigned char family, struct rtnl *s)
-{
-    struct {
-        struct nlmsghdr h;
-        union {
-            struct rtmsg rt;
-            struct ifaddrmsg ifa;
-            struct nhmsg nh;
-        } u;
-    } req;
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    static const uint32_t seq = 1;
-    size_t body = type == RTM_GETROUTE ? sizeof(struct rtmsg) : type == RTM_GETADDR
-                                                                    ? sizeof(struct ifaddrmsg)
-                                                                    : sizeof(struct nhmsg);
-    char *buf;
-    int r = 0;
-
-    memset(&req, 0, sizeof(req));
-    req.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
-    req.h.nlmsg_type = type;
-    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.h.nlmsg_seq = seq;
-    req.u.rt.rtm_family = family; /* the first byte of each of the three */
-    if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-        return -errno;
-    if ((buf = malloc(65536)) == NULL)
-        return -ENOMEM;
-    for (bool done = false; !done && r == 0;) {
-        ssize_t n = recv(fd, buf, 65536, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            r = -errno;
-            break;
-        }
-        if (n == 0)
-            break;
-        /* NLMSG_OK/NEXT by hand: the macros compare a u32 with an int (clang -Wsign-compare). */
-        const struct nlmsghdr *h;
-        for (size_t off = 0; off + sizeof(*h) <= (size_t)n; off += NLMSG_ALIGN(h->nlmsg_len)) {
-            h = (const void *)((const char *)buf + off);
-            if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > (size_t)n - off)
-                break;
-            if (h->nlmsg_seq != seq)
-                continue;
-            if (h->nlmsg_type == NLMSG_DONE) {
-                done = true;
-                break;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-                r = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error : -EIO;
-                break;
-            }
-            if (h->nlmsg_type == RTM_NEWROUTE && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)))
-                rtnl_route(s, h);
-            else if (h->nlmsg_type == RTM_NEWADDR &&
-                     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
-                rtnl_addr(s, h);
-            else if (h->nlmsg_type == RTM_NEWNEXTHOP &&
-                     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nhmsg)))
-                rtnl_nexthop(s, h);
-        }
-    }
-    free(buf);
-    return r < 0 ? r : s->err;
-}
-
-/* The host's own view, every routing table (policy routing, VRFs) and every address. */
-static int netuse_from_rtnl(struct netuse *u)
-{
-    struct rtnl s = {.use = u};
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    int r;
-
-    if (fd < 0)
-        return -errno;
-    /* Nexthop objects first, so routes that name them resolve; kernels before 5.3 have none. */
-    (void)rtnl_dump(fd, RTM_GETNEXTHOP, AF_UNSPEC, &s);
-    s.err = 0;
-    r = rtnl_dump(fd, RTM_GETROUTE, AF_UNSPEC, &s);
-    if (r == 0)
-        r = rtnl_dump(fd, RTM_GETADDR, AF_UNSPEC, &s);
-    close(fd);
-    for (size_t i = 0; i < s.nnh; i++)
-        free(s.nh[i].members);
-    free(s.nh);
-    return r;
+    if (f->addr_len > 0 && !addr_counts(f->family, f->addr, f->addr_len))
+        return 0;
+    if (f->kind == HD_RTNL_ROUTE)
+        return f->type == RTN_MULTICAST ? 0 : netuse_mark(data, f->ifname, NET_ROUTES);
+    return f->scope == RT_SCOPE_LINK ? 0 : netuse_mark(data, f->ifname, NET_ADDRS);
 }
 
 static int netuse_load(struct hd_ctx *ctx, struct netuse *u)
 {
-    if (hd_ctx_root_is_host(ctx) && netuse_from_rtnl(u) == 0)
+    if (hd_ctx_root_is_host(ctx) && hd_rtnl_walk(netuse_rtnl_fact, u) == 0)
         return 0;
     netuse_free(u);
     *u = (struct netuse){0};

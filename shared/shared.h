@@ -131,4 +131,26 @@ void *hd_dl_open(const char *soname, const struct hd_dl_sym *syms, size_t n, voi
                  size_t whysize);
 void hd_dl_close(void *handle);
 
+/* ---- rtnl.c: the running system's addresses and routes (rtnetlink, read-only) ------------ */
+
+enum hd_rtnl_kind { HD_RTNL_ADDR, HD_RTNL_ROUTE };
+/* One address of an interface, or one route through it (a multipath route, or one naming a
+ * nexthop group, is one fact per interface it goes through). */
+struct hd_rtnl_fact {
+    enum hd_rtnl_kind kind;
+    int family;             /* AF_INET, AF_INET6 */
+    int ifindex;
+    char ifname[16];        /* IF_NAMESIZE */
+    unsigned char addr[16]; /* ADDR: the address; ROUTE: the destination */
+    unsigned int addr_len;  /* bytes in addr: 4, 16; 0 for a default route */
+    unsigned int prefix;    /* the prefix length */
+    uint32_t table;         /* ROUTE: its table (254 main, 255 local) */
+    unsigned char type;     /* ROUTE: RTN_UNICAST, RTN_LOCAL, ... */
+    unsigned char scope;    /* RT_SCOPE_* (ADDR: RT_SCOPE_LINK for link-local) */
+};
+/* Each fact to @fn; a non-zero return of @fn stops the walk and is returned. 0, or -errno when
+ * rtnetlink cannot be asked. */
+typedef int (*hd_rtnl_fn)(void *data, const struct hd_rtnl_fact *fact);
+int hd_rtnl_walk(hd_rtnl_fn fn, void *data);
+
 #endif

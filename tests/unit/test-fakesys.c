@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1613,6 +1615,47 @@ static void inventory_scsi(struct inv_lines *l, const char *dir)
 /* Routes (IPv4 main table, IPv6), IPv6 addresses, the rtnetlink stand-in, mounts and swaps as
  * proc shows them, each section sorted. Mounts of FUSE filesystems are left out: the tests'
  * own fake kernels come and go on a host while it is read. */
+static char *run_capture(const char *cmd);
+
+/* What the running system's rtnetlink has beyond proc/net, as a fake kernel's hostdev-rtnl
+ * says it, told by iproute2 (not by the reader under test): the IPv4 addresses of interfaces
+ * that are up (a fake kernel's down interface shows none), and IPv4 unicast routes of tables
+ * other than main (in net/route) and local. */
+static void inventory_host_rtnl(struct inv_lines *l)
+{
+    char *text = run_capture("ip -4 -o addr show up 2>/dev/null"), *save = NULL;
+
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char ifname[64], addr[64];
+        /* "2: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0\ ..." */
+        if (sscanf(line, "%*d: %63s inet %63s", ifname, addr) == 2 && strcmp(ifname, "lo") != 0)
+            inv_add(l, "  rtnl addr %s %s", ifname, addr);
+    }
+    free(text);
+    text = run_capture("ip -4 route show table all type unicast 2>/dev/null");
+    save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *w[32], *sv = NULL, *dev = NULL, *table = NULL, dest[80];
+        size_t n = 0;
+        for (char *t = strtok_r(line, " \t", &sv); t && n < 32; t = strtok_r(NULL, " \t", &sv))
+            w[n++] = t;
+        for (size_t i = 1; i + 1 < n; i++) {
+            if (strcmp(w[i], "dev") == 0)
+                dev = w[i + 1];
+            else if (strcmp(w[i], "table") == 0)
+                table = w[i + 1];
+        }
+        if (n == 0 || dev == NULL || table == NULL || strcmp(table, "main") == 0 ||
+            strcmp(table, "local") == 0)
+            continue;
+        snprintf(dest, sizeof(dest), "%s%s", strcmp(w[0], "default") == 0 ? "0.0.0.0/0" : w[0],
+                 strcmp(w[0], "default") == 0 || strchr(w[0], '/') ? "" : "/32");
+        inv_add(l, "  rtnl route %s %s %s", strcmp(table, "default") == 0 ? "253" : table, dev,
+                dest);
+    }
+    free(text);
+}
+
 static void inventory_proc(FILE *out, const char *procdir, const char *sysdir)
 {
     static const char *const files[] = {"net/route", "net/ipv6_route", "net/if_inet6",
@@ -1623,8 +1666,15 @@ static void inventory_proc(FILE *out, const char *procdir, const char *sysdir)
         struct inv_lines l = {0};
         FILE *f;
         snprintf(path, sizeof(path), "%s/%s", procdir, files[fi]);
-        if ((f = fopen(path, "r")) == NULL)
+        if ((f = fopen(path, "r")) == NULL) {
+            if (fi == 3 && strcmp(procdir, "/proc") == 0)
+                inventory_host_rtnl(&l);
+            if (l.n) {
+                fprintf(out, " %s\n", files[fi]);
+                inv_flush(out, &l);
+            }
             continue;
+        }
         for (int n = 0; fgets(line, sizeof(line), f); n++) {
             line[strcspn(line, "\n")] = '\0';
             char w[10][512];
@@ -1705,7 +1755,7 @@ static char *inventory(const char *sysdir, const char *procdir)
 static void drop_skipped(char *inv, const char *spec)
 {
     static const char *const kinds[][2] = {
-        {"net", "interface"}, {"route", "interface"},   {"route6", "interface"},
+        {"net", "interface"}, {"route", "interface"},   {"route6", "interface"}, {"rtnl", "interface"},
         {"inet6", "interface"}, {"net", "vlan"}, {"block", "block device"},
         {"usb", "usb"}, {"scsi", "scsi"},
     };
@@ -1715,7 +1765,11 @@ static void drop_skipped(char *inv, const char *spec)
         size_t len = strcspn(line, "\n") + (line[strcspn(line, "\n")] == '\n');
         char kind[32] = "", name[256] = "";
         bool drop = false;
-        if (sscanf(line, " %31s %255s", kind, name) == 2) {
+        char w3[256] = "", w4[256] = "";
+        int nw = sscanf(line, " %31s %255s %255s %255s", kind, name, w3, w4);
+        if (nw >= 3 && strcmp(kind, "rtnl") == 0) /* "rtnl addr IF ...", "rtnl route T IF ..." */
+            snprintf(name, sizeof(name), "%s", strcmp(name, "route") == 0 ? w4 : w3);
+        if (nw >= 2) {
             for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !drop; k++) {
                 char said[512];
                 snprintf(said, sizeof(said), "# %s %s not captured", kinds[k][1], name);
@@ -1905,6 +1959,78 @@ HD_LOOP_TEST(capture_round_trip, (int)(sizeof(round_trips) / sizeof(round_trips[
         ck_assert_msg(strstr(captured, round_trips[_i].words[k]) != NULL, "'%s' not in:\n%s",
                       round_trips[_i].words[k], captured);
     free(captured);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* In a network and mount namespace of its own (nothing of the host's changes): a bridge with an
+ * IPv4 address and a route in table 100, this namespace's sysfs at @sys, and capture of it with
+ * the running system's /proc; the spec it printed to @specpath. 0, or which step failed. */
+static int capture_in_own_netns(const char *sys, const char *specpath)
+{
+    struct fx fx;
+    char *spec = NULL;
+    FILE *f;
+
+    memset(&fx, 0, sizeof(fx));
+    if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+        return 10;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return 11;
+    if (system("ip link add br9 type bridge && ip link set br9 up && "
+               "ip addr add 198.51.100.7/24 dev br9 && "
+               "ip route add 203.0.113.0/24 dev br9 table 100") != 0)
+        return 12;
+    if (mount("sysfs", sys, "sysfs", 0, NULL) < 0)
+        return 13;
+    const char *args[] = {"capture", "--sysfs", sys, "--proc", "/proc", NULL};
+    if (fx_fakesys(&fx, args, &spec) != 0 || spec == NULL)
+        return 14;
+    if ((f = fopen(specpath, "w")) == NULL || fputs(spec, f) < 0 || fclose(f) != 0)
+        return 15;
+    free(spec);
+    return 0;
+}
+
+/* The running system's IPv4 addresses and other tables' routes are only in rtnetlink: capture
+ * asks it when its proc is the running system's, and the tree mounted from what it printed
+ * shows them where hostdev reads a fake kernel's (proc/net/hostdev-rtnl). */
+HD_TEST(capture_asks_rtnetlink_of_the_running_system)
+{
+    char base[] = "/tmp/hostdev-fx-netns.XXXXXX", sys[96], specpath[96], cmd[128];
+    struct fx fx;
+    char *spec;
+    int st;
+
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(sys, sizeof(sys), "%s/sys", base);
+    snprintf(specpath, sizeof(specpath), "%s/spec", base);
+    ck_assert_int_eq(mkdir(sys, 0755), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(capture_in_own_netns(sys, specpath));
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the namespace's capture failed: %d",
+                  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    memset(&fx, 0, sizeof(fx));
+    snprintf(cmd, sizeof(cmd), "cat '%s'", specpath);
+    spec = run_capture(cmd);
+    ck_assert_ptr_nonnull(spec);
+    ck_assert_msg(strstr(spec, "netdev br9 bridge") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, " inet=198.51.100.7/24") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, " route=203.0.113.0/24@100") != NULL, "%s", spec);
+    ck_assert_msg(strstr(spec, " route=198.51.100.0/24") != NULL, "%s", spec); /* main */
+    ck_assert_msg(strstr(spec, "not captured (rtnetlink") == NULL, "%s", spec);
+    MOUNT_TEXT(&fx, spec);
+    const char *rtnl = fx_read(&fx, "proc/net/hostdev-rtnl");
+    ck_assert_ptr_nonnull(rtnl);
+    ck_assert_msg(strstr(rtnl, "route 100 br9 203.0.113.0/24\n") != NULL, "%s", rtnl);
+    ck_assert_msg(strstr(rtnl, "addr br9 198.51.100.7/24") != NULL, "%s", rtnl);
+    fx_umount(&fx);
+    free(spec);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     ck_assert_int_eq(system(cmd), 0);
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -364,6 +365,23 @@ static int mask_len(uint32_t mask)
     return len == 32 || (mask << len) == 0 ? len : -1;
 }
 
+/* What only rtnetlink shows of the running system: IPv4 addresses, and IPv4 unicast routes of
+ * tables other than main (in net/route) and local (the kernel's own, for its addresses). */
+static int rtnl_word(void *data, const struct hd_rtnl_fact *f)
+{
+    static const unsigned char any[4];
+    char text[INET_ADDRSTRLEN];
+
+    if (f->family != AF_INET || strcmp(f->ifname, "lo") == 0 ||
+        inet_ntop(AF_INET, f->addr_len == 4 ? f->addr : any, text, sizeof(text)) == NULL)
+        return 0;
+    if (f->kind == HD_RTNL_ADDR)
+        add_word(data, f->ifname, "inet=%s/%u", text, f->prefix);
+    else if (f->type == RTN_UNICAST && f->table != RT_TABLE_MAIN && f->table != RT_TABLE_LOCAL)
+        add_word(data, f->ifname, "route=%s/%u@%u", text, f->prefix, (unsigned)f->table);
+    return 0;
+}
+
 static void gather_routes(struct capture *c)
 {
     size_t n;
@@ -405,7 +423,15 @@ static void gather_routes(struct capture *c)
     }
     free_list(lines, n);
 
-    /* The fake kernel's stand-in for rtnetlink (docs/fakesys-spec.md) */
+    /* The running system: rtnetlink has what proc/net lacks. A fake kernel: its stand-in for
+     * rtnetlink (docs/fakesys-spec.md). */
+    if (strcmp(c->procdir, "/proc") == 0) {
+        int r = hd_rtnl_walk(rtnl_word, c);
+        if (r < 0)
+            fprintf(c->out, "# IPv4 addresses and routes of tables other than main not captured "
+                            "(rtnetlink: %s)\n", strerror(-r));
+        return;
+    }
     if (!exists(c->procdir, "net/hostdev-rtnl"))
         fprintf(c->out, "# IPv4 addresses and routes of tables other than main not captured "
                         "(only rtnetlink shows them)\n");
