@@ -1,8 +1,9 @@
 # host-use.sh - what the host uses stays with it, asked of a real kernel: an NVMe disk whose
 # namespace carries a mounted filesystem, and an e1000e enslaved to a bridge that carries the
 # host's address and default route (the port itself has neither), are refused by detach and
-# acquire (exit 1, naming the use, nothing changed); once unmounted, and once out of the
-# bridge, each detaches and comes back.
+# acquire (exit 1, naming the use, nothing changed), as is the NIC with a route only in table
+# 100; once unmounted, and once out of the bridge and the route gone, each detaches and comes
+# back.
 need_cmd detach reattach acquire
 d=0000:00:03.0 # nvme with a namespace (hostuse boot)
 n=0000:00:02.0 # e1000e
@@ -38,6 +39,13 @@ expect "$rc" 1 "detach of a bridge port whose bridge routes: exit status"
 out_has "br0" || fail "the refusal does not name the bridge"
 expect "$(driver_of "$n")" e1000e "$n stays on e1000e while bridged"
 ip link set "$ifc" nomaster
+# Up, with no address and a route only in table 100 (policy routing): rtnetlink alone shows it.
+ip route add 198.51.100.0/24 dev "$ifc" table 100 || fail "ip route add ... table 100"
+hd detach "$n"
+expect "$rc" 1 "detach of a NIC with a route in table 100: exit status"
+out_has "$ifc" || fail "the refusal does not name $ifc"
+expect "$(driver_of "$n")" e1000e "$n stays on e1000e while it routes in table 100"
+ip route del 198.51.100.0/24 dev "$ifc" table 100
 hd detach "$n"
 expect "$rc" 0 "detach once out of the bridge: exit status"
 hd reattach "$n"
