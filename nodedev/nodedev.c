@@ -157,6 +157,15 @@ int hd_nodedev_uevent(struct hd_nodedev *dev, const char *key, char *buf, size_t
     return -ENOENT;
 }
 
+/* libvirt's names have letters, digits and '_' only: anything else becomes '_'. */
+static void name_sanitize(char *name)
+{
+    for (char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
+            *p = '_';
+    }
+}
+
 int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const char *suffix)
 {
     char *name;
@@ -164,12 +173,20 @@ int hd_nodedev_set_name(struct hd_nodedev *dev, const char *subsystem, const cha
     if (asprintf(&name, "%s_%s%s%s", subsystem, dev->sysname, suffix ? "_" : "",
                  suffix ? suffix : "") < 0)
         return -ENOMEM;
-    for (char *p = name; *p; p++) {
-        if (!isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
-            *p = '_';
-    }
+    name_sanitize(name);
     free(dev->name);
     dev->name = name;
+    return 0;
+}
+
+HD_EXPORT int hd_nodedev_name_of(const char *subsystem, const char *sysname, char *buf,
+                                 size_t size)
+{
+    int n = snprintf(buf, size, "%s_%s", subsystem, sysname);
+
+    if (n < 0 || (size_t)n >= size)
+        return -ENAMETOOLONG;
+    name_sanitize(buf);
     return 0;
 }
 

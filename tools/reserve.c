@@ -121,12 +121,8 @@ static int follow_usb(struct tool *t)
     int r;
 
     if (devtype == NULL || strcmp(devtype, "usb_device") != 0 || base == NULL ||
-        strlen(base + 1) + 4 >= sizeof(name))
+        hd_nodedev_name_of("usb", base + 1, name, sizeof(name)) < 0)
         return EXIT_DONE; /* an interface, or not one of ours */
-    /* libvirt's name: usb_ and the sysfs name with '-' and '.' as '_' */
-    snprintf(name, sizeof(name), "usb_%s", base + 1);
-    for (char *c = name + 4; *c; c++)
-        *c = *c == '-' || *c == '.' ? '_' : *c;
     if ((r = tool_op_new(t, HD_OP_FOLLOW, 0, &op)) != EXIT_DONE)
         return r;
     /* A name hostdev does not take (a root hub's) is one no VM holds. */

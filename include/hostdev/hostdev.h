@@ -835,6 +835,10 @@ size_t hd_nodedev_list_count(const struct hd_nodedev_list *list);
 struct hd_nodedev *hd_nodedev_list_get(const struct hd_nodedev_list *list, size_t i);
 struct hd_nodedev *hd_nodedev_list_find(const struct hd_nodedev_list *list, const char *name);
 
+/* libvirt's name for what sysfs calls @sysname in @subsystem ("usb", "1-2.3" -> "usb_1_2_3"),
+ * as a listing names it: what a uevent's DEVPATH names, with no lookup. -ENAMETOOLONG when it
+ * does not fit @size. */
+int hd_nodedev_name_of(const char *subsystem, const char *sysname, char *buf, size_t size);
 /* The node device named @name; -ENODEV (with libvirt's message) when there is none. */
 int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_nodedev **dev);
 /* The node device of mediated device @uuid (mdev_<uuid>_<parent>); -ENODEV when none. */

@@ -91,8 +91,19 @@ HD_TEST(names_and_parents)
             ck_assert_ptr_null(parent);
         else
             ck_assert_str_eq(parent, expect[i][1]);
+        /* What a uevent's DEVPATH names is the listing's name for it (reserve --uevent). */
+        if (hd_nodedev_get_cap(d) == HD_CAP_USB_DEVICE) {
+            char name[64];
+            ck_assert_int_eq(hd_nodedev_name_of("usb", strrchr(hd_nodedev_get_sysfs_path(d),
+                                                               '/') + 1, name, sizeof(name)), 0);
+            ck_assert_str_eq(name, hd_nodedev_get_name(d));
+        }
     }
     hd_nodedev_list_unref(list);
+    char name[10];
+    ck_assert_int_eq(hd_nodedev_name_of("usb", "1-2.3", name, sizeof(name)), 0);
+    ck_assert_str_eq(name, "usb_1_2_3");
+    ck_assert_int_eq(hd_nodedev_name_of("usb", "1-2.3.4", name, sizeof(name)), -ENAMETOOLONG);
 }
 END_TEST
 
