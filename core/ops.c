@@ -665,6 +665,28 @@ int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
     return r;
 }
 
+/* Only a PF's driver changes its VF count (sriov_configure): the kernel answers ENOENT when the
+ * PF has none, and vfio-pci does while its enable_sriov parameter is N. Said before planned. */
+static int check_pf_changes_count(struct hd_ctx *ctx, struct hd_device *pf)
+{
+    const char *drv = hd_device_get_driver(pf);
+    char val[8];
+
+    if (drv == NULL)
+        return hd_errr(ctx, -ENOENT, HD_REASON_UNSUPPORTED,
+                       "%s has no driver, and only a PF's driver changes its VF count: bind it "
+                       "to one first", hd_device_get_name(pf));
+    if (strcmp(drv, "vfio-pci") == 0 &&
+        hd_fs_read_attr(ctx, "sys/module/vfio_pci/parameters/enable_sriov", val, sizeof(val)) > 0 &&
+        val[0] == 'N')
+        return hd_errr(ctx, -ENOENT, HD_REASON_UNSUPPORTED,
+                       "%s is on vfio-pci, which changes a VF count only with its enable_sriov "
+                       "parameter set to Y (/sys/module/vfio_pci/parameters/enable_sriov is N; "
+                       "load vfio-pci with enable_sriov=1, or write Y there)",
+                       hd_device_get_name(pf));
+    return 0;
+}
+
 static int check_numvfs(struct devop *o)
 {
     struct hd_device *pf = o->d.v[0];
@@ -700,6 +722,8 @@ static int check_numvfs(struct devop *o)
     if (s->old_numvfs < 0)
         return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable",
                       hd_device_get_name(pf));
+    if ((unsigned)s->old_numvfs != o->req->numvfs && (r = check_pf_changes_count(o->ctx, pf)) < 0)
+        return r;
     hd_op_set_previous_numvfs(o->op, s->old_numvfs);
     snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
     return 0;

@@ -394,10 +394,27 @@ HD_TEST(said_before_planned)
     ck_assert_int_eq(hd("detach --force " PF), 0);
     ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
     ck_assert(!record_exists(VF0));
+    /* A VF count its driver would refuse (the kernel's ENOENT): the dry run says so too, and
+     * nothing is written. */
     ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov N"), 0);
-    ck_assert_int_eq(hd("sriov " PF " 2"), 1); /* the kernel's ENOENT, explained */
-    ck_assert_ptr_nonnull(strstr(err, "(vfio-pci creates VFs only with its enable_sriov "
-                                      "parameter set to Y)"));
+    before = snap();
+    ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 1);
+    says(PF " is on vfio-pci, which changes a VF count only with its enable_sriov parameter "
+            "set to Y");
+    ck_assert_int_eq(hd("sriov " PF " 2"), 1);
+    says(PF " is on vfio-pci, which changes a VF count only with its enable_sriov parameter "
+            "set to Y");
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov Y"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", PF), 0);
+    before = snap();
+    ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 1);
+    says(PF " has no driver, and only a PF's driver changes its VF count");
+    ck_assert_int_eq(hd("sriov " PF " 2"), 1);
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("sriov " PF " 0"), 0); /* no change: nothing to refuse */
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 " NIC), 0);
     ck_assert_int_eq(hd("reset " NIC), 1);
     says(NIC " is assigned to vm a: resetting it would take it from under the VM; release it "

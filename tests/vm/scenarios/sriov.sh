@@ -1,5 +1,6 @@
 # sriov.sh - `hostdev sriov PF --numvfs N` on QEMU's SR-IOV nvme: VFs appear unbound (autoprobe
-# off), N -> M goes through 0, bad counts and non-SR-IOV devices are refused, 0 removes them.
+# off), N -> M goes through 0, bad counts and non-SR-IOV devices are refused, 0 removes them;
+# on vfio-pci without enable_sriov a count is refused before any write, the dry run too.
 need_cmd sriov
 pf=""
 for a in $(find_ids 1b36 0010); do [ -e "$PCI/$a/sriov_totalvfs" ] && pf=$a; done
@@ -49,4 +50,21 @@ hd sriov "$pf" --numvfs 0
 expect "$rc" 0 "sriov --numvfs 0: exit status"
 expect "$(attr "$pf" sriov_numvfs)" 0 "sriov_numvfs after --numvfs 0"
 expect "$(vfs)" 0 "virtfn links after --numvfs 0"
+
+# On vfio-pci, whose enable_sriov is N unless it was loaded with it, the kernel would refuse a
+# count: the dry run and the run say why before writing, and the PF stays at 0.
+drv=$(driver_of "$pf")
+hd detach "$pf"
+expect "$rc" 0 "detach $pf: exit status"
+expect "$(cat /sys/module/vfio_pci/parameters/enable_sriov)" N "vfio-pci's enable_sriov"
+hd sriov "$pf" --numvfs 1 --dry-run
+expect "$rc" 1 "sriov --dry-run on vfio-pci without enable_sriov: exit status"
+out_has "enable_sriov" || fail "the dry run did not say why"
+hd sriov "$pf" --numvfs 1
+expect "$rc" 1 "sriov on vfio-pci without enable_sriov: exit status"
+out_has "enable_sriov parameter set to Y" || fail "sriov did not say why"
+expect "$(attr "$pf" sriov_numvfs)" 0 "sriov_numvfs after the refusal"
+hd reattach "$pf"
+expect "$rc" 0 "reattach $pf: exit status"
+expect "$(driver_of "$pf")" "$drv" "$pf driver after reattach"
 pass
