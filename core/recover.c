@@ -82,8 +82,8 @@ static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd
                 hd_jop_names[hd_journal_op(j)], hd_journal_vm(j));
     } else {
         hd_journal_steps(j, &nsteps);
-        hd_info(ctx, "%s: undoing an unfinished %s %s (%zu steps)", hd_journal_path(j),
-                hd_jop_names[hd_journal_op(j)], hd_journal_vm(j), nsteps);
+        hd_info(ctx, "%s: undoing an unfinished %s %s (%zu step%s)", hd_journal_path(j),
+                hd_jop_names[hd_journal_op(j)], hd_journal_vm(j), nsteps, nsteps == 1 ? "" : "s");
         r = hd_txn_undo(ctx, j);
     }
 out:
@@ -204,7 +204,7 @@ int hd_ops_recover(struct hd_op *op)
         snprintf(what, sizeof(what), "%s%s%s", hd_jop_names[hd_journal_op(j)], vm[0] ? " " : "",
                  vm);
         hd_journal_steps(j, &nsteps);
-        snprintf(steps, sizeof(steps), "%zu steps", nsteps);
+        snprintf(steps, sizeof(steps), "%zu step%s", nsteps, nsteps == 1 ? "" : "s");
         hd_op_report_step(op, busy ? "busy" : hd_txn_committed(j, map) ? "finish" : "undo",
                           names[i], what, steps);
         hd_journal_close(j);

@@ -623,7 +623,7 @@ HD_TEST(crash_before_first_write_leaves_no_record)
     /* The plan first: it says what it would undo, and changes nothing. */
     char *dead = snap();
     ck_assert_int_eq(hd("recover --dry-run"), 0);
-    ck_assert_msg(strstr(out, ": undo (detach, 1 steps)"), "%s", out);
+    ck_assert_msg(strstr(out, ": undo (detach, 1 step)"), "%s", out);
     ck_assert_int_eq(hd("--json --dry-run recover"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"action\": \"undo\""));
     char *still = snap();
