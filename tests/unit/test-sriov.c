@@ -80,12 +80,13 @@ static void *kernel(void *arg)
 static struct hd_ctx *ctx;
 static struct hd_device *dev;
 
-/* The PF without a driver (the thread above stands in for the kernel), a device that is not
- * SR-IOV capable, and a VF of another PF; materialized: plain files. */
+/* The PF on its driver (only a PF's driver makes VFs; the thread above stands in for the
+ * kernel), a device that is not SR-IOV capable, and a VF of another PF; materialized: plain
+ * files. */
 static const char spec[] = "driver nvme class=010802 sriov\n"
                            "device 0000:00:02.0 1b36:0010 class=010802 subsys=1af4:1100\n"
                            "device " PF " 1b36:0010 class=010802 subsys=1af4:1100 parent=root "
-                           "totalvfs=2\n"
+                           "driver=nvme totalvfs=2\n"
                            "device 0000:02:00.4 1b36:0010 class=010802 subsys=1af4:1100 "
                            "parent=root driver=nvme totalvfs=1 numvfs=1 vf-offset=1 "
                            "autoprobe=no\n"; /* its VF: 0000:02:00.5 */
