@@ -76,11 +76,18 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     }
     /* A mistake on the command line is one line that says where the whole help is; getopt's
      * own message is off (opterr = 0), so name what it stopped at. */
-    if (optopt > 0 && optopt < 0x7f)
+    const char *last = current_argv != NULL && optind > 0 ? current_argv[optind - 1] : NULL;
+    const char *now = current_argv != NULL ? current_argv[optind] : NULL;
+    /* Still inside a bundle of short options ("-xg"): the short one is the culprit. */
+    bool in_bundle = now != NULL && now[0] == '-' && now[1] != '-' && optopt > 0 &&
+                     optopt < 0x7f && strchr(now + 1, optopt) != NULL;
+    if (last != NULL && strncmp(last, "--", 2) == 0 && !in_bundle) /* --driver, not its -d */
+        snprintf(bad, sizeof(bad), "%.*s", (int)strcspn(last, "=") < 60 ? (int)strcspn(last, "=")
+                                                                         : 60, last);
+    else if (optopt > 0 && optopt < 0x7f)
         snprintf(bad, sizeof(bad), "-%c", optopt);
-    else if (current_argv != NULL && optind > 0 && current_argv[optind - 1] != NULL &&
-             current_argv[optind - 1][0] == '-')
-        snprintf(bad, sizeof(bad), "%.60s", current_argv[optind - 1]);
+    else if (last != NULL && last[0] == '-')
+        snprintf(bad, sizeof(bad), "%.60s", last);
     snprintf(hint, sizeof(hint), "see '%s %s --help'", prog, cmd->name);
     if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
@@ -493,6 +500,8 @@ int main(int argc, char **argv)
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)
             return r;
     }
+    if (optind >= argc && tool_json(&t)) /* errors are JSON there, this one too */
+        return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "no command given");
     if (optind >= argc) {
         usage(stderr);
         return EXIT_USAGE;

@@ -89,6 +89,12 @@ static const struct bad cases[] = {
      "--driver 'vvv", NONE, 0},
     {"args: unknown command", FUSE, NULL, "$HD frobnicate", 2, "'frobnicate'", NONE, 0},
     {"args: unknown option", FUSE, NULL, "$HD check 03:00.0 --bogus", 2, "--bogus", NONE, 0},
+    {"args: --json and no command", FUSE, NULL, "$HD --json", 2,
+     "{\"error\":\"no command given\",\"exit\":2,\"command\":null,", NONE, 0},
+    {"args: long option without its value", FUSE, NULL, "$HD detach 03:00.0 --driver", 2,
+     "'--driver' is not an option of detach, or its value is missing", NONE, 0},
+    {"args: unknown short option in a bundle", FUSE, NULL, "$HD detach --force -xg 03:00.0", 2,
+     "'-x' is not an option of detach", NONE, 0},
     {"args: global option without its value", FUSE, NULL, "$B/hostdev --root", 2,
      "--root needs a value", NONE, 0},
     {"args: global option unknown", FUSE, NULL, "$B/hostdev --bogus list", 2,
@@ -142,6 +148,11 @@ static const struct bad cases[] = {
      DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='3' slot='0' "
             "function='-1'/></source></hostdev>"),
      "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
+    {"config: managed neither yes nor no", FUSE,
+     DOMXML("<hostdev mode='subsystem' type='pci' managed='maybe'><source><address bus='3' "
+            "slot='0' function='0'/></source></hostdev>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "managed='maybe'>: yes or no",
+     NONE, 0},
     {"config: absent device in XML", FUSE,
      DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='7' slot='0' "
             "function='0'/></source></hostdev>"),
