@@ -612,8 +612,10 @@ int hd_ops_acquire(struct hd_op *op)
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
     for (size_t i = 0; i < p.n && r >= 0; i++)
         r = plan_reset(t, p.v[i].dev, &b);
-    if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0 ||
-        (r = give_and_commit(t, op, &p, req->uid, req->gid)) < 0)
+    if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
+        goto fail;
+    hd_txn_settle_resets(t, &b);
+    if ((r = give_and_commit(t, op, &p, req->uid, req->gid)) < 0)
         goto fail;
     r = hd_txn_commit(t);
     goto out;
@@ -865,8 +867,8 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if (devs[i] != NULL)
             r = plan_reset(t, devs[i], &b);
     }
-    if (r >= 0)
-        r = hd_batch_run(hd_txn_ctx(t), &b);
+    if (r >= 0 && (r = hd_batch_run(hd_txn_ctx(t), &b)) >= 0)
+        hd_txn_settle_resets(t, &b);
     hd_batch_free(&b);
     for (size_t i = hd_assignment_list_count(sel); i > 0 && r >= 0; i--) {
         const struct hd_assignment *a = hd_map_at(sel, i - 1);

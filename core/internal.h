@@ -73,6 +73,18 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
 int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
                      int autoprobe);
 
+/* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
+
+/* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
+const struct hd_reserve_entry *hd_reserve_config_match_except(const struct hd_reserve_config *config,
+                                                              struct hd_device *dev,
+                                                              const char *file);
+/* hd_reserve_config_give_back() as if @file (root-relative; NULL: none) were not there. */
+int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                const struct hd_pci_selector *sel, unsigned int flags,
+                                hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
+                                const char *file);
+
 /* ---- reserve.c ----------------------------------------------------------------------------- */
 
 /* driver_override and bound to it; 1 when pending until the stub registers. */
@@ -388,6 +400,9 @@ int hd_txn_flush(struct hd_txn *t);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);
+/* The reset tasks of @b that vfio-pci was left to do (result 1): their steps say so. */
+struct hd_batch;
+void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b);
 /* Done: write the commit line, drop the journal, unlock. */
 int hd_txn_commit(struct hd_txn *t);
 /* Failed with @err: undo newest first (or, for a hang, leave it to recover); unlock. Returns
@@ -434,7 +449,8 @@ struct hd_task {
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */
     /* The outcome: */
     bool ran;
-    int result; /* 0 done, 1 RESERVE pending until the stub registers, -errno */
+    int result; /* 0 done, 1 RESERVE pending until the stub registers or RESET left to
+                 * vfio-pci, -errno */
     struct hd_saved_error error;
 };
 
@@ -497,6 +513,9 @@ void hd_op_set_previous_numvfs(struct hd_op *op, int n);
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);
+/* The newest unmarked step @action of @device ends in @state whatever the operation's outcome
+ * (but undone when the operation is). */
+void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
 
 /* ---- ops.c: the device operations ---------------------------------------------------------- */

@@ -12,6 +12,7 @@ struct op_step {
     char from[HD_DRIVER_NAME_MAX + 16];
     char to[HD_DRIVER_NAME_MAX + 16];
     enum hd_op_step_state state;
+    bool settled; /* its state is its own: not the operation's outcome */
 };
 
 struct op_unviable {
@@ -365,9 +366,23 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
 
 void hd_op_mark_steps(struct hd_op *op, int state)
 {
-    for (size_t i = op->marked; i < op->nsteps; i++)
-        op->steps[i].state = (enum hd_op_step_state)state;
+    for (size_t i = op->marked; i < op->nsteps; i++) {
+        if (!op->steps[i].settled || state == HD_STEP_UNDONE)
+            op->steps[i].state = (enum hd_op_step_state)state;
+    }
     op->marked = op->nsteps;
+}
+
+void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state)
+{
+    for (size_t i = op->nsteps; i > op->marked; i--) {
+        struct op_step *s = &op->steps[i - 1];
+        if (strcmp(s->action, action) == 0 && strcmp(s->device, device) == 0) {
+            s->state = (enum hd_op_step_state)state;
+            s->settled = true;
+            return;
+        }
+    }
 }
 
 /* ---- the caller's side ------------------------------------------------------------------------ */

@@ -774,15 +774,18 @@ int hd_ops_numvfs(struct hd_op *op)
 
 static int check_reserve(struct devop *o)
 {
+    bool force = o->req->flags & HD_OP_FORCE;
     int r;
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
         if (already_on(dev, asked(o, dev)))
             continue;
-        if ((r = check_not_held(o->ctx, o->map, dev, "reserving it for another driver")) < 0 ||
+        /* As a detach is checked: a reservation takes the device from its driver now. */
+        if ((r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
+            (r = hd_check_pf_keeps_vfs(o->ctx, dev, force, "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
-            (r = check_may_leave_host(o->ctx, &o->host_use, dev, true)) < 0)
+            (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
             return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID,

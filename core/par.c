@@ -169,7 +169,7 @@ static int apply(struct hd_device *dev, const struct hd_task *t)
             hd_info(hd_device_get_ctx(dev), "%s: %s; vfio-pci will reset it when the VM opens it",
                     hd_device_get_name(dev), hd_ctx_last_error(hd_device_get_ctx(dev)));
             hd_ctx_clear_error(hd_device_get_ctx(dev));
-            r = 0;
+            r = 1; /* done, by vfio-pci later: its step says so (hd_txn_settle_resets()) */
         }
         return r;
     }

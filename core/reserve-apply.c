@@ -137,7 +137,8 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
         item_fail(res, it, hd_device_get_name(it->dev), r);
         return;
     }
-    hd_op_set_flags(op, res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0);
+    hd_op_set_flags(op, (res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0) |
+                            (res->flags & HD_RESERVE_FORCE ? HD_OP_FORCE : 0));
     if (e->driver != NULL)
         hd_op_set_driver(op, e->driver);
     if (e->numvfs >= 0)
@@ -401,6 +402,14 @@ HD_EXPORT int hd_reserve_config_give_back(struct hd_reserve_config *config, stru
                                           hd_reserve_fn fn, void *data,
                                           struct hd_reserve_result **result)
 {
+    return hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, NULL);
+}
+
+int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                const struct hd_pci_selector *sel, unsigned int flags,
+                                hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
+                                const char *file)
+{
     struct hd_reserve_result *res;
     struct hd_device_list *list = NULL;
     int r;
@@ -416,7 +425,7 @@ HD_EXPORT int hd_reserve_config_give_back(struct hd_reserve_config *config, stru
         if (!hd_pci_selector_match(sel, dev))
             continue;
         if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev,
-                           hd_reserve_config_match(config, dev))) == NULL) {
+                           hd_reserve_config_match_except(config, dev, file))) == NULL) {
             r = -ENOMEM;
             break;
         }

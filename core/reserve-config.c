@@ -351,9 +351,10 @@ HD_EXPORT const char *hd_reserve_config_get_error(const struct hd_reserve_config
     return i < config->nerrors ? config->errors[i] : NULL;
 }
 
-/* The last entry for @dev that @want accepts: an address entry beats an ids entry. */
+/* The last entry for @dev that @want accepts, none of file @except's: an address entry beats
+ * an ids entry. */
 static const struct hd_reserve_entry *match(const struct hd_reserve_config *config,
-                                            struct hd_device *dev, bool numvfs)
+                                            struct hd_device *dev, bool numvfs, const char *except)
 {
     const struct hd_reserve_entry *by_addr = NULL, *by_ids = NULL;
 
@@ -361,7 +362,8 @@ static const struct hd_reserve_entry *match(const struct hd_reserve_config *conf
         return NULL;
     for (size_t i = 0; i < config->n; i++) {
         const struct hd_reserve_entry *e = &config->entries[i];
-        if ((numvfs ? e->numvfs < 0 : e->driver == NULL) || !hd_pci_selector_match(&e->sel, dev))
+        if ((numvfs ? e->numvfs < 0 : e->driver == NULL) || !hd_pci_selector_match(&e->sel, dev) ||
+            (except != NULL && strcmp(e->file, except) == 0))
             continue;
         if (e->sel.kind == HD_SELECTOR_ADDR)
             by_addr = e;
@@ -374,13 +376,20 @@ static const struct hd_reserve_entry *match(const struct hd_reserve_config *conf
 HD_EXPORT const struct hd_reserve_entry *
 hd_reserve_config_match(const struct hd_reserve_config *config, struct hd_device *dev)
 {
-    return match(config, dev, false);
+    return match(config, dev, false, NULL);
+}
+
+const struct hd_reserve_entry *hd_reserve_config_match_except(const struct hd_reserve_config *config,
+                                                              struct hd_device *dev,
+                                                              const char *file)
+{
+    return match(config, dev, false, file);
 }
 
 HD_EXPORT const struct hd_reserve_entry *
 hd_reserve_config_match_numvfs(const struct hd_reserve_config *config, struct hd_device *dev)
 {
-    return match(config, dev, true);
+    return match(config, dev, true, NULL);
 }
 
 HD_EXPORT int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line)

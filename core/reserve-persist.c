@@ -1,5 +1,6 @@
 /* reserve-persist.c - `hostdev persist`'s files: one hostdev.d file per selector, written and
  * removed atomically through the state records' writer. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +58,64 @@ HD_EXPORT int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selec
         return hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), HD_RESERVE_DIR, name,
                       strerror(-r));
     return 0;
+}
+
+/* A plan's refusals reach the caller's function; what it would do does not (it is not done). */
+struct refusals {
+    hd_reserve_fn fn;
+    void *data;
+};
+
+static void pass_refusal(void *data, const struct hd_reserve_result *res, size_t i)
+{
+    const struct refusals *to = data;
+
+    if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
+        to->fn(to->data, res, i);
+}
+
+HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,
+                                         unsigned int flags, hd_reserve_fn fn, void *data,
+                                         struct hd_reserve_result **result)
+{
+    struct refusals to = {fn, data};
+    struct hd_reserve_config *config = NULL;
+    char name[64], rel[128], *text = NULL;
+    size_t len = 0;
+    int r;
+
+    *result = NULL;
+    file_name(sel, name, sizeof(name));
+    snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
+    /* Kept: written back when giving a device back fails after all. */
+    if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &text, &len)) < 0)
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel,
+                      r == -ENOENT ? "not persisted" : strerror(-r));
+    if (flags & HD_RESERVE_FILE_ONLY) {
+        r = flags & HD_RESERVE_DRY_RUN ? 0 : hd_reserve_unpersist(ctx, sel);
+        goto out;
+    }
+    if ((r = hd_reserve_config_load(ctx, &config)) < 0)
+        goto out;
+    if (flags & HD_RESERVE_DRY_RUN) {
+        r = hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, rel);
+        goto out;
+    }
+    /* Planned first: a device that would be refused leaves the file and everything as it is. */
+    r = hd_reserve_give_back_except(config, ctx, sel, flags | HD_RESERVE_DRY_RUN,
+                                    fn != NULL ? pass_refusal : NULL, &to, result, rel);
+    if (r != 0)
+        goto out;
+    hd_reserve_result_unref(*result);
+    *result = NULL;
+    if ((r = hd_reserve_unpersist(ctx, sel)) < 0)
+        goto out;
+    r = hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, rel);
+    if (r != 0 && hd_record_put(ctx, HD_RESERVE_DIR, name, text, 0644) < 0)
+        hd_err(ctx, -EIO, "%s/%s: could not be written back after a device failed",
+               hd_ctx_get_root(ctx), rel);
+out:
+    hd_reserve_config_unref(config);
+    free(text);
+    return r;
 }

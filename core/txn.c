@@ -487,6 +487,14 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
         hd_op_report_step(t->op, kind, device, from, to);
 }
 
+void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b)
+{
+    for (size_t i = 0; t->op != NULL && i < b->n; i++) {
+        if (b->v[i].kind == HD_TASK_RESET && b->v[i].ran && b->v[i].result == 1)
+            hd_op_settle_step(t->op, "reset", hd_device_get_name(b->v[i].dev), HD_STEP_DEFERRED);
+    }
+}
+
 static void txn_release(struct hd_txn *t)
 {
     void *writer_data;

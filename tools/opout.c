@@ -50,6 +50,9 @@ static void print_step_text(const struct hd_op *op, size_t i)
         printf("%s: already on %s\n", d, to);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);
+    else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)
+        printf("%s: not reset now: no method works from here (tried: %s); vfio-pci resets it "
+               "when it is opened\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "reset") == 0)
         printf("%s: reset (the kernel tries, in order: %s)\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "numvfs") == 0)
@@ -74,7 +77,8 @@ static void print_step_text(const struct hd_op *op, size_t i)
 }
 
 static const char *const state_names[] = {
-    [HD_STEP_PLANNED] = "planned", [HD_STEP_DONE] = "done", [HD_STEP_UNDONE] = "undone"};
+    [HD_STEP_PLANNED] = "planned", [HD_STEP_DONE] = "done", [HD_STEP_UNDONE] = "undone",
+    [HD_STEP_DEFERRED] = "deferred"};
 
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op)
 {
@@ -151,6 +155,17 @@ static void print_unviable(const struct tool *t, const struct hd_op *op)
     }
 }
 
+void tool_op_print_steps(const struct hd_op *op, const char *indent)
+{
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
+        /* An override cleared on the way back is part of the move it precedes. */
+        if (strcmp(hd_op_step_get_action(op, i), "override") == 0)
+            continue;
+        fputs(indent, stdout);
+        print_step_text(op, i);
+    }
+}
+
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)
 {
     bool detach = strcmp(operation, "detach") == 0;
@@ -167,14 +182,7 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
     }
     if (dry_run)
         printf("dry run: nothing changed; %s would do:\n", operation);
-    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
-        /* An override cleared on the way back is part of the move it precedes. */
-        if (strcmp(hd_op_step_get_action(op, i), "override") == 0)
-            continue;
-        if (dry_run)
-            fputs("  ", stdout);
-        print_step_text(op, i);
-    }
+    tool_op_print_steps(op, dry_run ? "  " : "");
     if (detach)
         print_unviable(t, op);
 }

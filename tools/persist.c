@@ -25,12 +25,11 @@ static int apply(struct tool *t, const struct hd_reserve_entry *e, struct hd_res
     int r;
 
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_entry_apply(e, t->ctx, t->dry_run ? HD_RESERVE_DRY_RUN : 0, reserve_print_item,
-                               t, res);
+    r = hd_reserve_entry_apply(e, t->ctx, reserve_apply_flags(t), reserve_print_item, t, res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     if (r > 0)
-        return EXIT_FAILED;
+        return reserve_result_exit(*res);
     if (hd_reserve_result_count(*res) == 0 && e->sel.kind == HD_SELECTOR_ADDR) {
         char name[HD_PCI_ADDR_BUFSZ];
         return tool_error(t, EXIT_USAGE,
@@ -50,6 +49,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
                                          {"numvfs", required_argument, NULL, 'n'},
                                          {"no-apply", no_argument, NULL, 'N'},
                                          {"dry-run", no_argument, NULL, 'D'},
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_entry e = {.driver = NULL, .numvfs = -1, .file = "persist"};
     bool no_apply = false;
@@ -57,7 +57,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "d:n:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:n:f", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             if (!hd_driver_is_vfio(optarg) && strcmp(optarg, "pci-stub") != 0)
@@ -77,6 +77,9 @@ static int run_persist(struct tool *t, int argc, char **argv)
         }
         case 'N':
             no_apply = true;
+            break;
+        case 'f':
+            t->force = true;
             break;
         case 'D':
             t->dry_run = true;
@@ -140,60 +143,49 @@ static int run_persist(struct tool *t, int argc, char **argv)
     return EXIT_DONE;
 }
 
-/* An hd_reserve_fn: a device given back, or left reserved by another entry, as it happens. */
-static void print_give_back(void *data, const struct hd_reserve_result *res, size_t i)
+/* What giving back did to item @i (or, under --dry-run, would do), as text. */
+static void print_give_back(struct tool *t, const struct hd_reserve_result *res, size_t i)
 {
-    struct tool *t = data;
     const struct hd_reserve_entry *still = hd_reserve_result_get_entry(res, i);
-    const char *msg = hd_reserve_result_get_error(res, i, NULL);
 
-    if (msg != NULL)
-        tool_error(t, EXIT_FAILED, "%s", msg);
-    else if (tool_json(t))
-        return;
-    else if (still != NULL)
-        printf("%s: still reserved for %s by %s%s%.0u\n",
+    if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
+        return; /* said by print_refusal() */
+    if (still != NULL)
+        printf("%s%s: still reserved for %s by %s%s%.0u\n", t->dry_run ? "  " : "",
                hd_device_get_name(hd_reserve_result_get_device(res, i)), still->driver,
                still->file, still->line ? ":" : "", still->line);
-    else
-        tool_op_print(t, hd_reserve_result_get_op(res, i), "unpersist", false);
+    else if (hd_reserve_result_get_op(res, i) != NULL)
+        tool_op_print_steps(hd_reserve_result_get_op(res, i), t->dry_run ? "  " : "");
 }
 
-/* Give back the devices @sel selected, unless another source still reserves them. What was
- * run is in *@res (JSON), and, when @still_json is given, the entries that still reserve a
- * device are its "still_reserved". */
-static int give_back(struct tool *t, const struct hd_pci_selector *sel,
-                     struct hd_reserve_result **res, struct json *still_json)
+/* An hd_reserve_fn: a device that cannot be given back, as soon as that is known. */
+static void print_refusal(void *data, const struct hd_reserve_result *res, size_t i)
 {
-    struct hd_reserve_config *config = NULL;
-    int r;
+    struct tool *t = data;
+    enum hd_reason reason = HD_REASON_NONE;
+    const char *msg = hd_reserve_result_get_error(res, i, &reason);
 
-    if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
-        return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
-    r = hd_reserve_config_give_back(config, t->ctx, sel, 0, print_give_back, t, res);
-    hd_reserve_config_unref(config);
-    if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
-    if (r > 0)
-        return EXIT_FAILED;
-    if (still_json != NULL) {
-        json_key(still_json, "still_reserved");
-        json_begin_array(still_json);
-        for (size_t i = 0; i < hd_reserve_result_count(*res); i++) {
-            const struct hd_reserve_entry *still = hd_reserve_result_get_entry(*res, i);
-            if (hd_reserve_result_get_outcome(*res, i) != HD_RESERVE_HELD)
-                continue;
-            json_begin_object(still_json);
-            json_kv_string(still_json, "device",
-                           hd_device_get_name(hd_reserve_result_get_device(*res, i)));
-            json_kv_string(still_json, "driver", still->driver);
-            json_kv_string(still_json, "file", still->file);
-            json_kv_int_or_null(still_json, "line", still->line, still->line > 0);
-            json_end_object(still_json);
-        }
-        json_end_array(still_json);
+    if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
+        tool_error(t, tool_exit_for_reason(reason), "%s", msg);
+}
+
+/* "still_reserved": the entries that still reserve a device. */
+static void json_still_reserved(struct json *j, const struct hd_reserve_result *res)
+{
+    json_key(j, "still_reserved");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+        const struct hd_reserve_entry *still = hd_reserve_result_get_entry(res, i);
+        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_HELD)
+            continue;
+        json_begin_object(j);
+        json_kv_string(j, "device", hd_device_get_name(hd_reserve_result_get_device(res, i)));
+        json_kv_string(j, "driver", still->driver);
+        json_kv_string(j, "file", still->file);
+        json_kv_int_or_null(j, "line", still->line, still->line > 0);
+        json_end_object(j);
     }
-    return EXIT_DONE;
+    json_end_array(j);
 }
 
 static int run_unpersist(struct tool *t, int argc, char **argv)
@@ -201,6 +193,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
     static const struct option opts[] = {{"no-apply", no_argument, NULL, 'N'},
                                          {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
+    struct hd_reserve_result *res = NULL;
     struct hd_pci_selector sel;
     bool no_apply = false;
     int c, code, r;
@@ -227,40 +220,44 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         hd_pci_addr_format(&sel.addr, name);
     else
         snprintf(name, sizeof(name), "%04x:%04x", sel.vendor, sel.device);
-    if (t->dry_run && !tool_json(t)) {
-        printf("dry run: would unpersist %s%s\n", name,
-               no_apply ? "" : " and give the device back to the host");
-        return EXIT_DONE;
-    }
-    if (!t->dry_run) {
-        hd_ctx_clear_error(t->ctx);
-        r = hd_reserve_unpersist(t->ctx, &sel);
-        if (r == -ENOENT)
-            return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)",
-                              name);
-        if (r < 0)
-            return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
-    }
-    struct hd_reserve_result *res = NULL;
-    if (!tool_json(t)) {
-        printf("unpersisted: %s\n", name);
-        code = no_apply ? EXIT_DONE : give_back(t, &sel, &res, NULL);
+    hd_ctx_clear_error(t->ctx);
+    r = hd_reserve_unpersist_apply(t->ctx, &sel,
+                                   (t->dry_run ? HD_RESERVE_DRY_RUN : 0) |
+                                       (no_apply ? HD_RESERVE_FILE_ONLY : 0),
+                                   print_refusal, t, &res);
+    if (r == -ENOENT)
+        return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)", name);
+    if (r < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
+    code = reserve_result_exit(res);
+    if (code != EXIT_DONE) { /* refused (the file stays) or a device failed (it is back) */
         hd_reserve_result_unref(res);
         return code;
     }
-    /* One document: the entry removed and the steps that gave the devices back (none asked
-     * for under --no-apply; none run under --dry-run, which only says whether they would be). */
+    if (!tool_json(t)) {
+        if (t->dry_run)
+            printf("dry run: nothing changed; would unpersist %s%s\n", name,
+                   no_apply ? "" : " and do:");
+        else
+            printf("unpersisted: %s\n", name);
+        for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+            print_give_back(t, res, i);
+        hd_reserve_result_unref(res);
+        return EXIT_DONE;
+    }
+    /* One document: the entry removed and the steps that gave the devices back (planned
+     * under --dry-run; none asked for under --no-apply). */
     struct json j;
     tool_op_json_begin(&j, "unpersist", t->dry_run);
     json_kv_string(&j, "unpersisted", name);
     json_kv_bool(&j, "give_back", !no_apply);
-    code = t->dry_run || no_apply ? EXIT_DONE : give_back(t, &sel, &res, &j);
-    if (!t->dry_run)
-        reserve_json_steps(&j, res);
+    if (!no_apply)
+        json_still_reserved(&j, res);
+    reserve_json_steps(&j, res);
     json_end_object(&j);
     json_finish(&j);
     hd_reserve_result_unref(res);
-    return code;
+    return EXIT_DONE;
 }
 
 static int run_persisted(struct tool *t, int argc, char **argv)
@@ -311,7 +308,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_persist = {
     .name = "persist",
     .run = run_persist,
-    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply] [--dry-run]",
+    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply] [--force] [--dry-run]",
     .summary = "reserve a device now and at every boot",
     .help = "  -d, --driver NAME   vfio-pci, a vfio-pci variant (mlx5_vfio_pci, ...) or\n"
             "                      pci-stub; default: for an address, the one detach would\n"
@@ -319,6 +316,9 @@ const struct tool_command cmd_persist = {
             "  -n, --numvfs N      an SR-IOV PF: create N VFs at boot (alone: the PF keeps\n"
             "                      its driver)\n"
             "      --no-apply      only write the file; change nothing now\n"
+            "  -f, --force         reserve it even when the host uses it (a mount, a route,\n"
+            "                      a console), when it is a platform function, or when it is\n"
+            "                      a PF whose VFs on host drivers go with it\n"
             "      --dry-run       print the line and the plan; write nothing, change nothing\n"
             "The device is reserved now (as `hostdev reserve` does), then\n"
             "ROOT/etc/hostdev.d/persist-DEVICE.conf is written atomically. If reserving fails,\n"
@@ -332,8 +332,9 @@ const struct tool_command cmd_unpersist = {
     .summary = "forget a persisted reservation and give the device back",
     .help = "Removes ROOT/etc/hostdev.d/persist-DEVICE.conf, then reattaches the devices it\n"
             "reserved to their host drivers, unless another file or the kernel command line\n"
-            "still reserves them. --no-apply: only remove the file. --dry-run: say what\n"
-            "would be removed and given back, change nothing.\n",
+            "still reserves them. All or nothing: when a device cannot go back (a VM holds\n"
+            "it), the file stays and nothing changes (exit 1). --no-apply: only remove the\n"
+            "file. --dry-run: say what would be removed and given back, change nothing.\n",
 };
 
 const struct tool_command cmd_persisted = {

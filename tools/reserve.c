@@ -23,9 +23,9 @@ int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
     return hd_reserve_config_get_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
 }
 
-static unsigned int apply_flags(const struct tool *t)
+unsigned int reserve_apply_flags(const struct tool *t)
 {
-    return t->dry_run ? HD_RESERVE_DRY_RUN : 0;
+    return (t->dry_run ? HD_RESERVE_DRY_RUN : 0) | (t->force ? HD_RESERVE_FORCE : 0);
 }
 
 /* A reserved device's line: what its operation did, with the entry's stub and source. */
@@ -62,9 +62,10 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
 
     if (outcome == HD_RESERVE_FAILED) {
         const char *msg = hd_reserve_result_get_error(res, i, &reason);
-        /* An mdev's failure may be bad input (a broken definition); a device's is a failure. */
-        tool_error(t, action == HD_RESERVE_MDEV ? tool_exit_for_reason(reason) : EXIT_FAILED, "%s",
-                   msg);
+        /* Bad input (a broken mdev definition, a bridge) exits 2, as everywhere. */
+        tool_error_hint(t, tool_exit_for_reason(reason),
+                        hd_reason_forceable(reason) && !t->force ? "--force takes it anyway" : NULL,
+                        "%s", msg);
         return;
     }
     if (tool_json(t))
@@ -88,6 +89,21 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
             printf("%s%s: %s (type %s of %s) (etc/mdevctl.d/%s/%s)\n", t->dry_run ? "  " : "",
                    uuid, t->dry_run ? "would be created" : "created", type, parent, parent, uuid);
     }
+}
+
+int reserve_result_exit(const struct hd_reserve_result *res)
+{
+    int code = EXIT_DONE;
+
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+        enum hd_reason reason = HD_REASON_NONE;
+        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
+            continue;
+        hd_reserve_result_get_error(res, i, &reason);
+        if (tool_exit_for_reason(reason) == EXIT_FAILED || code == EXIT_DONE)
+            code = code == EXIT_FAILED ? EXIT_FAILED : tool_exit_for_reason(reason);
+    }
+    return code;
 }
 
 void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
@@ -153,9 +169,9 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     if ((code = tool_open_device(t, slot, &dev)) != EXIT_DONE)
         return code;
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_config_apply_event(config, dev, action, apply_flags(t), reserve_print_item, t,
+    r = hd_reserve_config_apply_event(config, dev, action, reserve_apply_flags(t), reserve_print_item, t,
                                       &res);
-    code = r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "%s", slot) : r > 0 ? EXIT_FAILED : EXIT_DONE;
+    code = r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "%s", slot) : reserve_result_exit(res);
     hd_reserve_result_unref(res);
     if (tool_json(t)) {
         struct json j;
@@ -178,7 +194,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
     int r;
 
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_config_apply(config, t->ctx, apply_flags(t), reserve_print_item, t, &res);
+    r = hd_reserve_config_apply(config, t->ctx, reserve_apply_flags(t), reserve_print_item, t, &res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     if (tool_json(t)) {
@@ -201,8 +217,9 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
         json_end_array(&j);
         json_finish(&j);
     }
+    r = reserve_result_exit(res);
     hd_reserve_result_unref(res);
-    return r > 0 ? EXIT_FAILED : EXIT_DONE;
+    return r;
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -210,19 +227,23 @@ static int run(struct tool *t, int argc, char **argv)
     static const struct option opts[] = {{"uevent", no_argument, NULL, 'u'},
                                          {"keep-going", no_argument, NULL, 'k'},
                                          {"dry-run", no_argument, NULL, 'D'},
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_config *config;
     bool uevent = false, keep_going = false;
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "uk", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ukf", opts, NULL)) != -1) {
         switch (c) {
         case 'u':
             uevent = true;
             break;
         case 'k':
             keep_going = true;
+            break;
+        case 'f':
+            t->force = true;
             break;
         case 'D':
             t->dry_run = true;
@@ -256,7 +277,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_reserve = {
     .name = "reserve",
     .run = run,
-    .usage = "[--uevent] [--keep-going] [--dry-run]",
+    .usage = "[--uevent] [--keep-going] [--force] [--dry-run]",
     .summary = "give configured devices to vfio-pci/pci-stub (boot, udev)",
     .help = "Devices come from ROOT/etc/hostdev.d/*.conf (hostdev.d(5), `hostdev persist`) and\n"
             "the kernel command line (hostdev.reserve=ADDR|VVVV:DDDD[,...], hostdev.driver=).\n"
@@ -269,7 +290,12 @@ const struct tool_command cmd_reserve = {
             "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" (or \"add\"\n"
             "                     of a PF with its driver bound) sets its VFs\n"
             "  -k, --keep-going   apply the valid entries even when others are wrong (exit 1)\n"
+            "  -f, --force        reserve a device even when the host uses it (a mount, a\n"
+            "                     route, a console), a platform function, or a PF whose VFs\n"
+            "                     on host drivers go with it; without it such a device is\n"
+            "                     refused and stays with the host (exit 1)\n"
             "      --dry-run      print the plan for every configured device, change nothing\n"
             "Exit status: 0 done, 1 a device failed (or --keep-going skipped bad entries),\n"
-            "2 the configuration has errors (each named FILE:LINE; nothing was done).\n",
+            "2 the configuration has errors (each named FILE:LINE; nothing was done) or\n"
+            "every device that failed was bad input (a bridge, a device that is not there).\n",
 };

@@ -21,6 +21,7 @@ struct tool {
     struct hd_ctx *ctx;
     bool json;
     bool dry_run; /* --dry-run: writing commands plan and print, and change nothing */
+    bool force;   /* --force of reserve and persist: the host's use of a device is overruled */
     int verbose;
 };
 

@@ -676,6 +676,9 @@ int hd_device_reserve(struct hd_device *dev, const char *driver);
  * items done before it were told to @fn. */
 enum hd_reserve_flags {
     HD_RESERVE_DRY_RUN = 1u << 0, /* plan every operation (HD_OP_DRY_RUN), write nothing */
+    HD_RESERVE_FORCE = 1u << 1,   /* reserve what the host uses, a platform function, or a PF
+                                   * whose VFs on host drivers go with it (HD_OP_FORCE) */
+    HD_RESERVE_FILE_ONLY = 1u << 2, /* hd_reserve_unpersist_apply(): no device given back */
 };
 enum hd_reserve_action {
     HD_RESERVE_NUMVFS,    /* an SR-IOV PF's VF count, as its entry's numvfs says */
@@ -714,6 +717,15 @@ int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *
 int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
+/* `unpersist`: @sel's persisted file removed and every device it selects given back (as
+ * hd_reserve_config_give_back() does, with the configuration read without that file), all or
+ * nothing: the give-back is planned first, and when a device would be refused (a VM holds it)
+ * the file stays and nothing changes; when one fails after all, the file is written back.
+ * HD_RESERVE_DRY_RUN plans only; HD_RESERVE_FILE_ONLY removes the file alone. -ENOENT (the
+ * dry run too) when @sel was not persisted; else as hd_reserve_config_give_back(). */
+int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,
+                               unsigned int flags, hd_reserve_fn fn, void *data,
+                               struct hd_reserve_result **result);
 struct hd_reserve_result *hd_reserve_result_ref(struct hd_reserve_result *result);
 struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_result *result);
 size_t hd_reserve_result_count(const struct hd_reserve_result *result);
@@ -1069,6 +1081,9 @@ enum hd_op_step_state {
     HD_STEP_PLANNED, /* a dry run, or not reached */
     HD_STEP_DONE,
     HD_STEP_UNDONE, /* started, then put back after a later failure */
+    HD_STEP_DEFERRED, /* a reset that no method could do from here (the kernel's ENOTTY, as
+                       * for a bus reset with other devices on the bus): the device is on
+                       * vfio-pci, which resets it when the VM opens it */
 };
 
 struct hd_op;

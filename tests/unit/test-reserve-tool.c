@@ -290,7 +290,7 @@ HD_TEST(persist_checks_before_writing)
     ck_assert_int_eq(hd("persist 0000:07:00.0"), 2);
     ck_err_has("no such PCI device");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
-    ck_assert_int_eq(hd("persist 00:1c.0"), 1); /* a bridge: cannot be reserved */
+    ck_assert_int_eq(hd("persist 00:1c.0"), 2); /* a bridge: bad input, as for detach */
     ck_err_has("bridge");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
     ck_assert_int_eq(hd("persist --driver e1000e 03:00.0"), 2);
@@ -314,6 +314,41 @@ HD_TEST(persist_checks_before_writing)
     conf("20-bad.conf", "nonsense\n");
     ck_assert_int_eq(hd("persisted"), 2);
     ck_err_has("etc/hostdev.d/20-bad.conf:1: invalid device 'nonsense'");
+}
+END_TEST
+
+/* unpersist is all or nothing: a device a VM holds cannot go back, so the file stays and
+ * nothing changes, and the dry run says so first; what is not persisted is bad input, the dry
+ * run's too. */
+HD_TEST(unpersist_is_all_or_nothing)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 2);
+    ck_err_has(NIC " is not persisted");
+    ck_assert_int_eq(hd("unpersist --dry-run --no-apply 03:00.0"), 2);
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 1);
+    ck_assert_str_eq(err, "hostdev unpersist: " NIC " is assigned to vm a: giving it back to the "
+                          "host would take it from under the VM; release it first\n");
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
+    ck_err_has("assigned to vm a");
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 1);
+    ck_err_has("\"exit\":1");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    /* Released: the plan, then the real thing. */
+    ck_assert_int_eq(hd("release --vm a"), 0);
+    ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
+                          "  " NIC ": vfio-pci -> e1000e\n");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
 }
 END_TEST
 

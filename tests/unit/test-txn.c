@@ -422,6 +422,78 @@ HD_TEST(said_before_planned)
 }
 END_TEST
 
+/* A reservation (persist, reserve) takes a device from its driver now, so it is checked as a
+ * detach is: a PF whose VF a VM holds, a PF with VFs, a platform function are refused (the dry
+ * run too), with --force only for what a detach forces; nothing is written. */
+HD_TEST(reserve_is_checked_as_a_detach)
+{
+    char *before;
+
+    ck_assert_int_eq(hd("sriov " PF " 2"), 0);
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " VF0), 0);
+    before = snap();
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(hd("persist --dry-run " PF), 1);
+    says(PF ": its VF " VF0 " is assigned to vm v: reserving it for another driver would destroy "
+         "it under the VM; release it first");
+    ck_assert_int_eq(hd("persist --force " PF), 1);
+    says("its VF " VF0 " is assigned to vm v");
+    ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
+    put_file("etc/hostdev.d/10-pf.conf", PF "\n");
+    ck_assert_int_eq(hd("reserve --force"), 1);
+    says("its VF " VF0 " is assigned to vm v");
+    ck_assert_int_eq(unlink(fx_path(&fx, "etc/hostdev.d/10-pf.conf")), 0);
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("release --vm v"), 0);
+    before = snap();
+    ck_assert_int_eq(hd("persist " PF), 1);
+    says(PF " is an SR-IOV PF with 2 VFs: reserving it for another driver would destroy them");
+    ck_assert_ptr_nonnull(strstr(err, "(--force takes it anyway)"));
+    ck_assert_int_eq(hd("persist " LPC), 1);
+    says(LPC " is ");
+    ck_assert_ptr_nonnull(strstr(err, "the host keeps it"));
+    ck_assert_int_eq(hd("--json persist " LPC), 1);
+    ck_assert_ptr_nonnull(strstr(err, "\"exit\":1"));
+    ck_assert_int_eq(hd("persist 0000:00:1c.0"), 2); /* a bridge: bad input, as for detach */
+    says("is a bridge");
+    host_is(before);
+    free(before);
+    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" PF ".conf"));
+    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" LPC ".conf"));
+    /* Forced: the PF's VFs were on their host driver, and go with SR-IOV. */
+    ck_assert_int_eq(hd("persist --force " PF), 0);
+    ck_assert_str_eq(fx_driver(&fx, PF), "vfio-pci");
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(fx_exists(&fx, "etc/hostdev.d/persist-" PF ".conf"));
+}
+END_TEST
+
+/* A bus reset the kernel refuses (ENOTTY: the GPU shares its bus with its audio function) is
+ * left to vfio-pci, which resets the device when the VM opens it: the step says "deferred",
+ * never "done", in the text and in JSON, for acquire and for release. */
+HD_TEST(a_reset_left_to_vfio_says_so)
+{
+    ck_assert_int_eq(hd("--json acquire --vm g --owner 0:0 " GPU " " AUDIO), 0);
+    ck_assert_msg(strstr(out, "\"action\": \"reset\",\n      \"device\": \"" GPU "\",\n      "
+                              "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": [\n"
+                              "        \"bus\"\n      ],\n      \"state\": \"deferred\"") != NULL,
+                  "%s", out);
+    ck_assert_ptr_null(strstr(out, "\"reset\",\n      \"device\": \"" AUDIO "\",\n      "
+                                   "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": "
+                                   "[\n        \"bus\"\n      ],\n      \"state\": \"done\""));
+    ck_assert_int_eq(hd("release --vm g"), 0);
+    ck_assert_msg(strstr(out, GPU ": not reset now: no method works from here (tried: bus); "
+                              "vfio-pci resets it when it is opened\n") != NULL, "%s", out);
+    ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
+    /* One the kernel does reset says so. */
+    ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
+    ck_assert_msg(strstr(out, NIC ": reset (the kernel tries, in order: flr pm bus)\n") != NULL,
+                  "%s", out);
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
