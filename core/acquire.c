@@ -132,6 +132,19 @@ static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_devic
     return step_to(t, kind, dev, node, "");
 }
 
+/* A dry run foresees what the kernel will answer: a bus reset is its only method and other
+ * functions share its bus (the kernel's ENOTTY), so vfio-pci is left to reset it (par.c). */
+static int plan_deferred_reset(struct hd_txn *t, struct hd_device *dev)
+{
+    struct hd_reset_check *c = NULL;
+    int r = hd_device_check_reset(dev, &c);
+
+    if (r == 0 && hd_reset_check_get_scope(c) == HD_RESET_BUS_SHARED)
+        hd_txn_settle(t, "reset", hd_device_get_name(dev), HD_STEP_DEFERRED);
+    hd_reset_check_unref(c);
+    return r;
+}
+
 /* Journal @dev's reset and add it to @b (a device without a reset method is left to
  * vfio-pci); a reset with no method working on vfio-pci is fine (par.c). */
 static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *b)
@@ -146,8 +159,9 @@ static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *
                 hd_device_get_name(dev));
         return 0;
     }
-    if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) <= 0 ||
-        (r = hd_batch_add(b, HD_TASK_RESET, dev, NULL, 0)) < 0)
+    if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) == 0 && hd_txn_dry_run(t))
+        return plan_deferred_reset(t, dev);
+    if (r <= 0 || (r = hd_batch_add(b, HD_TASK_RESET, dev, NULL, 0)) < 0)
         return r;
     b->v[b->n - 1].vfio_resets = true;
     return 0;

@@ -400,6 +400,8 @@ int hd_txn_flush(struct hd_txn *t);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);
+/* The newest reported step @action of @device ends in @state (hd_op_settle_step()). */
+void hd_txn_settle(struct hd_txn *t, const char *action, const char *device, int state);
 /* The reset tasks of @b that vfio-pci was left to do (result 1): their steps say so. */
 struct hd_batch;
 void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b);

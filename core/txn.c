@@ -487,11 +487,17 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
         hd_op_report_step(t->op, kind, device, from, to);
 }
 
+void hd_txn_settle(struct hd_txn *t, const char *action, const char *device, int state)
+{
+    if (t->op != NULL)
+        hd_op_settle_step(t->op, action, device, state);
+}
+
 void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b)
 {
-    for (size_t i = 0; t->op != NULL && i < b->n; i++) {
+    for (size_t i = 0; i < b->n; i++) {
         if (b->v[i].kind == HD_TASK_RESET && b->v[i].ran && b->v[i].result == 1)
-            hd_op_settle_step(t->op, "reset", hd_device_get_name(b->v[i].dev), HD_STEP_DEFERRED);
+            hd_txn_settle(t, "reset", hd_device_get_name(b->v[i].dev), HD_STEP_DEFERRED);
     }
 }
 
