@@ -407,6 +407,22 @@ out:
 
 /* ---- detach -------------------------------------------------------------------------------- */
 
+/* The stub asked for, in *@stub: one VFIO cannot use (pci-stub) would leave a VM that holds
+ * another device of @dev's group a group that is not viable. */
+static int check_stub_keeps_group(struct devop *o, struct hd_device *dev,
+                                  struct hd_stub_driver *stub, const char *what)
+{
+    char doing[96];
+
+    if (asked(o, dev)[0] != '\0')
+        hd_stub_driver_get(asked(o, dev), stub);
+    if (stub->vfio)
+        return 0;
+    snprintf(doing, sizeof(doing), "%s to a stub VFIO cannot use", what);
+    return check_group_not_held(o->ctx, o->map, dev, doing,
+                                "leave the VM a group that is not viable");
+}
+
 static int check_detach(struct devop *o)
 {
     struct hd_ctx *ctx = o->ctx;
@@ -428,11 +444,7 @@ static int check_detach(struct devop *o)
                            "%s is a bridge (header type %d), "
                            "not an endpoint: it cannot be assigned to a VM",
                            hd_device_get_name(dev), hd_device_get_header_type(dev));
-        if (asked(o, dev)[0] != '\0')
-            hd_stub_driver_get(asked(o, dev), &stub);
-        if (!stub.vfio && (r = check_group_not_held(ctx, o->map, dev, "moving it to a stub VFIO "
-                                                    "cannot use", "leave the VM a group that is "
-                                                    "not viable")) < 0)
+        if ((r = check_stub_keeps_group(o, dev, &stub, "moving it")) < 0)
             return r;
         if (stub.vfio && hd_device_get_iommu_group(dev) < 0)
             return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED,
@@ -786,6 +798,9 @@ static int check_reserve(struct devop *o)
             (r = hd_check_pf_keeps_vfs(o->ctx, dev, force, "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
             (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0)
+            return r;
+        struct hd_stub_driver stub = {.vfio = true};
+        if ((r = check_stub_keeps_group(o, dev, &stub, "reserving it")) < 0)
             return r;
         if (!hd_device_is_assignable(dev))
             return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID,

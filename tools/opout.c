@@ -61,7 +61,10 @@ static void print_step_text(const struct hd_op *op, size_t i)
         printf("%s: owner %s -> %s\n", d, from[0] ? from : "?", to);
     else if (strcmp(a, "undo") == 0 || strcmp(a, "finish") == 0 || strcmp(a, "busy") == 0)
         printf("%s: %s (%s, %s)\n", d,
-               strcmp(a, "busy") == 0 ? "left alone, its process still runs" : a, from, to);
+               strcmp(a, "busy") == 0 ? "left alone: its process, or an unbind it left hanging in "
+                                       "the kernel, still runs (its writer undoes it when the "
+                                       "kernel returns)"
+                                     : a, from, to);
     else if (strcmp(a, "damaged") == 0 || strcmp(a, "drop") == 0)
         printf("%s: %s\n", d, a[0] == 'd' && a[1] == 'a' ? "unreadable: set aside" : "dropped");
     else if (strcmp(a, "record") == 0)

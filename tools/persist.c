@@ -20,12 +20,36 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
 
 /* Apply @e to the devices it selects now; an address that is not there is bad input. What
  * was run is in *@res for the JSON document. */
-static int apply(struct tool *t, const struct hd_reserve_entry *e, struct hd_reserve_result **res)
+/* A dry run's heading comes before its first planned line, and not before a refusal. */
+struct plan_lines {
+    struct tool *t;
+    const char *heading; /* NULL: none, or said already */
+};
+
+static void say_heading(struct plan_lines *p)
 {
+    if (p->heading != NULL)
+        printf("%s\n", p->heading);
+    p->heading = NULL;
+}
+
+static void print_planned(void *data, const struct hd_reserve_result *res, size_t i)
+{
+    struct plan_lines *p = data;
+
+    if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
+        say_heading(p);
+    reserve_print_item(p->t, res, i);
+}
+
+static int apply(struct tool *t, const struct hd_reserve_entry *e, const char *heading,
+                 struct hd_reserve_result **res)
+{
+    struct plan_lines p = {t, heading};
     int r;
 
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_entry_apply(e, t->ctx, reserve_apply_flags(t), reserve_print_item, t, res);
+    r = hd_reserve_entry_apply(e, t->ctx, reserve_apply_flags(t), print_planned, &p, res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     if (r > 0)
@@ -37,6 +61,7 @@ static int apply(struct tool *t, const struct hd_reserve_entry *e, struct hd_res
                           "it all the same)",
                           hd_pci_addr_format(&e->sel.addr, name), hd_ctx_get_root(t->ctx));
     }
+    say_heading(&p);
     if (hd_reserve_result_count(*res) == 0 && !tool_json(t))
         printf("%04x:%04x: no such device now; reserved when one appears\n", e->sel.vendor,
                e->sel.device);
@@ -111,11 +136,18 @@ static int run_persist(struct tool *t, int argc, char **argv)
     if (hd_reserve_entry_format(&e, &line) < 0)
         return tool_error(t, EXIT_FAILED, "out of memory");
     /* A plan is headed by what it plans, as every dry run's is. */
-    if (t->dry_run && !tool_json(t))
-        printf("dry run: nothing changed; would persist %s%s\n", line, no_apply ? "" : " and do:");
+    char *heading = NULL;
+    if (t->dry_run && !tool_json(t) &&
+        asprintf(&heading, "dry run: nothing changed; would persist %s%s", line,
+                 no_apply ? "" : " and do:") < 0)
+        heading = NULL;
+    if (no_apply && heading != NULL)
+        printf("%s\n", heading);
     /* Applied first: a reservation that cannot work now is not written for the next boot. */
     struct hd_reserve_result *res = NULL;
-    if (!no_apply && (code = apply(t, &e, &res)) != EXIT_DONE) {
+    code = no_apply ? EXIT_DONE : apply(t, &e, heading, &res);
+    free(heading);
+    if (code != EXIT_DONE) {
         hd_reserve_result_unref(res);
         free(line);
         return code;

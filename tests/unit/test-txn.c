@@ -337,6 +337,9 @@ HD_TEST(a_vms_group_stays_whole)
     says("resetting it would reset the VM's device too");
     ck_assert_int_eq(hd("detach -d pci-stub " AUDIO), 1);
     says("moving it to a stub VFIO cannot use would leave the VM a group that is not viable");
+    ck_assert_int_eq(hd("persist --driver pci-stub " AUDIO), 1);
+    says("reserving it to a stub VFIO cannot use would leave the VM a group that is not viable");
+    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" AUDIO ".conf"));
     ck_assert_int_eq(hd("detach " AUDIO), 0); /* on vfio-pci already: nothing to do */
     host_is(before);
     free(before);
@@ -436,6 +439,7 @@ HD_TEST(reserve_is_checked_as_a_detach)
     ck_assert_int_eq(hd("persist --dry-run " PF), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: reserving it for another driver would destroy "
          "it under the VM; release it first");
+    ck_assert_str_eq(out, ""); /* no plan heading before a refusal */
     ck_assert_int_eq(hd("persist --force " PF), 1);
     says("its VF " VF0 " is assigned to vm v");
     ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
@@ -1093,8 +1097,13 @@ HD_LOOP_TEST_IN(kills, kill_matrix, (int)(sizeof(ops) / sizeof(ops[0])))
         kill(pid, SIGKILL);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
-        if (u[k].nth == 1) /* its writer still hangs in the kernel: left alone */
+        if (u[k].nth == 1) { /* its writer still hangs in the kernel: left alone */
             ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY);
+            /* The user killed the command: the plan names what still runs. */
+            ck_assert_int_eq(hd("recover --dry-run"), 1); /* as recover would */
+            ck_assert_msg(strstr(out, "left alone: its process, or an unbind it left hanging "
+                                      "in the kernel, still runs") != NULL, "%s", out);
+        }
         ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", u[k].driver), 0);
         ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
         eng_recover(ctx, c->name);
