@@ -361,6 +361,7 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
     hd_strlcpy(s->from, from ? from : "", sizeof(s->from));
     hd_strlcpy(s->to, to ? to : "", sizeof(s->to));
     s->state = HD_STEP_PLANNED;
+    s->settled = false;
     return 0;
 }
 
