@@ -209,15 +209,14 @@ static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml
     out->addr.function = (uint8_t)fn;
     /* libvirt's schema takes yes or no: anything else would be read as "no" in silence. */
     xmlChar *managed = x->get_prop(h, (const xmlChar *)"managed");
-    bool bad = managed != NULL && strcmp((const char *)managed, "yes") != 0 &&
-               strcmp((const char *)managed, "no") != 0;
+    out->managed = managed != NULL && strcmp((const char *)managed, "yes") == 0;
+    bool bad = managed != NULL && !out->managed && strcmp((const char *)managed, "no") != 0;
     if (bad)
         snprintf(err, errsize, "line %d: <hostdev managed='%.40s'>: yes or no", (int)x->line_no(h),
                  (const char *)managed);
     xml_free(x, managed);
     if (bad)
         return -EINVAL;
-    out->managed = attr_is(x, h, "managed", "yes");
     if (drv != NULL) {
         xmlChar *name = x->get_prop(drv, (const xmlChar *)"name");
         xmlChar *model = x->get_prop(drv, (const xmlChar *)"model");

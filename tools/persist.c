@@ -18,8 +18,6 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
     return EXIT_DONE;
 }
 
-/* Apply @e to the devices it selects now; an address that is not there is bad input. What
- * was run is in *@res for the JSON document. */
 /* A dry run's heading comes before its first planned line, and not before a refusal. */
 struct plan_lines {
     struct tool *t;
@@ -42,6 +40,8 @@ static void print_planned(void *data, const struct hd_reserve_result *res, size_
     reserve_print_item(p->t, res, i);
 }
 
+/* Apply @e to the devices it selects now; an address that is not there is bad input. What
+ * was run is in *@res for the JSON document; @heading (NULL: none) heads the plan. */
 static int apply(struct tool *t, const struct hd_reserve_entry *e, const char *heading,
                  struct hd_reserve_result **res)
 {
