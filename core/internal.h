@@ -76,9 +76,9 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
 /* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
 
 /* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
-const struct hd_reserve_entry *hd_reserve_config_match_except(const struct hd_reserve_config *config,
-                                                              struct hd_device *dev,
-                                                              const char *file);
+const struct hd_reserve_entry *
+hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
+                               const char *file);
 /* hd_reserve_config_give_back() as if @file (root-relative; NULL: none) were not there. */
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,

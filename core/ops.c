@@ -795,7 +795,8 @@ static int check_reserve(struct devop *o)
             continue;
         /* As a detach is checked: a reservation takes the device from its driver now. */
         if ((r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
-            (r = hd_check_pf_keeps_vfs(o->ctx, dev, force, "reserving it for another driver")) < 0 ||
+            (r = hd_check_pf_keeps_vfs(o->ctx, dev, force,
+                                       "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
             (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0)
             return r;

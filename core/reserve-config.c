@@ -379,9 +379,9 @@ hd_reserve_config_match(const struct hd_reserve_config *config, struct hd_device
     return match(config, dev, false, NULL);
 }
 
-const struct hd_reserve_entry *hd_reserve_config_match_except(const struct hd_reserve_config *config,
-                                                              struct hd_device *dev,
-                                                              const char *file)
+const struct hd_reserve_entry *
+hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
+                               const char *file)
 {
     return match(config, dev, false, file);
 }

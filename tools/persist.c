@@ -193,12 +193,8 @@ static void print_give_back(struct tool *t, const struct hd_reserve_result *res,
 /* An hd_reserve_fn: a device that cannot be given back, as soon as that is known. */
 static void print_refusal(void *data, const struct hd_reserve_result *res, size_t i)
 {
-    struct tool *t = data;
-    enum hd_reason reason = HD_REASON_NONE;
-    const char *msg = hd_reserve_result_get_error(res, i, &reason);
-
     if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
-        tool_error(t, tool_exit_for_reason(reason), "%s", msg);
+        reserve_print_failure(data, res, i);
 }
 
 /* "still_reserved": the entries that still reserve a device. */

@@ -49,6 +49,17 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
     }
 }
 
+void reserve_print_failure(struct tool *t, const struct hd_reserve_result *res, size_t i)
+{
+    enum hd_reason reason = HD_REASON_NONE;
+    const char *msg = hd_reserve_result_get_error(res, i, &reason);
+
+    /* Bad input (a broken mdev definition, a bridge) exits 2, as everywhere. */
+    tool_error_hint(t, tool_exit_for_reason(reason),
+                    hd_reason_forceable(reason) && !t->force ? "--force takes it anyway" : NULL,
+                    "%s", msg);
+}
+
 void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t i)
 {
     struct tool *t = data;
@@ -57,15 +68,10 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
     const struct hd_reserve_entry *e = hd_reserve_result_get_entry(res, i);
     struct hd_device *dev = hd_reserve_result_get_device(res, i);
     const char *uuid, *parent, *type;
-    enum hd_reason reason = HD_REASON_NONE;
     char where[512];
 
     if (outcome == HD_RESERVE_FAILED) {
-        const char *msg = hd_reserve_result_get_error(res, i, &reason);
-        /* Bad input (a broken mdev definition, a bridge) exits 2, as everywhere. */
-        tool_error_hint(t, tool_exit_for_reason(reason),
-                        hd_reason_forceable(reason) && !t->force ? "--force takes it anyway" : NULL,
-                        "%s", msg);
+        reserve_print_failure(t, res, i);
         return;
     }
     if (tool_json(t))
@@ -100,8 +106,8 @@ int reserve_result_exit(const struct hd_reserve_result *res)
         if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
             continue;
         hd_reserve_result_get_error(res, i, &reason);
-        if (tool_exit_for_reason(reason) == EXIT_FAILED || code == EXIT_DONE)
-            code = code == EXIT_FAILED ? EXIT_FAILED : tool_exit_for_reason(reason);
+        if (code != EXIT_FAILED) /* any failure that is not bad input makes it 1 */
+            code = tool_exit_for_reason(reason);
     }
     return code;
 }
@@ -169,8 +175,8 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     if ((code = tool_open_device(t, slot, &dev)) != EXIT_DONE)
         return code;
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_config_apply_event(config, dev, action, reserve_apply_flags(t), reserve_print_item, t,
-                                      &res);
+    r = hd_reserve_config_apply_event(config, dev, action, reserve_apply_flags(t),
+                                      reserve_print_item, t, &res);
     code = r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "%s", slot) : reserve_result_exit(res);
     hd_reserve_result_unref(res);
     if (tool_json(t)) {
@@ -194,7 +200,8 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
     int r;
 
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_config_apply(config, t->ctx, reserve_apply_flags(t), reserve_print_item, t, &res);
+    r = hd_reserve_config_apply(config, t->ctx, reserve_apply_flags(t), reserve_print_item, t,
+                                &res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     if (tool_json(t)) {

@@ -16,6 +16,9 @@ int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
 /* An hd_reserve_fn (@data: the struct tool): item @i of @result as a line of text as soon as it
  * is done (nothing under --json), a failure as an error line. */
 void reserve_print_item(void *data, const struct hd_reserve_result *result, size_t i);
+/* Item @i of @result, which failed, as an error line (its exit status by its reason; the
+ * --force hint where --force would take it). */
+void reserve_print_failure(struct tool *t, const struct hd_reserve_result *result, size_t i);
 /* The exit status of what @result did: 2 when every item that failed was bad input, 1 when
  * any other failed, else 0. */
 int reserve_result_exit(const struct hd_reserve_result *result);
