@@ -126,13 +126,19 @@ static void item_fail(struct hd_reserve_result *res, struct item *it, const char
         it->error = NULL;
 }
 
-/* The operation @kind for @it's device as its entry asks; the device is read again after it. */
-static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_kind kind)
+/* The operation @kind as @it's entry asks, for the @n devices @devs (NULL: @it's device
+ * alone), all of them or none; @it holds it, and each device is read again after it. */
+static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_kind kind,
+                   struct hd_device *const *devs, size_t n)
 {
     const struct hd_reserve_entry *e = it->entry;
     struct hd_op *op;
     int r;
 
+    if (devs == NULL) {
+        devs = &it->dev;
+        n = 1;
+    }
     if ((r = hd_op_new(res->ctx, kind, &op)) < 0) {
         item_fail(res, it, hd_device_get_name(it->dev), r);
         return;
@@ -144,17 +150,21 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
     if (e->numvfs >= 0)
         hd_op_set_numvfs(op, (unsigned int)e->numvfs);
     hd_ctx_clear_error(res->ctx);
-    if ((r = hd_op_add_device(op, hd_device_get_addr(it->dev), true)) < 0 ||
-        (r = hd_op_run(op)) < 0) {
+    r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);
+    if (r < 0 || (r = hd_op_run(op)) < 0) {
         item_fail(res, it, NULL, r);
         hd_op_unref(op);
         return;
     }
     it->op = op;
     it->outcome = HD_RESERVE_DONE;
-    /* The operation worked on its own snapshot: the caller reads this one. */
-    hd_device_refresh(it->dev);
-    hd_device_fill(it->dev, HD_FILL_EXTRA);
+    for (size_t i = 0; i < n; i++) {
+        /* The operation worked on its own snapshot: the caller reads this one. */
+        hd_device_refresh(devs[i]);
+        hd_device_fill(devs[i], HD_FILL_EXTRA);
+    }
 }
 
 /* The PF @dev's VF count as @e asks: now, or once its driver binds (the driver makes VFs).
@@ -171,7 +181,7 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
     else if (hd_device_get_driver(dev) == NULL)
         it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
     else
-        run_op(res, it, HD_OP_NUMVFS);
+        run_op(res, it, HD_OP_NUMVFS, NULL, 0);
     return item_done(res, it);
 }
 
@@ -183,7 +193,7 @@ static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
 
     if (it == NULL)
         return -ENOMEM;
-    run_op(res, it, HD_OP_RESERVE);
+    run_op(res, it, HD_OP_RESERVE, NULL, 0);
     return item_done(res, it);
 }
 
@@ -363,6 +373,70 @@ HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,
     return finish(res, r, result);
 }
 
+/* Every device of @list that @e selects to its stub, in one operation: all of them or none.
+ * An item a device, the first holding the operation; when it fails, that item alone, failed.
+ * 1 failed, 0 done (or nothing selected), -ENOMEM. */
+static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *list,
+                          const struct hd_reserve_entry *e)
+{
+    struct hd_device **devs = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        struct hd_device **v;
+        if (!hd_pci_selector_match(&e->sel, dev))
+            continue;
+        if ((v = hd_array_grow(devs, &cap, n, sizeof(*v), 8)) == NULL) {
+            free(devs);
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        }
+        devs = v;
+        devs[n++] = dev;
+    }
+    /* Told one by one, each once it is complete, as every item is. */
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct item *it = item_add(res, HD_RESERVE_BIND, devs[i], e);
+        if (it == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        if (i == 0)
+            run_op(res, it, HD_OP_RESERVE, devs, n);
+        else
+            it->outcome = HD_RESERVE_DONE;
+        r = item_done(res, it);
+    }
+    free(devs);
+    return r;
+}
+
+/* The VF count the item @i set, put back: what followed it failed. A failure to is an item. */
+static int put_back_numvfs(struct hd_reserve_result *res, size_t i)
+{
+    struct hd_device *dev = res->v[i].dev;
+    int was = hd_op_get_previous_numvfs(res->v[i].op), r;
+    struct hd_op *op;
+
+    hd_ctx_clear_error(res->ctx);
+    if ((r = hd_op_new(res->ctx, HD_OP_NUMVFS, &op)) == 0) {
+        hd_op_set_numvfs(op, (unsigned int)was);
+        if ((r = hd_op_add_device(op, hd_device_get_addr(dev), true)) == 0)
+            r = hd_op_run(op);
+        hd_op_unref(op);
+    }
+    hd_device_refresh(dev);
+    hd_device_fill(dev, HD_FILL_EXTRA);
+    if (r == 0)
+        return 0;
+    struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, res->v[i].entry);
+    if (it == NULL)
+        return -ENOMEM;
+    item_fail(res, it, hd_device_get_name(dev), r);
+    return item_done(res, it);
+}
+
 HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                                      unsigned int flags, hd_reserve_fn fn, void *data,
                                      struct hd_reserve_result **result)
@@ -383,15 +457,19 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
     e = &res->entry;
     hd_ctx_clear_error(ctx);
     r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
-    /* Up to the first failure: what cannot be applied now is not to be persisted either. */
-    for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
+    /* Its VF count first (numvfs needs an address: one PF), then every device it selects, all
+     * or none: what cannot be applied now is not to be persisted either. */
+    for (size_t i = 0; r == 0 && e->numvfs >= 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
-        if (!hd_pci_selector_match(&e->sel, dev))
-            continue;
-        if (e->numvfs >= 0)
+        if (hd_pci_selector_match(&e->sel, dev))
             r = apply_numvfs(res, dev, e);
-        if (r == 0 && e->driver != NULL)
-            r = apply_bind(res, dev, e);
+    }
+    size_t numvfs_items = res->n;
+    if (r == 0 && e->driver != NULL && (r = apply_bind_all(res, list, e)) == 1) {
+        for (size_t i = 0; i < numvfs_items; i++)
+            if (res->v[i].outcome == HD_RESERVE_DONE && !(flags & HD_RESERVE_DRY_RUN) &&
+                put_back_numvfs(res, i) < 0)
+                r = -ENOMEM;
     }
     hd_device_list_unref(list);
     return finish(res, r, result);

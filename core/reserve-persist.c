@@ -17,19 +17,28 @@ static void file_name(const struct hd_pci_selector *sel, char *buf, size_t size)
         snprintf(buf, size, "persist-%04x:%04x.conf", sel->vendor, sel->device);
 }
 
-HD_EXPORT int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
+/* What a persisted entry must be: a stub driver, VF counts for one address. */
+static int check_entry(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
 {
-    char name[64], *line = NULL, *text = NULL;
-    int r;
+    struct hd_stub_driver stub;
 
     if (entry->driver == NULL && entry->numvfs < 0)
         return hd_err(ctx, -EINVAL, "nothing to persist: no driver and no numvfs");
     if (entry->numvfs >= 0 && entry->sel.kind != HD_SELECTOR_ADDR)
         return hd_err(ctx, -EINVAL, "numvfs needs the address of one SR-IOV device, not ids");
-    struct hd_stub_driver stub;
     if (entry->driver != NULL && hd_stub_driver_get(entry->driver, &stub) < 0)
         return hd_err(ctx, -EINVAL, "'%s' is not a stub driver (vfio-pci, a vfio-pci variant "
                       "or pci-stub)", entry->driver);
+    return 0;
+}
+
+HD_EXPORT int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
+{
+    char name[64], *line = NULL, *text = NULL;
+    int r;
+
+    if ((r = check_entry(ctx, entry)) < 0)
+        return r;
     file_name(&entry->sel, name, sizeof(name));
     if ((r = hd_reserve_entry_format(entry, &line)) < 0)
         return r;
@@ -41,6 +50,94 @@ HD_EXPORT int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_ent
     free(line);
     r = hd_record_put(ctx, HD_RESERVE_DIR, name, text, 0644);
     free(text);
+    return r;
+}
+
+/* A plan's refusals reach the caller's function; what it would do does not (it is not done). */
+struct refusals {
+    hd_reserve_fn fn;
+    void *data;
+};
+
+static void pass_refusal(void *data, const struct hd_reserve_result *res, size_t i)
+{
+    const struct refusals *to = data;
+
+    if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
+        to->fn(to->data, res, i);
+}
+
+/* What a detach would choose now (a variant from modules.alias, else vfio-pci) is what the
+ * file names: the boot binds what was checked here. */
+HD_EXPORT void hd_reserve_entry_choose_driver(struct hd_ctx *ctx,
+                                              const struct hd_reserve_entry *entry, char *driver,
+                                              size_t size)
+{
+    struct hd_device *dev;
+
+    hd_strlcpy(driver, "vfio-pci", size);
+    if (entry->sel.kind == HD_SELECTOR_ADDR && hd_device_open(ctx, &entry->sel.addr, &dev) == 0) {
+        if (hd_device_get_vfio_driver(dev, driver, size) < 0)
+            hd_strlcpy(driver, "vfio-pci", size);
+        hd_device_unref(dev);
+    }
+    hd_ctx_clear_error(ctx);
+}
+
+HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                                       unsigned int flags, hd_reserve_fn fn, void *data,
+                                       struct hd_reserve_result **result)
+{
+    char name[64], rel[128], *was = NULL;
+    size_t len = 0;
+    int r;
+
+    *result = NULL;
+    if ((r = check_entry(ctx, entry)) < 0)
+        return r;
+    /* An address that is not there cannot be applied: bad input, unless the file alone is. */
+    struct hd_device *dev;
+    if (!(flags & HD_RESERVE_NO_APPLY) && entry->sel.kind == HD_SELECTOR_ADDR) {
+        if ((r = hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev)) == -ENODEV) {
+            char addr[HD_PCI_ADDR_BUFSZ];
+            return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
+                           hd_pci_addr_format(&entry->sel.addr, addr), hd_ctx_get_root(ctx));
+        }
+        if (r < 0)
+            return r;
+        hd_device_unref(dev);
+    }
+    if (flags & HD_RESERVE_DRY_RUN)
+        return flags & HD_RESERVE_NO_APPLY ? 0
+                                           : hd_reserve_entry_apply(entry, ctx, flags, fn, data,
+                                                                    result);
+    file_name(&entry->sel, name, sizeof(name));
+    snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
+    /* Kept: what the file said is put back when applying fails. */
+    if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &was, &len)) < 0 && r != -ENOENT)
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
+    /* Planned first: what would be refused (a bridge, a device the host or a VM uses) leaves
+     * everything as it is, the file too. */
+    if (!(flags & HD_RESERVE_NO_APPLY)) {
+        r = hd_reserve_entry_apply(entry, ctx, flags | HD_RESERVE_DRY_RUN,
+                                   fn != NULL ? pass_refusal : NULL,
+                                   &(struct refusals){fn, data}, result);
+        if (r != 0)
+            goto out;
+        hd_reserve_result_unref(*result);
+        *result = NULL;
+    }
+    /* Then written: a file is put back as it was for sure, a device only as far as the
+     * kernel lets it; so the devices are the last to change. */
+    if ((r = hd_reserve_persist(ctx, entry)) < 0 || (flags & HD_RESERVE_NO_APPLY))
+        goto out;
+    r = hd_reserve_entry_apply(entry, ctx, flags, fn, data, result);
+    if (r != 0 && (was != NULL ? hd_record_put(ctx, HD_RESERVE_DIR, name, was, 0644)
+                               : hd_record_del(ctx, HD_RESERVE_DIR, name)) < 0)
+        hd_err(ctx, -EIO, "%s/%s: could not be put back as it was after a device failed",
+               hd_ctx_get_root(ctx), rel);
+out:
+    free(was);
     return r;
 }
 
@@ -58,20 +155,6 @@ HD_EXPORT int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selec
         return hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), HD_RESERVE_DIR, name,
                       strerror(-r));
     return 0;
-}
-
-/* A plan's refusals reach the caller's function; what it would do does not (it is not done). */
-struct refusals {
-    hd_reserve_fn fn;
-    void *data;
-};
-
-static void pass_refusal(void *data, const struct hd_reserve_result *res, size_t i)
-{
-    const struct refusals *to = data;
-
-    if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
-        to->fn(to->data, res, i);
 }
 
 HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,

@@ -40,34 +40,6 @@ static void print_planned(void *data, const struct hd_reserve_result *res, size_
     reserve_print_item(p->t, res, i);
 }
 
-/* Apply @e to the devices it selects now; an address that is not there is bad input. What
- * was run is in *@res for the JSON document; @heading (NULL: none) heads the plan. */
-static int apply(struct tool *t, const struct hd_reserve_entry *e, const char *heading,
-                 struct hd_reserve_result **res)
-{
-    struct plan_lines p = {t, heading};
-    int r;
-
-    hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_entry_apply(e, t->ctx, reserve_apply_flags(t), print_planned, &p, res);
-    if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
-    if (r > 0)
-        return reserve_result_exit(*res);
-    if (hd_reserve_result_count(*res) == 0 && e->sel.kind == HD_SELECTOR_ADDR) {
-        char name[HD_PCI_ADDR_BUFSZ];
-        return tool_error(t, EXIT_USAGE,
-                          "%s: no such PCI device under %s (--no-apply persists "
-                          "it all the same)",
-                          hd_pci_addr_format(&e->sel.addr, name), hd_ctx_get_root(t->ctx));
-    }
-    say_heading(&p);
-    if (hd_reserve_result_count(*res) == 0 && !tool_json(t))
-        printf("%04x:%04x: no such device now; reserved when one appears\n", e->sel.vendor,
-               e->sel.device);
-    return EXIT_DONE;
-}
-
 static int run_persist(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
@@ -120,19 +92,11 @@ static int run_persist(struct tool *t, int argc, char **argv)
         return code;
     if (e.numvfs >= 0 && e.sel.kind != HD_SELECTOR_ADDR)
         return tool_error(t, EXIT_USAGE, "--numvfs needs the address of one SR-IOV device");
-    /* What a detach would choose now (a variant from modules.alias, else vfio-pci) is what
-     * the file names: the boot binds what was checked here. */
-    char chosen[64] = "vfio-pci";
-    struct hd_device *dev;
-    if (e.driver == NULL && e.numvfs < 0 && e.sel.kind == HD_SELECTOR_ADDR &&
-        hd_device_open(t->ctx, &e.sel.addr, &dev) == 0) {
-        if (hd_device_get_vfio_driver(dev, chosen, sizeof(chosen)) < 0)
-            strcpy(chosen, "vfio-pci");
-        hd_device_unref(dev);
-    }
-    hd_ctx_clear_error(t->ctx);
-    if (e.driver == NULL && e.numvfs < 0)
+    char chosen[64];
+    if (e.driver == NULL && e.numvfs < 0) {
+        hd_reserve_entry_choose_driver(t->ctx, &e, chosen, sizeof(chosen));
         e.driver = chosen;
+    }
     if (hd_reserve_entry_format(&e, &line) < 0)
         return tool_error(t, EXIT_FAILED, "out of memory");
     /* A plan is headed by what it plans, as every dry run's is. */
@@ -141,23 +105,29 @@ static int run_persist(struct tool *t, int argc, char **argv)
         asprintf(&heading, "dry run: nothing changed; would persist %s%s", line,
                  no_apply ? "" : " and do:") < 0)
         heading = NULL;
-    if (no_apply && heading != NULL)
-        printf("%s\n", heading);
-    /* Applied first: a reservation that cannot work now is not written for the next boot. */
+    struct plan_lines p = {t, heading};
     struct hd_reserve_result *res = NULL;
-    code = no_apply ? EXIT_DONE : apply(t, &e, heading, &res);
+    hd_ctx_clear_error(t->ctx);
+    r = hd_reserve_persist_apply(t->ctx, &e,
+                                 reserve_apply_flags(t) | (no_apply ? HD_RESERVE_NO_APPLY : 0),
+                                 print_planned, &p, &res);
+    code = r < 0 ? tool_lib_error_hint(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)), r,
+                                       hd_ctx_last_reason(t->ctx) == HD_REASON_NO_DEVICE
+                                           ? "--no-apply persists it all the same" : NULL,
+                                       "%s", argv[optind])
+                 : reserve_result_exit(res);
+    if (code == EXIT_DONE) {
+        say_heading(&p);
+        if (!no_apply && e.sel.kind == HD_SELECTOR_IDS && hd_reserve_result_count(res) == 0 &&
+            !tool_json(t))
+            printf("%04x:%04x: no such device now; reserved when one appears\n", e.sel.vendor,
+                   e.sel.device);
+    }
     free(heading);
     if (code != EXIT_DONE) {
         hd_reserve_result_unref(res);
         free(line);
         return code;
-    }
-    /* Under --dry-run the plan printed by apply() is all: no file either. */
-    hd_ctx_clear_error(t->ctx);
-    if (!t->dry_run && (r = hd_reserve_persist(t->ctx, &e)) < 0) {
-        hd_reserve_result_unref(res);
-        free(line);
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[optind]);
     }
     if (tool_json(t)) {
         /* One document: what was (or would be) written, and the steps that applied it. */

@@ -84,7 +84,8 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
                hd_device_get_name(dev), e->numvfs,
                hd_op_get_previous_numvfs(hd_reserve_result_get_op(res, i)),
                reserve_entry_source(e, where, sizeof(where)));
-    else if (action == HD_RESERVE_BIND && outcome == HD_RESERVE_DONE)
+    else if (action == HD_RESERVE_BIND && outcome == HD_RESERVE_DONE &&
+             hd_reserve_result_get_op(res, i) != NULL) /* else told with the item holding it */
         print_bind(t, hd_reserve_result_get_op(res, i), e);
     else if (action == HD_RESERVE_MDEV && hd_reserve_result_get_mdev(res, i, &uuid, &parent,
                                                                      &type) == 0) {

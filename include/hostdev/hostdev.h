@@ -679,6 +679,7 @@ enum hd_reserve_flags {
     HD_RESERVE_FORCE = 1u << 1,   /* reserve what the host uses, a platform function, or a PF
                                    * whose VFs on host drivers go with it (HD_OP_FORCE) */
     HD_RESERVE_FILE_ONLY = 1u << 2, /* hd_reserve_unpersist_apply(): no device given back */
+    HD_RESERVE_NO_APPLY = 1u << 3,  /* hd_reserve_persist_apply(): the file alone */
 };
 enum hd_reserve_action {
     HD_RESERVE_NUMVFS,    /* an SR-IOV PF's VF count, as its entry's numvfs says */
@@ -707,8 +708,10 @@ int hd_reserve_config_apply(struct hd_reserve_config *config, struct hd_ctx *ctx
 int hd_reserve_config_apply_event(struct hd_reserve_config *config, struct hd_device *dev,
                                   const char *action, unsigned int flags, hd_reserve_fn fn,
                                   void *data, struct hd_reserve_result **result);
-/* @entry to every device it selects now (its VF count, then its stub), up to the first failure;
- * no item: no device matches. */
+/* @entry to every device it selects now: its VF count, then its stub, for all of them in one
+ * operation (an item a device, the first holding the operation); when that fails nothing was
+ * changed (a VF count set is put back) and one failed item tells why. No item: no device
+ * matches. */
 int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                            unsigned int flags, hd_reserve_fn fn, void *data,
                            struct hd_reserve_result **result);
@@ -717,6 +720,18 @@ int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *
 int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
+/* `persist`: @entry written for every boot (hd_reserve_persist()) and applied now
+ * (hd_reserve_entry_apply()), all or nothing: when applying fails, the file is put back as it
+ * was (or removed). HD_RESERVE_DRY_RUN plans the applying and writes nothing;
+ * HD_RESERVE_NO_APPLY writes the file alone. Returns as hd_reserve_entry_apply(). */
+int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                             unsigned int flags, hd_reserve_fn fn, void *data,
+                             struct hd_reserve_result **result);
+/* The stub a persisted @entry that names none is for: the vfio-pci variant the kernel's
+ * modules.alias gives the device at @entry's address (what a detach would choose), else
+ * "vfio-pci" (always for ids). */
+void hd_reserve_entry_choose_driver(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                                    char *driver, size_t size);
 /* `unpersist`: @sel's persisted file removed and every device it selects given back (as
  * hd_reserve_config_give_back() does, with the configuration read without that file), all or
  * nothing: the give-back is planned first, and when a device would be refused (a VM holds it)

@@ -1,7 +1,7 @@
 /* test-reserve-apply.c - applying reservations through the library (hd_reserve_config_apply()
  * and friends) on the fake kernel: each device its own operation, so one that fails leaves the
  * others done; a dry run writes nothing; VF counts before the devices; one device per event;
- * one entry up to its first failure; giving back what no other entry holds; mdevs at boot. */
+ * one entry all or nothing, and persist with its file; giving back what no other entry holds; mdevs at boot. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,8 +236,9 @@ HD_TEST(vf_counts_first_then_devices_then_events)
 }
 END_TEST
 
-/* One entry (persist): every device it selects, up to the first failure; none: no items. */
-HD_TEST(entry_stops_at_its_first_failure)
+/* One entry (persist): every device it selects in one operation, all or none; a failure is one
+ * item naming the device that failed, and the devices before it are put back. None: no items. */
+HD_TEST(entry_is_all_or_nothing)
 {
     struct eng e;
     struct hd_reserve_result *res;
@@ -250,17 +251,113 @@ HD_TEST(entry_stops_at_its_first_failure)
     ck_assert_int_eq(
         fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:10.3/driver_override EIO"), 0);
     ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, hear, &h, &res), 1);
-    ck_assert_str_eq(heard_text(&h), "bind done 0000:03:10.0\nbind done 0000:03:10.1\n"
-                                     "bind done 0000:03:10.2\nbind failed 0000:03:10.3\n");
+    ck_assert_str_eq(heard_text(&h), "bind failed 0000:03:10.0\n");
+    ck_assert_str_eq(hd_reserve_result_get_error(res, 0, NULL),
+                     "0000:03:10.3: writing driver_override failed: Input/output error");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf"); /* put back */
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.4"), "ixgbevf"); /* not reached */
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:10.0/driver_override"),
+                     "(null)");
     /* The entry is the result's own copy. */
     ck_assert_ptr_ne(hd_reserve_result_get_entry(res, 0), &entry);
     ck_assert_str_eq(hd_reserve_result_get_entry(res, 0)->file, "persist");
+    hd_reserve_result_unref(res);
+    /* Without the fault: every VF, told one by one, the first holding the one operation. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, hear, &h, &res), 0);
+    ck_assert_uint_ge(h.n, 4);
+    ck_assert_str_eq(h.lines[3], "bind done 0000:03:10.3");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "vfio-pci");
+    ck_assert_str_eq(hd_device_get_driver(hd_reserve_result_get_device(res, 3)), "vfio-pci");
+    ck_assert_ptr_nonnull(hd_reserve_result_get_op(res, 0));
+    ck_assert_ptr_null(hd_reserve_result_get_op(res, 1));
     hd_reserve_result_unref(res);
     ck_assert_int_eq(hd_pci_selector_parse("ffff:0001", &entry.sel), 0);
     ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, NULL, NULL, &res), 0);
     ck_assert_uint_eq(hd_reserve_result_count(res), 0);
     hd_reserve_result_unref(res);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A VF count set for an entry is put back when the reservation that follows it fails. */
+HD_TEST(entry_puts_its_vf_count_back)
+{
+    struct eng e;
+    struct hd_reserve_result *res;
+    struct hd_reserve_entry entry = {.driver = "vfio-pci", .numvfs = 2, .file = "persist"};
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd_pci_selector_parse("0000:03:00.1", &entry.sel), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/driver_override EIO"),
+                     0);
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, NULL, NULL, &res), 1);
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 0), HD_RESERVE_NUMVFS);
+    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 0), HD_RESERVE_DONE);
+    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 1), HD_RESERVE_FAILED);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    hd_reserve_result_unref(res);
+    eng_stop(&e);
+}
+END_TEST
+
+/* persist: the file is written, then the devices change; when they cannot, the file is put
+ * back as it was (or removed), and a file that cannot be written changes no device. */
+HD_TEST(persist_is_all_or_nothing)
+{
+    struct eng e;
+    struct hd_reserve_result *res;
+    struct hd_reserve_entry entry = {.driver = "pci-stub", .numvfs = -1, .file = "persist"};
+    const char *file = "etc/hostdev.d/persist-" NIC ".conf";
+    char *before;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd_pci_selector_parse(NIC, &entry.sel), 0);
+    /* A file that cannot be written: nothing changes. */
+    eng_put(&e, "etc/hostdev.d", "not a directory");
+    ck_assert_int_lt(hd_reserve_persist_apply(e.ctx, &entry, 0, NULL, NULL, &res), 0);
+    ck_assert_ptr_null(res);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"), "(null)");
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d")), 0);
+    /* A device that fails: the file it had is put back. */
+    entry.driver = "vfio-pci";
+    ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, HD_RESERVE_NO_APPLY, NULL, NULL,
+                                              &res), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e"); /* the file alone */
+    before = strdup(fx_read(&e.fx, file));
+    ck_assert_ptr_nonnull(strstr(before, NIC " vfio-pci"));
+    entry.driver = "pci-stub";
+    ck_assert_int_eq(
+        fx_ctl(&e.fx, "fault sys/bus/pci/devices/" NIC "/driver_override EIO count=0"), 0);
+    ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, 0, NULL, NULL, &res), 1);
+    ck_assert_str_eq(fx_read(&e.fx, file), before);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    hd_reserve_result_unref(res);
+    /* None before: none after. */
+    ck_assert_int_eq(hd_reserve_unpersist_apply(e.ctx, &entry.sel, HD_RESERVE_FILE_ONLY, NULL,
+                                                NULL, &res), 0);
+    hd_reserve_result_unref(res);
+    ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, 0, NULL, NULL, &res), 1);
+    ck_assert(!fx_exists(&e.fx, file));
+    hd_reserve_result_unref(res);
+    /* Working: the file and the device. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, 0, NULL, NULL, &res), 0);
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, file), NIC " pci-stub"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "pci-stub");
+    hd_reserve_result_unref(res);
+    /* An address that is not there: bad input, no file, unless the file alone is asked for. */
+    ck_assert_int_eq(hd_pci_selector_parse("0000:0a:00.0", &entry.sel), 0);
+    ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, 0, NULL, NULL, &res), -ENODEV);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:0a:00.0.conf"));
+    ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, HD_RESERVE_NO_APPLY, NULL, NULL,
+                                              &res), 0);
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:0a:00.0.conf"));
+    free(before);
     eng_stop(&e);
 }
 END_TEST

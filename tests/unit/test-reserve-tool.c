@@ -288,7 +288,8 @@ HD_TEST(persist_checks_before_writing)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("persist 0000:07:00.0"), 2);
-    ck_err_has("no such PCI device");
+    ck_err_has("hostdev persist: 0000:07:00.0: no such PCI device under ");
+    ck_err_has(" (--no-apply persists it all the same)\n");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
     ck_assert_int_eq(hd("persist 00:1c.0"), 2); /* a bridge: bad input, as for detach */
     ck_err_has("bridge");
@@ -314,6 +315,24 @@ HD_TEST(persist_checks_before_writing)
     conf("20-bad.conf", "nonsense\n");
     ck_assert_int_eq(hd("persisted"), 2);
     ck_err_has("etc/hostdev.d/20-bad.conf:1: invalid device 'nonsense'");
+}
+END_TEST
+
+/* The file is written first and the device changed after it: a file that cannot be written
+ * (a read-only /etc, here a file where the directory goes) changes no device, exit 1. */
+HD_TEST(persist_without_its_file_changes_nothing)
+{
+    eng_start(&e, "demo");
+    eng_put(&e, "etc/hostdev.d", "not a directory");
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("persist 03:00.0"), 1);
+    ck_err_has("persist-" NIC ".conf");
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("--json persist 03:00.0"), 1);
+    ck_err_has("\"exit\":1,");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
 }
 END_TEST
 
