@@ -226,10 +226,11 @@ HD_EXPORT bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list 
 
 /* ---- writing and removing definitions ------------------------------------------------------ */
 
-HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type,
-                             const char *uuid, bool autostart)
+/* The checks of hd_mdev_define(); @id and @canon get the UUID and parent in mdevctl's form. */
+static int check_define(struct hd_ctx *ctx, const char *parent, const char *type,
+                        const char *uuid, char id[37], char canon[HD_DRIVER_NAME_MAX])
 {
-    char dir[HD_PATH_MAX], id[37], text[256], canon[HD_DRIVER_NAME_MAX];
+    struct hd_mdev_defined_list *l;
     int r;
 
     /* mdevctl's directory is the parent as sysfs names it: 00:02.0 is 0000:00:02.0 there. */
@@ -241,6 +242,37 @@ HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char 
                        type ? type : "");
     if (uuid == NULL || hd_mdev_uuid_parse(uuid, id) < 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid ? uuid : "");
+    /* One UUID, one definition: a second one under another parent (or of another type) would
+     * make the boot create the UUID twice, the second failing. The same one again is kept,
+     * its start rewritten. */
+    if ((r = hd_mdev_defined_list_new(ctx, &l)) < 0)
+        return r;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct defined *d = &l->v[i];
+        if (strcmp(d->uuid, id) == 0 && (strcmp(d->parent, canon) != 0 || strcmp(d->type, type)))
+            r = hd_errr(ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s is defined already "
+                        "(type %s of %s); undefine it first", id, d->type, d->parent);
+    }
+    hd_mdev_defined_list_unref(l);
+    return r;
+}
+
+HD_EXPORT int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const char *type,
+                                   const char *uuid)
+{
+    char id[37], canon[HD_DRIVER_NAME_MAX];
+
+    return check_define(ctx, parent, type, uuid, id, canon);
+}
+
+HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type,
+                             const char *uuid, bool autostart)
+{
+    char dir[HD_PATH_MAX], id[37], text[256], canon[HD_DRIVER_NAME_MAX];
+    int r;
+
+    if ((r = check_define(ctx, parent, type, uuid, id, canon)) < 0)
+        return r;
     /* mdevctl's layout and words: either tool starts what the other defined. */
     snprintf(text, sizeof(text), "{\n  \"mdev_type\": \"%s\",\n  \"start\": \"%s\",\n"
              "  \"attrs\": []\n}\n", type, autostart ? "auto" : "manual");

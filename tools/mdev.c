@@ -182,17 +182,18 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
     }
     hd_ctx_clear_error(t->ctx);
+    hd_ctx_clear_error(t->ctx);
+    r = t->dry_run ? (define ? hd_mdev_define_check(t->ctx, argv[optind], argv[optind + 1], id)
+                             : 0)
+        : define   ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
+                   : hd_mdev_undefine(t->ctx, id);
+    if (r < 0)
+        return tool_lib_error(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)),
+                              r, "mdev %s", define ? "define" : "undefine");
     if (t->dry_run && !tool_json(t)) {
         printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
         return EXIT_DONE;
     }
-    r = t->dry_run ? 0
-        : define   ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
-                   : hd_mdev_undefine(t->ctx, id);
-    if (r < 0)
-        return tool_lib_error(t, hd_ctx_last_reason(t->ctx) == HD_REASON_INVALID ? EXIT_USAGE
-                                                                                 : EXIT_FAILED,
-                              r, "mdev %s", define ? "define" : "undefine");
     if (tool_json(t)) {
         /* One document, --dry-run too: what is (or would be) defined or undefined. */
         struct json j;

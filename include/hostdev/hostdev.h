@@ -319,6 +319,11 @@ bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list *list, siz
  * for hd_op_set_mdev(): a PCI address's directory is its full form (0000:00:02.0). */
 int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
                    bool autostart);
+/* What hd_mdev_define() checks, writing nothing: the parent, type and UUID well formed, and the
+ * UUID not defined already as another device (another parent or type: -EEXIST, reason
+ * HD_REASON_INVALID); the same definition again is allowed. */
+int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const char *type,
+                         const char *uuid);
 int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid);
 /* A UUID as the kernel takes it (8-4-4-4-12 hex digits), or libvirt's mdev_<uuid with _>:
  * the canonical lower-case UUID in @buf (37 bytes), or -EINVAL. */

@@ -499,7 +499,18 @@ HD_TEST(definitions_and_reserve)
     ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
     ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* undefining removes nothing */
-    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 1);
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 2); /* not defined: bad input */
+    /* One UUID, one definition: another parent or type is refused, the dry run's too, and
+     * the boot never creates one UUID twice; the same definition again is fine. */
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --manual --uuid " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev define --dry-run 00:02.0 i915-GVTg_V5_4 --uuid " U1), 2);
+    ck_assert_int_eq(eng_run(&e, "mdev define 00:02.0 i915-GVTg_V5_4 --uuid " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, U1 " is defined already (type mtty-1 of mtty)"));
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --uuid " U1), 2);
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/0000:00:02.0/" U1));
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"mtty-1\""));
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
     /* --dry-run writes nothing and, under --json, says what it would in one document. */
     ck_assert_int_eq(eng_run(&e, "--json mdev define mtty mtty-1 --uuid " U1 " --dry-run"), 0);
     at_json_check(e.out, false);
