@@ -62,8 +62,15 @@ static int parse_expiry(const char *arg, time_t now, time_t *when)
     memset(&tm, 0, sizeof(tm));
     end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (end != NULL && *end == '\0') {
-        *when = timegm(&tm);
-        return *when == (time_t)-1 ? -1 : 0;
+        /* A date that does not exist (02-30) comes back as another one: refused, as is a
+         * year past 9999 (RFC 3339 has four digits). */
+        struct tm asked = tm, back;
+        *when = timegm(&tm); /* which normalises tm */
+        return *when == (time_t)-1 || gmtime_r(when, &back) == NULL ||
+                       back.tm_mday != asked.tm_mday || back.tm_mon != asked.tm_mon ||
+                       back.tm_year + 1900 > 9999
+                   ? -1
+                   : 0;
     }
     errno = 0;
     n = strtoll(arg, &end, 10);
@@ -85,7 +92,7 @@ static int parse_expiry(const char *arg, time_t now, time_t *when)
     default:
         return -1;
     }
-    if (*end != '\0' && end[1] != '\0')
+    if ((*end != '\0' && end[1] != '\0') || n > 10LL * 366 * 86400) /* ten years at most */
         return -1;
     *when = now + (time_t)n;
     return 0;
@@ -349,8 +356,8 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
     *buf = NULL;
     *len = 0;
     if (parse_expiry(job->expiry, now, &job->o.expiry) < 0)
-        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration (30m, 2h, 1d) or a UTC time "
-                          "YYYY-MM-DDTHH:MM:SSZ", job->expiry);
+        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration up to ten years (30m, 2h, "
+                          "1d) or a UTC time YYYY-MM-DDTHH:MM:SSZ", job->expiry);
     hd_ctx_clear_error(t->ctx);
     r = hd_device_list_new(t->ctx, HD_FILL_ALL, &list);
     if (r < 0)
@@ -598,8 +605,11 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = export_now(t, &now)) != EXIT_DONE)
         return r;
     if (parse_expiry(job.expiry, now, &job.o.expiry) < 0)
-        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration (30m, 2h, 1d) or a UTC time "
-                          "YYYY-MM-DDTHH:MM:SSZ", job.expiry);
+        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration up to ten years (30m, 2h, "
+                          "1d) or a UTC time YYYY-MM-DDTHH:MM:SSZ", job.expiry);
+    /* Labels that expire before they are read are dead on arrival. */
+    if (job.o.expiry <= now)
+        return tool_error(t, EXIT_USAGE, "--expiry '%s': that time is past", job.expiry);
     if (watching)
         return watch(t, &job);
     /* A dry run changes nothing, a file neither: what would go there goes to stdout. */
