@@ -84,6 +84,40 @@ HD_EXPORT void hd_reserve_entry_choose_driver(struct hd_ctx *ctx,
     hd_ctx_clear_error(ctx);
 }
 
+/* The file alone, for a device that is there: what could never be applied to it (a bridge, a
+ * VF count for a device without SR-IOV) is bad input all the same; what the host or a VM does
+ * with it now is not the next boot's concern. */
+static int check_could_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
+{
+    struct hd_reserve_result *plan;
+    struct hd_device *dev;
+    enum hd_reason reason;
+    char *why = NULL;
+    int r;
+
+    if (entry->sel.kind != HD_SELECTOR_ADDR ||
+        hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev) < 0) {
+        hd_ctx_clear_error(ctx);
+        return 0;
+    }
+    hd_device_unref(dev);
+    r = hd_reserve_entry_apply(entry, ctx, HD_RESERVE_DRY_RUN | HD_RESERVE_FORCE, NULL, NULL,
+                               &plan);
+    for (size_t i = 0; r > 0 && why == NULL && i < hd_reserve_result_count(plan); i++) {
+        const char *msg = hd_reserve_result_get_error(plan, i, &reason);
+        if (msg != NULL && reason == HD_REASON_INVALID && (why = strdup(msg)) == NULL)
+            r = -ENOMEM;
+    }
+    hd_reserve_result_unref(plan);
+    hd_ctx_clear_error(ctx);
+    if (why != NULL) {
+        r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s", why);
+        free(why);
+        return r;
+    }
+    return r == -ENOMEM ? hd_err(ctx, r, "out of memory") : 0;
+}
+
 HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
                                        unsigned int flags, hd_reserve_fn fn, void *data,
                                        struct hd_reserve_result **result)
@@ -107,6 +141,8 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
             return r;
         hd_device_unref(dev);
     }
+    if ((flags & HD_RESERVE_NO_APPLY) && (r = check_could_apply(ctx, entry)) < 0)
+        return r;
     if (flags & HD_RESERVE_DRY_RUN)
         return flags & HD_RESERVE_NO_APPLY ? 0
                                            : hd_reserve_entry_apply(entry, ctx, flags, fn, data,

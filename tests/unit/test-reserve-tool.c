@@ -294,6 +294,11 @@ HD_TEST(persist_checks_before_writing)
     ck_assert_int_eq(hd("persist 00:1c.0"), 2); /* a bridge: bad input, as for detach */
     ck_err_has("bridge");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
+    ck_assert_int_eq(hd("persist --no-apply 00:1c.0"), 2); /* the boot could not either */
+    ck_err_has("bridge");
+    ck_assert_int_eq(hd("persist --no-apply --numvfs 2 03:00.0"), 2);
+    ck_err_has("not SR-IOV capable");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
     ck_assert_int_eq(hd("persist --driver e1000e 03:00.0"), 2);
     ck_assert_int_eq(hd("persist 8086:10d3 --numvfs 2"), 2);
     ck_assert_int_eq(hd("persist"), 2);
