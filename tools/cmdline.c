@@ -96,22 +96,26 @@ static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"reserve", no_argument, NULL, 'R'},
                                          {"driver", required_argument, NULL, 'd'},
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     struct params p = {{NULL}, 0};
     struct hd_device_list *all = NULL;
     struct hd_device **devs;
     enum hd_iommu_vendor vendor;
     const char *stub = "vfio-pci", *sw;
-    bool reserve = false;
+    bool reserve = false, force = false;
     char **others = NULL;
     size_t n, nothers = 0;
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "Rd:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Rd:f", opts, NULL)) != -1) {
         switch (c) {
         case 'R':
             reserve = true;
+            break;
+        case 'f':
+            force = true;
             break;
         case 'd':
             if (strcmp(optarg, "vfio-pci") != 0 && strcmp(optarg, "pci-stub") != 0)
@@ -125,6 +129,21 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if ((code = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
         return code;
+    /* What reserve, persist and detach refuse, the boot would refuse (or take from the host). */
+    for (size_t i = 0; i < n; i++) {
+        const char *role = hd_device_get_platform_role(devs[i]);
+        if (!hd_device_is_assignable(devs[i]))
+            code = tool_error(t, EXIT_USAGE, "%s is a bridge, not an endpoint: no boot can "
+                              "keep it for a VM", hd_device_get_name(devs[i]));
+        else if (role != NULL && !force)
+            code = tool_error_hint(t, EXIT_FAILED, "--force prints it anyway",
+                                   "%s is %s, which the host keeps", hd_device_get_name(devs[i]),
+                                   role);
+        if (code != EXIT_DONE) {
+            devargs_free(devs, n);
+            return code;
+        }
+    }
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &all)) < 0) {
         devargs_free(devs, n);
@@ -203,7 +222,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_cmdline = {
     .name = "cmdline",
     .run = run,
-    .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub]",
+    .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub] [--force]",
     .summary = "print the kernel parameters that keep devices for VMs from boot",
     .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on AMD,\n"
             "whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the devices' ids.\n"
@@ -212,6 +231,9 @@ const struct tool_command cmd_cmdline = {
             "                      hostdev's initramfs hook or udev rule)\n"
             "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"
             "                      hostdev.driver=pci-stub)\n"
+            "  -f, --force         a platform function too (a host bridge, an SMBus\n"
+            "                      controller...), which is refused without it; a bridge\n"
+            "                      never is an endpoint a boot can keep\n"
             "vfio-pci.ids= takes a device only if vfio-pci is loaded before its host driver\n"
             "(vfio-pci in the initramfs, or `softdep DRIVER pre: vfio-pci` in modprobe.d).\n",
 };

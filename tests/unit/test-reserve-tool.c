@@ -393,6 +393,17 @@ HD_TEST(cmdline_intel_amd_and_twins)
     ck_out_has("\"vendor\": \"intel\"");
     ck_assert_int_eq(hd("cmdline"), 2);
     ck_assert_int_eq(hd("cmdline 03:00.0 --driver e1000e"), 2);
+    /* What the boot would refuse is not printed: a bridge never, a platform function only
+     * with --force. */
+    ck_assert_int_eq(hd("cmdline --reserve 03:00.0 00:1c.0"), 2);
+    ck_assert_str_eq(out, "");
+    ck_err_has("0000:00:1c.0 is a bridge, not an endpoint");
+    ck_assert_int_eq(hd("cmdline 00:1f.4"), 1);
+    ck_assert_str_eq(out, "");
+    ck_err_has("0000:00:1f.4 is an SMBus controller, which the host keeps (--force prints it "
+               "anyway)");
+    ck_assert_int_eq(hd("cmdline --force 00:1f.4"), 0);
+    ck_assert_str_eq(out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:a123\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     eng_stop(&e);
 
