@@ -305,5 +305,6 @@ const struct tool_command cmd_reserve = {
             "      --dry-run      print the plan for every configured device, change nothing\n"
             "Exit status: 0 done, 1 a device failed (or --keep-going skipped bad entries),\n"
             "2 the configuration has errors (each named FILE:LINE; nothing was done) or\n"
-            "every device that failed was bad input (a bridge, a device that is not there).\n",
+            "every device that failed was bad input (a bridge). A configured device that\n"
+            "is not there now is reserved when it appears (its \"add\" event).\n",
 };
