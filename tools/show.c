@@ -207,7 +207,7 @@ static int show_other(struct tool *t, const char *arg)
     struct hd_assignment_list *map = NULL;
     const struct hd_assignment *a = NULL;
     struct hd_nodedev *nd = NULL;
-    char name[64], node[80], uuid[37], use[512] = "";
+    char name[64], node[80], uuid[37], use[512] = "", parent[64] = "", driver[64] = "";
     bool mdev = hd_mdev_uuid_parse(arg, uuid) == 0;
     int r;
 
@@ -227,6 +227,9 @@ static int show_other(struct tool *t, const char *arg)
         snprintf(node, sizeof(node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, i));
         snprintf(use, sizeof(use), "mediated device of type %s on %s",
                  hd_mdev_list_get_type(l, i), hd_mdev_list_get_parent(l, i));
+        snprintf(parent, sizeof(parent), "%s", hd_mdev_list_get_parent(l, i));
+        if (hd_mdev_list_get_driver(l, i) != NULL)
+            snprintf(driver, sizeof(driver), "%s", hd_mdev_list_get_driver(l, i));
         hd_mdev_list_unref(l);
     } else {
         if ((r = hd_node_device_find(t->ctx, arg, name, sizeof(name), node, sizeof(node))) < 0)
@@ -245,8 +248,8 @@ static int show_other(struct tool *t, const char *arg)
         json_kv_string(&j, "name", name);
         json_kv_string(&j, "capability", mdev ? "mdev" : hd_nodedev_get_cap_name(nd, 0));
         json_kv_string(&j, "node", node);
-        json_kv_string(&j, "parent", nd ? hd_nodedev_get_parent(nd) : NULL);
-        json_kv_string(&j, "driver", nd ? hd_nodedev_get_driver(nd) : NULL);
+        json_kv_string(&j, "parent", nd ? hd_nodedev_get_parent(nd) : parent[0] ? parent : NULL);
+        json_kv_string(&j, "driver", nd ? hd_nodedev_get_driver(nd) : driver[0] ? driver : NULL);
         json_kv_string(&j, "vm", a ? hd_assignment_get_vm(a) : NULL);
         json_kv_string(&j, mdev ? "description" : "host_use", use[0] ? use : NULL);
         json_end_object(&j);
@@ -262,6 +265,9 @@ static int show_other(struct tool *t, const char *arg)
             printf("  parent:          %s\n", hd_nodedev_get_parent(nd));
             printf("  driver:          %s\n",
                    hd_nodedev_get_driver(nd) ? hd_nodedev_get_driver(nd) : "none");
+        } else {
+            printf("  parent:          %s\n", parent);
+            printf("  driver:          %s\n", driver[0] ? driver : "none");
         }
         printf("  assigned to:     %s%s\n", a ? "vm " : "none", a ? hd_assignment_get_vm(a) : "");
         printf("  %s", mdev ? "mediated:        " : "host use:        ");

@@ -388,6 +388,12 @@ HD_TEST(the_tool)
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 0);
     ck_assert_str_eq(e.out, U1 ": created (type mtty-1 of mtty)\n");
+    /* show names its parent and driver, as the man page says. */
+    ck_assert_int_eq(eng_run(&e, "show " U1), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "  parent:          mtty\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  driver:          "));
+    ck_assert_int_eq(eng_run(&e, "--json show " U1), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"parent\": \"mtty\""));
     ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"mdev-remove\""));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
