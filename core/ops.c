@@ -611,7 +611,8 @@ static int check_reset(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
-        if ((r = check_not_held(o->ctx, o->map, dev, "resetting it")) < 0 ||
+        /* A PF's reset is its VFs' too (VF Enable is cleared): one a VM holds is refused. */
+        if ((r = hd_check_vfs_free(o->ctx, dev, o->map, "resetting it")) < 0 ||
             (r = check_group_not_held(o->ctx, o->map, dev, "resetting it",
                                       "reset the VM's device too, when the reset is a bus's")) <
                 0 ||

@@ -447,6 +447,9 @@ HD_TEST(reserve_is_checked_as_a_detach)
     ck_assert_int_eq(hd("reserve --force"), 1);
     says("its VF " VF0 " is assigned to vm v");
     ck_assert_int_eq(unlink(fx_path(&fx, "etc/hostdev.d/10-pf.conf")), 0);
+    /* A PF's reset resets its VFs: refused as well, --force or not. */
+    ck_assert_int_eq(hd("reset --force " PF), 1);
+    says(PF ": its VF " VF0 " is assigned to vm v: resetting it would destroy it under the VM");
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     host_is(before);
     free(before);
