@@ -89,13 +89,30 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     else if (last != NULL && last[0] == '-')
         snprintf(bad, sizeof(bad), "%.60s", last);
     snprintf(hint, sizeof(hint), "see '%s %s --help'", prog, cmd->name);
+    /* One line: a usage of several lines is joined, its other forms after " | ". */
+    char usage[1024];
+    size_t len = 0;
+    for (const char *u = cmd->usage; *u && len + 4 < sizeof(usage); u++) {
+        if (*u != '\n') {
+            usage[len++] = *u;
+            continue;
+        }
+        u += strspn(u + 1, " ");
+        bool form = strncmp(u + 1, "hostdev ", 8) == 0;
+        usage[len++] = ' ';
+        if (form) {
+            usage[len++] = '|';
+            usage[len++] = ' ';
+        }
+    }
+    usage[len] = '\0';
     if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
                         "'%s' is not an option of %s, or its value is missing; usage: %s %s%s%s",
-                        bad, cmd->name, prog, cmd->name, cmd->usage[0] ? " " : "", cmd->usage);
+                        bad, cmd->name, prog, cmd->name, usage[0] ? " " : "", usage);
     else
         tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s%s%s", prog, cmd->name,
-                        cmd->usage[0] ? " " : "", cmd->usage);
+                        usage[0] ? " " : "", usage);
 }
 
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog)
@@ -404,8 +421,10 @@ static int apply_global(struct tool *t, struct globals *g, int c, const char *ar
         char *end;
         errno = 0;
         g->timeout = strtol(arg, &end, 10);
-        if (errno || *end || end == arg || g->timeout < 0 || g->timeout > 3600000)
-            return tool_error(t, EXIT_USAGE, "invalid --timeout '%s' (milliseconds)", arg);
+        /* 0 would give every unbind up at once and call its driver hung. */
+        if (errno || *end || end == arg || g->timeout < 1 || g->timeout > 3600000)
+            return tool_error(t, EXIT_USAGE, "invalid --timeout '%s' (milliseconds, 1 to "
+                              "3600000)", arg);
         return -1;
     }
     case 'N':
