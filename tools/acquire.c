@@ -151,7 +151,7 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
     if (r == EXIT_DONE) {
         char what[160];
         snprintf(what, sizeof(what), "vm %s", vm);
-        r = tool_run_op(t, op, "acquire", "--force", what);
+        r = tool_run_op(t, op, "acquire", flags & HD_OP_FORCE ? NULL : "--force", what);
     }
     hd_op_unref(op);
     domain_args_free(&da);

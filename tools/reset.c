@@ -27,7 +27,7 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = tool_op_new(t, HD_OP_RESET, flags, &op)) != EXIT_DONE)
         return r;
     if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
-        r = tool_run_op(t, op, "reset", "--force", NULL);
+        r = tool_run_op(t, op, "reset", flags & HD_OP_FORCE ? NULL : "--force", NULL);
     hd_op_unref(op);
     return r;
 }

@@ -380,8 +380,10 @@ HD_TEST(said_before_planned)
     says(PF ": its VF " VF0 " was detached from its host driver (a driver record says so): "
          "moving it to another driver would destroy it and leave the record; set the VF count "
          "to 0 first");
+    ck_assert_ptr_null(strstr(err, "takes it anyway")); /* it was given */
     ck_assert_int_eq(hd("acquire --force --vm p --owner 0:0 " PF), 1);
     says("its VF " VF0 " was detached");
+    ck_assert_ptr_null(strstr(err, "takes it anyway"));
     host_is(before);
     free(before);
     ck_assert_int_eq(hd("reattach " VF0), 0);
