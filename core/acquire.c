@@ -1118,9 +1118,10 @@ out:
     return r;
 }
 
-/* Emergency release of one device whatever its record says. No journal: each step can be run
- * again, and the record goes last, so a crash leaves the device recorded and the emergency
- * release can simply be repeated. A record whose device is gone is simply dropped. */
+/* Emergency release of one device whatever its record says (the record may be what is
+ * broken). No journal: each step can be run again, and the record goes last, so a crash or a
+ * timed-out unbind leaves the device recorded and the emergency release is simply repeated
+ * (once the kernel has returned). A record whose device is gone is simply dropped. */
 static int release_force(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
@@ -1184,10 +1185,27 @@ static int release_force(struct hd_op *op)
         if (a != NULL)
             restore_record(ctx, dev, a, hd_txn_dry_run(t));
         hd_txn_refresh(dev);
+        /* Neither held nor detached: nothing to give back, and saying "done" would lie. */
+        if (a == NULL && !hd_device_on_stub(dev)) {
+            r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED,
+                        "%s: no VM holds it and it is on %s, not detached: nothing to release",
+                        hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
+            goto out;
+        }
+        /* The plan says what is done: the reset, and the driver the reattach goes to. */
+        bool reset = hd_device_on_stub(dev) && hd_device_has_reset(dev);
+        if (reset) {
+            char *methods = hd_reset_methods(dev);
+            hd_txn_note(t, "reset", hd_device_get_name(dev), "", methods ? methods : "");
+            free(methods);
+        }
+        char *orig = NULL;
+        if (hd_device_get_original_driver(dev, &orig) < 0)
+            orig = NULL;
         hd_txn_note(t, "reattach", hd_device_get_name(dev), hd_device_get_driver_or(dev, "none"),
-                    "");
-        if (!hd_txn_dry_run(t) && hd_device_on_stub(dev) && hd_device_has_reset(dev) &&
-            hd_reset_apply(dev, 0, NULL) < 0)
+                    orig == NULL ? "the kernel's choice" : orig[0] ? orig : "none");
+        free(orig);
+        if (!hd_txn_dry_run(t) && reset && hd_reset_apply(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", hd_device_get_name(dev));
         if (!hd_txn_dry_run(t) && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;

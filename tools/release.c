@@ -97,9 +97,10 @@ const struct tool_command cmd_release = {
             "                  a device acquired with its IOMMU group brings the group back\n"
             "  -x, --domain-xml F  the PCI <hostdev> elements of a libvirt domain XML\n"
             "  -f, --force     emergency release of one device whatever its record says (a\n"
-            "                  record whose device is gone is dropped)\n"
+            "                  record whose device is gone is dropped); not all or nothing:\n"
+            "                  when it fails, run it again once the kernel has returned\n"
             "      --dry-run   print the plan, change nothing\n"
-            "All or nothing: on failure the devices stay assigned as they were. A VM that\n"
-            "holds nothing is an error (exit 1), and so is a device that would go back to\n"
-            "a host driver while the VM keeps another of its IOMMU group.\n",
+            "Without --force, all or nothing: on failure the devices stay assigned as they\n"
+            "were. A VM that holds nothing is an error (exit 1), and so is a device that\n"
+            "would go back to a host driver while the VM keeps another of its IOMMU group.\n",
 };

@@ -836,7 +836,13 @@ HD_TEST(doctor_finds_records_the_kernel_contradicts)
     ck_assert_int_eq(hd("--json doctor " NIC), 1);
     ck_assert_msg(strstr(out, "\"commands\": [\n        \"hostdev release --force " NIC "\"\n"),
                   "%s", out);
+    ck_assert_int_eq(hd("release --force --dry-run " NIC), 0);
+    ck_assert_msg(strstr(out, NIC ": none -> e1000e\n"), "%s", out); /* where it goes */
     ck_assert_int_eq(hd("release --force " NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    /* Neither held nor detached now: nothing to release, and not said to be done. */
+    ck_assert_int_eq(hd("release --force " NIC), 1);
+    says(NIC ": no VM holds it and it is on e1000e, not detached: nothing to release");
     /* A VM's node taken back by hand: the commands give it to the map's VM and owner again. */
     ck_assert_int_eq(hd("acquire --vm web2 --owner 107:108 " NIC), 0);
     ck_assert_int_eq(chown(fx_path(&fx, "dev/vfio/8"), 0, 0), 0);
