@@ -575,8 +575,13 @@ static int fill_extra(struct hd_device *dev)
     dev->ext->vfio_cdev = NULL;
     if (hd_device_attr_path(dev, "vfio-dev", buf, sizeof(buf)) == 0 &&
         hd_fs_list_dir(dev->ctx, buf, &names, &count) == 0) {
+        /* vfio-dev/vfioN is there from 6.1, its character device (a "dev" attribute, and
+         * dev/vfio/devices/vfioN) only with the kernel's VFIO cdev support (6.6 on). */
+        char attr[HD_PATH_MAX];
         for (size_t i = 0; i < count && dev->ext->vfio_cdev == NULL; i++) {
-            if (strncmp(names[i], "vfio", 4) == 0 && hd_name_valid(names[i]))
+            if (strncmp(names[i], "vfio", 4) == 0 && hd_name_valid(names[i]) &&
+                snprintf(attr, sizeof(attr), "%s/%s/dev", buf, names[i]) < (int)sizeof(attr) &&
+                hd_fs_exists(dev->ctx, attr) == 1)
                 dev->ext->vfio_cdev = strdup(names[i]);
         }
         hd_strv_free(names, count);

@@ -32,7 +32,7 @@ static void emit(struct tool *t, struct json *j, const char *opt, const char *fm
 }
 
 /* The cdev form applies when the kernel gave the device a VFIO character device
- * (vfio-dev/vfioN, kernel >= 6.2 with iommufd): QEMU then binds it through /dev/iommu. */
+ * (vfio-dev/vfioN/dev, kernel >= 6.6 with iommufd): QEMU then binds it through /dev/iommu. */
 /* @s as a QEMU option value: a comma is written twice. NULL when out of memory. */
 static char *qemu_value(const char *s)
 {

@@ -212,7 +212,9 @@ int hd_device_get_sriov_totalvfs(const struct hd_device *dev); /* -1: not SR-IOV
 int hd_device_get_sriov_numvfs(const struct hd_device *dev);   /* -1: not SR-IOV capable */
 bool hd_device_has_reset(const struct hd_device *dev);         /* a `reset` attribute exists */
 const char *hd_device_get_reset_methods(const struct hd_device *dev); /* NULL: no reset_method */
-const char *hd_device_get_vfio_cdev(const struct hd_device *dev);     /* "vfio3" or NULL */
+/* Its VFIO character device, "vfio3" (vfio-dev/vfio3/dev: kernels with VFIO cdev support, 6.6
+ * on); NULL without one (6.1 has vfio-dev/vfioN but no device). */
+const char *hd_device_get_vfio_cdev(const struct hd_device *dev);
 bool hd_device_is_bridge(const struct hd_device *dev);
 /* Endpoint (header type 0, not a bridge class): what VDSM calls is_assignable. */
 bool hd_device_is_assignable(const struct hd_device *dev);

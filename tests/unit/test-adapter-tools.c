@@ -152,6 +152,11 @@ HD_TEST(qemu_args)
     ck_assert_str_eq(err, "");
     free(out);
     free(err);
+    /* vfio-dev/vfio0 alone (6.1 has it, without the character device): no iommufd. */
+    at_file(root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/uevent", "MAJOR=511\n");
+    ck_assert_int_eq(hostdev("qemu-args 06:12.5", &out, NULL), 0);
+    ck_assert_str_eq(out, "-device vfio-pci,host=0000:06:12.5,id=hostdev0\n");
+    free(out);
     /* The kernel's VFIO device cdev: QEMU goes through iommufd. */
     at_file(root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/dev", "511:0\n");
     ck_assert_int_eq(hostdev("qemu-args 06:12.5", &out, NULL), 0);
