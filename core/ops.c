@@ -423,6 +423,28 @@ static int check_stub_keeps_group(struct devop *o, struct hd_device *dev,
                                 "leave the VM a group that is not viable");
 }
 
+/* The driver @dev would be bound to can be had: there, or loadable on the host itself (what
+ * the write would find out, said before anything is written). @pending_ok: a device no driver
+ * holds may wait for it (a reservation's override). */
+static int check_stub_available(struct devop *o, struct hd_device *dev, bool pending_ok)
+{
+    char target[HD_DRIVER_NAME_MAX];
+    struct hd_stub_driver stub;
+    int r;
+
+    if ((r = hd_op_target_driver(o->ctx, o->req, dev, target, sizeof(target))) < 0)
+        return r;
+    if (hd_stub_driver_get(target, &stub) < 0)
+        return 0; /* not a stub: the write says why */
+    r = hd_module_check_driver(o->ctx, stub.name, stub.module);
+    if (r == -ENOENT && pending_ok && hd_device_get_driver(dev) == NULL &&
+        hd_device_has_driver_override(dev)) {
+        hd_ctx_clear_error(o->ctx);
+        return 0;
+    }
+    return r < 0 ? r : 0;
+}
+
 static int check_detach(struct devop *o)
 {
     struct hd_ctx *ctx = o->ctx;
@@ -451,6 +473,8 @@ static int check_detach(struct devop *o)
                            "%s has no IOMMU group: the "
                            "IOMMU is off or absent, so %s cannot take it",
                            hd_device_get_name(dev), stub.name ? stub.name : "vfio-pci");
+        if ((r = check_stub_available(o, dev, false)) < 0)
+            return r;
         if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[HD_ERROR_MAX];
@@ -809,6 +833,8 @@ static int check_reserve(struct devop *o)
                            "%s is a bridge, not an "
                            "endpoint: it cannot be reserved for a VM",
                            hd_device_get_name(dev));
+        if ((r = check_stub_available(o, dev, true)) < 0)
+            return r;
     }
     return 0;
 }

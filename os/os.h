@@ -12,6 +12,9 @@
 /* module.c: make sure sys/bus/pci/drivers/@driver exists, loading @module when the
  * root is the host itself. -EPERM when the module is blacklisted. */
 int hd_module_ensure_driver(struct hd_ctx *ctx, const char *driver, const char *module);
+/* What hd_module_ensure_driver() would find, loading nothing: 1 the driver is there, 0 it
+ * would be loaded (the host itself), or its error (blacklisted; not there under a fake root). */
+int hd_module_check_driver(struct hd_ctx *ctx, const char *driver, const char *module);
 
 /* Run modprobe for @module: what inserts it when libkmod is not there. */
 int hd_module_run_modprobe(const char *module);

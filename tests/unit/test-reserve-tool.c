@@ -323,6 +323,25 @@ HD_TEST(persist_checks_before_writing)
 }
 END_TEST
 
+/* A stub that is not there (and cannot be loaded under a fake root) is found by the plan, as
+ * the write would find it: the dry run says what the run would. */
+HD_TEST(a_missing_stub_is_planned_as_it_fails)
+{
+    eng_start(&e, "fleet");
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("detach --dry-run --driver pci-stub 81:10.6"), 1);
+    ck_err_has("driver pci-stub is not loaded under ");
+    ck_assert_int_eq(hd("detach --driver pci-stub 81:10.6"), 1);
+    ck_err_has("driver pci-stub is not loaded under ");
+    ck_assert_int_eq(hd("persist --dry-run --driver pci-stub 04:00.1"), 1);
+    ck_err_has("driver pci-stub is not loaded under ");
+    ck_assert_int_eq(hd("persist --driver pci-stub 04:00.1"), 1);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:04:00.1.conf"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("detach --dry-run 81:10.6"), 0); /* vfio-pci is there */
+}
+END_TEST
+
 /* The file is written first and the device changed after it: a file that cannot be written
  * (a read-only /etc, here a file where the directory goes) changes no device, exit 1. */
 HD_TEST(persist_without_its_file_changes_nothing)
