@@ -871,11 +871,38 @@ static void drop_unplugged(struct hd_txn *t, const struct hd_assignment_list *se
 
 /* Reset every device (groups side by side), then reattach the managed ones acquire detached,
  * newest first. */
+/* A device a reservation keeps for a stub (persist, hostdev.d, the command line) stays on its
+ * stub when its VM lets it go, as the next boot would put it: "stay", from the entry's file
+ * and line, to the driver. 1 when it stays. */
+static int stays_reserved(struct hd_txn *t, const struct hd_reserve_config *config,
+                          struct hd_device *dev)
+{
+    const struct hd_reserve_entry *e = config ? hd_reserve_config_match(config, dev) : NULL;
+    char where[300];
+
+    if (e == NULL || e->driver == NULL || !hd_device_on_stub(dev))
+        return 0;
+    if (e->line > 0)
+        snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+    else
+        snprintf(where, sizeof(where), "%s", e->file);
+    hd_txn_note(t, "stay", hd_device_get_name(dev), where, hd_device_get_driver(dev));
+    return 1;
+}
+
 static int release_devices(struct hd_txn *t, const struct hd_assignment_list *sel,
                            struct hd_device **devs)
 {
+    struct hd_reserve_config *config = NULL;
     struct hd_batch b = {0};
     int r = 0;
+
+    /* Unreadable: nothing is kept back (the message says why). */
+    if (hd_reserve_config_load(hd_txn_ctx(t), &config) < 0) {
+        hd_warn(hd_txn_ctx(t), "%s", hd_ctx_last_error(hd_txn_ctx(t)));
+        hd_ctx_clear_error(hd_txn_ctx(t));
+        config = NULL;
+    }
 
     for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         if (devs[i] != NULL)
@@ -894,6 +921,8 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if ((r = hd_txn_refresh(dev)) < 0)
             break;
         restore_record(hd_txn_ctx(t), dev, a, hd_txn_dry_run(t));
+        if (stays_reserved(t, config, dev))
+            continue;
         s.addr = *hd_device_get_addr(dev);
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
@@ -903,6 +932,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
     if (r >= 0)
         r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
+    hd_reserve_config_unref(config);
     return r < 0 ? r : 0;
 }
 

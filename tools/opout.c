@@ -48,6 +48,8 @@ static void print_step_text(const struct hd_op *op, size_t i)
         printf("%s: no driver, and no record of one: left as it is\n", d);
     else if (strcmp(a, "keep") == 0)
         printf("%s: already on %s\n", d, to);
+    else if (strcmp(a, "stay") == 0)
+        printf("%s: stays on %s, reserved by %s\n", d, to, from);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);
     else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)

@@ -323,6 +323,30 @@ HD_TEST(persist_checks_before_writing)
 }
 END_TEST
 
+/* A reservation made while a VM holds the device is honoured when the VM lets it go: the
+ * device stays on its stub (as the next boot would put it), its record kept for unpersist. */
+HD_TEST(release_leaves_a_reserved_device_on_its_stub)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("release --vm a --dry-run"), 0);
+    ck_out_has(NIC ": stays on vfio-pci, reserved by etc/hostdev.d/persist-" NIC ".conf:2\n");
+    ck_assert_int_eq(hd("release --vm a"), 0);
+    ck_out_has(NIC ": stays on vfio-pci, reserved by etc/hostdev.d/persist-" NIC ".conf:2\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_assert_ptr_null(strstr(out, NIC));
+    ck_assert_int_eq(hd("--json release --vm a"), 1); /* it holds nothing now */
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* Without a reservation, release gives it back as before. */
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("release --vm a"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
 /* A stub that is not there (and cannot be loaded under a fake root) is found by the plan, as
  * the write would find it: the dry run says what the run would. */
 HD_TEST(a_missing_stub_is_planned_as_it_fails)
