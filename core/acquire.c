@@ -869,8 +869,6 @@ static void drop_unplugged(struct hd_txn *t, const struct hd_assignment_list *se
     }
 }
 
-/* Reset every device (groups side by side), then reattach the managed ones acquire detached,
- * newest first. */
 /* A device a reservation keeps for a stub (persist, hostdev.d, the command line) stays on its
  * stub when its VM lets it go, as the next boot would put it: "stay", from the entry's file
  * and line, to the driver. 1 when it stays. */
@@ -890,6 +888,8 @@ static int stays_reserved(struct hd_txn *t, const struct hd_reserve_config *conf
     return 1;
 }
 
+/* Reset every device (groups side by side), then reattach the managed ones acquire detached,
+ * newest first (those a reservation keeps stay). */
 static int release_devices(struct hd_txn *t, const struct hd_assignment_list *sel,
                            struct hd_device **devs)
 {

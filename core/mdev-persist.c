@@ -249,7 +249,8 @@ static int check_define(struct hd_ctx *ctx, const char *parent, const char *type
         return r;
     for (size_t i = 0; i < l->n; i++) {
         const struct defined *d = &l->v[i];
-        if (strcmp(d->uuid, id) == 0 && (strcmp(d->parent, canon) != 0 || strcmp(d->type, type) != 0))
+        if (strcmp(d->uuid, id) == 0 &&
+            (strcmp(d->parent, canon) != 0 || strcmp(d->type, type) != 0))
             r = hd_errr(ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s is defined already "
                         "(type %s of %s); undefine it first", id, d->type, d->parent);
     }
