@@ -98,6 +98,13 @@ static int parse_expiry(const char *arg, time_t now, time_t *when)
     return 0;
 }
 
+/* --expiry @arg that parse_expiry() refused: exit 2, naming it. */
+static int bad_expiry(struct tool *t, const char *arg)
+{
+    return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration up to ten years (30m, 2h, 1d) "
+                      "or a UTC time YYYY-MM-DDTHH:MM:SSZ", arg);
+}
+
 /* How long labels live when --expiry is a duration; 0 for a fixed time, which stays what it
  * was asked to be and is never renewed. */
 static time_t expiry_lifetime(const char *arg)
@@ -356,8 +363,7 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
     *buf = NULL;
     *len = 0;
     if (parse_expiry(job->expiry, now, &job->o.expiry) < 0)
-        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration up to ten years (30m, 2h, "
-                          "1d) or a UTC time YYYY-MM-DDTHH:MM:SSZ", job->expiry);
+        return bad_expiry(t, job->expiry);
     hd_ctx_clear_error(t->ctx);
     r = hd_device_list_new(t->ctx, HD_FILL_ALL, &list);
     if (r < 0)
@@ -605,8 +611,7 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = export_now(t, &now)) != EXIT_DONE)
         return r;
     if (parse_expiry(job.expiry, now, &job.o.expiry) < 0)
-        return tool_error(t, EXIT_USAGE, "--expiry '%s': a duration up to ten years (30m, 2h, "
-                          "1d) or a UTC time YYYY-MM-DDTHH:MM:SSZ", job.expiry);
+        return bad_expiry(t, job.expiry);
     /* Labels that expire before they are read are dead on arrival. */
     if (job.o.expiry <= now)
         return tool_error(t, EXIT_USAGE, "--expiry '%s': that time is past", job.expiry);

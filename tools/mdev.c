@@ -182,7 +182,6 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
     }
     hd_ctx_clear_error(t->ctx);
-    hd_ctx_clear_error(t->ctx);
     r = t->dry_run ? (define ? hd_mdev_define_check(t->ctx, argv[optind], argv[optind + 1], id)
                              : 0)
         : define   ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
