@@ -98,8 +98,10 @@ const char *hd_platform_function(const struct hd_device *dev);
 
 /* ---- state.c: small records under the state directory ------------------------------------- */
 
-/* Write @value to @dir/@name (relative to the root) atomically: temporary file, fsync, rename,
- * directory fsync. @dir is created when missing (0700 for 0600 records, 0755 for 0644). */
+/* Write @value to @dir/@name (relative to the root) atomically and durably, for records that
+ * outlive the boot: temporary file, fsync, rename, directory fsync. @dir is created when
+ * missing (0700 for 0600 records, 0755 for 0644). The state directory's go through
+ * hd_state_put(), atomically but without the fsyncs. */
 int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
                   mode_t mode);
 /* Remove @dir/@name: 0, -ENOENT when there was none, or another -errno. */
@@ -108,7 +110,7 @@ int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name);
 /* The state directory may be trusted: ours, a directory, not writable by group or others
  * (absent is fine). Else -errno with reason HD_REASON_STATE_DAMAGED. */
 int hd_state_dir_check(struct hd_ctx *ctx);
-/* Write @value to STATE/@kind/@name atomically (temporary file, fsync, rename). */
+/* Write @value to STATE/@kind/@name atomically (temporary file, rename; see hd_record_put()). */
 int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const char *value);
 /* Read it back (allocated); -ENOENT when there is none. */
 int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value);

@@ -1,5 +1,5 @@
 /* journal.c - the intent log: before each sysfs write or chown a transaction (txn.c) makes,
- * one line saying what it is about to do is appended and fsynced. A journal lives in
+ * one line saying what it is about to do is appended. A journal lives in
  * STATE/journal/ while its operation runs, locked (flock) by the process running it; a journal
  * that nobody holds belongs to a process that died, and recover.c finishes (after its commit
  * line) or undoes (before it) what it says. One that cannot be read is set aside in
@@ -286,15 +286,15 @@ int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
     return 0;
 }
 
-/* The file made: under a temporary name, locked, the header and the lines so far written and
- * fsynced, then renamed and the directory fsynced. */
+/* The file made: under a temporary name, locked, the header and the lines so far written,
+ * then renamed. Not fsynced: the state directory is a tmpfs (ROOT/run) whose records end with
+ * the boot, as the kernel state they describe does; a killed process loses nothing it wrote. */
 static int create(struct hd_ctx *ctx, struct hd_journal *j)
 {
-    char dir[HD_PATH_MAX], tmp[HD_PATH_MAX];
+    char tmp[HD_PATH_MAX];
     int fd, r;
 
-    if ((r = journal_dir(ctx, dir, sizeof(dir))) < 0 ||
-        (r = hd_path(tmp, sizeof(tmp), "%s.tmp", j->path)) < 0)
+    if ((r = hd_path(tmp, sizeof(tmp), "%s.tmp", j->path)) < 0)
         return r;
     /* Created under a temporary name and locked before it gets its real one: recover never
      * sees a journal that is not locked by a live process, or one that is half written. */
@@ -304,12 +304,8 @@ static int create(struct hd_ctx *ctx, struct hd_journal *j)
     r = flock(fd, LOCK_EX) < 0 ? -errno : 0;
     if (r == 0)
         r = hd_fs_write_all(fd, j->pending, j->npending);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
     if (r == 0)
         r = hd_fs_rename(ctx, tmp, j->path);
-    if (r == 0)
-        r = hd_fs_fsync_dir(ctx, dir);
     if (r < 0) {
         hd_fs_unlink(ctx, tmp);
         close(fd);
@@ -329,10 +325,8 @@ int hd_journal_flush(struct hd_ctx *ctx, struct hd_journal *j)
     if (j->fd < 0)
         r = create(ctx, j);
     else {
-        /* The intents are on disk before the writes they describe: fsync, not just write. */
+        /* The intents are written before the writes they describe. */
         r = hd_fs_write_all(j->fd, j->pending, j->npending);
-        if (r == 0 && fsync(j->fd) < 0)
-            r = -errno;
         if (r < 0)
             r = hd_err(ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(ctx), j->path,
                        strerror(-r));
@@ -373,8 +367,6 @@ int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
     }
     int r = hd_fs_write_all(j->fd, "commit\n", 7);
 
-    if (r == 0 && fsync(j->fd) < 0)
-        r = -errno;
     if (r < 0)
         return hd_err(ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(ctx), j->path,
                       strerror(-r));
@@ -384,20 +376,11 @@ int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
 
 void hd_journal_end(struct hd_ctx *ctx, struct hd_journal *j)
 {
-    char dir[HD_PATH_MAX];
-
     if (j == NULL)
         return;
-    if (j->fd < 0) { /* never made */
-        hd_journal_close(j);
-        return;
-    }
-    /* Unlinked while still locked: nobody can mistake it for a dead one in between. A
-     * committed one that a crash brings back is finished by recover, never undone: only an
-     * undone one's unlink must be on disk before the next operation. */
-    if (hd_fs_unlink(ctx, j->path) == 0 && !j->committed &&
-        journal_dir(ctx, dir, sizeof(dir)) == 0)
-        hd_fs_fsync_dir(ctx, dir);
+    /* Unlinked while still locked: nobody can mistake it for a dead one in between. */
+    if (j->fd >= 0)
+        hd_fs_unlink(ctx, j->path);
     hd_journal_close(j);
 }
 
@@ -744,7 +727,6 @@ int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j)
     if ((r = hd_fs_mkdir_p(ctx, dir, 0700)) < 0 || (r = hd_fs_rename(ctx, j->path, to)) < 0)
         return hd_err(ctx, r, "setting the damaged intent log %s/%s aside: %s",
                       hd_ctx_get_root(ctx), j->path, strerror(-r));
-    hd_fs_fsync_dir(ctx, dir);
     hd_warn(ctx, "intent log %s/%s cannot be read: moved to %s/%s; it holds back IOMMU groups "
             "it names until it is removed", hd_ctx_get_root(ctx), j->path, hd_ctx_get_root(ctx),
             to);

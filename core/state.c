@@ -1,6 +1,9 @@
-/* state.c - small durable records (the state directory ROOT/run/hostdev, persisted
- * reservations in ROOT/etc/hostdev.d): written to a temporary file, fsynced, renamed over the
- * old one, so a crash leaves either the old record or the new one, never half of one. */
+/* state.c - small records (the state directory ROOT/run/hostdev, persisted reservations in
+ * ROOT/etc/hostdev.d): written to a temporary file and renamed over the old one, so a crash
+ * leaves either the old record or the new one, never half of one. Those meant to outlive the
+ * boot are fsynced first; the state directory's are not: it is a tmpfs (ROOT/run) that ends
+ * with the boot, as the kernel state its records describe does, and a killed process loses
+ * nothing it wrote. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +21,8 @@ static int record_path(struct hd_ctx *ctx, const char *kind, const char *name, c
     return hd_path(buf, size, "%s/%s/%s", hd_ctx_get_state_dir(ctx), kind, name);
 }
 
-int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
-                  mode_t mode)
+static int put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
+               mode_t mode, bool durable)
 {
     char path[HD_PATH_MAX], tmp[HD_PATH_MAX];
     size_t len = strlen(value);
@@ -44,7 +47,7 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
     if (fd < 0)
         return hd_err(ctx, fd, "%s/%s: %s", hd_ctx_get_root(ctx), tmp, strerror(-fd));
     r = write(fd, value, len) == (ssize_t)len ? 0 : -EIO;
-    if (r == 0 && fsync(fd) < 0)
+    if (r == 0 && durable && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)
         r = -errno;
@@ -54,8 +57,15 @@ int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const c
         hd_fs_unlink(ctx, tmp);
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     }
-    hd_fs_fsync_dir(ctx, dir); /* the rename is durable once the directory is */
+    if (durable)
+        hd_fs_fsync_dir(ctx, dir); /* the rename is durable once the directory is */
     return 0;
+}
+
+int hd_record_put(struct hd_ctx *ctx, const char *dir, const char *name, const char *value,
+                  mode_t mode)
+{
+    return put(ctx, dir, name, value, mode, true);
 }
 
 int hd_record_del(struct hd_ctx *ctx, const char *dir, const char *name)
@@ -114,7 +124,7 @@ int hd_state_put(struct hd_ctx *ctx, const char *kind, const char *name, const c
     char dir[HD_PATH_MAX];
     int r = kind_dir(ctx, kind, dir, sizeof(dir));
 
-    return r < 0 ? r : hd_record_put(ctx, dir, name, value, 0600);
+    return r < 0 ? r : put(ctx, dir, name, value, 0600, false);
 }
 
 int hd_state_get(struct hd_ctx *ctx, const char *kind, const char *name, char **value)
