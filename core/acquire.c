@@ -286,9 +286,11 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
 }
 
 /* Under the group locks: everything that can refuse, before anything is written. */
-static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
-                         const struct hd_assignment_list *map, unsigned int flags)
+static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p,
+                         const struct hd_assignment_list *map)
 {
+    const char *vm = req->vm;
+    unsigned int flags = req->flags;
     size_t requested = p->n;
     int r;
 
@@ -387,6 +389,12 @@ static int check_acquire(struct hd_ctx *ctx, const char *vm, struct plan *p,
         }
         hd_group_unref(g);
         if (r < 0)
+            return r;
+    }
+    /* The driver each managed device goes to can be had: a dry run finds it out too. */
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->v[i].managed && !p->v[i].on_vfio &&
+            (r = hd_op_check_target_available(ctx, req, p->v[i].dev)) < 0)
             return r;
     }
     for (size_t i = 0; i < p->n && !(flags & HD_OP_FORCE); i++) {
@@ -601,7 +609,7 @@ int hd_ops_acquire(struct hd_op *op)
     if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p)) == NULL ||
         (r = hd_txn_lock(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
         (r = hd_map_read(ctx, &map)) < 0 ||
-        (r = check_acquire(ctx, req->vm, &p, map, req->flags)) < 0)
+        (r = check_acquire(ctx, req, &p, map)) < 0)
         goto fail;
     /* --group may have brought in members of the same groups only: the locks still cover. */
     free(jdevs);

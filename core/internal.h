@@ -512,6 +512,11 @@ const char *hd_op_request_driver(const struct hd_op_request *req, const struct h
 /* The driver @dev is detached to: the one asked for, else its vfio-pci family driver. */
 int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
                         struct hd_device *dev, char *buf, size_t size);
+/* That driver can be had, when it is a stub: loaded, or loadable on the host itself (what the
+ * bind would find out, said in the plan, before anything is written). 0, or -errno with the
+ * reason on @ctx. */
+int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
+                                 struct hd_device *dev);
 void hd_op_set_previous_numvfs(struct hd_op *op, int n);
 /* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,

@@ -206,6 +206,21 @@ int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
     return hd_vfio_driver_for(ctx, hd_device_get_modalias(dev), buf, size);
 }
 
+int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
+                                 struct hd_device *dev)
+{
+    char target[HD_DRIVER_NAME_MAX];
+    struct hd_stub_driver stub;
+    int r;
+
+    if ((r = hd_op_target_driver(ctx, req, dev, target, sizeof(target))) < 0)
+        return r;
+    if (hd_stub_driver_get(target, &stub) < 0)
+        return 0; /* not a stub: the write says why */
+    r = hd_module_check_driver(ctx, stub.name, stub.module);
+    return r < 0 ? r : 0;
+}
+
 HD_EXPORT void hd_op_set_flags(struct hd_op *op, unsigned int flags)
 {
     op->req.flags = flags;

@@ -428,21 +428,14 @@ static int check_stub_keeps_group(struct devop *o, struct hd_device *dev,
  * holds may wait for it (a reservation's override). */
 static int check_stub_available(struct devop *o, struct hd_device *dev, bool pending_ok)
 {
-    char target[HD_DRIVER_NAME_MAX];
-    struct hd_stub_driver stub;
-    int r;
+    int r = hd_op_check_target_available(o->ctx, o->req, dev);
 
-    if ((r = hd_op_target_driver(o->ctx, o->req, dev, target, sizeof(target))) < 0)
-        return r;
-    if (hd_stub_driver_get(target, &stub) < 0)
-        return 0; /* not a stub: the write says why */
-    r = hd_module_check_driver(o->ctx, stub.name, stub.module);
     if (r == -ENOENT && pending_ok && hd_device_get_driver(dev) == NULL &&
         hd_device_has_driver_override(dev)) {
         hd_ctx_clear_error(o->ctx);
         return 0;
     }
-    return r < 0 ? r : 0;
+    return r;
 }
 
 static int check_detach(struct devop *o)

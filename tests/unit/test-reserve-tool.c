@@ -363,6 +363,18 @@ HD_TEST(a_missing_stub_is_planned_as_it_fails)
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:04:00.1.conf"));
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("detach --dry-run 81:10.6"), 0); /* vfio-pci is there */
+    /* A managed acquire detaches too: without vfio-pci its plan says so, as its run would. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "rmmod vfio_pci"), 0);
+    writes = eng_writes(&e);
+    static const char *const acquires[] = {"acquire --dry-run --vm a --owner 0:0 81:10.6",
+                                           "acquire --vm a --owner 0:0 81:10.6"};
+    for (size_t i = 0; i < sizeof(acquires) / sizeof(acquires[0]); i++) {
+        ck_assert_msg(hd(acquires[i]) == 1, "%s", acquires[i]);
+        ck_err_has("driver vfio-pci is not loaded under ");
+    }
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(fx_ctl(&e.fx, "modprobe vfio_pci"), 0);
+    ck_assert_int_eq(hd("acquire --dry-run --vm a --owner 0:0 81:10.6"), 0);
 }
 END_TEST
 
