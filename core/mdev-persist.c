@@ -283,7 +283,8 @@ HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char 
     return 0;
 }
 
-HD_EXPORT int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid)
+/* Every definition of @uuid removed (@remove) or only found. */
+static int undefine(struct hd_ctx *ctx, const char *uuid, bool remove)
 {
     struct hd_mdev_defined_list *l;
     char id[37], dir[HD_PATH_MAX];
@@ -297,7 +298,7 @@ HD_EXPORT int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid)
         if (strcmp(l->v[i].uuid, id) != 0)
             continue;
         found++;
-        if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", l->v[i].parent)) == 0 &&
+        if (remove && (r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", l->v[i].parent)) == 0 &&
             (r = hd_record_del(ctx, dir, id)) < 0)
             r = hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), dir, id, strerror(-r));
     }
@@ -306,4 +307,14 @@ HD_EXPORT int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "mediated device %s is not defined "
                        "(no %s/" MDEVCTL_DIR "/*/%s)", id, hd_ctx_get_root(ctx), id);
     return r;
+}
+
+HD_EXPORT int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid)
+{
+    return undefine(ctx, uuid, true);
+}
+
+HD_EXPORT int hd_mdev_undefine_check(struct hd_ctx *ctx, const char *uuid)
+{
+    return undefine(ctx, uuid, false);
 }

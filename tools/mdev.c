@@ -183,7 +183,7 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
     }
     hd_ctx_clear_error(t->ctx);
     r = t->dry_run ? (define ? hd_mdev_define_check(t->ctx, argv[optind], argv[optind + 1], id)
-                             : 0)
+                             : hd_mdev_undefine_check(t->ctx, id))
         : define   ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
                    : hd_mdev_undefine(t->ctx, id);
     if (r < 0)

@@ -327,6 +327,9 @@ int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type, con
 int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const char *type,
                          const char *uuid);
 int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid);
+/* What hd_mdev_undefine() checks, removing nothing: the UUID well formed (-EINVAL, reason
+ * HD_REASON_INVALID) and defined (-ENOENT, reason HD_REASON_NO_DEVICE). */
+int hd_mdev_undefine_check(struct hd_ctx *ctx, const char *uuid);
 /* A UUID as the kernel takes it (8-4-4-4-12 hex digits), or libvirt's mdev_<uuid with _>:
  * the canonical lower-case UUID in @buf (37 bytes), or -EINVAL. */
 int hd_mdev_uuid_parse(const char *text, char buf[37]);

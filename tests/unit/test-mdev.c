@@ -502,10 +502,14 @@ HD_TEST(definitions_and_reserve)
     ck_assert_int_eq(eng_run(&e, "mdev defined"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, U1 " mtty mtty-1 start=auto\n"));
     ck_assert_ptr_nonnull(strstr(e.out, "start=manual (attrs not applied by hostdev)"));
+    ck_assert_int_eq(eng_run(&e, "mdev undefine --dry-run " U1), 0);
+    ck_assert(fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
     ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* undefining removes nothing */
     ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 2); /* not defined: bad input */
+    ck_assert_int_eq(eng_run(&e, "mdev undefine --dry-run " U1), 2); /* the dry run's too */
+    ck_assert_ptr_nonnull(strstr(e.err, U1 " is not defined"));
     /* One UUID, one definition: another parent or type is refused, the dry run's too, and
      * the boot never creates one UUID twice; the same definition again is fine. */
     ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid " U1), 0);
