@@ -117,7 +117,7 @@ _hostdev()
                 --state-dir --help --version" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$(command hostdev --help 2>/dev/null |
-                awk '/^Commands:/ { on = 1; next } on && NF { print $1 }')" -- "$cur"))
+                awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }')" -- "$cur"))
         fi
         return
     fi

@@ -415,6 +415,10 @@ HD_TEST(completion)
     } while (0)
     COMPLETES("de", "detach ");
     COMPLETES("\"\"", "assignments ");
+    /* Commands only: the help's lines after its list of them are not. */
+    c = complete("hostdev \"\"");
+    ck_assert_msg(strstr(c, "Exit") == NULL && strstr(c, " 2 ") == NULL, "completes to '%s'", c);
+    free(c);
     COMPLETES("detach --gr", "--group ");
     COMPLETES("detach 0000:03", "0000:03:00.0 ");
     COMPLETES("show enp", "enp3s0 ");
