@@ -286,6 +286,36 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
 }
 
 /* Under the group locks: everything that can refuse, before anything is written. */
+/* A device acquire unbinds takes what lives on it along: a PF its VFs, a parent its mediated
+ * devices, a controller the USB and SCSI devices behind it. Both in one acquire would fail
+ * half-way with the child gone: one or the other. */
+static int check_not_with_child(struct hd_ctx *ctx, const struct plan *p, struct hd_device *dev)
+{
+    const char *name = hd_device_get_name(dev);
+    struct hd_device **devs = malloc((p->n ? p->n : 1) * sizeof(*devs));
+    int r;
+
+    if (devs == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < p->n; i++)
+        devs[i] = p->v[i].dev;
+    r = hd_check_not_with_own_vf(ctx, dev, devs, p->n, "detaching it");
+    free(devs);
+    for (size_t i = 0; r == 0 && i < p->nmdevs; i++) {
+        if (strcmp(p->mdevs[i].info.parent, name) == 0)
+            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "mediated device %s lives on %s, and "
+                        "detaching %s removes it: ask for one or the other",
+                        p->mdevs[i].uuid, name, name);
+    }
+    for (size_t i = 0; r == 0 && i < p->ntargets; i++) {
+        if (hd_sysfs_is_below(p->targets[i].sysfs, name))
+            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is behind %s, and detaching %s "
+                        "removes it from the host: ask for one or the other",
+                        p->targets[i].name, name, name);
+    }
+    return r;
+}
+
 static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p,
                          const struct hd_assignment_list *map)
 {
@@ -394,7 +424,8 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     /* The driver each managed device goes to can be had: a dry run finds it out too. */
     for (size_t i = 0; i < p->n; i++) {
         if (p->v[i].managed && !p->v[i].on_vfio &&
-            (r = hd_op_check_target_available(ctx, req, p->v[i].dev)) < 0)
+            ((r = hd_op_check_target_available(ctx, req, p->v[i].dev)) < 0 ||
+             (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0))
             return r;
     }
     for (size_t i = 0; i < p->n && !(flags & HD_OP_FORCE); i++) {

@@ -216,6 +216,8 @@ int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, cha
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name);
+/* Root-relative sysfs path @sysfs is below PCI device @pci_name (a component of its path). */
+bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 
@@ -535,6 +537,10 @@ int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
                       const struct hd_assignment_list *map, const char *what);
 /* Refuse, unless @force, when @pf has VFs, which @what (its driver letting go) destroys. */
 int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, const char *what);
+/* Refuse (bad input) when @devs, the operation's other devices, hold a VF of @pf, which @what
+ * (its driver letting go) destroys half-way through: one or the other, never both. */
+int hd_check_not_with_own_vf(struct hd_ctx *ctx, struct hd_device *pf,
+                             struct hd_device *const *devs, size_t n, const char *what);
 /* Refuse when user space has @dev open through VFIO (a VM, or a user-space driver hostdev
  * may not know of: QEMU run by hand, DPDK): vfio-pci counts the device enabled while its VFIO
  * device is open; an unbind (@what) would wait for that process and take the device from it,

@@ -242,6 +242,20 @@ int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, 
                    hd_device_get_name(pf), n, n == 1 ? "" : "s", what, n == 1 ? "it" : "them");
 }
 
+int hd_check_not_with_own_vf(struct hd_ctx *ctx, struct hd_device *pf,
+                             struct hd_device *const *devs, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct hd_pci_addr *physfn = hd_device_get_physfn(devs[i]);
+        if (physfn != NULL && hd_pci_addr_equal(physfn, hd_device_get_addr(pf)))
+            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                           "%s is a VF of %s, and %s destroys its VFs (a PF's driver turns "
+                           "SR-IOV off when it lets go): ask for one or the other",
+                           hd_device_get_name(devs[i]), hd_device_get_name(pf), what);
+    }
+    return 0;
+}
+
 int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *what)
 {
     int count = 0, r;
@@ -449,7 +463,9 @@ static int check_detach(struct devop *o)
         if (already_on(dev, asked(o, dev)))
             continue;
         /* A PF that leaves its driver takes its VFs with it. */
-        if ((r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0 ||
+        if ((r = hd_check_not_with_own_vf(ctx, dev, o->d.v, o->d.n,
+                                          "moving it to another driver")) < 0 ||
+            (r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0 ||
             (r = hd_check_pf_keeps_vfs(ctx, dev, o->req->flags & HD_OP_FORCE,
                                        "moving it to another driver")) < 0 ||
             (r = hd_check_not_open(ctx, dev, "moving it to another driver")) < 0)
@@ -544,10 +560,17 @@ static int check_reattach(struct devop *o)
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r == 0; i++) {
-        if ((r = check_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host")) == 0 &&
-            (r = check_group_not_held(o->ctx, o->map, o->d.v[i], "giving it back to the host",
-                                      "leave the VM a group that is not viable")) == 0)
-            r = hd_check_not_open(o->ctx, o->d.v[i], "giving it back to the host");
+        struct hd_device *dev = o->d.v[i];
+        const char *what = "giving it back to the host";
+        if ((r = check_not_held(o->ctx, o->map, dev, what)) == 0 &&
+            (r = check_group_not_held(o->ctx, o->map, dev, what,
+                                      "leave the VM a group that is not viable")) == 0 &&
+            (r = hd_check_not_open(o->ctx, dev, what)) == 0 && hd_txn_on_vfio(dev) &&
+            hd_device_get_virtfn_count(dev) > 0 &&
+            /* A PF made VFs on vfio-pci (enable_sriov): its unbind destroys them. */
+            (r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n, what)) == 0 &&
+            (r = hd_check_vfs_free(o->ctx, dev, o->map, what)) == 0)
+            r = hd_check_pf_keeps_vfs(o->ctx, dev, o->req->flags & HD_OP_FORCE, what);
     }
     return r;
 }
@@ -812,7 +835,9 @@ static int check_reserve(struct devop *o)
         if (already_on(dev, asked(o, dev)))
             continue;
         /* As a detach is checked: a reservation takes the device from its driver now. */
-        if ((r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
+        if ((r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n,
+                                          "reserving it for another driver")) < 0 ||
+            (r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
             (r = hd_check_pf_keeps_vfs(o->ctx, dev, force,
                                        "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||

@@ -224,16 +224,24 @@ HD_EXPORT int hd_node_device_check_host_use(struct hd_ctx *ctx, const char *sel)
     return r;
 }
 
+bool hd_sysfs_is_below(const char *sysfs, const char *pci_name)
+{
+    size_t len = strlen(pci_name);
+
+    for (const char *at = sysfs; (at = strstr(at, pci_name)) != NULL; at += len) {
+        if (at > sysfs && at[-1] == '/' && at[len] == '/')
+            return true;
+    }
+    return false;
+}
+
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name)
 {
-    size_t len = strlen(pci_name);
-
     for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
         const struct hd_assignment *a = hd_map_at(map, i);
         struct hd_node_target t;
-        const char *at;
         if (a->kind == HD_ASSIGNMENT_MDEV && strcmp(a->parent, pci_name) == 0)
             return a;
         if (a->kind != HD_ASSIGNMENT_USB && a->kind != HD_ASSIGNMENT_SCSI)
@@ -242,10 +250,8 @@ const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
             hd_ctx_clear_error(ctx); /* gone: nothing of it below anything */
             continue;
         }
-        for (at = t.sysfs; (at = strstr(at, pci_name)) != NULL; at += len) {
-            if (at > t.sysfs && at[-1] == '/' && at[len] == '/')
-                return a;
-        }
+        if (hd_sysfs_is_below(t.sysfs, pci_name))
+            return a;
     }
     return NULL;
 }

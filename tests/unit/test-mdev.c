@@ -663,6 +663,13 @@ HD_TEST(a_parent_keeps_its_mdevs)
     ck_assert_int_eq(eng_run(&e, "show 00:02.0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "host use:        0000:00:02.0 is the parent of mediated "
                                         "device " U1));
+    /* The parent and its own mediated device in one acquire: one or the other (bad input). */
+    ck_assert_int_eq(eng_run(&e, "acquire --dry-run --force --vm h --owner 0:0 00:02.0 " U1), 2);
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm h --owner 0:0 " U1 " 00:02.0"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "mediated device " U1 " lives on 0000:00:02.0, and "
+                                        "detaching 0000:00:02.0 removes it"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert_int_eq(eng_run(&e, "detach --force 00:02.0"), 0);
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert(!fx_exists(&e.fx, "sys/class/mdev_bus/0000:00:02.0"));

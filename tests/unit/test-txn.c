@@ -479,6 +479,49 @@ HD_TEST(reserve_is_checked_as_a_detach)
 }
 END_TEST
 
+/* A PF whose driver lets go destroys its VFs: a PF and its own VF in one command would fail
+ * half-way with the VF gone, so it is bad input, --force or not, and nothing changes. A PF
+ * that made VFs on vfio-pci destroys them when given back: refused while a VM holds one,
+ * and without --force. */
+HD_TEST(a_pf_and_its_own_vf_are_one_or_the_other)
+{
+    char *before;
+
+    ck_assert_int_eq(hd("sriov " PF " 2"), 0);
+    before = snap();
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    static const char *const both[] = {
+        "detach --force " PF " " VF0, "detach --dry-run --force " VF0 " " PF,
+        "acquire --force --vm v --owner 0:0 " VF0 " " PF,
+        "acquire --dry-run --force --vm v --owner 0:0 " PF " " VF0};
+    for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++) {
+        ck_assert_msg(hd("%s", both[i]) == 2, "%s", both[i]);
+        says(VF0 " is a VF of " PF ", and ");
+        ck_assert_ptr_nonnull(strstr(err, "destroys its VFs"));
+    }
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    host_is(before);
+    free(before);
+
+    ck_assert_int_eq(hd("sriov " PF " 0"), 0);
+    ck_assert_int_eq(hd("detach " PF), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov Y"), 0);
+    ck_assert_int_eq(hd("sriov " PF " 2"), 0);
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " VF0), 0);
+    ck_assert_int_eq(hd("reattach --dry-run --force " PF), 1);
+    says(PF ": its VF " VF0 " is assigned to vm v: giving it back to the host would destroy it");
+    ck_assert_int_eq(hd("reattach --force " PF), 1);
+    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_int_eq(hd("release --vm v"), 0);
+    ck_assert_int_eq(hd("reattach " PF), 1);
+    says(PF " is an SR-IOV PF with 2 VFs: giving it back to the host would destroy them");
+    ck_assert_str_eq(fx_driver(&fx, PF), "vfio-pci");
+    ck_assert_int_eq(hd("reattach --force " PF), 0);
+    ck_assert_str_eq(fx_driver(&fx, PF), "ixgbe");
+    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+}
+END_TEST
+
 /* A bus reset the kernel refuses (ENOTTY: the GPU shares its bus with its audio function) is
  * left to vfio-pci, which resets the device when the VM opens it: the step says "deferred",
  * never "done", in the text and in JSON, for acquire and for release. */

@@ -174,6 +174,12 @@ HD_TEST(refusals)
     ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
     ck_assert_int_eq(hd_op_add_node_device(op, "usb_1_2"), -EINVAL);
     hd_op_unref(op);
+    /* The controller and a device behind it in one acquire: one or the other (bad input). */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm vm1 --owner 0:0 00:04.0 usb_1_4"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "usb_1_4 is behind 0000:00:04.0, and detaching "
+                                        "0000:00:04.0 removes it from the host"));
+    ck_assert_int_eq(eng_run(&e, "acquire --dry-run --force --vm vm1 --owner 0:0 usb_1_4 00:04.0"),
+                     2);
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* --force: the mounted stick anyway, and a stick the host does not use without it. */
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", HD_OP_FORCE, NAMES("usb_1_3")), 0);
