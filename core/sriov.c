@@ -190,6 +190,15 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
             if (cur == 0)
                 return hd_err(ctx, r, "%s: %s; %s", pf, why,
                               r2 == 0 ? "no VFs left, as before" : why2);
+            /* The VFs come back as they were: probed by their host driver if they were. */
+            if (r2 == 0 && autoprobe != 0) {
+                hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
+                        pf);
+                r2 = hd_fs_write_attr(ctx, path, "1");
+                if (r2 < 0)
+                    snprintf(why2, sizeof(why2), "writing 1 to sriov_drivers_autoprobe: %s",
+                             strerror(-r2));
+            }
             if (r2 == 0)
                 r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
             if (r2 == 0)

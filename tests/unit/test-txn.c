@@ -479,6 +479,27 @@ HD_TEST(reserve_is_checked_as_a_detach)
 }
 END_TEST
 
+/* A VF count change that fails puts the previous VFs back as they were: probed by their host
+ * driver (autoprobe back on before they are made again), a detached one back on vfio-pci. */
+HD_TEST(a_failed_sriov_change_gives_the_vfs_back_to_their_driver)
+{
+    struct eng e;
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(eng_run(&e, "detach 03:10.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/sriov_numvfs EIO "
+                                   "nth=2"), 0);
+    ck_assert_int_eq(eng_run(&e, "sriov 03:00.0 4"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "the previous 8 VFs were put back"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "vfio-pci");
+    static const char *const host[] = {"0000:03:10.2", "0000:03:10.4", "0000:03:11.6"};
+    for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+        ck_assert_msg(strcmp(fx_driver(&e.fx, host[i]), "ixgbevf") == 0, "%s is on '%s'", host[i],
+                      fx_driver(&e.fx, host[i]));
+    eng_stop(&e);
+}
+END_TEST
+
 /* A PF whose driver lets go destroys its VFs: a PF and its own VF in one command would fail
  * half-way with the VF gone, so it is bad input, --force or not, and nothing changes. A PF
  * that made VFs on vfio-pci destroys them when given back: refused while a VM holds one,
