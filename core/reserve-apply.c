@@ -145,9 +145,9 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
     }
     hd_op_set_flags(op, (res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0) |
                             (res->flags & HD_RESERVE_FORCE ? HD_OP_FORCE : 0));
-    if (e->driver != NULL)
+    if (e != NULL && e->driver != NULL) /* a give-back has no entry */
         hd_op_set_driver(op, e->driver);
-    if (e->numvfs >= 0)
+    if (e != NULL && e->numvfs >= 0)
         hd_op_set_numvfs(op, (unsigned int)e->numvfs);
     hd_ctx_clear_error(res->ctx);
     r = 0;
@@ -490,37 +490,49 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
 {
     struct hd_reserve_result *res;
     struct hd_device_list *list = NULL;
+    struct hd_device **back = NULL;
+    size_t nback = 0, cap = 0;
+    bool ran = false;
     int r;
 
     *result = NULL;
     if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
         return r;
     r = hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_EXTRA, &list);
+    /* Those no other reservation keeps go back in one operation: all of them or none. */
+    for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i), **v;
+        if (!hd_pci_selector_match(sel, dev) ||
+            hd_reserve_config_match_except(config, dev, file) != NULL)
+            continue;
+        if ((v = hd_array_grow(back, &cap, nback, sizeof(*v), 8)) == NULL)
+            r = -ENOMEM;
+        else
+            (back = v)[nback++] = dev;
+    }
+    /* Told one by one, in the listing's order: the first given back holds the operation. */
     for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
+        const struct hd_reserve_entry *keeps;
         struct item *it;
-        struct hd_op *op = NULL;
         if (!hd_pci_selector_match(sel, dev))
             continue;
-        if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev,
-                           hd_reserve_config_match_except(config, dev, file))) == NULL) {
+        keeps = hd_reserve_config_match_except(config, dev, file);
+        if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev, keeps)) == NULL) {
             r = -ENOMEM;
             break;
         }
-        if (it->entry != NULL) {
+        if (keeps != NULL) {
             it->outcome = HD_RESERVE_HELD;
-        } else if ((r = hd_op_new(ctx, HD_OP_REATTACH, &op)) < 0 ||
-                   (hd_op_set_flags(op, flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0),
-                    r = hd_op_add_device(op, hd_device_get_addr(dev), true)) < 0 ||
-                   (r = hd_op_run(op)) < 0) {
-            item_fail(res, it, hd_device_get_name(dev), r);
-            hd_op_unref(op);
+        } else if (!ran) {
+            run_op(res, it, HD_OP_REATTACH, back, nback);
+            ran = true;
         } else {
-            it->op = op;
             it->outcome = HD_RESERVE_DONE;
         }
         r = item_done(res, it);
     }
+    free(back);
     hd_device_list_unref(list);
     return finish(res, r, result);
 }

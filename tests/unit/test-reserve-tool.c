@@ -428,6 +428,22 @@ HD_TEST(unpersist_is_all_or_nothing)
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    eng_stop(&e);
+    /* Many devices: one that fails late puts the others back on their stub, file and all. */
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist 8086:10ed"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:11.0/driver_override EIO "
+                                   "nth=1"), 0);
+    ck_assert_int_eq(hd("unpersist 8086:10ed"), 1);
+    ck_err_has("0000:03:11.0: writing driver_override failed");
+    static const char *const vfs[] = {"0000:03:10.0", "0000:03:10.6", "0000:03:11.0",
+                                      "0000:03:11.6"};
+    for (size_t i = 0; i < sizeof(vfs) / sizeof(vfs[0]); i++)
+        ck_assert_msg(strcmp(fx_driver(&e.fx, vfs[i]), "vfio-pci") == 0, "%s", vfs[i]);
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-8086:10ed.conf"));
+    ck_assert_int_eq(hd("unpersist 8086:10ed"), 0);
+    for (size_t i = 0; i < sizeof(vfs) / sizeof(vfs[0]); i++)
+        ck_assert_msg(strcmp(fx_driver(&e.fx, vfs[i]), "ixgbevf") == 0, "%s", vfs[i]);
 }
 END_TEST
 
