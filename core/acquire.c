@@ -1231,6 +1231,11 @@ static int release_force(struct hd_op *op)
     map = NULL;
     if ((r = hd_map_read(ctx, &map)) < 0)
         goto out;
+    /* Whatever the records say, the kernel's word stands: a device a process has open through
+     * VFIO (a VM still running) is not reset or taken from under it. */
+    if (dev != NULL && ((r = hd_txn_refresh(dev)) < 0 ||
+                        (r = hd_check_not_open(ctx, dev, "releasing it")) < 0))
+        goto out;
     if ((a = hd_map_find(map, addr)) != NULL) {
         struct hd_assignment_list *rest = NULL;
         int lockfd = -1;

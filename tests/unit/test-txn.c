@@ -275,6 +275,11 @@ HD_TEST(what_a_process_has_open_through_vfio_stays)
     ck_assert_int_eq(hd("release --vm vm-a"), 1);
     says(NIC " is open through VFIO by a process (a VM or a user-space driver; vfio-pci counts "
          "it enabled): releasing it would take it from under that process; stop it first");
+    /* The emergency release too, whatever the records say: no reset under a running VM. */
+    ck_assert_int_eq(hd("release --force --dry-run " NIC), 1);
+    says("releasing it would take it from under that process");
+    ck_assert_int_eq(hd("release --force " NIC), 1);
+    says("releasing it would take it from under that process");
     host_is(before);
     ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
     ck_assert_int_eq(hd("release --vm vm-a"), 0);
