@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -364,8 +365,8 @@ static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
 static int damaged(struct hd_ctx *ctx, const char *why)
 {
     return hd_errr(ctx, -EBADMSG, HD_REASON_STATE_DAMAGED, "the assignment map %s/%s/map/"
-                   "assignments is damaged (%s): nothing is done until it is repaired from "
-                   "what the devices show", hd_ctx_get_root(ctx),
+                   "assignments is damaged (%s): nothing is done until it is repaired",
+                   hd_ctx_get_root(ctx),
                    hd_ctx_get_state_dir(ctx), why);
 }
 
@@ -553,6 +554,118 @@ int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list)
         return -ENOMEM;
     r = hd_state_put(ctx, "map", "assignments", text);
     free(text);
+    return r;
+}
+
+/* ---- a damaged map, rebuilt from what the kernel shows ---------------------------------------- */
+
+/* Entry @a still describes the host: its device there, on what a VM uses. Else *@why says why
+ * not. */
+static bool confirmed(struct hd_ctx *ctx, const struct hd_assignment *a, const char **why)
+{
+    char node[HD_NODE_PATH_MAX];
+    struct hd_mdev_info info;
+    struct hd_device *dev;
+    bool ok;
+
+    switch (a->kind) {
+    case HD_ASSIGNMENT_PCI:
+        if (hd_device_open(ctx, &a->addr, &dev) < 0) {
+            *why = "the device is gone";
+            return false;
+        }
+        ok = hd_driver_is_vfio(hd_device_get_driver_or(dev, ""));
+        *why = !ok ? "it is not on a vfio-pci family driver"
+               : hd_device_get_iommu_group(dev) != a->group ? "its IOMMU group is another"
+                                                            : NULL;
+        hd_device_unref(dev);
+        return *why == NULL;
+    case HD_ASSIGNMENT_MDEV:
+        ok = hd_mdev_lookup(ctx, a->name, &info) == 0 && strcmp(info.parent, a->parent) == 0;
+        *why = ok ? NULL : "the mediated device is gone";
+        return ok;
+    default: /* USB, SCSI: the same device in its port */
+        ok = hd_node_target_refind(ctx, a, node) == 0;
+        *why = ok ? NULL : "the device is gone, or another is in its place";
+        return ok;
+    }
+}
+
+int hd_map_rebuild(struct hd_ctx *ctx, hd_map_entry_fn fn, void *data,
+                   struct hd_assignment_list **out)
+{
+    struct hd_assignment_list *list = hd_map_new();
+    char *text = NULL;
+    int r;
+
+    *out = NULL;
+    if (list == NULL)
+        return -ENOMEM;
+    r = hd_state_get(ctx, "map", "assignments", &text);
+    if (r == -ENOENT)
+        r = 0; /* missing: nothing of it to keep */
+    for (char *p = text, *line; r == 0 && p != NULL && (line = strsep(&p, "\n")) != NULL;) {
+        struct hd_assignment a;
+        const char *why = NULL;
+        char raw[64];
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        hd_strlcpy(raw, line, sizeof(raw));
+        /* Only a line read whole: one cut short must not come back with default fields. */
+        if (parse_line(line, &a, true) < 0) {
+            if (fn != NULL)
+                fn(data, raw, "", false, "it cannot be read");
+            continue;
+        }
+        if (hd_map_find_same(list, &a) != NULL)
+            why = "it is listed twice";
+        else if (confirmed(ctx, &a, &why))
+            r = hd_map_add(list, &a);
+        if (fn != NULL)
+            fn(data, a.name, a.vm, why == NULL, why);
+    }
+    free(text);
+    hd_ctx_clear_error(ctx); /* what the checks left: they decide, not fail */
+    if (r < 0) {
+        hd_assignment_list_unref(list);
+        return r;
+    }
+    *out = list;
+    return 0;
+}
+
+int hd_map_repair(struct hd_ctx *ctx, hd_map_entry_fn fn, void *data, char *aside, size_t size)
+{
+    struct hd_assignment_list *list = NULL;
+    char path[HD_PATH_MAX];
+    int lockfd = -1, r;
+
+    aside[0] = '\0';
+    if ((r = hd_lock_map(ctx, &lockfd)) < 0)
+        return r;
+    /* Under the lock: another process may have repaired it meanwhile. */
+    if ((r = hd_map_read(ctx, &list)) == 0 ||
+        hd_ctx_last_reason(ctx) != HD_REASON_STATE_DAMAGED)
+        goto out;
+    hd_ctx_clear_error(ctx);
+    if ((r = hd_map_rebuild(ctx, fn, data, &list)) < 0 ||
+        (r = hd_path(path, sizeof(path), "%s/map/assignments", hd_ctx_get_state_dir(ctx))) < 0 ||
+        (r = hd_path(aside, size, "%s.damaged-%lld", path, (long long)time(NULL))) < 0)
+        goto out;
+    /* Kept beside the new one, for a person to read: nothing is lost. */
+    if ((r = hd_fs_rename(ctx, path, aside)) < 0 && r != -ENOENT) {
+        r = hd_err(ctx, r, "setting the damaged map %s/%s aside: %s", hd_ctx_get_root(ctx), path,
+                   strerror(-r));
+        goto out;
+    }
+    if (r == -ENOENT)
+        aside[0] = '\0'; /* it was missing: nothing to set aside */
+    r = hd_map_write(ctx, list);
+    if (r == 0)
+        r = 1;
+out:
+    hd_assignment_list_unref(list);
+    hd_unlock(lockfd);
     return r;
 }
 

@@ -181,6 +181,18 @@ const struct hd_node_owner *hd_map_node_orig(const struct hd_assignment_list *li
 int hd_map_read(struct hd_ctx *ctx, struct hd_assignment_list **list);
 /* Replace it atomically (state.c). Call with the map lock held. */
 int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list);
+/* Told of each entry of a damaged map: @name (a line that cannot be read: its text), @vm,
+ * whether it is kept, and why not. */
+typedef void (*hd_map_entry_fn)(void *data, const char *name, const char *vm, bool kept,
+                                const char *why);
+/* A damaged map as it would be rebuilt, writing nothing: the entries that can still be read
+ * whole and that the kernel confirms (a PCI device on a vfio-pci family driver in the group
+ * recorded, a mediated device with its parent, the same USB or SCSI device in its place). */
+int hd_map_rebuild(struct hd_ctx *ctx, hd_map_entry_fn fn, void *data,
+                   struct hd_assignment_list **out);
+/* Under the map lock: a damaged map set aside (@aside: its new root-relative path, "" when it
+ * was missing) and replaced by its rebuilt form. 1 repaired, 0 not damaged, -errno. */
+int hd_map_repair(struct hd_ctx *ctx, hd_map_entry_fn fn, void *data, char *aside, size_t size);
 
 struct hd_jdev;
 /* The map entry a journal's device is (NULL: none). */
@@ -523,6 +535,8 @@ void hd_op_set_previous_numvfs(struct hd_op *op, int n);
 /* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);
+/* Step @i's @to, known only once what it reports is done. */
+void hd_op_set_step_to(struct hd_op *op, size_t i, const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);
 /* The newest unmarked step @action of @device ends in @state whatever the operation's outcome
  * (but undone when the operation is). */

@@ -361,6 +361,12 @@ void hd_op_set_previous_numvfs(struct hd_op *op, int n)
     op->previous_numvfs = n;
 }
 
+void hd_op_set_step_to(struct hd_op *op, size_t i, const char *to)
+{
+    if (i < op->nsteps)
+        hd_strlcpy(op->steps[i].to, to, sizeof(op->steps[i].to));
+}
+
 int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
                       const char *from, const char *to)
 {

@@ -168,24 +168,68 @@ HD_EXPORT int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered)
 /* What recover would do, as steps of @op, without taking a lock or writing: "undo" or
  * "finish" per intent log (from: its operation and VM, to: how many steps), "busy" for one a
  * live process holds, "damaged" for one set aside or unreadable. */
+/* hd_map_entry_fn: each entry of a damaged map a step, kept or dropped. */
+static void report_entry(void *data, const char *name, const char *vm, bool kept, const char *why)
+{
+    hd_op_report_step(data, kept ? "map-keep" : "map-drop", name, vm, kept ? "" : why);
+}
+
+/* The assignment map read, or when damaged rebuilt from what the kernel shows (for real, or
+ * as it would be): a step says why it was damaged and where it was set aside, one step each
+ * entry. The journals' commit checks read the map this leaves. */
+static int read_or_repair_map(struct hd_op *op, bool dry_run, struct hd_assignment_list **map)
+{
+    struct hd_ctx *ctx = hd_op_ctx(op);
+    char why[HD_DRIVER_NAME_MAX + 16], aside[HD_PATH_MAX] = "";
+    const char *msg, *from, *to;
+    size_t first;
+    int r;
+
+    if ((r = hd_map_read(ctx, map)) == 0 || hd_ctx_last_reason(ctx) != HD_REASON_STATE_DAMAGED)
+        return r;
+    /* The why of the damage, from the message that says it: "... is damaged (WHY): ...". */
+    msg = hd_ctx_last_error(ctx);
+    from = strstr(msg, "is damaged (");
+    to = from != NULL ? strstr(from, "): ") : NULL;
+    if (from != NULL && to != NULL)
+        snprintf(why, sizeof(why), "%.*s", (int)(to - from - 12), from + 12);
+    else
+        hd_strlcpy(why, "damaged", sizeof(why));
+    hd_ctx_clear_error(ctx);
+    first = hd_op_get_step_count(op);
+    hd_op_report_step(op, "map-aside", "map/assignments", why, "");
+    if (dry_run)
+        r = hd_map_rebuild(ctx, report_entry, op, map);
+    else if ((r = hd_map_repair(ctx, report_entry, op, aside, sizeof(aside))) >= 0)
+        r = hd_map_read(ctx, map);
+    if (r < 0)
+        return r;
+    hd_op_set_step_to(op, first, aside[0] ? aside : dry_run ? "" : "none (it was missing)");
+    return 0;
+}
+
 int hd_ops_recover(struct hd_op *op)
 {
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_assignment_list *map = NULL;
     char **names = NULL, steps[32], what[HD_VM_ID_MAX + 16];
+    bool dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
     size_t n = 0;
     unsigned int damaged = 0;
     int r;
 
-    if (!(hd_op_request(op)->flags & HD_OP_DRY_RUN)) {
+    if ((r = read_or_repair_map(op, dry_run, &map)) < 0)
+        return r;
+    if (!dry_run) {
         unsigned int count = 0;
+        hd_assignment_list_unref(map);
         r = hd_assign_recover(ctx, &count);
         snprintf(steps, sizeof(steps), "%u", count);
         hd_op_report_step(op, "recovered", "", "", steps);
         hd_op_mark_steps(op, HD_STEP_DONE);
         return r;
     }
-    if ((r = hd_map_read(ctx, &map)) < 0 || (r = hd_journal_list(ctx, &names, &n)) < 0)
+    if ((r = hd_journal_list(ctx, &names, &n)) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct hd_journal *j = NULL;

@@ -190,6 +190,11 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
         fprintf(stderr, "%s: out of memory\n", t->prog);
         return;
     }
+    /* A damaged map stops every command: say the way out. */
+    if (hint == NULL && t->ctx != NULL &&
+        hd_ctx_last_reason(t->ctx) == HD_REASON_STATE_DAMAGED &&
+        strstr(tail != NULL ? tail : what, "assignment map") != NULL)
+        hint = "'hostdev recover' sets it aside and rebuilds it from what the devices show";
     if (tool_json(t)) {
         char *msg = NULL;
         bool dup = tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&

@@ -39,7 +39,7 @@ int tool_op_error(struct tool *t, int err, const char *force_option, const char 
     return tool_lib_error_hint(t, code, err, forceable ? hint : NULL, "%s", what);
 }
 
-static void print_step_text(const struct hd_op *op, size_t i)
+void tool_op_print_step(const struct hd_op *op, size_t i)
 {
     const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
     const char *from = hd_op_step_get_from(op, i), *to = hd_op_step_get_to(op, i);
@@ -69,6 +69,15 @@ static void print_step_text(const struct hd_op *op, size_t i)
                                      : a, from, to);
     else if (strcmp(a, "damaged") == 0 || strcmp(a, "drop") == 0)
         printf("%s: %s\n", d, a[0] == 'd' && a[1] == 'a' ? "unreadable: set aside" : "dropped");
+    else if (strcmp(a, "map-aside") == 0)
+        printf("%s: damaged (%s): set aside%s%s, rebuilt from what the devices show\n", d, from,
+               to[0] ? " as " : "", to);
+    else if (strcmp(a, "map-keep") == 0)
+        printf("%s: kept for vm %s (the kernel confirms it)\n", d, from);
+    else if (strcmp(a, "map-drop") == 0 && from[0])
+        printf("%s: the record of vm %s dropped: %s\n", d, from, to);
+    else if (strcmp(a, "map-drop") == 0)
+        printf("'%s': dropped: %s\n", d, to);
     else if (strcmp(a, "record") == 0)
         printf("%s: assigned to vm %s\n", d, to);
     else if (strcmp(a, "follow") == 0)
@@ -167,7 +176,7 @@ void tool_op_print_steps(const struct hd_op *op, const char *indent)
         if (strcmp(hd_op_step_get_action(op, i), "override") == 0)
             continue;
         fputs(indent, stdout);
-        print_step_text(op, i);
+        tool_op_print_step(op, i);
     }
 }
 

@@ -27,6 +27,8 @@ int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const c
 void tool_op_json_begin(struct json *j, const char *operation, bool dry_run);
 /* The steps as text lines, or one JSON object {"operation", "dry_run", "steps": [...]}. */
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run);
+/* Step @i as a text line. */
+void tool_op_print_step(const struct hd_op *op, size_t i);
 /* The steps alone as text lines, each after @indent (a plan's: "  "). */
 void tool_op_print_steps(const struct hd_op *op, const char *indent);
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op);

@@ -6,7 +6,8 @@
 
 static int run(struct tool *t, int argc, char **argv)
 {
-    unsigned int n = 0;
+    unsigned long long many = 0;
+    unsigned int n;
     int r;
 
     if (argc > 1 && strcmp(argv[1], "--dry-run") == 0) {
@@ -15,21 +16,21 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if (argc > 1)
         return tool_error(t, EXIT_USAGE, "unexpected argument '%s': recover takes none", argv[1]);
+    struct hd_op *op;
+    if ((r = tool_op_new(t, HD_OP_RECOVER, 0, &op)) != EXIT_DONE)
+        return r;
     if (t->dry_run) {
-        struct hd_op *op;
-        if ((r = tool_op_new(t, HD_OP_RECOVER, 0, &op)) != EXIT_DONE)
-            return r;
         r = tool_run_op(t, op, "recover", NULL, NULL);
         /* What the real run would leave alone makes it fail: so does the plan. */
         size_t left = 0;
         for (size_t i = 0; r == EXIT_DONE && i < hd_op_get_step_count(op); i++) {
             const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
-            unsigned long long many = 1; /* damaged/ says how many it holds */
+            unsigned long long held = 1; /* damaged/ says how many it holds */
             if (strcmp(d, "damaged/") == 0 &&
-                tool_parse_count(hd_op_step_get_to(op, i), 1u << 30, &many) < 0)
-                many = 1;
+                tool_parse_count(hd_op_step_get_to(op, i), 1u << 30, &held) < 0)
+                held = 1;
             if (strcmp(a, "busy") == 0 || strcmp(a, "damaged") == 0)
-                left += (size_t)many;
+                left += (size_t)held;
         }
         if (left > 0)
             r = tool_error(t, EXIT_FAILED, "%zu intent log%s would be left as %s (busy: a live "
@@ -39,7 +40,12 @@ static int run(struct tool *t, int argc, char **argv)
         return r;
     }
     hd_ctx_clear_error(t->ctx);
-    r = hd_assign_recover(t->ctx, &n);
+    r = hd_op_run(op);
+    size_t steps = hd_op_get_step_count(op);
+    /* The last step counts the operations dealt with; those before it rebuilt a damaged map. */
+    if (steps > 0 && strcmp(hd_op_step_get_action(op, steps - 1), "recovered") == 0)
+        tool_parse_count(hd_op_step_get_to(op, --steps), 1u << 30, &many);
+    n = (unsigned int)many;
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
@@ -47,14 +53,45 @@ static int run(struct tool *t, int argc, char **argv)
         json_kv_string(&j, "operation", "recover");
         json_kv_int(&j, "recovered", n);
         json_kv_bool(&j, "complete", r == 0);
+        if (steps > 0) { /* the map was damaged: what became of it */
+            json_key(&j, "map");
+            json_begin_object(&j);
+            json_kv_string(&j, "damaged", hd_op_step_get_from(op, 0));
+            const char *aside = hd_op_step_get_to(op, 0);
+            json_kv_string(&j, "set_aside", aside[0] && aside[0] != 'n' ? aside : NULL);
+            for (int kept = 1; kept >= 0; kept--) {
+                json_key(&j, kept ? "kept" : "dropped");
+                json_begin_array(&j);
+                for (size_t i = 1; i < steps; i++) {
+                    if (strcmp(hd_op_step_get_action(op, i), kept ? "map-keep" : "map-drop") != 0)
+                        continue;
+                    json_begin_object(&j);
+                    json_kv_string(&j, "device", hd_op_step_get_device(op, i));
+                    json_kv_string(&j, "vm", hd_op_step_get_from(op, i));
+                    if (!kept)
+                        json_kv_string(&j, "why", hd_op_step_get_to(op, i));
+                    json_end_object(&j);
+                }
+                json_end_array(&j);
+            }
+            json_end_object(&j);
+        }
         json_end_object(&j);
         json_finish(&j);
     } else {
-        printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < steps; i++) {
+            if (strncmp(hd_op_step_get_action(op, i), "map-", 4) == 0)
+                tool_op_print_step(op, i);
+        }
+        if (r == 0 || steps == 0 || n > 0)
+            printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
     }
     if (r < 0)
-        return tool_op_error(t, r, NULL, NULL);
-    return EXIT_DONE;
+        r = tool_op_error(t, r, NULL, NULL);
+    else
+        r = EXIT_DONE;
+    hd_op_unref(op);
+    return r;
 }
 
 const struct tool_command cmd_recover = {
@@ -65,5 +102,8 @@ const struct tool_command cmd_recover = {
     .help = "Every writing command runs this for its own IOMMU groups first. An operation\n"
             "whose process still runs, or whose unbind still hangs in the kernel, is left\n"
             "alone (exit 1); an intent log that cannot be read is moved to STATE/damaged/\n"
-            "and holds back the groups it names until it is removed (exit 1).\n",
+            "and holds back the groups it names until it is removed (exit 1). A damaged\n"
+            "assignment map is set aside beside itself (map/assignments.damaged-SECONDS)\n"
+            "and rebuilt from what the devices show: each entry the kernel confirms is\n"
+            "kept, the others are named and dropped.\n",
 };

@@ -746,7 +746,56 @@ HD_TEST(damaged_map_is_reported)
     ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/map/assignments")), 0);
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " NIC), 2);
     says("it is missing");
+    ck_assert_ptr_nonnull(strstr(err, "('hostdev recover' sets it aside and rebuilds it"));
     ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    free(map);
+}
+END_TEST
+
+/* The way out of a damaged map: recover sets it aside and rebuilds it from what the devices
+ * show, an entry the kernel confirms kept, the others named and dropped; its dry run says
+ * the same and changes nothing. */
+HD_TEST(recover_rebuilds_a_damaged_map)
+{
+    char *map, *p;
+
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(hd("acquire --vm db --owner 0:0 " XHCI), 0);
+    ck_assert_ptr_nonnull(fx_read(&fx, "run/hostdev/map/assignments"));
+    map = strdup(fx.scratch);
+    ck_assert_ptr_nonnull(p = strstr(map, "vm=web1"));
+    p[6] = '2'; /* edited: vm=web2, the checksum no longer matches */
+    put_file("run/hostdev/map/assignments", map);
+    ck_assert_int_eq(hd("release --vm db"), 2);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", XHCI), 0);
+    ck_assert_int_eq(hd("recover --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; recover would do:\n"
+                          "  map/assignments: damaged (its checksum does not match: it was cut "
+                          "or edited): set aside, rebuilt from what the devices show\n"
+                          "  " NIC ": kept for vm web2 (the kernel confirms it)\n"
+                          "  " XHCI ": the record of vm db dropped: it is not on a vfio-pci "
+                          "family driver\n");
+    ck_assert_int_eq(hd("assignments"), 2);
+    ck_assert_int_eq(hd("--json recover"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"damaged\": \"its checksum does not match"));
+    ck_assert_ptr_nonnull(strstr(out, "\"set_aside\": \"run/hostdev/map/assignments.damaged-"));
+    ck_assert_ptr_nonnull(strstr(out, "\"why\": \"it is not on a vfio-pci family driver\""));
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_assert_ptr_nonnull(strstr(out, NIC "  web2 "));
+    ck_assert_ptr_null(strstr(out, XHCI));
+    /* Nothing lost: the damaged file is kept beside the new one. */
+    DIR *d = opendir(fx_path(&fx, "run/hostdev/map"));
+    struct dirent *de;
+    bool kept = false;
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d)) != NULL)
+        kept = kept || strncmp(de->d_name, "assignments.damaged-", 20) == 0;
+    closedir(d);
+    ck_assert(kept);
+    ck_assert_int_eq(hd("release --vm web2"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_int_eq(hd("recover"), 0); /* not damaged now: nothing to rebuild */
+    ck_assert_str_eq(out, "0 interrupted operations dealt with\n");
     free(map);
 }
 END_TEST
