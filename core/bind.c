@@ -355,9 +355,29 @@ out:
     return r;
 }
 
+/* A kernel driver's name: letters, digits and _ - . : + (what the PCI core registers), so a
+ * record can never carry control bytes or broken UTF-8 to a terminal or a JSON reader. */
+static bool driver_name_valid(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:+");
+
+    return n < HD_DRIVER_NAME_MAX && s[n] == '\0' && hd_name_valid(s);
+}
+
 HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver)
 {
-    return hd_state_get(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev), driver);
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    int r = hd_state_get(ctx, "drivers", hd_device_get_name(dev), driver);
+
+    /* What is there must be a driver's name ("" for none): anything else reaches nobody. */
+    if (r == 0 && (*driver)[0] != '\0' && !driver_name_valid(*driver)) {
+        free(*driver);
+        *driver = NULL;
+        return hd_errr(ctx, -EINVAL, HD_REASON_STATE_DAMAGED, "%s: the driver record "
+                       "%s/%s/drivers/%s is not a driver name", hd_device_get_name(dev),
+                       hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx), hd_device_get_name(dev));
+    }
+    return r;
 }
 
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)

@@ -310,14 +310,6 @@ static int read_record(struct hd_device *dev, struct hd_jstep *s)
         return 0;
     if (r < 0)
         return r;
-    if (rec[0] != '\0' && (!hd_name_valid(rec) || strlen(rec) >= HD_DRIVER_NAME_MAX)) {
-        free(rec);
-        return hd_errr(hd_device_get_ctx(dev), -EINVAL, HD_REASON_STATE_DAMAGED,
-                       "%s: the driver record "
-                       "%s/%s/drivers/%s is not a driver name",
-                       hd_device_get_name(dev), hd_ctx_get_root(hd_device_get_ctx(dev)),
-                       hd_ctx_get_state_dir(hd_device_get_ctx(dev)), hd_device_get_name(dev));
-    }
     s->record = HD_JREC_DRIVER;
     hd_strlcpy(s->record_driver, rec, sizeof(s->record_driver));
     free(rec);

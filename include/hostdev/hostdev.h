@@ -367,7 +367,8 @@ int hd_device_detach_group(struct hd_device *dev, const char *stub, unsigned int
 /* Return @dev from its stub to the driver it had before (or the one the kernel picks), and
  * verify it. Not on a stub: 0, nothing written. */
 int hd_device_reattach(struct hd_device *dev);
-/* The driver recorded when @dev was detached: 0 and an allocated name, or -ENOENT. */
+/* The driver recorded when @dev was detached: 0 and an allocated name ("" for none), -ENOENT,
+ * or -EINVAL (reason HD_REASON_STATE_DAMAGED) when the record holds no driver name. */
 int hd_device_get_original_driver(struct hd_device *dev, char **driver);
 
 enum hd_reset_flags {

@@ -342,6 +342,16 @@ static const struct bad cases[] = {
      "ln -s ../../../victim run/hostdev/drivers/.0000:03:00.0.tmp",
      "$HD detach 03:00.0 >/dev/null; rc=$?; [ \"$(cat victim)\" = keep ] || exit 99; exit $rc", 0,
      NULL, NONE, WRITES_OK},
+    /* A driver record with control bytes or broken UTF-8: refused by name, never printed. */
+    {"state: driver record with a terminal escape", FUSE,
+     "$HD detach 03:00.0 >/dev/null && $FS ctl $R clear-log && "
+     "printf 'e1\\033]0;pwned\\007' > run/hostdev/drivers/0000:03:00.0",
+     "$HD reattach 03:00.0", 2, "the driver record", NONE, 0},
+    {"state: driver record not UTF-8, listed", FUSE,
+     "$HD detach 03:00.0 >/dev/null && $FS ctl $R clear-log && "
+     "printf 'e1000e\\377' > run/hostdev/drivers/0000:03:00.0",
+     "o=$($HD list 03:00.0) || exit $?; case \"$o\" in *orig_driver*) exit 99;; esac", 0, NULL,
+     NONE, 0},
     /* ---- a device vanishing ---- */
     {"vanish: unplugged before detach", FUSE, "$FS ctl $R unplug 0000:03:00.0",
      "$HD detach 03:00.0", 2, "0000:03:00.0: no such PCI device", NONE, 0},
