@@ -94,6 +94,16 @@ static int run(struct tool *t, int argc, char **argv)
     if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
+    /* A device that does not exist is bad input, as for every command that names one. */
+    if (argc - optind == 1) {
+        struct hd_device *dev = NULL;
+        if (hd_device_open(t->ctx, &addr, &dev) == -ENODEV)
+            return tool_error_hint(t, EXIT_USAGE, "a device the firmware hides, or one behind a "
+                                   "disabled bridge, does not show up", "%s",
+                                   hd_ctx_last_error(t->ctx));
+        hd_device_unref(dev);
+        hd_ctx_clear_error(t->ctx);
+    }
     if ((r = hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
     if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {

@@ -51,6 +51,8 @@ struct bad {
 static const struct bad cases[] = {
     /* ---- command-line arguments ---- */
     {"args: function 9", FUSE, NULL, "$HD detach 0000:03:00.9", 2, "'0000:03:00.9'", NONE, 0},
+    {"args: doctor of no device", FUSE, NULL, "$HD doctor 0000:09:00.0", 2,
+     "0000:09:00.0: no such PCI device", NONE, 0},
     {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
     {"args: overlong address", FUSE, NULL, "$HD detach " LONG300, 2, "invalid PCI address 'vvv",
      NONE, 0},
