@@ -926,6 +926,22 @@ static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct r
     return 0;
 }
 
+/* ---- the keyboard -------------------------------------------------------------------------- */
+
+/* A USB controller with the host's keyboard behind it: a VM taking the controller takes the
+ * keyboard (and the console with it). Only USB controllers (class 0c03) are asked. */
+static int check_keyboard(struct hd_host_use *hu, struct hd_device *dev, struct reasons *rs)
+{
+    char kbd[64];
+    int r;
+
+    if ((hd_device_get_class(dev) >> 8) != 0x0c03)
+        return 0;
+    if ((r = hd_usb_keyboard_below(hu->ctx, hd_device_get_name(dev), kbd, sizeof(kbd))) > 0)
+        add_reason(rs, "%s has the host's keyboard behind it (%s)", rs->who, kbd);
+    return r < 0 ? r : 0;
+}
+
 /* ---- mediated devices ---------------------------------------------------------------------- */
 
 /* A parent of mediated devices (a GPU with vGPUs): its driver leaving removes them all, and a
@@ -995,7 +1011,8 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
     name = hd_device_get_name(dev);
     rs.who = name;
     if ((r = check_block(hu, name, &rs)) < 0 || (r = check_net(hu, name, &rs)) < 0 ||
-        (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, name, &rs)) < 0)
+        (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, name, &rs)) < 0 ||
+        (r = check_keyboard(hu, dev, &rs)) < 0)
         return hd_err(hd_device_get_ctx(dev), r, "%s: cannot tell whether the host uses it", name);
     if (rs.len > 0)
         return hd_err(hd_device_get_ctx(dev), -EBUSY, "%s", rs.buf);

@@ -180,6 +180,31 @@ static const char *usb_role(struct hd_ctx *ctx, const struct hd_node_target *t)
     return role;
 }
 
+int hd_usb_keyboard_below(struct hd_ctx *ctx, const char *pci_name, char *name, size_t size)
+{
+    struct hd_nodedev_list *l = NULL;
+    int r = hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &l), found = 0;
+
+    for (size_t i = 0; r == 0 && !found && i < hd_nodedev_list_count(l); i++) {
+        struct hd_nodedev *d = hd_nodedev_list_get(l, i);
+        struct hd_node_target t = {.kind = HD_ASSIGNMENT_USB};
+        const char *role, *slash;
+        if (hd_nodedev_get_sysfs_path(d) == NULL ||
+            !hd_sysfs_is_below(hd_nodedev_get_sysfs_path(d) + 1, pci_name))
+            continue;
+        hd_strlcpy(t.sysfs, hd_nodedev_get_sysfs_path(d) + 1, sizeof(t.sysfs));
+        slash = strrchr(t.sysfs, '/');
+        hd_strlcpy(t.sysname, slash ? slash + 1 : t.sysfs, sizeof(t.sysname));
+        role = usb_role(ctx, &t);
+        if (role != NULL && strcmp(role, "a keyboard") == 0) {
+            hd_strlcpy(name, hd_nodedev_get_name(d), size);
+            found = 1;
+        }
+    }
+    hd_nodedev_list_unref(l);
+    return r < 0 ? r : found;
+}
+
 int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
                                   const struct hd_node_target *t)
 {

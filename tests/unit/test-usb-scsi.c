@@ -174,6 +174,14 @@ HD_TEST(refusals)
     ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
     ck_assert_int_eq(hd_op_add_node_device(op, "usb_1_2"), -EINVAL);
     hd_op_unref(op);
+    /* The controller the host's keyboard is behind is the host's too: --force takes it. */
+    ck_assert_int_eq(eng_run(&e, "detach --dry-run 00:04.0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:04.0 has the host's keyboard behind it "
+                                        "(usb_1_1)"));
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 0:0 00:04.0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "has the host's keyboard behind it (usb_1_1)"));
+    ck_assert_int_eq(eng_run(&e, "show 00:04.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "has the host's keyboard behind it (usb_1_1)"));
     /* The controller and a device behind it in one acquire: one or the other (bad input). */
     ck_assert_int_eq(eng_run(&e, "acquire --force --vm vm1 --owner 0:0 00:04.0 usb_1_4"), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "usb_1_4 is behind 0000:00:04.0, and detaching "
