@@ -877,9 +877,10 @@ static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
     free(orig);
 }
 
-/* Open the devices of @sel under the locks (NULL for one unplugged while assigned: only its
- * records are left, and they go with it), and refuse when a process still has one open: the
- * VM still runs, and neither a reset nor an unbind may happen under it. */
+/* Open the devices of @sel under the locks (NULL for one unplugged while assigned, or back on
+ * a host driver: only its records are left, and they go with it), and refuse when a process
+ * still has one open: the VM still runs, and neither a reset nor an unbind may happen under
+ * it. */
 static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
                          struct hd_device **devs)
 {
@@ -894,11 +895,19 @@ static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
         if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0 ||
             (r = hd_check_not_open(hd_txn_ctx(t), devs[i], "releasing it")) < 0)
             return r;
+        /* Given back to a host driver by hand meanwhile: the host has it already. No reset
+         * under that driver, nothing to reattach; its records go as an unplugged one's. */
+        const char *driver = hd_device_get_driver(devs[i]);
+        if (driver != NULL && !hd_device_on_stub(devs[i])) {
+            hd_txn_note(t, "keep", a->name, driver, driver);
+            hd_device_unref(devs[i]);
+            devs[i] = NULL;
+        }
     }
     return 0;
 }
 
-/* The records of devices unplugged while assigned go with them. */
+/* The records of devices unplugged while assigned (or given back by hand) go with them. */
 static void drop_unplugged(struct hd_txn *t, const struct hd_assignment_list *sel,
                            struct hd_device **devs)
 {

@@ -752,6 +752,31 @@ HD_TEST(damaged_map_is_reported)
 }
 END_TEST
 
+/* A device given back to its host driver by hand while a VM held it: release says so and
+ * lets go of it, with no reset under the host driver and nothing to reattach; the dry run
+ * says the same. */
+HD_TEST(release_of_a_device_the_host_took_back)
+{
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" NIC "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(hd("release --vm web1 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; release would do:\n"
+                          "  " NIC ": already on e1000e\n"
+                          "  " NIC ": released from vm web1\n");
+    ck_assert_int_eq(hd("release --vm web1"), 0);
+    ck_assert_uint_eq(fx_log_count(&fx, "reset "), 0);
+    ck_assert_uint_eq(fx_log_count(&fx, "unbind "), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&fx, "run/hostdev/drivers/" NIC));
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_assert_ptr_null(strstr(out, NIC));
+}
+END_TEST
+
 /* The way out of a damaged map: recover sets it aside and rebuilds it from what the devices
  * show, an entry the kernel confirms kept, the others named and dropped; its dry run says
  * the same and changes nothing. */
