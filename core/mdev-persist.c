@@ -153,7 +153,7 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     if (hd_mdev_uuid_parse(name, uuid) < 0 || strcmp(uuid, name) != 0)
         return 0;
     if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s/%s", parent, name)) < 0 ||
-        (r = hd_fs_read_alloc(ctx, path, 65536, &text, NULL)) < 0)
+        (r = hd_fs_read_config(ctx, path, 65536, &text, NULL)) < 0)
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {
         free(text);

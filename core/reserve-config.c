@@ -298,7 +298,7 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
         if (!conf_name(names[i]) || !hd_name_valid(names[i]) ||
             hd_path(path, sizeof(path), "%s/%s", HD_RESERVE_DIR, names[i]) < 0)
             continue;
-        r = hd_fs_read_alloc(ctx, path, HD_CONFIG_MAX, &text, &len);
+        r = hd_fs_read_config(ctx, path, HD_CONFIG_MAX, &text, &len);
         if (r == -ENOENT) /* removed meanwhile */
             continue;
         if (r < 0) {

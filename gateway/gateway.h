@@ -173,6 +173,9 @@ ssize_t hd_fs_read_attr(struct hd_ctx *ctx, const char *path, char *buf, size_t 
 #define HD_READ_MAX (16u << 20)  /* kernel tables and host databases */
 #define HD_CONFIG_MAX (1u << 20) /* a configuration file or a record */
 int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
+/* The same for a file a person writes (a configuration file): a device node, FIFO or a link to
+ * one is refused (-EINVAL) without being opened, a directory with -EISDIR. */
+int hd_fs_read_config(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
 /* Read up to @size bytes from offset 0 (binary, e.g. config space). Returns bytes read. */
 ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size);
 /* One write(2) of @value, as the kernel expects for attributes. Returns 0 or the -errno of

@@ -565,6 +565,34 @@ int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **da
     return fd < 0 ? fd : read_fd_alloc(fd, max, data, len);
 }
 
+int hd_fs_read_config(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len)
+{
+    char proc[32];
+    struct stat st;
+    int pfd, fd, err;
+
+    *data = NULL;
+    /* Looked at as a path first: a device node there (or a link to one) is refused without
+     * being opened, since an open alone can act (/dev/watchdog arms itself). */
+    if ((pfd = hd_fs_open(ctx, path, O_PATH, 0)) < 0)
+        return pfd;
+    err = fstat(pfd, &st) < 0      ? -errno
+          : S_ISREG(st.st_mode) ? 0
+          : S_ISDIR(st.st_mode) ? -EISDIR
+                                : -EINVAL;
+    if (err < 0) {
+        close(pfd);
+        return err;
+    }
+    /* Opened again through its own /proc entry: this very file, whatever the path names now. */
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    close(pfd);
+    if (fd < 0)
+        return -errno;
+    return read_fd_alloc(fd, max, data, len);
+}
+
 int hd_fs_open_regular(struct hd_ctx *ctx, const char *path, bool host, uint64_t *size)
 {
     struct stat st;

@@ -213,6 +213,10 @@ static const struct bad cases[] = {
     {"config: names file is a directory", FUSE, "mkdir $R/names.ids",
      "$B/hostdev --root $R --names $R/names.ids list", 2, "names.ids", NONE, 0},
     /* ---- reservation config: ROOT/etc/hostdev.d/ *.conf and hostdev.reserve= ---- */
+    /* A link to a device node: refused without opening it (an open can act: a watchdog). */
+    {"config: reservation file links to a device", FUSE,
+     "mkdir -p etc/hostdev.d && ln -s /dev/vfio/vfio etc/hostdev.d/51.conf", "$HD persisted", 2,
+     "51.conf: not a regular file", NONE, 0},
     {"reserve: bad address", FUSE, RESERVE_CONF("0000:03:00.9 vfio-pci"), "$HD reserve", 2,
      "10-bad.conf:1: invalid device '0000:03:00.9'", NONE, 0},
     {"reserve: unknown driver", FUSE, RESERVE_CONF("03:00.0 driver=nouveau"), "$HD reserve", 2,
