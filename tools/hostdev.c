@@ -547,20 +547,32 @@ int main(int argc, char **argv)
     current_argv = argv;
     const char *root = g.root, *names = g.names, *state_dir = g.state_dir;
     long timeout = g.timeout;
+    /* A value from the environment is named as the variable it came from: the user typed no
+     * option to look for. */
+    const char *root_is = root != NULL && root == getenv("HOSTDEV_ROOT") ? "HOSTDEV_ROOT" : "root";
+    const char *state_is = state_dir != NULL && state_dir == getenv("HOSTDEV_STATE_DIR")
+                               ? "HOSTDEV_STATE_DIR" : "--state-dir";
+    const char *names_is = "--names";
 
+    if (names == NULL && getenv("HOSTDEV_NAMES") != NULL) {
+        names = getenv("HOSTDEV_NAMES");
+        names_is = "HOSTDEV_NAMES";
+    }
     /* A names file the user named must be there: silently showing no names would hide the
-     * typo. (The default search and HOSTDEV_NAMES may come up empty.) */
-    if (names != NULL && strcmp(names, "none") != 0 && !readable_file(names))
-        return tool_error(&t, EXIT_USAGE, "--names '%s': %s", names,
+     * typo. (The default search may come up empty.) */
+    if (names != NULL && names[0] != '\0' && strcmp(names, "none") != 0 && !readable_file(names))
+        return tool_error(&t, EXIT_USAGE, "%s '%s': %s", names_is, names,
                           errno == 0 ? "not a regular file" : strerror(errno));
     r = hd_ctx_new(root, &t.ctx);
     if (r < 0)
-        return tool_error(&t, EXIT_USAGE, "root '%s': %s", root ? root : "/", strerror(-r));
+        return tool_error_hint(&t, EXIT_USAGE, "for a fake kernel: hostdev-fakesys mount SPEC DIR",
+                               "%s '%s': %s", root_is, root ? root : "/", strerror(-r));
     /* A root that is not a kernel's tree would list nothing and succeed: say so instead. */
     if (root != NULL && !root_has_sys(root)) {
         hd_ctx_unref(t.ctx);
         return tool_error_hint(&t, EXIT_USAGE, "for a fake kernel: hostdev-fakesys mount SPEC DIR",
-                               "root '%s' has no sys/ directory: not a kernel's tree", root);
+                               "%s '%s' has no sys/ directory: not a kernel's tree", root_is,
+                               root);
     }
     if (t.verbose) {
         hd_ctx_set_log_fn(t.ctx, log_stderr, NULL);
@@ -570,14 +582,12 @@ int main(int argc, char **argv)
         hd_ctx_set_timeout_ms(t.ctx, (unsigned int)timeout);
     if (state_dir != NULL && state_dir[0] != '\0' &&
         (r = hd_ctx_set_state_dir(t.ctx, state_dir)) < 0) {
-        r = tool_lib_error(&t, EXIT_USAGE, r, "invalid --state-dir");
+        r = tool_lib_error(&t, EXIT_USAGE, r, "invalid %s", state_is);
         hd_ctx_unref(t.ctx);
         return r;
     }
     if (names != NULL)
         hd_ctx_set_names_file(t.ctx, strcmp(names, "none") == 0 ? "" : names);
-    else if (getenv("HOSTDEV_NAMES") != NULL)
-        hd_ctx_set_names_file(t.ctx, getenv("HOSTDEV_NAMES"));
 
     /* Into a pipe or a file, 64 KiB per write(): a 10,000-device listing is 1 MiB (musl's
      * stdio would write it a kilobyte at a time). A terminal keeps line buffering. */

@@ -51,6 +51,11 @@ struct bad {
 static const struct bad cases[] = {
     /* ---- command-line arguments ---- */
     {"args: function 9", FUSE, NULL, "$HD detach 0000:03:00.9", 2, "'0000:03:00.9'", NONE, 0},
+    /* A value from the environment is named as its variable, not as an option never typed. */
+    {"env: bad HOSTDEV_STATE_DIR", FUSE, NULL, "HOSTDEV_STATE_DIR=../x $HD assignments", 2,
+     "invalid HOSTDEV_STATE_DIR", NONE, 0},
+    {"env: missing HOSTDEV_NAMES", FUSE, NULL, "HOSTDEV_NAMES=/nonexistent $HD list", 2,
+     "HOSTDEV_NAMES '/nonexistent'", NONE, 0},
     {"args: doctor of no device", FUSE, NULL, "$HD doctor 0000:09:00.0", 2,
      "0000:09:00.0: no such PCI device", NONE, 0},
     {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
