@@ -178,6 +178,34 @@ static void report_json(const char *command, const char *message, int code, cons
 #endif
 }
 
+int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n)
+{
+    if (n == 0)
+        return EXIT_DONE;
+#ifndef HOSTDEV_TOOLS_CORE
+    if (tool_json(t)) { /* still one object: the first as its error, all of them listed */
+        struct json j;
+        json_init(&j, stderr, 0);
+        json_begin_object(&j);
+        json_kv_string(&j, "error", msgs[0]);
+        json_key(&j, "errors");
+        json_begin_array(&j);
+        for (size_t i = 0; i < n; i++)
+            json_string(&j, msgs[i]);
+        json_end_array(&j);
+        json_kv_int(&j, "exit", code);
+        json_kv_string(&j, "command", current_command);
+        json_kv_string(&j, "hint", NULL);
+        json_end_object(&j);
+        json_finish(&j);
+        return code;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        tool_error(t, code, "%s", msgs[i]);
+    return code;
+}
+
 /* One line: "PROG CMD: WHAT: TAIL (HINT)". */
 static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const char *tail,
                     const char *hint)

@@ -18,9 +18,17 @@ const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, si
 
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
 {
-    for (size_t i = 0; i < hd_reserve_config_get_error_count(config); i++)
-        tool_error(t, EXIT_USAGE, "%s", hd_reserve_config_get_error(config, i));
-    return hd_reserve_config_get_error_count(config) > 0 ? EXIT_USAGE : EXIT_DONE;
+    size_t n = hd_reserve_config_get_error_count(config);
+    const char **msgs = calloc(n ? n : 1, sizeof(*msgs));
+    int code;
+
+    if (msgs == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        msgs[i] = hd_reserve_config_get_error(config, i);
+    code = tool_error_list(t, EXIT_USAGE, msgs, n);
+    free(msgs);
+    return code;
 }
 
 unsigned int reserve_apply_flags(const struct tool *t)

@@ -53,19 +53,23 @@ int tool_error(struct tool *t, int code, const char *fmt, ...) HD_PRINTF_TOOL(3,
 /* Same, ending the line with "(@hint)" when @hint is not NULL. */
 int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt, ...)
     HD_PRINTF_TOOL(4, 5);
+/* Several errors of one input (a configuration's lines): a line each, or under --json one
+ * object whose "errors" lists them all ("error" is the first). Returns @code (EXIT_DONE for
+ * none). */
+int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n);
 /* Same, for a library call that failed with @err: appends hd_ctx_last_error() or strerror. */
-/* @s as text that stays on its line and drives nothing: C0 controls, DEL and bytes that are
- * not UTF-8 as \xHH, C1 and bidirectional controls as \uXXXX (pci.ids names, arguments and
- * sysfs contents quoted in messages). */
-/* The PCI function of network interface @arg (enp3s0): 0, or -ENOENT. */
-int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
-/* @prefix then @text, folded at blanks to 100 columns under a hanging @indent. */
-void tool_print_wrapped(FILE *out, const char *prefix, int indent, const char *text);
-void tool_put_text(FILE *out, const char *s);
 int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
 /* Same, ending the line with "(@hint)": what the user can do about it, on the one line. */
 int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, const char *fmt, ...)
     HD_PRINTF_TOOL(5, 6);
+/* @s as text that stays on its line and drives nothing: C0 controls, DEL and bytes that are
+ * not UTF-8 as \xHH, C1 and bidirectional controls as \uXXXX (pci.ids names, arguments and
+ * sysfs contents quoted in messages). */
+void tool_put_text(FILE *out, const char *s);
+/* The PCI function of network interface @arg (enp3s0): 0, or -ENOENT. */
+int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
+/* @prefix then @text, folded at blanks to 100 columns under a hanging @indent. */
+void tool_print_wrapped(FILE *out, const char *prefix, int indent, const char *text);
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog);
 /* A decimal count (digits only) no larger than @max: 0, or -EINVAL. */
 int tool_parse_count(const char *s, unsigned long long max, unsigned long long *out);

@@ -222,6 +222,9 @@ static const struct bad cases[] = {
     {"config: reservation file links to a device", FUSE,
      "mkdir -p etc/hostdev.d && ln -s /dev/vfio/vfio etc/hostdev.d/51.conf", "$HD persisted", 2,
      "51.conf: not a regular file", NONE, 0},
+    /* Several bad lines: with --json still one object, listing them all. */
+    {"reserve: two bad lines, one JSON error", FUSE, RESERVE_CONF("zz\\nyy"),
+     "$HD --json persisted >/dev/null", 2, "10-bad.conf:2: invalid device 'yy'", NONE, 0},
     {"reserve: bad address", FUSE, RESERVE_CONF("0000:03:00.9 vfio-pci"), "$HD reserve", 2,
      "10-bad.conf:1: invalid device '0000:03:00.9'", NONE, 0},
     {"reserve: unknown driver", FUSE, RESERVE_CONF("03:00.0 driver=nouveau"), "$HD reserve", 2,
