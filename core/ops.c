@@ -547,6 +547,25 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
            (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
 }
 
+/* The driver a reattach gives @dev back to is there, when the record names one: under another
+ * root nothing loads it, and the probe would leave the device with none (what the bind would
+ * find out, said by the plan). On the host the bind loads it, as modprobe can. */
+static int check_host_driver_there(struct devop *o, struct hd_device *dev)
+{
+    char *rec = NULL, path[HD_PATH_MAX];
+    int r = hd_device_get_original_driver(dev, &rec);
+
+    if (r == -ENOENT || (r == 0 && (rec[0] == '\0' || hd_ctx_root_is_host(o->ctx))))
+        r = 0;
+    else if (r == 0 && hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", rec) == 0 &&
+             hd_fs_exists(o->ctx, path) != 1)
+        r = hd_errr(o->ctx, -ENOENT, HD_REASON_FAILED, "%s: its driver %s is not loaded under "
+                    "%s (modules are loaded only on the host itself)", hd_device_get_name(dev),
+                    rec, hd_ctx_get_root(o->ctx));
+    free(rec);
+    return r;
+}
+
 static int check_reattach(struct devop *o)
 {
     int r = 0;
@@ -557,7 +576,8 @@ static int check_reattach(struct devop *o)
         if ((r = check_not_held(o->ctx, o->map, dev, what)) == 0 &&
             (r = check_group_not_held(o->ctx, o->map, dev, what,
                                       "leave the VM a group that is not viable")) == 0 &&
-            (r = hd_check_not_open(o->ctx, dev, what)) == 0 && hd_txn_on_vfio(dev) &&
+            (r = hd_check_not_open(o->ctx, dev, what)) == 0 &&
+            (r = check_host_driver_there(o, dev)) == 0 && hd_txn_on_vfio(dev) &&
             hd_device_get_virtfn_count(dev) > 0 &&
             /* A PF made VFs on vfio-pci (enable_sriov): its unbind destroys them. */
             (r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n, what)) == 0 &&

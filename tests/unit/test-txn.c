@@ -752,6 +752,25 @@ HD_TEST(damaged_map_is_reported)
 }
 END_TEST
 
+/* A reattach to a host driver that is not there (and, under a fake root, cannot be loaded)
+ * is found by the plan, as the probe would find it: the dry run says what the run would. */
+HD_TEST(a_missing_host_driver_is_planned_as_it_fails)
+{
+    ck_assert_int_eq(hd("detach " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "rmmod e1000e"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(hd("reattach --dry-run " NIC), 1);
+    says(NIC ": its driver e1000e is not loaded under ");
+    ck_assert_int_eq(hd("reattach " NIC), 1);
+    says(NIC ": its driver e1000e is not loaded under ");
+    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&fx, "modprobe e1000e"), 0);
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+}
+END_TEST
+
 /* A device given back to its host driver by hand while a VM held it: release says so and
  * lets go of it, with no reset under the host driver and nothing to reattach; the dry run
  * says the same. */
