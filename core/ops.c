@@ -553,9 +553,11 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
 static int check_host_driver_there(struct devop *o, struct hd_device *dev)
 {
     char *rec = NULL, path[HD_PATH_MAX];
-    int r = hd_device_get_original_driver(dev, &rec);
+    int r;
 
-    if (r == -ENOENT || (r == 0 && (rec[0] == '\0' || hd_ctx_root_is_host(o->ctx))))
+    if (hd_ctx_root_is_host(o->ctx))
+        return 0;
+    if ((r = hd_device_get_original_driver(dev, &rec)) == -ENOENT || (r == 0 && rec[0] == '\0'))
         r = 0;
     else if (r == 0 && hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", rec) == 0 &&
              hd_fs_exists(o->ctx, path) != 1)
