@@ -1,10 +1,12 @@
 /* list.c - `hostdev list`: every PCI device, one line each (or JSON). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "devout.h"
 #include "devfilter.h"
+#include "devout.h"
+#include "opout.h"
 #include "vdsm.h"
 
 #ifndef HOSTDEV_TOOLS_CORE
@@ -205,9 +207,21 @@ static int run(struct tool *t, int argc, char **argv)
     device_facts_free(&facts);
     /* A device named by its address that is not there is a mistake, not an empty answer. */
     r = EXIT_DONE;
-    if ((missing = devfilter_unmatched_address(filter)) != NULL)
-        r = tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s", missing,
-                       hd_ctx_get_root(t->ctx));
+    if ((missing = devfilter_unmatched_address(filter)) != NULL) {
+        /* There but not listable (what sysfs holds for it is not the kernel's): say why. */
+        struct hd_device *dev = NULL;
+        struct hd_pci_addr addr;
+        int e = -ENODEV;
+        hd_ctx_clear_error(t->ctx);
+        if (hd_pci_addr_parse(missing, &addr) == 0)
+            e = hd_device_open(t->ctx, &addr, &dev);
+        hd_device_unref(dev);
+        if (e < 0 && e != -ENODEV)
+            r = tool_lib_error(t, tool_exit_for(t), e, "%s", missing);
+        else
+            r = tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s", missing,
+                           hd_ctx_get_root(t->ctx));
+    }
     devfilter_free(filter);
     return r;
 }

@@ -302,6 +302,10 @@ static const struct bad cases[] = {
      "ln -sfn ../../../../kernel/iommu_groups/abc "
      "$D/iommu_group",
      "$HD show 03:00.0", 1, "iommu_group", NONE, 0},
+    /* Named by address but not listable: why, not "no such device". */
+    {"sysfs: group not a number, listed", PLAIN,
+     "ln -sfn ../../../../kernel/iommu_groups/abc $D/iommu_group", "$HD list 03:00.0", 1,
+     "iommu_group holds 'abc'", NONE, 0},
     {"sysfs: group negative", PLAIN, "ln -sfn ../../../../kernel/iommu_groups/-5 $D/iommu_group",
      "$HD detach 03:00.0", 1, "iommu_group", NONE, 0},
     {"sysfs: group overflows", PLAIN,
