@@ -56,6 +56,11 @@ static const struct bad cases[] = {
      "invalid HOSTDEV_STATE_DIR", NONE, 0},
     {"env: missing HOSTDEV_NAMES", FUSE, NULL, "HOSTDEV_NAMES=/nonexistent $HD list", 2,
      "HOSTDEV_NAMES '/nonexistent'", NONE, 0},
+    /* A VM's configuration for a bridge names what no VM can be given. */
+    {"args: qemu-args of a bridge", FUSE, NULL, "$HD qemu-args 00:01.0", 2,
+     "0000:00:01.0 is a bridge", NONE, 0},
+    {"args: hostdev-xml of a bridge", FUSE, NULL, "$HD --json hostdev-xml 00:1c.0", 2,
+     "0000:00:1c.0 is a bridge", NONE, 0},
     {"args: doctor of no device", FUSE, NULL, "$HD doctor 0000:09:00.0", 2,
      "0000:09:00.0: no such PCI device", NONE, 0},
     {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
