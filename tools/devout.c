@@ -192,6 +192,8 @@ static void print_json_details(struct json *j, struct hd_device *dev)
     char buf[HD_PCI_ADDR_BUFSZ];
 
     json_kv_int_or_null(j, "numa_node", numa, numa >= 0);
+    /* A platform function the host keeps ("a host bridge"), null for others. */
+    json_kv_string(j, "platform_role", hd_device_get_platform_role(dev));
     addr_or_null(j, "parent", hd_device_get_parent(dev));
     json_key(j, "virtfns");
     json_begin_array(j);

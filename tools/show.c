@@ -115,8 +115,13 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
         printf("%d\n", v);
     else
         printf("none\n");
-    printf("  assignable:      %s\n",
-           hd_device_is_assignable(dev) ? "yes (endpoint)" : "no (bridge)");
+    const char *role = hd_device_get_platform_role(dev);
+    if (!hd_device_is_assignable(dev))
+        printf("  assignable:      no (bridge)\n");
+    else if (role != NULL) /* the host keeps it: detach and acquire refuse it without --force */
+        printf("  assignable:      no (%s: the host keeps it)\n", role);
+    else
+        printf("  assignable:      yes (endpoint)\n");
     printf("  reset:           %s%s%s\n", hd_device_has_reset(dev) ? "yes" : "no",
            hd_device_get_reset_methods(dev) ? ", methods: " : "",
            hd_device_get_reset_methods(dev) ? hd_device_get_reset_methods(dev) : "");

@@ -283,6 +283,13 @@ HD_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "\"interfaces\": [\n      \"enp3s0\"\n    ]"));
     ck_assert_int_eq(hd("show 03:00.0"), 0); /* test-hostuse-kernel: what a used one says */
     ck_assert_ptr_nonnull(strstr(out, "  host use:        none seen\n"));
+    ck_assert_ptr_nonnull(strstr(out, "  assignable:      yes (endpoint)\n"));
+    /* A platform function is an endpoint the host keeps: not assignable, and why. */
+    ck_assert_int_eq(hd("show 00:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "  assignable:      no (a host bridge: the host keeps it)\n"));
+    ck_assert_int_eq(hd("--json show 00:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"platform_role\": \"a host bridge\""));
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
     /* What each boot does to it: nothing, then what the persisted reservations say, each
      * with the file and line it comes from (an address line wins over an ids line). */
     ck_assert_ptr_nonnull(strstr(out, "  at boot:         not reserved\n"));
