@@ -452,6 +452,10 @@ static int check_detach(struct devop *o)
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
         struct hd_stub_driver stub = {.vfio = true};
+        /* A VM's device is the VM's: refused even where nothing would change, as libvirt
+         * refuses to detach a device a domain uses. */
+        if ((r = check_not_held(ctx, o->map, dev, "detaching it")) < 0)
+            return r;
         if (already_on(dev, asked(o, dev)))
             continue;
         /* A PF that leaves its driver takes its VFs with it. */
