@@ -324,6 +324,14 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     size_t requested = p->n;
     int r;
 
+    /* Bad input before any refusal: a device and what lives on it, asked for together (the
+     * members --group brings in are asked again below, once they are in). */
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->v[i].managed && !p->v[i].on_vfio &&
+            (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0)
+            return r;
+    }
+
     for (size_t i = 0; i < p->ntargets; i++) {
         const struct hd_node_target *t = &p->targets[i];
         const struct hd_assignment *a = hd_map_find_key(map, t->kind, t->name);

@@ -518,7 +518,8 @@ HD_TEST(a_pf_and_its_own_vf_are_one_or_the_other)
     static const char *const both[] = {
         "detach --force " PF " " VF0, "detach --dry-run --force " VF0 " " PF,
         "acquire --force --vm v --owner 0:0 " VF0 " " PF,
-        "acquire --dry-run --force --vm v --owner 0:0 " PF " " VF0};
+        "acquire --dry-run --force --vm v --owner 0:0 " PF " " VF0,
+        "acquire --vm v --owner 0:0 " PF " " VF0}; /* bad input before the PF's refusal */
     for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++) {
         ck_assert_msg(hd("%s", both[i]) == 2, "%s", both[i]);
         says(VF0 " is a VF of " PF ", and ");
