@@ -35,7 +35,8 @@ const char *hd_platform_function(const struct hd_device *dev)
 
 HD_EXPORT const char *hd_device_get_platform_role(struct hd_device *dev)
 {
-    if (hd_device_fill_fields(dev, HD_FILL_IDENT, false) < 0)
+    /* The class alone decides: a listing that read it (from config space) reads nothing more. */
+    if (hd_device_get_class(dev) == 0 && hd_device_fill_fields(dev, HD_FILL_IDENT, false) < 0)
         return NULL;
     return hd_platform_function(dev);
 }

@@ -241,7 +241,9 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
                    detail ? hd_device_get_driver_override(dev) : listed_override(dev));
     json_kv_int_or_null(j, "iommu_group", group, group >= 0);
     addr_or_null(j, "physfn", hd_device_get_physfn(dev));
-    json_kv_bool(j, "assignable", hd_device_is_assignable(dev));
+    /* What a VM can be given: an endpoint the host does not keep (see platform_role). */
+    json_kv_bool(j, "assignable",
+                 hd_device_is_assignable(dev) && hd_device_get_platform_role(dev) == NULL);
     if (detail)
         print_json_details(j, dev);
     if (f == NULL)

@@ -110,8 +110,11 @@ static void collect(const struct hd_nodedev_list *all, const struct hd_nodedev *
 
     ps->n = 0;
     add(ps, "capability", hd_nodedev_cap_to_string(cap));
-    /* Bridges are not assignable; other PCI devices when their header is an endpoint's. */
-    add(ps, "is_assignable", pci && !hd_device_is_assignable(pci) ? "false" : "true");
+    /* Bridges are not assignable, nor platform functions the host keeps (a host bridge, an
+     * SMBus controller): acquire refuses them. */
+    add(ps, "is_assignable",
+        pci && (!hd_device_is_assignable(pci) || hd_device_get_platform_role(pci) != NULL)
+            ? "false" : "true");
     if (hd_nodedev_get_parent(d) != NULL)
         add(ps, "parent", hd_nodedev_get_parent(d));
     if (hd_nodedev_get_driver(d) != NULL)
@@ -261,6 +264,7 @@ static const char *vm_of(const struct hd_assignment_list *map, const struct hd_n
 {
     const struct hd_assignment *a = NULL;
     struct hd_device *pci = hd_nodedev_get_pci_device(d);
+    char uuid[37];
 
     if (map == NULL)
         return "";
@@ -268,6 +272,9 @@ static const char *vm_of(const struct hd_assignment_list *map, const struct hd_n
         a = hd_assignment_list_find(map, hd_device_get_addr(pci));
     else if (hd_nodedev_get_cap(d) == HD_CAP_USB_DEVICE || hd_nodedev_get_cap(d) == HD_CAP_SCSI)
         a = hd_assignment_list_find_name(map, hd_nodedev_get_name(d));
+    else if (hd_nodedev_get_cap(d) == HD_CAP_MDEV && hd_mdev_uuid_parse(hd_nodedev_get_name(d),
+                                                                      uuid) == 0)
+        a = hd_assignment_list_find_mdev(map, uuid); /* mdev_<uuid>: held by its UUID */
     return a ? hd_assignment_get_vm(a) : "";
 }
 

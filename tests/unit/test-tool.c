@@ -289,6 +289,25 @@ HD_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "  assignable:      no (a host bridge: the host keeps it)\n"));
     ck_assert_int_eq(hd("--json show 00:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"platform_role\": \"a host bridge\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"assignable\": false"));
+    /* oVirt builds its device assignment on is_assignable: the same verdict. */
+    ck_assert_int_eq(hd("list --format vdsm --caps pci"), 0);
+    static const char *const verdicts[][2] = {{"\"pci_0000_00_00_0\"", "\"false\""},
+                                               {"\"pci_0000_03_00_0\"", "\"true\""}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *at = strstr(out, verdicts[i][0]);
+        ck_assert_ptr_nonnull(at);
+        ck_assert_ptr_nonnull(at = strstr(at, "\"is_assignable\": "));
+        ck_assert_msg(strncmp(at + 17, verdicts[i][1], strlen(verdicts[i][1])) == 0, "%s: %.30s",
+                      verdicts[i][0], at);
+    }
+    /* ... and on vmId: a mediated device a VM holds names it. */
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 11111111-2222-3333-4444-555555555555"), 0);
+    ck_assert_int_eq(hd("acquire --vm m1 --owner 0:0 11111111-2222-3333-4444-555555555555"), 0);
+    ck_assert_int_eq(hd("list --format vdsm --caps mdev"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"vmId\": \"m1\""));
+    ck_assert_int_eq(hd("release --vm m1"), 0);
+    ck_assert_int_eq(hd("mdev remove 11111111-2222-3333-4444-555555555555"), 0);
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     /* What each boot does to it: nothing, then what the persisted reservations say, each
      * with the file and line it comes from (an address line wins over an ids line). */
