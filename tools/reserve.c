@@ -109,16 +109,20 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
 int reserve_result_exit(const struct hd_reserve_result *res)
 {
     int code = EXIT_DONE;
+    bool applied = false;
 
     for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
         enum hd_reason reason = HD_REASON_NONE;
-        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
+        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED) {
+            applied = applied || hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE;
             continue;
+        }
         hd_reserve_result_get_error(res, i, &reason);
         if (code != EXIT_FAILED) /* any failure that is not bad input makes it 1 */
             code = tool_exit_for_reason(reason);
     }
-    return code;
+    /* Bad input alone says nothing changed: with other entries applied, that is not so. */
+    return code == EXIT_USAGE && applied ? EXIT_FAILED : code;
 }
 
 void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
@@ -287,7 +291,11 @@ static int run(struct tool *t, int argc, char **argv)
         printf("dry run: nothing changed; reserve would do:\n");
     r = uevent ? run_uevent(t, config) : run_all(t, config);
     hd_reserve_config_unref(config);
-    return r != EXIT_DONE ? r : code != EXIT_DONE ? EXIT_FAILED : EXIT_DONE;
+    /* Bad entries skipped (--keep-going, --uevent) and the others applied: 1, as documented,
+     * whatever the applied ones ended in but a runtime failure. */
+    if (code != EXIT_DONE && (r == EXIT_DONE || r == EXIT_USAGE))
+        return EXIT_FAILED;
+    return r;
 }
 
 const struct tool_command cmd_reserve = {

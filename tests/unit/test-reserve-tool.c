@@ -104,6 +104,17 @@ HD_TEST(reserve_refuses_a_broken_configuration)
     ck_assert_int_eq(hd("reserve --keep-going"), 1);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "");
+    /* A bridge refused as it is applied, beside a bad line and a device that is reserved:
+     * 1 (something changed), not 2 (which says nothing did). */
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
+    conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n00:1c.0\n");
+    ck_assert_int_eq(hd("reserve --keep-going"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_err_has("0000:00:1c.0");
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
+    conf("10-nic.conf", "03:00.0\n00:1c.0\n");
+    ck_assert_int_eq(hd("reserve"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_int_eq(hd("reserve extra"), 2);
     ck_err_has("unexpected argument 'extra'");
     /* A junk file says so ten times, then how many more lines are wrong. */
