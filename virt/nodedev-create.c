@@ -62,6 +62,73 @@ static int attribute(const char *tag, const char *attr, char *out, size_t size)
     return -ENOENT;
 }
 
+/* A copy of @xml with its comments blanked out, when its elements are well formed: every tag
+ * closed, in order, under one root; no DTD or CDATA (a device's XML has none). NULL with *@why
+ * otherwise. Enough for the plain XML a device is: the attributes and texts parse() reads. */
+static char *well_formed(const char *xml, const char **why)
+{
+    const char *open[32];
+    size_t lens[32], depth = 0;
+    int roots = 0;
+    char *c = strdup(xml), *p = c;
+
+#define FAIL(reason)                                                                               \
+    do {                                                                                           \
+        *why = (reason);                                                                           \
+        goto fail;                                                                                 \
+    } while (0)
+    *why = "out of memory";
+    while (p != NULL && (p = strchr(p, '<')) != NULL) {
+        char *q, quote = 0, *end;
+        if (strncmp(p, "<!--", 4) == 0) {
+            if ((end = strstr(p + 4, "-->")) == NULL)
+                FAIL("a comment that never ends");
+            memset(p, ' ', (size_t)(end + 3 - p));
+            p = end + 3;
+            continue;
+        }
+        if (p[1] == '!')
+            FAIL("a DTD or CDATA section");
+        if (p[1] == '?') { /* <?xml ...?>, before the root */
+            if ((end = strstr(p, "?>")) == NULL || depth > 0 || roots > 0)
+                FAIL("a misplaced processing instruction");
+            p = end + 2;
+            continue;
+        }
+        for (q = p + 1; *q != '\0' && (quote != 0 || *q != '>'); q++) {
+            if (quote != 0 ? *q == quote : (*q == '"' || *q == '\''))
+                quote = quote != 0 ? 0 : *q;
+        }
+        if (*q == '\0')
+            FAIL("a tag that never ends");
+        bool closing = p[1] == '/', empty = q[-1] == '/';
+        const char *name = p + 1 + closing;
+        size_t len = strcspn(name, " \t\r\n/>");
+        if (len == 0)
+            FAIL("a tag without a name");
+        if (closing) {
+            if (depth == 0 || lens[depth - 1] != len || strncmp(open[depth - 1], name, len) != 0)
+                FAIL("a closing tag that does not match its element");
+            depth--;
+        } else if (depth == 0 && roots++ > 0) {
+            FAIL("more than one root element");
+        } else if (!empty) {
+            if (depth == sizeof(lens) / sizeof(lens[0]))
+                FAIL("elements nested too deep");
+            open[depth] = name;
+            lens[depth++] = len;
+        }
+        p = q + 1;
+    }
+    if (c != NULL && (depth > 0 || roots == 0))
+        FAIL(roots == 0 ? "no element" : "an element that is never closed");
+    return c;
+fail:
+    free(c);
+    return NULL;
+#undef FAIL
+}
+
 static int parse(const char *xml, struct mdev_xml *m)
 {
     const char *cap, *type;
@@ -148,7 +215,14 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const cha
         virt_error(VIR_ERR_OPERATION_DENIED, "read only access prevents %s", __func__);
         return NULL;
     }
-    r = parse(xmlDesc, &m);
+    const char *why;
+    char *xml = well_formed(xmlDesc, &why);
+    if (xml == NULL) {
+        virt_error(VIR_ERR_XML_ERROR, "the XML is not well formed: %s", why);
+        return NULL;
+    }
+    r = parse(xml, &m);
+    free(xml);
     if (r == -ENOTSUP) {
         virt_error(VIR_ERR_CONFIG_UNSUPPORTED, "only mediated devices (<capability "
                    "type='mdev'>) can be created");

@@ -720,6 +720,27 @@ HD_TEST(libvirt_create_and_destroy)
     ck_assert_int_eq(VIRSH("nodedev-destroy mdev_0b5b8f4a_0000_4000_8000_000000000001_0000_00_02_0"),
                      0);
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* XML that is not well formed is an XML error, as libvirt's; comments are XML too. */
+    static const char *const broken[] = {
+        "<device><parent>pci_0000_00_02_0</parent><capability type='mdev'><type "
+        "id='i915-GVTg_V5_4'/></capability></devicex>",
+        "<device><parent>pci_0000_00_02_0</parent><capability type='mdev'><type "
+        "id='i915-GVTg_V5_4'/>"};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/md.xml"), "w"));
+        fputs(broken[i], f);
+        fclose(f);
+        snprintf(args, sizeof(args), "nodedev-create %s", fx_path(&e.fx, "tmp/md.xml"));
+        ck_assert_int_ne(VIRSH(args), 0);
+        ck_assert_ptr_nonnull(strstr(x, "XML error: the XML is not well formed"));
+    }
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/md.xml"), "w"));
+    fputs("<?xml version='1.0'?>\n<device>\n  <!-- a vGPU -->\n  <parent>pci_0000_00_02_0</parent>\n"
+          "  <capability type='mdev'><type id='i915-GVTg_V5_4'/><uuid>" U1 "</uuid></capability>\n"
+          "</device>\n", f);
+    fclose(f);
+    ck_assert_int_eq(VIRSH(args), 0);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert_int_ne(VIRSH("-r nodedev-destroy mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001_mtty"), 0);
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
 #undef VIRSH
