@@ -2,6 +2,7 @@
  * its steps (text, or one JSON object) or its error (one line, with the way out when a force
  * flag overrides it). Exit 2 for bad input, 1 for a refusal or a failure (rolled back). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,35 @@ int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const c
         return tool_op_error(t, r, force_option, what);
     tool_op_print(t, op, operation, t->dry_run);
     return EXIT_DONE;
+}
+
+int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind kind,
+                       const struct tool_command *cmd)
+{
+    static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
+    unsigned int flags = 0;
+    struct hd_op *op;
+    int c, r;
+
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+        if (c == 'f') {
+            flags |= HD_OP_FORCE;
+        } else if (c == 'n') {
+            t->dry_run = true;
+        } else {
+            tool_usage(cmd, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+    }
+    if ((r = tool_op_new(t, kind, flags, &op)) != EXIT_DONE)
+        return r;
+    if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
+        r = tool_run_op(t, op, cmd->name, flags & HD_OP_FORCE ? NULL : "--force", NULL);
+    hd_op_unref(op);
+    return r;
 }
 
 int tool_op_new(struct tool *t, enum hd_op_kind kind, unsigned int flags, struct hd_op **op)

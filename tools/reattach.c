@@ -1,35 +1,9 @@
 /* reattach.c - `hostdev reattach`: give devices back to their host drivers. */
-#include <getopt.h>
-#include <stdlib.h>
-
 #include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"dry-run", no_argument, NULL, 'n'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {NULL, 0, NULL, 0}};
-    unsigned int flags = 0;
-    struct hd_op *op;
-    int c, r;
-
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-        if (c == 'f') {
-            flags |= HD_OP_FORCE;
-        } else if (c == 'n') {
-            t->dry_run = true;
-        } else {
-            tool_usage(&cmd_reattach, stderr, t->prog);
-            return EXIT_USAGE;
-        }
-    }
-    if ((r = tool_op_new(t, HD_OP_REATTACH, flags, &op)) != EXIT_DONE)
-        return r;
-    if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
-        r = tool_run_op(t, op, "reattach", flags & HD_OP_FORCE ? NULL : "--force", NULL);
-    hd_op_unref(op);
-    return r;
+    return tool_run_device_op(t, argc, argv, HD_OP_REATTACH, &cmd_reattach);
 }
 
 const struct tool_command cmd_reattach = {
