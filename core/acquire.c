@@ -285,7 +285,6 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
     return r;
 }
 
-/* Under the group locks: everything that can refuse, before anything is written. */
 /* A device acquire unbinds takes what lives on it along: a PF its VFs, a parent its mediated
  * devices, a controller the USB and SCSI devices behind it. Both in one acquire would fail
  * half-way with the child gone: one or the other. */
@@ -316,6 +315,7 @@ static int check_not_with_child(struct hd_ctx *ctx, const struct plan *p, struct
     return r;
 }
 
+/* Under the group locks: everything that can refuse, before anything is written. */
 static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p,
                          const struct hd_assignment_list *map)
 {
@@ -325,7 +325,7 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     int r;
 
     /* Bad input before any refusal: a device and what lives on it, asked for together (the
-     * members --group brings in are asked again below, once they are in). */
+     * members --group brings in are asked below, once they are in). */
     for (size_t i = 0; i < p->n; i++) {
         if (p->v[i].managed && !p->v[i].on_vfio &&
             (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0)
@@ -429,11 +429,12 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         if (r < 0)
             return r;
     }
-    /* The driver each managed device goes to can be had: a dry run finds it out too. */
+    /* The driver each managed device goes to can be had: a dry run finds it out too. What
+     * lives on a member --group brought in is asked now that it is in. */
     for (size_t i = 0; i < p->n; i++) {
         if (p->v[i].managed && !p->v[i].on_vfio &&
             ((r = hd_op_check_target_available(ctx, req, p->v[i].dev)) < 0 ||
-             (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0))
+             (p->v[i].via_group && (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0)))
             return r;
     }
     for (size_t i = 0; i < p->n && !(flags & HD_OP_FORCE); i++) {

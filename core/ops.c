@@ -556,20 +556,20 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
  * find out, said by the plan). On the host the bind loads it, as modprobe can. */
 static int check_host_driver_there(struct devop *o, struct hd_device *dev)
 {
-    char *rec = NULL, path[HD_PATH_MAX];
+    char *rec = NULL;
     int r;
 
     if (hd_ctx_root_is_host(o->ctx))
         return 0;
     if ((r = hd_device_get_original_driver(dev, &rec)) == -ENOENT || (r == 0 && rec[0] == '\0'))
         r = 0;
-    else if (r == 0 && hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", rec) == 0 &&
-             hd_fs_exists(o->ctx, path) != 1)
-        r = hd_errr(o->ctx, -ENOENT, HD_REASON_FAILED, "%s: its driver %s is not loaded under "
-                    "%s (modules are loaded only on the host itself)", hd_device_get_name(dev),
-                    rec, hd_ctx_get_root(o->ctx));
+    /* A blacklist does not stop a reattach: the driver had the device before. */
+    else if (r == 0 && (r = hd_module_check_driver(o->ctx, rec, rec)) == -EPERM) {
+        hd_ctx_clear_error(o->ctx);
+        r = 0;
+    }
     free(rec);
-    return r;
+    return r < 0 ? r : 0;
 }
 
 static int check_reattach(struct devop *o)
