@@ -198,13 +198,20 @@ static int read_or_repair_map(struct hd_op *op, bool dry_run, struct hd_assignme
     hd_ctx_clear_error(ctx);
     first = hd_op_get_step_count(op);
     hd_op_report_step(op, "map-aside", "map/assignments", why, "");
-    if (dry_run)
-        r = hd_map_rebuild(ctx, report_entry, op, map);
-    else if ((r = hd_map_repair(ctx, report_entry, op, aside, sizeof(aside))) >= 0)
+    if (dry_run) {
+        char path[HD_PATH_MAX];
+        /* Where it would go, when it is there: the seconds are the run's. */
+        if ((r = hd_map_rebuild(ctx, report_entry, op, map)) == 0 &&
+            (r = hd_path(path, sizeof(path), "%s/map/assignments",
+                         hd_ctx_get_state_dir(ctx))) == 0 &&
+            hd_fs_exists(ctx, path) == 1)
+            r = hd_path(aside, sizeof(aside), "%s.damaged-SECONDS", path);
+    } else if ((r = hd_map_repair(ctx, report_entry, op, aside, sizeof(aside))) >= 0) {
         r = hd_map_read(ctx, map);
+    }
     if (r < 0)
         return r;
-    hd_op_set_step_to(op, first, aside[0] ? aside : dry_run ? "" : "none (it was missing)");
+    hd_op_set_step_to(op, first, aside); /* "": it was missing, nothing to set aside */
     return 0;
 }
 

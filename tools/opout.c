@@ -71,8 +71,8 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
     else if (strcmp(a, "damaged") == 0 || strcmp(a, "drop") == 0)
         printf("%s: %s\n", d, a[0] == 'd' && a[1] == 'a' ? "unreadable: set aside" : "dropped");
     else if (strcmp(a, "map-aside") == 0)
-        printf("%s: damaged (%s): set aside%s%s, rebuilt from what the devices show\n", d, from,
-               to[0] ? " as " : "", to);
+        printf("%s: damaged (%s): %s%s%srebuilt from what the devices show\n", d, from,
+               to[0] ? "set aside as " : "", to, to[0] ? ", " : "");
     else if (strcmp(a, "map-keep") == 0)
         printf("%s: kept for vm %s (the kernel confirms it)\n", d, from);
     else if (strcmp(a, "map-drop") == 0 && from[0])

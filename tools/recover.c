@@ -58,7 +58,7 @@ static int run(struct tool *t, int argc, char **argv)
             json_begin_object(&j);
             json_kv_string(&j, "damaged", hd_op_step_get_from(op, 0));
             const char *aside = hd_op_step_get_to(op, 0);
-            json_kv_string(&j, "set_aside", aside[0] && aside[0] != 'n' ? aside : NULL);
+            json_kv_string(&j, "set_aside", aside[0] ? aside : NULL);
             for (int kept = 1; kept >= 0; kept--) {
                 json_key(&j, kept ? "kept" : "dropped");
                 json_begin_array(&j);
@@ -83,8 +83,7 @@ static int run(struct tool *t, int argc, char **argv)
             if (strncmp(hd_op_step_get_action(op, i), "map-", 4) == 0)
                 tool_op_print_step(op, i);
         }
-        if (r == 0 || steps == 0 || n > 0)
-            printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
+        printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
     }
     if (r < 0)
         r = tool_op_error(t, r, NULL, NULL);

@@ -815,7 +815,8 @@ HD_TEST(recover_rebuilds_a_damaged_map)
     ck_assert_int_eq(hd("recover --dry-run"), 0);
     ck_assert_str_eq(out, "dry run: nothing changed; recover would do:\n"
                           "  map/assignments: damaged (its checksum does not match: it was cut "
-                          "or edited): set aside, rebuilt from what the devices show\n"
+                          "or edited): set aside as run/hostdev/map/assignments.damaged-SECONDS, "
+                          "rebuilt from what the devices show\n"
                           "  " NIC ": kept for vm web2 (the kernel confirms it)\n"
                           "  " XHCI ": the record of vm db dropped: it is not on a vfio-pci "
                           "family driver\n");
