@@ -228,9 +228,10 @@ int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, cha
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name);
-/* The host's keyboard (a HID boot keyboard) behind PCI device @pci_name, a USB controller:
- * 1 and its node-device name in @name, 0 when none, or -errno. */
-int hd_usb_keyboard_below(struct hd_ctx *ctx, const char *pci_name, char *name, size_t size);
+/* The host's keyboard (a HID boot keyboard) among the USB devices @l behind PCI device
+ * @pci_name, a USB controller: 1 and its node-device name in @name, 0 when none. */
+int hd_usb_keyboard_below(struct hd_ctx *ctx, const struct hd_nodedev_list *l,
+                          const char *pci_name, char *name, size_t size);
 /* Root-relative sysfs path @sysfs is below PCI device @pci_name (a component of its path). */
 bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
 

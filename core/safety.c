@@ -112,6 +112,7 @@ struct hd_host_use {
     struct netuse *use;     /* NULL until needed */
     struct netgraph *graph; /* NULL until needed */
     struct hd_mdev_list *mdevs; /* NULL until needed */
+    struct hd_nodedev_list *usb; /* the USB devices, NULL until a USB controller is asked */
 };
 
 /* Every line of a ROOT file, one at a time; a missing file has no lines. */
@@ -937,9 +938,13 @@ static int check_keyboard(struct hd_host_use *hu, struct hd_device *dev, struct 
 
     if ((hd_device_get_class(dev) >> 8) != 0x0c03)
         return 0;
-    if ((r = hd_usb_keyboard_below(hu->ctx, hd_device_get_name(dev), kbd, sizeof(kbd))) > 0)
+    /* Listed once for the command, as the class links and the mdevs are. */
+    if (hu->usb == NULL && (r = hd_nodedev_list_new(hu->ctx, 1u << HD_CAP_USB_DEVICE,
+                                                    &hu->usb)) < 0)
+        return r;
+    if (hd_usb_keyboard_below(hu->ctx, hu->usb, hd_device_get_name(dev), kbd, sizeof(kbd)) > 0)
         add_reason(rs, "%s has the host's keyboard behind it (%s)", rs->who, kbd);
-    return r < 0 ? r : 0;
+    return 0;
 }
 
 /* ---- mediated devices ---------------------------------------------------------------------- */
@@ -994,6 +999,7 @@ HD_EXPORT struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu)
     }
     netgraph_free(hu->graph);
     hd_mdev_list_unref(hu->mdevs);
+    hd_nodedev_list_unref(hu->usb);
     hd_ctx_unref(hu->ctx);
     free(hu);
     return NULL;

@@ -180,12 +180,12 @@ static const char *usb_role(struct hd_ctx *ctx, const struct hd_node_target *t)
     return role;
 }
 
-int hd_usb_keyboard_below(struct hd_ctx *ctx, const char *pci_name, char *name, size_t size)
+int hd_usb_keyboard_below(struct hd_ctx *ctx, const struct hd_nodedev_list *l,
+                          const char *pci_name, char *name, size_t size)
 {
-    struct hd_nodedev_list *l = NULL;
-    int r = hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &l), found = 0;
+    int found = 0;
 
-    for (size_t i = 0; r == 0 && !found && i < hd_nodedev_list_count(l); i++) {
+    for (size_t i = 0; !found && i < hd_nodedev_list_count(l); i++) {
         struct hd_nodedev *d = hd_nodedev_list_get(l, i);
         struct hd_node_target t = {.kind = HD_ASSIGNMENT_USB};
         const char *role, *slash;
@@ -201,8 +201,7 @@ int hd_usb_keyboard_below(struct hd_ctx *ctx, const char *pci_name, char *name, 
             found = 1;
         }
     }
-    hd_nodedev_list_unref(l);
-    return r < 0 ? r : found;
+    return found;
 }
 
 int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
