@@ -310,7 +310,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         return hd_err(
             ctx, -ENOTSUP, "%s: %s binds only through driver_override%s", name, stub->name,
             hd_device_has_driver_override(dev) ? ", not new_id" : ", which this kernel lacks");
-    if ((r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
+    if (!(flags & HD_BIND_DRIVER_THERE) &&
+        (r = hd_module_ensure_driver(ctx, stub->name, stub->module)) < 0)
         return r;
     if (hd_device_get_driver(dev) != NULL && (original = strdup(hd_device_get_driver(dev))) == NULL)
         return -ENOMEM;
@@ -448,7 +449,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         r = 0;
         goto out;
     }
-    if (target != NULL)
+    if (target != NULL && !(flags & HD_BIND_DRIVER_THERE))
         hd_module_ensure_driver(ctx, target, target); /* best effort: builtin names differ */
     if ((r = drivers_probe(dev)) < 0)
         goto rollback;

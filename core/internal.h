@@ -56,6 +56,9 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
 #define HD_BIND_RECORD (1u << 11)
 #define HD_BIND_NO_RECORD (1u << 12)
+/* Flag of both: the caller found the driver the device goes to registered, under its locks;
+ * it is not looked for (nor its module loaded) again. */
+#define HD_BIND_DRIVER_THERE (1u << 13)
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
 
 /* ---- reset.c ------------------------------------------------------------------------------- */
@@ -531,8 +534,8 @@ const char *hd_op_request_driver(const struct hd_op_request *req, const struct h
 int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
                         struct hd_device *dev, char *buf, size_t size);
 /* That driver can be had, when it is a stub: loaded, or loadable on the host itself (what the
- * bind would find out, said in the plan, before anything is written). 0, or -errno with the
- * reason on @ctx. */
+ * bind would find out, said in the plan, before anything is written). 1 when it is a stub
+ * registered now, 0 when it can be had otherwise, or -errno with the reason on @ctx. */
 int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
                                  struct hd_device *dev);
 void hd_op_set_previous_numvfs(struct hd_op *op, int n);

@@ -217,8 +217,7 @@ int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request 
         return r;
     if (hd_stub_driver_get(target, &stub) < 0)
         return 0; /* not a stub: the write says why */
-    r = hd_module_check_driver(ctx, stub.name, stub.module);
-    return r < 0 ? r : 0;
+    return hd_module_check_driver(ctx, stub.name, stub.module);
 }
 
 HD_EXPORT void hd_op_set_flags(struct hd_op *op, unsigned int flags)

@@ -334,12 +334,38 @@ struct devop {
     struct hd_ctx *ctx; /* the operation's */
     const struct hd_op_request *req;
     struct devset d;
+    struct devfound *found; /* one a device of d, what the checks read under the locks */
     struct hd_assignment_list *map;
     struct hd_host_use *host_use; /* read when a device first leaves a host driver */
     struct hd_jstep planned;
 };
 
+/* What a check read of a device under the locks, which its step uses instead of reading it
+ * again (nobody else writes either while the locks are held). */
+struct devfound {
+    bool record_read;
+    struct hd_jstep record; /* its record and record_driver */
+    bool driver_there;      /* the driver its step binds it to is registered */
+};
+
 typedef int (*devop_fn)(struct devop *o);
+
+/* The record of the @i-th device, read once under the locks by whichever of its check and its
+ * step asks first. */
+static int found_record(struct devop *o, size_t i, struct hd_jstep *s)
+{
+    struct devfound *f = &o->found[i];
+    int r;
+
+    if (!f->record_read) {
+        if ((r = read_record(o->d.v[i], &f->record)) < 0)
+            return r;
+        f->record_read = true;
+    }
+    s->record = f->record.record;
+    hd_strlcpy(s->record_driver, f->record.record_driver, sizeof(s->record_driver));
+    return 0;
+}
 
 /* The driver the request asks @dev to be on, "" for the default. */
 static const char *asked(const struct devop *o, const struct hd_device *dev)
@@ -368,7 +394,7 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
         (members == MEMBERS_GROUP && (r = add_group_members(o.ctx, &o.d)) < 0) ||
         (members == MEMBERS_VFS && (r = add_vfs(o.ctx, fill, &o.d)) < 0))
         goto fail;
-    if ((jdevs = jdevs_of(&o.d)) == NULL) {
+    if ((jdevs = jdevs_of(&o.d)) == NULL || (o.found = calloc(o.d.n, sizeof(*o.found))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
@@ -404,6 +430,7 @@ fail:
     r = hd_txn_abort(o.t, r);
 out:
     free(jdevs);
+    free(o.found);
     hd_assignment_list_unref(o.map);
     hd_host_use_unref(o.host_use);
     devset_free(&o.d);
@@ -432,10 +459,12 @@ static int check_stub_keeps_group(struct devop *o, struct hd_device *dev,
 /* The driver @dev would be bound to can be had: there, or loadable on the host itself (what
  * the write would find out, said before anything is written). @pending_ok: a device no driver
  * holds may wait for it (a reservation's override). */
-static int check_stub_available(struct devop *o, struct hd_device *dev, bool pending_ok)
+static int check_stub_available(struct devop *o, size_t i, bool pending_ok)
 {
+    struct hd_device *dev = o->d.v[i];
     int r = hd_op_check_target_available(o->ctx, o->req, dev);
 
+    o->found[i].driver_there = r == 1;
     if (r == -ENOENT && pending_ok && hd_device_get_driver(dev) == NULL &&
         hd_device_has_driver_override(dev)) {
         hd_ctx_clear_error(o->ctx);
@@ -478,7 +507,7 @@ static int check_detach(struct devop *o)
                            "%s has no IOMMU group: the "
                            "IOMMU is off or absent, so %s cannot take it",
                            hd_device_get_name(dev), stub.name ? stub.name : "vfio-pci");
-        if ((r = check_stub_available(o, dev, false)) < 0)
+        if ((r = check_stub_available(o, i, false)) < 0)
             return r;
         if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
@@ -522,8 +551,9 @@ static int apply_detach(struct devop *o)
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         if ((r = hd_op_target_driver(o->ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
-        if ((r = read_record(dev, &s)) == 0 && (r = hd_txn_defer(o->t, &s)) == 1)
+        if ((r = found_record(o, i, &s)) == 0 && (r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
+                             (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
     }
     return run_batch(o, &b, r);
@@ -554,21 +584,22 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
 /* The driver a reattach gives @dev back to is there, when the record names one: under another
  * root nothing loads it, and the probe would leave the device with none (what the bind would
  * find out, said by the plan). On the host the bind loads it, as modprobe can. */
-static int check_host_driver_there(struct devop *o, struct hd_device *dev)
+static int check_host_driver_there(struct devop *o, size_t i)
 {
-    char *rec = NULL;
+    struct hd_jstep rec;
     int r;
 
     if (hd_ctx_root_is_host(o->ctx))
         return 0;
-    if ((r = hd_device_get_original_driver(dev, &rec)) == -ENOENT || (r == 0 && rec[0] == '\0'))
-        r = 0;
+    if ((r = found_record(o, i, &rec)) < 0 || rec.record != HD_JREC_DRIVER ||
+        rec.record_driver[0] == '\0')
+        return r;
     /* A blacklist does not stop a reattach: the driver had the device before. */
-    else if (r == 0 && (r = hd_module_check_driver(o->ctx, rec, rec)) == -EPERM) {
+    if ((r = hd_module_check_driver(o->ctx, rec.record_driver, rec.record_driver)) == -EPERM) {
         hd_ctx_clear_error(o->ctx);
         r = 0;
     }
-    free(rec);
+    o->found[i].driver_there = r == 1;
     return r < 0 ? r : 0;
 }
 
@@ -583,7 +614,7 @@ static int check_reattach(struct devop *o)
             (r = check_group_not_held(o->ctx, o->map, dev, what,
                                       "leave the VM a group that is not viable")) == 0 &&
             (r = hd_check_not_open(o->ctx, dev, what)) == 0 &&
-            (r = check_host_driver_there(o, dev)) == 0 && hd_txn_on_vfio(dev) &&
+            (r = check_host_driver_there(o, i)) == 0 && hd_txn_on_vfio(dev) &&
             hd_device_get_virtfn_count(dev) > 0 &&
             /* A PF made VFs on vfio-pci (enable_sriov): its unbind destroys them. */
             (r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n, what)) == 0 &&
@@ -603,7 +634,7 @@ static int apply_reattach(struct devop *o)
         struct hd_jstep s = {
             .kind = HD_JSTEP_REATTACH, .addr = *hd_device_get_addr(dev), .from_known = true};
         const char *ovr = hd_device_get_driver_override(dev);
-        if ((r = read_record(dev, &s)) < 0)
+        if ((r = found_record(o, i, &s)) < 0)
             break;
         if (!detached(dev, &s)) {
             hd_txn_note(o->t, "keep", hd_device_get_name(dev),
@@ -631,6 +662,7 @@ static int apply_reattach(struct devop *o)
         if ((r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, s.record_driver,
                              HD_BIND_FRESH | HD_BIND_NO_REREAD |
+                             (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
     }
     return run_batch(o, &b, r);
@@ -869,7 +901,7 @@ static int check_reserve(struct devop *o)
                            "%s is a bridge, not an "
                            "endpoint: it cannot be reserved for a VM",
                            hd_device_get_name(dev));
-        if ((r = check_stub_available(o, dev, true)) < 0)
+        if ((r = check_stub_available(o, i, true)) < 0)
             return r;
     }
     return 0;
