@@ -565,6 +565,15 @@ int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **da
     return fd < 0 ? fd : read_fd_alloc(fd, max, data, len);
 }
 
+/* The path of descriptor @fd's own /proc entry, which names its inode whatever happens to the
+ * path it was opened by: the one way to reopen an O_PATH descriptor, or chmod one, without a
+ * race. */
+static const char *fd_proc_path(char buf[32], int fd)
+{
+    snprintf(buf, 32, "/proc/self/fd/%d", fd);
+    return buf;
+}
+
 int hd_fs_read_config(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len)
 {
     char proc[32];
@@ -585,8 +594,7 @@ int hd_fs_read_config(struct hd_ctx *ctx, const char *path, size_t max, char **d
         return err;
     }
     /* Opened again through its own /proc entry: this very file, whatever the path names now. */
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-    fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    fd = open(fd_proc_path(proc, pfd), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     close(pfd);
     if (fd < 0)
         return -errno;
@@ -1128,8 +1136,7 @@ int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode)
         return 0;
     if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
         return -errno;
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    return chmod(proc, mode & 0777) < 0 ? (errno == ENOENT ? -ENOSYS : -errno) : 0;
+    return chmod(fd_proc_path(proc, fd), mode & 0777) < 0 ? (errno == ENOENT ? -ENOSYS : -errno) : 0;
 }
 
 static long unlink_beside(int dirfd, const char *name, void *arg)
