@@ -266,7 +266,7 @@ $(BUILD)/uninstalled/libvirt.pc: Makefile $(DIRS_STAMP)
 # Each target tests/fuzz/fuzz-NAME.c is built twice: with libFuzzer by `make fuzz` (clang,
 # ASan+UBSan), and in every build with tests/fuzz/replay.c as main(), so that the unit tests
 # replay its seeds (tests/fuzz/NAME/) and every saved crash (tests/fuzz/regressions/NAME/).
-FUZZ_TARGETS := pciaddr cmdline uevent ueventmsg spec domxml reservation hwdb
+FUZZ_TARGETS := pciaddr cmdline uevent ueventmsg spec domxml reservation hwdb mdevxml
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -274,12 +274,13 @@ FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ_spec   := $(filter-out $(BUILD)/obj/tools/fakesys/main.o,$(FAKESYS_OBJ))
 FUZZ_LIBS_spec  := $(FUSE_LIBS) -lpthread
 FUZZ_OBJ_domxml := $(BUILD)/obj/tools/domxml.o
+FUZZ_OBJ_mdevxml := $(BUILD)/obj/virt/mdev-xml.o
 REPLAY_BIN  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
 
 $(BUILD)/obj/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Itools -Itools/fakesys $(XML_CFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) \
+	$(Q)$(CC) $(CPPFLAGS) -Itools -Itools/fakesys -Ivirt $(XML_CFLAGS) $(FUSE_CFLAGS) $(ALL_CFLAGS) \
 	          -MMD -MP -c $< -o $@
 
 .SECONDEXPANSION:

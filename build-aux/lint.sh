@@ -4,7 +4,7 @@ set -u
 cd "$(dirname "$0")/.."
 # libhostdev's folders (the Makefile's LIB_DIRS): each layer's header is found by its name.
 libdirs="-Ishared -Igateway -Ios -Ipci -Inodedev -Icore"
-flags="-std=c11 -D_GNU_SOURCE -DHOSTDEV_VERSION=\"lint\" -Iinclude $libdirs -Itools -Itools/fakesys \
+flags="-std=c11 -D_GNU_SOURCE -DHOSTDEV_VERSION=\"lint\" -Iinclude $libdirs -Itools -Itools/fakesys -Ivirt \
 -Iinclude/hostdev-virt $(pkg-config --cflags fuse3 check libxml-2.0 2>/dev/null)"
 jobs=$(nproc 2>/dev/null || echo 2)
 status=0

@@ -10,7 +10,7 @@
 
 /* Keep in step with FUZZ_TARGETS in the Makefile. */
 static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "ueventmsg", "spec", "domxml",
-                                      "reservation", "hwdb"};
+                                      "reservation", "hwdb", "mdevxml"};
 
 static void replay(const char *target, const char *dirs)
 {

@@ -725,8 +725,11 @@ HD_TEST(libvirt_create_and_destroy)
         "<device><parent>pci_0000_00_02_0</parent><capability type='mdev'><type "
         "id='i915-GVTg_V5_4'/></capability></devicex>",
         "<device><parent>pci_0000_00_02_0</parent><capability type='mdev'><type "
-        "id='i915-GVTg_V5_4'/>"};
-    for (size_t i = 0; i < 2; i++) {
+        "id='i915-GVTg_V5_4'/>",
+        /* Found by fuzz-mdevxml: read as the type, markup and all. */
+        "<device><parent>pci_0000_00_02_0</parent><capability type='mdev'><type "
+        "id='i915-GVT<</V5_4'/></capability></device>"};
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
         ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/md.xml"), "w"));
         fputs(broken[i], f);
         fclose(f);
