@@ -36,7 +36,7 @@ _hostdev()
         esac
     done
     case $prev in
-    --root | -r | --state-dir | --names | --domain-xml | -x | --output | --rom-file)
+    --root | -r | --state-dir | --names | --domain-xml | -x | --output | --rom-file | --merge)
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;

@@ -2,10 +2,14 @@
  * KubeVirt's CR, an NFD feature file, nova.conf's [pci] section, sriovdp's config.json and a
  * node_exporter textfile. Everything comes out sorted, so the same host gives the same bytes. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "export.h"
+#include "shared.h"
 
 /* ---- shared ------------------------------------------------------------------------------- */
 
@@ -127,13 +131,235 @@ static void resource_name(const struct xdev *d, const char *prefix, char *buf, s
     snprintf(buf, size, "%s/%04x_%04x", prefix, d->vendor, d->device);
 }
 
+/* One pciHostDevices entry: this host's, or one read from another host's export (--merge). */
+struct kv_entry {
+    uint32_t id; /* vendor << 16 | device */
+    char name[192];
+    bool external; /* externalResourceProvider: true */
+    const char *from; /* the file it was read from, NULL for this host */
+    unsigned line;
+};
+
+struct kv_list {
+    struct kv_entry *v;
+    size_t n, cap;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return cmp_u32(&((const struct kv_entry *)a)->id, &((const struct kv_entry *)b)->id);
+}
+
+/* A resource name as Kubernetes takes one for an extended resource: DOMAIN/NAME. */
+static bool resource_name_valid(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/");
+    const char *slash = strchr(s, '/');
+
+    return n < sizeof(((struct kv_entry *)0)->name) && s[n] == '\0' && slash != NULL &&
+           slash != s && slash[1] != '\0' && strchr(slash + 1, '/') == NULL;
+}
+
+/* Add @e, or find it there: the same selector must carry the same resource, as KubeVirt keeps
+ * only the last of duplicates. */
+static int kv_add(struct tool *t, struct kv_list *l, const struct kv_entry *e)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct kv_entry *x = &l->v[i];
+        if (x->id != e->id)
+            continue;
+        if (strcmp(x->name, e->name) != 0)
+            return tool_error(t, EXIT_USAGE, "%s:%u: %04X:%04X is \"%s\" there but \"%s\" %s%s "
+                              "(KubeVirt keeps one resource a selector: use one --resource-prefix "
+                              "everywhere)", e->from, e->line, e->id >> 16, e->id & 0xffff,
+                              e->name, x->name, x->from ? "in " : "on this host",
+                              x->from ? x->from : "");
+        x->external = x->external || e->external;
+        return EXIT_DONE;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct kv_entry *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return tool_error(t, EXIT_FAILED, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *e;
+    return EXIT_DONE;
+}
+
+/* VVVV:DDDD, four hex digits each, as KubeVirt's selector is written. */
+static int parse_selector(const char *s, uint32_t *id)
+{
+    static const char hex[] = "0123456789abcdefABCDEF";
+    unsigned long long vendor, device;
+    char v[5];
+
+    if (strlen(s) != 9 || strspn(s, hex) != 4 || s[4] != ':' || strspn(s + 5, hex) != 4)
+        return -EINVAL;
+    memcpy(v, s, 4);
+    v[4] = '\0';
+    if (hd_parse_uint(v, 16, 0xffff, &vendor) < 0 || hd_parse_uint(s + 5, 16, 0xffff, &device) < 0)
+        return -EINVAL;
+    *id = (uint32_t)(vendor << 16 | device);
+    return 0;
+}
+
+/* @s without its surrounding quotes, when it has a matching pair. */
+static char *unquote(char *s)
+{
+    size_t n = strlen(s);
+
+    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        s[n - 1] = '\0';
+        return s + 1;
+    }
+    return s;
+}
+
+/* The entry read so far is whole: its selector and its resource. */
+static int kv_close(struct tool *t, struct kv_list *l, struct kv_entry *e, bool *open)
+{
+    if (!*open)
+        return EXIT_DONE;
+    *open = false;
+    if (e->id == UINT32_MAX || e->name[0] == '\0')
+        return tool_error(t, EXIT_USAGE, "%s:%u: a pciHostDevices entry needs a "
+                          "pciVendorSelector and a resourceName", e->from, e->line);
+    return kv_add(t, l, e);
+}
+
+/* The pciHostDevices entries of another host's `export --format kubevirt` (as written, or with
+ * externalResourceProvider set by hand). Anything else in the file is refused: entries it would
+ * drop (mediatedDevices) must not vanish from the CR in silence. */
+static int kv_read(struct tool *t, const char *path, struct kv_list *l)
+{
+    static const char *const skipped[] = {"apiVersion", "kind", "metadata", "name", "namespace",
+                                          "spec", "configuration", "permittedHostDevices"};
+    FILE *f = fopen(path, "re");
+    struct kv_entry e = {0};
+    bool open = false, seen = false;
+    char *line = NULL;
+    size_t size = 0;
+    unsigned no = 0;
+    size_t item_indent = 0;
+    int r = EXIT_DONE;
+
+    struct stat st;
+
+    if (f == NULL)
+        return tool_error(t, errno == ENOENT ? EXIT_USAGE : EXIT_FAILED, "--merge %s: %s", path,
+                          strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return tool_error(t, EXIT_USAGE, "--merge %s: not a file", path);
+    }
+    while (r == EXIT_DONE && getline(&line, &size, f) >= 0) {
+        char *s = line, *value, *end = line + strlen(line);
+        size_t indent = strspn(line, " ");
+        bool item;
+        no++;
+        while (end > s && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        s += indent;
+        if (*s == '\0' || *s == '#')
+            continue;
+        /* An entry's keys sit deeper than its '-': anything else ends the list. */
+        if (open && indent <= item_indent && strncmp(s, "- ", 2) != 0) {
+            r = tool_error(t, EXIT_USAGE, "%s:%u: '%.*s': only the pciHostDevices of an "
+                           "export --format kubevirt are merged", path, no,
+                           (int)strcspn(s, ":"), s);
+            break;
+        }
+        if ((item = strncmp(s, "- ", 2) == 0))
+            s += 2 + strspn(s + 2, " ");
+        if ((value = strchr(s, ':')) == NULL) {
+            r = tool_error(t, EXIT_USAGE, "%s:%u: not a line of a KubeVirt CR", path, no);
+            break;
+        }
+        *value++ = '\0';
+        value = unquote(value + strspn(value, " "));
+        if (!item && !open) {
+            bool known = strcmp(s, "pciHostDevices") == 0;
+            for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]) && !known; i++)
+                known = strcmp(s, skipped[i]) == 0;
+            if (!known) {
+                r = tool_error(t, EXIT_USAGE, "%s:%u: '%s': only the pciHostDevices of an "
+                               "export --format kubevirt are merged", path, no, s);
+                break;
+            }
+            seen = seen || strcmp(s, "pciHostDevices") == 0;
+            continue;
+        }
+        if (item) {
+            if (!seen) {
+                r = tool_error(t, EXIT_USAGE, "%s:%u: a list item outside pciHostDevices", path,
+                               no);
+                break;
+            }
+            if ((r = kv_close(t, l, &e, &open)) != EXIT_DONE)
+                break;
+            e = (struct kv_entry){.id = UINT32_MAX, .from = path, .line = no};
+            open = true;
+            item_indent = indent;
+        }
+        if (strcmp(s, "pciVendorSelector") == 0) {
+            if (parse_selector(value, &e.id) < 0) {
+                r = tool_error(t, EXIT_USAGE, "%s:%u: pciVendorSelector '%s': not VVVV:DDDD",
+                               path, no, value);
+                break;
+            }
+        } else if (strcmp(s, "resourceName") == 0) {
+            if (!resource_name_valid(value)) {
+                r = tool_error(t, EXIT_USAGE, "%s:%u: resourceName '%s': not DOMAIN/NAME", path,
+                               no, value);
+                break;
+            }
+            strcpy(e.name, value);
+        } else if (strcmp(s, "externalResourceProvider") == 0 &&
+                   (strcmp(value, "true") == 0 || strcmp(value, "false") == 0)) {
+            e.external = strcmp(value, "true") == 0;
+        } else {
+            r = tool_error(t, EXIT_USAGE, "%s:%u: '%s: %s' is not part of a pciHostDevices "
+                           "entry hostdev merges", path, no, s, value);
+            break;
+        }
+    }
+    if (r == EXIT_DONE && ferror(f))
+        r = tool_error(t, EXIT_FAILED, "--merge %s: %s", path, strerror(errno));
+    if (r == EXIT_DONE)
+        r = kv_close(t, l, &e, &open);
+    if (r == EXIT_DONE && !seen)
+        r = tool_error(t, EXIT_USAGE, "--merge %s: no pciHostDevices: not an export --format "
+                       "kubevirt", path);
+    free(line);
+    fclose(f);
+    return r;
+}
+
 int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
 {
+    struct kv_list l = {0};
     struct ids ids;
     int r;
 
     if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE)
         return r;
+    for (size_t i = 0; i < ids.n && r == EXIT_DONE; i++) {
+        struct kv_entry e = {.id = ids.v[i]};
+        resource_name(first_with(m, ids.v[i]), o->prefix, e.name, sizeof(e.name));
+        r = kv_add(t, &l, &e);
+    }
+    free(ids.v);
+    for (size_t i = 0; i < o->nmerge && r == EXIT_DONE; i++)
+        r = kv_read(t, o->merge[i], &l);
+    if (r != EXIT_DONE) {
+        free(l.v);
+        return r;
+    }
+    if (l.n > 0)
+        qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
     fputs("# KubeVirt: the PCI devices this host has ready for passthrough (hostdev export):\n"
           "# bound to vfio-pci, their IOMMU groups viable. One selector per vendor:device\n"
           "# (KubeVirt keeps only the last of duplicates).\n"
@@ -142,6 +368,9 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
           "# NVIDIA devices are named as NVIDIA's KubeVirt GPU device plugin names them; with\n"
           "# that plugin deployed, set externalResourceProvider: true on their entries.\n",
           out);
+    for (size_t i = 0; i < o->nmerge; i++)
+        fprintf(out, "%s %s\n", i == 0 ? "# With the devices of the other hosts' exports:" : "#  ",
+                o->merge[i]);
     companions_comment(m, out, "#");
     fputs("apiVersion: kubevirt.io/v1\n"
           "kind: KubeVirt\n"
@@ -152,15 +381,15 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
           "  configuration:\n"
           "    permittedHostDevices:\n",
           out);
-    fprintf(out, "      pciHostDevices:%s\n", ids.n == 0 ? " []" : "");
-    for (size_t i = 0; i < ids.n; i++) {
-        const struct xdev *d = first_with(m, ids.v[i]);
-        char name[192];
-        resource_name(d, o->prefix, name, sizeof(name));
-        fprintf(out, "        - pciVendorSelector: \"%04X:%04X\"\n", d->vendor, d->device);
-        fprintf(out, "          resourceName: \"%s\"\n", name);
+    fprintf(out, "      pciHostDevices:%s\n", l.n == 0 ? " []" : "");
+    for (size_t i = 0; i < l.n; i++) {
+        fprintf(out, "        - pciVendorSelector: \"%04X:%04X\"\n", l.v[i].id >> 16,
+                l.v[i].id & 0xffff);
+        fprintf(out, "          resourceName: \"%s\"\n", l.v[i].name);
+        if (l.v[i].external)
+            fputs("          externalResourceProvider: true\n", out);
     }
-    free(ids.v);
+    free(l.v);
     return EXIT_DONE;
 }
 

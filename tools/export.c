@@ -535,9 +535,10 @@ out:
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
-static int run(struct tool *t, int argc, char **argv)
+/* @merge: room for every --merge (one an argument at most). */
+static int run_export(struct tool *t, int argc, char **argv, char **merge)
 {
-    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH };
+    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH, O_MERGE };
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"resource-prefix", required_argument, NULL, O_PREFIX},
@@ -545,6 +546,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"expiry", required_argument, NULL, O_EXPIRY},
                                          {"physical-network", required_argument, NULL, O_PHYSNET},
                                          {"watch", no_argument, NULL, O_WATCH},
+                                         {"merge", required_argument, NULL, O_MERGE},
                                          {NULL, 0, NULL, 0}};
     struct job job = {.o = {.prefix = "hostdev.io", .nova_release = 26}, .expiry = "1h"};
     bool watching = false;
@@ -593,6 +595,14 @@ static int run(struct tool *t, int argc, char **argv)
         case O_WATCH:
             watching = true;
             break;
+        case O_MERGE:
+            /* Named in a comment of the document: one line. */
+            if (optarg[0] == '\0' || strpbrk(optarg, "\n\r") != NULL)
+                return tool_error(t, EXIT_USAGE, "--merge '%s': a file name without line "
+                                  "breaks", optarg);
+            job.o.merge = merge;
+            merge[job.o.nmerge++] = optarg;
+            break;
         default:
             tool_usage(&cmd_export, stderr, t->prog);
             return EXIT_USAGE;
@@ -603,6 +613,9 @@ static int run(struct tool *t, int argc, char **argv)
     if (job.fmt == NULL)
         return tool_error(t, EXIT_USAGE, "--format is required: kubevirt, nfd, nova, sriovdp or "
                           "prometheus");
+    if (job.o.nmerge > 0 && job.fmt->write != export_kubevirt)
+        return tool_error(t, EXIT_USAGE, "--merge goes with --format kubevirt (one CR for the "
+                          "whole cluster)");
     if (watching && (job.output == NULL || strcmp(job.output, "-") == 0))
         return tool_error(t, EXIT_USAGE, "--watch rewrites a file: give it with -o FILE");
     if (watching && t->dry_run)
@@ -621,6 +634,18 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = render(t, &job, now, &buf, &len)) == EXIT_DONE)
         r = emit(t, t->dry_run ? NULL : job.output, buf, len);
     free(buf);
+    return r;
+}
+
+static int run(struct tool *t, int argc, char **argv)
+{
+    char **merge = calloc((size_t)argc + 1, sizeof(*merge));
+    int r;
+
+    if (merge == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    r = run_export(t, argc, argv, merge);
+    free(merge);
     return r;
 }
 
@@ -648,6 +673,9 @@ const struct tool_command cmd_export = {
         "      --expiry WHEN       nfd: labels expire after a duration (default 1h) or at a UTC\n"
         "                          time YYYY-MM-DDTHH:MM:SSZ\n"
         "      --physical-network N  nova: physical_network of the VFs\n"
+        "      --merge FILE        kubevirt: add the entries of another host's export (again for\n"
+        "                          more hosts): the CR is cluster-wide, and applying one host's\n"
+        "                          replaces the others' (a selector named differently: exit 2)\n"
         "Output is sorted and stable; SOURCE_DATE_EPOCH sets the time it carries. With\n"
         "--dry-run no file is written: the document goes to standard output (no --watch).\n",
 };

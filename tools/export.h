@@ -46,6 +46,8 @@ struct xopts {
     int nova_release;     /* 26 = Zed */
     time_t expiry;        /* nfd: absolute */
     const char *physnet;  /* nova: physical_network of VFs, NULL none */
+    char **merge;         /* kubevirt: other hosts' exports whose entries join this host's */
+    size_t nmerge;
 };
 
 /* Each writes the whole document to @out; 0, or an exit status after printing why. */

@@ -276,6 +276,101 @@ HD_TEST(bad_input_exits_2_and_writes_nothing)
 }
 END_TEST
 
+/* One CR for the cluster: --merge adds other hosts' exports, and refuses what it would drop or
+ * what KubeVirt would keep only one of. */
+HD_TEST(kubevirt_merge_unions_the_hosts)
+{
+    static const char other[] =
+        "# another host\n"
+        "apiVersion: kubevirt.io/v1\n"
+        "kind: KubeVirt\n"
+        "metadata:\n"
+        "  name: kubevirt\n"
+        "  namespace: kubevirt\n"
+        "spec:\n"
+        "  configuration:\n"
+        "    permittedHostDevices:\n"
+        "      pciHostDevices:\n"
+        "        - pciVendorSelector: \"15B3:101E\"\n"
+        "          resourceName: \"hostdev.io/15b3_101e\"\n"
+        "        - pciVendorSelector: \"10DE:1B81\"\n"
+        "          resourceName: \"nvidia.com/GP104_GEFORCE_GTX_1070\"\n"
+        "          externalResourceProvider: true\n";
+    static const struct {
+        const char *file, *text, *needle;
+    } bad[] = {
+        {"renamed", "pciHostDevices:\n- pciVendorSelector: \"10DE:1B81\"\n  resourceName: "
+                    "example.com/gtx\n", "is \"example.com/gtx\" there but"},
+        {"mdevs", "      pciHostDevices:\n        - pciVendorSelector: \"15B3:101E\"\n"
+                  "          resourceName: \"a.io/b\"\n      mediatedDevices:\n"
+                  "        - mdevNameSelector: \"GRID T4-1Q\"\n", "'mediatedDevices'"},
+        {"selector", "pciHostDevices:\n- pciVendorSelector: \"15B3:101\"\n  resourceName: a.io/b\n",
+         "pciVendorSelector '15B3:101'"},
+        {"name", "pciHostDevices:\n- pciVendorSelector: \"15B3:1011\"\n  resourceName: a b\n",
+         "resourceName 'a b'"},
+        {"half", "pciHostDevices:\n- pciVendorSelector: \"15B3:1011\"\n", "needs a pciVendorSelector"},
+        {"prose", "hello\n", "not a line of a KubeVirt CR"},
+        {"empty", "", "no pciHostDevices"},
+    };
+    char dir[] = "/tmp/hostdev-export-XXXXXX", args[2048], path[600], *first, *again;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    at_file(dir, "other", other);
+    snprintf(args, sizeof(args), "export --format kubevirt --merge %s/other -o %s/merged", dir, dir);
+    ck_assert_msg(hd(args) == 0, "%s", err);
+    snprintf(path, sizeof(path), "%s/merged", dir);
+    ck_assert_ptr_nonnull(first = slurp(path));
+    /* This host's and the other's, sorted, once each; the hand-set flag kept. */
+    ck_assert_ptr_nonnull(strstr(first, "- pciVendorSelector: \"10DE:1B81\"\n          resourceName: "
+                                        "\"nvidia.com/GP104_GEFORCE_GTX_1070\"\n          "
+                                        "externalResourceProvider: true\n        - "
+                                        "pciVendorSelector: \"15B3:101E\"\n"));
+    ck_assert_ptr_null(strstr(strstr(first, "\"10DE:1B81\"") + 1, "\"10DE:1B81\""));
+    ck_assert_ptr_nonnull(strstr(first, "\"8086:10D3\""));
+    consumer_accepts("kubevirt", path);
+    /* A merged CR merges again to the same entries. */
+    snprintf(args, sizeof(args), "export --format kubevirt --merge %s/merged --merge %s/other", dir,
+             dir);
+    ck_assert_int_eq(hd(args), 0);
+    ck_assert_ptr_nonnull(again = strstr(out, "apiVersion:"));
+    ck_assert_str_eq(again, strstr(first, "apiVersion:"));
+    free(first);
+    at_file(dir, "keep", "old\n");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        at_file(dir, bad[i].file, bad[i].text);
+        snprintf(args, sizeof(args), "export --format kubevirt --merge %s/other --merge %s/%s "
+                 "-o %s/keep", dir, dir, bad[i].file, dir);
+        ck_assert_msg(hd(args) == 2, "%s: exit %d", bad[i].file, hd(args));
+        one_line_error(bad[i].needle);
+        snprintf(path, sizeof(path), "%s/%s", dir, bad[i].file);
+        unlink(path);
+    }
+    static const char *const usage[][2] = {
+        {"--format kubevirt --merge %s/missing", "No such file"},
+        {"--format kubevirt --merge %s", "not a file"},
+        {"--format nfd --merge %s/other", "--merge goes with --format kubevirt"},
+    };
+    for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+        char opts[700];
+        snprintf(opts, sizeof(opts), usage[i][0], dir);
+        snprintf(args, sizeof(args), "export %s -o %s/keep", opts, dir);
+        ck_assert_msg(hd(args) == 2, "%s: exit %d", opts, hd(args));
+        one_line_error(usage[i][1]);
+    }
+    snprintf(path, sizeof(path), "%s/keep", dir);
+    ck_assert_ptr_nonnull(first = slurp(path));
+    ck_assert_str_eq(first, "old\n");
+    free(first);
+    ck_assert_uint_eq(entries(dir), 3); /* other, merged, keep: no temporary file left */
+    static const char *const made[] = {"other", "merged", "keep"};
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 HD_TEST(nfd_file_over_64k_refused)
 {
     /* 600 SR-IOV PFs, two labels each: NFD would ignore the whole file (over 64 KiB), so
