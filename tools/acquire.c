@@ -148,11 +148,29 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
         r = tool_error(t, EXIT_USAGE, "no device given");
     for (size_t i = 0; r == EXIT_DONE && domain_xml == NULL && i < ndevs; i++)
         r = tool_op_add_args(t, op, 1, &devs[i], dev_mode[i] == 0);
+    /* An <interface type='hostdev'>'s MAC address and VLAN: not done, and said so. */
+    char (*notes)[DOMAIN_NOTE_MAX] = calloc(da.dom.count + 1, sizeof(*notes));
+    const char **note_ptrs = calloc(da.dom.count + 1, sizeof(*note_ptrs));
+    size_t nnotes = 0;
+    if (notes == NULL || note_ptrs == NULL) {
+        if (r == EXIT_DONE)
+            r = tool_error(t, EXIT_FAILED, "out of memory");
+    } else {
+        for (size_t i = 0; i < da.dom.count; i++) {
+            if (domain_net_note(&da.dom.hostdevs[i], notes[nnotes], sizeof(notes[nnotes]))) {
+                note_ptrs[nnotes] = notes[nnotes];
+                nnotes++;
+            }
+        }
+    }
     if (r == EXIT_DONE) {
         char what[160];
         snprintf(what, sizeof(what), "vm %s", vm);
-        r = tool_run_op(t, op, "acquire", flags & HD_OP_FORCE ? NULL : "--force", what);
+        r = tool_run_op_noted(t, op, "acquire", flags & HD_OP_FORCE ? NULL : "--force", what,
+                              note_ptrs, nnotes);
     }
+    free(notes);
+    free(note_ptrs);
     hd_op_unref(op);
     domain_args_free(&da);
     return r;
@@ -174,9 +192,11 @@ const struct tool_command cmd_acquire = {
             "  -g, --group          also detach the rest of each device's IOMMU group\n"
             "  -f, --force          take devices the host uses (mounted disks, interfaces\n"
             "                       up with addresses, the console)\n"
-            "  -x, --domain-xml F   the PCI <hostdev> elements of a libvirt domain XML, each\n"
-            "                       with its managed='yes|no' (one transaction for all);\n"
-            "                       the VM id defaults to <name>\n"
+            "  -x, --domain-xml F   the <hostdev> and <interface type='hostdev'> elements of\n"
+            "                       a libvirt domain XML, each with its managed='yes|no' (one\n"
+            "                       transaction for all); the VM id defaults to <name>; an\n"
+            "                       interface's MAC address and VLAN are not set (a note\n"
+            "                       says so)\n"
             "      --dry-run        print the plan, change nothing\n"
             "Refuses devices (or group members) held by another VM. Every step is logged\n"
             "before it is done; on failure everything is put back. See 'hostdev recover'.\n",

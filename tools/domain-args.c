@@ -1,5 +1,6 @@
-/* domain-args.c - `--domain-xml FILE` for acquire and release: the PCI <hostdev> elements of
- * a libvirt domain, split by their managed flag, and its mediated devices. */
+/* domain-args.c - `--domain-xml FILE` for acquire and release: the PCI <hostdev> and <interface
+ * type='hostdev'> elements of a libvirt domain, split by their managed flag, and its mediated,
+ * USB and SCSI devices. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,8 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
     }
     if (da->dom.count == 0) {
         domain_args_free(da);
-        return tool_error(t, EXIT_USAGE, "%s: no <hostdev> (PCI, mdev, USB or SCSI) in the "
-                          "domain", path);
+        return tool_error(t, EXIT_USAGE, "%s: no <hostdev> (PCI, mdev, USB or SCSI) or "
+                          "<interface type='hostdev'> in the domain", path);
     }
     da->managed = calloc(da->dom.count, sizeof(*da->managed));
     da->unmanaged = calloc(da->dom.count, sizeof(*da->unmanaged));
@@ -87,6 +88,42 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
             da->unmanaged[da->nunmanaged++] = h->addr;
     }
     return EXIT_DONE;
+}
+
+bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size)
+{
+    char mac[32], vlan[64], vport[48], pci[HD_PCI_ADDR_BUFSZ];
+    const char *parts[3];
+    size_t n = 0, len;
+
+    if (!h->interface || (!h->mac[0] && !h->vlan[0] && !h->virtualport[0]))
+        return false;
+    if (h->mac[0]) {
+        snprintf(mac, sizeof(mac), "MAC address %s", h->mac);
+        parts[n++] = mac;
+    }
+    if (h->vlan[0]) {
+        snprintf(vlan, sizeof(vlan), "VLAN %s", h->vlan);
+        parts[n++] = vlan;
+    }
+    if (h->virtualport[0]) {
+        snprintf(vport, sizeof(vport), "<virtualport type='%s'>", h->virtualport);
+        parts[n++] = vport;
+    }
+    hd_pci_addr_format(&h->addr, pci);
+    len = (size_t)snprintf(buf, size, "%s: hostdev does not set the ", pci);
+    for (size_t i = 0; i < n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                i == 0 ? "" : i + 1 < n ? ", " : " and ", parts[i]);
+    if (len < size)
+        len += (size_t)snprintf(buf + len, size - len, " of its <interface type='hostdev'> "
+                                "(line %d): libvirt sets them through the VF's PF", h->line);
+    /* what ip(8) sets on the PF; a virtualport is the switch's (lldpad, Open vSwitch) */
+    if ((h->mac[0] || h->vlan[0]) && len < size)
+        snprintf(buf + len, size - len, "; without libvirt, set them before the guest starts: "
+                 "'ip link set dev PF vf N%s%s%s%s'", h->mac[0] ? " mac " : "", h->mac,
+                 h->vlan[0] ? " vlan " : "", h->vlan);
+    return true;
 }
 
 void domain_args_free(struct domain_args *da)

@@ -20,4 +20,10 @@ struct domain_args {
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da);
 void domain_args_free(struct domain_args *da);
 
+/* What hostdev leaves undone for @h, said in @buf (DOMAIN_NOTE_MAX): an <interface
+ * type='hostdev'>'s MAC address, VLAN and virtualport, which libvirt sets through the VF's PF
+ * and hostdev does not. false when there is nothing to say. */
+#define DOMAIN_NOTE_MAX 512
+bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size);
+
 #endif

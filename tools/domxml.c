@@ -1,5 +1,7 @@
-/* domxml.c - libvirt domain XML: read its PCI <hostdev> elements. libxml2 is opened when a
- * document is read (shared/shared.h): it and ICU cost every other command 2 ms of loading. */
+/* domxml.c - libvirt domain XML: read its <hostdev> and <interface type='hostdev'> elements.
+ * libxml2 is opened when a document is read (shared/shared.h): it and ICU cost every other
+ * command 2 ms of loading. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -176,22 +178,14 @@ static int read_node_hostdev(const struct xml_api *x, const xmlNode *h,
     return 0;
 }
 
-static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
-                        char *err, size_t errsize)
+/* The PCI device of a <hostdev type='pci'> or an <interface type='hostdev'> (@elem, for
+ * messages): its <source><address> (there), managed= and <driver>. */
+static int read_pci(const struct xml_api *x, const xmlNode *h, const char *elem,
+                    struct domxml_hostdev *out, char *err, size_t errsize)
 {
     const xmlNode *addr = child(child(h, "source"), "address"), *drv = child(h, "driver");
     unsigned long dom, bus, slot, fn;
 
-    memset(out, 0, sizeof(*out));
-    if (attr_is(x, h, "type", "mdev"))
-        return read_mdev_hostdev(x, h, out, err, errsize);
-    if (attr_is(x, h, "type", "usb") || attr_is(x, h, "type", "scsi"))
-        return read_node_hostdev(x, h, out, err, errsize);
-    if (addr == NULL) {
-        snprintf(err, errsize, "line %d: <hostdev type='pci'> has no <source><address>",
-                 (int)x->line_no(h));
-        return -EINVAL;
-    }
     if (attr_number(x, addr, "domain", 0xffffffffUL, &dom) < 0)
         dom = 0; /* libvirt defaults the domain to 0 */
     if (attr_number(x, addr, "bus", 0xff, &bus) < 0 ||
@@ -212,8 +206,8 @@ static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml
     out->managed = managed != NULL && strcmp((const char *)managed, "yes") == 0;
     bool bad = managed != NULL && !out->managed && strcmp((const char *)managed, "no") != 0;
     if (bad)
-        snprintf(err, errsize, "line %d: <hostdev managed='%.40s'>: yes or no", (int)x->line_no(h),
-                 (const char *)managed);
+        snprintf(err, errsize, "line %d: <%s managed='%.40s'>: yes or no", (int)x->line_no(h),
+                 elem, (const char *)managed);
     xml_free(x, managed);
     if (bad)
         return -EINVAL;
@@ -243,6 +237,116 @@ static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml
         return r;
     }
     return 0;
+}
+
+static int read_hostdev(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
+                        char *err, size_t errsize)
+{
+    memset(out, 0, sizeof(*out));
+    if (attr_is(x, h, "type", "mdev"))
+        return read_mdev_hostdev(x, h, out, err, errsize);
+    if (attr_is(x, h, "type", "usb") || attr_is(x, h, "type", "scsi"))
+        return read_node_hostdev(x, h, out, err, errsize);
+    if (child(child(h, "source"), "address") == NULL) {
+        snprintf(err, errsize, "line %d: <hostdev type='pci'> has no <source><address>",
+                 (int)x->line_no(h));
+        return -EINVAL;
+    }
+    return read_pci(x, h, "hostdev", out, err, errsize);
+}
+
+/* A MAC address as libvirt takes it (six groups of one or two hex digits, ':' between),
+ * written back in its usual form (52:54:00:6d:90:02). */
+static bool parse_mac(const char *s, char out[18])
+{
+    unsigned long b[6];
+    char *end;
+
+    for (int i = 0; i < 6; i++, s = end + 1) {
+        if (!isxdigit((unsigned char)s[0]))
+            return false; /* strtoul would take blanks, signs and 0x */
+        b[i] = strtoul(s, &end, 16);
+        if (end - s > 2 || *end != (i < 5 ? ':' : '\0'))
+            return false;
+    }
+    snprintf(out, 18, "%02lx:%02lx:%02lx:%02lx:%02lx:%02lx", b[0], b[1], b[2], b[3], b[4], b[5]);
+    return true;
+}
+
+/* An <interface type='hostdev'>'s <mac>, <vlan> and <virtualport>: libvirt sets them through
+ * the VF's PF (netlink) before the guest starts. hostdev does not, so they are kept for the
+ * tools to say so; malformed ones are refused as libvirt refuses them. */
+static int read_net_settings(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
+                             char *err, size_t errsize)
+{
+    static const char *const vport_types[] = {"802.1Qbg", "802.1Qbh", "openvswitch", "midonet"};
+    const xmlNode *mac = child(h, "mac"), *vlan = child(h, "vlan");
+    const xmlNode *vport = child(h, "virtualport");
+    xmlChar *v = mac ? x->get_prop(mac, (const xmlChar *)"address") : NULL;
+    bool ok = v == NULL || parse_mac((const char *)v, out->mac);
+    int r = 0;
+
+    if (!ok)
+        snprintf(err, errsize, "line %d: <mac address='%.40s'>: not a MAC address "
+                 "(52:54:00:6d:90:02)", (int)x->line_no(mac), (const char *)v);
+    xml_free(x, v);
+    if (!ok)
+        return -EINVAL;
+    /* a trunk has several tags; an SR-IOV VF takes one, but say what is there */
+    for (const xmlNode *c = vlan ? vlan->children : NULL; c; c = c->next) {
+        unsigned long id;
+        size_t len = strlen(out->vlan);
+        if (!is_elem(c, "tag"))
+            continue;
+        if (attr_number(x, c, "id", 4095, &id) < 0) {
+            snprintf(err, errsize, "line %d: <tag> needs id (0-4095)", (int)x->line_no(c));
+            return -EINVAL;
+        }
+        if (len + 7 < sizeof(out->vlan))
+            snprintf(out->vlan + len, sizeof(out->vlan) - len, "%s%lu", len ? "," : "", id);
+    }
+    if (vlan != NULL && out->vlan[0] == '\0') {
+        snprintf(err, errsize, "line %d: <vlan> needs a <tag id=.../>", (int)x->line_no(vlan));
+        return -EINVAL;
+    }
+    if (vport != NULL) {
+        v = x->get_prop(vport, (const xmlChar *)"type");
+        snprintf(out->virtualport, sizeof(out->virtualport), "%s", v ? "" : "any");
+        for (size_t i = 0; v != NULL && i < sizeof(vport_types) / sizeof(vport_types[0]); i++) {
+            if (strcmp((const char *)v, vport_types[i]) == 0)
+                snprintf(out->virtualport, sizeof(out->virtualport), "%s", vport_types[i]);
+        }
+        if (out->virtualport[0] == '\0') {
+            snprintf(err, errsize, "line %d: <virtualport type='%.40s'>: 802.1Qbg, 802.1Qbh, "
+                     "openvswitch or midonet", (int)x->line_no(vport), (const char *)v);
+            r = -EINVAL;
+        }
+        xml_free(x, v);
+    }
+    return r;
+}
+
+/* <interface type='hostdev' managed='yes'><source><address type='pci' .../>: libvirt's way to
+ * give an SR-IOV VF with network settings; as a device, the same as a <hostdev type='pci'>. */
+static int read_interface(const struct xml_api *x, const xmlNode *h, struct domxml_hostdev *out,
+                          char *err, size_t errsize)
+{
+    const xmlNode *addr = child(child(h, "source"), "address");
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    out->interface = true;
+    out->line = (int)x->line_no(h);
+    /* libvirt takes a USB address here too, but no hypervisor passes a USB NIC this way */
+    if (addr == NULL || !attr_is(x, addr, "type", "pci")) {
+        snprintf(err, errsize, "line %d: <interface type='hostdev'> needs <source><address "
+                 "type='pci' .../>: only PCI devices (SR-IOV VFs) are given this way",
+                 (int)x->line_no(addr ? addr : h));
+        return -EINVAL;
+    }
+    if ((r = read_pci(x, h, "interface", out, err, errsize)) < 0)
+        return r;
+    return read_net_settings(x, h, out, err, errsize);
 }
 
 /* No network, no entities expanded, libxml2's own messages kept out of stderr. */
@@ -276,9 +380,11 @@ static int read_doc(const struct xml_api *x, xmlDoc *doc, struct domxml *dom, ch
     }
     devices = child(root, "devices");
     for (const xmlNode *h = devices ? devices->children : NULL; h && r == 0; h = h->next) {
-        if (!is_elem(h, "hostdev") || !attr_is(x, h, "mode", "subsystem") ||
-            (!attr_is(x, h, "type", "pci") && !attr_is(x, h, "type", "mdev") &&
-             !attr_is(x, h, "type", "usb") && !attr_is(x, h, "type", "scsi")))
+        /* other interfaces (network, bridge, direct, ...) are the host's, not given to a VM */
+        bool iface = is_elem(h, "interface") && attr_is(x, h, "type", "hostdev");
+        if (!iface && (!is_elem(h, "hostdev") || !attr_is(x, h, "mode", "subsystem") ||
+                       (!attr_is(x, h, "type", "pci") && !attr_is(x, h, "type", "mdev") &&
+                        !attr_is(x, h, "type", "usb") && !attr_is(x, h, "type", "scsi"))))
             continue;
         if (dom->count == cap) {
             struct domxml_hostdev *g = realloc(dom->hostdevs, (cap ? cap * 2 : 4) * sizeof(*g));
@@ -290,7 +396,8 @@ static int read_doc(const struct xml_api *x, xmlDoc *doc, struct domxml *dom, ch
             dom->hostdevs = g;
             cap = cap ? cap * 2 : 4;
         }
-        r = read_hostdev(x, h, &dom->hostdevs[dom->count], err, errsize);
+        r = iface ? read_interface(x, h, &dom->hostdevs[dom->count], err, errsize)
+                  : read_hostdev(x, h, &dom->hostdevs[dom->count], err, errsize);
         if (r == 0)
             dom->count++;
     }

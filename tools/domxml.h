@@ -1,4 +1,5 @@
-/* domxml.h - the PCI <hostdev> elements of a libvirt domain XML (read with libxml2). */
+/* domxml.h - the <hostdev> elements of a libvirt domain XML, and its <interface type='hostdev'>
+ * ones (SR-IOV VFs given as PCI devices), read with libxml2. */
 #ifndef HOSTDEV_DOMXML_H
 #define HOSTDEV_DOMXML_H
 
@@ -16,6 +17,13 @@ struct domxml_hostdev {
     bool managed;    /* managed='yes'; libvirt's default is no */
     char driver[16]; /* <driver name='vfio'/>, "" when absent */
     char model[64];  /* <driver model='mlx5_vfio_pci'/>: the vfio-pci variant, "" when absent */
+    /* An <interface type='hostdev'>: a PCI device like the rest, plus network settings libvirt
+     * applies through the VF's PF and hostdev does not (the tools say so). */
+    bool interface;
+    int line;              /* the <interface>'s line, for those notes */
+    char mac[18];          /* <mac address=>: "" when absent */
+    char vlan[48];         /* <vlan>'s tag ids, "42" or "10,20": "" when absent */
+    char virtualport[24];  /* <virtualport type=>, "" when absent ("any" without a type) */
 };
 
 struct domxml {
@@ -24,9 +32,10 @@ struct domxml {
     size_t count;
 };
 
-/* Read every <hostdev mode='subsystem' type='pci'> under <domain><devices> of @path, in
- * document order. Returns 0, or -EINVAL / -errno with a one-line reason in @err. The file is
- * parsed without network access or entity expansion. Free with domxml_free().
+/* Read every <hostdev mode='subsystem' type='pci|mdev|usb|scsi'> and <interface type='hostdev'>
+ * under <domain><devices> of @path, in document order (other interfaces are not host devices).
+ * Returns 0, or -EINVAL / -errno with a one-line reason in @err. The file is parsed without
+ * network access or entity expansion. Free with domxml_free().
  * domxml.c does it with libxml2; domxml-none.c (HOSTDEV_NO_XML=1, the static build) says
  * -ENOTSUP. */
 int domxml_read(const char *path, struct domxml *dom, char *err, size_t errsize);

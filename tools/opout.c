@@ -181,7 +181,8 @@ void tool_op_print_steps(const struct hd_op *op, const char *indent)
     }
 }
 
-void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)
+static void op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run,
+                     const char *const *notes, size_t nnotes)
 {
     bool detach = strcmp(operation, "detach") == 0;
 
@@ -191,6 +192,13 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
         tool_op_json_steps(t, &j, op);
         if (detach && !dry_run)
             json_unviable(&j, op);
+        if (nnotes > 0) {
+            json_key(&j, "warnings");
+            json_begin_array(&j);
+            for (size_t i = 0; i < nnotes; i++)
+                json_string(&j, notes[i]);
+            json_end_array(&j);
+        }
         json_end_object(&j);
         json_finish(&j);
         return;
@@ -202,16 +210,30 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
         print_unviable(t, op);
 }
 
+void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)
+{
+    op_print(t, op, operation, dry_run, NULL, 0);
+}
+
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what)
+{
+    return tool_run_op_noted(t, op, operation, force_option, what, NULL, 0);
+}
+
+int tool_run_op_noted(struct tool *t, struct hd_op *op, const char *operation,
+                      const char *force_option, const char *what, const char *const *notes,
+                      size_t nnotes)
 {
     int r;
 
     hd_ctx_clear_error(t->ctx);
     r = hd_op_run(op);
     if (r < 0)
-        return tool_op_error(t, r, force_option, what);
-    tool_op_print(t, op, operation, t->dry_run);
+        return tool_op_error(t, r, force_option, what); /* changed nothing: a failure's one line */
+    op_print(t, op, operation, t->dry_run, notes, nnotes);
+    for (size_t i = 0; i < nnotes && !tool_json(t); i++)
+        fprintf(stderr, "%s %s: note: %s\n", t->prog, operation, notes[i]);
     return EXIT_DONE;
 }
 

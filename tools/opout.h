@@ -26,6 +26,12 @@ int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind ki
 /* Run it; print its steps or its error (@what names what failed). The exit status. */
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what);
+/* The same with what the input asked for that hostdev does not do (an <interface>'s MAC
+ * address): once it ran (or planned), "note:" lines on stderr, or under --json the document's
+ * "warnings". */
+int tool_run_op_noted(struct tool *t, struct hd_op *op, const char *operation,
+                      const char *force_option, const char *what, const char *const *notes,
+                      size_t nnotes);
 /* Begin an operation's JSON document on stdout: {"operation": @operation, "dry_run": @dry_run;
  * the caller adds its keys, then json_end_object() and json_finish(). */
 void tool_op_json_begin(struct json *j, const char *operation, bool dry_run);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "devargs.h"
-#include "domxml.h"
+#include "domain-args.h"
 #include "vmmopts.h"
 
 /* One argument pair ("-device", "vfio-pci,..."): a line of text, or two strings of the JSON
@@ -105,16 +105,24 @@ static void print_cloud_hypervisor(struct tool *t, struct json *j, struct hd_dev
 }
 
 /* A domain's PCI hostdevs' addresses and mdev hostdevs' UUIDs, as command-line arguments
- * for devargs_open_any. */
-static int domain_args(struct tool *t, const char *file, char ***args, int *n)
+ * for devargs_open_any; in @notes (@nnotes), the network settings of its <interface
+ * type='hostdev'>s that these arguments do not carry. */
+static int domain_args(struct tool *t, const char *file, char ***args, int *n,
+                       char (**notes)[DOMAIN_NOTE_MAX], size_t *nnotes)
 {
     struct domxml dom;
     char err[512];
 
+    *nnotes = 0;
     if (domxml_read(file, &dom, err, sizeof(err)) < 0)
         return tool_error(t, EXIT_USAGE, "%s: %s", file, err);
     *args = calloc(dom.count + 1, sizeof(**args));
-    if (*args == NULL) {
+    *notes = calloc(dom.count + 1, sizeof(**notes));
+    if (*args == NULL || *notes == NULL) {
+        free(*args);
+        free(*notes);
+        *args = NULL;
+        *notes = NULL;
         domxml_free(&dom);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
@@ -124,7 +132,9 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
             for (size_t k = 0; k < i; k++)
                 free((*args)[k]);
             free(*args);
+            free(*notes);
             *args = NULL;
+            *notes = NULL;
             *n = 0;
             domxml_free(&dom);
             return tool_error(t, EXIT_USAGE, "%s: a USB <hostdev> by <address> only: give its "
@@ -135,6 +145,8 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n)
                                   : malloc(HD_PCI_ADDR_BUFSZ);
         if ((*args)[i] != NULL && !h->mdev[0] && !h->node[0])
             hd_pci_addr_format(&h->addr, (*args)[i]);
+        if (domain_net_note(h, (*notes)[*nnotes], sizeof((*notes)[*nnotes])))
+            (*nnotes)++;
     }
     *n = (int)dom.count;
     domxml_free(&dom);
@@ -167,8 +179,9 @@ static int run(struct tool *t, int argc, char **argv)
     struct vmm_opts vo;
     bool ch = false, vo_given = false;
     char **args = NULL;
+    char (*notes)[DOMAIN_NOTE_MAX] = NULL;
     int c, nargs = 0, r;
-    size_t n;
+    size_t n, nnotes = 0;
 
     vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
@@ -197,11 +210,13 @@ static int run(struct tool *t, int argc, char **argv)
     if (domain_xml != NULL) {
         if (optind < argc)
             return tool_error(t, EXIT_USAGE, "give addresses or --domain-xml, not both");
-        if ((r = domain_args(t, domain_xml, &args, &nargs)) != EXIT_DONE)
+        if ((r = domain_args(t, domain_xml, &args, &nargs, &notes, &nnotes)) != EXIT_DONE)
             return r;
         if (nargs == 0) {
             free(args);
-            return tool_error(t, EXIT_USAGE, "%s: no <hostdev type='pci'> in it", domain_xml);
+            free(notes);
+            return tool_error(t, EXIT_USAGE, "%s: no <hostdev> or <interface type='hostdev'> "
+                              "in it", domain_xml);
         }
         r = devargs_open_any(t, nargs, args, &devs, &others, &n);
         for (int i = 0; i < nargs; i++)
@@ -210,8 +225,10 @@ static int run(struct tool *t, int argc, char **argv)
     } else {
         r = devargs_open_any(t, argc - optind, argv + optind, &devs, &others, &n);
     }
-    if (r != EXIT_DONE)
+    if (r != EXIT_DONE) {
+        free(notes);
         return r;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct devarg_other *o = &others[i];
         const char *why = devs[i] != NULL || o->cap == HD_CAP_MDEV ? NULL
@@ -224,18 +241,21 @@ static int run(struct tool *t, int argc, char **argv)
         if (why != NULL) {
             r = tool_error(t, EXIT_USAGE, "%s: %s", o->name, why);
             devargs_free_any(devs, others, n);
+            free(notes);
             return r;
         }
     }
     struct guest_place *places = calloc(n + 1, sizeof(*places));
     if (places == NULL) {
         devargs_free_any(devs, others, n);
+        free(notes);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
     r = ch ? EXIT_DONE : guest_places(t, &vo, devs, n, places);
     if (r != EXIT_DONE) {
         free(places);
         devargs_free_any(devs, others, n);
+        free(notes);
         return r;
     }
     char warning[256];
@@ -243,6 +263,8 @@ static int run(struct tool *t, int argc, char **argv)
         if (not_on_vfio(devs[i], warning, sizeof(warning)))
             fprintf(stderr, "%s qemu-args: warning: %s\n", t->prog, warning);
     }
+    for (size_t i = 0; i < nnotes && !tool_json(t); i++)
+        fprintf(stderr, "%s qemu-args: warning: %s\n", t->prog, notes[i]);
     struct json j;
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
@@ -264,12 +286,15 @@ static int run(struct tool *t, int argc, char **argv)
             if (not_on_vfio(devs[i], warning, sizeof(warning)))
                 json_string(&j, warning);
         }
+        for (size_t i = 0; i < nnotes; i++)
+            json_string(&j, notes[i]);
         json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);
     }
     free(places);
     devargs_free_any(devs, others, n);
+    free(notes);
     return EXIT_DONE;
 }
 
@@ -279,7 +304,8 @@ const struct tool_command cmd_qemu_args = {
     .usage = "ADDR... | --domain-xml FILE [--cloud-hypervisor] [--rom-bar on|off] "
              "[--rom-file FILE] [--guest-slot N]",
     .summary = "print the QEMU (or cloud-hypervisor) arguments that assign devices to a VM",
-    .help = "  -x, --domain-xml FILE   the PCI <hostdev> devices of a libvirt domain XML\n"
+    .help = "  -x, --domain-xml FILE   the <hostdev> and <interface type='hostdev'> devices of\n"
+            "                          a libvirt domain XML\n"
             "  -C, --cloud-hypervisor  --device path=/sys/bus/pci/devices/ADDR/ instead\n"
             VMM_OPTS_HELP
             "One argument per line: '-device vfio-pci,host=ADDR,id=hostdevN', with\n"

@@ -95,7 +95,8 @@ const struct tool_command cmd_release = {
     .summary = "take devices back from a VM (reset, reattach managed ones, restore /dev/vfio)",
     .help = "  -m, --vm ID     release this VM's devices (all of them when no ADDR is given);\n"
             "                  a device acquired with its IOMMU group brings the group back\n"
-            "  -x, --domain-xml F  the PCI <hostdev> elements of a libvirt domain XML\n"
+            "  -x, --domain-xml F  the <hostdev> and <interface type='hostdev'> elements of a\n"
+            "                  libvirt domain XML\n"
             "  -f, --force     emergency release of one device whatever its record says (a\n"
             "                  record whose device is gone is dropped); not all or nothing:\n"
             "                  when it fails, run it again once the kernel has returned\n"
