@@ -47,6 +47,8 @@ struct bad {
 #define RESERVE_CONF(line)                                                                         \
     "mkdir -p etc/hostdev.d && printf '" line "\\n' > etc/hostdev.d/10-bad.conf"
 #define DOMXML(body) "printf '%s' \"<domain><devices>" body "</devices></domain>\" > $R/d.xml"
+/* An <interface type='hostdev'>'s source: 03:00.0 */
+#define IFACE_PCI "<source><address type='pci' bus='3' slot='0' function='0'/></source>"
 
 static const struct bad cases[] = {
     /* ---- command-line arguments ---- */
@@ -165,6 +167,46 @@ static const struct bad cases[] = {
             "slot='0' function='0'/></source></hostdev>"),
      "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "managed='maybe'>: yes or no",
      NONE, 0},
+    /* <interface type='hostdev'>: a PCI device by <source><address type='pci'>, and the
+     * network settings hostdev does not apply refused when libvirt would refuse them */
+    {"config: interface hostdev without source", FUSE, DOMXML("<interface type='hostdev'/>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2,
+     "line 1: <interface type='hostdev'> needs <source><address type='pci'", NONE, 0},
+    {"config: interface hostdev of a USB address", FUSE,
+     DOMXML("<interface type='hostdev' managed='yes'><source><address type='usb' bus='1' "
+            "device='2'/></source></interface>"),
+     "$HD release --vm x --domain-xml $R/d.xml", 2, "only PCI devices (SR-IOV VFs)", NONE, 0},
+    {"config: interface hostdev address without type", FUSE,
+     DOMXML("<interface type='hostdev'><source><address bus='3' slot='0' function='0'/>"
+            "</source></interface>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "<address type='pci'", NONE, 0},
+    {"config: interface hostdev slot 0x20", FUSE,
+     DOMXML("<interface type='hostdev'><source><address type='pci' bus='3' slot='0x20' "
+            "function='0'/></source></interface>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "slot (0-0x1f)", NONE, 0},
+    {"config: interface hostdev managed=1", FUSE,
+     DOMXML("<interface type='hostdev' managed='1'>" IFACE_PCI "</interface>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2,
+     "<interface managed='1'>: yes or no", NONE, 0},
+    {"config: interface hostdev bad MAC", FUSE,
+     DOMXML("<interface type='hostdev' managed='yes'>" IFACE_PCI
+            "<mac address='52:54:00:6d:90'/></interface>"),
+     "$HD --json acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "not a MAC address",
+     NONE, 0},
+    {"config: interface hostdev VLAN 4096", FUSE,
+     DOMXML("<interface type='hostdev' managed='yes'>" IFACE_PCI
+            "<vlan><tag id='4096'/></vlan></interface>"),
+     "$HD acquire --dry-run --vm x --owner 0:0 --domain-xml $R/d.xml", 2,
+     "<tag> needs id (0-4095)", NONE, 0},
+    {"config: interface hostdev unknown virtualport", FUSE,
+     DOMXML("<interface type='hostdev' managed='yes'>" IFACE_PCI
+            "<virtualport type='vepa'/></interface>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "<virtualport type='vepa'>",
+     NONE, 0},
+    /* other interfaces are the host's: a domain with only those gives nothing */
+    {"config: only a bridge interface", FUSE,
+     DOMXML("<interface type='bridge'><source bridge='br0'/></interface>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "no <hostdev>", NONE, 0},
     {"config: absent device in XML", FUSE,
      DOMXML("<hostdev mode='subsystem' type='pci'><source><address bus='7' slot='0' "
             "function='0'/></source></hostdev>"),

@@ -571,6 +571,80 @@ HD_TEST(domain_xml_acquire_release)
 }
 END_TEST
 
+/* libvirt's SR-IOV form: a VF as an <interface type='hostdev'> beside a host-side one. */
+static const char iface_xml[] =
+    "<domain type='kvm'>\n  <name>nfv1</name>\n  <devices>\n"
+    "    <interface type='network'><source network='default'/></interface>\n"
+    "    <interface type='hostdev' managed='yes'>\n"
+    "      <driver name='vfio'/>\n"
+    "      <source><address type='pci' domain='0x0000' bus='0x03' slot='0x10' function='0x0'/>"
+    "</source>\n"
+    "      <mac address='52:54:00:6d:90:02'/>\n"
+    "      <vlan><tag id='42'/></vlan>\n"
+    "    </interface>\n  </devices>\n</domain>\n";
+
+static void write_file(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* An <interface type='hostdev'> is a PCI device like a <hostdev type='pci'>: acquire moves the
+ * VF to vfio-pci and records it, release gives it back. Its MAC address and VLAN, which hostdev
+ * does not set, are said (a note, the JSON "warnings"), not dropped in silence; without
+ * managed='yes' it is unmanaged, libvirt's default. */
+HD_TEST(domain_xml_interface_hostdev)
+{
+    char path[] = "/tmp/hostdev-domain-XXXXXX", bare[] = "/tmp/hostdev-domain-XXXXXX";
+    char args[256];
+    const char *note = "note: 0000:03:10.0: hostdev does not set the MAC address "
+                       "52:54:00:6d:90:02 and VLAN 42 of its <interface type='hostdev'> (line 5)";
+
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    write_file(path, iface_xml);
+    snprintf(args, sizeof(args), "--json acquire --dry-run --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"device\": \"0000:03:10.0\""));
+    ck_assert_msg(strstr(out, "\"warnings\": [") != NULL && strstr(out, "52:54:00:6d:90:02"),
+                  "%s", out);
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
+
+    snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    one_line_error(note);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "vfio-pci");
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_assert_msg(strstr(out, "0000:03:10.0  nfv1") != NULL, "%s", out);
+
+    snprintf(args, sizeof(args), "release --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
+    ck_assert_int_eq(hd("--json assignments"), 0);
+    ck_assert_ptr_null(strstr(out, "nfv1"));
+
+    /* no managed='yes': the VF must be on vfio-pci already; nothing moves */
+    char *text = strdup(iface_xml), *m = strstr(text, " managed='yes'");
+    memmove(m, m + strlen(" managed='yes'"), strlen(m + strlen(" managed='yes'")) + 1);
+    write_file(bare, text);
+    free(text);
+    snprintf(args, sizeof(args), "acquire --domain-xml %s", bare);
+    ck_assert_int_eq(hd(args), 1);
+    one_line_error("0000:03:10.0 is bound to ixgbevf");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
+    unlink(path);
+    unlink(bare);
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
+
 /* The README's "Using it" examples work as written (on the demo tree), and the runner notices
  * one that does not. */
 HD_TEST(readme_examples_work)
