@@ -1,4 +1,5 @@
-/* fuzz-domxml.c - fuzz target: PCI <hostdev>s of a libvirt domain XML (tools/domxml.c). */
+/* fuzz-domxml.c - fuzz target: the <hostdev>s and <interface type='hostdev'>s of a libvirt
+ * domain XML (tools/domxml.c). */
 #include "domxml.h"
 
 #include "fuzz.h"
@@ -11,8 +12,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     if (domxml_parse((const char *)data, size, &dom, err, sizeof(err)) == 0) {
         for (size_t i = 0; i < dom.count; i++) {
-            if (dom.hostdevs[i].addr.slot > 0x1f || dom.hostdevs[i].addr.function > 7)
+            const struct domxml_hostdev *h = &dom.hostdevs[i];
+            if (h->addr.slot > 0x1f || h->addr.function > 7)
                 abort(); /* out of range must be rejected, not truncated */
+            if (h->mac[0] != '\0' && strlen(h->mac) != 17)
+                abort(); /* an interface's MAC address is said as libvirt writes it */
         }
         domxml_free(&dom);
     } else if (err[0] == '\0' || strchr(err, '\n') != NULL) {
