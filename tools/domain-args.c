@@ -107,7 +107,10 @@ bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size)
         parts[n++] = vlan;
     }
     if (h->virtualport[0]) {
-        snprintf(vport, sizeof(vport), "<virtualport type='%s'>", h->virtualport);
+        if (strcmp(h->virtualport, "any") == 0) /* no type: its network gives one */
+            snprintf(vport, sizeof(vport), "<virtualport>");
+        else
+            snprintf(vport, sizeof(vport), "<virtualport type='%s'>", h->virtualport);
         parts[n++] = vport;
     }
     hd_pci_addr_format(&h->addr, pci);
@@ -117,12 +120,13 @@ bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size)
                                 i == 0 ? "" : i + 1 < n ? ", " : " and ", parts[i]);
     if (len < size)
         len += (size_t)snprintf(buf + len, size - len, " of its <interface type='hostdev'> "
-                                "(line %d): libvirt sets them through the VF's PF", h->line);
+                                "(line %d): libvirt sets %s through the VF's PF", h->line,
+                                n > 1 ? "them" : "it");
     /* what ip(8) sets on the PF; a virtualport is the switch's (lldpad, Open vSwitch) */
     if ((h->mac[0] || h->vlan[0]) && len < size)
-        snprintf(buf + len, size - len, "; without libvirt, set them before the guest starts: "
-                 "'ip link set dev PF vf N%s%s%s%s'", h->mac[0] ? " mac " : "", h->mac,
-                 h->vlan[0] ? " vlan " : "", h->vlan);
+        snprintf(buf + len, size - len, "; without libvirt, set %s before the guest starts: "
+                 "'ip link set dev PF vf N%s%s%s%s'", h->mac[0] && h->vlan[0] ? "them" : "it",
+                 h->mac[0] ? " mac " : "", h->mac, h->vlan[0] ? " vlan " : "", h->vlan);
     return true;
 }
 
