@@ -90,7 +90,37 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
     return EXIT_DONE;
 }
 
-bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size)
+/* The PF's interface and the VF's number on it, for ip(8): "PF" and "N" when they cannot be
+ * told (the VF gone, its PF without an interface). */
+static void vf_place(struct hd_ctx *ctx, const struct hd_pci_addr *vf, char *pf_if, size_t if_size,
+                     char *index, size_t index_size)
+{
+    struct hd_device *dev = NULL, *pf = NULL;
+    struct hd_netif_list *nl = NULL;
+    const struct hd_pci_addr *physfn;
+
+    snprintf(pf_if, if_size, "PF");
+    snprintf(index, index_size, "N");
+    if (hd_device_open(ctx, vf, &dev) < 0 || (physfn = hd_device_get_physfn(dev)) == NULL ||
+        hd_device_open(ctx, physfn, &pf) < 0)
+        goto out;
+    for (size_t i = 0; i < hd_device_get_virtfn_count(pf); i++) {
+        if (hd_pci_addr_equal(hd_device_get_virtfn(pf, i), vf))
+            snprintf(index, index_size, "%zu", i);
+    }
+    if (hd_netif_list_new(ctx, &nl) == 0) {
+        const char *names = hd_netif_list_get(nl, physfn);
+        if (names[0] != '\0') /* its first, when it has several */
+            snprintf(pf_if, if_size, "%.*s", (int)strcspn(names, ","), names);
+    }
+out:
+    hd_ctx_clear_error(ctx); /* only a hint: what cannot be read stays a placeholder */
+    hd_netif_list_unref(nl);
+    hd_device_unref(pf);
+    hd_device_unref(dev);
+}
+
+bool domain_net_note(struct hd_ctx *ctx, const struct domxml_hostdev *h, char *buf, size_t size)
 {
     char mac[32], vlan[64], vport[48], pci[HD_PCI_ADDR_BUFSZ];
     const char *parts[3];
@@ -123,10 +153,14 @@ bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size)
                                 "(line %d): libvirt sets %s through the VF's PF", h->line,
                                 n > 1 ? "them" : "it");
     /* what ip(8) sets on the PF; a virtualport is the switch's (lldpad, Open vSwitch) */
-    if ((h->mac[0] || h->vlan[0]) && len < size)
+    if ((h->mac[0] || h->vlan[0]) && len < size) {
+        char pf_if[64], index[24];
+        vf_place(ctx, &h->addr, pf_if, sizeof(pf_if), index, sizeof(index));
         snprintf(buf + len, size - len, "; without libvirt, set %s before the guest starts: "
-                 "'ip link set dev PF vf N%s%s%s%s'", h->mac[0] && h->vlan[0] ? "them" : "it",
-                 h->mac[0] ? " mac " : "", h->mac, h->vlan[0] ? " vlan " : "", h->vlan);
+                 "'ip link set dev %s vf %s%s%s%s%s'", h->mac[0] && h->vlan[0] ? "them" : "it",
+                 pf_if, index, h->mac[0] ? " mac " : "", h->mac, h->vlan[0] ? " vlan " : "",
+                 h->vlan);
+    }
     return true;
 }
 

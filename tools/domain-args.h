@@ -24,6 +24,6 @@ void domain_args_free(struct domain_args *da);
  * type='hostdev'>'s MAC address, VLAN and virtualport, which libvirt sets through the VF's PF
  * and hostdev does not. false when there is nothing to say. */
 #define DOMAIN_NOTE_MAX 512
-bool domain_net_note(const struct domxml_hostdev *h, char *buf, size_t size);
+bool domain_net_note(struct hd_ctx *ctx, const struct domxml_hostdev *h, char *buf, size_t size);
 
 #endif

@@ -145,7 +145,7 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
                                   : malloc(HD_PCI_ADDR_BUFSZ);
         if ((*args)[i] != NULL && !h->mdev[0] && !h->node[0])
             hd_pci_addr_format(&h->addr, (*args)[i]);
-        if (domain_net_note(h, (*notes)[*nnotes], sizeof((*notes)[*nnotes])))
+        if (domain_net_note(t->ctx, h, (*notes)[*nnotes], sizeof((*notes)[*nnotes])))
             (*nnotes)++;
     }
     *n = (int)dom.count;

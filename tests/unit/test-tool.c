@@ -619,6 +619,8 @@ HD_TEST(domain_xml_interface_hostdev)
     snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
     ck_assert_int_eq(hd(args), 0);
     one_line_error(note);
+    /* what to run instead, with the PF's interface and the VF's number on it */
+    one_line_error("'ip link set dev enp3s0f0 vf 0 mac 52:54:00:6d:90:02 vlan 42'");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "vfio-pci");
     ck_assert_int_eq(hd("assignments"), 0);
     ck_assert_msg(strstr(out, "0000:03:10.0  nfv1") != NULL, "%s", out);
