@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shared.h"
 #include "tool.h"
 #include "utf8.h"
 
@@ -398,8 +399,18 @@ static void log_stderr(void *data, int priority, const char *file, int line, con
     size_t len = 0;
     FILE *mem;
 
-    (void)data, (void)file, (void)line, (void)fn;
+    (void)file, (void)line, (void)fn;
     if (vasprintf(&msg, format, args) < 0 || (mem = open_memstream(&text, &len)) == NULL) {
+        free(msg);
+        return;
+    }
+    /* A warning once per command: several readers may meet the same bad device. */
+    struct hd_strings *warned = data;
+    size_t before = warned->index.count;
+    if (priority <= HD_LOG_WARNING && hd_strings_add(warned, msg, strlen(msg)) != NULL &&
+        warned->index.count == before) {
+        fclose(mem);
+        free(text);
         free(msg);
         return;
     }
@@ -602,9 +613,15 @@ int main(int argc, char **argv)
                                "%s '%s' has no sys/ directory: not a kernel's tree", root_is,
                                root);
     }
-    if (t.verbose) {
-        hd_ctx_set_log_fn(t.ctx, log_stderr, NULL);
-        hd_ctx_set_log_priority(t.ctx, t.verbose > 1 ? HD_LOG_DEBUG : HD_LOG_INFO);
+    /* Warnings (a device left out of a listing, an owner that could not be put back) are
+     * said without -v; under --json stderr holds one JSON object on failure and nothing
+     * else, so there they come with -v only. */
+    static struct hd_strings warned; /* main()'s, as t is */
+    if (t.verbose || !t.json) {
+        hd_ctx_set_log_fn(t.ctx, log_stderr, &warned);
+        hd_ctx_set_log_priority(t.ctx, t.verbose > 1   ? HD_LOG_DEBUG
+                                       : t.verbose > 0 ? HD_LOG_INFO
+                                                       : HD_LOG_WARNING);
     }
     if (timeout >= 0)
         hd_ctx_set_timeout_ms(t.ctx, (unsigned int)timeout);
@@ -626,5 +643,6 @@ int main(int argc, char **argv)
     if (fflush(stdout) != 0 && r == EXIT_DONE)
         r = tool_error(&t, EXIT_FAILED, "writing output: %s", strerror(errno));
     hd_ctx_unref(t.ctx);
+    hd_strings_free(&warned);
     return r;
 }

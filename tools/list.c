@@ -172,7 +172,13 @@ static int run(struct tool *t, int argc, char **argv)
     /* Only what the output shows, the same for text and JSON: a few syscalls per device
      * (overrides are read for devices on a stub or on none; the rest is show's). */
     fill = HD_FILL_IDENT | HD_FILL_GROUP | HD_FILL_CONFIG | HD_FILL_NAMES;
+    /* A device left out (what sysfs holds for it is not the kernel's) is a warning; with
+     * selectors, only a device named by address matters, and its error says why. */
+    int priority = hd_ctx_get_log_priority(t->ctx);
+    if (selectors && t->verbose == 0)
+        hd_ctx_set_log_priority(t->ctx, HD_LOG_ERR);
     r = hd_device_list_new(t->ctx, fill, &list);
+    hd_ctx_set_log_priority(t->ctx, priority);
     if (r < 0) {
         devfilter_free(filter);
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
