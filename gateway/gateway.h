@@ -189,6 +189,10 @@ int hd_fs_write_attr_timeout(struct hd_ctx *ctx, const char *path, const char *v
 ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
 /* The last component of a symlink's target (e.g. a driver name or a group number). */
 int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size);
+/* The same for a link the kernel makes into one directory (a driver's, "drivers"; a group's,
+ * "iommu_groups"): -EINVAL when the component before the name is not @dir. */
+int hd_fs_link_basename_in(struct hd_ctx *ctx, const char *path, const char *dir, char *buf,
+                           size_t size);
 /* Names in a directory, "." and ".." left out, sorted. Free with hd_strv_free(). */
 int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *count);
 /* The same names, unsorted, one call of @fn each (no list kept); a negative return of @fn

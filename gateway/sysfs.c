@@ -867,6 +867,12 @@ ssize_t hd_fs_read_link(struct hd_ctx *ctx, const char *path, char *buf, size_t 
 
 int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t size)
 {
+    return hd_fs_link_basename_in(ctx, path, NULL, buf, size);
+}
+
+int hd_fs_link_basename_in(struct hd_ctx *ctx, const char *path, const char *dir, char *buf,
+                           size_t size)
+{
     char target[HD_PATH_MAX];
     const char *base;
     ssize_t n = hd_fs_read_link(ctx, path, target, sizeof(target));
@@ -881,6 +887,13 @@ int hd_fs_link_basename(struct hd_ctx *ctx, const char *path, char *buf, size_t 
     base = base ? base + 1 : target;
     if (!hd_name_valid(base))
         return -EINVAL;
+    if (dir != NULL) { /* the component before the name */
+        const char *end = base == target ? target : base - 1, *start = end;
+        while (start > target && start[-1] != '/')
+            start--;
+        if ((size_t)(end - start) != strlen(dir) || strncmp(start, dir, strlen(dir)) != 0)
+            return -EINVAL;
+    }
     if (strlen(base) >= size)
         return -ENAMETOOLONG;
     memcpy(buf, base, strlen(base) + 1);

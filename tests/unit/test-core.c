@@ -123,10 +123,20 @@ HD_TEST(links_and_directories)
     ck_assert_int_eq(symlink("../../../bus/pci/drivers/e1000e", path), 0);
     ck_assert_int_eq(hd_fs_link_basename(ctx, "d/driver", buf, sizeof(buf)), 0);
     ck_assert_str_eq(buf, "e1000e");
+    /* Into the directory the kernel links to, or refused: elsewhere, or a name alone. */
+    ck_assert_int_eq(hd_fs_link_basename_in(ctx, "d/driver", "drivers", buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "e1000e");
+    ck_assert_int_eq(hd_fs_link_basename_in(ctx, "d/driver", "iommu_groups", buf, sizeof(buf)),
+                     -EINVAL);
+    ck_assert_int_eq(hd_fs_link_basename_in(ctx, "d/driver", "rivers", buf, sizeof(buf)), -EINVAL);
+    snprintf(path, sizeof(path), "%s/d/alone", root);
+    ck_assert_int_eq(symlink("e1000e", path), 0);
+    ck_assert_int_eq(hd_fs_link_basename_in(ctx, "d/alone", "drivers", buf, sizeof(buf)), -EINVAL);
+    ck_assert_int_eq(hd_fs_link_basename(ctx, "d/alone", buf, sizeof(buf)), 0);
     ck_assert_int_eq(hd_fs_list_dir(ctx, "d", &names, &n), 0);
-    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(n, 4);
     ck_assert_str_eq(names[0], "a"); /* sorted */
-    ck_assert_str_eq(names[2], "driver");
+    ck_assert_str_eq(names[3], "driver");
     hd_strv_free(names, n);
     snprintf(path, sizeof(path), "%s/d/evil", root);
     ck_assert_int_eq(symlink("../..", path), 0);
