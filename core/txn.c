@@ -542,6 +542,10 @@ int hd_txn_abort(struct hd_txn *t, int err)
         txn_release(t);
         return hd_saved_error_restore(ctx, &why);
     }
+    /* Bad input met once writing began (what sysfs holds, read again after a write) is no
+     * longer "nothing changed": the operation failed and is undone. */
+    if (why.reason == HD_REASON_INVALID)
+        why.reason = HD_REASON_FAILED;
     if (err == -ETIMEDOUT && !(t->holds && hd_journal_last(ctx, t->j, &t->hold_fd))) {
         t->holds = false;
         /* A write still runs in the kernel; its writer child holds the journal's lock until

@@ -107,6 +107,7 @@ static int skip_device(struct scan *s, struct hd_device *dev, int r)
 {
     if (r != -ENODEV && r != -ENOENT)
         hd_warn(s->ctx, "%s", hd_ctx_last_error(s->ctx));
+    hd_ctx_clear_error(s->ctx); /* not the listing's failure: its reason must not outlive it */
     hd_device_unref(dev);
     return 0;
 }
