@@ -274,18 +274,9 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
                       "such as mlx5_vfio_pci, or pci-stub)", stub_name);
     if ((r = refresh_unless_fresh(dev, flags)) < 0)
         return r;
-    /* Every later step reads the driver link: one that cannot be read stops us before the
-     * first write, not halfway. A fresh caller read the link itself under its locks. */
-    char now[256];
-    if (flags & HD_BIND_FRESH)
-        hd_strlcpy(now, hd_device_get_driver_or(dev, ""), sizeof(now));
-    else if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
-        return hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", name, strerror(-r));
-    if (strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
-        return hd_err(ctx, -EAGAIN,
-                      "%s: the driver link names '%s' but uevent says '%s': the "
-                      "device is changing under us, or sysfs is not what the kernel makes",
-                      name, now, hd_device_get_driver_or(dev, ""));
+    /* A fresh caller checked the driver link itself under its locks. */
+    if (!(flags & HD_BIND_FRESH) && (r = hd_device_check_driver_link(dev)) < 0)
+        return r;
     /* vfio-pci asked for: a variant will do (it is vfio-pci with more); a variant asked for:
      * that one. */
     if (hd_device_get_driver(dev) != NULL &&

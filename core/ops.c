@@ -74,17 +74,8 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
                            hd_pci_addr_format(&req->addrs[i], name), hd_ctx_get_root(ctx));
         if (r < 0)
             return r;
-        /* Every later step reads the driver link: one that cannot be read stops us before
-         * any lock or record is made, not halfway. */
-        char now[256];
-        if ((r = hd_device_read_driver(dev, now, sizeof(now))) < 0)
-            r = hd_err(ctx, r, "%s: sysfs link driver cannot be read: %s", hd_device_get_name(dev),
-                       strerror(-r));
-        else if (r == 0 && strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
-            r = hd_err(ctx, -EAGAIN,
-                       "%s: the driver link names '%s' but uevent says '%s': the "
-                       "device is changing under us, or sysfs is not what the kernel makes",
-                       hd_device_get_name(dev), now, hd_device_get_driver_or(dev, ""));
+        /* Checked before any lock or record is made, not halfway. */
+        r = hd_device_check_driver_link(dev);
         if (r == 0)
             r = devset_add(d, dev, true);
         hd_device_unref(dev);

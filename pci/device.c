@@ -156,21 +156,58 @@ int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *va
     return r < 0 ? r : hd_fs_write_attr(dev->ctx, path, value);
 }
 
-/* The last component of one of the device's links ("driver", "iommu_group"): 0, -ENOENT. */
-static int hd_device_link_name(struct hd_device *dev, const char *link, char *buf, size_t size)
+/* The last component of one of the device's links ("driver", "iommu_group"), which the kernel
+ * points into directory @dir (NULL: any): 0, -ENOENT, -EINVAL when it leads elsewhere. */
+static int hd_device_link_name(struct hd_device *dev, const char *link, const char *dir,
+                               char *buf, size_t size)
 {
     char path[HD_PATH_MAX];
     int r = hd_device_attr_path(dev, link, path, sizeof(path));
 
-    return r < 0 ? r : hd_fs_link_basename(dev->ctx, path, buf, size);
+    return r < 0 ? r : hd_fs_link_basename_in(dev->ctx, path, dir, buf, size);
 }
 
+/* What sysfs holds that the kernel would not write is bad input (HD_REASON_INVALID): the caller
+ * refuses before it changes anything, as it would a bad address. Reads that fail are not. */
 static int bad_attr(struct hd_device *dev, const char *attr, const char *value)
 {
-    return hd_err(dev->ctx, -EINVAL,
-                  "%s: sysfs attribute %s holds '%.40s', not what the kernel "
-                  "writes there",
-                  dev->name, attr, value);
+    return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,
+                   "%s: sysfs attribute %s holds '%.40s', not what the kernel "
+                   "writes there",
+                   dev->name, attr, value);
+}
+
+/* A failed read of @attr (@n): longer than the @size read, a NUL in its text or a path that
+ * loops is bad input as above; anything else (-ENOENT, an I/O error) is returned as it is. */
+static int attr_read_error(struct hd_device *dev, const char *attr, ssize_t n, size_t size)
+{
+    if (n == -ELOOP)
+        return hd_errr(dev->ctx, (int)n, HD_REASON_INVALID,
+                       "%s: sysfs attribute %s: its path loops, which the kernel's never do",
+                       dev->name, attr);
+    if (n == -EFBIG)
+        return hd_errr(dev->ctx, (int)n, HD_REASON_INVALID,
+                       "%s: sysfs attribute %s is longer than %zu bytes, not what the kernel "
+                       "writes there",
+                       dev->name, attr, size - 1);
+    if (n == -EILSEQ)
+        return hd_errr(dev->ctx, (int)n, HD_REASON_INVALID,
+                       "%s: sysfs attribute %s holds a NUL byte, not what the kernel writes there",
+                       dev->name, attr);
+    return (int)n;
+}
+
+/* A link of the device's (@r from hd_device_link_name) that is not one the kernel makes there
+ * (a plain file, leading elsewhere, a name no driver or group has, too long) is bad input; one
+ * that cannot be read is a failure. */
+static int bad_link(struct hd_device *dev, const char *link, int r)
+{
+    if (r == -EINVAL || r == -ENAMETOOLONG || r == -ELOOP)
+        return hd_errr(dev->ctx, r, HD_REASON_INVALID,
+                       "%s: sysfs link %s does not lead where the kernel points it", dev->name,
+                       link);
+    return hd_err(dev->ctx, r, "%s: sysfs link %s cannot be read: %s", dev->name, link,
+                  strerror(-r));
 }
 
 static int parse_id_pair(const char *s, uint16_t *a, uint16_t *b)
@@ -233,8 +270,8 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
         }
     }
     if (!have_id || !have_class)
-        return hd_err(dev->ctx, -EINVAL, "%s: uevent has no %s", dev->name,
-                      have_id ? "PCI_CLASS" : "PCI_ID");
+        return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID, "%s: sysfs attribute uevent has no %s",
+                       dev->name, have_id ? "PCI_CLASS" : "PCI_ID");
     return 0;
 }
 
@@ -243,13 +280,8 @@ static int fill_ident(struct hd_device *dev)
     char buf[HD_ATTR_MAX];
     ssize_t n = hd_device_read_attr(dev, "uevent", buf, sizeof(buf));
 
-    if (n == -EFBIG)
-        return hd_err(dev->ctx, -EFBIG,
-                      "%s: sysfs attribute uevent is longer than %d bytes, "
-                      "not what the kernel writes there",
-                      dev->name, HD_ATTR_MAX - 1);
     if (n < 0)
-        return n == -ENOENT ? -ENODEV : (int)n;
+        return n == -ENOENT ? -ENODEV : attr_read_error(dev, "uevent", n, sizeof(buf));
     return hd_device_parse_uevent(dev, buf);
 }
 
@@ -257,16 +289,17 @@ static int fill_group(struct hd_device *dev)
 {
     char name[32];
     long long g;
-    int r = hd_device_link_name(dev, "iommu_group", name, sizeof(name));
+    int r = hd_device_link_name(dev, "iommu_group", "iommu_groups", name, sizeof(name));
 
     dev->group = -1;
     if (r == -ENOENT)
         return 0;
-    if (r < 0 && r != -EINVAL) /* unreadable or too long for a group number */
-        return hd_err(dev->ctx, r, "%s: sysfs link iommu_group cannot be read: %s", dev->name,
-                      strerror(-r));
-    if (r < 0 || hd_parse_int(name, 0, 0x7fffffff, &g) < 0)
-        return bad_attr(dev, "iommu_group", name);
+    if (r < 0)
+        return bad_link(dev, "iommu_group", r);
+    if (hd_parse_int(name, 0, 0x7fffffff, &g) < 0)
+        return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s: sysfs link iommu_group names '%.40s', not a group number", dev->name,
+                       name);
     dev->group = (int)g;
     return 0;
 }
@@ -286,18 +319,21 @@ static int fill_parent(struct hd_device *dev)
     n = hd_fs_read_link(dev->ctx, path, target, sizeof(target));
     if (n == -EINVAL)
         return 0; /* a plain directory, not a link: no hierarchy known */
+    if (n == -ENAMETOOLONG)
+        return hd_errr(dev->ctx, (int)n, HD_REASON_INVALID,
+                       "%s: sys/bus/pci/devices/%s points further than any device directory",
+                       dev->name, dev->name);
     if (n < 0)
         return n == -ENOENT ? -ENODEV : (int)n;
     last = strrchr(target, '/');
-    /* The link must lead to this device's own directory: one pointing at another device would
-     * have every write meant for this one land on that one. */
-    if (strcmp(last ? last + 1 : target, dev->name) != 0)
-        return hd_err(dev->ctx, -EINVAL,
-                      "%s: sys/bus/pci/devices/%s points to '%.80s', not to "
-                      "the device's own directory",
-                      dev->name, dev->name, target);
-    if (last == NULL)
-        return 0;
+    /* The link must lead to this device's own directory (never beside itself: a link to its
+     * own name loops): one pointing at another device would have every write meant for this
+     * one land on that one. */
+    if (last == NULL || strcmp(last + 1, dev->name) != 0)
+        return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s: sys/bus/pci/devices/%s points to '%.80s', not to "
+                       "the device's own directory",
+                       dev->name, dev->name, target);
     *last = '\0';
     prev = strrchr(target, '/');
     prev = prev ? prev + 1 : target;
@@ -356,7 +392,7 @@ static uint16_t le16_at(const unsigned char *p)
 
 int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size)
 {
-    int r = hd_device_link_name(dev, "driver", buf, size);
+    int r = hd_device_link_name(dev, "driver", "drivers", buf, size);
 
     if (r == -ENOENT) {
         buf[0] = '\0';
@@ -373,12 +409,26 @@ int hd_device_fill_driver(struct hd_device *dev)
 
     dev->driver = NULL;
     if (r < 0)
-        return hd_err(dev->ctx, r, "%s: sysfs link driver cannot be read: %s", dev->name,
-                      strerror(-r));
+        return bad_link(dev, "driver", r);
     if (name[0] == '\0')
         return 0;
     dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), name, strlen(name));
     return dev->driver ? 0 : -ENOMEM;
+}
+
+int hd_device_check_driver_link(struct hd_device *dev)
+{
+    char now[256];
+    int r = hd_device_read_driver(dev, now, sizeof(now));
+
+    if (r < 0)
+        return bad_link(dev, "driver", r);
+    if (strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
+        return hd_err(dev->ctx, -EAGAIN,
+                      "%s: the driver link names '%s' but uevent says '%s': the device is "
+                      "changing under us",
+                      dev->name, now, hd_device_get_driver_or(dev, ""));
+    return 0;
 }
 
 /* HD_FILL_IDENT and HD_FILL_CONFIG for a listing, from the first 64 bytes of config space (what
@@ -474,10 +524,8 @@ static int hd_device_read_int(struct hd_device *dev, const char *attr, long long
     long long v;
     ssize_t n = hd_device_read_attr(dev, attr, buf, sizeof(buf));
 
-    if (n == -ENOENT)
-        return -ENOENT;
     if (n < 0)
-        return (int)n;
+        return attr_read_error(dev, attr, n, sizeof(buf));
     if (hd_parse_int(buf, min, max, &v) < 0)
         return bad_attr(dev, attr, buf);
     *out = (int)v;
@@ -492,11 +540,14 @@ static int fill_sriov(struct hd_device *dev)
     if (ext_of(dev) == NULL)
         return -ENOMEM;
     dev->has_physfn = false;
-    r = hd_device_link_name(dev, "physfn", name, sizeof(name));
+    r = hd_device_link_name(dev, "physfn", NULL, name, sizeof(name));
     if (r == 0 && hd_pci_addr_parse(name, &dev->physfn) == 0)
         dev->has_physfn = true;
-    else if (r < 0 && r != -ENOENT)
-        return r;
+    else if (r == 0)
+        return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s: sysfs link physfn names '%.40s', not a PCI device", dev->name, name);
+    else if (r != -ENOENT)
+        return bad_link(dev, "physfn", r);
     dev->ext->totalvfs = dev->ext->numvfs = -1;
     free(dev->ext->virtfns);
     dev->ext->virtfns = NULL;
@@ -519,7 +570,7 @@ static int fill_sriov(struct hd_device *dev)
     for (int i = 0; i < dev->ext->numvfs; i++) {
         char link[32];
         snprintf(link, sizeof(link), "virtfn%d", i);
-        if (hd_device_link_name(dev, link, name, sizeof(name)) < 0 ||
+        if (hd_device_link_name(dev, link, NULL, name, sizeof(name)) < 0 ||
             hd_pci_addr_parse(name, &dev->ext->virtfns[dev->ext->nvirtfns]) < 0)
             continue; /* VFs come and go while sriov_numvfs changes */
         dev->ext->nvirtfns++;
@@ -540,7 +591,7 @@ static int fill_override(struct hd_device *dev)
         (dev->driver_override =
              hd_strings_add(hd_ctx_get_strings(dev->ctx), buf, strlen(buf))) == NULL)
         return -ENOMEM;
-    return n < 0 && n != -ENOENT ? (int)n : 0;
+    return n < 0 && n != -ENOENT ? attr_read_error(dev, "driver_override", n, sizeof(buf)) : 0;
 }
 
 static int fill_extra(struct hd_device *dev)
@@ -569,7 +620,7 @@ static int fill_extra(struct hd_device *dev)
     if (n >= 0 && (dev->ext->reset_methods = strdup(buf)) == NULL)
         return -ENOMEM;
     if (n < 0 && n != -ENOENT)
-        return (int)n;
+        return attr_read_error(dev, "reset_method", n, sizeof(buf));
 
     free(dev->ext->vfio_cdev);
     dev->ext->vfio_cdev = NULL;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "opout.h"
 #include "shared.h"
 #include "tool.h"
 #include "utf8.h"
@@ -385,7 +386,7 @@ int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
         return tool_error(t, EXIT_USAGE, "%s: no such PCI device under %s",
                           hd_pci_addr_format(&addr, name), hd_ctx_get_root(t->ctx));
     if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", arg);
+        return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
     return EXIT_DONE;
 }
 

@@ -7,7 +7,8 @@
 #include "tool.h"
 
 /* The exit status for the context's last failure: 2 for bad input (addresses, VM ids, a
- * damaged state file), 1 for refusals and failed operations. */
+ * damaged state file, sysfs contents the kernel would not write), 1 for refusals and failed
+ * operations. */
 int tool_exit_for(const struct tool *t);
 /* The same for a failure's @reason kept from earlier. */
 int tool_exit_for_reason(enum hd_reason reason);

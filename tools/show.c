@@ -302,7 +302,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (hd_device_get_iommu_group(devs[0]) >= 0 &&
         (r = hd_group_open(t->ctx, hd_device_get_iommu_group(devs[0]), &g)) < 0) {
         devargs_free(devs, n);
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", argv[1]);
+        return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[1]);
     }
     struct device_facts f;
     struct at_boot boot;

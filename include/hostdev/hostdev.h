@@ -84,7 +84,8 @@ void hd_ctx_clear_error(struct hd_ctx *ctx);
 enum hd_reason {
     HD_REASON_NONE = 0,
     HD_REASON_FAILED,        /* a write or read failed; what was changed was put back */
-    HD_REASON_INVALID,       /* bad input: an address, a VM id, an option, a driver name */
+    HD_REASON_INVALID,       /* bad input: an address, a VM id, an option, a driver name, sysfs
+                              * contents the kernel would not write (met before any change) */
     HD_REASON_NO_DEVICE,     /* no such device */
     HD_REASON_HELD,          /* a VM holds the device or a member of its IOMMU group */
     HD_REASON_HOST_USE,      /* the host uses it (mounted disk, routed interface, console) */

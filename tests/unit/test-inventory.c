@@ -219,16 +219,33 @@ HD_TEST(garbage_in_sysfs)
     ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_ALL, &list), 0);
     ck_assert_uint_eq(hd_device_list_count(list), 15 - 3);
     hd_device_list_unref(list);
+    /* The devices left out are not the listing's failure: no reason outlives it to be taken
+     * for a later call's. */
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NONE);
+    /* Contents the kernel would not write are bad input, as a bad address is. */
     hd_pci_addr_parse("03:00.0", &a);
     ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "PCI_ID"));
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "zz:10D3"));
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
+    hd_ctx_clear_error(ctx);
     hd_pci_addr_parse("02:00.0", &a);
     ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "numa_node"));
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
+    hd_ctx_clear_error(ctx);
     hd_pci_addr_parse("01:00.0", &a);
     ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "iommu_group"));
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
+    /* A link into another directory than the kernel's: the same. */
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:01:00.0/iommu_group", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("../../../kernel/elsewhere/1", path), 0);
+    hd_ctx_clear_error(ctx);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "iommu_group does not lead"));
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
     hd_ctx_unref(ctx);
     ck_assert_int_eq(system(cmd), 0);
 }
