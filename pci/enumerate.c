@@ -171,9 +171,15 @@ static void map_vfs_of(struct hd_device_list *list, struct hd_device *pf)
     const struct hd_pci_addr *pf_addr = hd_device_get_addr(pf);
     unsigned int rid =
         (unsigned)pf_addr->bus << 8 | (unsigned)pf_addr->slot << 3 | pf_addr->function;
+    struct hd_saved_error saved;
 
-    if (hd_device_read_vf_layout(pf, &offset, &stride, &numvfs) < 0)
+    /* A layout that cannot be read is no failure of the listing (each VF reads its uevent):
+     * its error, bad input perhaps, must not stay for a later call's to inherit. */
+    hd_saved_error_save(hd_device_get_ctx(pf), &saved, 0);
+    if (hd_device_read_vf_layout(pf, &offset, &stride, &numvfs) < 0) {
+        hd_saved_error_put_back(hd_device_get_ctx(pf), &saved);
         return;
+    }
     for (int i = 0; i < numvfs; i++) {
         unsigned int vf_rid = rid + (unsigned)offset + (unsigned)stride * (unsigned)i;
         struct hd_pci_addr a = {.domain = pf_addr->domain,

@@ -251,6 +251,31 @@ HD_TEST(garbage_in_sysfs)
 }
 END_TEST
 
+/* A PF whose VF layout is garbage: its VFs read their own uevent, and the listing, which
+ * worked, leaves no error behind for a later call's failure to inherit. */
+HD_TEST(garbage_vf_layout_leaves_no_reason)
+{
+    char dir[] = "/tmp/hd-vflayout-XXXXXX", cmd[600];
+    struct hd_device_list *list;
+    struct hd_device *vf;
+    struct hd_pci_addr a;
+    struct hd_ctx *ctx;
+
+    materialize_tree("adapters", dir, cmd, sizeof(cmd));
+    write_file(dir, "sys/bus/pci/devices/0000:01:00.0/sriov_offset", "zz\n");
+    ctx = tree_ctx(dir);
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &list), 0);
+    hd_pci_addr_parse("01:10.0", &a);
+    ck_assert_ptr_nonnull(vf = hd_device_list_find(list, &a));
+    ck_assert_uint_eq(hd_device_get_vendor_id(vf), 0x8086);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NONE);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), "");
+    hd_device_list_unref(list);
+    hd_ctx_unref(ctx);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A listing reads ids and class from config space, a VF's ids from its PF's sriov_vf_device
  * and the driver from its link (device.c, hd_device_fill_bulk); a snapshot of one device reads
  * uevent. Both must say the same of every device. */
