@@ -484,6 +484,21 @@ int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int
     return r;
 }
 
+int hd_pci_vf_addr(const struct hd_pci_addr *pf, int offset, int stride, int i,
+                   struct hd_pci_addr *vf)
+{
+    unsigned int rid = (unsigned)pf->bus << 8 | (unsigned)pf->slot << 3 | pf->function;
+
+    rid += (unsigned)offset + (unsigned)stride * (unsigned)i;
+    if (rid > 0xffff)
+        return -ERANGE;
+    *vf = (struct hd_pci_addr){.domain = pf->domain,
+                               .bus = (uint8_t)(rid >> 8),
+                               .slot = (uint8_t)(rid >> 3 & 0x1f),
+                               .function = (uint8_t)(rid & 7)};
+    return 0;
+}
+
 int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf)
 {
     if (pf == NULL || !(pf->filled & HD_FILL_IDENT))

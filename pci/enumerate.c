@@ -168,9 +168,6 @@ static bool vf_pending(const struct hd_device *dev)
 static void map_vfs_of(struct hd_device_list *list, struct hd_device *pf)
 {
     int offset, stride, numvfs;
-    const struct hd_pci_addr *pf_addr = hd_device_get_addr(pf);
-    unsigned int rid =
-        (unsigned)pf_addr->bus << 8 | (unsigned)pf_addr->slot << 3 | pf_addr->function;
     struct hd_saved_error saved;
 
     /* A layout that cannot be read is no failure of the listing (each VF reads its uevent):
@@ -181,13 +178,9 @@ static void map_vfs_of(struct hd_device_list *list, struct hd_device *pf)
         return;
     }
     for (int i = 0; i < numvfs; i++) {
-        unsigned int vf_rid = rid + (unsigned)offset + (unsigned)stride * (unsigned)i;
-        struct hd_pci_addr a = {.domain = pf_addr->domain,
-                                .bus = (uint8_t)(vf_rid >> 8),
-                                .slot = (uint8_t)(vf_rid >> 3 & 0x1f),
-                                .function = (uint8_t)(vf_rid & 7)};
+        struct hd_pci_addr a;
         struct hd_device *vf;
-        if (vf_rid > 0xffff)
+        if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, i, &a) < 0)
             break;
         vf = hd_device_list_find(list, &a);
         if (vf != NULL && vf_pending(vf) && hd_device_fill_vf_ids(vf, pf) < 0)

@@ -30,6 +30,10 @@ int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *dr
 /* A PF's VFs now: VF i is at routing id PF + @offset + @stride * i, for i < @numvfs.
  * -ENOENT when @pf is no PF. */
 int hd_device_read_vf_layout(struct hd_device *pf, int *offset, int *stride, int *numvfs);
+/* Where VF @i of the PF at @pf is (pci_iov_virtfn_bus/devfn): its routing id + @offset +
+ * @stride * @i, in its domain; also for a VF not made yet. -ERANGE past bus 255. */
+int hd_pci_vf_addr(const struct hd_pci_addr *pf, int offset, int stride, int i,
+                   struct hd_pci_addr *vf);
 /* A pending VF's ids and physfn from its PF @pf: the PF's vendor and its sriov_vf_device, read
  * once per PF. -ENOENT when the PF cannot tell (a kernel without sriov_vf_device). */
 int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
