@@ -31,6 +31,8 @@ struct hd_reserve_result {
     struct hd_reserve_config *config; /* holds the entries the items point to */
     struct hd_reserve_entry entry;    /* hd_reserve_entry_apply()'s, copied */
     char *entry_driver, *entry_file;
+    struct hd_pci_addr *gone; /* dry run: VFs a planned count removes, told as such already */
+    size_t ngone, gone_cap;
 };
 
 static int result_new(struct hd_ctx *ctx, struct hd_reserve_config *config, unsigned int flags,
@@ -74,6 +76,7 @@ HD_EXPORT struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_re
         free(it->type);
     }
     free(res->v);
+    free(res->gone);
     hd_reserve_config_unref(res->config);
     free(res->entry_driver);
     free(res->entry_file);
@@ -167,22 +170,91 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
     }
 }
 
+static bool is_gone(const struct hd_reserve_result *res, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < res->ngone; i++)
+        if (hd_pci_addr_equal(&res->gone[i], addr))
+            return true;
+    return false;
+}
+
+/* A VF the planned count of @pf makes or removes, as an item (HD_RESERVE_DONE: planned). */
+static int vf_item(struct hd_reserve_result *res, enum hd_reserve_action action,
+                   struct hd_device *vf, const struct hd_reserve_entry *e, bool ids_known)
+{
+    struct item *it = item_add(res, action, vf, e);
+
+    hd_device_unref(vf);
+    if (it == NULL)
+        return -ENOMEM;
+    it->outcome = ids_known ? HD_RESERVE_DONE : HD_RESERVE_LATER;
+    item_done(res, it);
+    return 0;
+}
+
+/* Under a dry run, what the planned count @numvfs of @pf does to its VFs, which no operation
+ * can plan as devices before they exist: those there now go (the count changes through 0),
+ * then the new ones come unbound (sriov_drivers_autoprobe 0), each to the stub an entry of the
+ * configuration reserves it for, as the run's listing then finds them. Their addresses come
+ * from the PF's sriov_offset and sriov_stride now. -ENOMEM, else 0. */
+static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int numvfs)
+{
+    int offset, stride, now, r = 0;
+
+    for (size_t i = 0; r == 0 && i < hd_device_get_virtfn_count(pf); i++) {
+        const struct hd_pci_addr *a = hd_device_get_virtfn(pf, i);
+        struct hd_pci_addr *v = hd_array_grow(res->gone, &res->gone_cap, res->ngone,
+                                              sizeof(*v), 8);
+        struct hd_device *vf;
+        if (v == NULL)
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        (res->gone = v)[res->ngone++] = *a;
+        if (hd_device_open_fill(res->ctx, a, HD_FILL_IDENT, &vf) < 0 &&
+            (vf = hd_device_new(res->ctx, a)) == NULL)
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, true);
+    }
+    hd_ctx_clear_error(res->ctx);
+    if (r < 0 || hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0)
+        return r;
+    for (int i = 0; r == 0 && i < numvfs; i++) {
+        struct hd_pci_addr a;
+        struct hd_device *vf;
+        bool ids;
+        if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, i, &a) < 0)
+            break;
+        if ((vf = hd_device_new(res->ctx, &a)) == NULL)
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        ids = hd_device_fill_vf_ids(vf, pf) == 0;
+        r = vf_item(res, HD_RESERVE_VF_MADE, vf,
+                    ids && res->config != NULL ? hd_reserve_config_match(res->config, vf) : NULL,
+                    ids);
+    }
+    return r;
+}
+
 /* The PF @dev's VF count as @e asks: now, or once its driver binds (the driver makes VFs).
  * 1 failed, 0 done, -ENOMEM. */
 static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
                         const struct hd_reserve_entry *e)
 {
     struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, e);
+    int r;
 
     if (it == NULL)
         return -ENOMEM;
+    hd_device_fill(dev, HD_FILL_SRIOV);
     if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
         it->outcome = HD_RESERVE_UNCHANGED;
     else if (hd_device_get_driver(dev) == NULL)
         it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
     else
         run_op(res, it, HD_OP_NUMVFS, NULL, 0);
-    return item_done(res, it);
+    r = item_done(res, it);
+    if (it->outcome == HD_RESERVE_DONE && (res->flags & HD_RESERVE_DRY_RUN) &&
+        plan_vfs(res, dev, e->numvfs) < 0)
+        return -ENOMEM;
+    return r;
 }
 
 /* @dev to the stub @e names, for good. 1 failed, 0 done, -ENOMEM. */
@@ -334,7 +406,7 @@ HD_EXPORT int hd_reserve_config_apply(struct hd_reserve_config *config, struct h
     for (size_t i = 0; r >= 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
-        if (e != NULL)
+        if (e != NULL && !is_gone(res, hd_device_get_addr(dev))) /* a dry run's: told */
             r = apply_bind(res, dev, e);
     }
     hd_device_list_unref(list);

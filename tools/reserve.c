@@ -92,6 +92,19 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
                hd_device_get_name(dev), e->numvfs,
                hd_op_get_previous_numvfs(hd_reserve_result_get_op(res, i)),
                reserve_entry_source(e, where, sizeof(where)));
+    else if (action == HD_RESERVE_VF_GONE) /* under its PF's count, in a dry run */
+        printf("    %s: removed with the count (was %s%s)\n", hd_device_get_name(dev),
+               hd_device_get_driver(dev) ? "on " : "unbound",
+               hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "");
+    else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER)
+        printf("    %s: made, unbound; reserved or not once its ids are known\n",
+               hd_device_get_name(dev));
+    else if (action == HD_RESERVE_VF_MADE && e == NULL)
+        printf("    %s: made, left unbound (no reservation selects it)\n",
+               hd_device_get_name(dev));
+    else if (action == HD_RESERVE_VF_MADE)
+        printf("    %s: made, unbound -> %s (%s)\n", hd_device_get_name(dev), e->driver,
+               reserve_entry_source(e, where, sizeof(where)));
     else if (action == HD_RESERVE_BIND && outcome == HD_RESERVE_DONE &&
              hd_reserve_result_get_op(res, i) != NULL) /* else told with the item holding it */
         print_bind(t, hd_reserve_result_get_op(res, i), e);
@@ -133,6 +146,33 @@ void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
         if (hd_reserve_result_get_op(res, i) != NULL)
             tool_op_json_step_objects(j, hd_reserve_result_get_op(res, i));
     json_end_array(j);
+}
+
+/* A VF count set (or planned), and under a dry run what it does to the PF's VFs. */
+static void json_numvfs(struct json *j, const struct hd_reserve_result *res, size_t i)
+{
+    enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
+    enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
+    const struct hd_reserve_entry *e = hd_reserve_result_get_entry(res, i);
+    struct hd_device *dev = hd_reserve_result_get_device(res, i);
+
+    json_begin_object(j);
+    json_kv_string(j, "address", hd_device_get_name(dev));
+    if (action == HD_RESERVE_NUMVFS) {
+        json_kv_string(j, "action", "numvfs");
+        json_kv_int(j, "numvfs", e->numvfs);
+        json_kv_int(j, "previous_numvfs",
+                    hd_op_get_previous_numvfs(hd_reserve_result_get_op(res, i)));
+    } else if (action == HD_RESERVE_VF_GONE) {
+        json_kv_string(j, "action", "remove_vf");
+        json_kv_string(j, "driver", hd_device_get_driver(dev));
+    } else {
+        json_kv_string(j, "action", "make_vf");
+        /* null: nothing reserves it, or (ids_known false) not known before it is there */
+        json_kv_string(j, "reserve_for", e ? e->driver : NULL);
+        json_kv_bool(j, "ids_known", outcome != HD_RESERVE_LATER);
+    }
+    json_end_object(j);
 }
 
 static void json_device(struct json *j, struct hd_device *dev, const char *action)
@@ -222,8 +262,13 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
         json_begin_array(&j);
         for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
             const char *uuid, *parent, *type;
-            if (hd_reserve_result_get_action(res, i) == HD_RESERVE_BIND)
+            enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
+            if (action == HD_RESERVE_BIND)
                 json_device(&j, hd_reserve_result_get_device(res, i), "reserve");
+            if ((action == HD_RESERVE_NUMVFS &&
+                 hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
+                action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
+                json_numvfs(&j, res, i);
             if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_DONE ||
                 hd_reserve_result_get_mdev(res, i, &uuid, &parent, &type) < 0)
                 continue;

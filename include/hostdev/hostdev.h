@@ -698,6 +698,14 @@ enum hd_reserve_action {
     HD_RESERVE_BIND,      /* a device reserved for its entry's stub (HD_OP_RESERVE) */
     HD_RESERVE_MDEV,      /* a mediated device defined to start at boot (HD_OP_MDEV_CREATE) */
     HD_RESERVE_GIVE_BACK, /* a device back to its host driver (HD_OP_REATTACH) */
+    /* Under HD_RESERVE_DRY_RUN, after an HD_RESERVE_NUMVFS item that changes a PF's count, what
+     * that does to its VFs (they cannot be planned as devices before they exist): */
+    HD_RESERVE_VF_GONE, /* a VF there now, which goes (the kernel goes through 0) */
+    HD_RESERVE_VF_MADE, /* a VF the new count makes, at the address the PF's sriov_offset and
+                         * sriov_stride give, unbound; hd_reserve_result_get_entry(): the
+                         * entry that reserves it (NULL: none, it stays so). HD_RESERVE_LATER:
+                         * the PF does not tell its VFs' ids, so whether an ids entry takes
+                         * it is known only once it is there */
 };
 enum hd_reserve_outcome {
     HD_RESERVE_DONE,      /* its operation ran (under HD_RESERVE_DRY_RUN: was planned) */

@@ -196,6 +196,46 @@ HD_TEST(reserve_sets_persisted_vf_counts)
 }
 END_TEST
 
+/* A dry run promises what the run does to the VFs a count change removes and makes, though
+ * the new ones cannot be planned as devices: port 0 goes from 8 VFs to 2 (through 0). */
+HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
+{
+#define GONE(a) "    0000:03:" a ": removed with the count (was on ixgbevf)\n"
+    eng_start(&e, "server-sriov");
+    conf("sriov.conf", "0000:03:00.0 numvfs=2\n0000:03:10.2 vfio-pci\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
+                          GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
+                          GONE("11.2") GONE("11.4") GONE("11.6")
+                          "    0000:03:10.0: made, left unbound (no reservation selects it)\n"
+                          "    0000:03:10.2: made, unbound -> vfio-pci "
+                          "(etc/hostdev.d/sriov.conf:2)\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"address\": \"0000:03:00.0\",\n    \"action\": \"numvfs\",\n    \"numvfs\": 2,\n"
+               "    \"previous_numvfs\": 8");
+    ck_out_has("\"address\": \"0000:03:11.6\",\n    \"action\": \"remove_vf\",\n"
+               "    \"driver\": \"ixgbevf\"");
+    ck_out_has("\"address\": \"0000:03:10.2\",\n    \"action\": \"make_vf\",\n"
+               "    \"reserve_for\": \"vfio-pci\",\n    \"ids_known\": true");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* The run does what was promised. */
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
+                          "0000:03:10.2: unbound -> vfio-pci (etc/hostdev.d/sriov.conf:2)\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "");
+    ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.4"));
+    /* From none: VFs made, taken by an ids entry. */
+    conf("sriov.conf", "0000:03:00.1 numvfs=1\n8086:10ed pci-stub\n");
+    ck_assert_int_eq(hd("reattach 0000:03:10.2"), 0);
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_out_has("  0000:03:00.1: 1 virtual functions (was 0; etc/hostdev.d/sriov.conf:1)\n"
+               "    0000:03:10.1: made, unbound -> pci-stub (etc/hostdev.d/sriov.conf:2)\n");
+#undef GONE
+}
+END_TEST
+
 /* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
  * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
 HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
