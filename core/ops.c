@@ -781,6 +781,19 @@ static int check_pf_changes_count(struct hd_ctx *ctx, struct hd_device *pf)
     return 0;
 }
 
+int hd_check_numvfs_possible(struct hd_ctx *ctx, struct hd_device *pf, unsigned int numvfs)
+{
+    if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_totalvfs(pf) < 0)
+        return hd_errr(ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", hd_device_get_name(pf),
+                       hd_device_get_physfn(pf) ? "itself a virtual function, not a PF"
+                                                : "not SR-IOV capable (no sriov_totalvfs)");
+    if (numvfs > (unsigned)hd_device_get_sriov_totalvfs(pf))
+        return hd_errr(ctx, -ERANGE, HD_REASON_INVALID,
+                       "%s supports at most %d VFs (sriov_totalvfs), not %u",
+                       hd_device_get_name(pf), hd_device_get_sriov_totalvfs(pf), numvfs);
+    return 0;
+}
+
 static int check_numvfs(struct devop *o)
 {
     struct hd_device *pf = o->d.v[0];
@@ -797,15 +810,8 @@ static int check_numvfs(struct devop *o)
         if ((r = hd_check_not_open(o->ctx, o->d.v[i], "changing the VF count")) < 0)
             return r;
     }
-    if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_totalvfs(pf) < 0)
-        return hd_errr(o->ctx, -ENOTSUP, HD_REASON_INVALID, "%s is %s", hd_device_get_name(pf),
-                       hd_device_get_physfn(pf) ? "itself a virtual function, not a PF"
-                                                : "not SR-IOV capable (no sriov_totalvfs)");
-    if (o->req->numvfs > (unsigned)hd_device_get_sriov_totalvfs(pf))
-        return hd_errr(o->ctx, -ERANGE, HD_REASON_INVALID,
-                       "%s supports at most %d VFs "
-                       "(sriov_totalvfs), not %u",
-                       hd_device_get_name(pf), hd_device_get_sriov_totalvfs(pf), o->req->numvfs);
+    if ((r = hd_check_numvfs_possible(o->ctx, pf, o->req->numvfs)) < 0)
+        return r;
     s->kind = HD_JSTEP_NUMVFS;
     s->addr = *hd_device_get_addr(pf);
     s->old_numvfs = hd_device_get_sriov_numvfs(pf);
@@ -866,6 +872,15 @@ int hd_ops_numvfs(struct hd_op *op)
 
 /* ---- reserve ------------------------------------------------------------------------------- */
 
+int hd_check_reservable(struct hd_ctx *ctx, struct hd_device *dev)
+{
+    if (!hd_device_is_assignable(dev))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s is a bridge, not an endpoint: it cannot be reserved for a VM",
+                       hd_device_get_name(dev));
+    return 0;
+}
+
 static int check_reserve(struct devop *o)
 {
     bool force = o->req->flags & HD_OP_FORCE;
@@ -887,12 +902,8 @@ static int check_reserve(struct devop *o)
         struct hd_stub_driver stub = {.vfio = true};
         if ((r = check_stub_keeps_group(o, dev, &stub, "reserving it")) < 0)
             return r;
-        if (!hd_device_is_assignable(dev))
-            return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID,
-                           "%s is a bridge, not an "
-                           "endpoint: it cannot be reserved for a VM",
-                           hd_device_get_name(dev));
-        if ((r = check_stub_available(o, i, true)) < 0)
+        if ((r = hd_check_reservable(o->ctx, dev)) < 0 ||
+            (r = check_stub_available(o, i, true)) < 0)
             return r;
     }
     return 0;
