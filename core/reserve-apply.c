@@ -233,6 +233,19 @@ static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int num
     return r;
 }
 
+/* What no host state makes possible (a VF count above sriov_totalvfs, a bridge) fails @it
+ * before anything is planned, as `persisted` and `show` say it will. */
+static bool refused(struct hd_reserve_result *res, struct item *it)
+{
+    int r;
+
+    hd_ctx_clear_error(res->ctx);
+    if ((r = hd_reserve_entry_check(it->entry, it->dev)) == 0)
+        return false;
+    item_fail(res, it, NULL, r);
+    return true;
+}
+
 /* The PF @dev's VF count as @e asks: now, or once its driver binds (the driver makes VFs).
  * 1 failed, 0 done, -ENOMEM. */
 static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
@@ -244,7 +257,9 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
     if (it == NULL)
         return -ENOMEM;
     hd_device_fill(dev, HD_FILL_SRIOV);
-    if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
+    if (refused(res, it))
+        it->outcome = HD_RESERVE_FAILED; /* as it stands: said why */
+    else if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
         it->outcome = HD_RESERVE_UNCHANGED;
     else if (hd_device_get_driver(dev) == NULL)
         it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
@@ -265,7 +280,8 @@ static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
 
     if (it == NULL)
         return -ENOMEM;
-    run_op(res, it, HD_OP_RESERVE, NULL, 0);
+    if (!refused(res, it))
+        run_op(res, it, HD_OP_RESERVE, NULL, 0);
     return item_done(res, it);
 }
 

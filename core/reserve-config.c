@@ -20,6 +20,8 @@ struct hd_reserve_config {
     size_t nfiles;
     char **errors;
     size_t nerrors;
+    char **refusals; /* hd_reserve_config_check(): one per entry, NULL when fine */
+    size_t nrefusals;
 };
 
 HD_EXPORT int hd_reserve_config_new(struct hd_reserve_config **config)
@@ -45,6 +47,7 @@ HD_EXPORT struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_co
     free(config->entries);
     hd_strv_free(config->files, config->nfiles);
     hd_strv_free(config->errors, config->nerrors);
+    hd_strv_free(config->refusals, config->nrefusals);
     free(config);
     return NULL;
 }
@@ -410,4 +413,78 @@ HD_EXPORT int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char
         return -ENOMEM;
     }
     return 0;
+}
+
+HD_EXPORT int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struct hd_device *dev)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    int r = hd_device_fill(dev, HD_FILL_IDENT | HD_FILL_CONFIG | HD_FILL_SRIOV);
+
+    if (r < 0)
+        return r;
+    if (entry->numvfs >= 0 &&
+        (r = hd_check_numvfs_possible(ctx, dev, (unsigned int)entry->numvfs)) < 0)
+        return r;
+    return entry->driver != NULL ? hd_check_reservable(ctx, dev) : 0;
+}
+
+/* @e against @dev, when @e is what applies to it: its refusal kept. 1 refused, 0, -ENOMEM. */
+static int check_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
+                    struct hd_device *dev)
+{
+    char **why = &config->refusals[e - config->entries];
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+
+    if (*why != NULL || (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e))
+        return 0;
+    hd_ctx_clear_error(ctx);
+    if (hd_reserve_entry_check(e, dev) == 0)
+        return 0;
+    if ((*why = strdup(hd_ctx_last_error(ctx))) == NULL)
+        return -ENOMEM;
+    hd_ctx_clear_error(ctx);
+    return 1;
+}
+
+HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx)
+{
+    struct hd_device_list *list = NULL;
+    int bad = 0, r = 0;
+
+    hd_strv_free(config->refusals, config->nrefusals);
+    config->nrefusals = 0;
+    if ((config->refusals = calloc(config->n + 1, sizeof(*config->refusals))) == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    config->nrefusals = config->n;
+    for (size_t i = 0; r >= 0 && i < config->n; i++) {
+        const struct hd_reserve_entry *e = &config->entries[i];
+        struct hd_device *dev;
+        if (e->sel.kind == HD_SELECTOR_ADDR) {
+            if (hd_device_open(ctx, &e->sel.addr, &dev) < 0) { /* not there now */
+                hd_ctx_clear_error(ctx);
+                continue;
+            }
+            r = check_on(config, e, dev);
+            hd_device_unref(dev);
+        } else {
+            /* Ids select whatever has them: listed once, for the first such entry. */
+            if (list == NULL && (r = hd_device_list_new(ctx, HD_FILL_IDENT, &list)) < 0)
+                break;
+            for (size_t k = 0; r == 0 && k < hd_device_list_count(list); k++)
+                if (hd_pci_selector_match(&e->sel, hd_device_list_get(list, k)))
+                    r = check_on(config, e, hd_device_list_get(list, k));
+        }
+        bad += r > 0;
+        r = r > 0 ? 0 : r;
+    }
+    hd_device_list_unref(list);
+    return r < 0 ? r : bad;
+}
+
+HD_EXPORT const char *hd_reserve_config_get_refusal(const struct hd_reserve_config *config,
+                                                    const struct hd_reserve_entry *entry)
+{
+    if (entry < config->entries || entry >= config->entries + config->nrefusals)
+        return NULL;
+    return config->refusals[entry - config->entries];
 }

@@ -269,6 +269,12 @@ static int run_persisted(struct tool *t, int argc, char **argv)
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
+    /* What the boot would refuse is an error here too, and its entry is listed all the same,
+     * marked: it is in a file, and the user needs its line to mend or unpersist it. */
+    if ((r = hd_reserve_config_check(config, t->ctx)) < 0) {
+        hd_reserve_config_unref(config);
+        return tool_lib_error(t, EXIT_FAILED, r, "checking the configuration");
+    }
     code = reserve_print_errors(t, config);
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
@@ -289,9 +295,11 @@ static int run_persisted(struct tool *t, int argc, char **argv)
             json_kv_int_or_null(&j, "numvfs", e->numvfs, e->numvfs >= 0);
             json_kv_string(&j, "file", e->file);
             json_kv_int_or_null(&j, "line", e->line, e->line > 0);
+            json_kv_string(&j, "refused", hd_reserve_config_get_refusal(config, e));
             json_end_object(&j);
         } else {
-            printf("%-36s %s%s%.0u\n", line, e->file, e->line ? ":" : "", e->line);
+            printf("%-36s %s%s%.0u%s\n", line, e->file, e->line ? ":" : "", e->line,
+                   hd_reserve_config_get_refusal(config, e) ? "  (refused at boot)" : "");
         }
         free(line);
     }
@@ -342,5 +350,7 @@ const struct tool_command cmd_persisted = {
     .summary = "list the reservations configured for boot, with where each comes from",
     .help = "Every entry of ROOT/etc/hostdev.d/*.conf and of hostdev.reserve= on the kernel\n"
             "command line, in the order they apply (a later entry for a device wins). Errors\n"
-            "are named FILE:LINE on stderr; exit status 2 when there is any.\n",
+            "are named FILE:LINE on stderr; exit status 2 when there is any. An entry the boot\n"
+            "would refuse for a device there now (a bridge, numvfs= on a device without\n"
+            "SR-IOV or above its sriov_totalvfs) is one: listed, marked \"refused at boot\".\n",
 };

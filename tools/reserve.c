@@ -18,15 +18,36 @@ const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, si
 
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
 {
-    size_t n = hd_reserve_config_get_error_count(config);
-    const char **msgs = calloc(n ? n : 1, sizeof(*msgs));
-    int code;
+    size_t n = hd_reserve_config_get_error_count(config), m = hd_reserve_config_count(config);
+    const char **msgs = calloc(n + m + 1, sizeof(*msgs));
+    char **own = calloc(m + 1, sizeof(*own));
+    size_t k = 0, nown = 0;
+    int code = EXIT_DONE;
 
-    if (msgs == NULL)
+    if (msgs == NULL || own == NULL) {
+        free(msgs);
+        free(own);
         return tool_error(t, EXIT_FAILED, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        msgs[i] = hd_reserve_config_get_error(config, i);
-    code = tool_error_list(t, EXIT_USAGE, msgs, n);
+    }
+    for (size_t i = 0; code == EXIT_DONE && i < n; i++)
+        msgs[k++] = hd_reserve_config_get_error(config, i);
+    /* Then the entries hd_reserve_config_check() found the boot would refuse. */
+    for (size_t i = 0; code == EXIT_DONE && i < m; i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        const char *why = hd_reserve_config_get_refusal(config, e);
+        char where[512];
+        if (why == NULL)
+            continue;
+        if (asprintf(&own[nown], "%s: %s", reserve_entry_source(e, where, sizeof(where)), why) < 0)
+            code = tool_error(t, EXIT_FAILED, "out of memory");
+        else
+            msgs[k++] = own[nown++];
+    }
+    if (code == EXIT_DONE)
+        code = tool_error_list(t, EXIT_USAGE, msgs, k);
+    for (size_t i = 0; i < nown; i++)
+        free(own[i]);
+    free(own);
     free(msgs);
     return code;
 }

@@ -18,8 +18,10 @@ struct at_boot {
 static void at_boot_read(struct tool *t, struct hd_device *dev, struct at_boot *b)
 {
     b->bind = b->numvfs = NULL;
-    if (hd_reserve_config_load(t->ctx, &b->config) < 0) {
-        b->config = NULL;
+    /* Checked as `persisted` checks it: an entry the boot would refuse is shown so. */
+    if (hd_reserve_config_load(t->ctx, &b->config) < 0 ||
+        hd_reserve_config_check(b->config, t->ctx) < 0) {
+        b->config = hd_reserve_config_unref(b->config);
         hd_ctx_clear_error(t->ctx);
         return;
     }
@@ -48,6 +50,12 @@ static void at_boot_text(const struct at_boot *b)
     if (b->numvfs != NULL)
         printf("%sVF count %d (%s)", b->bind == NULL ? "" : b->bind == b->numvfs ? ", " : "; ",
                b->numvfs->numvfs, reserve_entry_source(b->numvfs, where, sizeof(where)));
+    /* One entry refused says so once, whichever part of it is refused. */
+    for (int k = 0; k < 2; k++) {
+        const struct hd_reserve_entry *e = k == 0 ? b->bind : b->numvfs;
+        if (e != NULL && (k == 0 || e != b->bind) && hd_reserve_config_get_refusal(b->config, e))
+            printf("; refused at boot: %s", hd_reserve_config_get_refusal(b->config, e));
+    }
     putchar('\n');
 }
 
@@ -67,6 +75,11 @@ static void at_boot_json(struct json *j, const struct at_boot *b)
     json_kv_int_or_null(j, "numvfs", b->numvfs ? b->numvfs->numvfs : 0, b->numvfs != NULL);
     json_kv_string(j, "numvfs_from",
                    b->numvfs ? reserve_entry_source(b->numvfs, where, sizeof(where)) : NULL);
+    /* Why the boot would refuse the entry (null: it would not). */
+    json_kv_string(j, "driver_refused",
+                   b->bind ? hd_reserve_config_get_refusal(b->config, b->bind) : NULL);
+    json_kv_string(j, "numvfs_refused",
+                   b->numvfs ? hd_reserve_config_get_refusal(b->config, b->numvfs) : NULL);
     json_end_object(j);
 }
 

@@ -662,6 +662,19 @@ const struct hd_reserve_entry *hd_reserve_config_match(const struct hd_reserve_c
                                                        struct hd_device *dev);
 const struct hd_reserve_entry *hd_reserve_config_match_numvfs(
     const struct hd_reserve_config *config, struct hd_device *dev);
+/* Whether @entry can ever be applied to @dev (a device it selects), whatever the host or a VM
+ * does with it now, checked as the operations that apply it check: a stub for a bridge, or a VF
+ * count for a device that is no SR-IOV PF or that supports fewer VFs, cannot be. 0, or -errno
+ * with the context's message and reason HD_REASON_INVALID. Applying an entry checks it so. */
+int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struct hd_device *dev);
+/* hd_reserve_entry_check() for every entry of @config, against each device there now for which
+ * it is the entry that applies (a device not there is checked when it appears). Returns how
+ * many entries cannot be applied, or -errno (the PCI devices cannot be listed). */
+int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx);
+/* Why @entry, one of @config's, cannot be applied (after hd_reserve_config_check()), naming
+ * the device; NULL when it can, or was not checked. */
+const char *hd_reserve_config_get_refusal(const struct hd_reserve_config *config,
+                                          const struct hd_reserve_entry *entry);
 /* One config line for @entry ("0000:03:00.0 pci-stub numvfs=4"), allocated. */
 int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
 

@@ -299,6 +299,19 @@ static const struct bad cases[] = {
      2, "proc/cmdline", JSON, 0},
     {"reserve: persist XML-special driver", FUSE, NULL, "$HD persist 03:00.0 --driver '<&>'", 2,
      "--driver '<&>'", NONE, 0},
+    /* What applying would refuse is an error of the listing too, named as applying names it;
+     * the entry is still listed, marked. */
+    {"reserve: numvfs on a device without SR-IOV", FUSE, RESERVE_CONF("03:00.0 numvfs=2"),
+     "o=$($HD persisted); s=$?; printf '%s\\n' \"$o\" | "
+     "grep -q '^0000:03:00.0 numvfs=2 .*(refused at boot)$' || exit 99; exit $s", 2,
+     "10-bad.conf:1: 0000:03:00.0 is not SR-IOV capable", NONE, 0},
+    {"reserve: a bridge", FUSE, RESERVE_CONF("00:1c.0"), "$HD --json persisted", 2,
+     "10-bad.conf:1: 0000:00:1c.0 is a bridge", JSON, 0},
+    {"reserve: a bridge, reserve refuses it too", FUSE, RESERVE_CONF("00:1c.0"), "$HD reserve", 2,
+     "0000:00:1c.0 is a bridge", NONE, 0},
+    {"reserve: show a refused entry", FUSE, RESERVE_CONF("03:00.0 numvfs=2"),
+     "$HD show 03:00.0 | grep -q 'refused at boot: 0000:03:00.0 is not SR-IOV capable'", 0, NULL,
+     NONE, 0},
     {"reserve: unpersist unknown", FUSE, NULL, "$HD unpersist 03:00.0", 2,
      "03:00.0 is not persisted", NONE, 0},
     /* ---- kernel command lines (proc/cmdline of a plain tree) ---- */

@@ -236,6 +236,37 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
 }
 END_TEST
 
+/* What the boot would refuse, `persisted` and `show` say it would, with the words the
+ * boot's refusal has; the entry is still listed, marked. */
+HD_TEST(persisted_says_what_the_boot_refuses)
+{
+    eng_start(&e, "server-sriov");
+    conf("sriov.conf", "0000:03:00.1 numvfs=99\n0000:03:00.0 numvfs=4\n");
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_assert_str_eq(out, "0000:03:00.1 numvfs=99               etc/hostdev.d/sriov.conf:1  "
+                          "(refused at boot)\n"
+                          "0000:03:00.0 numvfs=4                etc/hostdev.d/sriov.conf:2\n");
+    ck_assert_str_eq(err, "hostdev persisted: etc/hostdev.d/sriov.conf:1: 0000:03:00.1 supports "
+                          "at most 63 VFs (sriov_totalvfs), not 99\n");
+    ck_assert_int_eq(hd("--json persisted"), 2);
+    ck_out_has("\"line\": 1,\n    \"refused\": \"0000:03:00.1 supports at most 63 VFs");
+    ck_out_has("\"line\": 2,\n    \"refused\": null");
+    ck_assert_int_eq(hd("show 03:00.1"), 0);
+    ck_out_has("at boot:         VF count 99 (etc/hostdev.d/sriov.conf:1); refused at boot: "
+               "0000:03:00.1 supports at most 63 VFs (sriov_totalvfs), not 99\n");
+    ck_assert_int_eq(hd("--json show 03:00.1"), 0);
+    ck_out_has("\"numvfs_refused\": \"0000:03:00.1 supports at most 63 VFs");
+    /* The boot refuses it so, and applies the other. */
+    ck_assert_int_eq(hd("reserve"), 1);
+    ck_err_has("0000:03:00.1 supports at most 63 VFs (sriov_totalvfs), not 99");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"), "4");
+    /* Fine entries are no error. */
+    conf("sriov.conf", "0000:03:00.0 numvfs=4\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert_str_eq(err, "");
+}
+END_TEST
+
 /* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
  * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
 HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)

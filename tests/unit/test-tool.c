@@ -313,29 +313,35 @@ HD_TEST(list_and_help)
      * with the file and line it comes from (an address line wins over an ids line). */
     ck_assert_ptr_nonnull(strstr(out, "  at boot:         not reserved\n"));
     ck_assert_int_eq(hd("persist --no-apply 8086:10d3"), 0);
-    /* (A VF count for this NIC, which has no SR-IOV, is refused by persist: written here.) */
+    /* (A VF count for this NIC, which has no SR-IOV, is refused by persist: written here;
+     * the boot refuses it, and show says so.) */
     eng_put(&e, "etc/hostdev.d/persist-0000:03:00.0.conf", "# by hand\n0000:03:00.0 numvfs=2\n");
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "  at boot:         reserved for vfio-pci (etc/hostdev.d/"
                                       "persist-8086:10d3.conf:2); VF count 2 (etc/hostdev.d/"
-                                      "persist-0000:03:00.0.conf:2)\n"));
+                                      "persist-0000:03:00.0.conf:2); refused at boot: "
+                                      "0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\n"));
     eng_put(&e, "etc/hostdev.d/persist-0000:03:00.0.conf",
             "# by hand\n0000:03:00.0 pci-stub numvfs=2\n");
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "  at boot:         reserved for pci-stub, VF count 2 "
-                                      "(etc/hostdev.d/persist-0000:03:00.0.conf:2)\n"));
+                                      "(etc/hostdev.d/persist-0000:03:00.0.conf:2); refused at "
+                                      "boot: 0000:03:00.0 is not SR-IOV capable (no "
+                                      "sriov_totalvfs)\n"));
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": \"pci-stub\",\n    "
                                       "\"driver_from\": \"etc/hostdev.d/persist-0000:03:00.0.conf:2\""
                                       ",\n    \"numvfs\": 2,\n    \"numvfs_from\": \"etc/hostdev.d/"
-                                      "persist-0000:03:00.0.conf:2\"\n  }"));
+                                      "persist-0000:03:00.0.conf:2\",\n    \"driver_refused\": "
+                                      "\"0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\""));
     ck_assert_int_eq(hd("unpersist --no-apply 03:00.0"), 0);
     ck_assert_int_eq(hd("unpersist --no-apply 8086:10d3"), 0);
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": null,\n    "
                                       "\"driver_from\": null,\n    \"numvfs\": null,\n    "
-                                      "\"numvfs_from\": null\n  }"));
+                                      "\"numvfs_from\": null,\n    \"driver_refused\": null,\n    "
+                                      "\"numvfs_refused\": null\n  }"));
     /* Detached by its interface's name, which goes with e1000e: nothing else is said. */
     ck_assert_int_eq(hd("detach enp3s0"), 0);
     ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
