@@ -88,6 +88,13 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
                                 const char *file);
 
+/* What unpersist leaves of @entry, the one it removed: the VF count it set (an
+ * HD_RESERVE_NUMVFS item, HD_RESERVE_UNCHANGED, for the PF when it is there), added to
+ * *@result (a new result when NULL). -ENOMEM, else 0. */
+int hd_reserve_numvfs_kept(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                           unsigned int flags, hd_reserve_fn fn, void *data,
+                           struct hd_reserve_result **result);
+
 /* ---- reserve.c ----------------------------------------------------------------------------- */
 
 /* driver_override and bound to it; 1 when pending until the stub registers. */

@@ -625,6 +625,42 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     return finish(res, r, result);
 }
 
+int hd_reserve_numvfs_kept(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                           unsigned int flags, hd_reserve_fn fn, void *data,
+                           struct hd_reserve_result **result)
+{
+    struct hd_reserve_result *res = *result;
+    struct hd_device *dev;
+    struct item *it;
+    int r;
+
+    if (entry->numvfs < 0 || entry->sel.kind != HD_SELECTOR_ADDR ||
+        hd_device_open(ctx, &entry->sel.addr, &dev) < 0) {
+        hd_ctx_clear_error(ctx);
+        return 0; /* none set, or no PF to say it of */
+    }
+    if (res == NULL && (r = result_new(ctx, NULL, flags, fn, data, &res)) < 0) {
+        hd_device_unref(dev);
+        return r;
+    }
+    *result = res;
+    /* The item points to the result's own copy: the entry's file is gone. */
+    free(res->entry_driver);
+    free(res->entry_file);
+    res->entry = *entry;
+    res->entry.driver = res->entry_driver = entry->driver ? strdup(entry->driver) : NULL;
+    res->entry.file = res->entry_file = strdup(entry->file);
+    it = (entry->driver == NULL || res->entry_driver != NULL) && res->entry_file != NULL
+             ? item_add(res, HD_RESERVE_NUMVFS, dev, &res->entry)
+             : NULL;
+    hd_device_unref(dev);
+    if (it == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    it->outcome = HD_RESERVE_UNCHANGED;
+    item_done(res, it);
+    return 0;
+}
+
 HD_EXPORT size_t hd_reserve_result_count(const struct hd_reserve_result *res)
 {
     return res != NULL ? res->n : 0;

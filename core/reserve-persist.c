@@ -198,7 +198,8 @@ HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci
                                          struct hd_reserve_result **result)
 {
     struct refusals to = {fn, data};
-    struct hd_reserve_config *config = NULL;
+    struct hd_reserve_config *config = NULL, *was = NULL;
+    const struct hd_reserve_entry *removed = NULL;
     char name[64], rel[128], *text = NULL;
     size_t len = 0;
     int r;
@@ -210,7 +211,12 @@ HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci
     if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &text, &len)) < 0)
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel,
                       r == -ENOENT ? "not persisted" : strerror(-r));
-    if (flags & HD_RESERVE_FILE_ONLY) {
+    /* What the file asked: a VF count alone reserved no device, so none is given back. */
+    if ((r = hd_reserve_config_new(&was)) < 0 ||
+        (r = hd_reserve_config_parse(was, text, len, rel)) < 0)
+        goto out;
+    removed = hd_reserve_config_get(was, hd_reserve_config_count(was) - 1);
+    if ((flags & HD_RESERVE_FILE_ONLY) || (removed != NULL && removed->driver == NULL)) {
         r = flags & HD_RESERVE_DRY_RUN ? 0 : hd_reserve_unpersist(ctx, sel);
         goto out;
     }
@@ -234,7 +240,12 @@ HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci
         hd_err(ctx, -EIO, "%s/%s: could not be written back after a device failed",
                hd_ctx_get_root(ctx), rel);
 out:
+    /* The VF count it set is not undone: the count before it is nowhere recorded (the boot
+     * set it from what the PF came up with), and the VFs may be in use. Said so. */
+    if (r == 0 && removed != NULL)
+        r = hd_reserve_numvfs_kept(ctx, removed, flags, fn, data, result);
     hd_reserve_config_unref(config);
+    hd_reserve_config_unref(was);
     free(text);
     return r;
 }

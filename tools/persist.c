@@ -152,6 +152,18 @@ static void print_give_back(struct tool *t, const struct hd_reserve_result *res,
 
     if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED)
         return; /* said by print_refusal() */
+    if (hd_reserve_result_get_action(res, i) == HD_RESERVE_NUMVFS) {
+        const char *pf = hd_device_get_name(hd_reserve_result_get_device(res, i));
+        int n = hd_device_get_sriov_numvfs(hd_reserve_result_get_device(res, i));
+        if (n > 0)
+            printf("%s%s: its %d virtual functions stay: unpersist does not undo a VF count "
+                   "(`%s sriov %s 0` removes them)\n",
+                   t->dry_run ? "  " : "", pf, n, t->prog, pf);
+        else
+            printf("%s%s: its VF count stays %d: unpersist does not undo a VF count\n",
+                   t->dry_run ? "  " : "", pf, n);
+        return;
+    }
     if (still != NULL)
         printf("%s%s: still reserved for %s by %s%s%.0u\n", t->dry_run ? "  " : "",
                hd_device_get_name(hd_reserve_result_get_device(res, i)), still->driver,
@@ -184,6 +196,23 @@ static void json_still_reserved(struct json *j, const struct hd_reserve_result *
         json_end_object(j);
     }
     json_end_array(j);
+}
+
+/* "numvfs_kept": the PF whose VF count the entry set, and its count, which stays; or null. */
+static void json_numvfs_kept(struct json *j, const struct hd_reserve_result *res)
+{
+    json_key(j, "numvfs_kept");
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+        struct hd_device *pf = hd_reserve_result_get_device(res, i);
+        if (hd_reserve_result_get_action(res, i) != HD_RESERVE_NUMVFS)
+            continue;
+        json_begin_object(j);
+        json_kv_string(j, "device", hd_device_get_name(pf));
+        json_kv_int(j, "numvfs", hd_device_get_sriov_numvfs(pf));
+        json_end_object(j);
+        return;
+    }
+    json_null(j);
 }
 
 static int run_unpersist(struct tool *t, int argc, char **argv)
@@ -249,6 +278,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
     tool_op_json_begin(&j, "unpersist", t->dry_run);
     json_kv_string(&j, "unpersisted", name);
     json_kv_bool(&j, "give_back", !no_apply);
+    json_numvfs_kept(&j, res);
     if (!no_apply)
         json_still_reserved(&j, res);
     reserve_json_steps(&j, res);
@@ -340,7 +370,10 @@ const struct tool_command cmd_unpersist = {
             "reserved to their host drivers, unless another file or the kernel command line\n"
             "still reserves them. All or nothing: when a device cannot go back (a VM holds\n"
             "it), the file stays and nothing changes (exit 1). --no-apply: only remove the\n"
-            "file. --dry-run: say what would be removed and given back, change nothing.\n",
+            "file. --dry-run: say what would be removed and given back, change nothing.\n"
+            "A VF count (numvfs=) is not undone: the PF keeps its VFs, as said; a file with a\n"
+            "count alone reserved no device, so none is given back. `sriov ADDR 0` removes\n"
+            "the VFs.\n",
 };
 
 const struct tool_command cmd_persisted = {

@@ -769,8 +769,11 @@ void hd_reserve_entry_choose_driver(struct hd_ctx *ctx, const struct hd_reserve_
  * hd_reserve_config_give_back() does, with the configuration read without that file), all or
  * nothing: the give-back is planned first, and when a device would be refused (a VM holds it)
  * the file stays and nothing changes; when one fails after all, the file is written back.
- * HD_RESERVE_DRY_RUN plans only; HD_RESERVE_FILE_ONLY removes the file alone. -ENOENT (the
- * dry run too) when @sel was not persisted; else as hd_reserve_config_give_back(). */
+ * HD_RESERVE_DRY_RUN plans only; HD_RESERVE_FILE_ONLY removes the file alone. A VF count the
+ * file set is not undone: a last item, HD_RESERVE_NUMVFS and HD_RESERVE_UNCHANGED, for the PF
+ * (when it is there; hd_reserve_result_get_entry(): the entry removed) says so; a file that set
+ * a count alone reserved no device, and none is given back. -ENOENT (the dry run too) when
+ * @sel was not persisted; else as hd_reserve_config_give_back(). */
 int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,
                                unsigned int flags, hd_reserve_fn fn, void *data,
                                struct hd_reserve_result **result);

@@ -267,6 +267,32 @@ HD_TEST(persisted_says_what_the_boot_refuses)
 }
 END_TEST
 
+/* Unpersisting a VF count says what it leaves: the VFs stay, and how to remove them; a count
+ * alone reserved no device, so none is "given back". */
+HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist --numvfs 3 0000:03:00.1"), 0);
+    ck_assert_int_eq(hd("unpersist 0000:03:00.1 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would unpersist 0000:03:00.1 and do:\n"
+                          "  0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
+                          "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
+    ck_assert_int_eq(hd("--json unpersist 0000:03:00.1 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"numvfs_kept\": {\n    \"device\": \"0000:03:00.1\",\n    \"numvfs\": 3\n  }");
+    ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
+    ck_assert_str_eq(out, "unpersisted: 0000:03:00.1\n"
+                          "0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
+                          "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "3");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
+    /* A stub without a count: nothing said of VFs. */
+    ck_assert_int_eq(hd("persist 03:00.0 --force"), 0);
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
+    ck_out_has("\"numvfs_kept\": null");
+}
+END_TEST
+
 /* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
  * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
 HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
