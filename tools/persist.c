@@ -135,6 +135,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         tool_op_json_begin(&j, "persist", t->dry_run);
         json_kv_string(&j, "persisted", line);
         reserve_json_steps(&j, res);
+        reserve_json_vfs(&j, res);
         json_end_object(&j);
         json_finish(&j);
     } else if (!t->dry_run) {

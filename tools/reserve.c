@@ -121,8 +121,7 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
         printf("    %s: made, unbound; reserved or not once its ids are known\n",
                hd_device_get_name(dev));
     else if (action == HD_RESERVE_VF_MADE && e == NULL)
-        printf("    %s: made, left unbound (no reservation selects it)\n",
-               hd_device_get_name(dev));
+        printf("    %s: made, left unbound\n", hd_device_get_name(dev));
     else if (action == HD_RESERVE_VF_MADE)
         printf("    %s: made, unbound -> %s (%s)\n", hd_device_get_name(dev), e->driver,
                reserve_entry_source(e, where, sizeof(where)));
@@ -159,6 +158,17 @@ int reserve_result_exit(const struct hd_reserve_result *res)
     return code == EXIT_USAGE && applied ? EXIT_FAILED : code;
 }
 
+void reserve_json_vfs(struct json *j, const struct hd_reserve_result *res)
+{
+    json_key(j, "vfs");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        if (hd_reserve_result_get_action(res, i) == HD_RESERVE_VF_GONE ||
+            hd_reserve_result_get_action(res, i) == HD_RESERVE_VF_MADE)
+            reserve_json_numvfs(j, res, i);
+    json_end_array(j);
+}
+
 void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
 {
     json_key(j, "steps");
@@ -169,8 +179,7 @@ void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
     json_end_array(j);
 }
 
-/* A VF count set (or planned), and under a dry run what it does to the PF's VFs. */
-static void json_numvfs(struct json *j, const struct hd_reserve_result *res, size_t i)
+void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *res, size_t i)
 {
     enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
     enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
@@ -289,7 +298,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
             if ((action == HD_RESERVE_NUMVFS &&
                  hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
                 action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
-                json_numvfs(&j, res, i);
+                reserve_json_numvfs(&j, res, i);
             if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_DONE ||
                 hd_reserve_result_get_mdev(res, i, &uuid, &parent, &type) < 0)
                 continue;

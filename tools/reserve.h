@@ -11,7 +11,8 @@
 const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, size_t size);
 /* The hd_reserve_flags the command line asked for (--dry-run, --force). */
 unsigned int reserve_apply_flags(const struct tool *t);
-/* Print each configuration error as one line; EXIT_USAGE when there was any. */
+/* Print each configuration error, and each entry hd_reserve_config_check() found refused, as
+ * one line; EXIT_USAGE when there was any. */
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config);
 /* An hd_reserve_fn (@data: the struct tool): item @i of @result as a line of text as soon as it
  * is done (nothing under --json), a failure as an error line. */
@@ -22,6 +23,11 @@ void reserve_print_failure(struct tool *t, const struct hd_reserve_result *resul
 /* The exit status of what @result did: 2 when every item that failed was bad input, 1 when
  * any other failed, else 0. */
 int reserve_result_exit(const struct hd_reserve_result *result);
+/* Item @i of @result, a VF count (HD_RESERVE_NUMVFS done) or, under a dry run, a VF it removes
+ * or makes, as one JSON object. */
+void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *result, size_t i);
+/* "vfs": under a dry run, the VFs the VF counts of @result remove and make, in one array. */
+void reserve_json_vfs(struct json *j, const struct hd_reserve_result *result);
 /* "steps": the steps of every operation @result ran, in one array (NULL: none). */
 void reserve_json_steps(struct json *j, const struct hd_reserve_result *result);
 

@@ -208,7 +208,7 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
                           "  0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
                           GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
                           GONE("11.2") GONE("11.4") GONE("11.6")
-                          "    0000:03:10.0: made, left unbound (no reservation selects it)\n"
+                          "    0000:03:10.0: made, left unbound\n"
                           "    0000:03:10.2: made, unbound -> vfio-pci "
                           "(etc/hostdev.d/sriov.conf:2)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
@@ -232,6 +232,18 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_out_has("  0000:03:00.1: 1 virtual functions (was 0; etc/hostdev.d/sriov.conf:1)\n"
                "    0000:03:10.1: made, unbound -> pci-stub (etc/hostdev.d/sriov.conf:2)\n");
+    /* persist plans them too: it binds none (its entry selects the PF alone). */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("persist --numvfs 1 0000:03:00.0 --dry-run"), 0);
+    ck_out_has("  0000:03:00.0: 1 virtual functions (was 2; persist)\n"
+               "    0000:03:10.0: removed with the count (was unbound)\n"
+               "    0000:03:10.2: removed with the count (was unbound)\n"
+               "    0000:03:10.0: made, left unbound\n");
+    ck_assert_int_eq(hd("--json persist --numvfs 1 0000:03:00.0 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
+               "\"remove_vf\"");
+    ck_assert_uint_eq(eng_writes(&e), writes);
 #undef GONE
 }
 END_TEST
