@@ -392,7 +392,7 @@ static const struct bad cases[] = {
     /* A whole listing leaves it out, and says so (text; under --json stderr stays clean). */
     {"sysfs: group not a number, whole listing", PLAIN,
      "ln -sfn ../../../../kernel/iommu_groups/abc $D/iommu_group", "$HD list", 0,
-     "warning: 0000:03:00.0: iommu_group names 'abc'", NONE, 0},
+     "warning: 0000:03:00.0: sysfs link iommu_group names 'abc'", NONE, 0},
     {"sysfs: devices dir has garbage, text", PLAIN, "mkdir sys/bus/pci/devices/zzzz", "$HD list", 0,
      "warning: sys/bus/pci/devices/zzzz: not a PCI address, skipped", NONE, 0},
     {"sysfs: group negative", PLAIN, "ln -sfn ../../../../kernel/iommu_groups/-5 $D/iommu_group",
