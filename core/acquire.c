@@ -275,10 +275,11 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
                            hd_ctx_get_root(ctx));
         if (r < 0)
             return r;
-        if (hd_device_get_iommu_group(dev) < 0)
+        /* What it is decides before any lock file is made. */
+        if ((r = hd_check_assignable(ctx, dev)) == 0 && hd_device_get_iommu_group(dev) < 0)
             r = hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the IOMMU "
                         "is off or absent, so no VM can have it", name);
-        else
+        if (r == 0)
             r = plan_add(p, dev, false, !req->unmanaged[i]);
         hd_device_unref(dev);
     }
@@ -359,11 +360,6 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
             return r;
         p->v[i].on_vfio = hd_txn_on_vfio(dev);
         hd_strlcpy(p->v[i].driver, hd_device_get_driver_or(dev, ""), sizeof(p->v[i].driver));
-        if (!hd_device_is_assignable(dev))
-            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
-                           "%s is a bridge (header type %d), "
-                           "not an endpoint: it cannot be assigned to a VM",
-                           hd_device_get_name(dev), hd_device_get_header_type(dev));
         if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL)
             return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
                            hd_device_get_name(dev), a->vm,

@@ -286,11 +286,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         return 0;
     }
-    if (!hd_device_is_assignable(dev))
-        return hd_err(ctx, -EINVAL,
-                      "%s is a bridge (header type %d), not an endpoint: it "
-                      "cannot be assigned to a VM",
-                      name, hd_device_get_header_type(dev));
+    if ((r = hd_check_assignable(ctx, dev)) < 0)
+        return r;
     if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "

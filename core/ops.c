@@ -364,11 +364,12 @@ static const char *asked(const struct devop *o, const struct hd_device *dev)
     return hd_op_request_driver(o->req, hd_device_get_addr(dev));
 }
 
-/* Every device operation: open the devices (with @group, their groups' endpoints), lock and
+/* Every device operation: open the devices (with @group, their groups' endpoints), refuse what
+ * they are (@check_devices: what no lock changes, before any lock file is made), lock and
  * recover their groups, read them and the map again under the locks, @check everything, then
  * journal and @apply, and commit; undo on any failure. */
 static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members members,
-                     devop_fn check, devop_fn apply)
+                     devop_fn check_devices, devop_fn check, devop_fn apply)
 {
     struct devop o = {.op = op, .req = hd_op_request(op)};
     struct hd_jdev *jdevs = NULL;
@@ -389,7 +390,8 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_lock(o.t, jdevs, o.d.n)) < 0)
+    if ((check_devices != NULL && (r = check_devices(&o)) < 0) ||
+        (r = hd_txn_lock(o.t, jdevs, o.d.n)) < 0)
         goto fail;
     /* Under the locks: what the devices are now, and who holds them. What another process
      * may have changed meanwhile is read again: the driver, the override, a PF's VFs; the
@@ -464,6 +466,18 @@ static int check_stub_available(struct devop *o, size_t i, bool pending_ok)
     return r;
 }
 
+/* Before the locks: a bridge is refused as what it is, with no lock file made for it. */
+static int check_detach_devices(struct devop *o)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < o->d.n && r == 0; i++) {
+        if (!already_on(o->d.v[i], asked(o, o->d.v[i])))
+            r = hd_check_assignable(o->ctx, o->d.v[i]);
+    }
+    return r;
+}
+
 static int check_detach(struct devop *o)
 {
     struct hd_ctx *ctx = o->ctx;
@@ -486,11 +500,6 @@ static int check_detach(struct devop *o)
                                        "moving it to another driver")) < 0 ||
             (r = hd_check_not_open(ctx, dev, "moving it to another driver")) < 0)
             return r;
-        if (!hd_device_is_assignable(dev))
-            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
-                           "%s is a bridge (header type %d), "
-                           "not an endpoint: it cannot be assigned to a VM",
-                           hd_device_get_name(dev), hd_device_get_header_type(dev));
         if ((r = check_stub_keeps_group(o, dev, &stub, "moving it")) < 0)
             return r;
         if (stub.vfio && hd_device_get_iommu_group(dev) < 0)
@@ -554,7 +563,7 @@ int hd_ops_detach(struct hd_op *op)
 {
     return run_devop(op, HD_JOP_DETACH,
                      hd_op_request(op)->flags & HD_OP_GROUP ? MEMBERS_GROUP : MEMBERS_NONE,
-                     check_detach, apply_detach);
+                     check_detach_devices, check_detach, apply_detach);
 }
 
 /* ---- reattach ------------------------------------------------------------------------------ */
@@ -661,7 +670,7 @@ static int apply_reattach(struct devop *o)
 
 int hd_ops_reattach(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_REATTACH, MEMBERS_NONE, check_reattach, apply_reattach);
+    return run_devop(op, HD_JOP_REATTACH, MEMBERS_NONE, NULL, check_reattach, apply_reattach);
 }
 
 /* ---- reset --------------------------------------------------------------------------------- */
@@ -736,7 +745,7 @@ static int apply_reset(struct devop *o)
 
 int hd_ops_reset(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_RESET, MEMBERS_NONE, check_reset, apply_reset);
+    return run_devop(op, HD_JOP_RESET, MEMBERS_NONE, NULL, check_reset, apply_reset);
 }
 
 /* ---- SR-IOV VF count ----------------------------------------------------------------------- */
@@ -867,10 +876,20 @@ static int apply_numvfs(struct devop *o)
 
 int hd_ops_numvfs(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_NUMVFS, MEMBERS_VFS, check_numvfs, apply_numvfs);
+    return run_devop(op, HD_JOP_NUMVFS, MEMBERS_VFS, NULL, check_numvfs, apply_numvfs);
 }
 
 /* ---- reserve ------------------------------------------------------------------------------- */
+
+int hd_check_assignable(struct hd_ctx *ctx, struct hd_device *dev)
+{
+    if (!hd_device_is_assignable(dev))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s is a bridge (header type %d), not an endpoint: it cannot be assigned "
+                       "to a VM",
+                       hd_device_get_name(dev), hd_device_get_header_type(dev));
+    return 0;
+}
 
 int hd_check_reservable(struct hd_ctx *ctx, struct hd_device *dev)
 {
@@ -959,5 +978,5 @@ static int apply_reserve(struct devop *o)
 
 int hd_ops_reserve(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_RESERVE, MEMBERS_NONE, check_reserve, apply_reserve);
+    return run_devop(op, HD_JOP_RESERVE, MEMBERS_NONE, NULL, check_reserve, apply_reserve);
 }

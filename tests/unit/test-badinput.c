@@ -63,6 +63,13 @@ static const struct bad cases[] = {
      "0000:00:01.0 is a bridge", NONE, 0},
     {"args: hostdev-xml of a bridge", FUSE, NULL, "$HD --json hostdev-xml 00:1c.0", 2,
      "0000:00:1c.0 is a bridge", NONE, 0},
+    /* Refused as what it is, before any lock file (a plain tree shows every file made). */
+    {"args: detach of a bridge", PLAIN, NULL, "$HD detach 00:01.0", 2, "0000:00:01.0 is a bridge",
+     NONE, 0},
+    {"args: detach --group of a bridge", PLAIN, NULL, "$HD detach --group 00:01.0", 2,
+     "0000:00:01.0 is a bridge", NONE, 0},
+    {"args: acquire of a bridge", PLAIN, NULL, "$HD --json acquire --vm x 00:1c.0", 2,
+     "0000:00:1c.0 is a bridge", NONE, 0},
     {"args: doctor of no device", FUSE, NULL, "$HD doctor 0000:09:00.0", 2,
      "0000:09:00.0: no such PCI device", NONE, 0},
     {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
