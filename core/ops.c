@@ -88,7 +88,7 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
 /* Which devices an operation locks and reads beside those named. */
 enum devop_members {
     MEMBERS_NONE,
-    MEMBERS_GROUP, /* the named devices' IOMMU groups (detach --group) */
+    MEMBERS_GROUP, /* the named devices' IOMMU groups (detach and reattach --group) */
     MEMBERS_VFS,   /* a PF's VFs, which a new VF count destroys */
 };
 
@@ -115,7 +115,7 @@ static int add_vfs(struct hd_ctx *ctx, unsigned int fill, struct devset *d)
     return r;
 }
 
-static int add_group_members(struct hd_ctx *ctx, struct devset *d)
+static int add_group_members(struct hd_ctx *ctx, struct devset *d, bool unbound_too)
 {
     size_t named = d->n;
 
@@ -128,8 +128,9 @@ static int add_group_members(struct hd_ctx *ctx, struct devset *d)
             return r;
         for (size_t k = 0; k < hd_group_get_member_count(g) && r == 0; k++) {
             struct hd_device *m = hd_group_get_member(g, k);
-            /* Bridges stay on pcieport (which does not block); unbound members already fit. */
-            if (hd_device_is_assignable(m) && hd_device_get_driver(m) != NULL)
+            /* Bridges stay on pcieport (which does not block). Unbound members already fit a
+             * detach; a reattach gives one back when its record names a driver. */
+            if (hd_device_is_assignable(m) && (unbound_too || hd_device_get_driver(m) != NULL))
                 r = devset_add(d, m, false);
         }
         hd_group_unref(g);
@@ -383,7 +384,8 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
     /* The override is read under the locks only: another process may change it until then,
      * and there is nothing in it to refuse before a lock file is made. */
     if ((r = open_named(o.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
-        (members == MEMBERS_GROUP && (r = add_group_members(o.ctx, &o.d)) < 0) ||
+        (members == MEMBERS_GROUP &&
+         (r = add_group_members(o.ctx, &o.d, kind == HD_JOP_REATTACH)) < 0) ||
         (members == MEMBERS_VFS && (r = add_vfs(o.ctx, fill, &o.d)) < 0))
         goto fail;
     if ((jdevs = jdevs_of(&o.d)) == NULL || (o.found = calloc(o.d.n, sizeof(*o.found))) == NULL) {
@@ -670,7 +672,9 @@ static int apply_reattach(struct devop *o)
 
 int hd_ops_reattach(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_REATTACH, MEMBERS_NONE, NULL, check_reattach, apply_reattach);
+    return run_devop(op, HD_JOP_REATTACH,
+                     hd_op_request(op)->flags & HD_OP_GROUP ? MEMBERS_GROUP : MEMBERS_NONE, NULL,
+                     check_reattach, apply_reattach);
 }
 
 /* ---- reset --------------------------------------------------------------------------------- */

@@ -238,21 +238,24 @@ int tool_run_op_noted(struct tool *t, struct hd_op *op, const char *operation,
 }
 
 int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind kind,
-                       const struct tool_command *cmd)
+                       const struct tool_command *cmd, bool group)
 {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
                                          {"dry-run", no_argument, NULL, 'n'},
+                                         {"group", no_argument, NULL, 'g'},
                                          {NULL, 0, NULL, 0}};
     unsigned int flags = 0;
     struct hd_op *op;
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, group ? "fg" : "f", opts, NULL)) != -1) {
         if (c == 'f') {
             flags |= HD_OP_FORCE;
         } else if (c == 'n') {
             t->dry_run = true;
+        } else if (c == 'g' && group) {
+            flags |= HD_OP_GROUP;
         } else {
             tool_usage(cmd, stderr, t->prog);
             return EXIT_USAGE;

@@ -20,10 +20,10 @@ int tool_op_error(struct tool *t, int err, const char *force_option, const char 
 int tool_op_new(struct tool *t, enum hd_op_kind kind, unsigned int flags, struct hd_op **op);
 /* Add each ADDR argument (exit 2 when malformed or given twice). */
 int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed);
-/* A command that takes devices, -f/--force and --dry-run, and runs one operation of @kind on
- * them (reattach, reset): parse, run, print. The exit status. */
+/* A command that takes devices, -f/--force, --dry-run and, when @group, -g/--group, and runs
+ * one operation of @kind on them (reattach, reset): parse, run, print. The exit status. */
 int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind kind,
-                       const struct tool_command *cmd);
+                       const struct tool_command *cmd, bool group);
 /* Run it; print its steps or its error (@what names what failed). The exit status. */
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what);

@@ -3,15 +3,16 @@
 
 static int run(struct tool *t, int argc, char **argv)
 {
-    return tool_run_device_op(t, argc, argv, HD_OP_REATTACH, &cmd_reattach);
+    return tool_run_device_op(t, argc, argv, HD_OP_REATTACH, &cmd_reattach, true);
 }
 
 const struct tool_command cmd_reattach = {
     .name = "reattach",
     .run = run,
-    .usage = "ADDR... [--force] [--dry-run]",
+    .usage = "ADDR... [--group] [--force] [--dry-run]",
     .summary = "return detached devices to their host drivers",
-    .help = "  -f, --force     give back an SR-IOV PF with VFs, which its driver's unbind\n"
+    .help = "  -g, --group     give back every endpoint of each device's IOMMU group\n"
+            "  -f, --force     give back an SR-IOV PF with VFs, which its driver's unbind\n"
             "                  from vfio-pci destroys (never one a VM holds)\n"
             "      --dry-run   print the plan, change nothing\n"
             "The driver recorded when the device left its host driver is restored, or no\n"

@@ -3,7 +3,7 @@
 
 static int run(struct tool *t, int argc, char **argv)
 {
-    return tool_run_device_op(t, argc, argv, HD_OP_RESET, &cmd_reset);
+    return tool_run_device_op(t, argc, argv, HD_OP_RESET, &cmd_reset, false);
 }
 
 const struct tool_command cmd_reset = {

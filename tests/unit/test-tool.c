@@ -190,6 +190,20 @@ HD_TEST(detach_reattach_commands)
     ck_assert_int_eq(hd("--json show 01:00.0"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(out, "\"viable\": true"));
+    /* What detach --group took, reattach --group gives back, named by either member; the
+     * group's bridge stays on pcieport. */
+    ck_assert_int_eq(hd("reattach --group 01:00.1 --dry-run"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
+    ck_assert_int_eq(hd("reattach --group 01:00.1"), 0);
+    ck_assert_str_eq(out, "0000:01:00.1: vfio-pci -> snd_hda_intel\n"
+                          "0000:01:00.0: vfio-pci -> nouveau\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:01.0"), "pcieport");
+    ck_assert_int_eq(hd("reattach -g 01:00.0"), 0);
+    ck_assert_str_eq(out, "0000:01:00.0: already on nouveau\n"
+                          "0000:01:00.1: already on snd_hda_intel\n");
+    /* Only reattach gives back a group: a reset of one is no option. */
+    ck_assert_int_eq(hd("reset --group 01:00.0"), 2);
 }
 END_TEST
 
