@@ -753,6 +753,11 @@ HD_EXPORT bool hd_assignment_is_group_member(const struct hd_assignment *a)
     return a->via_group;
 }
 
+HD_EXPORT bool hd_assignment_is_detached(const struct hd_assignment *a)
+{
+    return a->detached;
+}
+
 HD_EXPORT const char *hd_assignment_get_driver(const struct hd_assignment *a)
 {
     return a->driver[0] ? a->driver : NULL;

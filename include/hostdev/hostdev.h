@@ -1077,7 +1077,11 @@ const char *hd_assignment_get_vm(const struct hd_assignment *a);
 bool hd_assignment_is_managed(const struct hd_assignment *a);
 /* Came along with --group rather than being asked for. */
 bool hd_assignment_is_group_member(const struct hd_assignment *a);
-/* The driver acquire took it from; NULL when it was already on a stub (left there). */
+/* Acquire took it from its host driver, or from no driver, and release gives it back to that;
+ * false when it was on a stub already and stays there. */
+bool hd_assignment_is_detached(const struct hd_assignment *a);
+/* The driver acquire took it from; NULL when it had none or was already on a stub (which
+ * hd_assignment_is_detached() tells apart). */
 const char *hd_assignment_get_driver(const struct hd_assignment *a);
 int hd_assignment_get_iommu_group(const struct hd_assignment *a);
 long long hd_assignment_get_since(const struct hd_assignment *a); /* seconds since the epoch */

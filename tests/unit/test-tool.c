@@ -289,7 +289,26 @@ HD_TEST(list_and_help)
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "  original driver: e1000e"));
     ck_assert_ptr_nonnull(strstr(out, "  assigned to:     vm web1 (managed)"));
+    /* What release gives each back to: its driver; "none" for one taken from no driver (a
+     * release leaves it unbound); "-" for one on vfio-pci already (a release leaves it so). */
+    ck_assert_int_eq(hd("detach --group 01:00.1"), 0);
+    ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 04:00.0 01:00.0 01:00.1"), 0);
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_assert_msg(strstr(out, "\n0000:03:00.0  web1                 managed   e1000e ") &&
+                      strstr(out, "\n0000:04:00.0  web1                 managed   none   ") &&
+                      strstr(out, "\n0000:01:00.1  web1                 managed   -      "),
+                  "%s", out);
+    ck_assert_int_eq(hd("--json assignments"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:04:00.0\",\n    \"vm\": \"web1\",\n"
+                                      "    \"mode\": \"managed\",\n    \"original_driver\": \"none\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:01:00.1\",\n    \"vm\": \"web1\",\n"
+                                      "    \"mode\": \"managed\",\n    \"original_driver\": null"));
     ck_assert_int_eq(hd("release --vm web1"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_int_eq(hd("reattach --group 01:00.1"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
     ck_assert_int_eq(hd("list enp3s0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "driver=e1000e group=8 if=enp3s0\n"));
     ck_assert_int_eq(hd("--json list enp3s0"), 0);
