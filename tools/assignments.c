@@ -29,13 +29,13 @@ static const char *kind_name(enum hd_assignment_kind kind)
     return "pci";
 }
 
-/* What release gives @a back to: its driver, "none" when it had none, NULL when it was on a
+/* What release gives @a back to: its driver, @none when it had none, NULL when it was on a
  * stub already (release leaves it there). */
-static const char *original_driver(const struct hd_assignment *a)
+static const char *original_driver(const struct hd_assignment *a, const char *none)
 {
     if (hd_assignment_get_driver(a) != NULL || !hd_assignment_is_detached(a))
         return hd_assignment_get_driver(a);
-    return "none";
+    return none;
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -71,8 +71,8 @@ static int run(struct tool *t, int argc, char **argv)
                 json_kv_string(&j, "node", hd_assignment_get_node(a));
             json_kv_string(&j, "vm", hd_assignment_get_vm(a));
             json_kv_string(&j, "mode", hd_assignment_is_managed(a) ? "managed" : "unmanaged");
-            /* null: on a stub already, and left there; "none": taken from no driver. */
-            json_kv_string(&j, "original_driver", original_driver(a));
+            /* null: on a stub already, and left there; "": taken from no driver (as list's). */
+            json_kv_string(&j, "original_driver", original_driver(a, ""));
             json_kv_int_or_null(&j, "iommu_group", hd_assignment_get_iommu_group(a),
                                 hd_assignment_get_iommu_group(a) >= 0); /* USB, SCSI: none */
             json_kv_bool(&j, "group_member", hd_assignment_is_group_member(a));
@@ -95,7 +95,7 @@ static int run(struct tool *t, int argc, char **argv)
                "GROUP", "SINCE");
         for (size_t i = 0; i < n; i++) {
             const struct hd_assignment *a = hd_assignment_list_get(list, i);
-            const char *drv = original_driver(a);
+            const char *drv = original_driver(a, "none");
             enum hd_assignment_kind kind = hd_assignment_get_kind(a);
             char since[32], note[128] = "", group[16] = "-";
             when(hd_assignment_get_since(a), since, sizeof(since));
