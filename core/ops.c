@@ -699,6 +699,20 @@ static int check_bus_reset_alone(struct hd_ctx *ctx, struct hd_device *dev)
     return r;
 }
 
+/* Before the locks: a bridge is not what hostdev resets, with no lock file made for it. */
+static int check_reset_devices(struct devop *o)
+{
+    for (size_t i = 0; i < o->d.n; i++) {
+        struct hd_device *dev = o->d.v[i];
+        if (!hd_device_is_assignable(dev))
+            return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID,
+                           "%s is a bridge (header type %d), not an endpoint: hostdev resets "
+                           "only devices a VM can be given",
+                           hd_device_get_name(dev), hd_device_get_header_type(dev));
+    }
+    return 0;
+}
+
 static int check_reset(struct devop *o)
 {
     int r;
@@ -749,7 +763,8 @@ static int apply_reset(struct devop *o)
 
 int hd_ops_reset(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_RESET, MEMBERS_NONE, NULL, check_reset, apply_reset);
+    return run_devop(op, HD_JOP_RESET, MEMBERS_NONE, check_reset_devices, check_reset,
+                     apply_reset);
 }
 
 /* ---- SR-IOV VF count ----------------------------------------------------------------------- */

@@ -70,6 +70,11 @@ static const struct bad cases[] = {
      "0000:00:01.0 is a bridge", NONE, 0},
     {"args: acquire of a bridge", PLAIN, NULL, "$HD --json acquire --vm x 00:1c.0", 2,
      "0000:00:1c.0 is a bridge", NONE, 0},
+    /* Under its host driver or not (--force), a bridge is no VM's device to reset. */
+    {"args: reset of a bridge", PLAIN, NULL, "$HD reset 00:01.0", 2, "0000:00:01.0 is a bridge",
+     NONE, 0},
+    {"args: reset --force of a bridge", PLAIN, NULL, "$HD --json reset --force 00:1c.0", 2,
+     "0000:00:1c.0 is a bridge", NONE, 0},
     {"args: doctor of no device", FUSE, NULL, "$HD doctor 0000:09:00.0", 2,
      "0000:09:00.0: no such PCI device", NONE, 0},
     {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
