@@ -401,15 +401,27 @@ int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size)
     return r;
 }
 
+/* The driver link's name ("" unbound); one the kernel would not make is bad input. */
+static int read_driver_link(struct hd_device *dev, char *buf, size_t size)
+{
+    int r = hd_device_read_driver(dev, buf, size);
+
+    if (r < 0) {
+        buf[0] = '\0';
+        return bad_link(dev, "driver", r);
+    }
+    return 0;
+}
+
 /* The driver from its link: NULL when unbound. */
 int hd_device_fill_driver(struct hd_device *dev)
 {
     char name[128];
-    int r = hd_device_read_driver(dev, name, sizeof(name));
+    int r = read_driver_link(dev, name, sizeof(name));
 
     dev->driver = NULL;
     if (r < 0)
-        return bad_link(dev, "driver", r);
+        return r;
     if (name[0] == '\0')
         return 0;
     dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), name, strlen(name));
@@ -419,10 +431,10 @@ int hd_device_fill_driver(struct hd_device *dev)
 int hd_device_check_driver_link(struct hd_device *dev)
 {
     char now[256];
-    int r = hd_device_read_driver(dev, now, sizeof(now));
+    int r = read_driver_link(dev, now, sizeof(now));
 
     if (r < 0)
-        return bad_link(dev, "driver", r);
+        return r;
     if (strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
         return hd_err(dev->ctx, -EAGAIN,
                       "%s: the driver link names '%s' but uevent says '%s': the device is "
@@ -747,6 +759,13 @@ HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *
     }
     if (r >= 0)
         r = hd_device_fill_fields(dev, fill, false);
+    /* uevent told the driver; its link, which the kernel makes with it, must be one the kernel
+     * makes too: a device named alone is refused for it (a listing takes the drivers' own
+     * directories and reads no link). */
+    if (r >= 0 && (fill & HD_FILL_IDENT)) {
+        char link[128];
+        r = read_driver_link(dev, link, sizeof(link));
+    }
     if (r == -ENODEV && hd_ctx_last_error(ctx)[0] == '\0')
         r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
     if (r < 0) {

@@ -175,7 +175,8 @@ enum hd_fill {
     HD_FILL_ALL = 0xff,
 };
 
-/* -ENODEV when there is no such device under the root. */
+/* -ENODEV when there is no such device under the root; -EINVAL (reason HD_REASON_INVALID) when
+ * sysfs holds for it what the kernel would not write (with HD_FILL_IDENT: its driver link too). */
 int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr, struct hd_device **dev);
 /* The same, reading only the @fill fields (HD_FILL_*; hd_device_fill() adds more later). */
 int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill,

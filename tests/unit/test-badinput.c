@@ -389,6 +389,11 @@ static const struct bad cases[] = {
      "0000:03:00.0: sysfs link driver does not lead where the kernel points it", NONE, 0},
     {"sysfs: driver link elsewhere", PLAIN, "ln -sfn ../../../../bus/pci/e1000e $D/driver",
      "$HD detach 03:00.0", 2, "0000:03:00.0: sysfs link driver does not lead", NONE, 0},
+    /* show takes the driver from uevent, but its link is the kernel's too */
+    {"sysfs: driver link loops, show", PLAIN, "ln -sfn driver $D/driver", "$HD show 03:00.0", 2,
+     "0000:03:00.0: sysfs link driver does not lead where the kernel points it", NONE, 0},
+    {"sysfs: driver link elsewhere, show", PLAIN, "ln -sfn ../../../../bus/pci/e1000e $D/driver",
+     "$HD --json show 03:00.0", 2, "0000:03:00.0: sysfs link driver does not lead", NONE, 0},
     {"sysfs: driver link overlong", PLAIN,
      "ln -sfn ../../../../bus/pci/drivers/" LONG300 " $D/driver", "$HD detach 03:00.0", 2,
      "0000:03:00.0: sysfs link driver does not lead", NONE, 0},
