@@ -37,6 +37,27 @@ static int usb_by_address(struct tool *t, const char *path, struct domxml_hostde
     return EXIT_DONE;
 }
 
+int domain_check_interface(struct tool *t, const char *path, const struct domxml_hostdev *h)
+{
+    struct hd_device *dev = NULL;
+    char pci[HD_PCI_ADDR_BUFSZ];
+    bool vf;
+
+    if (!h->interface)
+        return EXIT_DONE;
+    if (hd_device_open_fill(t->ctx, &h->addr, HD_FILL_SRIOV, &dev) < 0) {
+        hd_ctx_clear_error(t->ctx); /* the operation opens it again, and says why it cannot */
+        return EXIT_DONE;
+    }
+    vf = hd_device_get_physfn(dev) != NULL;
+    hd_device_unref(dev);
+    if (vf)
+        return EXIT_DONE;
+    return tool_error(t, EXIT_USAGE, "%s: line %d: <interface type='hostdev'> names %s, which is "
+                      "not an SR-IOV VF: libvirt takes only VFs there (a <hostdev type='pci'> "
+                      "gives any PCI device)", path, h->line, hd_pci_addr_format(&h->addr, pci));
+}
+
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da)
 {
     char err[512];
@@ -69,6 +90,10 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
     }
     for (size_t i = 0; i < da->dom.count; i++) {
         struct domxml_hostdev *h = &da->dom.hostdevs[i];
+        if ((r = domain_check_interface(t, path, h)) != EXIT_DONE) {
+            domain_args_free(da);
+            return r;
+        }
         if (h->mdev[0]) {
             da->mdevs[da->nmdevs++] = h->mdev;
             continue;

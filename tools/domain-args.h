@@ -16,9 +16,14 @@ struct domain_args {
 };
 
 /* Read @path; *@vm defaults to the domain's <name>. EXIT_USAGE (message printed) for a file
- * that is not a domain, has no name and no --vm, or has neither a PCI nor an mdev hostdev. */
+ * that is not a domain, has no name and no --vm, or has neither a PCI nor an mdev hostdev, or
+ * an <interface type='hostdev'> that is no VF (domain_check_interface). */
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da);
 void domain_args_free(struct domain_args *da);
+/* libvirt gives only SR-IOV VFs as <interface type='hostdev'> ("supported on SR-IOV Virtual
+ * Functions only"): @h naming another PCI device of @path is bad input, EXIT_USAGE with the
+ * message printed. A device that cannot be opened passes, for the operation to name why. */
+int domain_check_interface(struct tool *t, const char *path, const struct domxml_hostdev *h);
 
 /* What hostdev leaves undone for @h, said in @buf (DOMAIN_NOTE_MAX): an <interface
  * type='hostdev'>'s MAC address, VLAN and virtualport, which libvirt sets through the VF's PF

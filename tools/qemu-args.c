@@ -128,7 +128,11 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
     }
     for (size_t i = 0; i < dom.count; i++) {
         const struct domxml_hostdev *h = &dom.hostdevs[i];
-        if (h->usb_bus != 0 && h->node[0] == '\0') {
+        int r = h->usb_bus != 0 && h->node[0] == '\0'
+                    ? tool_error(t, EXIT_USAGE, "%s: a USB <hostdev> by <address> only: give "
+                                 "its <vendor> and <product> too", file)
+                    : domain_check_interface(t, file, h);
+        if (r != EXIT_DONE) {
             for (size_t k = 0; k < i; k++)
                 free((*args)[k]);
             free(*args);
@@ -137,8 +141,7 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
             *notes = NULL;
             *n = 0;
             domxml_free(&dom);
-            return tool_error(t, EXIT_USAGE, "%s: a USB <hostdev> by <address> only: give its "
-                              "<vendor> and <product> too", file);
+            return r;
         }
         (*args)[i] = h->mdev[0] ? strdup(h->mdev)
                      : h->node[0] ? strdup(h->node)

@@ -215,6 +215,21 @@ static const struct bad cases[] = {
             "<virtualport type='vepa'/></interface>"),
      "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2, "<virtualport type='vepa'>",
      NONE, 0},
+    /* libvirt takes only an SR-IOV VF there; 03:00.0 is a NIC of its own (a plain tree shows
+     * that no state directory is made) */
+    {"config: interface hostdev of no VF, acquire", PLAIN,
+     DOMXML("<interface type='hostdev' managed='yes'>" IFACE_PCI "</interface>"),
+     "$HD acquire --vm x --owner 0:0 --domain-xml $R/d.xml", 2,
+     "line 1: <interface type='hostdev'> names 0000:03:00.0, which is not an SR-IOV VF", NONE,
+     0},
+    {"config: interface hostdev of no VF, release", FUSE,
+     DOMXML("<interface type='hostdev'>" IFACE_PCI "</interface>"),
+     "$HD --json release --vm x --domain-xml $R/d.xml", 2,
+     "names 0000:03:00.0, which is not an SR-IOV VF", NONE, 0},
+    {"config: interface hostdev of no VF, qemu-args", FUSE,
+     DOMXML("<interface type='hostdev'>" IFACE_PCI "</interface>"),
+     "$HD qemu-args --domain-xml $R/d.xml", 2, "names 0000:03:00.0, which is not an SR-IOV VF",
+     NONE, 0},
     /* other interfaces are the host's: a domain with only those gives nothing */
     {"config: only a bridge interface", FUSE,
      DOMXML("<interface type='bridge'><source bridge='br0'/></interface>"),
