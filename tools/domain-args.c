@@ -149,7 +149,9 @@ bool domain_net_note(struct hd_ctx *ctx, const struct domxml_hostdev *h, char *b
 {
     char mac[32], vlan[64], vport[48], pci[HD_PCI_ADDR_BUFSZ];
     const char *parts[3];
-    size_t n = 0, len;
+    size_t n = 0, len = 0;
+    /* ip(8) gives a VF one port VLAN: a trunk is said in words, never as a command it refuses */
+    bool trunk = h->vlan[0] && h->vlan_trunk, one_vlan = h->vlan[0] && !trunk;
 
     if (!h->interface || (!h->mac[0] && !h->vlan[0] && !h->virtualport[0]))
         return false;
@@ -157,7 +159,7 @@ bool domain_net_note(struct hd_ctx *ctx, const struct domxml_hostdev *h, char *b
         snprintf(mac, sizeof(mac), "MAC address %s", h->mac);
         parts[n++] = mac;
     }
-    if (h->vlan[0]) {
+    if (one_vlan) {
         snprintf(vlan, sizeof(vlan), "VLAN %s", h->vlan);
         parts[n++] = vlan;
     }
@@ -169,22 +171,36 @@ bool domain_net_note(struct hd_ctx *ctx, const struct domxml_hostdev *h, char *b
         parts[n++] = vport;
     }
     hd_pci_addr_format(&h->addr, pci);
-    len = (size_t)snprintf(buf, size, "%s: hostdev does not set the ", pci);
-    for (size_t i = 0; i < n && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%s",
-                                i == 0 ? "" : i + 1 < n ? ", " : " and ", parts[i]);
-    if (len < size)
-        len += (size_t)snprintf(buf + len, size - len, " of its <interface type='hostdev'> "
-                                "(line %d): libvirt sets %s through the VF's PF", h->line,
-                                n > 1 ? "them" : "it");
+    if (n > 0) {
+        len = (size_t)snprintf(buf, size, "%s: hostdev does not set the ", pci);
+        for (size_t i = 0; i < n && len < size; i++)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                    i == 0 ? "" : i + 1 < n ? ", " : " and ", parts[i]);
+        if (len < size)
+            len += (size_t)snprintf(buf + len, size - len, " of its <interface type='hostdev'> "
+                                    "(line %d): libvirt sets %s through the VF's PF", h->line,
+                                    n > 1 ? "them" : "it");
+    }
     /* what ip(8) sets on the PF; a virtualport is the switch's (lldpad, Open vSwitch) */
-    if ((h->mac[0] || h->vlan[0]) && len < size) {
+    if ((h->mac[0] || one_vlan) && len < size) {
         char pf_if[64], index[24];
         vf_place(ctx, &h->addr, pf_if, sizeof(pf_if), index, sizeof(index));
-        snprintf(buf + len, size - len, "; without libvirt, set %s before the guest starts: "
-                 "'ip link set dev %s vf %s%s%s%s%s'", h->mac[0] && h->vlan[0] ? "them" : "it",
-                 pf_if, index, h->mac[0] ? " mac " : "", h->mac, h->vlan[0] ? " vlan " : "",
-                 h->vlan);
+        len += (size_t)snprintf(buf + len, size - len, "; without libvirt, set %s before the "
+                                "guest starts: 'ip link set dev %s vf %s%s%s%s%s'",
+                                h->mac[0] && one_vlan ? "them" : "it", pf_if, index,
+                                h->mac[0] ? " mac " : "", h->mac, one_vlan ? " vlan " : "",
+                                one_vlan ? h->vlan : "");
+    }
+    if (trunk && len < size) {
+        if (n > 0)
+            len += (size_t)snprintf(buf + len, size - len, "; nor can it set its VLAN trunk %s",
+                                    h->vlan);
+        else
+            len = (size_t)snprintf(buf, size, "%s: hostdev cannot set the VLAN trunk %s of its "
+                                   "<interface type='hostdev'> (line %d)", pci, h->vlan, h->line);
+        if (len < size)
+            snprintf(buf + len, size - len, " on the VF: ip link gives a VF one VLAN, and the "
+                     "PF's driver must carry the trunk");
     }
     return true;
 }

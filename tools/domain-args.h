@@ -27,8 +27,9 @@ int domain_check_interface(struct tool *t, const char *path, const struct domxml
 
 /* What hostdev leaves undone for @h, said in @buf (DOMAIN_NOTE_MAX): an <interface
  * type='hostdev'>'s MAC address, VLAN and virtualport, which libvirt sets through the VF's PF
- * and hostdev does not. false when there is nothing to say. */
-#define DOMAIN_NOTE_MAX 512
+ * and hostdev does not (a VLAN trunk, which no ip command sets on a VF, in words). false when
+ * there is nothing to say. */
+#define DOMAIN_NOTE_MAX 768
 bool domain_net_note(struct hd_ctx *ctx, const struct domxml_hostdev *h, char *buf, size_t size);
 
 #endif

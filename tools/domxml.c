@@ -309,6 +309,8 @@ static int read_net_settings(const struct xml_api *x, const xmlNode *h, struct d
         snprintf(err, errsize, "line %d: <vlan> needs a <tag id=.../>", (int)x->line_no(vlan));
         return -EINVAL;
     }
+    out->vlan_trunk = vlan != NULL && (strchr(out->vlan, ',') != NULL ||
+                                       attr_is(x, vlan, "trunk", "yes"));
     if (vport != NULL) {
         v = x->get_prop(vport, (const xmlChar *)"type");
         snprintf(out->virtualport, sizeof(out->virtualport), "%s", v ? "" : "any");

@@ -23,6 +23,7 @@ struct domxml_hostdev {
     int line;              /* the <interface>'s line, for those notes */
     char mac[18];          /* <mac address=>: "" when absent */
     char vlan[48];         /* <vlan>'s tag ids, "42" or "10,20": "" when absent */
+    bool vlan_trunk;       /* several tags, or <vlan trunk='yes'>: more than one VLAN */
     char virtualport[24];  /* <virtualport type=>, "" when absent ("any" without a type) */
 };
 

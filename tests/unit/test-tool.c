@@ -686,6 +686,55 @@ HD_TEST(domain_xml_interface_hostdev)
 }
 END_TEST
 
+/* A VLAN trunk (several tags, or trunk='yes'): ip link gives a VF one VLAN, so no command is
+ * offered for it, only words; the MAC address keeps its command. */
+HD_TEST(domain_xml_interface_vlan_trunk)
+{
+    static const char *const vlans[] = {"<vlan><tag id='10'/><tag id='20'/></vlan>",
+                                        "<vlan trunk='yes'><tag id='42'/></vlan>"};
+    static const char *const said[] = {"VLAN trunk 10,20", "VLAN trunk 42"};
+    char path[] = "/tmp/hostdev-domain-XXXXXX", args[256], xml[1024];
+
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(xml, sizeof(xml),
+                 "<domain><name>nfv1</name><devices>\n"
+                 "<interface type='hostdev' managed='yes'>\n"
+                 "<source><address type='pci' bus='0x03' slot='0x10' function='0'/></source>\n"
+                 "<mac address='52:54:00:6d:90:02'/>%s</interface>\n"
+                 "<interface type='hostdev' managed='yes'>\n"
+                 "<source><address type='pci' bus='0x03' slot='0x10' function='2'/></source>\n"
+                 "%s</interface></devices></domain>\n",
+                 vlans[i], vlans[i]);
+        snprintf(path, sizeof(path), "/tmp/hostdev-domain-XXXXXX");
+        write_file(path, xml);
+        snprintf(args, sizeof(args), "acquire --dry-run --domain-xml %s", path);
+        ck_assert_int_eq(hd(args), 0);
+        /* the MAC address: its command, without the trunk */
+        char words[256];
+        snprintf(words, sizeof(words),
+                 "'ip link set dev enp3s0f0 vf 0 mac 52:54:00:6d:90:02'; nor can it set its %s "
+                 "on the VF: ip link gives a VF one VLAN, and the PF's driver must carry the "
+                 "trunk\n",
+                 said[i]);
+        ck_assert_msg(strstr(err, words) != NULL, "'%s' not in '%s'", words, err);
+        /* the trunk alone: in words */
+        snprintf(words, sizeof(words),
+                 "note: 0000:03:10.2: hostdev cannot set the %s of its <interface "
+                 "type='hostdev'> (line 5) on the VF: ip link gives a VF one VLAN, and the PF's "
+                 "driver must carry the trunk\n",
+                 said[i]);
+        ck_assert_msg(strstr(err, words) != NULL, "'%s' not in '%s'", words, err);
+        ck_assert_msg(strstr(err, " vlan ") == NULL, "%s", err);
+        ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
+        unlink(path);
+    }
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
+
 /* The README's "Using it" examples work as written (on the demo tree), and the runner notices
  * one that does not. */
 HD_TEST(readme_examples_work)
