@@ -196,3 +196,13 @@ const char *devfilter_unmatched_address(const struct devfilter *f)
     }
     return NULL;
 }
+
+const char *devfilter_names(const struct devfilter *f, const struct hd_device *dev)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->v[i].kind == BY_SELECTOR && f->v[i].sel.kind == HD_SELECTOR_ADDR &&
+            rule_match(&f->v[i], dev))
+            return f->v[i].text;
+    }
+    return NULL;
+}

@@ -19,5 +19,7 @@ int devfilter_add_ids(struct tool *t, struct devfilter *f, const char *spec);
 bool devfilter_match(struct devfilter *f, const struct hd_device *dev);
 /* The first address named outright that matched nothing, or NULL. */
 const char *devfilter_unmatched_address(const struct devfilter *f);
+/* How @dev was named outright (its address or interface name, as typed), or NULL. */
+const char *devfilter_names(const struct devfilter *f, const struct hd_device *dev);
 
 #endif

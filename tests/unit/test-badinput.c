@@ -409,6 +409,12 @@ static const struct bad cases[] = {
      "0000:03:00.0: sysfs link driver does not lead where the kernel points it", NONE, 0},
     {"sysfs: driver link elsewhere, show", PLAIN, "ln -sfn ../../../../bus/pci/e1000e $D/driver",
      "$HD --json show 03:00.0", 2, "0000:03:00.0: sysfs link driver does not lead", NONE, 0},
+    /* a listing takes the driver from the drivers' directories; named, the link is read */
+    {"sysfs: driver link loops, listed", PLAIN, "ln -sfn driver $D/driver", "$HD list 03:00.0", 2,
+     "0000:03:00.0: sysfs link driver does not lead where the kernel points it", NONE, 0},
+    {"sysfs: driver link elsewhere, listed by interface", PLAIN,
+     "ln -sfn ../../../../bus/pci/e1000e $D/driver", "$HD --json list 00:01.0 enp3s0", 2,
+     "enp3s0: 0000:03:00.0: sysfs link driver does not lead", NONE, 0},
     {"sysfs: driver link overlong", PLAIN,
      "ln -sfn ../../../../bus/pci/drivers/" LONG300 " $D/driver", "$HD detach 03:00.0", 2,
      "0000:03:00.0: sysfs link driver does not lead", NONE, 0},
