@@ -66,7 +66,8 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
         char name[HD_PCI_ADDR_BUFSZ];
         /* Config space tells the header type (a bridge?) and the revision; a VF is an
          * endpoint (SR-IOV: type 0), and nothing here asks its revision. */
-        int r = hd_device_open_fill(ctx, &req->addrs[i], fill & ~(unsigned)HD_FILL_CONFIG, &dev);
+        /* Its driver link is checked before any lock or record is made, not halfway. */
+        int r = hd_device_open_agreed(ctx, &req->addrs[i], fill & ~(unsigned)HD_FILL_CONFIG, &dev);
         if (r == 0 && (fill & HD_FILL_CONFIG) && hd_device_get_physfn(dev) == NULL)
             r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false);
         if (r == -ENODEV)
@@ -74,10 +75,7 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
                            hd_pci_addr_format(&req->addrs[i], name), hd_ctx_get_root(ctx));
         if (r < 0)
             return r;
-        /* Checked before any lock or record is made, not halfway. */
-        r = hd_device_check_driver_link(dev);
-        if (r == 0)
-            r = devset_add(d, dev, true);
+        r = devset_add(d, dev, true);
         hd_device_unref(dev);
         if (r < 0)
             return r;

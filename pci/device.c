@@ -733,8 +733,10 @@ HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     return hd_device_open_fill(ctx, addr, HD_FILL_ALL, out);
 }
 
-HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
-                                  unsigned int fill, struct hd_device **out)
+/* With HD_FILL_IDENT, the driver link is read too: one the kernel would not make is refused;
+ * when @agree, one that names another driver than uevent did, too. */
+static int open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill,
+                     bool agree, struct hd_device **out)
 {
     struct hd_device *dev;
     char path[HD_PATH_MAX];
@@ -764,7 +766,7 @@ HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *
      * directories and reads no link). */
     if (r >= 0 && (fill & HD_FILL_IDENT)) {
         char link[128];
-        r = read_driver_link(dev, link, sizeof(link));
+        r = agree ? hd_device_check_driver_link(dev) : read_driver_link(dev, link, sizeof(link));
     }
     if (r == -ENODEV && hd_ctx_last_error(ctx)[0] == '\0')
         r = hd_err(ctx, -ENODEV, "%s: no such PCI device", dev->name);
@@ -774,6 +776,18 @@ HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *
     }
     *out = dev;
     return 0;
+}
+
+HD_EXPORT int hd_device_open_fill(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
+                                  unsigned int fill, struct hd_device **out)
+{
+    return open_fill(ctx, addr, fill, false, out);
+}
+
+int hd_device_open_agreed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill,
+                          struct hd_device **out)
+{
+    return open_fill(ctx, addr, fill, true, out);
 }
 
 HD_EXPORT struct hd_ctx *hd_device_get_ctx(const struct hd_device *dev)
