@@ -386,7 +386,9 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
          (r = add_group_members(o.ctx, &o.d, kind == HD_JOP_REATTACH)) < 0) ||
         (members == MEMBERS_VFS && (r = add_vfs(o.ctx, fill, &o.d)) < 0))
         goto fail;
-    if ((jdevs = jdevs_of(&o.d)) == NULL || (o.found = calloc(o.d.n, sizeof(*o.found))) == NULL) {
+    /* (+ 1: like jdevs_of's, never a calloc of 0) */
+    if ((jdevs = jdevs_of(&o.d)) == NULL ||
+        (o.found = calloc(o.d.n + 1, sizeof(*o.found))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
