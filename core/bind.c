@@ -340,7 +340,7 @@ out:
     free(original);
     free(prev_override);
     if (!(flags & HD_BIND_NO_REREAD))
-        hd_device_refresh(dev);
+        hd_device_reread(dev, 0);
     return r;
 }
 
@@ -469,6 +469,6 @@ rollback:
 out:
     free(target);
     if (!(flags & HD_BIND_NO_REREAD))
-        hd_device_refresh(dev);
+        hd_device_reread(dev, 0);
     return r;
 }

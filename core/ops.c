@@ -826,8 +826,6 @@ static int check_numvfs(struct devop *o)
 {
     struct hd_device *pf = o->d.v[0];
     struct hd_jstep *s = &o->planned;
-    char path[HD_PATH_MAX], buf[16];
-    long long v;
     int r;
 
     if (hd_op_request(o->op)->n != 1)
@@ -843,10 +841,7 @@ static int check_numvfs(struct devop *o)
     s->kind = HD_JSTEP_NUMVFS;
     s->addr = *hd_device_get_addr(pf);
     s->old_numvfs = hd_device_get_sriov_numvfs(pf);
-    s->old_autoprobe = -1;
-    if (hd_device_attr_path(pf, "sriov_drivers_autoprobe", path, sizeof(path)) == 0 &&
-        hd_fs_read_attr(o->ctx, path, buf, sizeof(buf)) > 0 && hd_parse_int(buf, 0, 1, &v) == 0)
-        s->old_autoprobe = (int)v;
+    s->old_autoprobe = hd_device_get_sriov_autoprobe(pf);
     if (s->old_numvfs < 0)
         return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable",
                       hd_device_get_name(pf));

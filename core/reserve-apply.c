@@ -165,8 +165,7 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
     it->outcome = HD_RESERVE_DONE;
     for (size_t i = 0; i < n; i++) {
         /* The operation worked on its own snapshot: the caller reads this one. */
-        hd_device_refresh(devs[i]);
-        hd_device_fill(devs[i], HD_FILL_EXTRA);
+        hd_device_reread(devs[i], HD_FILL_EXTRA);
     }
 }
 
@@ -215,8 +214,13 @@ static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int num
         r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, true);
     }
     hd_ctx_clear_error(res->ctx);
-    if (r < 0 || hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0)
+    if (r < 0)
         return r;
+    if (hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0) {
+        /* No layout, no VFs to plan: not the dry run's failure, nor its reason. */
+        hd_ctx_clear_error(res->ctx);
+        return 0;
+    }
     for (int i = 0; r == 0 && i < numvfs; i++) {
         struct hd_pci_addr a;
         struct hd_device *vf;
@@ -514,8 +518,7 @@ static int put_back_numvfs(struct hd_reserve_result *res, size_t i)
             r = hd_op_run(op);
         hd_op_unref(op);
     }
-    hd_device_refresh(dev);
-    hd_device_fill(dev, HD_FILL_EXTRA);
+    hd_device_reread(dev, HD_FILL_EXTRA);
     if (r == 0)
         return 0;
     struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, res->v[i].entry);

@@ -40,7 +40,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
                 return hd_err(ctx, r, "%s: writing driver_override failed: %s", name, strerror(-r));
         }
         hd_info(ctx, "%s: reserved for %s, which is not loaded yet", name, stub->name);
-        hd_device_refresh(dev);
+        hd_device_reread(dev, 0);
         return 1;
     }
     if (r < 0)
@@ -55,7 +55,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
         r = hd_device_write_attr(dev, "driver_override", stub->name);
         if (r < 0)
             return hd_err(ctx, r, "%s: writing driver_override failed: %s", name, strerror(-r));
-        hd_device_refresh(dev);
+        hd_device_reread(dev, 0);
     }
     return 0;
 }

@@ -54,40 +54,16 @@ static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, i
     return r;
 }
 
-static int read_uint(struct hd_ctx *ctx, const char *pf, const char *attr, unsigned int *out)
-{
-    char path[HD_PATH_MAX], buf[32];
-    unsigned long long v;
-    ssize_t n;
-    int r;
-
-    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/%s", pf, attr);
-    if (r < 0)
-        return r;
-    n = hd_fs_read_attr(ctx, path, buf, sizeof(buf));
-    if (n < 0)
-        return (int)n;
-    r = hd_parse_uint(buf, 10, 0xffff, &v);
-    if (r < 0)
-        return r;
-    *out = (unsigned int)v;
-    return 0;
-}
-
-/* Write @n to sriov_numvfs (in a child with the context timeout: removing VFs waits for their
- * drivers and users to let go) and wait for the virtfn links to match. */
 /* sriov_numvfs said ENOENT: only the PF's driver creates VFs (sriov_configure). Which one is
- * bound, and why it would not. */
-static void why_no_vfs(struct hd_ctx *ctx, const char *pf, char *hint, size_t size)
+ * bound, and why it would not. A hint: the driver link alone is read, and nothing it finds is
+ * an error of the caller's (none is left on the context). */
+static void why_no_vfs(struct hd_device *pf, char *hint, size_t size)
 {
-    char drv[HD_DRIVER_NAME_MAX] = "";
-    struct hd_device *dev = NULL;
-    struct hd_pci_addr a;
+    char drv[HD_DRIVER_NAME_MAX];
 
-    if (hd_pci_addr_parse(pf, &a) == 0 && hd_device_open(ctx, &a, &dev) == 0)
-        hd_device_read_driver(dev, drv, sizeof(drv));
-    hd_device_unref(dev);
-    if (drv[0] == '\0')
+    if (hd_device_read_driver(pf, drv, sizeof(drv)) < 0)
+        hint[0] = '\0';
+    else if (drv[0] == '\0')
         snprintf(hint, size, " (the PF has no driver, and only its driver creates VFs)");
     else if (hd_driver_is_vfio(drv))
         snprintf(hint, size, " (%s creates VFs only with its enable_sriov parameter set to Y)",
@@ -96,13 +72,16 @@ static void why_no_vfs(struct hd_ctx *ctx, const char *pf, char *hint, size_t si
         snprintf(hint, size, " (its driver %s cannot create VFs)", drv);
 }
 
-static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char *why,
-                        size_t whysize)
+/* Write @n to sriov_numvfs (in a child with the context timeout: removing VFs waits for their
+ * drivers and users to let go) and wait for the virtfn links to match. */
+static int write_numvfs(struct hd_device *dev, unsigned int n, char *why, size_t whysize)
 {
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    const char *pf = hd_device_get_name(dev);
     char path[HD_PATH_MAX], value[16];
     int r, seen = -1;
 
-    r = hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_numvfs", pf);
+    r = hd_device_attr_path(dev, "sriov_numvfs", path, sizeof(path));
     if (r < 0)
         return r;
     snprintf(value, sizeof(value), "%u", n);
@@ -117,7 +96,7 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
     if (r < 0) {
         char hint[160] = "";
         if (r == -ENOENT)
-            why_no_vfs(ctx, pf, hint, sizeof(hint));
+            why_no_vfs(dev, hint, sizeof(hint));
         else if (r == -EBUSY)
             snprintf(hint, sizeof(hint), " (VFs already exist or are in use)");
         snprintf(why, whysize, "writing %u to sriov_numvfs: %s%s", n, strerror(-r), hint);
@@ -134,10 +113,11 @@ static int write_numvfs(struct hd_ctx *ctx, const char *pf, unsigned int n, char
 
 int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
 {
-    char path[HD_PATH_MAX], why[256] = "", why2[256] = "";
+    char why[256] = "", why2[256] = "";
     struct hd_ctx *ctx;
     const char *pf;
-    unsigned int total, cur, autoprobe = 0;
+    unsigned int total, cur;
+    int autoprobe;
     int r, r2;
 
     if (dev == NULL)
@@ -160,10 +140,9 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
     cur = (unsigned int)hd_device_get_sriov_numvfs(dev);
 
     /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first. */
-    r = read_uint(ctx, pf, "sriov_drivers_autoprobe", &autoprobe);
-    if (r == 0 && autoprobe != 0) {
-        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
-        r = hd_fs_write_attr(ctx, path, "0");
+    autoprobe = hd_device_get_sriov_autoprobe(dev);
+    if (autoprobe > 0) {
+        r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0");
         if (r < 0)
             return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
@@ -179,28 +158,26 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
     }
     /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
     if (cur != 0) {
-        r = write_numvfs(ctx, pf, 0, why, sizeof(why));
+        r = write_numvfs(dev, 0, why, sizeof(why));
         if (r < 0)
             return hd_err(ctx, r, "%s: removing the %u VFs failed: %s", pf, cur, why);
     }
     if (numvfs != 0) {
-        r = write_numvfs(ctx, pf, numvfs, why, sizeof(why));
+        r = write_numvfs(dev, numvfs, why, sizeof(why));
         if (r < 0) {
-            r2 = write_numvfs(ctx, pf, 0, why2, sizeof(why2));
+            r2 = write_numvfs(dev, 0, why2, sizeof(why2));
             if (cur == 0)
                 return hd_err(ctx, r, "%s: %s; %s", pf, why,
                               r2 == 0 ? "no VFs left, as before" : why2);
             /* The VFs come back as they were: probed by their host driver if they were. */
-            if (r2 == 0 && autoprobe != 0) {
-                hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
-                        pf);
-                r2 = hd_fs_write_attr(ctx, path, "1");
+            if (r2 == 0 && autoprobe > 0) {
+                r2 = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "1");
                 if (r2 < 0)
                     snprintf(why2, sizeof(why2), "writing 1 to sriov_drivers_autoprobe: %s",
                              strerror(-r2));
             }
             if (r2 == 0)
-                r2 = write_numvfs(ctx, pf, cur, why2, sizeof(why2));
+                r2 = write_numvfs(dev, cur, why2, sizeof(why2));
             if (r2 == 0)
                 return hd_err(ctx, r, "%s: %s; the previous %u VFs were put back", pf, why, cur);
             return hd_err(ctx, r, "%s: %s; putting the previous %u VFs back failed too: %s", pf,
@@ -215,22 +192,26 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
 int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *addr, int numvfs,
                      int autoprobe)
 {
-    char pf[HD_PCI_ADDR_BUFSZ], path[HD_PATH_MAX], why[256] = "";
-    unsigned int cur;
-    int r;
+    struct hd_device *dev = hd_device_new(ctx, addr);
+    char why[256] = "";
+    int cur, r;
 
-    hd_pci_addr_format(addr, pf);
+    if (dev == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
     /* Autoprobe first: VFs that come back are probed as they were before. */
     if (autoprobe >= 0 &&
-        hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf) == 0 &&
-        (r = hd_fs_write_attr(ctx, path, autoprobe ? "1" : "0")) < 0 && r != -ENOENT)
-        return hd_err(ctx, r, "%s: restoring sriov_drivers_autoprobe: %s", pf, strerror(-r));
-    if ((r = read_uint(ctx, pf, "sriov_numvfs", &cur)) < 0)
-        return r == -ENOENT ? 0 : r; /* the PF is gone */
-    if (numvfs < 0 || cur == (unsigned int)numvfs)
-        return 0;
-    if ((cur != 0 && (r = write_numvfs(ctx, pf, 0, why, sizeof(why))) < 0) ||
-        (numvfs != 0 && (r = write_numvfs(ctx, pf, (unsigned)numvfs, why, sizeof(why))) < 0))
-        return hd_err(ctx, r, "%s: putting back %d VFs: %s", pf, numvfs, why);
-    return 0;
+        (r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", autoprobe ? "1" : "0")) < 0 &&
+        r != -ENOENT)
+        r = hd_err(ctx, r, "%s: restoring sriov_drivers_autoprobe: %s", hd_device_get_name(dev),
+                   strerror(-r));
+    else if ((r = hd_device_read_int(dev, "sriov_numvfs", 0, 65535, &cur)) < 0)
+        r = r == -ENOENT ? 0 : r; /* the PF is gone */
+    else if (numvfs >= 0 && cur != numvfs &&
+             ((cur != 0 && (r = write_numvfs(dev, 0, why, sizeof(why))) < 0) ||
+              (numvfs != 0 && (r = write_numvfs(dev, (unsigned)numvfs, why, sizeof(why))) < 0)))
+        r = hd_err(ctx, r, "%s: putting back %d VFs: %s", hd_device_get_name(dev), numvfs, why);
+    else
+        r = 0;
+    hd_device_unref(dev);
+    return r;
 }

@@ -14,6 +14,7 @@ struct hd_device_ext {
     struct hd_pci_addr *virtfns;
     size_t nvirtfns;
     int totalvfs, numvfs;
+    int autoprobe; /* sriov_drivers_autoprobe: -1 none */
     /* HD_FILL_EXTRA */
     int numa_node;
     bool has_reset;
@@ -57,10 +58,6 @@ struct hd_device {
 _Static_assert(sizeof(void *) != 8 || sizeof(struct hd_device) == 128,
                "a listed device is 128 bytes");
 
-/* An integer attribute within [@min, @max]: 0, -ENOENT, -EINVAL (with the error set). */
-static int hd_device_read_int(struct hd_device *dev, const char *attr, long long min,
-                              long long max, int *out);
-
 struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *addr)
 {
     struct hd_device *dev = calloc(1, sizeof(*dev));
@@ -101,7 +98,7 @@ static struct hd_device_ext *ext_of(struct hd_device *dev)
 {
     if (dev->ext == NULL && (dev->ext = calloc(1, sizeof(*dev->ext))) != NULL) {
         dev->ext->numa_node = -1;
-        dev->ext->totalvfs = dev->ext->numvfs = -1;
+        dev->ext->totalvfs = dev->ext->numvfs = dev->ext->autoprobe = -1;
     }
     return dev->ext;
 }
@@ -544,8 +541,8 @@ static int fill_names(struct hd_device *dev)
                            &dev->product_name);
 }
 
-static int hd_device_read_int(struct hd_device *dev, const char *attr, long long min,
-                              long long max, int *out)
+int hd_device_read_int(struct hd_device *dev, const char *attr, long long min, long long max,
+                       int *out)
 {
     char buf[32];
     long long v;
@@ -575,7 +572,7 @@ static int fill_sriov(struct hd_device *dev)
                        "%s: sysfs link physfn names '%.40s', not a PCI device", dev->name, name);
     else if (r != -ENOENT)
         return bad_link(dev, "physfn", r);
-    dev->ext->totalvfs = dev->ext->numvfs = -1;
+    dev->ext->totalvfs = dev->ext->numvfs = dev->ext->autoprobe = -1;
     free(dev->ext->virtfns);
     dev->ext->virtfns = NULL;
     dev->ext->nvirtfns = 0;
@@ -587,6 +584,10 @@ static int fill_sriov(struct hd_device *dev)
     if (r < 0)
         return r;
     r = hd_device_read_int(dev, "sriov_numvfs", 0, 65535, &dev->ext->numvfs);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    /* What a VF count's undo puts back, read with the count: before any lock or write. */
+    r = hd_device_read_int(dev, "sriov_drivers_autoprobe", 0, 1, &dev->ext->autoprobe);
     if (r < 0 && r != -ENOENT)
         return r;
     if (dev->ext->numvfs <= 0)
@@ -725,6 +726,15 @@ HD_EXPORT int hd_device_refresh(struct hd_device *dev)
 {
     /* Names do not change with binding; everything else may. */
     return hd_device_fill_fields(dev, dev->filled & ~(unsigned)HD_FILL_NAMES, true);
+}
+
+void hd_device_reread(struct hd_device *dev, unsigned int fill)
+{
+    struct hd_saved_error saved;
+
+    hd_saved_error_save(dev->ctx, &saved, 0);
+    if (hd_device_refresh(dev) < 0 || (fill != 0 && hd_device_fill(dev, fill) < 0))
+        hd_saved_error_put_back(dev->ctx, &saved);
 }
 
 HD_EXPORT int hd_device_open(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
@@ -908,6 +918,11 @@ HD_EXPORT int hd_device_get_sriov_totalvfs(const struct hd_device *dev)
 HD_EXPORT int hd_device_get_sriov_numvfs(const struct hd_device *dev)
 {
     return dev->ext ? dev->ext->numvfs : -1;
+}
+
+int hd_device_get_sriov_autoprobe(const struct hd_device *dev)
+{
+    return dev->ext ? dev->ext->autoprobe : -1;
 }
 
 HD_EXPORT bool hd_device_has_reset(const struct hd_device *dev)

@@ -474,6 +474,12 @@ static const struct bad cases[] = {
      "$HD sriov 03:00.0 --numvfs 1", 2, "0000:03:00.0: sysfs attribute sriov_totalvfs holds 'x'",
      NONE, 0},
     {"sysfs: config empty", PLAIN, ": > $D/config", "$HD --json list", 0, NULL, JSON, 0},
+    /* Read before the first write (the undo's old value): refused, not taken for "no
+     * autoprobe" and the count changed regardless. */
+    {"sysfs: autoprobe garbage, sriov", PLAIN,
+     "echo 4 > $D/sriov_totalvfs; echo 0 > $D/sriov_numvfs; echo x > $D/sriov_drivers_autoprobe",
+     "$HD sriov 03:00.0 1", 2,
+     "0000:03:00.0: sysfs attribute sriov_drivers_autoprobe holds 'x'", NONE, 0},
     {"sysfs: reset_method garbage", PLAIN, "printf '\\377<&>\\n' > $D/reset_method",
      "$HD --json check 03:00.0", 1, NULL, JSON, 0},
     {"sysfs: device is another's directory", PLAIN,
