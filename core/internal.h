@@ -449,7 +449,11 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
 /* What the engine reads of a device: everything but names (messages name addresses). */
 #define HD_TXN_FILL (HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES)
-int hd_txn_refresh(struct hd_device *dev);         /* everything but names, read again */
+/* What binding and unbinding it needs (an undo too): HD_FILL_EXTRA left out (numa node, reset
+ * methods), so what only a reset or an acquire reads never stands in the way of the rest. */
+#define HD_TXN_FILL_BIND (HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA)
+/* HD_TXN_FILL_BIND read again, and HD_FILL_EXTRA too when the device has it. */
+int hd_txn_refresh(struct hd_device *dev);
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
 /* Lock @groups, then recover what dead processes left on them. */
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,

@@ -378,7 +378,7 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
         return r;
     o.ctx = hd_txn_ctx(o.t);
     /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
-    unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA;
+    unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL_BIND;
     /* The override is read under the locks only: another process may change it until then,
      * and there is nothing in it to refuse before a lock file is made. */
     if ((r = open_named(o.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||

@@ -34,7 +34,8 @@ bool hd_txn_on_vfio(const struct hd_device *dev)
 
 int hd_txn_refresh(struct hd_device *dev)
 {
-    return hd_device_fill_fields(dev, HD_TXN_FILL, true);
+    return hd_device_fill_fields(
+        dev, hd_device_has_filled(dev, HD_FILL_EXTRA) ? HD_TXN_FILL : HD_TXN_FILL_BIND, true);
 }
 
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)
@@ -159,7 +160,8 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
     default:
         break;
     }
-    r = hd_device_open_fill(ctx, &s->addr, HD_TXN_FILL, &dev);
+    /* Only what puts it back: an attribute no undo needs must not leave the host half-way. */
+    r = hd_device_open_fill(ctx, &s->addr, HD_TXN_FILL_BIND, &dev);
     if (r == -ENODEV)
         return 0; /* unplugged (or a VF gone with its PF's count): nothing left to put back */
     if (r < 0)

@@ -494,6 +494,24 @@ static const struct bad cases[] = {
      "[ \"$(basename \"$(readlink $R/sys/bus/pci/devices/0000:01:00.1/driver)\")\" = "
      "snd_hda_intel ] && [ ! -e $R/run/hostdev/drivers/0000:01:00.0 ] || exit 99; exit $rc",
      1, "0000:01:00.1: sysfs attribute uevent is longer", NONE, WRITES_OK},
+    /* An attribute no undo needs (numa_node, read faulting as if overlong) neither blocks the
+     * rollback of a failed write (the device back on e1000e, no record, no intent log left)
+     * nor stands in for the failure's own message. */
+    {"sysfs: numa_node bad, rollback", FUSE,
+     "$FS ctl $R fault $D/numa_node EFBIG count=0 on=read && "
+     "$FS ctl $R fault sys/bus/pci/drivers_probe EIO",
+     "$HD detach 03:00.0; rc=$?; "
+     "[ \"$(basename \"$(readlink $R/$D/driver)\")\" = e1000e ] && "
+     "[ ! -e $R/run/hostdev/drivers/0000:03:00.0 ] && [ -z \"$(ls $R/run/hostdev/journal)\" ] || "
+     "exit 99; exit $rc",
+     1, "0000:03:00.0: drivers_probe failed: Input/output error", NONE, WRITES_OK},
+    {"sysfs: numa_node bad, reserve fails", FUSE,
+     RESERVE_CONF("03:00.0") " && $FS ctl $R fault $D/numa_node EFBIG count=0 on=read && "
+     "$FS ctl $R fault sys/bus/pci/drivers_probe EIO",
+     "$HD reserve; rc=$?; "
+     "[ \"$(basename \"$(readlink $R/$D/driver)\")\" = e1000e ] && "
+     "[ -z \"$(ls $R/run/hostdev/journal)\" ] || exit 99; exit $rc",
+     1, "0000:03:00.0: drivers_probe failed: Input/output error", NONE, WRITES_OK},
     {"sysfs: group member garbage", PLAIN, "mkdir sys/kernel/iommu_groups/8/devices/zzzz",
      "$HD --json show 03:00.0", 0, NULL, JSON, 0},
     /* ---- the state directory and what is in it ---- */
