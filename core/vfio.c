@@ -833,9 +833,8 @@ int hd_vfio_group_held_ops(struct hd_ctx *ctx, int group, const struct hd_vfio_o
 int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct hd_vfio_ops *ops,
                             struct hd_vfio_report **out)
 {
-    char path[HD_PATH_MAX], link[64], driver[HD_DRIVER_NAME_MAX];
+    char path[HD_PATH_MAX], driver[HD_DRIVER_NAME_MAX];
     struct hd_vfio_report *r;
-    long long g = -1;
     char **cdevs = NULL;
     size_t ncdevs = 0;
     int err;
@@ -862,19 +861,21 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
     }
     /* The mdev core links the device to its group and its (vendor's) mdev driver. */
     hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/iommu_group", r->name);
-    err = hd_fs_link_basename(ctx, path, link, sizeof(link));
-    if (err == 0 && hd_parse_int(link, 0, 1 << 30, &g) < 0)
-        err = -EINVAL;
+    err = hd_sysfs_read_group_link(ctx, r->name, path, &r->group);
     if (err < 0) {
+        /* Not a link the kernel makes (bad input), or one that cannot be read: its message
+         * names the device and the link. */
+        enum hd_reason why = err == -ENOENT ? HD_REASON_NO_DEVICE : hd_ctx_last_reason(ctx);
+        char msg[HD_ERROR_MAX];
+        hd_strlcpy(msg, hd_ctx_last_error(ctx), sizeof(msg));
         add_step(r, "iommu group", HD_VFIO_STEP_FAILED, err, NULL);
-        explain(r, err, err == -ENOENT ? "no-device" : "device-unreadable",
-                err == -ENOENT ? "check the UUID against /sys/bus/mdev/devices" : SEE_KERNEL_LOG,
-                "%s: %s", r->name, err == -ENOENT ? "no such mediated device (or it "
-                "has no IOMMU group)" : strerror(-err));
-        return hd_errr(ctx, err, err == -ENOENT ? HD_REASON_NO_DEVICE : HD_REASON_FAILED, "%s",
-                       r->explanation ? r->explanation : strerror(-err));
+        if (err == -ENOENT)
+            explain(r, err, "no-device", "check the UUID against /sys/bus/mdev/devices",
+                    "%s: no such mediated device (or it has no IOMMU group)", r->name);
+        else
+            explain(r, err, "device-unreadable", SEE_KERNEL_LOG, "%s", msg);
+        return hd_errr(ctx, err, why, "%s", r->explanation ? r->explanation : strerror(-err));
     }
-    r->group = (int)g;
     add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
     hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/driver", r->name);
     if (hd_fs_link_basename(ctx, path, driver, sizeof(driver)) == 0 &&

@@ -197,14 +197,35 @@ static int attr_read_error(struct hd_device *dev, const char *attr, ssize_t n, s
 /* A link of the device's (@r from hd_device_link_name) that is not one the kernel makes there
  * (a plain file, leading elsewhere, a name no driver or group has, too long) is bad input; one
  * that cannot be read is a failure. */
-static int bad_link(struct hd_device *dev, const char *link, int r)
+static int bad_link_of(struct hd_ctx *ctx, const char *name, const char *link, int r)
 {
     if (r == -EINVAL || r == -ENAMETOOLONG || r == -ELOOP)
-        return hd_errr(dev->ctx, r, HD_REASON_INVALID,
-                       "%s: sysfs link %s does not lead where the kernel points it", dev->name,
-                       link);
-    return hd_err(dev->ctx, r, "%s: sysfs link %s cannot be read: %s", dev->name, link,
-                  strerror(-r));
+        return hd_errr(ctx, r, HD_REASON_INVALID,
+                       "%s: sysfs link %s does not lead where the kernel points it", name, link);
+    return hd_err(ctx, r, "%s: sysfs link %s cannot be read: %s", name, link, strerror(-r));
+}
+
+static int bad_link(struct hd_device *dev, const char *link, int r)
+{
+    return bad_link_of(dev->ctx, dev->name, link, r);
+}
+
+int hd_sysfs_read_group_link(struct hd_ctx *ctx, const char *name, const char *path, int *group)
+{
+    char num[32];
+    long long g;
+    int r = hd_fs_link_basename_in(ctx, path, "iommu_groups", num, sizeof(num));
+
+    *group = -1;
+    if (r == -ENOENT)
+        return r;
+    if (r < 0)
+        return bad_link_of(ctx, name, "iommu_group", r);
+    if (hd_parse_int(num, 0, 0x7fffffff, &g) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s: sysfs link iommu_group names '%.40s', not a group number", name, num);
+    *group = (int)g;
+    return 0;
 }
 
 static int parse_id_pair(const char *s, uint16_t *a, uint16_t *b)
@@ -284,21 +305,13 @@ static int fill_ident(struct hd_device *dev)
 
 static int fill_group(struct hd_device *dev)
 {
-    char name[32];
-    long long g;
-    int r = hd_device_link_name(dev, "iommu_group", "iommu_groups", name, sizeof(name));
+    char path[HD_PATH_MAX];
+    int r = hd_device_attr_path(dev, "iommu_group", path, sizeof(path));
 
     dev->group = -1;
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return bad_link(dev, "iommu_group", r);
-    if (hd_parse_int(name, 0, 0x7fffffff, &g) < 0)
-        return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,
-                       "%s: sysfs link iommu_group names '%.40s', not a group number", dev->name,
-                       name);
-    dev->group = (int)g;
-    return 0;
+    if (r == 0)
+        r = hd_sysfs_read_group_link(dev->ctx, dev->name, path, &dev->group);
+    return r == -ENOENT ? 0 : r;
 }
 
 /* The device's place in the hierarchy comes from where its link points:

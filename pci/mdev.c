@@ -257,7 +257,7 @@ struct hd_mdev_list {
 
 int hd_mdev_read(struct hd_ctx *ctx, const char *uuid, struct hd_mdev *m)
 {
-    char path[HD_PATH_MAX], target[HD_PATH_MAX], group[32];
+    char path[HD_PATH_MAX], target[HD_PATH_MAX];
     const char *end, *start;
     ssize_t n;
     int r;
@@ -282,12 +282,9 @@ int hd_mdev_read(struct hd_ctx *ctx, const char *uuid, struct hd_mdev *m)
     if (hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/driver", uuid) < 0 ||
         hd_fs_link_basename(ctx, path, m->driver, sizeof(m->driver)) < 0)
         m->driver[0] = '\0';
-    long long g = -1;
-    if (hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/iommu_group", uuid) < 0 ||
-        hd_fs_link_basename(ctx, path, group, sizeof(group)) < 0 ||
-        hd_parse_int(group, 0, 1 << 30, &g) < 0)
-        g = -1;
-    m->group = (int)g;
+    if ((r = hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/iommu_group", uuid)) < 0 ||
+        ((r = hd_sysfs_read_group_link(ctx, uuid, path, &m->group)) < 0 && r != -ENOENT))
+        return r;
     if (!hd_name_valid(m->parent) || !hd_name_valid(m->type))
         return -EINVAL;
     return 0;
@@ -317,6 +314,12 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
         r = hd_mdev_read(ctx, names[i], &l->v[l->n]);
         if (r == -ENOENT) /* removed meanwhile */
             r = 0;
+        else if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID) {
+            /* Bad sysfs contents: left out, said, and not the listing's reason. */
+            hd_warn(ctx, "%s", hd_ctx_last_error(ctx));
+            hd_ctx_clear_error(ctx);
+            r = 0;
+        }
         else if (r == 0)
             l->n++;
     }
@@ -357,6 +360,8 @@ int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *in
     if (r == -ENOENT)
         return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s under %s",
                        uuid, hd_ctx_get_root(ctx));
+    if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID)
+        return r; /* its message names the device and the link */
     if (r < 0)
         return hd_err(ctx, r, "reading mediated device %s: %s", uuid, strerror(-r));
     hd_strlcpy(info->parent, m.parent, sizeof(info->parent));

@@ -47,6 +47,12 @@ bool hd_device_has_filled(const struct hd_device *dev, unsigned int fill);
 /* The kernel listed @dev in IOMMU group @group (a group's devices directory): that is its
  * HD_FILL_GROUP, without reading its iommu_group link. */
 void hd_device_set_listed_group(struct hd_device *dev, int group);
+/* The IOMMU group that the iommu_group link at @path (of device @name: a PCI address, a
+ * mediated device's UUID) names: 0, -ENOENT (none, no error set), else -errno with the error
+ * set naming @name and the link; a link the kernel would not make (no link, looping, too long,
+ * leading outside kernel/iommu_groups, naming no group number) is bad input
+ * (HD_REASON_INVALID). */
+int hd_sysfs_read_group_link(struct hd_ctx *ctx, const char *name, const char *path, int *group);
 /* "sys/bus/pci/devices/<BDF>/<attr>" */
 int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf, size_t size);
 ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);
