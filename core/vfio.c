@@ -872,6 +872,10 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
         if (err == -ENOENT)
             explain(r, err, "no-device", "check the UUID against /sys/bus/mdev/devices",
                     "%s: no such mediated device (or it has no IOMMU group)", r->name);
+        else if (why == HD_REASON_INVALID) /* the message alone: no fix of the kernel's */
+            return explain(r, hd_errr(ctx, err, why, "%s", msg), "device-unreadable",
+                           "look at what is mounted on /sys: the kernel makes no such link",
+                           "%s", msg);
         else
             explain(r, err, "device-unreadable", SEE_KERNEL_LOG, "%s", msg);
         return hd_errr(ctx, err, why, "%s", r->explanation ? r->explanation : strerror(-err));

@@ -278,8 +278,7 @@ int hd_nodedev_probe_mdev(struct hd_nodedev *dev, struct hd_nodedev_props *props
 {
     char path[HD_PATH_MAX], buf[HD_DRIVER_NAME_MAX], uuid[37];
     const char *slash;
-    long long g = -1;
-    int r;
+    int group = -1, r;
 
     if (hd_mdev_uuid_parse(hd_nodedev_get_sysname(dev), uuid) < 0 ||
         strcmp(uuid, hd_nodedev_get_sysname(dev)) != 0)
@@ -300,9 +299,9 @@ int hd_nodedev_probe_mdev(struct hd_nodedev *dev, struct hd_nodedev_props *props
     if (props->mdev_parent == NULL || !hd_name_valid(props->mdev_parent))
         return -EINVAL;
     if (hd_path(path, sizeof(path), "%s/iommu_group", hd_nodedev_get_dir(dev)) == 0 &&
-        hd_fs_link_basename(hd_nodedev_get_ctx(dev), path, buf, sizeof(buf)) == 0 &&
-        hd_parse_int(buf, 0, 1 << 30, &g) < 0)
-        g = -1;
-    props->num[0] = g;
+        (r = hd_sysfs_read_group_link(hd_nodedev_get_ctx(dev), uuid, path, &group)) < 0 &&
+        r != -ENOENT)
+        return r;
+    props->num[0] = group;
     return hd_nodedev_set_name(dev, "mdev", props->mdev_parent);
 }

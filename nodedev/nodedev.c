@@ -424,8 +424,11 @@ static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_no
             hd_nodedev_unref(dev);
             if (r == -ENOMEM)
                 break;
-            if (r < 0)
+            if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID)
+                hd_warn(ctx, "%s, skipped", hd_ctx_last_error(ctx)); /* names the file */
+            else if (r < 0)
                 hd_warn(ctx, "%s: %s, skipped", entry, strerror(-r));
+            hd_ctx_clear_error(ctx); /* not the listing's failure: its reason must not outlive it */
             r = 0;
             continue;
         }

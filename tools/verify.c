@@ -128,7 +128,10 @@ static int run(struct tool *t, int argc, char **argv)
     hd_ctx_clear_error(t->ctx);
     if (hd_mdev_uuid_parse(argv[1], uuid) == 0) { /* a mediated device */
         err = hd_vfio_verify_mdev(t->ctx, uuid, &r);
-        if (err == -ENOENT && hd_ctx_last_reason(t->ctx) == HD_REASON_NO_DEVICE) {
+        /* No such device, or sysfs contents the kernel would not write (bad input): nothing
+         * to verify, as for a PCI address that does not open. */
+        if ((err == -ENOENT && hd_ctx_last_reason(t->ctx) == HD_REASON_NO_DEVICE) ||
+            (err < 0 && hd_ctx_last_reason(t->ctx) == HD_REASON_INVALID)) {
             hd_vfio_report_unref(r);
             return tool_lib_error(t, EXIT_USAGE, err, "%s", argv[1]);
         }

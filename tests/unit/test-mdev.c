@@ -787,3 +787,47 @@ HD_TEST(completion)
     eng_stop(&e);
 }
 END_TEST
+
+/* An mdev's iommu_group link the kernel would not make (looping, leading outside
+ * kernel/iommu_groups) is bad input, read where a PCI device's is: verify and acquire exit 2
+ * with one line naming the device and the link, the listings (mdev list, list --caps mdev)
+ * leave it out with that line as a warning and exit 0, and nothing is written. */
+HD_TEST(bad_group_link_is_bad_input)
+{
+    static const char *const links[] = {"iommu_group", "../../../../../kernel/2",
+                                        "../../../../../kernel/iommu_groups/x2"};
+    const char *needle = BOOT_MDEV ": sysfs link iommu_group ";
+    char *build = realpath(at_build_dir(), NULL);
+
+    ck_assert_ptr_nonnull(build);
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        struct fx fx;
+        char *cmd, *out = NULL, *err = NULL;
+        ck_assert_int_eq(fx_materialize(&fx, "mdev"), 0);
+        ck_assert(asprintf(&cmd,
+                           "(cd '%s' && ln -sfn %s sys/bus/mdev/devices/" BOOT_MDEV "/iommu_group "
+                           "&& export HOSTDEV_NAMES=none && HD='%s/hostdev --root %s' && "
+                           "s=$(find . -printf '%%p %%l %%s\\n' | sort | md5sum) && "
+                           "{ $HD verify " BOOT_MDEV " >/dev/null; [ $? = 2 ] || exit 11; } && "
+                           "{ $HD acquire --vm v --owner 0:0 " BOOT_MDEV "; [ $? = 2 ] || exit 12; "
+                           "} && o=$($HD mdev list) && ! echo \"$o\" | grep -q " BOOT_MDEV
+                           " && o=$($HD list --caps mdev) && ! echo \"$o\" | grep -q mdev_ && "
+                           "[ \"$(find . -printf '%%p %%l %%s\\n' | sort | md5sum)\" = \"$s\" ])",
+                           fx.root, links[i], build, fx.root) > 0);
+        int rc = at_run(cmd, &out, &err);
+        ck_assert_msg(rc == 0, "%s: exit %d: %s", links[i], rc, err);
+        /* One line each: verify, acquire, the two listings' warnings. */
+        size_t lines = 0;
+        for (char *l = err, *nl; (nl = strchr(l, '\n')) != NULL; l = nl + 1, lines++) {
+            *nl = '\0';
+            ck_assert_msg(strstr(l, needle) != NULL, "%s: '%s'", links[i], l);
+        }
+        ck_assert_msg(lines == 4, "%s: %zu lines: %s", links[i], lines, err);
+        free(cmd);
+        free(out);
+        free(err);
+        fx_umount(&fx);
+    }
+    free(build);
+}
+END_TEST
