@@ -1,5 +1,6 @@
 /* check.c - `hostdev check`: can each device be reset, and so assigned, on its own? */
 #include "devargs.h"
+#include "opout.h"
 
 static const char *const scope_names[] = {
     [HD_RESET_NONE] = "none",
@@ -138,7 +139,10 @@ static int run(struct tool *t, int argc, char **argv)
         struct hd_reset_check *c = NULL;
         r = hd_device_check_reset(devs[i], &c);
         if (r < 0) {
-            status = tool_lib_error(t, EXIT_FAILED, r, "%s", name);
+            /* Bad sysfs contents (read again here) are bad input, as when opening it: exit 2,
+             * whatever the other devices say. */
+            int code = tool_lib_error(t, tool_exit_for(t), r, "%s", name);
+            status = code > status ? code : status;
             if (t->json) {
                 print_json(&j, name, NULL, hd_ctx_last_error(t->ctx), false);
                 json_end_object(&j);
@@ -146,7 +150,7 @@ static int run(struct tool *t, int argc, char **argv)
             continue;
         }
         enum hd_reset_scope scope = hd_reset_check_get_scope(c);
-        if (scope == HD_RESET_NONE || scope == HD_RESET_BUS_SHARED)
+        if ((scope == HD_RESET_NONE || scope == HD_RESET_BUS_SHARED) && status == EXIT_DONE)
             status = EXIT_FAILED;
         /* Whether it has group company decides "assignable alone", which comes first. */
         bool grouped = has_group_company(t, devs[i]);
@@ -154,7 +158,7 @@ static int run(struct tool *t, int argc, char **argv)
             print_json(&j, name, c, NULL, grouped);
         else
             print_text(name, c, grouped);
-        if (check_group(t, devs[i], t->json ? &j : NULL))
+        if (check_group(t, devs[i], t->json ? &j : NULL) && status == EXIT_DONE)
             status = EXIT_FAILED;
         if (t->json)
             json_end_object(&j);
@@ -176,5 +180,6 @@ const struct tool_command cmd_check = {
     .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
             "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
             "keeps (host/ISA bridges, SMBus, ...) are named.\n"
-            "Exit 0 when every device is assignable alone, 1 otherwise.\n",
+            "Exit 0 when every device is assignable alone, 1 otherwise, 2 when a device's\n"
+            "sysfs contents are what the kernel would not write (bad input).\n",
 };

@@ -512,6 +512,11 @@ static const struct bad cases[] = {
      "[ \"$(basename \"$(readlink $R/$D/driver)\")\" = e1000e ] && "
      "[ -z \"$(ls $R/run/hostdev/journal)\" ] || exit 99; exit $rc",
      1, "0000:03:00.0: drivers_probe failed: Input/output error", NONE, WRITES_OK},
+    /* Read again by the reset check (the fault stands in for contents changed since the open):
+     * bad input, exit 2 whatever the other device (not assignable alone: 1) says. */
+    {"sysfs: numa_node bad when checked", FUSE,
+     "$FS ctl $R fault $D/numa_node EFBIG nth=2 count=1 on=read", "$HD check 03:00.0 00:1f.4", 2,
+     "hostdev check: 0000:03:00.0: sysfs attribute numa_node is longer", NONE, 0},
     {"sysfs: group member garbage", PLAIN, "mkdir sys/kernel/iommu_groups/8/devices/zzzz",
      "$HD --json show 03:00.0", 0, NULL, JSON, 0},
     /* ---- the state directory and what is in it ---- */
