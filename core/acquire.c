@@ -19,6 +19,7 @@ struct pdev {
     bool managed;    /* acquire detaches it (else it must be on vfio-pci already) */
     bool on_vfio;    /* on vfio-pci (or a variant) before we started: nothing to detach */
     char driver[64]; /* the driver it had ("" unbound) */
+    char override[64]; /* the driver_override it had ("" none) */
 };
 
 /* A mediated device: nothing to detach or reset (its parent's driver owns the hardware), only
@@ -232,6 +233,23 @@ static bool node_done(const struct hd_txn *t, const struct hd_op *op, const char
 
 /* ---- acquire -------------------------------------------------------------------------------- */
 
+/* A device on a stub VFIO cannot use (pci-stub) moves to @to: a bind leaves the override
+ * naming the driver it binds, so one that named another (none: pci-stub.ids=, new_id) is
+ * journaled first, and an undo puts it back as it was. 1 journaled, 0 nothing to (or a dry
+ * run), -errno. */
+static int step_override_of_stub(struct hd_txn *t, const struct pdev *d, const char *to)
+{
+    struct hd_jstep s = {.kind = HD_JSTEP_OVERRIDE, .from_known = true};
+
+    if (!d->driver[0] || !hd_driver_is_stub(d->driver) ||
+        !hd_device_has_driver_override(d->dev) || strcmp(d->override, d->driver) == 0)
+        return 0;
+    s.addr = *hd_device_get_addr(d->dev);
+    hd_strlcpy(s.from, d->override, sizeof(s.from));
+    hd_strlcpy(s.to, to, sizeof(s.to));
+    return hd_txn_step(t, &s);
+}
+
 /* Open the devices asked for, each once, each with an IOMMU group. */
 static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p)
 {
@@ -360,6 +378,9 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
             return r;
         p->v[i].on_vfio = hd_txn_on_vfio(dev);
         hd_strlcpy(p->v[i].driver, hd_device_get_driver_or(dev, ""), sizeof(p->v[i].driver));
+        hd_strlcpy(p->v[i].override,
+                   hd_device_get_driver_override(dev) ? hd_device_get_driver_override(dev) : "",
+                   sizeof(p->v[i].override));
         if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL)
             return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
                            hd_device_get_name(dev), a->vm,
@@ -376,11 +397,13 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         /* Open elsewhere: the VM could not open it (a VFIO group has one user at a time). */
         if ((r = hd_check_not_open(ctx, dev, "giving it to a VM")) < 0)
             return r;
-        if (!p->v[i].on_vfio && hd_device_get_driver(dev) != NULL &&
+        /* Managed, it moves to vfio-pci and back (libvirt's detach and reattach); unmanaged,
+         * nothing is moved. */
+        if (!p->v[i].managed && !p->v[i].on_vfio && hd_device_get_driver(dev) != NULL &&
             hd_driver_is_stub(hd_device_get_driver(dev)))
             return hd_errr(ctx, -EBUSY, HD_REASON_FAILED,
                            "%s is on %s, which VFIO cannot use: "
-                           "move it to vfio-pci first, or give it back to the host",
+                           "move it to vfio-pci first, or acquire it managed",
                            hd_device_get_name(dev), hd_device_get_driver(dev));
         if (!p->v[i].managed && !p->v[i].on_vfio)
             return hd_errr(ctx, -EBUSY, HD_REASON_FAILED,
@@ -577,6 +600,8 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         a.via_group = p->v[i].via_group;
         if (a.detached)
             strcpy(a.driver, p->v[i].driver);
+        if (hd_assignment_from_stub(&a))
+            strcpy(a.override, p->v[i].override);
         r = give_and_record(t, g->op, map, &a, paths,
                             nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev), paths));
     }
@@ -661,6 +686,7 @@ int hd_ops_acquire(struct hd_op *op)
         char to[HD_DRIVER_NAME_MAX];
         if (p.v[i].managed && !p.v[i].on_vfio &&
             (r = hd_op_target_driver(ctx, req, p.v[i].dev, to, sizeof(to))) == 0 &&
+            (r = step_override_of_stub(t, &p.v[i], to)) >= 0 &&
             (r = step_to(t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }
@@ -752,7 +778,9 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
      * older one crashes): those go back together. */
     for (size_t i = 0; i < hd_assignment_list_count(out) && r == 0; i++) {
         const struct hd_assignment *a = hd_map_at(out, i);
-        if (a->kind != HD_ASSIGNMENT_PCI || !a->detached || a->driver[0] == '\0' || a->group < 0)
+        /* Back to a stub (pci-stub), the group stays viable. */
+        if (a->kind != HD_ASSIGNMENT_PCI || !a->detached || a->driver[0] == '\0' || a->group < 0 ||
+            hd_assignment_from_stub(a))
             continue;
         for (size_t k = 0; k < hd_assignment_list_count(map) && r == 0; k++) {
             const struct hd_assignment *kept = hd_map_at(map, k);
@@ -871,13 +899,15 @@ static int drop_entries(struct hd_txn *t, const char *vm, const struct hd_assign
     return with_map(t, true, drop_in, &d);
 }
 
-/* The map knows the driver even if the detach record went missing. */
+/* The map knows the driver even if the detach record went missing (a stub it was taken from
+ * is no host driver: the record, or none, stays as it was). */
 static void restore_record(struct hd_ctx *ctx, struct hd_device *dev,
                            const struct hd_assignment *a, bool dry_run)
 {
     char *orig = NULL;
 
-    if (!dry_run && a->detached && hd_device_get_original_driver(dev, &orig) == -ENOENT)
+    if (!dry_run && a->detached && !hd_assignment_from_stub(a) &&
+        hd_device_get_original_driver(dev, &orig) == -ENOENT)
         hd_state_put(ctx, "drivers", hd_device_get_name(dev), a->driver);
     free(orig);
 }
@@ -941,14 +971,44 @@ static int stays_reserved(struct hd_txn *t, const struct hd_reserve_config *conf
     return 1;
 }
 
+/* A device back on the stub it was taken from, with the driver_override it had there (the
+ * bind leaves the stub's name in it): journaled, so an undo puts back the bind's. */
+static int put_back_override(struct hd_txn *t, struct hd_device *dev,
+                             const struct hd_assignment *a)
+{
+    struct hd_jstep s = {.kind = HD_JSTEP_OVERRIDE, .from_known = true};
+    const char *now;
+    int r;
+
+    if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
+        return r;
+    /* A dry run foresees the bind's: the stub's name, where the kernel has the attribute. */
+    now = hd_txn_dry_run(t) ? a->driver : hd_device_get_driver_override(dev);
+    if (!hd_device_has_driver_override(dev) || !hd_driver_is_stub(hd_device_get_driver(dev)) ||
+        strcmp(now ? now : "", a->override) == 0)
+        return 0;
+    s.addr = *hd_device_get_addr(dev);
+    hd_strlcpy(s.from, now ? now : "", sizeof(s.from));
+    hd_strlcpy(s.to, a->override, sizeof(s.to));
+    if ((r = hd_txn_step(t, &s)) == 1 &&
+        (r = hd_device_write_attr(dev, "driver_override", a->override[0] ? a->override : "\n")) < 0)
+        return hd_err(hd_txn_ctx(t), r, "%s: writing driver_override failed: %s",
+                      hd_device_get_name(dev), strerror(-r));
+    return r < 0 ? r : 0;
+}
+
 /* Reset every device (groups side by side), then reattach the managed ones acquire detached,
- * newest first (those a reservation keeps stay). */
+ * newest first (those a reservation keeps stay; those taken from pci-stub go back to it). */
 static int release_devices(struct hd_txn *t, const struct hd_assignment_list *sel,
                            struct hd_device **devs)
 {
     struct hd_reserve_config *config = NULL;
     struct hd_batch b = {0};
+    bool *to_stub = calloc(hd_assignment_list_count(sel) + 1, sizeof(*to_stub));
     int r = 0;
+
+    if (to_stub == NULL)
+        return -ENOMEM;
 
     /* Unreadable: nothing is kept back (the message says why). */
     if (hd_reserve_config_load(hd_txn_ctx(t), &config) < 0) {
@@ -976,6 +1036,14 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         restore_record(hd_txn_ctx(t), dev, a, hd_txn_dry_run(t));
         if (stays_reserved(t, config, dev))
             continue;
+        if (hd_assignment_from_stub(a)) {
+            /* Back on the stub it was taken from (pci-stub): a move between stubs, the
+             * record as it is. */
+            to_stub[i - 1] = true;
+            if ((r = step_to(t, HD_JSTEP_DETACH, dev, NULL, a->driver)) == 1)
+                r = hd_batch_add(&b, HD_TASK_DETACH, dev, a->driver, HD_DETACH_EXACT);
+            continue;
+        }
         s.addr = *hd_device_get_addr(dev);
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
@@ -985,6 +1053,12 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
     if (r >= 0)
         r = hd_batch_run(hd_txn_ctx(t), &b);
     hd_batch_free(&b);
+    for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
+        const struct hd_assignment *a = hd_map_at(sel, i);
+        if (to_stub[i] && a != NULL)
+            r = put_back_override(t, devs[i], a);
+    }
+    free(to_stub);
     hd_reserve_config_unref(config);
     return r < 0 ? r : 0;
 }
@@ -1288,14 +1362,27 @@ static int release_force(struct hd_op *op)
             free(methods);
         }
         char *orig = NULL;
+        bool to_stub = a != NULL && hd_assignment_from_stub(a) && hd_device_on_stub(dev);
         if (hd_device_get_original_driver(dev, &orig) < 0)
             orig = NULL;
-        hd_txn_note(t, "reattach", hd_device_get_name(dev), hd_device_get_driver_or(dev, "none"),
-                    orig == NULL ? "the kernel's choice" : orig[0] ? orig : "none");
+        if (to_stub) /* back on the stub acquire took it from, with its override */
+            hd_txn_note(t, "detach", hd_device_get_name(dev),
+                        hd_device_get_driver_or(dev, "none"), a->driver);
+        else
+            hd_txn_note(t, "reattach", hd_device_get_name(dev),
+                        hd_device_get_driver_or(dev, "none"),
+                        orig == NULL ? "the kernel's choice" : orig[0] ? orig : "none");
         free(orig);
         if (!hd_txn_dry_run(t) && reset && hd_reset_apply(dev, 0, NULL) < 0)
             hd_warn(ctx, "%s: reset failed; reattaching anyway", hd_device_get_name(dev));
-        if (!hd_txn_dry_run(t) && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
+        if (!hd_txn_dry_run(t) && to_stub &&
+            ((r = hd_bind_detach(dev, a->driver, HD_DETACH_EXACT)) < 0 ||
+             (r = hd_txn_refresh(dev)) < 0 ||
+             (hd_device_has_driver_override(dev) &&
+              (r = hd_device_write_attr(dev, "driver_override",
+                                        a->override[0] ? a->override : "\n")) < 0)))
+            goto out;
+        if (!hd_txn_dry_run(t) && !to_stub && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
     }
     if (dev == NULL && !hd_txn_dry_run(t))

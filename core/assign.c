@@ -254,7 +254,8 @@ enum { F_VM = 1, F_MODE = 2, F_DETACHED = 4, F_VIA = 8, F_DRIVER = 16, F_GROUP =
 static int parse_field(struct hd_assignment *a, const char *key, char *val, unsigned int *seen)
 {
     static const char *const keys[] = {"vm",    "mode",  "detached", "via",    "driver", "group",
-                                       "since", "owner", "nodes",    "parent", "ids"};
+                                       "since", "owner", "nodes",    "parent", "ids",
+                                       "override"};
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(keys); i++) {
         if (strcmp(key, keys[i]) == 0) {
@@ -305,6 +306,13 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
             return -EINVAL;
     } else if (strcmp(key, "nodes") == 0) {
         return parse_nodes(val, a);
+    } else if (strcmp(key, "override") == 0) {
+        if (strcmp(val, "-") == 0)
+            a->override[0] = '\0';
+        else if (!hd_name_valid(val) || strlen(val) >= sizeof(a->override))
+            return -EINVAL;
+        else
+            strcpy(a->override, val);
     } else if (strcmp(key, "parent") == 0) {
         if (a->kind != HD_ASSIGNMENT_MDEV || !hd_name_valid(val) ||
             strlen(val) >= sizeof(a->parent))
@@ -471,6 +479,12 @@ static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+bool hd_assignment_from_stub(const struct hd_assignment *a)
+{
+    return a->kind == HD_ASSIGNMENT_PCI && a->detached && a->driver[0] &&
+           hd_driver_is_stub(a->driver) && !hd_driver_is_vfio(a->driver);
+}
+
 /* NULL: out of memory. */
 static char *map_format(const struct hd_assignment_list *list)
 {
@@ -485,15 +499,18 @@ static char *map_format(const struct hd_assignment_list *list)
     for (size_t i = 0; r == 0 && i < list->n; i++) {
         const struct hd_assignment *a = &list->v[i];
         bool mdev = a->kind == HD_ASSIGNMENT_MDEV;
+        bool stub = hd_assignment_from_stub(a);
         r = append(&buf, &len, &cap,
                    "%s%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
-                   "owner=%u:%u%s%s%s%s nodes=",
+                   "owner=%u:%u%s%s%s%s%s%s nodes=",
                    mdev ? MDEV_PREFIX : "", a->name, a->vm, a->managed ? "managed" : "unmanaged", a->detached ? 1 : 0,
                    a->via_group ? "group" : "request", a->driver[0] ? a->driver : "-",
                    a->group, a->since, (unsigned)a->uid, (unsigned)a->gid,
                    mdev ? " parent=" : "", mdev ? a->parent : "",
                    a->kind == HD_ASSIGNMENT_USB ? " ids=" : "",
-                   a->kind == HD_ASSIGNMENT_USB ? a->ids : "");
+                   a->kind == HD_ASSIGNMENT_USB ? a->ids : "",
+                   /* Only there when it says something: an older hostdev skips it. */
+                   stub ? " override=" : "", !stub ? "" : a->override[0] ? a->override : "-");
         for (size_t k = 0; r == 0 && k < a->nnodes; k++)
             r = append(&buf, &len, &cap, "%s%s@%u:%u:%04o", k ? "," : "", a->nodes[k].path,
                        (unsigned)a->nodes[k].uid, (unsigned)a->nodes[k].gid,

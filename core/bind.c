@@ -111,9 +111,13 @@ static void restore(struct hd_device *dev, const struct hd_stub_driver *stub,
                     const char *original, bool use_override, const char *override)
 {
     char now[256];
+    /* Back to a stub it held without an override (pci-stub.ids=, new_id): a probe would find
+     * the host driver first, so the override steers it, and then goes back to none. */
+    bool steer = use_override && original != NULL && hd_driver_is_stub(original) &&
+                 (override == NULL || !driver_is(override, original));
 
     if (use_override)
-        set_override(dev, override);
+        set_override(dev, steer ? original : override);
     if (hd_device_read_driver(dev, now, sizeof(now)) == 0 && now[0] != '\0' &&
         (original == NULL || !driver_is(now, original)))
         unbind(dev, now);
@@ -124,6 +128,8 @@ static void restore(struct hd_device *dev, const struct hd_stub_driver *stub,
             driver_file(path, sizeof(path), original, "bind") == 0)
             hd_fs_write_attr(hd_device_get_ctx(dev), path, hd_device_get_name(dev));
     }
+    if (steer)
+        set_override(dev, override);
     hd_info(hd_device_get_ctx(dev), "%s: restored after a failed bind to %s",
             hd_device_get_name(dev), stub->name);
 }

@@ -154,6 +154,8 @@ struct hd_assignment {
     bool detached;  /* acquire took it from @driver (else it was on a stub already) */
     bool via_group; /* came with --group */
     char driver[64]; /* "" when none */
+    char override[64]; /* taken from a stub that is not vfio (pci-stub): the driver_override it
+                        * had ("" none), put back with it at release */
     int group;
     long long since;
     uid_t uid; /* who the nodes were given to */
@@ -163,6 +165,9 @@ struct hd_assignment {
 };
 
 bool hd_node_path_valid(const char *path);
+/* Acquire took @a from a stub VFIO cannot use (pci-stub): release puts it back there, with
+ * its override, not on a host driver. */
+bool hd_assignment_from_stub(const struct hd_assignment *a);
 /* The map: a list of entries (private to assign.c); hd_assignment_list_count() and
  * hd_assignment_list_unref() are the public ones. */
 struct hd_assignment_list *hd_map_new(void);

@@ -271,29 +271,99 @@ HD_TEST(release_force)
 }
 END_TEST
 
-/* VFIO needs vfio-pci: a device parked on pci-stub is refused in both modes, with the fix,
- * and nothing changes. */
-HD_TEST(pci_stub_is_not_vfio)
+/* Park NIC on pci-stub: by hostdev (driver_override pci-stub, the record e1000e), or as
+ * pci-stub.ids= does at boot (new_id: no override, no record). */
+static void park_on_pci_stub(struct fx *fx, struct hd_ctx *ctx, bool by_hostdev)
 {
     struct hd_pci_addr nic;
     struct hd_device *dev;
+
+    if (by_hostdev) {
+        ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
+        ck_assert_int_eq(hd_device_open(ctx, &nic, &dev), 0);
+        ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), 0);
+        hd_device_unref(dev);
+        ck_assert_str_eq(fx_read(fx, "sys/bus/pci/devices/" NIC "/driver_override"), "pci-stub");
+    } else {
+        ck_assert_int_eq(fx_write(fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+        ck_assert_int_eq(fx_write(fx, "sys/bus/pci/drivers/pci-stub/new_id", "8086 10d3"), 0);
+        ck_assert_int_eq(fx_write(fx, "sys/bus/pci/drivers/pci-stub/remove_id", "8086 10d3"), 0);
+        ck_assert(!fx_exists(fx, "run/hostdev/drivers/" NIC));
+    }
+    ck_assert_str_eq(fx_driver(fx, NIC), "pci-stub");
+}
+
+/* A device parked on pci-stub: unmanaged, VFIO cannot use it and nothing changes; managed, it
+ * moves to vfio-pci (libvirt's detach) and release puts it back on pci-stub exactly: its
+ * driver_override and its record (or none) as they were. Every write of both failing in
+ * turn leaves the host as before. */
+HD_LOOP_TEST_IN(faults, managed_from_pci_stub, 2)
+{
+    static const struct scenario s = {"pci-stub", "vm1", {NIC}, 1, 0, {"pci-stub"}};
+    char paths[64][HS_PATH], *before, *held, *now;
+    struct hd_pci_addr nic;
     struct hd_ctx *ctx;
     struct fx fx;
-    char *before;
+    size_t n;
 
     mount_spec(&fx);
     ctx = ctx_on(&fx);
-    ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
-    ck_assert_int_eq(hd_device_open(ctx, &nic, &dev), 0);
-    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), 0);
-    hd_device_unref(dev);
+    park_on_pci_stub(&fx, ctx, _i == 0);
     before = snapshot(&fx);
-    for (unsigned int flags = 0; flags <= HD_ACQUIRE_UNMANAGED; flags += HD_ACQUIRE_UNMANAGED) {
-        ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &nic, 1, 0, 0, flags), -EBUSY);
-        ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "is on pci-stub, which VFIO "
-                                                             "cannot use"));
-        unchanged(&fx, before);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &nic), 0);
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &nic, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "is on pci-stub, which VFIO cannot use"));
+    unchanged(&fx, before);
+
+    ck_assert_int_eq(fx_ctl(&fx, "mark clean-acquire"), 0);
+    ck_assert_int_eq(acquire(&fx, &s), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&fx, "dev/vfio/8"));
+    ck_assert_ptr_nonnull(fx_read(&fx, "run/hostdev/map/assignments"));
+    ck_assert_msg(strstr(fx.scratch, " driver=pci-stub ") != NULL &&
+                  strstr(fx.scratch, _i == 0 ? " override=pci-stub " : " override=- ") != NULL,
+                  "map: %s", fx.scratch);
+    held = snapshot(&fx);
+    n = hs_writes_since(&fx, "clean-acquire", paths, 64);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(release(&fx, "vm1"), 0);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "pci-stub");
+    unchanged(&fx, before);
+
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
+                                hs_occurrence(paths, i)), 0);
+        int r = acquire(&fx, &s);
+        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        now = snapshot(&fx);
+        ck_assert_msg(r < 0, "acquire survived a failing write %zu (%s)", i, paths[i]);
+        ck_assert_msg(strcmp(now, before) == 0, "write %zu (%s) failed, host not as before:"
+                      "\n%s\nwas\n%s", i, paths[i], now, before);
+        free(now);
     }
+    ck_assert_int_eq(acquire(&fx, &s), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "mark clean-release"), 0);
+    ck_assert_int_eq(release(&fx, "vm1"), 0);
+    n = hs_writes_since(&fx, "clean-release", paths, 64);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(acquire(&fx, &s), 0);
+    free(held);
+    held = snapshot(&fx);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
+                                hs_occurrence(paths, i)), 0);
+        int r = release(&fx, "vm1");
+        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        now = snapshot(&fx);
+        ck_assert_msg(r < 0, "release survived a failing write %zu (%s)", i, paths[i]);
+        ck_assert_msg(strcmp(now, held) == 0, "release write %zu (%s) failed, not as before:"
+                      "\n%s\nwas\n%s", i, paths[i], now, held);
+        free(now);
+    }
+    /* The emergency release puts it back on pci-stub too. */
+    ck_assert_int_eq(hd_assign_release_force(ctx, &nic), 0);
+    unchanged(&fx, before);
+    free(held);
     free(before);
     hd_ctx_unref(ctx);
     fx_umount(&fx);
