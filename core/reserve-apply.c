@@ -574,6 +574,22 @@ HD_EXPORT int hd_reserve_config_give_back(struct hd_reserve_config *config, stru
     return hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, NULL);
 }
 
+/* Records are the truth: a device on a stub with no record of where it was before (it was on
+ * vfio-pci, or another stub, when it was reserved) has nowhere to go back to, and stays. */
+static bool stays_unrecorded(struct hd_device *dev)
+{
+    char *rec = NULL;
+    int r;
+
+    if (!hd_device_on_stub(dev))
+        return false;
+    r = hd_device_get_original_driver(dev, &rec);
+    free(rec);
+    if (r < 0 && r != -ENOENT)
+        hd_ctx_clear_error(hd_device_get_ctx(dev)); /* a damaged record: the operation says so */
+    return r == -ENOENT;
+}
+
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
@@ -594,7 +610,7 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i), **v;
         if (!hd_pci_selector_match(sel, dev) ||
-            hd_reserve_config_match_except(config, dev, file) != NULL)
+            hd_reserve_config_match_except(config, dev, file) != NULL || stays_unrecorded(dev))
             continue;
         if ((v = hd_array_grow(back, &cap, nback, sizeof(*v), 8)) == NULL)
             r = -ENOMEM;
@@ -615,6 +631,8 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
         }
         if (keeps != NULL) {
             it->outcome = HD_RESERVE_HELD;
+        } else if (stays_unrecorded(dev)) {
+            it->outcome = HD_RESERVE_UNCHANGED;
         } else if (!ran) {
             run_op(res, it, HD_OP_REATTACH, back, nback);
             ran = true;

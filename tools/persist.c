@@ -165,7 +165,11 @@ static void print_give_back(struct tool *t, const struct hd_reserve_result *res,
                    t->dry_run ? "  " : "", pf, n);
         return;
     }
-    if (still != NULL)
+    if (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_UNCHANGED) {
+        struct hd_device *dev = hd_reserve_result_get_device(res, i);
+        printf("%s%s: stays on %s: no record of a driver it had before\n",
+               t->dry_run ? "  " : "", hd_device_get_name(dev), hd_device_get_driver(dev));
+    } else if (still != NULL)
         printf("%s%s: still reserved for %s by %s%s%.0u\n", t->dry_run ? "  " : "",
                hd_device_get_name(hd_reserve_result_get_device(res, i)), still->driver,
                still->file, still->line ? ":" : "", still->line);
@@ -194,6 +198,25 @@ static void json_still_reserved(struct json *j, const struct hd_reserve_result *
         json_kv_string(j, "driver", still->driver);
         json_kv_string(j, "file", still->file);
         json_kv_int_or_null(j, "line", still->line, still->line > 0);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+/* "stays": the devices given back that stay on their stub, with no record of another driver. */
+static void json_stays(struct json *j, const struct hd_reserve_result *res)
+{
+    json_key(j, "stays");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+        struct hd_device *dev = hd_reserve_result_get_device(res, i);
+        if (hd_reserve_result_get_action(res, i) != HD_RESERVE_GIVE_BACK ||
+            hd_reserve_result_get_outcome(res, i) != HD_RESERVE_UNCHANGED)
+            continue;
+        json_begin_object(j);
+        json_kv_string(j, "device", hd_device_get_name(dev));
+        json_kv_string(j, "driver", hd_device_get_driver(dev));
+        json_kv_string(j, "why", "no record of a driver it had before");
         json_end_object(j);
     }
     json_end_array(j);
@@ -280,8 +303,10 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
     json_kv_string(&j, "unpersisted", name);
     json_kv_bool(&j, "give_back", !no_apply);
     json_numvfs_kept(&j, res);
-    if (!no_apply)
+    if (!no_apply) {
         json_still_reserved(&j, res);
+        json_stays(&j, res);
+    }
     reserve_json_steps(&j, res);
     json_end_object(&j);
     json_finish(&j);

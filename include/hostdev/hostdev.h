@@ -723,7 +723,8 @@ enum hd_reserve_action {
 };
 enum hd_reserve_outcome {
     HD_RESERVE_DONE,      /* its operation ran (under HD_RESERVE_DRY_RUN: was planned) */
-    HD_RESERVE_UNCHANGED, /* nothing to do: the PF has that VF count already */
+    HD_RESERVE_UNCHANGED, /* nothing to do: the PF has that VF count already; a device given
+                           * back that stays on its stub, with no record of another driver */
     HD_RESERVE_LATER,     /* not now: a PF without its driver (its "bind" event sets the count),
                            * an mdev whose parent offers no such type (yet) */
     HD_RESERVE_HELD,      /* not given back: another entry still reserves it */

@@ -354,6 +354,53 @@ HD_TEST(persist_round_trip)
 }
 END_TEST
 
+/* A device on vfio-pci before persist (vfio-pci.ids=: no driver record) is where unpersist
+ * leaves it, saying why: no record names another driver, and records are the truth. */
+HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/new_id", "8086 10d3"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/remove_id", "8086 10d3"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
+                          "  " NIC ": stays on vfio-pci: no record of a driver it had before\n");
+    ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"stays\": [\n    {\n      \"device\": \"" NIC "\",\n      \"driver\": "
+               "\"vfio-pci\"");
+    ck_out_has("\"steps\": []");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n"
+                          NIC ": stays on vfio-pci: no record of a driver it had before\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"stays\": [\n    {\n      \"device\": \"" NIC "\"");
+    ck_out_has("\"steps\": []");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+
+    /* With a record (it left e1000e), it goes back to what the record names. */
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
 /* Under --json, persist and unpersist print one document each, --dry-run too: what is (or
  * would be) written or removed, the steps that applied it, and what still reserves a device. */
 HD_TEST(persist_json_is_one_document)
