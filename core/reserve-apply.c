@@ -237,6 +237,63 @@ static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int num
     return r;
 }
 
+/* The VFs @pf has now, each read as it is (@out, @n; they are unreferenced by vf_item()).
+ * -ENOMEM, else 0. */
+static int vfs_now(struct hd_reserve_result *res, struct hd_device *pf, struct hd_device ***out,
+                   size_t *n)
+{
+    size_t count = hd_device_get_virtfn_count(pf);
+
+    *n = 0;
+    if ((*out = calloc(count + 1, sizeof(**out))) == NULL)
+        return hd_err(res->ctx, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        const struct hd_pci_addr *a = hd_device_get_virtfn(pf, i);
+        struct hd_device *vf;
+        if (hd_device_open_fill(res->ctx, a, HD_FILL_IDENT, &vf) < 0 &&
+            (vf = hd_device_new(res->ctx, a)) == NULL)
+            break;
+        (*out)[(*n)++] = vf;
+    }
+    hd_ctx_clear_error(res->ctx);
+    return 0;
+}
+
+/* After the run set @pf's count, what it did to the VFs, told as a dry run plans it
+ * (plan_vfs()): the @ngone there before (read then) went, and those there now were made,
+ * each with the entry that reserves it. -ENOMEM, else 0. */
+static int tell_vfs(struct hd_reserve_result *res, struct hd_device *pf, struct hd_device **gone,
+                    size_t ngone)
+{
+    struct hd_device **made = NULL;
+    size_t nmade = 0;
+    int r = 0;
+
+    for (size_t i = 0; i < ngone; i++) {
+        struct hd_device *vf = gone[i];
+        gone[i] = NULL;
+        if (r == 0)
+            r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, true);
+        else
+            hd_device_unref(vf);
+    }
+    hd_device_fill(pf, HD_FILL_SRIOV);
+    if (r == 0 && (r = vfs_now(res, pf, &made, &nmade)) == 0) {
+        for (size_t i = 0; i < nmade; i++) {
+            struct hd_device *vf = made[i];
+            if (r == 0)
+                r = vf_item(res, HD_RESERVE_VF_MADE, vf,
+                            res->config != NULL ? hd_reserve_config_match(res->config, vf)
+                                                : NULL,
+                            true);
+            else
+                hd_device_unref(vf);
+        }
+    }
+    free(made);
+    return r;
+}
+
 /* What no host state makes possible (a VF count above sriov_totalvfs, a bridge) fails @it
  * before anything is planned, as `persisted` and `show` say it will. */
 static bool refused(struct hd_reserve_result *res, struct item *it)
@@ -256,23 +313,33 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
                         const struct hd_reserve_entry *e)
 {
     struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, e);
+    bool dry_run = res->flags & HD_RESERVE_DRY_RUN;
+    struct hd_device **gone = NULL;
+    size_t ngone = 0;
     int r;
 
     if (it == NULL)
         return -ENOMEM;
     hd_device_fill(dev, HD_FILL_SRIOV);
-    if (refused(res, it))
+    if (refused(res, it)) {
         it->outcome = HD_RESERVE_FAILED; /* as it stands: said why */
-    else if (hd_device_get_sriov_numvfs(dev) == e->numvfs)
+    } else if (hd_device_get_sriov_numvfs(dev) == e->numvfs) {
         it->outcome = HD_RESERVE_UNCHANGED;
-    else if (hd_device_get_driver(dev) == NULL)
+    } else if (hd_device_get_driver(dev) == NULL) {
         it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
-    else
+    } else {
+        /* The run tells the VFs the count removes as they were before it: read them now. */
+        if (!dry_run && vfs_now(res, dev, &gone, &ngone) < 0)
+            return -ENOMEM;
         run_op(res, it, HD_OP_NUMVFS, NULL, 0);
+    }
     r = item_done(res, it);
-    if (it->outcome == HD_RESERVE_DONE && (res->flags & HD_RESERVE_DRY_RUN) &&
-        plan_vfs(res, dev, e->numvfs) < 0)
-        return -ENOMEM;
+    if (it->outcome == HD_RESERVE_DONE &&
+        (dry_run ? plan_vfs(res, dev, e->numvfs) : tell_vfs(res, dev, gone, ngone)) < 0)
+        r = -ENOMEM;
+    for (size_t i = 0; i < ngone; i++)
+        hd_device_unref(gone[i]); /* not told: the count failed */
+    free(gone);
     return r;
 }
 
@@ -558,7 +625,8 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
     size_t numvfs_items = res->n;
     if (r == 0 && e->driver != NULL && (r = apply_bind_all(res, list, e)) == 1) {
         for (size_t i = 0; i < numvfs_items; i++)
-            if (res->v[i].outcome == HD_RESERVE_DONE && !(flags & HD_RESERVE_DRY_RUN) &&
+            if (res->v[i].action == HD_RESERVE_NUMVFS && res->v[i].outcome == HD_RESERVE_DONE &&
+                !(flags & HD_RESERVE_DRY_RUN) &&
                 put_back_numvfs(res, i) < 0)
                 r = -ENOMEM;
     }

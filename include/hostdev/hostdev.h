@@ -712,8 +712,9 @@ enum hd_reserve_action {
     HD_RESERVE_BIND,      /* a device reserved for its entry's stub (HD_OP_RESERVE) */
     HD_RESERVE_MDEV,      /* a mediated device defined to start at boot (HD_OP_MDEV_CREATE) */
     HD_RESERVE_GIVE_BACK, /* a device back to its host driver (HD_OP_REATTACH) */
-    /* Under HD_RESERVE_DRY_RUN, after an HD_RESERVE_NUMVFS item that changes a PF's count, what
-     * that does to its VFs (they cannot be planned as devices before they exist): */
+    /* After an HD_RESERVE_NUMVFS item that changed a PF's count, what that did to its VFs;
+     * under HD_RESERVE_DRY_RUN what it would do (they cannot be planned as devices before they
+     * exist), so that a dry run and the run tell the same: */
     HD_RESERVE_VF_GONE, /* a VF there now, which goes (the kernel goes through 0) */
     HD_RESERVE_VF_MADE, /* a VF the new count makes, at the address the PF's sriov_offset and
                          * sriov_stride give, unbound; hd_reserve_result_get_entry(): the

@@ -44,7 +44,8 @@ struct heard {
 
 static void hear(void *data, const struct hd_reserve_result *res, size_t i)
 {
-    static const char *const actions[] = {"numvfs", "bind", "mdev", "give-back"};
+    static const char *const actions[] = {"numvfs", "bind", "mdev", "give-back", "vf-gone",
+                                          "vf-made"};
     static const char *const outcomes[] = {"done", "unchanged", "later", "held", "failed"};
     struct heard *h = data;
     struct hd_device *dev = hd_reserve_result_get_device(res, i);
@@ -184,7 +185,10 @@ HD_TEST(vf_counts_first_then_devices_then_events)
     conf(&e, "sriov.conf", "0000:03:00.1 numvfs=2\n8086:10ed\n");
     c = load(&e);
     ck_assert_int_eq(hd_reserve_config_apply(c, e.ctx, 0, hear, &h, &res), 0);
+    /* What the count did to the VFs, as a dry run plans it, then the devices. */
     ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
+                                     "vf-made done 0000:03:10.1\n"
+                                     "vf-made done 0000:03:10.3\n"
                                      "bind done 0000:03:10.0\n"
                                      "bind done 0000:03:10.1\n"
                                      "bind done 0000:03:10.2\n"
@@ -223,7 +227,9 @@ HD_TEST(vf_counts_first_then_devices_then_events)
     hd_device_refresh(pf);
     hd_device_fill(pf, HD_FILL_EXTRA);
     ck_assert_int_eq(hd_reserve_config_apply_event(c, pf, "bind", 0, hear, &h, &res), 0);
-    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n");
+    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
+                                     "vf-made done 0000:03:10.1\n"
+                                     "vf-made done 0000:03:10.3\n");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     ck_assert_int_eq(hd_device_get_sriov_numvfs(pf), 2); /* the caller's snapshot, read again */
     hd_reserve_result_unref(res);
@@ -295,7 +301,11 @@ HD_TEST(entry_puts_its_vf_count_back)
     ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, NULL, NULL, &res), 1);
     ck_assert_int_eq(hd_reserve_result_get_action(res, 0), HD_RESERVE_NUMVFS);
     ck_assert_int_eq(hd_reserve_result_get_outcome(res, 0), HD_RESERVE_DONE);
-    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 1), HD_RESERVE_FAILED);
+    /* The VFs the count made (as a dry run tells them), then the PF's reservation, which failed. */
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 1), HD_RESERVE_VF_MADE);
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 2), HD_RESERVE_VF_MADE);
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 3), HD_RESERVE_BIND);
+    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 3), HD_RESERVE_FAILED);
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
     hd_reserve_result_unref(res);

@@ -220,9 +220,14 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_out_has("\"address\": \"0000:03:10.2\",\n    \"action\": \"make_vf\",\n"
                "    \"reserve_for\": \"vfio-pci\",\n    \"ids_known\": true");
     ck_assert_uint_eq(eng_writes(&e), 0);
-    /* The run does what was promised. */
+    /* The run does what was promised, and says so in the same words, then binds. */
     ck_assert_int_eq(hd("reserve"), 0);
     ck_assert_str_eq(out, "0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
+                          GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
+                          GONE("11.2") GONE("11.4") GONE("11.6")
+                          "    0000:03:10.0: made, left unbound\n"
+                          "    0000:03:10.2: made, unbound -> vfio-pci "
+                          "(etc/hostdev.d/sriov.conf:2)\n"
                           "0000:03:10.2: unbound -> vfio-pci (etc/hostdev.d/sriov.conf:2)\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "");
     ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.4"));
@@ -232,6 +237,32 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_out_has("  0000:03:00.1: 1 virtual functions (was 0; etc/hostdev.d/sriov.conf:1)\n"
                "    0000:03:10.1: made, unbound -> pci-stub (etc/hostdev.d/sriov.conf:2)\n");
+    /* Its --json as the run's: the VFs made, as the plan's. */
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"address\": \"0000:03:10.1\",\n    \"action\": \"make_vf\",\n"
+               "    \"reserve_for\": \"pci-stub\",\n    \"ids_known\": true");
+    ck_assert_int_eq(hd("--json reserve"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"address\": \"0000:03:00.1\",\n    \"action\": \"numvfs\",\n    \"numvfs\": 1,\n"
+               "    \"previous_numvfs\": 0");
+    ck_out_has("\"address\": \"0000:03:10.1\",\n    \"action\": \"make_vf\",\n"
+               "    \"reserve_for\": \"pci-stub\",\n    \"ids_known\": true");
+    /* Removed VFs are told by the run too, with the driver each was on (this one waits for
+     * pci-stub, which this host has not loaded). */
+    conf("sriov.conf", "0000:03:00.1 numvfs=0\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: 0 virtual functions (was 1; etc/hostdev.d/sriov.conf:1)\n"
+                          "    0000:03:10.1: removed with the count (was unbound)\n");
+    conf("sriov.conf", "0000:03:00.1 numvfs=1\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    conf("sriov.conf", "0000:03:00.1 numvfs=0\n");
+    ck_assert_int_eq(hd("--json reserve"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"address\": \"0000:03:10.1\",\n    \"action\": \"remove_vf\",\n"
+               "    \"driver\": null");
+    ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
+    conf("sriov.conf", "0000:03:00.1 numvfs=1\n8086:10ed pci-stub\n");
     /* persist plans them too: it binds none (its entry selects the PF alone). */
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist --numvfs 1 0000:03:00.0 --dry-run"), 0);
@@ -244,6 +275,14 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
                "\"remove_vf\"");
     ck_assert_uint_eq(eng_writes(&e), writes);
+    /* The run's document says the same of them. */
+    ck_assert_int_eq(hd("--json persist --numvfs 1 0000:03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
+               "\"remove_vf\"");
+    ck_out_has("\"address\": \"0000:03:10.0\",\n      \"action\": \"make_vf\",\n"
+               "      \"reserve_for\": null");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"), "1");
 #undef GONE
 }
 END_TEST
