@@ -271,6 +271,26 @@ HD_TEST(release_force)
 }
 END_TEST
 
+/* Each of the @n writes @paths fails in turn in acquire (or, @in_release, in release) of @s:
+ * the operation fails and the host is exactly @expect. */
+static void each_fault_leaves(struct fx *fx, char paths[][HS_PATH], size_t n,
+                              const struct scenario *s, bool in_release, const char *expect)
+{
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(fx_ctl(fx, "fault %s EIO nth=%u count=1", paths[i],
+                                hs_occurrence(paths, i)), 0);
+        int r = in_release ? release(fx, s->vm) : acquire(fx, s);
+        ck_assert_int_eq(fx_ctl(fx, "clear-faults"), 0);
+        char *now = snapshot(fx);
+        ck_assert_msg(r < 0, "%s: %s survived a failing write %zu (%s)", s->name,
+                      in_release ? "release" : "acquire", i, paths[i]);
+        ck_assert_msg(strcmp(now, expect) == 0, "%s: %s write %zu (%s) failed, host not as "
+                      "before:\n%s\nwas\n%s", s->name, in_release ? "release" : "acquire", i,
+                      paths[i], now, expect);
+        free(now);
+    }
+}
+
 /* Park NIC on pci-stub: by hostdev (driver_override pci-stub, the record e1000e), or as
  * pci-stub.ids= does at boot (new_id: no override, no record). */
 static void park_on_pci_stub(struct fx *fx, struct hd_ctx *ctx, bool by_hostdev)
@@ -300,7 +320,7 @@ static void park_on_pci_stub(struct fx *fx, struct hd_ctx *ctx, bool by_hostdev)
 HD_LOOP_TEST_IN(faults, managed_from_pci_stub, 2)
 {
     static const struct scenario s = {"pci-stub", "vm1", {NIC}, 1, 0, {"pci-stub"}};
-    char paths[64][HS_PATH], *before, *held, *now;
+    char paths[64][HS_PATH], *before, *held;
     struct hd_pci_addr nic;
     struct hd_ctx *ctx;
     struct fx fx;
@@ -330,17 +350,7 @@ HD_LOOP_TEST_IN(faults, managed_from_pci_stub, 2)
     ck_assert_str_eq(fx_driver(&fx, NIC), "pci-stub");
     unchanged(&fx, before);
 
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                hs_occurrence(paths, i)), 0);
-        int r = acquire(&fx, &s);
-        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-        now = snapshot(&fx);
-        ck_assert_msg(r < 0, "acquire survived a failing write %zu (%s)", i, paths[i]);
-        ck_assert_msg(strcmp(now, before) == 0, "write %zu (%s) failed, host not as before:"
-                      "\n%s\nwas\n%s", i, paths[i], now, before);
-        free(now);
-    }
+    each_fault_leaves(&fx, paths, n, &s, false, before);
     ck_assert_int_eq(acquire(&fx, &s), 0);
     ck_assert_int_eq(fx_ctl(&fx, "mark clean-release"), 0);
     ck_assert_int_eq(release(&fx, "vm1"), 0);
@@ -349,17 +359,7 @@ HD_LOOP_TEST_IN(faults, managed_from_pci_stub, 2)
     ck_assert_int_eq(acquire(&fx, &s), 0);
     free(held);
     held = snapshot(&fx);
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                hs_occurrence(paths, i)), 0);
-        int r = release(&fx, "vm1");
-        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-        now = snapshot(&fx);
-        ck_assert_msg(r < 0, "release survived a failing write %zu (%s)", i, paths[i]);
-        ck_assert_msg(strcmp(now, held) == 0, "release write %zu (%s) failed, not as before:"
-                      "\n%s\nwas\n%s", i, paths[i], now, held);
-        free(now);
-    }
+    each_fault_leaves(&fx, paths, n, &s, true, held);
     /* The emergency release puts it back on pci-stub too. */
     ck_assert_int_eq(hd_assign_release_force(ctx, &nic), 0);
     unchanged(&fx, before);
@@ -465,7 +465,7 @@ END_TEST
 HD_LOOP_TEST_IN(faults, fault_matrix, sizeof(scenarios) / sizeof(scenarios[0]))
 {
     const struct scenario *s = &scenarios[_i];
-    char paths[64][HS_PATH], *before, *held, *now;
+    char paths[64][HS_PATH], *before, *held;
     size_t n;
     struct fx fx;
 
@@ -479,18 +479,7 @@ HD_LOOP_TEST_IN(faults, fault_matrix, sizeof(scenarios) / sizeof(scenarios[0]))
     ck_assert_uint_gt(n, 0);
     ck_assert_int_eq(release(&fx, s->vm), 0);
     unchanged(&fx, before);
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                hs_occurrence(paths, i)), 0);
-        int r = acquire(&fx, s);
-        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-        now = snapshot(&fx);
-        ck_assert_msg(r < 0, "%s: acquire survived a failing write %zu (%s)", s->name, i,
-                      paths[i]);
-        ck_assert_msg(strcmp(now, before) == 0, "%s: write %zu (%s) failed, host not as before:"
-                      "\n%s\nwas\n%s", s->name, i, paths[i], now, before);
-        free(now);
-    }
+    each_fault_leaves(&fx, paths, n, s, false, before);
     /* The same for release, from the acquired state. */
     ck_assert_int_eq(acquire(&fx, s), 0);
     ck_assert_int_eq(fx_ctl(&fx, "mark clean-release"), 0);
@@ -500,18 +489,7 @@ HD_LOOP_TEST_IN(faults, fault_matrix, sizeof(scenarios) / sizeof(scenarios[0]))
     ck_assert_int_eq(acquire(&fx, s), 0);
     free(held);
     held = snapshot(&fx);
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                hs_occurrence(paths, i)), 0);
-        int r = release(&fx, s->vm);
-        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-        now = snapshot(&fx);
-        ck_assert_msg(r < 0, "%s: release survived a failing write %zu (%s)", s->name, i,
-                      paths[i]);
-        ck_assert_msg(strcmp(now, held) == 0, "%s: release write %zu (%s) failed, not as "
-                      "before:\n%s\nwas\n%s", s->name, i, paths[i], now, held);
-        free(now);
-    }
+    each_fault_leaves(&fx, paths, n, s, true, held);
     ck_assert_int_eq(release(&fx, s->vm), 0);
     unchanged(&fx, before);
     free(held);
