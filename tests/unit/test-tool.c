@@ -610,6 +610,47 @@ HD_TEST(domain_xml_acquire_release)
 }
 END_TEST
 
+/* managed='yes' of a device parked on pci-stub: libvirt detaches it to vfio-pci and gives it
+ * back to pci-stub; so does hostdev, the plan saying so first, the override and the record
+ * back as they were. */
+HD_TEST(domain_xml_managed_from_pci_stub)
+{
+    char path[] = "/tmp/hostdev-domain-XXXXXX", args[256];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+
+    fputs("<domain type='kvm'>\n  <name>router</name>\n  <devices>\n"
+          "    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
+          "      <source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>"
+          "</source>\n    </hostdev>\n  </devices>\n</domain>\n", f);
+    fclose(f);
+    ck_assert_int_eq(hd("detach --driver pci-stub 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "pci-stub");
+    snprintf(args, sizeof(args), "--json acquire --dry-run --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"from\": \"pci-stub\",\n      \"to\": \"vfio-pci\"") != NULL,
+                  "%s", out);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "pci-stub");
+    snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_int_eq(hd("release --vm router --dry-run"), 0);
+    ck_assert_msg(strstr(out, "vfio-pci -> pci-stub") != NULL, "%s", out);
+    ck_assert_int_eq(hd("release --vm router"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "pci-stub");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/driver_override"),
+                     "pci-stub");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/0000:03:00.0"), "e1000e");
+    /* Unmanaged, nothing moves. */
+    ck_assert_int_eq(hd("acquire --vm router --unmanaged 03:00.0"), 1);
+    one_line_error("is on pci-stub, which VFIO cannot use");
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    unlink(path);
+}
+END_TEST
+
 /* libvirt's SR-IOV form: a VF as an <interface type='hostdev'> beside a host-side one. */
 static const char iface_xml[] =
     "<domain type='kvm'>\n  <name>nfv1</name>\n  <devices>\n"
