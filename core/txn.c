@@ -79,8 +79,12 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
     free(rec);
     if (s->from_known && s->from[0] &&
         hd_driver_is_stub(s->from)) {
-        /* A move between stubs: back to the first one; the record stays as it was. */
+        /* A move between stubs: back to the first one; the record stays as it was, none
+         * included (a kill in the unbind leaves it unbound, and a bind from unbound records
+         * "" where there was nothing). */
         r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
+        if (r == 0 && s->record == HD_JREC_NONE)
+            r = hd_state_del(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev));
         return r;
     }
     r = hd_bind_reattach(dev, 0, NULL);

@@ -562,6 +562,32 @@ HD_LOOP_TEST_IN(kills, kill_matrix, sizeof(scenarios) / sizeof(scenarios[0]))
 }
 END_TEST
 
+/* Killed in the move from pci-stub (acquire) or back to it (release), parked either way:
+ * recover puts the host back as it was, the override and the record too. */
+HD_LOOP_TEST_IN(kills, kill_in_the_pci_stub_moves, 2)
+{
+    static const struct scenario s = {"pci-stub", "vm1", {NIC}, 1, 0, {"pci-stub"}};
+    char *before, *held;
+    struct hd_ctx *ctx;
+    struct fx fx;
+
+    mount_spec(&fx);
+    ctx = ctx_on(&fx);
+    park_on_pci_stub(&fx, ctx, _i == 0);
+    hd_ctx_unref(ctx);
+    before = snapshot(&fx);
+    kill_at_unbind(&fx, &s, false, "pci-stub", 1, before);
+    ck_assert_int_eq(acquire(&fx, &s), 0);
+    held = snapshot(&fx);
+    kill_at_unbind(&fx, &s, true, "vfio-pci", 1, held);
+    ck_assert_int_eq(release(&fx, s.vm), 0);
+    unchanged(&fx, before);
+    free(held);
+    free(before);
+    fx_umount(&fx);
+}
+END_TEST
+
 HD_TEST_IN(race, race_managed)
 {
     enum { PROCS = 8, ROUNDS = 200 };
