@@ -292,7 +292,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         return 0;
     }
-    if ((r = hd_check_assignable(ctx, dev)) < 0)
+    if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) < 0)
         return r;
     if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
         return hd_err(ctx, -ENOTSUP,

@@ -587,10 +587,10 @@ int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *wha
  * checked as the operation checks it (hd_reserve_entry_check()): a VF count @numvfs for @pf
  * when it is no PF or it supports fewer; a reservation of @dev when it is a bridge. */
 int hd_check_numvfs_possible(struct hd_ctx *ctx, struct hd_device *pf, unsigned int numvfs);
-int hd_check_reservable(struct hd_ctx *ctx, struct hd_device *dev);
-/* Refuse (bad input) a bridge where a VM's device is asked for: what it is, not who holds it,
- * so it is asked before any lock file is made. */
-int hd_check_assignable(struct hd_ctx *ctx, struct hd_device *dev);
+/* Refuse (bad input) a bridge where a VM's device is asked for, or a reservation of one: what
+ * it is, not who holds it, so it is asked before any lock file is made. */
+#define HD_REFUSE_ASSIGN "it cannot be assigned to a VM"
+#define HD_REFUSE_RESERVE "it cannot be reserved for a VM"
 
 /* The operations of the engine, run by hd_op_run() (acquire.c, mdev-ops.c and recover.c have
  * the others). */

@@ -475,7 +475,7 @@ static int check_detach_devices(struct devop *o)
 
     for (size_t i = 0; i < o->d.n && r == 0; i++) {
         if (!already_on(o->d.v[i], asked(o, o->d.v[i])))
-            r = hd_check_assignable(o->ctx, o->d.v[i]);
+            r = hd_device_check_endpoint(o->d.v[i], HD_REFUSE_ASSIGN);
     }
     return r;
 }
@@ -702,15 +702,11 @@ static int check_bus_reset_alone(struct hd_ctx *ctx, struct hd_device *dev)
 /* Before the locks: a bridge is not what hostdev resets, with no lock file made for it. */
 static int check_reset_devices(struct devop *o)
 {
-    for (size_t i = 0; i < o->d.n; i++) {
-        struct hd_device *dev = o->d.v[i];
-        if (!hd_device_is_assignable(dev))
-            return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID,
-                           "%s is a bridge (header type %d), not an endpoint: hostdev resets "
-                           "only devices a VM can be given",
-                           hd_device_get_name(dev), hd_device_get_header_type(dev));
-    }
-    return 0;
+    int r = 0;
+
+    for (size_t i = 0; i < o->d.n && r == 0; i++)
+        r = hd_device_check_endpoint(o->d.v[i], "only what a VM can be given is reset");
+    return r;
 }
 
 static int check_reset(struct devop *o)
@@ -895,25 +891,6 @@ int hd_ops_numvfs(struct hd_op *op)
 
 /* ---- reserve ------------------------------------------------------------------------------- */
 
-int hd_check_assignable(struct hd_ctx *ctx, struct hd_device *dev)
-{
-    if (!hd_device_is_assignable(dev))
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
-                       "%s is a bridge (header type %d), not an endpoint: it cannot be assigned "
-                       "to a VM",
-                       hd_device_get_name(dev), hd_device_get_header_type(dev));
-    return 0;
-}
-
-int hd_check_reservable(struct hd_ctx *ctx, struct hd_device *dev)
-{
-    if (!hd_device_is_assignable(dev))
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
-                       "%s is a bridge, not an endpoint: it cannot be reserved for a VM",
-                       hd_device_get_name(dev));
-    return 0;
-}
-
 static int check_reserve(struct devop *o)
 {
     bool force = o->req->flags & HD_OP_FORCE;
@@ -935,7 +912,7 @@ static int check_reserve(struct devop *o)
         struct hd_stub_driver stub = {.vfio = true};
         if ((r = check_stub_keeps_group(o, dev, &stub, "reserving it")) < 0)
             return r;
-        if ((r = hd_check_reservable(o->ctx, dev)) < 0 ||
+        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0 ||
             (r = check_stub_available(o, i, true)) < 0)
             return r;
     }

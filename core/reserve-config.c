@@ -425,7 +425,7 @@ HD_EXPORT int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struc
     if (entry->numvfs >= 0 &&
         (r = hd_check_numvfs_possible(ctx, dev, (unsigned int)entry->numvfs)) < 0)
         return r;
-    return entry->driver != NULL ? hd_check_reservable(ctx, dev) : 0;
+    return entry->driver != NULL ? hd_device_check_endpoint(dev, HD_REFUSE_RESERVE) : 0;
 }
 
 /* @e against @dev, when @e is what applies to it: its refusal kept. 1 refused, 0, -ENOMEM. */

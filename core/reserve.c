@@ -18,11 +18,8 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
     if (r < 0)
         return r;
     /* Checked before the pending path writes anything; detach checks them again. */
-    if (!hd_device_is_assignable(dev))
-        return hd_err(ctx, -EINVAL,
-                      "%s is a bridge, not an endpoint: it cannot be reserved "
-                      "for a VM",
-                      name);
+    if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0)
+        return r;
     if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "

@@ -967,3 +967,12 @@ HD_EXPORT bool hd_device_is_assignable(const struct hd_device *dev)
 {
     return !hd_device_is_bridge(dev) && (dev->header_type == 0 || dev->header_type < 0);
 }
+
+HD_EXPORT int hd_device_check_endpoint(struct hd_device *dev, const char *refusal)
+{
+    if (hd_device_is_assignable(dev))
+        return 0;
+    return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,
+                   "%s is a bridge (header type %d), not an endpoint: %s", dev->name,
+                   dev->header_type, refusal);
+}

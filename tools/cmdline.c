@@ -132,9 +132,9 @@ static int run(struct tool *t, int argc, char **argv)
     /* What reserve, persist and detach refuse, the boot would refuse (or take from the host). */
     for (size_t i = 0; i < n; i++) {
         const char *role = hd_device_get_platform_role(devs[i]);
-        if (!hd_device_is_assignable(devs[i]))
-            code = tool_error(t, EXIT_USAGE, "%s is a bridge, not an endpoint: no boot can "
-                              "keep it for a VM", hd_device_get_name(devs[i]));
+        int e = hd_device_check_endpoint(devs[i], "no boot can keep it for a VM");
+        if (e < 0)
+            code = tool_lib_error(t, EXIT_USAGE, e, "%s", hd_device_get_name(devs[i]));
         else if (role != NULL && !force)
             code = tool_error_hint(t, EXIT_FAILED, "--force prints it anyway",
                                    "%s is %s, which the host keeps", hd_device_get_name(devs[i]),

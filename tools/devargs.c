@@ -183,12 +183,11 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
                 r = tool_lib_error(t, EXIT_FAILED, e, "listing node devices");
             else
                 r = node_arg(t, nodes, argv[i], &(*others)[i]);
-        } else if ((r = tool_open_device(t, argv[i], &(*devs)[i])) == EXIT_DONE &&
-                   !hd_device_is_assignable((*devs)[i])) {
+        } else if ((r = tool_open_device(t, argv[i], &(*devs)[i])) == EXIT_DONE) {
             /* A VM's configuration for a bridge would name what no VM can be given. */
-            r = tool_error(t, EXIT_USAGE, "%s is a bridge (header type %d), not an endpoint: "
-                           "it cannot be assigned to a VM", hd_device_get_name((*devs)[i]),
-                           hd_device_get_header_type((*devs)[i]));
+            struct hd_device *dev = (*devs)[i];
+            if ((e = hd_device_check_endpoint(dev, "it cannot be assigned to a VM")) < 0)
+                r = tool_lib_error(t, EXIT_USAGE, e, "%s", hd_device_get_name(dev));
         }
     }
     hd_mdev_list_unref(l);

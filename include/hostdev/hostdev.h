@@ -220,6 +220,10 @@ const char *hd_device_get_vfio_cdev(const struct hd_device *dev);
 bool hd_device_is_bridge(const struct hd_device *dev);
 /* Endpoint (header type 0, not a bridge class): what VDSM calls is_assignable. */
 bool hd_device_is_assignable(const struct hd_device *dev);
+/* 0 for an endpoint; a bridge is bad input: -EINVAL, reason HD_REASON_INVALID, and the message
+ * "ADDR is a bridge (header type N), not an endpoint: @refusal" (e.g. "it cannot be assigned
+ * to a VM") on the device's context. */
+int hd_device_check_endpoint(struct hd_device *dev, const char *refusal);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Enumeration                                                                                */

@@ -674,7 +674,7 @@ HD_TEST(cmdline_intel_amd_and_twins)
      * with --force. */
     ck_assert_int_eq(hd("cmdline --reserve 03:00.0 00:1c.0"), 2);
     ck_assert_str_eq(out, "");
-    ck_err_has("0000:00:1c.0 is a bridge, not an endpoint");
+    ck_err_has("0000:00:1c.0 is a bridge (header type 1), not an endpoint");
     ck_assert_int_eq(hd("cmdline 00:1f.4"), 1);
     ck_assert_str_eq(out, "");
     ck_err_has("0000:00:1f.4 is an SMBus controller, which the host keeps (--force prints it "
