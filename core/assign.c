@@ -251,6 +251,18 @@ static int parse_nodes(char *val, struct hd_assignment *a)
 enum { F_VM = 1, F_MODE = 2, F_DETACHED = 4, F_VIA = 8, F_DRIVER = 16, F_GROUP = 32,
        F_SINCE = 64, F_OWNER = 128, F_NODES = 256, F_ALL = 511, F_PARENT = 512, F_IDS = 1024 };
 
+/* A driver's name, or "-" for none. */
+static int parse_driver_word(const char *val, char *out, size_t size)
+{
+    if (strcmp(val, "-") == 0)
+        out[0] = '\0';
+    else if (!hd_name_valid(val) || strlen(val) >= size)
+        return -EINVAL;
+    else
+        strcpy(out, val);
+    return 0;
+}
+
 static int parse_field(struct hd_assignment *a, const char *key, char *val, unsigned int *seen)
 {
     static const char *const keys[] = {"vm",    "mode",  "detached", "via",    "driver", "group",
@@ -285,12 +297,7 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
             return -EINVAL;
         a->via_group = strcmp(val, "group") == 0;
     } else if (strcmp(key, "driver") == 0) {
-        if (strcmp(val, "-") == 0)
-            a->driver[0] = '\0';
-        else if (!hd_name_valid(val) || strlen(val) >= sizeof(a->driver))
-            return -EINVAL;
-        else
-            strcpy(a->driver, val);
+        return parse_driver_word(val, a->driver, sizeof(a->driver));
     } else if (strcmp(key, "group") == 0) {
         if (hd_parse_int(val, -1, 0x7fffffff, &v) < 0)
             return -EINVAL;
@@ -307,12 +314,7 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
     } else if (strcmp(key, "nodes") == 0) {
         return parse_nodes(val, a);
     } else if (strcmp(key, "override") == 0) {
-        if (strcmp(val, "-") == 0)
-            a->override[0] = '\0';
-        else if (!hd_name_valid(val) || strlen(val) >= sizeof(a->override))
-            return -EINVAL;
-        else
-            strcpy(a->override, val);
+        return parse_driver_word(val, a->override, sizeof(a->override));
     } else if (strcmp(key, "parent") == 0) {
         if (a->kind != HD_ASSIGNMENT_MDEV || !hd_name_valid(val) ||
             strlen(val) >= sizeof(a->parent))
