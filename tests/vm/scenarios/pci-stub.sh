@@ -1,6 +1,7 @@
 # pci-stub.sh - `hostdev detach --driver pci-stub`, through driver_override and through new_id
 # (--new-id): only the named device moves, its unbound twin with the same ids is not captured,
-# no dynamic id is left in pci-stub, and reattach gives the device back to e1000e.
+# no dynamic id is left in pci-stub, a managed acquire takes it to vfio-pci and release back
+# to pci-stub, and reattach gives the device back to e1000e.
 need_cmd detach reattach
 set -- $(find_all 8086 10d3 root)
 [ $# -ge 2 ] || fail "need two e1000e on the root bus, found $#"
@@ -34,6 +35,16 @@ for how in override new-id; do
     expect "$(driver_of "$twin")" none "unbound twin $twin after detach $flag (not captured)"
     restore_by_hand "$twin" e1000e || fail "giving $twin back to e1000e"
     no_dynamic_id "detach $flag"
+    if [ "$how" = override ] && "$HD" acquire --help 2>&1 | grep -q -- "--vm"; then
+        # A managed acquire takes it from pci-stub to vfio-pci; release puts it back there.
+        hd acquire --vm stubvm "$a"
+        expect "$rc" 0 "acquire --vm stubvm $a (on pci-stub): exit status"
+        expect "$(driver_of "$a")" vfio-pci "$a driver after acquire from pci-stub"
+        hd release --vm stubvm
+        expect "$rc" 0 "release --vm stubvm: exit status"
+        expect "$(driver_of "$a")" pci-stub "$a driver after release (back on pci-stub)"
+        expect "$(attr "$a" driver_override)" pci-stub "$a driver_override after release"
+    fi
 
     hd reattach "$a"
     expect "$rc" 0 "reattach $a ($how): exit status"

@@ -1,5 +1,6 @@
 # shared-group.sh - two e1000 behind a pcie-pci-bridge share a group: a plain detach of one says
-# which member blocks and how to fix it; `detach --group` moves both, and verify passes.
+# which member blocks and how to fix it; `detach --group` moves both, and verify passes;
+# `reattach --group` gives both back.
 need_cmd detach reattach verify
 set -- $(find_all 8086 100e 1b36:000e)
 [ $# -eq 2 ] || fail "expected two e1000 behind the pcie-pci-bridge, found $#"
@@ -31,8 +32,8 @@ expect "$rc" 0 "verify $a after detach --group"
 hd verify "$b"
 expect "$rc" 0 "verify $b after detach --group"
 
-hd reattach "$a" "$b"
-expect "$rc" 0 "reattach $a $b: exit status"
-expect "$(driver_of "$a")" e1000 "$a driver after reattach"
-expect "$(driver_of "$b")" e1000 "$b driver after reattach"
+hd reattach --group "$b"
+expect "$rc" 0 "reattach --group $b: exit status"
+expect "$(driver_of "$a")" e1000 "$a driver after reattach --group"
+expect "$(driver_of "$b")" e1000 "$b driver after reattach --group"
 pass
