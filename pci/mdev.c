@@ -334,6 +334,47 @@ HD_EXPORT int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **out)
     return 0;
 }
 
+/* hd_mdev_read() for one device asked for by name: its reasons and messages. */
+static int read_one(struct hd_ctx *ctx, const char *uuid, struct hd_mdev *m)
+{
+    int r = hd_mdev_read(ctx, uuid, m);
+
+    if (r == -ENOENT)
+        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such mediated device under %s", uuid,
+                       hd_ctx_get_root(ctx));
+    if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID)
+        return r; /* its message names the device and the link */
+    if (r < 0)
+        return hd_err(ctx, r, "reading mediated device %s: %s", uuid, strerror(-r));
+    return 0;
+}
+
+HD_EXPORT int hd_mdev_list_new_uuid(struct hd_ctx *ctx, const char *uuid,
+                                    struct hd_mdev_list **out)
+{
+    struct hd_mdev_list *l;
+    char canon[37];
+    int r;
+
+    *out = NULL;
+    if (hd_mdev_uuid_parse(uuid, canon) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID",
+                       uuid ? uuid : "");
+    if ((l = calloc(1, sizeof(*l))) == NULL || (l->v = calloc(1, sizeof(*l->v))) == NULL) {
+        free(l);
+        return hd_err(ctx, -ENOMEM, "%s: out of memory", canon);
+    }
+    hd_ref_init(&l->refcount);
+    l->cap = 1;
+    if ((r = read_one(ctx, canon, &l->v[0])) < 0) {
+        hd_mdev_list_unref(l);
+        return r;
+    }
+    l->n = 1;
+    *out = l;
+    return 0;
+}
+
 HD_PLAIN_LIST_REFS(hd_mdev_list, hd_mdev_list)
 HD_LIST_STRING_FIELD(hd_mdev_list, hd_mdev_list_get_uuid, uuid)
 HD_LIST_STRING_FIELD(hd_mdev_list, hd_mdev_list_get_parent, parent)
@@ -354,16 +395,11 @@ int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *in
     char path[HD_PATH_MAX], **names = NULL;
     struct hd_mdev m;
     size_t n = 0;
-    int r = hd_mdev_read(ctx, uuid, &m);
+    int r = read_one(ctx, uuid, &m);
 
     memset(info, 0, sizeof(*info));
-    if (r == -ENOENT)
-        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s under %s",
-                       uuid, hd_ctx_get_root(ctx));
-    if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID)
-        return r; /* its message names the device and the link */
     if (r < 0)
-        return hd_err(ctx, r, "reading mediated device %s: %s", uuid, strerror(-r));
+        return r;
     hd_strlcpy(info->parent, m.parent, sizeof(info->parent));
     info->group = m.group;
     /* Its VFIO cdev (kernels with CONFIG_VFIO_DEVICE_CDEV): vfio-dev/vfioN, as for PCI. */

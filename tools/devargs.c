@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "devargs.h"
+#include "opout.h"
 
 int devargs_parse(struct tool *t, int argc, char **argv, struct hd_pci_addr **out)
 {
@@ -59,29 +60,31 @@ void devargs_free(struct hd_device **devs, size_t n)
     free(devs);
 }
 
-/* Fill @m for @uuid from the kernel: EXIT_USAGE when there is no such mediated device. */
-static int mdev_arg(struct tool *t, struct hd_mdev_list *l, struct hd_mdev_type_list *types,
-                    const char *arg, const char *uuid, struct devarg_other *m)
+/* Fill @m for @uuid from the kernel: EXIT_USAGE when there is no such mediated device or its
+ * sysfs contents are bad input, EXIT_FAILED when it cannot be read. */
+static int mdev_arg(struct tool *t, struct hd_mdev_type_list *types, const char *arg,
+                    const char *uuid, struct devarg_other *m)
 {
-    for (size_t i = 0; i < hd_mdev_list_count(l); i++) {
-        if (strcmp(hd_mdev_list_get_uuid(l, i), uuid) != 0)
-            continue;
-        m->cap = HD_CAP_MDEV;
-        snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
-        snprintf(m->name, sizeof(m->name), "%s", uuid);
-        snprintf(m->api, sizeof(m->api), "vfio-pci"); /* what nearly all of them are */
-        for (size_t k = 0; k < hd_mdev_type_list_count(types); k++) {
-            const char *api = hd_mdev_type_list_get_device_api(types, k);
-            if (strcmp(hd_mdev_type_list_get_parent(types, k), hd_mdev_list_get_parent(l, i)) == 0 &&
-                strcmp(hd_mdev_type_list_get_id(types, k), hd_mdev_list_get_type(l, i)) == 0 &&
-                api != NULL && (strcmp(api, "vfio-pci") == 0 || strcmp(api, "vfio-ccw") == 0 ||
-                                strcmp(api, "vfio-ap") == 0))
-                snprintf(m->api, sizeof(m->api), "%s", api);
-        }
-        return EXIT_DONE;
+    struct hd_mdev_list *l = NULL;
+    int e;
+
+    hd_ctx_clear_error(t->ctx);
+    if ((e = hd_mdev_list_new_uuid(t->ctx, uuid, &l)) < 0)
+        return tool_lib_error(t, tool_exit_for(t), e, "%s", arg);
+    m->cap = HD_CAP_MDEV;
+    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    snprintf(m->name, sizeof(m->name), "%s", uuid);
+    snprintf(m->api, sizeof(m->api), "vfio-pci"); /* what nearly all of them are */
+    for (size_t k = 0; k < hd_mdev_type_list_count(types); k++) {
+        const char *api = hd_mdev_type_list_get_device_api(types, k);
+        if (strcmp(hd_mdev_type_list_get_parent(types, k), hd_mdev_list_get_parent(l, 0)) == 0 &&
+            strcmp(hd_mdev_type_list_get_id(types, k), hd_mdev_list_get_type(l, 0)) == 0 &&
+            api != NULL && (strcmp(api, "vfio-pci") == 0 || strcmp(api, "vfio-ccw") == 0 ||
+                            strcmp(api, "vfio-ap") == 0))
+            snprintf(m->api, sizeof(m->api), "%s", api);
     }
-    return tool_error(t, EXIT_USAGE, "%s: no such mediated device under %s", arg,
-                      hd_ctx_get_root(t->ctx));
+    hd_mdev_list_unref(l);
+    return EXIT_DONE;
 }
 
 static bool names_node(const char *arg)
@@ -148,7 +151,6 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
 {
     struct hd_mdev_type_list *types = NULL;
     struct hd_nodedev_list *nodes = NULL;
-    struct hd_mdev_list *l = NULL;
     char uuid[37];
     int r = EXIT_DONE, e;
 
@@ -173,11 +175,10 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
     }
     for (int i = 0; i < argc && r == EXIT_DONE; i++) {
         if (hd_mdev_uuid_parse(argv[i], uuid) == 0) {
-            if (l == NULL && ((e = hd_mdev_list_new(t->ctx, &l)) < 0 ||
-                              (e = hd_mdev_type_list_new(t->ctx, &types)) < 0))
-                r = tool_lib_error(t, EXIT_FAILED, e, "listing mediated devices");
+            if (types == NULL && (e = hd_mdev_type_list_new(t->ctx, &types)) < 0)
+                r = tool_lib_error(t, EXIT_FAILED, e, "listing mediated device types");
             else
-                r = mdev_arg(t, l, types, argv[i], uuid, &(*others)[i]);
+                r = mdev_arg(t, types, argv[i], uuid, &(*others)[i]);
         } else if (names_node(argv[i])) {
             if (nodes == NULL && (e = hd_nodedev_list_new(t->ctx, 0, &nodes)) < 0)
                 r = tool_lib_error(t, EXIT_FAILED, e, "listing node devices");
@@ -190,7 +191,6 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
                 r = tool_lib_error(t, EXIT_USAGE, e, "%s", hd_device_get_name(dev));
         }
     }
-    hd_mdev_list_unref(l);
     hd_mdev_type_list_unref(types);
     hd_nodedev_list_unref(nodes);
     if (r != EXIT_DONE) {

@@ -231,16 +231,10 @@ static int show_other(struct tool *t, const char *arg)
 
     if (mdev) {
         struct hd_mdev_list *l = NULL;
-        size_t i = 0;
-        if ((r = hd_mdev_list_new(t->ctx, &l)) < 0)
+        const size_t i = 0;
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_mdev_list_new_uuid(t->ctx, uuid, &l)) < 0)
             return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
-        while (i < hd_mdev_list_count(l) && strcmp(hd_mdev_list_get_uuid(l, i), uuid) != 0)
-            i++;
-        if (i == hd_mdev_list_count(l)) {
-            hd_mdev_list_unref(l);
-            return tool_error(t, EXIT_USAGE, "%s: no such mediated device under %s", arg,
-                              hd_ctx_get_root(t->ctx));
-        }
         snprintf(name, sizeof(name), "%s", uuid);
         snprintf(node, sizeof(node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, i));
         snprintf(use, sizeof(use), "mediated device of type %s on %s",

@@ -301,6 +301,11 @@ int hd_mdev_type_list_get_available(const struct hd_mdev_type_list *list, size_t
 struct hd_mdev_list;
 /* Every mediated device (sys/bus/mdev/devices), in UUID order. */
 int hd_mdev_list_new(struct hd_ctx *ctx, struct hd_mdev_list **list);
+/* Mediated device @uuid (any form hd_mdev_uuid_parse() takes) alone, as a list of one: -ENOENT
+ * (reason HD_REASON_NO_DEVICE) when there is none; -EINVAL (HD_REASON_INVALID) for a @uuid that
+ * is not one, or sysfs contents the kernel would not write (a bad iommu_group link: the
+ * message names the device and the link), which the full listing leaves out with a warning. */
+int hd_mdev_list_new_uuid(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_list **list);
 struct hd_mdev_list *hd_mdev_list_ref(struct hd_mdev_list *list);
 struct hd_mdev_list *hd_mdev_list_unref(struct hd_mdev_list *list);
 size_t hd_mdev_list_count(const struct hd_mdev_list *list);

@@ -86,6 +86,21 @@ HD_TEST(types_and_devices_are_listed)
     snprintf(node, sizeof(node), "dev/vfio/%d", g);
     ck_assert(fx_exists(&e.fx, node)); /* its own group, and its node */
     hd_mdev_list_unref(devs);
+    /* One device alone, by any form of its UUID; none, or not a UUID: said, and no list. */
+    ck_assert_int_eq(hd_mdev_list_new_uuid(e.ctx, "mdev_83B8F4F2_509F_382F_3C1E_E6BFE0FA1001",
+                                           &devs), 0);
+    ck_assert_uint_eq(hd_mdev_list_count(devs), 1);
+    ck_assert_str_eq(hd_mdev_list_get_uuid(devs, 0), BOOT_MDEV);
+    ck_assert_str_eq(hd_mdev_list_get_type(devs, 0), "mtty-2");
+    ck_assert_int_eq(hd_mdev_list_get_iommu_group(devs, 0), g);
+    hd_mdev_list_unref(devs);
+    ck_assert_int_eq(hd_mdev_list_new_uuid(e.ctx, U1, &devs), -ENOENT);
+    ck_assert_ptr_null(devs);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), U1 ": no such mediated device"));
+    ck_assert_int_eq(hd_mdev_list_new_uuid(e.ctx, "x", &devs), -EINVAL);
+    ck_assert_ptr_null(devs);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_INVALID);
     eng_stop(&e);
 }
 END_TEST
@@ -789,8 +804,8 @@ HD_TEST(completion)
 END_TEST
 
 /* An mdev's iommu_group link the kernel would not make (looping, leading outside
- * kernel/iommu_groups) is bad input, read where a PCI device's is: verify and acquire exit 2
- * with one line naming the device and the link, the listings (mdev list, list --caps mdev)
+ * kernel/iommu_groups) is bad input, read where a PCI device's is: verify, acquire, show,
+ * hostdev-xml and qemu-args exit 2 with one line naming the device and the link, the listings (mdev list, list --caps mdev)
  * leave it out with that line as a warning and exit 0, and nothing is written. */
 HD_TEST(bad_group_link_is_bad_input)
 {
@@ -810,19 +825,23 @@ HD_TEST(bad_group_link_is_bad_input)
                            "s=$(find . -printf '%%p %%l %%s\\n' | sort | md5sum) && "
                            "{ $HD verify " BOOT_MDEV " >/dev/null; [ $? = 2 ] || exit 11; } && "
                            "{ $HD acquire --vm v --owner 0:0 " BOOT_MDEV "; [ $? = 2 ] || exit 12; "
+                           "} && { $HD show " BOOT_MDEV "; [ $? = 2 ] || exit 13; } && "
+                           "{ $HD hostdev-xml " BOOT_MDEV "; [ $? = 2 ] || exit 14; } && "
+                           "{ $HD qemu-args " BOOT_MDEV "; [ $? = 2 ] || exit 15; "
                            "} && o=$($HD mdev list) && ! echo \"$o\" | grep -q " BOOT_MDEV
                            " && o=$($HD list --caps mdev) && ! echo \"$o\" | grep -q mdev_ && "
                            "[ \"$(find . -printf '%%p %%l %%s\\n' | sort | md5sum)\" = \"$s\" ])",
                            fx.root, links[i], build, fx.root) > 0);
         int rc = at_run(cmd, &out, &err);
         ck_assert_msg(rc == 0, "%s: exit %d: %s", links[i], rc, err);
-        /* One line each: verify, acquire, the two listings' warnings. */
+        /* One line each: verify, acquire, show, hostdev-xml, qemu-args (the device looked up
+         * alone, not through a listing that leaves it out), the two listings' warnings. */
         size_t lines = 0;
         for (char *l = err, *nl; (nl = strchr(l, '\n')) != NULL; l = nl + 1, lines++) {
             *nl = '\0';
             ck_assert_msg(strstr(l, needle) != NULL, "%s: '%s'", links[i], l);
         }
-        ck_assert_msg(lines == 4, "%s: %zu lines: %s", links[i], lines, err);
+        ck_assert_msg(lines == 7, "%s: %zu lines: %s", links[i], lines, err);
         free(cmd);
         free(out);
         free(err);
