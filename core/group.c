@@ -72,6 +72,11 @@ HD_EXPORT int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fi
         if (r == 0 && !hd_driver_is_dma_safe(hd_device_get_driver(dev)))
             r = hd_device_fill_fields(dev, HD_FILL_EXTRA, false);
         if (r < 0) {
+            /* Bad sysfs contents say the member and the file already; a failed read says
+             * nothing yet. */
+            if (r != -ENODEV && r != -ENOMEM && hd_ctx_last_reason(ctx) != HD_REASON_INVALID)
+                hd_err(ctx, r, "IOMMU group %d: reading member %s: %s", number,
+                       hd_device_get_name(dev), strerror(-r));
             hd_device_unref(dev);
             if (r == -ENODEV)
                 continue; /* went away while we looked */

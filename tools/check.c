@@ -64,36 +64,32 @@ static void print_json(struct json *j, const char *name, const struct hd_reset_c
     json_kv_string(j, "error", error);
 }
 
-static bool has_group_company(struct tool *t, struct hd_device *dev)
+/* Whether @g (@dev's IOMMU group, NULL: none) holds another endpoint. */
+static bool has_group_company(const struct hd_group *g, struct hd_device *dev)
 {
-    int number = hd_device_get_iommu_group(dev);
-    struct hd_group *g = NULL;
     bool company = false;
 
-    if (number < 0 || hd_group_open(t->ctx, number, &g) < 0)
-        return false;
-    for (size_t k = 0; k < hd_group_get_member_count(g); k++) {
+    for (size_t k = 0; g != NULL && k < hd_group_get_member_count(g); k++) {
         struct hd_device *m = hd_group_get_member(g, k);
         company = company || (hd_device_is_assignable(m) &&
                               !hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)));
     }
-    hd_group_unref(g);
     return company;
 }
 
-/* The other endpoints of @dev's IOMMU group: VFIO hands a group to one VM whole, so a
- * function is assignable alone only when its group holds no other. Prints them (text); 1 when
- * there are any. */
-static int check_group(struct tool *t, struct hd_device *dev, struct json *j)
+/* The other endpoints of @dev's IOMMU group @g (NULL: it has none): VFIO hands a group to one
+ * VM whole, so a function is assignable alone only when its group holds no other. Prints them
+ * (text); 1 when there are any. */
+static int check_group(struct tool *t, const struct hd_group *g, struct hd_device *dev,
+                       struct json *j)
 {
     int number = hd_device_get_iommu_group(dev), others = 0;
-    struct hd_group *g;
 
     if (t->json) {
         json_key(j, "group_members");
         json_begin_array(j);
     }
-    if (number >= 0 && hd_group_open(t->ctx, number, &g) == 0) {
+    if (g != NULL) {
         for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
             struct hd_device *m = hd_group_get_member(g, i);
             const char *role = hd_device_get_platform_role(m), *drv = hd_device_get_driver(m);
@@ -114,7 +110,6 @@ static int check_group(struct tool *t, struct hd_device *dev, struct json *j)
             }
             others++;
         }
-        hd_group_unref(g);
     }
     if (t->json)
         json_end_array(j);
@@ -136,11 +131,20 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++) {
         const char *name = hd_device_get_name(devs[i]);
+        int number = hd_device_get_iommu_group(devs[i]);
         struct hd_reset_check *c = NULL;
+        struct hd_group *g = NULL;
+        hd_ctx_clear_error(t->ctx);
         r = hd_device_check_reset(devs[i], &c);
+        /* Its group decides "assignable alone": one that cannot be read (a member's bad sysfs
+         * contents, a read that fails) leaves the question open, and is said. */
+        if (r == 0 && number >= 0 && (r = hd_group_open(t->ctx, number, &g)) < 0) {
+            hd_reset_check_unref(c);
+            c = NULL;
+        }
         if (r < 0) {
             /* Bad sysfs contents (read again here) are bad input, as when opening it: exit 2,
-             * whatever the other devices say. */
+             * whatever the other devices say; a failed read is exit 1. */
             int code = tool_lib_error(t, tool_exit_for(t), r, "%s", name);
             status = code > status ? code : status;
             if (t->json) {
@@ -153,15 +157,16 @@ static int run(struct tool *t, int argc, char **argv)
         if ((scope == HD_RESET_NONE || scope == HD_RESET_BUS_SHARED) && status == EXIT_DONE)
             status = EXIT_FAILED;
         /* Whether it has group company decides "assignable alone", which comes first. */
-        bool grouped = has_group_company(t, devs[i]);
+        bool grouped = has_group_company(g, devs[i]);
         if (t->json)
             print_json(&j, name, c, NULL, grouped);
         else
             print_text(name, c, grouped);
-        if (check_group(t, devs[i], t->json ? &j : NULL) && status == EXIT_DONE)
+        if (check_group(t, g, devs[i], t->json ? &j : NULL) && status == EXIT_DONE)
             status = EXIT_FAILED;
         if (t->json)
             json_end_object(&j);
+        hd_group_unref(g);
         hd_reset_check_unref(c);
     }
     if (t->json) {
@@ -180,6 +185,7 @@ const struct tool_command cmd_check = {
     .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
             "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
             "keeps (host/ISA bridges, SMBus, ...) are named.\n"
-            "Exit 0 when every device is assignable alone, 1 otherwise, 2 when a device's\n"
-            "sysfs contents are what the kernel would not write (bad input).\n",
+            "Exit 0 when every device is assignable alone, 1 otherwise (or when its group's\n"
+            "members cannot be read), 2 when the sysfs contents of a device or of a member of\n"
+            "its group are what the kernel would not write (bad input).\n",
 };
