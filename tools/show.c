@@ -236,7 +236,10 @@ static int show_other(struct tool *t, const char *arg)
         if ((r = hd_mdev_list_new_uuid(t->ctx, uuid, &l)) < 0)
             return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
         snprintf(name, sizeof(name), "%s", uuid);
-        snprintf(node, sizeof(node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, i));
+        /* No group (its VFIO driver makes one when it takes the device): no node. */
+        node[0] = '\0';
+        if (hd_mdev_list_get_iommu_group(l, i) >= 0)
+            snprintf(node, sizeof(node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, i));
         snprintf(use, sizeof(use), "mediated device of type %s on %s",
                  hd_mdev_list_get_type(l, i), hd_mdev_list_get_parent(l, i));
         snprintf(parent, sizeof(parent), "%s", hd_mdev_list_get_parent(l, i));
@@ -259,7 +262,7 @@ static int show_other(struct tool *t, const char *arg)
         json_begin_object(&j);
         json_kv_string(&j, "name", name);
         json_kv_string(&j, "capability", mdev ? "mdev" : hd_nodedev_get_cap_name(nd, 0));
-        json_kv_string(&j, "node", node);
+        json_kv_string(&j, "node", node[0] ? node : NULL);
         json_kv_string(&j, "parent", nd ? hd_nodedev_get_parent(nd) : parent[0] ? parent : NULL);
         json_kv_string(&j, "driver", nd ? hd_nodedev_get_driver(nd) : driver[0] ? driver : NULL);
         json_kv_string(&j, "vm", a ? hd_assignment_get_vm(a) : NULL);
@@ -272,7 +275,10 @@ static int show_other(struct tool *t, const char *arg)
         if (nd != NULL && hd_nodedev_get_vendor_id(nd) >= 0)
             printf(" %s [%04x:%04x]", prod ? prod : "", (unsigned)hd_nodedev_get_vendor_id(nd),
                    (unsigned)hd_nodedev_get_product_id(nd));
-        printf("\n  node:            %s (what a VM opens)\n", node);
+        if (node[0])
+            printf("\n  node:            %s (what a VM opens)\n", node);
+        else
+            printf("\n  node:            none (it has no IOMMU group)\n");
         if (nd != NULL) {
             printf("  parent:          %s\n", hd_nodedev_get_parent(nd));
             printf("  driver:          %s\n",

@@ -850,3 +850,30 @@ HD_TEST(bad_group_link_is_bad_input)
     free(build);
 }
 END_TEST
+
+/* An mdev without an IOMMU group (no VFIO driver has made one) has no node a VM could open:
+ * show says so, and no /dev/vfio/-1. */
+HD_TEST(show_without_group_names_no_node)
+{
+    char *build = realpath(at_build_dir(), NULL), *cmd, *out = NULL, *err = NULL;
+    struct fx fx;
+
+    ck_assert_ptr_nonnull(build);
+    ck_assert_int_eq(fx_materialize(&fx, "mdev"), 0);
+    ck_assert(asprintf(&cmd,
+                       "cd '%s' && rm sys/bus/mdev/devices/" BOOT_MDEV "/iommu_group && "
+                       "HD='%s/hostdev --root %s --names none' && $HD show " BOOT_MDEV " && "
+                       "$HD --json show " BOOT_MDEV,
+                       fx.root, build, fx.root) > 0);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "  node:            none (it has no IOMMU group)\n") != NULL, "%s",
+                  out);
+    ck_assert_ptr_nonnull(strstr(out, "\"node\": null"));
+    ck_assert_ptr_null(strstr(out, "-1"));
+    free(cmd);
+    free(out);
+    free(err);
+    fx_umount(&fx);
+    free(build);
+}
+END_TEST
