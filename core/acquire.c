@@ -294,7 +294,8 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         if (r < 0)
             return r;
         /* What it is decides before any lock file is made. */
-        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) == 0 && hd_device_get_iommu_group(dev) < 0)
+        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) == 0 &&
+            hd_device_get_iommu_group(dev) < 0)
             r = hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the IOMMU "
                         "is off or absent, so no VM can have it", name);
         if (r == 0)

@@ -805,7 +805,8 @@ END_TEST
 
 /* An mdev's iommu_group link the kernel would not make (looping, leading outside
  * kernel/iommu_groups) is bad input, read where a PCI device's is: verify, acquire, show,
- * hostdev-xml and qemu-args exit 2 with one line naming the device and the link, the listings (mdev list, list --caps mdev)
+ * hostdev-xml and qemu-args exit 2 with one line naming the device and the link, the listings
+ * (mdev list, list --caps mdev)
  * leave it out with that line as a warning and exit 0, and nothing is written. */
 HD_TEST(bad_group_link_is_bad_input)
 {

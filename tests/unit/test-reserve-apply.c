@@ -106,7 +106,8 @@ HD_TEST(one_failure_does_not_stop_the_others)
     ck_assert_uint_eq(hd_reserve_result_count(res), 3);
     ck_assert_ptr_null(hd_reserve_result_get_op(res, 0));
     ck_assert_str_eq(hd_reserve_result_get_error(res, 0, &reason),
-                     BRIDGE " is a bridge (header type 1), not an endpoint: it cannot be reserved for a VM");
+                     BRIDGE " is a bridge (header type 1), not an endpoint: it cannot be "
+                            "reserved for a VM");
     ck_assert_str_eq(hd_reserve_result_get_error(res, 1, &reason),
                      NIC ": writing driver_override failed: Input/output error");
     ck_assert_ptr_null(hd_reserve_result_get_error(res, 2, NULL));
