@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "nodedev.h"
 
 #define IFF_UP_FLAG 0x1
 
@@ -938,9 +939,10 @@ static int check_keyboard(struct hd_host_use *hu, struct hd_device *dev, struct 
 
     if ((hd_device_get_class(dev) >> 8) != 0x0c03)
         return 0;
-    /* Listed once for the command, as the class links and the mdevs are. */
-    if (hu->usb == NULL && (r = hd_nodedev_list_new(hu->ctx, 1u << HD_CAP_USB_DEVICE,
-                                                    &hu->usb)) < 0)
+    /* Listed once for the command, as the class links and the mdevs are; the USB devices
+     * alone, by their places in sysfs (the whole node-device tree reads every PCI device). */
+    if (hu->usb == NULL && (r = hd_nodedev_list_new_only(hu->ctx, HD_CAP_USB_DEVICE,
+                                                         &hu->usb)) < 0)
         return r;
     if (hd_usb_keyboard_below(hu->ctx, hu->usb, hd_device_get_name(dev), kbd, sizeof(kbd)) > 0)
         add_reason(rs, "%s has the host's keyboard behind it (%s)", rs->who, kbd);

@@ -497,6 +497,30 @@ fail:
     return r;
 }
 
+int hd_nodedev_list_new_only(struct hd_ctx *ctx, enum hd_nodedev_cap cap,
+                             struct hd_nodedev_list **out)
+{
+    struct hd_nodedev_list *list = calloc(1, sizeof(*list));
+    int r = 0;
+
+    *out = NULL;
+    if (list == NULL)
+        return -ENOMEM;
+    hd_ref_init(&list->refcount);
+    for (size_t i = 0; r == 0 && i < HD_ARRAY_SIZE(sources); i++) {
+        if (sources[i].cap == cap)
+            r = add_source(ctx, &sources[i], list);
+    }
+    if (r < 0) {
+        hd_nodedev_list_unref(list);
+        return r;
+    }
+    if (list->count > 1)
+        qsort(list->devs, list->count, sizeof(*list->devs), cmp_name);
+    *out = list;
+    return 0;
+}
+
 HD_EXPORT struct hd_nodedev_list *hd_nodedev_list_ref(struct hd_nodedev_list *list)
 {
     if (list != NULL)
