@@ -667,18 +667,22 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     struct hd_device_list *list = NULL;
     struct hd_device **back = NULL;
     size_t nback = 0, cap = 0;
-    bool ran = false;
+    bool ran = false, *stays = NULL;
     int r;
 
     *result = NULL;
     if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
         return r;
     r = hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_EXTRA, &list);
-    /* Those no other reservation keeps go back in one operation: all of them or none. */
+    if (r == 0 && (stays = calloc(hd_device_list_count(list) + 1, sizeof(*stays))) == NULL)
+        r = -ENOMEM;
+    /* Those no other reservation keeps go back in one operation: all of them or none. Which
+     * stay is decided here, before the operation changes what the records and drivers say. */
     for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i), **v;
         if (!hd_pci_selector_match(sel, dev) ||
-            hd_reserve_config_match_except(config, dev, file) != NULL || stays_unrecorded(dev))
+            hd_reserve_config_match_except(config, dev, file) != NULL ||
+            (stays[i] = stays_unrecorded(dev)))
             continue;
         if ((v = hd_array_grow(back, &cap, nback, sizeof(*v), 8)) == NULL)
             r = -ENOMEM;
@@ -699,7 +703,7 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
         }
         if (keeps != NULL) {
             it->outcome = HD_RESERVE_HELD;
-        } else if (stays_unrecorded(dev)) {
+        } else if (stays[i]) {
             it->outcome = HD_RESERVE_UNCHANGED;
         } else if (!ran) {
             run_op(res, it, HD_OP_REATTACH, back, nback);
@@ -710,6 +714,7 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
         r = item_done(res, it);
     }
     free(back);
+    free(stays);
     hd_device_list_unref(list);
     return finish(res, r, result);
 }
