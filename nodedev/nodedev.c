@@ -53,10 +53,15 @@ struct hd_nodedev {
     const char *caps[4]; /* what virNodeDeviceListCaps reports */
     size_t ncaps;
     struct hd_device *pci; /* HD_CAP_PCI */
+    unsigned int source;   /* where the listing found it: SOURCE_PCI, else 1 + its sources[] index */
     /* pci: the types it offers as a mediated device parent (the listing's, shared) */
     struct hd_mdev_type_list *mdev_types;
     struct hd_nodedev_props props;
 };
+
+/* The families a listing reads, in the order that decides which one a directory is when two
+ * claim it: the PCI devices, then each of sources[] (1 + its index). */
+#define SOURCE_PCI 0u
 
 struct hd_nodedev_list {
     atomic_int refcount;
@@ -267,27 +272,6 @@ static struct hd_nodedev *find_by_path(const struct hd_nodedev_list *list, const
     return NULL;
 }
 
-/* Parent: the nearest ancestor directory that is itself a node device; "computer" when none
- * is (a device on a root bus, a virtual interface). */
-static int assign_parents(struct hd_nodedev_list *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        struct hd_nodedev *dev = list->devs[i], *p = NULL;
-        char path[HD_PATH_MAX], *slash;
-
-        if (dev->cap == HD_CAP_SYSTEM)
-            continue;
-        hd_strlcpy(path, dev->path, sizeof(path));
-        while (p == NULL && (slash = strrchr(path, '/')) != NULL) {
-            *slash = '\0';
-            p = find_by_path(list, path);
-        }
-        if ((dev->parent = strdup(p ? p->name : "computer")) == NULL)
-            return -ENOMEM;
-    }
-    return 0;
-}
-
 static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
 {
     struct hd_device_list *pci;
@@ -311,6 +295,7 @@ static int add_pci(struct hd_ctx *ctx, struct hd_nodedev_list *list)
         free(dev->sysname);
         dev->sysname = strdup(hd_device_get_name(d));
         dev->pci = hd_device_ref(d);
+        dev->source = SOURCE_PCI;
         dev->props.vendor_id = hd_device_get_vendor_id(d);
         dev->props.product_id = hd_device_get_device_id(d);
         dev->props.vendor_name = hd_strdup_or_null(hd_device_get_vendor_name(d));
@@ -357,18 +342,25 @@ static int mark_mdev_parents(struct hd_ctx *ctx, struct hd_nodedev_list *list)
     return 0;
 }
 
+#define CAP_BIT(c) (1u << (c))
+
 /* One directory of entries, each a device of one family. */
 static const struct source {
     const char *dir;
     enum hd_nodedev_cap cap; /* the probe may change it (usb device or interface...) */
+    unsigned int caps;       /* every capability its probe gives (CAP_BIT) */
     int (*probe)(struct hd_nodedev *dev, struct hd_nodedev_props *props);
 } sources[] = {
-    {"sys/bus/usb/devices", HD_CAP_USB_DEVICE, hd_nodedev_probe_usb},
-    {"sys/bus/scsi/devices", HD_CAP_SCSI, hd_nodedev_probe_scsi},
-    {"sys/class/scsi_generic", HD_CAP_SCSI_GENERIC, hd_nodedev_probe_scsi_generic},
-    {"sys/class/net", HD_CAP_NET, hd_nodedev_probe_net},
-    {"sys/class/block", HD_CAP_STORAGE, hd_nodedev_probe_storage},
-    {"sys/bus/mdev/devices", HD_CAP_MDEV, hd_nodedev_probe_mdev},
+    {"sys/bus/usb/devices", HD_CAP_USB_DEVICE,
+     CAP_BIT(HD_CAP_USB_DEVICE) | CAP_BIT(HD_CAP_USB_INTERFACE), hd_nodedev_probe_usb},
+    {"sys/bus/scsi/devices", HD_CAP_SCSI,
+     CAP_BIT(HD_CAP_SCSI_HOST) | CAP_BIT(HD_CAP_SCSI_TARGET) | CAP_BIT(HD_CAP_SCSI),
+     hd_nodedev_probe_scsi},
+    {"sys/class/scsi_generic", HD_CAP_SCSI_GENERIC, CAP_BIT(HD_CAP_SCSI_GENERIC),
+     hd_nodedev_probe_scsi_generic},
+    {"sys/class/net", HD_CAP_NET, CAP_BIT(HD_CAP_NET), hd_nodedev_probe_net},
+    {"sys/class/block", HD_CAP_STORAGE, CAP_BIT(HD_CAP_STORAGE), hd_nodedev_probe_storage},
+    {"sys/bus/mdev/devices", HD_CAP_MDEV, CAP_BIT(HD_CAP_MDEV), hd_nodedev_probe_mdev},
 };
 
 /* What every device has: its driver and its /dev node (uevent DEVNAME). */
@@ -418,6 +410,7 @@ static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_no
             r = -ENOMEM;
             break;
         }
+        dev->source = 1 + (unsigned)(src - sources);
         r = src->probe(dev, &dev->props);
         if (r != 0) {
             /* 1: not a device of this family (a partition, a virtual disk) */
@@ -448,41 +441,186 @@ static int cmp_name(const void *a, const void *b)
     return c ? c : strcmp(x->name, y->name);
 }
 
+/* ---- parents ------------------------------------------------------------------------------ */
+
+/* A listing of some capabilities reads only their families (@read: bit SOURCE_PCI, bit 1 + i
+ * for sources[i]); a parent may be of a family it did not read (a USB controller is a PCI
+ * device, a disk's SCSI device), which is then asked about that one directory: what the
+ * whole listing would have named there. */
+struct parents {
+    struct hd_ctx *ctx;
+    struct hd_nodedev_list *list;
+    unsigned int read;
+    struct {
+        char *path, *name; /* name NULL: no node device there */
+    } *seen;               /* the answers for directories asked about */
+    size_t nseen, cap;
+};
+
+/* Whether @path is the directory of a PCI device add_pci() would list: sys/bus/pci/devices
+ * links each by its address, which is its directory's name (a link to another directory makes
+ * the device unreadable, HD_FILL_PARENT), and a device that cannot be read is left out. */
+static int pci_at(struct hd_ctx *ctx, const char *path, char **name)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char canon[HD_PCI_ADDR_BUFSZ], entry[HD_PATH_MAX], resolved[HD_PATH_MAX], buf[64];
+    struct hd_pci_addr addr;
+    int r;
+
+    if (hd_pci_addr_parse(base, &addr) < 0 || strcmp(hd_pci_addr_format(&addr, canon), base) != 0 ||
+        hd_path(entry, sizeof(entry), "sys/bus/pci/devices/%s", base) < 0 ||
+        resolve_entry(ctx, entry, resolved, sizeof(resolved)) < 0 || strcmp(resolved, path) != 0)
+        return 0;
+    if ((r = hd_device_read_listed(ctx, &addr, HD_FILL_ALL)) < 0)
+        return r == -ENOMEM ? r : 0;
+    if (hd_nodedev_name_of("pci", base, buf, sizeof(buf)) < 0)
+        return 0;
+    return (*name = strdup(buf)) == NULL ? -ENOMEM : 0;
+}
+
+/* Whether @path is the directory of a device that @src lists, by the entry its name makes
+ * there (sysfs names each link as the directory it points to), probed as add_source() would. */
+static int source_at(struct hd_ctx *ctx, const struct source *src, const char *path, char **name)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char entry[HD_PATH_MAX], resolved[HD_PATH_MAX];
+    struct hd_saved_error saved;
+    struct hd_nodedev *dev;
+    int r;
+
+    if (!hd_name_valid(base) || hd_path(entry, sizeof(entry), "%s/%s", src->dir, base) < 0 ||
+        resolve_entry(ctx, entry, resolved, sizeof(resolved)) < 0 || strcmp(resolved, path) != 0)
+        return 0;
+    if ((dev = nodedev_new(ctx, src->cap, path)) == NULL)
+        return -ENOMEM;
+    hd_saved_error_save(ctx, &saved, 0);
+    r = src->probe(dev, &dev->props);
+    hd_saved_error_put_back(ctx, &saved);
+    if (r == 0) {
+        *name = dev->name;
+        dev->name = NULL;
+    }
+    hd_nodedev_unref(dev);
+    return r == -ENOMEM ? r : 0;
+}
+
+/* The name of the node device at @path (NULL: none), by the families' order: the first one
+ * listed there, unless a family before it that the listing did not read has one there. */
+static int name_at(struct parents *ps, const char *path, const char **name)
+{
+    const struct hd_nodedev *listed = find_by_path(ps->list, path);
+    unsigned int before = listed ? listed->source : 1 + HD_ARRAY_SIZE(sources);
+    char *found = NULL;
+    int r = 0;
+
+    *name = listed ? listed->name : NULL;
+    if ((ps->read | ~(~0u << before)) == ps->read)
+        return 0; /* every family before it was read */
+    for (size_t i = 0; i < ps->nseen; i++) {
+        if (strcmp(ps->seen[i].path, path) == 0) {
+            *name = ps->seen[i].name ? ps->seen[i].name : *name;
+            return 0;
+        }
+    }
+    for (unsigned int s = 0; r == 0 && found == NULL && s < before; s++) {
+        if (!(ps->read & (1u << s)))
+            r = s == SOURCE_PCI ? pci_at(ps->ctx, path, &found)
+                                : source_at(ps->ctx, &sources[s - 1], path, &found);
+    }
+    void *grown = r < 0 ? NULL : hd_array_grow(ps->seen, &ps->cap, ps->nseen, sizeof(*ps->seen), 16);
+    if (grown == NULL) {
+        free(found);
+        return r < 0 ? r : -ENOMEM;
+    }
+    ps->seen = grown;
+    ps->seen[ps->nseen].name = found;
+    if ((ps->seen[ps->nseen].path = strdup(path)) == NULL) {
+        free(found);
+        return -ENOMEM;
+    }
+    ps->nseen++;
+    *name = found ? found : *name;
+    return 0;
+}
+
+/* Parent: the nearest ancestor directory that is itself a node device; "computer" when none
+ * is (a device on a root bus, a virtual interface). */
+static int assign_parents(struct parents *ps)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < ps->list->count; i++) {
+        struct hd_nodedev *dev = ps->list->devs[i];
+        const char *parent = NULL;
+        char path[HD_PATH_MAX], *slash;
+
+        if (dev->cap == HD_CAP_SYSTEM)
+            continue;
+        hd_strlcpy(path, dev->path, sizeof(path));
+        while (r == 0 && parent == NULL && (slash = strrchr(path, '/')) != NULL) {
+            *slash = '\0';
+            r = name_at(ps, path, &parent);
+        }
+        if (r == 0 && (dev->parent = strdup(parent ? parent : "computer")) == NULL)
+            r = -ENOMEM;
+    }
+    for (size_t i = 0; i < ps->nseen; i++) {
+        free(ps->seen[i].path);
+        free(ps->seen[i].name);
+    }
+    free(ps->seen);
+    return r;
+}
+
+/* ---- listings ----------------------------------------------------------------------------- */
+
+static bool wanted(unsigned int caps, unsigned int these)
+{
+    return caps == 0 || (caps & these) != 0;
+}
+
 HD_EXPORT int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps,
                                   struct hd_nodedev_list **out)
 {
     struct hd_nodedev_list *list = calloc(1, sizeof(*list));
-    struct hd_nodedev *computer;
+    struct parents ps = {.ctx = ctx, .list = list};
     size_t kept = 0;
-    int r;
-
-    if (list != NULL)
-        hd_ref_init(&list->refcount);
+    int r = 0;
 
     *out = NULL;
     if (list == NULL)
         return -ENOMEM;
-    /* Parents need the whole tree, whatever the filter. */
-    computer = nodedev_new(ctx, HD_CAP_SYSTEM, "sys/devices");
-    if (computer == NULL || (computer->name = strdup("computer")) == NULL) {
-        hd_nodedev_unref(computer);
-        r = -ENOMEM;
-        goto fail;
-    }
-    if ((r = hd_nodedev_probe_system(computer, &computer->props)) < 0 ||
-        (r = list_add(list, computer)) < 0)
-        goto fail;
-    if ((r = add_pci(ctx, list)) < 0 || (r = mark_mdev_parents(ctx, list)) < 0)
-        goto fail;
-    for (size_t i = 0; i < HD_ARRAY_SIZE(sources); i++) {
-        if ((r = add_source(ctx, &sources[i], list)) < 0)
+    hd_ref_init(&list->refcount);
+    if (wanted(caps, CAP_BIT(HD_CAP_SYSTEM))) {
+        struct hd_nodedev *computer = nodedev_new(ctx, HD_CAP_SYSTEM, "sys/devices");
+        if (computer == NULL || (computer->name = strdup("computer")) == NULL) {
+            hd_nodedev_unref(computer);
+            r = -ENOMEM;
+            goto fail;
+        }
+        if ((r = hd_nodedev_probe_system(computer, &computer->props)) < 0 ||
+            (r = list_add(list, computer)) < 0)
             goto fail;
     }
-    if ((r = assign_parents(list)) < 0)
+    /* Each family only when asked for: PCI devices are read whole (the mdev_types capability
+     * is theirs); parents of other families are looked for one directory at a time. */
+    if (wanted(caps, CAP_BIT(HD_CAP_PCI) | CAP_BIT(HD_CAP_MDEV_TYPES))) {
+        if ((r = add_pci(ctx, list)) < 0 || (r = mark_mdev_parents(ctx, list)) < 0)
+            goto fail;
+        ps.read |= 1u << SOURCE_PCI;
+    }
+    for (size_t i = 0; i < HD_ARRAY_SIZE(sources); i++) {
+        if (!wanted(caps, sources[i].caps))
+            continue;
+        if ((r = add_source(ctx, &sources[i], list)) < 0)
+            goto fail;
+        ps.read |= 1u << (1 + i);
+    }
+    if ((r = assign_parents(&ps)) < 0)
         goto fail;
     for (size_t i = 0; i < list->count; i++) {
-        if (caps == 0 || (caps & (1u << list->devs[i]->cap)) ||
-            ((caps & (1u << HD_CAP_MDEV_TYPES)) && list->devs[i]->mdev_types != NULL))
+        if (caps == 0 || (caps & CAP_BIT(list->devs[i]->cap)) ||
+            ((caps & CAP_BIT(HD_CAP_MDEV_TYPES)) && list->devs[i]->mdev_types != NULL))
             list->devs[kept++] = list->devs[i];
         else
             hd_nodedev_unref(list->devs[i]);

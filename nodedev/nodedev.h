@@ -62,13 +62,14 @@ void hd_nodedev_set_cap(struct hd_nodedev *dev, enum hd_nodedev_cap cap);
 extern const char *const hd_netdev_feature_names[HD_NETDEV_FEATURES];
 int hd_netdev_features(const char *ifname, unsigned int *mask);
 
-/* nodedev-caps.c: fill @props, the capability's fields of @dev (which is being made), from
- * its sysfs directory. */
-/* The devices of one source alone (@cap: HD_CAP_USB_DEVICE, HD_CAP_NET, ...), named and
- * probed, without the PCI tree and with no parents: for a question about places in sysfs (what
- * is below a controller), where hd_nodedev_list_new() reads every PCI device whole. */
+/* nodedev.c: the devices of one source alone (@cap: HD_CAP_USB_DEVICE, HD_CAP_NET, ...), named
+ * and probed, with no parents looked for: for a question about places in sysfs (what is below
+ * a controller). */
 int hd_nodedev_list_new_only(struct hd_ctx *ctx, enum hd_nodedev_cap cap,
                              struct hd_nodedev_list **out);
+
+/* nodedev-caps.c: fill @props, the capability's fields of @dev (which is being made), from
+ * its sysfs directory. */
 int hd_nodedev_probe_usb(struct hd_nodedev *dev, struct hd_nodedev_props *props);
 int hd_nodedev_probe_scsi(struct hd_nodedev *dev, struct hd_nodedev_props *props);
 int hd_nodedev_probe_scsi_generic(struct hd_nodedev *dev, struct hd_nodedev_props *props);

@@ -252,6 +252,25 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct h
     return 0;
 }
 
+int hd_device_read_listed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill)
+{
+    struct scan s = {.ctx = ctx, .fill = fill};
+    char name[HD_PCI_ADDR_BUFSZ];
+    int r;
+
+    s.bulk = (fill & HD_FILL_IDENT) && (fill & HD_FILL_CONFIG);
+    if ((s.list = calloc(1, sizeof(*s.list))) == NULL)
+        return -ENOMEM;
+    hd_ref_init(&s.list->refcount);
+    r = add_device(&s, hd_pci_addr_format(addr, name));
+    if (r == 0)
+        r = finish_devices(&s);
+    if (r == 0 && s.list->count == 0)
+        r = -ENODEV;
+    hd_device_list_unref(s.list);
+    return r;
+}
+
 HD_EXPORT struct hd_device_list *hd_device_list_ref(struct hd_device_list *list)
 {
     if (list != NULL)

@@ -86,6 +86,13 @@ int hd_device_read_int(struct hd_device *dev, const char *attr, long long min, l
  * the caller tolerated (bad input) outlives it to be taken for a later failure's. */
 void hd_device_reread(struct hd_device *dev, unsigned int fill);
 
+/* ---- enumerate.c -------------------------------------------------------------------------- */
+
+/* Whether hd_device_list_new(@fill) would keep the device at @addr, read as it reads it (its
+ * driver from its link, as when the drivers' directories cannot all be read): 0, -ENODEV when
+ * it is not there or would be left out (warned about as the listing does), -ENOMEM. */
+int hd_device_read_listed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill);
+
 /* ---- names.c ------------------------------------------------------------------------------ */
 
 /* Vendor and product names for these ids; either may come back NULL (unknown or names off).

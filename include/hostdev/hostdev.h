@@ -903,7 +903,9 @@ struct hd_nodedev_list;
 /* Every node device under the root whose capability bit (1 << cap) is in @caps (0: all),
  * sorted by name as virsh sorts them (case-insensitively). Each one has libvirt's name
  * (pci_0000_00_1f_2, usb_1_2, scsi_host1, net_eth0_52_54_00_12_34_56, block_sda_SERIAL...)
- * and its parent's name ("computer" for roots), found by walking up its sysfs path. */
+ * and its parent's name ("computer" for roots), found by walking up its sysfs path. Only the
+ * families @caps asks for are read (PCI devices for pci and mdev_types); a parent of another
+ * family is read alone, and named as the listing of all would name it. */
 int hd_nodedev_list_new(struct hd_ctx *ctx, unsigned int caps, struct hd_nodedev_list **list);
 struct hd_nodedev_list *hd_nodedev_list_ref(struct hd_nodedev_list *list);
 struct hd_nodedev_list *hd_nodedev_list_unref(struct hd_nodedev_list *list);

@@ -125,6 +125,117 @@ HD_TEST(caps_filter)
 }
 END_TEST
 
+/* Each device of @part as @whole has it: name, capability, parent, driver. */
+static void assert_part_of(const struct hd_nodedev_list *whole, const struct hd_nodedev_list *part,
+                           unsigned int caps)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < hd_nodedev_list_count(whole); i++) {
+        struct hd_nodedev *w = hd_nodedev_list_get(whole, i), *p;
+        bool types = false;
+        for (size_t k = 0; k < hd_nodedev_get_cap_count(w); k++)
+            types = types || strcmp(hd_nodedev_get_cap_name(w, k), "mdev_types") == 0;
+        if (!(caps & 1u << hd_nodedev_get_cap(w)) && !(types && (caps & 1u << HD_CAP_MDEV_TYPES)))
+            continue;
+        p = hd_nodedev_list_get(part, n++);
+        ck_assert_msg(p != NULL, "caps %#x: %s missing", caps, hd_nodedev_get_name(w));
+        ck_assert_str_eq(hd_nodedev_get_name(p), hd_nodedev_get_name(w));
+        ck_assert_int_eq(hd_nodedev_get_cap(p), hd_nodedev_get_cap(w));
+        ck_assert_msg(!hd_nodedev_get_parent(w) == !hd_nodedev_get_parent(p) &&
+                          (!hd_nodedev_get_parent(w) ||
+                           strcmp(hd_nodedev_get_parent(w), hd_nodedev_get_parent(p)) == 0),
+                      "caps %#x: %s: parent %s, not %s", caps, hd_nodedev_get_name(w),
+                      hd_nodedev_get_parent(p), hd_nodedev_get_parent(w));
+        ck_assert_msg(!hd_nodedev_get_driver(w) == !hd_nodedev_get_driver(p), "%s",
+                      hd_nodedev_get_name(w));
+    }
+    ck_assert_uint_eq(hd_nodedev_list_count(part), n);
+}
+
+/* Every capability alone, and a few together, against the whole listing of @c. */
+static void assert_masks_agree(struct hd_ctx *c)
+{
+    static const unsigned int pairs[] = {
+        1u << HD_CAP_USB_DEVICE | 1u << HD_CAP_NET, 1u << HD_CAP_SCSI | 1u << HD_CAP_STORAGE,
+        1u << HD_CAP_PCI | 1u << HD_CAP_USB_INTERFACE, 1u << HD_CAP_MDEV_TYPES | 1u << HD_CAP_MDEV,
+        1u << HD_CAP_SYSTEM | 1u << HD_CAP_SCSI_GENERIC};
+    struct hd_nodedev_list *whole, *part;
+
+    ck_assert_int_eq(hd_nodedev_list_new(c, 0, &whole), 0);
+    for (unsigned int i = 0; i < HD_CAP_LAST + sizeof(pairs) / sizeof(pairs[0]); i++) {
+        unsigned int caps = i < HD_CAP_LAST ? 1u << i : pairs[i - HD_CAP_LAST];
+        ck_assert_int_eq(hd_nodedev_list_new(c, caps, &part), 0);
+        assert_part_of(whole, part, caps);
+        hd_nodedev_list_unref(part);
+    }
+    hd_nodedev_list_unref(whole);
+}
+
+static void count_warnings(void *data, int priority, const char *file, int line, const char *fn,
+                           const char *format, va_list args)
+{
+    (void)file, (void)line, (void)fn, (void)format, (void)args;
+    *(int *)data += priority == HD_LOG_WARNING;
+}
+
+/* A listing of some capabilities reads only their families, and asks the others about its
+ * devices' parents alone: what it says is what the whole listing says of those devices, also
+ * of a parent that cannot be read (the whole listing leaves it out); a PCI device that is no
+ * parent is not read at all. */
+HD_TEST(masks_read_only_their_families)
+{
+    static const unsigned char short_config[4] = {0x86, 0x80, 0x22, 0x3a};
+    struct hd_nodedev_list *list;
+    int warnings = 0;
+
+    assert_masks_agree(ctx);
+    /* 0000:06:12.5 is nobody's parent: unreadable, the whole listing warns of it; the USB
+     * devices' listing never reads it. */
+    at_bytes(root, "sys/devices/pci0000:06/0000:06:12.5/config", short_config,
+             sizeof(short_config));
+    at_file(root, "sys/devices/pci0000:06/0000:06:12.5/uevent", "garbage\n");
+    hd_ctx_set_log_fn(ctx, count_warnings, &warnings);
+    hd_ctx_set_log_priority(ctx, HD_LOG_WARNING);
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 0, &list), 0);
+    hd_nodedev_list_unref(list);
+    ck_assert_int_eq(warnings, 1);
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &list), 0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), 2);
+    ck_assert_str_eq(hd_nodedev_get_parent(hd_nodedev_list_get(list, 1)), "pci_0000_00_1d_0");
+    hd_nodedev_list_unref(list);
+    ck_assert_int_eq(warnings, 1);
+    /* The USB controller unreadable: no parent in either listing, usb1's parent is the
+     * computer in both. */
+    at_bytes(root, "sys/devices/pci0000:00/0000:00:1d.0/config", short_config,
+             sizeof(short_config));
+    at_file(root, "sys/devices/pci0000:00/0000:00:1d.0/uevent", "garbage\n");
+    assert_masks_agree(ctx);
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &list), 0);
+    ck_assert_str_eq(hd_nodedev_get_parent(hd_nodedev_list_get(list, 1)), "computer");
+    hd_nodedev_list_unref(list);
+}
+END_TEST
+
+/* The shipped trees with USB, SCSI, net and mediated devices: every mask as the whole. */
+HD_TEST(masks_agree_on_shipped_trees)
+{
+    static const char *const trees[] = {"demo", "usb-scsi", "mdev", "server-sriov"};
+
+    for (size_t t = 0; t < sizeof(trees) / sizeof(trees[0]); t++) {
+        struct hd_ctx *c;
+        struct fx fx;
+
+        ck_assert_msg(fx_mount(&fx, trees[t]) == 0, "%s: %s", trees[t], fx.error);
+        ck_assert_int_eq(hd_ctx_new(fx.root, &c), 0);
+        hd_ctx_set_names_file(c, "");
+        assert_masks_agree(c);
+        hd_ctx_unref(c);
+        fx_umount(&fx);
+    }
+}
+END_TEST
+
 HD_TEST(every_device_validates)
 {
     struct hd_nodedev_list *list;
