@@ -384,6 +384,44 @@ static int read_common(struct hd_nodedev *dev)
     return 0;
 }
 
+/* Entry @name of @src's directory, probed and added to @list unless it is no device of the
+ * family (a partition) or cannot be read (warned about: not the listing's failure). */
+static int add_entry(struct hd_ctx *ctx, const struct source *src, const char *name,
+                     struct hd_nodedev_list *list)
+{
+    char entry[HD_PATH_MAX], path[HD_PATH_MAX];
+    struct hd_nodedev *dev;
+    int r;
+
+    if (!hd_name_valid(name) || hd_path(entry, sizeof(entry), "%s/%s", src->dir, name) < 0)
+        return 0;
+    if (resolve_entry(ctx, entry, path, sizeof(path)) < 0) {
+        hd_warn(ctx, "%s: cannot resolve, skipped", entry);
+        return 0;
+    }
+    if ((dev = nodedev_new(ctx, src->cap, path)) == NULL)
+        return -ENOMEM;
+    dev->source = 1 + (unsigned)(src - sources);
+    r = src->probe(dev, &dev->props);
+    if (r != 0) {
+        /* 1: not a device of this family (a partition, a virtual disk) */
+        hd_nodedev_unref(dev);
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID)
+            hd_warn(ctx, "%s, skipped", hd_ctx_last_error(ctx)); /* names the file */
+        else if (r < 0)
+            hd_warn(ctx, "%s: %s, skipped", entry, strerror(-r));
+        hd_ctx_clear_error(ctx); /* not the listing's failure: its reason must not outlive it */
+        return 0;
+    }
+    if ((r = read_common(dev)) < 0) {
+        hd_nodedev_unref(dev);
+        return r;
+    }
+    return list_add(list, dev);
+}
+
 static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_nodedev_list *list)
 {
     char **names;
@@ -395,39 +433,8 @@ static int add_source(struct hd_ctx *ctx, const struct source *src, struct hd_no
     if (r < 0)
         return hd_err(ctx, r, "%s/%s: cannot list: %s", hd_ctx_get_root(ctx), src->dir,
                       strerror(-r));
-    for (size_t i = 0; r >= 0 && i < count; i++) {
-        char entry[HD_PATH_MAX], path[HD_PATH_MAX];
-        struct hd_nodedev *dev;
-
-        if (!hd_name_valid(names[i]) ||
-            hd_path(entry, sizeof(entry), "%s/%s", src->dir, names[i]) < 0)
-            continue;
-        if (resolve_entry(ctx, entry, path, sizeof(path)) < 0) {
-            hd_warn(ctx, "%s: cannot resolve, skipped", entry);
-            continue;
-        }
-        if ((dev = nodedev_new(ctx, src->cap, path)) == NULL) {
-            r = -ENOMEM;
-            break;
-        }
-        dev->source = 1 + (unsigned)(src - sources);
-        r = src->probe(dev, &dev->props);
-        if (r != 0) {
-            /* 1: not a device of this family (a partition, a virtual disk) */
-            hd_nodedev_unref(dev);
-            if (r == -ENOMEM)
-                break;
-            if (r < 0 && hd_ctx_last_reason(ctx) == HD_REASON_INVALID)
-                hd_warn(ctx, "%s, skipped", hd_ctx_last_error(ctx)); /* names the file */
-            else if (r < 0)
-                hd_warn(ctx, "%s: %s, skipped", entry, strerror(-r));
-            hd_ctx_clear_error(ctx); /* not the listing's failure: its reason must not outlive it */
-            r = 0;
-            continue;
-        }
-        if ((r = read_common(dev)) < 0 || (r = list_add(list, dev)) < 0)
-            break;
-    }
+    for (size_t i = 0; r >= 0 && i < count; i++)
+        r = add_entry(ctx, src, names[i], list);
     hd_strv_free(names, count);
     return r;
 }
@@ -719,20 +726,32 @@ HD_EXPORT int hd_nodedev_lookup_mdev(struct hd_ctx *ctx, const char *uuid,
                                      struct hd_nodedev **out)
 {
     struct hd_nodedev_list *list;
+    struct hd_mdev_list *mdev;
+    struct parents ps = {.ctx = ctx};
+    const struct source *src = sources;
     char canon[37];
     int r;
 
     *out = NULL;
-    if (hd_mdev_uuid_parse(uuid, canon) < 0)
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid);
-    if ((r = hd_nodedev_list_new(ctx, 1u << HD_CAP_MDEV, &list)) < 0)
-        return r;
-    for (size_t i = 0; i < list->count && *out == NULL; i++) {
-        if (strcmp(list->devs[i]->sysname, canon) == 0)
-            *out = hd_nodedev_ref(list->devs[i]);
-    }
+    /* The one device, read alone: another one that cannot be read is none of its business. */
+    if ((r = hd_mdev_list_new_uuid(ctx, uuid, &mdev)) < 0)
+        return r == -ENOENT ? hd_err(ctx, -ENODEV, "no node device for mediated device %s",
+                                     hd_mdev_uuid_parse(uuid, canon) == 0 ? canon : uuid)
+                            : r;
+    snprintf(canon, sizeof(canon), "%s", hd_mdev_list_get_uuid(mdev, 0));
+    hd_mdev_list_unref(mdev);
+    if ((ps.list = list = calloc(1, sizeof(*list))) == NULL)
+        return -ENOMEM;
+    hd_ref_init(&list->refcount);
+    while (src->cap != HD_CAP_MDEV)
+        src++;
+    ps.read = 1u << (1 + (src - sources));
+    if ((r = add_entry(ctx, src, canon, list)) == 0 && list->count == 0)
+        r = hd_err(ctx, -ENODEV, "no node device for mediated device %s", canon);
+    if (r == 0 && (r = assign_parents(&ps)) == 0)
+        *out = hd_nodedev_ref(list->devs[0]);
     hd_nodedev_list_unref(list);
-    return *out ? 0 : hd_err(ctx, -ENODEV, "no node device for mediated device %s", canon);
+    return r;
 }
 
 /* ---- getters -------------------------------------------------------------------------------- */

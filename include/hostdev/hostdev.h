@@ -920,7 +920,8 @@ struct hd_nodedev *hd_nodedev_list_find(const struct hd_nodedev_list *list, cons
 int hd_nodedev_name_of(const char *subsystem, const char *sysname, char *buf, size_t size);
 /* The node device named @name; -ENODEV (with libvirt's message) when there is none. */
 int hd_nodedev_lookup(struct hd_ctx *ctx, const char *name, struct hd_nodedev **dev);
-/* The node device of mediated device @uuid (mdev_<uuid>_<parent>); -ENODEV when none. */
+/* The node device of mediated device @uuid (mdev_<uuid>_<parent>), read alone; -ENODEV when
+ * none, -EINVAL (HD_REASON_INVALID) as hd_mdev_list_new_uuid() for one that cannot be read. */
 int hd_nodedev_lookup_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_nodedev **dev);
 struct hd_nodedev *hd_nodedev_ref(struct hd_nodedev *dev);
 struct hd_nodedev *hd_nodedev_unref(struct hd_nodedev *dev);

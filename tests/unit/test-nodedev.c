@@ -236,6 +236,56 @@ HD_TEST(masks_agree_on_shipped_trees)
 }
 END_TEST
 
+/* A mediated device's node device is read alone: another one that cannot be read (its
+ * iommu_group link leads nowhere the kernel would put it) is no warning of it, and is bad
+ * input when asked for. Both are what the listing says. */
+HD_TEST(mdev_lookup_reads_the_one_device)
+{
+    static const char good[] = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+                      bad[] = "0b5b8f4a-0000-4000-8000-000000000001";
+    struct hd_nodedev_list *list;
+    struct hd_nodedev *dev;
+    struct hd_ctx *c;
+    struct fx fx;
+    char *cmd;
+    int warnings = 0;
+
+    ck_assert_msg(fx_materialize(&fx, "mdev") == 0, "%s", fx.error);
+    ck_assert(asprintf(&cmd,
+                       "cd '%s/sys/devices/virtual/mtty/mtty' && cp -a %s %s && "
+                       "ln -sfn ../../../../../kernel/2 %s/iommu_group && "
+                       "ln -s ../../../devices/virtual/mtty/mtty/%s ../../../../bus/mdev/devices/",
+                       fx.root, good, bad, bad, bad) > 0);
+    ck_assert_int_eq(at_run(cmd, NULL, NULL), 0);
+    free(cmd);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &c), 0);
+    hd_ctx_set_names_file(c, "");
+    hd_ctx_set_log_fn(c, count_warnings, &warnings);
+    hd_ctx_set_log_priority(c, HD_LOG_WARNING);
+    ck_assert_int_eq(hd_nodedev_lookup_mdev(c, good, &dev), 0);
+    ck_assert_int_eq(warnings, 0);
+    ck_assert_str_eq(hd_nodedev_get_name(dev), "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001_mtty");
+    ck_assert_int_eq(hd_nodedev_list_new(c, 1u << HD_CAP_MDEV, &list), 0);
+    ck_assert_int_eq(warnings, 1); /* the listing leaves the bad one out, and says so */
+    ck_assert_uint_eq(hd_nodedev_list_count(list), 1);
+    ck_assert_str_eq(hd_nodedev_get_parent(dev),
+                     hd_nodedev_get_parent(hd_nodedev_list_get(list, 0)));
+    ck_assert_str_eq(hd_nodedev_get_sysfs_path(dev),
+                     hd_nodedev_get_sysfs_path(hd_nodedev_list_get(list, 0)));
+    hd_nodedev_list_unref(list);
+    hd_nodedev_unref(dev);
+    ck_assert_int_eq(hd_nodedev_lookup_mdev(c, bad, &dev), -EINVAL);
+    ck_assert_ptr_null(dev);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(c), bad));
+    ck_assert_int_eq(hd_nodedev_lookup_mdev(c, "0b5b8f4a-0000-4000-8000-000000000002", &dev),
+                     -ENODEV);
+    ck_assert_str_eq(hd_ctx_last_error(c), "no node device for mediated device "
+                                           "0b5b8f4a-0000-4000-8000-000000000002");
+    hd_ctx_unref(c);
+    fx_umount(&fx);
+}
+END_TEST
+
 HD_TEST(every_device_validates)
 {
     struct hd_nodedev_list *list;
