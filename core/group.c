@@ -72,11 +72,16 @@ HD_EXPORT int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fi
         if (r == 0 && !hd_driver_is_dma_safe(hd_device_get_driver(dev)))
             r = hd_device_fill_fields(dev, HD_FILL_EXTRA, false);
         if (r < 0) {
-            /* Bad sysfs contents say the member and the file already; a failed read says
-             * nothing yet. */
-            if (r != -ENODEV && r != -ENOMEM && hd_ctx_last_reason(ctx) != HD_REASON_INVALID)
+            /* Bad sysfs contents say the member and the file already, the group not; a
+             * failed read says nothing yet. */
+            if (r != -ENODEV && r != -ENOMEM && hd_ctx_last_reason(ctx) == HD_REASON_INVALID) {
+                char said[HD_ERROR_MAX];
+                hd_strlcpy(said, hd_ctx_last_error(ctx), sizeof(said));
+                hd_errr(ctx, r, HD_REASON_INVALID, "IOMMU group %d: member %s", number, said);
+            } else if (r != -ENODEV && r != -ENOMEM) {
                 hd_err(ctx, r, "IOMMU group %d: reading member %s: %s", number,
                        hd_device_get_name(dev), strerror(-r));
+            }
             hd_device_unref(dev);
             if (r == -ENODEV)
                 continue; /* went away while we looked */

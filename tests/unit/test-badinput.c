@@ -522,12 +522,12 @@ static const struct bad cases[] = {
      "$FS ctl $R fault $D/numa_node EFBIG nth=2 count=1 on=read", "$HD check 03:00.0 00:1f.4", 2,
      "hostdev check: 0000:03:00.0: sysfs attribute numa_node is longer", NONE, 0},
     /* A group member read for "assignable alone": its bad contents are bad input (exit 2),
-     * a read that fails is exit 1, each one line naming the member, never "assignable alone"
-     * (exit 0) from a group that was not read. */
+     * a read that fails is exit 1, each one line naming the group and the member, never
+     * "assignable alone" (exit 0) from a group that was not read. */
     {"sysfs: group member bad when checked", PLAIN,
      "echo '<&>' > sys/bus/pci/devices/0000:00:1f.4/numa_node", "$HD check 00:1f.3", 2,
-     "hostdev check: 0000:00:1f.3: 0000:00:1f.4: sysfs attribute numa_node holds '<&>'", NONE,
-     0},
+     "hostdev check: 0000:00:1f.3: IOMMU group 9: member 0000:00:1f.4: sysfs attribute numa_node "
+     "holds '<&>'", NONE, 0},
     {"sysfs: group member unreadable when checked", FUSE,
      "$FS ctl $R fault sys/bus/pci/devices/0000:00:1f.4/uevent EIO count=0 on=read",
      "$HD check 00:1f.3", 1,
