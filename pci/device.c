@@ -438,7 +438,7 @@ int hd_device_fill_driver(struct hd_device *dev)
     return dev->driver ? 0 : -ENOMEM;
 }
 
-int hd_device_check_driver_link(struct hd_device *dev)
+HD_EXPORT int hd_device_check_driver_link(struct hd_device *dev)
 {
     char now[256];
     int r = read_driver_link(dev, now, sizeof(now));
@@ -447,8 +447,8 @@ int hd_device_check_driver_link(struct hd_device *dev)
         return r;
     if (strcmp(now, hd_device_get_driver_or(dev, "")) != 0)
         return hd_err(dev->ctx, -EAGAIN,
-                      "%s: the driver link names '%s' but uevent says '%s': the device is "
-                      "changing under us",
+                      "%s: the driver link names '%s' but the device was read as bound to "
+                      "'%s': the device is changing under us",
                       dev->name, now, hd_device_get_driver_or(dev, ""));
     return 0;
 }

@@ -61,12 +61,8 @@ ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void 
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
 /* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
 int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);
-/* The driver link read again, as the snapshot's driver: every later step reads the link, so
- * one that is not the kernel's (bad input) or that disagrees (the device is changing: -EAGAIN)
- * stops the caller before its first write. 0, or -errno with the error set. */
-int hd_device_check_driver_link(struct hd_device *dev);
 /* hd_device_open_fill(), whose driver link (with HD_FILL_IDENT) must also agree with uevent's
- * driver, as hd_device_check_driver_link() asks: read once for both. */
+ * driver, as hd_device_check_driver_link() (hostdev.h) asks: read once for both. */
 int hd_device_open_agreed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill,
                           struct hd_device **out);
 /* The kernel's enable count (`enable`): host drivers enable their device in probe; vfio-pci

@@ -183,15 +183,15 @@ static int run(struct tool *t, int argc, char **argv)
         devfilter_free(filter);
         return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
     }
-    /* A device named outright is read as show reads it: the listing took its driver from the
-     * drivers' directories, and a driver link the kernel would not make is why (exit 2). */
+    /* A device named outright has its driver link read, as show reads it: the listing took
+     * its driver from the drivers' directories, and a link the kernel would not make is why
+     * (exit 2). */
     for (size_t i = 0; i < hd_device_list_count(list); i++) {
-        struct hd_device *dev = hd_device_list_get(list, i), *named = NULL;
+        struct hd_device *dev = hd_device_list_get(list, i);
         const char *arg = devfilter_names(filter, dev);
         if (arg == NULL)
             continue;
-        r = hd_device_open_fill(t->ctx, hd_device_get_addr(dev), HD_FILL_IDENT, &named);
-        hd_device_unref(named);
+        r = hd_device_check_driver_link(dev);
         if (r < 0 && r != -ENODEV) { /* gone since: the listing saw it */
             hd_device_list_unref(list);
             devfilter_free(filter);

@@ -185,6 +185,12 @@ struct hd_device *hd_device_ref(struct hd_device *dev);
 struct hd_device *hd_device_unref(struct hd_device *dev);
 /* Read @fill fields that the snapshot does not have yet. */
 int hd_device_fill(struct hd_device *dev, unsigned int fill);
+/* The driver link read again, as the snapshot's driver (a listing's takes the drivers'
+ * directories and reads no link): 0; -EINVAL (reason HD_REASON_INVALID) for a link the kernel
+ * would not make, -EAGAIN for one naming another driver (the device is changing), each with
+ * the error set naming the device. Every later step reads the link, so this stops a caller
+ * before its first write. */
+int hd_device_check_driver_link(struct hd_device *dev);
 /* Re-read everything the snapshot holds (after a bind, say). */
 int hd_device_refresh(struct hd_device *dev);
 struct hd_ctx *hd_device_get_ctx(const struct hd_device *dev);
