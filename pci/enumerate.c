@@ -254,7 +254,8 @@ HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct h
 
 int hd_device_read_listed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill)
 {
-    struct scan s = {.ctx = ctx, .fill = fill};
+    /* A complete map without it: no driver, and no link read (the listing reads none). */
+    struct scan s = {.ctx = ctx, .fill = fill, .bound.complete = true};
     char name[HD_PCI_ADDR_BUFSZ];
     int r;
 

@@ -85,8 +85,9 @@ void hd_device_reread(struct hd_device *dev, unsigned int fill);
 /* ---- enumerate.c -------------------------------------------------------------------------- */
 
 /* Whether hd_device_list_new(@fill) would keep the device at @addr, read as it reads it (its
- * driver from its link, as when the drivers' directories cannot all be read): 0, -ENODEV when
- * it is not there or would be left out (warned about as the listing does), -ENOMEM. */
+ * driver left unread: the listing takes drivers from their directories, reading no link): 0,
+ * -ENODEV when it is not there or would be left out (warned about as the listing does),
+ * -ENOMEM. */
 int hd_device_read_listed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, unsigned int fill);
 
 /* ---- names.c ------------------------------------------------------------------------------ */

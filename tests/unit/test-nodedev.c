@@ -205,6 +205,16 @@ HD_TEST(masks_read_only_their_families)
     ck_assert_str_eq(hd_nodedev_get_parent(hd_nodedev_list_get(list, 1)), "pci_0000_00_1d_0");
     hd_nodedev_list_unref(list);
     ck_assert_int_eq(warnings, 1);
+    /* A driver link the kernel would not make: a listing reads no link, so the USB
+     * controller is still usb1's parent, in both. */
+    char link[4096];
+    snprintf(link, sizeof(link), "%s/sys/devices/pci0000:00/0000:00:1d.0/driver", root);
+    unlink(link);
+    at_link(root, "sys/devices/pci0000:00/0000:00:1d.0/driver", "driver");
+    assert_masks_agree(ctx);
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &list), 0);
+    ck_assert_str_eq(hd_nodedev_get_parent(hd_nodedev_list_get(list, 1)), "pci_0000_00_1d_0");
+    hd_nodedev_list_unref(list);
     /* The USB controller unreadable: no parent in either listing, usb1's parent is the
      * computer in both. */
     at_bytes(root, "sys/devices/pci0000:00/0000:00:1d.0/config", short_config,
