@@ -192,7 +192,8 @@ static int run(struct tool *t, int argc, char **argv)
         if (arg == NULL)
             continue;
         r = hd_device_check_driver_link(dev);
-        if (r < 0 && r != -ENODEV) { /* gone since: the listing saw it */
+        /* Gone since, or changing driver right now: listed as the listing saw it. */
+        if (r < 0 && r != -ENODEV && r != -EAGAIN) {
             hd_device_list_unref(list);
             devfilter_free(filter);
             return tool_lib_error(t, tool_exit_for(t), r, "%s", arg);
