@@ -432,6 +432,11 @@ int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s);
  * are journaled together, in one write and one fsync, before the first of them is done. */
 int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s);
 int hd_txn_flush(struct hd_txn *t);
+/* Before the step that moves PF @pf off its driver (forced: the driver turns SR-IOV off as it
+ * lets go), its VF count as a deferred step "N -> 0": nothing is written for it, but its undo,
+ * done after the move's (newest first), makes the VFs again as they were. 1 (none when @pf has
+ * no VFs), 0 in a dry run, or -errno, as hd_txn_defer(). */
+int hd_txn_defer_vfs_go(struct hd_txn *t, const struct hd_device *pf);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);

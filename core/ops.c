@@ -553,7 +553,8 @@ static int apply_detach(struct devop *o)
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         if ((r = hd_op_target_driver(o->ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
-        if ((r = found_record(o, i, &s)) == 0 && (r = hd_txn_defer(o->t, &s)) == 1)
+        if ((r = found_record(o, i, &s)) == 0 && (r = hd_txn_defer_vfs_go(o->t, dev)) >= 0 &&
+            (r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
@@ -643,7 +644,10 @@ static int apply_reattach(struct devop *o)
                         hd_device_get_driver_or(dev, "none"), hd_device_get_driver_or(dev, "none"));
             continue;
         }
-        /* The override goes first; its own line puts it back if a later step fails. */
+        /* A PF that made VFs on vfio-pci loses them (forced); the override goes first; their
+         * own lines put them back if a later step fails. */
+        if ((r = hd_txn_defer_vfs_go(o->t, dev)) < 0)
+            break;
         if (ovr != NULL) {
             struct hd_jstep ov = {
                 .kind = HD_JSTEP_OVERRIDE, .addr = *hd_device_get_addr(dev), .from_known = true};
@@ -951,7 +955,8 @@ static int apply_reserve(struct devop *o)
         if (!already_on(dev, driver)) {
             hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
             hd_strlcpy(s.to, driver, sizeof(s.to));
-            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_step(o->t, &s)) < 0)
+            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_defer_vfs_go(o->t, dev)) < 0 ||
+                (r = hd_txn_step(o->t, &s)) < 0)
                 break;
         }
         if (r == 1)

@@ -473,6 +473,17 @@ int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
     return 1;
 }
 
+int hd_txn_defer_vfs_go(struct hd_txn *t, const struct hd_device *pf)
+{
+    struct hd_jstep s = {.kind = HD_JSTEP_NUMVFS, .addr = *hd_device_get_addr(pf), .to = "0"};
+
+    if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_numvfs(pf) <= 0)
+        return 1;
+    s.old_numvfs = hd_device_get_sriov_numvfs(pf);
+    s.old_autoprobe = hd_device_get_sriov_autoprobe(pf);
+    return hd_txn_defer(t, &s);
+}
+
 int hd_txn_flush(struct hd_txn *t)
 {
     bool made;

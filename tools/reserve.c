@@ -65,12 +65,16 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
     for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
         const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
         const char *w = reserve_entry_source(e, where, sizeof(where));
-        if (t->dry_run && (!strcmp(a, "keep") || !strcmp(a, "pending") || !strcmp(a, "detach")))
+        if (t->dry_run && (!strcmp(a, "keep") || !strcmp(a, "pending") || !strcmp(a, "detach") ||
+                           !strcmp(a, "numvfs")))
             printf("  "); /* a line of the plan */
         if (strcmp(a, "keep") == 0)
             printf("%s: reserved for %s already (%s)\n", d, e->driver, w);
         else if (strcmp(a, "pending") == 0)
             printf("%s: reserved for %s, bound when it loads (%s)\n", d, e->driver, w);
+        else if (strcmp(a, "numvfs") == 0) /* forced: a PF's driver takes its VFs along */
+            printf("%s: %s -> %s virtual functions (%s)\n", d, hd_op_step_get_from(op, i),
+                   hd_op_step_get_to(op, i), w);
         else if (strcmp(a, "detach") == 0)
             printf("%s: %s -> %s (%s)\n", d, strcmp(hd_op_step_get_from(op, i), "none") == 0
                                                 ? "unbound" : hd_op_step_get_from(op, i),

@@ -504,6 +504,45 @@ HD_TEST(a_failed_sriov_change_gives_the_vfs_back_to_their_driver)
 }
 END_TEST
 
+/* A forced move of a PF destroys its VFs (its driver turns SR-IOV off when it lets go): when
+ * the move fails, its undo makes them again, as they were, on their host driver; the plan says
+ * the count goes to 0. So for detach, persist and acquire, and for a kill in the unbind. */
+HD_TEST(a_failed_forced_pf_move_gives_its_vfs_back)
+{
+    static const char *const cmds[] = {"detach --force 03:00.0", "persist --force 03:00.0",
+                                       "acquire --force --vm p --owner 0:0 03:00.0"};
+    struct eng e;
+
+    eng_start(&e, "server-sriov");
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        ck_assert_int_eq(eng_run(&e, "--dry-run %s", cmds[i]), 0);
+        ck_assert_msg(strstr(e.out, "0000:03:00.0: 8 -> 0 virtual functions") != NULL, "%s: %s",
+                      cmds[i], e.out);
+        ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/drivers_probe EIO"), 0);
+        ck_assert_msg(eng_run(&e, "%s", cmds[i]) == 1, "%s: %s", cmds[i], e.err);
+        ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+        ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "ixgbe");
+        ck_assert_msg(strcmp(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"),
+                             "8") == 0, "%s left %s VFs", cmds[i],
+                      fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"));
+        ck_assert_str_eq(fx_driver(&e.fx, "0000:03:11.6"), "ixgbevf");
+    }
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.0.conf"));
+    /* Killed while the PF's unbind hangs: its writer puts the VFs back once it returns. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang ixgbe forever"), 0);
+    pid_t pid = eng_hostdev_start(&e.fx, "detach --force 03:00.0");
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:03:00.0", 1, 20000));
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang ixgbe 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    eng_recover(e.ctx, "a killed forced detach of a PF");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "ixgbe");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"), "8");
+    eng_stop(&e);
+}
+END_TEST
+
 /* A PF whose driver lets go destroys its VFs: a PF and its own VF in one command would fail
  * half-way with the VF gone, so it is bad input, --force or not, and nothing changes. A PF
  * that made VFs on vfio-pci destroys them when given back: refused while a VM holds one,
