@@ -14,6 +14,13 @@ _hostdev_vms()
     _hostdev_run assignments | awk 'NR > 1 { print $2 }' | sort -u
 }
 
+_hostdev_mdevs()
+{
+    # The UUIDs of `mdev list` (or `mdev defined`): not the words of "no mediated devices".
+    _hostdev_run mdev "${1:-list}" |
+        awk 'length($1) == 36 && $1 ~ /^[0-9a-fA-F-]+$/ { print $1 }'
+}
+
 _hostdev_drivers()
 {
     # The PCI drivers of the line's root.
@@ -137,9 +144,9 @@ _hostdev()
               n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }')
         # Mediated devices by UUID, USB and SCSI devices by name, where they are taken.
         case $cmd in acquire | release | show | hostdev-xml | qemu-args)
-            devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')
+            devs="$devs $(_hostdev_mdevs)
             $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;;
-        verify) devs="$devs $(_hostdev_run mdev list | awk '{ print $1 }')" ;;
+        verify) devs="$devs $(_hostdev_mdevs)" ;;
         esac
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
         ;;
@@ -154,8 +161,8 @@ _hostdev()
         "") COMPREPLY=($(compgen -W "types list create remove define undefine defined" -- "$cur")) ;;
         create | define) COMPREPLY=($(compgen -W "$(_hostdev_run mdev types | awk -v n=$n \
             '{ print (n == 2 ? $1 : $2) }' | sort -u)" -- "$cur")) ;;
-        remove) COMPREPLY=($(compgen -W "$(_hostdev_run mdev list | awk '{ print $1 }')" -- "$cur")) ;;
-        undefine) COMPREPLY=($(compgen -W "$(_hostdev_run mdev defined | awk '{ print $1 }')" -- "$cur")) ;;
+        remove) COMPREPLY=($(compgen -W "$(_hostdev_mdevs)" -- "$cur")) ;;
+        undefine) COMPREPLY=($(compgen -W "$(_hostdev_mdevs defined)" -- "$cur")) ;;
         esac
         ;;
     esac

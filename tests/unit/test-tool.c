@@ -510,6 +510,16 @@ HD_TEST(completion)
     COMPLETES("acquire --owner roo", "root ");
     COMPLETES("acquire -o roo", "root ");
     COMPLETES("export -o /et", "/etc ");
+    /* With none made or defined, a mediated device's place offers nothing: not the words of
+     * "no mediated devices". */
+    static const char *const no_mdev[] = {"mdev remove \"\"", "mdev undefine \"\"",
+                                          "verify n", "show n", "acquire --vm x n"};
+    for (size_t i = 0; i < sizeof(no_mdev) / sizeof(no_mdev[0]); i++) {
+        snprintf(words, sizeof(words), "hostdev --root %s %s", e.fx.root, no_mdev[i]);
+        c = complete(words);
+        ck_assert_msg(strstr(c, "no ") == NULL, "'%s' completes to '%s'", no_mdev[i], c);
+        free(c);
+    }
     ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"),
                      0);
     COMPLETES("verify 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
