@@ -219,6 +219,32 @@ static void json_device(struct json *j, struct hd_device *dev, const char *actio
     json_end_object(j);
 }
 
+/* What became of a configured device (the device as it is now, read again after its
+ * operation): a refused one is no reservation, and a planned one says the stub it would get. */
+static void json_bind(const struct tool *t, struct json *j, const struct hd_reserve_result *res,
+                      size_t i)
+{
+    static const char *const outcomes[] = {
+        [HD_RESERVE_DONE] = "done", [HD_RESERVE_UNCHANGED] = "unchanged",
+        [HD_RESERVE_LATER] = "later", [HD_RESERVE_HELD] = "held", [HD_RESERVE_FAILED] = "failed"};
+    struct hd_device *dev = hd_reserve_result_get_device(res, i);
+    const struct hd_reserve_entry *e = hd_reserve_result_get_entry(res, i);
+    enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
+
+    json_begin_object(j);
+    json_kv_string(j, "address", hd_device_get_name(dev));
+    json_kv_string(j, "driver", hd_device_get_driver(dev));
+    json_kv_string(j, "driver_override", hd_device_get_driver_override(dev));
+    json_kv_string(j, "action", "reserve");
+    json_kv_string(j, "reserve_for", e != NULL ? e->driver : NULL);
+    json_kv_string(j, "outcome", outcome == HD_RESERVE_DONE && t->dry_run ? "planned"
+                                 : (size_t)outcome < sizeof(outcomes) / sizeof(outcomes[0])
+                                     ? outcomes[outcome] : NULL);
+    if (outcome == HD_RESERVE_FAILED)
+        json_kv_string(j, "error", hd_reserve_result_get_error(res, i, NULL));
+    json_end_object(j);
+}
+
 /* A USB device came (again): when a VM holds it (it re-enumerated: a new device number, a new
  * node), the new node goes to the VM's user. */
 static int follow_usb(struct tool *t)
@@ -298,7 +324,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config)
             const char *uuid, *parent, *type;
             enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
             if (action == HD_RESERVE_BIND)
-                json_device(&j, hd_reserve_result_get_device(res, i), "reserve");
+                json_bind(t, &j, res, i);
             if ((action == HD_RESERVE_NUMVFS &&
                  hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
                 action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)

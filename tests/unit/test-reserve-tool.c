@@ -92,6 +92,30 @@ HD_TEST(reserve_applies_the_configuration)
 }
 END_TEST
 
+/* Under --json each configured device says what became of it: a refused one is not listed
+ * as reserved, and a planned one names the stub it would get, as the text does. */
+HD_TEST(reserve_json_tells_each_outcome)
+{
+    eng_start(&e, "demo");
+    conf("10-nic.conf", "03:00.0\n00:00.0\n");
+    ck_assert_int_eq(hd("--json reserve --keep-going --dry-run"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"address\": \"" NIC "\",\n    \"driver\": \"e1000e\",\n    "
+               "\"driver_override\": null,\n    \"action\": \"reserve\",\n    "
+               "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"planned\"");
+    ck_out_has("\"address\": \"0000:00:00.0\",\n    \"driver\": null,\n    "
+               "\"driver_override\": null,\n    \"action\": \"reserve\",\n    "
+               "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"failed\",\n    "
+               "\"error\": \"0000:00:00.0 is a host bridge: the host keeps it");
+    ck_assert_int_eq(hd("--json reserve --keep-going"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"driver_override\": \"vfio-pci\",\n    \"action\": \"reserve\",\n    "
+               "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"done\"");
+    ck_out_has("\"outcome\": \"failed\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+}
+END_TEST
+
 HD_TEST(reserve_refuses_a_broken_configuration)
 {
     eng_start(&e, "demo");
