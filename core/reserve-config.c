@@ -438,8 +438,19 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     if (*why != NULL || (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e))
         return 0;
     hd_ctx_clear_error(ctx);
-    if (hd_reserve_entry_check(e, dev) == 0)
-        return 0;
+    if (hd_reserve_entry_check(e, dev) == 0) {
+        /* The boot's reserve runs without --force, so it leaves a platform function with the
+         * host at every boot, whatever persist --force did to it now. */
+        const char *platform = e->driver != NULL ? hd_platform_function(dev) : NULL;
+        if (platform == NULL)
+            return 0;
+        if (asprintf(why, "%s is %s: the boot's reserve (which does not force) leaves it with "
+                     "the host", hd_device_get_name(dev), platform) < 0) {
+            *why = NULL;
+            return -ENOMEM;
+        }
+        return 1;
+    }
     if ((*why = strdup(hd_ctx_last_error(ctx))) == NULL)
         return -ENOMEM;
     hd_ctx_clear_error(ctx);

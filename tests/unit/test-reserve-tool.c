@@ -342,6 +342,27 @@ HD_TEST(persisted_says_what_the_boot_refuses)
 }
 END_TEST
 
+/* persist --force takes a platform function now, but the boot's reserve runs without --force
+ * and leaves it with the host: persisted and show say so, as the boot does. */
+HD_TEST(persisted_says_the_boot_leaves_a_platform_function)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("persist --force 00:1f.4"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:1f.4"), "vfio-pci");
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_out_has("etc/hostdev.d/persist-0000:00:1f.4.conf:2  (refused at boot)\n");
+    ck_err_has("0000:00:1f.4 is an SMBus controller: the boot's reserve (which does not force) "
+               "leaves it with the host");
+    ck_assert_int_eq(hd("show 00:1f.4"), 0);
+    ck_out_has("; refused at boot: 0000:00:1f.4 is an SMBus controller");
+    /* As the boot does: back on its driver, reserve refuses it. */
+    ck_assert_int_eq(hd("reattach 00:1f.4"), 0);
+    ck_assert_int_eq(hd("reserve --keep-going"), 1);
+    ck_err_has("0000:00:1f.4 is an SMBus controller: the host keeps it");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:1f.4"), "i801_smbus");
+}
+END_TEST
+
 /* Unpersisting a VF count says what it leaves: the VFs stay, and how to remove them; a count
  * alone reserved no device, so none is "given back". */
 HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
