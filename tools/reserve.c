@@ -266,6 +266,15 @@ static int follow_usb(struct tool *t)
     return r;
 }
 
+/* udev's "add" of a USB device: its node may go to the VM that holds it (follow_usb()). */
+static bool usb_add_event(void)
+{
+    const char *action = getenv("ACTION"), *subsystem = getenv("SUBSYSTEM");
+
+    return action != NULL && subsystem != NULL && strcmp(subsystem, "usb") == 0 &&
+           strcmp(action, "add") == 0;
+}
+
 /* One device the udev rule reports: "add" reserves it, "bind" (or "add" with its driver
  * bound) of a PF sets its VFs; a USB device a VM holds gets its node given again. */
 static int run_uevent(struct tool *t, struct hd_reserve_config *config)
@@ -276,8 +285,7 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
     struct hd_device *dev;
     int code, r;
 
-    if (action != NULL && subsystem != NULL && strcmp(subsystem, "usb") == 0 &&
-        strcmp(action, "add") == 0)
+    if (usb_add_event())
         return follow_usb(t);
     if (action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
         return EXIT_DONE; /* not a PCI event: nothing of ours */
@@ -392,7 +400,8 @@ static int run(struct tool *t, int argc, char **argv)
         hd_reserve_config_unref(config);
         return code;
     }
-    if (t->dry_run && !tool_json(t))
+    /* (A USB device's operation prints its own heading.) */
+    if (t->dry_run && !tool_json(t) && !(uevent && usb_add_event()))
         printf("dry run: nothing changed; reserve would do:\n");
     r = uevent ? run_uevent(t, config) : run_all(t, config);
     hd_reserve_config_unref(config);

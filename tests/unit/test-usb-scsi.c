@@ -240,6 +240,10 @@ HD_TEST(reenumeration)
     setenv("SUBSYSTEM", "usb", 1);
     setenv("DEVTYPE", "usb_device", 1);
     setenv("DEVPATH", "/devices/pci0000:00/0000:00:04.0/usb1/1-2", 1);
+    /* Its plan is said once, under one heading. */
+    ck_assert_int_eq(eng_run(&e, "--dry-run reserve --uevent"), 0);
+    ck_assert_msg(strstr(e.out, "dry run: nothing changed; reserve would do:\n"
+                                "  dev/bus/usb/001/008: owner") == e.out, "%s", e.out);
     ck_assert_int_eq(eng_run(&e, "reserve --uevent"), 0);
     unsetenv("ACTION");
     unsetenv("SUBSYSTEM");
