@@ -496,6 +496,7 @@ static int watch(struct tool *t, struct job *job)
             if (render(t, job, at, &doc, &len) != EXIT_DONE ||
                 emit(t, job->output, doc, len) != EXIT_DONE) {
                 free(doc);
+                tool_flush_errors(EXIT_FAILED); /* said now: it watches on */
                 continue;
             }
             free(written);

@@ -161,23 +161,70 @@ void tool_put_text(FILE *out, const char *s)
 }
 
 /* Under --json an error is one JSON object on stderr, {"error", "exit", "command", "hint"},
- * so that automation never parses the text; the static build speaks text only. */
+ * so that automation never parses the text; the static build speaks text only. A command
+ * that meets several (reserve --keep-going: a bad line, then a device refused) still writes
+ * one: the errors are kept until it ends, the first is "error", all are in "errors", and
+ * "exit" is the status it exits with. */
+static struct {
+    char **msgs; /* in the order they came, each once */
+    size_t n;
+    const char *command;
+    char *hint; /* the first error's */
+    int code;
+    bool listed; /* "errors" even for one (tool_error_list()) */
+} json_errors;
+
 static void report_json(const char *command, const char *message, int code, const char *hint)
 {
+    char **more;
+
+    if (json_errors.n == 0) { /* "error" and "hint" are the first one's */
+        json_errors.command = command;
+        json_errors.code = code;
+        json_errors.hint = hint != NULL ? strdup(hint) : NULL;
+    }
+    for (size_t i = 0; i < json_errors.n; i++)
+        if (strcmp(json_errors.msgs[i], message) == 0)
+            return;
+    if ((more = realloc(json_errors.msgs, (json_errors.n + 1) * sizeof(*more))) == NULL)
+        return;
+    json_errors.msgs = more;
+    if ((more[json_errors.n] = strdup(message)) != NULL)
+        json_errors.n++;
+}
+
+void tool_flush_errors(int code)
+{
 #ifdef HOSTDEV_TOOLS_CORE
-    (void)command, (void)message, (void)code, (void)hint;
+    (void)code;
 #else
+    size_t n = json_errors.n;
     struct json j;
 
+    if (n == 0)
+        return;
     json_init(&j, stderr, 0);
     json_begin_object(&j);
-    json_kv_string(&j, "error", message);
-    json_kv_int(&j, "exit", code);
-    json_kv_string(&j, "command", command);
-    json_kv_string(&j, "hint", hint);
+    json_kv_string(&j, "error", json_errors.msgs[0]);
+    if (n > 1 || json_errors.listed) {
+        json_key(&j, "errors");
+        json_begin_array(&j);
+        for (size_t i = 0; i < n; i++)
+            json_string(&j, json_errors.msgs[i]);
+        json_end_array(&j);
+    }
+    json_kv_int(&j, "exit", code != EXIT_DONE ? code : json_errors.code);
+    json_kv_string(&j, "command", json_errors.command);
+    json_kv_string(&j, "hint", json_errors.hint);
     json_end_object(&j);
     json_finish(&j);
+    fflush(stderr);
 #endif
+    hd_strv_free(json_errors.msgs, json_errors.n);
+    free(json_errors.hint);
+    json_errors.msgs = NULL;
+    json_errors.n = 0;
+    json_errors.hint = NULL;
 }
 
 int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n)
@@ -186,20 +233,9 @@ int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n)
         return EXIT_DONE;
 #ifndef HOSTDEV_TOOLS_CORE
     if (tool_json(t)) { /* still one object: the first as its error, all of them listed */
-        struct json j;
-        json_init(&j, stderr, 0);
-        json_begin_object(&j);
-        json_kv_string(&j, "error", msgs[0]);
-        json_key(&j, "errors");
-        json_begin_array(&j);
         for (size_t i = 0; i < n; i++)
-            json_string(&j, msgs[i]);
-        json_end_array(&j);
-        json_kv_int(&j, "exit", code);
-        json_kv_string(&j, "command", current_command);
-        json_kv_string(&j, "hint", NULL);
-        json_end_object(&j);
-        json_finish(&j);
+            report_json(current_command, msgs[i], code, NULL);
+        json_errors.listed = true;
         return code;
     }
 #endif
@@ -543,7 +579,7 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
     return -1;
 }
 
-int main(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
     static struct tool t = {.prog = "hostdev"}; /* static: tool_usage() reaches it */
     struct globals g = {.root = getenv("HOSTDEV_ROOT"), .state_dir = getenv("HOSTDEV_STATE_DIR"),
@@ -645,5 +681,13 @@ int main(int argc, char **argv)
         r = tool_error(&t, EXIT_FAILED, "writing output: %s", strerror(errno));
     hd_ctx_unref(t.ctx);
     hd_strings_free(&warned);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    int r = run_main(argc, argv);
+
+    tool_flush_errors(r);
     return r;
 }

@@ -57,6 +57,10 @@ int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt,
  * object whose "errors" lists them all ("error" is the first). Returns @code (EXIT_DONE for
  * none). */
 int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n);
+/* Under --json the errors are one object, written when the command ends (its "exit" is the
+ * status); a command that goes on after one (export --watch) writes what it has now with
+ * @code. */
+void tool_flush_errors(int code);
 /* Same, for a library call that failed with @err: appends hd_ctx_last_error() or strerror. */
 int tool_lib_error(struct tool *t, int code, int err, const char *fmt, ...) HD_PRINTF_TOOL(4, 5);
 /* Same, ending the line with "(@hint)": what the user can do about it, on the one line. */

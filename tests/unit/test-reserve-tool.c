@@ -113,6 +113,19 @@ HD_TEST(reserve_json_tells_each_outcome)
                "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"done\"");
     ck_out_has("\"outcome\": \"failed\"");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    /* A bad line skipped, then a device refused: still one error object on stderr, every
+     * error in it once, with the status the command exits with. */
+    conf("10-nic.conf", "03:00.0 vfio\n02:00.0 numvfs=2\n00:00.0\n");
+    ck_assert_int_eq(hd("--json reserve --keep-going"), 1);
+    at_json_check(err, false);
+    ck_assert_msg(strncmp(err, "{\"error\":\"etc/hostdev.d/10-nic.conf:1: 'vfio' is neither", 55)
+                  == 0, "%s", err);
+    ck_assert_msg(strstr(err, "\"errors\":[\"etc/hostdev.d/10-nic.conf:1: ") != NULL &&
+                  strstr(err, "\"0000:02:00.0 is not SR-IOV capable (no sriov_totalvfs)\",\"0000:"
+                              "00:00.0 is a host bridge") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "\"exit\":1,\"command\":\"reserve\",\"hint\":null}\n") != NULL,
+                  "%s", err);
+    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
 }
 END_TEST
 
