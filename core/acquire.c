@@ -1375,8 +1375,12 @@ static int release_force(struct hd_op *op)
                         hd_device_get_driver_or(dev, "none"),
                         orig == NULL ? "the kernel's choice" : orig[0] ? orig : "none");
         free(orig);
-        if (!hd_txn_dry_run(t) && reset && hd_reset_apply(dev, 0, NULL) < 0)
-            hd_warn(ctx, "%s: reset failed; reattaching anyway", hd_device_get_name(dev));
+        if (!hd_txn_dry_run(t) && reset && hd_reset_apply(dev, 0, NULL) < 0) {
+            /* Said by its step (not "done"); the device goes back all the same. */
+            hd_info(ctx, "%s: reset failed: %s", hd_device_get_name(dev), hd_ctx_last_error(ctx));
+            hd_ctx_clear_error(ctx);
+            hd_txn_settle(t, "reset", hd_device_get_name(dev), HD_STEP_FAILED);
+        }
         if (!hd_txn_dry_run(t) && to_stub &&
             ((r = hd_bind_detach(dev, a->driver, HD_DETACH_EXACT)) < 0 ||
              (r = hd_txn_refresh(dev)) < 0 ||

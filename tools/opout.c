@@ -56,6 +56,9 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
     else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)
         printf("%s: not reset now: no method works from here (tried: %s); vfio-pci resets it "
                "when it is opened\n", d, to[0] ? to : "unknown");
+    else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_FAILED)
+        printf("%s: reset failed (tried: %s); given back all the same\n", d,
+               to[0] ? to : "unknown");
     else if (strcmp(a, "reset") == 0)
         printf("%s: reset (the kernel tries, in order: %s)\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "numvfs") == 0)
@@ -93,7 +96,7 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
 
 static const char *const state_names[] = {
     [HD_STEP_PLANNED] = "planned", [HD_STEP_DONE] = "done", [HD_STEP_UNDONE] = "undone",
-    [HD_STEP_DEFERRED] = "deferred"};
+    [HD_STEP_DEFERRED] = "deferred", [HD_STEP_FAILED] = "failed"};
 
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op)
 {

@@ -1162,6 +1162,8 @@ enum hd_op_step_state {
     HD_STEP_DEFERRED, /* a reset that no method could do from here (the kernel's ENOTTY, as
                        * for a bus reset with other devices on the bus): the device is on
                        * vfio-pci, which resets it when the VM opens it */
+    HD_STEP_FAILED, /* tried, failed, and the operation went on without it (an emergency
+                     * release's reset: the device is given back all the same) */
 };
 
 struct hd_op;

@@ -611,6 +611,26 @@ HD_TEST(a_reset_left_to_vfio_says_so)
 }
 END_TEST
 
+/* An emergency release goes on when the reset fails (the kernel refuses a bus reset with
+ * another function on the bus): its step says it failed, in JSON too, never "done". */
+HD_TEST(an_emergency_release_says_its_reset_failed)
+{
+    ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --group " GPU), 0);
+    ck_assert_int_eq(hd("--json release --force " AUDIO), 0);
+    ck_assert_msg(strstr(out, "\"action\": \"reset\",\n      \"device\": \"" AUDIO "\",\n"
+                              "      \"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": [\n"
+                              "        \"bus\"\n      ],\n      \"state\": \"failed\"") != NULL,
+                  "%s", out);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    ck_assert_int_eq(hd("detach " AUDIO), 0);
+    ck_assert_int_eq(hd("acquire --vm g --owner 0:0 " AUDIO), 0);
+    ck_assert_int_eq(hd("release --force " AUDIO), 0);
+    ck_assert_msg(strstr(out, AUDIO ": reset failed (tried: bus); given back all the same\n") !=
+                  NULL, "%s", out);
+    ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
