@@ -304,12 +304,20 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
         r = hd_fs_read_config(ctx, path, HD_CONFIG_MAX, &text, &len);
         if (r == -ENOENT) /* removed meanwhile */
             continue;
+        /* What is no reservation file is an error of the configuration naming it, as a bad
+         * line is: the boot (--keep-going) applies the other files and the command line. */
+        if (r == -EFBIG || r == -EINVAL || r == -EISDIR) {
+            r = add_error(*config, "%s: %s", path,
+                          r == -EFBIG    ? "larger than 1 MiB: not a reservation file"
+                          : r == -EISDIR ? "not a reservation file (a directory)"
+                                         : "not a regular file (a FIFO, a device or a link to "
+                                           "one)");
+            if (r < 0)
+                goto fail;
+            continue;
+        }
         if (r < 0) {
-            hd_errr(ctx, r, r == -EFBIG || r == -EINVAL || r == -EISDIR ? HD_REASON_INVALID : 0,
-                    "%s/%s: %s", hd_ctx_get_root(ctx), path,
-                    r == -EFBIG    ? "larger than 1 MiB: not a reservation file"
-                    : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to one)"
-                                   : strerror(-r));
+            hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
             goto fail;
         }
         r = hd_reserve_config_parse(*config, text, len, path);

@@ -129,6 +129,25 @@ HD_TEST(reserve_json_tells_each_outcome)
 }
 END_TEST
 
+/* A file that is no reservation file (a directory named .conf, one over 1 MiB) is an error
+ * of the configuration naming it, as a bad line is: the boot (--keep-going) still applies
+ * the other files, and the kernel command line's. */
+HD_TEST(a_bad_file_leaves_the_others)
+{
+    eng_start(&e, "demo");
+    conf("20-nic.conf", "03:00.0\n");
+    ck_assert_int_eq(mkdir(fx_path(&e.fx, "etc/hostdev.d/10-old.conf"), 0755), 0);
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_err_has("etc/hostdev.d/10-old.conf: not a reservation file (a directory)");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_out_has(NIC " vfio-pci");
+    ck_assert_int_eq(hd("reserve --keep-going"), 1);
+    ck_out_has(NIC ": e1000e -> vfio-pci (etc/hostdev.d/20-nic.conf:1)");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+}
+END_TEST
+
 HD_TEST(reserve_refuses_a_broken_configuration)
 {
     eng_start(&e, "demo");
