@@ -54,10 +54,16 @@ static int run(struct tool *t, int argc, char **argv)
     int r;
 
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--numvfs") == 0 && i + 1 < argc)
-            count = argv[++i];
-        else if (strncmp(argv[i], "--numvfs=", 9) == 0)
-            count = argv[i] + 9;
+        bool opt = strcmp(argv[i], "--numvfs") == 0 || strncmp(argv[i], "--numvfs=", 9) == 0;
+        if (opt && argv[i][8] == '\0' && i + 1 == argc)
+            return tool_error(t, EXIT_USAGE, "--numvfs needs a value (see 'hostdev sriov "
+                              "--help')");
+        /* One count: a second one (`ADDR 2 --numvfs 3`) is a mistake, not the last word. */
+        if (opt && count != NULL)
+            return tool_error(t, EXIT_USAGE, "two counts of VFs: '%s' and '%s'", count,
+                              argv[i][8] == '=' ? argv[i] + 9 : argv[i + 1]);
+        if (opt)
+            count = argv[i][8] == '=' ? argv[i] + 9 : argv[++i];
         else if (strcmp(argv[i], "--dry-run") == 0)
             t->dry_run = true;
         else if (argv[i][0] != '-' && addr == NULL)
