@@ -491,10 +491,15 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
         snprintf(proc, sizeof(proc), "proc/%ld", upid);
     else
         snprintf(proc, sizeof(proc), "proc/self");
-    if ((r = read_memlock(ctx, proc, &limit)) < 0)
+    if ((r = read_memlock(ctx, proc, &limit)) < 0) {
+        /* Say which is missing: the process, or its file (a fake tree may have neither). */
+        const char *why = r == -EINVAL              ? "no \"Max locked memory\" line"
+                          : hd_fs_exists(ctx, proc) ? strerror(-r)
+                          : upid > 0                ? "no such process"
+                                       : "no proc/self under this root (give --pid or --unit)";
         return hd_errr(ctx, r == -EINVAL ? -EINVAL : -ENOENT, HD_REASON_INVALID,
-                       "%s/%s/limits: %s", hd_ctx_get_root(ctx), proc,
-                       r == -EINVAL ? "no \"Max locked memory\" line" : "no such process");
+                       "%s/%s/limits: %s", hd_ctx_get_root(ctx), proc, why);
+    }
     if (unit != NULL)
         snprintf(who, sizeof(who), "unit %s (pid %ld)", unit, upid);
     else if (upid > 0)

@@ -71,6 +71,7 @@ struct found {
     enum hd_remedy remedy;
     char problem[1024];
     char fix[1024];
+    char error[1024]; /* the context's message when the call failed */
 };
 
 /* Run the doctor; fill @f from the first finding with @code; false when there is none. */
@@ -297,6 +298,8 @@ static int memlock(const char *root, pid_t pid, const char *unit, uint64_t bytes
     memset(f, 0, sizeof(*f));
     ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
     r = hd_doctor_check_memlock(ctx, d, pid, unit, bytes);
+    if (r < 0)
+        snprintf(f->error, sizeof(f->error), "%s", hd_ctx_last_error(ctx));
     for (size_t i = 0; r == 0 && i < hd_findings_count(d); i++) {
         if (strncmp(hd_findings_get_code(d, i), "memlock-", 8) != 0)
             continue;
@@ -355,6 +358,21 @@ HD_TEST(memlock_below_what_vfio_pins)
     ck_assert_ptr_nonnull(strstr(f.problem, "unit vm-web1 (pid 77) may lock only 0 MiB"));
     ck_assert_int_eq(memlock(root, 0, "gone", 1ull << 30, &f), -ENOENT);
     ck_assert_int_eq(memlock(root, 999, NULL, 1ull << 30, &f), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(f.error, "proc/999/limits: no such process"));
+    /* The process is there but its file is not: not called a missing process. */
+    ah_write(root, "proc/4243/status", "Name:\tqemu\n");
+    ck_assert_int_eq(memlock(root, 4243, NULL, 1ull << 30, &f), -ENOENT);
+    ck_assert_ptr_null(strstr(f.error, "no such process"));
+    ck_assert_ptr_nonnull(strstr(f.error, "proc/4243/limits: No such file"));
+    /* This process's own (proc/self): the file is said missing, not the process; and a
+     * tree without proc/self says what to give instead. */
+    ck_assert_int_eq(memlock(root, 0, NULL, 1ull << 30, &f), -ENOENT);
+    ck_assert_msg(strstr(f.error, "proc/self/limits: No such file") != NULL, "%s", f.error);
+    char self[4096];
+    snprintf(self, sizeof(self), "rm -rf '%s/proc/self'", root);
+    ck_assert_int_eq(system(self), 0);
+    ck_assert_int_eq(memlock(root, 0, NULL, 1ull << 30, &f), -ENOENT);
+    ck_assert_msg(strstr(f.error, "no proc/self under this root") != NULL, "%s", f.error);
     ah_tree_remove(root);
     free(root);
 }
