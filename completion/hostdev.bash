@@ -152,10 +152,12 @@ _hostdev()
         ;;
     mdev)
         # mdev SUB, then create's PARENT TYPE (from `mdev types`) or remove's UUID.
-        local sub="" n=0 w seen=""
+        # --uuid's value is no positional word (create and define take it).
+        local sub="" n=0 w seen="" skip=""
         for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
             [ -n "$seen" ] || { [ "$w" = mdev ] && seen=1 && n=1; continue; }
-            case $w in -*) ;; *) n=$((n + 1)); [ $n -eq 2 ] && sub=$w ;; esac
+            [ -z "$skip" ] || { skip=""; continue; }
+            case $w in --uuid | -u) skip=1 ;; -*) ;; *) n=$((n + 1)); [ $n -eq 2 ] && sub=$w ;; esac
         done
         case $sub in
         "") COMPREPLY=($(compgen -W "types list create remove define undefine defined" -- "$cur")) ;;

@@ -522,6 +522,9 @@ HD_TEST(completion)
     }
     ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"),
                      0);
+    /* --uuid's value is not the parent: the parent comes next. */
+    COMPLETES("mdev create --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1002 mt", "mtty ");
+    COMPLETES("mdev define -u 83b8f4f2-509f-382f-3c1e-e6bfe0fa1002 mtty mt", "mtty-1 mtty-2 ");
     COMPLETES("verify 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
     COMPLETES("show 83b", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 ");
     COMPLETES("hostdev-xml usb_1", "usb_1_2 ");
