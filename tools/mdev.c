@@ -132,14 +132,14 @@ static int change(struct tool *t, bool create, int argc, char **argv)
         }
     }
     if (argc - optind != (create ? 2 : 1))
-        return tool_error(t, EXIT_USAGE, create ? "mdev create takes PARENT TYPE"
-                                                : "mdev remove takes one UUID");
+        return tool_error(t, EXIT_USAGE, create ? "create takes PARENT TYPE"
+                                                : "remove takes one UUID");
     if ((r = tool_op_new(t, create ? HD_OP_MDEV_CREATE : HD_OP_MDEV_REMOVE, 0, &op)) != EXIT_DONE)
         return r;
     hd_ctx_clear_error(t->ctx);
     c = create ? hd_op_set_mdev(op, argv[optind], argv[optind + 1], uuid)
                : hd_op_set_mdev(op, NULL, NULL, argv[optind]);
-    r = c < 0 ? tool_lib_error(t, EXIT_USAGE, c, "mdev %s", create ? "create" : "remove")
+    r = c < 0 ? tool_lib_error(t, EXIT_USAGE, c, "%s", create ? "create" : "remove")
               : tool_run_op(t, op, create ? "mdev create" : "mdev remove", NULL, NULL);
     hd_op_unref(op);
     return r;
@@ -171,8 +171,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         }
     }
     if (argc - optind != (define ? 2 : 1))
-        return tool_error(t, EXIT_USAGE, define ? "mdev define takes PARENT TYPE"
-                                                : "mdev undefine takes one UUID");
+        return tool_error(t, EXIT_USAGE, define ? "define takes PARENT TYPE"
+                                                : "undefine takes one UUID");
     if (!define)
         uuid = argv[optind];
     if (uuid == NULL) { /* a new one, as mdevctl define does */
@@ -188,7 +188,7 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
                    : hd_mdev_undefine(t->ctx, id);
     if (r < 0)
         return tool_lib_error(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)),
-                              r, "mdev %s", define ? "define" : "undefine");
+                              r, "%s", define ? "define" : "undefine");
     if (t->dry_run && !tool_json(t)) {
         printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
         return EXIT_DONE;
@@ -265,7 +265,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (strcmp(sub, "define") == 0 || strcmp(sub, "undefine") == 0)
         return persist(t, sub[0] == 'd', argc - 1, argv + 1);
     if (strcmp(sub, "types") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "defined") == 0)
-        return tool_error(t, EXIT_USAGE, "mdev %s takes no argument: '%s'", sub, argv[2]);
+        return tool_error(t, EXIT_USAGE, "%s takes no argument: '%s'", sub, argv[2]);
     return tool_error(t, EXIT_USAGE, "unknown mdev command '%s' (types, list, create, remove, "
                       "define, undefine, defined)", sub);
 }
