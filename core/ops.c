@@ -830,14 +830,17 @@ static int check_numvfs(struct devop *o)
 
     if (hd_op_request(o->op)->n != 1)
         return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
-    if ((r = hd_check_vfs_free(o->ctx, pf, o->map, "changing the VF count")) < 0)
+    if ((r = hd_check_numvfs_possible(o->ctx, pf, o->req->numvfs)) < 0)
         return r;
-    for (size_t i = 1; i < o->d.n; i++) { /* its VFs (add_vfs) */
+    /* The same count destroys no VF (the kernel takes it as nothing to do): a VM may hold
+     * the PF or its VFs. */
+    bool same = hd_device_get_sriov_numvfs(pf) == (int)o->req->numvfs;
+    if (!same && (r = hd_check_vfs_free(o->ctx, pf, o->map, "changing the VF count")) < 0)
+        return r;
+    for (size_t i = 1; !same && i < o->d.n; i++) { /* its VFs (add_vfs) */
         if ((r = hd_check_not_open(o->ctx, o->d.v[i], "changing the VF count")) < 0)
             return r;
     }
-    if ((r = hd_check_numvfs_possible(o->ctx, pf, o->req->numvfs)) < 0)
-        return r;
     s->kind = HD_JSTEP_NUMVFS;
     s->addr = *hd_device_get_addr(pf);
     s->old_numvfs = hd_device_get_sriov_numvfs(pf);

@@ -139,6 +139,16 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         return hd_err(ctx, -EIO, "%s: sriov_numvfs is missing or unreadable", pf);
     cur = (unsigned int)hd_device_get_sriov_numvfs(dev);
 
+    /* The same count changes nothing, not even autoprobe: VFs a VM holds may be among them. */
+    if (cur == numvfs) {
+        int seen = -1;
+        r = wait_virtfns(ctx, pf, numvfs, &seen);
+        if (r < 0)
+            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf, cur,
+                          seen);
+        return (int)cur;
+    }
+
     /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first. */
     autoprobe = hd_device_get_sriov_autoprobe(dev);
     if (autoprobe > 0) {
@@ -148,14 +158,6 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
     }
 
-    if (cur == numvfs) {
-        int seen = -1;
-        r = wait_virtfns(ctx, pf, numvfs, &seen);
-        if (r < 0)
-            return hd_err(ctx, r, "%s: sriov_numvfs is %u but %d virtfn links are there", pf, cur,
-                          seen);
-        return (int)cur;
-    }
     /* The kernel refuses N -> M with EBUSY when both are non-zero: go through 0. */
     if (cur != 0) {
         r = write_numvfs(dev, 0, why, sizeof(why));

@@ -108,12 +108,13 @@ static int run(struct tool *t, int argc, char **argv)
     } else {
         int prev = hd_op_get_previous_numvfs(op);
         const char *name = pf_name(op, addr);
-        if (t->dry_run)
+        if ((unsigned int)prev == numvfs)
+            printf("%s%s: already has %u virtual function%s\n",
+                   t->dry_run ? "dry run: nothing changed; " : "", name, numvfs,
+                   numvfs == 1 ? "" : "s");
+        else if (t->dry_run)
             printf("dry run: nothing changed; %s would go from %d to %u virtual functions\n",
                    name, prev, numvfs);
-        else if ((unsigned int)prev == numvfs)
-            printf("%s: already has %u virtual function%s\n", name, numvfs,
-                   numvfs == 1 ? "" : "s");
         else
             printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
                    prev);

@@ -456,6 +456,12 @@ HD_TEST(reserve_is_checked_as_a_detach)
     /* A PF's reset resets its VFs: refused as well, --force or not. */
     ck_assert_int_eq(hd("reset --force " PF), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: resetting it would destroy it under the VM");
+    /* The count it has destroys nothing (the kernel does nothing): not refused. Another is. */
+    ck_assert_int_eq(hd("sriov " PF " 2"), 0);
+    ck_assert_ptr_nonnull(strstr(out, PF ": already has 2 virtual functions"));
+    ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 0);
+    ck_assert_int_eq(hd("sriov " PF " 1"), 1);
+    says(PF ": its VF " VF0 " is assigned to vm v: changing the VF count would destroy it");
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
     host_is(before);
     free(before);
