@@ -266,6 +266,30 @@ static int refresh_unless_fresh(struct hd_device *dev, unsigned int flags)
     return r;
 }
 
+/* A kernel driver's name: letters, digits and _ - . : + (what the PCI core registers), so a
+ * record can never carry control bytes or broken UTF-8 to a terminal or a JSON reader. */
+static bool driver_name_valid(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:+");
+
+    return n < HD_DRIVER_NAME_MAX && s[n] == '\0' && hd_name_valid(s);
+}
+
+/* The record of @dev leaving @original (NULL: none) for @stub, with the driver_override it
+ * has unless that names @stub (the bind's own, or a reservation's made before the stub was
+ * there): split_record()'s form. */
+static int put_record(struct hd_device *dev, const char *original, const char *stub)
+{
+    const char *ovr = hd_device_get_driver_override(dev);
+    char rec[2 * HD_DRIVER_NAME_MAX + 16];
+
+    if (ovr != NULL && !driver_is(ovr, stub) && driver_name_valid(ovr))
+        snprintf(rec, sizeof(rec), "%s\noverride=%s", original ? original : "", ovr);
+    else
+        hd_strlcpy(rec, original ? original : "", sizeof(rec));
+    return hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev), rec);
+}
+
 int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int flags)
 {
     const char *name = hd_device_get_name(dev);
@@ -314,13 +338,21 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
      * between stubs keeps it. */
     if (hd_device_get_driver(dev) != NULL) {
         recorded = !hd_device_on_stub(dev);
+        /* A reservation takes a device from another stub (pci-stub) for good: with no record
+         * of a host driver, that stub is where unpersist puts it back. */
+        if (!recorded && (flags & HD_DETACH_RECORD_STUB)) {
+            char *rec = NULL;
+            recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
+            free(rec);
+            hd_ctx_clear_error(ctx);
+        }
     } else {
         /* Unbound with a record: a reattach stopped half-way; the record still tells. */
         char *rec = NULL;
         recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
         free(rec);
     }
-    if (recorded && (r = hd_state_put(ctx, "drivers", name, original ? original : "")) < 0)
+    if (recorded && (r = put_record(dev, original, stub->name)) < 0)
         goto out;
     use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
     if (hd_device_get_driver_override(dev) != NULL &&
@@ -350,22 +382,35 @@ out:
     return r;
 }
 
-/* A kernel driver's name: letters, digits and _ - . : + (what the PCI core registers), so a
- * record can never carry control bytes or broken UTF-8 to a terminal or a JSON reader. */
-static bool driver_name_valid(const char *s)
-{
-    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:+");
 
-    return n < HD_DRIVER_NAME_MAX && s[n] == '\0' && hd_name_valid(s);
+/* A driver record is the driver's name ("" for none), then, when the device had a
+ * driver_override naming another driver than the stub it went to, a line "override=NAME": the
+ * reattach puts it back, so a device goes back as it was, its override too (as a map entry's
+ * override= does for a release to pci-stub). Split in place: @rec keeps the driver, @override
+ * gets the name ("" without the line). 0, or -EINVAL when either is not a driver's name. */
+static int split_record(char *rec, char *override, size_t size)
+{
+    char *nl = strchr(rec, '\n');
+
+    override[0] = '\0';
+    if (nl != NULL) {
+        *nl++ = '\0';
+        if (strncmp(nl, "override=", 9) != 0 || !driver_name_valid(nl + 9) ||
+            strlen(nl + 9) >= size)
+            return -EINVAL;
+        strcpy(override, nl + 9);
+    }
+    return rec[0] == '\0' || driver_name_valid(rec) ? 0 : -EINVAL;
 }
 
-HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver)
+/* The record of @dev, split (split_record()). */
+static int read_record(struct hd_device *dev, char **driver, char *override, size_t size)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     int r = hd_state_get(ctx, "drivers", hd_device_get_name(dev), driver);
 
     /* What is there must be a driver's name ("" for none): anything else reaches nobody. */
-    if (r == 0 && (*driver)[0] != '\0' && !driver_name_valid(*driver)) {
+    if (r == 0 && split_record(*driver, override, size) < 0) {
         free(*driver);
         *driver = NULL;
         return hd_errr(ctx, -EINVAL, HD_REASON_STATE_DAMAGED, "%s: the driver record "
@@ -375,13 +420,20 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
     return r;
 }
 
+HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver)
+{
+    char override[HD_DRIVER_NAME_MAX];
+
+    return read_record(dev, driver, override, sizeof(override));
+}
+
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
 {
     const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub;
-    char *target = NULL, now[256], path[HD_PATH_MAX];
-    bool override_to_stub, to_none;
+    char *target = NULL, now[256], path[HD_PATH_MAX], was_override[HD_DRIVER_NAME_MAX] = "";
+    bool override_to_stub, to_none, to_stub;
     int r;
 
     if ((r = refresh_unless_fresh(dev, flags)) < 0)
@@ -395,12 +447,20 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         hd_info(ctx, "%s: on its host driver %s already", name, hd_device_get_driver(dev));
         return 0;
     }
-    if (flags & HD_BIND_RECORD)
+    if (flags & HD_BIND_RECORD) {
+        /* The caller's record names the driver; the override it had is read here. */
+        char *rec = NULL;
         r = (target = strdup(record ? record : "")) != NULL ? 0 : -ENOMEM;
-    else if (flags & HD_BIND_NO_RECORD)
+        if (r == 0 && (r = read_record(dev, &rec, was_override, sizeof(was_override))) == -ENOENT)
+            r = 0;
+        free(rec);
+        if (r < 0)
+            free(target);
+    } else if (flags & HD_BIND_NO_RECORD) {
         r = -ENOENT;
-    else
-        r = hd_device_get_original_driver(dev, &target);
+    } else {
+        r = read_record(dev, &target, was_override, sizeof(was_override));
+    }
     if (r < 0 && r != -ENOENT)
         return r;
     /* "" is a record too: it had no driver, and goes back to none. */
@@ -426,7 +486,11 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
             target    ? target
             : to_none ? "no driver"
                       : "(the kernel's choice)");
-    if (hd_device_get_driver_override(dev) != NULL && (r = set_override(dev, NULL)) < 0)
+    /* Back to a stub (pci-stub, which a reservation took it from): the override steers the
+     * probe there, as no id table of its may match, and then becomes what it was. */
+    to_stub = target != NULL && hd_driver_is_stub(target);
+    if ((hd_device_get_driver_override(dev) != NULL || (to_stub && hd_device_has_driver_override(dev))) &&
+        (r = set_override(dev, to_stub ? target : NULL)) < 0)
         goto out;
     if (stub != NULL && (r = unbind(dev, hd_device_get_driver(dev))) < 0) {
         if (r != -ETIMEDOUT && override_to_stub)
@@ -439,6 +503,8 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
             r = hd_err(ctx, -EIO, "%s: still bound to %s after the unbind", name, now);
             goto rollback;
         }
+        if (was_override[0] && (r = set_override(dev, was_override)) < 0)
+            goto rollback;
         hd_state_del(ctx, "drivers", name);
         r = 0;
         goto out;
@@ -457,6 +523,10 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
             goto rollback;
         }
     }
+    /* The override it had before it left (the record's), or none. */
+    if ((was_override[0] || to_stub) &&
+        (r = set_override(dev, was_override[0] ? was_override : NULL)) < 0)
+        goto rollback;
     hd_state_del(ctx, "drivers", name);
     r = 0;
     goto out;

@@ -45,6 +45,10 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 /* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
  * family driver (an undo puts a device back on the exact driver it was on). */
 #define HD_DETACH_EXACT (1u << 8)
+/* hd_bind_detach() flag of reserve.c: from another stub (pci-stub) and with no record, that
+ * stub is recorded as where it goes back to (a plain detach keeps the record a move between
+ * stubs finds, none included). */
+#define HD_DETACH_RECORD_STUB (1u << 14)
 /* Flags of both: @dev was read under the operation's locks (its driver from the link) and
  * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
  * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is

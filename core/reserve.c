@@ -42,7 +42,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
     }
     if (r < 0)
         return r;
-    if ((r = hd_bind_detach(dev, stub->name, 0)) < 0)
+    if ((r = hd_bind_detach(dev, stub->name, HD_DETACH_RECORD_STUB)) < 0)
         return r;
     /* Already on the stub (vfio-pci.ids, an earlier detach by new_id): the override is what
      * keeps it there across a reprobe. */

@@ -517,6 +517,65 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
 }
 END_TEST
 
+/* Put @driver_override on the NIC and move it onto @driver ("" unbound), by hand. */
+static void nic_on(const char *override, const char *driver)
+{
+    char link[256];
+
+    ck_assert_int_eq(fx_write(&e.fx, NIC_OVERRIDE, override[0] ? override : "\n"), 0);
+    snprintf(link, sizeof(link), "sys/bus/pci/drivers/%s/unbind", fx_driver(&e.fx, NIC));
+    if (strcmp(fx_driver(&e.fx, NIC), "") != 0)
+        ck_assert_int_eq(fx_write(&e.fx, link, NIC), 0);
+    if (driver[0])
+        ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers_probe", NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), driver);
+}
+
+/* unpersist puts a device back as it was before persist: its driver, pci-stub included (which
+ * no record of a host driver names: the reservation records that stub), and the
+ * driver_override it had, someone else's or none; a dry run changes nothing. */
+HD_TEST(unpersist_puts_the_driver_and_override_back)
+{
+    static const struct {
+        const char *override, *driver, *record;
+    } cases[] = {
+        {"e1000e", "e1000e", "e1000e\noverride=e1000e"},
+        {"pci-stub", "pci-stub", "pci-stub\noverride=pci-stub"},
+        {"", "e1000e", "e1000e"},
+        {"", "", ""},
+    };
+
+    eng_start(&e, "demo");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *was = cases[i].override[0] ? cases[i].override : "(null)";
+        nic_on(cases[i].override, cases[i].driver);
+        size_t writes = eng_writes(&e);
+        ck_assert_int_eq(hd("persist --dry-run 03:00.0"), 0);
+        ck_assert_uint_eq(eng_writes(&e), writes);
+        ck_assert_int_eq(hd("persist 03:00.0"), 0);
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), cases[i].record);
+
+        writes = eng_writes(&e);
+        ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
+        ck_assert_uint_eq(eng_writes(&e), writes);
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+        ck_assert(fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+
+        ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+        char driver[64], override[64];
+        snprintf(driver, sizeof(driver), "%s", fx_driver(&e.fx, NIC));
+        snprintf(override, sizeof(override), "%s", fx_read(&e.fx, NIC_OVERRIDE));
+        ck_assert_msg(strcmp(driver, cases[i].driver) == 0 && strcmp(override, was) == 0,
+                      "case %zu: on '%s' with override %s, not '%s' with %s", i, driver,
+                      override, cases[i].driver, was);
+        ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    }
+}
+END_TEST
+
 /* Under --json, persist and unpersist print one document each, --dry-run too: what is (or
  * would be) written or removed, the steps that applied it, and what still reserves a device. */
 HD_TEST(persist_json_is_one_document)
