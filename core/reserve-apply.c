@@ -55,6 +55,16 @@ static int result_new(struct hd_ctx *ctx, struct hd_reserve_config *config, unsi
     return 0;
 }
 
+static void item_free(struct item *it)
+{
+    hd_device_unref(it->dev);
+    hd_op_unref(it->op);
+    free(it->error);
+    free(it->uuid);
+    free(it->parent);
+    free(it->type);
+}
+
 HD_EXPORT struct hd_reserve_result *hd_reserve_result_ref(struct hd_reserve_result *res)
 {
     if (res != NULL)
@@ -66,15 +76,8 @@ HD_EXPORT struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_re
 {
     if (res == NULL || !hd_ref_drop(&res->refcount))
         return NULL;
-    for (size_t i = 0; i < res->n; i++) {
-        struct item *it = &res->v[i];
-        hd_device_unref(it->dev);
-        hd_op_unref(it->op);
-        free(it->error);
-        free(it->uuid);
-        free(it->parent);
-        free(it->type);
-    }
+    for (size_t i = 0; i < res->n; i++)
+        item_free(&res->v[i]);
     free(res->v);
     free(res->gone);
     hd_reserve_config_unref(res->config);
@@ -571,8 +574,22 @@ static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *
     return r;
 }
 
-/* The VF count the item @i set, put back: what followed it failed. A failure to is an item. */
-static int put_back_numvfs(struct hd_reserve_result *res, size_t i)
+/* Items @from to @to (excluded) are no longer true: out of the result (they were told). */
+static void drop_items(struct hd_reserve_result *res, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        if (res->v[i].outcome == HD_RESERVE_FAILED)
+            res->failed--;
+        item_free(&res->v[i]);
+    }
+    memmove(&res->v[from], &res->v[to], (res->n - to) * sizeof(*res->v));
+    res->n -= to - from;
+}
+
+/* The VF count the item @i set, put back: what followed it failed. Put back, the count and
+ * the VFs it removed and made (the items after @i up to @end) are as before, and their items
+ * leave the result; a failure to is an item, and they stay, true. */
+static int put_back_numvfs(struct hd_reserve_result *res, size_t i, size_t end)
 {
     struct hd_device *dev = res->v[i].dev;
     int was = hd_op_get_previous_numvfs(res->v[i].op), r;
@@ -586,8 +603,10 @@ static int put_back_numvfs(struct hd_reserve_result *res, size_t i)
         hd_op_unref(op);
     }
     hd_device_reread(dev, HD_FILL_EXTRA);
-    if (r == 0)
+    if (r == 0) {
+        drop_items(res, i, end);
         return 0;
+    }
     struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, res->v[i].entry);
     if (it == NULL)
         return -ENOMEM;
@@ -624,11 +643,15 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
     }
     size_t numvfs_items = res->n;
     if (r == 0 && e->driver != NULL && (r = apply_bind_all(res, list, e)) == 1) {
-        for (size_t i = 0; i < numvfs_items; i++)
-            if (res->v[i].action == HD_RESERVE_NUMVFS && res->v[i].outcome == HD_RESERVE_DONE &&
-                !(flags & HD_RESERVE_DRY_RUN) &&
-                put_back_numvfs(res, i) < 0)
+        /* Newest first, so that dropping a count's items leaves the earlier indices be. */
+        for (size_t i = numvfs_items, end = numvfs_items; i-- > 0;) {
+            if (res->v[i].action != HD_RESERVE_NUMVFS)
+                continue;
+            if (res->v[i].outcome == HD_RESERVE_DONE && !(flags & HD_RESERVE_DRY_RUN) &&
+                put_back_numvfs(res, i, end) < 0)
                 r = -ENOMEM;
+            end = i;
+        }
     }
     hd_device_list_unref(list);
     return finish(res, r, result);

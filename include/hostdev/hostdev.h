@@ -761,7 +761,8 @@ int hd_reserve_config_apply_event(struct hd_reserve_config *config, struct hd_de
                                   void *data, struct hd_reserve_result **result);
 /* @entry to every device it selects now: its VF count, then its stub, for all of them in one
  * operation (an item a device, the first holding the operation); when that fails nothing was
- * changed (a VF count set is put back) and one failed item tells why. No item: no device
+ * changed (a VF count set is put back: its items, and those of the VFs it removed and made,
+ * told as it happened, leave the result) and one failed item tells why. No item: no device
  * matches. */
 int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                            unsigned int flags, hd_reserve_fn fn, void *data,

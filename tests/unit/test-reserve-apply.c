@@ -288,27 +288,55 @@ HD_TEST(entry_is_all_or_nothing)
 }
 END_TEST
 
-/* A VF count set for an entry is put back when the reservation that follows it fails. */
+/* A VF count set for an entry is put back when the reservation that follows it fails: then
+ * the count and the VFs it made were told as they happened, and the result says only what is
+ * true after the put-back, the failure (no VF made, none left). A put-back that fails keeps
+ * them, true, and is an item of its own. */
 HD_TEST(entry_puts_its_vf_count_back)
 {
     struct eng e;
     struct hd_reserve_result *res;
     struct hd_reserve_entry entry = {.driver = "vfio-pci", .numvfs = 2, .file = "persist"};
+    struct heard h = {0};
 
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd_pci_selector_parse("0000:03:00.1", &entry.sel), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/driver_override EIO"),
                      0);
-    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, NULL, NULL, &res), 1);
-    ck_assert_int_eq(hd_reserve_result_get_action(res, 0), HD_RESERVE_NUMVFS);
-    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 0), HD_RESERVE_DONE);
-    /* The VFs the count made (as a dry run tells them), then the PF's reservation, which failed. */
-    ck_assert_int_eq(hd_reserve_result_get_action(res, 1), HD_RESERVE_VF_MADE);
-    ck_assert_int_eq(hd_reserve_result_get_action(res, 2), HD_RESERVE_VF_MADE);
-    ck_assert_int_eq(hd_reserve_result_get_action(res, 3), HD_RESERVE_BIND);
-    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 3), HD_RESERVE_FAILED);
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, HD_RESERVE_FORCE, hear, &h, &res), 1);
+    /* Told as it happened: the count, the VFs it made, then the PF's reservation, which failed. */
+    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
+                                     "vf-made done 0000:03:10.1\n"
+                                     "vf-made done 0000:03:10.3\n"
+                                     "bind failed 0000:03:00.1\n");
+    ck_assert_uint_eq(hd_reserve_result_count(res), 1);
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 0), HD_RESERVE_BIND);
+    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 0), HD_RESERVE_FAILED);
+    ck_assert_str_eq(hd_reserve_result_get_error(res, 0, NULL),
+                     "0000:03:00.1: writing driver_override failed: Input/output error");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    hd_reserve_result_unref(res);
+
+    /* The put-back fails too (the second write of the count): the VFs are there, and so are
+     * the items that tell them, with the put-back's failure after them. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/driver_override EIO"),
+                     0);
+    ck_assert_int_eq(
+        fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO nth=2"), 0);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, HD_RESERVE_FORCE, hear, &h, &res), 2);
+    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
+                                     "vf-made done 0000:03:10.1\n"
+                                     "vf-made done 0000:03:10.3\n"
+                                     "bind failed 0000:03:00.1\n"
+                                     "numvfs failed 0000:03:00.1\n");
+    ck_assert_uint_eq(hd_reserve_result_count(res), 5);
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 1), HD_RESERVE_VF_MADE);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    ck_assert(fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
     hd_reserve_result_unref(res);
     eng_stop(&e);
 }
