@@ -342,6 +342,40 @@ HD_TEST(entry_puts_its_vf_count_back)
 }
 END_TEST
 
+/* A dry run plans a count's VFs from the PF's layout (sriov_offset, sriov_stride); one it cannot
+ * read (garbage: plain files, which a dry run does not write) plans the count alone, and is
+ * neither the dry run's failure nor a reason left on the context for the caller to take for
+ * its own. */
+HD_TEST(dry_run_goes_without_a_vf_layout_it_cannot_read)
+{
+    struct fx fx;
+    struct hd_ctx *ctx;
+    struct hd_reserve_result *res;
+    struct hd_reserve_entry entry = {.driver = NULL, .numvfs = 2, .file = "persist"};
+    struct heard h = {0};
+
+    ck_assert_msg(fx_materialize(&fx, "server-sriov") == 0, "materialize: %s", fx.error);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    ck_assert_int_eq(hd_pci_selector_parse("0000:03:00.1", &entry.sel), 0);
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, ctx, HD_RESERVE_DRY_RUN, hear, &h, &res), 0);
+    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
+                                     "vf-made done 0000:03:10.1\n"
+                                     "vf-made done 0000:03:10.3\n");
+    hd_reserve_result_unref(res);
+
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/0000:03:00.1/sriov_offset", "zz\n"), 0);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, ctx, HD_RESERVE_DRY_RUN, hear, &h, &res), 0);
+    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n");
+    ck_assert_str_eq(hd_ctx_last_error(ctx), "");
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NONE);
+    hd_reserve_result_unref(res);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
 /* persist: the file is written, then the devices change; when they cannot, the file is put
  * back as it was (or removed), and a file that cannot be written changes no device. */
 HD_TEST(persist_is_all_or_nothing)

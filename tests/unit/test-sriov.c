@@ -230,3 +230,38 @@ HD_TEST(a_failed_change_puts_the_previous_count_back)
                                                          "failed too"));
 }
 END_TEST
+
+/* The undo of a count (hd_sriov_restore(), which a journal's numvfs line runs) reads the count
+ * before it writes one: garbage there is named, device and file, as bad input, and no count is
+ * written over it; a count it can read is put back through 0, its autoprobe too. */
+HD_TEST(the_undo_names_a_bad_count_and_leaves_it)
+{
+    char autoprobe[16];
+
+    get("sriov_drivers_autoprobe", autoprobe, sizeof(autoprobe));
+    ck_assert_str_eq(autoprobe, "1");
+    /* Written in place, as long as what was there: the kernel side never sees an empty file. */
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" PF "/sriov_numvfs", "x\n"), 0);
+    ck_written("x");
+    ck_assert_int_eq(hd_sriov_restore(ctx, hd_device_get_addr(dev), 1, -1), -EINVAL);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), PF ": sysfs attribute sriov_numvfs holds 'x', not "
+                                             "what the kernel writes there");
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
+    ck_written("x");
+
+    ck_assert_int_eq(hd_device_set_numvfs(dev, 2), -EINVAL); /* read first too: refused */
+    ck_written("x");
+
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" PF "/sriov_numvfs", "2\n"), 0);
+    ck_written("x,2"); /* and its 2 VFs there, before the undo removes them */
+    for (int i = 0; i < 1000 && virtfns() != 2; i++)
+        usleep(1000);
+    ck_assert_int_eq(virtfns(), 2);
+    hd_ctx_clear_error(ctx);
+    ck_assert_int_eq(hd_sriov_restore(ctx, hd_device_get_addr(dev), 1, 0), 0);
+    ck_written("x,2,0,1");
+    ck_assert_int_eq(virtfns(), 1);
+    get("sriov_drivers_autoprobe", autoprobe, sizeof(autoprobe));
+    ck_assert_str_eq(autoprobe, "0");
+}
+END_TEST
