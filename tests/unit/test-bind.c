@@ -333,6 +333,44 @@ HD_TEST(failed_reattach_returns_to_the_stub)
 }
 END_TEST
 
+/* A driver_override someone else set (driverctl's, naming the host driver) is kept in the
+ * record, beside the driver, and put back by the reattach, after a failed one too; readers of
+ * the driver see the driver alone, and an override line that names no driver is damage. */
+HD_TEST(reattach_puts_back_the_override_it_had)
+{
+    struct eng e;
+    struct hd_device *dev;
+    char *orig = NULL;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_write(&e.fx, NIC_OVERRIDE, "e1000e"), 0);
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), 0);
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "e1000e\noverride=e1000e");
+    ck_assert_int_eq(hd_device_get_original_driver(dev, &orig), 0);
+    ck_assert_str_eq(orig, "e1000e");
+    free(orig);
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e EIO"), 0);
+    ck_assert_int_eq(hd_device_reattach(dev), -EIO);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "e1000e\noverride=e1000e");
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e 0"), 0);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "e1000e");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+
+    eng_put(&e, "run/hostdev/drivers/" NIC, "e1000e\noverride=../x\n");
+    ck_assert_int_eq(hd_device_get_original_driver(dev, &orig), -EINVAL);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_STATE_DAMAGED);
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A device detached by someone else (no record): the kernel picks its driver. */
 HD_TEST(reattach_without_a_record)
 {
