@@ -281,12 +281,21 @@ static bool driver_name_valid(const char *s)
 static int put_record(struct hd_device *dev, const char *original, const char *stub)
 {
     const char *ovr = hd_device_get_driver_override(dev);
+
+    return hd_bind_put_record(dev, original ? original : "",
+                              ovr != NULL && !driver_is(ovr, stub) && driver_name_valid(ovr)
+                                  ? ovr
+                                  : "");
+}
+
+int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override)
+{
     char rec[2 * HD_DRIVER_NAME_MAX + 16];
 
-    if (ovr != NULL && !driver_is(ovr, stub) && driver_name_valid(ovr))
-        snprintf(rec, sizeof(rec), "%s\noverride=%s", original ? original : "", ovr);
+    if (override[0])
+        snprintf(rec, sizeof(rec), "%s\noverride=%s", driver, override);
     else
-        hd_strlcpy(rec, original ? original : "", sizeof(rec));
+        hd_strlcpy(rec, driver, sizeof(rec));
     return hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev), rec);
 }
 
@@ -403,12 +412,12 @@ static int split_record(char *rec, char *override, size_t size)
     return rec[0] == '\0' || driver_name_valid(rec) ? 0 : -EINVAL;
 }
 
-/* The record of @dev, split (split_record()). */
-static int read_record(struct hd_device *dev, char **driver, char *override, size_t size)
+int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, size_t size)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     int r = hd_state_get(ctx, "drivers", hd_device_get_name(dev), driver);
 
+    override[0] = '\0';
     /* What is there must be a driver's name ("" for none): anything else reaches nobody. */
     if (r == 0 && split_record(*driver, override, size) < 0) {
         free(*driver);
@@ -424,7 +433,7 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
 {
     char override[HD_DRIVER_NAME_MAX];
 
-    return read_record(dev, driver, override, sizeof(override));
+    return hd_bind_read_record(dev, driver, override, sizeof(override));
 }
 
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
@@ -451,7 +460,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         /* The caller's record names the driver; the override it had is read here. */
         char *rec = NULL;
         r = (target = strdup(record ? record : "")) != NULL ? 0 : -ENOMEM;
-        if (r == 0 && (r = read_record(dev, &rec, was_override, sizeof(was_override))) == -ENOENT)
+        if (r == 0 && (r = hd_bind_read_record(dev, &rec, was_override, sizeof(was_override))) == -ENOENT)
             r = 0;
         free(rec);
         if (r < 0)
@@ -459,7 +468,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     } else if (flags & HD_BIND_NO_RECORD) {
         r = -ENOENT;
     } else {
-        r = read_record(dev, &target, was_override, sizeof(was_override));
+        r = hd_bind_read_record(dev, &target, was_override, sizeof(was_override));
     }
     if (r < 0 && r != -ENOENT)
         return r;

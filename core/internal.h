@@ -64,6 +64,11 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * it is not looked for (nor its module loaded) again. */
 #define HD_BIND_DRIVER_THERE (1u << 13)
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
+/* The driver record of @dev: the driver in *@driver ("" none), the driver_override it had in
+ * @override ("" none); -ENOENT without one, -EINVAL (reason state-damaged) for a damaged one. */
+int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, size_t size);
+/* Write it (an undo puts back what a journal line says it was). */
+int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override);
 
 /* ---- reset.c ------------------------------------------------------------------------------- */
 
@@ -324,6 +329,7 @@ struct hd_jstep {
     char to[HD_DRIVER_NAME_MAX];
     enum hd_jrecord record;    /* DETACH: the record before it; REATTACH: the record it used */
     char record_driver[HD_DRIVER_NAME_MAX];
+    char record_override[HD_DRIVER_NAME_MAX]; /* REATTACH, FORGET: its override line, "" none */
     int old_numvfs, old_autoprobe; /* NUMVFS; -1 unknown */
     /* MDEV_*: the parent (as in sys/class/mdev_bus), the type, the device */
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];

@@ -186,11 +186,13 @@ static const char *word(const char *driver)
 
 static int format_step(const struct hd_jstep *s, char *buf, size_t size)
 {
-    char name[HD_PCI_ADDR_BUFSZ], rec[HD_DRIVER_NAME_MAX + 8];
+    char name[HD_PCI_ADDR_BUFSZ], rec[2 * HD_DRIVER_NAME_MAX + 8];
 
     hd_pci_addr_format(&s->addr, name);
+    /* The record's override line after a '/', which no driver name holds. */
     if (s->record == HD_JREC_DRIVER)
-        snprintf(rec, sizeof(rec), "rec:%s", s->record_driver);
+        snprintf(rec, sizeof(rec), "rec:%s%s%s", s->record_driver,
+                 s->record_override[0] ? "/" : "", s->record_override);
     else
         strcpy(rec, "norec");
     switch (s->kind) {
@@ -410,6 +412,14 @@ static int parse_record_word(const char *w, struct hd_jstep *s)
     if (strncmp(w, "rec:", 4) != 0)
         return -EINVAL;
     s->record = HD_JREC_DRIVER;
+    /* "rec:DRIVER/OVERRIDE": the override line the record had (REATTACH, FORGET). */
+    char *slash = strchr(w + 4, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        if (slash[1] == '\0' || strcmp(slash + 1, "-") == 0 ||
+            parse_driver_word(slash + 1, s->record_override) < 0)
+            return -EINVAL;
+    }
     if (w[4] == '\0') {
         s->record_driver[0] = '\0'; /* the record said: no driver */
         return 0;

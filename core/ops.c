@@ -293,7 +293,7 @@ static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
 static int read_record(struct hd_device *dev, struct hd_jstep *s)
 {
     char *rec = NULL;
-    int r = hd_device_get_original_driver(dev, &rec);
+    int r = hd_bind_read_record(dev, &rec, s->record_override, sizeof(s->record_override));
 
     s->record = HD_JREC_NONE;
     if (r == -ENOENT)
@@ -354,6 +354,7 @@ static int found_record(struct devop *o, size_t i, struct hd_jstep *s)
     }
     s->record = f->record.record;
     hd_strlcpy(s->record_driver, f->record.record_driver, sizeof(s->record_driver));
+    hd_strlcpy(s->record_override, f->record.record_override, sizeof(s->record_override));
     return 0;
 }
 

@@ -109,8 +109,7 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
         return clear_stale_override(dev);
     }
     if (s->record == HD_JREC_DRIVER && hd_device_get_original_driver(dev, &rec) == -ENOENT &&
-        (r = hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev),
-                          s->record_driver)) < 0)
+        (r = hd_bind_put_record(dev, s->record_driver, s->record_override)) < 0)
         return r;
     free(rec);
     if (s->from[0] == '\0')
@@ -131,8 +130,7 @@ static int undo_forget(struct hd_device *dev, const struct hd_jstep *s)
 
     free(rec);
     if (r == -ENOENT)
-        r = hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev),
-                         s->record_driver);
+        r = hd_bind_put_record(dev, s->record_driver, s->record_override);
     if (r < 0 || s->from[0] == '\0' ||
         (hd_device_get_driver(dev) != NULL && strcmp(hd_device_get_driver(dev), s->from) == 0))
         return r;

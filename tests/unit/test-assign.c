@@ -313,6 +313,24 @@ HD_TEST(young_tmp_journal_of_a_dead_creator_goes)
 }
 END_TEST
 
+/* The one journal there, @j's, claimed as recover claims it once its writer is dead. */
+static struct hd_journal *claim_dead(struct hd_ctx *ctx, struct hd_journal *j)
+{
+    struct hd_journal *claimed;
+    char **names;
+    size_t n;
+
+    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_ptr_null(strstr(names[0], ".tmp"));
+    /* Alive (we hold it): recover must leave it alone. */
+    ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), -EBUSY);
+    hd_journal_close(j); /* as if we died */
+    ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), 0);
+    hd_strv_free(names, n);
+    return claimed;
+}
+
 HD_TEST(journal_lines_are_durable_and_parse_back)
 {
     char *root = ah_tree(""), **names;
@@ -334,13 +352,7 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
     s.node.mode = 0600;
     ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
     ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
-    ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_ptr_null(strstr(names[0], ".tmp"));
-    /* Alive (we hold it): recover must leave it alone. */
-    ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), -EBUSY);
-    hd_journal_close(j); /* as if we died */
-    ck_assert_int_eq(hd_journal_claim(ctx, names[0], &claimed), 0);
+    claimed = claim_dead(ctx, j);
     ck_assert_int_eq(hd_journal_op(claimed), HD_JOP_ACQUIRE);
     ck_assert_str_eq(hd_journal_vm(claimed), "vm1");
     const struct hd_jdev *cdevs = hd_journal_devs(claimed, &ndevs);
@@ -356,10 +368,50 @@ HD_TEST(journal_lines_are_durable_and_parse_back)
     ck_assert_str_eq(steps[0].to, "vfio-pci");
     ck_assert_int_eq(steps[0].record, HD_JREC_NONE);
     hd_journal_end(ctx, claimed);
-    hd_strv_free(names, n);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);
     ck_assert_uint_eq(n, 0);
     hd_strv_free(names, n);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* A reattach line carries the record it used whole, its override line too (after a '/'), so
+ * that an undo writes back the record as it was; a record without one reads back without. */
+HD_TEST(journal_keeps_the_override_line_of_a_record)
+{
+    char *root = ah_tree("");
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_jdev devs[1] = {{.group = 7}};
+    struct hd_jstep s = {.kind = HD_JSTEP_REATTACH, .from = "vfio-pci", .from_known = true,
+                         .record = HD_JREC_DRIVER, .record_driver = "pci-stub",
+                         .record_override = "pci-stub"};
+    struct hd_journal *j, *claimed;
+    size_t nsteps;
+
+    devs[0].addr = ah_addr(DEV);
+    s.addr = devs[0].addr;
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_REATTACH, NULL, devs, 1, &j), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    strcpy(s.record_driver, "");
+    strcpy(s.record_override, "e1000e");
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    strcpy(s.record_driver, "e1000e");
+    strcpy(s.record_override, "");
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
+    claimed = claim_dead(ctx, j);
+    const struct hd_jstep *steps = hd_journal_steps(claimed, &nsteps);
+    ck_assert_uint_eq(nsteps, 3);
+    ck_assert_int_eq(steps[0].record, HD_JREC_DRIVER);
+    ck_assert_str_eq(steps[0].record_driver, "pci-stub");
+    ck_assert_str_eq(steps[0].record_override, "pci-stub");
+    ck_assert_str_eq(steps[1].record_driver, "");
+    ck_assert_str_eq(steps[1].record_override, "e1000e");
+    ck_assert_str_eq(steps[2].record_driver, "e1000e");
+    ck_assert_str_eq(steps[2].record_override, "");
+    hd_journal_end(ctx, claimed);
     hd_ctx_unref(ctx);
     ah_tree_remove(root);
     free(root);

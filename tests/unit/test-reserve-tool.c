@@ -12,6 +12,8 @@
 
 #define NIC          "0000:03:00.0"
 #define NIC_OVERRIDE "sys/bus/pci/devices/0000:03:00.0/driver_override"
+#define GPU          "0000:01:00.0"
+#define GPU_OVERRIDE "sys/bus/pci/devices/0000:01:00.0/driver_override"
 
 static struct eng e;
 static char *out, *err;
@@ -573,6 +575,36 @@ HD_TEST(unpersist_puts_the_driver_and_override_back)
                       override, cases[i].driver, was);
         ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
     }
+}
+END_TEST
+
+/* A give-back undone (the next device of the operation failed) writes the record back as it
+ * was, its override line too: the journal's reattach line carries it. Same group, so the two
+ * go back one after the other, the GPU first. */
+HD_TEST(an_undone_give_back_keeps_the_recorded_override)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_write(&e.fx, GPU_OVERRIDE, "pci-stub"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/nouveau/unbind", GPU), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers_probe", GPU), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, GPU), "pci-stub");
+    ck_assert_int_eq(hd("persist --force 01:00.0"), 0);
+    ck_assert_int_eq(hd("detach --force 01:00.1"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" GPU), "pci-stub\noverride=pci-stub");
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel EIO"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
+    ck_assert_int_eq(hd("reattach 01:00.0 01:00.1"), 1);
+    /* It went to pci-stub, and the undo took it from there. */
+    ck_assert_uint_eq(fx_log_count(&e.fx, "unbind " GPU " pci-stub"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, GPU), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, GPU_OVERRIDE), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" GPU), "pci-stub\noverride=pci-stub");
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel 0"), 0);
+    ck_assert_int_eq(hd("unpersist 01:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, GPU), "pci-stub");
+    ck_assert_str_eq(fx_read(&e.fx, GPU_OVERRIDE), "pci-stub");
 }
 END_TEST
 
