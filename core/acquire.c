@@ -1049,6 +1049,12 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         s.addr = *hd_device_get_addr(dev);
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
+        /* The override line the record keeps, journaled so that an undo writes it back (a
+         * damaged record is the reattach's to report). */
+        char *rec = NULL;
+        if (hd_bind_read_record(dev, &rec, s.record_override, sizeof(s.record_override)) < 0)
+            hd_ctx_clear_error(hd_txn_ctx(t));
+        free(rec);
         if ((r = hd_txn_step(t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
     }

@@ -422,6 +422,7 @@ int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, si
     if (r == 0 && split_record(*driver, override, size) < 0) {
         free(*driver);
         *driver = NULL;
+        override[0] = '\0';
         return hd_errr(ctx, -EINVAL, HD_REASON_STATE_DAMAGED, "%s: the driver record "
                        "%s/%s/drivers/%s is not a driver name", hd_device_get_name(dev),
                        hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx), hd_device_get_name(dev));

@@ -1086,3 +1086,30 @@ HD_TEST(usage_lines_are_tidy)
     }
 }
 END_TEST
+
+/* release gives a managed device back as acquire found it: its host driver, and the
+ * driver_override it had (someone else's, kept in the driver record), after an undone
+ * release too (audio's probe fails; the GPU, released first, goes back to vfio-pci). */
+HD_TEST(release_puts_back_the_override_a_device_had)
+{
+#define GPU_OVERRIDE "sys/bus/pci/devices/0000:01:00.0/driver_override"
+    ck_assert_int_eq(fx_write(&e.fx, GPU_OVERRIDE, "nouveau"), 0);
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 01:00.1 01:00.0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, GPU_OVERRIDE), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/0000:01:00.0"),
+                     "nouveau\noverride=nouveau");
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel EIO"), 0);
+    ck_assert_int_eq(hd("release --vm a"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/0000:01:00.0"),
+                     "nouveau\noverride=nouveau");
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel 0"), 0);
+    ck_assert_int_eq(hd("release --vm a"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
+    ck_assert_str_eq(fx_read(&e.fx, GPU_OVERRIDE), "nouveau");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:01:00.1/driver_override"),
+                     "(null)");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/0000:01:00.0"));
+#undef GPU_OVERRIDE
+}
+END_TEST
