@@ -283,9 +283,8 @@ static int put_record(struct hd_device *dev, const char *original, const char *s
     const char *ovr = hd_device_get_driver_override(dev);
 
     return hd_bind_put_record(dev, original ? original : "",
-                              ovr != NULL && !driver_is(ovr, stub) && driver_name_valid(ovr)
-                                  ? ovr
-                                  : "");
+                              ovr != NULL && !driver_is(ovr, stub) && driver_name_valid(ovr) ? ovr
+                                                                                             : "");
 }
 
 int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override)
@@ -391,7 +390,6 @@ out:
     return r;
 }
 
-
 /* A driver record is the driver's name ("" for none), then, when the device had a
  * driver_override naming another driver than the stub it went to, a line "override=NAME": the
  * reattach puts it back, so a device goes back as it was, its override too (as a map entry's
@@ -461,7 +459,8 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         /* The caller's record names the driver; the override it had is read here. */
         char *rec = NULL;
         r = (target = strdup(record ? record : "")) != NULL ? 0 : -ENOMEM;
-        if (r == 0 && (r = hd_bind_read_record(dev, &rec, was_override, sizeof(was_override))) == -ENOENT)
+        if (r == 0 &&
+            (r = hd_bind_read_record(dev, &rec, was_override, sizeof(was_override))) == -ENOENT)
             r = 0;
         free(rec);
         if (r < 0)
@@ -499,7 +498,8 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     /* Back to a stub (pci-stub, which a reservation took it from): the override steers the
      * probe there, as no id table of its may match, and then becomes what it was. */
     to_stub = target != NULL && hd_driver_is_stub(target);
-    if ((hd_device_get_driver_override(dev) != NULL || (to_stub && hd_device_has_driver_override(dev))) &&
+    if ((hd_device_get_driver_override(dev) != NULL ||
+         (to_stub && hd_device_has_driver_override(dev))) &&
         (r = set_override(dev, to_stub ? target : NULL)) < 0)
         goto out;
     if (stub != NULL && (r = unbind(dev, hd_device_get_driver(dev))) < 0) {
