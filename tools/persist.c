@@ -394,7 +394,8 @@ const struct tool_command cmd_unpersist = {
     .usage = "ADDR|VVVV:DDDD [--no-apply] [--dry-run]",
     .summary = "forget a persisted reservation and give the device back",
     .help = "Removes ROOT/etc/hostdev.d/persist-DEVICE.conf, then reattaches the devices it\n"
-            "reserved to their host drivers, unless another file or the kernel command line\n"
+            "reserved to the drivers they had (pci-stub, or none, too), with the\n"
+            "driver_override each had, unless another file or the kernel command line\n"
             "still reserves them. All or nothing: when a device cannot go back (a VM holds\n"
             "it), the file stays and nothing changes (exit 1). --no-apply: only remove the\n"
             "file. --dry-run: say what would be removed and given back, change nothing.\n"
