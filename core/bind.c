@@ -287,14 +287,19 @@ static int put_record(struct hd_device *dev, const char *original, const char *s
                                                                                              : "");
 }
 
+void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override)
+{
+    if (override[0])
+        snprintf(buf, size, "%s\noverride=%s", driver, override);
+    else
+        hd_strlcpy(buf, driver, size);
+}
+
 int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override)
 {
-    char rec[2 * HD_DRIVER_NAME_MAX + 16];
+    char rec[HD_RECORD_MAX];
 
-    if (override[0])
-        snprintf(rec, sizeof(rec), "%s\noverride=%s", driver, override);
-    else
-        hd_strlcpy(rec, driver, sizeof(rec));
+    hd_bind_format_record(rec, sizeof(rec), driver, override);
     return hd_state_put(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev), rec);
 }
 
@@ -456,15 +461,14 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
         return 0;
     }
     if (flags & HD_BIND_RECORD) {
-        /* The caller's record names the driver; the override it had is read here. */
-        char *rec = NULL;
+        /* The caller's record, as the file holds it: the driver and the override it had. */
         r = (target = strdup(record ? record : "")) != NULL ? 0 : -ENOMEM;
-        if (r == 0 &&
-            (r = hd_bind_read_record(dev, &rec, was_override, sizeof(was_override))) == -ENOENT)
-            r = 0;
-        free(rec);
-        if (r < 0)
+        if (r == 0 && (r = split_record(target, was_override, sizeof(was_override))) < 0) {
             free(target);
+            target = NULL;
+            return hd_errr(ctx, r, HD_REASON_STATE_DAMAGED, "%s: the driver record given is "
+                           "not a driver name", name);
+        }
     } else if (flags & HD_BIND_NO_RECORD) {
         r = -ENOENT;
     } else {

@@ -56,8 +56,9 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 #define HD_BIND_FRESH (1u << 9)
 #define HD_BIND_NO_REREAD (1u << 10)
 /* hd_bind_reattach() flags: the caller read the driver record under the operation's locks
- * (nobody else writes it while they are held): @record is it (HD_BIND_RECORD; "" when it says
- * none), or there is none (HD_BIND_NO_RECORD). Without either it is read here. */
+ * (nobody else writes it while they are held): @record is it as its file has it
+ * (hd_bind_format_record(); HD_BIND_RECORD, "" when it says none), or there is none
+ * (HD_BIND_NO_RECORD). Without either it is read here. */
 #define HD_BIND_RECORD (1u << 11)
 #define HD_BIND_NO_RECORD (1u << 12)
 /* Flag of both: the caller found the driver the device goes to registered, under its locks;
@@ -69,6 +70,9 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
 int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, size_t size);
 /* Write it (an undo puts back what a journal line says it was). */
 int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override);
+/* A record's text, as its file holds it (@override "": no line), in @buf (HD_RECORD_MAX). */
+#define HD_RECORD_MAX (2 * HD_DRIVER_NAME_MAX + 16)
+void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override);
 
 /* ---- reset.c ------------------------------------------------------------------------------- */
 
@@ -499,7 +503,7 @@ enum hd_task_kind { HD_TASK_DETACH, HD_TASK_REATTACH, HD_TASK_RESET, HD_TASK_RES
 struct hd_task {
     enum hd_task_kind kind;
     struct hd_device *dev; /* a reference: the caller's snapshot; a worker opens its own */
-    char driver[HD_DRIVER_NAME_MAX]; /* DETACH, RESERVE: the stub; REATTACH: the record */
+    char driver[HD_RECORD_MAX]; /* DETACH, RESERVE: the stub; REATTACH: the record */
     unsigned int flags;    /* DETACH: HD_DETACH_*, HD_BIND_*; REATTACH: HD_BIND_*; RESET:
                             * HD_RESET_* */
     bool vfio_resets;      /* RESET: no method working on a vfio-pci device is fine */

@@ -666,8 +666,10 @@ static int apply_reattach(struct devop *o)
             free(guess);
         }
         /* The record read above, under the locks, is the one the bind uses. */
+        char rec[HD_RECORD_MAX];
+        hd_bind_format_record(rec, sizeof(rec), s.record_driver, s.record_override);
         if ((r = hd_txn_defer(o->t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, s.record_driver,
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, rec,
                              HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
