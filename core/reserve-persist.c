@@ -118,6 +118,38 @@ static int check_could_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *
     return r == -ENOMEM ? hd_err(ctx, r, "out of memory") : 0;
 }
 
+/* The boot's reserve never forces, so it leaves a platform function with the host at every
+ * boot: a line that reserves one (by address, or by ids that one here has) would promise what
+ * no boot keeps. Forcing takes it now, as a detach does, for this boot only. */
+static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
+{
+    struct hd_device_list *list = NULL;
+    struct hd_device *dev = NULL;
+    int r = 0;
+
+    if (entry->driver == NULL)
+        return 0; /* a VF count alone takes no device */
+    if (entry->sel.kind == HD_SELECTOR_ADDR)
+        r = hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev);
+    else
+        r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
+    if (r == -ENODEV)
+        return 0; /* persisted for when it appears: checked then */
+    for (size_t i = 0; r == 0 && i < (list ? hd_device_list_count(list) : 1); i++) {
+        struct hd_device *d = list ? hd_device_list_get(list, i) : dev;
+        const char *platform = hd_pci_selector_match(&entry->sel, d)
+                                   ? hd_device_get_platform_role(d) : NULL;
+        if (platform != NULL)
+            r = hd_errr(ctx, -EPERM, HD_REASON_INVALID, "%s is %s: the boot's reservation, "
+                        "which never forces, leaves it with the host at every boot, so it is "
+                        "not persisted (forced, it can be detached for this boot only)",
+                        hd_device_get_name(d), platform);
+    }
+    hd_device_unref(dev);
+    hd_device_list_unref(list);
+    return r;
+}
+
 HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
                                        unsigned int flags, hd_reserve_fn fn, void *data,
                                        struct hd_reserve_result **result)
@@ -141,6 +173,8 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
             return r;
         hd_device_unref(dev);
     }
+    if ((r = check_not_platform(ctx, entry)) < 0)
+        return r;
     if ((flags & HD_RESERVE_NO_APPLY) && (r = check_could_apply(ctx, entry)) < 0)
         return r;
     if (flags & HD_RESERVE_DRY_RUN)

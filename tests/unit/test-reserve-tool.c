@@ -376,13 +376,23 @@ HD_TEST(persisted_says_what_the_boot_refuses)
 }
 END_TEST
 
-/* persist --force takes a platform function now, but the boot's reserve runs without --force
- * and leaves it with the host: persisted and show say so, as the boot does. */
+/* The boot's reserve runs without --force and leaves a platform function with the host, so
+ * persist refuses one even forced (by address or by ids), changing nothing; a line written by
+ * hand is said by persisted and show, as the boot does. */
 HD_TEST(persisted_says_the_boot_leaves_a_platform_function)
 {
     eng_start(&e, "demo");
-    ck_assert_int_eq(hd("persist --force 00:1f.4"), 0);
-    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:1f.4"), "vfio-pci");
+    ck_assert_int_eq(hd("persist --force 00:1f.4"), 2);
+    ck_err_has("0000:00:1f.4 is an SMBus controller: the boot's reservation, which never "
+               "forces, leaves it with the host at every boot, so it is not persisted");
+    ck_assert_int_eq(hd("persist --force --no-apply 8086:a123"), 2);
+    ck_assert_int_eq(hd("persist --dry-run 8086:a123"), 2);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:1f.4"), "i801_smbus");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:00:1f.4.conf"));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-8086:a123.conf"));
+    /* By hand, taken now by a forced detach. */
+    conf("persist-0000:00:1f.4.conf", "# by hand\n0000:00:1f.4 vfio-pci\n");
+    ck_assert_int_eq(hd("detach --force 00:1f.4"), 0);
     ck_assert_int_eq(hd("persisted"), 2);
     ck_out_has("etc/hostdev.d/persist-0000:00:1f.4.conf:2  (refused at boot)\n");
     ck_err_has("0000:00:1f.4 is an SMBus controller: the boot's reserve (which does not force) "
