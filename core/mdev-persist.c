@@ -21,6 +21,8 @@ struct hd_mdev_defined_list {
     atomic_int refcount;
     struct defined *v;
     size_t n, cap;
+    char **errors; /* files that are no definition, each named by one line */
+    size_t nerrors;
 };
 
 /* ---- the JSON of one file: a flat object, strings and an attrs array --------------------- */
@@ -142,6 +144,27 @@ static int parse_file(const char *text, struct defined *d)
 
 /* ---- the list ------------------------------------------------------------------------------ */
 
+/* A file that is no definition: an error of the list naming it, one line, so that one bad
+ * file does not keep the boot from making the others. -ENOMEM, else 0. */
+static int add_error(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const char *path,
+                     const char *why)
+{
+    char **errors = realloc(l->errors, (l->nerrors + 1) * sizeof(*errors));
+
+    if (errors == NULL)
+        return -ENOMEM;
+    l->errors = errors;
+    if (asprintf(&errors[l->nerrors], "%s/%s: %s", hd_ctx_get_root(ctx), path, why) < 0)
+        return -ENOMEM;
+    /* The name is the UUID and the root the user's own: still one line whatever they hold. */
+    for (char *c = errors[l->nerrors]; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    }
+    l->nerrors++;
+    return 0;
+}
+
 static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const char *parent,
                     const char *name)
 {
@@ -152,8 +175,19 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     /* mdevctl keeps nothing else there; anything not a UUID is not ours to judge. */
     if (hd_mdev_uuid_parse(name, uuid) < 0 || strcmp(uuid, name) != 0)
         return 0;
-    if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s/%s", parent, name)) < 0 ||
-        (r = hd_fs_read_config(ctx, path, 65536, &text, NULL)) < 0)
+    if ((r = hd_path(path, sizeof(path), MDEVCTL_DIR "/%s/%s", parent, name)) < 0)
+        return hd_err(ctx, r, "%s/" MDEVCTL_DIR "/%s/%s: %s", hd_ctx_get_root(ctx), parent,
+                      name, strerror(-r));
+    r = hd_fs_read_config(ctx, path, 65536, &text, NULL);
+    if (r == -ENOENT) /* undefined meanwhile */
+        return 0;
+    if (r == -EFBIG || r == -EINVAL || r == -EISDIR)
+        return add_error(ctx, l, path,
+                         r == -EFBIG    ? "larger than 64 KiB: not an mdevctl definition"
+                         : r == -EISDIR ? "not an mdevctl definition (a directory)"
+                                        : "not a regular file (a FIFO, a device or a link to "
+                                          "one)");
+    if (r < 0)
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {
         free(text);
@@ -164,9 +198,8 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     r = parse_file(text, &l->v[l->n]);
     free(text);
     if (r < 0)
-        return hd_errr(ctx, r, HD_REASON_INVALID, "%s/%s: not an mdevctl definition (want "
-                       "{\"mdev_type\": \"TYPE\", \"start\": \"auto\"|\"manual\", \"attrs\": []})",
-                       hd_ctx_get_root(ctx), path);
+        return add_error(ctx, l, path, "not an mdevctl definition (want {\"mdev_type\": "
+                         "\"TYPE\", \"start\": \"auto\"|\"manual\", \"attrs\": []})");
     hd_strlcpy(l->v[l->n].uuid, uuid, sizeof(l->v[l->n].uuid));
     hd_strlcpy(l->v[l->n].parent, parent, sizeof(l->v[l->n].parent));
     l->n++;
@@ -188,7 +221,7 @@ static int scan_file(void *data, const char *parent, const char *name)
     return r;
 }
 
-HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **out)
+HD_EXPORT int hd_mdev_defined_list_load(struct hd_ctx *ctx, struct hd_mdev_defined_list **out)
 {
     struct hd_mdev_defined_list *l = calloc(1, sizeof(*l));
     struct defined_scan scan = {ctx, l, false};
@@ -209,7 +242,57 @@ HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_define
     return 0;
 }
 
-HD_PLAIN_LIST_REFS(hd_mdev_defined_list, hd_mdev_defined_list)
+HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **out)
+{
+    struct hd_mdev_defined_list *l;
+    int r;
+
+    if ((r = hd_mdev_defined_list_load(ctx, &l)) < 0)
+        return r;
+    /* All of them or none: what defines or undefines must see every definition there is. */
+    if (l->nerrors > 0) {
+        hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s", l->errors[0]);
+        hd_mdev_defined_list_unref(l);
+        *out = NULL;
+        return -EINVAL;
+    }
+    *out = l;
+    return 0;
+}
+
+HD_EXPORT struct hd_mdev_defined_list *hd_mdev_defined_list_ref(struct hd_mdev_defined_list *l)
+{
+    if (l != NULL)
+        hd_ref_take(&l->refcount);
+    return l;
+}
+
+HD_EXPORT struct hd_mdev_defined_list *hd_mdev_defined_list_unref(struct hd_mdev_defined_list *l)
+{
+    if (l == NULL || !hd_ref_drop(&l->refcount))
+        return NULL;
+    hd_strv_free(l->errors, l->nerrors);
+    free(l->v);
+    free(l);
+    return NULL;
+}
+
+HD_EXPORT size_t hd_mdev_defined_list_count(const struct hd_mdev_defined_list *l)
+{
+    return l ? l->n : 0;
+}
+
+HD_EXPORT size_t hd_mdev_defined_list_get_error_count(const struct hd_mdev_defined_list *l)
+{
+    return l ? l->nerrors : 0;
+}
+
+HD_EXPORT const char *hd_mdev_defined_list_get_error(const struct hd_mdev_defined_list *l,
+                                                     size_t i)
+{
+    return l != NULL && i < l->nerrors ? l->errors[i] : NULL;
+}
+
 HD_LIST_STRING_FIELD(hd_mdev_defined_list, hd_mdev_defined_list_get_uuid, uuid)
 HD_LIST_STRING_FIELD(hd_mdev_defined_list, hd_mdev_defined_list_get_parent, parent)
 HD_LIST_STRING_FIELD(hd_mdev_defined_list, hd_mdev_defined_list_get_type, type)

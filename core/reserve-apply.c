@@ -435,8 +435,17 @@ static int start_defined_mdevs(struct hd_reserve_result *res)
     int r;
 
     hd_ctx_clear_error(res->ctx);
-    if ((r = hd_mdev_defined_list_new(res->ctx, &defs)) < 0)
+    if ((r = hd_mdev_defined_list_load(res->ctx, &defs)) < 0)
         return mdevs_failed(res, "reading the mdev definitions", r) < 0 ? -ENOMEM : 0;
+    /* A file that is no definition fails alone (bad input): the others are made. */
+    for (size_t i = 0; i < hd_mdev_defined_list_get_error_count(defs); i++) {
+        hd_errr(res->ctx, -EINVAL, HD_REASON_INVALID, "%s",
+                hd_mdev_defined_list_get_error(defs, i));
+        if (mdevs_failed(res, "reading the mdev definitions", -EINVAL) < 0) {
+            hd_mdev_defined_list_unref(defs);
+            return -ENOMEM;
+        }
+    }
     if (hd_mdev_defined_list_count(defs) > 0 &&
         ((r = hd_mdev_list_new(res->ctx, &have)) < 0 ||
          (r = hd_mdev_type_list_new(res->ctx, &types)) < 0))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "opout.h"
+#include "reserve.h"
 
 static int types(struct tool *t)
 {
@@ -212,11 +213,14 @@ static int defined(struct tool *t)
 {
     struct hd_mdev_defined_list *l;
     struct json j;
-    int r;
+    int code, r;
 
     hd_ctx_clear_error(t->ctx);
-    if ((r = hd_mdev_defined_list_new(t->ctx, &l)) < 0)
+    if ((r = hd_mdev_defined_list_load(t->ctx, &l)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the mdev definitions");
+    /* As `persisted` does with hostdev.d: the bad files named (exit 2), the others listed, so
+     * that the user sees what the boot makes and what to mend or remove. */
+    code = reserve_print_mdev_errors(t, l);
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
@@ -244,7 +248,7 @@ static int defined(struct tool *t)
         json_finish(&j);
     }
     hd_mdev_defined_list_unref(l);
-    return EXIT_DONE;
+    return code;
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -285,7 +289,8 @@ const struct tool_command cmd_mdev = {
             "  define PARENT TYPE    make it come back at every boot: mdevctl's file\n"
             "                        /etc/mdevctl.d/PARENT/UUID (start auto; --manual: only\n"
             "                        kept); `hostdev reserve` makes the auto ones\n"
-            "  undefine UUID         remove that file; defined: list them\n"
+            "  undefine UUID         remove that file; defined: list them (a file that is\n"
+            "                        no definition is named, exit 2)\n"
             "Creating and removing are logged before they are done and put back when they\n"
             "fail (also after a kill: see recover). A VM uses the device's IOMMU group\n"
             "(/dev/vfio/N); `hostdev-xml`/`qemu-args` take its UUID.\n",

@@ -52,6 +52,39 @@ int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
     return code;
 }
 
+int reserve_print_mdev_errors(struct tool *t, const struct hd_mdev_defined_list *list)
+{
+    size_t n = hd_mdev_defined_list_get_error_count(list);
+    const char **msgs = calloc(n + 1, sizeof(*msgs));
+    int code;
+
+    if (msgs == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        msgs[i] = hd_mdev_defined_list_get_error(list, i);
+    code = tool_error_list(t, EXIT_USAGE, msgs, n);
+    free(msgs);
+    return code;
+}
+
+/* A file in mdevctl.d that is no definition is an error of the configuration, as a bad line
+ * of hostdev.d is: without --keep-going it stops the run before it changes anything (the run
+ * would fail it last, the PCI devices reserved already); with it, the run tells it (@tell
+ * false) and the exit is 1. A directory that cannot be read is the run's to tell. */
+static int check_mdev_definitions(struct tool *t, bool tell)
+{
+    struct hd_mdev_defined_list *l;
+    int code;
+
+    hd_ctx_clear_error(t->ctx);
+    if (hd_mdev_defined_list_load(t->ctx, &l) < 0)
+        return EXIT_DONE;
+    code = !tell ? (hd_mdev_defined_list_get_error_count(l) > 0 ? EXIT_USAGE : EXIT_DONE)
+                 : reserve_print_mdev_errors(t, l);
+    hd_mdev_defined_list_unref(l);
+    return code;
+}
+
 unsigned int reserve_apply_flags(const struct tool *t)
 {
     return (t->dry_run ? HD_RESERVE_DRY_RUN : 0) | (t->force ? HD_RESERVE_FORCE : 0);
@@ -396,6 +429,8 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
     /* At boot a typo must not leave every other device to the host drivers. */
     code = reserve_print_errors(t, config);
+    if (!uevent && check_mdev_definitions(t, !keep_going) != EXIT_DONE)
+        code = EXIT_USAGE;
     if (code != EXIT_DONE && !uevent && !keep_going) {
         hd_reserve_config_unref(config);
         return code;

@@ -14,6 +14,9 @@ unsigned int reserve_apply_flags(const struct tool *t);
 /* Print each configuration error, and each entry hd_reserve_config_check() found refused, as
  * one line; EXIT_USAGE when there was any. */
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config);
+/* Print each file of @list that is no mdev definition as one line; EXIT_USAGE when there was
+ * any (`mdev defined` lists the others, `reserve --keep-going` makes them). */
+int reserve_print_mdev_errors(struct tool *t, const struct hd_mdev_defined_list *list);
 /* An hd_reserve_fn (@data: the struct tool): item @i of @result as a line of text as soon as it
  * is done (nothing under --json), a failure as an error line. */
 void reserve_print_item(void *data, const struct hd_reserve_result *result, size_t i);

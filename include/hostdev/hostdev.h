@@ -322,9 +322,16 @@ const char *hd_mdev_list_get_driver(const struct hd_mdev_list *list, size_t i); 
 int hd_mdev_list_get_iommu_group(const struct hd_mdev_list *list, size_t i); /* -1: none */
 /* Mediated devices defined to come back at every boot, in mdevctl's files
  * (ROOT/etc/mdevctl.d/PARENT/UUID: {"mdev_type": TYPE, "start": "auto"|"manual", "attrs": []});
- * a file that is not such an object is -EINVAL naming it. By parent, then UUID. */
+ * a file that is not such an object (or no regular file, or over 64 KiB) is -EINVAL naming
+ * it. By parent, then UUID. */
 struct hd_mdev_defined_list;
 int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **list);
+/* The same, but a file that is no definition does not fail the call: it is an error of the
+ * list, one line naming it (the boot makes the other definitions). -errno when the directory
+ * or a file cannot be read. */
+int hd_mdev_defined_list_load(struct hd_ctx *ctx, struct hd_mdev_defined_list **list);
+size_t hd_mdev_defined_list_get_error_count(const struct hd_mdev_defined_list *list);
+const char *hd_mdev_defined_list_get_error(const struct hd_mdev_defined_list *list, size_t i);
 struct hd_mdev_defined_list *hd_mdev_defined_list_ref(struct hd_mdev_defined_list *list);
 struct hd_mdev_defined_list *hd_mdev_defined_list_unref(struct hd_mdev_defined_list *list);
 size_t hd_mdev_defined_list_count(const struct hd_mdev_defined_list *list);

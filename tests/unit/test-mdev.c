@@ -575,6 +575,65 @@ HD_TEST(definitions_and_reserve)
 }
 END_TEST
 
+/* One file in mdevctl.d that is no definition (junk, a directory named as a UUID) is an error
+ * naming it, and leaves the others: the boot (reserve --keep-going) makes them (exit 1), plain
+ * reserve and undefine do nothing (exit 2), defined lists them and names it (exit 2). */
+HD_TEST(a_bad_definition_leaves_the_others)
+{
+    struct eng e;
+    struct hd_mdev_defined_list *l;
+    FILE *f;
+
+#define U2 "11111111-2222-3333-4444-555555555555"
+#define U3 "11111111-2222-3333-4444-666666666666"
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "mtty-1", U1, true), 0);
+    ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/mtty/" U2), "w"));
+    fputs("{bad\n", f);
+    fclose(f);
+    ck_assert_int_eq(mkdir(fx_path(&e.fx, "etc/mdevctl.d/mtty/" U3), 0755), 0);
+    /* The library: load keeps the good one and names the two; new wants all of them. */
+    ck_assert_int_eq(hd_mdev_defined_list_load(e.ctx, &l), 0);
+    ck_assert_uint_eq(hd_mdev_defined_list_count(l), 1);
+    ck_assert_str_eq(hd_mdev_defined_list_get_uuid(l, 0), U1);
+    ck_assert_uint_eq(hd_mdev_defined_list_get_error_count(l), 2);
+    ck_assert_ptr_nonnull(strstr(hd_mdev_defined_list_get_error(l, 0),
+                                 "etc/mdevctl.d/mtty/" U2 ": not an mdevctl definition (want"));
+    ck_assert_ptr_nonnull(strstr(hd_mdev_defined_list_get_error(l, 1),
+                                 "etc/mdevctl.d/mtty/" U3 ": not an mdevctl definition (a "
+                                 "directory)"));
+    ck_assert_ptr_null(hd_mdev_defined_list_get_error(l, 2));
+    hd_mdev_defined_list_unref(l);
+    ck_assert_int_eq(hd_mdev_defined_list_new(e.ctx, &l), -EINVAL);
+    ck_assert_ptr_null(l);
+    /* Plain reserve changes nothing, naming both. */
+    ck_assert_int_eq(eng_run(&e, "reserve"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U2 ": not an mdevctl definition"));
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U3 ": not an mdevctl definition"));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* defined lists the good one, as persisted lists a file with a bad line. */
+    ck_assert_int_eq(eng_run(&e, "mdev defined"), 2);
+    ck_assert_ptr_nonnull(strstr(e.out, U1 " mtty mtty-1 start=auto\n"));
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U2 ": not an mdevctl definition"));
+    ck_assert_int_eq(eng_run(&e, "--json mdev defined"), 2);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"uuid\": \"" U1 "\""));
+    /* What must see every definition still refuses. */
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 2);
+    ck_assert(fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
+    /* The boot makes the good one, names the bad ones, exits 1. */
+    ck_assert_int_eq(eng_run(&e, "reserve --keep-going"), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, U1 ": created (type mtty-1 of mtty)"));
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U2 ": not an mdevctl definition"));
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* Nothing left to make: still 1, the bad files still named. */
+    ck_assert_int_eq(eng_run(&e, "reserve --keep-going"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U3 ": not an mdevctl definition"));
+#undef U2
+#undef U3
+    eng_stop(&e);
+}
+END_TEST
+
 /* <hostdev type='mdev'> (valid in a domain, against libvirt's schema) and QEMU's sysfsdev. */
 HD_TEST(vmm_arguments)
 {

@@ -473,7 +473,7 @@ HD_TEST(give_back_leaves_what_another_entry_holds)
 END_TEST
 
 /* Mediated devices defined to start at boot: made where the parent offers the type, left for
- * later where it does not; a definition that cannot be read is a failed item of its own. */
+ * later where it does not; a file that is no definition is a failed item of its own. */
 HD_TEST(mdevs_at_boot)
 {
     struct eng e;
@@ -500,14 +500,19 @@ HD_TEST(mdevs_at_boot)
     ck_assert_ptr_null(hd_reserve_result_get_device(res, 0));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/aaaaaaaa-0000-4000-8000-000000000001"));
     hd_reserve_result_unref(res);
-    /* A broken definition: the step fails as bad input; the PCI part is done regardless. */
+    /* A broken definition fails alone, as bad input naming its file; the others are still
+     * looked at (the one whose type is not offered is left for later again). */
     eng_put(&e, "etc/mdevctl.d/mtty/aaaaaaaa-0000-4000-8000-000000000003", "{");
     h.n = 0;
     ck_assert_int_eq(hd_reserve_config_apply(c, e.ctx, 0, hear, &h, &res), 1);
-    ck_assert_str_eq(heard_text(&h), "mdev failed -\n");
+    ck_assert_str_eq(heard_text(&h), "mdev failed -\n"
+                                     "mdev later aaaaaaaa-0000-4000-8000-000000000002\n");
     ck_assert_int_eq(hd_reserve_result_get_mdev(res, 0, &uuid, &parent, &type), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_reserve_result_get_error(res, 0, &reason),
                                  "reading the mdev definitions: "));
+    ck_assert_ptr_nonnull(strstr(hd_reserve_result_get_error(res, 0, NULL),
+                                 "etc/mdevctl.d/mtty/aaaaaaaa-0000-4000-8000-000000000003: not "
+                                 "an mdevctl definition"));
     ck_assert_int_eq(reason, HD_REASON_INVALID);
     hd_reserve_result_unref(res);
     hd_reserve_config_unref(c);
