@@ -304,14 +304,16 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
         r = hd_fs_read_config(ctx, path, HD_CONFIG_MAX, &text, &len);
         if (r == -ENOENT) /* removed meanwhile */
             continue;
-        /* What is no reservation file is an error of the configuration naming it, as a bad
-         * line is: the boot (--keep-going) applies the other files and the command line. */
-        if (r == -EFBIG || r == -EINVAL || r == -EISDIR) {
+        /* What is no reservation file, or cannot be read (EACCES, EIO), is an error of the
+         * configuration naming it, as a bad line is: the boot (--keep-going) applies the
+         * other files and the command line. */
+        if (r < 0 && r != -ENOMEM) {
             r = add_error(*config, "%s: %s", path,
                           r == -EFBIG    ? "larger than 1 MiB: not a reservation file"
                           : r == -EISDIR ? "not a reservation file (a directory)"
-                                         : "not a regular file (a FIFO, a device or a link to "
-                                           "one)");
+                          : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to "
+                                           "one)"
+                                         : strerror(-r));
             if (r < 0)
                 goto fail;
             continue;

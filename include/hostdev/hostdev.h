@@ -671,8 +671,9 @@ int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text, 
 int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                                   const struct hd_cmdline *cmdline);
 /* Read every source under the context's root (a missing directory or command line is no
- * error). Syntax errors do not fail the call: see hd_reserve_config_get_error(). -errno when
- * a file exists but cannot be read. */
+ * error). Syntax errors do not fail the call, nor does a file that is no reservation file or
+ * cannot be read (EACCES, EIO): see hd_reserve_config_get_error(). -errno when the directory
+ * cannot be read, -ENOMEM. */
 int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config);
 size_t hd_reserve_config_count(const struct hd_reserve_config *config);
 const struct hd_reserve_entry *hd_reserve_config_get(const struct hd_reserve_config *config,

@@ -150,6 +150,24 @@ HD_TEST(a_bad_file_leaves_the_others)
 }
 END_TEST
 
+/* A file that cannot be read (a disk's EIO) is named as a bad file is, and leaves the others:
+ * the boot applies them (exit 1); plain reserve does nothing (exit 2). */
+HD_TEST(an_unreadable_file_leaves_the_others)
+{
+    eng_start(&e, "demo");
+    conf("10-old.conf", "00:00.0\n");
+    conf("20-nic.conf", "03:00.0\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/hostdev.d/10-old.conf EIO on=read count=0"), 0);
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_err_has("etc/hostdev.d/10-old.conf: Input/output error");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_int_eq(hd("reserve --keep-going"), 1);
+    ck_err_has("etc/hostdev.d/10-old.conf: Input/output error");
+    ck_out_has(NIC ": e1000e -> vfio-pci (etc/hostdev.d/20-nic.conf:1)");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+}
+END_TEST
+
 HD_TEST(reserve_refuses_a_broken_configuration)
 {
     eng_start(&e, "demo");
