@@ -23,6 +23,7 @@ struct hd_mdev_defined_list {
     size_t n, cap;
     char **errors; /* files that are no definition, each named by one line */
     size_t nerrors;
+    int first_err; /* the first one's: -EINVAL, or why it could not be read */
 };
 
 /* ---- the JSON of one file: a flat object, strings and an attrs array --------------------- */
@@ -147,7 +148,7 @@ static int parse_file(const char *text, struct defined *d)
 /* A file that is no definition: an error of the list naming it, one line, so that one bad
  * file does not keep the boot from making the others. -ENOMEM, else 0. */
 static int add_error(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const char *path,
-                     const char *why)
+                     int err, const char *why)
 {
     char **errors = realloc(l->errors, (l->nerrors + 1) * sizeof(*errors));
 
@@ -161,7 +162,8 @@ static int add_error(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const c
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
     }
-    l->nerrors++;
+    if (l->nerrors++ == 0)
+        l->first_err = err;
     return 0;
 }
 
@@ -181,12 +183,14 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     r = hd_fs_read_config(ctx, path, 65536, &text, NULL);
     if (r == -ENOENT) /* undefined meanwhile */
         return 0;
-    if (r == -EFBIG || r == -EINVAL || r == -EISDIR)
-        return add_error(ctx, l, path,
+    /* One that cannot be read (EIO, EACCES) too, as in hostdev.d: only memory fails all. */
+    if (r < 0 && r != -ENOMEM)
+        return add_error(ctx, l, path, r == -EFBIG || r == -EISDIR ? -EINVAL : r,
                          r == -EFBIG    ? "larger than 64 KiB: not an mdevctl definition"
                          : r == -EISDIR ? "not an mdevctl definition (a directory)"
-                                        : "not a regular file (a FIFO, a device or a link to "
-                                          "one)");
+                         : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to "
+                                          "one)"
+                                        : strerror(-r));
     if (r < 0)
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {
@@ -198,7 +202,7 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     r = parse_file(text, &l->v[l->n]);
     free(text);
     if (r < 0)
-        return add_error(ctx, l, path, "not an mdevctl definition (want {\"mdev_type\": "
+        return add_error(ctx, l, path, -EINVAL, "not an mdevctl definition (want {\"mdev_type\": "
                          "\"TYPE\", \"start\": \"auto\"|\"manual\", \"attrs\": []})");
     hd_strlcpy(l->v[l->n].uuid, uuid, sizeof(l->v[l->n].uuid));
     hd_strlcpy(l->v[l->n].parent, parent, sizeof(l->v[l->n].parent));
@@ -251,10 +255,14 @@ HD_EXPORT int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_define
         return r;
     /* All of them or none: what defines or undefines must see every definition there is. */
     if (l->nerrors > 0) {
-        hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s", l->errors[0]);
+        r = l->first_err;
+        if (r == -EINVAL)
+            hd_errr(ctx, r, HD_REASON_INVALID, "%s", l->errors[0]);
+        else
+            hd_err(ctx, r, "%s", l->errors[0]);
         hd_mdev_defined_list_unref(l);
         *out = NULL;
-        return -EINVAL;
+        return r < 0 ? r : -EINVAL;
     }
     *out = l;
     return 0;

@@ -326,9 +326,9 @@ int hd_mdev_list_get_iommu_group(const struct hd_mdev_list *list, size_t i); /* 
  * it. By parent, then UUID. */
 struct hd_mdev_defined_list;
 int hd_mdev_defined_list_new(struct hd_ctx *ctx, struct hd_mdev_defined_list **list);
-/* The same, but a file that is no definition does not fail the call: it is an error of the
- * list, one line naming it (the boot makes the other definitions). -errno when the directory
- * or a file cannot be read. */
+/* The same, but a file that is no definition, or cannot be read (EIO, EACCES), does not fail
+ * the call: it is an error of the list, one line naming it (the boot makes the other
+ * definitions). -errno when the directory cannot be read, -ENOMEM. */
 int hd_mdev_defined_list_load(struct hd_ctx *ctx, struct hd_mdev_defined_list **list);
 size_t hd_mdev_defined_list_get_error_count(const struct hd_mdev_defined_list *list);
 const char *hd_mdev_defined_list_get_error(const struct hd_mdev_defined_list *list, size_t i);

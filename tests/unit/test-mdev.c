@@ -628,6 +628,16 @@ HD_TEST(a_bad_definition_leaves_the_others)
     /* Nothing left to make: still 1, the bad files still named. */
     ck_assert_int_eq(eng_run(&e, "reserve --keep-going"), 1);
     ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U3 ": not an mdevctl definition"));
+    /* A definition that cannot be read (a disk's EIO) is named the same way. */
+    ck_assert_int_eq(rmdir(fx_path(&e.fx, "etc/mdevctl.d/mtty/" U3)), 0);
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/mdevctl.d/mtty/" U2)), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/mdevctl.d/mtty/" U1 " EIO on=read count=0"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev defined"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U1 ": Input/output error"));
+    ck_assert_int_eq(eng_run(&e, "reserve --keep-going"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U1 ": Input/output error"));
+    ck_assert_int_eq(hd_mdev_defined_list_new(e.ctx, &l), -EIO); /* all or none: its errno */
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 1);
 #undef U2
 #undef U3
     eng_stop(&e);
