@@ -1049,14 +1049,20 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         s.addr = *hd_device_get_addr(dev);
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
         hd_strlcpy(s.record_driver, a->driver, sizeof(s.record_driver));
-        /* The override line the record keeps, journaled so that an undo writes it back (a
-         * damaged record is the reattach's to report). */
-        char *rec = NULL;
-        if (hd_bind_read_record(dev, &rec, s.record_override, sizeof(s.record_override)) < 0)
+        /* The override line the record keeps, journaled so that an undo writes it back; the
+         * record read here is the one the reattach uses (a damaged one is the reattach's to
+         * read again and report). */
+        char *rec = NULL, text[HD_RECORD_MAX] = "";
+        unsigned int flags = 0;
+        if (hd_bind_read_record(dev, &rec, s.record_override, sizeof(s.record_override)) < 0) {
             hd_ctx_clear_error(hd_txn_ctx(t));
+        } else {
+            hd_bind_format_record(text, sizeof(text), rec, s.record_override);
+            flags = HD_BIND_RECORD;
+        }
         free(rec);
         if ((r = hd_txn_step(t, &s)) == 1)
-            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, NULL, 0);
+            r = hd_batch_add(&b, HD_TASK_REATTACH, dev, text, flags);
     }
     if (r >= 0)
         r = hd_batch_run(hd_txn_ctx(t), &b);
