@@ -225,7 +225,7 @@ static int defined(struct tool *t)
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     } else if (hd_mdev_defined_list_count(l) == 0) {
-        printf("no mediated devices are defined\n");
+        printf("no %smediated devices are defined\n", code != EXIT_DONE ? "other " : "");
     }
     for (size_t i = 0; i < hd_mdev_defined_list_count(l); i++) {
         bool autostart = hd_mdev_defined_list_get_autostart(l, i);

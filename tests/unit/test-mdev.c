@@ -634,6 +634,7 @@ HD_TEST(a_bad_definition_leaves_the_others)
     ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/mdevctl.d/mtty/" U1 " EIO on=read count=0"), 0);
     ck_assert_int_eq(eng_run(&e, "mdev defined"), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U1 ": Input/output error"));
+    ck_assert_str_eq(e.out, "no other mediated devices are defined\n"); /* than the bad one */
     ck_assert_int_eq(eng_run(&e, "reserve --keep-going"), 1);
     ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U1 ": Input/output error"));
     ck_assert_int_eq(hd_mdev_defined_list_new(e.ctx, &l), -EIO); /* all or none: its errno */
