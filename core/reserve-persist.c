@@ -121,20 +121,16 @@ static int check_could_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *
 /* The boot's reserve never forces, so it leaves a platform function with the host at every
  * boot: a line that reserves one (by address, or by ids that one here has) would promise what
  * no boot keeps. Forcing takes it now, as a detach does, for this boot only. */
-static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
+static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                              struct hd_device *dev)
 {
     struct hd_device_list *list = NULL;
-    struct hd_device *dev = NULL;
     int r = 0;
 
-    if (entry->driver == NULL)
-        return 0; /* a VF count alone takes no device */
-    if (entry->sel.kind == HD_SELECTOR_ADDR)
-        r = hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev);
-    else
+    if (entry->driver == NULL || (entry->sel.kind == HD_SELECTOR_ADDR && dev == NULL))
+        return 0; /* a VF count alone takes no device; one not there is checked when it is */
+    if (entry->sel.kind != HD_SELECTOR_ADDR)
         r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
-    if (r == -ENODEV)
-        return 0; /* persisted for when it appears: checked then */
     for (size_t i = 0; r == 0 && i < (list ? hd_device_list_count(list) : 1); i++) {
         struct hd_device *d = list ? hd_device_list_get(list, i) : dev;
         const char *platform = hd_pci_selector_match(&entry->sel, d)
@@ -145,7 +141,6 @@ static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry 
                         "not persisted (forced, it can be detached for this boot only)",
                         hd_device_get_name(d), platform);
     }
-    hd_device_unref(dev);
     hd_device_list_unref(list);
     return r;
 }
@@ -162,18 +157,19 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
     if ((r = check_entry(ctx, entry)) < 0)
         return r;
     /* An address that is not there cannot be applied: bad input, unless the file alone is. */
-    struct hd_device *dev;
-    if (!(flags & HD_RESERVE_NO_APPLY) && entry->sel.kind == HD_SELECTOR_ADDR) {
-        if ((r = hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev)) == -ENODEV) {
-            char addr[HD_PCI_ADDR_BUFSZ];
+    struct hd_device *dev = NULL;
+    if (entry->sel.kind == HD_SELECTOR_ADDR &&
+        (r = hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev)) < 0) {
+        char addr[HD_PCI_ADDR_BUFSZ];
+        if (r == -ENODEV && !(flags & HD_RESERVE_NO_APPLY))
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&entry->sel.addr, addr), hd_ctx_get_root(ctx));
-        }
-        if (r < 0)
+        if (r != -ENODEV)
             return r;
-        hd_device_unref(dev);
     }
-    if ((r = check_not_platform(ctx, entry)) < 0)
+    r = check_not_platform(ctx, entry, dev);
+    hd_device_unref(dev);
+    if (r < 0)
         return r;
     if ((flags & HD_RESERVE_NO_APPLY) && (r = check_could_apply(ctx, entry)) < 0)
         return r;
