@@ -184,13 +184,11 @@ static int add_file(struct hd_ctx *ctx, struct hd_mdev_defined_list *l, const ch
     if (r == -ENOENT) /* undefined meanwhile */
         return 0;
     /* One that cannot be read (EIO, EACCES) too, as in hostdev.d: only memory fails all. */
-    if (r < 0 && r != -ENOMEM)
-        return add_error(ctx, l, path, r == -EFBIG || r == -EISDIR ? -EINVAL : r,
-                         r == -EFBIG    ? "larger than 64 KiB: not an mdevctl definition"
-                         : r == -EISDIR ? "not an mdevctl definition (a directory)"
-                         : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to "
-                                          "one)"
-                                        : strerror(-r));
+    if (r < 0 && r != -ENOMEM) {
+        char why[128];
+        hd_fs_config_why(r, "an mdevctl definition", "64 KiB", why, sizeof(why));
+        return add_error(ctx, l, path, r == -EFBIG || r == -EISDIR ? -EINVAL : r, why);
+    }
     if (r < 0)
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), path, strerror(-r));
     if ((v = hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8)) == NULL) {

@@ -308,12 +308,9 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
          * configuration naming it, as a bad line is: the boot (--keep-going) applies the
          * other files and the command line. */
         if (r < 0 && r != -ENOMEM) {
-            r = add_error(*config, "%s: %s", path,
-                          r == -EFBIG    ? "larger than 1 MiB: not a reservation file"
-                          : r == -EISDIR ? "not a reservation file (a directory)"
-                          : r == -EINVAL ? "not a regular file (a FIFO, a device or a link to "
-                                           "one)"
-                                         : strerror(-r));
+            char why[128];
+            hd_fs_config_why(r, "a reservation file", "1 MiB", why, sizeof(why));
+            r = add_error(*config, "%s: %s", path, why);
             if (r < 0)
                 goto fail;
             continue;

@@ -176,6 +176,9 @@ int hd_fs_read_alloc(struct hd_ctx *ctx, const char *path, size_t max, char **da
 /* The same for a file a person writes (a configuration file): a device node, FIFO or a link to
  * one is refused (-EINVAL) without being opened, a directory with -EISDIR. */
 int hd_fs_read_config(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
+/* Why hd_fs_read_config() refused a file (@err), said as what it is not: @what is what it
+ * should be ("a reservation file"), @limit its @max in words ("1 MiB"). */
+void hd_fs_config_why(int err, const char *what, const char *limit, char *buf, size_t size);
 /* Read up to @size bytes from offset 0 (binary, e.g. config space). Returns bytes read. */
 ssize_t hd_fs_read_bytes(struct hd_ctx *ctx, const char *path, void *buf, size_t size);
 /* One write(2) of @value, as the kernel expects for attributes. Returns 0 or the -errno of

@@ -574,6 +574,18 @@ static const char *fd_proc_path(char buf[32], int fd)
     return buf;
 }
 
+void hd_fs_config_why(int err, const char *what, const char *limit, char *buf, size_t size)
+{
+    if (err == -EFBIG)
+        snprintf(buf, size, "larger than %s: not %s", limit, what);
+    else if (err == -EISDIR)
+        snprintf(buf, size, "not %s (a directory)", what);
+    else if (err == -EINVAL)
+        snprintf(buf, size, "not a regular file (a FIFO, a device or a link to one)");
+    else
+        snprintf(buf, size, "%s", strerror(-err));
+}
+
 int hd_fs_read_config(struct hd_ctx *ctx, const char *path, size_t max, char **data, size_t *len)
 {
     char proc[32];
