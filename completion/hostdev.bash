@@ -21,6 +21,14 @@ _hostdev_mdevs()
         awk 'length($1) == 36 && $1 ~ /^[0-9a-fA-F-]+$/ { print $1 }'
 }
 
+_hostdev_devs()
+{
+    # The addresses `list ARGS` lists, and the network interfaces that name devices too.
+    _hostdev_run list "$@" | awk '{ print $1 }
+        { for (f = 2; f <= NF; f++) if ($f ~ /^if=/) { sub(/^if=/, "", $f);
+          n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }'
+}
+
 _hostdev_drivers()
 {
     # The PCI drivers of the line's root.
@@ -135,13 +143,16 @@ _hostdev()
         return
     fi
     case $cmd in
-    list | show | detach | reattach | reset | check | verify | sriov | hostdev-xml | qemu-args | \
+    sriov)
+        # The PFs `sriov` lists (none: no words, not every device).
+        local -a pfs
+        mapfile -t pfs < <(_hostdev_run sriov | awk -F': ' '{ print $1 }')
+        [ ${#pfs[@]} -eq 0 ] || COMPREPLY=($(compgen -W "$(_hostdev_devs "${pfs[@]}")" -- "$cur"))
+        ;;
+    list | show | detach | reattach | reset | check | verify | hostdev-xml | qemu-args | \
         persist | unpersist | cmdline | acquire | release | doctor)
-        # Addresses as listed, and the network interfaces that name devices too.
         local devs
-        devs=$(_hostdev_run list | awk '{ print $1 }
-            { for (f = 2; f <= NF; f++) if ($f ~ /^if=/) { sub(/^if=/, "", $f);
-              n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }')
+        devs=$(_hostdev_devs)
         # Mediated devices by UUID, USB and SCSI devices by name, where they are taken.
         case $cmd in acquire | release | show | hostdev-xml | qemu-args)
             devs="$devs $(_hostdev_mdevs)

@@ -6,10 +6,26 @@
 
 #include "opout.h"
 
+/* A PF's counts: an object of its own (one PF) or in the listing's array. */
+static void print_counts(struct json *j, const struct hd_device *dev)
+{
+    if (j != NULL) {
+        json_begin_object(j);
+        json_kv_string(j, "device", hd_device_get_name(dev));
+        json_kv_int(j, "numvfs", hd_device_get_sriov_numvfs(dev));
+        json_kv_int(j, "totalvfs", hd_device_get_sriov_totalvfs(dev));
+        json_end_object(j);
+    } else {
+        printf("%s: %d of %d virtual functions\n", hd_device_get_name(dev),
+               hd_device_get_sriov_numvfs(dev), hd_device_get_sriov_totalvfs(dev));
+    }
+}
+
 /* No count: say what the PF has. */
 static int show_count(struct tool *t, const char *addr)
 {
     struct hd_device *dev;
+    struct json j;
     int code = tool_open_device(t, addr, &dev);
 
     if (code != EXIT_DONE)
@@ -18,20 +34,46 @@ static int show_count(struct tool *t, const char *addr)
         code = tool_error(t, EXIT_USAGE, "%s is not SR-IOV capable (no sriov_totalvfs)",
                           hd_device_get_name(dev));
     } else if (tool_json(t)) {
-        struct json j;
         json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "device", hd_device_get_name(dev));
-        json_kv_int(&j, "numvfs", hd_device_get_sriov_numvfs(dev));
-        json_kv_int(&j, "totalvfs", hd_device_get_sriov_totalvfs(dev));
-        json_end_object(&j);
+        print_counts(&j, dev);
         json_finish(&j);
     } else {
-        printf("%s: %d of %d virtual functions\n", hd_device_get_name(dev),
-               hd_device_get_sriov_numvfs(dev), hd_device_get_sriov_totalvfs(dev));
+        print_counts(NULL, dev);
     }
     hd_device_unref(dev);
     return code;
+}
+
+/* No PF: every one there is, as each alone is shown; a host with none says so (on stderr,
+ * exit 0: a listing that found nothing, not an error). A VF has no sriov_totalvfs. */
+static int show_all(struct tool *t)
+{
+    struct hd_device_list *list;
+    struct json j;
+    size_t n = 0;
+    int r;
+
+    if ((r = hd_device_list_new(t->ctx, HD_FILL_SRIOV, &list)) < 0)
+        return tool_lib_error(t, EXIT_FAILED, r, "cannot list PCI devices");
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        const struct hd_device *dev = hd_device_list_get(list, i);
+        if (hd_device_get_sriov_totalvfs(dev) < 0)
+            continue;
+        print_counts(tool_json(t) ? &j : NULL, dev);
+        n++;
+    }
+    if (tool_json(t)) {
+        json_end_array(&j);
+        json_finish(&j);
+    } else if (n == 0) {
+        fprintf(stderr, "hostdev sriov: no device here is SR-IOV capable\n");
+    }
+    hd_device_list_unref(list);
+    return EXIT_DONE;
 }
 
 /* The PF as the operation names it (its numvfs step; VFs' steps come before it). */
@@ -74,8 +116,11 @@ static int run(struct tool *t, int argc, char **argv)
             return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see 'hostdev sriov "
                               "--help')", argv[i]);
     }
+    if (addr == NULL && count == NULL)
+        return show_all(t);
     if (addr == NULL)
-        return tool_error(t, EXIT_USAGE, "no PF given (see 'hostdev sriov --help')");
+        return tool_error(t, EXIT_USAGE, "no PF given for %s VFs (see 'hostdev sriov --help')",
+                          count);
     if (count == NULL)
         return show_count(t, addr);
     if (tool_parse_count(count, 65535, &count_ull) < 0)
@@ -134,9 +179,10 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_sriov = {
     .name = "sriov",
     .run = run,
-    .usage = "ADDR [N | --numvfs N] [--dry-run]",
+    .usage = "[ADDR [N | --numvfs N] [--dry-run]]",
     .summary = "show or set the number of SR-IOV virtual functions of a PF",
-    .help = "Without a count, prints the PF's count. With one (N or --numvfs N), sets\n"
+    .help = "Without a PF, lists every SR-IOV PF with its counts; without a count, prints\n"
+            "the PF's. With one (N or --numvfs N), sets\n"
             "sriov_drivers_autoprobe to 0 first and leaves it so: the VFs come up unbound,\n"
             "ready for `hostdev detach`, and no host driver grabs them later. A change N -> M\n"
             "goes through 0 (the kernel refuses N -> M), and the command waits until the VFs\n"

@@ -1113,3 +1113,45 @@ HD_TEST(release_puts_back_the_override_a_device_had)
 #undef GPU_OVERRIDE
 }
 END_TEST
+
+/* `sriov` alone lists the PFs (not their VFs, not other devices) as `sriov ADDR` shows one;
+ * a host with none says so beside an empty listing; completion offers PFs only. */
+HD_TEST(sriov_lists_every_pf)
+{
+    char words[1024], *c;
+
+    ck_assert_int_eq(hd("sriov"), 0);
+    ck_assert_str_eq(out, "");
+    one_line_error("hostdev sriov: no device here is SR-IOV capable");
+    ck_assert_int_eq(hd("--json sriov"), 0);
+    json_parses();
+    ck_assert_str_eq(out, "[]\n");
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("sriov 03:00.0 2"), 0);
+    ck_assert_int_eq(hd("sriov"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: 2 of 63 virtual functions\n"
+                          "0000:03:00.1: 0 of 63 virtual functions\n"
+                          "0000:81:00.0: 0 of 63 virtual functions\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("--json sriov"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "[\n  {\n    \"device\": \"0000:03:00.0\",\n    "
+                                      "\"numvfs\": 2,\n    \"totalvfs\": 63\n  },\n"));
+    ck_assert_ptr_null(strstr(out, "0000:03:10.0"));
+    /* A count with no PF is no listing. */
+    ck_assert_int_eq(hd("sriov --numvfs 3"), 2);
+    one_line_error("no PF given for 3 VFs");
+    snprintf(words, sizeof(words), "hostdev --root %s sriov 0000:03:", e.fx.root);
+    c = complete(words);
+    ck_assert_msg(strstr(c, "0000:03:00.0 0000:03:00.1 ") != NULL && strstr(c, "03:10.0") == NULL,
+                  "completes to '%s'", c);
+    free(c);
+    snprintf(words, sizeof(words), "hostdev --root %s sriov enp", e.fx.root);
+    c = complete(words);
+    ck_assert_str_eq(c, "enp3s0f0 enp3s0f1 ");
+    free(c);
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
