@@ -287,6 +287,24 @@ static int put_record(struct hd_device *dev, const char *original, const char *s
                                                                                              : "");
 }
 
+bool hd_bind_unrecorded(struct hd_device *dev)
+{
+    char *rec = NULL;
+    int r = hd_device_get_original_driver(dev, &rec);
+
+    free(rec);
+    if (r < 0 && r != -ENOENT)
+        hd_ctx_clear_error(hd_device_get_ctx(dev)); /* damaged: what reads it says so */
+    return r == -ENOENT;
+}
+
+/* A reservation for @stub of @dev, which stays on it, records it there when it has no record,
+ * as a detach would: its driver and its override unless that names @stub. */
+static int record_reserved(struct hd_device *dev, const char *stub)
+{
+    return hd_bind_unrecorded(dev) ? put_record(dev, hd_device_get_driver(dev), stub) : 0;
+}
+
 void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override)
 {
     if (override[0])
@@ -327,7 +345,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
          (stub->vfio && !stub->variant && !(flags & HD_DETACH_EXACT) &&
           hd_driver_is_vfio(hd_device_get_driver(dev))))) {
         hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
-        return 0;
+        /* A reservation records a device it finds on its stub: unpersist leaves it there. */
+        return flags & HD_DETACH_RECORD_STUB ? record_reserved(dev, stub->name) : 0;
     }
     if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) < 0)
         return r;
@@ -353,17 +372,11 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         recorded = !hd_device_on_stub(dev);
         /* A reservation takes a device from another stub (pci-stub) for good: with no record
          * of a host driver, that stub is where unpersist puts it back. */
-        if (!recorded && (flags & HD_DETACH_RECORD_STUB)) {
-            char *rec = NULL;
-            recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
-            free(rec);
-            hd_ctx_clear_error(ctx);
-        }
+        if (!recorded && (flags & HD_DETACH_RECORD_STUB))
+            recorded = hd_bind_unrecorded(dev);
     } else {
         /* Unbound with a record: a reattach stopped half-way; the record still tells. */
-        char *rec = NULL;
-        recorded = hd_device_get_original_driver(dev, &rec) == -ENOENT;
-        free(rec);
+        recorded = hd_bind_unrecorded(dev);
     }
     if (recorded && (r = put_record(dev, original, stub->name)) < 0)
         goto out;
@@ -446,7 +459,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX], was_override[HD_DRIVER_NAME_MAX] = "";
-    bool override_to_stub, to_none, to_stub;
+    bool override_to_stub, to_none, to_stub, recorded;
     int r;
 
     if ((r = refresh_unless_fresh(dev, flags)) < 0)
@@ -476,6 +489,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     }
     if (r < 0 && r != -ENOENT)
         return r;
+    recorded = r == 0;
     /* "" is a record too: it had no driver, and goes back to none. */
     to_none = target != NULL && target[0] == '\0';
     if (to_none) {
@@ -494,6 +508,20 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     if (target != NULL && !hd_name_valid(target)) {
         free(target);
         return hd_err(ctx, -EINVAL, "%s: recorded driver name is not valid", name);
+    }
+    /* Recorded on the stub it is on (a reservation found it there): it stays, bound, and only
+     * its override becomes what it was. */
+    if (stub != NULL && recorded && target != NULL &&
+        driver_is(hd_device_get_driver(dev), target)) {
+        const char *ovr = hd_device_get_driver_override(dev);
+        hd_info(ctx, "%s: stays on %s, the driver it had before", name, target);
+        r = 0;
+        if (hd_device_has_driver_override(dev) &&
+            (was_override[0] ? ovr == NULL || strcmp(ovr, was_override) != 0 : ovr != NULL))
+            r = set_override(dev, was_override[0] ? was_override : NULL);
+        if (r == 0)
+            hd_state_del(ctx, "drivers", name);
+        goto out;
     }
     hd_info(ctx, "%s: %s -> %s", name, hd_device_get_driver_or(dev, "unbound"),
             target    ? target

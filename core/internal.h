@@ -45,9 +45,9 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
 /* hd_bind_detach() flag of the engine's own: onto @stub itself, even from another vfio-pci
  * family driver (an undo puts a device back on the exact driver it was on). */
 #define HD_DETACH_EXACT (1u << 8)
-/* hd_bind_detach() flag of reserve.c: from another stub (pci-stub) and with no record, that
- * stub is recorded as where it goes back to (a plain detach keeps the record a move between
- * stubs finds, none included). */
+/* hd_bind_detach() flag of reserve.c: from another stub (pci-stub), or on its stub already,
+ * and with no record, that stub is recorded as where it goes back to (a plain detach keeps the
+ * record a move between stubs finds, none included). */
 #define HD_DETACH_RECORD_STUB (1u << 14)
 /* Flags of both: @dev was read under the operation's locks (its driver from the link) and
  * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
@@ -70,6 +70,8 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
 int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, size_t size);
 /* Write it (an undo puts back what a journal line says it was). */
 int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override);
+/* @dev has no record (a damaged one is one: nothing overwrites it; its error is cleared). */
+bool hd_bind_unrecorded(struct hd_device *dev);
 /* A record's text, as its file holds it (@override "": no line), in @buf (HD_RECORD_MAX). */
 #define HD_RECORD_MAX (2 * HD_DRIVER_NAME_MAX + 16)
 void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override);

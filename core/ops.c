@@ -964,6 +964,14 @@ static int apply_reserve(struct devop *o)
             if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_defer_vfs_go(o->t, dev)) < 0 ||
                 (r = hd_txn_step(o->t, &s)) < 0)
                 break;
+        } else if (hd_bind_unrecorded(dev)) {
+            /* On its stub with no record: the reservation records that stub (the one it is
+             * on) and the override it had, a detach onto it whose undo removes the record. */
+            hd_strlcpy(s.from, hd_device_get_driver(dev), sizeof(s.from));
+            hd_strlcpy(s.to, hd_device_get_driver(dev), sizeof(s.to));
+            s.record = HD_JREC_NONE;
+            if ((r = hd_txn_step(o->t, &s)) < 0)
+                break;
         }
         if (r == 1)
             r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver, 0);

@@ -674,20 +674,12 @@ HD_EXPORT int hd_reserve_config_give_back(struct hd_reserve_config *config, stru
     return hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, NULL);
 }
 
-/* Records are the truth: a device on a stub with no record of where it was before (it was on
- * vfio-pci, or another stub, when it was reserved) has nowhere to go back to, and stays. */
+/* Records are the truth: a device on a stub with no record of where it was before (its record
+ * lost: a reservation records the stub it finds a device on) has nowhere to go back to, and
+ * stays. A damaged record is the operation's to tell. */
 static bool stays_unrecorded(struct hd_device *dev)
 {
-    char *rec = NULL;
-    int r;
-
-    if (!hd_device_on_stub(dev))
-        return false;
-    r = hd_device_get_original_driver(dev, &rec);
-    free(rec);
-    if (r < 0 && r != -ENOENT)
-        hd_ctx_clear_error(hd_device_get_ctx(dev)); /* a damaged record: the operation says so */
-    return r == -ENOENT;
+    return hd_device_on_stub(dev) && hd_bind_unrecorded(dev);
 }
 
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,

@@ -51,6 +51,8 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: already on %s\n", d, to);
     else if (strcmp(a, "stay") == 0)
         printf("%s: stays on %s, reserved by %s\n", d, to, from);
+    else if (strcmp(a, "reattach") == 0 && strcmp(from, to) == 0)
+        printf("%s: stays on %s, the driver it had before\n", d, to);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);
     else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)

@@ -108,6 +108,9 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
         else if (strcmp(a, "numvfs") == 0) /* forced: a PF's driver takes its VFs along */
             printf("%s: %s -> %s virtual functions (%s)\n", d, hd_op_step_get_from(op, i),
                    hd_op_step_get_to(op, i), w);
+        else if (strcmp(a, "detach") == 0 &&
+                 strcmp(hd_op_step_get_from(op, i), hd_op_step_get_to(op, i)) == 0)
+            printf("%s: on %s already, reserved for it (%s)\n", d, hd_op_step_get_to(op, i), w);
         else if (strcmp(a, "detach") == 0)
             printf("%s: %s -> %s (%s)\n", d, strcmp(hd_op_step_get_from(op, i), "none") == 0
                                                 ? "unbound" : hd_op_step_get_from(op, i),

@@ -112,7 +112,10 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     char *orig = NULL, *use = device_host_use(f, dev);
     printf("  interfaces:      %s\n", ifs[0] ? ifs : "none");
     if (hd_device_get_original_driver(dev, &orig) == 0)
-        printf("  original driver: %s (recorded when it left it)\n", orig[0] ? orig : "none");
+        printf("  original driver: %s (%s)\n", orig[0] ? orig : "none",
+               hd_device_get_driver(dev) != NULL && strcmp(orig, hd_device_get_driver(dev)) == 0
+                   ? "on it already when it was reserved"
+                   : "recorded when it left it");
     free(orig);
     if (a != NULL)
         printf("  assigned to:     vm %s (%s)\n", hd_assignment_get_vm(a),

@@ -777,8 +777,8 @@ int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *
                            struct hd_reserve_result **result);
 /* Every device @sel selects back to the driver its record names (or to none) unless an entry
  * of @config still reserves it (HD_RESERVE_HELD, hd_reserve_result_get_entry()), up to the
- * first failure; one on a stub with no record (on it before it was reserved) stays there
- * (HD_RESERVE_UNCHANGED). */
+ * first failure; one on a stub with no record (its record lost: a reservation records a device
+ * it finds on its stub) stays there (HD_RESERVE_UNCHANGED). */
 int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result);

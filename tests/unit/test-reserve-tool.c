@@ -500,20 +500,29 @@ HD_TEST(persist_round_trip)
 }
 END_TEST
 
-/* A device on vfio-pci before persist (vfio-pci.ids=: no driver record) is where unpersist
- * leaves it, saying why: no record names another driver, and records are the truth. */
-HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
+/* Put the NIC on vfio-pci as vfio-pci.ids= or another tool's new_id does: no driver record,
+ * no driver_override. */
+static void nic_on_vfio_by_id(void)
 {
-    eng_start(&e, "demo");
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/new_id", "8086 10d3"), 0);
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/remove_id", "8086 10d3"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
     ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+}
+
+/* A reserved device on a stub with no driver record (its record lost, or written by a hostdev
+ * that did not record a device found on its stub) is where unpersist leaves it, saying why: no
+ * record names another driver, and records are the truth. */
+HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
+{
+    eng_start(&e, "demo");
+    nic_on_vfio_by_id();
 
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
-    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "run/hostdev/drivers/" NIC)), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
     ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
@@ -531,7 +540,11 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
 
+    /* Its override the stub's already (the stay kept it), persist changes nothing and records
+     * nothing: it stays as it was. */
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_out_has("reserved for vfio-pci already");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
     at_json_check(out, false);
     ck_out_has("\"stays\": [\n    {\n      \"device\": \"" NIC "\"");
@@ -544,6 +557,58 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
+/* A device on vfio-pci before persist (vfio-pci.ids=, another tool's new_id) is recorded as
+ * on it: unpersist leaves it there, bound all along, with the driver_override it had (none, or
+ * someone else's) instead of persist's, as it was before persist; the record goes with the
+ * reservation's undo when persist fails. */
+HD_TEST(unpersist_leaves_a_device_on_its_stub_with_its_override)
+{
+    static const struct {
+        const char *override, *record;
+    } cases[] = {
+        {"", "vfio-pci"},
+        {"e1000e", "vfio-pci\noverride=e1000e"},
+    };
+
+    eng_start(&e, "demo");
+    nic_on_vfio_by_id();
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EIO nth=1 count=1"), 0);
+    ck_assert_int_eq(hd("persist 03:00.0"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *was = cases[i].override[0] ? cases[i].override : "(null)";
+        ck_assert_int_eq(fx_write(&e.fx, NIC_OVERRIDE, cases[i].override[0] ? cases[i].override
+                                                                            : "\n"), 0);
+        ck_assert_int_eq(hd("persist 03:00.0"), 0);
+        ck_assert_str_eq(out, NIC ": on vfio-pci already, reserved for it (persist)\n"
+                              "persisted: " NIC " vfio-pci\n");
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), cases[i].record);
+
+        size_t writes = eng_writes(&e);
+        ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
+        ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
+                              "  " NIC ": stays on vfio-pci, the driver it had before\n");
+        ck_assert_uint_eq(eng_writes(&e), writes);
+
+        size_t unbinds = fx_log_count(&e.fx, "unbind " NIC);
+        ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+        ck_assert_str_eq(out, "unpersisted: " NIC "\n"
+                              NIC ": stays on vfio-pci, the driver it had before\n");
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+        ck_assert_uint_eq(fx_log_count(&e.fx, "unbind " NIC), unbinds);
+        ck_assert_msg(strcmp(fx_read(&e.fx, NIC_OVERRIDE), was) == 0, "case %zu: override %s",
+                      i, e.fx.scratch);
+        ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    }
 }
 END_TEST
 
