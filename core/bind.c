@@ -298,9 +298,7 @@ bool hd_bind_unrecorded(struct hd_device *dev)
     return r == -ENOENT;
 }
 
-/* A reservation for @stub of @dev, which stays on it, records it there when it has no record,
- * as a detach would: its driver and its override unless that names @stub. */
-static int record_reserved(struct hd_device *dev, const char *stub)
+int hd_bind_record_reserved(struct hd_device *dev, const char *stub)
 {
     return hd_bind_unrecorded(dev) ? put_record(dev, hd_device_get_driver(dev), stub) : 0;
 }
@@ -346,7 +344,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
           hd_driver_is_vfio(hd_device_get_driver(dev))))) {
         hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         /* A reservation records a device it finds on its stub: unpersist leaves it there. */
-        return flags & HD_DETACH_RECORD_STUB ? record_reserved(dev, stub->name) : 0;
+        return flags & HD_DETACH_RECORD_STUB ? hd_bind_record_reserved(dev, stub->name) : 0;
     }
     if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) < 0)
         return r;

@@ -72,6 +72,10 @@ int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, si
 int hd_bind_put_record(struct hd_device *dev, const char *driver, const char *override);
 /* @dev has no record (a damaged one is one: nothing overwrites it; its error is cleared). */
 bool hd_bind_unrecorded(struct hd_device *dev);
+/* A reservation for @stub of @dev, which stays where it is (on @stub, or unbound until @stub
+ * loads), records where that is when it has no record, as a detach would: its driver ("" none)
+ * and its override unless that names @stub. */
+int hd_bind_record_reserved(struct hd_device *dev, const char *stub);
 /* A record's text, as its file holds it (@override "": no line), in @buf (HD_RECORD_MAX). */
 #define HD_RECORD_MAX (2 * HD_DRIVER_NAME_MAX + 16)
 void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override);

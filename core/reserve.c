@@ -30,6 +30,9 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
         /* Early boot: the stub is not there yet. The override keeps every host driver away,
          * and the stub binds the device itself when it registers (driver_attach). */
         hd_ctx_clear_error(ctx);
+        /* Recorded as a detach from no driver records it, before the override changes. */
+        if ((r = hd_bind_record_reserved(dev, stub->name)) < 0)
+            return r;
         if (hd_device_get_driver_override(dev) == NULL ||
             strcmp(hd_device_get_driver_override(dev), stub->name) != 0) {
             r = hd_device_write_attr(dev, "driver_override", stub->name);

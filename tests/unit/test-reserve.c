@@ -335,6 +335,54 @@ HD_TEST(reserve_before_the_stub_is_loaded)
 }
 END_TEST
 
+/* Reserved before its stub is loaded, a device is recorded as a detach from no driver records
+ * it: none, and the driver_override it had when that named another driver (someone else's),
+ * so unpersist puts the device back as it was, pending or bound by the stub since. */
+HD_TEST(a_pending_reservation_records_the_override_it_had)
+{
+    static const struct {
+        const char *override, *record;
+        bool stub_loads;
+    } cases[] = {
+        {"e1000e", "\noverride=e1000e", false},
+        {"", "", false},
+        {"e1000e", "\noverride=e1000e", true},
+    };
+    struct eng e;
+
+    eng_start(&e, EARLY_SPEC(" unloaded"));
+    /* Its override not written after all: the undo takes the record back with it. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override", "e1000e"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/" NIC "/driver_override EIO nth=1 "
+                                   "count=1"), 0);
+    ck_assert_int_eq(eng_run(&e, "persist 03:00.0"), 1);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"), "e1000e");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *was = cases[i].override[0] ? cases[i].override : "(null)";
+        ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override",
+                                  cases[i].override[0] ? cases[i].override : "\n"), 0);
+        ck_assert_msg(eng_run(&e, "persist 03:00.0") == 0, "%s", e.err);
+        ck_assert(strstr(e.out, "reserved for vfio-pci, bound when it loads") != NULL);
+        ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"),
+                         "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), cases[i].record);
+        if (cases[i].stub_loads) {
+            ck_assert_int_eq(fx_ctl(&e.fx, "modprobe vfio_pci"), 0);
+            ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+        }
+        ck_assert_msg(eng_run(&e, "unpersist 03:00.0") == 0, "%s", e.err);
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
+        ck_assert_msg(strcmp(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"),
+                             was) == 0, "case %zu: override %s", i, e.fx.scratch);
+        ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+    }
+    eng_stop(&e);
+}
+END_TEST
+
 /* Hotplug with a reservation configured: what the udev rule does on "add". */
 static void reserve_added(struct eng *e, const char *bdf)
 {
