@@ -396,9 +396,10 @@ const struct tool_command cmd_unpersist = {
     .help = "Removes ROOT/etc/hostdev.d/persist-DEVICE.conf, then reattaches the devices it\n"
             "reserved to the drivers they had (pci-stub, or none, too), with the\n"
             "driver_override each had, unless another file or the kernel command line\n"
-            "still reserves them; one that was on its stub already stays there, bound. All or nothing: when a device cannot go back (a VM holds\n"
-            "it), the file stays and nothing changes (exit 1). --no-apply: only remove the\n"
-            "file. --dry-run: say what would be removed and given back, change nothing.\n"
+            "still reserves them; one that was on its stub already stays there, bound.\n"
+            "All or nothing: when a device cannot go back (a VM holds it), the file stays\n"
+            "and nothing changes (exit 1). --no-apply: only remove the file. --dry-run: say\n"
+            "what would be removed and given back, change nothing.\n"
             "A VF count (numvfs=) is not undone: the PF keeps its VFs, as said; a file with a\n"
             "count alone reserved no device, so none is given back. `sriov ADDR 0` removes\n"
             "the VFs.\n",
