@@ -244,6 +244,23 @@ int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n)
     return code;
 }
 
+/* Whether the library's message @tail starts with the device @what names already, as typed
+ * (the whole of it) or in the canonical form of an address typed short (03:00.0, pci_...):
+ * then it is said once, the library's way. */
+static bool tail_names_what(const char *what, const char *tail)
+{
+    struct hd_pci_addr addr;
+    char name[HD_PCI_ADDR_BUFSZ];
+    size_t len;
+
+    if (tail == NULL || tail[0] == '\0')
+        return false;
+    if (hd_pci_addr_parse(what, &addr) == 0)
+        what = hd_pci_addr_format(&addr, name);
+    len = strlen(what);
+    return strncmp(tail, what, len) == 0 && (tail[len] == ':' || tail[len] == ' ');
+}
+
 /* One line: "PROG CMD: WHAT: TAIL (HINT)". */
 static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const char *tail,
                     const char *hint)
@@ -263,8 +280,7 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
         hint = "'hostdev recover' sets it aside and rebuilds it from what the devices show";
     if (tool_json(t)) {
         char *msg = NULL;
-        bool dup = tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
-                   (tail[strlen(what)] == ':' || tail[strlen(what)] == ' ');
+        bool dup = tail_names_what(what, tail);
         if (tail == NULL || tail[0] == '\0' || dup)
             msg = strdup(dup ? tail : what);
         else if (asprintf(&msg, "%s: %s", what, tail) < 0)
@@ -279,8 +295,7 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
     else
         fprintf(stderr, "%s: ", t->prog);
     /* The library's messages already start with the device: say it once. */
-    if (tail != NULL && tail[0] != '\0' && strncmp(tail, what, strlen(what)) == 0 &&
-        (tail[strlen(what)] == ':' || tail[strlen(what)] == ' ')) {
+    if (tail_names_what(what, tail)) {
         tool_put_text(stderr, tail);
     } else {
         tool_put_text(stderr, what);

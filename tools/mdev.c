@@ -140,7 +140,8 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     hd_ctx_clear_error(t->ctx);
     c = create ? hd_op_set_mdev(op, argv[optind], argv[optind + 1], uuid)
                : hd_op_set_mdev(op, NULL, NULL, argv[optind]);
-    r = c < 0 ? tool_lib_error(t, EXIT_USAGE, c, "%s", create ? "create" : "remove")
+    /* The library's message names the parent, type or UUID: no "create:" before it. */
+    r = c < 0 ? tool_op_error(t, c, NULL, NULL)
               : tool_run_op(t, op, create ? "mdev create" : "mdev remove", NULL, NULL);
     hd_op_unref(op);
     return r;
@@ -188,8 +189,7 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         : define   ? hd_mdev_define(t->ctx, argv[optind], argv[optind + 1], id, autostart)
                    : hd_mdev_undefine(t->ctx, id);
     if (r < 0)
-        return tool_lib_error(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)),
-                              r, "%s", define ? "define" : "undefine");
+        return tool_op_error(t, r, NULL, NULL); /* it names the parent, type or UUID */
     if (t->dry_run && !tool_json(t)) {
         printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
         return EXIT_DONE;

@@ -143,6 +143,36 @@ HD_TEST(failure_exits_1_and_restores)
 }
 END_TEST
 
+/* An address typed short is named once in an error: the library's message starts with it in
+ * full, so "03:00.0: 0000:03:00.0 ..." would say it twice (text and --json alike). */
+HD_TEST(a_device_typed_short_is_named_once)
+{
+    static const struct {
+        const char *args, *line;
+    } cases[] = {
+        {"persist 00:1f.4", "hostdev persist: 0000:00:1f.4 is an SMBus controller: "},
+        {"persist 07:00.0", "hostdev persist: 0000:07:00.0: no such PCI device under "},
+        {"release --force 07:00.0", "hostdev release: 0000:07:00.0: no such PCI device "},
+        {"release --force 02:00.0", "hostdev release: 0000:02:00.0: no VM holds it "},
+        {"detach pci_0000_03_00_0 03:00.0", "hostdev detach: 0000:03:00.0 is given twice\n"},
+        {"mdev create bad/parent mtty-1", "hostdev mdev: 'bad/parent' is not a mediated "},
+        {"mdev undefine 11111111-2222-3333-4444-555555555555",
+         "hostdev mdev: mediated device 11111111-2222-3333-4444-555555555555 is not defined"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(hd(cases[i].args) != 0, "'%s' succeeded", cases[i].args);
+        ck_assert_msg(strncmp(err, cases[i].line, strlen(cases[i].line)) == 0,
+                      "'%s' said '%s'", cases[i].args, err);
+    }
+    ck_assert_int_eq(hd("--json persist 00:1f.4"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "{\"error\":\"0000:00:1f.4 is an SMBus controller"));
+    /* A network interface's name is not its address: it stays, and says which one it is. */
+    ck_assert_int_eq(hd("detach 03:00.0 enp3s0"), 2);
+    ck_assert_str_eq(err, "hostdev detach: enp3s0: 0000:03:00.0 is given twice\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 HD_TEST(detach_reattach_commands)
 {
     ck_assert_int_eq(hd("detach 0000:03:00.0"), 0);
