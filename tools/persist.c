@@ -31,13 +31,27 @@ static void say_heading(struct plan_lines *p)
     p->heading = NULL;
 }
 
+/* An hd_reserve_fn: a refusal as soon as it is known, and a dry run's plan line by line. A
+ * run's lines wait for its result: a VF count the run set, and the VFs it made, are taken
+ * back when what follows fails, and leave the result (print_done()). */
 static void print_planned(void *data, const struct hd_reserve_result *res, size_t i)
 {
     struct plan_lines *p = data;
 
-    if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
+    if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED) {
+        if (!p->t->dry_run)
+            return;
         say_heading(p);
+    }
     reserve_print_item(p->t, res, i);
+}
+
+/* What a run did, as its result has it once it is over (its failures are said already). */
+static void print_done(struct tool *t, const struct hd_reserve_result *res)
+{
+    for (size_t i = 0; !t->dry_run && i < hd_reserve_result_count(res); i++)
+        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
+            reserve_print_item(t, res, i);
 }
 
 static int run_persist(struct tool *t, int argc, char **argv)
@@ -116,6 +130,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
                                            ? "--no-apply persists it all the same" : NULL,
                                        "%s", argv[optind])
                  : reserve_result_exit(res);
+    print_done(t, res);
     if (code == EXIT_DONE) {
         say_heading(&p);
         if (!no_apply && e.sel.kind == HD_SELECTOR_IDS && hd_reserve_result_count(res) == 0 &&

@@ -451,6 +451,27 @@ HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
 }
 END_TEST
 
+/* A persist that fails after setting its VF count (the PF, with VFs now, is refused to the
+ * stub) takes the count back: it prints no count and no VFs "made", only its error. */
+HD_TEST(a_failed_persist_prints_only_what_happened)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
+    ck_assert_str_eq(out, "");
+    ck_assert_msg(strncmp(err, "hostdev persist: 0000:03:00.1 is an SR-IOV PF with 2 VFs", 56) ==
+                      0 && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
+    /* One that does it says all it did, once it is done. */
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+                          "    0000:03:10.1: made, left unbound\n"
+                          "    0000:03:10.3: made, left unbound\n"
+                          "persisted: 0000:03:00.1 numvfs=2\n");
+}
+END_TEST
+
 /* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
  * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
 HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
