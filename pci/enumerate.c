@@ -218,6 +218,15 @@ static int finish_devices(struct scan *s)
     return 0;
 }
 
+HD_EXPORT int hd_pci_driver_registered(struct hd_ctx *ctx, const char *driver)
+{
+    char path[HD_PATH_MAX];
+
+    if (!hd_name_valid(driver) || hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", driver) < 0)
+        return 0;
+    return hd_fs_exists(ctx, path);
+}
+
 HD_EXPORT int hd_device_list_new(struct hd_ctx *ctx, unsigned int fill, struct hd_device_list **out)
 {
     struct scan s = {.ctx = ctx, .fill = fill};

@@ -90,6 +90,27 @@ static int beyond_pci(struct tool *t, unsigned int caps, bool vdsm, bool tree)
 }
 #endif
 
+/* --driver naming a driver the kernel does not have lists nothing, as it should (lspci does
+ * the same), but "no devices" is then a misleading answer to a typo (vfio_pci): a note says
+ * so, with the name that is registered when only '-' and '_' differ. */
+static void note_unregistered(struct tool *t, const char *driver)
+{
+    char other[256];
+
+    if (strcmp(driver, "none") == 0 || tool_json(t) ||
+        hd_pci_driver_registered(t->ctx, driver) != 0)
+        return;
+    snprintf(other, sizeof(other), "%s", driver);
+    for (char *c = other; *c; c++)
+        *c = *c == '-' ? '_' : *c == '_' ? '-' : *c;
+    fprintf(stderr, "%s list: note: no driver '", t->prog);
+    tool_put_text(stderr, driver);
+    if (strcmp(other, driver) != 0 && hd_pci_driver_registered(t->ctx, other) == 1)
+        fprintf(stderr, "' is registered; '%s' is\n", other);
+    else
+        fputs("' is registered\n", stderr);
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"caps", required_argument, NULL, 'c'},
@@ -228,6 +249,8 @@ static int run(struct tool *t, int argc, char **argv)
     }
     hd_device_list_unref(list);
     device_facts_free(&facts);
+    if (driver != NULL)
+        note_unregistered(t, driver);
     /* A device named by its address that is not there is a mistake, not an empty answer. */
     r = EXIT_DONE;
     if ((missing = devfilter_unmatched_address(filter)) != NULL) {
@@ -259,7 +282,8 @@ const struct tool_command cmd_list = {
             "                      them: pci, usb_device, usb, net, scsi_host, scsi_target,\n"
             "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
             "                      per libvirt node device (name, capability, parent, driver)\n"
-            "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones)\n"
+            "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones); a NAME\n"
+            "                      no driver is registered by: a note on stderr\n"
             "  -s [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]   as lspci: '*' or nothing is any\n"
             "  -d [VENDOR]:[DEVICE][:CLASS]            as lspci (-d ::0300 displays, -d 10de:)\n"
             "  -f, --format json   the same as --json\n"

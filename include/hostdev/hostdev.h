@@ -245,6 +245,9 @@ size_t hd_device_list_count(const struct hd_device_list *list);
 struct hd_device *hd_device_list_get(const struct hd_device_list *list, size_t i);
 struct hd_device *hd_device_list_find(const struct hd_device_list *list,
                                       const struct hd_pci_addr *addr);
+/* Whether a PCI driver named @driver is registered (sys/bus/pci/drivers/@driver): 1, 0 (not,
+ * or no driver name at all), or -errno when that cannot be read. */
+int hd_pci_driver_registered(struct hd_ctx *ctx, const char *driver);
 
 /* Network interfaces by the PCI function they belong to (what dpdk-devbind shows as if=),
  * read once for the whole host from sys/class/net's links, not per device. */

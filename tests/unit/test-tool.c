@@ -173,6 +173,30 @@ HD_TEST(a_device_typed_short_is_named_once)
 }
 END_TEST
 
+/* --driver with a name the kernel has no driver by lists nothing and exits 0, as lspci does,
+ * but says so on stderr: a typo (vfio_pci) must not look like "no devices on vfio-pci". */
+HD_TEST(list_of_a_driver_not_registered_says_so)
+{
+    ck_assert_int_eq(hd("list -d zz"), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "hostdev list: note: no driver 'zz' is registered\n");
+    ck_assert_int_eq(hd("list --driver vfio_pci"), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "hostdev list: note: no driver 'vfio_pci' is registered; 'vfio-pci' "
+                          "is\n");
+    /* Registered, with no device on it now: an empty answer that is true, said as such. */
+    ck_assert_int_eq(hd("list -d vfio-pci"), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("list -d none"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0 "));
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("--json list -d zz"), 0);
+    ck_assert_str_eq(out, "[]\n");
+    ck_assert_str_eq(err, "");
+}
+END_TEST
+
 HD_TEST(detach_reattach_commands)
 {
     ck_assert_int_eq(hd("detach 0000:03:00.0"), 0);
