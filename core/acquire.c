@@ -134,14 +134,16 @@ static int step(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_devic
 }
 
 /* A dry run foresees what the kernel will answer: a bus reset is its only method and other
- * functions share its bus (the kernel's ENOTTY), so vfio-pci is left to reset it (par.c). */
-static int plan_deferred_reset(struct hd_txn *t, struct hd_device *dev)
+ * functions share its bus (the kernel's ENOTTY), so the reset step ends in @state as the run's
+ * will: HD_STEP_DEFERRED where vfio-pci is left to reset it (par.c), HD_STEP_FAILED where the
+ * device goes back without it (release_force()). */
+static int plan_refused_reset(struct hd_txn *t, struct hd_device *dev, int state)
 {
     struct hd_reset_check *c = NULL;
     int r = hd_device_check_reset(dev, &c);
 
     if (r == 0 && hd_reset_check_get_scope(c) == HD_RESET_BUS_SHARED)
-        hd_txn_settle(t, "reset", hd_device_get_name(dev), HD_STEP_DEFERRED);
+        hd_txn_settle(t, "reset", hd_device_get_name(dev), state);
     hd_reset_check_unref(c);
     return r;
 }
@@ -161,7 +163,7 @@ static int plan_reset(struct hd_txn *t, struct hd_device *dev, struct hd_batch *
         return 0;
     }
     if ((r = step(t, HD_JSTEP_RESET, dev, NULL)) == 0 && hd_txn_dry_run(t))
-        return plan_deferred_reset(t, dev);
+        return plan_refused_reset(t, dev, HD_STEP_DEFERRED);
     if (r <= 0 || (r = hd_batch_add(b, HD_TASK_RESET, dev, NULL, 0)) < 0)
         return r;
     b->v[b->n - 1].vfio_resets = true;
@@ -1374,6 +1376,9 @@ static int release_force(struct hd_op *op)
             char *methods = hd_reset_methods(dev);
             hd_txn_note(t, "reset", hd_device_get_name(dev), "", methods ? methods : "");
             free(methods);
+            /* Planned as the kernel will answer it; a check that fails leaves it planned. */
+            if (hd_txn_dry_run(t) && plan_refused_reset(t, dev, HD_STEP_FAILED) < 0)
+                hd_ctx_clear_error(ctx);
         }
         char *orig = NULL;
         bool to_stub = a != NULL && hd_assignment_from_stub(a) && hd_device_on_stub(dev);

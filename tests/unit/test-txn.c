@@ -638,6 +638,34 @@ HD_TEST(an_emergency_release_says_its_reset_failed)
 }
 END_TEST
 
+/* Its dry run foresees the kernel's refusal (a bus reset with another function on the bus,
+ * here the one the VM keeps): the reset is not planned as one the kernel does, but as the
+ * run will say it, failed, the device given back all the same; and nothing changes. */
+HD_TEST(an_emergency_release_plans_the_reset_the_kernel_refuses)
+{
+    ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --group " GPU), 0);
+    char *before = snap();
+    ck_assert_int_eq(hd("release --force --dry-run " GPU), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; release would do:\n"
+                          "  " GPU ": reset failed (tried: bus); given back all the same\n"
+                          "  " GPU ": vfio-pci -> nouveau\n"
+                          "  " GPU ": released from vm g\n");
+    ck_assert_int_eq(hd("--json release --force --dry-run " GPU), 0);
+    ck_assert_msg(strstr(out, "\"to\": \"bus\",\n      \"methods\": [\n        \"bus\"\n      ],\n"
+                              "      \"state\": \"failed\"") != NULL, "%s", out);
+    host_is(before);
+    free(before);
+    /* The run does what its plan said. */
+    ck_assert_int_eq(hd("release --force " GPU), 0);
+    ck_assert_str_eq(out, GPU ": reset failed (tried: bus); given back all the same\n"
+                          GPU ": vfio-pci -> nouveau\n" GPU ": released from vm g\n");
+    /* Alone on its bus (the NIC): the reset is planned as one the kernel does. */
+    ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(hd("release --force --dry-run " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(out, "  " NIC ": reset (the kernel tries, in order: flr pm bus)\n"));
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
