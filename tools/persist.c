@@ -22,6 +22,7 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
 struct plan_lines {
     struct tool *t;
     const char *heading; /* NULL: none, or said already */
+    bool ran; /* the run (not the plan before it, which tells only refusals) told an item */
 };
 
 static void say_heading(struct plan_lines *p)
@@ -39,19 +40,21 @@ static void print_planned(void *data, const struct hd_reserve_result *res, size_
     struct plan_lines *p = data;
 
     if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED) {
-        if (!p->t->dry_run)
+        p->ran = !p->t->dry_run;
+        if (p->ran)
             return;
         say_heading(p);
     }
     reserve_print_item(p->t, res, i);
 }
 
-/* What a run did, as its result has it once it is over (its failures are said already). */
-static void print_done(struct tool *t, const struct hd_reserve_result *res)
+/* What a run did, as its result has it once it is over (its failures are said already); a
+ * refusal in the plan before it leaves that plan as the result: nothing was done. */
+static void print_done(const struct plan_lines *p, const struct hd_reserve_result *res)
 {
-    for (size_t i = 0; !t->dry_run && i < hd_reserve_result_count(res); i++)
+    for (size_t i = 0; p->ran && i < hd_reserve_result_count(res); i++)
         if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
-            reserve_print_item(t, res, i);
+            reserve_print_item(p->t, res, i);
 }
 
 static int run_persist(struct tool *t, int argc, char **argv)
@@ -119,7 +122,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         asprintf(&heading, "dry run: nothing changed; would persist %s%s", line,
                  no_apply ? "" : " and do:") < 0)
         heading = NULL;
-    struct plan_lines p = {t, heading};
+    struct plan_lines p = {t, heading, false};
     struct hd_reserve_result *res = NULL;
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_persist_apply(t->ctx, &e,
@@ -130,7 +133,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
                                            ? "--no-apply persists it all the same" : NULL,
                                        "%s", argv[optind])
                  : reserve_result_exit(res);
-    print_done(t, res);
+    print_done(&p, res);
     if (code == EXIT_DONE) {
         say_heading(&p);
         if (!no_apply && e.sel.kind == HD_SELECTOR_IDS && hd_reserve_result_count(res) == 0 &&

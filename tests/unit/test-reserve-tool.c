@@ -472,6 +472,27 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
 }
 END_TEST
 
+/* Refused in the plan that comes before the run (the PF's interface carries a route), after
+ * its count was planned: nothing was done, and the plan is not said as done. */
+HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
+{
+    eng_start(&e, "kernel 6.1.0-13-amd64\n"
+                  "iommu intel\n"
+                  "driver pcieport builtin class=060400\n"
+                  "driver ixgbe ids=8086:10fb sriov\n"
+                  "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+                  "device 0000:00:02.0 8086:2032 class=060400 driver=pcieport secondary=03\n"
+                  "device 0000:03:00.0 8086:10fb class=020000 driver=ixgbe reset=flr totalvfs=8 "
+                  "vf-device=10ed vf-offset=128 vf-stride=2\n"
+                  "net 0000:03:00.0 eth0 up route=10.0.0.0/24\n");
+    ck_assert_int_eq(hd("persist 03:00.0 --numvfs 2 --driver vfio-pci"), 1);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0: eth0 is up with routes (--force takes "
+                          "it anyway)\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 /* Seen in the VM suite's udev boot: a PF whose driver bound before udev started (the
  * initramfs loaded it) only ever gets coldplug's "add" event; the rule sets its VFs then. */
 HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
