@@ -101,6 +101,12 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
                                const char *file);
+/* An error of @config, none of file @file's (root-relative; NULL: none), that may name @dev: a
+ * file that could not be read or is no reservation file, or a bad line whose device word
+ * selects @dev (the boot skips it, but it was meant for something). Its message ("FILE[:LINE]:
+ * why"), or NULL when no error could name @dev. */
+const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
+                                          struct hd_device *dev, const char *file);
 /* hd_reserve_config_give_back() as if @file (root-relative; NULL: none) were not there. */
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,

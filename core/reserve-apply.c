@@ -689,9 +689,10 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
 {
     struct hd_reserve_result *res;
     struct hd_device_list *list = NULL;
-    struct hd_device **back = NULL;
+    struct hd_device **back = NULL, *doubted = NULL;
     size_t nback = 0, cap = 0;
     bool ran = false, *stays = NULL;
+    const char *doubt = NULL;
     int r;
 
     *result = NULL;
@@ -708,13 +709,29 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
             hd_reserve_config_match_except(config, dev, file) != NULL ||
             (stays[i] = stays_unrecorded(dev)))
             continue;
+        if (doubt == NULL && (doubt = hd_reserve_config_doubt_except(config, dev, file)) != NULL)
+            doubted = dev;
         if ((v = hd_array_grow(back, &cap, nback, sizeof(*v), 8)) == NULL)
             r = -ENOMEM;
         else
             (back = v)[nback++] = dev;
     }
+    /* A file that could not be read, or a bad line naming the device, may keep it at the next
+     * boot: whether another reservation holds it is not known, so none goes back. */
+    if (r == 0 && doubt != NULL) {
+        struct item *it = item_add(res, HD_RESERVE_GIVE_BACK, doubted, NULL);
+        if (it == NULL) {
+            r = -ENOMEM;
+        } else {
+            hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: not given back, since the "
+                    "configuration may still reserve it: %s (mend or remove that first)",
+                    hd_device_get_name(doubted), doubt);
+            item_fail(res, it, NULL, -EINVAL);
+            r = item_done(res, it);
+        }
+    }
     /* Told one by one, in the listing's order: the first given back holds the operation. */
-    for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
+    for (size_t i = 0; r == 0 && doubt == NULL && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         const struct hd_reserve_entry *keeps;
         struct item *it;

@@ -22,6 +22,17 @@ struct hd_reserve_config {
     size_t nerrors;
     char **refusals; /* hd_reserve_config_check(): one per entry, NULL when fine */
     size_t nrefusals;
+    struct doubt *doubts; /* the errors that may name a device */
+    size_t ndoubts, doubts_cap;
+};
+
+/* An error that may name a device: the boot may keep what it names, and what it names is not
+ * known for sure (hd_reserve_config_doubt_except()). */
+struct doubt {
+    const char *file;            /* interned */
+    bool whole;                  /* the file itself: any device */
+    struct hd_pci_selector sel;  /* else the device word of its bad line */
+    char *message;               /* "FILE[:LINE]: why", as its error says */
 };
 
 HD_EXPORT int hd_reserve_config_new(struct hd_reserve_config **config)
@@ -48,8 +59,26 @@ HD_EXPORT struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_co
     hd_strv_free(config->files, config->nfiles);
     hd_strv_free(config->errors, config->nerrors);
     hd_strv_free(config->refusals, config->nrefusals);
+    for (size_t i = 0; i < config->ndoubts; i++)
+        free(config->doubts[i].message);
+    free(config->doubts);
     free(config);
     return NULL;
+}
+
+/* A message of @fmt, one line: quoted input may hold a newline (a quoted hostdev.reserve= value
+ * does), so control bytes show as '?'. NULL: no memory. */
+static char *vline(const char *fmt, va_list ap)
+{
+    char *msg;
+
+    if (vasprintf(&msg, fmt, ap) < 0)
+        return NULL;
+    for (char *c = msg; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    }
+    return msg;
 }
 
 static int add_error(struct hd_reserve_config *config, const char *fmt, ...) HD_PRINTF(2, 3);
@@ -57,23 +86,43 @@ static int add_error(struct hd_reserve_config *config, const char *fmt, ...)
 {
     char **errors = realloc(config->errors, (config->nerrors + 1) * sizeof(*errors));
     va_list ap;
-    int r;
 
     if (errors == NULL)
         return -ENOMEM;
     config->errors = errors;
     va_start(ap, fmt);
-    r = vasprintf(&errors[config->nerrors], fmt, ap);
+    errors[config->nerrors] = vline(fmt, ap);
     va_end(ap);
-    if (r < 0)
+    if (errors[config->nerrors] == NULL)
         return -ENOMEM;
-    /* Quoted input may hold a newline (a quoted hostdev.reserve= value does): every error is
-     * one line, so control bytes show as '?'. */
-    for (char *c = errors[config->nerrors]; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-    }
     config->nerrors++;
+    return 0;
+}
+
+/* An error of @file (interned) that may name a device: any (@sel NULL: the file could not be
+ * read, or is none), or what @sel selects (a bad line's device word). */
+static int add_doubt(struct hd_reserve_config *config, const char *file,
+                     const struct hd_pci_selector *sel, const char *fmt, ...) HD_PRINTF(4, 5);
+static int add_doubt(struct hd_reserve_config *config, const char *file,
+                     const struct hd_pci_selector *sel, const char *fmt, ...)
+{
+    struct doubt *d = hd_array_grow(config->doubts, &config->doubts_cap, config->ndoubts,
+                                    sizeof(*d), 4);
+    va_list ap;
+
+    if (d == NULL)
+        return -ENOMEM;
+    config->doubts = d;
+    d = &d[config->ndoubts];
+    *d = (struct doubt){.file = file, .whole = sel == NULL};
+    if (sel != NULL)
+        d->sel = *sel;
+    va_start(ap, fmt);
+    d->message = vline(fmt, ap);
+    va_end(ap);
+    if (d->message == NULL)
+        return -ENOMEM;
+    config->ndoubts++;
     return 0;
 }
 
@@ -177,6 +226,25 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
 
 #define HD_RESERVE_FILE_ERRORS_MAX 10 /* per file; then one line says how many more */
 
+/* The device a bad line (@n bytes at @p) names, if its first word is one: what the line may
+ * have been meant to reserve. Text after a NUL byte or '#' is not looked at. */
+static bool bad_line_selector(const char *p, size_t n, struct hd_pci_selector *sel)
+{
+    char word[WORD_QUOTE_MAX];
+    size_t skip = 0, len;
+
+    while (skip < n && strchr(" \t\r\v\f", p[skip]) != NULL && p[skip] != '\0')
+        skip++;
+    for (len = 0; skip + len < n && len < sizeof(word) - 1; len++) {
+        char c = p[skip + len];
+        if (c == '\0' || c == '#' || strchr(" \t\r\v\f", c) != NULL)
+            break;
+        word[len] = c;
+    }
+    word[len] = '\0';
+    return len > 0 && hd_pci_selector_parse(word, sel) == 0;
+}
+
 HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text,
                                       size_t len, const char *file)
 {
@@ -212,6 +280,11 @@ HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const ch
         /* A junk file says so a few times, not once per line of it. */
         if (err != NULL && ++bad <= HD_RESERVE_FILE_ERRORS_MAX &&
             add_error(config, "%s:%u: %s", name, lineno, err) < 0)
+            return -ENOMEM;
+        /* Whatever the line was meant for, the boot skips it: what it names is in doubt. */
+        struct hd_pci_selector sel;
+        if (err != NULL && bad_line_selector(p, n, &sel) &&
+            add_doubt(config, name, &sel, "%s:%u: %s", name, lineno, err) < 0)
             return -ENOMEM;
         p += n + (nl ? 1 : 0);
     }
@@ -308,9 +381,12 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
          * configuration naming it, as a bad line is: the boot (--keep-going) applies the
          * other files and the command line. */
         if (r < 0 && r != -ENOMEM) {
+            const char *file = intern(*config, path);
             char why[128];
             hd_fs_config_why(r, "a reservation file", "1 MiB", why, sizeof(why));
-            r = add_error(*config, "%s: %s", path, why);
+            r = file == NULL ? -ENOMEM : add_error(*config, "%s: %s", path, why);
+            if (r == 0)
+                r = add_doubt(*config, file, NULL, "%s: %s", path, why);
             if (r < 0)
                 goto fail;
             continue;
@@ -394,6 +470,23 @@ hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd
                                const char *file)
 {
     return match(config, dev, false, file);
+}
+
+const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
+                                          struct hd_device *dev, const char *file)
+{
+    bool ident = hd_device_fill_fields(dev, HD_FILL_IDENT, false) == 0;
+
+    for (size_t i = 0; i < config->ndoubts; i++) {
+        const struct doubt *d = &config->doubts[i];
+        if (file != NULL && strcmp(d->file, file) == 0)
+            continue;
+        /* Ids unknown: any ids line may be the device's. */
+        if (d->whole || hd_pci_selector_match(&d->sel, dev) ||
+            (!ident && d->sel.kind != HD_SELECTOR_ADDR))
+            return d->message;
+    }
+    return NULL;
 }
 
 HD_EXPORT const struct hd_reserve_entry *

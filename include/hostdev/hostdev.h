@@ -781,7 +781,10 @@ int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *
 /* Every device @sel selects back to the driver its record names (or to none) unless an entry
  * of @config still reserves it (HD_RESERVE_HELD, hd_reserve_result_get_entry()), up to the
  * first failure; one on a stub with no record (its record lost: a reservation records a device
- * it finds on its stub) stays there (HD_RESERVE_UNCHANGED). */
+ * it finds on its stub) stays there (HD_RESERVE_UNCHANGED). When an error of @config could
+ * name a device to give back (a file that could not be read or is none, a bad line whose
+ * device word selects it), none is given back: one failed item (HD_REASON_INVALID) names the
+ * device and the error. */
 int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result);

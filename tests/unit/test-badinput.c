@@ -347,6 +347,18 @@ static const struct bad cases[] = {
      NONE, 0},
     {"reserve: unpersist unknown", FUSE, NULL, "$HD unpersist 03:00.0", 2,
      "03:00.0 is not persisted", NONE, 0},
+    /* What a file that is none, or a bad line naming the device, reserves is not known:
+     * unpersist gives nothing back, and keeps the persisted file. */
+    {"reserve: unpersist past a FIFO", PLAIN,
+     "$HD persist --no-apply 03:00.0 && mkfifo etc/hostdev.d/10-f.conf",
+     "timeout 10 $HD unpersist 03:00.0", 2, "10-f.conf: not a regular file", NONE, 0},
+    {"reserve: unpersist past a 2 MB file", FUSE,
+     "$HD persist --no-apply 03:00.0 && "
+     "head -c 2000000 /dev/zero | tr '\\0' x > etc/hostdev.d/10-b.conf",
+     "timeout 10 $HD --json unpersist 03:00.0", 2, "10-b.conf: larger than 1 MiB", NONE, 0},
+    {"reserve: unpersist past a bad line naming it", FUSE,
+     "$HD persist --no-apply 03:00.0 && " RESERVE_CONF("0000:03:00.0 numvfs=-1"),
+     "$HD unpersist --dry-run 03:00.0", 2, "10-bad.conf:1: invalid numvfs", NONE, 0},
     /* ---- kernel command lines (proc/cmdline of a plain tree) ---- */
     {"cmdline: NUL byte", PLAIN, "printf 'intel_iommu=on\\0iommu=off' > proc/cmdline",
      "$HD --json iommu", 0, NULL, JSON, 0},

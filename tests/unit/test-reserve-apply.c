@@ -472,6 +472,59 @@ HD_TEST(give_back_leaves_what_another_entry_holds)
 }
 END_TEST
 
+/* Giving back what an error of the configuration may name is refused before anything runs:
+ * the boot skips a bad line, but what it was meant for is not known. A bad line whose device
+ * word names another device, or none, does not stand in the way. */
+HD_TEST(give_back_refuses_what_a_bad_line_may_hold)
+{
+    static const char bad[] = "0000:01:00.0 vfio\nnonsense 03:00.0\n"
+                              "03:00.0\0junk\n8086:10d3 numvfs=x\n";
+    struct eng e;
+    struct hd_reserve_config *c;
+    struct hd_reserve_result *res;
+    struct hd_pci_selector sel;
+    struct heard h = {0};
+    enum hd_reason reason;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(eng_run(&e, "detach " NIC), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_reserve_config_new(&c), 0);
+    ck_assert_int_eq(hd_reserve_config_parse(c, bad, sizeof(bad) - 1, "etc/hostdev.d/x.conf"), 4);
+    ck_assert_int_eq(hd_pci_selector_parse(NIC, &sel), 0);
+    ck_assert_int_eq(hd_reserve_config_give_back(c, e.ctx, &sel, 0, hear, &h, &res), 1);
+    ck_assert_str_eq(heard_text(&h), "give-back failed " NIC "\n");
+    ck_assert_str_eq(hd_reserve_result_get_error(res, 0, &reason),
+                     NIC ": not given back, since the configuration may still reserve it: "
+                     "etc/hostdev.d/x.conf:3: a NUL byte (not a text file?) (mend or remove "
+                     "that first)");
+    ck_assert_int_eq(reason, HD_REASON_INVALID);
+    ck_assert_ptr_null(hd_reserve_result_get_op(res, 0));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    hd_reserve_result_unref(res);
+    hd_reserve_config_unref(c);
+    /* By ids, the same; without the lines naming it, given back (errors or not). */
+    static const char ids[] = "8086:10d3 numvfs=x\n";
+    ck_assert_int_eq(hd_reserve_config_new(&c), 0);
+    ck_assert_int_eq(hd_reserve_config_parse(c, ids, sizeof(ids) - 1, "etc/hostdev.d/x.conf"), 1);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_config_give_back(c, e.ctx, &sel, 0, hear, &h, &res), 1);
+    ck_assert_ptr_nonnull(strstr(hd_reserve_result_get_error(res, 0, NULL), "x.conf:1: "));
+    hd_reserve_result_unref(res);
+    hd_reserve_config_unref(c);
+    ck_assert_int_eq(hd_reserve_config_new(&c), 0);
+    ck_assert_int_eq(hd_reserve_config_parse(c, bad, 35, "etc/hostdev.d/x.conf"), 2);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_config_give_back(c, e.ctx, &sel, 0, hear, &h, &res), 0);
+    ck_assert_str_eq(heard_text(&h), "give-back done " NIC "\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    hd_reserve_result_unref(res);
+    hd_reserve_config_unref(c);
+    eng_stop(&e);
+}
+END_TEST
+
 /* Mediated devices defined to start at boot: made where the parent offers the type, left for
  * later where it does not; a file that is no definition is a failed item of its own. */
 HD_TEST(mdevs_at_boot)

@@ -956,6 +956,68 @@ HD_TEST(unpersist_is_all_or_nothing)
 }
 END_TEST
 
+/* unpersist gives a device back only when it can tell that nothing else keeps it: a file that
+ * cannot be read or is none, or a bad line naming the device, may reserve it at the next boot.
+ * Refused (exit 2) naming the file, and nothing changes, the persisted file included; a bad
+ * line that names another device does not stand in the way. */
+HD_TEST(unpersist_in_doubt_gives_nothing_back)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    conf("10-old.conf", NIC "\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/hostdev.d/10-old.conf EIO on=read count=0"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 2);
+    ck_assert_str_eq(out, "");
+    ck_err_has("etc/hostdev.d/10-old.conf: Input/output error");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "hostdev unpersist: " NIC ": not given back, since the configuration "
+                          "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
+                          "(mend or remove that first)\n");
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 2);
+    at_json_check(err, false);
+    ck_err_has("\"exit\":2,\"command\":\"unpersist\"");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* The same for a directory named .conf. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-old.conf")), 0);
+    ck_assert_int_eq(mkdir(fx_path(&e.fx, "etc/hostdev.d/10-old.conf"), 0755), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
+    ck_err_has("may still reserve it: etc/hostdev.d/10-old.conf: not a reservation file (a "
+               "directory)");
+    ck_assert_int_eq(rmdir(fx_path(&e.fx, "etc/hostdev.d/10-old.conf")), 0);
+    /* A bad line naming it, by address or by ids: the file and the line are named. */
+    conf("20-typo.conf", "# the NIC\n0000:03:00.0 vfio\n");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
+    ck_assert_str_eq(err, "hostdev unpersist: " NIC ": not given back, since the configuration "
+                          "may still reserve it: etc/hostdev.d/20-typo.conf:2: 'vfio' is neither "
+                          "a driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N (mend "
+                          "or remove that first)\n");
+    conf("20-typo.conf", "8086:10d3 numvfs=x\n");
+    ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 2);
+    ck_err_has("etc/hostdev.d/20-typo.conf:1: ");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Bad lines that cannot name it: another device, no device at all. */
+    conf("20-typo.conf", "0000:01:00.0 vfio\nnonsense\n");
+    ck_assert_int_eq(hd("persisted"), 2); /* still errors there */
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* --no-apply gives nothing back: nothing to doubt. */
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    conf("20-typo.conf", "03:00.0 vfio\n");
+    ck_assert_int_eq(hd("unpersist --no-apply 03:00.0"), 0);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+}
+END_TEST
+
 HD_TEST(cmdline_intel_amd_and_twins)
 {
     eng_start(&e, "demo");
