@@ -426,23 +426,29 @@ static int start_mdev(struct hd_reserve_result *res, const struct hd_mdev_define
 }
 
 /* Mediated devices defined to start at boot (mdevctl's start=auto) that are not there yet:
- * made where their parent offers their type. -ENOMEM, else 0 (failures are items). */
-static int start_defined_mdevs(struct hd_reserve_result *res)
+ * made where their parent offers their type; from @loaded, else read here. -ENOMEM, else 0
+ * (failures are items). */
+static int start_defined_mdevs(struct hd_reserve_result *res,
+                               const struct hd_mdev_defined_list *loaded)
 {
-    struct hd_mdev_defined_list *defs = NULL;
+    const struct hd_mdev_defined_list *defs = loaded;
+    struct hd_mdev_defined_list *own = NULL;
     struct hd_mdev_type_list *types = NULL;
     struct hd_mdev_list *have = NULL;
     int r;
 
     hd_ctx_clear_error(res->ctx);
-    if ((r = hd_mdev_defined_list_load(res->ctx, &defs)) < 0)
-        return mdevs_failed(res, "reading the mdev definitions", r) < 0 ? -ENOMEM : 0;
+    if (defs == NULL) {
+        if ((r = hd_mdev_defined_list_load(res->ctx, &own)) < 0)
+            return mdevs_failed(res, "reading the mdev definitions", r) < 0 ? -ENOMEM : 0;
+        defs = own;
+    }
     /* A file that is no definition fails alone (bad input): the others are made. */
     for (size_t i = 0; i < hd_mdev_defined_list_get_error_count(defs); i++) {
         hd_errr(res->ctx, -EINVAL, HD_REASON_INVALID, "%s",
                 hd_mdev_defined_list_get_error(defs, i));
         if (mdevs_failed(res, "reading the mdev definitions", -EINVAL) < 0) {
-            hd_mdev_defined_list_unref(defs);
+            hd_mdev_defined_list_unref(own);
             return -ENOMEM;
         }
     }
@@ -460,7 +466,7 @@ static int start_defined_mdevs(struct hd_reserve_result *res)
                        type_offered(types, hd_mdev_defined_list_get_parent(defs, i),
                                     hd_mdev_defined_list_get_type(defs, i)));
     }
-    hd_mdev_defined_list_unref(defs);
+    hd_mdev_defined_list_unref(own);
     hd_mdev_list_unref(have);
     hd_mdev_type_list_unref(types);
     return r < 0 ? r : 0;
@@ -480,6 +486,15 @@ static int finish(struct hd_reserve_result *res, int r, struct hd_reserve_result
 HD_EXPORT int hd_reserve_config_apply(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                       unsigned int flags, hd_reserve_fn fn, void *data,
                                       struct hd_reserve_result **result)
+{
+    return hd_reserve_config_apply_with_mdevs(config, NULL, ctx, flags, fn, data, result);
+}
+
+HD_EXPORT int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *config,
+                                                 const struct hd_mdev_defined_list *mdevs,
+                                                 struct hd_ctx *ctx, unsigned int flags,
+                                                 hd_reserve_fn fn, void *data,
+                                                 struct hd_reserve_result **result)
 {
     struct hd_reserve_result *res;
     struct hd_device_list *list = NULL;
@@ -511,7 +526,7 @@ HD_EXPORT int hd_reserve_config_apply(struct hd_reserve_config *config, struct h
     hd_device_list_unref(list);
     /* After the PCI devices: a parent may be one of them (its driver bound by now). */
     if (r >= 0)
-        r = start_defined_mdevs(res);
+        r = start_defined_mdevs(res, mdevs);
     return finish(res, r, result);
 }
 

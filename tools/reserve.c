@@ -70,19 +70,16 @@ int reserve_print_mdev_errors(struct tool *t, const struct hd_mdev_defined_list 
 /* A file in mdevctl.d that is no definition is an error of the configuration, as a bad line
  * of hostdev.d is: without --keep-going it stops the run before it changes anything (the run
  * would fail it last, the PCI devices reserved already); with it, the run tells it (@tell
- * false) and the exit is 1. A directory that cannot be read is the run's to tell. */
-static int check_mdev_definitions(struct tool *t, bool tell)
+ * false) and the exit is 1. The definitions loaded (*@defs) are the run's: what was checked is
+ * what it makes. A directory that cannot be read (*@defs NULL) is the run's to tell. */
+static int check_mdev_definitions(struct tool *t, bool tell, struct hd_mdev_defined_list **defs)
 {
-    struct hd_mdev_defined_list *l;
-    int code;
-
     hd_ctx_clear_error(t->ctx);
-    if (hd_mdev_defined_list_load(t->ctx, &l) < 0)
+    if (hd_mdev_defined_list_load(t->ctx, defs) < 0)
         return EXIT_DONE;
-    code = !tell ? (hd_mdev_defined_list_get_error_count(l) > 0 ? EXIT_USAGE : EXIT_DONE)
-                 : reserve_print_mdev_errors(t, l);
-    hd_mdev_defined_list_unref(l);
-    return code;
+    if (!tell)
+        return hd_mdev_defined_list_get_error_count(*defs) > 0 ? EXIT_USAGE : EXIT_DONE;
+    return reserve_print_mdev_errors(t, *defs);
 }
 
 unsigned int reserve_apply_flags(const struct tool *t)
@@ -349,16 +346,17 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
 }
 
 /* Every configured device: VF counts first (VFs can be reserved by ids), then the rest, then
- * the mediated devices defined to start at boot. */
-static int run_all(struct tool *t, struct hd_reserve_config *config)
+ * the mediated devices defined to start at boot (@mdevs, as checked; NULL: read by the run). */
+static int run_all(struct tool *t, struct hd_reserve_config *config,
+                   const struct hd_mdev_defined_list *mdevs)
 {
     struct hd_reserve_result *res;
     struct json j;
     int r;
 
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_config_apply(config, t->ctx, reserve_apply_flags(t), reserve_print_item, t,
-                                &res);
+    r = hd_reserve_config_apply_with_mdevs(config, mdevs, t->ctx, reserve_apply_flags(t),
+                                           reserve_print_item, t, &res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     if (tool_json(t)) {
@@ -399,6 +397,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_config *config;
+    struct hd_mdev_defined_list *mdevs = NULL;
     bool uevent = false, keep_going = false;
     int c, code, r;
 
@@ -432,16 +431,18 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
     /* At boot a typo must not leave every other device to the host drivers. */
     code = reserve_print_errors(t, config);
-    if (!uevent && check_mdev_definitions(t, !keep_going) != EXIT_DONE)
+    if (!uevent && check_mdev_definitions(t, !keep_going, &mdevs) != EXIT_DONE)
         code = EXIT_USAGE;
     if (code != EXIT_DONE && !uevent && !keep_going) {
+        hd_mdev_defined_list_unref(mdevs);
         hd_reserve_config_unref(config);
         return code;
     }
     /* (A USB device's operation prints its own heading.) */
     if (t->dry_run && !tool_json(t) && !(uevent && usb_add_event()))
         printf("dry run: nothing changed; reserve would do:\n");
-    r = uevent ? run_uevent(t, config) : run_all(t, config);
+    r = uevent ? run_uevent(t, config) : run_all(t, config, mdevs);
+    hd_mdev_defined_list_unref(mdevs);
     hd_reserve_config_unref(config);
     /* Bad entries skipped (--keep-going, --uevent) and the others applied: 1, as documented,
      * whatever the applied ones ended in but a runtime failure. */

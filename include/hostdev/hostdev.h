@@ -765,6 +765,13 @@ typedef void (*hd_reserve_fn)(void *data, const struct hd_reserve_result *result
 int hd_reserve_config_apply(struct hd_reserve_config *config, struct hd_ctx *ctx,
                             unsigned int flags, hd_reserve_fn fn, void *data,
                             struct hd_reserve_result **result);
+/* The same, with the mediated device definitions @mdevs the caller loaded (and checked:
+ * hd_mdev_defined_list_load()) rather than read again, so that what was checked is what is
+ * made; NULL: read here, as hd_reserve_config_apply() does. */
+int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *config,
+                                       const struct hd_mdev_defined_list *mdevs,
+                                       struct hd_ctx *ctx, unsigned int flags, hd_reserve_fn fn,
+                                       void *data, struct hd_reserve_result **result);
 /* One device as udev reports it: @action "add" reserves it and, when its driver is bound
  * already, sets its VF count; "bind" sets its VF count. Another action is -EINVAL. */
 int hd_reserve_config_apply_event(struct hd_reserve_config *config, struct hd_device *dev,

@@ -645,6 +645,33 @@ HD_TEST(a_bad_definition_leaves_the_others)
 }
 END_TEST
 
+/* Plain reserve reads the definitions once: what it checked before changing anything is what
+ * it makes (a second read, here one that fails, would tell another story). */
+HD_TEST(reserve_reads_the_definitions_once)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "mtty-1", U1, true), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/mdevctl.d/mtty/" U1 " EIO on=read nth=2 count=0"),
+                     0);
+    ck_assert_int_eq(eng_run(&e, "reserve"), 0);
+    ck_assert_str_eq(e.err, "");
+    ck_assert_ptr_nonnull(strstr(e.out, U1 ": created (type mtty-1 of mtty)"));
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    /* The fault is real: the next run's read fails, named as a bad definition is. */
+    ck_assert_int_eq(eng_run(&e, "reserve"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U1 ": Input/output error"));
+    /* --keep-going reads them once too: the run tells that one failure, once. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/mdevctl.d/mtty/" U1 " EIO on=read nth=1"), 0);
+    ck_assert_int_eq(eng_run(&e, "reserve --keep-going"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "etc/mdevctl.d/mtty/" U1 ": Input/output error"));
+    ck_assert_ptr_eq(strchr(e.err, '\n'), e.err + strlen(e.err) - 1);
+    eng_stop(&e);
+}
+END_TEST
+
 /* <hostdev type='mdev'> (valid in a domain, against libvirt's schema) and QEMU's sysfsdev. */
 HD_TEST(vmm_arguments)
 {
