@@ -7,6 +7,7 @@
 
 #include "opout.h"
 #include "reserve.h"
+#include "shared.h"
 
 const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, size_t size)
 {
@@ -16,55 +17,65 @@ const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, si
     return buf;
 }
 
+/* Error lines gathered, to be printed as one list (tool_error_list(): under --json one object
+ * with all of them). */
+struct error_lines {
+    char **v;
+    size_t n, cap;
+    bool nomem;
+};
+
+/* @msg (allocated; NULL: out of memory) as the next line, theirs to free. */
+static void error_lines_take(struct error_lines *l, char *msg)
+{
+    char **v = msg == NULL ? NULL : hd_array_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
+
+    if (v == NULL) {
+        l->nomem = true;
+        free(msg);
+        return;
+    }
+    (l->v = v)[l->n++] = msg;
+}
+
+/* Print them, one line each (EXIT_USAGE when there was any; EXIT_FAILED, out of memory), and
+ * free them. */
+static int error_lines_print(struct tool *t, struct error_lines *l)
+{
+    int code = l->nomem ? tool_error(t, EXIT_FAILED, "out of memory")
+                        : tool_error_list(t, EXIT_USAGE, (const char *const *)l->v, l->n);
+
+    hd_strv_free(l->v, l->n);
+    return code;
+}
+
 int reserve_print_errors(struct tool *t, const struct hd_reserve_config *config)
 {
-    size_t n = hd_reserve_config_get_error_count(config), m = hd_reserve_config_count(config);
-    const char **msgs = calloc(n + m + 1, sizeof(*msgs));
-    char **own = calloc(m + 1, sizeof(*own));
-    size_t k = 0, nown = 0;
-    int code = EXIT_DONE;
+    struct error_lines lines = {0};
 
-    if (msgs == NULL || own == NULL) {
-        free(msgs);
-        free(own);
-        return tool_error(t, EXIT_FAILED, "out of memory");
-    }
-    for (size_t i = 0; code == EXIT_DONE && i < n; i++)
-        msgs[k++] = hd_reserve_config_get_error(config, i);
+    for (size_t i = 0; i < hd_reserve_config_get_error_count(config); i++)
+        error_lines_take(&lines, strdup(hd_reserve_config_get_error(config, i)));
     /* Then the entries hd_reserve_config_check() found the boot would refuse. */
-    for (size_t i = 0; code == EXIT_DONE && i < m; i++) {
+    for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
         const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
         const char *why = hd_reserve_config_get_refusal(config, e);
-        char where[512];
+        char where[512], *msg;
         if (why == NULL)
             continue;
-        if (asprintf(&own[nown], "%s: %s", reserve_entry_source(e, where, sizeof(where)), why) < 0)
-            code = tool_error(t, EXIT_FAILED, "out of memory");
-        else
-            msgs[k++] = own[nown++];
+        if (asprintf(&msg, "%s: %s", reserve_entry_source(e, where, sizeof(where)), why) < 0)
+            msg = NULL;
+        error_lines_take(&lines, msg);
     }
-    if (code == EXIT_DONE)
-        code = tool_error_list(t, EXIT_USAGE, msgs, k);
-    for (size_t i = 0; i < nown; i++)
-        free(own[i]);
-    free(own);
-    free(msgs);
-    return code;
+    return error_lines_print(t, &lines);
 }
 
 int reserve_print_mdev_errors(struct tool *t, const struct hd_mdev_defined_list *list)
 {
-    size_t n = hd_mdev_defined_list_get_error_count(list);
-    const char **msgs = calloc(n + 1, sizeof(*msgs));
-    int code;
+    struct error_lines lines = {0};
 
-    if (msgs == NULL)
-        return tool_error(t, EXIT_FAILED, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        msgs[i] = hd_mdev_defined_list_get_error(list, i);
-    code = tool_error_list(t, EXIT_USAGE, msgs, n);
-    free(msgs);
-    return code;
+    for (size_t i = 0; i < hd_mdev_defined_list_get_error_count(list); i++)
+        error_lines_take(&lines, strdup(hd_mdev_defined_list_get_error(list, i)));
+    return error_lines_print(t, &lines);
 }
 
 /* A file in mdevctl.d that is no definition is an error of the configuration, as a bad line
