@@ -106,7 +106,7 @@ hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd
  * selects @dev (the boot skips it, but it was meant for something). Its message ("FILE[:LINE]:
  * why"), or NULL when no error could name @dev. */
 const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
-                                          struct hd_device *dev, const char *file);
+                                           struct hd_device *dev, const char *file);
 /* hd_reserve_config_give_back() as if @file (root-relative; NULL: none) were not there. */
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,

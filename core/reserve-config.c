@@ -26,13 +26,13 @@ struct hd_reserve_config {
     size_t ndoubts, doubts_cap;
 };
 
-/* An error that may name a device: the boot may keep what it names, and what it names is not
- * known for sure (hd_reserve_config_doubt_except()). */
+/* An error that may name a device: what it was meant to reserve is not known for sure
+ * (hd_reserve_config_doubt_except()). */
 struct doubt {
-    const char *file;            /* interned */
-    bool whole;                  /* the file itself: any device */
-    struct hd_pci_selector sel;  /* else the device word of its bad line */
-    char *message;               /* "FILE[:LINE]: why", as its error says */
+    const char *file;           /* interned */
+    bool whole;                 /* the file itself: any device */
+    struct hd_pci_selector sel; /* else the device word of its bad line */
+    char *message;              /* "FILE[:LINE]: why", as its error says */
 };
 
 HD_EXPORT int hd_reserve_config_new(struct hd_reserve_config **config)
@@ -106,8 +106,8 @@ static int add_doubt(struct hd_reserve_config *config, const char *file,
 static int add_doubt(struct hd_reserve_config *config, const char *file,
                      const struct hd_pci_selector *sel, const char *fmt, ...)
 {
-    struct doubt *d = hd_array_grow(config->doubts, &config->doubts_cap, config->ndoubts,
-                                    sizeof(*d), 4);
+    struct doubt *d =
+        hd_array_grow(config->doubts, &config->doubts_cap, config->ndoubts, sizeof(*d), 4);
     va_list ap;
 
     if (d == NULL)
@@ -241,7 +241,7 @@ static bool bad_line_selector(const char *p, size_t n, struct hd_pci_selector *s
             break;
         word[len] = c;
     }
-    word[len] = '\0';
+    word[len] = '\0'; /* a word longer than any selector, cut, parses as none */
     return len > 0 && hd_pci_selector_parse(word, sel) == 0;
 }
 
@@ -473,7 +473,7 @@ hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd
 }
 
 const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
-                                          struct hd_device *dev, const char *file)
+                                           struct hd_device *dev, const char *file)
 {
     bool ident = hd_device_fill_fields(dev, HD_FILL_IDENT, false) == 0;
 
