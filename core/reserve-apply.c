@@ -706,7 +706,12 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     struct hd_device_list *list = NULL;
     struct hd_device **back = NULL, *doubted = NULL;
     size_t nback = 0, cap = 0;
-    bool ran = false, *stays = NULL;
+    /* Per device of the listing: the entry that keeps it reserved, or whether it stays. */
+    struct fate {
+        const struct hd_reserve_entry *keeps;
+        bool stays;
+    } *fate = NULL;
+    bool ran = false;
     const char *doubt = NULL;
     int r;
 
@@ -714,15 +719,15 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
         return r;
     r = hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_EXTRA, &list);
-    if (r == 0 && (stays = calloc(hd_device_list_count(list) + 1, sizeof(*stays))) == NULL)
+    if (r == 0 && (fate = calloc(hd_device_list_count(list) + 1, sizeof(*fate))) == NULL)
         r = -ENOMEM;
     /* Those no other reservation keeps go back in one operation: all of them or none. Which
      * stay is decided here, before the operation changes what the records and drivers say. */
     for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i), **v;
         if (!hd_pci_selector_match(sel, dev) ||
-            hd_reserve_config_match_except(config, dev, file) != NULL ||
-            (stays[i] = stays_unrecorded(dev)))
+            (fate[i].keeps = hd_reserve_config_match_except(config, dev, file)) != NULL ||
+            (fate[i].stays = stays_unrecorded(dev)))
             continue;
         if (doubt == NULL && (doubt = hd_reserve_config_doubt_except(config, dev, file)) != NULL)
             doubted = dev;
@@ -749,18 +754,16 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     /* Told one by one, in the listing's order: the first given back holds the operation. */
     for (size_t i = 0; r == 0 && doubt == NULL && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
-        const struct hd_reserve_entry *keeps;
         struct item *it;
         if (!hd_pci_selector_match(sel, dev))
             continue;
-        keeps = hd_reserve_config_match_except(config, dev, file);
-        if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev, keeps)) == NULL) {
+        if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev, fate[i].keeps)) == NULL) {
             r = -ENOMEM;
             break;
         }
-        if (keeps != NULL) {
+        if (fate[i].keeps != NULL) {
             it->outcome = HD_RESERVE_HELD;
-        } else if (stays[i]) {
+        } else if (fate[i].stays) {
             it->outcome = HD_RESERVE_UNCHANGED;
         } else if (!ran) {
             run_op(res, it, HD_OP_REATTACH, back, nback);
@@ -771,7 +774,7 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
         r = item_done(res, it);
     }
     free(back);
-    free(stays);
+    free(fate);
     hd_device_list_unref(list);
     return finish(res, r, result);
 }
