@@ -278,10 +278,14 @@ static bool driver_name_valid(const char *s)
 /* The record of @dev leaving @original (NULL: none) for @stub, with the driver_override it
  * has unless that names @stub (the bind's own, or a reservation's made before the stub was
  * there): split_record()'s form. */
-static int put_record(struct hd_device *dev, const char *original, const char *stub)
+static int put_record(struct hd_device *dev, const char *original, const char *stub,
+                      unsigned int flags)
 {
     const char *ovr = hd_device_get_driver_override(dev);
 
+    /* Unbound at boot: not probed yet, so its driver is whatever the kernel would bind. */
+    if (original == NULL && (flags & HD_DETACH_AT_BOOT))
+        original = HD_ORIGINAL_DRIVER_KERNEL;
     return hd_bind_put_record(dev, original ? original : "",
                               ovr != NULL && !driver_is(ovr, stub) && driver_name_valid(ovr) ? ovr
                                                                                              : "");
@@ -298,9 +302,21 @@ bool hd_bind_unrecorded(struct hd_device *dev)
     return r == -ENOENT;
 }
 
-int hd_bind_record_reserved(struct hd_device *dev, const char *stub)
+int hd_bind_record_reserved(struct hd_device *dev, const char *stub, unsigned int flags)
 {
-    return hd_bind_unrecorded(dev) ? put_record(dev, hd_device_get_driver(dev), stub) : 0;
+    return hd_bind_unrecorded(dev) ? put_record(dev, hd_device_get_driver(dev), stub, flags) : 0;
+}
+
+static bool is_kernel_choice(const char *driver)
+{
+    return strcmp(driver, HD_ORIGINAL_DRIVER_KERNEL) == 0;
+}
+
+const char *hd_bind_record_words(const char *driver)
+{
+    return !driver[0]                  ? "none"
+           : is_kernel_choice(driver) ? "the kernel's choice (unbound when reserved at boot)"
+                                      : driver;
 }
 
 void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override)
@@ -344,7 +360,8 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
           hd_driver_is_vfio(hd_device_get_driver(dev))))) {
         hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         /* A reservation records a device it finds on its stub: unpersist leaves it there. */
-        return flags & HD_DETACH_RECORD_STUB ? hd_bind_record_reserved(dev, stub->name) : 0;
+        return flags & HD_DETACH_RECORD_STUB ? hd_bind_record_reserved(dev, stub->name, flags)
+                                             : 0;
     }
     if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) < 0)
         return r;
@@ -376,7 +393,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
         /* Unbound with a record: a reattach stopped half-way; the record still tells. */
         recorded = hd_bind_unrecorded(dev);
     }
-    if (recorded && (r = put_record(dev, original, stub->name)) < 0)
+    if (recorded && (r = put_record(dev, original, stub->name, flags)) < 0)
         goto out;
     use_override = hd_device_has_driver_override(dev) && !(flags & HD_DETACH_NEW_ID);
     if (hd_device_get_driver_override(dev) != NULL &&
@@ -406,11 +423,12 @@ out:
     return r;
 }
 
-/* A driver record is the driver's name ("" for none), then, when the device had a
- * driver_override naming another driver than the stub it went to, a line "override=NAME": the
- * reattach puts it back, so a device goes back as it was, its override too (as a map entry's
- * override= does for a release to pci-stub). Split in place: @rec keeps the driver, @override
- * gets the name ("" without the line). 0, or -EINVAL when either is not a driver's name. */
+/* A driver record is the driver's name ("" for none, HD_ORIGINAL_DRIVER_KERNEL for the kernel's
+ * choice), then, when the device had a driver_override naming another driver than the stub it
+ * went to, a line "override=NAME": the reattach puts it back, so a device goes back as it was,
+ * its override too (as a map entry's override= does for a release to pci-stub). Split in
+ * place: @rec keeps the driver, @override gets the name ("" without the line). 0, or -EINVAL
+ * when either is not a driver's name. */
 static int split_record(char *rec, char *override, size_t size)
 {
     char *nl = strchr(rec, '\n');
@@ -423,7 +441,7 @@ static int split_record(char *rec, char *override, size_t size)
             return -EINVAL;
         strcpy(override, nl + 9);
     }
-    return rec[0] == '\0' || driver_name_valid(rec) ? 0 : -EINVAL;
+    return rec[0] == '\0' || is_kernel_choice(rec) || driver_name_valid(rec) ? 0 : -EINVAL;
 }
 
 int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, size_t size)
@@ -457,7 +475,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX], was_override[HD_DRIVER_NAME_MAX] = "";
-    bool override_to_stub, to_none, to_stub, recorded;
+    bool override_to_stub, to_none, to_kernel, to_stub, recorded;
     int r;
 
     if ((r = refresh_unless_fresh(dev, flags)) < 0)
@@ -490,17 +508,20 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     recorded = r == 0;
     /* "" is a record too: it had no driver, and goes back to none. */
     to_none = target != NULL && target[0] == '\0';
-    if (to_none) {
+    /* Reserved at boot before any probe: whatever the kernel binds now, or none. */
+    to_kernel = target != NULL && is_kernel_choice(target);
+    if (to_none || to_kernel) {
         free(target);
         target = NULL;
     }
-    if (hd_device_get_driver(dev) == NULL && !override_to_stub && (target == NULL || to_none)) {
+    if (hd_device_get_driver(dev) == NULL && !override_to_stub && !to_kernel &&
+        (target == NULL || to_none)) {
         hd_info(ctx, "%s: not detached, nothing to do", name);
         if (to_none && hd_device_get_driver_override(dev) == NULL)
             hd_state_del(ctx, "drivers", name);
         return 0;
     }
-    if (target == NULL && !to_none &&
+    if (target == NULL && !to_none && !to_kernel &&
         hd_module_for_modalias(ctx, hd_device_get_modalias(dev), &target) < 0)
         target = NULL; /* unknown: whatever the kernel picks */
     if (target != NULL && !hd_name_valid(target)) {
@@ -562,6 +583,11 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
                        now[0] ? "bound to " : "unbound", now);
             goto rollback;
         }
+    }
+    /* The kernel's choice may be none, but not the stub it is to leave (its ids matching). */
+    if (to_kernel && hd_device_read_driver(dev, now, sizeof(now)) == 0 && hd_driver_is_stub(now)) {
+        r = hd_err(ctx, -EIO, "%s: back on %s after the probe, not given to the host", name, now);
+        goto rollback;
     }
     /* The override it had before it left (the record's), or none. */
     if ((was_override[0] || to_stub) &&

@@ -49,6 +49,10 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * and with no record, that stub is recorded as where it goes back to (a plain detach keeps the
  * record a move between stubs finds, none included). */
 #define HD_DETACH_RECORD_STUB (1u << 14)
+/* hd_bind_detach() and hd_reserve_apply() flag of a boot's reservation: a device found unbound
+ * has not been probed yet, and its record says the kernel's choice (HD_ORIGINAL_DRIVER_KERNEL),
+ * not none. */
+#define HD_DETACH_AT_BOOT (1u << 15)
 /* Flags of both: @dev was read under the operation's locks (its driver from the link) and
  * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
  * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is
@@ -75,7 +79,9 @@ bool hd_bind_unrecorded(struct hd_device *dev);
 /* A reservation for @stub of @dev, which stays where it is (on @stub, or unbound until @stub
  * loads), records where that is when it has no record, as a detach would: its driver ("" none)
  * and its override unless that names @stub. */
-int hd_bind_record_reserved(struct hd_device *dev, const char *stub);
+int hd_bind_record_reserved(struct hd_device *dev, const char *stub, unsigned int flags);
+/* A record's driver in words: its name, "none", or "the kernel's choice". */
+const char *hd_bind_record_words(const char *driver);
 /* A record's text, as its file holds it (@override "": no line), in @buf (HD_RECORD_MAX). */
 #define HD_RECORD_MAX (2 * HD_DRIVER_NAME_MAX + 16)
 void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override);
@@ -123,7 +129,7 @@ int hd_reserve_numvfs_kept(struct hd_ctx *ctx, const struct hd_reserve_entry *en
 /* ---- reserve.c ----------------------------------------------------------------------------- */
 
 /* driver_override and bound to it; 1 when pending until the stub registers. */
-int hd_reserve_apply(struct hd_device *dev, const char *driver);
+int hd_reserve_apply(struct hd_device *dev, const char *driver, unsigned int flags);
 
 /* ---- platform.c ---------------------------------------------------------------------------- */
 
@@ -561,7 +567,7 @@ struct hd_op_request {
     struct hd_pci_addr *addrs;
     bool *unmanaged; /* per device (acquire) */
     size_t n;
-    unsigned int flags; /* enum hd_op_flags */
+    unsigned int flags; /* enum hd_op_flags, HD_OP_AT_BOOT */
     char driver[HD_DRIVER_NAME_MAX]; /* "": each device's vfio-pci family driver */
     char (*drivers)[HD_DRIVER_NAME_MAX]; /* per device; "": @driver */
     char vm[HD_VM_ID_MAX + 1];
@@ -574,6 +580,9 @@ struct hd_op_request {
     char (*named)[HD_NODE_SELECTOR_MAX]; /* acquire, release: USB and SCSI devices, as given */
     size_t nnamed;
 };
+/* Request flag of the engine's own: a boot's reservation (hd_reserve_config_apply()), whose
+ * binds are HD_DETACH_AT_BOOT. */
+#define HD_OP_AT_BOOT (1u << 16)
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
 /* The driver asked for @addr: its own, else the operation's ("": the default). */
 const char *hd_op_request_driver(const struct hd_op_request *req, const struct hd_pci_addr *addr);

@@ -420,8 +420,9 @@ static int parse_record_word(const char *w, struct hd_jstep *s)
             parse_driver_word(slash + 1, s->record_override) < 0)
             return -EINVAL;
     }
-    if (w[4] == '\0') {
-        s->record_driver[0] = '\0'; /* the record said: no driver */
+    if (w[4] == '\0' || strcmp(w + 4, HD_ORIGINAL_DRIVER_KERNEL) == 0) {
+        /* the record said: no driver, or the kernel's choice */
+        hd_strlcpy(s->record_driver, w + 4, sizeof(s->record_driver));
         return 0;
     }
     return parse_driver_word(w + 4, s->record_driver);

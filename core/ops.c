@@ -596,7 +596,7 @@ static int check_host_driver_there(struct devop *o, size_t i)
     if (hd_ctx_root_is_host(o->ctx))
         return 0;
     if ((r = found_record(o, i, &rec)) < 0 || rec.record != HD_JREC_DRIVER ||
-        rec.record_driver[0] == '\0')
+        rec.record_driver[0] == '\0' || strcmp(rec.record_driver, HD_ORIGINAL_DRIVER_KERNEL) == 0)
         return r;
     /* A blacklist does not stop a reattach: the driver had the device before. */
     if ((r = hd_module_check_driver(o->ctx, rec.record_driver, rec.record_driver)) == -EPERM) {
@@ -974,7 +974,8 @@ static int apply_reserve(struct devop *o)
                 break;
         }
         if (r == 1)
-            r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver, 0);
+            r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver,
+                             o->req->flags & HD_OP_AT_BOOT ? HD_DETACH_AT_BOOT : 0);
     }
     if (r >= 0 && (r = hd_batch_run(o->ctx, &b)) == 0) {
         for (size_t i = 0; i < b.n; i++) {

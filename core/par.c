@@ -158,7 +158,7 @@ static int apply(struct hd_device *dev, const struct hd_task *t)
     case HD_TASK_REATTACH:
         return hd_bind_reattach(dev, bind_flags, t->driver);
     case HD_TASK_RESERVE:
-        return hd_reserve_apply(dev, t->driver);
+        return hd_reserve_apply(dev, t->driver, t->flags);
     case HD_TASK_RESET:
         r = hd_reset_apply(dev, t->flags, NULL);
         if (r == -ENOTTY && t->vfio_resets && hd_device_get_driver(dev) != NULL &&

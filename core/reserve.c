@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-int hd_reserve_apply(struct hd_device *dev, const char *driver)
+int hd_reserve_apply(struct hd_device *dev, const char *driver, unsigned int flags)
 {
     const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
@@ -31,7 +31,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
          * and the stub binds the device itself when it registers (driver_attach). */
         hd_ctx_clear_error(ctx);
         /* Recorded as a detach from no driver records it, before the override changes. */
-        if ((r = hd_bind_record_reserved(dev, stub->name)) < 0)
+        if ((r = hd_bind_record_reserved(dev, stub->name, flags & HD_DETACH_AT_BOOT)) < 0)
             return r;
         if (hd_device_get_driver_override(dev) == NULL ||
             strcmp(hd_device_get_driver_override(dev), stub->name) != 0) {
@@ -45,7 +45,8 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver)
     }
     if (r < 0)
         return r;
-    if ((r = hd_bind_detach(dev, stub->name, HD_DETACH_RECORD_STUB)) < 0)
+    if ((r = hd_bind_detach(dev, stub->name,
+                            HD_DETACH_RECORD_STUB | (flags & HD_DETACH_AT_BOOT))) < 0)
         return r;
     /* Already on the stub (vfio-pci.ids, an earlier detach by new_id): the override is what
      * keeps it there across a reprobe. */

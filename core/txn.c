@@ -65,6 +65,17 @@ static int clear_stale_override(struct hd_device *dev)
 
 /* ---- undo ---------------------------------------------------------------------------------- */
 
+static int record_kernel_as_none(struct hd_device *dev)
+{
+    char *rec = NULL, override[HD_DRIVER_NAME_MAX];
+    int r = hd_bind_read_record(dev, &rec, override, sizeof(override));
+
+    if (r == 0 && strcmp(rec, HD_ORIGINAL_DRIVER_KERNEL) == 0)
+        r = hd_bind_put_record(dev, "", override);
+    free(rec);
+    return r == -ENOENT ? 0 : r;
+}
+
 /* Back to the host driver (or to none) the record names; the record is put back first when a
  * crash came between the journal line and the record write. */
 static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
@@ -87,6 +98,9 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
             r = hd_state_del(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev));
         return r;
     }
+    /* It was unbound: back to none, though a boot's record says the kernel's choice. */
+    if (s->from_known && s->from[0] == '\0' && (r = record_kernel_as_none(dev)) < 0)
+        return r;
     r = hd_bind_reattach(dev, 0, NULL);
     if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
         r = clear_stale_override(dev);
@@ -410,7 +424,7 @@ static void report(struct hd_txn *t, const struct hd_jstep *s)
         kind = "reattach";
         snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
         snprintf(to, sizeof(to), "%s", s->record != HD_JREC_DRIVER ? s->to
-                                       : s->record_driver[0] ? s->record_driver : "none");
+                                       : hd_bind_record_words(s->record_driver));
         break;
     case HD_JSTEP_RESET:
         kind = "reset";
@@ -436,7 +450,7 @@ static void report(struct hd_txn *t, const struct hd_jstep *s)
     case HD_JSTEP_FORGET:
         kind = "forget"; /* from: the driver it is on; to: the host driver its record named */
         snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
-        snprintf(to, sizeof(to), "%s", s->record_driver[0] ? s->record_driver : "none");
+        snprintf(to, sizeof(to), "%s", hd_bind_record_words(s->record_driver));
         break;
     case HD_JSTEP_MDEV_CREATE:
     case HD_JSTEP_MDEV_REMOVE:

@@ -118,6 +118,14 @@ static const char *facts_vm(const struct device_facts *f, const struct hd_device
     return a ? hd_assignment_get_vm(a) : NULL;
 }
 
+const char *device_original_words(const char *orig)
+{
+    return !orig[0] ? "none"
+           : strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0
+               ? "the kernel's choice (unbound when reserved at boot)"
+               : orig;
+}
+
 /* The driver recorded when @dev left its host driver: only devices on a stub have one, so
  * the others cost nothing. Allocated, or NULL. */
 static char *facts_original(const struct device_facts *f, struct hd_device *dev)
@@ -167,7 +175,9 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     if (vm != NULL)
         fprintf(out, " vm=%s", vm);
     if (orig != NULL)
-        fprintf(out, " orig_driver=%s", orig[0] ? orig : "none");
+        fprintf(out, " orig_driver=%s", /* one word */
+                strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0 ? "kernel's-choice"
+                                                             : device_original_words(orig));
     free(orig);
     /* dpdk-devbind's mark for a device the host uses (show and JSON say for what). */
     char *use = device_host_use(f, dev);
@@ -259,6 +269,7 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
     char *use = device_host_use(f, dev);
     json_kv_string(j, "host_use", use);
     free(use);
-    json_kv_string(j, "original_driver", orig); /* "" : it had none */
+    /* "": it had none */
+    json_kv_string(j, "original_driver", orig && orig[0] ? device_original_words(orig) : orig);
     free(orig);
 }

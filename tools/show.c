@@ -111,8 +111,11 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
         f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
     char *orig = NULL, *use = device_host_use(f, dev);
     printf("  interfaces:      %s\n", ifs[0] ? ifs : "none");
-    if (hd_device_get_original_driver(dev, &orig) == 0)
-        printf("  original driver: %s (%s)\n", orig[0] ? orig : "none",
+    bool recorded = hd_device_get_original_driver(dev, &orig) == 0;
+    if (recorded && strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0)
+        printf("  original driver: %s\n", device_original_words(orig)); /* says when, itself */
+    else if (recorded)
+        printf("  original driver: %s (%s)\n", device_original_words(orig),
                hd_device_get_driver(dev) != NULL && strcmp(orig, hd_device_get_driver(dev)) == 0
                    ? "on it already when it was reserved"
                    : "recorded when it left it");

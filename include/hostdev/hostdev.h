@@ -394,9 +394,13 @@ int hd_device_detach_group(struct hd_device *dev, const char *stub, unsigned int
 /* Return @dev from its stub to the driver it had before (or the one the kernel picks), and
  * verify it. Not on a stub: 0, nothing written. */
 int hd_device_reattach(struct hd_device *dev);
-/* The driver recorded when @dev was detached: 0 and an allocated name ("" for none), -ENOENT,
- * or -EINVAL (reason HD_REASON_STATE_DAMAGED) when the record holds no driver name. */
+/* The driver recorded when @dev was detached: 0 and an allocated name ("" for none,
+ * HD_ORIGINAL_DRIVER_KERNEL for the kernel's choice), -ENOENT, or -EINVAL (reason
+ * HD_REASON_STATE_DAMAGED) when the record holds no driver name. */
 int hd_device_get_original_driver(struct hd_device *dev, char **driver);
+/* The record of a device a boot's reservation (hd_reserve_config_apply()) found unbound: not
+ * probed yet, so it goes back to whatever driver the kernel binds, or none. No driver's name. */
+#define HD_ORIGINAL_DRIVER_KERNEL "*"
 
 enum hd_reset_flags {
     HD_RESET_FORCE = 1u << 0, /* also a device a host driver is using */

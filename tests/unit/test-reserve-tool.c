@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "adapters-tree.h"
@@ -250,6 +252,11 @@ HD_TEST(reserve_uevent_before_the_host_module)
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "vfio-pci");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "e1000e");
     ck_assert_uint_eq(fx_log_count(&e.fx, "0000:00:04.0 e1000e"), 0); /* never bound, nor probed */
+    /* Never probed, it had no driver yet: given back, it gets the one the kernel binds. */
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/0000:00:04.0"), "*");
+    ck_assert_int_eq(hd("reattach 0000:00:04.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "e1000e");
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/0000:00:04.0"));
 }
 END_TEST
 
@@ -549,6 +556,7 @@ static void nic_on_vfio_by_id(void)
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/new_id", "8086 10d3"), 0);
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/remove_id", "8086 10d3"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e 0"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
     ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
@@ -1070,5 +1078,110 @@ HD_TEST(cmdline_intel_amd_and_twins)
     ck_out_has("\"warnings\": [\n    \"vfio-pci.ids= also takes 0000:04:00.0, 0000:05:00.0 (same "
                "ids, not asked for)");
     ck_assert_str_eq(err, "");
+}
+END_TEST
+
+#define PERSIST_FILE "etc/hostdev.d/persist-" NIC ".conf"
+#define NIC_RECORD   "run/hostdev/drivers/" NIC
+#define KERNELS      "the kernel's choice (unbound when reserved at boot)"
+
+/* The boot after `persist`: /run's records gone, the device not probed yet (unbound), and the
+ * reservation persist wrote. */
+static void boot_reserves_unprobed_nic(void)
+{
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+    conf("persist-" NIC ".conf",
+         "# Written by `hostdev persist`; `hostdev unpersist` removes it.\n" NIC " vfio-pci\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(out, NIC ": unbound -> vfio-pci (" PERSIST_FILE ":2)\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+}
+
+/* A device the boot's reservation finds unbound has no driver only because nothing probed it
+ * yet: unpersist gives it to the driver the kernel binds, not to none. One that persist finds
+ * unbound at run time was left so, and goes back to none. */
+HD_TEST(unpersist_gives_a_device_reserved_unprobed_at_boot_to_the_kernel)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> none\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/bind", NIC), 0);
+
+    boot_reserves_unprobed_nic();
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+    ck_out_has("  original driver: " KERNELS "\n");
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    ck_out_has("\"original_driver\": \"" KERNELS "\"");
+    ck_assert_int_eq(hd("list"), 0);
+    ck_out_has(" orig_driver=kernel's-choice");
+    ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
+    ck_out_has("  " NIC ": vfio-pci -> " KERNELS "\n");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> " KERNELS "\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
+    ck_assert(!fx_exists(&e.fx, NIC_RECORD));
+}
+END_TEST
+
+/* The kernel's choice is any driver but the stub it leaves: back there (its ids on the stub's
+ * table, the host driver's probe failing), or its unbind failing, unpersist fails whole, the
+ * record and the file as they were. */
+HD_TEST(a_failed_give_back_to_the_kernel_keeps_the_record)
+{
+    eng_start(&e, "demo");
+    boot_reserves_unprobed_nic();
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/new_id", "8086 10d3"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e EIO"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
+    ck_err_has(NIC ": back on vfio-pci after the probe, not given to the host");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+    ck_assert(fx_exists(&e.fx, PERSIST_FILE));
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/remove_id", "8086 10d3"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails e1000e 0"), 0);
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/drivers/vfio-pci/unbind EIO nth=1 "
+                                   "count=1"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+    ck_assert(fx_exists(&e.fx, PERSIST_FILE));
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
+/* Killed in the give-back, after the record went: recovery writes it back from the intent
+ * log's word for it, and puts the device back on the stub. */
+HD_TEST(recovery_puts_back_a_record_of_the_kernels_choice)
+{
+    struct hd_ctx *ctx;
+    int status;
+    pid_t pid;
+
+    eng_start(&e, "demo");
+    boot_reserves_unprobed_nic();
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang vfio-pci forever"), 0);
+    pid = eng_hostdev_start(&e.fx, "reattach " NIC);
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang ", 1, 5000));
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang vfio-pci 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    ck_assert_int_eq(unlink(fx_path(&e.fx, NIC_RECORD)), 0);
+    ck_assert_int_eq(hd_ctx_new(e.fx.root, &ctx), 0);
+    eng_recover(ctx, "reattach killed");
+    hd_ctx_unref(ctx);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
 }
 END_TEST

@@ -471,3 +471,42 @@ HD_TEST(persist_files_round_trip)
     eng_stop(&e);
 }
 END_TEST
+
+/* Reserved at boot before its stub is loaded (an initramfs), a device found unbound was never
+ * probed: its record says the kernel's choice, and a reattach, pending or bound by the stub
+ * since, gives it to its host driver. A reservation that fails leaves it as it was, unbound
+ * (not the kernel's choice), with no record. */
+HD_TEST(an_early_boot_reservation_records_the_kernels_choice)
+{
+    struct eng e;
+
+    for (int stub_loads = 0; stub_loads < 2; stub_loads++) {
+        eng_start(&e, EARLY_SPEC(" unloaded"));
+        conf(&e, "10-nic.conf", "03:00.0\n");
+        /* The host driver loaded, the device taken off it: unbound all the same. */
+        ck_assert_int_eq(fx_ctl(&e.fx, "modprobe e1000e"), 0);
+        ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", NIC), 0);
+        /* Its override not written after all: the undo leaves it unbound, with no record. */
+        ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/" NIC "/driver_override EIO "
+                                       "nth=1 count=1"), 0);
+        ck_assert_int_eq(eng_run(&e, "reserve"), 1);
+        ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"),
+                         "(null)");
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
+        ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+        ck_assert_msg(eng_run(&e, "reserve") == 0, "%s", e.err);
+        ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"),
+                         "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "*");
+        if (stub_loads)
+            ck_assert_int_eq(fx_ctl(&e.fx, "modprobe vfio_pci"), 0);
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), stub_loads ? "vfio-pci" : "");
+        ck_assert_msg(eng_run(&e, "reattach " NIC) == 0, "%s", e.err);
+        ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+        ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/" NIC "/driver_override"),
+                         "(null)");
+        ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
+        eng_stop(&e);
+    }
+}
+END_TEST
