@@ -17,6 +17,7 @@ const struct tool_command cmd_reattach = {
             "      --dry-run   print the plan, change nothing\n"
             "The driver recorded when the device left its host driver is restored, or no\n"
             "driver when it had none; without a record, the one its modalias resolves to.\n"
+            "One the boot reserved unbound (not probed yet) gets what the kernel binds.\n"
             "A device a VM holds is refused: release it (release --force in an emergency).\n"
             "All or nothing: if one device fails, the others are put back on their stubs.\n",
 };
