@@ -474,6 +474,8 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
                  const char *to);
 /* The newest reported step @action of @device ends in @state (hd_op_settle_step()). */
 void hd_txn_settle(struct hd_txn *t, const char *action, const char *device, int state);
+/* The newest reported step @action of @device went to @to (hd_op_step_arrived()). */
+void hd_txn_arrived(struct hd_txn *t, const char *action, const char *device, const char *to);
 /* The reset tasks of @b that vfio-pci was left to do (result 1): their steps say so. */
 struct hd_batch;
 void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b);
@@ -604,6 +606,8 @@ void hd_op_mark_steps(struct hd_op *op, int state);
 /* The newest unmarked step @action of @device ends in @state whatever the operation's outcome
  * (but undone when the operation is). */
 void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state);
+/* Its target, as the run found it (the kernel's choice, read back). */
+void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device, const char *to);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
 
 /* ---- ops.c: the device operations ---------------------------------------------------------- */

@@ -394,16 +394,33 @@ void hd_op_mark_steps(struct hd_op *op, int state)
     op->marked = op->nsteps;
 }
 
-void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state)
+/* The newest step @action of @device reported since the last mark, or NULL. */
+static struct op_step *newest_step(struct hd_op *op, const char *action, const char *device)
 {
     for (size_t i = op->nsteps; i > op->marked; i--) {
         struct op_step *s = &op->steps[i - 1];
-        if (strcmp(s->action, action) == 0 && strcmp(s->device, device) == 0) {
-            s->state = (enum hd_op_step_state)state;
-            s->settled = true;
-            return;
-        }
+        if (strcmp(s->action, action) == 0 && strcmp(s->device, device) == 0)
+            return s;
     }
+    return NULL;
+}
+
+void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state)
+{
+    struct op_step *s = newest_step(op, action, device);
+
+    if (s != NULL) {
+        s->state = (enum hd_op_step_state)state;
+        s->settled = true;
+    }
+}
+
+void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device, const char *to)
+{
+    struct op_step *s = newest_step(op, action, device);
+
+    if (s != NULL)
+        hd_strlcpy(s->to, to, sizeof(s->to));
 }
 
 /* ---- the caller's side ------------------------------------------------------------------------ */

@@ -336,6 +336,7 @@ struct devfound {
     bool record_read;
     struct hd_jstep record; /* its record and record_driver */
     bool driver_there;      /* the driver its step binds it to is registered */
+    bool to_kernel;         /* its reattach goes to whatever the kernel binds */
 };
 
 typedef int (*devop_fn)(struct devop *o);
@@ -663,7 +664,10 @@ static int apply_reattach(struct devop *o)
                 hd_strlcpy(s.to, guess, sizeof(s.to));
             else
                 strcpy(s.to, "the kernel's choice");
+            o->found[i].to_kernel = guess == NULL;
             free(guess);
+        } else {
+            o->found[i].to_kernel = strcmp(s.record_driver, HD_ORIGINAL_DRIVER_KERNEL) == 0;
         }
         /* The record read above, under the locks, is the one the bind uses. */
         char rec[HD_RECORD_MAX];
@@ -674,7 +678,16 @@ static int apply_reattach(struct devop *o)
                              (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (s.record == HD_JREC_DRIVER ? HD_BIND_RECORD : HD_BIND_NO_RECORD));
     }
-    return run_batch(o, &b, r);
+    if ((r = run_batch(o, &b, r)) < 0 || hd_txn_dry_run(o->t))
+        return r;
+    /* Where the kernel's choice took each device: the run says it, the plan could not. */
+    for (size_t i = 0; i < o->d.n; i++) {
+        char now[HD_DRIVER_NAME_MAX];
+        if (o->found[i].to_kernel && hd_device_read_driver(o->d.v[i], now, sizeof(now)) == 0)
+            hd_txn_arrived(o->t, "reattach", hd_device_get_name(o->d.v[i]), now[0] ? now : "none");
+    }
+    hd_ctx_clear_error(o->ctx);
+    return 0;
 }
 
 int hd_ops_reattach(struct hd_op *op)

@@ -522,6 +522,12 @@ void hd_txn_settle(struct hd_txn *t, const char *action, const char *device, int
         hd_op_settle_step(t->op, action, device, state);
 }
 
+void hd_txn_arrived(struct hd_txn *t, const char *action, const char *device, const char *to)
+{
+    if (t->op != NULL)
+        hd_op_step_arrived(t->op, action, device, to);
+}
+
 void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {

@@ -175,9 +175,7 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     if (vm != NULL)
         fprintf(out, " vm=%s", vm);
     if (orig != NULL)
-        fprintf(out, " orig_driver=%s", /* one word */
-                strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0 ? "kernel's-choice"
-                                                             : device_original_words(orig));
+        fprintf(out, " orig_driver=%s", orig[0] ? orig : "none"); /* the record's '*' too */
     free(orig);
     /* dpdk-devbind's mark for a device the host uses (show and JSON say for what). */
     char *use = device_host_use(f, dev);
@@ -269,7 +267,6 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
     char *use = device_host_use(f, dev);
     json_kv_string(j, "host_use", use);
     free(use);
-    /* "": it had none */
-    json_kv_string(j, "original_driver", orig && orig[0] ? device_original_words(orig) : orig);
+    json_kv_string(j, "original_driver", orig); /* "": it had none; "*": the kernel's choice */
     free(orig);
 }

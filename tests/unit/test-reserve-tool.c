@@ -1116,13 +1116,14 @@ HD_TEST(unpersist_gives_a_device_reserved_unprobed_at_boot_to_the_kernel)
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     ck_out_has("  original driver: " KERNELS "\n");
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
-    ck_out_has("\"original_driver\": \"" KERNELS "\"");
+    ck_out_has("\"original_driver\": \"*\"");
     ck_assert_int_eq(hd("list"), 0);
-    ck_out_has(" orig_driver=kernel's-choice");
+    ck_out_has(" orig_driver=*");
     ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
     ck_out_has("  " NIC ": vfio-pci -> " KERNELS "\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> " KERNELS "\n");
+    /* The plan could only say the kernel's choice; the run says what the kernel chose. */
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
     ck_assert(!fx_exists(&e.fx, NIC_RECORD));
