@@ -152,6 +152,18 @@ reserved_at_boot() {
     *) ! grep "$2 $1" "$T/dmesg" || fail "$2 probed $1 (line above)" ;;
     esac
 }
+# kernels_choice_after_boot ADDR DRIVER: the boot found ADDR unbound (not probed yet), so its
+# record says the kernel's choice ('*'), and a reattach gives it to DRIVER, which the coldplug
+# loaded meanwhile (not to none), with no override left; the run says where it went.
+kernels_choice_after_boot() {
+    expect "$(cat "/run/hostdev/drivers/$1" 2>/dev/null)" "*" "$1 driver record"
+    hd reattach "$1"
+    expect "$rc" 0 "hostdev reattach $1: exit status"
+    out_has "^$1: vfio-pci -> $2\$" || fail "reattach of $1 did not say it went to $2"
+    expect "$(driver_of "$1")" "$2" "$1 driver after reattach"
+    expect "$(attr "$1" driver_override)" "(null)" "$1 driver_override after reattach"
+    absent "/run/hostdev/drivers/$1" || fail "the record of $1 outlived its reattach"
+}
 # vfs_reserved_at_boot PF N: the PF has N VFs (numvfs= in hostdev.d), each reserved at boot.
 vfs_reserved_at_boot() {
     expect "$(attr "$1" sriov_numvfs)" "$2" "$1 sriov_numvfs (numvfs=$2 in hostdev.d)"

@@ -27,4 +27,5 @@ grep -q "^0000:01:00.0: 2 virtual functions" "$T/journal" || fail "the unit did 
 reserved_at_boot 0000:00:02.0 e1000e # /etc/hostdev.d
 reserved_at_boot 0000:00:04.0 e1000  # hostdev.reserve=
 vfs_reserved_at_boot 0000:01:00.0 2
+kernels_choice_after_boot 0000:00:02.0 e1000e
 pass
