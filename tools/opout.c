@@ -59,7 +59,7 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: not reset now: no method works from here (tried: %s); vfio-pci resets it "
                "when it is opened\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_FAILED)
-        printf("%s: reset failed (tried: %s); given back all the same\n", d,
+        printf("%s: not reset: no method works (tried: %s); given back all the same\n", d,
                to[0] ? to : "unknown");
     else if (strcmp(a, "reset") == 0)
         printf("%s: reset (the kernel tries, in order: %s)\n", d, to[0] ? to : "unknown");

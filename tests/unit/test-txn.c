@@ -632,22 +632,24 @@ HD_TEST(an_emergency_release_says_its_reset_failed)
     ck_assert_int_eq(hd("detach " AUDIO), 0);
     ck_assert_int_eq(hd("acquire --vm g --owner 0:0 " AUDIO), 0);
     ck_assert_int_eq(hd("release --force " AUDIO), 0);
-    ck_assert_msg(strstr(out, AUDIO ": reset failed (tried: bus); given back all the same\n") !=
-                  NULL, "%s", out);
+    ck_assert_msg(strstr(out, AUDIO ": not reset: no method works (tried: bus); given back all "
+                              "the same\n") != NULL, "%s", out);
     ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
 }
 END_TEST
 
 /* Its dry run foresees the kernel's refusal (a bus reset with another function on the bus,
  * here the one the VM keeps): the reset is not planned as one the kernel does, but as the
- * run will say it, failed, the device given back all the same; and nothing changes. */
+ * run will say it, no method working, the device given back all the same; and nothing
+ * changes. */
 HD_TEST(an_emergency_release_plans_the_reset_the_kernel_refuses)
 {
     ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --group " GPU), 0);
     char *before = snap();
     ck_assert_int_eq(hd("release --force --dry-run " GPU), 0);
     ck_assert_str_eq(out, "dry run: nothing changed; release would do:\n"
-                          "  " GPU ": reset failed (tried: bus); given back all the same\n"
+                          "  " GPU ": not reset: no method works (tried: bus); given back all "
+                          "the same\n"
                           "  " GPU ": vfio-pci -> nouveau\n"
                           "  " GPU ": released from vm g\n");
     ck_assert_int_eq(hd("--json release --force --dry-run " GPU), 0);
@@ -657,8 +659,8 @@ HD_TEST(an_emergency_release_plans_the_reset_the_kernel_refuses)
     free(before);
     /* The run does what its plan said. */
     ck_assert_int_eq(hd("release --force " GPU), 0);
-    ck_assert_str_eq(out, GPU ": reset failed (tried: bus); given back all the same\n"
-                          GPU ": vfio-pci -> nouveau\n" GPU ": released from vm g\n");
+    ck_assert_str_eq(out, GPU ": not reset: no method works (tried: bus); given back all the "
+                          "same\n" GPU ": vfio-pci -> nouveau\n" GPU ": released from vm g\n");
     /* Alone on its bus (the NIC): the reset is planned as one the kernel does. */
     ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
     ck_assert_int_eq(hd("release --force --dry-run " NIC), 0);
