@@ -176,7 +176,7 @@ static const char *quote(const char *w, size_t len, char buf[WORD_QUOTE_MAX + 4]
 
 /* Parse the words of one line into @e; NULL on success, else why not (in @why). */
 static const char *parse_line(struct hd_reserve_config *config, char *line,
-                              struct hd_reserve_entry *e, char *why, size_t size)
+                              struct hd_reserve_entry *e, bool *named, char *why, size_t size)
 {
     char q[WORD_QUOTE_MAX + 4], *save = NULL, *w = strtok_r(line, " \t\r\v\f", &save);
     bool have_driver = false;
@@ -187,6 +187,7 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
         snprintf(why, size, "invalid device '%s' (" SELECTOR_FORMS ")", quote(w, strlen(w), q));
         return why;
     }
+    *named = true; /* whatever follows: the line is for e->sel */
     while ((w = strtok_r(NULL, " \t\r\v\f", &save)) != NULL) {
         const char *drv = strncmp(w, "driver=", 7) == 0 ? w + 7 : w;
         unsigned long long n;
@@ -226,25 +227,6 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
 
 #define HD_RESERVE_FILE_ERRORS_MAX 10 /* per file; then one line says how many more */
 
-/* The device a bad line (@n bytes at @p) names, if its first word is one: what the line may
- * have been meant to reserve. Text after a NUL byte or '#' is not looked at. */
-static bool bad_line_selector(const char *p, size_t n, struct hd_pci_selector *sel)
-{
-    char word[WORD_QUOTE_MAX];
-    size_t skip = 0, len;
-
-    while (skip < n && strchr(" \t\r\v\f", p[skip]) != NULL && p[skip] != '\0')
-        skip++;
-    for (len = 0; skip + len < n && len < sizeof(word) - 1; len++) {
-        char c = p[skip + len];
-        if (c == '\0' || c == '#' || strchr(" \t\r\v\f", c) != NULL)
-            break;
-        word[len] = c;
-    }
-    word[len] = '\0'; /* a word longer than any selector, cut, parses as none */
-    return len > 0 && hd_pci_selector_parse(word, sel) == 0;
-}
-
 HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text,
                                       size_t len, const char *file)
 {
@@ -261,30 +243,29 @@ HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const ch
         struct hd_reserve_entry e = {.file = name, .line = ++lineno};
         char why[256], *line, *hash;
         const char *err = NULL;
+        bool named = false; /* its first word is a device: a bad line's is in doubt */
 
-        if (memchr(p, '\0', n) != NULL) {
-            err = "a NUL byte (not a text file?)";
-        } else if ((line = strndup(p, n)) == NULL) {
+        /* Up to a NUL byte, if any: the text before it may still name the device it was for. */
+        if ((line = strndup(p, n)) == NULL)
             return -ENOMEM;
-        } else {
-            if ((hash = strchr(line, '#')) != NULL)
-                *hash = '\0';
-            if (line[strspn(line, " \t\r\v\f")] != '\0')
-                err = parse_line(config, line, &e, why, sizeof(why));
-            else
-                e.line = 0; /* blank: no entry */
-            free(line);
-            if (err == NULL && e.line != 0 && add_entry(config, &e) < 0)
-                return -ENOMEM;
-        }
+        if ((hash = strchr(line, '#')) != NULL)
+            *hash = '\0';
+        if (line[strspn(line, " \t\r\v\f")] != '\0')
+            err = parse_line(config, line, &e, &named, why, sizeof(why));
+        else
+            e.line = 0; /* blank: no entry */
+        free(line);
+        if (memchr(p, '\0', n) != NULL)
+            err = "a NUL byte (not a text file?)";
+        if (err == NULL && e.line != 0 && add_entry(config, &e) < 0)
+            return -ENOMEM;
         /* A junk file says so a few times, not once per line of it. */
         if (err != NULL && ++bad <= HD_RESERVE_FILE_ERRORS_MAX &&
             add_error(config, "%s:%u: %s", name, lineno, err) < 0)
             return -ENOMEM;
         /* Whatever the line was meant for, the boot skips it: what it names is in doubt. */
-        struct hd_pci_selector sel;
-        if (err != NULL && bad_line_selector(p, n, &sel) &&
-            add_doubt(config, name, &sel, "%s:%u: %s", name, lineno, err) < 0)
+        if (err != NULL && named &&
+            add_doubt(config, name, &e.sel, "%s:%u: %s", name, lineno, err) < 0)
             return -ENOMEM;
         p += n + (nl ? 1 : 0);
     }
