@@ -1390,7 +1390,7 @@ static int release_force(struct hd_op *op)
         else
             hd_txn_note(t, "reattach", hd_device_get_name(dev),
                         hd_device_get_driver_or(dev, "none"),
-                        orig == NULL ? "the kernel's choice" : hd_bind_record_words(orig));
+                        orig == NULL ? "the kernel's choice" : hd_original_driver_words(orig));
         free(orig);
         if (!hd_txn_dry_run(t) && reset && hd_reset_apply(dev, 0, NULL) < 0) {
             /* Said by its step (not "done"); the device goes back all the same. */

@@ -312,7 +312,7 @@ static bool is_kernel_choice(const char *driver)
     return strcmp(driver, HD_ORIGINAL_DRIVER_KERNEL) == 0;
 }
 
-const char *hd_bind_record_words(const char *driver)
+HD_EXPORT const char *hd_original_driver_words(const char *driver)
 {
     return !driver[0]                  ? "none"
            : is_kernel_choice(driver) ? "the kernel's choice (unbound when reserved at boot)"

@@ -292,7 +292,7 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
             "%s is on its host driver %s, but a driver record (%s) says it was detached: a "
             "later reattach would trust it",
             hd_device_get_name(dev), hd_device_get_driver(dev),
-            rec[0] ? hd_bind_record_words(rec) : "no driver");
+            rec[0] ? hd_original_driver_words(rec) : "no driver");
     free(rec);
     if (hd_driver_is_stub(ovr) && hd_device_get_driver(dev) != NULL && !hd_device_on_stub(dev))
         add(d, HD_SEVERITY_WARNING, "stale-override", HD_REMEDY_NONE, hd_device_get_name(dev),

@@ -80,8 +80,6 @@ bool hd_bind_unrecorded(struct hd_device *dev);
  * loads), records where that is when it has no record, as a detach would: its driver ("" none)
  * and its override unless that names @stub. */
 int hd_bind_record_reserved(struct hd_device *dev, const char *stub, unsigned int flags);
-/* A record's driver in words: its name, "none", or "the kernel's choice". */
-const char *hd_bind_record_words(const char *driver);
 /* A record's text, as its file holds it (@override "": no line), in @buf (HD_RECORD_MAX). */
 #define HD_RECORD_MAX (2 * HD_DRIVER_NAME_MAX + 16)
 void hd_bind_format_record(char *buf, size_t size, const char *driver, const char *override);

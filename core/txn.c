@@ -424,7 +424,7 @@ static void report(struct hd_txn *t, const struct hd_jstep *s)
         kind = "reattach";
         snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
         snprintf(to, sizeof(to), "%s", s->record != HD_JREC_DRIVER ? s->to
-                                       : hd_bind_record_words(s->record_driver));
+                                       : hd_original_driver_words(s->record_driver));
         break;
     case HD_JSTEP_RESET:
         kind = "reset";
@@ -450,7 +450,7 @@ static void report(struct hd_txn *t, const struct hd_jstep *s)
     case HD_JSTEP_FORGET:
         kind = "forget"; /* from: the driver it is on; to: the host driver its record named */
         snprintf(from, sizeof(from), "%s", s->from[0] ? s->from : "none");
-        snprintf(to, sizeof(to), "%s", hd_bind_record_words(s->record_driver));
+        snprintf(to, sizeof(to), "%s", hd_original_driver_words(s->record_driver));
         break;
     case HD_JSTEP_MDEV_CREATE:
     case HD_JSTEP_MDEV_REMOVE:

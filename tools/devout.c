@@ -118,14 +118,6 @@ static const char *facts_vm(const struct device_facts *f, const struct hd_device
     return a ? hd_assignment_get_vm(a) : NULL;
 }
 
-const char *device_original_words(const char *orig)
-{
-    return !orig[0] ? "none"
-           : strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0
-               ? "the kernel's choice (unbound when reserved at boot)"
-               : orig;
-}
-
 /* The driver recorded when @dev left its host driver: only devices on a stub have one, so
  * the others cost nothing. Allocated, or NULL. */
 static char *facts_original(const struct device_facts *f, struct hd_device *dev)

@@ -24,9 +24,6 @@ char *device_host_use(const struct device_facts *f, struct hd_device *dev);
 /* "0000:03:00.0 Ethernet controller [0200]: Intel ... [8086:10d3] (rev 01) driver=e1000e
  * group=3 if=enp3s0 vm=web1 orig_driver=e1000e" (@f may be NULL: the device's own fields) */
 void device_print_line(FILE *out, struct hd_device *dev, const struct device_facts *f);
-/* A driver record's driver (hd_device_get_original_driver()) in words: its name, "none", or
- * the kernel's choice. */
-const char *device_original_words(const char *orig);
 /* The keys of one device object (the caller opens and closes the object): a listing's (the
  * fields of the text line), or with @detail every field of a one-device look. */
 void device_print_json_fields(struct json *j, struct hd_device *dev, const struct device_facts *f,

@@ -113,9 +113,9 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     printf("  interfaces:      %s\n", ifs[0] ? ifs : "none");
     bool recorded = hd_device_get_original_driver(dev, &orig) == 0;
     if (recorded && strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0)
-        printf("  original driver: %s\n", device_original_words(orig)); /* says when, itself */
+        printf("  original driver: %s\n", hd_original_driver_words(orig)); /* says when, itself */
     else if (recorded)
-        printf("  original driver: %s (%s)\n", device_original_words(orig),
+        printf("  original driver: %s (%s)\n", hd_original_driver_words(orig),
                hd_device_get_driver(dev) != NULL && strcmp(orig, hd_device_get_driver(dev)) == 0
                    ? "on it already when it was reserved"
                    : "recorded when it left it");

@@ -401,6 +401,9 @@ int hd_device_get_original_driver(struct hd_device *dev, char **driver);
 /* The record of a device a boot's reservation (hd_reserve_config_apply()) found unbound: not
  * probed yet, so it goes back to whatever driver the kernel binds, or none. No driver's name. */
 #define HD_ORIGINAL_DRIVER_KERNEL "*"
+/* A recorded original driver in words, for people: its name, "none" for "", or what
+ * HD_ORIGINAL_DRIVER_KERNEL means. Static text or @driver itself. */
+const char *hd_original_driver_words(const char *driver);
 
 enum hd_reset_flags {
     HD_RESET_FORCE = 1u << 0, /* also a device a host driver is using */
