@@ -1001,25 +1001,50 @@ static int put_back_override(struct hd_txn *t, struct hd_device *dev,
     return r < 0 ? r : 0;
 }
 
-/* Reset every device (groups side by side), then reattach the managed ones acquire detached,
- * newest first (those a reservation keeps stay; those taken from pci-stub go back to it). */
-static int release_devices(struct hd_txn *t, const struct hd_assignment_list *sel,
-                           struct hd_device **devs)
+/* The reservations release honours (stays_reserved()), read before anything changes, when a
+ * device is to leave its stub. One release would give back to a host driver (not taken from
+ * a stub) that no entry keeps, but that an error of the configuration could name (a file that
+ * could not be read or is none, a bad line whose device word selects it), may be reserved all
+ * the same: whether the next boot keeps it is not known, so nothing is released (bad input),
+ * as unpersist refuses. A directory that cannot be read refuses it too. */
+static int release_config(struct hd_ctx *ctx, const struct hd_assignment_list *sel,
+                          struct hd_device **devs, struct hd_reserve_config **config)
 {
-    struct hd_reserve_config *config = NULL;
+    int r;
+
+    *config = NULL;
+    for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
+        const struct hd_assignment *a = hd_map_at(sel, i);
+        const struct hd_reserve_entry *e;
+        const char *doubt;
+        if (devs[i] == NULL || !a->managed || !a->detached)
+            continue;
+        if (*config == NULL && (r = hd_reserve_config_load(ctx, config)) < 0)
+            return r;
+        if (hd_assignment_from_stub(a) ||
+            ((e = hd_reserve_config_match(*config, devs[i])) != NULL && e->driver != NULL))
+            continue;
+        if ((doubt = hd_reserve_config_doubt_except(*config, devs[i], NULL)) != NULL) {
+            r = hd_reserve_doubt_error(ctx, devs[i], doubt);
+            *config = hd_reserve_config_unref(*config);
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Reset every device (groups side by side), then reattach the managed ones acquire detached,
+ * newest first (those a reservation of @config keeps stay; those taken from pci-stub go back
+ * to it). */
+static int release_devices(struct hd_txn *t, const struct hd_assignment_list *sel,
+                           struct hd_device **devs, const struct hd_reserve_config *config)
+{
     struct hd_batch b = {0};
     bool *to_stub = calloc(hd_assignment_list_count(sel) + 1, sizeof(*to_stub));
     int r = 0;
 
     if (to_stub == NULL)
         return -ENOMEM;
-
-    /* Unreadable: nothing is kept back (the message says why). */
-    if (hd_reserve_config_load(hd_txn_ctx(t), &config) < 0) {
-        hd_warn(hd_txn_ctx(t), "%s", hd_ctx_last_error(hd_txn_ctx(t)));
-        hd_ctx_clear_error(hd_txn_ctx(t));
-        config = NULL;
-    }
 
     for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         if (devs[i] != NULL)
@@ -1075,7 +1100,6 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             r = put_back_override(t, devs[i], a);
     }
     free(to_stub);
-    hd_reserve_config_unref(config);
     return r < 0 ? r : 0;
 }
 
@@ -1207,6 +1231,7 @@ int hd_ops_release(struct hd_op *op)
     struct hd_node_target *named = NULL;
     struct hd_device **devs = NULL;
     struct hd_jdev *jdevs = NULL;
+    struct hd_reserve_config *config = NULL;
     struct hd_txn *t = NULL;
     int r;
 
@@ -1264,14 +1289,14 @@ int hd_ops_release(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = open_selected(t, sel, devs)) < 0 ||
+    if ((r = open_selected(t, sel, devs)) < 0 || (r = release_config(ctx, sel, devs, &config)) < 0 ||
         (r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
      * reattached (newest first), then the records go. */
     drop_unplugged(t, sel, devs);
     follow_nodes(ctx, sel);
-    if ((r = restore_nodes(t, op, sel)) == 0 && (r = release_devices(t, sel, devs)) == 0)
+    if ((r = restore_nodes(t, op, sel)) == 0 && (r = release_devices(t, sel, devs, config)) == 0)
         r = drop_entries(t, req->vm, sel);
     if (r < 0)
         goto fail;
@@ -1285,6 +1310,7 @@ out:
     free(devs);
     free(jdevs);
     free(named);
+    hd_reserve_config_unref(config);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);
     hd_txn_free(t);

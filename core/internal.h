@@ -111,6 +111,9 @@ hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd
  * why"), or NULL when no error could name @dev. */
 const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
                                            struct hd_device *dev, const char *file);
+/* The refusal to give @dev back to a host driver for @doubt, a message of
+ * hd_reserve_config_doubt_except(): bad input (-EINVAL), said on @ctx. */
+int hd_reserve_doubt_error(struct hd_ctx *ctx, struct hd_device *dev, const char *doubt);
 /* hd_reserve_config_give_back() as if @file (root-relative; NULL: none) were not there. */
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
                                 const struct hd_pci_selector *sel, unsigned int flags,

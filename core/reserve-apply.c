@@ -745,11 +745,7 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
         if (it == NULL) {
             r = -ENOMEM;
         } else {
-            hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
-                    "%s: not given back, since the configuration may still reserve it: %s "
-                    "(mend or remove that first)",
-                    hd_device_get_name(doubted), doubt);
-            item_fail(res, it, NULL, -EINVAL);
+            item_fail(res, it, NULL, hd_reserve_doubt_error(ctx, doubted, doubt));
             r = item_done(res, it);
         }
     }

@@ -470,6 +470,14 @@ const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *confi
     return NULL;
 }
 
+int hd_reserve_doubt_error(struct hd_ctx *ctx, struct hd_device *dev, const char *doubt)
+{
+    return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                   "%s: not given back, since the configuration may still reserve it: %s "
+                   "(mend or remove that first)",
+                   hd_device_get_name(dev), doubt);
+}
+
 HD_EXPORT const struct hd_reserve_entry *
 hd_reserve_config_match_numvfs(const struct hd_reserve_config *config, struct hd_device *dev)
 {

@@ -864,6 +864,59 @@ HD_TEST(release_leaves_a_reserved_device_on_its_stub)
 }
 END_TEST
 
+/* release gives a device back to its host driver only when it can tell that no reservation
+ * keeps it, as unpersist does: a file that cannot be read, or a bad line naming the device,
+ * may reserve it. Refused (exit 2) naming the file, before anything changes; the emergency
+ * release (--force) gives it back whatever the configuration says. */
+HD_TEST(release_in_doubt_gives_nothing_back)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    conf("10-old.conf", NIC "\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/hostdev.d/10-old.conf EIO on=read count=0"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("release --vm a --dry-run"), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
+                          "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
+                          "(mend or remove that first)\n");
+    ck_assert_int_eq(hd("release --vm a"), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
+                          "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
+                          "(mend or remove that first)\n");
+    ck_assert_int_eq(hd("--json release --vm a"), 2);
+    at_json_check(err, false);
+    ck_err_has("\"exit\":2,\"command\":\"release\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("assignments"), 0);
+    ck_out_has(NIC);
+    /* A bad line naming it: the file and the line are named. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    conf("10-old.conf", "# the NIC\n0000:03:00.0 vfio\n");
+    ck_assert_int_eq(hd("release --vm a"), 2);
+    ck_err_has("may still reserve it: etc/hostdev.d/10-old.conf:2: 'vfio' is neither");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* A good line keeping it leaves nothing in doubt: it stays, as reserved. */
+    conf("05-keep.conf", NIC " vfio-pci\n");
+    ck_assert_int_eq(hd("release --vm a --dry-run"), 0);
+    ck_out_has(NIC ": stays on vfio-pci, reserved by etc/hostdev.d/05-keep.conf:1\n");
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/05-keep.conf")), 0);
+    /* A bad line naming another device does not stand in the way. */
+    conf("10-old.conf", "0000:01:00.0 vfio\nnonsense\n");
+    ck_assert_int_eq(hd("release --vm a"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* The emergency release gives it back whatever the configuration says. */
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    conf("10-old.conf", NIC " vfio\n");
+    ck_assert_int_eq(hd("release --vm a"), 2);
+    ck_assert_int_eq(hd("release --force 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
 /* A stub that is not there (and cannot be loaded under a fake root) is found by the plan, as
  * the write would find it: the dry run says what the run would. */
 HD_TEST(a_missing_stub_is_planned_as_it_fails)
