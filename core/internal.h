@@ -577,6 +577,10 @@ struct hd_op_request {
     uid_t uid;
     gid_t gid;
     unsigned int numvfs;
+    /* A dry run's: the VF count a step planned before this operation leaves the PF
+     * @planned_pf with (-1: none), which its checks count on, as the run's find it set. */
+    struct hd_pci_addr planned_pf;
+    int planned_numvfs;
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
     char (*mdevs)[37]; /* acquire, release: mediated devices, by canonical UUID */
     size_t nmdevs;
@@ -598,6 +602,8 @@ int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
 int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
                                  struct hd_device *dev);
 void hd_op_set_previous_numvfs(struct hd_op *op, int n);
+/* Under a dry run, the VF count @n a step planned before this operation sets the PF @pf to. */
+void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n);
 /* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);

@@ -54,6 +54,7 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
     op->ctx = hd_ctx_ref(ctx);
     op->req.kind = kind;
     op->previous_numvfs = -1;
+    op->req.planned_numvfs = -1;
     *out = op;
     return 0;
 }
@@ -358,6 +359,12 @@ struct hd_ctx *hd_op_ctx(const struct hd_op *op)
 void hd_op_set_previous_numvfs(struct hd_op *op, int n)
 {
     op->previous_numvfs = n;
+}
+
+void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n)
+{
+    op->req.planned_pf = *pf;
+    op->req.planned_numvfs = n;
 }
 
 void hd_op_set_step_to(struct hd_op *op, size_t i, const char *to)

@@ -217,12 +217,15 @@ static int check_vf_destroyable(struct hd_ctx *ctx, const struct hd_device *pf,
     return r;
 }
 
-int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, const char *what)
+/* hd_check_pf_keeps_vfs() for @pf with the VFs @planned (-1: those it has) a dry run's step
+ * before plans it: not made yet, so none is in use, as the run's then finds them. */
+static int check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, int planned, bool force,
+                              const char *what)
 {
-    size_t n = hd_device_get_virtfn_count(pf);
+    size_t n = planned >= 0 ? (size_t)planned : hd_device_get_virtfn_count(pf);
     int r = 0;
 
-    for (size_t i = 0; force && r == 0 && i < n; i++)
+    for (size_t i = 0; force && planned < 0 && r == 0 && i < n; i++)
         r = check_vf_destroyable(ctx, pf, hd_device_get_virtfn(pf, i), what);
     if (force || n == 0)
         return r;
@@ -230,6 +233,11 @@ int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, 
                    "%s is an SR-IOV PF with %zu VF%s: %s would destroy %s (a PF's driver turns "
                    "SR-IOV off when it lets go); set its VF count to 0 first",
                    hd_device_get_name(pf), n, n == 1 ? "" : "s", what, n == 1 ? "it" : "them");
+}
+
+int hd_check_pf_keeps_vfs(struct hd_ctx *ctx, struct hd_device *pf, bool force, const char *what)
+{
+    return check_pf_keeps_vfs(ctx, pf, -1, force, what);
 }
 
 int hd_check_not_with_own_vf(struct hd_ctx *ctx, struct hd_device *pf,
@@ -921,14 +929,16 @@ static int check_reserve(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
+        bool planned = (o->req->flags & HD_OP_DRY_RUN) && o->req->planned_numvfs >= 0 &&
+                       hd_pci_addr_equal(&o->req->planned_pf, hd_device_get_addr(dev));
         if (already_on(dev, asked(o, dev)))
             continue;
         /* As a detach is checked: a reservation takes the device from its driver now. */
         if ((r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n,
                                           "reserving it for another driver")) < 0 ||
             (r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
-            (r = hd_check_pf_keeps_vfs(o->ctx, dev, force,
-                                       "reserving it for another driver")) < 0 ||
+            (r = check_pf_keeps_vfs(o->ctx, dev, planned ? o->req->planned_numvfs : -1, force,
+                                    "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
             (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0)
             return r;

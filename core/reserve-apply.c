@@ -132,6 +132,20 @@ static void item_fail(struct hd_reserve_result *res, struct item *it, const char
         it->error = NULL;
 }
 
+/* Under a dry run, the VF count an item before plans @dev (a PF) to have (-1: none): not set
+ * yet, so the operation after it is told (the run's finds it set). */
+static int planned_numvfs(const struct hd_reserve_result *res, struct hd_device *dev)
+{
+    for (size_t i = res->n; (res->flags & HD_RESERVE_DRY_RUN) && i-- > 0;) {
+        const struct item *it = &res->v[i];
+        if (it->action == HD_RESERVE_NUMVFS && it->outcome == HD_RESERVE_DONE &&
+            it->dev != NULL && it->entry != NULL &&
+            hd_pci_addr_equal(hd_device_get_addr(it->dev), hd_device_get_addr(dev)))
+            return it->entry->numvfs;
+    }
+    return -1;
+}
+
 /* The operation @kind as @it's entry asks, for the @n devices @devs (NULL: @it's device
  * alone), all of them or none; @it holds it, and each device is read again after it. */
 static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_kind kind,
@@ -159,8 +173,12 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
         hd_op_set_numvfs(op, (unsigned int)e->numvfs);
     hd_ctx_clear_error(res->ctx);
     r = 0;
-    for (size_t i = 0; r == 0 && i < n; i++)
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        int planned = planned_numvfs(res, devs[i]);
+        if (planned >= 0)
+            hd_op_set_planned_numvfs(op, hd_device_get_addr(devs[i]), planned);
         r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);
+    }
     if (r < 0 || (r = hd_op_run(op)) < 0) {
         item_fail(res, it, NULL, r);
         hd_op_unref(op);

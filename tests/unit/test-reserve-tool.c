@@ -479,8 +479,56 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
 }
 END_TEST
 
-/* Refused in the plan that comes before the run (the PF's interface carries a route), after
- * its count was planned: nothing was done, and the plan is not said as done. */
+/* A PF's VF count and its stub in one line: the bind that follows the count would destroy
+ * the VFs the count makes. The dry run plans the bind with the VFs the count makes, as the
+ * run finds them, so it refuses as the run does: same error, same exit, nothing written;
+ * forced, both take it. */
+HD_TEST(a_dry_run_refuses_the_pf_its_count_gives_vfs)
+{
+    char *run_err;
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
+    run_err = strdup(err);
+    ck_assert_int_eq(hd("persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
+    ck_assert_str_eq(err, run_err);
+    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 is an SR-IOV PF with 2 VFs: reserving "
+                          "it for another driver would destroy them (a PF's driver turns SR-IOV "
+                          "off when it lets go); set its VF count to 0 first (--force takes it "
+                          "anyway)\n");
+    ck_assert_ptr_null(strstr(out, "-> vfio-pci"));
+    free(run_err);
+    ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
+    run_err = strdup(err);
+    ck_assert_int_eq(hd("--json persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
+    ck_assert_str_eq(err, run_err);
+    free(run_err);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
+    /* The boot's reservation of such a line plans it as its run goes, too. */
+    conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 1);
+    ck_assert_ptr_null(strstr(out, "-> vfio-pci"));
+    run_err = strdup(err);
+    ck_assert_int_eq(hd("reserve"), 1);
+    ck_assert_str_eq(err, run_err);
+    ck_err_has("0000:03:00.1 is an SR-IOV PF with 2 VFs: reserving it for another driver");
+    free(run_err);
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-pf.conf")), 0);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
+    /* Forced, the plan binds it, as the run then does. */
+    ck_assert_int_eq(hd("persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"),
+                     0);
+    ck_out_has("  0000:03:00.1: ixgbe -> vfio-pci (persist)\n");
+    ck_assert_int_eq(hd("persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+}
+END_TEST
+
+/* Refused in the plan that comes before the run (the VFs its count makes would go with the PF,
+ * whose interface carries a route too), after its count was planned: nothing was done, and
+ * the plan is not said as done. */
 HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
 {
     eng_start(&e, "kernel 6.1.0-13-amd64\n"
@@ -494,8 +542,10 @@ HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
                   "net 0000:03:00.0 eth0 up route=10.0.0.0/24\n");
     ck_assert_int_eq(hd("persist 03:00.0 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0: eth0 is up with routes (--force takes "
-                          "it anyway)\n");
+    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0 is an SR-IOV PF with 2 VFs: reserving "
+                          "it for another driver would destroy them (a PF's driver turns SR-IOV "
+                          "off when it lets go); set its VF count to 0 first (--force takes it "
+                          "anyway)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
