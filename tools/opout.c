@@ -149,6 +149,7 @@ static void json_unviable(struct json *j, const struct hd_op *op)
             json_begin_object(j);
             json_kv_string(j, "device", hd_device_get_name(b));
             json_kv_string(j, "driver", hd_device_get_driver(b));
+            json_kv_string(j, "host_keeps", hd_device_get_platform_role(b));
             json_end_object(j);
         }
         json_end_array(j);
@@ -170,8 +171,24 @@ static void print_unviable(const struct tool *t, const struct hd_op *op)
             fprintf(stderr, "%s %s is bound to %s", k ? "," : "", hd_device_get_name(b),
                     hd_device_get_driver(b));
         }
-        fprintf(stderr, ". Detach %s too, or all at once with '%s detach --group %s'.\n",
-                n > 1 ? "them" : "it", t->prog, name);
+        /* A member the host keeps makes detach --group refuse: say so rather than send the
+         * user to a command that fails, and (as doctor) offer no force that takes part of the
+         * platform. */
+        size_t kept = 0;
+        for (size_t k = 0; k < n; k++) {
+            struct hd_device *b = hd_group_get_blocker(g, k);
+            const char *role = hd_device_get_platform_role(b);
+            if (role == NULL)
+                continue;
+            fprintf(stderr, "%s %s is %s the host keeps", kept++ ? "," : ". But",
+                    hd_device_get_name(b), role);
+        }
+        if (kept > 0)
+            fprintf(stderr, ": no VM can have this group on this host as it is ('%s doctor %s' "
+                            "says what can).\n", t->prog, name);
+        else
+            fprintf(stderr, ". Detach %s too, or all at once with '%s detach --group %s'.\n",
+                    n > 1 ? "them" : "it", t->prog, name);
     }
 }
 

@@ -232,7 +232,7 @@ HD_TEST(detach_reattach_commands)
     ck_assert_ptr_nonnull(strstr(out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
                                       "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
                                       "        {\n          \"device\": \"0000:01:00.1\",\n"
-                                      "          \"driver\": \"snd_hda_intel\"\n"));
+                                      "          \"driver\": \"snd_hda_intel\",\n"));
     ck_assert_str_eq(err, "");
     ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
     ck_assert_str_eq(out, "0000:01:00.0: already on vfio-pci\n"
@@ -258,6 +258,31 @@ HD_TEST(detach_reattach_commands)
                           "0000:01:00.1: already on snd_hda_intel\n");
     /* Only reattach gives back a group: a reset of one is no option. */
     ck_assert_int_eq(hd("reset --group 01:00.0"), 2);
+}
+END_TEST
+
+/* A detach that leaves a group not viable because of a function the host keeps (the demo's
+ * audio shares group 9 with the LPC bridge and the SMBus) must not send the user to
+ * 'detach --group', which refuses those: the note names them and the way that works. */
+HD_TEST(unviable_note_names_members_the_host_keeps)
+{
+    ck_assert_int_eq(hd("detach 00:1f.3"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
+    ck_assert_ptr_nonnull(strstr(err, "0000:00:1f.4 is an SMBus controller the host keeps"));
+    ck_assert_ptr_nonnull(strstr(err, "no VM can have this group on this host as it is "
+                                      "('hostdev doctor 0000:00:1f.3' says what can)"));
+    ck_assert_ptr_null(strstr(err, "all at once"));
+    /* The --group the old note offered is refused. */
+    ck_assert_int_eq(hd("detach --group 00:1f.3 --dry-run"), 1);
+    ck_assert_int_eq(hd("reattach 00:1f.3"), 0);
+    ck_assert_int_eq(hd("--json detach 00:1f.3"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"driver\": \"lpc_ich\",\n"
+                                      "          \"host_keeps\": \"an ISA/LPC bridge\"\n"));
+    ck_assert_int_eq(hd("reattach 00:1f.3"), 0);
+    /* An ordinary blocker keeps the --group advice, and host_keeps null. */
+    ck_assert_int_eq(hd("--json detach 01:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"host_keeps\": null"));
 }
 END_TEST
 
