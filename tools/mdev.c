@@ -111,6 +111,9 @@ static int list(struct tool *t)
     return EXIT_DONE;
 }
 
+static const char random_uuid_note[] =
+    "the UUID shown is a random one: the run makes another (--uuid UUID chooses it)";
+
 /* create PARENT TYPE [--uuid U] | remove UUID, with --dry-run. */
 static int change(struct tool *t, bool create, int argc, char **argv)
 {
@@ -141,8 +144,12 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     c = create ? hd_op_set_mdev(op, argv[optind], argv[optind + 1], uuid)
                : hd_op_set_mdev(op, NULL, NULL, argv[optind]);
     /* The library's message names the parent, type or UUID: no "create:" before it. */
+    /* A dry run's UUID is drawn for it alone: the run draws another, so say so rather than
+     * let the user write the one shown into a domain. */
+    const char *note = create && uuid == NULL && t->dry_run ? random_uuid_note : NULL;
     r = c < 0 ? tool_op_error(t, c, NULL, NULL)
-              : tool_run_op(t, op, create ? "mdev create" : "mdev remove", NULL, NULL);
+              : tool_run_op_noted(t, op, create ? "mdev create" : "mdev remove", NULL, NULL,
+                                  &note, note ? 1 : 0);
     hd_op_unref(op);
     return r;
 }
@@ -192,6 +199,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         return tool_op_error(t, r, NULL, NULL); /* it names the parent, type or UUID */
     if (t->dry_run && !tool_json(t)) {
         printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
+        if (uuid == NULL)
+            fprintf(stderr, "%s mdev define: note: %s\n", t->prog, random_uuid_note);
         return EXIT_DONE;
     }
     if (tool_json(t)) {
@@ -199,6 +208,12 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         struct json j;
         tool_op_json_begin(&j, define ? "mdev define" : "mdev undefine", t->dry_run);
         json_kv_string(&j, define ? "defined" : "undefined", id);
+        if (t->dry_run && uuid == NULL) {
+            json_key(&j, "warnings");
+            json_begin_array(&j);
+            json_string(&j, random_uuid_note);
+            json_end_array(&j);
+        }
         json_end_object(&j);
         json_finish(&j);
     } else {

@@ -476,6 +476,36 @@ HD_TEST(the_tool)
 }
 END_TEST
 
+/* A dry run without --uuid shows a UUID the run will not use: it says so (text and JSON), so
+ * that no one writes it into a domain; with --uuid there is nothing to say. */
+HD_TEST(a_dry_runs_random_uuid_is_named_as_such)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.err, "hostdev mdev create: note: the UUID shown is a random "
+                                        "one: the run makes another"));
+    ck_assert_int_eq(eng_run(&e, "--json mdev create mtty mtty-1 --dry-run"), 0);
+    at_json_check(e.out, false);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"warnings\": [\n    \"the UUID shown is a random"));
+    ck_assert_str_eq(e.err, "");
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.err, "note: the UUID shown is a random one"));
+    ck_assert_int_eq(eng_run(&e, "--json mdev define mtty mtty-1 --dry-run"), 0);
+    at_json_check(e.out, false);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"warnings\""));
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1 " --dry-run"), 0);
+    ck_assert_str_eq(e.err, "");
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid " U1 " --dry-run"), 0);
+    ck_assert_str_eq(e.err, "");
+    /* The real run has nothing random to warn of: it prints the UUID it made. */
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1"), 0);
+    ck_assert_str_eq(e.err, "");
+    eng_stop(&e);
+}
+END_TEST
+
 /* Definitions in mdevctl's files: written, listed, made by reserve, removed; bad files named. */
 HD_TEST(definitions_and_reserve)
 {
