@@ -40,6 +40,18 @@ int tool_op_error(struct tool *t, int err, const char *force_option, const char 
     return tool_lib_error_hint(t, code, err, forceable ? hint : NULL, "%s", what);
 }
 
+/* The driver a later step of @op gives device @d back to (a managed release), or NULL while
+ * it stays on vfio-pci. */
+static const char *later_reattach_to(const struct hd_op *op, size_t i, const char *d)
+{
+    for (size_t k = i + 1; k < hd_op_get_step_count(op); k++) {
+        if (strcmp(hd_op_step_get_action(op, k), "reattach") == 0 &&
+            strcmp(hd_op_step_get_device(op, k), d) == 0)
+            return hd_op_step_get_to(op, k);
+    }
+    return NULL;
+}
+
 void tool_op_print_step(const struct hd_op *op, size_t i)
 {
     const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
@@ -55,7 +67,15 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: stays on %s, the driver it had before\n", d, to);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);
-    else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)
+    else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED &&
+             later_reattach_to(op, i, d) != NULL) {
+        /* It leaves vfio-pci: no later open resets it, so do not promise one. */
+        const char *host = later_reattach_to(op, i, d);
+        printf("%s: not reset now: no method works from here (tried: %s); it goes to %s as the "
+               "VM left it (vfio-pci tries a bus reset when the VM closes every function on the "
+               "bus)\n", d, to[0] ? to : "unknown",
+               host[0] && strcmp(host, "none") != 0 ? host : "no driver");
+    } else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)
         printf("%s: not reset now: no method works from here (tried: %s); vfio-pci resets it "
                "when it is opened\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_FAILED)

@@ -607,10 +607,22 @@ HD_TEST(a_reset_left_to_vfio_says_so)
     ck_assert_ptr_null(strstr(out, "\"reset\",\n      \"device\": \"" AUDIO "\",\n      "
                                    "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": "
                                    "[\n        \"bus\"\n      ],\n      \"state\": \"done\""));
+    /* A managed release gives it back to its host driver: no later open by vfio-pci resets
+     * it, so the step says where it goes and how, not "when it is opened". */
+    ck_assert_int_eq(hd("release --vm g"), 0);
+    ck_assert_msg(strstr(out, GPU ": not reset now: no method works from here (tried: bus); "
+                              "it goes to nouveau as the VM left it (vfio-pci tries a bus reset "
+                              "when the VM closes every function on the bus)\n") != NULL,
+                  "%s", out);
+    ck_assert_ptr_null(strstr(out, "when it is opened"));
+    ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
+    /* An unmanaged one stays on vfio-pci: the next VM's open resets it. */
+    ck_assert_int_eq(hd("detach --group " GPU), 0);
+    ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --unmanaged " GPU " " AUDIO), 0);
     ck_assert_int_eq(hd("release --vm g"), 0);
     ck_assert_msg(strstr(out, GPU ": not reset now: no method works from here (tried: bus); "
                               "vfio-pci resets it when it is opened\n") != NULL, "%s", out);
-    ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
+    ck_assert_int_eq(hd("reattach --group " GPU), 0);
     /* One the kernel does reset says so. */
     ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
     ck_assert_msg(strstr(out, NIC ": reset (the kernel tries, in order: flr pm bus)\n") != NULL,
