@@ -206,7 +206,24 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
     }
 }
 
-static void check_detached(struct hd_findings *d, struct hd_device *dev,
+/* Another member of @dev's IOMMU group is on a host driver: detaching or acquiring @dev
+ * alone gives it to no VM (group-not-viable says what does). */
+static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev)
+{
+    struct hd_group *g;
+    bool others = false;
+
+    if (hd_device_get_iommu_group(dev) < 0 ||
+        hd_group_open(ctx, hd_device_get_iommu_group(dev), &g) < 0)
+        return false;
+    for (size_t i = 0; i < hd_group_get_blocker_count(g) && !others; i++)
+        others = !hd_pci_addr_equal(hd_device_get_addr(hd_group_get_blocker(g, i)),
+                                    hd_device_get_addr(dev));
+    hd_group_unref(g);
+    return others;
+}
+
+static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                            const struct hd_assignment *a, bool asked)
 {
     if (on_vfio(dev))
@@ -217,6 +234,15 @@ static void check_detached(struct hd_findings *d, struct hd_device *dev,
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
+    else if (a == NULL && asked && others_block_group(ctx, dev))
+        /* Never advise an acquire of it alone that the group would refuse. */
+        add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),
+            format("its IOMMU group is not viable either, and that comes first: detaching or "
+                   "acquiring it alone gives it to no VM (the IOMMU group's finding says what "
+                   "does)"),
+            "%s is on %s, a host driver: a VM configured with managed='no' will refuse to "
+            "start",
+            hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
     else if (a == NULL && asked)
         add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_DETACH_OR_MANAGED,
             hd_device_get_name(dev),
@@ -388,7 +414,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
 {
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
-    check_detached(d, dev, a, asked);
+    check_detached(ctx, d, dev, a, asked);
     check_group(ctx, d, dev, remap);
     check_nodes(ctx, d, dev, a);
     check_records(ctx, d, dev, a);

@@ -203,6 +203,21 @@ HD_TEST(not_detached)
     ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_OR_MANAGED);
     /* Not asked about and not assigned: not mentioned. */
     ck_assert(!find(root, NULL, "not-detached", &f));
+    ah_tree_remove(root);
+    free(root);
+    /* Another member of its group on a host driver: an acquire of it alone would be refused
+     * (the group would not be viable), so that is not offered; the group's finding leads. */
+    root = ah_tree(ONE_DEVICE("e1000e") "driver snd_hda_intel ids=8086:a348\n"
+                   "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                   "driver=snd_hda_intel\n");
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_ptr_nonnull(strstr(f.fix, "the IOMMU group's finding says what does"));
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ah_tree_remove(root);
+    free(root);
+    root = ah_tree(ONE_DEVICE("e1000e"));
     /* Assigned unmanaged, then given back to the host behind hostdev's back. */
     set_driver(root, DEV, "vfio-pci"); /* and vfio makes the group's node */
     ah_write(root, "dev/vfio/7", "");
