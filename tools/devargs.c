@@ -1,5 +1,7 @@
 /* devargs.c - commands that take a list of devices: check every argument before touching
  * anything, then open each device. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,4 +211,15 @@ void devargs_free_any(struct hd_device **devs, struct devarg_other *others, size
         hd_device_unref(devs[i]);
     free(devs);
     free(others);
+}
+
+bool devarg_host_keeps(struct tool *t, const struct devarg_other *o, char *buf, size_t size)
+{
+    if (o->cap != HD_CAP_USB_DEVICE && o->cap != HD_CAP_SCSI)
+        return false;
+    bool keeps = hd_node_device_check_host_use(t->ctx, o->name) == -EBUSY;
+    if (keeps)
+        snprintf(buf, size, "%s", hd_ctx_last_error(t->ctx));
+    hd_ctx_clear_error(t->ctx);
+    return keeps;
 }

@@ -32,5 +32,9 @@ struct devarg_other {
 int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***devs,
                      struct devarg_other **others, size_t *n);
 void devargs_free_any(struct hd_device **devs, struct devarg_other *others, size_t n);
+/* Whether acquire would refuse USB or SCSI device @o as the host's (a hub, the host's keyboard,
+ * storage it uses), with the reason in @buf: a VM given it would not get it (QEMU's usb-host
+ * skips hubs) or would take it from the host. */
+bool devarg_host_keeps(struct tool *t, const struct devarg_other *o, char *buf, size_t size);
 
 #endif

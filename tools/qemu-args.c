@@ -156,10 +156,14 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
     return EXIT_DONE;
 }
 
-/* Whether @dev (NULL: not a PCI device) is off vfio-pci, said in @buf: a VM would fail. */
-static bool not_on_vfio(struct hd_device *dev, char *buf, size_t size)
+/* Whether a VM given @dev (NULL: @other) would fail or take it from the host, said in @buf:
+ * a PCI device off vfio-pci, a USB or SCSI device the host keeps. */
+static bool vm_would_fail(struct tool *t, struct hd_device *dev, const struct devarg_other *other,
+                          char *buf, size_t size)
 {
-    if (dev == NULL || hd_driver_is_vfio(hd_device_get_driver(dev)))
+    if (dev == NULL)
+        return devarg_host_keeps(t, other, buf, size);
+    if (hd_driver_is_vfio(hd_device_get_driver(dev)))
         return false;
     snprintf(buf, size, "%s is not on vfio-pci (it is %s): run 'hostdev detach %s' before "
              "starting the VM", hd_device_get_name(dev),
@@ -261,9 +265,9 @@ static int run(struct tool *t, int argc, char **argv)
         free(notes);
         return r;
     }
-    char warning[256];
+    char warning[512];
     for (size_t i = 0; i < n && !tool_json(t); i++) {
-        if (not_on_vfio(devs[i], warning, sizeof(warning)))
+        if (vm_would_fail(t, devs[i], &others[i], warning, sizeof(warning)))
             fprintf(stderr, "%s qemu-args: warning: %s\n", t->prog, warning);
     }
     for (size_t i = 0; i < nnotes && !tool_json(t); i++)
@@ -286,7 +290,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_key(&j, "warnings");
         json_begin_array(&j);
         for (size_t i = 0; i < n; i++) {
-            if (not_on_vfio(devs[i], warning, sizeof(warning)))
+            if (vm_would_fail(t, devs[i], &others[i], warning, sizeof(warning)))
                 json_string(&j, warning);
         }
         for (size_t i = 0; i < nnotes; i++)

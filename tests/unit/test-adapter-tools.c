@@ -112,6 +112,49 @@ HD_TEST(usb_and_scsi_devices)
 }
 END_TEST
 
+/* A root hub is the host's (QEMU's usb-host skips hubs; acquire refuses it): the generators
+ * print its element or arguments, as for a PCI device off vfio-pci, with a warning naming it,
+ * on stderr or, under --json, in the document; a device the host does not keep gets none. */
+HD_TEST(generators_warn_of_a_device_the_host_keeps)
+{
+    static const char why[] = "usb_usb1 is a hub: the host keeps it";
+    char *out, *err;
+
+    ck_assert_int_eq(hostdev("qemu-args usb_usb1", &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "-device usb-host,"));
+    ck_assert_ptr_nonnull(strstr(err, "qemu-args: warning: "));
+    ck_assert_ptr_nonnull(strstr(err, why));
+    free(out);
+    free(err);
+    ck_assert_int_eq(hostdev("hostdev-xml usb_usb1", &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "type='usb'"));
+    ck_assert_ptr_nonnull(strstr(err, "hostdev-xml: warning: "));
+    ck_assert_ptr_nonnull(strstr(err, why));
+    free(out);
+    free(err);
+    ck_assert_int_eq(hostdev("--json qemu-args usb_usb1", &out, &err), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_ptr_nonnull(strstr(out, "\"warnings\": [\n    \"usb_usb1 is a hub: "));
+    at_json_check(out, false);
+    free(out);
+    free(err);
+    ck_assert_int_eq(hostdev("--json hostdev-xml usb_usb1", &out, &err), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_ptr_nonnull(strstr(out, "\"warning\": \"usb_usb1 is a hub: "));
+    at_json_check(out, false);
+    free(out);
+    free(err);
+    ck_assert_int_eq(hostdev("qemu-args usb_1_2 scsi_1_0_0_0", &out, &err), 0);
+    ck_assert_str_eq(err, "");
+    free(out);
+    free(err);
+    ck_assert_int_eq(hostdev("hostdev-xml usb_1_2", &out, &err), 0);
+    ck_assert_str_eq(err, "");
+    free(out);
+    free(err);
+}
+END_TEST
+
 HD_TEST(hostdev_xml_bad_input)
 {
     char *err;
