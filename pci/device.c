@@ -933,7 +933,7 @@ HD_EXPORT int hd_device_get_sriov_numvfs(const struct hd_device *dev)
     return dev->ext ? dev->ext->numvfs : -1;
 }
 
-int hd_device_get_sriov_autoprobe(const struct hd_device *dev)
+HD_EXPORT int hd_device_get_sriov_autoprobe(const struct hd_device *dev)
 {
     return dev->ext ? dev->ext->autoprobe : -1;
 }

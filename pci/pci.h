@@ -69,9 +69,6 @@ int hd_device_open_agreed(struct hd_ctx *ctx, const struct hd_pci_addr *addr, un
  * while user space has the VFIO device open, and disables it at the last close. -ENOENT when
  * the kernel shows none. */
 int hd_device_read_enable_count(struct hd_device *dev, int *count);
-/* A PF's sriov_drivers_autoprobe (HD_FILL_SRIOV): 0 or 1, -1 when it has none (no PF, a
- * kernel before 4.12). */
-int hd_device_get_sriov_autoprobe(const struct hd_device *dev);
 /* An integer attribute within [@min, @max]: 0, -ENOENT (no error set), else -errno with the
  * error set naming the device and the attribute: what the kernel would not write there (out
  * of range, no number, a NUL, too long) is bad input (HD_REASON_INVALID). */

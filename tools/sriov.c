@@ -92,8 +92,9 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_pci_addr pci;
     unsigned long long count_ull;
     unsigned int numvfs;
+    struct hd_device *pf;
     struct hd_op *op;
-    int r;
+    int autoprobe = -1, r;
 
     for (int i = 1; i < argc; i++) {
         bool opt = strcmp(argv[i], "--numvfs") == 0 || strncmp(argv[i], "--numvfs=", 9) == 0;
@@ -136,6 +137,12 @@ static int run(struct tool *t, int argc, char **argv)
         hd_op_unref(op);
         return tool_lib_error(t, EXIT_FAILED, r, "%s", addr);
     }
+    /* A change turns autoprobe off and leaves it so: the plan and the report say it, since
+     * no host driver takes this PF's VFs from then on. */
+    if (hd_device_open_fill(t->ctx, &pci, HD_FILL_SRIOV, &pf) == 0) {
+        autoprobe = hd_device_get_sriov_autoprobe(pf);
+        hd_device_unref(pf);
+    }
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_op_run(op)) < 0) {
         r = tool_op_error(t, r, NULL, NULL);
@@ -146,6 +153,8 @@ static int run(struct tool *t, int argc, char **argv)
         json_kv_int(&j, "numvfs", numvfs);
         json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
         json_kv_bool(&j, "changed", (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
+        json_kv_bool(&j, "autoprobe_disabled",
+                     autoprobe > 0 && (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
         tool_op_json_steps(t, &j, op);
         json_end_object(&j);
         json_finish(&j);
@@ -163,6 +172,10 @@ static int run(struct tool *t, int argc, char **argv)
         else
             printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
                    prev);
+        if ((unsigned int)prev != numvfs && autoprobe > 0)
+            printf("%s%s: sriov_drivers_autoprobe %s from 1 to 0 and %s so (its VFs come up "
+                   "unbound)\n", t->dry_run ? "  " : "", name, t->dry_run ? "would go" : "went",
+                   t->dry_run ? "stay" : "stays");
         for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
             if (strcmp(hd_op_step_get_action(op, i), "forget") == 0)
                 printf("%s%s: was on %s (before: %s): its record %s with the VF\n",

@@ -218,6 +218,8 @@ size_t hd_device_get_virtfn_count(const struct hd_device *dev);
 const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i);
 int hd_device_get_sriov_totalvfs(const struct hd_device *dev); /* -1: not SR-IOV capable */
 int hd_device_get_sriov_numvfs(const struct hd_device *dev);   /* -1: not SR-IOV capable */
+/* sriov_drivers_autoprobe: 0 or 1, -1 when it has none (no PF, a kernel before 4.12). */
+int hd_device_get_sriov_autoprobe(const struct hd_device *dev);
 bool hd_device_has_reset(const struct hd_device *dev);         /* a `reset` attribute exists */
 const char *hd_device_get_reset_methods(const struct hd_device *dev); /* NULL: no reset_method */
 /* Its VFIO character device, "vfio3" (vfio-dev/vfio3/dev: kernels with VFIO cdev support, 6.6

@@ -1193,6 +1193,34 @@ HD_TEST(release_puts_back_the_override_a_device_had)
 }
 END_TEST
 
+/* Setting a count turns the PF's autoprobe off for good: the dry run says it would, changing
+ * nothing; the run says it did; a later change, autoprobe already 0, says nothing of it. */
+HD_TEST(sriov_says_it_turns_autoprobe_off)
+{
+#define AUTOPROBE "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
+    ck_assert_int_eq(hd("sriov 03:00.1 2 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; 0000:03:00.1 would go from 0 to 2 virtual "
+                          "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go from 1 "
+                          "to 0 and stay so (its VFs come up unbound)\n");
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
+    ck_assert_int_eq(hd("--json sriov 03:00.1 2 --dry-run"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_disabled\": true"));
+    ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0)\n0000:03:00.1: "
+                          "sriov_drivers_autoprobe went from 1 to 0 and stays so (its VFs come "
+                          "up unbound)\n");
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+    ck_assert_int_eq(hd("--json sriov 03:00.1 1"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_disabled\": false"));
+#undef AUTOPROBE
+}
+END_TEST
+
 /* `sriov` alone lists the PFs (not their VFs, not other devices) as `sriov ADDR` shows one;
  * a host with none says so beside an empty listing; completion offers PFs only. */
 HD_TEST(sriov_lists_every_pf)
