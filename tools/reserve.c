@@ -370,6 +370,12 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
                                            reserve_print_item, t, &res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
+    /* The plan's heading is out already: an empty plan says why it is empty. */
+    if (t->dry_run && !tool_json(t) && hd_reserve_result_count(res) == 0)
+        printf(hd_reserve_config_count(config) == 0
+                   ? "  nothing: no device is configured (hostdev.d, hostdev.reserve=)\n"
+                   : "  nothing now: no configured device is here (each is reserved when it "
+                     "appears)\n");
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);

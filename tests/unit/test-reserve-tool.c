@@ -96,6 +96,25 @@ HD_TEST(reserve_applies_the_configuration)
 }
 END_TEST
 
+/* An empty plan says why it is empty, rather than a heading over nothing: nothing configured,
+ * or only devices that are not here (reserved when they appear). */
+HD_TEST(an_empty_dry_run_says_why)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  nothing: no device is configured (hostdev.d, hostdev.reserve=)\n");
+    conf("10-gone.conf", "0000:7f:00.0\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  nothing now: no configured device is here (each is reserved when "
+                          "it appears)\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "[]\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 /* Under --json each configured device says what became of it: a refused one is not listed
  * as reserved, and a planned one names the stub it would get, as the text does. */
 HD_TEST(reserve_json_tells_each_outcome)
