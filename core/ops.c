@@ -903,7 +903,11 @@ static int apply_numvfs(struct devop *o)
         if ((r = hd_txn_defer(o->t, s)) >= 0)
             nforget++;
     }
-    if (r >= 0 && (r = hd_txn_defer(o->t, &o->planned)) == 1 && (r = hd_txn_flush(o->t)) == 0) {
+    /* The same count: no step to journal or report, only the VFs' links to wait for. */
+    if (r >= 0 && o->planned.old_numvfs == (int)o->req->numvfs)
+        r = hd_txn_dry_run(o->t) ? 0 : hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
+    else if (r >= 0 && (r = hd_txn_defer(o->t, &o->planned)) == 1 &&
+             (r = hd_txn_flush(o->t)) == 0) {
         for (size_t i = 0; i < nforget && r == 0; i++) {
             char name[HD_PCI_ADDR_BUFSZ];
             r = hd_state_del(o->ctx, "drivers", hd_pci_addr_format(&forget[i].addr, name));

@@ -76,20 +76,11 @@ static int show_all(struct tool *t)
     return EXIT_DONE;
 }
 
-/* The PF as the operation names it (its numvfs step; VFs' steps come before it). */
-static const char *pf_name(const struct hd_op *op, const char *given)
-{
-    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
-        if (strcmp(hd_op_step_get_action(op, i), "numvfs") == 0)
-            return hd_op_step_get_device(op, i);
-    }
-    return given;
-}
-
 static int run(struct tool *t, int argc, char **argv)
 {
     const char *addr = NULL, *count = NULL;
     struct hd_pci_addr pci;
+    char name[HD_PCI_ADDR_BUFSZ];
     unsigned long long count_ull;
     unsigned int numvfs;
     struct hd_device *pf;
@@ -149,7 +140,7 @@ static int run(struct tool *t, int argc, char **argv)
     } else if (tool_json(t)) {
         struct json j;
         tool_op_json_begin(&j, "sriov", t->dry_run);
-        json_kv_string(&j, "device", pf_name(op, addr));
+        json_kv_string(&j, "device", hd_pci_addr_format(&pci, name));
         json_kv_int(&j, "numvfs", numvfs);
         json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
         json_kv_bool(&j, "changed", (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
@@ -161,7 +152,7 @@ static int run(struct tool *t, int argc, char **argv)
         r = EXIT_DONE;
     } else {
         int prev = hd_op_get_previous_numvfs(op);
-        const char *name = pf_name(op, addr);
+        hd_pci_addr_format(&pci, name);
         if ((unsigned int)prev == numvfs)
             printf("%s%s: already has %u virtual function%s\n",
                    t->dry_run ? "dry run: nothing changed; " : "", name, numvfs,

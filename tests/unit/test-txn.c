@@ -460,6 +460,12 @@ HD_TEST(reserve_is_checked_as_a_detach)
     ck_assert_int_eq(hd("sriov " PF " 2"), 0);
     ck_assert_ptr_nonnull(strstr(out, PF ": already has 2 virtual functions"));
     ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 0);
+    /* Nor is it a step, run or planned: nothing to report, journal or undo. */
+    ck_assert_int_eq(hd("--json sriov " PF " 2"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"changed\": false"));
+    ck_assert_ptr_nonnull(strstr(out, "\"steps\": []"));
+    ck_assert_int_eq(hd("--json sriov --dry-run " PF " 2"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"steps\": []"));
     ck_assert_int_eq(hd("sriov " PF " 1"), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: changing the VF count would destroy it");
     ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
