@@ -190,9 +190,9 @@ const struct tool_command cmd_hostdev_xml = {
     .usage = "ADDR... [--managed yes|no] [--driver vfio|none] [--rom-bar on|off] "
              "[--rom-file FILE] [--guest-slot N]",
     .summary = "print the libvirt <hostdev> element that assigns each device to a VM",
-    .help = "  -m, --managed yes|no  managed='yes' (default): libvirt detaches and reattaches\n"
-            "                        the device itself; 'no': it must be detached beforehand\n"
-            "  -d, --driver NAME     <driver name='vfio'/> (default), or none to leave it out\n"
+    .help = "  -m, --managed yes|no    managed='yes' (default): libvirt detaches and reattaches\n"
+            "                          the device itself; 'no': it must be detached beforehand\n"
+            "  -d, --driver NAME       <driver name='vfio'/> (default), or none to leave it out\n"
             VMM_OPTS_HELP
             "The element goes in the <devices> of a domain; it does not touch the device.\n"
             "A device may also be a mediated device's UUID (type='mdev'), a USB device\n"
