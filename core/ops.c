@@ -525,8 +525,8 @@ static int check_detach(struct devop *o)
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[HD_ERROR_MAX];
                 hd_strlcpy(why, hd_ctx_last_error(ctx), sizeof(why));
-                return hd_errr(ctx, r, hd_ctx_last_reason(ctx), "%s (it shares an IOMMU group with "
-                               "what was asked for)", why);
+                return hd_errr(ctx, r, hd_ctx_last_reason(ctx), "%s; it shares an IOMMU group with "
+                               "what was asked for", why);
             }
             return r;
         }
