@@ -38,10 +38,10 @@ static void print_text(const char *name, const struct hd_reset_check *c, bool gr
     }
 }
 
-/* One object per device: {address, scope, methods, assignable_alone, peers, error}; the
+/* One object per device: {address, scope, methods, assignable_alone, peers, vm, error}; the
  * caller adds group_members and closes it. */
 static void print_json(struct json *j, const char *name, const struct hd_reset_check *c,
-                       const char *error, bool grouped)
+                       const char *vm, const char *error, bool grouped)
 {
     enum hd_reset_scope scope = c ? hd_reset_check_get_scope(c) : HD_RESET_NONE;
 
@@ -61,6 +61,7 @@ static void print_json(struct json *j, const char *name, const struct hd_reset_c
         json_end_object(j);
     }
     json_end_array(j);
+    json_kv_string(j, "vm", vm);
     json_kv_string(j, "error", error);
 }
 
@@ -119,12 +120,18 @@ static int check_group(struct tool *t, const struct hd_group *g, struct hd_devic
 static int run(struct tool *t, int argc, char **argv)
 {
     struct hd_device **devs;
+    struct hd_assignment_list *map = NULL;
     struct json j;
     int r, status = EXIT_DONE;
     size_t n;
 
     if ((r = devargs_open(t, argc - 1, argv + 1, &devs, &n)) != EXIT_DONE)
         return r;
+    /* A device a VM holds is said to be held, as list and show say it. */
+    if ((r = hd_assignment_list_new(t->ctx, &map)) < 0) {
+        devargs_free(devs, n);
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
+    }
     if (t->json) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
@@ -132,6 +139,9 @@ static int run(struct tool *t, int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         const char *name = hd_device_get_name(devs[i]);
         int number = hd_device_get_iommu_group(devs[i]);
+        const struct hd_assignment *held =
+            hd_assignment_list_find(map, hd_device_get_addr(devs[i]));
+        const char *vm = held ? hd_assignment_get_vm(held) : NULL;
         struct hd_reset_check *c = NULL;
         struct hd_group *g = NULL;
         hd_ctx_clear_error(t->ctx);
@@ -148,7 +158,7 @@ static int run(struct tool *t, int argc, char **argv)
             int code = tool_lib_error(t, tool_exit_for(t), r, "%s", name);
             status = code > status ? code : status;
             if (t->json) {
-                print_json(&j, name, NULL, hd_ctx_last_error(t->ctx), false);
+                print_json(&j, name, NULL, vm, hd_ctx_last_error(t->ctx), false);
                 json_end_object(&j);
             }
             continue;
@@ -159,9 +169,11 @@ static int run(struct tool *t, int argc, char **argv)
         /* Whether it has group company decides "assignable alone", which comes first. */
         bool grouped = has_group_company(g, devs[i]);
         if (t->json)
-            print_json(&j, name, c, NULL, grouped);
+            print_json(&j, name, c, vm, NULL, grouped);
         else
             print_text(name, c, grouped);
+        if (!t->json && vm != NULL)
+            printf("%s: assigned to vm %s\n", name, vm);
         if (check_group(t, g, devs[i], t->json ? &j : NULL) && status == EXIT_DONE)
             status = EXIT_FAILED;
         if (t->json)
@@ -173,6 +185,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_end_array(&j);
         json_finish(&j);
     }
+    hd_assignment_list_unref(map);
     devargs_free(devs, n);
     return status;
 }
@@ -184,7 +197,7 @@ const struct tool_command cmd_check = {
     .summary = "tell whether devices can be reset (and assigned) alone or need co-assignment",
     .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
             "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
-            "keeps (host/ISA bridges, SMBus, ...) are named.\n"
+            "keeps (host/ISA bridges, SMBus, ...) are named; so is the VM that holds one.\n"
             "Exit 0 when every device is assignable alone, 1 otherwise (or when its group's\n"
             "members cannot be read), 2 when the sysfs contents of a device or of a member of\n"
             "its group are what the kernel would not write (bad input).\n",

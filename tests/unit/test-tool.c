@@ -308,6 +308,23 @@ HD_TEST(reset_and_check_commands)
 }
 END_TEST
 
+/* check of a device a VM holds says which VM, as list and show do, in text and JSON. */
+HD_TEST(check_names_the_vm_that_holds_a_device)
+{
+    ck_assert_int_eq(hd("--json check 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "\"vm\": null") != NULL, "%s", out);
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("check 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "0000:03:00.0: assigned to vm vm1\n") != NULL, "%s", out);
+    ck_assert_int_eq(hd("--json check 03:00.0"), 0);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"vm\": \"vm1\"") != NULL, "%s", out);
+    /* A device no VM holds says nothing of one. */
+    ck_assert_int_eq(hd("check 02:00.0"), 0);
+    ck_assert_msg(strstr(out, "assigned to") == NULL, "%s", out);
+}
+END_TEST
+
 HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
