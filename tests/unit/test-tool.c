@@ -308,6 +308,37 @@ HD_TEST(reset_and_check_commands)
 }
 END_TEST
 
+/* Devices given together are judged as one set, the question a user co-assigning them asks:
+ * the GPU and its audio function (one IOMMU group, one bus reset) can go to a VM together. */
+HD_TEST(check_judges_the_devices_given_as_one_set)
+{
+    ck_assert_int_eq(hd("check 01:00.0 01:00.1"), 0);
+    ck_assert_msg(strstr(out, "the 2 devices given: assignable together, to one VM\n") != NULL,
+                  "%s", out);
+    /* Each device's own answer stays what it is. */
+    ck_assert_msg(strstr(out, "0000:01:00.0: IOMMU group 1 also holds 0000:01:00.1 "
+                              "(snd_hda_intel): not assignable alone\n") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("--json check 01:00.0 01:00.1"), 0);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"assignable_alone\": false") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\"assignable_together\": false") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\"also_needs\": []") != NULL, "%s", out);
+    /* Without the audio function the GPU still needs it: named, exit 1. */
+    ck_assert_int_eq(hd("check 01:00.0 03:00.0"), 1);
+    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: 0000:01:00.0 also "
+                              "needs 0000:01:00.1\n") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("--json check 01:00.0 03:00.0"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"also_needs\": [\n      \"0000:01:00.1\"") != NULL, "%s", out);
+    /* Alone, as before: the same answer, and no line for a set. */
+    ck_assert_int_eq(hd("check 01:00.0"), 1);
+    ck_assert_msg(strstr(out, "devices given") == NULL, "%s", out);
+    ck_assert_int_eq(hd("check 03:00.0 02:00.0"), 0);
+}
+END_TEST
+
 /* check of a device a VM holds says which VM, as list and show do, in text and JSON. */
 HD_TEST(check_names_the_vm_that_holds_a_device)
 {
