@@ -42,10 +42,11 @@ static void print_text(const char *name, const struct hd_reset_check *c, bool gr
     }
 }
 
-/* One object per device: {address, scope, methods, assignable_alone, peers, vm, error}; the
- * caller adds group_members and closes it. */
+/* One object per device: {address, scope, methods, assignable_alone, peers, host_keeps, vm,
+ * error}; the caller adds group_members and closes it. @grouped: not alone (group company, or
+ * the host keeps it as @role). */
 static void print_json(struct json *j, const char *name, const struct hd_reset_check *c,
-                       const char *vm, const char *error, bool grouped)
+                       const char *role, const char *vm, const char *error, bool grouped)
 {
     enum hd_reset_scope scope = c ? hd_reset_check_get_scope(c) : HD_RESET_NONE;
 
@@ -65,6 +66,7 @@ static void print_json(struct json *j, const char *name, const struct hd_reset_c
         json_end_object(j);
     }
     json_end_array(j);
+    json_kv_string(j, "host_keeps", role);
     json_kv_string(j, "vm", vm);
     json_kv_string(j, "error", error);
 }
@@ -209,6 +211,9 @@ static int run(struct tool *t, int argc, char **argv)
         const struct hd_assignment *held =
             hd_assignment_list_find(map, hd_device_get_addr(devs[i]));
         const char *vm = held ? hd_assignment_get_vm(held) : NULL;
+        /* A platform function is no VM's, whatever its reset and group say (acquire refuses
+         * it as the host's). */
+        const char *role = hd_device_get_platform_role(devs[i]);
         struct hd_reset_check *c = NULL;
         struct hd_group *g = NULL;
         hd_ctx_clear_error(t->ctx);
@@ -226,7 +231,7 @@ static int run(struct tool *t, int argc, char **argv)
             status = code > status ? code : status;
             fprintf(whyf, "%s%s could not be checked", apart++ ? "; " : "", name);
             if (t->json) {
-                print_json(&j, name, NULL, vm, hd_ctx_last_error(t->ctx), false);
+                print_json(&j, name, NULL, role, vm, hd_ctx_last_error(t->ctx), false);
                 print_json_together(&j, false, NULL, 0);
                 json_end_object(&j);
             }
@@ -243,9 +248,11 @@ static int run(struct tool *t, int argc, char **argv)
         }
         /* Alone, or with what it needs among the devices given; one without any reset stays
          * a "no" (a VM would get it as the last user left it). */
-        bool together = scope != HD_RESET_NONE && nneeds == 0;
+        bool together = scope != HD_RESET_NONE && nneeds == 0 && role == NULL;
         if (!together && status == EXIT_DONE)
             status = EXIT_FAILED;
+        if (role != NULL)
+            fprintf(whyf, "%s%s is %s the host keeps", apart++ ? "; " : "", name, role);
         if (scope == HD_RESET_NONE)
             fprintf(whyf, "%s%s cannot be reset", apart++ ? "; " : "", name);
         if (nneeds > 0) {
@@ -254,11 +261,13 @@ static int run(struct tool *t, int argc, char **argv)
                 fprintf(whyf, "%s %s", k ? "," : "", hd_device_get_name(needs[k]));
         }
         /* Whether it has group company decides "assignable alone", which comes first. */
-        bool grouped = has_group_company(g, devs[i]);
+        bool grouped = has_group_company(g, devs[i]) || role != NULL;
         if (t->json)
-            print_json(&j, name, c, vm, NULL, grouped);
+            print_json(&j, name, c, role, vm, NULL, grouped);
         else
             print_text(name, c, grouped);
+        if (!t->json && role != NULL)
+            printf("%s: is %s, which the host keeps: not for a VM\n", name, role);
         if (!t->json && vm != NULL)
             printf("%s: assigned to vm %s\n", name, vm);
         check_group(t, g, devs[i], t->json ? &j : NULL);

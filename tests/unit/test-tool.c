@@ -336,6 +336,20 @@ HD_TEST(check_judges_the_devices_given_as_one_set)
     ck_assert_int_eq(hd("check 01:00.0"), 1);
     ck_assert_msg(strstr(out, "devices given") == NULL, "%s", out);
     ck_assert_int_eq(hd("check 03:00.0 02:00.0"), 0);
+    /* A function the host keeps is no VM's, given with its whole group or not. */
+    ck_assert_int_eq(hd("check 00:1f.3 00:1f.0 00:1f.4"), 1);
+    ck_assert_msg(strstr(out, "0000:00:1f.0: is an ISA/LPC bridge, which the host keeps: not for "
+                              "a VM\n") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "not assignable together: 0000:00:1f.0 is an ISA/LPC bridge the "
+                              "host keeps; ") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("--json check 00:1f.4"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"host_keeps\": \"an SMBus controller\",\n    \"vm\"") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("--json check 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "\"host_keeps\": null,\n    \"vm\"") != NULL, "%s", out);
 }
 END_TEST
 
