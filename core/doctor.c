@@ -554,6 +554,52 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
     return 0;
 }
 
+/* Reservations that reserve nothing: an address entry whose device is not there; worse, a VF
+ * that no VF count the boot sets makes (its count was lowered, or never persisted), which the
+ * boot skips without a word. A configuration that cannot be read is the reservations' own
+ * commands' to say. */
+static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
+{
+    struct hd_reserve_config *config = NULL;
+
+    if (hd_reserve_config_load(ctx, &config) < 0 || hd_reserve_config_check(config, ctx) < 0) {
+        hd_reserve_config_unref(config);
+        hd_ctx_clear_error(ctx);
+        return;
+    }
+    for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        char name[HD_PCI_ADDR_BUFSZ], pf[HD_PCI_ADDR_BUFSZ], where[HD_PATH_MAX + 16];
+        struct hd_pci_addr pf_addr;
+        int numvfs;
+        enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &pf_addr, &numvfs);
+        if (p == HD_RESERVE_PRESENT || p == HD_RESERVE_VF_AT_BOOT)
+            continue;
+        hd_pci_addr_format(&e->sel.addr, name);
+        snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+        if (p == HD_RESERVE_ABSENT) {
+            add(d, HD_SEVERITY_INFO, "reserved-device-absent", HD_REMEDY_NONE, name,
+                format("none while the device is out; if the address is wrong, remove the "
+                       "entry (%s)", where),
+                "%s is reserved (%s), but there is no such device: the reservation applies "
+                "when one appears there",
+                name, where);
+            continue;
+        }
+        hd_pci_addr_format(&pf_addr, pf);
+        add(d, HD_SEVERITY_WARNING, "reserved-vf-not-made", HD_REMEDY_PERSIST_VF_COUNT, name,
+            format("have the boot make it: persist a VF count of at least %d for %s (a "
+                   "numvfs= entry); or, if the VF is no longer wanted, remove its reservation "
+                   "(%s)",
+                   numvfs, pf, where),
+            "%s is reserved (%s), but it is a VF of %s that is not there, and no reservation "
+            "sets %s's VF count to %d or more: nothing makes it at boot, so the reservation "
+            "does nothing",
+            name, where, pf, pf, numvfs);
+    }
+    hd_reserve_config_unref(config);
+}
+
 HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                             struct hd_findings **out)
 {
@@ -597,6 +643,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                 check_device(ctx, d, dev, map, false, remap, realloc_on);
         }
         hd_device_list_unref(list);
+        check_reservations(ctx, d);
     }
     if ((r = hd_findings_error(d)) < 0)
         goto fail;

@@ -22,8 +22,17 @@ struct hd_reserve_config {
     size_t nerrors;
     char **refusals; /* hd_reserve_config_check(): one per entry, NULL when fine */
     size_t nrefusals;
+    struct presence *presence; /* hd_reserve_config_check(): one per entry */
     struct doubt *doubts; /* the errors that may name a device */
     size_t ndoubts, doubts_cap;
+};
+
+/* Whether an address entry's device is there, and for a VF not made, its PF and the VF count
+ * that makes it. */
+struct presence {
+    enum hd_reserve_presence what;
+    struct hd_pci_addr pf;
+    int numvfs;
 };
 
 /* An error that may name a device: what it was meant to reserve is not known for sure
@@ -59,6 +68,7 @@ HD_EXPORT struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_co
     hd_strv_free(config->files, config->nfiles);
     hd_strv_free(config->errors, config->nerrors);
     hd_strv_free(config->refusals, config->nrefusals);
+    free(config->presence);
     for (size_t i = 0; i < config->ndoubts; i++)
         free(config->doubts[i].message);
     free(config->doubts);
@@ -546,14 +556,66 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     return 1;
 }
 
+/* Which PF of @pfs (SR-IOV PFs there now) would make @addr one of its VFs, and the VF count
+ * that does, from the PF's sriov_offset and sriov_stride: NULL when none would. */
+static struct hd_device *vf_maker(struct hd_device_list *pfs, const struct hd_pci_addr *addr,
+                                  int *numvfs)
+{
+    for (size_t k = 0; k < hd_device_list_count(pfs); k++) {
+        struct hd_device *pf = hd_device_list_get(pfs, k);
+        int total = hd_device_get_sriov_totalvfs(pf), offset, stride, now;
+        if (total <= 0 || hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0)
+            continue;
+        for (int i = 0; i < total; i++) {
+            struct hd_pci_addr vf;
+            if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, i, &vf) < 0)
+                break;
+            if (hd_pci_addr_equal(&vf, addr)) {
+                *numvfs = i + 1;
+                return pf;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* What the boot finds for address entry @e whose device is not there now: a VF that a VF count
+ * of its PF's (one the boot applies) makes, or nothing that makes it. 0, or -errno. */
+static int check_absent(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                        const struct hd_reserve_entry *e, struct hd_device_list **pfs)
+{
+    struct presence *p = &config->presence[e - config->entries];
+    const struct hd_reserve_entry *count;
+    struct hd_device *pf;
+    int r;
+
+    if (*pfs == NULL && (r = hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_SRIOV, pfs)) < 0)
+        return r;
+    if ((pf = vf_maker(*pfs, &e->sel.addr, &p->numvfs)) == NULL) {
+        hd_ctx_clear_error(ctx);
+        return 0;
+    }
+    p->pf = *hd_device_get_addr(pf);
+    count = match(config, pf, true, NULL);
+    p->what = count != NULL && count->numvfs >= p->numvfs &&
+                      config->refusals[count - config->entries] == NULL
+                  ? HD_RESERVE_VF_AT_BOOT
+                  : HD_RESERVE_VF_NEVER;
+    hd_ctx_clear_error(ctx);
+    return 0;
+}
+
 HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx)
 {
-    struct hd_device_list *list = NULL;
+    struct hd_device_list *list = NULL, *pfs = NULL;
     int bad = 0, r = 0;
 
     hd_strv_free(config->refusals, config->nrefusals);
     config->nrefusals = 0;
-    if ((config->refusals = calloc(config->n + 1, sizeof(*config->refusals))) == NULL)
+    free(config->presence);
+    config->presence = calloc(config->n + 1, sizeof(*config->presence));
+    if (config->presence == NULL ||
+        (config->refusals = calloc(config->n + 1, sizeof(*config->refusals))) == NULL)
         return hd_err(ctx, -ENOMEM, "out of memory");
     config->nrefusals = config->n;
     for (size_t i = 0; r >= 0 && i < config->n; i++) {
@@ -561,6 +623,7 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
         struct hd_device *dev;
         if (e->sel.kind == HD_SELECTOR_ADDR) {
             if (hd_device_open(ctx, &e->sel.addr, &dev) < 0) { /* not there now */
+                config->presence[i].what = HD_RESERVE_ABSENT;
                 hd_ctx_clear_error(ctx);
                 continue;
             }
@@ -577,8 +640,33 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
         bad += r > 0;
         r = r > 0 ? 0 : r;
     }
+    /* Then what is not there, once every VF count's refusal is known. */
+    for (size_t i = 0; r >= 0 && i < config->n; i++) {
+        const struct hd_reserve_entry *e = &config->entries[i];
+        if (config->presence[i].what == HD_RESERVE_ABSENT)
+            r = check_absent(config, ctx, e, &pfs);
+    }
+    hd_device_list_unref(pfs);
     hd_device_list_unref(list);
     return r < 0 ? r : bad;
+}
+
+HD_EXPORT enum hd_reserve_presence
+hd_reserve_config_get_presence(const struct hd_reserve_config *config,
+                               const struct hd_reserve_entry *entry, struct hd_pci_addr *pf,
+                               int *numvfs)
+{
+    const struct presence *p;
+
+    if (config->presence == NULL || entry < config->entries ||
+        entry >= config->entries + config->nrefusals)
+        return HD_RESERVE_PRESENT;
+    p = &config->presence[entry - config->entries];
+    if (pf != NULL)
+        *pf = p->pf;
+    if (numvfs != NULL)
+        *numvfs = p->numvfs;
+    return p->what;
 }
 
 HD_EXPORT const char *hd_reserve_config_get_refusal(const struct hd_reserve_config *config,

@@ -332,6 +332,52 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
     return EXIT_DONE;
 }
 
+/* What persisted says of @e's device when it is not there (""; none when it is), naming the
+ * PF of a VF and whether its VF count at boot makes it. */
+static void presence_mark(const struct hd_reserve_config *config,
+                          const struct hd_reserve_entry *e, char *buf, size_t size)
+{
+    char pf[HD_PCI_ADDR_BUFSZ];
+    struct hd_pci_addr addr;
+    int numvfs;
+
+    switch (hd_reserve_config_get_presence(config, e, &addr, &numvfs)) {
+    case HD_RESERVE_PRESENT:
+        buf[0] = '\0';
+        break;
+    case HD_RESERVE_ABSENT:
+        snprintf(buf, size, "  (not present)");
+        break;
+    case HD_RESERVE_VF_AT_BOOT:
+        snprintf(buf, size, "  (not present: VF of %s, made at boot by its VF count)",
+                 hd_pci_addr_format(&addr, pf));
+        break;
+    case HD_RESERVE_VF_NEVER:
+        snprintf(buf, size, "  (not present: VF of %s, whose VF count at boot does not "
+                 "make it: persist %d or more)",
+                 hd_pci_addr_format(&addr, pf), numvfs);
+        break;
+    }
+}
+
+/* "present", "vf_of" and "made_at_boot" of @e (the latter two null unless a VF not there). */
+static void json_presence(struct json *j, const struct hd_reserve_config *config,
+                          const struct hd_reserve_entry *e)
+{
+    struct hd_pci_addr addr;
+    char pf[HD_PCI_ADDR_BUFSZ];
+    enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &addr, NULL);
+    bool vf = p == HD_RESERVE_VF_AT_BOOT || p == HD_RESERVE_VF_NEVER;
+
+    json_kv_bool(j, "present", p == HD_RESERVE_PRESENT);
+    json_kv_string(j, "vf_of", vf ? hd_pci_addr_format(&addr, pf) : NULL);
+    json_key(j, "made_at_boot");
+    if (vf)
+        json_bool(j, p == HD_RESERVE_VF_AT_BOOT);
+    else
+        json_null(j);
+}
+
 static int run_persisted(struct tool *t, int argc, char **argv)
 {
     struct hd_reserve_config *config;
@@ -370,10 +416,13 @@ static int run_persisted(struct tool *t, int argc, char **argv)
             json_kv_string(&j, "file", e->file);
             json_kv_int_or_null(&j, "line", e->line, e->line > 0);
             json_kv_string(&j, "refused", hd_reserve_config_get_refusal(config, e));
+            json_presence(&j, config, e);
             json_end_object(&j);
         } else {
-            printf("%-36s %s%s%.0u%s\n", line, e->file, e->line ? ":" : "", e->line,
-                   hd_reserve_config_get_refusal(config, e) ? "  (refused at boot)" : "");
+            char mark[160];
+            presence_mark(config, e, mark, sizeof(mark));
+            printf("%-36s %s%s%.0u%s%s\n", line, e->file, e->line ? ":" : "", e->line,
+                   hd_reserve_config_get_refusal(config, e) ? "  (refused at boot)" : "", mark);
         }
         free(line);
     }

@@ -28,6 +28,32 @@ static bool holder(struct tool *t, const char *device, char *vm, size_t size, un
     return found;
 }
 
+/* The PF and VF count that make reserved VF @device (a PERSIST_VF_COUNT remedy), as the
+ * configuration says now. */
+static bool vf_maker(struct tool *t, const char *device, char pf[HD_PCI_ADDR_BUFSZ], int *numvfs)
+{
+    struct hd_reserve_config *config = NULL;
+    struct hd_pci_addr addr, pf_addr;
+    bool found = false;
+
+    if (hd_pci_addr_parse(device, &addr) < 0 || hd_reserve_config_load(t->ctx, &config) < 0 ||
+        hd_reserve_config_check(config, t->ctx) < 0) {
+        hd_reserve_config_unref(config);
+        hd_ctx_clear_error(t->ctx);
+        return false;
+    }
+    for (size_t i = 0; i < hd_reserve_config_count(config) && !found; i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        found = e->sel.kind == HD_SELECTOR_ADDR && hd_pci_addr_equal(&e->sel.addr, &addr) &&
+                hd_reserve_config_get_presence(config, e, &pf_addr, numvfs) ==
+                    HD_RESERVE_VF_NEVER;
+    }
+    if (found)
+        hd_pci_addr_format(&pf_addr, pf);
+    hd_reserve_config_unref(config);
+    return found;
+}
+
 size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, size_t i,
                             char (*out)[TOOL_COMMAND_MAX], size_t max)
 {
@@ -66,6 +92,14 @@ size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, 
     case HD_REMEDY_LIST:
         CMD("hostdev list");
         break;
+    case HD_REMEDY_PERSIST_VF_COUNT: {
+        char pf[HD_PCI_ADDR_BUFSZ];
+        int numvfs;
+        if (vf_maker(t, d, pf, &numvfs))
+            CMD("hostdev persist %s --numvfs %d", pf, numvfs);
+        CMD("hostdev unpersist %s", d);
+        break;
+    }
     case HD_REMEDY_NONE:
         break;
     }

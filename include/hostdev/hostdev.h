@@ -584,6 +584,9 @@ enum hd_remedy {
     HD_REMEDY_DETACH_OR_MANAGED, /* detach it ahead of the VM, or acquire it managed */
     HD_REMEDY_RELEASE_FORCE,     /* the emergency release: back to the host, record dropped */
     HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong) */
+    HD_REMEDY_PERSIST_VF_COUNT,  /* a reserved VF nothing makes: persist its PF's VF count
+                                  * (hd_reserve_config_get_presence() says which and how
+                                  * many), or forget the VF's reservation */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 
@@ -711,6 +714,21 @@ int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx
  * the device; NULL when it can, or was not checked. */
 const char *hd_reserve_config_get_refusal(const struct hd_reserve_config *config,
                                           const struct hd_reserve_entry *entry);
+/* Whether the device @entry names is there (after hd_reserve_config_check()). An address entry
+ * whose device is not there reserves nothing until it appears; for a VF, only its PF's VF count
+ * makes it: at boot, that of an entry for the PF (hd_reserve_config_match_numvfs()). */
+enum hd_reserve_presence {
+    HD_RESERVE_PRESENT,    /* there; or ids (whatever has them), or not checked */
+    HD_RESERVE_ABSENT,     /* not there, and no PF there now would make it one of its VFs */
+    HD_RESERVE_VF_AT_BOOT, /* a VF not made now, which the PF's VF count at boot makes */
+    HD_RESERVE_VF_NEVER,   /* a VF not made now, and no entry the boot applies sets its PF's
+                            * VF count that high: nothing makes it, the entry reserves nothing */
+};
+/* For a VF_* answer, *@pf is its PF and *@numvfs the VF count that makes it (either may be
+ * NULL). */
+enum hd_reserve_presence hd_reserve_config_get_presence(const struct hd_reserve_config *config,
+                                                        const struct hd_reserve_entry *entry,
+                                                        struct hd_pci_addr *pf, int *numvfs);
 /* One config line for @entry ("0000:03:00.0 pci-stub numvfs=4"), allocated. */
 int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
 

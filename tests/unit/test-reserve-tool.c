@@ -420,6 +420,48 @@ HD_TEST(persisted_says_what_the_boot_refuses)
 }
 END_TEST
 
+/* A persisted VF whose PF's count went to 0 reserves nothing, and nothing makes it at boot:
+ * persisted marks it, doctor warns with the two ways out; a count that makes it at boot, or a
+ * device merely out, is no warning. */
+HD_TEST(a_persisted_vf_nothing_makes_is_said)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
+    ck_assert_int_eq(hd("persist 0000:03:10.1"), 0);
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert(strstr(out, "not present") == NULL);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert_str_eq(out, "0000:03:10.1 vfio-pci                "
+                          "etc/hostdev.d/persist-0000:03:10.1.conf:2  (not present: VF of "
+                          "0000:03:00.1, whose VF count at boot does not make it: persist 1 or "
+                          "more)\n");
+    ck_assert_int_eq(hd("--json persisted"), 0);
+    ck_out_has("\"present\": false,\n    \"vf_of\": \"0000:03:00.1\",\n"
+               "    \"made_at_boot\": false\n");
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning 0000:03:10.1 is reserved (etc/hostdev.d/persist-0000:03:10.1.conf:2), "
+               "but it is a VF of\n");
+    ck_out_has("  run: hostdev persist 0000:03:00.1 --numvfs 1\n"
+               "   or: hostdev unpersist 0000:03:10.1\n");
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    ck_out_has("\"code\": \"reserved-vf-not-made\"");
+    ck_out_has("\"severity\": \"warning\"");
+    /* A count at boot that makes it: no warning, only the mark. */
+    conf("10-count.conf", "0000:03:00.1 numvfs=2\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_out_has("(not present: VF of 0000:03:00.1, made at boot by its VF count)\n");
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert(strstr(out, "reserved") == NULL);
+    /* A device that is out is a note. */
+    conf("10-count.conf", "0000:03:00.1 numvfs=2\n0000:05:00.0\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_out_has("etc/hostdev.d/10-count.conf:2  (not present)\n");
+    ck_assert_int_eq(hd("--json doctor"), 0);
+    ck_out_has("\"code\": \"reserved-device-absent\"");
+}
+END_TEST
+
 /* The boot's reserve runs without --force and leaves a platform function with the host, so
  * persist refuses one even forced (by address or by ids), changing nothing; a line written by
  * hand is said by persisted and show, as the boot does. */
