@@ -120,6 +120,14 @@ HD_EXPORT struct hd_group *hd_group_unref(struct hd_group *g)
     return NULL;
 }
 
+void hd_group_drop_blocker(struct hd_group *g, size_t i)
+{
+    if (i >= g->nblockers)
+        return;
+    memmove(&g->blockers[i], &g->blockers[i + 1], (g->nblockers - i - 1) * sizeof(*g->blockers));
+    g->nblockers--;
+}
+
 HD_EXPORT int hd_group_get_number(const struct hd_group *g)
 {
     return g->number;

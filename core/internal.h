@@ -288,6 +288,12 @@ bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
  * device's 1-3, a SCSI device's 2:0:0:0); the reasons call it @label (usb_1_3, scsi_2_0_0_0). */
 int hd_host_use_check_below(struct hd_host_use *hu, const char *component, const char *label);
 
+/* ---- group.c ------------------------------------------------------------------------------ */
+
+/* Count blocker @i of @g as no longer in the way (a dry run's view of what its plan detaches):
+ * it stays a member. */
+void hd_group_drop_blocker(struct hd_group *g, size_t i);
+
 /* ---- lock.c ------------------------------------------------------------------------------- */
 
 struct hd_lockset;

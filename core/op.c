@@ -281,10 +281,26 @@ HD_EXPORT void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs)
     op->req.numvfs = numvfs;
 }
 
+/* Does a planned step of @op put @addr on a driver that keeps its group viable? */
+static bool planned_dma_safe(const struct hd_op *op, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < op->nsteps; i++) {
+        struct hd_pci_addr a;
+        if ((strcmp(op->steps[i].action, "detach") == 0 ||
+             strcmp(op->steps[i].action, "keep") == 0) &&
+            hd_driver_is_dma_safe(op->steps[i].to) &&
+            hd_pci_addr_parse(op->steps[i].device, &a) == 0 && hd_pci_addr_equal(&a, addr))
+            return true;
+    }
+    return false;
+}
+
 /* After a detach: the groups of the devices it put on (or found on) a vfio-pci family driver
  * in which a member is still on a host driver, each once, read as the operation left them
  * (outside its locks: what a VM would find now). A VM can use none of a group's devices
- * until every member is detached. Only a note: a group that cannot be read is left out. */
+ * until every member is detached. Only a note: a group that cannot be read is left out. A dry
+ * run's groups are read as they are, less the members its plan detaches: what the run would
+ * leave, so that the plan says the same note. */
 static void note_unviable(struct hd_op *op)
 {
     for (size_t i = 0; i < op->nsteps; i++) {
@@ -305,6 +321,10 @@ static void note_unviable(struct hd_op *op)
             seen = hd_group_get_number(op->unviable[k].group) == number;
         if (number < 0 || seen || hd_group_open_fill(op->ctx, number, 0, &g) < 0)
             continue;
+        if (op->req.flags & HD_OP_DRY_RUN)
+            for (size_t k = hd_group_get_blocker_count(g); k-- > 0;)
+                if (planned_dma_safe(op, hd_device_get_addr(hd_group_get_blocker(g, k))))
+                    hd_group_drop_blocker(g, k);
         struct op_unviable *v = hd_group_is_viable(g) ? NULL
                                 : realloc(op->unviable, (op->nunviable + 1) * sizeof(*v));
         if (v == NULL) {
@@ -339,7 +359,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     unviable_clear(op);
     r = run[op->req.kind](op);
     hd_ctx_state_check_end(op->ctx);
-    if (r == 0 && op->req.kind == HD_OP_DETACH && !(op->req.flags & HD_OP_DRY_RUN))
+    if (r == 0 && op->req.kind == HD_OP_DETACH)
         note_unviable(op);
     return r;
 }

@@ -232,7 +232,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         struct json j;
         tool_op_json_begin(&j, operation, dry_run);
         tool_op_json_steps(t, &j, op);
-        if (detach && !dry_run)
+        if (detach)
             json_unviable(&j, op);
         if (nnotes > 0) {
             json_key(&j, "warnings");

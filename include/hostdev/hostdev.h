@@ -1271,8 +1271,9 @@ const char *hd_op_step_get_to(const struct hd_op *op, size_t i);
 enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, size_t i);
 /* HD_OP_NUMVFS: the count before (-1 until run). */
 int hd_op_get_previous_numvfs(const struct hd_op *op);
-/* After a detach (not a dry run): the IOMMU groups it left not viable, each once: a member
- * is still on a host driver, so a VM can use none of the group's devices yet. With each, the
+/* After a detach: the IOMMU groups it left not viable, each once: a member is still on a
+ * host driver, so a VM can use none of the group's devices yet; after a dry run, those its
+ * plan would leave so (the members it would detach do not count as in the way). With each, the
  * first of the operation's devices in it; hd_group_get_blocker() names the members in the
  * way. The group belongs to the operation (valid until its next run or unref). */
 size_t hd_op_get_unviable_count(const struct hd_op *op);

@@ -290,6 +290,47 @@ HD_TEST(unviable_note_names_members_the_host_keeps)
 }
 END_TEST
 
+/* A dry run of a detach tells the note the run would, from its plan (the group as the steps
+ * would leave it), and changes nothing; a plan that takes the whole group leaves none. */
+HD_TEST(a_dry_run_detach_tells_the_group_it_would_leave_not_viable)
+{
+    char *run_err;
+
+    ck_assert_int_eq(hd("detach 01:00.0 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; detach would do:\n"
+                          "  0000:01:00.0: nouveau -> vfio-pci\n");
+    ck_assert_str_eq(err, "hostdev detach: note: IOMMU group 1 is not viable yet, a VM cannot "
+                          "use 0000:01:00.0: 0000:01:00.1 is bound to snd_hda_intel. Detach it "
+                          "too, or all at once with 'hostdev detach --group 0000:01:00.0'.\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(hd("--json detach 01:00.0 --dry-run"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
+                                      "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
+                                      "        {\n          \"device\": \"0000:01:00.1\",\n"
+                                      "          \"driver\": \"snd_hda_intel\",\n"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* The whole group: viable, no note. */
+    ck_assert_int_eq(hd("detach --dry-run --group 01:00.0"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("--json detach --group 01:00.0 --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": []"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* The run says what its dry run said. */
+    ck_assert_int_eq(hd("detach 01:00.0 --dry-run"), 0);
+    run_err = strdup(err);
+    ck_assert_int_eq(hd("detach 01:00.0"), 0);
+    ck_assert_str_eq(err, run_err);
+    free(run_err);
+    /* A member already detached counts as it is: the plan for the other leaves it viable. */
+    ck_assert_int_eq(hd("detach 01:00.1 --dry-run"), 0);
+    ck_assert_str_eq(err, "");
+    /* The host keeps part of group 9: the dry run says so as the run does. */
+    ck_assert_int_eq(hd("detach 00:1f.3 --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
+}
+END_TEST
+
 HD_TEST(reset_and_check_commands)
 {
     ck_assert_int_eq(hd("reset 02:00.0"), 1);
