@@ -579,13 +579,25 @@ static struct hd_device *vf_maker(struct hd_device_list *pfs, const struct hd_pc
     return NULL;
 }
 
+/* How many VFs the boot makes for @pf: the VF count of the entry that applies to it, unless
+ * that is refused (as far as hd_reserve_config_check() has told). */
+static unsigned int boot_numvfs(const struct hd_reserve_config *config, struct hd_device *pf)
+{
+    const struct hd_reserve_entry *count = match(config, pf, true, NULL);
+
+    if (count == NULL || (config->refusals != NULL &&
+                          count < config->entries + config->nrefusals &&
+                          config->refusals[count - config->entries] != NULL))
+        return 0;
+    return (unsigned int)count->numvfs;
+}
+
 /* What the boot finds for address entry @e whose device is not there now: a VF that a VF count
  * of its PF's (one the boot applies) makes, or nothing that makes it. 0, or -errno. */
 static int check_absent(struct hd_reserve_config *config, struct hd_ctx *ctx,
                         const struct hd_reserve_entry *e, struct hd_device_list **pfs)
 {
     struct presence *p = &config->presence[e - config->entries];
-    const struct hd_reserve_entry *count;
     struct hd_device *pf;
     int r;
 
@@ -596,11 +608,8 @@ static int check_absent(struct hd_reserve_config *config, struct hd_ctx *ctx,
         return 0;
     }
     p->pf = *hd_device_get_addr(pf);
-    count = match(config, pf, true, NULL);
-    p->what = count != NULL && count->numvfs >= p->numvfs &&
-                      config->refusals[count - config->entries] == NULL
-                  ? HD_RESERVE_VF_AT_BOOT
-                  : HD_RESERVE_VF_NEVER;
+    p->what = boot_numvfs(config, pf) >= (unsigned int)p->numvfs ? HD_RESERVE_VF_AT_BOOT
+                                                                   : HD_RESERVE_VF_NEVER;
     hd_ctx_clear_error(ctx);
     return 0;
 }
@@ -649,6 +658,36 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
     hd_device_list_unref(pfs);
     hd_device_list_unref(list);
     return r < 0 ? r : bad;
+}
+
+HD_EXPORT size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
+                                                 struct hd_device *pf, unsigned int first,
+                                                 unsigned int end,
+                                                 const struct hd_reserve_entry **out, size_t max)
+{
+    unsigned int made = boot_numvfs(config, pf);
+    int offset, stride, now;
+    size_t n = 0;
+
+    if (hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0) {
+        hd_ctx_clear_error(hd_device_get_ctx(pf));
+        return 0;
+    }
+    for (unsigned int i = first > made ? first : made; i < end; i++) {
+        struct hd_pci_addr vf;
+        if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, (int)i, &vf) < 0)
+            break;
+        for (size_t k = 0; k < config->n; k++) {
+            const struct hd_reserve_entry *e = &config->entries[k];
+            if (e->driver == NULL || e->sel.kind != HD_SELECTOR_ADDR ||
+                !hd_pci_addr_equal(&e->sel.addr, &vf))
+                continue;
+            if (n < max)
+                out[n] = e;
+            n++;
+        }
+    }
+    return n;
 }
 
 HD_EXPORT enum hd_reserve_presence

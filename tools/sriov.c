@@ -76,6 +76,9 @@ static int show_all(struct tool *t)
     return EXIT_DONE;
 }
 
+/* Reservations of VFs a lowered count leaves doing nothing: said, up to so many. */
+#define UNMADE_MAX 8
+
 static int run(struct tool *t, int argc, char **argv)
 {
     const char *addr = NULL, *count = NULL;
@@ -129,11 +132,23 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", addr);
     }
     /* A change turns autoprobe off and leaves it so: the plan and the report say it, since
-     * no host driver takes this PF's VFs from then on. */
-    if (hd_device_open_fill(t->ctx, &pci, HD_FILL_SRIOV, &pf) == 0) {
+     * no host driver takes this PF's VFs from then on. A VF it removes that a reservation
+     * names, and that no VF count the boot sets makes, leaves that reservation doing nothing:
+     * read before the VFs go, said after. */
+    const struct hd_reserve_entry *unmade[UNMADE_MAX];
+    struct hd_reserve_config *config = NULL;
+    size_t nunmade = 0;
+    int had = -1;
+    if (hd_device_open_fill(t->ctx, &pci, HD_FILL_IDENT | HD_FILL_SRIOV, &pf) == 0) {
         autoprobe = hd_device_get_sriov_autoprobe(pf);
+        had = hd_device_get_sriov_numvfs(pf);
+        if (had > (int)numvfs && hd_reserve_config_load(t->ctx, &config) == 0 &&
+            hd_reserve_config_check(config, t->ctx) >= 0)
+            nunmade = hd_reserve_config_get_unmade_vfs(config, pf, numvfs, (unsigned int)had,
+                                                       unmade, UNMADE_MAX);
         hd_device_unref(pf);
     }
+    nunmade = nunmade < UNMADE_MAX ? nunmade : UNMADE_MAX;
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_op_run(op)) < 0) {
         r = tool_op_error(t, r, NULL, NULL);
@@ -147,6 +162,17 @@ static int run(struct tool *t, int argc, char **argv)
         json_kv_bool(&j, "autoprobe_disabled",
                      autoprobe > 0 && (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
         tool_op_json_steps(t, &j, op);
+        json_key(&j, "unmade_reservations");
+        json_begin_array(&j);
+        for (size_t i = 0; i < nunmade; i++) {
+            char vf[HD_PCI_ADDR_BUFSZ];
+            json_begin_object(&j);
+            json_kv_string(&j, "device", hd_pci_addr_format(&unmade[i]->sel.addr, vf));
+            json_kv_string(&j, "file", unmade[i]->file);
+            json_kv_int_or_null(&j, "line", unmade[i]->line, unmade[i]->line > 0);
+            json_end_object(&j);
+        }
+        json_end_array(&j);
         json_end_object(&j);
         json_finish(&j);
         r = EXIT_DONE;
@@ -174,8 +200,18 @@ static int run(struct tool *t, int argc, char **argv)
                        hd_op_step_get_from(op, i), hd_op_step_get_to(op, i),
                        t->dry_run ? "would go" : "went");
         }
+        for (size_t i = 0; i < nunmade; i++) {
+            char vf[HD_PCI_ADDR_BUFSZ];
+            hd_pci_addr_format(&unmade[i]->sel.addr, vf);
+            fprintf(stderr, "%s sriov: note: %s is still reserved (%s%s%.0u), but no VF count "
+                    "persisted for %s makes it at boot: the reservation does nothing ('%s "
+                    "persist %s --numvfs %d' keeps it, '%s unpersist %s' drops it)\n",
+                    t->prog, vf, unmade[i]->file, unmade[i]->line ? ":" : "", unmade[i]->line,
+                    name, t->prog, name, had, t->prog, vf);
+        }
         r = EXIT_DONE;
     }
+    hd_reserve_config_unref(config);
     hd_op_unref(op);
     return r;
 }
@@ -193,6 +229,7 @@ const struct tool_command cmd_sriov = {
             "have appeared or gone. A PF whose VFs a VM holds, or a process has open\n"
             "through VFIO, is refused. VFs detached by hostdev go with the count, and so do\n"
             "their driver records. On failure the previous count, autoprobe and records are\n"
-            "put back.\n"
+            "put back. A VF it removes that a reservation names, and that no VF count\n"
+            "persisted for the PF makes at boot, is named in a note (it would do nothing).\n"
             "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
 };

@@ -729,6 +729,14 @@ enum hd_reserve_presence {
 enum hd_reserve_presence hd_reserve_config_get_presence(const struct hd_reserve_config *config,
                                                         const struct hd_reserve_entry *entry,
                                                         struct hd_pci_addr *pf, int *numvfs);
+/* The entries of @config that reserve a VF of @pf with index @first to @end - 1 (the VFs a
+ * count of @first leaves out when @pf has @end) that no VF count the boot applies makes
+ * either: their reservations would do nothing. Up to @max in @out; returns how many there are.
+ * @pf needs HD_FILL_IDENT; its VF layout is read now. */
+size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
+                                        struct hd_device *pf, unsigned int first,
+                                        unsigned int end, const struct hd_reserve_entry **out,
+                                        size_t max);
 /* One config line for @entry ("0000:03:00.0 pci-stub numvfs=4"), allocated. */
 int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
 

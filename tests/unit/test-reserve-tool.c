@@ -430,7 +430,21 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_int_eq(hd("persist 0000:03:10.1"), 0);
     ck_assert_int_eq(hd("persisted"), 0);
     ck_assert(strstr(out, "not present") == NULL);
+    /* sriov notes the reservation it leaves doing nothing, in its dry run too. */
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 0 --dry-run"), 0);
+    ck_assert_str_eq(err, "hostdev sriov: note: 0000:03:10.1 is still reserved "
+                          "(etc/hostdev.d/persist-0000:03:10.1.conf:2), but no VF count "
+                          "persisted for 0000:03:00.1 makes it at boot: the reservation does "
+                          "nothing ('hostdev persist 0000:03:00.1 --numvfs 2' keeps it, "
+                          "'hostdev unpersist 0000:03:10.1' drops it)\n");
+    ck_assert_int_eq(hd("--json sriov 0000:03:00.1 0 --dry-run"), 0);
+    ck_out_has("\"unmade_reservations\": [\n    {\n      \"device\": \"0000:03:10.1\",\n"
+               "      \"file\": \"etc/hostdev.d/persist-0000:03:10.1.conf\",\n"
+               "      \"line\": 2\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 1"), 0); /* VF 0 stays: nothing to say */
+    ck_assert_str_eq(err, "");
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
+    ck_assert(strstr(err, "note: 0000:03:10.1 is still reserved") != NULL);
     ck_assert_int_eq(hd("persisted"), 0);
     ck_assert_str_eq(out, "0000:03:10.1 vfio-pci                "
                           "etc/hostdev.d/persist-0000:03:10.1.conf:2  (not present: VF of "
