@@ -56,6 +56,9 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
 {
     const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
     const char *from = hd_op_step_get_from(op, i), *to = hd_op_step_get_to(op, i);
+    bool deferred = strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED;
+    /* A deferred reset of a device a later step gives back: no later open resets it. */
+    const char *host = deferred ? later_reattach_to(op, i, d) : NULL;
 
     if (strcmp(a, "keep") == 0 && strcmp(to, "none") == 0)
         printf("%s: no driver, and no record of one: left as it is\n", d);
@@ -67,15 +70,12 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: stays on %s, the driver it had before\n", d, to);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);
-    else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED &&
-             later_reattach_to(op, i, d) != NULL) {
-        /* It leaves vfio-pci: no later open resets it, so do not promise one. */
-        const char *host = later_reattach_to(op, i, d);
+    else if (host != NULL)
         printf("%s: not reset now: no method works from here (tried: %s); it goes to %s as the "
                "VM left it (vfio-pci tries a bus reset when the VM closes every function on the "
                "bus)\n", d, to[0] ? to : "unknown",
                host[0] && strcmp(host, "none") != 0 ? host : "no driver");
-    } else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED)
+    else if (deferred)
         printf("%s: not reset now: no method works from here (tried: %s); vfio-pci resets it "
                "when it is opened\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_FAILED)
