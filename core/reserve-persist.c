@@ -17,6 +17,17 @@ static void file_name(const struct hd_pci_selector *sel, char *buf, size_t size)
         snprintf(buf, size, "persist-%04x:%04x.conf", sel->vendor, sel->device);
 }
 
+HD_EXPORT bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entry)
+{
+    char name[64];
+    const char *slash = entry->file ? strrchr(entry->file, '/') : NULL;
+
+    file_name(&entry->sel, name, sizeof(name));
+    return slash != NULL && strcmp(slash + 1, name) == 0 &&
+           (size_t)(slash - entry->file) == strlen(HD_RESERVE_DIR) &&
+           strncmp(entry->file, HD_RESERVE_DIR, strlen(HD_RESERVE_DIR)) == 0;
+}
+
 /* What a persisted entry must be: a stub driver, VF counts for one address. */
 static int check_entry(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
 {

@@ -29,8 +29,9 @@ static bool holder(struct tool *t, const char *device, char *vm, size_t size, un
 }
 
 /* The PF and VF count that make reserved VF @device (a PERSIST_VF_COUNT remedy), as the
- * configuration says now. */
-static bool vf_maker(struct tool *t, const char *device, char pf[HD_PCI_ADDR_BUFSZ], int *numvfs)
+ * configuration says now, and whether its entry is persisted (unpersist removes it). */
+static bool vf_maker(struct tool *t, const char *device, char pf[HD_PCI_ADDR_BUFSZ], int *numvfs,
+                     bool *persisted)
 {
     struct hd_reserve_config *config = NULL;
     struct hd_pci_addr addr, pf_addr;
@@ -47,6 +48,7 @@ static bool vf_maker(struct tool *t, const char *device, char pf[HD_PCI_ADDR_BUF
         found = e->sel.kind == HD_SELECTOR_ADDR && hd_pci_addr_equal(&e->sel.addr, &addr) &&
                 hd_reserve_config_get_presence(config, e, &pf_addr, numvfs) ==
                     HD_RESERVE_VF_NEVER;
+        *persisted = found && hd_reserve_entry_is_persisted(e);
     }
     if (found)
         hd_pci_addr_format(&pf_addr, pf);
@@ -95,9 +97,11 @@ size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, 
     case HD_REMEDY_PERSIST_VF_COUNT: {
         char pf[HD_PCI_ADDR_BUFSZ];
         int numvfs;
-        if (vf_maker(t, d, pf, &numvfs))
+        bool persisted = false;
+        if (vf_maker(t, d, pf, &numvfs, &persisted))
             CMD("hostdev persist %s --numvfs %d", pf, numvfs);
-        CMD("hostdev unpersist %s", d);
+        if (persisted) /* a line of the admin's own file is theirs to remove */
+            CMD("hostdev unpersist %s", d);
         break;
     }
     case HD_REMEDY_NONE:

@@ -203,11 +203,14 @@ static int run(struct tool *t, int argc, char **argv)
         for (size_t i = 0; i < nunmade; i++) {
             char vf[HD_PCI_ADDR_BUFSZ];
             hd_pci_addr_format(&unmade[i]->sel.addr, vf);
+            char drop[HD_PCI_ADDR_BUFSZ + 64] = "removing that line drops it";
+            if (hd_reserve_entry_is_persisted(unmade[i]))
+                snprintf(drop, sizeof(drop), "'%s unpersist %s' drops it", t->prog, vf);
             fprintf(stderr, "%s sriov: note: %s is still reserved (%s%s%.0u), but no VF count "
                     "persisted for %s makes it at boot: the reservation does nothing ('%s "
-                    "persist %s --numvfs %d' keeps it, '%s unpersist %s' drops it)\n",
+                    "persist %s --numvfs %d' keeps it, %s)\n",
                     t->prog, vf, unmade[i]->file, unmade[i]->line ? ":" : "", unmade[i]->line,
-                    name, t->prog, name, had, t->prog, vf);
+                    name, t->prog, name, had, drop);
         }
         r = EXIT_DONE;
     }

@@ -746,6 +746,9 @@ int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
 int hd_reserve_persist(struct hd_ctx *ctx, const struct hd_reserve_entry *entry);
 /* Remove it: 0, or -ENOENT when @sel has no such file. */
 int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel);
+/* Whether @entry is its selector's persisted file's (hd_reserve_unpersist() removes it), not a
+ * line of a file of the admin's own. */
+bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entry);
 
 /* Reserve @dev for @driver ("vfio-pci" when NULL, or "pci-stub"): driver_override is set so
  * that no host driver takes it at any later probe, and the device is bound to @driver (taken

@@ -473,6 +473,20 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_out_has("etc/hostdev.d/10-count.conf:2  (not present)\n");
     ck_assert_int_eq(hd("--json doctor"), 0);
     ck_out_has("\"code\": \"reserved-device-absent\"");
+    /* A line of the admin's own file is not unpersist's to drop: neither says it is. */
+    conf("10-count.conf", "0000:03:00.1 numvfs=2\n");
+    conf("20-vf.conf", "0000:03:10.5 vfio-pci\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 3"), 0);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2 --dry-run"), 0);
+    ck_assert_str_eq(err, "hostdev sriov: note: 0000:03:10.5 is still reserved "
+                          "(etc/hostdev.d/20-vf.conf:1), but no VF count persisted for "
+                          "0000:03:00.1 makes it at boot: the reservation does nothing ('hostdev "
+                          "persist 0000:03:00.1 --numvfs 3' keeps it, removing that line drops "
+                          "it)\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("  run: hostdev persist 0000:03:00.1 --numvfs 3\n");
+    ck_assert(strstr(out, "unpersist") == NULL);
 }
 END_TEST
 
