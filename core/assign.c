@@ -695,6 +695,34 @@ HD_EXPORT int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_li
     return hd_map_read(ctx, list);
 }
 
+HD_EXPORT int hd_assignment_list_new_vm(struct hd_ctx *ctx, const char *vm,
+                                        struct hd_assignment_list **list)
+{
+    struct hd_assignment_list *map = NULL, *held;
+    int r = 0;
+
+    *list = NULL;
+    if (vm == NULL || !hd_vm_id_valid(vm))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "invalid VM id '%s'", vm ? vm : "");
+    if ((r = hd_map_read(ctx, &map)) < 0)
+        return r;
+    if ((held = hd_map_new()) == NULL) {
+        hd_assignment_list_unref(map);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < map->n && r == 0; i++) {
+        if (strcmp(map->v[i].vm, vm) == 0)
+            r = hd_map_add(held, &map->v[i]);
+    }
+    hd_assignment_list_unref(map);
+    if (r < 0) {
+        hd_assignment_list_unref(held);
+        return r;
+    }
+    *list = held;
+    return 0;
+}
+
 HD_EXPORT size_t hd_assignment_list_count(const struct hd_assignment_list *list)
 {
     return list->n;

@@ -111,9 +111,8 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
     }
     if (vm == NULL)
         return tool_error(t, EXIT_USAGE, "--vm ID is required");
-    if (!hd_vm_id_valid(vm))
-        return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)",
-                          vm);
+    if ((r = tool_check_vm_id(t, vm)) != EXIT_DONE)
+        return r;
     /* --group takes along the groups of managed devices; with none, it has nothing to do. */
     if (unmanaged && (flags & HD_OP_GROUP))
         return tool_error(t, EXIT_USAGE, "--group detaches devices, --unmanaged never does: "

@@ -405,6 +405,13 @@ int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
     return r;
 }
 
+int tool_check_vm_id(struct tool *t, const char *vm)
+{
+    if (hd_vm_id_valid(vm))
+        return EXIT_DONE;
+    return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)", vm);
+}
+
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
 {
     if (hd_pci_addr_parse(arg, addr) < 0 && tool_netif_addr(t, arg, addr) < 0) {

@@ -1,6 +1,5 @@
 /* migratable.c - `hostdev migratable`: can this VM migrate? Not while it holds devices. */
 #include <getopt.h>
-#include <string.h>
 
 #include "tool.h"
 #include "opout.h"
@@ -28,9 +27,9 @@ static int run(struct tool *t, int argc, char **argv)
                           "--help')", argv[optind], t->prog);
     if (vm == NULL)
         return tool_error(t, EXIT_USAGE, "--vm ID is required");
-    if (!hd_vm_id_valid(vm))
-        return tool_error(t, EXIT_USAGE, "invalid VM id '%s'", vm);
-    if ((r = hd_assignment_list_new(t->ctx, &list)) < 0)
+    if ((r = tool_check_vm_id(t, vm)) != EXIT_DONE)
+        return r;
+    if ((r = hd_assignment_list_new_vm(t->ctx, vm, &list)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
@@ -41,8 +40,6 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < hd_assignment_list_count(list); i++) {
         const struct hd_assignment *a = hd_assignment_list_get(list, i);
-        if (strcmp(hd_assignment_get_vm(a), vm) != 0)
-            continue;
         blocking++;
         if (tool_json(t))
             json_string(&j, hd_assignment_get_name(a));

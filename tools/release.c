@@ -55,10 +55,9 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if (!force && vm == NULL)
         return tool_error(t, EXIT_USAGE, "--vm ID is required (or --force ADDR)");
-    if (vm != NULL && !hd_vm_id_valid(vm)) {
+    if (vm != NULL && (r = tool_check_vm_id(t, vm)) != EXIT_DONE) {
         domain_args_free(&da);
-        return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)",
-                          vm);
+        return r;
     }
     if ((r = tool_op_new(t, HD_OP_RELEASE, force ? HD_OP_FORCE : 0, &op)) != EXIT_DONE) {
         domain_args_free(&da);

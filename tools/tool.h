@@ -82,6 +82,8 @@ int tool_parse_count(const char *s, unsigned long long max, unsigned long long *
 void tool_stop_on_signals(void);
 bool tool_stop_requested(void);
 
+/* EXIT_DONE for a valid VM id; else EXIT_USAGE, the rule printed. */
+int tool_check_vm_id(struct tool *t, const char *vm);
 /* Parse a device argument; on failure print "invalid PCI address 'X'" and return -EINVAL. */
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
 /* Open a device given on the command line: bad syntax or no such device -> EXIT_USAGE. */

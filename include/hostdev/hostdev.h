@@ -1133,6 +1133,11 @@ enum hd_assignment_kind {
 };
 /* The map as it is now (empty when nothing was ever assigned). */
 int hd_assignment_list_new(struct hd_ctx *ctx, struct hd_assignment_list **list);
+/* The entries of VM @vm, in the map's order (IOMMU group members included: see
+ * hd_assignment_is_group_member()); empty when it holds nothing. -EINVAL (reason
+ * HD_REASON_INVALID) for a malformed VM id; a damaged map fails as hd_assignment_list_new(). */
+int hd_assignment_list_new_vm(struct hd_ctx *ctx, const char *vm,
+                              struct hd_assignment_list **list);
 struct hd_assignment_list *hd_assignment_list_ref(struct hd_assignment_list *list);
 struct hd_assignment_list *hd_assignment_list_unref(struct hd_assignment_list *list);
 size_t hd_assignment_list_count(const struct hd_assignment_list *list);
