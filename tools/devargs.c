@@ -213,6 +213,43 @@ void devargs_free_any(struct hd_device **devs, struct devarg_other *others, size
     free(others);
 }
 
+int devargs_open_vm(struct tool *t, const char *vm, struct hd_device ***devs,
+                    struct devarg_other **others, size_t *n)
+{
+    struct hd_assignment_list *held;
+    const char **args;
+    int nargs = 0, r;
+
+    *devs = NULL;
+    *others = NULL;
+    *n = 0;
+    if ((r = tool_check_vm_id(t, vm)) != EXIT_DONE)
+        return r;
+    if ((r = hd_assignment_list_new_vm(t->ctx, vm, &held)) < 0)
+        return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
+    args = calloc(hd_assignment_list_count(held) + 1, sizeof(*args));
+    if (args == NULL) {
+        hd_assignment_list_unref(held);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    /* Names as the command line gives them: an address, a UUID, a node-device name. */
+    for (size_t i = 0; i < hd_assignment_list_count(held); i++) {
+        const struct hd_assignment *a = hd_assignment_list_get(held, i);
+        if (!hd_assignment_is_group_member(a))
+            args[nargs++] = hd_assignment_get_name(a);
+    }
+    if (nargs == 0)
+        r = tool_error(t, EXIT_FAILED, "vm %s holds no device%s", vm,
+                       hd_assignment_list_count(held) > 0
+                           ? " to give its guest (only members of its devices' IOMMU groups)"
+                           : "");
+    else
+        r = devargs_open_any(t, nargs, (char **)args, devs, others, n); /* read only */
+    free(args);
+    hd_assignment_list_unref(held);
+    return r;
+}
+
 bool devarg_host_keeps(struct tool *t, const struct devarg_other *o, char *buf, size_t size)
 {
     if (o->cap != HD_CAP_USB_DEVICE && o->cap != HD_CAP_SCSI)

@@ -32,6 +32,12 @@ struct devarg_other {
 int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***devs,
                      struct devarg_other **others, size_t *n);
 void devargs_free_any(struct hd_device **devs, struct devarg_other *others, size_t n);
+/* As devargs_open_any(), for the devices the assignment map says VM @vm holds, in its order,
+ * without those it holds only as members of their IOMMU groups (on vfio for the group's sake,
+ * not the guest's). EXIT_USAGE (printed) for a bad VM id or a device that is not what its
+ * record says; EXIT_FAILED when the VM holds nothing to give. */
+int devargs_open_vm(struct tool *t, const char *vm, struct hd_device ***devs,
+                    struct devarg_other **others, size_t *n);
 /* Whether acquire would refuse USB or SCSI device @o as the host's (a hub, the host's keyboard,
  * storage it uses), with the reason in @buf: a VM given it would not get it (QEMU's usb-host
  * skips hubs) or would take it from the host. */

@@ -88,8 +88,9 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"rom-bar", required_argument, NULL, 'B'},
                                          {"rom-file", required_argument, NULL, 'F'},
                                          {"guest-slot", required_argument, NULL, 'S'},
+                                         {"vm", required_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
-    const char *driver = "vfio";
+    const char *driver = "vfio", *vm = NULL;
     struct vmm_opts vo;
     bool managed = true;
     int c, taken;
@@ -114,6 +115,9 @@ static int run(struct tool *t, int argc, char **argv)
                 return tool_error(t, EXIT_USAGE, "--driver '%s': vfio or none", optarg);
             driver = strcmp(optarg, "none") == 0 ? NULL : optarg;
             break;
+        case 'V':
+            vm = optarg;
+            break;
         default:
             tool_usage(&cmd_hostdev_xml, stderr, t->prog);
             return EXIT_USAGE;
@@ -123,7 +127,10 @@ static int run(struct tool *t, int argc, char **argv)
     struct devarg_other *others;
     struct hd_device **devs;
     size_t n;
-    int code = devargs_open_any(t, argc - optind, argv + optind, &devs, &others, &n);
+    if (vm != NULL && optind < argc)
+        return tool_error(t, EXIT_USAGE, "--vm gives the devices: no ADDR with it");
+    int code = vm != NULL ? devargs_open_vm(t, vm, &devs, &others, &n)
+                          : devargs_open_any(t, argc - optind, argv + optind, &devs, &others, &n);
     if (code != EXIT_DONE)
         return code;
     struct guest_place *places = calloc(n + 1, sizeof(*places));
@@ -187,10 +194,14 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_hostdev_xml = {
     .name = "hostdev-xml",
     .run = run,
-    .usage = "ADDR... [--managed yes|no] [--driver vfio|none] [--rom-bar on|off] "
+    .usage = "ADDR... | --vm ID [--managed yes|no] [--driver vfio|none] [--rom-bar on|off] "
              "[--rom-file FILE] [--guest-slot N]",
     .summary = "print the libvirt <hostdev> element that assigns each device to a VM",
-    .help = "  -m, --managed yes|no    managed='yes' (default): libvirt detaches and reattaches\n"
+    .help = "      --vm ID             the devices VM ID holds (hostdev acquire), in the order\n"
+            "                          they were acquired; not the members of their IOMMU\n"
+            "                          groups that came with --group (on vfio for the group's\n"
+            "                          sake, not given to the guest)\n"
+            "  -m, --managed yes|no    managed='yes' (default): libvirt detaches and reattaches\n"
             "                          the device itself; 'no': it must be detached beforehand\n"
             "  -d, --driver NAME       <driver name='vfio'/> (default), or none to leave it out\n"
             VMM_OPTS_HELP

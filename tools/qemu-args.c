@@ -179,8 +179,9 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"rom-bar", required_argument, NULL, 'B'},
                                          {"rom-file", required_argument, NULL, 'F'},
                                          {"guest-slot", required_argument, NULL, 'S'},
+                                         {"vm", required_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
-    const char *domain_xml = NULL;
+    const char *domain_xml = NULL, *vm = NULL;
     struct hd_device **devs;
     struct devarg_other *others;
     struct vmm_opts vo;
@@ -206,6 +207,9 @@ static int run(struct tool *t, int argc, char **argv)
         case 'x':
             domain_xml = optarg;
             break;
+        case 'V':
+            vm = optarg;
+            break;
         default:
             tool_usage(&cmd_qemu_args, stderr, t->prog);
             return EXIT_USAGE;
@@ -214,7 +218,12 @@ static int run(struct tool *t, int argc, char **argv)
     if (ch && vo_given)
         return tool_error(t, EXIT_USAGE, "cloud-hypervisor takes no option ROM settings: "
                           "--rom-bar and --rom-file are for QEMU");
-    if (domain_xml != NULL) {
+    if (vm != NULL && (domain_xml != NULL || optind < argc))
+        return tool_error(t, EXIT_USAGE, "--vm gives the devices: no ADDR or --domain-xml "
+                          "with it");
+    if (vm != NULL) {
+        r = devargs_open_vm(t, vm, &devs, &others, &n);
+    } else if (domain_xml != NULL) {
         if (optind < argc)
             return tool_error(t, EXIT_USAGE, "give addresses or --domain-xml, not both");
         if ((r = domain_args(t, domain_xml, &args, &nargs, &notes, &nnotes)) != EXIT_DONE)
@@ -308,10 +317,14 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_qemu_args = {
     .name = "qemu-args",
     .run = run,
-    .usage = "ADDR... | --domain-xml FILE [--cloud-hypervisor] [--rom-bar on|off] "
+    .usage = "ADDR... | --vm ID | --domain-xml FILE [--cloud-hypervisor] [--rom-bar on|off] "
              "[--rom-file FILE] [--guest-slot N]",
     .summary = "print the QEMU (or cloud-hypervisor) arguments that assign devices to a VM",
-    .help = "  -x, --domain-xml FILE   the <hostdev> and <interface type='hostdev'> devices of\n"
+    .help = "      --vm ID             the devices VM ID holds (hostdev acquire), in the order\n"
+            "                          they were acquired; not the members of their IOMMU\n"
+            "                          groups that came with --group (on vfio for the group's\n"
+            "                          sake, not given to the guest)\n"
+            "  -x, --domain-xml FILE   the <hostdev> and <interface type='hostdev'> devices of\n"
             "                          a libvirt domain XML\n"
             "  -C, --cloud-hypervisor  --device path=/sys/bus/pci/devices/ADDR/ instead\n"
             VMM_OPTS_HELP
