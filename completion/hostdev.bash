@@ -82,14 +82,14 @@ _hostdev()
         return
         ;;
     --managed | -m)
-        # hostdev-xml's yes|no; acquire's, release's and migratable's -m is --vm (acquire's
-        # --managed takes no value).
+        # hostdev-xml's yes|no; acquire's, release's, migratable's and assignments' -m is --vm
+        # (acquire's --managed takes no value).
         case $cmd/$prev in
         hostdev-xml/*)
             COMPREPLY=($(compgen -W "yes no" -- "$cur"))
             return
             ;;
-        acquire/-m | release/-m | migratable/-m)
+        acquire/-m | release/-m | migratable/-m | assignments/-m)
             COMPREPLY=($(compgen -W "$(_hostdev_vms)" -- "$cur"))
             return
             ;;
@@ -160,6 +160,11 @@ _hostdev()
         verify) devs="$devs $(_hostdev_mdevs)" ;;
         esac
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
+        ;;
+    assignments)
+        # The devices the map records.
+        COMPREPLY=($(compgen -W "$(_hostdev_run assignments | awk 'NR > 1 { print $1 }')" \
+            -- "$cur"))
         ;;
     mdev)
         # mdev SUB, then create's PARENT TYPE (from `mdev types`) or remove's UUID.

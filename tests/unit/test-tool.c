@@ -682,6 +682,12 @@ HD_TEST(completion)
     COMPLETES("release --vm w", "web1 ");
     COMPLETES("release -m w", "web1 ");
     COMPLETES("migratable -m w", "web1 ");
+    COMPLETES("assignments -m w", "web1 ");
+    COMPLETES("assignments --vm w", "web1 ");
+    COMPLETES("assignments 0000:", "0000:03:00.0 ");
+    COMPLETES("qemu-args --vm w", "web1 ");
+    COMPLETES("qemu-args --v", "--vm ");
+    COMPLETES("hostdev-xml --v", "--vm ");
     ck_assert_int_eq(hd("release --vm web1"), 0);
     /* Each option's own values, from the line's root and state directory. */
     COMPLETES("hostdev-xml --driver \"\"", "vfio none ");

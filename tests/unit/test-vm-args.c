@@ -1,6 +1,7 @@
 /* test-vm-args.c - a VM's devices read from the assignment map rather than typed again:
  * qemu-args --vm and hostdev-xml --vm give what the ADDR form gives for the devices the VM
- * holds (not the IOMMU group members that came with --group). On the fake kernel (tests/trees/demo.spec: a GPU
+ * holds (not the IOMMU group members that came with --group), and assignments shows only the
+ * entries of a VM or of the devices named. On the fake kernel (tests/trees/demo.spec: a GPU
  * with its audio function, mdev.spec, usb-scsi.spec). */
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,7 @@ HD_TEST(group_members_are_not_given_to_the_guest)
 
     eng_start(&e, "demo");
     ck_assert_int_eq(eng_run(&e, "acquire --vm g --group 01:00.0 03:00.0"), 0);
-    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_int_eq(eng_run(&e, "assignments --vm g"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "0000:01:00.1  g "));
     ck_assert_ptr_nonnull(strstr(e.out, "(with --group)"));
     same_output(&e, "qemu-args --vm g", "qemu-args 01:00.0 03:00.0");
@@ -135,6 +136,52 @@ HD_TEST(vm_form_refusals)
     eng_put(&e, "run/hostdev/map/assignments", "# hostdev assignments v2\ngarbage\n");
     ck_assert_int_eq(eng_run(&e, "qemu-args --vm web"), 2);
     one_line(&e, "hostdev recover");
+    eng_stop(&e);
+}
+END_TEST
+
+HD_TEST(assignments_filters)
+{
+    struct eng e;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm web 01:00.0 01:00.1"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm db 03:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "assignments --vm db"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "DEVICE "));
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:03:00.0  db "));
+    ck_assert_ptr_null(strstr(e.out, "web"));
+    /* Named devices, in the map's order, each once; options after them too. */
+    ck_assert_int_eq(eng_run(&e, "assignments 3:0.0 0000:01:00.1 03:00.0"), 0);
+    ck_assert_ptr_null(strstr(e.out, "0000:01:00.0"));
+    ck_assert(strstr(e.out, "0000:01:00.1") < strstr(e.out, "0000:03:00.0"));
+    ck_assert_ptr_null(strstr(strstr(e.out, "0000:03:00.0") + 1, "0000:03:00.0"));
+    ck_assert_int_eq(eng_run(&e, "assignments 01:00.0 --vm db"), 0);
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(eng_run(&e, "--json assignments --vm web 01:00.1"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"address\": \"0000:01:00.1\""));
+    ck_assert_ptr_null(strstr(e.out, "0000:01:00.0"));
+    /* Nothing matches: nothing printed (an empty array), and that is no error. */
+    ck_assert_int_eq(eng_run(&e, "assignments --vm nobody"), 0);
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(eng_run(&e, "assignments 04:00.0 usb_1_2 " BOOT_MDEV), 0);
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(eng_run(&e, "--json assignments --vm nobody"), 0);
+    ck_assert_str_eq(e.out, "[]\n");
+    /* Bad input: exit 2, one line naming it. */
+    ck_assert_int_eq(eng_run(&e, "assignments 01:00.0 zz"), 2);
+    one_line(&e, "invalid device 'zz'");
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(eng_run(&e, "assignments usb_x"), 2);
+    one_line(&e, "'usb_x'");
+    ck_assert_int_eq(eng_run(&e, "assignments --vm 'a b'"), 2);
+    one_line(&e, "invalid VM id 'a b'");
+    ck_assert_int_eq(eng_run(&e, "assignments --frob"), 2);
+    /* Without a filter, as before. */
+    ck_assert_int_eq(eng_run(&e, "release --vm web"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm db"), 0);
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_str_eq(e.out, "no devices are assigned\n");
     eng_stop(&e);
 }
 END_TEST
