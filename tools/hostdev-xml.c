@@ -92,7 +92,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *driver = "vfio", *vm = NULL;
     struct vmm_opts vo;
-    bool managed = true;
+    int managed = -1; /* not given: yes, or no for --vm */
     int c, taken;
 
     vmm_opts_init(&vo);
@@ -129,6 +129,10 @@ static int run(struct tool *t, int argc, char **argv)
     size_t n;
     if (vm != NULL && optind < argc)
         return tool_error(t, EXIT_USAGE, "--vm gives the devices: no ADDR with it");
+    /* A VM's devices are hostdev's, detached already and given back by its release: libvirt
+     * managing them too would reattach them at the domain's shutdown, behind the records. */
+    if (managed < 0)
+        managed = vm == NULL;
     int code = vm != NULL ? devargs_open_vm(t, vm, &devs, &others, &n)
                           : devargs_open_any(t, argc - optind, argv + optind, &devs, &others, &n);
     if (code != EXIT_DONE)
@@ -203,6 +207,7 @@ const struct tool_command cmd_hostdev_xml = {
             "                          sake, not given to the guest)\n"
             "  -m, --managed yes|no    managed='yes' (default): libvirt detaches and reattaches\n"
             "                          the device itself; 'no': it must be detached beforehand\n"
+            "                          (the default with --vm: hostdev holds those devices)\n"
             "  -d, --driver NAME       <driver name='vfio'/> (default), or none to leave it out\n"
             VMM_OPTS_HELP
             "The element goes in the <devices> of a domain; it does not touch the device.\n"

@@ -55,7 +55,12 @@ HD_TEST(qemu_args_of_a_vm_are_those_of_its_addresses)
     same_output(&e, "hostdev-xml --vm web --managed no", "hostdev-xml --managed no 01:00.0 "
                 "01:00.1 04:00.0");
     ck_assert_ptr_nonnull(strstr(e.out, "slot='0x10' function='0x0' multifunction='on'"));
-    same_output(&e, "--json hostdev-xml --vm web", "--json hostdev-xml 01:00.0 01:00.1 04:00.0");
+    /* hostdev holds them: libvirt is not to manage (reattach) them unless told to. */
+    same_output(&e, "--json hostdev-xml --vm web", "--json hostdev-xml --managed no 01:00.0 "
+                "01:00.1 04:00.0");
+    ck_assert_ptr_null(strstr(e.out, "managed='yes'"));
+    same_output(&e, "hostdev-xml --vm web --managed yes", "hostdev-xml 01:00.0 01:00.1 04:00.0");
+    ck_assert_ptr_nonnull(strstr(e.out, "managed='yes'"));
     /* Another VM's devices are not this one's. */
     ck_assert_int_eq(eng_run(&e, "acquire --vm db 03:00.0"), 0);
     same_output(&e, "qemu-args --vm db", "qemu-args 03:00.0");
@@ -76,7 +81,7 @@ HD_TEST(group_members_are_not_given_to_the_guest)
     ck_assert_ptr_nonnull(strstr(e.out, "(with --group)"));
     same_output(&e, "qemu-args --vm g", "qemu-args 01:00.0 03:00.0");
     ck_assert_ptr_null(strstr(e.out, "01:00.1"));
-    same_output(&e, "hostdev-xml --vm g", "hostdev-xml 01:00.0 03:00.0");
+    same_output(&e, "hostdev-xml --vm g", "hostdev-xml --managed no 01:00.0 03:00.0");
     ck_assert_ptr_null(strstr(e.out, "function='0x1'"));
     eng_stop(&e);
 }
@@ -91,14 +96,15 @@ HD_TEST(every_kind_the_map_records)
     ck_assert_int_eq(eng_run(&e, "acquire --vm m " BOOT_MDEV), 0);
     same_output(&e, "qemu-args --vm m", "qemu-args " BOOT_MDEV);
     ck_assert_ptr_nonnull(strstr(e.out, "sysfsdev=/sys/bus/mdev/devices/" BOOT_MDEV));
-    same_output(&e, "hostdev-xml --vm m", "hostdev-xml " BOOT_MDEV);
+    same_output(&e, "hostdev-xml --vm m", "hostdev-xml --managed no " BOOT_MDEV);
     eng_stop(&e);
     eng_start(&e, "usb-scsi");
     ck_assert_int_eq(eng_run(&e, "acquire --vm u --owner 107:108 usb_1_2 scsi_2_0_2_0"), 0);
     same_output(&e, "qemu-args --vm u", "qemu-args usb_1_2 scsi_2_0_2_0");
     ck_assert_ptr_nonnull(strstr(e.out, "usb-host,vendorid=0x0403,productid=0x6001"));
     ck_assert_ptr_nonnull(strstr(e.out, "scsi-generic"));
-    same_output(&e, "--json hostdev-xml --vm u", "--json hostdev-xml usb_1_2 scsi_2_0_2_0");
+    same_output(&e, "--json hostdev-xml --vm u",
+                "--json hostdev-xml --managed no usb_1_2 scsi_2_0_2_0");
     eng_stop(&e);
 }
 END_TEST
