@@ -468,12 +468,8 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
                            "VM needs it)%s",
                            hd_device_get_name(dev), platform,
                            p->v[i].via_group ? "; it shares the IOMMU group asked for" : "");
-        if (p->v[i].managed && !p->v[i].on_vfio && p->v[i].driver[0] &&
-            !hd_driver_is_dma_safe(p->v[i].driver) &&
-            ((p->host_use == NULL && (r = hd_host_use_new(ctx, &p->host_use)) < 0) ||
-             (r = hd_host_use_check(p->host_use, dev)) < 0))
-            return r == -EBUSY ? hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE)
-                               : r;
+        if (p->v[i].managed && (r = hd_host_use_check_leaving(ctx, &p->host_use, dev)) < 0)
+            return r;
     }
     return 0;
 }

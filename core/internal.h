@@ -287,6 +287,12 @@ bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
 /* The host-safety checks of storage and interfaces below sysfs component @component (a USB
  * device's 1-3, a SCSI device's 2:0:0:0); the reasons call it @label (usb_1_3, scsi_2_0_0_0). */
 int hd_host_use_check_below(struct hd_host_use *hu, const char *component, const char *label);
+/* Would @dev leaving its driver for a VM pull something from under the host? 0 when it is on no
+ * driver or a DMA-safe one (a stub, pcieport: nothing of the host's lives on it), or the host
+ * uses nothing of it; -EBUSY, reason HD_REASON_HOST_USE, with hd_host_use_check()'s reasons.
+ * *@hu (NULL at first) reads the host once for every device an operation or check asks about.
+ * The one decision acquire, detach and check share; platform functions are asked apart. */
+int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struct hd_device *dev);
 
 /* ---- group.c ------------------------------------------------------------------------------ */
 

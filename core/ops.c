@@ -277,7 +277,6 @@ static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
                                 struct hd_device *dev, bool force)
 {
     const char *platform = hd_platform_function(dev);
-    int r;
 
     if (force)
         return 0;
@@ -286,15 +285,8 @@ static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
                        "%s is %s: the host keeps it (no VM "
                        "needs it)",
                        hd_device_get_name(dev), platform);
-    if (hd_device_get_driver(dev) == NULL || hd_device_on_stub(dev) ||
-        hd_driver_is_dma_safe(hd_device_get_driver(dev)))
-        return 0;
     /* What the host uses is read once for all the devices of the operation. */
-    if (*hu == NULL && (r = hd_host_use_new(ctx, hu)) < 0)
-        return r;
-    if ((r = hd_host_use_check(*hu, dev)) == -EBUSY)
-        return hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE);
-    return r;
+    return hd_host_use_check_leaving(ctx, hu, dev);
 }
 
 /* Read the record of @dev into @s (DETACH: the record before; REATTACH: the one it uses). */

@@ -1041,6 +1041,19 @@ int hd_host_use_check_below(struct hd_host_use *hu, const char *component,
     return 0;
 }
 
+int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struct hd_device *dev)
+{
+    int r;
+
+    if (hd_driver_is_dma_safe(hd_device_get_driver(dev)))
+        return 0;
+    if (*hu == NULL && (r = hd_host_use_new(ctx, hu)) < 0)
+        return r;
+    if ((r = hd_host_use_check(*hu, dev)) == -EBUSY)
+        return hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE);
+    return r;
+}
+
 HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
 {
     struct hd_host_use *hu;
