@@ -321,3 +321,56 @@ HD_TEST(nothing_in_use)
     ck_assert_int_eq(r, 0);
 }
 END_TEST
+
+/* @bdf as one of the @n devices of @set given to one VM (hd_device_check_assign()). */
+static struct hd_assign_check *assign_check(struct hd_ctx *ctx, const char *bdf,
+                                            const char *const *set, size_t n)
+{
+    struct hd_device *dev, *devs[4] = {NULL};
+    struct hd_assign_check *c = NULL;
+    struct hd_pci_addr a = ah_addr(bdf);
+
+    ck_assert_uint_le(n, 4);
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct hd_pci_addr m = ah_addr(set[i]);
+        ck_assert_int_eq(hd_device_open(ctx, &m, &devs[i]), 0);
+    }
+    ck_assert_msg(hd_device_check_assign(dev, devs, n, &c) == 0, "%s",
+                  hd_ctx_last_error(ctx));
+    for (size_t i = 0; i < n; i++)
+        hd_device_unref(devs[i]);
+    hd_device_unref(dev);
+    return c;
+}
+
+/* A set is judged in the library: a function whose IOMMU group holds another endpoint needs
+ * it, until both are given. */
+HD_TEST(assign_check_judges_a_set)
+{
+    static const char *const gpu[] = {GPU}, *const both[] = {GPU, "0000:00:02.1"};
+    struct hd_assign_check *c;
+    struct hd_ctx *ctx;
+
+    tree(KERNEL "driver snd_hda_intel ids=8086:a170\n"
+                "device " GPU " 8086:3e92 class=030000 driver=i915 reset=flr group=1\n"
+                "device 0000:00:02.1 8086:a170 class=040300 driver=snd_hda_intel reset=flr "
+                "group=1\n");
+    ctx = ah_ctx(root);
+    c = assign_check(ctx, GPU, gpu, 1);
+    ck_assert_uint_eq(hd_assign_check_get_company_count(c), 1);
+    ck_assert_str_eq(hd_device_get_name(hd_assign_check_get_company(c, 0)), "0000:00:02.1");
+    ck_assert_uint_eq(hd_assign_check_get_need_count(c), 1);
+    ck_assert_str_eq(hd_device_get_name(hd_assign_check_get_need(c, 0)), "0000:00:02.1");
+    ck_assert(!hd_assign_check_is_assignable_alone(c));
+    ck_assert(!hd_assign_check_is_assignable_together(c));
+    hd_assign_check_unref(c);
+    c = assign_check(ctx, GPU, both, 2);
+    ck_assert_uint_eq(hd_assign_check_get_company_count(c), 1);
+    ck_assert_uint_eq(hd_assign_check_get_need_count(c), 0);
+    ck_assert(!hd_assign_check_is_assignable_alone(c));
+    ck_assert(hd_assign_check_is_assignable_together(c));
+    hd_assign_check_unref(c);
+    hd_ctx_unref(ctx);
+}
+END_TEST
