@@ -1,6 +1,6 @@
 /* assign-check.c - can a device go to a VM, alone or with the devices given beside it: its
- * reset, its IOMMU group's other endpoints, whether the host keeps it, and what it still needs
- * beside the set. Nothing here writes. */
+ * reset, its IOMMU group's other endpoints, whether the host keeps or uses it (asked as acquire
+ * asks), and what it still needs beside the set. Nothing here writes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +14,7 @@ struct hd_assign_check {
     struct hd_device **needs;   /* borrowed from group and reset */
     size_t ncompany, nneeds;
     const char *host_keeps; /* static text, NULL */
+    char *host_use;         /* NULL: nothing */
 };
 
 /* Whether @m, a member of @dev's IOMMU group, is another endpoint (bridges do not count). */
@@ -64,8 +65,29 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
     return 0;
 }
 
+/* What the host uses of @dev, asked as acquire asks it (the one decision they share): a
+ * device the host keeps is refused as that already. */
+static int find_host_use(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    struct hd_host_use *own;
+    int r;
+
+    if (c->host_keeps != NULL)
+        return 0;
+    own = hd_host_use_ref(hu);
+    r = hd_host_use_check_leaving(ctx, &own, dev);
+    hd_host_use_unref(own);
+    if (r != -EBUSY)
+        return r;
+    if ((c->host_use = strdup(hd_ctx_last_error(ctx))) == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    hd_ctx_clear_error(ctx);
+    return 0;
+}
+
 HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *const *set, size_t n,
-                                     struct hd_assign_check **out)
+                                     struct hd_host_use *hu, struct hd_assign_check **out)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_assign_check *c;
@@ -84,7 +106,7 @@ HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *co
         return r;
     }
     c->host_keeps = hd_device_get_platform_role(dev);
-    if ((r = find_company(c, dev, set, n)) < 0) {
+    if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_use(c, dev, hu)) < 0) {
         hd_assign_check_unref(c);
         return r;
     }
@@ -105,6 +127,7 @@ HD_EXPORT struct hd_assign_check *hd_assign_check_unref(struct hd_assign_check *
         return NULL;
     free(c->company);
     free(c->needs);
+    free(c->host_use);
     hd_group_unref(c->group);
     hd_reset_check_unref(c->reset);
     free(c);
@@ -131,12 +154,17 @@ HD_EXPORT const char *hd_assign_check_get_host_keeps(const struct hd_assign_chec
     return c->host_keeps;
 }
 
+HD_EXPORT const char *hd_assign_check_get_host_use(const struct hd_assign_check *c)
+{
+    return c->host_use;
+}
+
 HD_EXPORT bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *c)
 {
     enum hd_reset_scope scope = hd_reset_check_get_scope(c->reset);
 
     return (scope == HD_RESET_FUNCTION || scope == HD_RESET_BUS) && c->ncompany == 0 &&
-           c->host_keeps == NULL;
+           c->host_keeps == NULL && c->host_use == NULL;
 }
 
 HD_EXPORT size_t hd_assign_check_get_need_count(const struct hd_assign_check *c)
@@ -153,5 +181,5 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
 {
     /* One without any reset stays a "no": a VM would get it as the last user left it. */
     return hd_reset_check_get_scope(c->reset) != HD_RESET_NONE && c->nneeds == 0 &&
-           c->host_keeps == NULL;
+           c->host_keeps == NULL && c->host_use == NULL;
 }

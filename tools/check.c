@@ -44,7 +44,7 @@ static void print_text(const char *name, const struct hd_reset_check *c, bool gr
 }
 
 /* One object per device: {address, scope, methods, assignable_alone, peers, host_keeps, vm,
- * error}; the caller adds group_members and closes it. @c NULL: @dev could not be
+ * error, host_use}; the caller adds group_members and closes it. @c NULL: @dev could not be
  * checked, for @error. */
 static void print_json(struct json *j, struct hd_device *dev, const struct hd_assign_check *c,
                        const char *vm, const char *error)
@@ -70,6 +70,7 @@ static void print_json(struct json *j, struct hd_device *dev, const struct hd_as
                    c ? hd_assign_check_get_host_keeps(c) : hd_device_get_platform_role(dev));
     json_kv_string(j, "vm", vm);
     json_kv_string(j, "error", error);
+    json_kv_string(j, "host_use", c ? hd_assign_check_get_host_use(c) : NULL);
 }
 
 /* The other endpoints of @dev's IOMMU group, which keep it from going to a VM alone: text, or
@@ -121,6 +122,8 @@ static void print_why(FILE *whyf, const char *name, const struct hd_assign_check
 
     if (role != NULL)
         fprintf(whyf, "%s%s is %s the host keeps", (*apart)++ ? "; " : "", name, role);
+    if (hd_assign_check_get_host_use(c) != NULL)
+        fprintf(whyf, "%s%s is in use by the host", (*apart)++ ? "; " : "", name);
     if (hd_reset_check_get_scope(hd_assign_check_get_reset(c)) == HD_RESET_NONE)
         fprintf(whyf, "%s%s cannot be reset", (*apart)++ ? "; " : "", name);
     if (hd_assign_check_get_need_count(c) > 0) {
@@ -135,6 +138,7 @@ static int run(struct tool *t, int argc, char **argv)
 {
     struct hd_device **devs;
     struct hd_assignment_list *map = NULL;
+    struct hd_host_use *host_use = NULL;
     struct json j;
     int r, status = EXIT_DONE;
     size_t n, nwhy = 0, apart = 0;
@@ -143,14 +147,21 @@ static int run(struct tool *t, int argc, char **argv)
 
     if ((r = devargs_open(t, argc - 1, argv + 1, &devs, &n)) != EXIT_DONE)
         return r;
-    /* A device a VM holds is said to be held, as list and show say it. */
+    /* A device a VM holds is said to be held, as list and show say it; what the host uses is
+     * read once for all the devices. */
     if ((r = hd_assignment_list_new(t->ctx, &map)) < 0) {
         devargs_free(devs, n);
         return tool_lib_error(t, tool_exit_for(t), r, "reading the assignments");
     }
+    if ((r = hd_host_use_new(t->ctx, &host_use)) < 0) {
+        hd_assignment_list_unref(map);
+        devargs_free(devs, n);
+        return tool_lib_error(t, EXIT_FAILED, r, "check");
+    }
     /* Several devices are judged as one set (what a user co-assigning them asks): why they
      * cannot go to a VM together, one reason a device, for the last line. */
     if ((whyf = open_memstream(&why, &nwhy)) == NULL) {
+        hd_host_use_unref(host_use);
         hd_assignment_list_unref(map);
         devargs_free(devs, n);
         return tool_lib_error(t, EXIT_FAILED, -ENOMEM, "check");
@@ -166,7 +177,7 @@ static int run(struct tool *t, int argc, char **argv)
         const char *vm = held ? hd_assignment_get_vm(held) : NULL;
         struct hd_assign_check *c = NULL;
         hd_ctx_clear_error(t->ctx);
-        if ((r = hd_device_check_assign(devs[i], devs, n, &c)) < 0) {
+        if ((r = hd_device_check_assign(devs[i], devs, n, host_use, &c)) < 0) {
             /* Bad sysfs contents (read again here) are bad input, as when opening it: exit 2,
              * whatever the other devices say; a failed read is exit 1. */
             int code = tool_lib_error(t, tool_exit_for(t), r, "%s", name);
@@ -179,7 +190,8 @@ static int run(struct tool *t, int argc, char **argv)
             }
             continue;
         }
-        const char *role = hd_assign_check_get_host_keeps(c);
+        const char *role = hd_assign_check_get_host_keeps(c),
+                   *use = hd_assign_check_get_host_use(c);
         if (!hd_assign_check_is_assignable_together(c) && status == EXIT_DONE)
             status = EXIT_FAILED;
         print_why(whyf, name, c, &apart);
@@ -189,6 +201,11 @@ static int run(struct tool *t, int argc, char **argv)
             print_text(name, hd_assign_check_get_reset(c), !hd_assign_check_is_assignable_alone(c));
         if (!t->json && role != NULL)
             printf("%s: is %s, which the host keeps: not for a VM\n", name, role);
+        /* As acquire refuses it, and what takes it anyway. */
+        if (!t->json && use != NULL)
+            printf("%s: in use by the host (%s): not for a VM now; acquire refuses it without "
+                   "--force\n",
+                   name, use);
         if (!t->json && vm != NULL)
             printf("%s: assigned to vm %s\n", name, vm);
         print_company(t, c, devs[i], t->json ? &j : NULL);
@@ -209,6 +226,7 @@ static int run(struct tool *t, int argc, char **argv)
             printf("the %zu devices given: not assignable together: %s\n", n, why);
     }
     free(why);
+    hd_host_use_unref(host_use);
     hd_assignment_list_unref(map);
     devargs_free(devs, n);
     return status;
@@ -222,6 +240,8 @@ const struct tool_command cmd_check = {
     .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
             "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
             "keeps (host/ISA bridges, SMBus, ...) are named; so is the VM that holds one.\n"
+            "A device the host uses (a mounted disk, an interface up with routes, the\n"
+            "console) is not for a VM now: acquire refuses it without --force, and why.\n"
             "Several devices are also judged as one set, to go to one VM together: a last\n"
             "line says whether they can, or what each still needs beside them.\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"

@@ -1053,12 +1053,15 @@ int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev);
 /* How @dev stands for a VM as one of the @n devices of @set given to one VM together (@dev
  * among them; @n 1 asks about it alone): its reset (hd_device_check_reset()), the other
  * endpoints of its IOMMU group (VFIO gives a group to one VM whole), whether the host keeps it
- * (hd_device_get_platform_role(); the acquire refuses it without HD_OP_FORCE), and what it
- * still needs beside the set. -errno when its reset or its group cannot be read (-EINVAL,
- * reason HD_REASON_INVALID, for sysfs contents the kernel would not write). Reads only. */
+ * (hd_device_get_platform_role()) or uses it (hd_host_use_check(), asked as acquiring it asks:
+ * only of a device on a driver that is not DMA-safe; the acquire refuses either without
+ * HD_OP_FORCE), and what it still needs beside the set. @hu reads the host once for many
+ * devices (NULL: read for this call). -errno when its reset or its group cannot be read
+ * (-EINVAL, reason HD_REASON_INVALID, for sysfs contents the kernel would not write), or what
+ * the host uses cannot be told. Reads only. */
 struct hd_assign_check;
 int hd_device_check_assign(struct hd_device *dev, struct hd_device *const *set, size_t n,
-                           struct hd_assign_check **check);
+                           struct hd_host_use *hu, struct hd_assign_check **check);
 struct hd_assign_check *hd_assign_check_ref(struct hd_assign_check *check);
 struct hd_assign_check *hd_assign_check_unref(struct hd_assign_check *check);
 /* Its reset: the scope, the methods, the functions a bus reset also hits (borrowed). */
@@ -1068,15 +1071,18 @@ size_t hd_assign_check_get_company_count(const struct hd_assign_check *check);
 struct hd_device *hd_assign_check_get_company(const struct hd_assign_check *check, size_t i);
 /* What the host keeps it as ("an SMBus controller"), NULL when it is no platform function. */
 const char *hd_assign_check_get_host_keeps(const struct hd_assign_check *check);
+/* What the host uses of it, in hd_host_use_check()'s words; NULL: nothing (or not asked, for a
+ * device the host keeps). */
+const char *hd_assign_check_get_host_use(const struct hd_assign_check *check);
 /* Reset on its own (or by a bus reset with nothing else on the bus), no other endpoint in its
- * group, and not kept by the host. */
+ * group, and neither kept nor used by the host. */
 bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *check);
 /* What must go to the VM with it that the set lacks: the other endpoints of its group and the
  * functions its bus reset also resets (borrowed). */
 size_t hd_assign_check_get_need_count(const struct hd_assign_check *check);
 struct hd_device *hd_assign_check_get_need(const struct hd_assign_check *check, size_t i);
 /* Whether it can go to the VM with the set: it has a reset, needs nothing more, and the host
- * does not keep it. */
+ * neither keeps nor uses it. */
 bool hd_assign_check_is_assignable_together(const struct hd_assign_check *check);
 
 /* ------------------------------------------------------------------------------------------ */

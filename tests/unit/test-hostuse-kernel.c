@@ -113,6 +113,36 @@ static void virsh_refused(struct fx *fx, const char *bdf, const char *says)
     free(err);
 }
 
+/* `check @bdf` says what the acquire would refuse it for, and that --force is what takes it:
+ * exit 1, text and JSON; given with a free device, the set is refused for it. */
+static void checked(struct fx *fx, const char *bdf, const char *says)
+{
+    char cmd[512], want[512], *out = NULL, *err = NULL;
+
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check %s", at_build_dir(),
+             fx->root, bdf);
+    ck_assert_msg(at_run(cmd, &out, &err) == 1, "check %s: %s%s", bdf, out, err);
+    snprintf(want, sizeof(want), "%s: in use by the host (%s", bdf, says);
+    ck_assert_msg(strstr(out, want) != NULL, "check %s: '%s' lacks '%s'", bdf, out, want);
+    ck_assert_msg(strstr(out, "): not for a VM now; acquire refuses it without --force\n") != NULL,
+                  "check %s: %s", bdf, out);
+    ck_assert_msg(strstr(out, "assignable alone") == NULL, "check %s: %s", bdf, out);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check %s " SATA,
+             at_build_dir(), fx->root, bdf);
+    ck_assert_msg(at_run(cmd, &out, &err) == 1, "--json check %s: %s%s", bdf, out, err);
+    snprintf(want, sizeof(want), "\"address\": \"%s\",", bdf);
+    char *obj = strstr(out, want);
+    ck_assert_msg(obj != NULL, "--json check %s: %s", bdf, out);
+    snprintf(want, sizeof(want), "\"host_use\": \"%s", says);
+    ck_assert_msg(strstr(obj, want) != NULL, "--json check %s: '%s' lacks '%s'", bdf, obj, want);
+    ck_assert_msg(strstr(obj, "\"assignable_alone\": false") != NULL, "%s", obj);
+    ck_assert_msg(strstr(obj, "\"assignable_together\": false") != NULL, "%s", obj);
+    free(out);
+    free(err);
+}
+
 /* The host-use mark at the end of @bdf's `list` line ("*Active*" or ""), in a static buffer. */
 static const char *list_line(struct fx *fx, const char *bdf, const char *opts)
 {
@@ -148,6 +178,8 @@ HD_LOOP_TEST(a_layout_is_refused, sizeof(layouts) / sizeof(layouts[0]))
     refused(&fx, args, l->says);
     /* The libvirt bridge runs the same engine: nodedev-detach is refused too. */
     virsh_refused(&fx, l->bdf, l->says);
+    /* check says the same, before anyone tries: not for a VM now, exit 1. */
+    checked(&fx, l->bdf, l->says);
     /* show says the same, before anyone tries. */
     char cmd[512], *out = NULL, host_use[512];
     snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s show %s", at_build_dir(),
@@ -175,6 +207,12 @@ HD_LOOP_TEST(a_layout_is_refused, sizeof(layouts) / sizeof(layouts[0]))
     free(err);
     ck_assert_str_eq(fx_driver(&fx, l->bdf), "vfio-pci");
     ck_assert_str_eq(list_line(&fx, l->bdf, ""), ""); /* on vfio-pci: nothing the host uses */
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check %s",
+             at_build_dir(), fx.root, l->bdf);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    ck_assert_msg(strstr(out, "\"host_use\": null") != NULL, "%s: %s", l->name, out);
+    free(out);
+    free(err);
     fx_umount(&fx);
 }
 END_TEST

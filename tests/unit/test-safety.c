@@ -336,13 +336,58 @@ static struct hd_assign_check *assign_check(struct hd_ctx *ctx, const char *bdf,
         struct hd_pci_addr m = ah_addr(set[i]);
         ck_assert_int_eq(hd_device_open(ctx, &m, &devs[i]), 0);
     }
-    ck_assert_msg(hd_device_check_assign(dev, devs, n, &c) == 0, "%s",
+    ck_assert_msg(hd_device_check_assign(dev, devs, n, NULL, &c) == 0, "%s",
                   hd_ctx_last_error(ctx));
     for (size_t i = 0; i < n; i++)
         hd_device_unref(devs[i]);
     hd_device_unref(dev);
     return c;
 }
+
+/* check asks what the acquire asks, through the same decision: an interface up with routes
+ * keeps its NIC from a VM now (the acquire refuses it without --force); on vfio-pci, or down,
+ * nothing of it is the host's. */
+HD_TEST(assign_check_asks_what_the_host_uses)
+{
+    static const char *const nic[] = {NIC};
+    struct hd_assign_check *c;
+    struct hd_ctx *ctx;
+
+    tree(KERNEL "device " NIC " 8086:10d3 class=020000 parent=root driver=e1000e reset=flr "
+                "group=3\n" ETH0 "up route=0.0.0.0/0\n");
+    ctx = ah_ctx(root);
+    c = assign_check(ctx, NIC, nic, 1);
+    ck_assert_pstr_eq(hd_assign_check_get_host_use(c), NIC ": eth0 is up with routes");
+    ck_assert_pstr_eq(hd_assign_check_get_host_keeps(c), NULL);
+    ck_assert(!hd_assign_check_is_assignable_alone(c));
+    ck_assert(!hd_assign_check_is_assignable_together(c));
+    ck_assert_uint_eq(hd_assign_check_get_need_count(c), 0);
+    /* An answer, not an error: the context holds none. */
+    ck_assert_str_eq(hd_ctx_last_error(ctx), "");
+    hd_assign_check_unref(c);
+    hd_ctx_unref(ctx);
+
+    tree(KERNEL "driver vfio-pci module=vfio_pci stub vfio\n"
+                "device " NIC " 8086:10d3 class=020000 parent=root driver=vfio-pci reset=flr "
+                "group=3\n" ETH0 "up route=0.0.0.0/0\n");
+    ctx = ah_ctx(root);
+    c = assign_check(ctx, NIC, nic, 1);
+    ck_assert_pstr_eq(hd_assign_check_get_host_use(c), NULL);
+    ck_assert(hd_assign_check_is_assignable_alone(c));
+    ck_assert(hd_assign_check_is_assignable_together(c));
+    hd_assign_check_unref(c);
+    hd_ctx_unref(ctx);
+
+    tree(KERNEL "device " NIC " 8086:10d3 class=020000 parent=root driver=e1000e reset=flr "
+                "group=3\n" ETH0 "down route=0.0.0.0/0\n");
+    ctx = ah_ctx(root);
+    c = assign_check(ctx, NIC, nic, 1);
+    ck_assert_pstr_eq(hd_assign_check_get_host_use(c), NULL);
+    ck_assert(hd_assign_check_is_assignable_alone(c));
+    hd_assign_check_unref(c);
+    hd_ctx_unref(ctx);
+}
+END_TEST
 
 /* A set is judged in the library: a function whose IOMMU group holds another endpoint needs
  * it, until both are given. */
