@@ -203,8 +203,8 @@ static int run(struct tool *t, int argc, char **argv)
             printf("%s: is %s, which the host keeps: not for a VM\n", name, role);
         /* As acquire refuses it, and what takes it anyway. */
         if (!t->json && use != NULL)
-            printf("%s: in use by the host (%s): not for a VM now; acquire refuses it without "
-                   "--force\n",
+            printf("%s: in use by the host, not for a VM now (acquire refuses it without "
+                   "--force): %s\n",
                    name, use);
         if (!t->json && vm != NULL)
             printf("%s: assigned to vm %s\n", name, vm);
