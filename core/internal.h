@@ -613,7 +613,12 @@ int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
  * registered now, 0 when it can be had otherwise, or -errno with the reason on @ctx. */
 int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
                                  struct hd_device *dev);
-void hd_op_set_previous_numvfs(struct hd_op *op, int n);
+/* NUMVFS: the PF's VF count and sriov_drivers_autoprobe before, as read under the locks. */
+void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe);
+/* NUMVFS: the @n @entries of @config (referenced) that reserve a VF the lower count removes
+ * and no count the boot sets makes; @entries (allocated) becomes the operation's. */
+void hd_op_set_unmade(struct hd_op *op, struct hd_reserve_config *config,
+                      const struct hd_reserve_entry **entries, size_t n);
 /* Under a dry run, the VF count @n a step planned before this operation sets the PF @pf to. */
 void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n);
 /* The public operation object's report side, filled by the engine. */

@@ -27,7 +27,12 @@ struct hd_op {
     size_t capdevs;
     struct op_step *steps;
     size_t nsteps, capsteps, marked; /* steps before @marked already have their final state */
-    int previous_numvfs;
+    int previous_numvfs, previous_autoprobe;
+    /* NUMVFS: reservations of VFs a lower count removes that no count the boot sets makes,
+     * entries of @unmade_config (read under the operation's locks) */
+    struct hd_reserve_config *unmade_config;
+    const struct hd_reserve_entry **unmade;
+    size_t nunmade;
     struct op_unviable *unviable; /* after a detach: groups it left not viable */
     size_t nunviable;
 };
@@ -39,6 +44,14 @@ static void unviable_clear(struct hd_op *op)
     free(op->unviable);
     op->unviable = NULL;
     op->nunviable = 0;
+}
+
+static void unmade_clear(struct hd_op *op)
+{
+    op->unmade_config = hd_reserve_config_unref(op->unmade_config);
+    free(op->unmade);
+    op->unmade = NULL;
+    op->nunmade = 0;
 }
 
 HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op **out)
@@ -53,7 +66,7 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
     op->refcount = 1;
     op->ctx = hd_ctx_ref(ctx);
     op->req.kind = kind;
-    op->previous_numvfs = -1;
+    op->previous_numvfs = op->previous_autoprobe = -1;
     op->req.planned_numvfs = -1;
     *out = op;
     return 0;
@@ -77,6 +90,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
     free(op->req.named);
     free(op->steps);
     unviable_clear(op);
+    unmade_clear(op);
     hd_ctx_unref(op->ctx);
     free(op);
     return NULL;
@@ -357,6 +371,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
      * a reader outside any operation): someone may change it between two. */
     hd_ctx_state_check_begin(op->ctx);
     unviable_clear(op);
+    unmade_clear(op);
     r = run[op->req.kind](op);
     hd_ctx_state_check_end(op->ctx);
     if (r == 0 && op->req.kind == HD_OP_DETACH)
@@ -376,9 +391,19 @@ struct hd_ctx *hd_op_ctx(const struct hd_op *op)
     return op->ctx;
 }
 
-void hd_op_set_previous_numvfs(struct hd_op *op, int n)
+void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe)
 {
-    op->previous_numvfs = n;
+    op->previous_numvfs = numvfs;
+    op->previous_autoprobe = autoprobe;
+}
+
+void hd_op_set_unmade(struct hd_op *op, struct hd_reserve_config *config,
+                      const struct hd_reserve_entry **entries, size_t n)
+{
+    unmade_clear(op);
+    op->unmade_config = hd_reserve_config_ref(config);
+    op->unmade = entries;
+    op->nunmade = n;
 }
 
 void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n)
@@ -485,6 +510,21 @@ HD_EXPORT enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, siz
 HD_EXPORT int hd_op_get_previous_numvfs(const struct hd_op *op)
 {
     return op->previous_numvfs;
+}
+
+HD_EXPORT int hd_op_get_previous_autoprobe(const struct hd_op *op)
+{
+    return op->previous_autoprobe;
+}
+
+HD_EXPORT size_t hd_op_get_unmade_count(const struct hd_op *op)
+{
+    return op->nunmade;
+}
+
+HD_EXPORT const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, size_t i)
+{
+    return i < op->nunmade ? op->unmade[i] : NULL;
 }
 
 HD_EXPORT size_t hd_op_get_unviable_count(const struct hd_op *op)

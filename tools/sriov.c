@@ -76,9 +76,6 @@ static int show_all(struct tool *t)
     return EXIT_DONE;
 }
 
-/* Reservations of VFs a lowered count leaves doing nothing: said, up to so many. */
-#define UNMADE_MAX 8
-
 static int run(struct tool *t, int argc, char **argv)
 {
     const char *addr = NULL, *count = NULL;
@@ -86,9 +83,8 @@ static int run(struct tool *t, int argc, char **argv)
     char name[HD_PCI_ADDR_BUFSZ];
     unsigned long long count_ull;
     unsigned int numvfs;
-    struct hd_device *pf;
     struct hd_op *op;
-    int autoprobe = -1, r;
+    int r;
 
     for (int i = 1; i < argc; i++) {
         bool opt = strcmp(argv[i], "--numvfs") == 0 || strncmp(argv[i], "--numvfs=", 9) == 0;
@@ -134,22 +130,7 @@ static int run(struct tool *t, int argc, char **argv)
     /* A change turns autoprobe off and leaves it so: the plan and the report say it, since
      * no host driver takes this PF's VFs from then on. A VF it removes that a reservation
      * names, and that no VF count the boot sets makes, leaves that reservation doing nothing:
-     * read before the VFs go, said after. */
-    const struct hd_reserve_entry *unmade[UNMADE_MAX];
-    struct hd_reserve_config *config = NULL;
-    size_t nunmade = 0;
-    int had = -1;
-    if (hd_device_open_fill(t->ctx, &pci, HD_FILL_IDENT | HD_FILL_SRIOV, &pf) == 0) {
-        autoprobe = hd_device_get_sriov_autoprobe(pf);
-        had = hd_device_get_sriov_numvfs(pf);
-        if (had > (int)numvfs && hd_reserve_config_load(t->ctx, &config) == 0 &&
-            hd_reserve_config_check(config, t->ctx) >= 0)
-            nunmade = hd_reserve_config_get_unmade_vfs(config, pf, numvfs, (unsigned int)had,
-                                                       unmade, UNMADE_MAX);
-        hd_device_unref(pf);
-    }
-    nunmade = nunmade < UNMADE_MAX ? nunmade : UNMADE_MAX;
-    hd_ctx_clear_error(t->ctx);
+     * the operation finds those, said after. */
     if ((r = hd_op_run(op)) < 0) {
         r = tool_op_error(t, r, NULL, NULL);
     } else if (tool_json(t)) {
@@ -160,16 +141,18 @@ static int run(struct tool *t, int argc, char **argv)
         json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
         json_kv_bool(&j, "changed", (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
         json_kv_bool(&j, "autoprobe_disabled",
-                     autoprobe > 0 && (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
+                     hd_op_get_previous_autoprobe(op) > 0 &&
+                         (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
         tool_op_json_steps(t, &j, op);
         json_key(&j, "unmade_reservations");
         json_begin_array(&j);
-        for (size_t i = 0; i < nunmade; i++) {
+        for (size_t i = 0; i < hd_op_get_unmade_count(op); i++) {
+            const struct hd_reserve_entry *e = hd_op_unmade_get_entry(op, i);
             char vf[HD_PCI_ADDR_BUFSZ];
             json_begin_object(&j);
-            json_kv_string(&j, "device", hd_pci_addr_format(&unmade[i]->sel.addr, vf));
-            json_kv_string(&j, "file", unmade[i]->file);
-            json_kv_int_or_null(&j, "line", unmade[i]->line, unmade[i]->line > 0);
+            json_kv_string(&j, "device", hd_pci_addr_format(&e->sel.addr, vf));
+            json_kv_string(&j, "file", e->file);
+            json_kv_int_or_null(&j, "line", e->line, e->line > 0);
             json_end_object(&j);
         }
         json_end_array(&j);
@@ -189,7 +172,7 @@ static int run(struct tool *t, int argc, char **argv)
         else
             printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
                    prev);
-        if ((unsigned int)prev != numvfs && autoprobe > 0)
+        if ((unsigned int)prev != numvfs && hd_op_get_previous_autoprobe(op) > 0)
             printf("%s%s: sriov_drivers_autoprobe %s from 1 to 0 and %s so (its VFs come up "
                    "unbound)\n", t->dry_run ? "  " : "", name, t->dry_run ? "would go" : "went",
                    t->dry_run ? "stay" : "stays");
@@ -200,21 +183,21 @@ static int run(struct tool *t, int argc, char **argv)
                        hd_op_step_get_from(op, i), hd_op_step_get_to(op, i),
                        t->dry_run ? "would go" : "went");
         }
-        for (size_t i = 0; i < nunmade; i++) {
+        for (size_t i = 0; i < hd_op_get_unmade_count(op); i++) {
+            const struct hd_reserve_entry *e = hd_op_unmade_get_entry(op, i);
             char vf[HD_PCI_ADDR_BUFSZ];
-            hd_pci_addr_format(&unmade[i]->sel.addr, vf);
+            hd_pci_addr_format(&e->sel.addr, vf);
             char drop[HD_PCI_ADDR_BUFSZ + 64] = "removing that line drops it";
-            if (hd_reserve_entry_is_persisted(unmade[i]))
+            if (hd_reserve_entry_is_persisted(e))
                 snprintf(drop, sizeof(drop), "'%s unpersist %s' drops it", t->prog, vf);
             fprintf(stderr, "%s sriov: note: %s is still reserved (%s%s%.0u), but no VF count "
                     "persisted for %s makes it at boot: the reservation does nothing ('%s "
                     "persist %s --numvfs %d' keeps it, %s)\n",
-                    t->prog, vf, unmade[i]->file, unmade[i]->line ? ":" : "", unmade[i]->line,
-                    name, t->prog, name, had, drop);
+                    t->prog, vf, e->file, e->line ? ":" : "", e->line, name, t->prog, name, prev,
+                    drop);
         }
         r = EXIT_DONE;
     }
-    hd_reserve_config_unref(config);
     hd_op_unref(op);
     return r;
 }

@@ -1325,6 +1325,15 @@ const char *hd_op_step_get_to(const struct hd_op *op, size_t i);
 enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, size_t i);
 /* HD_OP_NUMVFS: the count before (-1 until run). */
 int hd_op_get_previous_numvfs(const struct hd_op *op);
+/* HD_OP_NUMVFS: the PF's sriov_drivers_autoprobe before (-1 until run, or when it has none). A
+ * change of the count that found it 1 turned it to 0 for good (a dry run: would). */
+int hd_op_get_previous_autoprobe(const struct hd_op *op);
+/* HD_OP_NUMVFS lowering a count: the reservations (hd_reserve_config_load()'s entries, read
+ * under the operation's locks) of VFs it removes that no VF count the boot sets makes either,
+ * so that they do nothing from then on (hd_reserve_config_get_unmade_vfs()). Valid until the
+ * operation's next run or unref. */
+size_t hd_op_get_unmade_count(const struct hd_op *op);
+const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, size_t i);
 /* After a detach: the IOMMU groups it left not viable, each once: a member is still on a
  * host driver, so a VM can use none of the group's devices yet; after a dry run, those its
  * plan would leave so (the members it would detach do not count as in the way). With each, the
