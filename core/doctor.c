@@ -596,6 +596,7 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
             "sets %s's VF count to %d or more: nothing makes it at boot, so the reservation "
             "does nothing",
             name, where, pf, pf, numvfs);
+        hd_findings_set_remedy_vf_count(d, &pf_addr, numvfs, hd_reserve_entry_is_persisted(e));
     }
     hd_reserve_config_unref(config);
 }

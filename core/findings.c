@@ -15,6 +15,10 @@ struct finding {
     char *message;
     char *fix;
     enum hd_remedy remedy;
+    /* PERSIST_VF_COUNT's arguments, as the check read them (numvfs -1: none) */
+    struct hd_pci_addr remedy_pf;
+    int remedy_numvfs;
+    bool remedy_persisted;
 };
 
 struct hd_findings {
@@ -59,6 +63,8 @@ int hd_findings_add(struct hd_findings *f, enum hd_severity severity, const char
     e->message = message;
     e->fix = strdup(fix);
     e->remedy = HD_REMEDY_NONE;
+    e->remedy_numvfs = -1;
+    e->remedy_persisted = false;
     if (e->code == NULL || e->fix == NULL || (device != NULL && e->device == NULL)) {
         free(e->code);
         free(e->device);
@@ -74,6 +80,16 @@ void hd_findings_set_remedy(struct hd_findings *f, enum hd_remedy remedy)
 {
     if (f->err == 0 && f->n > 0)
         f->v[f->n - 1].remedy = remedy;
+}
+
+void hd_findings_set_remedy_vf_count(struct hd_findings *f, const struct hd_pci_addr *pf,
+                                     int numvfs, bool persisted)
+{
+    if (f->err == 0 && f->n > 0) {
+        f->v[f->n - 1].remedy_pf = *pf;
+        f->v[f->n - 1].remedy_numvfs = numvfs;
+        f->v[f->n - 1].remedy_persisted = persisted;
+    }
 }
 
 void hd_findings_set_error(struct hd_findings *f, int err)
@@ -168,6 +184,20 @@ HD_EXPORT const char *hd_findings_get_fix(const struct hd_findings *f, size_t i)
 HD_EXPORT enum hd_remedy hd_findings_get_remedy(const struct hd_findings *f, size_t i)
 {
     return at(f, i) ? at(f, i)->remedy : HD_REMEDY_NONE;
+}
+
+HD_EXPORT int hd_findings_get_remedy_vf_count(const struct hd_findings *f, size_t i,
+                                              struct hd_pci_addr *pf, int *numvfs,
+                                              bool *persisted)
+{
+    const struct finding *e = at(f, i);
+
+    if (e == NULL || e->remedy != HD_REMEDY_PERSIST_VF_COUNT || e->remedy_numvfs < 0)
+        return -ENOENT;
+    *pf = e->remedy_pf;
+    *numvfs = e->remedy_numvfs;
+    *persisted = e->remedy_persisted;
+    return 0;
 }
 
 HD_EXPORT const char *hd_severity_to_string(enum hd_severity severity)

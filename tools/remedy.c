@@ -28,34 +28,6 @@ static bool holder(struct tool *t, const char *device, char *vm, size_t size, un
     return found;
 }
 
-/* The PF and VF count that make reserved VF @device (a PERSIST_VF_COUNT remedy), as the
- * configuration says now, and whether its entry is persisted (unpersist removes it). */
-static bool vf_maker(struct tool *t, const char *device, char pf[HD_PCI_ADDR_BUFSZ], int *numvfs,
-                     bool *persisted)
-{
-    struct hd_reserve_config *config = NULL;
-    struct hd_pci_addr addr, pf_addr;
-    bool found = false;
-
-    if (hd_pci_addr_parse(device, &addr) < 0 || hd_reserve_config_load(t->ctx, &config) < 0 ||
-        hd_reserve_config_check(config, t->ctx) < 0) {
-        hd_reserve_config_unref(config);
-        hd_ctx_clear_error(t->ctx);
-        return false;
-    }
-    for (size_t i = 0; i < hd_reserve_config_count(config) && !found; i++) {
-        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
-        found = e->sel.kind == HD_SELECTOR_ADDR && hd_pci_addr_equal(&e->sel.addr, &addr) &&
-                hd_reserve_config_get_presence(config, e, &pf_addr, numvfs) ==
-                    HD_RESERVE_VF_NEVER;
-        *persisted = found && hd_reserve_entry_is_persisted(e);
-    }
-    if (found)
-        hd_pci_addr_format(&pf_addr, pf);
-    hd_reserve_config_unref(config);
-    return found;
-}
-
 size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, size_t i,
                             char (*out)[TOOL_COMMAND_MAX], size_t max)
 {
@@ -95,11 +67,13 @@ size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, 
         CMD("hostdev list");
         break;
     case HD_REMEDY_PERSIST_VF_COUNT: {
-        char pf[HD_PCI_ADDR_BUFSZ];
+        struct hd_pci_addr pf;
+        char pfname[HD_PCI_ADDR_BUFSZ];
         int numvfs;
-        bool persisted = false;
-        if (vf_maker(t, d, pf, &numvfs, &persisted))
-            CMD("hostdev persist %s --numvfs %d", pf, numvfs);
+        bool persisted;
+        if (hd_findings_get_remedy_vf_count(findings, i, &pf, &numvfs, &persisted) < 0)
+            break;
+        CMD("hostdev persist %s --numvfs %d", hd_pci_addr_format(&pf, pfname), numvfs);
         if (persisted) /* a line of the admin's own file is theirs to remove */
             CMD("hostdev unpersist %s", d);
         break;

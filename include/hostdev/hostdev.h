@@ -585,10 +585,16 @@ enum hd_remedy {
     HD_REMEDY_RELEASE_FORCE,     /* the emergency release: back to the host, record dropped */
     HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong) */
     HD_REMEDY_PERSIST_VF_COUNT,  /* a reserved VF nothing makes: persist its PF's VF count
-                                  * (hd_reserve_config_get_presence() says which and how
+                                  * (hd_findings_get_remedy_vf_count() says which and how
                                   * many), or forget the VF's reservation */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
+/* HD_REMEDY_PERSIST_VF_COUNT's arguments, as the check that found it read the configuration:
+ * *@pf the VF's PF, *@numvfs the VF count that makes the VF, *@persisted whether its
+ * reservation is a persisted file's (hd_reserve_unpersist() removes it) rather than a line of
+ * the admin's own. 0, or -ENOENT for a finding with another remedy. */
+int hd_findings_get_remedy_vf_count(const struct hd_findings *findings, size_t i,
+                                    struct hd_pci_addr *pf, int *numvfs, bool *persisted);
 
 /* Kernel command-line advice, in one place for every finding and command that gives it. */
 enum hd_cmdline_advice {

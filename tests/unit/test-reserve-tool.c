@@ -1,5 +1,6 @@
 /* test-reserve-tool.c - `hostdev reserve` (boot and --uevent, as udev runs it), `persist`,
  * `unpersist`, `persisted` and `cmdline` as a user meets them, on mounted fake kernels. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,26 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_out_has("\"unmade_reservations\": [\n    {\n      \"device\": \"0000:03:10.1\",\n"
                "      \"file\": \"etc/hostdev.d/persist-0000:03:10.1.conf\",\n"
                "      \"line\": 2\n");
+    /* The operation itself reports them, and the autoprobe it found. */
+    struct hd_op *op;
+    struct hd_pci_addr pf, vf;
+    ck_assert_int_eq(hd_pci_addr_parse("0000:03:00.1", &pf), 0);
+    ck_assert_int_eq(hd_pci_addr_parse("0000:03:10.1", &vf), 0);
+    ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_NUMVFS, &op), 0);
+    hd_op_set_flags(op, HD_OP_DRY_RUN);
+    hd_op_set_numvfs(op, 0);
+    ck_assert_int_eq(hd_op_add_device(op, &pf, true), 0);
+    ck_assert_int_eq(hd_op_run(op), 0);
+    ck_assert_int_eq(hd_op_get_previous_numvfs(op), 2);
+    ck_assert_int_eq(hd_op_get_previous_autoprobe(op), 0); /* the count above turned it off */
+    ck_assert_uint_eq(hd_op_get_unmade_count(op), 1);
+    ck_assert(hd_pci_addr_equal(&hd_op_unmade_get_entry(op, 0)->sel.addr, &vf));
+    ck_assert(hd_reserve_entry_is_persisted(hd_op_unmade_get_entry(op, 0)));
+    ck_assert_ptr_null(hd_op_unmade_get_entry(op, 1));
+    hd_op_set_numvfs(op, 2); /* the same count leaves every reservation as it is */
+    ck_assert_int_eq(hd_op_run(op), 0);
+    ck_assert_uint_eq(hd_op_get_unmade_count(op), 0);
+    hd_op_unref(op);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 1"), 0); /* VF 0 stays: nothing to say */
     ck_assert_str_eq(err, "");
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
@@ -461,6 +482,26 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_int_eq(hd("--json doctor"), 1);
     ck_out_has("\"code\": \"reserved-vf-not-made\"");
     ck_out_has("\"severity\": \"warning\"");
+    /* The finding carries its remedy's PF and count, as the doctor read them. */
+    struct hd_findings *d;
+    size_t k = 0;
+    int numvfs = -1;
+    bool persisted = false;
+    ck_assert_int_eq(hd_doctor_run(e.ctx, NULL, &d), 0);
+    while (k < hd_findings_count(d) &&
+           strcmp(hd_findings_get_code(d, k), "reserved-vf-not-made") != 0)
+        k++;
+    ck_assert_uint_lt(k, hd_findings_count(d));
+    ck_assert_int_eq(hd_findings_get_remedy_vf_count(d, k, &pf, &numvfs, &persisted), 0);
+    char name[HD_PCI_ADDR_BUFSZ];
+    ck_assert_str_eq(hd_pci_addr_format(&pf, name), "0000:03:00.1");
+    ck_assert_int_eq(numvfs, 1);
+    ck_assert(persisted);
+    for (size_t i = 0; i < hd_findings_count(d); i++)
+        if (i != k)
+            ck_assert_int_eq(hd_findings_get_remedy_vf_count(d, i, &pf, &numvfs, &persisted),
+                             -ENOENT);
+    hd_findings_unref(d);
     /* A count at boot that makes it: no warning, only the mark. */
     conf("10-count.conf", "0000:03:00.1 numvfs=2\n");
     ck_assert_int_eq(hd("persisted"), 0);
