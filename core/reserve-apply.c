@@ -29,6 +29,9 @@ struct hd_reserve_result {
     hd_reserve_fn fn;
     void *data;
     struct hd_reserve_config *config; /* holds the entries the items point to */
+    /* An entry's call (persist): the configuration, for the entries that reserve the VFs its
+     * count makes, which the call itself does not apply */
+    struct hd_reserve_config *reservations;
     struct hd_reserve_entry entry;    /* hd_reserve_entry_apply()'s, copied */
     char *entry_driver, *entry_file;
     struct hd_pci_addr *gone; /* dry run: VFs a planned count removes, told as such already */
@@ -81,6 +84,7 @@ HD_EXPORT struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_re
     free(res->v);
     free(res->gone);
     hd_reserve_config_unref(res->config);
+    hd_reserve_config_unref(res->reservations);
     free(res->entry_driver);
     free(res->entry_file);
     free(res);
@@ -202,16 +206,33 @@ static bool is_gone(const struct hd_reserve_result *res, const struct hd_pci_add
 
 /* A VF the planned count of @pf makes or removes, as an item (HD_RESERVE_DONE: planned). */
 static int vf_item(struct hd_reserve_result *res, enum hd_reserve_action action,
-                   struct hd_device *vf, const struct hd_reserve_entry *e, bool ids_known)
+                   struct hd_device *vf, const struct hd_reserve_entry *e,
+                   enum hd_reserve_outcome outcome)
 {
     struct item *it = item_add(res, action, vf, e);
 
     hd_device_unref(vf);
     if (it == NULL)
         return -ENOMEM;
-    it->outcome = ids_known ? HD_RESERVE_DONE : HD_RESERVE_LATER;
+    it->outcome = outcome;
     item_done(res, it);
     return 0;
+}
+
+/* A VF the count makes, with the entry that reserves it. Applying a configuration reserves it
+ * next, as a device (HD_RESERVE_DONE); an entry's call (persist's) leaves it unbound, to its
+ * "add" event (hostdev's udev rule applies the configuration to it) and the boot
+ * (HD_RESERVE_LATER with the entry). Its ids not known, no entry is known to take it either
+ * (HD_RESERVE_LATER, no entry). */
+static int vf_made(struct hd_reserve_result *res, struct hd_device *vf, bool ids_known)
+{
+    const struct hd_reserve_config *config = res->config ? res->config : res->reservations;
+    const struct hd_reserve_entry *e =
+        ids_known && config != NULL ? hd_reserve_config_match(config, vf) : NULL;
+
+    return vf_item(res, HD_RESERVE_VF_MADE, vf, e,
+                   ids_known && (e == NULL || res->config != NULL) ? HD_RESERVE_DONE
+                                                                   : HD_RESERVE_LATER);
 }
 
 /* Under a dry run, what the planned count @numvfs of @pf does to its VFs, which no operation
@@ -234,7 +255,7 @@ static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int num
         if (hd_device_open_fill(res->ctx, a, HD_FILL_IDENT, &vf) < 0 &&
             (vf = hd_device_new(res->ctx, a)) == NULL)
             return hd_err(res->ctx, -ENOMEM, "out of memory");
-        r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, true);
+        r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, HD_RESERVE_DONE);
     }
     hd_ctx_clear_error(res->ctx);
     if (r < 0)
@@ -253,9 +274,7 @@ static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int num
         if ((vf = hd_device_new(res->ctx, &a)) == NULL)
             return hd_err(res->ctx, -ENOMEM, "out of memory");
         ids = hd_device_fill_vf_ids(vf, pf) == 0;
-        r = vf_item(res, HD_RESERVE_VF_MADE, vf,
-                    ids && res->config != NULL ? hd_reserve_config_match(res->config, vf) : NULL,
-                    ids);
+        r = vf_made(res, vf, ids);
     }
     return r;
 }
@@ -296,7 +315,7 @@ static int tell_vfs(struct hd_reserve_result *res, struct hd_device *pf, struct 
         struct hd_device *vf = gone[i];
         gone[i] = NULL;
         if (r == 0)
-            r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, true);
+            r = vf_item(res, HD_RESERVE_VF_GONE, vf, NULL, HD_RESERVE_DONE);
         else
             hd_device_unref(vf);
     }
@@ -305,10 +324,7 @@ static int tell_vfs(struct hd_reserve_result *res, struct hd_device *pf, struct 
         for (size_t i = 0; i < nmade; i++) {
             struct hd_device *vf = made[i];
             if (r == 0)
-                r = vf_item(res, HD_RESERVE_VF_MADE, vf,
-                            res->config != NULL ? hd_reserve_config_match(res->config, vf)
-                                                : NULL,
-                            true);
+                r = vf_made(res, vf, true);
             else
                 hd_device_unref(vf);
         }
@@ -676,6 +692,9 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
     if ((entry->driver != NULL && res->entry_driver == NULL) || res->entry_file == NULL)
         return finish(res, hd_err(ctx, -ENOMEM, "out of memory"), result);
     e = &res->entry;
+    /* Only to say which entry reserves a VF its count makes: none read, none said. */
+    if (e->numvfs >= 0)
+        hd_reserve_config_load(ctx, &res->reservations);
     hd_ctx_clear_error(ctx);
     r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
     /* Its VF count first (numvfs needs an address: one PF), then every device it selects, all

@@ -165,6 +165,14 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
         printf("    %s: removed with the count (was %s%s)\n", hd_device_get_name(dev),
                hd_device_get_driver(dev) ? "on " : "unbound",
                hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "");
+    else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER && e != NULL &&
+             hd_device_get_driver(dev) != NULL && strcmp(hd_device_get_driver(dev), e->driver) == 0)
+        printf("    %s: made; on %s already, as reserved (%s)\n", hd_device_get_name(dev),
+               e->driver, reserve_entry_source(e, where, sizeof(where)));
+    else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER && e != NULL)
+        printf("    %s: made, unbound; reserved for %s (%s): hostdev's udev rule binds it as it "
+               "appears, and so does every boot\n", hd_device_get_name(dev), e->driver,
+               reserve_entry_source(e, where, sizeof(where)));
     else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER)
         printf("    %s: made, unbound; reserved or not once its ids are known\n",
                hd_device_get_name(dev));
@@ -248,7 +256,7 @@ void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *res, si
         json_kv_string(j, "action", "make_vf");
         /* null: nothing reserves it, or (ids_known false) not known before it is there */
         json_kv_string(j, "reserve_for", e ? e->driver : NULL);
-        json_kv_bool(j, "ids_known", outcome != HD_RESERVE_LATER);
+        json_kv_bool(j, "ids_known", outcome != HD_RESERVE_LATER || e != NULL);
     }
     json_end_object(j);
 }

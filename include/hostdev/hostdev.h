@@ -788,9 +788,12 @@ enum hd_reserve_action {
     HD_RESERVE_VF_GONE, /* a VF there now, which goes (the kernel goes through 0) */
     HD_RESERVE_VF_MADE, /* a VF the new count makes, at the address the PF's sriov_offset and
                          * sriov_stride give, unbound; hd_reserve_result_get_entry(): the
-                         * entry that reserves it (NULL: none, it stays so). HD_RESERVE_LATER:
-                         * the PF does not tell its VFs' ids, so whether an ids entry takes
-                         * it is known only once it is there */
+                         * entry that reserves it (NULL: none, it stays so). HD_RESERVE_LATER
+                         * with no entry: the PF does not tell its VFs' ids, so whether an ids
+                         * entry takes it is known only once it is there; with an entry:
+                         * hd_reserve_entry_apply() (persist) applies its own entry alone and
+                         * leaves the VF unbound, for the configuration to reserve when the
+                         * VF's "add" event reaches hostdev's udev rule, and at boot */
 };
 enum hd_reserve_outcome {
     HD_RESERVE_DONE,      /* its operation ran (under HD_RESERVE_DRY_RUN: was planned) */

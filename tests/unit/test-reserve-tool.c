@@ -366,13 +366,16 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
                "    \"driver\": null");
     ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
     conf("sriov.conf", "0000:03:00.1 numvfs=1\n8086:10ed pci-stub\n");
-    /* persist plans them too: it binds none (its entry selects the PF alone). */
+    /* persist plans them too: it binds none (its entry selects the PF alone), but says the
+     * ids entry that reserves the new VF, which its udev event applies. */
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist --numvfs 1 0000:03:00.0 --dry-run"), 0);
     ck_out_has("  0000:03:00.0: 1 virtual functions (was 2; persist)\n"
                "    0000:03:10.0: removed with the count (was unbound)\n"
                "    0000:03:10.2: removed with the count (was unbound)\n"
-               "    0000:03:10.0: made, left unbound\n");
+               "    0000:03:10.0: made, unbound; reserved for pci-stub "
+               "(etc/hostdev.d/sriov.conf:2): hostdev's udev rule binds it as it appears, and "
+               "so does every boot\n");
     ck_assert_int_eq(hd("--json persist --numvfs 1 0000:03:00.0 --dry-run"), 0);
     at_json_check(out, false);
     ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
@@ -384,8 +387,9 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
                "\"remove_vf\"");
     ck_out_has("\"address\": \"0000:03:10.0\",\n      \"action\": \"make_vf\",\n"
-               "      \"reserve_for\": null");
+               "      \"reserve_for\": \"pci-stub\",\n      \"ids_known\": true");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"), "1");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "");
 #undef GONE
 }
 END_TEST
@@ -606,6 +610,44 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
                           "    0000:03:10.1: made, left unbound\n"
                           "    0000:03:10.3: made, left unbound\n"
                           "persisted: 0000:03:00.1 numvfs=2\n");
+}
+END_TEST
+
+/* persist's VF count makes a VF that a reservation of its own names: persist binds none of the
+ * VFs (its entry is the PF's count), so it says the VF comes unbound, which reservation holds it
+ * and what binds it (its "add" event through hostdev's udev rule, as the event does here, and
+ * the boot); a VF nothing reserves stays unbound, said so. */
+HD_TEST(persist_says_a_vf_it_makes_is_reserved)
+{
+#define RESERVED_VF "    0000:03:10.1: made, unbound; reserved for vfio-pci "                     \
+                    "(etc/hostdev.d/persist-0000:03:10.1.conf:2): hostdev's udev rule binds it " \
+                    "as it appears, and so does every boot\n"
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
+    ck_assert_int_eq(hd("persist 0000:03:10.1"), 0);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2 and do:\n"
+                          "  0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
+                          "    0000:03:10.3: made, left unbound\n");
+    ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"address\": \"0000:03:10.1\",\n      \"action\": \"make_vf\",\n"
+               "      \"reserve_for\": \"vfio-pci\",\n      \"ids_known\": true");
+    ck_out_has("\"address\": \"0000:03:10.3\",\n      \"action\": \"make_vf\",\n"
+               "      \"reserve_for\": null,\n      \"ids_known\": true");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
+                          "    0000:03:10.3: made, left unbound\n"
+                          "persisted: 0000:03:00.1 numvfs=2\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "");
+    /* What the udev rule runs on the VF's "add" event binds it, as said. */
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:10.1",
+                            "reserve --uevent"),
+                     0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "");
+#undef RESERVED_VF
 }
 END_TEST
 
