@@ -195,6 +195,7 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             "opening /dev/vfio/%d: Permission denied\"",
             a->vm, (unsigned)a->uid, (unsigned)a->gid, node, (unsigned)st.st_uid,
             (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), hd_device_get_iommu_group(dev));
+        hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
     } else if (a == NULL && (st.st_mode & 066) == 0) {
         add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, hd_device_get_name(dev),
             format("have it handed over when the VM starts: acquire it with the VM's user "

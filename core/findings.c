@@ -19,6 +19,10 @@ struct finding {
     struct hd_pci_addr remedy_pf;
     int remedy_numvfs;
     bool remedy_persisted;
+    /* REACQUIRE's: the VM that holds the device and its owner (vm NULL: none) */
+    char *remedy_vm;
+    uid_t remedy_uid;
+    gid_t remedy_gid;
 };
 
 struct hd_findings {
@@ -65,6 +69,7 @@ int hd_findings_add(struct hd_findings *f, enum hd_severity severity, const char
     e->remedy = HD_REMEDY_NONE;
     e->remedy_numvfs = -1;
     e->remedy_persisted = false;
+    e->remedy_vm = NULL;
     if (e->code == NULL || e->fix == NULL || (device != NULL && e->device == NULL)) {
         free(e->code);
         free(e->device);
@@ -90,6 +95,22 @@ void hd_findings_set_remedy_vf_count(struct hd_findings *f, const struct hd_pci_
         f->v[f->n - 1].remedy_numvfs = numvfs;
         f->v[f->n - 1].remedy_persisted = persisted;
     }
+}
+
+void hd_findings_set_remedy_holder(struct hd_findings *f, const char *vm, uid_t uid, gid_t gid)
+{
+    struct finding *e;
+
+    if (f->err != 0 || f->n == 0)
+        return;
+    e = &f->v[f->n - 1];
+    free(e->remedy_vm);
+    if ((e->remedy_vm = strdup(vm)) == NULL) {
+        f->err = -ENOMEM;
+        return;
+    }
+    e->remedy_uid = uid;
+    e->remedy_gid = gid;
 }
 
 void hd_findings_set_error(struct hd_findings *f, int err)
@@ -131,6 +152,7 @@ HD_EXPORT struct hd_findings *hd_findings_unref(struct hd_findings *f)
         free(f->v[i].device);
         free(f->v[i].message);
         free(f->v[i].fix);
+        free(f->v[i].remedy_vm);
     }
     free(f->v);
     free(f);
@@ -197,6 +219,19 @@ HD_EXPORT int hd_findings_get_remedy_vf_count(const struct hd_findings *f, size_
     *pf = e->remedy_pf;
     *numvfs = e->remedy_numvfs;
     *persisted = e->remedy_persisted;
+    return 0;
+}
+
+HD_EXPORT int hd_findings_get_remedy_holder(const struct hd_findings *f, size_t i,
+                                           const char **vm, uid_t *uid, gid_t *gid)
+{
+    const struct finding *e = at(f, i);
+
+    if (e == NULL || e->remedy != HD_REMEDY_REACQUIRE || e->remedy_vm == NULL)
+        return -ENOENT;
+    *vm = e->remedy_vm;
+    *uid = e->remedy_uid;
+    *gid = e->remedy_gid;
     return 0;
 }
 

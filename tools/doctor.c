@@ -117,7 +117,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_bool(&j, "ok", problems == 0);
-        json_kv_findings(&j, "findings", d, t);
+        json_kv_findings(&j, "findings", d, true);
         json_end_object(&j);
         json_finish(&j);
     } else {
@@ -134,7 +134,7 @@ static int run(struct tool *t, int argc, char **argv)
             tool_print_wrapped(stdout, head, 2, problem);
             tool_print_wrapped(stdout, "  fix: ", 7, hd_findings_get_fix(d, i));
             char commands[4][TOOL_COMMAND_MAX];
-            size_t nc = tool_remedy_commands(t, d, i, commands, 4);
+            size_t nc = tool_remedy_commands(d, i, commands, 4);
             for (size_t k = 0; k < nc; k++)
                 printf("  %s %s\n", k == 0 ? "run:" : " or:", commands[k]);
         }

@@ -91,7 +91,7 @@ static void print_json(const struct hd_iommu_report *r)
         json_end_object(&j);
     }
     json_end_array(&j);
-    json_kv_findings(&j, "findings", hd_iommu_report_get_findings(r), NULL);
+    json_kv_findings(&j, "findings", hd_iommu_report_get_findings(r), false);
     json_cmdline(&j, hd_iommu_report_get_cmdline(r));
     json_end_object(&j);
     json_finish(&j);

@@ -212,7 +212,7 @@ void json_kv_words(struct json *j, const char *key, const char *words)
 }
 
 void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings,
-                      struct tool *t)
+                      bool commands_too)
 {
     char commands[4][TOOL_COMMAND_MAX];
 
@@ -225,8 +225,8 @@ void json_kv_findings(struct json *j, const char *key, const struct hd_findings 
         json_kv_string(j, "device", hd_findings_get_device(findings, i));
         json_kv_string(j, "message", hd_findings_get_message(findings, i));
         json_kv_string(j, "fix", hd_findings_get_fix(findings, i));
-        if (t != NULL) {
-            size_t n = tool_remedy_commands(t, findings, i, commands, 4);
+        if (commands_too) {
+            size_t n = tool_remedy_commands(findings, i, commands, 4);
             json_key(j, "commands");
             json_begin_array(j);
             for (size_t k = 0; k < n; k++)

@@ -5,35 +5,13 @@
 
 #include "tool.h"
 
-/* The VM and owner the map has for @device (REACQUIRE gives the device back to them). */
-static bool holder(struct tool *t, const char *device, char *vm, size_t size, unsigned *uid,
-                   unsigned *gid)
-{
-    struct hd_assignment_list *map = NULL;
-    const struct hd_assignment *a;
-    struct hd_pci_addr addr;
-    bool found = false;
-
-    if (hd_pci_addr_parse(device, &addr) < 0 || hd_assignment_list_new(t->ctx, &map) < 0) {
-        hd_ctx_clear_error(t->ctx);
-        return false;
-    }
-    if ((a = hd_assignment_list_find(map, &addr)) != NULL) {
-        snprintf(vm, size, "%s", hd_assignment_get_vm(a));
-        *uid = (unsigned)hd_assignment_get_uid(a);
-        *gid = (unsigned)hd_assignment_get_gid(a);
-        found = true;
-    }
-    hd_assignment_list_unref(map);
-    return found;
-}
-
-size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, size_t i,
+size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
                             char (*out)[TOOL_COMMAND_MAX], size_t max)
 {
     const char *d = hd_findings_get_device(findings, i);
-    char vm[128];
-    unsigned uid, gid;
+    const char *vm;
+    uid_t uid;
+    gid_t gid;
     size_t n = 0;
 
 #define CMD(...) (n < max ? (void)snprintf(out[n++], TOOL_COMMAND_MAX, __VA_ARGS__) : (void)0)
@@ -49,9 +27,9 @@ size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, 
         CMD("hostdev reattach %s && hostdev detach %s", d, d);
         break;
     case HD_REMEDY_REACQUIRE:
-        if (holder(t, d, vm, sizeof(vm), &uid, &gid))
+        if (hd_findings_get_remedy_holder(findings, i, &vm, &uid, &gid) == 0)
             CMD("hostdev release --vm %s %s && hostdev acquire --vm %s --owner %u:%u %s", vm, d,
-                vm, uid, gid, d);
+                vm, (unsigned)uid, (unsigned)gid, d);
         break;
     case HD_REMEDY_ACQUIRE:
         CMD("hostdev acquire --vm ID --owner USER:GROUP %s", d);

@@ -124,14 +124,14 @@ void json_kv_hex(struct json *j, const char *key, unsigned long v, int width); /
 void json_kv_words(struct json *j, const char *key, const char *words);
 /* Findings (IOMMU, verify, doctor) one shape everywhere: [{"severity", "code", "device",
  * "message", "fix"}]. */
-/* With @t, each finding's remedy as commands ("commands", remedy.c). */
+/* With @commands_too, each finding's remedy as commands ("commands", remedy.c). */
 void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings,
-                      struct tool *t);
+                      bool commands_too);
 
 /* remedy.c: finding @i's remedy as hostdev commands (alternatives, first the plainest), at most
  * @max; how many. */
 #define TOOL_COMMAND_MAX 512
-size_t tool_remedy_commands(struct tool *t, const struct hd_findings *findings, size_t i,
+size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
                             char (*out)[TOOL_COMMAND_MAX], size_t max);
 void json_finish(struct json *j); /* trailing newline */
 

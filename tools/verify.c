@@ -31,7 +31,7 @@ static const char *status_word(enum hd_vfio_step_status s)
     return s == HD_VFIO_STEP_OK ? "ok" : s == HD_VFIO_STEP_FAILED ? "failed" : "skipped";
 }
 
-static void print_json(struct tool *t, const struct hd_vfio_report *r)
+static void print_json(const struct hd_vfio_report *r)
 {
     uint32_t flags, nreg, nirq;
     struct json j;
@@ -80,7 +80,7 @@ static void print_json(struct tool *t, const struct hd_vfio_report *r)
         json_end_object(&j);
     }
     json_end_array(&j);
-    json_kv_findings(&j, "findings", hd_vfio_report_get_findings(r), t);
+    json_kv_findings(&j, "findings", hd_vfio_report_get_findings(r), true);
     json_end_object(&j);
     json_finish(&j);
 }
@@ -145,7 +145,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (r == NULL)
         return tool_lib_error(t, err == -EINVAL ? EXIT_USAGE : EXIT_FAILED, err, "%s", argv[1]);
     if (tool_json(t))
-        print_json(t, r);
+        print_json(r);
     else
         print_text(r);
     if (err == 0) {

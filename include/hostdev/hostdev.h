@@ -579,7 +579,8 @@ enum hd_remedy {
     HD_REMEDY_DETACH_GROUP,      /* detach its whole IOMMU group, or give the VM the group */
     HD_REMEDY_REDETACH,          /* reattach it, then detach it again */
     HD_REMEDY_REACQUIRE,         /* release it from the VM that holds it, acquire it again for
-                                  * the same VM and owner (the assignment map has both) */
+                                  * the same VM and owner (hd_findings_get_remedy_holder()
+                                  * says which) */
     HD_REMEDY_ACQUIRE,           /* acquire it for a VM with the VM's user as owner */
     HD_REMEDY_DETACH_OR_MANAGED, /* detach it ahead of the VM, or acquire it managed */
     HD_REMEDY_RELEASE_FORCE,     /* the emergency release: back to the host, record dropped */
@@ -595,6 +596,11 @@ enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t
  * the admin's own. 0, or -ENOENT for a finding with another remedy. */
 int hd_findings_get_remedy_vf_count(const struct hd_findings *findings, size_t i,
                                     struct hd_pci_addr *pf, int *numvfs, bool *persisted);
+/* HD_REMEDY_REACQUIRE's arguments, as the check read the assignment map: *@vm the VM that holds
+ * the device (valid while @findings is), *@uid and *@gid the owner it was acquired with. 0, or
+ * -ENOENT for a finding with another remedy. */
+int hd_findings_get_remedy_holder(const struct hd_findings *findings, size_t i, const char **vm,
+                                  uid_t *uid, gid_t *gid);
 
 /* Kernel command-line advice, in one place for every finding and command that gives it. */
 enum hd_cmdline_advice {

@@ -72,6 +72,10 @@ struct found {
     char problem[1024];
     char fix[1024];
     char error[1024]; /* the context's message when the call failed */
+    int holder;       /* hd_findings_get_remedy_holder()'s answer, and what it gave */
+    char holder_vm[128];
+    uid_t holder_uid;
+    gid_t holder_gid;
 };
 
 /* Run the doctor; fill @f from the first finding with @code; false when there is none. */
@@ -93,6 +97,9 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
         snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
         snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
         f->remedy = hd_findings_get_remedy(d, i);
+        const char *vm = NULL;
+        f->holder = hd_findings_get_remedy_holder(d, i, &vm, &f->holder_uid, &f->holder_gid);
+        snprintf(f->holder_vm, sizeof(f->holder_vm), "%s", vm ? vm : "");
         /* The library says what to do in words; a tool spells its own commands. */
         ck_assert_msg(strstr(f->fix, "hostdev ") == NULL, "a command in the fix: %s", f->fix);
     }
@@ -168,6 +175,7 @@ HD_TEST(vfio_node_permission)
     ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
     ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE);
     ck_assert_ptr_nonnull(strstr(f.fix, "acquire it with the VM's user and group as its owner"));
+    ck_assert_int_eq(f.holder, -ENOENT); /* no VM holds it */
     ctx = ah_ctx(root);
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", &a, 1, 107, 108, HD_ACQUIRE_UNMANAGED), 0);
     hd_ctx_unref(ctx);
@@ -182,6 +190,11 @@ HD_TEST(vfio_node_permission)
     ck_assert_ptr_nonnull(strstr(f.problem, "Permission denied"));
     ck_assert_int_eq(f.remedy, HD_REMEDY_REACQUIRE);
     ck_assert_ptr_nonnull(strstr(f.fix, "with owner 107:108"));
+    /* The finding names the holder as the map had it, for a tool's command. */
+    ck_assert_int_eq(f.holder, 0);
+    ck_assert_str_eq(f.holder_vm, "vm1");
+    ck_assert_uint_eq(f.holder_uid, 107);
+    ck_assert_uint_eq(f.holder_gid, 108);
     /* The node is gone altogether. */
     unlink(path);
     ck_assert(find(root, DEV, "vfio-node-missing", &f));
