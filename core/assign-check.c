@@ -1,6 +1,7 @@
 /* assign-check.c - can a device go to a VM, alone or with the devices given beside it: its
  * reset, its IOMMU group's other endpoints, whether the host keeps or uses it (asked as acquire
- * asks), and what it still needs beside the set. Nothing here writes. */
+ * asks, of it and of the other endpoints it needs), and what it still needs beside the set.
+ * Nothing here writes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ struct hd_assign_check {
     struct hd_reset_check *reset;
     struct hd_group *group;     /* NULL: the device has none */
     struct hd_device **company; /* the group's other endpoints, borrowed from group */
+    char **company_host_use;    /* what the host uses of each (NULL: nothing, or not asked) */
     struct hd_device **needs;   /* borrowed from group and reset */
     size_t ncompany, nneeds;
     const char *host_keeps; /* static text, NULL */
@@ -51,6 +53,7 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
     size_t peers = hd_reset_check_get_peer_count(c->reset);
 
     if ((c->company = calloc(members + 1, sizeof(*c->company))) == NULL ||
+        (c->company_host_use = calloc(members + 1, sizeof(*c->company_host_use))) == NULL ||
         (c->needs = calloc(members + peers + 1, sizeof(*c->needs))) == NULL)
         return hd_err(hd_device_get_ctx(dev), -ENOMEM, "out of memory");
     for (size_t k = 0; k < members; k++) {
@@ -65,25 +68,35 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
     return 0;
 }
 
-/* What the host uses of @dev, asked as acquire asks it (the one decision they share): a
- * device the host keeps is refused as that already. */
-static int find_host_use(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
+/* What the host uses of @dev, asked as acquire asks it (the one decision they share), into
+ * *@use (NULL: nothing); *@hu reads the host once for the device and its company. A device the
+ * host keeps is refused as that already: not asked. */
+static int find_host_use(struct hd_device *dev, struct hd_host_use **hu, char **use)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
-    struct hd_host_use *own;
     int r;
 
-    if (c->host_keeps != NULL)
+    if (hd_device_get_platform_role(dev) != NULL)
         return 0;
-    own = hd_host_use_ref(hu);
-    r = hd_host_use_check_leaving(ctx, &own, dev);
-    hd_host_use_unref(own);
-    if (r != -EBUSY)
+    if ((r = hd_host_use_check_leaving(ctx, hu, dev)) != -EBUSY)
         return r;
-    if ((c->host_use = strdup(hd_ctx_last_error(ctx))) == NULL)
+    if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
         return hd_err(ctx, -ENOMEM, "out of memory");
     hd_ctx_clear_error(ctx);
     return 0;
+}
+
+/* What the host uses of the device and of each other endpoint of its group: acquiring the
+ * group takes them all, and is refused for any of them. */
+static int find_host_uses(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
+{
+    struct hd_host_use *own = hd_host_use_ref(hu);
+    int r = find_host_use(dev, &own, &c->host_use);
+
+    for (size_t k = 0; k < c->ncompany && r == 0; k++)
+        r = find_host_use(c->company[k], &own, &c->company_host_use[k]);
+    hd_host_use_unref(own);
+    return r;
 }
 
 HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *const *set, size_t n,
@@ -106,7 +119,7 @@ HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *co
         return r;
     }
     c->host_keeps = hd_device_get_platform_role(dev);
-    if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_use(c, dev, hu)) < 0) {
+    if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_uses(c, dev, hu)) < 0) {
         hd_assign_check_unref(c);
         return r;
     }
@@ -125,6 +138,9 @@ HD_EXPORT struct hd_assign_check *hd_assign_check_unref(struct hd_assign_check *
 {
     if (c == NULL || !hd_ref_drop(&c->refcount))
         return NULL;
+    for (size_t k = 0; k < c->ncompany; k++)
+        free(c->company_host_use[k]);
+    free(c->company_host_use);
     free(c->company);
     free(c->needs);
     free(c->host_use);
@@ -147,6 +163,12 @@ HD_EXPORT size_t hd_assign_check_get_company_count(const struct hd_assign_check 
 HD_EXPORT struct hd_device *hd_assign_check_get_company(const struct hd_assign_check *c, size_t i)
 {
     return i < c->ncompany ? c->company[i] : NULL;
+}
+
+HD_EXPORT const char *hd_assign_check_get_company_host_use(const struct hd_assign_check *c,
+                                                          size_t i)
+{
+    return i < c->ncompany ? c->company_host_use[i] : NULL;
 }
 
 HD_EXPORT const char *hd_assign_check_get_host_keeps(const struct hd_assign_check *c)
@@ -175,6 +197,15 @@ HD_EXPORT size_t hd_assign_check_get_need_count(const struct hd_assign_check *c)
 HD_EXPORT struct hd_device *hd_assign_check_get_need(const struct hd_assign_check *c, size_t i)
 {
     return i < c->nneeds ? c->needs[i] : NULL;
+}
+
+HD_EXPORT const char *hd_assign_check_get_need_host_use(const struct hd_assign_check *c, size_t i)
+{
+    for (size_t k = 0; i < c->nneeds && k < c->ncompany; k++) {
+        if (c->company[k] == c->needs[i])
+            return c->company_host_use[k];
+    }
+    return NULL;
 }
 
 HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_check *c)

@@ -73,8 +73,9 @@ static void print_json(struct json *j, struct hd_device *dev, const struct hd_as
     json_kv_string(j, "host_use", c ? hd_assign_check_get_host_use(c) : NULL);
 }
 
-/* The other endpoints of @dev's IOMMU group, which keep it from going to a VM alone: text, or
- * @j's "group_members". */
+/* The other endpoints of @dev's IOMMU group, which keep it from going to a VM alone, and what
+ * the host uses of them (acquiring the group is refused for it): text, or @j's
+ * "group_members". */
 static void print_company(struct tool *t, const struct hd_assign_check *c, struct hd_device *dev,
                           struct json *j)
 {
@@ -84,33 +85,54 @@ static void print_company(struct tool *t, const struct hd_assign_check *c, struc
     }
     for (size_t i = 0; i < hd_assign_check_get_company_count(c); i++) {
         struct hd_device *m = hd_assign_check_get_company(c, i);
-        const char *role = hd_device_get_platform_role(m), *drv = hd_device_get_driver(m);
+        const char *role = hd_device_get_platform_role(m), *drv = hd_device_get_driver(m),
+                   *use = hd_assign_check_get_company_host_use(c, i);
         if (t->json) {
             json_begin_object(j);
             json_kv_string(j, "address", hd_device_get_name(m));
             json_kv_string(j, "driver", drv);
             json_kv_string(j, "host_keeps", role);
+            json_kv_string(j, "host_use", use);
             json_end_object(j);
         } else {
             printf("%s: IOMMU group %d also holds %s (%s)%s%s: not assignable alone\n",
                    hd_device_get_name(dev), hd_device_get_iommu_group(dev), hd_device_get_name(m),
                    drv ? drv : "unbound", role ? ", which the host keeps as " : "",
                    role ? role : "");
+            if (use != NULL)
+                printf("%s: %s, of its IOMMU group, is in use by the host: the group is not for "
+                       "a VM now (acquire --group refuses it without --force): %s\n",
+                       hd_device_get_name(dev), hd_device_get_name(m), use);
         }
     }
     if (t->json)
         json_end_array(j);
 }
 
-/* The set's verdict in JSON: {"assignable_together", "also_needs"}, for the device whose
- * object is open (@c NULL: it could not be checked). */
+/* The set's verdict in JSON: {"assignable_together", "also_needs", "also_needs_host_use":
+ * [{"address", "host_use"}] for the needed ones the host uses}, for the device whose object
+ * is open (@c NULL: it could not be checked). */
 static void print_json_together(struct json *j, const struct hd_assign_check *c)
 {
+    size_t needs = c ? hd_assign_check_get_need_count(c) : 0;
+
     json_kv_bool(j, "assignable_together", c && hd_assign_check_is_assignable_together(c));
     json_key(j, "also_needs");
     json_begin_array(j);
-    for (size_t k = 0; c && k < hd_assign_check_get_need_count(c); k++)
+    for (size_t k = 0; k < needs; k++)
         json_string(j, hd_device_get_name(hd_assign_check_get_need(c, k)));
+    json_end_array(j);
+    json_key(j, "also_needs_host_use");
+    json_begin_array(j);
+    for (size_t k = 0; k < needs; k++) {
+        const char *use = hd_assign_check_get_need_host_use(c, k);
+        if (use == NULL)
+            continue;
+        json_begin_object(j);
+        json_kv_string(j, "address", hd_device_get_name(hd_assign_check_get_need(c, k)));
+        json_kv_string(j, "host_use", use);
+        json_end_object(j);
+    }
     json_end_array(j);
 }
 
@@ -129,8 +151,9 @@ static void print_why(FILE *whyf, const char *name, const struct hd_assign_check
     if (hd_assign_check_get_need_count(c) > 0) {
         fprintf(whyf, "%s%s also needs", (*apart)++ ? "; " : "", name);
         for (size_t k = 0; k < hd_assign_check_get_need_count(c); k++)
-            fprintf(whyf, "%s %s", k ? "," : "",
-                    hd_device_get_name(hd_assign_check_get_need(c, k)));
+            fprintf(whyf, "%s %s%s", k ? "," : "",
+                    hd_device_get_name(hd_assign_check_get_need(c, k)),
+                    hd_assign_check_get_need_host_use(c, k) ? " (in use by the host)" : "");
     }
 }
 
@@ -241,7 +264,8 @@ const struct tool_command cmd_check = {
             "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
             "keeps (host/ISA bridges, SMBus, ...) are named; so is the VM that holds one.\n"
             "A device the host uses (a mounted disk, an interface up with routes, the\n"
-            "console) is not for a VM now: acquire refuses it without --force, and why.\n"
+            "console) is not for a VM now: acquire refuses it without --force, and why;\n"
+            "so is a group whose other endpoint the host uses (acquire --group refuses it).\n"
             "Several devices are also judged as one set, to go to one VM together: a last\n"
             "line says whether they can, or what each still needs beside them.\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"

@@ -1070,8 +1070,9 @@ int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev);
  * endpoints of its IOMMU group (VFIO gives a group to one VM whole), whether the host keeps it
  * (hd_device_get_platform_role()) or uses it (hd_host_use_check(), asked as acquiring it asks:
  * only of a device on a driver that is not DMA-safe; the acquire refuses either without
- * HD_OP_FORCE), and what it still needs beside the set. @hu reads the host once for many
- * devices (NULL: read for this call). -errno when its reset or its group cannot be read
+ * HD_OP_FORCE; asked of the group's other endpoints too, as acquiring the group asks), and
+ * what it still needs beside the set. @hu reads the host once for many devices and their
+ * groups (NULL: read once for this call). -errno when its reset or its group cannot be read
  * (-EINVAL, reason HD_REASON_INVALID, for sysfs contents the kernel would not write), or what
  * the host uses cannot be told. Reads only. */
 struct hd_assign_check;
@@ -1084,6 +1085,9 @@ const struct hd_reset_check *hd_assign_check_get_reset(const struct hd_assign_ch
 /* The other endpoints of its IOMMU group (bridges do not count), borrowed. */
 size_t hd_assign_check_get_company_count(const struct hd_assign_check *check);
 struct hd_device *hd_assign_check_get_company(const struct hd_assign_check *check, size_t i);
+/* What the host uses of other endpoint @i, asked as of the device (acquiring the group is
+ * refused for it without HD_OP_FORCE); NULL: nothing (or not asked: one the host keeps). */
+const char *hd_assign_check_get_company_host_use(const struct hd_assign_check *check, size_t i);
 /* What the host keeps it as ("an SMBus controller"), NULL when it is no platform function. */
 const char *hd_assign_check_get_host_keeps(const struct hd_assign_check *check);
 /* What the host uses of it, in hd_host_use_check()'s words; NULL: nothing (or not asked, for a
@@ -1096,6 +1100,10 @@ bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *check);
  * functions its bus reset also resets (borrowed). */
 size_t hd_assign_check_get_need_count(const struct hd_assign_check *check);
 struct hd_device *hd_assign_check_get_need(const struct hd_assign_check *check, size_t i);
+/* What the host uses of need @i when it is an endpoint of the group
+ * (hd_assign_check_get_company_host_use()); NULL: nothing, or not asked (one the host keeps, a
+ * function only its bus reset reaches). */
+const char *hd_assign_check_get_need_host_use(const struct hd_assign_check *check, size_t i);
 /* Whether it can go to the VM with the set: it has a reset, needs nothing more, and the host
  * neither keeps nor uses it. */
 bool hd_assign_check_is_assignable_together(const struct hd_assign_check *check);

@@ -216,6 +216,77 @@ HD_LOOP_TEST(a_layout_is_refused, sizeof(layouts) / sizeof(layouts[0]))
 }
 END_TEST
 
+/* `check` of a device whose IOMMU group holds an endpoint the host uses: acquiring the group
+ * is refused for that one, so check says so of the member and of the set that needs it, in
+ * text and JSON; once the member is off the host, only the need is left. */
+HD_TEST(check_says_the_host_uses_a_group_member)
+{
+    static const char spec[] =
+        "kernel 6.1.0-13-amd64\n"
+        "iommu intel\n"
+        "driver nvme class=010802\n"
+        "driver e1000e ids=8086:10d3\n"
+        "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+        "device 0000:00:00.0 8086:591f class=060000\n"
+        "device " NVME " 144d:a808 class=010802 driver=nvme reset=flr parent=root group=2\n"
+        "device " NIC " 8086:10d3 class=020000 driver=e1000e reset=flr parent=root group=3\n"
+        "device " NIC2 " 8086:10d3 class=020000 driver=e1000e reset=flr parent=root group=3\n"
+        "net " NIC " enp3s0\n"
+        "net " NIC2 " enp3s1 route=0.0.0.0/0\n";
+    static const char use[] = NIC2 ": enp3s1 is up with routes";
+    char cmd[512], *out = NULL, *err = NULL;
+    struct fx fx;
+
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    refused(&fx, "acquire --vm web1 --group " NIC, use);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    ck_assert_msg(strstr(out, NIC ": " NIC2 ", of its IOMMU group, is in use by the host: the "
+                              "group is not for a VM now (acquire --group refuses it without "
+                              "--force): " NIC2 ": enp3s1 is up with routes\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: " NIC " also needs "
+                              NIC2 " (in use by the host)\n"),
+                  "%s", out);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check " NIC,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    at_json_check(out, false);
+    ck_assert_msg(strstr(out, "\"address\": \"" NIC2 "\",\n        \"driver\": \"e1000e\",\n"
+                              "        \"host_keeps\": null,\n        \"host_use\": \"" NIC2
+                              ": enp3s1 is up with routes\"\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "\"also_needs_host_use\": [\n      {\n        \"address\": \"" NIC2
+                              "\",\n        \"host_use\": \"" NIC2
+                              ": enp3s1 is up with routes\"\n"),
+                  "%s", out);
+    free(out);
+    free(err);
+    /* The member on vfio-pci: the host uses nothing of it, the set still needs it. */
+    ck_assert_msg(run(&fx, "detach --force " NIC2, &err) == 0, "%s", err);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    ck_assert_msg(strstr(out, "in use by the host") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "not assignable together: " NIC " also needs " NIC2 "\n"), "%s",
+                  out);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check " NIC,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    ck_assert_msg(strstr(out, "\"host_use\": null\n      }\n    ],") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\"also_needs_host_use\": []") != NULL, "%s", out);
+    free(out);
+    free(err);
+    fx_umount(&fx);
+}
+END_TEST
+
 /* Past 64 block devices nothing is dropped: partition 70 mounted keeps the disk. */
 HD_TEST(past_64_partitions)
 {
