@@ -482,6 +482,9 @@ int hd_txn_flush(struct hd_txn *t);
  * done after the move's (newest first), makes the VFs again as they were. 1 (none when @pf has
  * no VFs), 0 in a dry run, or -errno, as hd_txn_defer(). */
 int hd_txn_defer_vfs_go(struct hd_txn *t, const struct hd_device *pf);
+/* The same with @planned VFs (-1: those it has), the count a dry run's earlier step plans
+ * (hd_op_set_planned_numvfs()): the plan tells them going as the run does. */
+int hd_txn_defer_vfs_go_planned(struct hd_txn *t, const struct hd_device *pf, int planned);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);

@@ -942,6 +942,16 @@ int hd_ops_numvfs(struct hd_op *op)
 
 /* ---- reserve ------------------------------------------------------------------------------- */
 
+/* The VF count a dry run's earlier step plans @dev to have (-1: none planned; the run finds it
+ * set). */
+static int planned_numvfs(const struct devop *o, const struct hd_device *dev)
+{
+    bool planned = (o->req->flags & HD_OP_DRY_RUN) && o->req->planned_numvfs >= 0 &&
+                   hd_pci_addr_equal(&o->req->planned_pf, hd_device_get_addr(dev));
+
+    return planned ? o->req->planned_numvfs : -1;
+}
+
 static int check_reserve(struct devop *o)
 {
     bool force = o->req->flags & HD_OP_FORCE;
@@ -949,15 +959,13 @@ static int check_reserve(struct devop *o)
 
     for (size_t i = 0; i < o->d.n; i++) {
         struct hd_device *dev = o->d.v[i];
-        bool planned = (o->req->flags & HD_OP_DRY_RUN) && o->req->planned_numvfs >= 0 &&
-                       hd_pci_addr_equal(&o->req->planned_pf, hd_device_get_addr(dev));
         if (already_on(dev, asked(o, dev)))
             continue;
         /* As a detach is checked: a reservation takes the device from its driver now. */
         if ((r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n,
                                           "reserving it for another driver")) < 0 ||
             (r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
-            (r = check_pf_keeps_vfs(o->ctx, dev, planned ? o->req->planned_numvfs : -1, force,
+            (r = check_pf_keeps_vfs(o->ctx, dev, planned_numvfs(o, dev), force,
                                     "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
             (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0)
@@ -1004,7 +1012,8 @@ static int apply_reserve(struct devop *o)
         if (!already_on(dev, driver)) {
             hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
             hd_strlcpy(s.to, driver, sizeof(s.to));
-            if ((r = read_record(dev, &s)) < 0 || (r = hd_txn_defer_vfs_go(o->t, dev)) < 0 ||
+            if ((r = read_record(dev, &s)) < 0 ||
+                (r = hd_txn_defer_vfs_go_planned(o->t, dev, planned_numvfs(o, dev))) < 0 ||
                 (r = hd_txn_step(o->t, &s)) < 0)
                 break;
         } else if (hd_bind_unrecorded(dev)) {

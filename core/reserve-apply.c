@@ -595,6 +595,46 @@ HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,
     return finish(res, r, result);
 }
 
+/* The VFs that a count of this result made and that the reservation @op then destroyed (forced:
+ * a PF's driver turns SR-IOV off as it lets go, its "numvfs" step to 0): told gone after it,
+ * as a dry run plans and the run does, so that what was made is not left said to be there.
+ * -ENOMEM, else 0. */
+static int tell_vfs_destroyed(struct hd_reserve_result *res, const struct hd_op *op)
+{
+    for (size_t k = 0; op != NULL && k < hd_op_get_step_count(op); k++) {
+        struct hd_device **made;
+        size_t pf = res->n, nmade = 0;
+        int r = 0;
+        if (strcmp(hd_op_step_get_action(op, k), "numvfs") != 0 ||
+            strcmp(hd_op_step_get_to(op, k), "0") != 0)
+            continue;
+        for (size_t i = res->n; pf == res->n && i-- > 0;) {
+            if (res->v[i].action == HD_RESERVE_NUMVFS && res->v[i].outcome == HD_RESERVE_DONE &&
+                strcmp(hd_device_get_name(res->v[i].dev), hd_op_step_get_device(op, k)) == 0)
+                pf = i;
+        }
+        if (pf == res->n) /* VFs no count of this result made: the step says they go */
+            continue;
+        if ((made = calloc(res->n - pf, sizeof(*made))) == NULL)
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        for (size_t i = pf + 1; i < res->n && (res->v[i].action == HD_RESERVE_VF_GONE ||
+                                               res->v[i].action == HD_RESERVE_VF_MADE); i++) {
+            if (res->v[i].action == HD_RESERVE_VF_MADE)
+                made[nmade++] = hd_device_ref(res->v[i].dev);
+        }
+        for (size_t i = 0; i < nmade; i++) {
+            if (r == 0)
+                r = vf_item(res, HD_RESERVE_VF_GONE, made[i], NULL, HD_RESERVE_DONE);
+            else
+                hd_device_unref(made[i]);
+        }
+        free(made);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Every device of @list that @e selects to its stub, in one operation: all of them or none.
  * An item a device, the first holding the operation; when it fails, that item alone, failed.
  * 1 failed, 0 done (or nothing selected), -ENOMEM. */
@@ -630,6 +670,8 @@ static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *
             it->outcome = HD_RESERVE_DONE;
         r = item_done(res, it);
     }
+    if (r == 0 && n > 0) /* the first item holds the operation */
+        r = tell_vfs_destroyed(res, res->v[res->n - n].op);
     free(devs);
     return r;
 }

@@ -487,11 +487,17 @@ int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
 
 int hd_txn_defer_vfs_go(struct hd_txn *t, const struct hd_device *pf)
 {
-    struct hd_jstep s = {.kind = HD_JSTEP_NUMVFS, .addr = *hd_device_get_addr(pf), .to = "0"};
+    return hd_txn_defer_vfs_go_planned(t, pf, -1);
+}
 
-    if (hd_device_get_physfn(pf) != NULL || hd_device_get_sriov_numvfs(pf) <= 0)
+int hd_txn_defer_vfs_go_planned(struct hd_txn *t, const struct hd_device *pf, int planned)
+{
+    struct hd_jstep s = {.kind = HD_JSTEP_NUMVFS, .addr = *hd_device_get_addr(pf), .to = "0"};
+    int numvfs = planned >= 0 ? planned : hd_device_get_sriov_numvfs(pf);
+
+    if (hd_device_get_physfn(pf) != NULL || numvfs <= 0)
         return 1;
-    s.old_numvfs = hd_device_get_sriov_numvfs(pf);
+    s.old_numvfs = numvfs;
     s.old_autoprobe = hd_device_get_sriov_autoprobe(pf);
     return hd_txn_defer(t, &s);
 }

@@ -689,12 +689,48 @@ HD_TEST(a_dry_run_refuses_the_pf_its_count_gives_vfs)
     free(run_err);
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-pf.conf")), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
-    /* Forced, the plan binds it, as the run then does. */
+    /* Forced, the plan binds it, as the run then does; the VFs the count made go with the PF's
+     * driver, and both say so after saying them made, text and JSON. */
     ck_assert_int_eq(hd("persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"),
                      0);
-    ck_out_has("  0000:03:00.1: ixgbe -> vfio-pci (persist)\n");
-    ck_assert_int_eq(hd("persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 vfio-pci "
+                          "numvfs=2 and do:\n"
+                          "  0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+                          "    0000:03:10.1: made, left unbound\n"
+                          "    0000:03:10.3: made, left unbound\n"
+                          "  0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
+                          "  0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+                          "    0000:03:10.1: removed with the count (was unbound)\n"
+                          "    0000:03:10.3: removed with the count (was unbound)\n");
+    ck_assert_int_eq(
+        hd("--json persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    char *dry_vfs = strdup(strstr(out, "\"vfs\""));
+    ck_out_has("\"action\": \"numvfs\",\n      \"device\": \"0000:03:00.1\",\n"
+               "      \"from\": \"2\",\n      \"to\": \"0\"");
+    ck_out_has("    {\n      \"address\": \"0000:03:10.3\",\n      \"action\": \"make_vf\",\n"
+               "      \"reserve_for\": null,\n      \"ids_known\": true\n    },\n"
+               "    {\n      \"address\": \"0000:03:10.1\",\n      \"action\": \"remove_vf\",\n"
+               "      \"driver\": null\n    },\n"
+               "    {\n      \"address\": \"0000:03:10.3\",\n      \"action\": \"remove_vf\",\n"
+               "      \"driver\": null\n    }\n  ]\n");
+    /* The run tells the VFs as its plan did. */
+    ck_assert_int_eq(hd("--json persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    ck_assert_str_eq(strstr(out, "\"vfs\""), dry_vfs);
+    free(dry_vfs);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
+    ck_assert_int_eq(hd("persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+                          "    0000:03:10.1: made, left unbound\n"
+                          "    0000:03:10.3: made, left unbound\n"
+                          "0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
+                          "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+                          "    0000:03:10.1: removed with the count (was unbound)\n"
+                          "    0000:03:10.3: removed with the count (was unbound)\n"
+                          "persisted: 0000:03:00.1 vfio-pci numvfs=2\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
 }
 END_TEST
 
