@@ -23,6 +23,17 @@ static const struct format {
     {"sriovdp", export_sriovdp},   {"prometheus", export_prometheus},
 };
 
+/* The --format name of @write. */
+static const char *format_name(int (*write)(struct tool *, const struct xmodel *,
+                                            const struct xopts *, FILE *))
+{
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (formats[i].write == write)
+            return formats[i].name;
+    }
+    return "?";
+}
+
 /* OpenStack's release names, for --nova-release; numbers are Nova's major versions. */
 static const struct {
     const char *name;
@@ -550,6 +561,21 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
                                          {"merge", required_argument, NULL, O_MERGE},
                                          {NULL, 0, NULL, 0}};
     struct job job = {.o = {.prefix = "hostdev.io", .nova_release = 26}, .expiry = "1h"};
+    /* The options one format reads: given with another, they would change nothing, and the
+     * user would believe the document carries them. */
+    struct {
+        int opt;
+        const char *name;
+        int (*write)(struct tool *, const struct xmodel *, const struct xopts *, FILE *);
+        int (*also)(struct tool *, const struct xmodel *, const struct xopts *, FILE *);
+        bool given;
+    } only[] = {
+        {O_PREFIX, "--resource-prefix", export_kubevirt, export_sriovdp, false},
+        {O_NOVA, "--nova-release", export_nova, NULL, false},
+        {O_EXPIRY, "--expiry", export_nfd, NULL, false},
+        {O_PHYSNET, "--physical-network", export_nova, NULL, false},
+        {O_MERGE, "--merge", export_kubevirt, NULL, false},
+    };
     bool watching = false;
     time_t now;
     char *buf = NULL;
@@ -558,6 +584,8 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
+        for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+            only[i].given = only[i].given || only[i].opt == c;
         switch (c) {
         case 'f':
             for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
@@ -614,9 +642,13 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
     if (job.fmt == NULL)
         return tool_error(t, EXIT_USAGE, "--format is required: kubevirt, nfd, nova, sriovdp or "
                           "prometheus");
-    if (job.o.nmerge > 0 && job.fmt->write != export_kubevirt)
-        return tool_error(t, EXIT_USAGE, "--merge goes with --format kubevirt (one CR for the "
-                          "whole cluster)");
+    for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+        if (only[i].given && job.fmt->write != only[i].write &&
+            job.fmt->write != only[i].also)
+            return tool_error(t, EXIT_USAGE, "%s goes with --format %s%s%s, not %s", only[i].name,
+                              format_name(only[i].write), only[i].also ? " or " : "",
+                              only[i].also ? format_name(only[i].also) : "", job.fmt->name);
+    }
     if (watching && (job.output == NULL || strcmp(job.output, "-") == 0))
         return tool_error(t, EXIT_USAGE, "--watch rewrites a file: give it with -o FILE");
     if (watching && t->dry_run)
@@ -677,6 +709,7 @@ const struct tool_command cmd_export = {
         "      --merge FILE        kubevirt: add the entries of another host's export (again for\n"
         "                          more hosts): the CR is cluster-wide, and applying one host's\n"
         "                          replaces the others' (a selector named differently: exit 2)\n"
+        "An option of another format than the one asked for is refused (exit 2).\n"
         "Output is sorted and stable; SOURCE_DATE_EPOCH sets the time it carries. With\n"
         "--dry-run no file is written: the document goes to standard output (no --watch).\n",
 };

@@ -244,6 +244,14 @@ HD_TEST(bad_input_exits_2_and_writes_nothing)
         {"export --format kubevirt --resource-prefix .io", "--resource-prefix"},
         {"export --format nova --physical-network 'a\"b'", "--physical-network"},
         {"export --format nfd 0000:01:00.0", "unexpected argument '0000:01:00.0'"},
+        /* An option of another format would change nothing: the user would believe the
+         * document carries it. */
+        {"export --format sriovdp --physical-network physnet1",
+         "--physical-network goes with --format nova, not sriovdp"},
+        {"export --format nova --expiry 2h", "--expiry goes with --format nfd, not nova"},
+        {"export --format nfd --resource-prefix example.com",
+         "--resource-prefix goes with --format kubevirt or sriovdp, not nfd"},
+        {"export --format kubevirt --nova-release 25", "--nova-release goes with --format nova"},
     };
     char dir[] = "/tmp/hostdev-export-XXXXXX", args[1024], *kept;
 
