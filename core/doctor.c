@@ -224,10 +224,36 @@ static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev)
     return others;
 }
 
+/* A bridge or a function the host keeps (a host bridge, the LPC bridge, SMBus) is given to no
+ * VM: detach and acquire refuse it, so the doctor must not advise them. True when it said so. */
+static bool check_unassignable(struct hd_findings *d, struct hd_device *dev)
+{
+    const char *platform = hd_platform_function(dev);
+
+    if (!hd_device_is_assignable(dev))
+        add(d, HD_SEVERITY_ERROR, "not-assignable", HD_REMEDY_NONE, hd_device_get_name(dev),
+            format("give the VM the endpoints behind it (the devices on its secondary bus), "
+                   "not the bridge"),
+            "%s is a bridge (header type %d), not an endpoint: it cannot be assigned to a VM",
+            hd_device_get_name(dev), hd_device_get_header_type(dev));
+    else if (platform != NULL)
+        add(d, HD_SEVERITY_ERROR, "not-assignable", HD_REMEDY_NONE, hd_device_get_name(dev),
+            format("none for it: give the VM the device it is meant to use; the host needs "
+                   "this one"),
+            "%s is %s: the host keeps it (no VM needs it), and detaching or assigning it is "
+            "refused",
+            hd_device_get_name(dev), platform);
+    else
+        return false;
+    return true;
+}
+
 static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                            const struct hd_assignment *a, bool asked)
 {
     if (on_vfio(dev))
+        return;
+    if (a == NULL && asked && check_unassignable(d, dev))
         return;
     if (a != NULL && !a->managed)
         add(d, HD_SEVERITY_ERROR, "not-detached", HD_REMEDY_DETACH, hd_device_get_name(dev),

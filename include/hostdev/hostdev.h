@@ -1374,8 +1374,9 @@ struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i);
 /* Diagnose @addr (its device and IOMMU group) or, when NULL, every device that is detached or
  * assigned; the IOMMU is always checked (its findings as hd_iommu_probe() gives them). Codes:
  * the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
- * "vfio-node-missing", "not-detached", "bar-unassigned", "no-device", "stale-record",
- * "stale-override", "map-mismatch", "boot-framebuffer". Worst first; *findings is the
+ * "vfio-node-missing", "not-detached", "not-assignable" (@addr is a bridge or a function the
+ * host keeps), "bar-unassigned", "no-device", "stale-record", "stale-override", "map-mismatch",
+ * "boot-framebuffer". Worst first; *findings is the
  * caller's (hd_findings_unref()). */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_findings **findings);

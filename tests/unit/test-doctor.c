@@ -273,6 +273,35 @@ HD_TEST(bar_unassigned)
 }
 END_TEST
 
+/* Asked about a bridge or the host bridge: detach and acquire refuse them, so the doctor says
+ * no VM can have it and offers no command, instead of advising a detach. */
+HD_TEST(not_assignable)
+{
+    char *root = ah_tree(INTEL_HOST "driver pcieport builtin class=060400\n"
+                         "driver e1000e ids=8086:10d3\n"
+                         "device 0000:00:00.0 8086:591f class=060000 group=0\n"
+                         "device 0000:00:1c.0 8086:a110 class=060400 driver=pcieport group=1 "
+                         "secondary=03\n"
+                         "device " DEV " 8086:10d3 class=020000 group=2 driver=e1000e\n");
+    struct found f;
+
+    ck_assert(find(root, "0000:00:1c.0", "not-assignable", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_ptr_nonnull(strstr(f.problem, "0000:00:1c.0 is a bridge (header type 1)"));
+    ck_assert(!find(root, "0000:00:1c.0", "not-detached", &f));
+    ck_assert(find(root, "0000:00:00.0", "not-assignable", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_ptr_nonnull(strstr(f.problem, "0000:00:00.0 is a host bridge: the host keeps it"));
+    ck_assert(!find(root, "0000:00:00.0", "not-detached", &f));
+    /* An endpoint on a host driver is still one to detach. */
+    ck_assert(!find(root, DEV, "not-assignable", &f));
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 HD_TEST(no_such_device)
 {
     char *root = ah_tree(ONE_DEVICE("vfio-pci"));
