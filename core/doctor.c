@@ -248,9 +248,21 @@ static bool check_unassignable(struct hd_findings *d, struct hd_device *dev)
     return true;
 }
 
+/* Where a device off vfio-pci is: "on ixgbe, a host driver", or "on no driver" (unbound is no
+ * host driver, and no VFIO either). */
+static const char *off_vfio_where(const struct hd_device *dev, char *buf, size_t size)
+{
+    if (hd_device_get_driver(dev) == NULL)
+        return "on no driver";
+    snprintf(buf, size, "on %s, a host driver", hd_device_get_driver(dev));
+    return buf;
+}
+
 static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                            const struct hd_assignment *a, bool asked)
 {
+    char where[128];
+
     if (on_vfio(dev))
         return;
     if (a == NULL && asked && check_unassignable(d, dev))
@@ -267,17 +279,15 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
             format("its IOMMU group is not viable either, and that comes first: detaching or "
                    "acquiring it alone gives it to no VM (the IOMMU group's finding says what "
                    "does)"),
-            "%s is on %s, a host driver: a VM configured with managed='no' will refuse to "
-            "start",
-            hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
+            "%s is %s: a VM configured with managed='no' will refuse to start",
+            hd_device_get_name(dev), off_vfio_where(dev, where, sizeof(where)));
     else if (a == NULL && asked)
         add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_DETACH_OR_MANAGED,
             hd_device_get_name(dev),
             format("for an unmanaged assignment detach it ahead of booting the guest; or let "
                    "acquire do it (managed)"),
-            "%s is on %s, a host driver: a VM configured with managed='no' will refuse to "
-            "start",
-            hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
+            "%s is %s: a VM configured with managed='no' will refuse to start",
+            hd_device_get_name(dev), off_vfio_where(dev, where, sizeof(where)));
 }
 
 static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tristate realloc_on)

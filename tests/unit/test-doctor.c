@@ -214,8 +214,18 @@ HD_TEST(not_detached)
     ck_assert(find(root, DEV, "not-detached", &f));
     ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
     ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_OR_MANAGED);
+    ck_assert_ptr_nonnull(strstr(f.problem, DEV " is on e1000e, a host driver: "));
     /* Not asked about and not assigned: not mentioned. */
     ck_assert(!find(root, NULL, "not-detached", &f));
+    ah_tree_remove(root);
+    free(root);
+    /* Unbound (a VF its PF's autoprobe left so): no host driver has it, and no VFIO either. */
+    root = ah_tree(INTEL_HOST "device " DEV " 8086:10d3 class=020000 parent=root group=7\n");
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_OR_MANAGED);
+    ck_assert_msg(strstr(f.problem, DEV " is on no driver: a VM configured with managed='no'") !=
+                      NULL && strstr(f.problem, "host driver") == NULL,
+                  "%s", f.problem);
     ah_tree_remove(root);
     free(root);
     /* Another member of its group on a host driver: an acquire of it alone would be refused
