@@ -13,7 +13,10 @@
 
 /* ---- shared ------------------------------------------------------------------------------- */
 
-/* Distinct vendor:device pairs of the advertised devices, sorted. */
+/* Which devices a format advertises: xdev_advertised, or xdev_for_vms for a VM engine. */
+typedef bool xdev_pick(const struct xdev *d);
+
+/* Distinct vendor:device pairs of the devices @pick takes, sorted. */
 struct ids {
     uint32_t *v; /* vendor << 16 | device */
     size_t n;
@@ -25,14 +28,15 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int advertised_ids(struct tool *t, const struct xmodel *m, struct ids *ids)
+static int advertised_ids(struct tool *t, const struct xmodel *m, xdev_pick *pick,
+                          struct ids *ids)
 {
     ids->n = 0;
     ids->v = calloc(m->n ? m->n : 1, sizeof(*ids->v));
     if (ids->v == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
     for (size_t i = 0; i < m->n; i++) {
-        if (xdev_advertised(&m->devs[i]))
+        if (pick(&m->devs[i]))
             ids->v[ids->n++] = (uint32_t)m->devs[i].vendor << 16 | m->devs[i].device;
     }
     qsort(ids->v, ids->n, sizeof(*ids->v), cmp_u32);
@@ -45,12 +49,12 @@ static int advertised_ids(struct tool *t, const struct xmodel *m, struct ids *id
     return EXIT_DONE;
 }
 
-/* The first advertised device with these ids (for names and SR-IOV roles). */
-static const struct xdev *first_with(const struct xmodel *m, uint32_t id)
+/* The first device @pick takes with these ids (for names and SR-IOV roles). */
+static const struct xdev *first_with(const struct xmodel *m, xdev_pick *pick, uint32_t id)
 {
     for (size_t i = 0; i < m->n; i++) {
         const struct xdev *d = &m->devs[i];
-        if (xdev_advertised(d) && ((uint32_t)d->vendor << 16 | d->device) == id)
+        if (pick(d) && ((uint32_t)d->vendor << 16 | d->device) == id)
             return d;
     }
     return NULL;
@@ -73,6 +77,25 @@ static void companions_comment(const struct xmodel *m, FILE *out, const char *le
         fprintf(out, "%s   %s (%04x:%04x) goes with %s (%04x:%04x)\n", lead, d->name, d->vendor,
                 d->device, d->companion_of->name, d->companion_of->vendor,
                 d->companion_of->device);
+    }
+}
+
+/* Comment lines naming the VFs a VM engine is not offered: their PF is on vfio-pci. */
+static void vf_token_comment(const struct xmodel *m, FILE *out, const char *lead)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        if (!xdev_advertised(d) || !d->needs_vf_token)
+            continue;
+        if (!any)
+            fprintf(out, "%s Left out: VFs whose PF is on vfio-pci. vfio-pci opens them only with "
+                         "the PF's\n%s VF token, which libvirt never passes (\"VF token required "
+                         "to access device\"):\n", lead, lead);
+        any = true;
+        fprintf(out, "%s   %s (%04x:%04x) of %s\n", lead, d->name, d->vendor, d->device,
+                d->pf->name);
     }
 }
 
@@ -344,11 +367,11 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
     struct ids ids;
     int r;
 
-    if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE)
+    if ((r = advertised_ids(t, m, xdev_for_vms, &ids)) != EXIT_DONE)
         return r;
     for (size_t i = 0; i < ids.n && r == EXIT_DONE; i++) {
         struct kv_entry e = {.id = ids.v[i]};
-        resource_name(first_with(m, ids.v[i]), o->prefix, e.name, sizeof(e.name));
+        resource_name(first_with(m, xdev_for_vms, ids.v[i]), o->prefix, e.name, sizeof(e.name));
         r = kv_add(t, &l, &e);
     }
     free(ids.v);
@@ -372,6 +395,7 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
         fprintf(out, "%s %s\n", i == 0 ? "# With the devices of the other hosts' exports:" : "#  ",
                 o->merge[i]);
     companions_comment(m, out, "#");
+    vf_token_comment(m, out, "#");
     fputs("apiVersion: kubevirt.io/v1\n"
           "kind: KubeVirt\n"
           "metadata:\n"
@@ -422,7 +446,7 @@ int export_nfd(struct tool *t, const struct xmodel *m, const struct xopts *o, FI
 
     if (lines == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
-    if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE) {
+    if ((r = advertised_ids(t, m, xdev_advertised, &ids)) != EXIT_DONE) {
         free(lines);
         return r;
     }
@@ -492,17 +516,18 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
     struct ids ids;
     int r;
 
-    if ((r = advertised_ids(t, m, &ids)) != EXIT_DONE)
+    if ((r = advertised_ids(t, m, xdev_for_vms, &ids)) != EXIT_DONE)
         return r;
     fprintf(out, "# Nova (major version %d): the PCI devices this host has ready for passthrough\n"
                  "# (hostdev export): bound to vfio-pci, their IOMMU groups viable. Merge into\n"
                  "# nova.conf; flavors ask for them with pci_passthrough:alias=NAME:COUNT.\n",
             o->nova_release);
     companions_comment(m, out, "#");
+    vf_token_comment(m, out, "#");
     fputs("[pci]\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const struct xdev *d = &m->devs[i];
-        if (!xdev_advertised(d))
+        if (!xdev_for_vms(d))
             continue;
         fprintf(out, "%s = {\"vendor_id\": \"%04x\", \"product_id\": \"%04x\", "
                      "\"address\": \"%s\"", spec, d->vendor, d->device, d->name);
@@ -515,7 +540,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
     /* One alias per vendor:product; its schema in Zed knows name, product_id, vendor_id,
      * device_type and numa_policy only (resource_class and traits came later). */
     for (size_t i = 0; i < ids.n; i++) {
-        const struct xdev *d = first_with(m, ids.v[i]);
+        const struct xdev *d = first_with(m, xdev_for_vms, ids.v[i]);
         fprintf(out, "alias = {\"name\": \"hostdev_%04x_%04x\", \"vendor_id\": \"%04x\", "
                      "\"product_id\": \"%04x\", \"device_type\": \"%s\", "
                      "\"numa_policy\": \"legacy\"}\n",

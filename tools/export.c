@@ -258,8 +258,12 @@ static int build_model(struct tool *t, struct hd_device_list *list, bool names, 
         d->is_pf = !d->is_vf && d->totalvfs > 0;
     }
     for (size_t i = 0; i < m->n; i++) {
-        if (m->devs[i].is_vf)
-            m->devs[i].pf = find(m, hd_device_get_physfn(m->devs[i].dev));
+        struct xdev *d = &m->devs[i];
+        if (!d->is_vf)
+            continue;
+        d->pf = find(m, hd_device_get_physfn(d->dev));
+        d->needs_vf_token = d->pf != NULL && d->pf->driver != NULL &&
+                            hd_driver_is_vfio(d->pf->driver);
     }
     if ((r = hd_iommu_probe(t->ctx, &report)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "probing the IOMMU");
@@ -691,6 +695,8 @@ const struct tool_command cmd_export = {
         "A device is exported when it is bound to vfio-pci (or a variant) and its IOMMU group is\n"
         "viable. In a group of several such functions one is the resource (the GPU) and the\n"
         "others are its companions (its audio function): they go along and are not advertised.\n"
+        "KubeVirt and Nova are not offered VFs whose PF is on vfio-pci (libvirt cannot give\n"
+        "the PF's VF token that opening them takes); a comment names them.\n"
         "  -f, --format FORMAT     kubevirt: a KubeVirt CR with permittedHostDevices;\n"
         "                          nfd: a Node Feature Discovery feature file (features.d);\n"
         "                          nova: nova.conf's [pci] device_spec and alias lines;\n"

@@ -20,6 +20,10 @@ struct xdev {
     bool is_vf, is_pf;   /* SR-IOV roles (a PF: sriov_totalvfs > 0) */
     int numvfs, totalvfs;
     const struct xdev *pf; /* a VF's PF, NULL when not listed */
+    /* A VF whose PF is on vfio-pci (or a variant): vfio-pci lets it be opened only with the
+     * PF's VF token, which libvirt, so KubeVirt and Nova, never passes ("VF token required
+     * to access device"). A DPDK program that has the token (sriovdp's pods) can use it. */
+    bool needs_vf_token;
     /* Bound to a vfio-pci-family driver, an endpoint, and its IOMMU group viable. */
     bool ready;
     /* Ready, but another function of its group is the one advertised (a GPU's audio): it
@@ -39,6 +43,12 @@ struct xmodel {
 static inline bool xdev_advertised(const struct xdev *d)
 {
     return d->ready && d->companion_of == NULL;
+}
+
+/* Advertised to a VM engine (KubeVirt, Nova: QEMU through libvirt): one that can open it. */
+static inline bool xdev_for_vms(const struct xdev *d)
+{
+    return xdev_advertised(d) && !d->needs_vf_token;
 }
 
 struct xopts {
