@@ -265,8 +265,6 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
 
     if (on_vfio(dev))
         return;
-    if (a == NULL && asked && check_unassignable(d, dev))
-        return;
     if (a != NULL && !a->managed)
         add(d, HD_SEVERITY_ERROR, "not-detached", HD_REMEDY_DETACH, hd_device_get_name(dev),
             format("detach it again"),
@@ -451,6 +449,9 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
 {
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
+    /* No VM can have it: that is the whole answer (its group's viability is beside it). */
+    if (asked && a == NULL && !on_vfio(dev) && check_unassignable(d, dev))
+        return;
     check_detached(ctx, d, dev, a, asked);
     check_group(ctx, d, dev, remap);
     check_nodes(ctx, d, dev, a);

@@ -309,6 +309,15 @@ HD_TEST(not_assignable)
     ck_assert(find(root, DEV, "not-detached", &f));
     ah_tree_remove(root);
     free(root);
+    /* The SMBus controller shares its group with the LPC bridge: only that the host keeps it is
+     * said, not how to make the group viable for it. */
+    root = ah_tree(INTEL_HOST "driver lpc_ich ids=8086:a145\ndriver i801_smbus ids=8086:a123\n"
+                   "device 0000:00:1f.0 8086:a145 class=060100 group=9 driver=lpc_ich\n"
+                   "device 0000:00:1f.4 8086:a123 class=0c0500 group=9 driver=i801_smbus\n");
+    ck_assert(find(root, "0000:00:1f.4", "not-assignable", &f));
+    ck_assert(!find(root, "0000:00:1f.4", "group-not-viable", &f));
+    ah_tree_remove(root);
+    free(root);
 }
 END_TEST
 
