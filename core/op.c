@@ -309,7 +309,7 @@ static bool planned_dma_safe(const struct hd_op *op, const struct hd_pci_addr *a
     return false;
 }
 
-/* After a detach: the groups of the devices it put on (or found on) a vfio-pci family driver
+/* After a detach (or persist's reservation): the groups of the devices it put on (or found on) a vfio-pci family driver
  * in which a member is still on a host driver, each once, read as the operation left them
  * (outside its locks: what a VM would find now). A VM can use none of a group's devices
  * until every member is detached. Only a note: a group that cannot be read is left out. A dry
@@ -374,7 +374,10 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     unmade_clear(op);
     r = run[op->req.kind](op);
     hd_ctx_state_check_end(op->ctx);
-    if (r == 0 && op->req.kind == HD_OP_DETACH)
+    /* persist's reservation too (not the boot's: its later entries may still take the rest of
+     * a group, and nobody reads a note there). */
+    if (r == 0 && (op->req.kind == HD_OP_DETACH ||
+                   (op->req.kind == HD_OP_RESERVE && !(op->req.flags & HD_OP_AT_BOOT))))
         note_unviable(op);
     return r;
 }

@@ -152,8 +152,7 @@ void tool_op_json_begin(struct json *j, const char *operation, bool dry_run)
     json_kv_bool(j, "dry_run", dry_run);
 }
 
-/* A detach's groups left not viable: which members keep each from a VM. */
-static void json_unviable(struct json *j, const struct hd_op *op)
+void tool_op_json_unviable(struct json *j, const struct hd_op *op)
 {
     json_key(j, "unviable");
     json_begin_array(j);
@@ -178,14 +177,16 @@ static void json_unviable(struct json *j, const struct hd_op *op)
     json_end_array(j);
 }
 
-static void print_unviable(const struct tool *t, const struct hd_op *op)
+void tool_op_print_unviable(const struct tool *t, const struct hd_op *op, const char *operation)
 {
+    bool persist = strcmp(operation, "persist") == 0;
+
     for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
         struct hd_group *g = hd_op_unviable_get_group(op, i);
         size_t n = hd_group_get_blocker_count(g);
         const char *name = hd_op_unviable_get_device(op, i);
-        fprintf(stderr, "%s detach: note: IOMMU group %d is not viable yet, a VM cannot use %s:", t->prog,
-                hd_group_get_number(g), name);
+        fprintf(stderr, "%s %s: note: IOMMU group %d is not viable yet, a VM cannot use %s:",
+                t->prog, operation, hd_group_get_number(g), name);
         for (size_t k = 0; k < n; k++) {
             struct hd_device *b = hd_group_get_blocker(g, k);
             fprintf(stderr, "%s %s is bound to %s", k ? "," : "", hd_device_get_name(b),
@@ -206,6 +207,9 @@ static void print_unviable(const struct tool *t, const struct hd_op *op)
         if (kept > 0)
             fprintf(stderr, ": no VM can have this group on this host as it is ('%s doctor %s' "
                             "says what can).\n", t->prog, name);
+        else if (persist) /* no boot takes what no entry names */
+            fprintf(stderr, ". Persist %s too, or every boot leaves the group so.\n",
+                    n > 1 ? "them" : "it");
         else
             fprintf(stderr, ". Detach %s too, or all at once with '%s detach --group %s'.\n",
                     n > 1 ? "them" : "it", t->prog, name);
@@ -233,7 +237,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         tool_op_json_begin(&j, operation, dry_run);
         tool_op_json_steps(t, &j, op);
         if (detach)
-            json_unviable(&j, op);
+            tool_op_json_unviable(&j, op);
         if (nnotes > 0) {
             json_key(&j, "warnings");
             json_begin_array(&j);
@@ -249,7 +253,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         printf("dry run: nothing changed; %s would do:\n", operation);
     tool_op_print_steps(op, dry_run ? "  " : "");
     if (detach)
-        print_unviable(t, op);
+        tool_op_print_unviable(t, op, operation);
 }
 
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)

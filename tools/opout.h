@@ -42,6 +42,11 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
 void tool_op_print_step(const struct hd_op *op, size_t i);
 /* The steps alone as text lines, each after @indent (a plan's: "  "). */
 void tool_op_print_steps(const struct hd_op *op, const char *indent);
+/* The groups a detach or persist left not viable (hd_op_get_unviable_count()): a "note:" on
+ * stderr for each, naming the members in the way and what to do about them (@operation says
+ * which advice), or the "unviable" key of its JSON document. */
+void tool_op_print_unviable(const struct tool *t, const struct hd_op *op, const char *operation);
+void tool_op_json_unviable(struct json *j, const struct hd_op *op);
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op);
 /* The steps' objects alone, into an array the caller has begun (steps of several operations). */
 void tool_op_json_step_objects(struct json *j, const struct hd_op *op);

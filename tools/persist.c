@@ -57,6 +57,16 @@ static void print_done(const struct plan_lines *p, const struct hd_reserve_resul
             reserve_print_item(p->t, res, i);
 }
 
+/* The operation that reserved the entry's devices (one for all of them), or NULL. */
+static const struct hd_op *reserving_op(const struct hd_reserve_result *res)
+{
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        if (hd_reserve_result_get_action(res, i) == HD_RESERVE_BIND &&
+            hd_reserve_result_get_op(res, i) != NULL)
+            return hd_reserve_result_get_op(res, i);
+    return NULL;
+}
+
 static int run_persist(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
@@ -154,10 +164,17 @@ static int run_persist(struct tool *t, int argc, char **argv)
         json_kv_string(&j, "persisted", line);
         reserve_json_steps(&j, res);
         reserve_json_vfs(&j, res);
+        if (reserving_op(res) != NULL)
+            tool_op_json_unviable(&j, reserving_op(res));
         json_end_object(&j);
         json_finish(&j);
-    } else if (!t->dry_run) {
-        printf("persisted: %s\n", line);
+    } else {
+        if (!t->dry_run)
+            printf("persisted: %s\n", line);
+        /* The boot reserves what the entry names, no more: a group member it leaves with the
+         * host keeps the group from every VM, boot after boot. */
+        if (reserving_op(res) != NULL)
+            tool_op_print_unviable(t, reserving_op(res), "persist");
     }
     hd_reserve_result_unref(res);
     free(line);

@@ -1359,11 +1359,12 @@ int hd_op_get_previous_autoprobe(const struct hd_op *op);
  * operation's next run or unref. */
 size_t hd_op_get_unmade_count(const struct hd_op *op);
 const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, size_t i);
-/* After a detach: the IOMMU groups it left not viable, each once: a member is still on a
- * host driver, so a VM can use none of the group's devices yet; after a dry run, those its
- * plan would leave so (the members it would detach do not count as in the way). With each, the
- * first of the operation's devices in it; hd_group_get_blocker() names the members in the
- * way. The group belongs to the operation (valid until its next run or unref). */
+/* After a detach (or hd_reserve_persist_apply()'s reservation): the IOMMU groups it left not
+ * viable, each once: a member is still on a host driver, so a VM can use none of the group's
+ * devices yet; after a dry run, those its plan would leave so (the members it would detach do
+ * not count as in the way). With each, the first of the operation's devices in it;
+ * hd_group_get_blocker() names the members in the way. The group belongs to the operation
+ * (valid until its next run or unref). */
 size_t hd_op_get_unviable_count(const struct hd_op *op);
 const char *hd_op_unviable_get_device(const struct hd_op *op, size_t i);
 struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i);

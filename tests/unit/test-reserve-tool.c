@@ -1337,6 +1337,34 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
 }
 END_TEST
 
+/* The boot reserves what an entry names, no more: persisting the GPU alone leaves its HDMI
+ * audio function on the host's driver, and the group from every VM, boot after boot. */
+HD_TEST(persist_notes_a_group_it_leaves_not_viable)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("persist --dry-run 01:00.0"), 0);
+    ck_assert_str_eq(err, "hostdev persist: note: IOMMU group 1 is not viable yet, a VM cannot "
+                          "use " GPU ": 0000:01:00.1 is bound to snd_hda_intel. Persist it too, "
+                          "or every boot leaves the group so.\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(hd("persist 01:00.0"), 0);
+    ck_assert_str_eq(out, GPU ": nouveau -> vfio-pci (persist)\npersisted: " GPU " vfio-pci\n");
+    ck_err_has("IOMMU group 1 is not viable yet, a VM cannot use " GPU ": 0000:01:00.1 is bound "
+               "to snd_hda_intel. Persist it too");
+    ck_assert_int_eq(hd("--json persist --dry-run 01:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"unviable\": [\n    {\n      \"group\": 1,\n      \"device\": \"" GPU "\"");
+    ck_assert_str_eq(err, "");
+    /* With its companion persisted too, the group is whole. */
+    ck_assert_int_eq(hd("persist 10de:10f0"), 0);
+    ck_assert_str_eq(err, "");
+    /* A group the host keeps part of: no persist makes it whole. */
+    ck_assert_int_eq(hd("persist 00:1f.3"), 0);
+    ck_err_has("But 0000:00:1f.0 is an ISA/LPC bridge the host keeps, 0000:00:1f.4 is an SMBus "
+               "controller the host keeps: no VM can have this group");
+}
+END_TEST
+
 HD_TEST(cmdline_intel_amd_and_twins)
 {
     eng_start(&e, "demo");
