@@ -78,6 +78,78 @@ static char *ids_param(struct tool *t, const char *stub, struct hd_device **devs
     return out;
 }
 
+/* Whether the boot this line makes keeps @d from the host: a device given, or (ids) one with
+ * a given device's ids. */
+static bool kept_by_line(struct hd_device **devs, size_t n, bool ids, struct hd_device *d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hd_pci_addr_equal(hd_device_get_addr(devs[i]), hd_device_get_addr(d)) ||
+            (ids && same_ids(devs[i], d)))
+            return true;
+    return false;
+}
+
+/* A group the line leaves part of with the host is no VM's, boot after boot: for each such
+ * group (once), a warning naming the members left out (hd_device_check_assign()'s company),
+ * and what the host keeps among them, which no line can give. A group that cannot be read
+ * is left out: only a warning. */
+static void note_groups(struct tool *t, struct hd_device **devs, size_t n, bool ids,
+                        char **warnings, size_t *nwarnings, size_t max)
+{
+    int seen[16];
+    size_t nseen = 0;
+
+    for (size_t i = 0; i < n && *nwarnings < max; i++) {
+        struct hd_assign_check *c = NULL;
+        int group = hd_device_get_iommu_group(devs[i]);
+        bool again = false;
+        for (size_t k = 0; k < nseen; k++)
+            again = again || seen[k] == group;
+        if (group < 0 || again || hd_device_check_assign(devs[i], devs, n, NULL, &c) < 0) {
+            hd_ctx_clear_error(t->ctx);
+            continue;
+        }
+        if (nseen < sizeof(seen) / sizeof(seen[0]))
+            seen[nseen++] = group;
+        size_t len = 0, left = 0, kept = 0;
+        FILE *w = open_memstream(&warnings[*nwarnings], &len);
+        if (w == NULL) {
+            hd_assign_check_unref(c);
+            continue;
+        }
+        fprintf(w, "IOMMU group %d also holds", group);
+        for (size_t k = 0; k < hd_assign_check_get_company_count(c); k++) {
+            struct hd_device *m = hd_assign_check_get_company(c, k);
+            const char *role = hd_device_get_platform_role(m);
+            if (kept_by_line(devs, n, ids, m))
+                continue;
+            fprintf(w, "%s %s", left++ ? "," : "", hd_device_get_name(m));
+            if (role != NULL) {
+                fprintf(w, " (%s the host keeps)", role);
+                kept++;
+            } else if (hd_device_get_driver(m) != NULL &&
+                       !hd_driver_is_dma_safe(hd_device_get_driver(m)))
+                fprintf(w, " (%s)", hd_device_get_driver(m)); /* a stub's is for now, not boot */
+        }
+        if (kept > 0)
+            fprintf(w,
+                    ", which this line leaves with the host: no VM can have %s on this host "
+                    "as it is",
+                    hd_device_get_name(devs[i]));
+        else
+            fprintf(w,
+                    ", which this line leaves with the host: no VM can have %s without %s; "
+                    "give %s too",
+                    hd_device_get_name(devs[i]), left > 1 ? "them" : "it",
+                    left > 1 ? "them" : "it");
+        if (fclose(w) == 0 && left > 0)
+            (*nwarnings)++;
+        else if (left == 0) /* the line keeps the whole group */
+            free(warnings[*nwarnings]);
+        hd_assign_check_unref(c);
+    }
+}
+
 static char *reserve_param(struct hd_device **devs, size_t n)
 {
     size_t len = 20 + n * HD_PCI_ADDR_BUFSZ;
@@ -152,7 +224,7 @@ static int run(struct tool *t, int argc, char **argv)
     if ((sw = iommu_switch(t, &vendor)) != NULL)
         add(&p, strdup(sw));
     /* Said on stderr, or under --json in the document's "warnings". */
-    char *warnings[2];
+    char *warnings[2 + 8]; /* the vendor's, the ids' twins, one per group left part-kept */
     size_t nwarnings = 0;
     if (vendor == HD_IOMMU_VENDOR_UNKNOWN &&
         asprintf(&warnings[nwarnings], "cannot tell the IOMMU's vendor; on Intel add %s too "
@@ -178,6 +250,7 @@ static int run(struct tool *t, int argc, char **argv)
         if (fclose(w) == 0)
             nwarnings++;
     }
+    note_groups(t, devs, n, !reserve, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
     for (size_t i = 0; i < nwarnings && !tool_json(t); i++)
         fprintf(stderr, "hostdev cmdline: warning: %s\n", warnings[i]);
     if (tool_json(t)) {
@@ -226,7 +299,8 @@ const struct tool_command cmd_cmdline = {
     .summary = "print the kernel parameters that keep devices for VMs from boot",
     .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on AMD,\n"
             "whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the devices' ids.\n"
-            "Ids catch every device that has them: the others are named in a warning.\n"
+            "Ids catch every device that has them: the others are named in a warning, and so\n"
+            "are the members of an IOMMU group it keeps only in part (VFIO gives it whole).\n"
             "  -R, --reserve       hostdev.reserve=ADDR,... instead: only these devices (needs\n"
             "                      hostdev's initramfs hook or udev rule)\n"
             "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"

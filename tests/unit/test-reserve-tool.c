@@ -1365,6 +1365,35 @@ HD_TEST(persist_notes_a_group_it_leaves_not_viable)
 }
 END_TEST
 
+/* VFIO gives a group whole: a line that keeps the GPU and leaves its HDMI audio function to
+ * snd_hda_intel boots a host where no VM can have the GPU. */
+HD_TEST(cmdline_warns_of_a_group_it_keeps_in_part)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("cmdline 01:00.0"), 0);
+    ck_assert_str_eq(out, "intel_iommu=on iommu=pt vfio-pci.ids=10de:1b81\n");
+    ck_assert_str_eq(err, "hostdev cmdline: warning: IOMMU group 1 also holds 0000:01:00.1 "
+                          "(snd_hda_intel), which this line leaves with the host: no VM can have "
+                          GPU " without it; give it too\n");
+    ck_assert_int_eq(hd("cmdline --reserve 01:00.0"), 0);
+    ck_err_has("IOMMU group 1 also holds 0000:01:00.1 (snd_hda_intel)");
+    ck_assert_int_eq(hd("--json cmdline 01:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"warnings\": [\n    \"IOMMU group 1 also holds 0000:01:00.1 (snd_hda_intel)");
+    ck_assert_str_eq(err, "");
+    /* The whole group: nothing to say. */
+    ck_assert_int_eq(hd("cmdline 01:00.0 01:00.1"), 0);
+    ck_assert_str_eq(err, "");
+    /* A group the host keeps part of: no line gives it to a VM. */
+    ck_assert_int_eq(hd("cmdline 00:1f.3"), 0);
+    ck_assert_str_eq(err, "hostdev cmdline: warning: IOMMU group 9 also holds 0000:00:1f.0 (an "
+                          "ISA/LPC bridge the host keeps), 0000:00:1f.4 (an SMBus controller the "
+                          "host keeps), which this line leaves with the host: no VM can have "
+                          "0000:00:1f.3 on this host as it is\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 HD_TEST(cmdline_intel_amd_and_twins)
 {
     eng_start(&e, "demo");
