@@ -28,6 +28,17 @@ HD_EXPORT bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entr
            strncmp(entry->file, HD_RESERVE_DIR, strlen(HD_RESERVE_DIR)) == 0;
 }
 
+HD_EXPORT unsigned int hd_reserve_boot_images(struct hd_ctx *ctx)
+{
+    unsigned int images = 0;
+
+    if (hd_fs_exists(ctx, "usr/share/initramfs-tools/hooks/hostdev") > 0)
+        images |= HD_BOOT_IMAGE_INITRAMFS_TOOLS;
+    if (hd_fs_exists(ctx, "usr/lib/dracut/modules.d/90hostdev/module-setup.sh") > 0)
+        images |= HD_BOOT_IMAGE_DRACUT;
+    return images;
+}
+
 /* What a persisted entry must be: a stub driver, VF counts for one address. */
 static int check_entry(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
 {

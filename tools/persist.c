@@ -57,6 +57,46 @@ static void print_done(const struct plan_lines *p, const struct hd_reserve_resul
             reserve_print_item(p->t, res, i);
 }
 
+/* A boot image made with hostdev's hook holds etc/hostdev.d as it was then, and its boot
+ * reserves from that copy before the root file system's files are read: the change reaches it
+ * only when the image is made again. The note that says so (@removed: unpersist's), or NULL
+ * when no image carries the files. */
+static char *boot_image_note(const struct tool *t, bool removed)
+{
+    unsigned int images = hd_reserve_boot_images(t->ctx);
+    const char *remake = images == (HD_BOOT_IMAGE_INITRAMFS_TOOLS | HD_BOOT_IMAGE_DRACUT)
+                             ? "'update-initramfs -u' or 'dracut -f'"
+                         : images == HD_BOOT_IMAGE_DRACUT ? "'dracut -f'"
+                                                          : "'update-initramfs -u'";
+    char *note = NULL;
+
+    if (images == 0)
+        return NULL;
+    if (asprintf(&note, "the initramfs holds etc/hostdev.d as it was when it was made: until %s "
+                 "makes it again, its boot %s", remake,
+                 removed ? "still reserves what this file reserved"
+                         : "does not reserve this before host drivers load (the root file "
+                           "system's boot does, later)") < 0)
+        return NULL;
+    return note;
+}
+
+/* The note on stderr from @command, or under --json the document's "warnings" (@j). */
+static void say_boot_image_note(const struct tool *t, const char *command, struct json *j,
+                                const char *note)
+{
+    if (note == NULL)
+        return;
+    if (j == NULL) {
+        fprintf(stderr, "%s %s: note: %s\n", t->prog, command, note);
+        return;
+    }
+    json_key(j, "warnings");
+    json_begin_array(j);
+    json_string(j, note);
+    json_end_array(j);
+}
+
 /* The operation that reserved the entry's devices (one for all of them), or NULL. */
 static const struct hd_op *reserving_op(const struct hd_reserve_result *res)
 {
@@ -157,6 +197,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         free(line);
         return code;
     }
+    char *note = boot_image_note(t, false);
     if (tool_json(t)) {
         /* One document: what was (or would be) written, and the steps that applied it. */
         struct json j;
@@ -166,6 +207,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         reserve_json_vfs(&j, res);
         if (reserving_op(res) != NULL)
             tool_op_json_unviable(&j, reserving_op(res));
+        say_boot_image_note(t, "persist", &j, note);
         json_end_object(&j);
         json_finish(&j);
     } else {
@@ -175,7 +217,9 @@ static int run_persist(struct tool *t, int argc, char **argv)
          * host keeps the group from every VM, boot after boot. */
         if (reserving_op(res) != NULL)
             tool_op_print_unviable(t, reserving_op(res), "persist");
+        say_boot_image_note(t, "persist", NULL, note);
     }
+    free(note);
     hd_reserve_result_unref(res);
     free(line);
     return EXIT_DONE;
@@ -320,6 +364,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         hd_reserve_result_unref(res);
         return code;
     }
+    char *note = boot_image_note(t, true);
     if (!tool_json(t)) {
         if (t->dry_run)
             printf("dry run: nothing changed; would unpersist %s%s\n", name,
@@ -328,6 +373,8 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
             printf("unpersisted: %s\n", name);
         for (size_t i = 0; i < hd_reserve_result_count(res); i++)
             print_give_back(t, res, i);
+        say_boot_image_note(t, "unpersist", NULL, note);
+        free(note);
         hd_reserve_result_unref(res);
         return EXIT_DONE;
     }
@@ -343,8 +390,10 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         json_stays(&j, res);
     }
     reserve_json_steps(&j, res);
+    say_boot_image_note(t, "unpersist", &j, note);
     json_end_object(&j);
     json_finish(&j);
+    free(note);
     hd_reserve_result_unref(res);
     return EXIT_DONE;
 }

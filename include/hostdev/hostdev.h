@@ -761,6 +761,17 @@ int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel);
 /* Whether @entry is its selector's persisted file's (hd_reserve_unpersist() removes it), not a
  * line of a file of the admin's own. */
 bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entry);
+/* The early-boot images that carry a copy of ROOT/etc/hostdev.d, taken when the image is made:
+ * those whose generator has hostdev's hook installed under the root (initramfs-tools'
+ * usr/share/initramfs-tools/hooks/hostdev, dracut's usr/lib/dracut/modules.d/90hostdev). Until
+ * the image is made again, its boot reserves (before the root file system's files are read)
+ * what the files said then: a file added is applied only later in the boot, a file removed
+ * still reserves its devices. 0 when none. */
+enum hd_boot_image {
+    HD_BOOT_IMAGE_INITRAMFS_TOOLS = 1u << 0,
+    HD_BOOT_IMAGE_DRACUT = 1u << 1,
+};
+unsigned int hd_reserve_boot_images(struct hd_ctx *ctx);
 
 /* Reserve @dev for @driver ("vfio-pci" when NULL, or "pci-stub"): driver_override is set so
  * that no host driver takes it at any later probe, and the device is bound to @driver (taken

@@ -1367,6 +1367,56 @@ END_TEST
 
 /* VFIO gives a group whole: a line that keeps the GPU and leaves its HDMI audio function to
  * snd_hda_intel boots a host where no VM can have the GPU. */
+/* An empty file at @rel under the root. */
+static void touch(const char *rel)
+{
+    FILE *f = fopen(fx_path(&e.fx, rel), "w");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* With hostdev's initramfs-tools hook or dracut module installed, the initramfs carries
+ * etc/hostdev.d as it was when it was made, and reserves from that copy first: an unpersisted
+ * device is still reserved at the next boot until the image is made again. */
+HD_TEST(persist_and_unpersist_say_the_initramfs_keeps_its_copy)
+{
+    static const char *const dirs[] = {"usr", "usr/share", "usr/share/initramfs-tools",
+                                       "usr/share/initramfs-tools/hooks", "usr/lib",
+                                       "usr/lib/dracut", "usr/lib/dracut/modules.d",
+                                       "usr/lib/dracut/modules.d/90hostdev"};
+
+    eng_start(&e, "demo");
+    /* No hook: nothing to say. */
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(err, "");
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        mkdir(fx_path(&e.fx, dirs[i]), 0755);
+    touch("usr/share/initramfs-tools/hooks/hostdev");
+    ck_assert_int_eq(hd("persist --dry-run 03:00.0"), 0);
+    ck_assert_str_eq(err, "hostdev persist: note: the initramfs holds etc/hostdev.d as it was "
+                          "when it was made: until 'update-initramfs -u' makes it again, its "
+                          "boot does not reserve this before host drivers load (the root file "
+                          "system's boot does, later)\n");
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_err_has("until 'update-initramfs -u' makes it again");
+    ck_assert_int_eq(hd("--json unpersist --dry-run 03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"warnings\": [\n    \"the initramfs holds etc/hostdev.d as it was when it was "
+               "made: until 'update-initramfs -u' makes it again, its boot still reserves what "
+               "this file reserved\"");
+    ck_assert_str_eq(err, "");
+    touch("usr/lib/dracut/modules.d/90hostdev/module-setup.sh");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(err, "hostdev unpersist: note: the initramfs holds etc/hostdev.d as it was "
+                          "when it was made: until 'update-initramfs -u' or 'dracut -f' makes it "
+                          "again, its boot still reserves what this file reserved\n");
+}
+END_TEST
+
 HD_TEST(cmdline_warns_of_a_group_it_keeps_in_part)
 {
     eng_start(&e, "demo");
