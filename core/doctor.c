@@ -85,9 +85,11 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_trista
 
 /* ---- per device ---------------------------------------------------------------------------- */
 
+/* On vfio-pci or a variant: what a VM can be given. pci-stub holds a device off the host
+ * but gives user space nothing (no /dev/vfio/N), so it is not on VFIO. */
 static bool on_vfio(const struct hd_device *dev)
 {
-    return hd_device_get_driver(dev) != NULL && hd_driver_is_stub(hd_device_get_driver(dev));
+    return hd_driver_is_vfio(hd_device_get_driver(dev));
 }
 
 static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
@@ -171,8 +173,7 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
     char node[HD_PATH_MAX];
     struct stat st;
 
-    if (hd_device_get_iommu_group(dev) < 0 || !on_vfio(dev) || hd_device_get_driver(dev) == NULL ||
-        !hd_driver_is_vfio(hd_device_get_driver(dev)))
+    if (hd_device_get_iommu_group(dev) < 0 || !on_vfio(dev))
         return;
     hd_path(node, sizeof(node), "dev/vfio/%d", hd_device_get_iommu_group(dev));
     if (hd_fs_stat(ctx, node, &st) < 0) {
@@ -265,6 +266,21 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
 
     if (on_vfio(dev))
         return;
+    if (a == NULL && hd_device_on_stub(dev)) {
+        /* Detached, but to a stub VFIO cannot hand out: a note when only found (kept off the
+         * host on purpose, maybe), a warning when asked about for a VM. */
+        bool blocked = others_block_group(ctx, dev);
+        add(d, asked ? HD_SEVERITY_WARNING : HD_SEVERITY_INFO, "not-detached",
+            blocked ? HD_REMEDY_NONE : HD_REMEDY_DETACH, hd_device_get_name(dev),
+            format("move it to vfio-pci: detach it again, which takes it from %s%s",
+                   hd_device_get_driver(dev),
+                   blocked ? ", once its IOMMU group is viable (the group's finding says how)"
+                           : ""),
+            "%s is on %s, which keeps it from the host but gives it to no VM: VFIO hands "
+            "out only devices on vfio-pci (pci-stub makes no /dev/vfio node)",
+            hd_device_get_name(dev), hd_device_get_driver(dev));
+        return;
+    }
     if (a != NULL && !a->managed)
         add(d, HD_SEVERITY_ERROR, "not-detached", HD_REMEDY_DETACH, hd_device_get_name(dev),
             format("detach it again"),
@@ -677,7 +693,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             char *rec = NULL;
             bool recorded = hd_device_get_original_driver(dev, &rec) == 0;
             free(rec);
-            if (on_vfio(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
+            if (hd_device_on_stub(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
                 hd_map_find(map, hd_device_get_addr(dev)) != NULL)
                 check_device(ctx, d, dev, map, false, remap, realloc_on);
         }

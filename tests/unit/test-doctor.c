@@ -257,6 +257,30 @@ HD_TEST(not_detached)
 }
 END_TEST
 
+/* Detached to pci-stub: off the host, but VFIO gives no VM a device that is not on vfio-pci. */
+HD_TEST(on_pci_stub)
+{
+    char *root = ah_tree(INTEL_HOST "driver pci-stub module=pci_stub stub\n"
+                         "driver e1000e ids=8086:10d3\n"
+                         "device " DEV " 8086:10d3 class=020000 parent=root group=7 "
+                         "driver=pci-stub\n");
+    struct found f;
+
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH);
+    ck_assert_msg(strstr(f.problem, DEV " is on pci-stub") != NULL &&
+                      strstr(f.problem, "VFIO hands out only devices on vfio-pci") != NULL,
+                  "%s", f.problem);
+    ck_assert_ptr_nonnull(strstr(f.fix, "move it to vfio-pci"));
+    /* Found by the scan (it is detached): said as a note, since it may be kept off on purpose. */
+    ck_assert(find(root, NULL, "not-detached", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 HD_TEST(bar_unassigned)
 {
     char *root = ah_tree(ONE_DEVICE("vfio-pci") "cmdline root=/dev/sda1\n");
