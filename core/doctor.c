@@ -572,12 +572,28 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
         snprintf(proc, sizeof(proc), "proc/%ld", upid);
     else
         snprintf(proc, sizeof(proc), "proc/self");
-    if ((r = read_memlock(ctx, proc, &limit)) < 0) {
-        /* Say which is missing: the process, or its file (a fake tree may have neither). */
+    human_bytes(want, sizeof(want), need);
+    if ((r = read_memlock(ctx, proc, &limit)) == -ENOENT && upid == 0) {
+        /* This process's own, which the user did not name: a tree that lacks it (a copy of
+         * another host, a fake kernel) holds no process of ours, so nothing was asked
+         * wrongly; the check is only not done. */
+        add(d, HD_SEVERITY_INFO, "memlock-unchecked", HD_REMEDY_NONE, NULL,
+            format("name the process that will run QEMU (its pid, or its running systemd "
+                   "unit), whose %s/proc/PID/limits is there",
+                   hd_ctx_get_root(ctx)),
+            "the locked-memory limit was not checked: %s/%s/limits is not there (%s), so "
+            "whether this shell may lock the %s a VM of this size needs is unknown",
+            hd_ctx_get_root(ctx), proc,
+            hd_fs_exists(ctx, proc) == 1 ? "the tree has no limits for this process"
+                                         : "the tree has no proc/self",
+            want);
+        goto done;
+    }
+    if (r < 0) {
+        /* Say which is missing: the process named, or its file. */
         const char *why = r == -EINVAL              ? "no \"Max locked memory\" line"
                           : hd_fs_exists(ctx, proc) ? strerror(-r)
-                          : upid > 0                ? "no such process"
-                                       : "no proc/self under this root (give --pid or --unit)";
+                                                    : "no such process";
         return hd_errr(ctx, r == -EINVAL ? -EINVAL : -ENOENT, HD_REASON_INVALID,
                        "%s/%s/limits: %s", hd_ctx_get_root(ctx), proc, why);
     }
@@ -588,7 +604,6 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
     else
         snprintf(who, sizeof(who), "this shell");
     human_bytes(lim, sizeof(lim), limit);
-    human_bytes(want, sizeof(want), need);
     if (limit >= need || has_ipc_lock(ctx, proc))
         add(d, HD_SEVERITY_INFO, "memlock-ok", HD_REMEDY_NONE, NULL, format("none needed"),
             "%s may lock %s (%s needed: the VM's memory and 1 GiB)%s", who, lim, want,
@@ -602,6 +617,7 @@ HD_EXPORT int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *d,
             "%s may lock only %s of memory, but VFIO pins all of the VM's memory (%s with "
             "VFIO's margin): QEMU would fail with \"VFIO_MAP_DMA ... Cannot allocate memory\"",
             who, lim, want);
+done:
     if (hd_findings_error(d) < 0)
         return hd_findings_error(d);
     hd_findings_sort(d);

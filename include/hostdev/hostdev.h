@@ -1396,8 +1396,11 @@ int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
  * process's RLIMIT_MEMLOCK (ROOT/proc/PID/limits) must cover @vm_bytes plus 1 GiB (libvirt's
  * margin) unless it has CAP_IPC_LOCK. @pid 0: this process (its limit is what a shell it runs
  * in passes on); @unit (or NULL): the first process of that running systemd unit (its
- * cgroup's cgroup.procs). A finding "memlock-too-low" (error) or "memlock-ok" (info); findings
- * stay worst first. -ENOENT (and a message) when the process or unit is not there. */
+ * cgroup's cgroup.procs). A finding "memlock-too-low" (error) or "memlock-ok" (info), or, when
+ * @pid is 0 and no @unit is given and the root has no proc/self/limits (a tree that is not
+ * this host's), "memlock-unchecked" (info: nothing was asked wrongly, the check is not done);
+ * findings stay worst first. -ENOENT (and a message) when the process or unit named is not
+ * there. */
 int hd_doctor_check_memlock(struct hd_ctx *ctx, struct hd_findings *findings, pid_t pid,
                             const char *unit, uint64_t vm_bytes);
 
