@@ -157,7 +157,7 @@ _hostdev()
         case $cmd in acquire | release | show | hostdev-xml | qemu-args)
             devs="$devs $(_hostdev_mdevs)
             $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;;
-        verify) devs="$devs $(_hostdev_mdevs)" ;;
+        verify | doctor) devs="$devs $(_hostdev_mdevs)" ;;
         esac
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
         ;;

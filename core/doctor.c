@@ -167,27 +167,37 @@ static bool may_open(const struct stat *st, uid_t uid, gid_t gid)
     return (m & 06) == 06;
 }
 
-static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                        const struct hd_assignment *a)
+/* The group's node /dev/vfio/@group against who must open it: @a's owner when assigned, else
+ * anyone but root at all. @name is on @driver (a PCI device on vfio-pci, a mediated device on
+ * its vendor's mdev driver); @mdev: a mediated device, whose node its parent's driver makes. */
+static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const char *name,
+                             int group, const char *driver, bool mdev,
+                             const struct hd_assignment *a)
 {
     char node[HD_PATH_MAX];
     struct stat st;
 
-    if (hd_device_get_iommu_group(dev) < 0 || !on_vfio(dev))
-        return;
-    hd_path(node, sizeof(node), "dev/vfio/%d", hd_device_get_iommu_group(dev));
+    hd_path(node, sizeof(node), "dev/vfio/%d", group);
     if (hd_fs_stat(ctx, node, &st) < 0) {
-        add(d, HD_SEVERITY_ERROR, "vfio-node-missing", HD_REMEDY_REDETACH, hd_device_get_name(dev),
-            format("reattach it and detach it again; if it stays missing, the kernel log says "
-                   "why vfio-pci did not register the group"),
-            "%s is bound to %s but /%s does not exist: QEMU fails with \"failed to get group "
-            "%d\"",
-            hd_device_get_name(dev), hd_device_get_driver(dev), node,
-            hd_device_get_iommu_group(dev));
+        if (mdev)
+            add(d, HD_SEVERITY_ERROR, "vfio-node-missing", HD_REMEDY_NONE, name,
+                format("remove the mediated device and create it again; if the node stays "
+                       "missing, the kernel log says why its parent's driver did not register "
+                       "the group"),
+                "%s is bound to %s but /%s does not exist: QEMU fails with \"failed to get "
+                "group %d\"",
+                name, driver, node, group);
+        else
+            add(d, HD_SEVERITY_ERROR, "vfio-node-missing", HD_REMEDY_REDETACH, name,
+                format("reattach it and detach it again; if it stays missing, the kernel log "
+                       "says why vfio-pci did not register the group"),
+                "%s is bound to %s but /%s does not exist: QEMU fails with \"failed to get "
+                "group %d\"",
+                name, driver, node, group);
         return;
     }
     if (a != NULL && !may_open(&st, a->uid, a->gid)) {
-        add(d, HD_SEVERITY_ERROR, "vfio-permission", HD_REMEDY_REACQUIRE, hd_device_get_name(dev),
+        add(d, HD_SEVERITY_ERROR, "vfio-permission", HD_REMEDY_REACQUIRE, name,
             format("give it to the VM's user again: release it from vm %s and acquire it again "
                    "with owner %u:%u (or chown %u:%u /%s; chmod 0660 /%s)",
                    a->vm, (unsigned)a->uid, (unsigned)a->gid, (unsigned)a->uid,
@@ -195,17 +205,25 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             "vm %s runs as %u:%u, but /%s is %u:%u mode %04o: QEMU fails with \"vfio: error "
             "opening /dev/vfio/%d: Permission denied\"",
             a->vm, (unsigned)a->uid, (unsigned)a->gid, node, (unsigned)st.st_uid,
-            (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), hd_device_get_iommu_group(dev));
+            (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), group);
         hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
     } else if (a == NULL && (st.st_mode & 066) == 0) {
-        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, hd_device_get_name(dev),
+        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, name,
             format("have it handed over when the VM starts: acquire it with the VM's user "
                    "and group as its owner (mode 0660 for them)"),
             "only %u:%u may open /%s (mode %04o): a VM running as another user gets "
             "\"vfio: error opening /dev/vfio/%d: Permission denied\"",
             (unsigned)st.st_uid, (unsigned)st.st_gid, node, (unsigned)(st.st_mode & 07777),
-            hd_device_get_iommu_group(dev));
+            group);
     }
+}
+
+static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
+                        const struct hd_assignment *a)
+{
+    if (hd_device_get_iommu_group(dev) >= 0 && on_vfio(dev))
+        check_group_node(ctx, d, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
+                         hd_device_get_driver(dev), false, a);
 }
 
 /* Another member of @dev's IOMMU group is on a host driver: detaching or acquiring @dev
@@ -476,6 +494,69 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     check_framebuffer(d, dev);
 }
 
+/* A mediated device (@uuid, canonical): what acquire and verify need of it (a vendor driver
+ * that took it, its IOMMU group, the group's node, its owner) and the map's record of it.
+ * @asked: the user named it (else the map did). */
+static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uuid,
+                      const struct hd_assignment_list *map, bool asked)
+{
+    const struct hd_assignment *a = hd_map_find_mdev(map, uuid);
+    struct hd_mdev_list *l = NULL;
+    const char *parent, *driver;
+    int group, r = hd_mdev_list_new_uuid(ctx, uuid, &l);
+
+    if (r == -ENOENT) {
+        hd_ctx_clear_error(ctx);
+        if (a != NULL) {
+            /* Nothing to give back: releasing it drops the record and gives back its node. */
+            add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE, uuid,
+                format("drop the record: release it from vm %s (nothing is left to give back)",
+                       a->vm),
+                "the assignment map gives mediated device %s (of %s) to vm %s, but there is no "
+                "such mediated device: it was removed, or its parent's driver went away",
+                uuid, a->parent, a->vm);
+            hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
+        } else if (asked)
+            add(d, HD_SEVERITY_ERROR, "no-device", HD_REMEDY_NONE, uuid,
+                format("check the UUID against the mediated devices its parent has (or "
+                       "libvirt's mdev_<uuid> name)"),
+                "there is no mediated device %s", uuid);
+        return 0;
+    }
+    if (r < 0)
+        return r;
+    parent = hd_mdev_list_get_parent(l, 0);
+    driver = hd_mdev_list_get_driver(l, 0);
+    group = hd_mdev_list_get_iommu_group(l, 0);
+    if (a != NULL && strcmp(a->parent, parent) != 0) {
+        add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE, uuid,
+            format("release it from vm %s, and acquire it again if the VM is to have the new "
+                   "one", a->vm),
+            "the assignment map gives mediated device %s of %s to vm %s, but %s is of %s now "
+            "(removed and made again under another parent)",
+            uuid, a->parent, a->vm, uuid, parent);
+        hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
+    }
+    if (driver == NULL)
+        add(d, HD_SEVERITY_ERROR, "mdev-no-driver", HD_REMEDY_NONE, uuid,
+            format("the kernel log (dmesg) says why the parent's mdev driver did not take it"),
+            "%s (type %s of %s) is bound to no mdev driver: its parent's driver did not take it, "
+            "so VFIO has no device to hand out",
+            uuid, hd_mdev_list_get_type(l, 0), parent);
+    else if (group < 0)
+        add(d, HD_SEVERITY_ERROR, "mdev-no-group", HD_REMEDY_NONE, uuid,
+            format("the kernel log (dmesg) says why %s did not register it with VFIO; until it "
+                   "does, no VM can be given it",
+                   driver),
+            "%s (type %s of %s) has no IOMMU group: its vendor driver %s has not made it a VFIO "
+            "device",
+            uuid, hd_mdev_list_get_type(l, 0), parent, driver);
+    else
+        check_group_node(ctx, d, uuid, group, driver, true, a);
+    hd_mdev_list_unref(l);
+    return 0;
+}
+
 /* "Max locked memory  SOFT  HARD  bytes" of ROOT/proc/@pid/limits: the soft limit, or
  * UINT64_MAX for unlimited. */
 static int read_memlock(struct hd_ctx *ctx, const char *proc, uint64_t *soft)
@@ -714,6 +795,11 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                 check_device(ctx, d, dev, map, false, remap, realloc_on);
         }
         hd_device_list_unref(list);
+        for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
+            const struct hd_assignment *a = hd_map_at(map, i);
+            if (a->kind == HD_ASSIGNMENT_MDEV && (r = check_mdev(ctx, d, a->name, map, false)) < 0)
+                goto fail;
+        }
         check_reservations(ctx, d);
     }
     if ((r = hd_findings_error(d)) < 0)
@@ -726,4 +812,31 @@ fail:
     hd_assignment_list_unref(map);
     hd_findings_unref(d);
     return r;
+}
+
+HD_EXPORT int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid,
+                                 struct hd_findings **out)
+{
+    struct hd_findings *d;
+    struct hd_assignment_list *map = NULL;
+    enum hd_tristate remap, realloc_on;
+    char canon[37];
+    int r;
+
+    *out = NULL;
+    if (hd_mdev_uuid_parse(uuid, canon) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device's UUID "
+                       "(8-4-4-4-12 hex digits, or libvirt's mdev_<uuid>)", uuid ? uuid : "");
+    if ((d = hd_findings_new()) == NULL)
+        return -ENOMEM;
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = check_mdev(ctx, d, canon, map, true)) < 0 || (r = hd_findings_error(d)) < 0) {
+        hd_assignment_list_unref(map);
+        hd_findings_unref(d);
+        return r;
+    }
+    hd_findings_sort(d);
+    hd_assignment_list_unref(map);
+    *out = d;
+    return 0;
 }

@@ -227,7 +227,8 @@ HD_EXPORT int hd_findings_get_remedy_holder(const struct hd_findings *f, size_t 
 {
     const struct finding *e = at(f, i);
 
-    if (e == NULL || e->remedy != HD_REMEDY_REACQUIRE || e->remedy_vm == NULL)
+    if (e == NULL || (e->remedy != HD_REMEDY_REACQUIRE && e->remedy != HD_REMEDY_RELEASE) ||
+        e->remedy_vm == NULL)
         return -ENOENT;
     *vm = e->remedy_vm;
     *uid = e->remedy_uid;

@@ -59,6 +59,8 @@ static int run(struct tool *t, int argc, char **argv)
     size_t n, problems;
     uint64_t vm_bytes = 0;
     const char *unit = NULL;
+    char uuid[37];
+    bool mdev = false;
     long pid = 0;
     int c, r;
 
@@ -91,11 +93,21 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "--pid or --unit, not both");
     if (argc - optind > 1)
         return tool_error(t, EXIT_USAGE, "takes at most one device");
-    if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
+    /* A mediated device by its UUID (or libvirt's mdev_ name), as acquire and hostdev-xml
+     * take it; else a PCI device. */
+    if (argc - optind == 1 && hd_mdev_uuid_parse(argv[optind], uuid) == 0)
+        mdev = true;
+    else if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
     /* A device that does not exist is bad input, as for every command that names one. */
-    if (argc - optind == 1) {
+    if (mdev) {
+        struct hd_mdev_list *l = NULL;
+        if ((r = hd_mdev_list_new_uuid(t->ctx, uuid, &l)) < 0)
+            return tool_lib_error(t, r == -ENOENT ? EXIT_USAGE : tool_exit_for(t), r, "%s",
+                                  argv[optind]);
+        hd_mdev_list_unref(l);
+    } else if (argc - optind == 1) {
         struct hd_device *dev = NULL;
         if (hd_device_open(t->ctx, &addr, &dev) == -ENODEV)
             return tool_error_hint(t, EXIT_USAGE, "a device the firmware hides, or one behind a "
@@ -104,7 +116,8 @@ static int run(struct tool *t, int argc, char **argv)
         hd_device_unref(dev);
         hd_ctx_clear_error(t->ctx);
     }
-    if ((r = hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
+    if ((r = mdev ? hd_doctor_run_mdev(t->ctx, uuid, &d)
+                  : hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
     if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {
         hd_findings_unref(d);
@@ -148,9 +161,11 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_doctor = {
     .name = "doctor",
     .run = run,
-    .usage = "[ADDR] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
+    .usage = "[ADDR|UUID] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
     .summary = "diagnose why passthrough fails (IOMMU, groups, permissions, BARs) and the fix",
     .help = "Without ADDR: the IOMMU, and every device that is detached or assigned.\n"
+            "UUID: a mediated device (or libvirt's mdev_<uuid>): its driver, IOMMU group,\n"
+            "/dev/vfio/N and assignment.\n"
             "  --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the process\n"
             "                    that runs QEMU must be allowed to lock that much and 1 GiB\n"
             "                    (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"

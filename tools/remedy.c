@@ -31,6 +31,10 @@ size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
             CMD("hostdev release --vm %s %s && hostdev acquire --vm %s --owner %u:%u %s", vm, d,
                 vm, (unsigned)uid, (unsigned)gid, d);
         break;
+    case HD_REMEDY_RELEASE:
+        if (hd_findings_get_remedy_holder(findings, i, &vm, &uid, &gid) == 0)
+            CMD("hostdev release --vm %s %s", vm, d);
+        break;
     case HD_REMEDY_ACQUIRE:
         CMD("hostdev acquire --vm ID --owner USER:GROUP %s", d);
         break;

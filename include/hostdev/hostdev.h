@@ -588,6 +588,9 @@ enum hd_remedy {
     HD_REMEDY_PERSIST_VF_COUNT,  /* a reserved VF nothing makes: persist its PF's VF count
                                   * (hd_findings_get_remedy_vf_count() says which and how
                                   * many), or forget the VF's reservation */
+    HD_REMEDY_RELEASE,           /* release it from the VM that holds it, nothing to give back
+                                  * (a mediated device that is gone): the map's record goes
+                                  * (hd_findings_get_remedy_holder() says which VM) */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 /* HD_REMEDY_PERSIST_VF_COUNT's arguments, as the check that found it read the configuration:
@@ -596,7 +599,7 @@ enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t
  * the admin's own. 0, or -ENOENT for a finding with another remedy. */
 int hd_findings_get_remedy_vf_count(const struct hd_findings *findings, size_t i,
                                     struct hd_pci_addr *pf, int *numvfs, bool *persisted);
-/* HD_REMEDY_REACQUIRE's arguments, as the check read the assignment map: *@vm the VM that holds
+/* HD_REMEDY_REACQUIRE's and HD_REMEDY_RELEASE's arguments, as the check read the assignment map: *@vm the VM that holds
  * the device (valid while @findings is), *@uid and *@gid the owner it was acquired with. 0, or
  * -ENOENT for a finding with another remedy. */
 int hd_findings_get_remedy_holder(const struct hd_findings *findings, size_t i, const char **vm,
@@ -1392,6 +1395,13 @@ struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i);
  * caller's (hd_findings_unref()). */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_findings **findings);
+/* Diagnose the mediated device @uuid (its UUID, or libvirt's mdev_<uuid> name) as
+ * hd_doctor_run() does a PCI device: the IOMMU, a vendor driver that took it
+ * ("mdev-no-driver"), its IOMMU group ("mdev-no-group"), /dev/vfio/N and who may open it
+ * ("vfio-node-missing", "vfio-permission"), the map's record of it ("map-mismatch": gone, or
+ * under another parent), "no-device". hd_doctor_run() without an address checks every
+ * assigned mediated device so. -EINVAL (HD_REASON_INVALID) when @uuid is not a UUID. */
+int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_findings **findings);
 /* Add what VFIO needs of the process that will run the VM: it pins all guest RAM, so the
  * process's RLIMIT_MEMLOCK (ROOT/proc/PID/limits) must cover @vm_bytes plus 1 GiB (libvirt's
  * margin) unless it has CAP_IPC_LOCK. @pid 0: this process (its limit is what a shell it runs

@@ -281,6 +281,128 @@ HD_TEST(on_pci_stub)
 }
 END_TEST
 
+/* A mediated device (an mtty serial port: a virtual parent, group 2), named by its UUID or by
+ * libvirt's name, or found through the map. */
+#define MDEV "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+#define MDEV_TREE                                                                                 \
+    INTEL_HOST "mdev-type mtty mtty-2 \"name=Dual port serial\" instances=4\n"                   \
+               "mdev " MDEV " mtty mtty-2\n"
+
+/* Run the doctor on mediated device @uuid; as find(). */
+static bool find_mdev(const char *root, const char *uuid, const char *code, struct found *f)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_findings *d;
+    bool hit = false;
+
+    ck_assert_int_eq(hd_doctor_run_mdev(ctx, uuid, &d), 0);
+    for (size_t i = 0; i < hd_findings_count(d) && !hit; i++) {
+        if (strcmp(hd_findings_get_code(d, i), code) != 0)
+            continue;
+        hit = true;
+        f->severity = hd_findings_get_severity(d, i);
+        f->remedy = hd_findings_get_remedy(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s: %s", hd_findings_get_device(d, i),
+                 hd_findings_get_message(d, i));
+        snprintf(f->fix, sizeof(f->fix), "%s", hd_findings_get_fix(d, i));
+    }
+    hd_findings_unref(d);
+    hd_ctx_unref(ctx);
+    return hit;
+}
+
+static int acquire_mdev(const char *root, const char *vm, const char *uuid)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_op *op;
+    int r;
+
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+    hd_op_set_owner(op, 107, 108);
+    ck_assert_int_eq(hd_op_set_vm(op, vm), 0);
+    if ((r = hd_op_add_mdev(op, uuid)) == 0)
+        r = hd_op_run(op);
+    hd_op_unref(op);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+HD_TEST(mediated_device)
+{
+    char *root = ah_tree(MDEV_TREE), path[4096], node[32];
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_mdev_list *l;
+    struct hd_findings *d;
+    struct found f;
+
+    ck_assert_int_eq(hd_mdev_list_new_uuid(ctx, MDEV, &l), 0);
+    snprintf(node, sizeof(node), "dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
+    hd_mdev_list_unref(l);
+    hd_ctx_unref(ctx);
+
+    /* Not assigned, root-only: the same note as for a PCI device, for its group's node. */
+    ck_assert(find_mdev(root, MDEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_INFO);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE);
+    ck_assert_msg(strstr(f.problem, MDEV ": only ") != NULL &&
+                      strstr(f.problem, node) != NULL, "%s", f.problem);
+    ck_assert(find_mdev(root, "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001", "vfio-permission", &f));
+    /* No such one: said, not failed; a word that is no UUID is bad input. */
+    ck_assert(find_mdev(root, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002", "no-device", &f));
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_doctor_run_mdev(ctx, "0000:03:00.0", &d), -EINVAL);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
+    hd_ctx_unref(ctx);
+    /* Assigned: nothing to say; the node taken back by hand is an error, also without a
+     * device named (the map's mediated devices are checked as its PCI devices are). */
+    ck_assert_int_eq(acquire_mdev(root, "vm1", MDEV), 0);
+    ck_assert(!find_mdev(root, MDEV, "vfio-permission", &f));
+    ck_assert(!find(root, NULL, "vfio-permission", &f));
+    snprintf(path, sizeof(path), "%s/%s", root, node);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    if (geteuid() == 0)
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+    ck_assert(find_mdev(root, MDEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_REACQUIRE);
+    ck_assert_ptr_nonnull(strstr(f.problem, "vm vm1 runs as 107:108"));
+    ck_assert(find(root, NULL, "vfio-permission", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_REACQUIRE);
+    /* The node gone: not the PCI device's reattach-and-detach. */
+    unlink(path);
+    ck_assert(find(root, NULL, "vfio-node-missing", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_ptr_nonnull(strstr(f.fix, "create it again"));
+    /* Its vendor driver let go of it: no device for VFIO. */
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/" MDEV "/driver", root);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert(find_mdev(root, MDEV, "mdev-no-driver", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_ERROR);
+    ck_assert_ptr_nonnull(strstr(f.problem, "(type mtty-2 of mtty) is bound to no mdev driver"));
+    /* Removed while the map still gives it to the VM. */
+    snprintf(path, sizeof(path), "rm -rf '%s/sys/bus/mdev/devices/" MDEV "'", root);
+    ck_assert_int_eq(system(path), 0);
+    ck_assert(find(root, NULL, "map-mismatch", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_RELEASE);
+    ck_assert_int_eq(f.holder, 0);
+    ck_assert_str_eq(f.holder_vm, "vm1");
+    ck_assert_ptr_nonnull(strstr(f.problem, "no such mediated device"));
+    /* The remedy is one the engine takes: a release from its VM drops the record. */
+    struct hd_op *op;
+    ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_RELEASE, &op), 0);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
+    ck_assert_int_eq(hd_op_add_mdev(op, MDEV), 0);
+    ck_assert_int_eq(hd_op_run(op), 0);
+    hd_op_unref(op);
+    hd_ctx_unref(ctx);
+    ck_assert(!find(root, NULL, "map-mismatch", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 HD_TEST(bar_unassigned)
 {
     char *root = ah_tree(ONE_DEVICE("vfio-pci") "cmdline root=/dev/sda1\n");

@@ -434,6 +434,13 @@ HD_TEST(the_tool)
     /* acquire / assignments / release take an mdev by UUID or node-device name. */
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
     ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": assigned to vm vm1"));
+    /* doctor takes it as acquire does; one that is not there is bad input. */
+    ck_assert_int_eq(eng_run(&e, "doctor mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"), 0);
+    ck_assert_ptr_null(strstr(e.err, "invalid PCI address"));
+    ck_assert_int_eq(eng_run(&e, "--json doctor " BOOT_MDEV), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"ok\": true"));
+    ck_assert_int_eq(eng_run(&e, "doctor " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, U1 ": no such mediated device"));
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV " vm1 "));
     ck_assert_ptr_nonnull(strstr(e.out, " mdev "));
