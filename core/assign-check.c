@@ -1,7 +1,7 @@
 /* assign-check.c - can a device go to a VM, alone or with the devices given beside it: its
  * reset, its IOMMU group's other endpoints, whether the host keeps or uses it (asked as acquire
- * asks, of it and of the other endpoints it needs), and what it still needs beside the set.
- * Nothing here writes. */
+ * asks, of it and of the other devices it needs: its group's, its bus reset's), and what it
+ * still needs beside the set. Nothing here writes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +12,14 @@ struct hd_assign_check {
     struct hd_reset_check *reset;
     struct hd_group *group;     /* NULL: the device has none */
     struct hd_device **company; /* the group's other endpoints, borrowed from group */
-    char **company_host_use;    /* what the host uses of each (NULL: nothing, or not asked) */
     struct hd_device **needs;   /* borrowed from group and reset */
-    size_t ncompany, nneeds;
+    /* The company and the functions its bus reset also resets, each once, with what the host
+     * uses of it (NULL: nothing, or not asked); devices borrowed from group and reset. */
+    struct other {
+        struct hd_device *dev;
+        char *host_use;
+    } *others;
+    size_t ncompany, nneeds, nothers;
     const char *host_keeps; /* static text, NULL */
     char *host_use;         /* NULL: nothing */
 };
@@ -35,6 +40,23 @@ static bool among(struct hd_device *const *v, size_t n, const struct hd_device *
     return false;
 }
 
+/* @m among @c's others (the group's and the bus reset's are distinct objects for one device). */
+static struct other *other_of(const struct hd_assign_check *c, const struct hd_device *m)
+{
+    for (size_t k = 0; m != NULL && k < c->nothers; k++) {
+        if (hd_pci_addr_equal(hd_device_get_addr(c->others[k].dev), hd_device_get_addr(m)))
+            return &c->others[k];
+    }
+    return NULL;
+}
+
+/* Add @m to @c's others unless it is there already. */
+static void add_other(struct hd_assign_check *c, struct hd_device *m)
+{
+    if (other_of(c, m) == NULL)
+        c->others[c->nothers++].dev = m;
+}
+
 /* Add @m to what @c needs unless the set has it or it is there already. */
 static void add_need(struct hd_assign_check *c, struct hd_device *const *set, size_t n,
                      struct hd_device *m)
@@ -53,7 +75,7 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
     size_t peers = hd_reset_check_get_peer_count(c->reset);
 
     if ((c->company = calloc(members + 1, sizeof(*c->company))) == NULL ||
-        (c->company_host_use = calloc(members + 1, sizeof(*c->company_host_use))) == NULL ||
+        (c->others = calloc(members + peers + 1, sizeof(*c->others))) == NULL ||
         (c->needs = calloc(members + peers + 1, sizeof(*c->needs))) == NULL)
         return hd_err(hd_device_get_ctx(dev), -ENOMEM, "out of memory");
     for (size_t k = 0; k < members; k++) {
@@ -61,10 +83,13 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
         if (is_company(m, dev)) {
             c->company[c->ncompany++] = m;
             add_need(c, set, n, m);
+            add_other(c, m);
         }
     }
-    for (size_t k = 0; k < peers; k++)
+    for (size_t k = 0; k < peers; k++) {
         add_need(c, set, n, hd_reset_check_get_peer(c->reset, k));
+        add_other(c, hd_reset_check_get_peer(c->reset, k));
+    }
     return 0;
 }
 
@@ -86,15 +111,16 @@ static int find_host_use(struct hd_device *dev, struct hd_host_use **hu, char **
     return 0;
 }
 
-/* What the host uses of the device and of each other endpoint of its group: acquiring the
- * group takes them all, and is refused for any of them. */
+/* What the host uses of the device, of each other endpoint of its group and of each function
+ * its bus reset also resets: acquiring them with it (the group whole, the bus's functions to
+ * one VM, as vfio-pci resets a bus only then) is refused for any of them. */
 static int find_host_uses(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
 {
     struct hd_host_use *own = hd_host_use_ref(hu);
     int r = find_host_use(dev, &own, &c->host_use);
 
-    for (size_t k = 0; k < c->ncompany && r == 0; k++)
-        r = find_host_use(c->company[k], &own, &c->company_host_use[k]);
+    for (size_t k = 0; k < c->nothers && r == 0; k++)
+        r = find_host_use(c->others[k].dev, &own, &c->others[k].host_use);
     hd_host_use_unref(own);
     return r;
 }
@@ -138,9 +164,9 @@ HD_EXPORT struct hd_assign_check *hd_assign_check_unref(struct hd_assign_check *
 {
     if (c == NULL || !hd_ref_drop(&c->refcount))
         return NULL;
-    for (size_t k = 0; k < c->ncompany; k++)
-        free(c->company_host_use[k]);
-    free(c->company_host_use);
+    for (size_t k = 0; k < c->nothers; k++)
+        free(c->others[k].host_use);
+    free(c->others);
     free(c->company);
     free(c->needs);
     free(c->host_use);
@@ -168,7 +194,16 @@ HD_EXPORT struct hd_device *hd_assign_check_get_company(const struct hd_assign_c
 HD_EXPORT const char *hd_assign_check_get_company_host_use(const struct hd_assign_check *c,
                                                           size_t i)
 {
-    return i < c->ncompany ? c->company_host_use[i] : NULL;
+    const struct other *o = other_of(c, hd_assign_check_get_company(c, i));
+
+    return o ? o->host_use : NULL;
+}
+
+HD_EXPORT const char *hd_assign_check_get_peer_host_use(const struct hd_assign_check *c, size_t i)
+{
+    const struct other *o = other_of(c, hd_reset_check_get_peer(c->reset, i));
+
+    return o ? o->host_use : NULL;
 }
 
 HD_EXPORT const char *hd_assign_check_get_host_keeps(const struct hd_assign_check *c)
@@ -201,11 +236,9 @@ HD_EXPORT struct hd_device *hd_assign_check_get_need(const struct hd_assign_chec
 
 HD_EXPORT const char *hd_assign_check_get_need_host_use(const struct hd_assign_check *c, size_t i)
 {
-    for (size_t k = 0; i < c->nneeds && k < c->ncompany; k++) {
-        if (c->company[k] == c->needs[i])
-            return c->company_host_use[k];
-    }
-    return NULL;
+    const struct other *o = other_of(c, hd_assign_check_get_need(c, i));
+
+    return o ? o->host_use : NULL;
 }
 
 HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_check *c)

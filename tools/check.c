@@ -43,8 +43,8 @@ static void print_text(const char *name, const struct hd_reset_check *c, bool gr
     }
 }
 
-/* One object per device: {address, scope, methods, assignable_alone, peers, host_keeps, vm,
- * error, host_use}; the caller adds group_members and closes it. @c NULL: @dev could not be
+/* One object per device: {address, scope, methods, assignable_alone, peers: [{address, driver,
+ * host_use}], host_keeps, vm, error, host_use}; the caller adds group_members and closes it. @c NULL: @dev could not be
  * checked, for @error. */
 static void print_json(struct json *j, struct hd_device *dev, const struct hd_assign_check *c,
                        const char *vm, const char *error)
@@ -63,6 +63,7 @@ static void print_json(struct json *j, struct hd_device *dev, const struct hd_as
         json_begin_object(j);
         json_kv_string(j, "address", hd_device_get_name(p));
         json_kv_string(j, "driver", hd_device_get_driver(p));
+        json_kv_string(j, "host_use", hd_assign_check_get_peer_host_use(c, k));
         json_end_object(j);
     }
     json_end_array(j);
@@ -107,6 +108,22 @@ static void print_company(struct tool *t, const struct hd_assign_check *c, struc
     }
     if (t->json)
         json_end_array(j);
+}
+
+/* The functions @c's bus reset also resets that the host uses, one line each: the bus's
+ * functions go to one VM (vfio-pci resets the bus only then), and acquiring one the host uses
+ * is refused. */
+static void print_peers_host_use(const char *name, const struct hd_assign_check *c)
+{
+    const struct hd_reset_check *rc = hd_assign_check_get_reset(c);
+
+    for (size_t k = 0; k < hd_reset_check_get_peer_count(rc); k++) {
+        const char *use = hd_assign_check_get_peer_host_use(c, k);
+        if (use != NULL)
+            printf("%s: %s, which its bus reset also resets, is in use by the host: not for the "
+                   "same VM now (acquire refuses it without --force): %s\n",
+                   name, hd_device_get_name(hd_reset_check_get_peer(rc, k)), use);
+    }
 }
 
 /* The set's verdict in JSON: {"assignable_together", "also_needs", "also_needs_host_use":
@@ -231,6 +248,8 @@ static int run(struct tool *t, int argc, char **argv)
                    name, use);
         if (!t->json && vm != NULL)
             printf("%s: assigned to vm %s\n", name, vm);
+        if (!t->json)
+            print_peers_host_use(name, c);
         print_company(t, c, devs[i], t->json ? &j : NULL);
         if (t->json) {
             print_json_together(&j, c);
@@ -265,7 +284,8 @@ const struct tool_command cmd_check = {
             "keeps (host/ISA bridges, SMBus, ...) are named; so is the VM that holds one.\n"
             "A device the host uses (a mounted disk, an interface up with routes, the\n"
             "console) is not for a VM now: acquire refuses it without --force, and why;\n"
-            "so is a group whose other endpoint the host uses (acquire --group refuses it).\n"
+            "so is a group whose other endpoint the host uses (acquire --group refuses it),\n"
+            "and a function its bus reset also resets that the host uses.\n"
             "Several devices are also judged as one set, to go to one VM together: a last\n"
             "line says whether they can, or what each still needs beside them.\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"

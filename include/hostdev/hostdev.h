@@ -1086,7 +1086,8 @@ int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev);
  * endpoints of its IOMMU group (VFIO gives a group to one VM whole), whether the host keeps it
  * (hd_device_get_platform_role()) or uses it (hd_host_use_check(), asked as acquiring it asks:
  * only of a device on a driver that is not DMA-safe; the acquire refuses either without
- * HD_OP_FORCE; asked of the group's other endpoints too, as acquiring the group asks), and
+ * HD_OP_FORCE; asked of the group's other endpoints and of the functions its bus reset also
+ * resets too, as acquiring them with it asks), and
  * what it still needs beside the set. @hu reads the host once for many devices and their
  * groups (NULL: read once for this call). -errno when its reset or its group cannot be read
  * (-EINVAL, reason HD_REASON_INVALID, for sysfs contents the kernel would not write), or what
@@ -1116,10 +1117,13 @@ bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *check);
  * functions its bus reset also resets (borrowed). */
 size_t hd_assign_check_get_need_count(const struct hd_assign_check *check);
 struct hd_device *hd_assign_check_get_need(const struct hd_assign_check *check, size_t i);
-/* What the host uses of need @i when it is an endpoint of the group
- * (hd_assign_check_get_company_host_use()); NULL: nothing, or not asked (one the host keeps, a
- * function only its bus reset reaches). */
+/* What the host uses of need @i, an endpoint of the group or a function its bus reset also
+ * resets (acquiring it with the device is refused for it without HD_OP_FORCE); NULL: nothing,
+ * or not asked (one the host keeps). */
 const char *hd_assign_check_get_need_host_use(const struct hd_assign_check *check, size_t i);
+/* What the host uses of hd_reset_check_get_peer(hd_assign_check_get_reset(check), @i), a
+ * function its bus reset also resets, asked as of the device; NULL: nothing, or not asked. */
+const char *hd_assign_check_get_peer_host_use(const struct hd_assign_check *check, size_t i);
 /* Whether it can go to the VM with the set: it has a reset, needs nothing more, and the host
  * neither keeps nor uses it. */
 bool hd_assign_check_is_assignable_together(const struct hd_assign_check *check);

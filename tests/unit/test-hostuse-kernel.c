@@ -287,6 +287,70 @@ HD_TEST(check_says_the_host_uses_a_group_member)
 }
 END_TEST
 
+/* `check` of a device whose only reset is a bus reset, with a function of another group on
+ * its bus that the host uses: the bus's functions go to one VM, and acquiring that one with it
+ * is refused, so check says so of the peer and of the set that needs it, text and JSON. */
+HD_TEST(check_says_the_host_uses_a_bus_reset_peer)
+{
+    static const char spec[] =
+        "kernel 6.1.0-13-amd64\n"
+        "iommu intel\n"
+        "driver nvme class=010802\n"
+        "driver e1000e ids=8086:10d3\n"
+        "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+        "device 0000:00:00.0 8086:591f class=060000\n"
+        "device " NVME " 144d:a808 class=010802 driver=nvme reset=flr parent=root group=2\n"
+        "device " NIC " 8086:10d3 class=020000 driver=e1000e reset=bus parent=root group=3\n"
+        "device " NIC2 " 8086:10d3 class=020000 driver=e1000e reset=flr parent=root group=4\n"
+        "net " NIC " enp3s0\n"
+        "net " NIC2 " enp3s1 route=0.0.0.0/0\n";
+    static const char use[] = NIC2 ": enp3s1 is up with routes";
+    char cmd[512], *out = NULL, *err = NULL;
+    struct fx fx;
+
+    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    refused(&fx, "acquire --vm web1 " NIC " " NIC2, use);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    ck_assert_msg(strstr(out, NIC ": " NIC2 ", which its bus reset also resets, is in use by the "
+                              "host: not for the same VM now (acquire refuses it without "
+                              "--force): " NIC2 ": enp3s1 is up with routes\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: " NIC " also needs "
+                              NIC2 " (in use by the host)\n"),
+                  "%s", out);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check " NIC,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    at_json_check(out, false);
+    ck_assert_msg(strstr(out, "\"peers\": [\n      {\n        \"address\": \"" NIC2 "\",\n"
+                              "        \"driver\": \"e1000e\",\n        \"host_use\": \"" NIC2
+                              ": enp3s1 is up with routes\"\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "\"also_needs_host_use\": [\n      {\n        \"address\": \"" NIC2
+                              "\",\n        \"host_use\": \"" NIC2
+                              ": enp3s1 is up with routes\"\n"),
+                  "%s", out);
+    free(out);
+    free(err);
+    /* The peer on vfio-pci: the host uses nothing of it, the set still needs it. */
+    ck_assert_msg(run(&fx, "detach --force " NIC2, &err) == 0, "%s", err);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
+             at_build_dir(), fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    ck_assert_msg(strstr(out, "in use by the host") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "not assignable together: " NIC " also needs " NIC2 "\n"), "%s",
+                  out);
+    free(out);
+    free(err);
+    fx_umount(&fx);
+}
+END_TEST
+
 /* Past 64 block devices nothing is dropped: partition 70 mounted keeps the disk. */
 HD_TEST(past_64_partitions)
 {
