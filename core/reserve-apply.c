@@ -34,7 +34,9 @@ struct hd_reserve_result {
     struct hd_reserve_config *reservations;
     struct hd_reserve_entry entry;    /* hd_reserve_entry_apply()'s, copied */
     char *entry_driver, *entry_file;
-    struct hd_pci_addr *gone; /* dry run: VFs a planned count removes, told as such already */
+    /* VFs a (planned) count removes, or a reservation of their PF then destroys, told as such
+     * already */
+    struct hd_pci_addr *gone;
     size_t ngone, gone_cap;
 };
 
@@ -204,6 +206,17 @@ static bool is_gone(const struct hd_reserve_result *res, const struct hd_pci_add
     return false;
 }
 
+/* @addr is gone (a VF a count removes): not to be reserved as a device. -ENOMEM, else 0. */
+static int mark_gone(struct hd_reserve_result *res, const struct hd_pci_addr *addr)
+{
+    struct hd_pci_addr *v = hd_array_grow(res->gone, &res->gone_cap, res->ngone, sizeof(*v), 8);
+
+    if (v == NULL)
+        return hd_err(res->ctx, -ENOMEM, "out of memory");
+    (res->gone = v)[res->ngone++] = *addr;
+    return 0;
+}
+
 /* A VF the planned count of @pf makes or removes, as an item (HD_RESERVE_DONE: planned). */
 static int vf_item(struct hd_reserve_result *res, enum hd_reserve_action action,
                    struct hd_device *vf, const struct hd_reserve_entry *e,
@@ -246,12 +259,9 @@ static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int num
 
     for (size_t i = 0; r == 0 && i < hd_device_get_virtfn_count(pf); i++) {
         const struct hd_pci_addr *a = hd_device_get_virtfn(pf, i);
-        struct hd_pci_addr *v = hd_array_grow(res->gone, &res->gone_cap, res->ngone,
-                                              sizeof(*v), 8);
         struct hd_device *vf;
-        if (v == NULL)
-            return hd_err(res->ctx, -ENOMEM, "out of memory");
-        (res->gone = v)[res->ngone++] = *a;
+        if (mark_gone(res, a) < 0)
+            return -ENOMEM;
         if (hd_device_open_fill(res->ctx, a, HD_FILL_IDENT, &vf) < 0 &&
             (vf = hd_device_new(res->ctx, a)) == NULL)
             return hd_err(res->ctx, -ENOMEM, "out of memory");
@@ -382,17 +392,60 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
     return r;
 }
 
-/* @dev to the stub @e names, for good. 1 failed, 0 done, -ENOMEM. */
+/* The VFs that a count of this result made and that the reservation @op then destroyed (forced:
+ * a PF's driver turns SR-IOV off as it lets go, its "numvfs" step to 0): told gone after it,
+ * as a dry run plans and the run does, so that what was made is not left said to be there, and
+ * marked gone, so that a configuration's listing does not reserve them. -ENOMEM, else 0. */
+static int tell_vfs_destroyed(struct hd_reserve_result *res, const struct hd_op *op)
+{
+    for (size_t k = 0; op != NULL && k < hd_op_get_step_count(op); k++) {
+        struct hd_device **made;
+        size_t pf = res->n, nmade = 0;
+        int r = 0;
+        if (strcmp(hd_op_step_get_action(op, k), "numvfs") != 0 ||
+            strcmp(hd_op_step_get_to(op, k), "0") != 0)
+            continue;
+        for (size_t i = res->n; pf == res->n && i-- > 0;) {
+            if (res->v[i].action == HD_RESERVE_NUMVFS && res->v[i].outcome == HD_RESERVE_DONE &&
+                strcmp(hd_device_get_name(res->v[i].dev), hd_op_step_get_device(op, k)) == 0)
+                pf = i;
+        }
+        if (pf == res->n) /* VFs no count of this result made: the step says they go */
+            continue;
+        if ((made = calloc(res->n - pf, sizeof(*made))) == NULL)
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        for (size_t i = pf + 1; i < res->n && (res->v[i].action == HD_RESERVE_VF_GONE ||
+                                               res->v[i].action == HD_RESERVE_VF_MADE); i++) {
+            if (res->v[i].action == HD_RESERVE_VF_MADE)
+                made[nmade++] = hd_device_ref(res->v[i].dev);
+        }
+        for (size_t i = 0; i < nmade; i++) {
+            if (r == 0 && (r = mark_gone(res, hd_device_get_addr(made[i]))) == 0)
+                r = vf_item(res, HD_RESERVE_VF_GONE, made[i], NULL, HD_RESERVE_DONE);
+            else
+                hd_device_unref(made[i]);
+        }
+        free(made);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* @dev to the stub @e names, for good, and the VFs that took with it. 1 failed, 0 done,
+ * -ENOMEM. */
 static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
                       const struct hd_reserve_entry *e)
 {
     struct item *it = item_add(res, HD_RESERVE_BIND, dev, e);
+    int r;
 
     if (it == NULL)
         return -ENOMEM;
     if (!refused(res, it))
         run_op(res, it, HD_OP_RESERVE, NULL, 0);
-    return item_done(res, it);
+    r = item_done(res, it);
+    return r == 0 ? tell_vfs_destroyed(res, it->op) : r;
 }
 
 /* A whole step of the run that could not be read (@what: what it was reading). */
@@ -593,46 +646,6 @@ HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,
         (!add || hd_device_get_driver(dev) != NULL))
         r = apply_numvfs(res, dev, e);
     return finish(res, r, result);
-}
-
-/* The VFs that a count of this result made and that the reservation @op then destroyed (forced:
- * a PF's driver turns SR-IOV off as it lets go, its "numvfs" step to 0): told gone after it,
- * as a dry run plans and the run does, so that what was made is not left said to be there.
- * -ENOMEM, else 0. */
-static int tell_vfs_destroyed(struct hd_reserve_result *res, const struct hd_op *op)
-{
-    for (size_t k = 0; op != NULL && k < hd_op_get_step_count(op); k++) {
-        struct hd_device **made;
-        size_t pf = res->n, nmade = 0;
-        int r = 0;
-        if (strcmp(hd_op_step_get_action(op, k), "numvfs") != 0 ||
-            strcmp(hd_op_step_get_to(op, k), "0") != 0)
-            continue;
-        for (size_t i = res->n; pf == res->n && i-- > 0;) {
-            if (res->v[i].action == HD_RESERVE_NUMVFS && res->v[i].outcome == HD_RESERVE_DONE &&
-                strcmp(hd_device_get_name(res->v[i].dev), hd_op_step_get_device(op, k)) == 0)
-                pf = i;
-        }
-        if (pf == res->n) /* VFs no count of this result made: the step says they go */
-            continue;
-        if ((made = calloc(res->n - pf, sizeof(*made))) == NULL)
-            return hd_err(res->ctx, -ENOMEM, "out of memory");
-        for (size_t i = pf + 1; i < res->n && (res->v[i].action == HD_RESERVE_VF_GONE ||
-                                               res->v[i].action == HD_RESERVE_VF_MADE); i++) {
-            if (res->v[i].action == HD_RESERVE_VF_MADE)
-                made[nmade++] = hd_device_ref(res->v[i].dev);
-        }
-        for (size_t i = 0; i < nmade; i++) {
-            if (r == 0)
-                r = vf_item(res, HD_RESERVE_VF_GONE, made[i], NULL, HD_RESERVE_DONE);
-            else
-                hd_device_unref(made[i]);
-        }
-        free(made);
-        if (r < 0)
-            return r;
-    }
-    return 0;
 }
 
 /* Every device of @list that @e selects to its stub, in one operation: all of them or none.

@@ -804,9 +804,9 @@ enum hd_reserve_action {
     HD_RESERVE_GIVE_BACK, /* a device back to its host driver (HD_OP_REATTACH) */
     /* After an HD_RESERVE_NUMVFS item that changed a PF's count, what that did to its VFs;
      * under HD_RESERVE_DRY_RUN what it would do (they cannot be planned as devices before they
-     * exist), so that a dry run and the run tell the same. hd_reserve_entry_apply() (persist)
-     * also tells, after the HD_RESERVE_BIND item that took the PF from its driver (forced,
-     * which turns SR-IOV off), the VFs its count made as HD_RESERVE_VF_GONE: */
+     * exist), so that a dry run and the run tell the same. Applying a configuration or an
+     * entry (persist) also tells, after the HD_RESERVE_BIND item that took the PF from its
+     * driver (forced, which turns SR-IOV off), the VFs its count made as HD_RESERVE_VF_GONE: */
     HD_RESERVE_VF_GONE, /* a VF there now, which goes (the kernel goes through 0) */
     HD_RESERVE_VF_MADE, /* a VF the new count makes, at the address the PF's sriov_offset and
                          * sriov_stride give, unbound; hd_reserve_result_get_entry(): the

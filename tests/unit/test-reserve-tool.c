@@ -734,6 +734,59 @@ HD_TEST(a_dry_run_refuses_the_pf_its_count_gives_vfs)
 }
 END_TEST
 
+/* The boot's reservation of a PF line with a count, forced: the VFs the count made go with the
+ * PF's driver, and it says so after saying them made, as persist does (one piece of code),
+ * text and JSON, the dry run as the run; a VF a line reserves is not reserved once gone. */
+HD_TEST(a_forced_boot_reservation_tells_the_vfs_it_destroys)
+{
+    static const char told[] =
+        "0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+        "    0000:03:10.1: made, unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n"
+        "    0000:03:10.3: made, left unbound\n"
+        "0000:03:00.1: 2 -> 0 virtual functions (etc/hostdev.d/10-pf.conf:1)\n"
+        "0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+        "    0000:03:10.1: removed with the count (was unbound)\n"
+        "    0000:03:10.3: removed with the count (was unbound)\n";
+    char *dry;
+
+    eng_start(&e, "server-sriov");
+    conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
+    ck_assert_int_eq(hd("reserve --dry-run --force"), 0);
+    ck_assert_str_eq(out + strlen("dry run: nothing changed; reserve would do:\n"),
+                     "  0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+                     "    0000:03:10.1: made, unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n"
+                     "    0000:03:10.3: made, left unbound\n"
+                     "  0000:03:00.1: 2 -> 0 virtual functions (etc/hostdev.d/10-pf.conf:1)\n"
+                     "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+                     "    0000:03:10.1: removed with the count (was unbound)\n"
+                     "    0000:03:10.3: removed with the count (was unbound)\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run --force"), 0);
+    ck_out_has("    \"address\": \"0000:03:00.1\",\n    \"driver\": \"ixgbe\",\n");
+    ck_assert_ptr_nonnull(dry = strstr(out, "    \"outcome\": \"planned\"\n  },\n"));
+    dry = strdup(dry + strlen("    \"outcome\": \"planned\"\n  },\n"));
+    ck_assert_str_eq(dry, "  {\n    \"address\": \"0000:03:10.1\",\n    \"action\": \"remove_vf\",\n"
+                          "    \"driver\": null\n  },\n"
+                          "  {\n    \"address\": \"0000:03:10.3\",\n    \"action\": \"remove_vf\",\n"
+                          "    \"driver\": null\n  }\n]\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* The run tells the VFs as its plan did, and reserves none of them, gone. */
+    ck_assert_int_eq(hd("--json reserve --force"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "    \"outcome\": \"done\"\n  },\n"));
+    ck_assert_str_eq(strstr(out, "    \"outcome\": \"done\"\n  },\n") +
+                         strlen("    \"outcome\": \"done\"\n  },\n"),
+                     dry);
+    free(dry);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    /* Text, on a fresh kernel. */
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
+    ck_assert_int_eq(hd("reserve --force"), 0);
+    ck_assert_str_eq(out, told);
+}
+END_TEST
+
 /* Refused in the plan that comes before the run (the VFs its count makes would go with the PF,
  * whose interface carries a route too), after its count was planned: nothing was done, and
  * the plan is not said as done. */
