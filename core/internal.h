@@ -596,6 +596,10 @@ struct hd_op_request {
      * @planned_pf with (-1: none), which its checks count on, as the run's find it set. */
     struct hd_pci_addr planned_pf;
     int planned_numvfs;
+    /* A dry run's: the driver a step planned before this operation binds @planned_bound to
+     * ("": none), as the run's find it bound. */
+    struct hd_pci_addr planned_bound;
+    char planned_driver[HD_DRIVER_NAME_MAX];
     char mdev_parent[HD_DRIVER_NAME_MAX], mdev_type[HD_DRIVER_NAME_MAX], mdev_uuid[37];
     char (*mdevs)[37]; /* acquire, release: mediated devices, by canonical UUID */
     size_t nmdevs;
@@ -624,6 +628,8 @@ void hd_op_set_unmade(struct hd_op *op, struct hd_reserve_config *config,
                       const struct hd_reserve_entry **entries, size_t n);
 /* Under a dry run, the VF count @n a step planned before this operation sets the PF @pf to. */
 void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n);
+/* Under a dry run, the driver @driver a step planned before this operation binds @dev to. */
+void hd_op_set_planned_driver(struct hd_op *op, const struct hd_pci_addr *dev, const char *driver);
 /* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);

@@ -415,6 +415,12 @@ void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, in
     op->req.planned_numvfs = n;
 }
 
+void hd_op_set_planned_driver(struct hd_op *op, const struct hd_pci_addr *dev, const char *driver)
+{
+    op->req.planned_bound = *dev;
+    hd_strlcpy(op->req.planned_driver, driver, sizeof(op->req.planned_driver));
+}
+
 void hd_op_set_step_to(struct hd_op *op, size_t i, const char *to)
 {
     if (i < op->nsteps)

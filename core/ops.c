@@ -804,10 +804,14 @@ int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
 }
 
 /* Only a PF's driver changes its VF count (sriov_configure): the kernel answers ENOENT when the
- * PF has none, and vfio-pci does while its enable_sriov parameter is N. Said before planned. */
-static int check_pf_changes_count(struct hd_ctx *ctx, struct hd_device *pf)
+ * PF has none, and vfio-pci does while its enable_sriov parameter is N. Said before planned;
+ * a dry run asks it of the driver an earlier step plans the PF to have, as the run finds it. */
+static int check_pf_changes_count(struct hd_ctx *ctx, const struct hd_op_request *req,
+                                  struct hd_device *pf)
 {
-    const char *drv = hd_device_get_driver(pf);
+    bool planned = (req->flags & HD_OP_DRY_RUN) && req->planned_driver[0] &&
+                   hd_pci_addr_equal(&req->planned_bound, hd_device_get_addr(pf));
+    const char *drv = planned ? req->planned_driver : hd_device_get_driver(pf);
     char val[8];
 
     if (drv == NULL)
@@ -886,7 +890,7 @@ static int check_numvfs(struct devop *o)
     if (s->old_numvfs < 0)
         return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable",
                       hd_device_get_name(pf));
-    if ((unsigned)s->old_numvfs != o->req->numvfs && (r = check_pf_changes_count(o->ctx, pf)) < 0)
+    if ((unsigned)s->old_numvfs != o->req->numvfs && (r = check_pf_changes_count(o->ctx, o->req, pf)) < 0)
         return r;
     hd_op_set_previous_sriov(o->op, s->old_numvfs, s->old_autoprobe);
     if ((unsigned)s->old_numvfs > o->req->numvfs)

@@ -152,6 +152,28 @@ static int planned_numvfs(const struct hd_reserve_result *res, struct hd_device 
     return -1;
 }
 
+/* Under a dry run, the driver an item before plans to bind @dev to (NULL: none): not bound yet,
+ * so the operation after it is told (the run's finds it bound). */
+static const char *planned_driver(const struct hd_reserve_result *res, struct hd_device *dev)
+{
+    for (size_t i = res->n; (res->flags & HD_RESERVE_DRY_RUN) && i-- > 0;) {
+        const struct item *it = &res->v[i];
+        if (it->action == HD_RESERVE_BIND && it->outcome == HD_RESERVE_DONE &&
+            it->dev != NULL && it->entry != NULL && it->entry->driver != NULL &&
+            hd_pci_addr_equal(hd_device_get_addr(it->dev), hd_device_get_addr(dev)))
+            return it->entry->driver;
+    }
+    return NULL;
+}
+
+/* @dev's driver as the run finds it here: under a dry run, the one an item before plans. */
+static const char *driver_now(const struct hd_reserve_result *res, struct hd_device *dev)
+{
+    const char *planned = planned_driver(res, dev);
+
+    return planned ? planned : hd_device_get_driver(dev);
+}
+
 /* The operation @kind as @it's entry asks, for the @n devices @devs (NULL: @it's device
  * alone), all of them or none; @it holds it, and each device is read again after it. */
 static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_kind kind,
@@ -181,8 +203,11 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
     r = 0;
     for (size_t i = 0; r == 0 && i < n; i++) {
         int planned = planned_numvfs(res, devs[i]);
+        const char *driver = planned_driver(res, devs[i]);
         if (planned >= 0)
             hd_op_set_planned_numvfs(op, hd_device_get_addr(devs[i]), planned);
+        if (driver != NULL)
+            hd_op_set_planned_driver(op, hd_device_get_addr(devs[i]), driver);
         r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);
     }
     if (r < 0 || (r = hd_op_run(op)) < 0) {
@@ -374,7 +399,7 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
         it->outcome = HD_RESERVE_FAILED; /* as it stands: said why */
     } else if (hd_device_get_sriov_numvfs(dev) == e->numvfs) {
         it->outcome = HD_RESERVE_UNCHANGED;
-    } else if (hd_device_get_driver(dev) == NULL) {
+    } else if (driver_now(res, dev) == NULL) {
         it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
     } else {
         /* The run tells the VFs the count removes as they were before it: read them now. */
@@ -643,7 +668,7 @@ HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,
      * already. udev's coldplug replays only "add" events, so a PF whose driver bound before
      * udev started (in the initramfs, or built in) never sends a "bind" udev sees. */
     if (r == 0 && (e = hd_reserve_config_match_numvfs(config, dev)) != NULL &&
-        (!add || hd_device_get_driver(dev) != NULL))
+        (!add || driver_now(res, dev) != NULL))
         r = apply_numvfs(res, dev, e);
     return finish(res, r, result);
 }

@@ -790,6 +790,55 @@ END_TEST
 /* Refused in the plan that comes before the run (the VFs its count makes would go with the PF,
  * whose interface carries a route too), after its count was planned: nothing was done, and
  * the plan is not said as done. */
+/* udev's "add" of a PF a line gives a stub and a count binds it first, then sets the count on
+ * the stub: the dry run asks the count of the driver its bind plans, as the run finds it bound
+ * (it asked the host driver the PF had, or none, and planned VFs the run then failed to make):
+ * same error, same exit, text and JSON; with vfio-pci's enable_sriov set, the same plan. */
+HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
+{
+    static const char *const pfs[] = {"0000:03:00.1", "0000:81:00.0"}; /* ixgbe, unbound */
+    char env[128], *run_err;
+
+    for (size_t k = 0; k < 4; k++) {
+        /* A fresh kernel each time: the run's bind stays, its count failed. */
+        eng_start(&e, "server-sriov");
+        conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:81:00.0 vfio-pci numvfs=2\n");
+        snprintf(env, sizeof(env), "ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=%s", pfs[k % 2]);
+        ck_assert_int_eq(
+            hd_env(env, k < 2 ? "reserve --uevent --dry-run" : "--json reserve --uevent --dry-run"),
+            1);
+        ck_assert_ptr_null(strstr(out, "virtual functions"));
+        ck_err_has("is on vfio-pci, which changes a VF count only with its enable_sriov "
+                   "parameter set to Y");
+        ck_assert_uint_eq(eng_writes(&e), 0);
+        run_err = strdup(err);
+        ck_assert_int_eq(hd_env(env, k < 2 ? "reserve --uevent" : "--json reserve --uevent"), 1);
+        ck_assert_str_eq(err, run_err);
+        free(run_err);
+        eng_stop(&e);
+    }
+    eng_start(&e, "server-sriov");
+    conf("10-pf.conf", "0000:81:00.0 vfio-pci numvfs=2\n");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
+                            "reserve --uevent --dry-run"),
+                     0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+                          "  0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+                          "    0000:81:10.0: made, left unbound\n"
+                          "    0000:81:10.2: made, left unbound\n");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
+                            "reserve --uevent"),
+                     0);
+    ck_assert_str_eq(out, "0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+                          "0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+                          "    0000:81:10.0: made, left unbound\n"
+                          "    0000:81:10.2: made, left unbound\n");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:81:00.0/sriov_numvfs"), "2");
+}
+END_TEST
+
 HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
 {
     eng_start(&e, "kernel 6.1.0-13-amd64\n"
