@@ -3,8 +3,8 @@
 # host's address and default route (the port itself has neither), are refused by detach and
 # acquire (exit 1, naming the use, nothing changed), as is the NIC with a route only in table
 # 100; once unmounted, and once out of the bridge and the route gone, each detaches and comes
-# back.
-need_cmd detach reattach acquire
+# back. check says so too, with the same reason, and stops saying it once the use is gone.
+need_cmd detach reattach acquire check
 d=0000:00:03.0 # nvme with a namespace (hostuse boot)
 n=0000:00:02.0 # e1000e
 expect "$(driver_of "$d")" nvme "$d driver before"
@@ -18,7 +18,13 @@ out_has "mounted" || fail "the refusal does not say it is mounted"
 expect "$(driver_of "$d")" nvme "$d stays on nvme while mounted"
 hd acquire --vm v --owner 0:0 "$d"
 expect "$rc" 1 "acquire of the mounted disk: exit status"
+hd check "$d"
+expect "$rc" 1 "check of the mounted disk: exit status"
+out_has "in use by the host" || fail "check does not say the mounted disk is in use"
+out_has "mounted" || fail "check does not say the disk is mounted"
 umount /mnt/disk
+hd check "$d"
+out_has "in use by the host" && fail "check still says the unmounted disk is in use"
 hd detach "$d"
 expect "$rc" 0 "detach once unmounted: exit status"
 hd reattach "$d"
@@ -37,6 +43,9 @@ ip route add default via 192.0.2.1 dev br0
 hd detach "$n"
 expect "$rc" 1 "detach of a bridge port whose bridge routes: exit status"
 out_has "br0" || fail "the refusal does not name the bridge"
+hd check "$n"
+expect "$rc" 1 "check of a bridge port whose bridge routes: exit status"
+out_has "br0" || fail "check does not name the bridge"
 expect "$(driver_of "$n")" e1000e "$n stays on e1000e while bridged"
 ip link set "$ifc" nomaster
 # Up, with no address and a route only in table 100 (policy routing): rtnetlink alone shows it.
@@ -46,6 +55,8 @@ expect "$rc" 1 "detach of a NIC with a route in table 100: exit status"
 out_has "$ifc" || fail "the refusal does not name $ifc"
 expect "$(driver_of "$n")" e1000e "$n stays on e1000e while it routes in table 100"
 ip route del 198.51.100.0/24 dev "$ifc" table 100
+hd check "$n"
+out_has "in use by the host" && fail "check still says the NIC is in use once it routes nothing"
 hd detach "$n"
 expect "$rc" 0 "detach once out of the bridge: exit status"
 hd reattach "$n"
