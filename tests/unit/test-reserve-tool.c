@@ -712,7 +712,7 @@ HD_TEST(a_dry_run_refuses_the_pf_its_count_gives_vfs)
                "    {\n      \"address\": \"0000:03:10.1\",\n      \"action\": \"remove_vf\",\n"
                "      \"driver\": null\n    },\n"
                "    {\n      \"address\": \"0000:03:10.3\",\n      \"action\": \"remove_vf\",\n"
-               "      \"driver\": null\n    }\n  ]\n");
+               "      \"driver\": null\n    }\n  ]");
     /* The run tells the VFs as its plan did. */
     ck_assert_int_eq(hd("--json persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
     ck_assert_str_eq(strstr(out, "\"vfs\""), dry_vfs);
