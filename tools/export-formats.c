@@ -99,10 +99,48 @@ static void vf_token_comment(const struct xmodel *m, FILE *out, const char *lead
     }
 }
 
+/* Mediated device types go only to KubeVirt and Nova when a PCI device offers them (a vGPU's
+ * GPU): KubeVirt takes an mdev's parent for a PCI address (GetMdevParentPCIAddr, the NUMA node
+ * read from /sys/bus/pci/devices/PARENT), and Nova looks for parents among libvirt's PCI node
+ * devices only and takes [mdev_TYPE] device_addresses as PCI addresses. A virtual parent (the
+ * mtty sample) or an s390 one (css, ap matrix) is named in a comment instead. */
+static bool xmdev_offered(const struct xmdev_type *x)
+{
+    return x->parent != NULL;
+}
+
+/* Comment lines naming the types of parents that are not PCI devices. */
+static void non_pci_types_comment(const struct xmodel *m, FILE *out, const char *lead)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < m->ntypes; i++) {
+        const struct xmdev_type *x = &m->types[i];
+        if (xmdev_offered(x))
+            continue;
+        if (!any)
+            fprintf(out, "%s Left out: mediated device types whose parent is not a PCI device "
+                         "(it is taken\n%s for the PCI address of a GPU):\n", lead, lead);
+        any = true;
+        fprintf(out, "%s   %s %s\n", lead, x->parent_name, x->id);
+    }
+}
+
 /* ---- KubeVirt ----------------------------------------------------------------------------- */
 
 #define NVIDIA_VENDOR 0x10de
 #define K8S_NAME_MAX 63
+
+/* A Kubernetes name part: at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends. */
+static bool k8s_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > K8S_NAME_MAX || !isalnum((unsigned char)s[0]) ||
+        !isalnum((unsigned char)s[n - 1]))
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
 
 /* NVIDIA's KubeVirt GPU device plugin names a device's resource after its pci.ids name:
  * upper case, '/' and '.' as '_', each run of blanks one '_', anything else not [A-Z0-9_]
@@ -134,9 +172,7 @@ static void nvidia_name(const char *product, char *buf, size_t size)
         }
     }
     buf[n] = '\0';
-    /* A Kubernetes name part: at most 63 characters, alphanumeric at both ends. */
-    if (n == 0 || n > K8S_NAME_MAX || !isalnum((unsigned char)buf[0]) ||
-        !isalnum((unsigned char)buf[n - 1]))
+    if (!k8s_name_valid(buf))
         buf[0] = '\0';
 }
 
@@ -154,9 +190,16 @@ static void resource_name(const struct xdev *d, const char *prefix, char *buf, s
     snprintf(buf, size, "%s/%04x_%04x", prefix, d->vendor, d->device);
 }
 
-/* One pciHostDevices entry: this host's, or one read from another host's export (--merge). */
+/* The longest mdevNameSelector hostdev writes or merges. */
+#define KV_SELECTOR_MAX 128
+
+/* One entry of permittedHostDevices: a pciHostDevices one (by vendor:device) or a
+ * mediatedDevices one (by mdev type name); this host's, or read from another host's export
+ * (--merge). */
 struct kv_entry {
-    uint32_t id; /* vendor << 16 | device */
+    bool mdev;
+    uint32_t id;                    /* pci: vendor << 16 | device */
+    char selector[KV_SELECTOR_MAX]; /* mdev: the mdevNameSelector as written */
     char name[192];
     bool external; /* externalResourceProvider: true */
     const char *from; /* the file it was read from, NULL for this host */
@@ -168,9 +211,38 @@ struct kv_list {
     size_t n, cap;
 };
 
+/* KubeVirt compares mdev type names with each blank made '_' (removeSelectorSpaces: the
+ * type's name "GRID T4-1Q" and the selector "GRID_T4-1Q" are one). */
+static int cmp_selector(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char x = *a == ' ' ? '_' : (unsigned char)*a;
+        unsigned char y = *b == ' ' ? '_' : (unsigned char)*b;
+        if (x != y || x == '\0')
+            return x < y ? -1 : x > y;
+    }
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
-    return cmp_u32(&((const struct kv_entry *)a)->id, &((const struct kv_entry *)b)->id);
+    const struct kv_entry *x = a, *y = b;
+
+    return x->mdev ? cmp_selector(x->selector, y->selector) : cmp_u32(&x->id, &y->id);
+}
+
+/* A selector hostdev can write between double quotes and read back: printable ASCII without
+ * quotes or backslashes (NVIDIA's and Intel's type names are). */
+static bool mdev_selector_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= KV_SELECTOR_MAX)
+        return false;
+    for (; *s != '\0'; s++) {
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            return false;
+    }
+    return true;
 }
 
 /* A resource name as Kubernetes takes one for an extended resource: DOMAIN/NAME. */
@@ -183,20 +255,80 @@ static bool resource_name_valid(const char *s)
            slash != s && slash[1] != '\0' && strchr(slash + 1, '/') == NULL;
 }
 
+/* What KubeVirt selects @x by: its name attribute, or its id when it has none (KubeVirt
+ * reads mdev_type/name, else the type's directory). */
+static const char *mdev_selector(const struct xmdev_type *x)
+{
+    return x->name != NULL ? x->name : x->id;
+}
+
+/* @x's entry: selected by its name, its resource named as NVIDIA's KubeVirt GPU device plugin
+ * names a vGPU (nvidia.com/ and the name, blanks as '_': "nvidia.com/GRID_T4-1Q"), on other
+ * vendors' parents with the prefix. False when the name can be neither. */
+static bool mdev_entry(const struct xmdev_type *x, const char *prefix, struct kv_entry *e)
+{
+    const char *sel = mdev_selector(x);
+    char part[KV_SELECTOR_MAX];
+
+    memset(e, 0, sizeof(*e));
+    e->mdev = true;
+    if (!mdev_selector_valid(sel))
+        return false;
+    strcpy(e->selector, sel);
+    strcpy(part, sel);
+    for (char *c = part; *c != '\0'; c++)
+        *c = *c == ' ' ? '_' : *c;
+    if (!k8s_name_valid(part))
+        return false;
+    snprintf(e->name, sizeof(e->name), "%s/%s",
+             x->parent->vendor == NVIDIA_VENDOR ? "nvidia.com" : prefix, part);
+    return resource_name_valid(e->name);
+}
+
+/* Comment lines naming the PCI parents' types that have no name KubeVirt can select. */
+static void unnamed_types_comment(const struct xmodel *m, const char *prefix, FILE *out)
+{
+    bool any = false;
+    struct kv_entry e;
+
+    for (size_t i = 0; i < m->ntypes; i++) {
+        const struct xmdev_type *x = &m->types[i];
+        if (!xmdev_offered(x) || mdev_entry(x, prefix, &e))
+            continue;
+        if (!any)
+            fputs("# Left out: mediated device types whose name is no mdevNameSelector or resource "
+                  "name\n# (printable, no quotes, at most 63 characters of [A-Za-z0-9 _.-]):\n",
+                  out);
+        any = true;
+        fprintf(out, "#   %s %s\n", x->parent_name, x->id);
+    }
+}
+
+/* What an entry selects, for messages: 10DE:1EB8 or mdev type "GRID T4-1Q". */
+static void kv_what(const struct kv_entry *e, char *buf, size_t size)
+{
+    if (e->mdev)
+        snprintf(buf, size, "mdevNameSelector \"%s\"", e->selector);
+    else
+        snprintf(buf, size, "%04X:%04X", e->id >> 16, e->id & 0xffff);
+}
+
 /* Add @e, or find it there: the same selector must carry the same resource, as KubeVirt keeps
  * only the last of duplicates. */
 static int kv_add(struct tool *t, struct kv_list *l, const struct kv_entry *e)
 {
     for (size_t i = 0; i < l->n; i++) {
         struct kv_entry *x = &l->v[i];
-        if (x->id != e->id)
+        char what[KV_SELECTOR_MAX + 32];
+        if (cmp_entry(x, e) != 0)
             continue;
-        if (strcmp(x->name, e->name) != 0)
-            return tool_error(t, EXIT_USAGE, "%s:%u: %04X:%04X is \"%s\" there but \"%s\" %s%s "
+        if (strcmp(x->name, e->name) != 0) {
+            kv_what(e, what, sizeof(what));
+            return tool_error(t, EXIT_USAGE, "%s:%u: %s is \"%s\" there but \"%s\" %s%s "
                               "(KubeVirt keeps one resource a selector: use one --resource-prefix "
-                              "everywhere)", e->from, e->line, e->id >> 16, e->id & 0xffff,
-                              e->name, x->name, x->from ? "in " : "on this host",
-                              x->from ? x->from : "");
+                              "everywhere)", e->from, e->line, what, e->name, x->name,
+                              x->from ? "in " : "on this host", x->from ? x->from : "");
+        }
         x->external = x->external || e->external;
         return EXIT_DONE;
     }
@@ -241,25 +373,34 @@ static char *unquote(char *s)
     return s;
 }
 
+/* This host's entries and the merged ones, each list sorted by its selector. */
+struct kv_doc {
+    struct kv_list pci, mdev;
+};
+
 /* The entry read so far is whole: its selector and its resource. */
-static int kv_close(struct tool *t, struct kv_list *l, struct kv_entry *e, bool *open)
+static int kv_close(struct tool *t, struct kv_doc *d, struct kv_entry *e, bool *open)
 {
     if (!*open)
         return EXIT_DONE;
     *open = false;
-    if (e->id == UINT32_MAX || e->name[0] == '\0')
+    if (e->mdev && (e->selector[0] == '\0' || e->name[0] == '\0'))
+        return tool_error(t, EXIT_USAGE, "%s:%u: a mediatedDevices entry needs an "
+                          "mdevNameSelector and a resourceName", e->from, e->line);
+    if (!e->mdev && (e->id == UINT32_MAX || e->name[0] == '\0'))
         return tool_error(t, EXIT_USAGE, "%s:%u: a pciHostDevices entry needs a "
                           "pciVendorSelector and a resourceName", e->from, e->line);
-    return kv_add(t, l, e);
+    return kv_add(t, e->mdev ? &d->mdev : &d->pci, e);
 }
 
-/* The pciHostDevices entries of another host's `export --format kubevirt` (as written, or with
- * externalResourceProvider set by hand). Anything else in the file is refused: entries it would
- * drop (mediatedDevices) must not vanish from the CR in silence. */
-static int kv_read(struct tool *t, const char *path, struct kv_list *l)
+/* The pciHostDevices and mediatedDevices entries of another host's `export --format kubevirt`
+ * (as written, or with externalResourceProvider set by hand). Anything else in the file is
+ * refused: entries it would drop (usb) must not vanish from the CR in silence. */
+static int kv_read(struct tool *t, const char *path, struct kv_doc *d)
 {
     static const char *const skipped[] = {"apiVersion", "kind", "metadata", "name", "namespace",
                                           "spec", "configuration", "permittedHostDevices"};
+    enum { NONE, PCI, MDEV } list = NONE;
     FILE *f = fopen(path, "re");
     struct kv_entry e = {0};
     bool open = false, seen = false;
@@ -288,12 +429,12 @@ static int kv_read(struct tool *t, const char *path, struct kv_list *l)
         s += indent;
         if (*s == '\0' || *s == '#')
             continue;
-        /* An entry's keys sit deeper than its '-': anything else ends the list. */
+        /* An entry's keys sit deeper than its '-': anything else ends the list, and only the
+         * other list may follow. */
         if (open && indent <= item_indent && strncmp(s, "- ", 2) != 0) {
-            r = tool_error(t, EXIT_USAGE, "%s:%u: '%.*s': only the pciHostDevices of an "
-                           "export --format kubevirt are merged", path, no,
-                           (int)strcspn(s, ":"), s);
-            break;
+            if ((r = kv_close(t, d, &e, &open)) != EXIT_DONE)
+                break;
+            list = NONE;
         }
         if ((item = strncmp(s, "- ", 2) == 0))
             s += 2 + strspn(s + 2, " ");
@@ -304,35 +445,47 @@ static int kv_read(struct tool *t, const char *path, struct kv_list *l)
         *value++ = '\0';
         value = unquote(value + strspn(value, " "));
         if (!item && !open) {
-            bool known = strcmp(s, "pciHostDevices") == 0;
-            for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]) && !known; i++)
+            bool known = strcmp(s, "pciHostDevices") == 0 || strcmp(s, "mediatedDevices") == 0;
+            for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]) && !known && !seen; i++)
                 known = strcmp(s, skipped[i]) == 0;
             if (!known) {
-                r = tool_error(t, EXIT_USAGE, "%s:%u: '%s': only the pciHostDevices of an "
-                               "export --format kubevirt are merged", path, no, s);
+                r = tool_error(t, EXIT_USAGE, "%s:%u: '%s': only the pciHostDevices and "
+                               "mediatedDevices of an export --format kubevirt are merged", path,
+                               no, s);
                 break;
             }
-            seen = seen || strcmp(s, "pciHostDevices") == 0;
+            if (strcmp(s, "pciHostDevices") == 0 || strcmp(s, "mediatedDevices") == 0) {
+                list = s[0] == 'p' ? PCI : MDEV;
+                seen = true;
+            }
             continue;
         }
         if (item) {
-            if (!seen) {
-                r = tool_error(t, EXIT_USAGE, "%s:%u: a list item outside pciHostDevices", path,
-                               no);
+            if (list == NONE) {
+                r = tool_error(t, EXIT_USAGE, "%s:%u: a list item outside pciHostDevices and "
+                               "mediatedDevices", path, no);
                 break;
             }
-            if ((r = kv_close(t, l, &e, &open)) != EXIT_DONE)
+            if ((r = kv_close(t, d, &e, &open)) != EXIT_DONE)
                 break;
-            e = (struct kv_entry){.id = UINT32_MAX, .from = path, .line = no};
+            e = (struct kv_entry){.mdev = list == MDEV, .id = UINT32_MAX, .from = path,
+                                  .line = no};
             open = true;
             item_indent = indent;
         }
-        if (strcmp(s, "pciVendorSelector") == 0) {
+        if (!e.mdev && strcmp(s, "pciVendorSelector") == 0) {
             if (parse_selector(value, &e.id) < 0) {
                 r = tool_error(t, EXIT_USAGE, "%s:%u: pciVendorSelector '%s': not VVVV:DDDD",
                                path, no, value);
                 break;
             }
+        } else if (e.mdev && strcmp(s, "mdevNameSelector") == 0) {
+            if (!mdev_selector_valid(value)) {
+                r = tool_error(t, EXIT_USAGE, "%s:%u: mdevNameSelector '%s': not a type name "
+                               "(printable, no quotes or backslashes)", path, no, value);
+                break;
+            }
+            strcpy(e.selector, value);
         } else if (strcmp(s, "resourceName") == 0) {
             if (!resource_name_valid(value)) {
                 r = tool_error(t, EXIT_USAGE, "%s:%u: resourceName '%s': not DOMAIN/NAME", path,
@@ -344,15 +497,16 @@ static int kv_read(struct tool *t, const char *path, struct kv_list *l)
                    (strcmp(value, "true") == 0 || strcmp(value, "false") == 0)) {
             e.external = strcmp(value, "true") == 0;
         } else {
-            r = tool_error(t, EXIT_USAGE, "%s:%u: '%s: %s' is not part of a pciHostDevices "
-                           "entry hostdev merges", path, no, s, value);
+            r = tool_error(t, EXIT_USAGE, "%s:%u: '%s: %s' is not part of a %s entry hostdev "
+                           "merges", path, no, s, value,
+                           e.mdev ? "mediatedDevices" : "pciHostDevices");
             break;
         }
     }
     if (r == EXIT_DONE && ferror(f))
         r = tool_error(t, EXIT_FAILED, "--merge %s: %s", path, strerror(errno));
     if (r == EXIT_DONE)
-        r = kv_close(t, l, &e, &open);
+        r = kv_close(t, d, &e, &open);
     if (r == EXIT_DONE && !seen)
         r = tool_error(t, EXIT_USAGE, "--merge %s: no pciHostDevices: not an export --format "
                        "kubevirt", path);
@@ -361,9 +515,15 @@ static int kv_read(struct tool *t, const char *path, struct kv_list *l)
     return r;
 }
 
+static void kv_write_external(const struct kv_entry *e, FILE *out)
+{
+    if (e->external)
+        fputs("          externalResourceProvider: true\n", out);
+}
+
 int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
 {
-    struct kv_list l = {0};
+    struct kv_doc d = {0};
     struct ids ids;
     int r;
 
@@ -372,20 +532,31 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
     for (size_t i = 0; i < ids.n && r == EXIT_DONE; i++) {
         struct kv_entry e = {.id = ids.v[i]};
         resource_name(first_with(m, xdev_for_vms, ids.v[i]), o->prefix, e.name, sizeof(e.name));
-        r = kv_add(t, &l, &e);
+        r = kv_add(t, &d.pci, &e);
     }
     free(ids.v);
+    /* One entry a type name: the same type on two GPUs is one selector. */
+    for (size_t i = 0; i < m->ntypes && r == EXIT_DONE; i++) {
+        struct kv_entry e;
+        if (xmdev_offered(&m->types[i]) && mdev_entry(&m->types[i], o->prefix, &e))
+            r = kv_add(t, &d.mdev, &e);
+    }
     for (size_t i = 0; i < o->nmerge && r == EXIT_DONE; i++)
-        r = kv_read(t, o->merge[i], &l);
+        r = kv_read(t, o->merge[i], &d);
     if (r != EXIT_DONE) {
-        free(l.v);
+        free(d.pci.v);
+        free(d.mdev.v);
         return r;
     }
-    if (l.n > 0)
-        qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
+    if (d.pci.n > 0)
+        qsort(d.pci.v, d.pci.n, sizeof(*d.pci.v), cmp_entry);
+    if (d.mdev.n > 0)
+        qsort(d.mdev.v, d.mdev.n, sizeof(*d.mdev.v), cmp_entry);
     fputs("# KubeVirt: the PCI devices this host has ready for passthrough (hostdev export):\n"
           "# bound to vfio-pci, their IOMMU groups viable. One selector per vendor:device\n"
-          "# (KubeVirt keeps only the last of duplicates).\n"
+          "# (KubeVirt keeps only the last of duplicates). And the mediated device types\n"
+          "# (vGPUs) its PCI devices offer, one selector per type name: KubeVirt assigns the\n"
+          "# mediated devices made of them (hostdev mdev create).\n"
           "# permittedHostDevices take effect only with the HostDevices feature gate: add it to\n"
           "# spec.configuration.developerConfiguration.featureGates.\n"
           "# NVIDIA devices are named as NVIDIA's KubeVirt GPU device plugin names them; with\n"
@@ -396,6 +567,8 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
                 o->merge[i]);
     companions_comment(m, out, "#");
     vf_token_comment(m, out, "#");
+    non_pci_types_comment(m, out, "#");
+    unnamed_types_comment(m, o->prefix, out);
     fputs("apiVersion: kubevirt.io/v1\n"
           "kind: KubeVirt\n"
           "metadata:\n"
@@ -405,15 +578,23 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
           "  configuration:\n"
           "    permittedHostDevices:\n",
           out);
-    fprintf(out, "      pciHostDevices:%s\n", l.n == 0 ? " []" : "");
-    for (size_t i = 0; i < l.n; i++) {
-        fprintf(out, "        - pciVendorSelector: \"%04X:%04X\"\n", l.v[i].id >> 16,
-                l.v[i].id & 0xffff);
-        fprintf(out, "          resourceName: \"%s\"\n", l.v[i].name);
-        if (l.v[i].external)
-            fputs("          externalResourceProvider: true\n", out);
+    fprintf(out, "      pciHostDevices:%s\n", d.pci.n == 0 ? " []" : "");
+    for (size_t i = 0; i < d.pci.n; i++) {
+        fprintf(out, "        - pciVendorSelector: \"%04X:%04X\"\n", d.pci.v[i].id >> 16,
+                d.pci.v[i].id & 0xffff);
+        fprintf(out, "          resourceName: \"%s\"\n", d.pci.v[i].name);
+        kv_write_external(&d.pci.v[i], out);
     }
-    free(l.v);
+    /* Written only when there are some: a host without vGPUs exports what it did before. */
+    if (d.mdev.n > 0)
+        fputs("      mediatedDevices:\n", out);
+    for (size_t i = 0; i < d.mdev.n; i++) {
+        fprintf(out, "        - mdevNameSelector: \"%s\"\n", d.mdev.v[i].selector);
+        fprintf(out, "          resourceName: \"%s\"\n", d.mdev.v[i].name);
+        kv_write_external(&d.mdev.v[i], out);
+    }
+    free(d.pci.v);
+    free(d.mdev.v);
     return EXIT_DONE;
 }
 
@@ -509,6 +690,92 @@ static const char *nova_device_type(const struct xdev *d)
     return d->is_vf ? "type-VF" : d->is_pf ? "type-PF" : "type-PCI";
 }
 
+/* A type id Nova can list and name a section after ([mdev_nvidia-35]): the ids drivers give
+ * ([A-Za-z0-9_.-]); a ',' would split it, a ']' end the section's name. */
+static bool nova_type_id_valid(const char *id)
+{
+    return id[0] != '\0' &&
+           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+               strlen(id);
+}
+
+/* The type Nova is given for @x's parent: the first one the parent offers (Nova takes one
+ * type a parent: an address in two types' device_addresses stops nova-compute). */
+static bool nova_type_chosen(const struct xmodel *m, const struct xmdev_type *x)
+{
+    if (!xmdev_offered(x) || !nova_type_id_valid(x->id))
+        return false;
+    for (const struct xmdev_type *y = m->types; y < x; y++) {
+        if (y->parent == x->parent && nova_type_id_valid(y->id))
+            return false;
+    }
+    return true;
+}
+
+/* Whether @x is the first chosen type of its id (a type on two GPUs is listed once). */
+static bool nova_type_first(const struct xmodel *m, const struct xmdev_type *x)
+{
+    if (!nova_type_chosen(m, x))
+        return false;
+    for (const struct xmdev_type *y = m->types; y < x; y++) {
+        if (nova_type_chosen(m, y) && strcmp(y->id, x->id) == 0)
+            return false;
+    }
+    return true;
+}
+
+/* Comment lines naming the types a parent offers besides the one Nova is given. */
+static void nova_other_types_comment(const struct xmodel *m, FILE *out)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < m->ntypes; i++) {
+        const struct xmdev_type *x = &m->types[i];
+        if (!xmdev_offered(x) || nova_type_chosen(m, x))
+            continue;
+        if (!any)
+            fputs("# Not given to Nova: a parent's other mediated device types (Nova takes one "
+                  "type a\n# parent; choose another by editing [devices] and its sections):\n",
+                  out);
+        any = true;
+        fprintf(out, "#   %s %s\n", x->parent_name, x->id);
+    }
+}
+
+/* [devices] enabled_mdev_types, and with more than one type the [mdev_TYPE] device_addresses
+ * sections that tell Nova which parent offers which (without them it uses the first type
+ * only). Xena (24) renamed enabled_vgpu_types and [vgpu_TYPE]; older releases know only those. */
+static void nova_mdev_types(const struct xmodel *m, const struct xopts *o, FILE *out)
+{
+    bool mdev_names = o->nova_release >= 24;
+    size_t ntypes = 0;
+
+    for (size_t i = 0; i < m->ntypes; i++)
+        ntypes += nova_type_first(m, &m->types[i]);
+    if (ntypes == 0)
+        return;
+    fprintf(out, "[devices]\n%s = ", mdev_names ? "enabled_mdev_types" : "enabled_vgpu_types");
+    for (size_t i = 0, k = 0; i < m->ntypes; i++) {
+        if (nova_type_first(m, &m->types[i]))
+            fprintf(out, "%s%s", k++ ? ", " : "", m->types[i].id);
+    }
+    fputc('\n', out);
+    if (ntypes == 1)
+        return; /* the one type goes to every parent that offers it */
+    for (size_t i = 0; i < m->ntypes; i++) {
+        const struct xmdev_type *x = &m->types[i];
+        if (!nova_type_first(m, x))
+            continue;
+        fprintf(out, "[%s_%s]\ndevice_addresses = ", mdev_names ? "mdev" : "vgpu", x->id);
+        for (size_t k = i, n = 0; k < m->ntypes; k++) {
+            const struct xmdev_type *y = &m->types[k];
+            if (nova_type_chosen(m, y) && strcmp(y->id, x->id) == 0)
+                fprintf(out, "%s%s", n++ ? "," : "", y->parent->name);
+        }
+        fputc('\n', out);
+    }
+}
+
 int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
 {
     /* Zed (26) renamed passthrough_whitelist to device_spec; older releases know only that. */
@@ -522,8 +789,17 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
                  "# (hostdev export): bound to vfio-pci, their IOMMU groups viable. Merge into\n"
                  "# nova.conf; flavors ask for them with pci_passthrough:alias=NAME:COUNT.\n",
             o->nova_release);
+    for (size_t i = 0; i < m->ntypes; i++) {
+        if (nova_type_chosen(m, &m->types[i])) {
+            fputs("# The mediated device types (vGPUs) its PCI devices offer are in [devices]; "
+                  "flavors\n# ask for one with resources:VGPU=1.\n", out);
+            break;
+        }
+    }
     companions_comment(m, out, "#");
     vf_token_comment(m, out, "#");
+    non_pci_types_comment(m, out, "#");
+    nova_other_types_comment(m, out);
     fputs("[pci]\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const struct xdev *d = &m->devs[i];
@@ -547,6 +823,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
                 d->vendor, d->device, d->vendor, d->device, nova_device_type(d));
     }
     free(ids.v);
+    nova_mdev_types(m, o, out);
     return EXIT_DONE;
 }
 

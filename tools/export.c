@@ -272,6 +272,25 @@ static int build_model(struct tool *t, struct hd_device_list *list, bool names, 
     return mark_ready(t, m);
 }
 
+/* The mediated device types the parents offer, each with its PCI parent when it has one. */
+static int read_mdev_types(struct tool *t, struct xmodel *m, const struct hd_mdev_type_list *l)
+{
+    m->ntypes = hd_mdev_type_list_count(l);
+    m->types = calloc(m->ntypes ? m->ntypes : 1, sizeof(*m->types));
+    if (m->types == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (size_t i = 0; i < m->ntypes; i++) {
+        struct xmdev_type *x = &m->types[i];
+        struct hd_pci_addr addr;
+        x->id = hd_mdev_type_list_get_id(l, i);
+        x->name = hd_mdev_type_list_get_name(l, i);
+        x->parent_name = hd_mdev_type_list_get_parent(l, i);
+        if (hd_pci_addr_parse(x->parent_name, &addr) == 0)
+            x->parent = find(m, &addr);
+    }
+    return EXIT_DONE;
+}
+
 /* ---- output --------------------------------------------------------------------------------- */
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -372,6 +391,7 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
 {
     struct xmodel m = {.now = now};
     struct hd_device_list *list = NULL;
+    struct hd_mdev_type_list *types = NULL;
     FILE *mem;
     int r;
 
@@ -392,6 +412,15 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
             goto out;
         }
     }
+    if (job->fmt->write == export_kubevirt || job->fmt->write == export_nova) {
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_mdev_type_list_new(t->ctx, &types)) < 0) {
+            r = tool_lib_error(t, tool_exit_for(t), r, "listing mediated device types");
+            goto out;
+        }
+        if ((r = read_mdev_types(t, &m, types)) != EXIT_DONE)
+            goto out;
+    }
     if ((mem = open_memstream(buf, len)) == NULL) {
         r = tool_error(t, EXIT_FAILED, "out of memory");
         goto out;
@@ -405,6 +434,8 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
     }
 out:
     hd_assignment_list_unref(m.assigned);
+    hd_mdev_type_list_unref(types);
+    free(m.types);
     free(m.devs);
     hd_device_list_unref(list);
     return r;

@@ -31,9 +31,19 @@ struct xdev {
     const struct xdev *companion_of;
 };
 
+/* A mediated device type a parent offers (a vGPU type), for KubeVirt and Nova. */
+struct xmdev_type {
+    const char *id;           /* "nvidia-222", the directory in mdev_supported_types */
+    const char *name;         /* its name attribute ("GRID T4-1B"), NULL when it has none */
+    const char *parent_name;  /* "0000:65:00.0", or a virtual parent's name ("mtty") */
+    const struct xdev *parent; /* the PCI parent; NULL for another kind of parent */
+};
+
 struct xmodel {
     struct xdev *devs; /* sorted by address */
     size_t n;
+    struct xmdev_type *types; /* sorted by parent, then id; read for kubevirt and nova only */
+    size_t ntypes;
     bool iommu_usable;
     time_t now;                           /* SOURCE_DATE_EPOCH when set, else the clock */
     struct hd_assignment_list *assigned; /* read for prometheus only, else NULL */

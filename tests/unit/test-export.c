@@ -321,9 +321,9 @@ HD_TEST(kubevirt_merge_unions_the_hosts)
     } bad[] = {
         {"renamed", "pciHostDevices:\n- pciVendorSelector: \"10DE:1B81\"\n  resourceName: "
                     "example.com/gtx\n", "is \"example.com/gtx\" there but"},
-        {"mdevs", "      pciHostDevices:\n        - pciVendorSelector: \"15B3:101E\"\n"
-                  "          resourceName: \"a.io/b\"\n      mediatedDevices:\n"
-                  "        - mdevNameSelector: \"GRID T4-1Q\"\n", "'mediatedDevices'"},
+        {"usb", "      pciHostDevices:\n        - pciVendorSelector: \"15B3:101E\"\n"
+                "          resourceName: \"hostdev.io/15b3_101e\"\n      usb:\n"
+                "        - resourceName: \"a.io/c\"\n", "'usb'"},
         {"selector", "pciHostDevices:\n- pciVendorSelector: \"15B3:101\"\n  resourceName: a.io/b\n",
          "pciVendorSelector '15B3:101'"},
         {"name", "pciHostDevices:\n- pciVendorSelector: \"15B3:1011\"\n  resourceName: a b\n",
@@ -387,6 +387,163 @@ HD_TEST(kubevirt_merge_unions_the_hosts)
         snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
         unlink(path);
     }
+    rmdir(dir);
+}
+END_TEST
+
+/* Mediated device types: on the mdev tree (an iGPU offering two GVT-g types, the mtty sample's
+ * virtual parent two more) KubeVirt is offered both GVT-g types by name and Nova the first,
+ * the mtty types neither: they are named in a comment. */
+HD_TEST(mdev_types_golden)
+{
+    eng_stop(&e);
+    eng_start(&e, "mdev");
+    golden("--format kubevirt", "mdev.kubevirt", "kubevirt");
+    golden("--format nova", "mdev.nova", "nova");
+    ck_assert_int_eq(hd("export --format kubevirt"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "      pciHostDevices: []\n      mediatedDevices:\n"
+                                      "        - mdevNameSelector: \"GVTg_V5_4\"\n"
+                                      "          resourceName: \"hostdev.io/GVTg_V5_4\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\"GVTg_V5_8\""));
+    ck_assert_ptr_null(strstr(out, "serial\""));
+    ck_assert_ptr_nonnull(strstr(out, "#   mtty mtty-2\n"));
+    ck_assert_int_eq(hd("export --format nova"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "[devices]\nenabled_mdev_types = i915-GVTg_V5_4\n"));
+    ck_assert_ptr_null(strstr(out, "[mdev_"));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:00:02.0 i915-GVTg_V5_8\n"));
+    ck_assert_ptr_null(strstr(out, "= mtty"));
+    /* The formats that do not take them are as they were. */
+    ck_assert_int_eq(hd("export --format sriovdp"), 0);
+    ck_assert_ptr_null(strstr(out, "GVTg"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
+/* Two kinds of GPU: NVIDIA's vGPUs are named as NVIDIA's plugin names them; Nova is given one
+ * type a GPU, and with two types the sections that say which GPU offers which. */
+HD_TEST(mdev_types_of_several_gpus)
+{
+    static const char spec[] =
+        "iommu intel\n"
+        "driver vfio-pci module=vfio_pci stub vfio\n"
+        "driver i915 ids=8086:9a49\n"
+        "driver nvidia ids=10de:1eb8\n"
+        "device 0000:00:00.0 8086:9a14 class=060000\n"
+        "device 0000:00:02.0 8086:9a49 class=030000 driver=i915\n"
+        "device 0000:65:00.0 10de:1eb8 class=030200 driver=nvidia parent=root\n"
+        "device 0000:66:00.0 10de:1eb8 class=030200 driver=nvidia parent=root\n"
+        "mdev-type 0000:00:02.0 i915-GVTg_V5_4 name=GVTg_V5_4 instances=2\n"
+        "mdev-type 0000:65:00.0 nvidia-222 \"name=GRID T4-1B\" instances=16\n"
+        "mdev-type 0000:65:00.0 nvidia-223 \"name=GRID T4-1Q\" instances=16\n"
+        "mdev-type 0000:66:00.0 nvidia-222 \"name=GRID T4-1B\" instances=16\n"
+        "mdev-type 0000:66:00.0 nvidia-223 \"name=GRID T4-1Q\" instances=16\n"
+        "mdev-type 0000:66:00.0 nvidia-224 name=GRID_T4-%s instances=1\n";
+    char dir[] = "/tmp/hostdev-export-XXXXXX", args[1024], path[600], text[2048];
+
+    /* A name longer than Kubernetes takes (63 characters) names no resource. */
+    snprintf(text, sizeof(text), spec, "0123456789012345678901234567890123456789012345678901234567890");
+    eng_stop(&e);
+    eng_start(&e, text);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/doc", dir);
+    snprintf(args, sizeof(args), "export --format kubevirt -o %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    consumer_accepts("kubevirt", path);
+    ck_assert_int_eq(hd("export --format kubevirt"), 0);
+    /* One selector a type name, however many GPUs offer it. */
+    ck_assert_ptr_nonnull(strstr(out, "        - mdevNameSelector: \"GRID T4-1B\"\n"
+                                      "          resourceName: \"nvidia.com/GRID_T4-1B\"\n"
+                                      "        - mdevNameSelector: \"GRID T4-1Q\"\n"
+                                      "          resourceName: \"nvidia.com/GRID_T4-1Q\"\n"
+                                      "        - mdevNameSelector: \"GVTg_V5_4\"\n"));
+    ck_assert_ptr_null(strstr(strstr(out, "\"GRID T4-1B\"") + 1, "\"GRID T4-1B\""));
+    /* A name no resource can be named after: left out, said. */
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:66:00.0 nvidia-224\n"));
+    ck_assert_ptr_null(strstr(out, "GRID_T4-0123"));
+    snprintf(args, sizeof(args), "export --format nova -o %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    consumer_accepts("nova", path);
+    ck_assert_int_eq(hd("export --format nova"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "[devices]\n"
+                                      "enabled_mdev_types = i915-GVTg_V5_4, nvidia-222\n"
+                                      "[mdev_i915-GVTg_V5_4]\n"
+                                      "device_addresses = 0000:00:02.0\n"
+                                      "[mdev_nvidia-222]\n"
+                                      "device_addresses = 0000:65:00.0,0000:66:00.0\n"));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:65:00.0 nvidia-223\n"));
+    /* Before Xena, Nova knows them by their old names. */
+    snprintf(args, sizeof(args), "export --format nova --nova-release wallaby -o %s", path);
+    ck_assert_int_eq(hd(args), 0);
+    consumer_accepts("nova", path);
+    ck_assert_int_eq(hd("export --format nova --nova-release wallaby"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "enabled_vgpu_types = i915-GVTg_V5_4, nvidia-222\n"
+                                      "[vgpu_i915-GVTg_V5_4]\n"));
+    unlink(path);
+    rmdir(dir);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
+/* --merge takes the mediatedDevices of another host's export too, by KubeVirt's rule for their
+ * selectors (a blank and a '_' are one). */
+HD_TEST(kubevirt_merge_mdev_types)
+{
+    static const char other[] =
+        "spec:\n"
+        "  configuration:\n"
+        "    permittedHostDevices:\n"
+        "      pciHostDevices: []\n"
+        "      mediatedDevices:\n"
+        "        - mdevNameSelector: \"GRID T4-1Q\"\n"
+        "          resourceName: \"nvidia.com/GRID_T4-1Q\"\n"
+        "          externalResourceProvider: true\n"
+        "        - mdevNameSelector: GVTg_V5_8\n"
+        "          resourceName: \"hostdev.io/GVTg_V5_8\"\n";
+    static const struct {
+        const char *file, *text, *needle;
+    } bad[] = {
+        {"renamed", "mediatedDevices:\n- mdevNameSelector: GVTg V5 4\n  resourceName: a.io/b\n",
+         "mdevNameSelector \"GVTg V5 4\" is \"a.io/b\" there but \"hostdev.io/GVTg_V5_4\""},
+        {"quote", "mediatedDevices:\n- mdevNameSelector: 'a\"b'\n  resourceName: a.io/b\n",
+         "mdevNameSelector 'a\"b'"},
+        {"half", "mediatedDevices:\n- resourceName: a.io/b\n", "needs an mdevNameSelector"},
+        {"mixed", "mediatedDevices:\n- pciVendorSelector: \"15B3:1011\"\n",
+         "not part of a mediatedDevices entry"},
+    };
+    char dir[] = "/tmp/hostdev-export-XXXXXX", args[2048], path[600], *doc;
+
+    eng_stop(&e);
+    eng_start(&e, "mdev");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    at_file(dir, "other", other);
+    snprintf(args, sizeof(args), "export --format kubevirt --merge %s/other -o %s/merged", dir,
+             dir);
+    ck_assert_msg(hd(args) == 0, "%s", err);
+    snprintf(path, sizeof(path), "%s/merged", dir);
+    ck_assert_ptr_nonnull(doc = slurp(path));
+    consumer_accepts("kubevirt", path);
+    ck_assert_ptr_nonnull(strstr(doc, "      mediatedDevices:\n"
+                                      "        - mdevNameSelector: \"GRID T4-1Q\"\n"
+                                      "          resourceName: \"nvidia.com/GRID_T4-1Q\"\n"
+                                      "          externalResourceProvider: true\n"
+                                      "        - mdevNameSelector: \"GVTg_V5_4\"\n"
+                                      "          resourceName: \"hostdev.io/GVTg_V5_4\"\n"
+                                      "        - mdevNameSelector: \"GVTg_V5_8\"\n"
+                                      "          resourceName: \"hostdev.io/GVTg_V5_8\"\n"));
+    ck_assert_ptr_null(strstr(strstr(doc, "\"GVTg_V5_8\"") + 1, "\"GVTg_V5_8\""));
+    free(doc);
+    unlink(path);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        at_file(dir, bad[i].file, bad[i].text);
+        snprintf(args, sizeof(args), "export --format kubevirt --merge %s/%s", dir, bad[i].file);
+        ck_assert_msg(hd(args) == 2, "%s: exit %d", bad[i].file, hd(args));
+        one_line_error(bad[i].needle);
+        ck_assert_str_eq(out, "");
+        snprintf(path, sizeof(path), "%s/%s", dir, bad[i].file);
+        unlink(path);
+    }
+    snprintf(path, sizeof(path), "%s/other", dir);
+    unlink(path);
     rmdir(dir);
 }
 END_TEST
