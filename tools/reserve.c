@@ -345,8 +345,22 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config)
         return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME is not set (run from udev)");
     if (strcmp(action, "add") != 0 && strcmp(action, "bind") != 0)
         return EXIT_DONE;
-    if ((code = tool_open_device(t, slot, &dev)) != EXIT_DONE)
-        return code;
+    struct hd_pci_addr addr;
+    if (tool_parse_addr(t, slot, &addr) < 0)
+        return EXIT_USAGE;
+    hd_ctx_clear_error(t->ctx);
+    /* Removed between its event and this run (a hot-unplug, a VF count set back at once): its
+     * "remove" event follows, and nothing of it is left to reserve. */
+    if ((r = hd_device_open(t->ctx, &addr, &dev)) == -ENODEV) {
+        if (!tool_json(t))
+            fprintf(stderr, "%s reserve: note: %s is gone since its \"%s\" event: nothing to "
+                    "reserve\n", t->prog, slot, action);
+        else
+            printf("[]\n");
+        return EXIT_DONE;
+    }
+    if (r < 0)
+        return tool_lib_error(t, tool_exit_for(t), r, "%s", slot);
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_config_apply_event(config, dev, action, reserve_apply_flags(t),
                                       reserve_print_item, t, &res);

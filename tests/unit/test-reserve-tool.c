@@ -245,6 +245,16 @@ HD_TEST(reserve_uevent)
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci", "reserve --uevent"), 2);
     ck_err_has("PCI_SLOT_NAME is not set");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:0x.0",
+                            "reserve --uevent"), 2);
+    ck_err_has("0000:06:0x.0");
+    /* Gone again before the rule ran: nothing to reserve, not an error for udev's log. */
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:07:00.0",
+                            "reserve --uevent"), 0);
+    ck_err_has("0000:07:00.0 is gone since its \"add\" event: nothing to reserve");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:07:00.0",
+                            "--json reserve --uevent"), 0);
+    ck_assert_str_eq(out, "[]\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0 "
                             "PCI_ID=8086:10D3 DEVPATH=/devices/pci0000:00/0000:06:00.0",
                             "reserve --uevent"),
