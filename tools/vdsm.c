@@ -110,8 +110,9 @@ static void collect(const struct hd_nodedev_list *all, const struct hd_nodedev *
 
     ps->n = 0;
     add(ps, "capability", hd_nodedev_cap_to_string(cap));
-    /* Bridges are not assignable, nor platform functions the host keeps (a host bridge, an
-     * SMBus controller): acquire refuses them. */
+    /* VDSM's rule (not a bridge, an endpoint's header), and no platform function the host
+     * keeps (a host bridge, an SMBus controller), though VDSM says true for those: oVirt reads
+     * the flag only to offer devices for assignment, and acquire refuses them (design.md). */
     add(ps, "is_assignable",
         pci && (!hd_device_is_assignable(pci) || hd_device_get_platform_role(pci) != NULL)
             ? "false" : "true");
