@@ -167,12 +167,116 @@ static bool may_open(const struct stat *st, uid_t uid, gid_t gid)
     return (m & 06) == 06;
 }
 
+/* A group node only its owner may open, of a device no VM holds. A whole-host run keeps them
+ * back: after a detach every device's node is so, and one note saying it once names them all. */
+struct root_only {
+    const char *name; /* the device's: the run's device list outlives the collection */
+    int group;
+    uid_t uid;
+    gid_t gid;
+    mode_t mode;
+};
+
+struct root_only_nodes {
+    struct root_only *v;
+    size_t n, cap;
+};
+
+static void note_root_only(struct hd_findings *d, const struct root_only *e)
+{
+    add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, e->name,
+        format("have it handed over when the VM starts: acquire it with the VM's user "
+               "and group as its owner (mode 0660 for them)"),
+        "only %u:%u may open /dev/vfio/%d (mode %04o): a VM running as another user gets "
+        "\"vfio: error opening /dev/vfio/%d: Permission denied\"",
+        (unsigned)e->uid, (unsigned)e->gid, e->group, (unsigned)e->mode, e->group);
+}
+
+static void keep_root_only(struct hd_findings *d, struct root_only_nodes *l,
+                           const struct root_only *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        struct root_only *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL) {
+            hd_findings_set_error(d, -ENOMEM);
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *e;
+}
+
+/* The nodes kept back: one is its own note; several are one note naming each node with its
+ * devices, and the owner and mode once when they all share them. */
+static void note_root_only_nodes(struct hd_findings *d, const struct root_only_nodes *l)
+{
+    bool same = true;
+    size_t size = 0, nodes = 0;
+    char *list = NULL;
+    FILE *m;
+
+    if (l->n < 2) {
+        if (l->n == 1)
+            note_root_only(d, &l->v[0]);
+        return;
+    }
+    for (size_t i = 1; i < l->n; i++)
+        same = same && l->v[i].uid == l->v[0].uid && l->v[i].gid == l->v[0].gid &&
+               l->v[i].mode == l->v[0].mode;
+    if ((m = open_memstream(&list, &size)) == NULL) {
+        hd_findings_set_error(d, -ENOMEM);
+        return;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        const struct root_only *e = &l->v[i];
+        size_t k = 0;
+        while (k < i && l->v[k].group != e->group)
+            k++;
+        if (k < i) /* named with the first device of its group */
+            continue;
+        fprintf(m, "%s/dev/vfio/%d (", nodes++ ? ", " : "", e->group);
+        if (!same)
+            fprintf(m, "%u:%u mode %04o: ", (unsigned)e->uid, (unsigned)e->gid,
+                    (unsigned)e->mode);
+        for (k = i; k < l->n; k++) {
+            if (l->v[k].group == e->group)
+                fprintf(m, "%s%s", k == i ? "" : ", ", l->v[k].name);
+        }
+        fputc(')', m);
+    }
+    if (fclose(m) != 0 || list == NULL) {
+        free(list);
+        hd_findings_set_error(d, -ENOMEM);
+        return;
+    }
+    if (same)
+        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_NONE, NULL,
+            format("have each handed over when its VM starts: acquire it with the VM's user and "
+                   "group as its owner (mode 0660 for them)"),
+            "only %u:%u may open the group nodes of %zu devices no VM holds (mode %04o): %s; a "
+            "VM running as another user gets \"vfio: error opening /dev/vfio/N: Permission "
+            "denied\"",
+            (unsigned)l->v[0].uid, (unsigned)l->v[0].gid, l->n, (unsigned)l->v[0].mode, list);
+    else
+        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_NONE, NULL,
+            format("have each handed over when its VM starts: acquire it with the VM's user and "
+                   "group as its owner (mode 0660 for them)"),
+            "only their owners may open the group nodes of %zu devices no VM holds: %s; a VM "
+            "running as another user gets \"vfio: error opening /dev/vfio/N: Permission "
+            "denied\"",
+            l->n, list);
+    free(list);
+}
+
 /* The group's node /dev/vfio/@group against who must open it: @a's owner when assigned, else
  * anyone but root at all. @name is on @driver (a PCI device on vfio-pci, a mediated device on
- * its vendor's mdev driver); @mdev: a mediated device, whose node its parent's driver makes. */
+ * its vendor's mdev driver); @mdev: a mediated device, whose node its parent's driver makes;
+ * @later: where a root-only node waits for one note (NULL: noted now). */
 static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const char *name,
                              int group, const char *driver, bool mdev,
-                             const struct hd_assignment *a)
+                             const struct hd_assignment *a, struct root_only_nodes *later)
 {
     char node[HD_PATH_MAX];
     struct stat st;
@@ -208,22 +312,20 @@ static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const ch
             (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), group);
         hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
     } else if (a == NULL && (st.st_mode & 066) == 0) {
-        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, name,
-            format("have it handed over when the VM starts: acquire it with the VM's user "
-                   "and group as its owner (mode 0660 for them)"),
-            "only %u:%u may open /%s (mode %04o): a VM running as another user gets "
-            "\"vfio: error opening /dev/vfio/%d: Permission denied\"",
-            (unsigned)st.st_uid, (unsigned)st.st_gid, node, (unsigned)(st.st_mode & 07777),
-            group);
+        struct root_only e = {name, group, st.st_uid, st.st_gid, st.st_mode & 07777};
+        if (later != NULL)
+            keep_root_only(d, later, &e);
+        else
+            note_root_only(d, &e);
     }
 }
 
 static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                        const struct hd_assignment *a)
+                        const struct hd_assignment *a, struct root_only_nodes *later)
 {
     if (hd_device_get_iommu_group(dev) >= 0 && on_vfio(dev))
         check_group_node(ctx, d, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
-                         hd_device_get_driver(dev), false, a);
+                         hd_device_get_driver(dev), false, a, later);
 }
 
 /* Another member of @dev's IOMMU group is on a host driver: detaching or acquiring @dev
@@ -479,7 +581,8 @@ static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
 
 static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                          const struct hd_assignment_list *map, bool asked,
-                         enum hd_tristate remap, enum hd_tristate realloc_on)
+                         enum hd_tristate remap, enum hd_tristate realloc_on,
+                         struct root_only_nodes *later)
 {
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
@@ -488,7 +591,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
         return;
     check_detached(ctx, d, dev, a, asked);
     check_group(ctx, d, dev, remap);
-    check_nodes(ctx, d, dev, a);
+    check_nodes(ctx, d, dev, a, later);
     check_records(ctx, d, dev, a);
     check_bars(d, dev, realloc_on);
     check_framebuffer(d, dev);
@@ -552,7 +655,7 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
             "device",
             uuid, hd_mdev_list_get_type(l, 0), parent, driver);
     else
-        check_group_node(ctx, d, uuid, group, driver, true, a);
+        check_group_node(ctx, d, uuid, group, driver, true, a, NULL);
     hd_mdev_list_unref(l);
     return 0;
 }
@@ -778,11 +881,12 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         } else if (r < 0) {
             goto fail;
         } else {
-            check_device(ctx, d, dev, map, true, remap, realloc_on);
+            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL);
             hd_device_unref(dev);
         }
     } else {
         struct hd_device_list *list;
+        struct root_only_nodes root_only = {0};
         if ((r = hd_device_list_new(ctx, HD_TXN_FILL, &list)) < 0)
             goto fail;
         for (size_t i = 0; i < hd_device_list_count(list); i++) {
@@ -792,8 +896,10 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             free(rec);
             if (hd_device_on_stub(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
                 hd_map_find(map, hd_device_get_addr(dev)) != NULL)
-                check_device(ctx, d, dev, map, false, remap, realloc_on);
+                check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only);
         }
+        note_root_only_nodes(d, &root_only);
+        free(root_only.v);
         hd_device_list_unref(list);
         for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
             const struct hd_assignment *a = hd_map_at(map, i);

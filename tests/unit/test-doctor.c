@@ -204,6 +204,68 @@ HD_TEST(vfio_node_permission)
 }
 END_TEST
 
+/* How many findings with @code a whole-host run has; @f from the last of them. */
+static size_t count_host(const char *root, const char *code, struct found *f, char *device,
+                         size_t size)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_findings *d;
+    size_t n = 0;
+
+    ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
+    for (size_t i = 0; i < hd_findings_count(d); i++) {
+        if (strcmp(hd_findings_get_code(d, i), code) != 0)
+            continue;
+        n++;
+        f->remedy = hd_findings_get_remedy(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
+        snprintf(device, size, "%s", hd_findings_get_device(d, i) ? hd_findings_get_device(d, i)
+                                                                  : "(none)");
+    }
+    hd_findings_unref(d);
+    hd_ctx_unref(ctx);
+    return n;
+}
+
+HD_TEST(vfio_node_permission_once_for_the_host)
+{
+    /* Three detached devices no VM holds, two of them in one group: every node root-only. */
+    char *root = ah_tree(INTEL_HOST
+                         "device " DEV " 8086:10d3 class=020000 parent=root group=7 "
+                         "driver=vfio-pci\n"
+                         "device " DEV2 " 8086:10d3 class=020000 parent=root group=8 "
+                         "driver=vfio-pci\n"
+                         "device 0000:03:00.2 8086:10d3 class=020000 parent=root group=8 "
+                         "driver=vfio-pci\n");
+    struct hd_pci_addr a = ah_addr(DEV2), b = ah_addr("0000:03:00.2");
+    struct hd_ctx *ctx;
+    char device[64];
+    struct found f;
+
+    /* A host-wide run says it once, naming each node with its devices, not once a device. */
+    ck_assert_uint_eq(count_host(root, "vfio-permission", &f, device, sizeof(device)), 1);
+    ck_assert_str_eq(device, "(none)");
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_msg(strstr(f.problem, "of 3 devices no VM holds") != NULL &&
+                      strstr(f.problem, "/dev/vfio/7 (" DEV ")") != NULL &&
+                      strstr(f.problem, "/dev/vfio/8 (" DEV2 ", 0000:03:00.2)") != NULL,
+                  "%s", f.problem);
+    /* Asked about one, it is that device's note, with its command. */
+    ck_assert(find(root, DEV2, "vfio-permission", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE);
+    /* One left unheld: its own note, as before. */
+    ctx = ah_ctx(root);
+    struct hd_pci_addr both[2] = {a, b};
+    ck_assert_int_eq(hd_assign_acquire(ctx, "vm1", both, 2, 107, 108, HD_ACQUIRE_UNMANAGED), 0);
+    hd_ctx_unref(ctx);
+    ck_assert_uint_eq(count_host(root, "vfio-permission", &f, device, sizeof(device)), 1);
+    ck_assert_str_eq(device, DEV);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 HD_TEST(not_detached)
 {
     char *root = ah_tree(ONE_DEVICE("e1000e"));
