@@ -96,16 +96,20 @@ static bool kept_by_line(struct hd_device **devs, size_t n, bool ids, struct hd_
 static void note_groups(struct tool *t, struct hd_device **devs, size_t n, bool ids,
                         char **warnings, size_t *nwarnings, size_t max)
 {
-    int seen[16];
+    struct hd_host_use *hu = NULL;
+    int seen[16] = {0};
     size_t nseen = 0;
 
+    /* What the host uses is read once for every device's check, not once each. */
+    if (hd_host_use_new(t->ctx, &hu) < 0)
+        hd_ctx_clear_error(t->ctx); /* NULL: each check reads it for itself */
     for (size_t i = 0; i < n && *nwarnings < max; i++) {
         struct hd_assign_check *c = NULL;
         int group = hd_device_get_iommu_group(devs[i]);
         bool again = false;
         for (size_t k = 0; k < nseen; k++)
             again = again || seen[k] == group;
-        if (group < 0 || again || hd_device_check_assign(devs[i], devs, n, NULL, &c) < 0) {
+        if (group < 0 || again || hd_device_check_assign(devs[i], devs, n, hu, &c) < 0) {
             hd_ctx_clear_error(t->ctx);
             continue;
         }
@@ -144,10 +148,11 @@ static void note_groups(struct tool *t, struct hd_device **devs, size_t n, bool 
                     left > 1 ? "them" : "it");
         if (fclose(w) == 0 && left > 0)
             (*nwarnings)++;
-        else if (left == 0) /* the line keeps the whole group */
+        else /* the line keeps the whole group (or no memory to say it) */
             free(warnings[*nwarnings]);
         hd_assign_check_unref(c);
     }
+    hd_host_use_unref(hu);
 }
 
 static char *reserve_param(struct hd_device **devs, size_t n)
