@@ -251,22 +251,18 @@ static void note_root_only_nodes(struct hd_findings *d, const struct root_only_n
         hd_findings_set_error(d, -ENOMEM);
         return;
     }
-    if (same)
-        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_NONE, NULL,
-            format("have each handed over when its VM starts: acquire it with the VM's user and "
-                   "group as its owner (mode 0660 for them)"),
-            "only %u:%u may open the group nodes of %zu devices no VM holds (mode %04o): %s; a "
-            "VM running as another user gets \"vfio: error opening /dev/vfio/N: Permission "
-            "denied\"",
-            (unsigned)l->v[0].uid, (unsigned)l->v[0].gid, l->n, (unsigned)l->v[0].mode, list);
-    else
-        add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_NONE, NULL,
-            format("have each handed over when its VM starts: acquire it with the VM's user and "
-                   "group as its owner (mode 0660 for them)"),
-            "only their owners may open the group nodes of %zu devices no VM holds: %s; a VM "
-            "running as another user gets \"vfio: error opening /dev/vfio/N: Permission "
-            "denied\"",
-            l->n, list);
+    /* The owner and mode once when all share them; else each node says its own. */
+    char who[32] = "their owners", mode[16] = "";
+    if (same) {
+        snprintf(who, sizeof(who), "%u:%u", (unsigned)l->v[0].uid, (unsigned)l->v[0].gid);
+        snprintf(mode, sizeof(mode), " (mode %04o)", (unsigned)l->v[0].mode);
+    }
+    add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_NONE, NULL,
+        format("have each handed over when its VM starts: acquire it with the VM's user and "
+               "group as its owner (mode 0660 for them)"),
+        "only %s may open the group nodes of %zu devices no VM holds%s: %s; a VM running as "
+        "another user gets \"vfio: error opening /dev/vfio/N: Permission denied\"",
+        who, l->n, mode, list);
     free(list);
 }
 

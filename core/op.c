@@ -309,10 +309,10 @@ static bool planned_dma_safe(const struct hd_op *op, const struct hd_pci_addr *a
     return false;
 }
 
-/* After a detach (or persist's reservation): the groups of the devices it put on (or found on) a vfio-pci family driver
- * in which a member is still on a host driver, each once, read as the operation left them
- * (outside its locks: what a VM would find now). A VM can use none of a group's devices
- * until every member is detached. Only a note: a group that cannot be read is left out. A dry
+/* After a detach (or persist's reservation): the groups of the devices it put on (or found on)
+ * a vfio-pci family driver in which a member is still on a host driver, each once, read as the
+ * operation left them (outside its locks: what a VM would find now). A VM can use none of a
+ * group's devices until every member is detached. Only a note: a group that cannot be read is left out. A dry
  * run's groups are read as they are, less the members its plan detaches: what the run would
  * leave, so that the plan says the same note. */
 static void note_unviable(struct hd_op *op)

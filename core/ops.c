@@ -890,7 +890,8 @@ static int check_numvfs(struct devop *o)
     if (s->old_numvfs < 0)
         return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable",
                       hd_device_get_name(pf));
-    if ((unsigned)s->old_numvfs != o->req->numvfs && (r = check_pf_changes_count(o->ctx, o->req, pf)) < 0)
+    if ((unsigned)s->old_numvfs != o->req->numvfs &&
+        (r = check_pf_changes_count(o->ctx, o->req, pf)) < 0)
         return r;
     hd_op_set_previous_sriov(o->op, s->old_numvfs, s->old_autoprobe);
     if ((unsigned)s->old_numvfs > o->req->numvfs)

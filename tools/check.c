@@ -44,8 +44,8 @@ static void print_text(const char *name, const struct hd_reset_check *c, bool gr
 }
 
 /* One object per device: {address, scope, methods, assignable_alone, peers: [{address, driver,
- * host_use}], host_keeps, vm, error, host_use}; the caller adds group_members and closes it. @c NULL: @dev could not be
- * checked, for @error. */
+ * host_use}], host_keeps, vm, error, host_use}; the caller adds group_members and closes it.
+ * @c NULL: @dev could not be checked, for @error. */
 static void print_json(struct json *j, struct hd_device *dev, const struct hd_assign_check *c,
                        const char *vm, const char *error)
 {
