@@ -109,21 +109,38 @@ static bool xmdev_offered(const struct xmdev_type *x)
     return x->parent != NULL;
 }
 
-/* Comment lines naming the types of parents that are not PCI devices. */
-static void non_pci_types_comment(const struct xmodel *m, FILE *out, const char *lead)
+/* Comment lines naming the mediated device types that @left_out (given @arg) says a format
+ * leaves out, each "PARENT TYPE", under @heading (its own "# " lines) when there is any. */
+typedef bool type_left_out(const struct xmodel *m, const struct xmdev_type *x, const void *arg);
+static void types_comment(const struct xmodel *m, FILE *out, const char *heading,
+                          type_left_out *left_out, const void *arg)
 {
     bool any = false;
 
     for (size_t i = 0; i < m->ntypes; i++) {
         const struct xmdev_type *x = &m->types[i];
-        if (xmdev_offered(x))
+        if (!left_out(m, x, arg))
             continue;
         if (!any)
-            fprintf(out, "%s Left out: mediated device types whose parent is not a PCI device "
-                         "(it is taken\n%s for the PCI address of a GPU):\n", lead, lead);
+            fputs(heading, out);
         any = true;
-        fprintf(out, "%s   %s %s\n", lead, x->parent_name, x->id);
+        fprintf(out, "#   %s %s\n", x->parent_name, x->id);
     }
+}
+
+static bool type_not_pci(const struct xmodel *m, const struct xmdev_type *x, const void *arg)
+{
+    (void)m, (void)arg;
+    return !xmdev_offered(x);
+}
+
+/* Comment lines naming the types of parents that are not PCI devices. */
+static void non_pci_types_comment(const struct xmodel *m, FILE *out)
+{
+    types_comment(m, out,
+                  "# Left out: mediated device types whose parent is not a PCI device (it is "
+                  "taken\n# for the PCI address of a GPU):\n",
+                  type_not_pci, NULL);
 }
 
 /* ---- KubeVirt ----------------------------------------------------------------------------- */
@@ -285,23 +302,23 @@ static bool mdev_entry(const struct xmdev_type *x, const char *prefix, struct kv
     return resource_name_valid(e->name);
 }
 
+/* @x is a PCI parent's type with no name KubeVirt can select (@prefix: the resource names'). */
+static bool type_unnamed(const struct xmodel *m, const struct xmdev_type *x, const void *prefix)
+{
+    struct kv_entry e;
+
+    (void)m;
+    return xmdev_offered(x) && !mdev_entry(x, prefix, &e);
+}
+
 /* Comment lines naming the PCI parents' types that have no name KubeVirt can select. */
 static void unnamed_types_comment(const struct xmodel *m, const char *prefix, FILE *out)
 {
-    bool any = false;
-    struct kv_entry e;
-
-    for (size_t i = 0; i < m->ntypes; i++) {
-        const struct xmdev_type *x = &m->types[i];
-        if (!xmdev_offered(x) || mdev_entry(x, prefix, &e))
-            continue;
-        if (!any)
-            fputs("# Left out: mediated device types whose name is no mdevNameSelector or resource "
-                  "name\n# (printable, no quotes, at most 63 characters of [A-Za-z0-9 _.-]):\n",
-                  out);
-        any = true;
-        fprintf(out, "#   %s %s\n", x->parent_name, x->id);
-    }
+    types_comment(m, out,
+                  "# Left out: mediated device types whose name is no mdevNameSelector or "
+                  "resource name\n# (printable, no quotes, at most 63 characters of "
+                  "[A-Za-z0-9 _.-]):\n",
+                  type_unnamed, prefix);
 }
 
 /* What an entry selects, for messages: 10DE:1EB8 or mdev type "GRID T4-1Q". */
@@ -567,7 +584,7 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
                 o->merge[i]);
     companions_comment(m, out, "#");
     vf_token_comment(m, out, "#");
-    non_pci_types_comment(m, out, "#");
+    non_pci_types_comment(m, out);
     unnamed_types_comment(m, o->prefix, out);
     fputs("apiVersion: kubevirt.io/v1\n"
           "kind: KubeVirt\n"
@@ -724,22 +741,20 @@ static bool nova_type_first(const struct xmodel *m, const struct xmdev_type *x)
     return true;
 }
 
+/* @x is a PCI parent's type besides the one Nova is given. */
+static bool type_not_for_nova(const struct xmodel *m, const struct xmdev_type *x, const void *arg)
+{
+    (void)arg;
+    return xmdev_offered(x) && !nova_type_chosen(m, x);
+}
+
 /* Comment lines naming the types a parent offers besides the one Nova is given. */
 static void nova_other_types_comment(const struct xmodel *m, FILE *out)
 {
-    bool any = false;
-
-    for (size_t i = 0; i < m->ntypes; i++) {
-        const struct xmdev_type *x = &m->types[i];
-        if (!xmdev_offered(x) || nova_type_chosen(m, x))
-            continue;
-        if (!any)
-            fputs("# Not given to Nova: a parent's other mediated device types (Nova takes one "
+    types_comment(m, out,
+                  "# Not given to Nova: a parent's other mediated device types (Nova takes one "
                   "type a\n# parent; choose another by editing [devices] and its sections):\n",
-                  out);
-        any = true;
-        fprintf(out, "#   %s %s\n", x->parent_name, x->id);
-    }
+                  type_not_for_nova, NULL);
 }
 
 /* [devices] enabled_mdev_types, and with more than one type the [mdev_TYPE] device_addresses
@@ -798,7 +813,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
     }
     companions_comment(m, out, "#");
     vf_token_comment(m, out, "#");
-    non_pci_types_comment(m, out, "#");
+    non_pci_types_comment(m, out);
     nova_other_types_comment(m, out);
     fputs("[pci]\n", out);
     for (size_t i = 0; i < m->n; i++) {
