@@ -101,6 +101,10 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
 
 /* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
 
+/* hd_reserve_config_load() without the kernel command line: the files of etc/hostdev.d alone
+ * (what persist writes and the admin keeps), one directory open when there is none. */
+int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **config);
+
 /* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,

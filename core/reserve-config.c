@@ -345,9 +345,8 @@ static bool conf_name(const char *name)
     return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
 }
 
-HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config)
+int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **config)
 {
-    struct hd_cmdline *cmdline = NULL;
     char **names = NULL;
     size_t count = 0;
     int r;
@@ -357,7 +356,8 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
     r = hd_fs_list_dir(ctx, HD_RESERVE_DIR, &names, &count);
     if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
         *config = hd_reserve_config_unref(*config);
-        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), HD_RESERVE_DIR, strerror(-r));
+        hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), HD_RESERVE_DIR, strerror(-r));
+        return r;
     }
     for (size_t i = 0; i < count; i++) { /* sorted: lexical order, as systemd reads drop-ins */
         char path[HD_PATH_MAX], *text = NULL;
@@ -392,19 +392,27 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
             goto fail;
     }
     hd_strv_free(names, count);
-    names = NULL;
-    count = 0;
-    if (hd_cmdline_read(ctx, &cmdline) == 0) {
-        r = hd_reserve_config_add_cmdline(*config, cmdline);
-        hd_cmdline_unref(cmdline);
-        if (r < 0)
-            goto fail;
-    }
     return 0;
 fail:
     hd_strv_free(names, count);
     *config = hd_reserve_config_unref(*config);
     return r;
+}
+
+HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config)
+{
+    struct hd_cmdline *cmdline = NULL;
+    int r;
+
+    if ((r = hd_reserve_config_load_files(ctx, config)) < 0)
+        return r;
+    if (hd_cmdline_read(ctx, &cmdline) == 0) {
+        r = hd_reserve_config_add_cmdline(*config, cmdline);
+        hd_cmdline_unref(cmdline);
+        if (r < 0)
+            *config = hd_reserve_config_unref(*config);
+    }
+    return r < 0 ? r : 0;
 }
 
 HD_EXPORT size_t hd_reserve_config_count(const struct hd_reserve_config *config)
