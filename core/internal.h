@@ -613,6 +613,10 @@ struct hd_op_request {
 /* Request flag of the engine's own: a boot's reservation (hd_reserve_config_apply()), whose
  * binds are HD_DETACH_AT_BOOT. */
 #define HD_OP_AT_BOOT (1u << 16)
+/* Request flag of the engine's own: nobody reads the report's notes (a call that returns no
+ * operation; unpersist's give-back, whose devices are those no other reservation keeps), so
+ * none is looked for. */
+#define HD_OP_NO_NOTES (1u << 17)
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
 /* The driver asked for @addr: its own, else the operation's ("": the default). */
 const char *hd_op_request_driver(const struct hd_op_request *req, const struct hd_pci_addr *addr);

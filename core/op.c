@@ -1,6 +1,7 @@
 /* op.c - the public face of the transaction engine: an operation is a request (what, which
  * devices, how) that hd_op_run() hands to the engine, and a report of the steps it planned,
  * did, or undid, for the caller to print. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,12 @@ struct op_unviable {
     struct hd_group *group;
 };
 
+struct op_note {
+    char device[HD_PCI_ADDR_BUFSZ];
+    char *message;
+    const struct hd_reserve_entry *reservation; /* an entry of the op's notes_config */
+};
+
 struct hd_op {
     int refcount;
     struct hd_ctx *ctx;
@@ -35,6 +42,11 @@ struct hd_op {
     size_t nunmade;
     struct op_unviable *unviable; /* after a detach: groups it left not viable */
     size_t nunviable;
+    /* after a reattach or a release: devices it gave back that a reservation of
+     * @notes_config still names */
+    struct hd_reserve_config *notes_config;
+    struct op_note *notes;
+    size_t nnotes;
 };
 
 static void unviable_clear(struct hd_op *op)
@@ -44,6 +56,16 @@ static void unviable_clear(struct hd_op *op)
     free(op->unviable);
     op->unviable = NULL;
     op->nunviable = 0;
+}
+
+static void notes_clear(struct hd_op *op)
+{
+    for (size_t i = 0; i < op->nnotes; i++)
+        free(op->notes[i].message);
+    free(op->notes);
+    op->notes = NULL;
+    op->nnotes = 0;
+    op->notes_config = hd_reserve_config_unref(op->notes_config);
 }
 
 static void unmade_clear(struct hd_op *op)
@@ -91,6 +113,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
     free(op->steps);
     unviable_clear(op);
     unmade_clear(op);
+    notes_clear(op);
     hd_ctx_unref(op->ctx);
     free(op);
     return NULL;
@@ -352,6 +375,63 @@ static void note_unviable(struct hd_op *op)
     hd_ctx_clear_error(op->ctx);
 }
 
+static int add_reserved_note(struct hd_op *op, const char *device,
+                             const struct hd_reserve_entry *e)
+{
+    struct op_note *v = realloc(op->notes, (op->nnotes + 1) * sizeof(*v));
+    char where[HD_PATH_MAX + 16];
+
+    if (v == NULL)
+        return -ENOMEM;
+    op->notes = v;
+    v = &op->notes[op->nnotes];
+    snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+    if (asprintf(&v->message, "%s is still reserved for %s (%s): the next boot, or its next add "
+                 "event, takes it again", device, e->driver, where) < 0)
+        return -ENOMEM;
+    hd_strlcpy(v->device, device, sizeof(v->device));
+    v->reservation = e;
+    op->nnotes++;
+    return 0;
+}
+
+/* After a reattach or a release (a dry run: its plan): the devices it gives back to a host
+ * driver that a reservation still names, which the next boot, or the device's next add event,
+ * puts back on its stub. The files are read once, and only when a device goes back; a device
+ * is opened again only when there is an entry to match (an ids entry needs its ids). Not the
+ * command line: this boot's, which the next one need not repeat, and the admin's own doing
+ * (persist writes files); its read would cost every reattach five more calls (issue 16).
+ * Only a note: what cannot be read is left out. */
+static void note_reserved(struct hd_op *op)
+{
+    struct hd_reserve_config *config = NULL;
+
+    for (size_t i = 0; i < op->nsteps; i++) {
+        const struct op_step *s = &op->steps[i];
+        const struct hd_reserve_entry *e;
+        struct hd_pci_addr addr;
+        struct hd_device *dev;
+
+        if (strcmp(s->action, "reattach") != 0 || hd_driver_is_stub(s->to) ||
+            hd_pci_addr_parse(s->device, &addr) < 0)
+            continue;
+        if (config == NULL && hd_reserve_config_load_files(op->ctx, &config) < 0)
+            break;
+        if (hd_reserve_config_count(config) == 0)
+            break;
+        if (hd_device_open_fill(op->ctx, &addr, HD_FILL_IDENT, &dev) < 0)
+            continue;
+        e = hd_reserve_config_match(config, dev);
+        hd_device_unref(dev);
+        if (e != NULL && add_reserved_note(op, s->device, e) < 0)
+            break;
+    }
+    if (op->nnotes > 0)
+        op->notes_config = hd_reserve_config_ref(config);
+    hd_reserve_config_unref(config);
+    hd_ctx_clear_error(op->ctx);
+}
+
 HD_EXPORT int hd_op_run(struct hd_op *op)
 {
     static int (*const run[])(struct hd_op *) = {
@@ -372,6 +452,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     hd_ctx_state_check_begin(op->ctx);
     unviable_clear(op);
     unmade_clear(op);
+    notes_clear(op);
     r = run[op->req.kind](op);
     hd_ctx_state_check_end(op->ctx);
     /* persist's reservation too (not the boot's: its later entries may still take the rest of
@@ -379,6 +460,9 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     if (r == 0 && (op->req.kind == HD_OP_DETACH ||
                    (op->req.kind == HD_OP_RESERVE && !(op->req.flags & HD_OP_AT_BOOT))))
         note_unviable(op);
+    if (r == 0 && (op->req.kind == HD_OP_REATTACH || op->req.kind == HD_OP_RELEASE) &&
+        !(op->req.flags & HD_OP_NO_NOTES))
+        note_reserved(op);
     return r;
 }
 
@@ -549,4 +633,25 @@ HD_EXPORT const char *hd_op_unviable_get_device(const struct hd_op *op, size_t i
 HD_EXPORT struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i)
 {
     return i < op->nunviable ? op->unviable[i].group : NULL;
+}
+
+HD_EXPORT size_t hd_op_get_note_count(const struct hd_op *op)
+{
+    return op->nnotes;
+}
+
+HD_EXPORT const char *hd_op_note_get_device(const struct hd_op *op, size_t i)
+{
+    return i < op->nnotes ? op->notes[i].device : NULL;
+}
+
+HD_EXPORT const char *hd_op_note_get_message(const struct hd_op *op, size_t i)
+{
+    return i < op->nnotes ? op->notes[i].message : NULL;
+}
+
+HD_EXPORT const struct hd_reserve_entry *hd_op_note_get_reservation(const struct hd_op *op,
+                                                                    size_t i)
+{
+    return i < op->nnotes ? op->notes[i].reservation : NULL;
 }

@@ -216,6 +216,54 @@ void tool_op_print_unviable(const struct tool *t, const struct hd_op *op, const 
     }
 }
 
+/* The way to end a reservation (a file's) that takes a given-back device again: unpersist for
+ * a persisted one, else the admin's line. */
+static void reservation_hint(const struct tool *t, const struct hd_reserve_entry *e, char *buf,
+                             size_t size)
+{
+    char sel[HD_PCI_ADDR_BUFSZ];
+
+    if (e->sel.kind == HD_SELECTOR_ADDR)
+        hd_pci_addr_format(&e->sel.addr, sel);
+    else
+        snprintf(sel, sizeof(sel), "%04x:%04x", e->sel.vendor, e->sel.device);
+    if (hd_reserve_entry_is_persisted(e))
+        snprintf(buf, size, "'%s unpersist %s' ends that", t->prog, sel);
+    else
+        snprintf(buf, size, "removing that line ends that");
+}
+
+/* "still_reserved": the devices given back that a reservation takes again at the next boot or
+ * add event, each with the library's note. */
+static void json_still_reserved(struct json *j, const struct hd_op *op)
+{
+    json_key(j, "still_reserved");
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_op_get_note_count(op); i++) {
+        const struct hd_reserve_entry *e = hd_op_note_get_reservation(op, i);
+        json_begin_object(j);
+        json_kv_string(j, "device", hd_op_note_get_device(op, i));
+        json_kv_string(j, "driver", e->driver);
+        json_kv_string(j, "file", e->file);
+        json_kv_int_or_null(j, "line", e->line, e->line > 0);
+        json_kv_bool(j, "persisted", hd_reserve_entry_is_persisted(e));
+        json_kv_string(j, "note", hd_op_note_get_message(op, i));
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void print_still_reserved(const struct tool *t, const struct hd_op *op,
+                                 const char *operation)
+{
+    for (size_t i = 0; i < hd_op_get_note_count(op); i++) {
+        char hint[128];
+        reservation_hint(t, hd_op_note_get_reservation(op, i), hint, sizeof(hint));
+        fprintf(stderr, "%s %s: note: %s (%s)\n", t->prog, operation,
+                hd_op_note_get_message(op, i), hint);
+    }
+}
+
 void tool_op_print_steps(const struct hd_op *op, const char *indent)
 {
     for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
@@ -231,6 +279,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
                      const char *const *notes, size_t nnotes)
 {
     bool detach = strcmp(operation, "detach") == 0;
+    bool gives_back = strcmp(operation, "reattach") == 0 || strcmp(operation, "release") == 0;
 
     if (tool_json(t)) {
         struct json j;
@@ -238,6 +287,8 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         tool_op_json_steps(t, &j, op);
         if (detach)
             tool_op_json_unviable(&j, op);
+        if (gives_back)
+            json_still_reserved(&j, op);
         if (nnotes > 0) {
             json_key(&j, "warnings");
             json_begin_array(&j);
@@ -254,6 +305,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
     tool_op_print_steps(op, dry_run ? "  " : "");
     if (detach)
         tool_op_print_unviable(t, op, operation);
+    print_still_reserved(t, op, operation);
 }
 
 void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run)

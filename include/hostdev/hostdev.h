@@ -1386,6 +1386,16 @@ const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, si
 size_t hd_op_get_unviable_count(const struct hd_op *op);
 const char *hd_op_unviable_get_device(const struct hd_op *op, size_t i);
 struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i);
+/* After a reattach or a release (a dry run: its plan): notes on what it leaves, each naming one
+ * of its devices, with a one-line message that says it. So far one kind: a device it gives back
+ * to a host driver that a reservation file of HD_RESERVE_DIR (read once after the run, the
+ * kernel command line left out; hd_op_note_get_reservation()) still names, so that the next
+ * boot, or the device's next add event (hd_reserve_config_apply_event()), puts it back on its
+ * stub. Valid until the operation's next run or unref. */
+size_t hd_op_get_note_count(const struct hd_op *op);
+const char *hd_op_note_get_device(const struct hd_op *op, size_t i);
+const char *hd_op_note_get_message(const struct hd_op *op, size_t i);
+const struct hd_reserve_entry *hd_op_note_get_reservation(const struct hd_op *op, size_t i);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Doctor: plain-language diagnosis, each finding with its fix                                */

@@ -1287,6 +1287,59 @@ HD_TEST(release_in_doubt_gives_nothing_back)
 }
 END_TEST
 
+/* A reattach, or an emergency release, gives a device back to its host driver while a
+ * reservation file still names it: the plan and the run say that the next boot, or its next add
+ * event, takes it again, and what ends that (unpersist for a persisted one, the line for an
+ * admin's own). Nothing is said of a device no file names. */
+#define NIC_STILL_RESERVED                                                                        \
+    NIC " is still reserved for vfio-pci (etc/hostdev.d/persist-" NIC ".conf:2): the next boot, " \
+        "or its next add event, takes it again"
+HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
+{
+    eng_start(&e, "demo");
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(hd("reattach --dry-run 03:00.0"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reattach would do:\n"
+                          "  " NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(err, "hostdev reattach: note: " NIC_STILL_RESERVED
+                          " ('hostdev unpersist " NIC "' ends that)\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_int_eq(hd("--json reattach 03:00.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"" NIC "\",\n"
+               "      \"driver\": \"vfio-pci\",\n"
+               "      \"file\": \"etc/hostdev.d/persist-" NIC ".conf\",\n"
+               "      \"line\": 2,\n      \"persisted\": true,\n"
+               "      \"note\": \"" NIC_STILL_RESERVED "\"\n    }\n  ]");
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* The emergency release gives it back too; a VM's release keeps it on its stub. */
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("release --force 03:00.0"), 0);
+    ck_assert_str_eq(err, "hostdev release: note: " NIC_STILL_RESERVED
+                          " ('hostdev unpersist " NIC "' ends that)\n");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("--json release --vm a"), 0);
+    ck_out_has("\"still_reserved\": []");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    /* An admin's line, by ids: that line ends it. */
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    conf("10-nic.conf", "# the NIC\n8086:10d3 vfio-pci\n");
+    ck_assert_int_eq(hd("detach 03:00.0"), 0);
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
+    ck_assert_str_eq(err, "hostdev reattach: note: " NIC " is still reserved for vfio-pci "
+                          "(etc/hostdev.d/10-nic.conf:2): the next boot, or its next add event, "
+                          "takes it again (removing that line ends that)\n");
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
+    ck_assert_int_eq(hd("detach 03:00.0"), 0);
+    ck_assert_int_eq(hd("reattach 03:00.0"), 0);
+    ck_assert_str_eq(err, "");
+}
+END_TEST
+
 /* A stub that is not there (and cannot be loaded under a fake root) is found by the plan, as
  * the write would find it: the dry run says what the run would. */
 HD_TEST(a_missing_stub_is_planned_as_it_fails)
