@@ -372,6 +372,64 @@ HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char 
     return 0;
 }
 
+/* The types @parent offers, listed in one line ("a, b"); "" when none. */
+static char *types_line(char **ids, size_t n)
+{
+    size_t len = 1;
+    char *line;
+
+    for (size_t i = 0; i < n; i++)
+        len += strlen(ids[i]) + 2;
+    if ((line = malloc(len)) == NULL)
+        return NULL;
+    line[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(line, ", ");
+        strcat(line, ids[i]);
+    }
+    return line;
+}
+
+HD_EXPORT int hd_mdev_define_note(struct hd_ctx *ctx, const char *parent, const char *type,
+                                  char **note)
+{
+    char canon[HD_DRIVER_NAME_MAX], dir[HD_PATH_MAX], **ids = NULL, *offered = NULL;
+    size_t n = 0;
+    bool listed = false;
+    int r;
+
+    *note = NULL;
+    if (hd_mdev_parent_name(parent, canon) < 0 || type == NULL)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device parent",
+                       parent ? parent : "");
+    /* Not a parent now (its driver not loaded yet, as mdevctl allows): nothing to compare. */
+    if ((r = hd_path(dir, sizeof(dir), "sys/class/mdev_bus/%s", canon)) < 0 ||
+        hd_fs_exists(ctx, dir) <= 0)
+        return r < 0 ? r : 0;
+    if ((r = hd_path(dir, sizeof(dir), "sys/class/mdev_bus/%s/mdev_supported_types", canon)) < 0)
+        return r;
+    r = hd_fs_list_dir(ctx, dir, &ids, &n);
+    if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), dir, strerror(-r));
+    for (size_t i = 0; i < n && !listed; i++)
+        listed = strcmp(ids[i], type) == 0;
+    if (!listed && (offered = types_line(ids, n)) == NULL)
+        r = -ENOMEM;
+    else if (!listed &&
+             asprintf(note, "%s offers no mediated device type %s now (%s%s): a definition of "
+                      "it is accepted, but making it fails until the parent offers it", canon,
+                      type, n > 0 ? "its types: " : "it offers none", offered) < 0)
+        r = -ENOMEM;
+    else
+        r = 0;
+    if (r < 0)
+        *note = NULL;
+    free(offered);
+    hd_strv_free(ids, n);
+    return r;
+}
+
 /* Every definition of @uuid removed (@remove) or only found. */
 static int undefine(struct hd_ctx *ctx, const char *uuid, bool remove)
 {

@@ -197,30 +197,41 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
                    : hd_mdev_undefine(t->ctx, id);
     if (r < 0)
         return tool_op_error(t, r, NULL, NULL); /* it names the parent, type or UUID */
-    if (t->dry_run && !tool_json(t)) {
-        printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
-        if (uuid == NULL)
-            fprintf(stderr, "%s mdev define: note: %s\n", t->prog, random_uuid_note);
-        return EXIT_DONE;
-    }
+    /* A type the parent, there now, does not offer: accepted (as mdevctl does), and said. */
+    char *type_note = NULL;
+    if (define && hd_mdev_define_note(t->ctx, argv[optind], argv[optind + 1], &type_note) < 0)
+        hd_ctx_clear_error(t->ctx); /* only a note: none when the types cannot be read */
+    const char *notes[2];
+    size_t nnotes = 0;
+    if (t->dry_run && uuid == NULL)
+        notes[nnotes++] = random_uuid_note;
+    if (type_note != NULL)
+        notes[nnotes++] = type_note;
     if (tool_json(t)) {
         /* One document, --dry-run too: what is (or would be) defined or undefined. */
         struct json j;
         tool_op_json_begin(&j, define ? "mdev define" : "mdev undefine", t->dry_run);
         json_kv_string(&j, define ? "defined" : "undefined", id);
-        if (t->dry_run && uuid == NULL) {
+        if (nnotes > 0) {
             json_key(&j, "warnings");
             json_begin_array(&j);
-            json_string(&j, random_uuid_note);
+            for (size_t i = 0; i < nnotes; i++)
+                json_string(&j, notes[i]);
             json_end_array(&j);
         }
         json_end_object(&j);
         json_finish(&j);
     } else {
-        printf("%s: %s\n", id, define ? (autostart ? "defined, made at every boot"
-                                                    : "defined, made when asked")
-                                       : "undefined");
+        if (t->dry_run)
+            printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
+        else
+            printf("%s: %s\n", id, define ? (autostart ? "defined, made at every boot"
+                                                        : "defined, made when asked")
+                                           : "undefined");
+        for (size_t i = 0; i < nnotes; i++)
+            fprintf(stderr, "%s mdev define: note: %s\n", t->prog, notes[i]);
     }
+    free(type_note);
     return EXIT_DONE;
 }
 

@@ -355,6 +355,13 @@ int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type, con
  * HD_REASON_INVALID); the same definition again is allowed. */
 int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const char *type,
                          const char *uuid);
+/* What a definition of @type under @parent calls for noting, as the parent is now: when it is
+ * a mediated device parent (class/mdev_bus/PARENT) whose mdev_supported_types do not list
+ * @type, *@note (allocated: the caller frees it) says so and names the types it offers, or
+ * that it offers none. *@note NULL when it lists @type, or is no parent now (its driver may
+ * come later: the definition is accepted, as mdevctl accepts it). 0, or -errno (-EINVAL, reason
+ * HD_REASON_INVALID, for a malformed parent; the types cannot be read; -ENOMEM). */
+int hd_mdev_define_note(struct hd_ctx *ctx, const char *parent, const char *type, char **note);
 int hd_mdev_undefine(struct hd_ctx *ctx, const char *uuid);
 /* What hd_mdev_undefine() checks, removing nothing: the UUID well formed (-EINVAL, reason
  * HD_REASON_INVALID) and defined (-ENOENT, reason HD_REASON_NO_DEVICE). */

@@ -513,6 +513,55 @@ HD_TEST(a_dry_runs_random_uuid_is_named_as_such)
 }
 END_TEST
 
+/* A type the parent, there now, does not offer is defined all the same (mdevctl defines before
+ * the parent's driver is there), with a note naming the types it offers: the library's, printed
+ * by the tool (text and --json, the dry run too). A parent that is not there, or that lists the
+ * type, calls for none. */
+#define MTTY9_NOTE                                                                              \
+    "mtty offers no mediated device type mtty-9 now (its types: mtty-1, mtty-2): a definition " \
+    "of it is accepted, but making it fails until the parent offers it"
+HD_TEST(a_type_the_parent_does_not_offer_is_noted)
+{
+    struct eng e;
+    char *note = NULL;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_define_note(e.ctx, "mtty", "mtty-9", &note), 0);
+    ck_assert_str_eq(note, MTTY9_NOTE);
+    free(note);
+    ck_assert_int_eq(hd_mdev_define_note(e.ctx, "mtty", "mtty-1", &note), 0);
+    ck_assert_ptr_null(note);
+    ck_assert_int_eq(hd_mdev_define_note(e.ctx, "00:02.0", "i915-GVTg_V5_8", &note), 0);
+    ck_assert_ptr_null(note);
+    ck_assert_int_eq(hd_mdev_define_note(e.ctx, "00:03.0", "nvidia-63", &note), 0);
+    ck_assert_ptr_null(note);
+    ck_assert_int_eq(hd_mdev_define_note(e.ctx, "../x", "mtty-1", &note), -EINVAL);
+    ck_assert_ptr_null(note);
+
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-9 --uuid " U1 " --dry-run"), 0);
+    ck_assert_str_eq(e.out, "dry run: would define " U1 "\n");
+    ck_assert_str_eq(e.err, "hostdev mdev define: note: " MTTY9_NOTE "\n");
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-9 --uuid " U1), 0);
+    ck_assert_str_eq(e.out, U1 ": defined, made at every boot\n");
+    ck_assert_str_eq(e.err, "hostdev mdev define: note: " MTTY9_NOTE "\n");
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"mtty-9\""));
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "--json mdev define mtty mtty-9 --uuid " U1), 0);
+    at_json_check(e.out, false);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"warnings\": [\n    \"" MTTY9_NOTE "\"\n  ]"));
+    ck_assert_str_eq(e.err, "");
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
+    /* Listed, or no parent there yet: nothing to say. */
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid " U1), 0);
+    ck_assert_str_eq(e.err, "");
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev define 00:03.0 nvidia-63 --uuid " U1), 0);
+    ck_assert_str_eq(e.err, "");
+    eng_stop(&e);
+}
+END_TEST
+
 /* Definitions in mdevctl's files: written, listed, made by reserve, removed; bad files named. */
 HD_TEST(definitions_and_reserve)
 {
