@@ -99,6 +99,29 @@ static void vf_token_comment(const struct xmodel *m, FILE *out, const char *lead
     }
 }
 
+/* Comment lines naming the PFs left out because their VFs are enabled (xdev_pf_with_vfs);
+ * the bytes written (NFD counts them against its limit). */
+static size_t pf_with_vfs_comment(const struct xmodel *m, FILE *out)
+{
+    size_t size = 0;
+    bool any = false;
+
+    for (size_t i = 0; i < m->n; i++) {
+        const struct xdev *d = &m->devs[i];
+        if (!d->ready || d->companion_of != NULL || !xdev_pf_with_vfs(d))
+            continue;
+        if (!any)
+            size += (size_t)fprintf(out, "# Left out: PFs whose VFs are enabled. The VFs run on "
+                                         "them: a VM given the PF would own\n# the device its "
+                                         "VFs depend on (offered again with no VFs: hostdev "
+                                         "sriov ADDR 0):\n");
+        any = true;
+        size += (size_t)fprintf(out, "#   %s (%04x:%04x) with %d VFs\n", d->name, d->vendor,
+                                d->device, d->numvfs);
+    }
+    return size;
+}
+
 /* Mediated device types go only to KubeVirt and Nova when a PCI device offers them (a vGPU's
  * GPU): KubeVirt takes an mdev's parent for a PCI address (GetMdevParentPCIAddr, the NUMA node
  * read from /sys/bus/pci/devices/PARENT), and Nova looks for parents among libvirt's PCI node
@@ -583,6 +606,7 @@ int export_kubevirt(struct tool *t, const struct xmodel *m, const struct xopts *
         fprintf(out, "%s %s\n", i == 0 ? "# With the devices of the other hosts' exports:" : "#  ",
                 o->merge[i]);
     companions_comment(m, out, "#");
+    pf_with_vfs_comment(m, out);
     vf_token_comment(m, out, "#");
     non_pci_types_comment(m, out);
     unnamed_types_comment(m, o->prefix, out);
@@ -686,6 +710,7 @@ int export_nfd(struct tool *t, const struct xmodel *m, const struct xopts *o, FI
     size += (size_t)fprintf(out, "# +expiry-time=%s\n", when);
     size += (size_t)fprintf(out, "# hostdev export: devices ready for passthrough (vfio-pci, "
                                  "viable IOMMU group) by vendor_device, SR-IOV VF counts\n");
+    size += pf_with_vfs_comment(m, out);
     for (size_t i = 0; i < n; i++)
         size += (size_t)fprintf(out, "%s\n", lines[i]);
     /* NFD ignores a larger file whole: better no file than labels that silently vanish. */
@@ -812,6 +837,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
         }
     }
     companions_comment(m, out, "#");
+    pf_with_vfs_comment(m, out);
     vf_token_comment(m, out, "#");
     non_pci_types_comment(m, out);
     nova_other_types_comment(m, out);

@@ -49,10 +49,18 @@ struct xmodel {
     struct hd_assignment_list *assigned; /* read for prometheus only, else NULL */
 };
 
-/* Advertised: ready and not a companion. */
+/* A PF with VFs enabled (sriov_numvfs > 0): the VFs, offered or assigned on their own, run on
+ * it, and a VM given the PF would own (reset, reprogram) the device they depend on. It is
+ * offered again once its VFs are disabled. */
+static inline bool xdev_pf_with_vfs(const struct xdev *d)
+{
+    return d->is_pf && d->numvfs > 0;
+}
+
+/* Advertised: ready, not a companion, not a PF its VFs depend on. */
 static inline bool xdev_advertised(const struct xdev *d)
 {
-    return d->ready && d->companion_of == NULL;
+    return d->ready && d->companion_of == NULL && !xdev_pf_with_vfs(d);
 }
 
 /* Advertised to a VM engine (KubeVirt, Nova: QEMU through libvirt): one that can open it. */

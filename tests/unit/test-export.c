@@ -184,16 +184,37 @@ HD_TEST(what_is_advertised)
     ck_assert_ptr_nonnull(strstr(out, "\"hostdev.io/10de_1b81\""));
     /* The accelerator's PF is on vfio-pci: vfio-pci opens its VFs only with the PF's VF token,
      * which libvirt never passes, so KubeVirt and Nova are not offered them (named in a
-     * comment); the PF itself is. sriovdp's DPDK pods, which have the token, still get them. */
-    ck_assert_ptr_nonnull(strstr(out, "\"8086:0D5C\""));
+     * comment). sriovdp's DPDK pods, which have the token, still get them. */
     ck_assert_ptr_null(strstr(out, "0D5D"));
     ck_assert_ptr_nonnull(strstr(out, "#   0000:82:01.0 (8086:0d5d) of 0000:82:00.0\n"));
+    /* Nor is the PF offered while its VFs are enabled: a VM given it would own the device its
+     * VFs run on. No format offers it; each says why. */
+    ck_assert_ptr_null(strstr(out, "0D5C"));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
     ck_assert_int_eq(hd("export --format nova"), 0);
     ck_assert_ptr_null(strstr(out, "\"0d5d\""));
     ck_assert_ptr_nonnull(strstr(out, "#   0000:82:01.1 (8086:0d5d) of 0000:82:00.0\n"));
-    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:82:00.0\""));
+    ck_assert_ptr_null(strstr(out, "\"address\": \"0000:82:00.0\""));
+    ck_assert_ptr_null(strstr(out, "\"0d5c\""));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
+    ck_assert_int_eq(hd("export --format nfd"), 0);
+    ck_assert_ptr_null(strstr(out, "vfio-8086_0d5c"));
+    ck_assert_ptr_nonnull(strstr(out, "/vfio-8086_0d5d=2\n"));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
     ck_assert_int_eq(hd("export --format sriovdp"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"0000:82:01.0\""));
+    /* With its VFs disabled the PF is offered again, to every format. */
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    eng_put(&e, "sys/module/vfio_pci/parameters/enable_sriov", "Y");
+    ck_assert_int_eq(hd("sriov 0000:82:00.0 0"), 0);
+    ck_assert_int_eq(hd("export --format kubevirt"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"8086:0D5C\""));
+    ck_assert_ptr_null(strstr(out, "VFs are enabled"));
+    ck_assert_int_eq(hd("export --format nova"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:82:00.0\""));
+    ck_assert_int_eq(hd("export --format nfd"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "/vfio-8086_0d5c=1\n"));
+    writes = eng_writes(&e); /* sriov's, not export's */
     /* Nova: the VF's physical network only on VFs. */
     ck_assert_int_eq(hd("export --format nova --physical-network physnet0"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"0000:81:10.0\", \"physical_network\": \"physnet0\"}"));
