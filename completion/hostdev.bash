@@ -68,6 +68,12 @@ _hostdev()
         COMPREPLY=($(compgen -u -- "$cur"))
         return
         ;;
+    --mdev-type)
+        # export's: the type ids parents offer (`mdev types`).
+        COMPREPLY=($(compgen -W "$(_hostdev_run mdev types | awk '{ print $2 }' | sort -u)" \
+            -- "$cur"))
+        return
+        ;;
     --driver | -d)
         # The values each command's --driver takes (list -d also takes lspci's ids).
         case $cmd in

@@ -734,52 +734,85 @@ static const char *nova_device_type(const struct xdev *d)
 
 /* A type id Nova can list and name a section after ([mdev_nvidia-35]): the ids drivers give
  * ([A-Za-z0-9_.-]); a ',' would split it, a ']' end the section's name. */
-static bool nova_type_id_valid(const char *id)
+bool nova_type_id_valid(const char *id)
 {
     return id[0] != '\0' &&
            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
                strlen(id);
 }
 
-/* The type Nova is given for @x's parent: the first one the parent offers (Nova takes one
- * type a parent: an address in two types' device_addresses stops nova-compute). */
-static bool nova_type_chosen(const struct xmodel *m, const struct xmdev_type *x)
+/* How Nova's type for a parent is picked (lower first; -1: never): with --mdev-type, the first
+ * of those the parent offers; else the type the parent has made mediated devices of (its
+ * vGPUs run that type, and NVIDIA's GPUs make one type at a time), else one it can still make
+ * instances of (available_instances: the kernel says which types another type's vGPUs
+ * exclude), else the first it offers. */
+static int nova_type_rank(const struct xopts *o, const struct xmdev_type *x)
 {
     if (!xmdev_offered(x) || !nova_type_id_valid(x->id))
+        return -1;
+    if (o->nmdev_types > 0) {
+        for (size_t i = 0; i < o->nmdev_types; i++) {
+            if (strcmp(o->mdev_types[i], x->id) == 0)
+                return (int)i;
+        }
+        return -1;
+    }
+    return x->made > 0 ? 0 : x->available > 0 ? 1 : 2;
+}
+
+/* Whether @x is the type Nova is given for its parent: Nova takes one type a parent (an
+ * address in two types' device_addresses stops nova-compute). */
+static bool nova_type_chosen(const struct xmodel *m, const struct xopts *o,
+                             const struct xmdev_type *x)
+{
+    int rank = nova_type_rank(o, x);
+
+    if (rank < 0)
         return false;
-    for (const struct xmdev_type *y = m->types; y < x; y++) {
-        if (y->parent == x->parent && nova_type_id_valid(y->id))
+    for (const struct xmdev_type *y = m->types; y < m->types + m->ntypes; y++) {
+        int other = y->parent == x->parent ? nova_type_rank(o, y) : -1;
+        if (other >= 0 && (other < rank || (other == rank && y < x)))
             return false;
     }
     return true;
 }
 
 /* Whether @x is the first chosen type of its id (a type on two GPUs is listed once). */
-static bool nova_type_first(const struct xmodel *m, const struct xmdev_type *x)
+static bool nova_type_first(const struct xmodel *m, const struct xopts *o,
+                            const struct xmdev_type *x)
 {
-    if (!nova_type_chosen(m, x))
+    if (!nova_type_chosen(m, o, x))
         return false;
     for (const struct xmdev_type *y = m->types; y < x; y++) {
-        if (nova_type_chosen(m, y) && strcmp(y->id, x->id) == 0)
+        if (nova_type_chosen(m, o, y) && strcmp(y->id, x->id) == 0)
             return false;
     }
     return true;
 }
 
-/* @x is a PCI parent's type besides the one Nova is given. */
-static bool type_not_for_nova(const struct xmodel *m, const struct xmdev_type *x, const void *arg)
+/* @x is a PCI parent's type besides the one Nova is given (@o: the options). */
+static bool type_not_for_nova(const struct xmodel *m, const struct xmdev_type *x, const void *o)
 {
-    (void)arg;
-    return xmdev_offered(x) && !nova_type_chosen(m, x);
+    return xmdev_offered(x) && !nova_type_chosen(m, o, x);
 }
 
-/* Comment lines naming the types a parent offers besides the one Nova is given. */
-static void nova_other_types_comment(const struct xmodel *m, FILE *out)
+/* Comment lines naming the types a parent offers besides the one Nova is given, and the
+ * --mdev-type no PCI parent offers. */
+static void nova_other_types_comment(const struct xmodel *m, const struct xopts *o, FILE *out)
 {
     types_comment(m, out,
                   "# Not given to Nova: a parent's other mediated device types (Nova takes one "
-                  "type a\n# parent; choose another by editing [devices] and its sections):\n",
-                  type_not_for_nova, NULL);
+                  "type a\n# parent: the one its vGPUs have, else one it can make, else its "
+                  "first; choose\n# with --mdev-type):\n",
+                  type_not_for_nova, o);
+    for (size_t i = 0; i < o->nmdev_types; i++) {
+        bool offered = false;
+        for (size_t k = 0; k < m->ntypes && !offered; k++)
+            offered = xmdev_offered(&m->types[k]) &&
+                      strcmp(m->types[k].id, o->mdev_types[i]) == 0;
+        if (!offered)
+            fprintf(out, "# --mdev-type %s: no PCI device offers it\n", o->mdev_types[i]);
+    }
 }
 
 /* [devices] enabled_mdev_types, and with more than one type the [mdev_TYPE] device_addresses
@@ -791,12 +824,12 @@ static void nova_mdev_types(const struct xmodel *m, const struct xopts *o, FILE 
     size_t ntypes = 0;
 
     for (size_t i = 0; i < m->ntypes; i++)
-        ntypes += nova_type_first(m, &m->types[i]);
+        ntypes += nova_type_first(m, o, &m->types[i]);
     if (ntypes == 0)
         return;
     fprintf(out, "[devices]\n%s = ", mdev_names ? "enabled_mdev_types" : "enabled_vgpu_types");
     for (size_t i = 0, k = 0; i < m->ntypes; i++) {
-        if (nova_type_first(m, &m->types[i]))
+        if (nova_type_first(m, o, &m->types[i]))
             fprintf(out, "%s%s", k++ ? ", " : "", m->types[i].id);
     }
     fputc('\n', out);
@@ -804,12 +837,12 @@ static void nova_mdev_types(const struct xmodel *m, const struct xopts *o, FILE 
         return; /* the one type goes to every parent that offers it */
     for (size_t i = 0; i < m->ntypes; i++) {
         const struct xmdev_type *x = &m->types[i];
-        if (!nova_type_first(m, x))
+        if (!nova_type_first(m, o, x))
             continue;
         fprintf(out, "[%s_%s]\ndevice_addresses = ", mdev_names ? "mdev" : "vgpu", x->id);
         for (size_t k = i, n = 0; k < m->ntypes; k++) {
             const struct xmdev_type *y = &m->types[k];
-            if (nova_type_chosen(m, y) && strcmp(y->id, x->id) == 0)
+            if (nova_type_chosen(m, o, y) && strcmp(y->id, x->id) == 0)
                 fprintf(out, "%s%s", n++ ? "," : "", y->parent->name);
         }
         fputc('\n', out);
@@ -830,7 +863,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
                  "# nova.conf; flavors ask for them with pci_passthrough:alias=NAME:COUNT.\n",
             o->nova_release);
     for (size_t i = 0; i < m->ntypes; i++) {
-        if (nova_type_chosen(m, &m->types[i])) {
+        if (nova_type_chosen(m, o, &m->types[i])) {
             fputs("# The mediated device types (vGPUs) its PCI devices offer are in [devices]; "
                   "flavors\n# ask for one with resources:VGPU=1.\n", out);
             break;
@@ -840,7 +873,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
     pf_with_vfs_comment(m, out);
     vf_token_comment(m, out, "#");
     non_pci_types_comment(m, out);
-    nova_other_types_comment(m, out);
+    nova_other_types_comment(m, o, out);
     fputs("[pci]\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const struct xdev *d = &m->devs[i];

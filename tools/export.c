@@ -285,10 +285,25 @@ static int read_mdev_types(struct tool *t, struct xmodel *m, const struct hd_mde
         x->id = hd_mdev_type_list_get_id(l, i);
         x->name = hd_mdev_type_list_get_name(l, i);
         x->parent_name = hd_mdev_type_list_get_parent(l, i);
+        x->available = hd_mdev_type_list_get_available(l, i);
         if (hd_pci_addr_parse(x->parent_name, &addr) == 0)
             x->parent = find(m, &addr);
     }
     return EXIT_DONE;
+}
+
+/* How many mediated devices each type's parent has made of it: Nova must be given the type a
+ * GPU already runs (NVIDIA's make one type at a time). */
+static void count_mdevs(struct xmodel *m, const struct hd_mdev_list *l)
+{
+    for (size_t i = 0; i < hd_mdev_list_count(l); i++) {
+        for (size_t k = 0; k < m->ntypes; k++) {
+            struct xmdev_type *x = &m->types[k];
+            if (strcmp(x->parent_name, hd_mdev_list_get_parent(l, i)) == 0 &&
+                strcmp(x->id, hd_mdev_list_get_type(l, i)) == 0)
+                x->made++;
+        }
+    }
 }
 
 /* ---- output --------------------------------------------------------------------------------- */
@@ -392,6 +407,7 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
     struct xmodel m = {.now = now};
     struct hd_device_list *list = NULL;
     struct hd_mdev_type_list *types = NULL;
+    struct hd_mdev_list *mdevs = NULL;
     FILE *mem;
     int r;
 
@@ -421,6 +437,14 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
         if ((r = read_mdev_types(t, &m, types)) != EXIT_DONE)
             goto out;
     }
+    if (job->fmt->write == export_nova) {
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_mdev_list_new(t->ctx, &mdevs)) < 0) {
+            r = tool_lib_error(t, tool_exit_for(t), r, "listing mediated devices");
+            goto out;
+        }
+        count_mdevs(&m, mdevs);
+    }
     if ((mem = open_memstream(buf, len)) == NULL) {
         r = tool_error(t, EXIT_FAILED, "out of memory");
         goto out;
@@ -434,6 +458,7 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
     }
 out:
     hd_assignment_list_unref(m.assigned);
+    hd_mdev_list_unref(mdevs);
     hd_mdev_type_list_unref(types);
     free(m.types);
     free(m.devs);
@@ -582,10 +607,10 @@ out:
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
-/* @merge: room for every --merge (one an argument at most). */
-static int run_export(struct tool *t, int argc, char **argv, char **merge)
+/* @merge, @mdev_types: room for every --merge, every --mdev-type (one an argument at most). */
+static int run_export(struct tool *t, int argc, char **argv, char **merge, char **mdev_types)
 {
-    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH, O_MERGE };
+    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH, O_MERGE, O_MDEV_TYPE };
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"resource-prefix", required_argument, NULL, O_PREFIX},
@@ -594,6 +619,7 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
                                          {"physical-network", required_argument, NULL, O_PHYSNET},
                                          {"watch", no_argument, NULL, O_WATCH},
                                          {"merge", required_argument, NULL, O_MERGE},
+                                         {"mdev-type", required_argument, NULL, O_MDEV_TYPE},
                                          {NULL, 0, NULL, 0}};
     struct job job = {.o = {.prefix = "hostdev.io", .nova_release = 26}, .expiry = "1h"};
     /* The options one format reads: given with another, they would change nothing, and the
@@ -610,6 +636,7 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
         {O_EXPIRY, "--expiry", export_nfd, NULL, false},
         {O_PHYSNET, "--physical-network", export_nova, NULL, false},
         {O_MERGE, "--merge", export_kubevirt, NULL, false},
+        {O_MDEV_TYPE, "--mdev-type", export_nova, NULL, false},
     };
     bool watching = false;
     time_t now;
@@ -667,6 +694,13 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
             job.o.merge = merge;
             merge[job.o.nmerge++] = optarg;
             break;
+        case O_MDEV_TYPE:
+            if (!nova_type_id_valid(optarg))
+                return tool_error(t, EXIT_USAGE, "--mdev-type '%s': a mediated device type id "
+                                  "(nvidia-222, i915-GVTg_V5_4)", optarg);
+            job.o.mdev_types = mdev_types;
+            mdev_types[job.o.nmdev_types++] = optarg;
+            break;
         default:
             tool_usage(&cmd_export, stderr, t->prog);
             return EXIT_USAGE;
@@ -708,12 +742,15 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge)
 static int run(struct tool *t, int argc, char **argv)
 {
     char **merge = calloc((size_t)argc + 1, sizeof(*merge));
-    int r;
+    char **mdev_types = calloc((size_t)argc + 1, sizeof(*mdev_types));
+    int r = EXIT_FAILED;
 
-    if (merge == NULL)
-        return tool_error(t, EXIT_FAILED, "out of memory");
-    r = run_export(t, argc, argv, merge);
+    if (merge == NULL || mdev_types == NULL)
+        r = tool_error(t, EXIT_FAILED, "out of memory");
+    else
+        r = run_export(t, argc, argv, merge, mdev_types);
     free(merge);
+    free(mdev_types);
     return r;
 }
 
@@ -748,6 +785,10 @@ const struct tool_command cmd_export = {
         "      --expiry WHEN       nfd: labels expire after a duration (default 1h) or at a UTC\n"
         "                          time YYYY-MM-DDTHH:MM:SSZ\n"
         "      --physical-network N  nova: physical_network of the VFs\n"
+        "      --mdev-type TYPE    nova: give a GPU this mediated device type (again for more,\n"
+        "                          preferred first; a GPU offering none of them gets none).\n"
+        "                          Without it a GPU gets the type its vGPUs have, else one it\n"
+        "                          can still make, else its first\n"
         "      --merge FILE        kubevirt: add the pciHostDevices and mediatedDevices of another\n"
         "                          host's export (again for more hosts): the CR is\n"
         "                          cluster-wide, and applying one host's replaces the others'\n"

@@ -37,6 +37,8 @@ struct xmdev_type {
     const char *name;         /* its name attribute ("GRID T4-1B"), NULL when it has none */
     const char *parent_name;  /* "0000:65:00.0", or a virtual parent's name ("mtty") */
     const struct xdev *parent; /* the PCI parent; NULL for another kind of parent */
+    int available;             /* available_instances: how many more the parent can make */
+    unsigned made;             /* mediated devices of this type the parent has (nova only) */
 };
 
 struct xmodel {
@@ -76,6 +78,8 @@ struct xopts {
     const char *physnet;  /* nova: physical_network of VFs, NULL none */
     char **merge;         /* kubevirt: other hosts' exports whose entries join this host's */
     size_t nmerge;
+    char **mdev_types;    /* nova: the types asked for (--mdev-type), preferred first */
+    size_t nmdev_types;
 };
 
 /* Each writes the whole document to @out; 0, or an exit status after printing why. */
@@ -84,6 +88,9 @@ int export_nfd(struct tool *t, const struct xmodel *m, const struct xopts *o, FI
 int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
 int export_sriovdp(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
 int export_prometheus(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out);
+
+/* A mediated device type id Nova can be given (--mdev-type checks it too). */
+bool nova_type_id_valid(const char *id);
 
 /* NFD's limit on a feature file (source/local MaxFeatureFileSize): larger ones are ignored. */
 #define NFD_MAX_FILE_SIZE 65536

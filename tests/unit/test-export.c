@@ -505,6 +505,65 @@ HD_TEST(mdev_types_of_several_gpus)
 }
 END_TEST
 
+/* Nova takes one type a GPU. Without --mdev-type the kernel says which: the type a GPU's vGPUs
+ * already have, else one it can still make instances of, else its first; --mdev-type chooses,
+ * preferred first. */
+HD_TEST(nova_mdev_type_per_gpu)
+{
+    static const char spec[] =
+        "iommu intel\n"
+        "driver vfio-pci module=vfio_pci stub vfio\n"
+        "driver nvidia ids=10de:1eb8\n"
+        "device 0000:00:00.0 8086:9a14 class=060000\n"
+        "device 0000:65:00.0 10de:1eb8 class=030200 driver=nvidia parent=root\n"
+        "device 0000:66:00.0 10de:1eb8 class=030200 driver=nvidia parent=root\n"
+        "device 0000:67:00.0 10de:1eb8 class=030200 driver=nvidia parent=root\n"
+        /* 65: no instance of its first type left */
+        "mdev-type 0000:65:00.0 nvidia-222 \"name=GRID T4-1B\" instances=0\n"
+        "mdev-type 0000:65:00.0 nvidia-223 \"name=GRID T4-1Q\" instances=16\n"
+        /* 66: a vGPU of its second type runs */
+        "mdev-type 0000:66:00.0 nvidia-222 \"name=GRID T4-1B\" instances=16\n"
+        "mdev-type 0000:66:00.0 nvidia-223 \"name=GRID T4-1Q\" instances=16\n"
+        "mdev 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 0000:66:00.0 nvidia-223\n"
+        /* 67: untouched, its first type */
+        "mdev-type 0000:67:00.0 nvidia-222 \"name=GRID T4-1B\" instances=16\n"
+        "mdev-type 0000:67:00.0 nvidia-224 \"name=GRID T4-2B\" instances=8\n";
+
+    eng_stop(&e);
+    eng_start(&e, spec);
+    golden("--format nova", "gpus.nova", "nova");
+    golden("--format nova --mdev-type nvidia-224 --mdev-type nvidia-222 --mdev-type nvidia-999",
+           "gpus-chosen.nova", "nova");
+    ck_assert_int_eq(hd("export --format nova"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "[devices]\n"
+                                      "enabled_mdev_types = nvidia-223, nvidia-222\n"
+                                      "[mdev_nvidia-223]\n"
+                                      "device_addresses = 0000:65:00.0,0000:66:00.0\n"
+                                      "[mdev_nvidia-222]\n"
+                                      "device_addresses = 0000:67:00.0\n"));
+    ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-224 --mdev-type nvidia-222 "
+                        "--mdev-type nvidia-999"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "[devices]\n"
+                                      "enabled_mdev_types = nvidia-222, nvidia-224\n"
+                                      "[mdev_nvidia-222]\n"
+                                      "device_addresses = 0000:65:00.0,0000:66:00.0\n"
+                                      "[mdev_nvidia-224]\n"
+                                      "device_addresses = 0000:67:00.0\n"));
+    ck_assert_ptr_nonnull(strstr(out, "# --mdev-type nvidia-999: no PCI device offers it\n"));
+    /* One type asked for: it goes to every GPU that offers it, no sections needed. */
+    ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-223"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "[devices]\nenabled_mdev_types = nvidia-223\n"));
+    ck_assert_ptr_null(strstr(out, "[mdev_"));
+    ck_assert_ptr_nonnull(strstr(out, "#   0000:67:00.0 nvidia-222\n"));
+    /* Not a type id Nova can take; or another format's option. */
+    ck_assert_int_eq(hd("export --format nova --mdev-type 'a,b'"), 2);
+    one_line_error("--mdev-type 'a,b'");
+    ck_assert_int_eq(hd("export --format kubevirt --mdev-type nvidia-222"), 2);
+    one_line_error("--mdev-type goes with --format nova, not kubevirt");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 /* --merge takes the mediatedDevices of another host's export too, by KubeVirt's rule for their
  * selectors (a blank and a '_' are one). */
 HD_TEST(kubevirt_merge_mdev_types)

@@ -967,6 +967,7 @@ HD_TEST(completion)
         {"mdev create mtty mtty-", "mtty-1 mtty-2 "},
         {"mdev remove 83", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "},
         {"acquire --vm a 83", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "},
+        {"export --format nova --mdev-type i915", "i915-GVTg_V5_4 i915-GVTg_V5_8 "},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(cmd, sizeof(cmd),
