@@ -501,6 +501,19 @@ static char *assignments_seen(struct tool *t)
     return s;
 }
 
+/* Whether @ev can change what the document exports: a PCI device's (added, removed, bound,
+ * unbound); a mediated device's (made or removed: Nova is given the type a GPU's vGPUs have);
+ * or any driver's bind or unbind, which is when a parent that is no PCI device (vfio-ccw's
+ * subchannels) registers its mediated device types or takes them away. */
+static bool changes_export(const struct hd_uevent *ev)
+{
+    const char *subsystem = hd_uevent_get_subsystem(ev);
+    enum hd_uevent_action action = hd_uevent_get_action(ev);
+
+    return strcmp(subsystem, "pci") == 0 || strcmp(subsystem, "mdev") == 0 ||
+           action == HD_UEVENT_BIND || action == HD_UEVENT_UNBIND;
+}
+
 static bool renewing(long long renew_at, long long now)
 {
     return renew_at >= 0 && now >= renew_at;
@@ -519,9 +532,9 @@ static bool unchanged(struct tool *t, struct job *job, const char *written, size
     return equal;
 }
 
-/* The document is made again when the kernel announces a PCI event (or the map changes), and
- * written only when what it exports changed: rendered again with the time of the file on disk,
- * it must differ. NFD's labels are also renewed at half their lifetime, so they never expire
+/* The document is made again when the kernel announces an event that can change it
+ * (changes_export) or the map changes, and written only when what it exports changed: rendered
+ * again with the time of the file on disk, it must differ. NFD's labels are also renewed at half their lifetime, so they never expire
  * while the watcher lives. A document a format refuses keeps the last good file. */
 static int watch(struct tool *t, struct job *job)
 {
@@ -588,7 +601,7 @@ static int watch(struct tool *t, struct job *job)
         if (renew_at >= 0 && renew_at - now < wait)
             wait = renew_at - now;
         r = hd_monitor_next(mon, wait < 0 ? 0 : (int)wait, &ev);
-        if (r == 0 && strcmp(hd_uevent_get_subsystem(ev), "pci") == 0)
+        if (r == 0 && changes_export(ev))
             settle_at = now_ms() + WATCH_SETTLE_MS;
         else if (r == -ENOBUFS) /* events were lost: look again */
             settle_at = now_ms() + WATCH_SETTLE_MS;
@@ -776,9 +789,10 @@ const struct tool_command cmd_export = {
         "                          sriovdp: the SR-IOV network device plugin's config.json;\n"
         "                          prometheus: node_exporter's textfile collector (.prom)\n"
         "  -o, --output FILE       replace FILE atomically (default: standard output)\n"
-        "      --watch             stay: write FILE again whenever a device event (or, for\n"
-        "                          prometheus, the assignments) change what it exports; nfd\n"
-        "                          labels are renewed at half their expiry. SIGTERM ends it\n"
+        "      --watch             stay: write FILE again whenever a device event (PCI, mdev,\n"
+        "                          any driver's bind) or, for prometheus, the assignments\n"
+        "                          change what it exports; nfd labels are renewed at half\n"
+        "                          their expiry. SIGTERM ends it\n"
         "      --resource-prefix P resource-name prefix (kubevirt, sriovdp; default hostdev.io;\n"
         "                          NVIDIA devices are nvidia.com/NAME as NVIDIA's plugin names them)\n"
         "      --nova-release R    Nova major version or name (default 26, Zed)\n"

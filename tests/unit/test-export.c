@@ -564,6 +564,36 @@ HD_TEST(nova_mdev_type_per_gpu)
 }
 END_TEST
 
+/* --watch follows mediated devices too: a vGPU made or removed changes the type Nova is
+ * given for its GPU, and the file is written again each time. */
+HD_TEST(watch_follows_mediated_devices)
+{
+    char cmd[4096];
+
+    eng_stop(&e);
+    eng_start(&e, "mdev");
+    free(out);
+    free(err);
+    /* wrote N: wait until the watcher has written its Nth file. */
+    snprintf(cmd, sizeof(cmd),
+             "H='%s/hostdev --root %s'; d=$(mktemp -d); export SOURCE_DATE_EPOCH=" NOW "; "
+             "wrote() { for i in $(seq 200); do [ $(grep -c wrote $d/err) -ge $1 ] && return; "
+             "sleep 0.05; done; echo \"no write $1\"; kill $pid; cat $d/err; exit 9; }; "
+             "$H -v export --format nova -o $d/f --watch 2>$d/err & pid=$!; "
+             "wrote 1; grep enabled_mdev_types $d/f; "
+             "u=$($H mdev create 0000:00:02.0 i915-GVTg_V5_8 | cut -d: -f1); "
+             "wrote 2; grep enabled_mdev_types $d/f; "
+             "$H mdev remove $u >/dev/null; wrote 3; grep enabled_mdev_types $d/f; "
+             "kill $pid; wait $pid; echo exit $?; rm -rf $d",
+             at_build_dir(), e.fx.root);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    ck_assert_str_eq(out, "enabled_mdev_types = i915-GVTg_V5_4\n"
+                          "enabled_mdev_types = i915-GVTg_V5_8\n"
+                          "enabled_mdev_types = i915-GVTg_V5_4\n"
+                          "exit 0\n");
+}
+END_TEST
+
 /* --merge takes the mediatedDevices of another host's export too, by KubeVirt's rule for their
  * selectors (a blank and a '_' are one). */
 HD_TEST(kubevirt_merge_mdev_types)
