@@ -30,7 +30,7 @@ static bool driver_is(const char *bound, const char *want)
     return hd_cmdline_name_equal(bound, want);
 }
 
-/* Wait, briefly, for the driver link to name @want ("" = unbound). */
+/* Wait, briefly, for the driver link to name @want ("" = unbound, NULL = any driver). */
 static int wait_driver(struct hd_device *dev, const char *want, char *got, size_t size)
 {
     uint64_t deadline = hd_now_ms() + PROBE_GRACE_MS;
@@ -40,7 +40,7 @@ static int wait_driver(struct hd_device *dev, const char *want, char *got, size_
         int r = hd_device_read_driver(dev, got, size);
         if (r < 0)
             return r;
-        if (want[0] ? driver_is(got, want) : got[0] == '\0')
+        if (want == NULL ? got[0] != '\0' : want[0] ? driver_is(got, want) : got[0] == '\0')
             return 0;
         /* A different driver already bound will not change by itself. */
         if (got[0] != '\0' || hd_now_ms() >= deadline)
@@ -469,12 +469,43 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
     return hd_bind_read_record(dev, driver, override, sizeof(override));
 }
 
+/* The kernel's choice is what coldplug would have given the device: the modules its modalias
+ * resolves to, loaded (a blacklisted one is not, as udev's modprobe skips it), then a probe.
+ * @expect gets the first module that may load ("" when none is known: no driver is then the
+ * kernel's choice), @why why one is not loaded (the message if nothing binds). */
+static void load_kernel_choice(struct hd_device *dev, char *expect, size_t size, char *why,
+                               size_t why_size)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    char **modules = NULL;
+    size_t n = 0;
+
+    expect[0] = why[0] = '\0';
+    if (hd_modules_for_modalias(ctx, hd_device_get_modalias(dev), &modules, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        int r = hd_module_ensure_loaded(ctx, modules[i]);
+        if (r == -EPERM) {
+            hd_ctx_clear_error(ctx);
+            continue;
+        }
+        if (!expect[0])
+            hd_strlcpy(expect, modules[i], size);
+        if (r < 0 && !why[0])
+            hd_strlcpy(why, hd_ctx_last_error(ctx), why_size);
+        if (r < 0) /* said only if nothing binds */
+            hd_ctx_clear_error(ctx);
+    }
+    hd_strv_free(modules, n);
+}
+
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
 {
     const char *name = hd_device_get_name(dev);
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     struct hd_stub_driver stub_desc, *stub;
     char *target = NULL, now[256], path[HD_PATH_MAX], was_override[HD_DRIVER_NAME_MAX] = "";
+    char expect[HD_DRIVER_NAME_MAX] = "", not_loaded[512] = "";
     bool override_to_stub, to_none, to_kernel, to_stub, recorded;
     int r;
 
@@ -572,8 +603,19 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     }
     if (target != NULL && !(flags & HD_BIND_DRIVER_THERE))
         hd_module_ensure_driver(ctx, target, target); /* best effort: builtin names differ */
+    if (to_kernel)
+        load_kernel_choice(dev, expect, sizeof(expect), not_loaded, sizeof(not_loaded));
     if ((r = drivers_probe(dev)) < 0)
         goto rollback;
+    /* A module is there for it (or should be): none binding is a failure, not the choice. */
+    if (expect[0] && wait_driver(dev, NULL, now, sizeof(now)) < 0) {
+        if (not_loaded[0])
+            r = hd_err(ctx, -EIO, "%s: no driver took the device back: %s", name, not_loaded);
+        else
+            r = hd_err(ctx, -EIO, "%s: no driver took the device back, though its modalias "
+                       "resolves to module %s (the kernel log says why)", name, expect);
+        goto rollback;
+    }
     if (target != NULL && wait_driver(dev, target, now, sizeof(now)) < 0) {
         /* Its id table may not match (dynamic ids are gone): ask that driver directly. */
         if (now[0] == '\0' && driver_file(path, sizeof(path), target, "bind") == 0)

@@ -16,10 +16,12 @@ int hd_module_insert(struct hd_ctx *ctx, const char *module)
     return hd_module_run_modprobe(module);
 }
 
-int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module)
+int hd_modules_for_modalias(struct hd_ctx *ctx, const char *modalias, char ***modules,
+                            size_t *n)
 {
     (void)ctx;
     (void)modalias;
-    *module = NULL;
+    *modules = NULL;
+    *n = 0;
     return -ENOENT; /* no modules.alias reader without libkmod: the kernel picks the driver */
 }

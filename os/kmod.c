@@ -23,6 +23,7 @@ struct kmod_api {
     __typeof__(kmod_module_new_from_lookup) *from_lookup;
     __typeof__(kmod_module_probe_insert_module) *probe_insert;
     __typeof__(kmod_module_get_module) *list_module;
+    __typeof__(kmod_list_next) *list_next;
     __typeof__(kmod_module_get_name) *name;
     __typeof__(kmod_module_unref) *mod_unref;
     __typeof__(kmod_module_unref_list) *unref_list;
@@ -39,6 +40,7 @@ static const struct hd_dl_sym kmod_syms[] = {
     HD_DL_SYM(struct kmod_api, from_lookup, kmod_module_new_from_lookup),
     HD_DL_SYM(struct kmod_api, probe_insert, kmod_module_probe_insert_module),
     HD_DL_SYM(struct kmod_api, list_module, kmod_module_get_module),
+    HD_DL_SYM(struct kmod_api, list_next, kmod_list_next),
     HD_DL_SYM(struct kmod_api, name, kmod_module_get_name),
     HD_DL_SYM(struct kmod_api, mod_unref, kmod_module_unref),
     HD_DL_SYM(struct kmod_api, unref_list, kmod_module_unref_list),
@@ -130,14 +132,17 @@ int hd_module_insert(struct hd_ctx *ctx, const char *module)
     return r;
 }
 
-int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module)
+int hd_modules_for_modalias(struct hd_ctx *ctx, const char *modalias, char ***modules,
+                            size_t *n)
 {
-    struct kmod_list *list = NULL;
+    struct kmod_list *list = NULL, *l;
     struct kmod_api api;
     struct kmod_ctx *k;
+    size_t count = 0;
     int r;
 
-    *module = NULL;
+    *modules = NULL;
+    *n = 0;
     if (modalias == NULL || !kmod_load(ctx, &api))
         return -ENOENT; /* the kernel picks the driver then */
     if ((k = kmod_for(ctx, &api)) == NULL) {
@@ -145,14 +150,27 @@ int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **modu
         return -ENOMEM;
     }
     r = api.from_lookup(k, modalias, &list);
-    if (r >= 0 && list != NULL) {
-        struct kmod_module *mod = api.list_module(list);
+    for (l = r >= 0 ? list : NULL; l != NULL; l = api.list_next(list, l))
+        count++;
+    if (count > 0 && (*modules = calloc(count, sizeof(**modules))) == NULL)
+        r = -ENOMEM;
+    for (l = r >= 0 ? list : NULL; l != NULL && r >= 0; l = api.list_next(list, l)) {
+        struct kmod_module *mod = api.list_module(l);
         const char *name = api.name(mod);
-        *module = name ? strdup(name) : NULL;
+        if (name != NULL && ((*modules)[*n] = strdup(name)) != NULL)
+            (*n)++;
+        else if (name != NULL)
+            r = -ENOMEM;
         api.mod_unref(mod);
     }
     api.unref_list(list);
     api.unref(k);
     hd_dl_close(api.dl);
-    return *module ? 0 : -ENOENT;
+    if (r == -ENOMEM) {
+        hd_strv_free(*modules, *n);
+        *modules = NULL;
+        *n = 0;
+        return r;
+    }
+    return *n > 0 ? 0 : -ENOENT;
 }

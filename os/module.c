@@ -24,6 +24,22 @@ int hd_module_run_modprobe(const char *module)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
 }
 
+/* @module is not in the kernel (the @kind, "driver" or "module", @name is not there): may it
+ * be inserted? 0 yes, or its error. */
+static int check_insertable(struct hd_ctx *ctx, const char *module, const char *kind,
+                            const char *name)
+{
+    if (hd_module_blacklisted(ctx, module) == 1)
+        return hd_err(ctx, -EPERM, "module %s is blacklisted in modprobe.d (administratively "
+                      "prohibited): remove its 'blacklist %s' line to use %s", module, module,
+                      name);
+    /* Inserting a module changes the running kernel: never for a fake root. */
+    if (!hd_ctx_root_is_host(ctx))
+        return hd_err(ctx, -ENOENT, "%s %s is not loaded under %s (modules are loaded only "
+                      "on the host itself)", kind, name, hd_ctx_get_root(ctx));
+    return 0;
+}
+
 int hd_module_check_driver(struct hd_ctx *ctx, const char *driver, const char *module)
 {
     char path[HD_PATH_MAX];
@@ -33,14 +49,39 @@ int hd_module_check_driver(struct hd_ctx *ctx, const char *driver, const char *m
     hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", driver);
     if (hd_fs_exists(ctx, path) == 1)
         return 1;
-    if (hd_module_blacklisted(ctx, module) == 1)
-        return hd_err(ctx, -EPERM, "module %s is blacklisted in modprobe.d (administratively "
-                      "prohibited): remove its 'blacklist %s' line to use %s", module, module,
-                      driver);
-    /* Inserting a module changes the running kernel: never for a fake root. */
-    if (!hd_ctx_root_is_host(ctx))
-        return hd_err(ctx, -ENOENT, "driver %s is not loaded under %s (modules are loaded only "
-                      "on the host itself)", driver, hd_ctx_get_root(ctx));
+    return check_insertable(ctx, module, "driver", driver);
+}
+
+int hd_module_ensure_loaded(struct hd_ctx *ctx, const char *module)
+{
+    char path[HD_PATH_MAX];
+    int r;
+
+    if (!hd_name_valid(module))
+        return -EINVAL;
+    hd_path(path, sizeof(path), "sys/module/%s", module);
+    if (hd_fs_exists(ctx, path) == 1)
+        return 0;
+    if ((r = check_insertable(ctx, module, "module", module)) < 0)
+        return r;
+    /* Built in without a sys/module entry: libkmod and modprobe say it is there. */
+    if ((r = hd_module_insert(ctx, module)) < 0)
+        return hd_err(ctx, r, "loading module %s failed: %s", module, strerror(-r));
+    return 0;
+}
+
+int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module)
+{
+    char **modules;
+    size_t n;
+    int r = hd_modules_for_modalias(ctx, modalias, &modules, &n);
+
+    *module = NULL;
+    if (r < 0)
+        return r;
+    *module = modules[0];
+    modules[0] = NULL;
+    hd_strv_free(modules, n);
     return 0;
 }
 

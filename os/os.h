@@ -24,8 +24,16 @@ int hd_module_run_modprobe(const char *module);
 int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);
 /* Insert @module into the running kernel (the caller made sure the root is the host). */
 int hd_module_insert(struct hd_ctx *ctx, const char *module);
-/* The module the modalias resolves to ("e1000e"), allocated; -ENOENT when unknown. */
+/* Every module the modalias resolves to, as modprobe orders them; -ENOENT when none is known
+ * (no libkmod: never known). Free with hd_strv_free(). */
+int hd_modules_for_modalias(struct hd_ctx *ctx, const char *modalias, char ***modules,
+                            size_t *n);
+
+/* module.c: the first of them ("e1000e"), allocated; -ENOENT when unknown. */
 int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **module);
+/* Make sure @module is in the kernel: there (sys/module/@module), or inserted now when the
+ * root is the host itself. -EPERM when it is blacklisted, -ENOENT under another root. */
+int hd_module_ensure_loaded(struct hd_ctx *ctx, const char *module);
 
 /* ---- udev.c (or udev-none.c) ------------------------------------------------------------ */
 

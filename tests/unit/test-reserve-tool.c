@@ -1742,6 +1742,56 @@ HD_TEST(a_failed_give_back_to_the_kernel_keeps_the_record)
 }
 END_TEST
 
+#ifndef HOSTDEV_NO_KMOD
+/* The fake root's modprobe.d: what libkmod resolves the NIC's modalias with. */
+static void modprobe_conf(const char *text)
+{
+    FILE *f;
+
+    mkdir(fx_path(&e.fx, "etc/modprobe.d"), 0755);
+    f = fopen(fx_path(&e.fx, "etc/modprobe.d/nic.conf"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The kernel's choice is what coldplug would give the device: the module its modalias resolves
+ * to, loaded first. One not loaded (and never loaded under a fake root) fails the give-back,
+ * the device back on the stub with its record, not left with no driver; a blacklisted one
+ * coldplug skips too, so no driver is then the kernel's choice. */
+HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
+{
+    static const char alias[] = "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n";
+
+    eng_start(&e, "demo");
+    modprobe_conf(alias);
+    boot_reserves_unprobed_nic();
+    ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
+    ck_err_has(NIC ": no driver took the device back: module e1000e is not loaded under ");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+    ck_assert(fx_exists(&e.fx, PERSIST_FILE));
+    ck_assert_int_eq(hd("reattach " NIC), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "modprobe e1000e"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&e.fx, NIC_RECORD));
+
+    boot_reserves_unprobed_nic();
+    ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
+    modprobe_conf("blacklist e1000e\n" "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n");
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
+    ck_assert(!fx_exists(&e.fx, NIC_RECORD));
+}
+END_TEST
+#endif
+
 /* Killed in the give-back, after the record went: recovery writes it back from the intent
  * log's word for it, and puts the device back on the stub. */
 HD_TEST(recovery_puts_back_a_record_of_the_kernels_choice)
