@@ -65,13 +65,21 @@ static int clear_stale_override(struct hd_device *dev)
 
 /* ---- undo ---------------------------------------------------------------------------------- */
 
-static int record_kernel_as_none(struct hd_device *dev)
+/* It was unbound: back to none, though a boot's record says the kernel's choice. The record,
+ * so corrected, is the reattach's: @record and @flags (HD_BIND_RECORD or HD_BIND_NO_RECORD), so
+ * it is read once. */
+static int record_kernel_as_none(struct hd_device *dev, char *record, size_t size,
+                                 unsigned int *flags)
 {
     char *rec = NULL, override[HD_DRIVER_NAME_MAX];
     int r = hd_bind_read_record(dev, &rec, override, sizeof(override));
 
-    if (r == 0 && strcmp(rec, HD_ORIGINAL_DRIVER_KERNEL) == 0)
-        r = hd_bind_put_record(dev, "", override);
+    if (r == 0 && strcmp(rec, HD_ORIGINAL_DRIVER_KERNEL) == 0 &&
+        (r = hd_bind_put_record(dev, "", override)) == 0)
+        rec[0] = '\0';
+    if (r == 0)
+        hd_bind_format_record(record, size, rec, override);
+    *flags = r == 0 ? HD_BIND_RECORD : HD_BIND_NO_RECORD;
     free(rec);
     return r == -ENOENT ? 0 : r;
 }
@@ -80,7 +88,8 @@ static int record_kernel_as_none(struct hd_device *dev)
  * crash came between the journal line and the record write. */
 static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
 {
-    char *rec = NULL;
+    char *rec = NULL, record[HD_RECORD_MAX] = "";
+    unsigned int flags = 0; /* the reattach reads the record */
     int r;
 
     if (s->from_known && !hd_driver_is_stub(s->from) &&
@@ -98,10 +107,10 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
             r = hd_state_del(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev));
         return r;
     }
-    /* It was unbound: back to none, though a boot's record says the kernel's choice. */
-    if (s->from_known && s->from[0] == '\0' && (r = record_kernel_as_none(dev)) < 0)
+    if (s->from_known && s->from[0] == '\0' &&
+        (r = record_kernel_as_none(dev, record, sizeof(record), &flags)) < 0)
         return r;
-    r = hd_bind_reattach(dev, 0, NULL);
+    r = hd_bind_reattach(dev, flags, record);
     if (r == 0 && (r = hd_txn_refresh(dev)) == 0)
         r = clear_stale_override(dev);
     /* Killed between the record and the first sysfs write: the device never left its host
