@@ -668,6 +668,8 @@ int hd_check_not_with_own_vf(struct hd_ctx *ctx, struct hd_device *pf,
  * device is open; an unbind (@what) would wait for that process and take the device from it,
  * a reset would reset it under it. */
 int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *what);
+/* The same for mediated device @uuid: its IOMMU group @group held through VFIO. */
+int hd_check_mdev_not_open(struct hd_ctx *ctx, const char *uuid, int group, const char *what);
 /* Refuse (bad input) what no host state makes possible, so that a reservation entry can be
  * checked as the operation checks it (hd_reserve_entry_check()): a VF count @numvfs for @pf
  * when it is no PF or it supports fewer; a reservation of @dev when it is a bridge. */

@@ -170,12 +170,8 @@ int hd_ops_mdev_remove(struct hd_op *op)
     }
     /* A process the map does not know of may have it open: the kernel's remove would ask that
      * process to let go (QEMU unplugs it from its guest) and wait. Asked of the kernel first. */
-    if (hd_vfio_group_held_ops(ctx, m.group, NULL) == 1) {
-        r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is open through VFIO by a "
-                    "process (a VM or a user-space driver has its group, /dev/vfio/%d): removing "
-                    "it would take it from under that process; stop it first", m.uuid, m.group);
+    if ((r = hd_check_mdev_not_open(ctx, m.uuid, m.group, "removing it")) < 0)
         goto out;
-    }
     /* What it was, so that an undo makes it again the same. */
     hd_strlcpy(s.mdev_parent, m.parent, sizeof(s.mdev_parent));
     hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));

@@ -272,6 +272,15 @@ int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *wha
                    hd_device_get_name(dev), hd_device_get_driver(dev), what);
 }
 
+int hd_check_mdev_not_open(struct hd_ctx *ctx, const char *uuid, int group, const char *what)
+{
+    if (hd_vfio_group_held_ops(ctx, group, NULL) != 1)
+        return 0;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is open through VFIO by a "
+                   "process (a VM or a user-space driver has its group, /dev/vfio/%d): %s would "
+                   "take it from under that process; stop it first", uuid, group, what);
+}
+
 /* Host use and platform functions, for a device about to leave a host driver. */
 static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
                                 struct hd_device *dev, bool force)
