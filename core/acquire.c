@@ -1313,15 +1313,36 @@ out:
     return r;
 }
 
+/* The entry the emergency release names: its PCI device's, or its mediated device's. */
+static const struct hd_assignment *forced_entry(const struct hd_assignment_list *map,
+                                                const struct hd_op_request *req)
+{
+    return req->nmdevs ? hd_map_find_mdev(map, req->mdevs[0]) : hd_map_find(map, req->addrs);
+}
+
+/* A mediated device the map does not hold: nothing to release (its node is the host's). */
+static int mdev_not_held(struct hd_ctx *ctx, const char *uuid)
+{
+    struct hd_mdev_info info;
+
+    if (hd_mdev_lookup(ctx, uuid, &info) < 0)
+        return hd_errr(ctx, -ENODEV, HD_REASON_NO_DEVICE, "%s: no such mediated device under "
+                       "%s, and no record of it", uuid, hd_ctx_get_root(ctx));
+    return hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "%s: no VM holds this mediated "
+                   "device: nothing to release", uuid);
+}
+
 /* Emergency release of one device whatever its record says (the record may be what is
  * broken). No journal: each step can be run again, and the record goes last, so a crash or a
  * timed-out unbind leaves the device recorded and the emergency release is simply repeated
- * (once the kernel has returned). A record whose device is gone is simply dropped. */
+ * (once the kernel has returned). A record whose device is gone is simply dropped. A mediated
+ * device only has its node given back and its record dropped, as a release does. */
 static int release_force(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_ctx *ctx = hd_op_ctx(op);
     const struct hd_pci_addr *addr = req->addrs;
+    const char *uuid = req->nmdevs == 1 ? req->mdevs[0] : NULL;
     struct hd_assignment_list *map = NULL, *sel = hd_map_new();
     struct hd_lockset *locks = NULL;
     struct hd_device *dev = NULL;
@@ -1333,17 +1354,21 @@ static int release_force(struct hd_op *op)
         hd_assignment_list_unref(sel);
         return -ENOMEM;
     }
-    if (req->n != 1 || req->nmdevs > 0 || req->nnamed > 0) {
+    if (req->n + req->nmdevs != 1 || req->nnamed > 0) {
         r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "the emergency release takes one PCI "
-                    "device");
+                    "or mediated device");
         goto out;
     }
     if ((r = hd_map_read(ctx, &map)) < 0)
         goto out;
-    r = hd_device_open(ctx, addr, &dev);
+    r = uuid != NULL ? 0 : hd_device_open(ctx, addr, &dev);
     if (r < 0 && r != -ENODEV)
         goto out;
-    a = hd_map_find(map, addr);
+    a = forced_entry(map, req);
+    if (uuid != NULL && a == NULL) {
+        r = mdev_not_held(ctx, uuid);
+        goto out;
+    }
     if (dev == NULL && a == NULL) {
         char name[HD_PCI_ADDR_BUFSZ];
         r = hd_errr(ctx, -ENODEV, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s, and "
@@ -1358,11 +1383,16 @@ static int release_force(struct hd_op *op)
     if ((r = hd_map_read(ctx, &map)) < 0)
         goto out;
     /* Whatever the records say, the kernel's word stands: a device a process has open through
-     * VFIO (a VM still running) is not reset or taken from under it. */
+     * VFIO (a VM still running) is not reset or taken from under it, nor its node. */
     if (dev != NULL && ((r = hd_txn_refresh(dev)) < 0 ||
                         (r = hd_check_not_open(ctx, dev, "releasing it")) < 0))
         goto out;
-    if ((a = hd_map_find(map, addr)) != NULL) {
+    a = forced_entry(map, req);
+    if (uuid != NULL && (a == NULL ? (r = mdev_not_held(ctx, uuid)) < 0
+                                   : (r = hd_check_mdev_not_open(ctx, uuid, a->group,
+                                                                 "releasing it")) < 0))
+        goto out;
+    if (a != NULL) {
         struct hd_assignment_list *rest = NULL;
         int lockfd = -1;
         if ((r = hd_map_add(sel, a)) < 0 || (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &lockfd)) < 0))
@@ -1430,7 +1460,7 @@ static int release_force(struct hd_op *op)
         if (!hd_txn_dry_run(t) && !to_stub && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
     }
-    if (dev == NULL && !hd_txn_dry_run(t))
+    if (dev == NULL && a != NULL && a->kind == HD_ASSIGNMENT_PCI && !hd_txn_dry_run(t))
         hd_state_del(ctx, "drivers", a->name); /* gone: its driver record goes too */
     if (a != NULL) {
         char vm[HD_VM_ID_MAX + 1];

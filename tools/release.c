@@ -51,10 +51,10 @@ static int run(struct tool *t, int argc, char **argv)
     }
     if (force && (vm != NULL || n != 1)) {
         domain_args_free(&da);
-        return tool_error(t, EXIT_USAGE, "--force takes exactly one ADDR and no --vm");
+        return tool_error(t, EXIT_USAGE, "--force takes exactly one ADDR or UUID and no --vm");
     }
     if (!force && vm == NULL)
-        return tool_error(t, EXIT_USAGE, "--vm ID is required (or --force ADDR)");
+        return tool_error(t, EXIT_USAGE, "--vm ID is required (or --force ADDR|UUID)");
     if (vm != NULL && (r = tool_check_vm_id(t, vm)) != EXIT_DONE) {
         domain_args_free(&da);
         return r;
@@ -90,14 +90,15 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_release = {
     .name = "release",
     .run = run,
-    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR [--dry-run]",
+    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR|UUID [--dry-run]",
     .summary = "take devices back from a VM (reset, reattach managed ones, restore /dev/vfio)",
     .help = "  -m, --vm ID     release this VM's devices (all of them when no ADDR is given);\n"
             "                  a device acquired with its IOMMU group brings the group back\n"
             "  -x, --domain-xml F  the <hostdev> and <interface type='hostdev'> elements of a\n"
             "                  libvirt domain XML\n"
-            "  -f, --force     emergency release of one device whatever its record says (a\n"
-            "                  record whose device is gone is dropped); not all or nothing:\n"
+            "  -f, --force     emergency release of one device (a mediated one by UUID)\n"
+            "                  whatever its record says (a record whose device is gone is\n"
+            "                  dropped); not all or nothing:\n"
             "                  when it fails, run it again once the kernel has returned\n"
             "      --dry-run   print the plan, change nothing\n"
             "Without --force, all or nothing: on failure the devices stay assigned as they\n"

@@ -300,15 +300,13 @@ HD_TEST(acquire_and_release)
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "run/hostdev/map/assignments"),
                                  "# hostdev assignments v3\nmdev:" BOOT_MDEV " vm=vm1 "));
     ck_assert_uint_eq(journals(&e), 0);
-    /* Held: no second VM, no remove, no release by another VM; the emergency release is for
-     * PCI devices only. */
+    /* Held: no second VM, no remove, no release by another VM. */
     writes = eng_writes(&e);
     ck_assert_int_eq(assign_mdev(&e, true, "vm2", BOOT_MDEV, 0), -EBUSY);
     ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
     ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, BOOT_MDEV, 0), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "assigned to vm vm1"));
     ck_assert_int_eq(assign_mdev(&e, false, "vm2", BOOT_MDEV, 0), -EPERM);
-    ck_assert_int_eq(assign_mdev(&e, false, NULL, BOOT_MDEV, HD_OP_FORCE), -EINVAL);
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
     /* Released: the node as it was, the map back to a PCI-only one. */
@@ -324,6 +322,52 @@ HD_TEST(acquire_and_release)
     ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);
     ck_assert_int_eq(hd_op_add_mdev(op, BOOT_MDEV), -EINVAL);
     hd_op_unref(op);
+    eng_stop(&e);
+}
+END_TEST
+
+/* The emergency release takes an mdev by UUID as it takes a PCI device by address: its node
+ * goes back and its record is dropped (the device stays), whatever VM holds it; a record whose
+ * device is gone is dropped; one no VM holds is nothing to release. */
+HD_TEST(release_force_drops_an_mdev_record)
+{
+    struct eng e;
+    struct hd_mdev_list *l;
+    char node[32];
+    uid_t u;
+    gid_t g;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &l), 0);
+    snprintf(node, sizeof(node), "dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
+    hd_mdev_list_unref(l);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0660);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "release --force --dry-run " BOOT_MDEV), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": released from vm vm1"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "release --force " BOOT_MDEV), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, BOOT_MDEV ": released from vm vm1"));
+    ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0600);
+    ck_assert_uint_eq(u, 0);
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_str_eq(e.out, "no devices are assigned\n");
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
+    /* Held by no VM: nothing to release (exit 1); not there either: bad input (exit 2). */
+    ck_assert_int_eq(eng_run(&e, "release --force " BOOT_MDEV), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "hostdev release: " BOOT_MDEV ": no VM holds this "
+                                        "mediated device: nothing to release\n"));
+    ck_assert_int_eq(eng_run(&e, "release --force " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, U1 ": no such mediated device under "));
+    /* Removed under its VM: the record goes all the same. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/remove", "1"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --force mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"),
+                     0);
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_str_eq(e.out, "no devices are assigned\n");
+    ck_assert_uint_eq(journals(&e), 0);
     eng_stop(&e);
 }
 END_TEST
