@@ -105,6 +105,14 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
  * (what persist writes and the admin keeps), one directory open when there is none. */
 int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **config);
 
+/* Why the boot's reservation of the SR-IOV PF @dev may leave it without the VFs asked of it:
+ * the stub and the VF count that @entry (NULL: none) gives it, and @config's entries (NULL:
+ * none) for what @entry leaves unsaid; with @replaces, @entry is persist's and takes the place
+ * of its selector's persisted file, whose entries are left out. Allocated; NULL when they ask
+ * no count above 0 of a PF reserved for a stub (or no memory). */
+char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
+                                     const struct hd_reserve_entry *entry, bool replaces,
+                                     struct hd_device *dev);
 /* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
@@ -123,6 +131,9 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
                                 const struct hd_pci_selector *sel, unsigned int flags,
                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
                                 const char *file);
+
+/* The root-relative path of @sel's persisted file (etc/hostdev.d/persist-SEL.conf). */
+void hd_reserve_persist_path(const struct hd_pci_selector *sel, char *buf, size_t size);
 
 /* What unpersist leaves of @entry, the one it removed: the VF count it set (an
  * HD_RESERVE_NUMVFS item, HD_RESERVE_UNCHANGED, for the PF when it is there), added to

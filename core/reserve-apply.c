@@ -15,6 +15,7 @@ struct item {
     const struct hd_reserve_entry *entry; /* the result's config's, or its own copy */
     struct hd_op *op;                     /* HD_RESERVE_DONE */
     char *error;                          /* HD_RESERVE_FAILED */
+    char *warning; /* the first item of a PF reserved for a stub with a VF count asked of it */
     enum hd_reason reason;
     char *uuid, *parent, *type; /* HD_RESERVE_MDEV */
 };
@@ -65,6 +66,7 @@ static void item_free(struct item *it)
     hd_device_unref(it->dev);
     hd_op_unref(it->op);
     free(it->error);
+    free(it->warning);
     free(it->uuid);
     free(it->parent);
     free(it->type);
@@ -107,6 +109,22 @@ static struct item *item_add(struct hd_reserve_result *res, enum hd_reserve_acti
     v[res->n] = (struct item){.action = action, .outcome = HD_RESERVE_FAILED,
                               .dev = hd_device_ref(dev), .entry = entry};
     return &v[res->n++];
+}
+
+/* A PF reserved for a stub with a VF count asked of it may be left without VFs: the warning, on
+ * @it (the PF's reservation, or the count of an entry without a stub) unless an item before
+ * tells it, from the entries this result applies (an entry's call, persist's: its own, and the
+ * configuration's for what it leaves unsaid). */
+static void warn_stub_numvfs(struct hd_reserve_result *res, struct item *it)
+{
+    for (struct item *v = res->v; v < it; v++)
+        if (v->warning != NULL &&
+            hd_pci_addr_equal(hd_device_get_addr(v->dev), hd_device_get_addr(it->dev)))
+            return; /* told with that one */
+    it->warning = res->config != NULL
+                      ? hd_reserve_stub_numvfs_warning(res->config, NULL, false, it->dev)
+                      : hd_reserve_stub_numvfs_warning(res->reservations, &res->entry, true,
+                                                       it->dev);
 }
 
 /* @it is complete: the caller hears of it. 1 when it failed, else 0. */
@@ -396,6 +414,10 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
 
     if (it == NULL)
         return -ENOMEM;
+    /* The reservation of the PF tells it, when this call makes one (an entry's count alone is
+     * persist's without it). */
+    if (res->config == NULL && res->entry.driver == NULL)
+        warn_stub_numvfs(res, it);
     hd_device_fill(dev, HD_FILL_SRIOV);
     if (refused(res, it)) {
         it->outcome = HD_RESERVE_FAILED; /* as it stands: said why */
@@ -469,6 +491,7 @@ static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
 
     if (it == NULL)
         return -ENOMEM;
+    warn_stub_numvfs(res, it);
     if (!refused(res, it))
         run_op(res, it, HD_OP_RESERVE, NULL, 0);
     r = item_done(res, it);
@@ -704,6 +727,7 @@ static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *
             r = -ENOMEM;
             break;
         }
+        warn_stub_numvfs(res, it);
         if (i == 0)
             run_op(res, it, HD_OP_RESERVE, devs, n);
         else
@@ -774,9 +798,9 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
     if ((entry->driver != NULL && res->entry_driver == NULL) || res->entry_file == NULL)
         return finish(res, hd_err(ctx, -ENOMEM, "out of memory"), result);
     e = &res->entry;
-    /* Only to say which entry reserves a VF its count makes: none read, none said. */
-    if (e->numvfs >= 0)
-        hd_reserve_config_load(ctx, &res->reservations);
+    /* Only to say which entry reserves a VF its count makes, and what the configuration adds
+     * to a PF's stub or count (warn_stub_numvfs()): none read, none said. */
+    hd_reserve_config_load(ctx, &res->reservations);
     hd_ctx_clear_error(ctx);
     r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
     /* Its VF count first (numvfs needs an address: one PF), then every device it selects, all
@@ -975,6 +999,12 @@ HD_EXPORT const char *hd_reserve_result_get_error(const struct hd_reserve_result
     if (reason != NULL)
         *reason = res->v[i].reason;
     return res->v[i].error != NULL ? res->v[i].error : "out of memory";
+}
+
+HD_EXPORT const char *hd_reserve_result_get_warning(const struct hd_reserve_result *res,
+                                                    size_t i)
+{
+    return i < res->n ? res->v[i].warning : NULL;
 }
 
 HD_EXPORT int hd_reserve_result_get_mdev(const struct hd_reserve_result *res, size_t i,

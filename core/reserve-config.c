@@ -502,6 +502,52 @@ hd_reserve_config_match_numvfs(const struct hd_reserve_config *config, struct hd
     return match(config, dev, true, NULL);
 }
 
+char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
+                                     const struct hd_reserve_entry *entry, bool replaces,
+                                     struct hd_device *dev)
+{
+    const struct hd_reserve_entry *bind = entry, *count = entry;
+    char persisted[128], *msg = NULL;
+
+    if (entry != NULL && replaces)
+        hd_reserve_persist_path(&entry->sel, persisted, sizeof(persisted));
+    const char *except = entry != NULL && replaces ? persisted : NULL;
+    if ((bind == NULL || bind->driver == NULL) && config != NULL)
+        bind = match(config, dev, false, except);
+    if ((count == NULL || count->numvfs < 0) && config != NULL)
+        count = match(config, dev, true, except);
+    if (bind == NULL || bind->driver == NULL || count == NULL || count->numvfs <= 0)
+        return NULL;
+    /* Read only then: every device a boot reserves comes here. */
+    if (hd_device_fill(dev, HD_FILL_IDENT | HD_FILL_SRIOV) < 0 ||
+        hd_device_get_physfn(dev) != NULL || hd_device_get_sriov_totalvfs(dev) <= 0) {
+        hd_ctx_clear_error(hd_device_get_ctx(dev));
+        return NULL; /* no PF: no VFs to lose (a count it cannot have is refused) */
+    }
+    /* The count is set on the PF's host driver when it has one, and that driver turns SR-IOV
+     * off as it lets the PF go to the stub; only vfio-pci makes VFs of a PF it holds, and only
+     * with its enable_sriov parameter Y, which is set when it loads (not known for the next
+     * boot): a warning, not a refusal (docs/design.md). */
+    bool vfio = strcmp(bind->driver, hd_stub_vfio_pci.name) == 0;
+    if (asprintf(&msg,
+                 "%s: numvfs=%d with %s may leave it without VFs: its host driver removes them "
+                 "as it lets the PF go, and %s; to give the VFs to VMs, keep the PF on its host "
+                 "driver (numvfs= alone) and reserve the VFs%s",
+                 hd_device_get_name(dev), count->numvfs, bind->driver,
+                 vfio ? "vfio-pci makes VFs only when loaded with enable_sriov=1"
+                      : "only vfio-pci makes VFs of a PF it holds (loaded with enable_sriov=1)",
+                 vfio ? ", or load vfio-pci with enable_sriov=1" : "") < 0)
+        return NULL;
+    return msg;
+}
+
+HD_EXPORT char *hd_reserve_config_numvfs_warning(const struct hd_reserve_config *config,
+                                                 const struct hd_reserve_entry *entry,
+                                                 struct hd_device *dev)
+{
+    return hd_reserve_stub_numvfs_warning(config, entry, false, dev);
+}
+
 HD_EXPORT int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line)
 {
     char sel[HD_PCI_ADDR_BUFSZ], vfs[24] = "";

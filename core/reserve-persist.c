@@ -17,15 +17,20 @@ static void file_name(const struct hd_pci_selector *sel, char *buf, size_t size)
         snprintf(buf, size, "persist-%04x:%04x.conf", sel->vendor, sel->device);
 }
 
-HD_EXPORT bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entry)
+void hd_reserve_persist_path(const struct hd_pci_selector *sel, char *buf, size_t size)
 {
     char name[64];
-    const char *slash = entry->file ? strrchr(entry->file, '/') : NULL;
 
-    file_name(&entry->sel, name, sizeof(name));
-    return slash != NULL && strcmp(slash + 1, name) == 0 &&
-           (size_t)(slash - entry->file) == strlen(HD_RESERVE_DIR) &&
-           strncmp(entry->file, HD_RESERVE_DIR, strlen(HD_RESERVE_DIR)) == 0;
+    file_name(sel, name, sizeof(name));
+    snprintf(buf, size, "%s/%s", HD_RESERVE_DIR, name);
+}
+
+HD_EXPORT bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entry)
+{
+    char path[128];
+
+    hd_reserve_persist_path(&entry->sel, path, sizeof(path));
+    return entry->file != NULL && strcmp(entry->file, path) == 0;
 }
 
 HD_EXPORT unsigned int hd_reserve_boot_images(struct hd_ctx *ctx)

@@ -155,6 +155,28 @@ static void note_groups(struct tool *t, struct hd_device **devs, size_t n, bool 
     hd_host_use_unref(hu);
 }
 
+/* A PF the line keeps for @stub while hostdev.d asks a VF count of it may come up without VFs
+ * (hd_reserve_config_numvfs_warning()): a warning each, as far as @max allows. */
+static void note_numvfs(struct tool *t, struct hd_device **devs, size_t n, const char *stub,
+                        char **warnings, size_t *nwarnings, size_t max)
+{
+    struct hd_reserve_config *config = NULL;
+
+    if (hd_reserve_config_load(t->ctx, &config) < 0) {
+        hd_ctx_clear_error(t->ctx); /* unread, nothing to add to the line: no warning */
+        return;
+    }
+    for (size_t i = 0; i < n && *nwarnings < max; i++) {
+        struct hd_reserve_entry line = {.sel = {.kind = HD_SELECTOR_ADDR}, .driver = stub,
+                                        .numvfs = -1, .file = "proc/cmdline"};
+        line.sel.addr = *hd_device_get_addr(devs[i]);
+        if ((warnings[*nwarnings] = hd_reserve_config_numvfs_warning(config, &line, devs[i])))
+            (*nwarnings)++;
+    }
+    hd_ctx_clear_error(t->ctx);
+    hd_reserve_config_unref(config);
+}
+
 static char *reserve_param(struct hd_device **devs, size_t n)
 {
     size_t len = 20 + n * HD_PCI_ADDR_BUFSZ;
@@ -229,7 +251,8 @@ static int run(struct tool *t, int argc, char **argv)
     if ((sw = iommu_switch(t, &vendor)) != NULL)
         add(&p, strdup(sw));
     /* Said on stderr, or under --json in the document's "warnings". */
-    char *warnings[2 + 8]; /* the vendor's, the ids' twins, one per group left part-kept */
+    /* the vendor's, the ids' twins, one per group left part-kept, one per PF given a count */
+    char *warnings[2 + 8 + 8];
     size_t nwarnings = 0;
     if (vendor == HD_IOMMU_VENDOR_UNKNOWN &&
         asprintf(&warnings[nwarnings], "cannot tell the IOMMU's vendor; on Intel add %s too "
@@ -256,6 +279,7 @@ static int run(struct tool *t, int argc, char **argv)
             nwarnings++;
     }
     note_groups(t, devs, n, !reserve, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
+    note_numvfs(t, devs, n, stub, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
     for (size_t i = 0; i < nwarnings && !tool_json(t); i++)
         fprintf(stderr, "hostdev cmdline: warning: %s\n", warnings[i]);
     if (tool_json(t)) {
@@ -305,7 +329,8 @@ const struct tool_command cmd_cmdline = {
     .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on AMD,\n"
             "whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the devices' ids.\n"
             "Ids catch every device that has them: the others are named in a warning, and so\n"
-            "are the members of an IOMMU group it keeps only in part (VFIO gives it whole).\n"
+            "are the members of an IOMMU group it keeps only in part (VFIO gives it whole),\n"
+            "and a PF that hostdev.d gives a VF count (its host driver takes the VFs along).\n"
             "  -R, --reserve       hostdev.reserve=ADDR,... instead: only these devices (needs\n"
             "                      hostdev's initramfs hook or udev rule)\n"
             "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"

@@ -310,6 +310,16 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
     free(what);
 }
 
+void tool_warning(struct tool *t, const char *msg)
+{
+    if (current_command != NULL)
+        fprintf(stderr, "%s %s: warning: ", t->prog, current_command);
+    else
+        fprintf(stderr, "%s: warning: ", t->prog);
+    tool_put_text(stderr, msg);
+    fputc('\n', stderr);
+}
+
 int tool_error(struct tool *t, int code, const char *fmt, ...)
 {
     va_list ap;

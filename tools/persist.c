@@ -81,19 +81,29 @@ static char *boot_image_note(const struct tool *t, bool removed)
     return note;
 }
 
-/* The note on stderr from @command, or under --json the document's "warnings" (@j). */
+/* The note on stderr from @command, or under --json the document's "warnings" (@j), after
+ * those of @res's items (said as text with their items). */
 static void say_boot_image_note(const struct tool *t, const char *command, struct json *j,
-                                const char *note)
+                                const struct hd_reserve_result *res, const char *note)
 {
-    if (note == NULL)
-        return;
+    bool any = note != NULL;
+
     if (j == NULL) {
-        fprintf(stderr, "%s %s: note: %s\n", t->prog, command, note);
+        if (note != NULL)
+            fprintf(stderr, "%s %s: note: %s\n", t->prog, command, note);
         return;
     }
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        any = any || hd_reserve_result_get_warning(res, i) != NULL;
+    if (!any)
+        return;
     json_key(j, "warnings");
     json_begin_array(j);
-    json_string(j, note);
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        if (hd_reserve_result_get_warning(res, i) != NULL)
+            json_string(j, hd_reserve_result_get_warning(res, i));
+    if (note != NULL)
+        json_string(j, note);
     json_end_array(j);
 }
 
@@ -207,7 +217,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         reserve_json_vfs(&j, res);
         if (reserving_op(res) != NULL)
             tool_op_json_unviable(&j, reserving_op(res));
-        say_boot_image_note(t, "persist", &j, note);
+        say_boot_image_note(t, "persist", &j, res, note);
         json_end_object(&j);
         json_finish(&j);
     } else {
@@ -217,7 +227,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
          * host keeps the group from every VM, boot after boot. */
         if (reserving_op(res) != NULL)
             tool_op_print_unviable(t, reserving_op(res), "persist");
-        say_boot_image_note(t, "persist", NULL, note);
+        say_boot_image_note(t, "persist", NULL, res, note);
     }
     free(note);
     hd_reserve_result_unref(res);
@@ -373,7 +383,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
             printf("unpersisted: %s\n", name);
         for (size_t i = 0; i < hd_reserve_result_count(res); i++)
             print_give_back(t, res, i);
-        say_boot_image_note(t, "unpersist", NULL, note);
+        say_boot_image_note(t, "unpersist", NULL, NULL, note);
         free(note);
         hd_reserve_result_unref(res);
         return EXIT_DONE;
@@ -390,7 +400,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         json_stays(&j, res);
     }
     reserve_json_steps(&j, res);
-    say_boot_image_note(t, "unpersist", &j, note);
+    say_boot_image_note(t, "unpersist", &j, NULL, note);
     json_end_object(&j);
     json_finish(&j);
     free(note);

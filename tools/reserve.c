@@ -147,8 +147,13 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
     const char *uuid, *parent, *type;
     char where[512];
 
+    /* After the line it is about (on stdout) is said, or the failure. */
+    const char *warning = hd_reserve_result_get_warning(res, i);
+
     if (outcome == HD_RESERVE_FAILED) {
         reserve_print_failure(t, res, i);
+        if (warning != NULL && !tool_json(t))
+            tool_warning(t, warning);
         return;
     }
     if (tool_json(t))
@@ -192,6 +197,10 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
         else
             printf("%s%s: %s (type %s of %s) (etc/mdevctl.d/%s/%s)\n", t->dry_run ? "  " : "",
                    uuid, t->dry_run ? "would be created" : "created", type, parent, parent, uuid);
+    }
+    if (warning != NULL) {
+        fflush(stdout);
+        tool_warning(t, warning);
     }
 }
 
@@ -294,6 +303,8 @@ static void json_bind(const struct tool *t, struct json *j, const struct hd_rese
                                      ? outcomes[outcome] : NULL);
     if (outcome == HD_RESERVE_FAILED)
         json_kv_string(j, "error", hd_reserve_result_get_error(res, i, NULL));
+    if (hd_reserve_result_get_warning(res, i) != NULL)
+        json_kv_string(j, "warning", hd_reserve_result_get_warning(res, i));
     json_end_object(j);
 }
 

@@ -53,6 +53,9 @@ int tool_error(struct tool *t, int code, const char *fmt, ...) HD_PRINTF_TOOL(3,
 /* Same, ending the line with "(@hint)" when @hint is not NULL. */
 int tool_error_hint(struct tool *t, int code, const char *hint, const char *fmt, ...)
     HD_PRINTF_TOOL(4, 5);
+/* "hostdev CMD: warning: @msg" on stderr, as text (under --json the caller puts it in its
+ * document). */
+void tool_warning(struct tool *t, const char *msg);
 /* Several errors of one input (a configuration's lines): a line each, or under --json one
  * object whose "errors" lists them all ("error" is the first). Returns @code (EXIT_DONE for
  * none). */

@@ -759,6 +759,15 @@ size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
                                         struct hd_device *pf, unsigned int first,
                                         unsigned int end, const struct hd_reserve_entry **out,
                                         size_t max);
+/* Why reserving the SR-IOV PF @dev for a stub at boot while asking a VF count of it may leave it
+ * without VFs (the count set on its host driver, which removes them as it lets the PF go; only
+ * vfio-pci with enable_sriov=1 makes VFs of a PF it holds), and what to do instead: a warning,
+ * allocated (free() it), naming @dev. @entry (NULL: none) is a line to be added (the kernel
+ * command line's), and @config's entries (NULL: none) give what it leaves unsaid, the stub or
+ * the count. NULL when they ask no count above 0 of a PF reserved for a stub. */
+char *hd_reserve_config_numvfs_warning(const struct hd_reserve_config *config,
+                                       const struct hd_reserve_entry *entry,
+                                       struct hd_device *dev);
 /* One config line for @entry ("0000:03:00.0 pci-stub numvfs=4"), allocated. */
 int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char **line);
 
@@ -914,6 +923,10 @@ const struct hd_op *hd_reserve_result_get_op(const struct hd_reserve_result *res
  * (as hd_ctx_last_reason() said it); else NULL. */
 const char *hd_reserve_result_get_error(const struct hd_reserve_result *result, size_t i,
                                         enum hd_reason *reason);
+/* Why item @i's PF, reserved for a stub with a VF count asked of it, may be left without VFs
+ * (hd_reserve_config_numvfs_warning()), on its reservation's item (or, when the call makes none,
+ * its count's), whatever its outcome; NULL: none. */
+const char *hd_reserve_result_get_warning(const struct hd_reserve_result *result, size_t i);
 /* An HD_RESERVE_MDEV item's mediated device: 0, or -EINVAL when the item has none. */
 int hd_reserve_result_get_mdev(const struct hd_reserve_result *result, size_t i,
                                const char **uuid, const char **parent, const char **type);

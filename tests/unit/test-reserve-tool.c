@@ -56,6 +56,13 @@ static void conf(const char *name, const char *text)
 #define ck_out_has(s) ck_assert_msg(strstr(out, (s)) != NULL, "'%s' not in stdout '%s'", (s), out)
 #define ck_err_has(s) ck_assert_msg(strstr(err, (s)) != NULL, "'%s' not in stderr '%s'", (s), err)
 
+/* The warning of a PF reserved for vfio-pci with a count of 2 (@cmd: the command). */
+#define STUB_COUNT_WARNING(cmd, pf)                                                            \
+    "hostdev " cmd ": warning: " pf ": numvfs=2 with vfio-pci may leave it without VFs: its "  \
+    "host driver removes them as it lets the PF go, and vfio-pci makes VFs only when loaded "   \
+    "with enable_sriov=1; to give the VFs to VMs, keep the PF on its host driver (numvfs= "     \
+    "alone) and reserve the VFs, or load vfio-pci with enable_sriov=1\n"
+
 static void setup(void)
 {
     out = err = NULL;
@@ -610,7 +617,8 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(out, "");
     ck_assert_msg(strncmp(err, "hostdev persist: 0000:03:00.1 is an SR-IOV PF with 2 VFs", 56) ==
-                      0 && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+                      0, "%s", err);
+    ck_assert_str_eq(strchr(err, '\n') + 1, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
@@ -677,7 +685,7 @@ HD_TEST(a_dry_run_refuses_the_pf_its_count_gives_vfs)
     ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 is an SR-IOV PF with 2 VFs: reserving "
                           "it for another driver would destroy them (a PF's driver turns SR-IOV "
                           "off when it lets go); set its VF count to 0 first (--force takes it "
-                          "anyway)\n");
+                          "anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_ptr_null(strstr(out, "-> vfio-pci"));
     free(run_err);
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
@@ -772,8 +780,10 @@ HD_TEST(a_forced_boot_reservation_tells_the_vfs_it_destroys)
                      "    0000:03:10.3: removed with the count (was unbound)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run --force"), 0);
     ck_out_has("    \"address\": \"0000:03:00.1\",\n    \"driver\": \"ixgbe\",\n");
-    ck_assert_ptr_nonnull(dry = strstr(out, "    \"outcome\": \"planned\"\n  },\n"));
-    dry = strdup(dry + strlen("    \"outcome\": \"planned\"\n  },\n"));
+    /* The PF's object (with the warning of its stub and count), then the VFs'. */
+    ck_assert_ptr_nonnull(dry = strstr(out, "    \"outcome\": \"planned\",\n    \"warning\""));
+    ck_assert_ptr_nonnull(dry = strstr(dry, "  },\n"));
+    dry = strdup(dry + strlen("  },\n"));
     ck_assert_str_eq(dry, "  {\n    \"address\": \"0000:03:10.1\",\n    \"action\": \"remove_vf\",\n"
                           "    \"driver\": null\n  },\n"
                           "  {\n    \"address\": \"0000:03:10.3\",\n    \"action\": \"remove_vf\",\n"
@@ -781,10 +791,10 @@ HD_TEST(a_forced_boot_reservation_tells_the_vfs_it_destroys)
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* The run tells the VFs as its plan did, and reserves none of them, gone. */
     ck_assert_int_eq(hd("--json reserve --force"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "    \"outcome\": \"done\"\n  },\n"));
-    ck_assert_str_eq(strstr(out, "    \"outcome\": \"done\"\n  },\n") +
-                         strlen("    \"outcome\": \"done\"\n  },\n"),
-                     dry);
+    const char *done = strstr(out, "    \"outcome\": \"done\",\n    \"warning\"");
+    ck_assert_ptr_nonnull(done);
+    ck_assert_ptr_nonnull(done = strstr(done, "  },\n"));
+    ck_assert_str_eq(done + strlen("  },\n"), dry);
     free(dry);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
@@ -794,6 +804,68 @@ HD_TEST(a_forced_boot_reservation_tells_the_vfs_it_destroys)
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
     ck_assert_int_eq(hd("reserve --force"), 0);
     ck_assert_str_eq(out, told);
+}
+END_TEST
+
+/* What a line "PF vfio-pci numvfs=N" does, said where it is applied: its count is set on the
+ * PF's host driver, whose letting go of the PF for the stub removes the VFs again, and vfio-pci
+ * makes VFs only with enable_sriov=1. A warning (why, and what to do instead) with the PF's
+ * reservation: the boot's plan and run (text, JSON), udev's "add"; a count alone none. */
+HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
+{
+    eng_start(&e, "server-sriov");
+    conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 1); /* refused: the count's VFs would go */
+    ck_assert_ptr_nonnull(strstr(err, "set its VF count to 0 first (--force takes it anyway)\n"
+                                      STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
+    ck_assert_int_eq(hd("reserve --dry-run --force"), 0);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_int_eq(hd("--json reserve --dry-run --force"), 0);
+    at_json_check(out, false);
+    ck_out_has("    \"outcome\": \"planned\",\n    \"warning\": \"0000:03:00.1: numvfs=2 with "
+               "vfio-pci may leave it without VFs:");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1",
+                            "reserve --uevent --dry-run"),
+                     1); /* vfio-pci's enable_sriov is N */
+    ck_assert_ptr_nonnull(strstr(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(hd("reserve --force"), 0);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    /* The count alone, the PF on its host driver: nothing to warn of. */
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    conf("10-pf.conf", "0000:03:00.1 numvfs=2\n0000:03:10.1 vfio-pci\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
+}
+END_TEST
+
+/* persist says it of its own line, and of what it adds to another (a count in one file, the stub
+ * in another), but not of the persisted file it replaces; cmdline of a PF it keeps that has a
+ * count. */
+HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --numvfs 2 --dry-run --force"),
+                     0);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    conf("10-count.conf", "0000:03:00.1 numvfs=2\n");
+    ck_assert_int_eq(hd("--json persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"warnings\": [\n    \"0000:03:00.1: numvfs=2 with vfio-pci may leave it");
+    ck_assert_int_eq(hd("cmdline --reserve 0000:03:00.1"), 0);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("cmdline", "0000:03:00.1"));
+    ck_assert_int_eq(hd("cmdline 0000:03:00.0"), 0); /* no count */
+    ck_assert_ptr_null(strstr(err, "numvfs="));
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-count.conf")), 0);
+    /* Its own persisted count, which the new file replaces. */
+    conf("persist-0000:03:00.1.conf", "0000:03:00.1 numvfs=2\n");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
 
@@ -865,7 +937,7 @@ HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
     ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0 is an SR-IOV PF with 2 VFs: reserving "
                           "it for another driver would destroy them (a PF's driver turns SR-IOV "
                           "off when it lets go); set its VF count to 0 first (--force takes it "
-                          "anyway)\n");
+                          "anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.0"));
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
