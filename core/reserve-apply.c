@@ -498,6 +498,24 @@ static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
     return r == 0 ? tell_vfs_destroyed(res, it->op) : r;
 }
 
+/* Whether the VF @dev is to wait for its PF: one in @list that @config reserves and that has no
+ * reservation item yet. */
+static bool waits_for_pf(const struct hd_reserve_result *res,
+                         const struct hd_reserve_config *config,
+                         const struct hd_device_list *list, struct hd_device *dev)
+{
+    const struct hd_pci_addr *physfn = hd_device_get_physfn(dev);
+    struct hd_device *pf = physfn != NULL ? hd_device_list_find(list, physfn) : NULL;
+
+    if (pf == NULL || hd_reserve_config_match(config, pf) == NULL)
+        return false;
+    for (size_t i = 0; i < res->n; i++)
+        if (res->v[i].action == HD_RESERVE_BIND && res->v[i].dev != NULL &&
+            hd_pci_addr_equal(hd_device_get_addr(res->v[i].dev), physfn))
+            return false;
+    return true;
+}
+
 /* A whole step of the run that could not be read (@what: what it was reading). */
 static int mdevs_failed(struct hd_reserve_result *res, const char *what, int err)
 {
@@ -656,12 +674,25 @@ HD_EXPORT int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *confi
         hd_ctx_clear_error(ctx);
         r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
     }
-    for (size_t i = 0; r >= 0 && i < hd_device_list_count(list); i++) {
-        struct hd_device *dev = hd_device_list_get(list, i);
-        const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
-        if (e != NULL && !is_gone(res, hd_device_get_addr(dev))) /* a dry run's: told */
+    /* Each reserved PF before its VFs, whatever the listing's order (a VF's routing id is above
+     * its PF's, but nothing here needs it to be): a forced reservation of the PF destroys the
+     * VFs its count made, which are told gone then and not reserved (tell_vfs_destroyed()). */
+    bool *waited = r >= 0 ? calloc(hd_device_list_count(list) + 1, sizeof(*waited)) : NULL;
+    if (r >= 0 && waited == NULL)
+        r = hd_err(ctx, -ENOMEM, "out of memory");
+    for (int pass = 0; r >= 0 && waited != NULL && pass < 2; pass++) {
+        for (size_t i = 0; r >= 0 && i < hd_device_list_count(list); i++) {
+            struct hd_device *dev = hd_device_list_get(list, i);
+            const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
+            if (e == NULL || is_gone(res, hd_device_get_addr(dev)) || /* a dry run's: told */
+                (pass == 1 && !waited[i]))
+                continue;
+            if (pass == 0 && (waited[i] = waits_for_pf(res, config, list, dev)))
+                continue;
             r = apply_bind(res, dev, e);
+        }
     }
+    free(waited);
     hd_device_list_unref(list);
     /* After the PCI devices: a parent may be one of them (its driver bound by now). */
     if (r >= 0)
