@@ -1891,3 +1891,49 @@ HD_TEST(recovery_puts_back_a_record_of_the_kernels_choice)
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
 }
 END_TEST
+
+/* VFs the boot's VF count makes and its reservations then take, unbound, are recorded as the
+ * kernel's choice, and given back (reattach, unpersist) they get what the kernel binds: none for
+ * those of a PF whose count the boot set (the count leaves its sriov_drivers_autoprobe 0, and
+ * the kernel probes such a VF only by override: they came unbound, and stay so), the VF driver
+ * for one of a PF that probes its VFs (port 0, whose VF was not probed yet at boot). */
+HD_TEST(vfs_the_boot_makes_and_reserves_go_back_to_the_kernels_choice)
+{
+    static const char *const vfs[] = {"0000:03:10.1", "0000:03:10.3", "0000:03:10.0"};
+    char path[128], line[64];
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/ixgbevf/unbind", "0000:03:10.0"), 0);
+    conf("10-pf.conf", "0000:03:00.1 numvfs=2\n");
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "persist-%s.conf", vfs[i]);
+        snprintf(line, sizeof(line), "%s vfio-pci\n", vfs[i]);
+        conf(path, line);
+    }
+    ck_assert_int_eq(hd("reserve"), 0);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "run/hostdev/drivers/%s", vfs[i]);
+        ck_assert_str_eq(fx_driver(&e.fx, vfs[i]), "vfio-pci");
+        ck_assert_str_eq(fx_read(&e.fx, path), "*");
+    }
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"),
+                     "0");
+    ck_assert_int_eq(hd("reattach 0000:03:10.1"), 0);
+    ck_assert_str_eq(out, "0000:03:10.1: vfio-pci -> none\n");
+    ck_assert_int_eq(hd("unpersist 0000:03:10.3"), 0);
+    ck_assert_str_eq(out, "unpersisted: 0000:03:10.3\n0000:03:10.3: vfio-pci -> none\n");
+    ck_assert_int_eq(hd("unpersist 0000:03:10.0"), 0);
+    ck_assert_str_eq(out, "unpersisted: 0000:03:10.0\n0000:03:10.0: vfio-pci -> ixgbevf\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver_override", vfs[i]);
+        ck_assert_str_eq(fx_read(&e.fx, path), "(null)");
+        snprintf(path, sizeof(path), "run/hostdev/drivers/%s", vfs[i]);
+        ck_assert(!fx_exists(&e.fx, path));
+    }
+    /* The count stays (unpersist of a VF does not touch it), and its VFs with it. */
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+}
+END_TEST
