@@ -477,10 +477,17 @@ static void load_kernel_choice(struct hd_device *dev, char *expect, size_t size,
                                size_t why_size)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
-    char **modules = NULL;
+    const struct hd_pci_addr *pf = hd_device_get_physfn(dev);
+    char **modules = NULL, path[HD_PATH_MAX], pfname[HD_PCI_ADDR_BUFSZ], autoprobe[8];
     size_t n = 0;
 
     expect[0] = why[0] = '\0';
+    /* A VF of a PF that does not autoprobe its VFs (a count hostdev set leaves it so) is probed
+     * by the kernel only through an override: none is its choice, whatever is loaded. */
+    if (pf != NULL && hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
+                              hd_pci_addr_format(pf, pfname)) == 0 &&
+        hd_fs_read_attr(ctx, path, autoprobe, sizeof(autoprobe)) > 0 && autoprobe[0] == '0')
+        return;
     if (hd_modules_for_modalias(ctx, hd_device_get_modalias(dev), &modules, &n) < 0)
         return;
     for (size_t i = 0; i < n; i++) {
