@@ -411,6 +411,45 @@ HD_TEST(check_names_the_vm_that_holds_a_device)
 }
 END_TEST
 
+/* An SR-IOV PF with VFs is what acquire refuses without --force (detaching it would destroy
+ * them): check said "assignable alone", and "assignable together" for the PF with its own VF,
+ * which acquire refuses in any case. Now it says acquire's reason, and exit 1; a VF alone, and
+ * the PF once its VFs are gone, stay assignable. */
+HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
+{
+    const char *why = "0000:03:00.0: in use by the host, not for a VM now (acquire refuses it "
+                      "without --force): 0000:03:00.0 is an SR-IOV PF with 8 VFs: detaching it "
+                      "would destroy them";
+
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("acquire --dry-run --vm vm1 03:00.0"), 1);
+    ck_assert_int_eq(hd("check 03:00.0"), 1);
+    ck_assert_msg(strstr(out, why) != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "assignable alone") == NULL, "%s", out);
+    ck_assert_int_eq(hd("check 03:00.0 03:10.0"), 1);
+    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: 0000:03:00.0 is in "
+                              "use by the host\n") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("--json check 03:00.0"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"assignable_alone\": false") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\"host_use\": \"0000:03:00.0 is an SR-IOV PF with 8 VFs") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("check 03:10.0"), 0);
+    ck_assert_msg(strstr(out, "0000:03:10.0: can be reset on its own (methods: flr): assignable "
+                              "alone\n") != NULL,
+                  "%s", out);
+    /* Without VFs the PF is as acquire takes it. */
+    ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
+    ck_assert_int_eq(hd("check 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "assignable alone") != NULL, "%s", out);
+    ck_assert_int_eq(hd("acquire --dry-run --vm vm1 03:00.0"), 0);
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
+
 HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
