@@ -710,6 +710,8 @@ HD_TEST(completion)
     ck_assert_msg(strstr(c, "Exit") == NULL && strstr(c, " 2 ") == NULL, "completes to '%s'", c);
     free(c);
     COMPLETES("detach --gr", "--group ");
+    /* Every long option a command takes is in its --help, where completion finds it. */
+    COMPLETES("list --sl", "--slot ");
     COMPLETES("detach 0000:03", "0000:03:00.0 ");
     COMPLETES("show enp", "enp3s0 ");
     COMPLETES("--js", "--json ");
