@@ -29,6 +29,27 @@ int devargs_parse(struct tool *t, int argc, char **argv, struct hd_pci_addr **ou
     return EXIT_DONE;
 }
 
+/* A device named twice on the line (as 03:00.0 and as its interface, say) is bad input, as
+ * detach and acquire say: a VM's configuration would hold it twice (two -device lines with one
+ * guest slot, QEMU refuses), and a set given to check would count it twice. @others may be
+ * NULL; EXIT_USAGE (printed) for the first one given twice. */
+static int given_twice(struct tool *t, struct hd_device *const *devs,
+                       const struct devarg_other *others, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < i; k++) {
+            if (devs[i] != NULL && devs[k] != NULL &&
+                hd_pci_addr_equal(hd_device_get_addr(devs[i]), hd_device_get_addr(devs[k])))
+                return tool_error(t, EXIT_USAGE, "%s is given twice",
+                                  hd_device_get_name(devs[i]));
+            if (others != NULL && devs[i] == NULL && devs[k] == NULL &&
+                others[i].cap == others[k].cap && strcmp(others[i].name, others[k].name) == 0)
+                return tool_error(t, EXIT_USAGE, "%s is given twice", others[i].name);
+        }
+    }
+    return EXIT_DONE;
+}
+
 int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***out, size_t *n)
 {
     struct hd_pci_addr *addrs;
@@ -49,6 +70,10 @@ int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***out,
             devargs_free(devs, (size_t)i);
             return r;
         }
+    }
+    if ((r = given_twice(t, devs, NULL, (size_t)argc)) != EXIT_DONE) {
+        devargs_free(devs, (size_t)argc);
+        return r;
     }
     *out = devs;
     *n = (size_t)argc;
@@ -195,6 +220,8 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
     }
     hd_mdev_type_list_unref(types);
     hd_nodedev_list_unref(nodes);
+    if (r == EXIT_DONE)
+        r = given_twice(t, *devs, *others, (size_t)argc);
     if (r != EXIT_DONE) {
         devargs_free_any(*devs, *others, (size_t)argc);
         *devs = NULL;

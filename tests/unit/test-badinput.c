@@ -77,6 +77,16 @@ static const struct bad cases[] = {
      "0000:00:1c.0 is a bridge", NONE, 0},
     {"args: doctor of no device", FUSE, NULL, "$HD doctor 0000:09:00.0", 2,
      "0000:09:00.0: no such PCI device", NONE, 0},
+    /* One device named twice, as detach and acquire refuse it: a VM's configuration would
+     * hold it twice, a set to check would count it twice. */
+    {"args: qemu-args of one device twice", FUSE, NULL, "$HD qemu-args 03:00.0 enp3s0", 2,
+     "0000:03:00.0 is given twice", NONE, 0},
+    {"args: hostdev-xml of one device twice", FUSE, NULL,
+     "$HD --json hostdev-xml 03:00.0 0000:03:00.0", 2, "0000:03:00.0 is given twice", NONE, 0},
+    {"args: check of one device twice", FUSE, NULL, "$HD check 01:00.0 01:00.1 1:0.0", 2,
+     "0000:01:00.0 is given twice", NONE, 0},
+    {"args: cmdline of one device twice", FUSE, NULL, "$HD cmdline 03:00.0 pci_0000_03_00_0", 2,
+     "0000:03:00.0 is given twice", NONE, 0},
     {"args: empty address", FUSE, NULL, "$HD detach ''", 2, "invalid PCI address ''", NONE, 0},
     {"args: overlong address", FUSE, NULL, "$HD detach " LONG300, 2, "invalid PCI address 'vvv",
      NONE, 0},

@@ -450,6 +450,27 @@ HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
 }
 END_TEST
 
+/* A mediated device named twice (its UUID, libvirt's mdev_ name) is bad input for the VM's
+ * configuration too: exit 2, nothing printed on stdout. */
+HD_TEST(vm_config_of_one_mdev_twice)
+{
+    const char *u = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+
+    ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"), 0);
+    ck_assert_int_eq(hd("qemu-args 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "
+                        "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"),
+                     2);
+    one_line_error("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 is given twice");
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(hd("hostdev-xml 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "
+                        "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"),
+                     2);
+    one_line_error("is given twice");
+    ck_assert_int_eq(hd("qemu-args 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"), 0);
+    ck_assert_ptr_nonnull(strstr(out, u));
+}
+END_TEST
+
 HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
