@@ -300,7 +300,11 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         json_finish(&j);
         return;
     }
-    if (dry_run)
+    /* A plan with no step says so, as the run's "0 ... dealt with" does: not a heading over
+     * nothing. */
+    if (dry_run && hd_op_get_step_count(op) == 0)
+        printf("dry run: nothing changed; %s would do nothing\n", operation);
+    else if (dry_run)
         printf("dry run: nothing changed; %s would do:\n", operation);
     tool_op_print_steps(op, dry_run ? "  " : "");
     if (detach)

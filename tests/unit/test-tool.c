@@ -471,6 +471,18 @@ HD_TEST(vm_config_of_one_mdev_twice)
 }
 END_TEST
 
+/* With nothing to recover, the dry run says it would do nothing, as the run says it dealt
+ * with none: not a "would do:" heading over an empty plan. */
+HD_TEST(recover_dry_run_with_nothing_to_do)
+{
+    ck_assert_int_eq(hd("recover --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; recover would do nothing\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("recover"), 0);
+    ck_assert_str_eq(out, "0 interrupted operations dealt with\n");
+}
+END_TEST
+
 HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
