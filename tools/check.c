@@ -185,7 +185,9 @@ static int run(struct tool *t, int argc, char **argv)
     char *why = NULL;
     FILE *whyf;
 
-    if ((r = devargs_open(t, argc - 1, argv + 1, &devs, &n)) != EXIT_DONE)
+    int first;
+    if ((r = tool_operands_only(t, &cmd_check, argc, argv, &first)) != EXIT_DONE ||
+        (r = devargs_open(t, argc - first, argv + first, &devs, &n)) != EXIT_DONE)
         return r;
     /* A device a VM holds is said to be held, as list and show say it; what the host uses is
      * read once for all the devices. */

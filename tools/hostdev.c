@@ -130,6 +130,20 @@ int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const
     return 0;
 }
 
+int tool_operands_only(struct tool *t, const struct tool_command *cmd, int argc, char **argv,
+                       int *first)
+{
+    static const struct option none[] = {{NULL, 0, NULL, 0}};
+
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    if (getopt_long(argc, argv, "", none, NULL) != -1) {
+        tool_usage(cmd, stderr, t->prog);
+        return EXIT_USAGE;
+    }
+    *first = optind;
+    return EXIT_DONE;
+}
+
 /* A regular file we can read; errno says why not (0: it is something else). */
 static bool readable_file(const char *path)
 {

@@ -310,6 +310,10 @@ static int run(struct tool *t, int argc, char **argv)
     size_t n;
     int r;
 
+    int first;
+    if ((r = tool_operands_only(t, &cmd_show, argc, argv, &first)) != EXIT_DONE)
+        return r;
+    argc -= first - 1, argv += first - 1; /* argv[1]: the operand */
     if (argc != 2)
         return tool_error(t, EXIT_USAGE, "show takes exactly one device address");
     char uuid[37];

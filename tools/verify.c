@@ -120,10 +120,13 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_device *dev = NULL;
     int code, err;
 
-    if (argc != 2 || argv[1][0] == '-') {
-        tool_usage(&cmd_verify, stderr, t->prog);
-        return EXIT_USAGE;
-    }
+    int first;
+    if ((code = tool_operands_only(t, &cmd_verify, argc, argv, &first)) != EXIT_DONE)
+        return code;
+    argc -= first - 1, argv += first - 1; /* argv[1]: the operand */
+    if (argc != 2)
+        return tool_error(t, EXIT_USAGE, "verify takes one device: an address or a mediated "
+                          "device's UUID");
     char uuid[37];
     hd_ctx_clear_error(t->ctx);
     if (hd_mdev_uuid_parse(argv[1], uuid) == 0) { /* a mediated device */
