@@ -143,8 +143,12 @@ _hostdev()
         return
     fi
     if [[ $cur == -* ]]; then
-        # The command's own options, from its --help.
+        # The command's own options, from its --help: its usage (the lines before the first
+        # blank one) and the lines that start with an option; not the prose, which names
+        # other commands' options (check's help speaks of acquire --force and --group).
         COMPREPLY=($(compgen -W "$(command hostdev "$cmd" --help 2>/dev/null |
+            awk '!NF { body = 1 } !body { print; next }
+                match($0, /^ +(-[a-zA-Z], )?--[a-z][a-z-]*/) { print substr($0, RSTART, RLENGTH) }' |
             grep -o -- '--[a-z][a-z-]*' | sort -u) --json --dry-run" -- "$cur"))
         return
     fi

@@ -745,6 +745,17 @@ HD_TEST(completion)
     COMPLETES("detach --gr", "--group ");
     /* Every long option a command takes is in its --help, where completion finds it. */
     COMPLETES("list --sl", "--slot ");
+    /* Only the command's own: check's help speaks of acquire's --force and --group, which
+     * check refuses. */
+    c = complete("hostdev check --");
+    ck_assert_msg(strstr(c, "--group") == NULL && strstr(c, "--force") == NULL, "'%s'", c);
+    free(c);
+    c = complete("hostdev qemu-args --");
+    ck_assert_msg(strstr(c, "--device") == NULL && strstr(c, "--group") == NULL &&
+                      strstr(c, "--cloud-hypervisor ") != NULL,
+                  "'%s'", c);
+    free(c);
+    COMPLETES("acquire --unm", "--unmanaged ");
     COMPLETES("detach 0000:03", "0000:03:00.0 ");
     COMPLETES("show enp", "enp3s0 ");
     COMPLETES("--js", "--json ");
