@@ -130,6 +130,11 @@ int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const
     return 0;
 }
 
+void tool_usage_argv(char **argv)
+{
+    current_argv = argv;
+}
+
 int tool_operands_only(struct tool *t, const struct tool_command *cmd, int argc, char **argv,
                        int *first)
 {

@@ -125,6 +125,7 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     int c, r;
 
     optind = 0;
+    tool_usage_argv(argv);
     while ((c = getopt_long(argc, argv, create ? "u:" : "", opts, NULL)) != -1) {
         if (c == 'u' && create) {
             uuid = optarg;
@@ -167,6 +168,7 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
     int c, r;
 
     optind = 0;
+    tool_usage_argv(argv);
     while ((c = getopt_long(argc, argv, define ? "u:m" : "", opts, NULL)) != -1) {
         if (c == 'u' && define) {
             uuid = optarg;

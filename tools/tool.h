@@ -97,6 +97,9 @@ int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
 
 /* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);
+/* A subcommand (mdev create) parses its own @argv with getopt: a usage error names the option
+ * it stopped at in those words, not the command's. */
+void tool_usage_argv(char **argv);
 /* For a command that takes no option of its own: EXIT_USAGE (printed, naming it) for an
  * argument that is an option, as every command's getopt says it; else EXIT_DONE with *@first
  * the index of the first operand in @argv (after "--", an operand may start with '-'). */

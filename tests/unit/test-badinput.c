@@ -168,6 +168,11 @@ static const struct bad cases[] = {
     {"args: mdev list with an argument", FUSE, NULL, "$HD mdev list junk", 2, "'junk'", NONE, 0},
     {"args: mdev types with an option", FUSE, NULL, "$HD mdev types -q", 2, "'-q'", NONE, 0},
     {"args: mdev alone", FUSE, NULL, "$HD mdev", 2, "define, undefine or defined", NONE, 0},
+    /* A subcommand's unknown option is named, as a command's is. */
+    {"args: mdev create --bogus", FUSE, NULL, "$HD mdev create mtty mtty-1 --bogus", 2,
+     "'--bogus' is not an option of mdev", NONE, 0},
+    {"args: mdev define -x", FUSE, NULL, "$HD --json mdev define -x mtty mtty-1", 2,
+     "'-x' is not an option of mdev", NONE, 0},
     {"args: iommu with an argument", FUSE, NULL, "$HD iommu junk", 2,
      "'junk' (see 'hostdev iommu --help')", NONE, 0},
     {"args: unknown command's hint", FUSE, NULL, "$HD frobnicate", 2, "(see 'hostdev --help')",
