@@ -1285,7 +1285,8 @@ int hd_ops_release(struct hd_op *op)
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = open_selected(t, sel, devs)) < 0 || (r = release_config(ctx, sel, devs, &config)) < 0 ||
+    if ((r = open_selected(t, sel, devs)) < 0 ||
+        (r = release_config(ctx, sel, devs, &config)) < 0 ||
         (r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
@@ -1395,7 +1396,8 @@ static int release_force(struct hd_op *op)
     if (a != NULL) {
         struct hd_assignment_list *rest = NULL;
         int lockfd = -1;
-        if ((r = hd_map_add(sel, a)) < 0 || (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &lockfd)) < 0))
+        if ((r = hd_map_add(sel, a)) < 0 ||
+            (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &lockfd)) < 0))
             goto out;
         if ((r = hd_map_read(ctx, &rest)) == 0) {
             for (size_t k = 0; k < a->nnodes; k++) {

@@ -505,14 +505,15 @@ static char *map_format(const struct hd_assignment_list *list)
         r = append(&buf, &len, &cap,
                    "%s%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
                    "owner=%u:%u%s%s%s%s%s%s nodes=",
-                   mdev ? MDEV_PREFIX : "", a->name, a->vm, a->managed ? "managed" : "unmanaged", a->detached ? 1 : 0,
-                   a->via_group ? "group" : "request", a->driver[0] ? a->driver : "-",
-                   a->group, a->since, (unsigned)a->uid, (unsigned)a->gid,
-                   mdev ? " parent=" : "", mdev ? a->parent : "",
+                   mdev ? MDEV_PREFIX : "", a->name, a->vm, a->managed ? "managed" : "unmanaged",
+                   a->detached ? 1 : 0, a->via_group ? "group" : "request",
+                   a->driver[0] ? a->driver : "-", a->group, a->since, (unsigned)a->uid,
+                   (unsigned)a->gid, mdev ? " parent=" : "", mdev ? a->parent : "",
                    a->kind == HD_ASSIGNMENT_USB ? " ids=" : "",
                    a->kind == HD_ASSIGNMENT_USB ? a->ids : "",
                    /* Only there when it says something: an older hostdev skips it. */
-                   stub ? " override=" : "", !stub ? "" : a->override[0] ? a->override : "-");
+                   stub ? " override=" : "",
+                   !stub ? "" : a->override[0] ? a->override : "-");
         for (size_t k = 0; r == 0 && k < a->nnodes; k++)
             r = append(&buf, &len, &cap, "%s%s@%u:%u:%04o", k ? "," : "", a->nodes[k].path,
                        (unsigned)a->nodes[k].uid, (unsigned)a->nodes[k].gid,
@@ -576,7 +577,7 @@ int hd_map_write(struct hd_ctx *ctx, const struct hd_assignment_list *list)
     return r;
 }
 
-/* ---- a damaged map, rebuilt from what the kernel shows ---------------------------------------- */
+/* ---- a damaged map, rebuilt from what the kernel shows --------------------------------------- */
 
 /* Entry @a still describes the host: its device there, on what a VM uses. Else *@why says why
  * not. */

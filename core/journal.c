@@ -272,8 +272,9 @@ int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
     for (size_t i = 0; i < n; i++) {
         char name[HD_PCI_ADDR_BUFSZ];
         if (devs[i].kind != HD_ASSIGNMENT_PCI)
-            len += (size_t)sprintf(text + len, "%s %.36s %d\n", hd_assignment_kind_word(devs[i].kind),
-                                   devs[i].name, devs[i].group);
+            len +=
+                (size_t)sprintf(text + len, "%s %.36s %d\n", hd_assignment_kind_word(devs[i].kind),
+                                devs[i].name, devs[i].group);
         else
             len += (size_t)sprintf(text + len, "dev %s %d\n",
                                    hd_pci_addr_format(&devs[i].addr, name), devs[i].group);

@@ -335,9 +335,9 @@ static bool planned_dma_safe(const struct hd_op *op, const struct hd_pci_addr *a
 /* After a detach (or persist's reservation): the groups of the devices it put on (or found on)
  * a vfio-pci family driver in which a member is still on a host driver, each once, read as the
  * operation left them (outside its locks: what a VM would find now). A VM can use none of a
- * group's devices until every member is detached. Only a note: a group that cannot be read is left out. A dry
- * run's groups are read as they are, less the members its plan detaches: what the run would
- * leave, so that the plan says the same note. */
+ * group's devices until every member is detached. Only a note: a group that cannot be read is left
+ * out. A dry run's groups are read as they are, less the members its plan detaches: what the run
+ * would leave, so that the plan says the same note. */
 static void note_unviable(struct hd_op *op)
 {
     for (size_t i = 0; i < op->nsteps; i++) {
@@ -466,7 +466,7 @@ HD_EXPORT int hd_op_run(struct hd_op *op)
     return r;
 }
 
-/* ---- the engine's side ------------------------------------------------------------------------ */
+/* ---- the engine's side ----------------------------------------------------------------------- */
 
 const struct hd_op_request *hd_op_request(const struct hd_op *op)
 {
@@ -568,7 +568,7 @@ void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device
         hd_strlcpy(s->to, to, sizeof(s->to));
 }
 
-/* ---- the caller's side ------------------------------------------------------------------------ */
+/* ---- the caller's side ----------------------------------------------------------------------- */
 
 HD_EXPORT size_t hd_op_get_step_count(const struct hd_op *op)
 {

@@ -154,7 +154,8 @@ static const char *intern(struct hd_reserve_config *config, const char *file)
 
 static int add_entry(struct hd_reserve_config *config, const struct hd_reserve_entry *entry)
 {
-    struct hd_reserve_entry *e = hd_array_grow(config->entries, &config->cap, config->n, sizeof(*e), 8);
+    struct hd_reserve_entry *e =
+        hd_array_grow(config->entries, &config->cap, config->n, sizeof(*e), 8);
     if (e == NULL)
         return -ENOMEM;
     config->entries = e;
@@ -588,7 +589,8 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     char **why = &config->refusals[e - config->entries];
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
 
-    if (*why != NULL || (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e))
+    if (*why != NULL ||
+        (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e))
         return 0;
     hd_ctx_clear_error(ctx);
     if (hd_reserve_entry_check(e, dev) == 0) {

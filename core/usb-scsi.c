@@ -149,7 +149,8 @@ static long attr_num(struct hd_ctx *ctx, const char *dir, const char *sub, const
     unsigned long long v;
 
     if (hd_path(path, sizeof(path), "%s%s%s/%s", dir, sub ? "/" : "", sub ? sub : "", name) < 0 ||
-        hd_fs_read_attr(ctx, path, buf, sizeof(buf)) < 0 || hd_parse_uint(buf, base, 0xffff, &v) < 0)
+        hd_fs_read_attr(ctx, path, buf, sizeof(buf)) < 0 ||
+        hd_parse_uint(buf, base, 0xffff, &v) < 0)
         return -1;
     return (long)v;
 }

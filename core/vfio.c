@@ -896,8 +896,9 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
     /* Its vfio-dev/vfioN, where the kernel has the cdev (6.6+ with VFIO_DEVICE_CDEV). */
     hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev", r->name);
-    if (hd_fs_list_dir(ctx, path, &cdevs, &ncdevs) == 0 && ncdevs > 0 &&
-        hd_name_valid(cdevs[0]) && hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev/%s/dev", r->name, cdevs[0]) == 0 &&
+    if (hd_fs_list_dir(ctx, path, &cdevs, &ncdevs) == 0 && ncdevs > 0 && hd_name_valid(cdevs[0]) &&
+        hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev/%s/dev", r->name, cdevs[0]) ==
+            0 &&
         hd_fs_exists(ctx, path) == 1)
         r->cdev = strdup(cdevs[0]);
     err = open_paths(ctx, ops, r, ncdevs > 0 && r->cdev == NULL);

@@ -1161,7 +1161,8 @@ int hd_fs_node_set_owner(int fd, uid_t uid, gid_t gid, mode_t mode)
         return 0;
     if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
         return -errno;
-    return chmod(fd_proc_path(proc, fd), mode & 0777) < 0 ? (errno == ENOENT ? -ENOSYS : -errno) : 0;
+    return chmod(fd_proc_path(proc, fd), mode & 0777) < 0 ? (errno == ENOENT ? -ENOSYS : -errno)
+                                                          : 0;
 }
 
 static long unlink_beside(int dirfd, const char *name, void *arg)

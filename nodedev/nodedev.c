@@ -53,7 +53,7 @@ struct hd_nodedev {
     const char *caps[4]; /* what virNodeDeviceListCaps reports */
     size_t ncaps;
     struct hd_device *pci; /* HD_CAP_PCI */
-    unsigned int source;   /* where the listing found it: SOURCE_PCI, else 1 + its sources[] index */
+    unsigned int source; /* where the listing found it: SOURCE_PCI, else 1 + its sources[] index */
     /* pci: the types it offers as a mediated device parent (the listing's, shared) */
     struct hd_mdev_type_list *mdev_types;
     struct hd_nodedev_props props;
@@ -534,7 +534,8 @@ static int name_at(struct parents *ps, const char *path, const char **name)
             r = s == SOURCE_PCI ? pci_at(ps->ctx, path, &found)
                                 : source_at(ps->ctx, &sources[s - 1], path, &found);
     }
-    void *grown = r < 0 ? NULL : hd_array_grow(ps->seen, &ps->cap, ps->nseen, sizeof(*ps->seen), 16);
+    void *grown =
+        r < 0 ? NULL : hd_array_grow(ps->seen, &ps->cap, ps->nseen, sizeof(*ps->seen), 16);
     if (grown == NULL) {
         free(found);
         return r < 0 ? r : -ENOMEM;

@@ -455,7 +455,8 @@ HD_EXPORT int hd_device_check_driver_link(struct hd_device *dev)
 
 /* HD_FILL_IDENT and HD_FILL_CONFIG for a listing, from the first 64 bytes of config space (what
  * an unprivileged reader gets too) and the driver (from the drivers' directories, else its
- * link): 3 or 4 syscalls where uevent and config took 6. The kernel's own attributes are read when config space does not tell:
+ * link): 3 or 4 syscalls where uevent and config took 6. The kernel's own attributes are read when
+ * config space does not tell:
  * - a bridge's subsystem ids live in a capability past those 64 bytes: uevent then;
  * - a VF's vendor and device ids read as ffff (the SR-IOV spec): the device is left with
  *   *vf_pending set, everything but the ids read, for the caller to take them from its PF

@@ -156,7 +156,8 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
             r = tool_error(t, EXIT_FAILED, "out of memory");
     } else {
         for (size_t i = 0; i < da.dom.count; i++) {
-            if (domain_net_note(t->ctx, &da.dom.hostdevs[i], notes[nnotes], sizeof(notes[nnotes]))) {
+            if (domain_net_note(t->ctx, &da.dom.hostdevs[i], notes[nnotes],
+                                sizeof(notes[nnotes]))) {
                 note_ptrs[nnotes] = notes[nnotes];
                 nnotes++;
             }

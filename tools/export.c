@@ -466,7 +466,7 @@ out:
     return r;
 }
 
-/* ---- --watch ---------------------------------------------------------------------------------- */
+/* ---- --watch --------------------------------------------------------------------------------- */
 
 /* Quiet time after an event before the file is made again: 64 VFs appearing are one rewrite. */
 #define WATCH_SETTLE_MS 200
@@ -534,8 +534,9 @@ static bool unchanged(struct tool *t, struct job *job, const char *written, size
 
 /* The document is made again when the kernel announces an event that can change it
  * (changes_export) or the map changes, and written only when what it exports changed: rendered
- * again with the time of the file on disk, it must differ. NFD's labels are also renewed at half their lifetime, so they never expire
- * while the watcher lives. A document a format refuses keeps the last good file. */
+ * again with the time of the file on disk, it must differ. NFD's labels are also renewed at half
+ * their lifetime, so they never expire while the watcher lives. A document a format refuses keeps
+ * the last good file. */
 static int watch(struct tool *t, struct job *job)
 {
     struct hd_monitor *mon = NULL;
@@ -794,7 +795,8 @@ const struct tool_command cmd_export = {
         "                          change what it exports; nfd labels are renewed at half\n"
         "                          their expiry. SIGTERM ends it\n"
         "      --resource-prefix P resource-name prefix (kubevirt, sriovdp; default hostdev.io;\n"
-        "                          NVIDIA devices are nvidia.com/NAME as NVIDIA's plugin names them)\n"
+        "                          NVIDIA devices are nvidia.com/NAME, as NVIDIA's plugin\n"
+        "                          names them)\n"
         "      --nova-release R    Nova major version or name (default 26, Zed)\n"
         "      --expiry WHEN       nfd: labels expire after a duration (default 1h) or at a UTC\n"
         "                          time YYYY-MM-DDTHH:MM:SSZ\n"
@@ -803,8 +805,8 @@ const struct tool_command cmd_export = {
         "                          preferred first; a GPU offering none of them gets none).\n"
         "                          Without it a GPU gets the type its vGPUs have, else one it\n"
         "                          can still make, else its first\n"
-        "      --merge FILE        kubevirt: add the pciHostDevices and mediatedDevices of another\n"
-        "                          host's export (again for more hosts): the CR is\n"
+        "      --merge FILE        kubevirt: add the pciHostDevices and mediatedDevices of\n"
+        "                          another host's export (again for more hosts): the CR is\n"
         "                          cluster-wide, and applying one host's replaces the others'\n"
         "                          (a selector named differently: exit 2)\n"
         "An option of another format than the one asked for is refused (exit 2).\n"

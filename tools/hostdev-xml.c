@@ -176,8 +176,9 @@ static int run(struct tool *t, int argc, char **argv)
         /* {address, xml}: the element as text, for callers that splice it into a domain. */
         fclose(mem);
         json_begin_object(&j);
-        json_kv_string(&j, "address", devs[i] ? hd_pci_addr_format(hd_device_get_addr(devs[i]), name)
-                                              : others[i].name);
+        json_kv_string(&j, "address",
+                       devs[i] ? hd_pci_addr_format(hd_device_get_addr(devs[i]), name)
+                               : others[i].name);
         json_kv_bool(&j, "managed", others[i].cap != HD_CAP_MDEV && managed);
         json_kv_string(&j, "xml", xml);
         /* Under --json the warning is the element's, not a line on stderr. */

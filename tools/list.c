@@ -233,7 +233,8 @@ static int run(struct tool *t, int argc, char **argv)
         const char *drv = hd_device_get_driver(dev);
         if (!devfilter_match(filter, dev))
             continue;
-        if (driver != NULL && (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
+        if (driver != NULL &&
+            (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
             continue;
         if (tool_json(t)) {
             json_begin_object(&j);

@@ -61,7 +61,8 @@ static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs,
         emit(t, j, "-object", "iommufd,id=iommufd0");
     for (size_t i = 0; i < n; i++) {
         char addr[48] = "", rom[32] = "";
-        if (devs[i] == NULL && others[i].cap == HD_CAP_MDEV) { /* its sysfs directory, its device API */
+        /* A mediated device: its sysfs directory, its device API. */
+        if (devs[i] == NULL && others[i].cap == HD_CAP_MDEV) {
             emit(t, j, "-device", "%s,sysfsdev=/sys/bus/mdev/devices/%s,id=hostdev%zu",
                  others[i].api, others[i].uuid, i);
             continue;
@@ -74,7 +75,7 @@ static void print_qemu(struct tool *t, struct json *j, struct hd_device **devs,
                 emit(t, j, "-device", "usb-host,hostbus=%lu,hostaddr=%lu,id=hostdev%zu",
                      others[i].addr[0], others[i].addr[1], i);
             continue;
-        } else if (devs[i] == NULL) { /* SCSI: its generic node as a block backend, as libvirt does */
+        } else if (devs[i] == NULL) { /* SCSI: its generic node as a block backend, as libvirt */
             emit(t, j, "-blockdev", "driver=host_device,filename=%s,node-name=hostdev%zu-backend",
                  others[i].sg, i);
             emit(t, j, "-device", "scsi-generic,drive=hostdev%zu-backend,id=hostdev%zu", i, i);

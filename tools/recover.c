@@ -33,9 +33,11 @@ static int run(struct tool *t, int argc, char **argv)
                 left += (size_t)held;
         }
         if (left > 0)
-            r = tool_error(t, EXIT_FAILED, "%zu intent log%s would be left as %s (busy: a live "
+            r = tool_error(t, EXIT_FAILED,
+                           "%zu intent log%s would be left as %s (busy: a live "
                            "operation or an unbind still in the kernel; damaged: for a person "
-                           "to check)", left, left == 1 ? "" : "s", left == 1 ? "it is" : "they are");
+                           "to check)",
+                           left, left == 1 ? "" : "s", left == 1 ? "it is" : "they are");
         hd_op_unref(op);
         return r;
     }

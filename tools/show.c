@@ -103,9 +103,10 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
         printf("  driver_override: not supported by this kernel\n");
     char vfio[64];
     if (hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0)
-        printf("  detach binds:    %s%s\n", vfio, strcmp(vfio, "vfio-pci") == 0
-                                                     ? " (no variant driver matches it)"
-                                                     : " (its vfio-pci variant, from the kernel's module aliases)");
+        printf("  detach binds:    %s%s\n", vfio,
+               strcmp(vfio, "vfio-pci") == 0
+                   ? " (no variant driver matches it)"
+                   : " (its vfio-pci variant, from the kernel's module aliases)");
     const char *ifs = f->netifs ? hd_netif_list_get(f->netifs, hd_device_get_addr(dev)) : "";
     const struct hd_assignment *a =
         f->map ? hd_assignment_list_find(f->map, hd_device_get_addr(dev)) : NULL;
@@ -261,7 +262,8 @@ static int show_other(struct tool *t, const char *arg)
             snprintf(use, sizeof(use), "%s", hd_ctx_last_error(t->ctx));
     }
     if (hd_assignment_list_new(t->ctx, &map) == 0)
-        a = mdev ? hd_assignment_list_find_mdev(map, uuid) : hd_assignment_list_find_name(map, name);
+        a = mdev ? hd_assignment_list_find_mdev(map, uuid)
+                 : hd_assignment_list_find_name(map, name);
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);

@@ -31,9 +31,10 @@ struct guest_place {
     bool multifunction; /* function 0 of a shared slot */
 };
 
-/* Places for @n devices (@devs; NULL entries, mediated devices, get none); EXIT_USAGE (printed) when a slot's functions lack function
- * 0 (a guest does not look past an empty function 0) or the guest slots run out. Virtual
- * functions are not functions of a multifunction device: each keeps a slot of its own. */
+/* Places for @n devices (@devs; NULL entries, mediated devices, get none); EXIT_USAGE (printed)
+ * when a slot's functions lack function 0 (a guest does not look past an empty function 0) or the
+ * guest slots run out. Virtual functions are not functions of a multifunction device: each keeps a
+ * slot of its own. */
 int guest_places(struct tool *t, const struct vmm_opts *o, struct hd_device *const *devs,
                  size_t n, struct guest_place *out);
 

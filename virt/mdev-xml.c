@@ -25,7 +25,8 @@ static int element_text(const char *xml, const char *name, char *out, size_t siz
         s++;
     while (e > s && strchr(" \t\r\n", e[-1]))
         e--;
-    if ((size_t)(e - s) >= size || memchr(s, '<', (size_t)(e - s)) || memchr(s, '&', (size_t)(e - s)))
+    if ((size_t)(e - s) >= size || memchr(s, '<', (size_t)(e - s)) ||
+        memchr(s, '&', (size_t)(e - s)))
         return -EINVAL;
     memcpy(out, s, (size_t)(e - s));
     out[e - s] = '\0';
@@ -39,10 +40,11 @@ static int attribute(const char *tag, const char *attr, char *out, size_t size)
     size_t n = strlen(attr);
 
     while (end != NULL && (p = strstr(p, attr)) != NULL && p < end) {
-        if (strchr(" \t\r\n", p[-1]) != NULL && p[n] == '=' && (p[n + 1] == '\'' || p[n + 1] == '"')) {
+        if (strchr(" \t\r\n", p[-1]) != NULL && p[n] == '=' &&
+            (p[n + 1] == '\'' || p[n + 1] == '"')) {
             const char *v = p + n + 2, *q = strchr(v, p[n + 1]);
-            if (q == NULL || q > end || (size_t)(q - v) >= size || memchr(v, '&', (size_t)(q - v)) ||
-                memchr(v, '<', (size_t)(q - v)))
+            if (q == NULL || q > end || (size_t)(q - v) >= size ||
+                memchr(v, '&', (size_t)(q - v)) || memchr(v, '<', (size_t)(q - v)))
                 return -EINVAL;
             memcpy(out, v, (size_t)(q - v));
             out[q - v] = '\0';

@@ -203,7 +203,8 @@ uint16_t hd_device_get_subsystem_vendor_id(const struct hd_device *dev);
 uint16_t hd_device_get_subsystem_device_id(const struct hd_device *dev);
 uint32_t hd_device_get_class(const struct hd_device *dev); /* 0xCCSSPP */
 int hd_device_get_revision(const struct hd_device *dev);   /* -1 unknown */
-int hd_device_get_header_type(const struct hd_device *dev); /* 0 endpoint, 1 bridge, 2 cardbus; -1 */
+/* 0 endpoint, 1 bridge, 2 cardbus; -1 unknown */
+int hd_device_get_header_type(const struct hd_device *dev);
 const char *hd_device_get_vendor_name(const struct hd_device *dev);  /* NULL unknown */
 const char *hd_device_get_product_name(const struct hd_device *dev); /* NULL unknown */
 const char *hd_device_get_modalias(const struct hd_device *dev);
@@ -606,9 +607,9 @@ enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t
  * the admin's own. 0, or -ENOENT for a finding with another remedy. */
 int hd_findings_get_remedy_vf_count(const struct hd_findings *findings, size_t i,
                                     struct hd_pci_addr *pf, int *numvfs, bool *persisted);
-/* HD_REMEDY_REACQUIRE's and HD_REMEDY_RELEASE's arguments, as the check read the assignment map: *@vm the VM that holds
- * the device (valid while @findings is), *@uid and *@gid the owner it was acquired with. 0, or
- * -ENOENT for a finding with another remedy. */
+/* HD_REMEDY_REACQUIRE's and HD_REMEDY_RELEASE's arguments, as the check read the assignment map:
+ * *@vm the VM that holds the device (valid while @findings is), *@uid and *@gid the owner it was
+ * acquired with. 0, or -ENOENT for a finding with another remedy. */
 int hd_findings_get_remedy_holder(const struct hd_findings *findings, size_t i, const char **vm,
                                   uid_t *uid, gid_t *gid);
 
