@@ -257,6 +257,16 @@ static int assign_mdev(struct eng *e, bool acquire, const char *vm, const char *
     return r;
 }
 
+/* The group node of the tree's first mediated device, root-relative. */
+static void first_mdev_node(struct eng *e, char *node, size_t size)
+{
+    struct hd_mdev_list *l;
+
+    ck_assert_int_eq(hd_mdev_list_new(e->ctx, &l), 0);
+    snprintf(node, size, "dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
+    hd_mdev_list_unref(l);
+}
+
 /* An mdev is acquired as a PCI device is, minus the driver: its group's node goes to the VM's
  * user and back, the map records it (kind, UUID, parent), and nothing else may take or
  * remove it meanwhile. */
@@ -265,15 +275,12 @@ HD_TEST(acquire_and_release)
     struct eng e;
     struct hd_assignment_list *map;
     const struct hd_assignment *a;
-    struct hd_mdev_list *l;
     char node[32];
     uid_t u;
     gid_t g;
 
     eng_start(&e, "mdev");
-    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &l), 0);
-    snprintf(node, sizeof(node), "dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
-    hd_mdev_list_unref(l);
+    first_mdev_node(&e, node, sizeof(node));
     /* A dry run: nothing written, nothing recorded. */
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(assign_mdev(&e, true, "vm1", BOOT_MDEV, HD_OP_DRY_RUN), 0);
@@ -332,15 +339,12 @@ END_TEST
 HD_TEST(release_force_drops_an_mdev_record)
 {
     struct eng e;
-    struct hd_mdev_list *l;
     char node[32];
     uid_t u;
     gid_t g;
 
     eng_start(&e, "mdev");
-    ck_assert_int_eq(hd_mdev_list_new(e.ctx, &l), 0);
-    snprintf(node, sizeof(node), "dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
-    hd_mdev_list_unref(l);
+    first_mdev_node(&e, node, sizeof(node));
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
     ck_assert_uint_eq(eng_node_mode(&e, node, &u, &g), 0660);
     size_t writes = eng_writes(&e);
