@@ -39,7 +39,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     /* "-": devices come back in order (as option 1), so that a mode applies to those after it. */
-    while ((c = getopt_long(argc, argv, "-m:o:gfx:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "-m:o:gfx:", opts)) != -1) {
         switch (c) {
         case 1:
             dev_mode[ndevs] = mode_given ? (signed char)unmanaged : -1;

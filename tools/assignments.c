@@ -152,7 +152,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
-    while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "m:", opts)) != -1) {
         if (c != 'm') {
             tool_usage(&cmd_assignments, stderr, t->prog);
             return EXIT_USAGE;

@@ -208,7 +208,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "Rd:f", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "Rd:f", opts)) != -1) {
         switch (c) {
         case 'R':
             reserve = true;

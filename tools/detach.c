@@ -20,7 +20,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "d:gnf", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "d:gnf", opts)) != -1) {
         switch (c) {
         case 'd':
             stub = strcmp(optarg, "vfio") == 0 ? NULL : optarg;

@@ -65,7 +65,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "m:p:u:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "m:p:u:", opts)) != -1) {
         char *end;
         switch (c) {
         case 'm':

@@ -659,7 +659,7 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
     int c, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "f:o:", opts)) != -1) {
         for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
             only[i].given = only[i].given || only[i].opt == c;
         switch (c) {

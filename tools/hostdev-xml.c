@@ -97,7 +97,7 @@ static int run(struct tool *t, int argc, char **argv)
 
     vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
-    while ((c = getopt_long(argc, argv, "m:d:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "m:d:", opts)) != -1) {
         if ((taken = vmm_opts_parse(t, c, optarg, &vo)) != 0) {
             if (taken != 1)
                 return taken;

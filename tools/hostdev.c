@@ -64,6 +64,33 @@ static void usage(FILE *out)
 static const char *current_command = NULL;
 static struct tool *current_tool = NULL;
 static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
+/* The abbreviated long option tool_getopt() refused last ("--vm"), and the one it names. */
+static struct {
+    char typed[64];
+    const char *meant;
+} abbreviated;
+
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    int index = -1, c;
+
+    abbreviated.typed[0] = '\0';
+    c = getopt_long(argc, argv, shortopts, longopts, &index);
+    if (c == -1 || c == '?' || c == ':' || index < 0)
+        return c;
+    /* The argument getopt took it from: the one before its value when that came apart. */
+    const struct option *o = &longopts[index];
+    bool value_apart = o->has_arg == required_argument && optarg == argv[optind - 1];
+    const char *typed = argv[optind - (value_apart ? 2 : 1)];
+    size_t len = strcspn(typed + 2, "=");
+    if (strlen(o->name) == len && strncmp(o->name, typed + 2, len) == 0)
+        return c;
+    snprintf(abbreviated.typed, sizeof(abbreviated.typed), "%.*s", len < 60 ? (int)len + 2 : 62,
+             typed);
+    abbreviated.meant = o->name;
+    optopt = 0;
+    return '?';
+}
 
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
 {
@@ -108,7 +135,12 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
         }
     }
     usage[len] = '\0';
-    if (bad[0] != '\0')
+    if (abbreviated.typed[0] != '\0')
+        tool_error_hint(current_tool, EXIT_USAGE, hint,
+                        "'%s' is not an option of %s (did you mean --%s?); usage: %s %s%s%s",
+                        abbreviated.typed, cmd->name, abbreviated.meant, prog, cmd->name,
+                        usage[0] ? " " : "", usage);
+    else if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
                         "'%s' is not an option of %s, or its value is missing; usage: %s %s%s%s",
                         bad, cmd->name, prog, cmd->name, usage[0] ? " " : "", usage);
@@ -141,7 +173,7 @@ int tool_operands_only(struct tool *t, const struct tool_command *cmd, int argc,
     static const struct option none[] = {{NULL, 0, NULL, 0}};
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    if (getopt_long(argc, argv, "", none, NULL) != -1) {
+    if (tool_getopt(argc, argv, "", none) != -1) {
         tool_usage(cmd, stderr, t->prog);
         return EXIT_USAGE;
     }
@@ -642,10 +674,14 @@ static int run_main(int argc, char **argv)
     opterr = 0; /* our own one-line errors */
     /* '+': stop at the command name; its own options are its business. ':': a missing value
      * is told apart from an unknown option. */
-    while ((c = getopt_long(argc, argv, "+:r:jvt:hV", global_opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "+:r:jvt:hV", global_opts)) != -1) {
         if (c == ':')
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s needs a value",
                                    argv[optind - 1]);
+        if (c == '?' && abbreviated.typed[0] != '\0')
+            return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
+                                   "unknown option '%s'; did you mean --%s?", abbreviated.typed,
+                                   abbreviated.meant);
         if (c == '?')
             return apply_global(&t, &g, c, argv[optind - 1]);
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)

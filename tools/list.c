@@ -130,7 +130,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (filter == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while (r == EXIT_DONE && (c = getopt_long(argc, argv, "c:d:f:s:", opts, NULL)) != -1) {
+    while (r == EXIT_DONE && (c = tool_getopt(argc, argv, "c:d:f:s:", opts)) != -1) {
         switch (c) {
         case 's':
             r = devfilter_add_slot(t, filter, optarg);

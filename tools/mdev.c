@@ -126,7 +126,7 @@ static int change(struct tool *t, bool create, int argc, char **argv)
 
     optind = 0;
     tool_usage_argv(argv);
-    while ((c = getopt_long(argc, argv, create ? "u:" : "", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, create ? "u:" : "", opts)) != -1) {
         if (c == 'u' && create) {
             uuid = optarg;
         } else if (c == 'D') {
@@ -169,7 +169,7 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
 
     optind = 0;
     tool_usage_argv(argv);
-    while ((c = getopt_long(argc, argv, define ? "u:m" : "", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, define ? "u:m" : "", opts)) != -1) {
         if (c == 'u' && define) {
             uuid = optarg;
         } else if (c == 'm' && define) {

@@ -15,7 +15,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "m:", opts)) != -1) {
         if (c != 'm') {
             tool_usage(&cmd_migratable, stderr, t->prog);
             return EXIT_USAGE;

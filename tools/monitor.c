@@ -87,7 +87,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "s:n:w:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "s:n:w:", opts)) != -1) {
         switch (c) {
         case 's':
             if (strcmp(optarg, "all") != 0 && !subsystem_name(optarg))

@@ -351,7 +351,7 @@ int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind ki
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, group ? "fg" : "f", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, group ? "fg" : "f", opts)) != -1) {
         if (c == 'f') {
             flags |= HD_OP_FORCE;
         } else if (c == 'n') {

@@ -131,7 +131,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "d:n:f", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "d:n:f", opts)) != -1) {
         switch (c) {
         case 'd':
             if (!hd_driver_is_vfio(optarg) && strcmp(optarg, "pci-stub") != 0)
@@ -339,7 +339,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "", opts)) != -1) {
         if (c == 'D') {
             t->dry_run = true;
             continue;

@@ -194,7 +194,7 @@ static int run(struct tool *t, int argc, char **argv)
 
     vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
-    while ((c = getopt_long(argc, argv, "Cx:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "Cx:", opts)) != -1) {
         if ((r = vmm_opts_parse(t, c, optarg, &vo)) != 0) {
             if (r != 1)
                 return r;

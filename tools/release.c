@@ -22,7 +22,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r, n;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = getopt_long(argc, argv, "m:fx:", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "m:fx:", opts)) != -1) {
         switch (c) {
         case 'm':
             vm = optarg;

@@ -452,7 +452,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "ukf", opts, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "ukf", opts)) != -1) {
         switch (c) {
         case 'u':
             uevent = true;

@@ -95,6 +95,12 @@ int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev);
 int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
                           struct hd_device **dev);
 
+struct option;
+/* getopt_long() for every command's option loop: a long option is taken only as typed in full.
+ * getopt would read "--vm" as "--vm-memory" and complain about a value for an option the user
+ * never typed, and a script's abbreviation breaks when an option is added. An abbreviation is
+ * '?', which tool_usage() names with the option it abbreviates. */
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);
 /* A subcommand (mdev create) parses its own @argv with getopt: a usage error names the option
