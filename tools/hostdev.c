@@ -64,6 +64,7 @@ static void usage(FILE *out)
 static const char *current_command = NULL;
 static struct tool *current_tool = NULL;
 static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
+static const char *current_sub = NULL; /* the subcommand they are of ("remove"), or NULL */
 /* The abbreviated long option tool_getopt() refused last ("--vm"), and the one it names. */
 static struct {
     char typed[64];
@@ -118,6 +119,10 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     else if (last != NULL && last[0] == '-')
         snprintf(bad, sizeof(bad), "%.60s", last);
     snprintf(hint, sizeof(hint), "see '%s %s --help'", prog, cmd->name);
+    /* An option of one subcommand is not another's: "not an option of mdev remove". */
+    char of[64];
+    snprintf(of, sizeof(of), "%s%s%.40s", cmd->name, current_sub ? " " : "",
+             current_sub ? current_sub : "");
     /* One line: a usage of several lines is joined, its other forms after " | ". */
     char usage[1024];
     size_t len = 0;
@@ -138,12 +143,12 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     if (abbreviated.typed[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
                         "'%s' is not an option of %s (did you mean --%s?); usage: %s %s%s%s",
-                        abbreviated.typed, cmd->name, abbreviated.meant, prog, cmd->name,
+                        abbreviated.typed, of, abbreviated.meant, prog, cmd->name,
                         usage[0] ? " " : "", usage);
     else if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
                         "'%s' is not an option of %s, or its value is missing; usage: %s %s%s%s",
-                        bad, cmd->name, prog, cmd->name, usage[0] ? " " : "", usage);
+                        bad, of, prog, cmd->name, usage[0] ? " " : "", usage);
     else
         tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s%s%s", prog, cmd->name,
                         usage[0] ? " " : "", usage);
@@ -165,6 +170,7 @@ int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const
 void tool_usage_argv(char **argv)
 {
     current_argv = argv;
+    current_sub = argv[0];
 }
 
 int tool_operands_only(struct tool *t, const struct tool_command *cmd, int argc, char **argv,

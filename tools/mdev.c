@@ -117,16 +117,20 @@ static const char random_uuid_note[] =
 /* create PARENT TYPE [--uuid U] | remove UUID, with --dry-run. */
 static int change(struct tool *t, bool create, int argc, char **argv)
 {
-    static const struct option opts[] = {{"uuid", required_argument, NULL, 'u'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
+    /* Each its own: remove's --uuid is named as not one of its options, not taken. */
+    static const struct option create_opts[] = {{"uuid", required_argument, NULL, 'u'},
+                                                {"dry-run", no_argument, NULL, 'D'},
+                                                {NULL, 0, NULL, 0}};
+    static const struct option remove_opts[] = {{"dry-run", no_argument, NULL, 'D'},
+                                                {NULL, 0, NULL, 0}};
     const char *uuid = NULL;
     struct hd_op *op;
     int c, r;
 
     optind = 0;
     tool_usage_argv(argv);
-    while ((c = tool_getopt(argc, argv, create ? "u:" : "", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, create ? "u:" : "",
+                            create ? create_opts : remove_opts)) != -1) {
         if (c == 'u' && create) {
             uuid = optarg;
         } else if (c == 'D') {
@@ -158,10 +162,12 @@ static int change(struct tool *t, bool create, int argc, char **argv)
 /* define PARENT TYPE [--uuid U] [--manual] | undefine UUID: mdevctl's files, no kernel write. */
 static int persist(struct tool *t, bool define, int argc, char **argv)
 {
-    static const struct option opts[] = {{"uuid", required_argument, NULL, 'u'},
-                                         {"manual", no_argument, NULL, 'm'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option define_opts[] = {{"uuid", required_argument, NULL, 'u'},
+                                                {"manual", no_argument, NULL, 'm'},
+                                                {"dry-run", no_argument, NULL, 'D'},
+                                                {NULL, 0, NULL, 0}};
+    static const struct option undefine_opts[] = {{"dry-run", no_argument, NULL, 'D'},
+                                                  {NULL, 0, NULL, 0}};
     const char *uuid = NULL;
     bool autostart = true;
     char id[37];
@@ -169,7 +175,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
 
     optind = 0;
     tool_usage_argv(argv);
-    while ((c = tool_getopt(argc, argv, define ? "u:m" : "", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, define ? "u:m" : "",
+                            define ? define_opts : undefine_opts)) != -1) {
         if (c == 'u' && define) {
             uuid = optarg;
         } else if (c == 'm' && define) {
