@@ -29,6 +29,13 @@ _hostdev_devs()
           n = split($f, a, ","); for (k = 1; k <= n; k++) print a[k] } }'
 }
 
+_hostdev_commands()
+{
+    # The commands of `hostdev --help`'s table.
+    command hostdev --help 2>/dev/null |
+        awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }'
+}
+
 _hostdev_drivers()
 {
     # The PCI drivers of the line's root.
@@ -137,9 +144,14 @@ _hostdev()
             COMPREPLY=($(compgen -W "--root --json --verbose --dry-run --timeout --names
                 --state-dir --help --version" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "$(command hostdev --help 2>/dev/null |
-                awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }')" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_hostdev_commands)" -- "$cur"))
         fi
+        return
+    fi
+    if [ "$cmd" = help ]; then
+        # help COMMAND: one command, no option.
+        [ "$prev" = help ] && [[ $cur != -* ]] &&
+            COMPREPLY=($(compgen -W "$(_hostdev_commands | grep -vx help)" -- "$cur"))
         return
     fi
     if [[ $cur == -* ]]; then

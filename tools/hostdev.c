@@ -52,13 +52,23 @@ static void usage(FILE *out)
             "      --names FILE    pci.ids or hwdb.bin for names ('none': no names)\n"
             "      --state-dir DIR hostdev's records under the root (default run/hostdev;\n"
             "                      $HOSTDEV_STATE_DIR)\n"
-            "  -h, --help          this help; COMMAND --help for a command's\n"
+            "  -h, --help          this help; COMMAND --help or help COMMAND: a command's\n"
             "  -V, --version       print the version\n\n"
             "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "  %-12s %s\n", "help", "this help, or with a COMMAND its help (as --help)");
     fprintf(out, "\nExit status: 0 done, 1 the operation failed (nothing was changed),\n"
                  "2 bad usage or input.\n");
+}
+
+static const struct tool_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    }
+    return NULL;
 }
 
 static const char *current_command = NULL;
@@ -589,6 +599,8 @@ static int apply_global(struct tool *t, struct globals *g, int c, const char *ar
         return -1;
     case 't': {
         char *end;
+        if (arg == NULL) /* both callers give one; clang-analyzer cannot tell */
+            return tool_error(t, EXIT_USAGE, "--timeout needs a value");
         errno = 0;
         g->timeout = strtol(arg, &end, 10);
         /* 0 would give every unbind up at once and call its driver hung. */
@@ -668,6 +680,26 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
     return -1;
 }
 
+/* `hostdev help [COMMAND]`, as git and virsh users type it: what --help prints. */
+static int help(struct tool *t, int argc, char **argv)
+{
+    const struct tool_command *cmd;
+
+    current_command = "help";
+    if (argc == 1 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return EXIT_DONE;
+    }
+    if (argc > 2)
+        return tool_error(t, EXIT_USAGE, "takes one command, not also '%s' (see '%s --help')",
+                          argv[2], t->prog);
+    if ((cmd = find_command(argv[1])) == NULL)
+        return tool_error(t, EXIT_USAGE, "unknown command '%s' (see '%s --help')", argv[1],
+                          t->prog);
+    tool_usage(cmd, stdout, t->prog);
+    return EXIT_DONE;
+}
+
 static int run_main(int argc, char **argv)
 {
     static struct tool t = {.prog = "hostdev"}; /* static: tool_usage() reaches it */
@@ -699,11 +731,9 @@ static int run_main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(commands[i]->name, argv[optind]) == 0)
-            cmd = commands[i];
-    }
-    if (cmd == NULL)
+    if (strcmp(argv[optind], "help") == 0)
+        return help(&t, argc - optind, argv + optind);
+    if ((cmd = find_command(argv[optind])) == NULL)
         return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see 'hostdev --help')",
                           argv[optind]);
     current_command = cmd->name;

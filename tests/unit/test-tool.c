@@ -773,6 +773,8 @@ HD_TEST(completion)
     COMPLETES("--js", "--json ");
     COMPLETES("export --format k", "kubevirt ");
     COMPLETES("mon", "monitor ");
+    COMPLETES("he", "help ");
+    COMPLETES("help de", "detach ");
     COMPLETES("monitor --dur", "--duration ");
     COMPLETES("monitor --subsystem u", "usb ");
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 03:00.0"), 0);
@@ -1358,6 +1360,48 @@ HD_TEST(man_page_has_every_command_and_option)
 }
 END_TEST
 
+/* `hostdev help [COMMAND]`, as git and virsh users type it, prints what --help does. */
+HD_TEST(help_command_is_help)
+{
+    char *commands, *line, *save = NULL, *want;
+    size_t n = 0;
+
+    ck_assert_int_eq(hd("--help"), 0);
+    want = strdup(out);
+    ck_assert_ptr_nonnull(want);
+    ck_assert_int_eq(hd("help"), 0);
+    ck_assert_str_eq(out, want);
+    ck_assert_str_eq(err, "");
+    commands = strstr(want, "\nCommands:\n");
+    ck_assert_ptr_nonnull(commands);
+    commands = strdup(commands + strlen("\nCommands:\n"));
+    ck_assert_ptr_nonnull(commands);
+    for (line = strtok_r(commands, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        char name[32], args[64];
+        if (sscanf(line, " %31s", name) != 1 || line[0] != ' ')
+            break; /* the exit status after the table */
+        if (strcmp(name, "help") == 0)
+            continue;
+        snprintf(args, sizeof(args), "%s --help", name);
+        ck_assert_int_eq(hd(args), 0);
+        free(want);
+        want = strdup(out);
+        ck_assert_ptr_nonnull(want);
+        snprintf(args, sizeof(args), "help %s", name);
+        ck_assert_msg(hd(args) == 0, "'%s': %s", args, err);
+        ck_assert_str_eq(out, want);
+        n++;
+    }
+    ck_assert_uint_gt(n, 20);
+    ck_assert_int_eq(hd("help frobnicate"), 2);
+    one_line_error("hostdev help: unknown command 'frobnicate' (see 'hostdev --help')");
+    ck_assert_int_eq(hd("help list show"), 2);
+    one_line_error("'show'");
+    free(commands);
+    free(want);
+}
+END_TEST
+
 /* No command takes a long option by a part of its name: every option any --help names, less
  * its last letter, is refused and named as typed (getopt alone would take it, and a script's
  * abbreviation would change meaning or break when an option is added). */
@@ -1375,8 +1419,8 @@ HD_TEST(no_command_takes_an_abbreviated_option)
         char name[32], args[128], *help;
         if (sscanf(line, " %31s", name) != 1 || line[0] != ' ')
             break; /* the exit status after the table */
-        if (strcmp(name, "mdev") == 0)
-            continue; /* its subcommands' options: bad_input_exits_2_and_changes_nothing */
+        if (strcmp(name, "mdev") == 0 || strcmp(name, "help") == 0)
+            continue; /* mdev's subcommands: bad_input_exits_2_and_changes_nothing; help has none */
         snprintf(args, sizeof(args), "%s --help", name);
         ck_assert_int_eq(hd(args), 0);
         help = strdup(out);
