@@ -158,7 +158,10 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
 }
 
 /* Whether a VM given @dev (NULL: @other) would fail or take it from the host, said in @buf:
- * a PCI device off vfio-pci, a USB or SCSI device the host keeps. */
+ * a PCI device off vfio-pci, a USB or SCSI device the host keeps. Detaching it is the advice
+ * only when detach would take it: the library's check of what the host keeps or uses of it
+ * (an SR-IOV PF's VFs among that) is what detach refuses without --force, so that is said
+ * instead. */
 static bool vm_would_fail(struct tool *t, struct hd_device *dev, const struct devarg_other *other,
                           char *buf, size_t size)
 {
@@ -166,10 +169,24 @@ static bool vm_would_fail(struct tool *t, struct hd_device *dev, const struct de
         return devarg_host_keeps(t, other, buf, size);
     if (hd_driver_is_vfio(hd_device_get_driver(dev)))
         return false;
-    snprintf(buf, size, "%s is not on vfio-pci (it is %s): run 'hostdev detach %s' before "
-             "starting the VM", hd_device_get_name(dev),
-             hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound",
-             hd_device_get_name(dev));
+    const char *name = hd_device_get_name(dev), *driver = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound";
+    struct hd_assign_check *c = NULL;
+    const char *keeps = NULL, *use = NULL;
+    if (hd_device_check_assign(dev, &dev, 1, NULL, &c) == 0) {
+        keeps = hd_assign_check_get_host_keeps(c);
+        use = hd_assign_check_get_host_use(c);
+    }
+    hd_ctx_clear_error(t->ctx);
+    if (keeps != NULL)
+        snprintf(buf, size, "%s is not on vfio-pci (it is %s), and 'hostdev detach' refuses it "
+                 "without --force: the host keeps it as %s", name, driver, keeps);
+    else if (use != NULL)
+        snprintf(buf, size, "%s is not on vfio-pci (it is %s), and 'hostdev detach' refuses it "
+                 "without --force: %s", name, driver, use);
+    else
+        snprintf(buf, size, "%s is not on vfio-pci (it is %s): run 'hostdev detach %s' before "
+                 "starting the VM", name, driver, name);
+    hd_assign_check_unref(c);
     return true;
 }
 

@@ -191,3 +191,30 @@ HD_TEST(assignments_filters)
     eng_stop(&e);
 }
 END_TEST
+
+/* The advice a device off vfio-pci gets is one detach takes: an SR-IOV PF with VFs, which
+ * detach refuses (it would destroy them), is told that, not to detach it; its VF and its
+ * sibling without VFs are told to detach, and detach does take them. */
+HD_TEST(qemu_args_advice_is_what_detach_does)
+{
+    struct eng e;
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(eng_run(&e, "qemu-args 03:00.0"), 0);
+    one_line(&e, "0000:03:00.0 is not on vfio-pci (it is ixgbe), and 'hostdev detach' refuses it "
+                 "without --force: 0000:03:00.0 is an SR-IOV PF with 8 VFs");
+    ck_assert_ptr_null(strstr(e.err, "run 'hostdev detach"));
+    ck_assert_int_eq(eng_run(&e, "detach 03:00.0"), 1);
+    ck_assert_int_eq(eng_run(&e, "--json qemu-args 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "refuses it without --force: 0000:03:00.0 is an SR-IOV PF"));
+    ck_assert_str_eq(e.err, "");
+    /* A VF, and the port without VFs: detach is the advice, and it works. */
+    ck_assert_int_eq(eng_run(&e, "qemu-args 03:10.0 03:00.1"), 0);
+    ck_assert_ptr_nonnull(strstr(e.err, "run 'hostdev detach 0000:03:10.0' before"));
+    ck_assert_ptr_nonnull(strstr(e.err, "run 'hostdev detach 0000:03:00.1' before"));
+    ck_assert_int_eq(eng_run(&e, "detach 0000:03:10.0 0000:03:00.1"), 0);
+    ck_assert_int_eq(eng_run(&e, "qemu-args 03:10.0 03:00.1"), 0);
+    ck_assert_str_eq(e.err, "");
+    eng_stop(&e);
+}
+END_TEST
