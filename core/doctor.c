@@ -172,6 +172,7 @@ static bool may_open(const struct stat *st, uid_t uid, gid_t gid)
 struct root_only {
     const char *name; /* the device's: the run's device list outlives the collection */
     int group;
+    enum hd_remedy acquire; /* how acquire takes it (acquire_remedy()) */
     uid_t uid;
     gid_t gid;
     mode_t mode;
@@ -184,9 +185,16 @@ struct root_only_nodes {
 
 static void note_root_only(struct hd_findings *d, const struct root_only *e)
 {
-    add(d, HD_SEVERITY_INFO, "vfio-permission", HD_REMEDY_ACQUIRE, e->name,
-        format("have it handed over when the VM starts: acquire it with the VM's user "
-               "and group as its owner (mode 0660 for them)"),
+    add(d, HD_SEVERITY_INFO, "vfio-permission", e->acquire, e->name,
+        e->acquire == HD_REMEDY_ACQUIRE
+            ? format("have it handed over when the VM starts: acquire it with the VM's user "
+                     "and group as its owner (mode 0660 for them)")
+        : e->acquire == HD_REMEDY_ACQUIRE_GROUP
+            ? format("have it handed over when the VM starts: acquire it with its IOMMU group "
+                     "(acquire refuses it alone while the group's other members are on host "
+                     "drivers) and the VM's user and group as its owner (mode 0660 for them)")
+            : format("none while its IOMMU group is not viable (the group's finding says why): "
+                     "no VM can be given it"),
         "only %u:%u may open /dev/vfio/%d (mode %04o): a VM running as another user gets "
         "\"vfio: error opening /dev/vfio/%d: Permission denied\"",
         (unsigned)e->uid, (unsigned)e->gid, e->group, (unsigned)e->mode, e->group);
@@ -271,7 +279,7 @@ static void note_root_only_nodes(struct hd_findings *d, const struct root_only_n
  * its vendor's mdev driver); @mdev: a mediated device, whose node its parent's driver makes;
  * @later: where a root-only node waits for one note (NULL: noted now). */
 static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const char *name,
-                             int group, const char *driver, bool mdev,
+                             int group, const char *driver, bool mdev, enum hd_remedy acquire,
                              const struct hd_assignment *a, struct root_only_nodes *later)
 {
     char node[HD_PATH_MAX];
@@ -308,7 +316,7 @@ static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const ch
             (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), group);
         hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
     } else if (a == NULL && (st.st_mode & 066) == 0) {
-        struct root_only e = {name, group, st.st_uid, st.st_gid, st.st_mode & 07777};
+        struct root_only e = {name, group, acquire, st.st_uid, st.st_gid, st.st_mode & 07777};
         if (later != NULL)
             keep_root_only(d, later, &e);
         else
@@ -316,29 +324,50 @@ static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const ch
     }
 }
 
+/* Another member of @dev's IOMMU group is on a host driver: detaching or acquiring @dev
+ * alone gives it to no VM (group-not-viable says what does). *@kept (NULL: not asked): one of
+ * them is a function the host keeps, which no acquire takes. */
+static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev, bool *kept)
+{
+    struct hd_group *g;
+    bool others = false;
+
+    if (kept != NULL)
+        *kept = false;
+    if (hd_device_get_iommu_group(dev) < 0 ||
+        hd_group_open(ctx, hd_device_get_iommu_group(dev), &g) < 0)
+        return false;
+    for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
+        struct hd_device *b = hd_group_get_blocker(g, i);
+        if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)))
+            continue;
+        others = true;
+        if (kept != NULL && hd_platform_function(b) != NULL)
+            *kept = true;
+    }
+    hd_group_unref(g);
+    return others;
+}
+
+/* How acquire takes @dev, a device no VM holds: alone, or only with its IOMMU group (its other
+ * members on host drivers: acquire refuses it alone), or not at all (one of them is a function
+ * the host keeps). Never advise an acquire that acquire would refuse. */
+static enum hd_remedy acquire_remedy(struct hd_ctx *ctx, struct hd_device *dev)
+{
+    bool kept;
+
+    if (!others_block_group(ctx, dev, &kept))
+        return HD_REMEDY_ACQUIRE;
+    return kept ? HD_REMEDY_NONE : HD_REMEDY_ACQUIRE_GROUP;
+}
+
 static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                         const struct hd_assignment *a, struct root_only_nodes *later)
 {
     if (hd_device_get_iommu_group(dev) >= 0 && on_vfio(dev))
         check_group_node(ctx, d, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
-                         hd_device_get_driver(dev), false, a, later);
-}
-
-/* Another member of @dev's IOMMU group is on a host driver: detaching or acquiring @dev
- * alone gives it to no VM (group-not-viable says what does). */
-static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev)
-{
-    struct hd_group *g;
-    bool others = false;
-
-    if (hd_device_get_iommu_group(dev) < 0 ||
-        hd_group_open(ctx, hd_device_get_iommu_group(dev), &g) < 0)
-        return false;
-    for (size_t i = 0; i < hd_group_get_blocker_count(g) && !others; i++)
-        others = !hd_pci_addr_equal(hd_device_get_addr(hd_group_get_blocker(g, i)),
-                                    hd_device_get_addr(dev));
-    hd_group_unref(g);
-    return others;
+                         hd_device_get_driver(dev), false,
+                         a == NULL ? acquire_remedy(ctx, dev) : HD_REMEDY_ACQUIRE, a, later);
 }
 
 /* A bridge or a function the host keeps (a host bridge, the LPC bridge, SMBus) is given to no
@@ -385,7 +414,7 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
     if (a == NULL && hd_device_on_stub(dev)) {
         /* Detached, but to a stub VFIO cannot hand out: a note when only found (kept off the
          * host on purpose, maybe), a warning when asked about for a VM. */
-        bool blocked = others_block_group(ctx, dev);
+        bool blocked = others_block_group(ctx, dev, NULL);
         add(d, asked ? HD_SEVERITY_WARNING : HD_SEVERITY_INFO, "not-detached",
             blocked ? HD_REMEDY_NONE : HD_REMEDY_DETACH, hd_device_get_name(dev),
             format("move it to vfio-pci: detach it again, which takes it from %s%s",
@@ -403,7 +432,7 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
-    else if (a == NULL && asked && others_block_group(ctx, dev))
+    else if (a == NULL && asked && others_block_group(ctx, dev, NULL))
         /* Never advise an acquire of it alone that the group would refuse. */
         add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),
             format("its IOMMU group is not viable either, and that comes first: detaching or "
@@ -651,7 +680,7 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
             "device",
             uuid, hd_mdev_list_get_type(l, 0), parent, driver);
     else
-        check_group_node(ctx, d, uuid, group, driver, true, a, NULL);
+        check_group_node(ctx, d, uuid, group, driver, true, HD_REMEDY_ACQUIRE, a, NULL);
     hd_mdev_list_unref(l);
     return 0;
 }

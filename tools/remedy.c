@@ -38,6 +38,9 @@ size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
     case HD_REMEDY_ACQUIRE:
         CMD("hostdev acquire --vm ID --owner USER:GROUP %s", d);
         break;
+    case HD_REMEDY_ACQUIRE_GROUP:
+        CMD("hostdev acquire --vm ID --owner USER:GROUP --group %s", d);
+        break;
     case HD_REMEDY_DETACH_OR_MANAGED:
         CMD("hostdev detach %s", d);
         CMD("hostdev acquire --vm ID --managed %s", d);

@@ -599,6 +599,8 @@ enum hd_remedy {
     HD_REMEDY_RELEASE,           /* release it from the VM that holds it, nothing to give back
                                   * (a mediated device that is gone): the map's record goes
                                   * (hd_findings_get_remedy_holder() says which VM) */
+    HD_REMEDY_ACQUIRE_GROUP,     /* acquire it for a VM with the VM's user as owner, with its
+                                  * IOMMU group (acquire refuses it alone) */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 /* HD_REMEDY_PERSIST_VF_COUNT's arguments, as the check that found it read the configuration:

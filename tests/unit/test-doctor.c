@@ -138,12 +138,36 @@ HD_TEST(iommu_off_on_the_command_line)
 }
 END_TEST
 
+/* How many findings with @code a whole-host run has; @f from the last of them. */
+static size_t count_host(const char *root, const char *code, struct found *f, char *device,
+                         size_t size)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_findings *d;
+    size_t n = 0;
+
+    ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
+    for (size_t i = 0; i < hd_findings_count(d); i++) {
+        if (strcmp(hd_findings_get_code(d, i), code) != 0)
+            continue;
+        n++;
+        f->remedy = hd_findings_get_remedy(d, i);
+        snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
+        snprintf(device, size, "%s", hd_findings_get_device(d, i) ? hd_findings_get_device(d, i)
+                                                                  : "(none)");
+    }
+    hd_findings_unref(d);
+    hd_ctx_unref(ctx);
+    return n;
+}
+
 HD_TEST(group_not_viable)
 {
     /* Without interrupt remapping (irq-remap=no), which the fix speaks of. */
     char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
                       "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
                       "driver=snd_hda_intel\n");
+    char device[64];
     struct found f;
 
     ck_assert(find(root, DEV, "group-not-viable", &f));
@@ -155,6 +179,12 @@ HD_TEST(group_not_viable)
     ck_assert_ptr_nonnull(strstr(f.fix, "forge interrupts"));
     /* Without an address: every detached device is looked at. */
     ck_assert(find(root, NULL, "group-not-viable", &f));
+    /* Its node's note: acquire refuses DEV alone, so the acquire it advises takes the group. */
+    ck_assert(find(root, DEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE_GROUP);
+    ck_assert_ptr_nonnull(strstr(f.fix, "acquire it with its IOMMU group"));
+    ck_assert(count_host(root, "vfio-permission", &f, device, sizeof(device)) == 1);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE_GROUP);
     /* Fixed: no finding. */
     set_driver(root, DEV2, NULL);
     ck_assert(!find(root, DEV, "group-not-viable", &f));
@@ -203,29 +233,6 @@ HD_TEST(vfio_node_permission)
     free(root);
 }
 END_TEST
-
-/* How many findings with @code a whole-host run has; @f from the last of them. */
-static size_t count_host(const char *root, const char *code, struct found *f, char *device,
-                         size_t size)
-{
-    struct hd_ctx *ctx = ah_ctx(root);
-    struct hd_findings *d;
-    size_t n = 0;
-
-    ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
-    for (size_t i = 0; i < hd_findings_count(d); i++) {
-        if (strcmp(hd_findings_get_code(d, i), code) != 0)
-            continue;
-        n++;
-        f->remedy = hd_findings_get_remedy(d, i);
-        snprintf(f->problem, sizeof(f->problem), "%s", hd_findings_get_message(d, i));
-        snprintf(device, size, "%s", hd_findings_get_device(d, i) ? hd_findings_get_device(d, i)
-                                                                  : "(none)");
-    }
-    hd_findings_unref(d);
-    hd_ctx_unref(ctx);
-    return n;
-}
 
 HD_TEST(vfio_node_permission_once_for_the_host)
 {
@@ -524,6 +531,16 @@ HD_TEST(not_assignable)
                    "device 0000:00:1f.4 8086:a123 class=0c0500 group=9 driver=i801_smbus\n");
     ck_assert(find(root, "0000:00:1f.4", "not-assignable", &f));
     ck_assert(!find(root, "0000:00:1f.4", "group-not-viable", &f));
+    ah_tree_remove(root);
+    free(root);
+    /* An endpoint detached into that group: no acquire takes it (not even with the group, which
+     * the host keeps part of), so its node's note advises none. */
+    root = ah_tree(INTEL_HOST "driver lpc_ich ids=8086:a145\n"
+                   "device 0000:00:1f.0 8086:a145 class=060100 group=9 driver=lpc_ich\n"
+                   "device 0000:00:1f.2 8086:10d3 class=020000 group=9 driver=vfio-pci\n");
+    ck_assert(find(root, "0000:00:1f.2", "vfio-permission", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_ptr_nonnull(strstr(f.fix, "none while its IOMMU group is not viable"));
     ah_tree_remove(root);
     free(root);
 }

@@ -1091,6 +1091,26 @@ HD_TEST(library_device_calls_use_the_engine)
 }
 END_TEST
 
+/* A detached GPU whose audio function stays on the host: the group node's note gives an
+ * acquire that acquire takes (with --group), not one it refuses (the GPU alone). */
+HD_TEST(doctor_acquire_advice_is_one_acquire_takes)
+{
+    ck_assert_int_eq(hd("detach " GPU), 0);
+    ck_assert_int_eq(hd("doctor " GPU), 1);
+    const char *cmd = "\n  run: hostdev acquire --vm ID --owner USER:GROUP --group " GPU "\n";
+    ck_assert_msg(strstr(out, cmd), "%s", out);
+    ck_assert_int_eq(hd("--json doctor " GPU), 1);
+    ck_assert_msg(strstr(out, "\"hostdev acquire --vm ID --owner USER:GROUP --group " GPU "\""),
+                  "%s", out);
+    /* What the note would have said before: refused. */
+    ck_assert_int_eq(hd("acquire --vm web --owner 107:108 " GPU), 1);
+    /* The command given, ID and USER:GROUP filled in: it works. */
+    ck_assert_int_eq(hd("acquire --vm web --owner 107:108 --group " GPU), 0);
+    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
+    ck_assert_int_eq(hd("release --vm web"), 0);
+}
+END_TEST
+
 /* doctor compares hostdev's records with the kernel and gives the command that fixes each. */
 HD_TEST(doctor_finds_records_the_kernel_contradicts)
 {
