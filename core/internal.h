@@ -113,6 +113,10 @@ int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **
 char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
                                      const struct hd_reserve_entry *entry, bool replaces,
                                      struct hd_device *dev);
+/* Why a reservation of @dev, a VF there now, does nothing at boot: no entry of @config (NULL:
+ * none) sets its PF's VF count high enough to make it, and VFs are made by that count each
+ * boot. Allocated; NULL when one does, when @dev is no VF (or no memory). */
+char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config, struct hd_device *dev);
 /* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,

@@ -114,7 +114,8 @@ static struct item *item_add(struct hd_reserve_result *res, enum hd_reserve_acti
 /* A PF reserved for a stub with a VF count asked of it may be left without VFs: the warning, on
  * @it (the PF's reservation, or the count of an entry without a stub) unless an item before
  * tells it, from the entries this result applies (an entry's call, persist's: its own, and the
- * configuration's for what it leaves unsaid). */
+ * configuration's for what it leaves unsaid). Persist's address entry for a VF that no VF count
+ * of the configuration makes at boot is told that it does nothing then. */
 static void warn_stub_numvfs(struct hd_reserve_result *res, struct item *it)
 {
     for (struct item *v = res->v; v < it; v++)
@@ -125,6 +126,9 @@ static void warn_stub_numvfs(struct hd_reserve_result *res, struct item *it)
                       ? hd_reserve_stub_numvfs_warning(res->config, NULL, false, it->dev)
                       : hd_reserve_stub_numvfs_warning(res->reservations, &res->entry, true,
                                                        it->dev);
+    if (it->warning == NULL && res->config == NULL && res->entry.sel.kind == HD_SELECTOR_ADDR &&
+        it->action == HD_RESERVE_BIND)
+        it->warning = hd_reserve_vf_boot_warning(res->reservations, it->dev);
 }
 
 /* @it is complete: the caller hears of it. 1 when it failed, else 0. */

@@ -648,6 +648,58 @@ static unsigned int boot_numvfs(const struct hd_reserve_config *config, struct h
     return (unsigned int)count->numvfs;
 }
 
+/* Which VF count of its PF makes the VF @dev (its index + 1), into *@numvfs, and the PF, into
+ * *@pf (a reference): 0, or -ENOENT when @dev is no VF or its PF's layout cannot be read. */
+static int vf_index_count(struct hd_device *dev, struct hd_device **pf, int *numvfs)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    int offset, stride, now, total;
+
+    *pf = NULL;
+    if (hd_device_fill(dev, HD_FILL_SRIOV) < 0 || hd_device_get_physfn(dev) == NULL ||
+        hd_device_open_fill(ctx, hd_device_get_physfn(dev), HD_FILL_IDENT | HD_FILL_SRIOV,
+                            pf) < 0)
+        goto none;
+    total = hd_device_get_sriov_totalvfs(*pf);
+    if (hd_device_read_vf_layout(*pf, &offset, &stride, &now) < 0)
+        goto none;
+    for (int i = 0; i < total; i++) {
+        struct hd_pci_addr vf;
+        if (hd_pci_vf_addr(hd_device_get_addr(*pf), offset, stride, i, &vf) < 0)
+            break;
+        if (hd_pci_addr_equal(&vf, hd_device_get_addr(dev))) {
+            *numvfs = i + 1;
+            return 0;
+        }
+    }
+none:
+    hd_ctx_clear_error(ctx);
+    *pf = hd_device_unref(*pf);
+    return -ENOENT;
+}
+
+char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config, struct hd_device *dev)
+{
+    struct hd_device *pf;
+    char *msg = NULL;
+    int numvfs;
+
+    if (vf_index_count(dev, &pf, &numvfs) < 0)
+        return NULL;
+    if (config == NULL || boot_numvfs(config, pf) < (unsigned int)numvfs) {
+        const char *vf = hd_device_get_name(dev), *pfname = hd_device_get_name(pf);
+        if (asprintf(&msg,
+                     "%s is a VF of %s, and no reservation sets %s's VF count to %d or more: "
+                     "a VF is made anew each boot by its PF's count, so unless something else "
+                     "makes it, %s is not there at boot and its reservation does nothing then; "
+                     "persist %s's VF count too (numvfs=%d or more)",
+                     vf, pfname, pfname, numvfs, vf, pfname, numvfs) < 0)
+            msg = NULL;
+    }
+    hd_device_unref(pf);
+    return msg;
+}
+
 /* What the boot finds for address entry @e whose device is not there now: a VF that a VF count
  * of its PF's (one the boot applies) makes, or nothing that makes it. 0, or -errno. */
 static int check_absent(struct hd_reserve_config *config, struct hd_ctx *ctx,

@@ -928,7 +928,9 @@ const char *hd_reserve_result_get_error(const struct hd_reserve_result *result, 
                                         enum hd_reason *reason);
 /* Why item @i's PF, reserved for a stub with a VF count asked of it, may be left without VFs
  * (hd_reserve_config_numvfs_warning()), on its reservation's item (or, when the call makes none,
- * its count's), whatever its outcome; NULL: none. */
+ * its count's), whatever its outcome; or, for hd_reserve_entry_apply()'s address entry of a VF,
+ * that no VF count of the configuration makes it at boot, so the reservation does nothing then;
+ * NULL: none. */
 const char *hd_reserve_result_get_warning(const struct hd_reserve_result *result, size_t i);
 /* An HD_RESERVE_MDEV item's mediated device: 0, or -EINVAL when the item has none. */
 int hd_reserve_result_get_mdev(const struct hd_reserve_result *result, size_t i,

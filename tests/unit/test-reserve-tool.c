@@ -445,6 +445,44 @@ END_TEST
 /* A persisted VF whose PF's count went to 0 reserves nothing, and nothing makes it at boot:
  * persisted marks it, doctor warns with the two ways out; a count that makes it at boot, or a
  * device merely out, is no warning. */
+/* persist of a VF whose PF's VF count no reservation sets: VFs are made by that count each
+ * boot, so the reservation does nothing then; persist says so (a warning on stderr, the
+ * document's "warnings" under --json), in its dry run too, and not once the count is
+ * persisted, nor for a VF the persisted count makes. */
+HD_TEST(persist_of_a_vf_warns_that_no_count_makes_it_at_boot)
+{
+#define VF_WARNING                                                                               \
+    "0000:03:10.2 is a VF of 0000:03:00.0, and no reservation sets 0000:03:00.0's VF count to 2 " \
+    "or more: a VF is made anew each boot by its PF's count, so unless something else makes "   \
+    "it, 0000:03:10.2 is not there at boot and its reservation does nothing then; persist "     \
+    "0000:03:00.0's VF count too (numvfs=2 or more)"
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist 0000:03:10.2 --dry-run"), 0);
+    ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
+    ck_assert_int_eq(hd("--json persist 0000:03:10.2 --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"warnings\": [\n    \"" VF_WARNING "\"\n  ]");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persist 0000:03:10.2"), 0);
+    ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
+    ck_out_has("persisted: 0000:03:10.2 vfio-pci\n");
+    /* A count that makes it, persisted: nothing more to say, for it or its sibling. */
+    ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8"), 0);
+    ck_assert_int_eq(hd("persist 0000:03:10.0"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persist 0000:03:10.2"), 0);
+    ck_assert_str_eq(err, "");
+    /* A count too low for it: said again, with the count that would make it. */
+    ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 1 --no-apply"), 0);
+    ck_assert_int_eq(hd("persist 0000:03:10.2 --dry-run"), 0);
+    ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
+    /* Not a VF: no such warning. */
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --dry-run"), 0);
+    ck_assert_str_eq(err, "");
+#undef VF_WARNING
+}
+END_TEST
+
 HD_TEST(a_persisted_vf_nothing_makes_is_said)
 {
     eng_start(&e, "server-sriov");
