@@ -834,8 +834,8 @@ done:
 }
 
 /* Reservations that reserve nothing: an address entry whose device is not there; worse, a VF
- * that no VF count the boot sets makes (its count was lowered, or never persisted), which the
- * boot skips without a word. A configuration that cannot be read is the reservations' own
+ * that no VF count the boot sets makes (its count was lowered, or never persisted; the VF there
+ * now or not), which the boot skips without a word. A configuration that cannot be read is the reservations' own
  * commands' to say. */
 static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
 {
@@ -871,10 +871,10 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
                    "numvfs= entry); or, if the VF is no longer wanted, remove its reservation "
                    "(%s)",
                    numvfs, pf, where),
-            "%s is reserved (%s), but it is a VF of %s that is not there, and no reservation "
-            "sets %s's VF count to %d or more: nothing makes it at boot, so the reservation "
-            "does nothing",
-            name, where, pf, pf, numvfs);
+            "%s is reserved (%s), but it is a VF of %s%s, and no reservation sets %s's VF "
+            "count to %d or more: nothing makes it at boot, so the reservation does nothing%s",
+            name, where, pf, p == HD_RESERVE_VF_NOT_AT_BOOT ? "" : " that is not there", pf,
+            numvfs, p == HD_RESERVE_VF_NOT_AT_BOOT ? " then" : "");
         hd_findings_set_remedy_vf_count(d, &pf_addr, numvfs, hd_reserve_entry_is_persisted(e));
     }
     hd_reserve_config_unref(config);

@@ -722,6 +722,31 @@ static int check_absent(struct hd_reserve_config *config, struct hd_ctx *ctx,
     return 0;
 }
 
+/* Address entry @e reserves a device there now: when it is a VF that no VF count the boot
+ * applies makes, it is gone at boot. 0, or -errno. */
+static int check_present_vf(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                            const struct hd_reserve_entry *e)
+{
+    struct presence *p = &config->presence[e - config->entries];
+    struct hd_device *dev, *pf;
+    int numvfs;
+
+    if (hd_device_open(ctx, &e->sel.addr, &dev) < 0) {
+        hd_ctx_clear_error(ctx);
+        return 0;
+    }
+    if (vf_index_count(dev, &pf, &numvfs) == 0) {
+        if (boot_numvfs(config, pf) < (unsigned int)numvfs) {
+            p->what = HD_RESERVE_VF_NOT_AT_BOOT;
+            p->pf = *hd_device_get_addr(pf);
+            p->numvfs = numvfs;
+        }
+        hd_device_unref(pf);
+    }
+    hd_device_unref(dev);
+    return 0;
+}
+
 HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx)
 {
     struct hd_device_list *list = NULL, *pfs = NULL;
@@ -757,11 +782,14 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
         bad += r > 0;
         r = r > 0 ? 0 : r;
     }
-    /* Then what is not there, once every VF count's refusal is known. */
+    /* Then what is not there, once every VF count's refusal is known, and a VF that is there
+     * now but that no count the boot applies makes. */
     for (size_t i = 0; r >= 0 && i < config->n; i++) {
         const struct hd_reserve_entry *e = &config->entries[i];
         if (config->presence[i].what == HD_RESERVE_ABSENT)
             r = check_absent(config, ctx, e, &pfs);
+        else if (e->sel.kind == HD_SELECTOR_ADDR && e->driver != NULL)
+            r = check_present_vf(config, ctx, e);
     }
     hd_device_list_unref(pfs);
     hd_device_list_unref(list);

@@ -409,7 +409,8 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
 }
 
 /* What persisted says of @e's device when it is not there (""; none when it is), naming the
- * PF of a VF and whether its VF count at boot makes it. */
+ * PF of a VF and whether its VF count at boot makes it; and of a VF there now that no count
+ * makes at boot. */
 static void presence_mark(const struct hd_reserve_config *config,
                           const struct hd_reserve_entry *e, char *buf, size_t size)
 {
@@ -433,19 +434,26 @@ static void presence_mark(const struct hd_reserve_config *config,
                  "make it: persist %d or more)",
                  hd_pci_addr_format(&addr, pf), numvfs);
         break;
+    case HD_RESERVE_VF_NOT_AT_BOOT:
+        snprintf(buf, size, "  (VF of %s, whose VF count at boot does not make it: persist %d "
+                 "or more)",
+                 hd_pci_addr_format(&addr, pf), numvfs);
+        break;
     }
 }
 
-/* "present", "vf_of" and "made_at_boot" of @e (the latter two null unless a VF not there). */
+/* "present", "vf_of" and "made_at_boot" of @e (the latter two null unless a VF not there, or
+ * one there that no count makes at boot). */
 static void json_presence(struct json *j, const struct hd_reserve_config *config,
                           const struct hd_reserve_entry *e)
 {
     struct hd_pci_addr addr;
     char pf[HD_PCI_ADDR_BUFSZ];
     enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &addr, NULL);
-    bool vf = p == HD_RESERVE_VF_AT_BOOT || p == HD_RESERVE_VF_NEVER;
+    bool vf = p == HD_RESERVE_VF_AT_BOOT || p == HD_RESERVE_VF_NEVER ||
+              p == HD_RESERVE_VF_NOT_AT_BOOT;
 
-    json_kv_bool(j, "present", p == HD_RESERVE_PRESENT);
+    json_kv_bool(j, "present", p == HD_RESERVE_PRESENT || p == HD_RESERVE_VF_NOT_AT_BOOT);
     json_kv_string(j, "vf_of", vf ? hd_pci_addr_format(&addr, pf) : NULL);
     json_key(j, "made_at_boot");
     if (vf)

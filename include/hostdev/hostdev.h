@@ -748,6 +748,9 @@ enum hd_reserve_presence {
     HD_RESERVE_VF_AT_BOOT, /* a VF not made now, which the PF's VF count at boot makes */
     HD_RESERVE_VF_NEVER,   /* a VF not made now, and no entry the boot applies sets its PF's
                             * VF count that high: nothing makes it, the entry reserves nothing */
+    HD_RESERVE_VF_NOT_AT_BOOT, /* a VF there now (an address entry reserving it), but no entry
+                                * the boot applies sets its PF's VF count that high: it is not
+                                * made at boot, and the entry reserves nothing then */
 };
 /* For a VF_* answer, *@pf is its PF and *@numvfs the VF count that makes it (either may be
  * NULL). */

@@ -466,12 +466,29 @@ HD_TEST(persist_of_a_vf_warns_that_no_count_makes_it_at_boot)
     ck_assert_int_eq(hd("persist 0000:03:10.2"), 0);
     ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
     ck_out_has("persisted: 0000:03:10.2 vfio-pci\n");
+    /* Afterwards doctor and persisted say it too, though the VF is there now. */
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning 0000:03:10.2 is reserved (etc/hostdev.d/persist-0000:03:10.2.conf:2), "
+               "but it is a VF of\n  0000:03:00.0, and no reservation sets 0000:03:00.0's VF "
+               "count to 2 or more:");
+    ck_out_has("  run: hostdev persist 0000:03:00.0 --numvfs 2\n"
+               "   or: hostdev unpersist 0000:03:10.2\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_out_has("(VF of 0000:03:00.0, whose VF count at boot does not make it: persist 2 or "
+               "more)\n");
+    ck_assert_int_eq(hd("--json persisted"), 0);
+    ck_out_has("\"present\": true,\n    \"vf_of\": \"0000:03:00.0\",\n"
+               "    \"made_at_boot\": false\n");
     /* A count that makes it, persisted: nothing more to say, for it or its sibling. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8"), 0);
     ck_assert_int_eq(hd("persist 0000:03:10.0"), 0);
     ck_assert_str_eq(err, "");
     ck_assert_int_eq(hd("persist 0000:03:10.2"), 0);
     ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert(strstr(out, "VF of") == NULL);
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert(strstr(out, "reserved") == NULL);
     /* A count too low for it: said again, with the count that would make it. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 1 --no-apply"), 0);
     ck_assert_int_eq(hd("persist 0000:03:10.2 --dry-run"), 0);
