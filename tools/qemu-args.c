@@ -169,7 +169,8 @@ static bool vm_would_fail(struct tool *t, struct hd_device *dev, const struct de
         return devarg_host_keeps(t, other, buf, size);
     if (hd_driver_is_vfio(hd_device_get_driver(dev)))
         return false;
-    const char *name = hd_device_get_name(dev), *driver = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound";
+    const char *name = hd_device_get_name(dev);
+    const char *driver = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound";
     struct hd_assign_check *c = NULL;
     const char *keeps = NULL, *use = NULL;
     if (hd_device_check_assign(dev, &dev, 1, NULL, &c) == 0) {
