@@ -8,14 +8,20 @@
 #include "opout.h"
 #include "reserve.h"
 
+/* An address, ids, or (as detach takes it) a network interface's name, which is kept as its
+ * device's address: the interface is gone once the device is reserved. */
 static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selector *sel)
 {
-    if (hd_pci_selector_parse(arg, sel) < 0)
-        return tool_error(t, EXIT_USAGE,
-                          "invalid device '%s' (expected an address "
-                          "DDDD:BB:SS.F or ids VVVV:DDDD)",
-                          arg);
-    return EXIT_DONE;
+    if (hd_pci_selector_parse(arg, sel) == 0)
+        return EXIT_DONE;
+    memset(sel, 0, sizeof(*sel));
+    sel->kind = HD_SELECTOR_ADDR;
+    if (tool_netif_addr(t, arg, &sel->addr) == 0)
+        return EXIT_DONE;
+    return tool_error(t, EXIT_USAGE,
+                      "invalid device '%s' (expected an address DDDD:BB:SS.F, ids VVVV:DDDD or "
+                      "a network interface's name)",
+                      arg);
 }
 
 /* A dry run's heading comes before its first planned line, and not before a refusal. */
@@ -534,6 +540,7 @@ const struct tool_command cmd_persist = {
             "                      go with it (a platform function is never persisted: the\n"
             "                      boot does not force; `detach --force` takes it now)\n"
             "      --dry-run       print the line and the plan; write nothing, change nothing\n"
+            "ADDR may be a network interface's name; its device's address is written.\n"
             "The device is reserved now (as `hostdev reserve` does), then\n"
             "ROOT/etc/hostdev.d/persist-DEVICE.conf is written atomically. If reserving fails,\n"
             "nothing is written.\n",

@@ -1998,3 +1998,21 @@ HD_TEST(vfs_the_boot_makes_and_reserves_go_back_to_the_kernels_choice)
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
 }
 END_TEST
+
+/* persist takes a network interface's name as detach does, and keeps its device's address: the
+ * interface is gone once the device is on the stub. A name no interface has is bad input. */
+HD_TEST(persist_takes_an_interface_name_as_its_address)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist enp3s0f1"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+                          "persisted: 0000:03:00.1 vfio-pci\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("persist nosuch0"), 2);
+    ck_err_has("invalid device 'nosuch0' (expected an address DDDD:BB:SS.F, ids VVVV:DDDD or a "
+               "network interface's name)");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+}
+END_TEST
