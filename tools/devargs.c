@@ -287,3 +287,41 @@ bool devarg_host_keeps(struct tool *t, const struct devarg_other *o, char *buf, 
     hd_ctx_clear_error(t->ctx);
     return keeps;
 }
+
+bool devarg_vm_would_fail(struct tool *t, struct hd_device *dev, const struct devarg_other *other,
+                          bool managed, char *buf, size_t size)
+{
+    if (dev == NULL)
+        return devarg_host_keeps(t, other, buf, size);
+    if (hd_driver_is_vfio(hd_device_get_driver(dev)))
+        return false;
+    const char *name = hd_device_get_name(dev);
+    const char *driver = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound";
+    struct hd_assign_check *c = NULL;
+    const char *keeps = NULL, *use = NULL;
+    if (hd_device_check_assign(dev, &dev, 1, NULL, &c) == 0) {
+        keeps = hd_assign_check_get_host_keeps(c);
+        use = hd_assign_check_get_host_use(c);
+    }
+    hd_ctx_clear_error(t->ctx);
+    bool said = true;
+    if (managed && keeps != NULL)
+        snprintf(buf, size, "%s is on %s, and libvirt's managed detach would take it from the "
+                 "host, which keeps it as %s", name, driver, keeps);
+    else if (managed && use != NULL)
+        snprintf(buf, size, "%s is on %s, and libvirt's managed detach would take it from the "
+                 "host: %s", name, driver, use);
+    else if (managed)
+        said = false; /* libvirt detaches it at the domain's start, as it may */
+    else if (keeps != NULL)
+        snprintf(buf, size, "%s is not on vfio-pci (it is %s), and 'hostdev detach' refuses it "
+                 "without --force: the host keeps it as %s", name, driver, keeps);
+    else if (use != NULL)
+        snprintf(buf, size, "%s is not on vfio-pci (it is %s), and 'hostdev detach' refuses it "
+                 "without --force: %s", name, driver, use);
+    else
+        snprintf(buf, size, "%s is not on vfio-pci (it is %s): run 'hostdev detach %s' before "
+                 "starting the VM", name, driver, name);
+    hd_assign_check_unref(c);
+    return said;
+}

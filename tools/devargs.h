@@ -43,4 +43,13 @@ int devargs_open_vm(struct tool *t, const char *vm, struct hd_device ***devs,
  * skips hubs) or would take it from the host. */
 bool devarg_host_keeps(struct tool *t, const struct devarg_other *o, char *buf, size_t size);
 
+/* Whether a VM given @dev (NULL: @other) would fail or take it from the host, said in @buf: a
+ * PCI device off vfio-pci (unless @managed: libvirt then detaches it, and only one the host
+ * keeps or uses is said), a USB or SCSI device the host keeps. Detaching it is the advice only
+ * when detach would take it: the library's check of what the host keeps or uses of it (an
+ * SR-IOV PF's VFs among that) is what detach refuses without --force, so that is said
+ * instead. */
+bool devarg_vm_would_fail(struct tool *t, struct hd_device *dev, const struct devarg_other *other,
+                          bool managed, char *buf, size_t size);
+
 #endif

@@ -150,7 +150,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     char warning[512];
     for (size_t i = 0; i < n && !tool_json(t); i++) {
-        if (devs[i] == NULL && devarg_host_keeps(t, &others[i], warning, sizeof(warning)))
+        if (devarg_vm_would_fail(t, devs[i], &others[i], managed, warning, sizeof(warning)))
             fprintf(stderr, "%s hostdev-xml: warning: %s\n", t->prog, warning);
     }
     struct json j;
@@ -182,7 +182,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_kv_bool(&j, "managed", others[i].cap != HD_CAP_MDEV && managed);
         json_kv_string(&j, "xml", xml);
         /* Under --json the warning is the element's, not a line on stderr. */
-        if (devs[i] == NULL && devarg_host_keeps(t, &others[i], warning, sizeof(warning)))
+        if (devarg_vm_would_fail(t, devs[i], &others[i], managed, warning, sizeof(warning)))
             json_kv_string(&j, "warning", warning);
         json_end_object(&j);
         free(xml);

@@ -157,40 +157,6 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
     return EXIT_DONE;
 }
 
-/* Whether a VM given @dev (NULL: @other) would fail or take it from the host, said in @buf:
- * a PCI device off vfio-pci, a USB or SCSI device the host keeps. Detaching it is the advice
- * only when detach would take it: the library's check of what the host keeps or uses of it
- * (an SR-IOV PF's VFs among that) is what detach refuses without --force, so that is said
- * instead. */
-static bool vm_would_fail(struct tool *t, struct hd_device *dev, const struct devarg_other *other,
-                          char *buf, size_t size)
-{
-    if (dev == NULL)
-        return devarg_host_keeps(t, other, buf, size);
-    if (hd_driver_is_vfio(hd_device_get_driver(dev)))
-        return false;
-    const char *name = hd_device_get_name(dev);
-    const char *driver = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound";
-    struct hd_assign_check *c = NULL;
-    const char *keeps = NULL, *use = NULL;
-    if (hd_device_check_assign(dev, &dev, 1, NULL, &c) == 0) {
-        keeps = hd_assign_check_get_host_keeps(c);
-        use = hd_assign_check_get_host_use(c);
-    }
-    hd_ctx_clear_error(t->ctx);
-    if (keeps != NULL)
-        snprintf(buf, size, "%s is not on vfio-pci (it is %s), and 'hostdev detach' refuses it "
-                 "without --force: the host keeps it as %s", name, driver, keeps);
-    else if (use != NULL)
-        snprintf(buf, size, "%s is not on vfio-pci (it is %s), and 'hostdev detach' refuses it "
-                 "without --force: %s", name, driver, use);
-    else
-        snprintf(buf, size, "%s is not on vfio-pci (it is %s): run 'hostdev detach %s' before "
-                 "starting the VM", name, driver, name);
-    hd_assign_check_unref(c);
-    return true;
-}
-
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"cloud-hypervisor", no_argument, NULL, 'C'},
@@ -295,7 +261,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     char warning[512];
     for (size_t i = 0; i < n && !tool_json(t); i++) {
-        if (vm_would_fail(t, devs[i], &others[i], warning, sizeof(warning)))
+        if (devarg_vm_would_fail(t, devs[i], &others[i], false, warning, sizeof(warning)))
             fprintf(stderr, "%s qemu-args: warning: %s\n", t->prog, warning);
     }
     for (size_t i = 0; i < nnotes && !tool_json(t); i++)
@@ -318,7 +284,7 @@ static int run(struct tool *t, int argc, char **argv)
         json_key(&j, "warnings");
         json_begin_array(&j);
         for (size_t i = 0; i < n; i++) {
-            if (vm_would_fail(t, devs[i], &others[i], warning, sizeof(warning)))
+            if (devarg_vm_would_fail(t, devs[i], &others[i], false, warning, sizeof(warning)))
                 json_string(&j, warning);
         }
         for (size_t i = 0; i < nnotes; i++)

@@ -206,7 +206,8 @@ HD_TEST(qemu_args_advice_is_what_detach_does)
     ck_assert_ptr_null(strstr(e.err, "run 'hostdev detach"));
     ck_assert_int_eq(eng_run(&e, "detach 03:00.0"), 1);
     ck_assert_int_eq(eng_run(&e, "--json qemu-args 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(e.out, "refuses it without --force: 0000:03:00.0 is an SR-IOV PF"));
+    ck_assert_ptr_nonnull(
+        strstr(e.out, "refuses it without --force: 0000:03:00.0 is an SR-IOV PF"));
     ck_assert_str_eq(e.err, "");
     /* A VF, and the port without VFs: detach is the advice, and it works. */
     ck_assert_int_eq(eng_run(&e, "qemu-args 03:10.0 03:00.1"), 0);
@@ -214,6 +215,32 @@ HD_TEST(qemu_args_advice_is_what_detach_does)
     ck_assert_ptr_nonnull(strstr(e.err, "run 'hostdev detach 0000:03:00.1' before"));
     ck_assert_int_eq(eng_run(&e, "detach 0000:03:10.0 0000:03:00.1"), 0);
     ck_assert_int_eq(eng_run(&e, "qemu-args 03:10.0 03:00.1"), 0);
+    ck_assert_str_eq(e.err, "");
+    eng_stop(&e);
+}
+END_TEST
+
+/* hostdev-xml says the same of what libvirt would meet: managed='no', a device off vfio-pci
+ * (libvirt cannot start the domain), with detach's own answer; managed='yes', only what
+ * libvirt's detach would take from the host (a PF whose VFs go with it), not a device it may
+ * simply detach. */
+HD_TEST(hostdev_xml_warns_of_what_libvirt_would_meet)
+{
+    struct eng e;
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(eng_run(&e, "hostdev-xml 03:00.0 03:10.0"), 0);
+    one_line(&e, "hostdev hostdev-xml: warning: 0000:03:00.0 is on ixgbe, and libvirt's managed "
+                 "detach would take it from the host: 0000:03:00.0 is an SR-IOV PF with 8 VFs");
+    ck_assert_int_eq(eng_run(&e, "hostdev-xml --managed no 03:10.0"), 0);
+    one_line(&e, "hostdev hostdev-xml: warning: 0000:03:10.0 is not on vfio-pci (it is ixgbevf): "
+                 "run 'hostdev detach 0000:03:10.0' before starting the VM");
+    ck_assert_int_eq(eng_run(&e, "--json hostdev-xml --managed no 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"warning\": \"0000:03:00.0 is not on vfio-pci (it is "
+                                        "ixgbe), and 'hostdev detach' refuses it"));
+    ck_assert_str_eq(e.err, "");
+    ck_assert_int_eq(eng_run(&e, "detach 0000:03:10.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "hostdev-xml --managed no 03:10.0"), 0);
     ck_assert_str_eq(e.err, "");
     eng_stop(&e);
 }
