@@ -680,12 +680,16 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
     return -1;
 }
 
-/* `hostdev help [COMMAND]`, as git and virsh users type it: what --help prints. */
-static int help(struct tool *t, int argc, char **argv)
+/* `hostdev help [COMMAND]`, as git and virsh users type it: what --help prints. The global
+ * options a user leaves on the line (`help list --json`, `--root R`) change nothing in it. */
+static int help(struct tool *t, struct globals *g, int argc, char **argv)
 {
     const struct tool_command *cmd;
+    int r;
 
     current_command = "help";
+    if ((r = take_trailing_globals(t, g, &argc, argv)) >= 0)
+        return r;
     if (argc == 1 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return EXIT_DONE;
@@ -732,7 +736,7 @@ static int run_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(argv[optind], "help") == 0)
-        return help(&t, argc - optind, argv + optind);
+        return help(&t, &g, argc - optind, argv + optind);
     if ((cmd = find_command(argv[optind])) == NULL)
         return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see 'hostdev --help')",
                           argv[optind]);

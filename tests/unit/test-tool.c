@@ -1397,6 +1397,23 @@ HD_TEST(help_command_is_help)
     one_line_error("hostdev help: unknown command 'frobnicate' (see 'hostdev --help')");
     ck_assert_int_eq(hd("help list show"), 2);
     one_line_error("'show'");
+    /* The global options a user leaves on the line print the help all the same. */
+    ck_assert_int_eq(hd("list --help"), 0);
+    free(want);
+    want = strdup(out);
+    ck_assert_ptr_nonnull(want);
+    static const char *const globals[] = {"help list --json", "help --json list",
+                                          "help list --root /nonexistent --names none",
+                                          "help list --state-dir=/nonexistent --verbose"};
+    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+        ck_assert_msg(hd(globals[i]) == 0, "'%s': %s", globals[i], err);
+        ck_assert_str_eq(out, want);
+        ck_assert_str_eq(err, "");
+    }
+    ck_assert_int_eq(hd("help list --frobnicate"), 2);
+    one_line_error("'--frobnicate'");
+    ck_assert_int_eq(hd("help list --timeout 0"), 2);
+    one_line_error("invalid --timeout '0'");
     free(commands);
     free(want);
 }
