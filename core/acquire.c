@@ -18,6 +18,7 @@ struct pdev {
     bool via_group;
     bool managed;    /* acquire detaches it (else it must be on vfio-pci already) */
     bool on_vfio;    /* on vfio-pci (or a variant) before we started: nothing to detach */
+    bool already;    /* the VM holds it as asked (the kernel agrees): nothing to do */
     char driver[64]; /* the driver it had ("" unbound) */
     char override[64]; /* the driver_override it had ("" none) */
 };
@@ -27,6 +28,7 @@ struct pdev {
 struct pmdev {
     char uuid[37];
     struct hd_mdev_info info;
+    bool already;
 };
 
 struct plan {
@@ -35,6 +37,7 @@ struct plan {
     struct pmdev *mdevs;
     size_t nmdevs;
     struct hd_node_target *targets; /* USB and SCSI devices */
+    bool *targets_already;
     size_t ntargets;
     int *groups; /* unique */
     size_t ngroups;
@@ -48,6 +51,7 @@ static void plan_free(struct plan *p)
     free(p->v);
     free(p->mdevs);
     free(p->targets);
+    free(p->targets_already);
     free(p->groups);
     hd_host_use_unref(p->host_use);
     memset(p, 0, sizeof(*p));
@@ -259,7 +263,9 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
 
     if (req->n == 0 && req->nmdevs == 0 && req->nnamed == 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
-    if (req->nnamed > 0 && (p->targets = calloc(req->nnamed, sizeof(*p->targets))) == NULL)
+    if (req->nnamed > 0 &&
+        ((p->targets = calloc(req->nnamed, sizeof(*p->targets))) == NULL ||
+         (p->targets_already = calloc(req->nnamed, sizeof(*p->targets_already))) == NULL))
         return -ENOMEM;
     for (size_t i = 0; i < req->nnamed; i++) {
         struct hd_node_target *t = &p->targets[p->ntargets];
@@ -337,6 +343,71 @@ static int check_not_with_child(struct hd_ctx *ctx, const struct plan *p, struct
     return r;
 }
 
+/* A retry of an acquire that was done (an orchestrator's: KubeVirt, Nova, a unit restarted)
+ * is not a conflict. For an entry @a of the VM asking, whose device the kernel still shows as
+ * recorded: 1 when the request asks for the owner it has (nothing to do), else -EBUSY naming
+ * both owners. */
+static int owner_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req,
+                          const struct hd_assignment *a)
+{
+    if (a->uid == req->uid && a->gid == req->gid)
+        return 1;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s with owner "
+                   "%u:%u, not %u:%u: release it first to give it to another owner", a->name,
+                   a->vm, (unsigned)a->uid, (unsigned)a->gid, (unsigned)req->uid,
+                   (unsigned)req->gid);
+}
+
+/* The node @path is there, @a's owner's: given by its acquire and not taken back since. */
+static bool node_as_recorded(struct hd_ctx *ctx, const struct hd_assignment *a, const char *path)
+{
+    struct stat st;
+
+    return hd_fs_stat(ctx, path, &st) == 0 && st.st_uid == a->uid && st.st_gid == a->gid;
+}
+
+static bool group_node_as_recorded(struct hd_ctx *ctx, const struct hd_assignment *a)
+{
+    char path[HD_NODE_PATH_MAX];
+
+    snprintf(path, sizeof(path), "dev/vfio/%d", a->group);
+    return node_as_recorded(ctx, a, path);
+}
+
+/* @d, which the map says @a of the VM asking holds: 1 when the kernel agrees (on vfio-pci in
+ * the recorded group, the group's node the recorded owner's) and the request asks for just
+ * that: nothing to do. 0 when the kernel disagrees with the record: refused as held, as any
+ * device of a VM (what is true is recover's to find out). -EBUSY when it asks for the device
+ * otherwise (another owner, mode or driver): the record would not say what was asked. */
+static int held_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req, const struct pdev *d,
+                         const struct hd_assignment *a)
+{
+    const char *asked = hd_op_request_driver(req, hd_device_get_addr(d->dev));
+    const char *driver = hd_device_get_driver_or(d->dev, "");
+
+    if (!d->on_vfio || hd_device_get_iommu_group(d->dev) != a->group ||
+        !group_node_as_recorded(ctx, a))
+        return 0;
+    if (d->managed != a->managed)
+        return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s %s, not "
+                       "%s: release it first to change that", a->name, a->vm,
+                       a->managed ? "managed" : "unmanaged", d->managed ? "managed" : "unmanaged");
+    if (asked[0] != '\0' && strcmp(asked, driver) != 0)
+        return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s on %s, not "
+                       "%s: release it first to change that", a->name, a->vm, driver, asked);
+    return owner_as_asked(ctx, req, a);
+}
+
+/* The refusal of a device @a holds, unless it is the VM asking's as asked (@as_asked: 1). */
+static int refuse_held(struct hd_ctx *ctx, const char *what, const char *name,
+                       const struct hd_assignment *a, const char *vm, int as_asked)
+{
+    if (as_asked != 0)
+        return as_asked < 0 ? as_asked : 0;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s%s is already assigned to vm %s%s", what,
+                   name, a->vm, strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+}
+
 /* Under the group locks: everything that can refuse, before anything is written. */
 static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p,
                          const struct hd_assignment_list *map)
@@ -357,10 +428,17 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     for (size_t i = 0; i < p->ntargets; i++) {
         const struct hd_node_target *t = &p->targets[i];
         const struct hd_assignment *a = hd_map_find_key(map, t->kind, t->name);
-        if (a != NULL)
-            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
-                           t->name, a->vm, strcmp(a->vm, vm) == 0 ? "" : ": release it there "
-                                                                         "first");
+        /* Held as asked: the node it has now is the one recorded, the recorded owner's. */
+        if (a != NULL) {
+            int as_asked = strcmp(a->vm, vm) == 0 && a->nnodes == 1 &&
+                                   strcmp(a->nodes[0].path, t->node) == 0 &&
+                                   node_as_recorded(ctx, a, t->node)
+                               ? owner_as_asked(ctx, req, a) : 0;
+            if ((r = refuse_held(ctx, "", t->name, a, vm, as_asked)) < 0)
+                return r;
+            p->targets_already[i] = true;
+            continue;
+        }
         if (!(flags & HD_OP_FORCE) && (r = hd_node_target_check_host_use(ctx, &p->host_use, t)) < 0)
             return r;
     }
@@ -369,10 +447,14 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         /* Read again under its group's lock: it may have been removed meanwhile. */
         if ((r = hd_mdev_lookup(ctx, p->mdevs[i].uuid, &p->mdevs[i].info)) < 0)
             return r;
-        if (a != NULL)
-            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is already assigned "
-                           "to vm %s%s", a->name, a->vm,
-                           strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+        if (a != NULL) {
+            int as_asked = strcmp(a->vm, vm) == 0 && p->mdevs[i].info.group == a->group &&
+                                   group_node_as_recorded(ctx, a)
+                               ? owner_as_asked(ctx, req, a) : 0;
+            if ((r = refuse_held(ctx, "mediated device ", a->name, a, vm, as_asked)) < 0)
+                return r;
+            p->mdevs[i].already = true;
+        }
     }
     for (size_t i = 0; i < requested; i++) {
         struct hd_device *dev = p->v[i].dev;
@@ -384,10 +466,13 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         hd_strlcpy(p->v[i].override,
                    hd_device_get_driver_override(dev) ? hd_device_get_driver_override(dev) : "",
                    sizeof(p->v[i].override));
-        if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL)
-            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s%s",
-                           hd_device_get_name(dev), a->vm,
-                           strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+        if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL) {
+            int as_asked = strcmp(a->vm, vm) == 0 ? held_as_asked(ctx, req, &p->v[i], a) : 0;
+            if ((r = refuse_held(ctx, "", hd_device_get_name(dev), a, vm, as_asked)) < 0)
+                return r;
+            p->v[i].already = true;
+            continue; /* the VM may have it open: what follows asks of a device to be given */
+        }
         if ((a = hd_map_find_below(ctx, map, hd_device_get_name(dev))) != NULL)
             return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
                            "%s has %s behind it, which vm %s "
@@ -416,10 +501,14 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     }
     for (size_t gi = 0; gi < p->ngroups; gi++) {
         struct hd_group *g;
-        bool managed = false;
-        for (size_t i = 0; i < requested; i++)
-            managed = managed ||
-                      (hd_device_get_iommu_group(p->v[i].dev) == p->groups[gi] && p->v[i].managed);
+        bool managed = false, asked = false;
+        for (size_t i = 0; i < requested; i++) {
+            bool in = hd_device_get_iommu_group(p->v[i].dev) == p->groups[gi] && !p->v[i].already;
+            asked = asked || in;
+            managed = managed || (in && p->v[i].managed);
+        }
+        if (!asked) /* the VM holds this group as asked already */
+            continue;
         if ((r = hd_group_open(ctx, p->groups[gi], &g)) < 0)
             return r;
         for (size_t k = 0; k < hd_group_get_member_count(g) && r == 0; k++) {
@@ -454,7 +543,7 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     /* The driver each managed device goes to can be had: a dry run finds it out too. What
      * lives on a member --group brought in is asked now that it is in. */
     for (size_t i = 0; i < p->n; i++) {
-        if (p->v[i].managed && !p->v[i].on_vfio &&
+        if (p->v[i].managed && !p->v[i].on_vfio && !p->v[i].already &&
             ((r = hd_op_check_target_available(ctx, req, p->v[i].dev)) < 0 ||
              (p->v[i].via_group && (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0)))
             return r;
@@ -462,6 +551,8 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     for (size_t i = 0; i < p->n && !(flags & HD_OP_FORCE); i++) {
         struct hd_device *dev = p->v[i].dev;
         const char *platform = hd_platform_function(dev);
+        if (p->v[i].already)
+            continue;
         if (platform != NULL)
             return hd_errr(ctx, -EBUSY, HD_REASON_PLATFORM,
                            "%s is %s: the host keeps it (no "
@@ -575,6 +666,8 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
 
     for (size_t i = 0; i < p->ntargets && r == 0; i++) {
         const struct hd_node_target *nt = &p->targets[i];
+        if (p->targets_already[i])
+            continue;
         entry_init(&a, t, nt->kind, nt->name, -1, g->uid, g->gid);
         strcpy(a.ids, nt->ids);
         strcpy(paths[0], nt->node);
@@ -582,6 +675,8 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
     }
     for (size_t i = 0; i < p->nmdevs && r == 0; i++) {
         const struct pmdev *m = &p->mdevs[i];
+        if (m->already)
+            continue;
         entry_init(&a, t, HD_ASSIGNMENT_MDEV, m->uuid, m->info.group, g->uid, g->gid);
         strcpy(a.parent, m->info.parent);
         r = give_and_record(t, g->op, map, &a, paths,
@@ -589,6 +684,8 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
     }
     for (size_t i = 0; i < p->n && r == 0; i++) {
         struct hd_device *dev = p->v[i].dev;
+        if (p->v[i].already)
+            continue;
         if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
             break;
         entry_init(&a, t, HD_ASSIGNMENT_PCI, hd_device_get_name(dev),
@@ -615,26 +712,58 @@ static int give_and_commit(struct hd_txn *t, const struct hd_op *op, struct plan
     return with_map(t, true, give_all, &g);
 }
 
-static struct hd_jdev *plan_jdevs(const struct plan *p)
+/* The devices of the plan (@changing: less those the VM holds as asked), their number in @n. */
+static struct hd_jdev *plan_jdevs(const struct plan *p, bool changing, size_t *n)
 {
     struct hd_jdev *j = calloc(p->n + p->nmdevs + p->ntargets + 1, sizeof(*j));
 
+    *n = 0;
     for (size_t i = 0; j != NULL && i < p->n; i++) {
-        j[i].addr = *hd_device_get_addr(p->v[i].dev);
-        j[i].group = hd_device_get_iommu_group(p->v[i].dev);
+        if (changing && p->v[i].already)
+            continue;
+        j[*n].addr = *hd_device_get_addr(p->v[i].dev);
+        j[(*n)++].group = hd_device_get_iommu_group(p->v[i].dev);
     }
     for (size_t i = 0; j != NULL && i < p->nmdevs; i++) {
-        j[p->n + i].kind = HD_ASSIGNMENT_MDEV;
-        strcpy(j[p->n + i].name, p->mdevs[i].uuid);
-        j[p->n + i].group = p->mdevs[i].info.group;
+        if (changing && p->mdevs[i].already)
+            continue;
+        j[*n].kind = HD_ASSIGNMENT_MDEV;
+        strcpy(j[*n].name, p->mdevs[i].uuid);
+        j[(*n)++].group = p->mdevs[i].info.group;
     }
     for (size_t i = 0; j != NULL && i < p->ntargets; i++) {
-        struct hd_jdev *d = &j[p->n + p->nmdevs + i];
+        struct hd_jdev *d = &j[*n];
+        if (changing && p->targets_already[i])
+            continue;
         d->kind = p->targets[i].kind;
         strcpy(d->name, p->targets[i].name);
         d->group = -1; /* no group: the map lock orders acquires of one device */
+        (*n)++;
     }
     return j;
+}
+
+/* Report each device the VM holds as asked (its step done: it was, before this run); 1 when
+ * the plan has nothing else. */
+static bool note_already(struct hd_txn *t, const struct plan *p)
+{
+    size_t changing = 0;
+
+    for (size_t i = 0; i < p->n + p->nmdevs + p->ntargets; i++) {
+        const char *name = i < p->n ? hd_device_get_name(p->v[i].dev)
+                           : i < p->n + p->nmdevs ? p->mdevs[i - p->n].uuid
+                                                  : p->targets[i - p->n - p->nmdevs].name;
+        bool already = i < p->n ? p->v[i].already
+                       : i < p->n + p->nmdevs ? p->mdevs[i - p->n].already
+                                              : p->targets_already[i - p->n - p->nmdevs];
+        if (!already) {
+            changing++;
+            continue;
+        }
+        hd_txn_note(t, "already", name, "", hd_txn_vm(t));
+        hd_txn_settle(t, "already", name, HD_STEP_DONE);
+    }
+    return changing == 0;
 }
 
 int hd_ops_acquire(struct hd_op *op)
@@ -646,6 +775,7 @@ int hd_ops_acquire(struct hd_op *op)
     struct hd_batch b = {0};
     struct plan p = {0};
     struct hd_txn *t;
+    size_t njdevs;
     int r;
 
     if ((r = hd_txn_new(op, HD_JOP_ACQUIRE, req->vm, 0, &t)) < 0)
@@ -666,24 +796,28 @@ int hd_ops_acquire(struct hd_op *op)
         hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
         hd_ctx_clear_error(ctx);
     }
-    if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p)) == NULL ||
-        (r = hd_txn_lock(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0 ||
-        (r = hd_map_read(ctx, &map)) < 0 ||
+    if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p, false, &njdevs)) == NULL ||
+        (r = hd_txn_lock(t, jdevs, njdevs)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req, &p, map)) < 0)
         goto fail;
+    /* Asked again for what it holds, with nothing new: done, nothing written. */
+    if (note_already(t, &p)) {
+        r = hd_txn_commit(t);
+        goto out;
+    }
     /* --group may have brought in members of the same groups only: the locks still cover. */
     free(jdevs);
-    if ((jdevs = plan_jdevs(&p)) == NULL) {
+    if ((jdevs = plan_jdevs(&p, true, &njdevs)) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
-    if ((r = hd_txn_begin(t, jdevs, p.n + p.nmdevs + p.ntargets)) < 0)
+    if ((r = hd_txn_begin(t, jdevs, njdevs)) < 0)
         goto fail;
     /* 1. detach the managed devices (groups side by side), all of them before any reset (a
      * bus reset hits siblings). */
     for (size_t i = 0; i < p.n && r >= 0; i++) {
         char to[HD_DRIVER_NAME_MAX];
-        if (p.v[i].managed && !p.v[i].on_vfio &&
+        if (p.v[i].managed && !p.v[i].on_vfio && !p.v[i].already &&
             (r = hd_op_target_driver(ctx, req, p.v[i].dev, to, sizeof(to))) == 0 &&
             (r = step_override_of_stub(t, &p.v[i], to)) >= 0 &&
             (r = hd_txn_defer_vfs_go(t, p.v[i].dev)) >= 0 &&
@@ -694,8 +828,10 @@ int hd_ops_acquire(struct hd_op *op)
         goto fail;
     hd_batch_free(&b);
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
-    for (size_t i = 0; i < p.n && r >= 0; i++)
-        r = plan_reset(t, p.v[i].dev, &b);
+    for (size_t i = 0; i < p.n && r >= 0; i++) {
+        if (!p.v[i].already) /* never a device its VM may be using */
+            r = plan_reset(t, p.v[i].dev, &b);
+    }
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
         goto fail;
     hd_txn_settle_resets(t, &b);

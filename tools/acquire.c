@@ -198,6 +198,8 @@ const struct tool_command cmd_acquire = {
             "                       interface's MAC address and VLAN are not set (a note\n"
             "                       says so)\n"
             "      --dry-run        print the plan, change nothing\n"
-            "Refuses devices (or group members) held by another VM. Every step is logged\n"
-            "before it is done; on failure everything is put back. See 'hostdev recover'.\n",
+            "Refuses devices (or group members) held by another VM. A device the VM holds\n"
+            "already, as asked, is left as it is (exit 0: a retry succeeds). Every step is\n"
+            "logged before it is done; on failure everything is put back. See 'hostdev\n"
+            "recover'.\n",
 };

@@ -1215,8 +1215,10 @@ enum hd_acquire_flags {
 /* Give @n devices to @vm, all or nothing: check all (endpoint, not held by another VM, nor a
  * member of their groups, group viable, host safety), detach the managed ones, reset all,
  * hand dev/vfio/N (and dev/vfio/devices/vfioX, dev/iommu) to @uid:@gid mode 0660, record
- * the assignment. Any failure restores drivers, overrides, ownership and the map. -EBUSY:
- * held by another VM or in host use; -EINVAL: bad input; -ETIMEDOUT: an unbind hangs (the
+ * the assignment. Any failure restores drivers, overrides, ownership and the map. A device
+ * @vm holds already, as asked (owner, mode) and as the kernel still shows it, is left as it
+ * is (a retry succeeds). -EBUSY: held by another VM, by @vm otherwise than asked, or in host
+ * use; -EINVAL: bad input; -ETIMEDOUT: an unbind hangs (the
  * intent log stays; 'recover' finishes the job once it returns). */
 int hd_assign_acquire(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
                       size_t n, uid_t uid, gid_t gid, unsigned int flags);
@@ -1307,7 +1309,8 @@ enum hd_op_kind {
     HD_OP_REATTACH, /* back to the recorded host driver, or to none when it had none */
     HD_OP_RESET,
     HD_OP_NUMVFS,   /* one PF; hd_op_set_numvfs() */
-    HD_OP_ACQUIRE,  /* to a VM (hd_op_set_vm(), hd_op_set_owner()) */
+    HD_OP_ACQUIRE,  /* to a VM (hd_op_set_vm(), hd_op_set_owner()); a device the VM holds as
+                     * asked (the kernel agrees) is step "already" (state done), not changed */
     HD_OP_RELEASE,  /* from a VM: the devices given, or all of them; HD_OP_FORCE: one device,
                      * whatever its record says, no VM needed */
     HD_OP_RESERVE,  /* keep for a stub from now on: driver_override set, bound now or when the

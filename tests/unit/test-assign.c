@@ -561,6 +561,123 @@ HD_TEST(unmanaged_acquire_and_release)
 }
 END_TEST
 
+/* Acquire @addrs (unmanaged unless @managed) for @vm and @uid:@gid; the result, with the
+ * steps "ACTION DEVICE STATE;..." in @steps. */
+static int acquire_steps(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
+                         size_t n, bool managed, uid_t uid, gid_t gid, unsigned int flags,
+                         char *steps, size_t size)
+{
+    static const char *const states[] = {"planned", "done", "undone", "deferred", "failed"};
+    struct hd_op *op;
+    size_t len = 0;
+    int r;
+
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+    hd_op_set_flags(op, flags);
+    hd_op_set_owner(op, uid, gid);
+    ck_assert_int_eq(hd_op_set_vm(op, vm), 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(hd_op_add_device(op, &addrs[i], managed), 0);
+    r = hd_op_run(op);
+    steps[0] = '\0';
+    for (size_t i = 0; r == 0 && i < hd_op_get_step_count(op); i++)
+        len += (size_t)snprintf(steps + len, size - len, "%s %s %s;",
+                                hd_op_step_get_action(op, i), hd_op_step_get_device(op, i),
+                                states[hd_op_step_get_state(op, i)]);
+    hd_op_unref(op);
+    return r;
+}
+
+static ino_t map_inode(const char *root)
+{
+    char path[4096];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/" MAP_FILE, root);
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_ino;
+}
+
+/* An orchestrator retries (KubeVirt, Nova, a unit restarted): an acquire that asks for what
+ * the VM holds, as the kernel still shows it, is done, nothing written; asked otherwise, or
+ * with the kernel no longer as recorded, it is refused as before. */
+HD_TEST(acquire_again_as_asked_is_done)
+{
+    char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci")
+                         "device 0000:04:00.0 8086:10d3 class=020000 subsys=8086:a01f "
+                         "parent=root group=8 driver=vfio-pci\n");
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a[2] = {ah_addr(DEV), ah_addr("0000:04:00.0")};
+    char steps[512], *map, *now;
+    ino_t ino;
+
+    ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(), 0, steps,
+                                   sizeof(steps)), 0);
+    map = ah_read(root, MAP_FILE);
+    ino = map_inode(root);
+    for (int dry = 0; dry < 2; dry++) {
+        ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(),
+                                       dry ? HD_OP_DRY_RUN : 0, steps, sizeof(steps)), 0);
+        ck_assert_str_eq(steps, "already " DEV " done;");
+        ck_assert_uint_eq(map_inode(root), ino); /* not even rewritten */
+    }
+    ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0660);
+    /* Asked otherwise: refused naming what differs, nothing changed. */
+    ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid() + 1, vm_gid(), 0, steps,
+                                   sizeof(steps)), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HELD);
+    snprintf(steps, sizeof(steps), "with owner %u:%u, not %u:%u: release it first",
+             (unsigned)vm_uid(), (unsigned)vm_gid(), (unsigned)vm_uid() + 1, (unsigned)vm_gid());
+    ck_assert_msg(strstr(hd_ctx_last_error(ctx), steps) != NULL, "%s", hd_ctx_last_error(ctx));
+    ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, true, vm_uid(), vm_gid(), 0, steps,
+                                   sizeof(steps)), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "vm vm1 unmanaged, not managed"));
+    ck_assert_int_eq(acquire_steps(ctx, "vm2", a, 1, false, vm_uid(), vm_gid(), 0, steps,
+                                   sizeof(steps)), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "vm vm1: release it there first"));
+    ck_assert_uint_eq(map_inode(root), ino);
+    /* What it holds and a new device: one transaction, the held one reported as such. */
+    ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 2, false, vm_uid(), vm_gid(), 0, steps,
+                                   sizeof(steps)), 0);
+    ck_assert_ptr_nonnull(strstr(steps, "already " DEV " done;"));
+    ck_assert_ptr_nonnull(strstr(steps, "record 0000:04:00.0 done;"));
+    ck_assert_ptr_null(strstr(steps, "own dev/vfio/7"));
+    now = ah_read(root, MAP_FILE);
+    ck_assert_ptr_nonnull(strstr(now, "\n0000:04:00.0 vm=vm1 "));
+    *strchr(strstr(map, "\n" DEV " vm=vm1 ") + 1, '\n') = '\0';
+    ck_assert_ptr_nonnull(strstr(now, strstr(map, "\n" DEV))); /* its entry as it was */
+    free(now);
+    /* The kernel no longer as recorded (its group's node given back by hand): not done, the
+     * refusal of a device held. */
+    char node[4096];
+    snprintf(node, sizeof(node), "%s/dev/vfio/7", root);
+    if (geteuid() == 0) {
+        ck_assert_int_eq(chown(node, 0, 0), 0);
+        ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(), 0, steps,
+                                       sizeof(steps)), -EBUSY);
+        ck_assert_str_eq(hd_ctx_last_error(ctx), DEV " is already assigned to vm vm1");
+        ck_assert_int_eq(chown(node, vm_uid(), vm_gid()), 0);
+    }
+    /* Nor on vfio-pci any more. */
+    char *uevent = ah_read(root, "sys/bus/pci/devices/" DEV "/uevent"), *drv, *bound;
+    ck_assert_ptr_nonnull(drv = strstr(uevent, "DRIVER=vfio-pci\n"));
+    *drv = '\0';
+    ck_assert_int_gt(asprintf(&bound, "%sDRIVER=e1000e\n%s", uevent,
+                              drv + strlen("DRIVER=vfio-pci\n")), 0);
+    ah_write(root, "sys/bus/pci/devices/" DEV "/uevent", bound);
+    ah_symlink(root, "sys/bus/pci/devices/" DEV "/driver", "../../../bus/pci/drivers/e1000e");
+    free(uevent);
+    free(bound);
+    ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(), 0, steps,
+                                   sizeof(steps)), -EBUSY);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), DEV " is already assigned to vm vm1");
+    free(map);
+    hd_ctx_unref(ctx);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 HD_TEST(unmanaged_refuses_a_device_on_its_host_driver)
 {
     char *root = ah_tree(KERNEL NIC(DEV, "e1000e"));

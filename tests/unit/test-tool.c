@@ -423,6 +423,34 @@ HD_TEST(check_names_the_vm_that_holds_a_device)
 }
 END_TEST
 
+/* An orchestrator retries: acquire of what the VM holds, as asked, is exit 0 saying so (text,
+ * JSON, dry run), with nothing written; another owner is exit 1 naming both. */
+HD_TEST(acquire_again_says_already)
+{
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
+    char *map = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("acquire --dry-run --vm vm1 --owner 0:0 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "  0000:03:00.0: already assigned to vm vm1") != NULL, "%s", out);
+    ck_assert_int_eq(hd("--json acquire --vm vm1 --owner 0:0 03:00.0"), 0);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
+                              "      \"from\": \"\",\n      \"to\": \"vm1\",\n"
+                              "      \"state\": \"done\"") != NULL, "%s", out);
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 1:1 03:00.0"), 1);
+    one_line_error("hostdev acquire: vm vm1: 0000:03:00.0 is already assigned to vm vm1 with "
+                   "owner 0:0, not 1:1: release it first to give it to another owner");
+    ck_assert_int_eq(hd("acquire --vm vm2 --owner 0:0 03:00.0"), 1);
+    one_line_error("is already assigned to vm vm1: release it there first");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/map/assignments"), map);
+    free(map);
+}
+END_TEST
+
 /* An SR-IOV PF with VFs is what acquire refuses without --force (detaching it would destroy
  * them): check said "assignable alone", and "assignable together" for the PF with its own VF,
  * which acquire refuses in any case. Now it says acquire's reason, and exit 1; a VF alone, and

@@ -305,6 +305,14 @@ HD_TEST(the_tool)
     eng_start(&e, "usb-scsi");
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2 scsi_2_0_2_0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "usb_1_2: assigned to vm vm1"));
+    /* Asked again as held (a retry): done, nothing written; another owner is refused. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2 scsi_2_0_2_0"), 0);
+    ck_assert_str_eq(e.out, "usb_1_2: already assigned to vm vm1, as asked: nothing to do\n"
+                            "scsi_2_0_2_0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:107 usb_1_2"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "with owner 107:108, not 107:107"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "(/dev/bus/usb/001/003)"));
     ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_2_0  vm1 "));
