@@ -188,3 +188,36 @@ out:
     hd_txn_free(t);
     return r;
 }
+
+/* ---- a type beside the running ones -------------------------------------------------------- */
+
+HD_EXPORT char *hd_mdev_type_mix_warning(const struct hd_mdev_list *mdevs, const char *parent,
+                                         const char *type)
+{
+    char *msg = NULL;
+    size_t len = 0, nothers = 0;
+    FILE *mem;
+
+    if ((mem = open_memstream(&msg, &len)) == NULL)
+        return NULL;
+    fprintf(mem, "%s runs mediated devices of type ", parent);
+    for (size_t i = 0; i < hd_mdev_list_count(mdevs); i++) {
+        const char *t = hd_mdev_list_get_type(mdevs, i);
+        bool said = false;
+        if (strcmp(hd_mdev_list_get_parent(mdevs, i), parent) != 0 || strcmp(t, type) == 0)
+            continue;
+        /* each other type once (the list is by UUID, so one type's devices are apart) */
+        for (size_t k = 0; k < i && !said; k++)
+            said = strcmp(hd_mdev_list_get_parent(mdevs, k), parent) == 0 &&
+                   strcmp(hd_mdev_list_get_type(mdevs, k), t) == 0;
+        if (!said)
+            fprintf(mem, "%s%s", nothers++ ? ", " : "", t);
+    }
+    fprintf(mem, ", not %s: most vGPU parents make one type at a time and refuse to create %s "
+                 "while those run", type, type);
+    if (fclose(mem) != 0 || nothers == 0) {
+        free(msg);
+        return NULL;
+    }
+    return msg;
+}

@@ -898,6 +898,19 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
     }
     free(ids.v);
     nova_mdev_types(m, o, out);
+    /* A type asked for beside a GPU's running vGPUs of another: Nova would try to make it
+     * there, which the GPU refuses; the library says when. */
+    for (size_t i = 0; i < m->ntypes && o->nmdev_types > 0 && m->mdevs != NULL; i++) {
+        const struct xmdev_type *x = &m->types[i];
+        char *why, *msg = NULL;
+        if (x->parent == NULL || !nova_type_chosen(m, o, x) ||
+            (why = hd_mdev_type_mix_warning(m->mdevs, x->parent_name, x->id)) == NULL)
+            continue;
+        if (asprintf(&msg, "--mdev-type %s: %s", x->id, why) < 0)
+            msg = NULL;
+        xwarnings_add(m->warnings, msg);
+        free(why);
+    }
     return EXIT_DONE;
 }
 

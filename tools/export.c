@@ -308,6 +308,46 @@ static void count_mdevs(struct xmodel *m, const struct hd_mdev_list *l)
 
 /* ---- output --------------------------------------------------------------------------------- */
 
+void xwarnings_add(struct xwarnings *w, char *msg)
+{
+    char **more;
+
+    if (w == NULL || msg == NULL || (more = realloc(w->v, (w->n + 1) * sizeof(*more))) == NULL) {
+        free(msg);
+        return;
+    }
+    w->v = more;
+    w->v[w->n++] = msg;
+}
+
+/* @w's warnings on stderr when @say (its document was written): lines, or under --json one
+ * object {"command", "warnings"} (the document itself is another engine's format); then @w is
+ * empty. */
+static void say_warnings(struct tool *t, struct xwarnings *w, bool say)
+{
+    if (say && w->n > 0 && tool_json(t)) {
+        struct json j;
+        json_init(&j, stderr, 0);
+        json_begin_object(&j);
+        json_kv_string(&j, "command", "export");
+        json_key(&j, "warnings");
+        json_begin_array(&j);
+        for (size_t i = 0; i < w->n; i++)
+            json_string(&j, w->v[i]);
+        json_end_array(&j);
+        json_end_object(&j);
+        json_finish(&j);
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        if (say && !tool_json(t))
+            tool_warning(t, w->v[i]);
+        free(w->v[i]);
+    }
+    free(w->v);
+    w->v = NULL;
+    w->n = 0;
+}
+
 static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
@@ -401,10 +441,12 @@ struct job {
     const char *output;  /* NULL or "-": standard output */
 };
 
-/* The whole document as of @now, in memory: nothing is written when a format refuses. */
-static int render(struct tool *t, struct job *job, time_t now, char **buf, size_t *len)
+/* The whole document as of @now, in memory: nothing is written when a format refuses. Its
+ * warnings join @warnings (NULL: unsaid). */
+static int render(struct tool *t, struct job *job, time_t now, char **buf, size_t *len,
+                  struct xwarnings *warnings)
 {
-    struct xmodel m = {.now = now};
+    struct xmodel m = {.now = now, .warnings = warnings};
     struct hd_device_list *list = NULL;
     struct hd_mdev_type_list *types = NULL;
     struct hd_mdev_list *mdevs = NULL;
@@ -444,6 +486,7 @@ static int render(struct tool *t, struct job *job, time_t now, char **buf, size_
             goto out;
         }
         count_mdevs(&m, mdevs);
+        m.mdevs = mdevs;
     }
     if ((mem = open_memstream(buf, len)) == NULL) {
         r = tool_error(t, EXIT_FAILED, "out of memory");
@@ -525,7 +568,7 @@ static bool unchanged(struct tool *t, struct job *job, const char *written, size
 {
     char *same = NULL;
     size_t len = 0;
-    bool equal = written != NULL && render(t, job, written_at, &same, &len) == EXIT_DONE &&
+    bool equal = written != NULL && render(t, job, written_at, &same, &len, NULL) == EXIT_DONE &&
                  len == written_len && memcmp(same, written, len) == 0;
 
     free(same);
@@ -578,12 +621,15 @@ static int watch(struct tool *t, struct job *job)
                 continue;
             char *doc = NULL;
             size_t len = 0;
-            if (render(t, job, at, &doc, &len) != EXIT_DONE ||
+            struct xwarnings warnings = {0};
+            if (render(t, job, at, &doc, &len, &warnings) != EXIT_DONE ||
                 emit(t, job->output, doc, len) != EXIT_DONE) {
                 free(doc);
                 tool_flush_errors(EXIT_FAILED); /* said now: it watches on */
+                say_warnings(t, &warnings, false);
                 continue;
             }
+            say_warnings(t, &warnings, true); /* with each document written */
             free(written);
             written = doc;
             written_len = len;
@@ -747,8 +793,10 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
     if (watching)
         return watch(t, &job);
     /* A dry run changes nothing, a file neither: what would go there goes to stdout. */
-    if ((r = render(t, &job, now, &buf, &len)) == EXIT_DONE)
+    struct xwarnings warnings = {0};
+    if ((r = render(t, &job, now, &buf, &len, &warnings)) == EXIT_DONE)
         r = emit(t, t->dry_run ? NULL : job.output, buf, len);
+    say_warnings(t, &warnings, r == EXIT_DONE);
     free(buf);
     return r;
 }
@@ -804,7 +852,8 @@ const struct tool_command cmd_export = {
         "      --mdev-type TYPE    nova: give a GPU this mediated device type (again for more,\n"
         "                          preferred first; a GPU offering none of them gets none).\n"
         "                          Without it a GPU gets the type its vGPUs have, else one it\n"
-        "                          can still make, else its first\n"
+        "                          can still make, else its first. A GPU given a type beside\n"
+        "                          running vGPUs of another is warned of (stderr)\n"
         "      --merge FILE        kubevirt: add the pciHostDevices and mediatedDevices of\n"
         "                          another host's export (again for more hosts): the CR is\n"
         "                          cluster-wide, and applying one host's replaces the others'\n"

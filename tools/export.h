@@ -49,7 +49,19 @@ struct xmodel {
     bool iommu_usable;
     time_t now;                           /* SOURCE_DATE_EPOCH when set, else the clock */
     struct hd_assignment_list *assigned; /* read for prometheus only, else NULL */
+    const struct hd_mdev_list *mdevs;     /* read for nova only, else NULL */
+    struct xwarnings *warnings;           /* where a format's warnings go; NULL: unsaid */
 };
+
+/* What a document's making warns of: said on stderr (under --json, as its "warnings") once the
+ * document is written, not in it. */
+struct xwarnings {
+    char **v;
+    size_t n;
+};
+
+/* @msg (allocated; NULL: out of memory, nothing to say) joins @w, which may be NULL. */
+void xwarnings_add(struct xwarnings *w, char *msg);
 
 /* A PF with VFs enabled (sriov_numvfs > 0): the VFs, offered or assigned on their own, run on
  * it, and a VM given the PF would own (reset, reprogram) the device they depend on. It is

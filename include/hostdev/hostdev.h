@@ -326,6 +326,13 @@ const char *hd_mdev_list_get_parent(const struct hd_mdev_list *list, size_t i);
 const char *hd_mdev_list_get_type(const struct hd_mdev_list *list, size_t i);
 const char *hd_mdev_list_get_driver(const struct hd_mdev_list *list, size_t i); /* NULL: none */
 int hd_mdev_list_get_iommu_group(const struct hd_mdev_list *list, size_t i); /* -1: none */
+/* Why giving @parent mediated device type @type (to a cloud's scheduler, which makes its
+ * devices) would meet its running ones: when @mdevs has devices of @parent of other types, a
+ * message (allocated: the caller frees it) naming @parent, those types and @type, as most vGPU
+ * parents (NVIDIA's) make one type at a time and refuse another while those run. NULL when
+ * @parent runs none or only @type, or out of memory. */
+char *hd_mdev_type_mix_warning(const struct hd_mdev_list *mdevs, const char *parent,
+                               const char *type);
 /* Mediated devices defined to come back at every boot, in mdevctl's files
  * (ROOT/etc/mdevctl.d/PARENT/UUID: {"mdev_type": TYPE, "start": "auto"|"manual", "attrs": []});
  * a file that is not such an object (or no regular file, or over 64 KiB) is -EINVAL naming
