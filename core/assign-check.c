@@ -93,24 +93,6 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
     return 0;
 }
 
-/* What the host uses of @dev, asked as acquire asks it (the one decision they share), into
- * *@use (NULL: nothing); *@hu reads the host once for the device and its company. A device the
- * host keeps is refused as that already: not asked. */
-static int find_host_use(struct hd_device *dev, struct hd_host_use **hu, char **use)
-{
-    struct hd_ctx *ctx = hd_device_get_ctx(dev);
-    int r;
-
-    if (hd_device_get_platform_role(dev) != NULL)
-        return 0;
-    if ((r = hd_host_use_check_leaving(ctx, hu, dev)) != -EBUSY)
-        return r;
-    if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
-        return hd_err(ctx, -ENOMEM, "out of memory");
-    hd_ctx_clear_error(ctx);
-    return 0;
-}
-
 /* An SR-IOV PF on a host driver that has VFs: detaching it would destroy them, which acquire
  * refuses without --force as it refuses what the host uses (and a VF of it given beside it
  * goes with it), so check says so too, in acquire's words, into *@use. */
@@ -135,13 +117,13 @@ static int find_vfs_destroyed(struct hd_device *dev, char **use)
 static int find_host_uses(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
 {
     struct hd_host_use *own = hd_host_use_ref(hu);
-    int r = find_host_use(dev, &own, &c->host_use);
+    int r = hd_host_use_find(dev, &own, &c->host_use);
 
     if (r == 0 && hd_device_get_platform_role(dev) == NULL)
         r = find_vfs_destroyed(dev, &c->host_use);
 
     for (size_t k = 0; k < c->nothers && r == 0; k++)
-        r = find_host_use(c->others[k].dev, &own, &c->others[k].host_use);
+        r = hd_host_use_find(c->others[k].dev, &own, &c->others[k].host_use);
     hd_host_use_unref(own);
     return r;
 }

@@ -312,6 +312,11 @@ int hd_host_use_check_below(struct hd_host_use *hu, const char *component, const
  * *@hu (NULL at first) reads the host once for every device an operation or check asks about.
  * The one decision acquire, detach and check share; platform functions are asked apart. */
 int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struct hd_device *dev);
+/* What the host uses of @dev, asked as acquire asks it (the one decision they share), into
+ * *@use (allocated; NULL: nothing); *@hu reads the host once for every device asked about. A
+ * device the host keeps (a platform function) is refused as that already: not asked. 0, or
+ * -errno when the host cannot be read. */
+int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use);
 
 /* ---- group.c ------------------------------------------------------------------------------ */
 

@@ -1054,6 +1054,21 @@ int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struc
     return r;
 }
 
+int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    int r;
+
+    if (hd_device_get_platform_role(dev) != NULL)
+        return 0;
+    if ((r = hd_host_use_check_leaving(ctx, hu, dev)) != -EBUSY)
+        return r;
+    if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    hd_ctx_clear_error(ctx);
+    return 0;
+}
+
 HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
 {
     struct hd_host_use *hu;
