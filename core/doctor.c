@@ -92,11 +92,13 @@ static bool on_vfio(const struct hd_device *dev)
     return hd_driver_is_vfio(hd_device_get_driver(dev));
 }
 
+/* @dev's group not viable: which members are on host drivers, and what takes the group to a VM.
+ * *@hu reads what the host uses once for the whole run. */
 static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                        enum hd_tristate remap)
+                        enum hd_tristate remap, struct hd_host_use **hu)
 {
-    char list[1024] = "", kept[512] = "";
-    size_t len = 0, klen = 0, n = 0;
+    char list[1024] = "", kept[512] = "", used[1024] = "";
+    size_t len = 0, klen = 0, ulen = 0, n = 0;
     struct hd_group *g;
 
     if (hd_device_get_iommu_group(dev) < 0 ||
@@ -118,17 +120,38 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             if (w > 0 && (size_t)w < sizeof(kept) - klen)
                 klen += (size_t)w;
         }
+        /* What the host uses of it, as acquire and detach would refuse it (the message names
+         * the member); a host that cannot be read leaves the usual advice. */
+        char *use = NULL;
+        if (platform == NULL && hd_host_use_find(b, hu, &use) < 0)
+            hd_ctx_clear_error(ctx);
+        if (use != NULL) {
+            w = snprintf(used + ulen, sizeof(used) - ulen, "%s%s", ulen ? "; " : "", use);
+            if (w > 0 && (size_t)w < sizeof(used) - ulen)
+                ulen += (size_t)w;
+            free(use);
+        }
     }
     hd_group_unref(g);
     if (n == 0)
         return;
-    if (klen > 0) {
-        /* Never advise what detach would refuse: the host keeps those functions. */
+    /* Never advise what detach and acquire would refuse: the host keeps those functions, or
+     * uses them, and what must change first is that. */
+    if (klen > 0 || ulen > 0) {
         add(d, HD_SEVERITY_ERROR, "group-not-viable", HD_REMEDY_NONE, hd_device_get_name(dev),
-            format("none on this host as it is: IOMMU group %d also holds %s, which the host "
-                   "keeps (taking it would take part of the platform). Put the device in a "
-                   "slot whose group it has to itself, or use firmware that isolates it (ACS)",
-                   hd_device_get_iommu_group(dev), kept),
+            klen > 0
+                ? format("none on this host as it is: IOMMU group %d also holds %s, which the "
+                         "host keeps (taking it would take part of the platform). Put the "
+                         "device in a slot whose group it has to itself, or use firmware that "
+                         "isolates it (ACS)",
+                         hd_device_get_iommu_group(dev), kept)
+                : format("none while the host uses another member of IOMMU group %d: %s. "
+                         "Taking the group would pull that from under the host, so detaching "
+                         "or acquiring %s with its group is refused unless forced. Move that "
+                         "use off it first (another interface, disk or display), then give the "
+                         "VM the whole group; or put the device in a slot whose group it has to "
+                         "itself",
+                         hd_device_get_iommu_group(dev), used, hd_device_get_name(dev)),
             "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a "
             "VM only when every member is on vfio-pci (or unbound)",
             hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is");
@@ -326,8 +349,10 @@ static void check_group_node(struct hd_ctx *ctx, struct hd_findings *d, const ch
 
 /* Another member of @dev's IOMMU group is on a host driver: detaching or acquiring @dev
  * alone gives it to no VM (group-not-viable says what does). *@kept (NULL: not asked): one of
- * them is a function the host keeps, which no acquire takes. */
-static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev, bool *kept)
+ * them is a function the host keeps, or uses (*@hu reads that once a run), which no acquire
+ * takes. */
+static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev, bool *kept,
+                               struct hd_host_use **hu)
 {
     struct hd_group *g;
     bool others = false;
@@ -342,8 +367,13 @@ static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev, bool *
         if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)))
             continue;
         others = true;
-        if (kept != NULL && hd_platform_function(b) != NULL)
-            *kept = true;
+        if (kept == NULL || *kept)
+            continue;
+        char *use = NULL;
+        if (hd_host_use_find(b, hu, &use) < 0)
+            hd_ctx_clear_error(ctx); /* cannot tell: the usual advice */
+        *kept = hd_platform_function(b) != NULL || use != NULL;
+        free(use);
     }
     hd_group_unref(g);
     return others;
@@ -351,23 +381,25 @@ static bool others_block_group(struct hd_ctx *ctx, struct hd_device *dev, bool *
 
 /* How acquire takes @dev, a device no VM holds: alone, or only with its IOMMU group (its other
  * members on host drivers: acquire refuses it alone), or not at all (one of them is a function
- * the host keeps). Never advise an acquire that acquire would refuse. */
-static enum hd_remedy acquire_remedy(struct hd_ctx *ctx, struct hd_device *dev)
+ * the host keeps, or uses). Never advise an acquire that acquire would refuse. */
+static enum hd_remedy acquire_remedy(struct hd_ctx *ctx, struct hd_device *dev,
+                                     struct hd_host_use **hu)
 {
     bool kept;
 
-    if (!others_block_group(ctx, dev, &kept))
+    if (!others_block_group(ctx, dev, &kept, hu))
         return HD_REMEDY_ACQUIRE;
     return kept ? HD_REMEDY_NONE : HD_REMEDY_ACQUIRE_GROUP;
 }
 
 static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                        const struct hd_assignment *a, struct root_only_nodes *later)
+                        const struct hd_assignment *a, struct root_only_nodes *later,
+                        struct hd_host_use **hu)
 {
     if (hd_device_get_iommu_group(dev) >= 0 && on_vfio(dev))
         check_group_node(ctx, d, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
                          hd_device_get_driver(dev), false,
-                         a == NULL ? acquire_remedy(ctx, dev) : HD_REMEDY_ACQUIRE, a, later);
+                         a == NULL ? acquire_remedy(ctx, dev, hu) : HD_REMEDY_ACQUIRE, a, later);
 }
 
 /* A bridge or a function the host keeps (a host bridge, the LPC bridge, SMBus) is given to no
@@ -414,7 +446,7 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
     if (a == NULL && hd_device_on_stub(dev)) {
         /* Detached, but to a stub VFIO cannot hand out: a note when only found (kept off the
          * host on purpose, maybe), a warning when asked about for a VM. */
-        bool blocked = others_block_group(ctx, dev, NULL);
+        bool blocked = others_block_group(ctx, dev, NULL, NULL);
         add(d, asked ? HD_SEVERITY_WARNING : HD_SEVERITY_INFO, "not-detached",
             blocked ? HD_REMEDY_NONE : HD_REMEDY_DETACH, hd_device_get_name(dev),
             format("move it to vfio-pci: detach it again, which takes it from %s%s",
@@ -432,7 +464,7 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
-    else if (a == NULL && asked && others_block_group(ctx, dev, NULL))
+    else if (a == NULL && asked && others_block_group(ctx, dev, NULL, NULL))
         /* Never advise an acquire of it alone that the group would refuse. */
         add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),
             format("its IOMMU group is not viable either, and that comes first: detaching or "
@@ -607,7 +639,7 @@ static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
 static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on,
-                         struct root_only_nodes *later)
+                         struct root_only_nodes *later, struct hd_host_use **hu)
 {
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
@@ -615,8 +647,8 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     if (asked && a == NULL && !on_vfio(dev) && check_unassignable(d, dev))
         return;
     check_detached(ctx, d, dev, a, asked);
-    check_group(ctx, d, dev, remap);
-    check_nodes(ctx, d, dev, a, later);
+    check_group(ctx, d, dev, remap, hu);
+    check_nodes(ctx, d, dev, a, later, hu);
     check_records(ctx, d, dev, a);
     check_bars(d, dev, realloc_on);
     check_framebuffer(d, dev);
@@ -885,6 +917,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
 {
     struct hd_findings *d = hd_findings_new();
     struct hd_assignment_list *map = NULL;
+    struct hd_host_use *hu = NULL; /* what the host uses, read once when a group asks */
     enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
     int r;
 
@@ -906,7 +939,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         } else if (r < 0) {
             goto fail;
         } else {
-            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL);
+            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL, &hu);
             hd_device_unref(dev);
         }
     } else {
@@ -921,7 +954,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             free(rec);
             if (hd_device_on_stub(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
                 hd_map_find(map, hd_device_get_addr(dev)) != NULL)
-                check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only);
+                check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only, &hu);
         }
         note_root_only_nodes(d, &root_only);
         free(root_only.v);
@@ -937,9 +970,11 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         goto fail;
     hd_findings_sort(d);
     hd_assignment_list_unref(map);
+    hd_host_use_unref(hu);
     *out = d;
     return 0;
 fail:
+    hd_host_use_unref(hu);
     hd_assignment_list_unref(map);
     hd_findings_unref(d);
     return r;

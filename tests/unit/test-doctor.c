@@ -193,6 +193,39 @@ HD_TEST(group_not_viable)
 }
 END_TEST
 
+/* A member the host uses (an interface up with routes): acquire and detach --group refuse it,
+ * so the advice is to free it first, naming it and what the host has on it, not a command. */
+HD_TEST(group_not_viable_member_used_by_the_host)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci")
+                         "device " DEV2 " 8086:10d3 class=020000 parent=root group=7 "
+                         "driver=e1000e\n"
+                         "net " DEV2 " eth1 up route=0.0.0.0/0\n");
+    struct found f;
+
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_ptr_nonnull(strstr(f.problem, DEV2 " (e1000e)"));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_msg(strstr(f.fix, "while the host uses another member of IOMMU group 7: " DEV2
+                                ": eth1 is up with routes") != NULL, "%s", f.fix);
+    ck_assert_ptr_null(strstr(f.fix, "allow_unsafe_interrupts"));
+    /* Its node's note offers no acquire with the group either: the group's finding says why. */
+    ck_assert(find(root, DEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_ptr_nonnull(strstr(f.fix, "the group's finding says why"));
+    /* The interface down: the group can be taken, and the advice says how. */
+    ah_write(root, "sys/class/net/eth1/operstate", "down\n");
+    ah_write(root, "sys/class/net/eth1/flags", "0x1002\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    ck_assert_ptr_nonnull(strstr(f.fix, "give the VM the whole group"));
+    ck_assert(find(root, DEV, "vfio-permission", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_ACQUIRE_GROUP);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 HD_TEST(vfio_node_permission)
 {
     char *root = ah_tree(ONE_DEVICE("vfio-pci")), path[4096];
