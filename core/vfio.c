@@ -62,6 +62,7 @@ struct hd_vfio_report {
     size_t nsteps;
     struct blocker blockers[MAX_BLOCKERS];
     size_t nblockers;
+    char *blocker_use; /* what the host uses of a blocker, as detach would refuse it; or NULL */
     bool have_info;
     struct vfio_device_info info;
     bool usable;
@@ -209,6 +210,7 @@ HD_EXPORT struct hd_vfio_report *hd_vfio_report_unref(struct hd_vfio_report *r)
         free(r->steps[i].detail);
     }
     free(r->driver);
+    free(r->blocker_use);
     free(r->explanation);
     hd_findings_unref(r->findings);
     free(r->cdev);
@@ -319,16 +321,23 @@ static void find_blockers(struct hd_ctx *ctx, struct hd_vfio_report *r)
 {
     struct hd_group *g = NULL;
 
+    struct hd_host_use *hu = NULL;
+
     r->nblockers = 0;
     if (hd_group_open(ctx, r->group, &g) < 0)
         return;
     for (size_t i = 0; i < hd_group_get_blocker_count(g) && r->nblockers < MAX_BLOCKERS; i++) {
-        const struct hd_device *m = hd_group_get_blocker(g, i);
+        struct hd_device *m = hd_group_get_blocker(g, i);
         struct blocker *b = &r->blockers[r->nblockers++];
 
         hd_strlcpy(b->name, hd_device_get_name(m), sizeof(b->name));
         hd_strlcpy(b->driver, hd_device_get_driver_or(m, "none"), sizeof(b->driver));
+        /* A blocker the host uses is not one to detach with the group: say what it is used
+         * for (a host that cannot be read leaves the usual advice). */
+        if (r->blocker_use == NULL && hd_host_use_find(m, &hu, &r->blocker_use) < 0)
+            hd_ctx_clear_error(ctx);
     }
+    hd_host_use_unref(hu);
     hd_group_unref(g);
 }
 
@@ -501,6 +510,18 @@ static int legacy_path(struct hd_ctx *ctx, const struct hd_vfio_ops *ops, struct
                                      i ? ", " : "", r->blockers[i].name, r->blockers[i].driver);
         add_step(r, "VFIO_GROUP_GET_STATUS", HD_VFIO_STEP_FAILED, -EPERM,
                  "group %d not viable (flags 0x%x)", r->group, status.flags);
+        if (r->blocker_use != NULL) {
+            /* Never advise what detach would refuse: that use must move off first. */
+            err = explain(r, -EPERM, "group-not-viable",
+                          fixf(r, "move that use off it first (another interface, disk or "
+                               "display); detaching the group is refused while the host uses "
+                               "it, unless forced"),
+                          "IOMMU group %d is not viable: every device in it must be unbound or "
+                          "on vfio-pci, and the host uses a member of it: %s. Blocking: %s",
+                          r->group, r->blocker_use, list);
+            hd_findings_set_remedy(r->findings, HD_REMEDY_NONE);
+            return err;
+        }
         return explain(
             r, -EPERM, "group-not-viable",
             fixf(r, "detach the whole group of %s to vfio-pci, or unbind the blockers from "

@@ -337,9 +337,39 @@ HD_TEST(not_viable_names_blockers_and_fix)
     ck_explains("0000:00:02.1 (on e1000e)");
     ck_explains("detach the whole group of 0000:00:02.0 to vfio-pci");
     ck_explains("allow_unsafe_interrupts does not help"); /* unlike what some guides say */
+    ck_assert_int_eq(hd_findings_get_remedy(hd_vfio_report_get_findings(rep), 0),
+                     HD_REMEDY_DETACH_GROUP);
     ck_assert_uint_eq(hd_vfio_report_get_blocker_count(rep), 1);
     ck_assert_str_eq(hd_vfio_report_get_blocker_name(rep, 0), "0000:00:02.1");
     ck_assert_str_eq(hd_vfio_report_get_blocker_driver(rep, 0), "e1000e");
+}
+END_TEST
+
+/* A blocker the host uses (an interface up with routes): detaching the group would be refused,
+ * so the fix is to free it first, naming what the host has on it, and no command is offered. */
+HD_TEST(not_viable_blocker_the_host_uses_is_not_advised_away)
+{
+    char spec[sizeof(tree_spec) + 128];
+
+    /* An interface is the bound driver's: the member is on e1000e from the start. */
+    hd_ctx_unref(ctx);
+    remove_tree();
+    snprintf(spec, sizeof(spec),
+             "%sdevice 0000:00:02.3 8086:10d3 class=020000 group=1 driver=e1000e\n"
+             "net 0000:00:02.3 eth1 up route=0.0.0.0/0\n",
+             tree_spec);
+    ck_assert_msg(fx_materialize_text(&tree_fx, spec) == 0, "%s", tree_fx.error);
+    root = tree_fx.root;
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+    fk.not_viable = true;
+    ck_assert_int_eq(verify(), -EPERM);
+    ck_explains("the host uses a member of it: 0000:00:02.3: eth1 is up with routes");
+    ck_explains("move that use off it first");
+    ck_assert_ptr_null(strstr(why(), "detach the whole group"));
+    ck_assert_int_eq(hd_findings_get_remedy(hd_vfio_report_get_findings(rep), 0), HD_REMEDY_NONE);
+    ck_assert_uint_eq(hd_vfio_report_get_blocker_count(rep), 1);
+    ck_assert_str_eq(hd_vfio_report_get_blocker_name(rep, 0), "0000:00:02.3");
 }
 END_TEST
 
