@@ -166,10 +166,11 @@ const struct tool_command cmd_doctor = {
     .help = "Without ADDR: the IOMMU, and every device that is detached or assigned.\n"
             "UUID: a mediated device (or libvirt's mdev_<uuid>): its driver, IOMMU group,\n"
             "/dev/vfio/N and assignment.\n"
-            "  --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the process\n"
-            "                    that runs QEMU must be allowed to lock that much and 1 GiB\n"
-            "                    (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"
-            "  --pid PID         that process (default: this shell's limit, which it passes on)\n"
-            "  --unit UNIT       the running systemd unit that starts QEMU\n"
+            "  -m, --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the process\n"
+            "                        that runs QEMU must be allowed to lock that much and 1 GiB\n"
+            "                        (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"
+            "  -p, --pid PID         that process (default: this shell's limit, which it passes\n"
+            "                        on)\n"
+            "  -u, --unit UNIT       the running systemd unit that starts QEMU\n"
             "Exit 1 when a problem (warning or error) was found; notes alone exit 0.\n",
 };

@@ -52,7 +52,7 @@ static void usage(FILE *out)
             "      --names FILE    pci.ids or hwdb.bin for names ('none': no names)\n"
             "      --state-dir DIR hostdev's records under the root (default run/hostdev;\n"
             "                      $HOSTDEV_STATE_DIR)\n"
-            "  -h, --help          this help; COMMAND --help or help COMMAND: a command's\n"
+            "  -h, --help          this help; a command's: COMMAND --help, or help COMMAND\n"
             "  -V, --version       print the version\n\n"
             "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

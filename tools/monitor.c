@@ -153,6 +153,7 @@ const struct tool_command cmd_monitor = {
             "(the fake kernel's proc/hostdev-uevents under --root). Only reads.\n"
             "  -s, --subsystem NAME  events of this subsystem (default pci), or all\n"
             "  -n, --count N         stop after N events\n"
-            "  -w, --duration SECONDS stop after this long (exit 1 if --count was not reached)\n"
+            "  -w, --duration SECONDS\n"
+            "                        stop after this long (exit 1 if --count was not reached)\n"
             "SIGINT or SIGTERM stop it (exit 0).\n",
 };

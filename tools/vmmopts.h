@@ -13,11 +13,11 @@ struct vmm_opts {
 
 /* Options 'B' (--rom-bar), 'F' (--rom-file), 'S' (--guest-slot); their help: */
 #define VMM_OPTS_HELP                                                                          \
-    "      --rom-bar on|off      show the device's option ROM BAR to the guest, or hide it\n"   \
-    "      --rom-file FILE       the guest sees FILE (an absolute path) as the option ROM\n"    \
-    "      --guest-slot N        the guest slot (1-31, default 16) of the first device\n"       \
-    "                            given with several of its functions; the next get the\n"      \
-    "                            next slots\n"
+    "      --rom-bar on|off    show the device's option ROM BAR to the guest, or hide it\n"     \
+    "      --rom-file FILE     the guest sees FILE (an absolute path) as the option ROM\n"      \
+    "      --guest-slot N      the guest slot (1-31, default 16) of the first device\n"         \
+    "                          given with several of its functions; the next get the\n"        \
+    "                          next slots\n"
 
 void vmm_opts_init(struct vmm_opts *o);
 /* Take option @c ('B', 'F' or 'S'): 1 taken, 0 not one of ours, EXIT_USAGE printed. */
