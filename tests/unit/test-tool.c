@@ -1140,6 +1140,27 @@ HD_TEST(readme_examples_work)
 }
 END_TEST
 
+/* The man page's EXAMPLES work as written: on the demo tree, and those after its `tree:`
+ * comment on server-sriov. */
+HD_TEST(man_examples_work)
+{
+    struct fx sriov;
+    char cmd[2048];
+
+    fx_mount(&sriov, "server-sriov");
+    snprintf(cmd, sizeof(cmd),
+             "%s/tests/readme/run-examples %s/hostdev %s %s/man/hostdev.1 server-sriov=%s",
+             at_src_dir(), at_build_dir(), e.fx.root, at_src_dir(), sriov.root);
+    free(out);
+    free(err);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s%s", out, err);
+    ck_assert_msg(strtol(out + strlen("man: "), NULL, 10) >= 9, "too few examples ran: %s", out);
+    /* The sriov example ran there: its VFs and the detach are on that tree. */
+    ck_assert_str_eq(fx_driver(&sriov, "0000:03:10.0"), "vfio-pci");
+    fx_umount(&sriov);
+}
+END_TEST
+
 /* Whatever form a device was typed in, messages name it canonically, once per line, and a no-op
  * says so plainly (never "e1000e -> e1000e"). */
 static void canonical_output(const char *cmd)
