@@ -138,6 +138,30 @@ _hostdev()
         esac
         return
         ;;
+    --numvfs | --count | --duration | --guest-slot | --vm-memory | --pid | --unit | --uuid | \
+        --expiry | --nova-release | --resource-prefix | --physical-network)
+        # A number, a name or a time of the user's own: no device is its value.
+        return
+        ;;
+    -n | -u | -p | -w)
+        # Their long forms' values where they take one (detach -n and reserve -u take none).
+        case $cmd/$prev in
+        persist/-n | monitor/-n | monitor/-w | doctor/-u | doctor/-p | mdev/-u) return ;;
+        esac
+        ;;
+    -f)
+        # export's and list's -f is --format; every other command's is --force (no value).
+        case $cmd in
+        export)
+            COMPREPLY=($(compgen -W "kubevirt nfd nova sriovdp prometheus" -- "$cur"))
+            return
+            ;;
+        list)
+            COMPREPLY=($(compgen -W "text json vdsm" -- "$cur"))
+            return
+            ;;
+        esac
+        ;;
     esac
     if [ -z "$cmd" ]; then
         if [[ $cur == -* ]]; then

@@ -826,6 +826,20 @@ HD_TEST(completion)
     COMPLETES("detach --driver v", "vfio vfio-pci ");
     COMPLETES("export --output /et", "/etc ");
     COMPLETES("qemu-args --rom-file /et", "/etc ");
+    /* -f is export's and list's --format, every other command's --force. */
+    COMPLETES("export -f k", "kubevirt ");
+    COMPLETES("list -f v", "vdsm ");
+    COMPLETES("detach -f 0000:03", "0000:03:00.0 ");
+    /* A count, a size or a name of the user's own: no device is offered for it. */
+    static const char *const own_values[] = {"persist 03:00.0 --numvfs", "persist 03:00.0 -n",
+                                             "doctor --vm-memory", "doctor -u", "monitor -w",
+                                             "qemu-args 03:00.0 --guest-slot"};
+    for (size_t i = 0; i < sizeof(own_values) / sizeof(own_values[0]); i++) {
+        snprintf(words, sizeof(words), "hostdev --root %s %s \"\"", e.fx.root, own_values[i]);
+        c = complete(words);
+        ck_assert_msg(c[strspn(c, " ")] == '\0', "'%s' completes to '%s'", own_values[i], c);
+        free(c);
+    }
     COMPLETES("acquire --owner roo", "root ");
     COMPLETES("acquire -o roo", "root ");
     COMPLETES("export -o /et", "/etc ");
