@@ -1175,6 +1175,48 @@ HD_TEST(man_examples_work)
 }
 END_TEST
 
+HD_TEST_GROUP(options, .setup = setup, .teardown = teardown, .timeout = 600);
+
+/* What users read of each command's options (its --help, its man page synopsis, what the bash
+ * completion offers) the parser takes, in the form shown; and every one-letter option the
+ * parser takes is in the --help. A doctored man page is caught. */
+HD_TEST_IN(options, options_are_as_documented)
+{
+    char cmd[2048], bad[] = "/tmp/hostdev-man-XXXXXX";
+    int fd;
+
+    snprintf(cmd, sizeof(cmd),
+             "%s/tests/readme/check-options %s/hostdev %s %s/man/hostdev.1 "
+             "%s/completion/hostdev.bash",
+             at_src_dir(), at_build_dir(), e.fx.root, at_src_dir(), at_src_dir());
+    free(out);
+    free(err);
+    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s%s", out, err);
+    ck_assert_msg(strstr(out, "options: 25 commands, 0 mismatches") != NULL, "%s", out);
+
+    /* A synopsis naming an option detach lacks, and one giving --group a value. */
+    fd = mkstemp(bad);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_gt(dprintf(fd, ".TH X\n.TP\n\\fBdetach\\fR \\fIADDR\\fR... "
+                                 "[\\fB\\-\\-gruop\\fR] [\\fB\\-\\-group\\fR "
+                                 "\\fIN\\fR]\nDetach.\n"),
+                     0);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "%s/tests/readme/check-options %s/hostdev %s %s %s/completion/hostdev.bash",
+             at_src_dir(), at_build_dir(), e.fx.root, bad, at_src_dir());
+    free(out);
+    free(err);
+    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    unlink(bad);
+    ck_assert_msg(strstr(out, "detach: man page shows --gruop, which the parser refuses\n") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "detach: man page shows --group with a value; the parser takes it "
+                              "without one\n") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, " 2 mismatches") != NULL, "%s", out);
+}
+END_TEST
+
 /* Whatever form a device was typed in, messages name it canonically, once per line, and a no-op
  * says so plainly (never "e1000e -> e1000e"). */
 static void canonical_output(const char *cmd)
