@@ -724,8 +724,20 @@ static int run_main(int argc, char **argv)
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
                                    "unknown option '%s'; did you mean --%s?", abbreviated.typed,
                                    abbreviated.meant);
-        if (c == '?')
-            return apply_global(&t, &g, c, argv[optind - 1]);
+        if (c == '?') {
+            /* getopt has not left a bundle it stopped in ("-a=" after --dry-run): the word
+             * before is not the one typed wrong; name the short option itself. A long one's
+             * optopt is set when it was given a value it takes none of ("--json=x"). */
+            const char *last = argv[optind - 1], *now = argv[optind];
+            bool in_bundle = now != NULL && now[0] == '-' && now[1] != '-' && optopt > 0 &&
+                             optopt < 0x7f && strchr(now + 1, optopt) != NULL;
+            char letter[3] = {'-', (char)optopt, '\0'};
+            if (optopt > 0 && strncmp(last, "--", 2) == 0 && !in_bundle)
+                return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
+                                       "--%.*s takes no value", (int)strcspn(last + 2, "="),
+                                       last + 2);
+            return apply_global(&t, &g, c, optopt > 0 && optopt < 0x7f ? letter : last);
+        }
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)
             return r;
     }

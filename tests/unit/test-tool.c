@@ -88,6 +88,10 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         {"acquire --bogus", "[--unmanaged ADDR...] | hostdev acquire [--vm ID] --domain-xml"},
         {"list -q", "(see 'hostdev list --help')"},
         {"--bogus list", "unknown option '--bogus' (see 'hostdev --help')"},
+        /* The short option typed wrong, not the word before it nor its whole bundle. */
+        {"--dry-run -a= list", "unknown option '-a' (see 'hostdev --help')"},
+        {"-vx list", "unknown option '-x' (see 'hostdev --help')"},
+        {"--json=yes list", "--json takes no value (see 'hostdev --help')"},
         /* A long option is taken only in full: getopt would read --vm as --vm-memory and
          * --gr as --group (detaching the whole group); what was typed is named. */
         {"doctor --vm win", "'--vm' is not an option of doctor (did you mean --vm-memory?)"},
