@@ -1,21 +1,29 @@
 /* recover.c - `hostdev recover`: finish or undo what killed hostdev processes left. */
 #include <errno.h>
+#include <getopt.h>
 #include <string.h>
 
 #include "opout.h"
 
 static int run(struct tool *t, int argc, char **argv)
 {
+    static const struct option opts[] = {{"dry-run", no_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
     unsigned long long many = 0;
     unsigned int n;
-    int r;
+    int c, r;
 
-    if (argc > 1 && strcmp(argv[1], "--dry-run") == 0) {
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    while ((c = tool_getopt(argc, argv, "", opts)) != -1) {
+        if (c != 'D') {
+            tool_usage(&cmd_recover, stderr, t->prog);
+            return EXIT_USAGE;
+        }
         t->dry_run = true;
-        argc--, argv++;
     }
-    if (argc > 1)
-        return tool_error(t, EXIT_USAGE, "unexpected argument '%s': recover takes none", argv[1]);
+    if (optind < argc)
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s recover --help')",
+                          argv[optind], t->prog);
     struct hd_op *op;
     if ((r = tool_op_new(t, HD_OP_RECOVER, 0, &op)) != EXIT_DONE)
         return r;

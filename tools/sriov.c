@@ -1,5 +1,6 @@
 /* sriov.c - `hostdev sriov ADDR --numvfs N`: create or remove a PF's virtual functions. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,35 +79,43 @@ static int show_all(struct tool *t)
 
 static int run(struct tool *t, int argc, char **argv)
 {
+    static const struct option opts[] = {{"numvfs", required_argument, NULL, 'n'},
+                                         {"dry-run", no_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
     const char *addr = NULL, *count = NULL;
     struct hd_pci_addr pci;
     char name[HD_PCI_ADDR_BUFSZ];
     unsigned long long count_ull;
     unsigned int numvfs;
     struct hd_op *op;
-    int r;
+    int c, r;
 
-    for (int i = 1; i < argc; i++) {
-        bool opt = strcmp(argv[i], "--numvfs") == 0 || strncmp(argv[i], "--numvfs=", 9) == 0;
-        if (opt && argv[i][8] == '\0' && i + 1 == argc)
-            return tool_error(t, EXIT_USAGE, "--numvfs needs a value (see 'hostdev sriov "
-                              "--help')");
-        /* One count: a second one (`ADDR 2 --numvfs 3`) is a mistake, not the last word. */
-        if (opt && count != NULL)
-            return tool_error(t, EXIT_USAGE, "two counts of VFs: '%s' and '%s'", count,
-                              argv[i][8] == '=' ? argv[i] + 9 : argv[i + 1]);
-        if (opt)
-            count = argv[i][8] == '=' ? argv[i] + 9 : argv[++i];
-        else if (strcmp(argv[i], "--dry-run") == 0)
+    optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
+    while ((c = tool_getopt(argc, argv, "", opts)) != -1) {
+        if (c == 'D') {
             t->dry_run = true;
-        else if (argv[i][0] != '-' && addr == NULL)
-            addr = argv[i];
-        else if (argv[i][0] != '-' && count == NULL)
-            count = argv[i]; /* `sriov ADDR N`, as `echo N > sriov_numvfs` reads */
-        else
-            return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see 'hostdev sriov "
-                              "--help')", argv[i]);
+            continue;
+        }
+        if (c != 'n') {
+            tool_usage(&cmd_sriov, stderr, t->prog);
+            return EXIT_USAGE;
+        }
+        /* One count: a second one (`--numvfs 2 --numvfs 3`) is a mistake, not the last word. */
+        if (count != NULL)
+            return tool_error(t, EXIT_USAGE, "two counts of VFs: '%s' and '%s'", count, optarg);
+        count = optarg;
     }
+    if (optind < argc)
+        addr = argv[optind++];
+    /* `sriov ADDR N`, as `echo N > sriov_numvfs` reads. */
+    if (optind < argc && count != NULL)
+        return tool_error(t, EXIT_USAGE, "two counts of VFs: '%s' and '%s'", argv[optind],
+                          count);
+    if (optind < argc)
+        count = argv[optind++];
+    if (optind < argc)
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s sriov --help')",
+                          argv[optind], t->prog);
     if (addr == NULL && count == NULL)
         return show_all(t);
     if (addr == NULL)

@@ -155,7 +155,7 @@ static const struct bad cases[] = {
     {"args: --numvfs twice", FUSE, NULL, "$HD sriov 03:00.0 --numvfs=2 --numvfs 3", 2,
      "two counts of VFs: '2' and '3'", NONE, 0},
     {"args: --numvfs without its value", FUSE, NULL, "$HD sriov 03:00.0 --numvfs", 2,
-     "--numvfs needs a value", NONE, 0},
+     "'--numvfs' is not an option of sriov, or its value is missing", NONE, 0},
     {"args: managed maybe", FUSE, NULL, "$HD hostdev-xml 03:00.0 --managed maybe", 2, "'maybe'",
      NONE, 0},
     {"args: verify garbage", FUSE, NULL, "$HD verify zz", 2, "'zz'", NONE, 0},

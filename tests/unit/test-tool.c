@@ -102,6 +102,23 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
          "'--dry' is not an option of mdev remove (did you mean --dry-run?)"},
         {"mdev define --manua mtty mtty-1",
          "'--manua' is not an option of mdev define (did you mean --manual?)"},
+        /* sriov and recover too, through the same parser as the rest. */
+        {"sriov 03:00.0 --numv 2",
+         "hostdev sriov: '--numv' is not an option of sriov (did you mean --numvfs?); usage: "},
+        {"sriov --nume 2 03:00.0",
+         "hostdev sriov: '--nume' is not an option of sriov, or its value is missing; usage: "},
+        {"sriov 03:00.0 --numvfs=",
+         "hostdev sriov: invalid count of VFs '' (a number, 0 removes the VFs)"},
+        {"sriov -x 03:00.0",
+         "hostdev sriov: '-x' is not an option of sriov, or its value is missing; usage: "},
+        {"sriov 03:00.0 2 junk", "hostdev sriov: unexpected argument 'junk' (see "},
+        {"recover --dry", "hostdev recover: '--dry' is not an option of recover (did you mean "
+                          "--dry-run?); usage: hostdev recover [--dry-run] (see 'hostdev recover "
+                          "--help')"},
+        {"recover --bogus", "hostdev recover: '--bogus' is not an option of recover, or its "
+                            "value is missing; usage: "},
+        {"recover now", "hostdev recover: unexpected argument 'now' (see 'hostdev recover "
+                        "--help')"},
         {"--js list", "unknown option '--js'; did you mean --json? (see 'hostdev --help')"},
         {"--verb --ti 100 list", "unknown option '--verb'; did you mean --verbose?"},
         {"list --timeout", "--timeout needs a value"},
@@ -1565,7 +1582,6 @@ HD_TEST(no_command_takes_an_abbreviated_option)
                 continue;
             snprintf(args, sizeof(args), "%s %s x", name, abbr);
             ck_assert_msg(hd(args) == 2, "'%s' exited %d: %s", args, hd(args), err);
-            /* sriov and recover read theirs: "unexpected argument '--numvf'". */
             snprintf(full, sizeof(full), "'%s'", abbr);
             one_line_error(full);
             tried++;
