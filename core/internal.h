@@ -547,8 +547,10 @@ int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
 
 /* Deal with dead journals touching the groups in @held (NULL: all), whose locks
  * this process already holds. With @held, -EAGAIN when another process is recovering a
- * journal about those groups (it waits for our locks: let go and try again). */
-int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count);
+ * journal about those groups (it waits for our locks: let go and try again). @report (NULL:
+ * none) gets a step per intent log, as hd_ops_recover()'s dry run plans them. */
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count,
+                    struct hd_op *report);
 int hd_ops_recover(struct hd_op *op);
 
 /* ---- par.c: independent steps at once -------------------------------------------------------- */

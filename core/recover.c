@@ -59,15 +59,39 @@ static bool busy_touches_held(struct hd_ctx *ctx, const char *name,
     return touches;
 }
 
+/* Step @action of intent log @name for @report (NULL: none), in @state: from, its operation
+ * and VM; to, how many steps it started. The dry run reports the same (recover_plan()). */
+static void report_journal(struct hd_op *report, const char *action, const char *name,
+                           const struct hd_journal *j, int state)
+{
+    char what[HD_VM_ID_MAX + 16] = "", steps[32] = "";
+
+    if (report == NULL)
+        return;
+    if (j != NULL && !hd_journal_is_tmp(j)) {
+        const char *vm = hd_journal_vm(j);
+        size_t nsteps;
+        snprintf(what, sizeof(what), "%s%s%s", hd_jop_names[hd_journal_op(j)], vm[0] ? " " : "",
+                 vm);
+        hd_journal_steps(j, &nsteps);
+        snprintf(steps, sizeof(steps), "%zu step%s", nsteps, nsteps == 1 ? "" : "s");
+    }
+    hd_op_report_step(report, action, name, what, steps);
+    hd_op_mark_steps(report, state);
+}
+
 /* 1 dealt with, 0 left alone (not ours now), -errno. */
-static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_lockset *held)
+static int recover_one(struct hd_ctx *ctx, const char *name, struct hd_journal *j,
+                       const struct hd_lockset *held, struct hd_op *report)
 {
     struct hd_assignment_list *map = NULL;
     struct hd_lockset *locks = NULL;
+    const char *action = "undo";
     size_t nsteps;
     int r;
 
     if (hd_journal_is_tmp(j)) {
+        report_journal(report, "drop", name, j, HD_STEP_DONE);
         hd_journal_end(ctx, j); /* died before its first write */
         return 1;
     }
@@ -78,6 +102,7 @@ static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd
     if ((r = lock_missing_groups(ctx, j, held, &locks)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
         goto out;
     if (hd_txn_committed(j, map)) {
+        action = "finish";
         hd_info(ctx, "%s: %s %s had committed; dropping its journal", hd_journal_path(j),
                 hd_jop_names[hd_journal_op(j)], hd_journal_vm(j));
     } else {
@@ -87,6 +112,7 @@ static int recover_one(struct hd_ctx *ctx, struct hd_journal *j, const struct hd
         r = hd_txn_undo(ctx, j);
     }
 out:
+    report_journal(report, action, name, j, r == 0 ? HD_STEP_DONE : HD_STEP_FAILED);
     if (r == 0) {
         hd_journal_end(ctx, j);
         r = 1;
@@ -98,12 +124,44 @@ out:
     return r;
 }
 
-int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count)
+/* The intent logs set aside before this run, @n of them, as one step of @report (NULL:
+ * none): they stay for a person to check. */
+static void report_damaged_dir(struct hd_op *report, unsigned int n)
+{
+    char count[32];
+
+    if (report == NULL)
+        return;
+    snprintf(count, sizeof(count), "%u", n);
+    hd_op_report_step(report, "damaged", "damaged/", "", count);
+    hd_op_mark_steps(report, HD_STEP_PLANNED);
+}
+
+/* What is left for a person or for later, worded alike by the run and (@dry_run) its plan:
+ * @damaged intent logs that cannot be read, or one a live process still holds (@busy). */
+static int left_over(struct hd_ctx *ctx, unsigned int damaged, bool busy, bool dry_run)
+{
+    if (damaged > 0)
+        return hd_errr(ctx, -EBADMSG, HD_REASON_BLOCKED, "%u intent log%s could not be read and "
+                       "%s in %s/%s/damaged: check the devices %s names by hand, then remove %s",
+                       damaged, damaged == 1 ? "" : "s",
+                       dry_run ? "would be" : damaged == 1 ? "is" : "are", hd_ctx_get_root(ctx),
+                       hd_ctx_get_state_dir(ctx), damaged == 1 ? "it" : "each",
+                       damaged == 1 ? "it" : "them");
+    if (busy)
+        return hd_err(ctx, -EBUSY, "another hostdev operation is still running (or an unbind "
+                      "it started still hangs in the kernel); %s alone",
+                      dry_run ? "it would be left" : "left");
+    return 0;
+}
+
+int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned int *count,
+                    struct hd_op *report)
 {
     char **names;
     size_t n;
     bool busy = false, blocked = false;
-    unsigned int damaged = 0;
+    unsigned int damaged = 0, set_aside = 0;
     int first = 0, r;
 
     if (count != NULL)
@@ -117,10 +175,16 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
             /* A live operation, or its unbind still hangs in the kernel, or another process
              * recovering it. Under our group locks only the last can be about our groups:
              * it waits for us, and we must not work on what it has not undone yet. */
-            if (held != NULL && busy_touches_held(ctx, names[i], held))
+            if (held != NULL && busy_touches_held(ctx, names[i], held)) {
                 blocked = true;
-            else
+            } else {
+                struct hd_journal *peeked = NULL;
                 busy = true;
+                if (report != NULL && hd_journal_peek(ctx, names[i], &peeked) < 0)
+                    peeked = NULL;
+                report_journal(report, "busy", names[i], peeked, HD_STEP_PLANNED);
+                hd_journal_close(peeked);
+            }
             continue;
         }
         if (r == -ENOENT || r == -EAGAIN)
@@ -128,13 +192,15 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
         if (r == -EBADMSG) {
             /* Unreadable: nothing can be undone from it, and it must not stop operations on
              * groups it does not name. Aside, it holds back only the groups it names. */
-            if (hd_journal_set_aside(ctx, j) == 0)
-                damaged++;
+            if (hd_journal_set_aside(ctx, j) == 0) {
+                set_aside++;
+                report_journal(report, "damaged", names[i], NULL, HD_STEP_DONE);
+            }
             hd_journal_close(j);
             continue;
         }
         if (r == 0)
-            r = recover_one(ctx, j, held);
+            r = recover_one(ctx, names[i], j, held, report);
         if (r == 1 && count != NULL)
             (*count)++;
         if (r < 0 && first == 0)
@@ -145,29 +211,21 @@ int hd_recover_held(struct hd_ctx *ctx, const struct hd_lockset *held, unsigned 
         return first;
     if (held == NULL && (r = hd_journal_count_damaged(ctx, &damaged)) < 0)
         return r;
+    if (held == NULL && damaged > set_aside)
+        report_damaged_dir(report, damaged - set_aside);
     if (held == NULL && damaged > 0)
-        return hd_errr(ctx, -EBADMSG, HD_REASON_BLOCKED, "%u intent log%s could not be read and "
-                       "%s in %s/%s/damaged: check the devices %s names by hand, then remove %s",
-                       damaged, damaged == 1 ? "" : "s", damaged == 1 ? "is" : "are",
-                       hd_ctx_get_root(ctx), hd_ctx_get_state_dir(ctx),
-                       damaged == 1 ? "it" : "each", damaged == 1 ? "it" : "them");
+        return left_over(ctx, damaged, false, false);
     if (blocked)
         return hd_err(ctx, -EAGAIN, "another process is recovering an interrupted operation on "
                       "these IOMMU groups");
-    if (busy && held == NULL)
-        return hd_err(ctx, -EBUSY, "another hostdev operation is still running (or an unbind "
-                      "it started still hangs in the kernel); left alone");
-    return 0;
+    return held == NULL ? left_over(ctx, 0, busy, false) : 0;
 }
 
 HD_EXPORT int hd_assign_recover(struct hd_ctx *ctx, unsigned int *recovered)
 {
-    return hd_recover_held(ctx, NULL, recovered);
+    return hd_recover_held(ctx, NULL, recovered, NULL);
 }
 
-/* What recover would do, as steps of @op, without taking a lock or writing: "undo" or
- * "finish" per intent log (from: its operation and VM, to: how many steps), "busy" for one a
- * live process holds, "damaged" for one set aside or unreadable. */
 /* hd_map_entry_fn: each entry of a damaged map a step, kept or dropped. */
 static void report_entry(void *data, const char *name, const char *vm, bool kept, const char *why)
 {
@@ -219,51 +277,43 @@ int hd_ops_recover(struct hd_op *op)
 {
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_assignment_list *map = NULL;
-    char **names = NULL, steps[32], what[HD_VM_ID_MAX + 16];
-    bool dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN;
+    char **names = NULL;
+    bool dry_run = hd_op_request(op)->flags & HD_OP_DRY_RUN, busy = false;
     size_t n = 0;
-    unsigned int damaged = 0;
+    unsigned int damaged = 0, unreadable = 0;
     int r;
 
     if ((r = read_or_repair_map(op, dry_run, &map)) < 0)
         return r;
     if (!dry_run) {
-        unsigned int count = 0;
+        hd_op_mark_steps(op, HD_STEP_DONE); /* the map's repair */
         hd_assignment_list_unref(map);
-        r = hd_assign_recover(ctx, &count);
-        snprintf(steps, sizeof(steps), "%u", count);
-        hd_op_report_step(op, "recovered", "", "", steps);
-        hd_op_mark_steps(op, HD_STEP_DONE);
-        return r;
+        return hd_recover_held(ctx, NULL, NULL, op);
     }
+    /* The plan: each intent log as hd_recover_held() would report it, without its lock. */
     if ((r = hd_journal_list(ctx, &names, &n)) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct hd_journal *j = NULL;
-        int p = hd_journal_peek(ctx, names[i], &j);
-        if (p < 0) {
-            hd_op_report_step(op, strstr(names[i], ".tmp") ? "drop" : "damaged", names[i], "",
-                              "");
+        if (hd_journal_peek(ctx, names[i], &j) < 0) {
+            bool tmp = strstr(names[i], ".tmp") != NULL;
+            report_journal(op, tmp ? "drop" : "damaged", names[i], NULL, HD_STEP_PLANNED);
+            unreadable += !tmp;
             continue;
         }
-        const char *vm = hd_journal_vm(j);
-        size_t nsteps;
         int fd = hd_fs_open(ctx, hd_journal_path(j), O_RDONLY, 0);
-        bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
+        bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
         if (fd >= 0)
             close(fd); /* a shared lock taken and dropped: only a question, no change */
-        snprintf(what, sizeof(what), "%s%s%s", hd_jop_names[hd_journal_op(j)], vm[0] ? " " : "",
-                 vm);
-        hd_journal_steps(j, &nsteps);
-        snprintf(steps, sizeof(steps), "%zu step%s", nsteps, nsteps == 1 ? "" : "s");
-        hd_op_report_step(op, busy ? "busy" : hd_txn_committed(j, map) ? "finish" : "undo",
-                          names[i], what, steps);
+        busy = busy || held;
+        report_journal(op, held ? "busy" : hd_txn_committed(j, map) ? "finish" : "undo", names[i],
+                       j, HD_STEP_PLANNED);
         hd_journal_close(j);
     }
-    if ((r = hd_journal_count_damaged(ctx, &damaged)) == 0 && damaged > 0) {
-        snprintf(steps, sizeof(steps), "%u", damaged);
-        hd_op_report_step(op, "damaged", "damaged/", "", steps);
-    }
+    if ((r = hd_journal_count_damaged(ctx, &damaged)) == 0 && damaged > 0)
+        report_damaged_dir(op, damaged);
+    if (r == 0)
+        r = left_over(ctx, damaged + unreadable, busy, true);
 out:
     hd_strv_free(names, n);
     hd_assignment_list_unref(map);

@@ -251,7 +251,7 @@ int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
         int r = hd_lock_groups(ctx, groups, n, locks);
         if (r < 0)
             return r;
-        r = hd_recover_held(ctx, *locks, NULL);
+        r = hd_recover_held(ctx, *locks, NULL, NULL);
         if (r != -EAGAIN) {
             if (r < 0)
                 *locks = hd_lockset_release(*locks);

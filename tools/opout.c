@@ -87,12 +87,18 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: %s -> %s virtual functions\n", d, from, to);
     else if (strcmp(a, "own") == 0)
         printf("%s: owner %s -> %s\n", d, from[0] ? from : "?", to);
-    else if (strcmp(a, "undo") == 0 || strcmp(a, "finish") == 0 || strcmp(a, "busy") == 0)
-        printf("%s: %s (%s, %s)\n", d,
-               strcmp(a, "busy") == 0 ? "left alone: its process, or an unbind it left hanging in "
-                                       "the kernel, still runs (its writer undoes it when the "
-                                       "kernel returns)"
-                                     : a, from, to);
+    else if (strcmp(a, "undo") == 0 && hd_op_step_get_state(op, i) == HD_STEP_FAILED)
+        printf("%s: not undone, kept for the next try (%s, %s)\n", d, from, to);
+    else if (strcmp(a, "undo") == 0 || strcmp(a, "finish") == 0)
+        printf("%s: %s (%s, %s)\n", d, a[0] == 'u' ? "undone" : "finished: it had committed",
+               from, to);
+    else if (strcmp(a, "busy") == 0)
+        printf("%s: left alone: its process, or an unbind it left hanging in the kernel, still "
+               "runs (its writer undoes it when the kernel returns)%s%s%s%s%s\n", d,
+               from[0] ? " (" : "", from, from[0] ? ", " : "", to, from[0] ? ")" : "");
+    else if (strcmp(a, "damaged") == 0 && strcmp(d, "damaged/") == 0)
+        printf("%s: %s intent log%s set aside before, for a person to check\n", d, to,
+               strcmp(to, "1") == 0 ? "" : "s");
     else if (strcmp(a, "damaged") == 0 || strcmp(a, "drop") == 0)
         printf("%s: %s\n", d, a[0] == 'd' && a[1] == 'a' ? "unreadable: set aside" : "dropped");
     else if (strcmp(a, "map-aside") == 0)

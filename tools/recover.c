@@ -9,8 +9,7 @@ static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
-    unsigned long long many = 0;
-    unsigned int n;
+    unsigned int n = 0;
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
@@ -27,43 +26,24 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_op *op;
     if ((r = tool_op_new(t, HD_OP_RECOVER, 0, &op)) != EXIT_DONE)
         return r;
-    if (t->dry_run) {
-        r = tool_run_op(t, op, "recover", NULL, NULL);
-        /* What the real run would leave alone makes it fail: so does the plan. */
-        size_t left = 0;
-        for (size_t i = 0; r == EXIT_DONE && i < hd_op_get_step_count(op); i++) {
-            const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
-            unsigned long long held = 1; /* damaged/ says how many it holds */
-            if (strcmp(d, "damaged/") == 0 &&
-                tool_parse_count(hd_op_step_get_to(op, i), 1u << 30, &held) < 0)
-                held = 1;
-            if (strcmp(a, "busy") == 0 || strcmp(a, "damaged") == 0)
-                left += (size_t)held;
-        }
-        if (left > 0)
-            r = tool_error(t, EXIT_FAILED,
-                           "%zu intent log%s would be left as %s (busy: a live "
-                           "operation or an unbind still in the kernel; damaged: for a person "
-                           "to check)",
-                           left, left == 1 ? "" : "s", left == 1 ? "it is" : "they are");
-        hd_op_unref(op);
-        return r;
-    }
     hd_ctx_clear_error(t->ctx);
     r = hd_op_run(op);
-    size_t steps = hd_op_get_step_count(op);
-    /* The last step counts the operations dealt with; those before it rebuilt a damaged map. */
-    if (steps > 0 && strcmp(hd_op_step_get_action(op, steps - 1), "recovered") == 0)
-        tool_parse_count(hd_op_step_get_to(op, --steps), 1u << 30, &many);
-    n = (unsigned int)many;
+    size_t steps = hd_op_get_step_count(op), map_steps = 0;
+    /* The intent logs dealt with (or that would be); the map's steps come first. */
+    for (size_t i = 0; i < steps; i++) {
+        const char *a = hd_op_step_get_action(op, i);
+        if (strncmp(a, "map-", 4) == 0)
+            map_steps = i + 1;
+        else if ((strcmp(a, "undo") == 0 || strcmp(a, "finish") == 0 ||
+                  strcmp(a, "drop") == 0) && hd_op_step_get_state(op, i) != HD_STEP_FAILED)
+            n++;
+    }
     if (tool_json(t)) {
         struct json j;
-        json_init(&j, stdout, 2);
-        json_begin_object(&j);
-        json_kv_string(&j, "operation", "recover");
+        tool_op_json_begin(&j, "recover", t->dry_run);
         json_kv_int(&j, "recovered", n);
         json_kv_bool(&j, "complete", r == 0);
-        if (steps > 0) { /* the map was damaged: what became of it */
+        if (map_steps > 0) { /* the map was damaged: what became of it */
             json_key(&j, "map");
             json_begin_object(&j);
             json_kv_string(&j, "damaged", hd_op_step_get_from(op, 0));
@@ -72,7 +52,7 @@ static int run(struct tool *t, int argc, char **argv)
             for (int kept = 1; kept >= 0; kept--) {
                 json_key(&j, kept ? "kept" : "dropped");
                 json_begin_array(&j);
-                for (size_t i = 1; i < steps; i++) {
+                for (size_t i = 1; i < map_steps; i++) {
                     if (strcmp(hd_op_step_get_action(op, i), kept ? "map-keep" : "map-drop") != 0)
                         continue;
                     json_begin_object(&j);
@@ -86,14 +66,22 @@ static int run(struct tool *t, int argc, char **argv)
             }
             json_end_object(&j);
         }
+        tool_op_json_steps(t, &j, op);
         json_end_object(&j);
         json_finish(&j);
+    } else if (t->dry_run && steps == 0 && r == 0) {
+        printf("dry run: nothing changed; recover would do nothing\n");
     } else {
+        /* The plan is the run's report under a heading, as every dry run prints it. */
+        const char *indent = t->dry_run ? "  " : "";
+        if (t->dry_run)
+            printf("dry run: nothing changed; recover would do:\n");
         for (size_t i = 0; i < steps; i++) {
-            if (strncmp(hd_op_step_get_action(op, i), "map-", 4) == 0)
-                tool_op_print_step(op, i);
+            fputs(indent, stdout);
+            tool_op_print_step(op, i);
         }
-        printf("%u interrupted operation%s dealt with\n", n, n == 1 ? "" : "s");
+        printf("%s%u interrupted operation%s %sdealt with\n", indent, n, n == 1 ? "" : "s",
+               t->dry_run ? "would be " : "");
     }
     if (r < 0)
         r = tool_op_error(t, r, NULL, NULL);
@@ -114,5 +102,6 @@ const struct tool_command cmd_recover = {
             "and holds back the groups it names until it is removed (exit 1). A damaged\n"
             "assignment map is set aside beside itself (map/assignments.damaged-SECONDS)\n"
             "and rebuilt from what the devices show: each entry the kernel confirms is\n"
-            "kept, the others are named and dropped.\n",
+            "kept, the others are named and dropped. A line per intent log says what became\n"
+            "of it; --dry-run prints the same under a \"would do\" heading and changes nothing.\n",
 };

@@ -1322,8 +1322,10 @@ enum hd_op_kind {
                      * whatever its record says, no VM needed */
     HD_OP_RESERVE,  /* keep for a stub from now on: driver_override set, bound now or when the
                      * stub registers (step "pending"); see hd_device_reserve() */
-    HD_OP_RECOVER,  /* hd_assign_recover(); dry: per intent log "undo", "finish", "busy" or
-                     * "damaged" (device: the log's name, from: its operation, to: steps) */
+    HD_OP_RECOVER,  /* hd_assign_recover(); per intent log (dry run: as it would) "undo",
+                     * "finish", "drop", "busy" or "damaged" (device: the log's name, from: its
+                     * operation, to: steps); "damaged" of "damaged/": those set aside before
+                     * (to: how many) */
     HD_OP_MDEV_CREATE, /* a mediated device (hd_op_set_mdev(): parent, type, UUID or none: a
                         * new one, hd_op_get_mdev_uuid()); step "mdev-create" */
     HD_OP_MDEV_REMOVE, /* the mediated device hd_op_set_mdev() names by UUID; "mdev-remove" */

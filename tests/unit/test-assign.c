@@ -850,16 +850,16 @@ HD_TEST(recover_under_locks_backs_off)
     }
     ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
     ck_assert_int_eq(hd_lock_groups(ctx, &group, 1, &locks), 0);
-    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL), -EAGAIN);
+    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL, NULL), -EAGAIN);
     /* Unrelated groups do not care. */
     struct hd_lockset *other;
     int g9 = 9;
     ck_assert_int_eq(hd_lock_groups(ctx, &g9, 1, &other), 0);
-    ck_assert_int_eq(hd_recover_held(ctx, other, NULL), 0);
+    ck_assert_int_eq(hd_recover_held(ctx, other, NULL, NULL), 0);
     hd_lockset_release(other);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL), 0); /* now ours to recover */
+    ck_assert_int_eq(hd_recover_held(ctx, locks, NULL, NULL), 0); /* now ours to recover */
     hd_lockset_release(locks);
     hd_strv_free(names, n);
     ck_assert_int_eq(hd_journal_list(ctx, &names, &n), 0);

@@ -830,12 +830,16 @@ HD_TEST(junk_journal_blocks_only_its_groups)
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 --group " GPU), 1);
     says("damaged/acquire-1-1 names IOMMU group 1");
     ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
-    /* The plan fails as the run does: what it would leave alone is said. */
+    /* The plan fails as the run does, in the run's words: what it would leave is said. */
     ck_assert_int_eq(hd("recover --dry-run"), 1);
-    ck_assert_msg(strstr(out, "damaged"), "%s", out);
-    says("2 intent logs would be left as they are");
+    ck_assert_str_eq(out, "dry run: nothing changed; recover would do:\n"
+                          "  damaged/: 2 intent logs set aside before, for a person to check\n"
+                          "  0 interrupted operations would be dealt with\n");
+    says("hostdev recover: 2 intent logs could not be read and would be in ");
     ck_assert_int_eq(hd("recover"), 1);
-    says("2 intent logs could not be read");
+    ck_assert_str_eq(out, "damaged/: 2 intent logs set aside before, for a person to check\n"
+                          "0 interrupted operations dealt with\n");
+    says("hostdev recover: 2 intent logs could not be read and are in ");
     ck_assert_int_eq(hd("release --vm web1"), 0);
 }
 END_TEST
@@ -933,7 +937,8 @@ HD_TEST(recover_rebuilds_a_damaged_map)
                           "rebuilt from what the devices show\n"
                           "  " NIC ": kept for vm web2 (the kernel confirms it)\n"
                           "  " XHCI ": the record of vm db dropped: it is not on a vfio-pci "
-                          "family driver\n");
+                          "family driver\n"
+                          "  0 interrupted operations would be dealt with\n");
     ck_assert_int_eq(hd("assignments"), 2);
     ck_assert_int_eq(hd("--json recover"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"damaged\": \"its checksum does not match"));
@@ -981,7 +986,7 @@ HD_TEST(crash_before_first_write_leaves_no_record)
     /* The plan first: it says what it would undo, and changes nothing. */
     char *dead = snap();
     ck_assert_int_eq(hd("recover --dry-run"), 0);
-    ck_assert_msg(strstr(out, ": undo (detach, 1 step)"), "%s", out);
+    ck_assert_msg(strstr(out, ": undone (detach, 1 step)"), "%s", out);
     ck_assert_int_eq(hd("--json --dry-run recover"), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"action\": \"undo\""));
     char *still = snap();
@@ -991,6 +996,82 @@ HD_TEST(crash_before_first_write_leaves_no_record)
     ck_assert_int_eq(hd_assign_recover(ctx, NULL), 0);
     host_is(before);
     free(before);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
+/* @json's keys, line by line, without their values: the shape of a document. */
+static char *json_shape(const char *json)
+{
+    char *shape = strdup(json), *w = shape;
+
+    ck_assert_ptr_nonnull(shape);
+    for (const char *r = json; *r;) {
+        const char *nl = strchr(r, '\n'), *kv = strstr(r, "\": ");
+        size_t keep = kv != NULL && (nl == NULL || kv < nl) ? (size_t)(kv - r + 1)
+                      : nl != NULL                          ? (size_t)(nl - r)
+                                                            : strlen(r);
+        memmove(w, r, keep);
+        w += keep;
+        *w++ = '\n';
+        r = nl != NULL ? nl + 1 : r + strlen(r);
+    }
+    *w = '\0';
+    return shape;
+}
+
+/* recover's dry run says what the run then does, in its words under the dry run's heading
+ * ("would" where every dry run says it), and its JSON is the run's, "dry_run" aside. */
+HD_TEST(recover_dry_run_says_what_the_run_does)
+{
+    struct hd_jdev d = {.group = 8};
+    struct hd_jstep s = {.kind = HD_JSTEP_DETACH, .from = "e1000e", .to = "vfio-pci",
+                         .from_known = true, .record = HD_JREC_NONE};
+    struct hd_journal *j;
+    struct hd_ctx *ctx;
+    char *plan, *plan_json, *name, line[256];
+
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &d.addr), 0);
+    s.addr = d.addr;
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_DETACH, NULL, &d, 1, &j), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
+    name = strdup(strrchr(hd_journal_path(j), '/') + 1);
+    hd_journal_close(j); /* killed here */
+    ck_assert_int_eq(hd("recover --dry-run"), 0);
+    plan = strdup(out);
+    ck_assert_int_eq(hd("--json --dry-run recover"), 0);
+    plan_json = strdup(out);
+    ck_assert_int_eq(hd("--json recover"), 0);
+    ck_assert_ptr_nonnull(strstr(plan_json, "\"dry_run\": true,\n  \"recovered\": 1,\n"
+                                            "  \"complete\": true,\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\"dry_run\": false,\n  \"recovered\": 1,\n"
+                                      "  \"complete\": true,\n"));
+    ck_assert_ptr_nonnull(strstr(plan_json, "\"action\": \"undo\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"undo\""));
+    char *a = json_shape(plan_json), *b = json_shape(out);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    /* Again, killed the same way, for the text. */
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_DETACH, NULL, &d, 1, &j), 0);
+    ck_assert_int_eq(hd_journal_defer(ctx, j, &s), 0);
+    ck_assert_int_eq(hd_journal_flush(ctx, j), 0);
+    free(name);
+    name = strdup(strrchr(hd_journal_path(j), '/') + 1);
+    hd_journal_close(j);
+    ck_assert_int_eq(hd("recover"), 0);
+    snprintf(line, sizeof(line), "%s: undone (detach, 1 step)\n"
+                                 "1 interrupted operation dealt with\n", name);
+    ck_assert_str_eq(out, line);
+    ck_assert_msg(strstr(plan, "dry run: nothing changed; recover would do:\n  ") == plan &&
+                      strstr(plan, ": undone (detach, 1 step)\n"
+                                   "  1 interrupted operation would be dealt with\n") != NULL,
+                  "%s", plan);
+    free(plan);
+    free(plan_json);
+    free(name);
     hd_ctx_unref(ctx);
 }
 END_TEST
