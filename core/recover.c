@@ -60,7 +60,7 @@ static bool busy_touches_held(struct hd_ctx *ctx, const char *name,
 }
 
 /* Step @action of intent log @name for @report (NULL: none), in @state: from, its operation
- * and VM; to, how many steps it started. The dry run reports the same (recover_plan()). */
+ * and VM; to, how many steps it started. The dry run reports the same (hd_ops_recover()). */
 static void report_journal(struct hd_op *report, const char *action, const char *name,
                            const struct hd_journal *j, int state)
 {
@@ -273,6 +273,23 @@ static int read_or_repair_map(struct hd_op *op, bool dry_run, struct hd_assignme
     return 0;
 }
 
+/* Whether a live process holds intent log @name (the run would find it busy): a shared lock
+ * taken and dropped, only a question, no change. */
+static bool journal_is_held(struct hd_ctx *ctx, const char *name)
+{
+    char path[HD_PATH_MAX];
+    bool held;
+    int fd;
+
+    if (!hd_name_valid(name) ||
+        hd_path(path, sizeof(path), "%s/journal/%s", hd_ctx_get_state_dir(ctx), name) < 0 ||
+        (fd = hd_fs_open(ctx, path, O_RDONLY, 0)) < 0)
+        return false;
+    held = flock(fd, LOCK_SH | LOCK_NB) < 0;
+    close(fd);
+    return held;
+}
+
 int hd_ops_recover(struct hd_op *op)
 {
     struct hd_ctx *ctx = hd_op_ctx(op);
@@ -295,17 +312,17 @@ int hd_ops_recover(struct hd_op *op)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct hd_journal *j = NULL;
-        if (hd_journal_peek(ctx, names[i], &j) < 0) {
-            bool tmp = strstr(names[i], ".tmp") != NULL;
+        /* One that never got its name died before its first write: the run drops it. */
+        bool tmp = strstr(names[i], ".tmp") != NULL;
+        bool held = journal_is_held(ctx, names[i]);
+        busy = busy || held;
+        if (!held && (tmp || hd_journal_peek(ctx, names[i], &j) < 0)) {
             report_journal(op, tmp ? "drop" : "damaged", names[i], NULL, HD_STEP_PLANNED);
             unreadable += !tmp;
             continue;
         }
-        int fd = hd_fs_open(ctx, hd_journal_path(j), O_RDONLY, 0);
-        bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
-        if (fd >= 0)
-            close(fd); /* a shared lock taken and dropped: only a question, no change */
-        busy = busy || held;
+        if (held && hd_journal_peek(ctx, names[i], &j) < 0)
+            j = NULL;
         report_journal(op, held ? "busy" : hd_txn_committed(j, map) ? "finish" : "undo", names[i],
                        j, HD_STEP_PLANNED);
         hd_journal_close(j);
