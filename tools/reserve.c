@@ -192,8 +192,8 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
     else if (action == HD_RESERVE_MDEV && hd_reserve_result_get_mdev(res, i, &uuid, &parent,
                                                                      &type) == 0) {
         if (outcome == HD_RESERVE_LATER) /* its parent's driver is not loaded (yet) */
-            printf("%s: not made: %s offers no type %s now (etc/mdevctl.d/%s/%s)\n", uuid,
-                   parent, type, parent, uuid);
+            printf("%s%s: not made: %s offers no type %s now (etc/mdevctl.d/%s/%s)\n",
+                   t->dry_run ? "  " : "", uuid, parent, type, parent, uuid);
         else
             printf("%s%s: %s (type %s of %s) (etc/mdevctl.d/%s/%s)\n", t->dry_run ? "  " : "",
                    uuid, t->dry_run ? "would be created" : "created", type, parent, parent, uuid);
@@ -421,14 +421,23 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
                  hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
                 action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
                 reserve_json_numvfs(&j, res, i);
-            if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_DONE ||
+            enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
+            if ((outcome != HD_RESERVE_DONE && outcome != HD_RESERVE_LATER) ||
                 hd_reserve_result_get_mdev(res, i, &uuid, &parent, &type) < 0)
                 continue;
             json_begin_object(&j);
             json_kv_string(&j, "uuid", uuid);
             json_kv_string(&j, "parent", parent);
             json_kv_string(&j, "type", type);
-            json_kv_string(&j, "action", t->dry_run ? "would create" : "created");
+            /* One the text says is not made is in the document too, with the same why. */
+            json_kv_string(&j, "action", outcome == HD_RESERVE_LATER ? "not made"
+                                         : t->dry_run                ? "would create"
+                                                                     : "created");
+            if (outcome == HD_RESERVE_LATER) {
+                char why[256];
+                snprintf(why, sizeof(why), "%s offers no type %s now", parent, type);
+                json_kv_string(&j, "why", why);
+            }
             json_end_object(&j);
         }
         json_end_array(&j);

@@ -812,6 +812,36 @@ HD_TEST(reserve_reads_the_definitions_once)
 }
 END_TEST
 
+/* A definition reserve does not make (its parent offers no such type now) is told under
+ * --json as in the text, the dry run's too, beside the one it makes: a script reading the
+ * document learns of it, and the dry run's text keeps it inside the plan. */
+HD_TEST(reserve_tells_a_definition_not_made_in_json_too)
+{
+    struct eng e;
+    static const char *const kinds[] = {"reserve --dry-run", "reserve"};
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "mtty-9", U1, true), 0);
+    ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "mtty-1",
+                                    "0b5b8f4a-0000-4000-8000-000000000002", true), 0);
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\n  " U1 ": not made: mtty offers no type mtty-9 now "
+                                        "(etc/mdevctl.d/mtty/" U1 ")\n"));
+    for (size_t k = 0; k < 2; k++) {
+        ck_assert_int_eq(eng_run(&e, "--json %s", kinds[k]), 0);
+        at_json_check(e.out, false);
+        ck_assert_str_eq(e.err, "");
+        ck_assert_msg(strstr(e.out, "\"uuid\": \"" U1 "\",\n    \"parent\": \"mtty\",\n    "
+                                    "\"type\": \"mtty-9\",\n    \"action\": \"not made\",\n    "
+                                    "\"why\": \"mtty offers no type mtty-9 now\"") != NULL,
+                      "%s: %s", kinds[k], e.out);
+        ck_assert_ptr_nonnull(strstr(e.out, k == 0 ? "\"would create\"" : "\"created\""));
+    }
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    eng_stop(&e);
+}
+END_TEST
+
 /* <hostdev type='mdev'> (valid in a domain, against libvirt's schema) and QEMU's sysfsdev. */
 HD_TEST(vmm_arguments)
 {
