@@ -511,6 +511,35 @@ int hd_txn_defer_vfs_go_planned(struct hd_txn *t, const struct hd_device *pf, in
     return hd_txn_defer(t, &s);
 }
 
+int hd_txn_defer_mdevs_go(struct hd_txn *t, const struct hd_device *parent)
+{
+    struct hd_mdev_list *l;
+    int r;
+
+    char path[HD_PATH_MAX];
+
+    /* Only a host driver makes mediated devices, and registers their parent in the mdev_bus
+     * class: any other device has none to lose, and costs no listing. */
+    if (hd_device_get_driver(parent) == NULL || hd_device_on_stub(parent) ||
+        hd_path(path, sizeof(path), "sys/class/mdev_bus/%s", hd_device_get_name(parent)) < 0 ||
+        hd_fs_exists(t->ctx, path) <= 0)
+        return 1;
+    if ((r = hd_mdev_list_new(t->ctx, &l)) < 0)
+        return r;
+    r = 1;
+    for (size_t i = 0; i < hd_mdev_list_count(l) && r >= 0; i++) {
+        struct hd_jstep s = {.kind = HD_JSTEP_MDEV_REMOVE};
+        if (strcmp(hd_mdev_list_get_parent(l, i), hd_device_get_name(parent)) != 0)
+            continue;
+        hd_strlcpy(s.mdev_uuid, hd_mdev_list_get_uuid(l, i), sizeof(s.mdev_uuid));
+        hd_strlcpy(s.mdev_parent, hd_mdev_list_get_parent(l, i), sizeof(s.mdev_parent));
+        hd_strlcpy(s.mdev_type, hd_mdev_list_get_type(l, i), sizeof(s.mdev_type));
+        r = hd_txn_defer(t, &s);
+    }
+    hd_mdev_list_unref(l);
+    return r;
+}
+
 int hd_txn_flush(struct hd_txn *t)
 {
     bool made;

@@ -107,7 +107,7 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
         const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
         const char *w = reserve_entry_source(e, where, sizeof(where));
         if (t->dry_run && (!strcmp(a, "keep") || !strcmp(a, "pending") || !strcmp(a, "detach") ||
-                           !strcmp(a, "numvfs")))
+                           !strcmp(a, "numvfs") || !strcmp(a, "mdev-remove")))
             printf("  "); /* a line of the plan */
         if (strcmp(a, "keep") == 0)
             printf("%s: reserved for %s already (%s)\n", d, e->driver, w);
@@ -116,6 +116,9 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
         else if (strcmp(a, "numvfs") == 0) /* forced: a PF's driver takes its VFs along */
             printf("%s: %s -> %s virtual functions (%s)\n", d, hd_op_step_get_from(op, i),
                    hd_op_step_get_to(op, i), w);
+        else if (strcmp(a, "mdev-remove") == 0) /* forced: a parent's driver takes them along */
+            printf("%s: removed (type %s of %s) (%s)\n", d, hd_op_step_get_to(op, i),
+                   hd_op_step_get_from(op, i), w);
         else if (strcmp(a, "detach") == 0 &&
                  strcmp(hd_op_step_get_from(op, i), hd_op_step_get_to(op, i)) == 0)
             printf("%s: on %s already, reserved for it (%s)\n", d, hd_op_step_get_to(op, i), w);

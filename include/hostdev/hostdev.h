@@ -1397,9 +1397,10 @@ const char *hd_op_get_mdev_uuid(const struct hd_op *op);
 int hd_op_run(struct hd_op *op);
 /* The steps, in order: action "detach", "reattach", "reset", "own", "numvfs", "record",
  * "unrecord", "override", "keep" (nothing to do), "pending" (bound when the stub loads),
- * "stay" (release: a reservation keeps the device on its stub; from: the entry's file:line);
- * device an address or a node path; from/to what it was and becomes ("" where it does not
- * apply). */
+ * "stay" (release: a reservation keeps the device on its stub; from: the entry's file:line),
+ * "mdev-create", "mdev-remove" (device the UUID, from its parent, to its type: also a forced
+ * parent's mediated devices, which go with its driver); device an address or a node path;
+ * from/to what it was and becomes ("" where it does not apply). */
 size_t hd_op_get_step_count(const struct hd_op *op);
 const char *hd_op_step_get_action(const struct hd_op *op, size_t i);
 const char *hd_op_step_get_device(const struct hd_op *op, size_t i);

@@ -928,6 +928,42 @@ HD_TEST(node_devices)
 }
 END_TEST
 
+/* Forced off its host driver, a parent's mediated devices go with it: the plan and the run say
+ * each (an "mdev-remove" step before the move, detach and acquire alike), and a move that
+ * fails puts the parent back on its driver and makes them again, UUID and type. */
+#define U1_GOES U1 ": removed (type i915-GVTg_V5_4 of 0000:00:02.0)\n"
+HD_TEST(a_forced_parents_mdevs_are_said_to_go_and_come_back)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
+    ck_assert_int_eq(eng_run(&e, "detach --force --dry-run 00:02.0"), 0);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; detach would do:\n  " U1_GOES
+                            "  0000:00:02.0: i915 -> vfio-pci\n");
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(eng_run(&e, "--json acquire --force --dry-run --vm h --owner 0:0 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"mdev-remove\",\n      \"device\": \"" U1
+                                        "\",\n      \"from\": \"0000:00:02.0\",\n      "
+                                        "\"to\": \"i915-GVTg_V5_4\",\n      \"state\": \"planned\""));
+    ck_assert_int_eq(eng_run(&e, "persist --force --dry-run 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\n  " U1 ": removed (type i915-GVTg_V5_4 of 0000:00:02.0) "
+                                        "(persist)\n  0000:00:02.0: i915 -> vfio-pci (persist)\n"));
+    /* The bind to vfio-pci fails: i915 has it again, and the mdev is made again. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/drivers_probe EIO count=0"), 0);
+    ck_assert_int_eq(eng_run(&e, "detach --force 00:02.0"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "i915");
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(eng_run(&e, "mdev list"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, U1 " 0000:00:02.0 i915-GVTg_V5_4 driver=i915"));
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm h --owner 0:0 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, U1_GOES "0000:00:02.0: i915 -> vfio-pci\n"));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    eng_stop(&e);
+}
+END_TEST
+
 /* A parent of mediated devices is host use: detach refuses it; forced, its driver leaving
  * takes its mdevs and types along (as mdev_unregister_parent does), and reattach brings the
  * types back. */
