@@ -178,6 +178,7 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
 
 const struct tool_command cmd_acquire = {
     .name = "acquire",
+    .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "--vm ID [--owner USER[:GROUP]] [--group] [--force] [--dry-run]\n"
              "       [--managed] ADDR... [--unmanaged ADDR...]\n"

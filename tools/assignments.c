@@ -200,6 +200,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_assignments = {
     .name = "assignments",
+    .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "[--vm ID] [ADDR|UUID|NAME...]",
     .summary = "which VM holds which device: mode, original driver, group, since when",

@@ -114,12 +114,6 @@ static int mdev_arg(struct tool *t, struct hd_mdev_type_list *types, const char 
     return EXIT_DONE;
 }
 
-static bool names_node(const char *arg)
-{
-    return strncmp(arg, "usb_", 4) == 0 || strncmp(arg, "usb:", 4) == 0 ||
-           strncmp(arg, "scsi_", 5) == 0;
-}
-
 /* A USB or SCSI device by its node-device name, or USB by ids (VVVV:PPPP, one device). */
 static int node_arg(struct tool *t, struct hd_nodedev_list *l, const char *arg,
                     struct devarg_other *o)
@@ -196,7 +190,7 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
     /* Syntax first, for all. */
     for (int i = 0; i < argc && r == EXIT_DONE; i++) {
         struct hd_pci_addr a;
-        if (hd_mdev_uuid_parse(argv[i], uuid) < 0 && !names_node(argv[i]) &&
+        if (hd_mdev_uuid_parse(argv[i], uuid) < 0 && !tool_names_node(argv[i]) &&
             tool_parse_addr(t, argv[i], &a) < 0)
             r = EXIT_USAGE;
     }
@@ -206,7 +200,7 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
                 r = tool_lib_error(t, EXIT_FAILED, e, "listing mediated device types");
             else
                 r = mdev_arg(t, types, argv[i], uuid, &(*others)[i]);
-        } else if (names_node(argv[i])) {
+        } else if (tool_names_node(argv[i])) {
             if (nodes == NULL && (e = hd_nodedev_list_new(t->ctx, 0, &nodes)) < 0)
                 r = tool_lib_error(t, EXIT_FAILED, e, "listing node devices");
             else

@@ -160,6 +160,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_doctor = {
     .name = "doctor",
+    .takes = TOOL_TAKES_MDEV,
     .run = run,
     .usage = "[ADDR|UUID] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
     .summary = "diagnose why passthrough fails (IOMMU, groups, permissions, BARs) and the fix",

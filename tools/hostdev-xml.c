@@ -198,6 +198,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_hostdev_xml = {
     .name = "hostdev-xml",
+    .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "ADDR... | --vm ID [--managed yes|no] [--driver vfio|none] [--rom-bar on|off] "
              "[--rom-file FILE] [--guest-slot N]",

@@ -489,16 +489,35 @@ int tool_check_vm_id(struct tool *t, const char *vm)
     return tool_error(t, EXIT_USAGE, "invalid VM id '%s' (1 to 128 of A-Z a-z 0-9 . _ : @ -)", vm);
 }
 
+bool tool_names_node(const char *arg)
+{
+    return strncmp(arg, "usb_", 4) == 0 || strncmp(arg, "usb:", 4) == 0 ||
+           strncmp(arg, "scsi_", 5) == 0;
+}
+
+#define PCI_FORMS "DDDD:BB:SS.F, BB:SS.F, pci_DDDD_BB_SS_F or a network interface's name"
+
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
 {
-    if (hd_pci_addr_parse(arg, addr) < 0 && tool_netif_addr(t, arg, addr) < 0) {
-        tool_error(t, EXIT_USAGE,
-                   "invalid PCI address '%s' (expected DDDD:BB:SS.F, BB:SS.F, "
-                   "pci_DDDD_BB_SS_F or a network interface's name)",
-                   arg);
-        return -EINVAL;
-    }
-    return 0;
+    char uuid[37];
+
+    if (hd_pci_addr_parse(arg, addr) == 0 || tool_netif_addr(t, arg, addr) == 0)
+        return 0;
+    /* A device of another kind is named as what it is: "invalid PCI address" would send the
+     * user looking for a typo in a UUID or a node-device name that is right. */
+    if (!(t->takes & TOOL_TAKES_MDEV) && hd_mdev_uuid_parse(arg, uuid) == 0)
+        tool_error(t, EXIT_USAGE, "'%s' is a mediated device's UUID: only a PCI device is taken "
+                   "here (" PCI_FORMS ")", arg);
+    else if (!(t->takes & TOOL_TAKES_NODE) && tool_names_node(arg))
+        tool_error(t, EXIT_USAGE, "'%s' names a USB or SCSI device: only a PCI device is taken "
+                   "here (" PCI_FORMS ")", arg);
+    else
+        tool_error(t, EXIT_USAGE, "invalid PCI address '%s' (expected " PCI_FORMS "%s)", arg,
+                   t->takes == TOOL_TAKES_ANY ? "; or a mediated device's UUID, usb_BUS_PORT, "
+                                                "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L"
+                   : t->takes == TOOL_TAKES_MDEV ? "; or a mediated device's UUID"
+                                                 : "");
+    return -EINVAL;
 }
 
 int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev)
@@ -815,6 +834,7 @@ static int run_main(int argc, char **argv)
     static char outbuf[1 << 16];
     if (!isatty(STDOUT_FILENO))
         setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+    t.takes = cmd->takes;
     r = cmd->run(&t, argc, argv);
     if (fflush(stdout) != 0 && r == EXIT_DONE)
         r = tool_error(&t, EXIT_FAILED, "writing output: %s", strerror(errno));

@@ -301,6 +301,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_qemu_args = {
     .name = "qemu-args",
+    .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "ADDR... | --vm ID | --domain-xml FILE [--cloud-hypervisor] [--rom-bar on|off] "
              "[--rom-file FILE] [--guest-slot N]",

@@ -89,6 +89,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_release = {
     .name = "release",
+    .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR|UUID [--dry-run]",
     .summary = "take devices back from a VM (reset, reattach managed ones, restore /dev/vfio)",

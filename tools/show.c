@@ -346,6 +346,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_show = {
     .name = "show",
+    .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "ADDR",
     .summary = "show one device: ids, driver, group and its members, SR-IOV, reset",

@@ -23,7 +23,14 @@ struct tool {
     bool dry_run; /* --dry-run: writing commands plan and print, and change nothing */
     bool force;   /* --force of reserve and persist: the host's use of a device is overruled */
     int verbose;
+    unsigned int takes; /* TOOL_TAKES_*: what the command takes beside PCI devices */
 };
+
+/* The kinds of device a command takes beside PCI devices: its bad-input message lists them,
+ * and one of the others is named for what it is (tool_parse_addr()). */
+#define TOOL_TAKES_MDEV 1u /* a mediated device's UUID (or libvirt's mdev_ name) */
+#define TOOL_TAKES_NODE 2u /* a USB or SCSI device: usb_BUS_PORT, usb:VVVV:PPPP, scsi_H_B_T_L */
+#define TOOL_TAKES_ANY (TOOL_TAKES_MDEV | TOOL_TAKES_NODE)
 
 /* Whether to print JSON. The static early-boot binary speaks text only: there it is a constant,
  * so every JSON branch and the writer itself drop out of the binary. */
@@ -39,6 +46,7 @@ struct tool_command {
     const char *usage;   /* "ADDR... [--driver vfio-pci|pci-stub] [--group]" */
     const char *summary; /* one line for `hostdev --help` */
     const char *help;    /* the rest of `hostdev CMD --help`, may be NULL */
+    unsigned int takes;  /* TOOL_TAKES_*: devices it takes beside PCI ones (t->takes) */
 };
 
 /* One per tools/<name>.c */
@@ -87,8 +95,12 @@ bool tool_stop_requested(void);
 
 /* EXIT_DONE for a valid VM id; else EXIT_USAGE, the rule printed. */
 int tool_check_vm_id(struct tool *t, const char *vm);
-/* Parse a device argument; on failure print "invalid PCI address 'X'" and return -EINVAL. */
+/* Parse a device argument; on failure print "invalid PCI address 'X'" (with the forms the
+ * command takes, t->takes), or that X is a mediated, USB or SCSI device the command does not
+ * take, and return -EINVAL. */
 int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
+/* Whether @arg names a USB or SCSI device the way acquire takes one (usb_, usb:, scsi_). */
+bool tool_names_node(const char *arg);
 /* Open a device given on the command line: bad syntax or no such device -> EXIT_USAGE. */
 int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev);
 /* The same, reading only @fill (HD_FILL_*). */

@@ -176,6 +176,7 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_verify = {
     .name = "verify",
+    .takes = TOOL_TAKES_MDEV,
     .run = run,
     .usage = "ADDR | MDEV-UUID",
     .summary = "prove through the VFIO API that a VM can use a detached device",

@@ -404,3 +404,49 @@ HD_TEST(a_node_already_given_is_not_changed)
     eng_stop(&e);
 }
 END_TEST
+
+/* A command that takes PCI devices only names a USB or SCSI device, or a mediated device's
+ * UUID, for what it is (not "invalid PCI address", which sends the user after a typo), exit 2
+ * with nothing read or written; one that takes them all lists their forms beside the PCI ones
+ * for a word that is none of them (lsscsi's 2:0:1:0, sysfs's 1-2). */
+HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
+{
+    static const struct {
+        const char *cmd, *err;
+    } cases[] = {
+        {"check usb_1_2", "hostdev check: 'usb_1_2' names a USB or SCSI device: only a PCI "
+                          "device is taken here (DDDD:BB:SS.F, BB:SS.F, pci_DDDD_BB_SS_F or a "
+                          "network interface's name)\n"},
+        {"check 00:04.0 scsi_2_0_1_0", "hostdev check: 'scsi_2_0_1_0' names a USB or SCSI"},
+        {"doctor usb:0403:6001", "hostdev doctor: 'usb:0403:6001' names a USB or SCSI device"},
+        {"verify scsi_2_0_2_0", "hostdev verify: 'scsi_2_0_2_0' names a USB or SCSI device"},
+        {"check 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+         "hostdev check: '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001' is a mediated device's UUID: "
+         "only a PCI device is taken here"},
+        {"sriov mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001", "is a mediated device's UUID"},
+        {"cmdline scsi_2_0_1_0", "hostdev cmdline: 'scsi_2_0_1_0' names a USB or SCSI device"},
+        {"acquire --vm a 2:0:1:0", "hostdev acquire: invalid PCI address '2:0:1:0' (expected "
+                                   "DDDD:BB:SS.F, BB:SS.F, pci_DDDD_BB_SS_F or a network "
+                                   "interface's name; or a mediated device's UUID, usb_BUS_PORT, "
+                                   "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
+        {"show 1-2", "hostdev show: invalid PCI address '1-2' (expected DDDD:BB:SS.F"},
+        {"qemu-args 2:0:1:0", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
+        {"doctor 1-2", "network interface's name; or a mediated device's UUID)\n"},
+        {"check 1-2", "network interface's name)\n"},
+    };
+    struct eng e;
+
+    eng_start(&e, "usb-scsi");
+    size_t writes = eng_writes(&e);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(eng_run(&e, "%s", cases[i].cmd) == 2, "%s: exit", cases[i].cmd);
+        ck_assert_msg(strncmp(e.err, cases[i].err, strlen(cases[i].err)) == 0 ||
+                          strstr(e.err, cases[i].err) != NULL,
+                      "%s: %s", cases[i].cmd, e.err);
+        ck_assert_msg(strchr(e.err, '\n') == e.err + strlen(e.err) - 1, "%s: one line: %s",
+                      cases[i].cmd, e.err);
+    }
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    eng_stop(&e);
+}
+END_TEST
