@@ -66,6 +66,7 @@ static int types(struct tool *t)
 
 static int list(struct tool *t)
 {
+    struct hd_assignment_list *map = NULL;
     struct hd_mdev_list *l;
     struct json j;
     int r;
@@ -73,6 +74,11 @@ static int list(struct tool *t)
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_mdev_list_new(t->ctx, &l)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing mediated devices");
+    /* The VM that holds each, as list says it of a PCI device: a map that cannot be read
+     * leaves the fact out, never the listing. */
+    if (hd_assignment_list_new(t->ctx, &map) < 0)
+        map = NULL;
+    hd_ctx_clear_error(t->ctx);
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
@@ -81,6 +87,9 @@ static int list(struct tool *t)
     }
     for (size_t i = 0; i < hd_mdev_list_count(l); i++) {
         int g = hd_mdev_list_get_iommu_group(l, i);
+        const struct hd_assignment *a =
+            map != NULL ? hd_assignment_list_find_mdev(map, hd_mdev_list_get_uuid(l, i)) : NULL;
+        const char *vm = a != NULL ? hd_assignment_get_vm(a) : NULL;
         if (tool_json(t)) {
             json_begin_object(&j);
             json_kv_string(&j, "uuid", hd_mdev_list_get_uuid(l, i));
@@ -92,6 +101,7 @@ static int list(struct tool *t)
                 json_int(&j, g);
             else
                 json_null(&j);
+            json_kv_string(&j, "vm", vm);
             json_end_object(&j);
             continue;
         }
@@ -101,12 +111,15 @@ static int list(struct tool *t)
             printf(" driver=%s", hd_mdev_list_get_driver(l, i));
         if (g >= 0)
             printf(" group=%d", g);
+        if (vm != NULL)
+            printf(" vm=%s", vm);
         printf("\n");
     }
     if (tool_json(t)) {
         json_end_array(&j);
         json_finish(&j);
     }
+    hd_assignment_list_unref(map);
     hd_mdev_list_unref(l);
     return EXIT_DONE;
 }

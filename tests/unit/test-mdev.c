@@ -928,6 +928,28 @@ HD_TEST(node_devices)
 }
 END_TEST
 
+/* mdev list says which VM holds a mediated device, as list does of a PCI device (vm=, and
+ * "vm" in JSON, null for a free one), and stops saying it once it is released. */
+HD_TEST(mdev_list_names_the_vm_holding_one)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm web1 --owner 0:0 " BOOT_MDEV), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev list"), 0);
+    ck_assert_str_eq(e.out, BOOT_MDEV " mtty mtty-2 driver=mtty group=2 vm=web1\n");
+    ck_assert_int_eq(eng_run(&e, "--json mdev list"), 0);
+    at_json_check(e.out, false);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"iommu_group\": 2,\n    \"vm\": \"web1\"\n"));
+    ck_assert_int_eq(eng_run(&e, "release --vm web1"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev list"), 0);
+    ck_assert_str_eq(e.out, BOOT_MDEV " mtty mtty-2 driver=mtty group=2\n");
+    ck_assert_int_eq(eng_run(&e, "--json mdev list"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"iommu_group\": 2,\n    \"vm\": null\n"));
+    eng_stop(&e);
+}
+END_TEST
+
 /* Forced off its host driver, a parent's mediated devices go with it: the plan and the run say
  * each (an "mdev-remove" step before the move, detach and acquire alike), and a move that
  * fails puts the parent back on its driver and makes them again, UUID and type. */
