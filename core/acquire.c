@@ -821,7 +821,7 @@ int hd_ops_acquire(struct hd_op *op)
             (r = hd_op_target_driver(ctx, req, p.v[i].dev, to, sizeof(to))) == 0 &&
             (r = step_override_of_stub(t, &p.v[i], to)) >= 0 &&
             (r = hd_txn_defer_vfs_go(t, p.v[i].dev)) >= 0 &&
-            (r = hd_txn_defer_mdevs_go(t, p.v[i].dev)) >= 0 &&
+            (r = hd_txn_defer_mdevs_go(t, p.v[i].dev, req->flags & HD_OP_FORCE)) >= 0 &&
             (r = step_to(t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }

@@ -512,8 +512,9 @@ int hd_txn_defer_vfs_go_planned(struct hd_txn *t, const struct hd_device *pf, in
 /* Before the step that moves @parent off its host driver (forced: the driver removes its
  * mediated devices as it lets go), each of its mediated devices as a deferred "mdev-remove":
  * the plan and the run say it goes, and its undo, done after the move's, makes it again with
- * its UUID and type. 1 (none when it has none), 0 in a dry run, or -errno. */
-int hd_txn_defer_mdevs_go(struct hd_txn *t, const struct hd_device *parent);
+ * its UUID and type; looked up only when @forced (else host use refused such a parent). 1
+ * (none when it has none), 0 in a dry run, or -errno. */
+int hd_txn_defer_mdevs_go(struct hd_txn *t, const struct hd_device *parent, bool forced);
 /* Report a step that needs no undo and no journal line (a record written with its step). */
 void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const char *from,
                  const char *to);

@@ -565,7 +565,8 @@ static int apply_detach(struct devop *o)
         if ((r = hd_op_target_driver(o->ctx, req, dev, s.to, sizeof(s.to))) < 0)
             break;
         if ((r = found_record(o, i, &s)) == 0 && (r = hd_txn_defer_vfs_go(o->t, dev)) >= 0 &&
-            (r = hd_txn_defer_mdevs_go(o->t, dev)) >= 0 && (r = hd_txn_defer(o->t, &s)) == 1)
+            (r = hd_txn_defer_mdevs_go(o->t, dev, req->flags & HD_OP_FORCE)) >= 0 &&
+            (r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
@@ -1028,7 +1029,8 @@ static int apply_reserve(struct devop *o)
             hd_strlcpy(s.to, driver, sizeof(s.to));
             if ((r = read_record(dev, &s)) < 0 ||
                 (r = hd_txn_defer_vfs_go_planned(o->t, dev, planned_numvfs(o, dev))) < 0 ||
-                (r = hd_txn_defer_mdevs_go(o->t, dev)) < 0 || (r = hd_txn_step(o->t, &s)) < 0)
+                (r = hd_txn_defer_mdevs_go(o->t, dev, o->req->flags & HD_OP_FORCE)) < 0 ||
+                (r = hd_txn_step(o->t, &s)) < 0)
                 break;
         } else if (hd_bind_unrecorded(dev)) {
             /* On its stub with no record: the reservation records that stub (the one it is

@@ -511,16 +511,17 @@ int hd_txn_defer_vfs_go_planned(struct hd_txn *t, const struct hd_device *pf, in
     return hd_txn_defer(t, &s);
 }
 
-int hd_txn_defer_mdevs_go(struct hd_txn *t, const struct hd_device *parent)
+int hd_txn_defer_mdevs_go(struct hd_txn *t, const struct hd_device *parent, bool forced)
 {
     struct hd_mdev_list *l;
+    char path[HD_PATH_MAX];
     int r;
 
-    char path[HD_PATH_MAX];
-
-    /* Only a host driver makes mediated devices, and registers their parent in the mdev_bus
-     * class: any other device has none to lose, and costs no listing. */
-    if (hd_device_get_driver(parent) == NULL || hd_device_on_stub(parent) ||
+    /* Unforced, the host-use check has refused a parent with mediated devices already (it
+     * listed them): nothing to look up, on the path every detach takes. Only a host driver
+     * makes them, and registers their parent in the mdev_bus class: any other device has none
+     * to lose, and costs no listing. */
+    if (!forced || hd_device_get_driver(parent) == NULL || hd_device_on_stub(parent) ||
         hd_path(path, sizeof(path), "sys/class/mdev_bus/%s", hd_device_get_name(parent)) < 0 ||
         hd_fs_exists(t->ctx, path) <= 0)
         return 1;
