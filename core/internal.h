@@ -113,10 +113,13 @@ int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **
 char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
                                      const struct hd_reserve_entry *entry, bool replaces,
                                      struct hd_device *dev);
-/* Why a reservation of @dev, a VF there now, does nothing at boot: no entry of @config (NULL:
- * none) sets its PF's VF count high enough to make it, and VFs are made by that count each
- * boot. Allocated; NULL when one does, when @dev is no VF (or no memory). */
-char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config, struct hd_device *dev);
+/* Why a reservation of the @n devices @devs there now (those an entry takes) does nothing at
+ * boot for some, VFs of devs[@i]'s PF: no entry of @config (NULL: none) sets that PF's VF count
+ * high enough to make them, and VFs are made by that count each boot. Said once per PF, for
+ * the first of its VFs among @devs. Allocated; NULL when a count makes them, when devs[@i] is
+ * no VF or not the first (or no memory). */
+char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config,
+                                 struct hd_device *const *devs, size_t n, size_t i);
 /* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
@@ -139,6 +142,12 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
 /* The root-relative path of @sel's persisted file (etc/hostdev.d/persist-SEL.conf). */
 void hd_reserve_persist_path(const struct hd_pci_selector *sel, char *buf, size_t size);
 
+/* What persist --no-apply says of @entry without applying it: the warnings its call would give
+ * (a PF given a stub and a VF count, VFs no count makes at boot), each on an HD_RESERVE_BIND
+ * item, HD_RESERVE_LATER (the boot applies it), of a device it selects now; no item without
+ * one. Returns as hd_reserve_entry_apply(). */
+int hd_reserve_entry_warnings(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
+                              hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
 /* What unpersist leaves of @entry, the one it removed: the VF count it set (an
  * HD_RESERVE_NUMVFS item, HD_RESERVE_UNCHANGED, for the PF when it is there), added to
  * *@result (a new result when NULL). -ENOMEM, else 0. */

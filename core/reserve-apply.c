@@ -114,8 +114,7 @@ static struct item *item_add(struct hd_reserve_result *res, enum hd_reserve_acti
 /* A PF reserved for a stub with a VF count asked of it may be left without VFs: the warning, on
  * @it (the PF's reservation, or the count of an entry without a stub) unless an item before
  * tells it, from the entries this result applies (an entry's call, persist's: its own, and the
- * configuration's for what it leaves unsaid). Persist's address entry for a VF that no VF count
- * of the configuration makes at boot is told that it does nothing then. */
+ * configuration's for what it leaves unsaid). */
 static void warn_stub_numvfs(struct hd_reserve_result *res, struct item *it)
 {
     for (struct item *v = res->v; v < it; v++)
@@ -126,9 +125,17 @@ static void warn_stub_numvfs(struct hd_reserve_result *res, struct item *it)
                       ? hd_reserve_stub_numvfs_warning(res->config, NULL, false, it->dev)
                       : hd_reserve_stub_numvfs_warning(res->reservations, &res->entry, true,
                                                        it->dev);
-    if (it->warning == NULL && res->config == NULL && res->entry.sel.kind == HD_SELECTOR_ADDR &&
-        it->action == HD_RESERVE_BIND)
-        it->warning = hd_reserve_vf_boot_warning(res->reservations, it->dev);
+}
+
+/* @it, the entry's reservation of devs[@i] of the @n devices it takes (an entry's call,
+ * persist's): warn_stub_numvfs(); else, for VFs among them that no VF count of the
+ * configuration makes at boot, that the entry does nothing for them then (once per PF). */
+static void warn_entry_bind(struct hd_reserve_result *res, struct item *it,
+                            struct hd_device *const *devs, size_t n, size_t i)
+{
+    warn_stub_numvfs(res, it);
+    if (it->warning == NULL)
+        it->warning = hd_reserve_vf_boot_warning(res->reservations, devs, n, i);
 }
 
 /* @it is complete: the caller hears of it. 1 when it failed, else 0. */
@@ -733,28 +740,41 @@ HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,
     return finish(res, r, result);
 }
 
+/* The devices of @list that @e selects, into *@devs (@n; the list's): 0, or -ENOMEM. */
+static int selected(struct hd_reserve_result *res, struct hd_device_list *list,
+                    const struct hd_reserve_entry *e, struct hd_device ***devs, size_t *n)
+{
+    size_t cap = 0;
+
+    *devs = NULL;
+    *n = 0;
+    for (size_t i = 0; i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        struct hd_device **v;
+        if (!hd_pci_selector_match(&e->sel, dev))
+            continue;
+        if ((v = hd_array_grow(*devs, &cap, *n, sizeof(*v), 8)) == NULL) {
+            free(*devs);
+            *devs = NULL;
+            *n = 0;
+            return hd_err(res->ctx, -ENOMEM, "out of memory");
+        }
+        *devs = v;
+        (*devs)[(*n)++] = dev;
+    }
+    return 0;
+}
+
 /* Every device of @list that @e selects to its stub, in one operation: all of them or none.
  * An item a device, the first holding the operation; when it fails, that item alone, failed.
  * 1 failed, 0 done (or nothing selected), -ENOMEM. */
 static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *list,
                           const struct hd_reserve_entry *e)
 {
-    struct hd_device **devs = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
+    struct hd_device **devs;
+    size_t n;
+    int r = selected(res, list, e, &devs, &n);
 
-    for (size_t i = 0; i < hd_device_list_count(list); i++) {
-        struct hd_device *dev = hd_device_list_get(list, i);
-        struct hd_device **v;
-        if (!hd_pci_selector_match(&e->sel, dev))
-            continue;
-        if ((v = hd_array_grow(devs, &cap, n, sizeof(*v), 8)) == NULL) {
-            free(devs);
-            return hd_err(res->ctx, -ENOMEM, "out of memory");
-        }
-        devs = v;
-        devs[n++] = dev;
-    }
     /* Told one by one, each once it is complete, as every item is. */
     for (size_t i = 0; r == 0 && i < n; i++) {
         struct item *it = item_add(res, HD_RESERVE_BIND, devs[i], e);
@@ -762,7 +782,7 @@ static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *
             r = -ENOMEM;
             break;
         }
-        warn_stub_numvfs(res, it);
+        warn_entry_bind(res, it, devs, n, i);
         if (i == 0)
             run_op(res, it, HD_OP_RESERVE, devs, n);
         else
@@ -815,29 +835,43 @@ static int put_back_numvfs(struct hd_reserve_result *res, size_t i, size_t end)
     return item_done(res, it);
 }
 
+/* An entry's call (persist's): its result, with its own copy of @entry and the configuration
+ * (res->reservations), and the PCI devices there now (*@list). 0, or -errno with *@res all
+ * the same (to finish()). */
+static int entry_result_new(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
+                            unsigned int flags, hd_reserve_fn fn, void *data,
+                            struct hd_reserve_result **out, struct hd_device_list **list)
+{
+    struct hd_reserve_result *res;
+    int r;
+
+    if ((r = result_new(ctx, NULL, flags, fn, data, out)) < 0)
+        return r;
+    res = *out;
+    res->entry = *entry;
+    res->entry.driver = res->entry_driver = entry->driver ? strdup(entry->driver) : NULL;
+    res->entry.file = res->entry_file = strdup(entry->file ? entry->file : "");
+    if ((entry->driver != NULL && res->entry_driver == NULL) || res->entry_file == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    /* Only to say which entry reserves a VF its count makes, and what the configuration adds
+     * to a PF's stub or count (warn_stub_numvfs()): none read, none said. */
+    hd_reserve_config_load(ctx, &res->reservations);
+    hd_ctx_clear_error(ctx);
+    return hd_device_list_new(ctx, HD_FILL_IDENT, list);
+}
+
 HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                                      unsigned int flags, hd_reserve_fn fn, void *data,
                                      struct hd_reserve_result **result)
 {
-    const struct hd_reserve_entry *e;
     struct hd_reserve_result *res;
     struct hd_device_list *list = NULL;
     int r;
 
     *result = NULL;
-    if ((r = result_new(ctx, NULL, flags, fn, data, &res)) < 0)
-        return r;
-    res->entry = *entry;
-    res->entry.driver = res->entry_driver = entry->driver ? strdup(entry->driver) : NULL;
-    res->entry.file = res->entry_file = strdup(entry->file ? entry->file : "");
-    if ((entry->driver != NULL && res->entry_driver == NULL) || res->entry_file == NULL)
-        return finish(res, hd_err(ctx, -ENOMEM, "out of memory"), result);
-    e = &res->entry;
-    /* Only to say which entry reserves a VF its count makes, and what the configuration adds
-     * to a PF's stub or count (warn_stub_numvfs()): none read, none said. */
-    hd_reserve_config_load(ctx, &res->reservations);
-    hd_ctx_clear_error(ctx);
-    r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
+    if ((r = entry_result_new(entry, ctx, flags, fn, data, &res, &list)) < 0)
+        return finish(res, r, result);
+    const struct hd_reserve_entry *e = &res->entry;
     /* Its VF count first (numvfs needs an address: one PF), then every device it selects, all
      * or none: what cannot be applied now is not to be persisted either. */
     for (size_t i = 0; r == 0 && e->numvfs >= 0 && i < hd_device_list_count(list); i++) {
@@ -857,6 +891,38 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
             end = i;
         }
     }
+    hd_device_list_unref(list);
+    return finish(res, r, result);
+}
+
+int hd_reserve_entry_warnings(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
+                              hd_reserve_fn fn, void *data, struct hd_reserve_result **result)
+{
+    struct hd_reserve_result *res;
+    struct hd_device_list *list = NULL;
+    struct hd_device **devs = NULL;
+    size_t n = 0;
+    int r;
+
+    *result = NULL;
+    if ((r = entry_result_new(entry, ctx, 0, fn, data, &res, &list)) == 0 && entry->driver)
+        r = selected(res, list, &res->entry, &devs, &n);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct item *it = item_add(res, HD_RESERVE_BIND, devs[i], &res->entry);
+        if (it == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        warn_entry_bind(res, it, devs, n, i);
+        if (it->warning == NULL) { /* nothing to say of it */
+            item_free(it);
+            res->n--;
+            continue;
+        }
+        it->outcome = HD_RESERVE_LATER;
+        item_done(res, it);
+    }
+    free(devs);
     hd_device_list_unref(list);
     return finish(res, r, result);
 }

@@ -612,25 +612,35 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     return 1;
 }
 
+/* Which VF count of @pf makes @addr one of its VFs (the VF's index + 1), from the PF's
+ * sriov_offset and sriov_stride: 0 when none does. */
+static int vf_count_for(struct hd_device *pf, const struct hd_pci_addr *addr)
+{
+    int total = hd_device_get_sriov_totalvfs(pf), offset, stride, now;
+
+    if (total <= 0 || hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0) {
+        hd_ctx_clear_error(hd_device_get_ctx(pf));
+        return 0;
+    }
+    for (int i = 0; i < total; i++) {
+        struct hd_pci_addr vf;
+        if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, i, &vf) < 0)
+            break;
+        if (hd_pci_addr_equal(&vf, addr))
+            return i + 1;
+    }
+    return 0;
+}
+
 /* Which PF of @pfs (SR-IOV PFs there now) would make @addr one of its VFs, and the VF count
- * that does, from the PF's sriov_offset and sriov_stride: NULL when none would. */
+ * that does: NULL when none would. */
 static struct hd_device *vf_maker(struct hd_device_list *pfs, const struct hd_pci_addr *addr,
                                   int *numvfs)
 {
     for (size_t k = 0; k < hd_device_list_count(pfs); k++) {
         struct hd_device *pf = hd_device_list_get(pfs, k);
-        int total = hd_device_get_sriov_totalvfs(pf), offset, stride, now;
-        if (total <= 0 || hd_device_read_vf_layout(pf, &offset, &stride, &now) < 0)
-            continue;
-        for (int i = 0; i < total; i++) {
-            struct hd_pci_addr vf;
-            if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, i, &vf) < 0)
-                break;
-            if (hd_pci_addr_equal(&vf, addr)) {
-                *numvfs = i + 1;
-                return pf;
-            }
-        }
+        if ((*numvfs = vf_count_for(pf, addr)) > 0)
+            return pf;
     }
     return NULL;
 }
@@ -648,54 +658,94 @@ static unsigned int boot_numvfs(const struct hd_reserve_config *config, struct h
     return (unsigned int)count->numvfs;
 }
 
-/* Which VF count of its PF makes the VF @dev (its index + 1), into *@numvfs, and the PF, into
- * *@pf (a reference): 0, or -ENOENT when @dev is no VF or its PF's layout cannot be read. */
-static int vf_index_count(struct hd_device *dev, struct hd_device **pf, int *numvfs)
+/* The PF of the VF @dev, opened (a reference), or NULL when @dev is no VF. */
+static struct hd_device *pf_of(struct hd_device *dev)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
-    int offset, stride, now, total;
+    struct hd_device *pf = NULL;
 
-    *pf = NULL;
     if (hd_device_fill(dev, HD_FILL_SRIOV) < 0 || hd_device_get_physfn(dev) == NULL ||
         hd_device_open_fill(ctx, hd_device_get_physfn(dev), HD_FILL_IDENT | HD_FILL_SRIOV,
-                            pf) < 0)
-        goto none;
-    total = hd_device_get_sriov_totalvfs(*pf);
-    if (hd_device_read_vf_layout(*pf, &offset, &stride, &now) < 0)
-        goto none;
-    for (int i = 0; i < total; i++) {
-        struct hd_pci_addr vf;
-        if (hd_pci_vf_addr(hd_device_get_addr(*pf), offset, stride, i, &vf) < 0)
-            break;
-        if (hd_pci_addr_equal(&vf, hd_device_get_addr(dev))) {
-            *numvfs = i + 1;
-            return 0;
-        }
-    }
-none:
+                            &pf) < 0)
+        pf = hd_device_unref(pf);
     hd_ctx_clear_error(ctx);
-    *pf = hd_device_unref(*pf);
-    return -ENOENT;
+    return pf;
 }
 
-char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config, struct hd_device *dev)
+static bool is_vf_of(struct hd_device *dev, const struct hd_pci_addr *pf)
 {
-    struct hd_device *pf;
-    char *msg = NULL;
-    int numvfs;
+    return hd_device_fill(dev, HD_FILL_SRIOV) == 0 && hd_device_get_physfn(dev) != NULL &&
+           hd_pci_addr_equal(hd_device_get_physfn(dev), pf);
+}
 
-    if (vf_index_count(dev, &pf, &numvfs) < 0)
+/* The VFs among the @n devices @devs (those a reservation takes now) of devs[@i]'s PF that no
+ * VF count of @config (NULL: none) makes at boot, told once per PF: when devs[@i] is the first
+ * of that PF's VFs among @devs. The VF count that makes them all, with their PF in *@pf (a
+ * reference), the first of them in *@first and how many in *@count; 0 (nothing to tell, *@pf
+ * NULL) when every one is made, devs[@i] is no VF, or not the first. */
+static int vfs_unmade(const struct hd_reserve_config *config, struct hd_device *const *devs,
+                      size_t n, size_t i, struct hd_device **pf, struct hd_device **first,
+                      size_t *count)
+{
+    unsigned int made;
+    int need = 0;
+
+    *first = NULL;
+    *count = 0;
+    *pf = NULL;
+    if (hd_device_fill(devs[i], HD_FILL_SRIOV) < 0 || hd_device_get_physfn(devs[i]) == NULL)
+        goto none;
+    for (size_t j = 0; j < i; j++)
+        if (is_vf_of(devs[j], hd_device_get_physfn(devs[i])))
+            goto none; /* told with that one */
+    if ((*pf = pf_of(devs[i])) == NULL)
+        return 0;
+    made = config != NULL ? boot_numvfs(config, *pf) : 0;
+    for (size_t j = i; j < n; j++) {
+        int numvfs = is_vf_of(devs[j], hd_device_get_addr(*pf))
+                         ? vf_count_for(*pf, hd_device_get_addr(devs[j])) : 0;
+        if (numvfs <= 0 || (unsigned int)numvfs <= made)
+            continue;
+        if ((*count)++ == 0)
+            *first = devs[j];
+        need = numvfs > need ? numvfs : need;
+    }
+    if (need > 0)
+        return need;
+none:
+    hd_ctx_clear_error(hd_device_get_ctx(devs[i]));
+    *pf = hd_device_unref(*pf);
+    return 0;
+}
+
+char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config,
+                                 struct hd_device *const *devs, size_t n, size_t i)
+{
+    struct hd_device *pf, *first;
+    size_t count;
+    char *msg = NULL;
+    int numvfs = vfs_unmade(config, devs, n, i, &pf, &first, &count), r;
+
+    if (numvfs == 0)
         return NULL;
-    if (config == NULL || boot_numvfs(config, pf) < (unsigned int)numvfs) {
-        const char *vf = hd_device_get_name(dev), *pfname = hd_device_get_name(pf);
-        if (asprintf(&msg,
+    const char *vf = hd_device_get_name(first), *pfname = hd_device_get_name(pf);
+    if (count == 1)
+        r = asprintf(&msg,
                      "%s is a VF of %s, and no reservation sets %s's VF count to %d or more: "
                      "a VF is made anew each boot by its PF's count, so unless something else "
                      "makes it, %s is not there at boot and its reservation does nothing then; "
                      "persist %s's VF count too (numvfs=%d or more)",
-                     vf, pfname, pfname, numvfs, vf, pfname, numvfs) < 0)
-            msg = NULL;
-    }
+                     vf, pfname, pfname, numvfs, vf, pfname, numvfs);
+    else
+        r = asprintf(&msg,
+                     "%s and %zu more are VFs of %s, and no reservation sets %s's VF count to %d "
+                     "or more: a VF is made anew each boot by its PF's count, so unless "
+                     "something else makes them, they are not there at boot and their "
+                     "reservation does nothing then; persist %s's VF count too (numvfs=%d or "
+                     "more)",
+                     vf, count - 1, pfname, pfname, numvfs, pfname, numvfs);
+    if (r < 0)
+        msg = NULL;
     hd_device_unref(pf);
     return msg;
 }
@@ -728,19 +778,18 @@ static int check_present_vf(struct hd_reserve_config *config, struct hd_ctx *ctx
                             const struct hd_reserve_entry *e)
 {
     struct presence *p = &config->presence[e - config->entries];
-    struct hd_device *dev, *pf;
+    struct hd_device *dev, *pf, *first;
+    size_t count;
     int numvfs;
 
     if (hd_device_open(ctx, &e->sel.addr, &dev) < 0) {
         hd_ctx_clear_error(ctx);
         return 0;
     }
-    if (vf_index_count(dev, &pf, &numvfs) == 0) {
-        if (boot_numvfs(config, pf) < (unsigned int)numvfs) {
-            p->what = HD_RESERVE_VF_NOT_AT_BOOT;
-            p->pf = *hd_device_get_addr(pf);
-            p->numvfs = numvfs;
-        }
+    if ((numvfs = vfs_unmade(config, &dev, 1, 0, &pf, &first, &count)) > 0) {
+        p->what = HD_RESERVE_VF_NOT_AT_BOOT;
+        p->pf = *hd_device_get_addr(pf);
+        p->numvfs = numvfs;
         hd_device_unref(pf);
     }
     hd_device_unref(dev);

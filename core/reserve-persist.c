@@ -198,12 +198,17 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
     hd_device_unref(dev);
     if (r < 0)
         return r;
-    if ((flags & HD_RESERVE_NO_APPLY) && (r = check_could_apply(ctx, entry)) < 0)
+    /* The file alone: what the boot would make of it is said all the same. */
+    if (flags & HD_RESERVE_NO_APPLY) {
+        if ((r = check_could_apply(ctx, entry)) < 0 ||
+            (r = hd_reserve_entry_warnings(entry, ctx, fn, data, result)) < 0 ||
+            (flags & HD_RESERVE_DRY_RUN) || (r = hd_reserve_persist(ctx, entry)) == 0)
+            return r;
+        *result = hd_reserve_result_unref(*result);
         return r;
+    }
     if (flags & HD_RESERVE_DRY_RUN)
-        return flags & HD_RESERVE_NO_APPLY ? 0
-                                           : hd_reserve_entry_apply(entry, ctx, flags, fn, data,
-                                                                    result);
+        return hd_reserve_entry_apply(entry, ctx, flags, fn, data, result);
     file_name(&entry->sel, name, sizeof(name));
     snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
     /* Kept: what the file said is put back when applying fails. */
@@ -211,18 +216,16 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
         return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
     /* Planned first: what would be refused (a bridge, a device the host or a VM uses) leaves
      * everything as it is, the file too. */
-    if (!(flags & HD_RESERVE_NO_APPLY)) {
-        r = hd_reserve_entry_apply(entry, ctx, flags | HD_RESERVE_DRY_RUN,
-                                   fn != NULL ? pass_refusal : NULL,
-                                   &(struct refusals){fn, data}, result);
-        if (r != 0)
-            goto out;
-        hd_reserve_result_unref(*result);
-        *result = NULL;
-    }
+    r = hd_reserve_entry_apply(entry, ctx, flags | HD_RESERVE_DRY_RUN,
+                               fn != NULL ? pass_refusal : NULL, &(struct refusals){fn, data},
+                               result);
+    if (r != 0)
+        goto out;
+    hd_reserve_result_unref(*result);
+    *result = NULL;
     /* Then written: a file is put back as it was for sure, a device only as far as the
      * kernel lets it; so the devices are the last to change. */
-    if ((r = hd_reserve_persist(ctx, entry)) < 0 || (flags & HD_RESERVE_NO_APPLY))
+    if ((r = hd_reserve_persist(ctx, entry)) < 0)
         goto out;
     r = hd_reserve_entry_apply(entry, ctx, flags, fn, data, result);
     if (r != 0 && (was != NULL ? hd_record_put(ctx, HD_RESERVE_DIR, name, was, 0644)

@@ -896,7 +896,9 @@ int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx 
 /* `persist`: @entry written for every boot (hd_reserve_persist()) and applied now
  * (hd_reserve_entry_apply()), all or nothing: when applying fails, the file is put back as it
  * was (or removed). HD_RESERVE_DRY_RUN plans the applying and writes nothing;
- * HD_RESERVE_NO_APPLY writes the file alone. Returns as hd_reserve_entry_apply(). */
+ * HD_RESERVE_NO_APPLY writes the file alone, its result only the warnings the applying would
+ * give, each on an HD_RESERVE_BIND item, HD_RESERVE_LATER (the boot applies it). Returns as
+ * hd_reserve_entry_apply(). */
 int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
                              unsigned int flags, hd_reserve_fn fn, void *data,
                              struct hd_reserve_result **result);
@@ -938,9 +940,9 @@ const char *hd_reserve_result_get_error(const struct hd_reserve_result *result, 
                                         enum hd_reason *reason);
 /* Why item @i's PF, reserved for a stub with a VF count asked of it, may be left without VFs
  * (hd_reserve_config_numvfs_warning()), on its reservation's item (or, when the call makes none,
- * its count's), whatever its outcome; or, for hd_reserve_entry_apply()'s address entry of a VF,
- * that no VF count of the configuration makes it at boot, so the reservation does nothing then;
- * NULL: none. */
+ * its count's), whatever its outcome; or, for hd_reserve_entry_apply()'s entry (address or ids)
+ * taking VFs that no VF count of the configuration makes at boot, on the first of each PF's,
+ * that the reservation does nothing for them then; NULL: none. */
 const char *hd_reserve_result_get_warning(const struct hd_reserve_result *result, size_t i);
 /* An HD_RESERVE_MDEV item's mediated device: 0, or -EINVAL when the item has none. */
 int hd_reserve_result_get_mdev(const struct hd_reserve_result *result, size_t i,

@@ -500,6 +500,67 @@ HD_TEST(persist_of_a_vf_warns_that_no_count_makes_it_at_boot)
 }
 END_TEST
 
+/* The same of VFs persisted by their ids (once per PF, with the count that makes them all, for
+ * those a count persisted does not make), and of the file alone (--no-apply, its dry run too). */
+HD_TEST(persist_by_ids_or_file_alone_warns_that_no_count_makes_the_vfs)
+{
+#define VFS_WARNING(first, more, count)                                                         \
+    "hostdev persist: warning: " first " and " more " more are VFs of 0000:03:00.0, and no "      \
+    "reservation sets 0000:03:00.0's VF count to " count " or more: a VF is made anew each boot " \
+    "by its PF's count, so unless something else makes them, they are not there at boot and "   \
+    "their reservation does nothing then; persist 0000:03:00.0's VF count too (numvfs=" count  \
+    " or more)\n"
+#define VF_WARNING                                                                               \
+    "hostdev persist: warning: 0000:03:10.2 is a VF of 0000:03:00.0, and no reservation sets "  \
+    "0000:03:00.0's VF count to 2 or more: a VF is made anew each boot by its PF's count, so "   \
+    "unless something else makes it, 0000:03:10.2 is not there at boot and its reservation "    \
+    "does nothing then; persist 0000:03:00.0's VF count too (numvfs=2 or more)\n"
+    eng_start(&e, "server-sriov");
+    /* The file alone: said, and the file written all the same; nothing bound. */
+    ck_assert_int_eq(hd("persist 0000:03:10.2 --no-apply --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:10.2 vfio-pci\n");
+    ck_assert_str_eq(err, VF_WARNING);
+    ck_assert_int_eq(hd("--json persist 0000:03:10.2 --no-apply --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"warnings\": [\n    \"0000:03:10.2 is a VF of 0000:03:00.0, and no reservation");
+    ck_assert_str_eq(err, "");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:10.2.conf"));
+    ck_assert_int_eq(hd("persist 0000:03:10.2 --no-apply"), 0);
+    ck_assert_str_eq(out, "persisted: 0000:03:10.2 vfio-pci\n");
+    ck_assert_str_eq(err, VF_WARNING);
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:10.2.conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.2"), "ixgbevf");
+    ck_assert_int_eq(hd("unpersist 0000:03:10.2 --no-apply"), 0);
+    /* By ids: every VF there now is one of 03:00.0's, told once. */
+    ck_assert_int_eq(hd("persist 8086:10ed --dry-run"), 0);
+    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
+    ck_assert_int_eq(hd("persist 8086:10ed --no-apply --dry-run"), 0);
+    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
+    ck_assert_int_eq(hd("persist 8086:10ed"), 0);
+    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:11.6"), "vfio-pci");
+    /* A count that makes some: the others are said, with the count that makes them all. */
+    ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 2 --no-apply"), 0);
+    ck_assert_int_eq(hd("persist 8086:10ed --no-apply --dry-run"), 0);
+    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.4", "5", "8"));
+    /* One that makes them all: nothing to say, here or after. */
+    ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8 --no-apply"), 0);
+    ck_assert_int_eq(hd("persist 8086:10ed --no-apply"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persist 8086:10ed --dry-run"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert(strstr(out, "VF") == NULL);
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert(strstr(out, "reserved") == NULL);
+    /* Ids of no VF: no such warning. */
+    ck_assert_int_eq(hd("persist 1000:005d --no-apply --dry-run"), 0);
+    ck_assert_str_eq(err, "");
+#undef VF_WARNING
+#undef VFS_WARNING
+}
+END_TEST
+
 HD_TEST(a_persisted_vf_nothing_makes_is_said)
 {
     eng_start(&e, "server-sriov");
