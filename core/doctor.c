@@ -867,7 +867,7 @@ done:
 
 /* Reservations that reserve nothing: an address entry whose device is not there; worse, a VF
  * that no VF count the boot sets makes (its count was lowered, or never persisted; the VF there
- * now or not), which the boot skips without a word. A configuration that cannot be read is the
+ * now or not), or VFs there now that an ids entry selects, which the boot skips without a word. A configuration that cannot be read is the
  * reservations' own commands' to say. */
 static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
 {
@@ -886,7 +886,10 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
         enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &pf_addr, &numvfs);
         if (p == HD_RESERVE_PRESENT || p == HD_RESERVE_VF_AT_BOOT)
             continue;
-        hd_pci_addr_format(&e->sel.addr, name);
+        if (e->sel.kind == HD_SELECTOR_ADDR)
+            hd_pci_addr_format(&e->sel.addr, name);
+        else
+            snprintf(name, sizeof(name), "%04x:%04x", e->sel.vendor, e->sel.device);
         snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
         if (p == HD_RESERVE_ABSENT) {
             add(d, HD_SEVERITY_INFO, "reserved-device-absent", HD_REMEDY_NONE, name,
@@ -898,15 +901,29 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
             continue;
         }
         hd_pci_addr_format(&pf_addr, pf);
-        add(d, HD_SEVERITY_WARNING, "reserved-vf-not-made", HD_REMEDY_PERSIST_VF_COUNT, name,
-            format("have the boot make it: persist a VF count of at least %d for %s (a "
-                   "numvfs= entry); or, if the VF is no longer wanted, remove its reservation "
-                   "(%s)",
-                   numvfs, pf, where),
-            "%s is reserved (%s), but it is a VF of %s%s, and no reservation sets %s's VF "
-            "count to %d or more: nothing makes it at boot, so the reservation does nothing%s",
-            name, where, pf, p == HD_RESERVE_VF_NOT_AT_BOOT ? "" : " that is not there", pf,
-            numvfs, p == HD_RESERVE_VF_NOT_AT_BOOT ? " then" : "");
+        if (e->sel.kind == HD_SELECTOR_IDS) /* VFs there now that the ids select */
+            add(d, HD_SEVERITY_WARNING, "reserved-vf-not-made", HD_REMEDY_PERSIST_VF_COUNT,
+                name,
+                format("have the boot make them: persist a VF count of at least %d for %s (a "
+                       "numvfs= entry); or, if the VFs are no longer wanted, remove their "
+                       "reservation (%s)",
+                       numvfs, pf, where),
+                "%s is reserved (%s), and the devices it selects now include VFs of %s, but "
+                "no reservation sets %s's VF count to %d or more: nothing makes them at boot, "
+                "so the reservation does nothing for them then",
+                name, where, pf, pf, numvfs);
+        else
+            add(d, HD_SEVERITY_WARNING, "reserved-vf-not-made", HD_REMEDY_PERSIST_VF_COUNT,
+                name,
+                format("have the boot make it: persist a VF count of at least %d for %s (a "
+                       "numvfs= entry); or, if the VF is no longer wanted, remove its "
+                       "reservation (%s)",
+                       numvfs, pf, where),
+                "%s is reserved (%s), but it is a VF of %s%s, and no reservation sets %s's VF "
+                "count to %d or more: nothing makes it at boot, so the reservation does "
+                "nothing%s",
+                name, where, pf, p == HD_RESERVE_VF_NOT_AT_BOOT ? "" : " that is not there",
+                pf, numvfs, p == HD_RESERVE_VF_NOT_AT_BOOT ? " then" : "");
         hd_findings_set_remedy_vf_count(d, &pf_addr, numvfs, hd_reserve_entry_is_persisted(e));
     }
     hd_reserve_config_unref(config);

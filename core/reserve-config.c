@@ -772,26 +772,41 @@ static int check_absent(struct hd_reserve_config *config, struct hd_ctx *ctx,
     return 0;
 }
 
-/* Address entry @e reserves a device there now: when it is a VF that no VF count the boot
- * applies makes, it is gone at boot. 0, or -errno. */
-static int check_present_vf(struct hd_reserve_config *config, struct hd_ctx *ctx,
-                            const struct hd_reserve_entry *e)
+/* Entry @e reserves devices there now (the one its address names, or those of @list its ids
+ * select, where it is the entry that applies): when some are VFs that no VF count the boot
+ * applies makes, they are gone at boot; the first PF of such VFs is kept, with the count that
+ * makes them all. 0, or -errno. */
+static int check_present_vfs(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                             const struct hd_reserve_entry *e, struct hd_device_list *list)
 {
     struct presence *p = &config->presence[e - config->entries];
-    struct hd_device *dev, *pf, *first;
-    size_t count;
-    int numvfs;
+    struct hd_device **devs, *dev = NULL, *pf, *first;
+    size_t n = 0, count;
 
-    if (hd_device_open(ctx, &e->sel.addr, &dev) < 0) {
+    if (e->sel.kind == HD_SELECTOR_ADDR && hd_device_open(ctx, &e->sel.addr, &dev) < 0) {
         hd_ctx_clear_error(ctx);
         return 0;
     }
-    if ((numvfs = vfs_unmade(config, &dev, 1, 0, &pf, &first, &count)) > 0) {
+    if ((devs = calloc(dev != NULL ? 1 : hd_device_list_count(list) + 1, sizeof(*devs))) ==
+        NULL) {
+        hd_device_unref(dev);
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    }
+    if (dev != NULL)
+        devs[n++] = dev;
+    for (size_t k = 0; dev == NULL && k < hd_device_list_count(list); k++)
+        if (match(config, hd_device_list_get(list, k), false, NULL) == e)
+            devs[n++] = hd_device_list_get(list, k);
+    for (size_t i = 0; i < n && p->what == HD_RESERVE_PRESENT; i++) {
+        int numvfs = vfs_unmade(config, devs, n, i, &pf, &first, &count);
+        if (numvfs == 0)
+            continue;
         p->what = HD_RESERVE_VF_NOT_AT_BOOT;
         p->pf = *hd_device_get_addr(pf);
         p->numvfs = numvfs;
         hd_device_unref(pf);
     }
+    free(devs);
     hd_device_unref(dev);
     return 0;
 }
@@ -837,8 +852,8 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
         const struct hd_reserve_entry *e = &config->entries[i];
         if (config->presence[i].what == HD_RESERVE_ABSENT)
             r = check_absent(config, ctx, e, &pfs);
-        else if (e->sel.kind == HD_SELECTOR_ADDR && e->driver != NULL)
-            r = check_present_vf(config, ctx, e);
+        else if (e->driver != NULL)
+            r = check_present_vfs(config, ctx, e, list);
     }
     hd_device_list_unref(pfs);
     hd_device_list_unref(list);

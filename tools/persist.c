@@ -440,9 +440,12 @@ static void presence_mark(const struct hd_reserve_config *config,
                  "make it: persist %d or more)",
                  hd_pci_addr_format(&addr, pf), numvfs);
         break;
-    case HD_RESERVE_VF_NOT_AT_BOOT:
-        snprintf(buf, size, "  (VF of %s, whose VF count at boot does not make it: persist %d "
-                 "or more)",
+    case HD_RESERVE_VF_NOT_AT_BOOT: /* ids: some of the VFs they select now */
+        snprintf(buf, size, e->sel.kind == HD_SELECTOR_IDS
+                                ? "  (VFs of %s, whose VF count at boot does not make them: "
+                                  "persist %d or more)"
+                                : "  (VF of %s, whose VF count at boot does not make it: "
+                                  "persist %d or more)",
                  hd_pci_addr_format(&addr, pf), numvfs);
         break;
     }

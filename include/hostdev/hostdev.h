@@ -750,14 +750,16 @@ const char *hd_reserve_config_get_refusal(const struct hd_reserve_config *config
  * whose device is not there reserves nothing until it appears; for a VF, only its PF's VF count
  * makes it: at boot, that of an entry for the PF (hd_reserve_config_match_numvfs()). */
 enum hd_reserve_presence {
-    HD_RESERVE_PRESENT,    /* there; or ids (whatever has them), or not checked */
+    HD_RESERVE_PRESENT,    /* there; or ids (whatever has them, unless VF_NOT_AT_BOOT), or not
+                            * checked */
     HD_RESERVE_ABSENT,     /* not there, and no PF there now would make it one of its VFs */
     HD_RESERVE_VF_AT_BOOT, /* a VF not made now, which the PF's VF count at boot makes */
     HD_RESERVE_VF_NEVER,   /* a VF not made now, and no entry the boot applies sets its PF's
                             * VF count that high: nothing makes it, the entry reserves nothing */
-    HD_RESERVE_VF_NOT_AT_BOOT, /* a VF there now (an address entry reserving it), but no entry
-                                * the boot applies sets its PF's VF count that high: it is not
-                                * made at boot, and the entry reserves nothing then */
+    HD_RESERVE_VF_NOT_AT_BOOT, /* a VF there now (an address entry reserving it; for ids, some
+                                * of those they select), but no entry the boot applies sets its
+                                * PF's VF count that high: it is not made at boot, and the entry
+                                * reserves nothing (for it) then */
 };
 /* For a VF_* answer, *@pf is its PF and *@numvfs the VF count that makes it (either may be
  * NULL). */

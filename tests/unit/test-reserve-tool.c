@@ -501,7 +501,8 @@ HD_TEST(persist_of_a_vf_warns_that_no_count_makes_it_at_boot)
 END_TEST
 
 /* The same of VFs persisted by their ids (once per PF, with the count that makes them all, for
- * those a count persisted does not make), and of the file alone (--no-apply, its dry run too). */
+ * those a count persisted does not make), and of the file alone (--no-apply, its dry run too):
+ * persist warns; doctor and persisted say it of the ids entry afterwards. */
 HD_TEST(persist_by_ids_or_file_alone_warns_that_no_count_makes_the_vfs)
 {
 #define VFS_WARNING(first, more, count)                                                         \
@@ -539,10 +540,24 @@ HD_TEST(persist_by_ids_or_file_alone_warns_that_no_count_makes_the_vfs)
     ck_assert_int_eq(hd("persist 8086:10ed"), 0);
     ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:11.6"), "vfio-pci");
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning 8086:10ed is reserved (etc/hostdev.d/persist-8086:10ed.conf:2), and the "
+               "devices it selects\n  now include VFs of 0000:03:00.0, but no reservation sets "
+               "0000:03:00.0's VF count to 8 or more:\n  nothing makes them at boot");
+    ck_out_has("  run: hostdev persist 0000:03:00.0 --numvfs 8\n"
+               "   or: hostdev unpersist 8086:10ed\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_out_has("(VFs of 0000:03:00.0, whose VF count at boot does not make them: persist 8 or "
+               "more)\n");
+    ck_assert_int_eq(hd("--json persisted"), 0);
+    ck_out_has("\"present\": true,\n    \"vf_of\": \"0000:03:00.0\",\n"
+               "    \"made_at_boot\": false\n");
     /* A count that makes some: the others are said, with the count that makes them all. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 2 --no-apply"), 0);
     ck_assert_int_eq(hd("persist 8086:10ed --no-apply --dry-run"), 0);
     ck_assert_str_eq(err, VFS_WARNING("0000:03:10.4", "5", "8"));
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("  run: hostdev persist 0000:03:00.0 --numvfs 8\n");
     /* One that makes them all: nothing to say, here or after. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8 --no-apply"), 0);
     ck_assert_int_eq(hd("persist 8086:10ed --no-apply"), 0);
