@@ -472,14 +472,17 @@ HD_EXPORT int hd_device_get_original_driver(struct hd_device *dev, char **driver
 /* The kernel's choice is what coldplug would have given the device: the modules its modalias
  * resolves to, loaded (a blacklisted one is not, as udev's modprobe skips it), then a probe.
  * @expect gets the first module that may load ("" when none is known: no driver is then the
- * kernel's choice), @why why one is not loaded (the message if nothing binds). */
-static void load_kernel_choice(struct hd_device *dev, char *expect, size_t size, char *why,
-                               size_t why_size)
+ * kernel's choice), @why why one is not loaded (the message if nothing binds). @load false:
+ * what loading would find, loading nothing (a plan). Whether one of them is in the kernel (or
+ * was, or would be, loaded now). */
+static bool load_kernel_choice(struct hd_device *dev, bool load, char *expect, size_t size,
+                               char *why, size_t why_size)
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     const struct hd_pci_addr *pf = hd_device_get_physfn(dev);
     char **modules = NULL, path[HD_PATH_MAX], pfname[HD_PCI_ADDR_BUFSZ], autoprobe[8];
     size_t n = 0;
+    bool in = false;
 
     expect[0] = why[0] = '\0';
     /* A VF of a PF that does not autoprobe its VFs (a count hostdev set leaves it so) is probed
@@ -487,11 +490,14 @@ static void load_kernel_choice(struct hd_device *dev, char *expect, size_t size,
     if (pf != NULL && hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
                               hd_pci_addr_format(pf, pfname)) == 0 &&
         hd_fs_read_attr(ctx, path, autoprobe, sizeof(autoprobe)) > 0 && autoprobe[0] == '0')
-        return;
-    if (hd_modules_for_modalias(ctx, hd_device_get_modalias(dev), &modules, &n) < 0)
-        return;
+        return false;
+    if (hd_modules_for_modalias(ctx, hd_device_get_modalias(dev), &modules, &n) < 0) {
+        hd_ctx_clear_error(ctx);
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
-        int r = hd_module_ensure_loaded(ctx, modules[i]);
+        int r = load ? hd_module_ensure_loaded(ctx, modules[i])
+                     : hd_module_check_loaded(ctx, modules[i]);
         if (r == -EPERM) {
             hd_ctx_clear_error(ctx);
             continue;
@@ -499,11 +505,24 @@ static void load_kernel_choice(struct hd_device *dev, char *expect, size_t size,
         if (!expect[0])
             hd_strlcpy(expect, modules[i], size);
         if (r < 0 && !why[0])
-            hd_strlcpy(why, hd_ctx_last_error(ctx), why_size);
+            snprintf(why, why_size, "%s", hd_ctx_last_error(ctx)[0] ? hd_ctx_last_error(ctx)
+                     : "a module it resolves to cannot be loaded");
         if (r < 0) /* said only if nothing binds */
             hd_ctx_clear_error(ctx);
+        in = in || r >= 0;
     }
     hd_strv_free(modules, n);
+    return in;
+}
+
+int hd_bind_check_kernel_choice(struct hd_device *dev)
+{
+    char expect[HD_DRIVER_NAME_MAX], why[512];
+
+    if (load_kernel_choice(dev, false, expect, sizeof(expect), why, sizeof(why)) || !expect[0])
+        return 0;
+    return hd_err(hd_device_get_ctx(dev), -EIO, "%s: no driver would take the device back: %s",
+                  hd_device_get_name(dev), why);
 }
 
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record)
@@ -611,7 +630,7 @@ int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *reco
     if (target != NULL && !(flags & HD_BIND_DRIVER_THERE))
         hd_module_ensure_driver(ctx, target, target); /* best effort: builtin names differ */
     if (to_kernel)
-        load_kernel_choice(dev, expect, sizeof(expect), not_loaded, sizeof(not_loaded));
+        load_kernel_choice(dev, true, expect, sizeof(expect), not_loaded, sizeof(not_loaded));
     if ((r = drivers_probe(dev)) < 0)
         goto rollback;
     /* A module is there for it (or should be): none binding is a failure, not the choice. */

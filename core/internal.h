@@ -69,6 +69,11 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * it is not looked for (nor its module loaded) again. */
 #define HD_BIND_DRIVER_THERE (1u << 13)
 int hd_bind_reattach(struct hd_device *dev, unsigned int flags, const char *record);
+/* What a give-back of @dev to the kernel's choice (a "*" record) would meet, loading nothing:
+ * a module its modalias resolves to may load, yet none is in the kernel nor would be loaded
+ * (under another root none is), so nothing would bind and hd_bind_reattach() would fail.
+ * -EIO with the message then, else 0. */
+int hd_bind_check_kernel_choice(struct hd_device *dev);
 /* The driver record of @dev: the driver in *@driver ("" none), the driver_override it had in
  * @override ("" none); -ENOENT without one, -EINVAL (reason state-damaged) for a damaged one. */
 int hd_bind_read_record(struct hd_device *dev, char **driver, char *override, size_t size);

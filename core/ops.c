@@ -598,7 +598,8 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
 
 /* The driver a reattach gives @dev back to is there, when the record names one: under another
  * root nothing loads it, and the probe would leave the device with none (what the bind would
- * find out, said by the plan). On the host the bind loads it, as modprobe can. */
+ * find out, said by the plan). The kernel's choice likewise: a module its modalias resolves to
+ * in the kernel. On the host the bind loads it, as modprobe can. */
 static int check_host_driver_there(struct devop *o, size_t i)
 {
     struct hd_jstep rec;
@@ -607,8 +608,10 @@ static int check_host_driver_there(struct devop *o, size_t i)
     if (hd_ctx_root_is_host(o->ctx))
         return 0;
     if ((r = found_record(o, i, &rec)) < 0 || rec.record != HD_JREC_DRIVER ||
-        rec.record_driver[0] == '\0' || strcmp(rec.record_driver, HD_ORIGINAL_DRIVER_KERNEL) == 0)
+        rec.record_driver[0] == '\0')
         return r;
+    if (strcmp(rec.record_driver, HD_ORIGINAL_DRIVER_KERNEL) == 0)
+        return detached(o->d.v[i], &rec) ? hd_bind_check_kernel_choice(o->d.v[i]) : 0;
     /* A blacklist does not stop a reattach: the driver had the device before. */
     if ((r = hd_module_check_driver(o->ctx, rec.record_driver, rec.record_driver)) == -EPERM) {
         hd_ctx_clear_error(o->ctx);

@@ -52,18 +52,24 @@ int hd_module_check_driver(struct hd_ctx *ctx, const char *driver, const char *m
     return check_insertable(ctx, module, "driver", driver);
 }
 
-int hd_module_ensure_loaded(struct hd_ctx *ctx, const char *module)
+int hd_module_check_loaded(struct hd_ctx *ctx, const char *module)
 {
     char path[HD_PATH_MAX];
-    int r;
 
     if (!hd_name_valid(module))
         return -EINVAL;
     hd_path(path, sizeof(path), "sys/module/%s", module);
     if (hd_fs_exists(ctx, path) == 1)
-        return 0;
-    if ((r = check_insertable(ctx, module, "module", module)) < 0)
-        return r;
+        return 1;
+    return check_insertable(ctx, module, "module", module);
+}
+
+int hd_module_ensure_loaded(struct hd_ctx *ctx, const char *module)
+{
+    int r = hd_module_check_loaded(ctx, module);
+
+    if (r != 0)
+        return r < 0 ? r : 0;
     /* Built in without a sys/module entry: libkmod and modprobe say it is there. */
     if ((r = hd_module_insert(ctx, module)) < 0)
         return hd_err(ctx, r, "loading module %s failed: %s", module, strerror(-r));

@@ -34,6 +34,9 @@ int hd_module_for_modalias(struct hd_ctx *ctx, const char *modalias, char **modu
 /* Make sure @module is in the kernel: there (sys/module/@module), or inserted now when the
  * root is the host itself. -EPERM when it is blacklisted, -ENOENT under another root. */
 int hd_module_ensure_loaded(struct hd_ctx *ctx, const char *module);
+/* What hd_module_ensure_loaded() would find, loading nothing: 1 it is there, 0 it would be
+ * inserted (the host itself), or its error. */
+int hd_module_check_loaded(struct hd_ctx *ctx, const char *module);
 
 /* ---- udev.c (or udev-none.c) ------------------------------------------------------------ */
 

@@ -1959,28 +1959,43 @@ static void modprobe_conf(const char *text)
 }
 
 /* The kernel's choice is what coldplug would give the device: the module its modalias resolves
- * to, loaded first. One not loaded (and never loaded under a fake root) fails the give-back,
- * the device back on the stub with its record, not left with no driver; a blacklisted one
+ * to, loaded first. One not loaded (and never loaded under a fake root) fails the give-back
+ * before anything is written, its dry run as the run (a plan cannot promise what the run then
+ * refuses), the device on the stub with its record, not left with no driver; a blacklisted one
  * coldplug skips too, so no driver is then the kernel's choice. */
 HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
 {
     static const char alias[] = "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n";
+#define NOT_LOADED NIC ": no driver would take the device back: module e1000e is not loaded under "
 
     eng_start(&e, "demo");
     modprobe_conf(alias);
     boot_reserves_unprobed_nic();
     ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 1);
+    ck_assert_str_eq(out, "");
+    ck_err_has("hostdev unpersist: " NOT_LOADED);
+    ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 1);
+    ck_err_has(NOT_LOADED);
+    ck_assert_int_eq(hd("reattach " NIC " --dry-run"), 1);
+    ck_err_has(NOT_LOADED);
     ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
-    ck_err_has(NIC ": no driver took the device back: module e1000e is not loaded under ");
+    ck_err_has("hostdev unpersist: " NOT_LOADED);
+    ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
     ck_assert(fx_exists(&e.fx, PERSIST_FILE));
     ck_assert_int_eq(hd("reattach " NIC), 1);
+    ck_err_has(NOT_LOADED);
+    ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
 
     ck_assert_int_eq(fx_ctl(&e.fx, "modprobe e1000e"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
+    ck_out_has("  " NIC ": vfio-pci -> " KERNELS "\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert(!fx_exists(&e.fx, NIC_RECORD));
@@ -1988,9 +2003,11 @@ HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
     boot_reserves_unprobed_nic();
     ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
     modprobe_conf("blacklist e1000e\n" "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n");
+    ck_assert_int_eq(hd("reattach " NIC " --dry-run"), 0);
     ck_assert_int_eq(hd("reattach " NIC), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
     ck_assert(!fx_exists(&e.fx, NIC_RECORD));
+#undef NOT_LOADED
 }
 END_TEST
 #endif
