@@ -867,8 +867,8 @@ done:
 
 /* Reservations that reserve nothing: an address entry whose device is not there; worse, a VF
  * that no VF count the boot sets makes (its count was lowered, or never persisted; the VF there
- * now or not), or VFs there now that an ids entry selects, which the boot skips without a word. A configuration that cannot be read is the
- * reservations' own commands' to say. */
+ * now or not), or VFs there now that an ids entry selects, which the boot skips without a word.
+ * A configuration that cannot be read is the reservations' own commands' to say. */
 static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
 {
     struct hd_reserve_config *config = NULL;
