@@ -865,10 +865,13 @@ done:
     return 0;
 }
 
-/* Reservations that reserve nothing: an address entry whose device is not there; worse, a VF
- * that no VF count the boot sets makes (its count was lowered, or never persisted; the VF there
- * now or not), or VFs there now that an ids entry selects, which the boot skips without a word.
- * A configuration that cannot be read is the reservations' own commands' to say. */
+/* Reservations the boot does not make: a line it skips (a bad line, a file it cannot read: the
+ * device it was for stays with the host), an entry it refuses for the device there now (a stub
+ * for a bridge, a count above sriov_totalvfs), an address entry whose device is not there;
+ * worse, a VF that no VF count the boot sets makes (its count was lowered, or never persisted;
+ * the VF there now or not), or VFs there now that an ids entry selects, which the boot skips
+ * without a word. A configuration that cannot be read at all (no memory, no listing) is the
+ * reservations' own commands' to say. */
 static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
 {
     struct hd_reserve_config *config = NULL;
@@ -878,19 +881,32 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
         hd_ctx_clear_error(ctx);
         return;
     }
+    for (size_t i = 0; i < hd_reserve_config_get_error_count(config); i++)
+        add(d, HD_SEVERITY_WARNING, "reserve-config-error", HD_REMEDY_NONE, NULL,
+            format("mend or remove it: the boot applies the other entries, not this one"),
+            "the reservations the boot reads have an error: %s",
+            hd_reserve_config_get_error(config, i));
     for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
         const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
         char name[HD_PCI_ADDR_BUFSZ], pf[HD_PCI_ADDR_BUFSZ], where[HD_PATH_MAX + 16];
+        const char *refusal = hd_reserve_config_get_refusal(config, e);
         struct hd_pci_addr pf_addr;
         int numvfs;
         enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &pf_addr, &numvfs);
+        snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+        if (refusal != NULL) {
+            add(d, HD_SEVERITY_WARNING, "reserved-refused-at-boot", HD_REMEDY_NONE,
+                e->sel.kind == HD_SELECTOR_ADDR ? hd_pci_addr_format(&e->sel.addr, name) : NULL,
+                format("mend or remove the entry (%s)", where),
+                "the boot refuses the reservation of %s: %s", where, refusal);
+            continue;
+        }
         if (p == HD_RESERVE_PRESENT || p == HD_RESERVE_VF_AT_BOOT)
             continue;
         if (e->sel.kind == HD_SELECTOR_ADDR)
             hd_pci_addr_format(&e->sel.addr, name);
         else
             snprintf(name, sizeof(name), "%04x:%04x", e->sel.vendor, e->sel.device);
-        snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
         if (p == HD_RESERVE_ABSENT) {
             add(d, HD_SEVERITY_INFO, "reserved-device-absent", HD_REMEDY_NONE, name,
                 format("none while the device is out; if the address is wrong, remove the "

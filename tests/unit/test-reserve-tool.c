@@ -442,6 +442,31 @@ HD_TEST(persisted_says_what_the_boot_refuses)
 }
 END_TEST
 
+/* What the boot skips (a bad line, a bad hostdev.reserve= word) or refuses (a count above
+ * sriov_totalvfs, a stub for a bridge) leaves a device meant for a VM with the host: doctor
+ * says so, naming the line, rather than "no problems found". */
+HD_TEST(doctor_warns_of_what_the_boot_skips_or_refuses)
+{
+    eng_start(&e, "server-sriov");
+    conf("10-bad.conf", "0000:03:10.2 vfio\n0000:03:00.1 numvfs=99\n0000:00:02.0 vfio-pci\n");
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning: the reservations the boot reads have an error: "
+               "etc/hostdev.d/10-bad.conf:1: 'vfio' is\n  neither a driver");
+    ck_out_has("warning 0000:03:00.1: the boot refuses the reservation of "
+               "etc/hostdev.d/10-bad.conf:2: 0000:03:00.1\n  supports at most 63 VFs");
+    ck_out_has("  fix: mend or remove the entry (etc/hostdev.d/10-bad.conf:2)\n");
+    ck_out_has("warning 0000:00:02.0: the boot refuses the reservation of "
+               "etc/hostdev.d/10-bad.conf:3:");
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    ck_out_has("\"code\": \"reserve-config-error\",\n      \"device\": null");
+    ck_out_has("\"code\": \"reserved-refused-at-boot\",\n      \"device\": \"0000:03:00.1\"");
+    /* Mended, nothing is said of it. */
+    conf("10-bad.conf", "0000:03:10.2 vfio-pci\n0000:03:00.0 numvfs=8\n");
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert(strstr(out, "10-bad.conf") == NULL);
+}
+END_TEST
+
 /* A persisted VF whose PF's count went to 0 reserves nothing, and nothing makes it at boot:
  * persisted marks it, doctor warns with the two ways out; a count that makes it at boot, or a
  * device merely out, is no warning. */
