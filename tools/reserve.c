@@ -162,8 +162,11 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
     if (tool_json(t))
         return;
     if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_LATER)
-        printf("%s: %d virtual functions once its driver binds (%s)\n", hd_device_get_name(dev),
-               e->numvfs, reserve_entry_source(e, where, sizeof(where)));
+        printf("%s%s: %d virtual functions once its driver binds (%s)\n", t->dry_run ? "  " : "",
+               hd_device_get_name(dev), e->numvfs, reserve_entry_source(e, where, sizeof(where)));
+    else if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_UNCHANGED) /* as a bind's */
+        printf("%s%s: %d virtual functions already (%s)\n", t->dry_run ? "  " : "",
+               hd_device_get_name(dev), e->numvfs, reserve_entry_source(e, where, sizeof(where)));
     else if (action == HD_RESERVE_NUMVFS && outcome == HD_RESERVE_DONE)
         printf("%s%s: %d virtual functions (was %d; %s)\n", t->dry_run ? "  " : "",
                hd_device_get_name(dev), e->numvfs,

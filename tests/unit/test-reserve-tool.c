@@ -123,6 +123,32 @@ HD_TEST(an_empty_dry_run_says_why)
 }
 END_TEST
 
+/* A VF count the PF has already is a line of the plan and of the run, as a device reserved
+ * already is, not a heading over nothing; one set once the PF's driver binds is a line of the
+ * plan, indented as the others are. */
+HD_TEST(a_vf_count_set_already_is_said)
+{
+    eng_start(&e, "server-sriov");
+    conf("sriov.conf", "0000:03:00.0 numvfs=8\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  0000:03:00.0: 8 virtual functions already "
+                          "(etc/hostdev.d/sriov.conf:1)\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(out,
+                     "0000:03:00.0: 8 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
+    ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.0 numvfs=8 and do:\n"
+                          "  0000:03:00.0: 8 virtual functions already (persist)\n");
+    conf("sriov.conf", "0000:81:00.0 numvfs=2\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  0000:81:00.0: 2 virtual functions once its driver binds "
+                          "(etc/hostdev.d/sriov.conf:1)\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 /* Under --json each configured device says what became of it: a refused one is not listed
  * as reserved, and a planned one names the stub it would get, as the text does. */
 HD_TEST(reserve_json_tells_each_outcome)
@@ -312,7 +338,8 @@ HD_TEST(reserve_sets_persisted_vf_counts)
     ck_assert_int_eq(hd_env("ACTION=bind SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1 DRIVER=ixgbe",
                             "reserve --uevent"),
                      0);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(out,
+                     "0000:03:00.1: 2 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
 }
 END_TEST
 
@@ -1110,10 +1137,11 @@ HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
     ck_out_has("0000:03:00.1: 2 virtual functions (was 0;");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
-    /* Again (a second coldplug): nothing to do. */
+    /* Again (a second coldplug): nothing to do, and said so. */
     ck_assert_int_eq(
         hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1", "reserve --uevent"), 0);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(out,
+                     "0000:03:00.1: 2 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
 }
 END_TEST
 
