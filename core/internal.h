@@ -673,9 +673,11 @@ int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request 
 /* NUMVFS: the PF's VF count and sriov_drivers_autoprobe before, as read under the locks. */
 void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe);
 /* NUMVFS: the @n @entries of @config (referenced) that reserve a VF the lower count removes
- * and no count the boot sets makes; @entries (allocated) becomes the operation's. */
+ * and no count the boot sets makes; @entries (allocated) becomes the operation's. @boot_numvfs:
+ * @config's entry that sets the PF to another count at boot, or NULL. */
 void hd_op_set_unmade(struct hd_op *op, struct hd_reserve_config *config,
-                      const struct hd_reserve_entry **entries, size_t n);
+                      const struct hd_reserve_entry **entries, size_t n,
+                      const struct hd_reserve_entry *boot_numvfs);
 /* Under a dry run, the VF count @n a step planned before this operation sets the PF @pf to. */
 void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n);
 /* Under a dry run, the driver @driver a step planned before this operation binds @dev to. */

@@ -40,6 +40,9 @@ struct hd_op {
     struct hd_reserve_config *unmade_config;
     const struct hd_reserve_entry **unmade;
     size_t nunmade;
+    /* NUMVFS: the entry of @unmade_config whose VF count the boot sets the PF to, when that is
+     * not the count asked for */
+    const struct hd_reserve_entry *boot_numvfs;
     struct op_unviable *unviable; /* after a detach: groups it left not viable */
     size_t nunviable;
     /* after a reattach or a release: devices it gave back that a reservation of
@@ -74,6 +77,7 @@ static void unmade_clear(struct hd_op *op)
     free(op->unmade);
     op->unmade = NULL;
     op->nunmade = 0;
+    op->boot_numvfs = NULL;
 }
 
 HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op **out)
@@ -485,12 +489,14 @@ void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe)
 }
 
 void hd_op_set_unmade(struct hd_op *op, struct hd_reserve_config *config,
-                      const struct hd_reserve_entry **entries, size_t n)
+                      const struct hd_reserve_entry **entries, size_t n,
+                      const struct hd_reserve_entry *boot_numvfs)
 {
     unmade_clear(op);
     op->unmade_config = hd_reserve_config_ref(config);
     op->unmade = entries;
     op->nunmade = n;
+    op->boot_numvfs = boot_numvfs;
 }
 
 void hd_op_set_planned_numvfs(struct hd_op *op, const struct hd_pci_addr *pf, int n)
@@ -618,6 +624,11 @@ HD_EXPORT size_t hd_op_get_unmade_count(const struct hd_op *op)
 HD_EXPORT const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, size_t i)
 {
     return i < op->nunmade ? op->unmade[i] : NULL;
+}
+
+HD_EXPORT const struct hd_reserve_entry *hd_op_get_boot_numvfs_entry(const struct hd_op *op)
+{
+    return op->boot_numvfs;
 }
 
 HD_EXPORT size_t hd_op_get_unviable_count(const struct hd_op *op)

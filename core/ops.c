@@ -855,22 +855,34 @@ int hd_check_numvfs_possible(struct hd_ctx *ctx, struct hd_device *pf, unsigned 
     return 0;
 }
 
-/* The reservations of VFs a lower count removes from @pf (which has @had) that no VF count the
- * boot sets makes either: they would do nothing from then on, which the report says. Read
- * with the PF, under the locks; only a note, so a configuration that cannot be read has none. */
-static void note_unmade(struct devop *o, struct hd_device *pf, unsigned int had)
+/* What the boot does with @pf's VF count, which the report says: the reservations of VFs a
+ * lower count removes from @pf (which has @had) that no VF count the boot sets makes either
+ * (they would do nothing from then on), and a count the boot sets other than the one asked
+ * (the one set now lasts until the next boot). Read with the PF, under the locks; only notes,
+ * so a configuration that cannot be read has none. */
+static void note_boot_count(struct hd_device *pf, struct devop *o, unsigned int had)
 {
     struct hd_reserve_config *config = NULL;
-    const struct hd_reserve_entry **unmade = NULL;
+    const struct hd_reserve_entry **unmade = NULL, *boot = NULL;
     size_t n = 0;
 
+    if (hd_reserve_config_load(o->ctx, &config) < 0 ||
+        hd_reserve_config_check(config, o->ctx) < 0) {
+        hd_reserve_config_unref(config);
+        hd_ctx_clear_error(o->ctx);
+        return;
+    }
+    boot = hd_reserve_config_match_numvfs(config, pf);
+    if (boot != NULL && (boot->numvfs == (int)o->req->numvfs ||
+                         hd_reserve_config_get_refusal(config, boot) != NULL))
+        boot = NULL;
     /* No more of them than entries: the PF's VF layout is read once. */
-    if (hd_reserve_config_load(o->ctx, &config) == 0 &&
-        hd_reserve_config_check(config, o->ctx) >= 0 &&
-        (unmade = calloc(hd_reserve_config_count(config) + 1, sizeof(*unmade))) != NULL &&
-        (n = hd_reserve_config_get_unmade_vfs(config, pf, o->req->numvfs, had, unmade,
-                                              hd_reserve_config_count(config))) > 0)
-        hd_op_set_unmade(o->op, config, unmade, n);
+    if (had > o->req->numvfs &&
+        (unmade = calloc(hd_reserve_config_count(config) + 1, sizeof(*unmade))) != NULL)
+        n = hd_reserve_config_get_unmade_vfs(config, pf, o->req->numvfs, had, unmade,
+                                             hd_reserve_config_count(config));
+    if (n > 0 || boot != NULL)
+        hd_op_set_unmade(o->op, config, unmade, n, boot);
     else
         free(unmade);
     hd_reserve_config_unref(config);
@@ -907,8 +919,7 @@ static int check_numvfs(struct devop *o)
         (r = check_pf_changes_count(o->ctx, o->req, pf)) < 0)
         return r;
     hd_op_set_previous_sriov(o->op, s->old_numvfs, s->old_autoprobe);
-    if ((unsigned)s->old_numvfs > o->req->numvfs)
-        note_unmade(o, pf, (unsigned)s->old_numvfs);
+    note_boot_count(pf, o, (unsigned)s->old_numvfs);
     snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
     return 0;
 }

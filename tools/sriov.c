@@ -140,7 +140,10 @@ static int run(struct tool *t, int argc, char **argv)
      * no host driver takes this PF's VFs from then on. A VF it removes that a reservation
      * names, and that no VF count the boot sets makes, leaves that reservation doing nothing:
      * the operation finds those, said after. */
-    if ((r = hd_op_run(op)) < 0) {
+    const struct hd_reserve_entry *boot = NULL;
+    if ((r = hd_op_run(op)) >= 0)
+        boot = hd_op_get_boot_numvfs_entry(op);
+    if (r < 0) {
         r = tool_op_error(t, r, NULL, NULL);
     } else if (tool_json(t)) {
         struct json j;
@@ -165,6 +168,16 @@ static int run(struct tool *t, int argc, char **argv)
             json_end_object(&j);
         }
         json_end_array(&j);
+        json_key(&j, "boot_numvfs");
+        if (boot == NULL) {
+            json_null(&j);
+        } else {
+            json_begin_object(&j);
+            json_kv_int(&j, "numvfs", boot->numvfs);
+            json_kv_string(&j, "file", boot->file);
+            json_kv_int_or_null(&j, "line", boot->line, boot->line > 0);
+            json_end_object(&j);
+        }
         json_end_object(&j);
         json_finish(&j);
         r = EXIT_DONE;
@@ -205,6 +218,15 @@ static int run(struct tool *t, int argc, char **argv)
                     t->prog, vf, e->file, e->line ? ":" : "", e->line, name, t->prog, name, prev,
                     drop);
         }
+        if (boot != NULL) {
+            char keep[HD_PCI_ADDR_BUFSZ + 64] = "change that line to keep this one";
+            if (hd_reserve_entry_is_persisted(boot))
+                snprintf(keep, sizeof(keep), "'%s persist %s --numvfs %u' keeps this one",
+                         t->prog, name, numvfs);
+            fprintf(stderr, "%s sriov: note: the boot sets %s to %d virtual functions again "
+                    "(%s%s%.0u): %s\n", t->prog, name, boot->numvfs, boot->file,
+                    boot->line ? ":" : "", boot->line, keep);
+        }
         r = EXIT_DONE;
     }
     hd_op_unref(op);
@@ -225,6 +247,7 @@ const struct tool_command cmd_sriov = {
             "through VFIO, is refused. VFs detached by hostdev go with the count, and so do\n"
             "their driver records. On failure the previous count, autoprobe and records are\n"
             "put back. A VF it removes that a reservation names, and that no VF count\n"
-            "persisted for the PF makes at boot, is named in a note (it would do nothing).\n"
+            "persisted for the PF makes at boot, is named in a note (it would do nothing);\n"
+            "so is a VF count persisted for the PF other than N (the boot sets it again).\n"
             "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
 };

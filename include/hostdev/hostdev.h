@@ -1422,6 +1422,10 @@ int hd_op_get_previous_autoprobe(const struct hd_op *op);
  * operation's next run or unref. */
 size_t hd_op_get_unmade_count(const struct hd_op *op);
 const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, size_t i);
+/* HD_OP_NUMVFS: the reservation (as hd_op_get_unmade_count()'s) whose VF count the boot sets
+ * the PF to, when that is not the count this operation sets: the count set now lasts only
+ * until the next boot. NULL when none does, or the boot refuses it. Valid as those are. */
+const struct hd_reserve_entry *hd_op_get_boot_numvfs_entry(const struct hd_op *op);
 /* After a detach (or hd_reserve_persist_apply()'s reservation): the IOMMU groups it left not
  * viable, each once: a member is still on a host driver, so a VM can use none of the group's
  * devices yet; after a dry run, those its plan would leave so (the members it would detach do

@@ -149,6 +149,35 @@ HD_TEST(a_vf_count_set_already_is_said)
 }
 END_TEST
 
+/* A VF count set by hand while a reservation sets another at boot lasts only until the next
+ * boot: sriov says so, with the way to keep it (its plan too, and under --json). */
+HD_TEST(sriov_says_the_boot_sets_another_count)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 4"), 0);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2 --dry-run"), 0);
+    ck_assert_str_eq(err, "hostdev sriov: note: the boot sets 0000:03:00.1 to 4 virtual functions "
+                          "again (etc/hostdev.d/persist-0000:03:00.1.conf:2): 'hostdev persist "
+                          "0000:03:00.1 --numvfs 2' keeps this one\n");
+    ck_assert_int_eq(hd("--json sriov 0000:03:00.1 2"), 0);
+    ck_out_has("\"boot_numvfs\": {\n    \"numvfs\": 4,\n    \"file\": "
+               "\"etc/hostdev.d/persist-0000:03:00.1.conf\",\n    \"line\": 2\n  }\n");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    /* The count the boot sets: nothing to say. An admin's own line is changed there. */
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 4"), 0);
+    ck_assert_str_eq(err, "");
+    conf("10-count.conf", "0000:03:00.0 numvfs=8\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.0 1"), 0);
+    ck_err_has("the boot sets 0000:03:00.0 to 8 virtual functions again "
+               "(etc/hostdev.d/10-count.conf:1): change that line to keep this one\n");
+    /* No count at boot: nothing either. */
+    conf("10-count.conf", "# none\n");
+    ck_assert_int_eq(hd("--json sriov 0000:03:00.0 2"), 0);
+    ck_out_has("\"boot_numvfs\": null\n");
+    ck_assert_str_eq(err, "");
+}
+END_TEST
+
 /* Under --json each configured device says what became of it: a refused one is not listed
  * as reserved, and a planned one names the stub it would get, as the text does. */
 HD_TEST(reserve_json_tells_each_outcome)
