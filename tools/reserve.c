@@ -346,29 +346,45 @@ static bool usb_add_event(void)
 
 /* One device the udev rule reports: "add" reserves it, "bind" (or "add" with its driver
  * bound) of a PF sets its VFs; a USB device a VM holds gets its node given again. */
-static int run_uevent(struct tool *t, struct hd_reserve_config *config)
+/* udev's environment for a PCI device, read before the configuration, so that an event that is
+ * no PCI event of ours is nothing and a bad one is bad input (exit 2), whatever the
+ * configuration's errors. EXIT_DONE with @ours set: @addr is the device of an "add" or "bind". */
+static int uevent_device(struct tool *t, struct hd_pci_addr *addr, bool *ours)
 {
     const char *action = getenv("ACTION"), *subsystem = getenv("SUBSYSTEM");
     const char *slot = getenv("PCI_SLOT_NAME");
+
+    *ours = false;
+    if (usb_add_event() || action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
+        return EXIT_DONE; /* not a PCI event: nothing of ours */
+    if (slot == NULL)
+        return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME is not set (run from udev)");
+    if (strcmp(action, "add") != 0 && strcmp(action, "bind") != 0)
+        return EXIT_DONE;
+    /* The kernel's own name for the device, never an interface's. */
+    if (hd_pci_addr_parse(slot, addr) < 0)
+        return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME '%s' is no PCI address "
+                          "(DDDD:BB:SS.F, as the kernel names the device)", slot);
+    *ours = true;
+    return EXIT_DONE;
+}
+
+static int run_uevent(struct tool *t, struct hd_reserve_config *config,
+                      const struct hd_pci_addr *addr)
+{
+    const char *action = getenv("ACTION"), *slot = getenv("PCI_SLOT_NAME");
     struct hd_reserve_result *res = NULL;
     struct hd_device *dev;
     int code, r;
 
     if (usb_add_event())
         return follow_usb(t);
-    if (action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
-        return EXIT_DONE; /* not a PCI event: nothing of ours */
-    if (slot == NULL)
-        return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME is not set (run from udev)");
-    if (strcmp(action, "add") != 0 && strcmp(action, "bind") != 0)
-        return EXIT_DONE;
-    struct hd_pci_addr addr;
-    if (tool_parse_addr(t, slot, &addr) < 0)
-        return EXIT_USAGE;
+    if (addr == NULL)
+        return EXIT_DONE; /* no PCI "add" or "bind": nothing of ours */
     hd_ctx_clear_error(t->ctx);
     /* Removed between its event and this run (a hot-unplug, a VF count set back at once): its
      * "remove" event follows, and nothing of it is left to reserve. */
-    if ((r = hd_device_open(t->ctx, &addr, &dev)) == -ENODEV) {
+    if ((r = hd_device_open(t->ctx, addr, &dev)) == -ENODEV) {
         if (!tool_json(t))
             fprintf(stderr, "%s reserve: note: %s is gone since its \"%s\" event: nothing to "
                     "reserve\n", t->prog, slot, action);
@@ -463,7 +479,8 @@ static int run(struct tool *t, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_config *config;
     struct hd_mdev_defined_list *mdevs = NULL;
-    bool uevent = false, keep_going = false;
+    bool uevent = false, keep_going = false, ours = false;
+    struct hd_pci_addr addr;
     int c, code, r;
 
     optind = 0;
@@ -491,6 +508,8 @@ static int run(struct tool *t, int argc, char **argv)
                           "unexpected argument '%s' (devices are configured in "
                           "hostdev.d or with hostdev.reserve=)",
                           argv[optind]);
+    if (uevent && (r = uevent_device(t, &addr, &ours)) != EXIT_DONE)
+        return r;
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
@@ -506,7 +525,7 @@ static int run(struct tool *t, int argc, char **argv)
     /* (A USB device's operation prints its own heading.) */
     if (t->dry_run && !tool_json(t) && !(uevent && usb_add_event()))
         printf("dry run: nothing changed; reserve would do:\n");
-    r = uevent ? run_uevent(t, config) : run_all(t, config, mdevs);
+    r = uevent ? run_uevent(t, config, ours ? &addr : NULL) : run_all(t, config, mdevs);
     hd_mdev_defined_list_unref(mdevs);
     hd_reserve_config_unref(config);
     /* Bad entries skipped (--keep-going, --uevent) and the others applied: 1, as documented,

@@ -178,6 +178,31 @@ HD_TEST(sriov_says_the_boot_sets_another_count)
 }
 END_TEST
 
+/* A bad udev event is bad input (exit 2) naming PCI_SLOT_NAME, even with a bad line in the
+ * configuration, whose skipped entries make any event that is applied exit 1; an interface's
+ * name is no slot name. */
+HD_TEST(a_bad_uevent_is_bad_input_whatever_the_configuration)
+{
+    eng_start(&e, "demo");
+    conf("nic.conf", "8086:10d3 vfio\n");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:0x.0",
+                            "reserve --uevent"), 2);
+    ck_assert_str_eq(err, "hostdev reserve: --uevent: PCI_SLOT_NAME '0000:06:0x.0' is no PCI "
+                          "address (DDDD:BB:SS.F, as the kernel names the device)\n");
+    ck_assert_int_eq(hd_env("ACTION=bind SUBSYSTEM=pci", "reserve --uevent"), 2);
+    ck_assert_str_eq(err, "hostdev reserve: --uevent: PCI_SLOT_NAME is not set (run from udev)\n");
+    ck_assert_int_eq(
+        hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=eth0", "--json reserve --uevent"), 2);
+    ck_assert_str_eq(out, "");
+    ck_err_has("\"error\":\"--uevent: PCI_SLOT_NAME 'eth0' is no PCI address");
+    /* A good event with the bad line: the line is skipped, exit 1, as documented. */
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.0",
+                            "reserve --uevent"), 1);
+    ck_err_has("etc/hostdev.d/nic.conf:1: 'vfio' is neither a driver");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 /* Under --json each configured device says what became of it: a refused one is not listed
  * as reserved, and a planned one names the stub it would get, as the text does. */
 HD_TEST(reserve_json_tells_each_outcome)
