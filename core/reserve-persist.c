@@ -253,6 +253,44 @@ HD_EXPORT int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selec
     return 0;
 }
 
+/* Unpersist of @sel, which no persisted file holds: when another source reserves it all the
+ * same (an admin's own file, the kernel command line), as the listing of the configuration
+ * shows, that is the error (bad input, -ENOENT still), naming where to end it. -ENOENT. */
+static int not_persisted(struct hd_ctx *ctx, const struct hd_pci_selector *sel, const char *rel)
+{
+    struct hd_reserve_config *config = NULL;
+    const struct hd_reserve_entry *other = NULL;
+    char name[HD_PCI_ADDR_BUFSZ], where[HD_PATH_MAX + 16];
+
+    if (hd_reserve_config_load(ctx, &config) < 0) {
+        hd_ctx_clear_error(ctx);
+        return hd_err(ctx, -ENOENT, "%s/%s: not persisted", hd_ctx_get_root(ctx), rel);
+    }
+    for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        if (e->sel.kind == sel->kind &&
+            (sel->kind == HD_SELECTOR_ADDR ? hd_pci_addr_equal(&e->sel.addr, &sel->addr)
+                                           : e->sel.vendor == sel->vendor &&
+                                                 e->sel.device == sel->device))
+            other = e;
+    }
+    if (other == NULL) {
+        hd_reserve_config_unref(config);
+        return hd_err(ctx, -ENOENT, "%s/%s: not persisted", hd_ctx_get_root(ctx), rel);
+    }
+    if (sel->kind == HD_SELECTOR_ADDR)
+        hd_pci_addr_format(&sel->addr, name);
+    else
+        snprintf(name, sizeof(name), "%04x:%04x", sel->vendor, sel->device);
+    snprintf(where, sizeof(where), "%s%s%.0u", other->file, other->line ? ":" : "", other->line);
+    hd_errr(ctx, -ENOENT, HD_REASON_INVALID,
+            "%s is not persisted, but %s reserves it: %s", name, where,
+            other->line == 0 ? "remove it from the kernel command line (hostdev.reserve=)"
+                             : "a line of the admin's own, to be removed there");
+    hd_reserve_config_unref(config);
+    return -ENOENT;
+}
+
 HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,
                                          unsigned int flags, hd_reserve_fn fn, void *data,
                                          struct hd_reserve_result **result)
@@ -268,9 +306,10 @@ HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci
     file_name(sel, name, sizeof(name));
     snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
     /* Kept: written back when giving a device back fails after all. */
-    if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &text, &len)) < 0)
-        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel,
-                      r == -ENOENT ? "not persisted" : strerror(-r));
+    if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &text, &len)) == -ENOENT)
+        return not_persisted(ctx, sel, rel);
+    if (r < 0)
+        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
     /* What the file asked: a VF count alone reserved no device, so none is given back. */
     if ((r = hd_reserve_config_new(&was)) < 0 ||
         (r = hd_reserve_config_parse(was, text, len, rel)) < 0)

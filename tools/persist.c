@@ -371,6 +371,9 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
                                    (t->dry_run ? HD_RESERVE_DRY_RUN : 0) |
                                        (no_apply ? HD_RESERVE_FILE_ONLY : 0),
                                    print_refusal, t, &res);
+    /* Reserved by another source, the library names it; else listed nowhere. */
+    if (r == -ENOENT && hd_ctx_last_reason(t->ctx) == HD_REASON_INVALID)
+        return tool_error(t, EXIT_USAGE, "%s", hd_ctx_last_error(t->ctx));
     if (r == -ENOENT)
         return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)", name);
     if (r < 0)

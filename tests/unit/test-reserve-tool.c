@@ -203,6 +203,27 @@ HD_TEST(a_bad_uevent_is_bad_input_whatever_the_configuration)
 }
 END_TEST
 
+/* unpersist of a device that an admin's own line or the kernel command line reserves, which
+ * persisted lists: not "see persisted", but where the reservation is, to end it there. */
+HD_TEST(unpersist_names_the_reservation_it_cannot_end)
+{
+    eng_start(&e, "demo");
+    conf("10-nic.conf", "# mine\n0000:03:00.0 pci-stub\n");
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
+    ck_assert_str_eq(err, "hostdev unpersist: 0000:03:00.0 is not persisted, but "
+                          "etc/hostdev.d/10-nic.conf:2 reserves it: a line of the admin's own, "
+                          "to be removed there\n");
+    ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 2);
+    ck_err_has("\"error\":\"0000:03:00.0 is not persisted, but etc/hostdev.d/10-nic.conf:2");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/10-nic.conf"));
+    /* Reserved nowhere: as before. */
+    ck_assert_int_eq(hd("unpersist 8086:10d3"), 2);
+    ck_assert_str_eq(err,
+                     "hostdev unpersist: 8086:10d3 is not persisted (see hostdev persisted)\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 /* Under --json each configured device says what became of it: a refused one is not listed
  * as reserved, and a planned one names the stub it would get, as the text does. */
 HD_TEST(reserve_json_tells_each_outcome)
