@@ -717,6 +717,59 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
     return 0;
 }
 
+/* A USB or SCSI device the map gives a VM (@a): still in its place, its node the recorded one
+ * and the VM's user's. A USB device that re-enumerated (replugged, reset) has a new node with
+ * udev's default owner unless the udev rule hostdev ships gave it on: QEMU's usb-host then
+ * fails to open it, while the map still names the old node. */
+static void check_node_entry(struct hd_ctx *ctx, struct hd_findings *d,
+                             const struct hd_assignment *a)
+{
+    const char *what = a->kind == HD_ASSIGNMENT_USB ? "USB" : "SCSI";
+    char node[HD_NODE_PATH_MAX];
+    struct stat st;
+
+    if (hd_node_target_refind(ctx, a, node) < 0) {
+        hd_ctx_clear_error(ctx);
+        /* Nothing to give back: releasing it drops the record. */
+        add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE, a->name,
+            format("drop the record: release it from vm %s (nothing is left to give back), "
+                   "and acquire the device again where it is now if the VM is to have it",
+                   a->vm),
+            "the assignment map gives %s device %s%s%s to vm %s, but %s: it was unplugged or "
+            "another device is in its port",
+            what, a->name, a->ids[0] ? " " : "", a->ids, a->vm,
+            a->kind == HD_ASSIGNMENT_USB ? "that port holds no such device now"
+                                         : "there is no such SCSI device now");
+        hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
+        return;
+    }
+    if (a->nnodes == 1 && strcmp(a->nodes[0].path, node) != 0) {
+        add(d, HD_SEVERITY_ERROR, "node-moved", HD_REMEDY_REACQUIRE, a->name,
+            format("give the new node to the VM's user: release it from vm %s and acquire it "
+                   "again with owner %u:%u; the udev rule hostdev installs "
+                   "(60-hostdev.rules) does this on each re-enumeration",
+                   a->vm, (unsigned)a->uid, (unsigned)a->gid),
+            "%s re-enumerated: the assignment map gives vm %s /%s, but its node is /%s now "
+            "(a VM opening the recorded node finds no such device)",
+            a->name, a->vm, a->nodes[0].path, node);
+        hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
+        return;
+    }
+    if (hd_fs_stat(ctx, node, &st) == 0 &&
+        (st.st_uid != a->uid || st.st_gid != a->gid || !may_open(&st, a->uid, a->gid))) {
+        add(d, HD_SEVERITY_ERROR, "node-permission", HD_REMEDY_REACQUIRE, a->name,
+            format("give it to the VM's user again: release it from vm %s and acquire it again "
+                   "with owner %u:%u (or chown %u:%u /%s; chmod 0660 /%s)",
+                   a->vm, (unsigned)a->uid, (unsigned)a->gid, (unsigned)a->uid,
+                   (unsigned)a->gid, node, node),
+            "vm %s runs as %u:%u, but /%s is %u:%u mode %04o: QEMU cannot open %s",
+            a->vm, (unsigned)a->uid, (unsigned)a->gid, node, (unsigned)st.st_uid,
+            (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), a->name);
+        hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
+    }
+    hd_ctx_clear_error(ctx);
+}
+
 /* "Max locked memory  SOFT  HARD  bytes" of ROOT/proc/@pid/limits: the soft limit, or
  * UINT64_MAX for unlimited. */
 static int read_memlock(struct hd_ctx *ctx, const char *proc, uint64_t *soft)
@@ -996,6 +1049,8 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             const struct hd_assignment *a = hd_map_at(map, i);
             if (a->kind == HD_ASSIGNMENT_MDEV && (r = check_mdev(ctx, d, a->name, map, false)) < 0)
                 goto fail;
+            if (a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI)
+                check_node_entry(ctx, d, a);
         }
         check_reservations(ctx, d);
     }

@@ -256,6 +256,38 @@ HD_TEST(reenumeration)
 }
 END_TEST
 
+/* doctor checks each USB and SCSI entry against the kernel: a replug without the udev rule
+ * leaves the map naming a gone node and the new one udev's, which QEMU cannot open; a node
+ * given back to root is said too; the remedy's commands fix it. */
+HD_TEST(doctor_sees_a_replugged_device)
+{
+    struct eng e;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm2 --owner 107:108 scsi_2_0_2_0"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor"), 0);
+    ck_assert_ptr_null(strstr(e.out, "usb_1_2"));
+    ck_assert_int_eq(fx_ctl(&e.fx, "usb-replug 1-2"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor"), 1);
+    ck_assert_msg(strstr(e.out, "error usb_1_2 re-enumerated: the assignment map gives vm vm1 "
+                                "/dev/bus/usb/001/003, but its node is\n  /dev/bus/usb/001/006 "
+                                "now") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "run: hostdev release --vm vm1 usb_1_2 && hostdev acquire --vm "
+                                "vm1 --owner 107:108 usb_1_2") != NULL, "%s", e.out);
+    ck_assert_ptr_null(strstr(e.out, "scsi_2_0_2_0"));
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 usb_1_2"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor"), 0);
+    /* Its node given back to root behind hostdev's back. */
+    ck_assert_int_eq(chown(fx_path(&e.fx, "dev/bus/usb/001/006"), 0, 0), 0);
+    ck_assert_int_eq(eng_run(&e, "--json doctor"), 1);
+    ck_assert_msg(strstr(e.out, "\"code\": \"node-permission\",\n      \"device\": "
+                                "\"usb_1_2\"") != NULL, "%s", e.out);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A killed acquire: recover gives the node back; the map line of each kind is checked. */
 HD_TEST(recovery_and_records)
 {
