@@ -200,7 +200,7 @@ _hostdev()
         local devs
         devs=$(_hostdev_devs)
         # Mediated devices by UUID, USB and SCSI devices by name, where they are taken.
-        case $cmd in acquire | release | show | hostdev-xml | qemu-args)
+        case $cmd in acquire | release | show | check | hostdev-xml | qemu-args)
             devs="$devs $(_hostdev_mdevs)
             $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;;
         verify | doctor) devs="$devs $(_hostdev_mdevs)" ;;

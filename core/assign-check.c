@@ -2,6 +2,7 @@
  * reset, its IOMMU group's other endpoints, whether the host keeps or uses it (asked as acquire
  * asks, of it and of the other devices it needs: its group's, its bus reset's), and what it
  * still needs beside the set. Nothing here writes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,4 +250,70 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
     /* One without any reset stays a "no": a VM would get it as the last user left it. */
     return hd_reset_check_get_scope(c->reset) != HD_RESET_NONE && c->nneeds == 0 &&
            c->host_keeps == NULL && c->host_use == NULL;
+}
+
+/* A mediated device: its vendor driver took it and made it a VFIO device (an IOMMU group of
+ * its own, so nothing else goes with it). */
+static int check_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_node_check *out)
+{
+    struct hd_mdev_list *l = NULL;
+    int r = hd_mdev_list_new_uuid(ctx, uuid, &l);
+
+    if (r < 0)
+        return r;
+    const char *driver = hd_mdev_list_get_driver(l, 0);
+    int group = hd_mdev_list_get_iommu_group(l, 0);
+    hd_strlcpy(out->name, uuid, sizeof(out->name));
+    if (driver == NULL)
+        snprintf(out->not_ready, sizeof(out->not_ready), "it is bound to no mdev driver: its "
+                 "parent's (%s) did not take it, so VFIO has no device to hand out",
+                 hd_mdev_list_get_parent(l, 0));
+    else if (group < 0)
+        snprintf(out->not_ready, sizeof(out->not_ready), "it has no IOMMU group: %s has not "
+                 "made it a VFIO device", driver);
+    else
+        snprintf(out->node, sizeof(out->node), "/dev/vfio/%d", group);
+    hd_mdev_list_unref(l);
+    return 0;
+}
+
+HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
+                                          struct hd_host_use *hu, struct hd_node_check *out)
+{
+    struct hd_host_use *own = hd_host_use_ref(hu);
+    struct hd_node_target t;
+    const char *role;
+    char uuid[37];
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if (sel == NULL)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    if (hd_mdev_uuid_parse(sel, uuid) == 0) {
+        r = check_mdev(ctx, uuid, out);
+        goto out;
+    }
+    r = hd_node_target_find(ctx, sel, &t);
+    if (r < 0 && t.name[0] != '\0' && hd_ctx_last_reason(ctx) == HD_REASON_UNSUPPORTED) {
+        /* There, without the node a VM would open (a SCSI device with no dev/sgN). */
+        hd_strlcpy(out->not_ready, hd_ctx_last_error(ctx), sizeof(out->not_ready));
+        hd_ctx_clear_error(ctx);
+        r = 0;
+    } else if (r < 0) {
+        goto out;
+    } else {
+        snprintf(out->node, sizeof(out->node), "/%s", t.node);
+    }
+    hd_strlcpy(out->name, t.name, sizeof(out->name));
+    if ((role = hd_node_target_host_role(ctx, &t)) != NULL)
+        hd_strlcpy(out->host_keeps, role, sizeof(out->host_keeps));
+    else if ((r = hd_node_target_check_host_use(ctx, &own, &t)) == -EBUSY) {
+        hd_strlcpy(out->host_use, hd_ctx_last_error(ctx), sizeof(out->host_use));
+        hd_ctx_clear_error(ctx);
+        r = 0;
+    }
+out:
+    out->assignable = r == 0 && !out->host_keeps[0] && !out->host_use[0] && !out->not_ready[0];
+    hd_host_use_unref(own);
+    return r;
 }

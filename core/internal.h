@@ -299,6 +299,8 @@ int hd_node_target_find(struct hd_ctx *ctx, const char *sel, struct hd_node_targ
  * below it; *@hu is made on first use and reused. */
 int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
                                   const struct hd_node_target *t);
+/* "a hub", "a keyboard": what the host keeps of USB device @t (NULL: neither, or SCSI). */
+const char *hd_node_target_host_role(struct hd_ctx *ctx, const struct hd_node_target *t);
 /* Where recorded USB or SCSI device @a's node is now (a USB device that re-enumerated has a
  * new one); -ENODEV when it is gone or another device is in its place. */
 int hd_node_target_refind(struct hd_ctx *ctx, const struct hd_assignment *a, char *node);

@@ -205,10 +205,15 @@ int hd_usb_keyboard_below(struct hd_ctx *ctx, const struct hd_nodedev_list *l,
     return found;
 }
 
+const char *hd_node_target_host_role(struct hd_ctx *ctx, const struct hd_node_target *t)
+{
+    return t->kind == HD_ASSIGNMENT_USB ? usb_role(ctx, t) : NULL;
+}
+
 int hd_node_target_check_host_use(struct hd_ctx *ctx, struct hd_host_use **hu,
                                   const struct hd_node_target *t)
 {
-    const char *role = t->kind == HD_ASSIGNMENT_USB ? usb_role(ctx, t) : NULL;
+    const char *role = hd_node_target_host_role(ctx, t);
     int r;
 
     if (role != NULL)

@@ -3,6 +3,7 @@
  * prints. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devargs.h"
 #include "opout.h"
@@ -174,6 +175,97 @@ static void print_why(FILE *whyf, const char *name, const struct hd_assign_check
     }
 }
 
+/* Whether @arg names a device given through its node (USB, SCSI, a mediated device). */
+static bool names_other(const char *arg)
+{
+    char uuid[37];
+
+    return tool_names_node(arg) || hd_mdev_uuid_parse(arg, uuid) == 0;
+}
+
+/* The devices given through their node, judged (hd_node_device_check_assign()) before anything
+ * is printed: a name that is none, or a device that is not there, is bad input (exit 2), as a
+ * PCI address is. */
+static int judge_others(struct tool *t, int argc, char **argv, struct hd_host_use *hu,
+                        struct hd_node_check **out)
+{
+    struct hd_node_check *v;
+    size_t n = 0;
+    int r;
+
+    if ((*out = calloc((size_t)argc + 1, sizeof(**out))) == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    v = *out;
+    for (int i = 0; i < argc; i++) {
+        if (!names_other(argv[i]))
+            continue;
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_node_device_check_assign(t->ctx, argv[i], hu, &v[n])) < 0)
+            return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(v[k].name, v[n].name) == 0)
+                return tool_error(t, EXIT_USAGE, "%s is given twice", v[n].name);
+        }
+        n++;
+    }
+    return EXIT_DONE;
+}
+
+/* A device given through its node: what a VM opens, what keeps it from one now, who holds it;
+ * its reason for the set's last line into @whyf. */
+static void print_other(struct tool *t, struct json *j, const struct hd_node_check *c,
+                        const char *vm, FILE *whyf, size_t *apart)
+{
+    if (c->host_keeps[0])
+        fprintf(whyf, "%s%s is %s the host keeps", (*apart)++ ? "; " : "", c->name,
+                c->host_keeps);
+    if (c->host_use[0])
+        fprintf(whyf, "%s%s is in use by the host", (*apart)++ ? "; " : "", c->name);
+    if (c->not_ready[0])
+        fprintf(whyf, "%s%s has no node a VM can open", (*apart)++ ? "; " : "", c->name);
+    if (t->json) {
+        json_begin_object(j);
+        json_kv_string(j, "address", c->name);
+        json_kv_string(j, "node", c->node[0] ? c->node : NULL);
+        json_kv_string(j, "scope", NULL);
+        json_kv_words(j, "methods", NULL);
+        json_kv_bool(j, "assignable_alone", c->assignable);
+        json_key(j, "peers");
+        json_begin_array(j);
+        json_end_array(j);
+        json_kv_string(j, "host_keeps", c->host_keeps[0] ? c->host_keeps : NULL);
+        json_kv_string(j, "vm", vm);
+        json_kv_string(j, "error", NULL);
+        json_kv_string(j, "host_use", c->host_use[0] ? c->host_use : NULL);
+        json_kv_string(j, "not_ready", c->not_ready[0] ? c->not_ready : NULL);
+        json_key(j, "group_members");
+        json_begin_array(j);
+        json_end_array(j);
+        json_kv_bool(j, "assignable_together", c->assignable);
+        json_key(j, "also_needs");
+        json_begin_array(j);
+        json_end_array(j);
+        json_key(j, "also_needs_host_use");
+        json_begin_array(j);
+        json_end_array(j);
+        json_end_object(j);
+        return;
+    }
+    if (c->node[0])
+        printf("%s: a VM opens %s%s\n", c->name, c->node,
+               c->assignable ? ": assignable alone" : "");
+    if (c->host_keeps[0])
+        printf("%s: is %s, which the host keeps: not for a VM\n", c->name, c->host_keeps);
+    if (c->host_use[0])
+        printf("%s: in use by the host, not for a VM now (acquire refuses it without "
+               "--force): %s\n",
+               c->name, c->host_use);
+    if (c->not_ready[0])
+        printf("%s: not for a VM now: %s\n", c->name, c->not_ready);
+    if (vm != NULL)
+        printf("%s: assigned to vm %s\n", c->name, vm);
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     struct hd_device **devs;
@@ -185,9 +277,27 @@ static int run(struct tool *t, int argc, char **argv)
     char *why = NULL;
     FILE *whyf;
 
-    int first;
-    if ((r = tool_operands_only(t, &cmd_check, argc, argv, &first)) != EXIT_DONE ||
-        (r = devargs_open(t, argc - first, argv + first, &devs, &n)) != EXIT_DONE)
+    struct hd_node_check *others = NULL;
+    char **pci_args;
+    int first, npci = 0;
+    if ((r = tool_operands_only(t, &cmd_check, argc, argv, &first)) != EXIT_DONE)
+        return r;
+    argc -= first, argv += first;
+    if (argc < 1)
+        return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:03:00.0, "
+                          "a mediated device's UUID, usb_BUS_PORT or scsi_H_B_T_L)");
+    /* The PCI devices are opened together (one set); the others are judged by their node. */
+    if ((pci_args = calloc((size_t)argc, sizeof(*pci_args))) == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (int i = 0; i < argc; i++) {
+        if (!names_other(argv[i]))
+            pci_args[npci++] = argv[i];
+    }
+    devs = NULL;
+    n = 0;
+    r = npci > 0 ? devargs_open(t, npci, pci_args, &devs, &n) : EXIT_DONE;
+    free(pci_args);
+    if (r != EXIT_DONE)
         return r;
     /* A device a VM holds is said to be held, as list and show say it; what the host uses is
      * read once for all the devices. */
@@ -200,9 +310,17 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free(devs, n);
         return tool_lib_error(t, EXIT_FAILED, r, "check");
     }
+    if ((r = judge_others(t, argc, argv, host_use, &others)) != EXIT_DONE) {
+        free(others);
+        hd_host_use_unref(host_use);
+        hd_assignment_list_unref(map);
+        devargs_free(devs, n);
+        return r;
+    }
     /* Several devices are judged as one set (what a user co-assigning them asks): why they
      * cannot go to a VM together, one reason a device, for the last line. */
     if ((whyf = open_memstream(&why, &nwhy)) == NULL) {
+        free(others);
         hd_host_use_unref(host_use);
         hd_assignment_list_unref(map);
         devargs_free(devs, n);
@@ -212,21 +330,36 @@ static int run(struct tool *t, int argc, char **argv)
         json_init(&j, stdout, 2);
         json_begin_array(&j);
     }
-    for (size_t i = 0; i < n; i++) {
-        const char *name = hd_device_get_name(devs[i]);
+    for (size_t arg = 0, i = 0, k = 0; arg < (size_t)argc; arg++) {
+        if (names_other(argv[arg])) {
+            const struct hd_node_check *c = &others[k++];
+            char uuid[37];
+            const struct hd_assignment *held =
+                hd_mdev_uuid_parse(c->name, uuid) == 0 ? hd_assignment_list_find_mdev(map, uuid)
+                                                       : hd_assignment_list_find_name(map, c->name);
+            if (!c->assignable && status == EXIT_DONE)
+                status = EXIT_FAILED;
+            print_other(t, &j, c, held ? hd_assignment_get_vm(held) : NULL, whyf, &apart);
+            continue;
+        }
+        /* devargs_open() gave one device a PCI argument, in their order. */
+        struct hd_device *dev = i < n ? devs[i++] : NULL;
+        if (dev == NULL)
+            continue;
+        const char *name = hd_device_get_name(dev);
         const struct hd_assignment *held =
-            hd_assignment_list_find(map, hd_device_get_addr(devs[i]));
+            hd_assignment_list_find(map, hd_device_get_addr(dev));
         const char *vm = held ? hd_assignment_get_vm(held) : NULL;
         struct hd_assign_check *c = NULL;
         hd_ctx_clear_error(t->ctx);
-        if ((r = hd_device_check_assign(devs[i], devs, n, host_use, &c)) < 0) {
+        if ((r = hd_device_check_assign(dev, devs, n, host_use, &c)) < 0) {
             /* Bad sysfs contents (read again here) are bad input, as when opening it: exit 2,
              * whatever the other devices say; a failed read is exit 1. */
             int code = tool_lib_error(t, tool_exit_for(t), r, "%s", name);
             status = code > status ? code : status;
             fprintf(whyf, "%s%s could not be checked", apart++ ? "; " : "", name);
             if (t->json) {
-                print_json(&j, devs[i], NULL, vm, hd_ctx_last_error(t->ctx));
+                print_json(&j, dev, NULL, vm, hd_ctx_last_error(t->ctx));
                 print_json_together(&j, NULL);
                 json_end_object(&j);
             }
@@ -238,7 +371,7 @@ static int run(struct tool *t, int argc, char **argv)
             status = EXIT_FAILED;
         print_why(whyf, name, c, &apart);
         if (t->json)
-            print_json(&j, devs[i], c, vm, NULL);
+            print_json(&j, dev, c, vm, NULL);
         else
             print_text(name, hd_assign_check_get_reset(c), !hd_assign_check_is_assignable_alone(c));
         if (!t->json && role != NULL)
@@ -252,7 +385,7 @@ static int run(struct tool *t, int argc, char **argv)
             printf("%s: assigned to vm %s\n", name, vm);
         if (!t->json)
             print_peers_host_use(name, c);
-        print_company(t, c, devs[i], t->json ? &j : NULL);
+        print_company(t, c, dev, t->json ? &j : NULL);
         if (t->json) {
             print_json_together(&j, c);
             json_end_object(&j);
@@ -263,13 +396,14 @@ static int run(struct tool *t, int argc, char **argv)
     if (t->json) {
         json_end_array(&j);
         json_finish(&j);
-    } else if (n > 1) {
+    } else if (argc > 1) {
         if (apart == 0)
-            printf("the %zu devices given: assignable together, to one VM\n", n);
+            printf("the %d devices given: assignable together, to one VM\n", argc);
         else
-            printf("the %zu devices given: not assignable together: %s\n", n, why);
+            printf("the %d devices given: not assignable together: %s\n", argc, why);
     }
     free(why);
+    free(others);
     hd_host_use_unref(host_use);
     hd_assignment_list_unref(map);
     devargs_free(devs, n);
@@ -279,6 +413,7 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_check = {
     .name = "check",
     .run = run,
+    .takes = TOOL_TAKES_ANY,
     .usage = "ADDR...",
     .summary = "tell whether devices can be reset (and assigned) alone or need co-assignment",
     .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
@@ -291,6 +426,10 @@ const struct tool_command cmd_check = {
             "and a function its bus reset also resets that the host uses.\n"
             "Several devices are also judged as one set, to go to one VM together: a last\n"
             "line says whether they can, or what each still needs beside them.\n"
+            "A USB or SCSI device (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L) or a\n"
+            "mediated device (its UUID) goes through its node: the host's keyboard or a hub,\n"
+            "storage the host uses, a SCSI device without dev/sgN and a mediated device with\n"
+            "no IOMMU group are not for a VM now.\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"
             "alone), 1 otherwise (or when a group's members cannot be read), 2 when the sysfs "
             "contents of a device or of a member of\n"

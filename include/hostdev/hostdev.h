@@ -1380,6 +1380,24 @@ int hd_node_device_find(struct hd_ctx *ctx, const char *sel, char *name, size_t 
 /* Would acquire refuse it as the host's (a hub, the keyboard, storage or an interface the host
  * uses below it)? 0 when not; -EBUSY with the reason as the context's message. */
 int hd_node_device_check_host_use(struct hd_ctx *ctx, const char *sel);
+/* What check says of a device given through its node rather than its PCI function: a USB or
+ * SCSI device (as hd_op_add_node_device() takes it) or a mediated device (its UUID, or
+ * libvirt's mdev_<uuid>). A text left "" says nothing stands in the way. */
+struct hd_node_check {
+    char name[64];       /* usb_1_3, scsi_2_0_0_0; a mediated device's UUID */
+    char node[128];      /* what a VM opens: /dev/bus/usb/001/004, /dev/sg2, /dev/vfio/N; "" none */
+    char host_keeps[16]; /* "a hub", "a keyboard": acquire refuses it without HD_OP_FORCE */
+    char host_use[512];  /* storage or an interface below it that the host uses (the same) */
+    char not_ready[512]; /* why no VM can open it yet: a SCSI device without its dev/sgN, a
+                          * mediated device no driver took or without an IOMMU group */
+    bool assignable;     /* none of the three: a VM can be given it now */
+};
+/* Judge @sel as acquire would take it, reading only: 0 and *@out. -EINVAL (HD_REASON_INVALID)
+ * for a @sel that names no such device the way acquire takes one, or sysfs contents the kernel
+ * would not write; -ENODEV / -ENOENT (HD_REASON_NO_DEVICE) when there is none. @hu as
+ * hd_device_check_assign() takes it (NULL: read for this call when needed). */
+int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel, struct hd_host_use *hu,
+                                struct hd_node_check *out);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,

@@ -1204,3 +1204,44 @@ HD_TEST(show_without_group_names_no_node)
     free(build);
 }
 END_TEST
+
+/* check judges a mediated device by what a VM opens: its IOMMU group's node once its vendor
+ * driver made it a VFIO device; without a driver or a group it is not for a VM (exit 1); a
+ * UUID that is not there is bad input. */
+HD_TEST(check_judges_a_mediated_device)
+{
+    static const char *const uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+    struct hd_node_check c;
+    struct hd_ctx *ctx;
+    struct eng e;
+    struct fx fx;
+    char path[700];
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "check mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"), 0);
+    ck_assert_msg(strstr(e.out, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001: a VM opens /dev/vfio/") ==
+                      e.out && strstr(e.out, ": assignable alone\n") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "check 83b8f4f2-509f-382f-3c1e-e6bfe0fa1002"), 2);
+    ck_assert_str_eq(e.out, "");
+    eng_stop(&e);
+
+    memset(&fx, 0, sizeof(fx));
+    ck_assert_msg(fx_materialize(&fx, "mdev") == 0, "%s", fx.error);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/iommu_group", fx.root, uuid);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(hd_node_device_check_assign(ctx, uuid, NULL, &c), 0);
+    ck_assert(!c.assignable);
+    ck_assert_str_eq(c.node, "");
+    ck_assert_msg(strstr(c.not_ready, "it has no IOMMU group") != NULL, "%s", c.not_ready);
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/driver", fx.root, uuid);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(hd_node_device_check_assign(ctx, uuid, NULL, &c), 0);
+    ck_assert(!c.assignable);
+    ck_assert_msg(strstr(c.not_ready, "bound to no mdev driver") != NULL, "%s", c.not_ready);
+    ck_assert_int_eq(hd_node_device_check_assign(ctx, "scsi_x", NULL, &c), -EINVAL);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
