@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "hdtest.h"
+#include "tmptree.h"
 
 /* Acquire (or release) the named devices for @vm as 107:108; the result. */
 static int op_names(struct eng *e, enum hd_op_kind kind, const char *vm, unsigned int flags,
@@ -285,6 +286,42 @@ HD_TEST(doctor_sees_a_replugged_device)
     ck_assert_msg(strstr(e.out, "\"code\": \"node-permission\",\n      \"device\": "
                                 "\"usb_1_2\"") != NULL, "%s", e.out);
     eng_stop(&e);
+}
+END_TEST
+
+/* Another device in the port of a held USB device: the record has nothing left to give back,
+ * and doctor says release drops it (the fake kernel changes no ids, a plain tree does). */
+HD_TEST(doctor_sees_another_device_in_the_port)
+{
+    struct hd_findings *d;
+    struct hd_ctx *ctx;
+    struct hd_op *op;
+    struct fx fx;
+    bool found = false;
+
+    memset(&fx, 0, sizeof(fx));
+    ck_assert_msg(fx_materialize(&fx, "usb-scsi") == 0, "%s", fx.error);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+    hd_op_set_owner(op, 107, 108);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
+    ck_assert_int_eq(hd_op_add_node_device(op, "usb_1_2"), 0);
+    ck_assert_int_eq(hd_op_run(op), 0);
+    hd_op_unref(op);
+    ck_assert_int_eq(tmptree_write(fx.root, "sys/bus/usb/devices/1-2/idProduct", "6015\n"), 0);
+    ck_assert_int_eq(hd_doctor_run(ctx, NULL, &d), 0);
+    for (size_t i = 0; i < hd_findings_count(d); i++) {
+        const char *dev = hd_findings_get_device(d, i);
+        if (dev != NULL && strcmp(dev, "usb_1_2") == 0) {
+            ck_assert_str_eq(hd_findings_get_code(d, i), "map-mismatch");
+            ck_assert_int_eq(hd_findings_get_remedy(d, i), HD_REMEDY_RELEASE);
+            found = true;
+        }
+    }
+    ck_assert(found);
+    hd_findings_unref(d);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
 }
 END_TEST
 
