@@ -565,17 +565,43 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     return 0;
 }
 
+/* Whether binding a device to vfio-pci makes it a VFIO cdev: the kernel registered the cdevs'
+ * character region, "vfio-dev" in proc/devices (6.6+ built with VFIO_DEVICE_CDEV). */
+static bool kernel_makes_vfio_cdevs(struct hd_ctx *ctx)
+{
+    char *data = NULL, *line, *save = NULL;
+    bool found = false;
+    size_t len;
+
+    if (hd_fs_read_alloc(ctx, "proc/devices", HD_READ_MAX, &data, &len) < 0)
+        return false;
+    for (line = strtok_r(data, "\n", &save); line != NULL && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "Block devices:", 14) == 0)
+            break;
+        char *name = line + strspn(line, " 0123456789");
+        found = name > line && strcmp(name, "vfio-dev") == 0;
+    }
+    free(data);
+    return found;
+}
+
 /* The nodes a VM opens for a device of @group with VFIO cdev @cdev (NULL: none): the group's,
- * the cdev, and dev/iommu with a cdev. */
-static size_t nodes_for(struct hd_ctx *ctx, int group, const char *cdev,
+ * the cdev, and dev/iommu with a cdev. @binding names a device this dry run would bind to
+ * vfio-pci: its cdev, when the kernel makes one, gets its name only then. */
+static size_t nodes_for(struct hd_ctx *ctx, int group, const char *cdev, const char *binding,
                         char paths[][HD_NODE_PATH_MAX])
 {
     size_t n = 0;
 
     snprintf(paths[n++], HD_NODE_PATH_MAX, "dev/vfio/%d", group);
-    if (cdev != NULL && cdev[0] && hd_name_valid(cdev) &&
-        hd_path(paths[n], HD_NODE_PATH_MAX, "dev/vfio/devices/%s", cdev) == 0 &&
-        hd_fs_exists(ctx, paths[n]) == 1) {
+    if (binding != NULL && kernel_makes_vfio_cdevs(ctx)) {
+        snprintf(paths[n++], HD_NODE_PATH_MAX, "dev/vfio/devices/<the cdev of %s>", binding);
+        if (hd_fs_exists(ctx, "dev/iommu") == 1)
+            strcpy(paths[n++], "dev/iommu");
+    } else if (cdev != NULL && cdev[0] && hd_name_valid(cdev) &&
+               hd_path(paths[n], HD_NODE_PATH_MAX, "dev/vfio/devices/%s", cdev) == 0 &&
+               hd_fs_exists(ctx, paths[n]) == 1) {
         n++;
         if (hd_fs_exists(ctx, "dev/iommu") == 1)
             strcpy(paths[n++], "dev/iommu");
@@ -680,7 +706,7 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         entry_init(&a, t, HD_ASSIGNMENT_MDEV, m->uuid, m->info.group, g->uid, g->gid);
         strcpy(a.parent, m->info.parent);
         r = give_and_record(t, g->op, map, &a, paths,
-                            nodes_for(hd_txn_ctx(t), a.group, m->info.cdev, paths));
+                            nodes_for(hd_txn_ctx(t), a.group, m->info.cdev, NULL, paths));
     }
     for (size_t i = 0; i < p->n && r == 0; i++) {
         struct hd_device *dev = p->v[i].dev;
@@ -699,7 +725,8 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         if (hd_assignment_from_stub(&a))
             strcpy(a.override, p->v[i].override);
         r = give_and_record(t, g->op, map, &a, paths,
-                            nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev), paths));
+                            nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev),
+                                      hd_txn_dry_run(t) && a.detached ? a.name : NULL, paths));
     }
     return r;
 }

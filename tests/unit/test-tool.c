@@ -472,6 +472,52 @@ HD_TEST(acquire_again_says_already)
 }
 END_TEST
 
+/* The JSON steps of @json as "action device" lines, a cdev's name (known only once the device
+ * is on vfio-pci) said as "<cdev>". */
+static char *json_steps(const char *json)
+{
+    char *steps = calloc(1, strlen(json) + 1), *end = steps;
+
+    for (const char *p = json; (p = strstr(p, "\"action\": \"")) != NULL;) {
+        const char *action = p + 11, *dev = strstr(action, "\"device\": \"") + 11;
+        size_t alen = strcspn(action, "\""), dlen = strcspn(dev, "\"");
+        bool cdev = strncmp(dev, "dev/vfio/devices/", 17) == 0;
+        end += sprintf(end, "%.*s %.*s\n", (int)alen, action, cdev ? 6 : (int)dlen,
+                       cdev ? "<cdev>" : dev);
+        p = dev;
+    }
+    return steps;
+}
+
+/* A dry run of acquire, on a kernel that makes VFIO cdevs, left out the cdev (and dev/iommu) the
+ * run hands over: the node is made only by the bind. Now its steps are the run's, action by
+ * action; a kernel without cdevs plans no cdev, as its run does none. */
+HD_TEST(acquire_dry_run_plans_the_runs_steps)
+{
+    const char *trees[] = {"mdev", "demo"}, *devs[] = {"00:02.0", "03:00.0"};
+
+    for (size_t i = 0; i < 2; i++) {
+        char args[128], *planned, *done;
+        eng_stop(&e);
+        eng_start(&e, trees[i]);
+        snprintf(args, sizeof(args), "--json acquire --dry-run --vm vm1 --owner 1000:1000 %s",
+                 devs[i]);
+        ck_assert_int_eq(hd(args), 0);
+        planned = json_steps(out);
+        snprintf(args, sizeof(args), "--json acquire --vm vm1 --owner 1000:1000 %s", devs[i]);
+        ck_assert_int_eq(hd(args), 0);
+        done = json_steps(out);
+        ck_assert_str_eq(planned, done);
+        ck_assert_msg((strstr(done, "own <cdev>\nown dev/iommu\n") != NULL) == (i == 0), "%s",
+                      done);
+        free(planned);
+        free(done);
+    }
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
+
 /* An SR-IOV PF with VFs is what acquire refuses without --force (detaching it would destroy
  * them): check said "assignable alone", and "assignable together" for the PF with its own VF,
  * which acquire refuses in any case. Now it says acquire's reason, and exit 1; a VF alone, and

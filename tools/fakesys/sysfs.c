@@ -72,6 +72,19 @@ static void modules_show(struct kernel *k, const struct attr *a, void *obj, stru
     }
 }
 
+/* The character majors, as /proc/devices lists them: "vfio-dev" is the cdev region, registered
+ * only by a kernel that makes VFIO cdevs (6.6+ with VFIO_DEVICE_CDEV). */
+static void devices_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)a;
+    (void)obj;
+    buf_puts(out, "Character devices:\n  1 mem\n  4 tty\n 10 misc\n");
+    buf_printf(out, "%3d vfio\n", VFIO_GROUP_MAJOR);
+    if (k->feat_vfio_cdev)
+        buf_printf(out, "%3d vfio-dev\n", VFIO_CDEV_MAJOR);
+    buf_puts(out, "\nBlock devices:\n  8 sd\n");
+}
+
 static void group_type_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
 {
     (void)a;
@@ -220,6 +233,7 @@ static const struct attr a_version = {.name = "version", .mode = 0444, .show = v
 static const struct attr a_cpuinfo = {.name = "cpuinfo", .mode = 0444, .show = cpuinfo_show};
 static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show = osrelease_show};
 static const struct attr a_modules = {.name = "modules", .mode = 0444, .show = modules_show};
+static const struct attr a_devices = {.name = "devices", .mode = 0444, .show = devices_show};
 static const struct attr a_group_type = {.name = "type", .mode = 0444, .show = group_type_show};
 static const struct attr a_reserved = {
     .name = "reserved_regions", .mode = 0444, .show = reserved_regions_show};
@@ -539,6 +553,7 @@ static void build_proc(struct kernel *k)
         tree_attr(proc, &a_cpuinfo, k);
     hostuse_build_proc(k, proc);
     tree_attr(proc, &a_modules, k);
+    tree_attr(proc, &a_devices, k);
     tree_attr(tree_mkdirs(proc, "sys/kernel"), &a_osrelease, k);
 }
 
