@@ -315,6 +315,19 @@ HD_EXPORT bool hd_mdev_defined_list_has_attrs(const struct hd_mdev_defined_list 
 
 /* ---- writing and removing definitions ------------------------------------------------------ */
 
+/* @uuid and @parent in mdevctl's form, in @id and @canon: its directory is the parent as sysfs
+ * names it (00:02.0 is 0000:00:02.0 there). */
+static int define_names(struct hd_ctx *ctx, const char *parent, const char *uuid, char id[37],
+                        char canon[HD_DRIVER_NAME_MAX])
+{
+    if (hd_mdev_parent_name(parent, canon) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device parent",
+                       parent ? parent : "");
+    if (uuid == NULL || hd_mdev_uuid_parse(uuid, id) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid ? uuid : "");
+    return 0;
+}
+
 /* The checks of hd_mdev_define(); @id and @canon get the UUID and parent in mdevctl's form. */
 static int check_define(struct hd_ctx *ctx, const char *parent, const char *type,
                         const char *uuid, char id[37], char canon[HD_DRIVER_NAME_MAX])
@@ -322,15 +335,11 @@ static int check_define(struct hd_ctx *ctx, const char *parent, const char *type
     struct hd_mdev_defined_list *l;
     int r;
 
-    /* mdevctl's directory is the parent as sysfs names it: 00:02.0 is 0000:00:02.0 there. */
-    if (hd_mdev_parent_name(parent, canon) < 0)
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device parent",
-                       parent ? parent : "");
+    if ((r = define_names(ctx, parent, uuid, id, canon)) < 0)
+        return r;
     if (type == NULL || !hd_name_valid(type) || strlen(type) >= HD_DRIVER_NAME_MAX)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device type",
                        type ? type : "");
-    if (uuid == NULL || hd_mdev_uuid_parse(uuid, id) < 0)
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a UUID", uuid ? uuid : "");
     /* One UUID, one definition: a second one under another parent (or of another type) would
      * make the boot create the UUID twice, the second failing. The same one again is kept,
      * its start rewritten. */
@@ -353,6 +362,19 @@ HD_EXPORT int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const
     char id[37], canon[HD_DRIVER_NAME_MAX];
 
     return check_define(ctx, parent, type, uuid, id, canon);
+}
+
+HD_EXPORT int hd_mdev_define_file(struct hd_ctx *ctx, const char *parent, const char *uuid,
+                                  char *buf, size_t size)
+{
+    char id[37], canon[HD_DRIVER_NAME_MAX];
+    int r;
+
+    if ((r = define_names(ctx, parent, uuid, id, canon)) < 0)
+        return r;
+    if ((r = hd_path(buf, size, MDEVCTL_DIR "/%s/%s", canon, id)) < 0)
+        return hd_err(ctx, r, MDEVCTL_DIR "/%s/%s: %s", canon, id, strerror(-r));
+    return 0;
 }
 
 HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type,

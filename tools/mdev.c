@@ -3,6 +3,7 @@
  * through the engine: journaled and put back on failure). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,18 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
                    : hd_mdev_undefine(t->ctx, id);
     if (r < 0)
         return tool_op_error(t, r, NULL, NULL); /* it names the parent, type or UUID */
+    /* Where the definition goes, said by the dry run as what the run writes. */
+    char file[PATH_MAX] = "", path[PATH_MAX + 64] = "", parent[PATH_MAX] = "";
+    if (define) {
+        const char *root = hd_ctx_get_root(t->ctx);
+        if ((r = hd_mdev_define_file(t->ctx, argv[optind], id, file, sizeof(file))) < 0)
+            return tool_op_error(t, r, NULL, NULL);
+        snprintf(path, sizeof(path), "%s%s%s", root,
+                 root[0] && root[strlen(root) - 1] == '/' ? "" : "/", file);
+        /* The parent as the file names it (00:02.0 is 0000:00:02.0): the directory's name. */
+        *strrchr(file, '/') = '\0';
+        snprintf(parent, sizeof(parent), "%s", strrchr(file, '/') + 1);
+    }
     /* A type the parent, there now, does not offer: accepted (as mdevctl does), and said. */
     char *type_note = NULL;
     if (define && hd_mdev_define_note(t->ctx, argv[optind], argv[optind + 1], &type_note) < 0)
@@ -234,6 +247,12 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         struct json j;
         tool_op_json_begin(&j, define ? "mdev define" : "mdev undefine", t->dry_run);
         json_kv_string(&j, define ? "defined" : "undefined", id);
+        if (define) {
+            json_kv_string(&j, "parent", parent);
+            json_kv_string(&j, "type", argv[optind + 1]);
+            json_kv_string(&j, "start", autostart ? "auto" : "manual");
+            json_kv_string(&j, "file", path);
+        }
         if (nnotes > 0) {
             json_key(&j, "warnings");
             json_begin_array(&j);
@@ -244,8 +263,14 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         json_end_object(&j);
         json_finish(&j);
     } else {
-        if (t->dry_run)
-            printf("dry run: would %s %s\n", define ? "define" : "undefine", id);
+        if (t->dry_run && define)
+            printf("dry run: nothing changed; mdev define would do:\n"
+                   "  %s: defined as type %s of %s, %s (start %s), in %s\n",
+                   id, argv[optind + 1], parent,
+                   autostart ? "made at every boot" : "made when asked",
+                   autostart ? "auto" : "manual", path);
+        else if (t->dry_run)
+            printf("dry run: would undefine %s\n", id);
         else
             printf("%s: %s\n", id, define ? (autostart ? "defined, made at every boot"
                                                         : "defined, made when asked")

@@ -363,6 +363,11 @@ int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char *type, con
  * HD_REASON_INVALID); the same definition again is allowed. */
 int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const char *type,
                          const char *uuid);
+/* The file hd_mdev_define() writes for @uuid under @parent, relative to the root
+ * ("etc/mdevctl.d/0000:00:02.0/UUID"), in @buf: 0, or -EINVAL (reason HD_REASON_INVALID) for
+ * a malformed parent or UUID, -ENAMETOOLONG when @size is too small. */
+int hd_mdev_define_file(struct hd_ctx *ctx, const char *parent, const char *uuid, char *buf,
+                        size_t size);
 /* What a definition of @type under @parent calls for noting, as the parent is now: when it is
  * a mediated device parent (class/mdev_bus/PARENT) whose mdev_supported_types do not list
  * @type, *@note (allocated: the caller frees it) says so and names the types it offers, or
