@@ -81,6 +81,31 @@ static int run_step(struct hd_txn *t, const struct hd_jstep *s)
     return r < 0 ? hd_txn_abort(t, r) : hd_txn_commit(t);
 }
 
+/* Why @parent, a PCI device, makes no mediated devices now, when it is because it left its
+ * host driver (whose driver offers the types): a VM holds it (-EBUSY, HD_REASON_HELD) or it is
+ * on vfio-pci or a variant (-EBUSY, HD_REASON_FAILED), as a PCI operation says a device in the
+ * wrong state. 0 otherwise: no such device, or its driver offers no types. */
+static int parent_left_its_driver(struct hd_ctx *ctx, const char *parent)
+{
+    struct hd_assignment_list *map = NULL;
+    const struct hd_assignment *a;
+    struct hd_device *dev = NULL;
+    struct hd_pci_addr addr;
+    int r = 0;
+
+    if (hd_pci_addr_parse(parent, &addr) < 0 || hd_device_open(ctx, &addr, &dev) < 0)
+        return 0;
+    if (hd_map_read(ctx, &map) == 0 && (a = hd_map_find(map, &addr)) != NULL)
+        r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is held by vm %s: its host driver must be "
+                    "back for it to make mediated devices", parent, a->vm);
+    else if (hd_driver_is_vfio(hd_device_get_driver(dev)))
+        r = hd_errr(ctx, -EBUSY, HD_REASON_FAILED, "%s is on %s: its host driver must be back "
+                    "for it to make mediated devices", parent, hd_device_get_driver(dev));
+    hd_assignment_list_unref(map);
+    hd_device_unref(dev);
+    return r;
+}
+
 int hd_ops_mdev_create(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
@@ -104,6 +129,8 @@ int hd_ops_mdev_create(struct hd_op *op)
             available = hd_mdev_type_list_get_available(types, i);
     }
     hd_mdev_type_list_unref(types);
+    if (!parent && (r = parent_left_its_driver(ctx, req->mdev_parent)) < 0)
+        return r;
     if (!parent)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s is not a mediated device parent "
                        "(%s/sys/class/mdev_bus has no %s: no such device, or its driver "

@@ -599,6 +599,36 @@ HD_TEST(a_define_dry_run_says_what_the_run_writes)
 }
 END_TEST
 
+/* mdev create on a parent that left its host driver said it was no parent (no such device, or
+ * no types), exit 2. Now it says where the parent is, on vfio-pci or held by a VM, and that its
+ * host driver must be back: exit 1, as a PCI operation on a device in the wrong state, the dry
+ * run's too. A device that never offered types is still no parent, exit 2. */
+HD_TEST(mdev_create_on_a_parent_off_its_driver_says_where_it_is)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "detach 00:02.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
+    ck_assert_str_eq(e.err, "hostdev mdev: 0000:00:02.0 is on vfio-pci: its host driver must be "
+                            "back for it to make mediated devices\n");
+    ck_assert_int_eq(eng_run(&e, "mdev create --dry-run 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "is on vfio-pci: its host driver must be back"));
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 0:0 00:02.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
+    ck_assert_str_eq(e.err, "hostdev mdev: 0000:00:02.0 is held by vm vm1: its host driver must "
+                            "be back for it to make mediated devices\n");
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:00.0 i915-GVTg_V5_4 --uuid " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:00.0 is not a mediated device parent"));
+    /* Back on its driver, it makes them again. */
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1"), 0);
+    ck_assert_int_eq(eng_run(&e, "reattach 00:02.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 0);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A type the parent, there now, does not offer is defined all the same (mdevctl defines before
  * the parent's driver is there), with a note naming the types it offers: the library's, printed
  * by the tool (text and --json, the dry run too). A parent that is not there, or that lists the
