@@ -75,19 +75,101 @@ static const char *current_command = NULL;
 static struct tool *current_tool = NULL;
 static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
 static const char *current_sub = NULL; /* the subcommand they are of ("remove"), or NULL */
-/* The abbreviated long option tool_getopt() refused last ("--vm"), and the one it names. */
+/* The long option tool_getopt() refused last ("--vm", "--drvier") and the one it meant, when
+ * one is near enough to name; and whether what it refused is an option at all, its value
+ * missing, rather than an option no command has. */
 static struct {
     char typed[64];
     const char *meant;
-} abbreviated;
+    bool known;
+} refused;
+
+/* The optimal string alignment distance from @typed to @name's nearest prefix (its whole when
+ * that is nearer): a misspelled abbreviation ("--nume") is near its option too. */
+static size_t option_distance(const char *typed, size_t n, const char *name)
+{
+    size_t m = strlen(name), d[64][64], best;
+
+    if (n >= 64 || m >= 64)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = typed[i - 1] != name[j - 1];
+            size_t v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && typed[i - 1] == name[j - 2] && typed[i - 2] == name[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1; /* two letters swapped */
+            d[i][j] = v;
+        }
+    }
+    best = d[n][m];
+    for (size_t j = 0; j < m; j++)
+        if (d[n][j] < best)
+            best = d[n][j];
+    return best;
+}
+
+/* The one long option @typed (without its dashes, @n long) is a slip of, or NULL: none near
+ * enough for its length, or two as near (a guess between them would mislead). */
+static const char *nearest_option(const char *typed, size_t n, const struct option *longopts)
+{
+    size_t allowed = n <= 2 ? 0 : n <= 5 ? 1 : 2, best = SIZE_MAX;
+    const char *meant = NULL;
+    bool tie = false;
+
+    for (const struct option *o = longopts; o != NULL && o->name != NULL; o++) {
+        size_t d = option_distance(typed, n, o->name);
+        if (d > allowed || d > best)
+            continue;
+        tie = d == best && meant != NULL && strcmp(meant, o->name) != 0;
+        best = d;
+        meant = o->name;
+    }
+    return tie ? NULL : meant;
+}
+
+/* getopt stopped inside a bundle of short options (@now is "-xg" and holds the letter it
+ * refused): that letter is the culprit, not the word before. */
+static bool stopped_in_bundle(const char *now)
+{
+    return now != NULL && now[0] == '-' && now[1] != '-' && optopt > 0 && optopt < 0x7f &&
+           strchr(now + 1, optopt) != NULL;
+}
 
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
     int index = -1, c;
 
-    abbreviated.typed[0] = '\0';
+    refused.typed[0] = '\0';
+    refused.meant = NULL;
     c = getopt_long(argc, argv, shortopts, longopts, &index);
-    if (c == -1 || c == '?' || c == ':' || index < 0)
+    if (c == '?' || c == ':') {
+        /* getopt leaves optopt 0 for a long option it does not know, the option's value for
+         * one whose value is missing, the letter for a short one known or not. */
+        const char *last = optind > 0 ? argv[optind - 1] : NULL;
+        const char *letters = shortopts + strspn(shortopts, "+-:");
+        bool long_one = last != NULL && strncmp(last, "--", 2) == 0 &&
+                        !stopped_in_bundle(argv[optind]);
+        refused.known = long_one ? optopt != 0
+                                 : optopt > 0 && optopt != ':' && strchr(letters, optopt) != NULL;
+        if (long_one && last[2] != '\0' && optopt == 0) {
+            size_t len = strcspn(last + 2, "=");
+            refused.meant = nearest_option(last + 2, len, longopts);
+            if (refused.meant != NULL)
+                snprintf(refused.typed, sizeof(refused.typed), "%.*s",
+                         len < 60 ? (int)len + 2 : 62, last);
+        }
+        return c;
+    }
+    if (c == -1 || index < 0)
         return c;
     /* The argument getopt took it from: the one before its value when that came apart. */
     const struct option *o = &longopts[index];
@@ -96,9 +178,10 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
     size_t len = strcspn(typed + 2, "=");
     if (strlen(o->name) == len && strncmp(o->name, typed + 2, len) == 0)
         return c;
-    snprintf(abbreviated.typed, sizeof(abbreviated.typed), "%.*s", len < 60 ? (int)len + 2 : 62,
+    snprintf(refused.typed, sizeof(refused.typed), "%.*s", len < 60 ? (int)len + 2 : 62,
              typed);
-    abbreviated.meant = o->name;
+    refused.meant = o->name;
+    refused.known = false;
     optopt = 0;
     return '?';
 }
@@ -118,9 +201,7 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
      * own message is off (opterr = 0), so name what it stopped at. */
     const char *last = current_argv != NULL && optind > 0 ? current_argv[optind - 1] : NULL;
     const char *now = current_argv != NULL ? current_argv[optind] : NULL;
-    /* Still inside a bundle of short options ("-xg"): the short one is the culprit. */
-    bool in_bundle = now != NULL && now[0] == '-' && now[1] != '-' && optopt > 0 &&
-                     optopt < 0x7f && strchr(now + 1, optopt) != NULL;
+    bool in_bundle = stopped_in_bundle(now);
     if (last != NULL && strncmp(last, "--", 2) == 0 && !in_bundle) /* --driver, not its -d */
         snprintf(bad, sizeof(bad), "%.*s", (int)strcspn(last, "=") < 60 ? (int)strcspn(last, "=")
                                                                          : 60, last);
@@ -150,15 +231,16 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
         }
     }
     usage[len] = '\0';
-    if (abbreviated.typed[0] != '\0')
+    if (refused.typed[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
                         "'%s' is not an option of %s (did you mean --%s?); usage: %s %s%s%s",
-                        abbreviated.typed, of, abbreviated.meant, prog, cmd->name,
+                        refused.typed, of, refused.meant, prog, cmd->name,
                         usage[0] ? " " : "", usage);
     else if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
-                        "'%s' is not an option of %s, or its value is missing; usage: %s %s%s%s",
-                        bad, of, prog, cmd->name, usage[0] ? " " : "", usage);
+                        "'%s' is not an option of %s%s; usage: %s %s%s%s", bad, of,
+                        refused.known ? ", or its value is missing" : "", prog, cmd->name,
+                        usage[0] ? " " : "", usage);
     else
         tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s%s%s", prog, cmd->name,
                         usage[0] ? " " : "", usage);
@@ -739,17 +821,16 @@ static int run_main(int argc, char **argv)
         if (c == ':')
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s needs a value",
                                    argv[optind - 1]);
-        if (c == '?' && abbreviated.typed[0] != '\0')
+        if (c == '?' && refused.typed[0] != '\0')
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
-                                   "unknown option '%s'; did you mean --%s?", abbreviated.typed,
-                                   abbreviated.meant);
+                                   "unknown option '%s'; did you mean --%s?", refused.typed,
+                                   refused.meant);
         if (c == '?') {
             /* getopt has not left a bundle it stopped in ("-a=" after --dry-run): the word
              * before is not the one typed wrong; name the short option itself. A long one's
              * optopt is set when it was given a value it takes none of ("--json=x"). */
             const char *last = argv[optind - 1], *now = argv[optind];
-            bool in_bundle = now != NULL && now[0] == '-' && now[1] != '-' && optopt > 0 &&
-                             optopt < 0x7f && strchr(now + 1, optopt) != NULL;
+            bool in_bundle = stopped_in_bundle(now);
             char letter[3] = {'-', (char)optopt, '\0'};
             if (optopt > 0 && strncmp(last, "--", 2) == 0 && !in_bundle)
                 return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",

@@ -111,7 +111,8 @@ struct option;
 /* getopt_long() for every command's option loop: a long option is taken only as typed in full.
  * getopt would read "--vm" as "--vm-memory" and complain about a value for an option the user
  * never typed, and a script's abbreviation breaks when an option is added. An abbreviation is
- * '?', which tool_usage() names with the option it abbreviates. */
+ * '?', which tool_usage() names with the option it abbreviates; a misspelled one is named with
+ * the one option nearest it, when one is. */
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);

@@ -105,18 +105,27 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         /* sriov and recover too, through the same parser as the rest. */
         {"sriov 03:00.0 --numv 2",
          "hostdev sriov: '--numv' is not an option of sriov (did you mean --numvfs?); usage: "},
+        /* A slip of the fingers is named too, a misspelled abbreviation as well; a guess
+         * only when one option is nearest. */
         {"sriov --nume 2 03:00.0",
-         "hostdev sriov: '--nume' is not an option of sriov, or its value is missing; usage: "},
+         "hostdev sriov: '--nume' is not an option of sriov (did you mean --numvfs?); usage: "},
+        {"detach --drvier vfio-pci 03:00.0",
+         "'--drvier' is not an option of detach (did you mean --driver?); usage: "},
+        {"detach --gropu 03:00.0", "'--gropu' is not an option of detach (did you mean --group?)"},
+        {"detach --drx 03:00.0", "hostdev detach: '--drx' is not an option of detach; usage: "},
+        {"--jsno list", "unknown option '--jsno'; did you mean --json? (see 'hostdev --help')"},
         {"sriov 03:00.0 --numvfs=",
          "hostdev sriov: invalid count of VFs '' (a number, 0 removes the VFs)"},
-        {"sriov -x 03:00.0",
-         "hostdev sriov: '-x' is not an option of sriov, or its value is missing; usage: "},
+        /* An option no command has is not told its value may be missing; one that is there
+         * and lacks its value is. */
+        {"sriov -x 03:00.0", "hostdev sriov: '-x' is not an option of sriov; usage: "},
+        {"detach -x 03:00.0", "hostdev detach: '-x' is not an option of detach; usage: "},
+        {"detach 03:00.0 -d", "'-d' is not an option of detach, or its value is missing; usage: "},
         {"sriov 03:00.0 2 junk", "hostdev sriov: unexpected argument 'junk' (see "},
         {"recover --dry", "hostdev recover: '--dry' is not an option of recover (did you mean "
                           "--dry-run?); usage: hostdev recover [--dry-run] (see 'hostdev recover "
                           "--help')"},
-        {"recover --bogus", "hostdev recover: '--bogus' is not an option of recover, or its "
-                            "value is missing; usage: "},
+        {"recover --bogus", "hostdev recover: '--bogus' is not an option of recover; usage: "},
         {"recover now", "hostdev recover: unexpected argument 'now' (see 'hostdev recover "
                         "--help')"},
         {"--js list", "unknown option '--js'; did you mean --json? (see 'hostdev --help')"},
