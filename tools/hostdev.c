@@ -393,9 +393,11 @@ int tool_error_list(struct tool *t, int code, const char *const *msgs, size_t n)
     return code;
 }
 
-/* Whether the library's message @tail starts with the device @what names already, as typed
- * (the whole of it) or in the canonical form of an address typed short (03:00.0, pci_...):
- * then it is said once, the library's way. */
+/* Whether the library's message @tail names what @what does already, as typed (the whole of
+ * it) or in the canonical form of an address typed short (03:00.0, pci_...): at its start
+ * ("0000:03:00.0: ...") or as words of it ("... is already assigned to vm a", "'scsi_x' is
+ * not ..."). Then it is said once, the library's way. A short @what (a count) is left to
+ * stand before it: a number in the message may be another. */
 static bool tail_names_what(const char *what, const char *tail)
 {
     struct hd_pci_addr addr;
@@ -407,7 +409,21 @@ static bool tail_names_what(const char *what, const char *tail)
     if (hd_pci_addr_parse(what, &addr) == 0)
         what = hd_pci_addr_format(&addr, name);
     len = strlen(what);
-    return strncmp(tail, what, len) == 0 && (tail[len] == ':' || tail[len] == ' ');
+    if (strncmp(tail, what, len) == 0 && (tail[len] == ':' || tail[len] == ' '))
+        return true;
+    if (len < 3)
+        return false;
+    for (const char *p = strstr(tail, what); p != NULL; p = strstr(p + 1, what)) {
+        const char *end = p + len;
+        bool starts = p == tail || p[-1] == ' ' || p[-1] == '\'';
+        /* A name's own characters go on (vm "a:b" is not vm "a"): a colon ends it only
+         * before a space. */
+        bool ends = *end == '\0' || *end == ' ' || *end == ',' || *end == '\'' ||
+                    (*end == ':' && (end[1] == ' ' || end[1] == '\0'));
+        if (starts && ends)
+            return true;
+    }
+    return false;
 }
 
 /* One line: "PROG CMD: WHAT: TAIL (HINT)". */
@@ -429,7 +445,7 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
         hint = "'hostdev recover' sets it aside and rebuilds it from what the devices show";
     if (tool_json(t)) {
         char *msg = NULL;
-        bool dup = tail_names_what(what, tail);
+        bool dup = tail != NULL && tail_names_what(what, tail);
         if (tail == NULL || tail[0] == '\0' || dup)
             msg = strdup(dup ? tail : what);
         else if (asprintf(&msg, "%s: %s", what, tail) < 0)
@@ -444,7 +460,7 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
     else
         fprintf(stderr, "%s: ", t->prog);
     /* The library's messages already start with the device: say it once. */
-    if (tail_names_what(what, tail)) {
+    if (tail != NULL && tail_names_what(what, tail)) {
         tool_put_text(stderr, tail);
     } else {
         tool_put_text(stderr, what);

@@ -471,10 +471,20 @@ HD_TEST(acquire_again_says_already)
                               "      \"from\": \"\",\n      \"to\": \"vm1\",\n"
                               "      \"state\": \"done\"") != NULL, "%s", out);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 1:1 03:00.0"), 1);
-    one_line_error("hostdev acquire: vm vm1: 0000:03:00.0 is already assigned to vm vm1 with "
-                   "owner 0:0, not 1:1: release it first to give it to another owner");
+    /* The VM is named once; the one asking is named where the message names another. */
+    one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 with owner 0:0, "
+                   "not 1:1: release it first to give it to another owner");
+    ck_assert_int_eq(hd("--json acquire --vm vm1 --owner 1:1 03:00.0"), 1);
+    ck_assert_msg(strstr(err, "{\"error\":\"0000:03:00.0 is already assigned to vm vm1 with") !=
+                      NULL, "%s", err);
     ck_assert_int_eq(hd("acquire --vm vm2 --owner 0:0 03:00.0"), 1);
-    one_line_error("is already assigned to vm vm1: release it there first");
+    one_line_error("hostdev acquire: vm vm2: 0000:03:00.0 is already assigned to vm vm1: release "
+                   "it there first");
+    ck_assert_int_eq(hd("release --vm vm2 03:00.0"), 2);
+    one_line_error("hostdev release: vm vm2: 0000:03:00.0 is assigned to vm vm1, not vm2");
+    /* A VM whose id only begins as the other's is not it. */
+    ck_assert_int_eq(hd("acquire --vm vm --owner 0:0 03:00.0"), 1);
+    one_line_error("hostdev acquire: vm vm: 0000:03:00.0 is already assigned to vm vm1: ");
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/map/assignments"), map);
     free(map);

@@ -540,6 +540,12 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
         {"qemu-args 2:0:1:0", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
         {"doctor 1-2", "network interface's name; or a mediated device's UUID)\n"},
         {"check 1-2", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
+        /* A name is said once. */
+        {"acquire --vm a scsi_x_0_1_0", "hostdev acquire: 'scsi_x_0_1_0' is not a USB or SCSI "
+                                        "device's name (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], "
+                                        "scsi_H_B_T_L)\n"},
+        {"show usb_9_9", "hostdev show: no USB device usb_9_9 under "},
+        {"show scsi_9_0_0_0", "hostdev show: no SCSI device scsi_9_0_0_0 under "},
     };
     struct eng e;
 
