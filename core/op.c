@@ -154,13 +154,23 @@ HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr,
     return 0;
 }
 
+/* Why @op takes no @what ("a mediated device", "a USB or SCSI device"): a reset is a PCI
+ * function's; detach and reattach change a driver such a device does not have. */
+static int kind_not_taken(struct hd_op *op, const char *what)
+{
+    if (op->req.kind == HD_OP_RESET)
+        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "%s has no PCI reset: only a PCI "
+                       "device can be reset", what);
+    return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "%s has no driver to change: only an "
+                   "acquire or a release takes one", what);
+}
+
 HD_EXPORT int hd_op_add_mdev(struct hd_op *op, const char *uuid)
 {
     char canon[37], (*v)[37];
 
     if (op->req.kind != HD_OP_ACQUIRE && op->req.kind != HD_OP_RELEASE)
-        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "a mediated device has no driver "
-                       "to change: only an acquire or a release takes one");
+        return kind_not_taken(op, "a mediated device");
     if (hd_mdev_uuid_parse(uuid, canon) < 0)
         return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device's "
                        "UUID", uuid);
@@ -181,8 +191,7 @@ HD_EXPORT int hd_op_add_node_device(struct hd_op *op, const char *name)
 
     if (op->req.kind != HD_OP_ACQUIRE && op->req.kind != HD_OP_RELEASE &&
         op->req.kind != HD_OP_FOLLOW)
-        return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "a USB or SCSI device has no driver "
-                       "to change: only an acquire or a release takes one");
+        return kind_not_taken(op, "a USB or SCSI device");
     if (strlen(name) >= HD_NODE_SELECTOR_MAX ||
         (strncmp(name, "usb:", 4) != 0 && !hd_node_target_name_valid(name)))
         return hd_errr(op->ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a USB or SCSI device's "

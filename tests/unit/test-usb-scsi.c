@@ -540,6 +540,13 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
         {"qemu-args 2:0:1:0", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
         {"doctor 1-2", "network interface's name; or a mediated device's UUID)\n"},
         {"check 1-2", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
+        /* A reset is a PCI function's: not told of drivers it has none of to change. */
+        {"reset usb_1_2", "hostdev reset: usb_1_2: a USB or SCSI device has no PCI reset: only "
+                          "a PCI device can be reset\n"},
+        {"reset scsi_2_0_1_0", "hostdev reset: scsi_2_0_1_0: a USB or SCSI device has no PCI "
+                               "reset: only a PCI device can be reset\n"},
+        {"detach usb_1_2", "hostdev detach: usb_1_2: a USB or SCSI device has no driver to "
+                           "change: only an acquire or a release takes one\n"},
         /* A name is said once. */
         {"acquire --vm a scsi_x_0_1_0", "hostdev acquire: 'scsi_x_0_1_0' is not a USB or SCSI "
                                         "device's name (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], "
