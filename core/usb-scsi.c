@@ -52,7 +52,7 @@ static int find_usb_ids(struct hd_ctx *ctx, const struct hd_nodedev_list *l, con
     serial = strtok_r(NULL, "", &save);
     if (vs == NULL || ps == NULL || strlen(vs) != 4 || strlen(ps) != 4 ||
         hd_parse_uint(vs, 16, 0xffff, &v) < 0 || hd_parse_uint(ps, 16, 0xffff, &p) < 0)
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not usb:VVVV:PPPP[:SERIAL]",
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'usb:%s' is not usb:VVVV:PPPP[:SERIAL]",
                        sel);
     *out = NULL;
     for (size_t i = 0; i < hd_nodedev_list_count(l); i++) {

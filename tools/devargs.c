@@ -114,39 +114,22 @@ static int mdev_arg(struct tool *t, struct hd_mdev_type_list *types, const char 
     return EXIT_DONE;
 }
 
-/* A USB or SCSI device by its node-device name, or USB by ids (VVVV:PPPP, one device). */
+/* A USB or SCSI device by its node-device name, or USB by ids (usb:VVVV:PPPP[:SERIAL], one
+ * device): found as acquire and show find it, a wrong one said in the same words. */
 static int node_arg(struct tool *t, struct hd_nodedev_list *l, const char *arg,
                     struct devarg_other *o)
 {
     struct hd_nodedev *dev = NULL;
-    struct hd_pci_selector ids;
-    unsigned int vendor, product;
-    int matches = 0;
+    char name[64], node[80]; /* as show takes them */
+    int e;
 
-    if (strncmp(arg, "usb:", 4) == 0) {
-        /* The same VVVV:DDDD form as PCI ids. */
-        if (hd_pci_selector_parse(arg + 4, &ids) < 0 || ids.kind != HD_SELECTOR_IDS)
-            return tool_error(t, EXIT_USAGE, "invalid USB device '%s' (usb:VVVV:PPPP, or its "
-                              "node-device name usb_BUS_DEVICE)", arg);
-        vendor = ids.vendor;
-        product = ids.device;
-        for (size_t i = 0; i < hd_nodedev_list_count(l); i++) {
-            struct hd_nodedev *d = hd_nodedev_list_get(l, i);
-            if (hd_nodedev_get_cap(d) == HD_CAP_USB_DEVICE &&
-                hd_nodedev_get_vendor_id(d) == (int)vendor &&
-                hd_nodedev_get_product_id(d) == (int)product && matches++ == 0)
-                dev = d;
-        }
-        if (matches > 1)
-            return tool_error(t, EXIT_USAGE, "%s: %d USB devices have these ids: name one by its "
-                              "node-device name (usb_BUS_DEVICE)", arg, matches);
-    } else {
-        dev = hd_nodedev_list_find(l, arg);
-    }
-    if (dev == NULL || (hd_nodedev_get_cap(dev) != HD_CAP_USB_DEVICE &&
-                        hd_nodedev_get_cap(dev) != HD_CAP_SCSI))
-        return tool_error(t, EXIT_USAGE, "%s: no such %s device under %s", arg,
-                          arg[0] == 'u' ? "USB" : "SCSI", hd_ctx_get_root(t->ctx));
+    hd_ctx_clear_error(t->ctx);
+    e = hd_node_device_find(t->ctx, arg, name, sizeof(name), node, sizeof(node));
+    /* One with no node a VM could open is still one to describe: its arguments say so. */
+    if (e == 0 || hd_ctx_last_reason(t->ctx) == HD_REASON_UNSUPPORTED)
+        dev = hd_nodedev_list_find(l, e == 0 ? name : arg);
+    if (dev == NULL)
+        return tool_lib_error(t, tool_exit_for(t), e < 0 ? e : -ENODEV, "%s", arg);
     const char *keys[4];
     o->cap = hd_nodedev_get_cap(dev);
     snprintf(o->name, sizeof(o->name), "%s", hd_nodedev_get_name(dev));

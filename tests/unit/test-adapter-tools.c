@@ -98,13 +98,13 @@ HD_TEST(usb_and_scsi_devices)
     free(out);
     /* Bad input: each named, exit 2. */
     ck_assert_int_eq(hostdev("qemu-args usb_9_9", NULL, &err), 2);
-    ck_assert_ptr_nonnull(strstr(err, "usb_9_9: no such USB device"));
+    ck_assert_ptr_nonnull(strstr(err, "qemu-args: no USB device usb_9_9 under "));
     free(err);
     ck_assert_int_eq(hostdev("qemu-args scsi_host1", NULL, &err), 2);
-    ck_assert_ptr_nonnull(strstr(err, "scsi_host1: no such SCSI device"));
+    ck_assert_ptr_nonnull(strstr(err, "qemu-args: 'scsi_host1' is not a node-device name"));
     free(err);
     ck_assert_int_eq(hostdev("qemu-args usb:06:zz", NULL, &err), 2);
-    ck_assert_ptr_nonnull(strstr(err, "invalid USB device 'usb:06:zz'"));
+    ck_assert_ptr_nonnull(strstr(err, "qemu-args: 'usb:06:zz' is not usb:VVVV:PPPP[:SERIAL]"));
     free(err);
     ck_assert_int_eq(hostdev("qemu-args --cloud-hypervisor usb_1_2", NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "cloud-hypervisor passes through PCI and mediated"));

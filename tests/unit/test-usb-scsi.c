@@ -547,11 +547,13 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
                                "reset: only a PCI device can be reset\n"},
         {"detach usb_1_2", "hostdev detach: usb_1_2: a USB or SCSI device has no driver to "
                            "change: only an acquire or a release takes one\n"},
-        /* A name is said once. */
+        /* A name is said once, and a device not there in one wording whoever looks. */
         {"acquire --vm a scsi_x_0_1_0", "hostdev acquire: 'scsi_x_0_1_0' is not a USB or SCSI "
                                         "device's name (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], "
                                         "scsi_H_B_T_L)\n"},
         {"show usb_9_9", "hostdev show: no USB device usb_9_9 under "},
+        {"qemu-args usb_9_9", "hostdev qemu-args: no USB device usb_9_9 under "},
+        {"hostdev-xml scsi_9_0_0_0", "hostdev hostdev-xml: no SCSI device scsi_9_0_0_0 under "},
         {"show scsi_9_0_0_0", "hostdev show: no SCSI device scsi_9_0_0_0 under "},
     };
     struct eng e;
