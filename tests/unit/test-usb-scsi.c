@@ -417,6 +417,9 @@ HD_TEST(the_tool)
     struct eng e;
 
     eng_start(&e, "usb-scsi");
+    /* A stick by ids and serial, as acquire takes it, is one the generators know too. */
+    ck_assert_int_eq(eng_run(&e, "qemu-args usb:46f4:0001:STICK0002"), 0);
+    ck_assert_str_eq(e.out, "-device usb-host,hostbus=1,hostaddr=5,id=hostdev0\n");
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2 scsi_2_0_2_0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "usb_1_2: assigned to vm vm1"));
     /* Asked again as held (a retry): done, nothing written; another owner is refused. */
