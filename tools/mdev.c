@@ -213,6 +213,24 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
     } else if (hd_mdev_uuid_parse(uuid, id) < 0) {
         return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
     }
+    /* What undefine removes, found before the run removes it: its parent, type, start and
+     * file, said as the define's are. Unreadable definitions fail the undefine itself. */
+    char parent[PATH_MAX] = "", type[PATH_MAX] = "";
+    if (!define) {
+        struct hd_mdev_defined_list *l;
+        if (hd_mdev_defined_list_new(t->ctx, &l) == 0) {
+            for (size_t i = 0; i < hd_mdev_defined_list_count(l); i++)
+                if (strcmp(hd_mdev_defined_list_get_uuid(l, i), id) == 0) {
+                    snprintf(parent, sizeof(parent), "%s", hd_mdev_defined_list_get_parent(l, i));
+                    snprintf(type, sizeof(type), "%s", hd_mdev_defined_list_get_type(l, i));
+                    autostart = hd_mdev_defined_list_get_autostart(l, i);
+                    break;
+                }
+            hd_mdev_defined_list_unref(l);
+        }
+    } else {
+        snprintf(type, sizeof(type), "%s", argv[optind + 1]);
+    }
     hd_ctx_clear_error(t->ctx);
     r = t->dry_run ? (define ? hd_mdev_define_check(t->ctx, argv[optind], argv[optind + 1], id)
                              : hd_mdev_undefine_check(t->ctx, id))
@@ -220,11 +238,12 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
                    : hd_mdev_undefine(t->ctx, id);
     if (r < 0)
         return tool_op_error(t, r, NULL, NULL); /* it names the parent, type or UUID */
-    /* Where the definition goes, said by the dry run as what the run writes. */
-    char file[PATH_MAX] = "", path[PATH_MAX + 64] = "", parent[PATH_MAX] = "";
-    if (define) {
+    /* Where the definition goes (or was), said by the dry run as what the run writes. */
+    char file[PATH_MAX] = "", path[PATH_MAX + 64] = "";
+    if (define || parent[0]) {
         const char *root = hd_ctx_get_root(t->ctx);
-        if ((r = hd_mdev_define_file(t->ctx, argv[optind], id, file, sizeof(file))) < 0)
+        if ((r = hd_mdev_define_file(t->ctx, define ? argv[optind] : parent, id, file,
+                                     sizeof(file))) < 0)
             return tool_op_error(t, r, NULL, NULL);
         snprintf(path, sizeof(path), "%s%s%s", root,
                  root[0] && root[strlen(root) - 1] == '/' ? "" : "/", file);
@@ -247,9 +266,9 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         struct json j;
         tool_op_json_begin(&j, define ? "mdev define" : "mdev undefine", t->dry_run);
         json_kv_string(&j, define ? "defined" : "undefined", id);
-        if (define) {
+        if (parent[0]) {
             json_kv_string(&j, "parent", parent);
-            json_kv_string(&j, "type", argv[optind + 1]);
+            json_kv_string(&j, "type", type);
             json_kv_string(&j, "start", autostart ? "auto" : "manual");
             json_kv_string(&j, "file", path);
         }
@@ -266,11 +285,12 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         if (t->dry_run && define)
             printf("dry run: nothing changed; mdev define would do:\n"
                    "  %s: defined as type %s of %s, %s (start %s), in %s\n",
-                   id, argv[optind + 1], parent,
-                   autostart ? "made at every boot" : "made when asked",
+                   id, type, parent, autostart ? "made at every boot" : "made when asked",
                    autostart ? "auto" : "manual", path);
         else if (t->dry_run)
-            printf("dry run: would undefine %s\n", id);
+            printf("dry run: nothing changed; mdev undefine would do:\n"
+                   "  %s: undefined (type %s of %s, start %s): %s removed; a running one "
+                   "stays\n", id, type, parent, autostart ? "auto" : "manual", path);
         else
             printf("%s: %s\n", id, define ? (autostart ? "defined, made at every boot"
                                                         : "defined, made when asked")

@@ -629,6 +629,35 @@ HD_TEST(mdev_create_on_a_parent_off_its_driver_says_where_it_is)
 }
 END_TEST
 
+/* A dry run of undefine said only "would undefine UUID": not the file it removes nor the
+ * definition's parent, type and start. Now it says them (text and --json), as define's does;
+ * the run's JSON says the same. */
+HD_TEST(an_undefine_dry_run_says_what_the_run_removes)
+{
+    struct eng e;
+    char want[1024];
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev define --manual 00:02.0 i915-GVTg_V5_4 --uuid " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev undefine --dry-run " U1), 0);
+    snprintf(want, sizeof(want), "dry run: nothing changed; mdev undefine would do:\n  " U1
+             ": undefined (type i915-GVTg_V5_4 of 0000:00:02.0, start manual): "
+             "%s/etc/mdevctl.d/0000:00:02.0/" U1 " removed; a running one stays\n", e.fx.root);
+    ck_assert_str_eq(e.out, want);
+    ck_assert_int_eq(eng_run(&e, "--json mdev undefine --dry-run " U1), 0);
+    at_json_check(e.out, false);
+    snprintf(want, sizeof(want), "\"undefined\": \"" U1 "\",\n  \"parent\": \"0000:00:02.0\",\n"
+             "  \"type\": \"i915-GVTg_V5_4\",\n  \"start\": \"manual\",\n  \"file\": "
+             "\"%s/etc/mdevctl.d/0000:00:02.0/" U1 "\"\n", e.fx.root);
+    ck_assert_msg(strstr(e.out, want) != NULL, "%s", e.out);
+    ck_assert(fx_exists(&e.fx, "etc/mdevctl.d/0000:00:02.0/" U1));
+    ck_assert_int_eq(eng_run(&e, "--json mdev undefine " U1), 0);
+    ck_assert_msg(strstr(e.out, want) != NULL, "%s", e.out);
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/0000:00:02.0/" U1));
+    eng_stop(&e);
+}
+END_TEST
+
 /* A type the parent, there now, does not offer is defined all the same (mdevctl defines before
  * the parent's driver is there), with a note naming the types it offers: the library's, printed
  * by the tool (text and --json, the dry run too). A parent that is not there, or that lists the
