@@ -328,19 +328,25 @@ static int check_not_with_child(struct hd_ctx *ctx, const struct plan *p, struct
         devs[i] = p->v[i].dev;
     r = hd_check_not_with_own_vf(ctx, dev, devs, p->n, "detaching it");
     free(devs);
-    for (size_t i = 0; r == 0 && i < p->nmdevs; i++) {
-        if (strcmp(p->mdevs[i].info.parent, name) == 0)
-            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "mediated device %s lives on %s, and "
-                        "detaching %s removes it: ask for one or the other",
-                        p->mdevs[i].uuid, name, name);
-    }
-    for (size_t i = 0; r == 0 && i < p->ntargets; i++) {
-        if (hd_sysfs_is_below(p->targets[i].sysfs, name))
-            r = hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is behind %s, and detaching %s "
-                        "removes it from the host: ask for one or the other",
-                        p->targets[i].name, name, name);
-    }
+    for (size_t i = 0; r == 0 && i < p->nmdevs; i++)
+        r = hd_check_not_below(ctx, p->mdevs[i].uuid, p->mdevs[i].info.parent, NULL, name);
+    for (size_t i = 0; r == 0 && i < p->ntargets; i++)
+        r = hd_check_not_below(ctx, p->targets[i].name, NULL, p->targets[i].sysfs, name);
     return r;
+}
+
+int hd_check_not_below(struct hd_ctx *ctx, const char *child, const char *parent,
+                       const char *sysfs, const char *pci_name)
+{
+    if (parent != NULL && strcmp(parent, pci_name) == 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "mediated device %s lives on %s, and "
+                       "detaching %s removes it: ask for one or the other",
+                       child, pci_name, pci_name);
+    if (sysfs != NULL && hd_sysfs_is_below(sysfs, pci_name))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is behind %s, and detaching %s "
+                       "removes it from the host: ask for one or the other",
+                       child, pci_name, pci_name);
+    return 0;
 }
 
 /* A retry of an acquire that was done (an orchestrator's: KubeVirt, Nova, a unit restarted)

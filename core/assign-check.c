@@ -317,3 +317,44 @@ out:
     hd_host_use_unref(own);
     return r;
 }
+
+HD_EXPORT int hd_node_device_check_with(struct hd_ctx *ctx, const char *sel,
+                                        struct hd_device *const *set, size_t n, char **why)
+{
+    struct hd_mdev_list *l = NULL;
+    struct hd_node_target t;
+    char uuid[37];
+    const char *parent = NULL, *sysfs = NULL, *name = sel;
+    int r = 0;
+
+    *why = NULL;
+    if (sel == NULL)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    if (hd_mdev_uuid_parse(sel, uuid) == 0) {
+        if ((r = hd_mdev_list_new_uuid(ctx, uuid, &l)) < 0)
+            return r;
+        parent = hd_mdev_list_get_parent(l, 0);
+        name = uuid;
+    } else {
+        /* One there without its node (a SCSI device with no dev/sgN) is still behind its
+         * controller: only its name and place are asked. */
+        r = hd_node_target_find(ctx, sel, &t);
+        if (r < 0 && t.name[0] == '\0')
+            return r;
+        hd_ctx_clear_error(ctx);
+        sysfs = t.sysfs;
+        name = t.name;
+        r = 0;
+    }
+    for (size_t k = 0; r == 0 && k < n; k++) {
+        if (hd_check_not_below(ctx, name, parent, sysfs, hd_device_get_name(set[k])) < 0) {
+            if ((*why = strdup(hd_ctx_last_error(ctx))) == NULL)
+                r = hd_err(ctx, -ENOMEM, "out of memory");
+            else
+                hd_ctx_clear_error(ctx);
+            break;
+        }
+    }
+    hd_mdev_list_unref(l);
+    return r;
+}

@@ -316,6 +316,12 @@ int hd_usb_keyboard_below(struct hd_ctx *ctx, const struct hd_nodedev_list *l,
                           const char *pci_name, char *name, size_t size);
 /* Root-relative sysfs path @sysfs is below PCI device @pci_name (a component of its path). */
 bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
+/* -EINVAL (HD_REASON_INVALID) naming both when device @child lives on PCI device @pci_name:
+ * a mediated device whose @parent it is, or a USB or SCSI device whose root-relative @sysfs is
+ * below it (NULL: not asked). Detaching @pci_name takes @child from the host, so the two cannot
+ * go to a VM together: acquire refuses them, check says so (acquire.c). */
+int hd_check_not_below(struct hd_ctx *ctx, const char *child, const char *parent,
+                       const char *sysfs, const char *pci_name);
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 

@@ -1403,6 +1403,13 @@ struct hd_node_check {
  * hd_device_check_assign() takes it (NULL: read for this call when needed). */
 int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel, struct hd_host_use *hu,
                                 struct hd_node_check *out);
+/* Whether @sel (as hd_node_device_check_assign() takes it) can go to a VM together with the PCI
+ * devices @set: detaching the one it is behind (a USB or SCSI device's controller) or lives on
+ * (a mediated device's parent) takes it from the host, so acquire refuses the two together.
+ * 0 and *@why NULL when none of @set is, or *@why (allocated: the caller frees it) saying
+ * which, in acquire's words; -errno as hd_node_device_check_assign(). */
+int hd_node_device_check_with(struct hd_ctx *ctx, const char *sel, struct hd_device *const *set,
+                              size_t n, char **why);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,

@@ -357,6 +357,25 @@ HD_TEST(check_judges_usb_and_scsi)
     ck_assert_ptr_nonnull(strstr(e.out, "\"host_keeps\": \"a keyboard\""));
     ck_assert_ptr_nonnull(strstr(e.out, "\"node\": \"/dev/sg4\",\n    \"scope\": null,\n"
                                         "    \"methods\": [],\n    \"assignable_alone\": true"));
+    /* A device given with the controller it is behind: acquire refuses the pair (detaching
+     * the controller takes it from the host), and check says so of it, in acquire's words;
+     * check said nothing of it, though the pair can never go to one VM. */
+    const char *behind = "usb_1_2 is behind 0000:00:04.0, and detaching 0000:00:04.0 removes "
+                         "it from the host: ask for one or the other";
+    ck_assert_int_eq(eng_run(&e, "check 00:04.0 usb_1_2"), 1);
+    char line[512];
+    snprintf(line, sizeof(line), "usb_1_2: not with the devices given: %s\n", behind);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    snprintf(line, sizeof(line), "cannot be reset; %s\n", behind);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json check usb_1_2 00:04.0"), 1);
+    snprintf(line, sizeof(line), "\"assignable_together\": false,\n    \"not_together\": \"%s\"",
+             behind);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "acquire --dry-run --vm vm2 00:04.0 usb_1_2 --force"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, behind));
+    ck_assert_int_eq(eng_run(&e, "--json check usb_1_4 00:05.0"), 1); /* another controller */
+    ck_assert_ptr_nonnull(strstr(e.out, "\"not_together\": null"));
     /* Bad input: exit 2, one line, before anything is said. */
     ck_assert_int_eq(eng_run(&e, "check 00:05.0 usb_9_9"), 2);
     ck_assert_str_eq(e.out, "");
