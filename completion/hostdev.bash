@@ -200,10 +200,10 @@ _hostdev()
         local devs
         devs=$(_hostdev_devs)
         # Mediated devices by UUID, USB and SCSI devices by name, where they are taken.
-        case $cmd in acquire | release | show | check | hostdev-xml | qemu-args)
+        case $cmd in acquire | release | show | check | hostdev-xml | qemu-args | doctor)
             devs="$devs $(_hostdev_mdevs)
             $(_hostdev_run list --caps usb_device,scsi | awk '{ print $1 }')" ;;
-        verify | doctor) devs="$devs $(_hostdev_mdevs)" ;;
+        verify) devs="$devs $(_hostdev_mdevs)" ;;
         esac
         COMPREPLY=($(compgen -W "$devs" -- "$cur"))
         ;;

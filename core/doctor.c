@@ -770,6 +770,31 @@ static void check_node_entry(struct hd_ctx *ctx, struct hd_findings *d,
     hd_ctx_clear_error(ctx);
 }
 
+/* A USB or SCSI device the user named (@sel as acquire takes it): the map's record of it
+ * checked as the whole-host run checks every one (check_node_entry()). One neither there nor
+ * recorded is -ENODEV (HD_REASON_NO_DEVICE); one there, not recorded, has nothing to check. */
+static int check_node_asked(struct hd_ctx *ctx, struct hd_findings *d, const char *sel,
+                            const struct hd_assignment_list *map)
+{
+    const struct hd_assignment *a = NULL;
+    struct hd_node_target t;
+    int r;
+
+    /* By its name first: a recorded device that is gone is what doctor is asked about. */
+    if (hd_node_target_name_valid(sel))
+        a = hd_assignment_list_find_name(map, sel);
+    if (a == NULL) {
+        r = hd_node_target_find(ctx, sel, &t);
+        if (r < 0 && t.name[0] == '\0')
+            return r; /* not one (-EINVAL), or not there (-ENODEV): named by the call */
+        hd_ctx_clear_error(ctx); /* there, without its node (a SCSI device with no dev/sgN) */
+        a = hd_assignment_list_find_name(map, t.name);
+    }
+    if (a != NULL && (a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI))
+        check_node_entry(ctx, d, a);
+    return 0;
+}
+
 /* "Max locked memory  SOFT  HARD  bytes" of ROOT/proc/@pid/limits: the soft limit, or
  * UINT64_MAX for unlimited. */
 static int read_memlock(struct hd_ctx *ctx, const char *proc, uint64_t *soft)
@@ -1085,6 +1110,30 @@ HD_EXPORT int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid,
         return -ENOMEM;
     if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_mdev(ctx, d, canon, map, true)) < 0 || (r = hd_findings_error(d)) < 0) {
+        hd_assignment_list_unref(map);
+        hd_findings_unref(d);
+        return r;
+    }
+    hd_findings_sort(d);
+    hd_assignment_list_unref(map);
+    *out = d;
+    return 0;
+}
+
+HD_EXPORT int hd_doctor_run_node(struct hd_ctx *ctx, const char *sel, struct hd_findings **out)
+{
+    struct hd_findings *d;
+    struct hd_assignment_list *map = NULL;
+    enum hd_tristate remap, realloc_on;
+    int r;
+
+    *out = NULL;
+    if (sel == NULL)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    if ((d = hd_findings_new()) == NULL)
+        return -ENOMEM;
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = check_node_asked(ctx, d, sel, map)) < 0 || (r = hd_findings_error(d)) < 0) {
         hd_assignment_list_unref(map);
         hd_findings_unref(d);
         return r;

@@ -60,6 +60,7 @@ static int run(struct tool *t, int argc, char **argv)
     uint64_t vm_bytes = 0;
     const char *unit = NULL;
     char uuid[37];
+    const char *node = NULL; /* a USB or SCSI device */
     bool mdev = false;
     long pid = 0;
     int c, r;
@@ -93,10 +94,12 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "--pid or --unit, not both");
     if (argc - optind > 1)
         return tool_error(t, EXIT_USAGE, "takes at most one device");
-    /* A mediated device by its UUID (or libvirt's mdev_ name), as acquire and hostdev-xml
-     * take it; else a PCI device. */
+    /* A mediated device by its UUID (or libvirt's mdev_ name), a USB or SCSI device by its
+     * name, as acquire and hostdev-xml take them; else a PCI device. */
     if (argc - optind == 1 && hd_mdev_uuid_parse(argv[optind], uuid) == 0)
         mdev = true;
+    else if (argc - optind == 1 && tool_names_node(argv[optind]))
+        node = argv[optind];
     else if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
@@ -107,7 +110,7 @@ static int run(struct tool *t, int argc, char **argv)
             return tool_lib_error(t, r == -ENOENT ? EXIT_USAGE : tool_exit_for(t), r, "%s",
                                   argv[optind]);
         hd_mdev_list_unref(l);
-    } else if (argc - optind == 1) {
+    } else if (node == NULL && argc - optind == 1) {
         struct hd_device *dev = NULL;
         if (hd_device_open(t->ctx, &addr, &dev) == -ENODEV)
             return tool_error_hint(t, EXIT_USAGE, "a device the firmware hides, or one behind a "
@@ -116,7 +119,12 @@ static int run(struct tool *t, int argc, char **argv)
         hd_device_unref(dev);
         hd_ctx_clear_error(t->ctx);
     }
-    if ((r = mdev ? hd_doctor_run_mdev(t->ctx, uuid, &d)
+    if (node != NULL && (r = hd_doctor_run_node(t->ctx, node, &d)) < 0)
+        /* Neither there nor recorded, or no such name: bad input, as a PCI address is. */
+        return tool_lib_error(t, r == -ENODEV || r == -ENOENT || r == -EINVAL
+                                     ? EXIT_USAGE : tool_exit_for(t), r, "%s", node);
+    if (node == NULL &&
+        (r = mdev ? hd_doctor_run_mdev(t->ctx, uuid, &d)
                   : hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
     if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {
@@ -160,13 +168,15 @@ static int run(struct tool *t, int argc, char **argv)
 
 const struct tool_command cmd_doctor = {
     .name = "doctor",
-    .takes = TOOL_TAKES_MDEV,
+    .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "[ADDR|UUID] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
+    .usage = "[ADDR|UUID|USB|SCSI] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
     .summary = "diagnose why passthrough fails (IOMMU, groups, permissions, BARs) and the fix",
     .help = "Without ADDR: the IOMMU, and every device that is detached or assigned.\n"
             "UUID: a mediated device (or libvirt's mdev_<uuid>): its driver, IOMMU group,\n"
             "/dev/vfio/N and assignment.\n"
+            "USB, SCSI: usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L: the assignment's\n"
+            "device still in its place, its node the recorded one and the VM's user's.\n"
             "  -m, --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the process\n"
             "                        that runs QEMU must be allowed to lock that much and 1 GiB\n"
             "                        (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"
