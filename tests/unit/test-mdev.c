@@ -658,6 +658,25 @@ HD_TEST(an_undefine_dry_run_says_what_the_run_removes)
 }
 END_TEST
 
+/* A mediated device given with its parent: acquire refuses the pair (detaching the parent
+ * removes it), and check says so of it, in acquire's words; it said nothing of the pair. */
+HD_TEST(check_says_a_mediated_device_does_not_go_with_its_parent)
+{
+    struct eng e;
+    const char *lives = "mediated device " U1 " lives on 0000:00:02.0, and detaching "
+                        "0000:00:02.0 removes it: ask for one or the other";
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "check " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "check 00:02.0 " U1), 1);
+    ck_assert_msg(strstr(e.out, lives) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "acquire --dry-run --force --vm v 00:02.0 " U1), 2);
+    ck_assert_msg(strstr(e.err, lives) != NULL, "%s", e.err);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A type the parent, there now, does not offer is defined all the same (mdevctl defines before
  * the parent's driver is there), with a note naming the types it offers: the library's, printed
  * by the tool (text and --json, the dry run too). A parent that is not there, or that lists the
