@@ -289,7 +289,7 @@ HD_TEST(doctor_sees_a_replugged_device)
     ck_assert_int_eq(eng_run(&e, "doctor scsi_2_0_2_0"), 0);
     ck_assert_ptr_null(strstr(e.out, "usb_1_2"));
     ck_assert_int_eq(eng_run(&e, "doctor usb_9_9"), 2);
-    ck_assert_ptr_nonnull(strstr(e.err, "hostdev doctor: usb_9_9: no USB device usb_9_9 under "));
+    ck_assert_ptr_nonnull(strstr(e.err, "hostdev doctor: no USB device usb_9_9 under "));
     ck_assert_int_eq(eng_run(&e, "release --vm vm1 usb_1_2"), 0);
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 usb_1_2"), 0);
     ck_assert_int_eq(eng_run(&e, "doctor"), 0);
