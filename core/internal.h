@@ -31,6 +31,11 @@ bool hd_driver_is_stub(const char *name);
  * specific "vfio_pci:" alias of the kernel's modules.alias (a variant driver), else
  * "vfio-pci". The aliases are read once per context. */
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size);
+/* Whether vfio-pci variant @driver drives @dev: a variant binds only the devices its
+ * "vfio_pci:" aliases name (override-only ids), whatever driver_override says. 0 when it does,
+ * or when no alias names the variant (what it drives is not known); -EINVAL (naming the driver
+ * that fits) when it does not; -errno. */
+int hd_vfio_variant_fits(struct hd_device *dev, const char *driver);
 
 /* ---- bind.c -------------------------------------------------------------------------------- */
 

@@ -579,7 +579,15 @@ HD_EXPORT int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struc
     if (entry->numvfs >= 0 &&
         (r = hd_check_numvfs_possible(ctx, dev, (unsigned int)entry->numvfs)) < 0)
         return r;
-    return entry->driver != NULL ? hd_device_check_endpoint(dev, HD_REFUSE_RESERVE) : 0;
+    if (entry->driver == NULL)
+        return 0;
+    if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0)
+        return r;
+    /* A variant bound to what it does not drive refuses it at every boot. */
+    struct hd_stub_driver stub;
+    if (hd_stub_driver_get(entry->driver, &stub) == 0 && stub.variant)
+        return hd_vfio_variant_fits(dev, entry->driver);
+    return 0;
 }
 
 /* @e against @dev, when @e is what applies to it: its refusal kept. 1 refused, 0, -ENOMEM. */

@@ -147,15 +147,18 @@ static int check_could_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *
 
 /* The boot's reserve never forces, so it leaves a platform function with the host at every
  * boot: a line that reserves one (by address, or by ids that one here has) would promise what
- * no boot keeps. Forcing takes it now, as a detach does, for this boot only. */
+ * no boot keeps. Forcing takes it now, as a detach does, for this boot only. Nor does a boot
+ * bind a device to a vfio-pci variant that does not drive it. */
 static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
                               struct hd_device *dev)
 {
     struct hd_device_list *list = NULL;
+    struct hd_stub_driver stub;
     int r = 0;
 
     if (entry->driver == NULL || (entry->sel.kind == HD_SELECTOR_ADDR && dev == NULL))
         return 0; /* a VF count alone takes no device; one not there is checked when it is */
+    bool variant = hd_stub_driver_get(entry->driver, &stub) == 0 && stub.variant;
     if (entry->sel.kind != HD_SELECTOR_ADDR)
         r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
     for (size_t i = 0; r == 0 && i < (list ? hd_device_list_count(list) : 1); i++) {
@@ -167,6 +170,9 @@ static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry 
                         "which never forces, leaves it with the host at every boot, so it is "
                         "not persisted (forced, it can be detached for this boot only)",
                         hd_device_get_name(d), platform);
+        /* A variant that does not drive it never binds it, at any boot. */
+        if (r == 0 && variant && hd_pci_selector_match(&entry->sel, d))
+            r = hd_vfio_variant_fits(d, entry->driver);
     }
     hd_device_list_unref(list);
     return r;

@@ -221,3 +221,37 @@ HD_EXPORT int hd_device_get_vfio_driver(struct hd_device *dev, char *buf, size_t
 {
     return hd_vfio_driver_for(hd_device_get_ctx(dev), hd_device_get_modalias(dev), buf, size);
 }
+
+int hd_vfio_variant_fits(struct hd_device *dev, const char *driver)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    const char *modalias = hd_device_get_modalias(dev);
+    struct hd_vfio_aliases *a = NULL;
+    char subject[256], fits[HD_DRIVER_NAME_MAX];
+    bool known = false;
+    int r;
+
+    if (modalias == NULL || strncmp(modalias, "pci:", 4) != 0)
+        return 0;
+    if ((r = load_aliases(ctx, &a)) < 0)
+        return r;
+    snprintf(subject, sizeof(subject), "vfio_%s", modalias);
+    for (size_t i = 0; i < a->n; i++) {
+        if (!hd_cmdline_name_equal(a->v[i].module, driver))
+            continue;
+        known = true;
+        if (fnmatch(a->v[i].pattern, subject, 0) == 0)
+            return 0;
+    }
+    /* No alias names it (no modules.alias here, a driver built outside it): not known what
+     * it drives, so not refused on a guess. */
+    if (!known)
+        return 0;
+    if ((r = hd_vfio_driver_for(ctx, modalias, fits, sizeof(fits))) < 0)
+        return r;
+    return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                   "%s: %s does not drive it (%04x:%04x: no vfio_pci alias of %s in the "
+                   "kernel's modules.alias matches it, so it never binds); %s does",
+                   hd_device_get_name(dev), driver, hd_device_get_vendor_id(dev),
+                   hd_device_get_device_id(dev), driver, fits);
+}

@@ -290,6 +290,38 @@ static void write_file(struct eng *e, const char *rel, const char *text)
     ck_assert_int_eq(fclose(f), 0);
 }
 
+/* A variant binds only what its aliases name: persisting one for another device is bad input,
+ * and a line that names one is shown refused, as every boot refuses it. */
+HD_TEST(a_variant_that_does_not_drive_the_device_is_refused)
+{
+    struct eng e;
+
+    eng_start(&e, "variant");
+    ck_assert_int_eq(eng_run(&e, "persist --no-apply --driver hisi_acc_vfio_pci " NIC), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, NIC ": hisi_acc_vfio_pci does not drive it"));
+    ck_assert_ptr_nonnull(strstr(e.err, "vfio-pci does"));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_int_eq(eng_run(&e, "persist --driver mlx5_vfio_pci " NIC), 2);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* By ids: each device there with them is judged. */
+    ck_assert_int_eq(eng_run(&e, "persist --no-apply --driver hisi_acc_vfio_pci 8086:10d3"), 2);
+    /* The variant that does drive it, and vfio-pci, are taken. */
+    ck_assert_int_eq(eng_run(&e, "persist --no-apply --driver hisi_acc_vfio_pci " HISI), 0);
+    ck_assert_int_eq(eng_run(&e, "persist --no-apply --driver vfio-pci " NIC), 0);
+    ck_assert_int_eq(eng_run(&e, "unpersist --no-apply " NIC), 0);
+    /* A line written by hand: persisted and doctor say the boot refuses it. */
+    write_file(&e, "etc/hostdev.d/20-nic.conf", NIC " hisi_acc_vfio_pci\n");
+    ck_assert_int_eq(eng_run(&e, "persisted"), 2);
+    ck_assert_ptr_nonnull(strstr(e.out, "20-nic.conf:1  (refused at boot)"));
+    ck_assert_int_eq(eng_run(&e, "persisted --json"), 2);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"refused\": \"" NIC ": hisi_acc_vfio_pci does not"));
+    eng_run(&e, "doctor");
+    ck_assert_ptr_nonnull(strstr(e.out, "the boot refuses the reservation of "
+                                        "etc/hostdev.d/20-nic.conf:1"));
+    eng_stop(&e);
+}
+END_TEST
+
 /* Reservations name their driver; persist writes the one a detach would choose. */
 HD_TEST(persisted_reservations_keep_the_variant)
 {
