@@ -489,6 +489,12 @@ const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *confi
     return NULL;
 }
 
+HD_EXPORT const char *hd_reserve_config_get_doubt(const struct hd_reserve_config *config,
+                                                  struct hd_device *dev)
+{
+    return hd_reserve_config_doubt_except(config, dev, NULL);
+}
+
 int hd_reserve_doubt_error(struct hd_ctx *ctx, struct hd_device *dev, const char *doubt)
 {
     return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,

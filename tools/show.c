@@ -13,11 +13,13 @@
 struct at_boot {
     struct hd_reserve_config *config; /* NULL: the reservations could not be read */
     const struct hd_reserve_entry *bind, *numvfs;
+    const char *skipped; /* a bad line naming it that the boot skips ("FILE:LINE: why") */
 };
 
 static void at_boot_read(struct tool *t, struct hd_device *dev, struct at_boot *b)
 {
     b->bind = b->numvfs = NULL;
+    b->skipped = NULL;
     /* Checked as `persisted` checks it: an entry the boot would refuse is shown so. */
     if (hd_reserve_config_load(t->ctx, &b->config) < 0 ||
         hd_reserve_config_check(b->config, t->ctx) < 0) {
@@ -27,6 +29,7 @@ static void at_boot_read(struct tool *t, struct hd_device *dev, struct at_boot *
     }
     b->bind = hd_reserve_config_match(b->config, dev);
     b->numvfs = hd_reserve_config_match_numvfs(b->config, dev);
+    b->skipped = hd_reserve_config_get_doubt(b->config, dev);
 }
 
 static void at_boot_text(const struct at_boot *b)
@@ -38,8 +41,12 @@ static void at_boot_text(const struct at_boot *b)
         printf("unknown (the reservations could not be read)\n");
         return;
     }
+    /* What a skipped line was meant to do is not known: "not reserved" alone would hide it. */
     if (b->bind == NULL && b->numvfs == NULL) {
-        printf("not reserved\n");
+        if (b->skipped != NULL)
+            printf("not reserved: a line that may name it is skipped as bad: %s\n", b->skipped);
+        else
+            printf("not reserved\n");
         return;
     }
     if (b->bind != NULL) {
@@ -56,6 +63,8 @@ static void at_boot_text(const struct at_boot *b)
         if (e != NULL && (k == 0 || e != b->bind) && hd_reserve_config_get_refusal(b->config, e))
             printf("; refused at boot: %s", hd_reserve_config_get_refusal(b->config, e));
     }
+    if (b->skipped != NULL)
+        printf("; skipped as bad: %s", b->skipped);
     putchar('\n');
 }
 
@@ -80,6 +89,8 @@ static void at_boot_json(struct json *j, const struct at_boot *b)
                    b->bind ? hd_reserve_config_get_refusal(b->config, b->bind) : NULL);
     json_kv_string(j, "numvfs_refused",
                    b->numvfs ? hd_reserve_config_get_refusal(b->config, b->numvfs) : NULL);
+    /* A bad line that may name it, which the boot skips (null: none). */
+    json_kv_string(j, "skipped", b->skipped);
     json_end_object(j);
 }
 

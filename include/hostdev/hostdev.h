@@ -747,6 +747,11 @@ int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struct hd_devic
  * it is the entry that applies (a device not there is checked when it appears). Returns how
  * many entries cannot be applied, or -errno (the PCI devices cannot be listed). */
 int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx);
+/* The first error of @config that may name @dev, "FILE[:LINE]: why": a bad line whose device
+ * word selects it (the boot skips it, whatever it was meant to do), or a file that cannot be
+ * read. NULL when none. */
+const char *hd_reserve_config_get_doubt(const struct hd_reserve_config *config,
+                                        struct hd_device *dev);
 /* Why @entry, one of @config's, cannot be applied (after hd_reserve_config_check()), naming
  * the device; NULL when it can, or was not checked. */
 const char *hd_reserve_config_get_refusal(const struct hd_reserve_config *config,

@@ -513,6 +513,29 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
 }
 END_TEST
 
+/* A bad line the boot skips may have been meant for the device: `show` says so rather than a
+ * bare "not reserved", and beside a good line that reserves it. */
+HD_TEST(show_says_a_bad_line_naming_it_is_skipped)
+{
+    eng_start(&e, "demo");
+    conf("10-nic.conf", NIC " vfio\n");
+    ck_assert_int_eq(hd("show " NIC), 0);
+    ck_out_has("at boot:         not reserved: a line that may name it is skipped as bad: "
+               "etc/hostdev.d/10-nic.conf:1: 'vfio' is neither a driver");
+    ck_assert_int_eq(hd("--json show " NIC), 0);
+    ck_out_has("\"skipped\": \"etc/hostdev.d/10-nic.conf:1: 'vfio' is neither a driver");
+    /* Another device's bad line is not this one's. */
+    ck_assert_int_eq(hd("show " GPU), 0);
+    ck_out_has("at boot:         not reserved\n");
+    ck_assert_int_eq(hd("--json show " GPU), 0);
+    ck_out_has("\"skipped\": null");
+    conf("20-nic.conf", NIC " vfio-pci\n");
+    ck_assert_int_eq(hd("show " NIC), 0);
+    ck_out_has("at boot:         reserved for vfio-pci (etc/hostdev.d/20-nic.conf:1); skipped as "
+               "bad: etc/hostdev.d/10-nic.conf:1: 'vfio' is neither a driver");
+}
+END_TEST
+
 /* What the boot would refuse, `persisted` and `show` say it would, with the words the
  * boot's refusal has; the entry is still listed, marked. */
 HD_TEST(persisted_says_what_the_boot_refuses)

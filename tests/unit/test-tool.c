@@ -758,7 +758,7 @@ HD_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": null,\n    "
                                       "\"driver_from\": null,\n    \"numvfs\": null,\n    "
                                       "\"numvfs_from\": null,\n    \"driver_refused\": null,\n    "
-                                      "\"numvfs_refused\": null\n  }"));
+                                      "\"numvfs_refused\": null,\n    \"skipped\": null\n  }"));
     /* Detached by its interface's name, which goes with e1000e: nothing else is said. */
     ck_assert_int_eq(hd("detach enp3s0"), 0);
     ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
