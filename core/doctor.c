@@ -944,7 +944,8 @@ done:
 }
 
 /* Reservations the boot does not make: a line it skips (a bad line, a file it cannot read: the
- * device it was for stays with the host), an entry it refuses for the device there now (a stub
+ * device it was for stays with the host), an address entry a later one for the same device
+ * overrides, an entry it refuses for the device there now (a stub
  * for a bridge, a count above sriov_totalvfs), an address entry whose device is not there;
  * worse, a VF that no VF count the boot sets makes (its count was lowered, or never persisted;
  * the VF there now or not), or VFs there now that an ids entry selects, which the boot skips
@@ -972,6 +973,20 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
         int numvfs;
         enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &pf_addr, &numvfs);
         snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+        /* Several address lines for one device: the boot applies the last, the others only
+         * mislead whoever reads them. */
+        const struct hd_reserve_entry *over = hd_reserve_config_get_override(config, e);
+        if (over != NULL && e->sel.kind == HD_SELECTOR_ADDR) {
+            char by[HD_PATH_MAX + 16];
+            snprintf(by, sizeof(by), "%s%s%.0u", over->file, over->line ? ":" : "",
+                     over->line);
+            add(d, HD_SEVERITY_WARNING, "reserved-entry-overridden", HD_REMEDY_NONE,
+                hd_pci_addr_format(&e->sel.addr, name),
+                format("remove the entry the boot ignores (%s), or merge it into %s", where, by),
+                "%s is named by more than one reservation: %s is overridden by %s, which the "
+                "boot applies instead", name, where, by);
+            continue;
+        }
         if (refusal != NULL) {
             add(d, HD_SEVERITY_WARNING, "reserved-refused-at-boot", HD_REMEDY_NONE,
                 e->sel.kind == HD_SELECTOR_ADDR ? hd_pci_addr_format(&e->sel.addr, name) : NULL,

@@ -23,6 +23,9 @@ struct hd_reserve_config {
     char **refusals; /* hd_reserve_config_check(): one per entry, NULL when fine */
     size_t nrefusals;
     struct presence *presence; /* hd_reserve_config_check(): one per entry */
+    /* hd_reserve_config_check(): one per entry, for an ids entry the address entry that
+     * overrides it for a device there now with its ids (NULL: none) */
+    const struct hd_reserve_entry **shadows;
     struct doubt *doubts; /* the errors that may name a device */
     size_t ndoubts, doubts_cap;
 };
@@ -69,6 +72,7 @@ HD_EXPORT struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_co
     hd_strv_free(config->errors, config->nerrors);
     hd_strv_free(config->refusals, config->nrefusals);
     free(config->presence);
+    free(config->shadows);
     for (size_t i = 0; i < config->ndoubts; i++)
         free(config->doubts[i].message);
     free(config->doubts);
@@ -626,6 +630,18 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     return 1;
 }
 
+/* Ids entry @e selects @dev: the first address entry that reserves it instead is kept. */
+static void shadow_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
+                      struct hd_device *dev)
+{
+    const struct hd_reserve_entry **by = &config->shadows[e - config->entries];
+    const struct hd_reserve_entry *applies = match(config, dev, false, NULL);
+
+    if (*by == NULL && e->driver != NULL && applies != NULL &&
+        applies->sel.kind == HD_SELECTOR_ADDR)
+        *by = applies;
+}
+
 /* Which VF count of @pf makes @addr one of its VFs (the VF's index + 1), from the PF's
  * sriov_offset and sriov_stride: 0 when none does. */
 static int vf_count_for(struct hd_device *pf, const struct hd_pci_addr *addr)
@@ -833,8 +849,10 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
     hd_strv_free(config->refusals, config->nrefusals);
     config->nrefusals = 0;
     free(config->presence);
+    free(config->shadows);
     config->presence = calloc(config->n + 1, sizeof(*config->presence));
-    if (config->presence == NULL ||
+    config->shadows = calloc(config->n + 1, sizeof(*config->shadows));
+    if (config->presence == NULL || config->shadows == NULL ||
         (config->refusals = calloc(config->n + 1, sizeof(*config->refusals))) == NULL)
         return hd_err(ctx, -ENOMEM, "out of memory");
     config->nrefusals = config->n;
@@ -854,8 +872,10 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
             if (list == NULL && (r = hd_device_list_new(ctx, HD_FILL_IDENT, &list)) < 0)
                 break;
             for (size_t k = 0; r == 0 && k < hd_device_list_count(list); k++)
-                if (hd_pci_selector_match(&e->sel, hd_device_list_get(list, k)))
+                if (hd_pci_selector_match(&e->sel, hd_device_list_get(list, k))) {
+                    shadow_on(config, e, hd_device_list_get(list, k));
                     r = check_on(config, e, hd_device_list_get(list, k));
+                }
         }
         bad += r > 0;
         r = r > 0 ? 0 : r;
@@ -928,4 +948,42 @@ HD_EXPORT const char *hd_reserve_config_get_refusal(const struct hd_reserve_conf
     if (entry < config->entries || entry >= config->entries + config->nrefusals)
         return NULL;
     return config->refusals[entry - config->entries];
+}
+
+/* The last entry after @entry with its selector that has @numvfs's part (a VF count, else a
+ * driver): the one the boot applies for that part instead, as match() chooses. */
+static const struct hd_reserve_entry *later_same(const struct hd_reserve_config *config,
+                                                 const struct hd_reserve_entry *entry,
+                                                 bool numvfs)
+{
+    const struct hd_reserve_entry *last = NULL;
+
+    for (const struct hd_reserve_entry *o = entry + 1; o < config->entries + config->n; o++) {
+        if (o->sel.kind != entry->sel.kind || (numvfs ? o->numvfs < 0 : o->driver == NULL))
+            continue;
+        if (o->sel.kind == HD_SELECTOR_ADDR ? hd_pci_addr_equal(&o->sel.addr, &entry->sel.addr)
+                                            : o->sel.vendor == entry->sel.vendor &&
+                                                  o->sel.device == entry->sel.device)
+            last = o;
+    }
+    return last;
+}
+
+HD_EXPORT const struct hd_reserve_entry *
+hd_reserve_config_get_override(const struct hd_reserve_config *config,
+                               const struct hd_reserve_entry *entry)
+{
+    const struct hd_reserve_entry *driver = NULL, *count = NULL;
+
+    if (entry < config->entries || entry >= config->entries + config->n)
+        return NULL;
+    if (entry->driver != NULL && (driver = later_same(config, entry, false)) == NULL &&
+        entry->sel.kind == HD_SELECTOR_IDS && config->shadows != NULL &&
+        config->shadows[entry - config->entries] != NULL)
+        return config->shadows[entry - config->entries]; /* for its device alone */
+    if (entry->numvfs >= 0 && (count = later_same(config, entry, true)) == NULL)
+        return NULL; /* its VF count applies */
+    if (entry->driver != NULL && driver == NULL)
+        return NULL; /* its driver applies */
+    return driver != NULL ? driver : count;
 }

@@ -498,7 +498,11 @@ static int run_persisted(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
         const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
-        char *line = NULL;
+        /* Which of several lines naming a device the boot applies, the others marked. */
+        const struct hd_reserve_entry *over = hd_reserve_config_get_override(config, e);
+        char *line = NULL, where[4096 + 16], over_for[HD_PCI_ADDR_BUFSZ] = "";
+        if (over != NULL && e->sel.kind == HD_SELECTOR_IDS && over->sel.kind == HD_SELECTOR_ADDR)
+            hd_pci_addr_format(&over->sel.addr, over_for); /* that device alone */
         if (hd_reserve_entry_format(e, &line) < 0)
             break;
         if (tool_json(t)) {
@@ -512,13 +516,21 @@ static int run_persisted(struct tool *t, int argc, char **argv)
             json_kv_string(&j, "file", e->file);
             json_kv_int_or_null(&j, "line", e->line, e->line > 0);
             json_kv_string(&j, "refused", hd_reserve_config_get_refusal(config, e));
+            json_kv_string(&j, "overridden_by",
+                           over ? reserve_entry_source(over, where, sizeof(where)) : NULL);
+            json_kv_string(&j, "overridden_for", over_for[0] ? over_for : NULL);
             json_presence(&j, config, e);
             json_end_object(&j);
         } else {
-            char mark[160];
+            char mark[160], overridden[4096 + 64] = "";
             presence_mark(config, e, mark, sizeof(mark));
-            printf("%-36s %s%s%.0u%s%s\n", line, e->file, e->line ? ":" : "", e->line,
-                   hd_reserve_config_get_refusal(config, e) ? "  (refused at boot)" : "", mark);
+            if (over != NULL)
+                snprintf(overridden, sizeof(overridden), "  (overridden%s%s by %s)",
+                         over_for[0] ? " for " : "", over_for,
+                         reserve_entry_source(over, where, sizeof(where)));
+            printf("%-36s %s%s%.0u%s%s%s\n", line, e->file, e->line ? ":" : "", e->line,
+                   hd_reserve_config_get_refusal(config, e) ? "  (refused at boot)" : "",
+                   overridden, mark);
         }
         free(line);
     }

@@ -747,6 +747,13 @@ int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struct hd_devic
  * it is the entry that applies (a device not there is checked when it appears). Returns how
  * many entries cannot be applied, or -errno (the PCI devices cannot be listed). */
 int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx);
+/* The entry the boot applies instead of @entry, one of @config's (NULL: none, @entry applies):
+ * a later entry with the same selector for each part @entry has (driver, VF count), the last
+ * read winning; or, for an ids entry (after hd_reserve_config_check()), an address entry for a
+ * device there now with those ids: for that device alone, the ids still reserve the others. */
+const struct hd_reserve_entry *
+hd_reserve_config_get_override(const struct hd_reserve_config *config,
+                               const struct hd_reserve_entry *entry);
 /* The first error of @config that may name @dev, "FILE[:LINE]: why": a bad line whose device
  * word selects it (the boot skips it, whatever it was meant to do), or a file that cannot be
  * read. NULL when none. */

@@ -513,6 +513,42 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
 }
 END_TEST
 
+/* Several lines naming one device: persisted marks those the boot ignores, with the line it
+ * applies instead, and doctor warns of a duplicate address entry. */
+HD_TEST(persisted_marks_overridden_entries)
+{
+    eng_start(&e, "demo");
+    conf("10-nic.conf", NIC "\n03:00.0 pci-stub\n8086:10d3 vfio-pci\n");
+    conf("20-nic.conf", NIC " vfio-pci\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert_str_eq(out, NIC " vfio-pci                etc/hostdev.d/10-nic.conf:1  "
+                          "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
+                          NIC " pci-stub                etc/hostdev.d/10-nic.conf:2  "
+                          "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
+                          "8086:10d3 vfio-pci                   etc/hostdev.d/10-nic.conf:3  "
+                          "(overridden for " NIC " by etc/hostdev.d/20-nic.conf:1)\n"
+                          NIC " vfio-pci                etc/hostdev.d/20-nic.conf:1\n");
+    ck_assert_int_eq(hd("--json persisted"), 0);
+    ck_out_has("\"line\": 2,\n    \"refused\": null,\n    \"overridden_by\": "
+               "\"etc/hostdev.d/20-nic.conf:1\",\n    \"overridden_for\": null");
+    ck_out_has("\"line\": 3,\n    \"refused\": null,\n    \"overridden_by\": "
+               "\"etc/hostdev.d/20-nic.conf:1\",\n    \"overridden_for\": \"" NIC "\"");
+    ck_out_has("\"file\": \"etc/hostdev.d/20-nic.conf\",\n    \"line\": 1,\n    "
+               "\"refused\": null,\n    \"overridden_by\": null");
+    hd("--json doctor");
+    ck_out_has("\"code\": \"reserved-entry-overridden\"");
+    ck_out_has(NIC " is named by more than one reservation: etc/hostdev.d/10-nic.conf:2 is "
+               "overridden by etc/hostdev.d/20-nic.conf:1");
+    /* One line per device: nothing overridden, nothing warned. */
+    conf("10-nic.conf", "");
+    conf("20-nic.conf", "8086:10d3 vfio-pci\n");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert_ptr_null(strstr(out, "overridden"));
+    hd("doctor");
+    ck_assert_ptr_null(strstr(out, "more than one reservation"));
+}
+END_TEST
+
 /* A bad line the boot skips may have been meant for the device: `show` says so rather than a
  * bare "not reserved", and beside a good line that reserves it. */
 HD_TEST(show_says_a_bad_line_naming_it_is_skipped)

@@ -70,6 +70,33 @@ static char *entry_line(const struct hd_reserve_config *c, size_t i)
 
 HD_TEST_FILE(.timeout = 60);
 
+/* The last line read wins each part it has (driver, VF count): an entry is overridden only
+ * when every part it has is taken by a later one with its selector. */
+HD_TEST(overridden_entries)
+{
+    struct hd_reserve_config *c = parse("0000:03:00.0 numvfs=2\n"         /* 0: by 2 */
+                                        "0000:03:00.0 vfio-pci numvfs=4\n" /* 1: count by 2 */
+                                        "0000:03:00.0 numvfs=8\n"          /* 2 */
+                                        "03:00.0 pci-stub\n"               /* 3 */
+                                        "8086:10d3\n"                      /* 4: by 5 */
+                                        "8086:10d3 pci-stub\n"             /* 5 */
+                                        "8086:10d4\n",                     /* 6 */
+                                        0);
+    const struct hd_reserve_entry *e[7];
+
+    for (size_t i = 0; i < 7; i++)
+        e[i] = hd_reserve_config_get(c, i);
+    ck_assert_ptr_eq(hd_reserve_config_get_override(c, e[0]), e[2]);
+    ck_assert_ptr_eq(hd_reserve_config_get_override(c, e[1]), e[3]);
+    ck_assert_ptr_null(hd_reserve_config_get_override(c, e[2]));
+    ck_assert_ptr_null(hd_reserve_config_get_override(c, e[3]));
+    ck_assert_ptr_eq(hd_reserve_config_get_override(c, e[4]), e[5]);
+    ck_assert_ptr_null(hd_reserve_config_get_override(c, e[5]));
+    ck_assert_ptr_null(hd_reserve_config_get_override(c, e[6]));
+    hd_reserve_config_unref(c);
+}
+END_TEST
+
 HD_TEST(config_lines)
 {
     static const char text[] = "# GPU for the gaming VM\n"
