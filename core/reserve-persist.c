@@ -170,7 +170,7 @@ static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry 
                         "which never forces, leaves it with the host at every boot, so it is "
                         "not persisted (forced, it can be detached for this boot only)",
                         hd_device_get_name(d), platform);
-        /* A variant that does not drive it never binds it, at any boot. */
+        /* A variant not made for it is refused: its aliases say what it drives. */
         if (r == 0 && variant && hd_pci_selector_match(&entry->sel, d))
             r = hd_vfio_variant_fits(d, entry->driver);
     }

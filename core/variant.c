@@ -251,7 +251,8 @@ int hd_vfio_variant_fits(struct hd_device *dev, const char *driver)
         return r;
     return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
                    "%s: %s does not drive it (%04x:%04x: no vfio_pci alias of %s in the "
-                   "kernel's modules.alias matches it, so it never binds); %s does",
+                   "kernel's modules.alias matches it: a driver_override forces it onto a "
+                   "device it is not made for); %s does",
                    hd_device_get_name(dev), driver, hd_device_get_vendor_id(dev),
                    hd_device_get_device_id(dev), driver, fits);
 }
