@@ -1108,6 +1108,22 @@ fail:
     return r;
 }
 
+/* The end of a run about one device: @d sorted into *@out when @r and its own error allow. */
+static int findings_done(struct hd_findings *d, struct hd_assignment_list *map, int r,
+                         struct hd_findings **out)
+{
+    hd_assignment_list_unref(map);
+    if (r >= 0)
+        r = hd_findings_error(d);
+    if (r < 0) {
+        hd_findings_unref(d);
+        return r;
+    }
+    hd_findings_sort(d);
+    *out = d;
+    return 0;
+}
+
 HD_EXPORT int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid,
                                  struct hd_findings **out)
 {
@@ -1123,16 +1139,9 @@ HD_EXPORT int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid,
                        "(8-4-4-4-12 hex digits, or libvirt's mdev_<uuid>)", uuid ? uuid : "");
     if ((d = hd_findings_new()) == NULL)
         return -ENOMEM;
-    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
-        (r = check_mdev(ctx, d, canon, map, true)) < 0 || (r = hd_findings_error(d)) < 0) {
-        hd_assignment_list_unref(map);
-        hd_findings_unref(d);
-        return r;
-    }
-    hd_findings_sort(d);
-    hd_assignment_list_unref(map);
-    *out = d;
-    return 0;
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) >= 0 && (r = hd_map_read(ctx, &map)) >= 0)
+        r = check_mdev(ctx, d, canon, map, true);
+    return findings_done(d, map, r, out);
 }
 
 HD_EXPORT int hd_doctor_run_node(struct hd_ctx *ctx, const char *sel, struct hd_findings **out)
@@ -1147,14 +1156,7 @@ HD_EXPORT int hd_doctor_run_node(struct hd_ctx *ctx, const char *sel, struct hd_
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
     if ((d = hd_findings_new()) == NULL)
         return -ENOMEM;
-    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
-        (r = check_node_asked(ctx, d, sel, map)) < 0 || (r = hd_findings_error(d)) < 0) {
-        hd_assignment_list_unref(map);
-        hd_findings_unref(d);
-        return r;
-    }
-    hd_findings_sort(d);
-    hd_assignment_list_unref(map);
-    *out = d;
-    return 0;
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) >= 0 && (r = hd_map_read(ctx, &map)) >= 0)
+        r = check_node_asked(ctx, d, sel, map);
+    return findings_done(d, map, r, out);
 }

@@ -191,6 +191,22 @@ static size_t wildcards(const char *pattern)
     return n;
 }
 
+/* The aliases (*@a) and the name they are matched against (@subject) for a PCI @modalias:
+ * 1; 0 when it is none (no variant is for it). */
+static int vfio_aliases_for(struct hd_ctx *ctx, const char *modalias, struct hd_vfio_aliases **a,
+                            char *subject, size_t size)
+{
+    int r;
+
+    /* "pci:v..." is what the kernel matches "vfio_pci:v..." aliases against. */
+    if (modalias == NULL || strncmp(modalias, "pci:", 4) != 0)
+        return 0;
+    if ((r = load_aliases(ctx, a)) < 0)
+        return r;
+    snprintf(subject, size, "vfio_%s", modalias);
+    return 1;
+}
+
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size)
 {
     struct hd_vfio_aliases *a = NULL;
@@ -199,12 +215,8 @@ int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, s
     int r;
 
     hd_strlcpy(driver, "vfio-pci", size);
-    /* "pci:v..." is what the kernel matches "vfio_pci:v..." aliases against. */
-    if (modalias == NULL || strncmp(modalias, "pci:", 4) != 0)
-        return 0;
-    if ((r = load_aliases(ctx, &a)) < 0)
+    if ((r = vfio_aliases_for(ctx, modalias, &a, subject, sizeof(subject))) <= 0)
         return r;
-    snprintf(subject, sizeof(subject), "vfio_%s", modalias);
     /* The most specific match wins (libvirt chooses the same way): vfio-pci's own alias
      * matches everything and is all wildcards. */
     for (size_t i = 0; i < a->n; i++) {
@@ -231,11 +243,8 @@ int hd_vfio_variant_fits(struct hd_device *dev, const char *driver)
     bool known = false;
     int r;
 
-    if (modalias == NULL || strncmp(modalias, "pci:", 4) != 0)
-        return 0;
-    if ((r = load_aliases(ctx, &a)) < 0)
+    if ((r = vfio_aliases_for(ctx, modalias, &a, subject, sizeof(subject))) <= 0)
         return r;
-    snprintf(subject, sizeof(subject), "vfio_%s", modalias);
     for (size_t i = 0; i < a->n; i++) {
         if (!hd_cmdline_name_equal(a->v[i].module, driver))
             continue;
