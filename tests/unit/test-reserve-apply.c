@@ -399,6 +399,7 @@ HD_TEST(persist_is_all_or_nothing)
     entry.driver = "vfio-pci";
     ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, HD_RESERVE_NO_APPLY, NULL, NULL,
                                               &res), 0);
+    hd_reserve_result_unref(res); /* the file alone has its warnings too */
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e"); /* the file alone */
     before = strdup(fx_read(&e.fx, file));
     ck_assert_ptr_nonnull(strstr(before, NIC " vfio-pci"));
@@ -429,6 +430,7 @@ HD_TEST(persist_is_all_or_nothing)
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:0a:00.0.conf"));
     ck_assert_int_eq(hd_reserve_persist_apply(e.ctx, &entry, HD_RESERVE_NO_APPLY, NULL, NULL,
                                               &res), 0);
+    hd_reserve_result_unref(res);
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:0a:00.0.conf"));
     free(before);
     eng_stop(&e);
