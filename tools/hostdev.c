@@ -75,17 +75,18 @@ static const char *current_command = NULL;
 static struct tool *current_tool = NULL;
 static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
 static const char *current_sub = NULL; /* the subcommand they are of ("remove"), or NULL */
-/* The long option tool_getopt() refused last ("--vm", "--drvier") and the one it meant, when
- * one is near enough to name; and whether what it refused is an option at all, its value
- * missing, rather than an option no command has. */
+/* What tool_getopt() refused last, for tool_usage() to name: an option no command has (the
+ * long one nearest it in @meant, when one is near enough to name), or one of this command's
+ * given without the value it needs ("--vm" at the end of the line; @taken: the option that
+ * stood where its value should, "--vm --force") or with one it takes none of ("--force=yes"). */
+enum refusal { REFUSED_UNKNOWN, REFUSED_NEEDS_VALUE, REFUSED_NO_VALUE };
 static struct {
-    char typed[64];
+    enum refusal why;
+    char typed[64]; /* as typed ("--drvier", "-d"); "": tool_usage() finds it */
     const char *meant;
-    bool known;
+    char taken[64];
 } refused;
 
-/* The optimal string alignment distance from @typed to @name's nearest prefix (its whole when
- * that is nearer): a misspelled abbreviation ("--nume") is near its option too. */
 static size_t option_distance(const char *typed, size_t n, const char *name)
 {
     size_t m = strlen(name), d[64][64], best;
@@ -144,46 +145,121 @@ static bool stopped_in_bundle(const char *now)
            strchr(now + 1, optopt) != NULL;
 }
 
+/* The long option named @len characters of @s (after its dashes) in full, or NULL. */
+static const struct option *long_option(const struct option *longopts, const char *s, size_t len)
+{
+    for (const struct option *o = longopts; o != NULL && o->name != NULL; o++)
+        if (strlen(o->name) == len && strncmp(o->name, s, len) == 0)
+            return o;
+    return NULL;
+}
+
+/* What short option @letter is in getopt's @shortopts: -1 none, 0 it takes no value, 1 it
+ * takes one. */
+static int short_option(const char *shortopts, int letter)
+{
+    const char *letters = shortopts + strspn(shortopts, "+-:"), *at;
+
+    if (letter <= 0 || letter >= 0x7f || letter == ':' || (at = strchr(letters, letter)) == NULL)
+        return -1;
+    return at[1] == ':';
+}
+
+/* Whether @word is one of the options @shortopts and @longopts name, as it would be typed. */
+static bool option_word(const char *word, const char *shortopts, const struct option *longopts)
+{
+    if (strncmp(word, "--", 2) == 0)
+        return long_option(longopts, word + 2, strcspn(word + 2, "=")) != NULL;
+    return word[0] == '-' && word[1] != '\0' && word[2] == '\0' &&
+           short_option(shortopts, (unsigned char)word[1]) >= 0;
+}
+
+static void refuse(enum refusal why, const char *typed, size_t len, const char *meant)
+{
+    refused.why = why;
+    snprintf(refused.typed, sizeof(refused.typed), "%.*s", len < 62 ? (int)len : 62, typed);
+    refused.meant = meant;
+}
+
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
     int index = -1, c;
 
-    refused.typed[0] = '\0';
+    refused.why = REFUSED_UNKNOWN;
+    refused.typed[0] = refused.taken[0] = '\0';
     refused.meant = NULL;
     c = getopt_long(argc, argv, shortopts, longopts, &index);
     if (c == '?' || c == ':') {
         /* getopt leaves optopt 0 for a long option it does not know, the option's value for
-         * one whose value is missing, the letter for a short one known or not. */
-        const char *last = optind > 0 ? argv[optind - 1] : NULL;
-        const char *letters = shortopts + strspn(shortopts, "+-:");
-        bool long_one = last != NULL && strncmp(last, "--", 2) == 0 &&
-                        !stopped_in_bundle(argv[optind]);
-        refused.known = long_one ? optopt != 0
-                                 : optopt > 0 && optopt != ':' && strchr(letters, optopt) != NULL;
-        if (long_one && last[2] != '\0' && optopt == 0) {
+         * one whose value is missing or given to one that takes none, the letter for a short
+         * one known or not. The option is looked up as typed: what is wrong is its value
+         * when it is there in full, else its name. */
+        const char *last = optind > 0 ? argv[optind - 1] : NULL, *now = argv[optind];
+        bool in_bundle = stopped_in_bundle(now);
+        if (last != NULL && strncmp(last, "--", 2) == 0 && last[2] != '\0' && !in_bundle) {
             size_t len = strcspn(last + 2, "=");
-            refused.meant = nearest_option(last + 2, len, longopts);
-            if (refused.meant != NULL)
-                snprintf(refused.typed, sizeof(refused.typed), "%.*s",
-                         len < 60 ? (int)len + 2 : 62, last);
+            if (long_option(longopts, last + 2, len) != NULL)
+                refuse(last[2 + len] == '=' ? REFUSED_NO_VALUE : REFUSED_NEEDS_VALUE, last,
+                       len + 2, NULL);
+            else if ((refused.meant = nearest_option(last + 2, len, longopts)) != NULL)
+                refuse(REFUSED_UNKNOWN, last, len + 2, refused.meant);
+            return c;
+        }
+        /* A short option: its letter is optopt; "-f=x" stops at the '=' after a letter that
+         * takes no value. */
+        const char *word = in_bundle ? now : last, *eq;
+        int letter = optopt;
+        if (letter == '=' && word != NULL && (eq = strchr(word, '=')) != NULL && eq > word + 1 &&
+            short_option(shortopts, (unsigned char)eq[-1]) == 0) {
+            char typed[3] = {'-', eq[-1], '\0'};
+            refuse(REFUSED_NO_VALUE, typed, 2, NULL);
+        } else if (short_option(shortopts, letter) == 1) {
+            char typed[3] = {'-', (char)letter, '\0'};
+            refuse(REFUSED_NEEDS_VALUE, typed, 2, NULL);
         }
         return c;
     }
-    if (c == -1 || index < 0)
+    if (c == -1)
         return c;
-    /* The argument getopt took it from: the one before its value when that came apart. */
-    const struct option *o = &longopts[index];
-    bool value_apart = o->has_arg == required_argument && optarg == argv[optind - 1];
-    const char *typed = argv[optind - (value_apart ? 2 : 1)];
-    size_t len = strcspn(typed + 2, "=");
-    if (strlen(o->name) == len && strncmp(o->name, typed + 2, len) == 0)
-        return c;
-    snprintf(refused.typed, sizeof(refused.typed), "%.*s", len < 60 ? (int)len + 2 : 62,
-             typed);
-    refused.meant = o->name;
-    refused.known = false;
-    optopt = 0;
-    return '?';
+    if (index >= 0) {
+        /* The argument getopt took it from: the one before its value when that came apart. */
+        const struct option *o = &longopts[index];
+        bool value_apart = o->has_arg == required_argument && optarg == argv[optind - 1];
+        const char *typed = argv[optind - (value_apart ? 2 : 1)];
+        size_t len = strcspn(typed + 2, "=");
+        if (strlen(o->name) != len || strncmp(o->name, typed + 2, len) != 0) {
+            refuse(REFUSED_UNKNOWN, typed, len + 2, o->name);
+            optopt = 0;
+            return '?';
+        }
+    }
+    /* A value that is another of the command's options ("--vm --force ADDR") is a value
+     * forgotten, not a VM named "--force": refused before anything acts on it. */
+    if (optarg != NULL && optind > 1 && optarg == argv[optind - 1] &&
+        option_word(optarg, shortopts, longopts)) {
+        char letter[3] = {'-', (char)c, '\0'};
+        const char *typed = index >= 0 ? argv[optind - 2] : letter;
+        refuse(REFUSED_NEEDS_VALUE, typed, strlen(typed), NULL);
+        snprintf(refused.taken, sizeof(refused.taken), "%.60s", optarg);
+        optopt = c;
+        return '?';
+    }
+    return c;
+}
+
+/* What tool_getopt() refused, when it is an option's value: "option --vm needs a value". */
+static bool refusal_of_value(char *buf, size_t size)
+{
+    if (refused.why == REFUSED_NEEDS_VALUE && refused.taken[0] != '\0')
+        snprintf(buf, size, "option %s needs a value, and '%s' after it is an option",
+                 refused.typed, refused.taken);
+    else if (refused.why == REFUSED_NEEDS_VALUE)
+        snprintf(buf, size, "option %s needs a value", refused.typed);
+    else if (refused.why == REFUSED_NO_VALUE)
+        snprintf(buf, size, "option %s takes no value", refused.typed);
+    else
+        return false;
+    return true;
 }
 
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
@@ -231,16 +307,19 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
         }
     }
     usage[len] = '\0';
-    if (refused.typed[0] != '\0')
+    char value[192];
+    if (refusal_of_value(value, sizeof(value)))
+        tool_error_hint(current_tool, EXIT_USAGE, hint, "%s; usage: %s %s%s%s", value, prog,
+                        cmd->name, usage[0] ? " " : "", usage);
+    else if (refused.meant != NULL)
         tool_error_hint(current_tool, EXIT_USAGE, hint,
                         "'%s' is not an option of %s (did you mean --%s?); usage: %s %s%s%s",
                         refused.typed, of, refused.meant, prog, cmd->name,
                         usage[0] ? " " : "", usage);
     else if (bad[0] != '\0')
         tool_error_hint(current_tool, EXIT_USAGE, hint,
-                        "'%s' is not an option of %s%s; usage: %s %s%s%s", bad, of,
-                        refused.known ? ", or its value is missing" : "", prog, cmd->name,
-                        usage[0] ? " " : "", usage);
+                        "'%s' is not an option of %s; usage: %s %s%s%s", bad, of, prog,
+                        cmd->name, usage[0] ? " " : "", usage);
     else
         tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s%s%s", prog, cmd->name,
                         usage[0] ? " " : "", usage);
@@ -780,9 +859,9 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
             if (o != NULL && o->has_arg == required_argument) {
                 arg = eq ? eq + 1 : i + 1 < *argc ? argv[++i] : NULL;
                 if (arg == NULL)
-                    return tool_error(t, EXIT_USAGE, "--%s needs a value", o->name);
+                    return tool_error(t, EXIT_USAGE, "option --%s needs a value", o->name);
             } else if (o != NULL && eq != NULL) {
-                return tool_error(t, EXIT_USAGE, "--%s takes no value", o->name);
+                return tool_error(t, EXIT_USAGE, "option --%s takes no value", o->name);
             }
         }
         if (o == NULL) {
@@ -834,24 +913,18 @@ static int run_main(int argc, char **argv)
     /* '+': stop at the command name; its own options are its business. ':': a missing value
      * is told apart from an unknown option. */
     while ((c = tool_getopt(argc, argv, "+:r:jvt:hV", global_opts)) != -1) {
-        if (c == ':')
-            return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s needs a value",
-                                   argv[optind - 1]);
-        if (c == '?' && refused.typed[0] != '\0')
+        char value[192];
+        if ((c == '?' || c == ':') && refusal_of_value(value, sizeof(value)))
+            return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s", value);
+        if (c == '?' && refused.meant != NULL)
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
                                    "unknown option '%s'; did you mean --%s?", refused.typed,
                                    refused.meant);
         if (c == '?') {
             /* getopt has not left a bundle it stopped in ("-a=" after --dry-run): the word
-             * before is not the one typed wrong; name the short option itself. A long one's
-             * optopt is set when it was given a value it takes none of ("--json=x"). */
-            const char *last = argv[optind - 1], *now = argv[optind];
-            bool in_bundle = stopped_in_bundle(now);
+             * before is not the one typed wrong; name the short option itself. */
+            const char *last = argv[optind - 1];
             char letter[3] = {'-', (char)optopt, '\0'};
-            if (optopt > 0 && strncmp(last, "--", 2) == 0 && !in_bundle)
-                return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
-                                       "--%.*s takes no value", (int)strcspn(last + 2, "="),
-                                       last + 2);
             return apply_global(&t, &g, c, optopt > 0 && optopt < 0x7f ? letter : last);
         }
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)

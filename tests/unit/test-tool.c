@@ -91,7 +91,10 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         /* The short option typed wrong, not the word before it nor its whole bundle. */
         {"--dry-run -a= list", "unknown option '-a' (see 'hostdev --help')"},
         {"-vx list", "unknown option '-x' (see 'hostdev --help')"},
-        {"--json=yes list", "--json takes no value (see 'hostdev --help')"},
+        {"--json=yes list", "hostdev: option --json takes no value (see 'hostdev --help')"},
+        {"-vv=1 list", "hostdev: option -v takes no value (see 'hostdev --help')"},
+        {"--state-dir --verbose list",
+         "hostdev: option --state-dir needs a value, and '--verbose' after it is an option"},
         /* A long option is taken only in full: getopt would read --vm as --vm-memory and
          * --gr as --group (detaching the whole group); what was typed is named. */
         {"doctor --vm win", "'--vm' is not an option of doctor (did you mean --vm-memory?)"},
@@ -116,11 +119,20 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         {"--jsno list", "unknown option '--jsno'; did you mean --json? (see 'hostdev --help')"},
         {"sriov 03:00.0 --numvfs=",
          "hostdev sriov: invalid count of VFs '' (a number, 0 removes the VFs)"},
-        /* An option no command has is not told its value may be missing; one that is there
-         * and lacks its value is. */
+        /* An option no command has is named as one; one that is there and lacks its value
+         * (or has one it takes none of) is told that, in a bundle too. */
         {"sriov -x 03:00.0", "hostdev sriov: '-x' is not an option of sriov; usage: "},
         {"detach -x 03:00.0", "hostdev detach: '-x' is not an option of detach; usage: "},
-        {"detach 03:00.0 -d", "'-d' is not an option of detach, or its value is missing; usage: "},
+        {"detach 03:00.0 -d", "hostdev detach: option -d needs a value; usage: "},
+        {"detach 03:00.0 -fd", "hostdev detach: option -d needs a value; usage: "},
+        {"detach -f=x 03:00.0", "hostdev detach: option -f takes no value; usage: "},
+        {"detach -gf= 03:00.0", "hostdev detach: option -f takes no value; usage: "},
+        /* An abbreviation is named as one, its value given or not. */
+        {"detach --driv", "'--driv' is not an option of detach (did you mean --driver?)"},
+        {"detach --dri --force 03:00.0",
+         "'--dri' is not an option of detach (did you mean --driver?)"},
+        {"list --caps --tree", "hostdev list: option --caps needs a value, and '--tree' after "
+                               "it is an option; usage: "},
         {"sriov 03:00.0 2 junk", "hostdev sriov: unexpected argument 'junk' (see "},
         {"recover --dry", "hostdev recover: '--dry' is not an option of recover (did you mean "
                           "--dry-run?); usage: hostdev recover [--dry-run] (see 'hostdev recover "
@@ -130,8 +142,8 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
                         "--help')"},
         {"--js list", "unknown option '--js'; did you mean --json? (see 'hostdev --help')"},
         {"--verb --ti 100 list", "unknown option '--verb'; did you mean --verbose?"},
-        {"list --timeout", "--timeout needs a value"},
-        {"list --json=yes", "--json takes no value"},
+        {"list --timeout", "hostdev list: option --timeout needs a value"},
+        {"list --json=yes", "hostdev list: option --json takes no value"},
         /* An address that is not there is a mistake, not an empty listing. */
         {"list 0000:09:00.0", "0000:09:00.0: no such PCI device"},
         {"hostdev-xml 03:00.0 0000:09:00.0", "0000:09:00.0: no such PCI device"},
