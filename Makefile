@@ -138,7 +138,7 @@ VIRT_A      := $(BUILD)/libhostdev-virt.a
 
 .PHONY: boot all lib adapters tools check check-unit check-layers abi-check check-asan check-tsan check-vm demo install uninstall clean deps \
         format static bench lint fuzz fuzz-bins check-valgrind fleet-deps
-all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters
+all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters $(BUILD)/completion/_hostdev
 
 lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
 
@@ -351,6 +351,12 @@ $(BUILD)/boot/%: boot/% $(DIRS_STAMP)
 	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 boot: $(BOOT_OUT)
 
+# zsh's completion with the bash completion it runs put in it, for the line that sources it:
+# installed, it needs no other file (wherever bash's completions are, or none).
+$(BUILD)/completion/_hostdev: completion/_hostdev completion/hostdev.bash $(DIRS_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)sed -e '/@HOSTDEV_BASH@/{r completion/hostdev.bash' -e 'd;}' $< > $@
+
 # ---- tests -----------------------------------------------------------------------------------
 # tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
 # tests run the binaries of the same build (sanitized ones under check-asan).
@@ -457,7 +463,8 @@ install: all boot
 	install -m 0755 $(BUILD)/hostdev $(BUILD)/hostdev-fakesys $(DESTDIR)$(BINDIR)/
 	install -D -m 0644 completion/hostdev.bash \
 	        $(DESTDIR)$(DATADIR)/bash-completion/completions/hostdev
-	install -D -m 0644 completion/_hostdev $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hostdev
+	install -D -m 0644 $(BUILD)/completion/_hostdev \
+	        $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hostdev
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libhostdev.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libhostdev.so
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/

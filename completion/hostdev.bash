@@ -42,7 +42,8 @@ _hostdev_drivers()
     ls "${_hostdev_root:-}/sys/bus/pci/drivers" 2>/dev/null
 }
 
-_hostdev()
+# The completion itself, named apart from zsh's _hostdev (the file that runs this one there).
+_hostdev_complete()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local i cmd='' _hostdev_root='' _hostdev_state=''
@@ -190,10 +191,12 @@ _hostdev()
     fi
     case $cmd in
     sriov)
-        # The PFs `sriov` lists (none: no words, not every device).
-        local -a pfs
-        mapfile -t pfs < <(_hostdev_run sriov | awk -F': ' '{ print $1 }')
-        [ ${#pfs[@]} -eq 0 ] || COMPREPLY=($(compgen -W "$(_hostdev_devs "${pfs[@]}")" -- "$cur"))
+        # The PFs `sriov` lists (none: no words, not every device); addresses, split on
+        # blanks (no mapfile: zsh runs this too).
+        local pfs
+        pfs=$(_hostdev_run sriov | awk -F': ' '{ print $1 }')
+        # shellcheck disable=SC2086
+        [ -z "$pfs" ] || COMPREPLY=($(compgen -W "$(_hostdev_devs $pfs)" -- "$cur"))
         ;;
     list | show | detach | reattach | reset | check | verify | hostdev-xml | qemu-args | \
         persist | unpersist | cmdline | acquire | release | doctor)
@@ -231,4 +234,4 @@ _hostdev()
         ;;
     esac
 }
-complete -F _hostdev hostdev
+complete -F _hostdev_complete hostdev

@@ -1225,7 +1225,7 @@ HD_TEST(completion)
         snprintf(cmd, sizeof(cmd),
                  "PATH='%s':$PATH bash -c 'source \"%s/completion/hostdev.bash\"; "
                  "COMP_WORDS=(hostdev --root %s %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
-                 "_hostdev; printf \"%%s \" \"${COMPREPLY[@]}\"'",
+                 "_hostdev_complete; printf \"%%s \" \"${COMPREPLY[@]}\"'",
                  build, at_src_dir(), e.fx.root, cases[i][0]);
         ck_assert_int_eq(at_run(cmd, &o, &x), 0);
         ck_assert_msg(strstr(o, cases[i][1]) != NULL, "'%s' completes to '%s', not '%s'",

@@ -852,7 +852,7 @@ static char *complete(const char *line)
     ck_assert_ptr_nonnull(build);
     snprintf(cmd, sizeof(cmd),
              "PATH='%s':$PATH bash -c 'source \"%s/completion/hostdev.bash\"; "
-             "COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _hostdev; "
+             "COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _hostdev_complete; "
              "printf \"%%s \" \"${COMPREPLY[@]}\"'",
              build, at_src_dir(), line);
     free(build);
@@ -968,6 +968,113 @@ HD_TEST(completion)
     ck_assert_msg(strstr(c, "web2") == NULL, "the default state directory's VM: '%s'", c);
     free(c);
 #undef COMPLETES
+}
+END_TEST
+
+/* zsh runs the completion through bashcompinit; a zsh started here has no line editor, so
+ * compadd prints the matches it is given. @how: "fpath" (the file alone in a directory of
+ * $fpath, as installed) or "source"; @line: the words, the last one being typed. What it prints:
+ * "first: " hostdev's completion function before, the matches, "then: " it after, the matches
+ * again, "_hostdev: " what the name _hostdev is then. */
+static const char zsh_harness[] =
+    "how=$1 where=$2; shift 2\n"
+    "compadd() {\n"
+    "    local -a m; local i=${@[(i)-a]}\n"
+    "    if (( i <= $# )); then m=(\"${(@P)${@[i+1]}}\"); else m=(\"${@[${@[(i)-]}+1,-1]}\"); fi\n"
+    "    print -rl -- $m\n"
+    "}\n"
+    "if [[ $how == fpath ]]; then\n"
+    "    fpath=($where $fpath); autoload -U compinit && compinit -u -D\n"
+    "else\n"
+    "    source $where\n" /* before compinit: the file runs it */
+    "fi\n"
+    "words=(\"$@\"); CURRENT=$#; PREFIX=${words[-1]}\n"
+    "print -r -- \"first: ${_comps[hostdev]}\"\n"
+    "${=_comps[hostdev]}\n"
+    "print -r -- \"then: ${_comps[hostdev]}\"\n"
+    "${=_comps[hostdev]}\n"
+    "print -r -- \"_hostdev: $(whence -v _hostdev)\"\n";
+
+static char *zsh_complete(const char *how, const char *where, const char *line)
+{
+    char cmd[2048], harness[] = "/tmp/hostdev-zsh-XXXXXX", *o = NULL, *x = NULL;
+    char *build = realpath(at_build_dir(), NULL);
+    int fd = mkstemp(harness);
+
+    ck_assert_ptr_nonnull(build);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, zsh_harness, strlen(zsh_harness)), (ssize_t)strlen(zsh_harness));
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "PATH='%s':$PATH zsh -f %s %s '%s' %s", build, harness, how, where,
+             line);
+    free(build);
+    ck_assert_msg(at_run(cmd, &o, &x) == 0, "%s: %s", line, x);
+    unlink(harness);
+    ck_assert_msg(x[0] == '\0', "%s: %s", line, x);
+    free(x);
+    return o;
+}
+
+static bool have_zsh(void)
+{
+    if (system("command -v zsh >/dev/null 2>&1") == 0)
+        return true;
+    fprintf(stderr, "test-tool: zsh not installed: its completion not run\n");
+    return false;
+}
+
+/* zsh's completion is the installed _hostdev alone: it reads no other file (bash's completion
+ * is where make put it), and the first completion of a shell completes, whether zsh autoloads
+ * it from $fpath or it is sourced; the bash function it runs is no _hostdev of its own. */
+HD_TEST(zsh_completion)
+{
+    char file[1024], dir[] = "/tmp/hostdev-fpath-XXXXXX", want[1200], line[1200], *c;
+    char *text = NULL, *x = NULL;
+
+    snprintf(file, sizeof(file), "%s/completion/_hostdev", at_build_dir());
+    snprintf(line, sizeof(line), "cat %s", file);
+    ck_assert_msg(at_run(line, &text, &x) == 0, "%s not built: %s", file, x);
+    free(x);
+    ck_assert_msg(strncmp(text, "#compdef hostdev\n", 17) == 0, "%.40s", text);
+    ck_assert_ptr_null(strstr(text, "\nsource "));
+    ck_assert_ptr_null(strstr(text, "bash-completion"));
+    ck_assert_ptr_null(strstr(text, "_hostdev()"));
+    ck_assert_ptr_nonnull(strstr(text, "\n_hostdev_complete()\n"));
+    free(text);
+    if (!have_zsh())
+        return;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(line, sizeof(line), "cp %s %s/", file, dir);
+    ck_assert_int_eq(system(line), 0);
+
+    snprintf(line, sizeof(line), "hostdev --root %s de", e.fx.root);
+    c = zsh_complete("fpath", dir, line);
+    ck_assert_msg(strncmp(c, "first: _hostdev\n", 16) == 0, "%s", c);
+    ck_assert_msg(strstr(c, "\ndetach\n") != NULL && strstr(c, "\ndetach\n") < strstr(c, "then: "),
+                  "the first completion: %s", c);
+    ck_assert_msg(strstr(c, "then: _bash_complete -F _hostdev_complete\n") != NULL, "%s", c);
+    ck_assert_msg(strstr(strstr(c, "then: "), "\ndetach\n") != NULL, "the next one: %s", c);
+    snprintf(want, sizeof(want), "_hostdev: _hostdev is a shell function from %s/_hostdev\n",
+             dir);
+    ck_assert_msg(strstr(c, want) != NULL, "%s", c);
+    free(c);
+
+    snprintf(line, sizeof(line), "%s/_hostdev", dir);
+    snprintf(want, sizeof(want), "hostdev --root %s detach 0000:03", e.fx.root);
+    c = zsh_complete("source", line, want);
+    ck_assert_msg(strncmp(c, "first: _bash_complete -F _hostdev_complete\n", 43) == 0, "%s", c);
+    ck_assert_msg(strstr(c, "\n0000:03:00.0\n") != NULL, "%s", c);
+    ck_assert_msg(strstr(c, "_hostdev: _hostdev not found\n") != NULL, "%s", c);
+    free(c);
+    snprintf(line, sizeof(line), "rm -r %s", dir);
+    ck_assert_int_eq(system(line), 0);
+
+    /* The source tree's copy reads hostdev.bash beside it. */
+    snprintf(line, sizeof(line), "%s/completion/_hostdev", at_src_dir());
+    snprintf(want, sizeof(want), "hostdev --root %s show enp", e.fx.root);
+    c = zsh_complete("source", line, want);
+    ck_assert_msg(strstr(c, "\nenp3s0\n") != NULL, "%s", c);
+    free(c);
 }
 END_TEST
 
@@ -1781,6 +1888,15 @@ HD_TEST(sriov_lists_every_pf)
     c = complete(words);
     ck_assert_str_eq(c, "enp3s0f0 enp3s0f1 ");
     free(c);
+    if (have_zsh()) { /* zsh, which has no mapfile, runs the same */
+        char file[1024];
+        snprintf(file, sizeof(file), "%s/completion/_hostdev", at_build_dir());
+        snprintf(words, sizeof(words), "hostdev --root %s sriov 0000:03:", e.fx.root);
+        c = zsh_complete("source", file, words);
+        ck_assert_msg(strstr(c, "\n0000:03:00.1\n") != NULL && strstr(c, "03:10.0") == NULL,
+                      "completes to '%s'", c);
+        free(c);
+    }
     eng_stop(&e);
     eng_start(&e, "demo");
 }
