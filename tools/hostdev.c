@@ -278,9 +278,12 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     const char *last = current_argv != NULL && optind > 0 ? current_argv[optind - 1] : NULL;
     const char *now = current_argv != NULL ? current_argv[optind] : NULL;
     bool in_bundle = stopped_in_bundle(now);
-    if (last != NULL && strncmp(last, "--", 2) == 0 && !in_bundle) /* --driver, not its -d */
-        snprintf(bad, sizeof(bad), "%.*s", (int)strcspn(last, "=") < 60 ? (int)strcspn(last, "=")
-                                                                         : 60, last);
+    if (last != NULL && strncmp(last, "--", 2) == 0 && !in_bundle) { /* --driver, not its -d */
+        size_t name = strcspn(last, "=");
+        if (name == 2) /* "--=x" names no option: the word as typed */
+            name = strlen(last);
+        snprintf(bad, sizeof(bad), "%.*s", name < 60 ? (int)name : 60, last);
+    }
     else if (optopt > 0 && optopt < 0x7f)
         snprintf(bad, sizeof(bad), "-%c", optopt);
     else if (last != NULL && last[0] == '-')
@@ -775,6 +778,13 @@ struct globals {
 /* Apply global option @c (getopt's value) with @arg: -1 to go on, else the exit status. */
 static int apply_global(struct tool *t, struct globals *g, int c, const char *arg)
 {
+    /* An empty value typed ("--root=", or --root "$DIR" with DIR unset) is a mistake, not the
+     * default: an empty root would be the host itself. */
+    if ((c == 'r' || c == 'S' || c == 'N') && arg != NULL && arg[0] == '\0')
+        return tool_error(t, EXIT_USAGE, "%s",
+                          c == 'r'   ? "--root '' is empty: the host itself is --root /"
+                          : c == 'S' ? "--state-dir '' is empty: the default is run/hostdev"
+                                     : "--names '' is empty: no names is --names none");
     switch (c) {
     case 'r':
         g->root = arg;

@@ -116,6 +116,7 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
          "'--drvier' is not an option of detach (did you mean --driver?); usage: "},
         {"detach --gropu 03:00.0", "'--gropu' is not an option of detach (did you mean --group?)"},
         {"detach --drx 03:00.0", "hostdev detach: '--drx' is not an option of detach; usage: "},
+        {"list --=x", "hostdev list: '--=x' is not an option of list; usage: "},
         {"--jsno list", "unknown option '--jsno'; did you mean --json? (see 'hostdev --help')"},
         {"sriov 03:00.0 --numvfs=",
          "hostdev sriov: invalid count of VFs '' (a number, 0 removes the VFs)"},
