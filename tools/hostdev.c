@@ -87,6 +87,8 @@ static struct {
     char taken[64];
 } refused;
 
+/* The optimal string alignment distance from @typed to @name's nearest prefix (its whole when
+ * that is nearer): a misspelled abbreviation ("--nume") is near its option too. */
 static size_t option_distance(const char *typed, size_t n, const char *name)
 {
     size_t m = strlen(name), d[64][64], best;
@@ -165,9 +167,12 @@ static int short_option(const char *shortopts, int letter)
     return at[1] == ':';
 }
 
-/* Whether @word is one of the options @shortopts and @longopts name, as it would be typed. */
+/* Whether @word is one of the options @shortopts and @longopts name, as it would be typed, or
+ * the "--" that ends them. */
 static bool option_word(const char *word, const char *shortopts, const struct option *longopts)
 {
+    if (strcmp(word, "--") == 0)
+        return true;
     if (strncmp(word, "--", 2) == 0)
         return long_option(longopts, word + 2, strcspn(word + 2, "=")) != NULL;
     return word[0] == '-' && word[1] != '\0' && word[2] == '\0' &&
@@ -199,8 +204,8 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
         if (last != NULL && strncmp(last, "--", 2) == 0 && last[2] != '\0' && !in_bundle) {
             size_t len = strcspn(last + 2, "=");
             if (long_option(longopts, last + 2, len) != NULL)
-                refuse(last[2 + len] == '=' ? REFUSED_NO_VALUE : REFUSED_NEEDS_VALUE, last,
-                       len + 2, NULL);
+                refuse(last[2 + len] == '=' ? REFUSED_NO_VALUE : REFUSED_NEEDS_VALUE, last, len + 2,
+                       NULL);
             else if ((refused.meant = nearest_option(last + 2, len, longopts)) != NULL)
                 refuse(REFUSED_UNKNOWN, last, len + 2, refused.meant);
             return c;
@@ -233,8 +238,8 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
             return '?';
         }
     }
-    /* A value that is another of the command's options ("--vm --force ADDR") is a value
-     * forgotten, not a VM named "--force": refused before anything acts on it. */
+    /* A value that is another of the command's options ("--vm --force ADDR"), or "--", is a
+     * value forgotten, not a VM named "--force": refused before anything acts on it. */
     if (optarg != NULL && optind > 1 && optarg == argv[optind - 1] &&
         option_word(optarg, shortopts, longopts)) {
         char letter[3] = {'-', (char)c, '\0'};
@@ -250,7 +255,10 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
 /* What tool_getopt() refused, when it is an option's value: "option --vm needs a value". */
 static bool refusal_of_value(char *buf, size_t size)
 {
-    if (refused.why == REFUSED_NEEDS_VALUE && refused.taken[0] != '\0')
+    if (refused.why == REFUSED_NEEDS_VALUE && strcmp(refused.taken, "--") == 0)
+        snprintf(buf, size, "option %s needs a value, and '--' after it ends the options",
+                 refused.typed);
+    else if (refused.why == REFUSED_NEEDS_VALUE && refused.taken[0] != '\0')
         snprintf(buf, size, "option %s needs a value, and '%s' after it is an option",
                  refused.typed, refused.taken);
     else if (refused.why == REFUSED_NEEDS_VALUE)
@@ -283,8 +291,7 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
         if (name == 2) /* "--=x" names no option: the word as typed */
             name = strlen(last);
         snprintf(bad, sizeof(bad), "%.*s", name < 60 ? (int)name : 60, last);
-    }
-    else if (optopt > 0 && optopt < 0x7f)
+    } else if (optopt > 0 && optopt < 0x7f)
         snprintf(bad, sizeof(bad), "-%c", optopt);
     else if (last != NULL && last[0] == '-')
         snprintf(bad, sizeof(bad), "%.60s", last);

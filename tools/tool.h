@@ -112,7 +112,9 @@ struct option;
  * getopt would read "--vm" as "--vm-memory" and complain about a value for an option the user
  * never typed, and a script's abbreviation breaks when an option is added. An abbreviation is
  * '?', which tool_usage() names with the option it abbreviates; a misspelled one is named with
- * the one option nearest it, when one is. */
+ * the one option nearest it, when one is. '?' too, named as such: an option of the command
+ * without its value (or with another option, or "--", where its value should be) and one
+ * given a value it takes none of ("--force=yes", "-f=x"). */
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);

@@ -134,6 +134,8 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
          "'--dri' is not an option of detach (did you mean --driver?)"},
         {"list --caps --tree", "hostdev list: option --caps needs a value, and '--tree' after "
                                "it is an option; usage: "},
+        {"acquire --vm -- 03:00.0",
+         "hostdev acquire: option --vm needs a value, and '--' after it ends the options; "},
         {"sriov 03:00.0 2 junk", "hostdev sriov: unexpected argument 'junk' (see "},
         {"recover --dry", "hostdev recover: '--dry' is not an option of recover (did you mean "
                           "--dry-run?); usage: hostdev recover [--dry-run] (see 'hostdev recover "
