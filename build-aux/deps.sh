@@ -18,10 +18,11 @@ build_pkgs="gcc make pkg-config libc6-dev libkmod-dev libudev-dev libfuse3-dev f
 # sriovdp's schema (tests/fleet/validate; Nova and promtool are unpacked, never installed).
 # iproute2, util-linux: a test makes a bridge with addresses and routes in a network namespace
 # of its own (unshare) and checks capture against `ip`'s view of it.
+# zsh: test-tool completes with the installed _hostdev in a real zsh.
 # systemd: systemd-analyze verifies the shipped units (nothing is started); the VM suite's
 # boot-path boots debootstrap a Debian root (once, cached), enable units in it with
 # `systemctl --root` and make its ext4 image with e2fsprogs' `mke2fs -d`.
-check_pkgs="check udev systemd debootstrap e2fsprogs valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd flex bison bc libelf-dev libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy python3-jsonschema python3-yaml iproute2 util-linux"
+check_pkgs="check udev systemd debootstrap e2fsprogs valgrind qemu-system-x86 busybox-static cpio kmod xz-utils zstd flex bison bc libelf-dev libvirt0 libxml2-utils python3 pciutils musl-tools clang libclang-rt-14-dev cppcheck clang-tidy python3-jsonschema python3-yaml iproute2 util-linux zsh"
 # `make bench`: hyperfine times, strace counts syscalls, time (GNU) gives peak RSS; the tools
 # compared: lspci (pciutils), driverctl, dpdk-devbind.py (Debian's small `dpdk` runtime
 # package, not dpdk-dev); util-linux's unshare shows them a tree on /sys in a private mount
