@@ -130,6 +130,10 @@ char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
  * no VF or not the first (or no memory). */
 char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config,
                                  struct hd_device *const *devs, size_t n, size_t i);
+/* The refusal of an ids entry that refuses several devices: @first, the first one's reason
+ * (naming it), then the @n others named, a few of them and how many more. Allocated; NULL
+ * with no memory. */
+char *hd_reserve_refusal_join(const char *first, const char *const *others, size_t n);
 /* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,

@@ -765,9 +765,50 @@ static int selected(struct hd_reserve_result *res, struct hd_device_list *list,
     return 0;
 }
 
+/* What no host state makes possible for the @n devices @devs that @e selects (a bridge, a
+ * variant not made for it): the first one's reason, naming every device refused, on the
+ * context, as the operation would refuse the first alone. The first refusal's -errno, 0 when
+ * none is refused, -ENOMEM. */
+static int refused_all(struct hd_reserve_result *res, const struct hd_reserve_entry *e,
+                       struct hd_device *const *devs, size_t n)
+{
+    const char **others = calloc(n + 1, sizeof(*others));
+    enum hd_reason reason = HD_REASON_INVALID;
+    char *first = NULL, *msg;
+    size_t nothers = 0;
+    int err = 0;
+
+    if (others == NULL)
+        return hd_err(res->ctx, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int r;
+        hd_ctx_clear_error(res->ctx);
+        if ((r = hd_reserve_entry_check(e, devs[i])) == 0)
+            continue;
+        if (err == 0) {
+            err = r;
+            reason = hd_ctx_last_reason(res->ctx);
+            first = strdup(hd_ctx_last_error(res->ctx));
+        } else {
+            others[nothers++] = hd_device_get_name(devs[i]);
+        }
+    }
+    hd_ctx_clear_error(res->ctx);
+    msg = err != 0 && first != NULL ? hd_reserve_refusal_join(first, others, nothers) : NULL;
+    if (err != 0 && msg == NULL)
+        err = hd_err(res->ctx, -ENOMEM, "out of memory");
+    else if (err != 0)
+        hd_errr(res->ctx, err, reason, "%s", msg);
+    free(msg);
+    free(first);
+    free(others);
+    return err;
+}
+
 /* Every device of @list that @e selects to its stub, in one operation: all of them or none.
- * An item a device, the first holding the operation; when it fails, that item alone, failed.
- * 1 failed, 0 done (or nothing selected), -ENOMEM. */
+ * An item a device, the first holding the operation; when it fails, that item alone, failed
+ * (when the entry is refused for several, naming them all). 1 failed, 0 done (or nothing
+ * selected), -ENOMEM. */
 static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *list,
                           const struct hd_reserve_entry *e)
 {
@@ -783,7 +824,11 @@ static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *
             break;
         }
         warn_entry_bind(res, it, devs, n, i);
-        if (i == 0)
+        if (i == 0 && (r = refused_all(res, e, devs, n)) == -ENOMEM)
+            break;
+        if (i == 0 && r < 0)
+            item_fail(res, it, NULL, r);
+        else if (i == 0)
             run_op(res, it, HD_OP_RESERVE, devs, n);
         else
             it->outcome = HD_RESERVE_DONE;

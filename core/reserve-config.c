@@ -600,15 +600,27 @@ HD_EXPORT int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struc
     return 0;
 }
 
-/* @e against @dev, when @e is what applies to it: its refusal kept. 1 refused, 0, -ENOMEM. */
-static int check_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
-                    struct hd_device *dev)
+/* Ids entry @e selects @dev: the first address entry that reserves it instead is kept. */
+static void shadow_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
+                      struct hd_device *dev)
 {
-    char **why = &config->refusals[e - config->entries];
+    const struct hd_reserve_entry **by = &config->shadows[e - config->entries];
+    const struct hd_reserve_entry *applies = match(config, dev, false, NULL);
+
+    if (*by == NULL && e->driver != NULL && applies != NULL &&
+        applies->sel.kind == HD_SELECTOR_ADDR)
+        *by = applies;
+}
+
+/* @e against @dev, when @e is what applies to it: why it is refused, in *@why (NULL: not
+ * refused, or @e does not apply). 1 refused, 0, -ENOMEM. */
+static int check_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
+                    struct hd_device *dev, char **why)
+{
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
 
-    if (*why != NULL ||
-        (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e))
+    *why = NULL;
+    if (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e)
         return 0;
     hd_ctx_clear_error(ctx);
     if (hd_reserve_entry_check(e, dev) == 0) {
@@ -630,16 +642,66 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     return 1;
 }
 
-/* Ids entry @e selects @dev: the first address entry that reserves it instead is kept. */
-static void shadow_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
-                      struct hd_device *dev)
-{
-    const struct hd_reserve_entry **by = &config->shadows[e - config->entries];
-    const struct hd_reserve_entry *applies = match(config, dev, false, NULL);
+/* Names shown of the other devices an ids entry has refused, before "and N more". */
+#define REFUSED_NAMES_MAX 4
 
-    if (*by == NULL && e->driver != NULL && applies != NULL &&
-        applies->sel.kind == HD_SELECTOR_ADDR)
-        *by = applies;
+char *hd_reserve_refusal_join(const char *first, const char *const *others, size_t n)
+{
+    char *msg = NULL, *more = NULL;
+    size_t shown = n < REFUSED_NAMES_MAX ? n : REFUSED_NAMES_MAX;
+    size_t len = 0;
+
+    if (n == 0)
+        return strdup(first);
+    for (size_t i = 0; i < shown; i++)
+        len += strlen(others[i]) + 2;
+    if ((more = malloc(len + 1)) == NULL)
+        return NULL;
+    more[0] = '\0';
+    for (size_t i = 0; i < shown; i++) {
+        if (i > 0)
+            strcat(more, ", ");
+        strcat(more, others[i]);
+    }
+    if (asprintf(&msg, "%s; refused too: %s%s%.0zu%s", first, more, n > shown ? " and " : "",
+                 n > shown ? n - shown : 0, n > shown ? " more" : "") < 0)
+        msg = NULL;
+    free(more);
+    return msg;
+}
+
+/* Ids entry @e, config->entries[@i], against every device of @list it selects and applies to:
+ * the first refusal's reason, followed by the names of the others it refuses, all of them what
+ * the boot leaves with the host. 1 refused, 0, -ENOMEM. */
+static int check_ids_on(struct hd_reserve_config *config, const struct hd_reserve_entry *e,
+                        size_t i, struct hd_device_list *list)
+{
+    const char **others = NULL;
+    char *first = NULL;
+    size_t n = 0;
+    int r = 0;
+
+    if ((others = calloc(hd_device_list_count(list) + 1, sizeof(*others))) == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; r >= 0 && k < hd_device_list_count(list); k++) {
+        struct hd_device *dev = hd_device_list_get(list, k);
+        char *why;
+        if (!hd_pci_selector_match(&e->sel, dev))
+            continue;
+        shadow_on(config, e, dev);
+        if ((r = check_on(config, e, dev, &why)) <= 0)
+            continue;
+        if (first == NULL)
+            first = why;
+        else
+            others[n++] = hd_device_get_name(dev), free(why);
+    }
+    if (r >= 0 && first != NULL &&
+        (config->refusals[i] = hd_reserve_refusal_join(first, others, n)) == NULL)
+        r = -ENOMEM;
+    free(first);
+    free(others);
+    return r < 0 ? r : first != NULL;
 }
 
 /* Which VF count of @pf makes @addr one of its VFs (the VF's index + 1), from the PF's
@@ -865,17 +927,13 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
                 hd_ctx_clear_error(ctx);
                 continue;
             }
-            r = check_on(config, e, dev);
+            r = check_on(config, e, dev, &config->refusals[i]);
             hd_device_unref(dev);
         } else {
             /* Ids select whatever has them: listed once, for the first such entry. */
             if (list == NULL && (r = hd_device_list_new(ctx, HD_FILL_IDENT, &list)) < 0)
                 break;
-            for (size_t k = 0; r == 0 && k < hd_device_list_count(list); k++)
-                if (hd_pci_selector_match(&e->sel, hd_device_list_get(list, k))) {
-                    shadow_on(config, e, hd_device_list_get(list, k));
-                    r = check_on(config, e, hd_device_list_get(list, k));
-                }
+            r = check_ids_on(config, e, i, list);
         }
         bad += r > 0;
         r = r > 0 ? 0 : r;

@@ -111,9 +111,9 @@ HD_EXPORT void hd_reserve_entry_choose_driver(struct hd_ctx *ctx,
     hd_ctx_clear_error(ctx);
 }
 
-/* The file alone, for a device that is there: what could never be applied to it (a bridge, a
- * VF count for a device without SR-IOV) is bad input all the same; what the host or a VM does
- * with it now is not the next boot's concern. */
+/* The file alone, for a device that is there (or those its ids select now): what could never
+ * be applied to it (a bridge, a VF count for a device without SR-IOV) is bad input all the
+ * same; what the host or a VM does with it now is not the next boot's concern. */
 static int check_could_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry)
 {
     struct hd_reserve_result *plan;
@@ -122,12 +122,13 @@ static int check_could_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *
     char *why = NULL;
     int r;
 
-    if (entry->sel.kind != HD_SELECTOR_ADDR ||
-        hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev) < 0) {
-        hd_ctx_clear_error(ctx);
-        return 0;
+    if (entry->sel.kind == HD_SELECTOR_ADDR) {
+        if (hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev) < 0) {
+            hd_ctx_clear_error(ctx);
+            return 0;
+        }
+        hd_device_unref(dev);
     }
-    hd_device_unref(dev);
     r = hd_reserve_entry_apply(entry, ctx, HD_RESERVE_DRY_RUN | HD_RESERVE_FORCE, NULL, NULL,
                                &plan);
     for (size_t i = 0; r > 0 && why == NULL && i < hd_reserve_result_count(plan); i++) {

@@ -603,6 +603,41 @@ HD_TEST(persisted_says_what_the_boot_refuses)
 }
 END_TEST
 
+/* An ids entry refused for several devices names each of them (the first with its reason),
+ * up to a few, then how many more: persisted and show of the boot's refusal, and persist's own
+ * (which refused the file alone without a word). */
+HD_TEST(persisted_names_every_device_an_ids_entry_refuses)
+{
+    eng_start(&e, "server-sriov"); /* two bridges 8086:2032: 00:02.0 and 80:02.0 */
+    conf("bridges.conf", "8086:2032 vfio-pci\n");
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_assert_str_eq(err, "hostdev persisted: etc/hostdev.d/bridges.conf:1: 0000:00:02.0 is a "
+                          "bridge (header type 1), not an endpoint: it cannot be reserved for a "
+                          "VM; refused too: 0000:80:02.0\n");
+    ck_assert_int_eq(hd("show 80:02.0"), 0);
+    ck_out_has("refused at boot: 0000:00:02.0 is a bridge (header type 1), not an endpoint: it "
+               "cannot be reserved for a VM; refused too: 0000:80:02.0\n");
+    /* persist of those ids says the same, and leaves no file, the file alone (--no-apply)
+     * too: the boot would refuse it. */
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/bridges.conf")), 0);
+    ck_assert_int_eq(hd("persist 8086:2032"), 2);
+    ck_assert_str_eq(err, "hostdev persist: 0000:00:02.0 is a bridge (header type 1), not an "
+                          "endpoint: it cannot be reserved for a VM; refused too: "
+                          "0000:80:02.0\n");
+    ck_assert_int_eq(hd("persist 8086:2032 --no-apply"), 2);
+    ck_err_has("it cannot be reserved for a VM; refused too: 0000:80:02.0\n");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-8086:2032.conf"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    conf("bridges.conf", "8086:2032 vfio-pci\n");
+    /* Seven of them: four named beside the first, then how many more. */
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(fx_ctl(&e.fx, "add 0000:00:%02x.0 8086:2032 class=060400", 0x10 + i), 0);
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_err_has("it cannot be reserved for a VM; refused too: 0000:00:10.0, 0000:00:11.0, "
+               "0000:00:12.0, 0000:00:13.0 and 2 more\n");
+}
+END_TEST
+
 /* What the boot skips (a bad line, a bad hostdev.reserve= word) or refuses (a count above
  * sriov_totalvfs, a stub for a bridge) leaves a device meant for a VM with the host: doctor
  * says so, naming the line, rather than "no problems found". */
