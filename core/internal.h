@@ -158,8 +158,8 @@ void hd_reserve_persist_path(const struct hd_pci_selector *sel, char *buf, size_
 
 /* What persist --no-apply says of @entry without applying it: the warnings its call would give
  * (a PF given a stub and a VF count, VFs no count makes at boot), each on an HD_RESERVE_BIND
- * item, HD_RESERVE_LATER (the boot applies it), of a device it selects now; no item without
- * one. Returns as hd_reserve_entry_apply(). */
+ * item (HD_RESERVE_NUMVFS for a VF count alone), HD_RESERVE_LATER (the boot applies it), of a
+ * device it selects now; no item without one. Returns as hd_reserve_entry_apply(). */
 int hd_reserve_entry_warnings(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                               hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
 /* What unpersist leaves of @entry, the one it removed: the VF count it set (an

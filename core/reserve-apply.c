@@ -950,15 +950,21 @@ int hd_reserve_entry_warnings(const struct hd_reserve_entry *entry, struct hd_ct
     int r;
 
     *result = NULL;
-    if ((r = entry_result_new(entry, ctx, 0, fn, data, &res, &list)) == 0 && entry->driver)
+    if ((r = entry_result_new(entry, ctx, 0, fn, data, &res, &list)) == 0)
         r = selected(res, list, &res->entry, &devs, &n);
     for (size_t i = 0; r == 0 && i < n; i++) {
-        struct item *it = item_add(res, HD_RESERVE_BIND, devs[i], &res->entry);
+        /* A VF count alone (one PF) binds nothing: what its count adds to a stub another
+         * entry gives the PF is said of the count, as apply_numvfs() says it. */
+        struct item *it = item_add(res, entry->driver ? HD_RESERVE_BIND : HD_RESERVE_NUMVFS,
+                                   devs[i], &res->entry);
         if (it == NULL) {
             r = -ENOMEM;
             break;
         }
-        warn_entry_bind(res, it, devs, n, i);
+        if (entry->driver != NULL)
+            warn_entry_bind(res, it, devs, n, i);
+        else
+            warn_stub_numvfs(res, it);
         if (it->warning == NULL) { /* nothing to say of it */
             item_free(it);
             res->n--;

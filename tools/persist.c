@@ -29,6 +29,7 @@ struct plan_lines {
     struct tool *t;
     const char *heading; /* NULL: none, or said already */
     bool ran; /* the run (not the plan before it, which tells only refusals) told an item */
+    bool no_apply; /* the file alone: its items are the boot's warnings, nothing done now */
 };
 
 static void say_heading(struct plan_lines *p)
@@ -45,6 +46,12 @@ static void print_planned(void *data, const struct hd_reserve_result *res, size_
 {
     struct plan_lines *p = data;
 
+    if (p->no_apply && hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED) {
+        say_heading(p);
+        if (!tool_json(p->t) && hd_reserve_result_get_warning(res, i) != NULL)
+            tool_warning(p->t, hd_reserve_result_get_warning(res, i));
+        return;
+    }
     if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED) {
         p->ran = !p->t->dry_run;
         if (p->ran)
@@ -188,7 +195,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         asprintf(&heading, "dry run: nothing changed; would persist %s%s", line,
                  no_apply ? "" : " and do:") < 0)
         heading = NULL;
-    struct plan_lines p = {t, heading, false};
+    struct plan_lines p = {t, heading, false, no_apply};
     struct hd_reserve_result *res = NULL;
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_persist_apply(t->ctx, &e,

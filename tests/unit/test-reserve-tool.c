@@ -1196,8 +1196,8 @@ HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
 END_TEST
 
 /* persist says it of its own line, and of what it adds to another (a count in one file, the stub
- * in another), but not of the persisted file it replaces; cmdline of a PF it keeps that has a
- * count. */
+ * in another; a count alone, with --no-apply too), but not of the persisted file it replaces;
+ * cmdline of a PF it keeps that has a count. */
 HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
 {
     eng_start(&e, "server-sriov");
@@ -1218,6 +1218,27 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
     ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
     ck_assert_str_eq(err, "");
     ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf")), 0);
+    /* A count alone, for a PF another file gives the stub: said with the file alone
+     * (--no-apply, its dry run too), as when it is applied, and nothing else is said. */
+    conf("10-stub.conf", "0000:03:00.1 vfio-pci\n");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2\n");
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"warnings\": [\n    \"0000:03:00.1: numvfs=2 with vfio-pci may leave it");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply"), 0);
+    ck_assert_str_eq(out, "persisted: 0000:03:00.1 numvfs=2\n");
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* No stub for it: nothing to say. */
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-stub.conf")), 0);
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
+    ck_assert_str_eq(err, "");
 }
 END_TEST
 
