@@ -952,6 +952,15 @@ HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct h
     return r < 0 ? r : bad;
 }
 
+static bool listed(const struct hd_reserve_entry *const *v, size_t n,
+                   const struct hd_reserve_entry *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == e)
+            return true;
+    return false;
+}
+
 HD_EXPORT size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
                                                  struct hd_device *pf, unsigned int first,
                                                  unsigned int end,
@@ -967,6 +976,7 @@ HD_EXPORT size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config
     }
     for (unsigned int i = first > made ? first : made; i < end; i++) {
         struct hd_pci_addr vf;
+        struct hd_device *dev;
         if (hd_pci_vf_addr(hd_device_get_addr(pf), offset, stride, (int)i, &vf) < 0)
             break;
         for (size_t k = 0; k < config->n; k++) {
@@ -978,7 +988,19 @@ HD_EXPORT size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config
                 out[n] = e;
             n++;
         }
+        /* Ids select the VF there now (it is, below the count it has): the entry that applies
+         * to it, once however many of its VFs go. */
+        if (hd_device_open_fill(hd_device_get_ctx(pf), &vf, HD_FILL_IDENT, &dev) < 0)
+            continue;
+        const struct hd_reserve_entry *ids = match(config, dev, false, NULL);
+        hd_device_unref(dev);
+        if (ids == NULL || ids->sel.kind != HD_SELECTOR_IDS || listed(out, n < max ? n : max, ids))
+            continue;
+        if (n < max)
+            out[n] = ids;
+        n++;
     }
+    hd_ctx_clear_error(hd_device_get_ctx(pf));
     return n;
 }
 

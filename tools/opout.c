@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "opout.h"
+#include "reserve.h"
 
 int tool_exit_for(const struct tool *t)
 {
@@ -231,10 +232,7 @@ static void reservation_hint(const struct tool *t, const struct hd_reserve_entry
 {
     char sel[HD_PCI_ADDR_BUFSZ];
 
-    if (e->sel.kind == HD_SELECTOR_ADDR)
-        hd_pci_addr_format(&e->sel.addr, sel);
-    else
-        snprintf(sel, sizeof(sel), "%04x:%04x", e->sel.vendor, e->sel.device);
+    reserve_selector_name(&e->sel, sel, sizeof(sel));
     if (hd_reserve_entry_is_persisted(e))
         snprintf(buf, size, "'%s unpersist %s' ends that", t->prog, sel);
     else

@@ -369,10 +369,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         return code;
     /* Said back in canonical form, not as typed. */
     char name[HD_PCI_ADDR_BUFSZ];
-    if (sel.kind == HD_SELECTOR_ADDR)
-        hd_pci_addr_format(&sel.addr, name);
-    else
-        snprintf(name, sizeof(name), "%04x:%04x", sel.vendor, sel.device);
+    reserve_selector_name(&sel, name, sizeof(name));
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_unpersist_apply(t->ctx, &sel,
                                    (t->dry_run ? HD_RESERVE_DRY_RUN : 0) |

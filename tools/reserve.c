@@ -17,6 +17,14 @@ const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, si
     return buf;
 }
 
+const char *reserve_selector_name(const struct hd_pci_selector *sel, char *buf, size_t size)
+{
+    if (sel->kind == HD_SELECTOR_ADDR)
+        return hd_pci_addr_format(&sel->addr, buf);
+    snprintf(buf, size, "%04x:%04x", sel->vendor, sel->device);
+    return buf;
+}
+
 /* Error lines gathered, to be printed as one list (tool_error_list(): under --json one object
  * with all of them). */
 struct error_lines {

@@ -9,6 +9,8 @@
 
 /* Where @e was read: "FILE:LINE", or the file alone (the command line), in @buf when needed. */
 const char *reserve_entry_source(const struct hd_reserve_entry *e, char *buf, size_t size);
+/* @sel as its entry's device word: the address, or VVVV:DDDD; in @buf (HD_PCI_ADDR_BUFSZ). */
+const char *reserve_selector_name(const struct hd_pci_selector *sel, char *buf, size_t size);
 /* The hd_reserve_flags the command line asked for (--dry-run, --force). */
 unsigned int reserve_apply_flags(const struct tool *t);
 /* Print each configuration error, and each entry hd_reserve_config_check() found refused, as

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "opout.h"
+#include "reserve.h"
 
 /* A PF's counts: an object of its own (one PF) or in the listing's array. */
 static void print_counts(struct json *j, const struct hd_device *dev)
@@ -162,7 +163,7 @@ static int run(struct tool *t, int argc, char **argv)
             const struct hd_reserve_entry *e = hd_op_unmade_get_entry(op, i);
             char vf[HD_PCI_ADDR_BUFSZ];
             json_begin_object(&j);
-            json_kv_string(&j, "device", hd_pci_addr_format(&e->sel.addr, vf));
+            json_kv_string(&j, "device", reserve_selector_name(&e->sel, vf, sizeof(vf)));
             json_kv_string(&j, "file", e->file);
             json_kv_int_or_null(&j, "line", e->line, e->line > 0);
             json_end_object(&j);
@@ -208,7 +209,17 @@ static int run(struct tool *t, int argc, char **argv)
         for (size_t i = 0; i < hd_op_get_unmade_count(op); i++) {
             const struct hd_reserve_entry *e = hd_op_unmade_get_entry(op, i);
             char vf[HD_PCI_ADDR_BUFSZ];
-            hd_pci_addr_format(&e->sel.addr, vf);
+            reserve_selector_name(&e->sel, vf, sizeof(vf));
+            /* Ids reserve whatever has them: the VFs that stay, and those made again. */
+            if (e->sel.kind == HD_SELECTOR_IDS) {
+                fprintf(stderr, "%s sriov: note: %s (%s%s%.0u) reserves VFs of %s that this "
+                        "count removes, and no VF count persisted for %s makes them at boot: "
+                        "for them the reservation does nothing ('%s persist %s --numvfs %d' "
+                        "keeps them)\n",
+                        t->prog, vf, e->file, e->line ? ":" : "", e->line, name, name, t->prog,
+                        name, prev);
+                continue;
+            }
             char drop[HD_PCI_ADDR_BUFSZ + 64] = "removing that line drops it";
             if (hd_reserve_entry_is_persisted(e))
                 snprintf(drop, sizeof(drop), "'%s unpersist %s' drops it", t->prog, vf);

@@ -785,8 +785,9 @@ enum hd_reserve_presence hd_reserve_config_get_presence(const struct hd_reserve_
                                                         struct hd_pci_addr *pf, int *numvfs);
 /* The entries of @config that reserve a VF of @pf with index @first to @end - 1 (the VFs a
  * count of @first leaves out when @pf has @end) that no VF count the boot applies makes
- * either: their reservations would do nothing. Up to @max in @out; returns how many there are.
- * @pf needs HD_FILL_IDENT; its VF layout is read now. */
+ * either: their reservations would do nothing (an ids entry, the one that applies to such a VF
+ * there now, listed once: for those VFs; it may still reserve others). Up to @max in @out;
+ * returns how many there are. @pf needs HD_FILL_IDENT; its VF layout is read now. */
 size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
                                         struct hd_device *pf, unsigned int first,
                                         unsigned int end, const struct hd_reserve_entry **out,
@@ -1460,7 +1461,8 @@ int hd_op_get_previous_numvfs(const struct hd_op *op);
 int hd_op_get_previous_autoprobe(const struct hd_op *op);
 /* HD_OP_NUMVFS lowering a count: the reservations (hd_reserve_config_load()'s entries, read
  * under the operation's locks) of VFs it removes that no VF count the boot sets makes either,
- * so that they do nothing from then on (hd_reserve_config_get_unmade_vfs()). Valid until the
+ * so that they do nothing for them from then on (hd_reserve_config_get_unmade_vfs(); address
+ * entries, and ids entries that select such VFs). Valid until the
  * operation's next run or unref. */
 size_t hd_op_get_unmade_count(const struct hd_op *op);
 const struct hd_reserve_entry *hd_op_unmade_get_entry(const struct hd_op *op, size_t i);

@@ -904,6 +904,43 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
 }
 END_TEST
 
+/* VFs a lower count removes that an ids entry selects: sriov notes that entry once (however
+ * many of its VFs go), by its ids, in its dry run and under --json too; not when the count the
+ * boot sets makes them, nor when no VF it removes has those ids. */
+HD_TEST(sriov_notes_ids_that_reserve_the_vfs_it_removes)
+{
+#define IDS_NOTE                                                                                  \
+    "hostdev sriov: note: 8086:10ed (etc/hostdev.d/ids.conf:1) reserves VFs of 0000:03:00.0 that " \
+    "this count removes, and no VF count persisted for 0000:03:00.0 makes them at boot: for "     \
+    "them the reservation does nothing ('hostdev persist 0000:03:00.0 --numvfs 8' keeps them)\n"
+    eng_start(&e, "server-sriov"); /* 03:00.0 has 8 VFs, 8086:10ed */
+    conf("ids.conf", "8086:10ed vfio-pci\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
+    ck_assert_str_eq(err, IDS_NOTE);
+    ck_assert_int_eq(hd("--json sriov 0000:03:00.0 2 --dry-run"), 0);
+    ck_out_has("\"unmade_reservations\": [\n    {\n      \"device\": \"8086:10ed\",\n"
+               "      \"file\": \"etc/hostdev.d/ids.conf\",\n      \"line\": 1\n    }\n  ]");
+    /* Beside an address entry for one of those VFs: both, the ids once. */
+    conf("vf.conf", "0000:03:10.6 vfio-pci\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
+    ck_err_has("note: 0000:03:10.6 is still reserved (etc/hostdev.d/vf.conf:1)");
+    ck_assert_ptr_nonnull(strstr(err, IDS_NOTE));
+    ck_assert_ptr_null(strstr(strstr(err, IDS_NOTE) + strlen(IDS_NOTE), "8086:10ed"));
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/vf.conf")), 0);
+    /* The count the boot sets makes them: nothing to say. */
+    conf("count.conf", "0000:03:00.0 numvfs=8\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
+    ck_assert_ptr_null(strstr(err, "reserves VFs"));
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/count.conf")), 0);
+    /* Ids of no VF it removes: nothing either. */
+    conf("ids.conf", "1000:005d vfio-pci\n");
+    ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+#undef IDS_NOTE
+}
+END_TEST
+
 /* The boot's reserve runs without --force and leaves a platform function with the host, so
  * persist refuses one even forced (by address or by ids), changing nothing; a line written by
  * hand is said by persisted and show, as the boot does. */
