@@ -849,6 +849,42 @@ static void nova_mdev_types(const struct xmodel *m, const struct xopts *o, FILE 
     }
 }
 
+/* A PCI parent that offers none of the --mdev-type types gets no type: the export advertises
+ * none of its vGPUs to Nova, which a comment alone would leave unnoticed. A warning for each,
+ * naming the types it offers. */
+static void nova_parents_without_type(const struct xmodel *m, const struct xopts *o)
+{
+    for (size_t i = 0; i < m->ntypes && o->nmdev_types > 0; i++) {
+        const struct xmdev_type *x = &m->types[i];
+        bool seen = false, given = false;
+        char *msg = NULL;
+        size_t len = 0;
+        FILE *mem;
+        if (!xmdev_offered(x))
+            continue;
+        for (size_t k = 0; k < m->ntypes && !given; k++) {
+            seen = seen || (k < i && m->types[k].parent == x->parent);
+            given = m->types[k].parent == x->parent && nova_type_chosen(m, o, &m->types[k]);
+        }
+        if (seen || given || (mem = open_memstream(&msg, &len)) == NULL)
+            continue; /* said with its first type, or given one */
+        fputs("--mdev-type", mem);
+        for (size_t k = 0; k < o->nmdev_types; k++)
+            fprintf(mem, "%s%s", k ? ", " : " ", o->mdev_types[k]);
+        fprintf(mem, ": %s %s, so Nova is given no mediated device type for it (it offers ",
+                x->parent->name, o->nmdev_types > 1 ? "offers none of them" : "does not offer it");
+        for (size_t k = i, n = 0; k < m->ntypes; k++)
+            if (m->types[k].parent == x->parent)
+                fprintf(mem, "%s%s", n++ ? ", " : "", m->types[k].id);
+        fputc(')', mem);
+        if (fclose(mem) != 0) {
+            free(msg);
+            msg = NULL;
+        }
+        xwarnings_add(m->warnings, msg);
+    }
+}
+
 int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, FILE *out)
 {
     /* Zed (26) renamed passthrough_whitelist to device_spec; older releases know only that. */
@@ -911,6 +947,7 @@ int export_nova(struct tool *t, const struct xmodel *m, const struct xopts *o, F
         xwarnings_add(m->warnings, msg);
         free(why);
     }
+    nova_parents_without_type(m, o);
     return EXIT_DONE;
 }
 

@@ -568,12 +568,22 @@ HD_TEST(nova_mdev_type_per_gpu)
                           "nvidia-222: most vGPU parents make one type at a time and refuse to "
                           "create nvidia-222 while those run\"]}\n");
     /* One type asked for: it goes to every GPU that offers it, no sections needed; the one
-     * 66 runs, so nothing to warn of. */
+     * 66 runs, so no mix to warn of; but 67 does not offer it, and gets no type at all. */
     ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-223"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(err, "hostdev export: warning: --mdev-type nvidia-223: 0000:67:00.0 does "
+                          "not offer it, so Nova is given no mediated device type for it (it "
+                          "offers nvidia-222, nvidia-224)\n");
     ck_assert_ptr_nonnull(strstr(out, "[devices]\nenabled_mdev_types = nvidia-223\n"));
     ck_assert_ptr_null(strstr(out, "[mdev_"));
     ck_assert_ptr_nonnull(strstr(out, "#   0000:67:00.0 nvidia-222\n"));
+    ck_assert_int_eq(hd("--json export --format nova --mdev-type nvidia-999 "
+                        "--mdev-type nvidia-224"), 0);
+    ck_assert_str_eq(err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-999, "
+                          "nvidia-224: 0000:65:00.0 offers none of them, so Nova is given no "
+                          "mediated device type for it (it offers nvidia-222, nvidia-223)\",\""
+                          "--mdev-type nvidia-999, nvidia-224: 0000:66:00.0 offers none of "
+                          "them, so Nova is given no mediated device type for it (it offers "
+                          "nvidia-222, nvidia-223)\"]}\n");
     /* Not a type id Nova can take; or another format's option. */
     ck_assert_int_eq(hd("export --format nova --mdev-type 'a,b'"), 2);
     one_line_error("--mdev-type 'a,b'");
