@@ -94,34 +94,13 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
     return 0;
 }
 
-/* An SR-IOV PF on a host driver that has VFs: detaching it would destroy them, which acquire
- * refuses without --force as it refuses what the host uses (and a VF of it given beside it
- * goes with it), so check says so too, in acquire's words, into *@use. */
-static int find_vfs_destroyed(struct hd_device *dev, char **use)
-{
-    struct hd_ctx *ctx = hd_device_get_ctx(dev);
-    int r;
-
-    if (*use != NULL || hd_driver_is_dma_safe(hd_device_get_driver(dev)))
-        return 0;
-    if ((r = hd_check_pf_keeps_vfs(ctx, dev, false, "detaching it")) != -EBUSY)
-        return r;
-    if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
-        return hd_err(ctx, -ENOMEM, "out of memory");
-    hd_ctx_clear_error(ctx);
-    return 0;
-}
-
 /* What the host uses of the device, of each other endpoint of its group and of each function
  * its bus reset also resets: acquiring them with it (the group whole, the bus's functions to
  * one VM, as vfio-pci resets a bus only then) is refused for any of them. */
 static int find_host_uses(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
 {
     struct hd_host_use *own = hd_host_use_ref(hu);
-    int r = hd_host_use_find(dev, &own, &c->host_use);
-
-    if (r == 0 && hd_device_get_platform_role(dev) == NULL)
-        r = find_vfs_destroyed(dev, &c->host_use);
+    int r = hd_host_use_find_own(dev, &own, &c->host_use);
 
     for (size_t k = 0; k < c->nothers && r == 0; k++)
         r = hd_host_use_find(c->others[k].dev, &own, &c->others[k].host_use);

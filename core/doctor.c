@@ -437,9 +437,9 @@ static const char *off_vfio_where(const struct hd_device *dev, char *buf, size_t
 }
 
 static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                           const struct hd_assignment *a, bool asked)
+                           const struct hd_assignment *a, bool asked, struct hd_host_use **hu)
 {
-    char where[128];
+    char where[128], *use = NULL;
 
     if (on_vfio(dev))
         return;
@@ -464,6 +464,15 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
+    else if (a == NULL && asked && hd_host_use_find_own(dev, hu, &use) == 0 && use != NULL)
+        /* Never advise a detach or an acquire that refuses it for what the host has on it. */
+        add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),
+            format("none while the host uses it: %s. Until that changes, detaching or "
+                   "acquiring it is refused unless forced (which would pull it from under the "
+                   "host)",
+                   use),
+            "%s is %s: a VM configured with managed='no' will refuse to start",
+            hd_device_get_name(dev), off_vfio_where(dev, where, sizeof(where)));
     else if (a == NULL && asked && others_block_group(ctx, dev, NULL, NULL))
         /* Never advise an acquire of it alone that the group would refuse. */
         add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),
@@ -479,6 +488,8 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
                    "acquire do it (managed)"),
             "%s is %s: a VM configured with managed='no' will refuse to start",
             hd_device_get_name(dev), off_vfio_where(dev, where, sizeof(where)));
+    hd_ctx_clear_error(ctx); /* a host that cannot be read leaves the usual advice */
+    free(use);
 }
 
 static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tristate realloc_on)
@@ -646,7 +657,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     /* No VM can have it: that is the whole answer (its group's viability is beside it). */
     if (asked && a == NULL && !on_vfio(dev) && check_unassignable(d, dev))
         return;
-    check_detached(ctx, d, dev, a, asked);
+    check_detached(ctx, d, dev, a, asked, hu);
     check_group(ctx, d, dev, remap, hu);
     check_nodes(ctx, d, dev, a, later, hu);
     check_records(ctx, d, dev, a);

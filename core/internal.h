@@ -348,6 +348,10 @@ int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struc
  * device the host keeps (a platform function) is refused as that already: not asked. 0, or
  * -errno when the host cannot be read. */
 int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use);
+/* hd_host_use_find(), and for an SR-IOV PF on a host driver that has VFs the VFs its detach
+ * would destroy: everything acquire and detach refuse @dev itself for without force, in their
+ * words (check and doctor say it so, and advise neither while it stands). */
+int hd_host_use_find_own(struct hd_device *dev, struct hd_host_use **hu, char **use);
 
 /* ---- group.c ------------------------------------------------------------------------------ */
 

@@ -1069,6 +1069,22 @@ int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use)
     return 0;
 }
 
+int hd_host_use_find_own(struct hd_device *dev, struct hd_host_use **hu, char **use)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    int r = hd_host_use_find(dev, hu, use);
+
+    if (r < 0 || *use != NULL || hd_device_get_platform_role(dev) != NULL ||
+        hd_driver_is_dma_safe(hd_device_get_driver(dev)))
+        return r;
+    if ((r = hd_check_pf_keeps_vfs(ctx, dev, false, "detaching it")) != -EBUSY)
+        return r;
+    if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    hd_ctx_clear_error(ctx);
+    return 0;
+}
+
 HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
 {
     struct hd_host_use *hu;

@@ -342,6 +342,24 @@ HD_TEST(not_detached)
     ck_assert(find(root, DEV, "group-not-viable", &f));
     ah_tree_remove(root);
     free(root);
+    /* The host uses it (its interface is up with routes): detach and acquire refuse it
+     * unforced, so neither is offered; the fix names the use. */
+    root = ah_tree(ONE_DEVICE("e1000e") "net " DEV " eth0 up route=0.0.0.0/0\n");
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_msg(strstr(f.fix, "none while the host uses it: " DEV ": eth0 is up with routes") !=
+                      NULL, "%s", f.fix);
+    ah_tree_remove(root);
+    free(root);
+    /* An SR-IOV PF with VFs: its detach would destroy them, refused the same way. */
+    root = ah_tree(INTEL_HOST "driver ixgbe ids=8086:10fb sriov\ndriver ixgbevf ids=8086:10ed\n"
+                   "device " DEV " 8086:10fb class=020000 parent=root group=7 driver=ixgbe "
+                   "totalvfs=4 vf-device=10ed vf-offset=128 vf-stride=2 numvfs=2\n");
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_msg(strstr(f.fix, "is an SR-IOV PF with 2 VFs") != NULL, "%s", f.fix);
+    ah_tree_remove(root);
+    free(root);
     root = ah_tree(ONE_DEVICE("e1000e"));
     /* Assigned unmanaged, then given back to the host behind hostdev's back. */
     set_driver(root, DEV, "vfio-pci"); /* and vfio makes the group's node */
