@@ -683,11 +683,13 @@ struct hd_op_request {
 const struct hd_op_request *hd_op_request(const struct hd_op *op);
 /* The driver asked for @addr: its own, else the operation's ("": the default). */
 const char *hd_op_request_driver(const struct hd_op_request *req, const struct hd_pci_addr *addr);
-/* The driver @dev is detached to: the one asked for, else its vfio-pci family driver. */
+/* The driver @dev is detached to: the one asked for, else its vfio-pci family driver (vfio-pci
+ * itself with HD_OP_NEW_ID: a variant binds only through driver_override). */
 int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
                         struct hd_device *dev, char *buf, size_t size);
 /* That driver can be had, when it is a stub: loaded, or loadable on the host itself (what the
- * bind would find out, said in the plan, before anything is written). 1 when it is a stub
+ * bind would find out, said in the plan, before anything is written); a variant asked for with
+ * HD_OP_NEW_ID is bad input (-EINVAL, HD_REASON_INVALID). 1 when it is a stub
  * registered now, 0 when it can be had otherwise, or -errno with the reason on @ctx. */
 int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
                                  struct hd_device *dev);

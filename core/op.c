@@ -254,6 +254,11 @@ int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
         hd_strlcpy(buf, asked, size);
         return 0;
     }
+    /* A variant's ids are override-only: new_id binds vfio-pci itself. */
+    if (req->flags & HD_OP_NEW_ID) {
+        hd_strlcpy(buf, "vfio-pci", size);
+        return 0;
+    }
     return hd_vfio_driver_for(ctx, hd_device_get_modalias(dev), buf, size);
 }
 
@@ -268,6 +273,11 @@ int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request 
         return r;
     if (hd_stub_driver_get(target, &stub) < 0)
         return 0; /* not a stub: the write says why */
+    if (stub.variant && (req->flags & HD_OP_NEW_ID))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
+                       "%s: %s binds only through driver_override, not new_id; through new_id "
+                       "only vfio-pci itself can take it",
+                       hd_device_get_name(dev), stub.name);
     return hd_module_check_driver(ctx, stub.name, stub.module);
 }
 

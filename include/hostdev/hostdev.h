@@ -406,7 +406,9 @@ enum hd_detach_flags {
 };
 
 /* Bind @dev to the stub driver @stub ("vfio-pci", a vfio-pci variant such as "mlx5_vfio_pci",
- * or "pci-stub"; NULL: the device's own, hd_device_get_vfio_driver()), verify that it is bound
+ * or "pci-stub"; NULL: the device's own, hd_device_get_vfio_driver(), or "vfio-pci" with
+ * HD_DETACH_NEW_ID, since a variant binds only through driver_override: one asked for with it
+ * is -EINVAL, reason HD_REASON_INVALID, before anything is written), verify that it is bound
  * (and, for the vfio family, that dev/vfio/<group> exists), and record the driver it had.
  * Already on @stub: 0, nothing written. On failure the device is put back on its driver. A
  * platform function or a device the host uses is refused without HD_DETACH_FORCE. */

@@ -106,9 +106,10 @@ HD_TEST(an_explicit_driver_is_kept_to)
     ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" VF), "mlx5_core");
     ck_assert_int_eq(hd_device_reattach(vf), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
-    /* new_id cannot bind a variant: its ids are override-only. Nothing is written. */
+    /* new_id cannot bind a variant: its ids are override-only. Bad input; nothing is
+     * written. */
     size_t writes = eng_writes(&e);
-    ck_assert_int_eq(hd_device_detach(vf, "mlx5_vfio_pci", HD_DETACH_NEW_ID), -ENOTSUP);
+    ck_assert_int_eq(hd_device_detach(vf, "mlx5_vfio_pci", HD_DETACH_NEW_ID), -EINVAL);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "driver_override"));
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* Not a stub at all, or not a name: refused before anything. */
@@ -254,6 +255,19 @@ HD_TEST(the_tools_say_and_take_it)
     ck_assert_int_eq(eng_run(&e, "detach --driver mlx5_vfio_pci " VF), 0);
     ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_vfio_pci");
     ck_assert_int_eq(eng_run(&e, "reattach " VF), 0);
+    /* --new-id: the variant's ids are override-only, so the default is vfio-pci itself, as
+     * the dry run says too; a variant named with it is bad input, before anything. */
+    ck_assert_int_eq(eng_run(&e, "detach --new-id --dry-run " VF), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, VF ": mlx5_core -> vfio-pci"));
+    ck_assert_int_eq(eng_run(&e, "detach --new-id " VF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "vfio-pci");
+    ck_assert_int_eq(eng_run(&e, "reattach " VF), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "detach --new-id --driver mlx5_vfio_pci --dry-run " VF), 2);
+    ck_assert_int_eq(eng_run(&e, "detach --new-id --driver mlx5_vfio_pci " VF), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "binds only through driver_override, not new_id"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, VF), "mlx5_core");
     /* <driver model='...'/> of a domain XML is honoured; a model that is not a vfio-pci
      * family driver is bad input. */
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "tmp/vm.xml"), "w"));
