@@ -804,9 +804,36 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
 
     if (!on_vfio(dev)) {
+        const char *platform = hd_platform_function(dev);
+        struct hd_host_use *hu = NULL;
+        char *use = NULL;
         err = -ENOENT;
         add_step(r, "driver", HD_VFIO_STEP_FAILED, err, "%s", r->driver ? r->driver : "none");
-        if (r->driver != NULL)
+        /* Never advise a detach that refuses it: a bridge, what the host keeps or uses. */
+        if (!hd_device_is_assignable(dev))
+            explain(r, err, "not-assignable",
+                    "give the VM the endpoints behind it (the devices on its secondary bus), "
+                    "not the bridge",
+                    "%s is a bridge (header type %d), not an endpoint: it cannot be assigned "
+                    "to a VM",
+                    r->name, hd_device_get_header_type(dev));
+        else if (platform != NULL)
+            explain(r, err, "not-assignable",
+                    "none for it: give the VM the device it is meant to use; the host needs "
+                    "this one",
+                    "%s is %s: the host keeps it (no VM needs it), and detaching or assigning "
+                    "it is refused",
+                    r->name, platform);
+        else if (hd_host_use_find_own(dev, &hu, &use) == 0 && use != NULL) {
+            explain(r, err, "not-detached",
+                    fixf(r, "none while the host uses it: %s. Until that changes, detaching it "
+                         "is refused unless forced (which would pull it from under the host)",
+                         use),
+                    "%s is not detached: it is bound to %s, not to vfio-pci, so VFIO cannot "
+                    "hand it to a VM",
+                    r->name, r->driver ? r->driver : "no driver");
+            hd_findings_set_remedy(r->findings, HD_REMEDY_NONE);
+        } else if (r->driver != NULL)
             explain(r, err, "not-detached", "detach it to vfio-pci",
                     "%s is not detached: it is bound to %s, not to vfio-pci, so VFIO cannot "
                     "hand it to a VM",
@@ -816,6 +843,9 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                     "%s is not detached: it is bound to no driver, and VFIO only hands out "
                     "devices bound to vfio-pci",
                     r->name);
+        hd_ctx_clear_error(ctx); /* a host that cannot be read leaves the usual advice */
+        hd_host_use_unref(hu);
+        free(use);
         goto out;
     }
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);

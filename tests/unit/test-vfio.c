@@ -511,6 +511,50 @@ HD_TEST(device_on_host_driver_is_not_detached)
 }
 END_TEST
 
+/* The tree again from @spec: 0000:00:02.0 as it says. */
+static void remake_tree(const char *spec)
+{
+    hd_ctx_unref(ctx);
+    remove_tree();
+    ck_assert_msg(fx_materialize_text(&tree_fx, spec) == 0, "%s", tree_fx.error);
+    root = tree_fx.root;
+    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
+    hd_ctx_set_names_file(ctx, "");
+}
+
+/* Never advise a detach that refuses the device: the host uses it, keeps it, or it is a
+ * bridge. The fix says why instead, with no remedy to run. */
+HD_TEST(not_detached_and_not_for_detach_is_not_advised_a_detach)
+{
+    const char *head = "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"
+                       "driver vfio-pci stub vfio\ndriver e1000e ids=8086:10d3\n"
+                       "driver pcieport builtin class=060400\n";
+    char spec[1024];
+
+    snprintf(spec, sizeof(spec), "%sdevice 0000:00:02.0 8086:10d3 class=020000 group=1 "
+             "driver=e1000e\nnet 0000:00:02.0 eth0 up route=0.0.0.0/0\n", head);
+    remake_tree(spec);
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("not detached: it is bound to e1000e");
+    ck_explains("Fix: none while the host uses it: 0000:00:02.0: eth0 is up with routes");
+    ck_assert_int_eq(hd_findings_get_remedy(hd_vfio_report_get_findings(rep), 0), HD_REMEDY_NONE);
+    hd_vfio_report_unref(rep);
+    snprintf(spec, sizeof(spec), "%sdevice 0000:00:02.0 8086:2030 class=060400 group=1 "
+             "driver=pcieport secondary=01\n", head);
+    remake_tree(spec);
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("is a bridge (header type 1), not an endpoint");
+    ck_assert_str_eq(hd_findings_get_code(hd_vfio_report_get_findings(rep), 0), "not-assignable");
+    ck_assert_int_eq(hd_findings_get_remedy(hd_vfio_report_get_findings(rep), 0), HD_REMEDY_NONE);
+    hd_vfio_report_unref(rep);
+    snprintf(spec, sizeof(spec), "%sdevice 0000:00:02.0 8086:2020 class=060000 group=1\n", head);
+    remake_tree(spec);
+    ck_assert_int_eq(verify(), -ENOENT);
+    ck_explains("is a host bridge: the host keeps it");
+    ck_assert_int_eq(hd_findings_get_remedy(hd_vfio_report_get_findings(rep), 0), HD_REMEDY_NONE);
+}
+END_TEST
+
 HD_TEST(no_group_means_no_iommu)
 {
     char path[512];
