@@ -63,11 +63,12 @@ static int find_arg(struct tool *t, const struct hd_assignment_list *list, const
         *found = hd_assignment_list_find_mdev(list, uuid);
     else if (node_name(arg))
         *found = hd_assignment_list_find_name(list, arg);
-    else if (hd_pci_addr_parse(arg, &addr) == 0)
-        *found = hd_assignment_list_find(list, &addr);
+    else if (hd_pci_addr_parse(arg, &addr) == 0 || tool_netif_addr(t, arg, &addr) == 0)
+        *found = hd_assignment_list_find(list, &addr); /* an interface: its device, as anywhere */
     else
         return tool_error(t, EXIT_USAGE, "invalid device '%s' (an address such as 0000:03:00.0, "
-                          "a mediated device's UUID, usb_BUS_PORT or scsi_H_B_T_L)", arg);
+                          "a network interface's name, a mediated device's UUID, usb_BUS_PORT "
+                          "or scsi_H_B_T_L)", arg);
     return EXIT_DONE;
 }
 

@@ -152,6 +152,10 @@ HD_TEST(assignments_filters)
 
     eng_start(&e, "demo");
     ck_assert_int_eq(eng_run(&e, "acquire --vm web 01:00.0 01:00.1"), 0);
+    /* An interface names its device here too, as wherever an address is taken: on its host
+     * driver (the interface is there), no VM holds it. */
+    ck_assert_int_eq(eng_run(&e, "assignments enp3s0"), 0);
+    ck_assert_str_eq(e.out, "");
     ck_assert_int_eq(eng_run(&e, "acquire --vm db 03:00.0"), 0);
     ck_assert_int_eq(eng_run(&e, "assignments --vm db"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "DEVICE "));
