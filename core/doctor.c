@@ -464,6 +464,13 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
             "%s is assigned to vm %s unmanaged but is on %s: in unmanaged mode the device "
             "must stay detached from the host (the guest will not start otherwise)",
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
+    else if (a == NULL && asked && hd_device_get_iommu_group(dev) < 0)
+        /* vfio-pci takes no device without a group: detach and acquire refuse it. */
+        add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),
+            format("none until the IOMMU is on (the IOMMU finding says how): without an IOMMU "
+                   "group, vfio-pci cannot take it, and detaching or acquiring it is refused"),
+            "%s is %s: a VM configured with managed='no' will refuse to start",
+            hd_device_get_name(dev), off_vfio_where(dev, where, sizeof(where)));
     else if (a == NULL && asked && hd_host_use_find_own(dev, hu, &use) == 0 && use != NULL)
         /* Never advise a detach or an acquire that refuses it for what the host has on it. */
         add(d, HD_SEVERITY_WARNING, "not-detached", HD_REMEDY_NONE, hd_device_get_name(dev),

@@ -351,6 +351,14 @@ HD_TEST(not_detached)
                       NULL, "%s", f.fix);
     ah_tree_remove(root);
     free(root);
+    /* No IOMMU: no group, which vfio-pci needs; detach and acquire refuse it. */
+    root = ah_tree("iommu none\ndriver vfio-pci stub vfio\ndriver e1000e ids=8086:10d3\n"
+                   "device " DEV " 8086:10d3 class=020000 parent=root driver=e1000e\n");
+    ck_assert(find(root, DEV, "not-detached", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_NONE);
+    ck_assert_msg(strstr(f.fix, "none until the IOMMU is on") != NULL, "%s", f.fix);
+    ah_tree_remove(root);
+    free(root);
     /* An SR-IOV PF with VFs: its detach would destroy them, refused the same way. */
     root = ah_tree(INTEL_HOST "driver ixgbe ids=8086:10fb sriov\ndriver ixgbevf ids=8086:10ed\n"
                    "device " DEV " 8086:10fb class=020000 parent=root group=7 driver=ixgbe "
