@@ -21,6 +21,8 @@ struct rule {
 struct devfilter {
     struct rule *v;
     size_t n, cap;
+    const char **drivers; /* --driver: these narrow what the rules chose, OR-ed */
+    size_t ndrivers;
 };
 
 struct devfilter *devfilter_new(void)
@@ -30,9 +32,43 @@ struct devfilter *devfilter_new(void)
 
 void devfilter_free(struct devfilter *f)
 {
-    if (f != NULL)
+    if (f != NULL) {
         free(f->v);
+        free(f->drivers);
+    }
     free(f);
+}
+
+int devfilter_add_driver(struct tool *t, struct devfilter *f, const char *name)
+{
+    const char **v = realloc(f->drivers, (f->ndrivers + 1) * sizeof(*v));
+
+    if (v == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    f->drivers = v;
+    f->drivers[f->ndrivers++] = name;
+    return EXIT_DONE;
+}
+
+bool devfilter_driver_match(const struct devfilter *f, const struct hd_device *dev)
+{
+    const char *drv = hd_device_get_driver(dev);
+
+    for (size_t i = 0; i < f->ndrivers; i++) {
+        if (drv == NULL ? strcmp(f->drivers[i], "none") == 0 : strcmp(f->drivers[i], drv) == 0)
+            return true;
+    }
+    return f->ndrivers == 0;
+}
+
+size_t devfilter_driver_count(const struct devfilter *f)
+{
+    return f->ndrivers;
+}
+
+const char *devfilter_driver(const struct devfilter *f, size_t i)
+{
+    return f->drivers[i];
 }
 
 static struct rule *add(struct devfilter *f, enum kind kind, const char *text)

@@ -15,7 +15,13 @@ int devfilter_add_arg(struct tool *t, struct devfilter *f, const char *arg);
 int devfilter_add_slot(struct tool *t, struct devfilter *f, const char *spec);
 /* lspci -d [VENDOR]:[DEVICE][:CLASS] (hex; nothing: any; CLASS of 2 or 4 digits). */
 int devfilter_add_ids(struct tool *t, struct devfilter *f, const char *spec);
-/* Does @dev pass (everything does when the filter is empty)? */
+/* --driver NAME (none: no driver): each one given narrows the listing to devices on any of
+ * them. */
+int devfilter_add_driver(struct tool *t, struct devfilter *f, const char *name);
+bool devfilter_driver_match(const struct devfilter *f, const struct hd_device *dev);
+size_t devfilter_driver_count(const struct devfilter *f);
+const char *devfilter_driver(const struct devfilter *f, size_t i);
+/* Does @dev pass the selectors (everything does when there are none)? */
 bool devfilter_match(struct devfilter *f, const struct hd_device *dev);
 /* The first address named outright that matched nothing, or NULL. */
 const char *devfilter_unmatched_address(const struct devfilter *f);

@@ -120,7 +120,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"slot", required_argument, NULL, 's'},
                                          {NULL, 0, NULL, 0}};
     struct devfilter *filter = devfilter_new();
-    const char *driver = NULL, *missing;
+    const char *missing;
     unsigned int caps = 0;
     bool vdsm = false, tree = false, selectors = false;
     struct hd_device_list *list;
@@ -163,7 +163,7 @@ static int run(struct tool *t, int argc, char **argv)
                 r = devfilter_add_ids(t, filter, optarg);
                 selectors = true;
             } else {
-                driver = optarg;
+                r = devfilter_add_driver(t, filter, optarg);
             }
             break;
         default:
@@ -184,8 +184,9 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "--tree draws the VDSM listing: add --format vdsm");
     }
     if (vdsm || (caps & ~(1u << HD_CAP_PCI)) != 0) {
+        bool drivers = devfilter_driver_count(filter) > 0;
         devfilter_free(filter);
-        if (selectors || driver != NULL)
+        if (selectors || drivers)
             return tool_error(t, EXIT_USAGE, "device selectors and --driver go with PCI "
                               "listings only");
         return beyond_pci(t, caps, vdsm, tree);
@@ -230,11 +231,7 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
-        const char *drv = hd_device_get_driver(dev);
-        if (!devfilter_match(filter, dev))
-            continue;
-        if (driver != NULL &&
-            (drv == NULL ? strcmp(driver, "none") != 0 : strcmp(driver, drv) != 0))
+        if (!devfilter_match(filter, dev) || !devfilter_driver_match(filter, dev))
             continue;
         if (tool_json(t)) {
             json_begin_object(&j);
@@ -250,8 +247,8 @@ static int run(struct tool *t, int argc, char **argv)
     }
     hd_device_list_unref(list);
     device_facts_free(&facts);
-    if (driver != NULL)
-        note_unregistered(t, driver);
+    for (size_t i = 0; i < devfilter_driver_count(filter); i++)
+        note_unregistered(t, devfilter_driver(filter, i));
     /* A device named by its address that is not there is a mistake, not an empty answer. */
     r = EXIT_DONE;
     if ((missing = devfilter_unmatched_address(filter)) != NULL) {
@@ -283,8 +280,9 @@ const struct tool_command cmd_list = {
             "                      them: pci, usb_device, usb, net, scsi_host, scsi_target,\n"
             "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
             "                      per libvirt node device (name, capability, parent, driver)\n"
-            "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones); a NAME\n"
-            "                      no driver is registered by: a note on stderr\n"
+            "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones; repeated:\n"
+            "                      any of them); a NAME no driver is registered by: a\n"
+            "                      note on stderr\n"
             "  -s, --slot [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]\n"
             "                                          as lspci: '*' or nothing is any\n"
             "  -d [VENDOR]:[DEVICE][:CLASS]            as lspci (-d ::0300 displays, -d 10de:)\n"

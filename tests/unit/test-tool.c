@@ -632,6 +632,11 @@ HD_TEST(list_and_help)
     ck_assert_int_eq(hd("list --driver none"), 0);
     ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0"));
     ck_assert_ptr_null(strstr(out, "0000:03:00.0"));
+    /* --driver repeats, OR-ed as the selectors are: the first is not dropped. */
+    ck_assert_int_eq(hd("list --driver none -d e1000e"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0"));
+    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0"));
+    ck_assert_ptr_null(strstr(out, "driver=nouveau"));
     ck_assert_int_eq(hd("--json list 8086:10d3"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(out, "\"vendor_id\": \"0x8086\""));
