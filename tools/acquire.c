@@ -30,7 +30,7 @@ static int run(struct tool *t, int argc, char **argv)
     char **devs = calloc((size_t)argc + 1, sizeof(*devs));
     signed char *dev_mode = calloc((size_t)argc + 1, sizeof(*dev_mode)); /* -1: none yet */
     size_t ndevs = 0;
-    int c, r;
+    int c, r = EXIT_DONE;
 
     if (devs == NULL || dev_mode == NULL) {
         free(devs);
@@ -39,14 +39,14 @@ static int run(struct tool *t, int argc, char **argv)
     }
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     /* "-": devices come back in order (as option 1), so that a mode applies to those after it. */
-    while ((c = tool_getopt(argc, argv, "-m:o:gfx:", opts)) != -1) {
+    while (r == EXIT_DONE && (c = tool_getopt(argc, argv, "-m:o:gfx:", opts)) != -1) {
         switch (c) {
         case 1:
             dev_mode[ndevs] = mode_given ? (signed char)unmanaged : -1;
             devs[ndevs++] = optarg;
             break;
         case 'm':
-            vm = optarg;
+            r = tool_take_once(t, "--vm", &vm, optarg);
             break;
         case 'M':
             unmanaged = false;
@@ -61,10 +61,10 @@ static int run(struct tool *t, int argc, char **argv)
             t->dry_run = true;
             break;
         case 'x':
-            domain_xml = optarg;
+            r = tool_take_once(t, "--domain-xml", &domain_xml, optarg);
             break;
         case 'o':
-            owner = optarg;
+            r = tool_take_once(t, "--owner", &owner, optarg);
             break;
         case 'g':
             flags |= HD_OP_GROUP;
@@ -78,6 +78,11 @@ static int run(struct tool *t, int argc, char **argv)
             tool_usage(&cmd_acquire, stderr, t->prog);
             return EXIT_USAGE;
         }
+    }
+    if (r != EXIT_DONE) {
+        free(devs);
+        free(dev_mode);
+        return r;
     }
     for (size_t i = 0; i < ndevs; i++) {
         if (dev_mode[i] < 0)

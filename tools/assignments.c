@@ -158,7 +158,8 @@ static int run(struct tool *t, int argc, char **argv)
             tool_usage(&cmd_assignments, stderr, t->prog);
             return EXIT_USAGE;
         }
-        vm = optarg;
+        if ((r = tool_take_once(t, "--vm", &vm, optarg)) != EXIT_DONE)
+            return r;
     }
     if (vm != NULL && (r = tool_check_vm_id(t, vm)) != EXIT_DONE)
         return r;

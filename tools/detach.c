@@ -15,6 +15,7 @@ static int run(struct tool *t, int argc, char **argv)
                                          {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     const char *stub = NULL; /* each device's vfio-pci family driver */
+    const char *driver = NULL; /* --driver as given */
     unsigned int flags = 0;
     struct hd_op *op;
     int c, r;
@@ -23,6 +24,8 @@ static int run(struct tool *t, int argc, char **argv)
     while ((c = tool_getopt(argc, argv, "d:gnf", opts)) != -1) {
         switch (c) {
         case 'd':
+            if ((r = tool_take_once(t, "--driver", &driver, optarg)) != EXIT_DONE)
+                return r;
             stub = strcmp(optarg, "vfio") == 0 ? NULL : optarg;
             if (stub != NULL && !hd_driver_is_vfio(stub) && strcmp(stub, "pci-stub") != 0)
                 return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci, a vfio-pci "

@@ -116,7 +116,8 @@ static int run(struct tool *t, int argc, char **argv)
             driver = strcmp(optarg, "none") == 0 ? NULL : optarg;
             break;
         case 'V':
-            vm = optarg;
+            if ((taken = tool_take_once(t, "--vm", &vm, optarg)) != EXIT_DONE)
+                return taken;
             break;
         default:
             tool_usage(&cmd_hostdev_xml, stderr, t->prog);

@@ -669,6 +669,14 @@ int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
     return r;
 }
 
+int tool_take_once(struct tool *t, const char *name, const char **slot, const char *value)
+{
+    if (*slot != NULL && strcmp(*slot, value) != 0)
+        return tool_error(t, EXIT_USAGE, "%s given twice: '%s' and '%s'", name, *slot, value);
+    *slot = value;
+    return EXIT_DONE;
+}
+
 int tool_check_vm_id(struct tool *t, const char *vm)
 {
     if (hd_vm_id_valid(vm))

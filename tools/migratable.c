@@ -20,7 +20,8 @@ static int run(struct tool *t, int argc, char **argv)
             tool_usage(&cmd_migratable, stderr, t->prog);
             return EXIT_USAGE;
         }
-        vm = optarg;
+        if ((r = tool_take_once(t, "--vm", &vm, optarg)) != EXIT_DONE)
+            return r;
     }
     if (optind != argc)
         return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s migratable "

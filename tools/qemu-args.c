@@ -190,10 +190,12 @@ static int run(struct tool *t, int argc, char **argv)
             ch = true;
             break;
         case 'x':
-            domain_xml = optarg;
+            if ((r = tool_take_once(t, "--domain-xml", &domain_xml, optarg)) != EXIT_DONE)
+                return r;
             break;
         case 'V':
-            vm = optarg;
+            if ((r = tool_take_once(t, "--vm", &vm, optarg)) != EXIT_DONE)
+                return r;
             break;
         default:
             tool_usage(&cmd_qemu_args, stderr, t->prog);

@@ -25,13 +25,15 @@ static int run(struct tool *t, int argc, char **argv)
     while ((c = tool_getopt(argc, argv, "m:fx:", opts)) != -1) {
         switch (c) {
         case 'm':
-            vm = optarg;
+            if ((r = tool_take_once(t, "--vm", &vm, optarg)) != EXIT_DONE)
+                return r;
             break;
         case 'f':
             force = true;
             break;
         case 'x':
-            domain_xml = optarg;
+            if ((r = tool_take_once(t, "--domain-xml", &domain_xml, optarg)) != EXIT_DONE)
+                return r;
             break;
         case 'D':
             t->dry_run = true;

@@ -116,6 +116,10 @@ struct option;
  * without its value (or with another option, or "--", where its value should be) and one
  * given a value it takes none of ("--force=yes", "-f=x"). */
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Option @name's value @value into *@slot: EXIT_DONE, or EXIT_USAGE (said) when it was given
+ * before with another value, which a script's typo must not turn into a silent choice (the last
+ * one) of the VM, owner or driver it acts for. */
+int tool_take_once(struct tool *t, const char *name, const char **slot, const char *value);
 /* Standard option handling: returns 1 when it handled --help (caller exits 0), 0 to go on. */
 int tool_wants_help(const struct tool_command *cmd, int argc, char **argv, const char *prog);
 /* A subcommand (mdev create) parses its own @argv with getopt: a usage error names the option
