@@ -231,27 +231,39 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
            c->host_keeps == NULL && c->host_use == NULL;
 }
 
+enum hd_mdev_readiness hd_mdev_readiness(const struct hd_mdev_list *l, size_t i, char *why,
+                                        size_t size)
+{
+    const char *driver = hd_mdev_list_get_driver(l, i);
+
+    if (driver == NULL) {
+        snprintf(why, size, "is bound to no mdev driver: the driver of its parent %s did not "
+                 "take it, so VFIO has no device to hand out", hd_mdev_list_get_parent(l, i));
+        return HD_MDEV_NO_DRIVER;
+    }
+    if (hd_mdev_list_get_iommu_group(l, i) < 0) {
+        snprintf(why, size, "has no IOMMU group: its vendor driver %s has not made it a VFIO "
+                 "device", driver);
+        return HD_MDEV_NO_GROUP;
+    }
+    return HD_MDEV_READY;
+}
+
 /* A mediated device: its vendor driver took it and made it a VFIO device (an IOMMU group of
  * its own, so nothing else goes with it). */
 static int check_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_node_check *out)
 {
     struct hd_mdev_list *l = NULL;
+    char why[sizeof(out->not_ready) - 3];
     int r = hd_mdev_list_new_uuid(ctx, uuid, &l);
 
     if (r < 0)
         return r;
-    const char *driver = hd_mdev_list_get_driver(l, 0);
-    int group = hd_mdev_list_get_iommu_group(l, 0);
     hd_strlcpy(out->name, uuid, sizeof(out->name));
-    if (driver == NULL)
-        snprintf(out->not_ready, sizeof(out->not_ready), "it is bound to no mdev driver: its "
-                 "parent's (%s) did not take it, so VFIO has no device to hand out",
-                 hd_mdev_list_get_parent(l, 0));
-    else if (group < 0)
-        snprintf(out->not_ready, sizeof(out->not_ready), "it has no IOMMU group: %s has not "
-                 "made it a VFIO device", driver);
+    if (hd_mdev_readiness(l, 0, why, sizeof(why)) != HD_MDEV_READY)
+        snprintf(out->not_ready, sizeof(out->not_ready), "it %s", why);
     else
-        snprintf(out->node, sizeof(out->node), "/dev/vfio/%d", group);
+        snprintf(out->node, sizeof(out->node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
     hd_mdev_list_unref(l);
     return 0;
 }

@@ -681,6 +681,8 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
     const struct hd_assignment *a = hd_map_find_mdev(map, uuid);
     struct hd_mdev_list *l = NULL;
     const char *parent, *driver;
+    enum hd_mdev_readiness readiness;
+    char why[512];
     int group, r = hd_mdev_list_new_uuid(ctx, uuid, &l);
 
     if (r == -ENOENT) {
@@ -715,20 +717,17 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
             uuid, a->parent, a->vm, uuid, parent);
         hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
     }
-    if (driver == NULL)
+    readiness = hd_mdev_readiness(l, 0, why, sizeof(why));
+    if (readiness == HD_MDEV_NO_DRIVER)
         add(d, HD_SEVERITY_ERROR, "mdev-no-driver", HD_REMEDY_NONE, uuid,
             format("the kernel log (dmesg) says why the parent's mdev driver did not take it"),
-            "%s (type %s of %s) is bound to no mdev driver: its parent's driver did not take it, "
-            "so VFIO has no device to hand out",
-            uuid, hd_mdev_list_get_type(l, 0), parent);
-    else if (group < 0)
+            "%s (type %s of %s) %s", uuid, hd_mdev_list_get_type(l, 0), parent, why);
+    else if (readiness == HD_MDEV_NO_GROUP)
         add(d, HD_SEVERITY_ERROR, "mdev-no-group", HD_REMEDY_NONE, uuid,
             format("the kernel log (dmesg) says why %s did not register it with VFIO; until it "
                    "does, no VM can be given it",
                    driver),
-            "%s (type %s of %s) has no IOMMU group: its vendor driver %s has not made it a VFIO "
-            "device",
-            uuid, hd_mdev_list_get_type(l, 0), parent, driver);
+            "%s (type %s of %s) %s", uuid, hd_mdev_list_get_type(l, 0), parent, why);
     else
         check_group_node(ctx, d, uuid, group, driver, true, HD_REMEDY_ACQUIRE, a, NULL);
     hd_mdev_list_unref(l);

@@ -288,6 +288,16 @@ struct hd_jdev;
 struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
                                        const struct hd_jdev *d);
 
+/* ---- assign-check.c: can a device go to a VM ------------------------------------------------ */
+
+/* Whether a VM can open mediated device @i of @l now: its parent's driver took it
+ * (HD_MDEV_NO_DRIVER) and made it a VFIO device, with an IOMMU group (HD_MDEV_NO_GROUP). When
+ * not, @why says so after the device's name ("is bound to no mdev driver: ..."). check and
+ * doctor both ask it. */
+enum hd_mdev_readiness { HD_MDEV_READY, HD_MDEV_NO_DRIVER, HD_MDEV_NO_GROUP };
+enum hd_mdev_readiness hd_mdev_readiness(const struct hd_mdev_list *l, size_t i, char *why,
+                                        size_t size);
+
 /* ---- usb-scsi.c: USB and SCSI devices, given through their node ----------------------------- */
 
 #define HD_NODE_TARGET_NAME_MAX 37 /* fits the map's key */
