@@ -250,30 +250,63 @@ enum hd_mdev_readiness hd_mdev_readiness(const struct hd_mdev_list *l, size_t i,
 }
 
 /* A mediated device: its vendor driver took it and made it a VFIO device (an IOMMU group of
- * its own, so nothing else goes with it). */
-static int check_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_node_check *out)
+ * its own, so nothing else goes with it). Its parent into *@parent (@l's). */
+static int check_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_list **l,
+                      struct hd_node_check *out, const char **parent)
 {
-    struct hd_mdev_list *l = NULL;
     char why[sizeof(out->not_ready) - 3];
-    int r = hd_mdev_list_new_uuid(ctx, uuid, &l);
+    int r = hd_mdev_list_new_uuid(ctx, uuid, l);
 
     if (r < 0)
         return r;
     hd_strlcpy(out->name, uuid, sizeof(out->name));
-    if (hd_mdev_readiness(l, 0, why, sizeof(why)) != HD_MDEV_READY)
+    *parent = hd_mdev_list_get_parent(*l, 0);
+    if (hd_mdev_readiness(*l, 0, why, sizeof(why)) != HD_MDEV_READY)
         snprintf(out->not_ready, sizeof(out->not_ready), "it %s", why);
     else
-        snprintf(out->node, sizeof(out->node), "/dev/vfio/%d", hd_mdev_list_get_iommu_group(l, 0));
-    hd_mdev_list_unref(l);
+        snprintf(out->node, sizeof(out->node), "/dev/vfio/%d",
+                 hd_mdev_list_get_iommu_group(*l, 0));
     return 0;
 }
 
+/* A USB or SCSI device: its node, and whether the host keeps or uses it, as acquire asks. One
+ * there without the node a VM would open (a SCSI device with no dev/sgN) is judged all the
+ * same: it is not ready. */
+static int check_node_target(struct hd_ctx *ctx, const char *sel, struct hd_host_use **hu,
+                             struct hd_node_target *t, struct hd_node_check *out)
+{
+    const char *role;
+    int r = hd_node_target_find(ctx, sel, t);
+
+    if (r < 0 && t->name[0] != '\0' && hd_ctx_last_reason(ctx) == HD_REASON_UNSUPPORTED) {
+        hd_strlcpy(out->not_ready, hd_ctx_last_error(ctx), sizeof(out->not_ready));
+        hd_ctx_clear_error(ctx);
+    } else if (r < 0) {
+        return r;
+    } else {
+        snprintf(out->node, sizeof(out->node), "/%s", t->node);
+    }
+    hd_strlcpy(out->name, t->name, sizeof(out->name));
+    if ((role = hd_node_target_host_role(ctx, t)) != NULL) {
+        hd_strlcpy(out->host_keeps, role, sizeof(out->host_keeps));
+        return 0;
+    }
+    if ((r = hd_node_target_check_host_use(ctx, hu, t)) == -EBUSY) {
+        hd_strlcpy(out->host_use, hd_ctx_last_error(ctx), sizeof(out->host_use));
+        hd_ctx_clear_error(ctx);
+        r = 0;
+    }
+    return r;
+}
+
 HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
+                                          struct hd_device *const *set, size_t n,
                                           struct hd_host_use *hu, struct hd_node_check *out)
 {
     struct hd_host_use *own = hd_host_use_ref(hu);
+    struct hd_mdev_list *l = NULL;
     struct hd_node_target t;
-    const char *role;
+    const char *parent = NULL, *sysfs = NULL; /* what it lives on or is behind */
     char uuid[37];
     int r;
 
@@ -281,71 +314,22 @@ HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
     if (sel == NULL)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
     if (hd_mdev_uuid_parse(sel, uuid) == 0) {
-        r = check_mdev(ctx, uuid, out);
-        goto out;
-    }
-    r = hd_node_target_find(ctx, sel, &t);
-    if (r < 0 && t.name[0] != '\0' && hd_ctx_last_reason(ctx) == HD_REASON_UNSUPPORTED) {
-        /* There, without the node a VM would open (a SCSI device with no dev/sgN). */
-        hd_strlcpy(out->not_ready, hd_ctx_last_error(ctx), sizeof(out->not_ready));
-        hd_ctx_clear_error(ctx);
-        r = 0;
-    } else if (r < 0) {
-        goto out;
+        r = check_mdev(ctx, uuid, &l, out, &parent);
     } else {
-        snprintf(out->node, sizeof(out->node), "/%s", t.node);
-    }
-    hd_strlcpy(out->name, t.name, sizeof(out->name));
-    if ((role = hd_node_target_host_role(ctx, &t)) != NULL)
-        hd_strlcpy(out->host_keeps, role, sizeof(out->host_keeps));
-    else if ((r = hd_node_target_check_host_use(ctx, &own, &t)) == -EBUSY) {
-        hd_strlcpy(out->host_use, hd_ctx_last_error(ctx), sizeof(out->host_use));
-        hd_ctx_clear_error(ctx);
-        r = 0;
-    }
-out:
-    out->assignable = r == 0 && !out->host_keeps[0] && !out->host_use[0] && !out->not_ready[0];
-    hd_host_use_unref(own);
-    return r;
-}
-
-HD_EXPORT int hd_node_device_check_with(struct hd_ctx *ctx, const char *sel,
-                                        struct hd_device *const *set, size_t n, char **why)
-{
-    struct hd_mdev_list *l = NULL;
-    struct hd_node_target t;
-    char uuid[37];
-    const char *parent = NULL, *sysfs = NULL, *name = sel;
-    int r = 0;
-
-    *why = NULL;
-    if (sel == NULL)
-        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
-    if (hd_mdev_uuid_parse(sel, uuid) == 0) {
-        if ((r = hd_mdev_list_new_uuid(ctx, uuid, &l)) < 0)
-            return r;
-        parent = hd_mdev_list_get_parent(l, 0);
-        name = uuid;
-    } else {
-        /* One there without its node (a SCSI device with no dev/sgN) is still behind its
-         * controller: only its name and place are asked. */
-        r = hd_node_target_find(ctx, sel, &t);
-        if (r < 0 && t.name[0] == '\0')
-            return r;
-        hd_ctx_clear_error(ctx);
+        r = check_node_target(ctx, sel, &own, &t, out);
         sysfs = t.sysfs;
-        name = t.name;
-        r = 0;
     }
+    /* Detaching the PCI device it is behind or lives on takes it from the host: acquire
+     * refuses the two together, in these words. */
     for (size_t k = 0; r == 0 && k < n; k++) {
-        if (hd_check_not_below(ctx, name, parent, sysfs, hd_device_get_name(set[k])) < 0) {
-            if ((*why = strdup(hd_ctx_last_error(ctx))) == NULL)
-                r = hd_err(ctx, -ENOMEM, "out of memory");
-            else
-                hd_ctx_clear_error(ctx);
+        if (hd_check_not_below(ctx, out->name, parent, sysfs, hd_device_get_name(set[k])) < 0) {
+            hd_strlcpy(out->not_together, hd_ctx_last_error(ctx), sizeof(out->not_together));
+            hd_ctx_clear_error(ctx);
             break;
         }
     }
+    out->assignable = r == 0 && !out->host_keeps[0] && !out->host_use[0] && !out->not_ready[0];
     hd_mdev_list_unref(l);
+    hd_host_use_unref(own);
     return r;
 }

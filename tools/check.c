@@ -183,35 +183,24 @@ static bool names_other(const char *arg)
     return tool_names_node(arg) || hd_mdev_uuid_parse(arg, uuid) == 0;
 }
 
-static void free_behind(char **behind, int argc)
-{
-    for (int i = 0; behind != NULL && i < argc; i++)
-        free(behind[i]);
-    free(behind);
-}
-
-/* The devices given through their node, judged (hd_node_device_check_assign()) and with the
- * PCI devices @devs (hd_node_device_check_with(), into *@behind) before anything is printed:
- * a name that is none, or a device that is not there, is bad input (exit 2), as a PCI address
- * is. */
+/* The devices given through their node, judged alone and with the PCI devices @devs
+ * (hd_node_device_check_assign()) before anything is printed: a name that is none, or a device
+ * that is not there, is bad input (exit 2), as a PCI address is. */
 static int judge_others(struct tool *t, int argc, char **argv, struct hd_host_use *hu,
-                        struct hd_device *const *devs, size_t ndevs, struct hd_node_check **out,
-                        char ***behind)
+                        struct hd_device *const *devs, size_t ndevs, struct hd_node_check **out)
 {
     struct hd_node_check *v;
     size_t n = 0;
     int r;
 
-    *behind = calloc((size_t)argc + 1, sizeof(**behind));
-    if ((*out = calloc((size_t)argc + 1, sizeof(**out))) == NULL || *behind == NULL)
+    if ((*out = calloc((size_t)argc + 1, sizeof(**out))) == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
     v = *out;
     for (int i = 0; i < argc; i++) {
         if (!names_other(argv[i]))
             continue;
         hd_ctx_clear_error(t->ctx);
-        if ((r = hd_node_device_check_assign(t->ctx, argv[i], hu, &v[n])) < 0 ||
-            (r = hd_node_device_check_with(t->ctx, argv[i], devs, ndevs, &(*behind)[n])) < 0)
+        if ((r = hd_node_device_check_assign(t->ctx, argv[i], devs, ndevs, hu, &v[n])) < 0)
             return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
         for (size_t k = 0; k < n; k++) {
             if (strcmp(v[k].name, v[n].name) == 0)
@@ -225,8 +214,10 @@ static int judge_others(struct tool *t, int argc, char **argv, struct hd_host_us
 /* A device given through its node: what a VM opens, what keeps it from one now, who holds it;
  * its reason for the set's last line into @whyf. */
 static void print_other(struct tool *t, struct json *j, const struct hd_node_check *c,
-                        const char *behind, const char *vm, FILE *whyf, size_t *apart)
+                        const char *vm, FILE *whyf, size_t *apart)
 {
+    const char *behind = c->not_together[0] ? c->not_together : NULL;
+
     if (behind != NULL)
         fprintf(whyf, "%s%s", (*apart)++ ? "; " : "", behind);
     if (c->host_keeps[0])
@@ -294,7 +285,6 @@ static int run(struct tool *t, int argc, char **argv)
     FILE *whyf;
 
     struct hd_node_check *others = NULL;
-    char **behind = NULL; /* by other: why it cannot go with the PCI devices given, NULL */
     char **pci_args;
     int first, npci = 0;
     if ((r = tool_operands_only(t, &cmd_check, argc, argv, &first)) != EXIT_DONE)
@@ -327,8 +317,7 @@ static int run(struct tool *t, int argc, char **argv)
         devargs_free(devs, n);
         return tool_lib_error(t, EXIT_FAILED, r, "check");
     }
-    if ((r = judge_others(t, argc, argv, host_use, devs, n, &others, &behind)) != EXIT_DONE) {
-        free_behind(behind, argc);
+    if ((r = judge_others(t, argc, argv, host_use, devs, n, &others)) != EXIT_DONE) {
         free(others);
         hd_host_use_unref(host_use);
         hd_assignment_list_unref(map);
@@ -338,7 +327,6 @@ static int run(struct tool *t, int argc, char **argv)
     /* Several devices are judged as one set (what a user co-assigning them asks): why they
      * cannot go to a VM together, one reason a device, for the last line. */
     if ((whyf = open_memstream(&why, &nwhy)) == NULL) {
-        free_behind(behind, argc);
         free(others);
         hd_host_use_unref(host_use);
         hd_assignment_list_unref(map);
@@ -356,10 +344,9 @@ static int run(struct tool *t, int argc, char **argv)
             const struct hd_assignment *held =
                 hd_mdev_uuid_parse(c->name, uuid) == 0 ? hd_assignment_list_find_mdev(map, uuid)
                                                        : hd_assignment_list_find_name(map, c->name);
-            const char *with = behind[k - 1];
-            if ((!c->assignable || with != NULL) && status == EXIT_DONE)
+            if ((!c->assignable || c->not_together[0]) && status == EXIT_DONE)
                 status = EXIT_FAILED;
-            print_other(t, &j, c, with, held ? hd_assignment_get_vm(held) : NULL, whyf, &apart);
+            print_other(t, &j, c, held ? hd_assignment_get_vm(held) : NULL, whyf, &apart);
             continue;
         }
         /* devargs_open() gave one device a PCI argument, in their order. */
@@ -423,7 +410,6 @@ static int run(struct tool *t, int argc, char **argv)
             printf("the %d devices given: not assignable together: %s\n", argc, why);
     }
     free(why);
-    free_behind(behind, argc);
     free(others);
     hd_host_use_unref(host_use);
     hd_assignment_list_unref(map);

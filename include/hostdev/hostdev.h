@@ -1410,21 +1410,18 @@ struct hd_node_check {
     char host_use[512];  /* storage or an interface below it that the host uses (the same) */
     char not_ready[512]; /* why no VM can open it yet: a SCSI device without its dev/sgN, a
                           * mediated device no driver took or without an IOMMU group */
-    bool assignable;     /* none of the three: a VM can be given it now */
+    bool assignable;     /* none of the three: a VM can be given it now (alone) */
+    char not_together[512]; /* why it cannot go to a VM with the PCI devices given, in
+                             * acquire's words: one is the controller it is behind or the
+                             * parent it lives on (detaching that takes it from the host) */
 };
-/* Judge @sel as acquire would take it, reading only: 0 and *@out. -EINVAL (HD_REASON_INVALID)
- * for a @sel that names no such device the way acquire takes one, or sysfs contents the kernel
- * would not write; -ENODEV / -ENOENT (HD_REASON_NO_DEVICE) when there is none. @hu as
- * hd_device_check_assign() takes it (NULL: read for this call when needed). */
-int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel, struct hd_host_use *hu,
-                                struct hd_node_check *out);
-/* Whether @sel (as hd_node_device_check_assign() takes it) can go to a VM together with the PCI
- * devices @set: detaching the one it is behind (a USB or SCSI device's controller) or lives on
- * (a mediated device's parent) takes it from the host, so acquire refuses the two together.
- * 0 and *@why NULL when none of @set is, or *@why (allocated: the caller frees it) saying
- * which, in acquire's words; -errno as hd_node_device_check_assign(). */
-int hd_node_device_check_with(struct hd_ctx *ctx, const char *sel, struct hd_device *const *set,
-                              size_t n, char **why);
+/* Judge @sel as acquire would take it, alone and together with the PCI devices @set (@n of
+ * them; none: alone), reading only, the device found once: 0 and *@out. -EINVAL
+ * (HD_REASON_INVALID) for a @sel that names no such device the way acquire takes one, or sysfs
+ * contents the kernel would not write; -ENODEV / -ENOENT (HD_REASON_NO_DEVICE) when there is
+ * none. @hu as hd_device_check_assign() takes it (NULL: read for this call when needed). */
+int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel, struct hd_device *const *set,
+                                size_t n, struct hd_host_use *hu, struct hd_node_check *out);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,
