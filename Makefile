@@ -15,8 +15,10 @@ VERSION     := 0.1.0
 # libhostdev's ABI: a removed, renamed or changed exported function bumps SOVERSION and the
 # version node of core/libhostdev.sym (build-aux/abi.sh checks the list; docs/design.md, "ABI").
 # 1: one findings type replaced the IOMMU problem, doctor diagnosis and VFIO explanation
-# accessors, and the names were made one rule. libhostdev-virt exports only vir*: its own.
-SOVERSION   := 1
+# accessors, and the names were made one rule. 2: hd_node_device_check_assign() takes the PCI
+# devices given beside it, and hd_node_device_check_with() is gone (check finds a USB, SCSI or
+# mediated device once). libhostdev-virt exports only vir*: its own.
+SOVERSION   := 2
 VIRT_SOVERSION := 0
 CC          ?= cc
 BUILD       ?= build
