@@ -673,10 +673,11 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
 }
 
 /* A mediated device (@uuid, canonical): what acquire and verify need of it (a vendor driver
- * that took it, its IOMMU group, the group's node, its owner) and the map's record of it.
- * @asked: the user named it (else the map did). */
+ * that took it, its IOMMU group, the group's node, its owner) and the map's record of it. One
+ * neither there nor recorded is -ENOENT (HD_REASON_NO_DEVICE); one recorded that is gone is the
+ * record's finding, as for a USB or SCSI device (check_node_entry()). */
 static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uuid,
-                      const struct hd_assignment_list *map, bool asked)
+                      const struct hd_assignment_list *map)
 {
     const struct hd_assignment *a = hd_map_find_mdev(map, uuid);
     struct hd_mdev_list *l = NULL;
@@ -685,22 +686,16 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
     char why[512];
     int group, r = hd_mdev_list_new_uuid(ctx, uuid, &l);
 
-    if (r == -ENOENT) {
+    if (r == -ENOENT && a != NULL) {
         hd_ctx_clear_error(ctx);
-        if (a != NULL) {
-            /* Nothing to give back: releasing it drops the record and gives back its node. */
-            add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE, uuid,
-                format("drop the record: release it from vm %s (nothing is left to give back)",
-                       a->vm),
-                "the assignment map gives mediated device %s (of %s) to vm %s, but there is no "
-                "such mediated device: it was removed, or its parent's driver went away",
-                uuid, a->parent, a->vm);
-            hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
-        } else if (asked)
-            add(d, HD_SEVERITY_ERROR, "no-device", HD_REMEDY_NONE, uuid,
-                format("check the UUID against the mediated devices its parent has (or "
-                       "libvirt's mdev_<uuid> name)"),
-                "there is no mediated device %s", uuid);
+        /* Nothing to give back: releasing it drops the record and gives back its node. */
+        add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE, uuid,
+            format("drop the record: release it from vm %s (nothing is left to give back)",
+                   a->vm),
+            "the assignment map gives mediated device %s (of %s) to vm %s, but there is no "
+            "such mediated device: it was removed, or its parent's driver went away",
+            uuid, a->parent, a->vm);
+        hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
         return 0;
     }
     if (r < 0)
@@ -1104,7 +1099,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         hd_device_list_unref(list);
         for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
             const struct hd_assignment *a = hd_map_at(map, i);
-            if (a->kind == HD_ASSIGNMENT_MDEV && (r = check_mdev(ctx, d, a->name, map, false)) < 0)
+            if (a->kind == HD_ASSIGNMENT_MDEV && (r = check_mdev(ctx, d, a->name, map)) < 0)
                 goto fail;
             if (a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI)
                 check_node_entry(ctx, d, a);
@@ -1157,7 +1152,7 @@ HD_EXPORT int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid,
     if ((d = hd_findings_new()) == NULL)
         return -ENOMEM;
     if ((r = check_iommu(ctx, d, &remap, &realloc_on)) >= 0 && (r = hd_map_read(ctx, &map)) >= 0)
-        r = check_mdev(ctx, d, canon, map, true);
+        r = check_mdev(ctx, d, canon, map);
     return findings_done(d, map, r, out);
 }
 

@@ -103,14 +103,9 @@ static int run(struct tool *t, int argc, char **argv)
     else if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
-    /* A device that does not exist is bad input, as for every command that names one. */
-    if (mdev) {
-        struct hd_mdev_list *l = NULL;
-        if ((r = hd_mdev_list_new_uuid(t->ctx, uuid, &l)) < 0)
-            return tool_lib_error(t, r == -ENOENT ? EXIT_USAGE : tool_exit_for(t), r, "%s",
-                                  argv[optind]);
-        hd_mdev_list_unref(l);
-    } else if (node == NULL && argc - optind == 1) {
+    /* A PCI device that does not exist is bad input, as for every command that names one; a
+     * mediated, USB or SCSI device the map still gives a VM is diagnosed though it is gone. */
+    if (!mdev && node == NULL && argc - optind == 1) {
         struct hd_device *dev = NULL;
         if (hd_device_open(t->ctx, &addr, &dev) == -ENODEV)
             return tool_error_hint(t, EXIT_USAGE, "a device the firmware hides, or one behind a "
@@ -119,14 +114,15 @@ static int run(struct tool *t, int argc, char **argv)
         hd_device_unref(dev);
         hd_ctx_clear_error(t->ctx);
     }
-    if (node != NULL && (r = hd_doctor_run_node(t->ctx, node, &d)) < 0)
+    if (mdev || node != NULL) {
+        r = mdev ? hd_doctor_run_mdev(t->ctx, uuid, &d) : hd_doctor_run_node(t->ctx, node, &d);
         /* Neither there nor recorded, or no such name: bad input, as a PCI address is. */
-        return tool_lib_error(t, r == -ENODEV || r == -ENOENT || r == -EINVAL
-                                     ? EXIT_USAGE : tool_exit_for(t), r, "%s", node);
-    if (node == NULL &&
-        (r = mdev ? hd_doctor_run_mdev(t->ctx, uuid, &d)
-                  : hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0)
+        if (r < 0)
+            return tool_lib_error(t, r == -ENODEV || r == -ENOENT || r == -EINVAL
+                                         ? EXIT_USAGE : tool_exit_for(t), r, "%s", argv[optind]);
+    } else if ((r = hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0) {
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
+    }
     if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {
         hd_findings_unref(d);
         return tool_lib_error(t, tool_exit_for(t), r, "locked-memory check");

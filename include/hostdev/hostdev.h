@@ -1505,8 +1505,9 @@ int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
  * hd_doctor_run() does a PCI device: the IOMMU, a vendor driver that took it
  * ("mdev-no-driver"), its IOMMU group ("mdev-no-group"), /dev/vfio/N and who may open it
  * ("vfio-node-missing", "vfio-permission"), the map's record of it ("map-mismatch": gone, or
- * under another parent), "no-device". hd_doctor_run() without an address checks every
- * assigned mediated device so. -EINVAL (HD_REASON_INVALID) when @uuid is not a UUID. */
+ * under another parent). hd_doctor_run() without an address checks every assigned mediated
+ * device so. -EINVAL (HD_REASON_INVALID) when @uuid is not a UUID; -ENOENT
+ * (HD_REASON_NO_DEVICE) when it is neither there nor recorded. */
 int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_findings **findings);
 /* Diagnose the USB or SCSI device @sel (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L)
  * as hd_doctor_run() without an address does each the map gives a VM: the IOMMU, and when the

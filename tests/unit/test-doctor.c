@@ -475,9 +475,11 @@ HD_TEST(mediated_device)
     ck_assert_msg(strstr(f.problem, MDEV ": only ") != NULL &&
                       strstr(f.problem, node) != NULL, "%s", f.problem);
     ck_assert(find_mdev(root, "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001", "vfio-permission", &f));
-    /* No such one: said, not failed; a word that is no UUID is bad input. */
-    ck_assert(find_mdev(root, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002", "no-device", &f));
+    /* Neither there nor recorded: no such device, as for a USB or SCSI one; a word that is no
+     * UUID is bad input. */
     ctx = ah_ctx(root);
+    ck_assert_int_eq(hd_doctor_run_mdev(ctx, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002", &d), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NO_DEVICE);
     ck_assert_int_eq(hd_doctor_run_mdev(ctx, "0000:03:00.0", &d), -EINVAL);
     ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_INVALID);
     hd_ctx_unref(ctx);
@@ -516,6 +518,8 @@ HD_TEST(mediated_device)
     ck_assert_int_eq(f.holder, 0);
     ck_assert_str_eq(f.holder_vm, "vm1");
     ck_assert_ptr_nonnull(strstr(f.problem, "no such mediated device"));
+    ck_assert(find_mdev(root, MDEV, "map-mismatch", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_RELEASE);
     /* The remedy is one the engine takes: a release from its VM drops the record. */
     struct hd_op *op;
     ctx = ah_ctx(root);

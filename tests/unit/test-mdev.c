@@ -382,6 +382,38 @@ HD_TEST(release_force_drops_an_mdev_record)
 }
 END_TEST
 
+/* A mediated device removed while the map gives it to a VM: doctor asked of it by its UUID says
+ * what the whole-host run says of it (the record left behind, which a release drops), exit 1,
+ * as for a USB device unplugged under its VM; it was refused as no such device (exit 2). One
+ * neither there nor recorded stays bad input. */
+HD_TEST(doctor_sees_a_removed_mediated_device_by_its_uuid)
+{
+    static const char *const mismatch = "error " BOOT_MDEV ": the assignment map gives mediated "
+                                        "device\n  " BOOT_MDEV " (of mtty) to vm vm1, but there "
+                                        "is no such mediated device: it\n  was removed";
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/remove", "1"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor"), 1);
+    ck_assert_msg(strstr(e.out, mismatch) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "doctor " BOOT_MDEV), 1);
+    ck_assert_msg(strstr(e.out, mismatch) != NULL, "%s%s", e.out, e.err);
+    ck_assert_msg(strstr(e.out, "run: hostdev release --vm vm1 " BOOT_MDEV "\n") != NULL, "%s",
+                  e.out);
+    ck_assert_int_eq(eng_run(&e, "--json doctor mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"), 1);
+    ck_assert_msg(strstr(e.out, "\"code\": \"map-mismatch\",\n      \"device\": \"" BOOT_MDEV
+                                "\"") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "doctor " U1), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, U1 ": no such mediated device"));
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 " BOOT_MDEV), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor " BOOT_MDEV), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, BOOT_MDEV ": no such mediated device"));
+    eng_stop(&e);
+}
+END_TEST
+
 /* The records of an mdev's acquire: a killed acquire is undone by recover (the node's owner
  * back) unless its map write happened (then it stands); a map line of an mdev is checked as
  * a PCI one is. */
