@@ -269,13 +269,9 @@ static int check_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_list 
     return 0;
 }
 
-/* A USB or SCSI device: its node, and whether the host keeps or uses it, as acquire asks. One
- * there without the node a VM would open (a SCSI device with no dev/sgN) is judged all the
- * same: it is not ready. */
-static int check_node_target(struct hd_ctx *ctx, const char *sel, struct hd_host_use **hu,
-                             struct hd_node_target *t, struct hd_node_check *out)
+int hd_node_target_find_ready(struct hd_ctx *ctx, const char *sel, struct hd_node_target *t,
+                              struct hd_node_check *out)
 {
-    const char *role;
     int r = hd_node_target_find(ctx, sel, t);
 
     if (r < 0 && t->name[0] != '\0' && hd_ctx_last_reason(ctx) == HD_REASON_UNSUPPORTED) {
@@ -287,7 +283,16 @@ static int check_node_target(struct hd_ctx *ctx, const char *sel, struct hd_host
         snprintf(out->node, sizeof(out->node), "/%s", t->node);
     }
     hd_strlcpy(out->name, t->name, sizeof(out->name));
-    if ((role = hd_node_target_host_role(ctx, t)) != NULL) {
+    return 0;
+}
+
+int hd_node_target_judge_host(struct hd_ctx *ctx, struct hd_host_use **hu,
+                              const struct hd_node_target *t, struct hd_node_check *out)
+{
+    const char *role = hd_node_target_host_role(ctx, t);
+    int r;
+
+    if (role != NULL) {
         hd_strlcpy(out->host_keeps, role, sizeof(out->host_keeps));
         return 0;
     }
@@ -316,7 +321,8 @@ HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
     if (hd_mdev_uuid_parse(sel, uuid) == 0) {
         r = check_mdev(ctx, uuid, &l, out, &parent);
     } else {
-        r = check_node_target(ctx, sel, &own, &t, out);
+        if ((r = hd_node_target_find_ready(ctx, sel, &t, out)) == 0)
+            r = hd_node_target_judge_host(ctx, &own, &t, out);
         sysfs = t.sysfs;
     }
     /* Detaching the PCI device it is behind or lives on takes it from the host: acquire

@@ -782,27 +782,65 @@ static void check_node_entry(struct hd_ctx *ctx, struct hd_findings *d,
     hd_ctx_clear_error(ctx);
 }
 
+/* USB or SCSI device @t, there and recorded nowhere, for a VM: what check says of it (the node
+ * a VM would open, what the host keeps or uses of it), each a finding; nothing when a VM can be
+ * given it now. */
+static int check_node_ready(struct hd_ctx *ctx, struct hd_findings *d,
+                            const struct hd_node_target *t, struct hd_node_check *c)
+{
+    struct hd_host_use *hu = NULL;
+    int r = hd_node_target_judge_host(ctx, &hu, t, c);
+
+    hd_host_use_unref(hu);
+    if (r < 0)
+        return r;
+    if (c->not_ready[0])
+        add(d, HD_SEVERITY_ERROR, "node-missing", HD_REMEDY_NONE, c->name,
+            t->kind == HD_ASSIGNMENT_SCSI
+                ? format("load the sg module (modprobe sg): it gives each SCSI device its "
+                         "dev/sgN")
+                : format("udev makes /dev/bus/usb's nodes on devtmpfs: check that /dev is "
+                         "devtmpfs and udev runs"),
+            "%s", c->not_ready);
+    if (c->host_keeps[0])
+        add(d, HD_SEVERITY_ERROR, "not-assignable", HD_REMEDY_NONE, c->name,
+            format("none for it: give the VM the device it is meant to use; the host needs "
+                   "this one"),
+            "%s is %s: the host keeps it (no VM needs it), and acquiring it is refused unless "
+            "forced",
+            c->name, c->host_keeps);
+    if (c->host_use[0])
+        add(d, HD_SEVERITY_WARNING, "host-use", HD_REMEDY_NONE, c->name,
+            format("end the host's use of it first (unmount its storage, take its interface "
+                   "down); forcing the acquire takes it from the host all the same"),
+            "%s: the host uses it, so acquiring it for a VM is refused unless forced",
+            c->host_use);
+    return 0;
+}
+
 /* A USB or SCSI device the user named (@sel as acquire takes it): the map's record of it
- * checked as the whole-host run checks every one (check_node_entry()). One neither there nor
- * recorded is -ENODEV (HD_REASON_NO_DEVICE); one there, not recorded, has nothing to check. */
+ * checked as the whole-host run checks every one (check_node_entry()); one recorded nowhere,
+ * what keeps it from a VM now (check_node_ready()). One neither there nor recorded is -ENODEV
+ * (HD_REASON_NO_DEVICE). */
 static int check_node_asked(struct hd_ctx *ctx, struct hd_findings *d, const char *sel,
                             const struct hd_assignment_list *map)
 {
     const struct hd_assignment *a = NULL;
     struct hd_node_target t;
+    struct hd_node_check c = {0};
     int r;
 
     /* By its name first: a recorded device that is gone is what doctor is asked about. */
     if (hd_node_target_name_valid(sel))
         a = hd_assignment_list_find_name(map, sel);
     if (a == NULL) {
-        r = hd_node_target_find(ctx, sel, &t);
-        if (r < 0 && t.name[0] == '\0')
+        if ((r = hd_node_target_find_ready(ctx, sel, &t, &c)) < 0)
             return r; /* not one (-EINVAL), or not there (-ENODEV): named by the call */
-        hd_ctx_clear_error(ctx); /* there, without its node (a SCSI device with no dev/sgN) */
         a = hd_assignment_list_find_name(map, t.name);
+        if (a == NULL)
+            return check_node_ready(ctx, d, &t, &c);
     }
-    if (a != NULL && (a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI))
+    if (a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI)
         check_node_entry(ctx, d, a);
     return 0;
 }

@@ -297,6 +297,17 @@ struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
 enum hd_mdev_readiness { HD_MDEV_READY, HD_MDEV_NO_DRIVER, HD_MDEV_NO_GROUP };
 enum hd_mdev_readiness hd_mdev_readiness(const struct hd_mdev_list *l, size_t i, char *why,
                                         size_t size);
+struct hd_node_target;
+/* USB or SCSI device @sel found (hd_node_target_find()) into @t, and in @out its name and the
+ * node a VM opens; one there without that node (a SCSI device with no dev/sgN) is found all
+ * the same, why in @out->not_ready. -errno when there is none. */
+int hd_node_target_find_ready(struct hd_ctx *ctx, const char *sel, struct hd_node_target *t,
+                              struct hd_node_check *out);
+/* What acquire refuses of USB or SCSI device @t unforced, into @out: what the host keeps
+ * (host_keeps: a hub, a keyboard) or uses below it (host_use); *@hu as
+ * hd_node_target_check_host_use() takes it. */
+int hd_node_target_judge_host(struct hd_ctx *ctx, struct hd_host_use **hu,
+                              const struct hd_node_target *t, struct hd_node_check *out);
 
 /* ---- usb-scsi.c: USB and SCSI devices, given through their node ----------------------------- */
 

@@ -1512,9 +1512,11 @@ int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_findings 
 /* Diagnose the USB or SCSI device @sel (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L)
  * as hd_doctor_run() without an address does each the map gives a VM: the IOMMU, and when the
  * map gives it, that it is still in its place ("map-mismatch"), its node the recorded one
- * ("node-moved") and the VM's user's ("node-permission"). -EINVAL (HD_REASON_INVALID) when
- * @sel names no such device; -ENODEV (HD_REASON_NO_DEVICE) when it is neither there nor
- * recorded. */
+ * ("node-moved") and the VM's user's ("node-permission"); when the map does not, what keeps
+ * it from a VM now, as hd_node_device_check_assign() says it: no node a VM could open
+ * ("node-missing"), a device the host keeps ("not-assignable": a hub, its keyboard) or uses
+ * ("host-use": storage or an interface below it). -EINVAL (HD_REASON_INVALID) when @sel names
+ * no such device; -ENODEV (HD_REASON_NO_DEVICE) when it is neither there nor recorded. */
 int hd_doctor_run_node(struct hd_ctx *ctx, const char *sel, struct hd_findings **findings);
 /* Add what VFIO needs of the process that will run the VM: it pins all guest RAM, so the
  * process's RLIMIT_MEMLOCK (ROOT/proc/PID/limits) must cover @vm_bytes plus 1 GiB (libvirt's

@@ -302,6 +302,66 @@ HD_TEST(doctor_sees_a_replugged_device)
 }
 END_TEST
 
+/* A USB or SCSI device no VM holds, asked of by name: doctor says what check says keeps it from
+ * a VM (the host's keyboard, storage the host has mounted), where it said only the IOMMU's
+ * findings and "no problems found"; a free one has no problem. */
+HD_TEST(doctor_says_what_keeps_an_unassigned_device_from_a_vm)
+{
+    struct eng e;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(eng_run(&e, "doctor usb_1_1"), 1);
+    ck_assert_msg(strstr(e.out, "error usb_1_1 is a keyboard: the host keeps it (no VM needs it), "
+                                "and acquiring it is refused unless\n  forced\n") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json doctor scsi_2_0_0_0"), 1);
+    ck_assert_msg(strstr(e.out, "\"severity\": \"warning\",\n      \"code\": \"host-use\",\n"
+                                "      \"device\": \"scsi_2_0_0_0\",\n      \"message\": "
+                                "\"scsi_2_0_0_0 backs /dev/sdc mounted on /srv: the host uses "
+                                "it") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "doctor usb:46f4:0001:STICK0001"), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "warning usb_1_3 "));
+    ck_assert_int_eq(eng_run(&e, "doctor usb_1_4"), 0);
+    ck_assert_msg(strstr(e.out, "no problems found") != NULL && strstr(e.out, "usb_1_4") == NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "doctor scsi_2_0_1_0"), 0);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A SCSI device without its dev/sgN (the sg module not loaded), no VM holds: doctor says no VM
+ * can open it, and how it gets one, as check says it is not for a VM now. */
+HD_TEST(doctor_says_a_scsi_device_has_no_node)
+{
+    struct hd_findings *d;
+    struct hd_ctx *ctx;
+    struct fx fx;
+    char path[4096];
+    bool found = false;
+
+    memset(&fx, 0, sizeof(fx));
+    ck_assert_msg(fx_materialize(&fx, "usb-scsi") == 0, "%s", fx.error);
+    snprintf(path, sizeof(path), "%s/sys/class/scsi_generic/sg3", fx.root);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_doctor_run_node(ctx, "scsi_2_0_1_0", &d), 0);
+    for (size_t i = 0; i < hd_findings_count(d); i++) {
+        const char *dev = hd_findings_get_device(d, i);
+        if (dev == NULL || strcmp(dev, "scsi_2_0_1_0") != 0)
+            continue;
+        ck_assert_str_eq(hd_findings_get_code(d, i), "node-missing");
+        ck_assert_int_eq(hd_findings_get_severity(d, i), HD_SEVERITY_ERROR);
+        ck_assert_ptr_nonnull(strstr(hd_findings_get_message(d, i), "has no dev/sg"));
+        ck_assert_ptr_nonnull(strstr(hd_findings_get_fix(d, i), "sg module"));
+        found = true;
+    }
+    ck_assert(found);
+    hd_findings_unref(d);
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
+
 /* Another device in the port of a held USB device: the record has nothing left to give back,
  * and doctor says release drops it (the fake kernel changes no ids, a plain tree does). */
 HD_TEST(doctor_sees_another_device_in_the_port)
