@@ -845,6 +845,19 @@ static int check_node_asked(struct hd_ctx *ctx, struct hd_findings *d, const cha
     return 0;
 }
 
+/* A PCI device the map gives a VM (@a) that is not there now (hot-unplugged, or a VF gone with
+ * its PF's VF count): nothing is left to give back, and releasing it drops the record, as for
+ * a mediated or USB device that is gone. */
+static void check_gone_pci(struct hd_findings *d, const struct hd_assignment *a)
+{
+    add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE, a->name,
+        format("drop the record: release it from vm %s (nothing is left to give back)", a->vm),
+        "the assignment map gives %s to vm %s, but there is no such PCI device now: it was "
+        "removed (unplugged, or a VF its PF no longer makes)",
+        a->name, a->vm);
+    hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
+}
+
 /* "Max locked memory  SOFT  HARD  bytes" of ROOT/proc/@pid/limits: the soft limit, or
  * UINT64_MAX for unlimited. */
 static int read_memlock(struct hd_ctx *ctx, const char *proc, uint64_t *soft)
@@ -1104,16 +1117,12 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         goto fail;
     if (addr != NULL) {
         struct hd_device *dev;
-        char name[HD_PCI_ADDR_BUFSZ];
         r = hd_device_open(ctx, addr, &dev);
-        if (r == -ENODEV) {
-            hd_pci_addr_format(addr, name);
-            add(d, HD_SEVERITY_ERROR, "no-device", HD_REMEDY_LIST, name,
-                format("check the address against the list of PCI devices; a device the firmware "
-                       "hides or that is behind a disabled bridge does not show up"),
-                "there is no PCI device %s", name);
+        if (r == -ENODEV && hd_map_find(map, addr) != NULL) {
+            hd_ctx_clear_error(ctx);
+            check_gone_pci(d, hd_map_find(map, addr));
         } else if (r < 0) {
-            goto fail;
+            goto fail; /* -ENODEV: neither there nor recorded */
         } else {
             check_device(ctx, d, dev, map, true, remap, realloc_on, NULL, &hu);
             hd_device_unref(dev);
@@ -1134,14 +1143,18 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         }
         note_root_only_nodes(d, &root_only);
         free(root_only.v);
-        hd_device_list_unref(list);
         for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
             const struct hd_assignment *a = hd_map_at(map, i);
-            if (a->kind == HD_ASSIGNMENT_MDEV && (r = check_mdev(ctx, d, a->name, map)) < 0)
+            if (a->kind == HD_ASSIGNMENT_PCI && hd_device_list_find(list, &a->addr) == NULL)
+                check_gone_pci(d, a);
+            if (a->kind == HD_ASSIGNMENT_MDEV && (r = check_mdev(ctx, d, a->name, map)) < 0) {
+                hd_device_list_unref(list);
                 goto fail;
+            }
             if (a->kind == HD_ASSIGNMENT_USB || a->kind == HD_ASSIGNMENT_SCSI)
                 check_node_entry(ctx, d, a);
         }
+        hd_device_list_unref(list);
         check_reservations(ctx, d);
     }
     if ((r = hd_findings_error(d)) < 0)

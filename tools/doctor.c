@@ -103,24 +103,19 @@ static int run(struct tool *t, int argc, char **argv)
     else if (argc - optind == 1 && tool_parse_addr(t, argv[optind], &addr) < 0)
         return EXIT_USAGE;
     hd_ctx_clear_error(t->ctx);
-    /* A PCI device that does not exist is bad input, as for every command that names one; a
-     * mediated, USB or SCSI device the map still gives a VM is diagnosed though it is gone. */
-    if (!mdev && node == NULL && argc - optind == 1) {
-        struct hd_device *dev = NULL;
-        if (hd_device_open(t->ctx, &addr, &dev) == -ENODEV)
-            return tool_error_hint(t, EXIT_USAGE, "a device the firmware hides, or one behind a "
-                                   "disabled bridge, does not show up", "%s",
-                                   hd_ctx_last_error(t->ctx));
-        hd_device_unref(dev);
-        hd_ctx_clear_error(t->ctx);
-    }
+    /* A device neither there nor in the map is bad input, as for every command that names one;
+     * one the map still gives a VM is diagnosed though it is gone. */
     if (mdev || node != NULL) {
         r = mdev ? hd_doctor_run_mdev(t->ctx, uuid, &d) : hd_doctor_run_node(t->ctx, node, &d);
-        /* Neither there nor recorded, or no such name: bad input, as a PCI address is. */
+        /* No such name either: bad input, as a PCI address is. */
         if (r < 0)
             return tool_lib_error(t, r == -ENODEV || r == -ENOENT || r == -EINVAL
                                          ? EXIT_USAGE : tool_exit_for(t), r, "%s", argv[optind]);
     } else if ((r = hd_doctor_run(t->ctx, argc - optind == 1 ? &addr : NULL, &d)) < 0) {
+        if (r == -ENODEV && argc - optind == 1)
+            return tool_error_hint(t, EXIT_USAGE, "a device the firmware hides, or one behind a "
+                                   "disabled bridge, does not show up", "%s",
+                                   hd_ctx_last_error(t->ctx));
         return tool_lib_error(t, tool_exit_for(t), r, "diagnosis");
     }
     if (vm_bytes && (r = hd_doctor_check_memlock(t->ctx, d, (pid_t)pid, unit, vm_bytes)) < 0) {

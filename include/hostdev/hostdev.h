@@ -606,7 +606,8 @@ enum hd_remedy {
     HD_REMEDY_ACQUIRE,           /* acquire it for a VM with the VM's user as owner */
     HD_REMEDY_DETACH_OR_MANAGED, /* detach it ahead of the VM, or acquire it managed */
     HD_REMEDY_RELEASE_FORCE,     /* the emergency release: back to the host, record dropped */
-    HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong) */
+    HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong); no finding
+                                  * gives it now: doctor refuses an address with no device */
     HD_REMEDY_PERSIST_VF_COUNT,  /* a reserved VF nothing makes: persist its PF's VF count
                                   * (hd_findings_get_remedy_vf_count() says which and how
                                   * many), or forget the VF's reservation */
@@ -1496,9 +1497,9 @@ const struct hd_reserve_entry *hd_op_note_get_reservation(const struct hd_op *op
  * assigned; the IOMMU is always checked (its findings as hd_iommu_probe() gives them). Codes:
  * the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
  * "vfio-node-missing", "not-detached", "not-assignable" (@addr is a bridge or a function the
- * host keeps), "bar-unassigned", "no-device", "stale-record", "stale-override", "map-mismatch",
- * "boot-framebuffer". Worst first; *findings is the
- * caller's (hd_findings_unref()). */
+ * host keeps), "bar-unassigned", "stale-record", "stale-override", "map-mismatch" (also for a
+ * device the map gives a VM that is gone), "boot-framebuffer". Worst first; *findings is the
+ * caller's (hd_findings_unref()). -ENODEV when @addr is neither there nor in the map. */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_findings **findings);
 /* Diagnose the mediated device @uuid (its UUID, or libvirt's mdev_<uuid> name) as

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "assign-helpers.h"
+#include "engine.h"
 #include "hdtest.h"
 
 #define DEV "0000:03:00.0"
@@ -609,16 +610,57 @@ HD_TEST(not_assignable)
 }
 END_TEST
 
+/* An address with no device, recorded nowhere: no such device, as for a USB, SCSI or mediated
+ * one (the tool's bad input). */
 HD_TEST(no_such_device)
 {
     char *root = ah_tree(ONE_DEVICE("vfio-pci"));
-    struct found f;
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a = ah_addr("0000:09:00.0");
+    struct hd_findings *d;
 
-    ck_assert(find(root, "0000:09:00.0", "no-device", &f));
-    ck_assert_int_eq(f.remedy, HD_REMEDY_LIST);
-    ck_assert_ptr_nonnull(strstr(f.problem, "0000:09:00.0"));
+    ck_assert_int_eq(hd_doctor_run(ctx, &a, &d), -ENODEV);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "0000:09:00.0: no such PCI device"));
+    hd_ctx_unref(ctx);
     ah_tree_remove(root);
     free(root);
+}
+END_TEST
+
+/* A PCI device unplugged while the map gives it to a VM: the whole-host doctor said "no problems
+ * found" (it checks the devices there), though the record is left; now it is the record's
+ * finding, as for a mediated or USB device that is gone, with the release that drops it. */
+HD_TEST(recorded_pci_device_gone)
+{
+    struct hd_pci_addr a = ah_addr("0000:03:00.0");
+    struct hd_findings *d;
+    struct eng e;
+    bool found = false;
+
+    eng_start(&e, "demo");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 03:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "unplug 0000:03:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor"), 1);
+    ck_assert_msg(strstr(e.out, "error 0000:03:00.0: the assignment map gives 0000:03:00.0 to vm "
+                                "vm1, but there is no such PCI device\n  now") != NULL,
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, "run: hostdev release --vm vm1 0000:03:00.0\n") != NULL, "%s",
+                  e.out);
+    /* Asked of the address (it exited 2, no such device): the same finding and fix, exit 1. */
+    ck_assert_int_eq(eng_run(&e, "doctor 03:00.0"), 1);
+    ck_assert_msg(strstr(e.out, "run: hostdev release --vm vm1 0000:03:00.0\n") != NULL, "%s",
+                  e.out);
+    /* The library asked of the address: the same finding. */
+    ck_assert_int_eq(hd_doctor_run(e.ctx, &a, &d), 0);
+    for (size_t i = 0; i < hd_findings_count(d); i++)
+        found = found || strcmp(hd_findings_get_code(d, i), "map-mismatch") == 0;
+    hd_findings_unref(d);
+    ck_assert(found);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 0000:03:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor"), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor 03:00.0"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:03:00.0: no such PCI device"));
+    eng_stop(&e);
 }
 END_TEST
 
