@@ -351,12 +351,12 @@ int hd_check_not_below(struct hd_ctx *ctx, const char *child, const char *parent
 
 /* A retry of an acquire that was done (an orchestrator's: KubeVirt, Nova, a unit restarted)
  * is not a conflict. For an entry @a of the VM asking, whose device the kernel still shows as
- * recorded: 1 when the request asks for the owner it has (nothing to do), else -EBUSY naming
- * both owners. */
+ * recorded: 1 when the request asks for the owner it has, or for none (nothing to do), else
+ * -EBUSY naming both owners. */
 static int owner_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req,
                           const struct hd_assignment *a)
 {
-    if (a->uid == req->uid && a->gid == req->gid)
+    if (!req->owner_asked || (a->uid == req->uid && a->gid == req->gid))
         return 1;
     return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s with owner "
                    "%u:%u, not %u:%u: release it first to give it to another owner", a->name,
@@ -809,6 +809,8 @@ int hd_ops_acquire(struct hd_op *op)
     struct plan p = {0};
     struct hd_txn *t;
     size_t njdevs;
+    uid_t uid;
+    gid_t gid;
     int r;
 
     if ((r = hd_txn_new(op, HD_JOP_ACQUIRE, req->vm, 0, &t)) < 0)
@@ -869,7 +871,11 @@ int hd_ops_acquire(struct hd_op *op)
     if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
         goto fail;
     hd_txn_settle_resets(t, &b);
-    if ((r = give_and_commit(t, op, &p, req->uid, req->gid)) < 0)
+    uid = req->uid;
+    gid = req->gid;
+    if (!req->owner_asked)
+        hd_owner_default(ctx, &uid, &gid);
+    if ((r = give_and_commit(t, op, &p, uid, gid)) < 0)
         goto fail;
     r = hd_txn_commit(t);
     goto out;

@@ -679,6 +679,8 @@ struct hd_op_request {
     char vm[HD_VM_ID_MAX + 1];
     uid_t uid;
     gid_t gid;
+    bool owner_asked; /* hd_op_set_owner() was called; else hd_owner_default()'s, and a held
+                       * device's owner is whatever it has */
     unsigned int numvfs;
     /* A dry run's: the VF count a step planned before this operation leaves the PF
      * @planned_pf with (-1: none), which its checks count on, as the run's find it set. */

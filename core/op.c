@@ -334,6 +334,7 @@ HD_EXPORT void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid)
 {
     op->req.uid = uid;
     op->req.gid = gid;
+    op->req.owner_asked = true;
 }
 
 HD_EXPORT void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs)

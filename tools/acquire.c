@@ -123,8 +123,7 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
         return tool_error(t, EXIT_USAGE, "--group detaches devices, --unmanaged never does: "
                           "detach the group first ('hostdev detach --group')");
     hd_ctx_clear_error(t->ctx);
-    r = owner ? hd_owner_parse(t->ctx, owner, &uid, &gid) : hd_owner_default(t->ctx, &uid, &gid);
-    if (r < 0) {
+    if (owner != NULL && (r = hd_owner_parse(t->ctx, owner, &uid, &gid)) < 0) {
         domain_args_free(&da);
         return tool_lib_error(t, EXIT_USAGE, r, "invalid --owner");
     }
@@ -132,7 +131,9 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
         domain_args_free(&da);
         return r;
     }
-    hd_op_set_owner(op, uid, gid);
+    /* None given: the default for the devices given, and a retry's held ones keep theirs. */
+    if (owner != NULL)
+        hd_op_set_owner(op, uid, gid);
     if (hd_op_set_vm(op, vm) < 0)
         r = tool_lib_error(t, EXIT_USAGE, -EINVAL, "invalid --vm");
     /* A domain's hostdevs come with their own managed flags: one transaction for all. */
@@ -194,7 +195,8 @@ const struct tool_command cmd_acquire = {
             "      --unmanaged      the devices after it must be on vfio-pci already\n"
             "                       (devices before any of the two take the last one given)\n"
             "  -o, --owner U[:G]    who may open /dev/vfio/N (mode 0660); default root:qemu\n"
-            "                       when a qemu group exists, else root:root\n"
+            "                       when a qemu group exists, else root:root (a device the\n"
+            "                       VM holds already keeps its own)\n"
             "  -g, --group          also detach the rest of each device's IOMMU group\n"
             "  -f, --force          take devices the host uses (mounted disks, interfaces\n"
             "                       up with addresses, the console)\n"

@@ -1431,6 +1431,8 @@ int hd_op_set_driver(struct hd_op *op, const char *stub);
 /* The same for one device added before (libvirt's <driver model='...'/>). */
 int hd_op_set_device_driver(struct hd_op *op, const struct hd_pci_addr *addr, const char *driver);
 int hd_op_set_vm(struct hd_op *op, const char *vm);
+/* Acquire: who may open the nodes. Not called: hd_owner_default()'s for the devices given,
+ * and a device the VM holds already is as asked whatever its owner. */
 void hd_op_set_owner(struct hd_op *op, uid_t uid, gid_t gid);
 void hd_op_set_numvfs(struct hd_op *op, unsigned int numvfs);
 /* The mediated device of HD_OP_MDEV_CREATE (@parent: a PCI address in any form hostdev reads,

@@ -622,6 +622,16 @@ HD_TEST(acquire_again_as_asked_is_done)
         ck_assert_uint_eq(map_inode(root), ino); /* not even rewritten */
     }
     ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0660);
+    /* No owner asked for (hd_op_set_owner() not called): whatever it has is as asked. */
+    struct hd_op *op;
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a[0], false), 0);
+    ck_assert_int_eq(hd_op_run(op), 0);
+    ck_assert_uint_eq(hd_op_get_step_count(op), 1);
+    ck_assert_str_eq(hd_op_step_get_action(op, 0), "already");
+    hd_op_unref(op);
+    ck_assert_uint_eq(map_inode(root), ino);
     /* Asked otherwise: refused naming what differs, nothing changed. */
     ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid() + 1, vm_gid(), 0, steps,
                                    sizeof(steps)), -EBUSY);

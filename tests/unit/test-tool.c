@@ -506,6 +506,28 @@ HD_TEST(acquire_again_says_already)
 }
 END_TEST
 
+/* A retry that leaves --owner out asks for no owner: the one the VM's device has stands
+ * (exit 0, nothing written); another one named is still refused. */
+HD_TEST(acquire_again_without_owner_is_already)
+{
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 1:1 03:00.0"), 0);
+    char *map = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("acquire --vm vm1 03:00.0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("--json acquire --vm vm1 03:00.0"), 0);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"action\": \"already\"") != NULL, "%s", out);
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 2:2 03:00.0"), 1);
+    one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 with owner 1:1, "
+                   "not 2:2: ");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/map/assignments"), map);
+    free(map);
+}
+END_TEST
+
 /* The JSON steps of @json as "action device" lines, a cdev's name (known only once the device
  * is on vfio-pci) said as "<cdev>". */
 static char *json_steps(const char *json)
