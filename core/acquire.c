@@ -892,47 +892,63 @@ out:
 
 /* ---- release -------------------------------------------------------------------------------- */
 
-/* The entries of @vm to release: all, or those named (each must be @vm's) with the members
+/* A device named to be released that no VM holds: 0 when it is there (a retried release:
+ * nothing to do), else the error that there is no such device. */
+static int check_not_held(struct hd_ctx *ctx, bool mdev, const char *name,
+                          const struct hd_pci_addr *addr)
+{
+    struct hd_node_target t;
+    struct hd_mdev_info info;
+    struct hd_device *dev;
+    int r;
+
+    if (mdev)
+        return hd_mdev_lookup(ctx, name, &info);
+    if (addr == NULL)
+        return hd_node_target_find(ctx, name, &t);
+    if ((r = hd_device_open_fill(ctx, addr, 0, &dev)) == -ENODEV)
+        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s", name,
+                       hd_ctx_get_root(ctx));
+    hd_device_unref(dev);
+    return r;
+}
+
+/* The entries of @vm to release: all, or those named (each must be @vm's, or no VM's: those
+ * are set in @not_held, in the order targets, mediated devices, PCI devices) with the members
  * of their groups that came along with them (acquire --group): what acquire took together
  * goes back together. */
 static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *map,
                           const char *vm, const struct hd_op_request *req,
                           const struct hd_node_target *targets, size_t ntargets,
-                          struct hd_assignment_list *out)
+                          struct hd_assignment_list *out, bool *not_held)
 {
     const struct hd_pci_addr *addrs = req->addrs;
     size_t n = req->n;
     int r = 0;
 
     hd_map_clear(out);
-    for (size_t i = 0; i < ntargets; i++) {
-        const struct hd_assignment *a = hd_map_find_key(map, targets[i].kind, targets[i].name);
-        if (a == NULL)
-            return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "%s is not assigned to any VM",
-                           targets[i].name);
-        if (strcmp(a->vm, vm) != 0)
-            return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "%s is assigned to vm %s, not %s",
-                           targets[i].name, a->vm, vm);
-    }
-    for (size_t i = 0; i < req->nmdevs; i++) {
-        const struct hd_assignment *a = hd_map_find_mdev(map, req->mdevs[i]);
-        if (a == NULL)
-            return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "mediated device %s is not "
-                           "assigned to any VM", req->mdevs[i]);
-        if (strcmp(a->vm, vm) != 0)
-            return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "mediated device %s is assigned to "
-                           "vm %s, not %s", req->mdevs[i], a->vm, vm);
-    }
-    for (size_t i = 0; i < n && r == 0; i++) {
-        const struct hd_assignment *a = hd_map_find(map, &addrs[i]);
-        char name[HD_PCI_ADDR_BUFSZ];
-        hd_pci_addr_format(&addrs[i], name);
-        if (a == NULL)
-            return hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "%s is not assigned to any VM",
-                           name);
-        if (strcmp(a->vm, vm) != 0)
-            return hd_errr(ctx, -EPERM, HD_REASON_INVALID, "%s is assigned to vm %s, not %s",
-                           name, a->vm, vm);
+    for (size_t i = 0; i < ntargets + req->nmdevs + n; i++) {
+        bool mdev = i >= ntargets && i < ntargets + req->nmdevs;
+        const struct hd_pci_addr *addr = i >= ntargets + req->nmdevs
+                                             ? &addrs[i - ntargets - req->nmdevs] : NULL;
+        const char *what = mdev ? "mediated device " : "";
+        char name[HD_NODE_SELECTOR_MAX];
+        const struct hd_assignment *a;
+        if (addr != NULL) {
+            hd_pci_addr_format(addr, name);
+            a = hd_map_find(map, addr);
+        } else if (mdev) {
+            hd_strlcpy(name, req->mdevs[i - ntargets], sizeof(name));
+            a = hd_map_find_mdev(map, name);
+        } else {
+            hd_strlcpy(name, targets[i].name, sizeof(name));
+            a = hd_map_find_key(map, targets[i].kind, name);
+        }
+        if (a != NULL && strcmp(a->vm, vm) != 0)
+            return hd_errr(ctx, -EPERM, HD_REASON_HELD, "%s%s is assigned to vm %s, not %s",
+                           what, name, a->vm, vm);
+        if ((not_held[i] = a == NULL) && (r = check_not_held(ctx, mdev, name, addr)) < 0)
+            return r;
     }
     for (size_t i = 0; i < hd_assignment_list_count(map) && r == 0; i++) {
         const struct hd_assignment *a = hd_map_at(map, i);
@@ -940,7 +956,8 @@ static int select_entries(struct hd_ctx *ctx, const struct hd_assignment_list *m
         for (size_t k = 0; k < n && !take && a->kind == HD_ASSIGNMENT_PCI; k++) {
             const struct hd_assignment *named = hd_map_find(map, &addrs[k]);
             take = hd_pci_addr_equal(&a->addr, &addrs[k]) ||
-                   (a->via_group && named->group >= 0 && named->group == a->group);
+                   (named != NULL && a->via_group && named->group >= 0 &&
+                    named->group == a->group);
         }
         for (size_t k = 0; k < req->nmdevs && !take && a->kind == HD_ASSIGNMENT_MDEV; k++)
             take = strcmp(a->name, req->mdevs[k]) == 0;
@@ -1325,6 +1342,26 @@ static void follow_nodes(struct hd_ctx *ctx, struct hd_assignment_list *sel)
 
 static int release_force(struct hd_op *op);
 
+/* Report each device named that no VM holds (step "already" from the VM, "" to: nothing to
+ * give back, done before this run). */
+static void note_not_held(struct hd_txn *t, const struct hd_op_request *req,
+                          const struct hd_node_target *targets, const bool *not_held)
+{
+    for (size_t i = 0; i < req->nnamed + req->nmdevs + req->n; i++) {
+        char name[HD_NODE_SELECTOR_MAX];
+        if (!not_held[i])
+            continue;
+        if (i < req->nnamed)
+            hd_strlcpy(name, targets[i].name, sizeof(name));
+        else if (i < req->nnamed + req->nmdevs)
+            hd_strlcpy(name, req->mdevs[i - req->nnamed], sizeof(name));
+        else
+            hd_pci_addr_format(&req->addrs[i - req->nnamed - req->nmdevs], name);
+        hd_txn_note(t, "already", name, hd_txn_vm(t), "");
+        hd_txn_settle(t, "already", name, HD_STEP_DONE);
+    }
+}
+
 /* with_map(): the entry's node is where the device's is now, and the VM's user's. */
 static int follow_in(struct hd_txn *t, struct hd_assignment_list *map, void *data)
 {
@@ -1405,6 +1442,8 @@ int hd_ops_release(struct hd_op *op)
     struct hd_jdev *jdevs = NULL;
     struct hd_reserve_config *config = NULL;
     struct hd_txn *t = NULL;
+    size_t nnamed = req->nnamed + req->nmdevs + req->n;
+    bool *not_held = NULL;
     int r;
 
     if ((req->flags & HD_OP_FORCE) && req->vm[0] == '\0') {
@@ -1423,13 +1462,15 @@ int hd_ops_release(struct hd_op *op)
         hd_assign_recover(ctx, NULL);
         hd_ctx_clear_error(ctx);
     }
-    if ((r = release_targets(ctx, req, &named)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
-        (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
-        goto fail;
-    if (hd_assignment_list_count(sel) == 0) {
-        r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
+    if ((not_held = calloc(nnamed + 1, sizeof(*not_held))) == NULL) {
+        r = -ENOMEM;
         goto fail;
     }
+    if ((r = release_targets(ctx, req, &named)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel, not_held)) < 0)
+        goto fail;
+    if (hd_assignment_list_count(sel) == 0)
+        goto none_held;
     if ((jdevs = calloc(hd_assignment_list_count(sel), sizeof(*jdevs))) == NULL) {
         r = -ENOMEM;
         goto fail;
@@ -1442,7 +1483,7 @@ int hd_ops_release(struct hd_op *op)
     hd_assignment_list_unref(map);
     map = NULL;
     if ((r = hd_map_read(ctx, &map)) < 0 ||
-        (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel)) < 0)
+        (r = select_entries(ctx, map, req->vm, req, named, req->nnamed, sel, not_held)) < 0)
         goto fail;
     for (size_t i = 0; i < hd_assignment_list_count(sel); i++) {
         int group = hd_map_at(sel, i)->group;
@@ -1453,17 +1494,17 @@ int hd_ops_release(struct hd_op *op)
         }
         jdev_of(hd_map_at(sel, i), &jdevs[i]);
     }
-    if (hd_assignment_list_count(sel) == 0) {
-        r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
-        goto fail;
-    }
+    if (hd_assignment_list_count(sel) == 0)
+        goto none_held;
     if ((devs = calloc(hd_assignment_list_count(sel) + 1, sizeof(*devs))) == NULL) {
         r = -ENOMEM;
         goto fail;
     }
     if ((r = open_selected(t, sel, devs)) < 0 ||
-        (r = release_config(ctx, sel, devs, &config)) < 0 ||
-        (r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
+        (r = release_config(ctx, sel, devs, &config)) < 0)
+        goto fail;
+    note_not_held(t, req, named, not_held);
+    if ((r = hd_txn_begin(t, jdevs, hd_assignment_list_count(sel))) < 0)
         goto fail;
     /* The VM's user loses the nodes first, then each device is reset and, when managed,
      * reattached (newest first), then the records go. */
@@ -1475,6 +1516,16 @@ int hd_ops_release(struct hd_op *op)
         goto fail;
     r = hd_txn_commit(t);
     goto out;
+none_held:
+    /* Every device named is no VM's: a retried release, done (nothing is written). Asked for
+     * all of them, a VM that holds none may be a mistyped id: said. */
+    if (nnamed == 0) {
+        r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "vm %s holds no device", req->vm);
+        goto fail;
+    }
+    note_not_held(t, req, named, not_held);
+    r = hd_txn_commit(t);
+    goto out;
 fail:
     r = hd_txn_abort(t, r);
 out:
@@ -1482,6 +1533,7 @@ out:
         hd_device_unref(devs[i]);
     free(devs);
     free(jdevs);
+    free(not_held);
     free(named);
     hd_reserve_config_unref(config);
     hd_assignment_list_unref(sel);

@@ -113,8 +113,10 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("'%s': dropped: %s\n", d, to);
     else if (strcmp(a, "record") == 0)
         printf("%s: assigned to vm %s\n", d, to);
-    else if (strcmp(a, "already") == 0)
+    else if (strcmp(a, "already") == 0 && to[0] != '\0')
         printf("%s: already assigned to vm %s, as asked: nothing to do\n", d, to);
+    else if (strcmp(a, "already") == 0) /* a release's: from the VM, to none */
+        printf("%s: not assigned to vm %s (nor any other): nothing to do\n", d, from);
     else if (strcmp(a, "follow") == 0)
         printf("%s: its new node goes to vm %s\n", d, to);
     else if (strcmp(a, "unrecord") == 0)

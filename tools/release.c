@@ -105,6 +105,8 @@ const struct tool_command cmd_release = {
             "                  when it fails, run it again once the kernel has returned\n"
             "      --dry-run   print the plan, change nothing\n"
             "Without --force, all or nothing: on failure the devices stay assigned as they\n"
-            "were. A VM that holds nothing is an error (exit 1), and so is a device that\n"
-            "would go back to a host driver while the VM keeps another of its IOMMU group.\n",
+            "were. A device named that no VM holds is left as it is (exit 0: a retry\n"
+            "succeeds). A VM that holds nothing, without ADDR, is an error (exit 1), and so\n"
+            "is a device that would go back to a host driver while the VM keeps another of\n"
+            "its IOMMU group.\n",
 };

@@ -1255,7 +1255,9 @@ enum hd_acquire_flags {
 int hd_assign_acquire(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
                       size_t n, uid_t uid, gid_t gid, unsigned int flags);
 /* Take devices back from @vm (all of them when @n is 0): restore node ownership, reset,
- * reattach managed devices to their original drivers, drop the records. All or nothing. */
+ * reattach managed devices to their original drivers, drop the records. All or nothing. A
+ * device given that no VM holds is left as it is (a retry succeeds); -EPERM (HD_REASON_HELD):
+ * another VM holds one; -ENODEV: one is not there; -ENOENT: with @n 0, @vm holds nothing. */
 int hd_assign_release(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
                       size_t n);
 /* Emergency release of one device whatever its record says (VDSM's hostdevRelease). */
@@ -1343,8 +1345,9 @@ enum hd_op_kind {
     HD_OP_NUMVFS,   /* one PF; hd_op_set_numvfs() */
     HD_OP_ACQUIRE,  /* to a VM (hd_op_set_vm(), hd_op_set_owner()); a device the VM holds as
                      * asked (the kernel agrees) is step "already" (state done), not changed */
-    HD_OP_RELEASE,  /* from a VM: the devices given, or all of them; HD_OP_FORCE: one device,
-                     * whatever its record says, no VM needed */
+    HD_OP_RELEASE,  /* from a VM: the devices given, or all of them; one given that no VM
+                     * holds is step "already" (from the VM, to "", state done), not changed;
+                     * HD_OP_FORCE: one device, whatever its record says, no VM needed */
     HD_OP_RESERVE,  /* keep for a stub from now on: driver_override set, bound now or when the
                      * stub registers (step "pending"); see hd_device_reserve() */
     HD_OP_RECOVER,  /* hd_assign_recover(); per intent log (dry run: as it would) "undo",
@@ -1445,7 +1448,8 @@ const char *hd_op_get_mdev_uuid(const struct hd_op *op);
 /* Check, then apply (or, dry, only plan). 0 or -errno with the context's error and reason. */
 int hd_op_run(struct hd_op *op);
 /* The steps, in order: action "detach", "reattach", "reset", "own", "numvfs", "record",
- * "unrecord", "override", "keep" (nothing to do), "pending" (bound when the stub loads),
+ * "unrecord", "override", "keep" (nothing to do), "already" (acquire: the VM holds it as
+ * asked; release: no VM holds it), "pending" (bound when the stub loads),
  * "stay" (release: a reservation keeps the device on its stub; from: the entry's file:line),
  * "mdev-create", "mdev-remove" (device the UUID, from its parent, to its type: also a forced
  * parent's mediated devices, which go with its driver); device an address or a node path;

@@ -432,7 +432,7 @@ HD_TEST(commands_refuse_by_name)
         {"acquire --vm 'web 1' 0000:04:00.0", 2, "invalid VM id 'web 1'", false},
         {"acquire --vm web1 --owner nosuchuser-xyz 0000:04:00.0", 2, "no user 'nosuchuser-xyz'", false},
         {"acquire --vm web1 0000:04:00.9", 2, "invalid PCI address", false},
-        {"release --vm web1 0000:04:00.0", 2, "not assigned to any VM", false},
+        {"release --vm web1 0000:7f:00.0", 2, "0000:7f:00.0: no such PCI device", false},
     };
     struct fx fx;
     char *before;

@@ -542,8 +542,10 @@ HD_TEST(unmanaged_acquire_and_release)
     /* Another VM cannot have it; the same one is told it has it already. */
     ck_assert_int_eq(hd_assign_acquire(ctx, "vm2", &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "assigned to vm vm1"));
-    /* Releasing for the wrong VM changes nothing. */
+    /* Releasing for the wrong VM changes nothing: refused as held, naming the VM. */
     ck_assert_int_eq(hd_assign_release(ctx, "vm2", &a, 1), -EPERM);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HELD);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), DEV " is assigned to vm vm1, not vm2");
     ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", NULL, NULL), 0660);
     ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), 0);
     ck_assert_uint_eq(ah_mode(root, "dev/vfio/7", &u, &g), 0600);
@@ -551,6 +553,14 @@ HD_TEST(unmanaged_acquire_and_release)
     map = ah_read(root, "run/hostdev/map/assignments");
     ck_assert_ptr_null(strstr(map, DEV));
     free(map);
+    /* Released again, by address (a retry): done, nothing written; no such device: bad input. */
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", &a, 1), 0);
+    map = ah_read(root, "run/hostdev/map/assignments");
+    ck_assert_ptr_null(strstr(map, DEV));
+    free(map);
+    struct hd_pci_addr none = ah_addr("0000:09:00.0");
+    ck_assert_int_eq(hd_assign_release(ctx, "vm1", &none, 1), -ENODEV);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NO_DEVICE);
     /* Releasing a VM that holds nothing is an error naming it (a typo must not pass). */
     ck_assert_int_eq(hd_assign_release(ctx, "vm1", NULL, 0), -ENOENT);
     ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_NOT_ASSIGNED);

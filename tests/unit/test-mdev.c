@@ -320,6 +320,7 @@ HD_TEST(acquire_and_release)
     ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, BOOT_MDEV, 0), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "assigned to vm vm1"));
     ck_assert_int_eq(assign_mdev(&e, false, "vm2", BOOT_MDEV, 0), -EPERM);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
     /* Released: the node as it was, the map back to a PCI-only one. */
@@ -328,8 +329,16 @@ HD_TEST(acquire_and_release)
     ck_assert_uint_eq(u, 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "run/hostdev/map/assignments"),
                                  "# hostdev assignments v2\n# end 0 "));
+    /* Released again (a retry): done, nothing written. */
+    writes = eng_writes(&e);
+    ck_assert_int_eq(assign_mdev(&e, false, "vm1", BOOT_MDEV, 0), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 " BOOT_MDEV), 0);
+    ck_assert_str_eq(e.out, BOOT_MDEV ": not assigned to vm vm1 (nor any other): nothing to do\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
     /* Gone: a clear refusal; a device only an acquire or release takes. */
     ck_assert_int_eq(assign_mdev(&e, true, "vm1", U1, 0), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    ck_assert_int_eq(assign_mdev(&e, false, "vm1", U1, 0), -ENOENT);
     ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
     struct hd_op *op;
     ck_assert_int_eq(hd_op_new(e.ctx, HD_OP_DETACH, &op), 0);

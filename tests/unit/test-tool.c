@@ -495,7 +495,7 @@ HD_TEST(acquire_again_says_already)
     ck_assert_int_eq(hd("acquire --vm vm2 --owner 0:0 03:00.0"), 1);
     one_line_error("hostdev acquire: vm vm2: 0000:03:00.0 is already assigned to vm vm1: release "
                    "it there first");
-    ck_assert_int_eq(hd("release --vm vm2 03:00.0"), 2);
+    ck_assert_int_eq(hd("release --vm vm2 03:00.0"), 1);
     one_line_error("hostdev release: vm vm2: 0000:03:00.0 is assigned to vm vm1, not vm2");
     /* A VM whose id only begins as the other's is not it. */
     ck_assert_int_eq(hd("acquire --vm vm --owner 0:0 03:00.0"), 1);
@@ -525,6 +525,47 @@ HD_TEST(acquire_again_without_owner_is_already)
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/map/assignments"), map);
     free(map);
+}
+END_TEST
+
+/* An orchestrator retries a release: a device no VM holds is exit 0 saying so (text, JSON,
+ * dry run), nothing written; beside one the VM holds, that one is released. A device that is
+ * not there is bad input (exit 2); another VM's is a refusal naming it (exit 1); a VM that
+ * holds nothing, asked for all of its devices, is an error (a mistyped id must not pass). */
+HD_TEST(release_again_says_not_assigned)
+{
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: not assigned to vm vm1 (nor any other): nothing to do\n");
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("release --dry-run --vm vm1 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "  0000:03:00.0: not assigned to vm vm1 (nor any other)") != NULL,
+                  "%s", out);
+    ck_assert_int_eq(hd("--json release --vm vm1 03:00.0"), 0);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
+                              "      \"from\": \"vm1\",\n      \"to\": \"\",\n"
+                              "      \"state\": \"done\"") != NULL, "%s", out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("release --vm vm1 09:00.0"), 2);
+    one_line_error("hostdev release: vm vm1: 0000:09:00.0: no such PCI device under ");
+    ck_assert_int_eq(hd("release --vm vm1"), 1);
+    one_line_error("hostdev release: vm vm1 holds no device");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("acquire --vm vm2 --owner 0:0 03:00.0"), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 1);
+    one_line_error("hostdev release: vm vm1: 0000:03:00.0 is assigned to vm vm2, not vm1");
+    ck_assert_int_eq(hd("--json release --vm vm1 03:00.0"), 1);
+    ck_assert_msg(strstr(err, "\"exit\":1") != NULL, "%s", err);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* One held, one no VM's: the held one goes back, the other is said to be no VM's. */
+    ck_assert_int_eq(hd("release --vm vm2 02:00.0 03:00.0"), 0);
+    ck_assert_msg(strstr(out, "0000:02:00.0: not assigned to vm vm2 (nor any other): nothing "
+                              "to do\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "0000:03:00.0: released from vm vm2\n") != NULL, "%s", out);
 }
 END_TEST
 

@@ -117,6 +117,7 @@ HD_TEST(acquire_and_release)
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm2", 0, NAMES("usb:0403:6001:FT123456")),
                      -EBUSY);
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm2", 0, NAMES("usb_1_2")), -EPERM);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
     /* Nor may its controller leave its driver, be reset or go to a VM: the devices behind
      * it would go with it. */
     struct hd_pci_addr xhci = {.bus = 0, .slot = 4, .function = 0};
@@ -136,7 +137,16 @@ HD_TEST(acquire_and_release)
     ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), 0);
     ck_assert_uint_eq(eng_node_mode(&e, "dev/bus/usb/001/003", &u, &g), 0664);
     ck_assert(u == 0 && g == 0);
-    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2")), -ENOENT);
+    /* Released again (a retry): done, nothing written; one that is not there is bad input. */
+    writes = eng_writes(&e);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_1_2", "scsi_2_0_1_0")), 0);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb:0403:6001")), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 usb_1_2"), 0);
+    ck_assert_str_eq(e.out, "usb_1_2: not assigned to vm vm1 (nor any other): nothing to do\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("usb_9_9")), -ENODEV);
+    ck_assert_int_eq(op_names(&e, HD_OP_RELEASE, "vm1", 0, NAMES("scsi_9_0_0_0")), -ENODEV);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
     eng_stop(&e);
 }
 END_TEST
