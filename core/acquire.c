@@ -364,36 +364,64 @@ static int owner_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req,
                    (unsigned)req->gid);
 }
 
-/* The node @path is there, @a's owner's: given by its acquire and not taken back since. */
-static bool node_as_recorded(struct hd_ctx *ctx, const struct hd_assignment *a, const char *path)
+/* Is the node @path other than @a's acquire left it (gone, or not @a's owner's: taken back
+ * since)? What it is then, in @why. */
+static bool node_disagrees(struct hd_ctx *ctx, const struct hd_assignment *a, const char *path,
+                           char *why, size_t size)
 {
     struct stat st;
 
-    return hd_fs_stat(ctx, path, &st) == 0 && st.st_uid == a->uid && st.st_gid == a->gid;
+    if (hd_fs_stat(ctx, path, &st) < 0)
+        snprintf(why, size, "there is no %s", path);
+    else if (st.st_uid != a->uid || st.st_gid != a->gid)
+        snprintf(why, size, "%s is %u:%u's, not %u:%u's", path, (unsigned)st.st_uid,
+                 (unsigned)st.st_gid, (unsigned)a->uid, (unsigned)a->gid);
+    else
+        return false;
+    return true;
 }
 
-static bool group_node_as_recorded(struct hd_ctx *ctx, const struct hd_assignment *a)
+static bool group_node_disagrees(struct hd_ctx *ctx, const struct hd_assignment *a, char *why,
+                                 size_t size)
 {
     char path[HD_NODE_PATH_MAX];
 
     snprintf(path, sizeof(path), "dev/vfio/%d", a->group);
-    return node_as_recorded(ctx, a, path);
+    return node_disagrees(ctx, a, path, why, size);
+}
+
+/* The refusal of a device the map gives to the VM asking, where the kernel shows otherwise
+ * (@why): neither "as asked" nor a change can be judged from a record that is not true, and
+ * what is true is for a check of the records to find out. */
+static int record_disagrees(struct hd_ctx *ctx, const char *what, const struct hd_assignment *a,
+                            const char *why)
+{
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s%s is recorded as assigned to vm %s, but %s: "
+                   "the record and the kernel disagree", what, a->name, a->vm, why);
 }
 
 /* @d, which the map says @a of the VM asking holds: 1 when the kernel agrees (on vfio-pci in
  * the recorded group, the group's node the recorded owner's) and the request asks for just
- * that: nothing to do. 0 when the kernel disagrees with the record: refused as held, as any
- * device of a VM (what is true is recover's to find out). -EBUSY when it asks for the device
- * otherwise (another owner, mode or driver): the record would not say what was asked. */
+ * that: nothing to do. -EBUSY when the kernel disagrees with the record (saying how), or when
+ * it asks for the device otherwise (another owner, mode or driver): the record would not say
+ * what was asked. */
 static int held_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req, const struct pdev *d,
                          const struct hd_assignment *a)
 {
     const char *asked = hd_op_request_driver(req, hd_device_get_addr(d->dev));
     const char *driver = hd_device_get_driver_or(d->dev, "");
+    char why[HD_NODE_PATH_MAX + 64];
 
-    if (!d->on_vfio || hd_device_get_iommu_group(d->dev) != a->group ||
-        !group_node_as_recorded(ctx, a))
-        return 0;
+    if (!d->on_vfio)
+        snprintf(why, sizeof(why), "the kernel has it on %s, not vfio-pci",
+                 driver[0] ? driver : "no driver");
+    else if (hd_device_get_iommu_group(d->dev) != a->group)
+        snprintf(why, sizeof(why), "the kernel has it in IOMMU group %d, not %d",
+                 hd_device_get_iommu_group(d->dev), a->group);
+    else if (!group_node_disagrees(ctx, a, why, sizeof(why)))
+        why[0] = '\0';
+    if (why[0] != '\0')
+        return record_disagrees(ctx, "", a, why);
     if (d->managed != a->managed)
         return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s %s, not "
                        "%s: release it first to change that", a->name, a->vm,
@@ -404,14 +432,15 @@ static int held_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req, co
     return owner_as_asked(ctx, req, a);
 }
 
-/* The refusal of a device @a holds, unless it is the VM asking's as asked (@as_asked: 1). */
+/* The refusal of a device @a holds: another VM's (@as_asked 0), or the VM asking's otherwise
+ * than asked (-errno, its refusal); none when it is the VM asking's as asked (1). */
 static int refuse_held(struct hd_ctx *ctx, const char *what, const char *name,
-                       const struct hd_assignment *a, const char *vm, int as_asked)
+                       const struct hd_assignment *a, int as_asked)
 {
     if (as_asked != 0)
         return as_asked < 0 ? as_asked : 0;
-    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s%s is already assigned to vm %s%s", what,
-                   name, a->vm, strcmp(a->vm, vm) == 0 ? "" : ": release it there first");
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s%s is already assigned to vm %s: release "
+                   "it there first", what, name, a->vm);
 }
 
 /* Under the group locks: everything that can refuse, before anything is written. */
@@ -436,11 +465,18 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         const struct hd_assignment *a = hd_map_find_key(map, t->kind, t->name);
         /* Held as asked: the node it has now is the one recorded, the recorded owner's. */
         if (a != NULL) {
-            int as_asked = strcmp(a->vm, vm) == 0 && a->nnodes == 1 &&
-                                   strcmp(a->nodes[0].path, t->node) == 0 &&
-                                   node_as_recorded(ctx, a, t->node)
-                               ? owner_as_asked(ctx, req, a) : 0;
-            if ((r = refuse_held(ctx, "", t->name, a, vm, as_asked)) < 0)
+            char why[2 * HD_NODE_PATH_MAX + 64] = "";
+            int as_asked = 0;
+            if (strcmp(a->vm, vm) != 0)
+                ; /* another VM's: refused below */
+            else if (a->nnodes != 1 || strcmp(a->nodes[0].path, t->node) != 0)
+                snprintf(why, sizeof(why), "its node is %s, not %s", t->node,
+                         a->nnodes == 1 ? a->nodes[0].path : "the one recorded");
+            else if (!node_disagrees(ctx, a, t->node, why, sizeof(why)))
+                as_asked = owner_as_asked(ctx, req, a);
+            if (why[0] != '\0')
+                as_asked = record_disagrees(ctx, "", a, why);
+            if ((r = refuse_held(ctx, "", t->name, a, as_asked)) < 0)
                 return r;
             p->targets_already[i] = true;
             continue;
@@ -454,10 +490,18 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         if ((r = hd_mdev_lookup(ctx, p->mdevs[i].uuid, &p->mdevs[i].info)) < 0)
             return r;
         if (a != NULL) {
-            int as_asked = strcmp(a->vm, vm) == 0 && p->mdevs[i].info.group == a->group &&
-                                   group_node_as_recorded(ctx, a)
-                               ? owner_as_asked(ctx, req, a) : 0;
-            if ((r = refuse_held(ctx, "mediated device ", a->name, a, vm, as_asked)) < 0)
+            char why[HD_NODE_PATH_MAX + 64] = "";
+            int as_asked = 0;
+            if (strcmp(a->vm, vm) != 0)
+                ; /* another VM's: refused below */
+            else if (p->mdevs[i].info.group != a->group)
+                snprintf(why, sizeof(why), "the kernel has it in IOMMU group %d, not %d",
+                         p->mdevs[i].info.group, a->group);
+            else if (!group_node_disagrees(ctx, a, why, sizeof(why)))
+                as_asked = owner_as_asked(ctx, req, a);
+            if (why[0] != '\0')
+                as_asked = record_disagrees(ctx, "mediated device ", a, why);
+            if ((r = refuse_held(ctx, "mediated device ", a->name, a, as_asked)) < 0)
                 return r;
             p->mdevs[i].already = true;
         }
@@ -474,7 +518,7 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
                    sizeof(p->v[i].override));
         if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL) {
             int as_asked = strcmp(a->vm, vm) == 0 ? held_as_asked(ctx, req, &p->v[i], a) : 0;
-            if ((r = refuse_held(ctx, "", hd_device_get_name(dev), a, vm, as_asked)) < 0)
+            if ((r = refuse_held(ctx, "", hd_device_get_name(dev), a, as_asked)) < 0)
                 return r;
             p->v[i].already = true;
             continue; /* the VM may have it open: what follows asks of a device to be given */

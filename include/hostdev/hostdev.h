@@ -1249,9 +1249,10 @@ enum hd_acquire_flags {
  * hand dev/vfio/N (and dev/vfio/devices/vfioX, dev/iommu) to @uid:@gid mode 0660, record
  * the assignment. Any failure restores drivers, overrides, ownership and the map. A device
  * @vm holds already, as asked (owner, mode) and as the kernel still shows it, is left as it
- * is (a retry succeeds). -EBUSY: held by another VM, by @vm otherwise than asked, or in host
- * use; -EINVAL: bad input; -ETIMEDOUT: an unbind hangs (the
- * intent log stays; 'recover' finishes the job once it returns). */
+ * is (a retry succeeds). -EBUSY: held by another VM, by @vm otherwise than asked or than the
+ * kernel shows (the record and the kernel disagree), or in host use; -EINVAL: bad input;
+ * -ETIMEDOUT: an unbind hangs (the intent log stays; 'recover' finishes the job once it
+ * returns). */
 int hd_assign_acquire(struct hd_ctx *ctx, const char *vm, const struct hd_pci_addr *addrs,
                       size_t n, uid_t uid, gid_t gid, unsigned int flags);
 /* Take devices back from @vm (all of them when @n is 0): restore node ownership, reset,

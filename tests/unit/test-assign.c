@@ -675,7 +675,10 @@ HD_TEST(acquire_again_as_asked_is_done)
         ck_assert_int_eq(chown(node, 0, 0), 0);
         ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(), 0, steps,
                                        sizeof(steps)), -EBUSY);
-        ck_assert_str_eq(hd_ctx_last_error(ctx), DEV " is already assigned to vm vm1");
+        snprintf(steps, sizeof(steps), DEV " is recorded as assigned to vm vm1, but dev/vfio/7 "
+                 "is 0:0's, not %u:%u's: the record and the kernel disagree",
+                 (unsigned)vm_uid(), (unsigned)vm_gid());
+        ck_assert_str_eq(hd_ctx_last_error(ctx), steps);
         ck_assert_int_eq(chown(node, vm_uid(), vm_gid()), 0);
     }
     /* Nor on vfio-pci any more. */
@@ -690,7 +693,9 @@ HD_TEST(acquire_again_as_asked_is_done)
     free(bound);
     ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(), 0, steps,
                                    sizeof(steps)), -EBUSY);
-    ck_assert_str_eq(hd_ctx_last_error(ctx), DEV " is already assigned to vm vm1");
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HELD);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), DEV " is recorded as assigned to vm vm1, but the "
+                     "kernel has it on e1000e, not vfio-pci: the record and the kernel disagree");
     free(map);
     hd_ctx_unref(ctx);
     ah_tree_remove(root);
