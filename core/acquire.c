@@ -17,6 +17,7 @@ struct pdev {
     struct hd_device *dev;
     bool via_group;
     bool managed;    /* acquire detaches it (else it must be on vfio-pci already) */
+    bool mode_asked; /* managed or not was asked for (else a held device's mode is as asked) */
     bool on_vfio;    /* on vfio-pci (or a variant) before we started: nothing to detach */
     bool already;    /* the VM holds it as asked (the kernel agrees): nothing to do */
     char driver[64]; /* the driver it had ("" unbound) */
@@ -308,6 +309,8 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
                         "is off or absent, so no VM can have it", name);
         if (r == 0)
             r = plan_add(p, dev, false, !req->unmanaged[i]);
+        if (r == 0)
+            p->v[p->n - 1].mode_asked = req->mode_asked[i];
         hd_device_unref(dev);
     }
     return r;
@@ -422,7 +425,7 @@ static int held_as_asked(struct hd_ctx *ctx, const struct hd_op_request *req, co
         why[0] = '\0';
     if (why[0] != '\0')
         return record_disagrees(ctx, "", a, why);
-    if (d->managed != a->managed)
+    if (d->mode_asked && d->managed != a->managed)
         return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is already assigned to vm %s %s, not "
                        "%s: release it first to change that", a->name, a->vm,
                        a->managed ? "managed" : "unmanaged", d->managed ? "managed" : "unmanaged");

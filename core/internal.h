@@ -672,6 +672,7 @@ struct hd_op_request {
     enum hd_op_kind kind;
     struct hd_pci_addr *addrs;
     bool *unmanaged; /* per device (acquire) */
+    bool *mode_asked; /* per device (acquire): false from hd_op_add_device_default() */
     size_t n;
     unsigned int flags; /* enum hd_op_flags, HD_OP_AT_BOOT */
     char driver[HD_DRIVER_NAME_MAX]; /* "": each device's vfio-pci family driver */

@@ -111,6 +111,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
         return NULL;
     free(op->req.addrs);
     free(op->req.unmanaged);
+    free(op->req.mode_asked);
     free(op->req.drivers);
     free(op->req.mdevs);
     free(op->req.named);
@@ -143,6 +144,9 @@ HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr,
         if ((u = realloc(op->req.unmanaged, cap * sizeof(*u))) == NULL)
             return -ENOMEM;
         op->req.unmanaged = u;
+        if ((u = realloc(op->req.mode_asked, cap * sizeof(*u))) == NULL)
+            return -ENOMEM;
+        op->req.mode_asked = u;
         if ((d = realloc(op->req.drivers, cap * sizeof(*d))) == NULL)
             return -ENOMEM;
         op->req.drivers = d;
@@ -150,8 +154,18 @@ HD_EXPORT int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr,
     }
     op->req.addrs[op->req.n] = *addr;
     op->req.drivers[op->req.n][0] = '\0';
+    op->req.mode_asked[op->req.n] = true;
     op->req.unmanaged[op->req.n++] = !managed;
     return 0;
+}
+
+HD_EXPORT int hd_op_add_device_default(struct hd_op *op, const struct hd_pci_addr *addr)
+{
+    int r = hd_op_add_device(op, addr, true);
+
+    if (r == 0)
+        op->req.mode_asked[op->req.n - 1] = false;
+    return r;
 }
 
 /* Why @op takes no @what ("a mediated device", "a USB or SCSI device"): a reset is a PCI

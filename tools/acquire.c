@@ -152,7 +152,7 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
     if (r == EXIT_DONE && domain_xml == NULL && ndevs == 0)
         r = tool_error(t, EXIT_USAGE, "no device given");
     for (size_t i = 0; r == EXIT_DONE && domain_xml == NULL && i < ndevs; i++)
-        r = tool_op_add_args(t, op, 1, &devs[i], dev_mode[i] == 0);
+        r = tool_op_add_args(t, op, 1, &devs[i], dev_mode[i] == 0, mode_given);
     /* An <interface type='hostdev'>'s MAC address and VLAN: not done, and said so. */
     char (*notes)[DOMAIN_NOTE_MAX] = calloc(da.dom.count + 1, sizeof(*notes));
     const char **note_ptrs = calloc(da.dom.count + 1, sizeof(*note_ptrs));
@@ -207,7 +207,7 @@ const struct tool_command cmd_acquire = {
             "                       says so)\n"
             "      --dry-run        print the plan, change nothing\n"
             "Refuses devices (or group members) held by another VM. A device the VM holds\n"
-            "already, as asked, is left as it is (exit 0: a retry succeeds). Every step is\n"
-            "logged before it is done; on failure everything is put back. See 'hostdev\n"
-            "recover'.\n",
+            "already, as asked (an owner or mode not given is what it has), is left as it\n"
+            "is (exit 0: a retry succeeds). Every step is logged before it is done; on\n"
+            "failure everything is put back. See 'hostdev recover'.\n",
 };

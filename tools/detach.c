@@ -52,7 +52,7 @@ static int run(struct tool *t, int argc, char **argv)
         return r;
     if ((c = hd_op_set_driver(op, stub)) < 0)
         r = tool_lib_error(t, EXIT_USAGE, c, "--driver");
-    else if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
+    else if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true, true)) == EXIT_DONE)
         r = tool_run_op(t, op, "detach", flags & HD_OP_FORCE ? NULL : "--force", NULL);
     hd_op_unref(op);
     return r;

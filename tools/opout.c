@@ -373,7 +373,7 @@ int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind ki
     }
     if ((r = tool_op_new(t, kind, flags, &op)) != EXIT_DONE)
         return r;
-    if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true)) == EXIT_DONE)
+    if ((r = tool_op_add_args(t, op, argc - optind, argv + optind, true, true)) == EXIT_DONE)
         r = tool_run_op(t, op, cmd->name, flags & HD_OP_FORCE ? NULL : "--force", NULL);
     hd_op_unref(op);
     return r;
@@ -389,7 +389,8 @@ int tool_op_new(struct tool *t, enum hd_op_kind kind, unsigned int flags, struct
     return EXIT_DONE;
 }
 
-int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed)
+int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed,
+                     bool mode_asked)
 {
     for (int i = 0; i < argc; i++) {
         struct hd_pci_addr addr;
@@ -407,7 +408,8 @@ int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bo
         }
         if (tool_parse_addr(t, argv[i], &addr) < 0)
             return EXIT_USAGE;
-        if ((r = hd_op_add_device(op, &addr, managed)) < 0)
+        r = mode_asked ? hd_op_add_device(op, &addr, managed) : hd_op_add_device_default(op, &addr);
+        if (r < 0)
             return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
     }
     if (argc == 0)

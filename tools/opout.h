@@ -18,8 +18,11 @@ int tool_exit_for_reason(enum hd_reason reason);
 int tool_op_error(struct tool *t, int err, const char *force_option, const char *what);
 /* A new operation of @kind with @flags, HD_OP_DRY_RUN added under --dry-run. */
 int tool_op_new(struct tool *t, enum hd_op_kind kind, unsigned int flags, struct hd_op **op);
-/* Add each ADDR argument (exit 2 when malformed or given twice). */
-int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed);
+/* Add each ADDR argument (exit 2 when malformed or given twice), @managed; without
+ * @mode_asked (acquire with neither --managed nor --unmanaged) managed, with no mode asked for
+ * (hd_op_add_device_default()). */
+int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bool managed,
+                     bool mode_asked);
 /* A command that takes devices, -f/--force, --dry-run and, when @group, -g/--group, and runs
  * one operation of @kind on them (reattach, reset): parse, run, print. The exit status. */
 int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind kind,

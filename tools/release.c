@@ -80,7 +80,7 @@ static int run(struct tool *t, int argc, char **argv)
             r = tool_lib_error(t, EXIT_USAGE, c, "%s", domain_xml);
     }
     if (r == EXIT_DONE && domain_xml == NULL && n > 0)
-        r = tool_op_add_args(t, op, n, argv + optind, true);
+        r = tool_op_add_args(t, op, n, argv + optind, true, true);
     snprintf(what, sizeof(what), "%s%s", force ? "" : "vm ", force ? argv[optind] : vm);
     if (r == EXIT_DONE)
         r = tool_run_op(t, op, "release", NULL, what);

@@ -1390,6 +1390,9 @@ struct hd_op *hd_op_unref(struct hd_op *op);
 /* @managed: acquire detaches it (true) or it must be on vfio-pci already (false); the other
  * operations ignore it. A device given twice is -EINVAL. */
 int hd_op_add_device(struct hd_op *op, const struct hd_pci_addr *addr, bool managed);
+/* The same, managed, with no mode asked for: a device the VM holds already is as asked
+ * whether it holds it managed or not (acquire's retry by a caller that left the mode out). */
+int hd_op_add_device_default(struct hd_op *op, const struct hd_pci_addr *addr);
 /* Acquire and release: a mediated device too, by its UUID (or libvirt's mdev_ name). It has
  * no driver to change: acquire hands its group's nodes over and records it. */
 int hd_op_add_mdev(struct hd_op *op, const char *uuid);

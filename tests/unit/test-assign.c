@@ -642,6 +642,17 @@ HD_TEST(acquire_again_as_asked_is_done)
     ck_assert_str_eq(hd_op_step_get_action(op, 0), "already");
     hd_op_unref(op);
     ck_assert_uint_eq(map_inode(root), ino);
+    /* No mode asked for (hd_op_add_device_default()): held unmanaged is as asked. */
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+    ck_assert_int_eq(hd_op_set_vm(op, "vm1"), 0);
+    hd_op_set_owner(op, vm_uid(), vm_gid());
+    ck_assert_int_eq(hd_op_add_device_default(op, &a[0]), 0);
+    ck_assert_int_eq(hd_op_add_device_default(op, &a[0]), -EINVAL); /* given twice */
+    ck_assert_int_eq(hd_op_run(op), 0);
+    ck_assert_uint_eq(hd_op_get_step_count(op), 1);
+    ck_assert_str_eq(hd_op_step_get_action(op, 0), "already");
+    hd_op_unref(op);
+    ck_assert_uint_eq(map_inode(root), ino);
     /* Asked otherwise: refused naming what differs, nothing changed. */
     ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid() + 1, vm_gid(), 0, steps,
                                    sizeof(steps)), -EBUSY);

@@ -528,6 +528,25 @@ HD_TEST(acquire_again_without_owner_is_already)
 }
 END_TEST
 
+/* A retry that leaves --managed/--unmanaged out asks for no mode: a device held unmanaged is
+ * 'already' (exit 0, nothing written); the other mode named is still refused. */
+HD_TEST(acquire_again_without_mode_is_already)
+{
+    ck_assert_int_eq(hd("detach 03:00.0"), 0);
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 --unmanaged 03:00.0"), 0);
+    char *map = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 --managed 03:00.0"), 1);
+    one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 unmanaged, not "
+                   "managed: release it first to change that");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/map/assignments"), map);
+    free(map);
+}
+END_TEST
+
 /* An orchestrator retries a release: a device no VM holds is exit 0 saying so (text, JSON,
  * dry run), nothing written; beside one the VM holds, that one is released. A device that is
  * not there is bad input (exit 2); another VM's is a refusal naming it (exit 1); a VM that
