@@ -381,13 +381,23 @@ HD_EXPORT int hd_mdev_define(struct hd_ctx *ctx, const char *parent, const char 
                              const char *uuid, bool autostart)
 {
     char dir[HD_PATH_MAX], id[37], text[256], canon[HD_DRIVER_NAME_MAX];
+    char quoted[2 * HD_DRIVER_NAME_MAX];
+    size_t n = 0;
     int r;
 
     if ((r = check_define(ctx, parent, type, uuid, id, canon)) < 0)
         return r;
+    /* A JSON string: a quote or backslash in the type (a sysfs name may hold them) escaped,
+     * else the file is no definition, to mdevctl and to every later define and undefine. */
+    for (const char *c = type; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            quoted[n++] = '\\';
+        quoted[n++] = *c;
+    }
+    quoted[n] = '\0';
     /* mdevctl's layout and words: either tool starts what the other defined. */
     snprintf(text, sizeof(text), "{\n  \"mdev_type\": \"%s\",\n  \"start\": \"%s\",\n"
-             "  \"attrs\": []\n}\n", type, autostart ? "auto" : "manual");
+             "  \"attrs\": []\n}\n", quoted, autostart ? "auto" : "manual");
     if ((r = hd_path(dir, sizeof(dir), MDEVCTL_DIR "/%s", canon)) < 0 ||
         (r = hd_record_put(ctx, dir, id, text, 0644)) < 0)
         return hd_err(ctx, r, "%s/%s/%s: %s", hd_ctx_get_root(ctx), dir, id, strerror(-r));

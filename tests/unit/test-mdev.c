@@ -866,6 +866,29 @@ HD_TEST(definitions_and_reserve)
 }
 END_TEST
 
+/* A type with a quote or backslash is written as a JSON string: the definition reads back
+ * as it was given, and the other definitions can still be defined and undefined. */
+HD_TEST(a_type_is_written_as_a_json_string)
+{
+    struct eng e;
+    struct hd_mdev_defined_list *l;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(hd_mdev_define(e.ctx, "mtty", "a\"b\\c", U1, true), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1),
+                     "{\n  \"mdev_type\": \"a\\\"b\\\\c\",\n  \"start\": \"auto\",\n"
+                     "  \"attrs\": []\n}");
+    ck_assert_int_eq(hd_mdev_defined_list_new(e.ctx, &l), 0);
+    ck_assert_uint_eq(hd_mdev_defined_list_count(l), 1);
+    ck_assert_str_eq(hd_mdev_defined_list_get_type(l, 0), "a\"b\\c");
+    hd_mdev_defined_list_unref(l);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid 0b5b8f4a-0000-4000-8000-000000000002"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
+    eng_stop(&e);
+}
+END_TEST
+
 /* One file in mdevctl.d that is no definition (junk, a directory named as a UUID) is an error
  * naming it, and leaves the others: the boot (reserve --keep-going) makes them (exit 1), plain
  * reserve and undefine do nothing (exit 2), defined lists them and names it (exit 2). */
