@@ -257,7 +257,16 @@ static int step_override_of_stub(struct hd_txn *t, const struct pdev *d, const c
     return hd_txn_step(t, &s);
 }
 
-/* Open the devices asked for, each once, each with an IOMMU group. */
+/* @sysfs is below @dir: a SCSI disk of a USB stick, a device behind a USB hub. */
+static bool sysfs_within(const char *sysfs, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    return strncmp(sysfs, dir, n) == 0 && sysfs[n] == '/';
+}
+
+/* Open the devices asked for, each once, each with an IOMMU group; a USB or SCSI device and
+ * one behind it are not both given: the VM taking the one takes the other from the host. */
 static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p)
 {
     int r = 0;
@@ -273,9 +282,17 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         if ((r = hd_node_target_find(ctx, req->named[i], t)) < 0)
             return r;
         for (size_t k = 0; k < p->ntargets; k++) {
-            if (strcmp(p->targets[k].name, t->name) == 0)
+            const struct hd_node_target *o = &p->targets[k];
+            const struct hd_node_target *above = sysfs_within(t->sysfs, o->sysfs) ? o
+                                                 : sysfs_within(o->sysfs, t->sysfs) ? t : NULL;
+            if (strcmp(o->name, t->name) == 0)
                 return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is given twice (as %s)",
                                t->name, req->named[i]);
+            if (above != NULL)
+                return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is behind %s: QEMU's "
+                               "usb-host claims %s from the host, and %s goes with it: ask for "
+                               "one or the other", above == o ? t->name : o->name, above->name,
+                               above->name, above == o ? t->name : o->name);
         }
         p->ntargets++;
     }

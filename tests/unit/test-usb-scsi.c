@@ -199,6 +199,15 @@ HD_TEST(refusals)
                                         "0000:00:04.0 removes it from the host"));
     ck_assert_int_eq(eng_run(&e, "acquire --dry-run --force --vm vm1 --owner 0:0 usb_1_4 00:04.0"),
                      2);
+    /* So are a USB stick and its own SCSI disk, a hub and a device behind it: QEMU's usb-host
+     * claims the one from the host, the other with it. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 0:0 usb_1_4 scsi_1_0_0_0"), 2);
+    ck_assert_str_eq(e.err, "hostdev acquire: vm vm1: scsi_1_0_0_0 is behind usb_1_4: QEMU's "
+                            "usb-host claims usb_1_4 from the host, and scsi_1_0_0_0 goes with "
+                            "it: ask for one or the other\n");
+    ck_assert_int_eq(eng_run(&e, "acquire --dry-run --vm vm1 --owner 0:0 scsi_1_0_0_0 usb_1_4"), 2);
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm vm1 --owner 0:0 usb_1_2 usb_usb1"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "usb_1_2 is behind usb_usb1: "));
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* --force: the mounted stick anyway, and a stick the host does not use without it. */
     ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "vm1", HD_OP_FORCE, NAMES("usb_1_3")), 0);
