@@ -173,28 +173,32 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     return r;
 }
 
-/* define PARENT TYPE [--uuid U] [--manual] | undefine UUID: mdevctl's files, no kernel write. */
+/* define PARENT TYPE [--uuid U] [--auto|--manual] | undefine UUID: mdevctl's files, no kernel
+ * write. */
 static int persist(struct tool *t, bool define, int argc, char **argv)
 {
     static const struct option define_opts[] = {{"uuid", required_argument, NULL, 'u'},
                                                 {"manual", no_argument, NULL, 'm'},
+                                                {"auto", no_argument, NULL, 'a'},
                                                 {"dry-run", no_argument, NULL, 'D'},
                                                 {NULL, 0, NULL, 0}};
     static const struct option undefine_opts[] = {{"dry-run", no_argument, NULL, 'D'},
                                                   {NULL, 0, NULL, 0}};
     const char *uuid = NULL;
-    bool autostart = true;
+    bool autostart = true, asked_auto = false;
     char id[37];
     int c, r;
 
     optind = 0;
     tool_usage_argv(argv);
-    while ((c = tool_getopt(argc, argv, define ? "u:m" : "",
+    while ((c = tool_getopt(argc, argv, define ? "u:ma" : "",
                             define ? define_opts : undefine_opts)) != -1) {
         if (c == 'u' && define) {
             uuid = optarg;
         } else if (c == 'm' && define) {
             autostart = false;
+        } else if (c == 'a' && define) { /* mdevctl's word for what is the default here */
+            asked_auto = true;
         } else if (c == 'D') {
             t->dry_run = true;
         } else {
@@ -202,6 +206,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (asked_auto && !autostart)
+        return tool_error(t, EXIT_USAGE, "define takes --auto or --manual, not both");
     if (argc - optind != (define ? 2 : 1))
         return tool_error(t, EXIT_USAGE, define ? "define takes PARENT TYPE"
                                                 : "undefine takes one UUID");
@@ -371,7 +377,7 @@ const struct tool_command cmd_mdev = {
     .name = "mdev",
     .run = run,
     .usage = "types | list | create PARENT TYPE [--uuid UUID] | remove UUID | define PARENT "
-             "TYPE [--uuid UUID] [--manual] | undefine UUID | defined (writing ones: --dry-run)",
+             "TYPE [--uuid UUID] [--auto|--manual] | undefine UUID | defined (writing ones: --dry-run)",
     .summary = "mediated devices: the types parents offer, create and remove them",
     .help = "  types                 every parent's types: name, device API, instances left\n"
             "  list                  the mediated devices: UUID, parent, type, IOMMU group\n"
@@ -380,8 +386,9 @@ const struct tool_command cmd_mdev = {
             "                        else a random one, printed)\n"
             "  remove UUID           remove one (also mdev_<uuid with _>, libvirt's name)\n"
             "  define PARENT TYPE    make it come back at every boot: mdevctl's file\n"
-            "                        /etc/mdevctl.d/PARENT/UUID (start auto; -m, --manual:\n"
-            "                        only kept); `hostdev reserve` makes the auto ones\n"
+            "                        /etc/mdevctl.d/PARENT/UUID (start auto, -a, --auto:\n"
+            "                        the default; -m, --manual: only kept); `hostdev\n"
+            "                        reserve` makes the auto ones\n"
             "  undefine UUID         remove that file; defined: list them (a file that is\n"
             "                        no definition is named, exit 2)\n"
             "Creating and removing are logged before they are done and put back when they\n"

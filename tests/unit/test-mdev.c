@@ -827,6 +827,13 @@ HD_TEST(definitions_and_reserve)
     ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/0000:00:02.0/" U1));
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"mtty-1\""));
     ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
+    /* mdevctl's --auto is the default here, said as such; with --manual it is bad input. */
+    ck_assert_int_eq(eng_run(&e, "mdev define --auto mtty mtty-1 --uuid " U1), 0);
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"auto\""));
+    ck_assert_int_eq(eng_run(&e, "mdev define -a --manual mtty mtty-1 --uuid " U1), 2);
+    ck_assert_str_eq(e.err, "hostdev mdev: define takes --auto or --manual, not both\n");
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"auto\""));
+    ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
     /* --dry-run writes nothing and, under --json, says what it would in one document. */
     ck_assert_int_eq(eng_run(&e, "--json mdev define mtty mtty-1 --uuid " U1 " --dry-run"), 0);
     at_json_check(e.out, false);
