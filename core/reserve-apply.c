@@ -594,10 +594,10 @@ static int start_mdev(struct hd_reserve_result *res, const struct hd_mdev_define
 }
 
 /* Mediated devices defined to start at boot (mdevctl's start=auto) that are not there yet:
- * made where their parent offers their type; from @loaded, else read here. -ENOMEM, else 0
- * (failures are items). */
+ * made where their parent offers their type; from @loaded, else read here; @parent: only
+ * those under it (NULL: all). -ENOMEM, else 0 (failures are items). */
 static int start_defined_mdevs(struct hd_reserve_result *res,
-                               const struct hd_mdev_defined_list *loaded)
+                               const struct hd_mdev_defined_list *loaded, const char *parent)
 {
     const struct hd_mdev_defined_list *defs = loaded;
     struct hd_mdev_defined_list *own = NULL;
@@ -628,6 +628,7 @@ static int start_defined_mdevs(struct hd_reserve_result *res,
         r = 0;
     for (size_t i = 0; r >= 0 && types != NULL && i < hd_mdev_defined_list_count(defs); i++) {
         if (!hd_mdev_defined_list_get_autostart(defs, i) ||
+            (parent != NULL && strcmp(hd_mdev_defined_list_get_parent(defs, i), parent) != 0) ||
             mdev_exists(have, hd_mdev_defined_list_get_uuid(defs, i)))
             continue;
         r = start_mdev(res, defs, i,
@@ -707,8 +708,25 @@ HD_EXPORT int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *confi
     hd_device_list_unref(list);
     /* After the PCI devices: a parent may be one of them (its driver bound by now). */
     if (r >= 0)
-        r = start_defined_mdevs(res, mdevs);
+        r = start_defined_mdevs(res, mdevs, NULL);
     return finish(res, r, result);
+}
+
+HD_EXPORT int hd_reserve_mdev_parent_event(struct hd_ctx *ctx, const char *parent,
+                                           unsigned int flags, hd_reserve_fn fn, void *data,
+                                           struct hd_reserve_result **result)
+{
+    char canon[HD_DRIVER_NAME_MAX];
+    struct hd_reserve_result *res;
+    int r;
+
+    *result = NULL;
+    if (hd_mdev_parent_name(parent, canon) < 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a mediated device parent",
+                       parent ? parent : "");
+    if ((r = result_new(ctx, NULL, flags, fn, data, &res)) < 0)
+        return r;
+    return finish(res, start_defined_mdevs(res, NULL, canon), result);
 }
 
 HD_EXPORT int hd_reserve_config_apply_event(struct hd_reserve_config *config,

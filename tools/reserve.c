@@ -322,6 +322,73 @@ static void json_bind(const struct tool *t, struct json *j, const struct hd_rese
     json_end_object(j);
 }
 
+/* A mediated device defined to start at boot, made (or not) by the run: one object. */
+static void json_mdev(const struct tool *t, struct json *j, const struct hd_reserve_result *res,
+                      size_t i)
+{
+    enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
+    const char *uuid, *parent, *type;
+
+    if ((outcome != HD_RESERVE_DONE && outcome != HD_RESERVE_LATER) ||
+        hd_reserve_result_get_mdev(res, i, &uuid, &parent, &type) < 0)
+        return;
+    json_begin_object(j);
+    json_kv_string(j, "uuid", uuid);
+    json_kv_string(j, "parent", parent);
+    json_kv_string(j, "type", type);
+    /* One the text says is not made is in the document too, with the same why. */
+    json_kv_string(j, "action", outcome == HD_RESERVE_LATER ? "not made"
+                                : t->dry_run                ? "would create"
+                                                            : "created");
+    if (outcome == HD_RESERVE_LATER) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s offers no type %s now", parent, type);
+        json_kv_string(j, "why", why);
+    }
+    json_end_object(j);
+}
+
+/* udev's "change" of a device its driver has just made a mediated device parent
+ * (MDEV_STATE=registered, mdevctl's cue too): its name (DEVPATH's last part), else NULL. */
+static const char *mdev_parent_event(void)
+{
+    const char *action = getenv("ACTION"), *state = getenv("MDEV_STATE");
+    const char *devpath = getenv("DEVPATH"), *base = devpath ? strrchr(devpath, '/') : NULL;
+
+    if (action == NULL || strcmp(action, "change") != 0 || state == NULL ||
+        strcmp(state, "registered") != 0)
+        return NULL;
+    return base != NULL ? base + 1 : ""; /* "": no DEVPATH, bad input */
+}
+
+/* A parent registered: the definitions with start=auto under it that are not there yet are
+ * made now (its driver may load after the boot's run, or come back after a detach). */
+static int run_mdev_parent(struct tool *t, const char *parent)
+{
+    struct hd_reserve_result *res = NULL;
+    struct json j;
+    int r;
+
+    hd_ctx_clear_error(t->ctx);
+    r = hd_reserve_mdev_parent_event(t->ctx, parent, reserve_apply_flags(t), reserve_print_item,
+                                     t, &res);
+    if (r < 0)
+        return tool_lib_error(t, tool_exit_for(t), r, "--uevent: DEVPATH '%s'", getenv("DEVPATH"));
+    if (t->dry_run && !tool_json(t) && hd_reserve_result_count(res) == 0)
+        printf("  nothing: no mediated device defined to start under %s is missing\n", parent);
+    if (tool_json(t)) {
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+        for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+            json_mdev(t, &j, res, i);
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    r = reserve_result_exit(res);
+    hd_reserve_result_unref(res);
+    return r;
+}
+
 /* A USB device came (again): when a VM holds it (it re-enumerated: a new device number, a new
  * node), the new node goes to the VM's user. */
 static int follow_usb(struct tool *t)
@@ -363,7 +430,9 @@ static int uevent_device(struct tool *t, struct hd_pci_addr *addr, bool *ours)
     const char *slot = getenv("PCI_SLOT_NAME");
 
     *ours = false;
-    if (usb_add_event() || action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
+    if (mdev_parent_event() != NULL && !*mdev_parent_event())
+        return tool_error(t, EXIT_USAGE, "--uevent: DEVPATH is not set (run from udev)");
+    if (mdev_parent_event() != NULL || usb_add_event() || action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
         return EXIT_DONE; /* not a PCI event: nothing of ours */
     if (slot == NULL)
         return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME is not set (run from udev)");
@@ -387,6 +456,8 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config,
 
     if (usb_add_event())
         return follow_usb(t);
+    if (mdev_parent_event() != NULL)
+        return run_mdev_parent(t, mdev_parent_event());
     if (addr == NULL)
         return EXIT_DONE; /* no PCI "add" or "bind": nothing of ours */
     hd_ctx_clear_error(t->ctx);
@@ -443,7 +514,6 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
         json_init(&j, stdout, 2);
         json_begin_array(&j);
         for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
-            const char *uuid, *parent, *type;
             enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
             if (action == HD_RESERVE_BIND)
                 json_bind(t, &j, res, i);
@@ -451,24 +521,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
                  hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
                 action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
                 reserve_json_numvfs(&j, res, i);
-            enum hd_reserve_outcome outcome = hd_reserve_result_get_outcome(res, i);
-            if ((outcome != HD_RESERVE_DONE && outcome != HD_RESERVE_LATER) ||
-                hd_reserve_result_get_mdev(res, i, &uuid, &parent, &type) < 0)
-                continue;
-            json_begin_object(&j);
-            json_kv_string(&j, "uuid", uuid);
-            json_kv_string(&j, "parent", parent);
-            json_kv_string(&j, "type", type);
-            /* One the text says is not made is in the document too, with the same why. */
-            json_kv_string(&j, "action", outcome == HD_RESERVE_LATER ? "not made"
-                                         : t->dry_run                ? "would create"
-                                                                     : "created");
-            if (outcome == HD_RESERVE_LATER) {
-                char why[256];
-                snprintf(why, sizeof(why), "%s offers no type %s now", parent, type);
-                json_kv_string(&j, "why", why);
-            }
-            json_end_object(&j);
+            json_mdev(t, &j, res, i);
         }
         json_end_array(&j);
         json_finish(&j);
@@ -559,7 +612,9 @@ const struct tool_command cmd_reserve = {
             "is no definition is a configuration error, as a bad line is.\n"
             "  -u, --uevent       one device, from udev's environment (ACTION, SUBSYSTEM,\n"
             "                     PCI_SLOT_NAME): \"add\" reserves it, \"bind\" (or \"add\"\n"
-            "                     of a PF with its driver bound) sets its VFs\n"
+            "                     of a PF with its driver bound) sets its VFs; a parent's\n"
+            "                     \"change\" with MDEV_STATE=registered makes its start auto\n"
+            "                     mediated devices\n"
             "  -k, --keep-going   apply the valid entries even when others are wrong (exit 1)\n"
             "  -f, --force        reserve a device even when the host uses it (a mount, a\n"
             "                     route, a console), a platform function, or a PF whose VFs\n"

@@ -893,6 +893,12 @@ int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *config,
                                        const struct hd_mdev_defined_list *mdevs,
                                        struct hd_ctx *ctx, unsigned int flags, hd_reserve_fn fn,
                                        void *data, struct hd_reserve_result **result);
+/* A mediated device parent registered (udev's "change" event with MDEV_STATE=registered:
+ * its driver loaded, at boot after the reservation's run, or back after a detach): the
+ * definitions with start=auto under @parent (a PCI address or a virtual parent's name) that
+ * are not there yet are made, as hd_reserve_config_apply() makes them. */
+int hd_reserve_mdev_parent_event(struct hd_ctx *ctx, const char *parent, unsigned int flags,
+                                 hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
 /* One device as udev reports it: @action "add" reserves it and, when its driver is bound
  * already, sets its VF count; "bind" sets its VF count. Another action is -EINVAL. */
 int hd_reserve_config_apply_event(struct hd_reserve_config *config, struct hd_device *dev,

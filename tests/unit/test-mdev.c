@@ -873,6 +873,52 @@ HD_TEST(definitions_and_reserve)
 }
 END_TEST
 
+/* A parent that registers after the boot's run (its driver loaded later, or back after a
+ * detach): udev's "change" with MDEV_STATE=registered makes its start auto definitions (not
+ * another parent's), once. */
+#define U2ND "0b5b8f4a-0000-4000-8000-000000000002"
+HD_TEST(a_parent_registering_gets_its_auto_definitions)
+{
+    struct eng e;
+    size_t writes;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "detach 00:02.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev define 00:02.0 i915-GVTg_V5_4 --uuid " U1), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid " U2ND), 0);
+    ck_assert_int_eq(eng_run(&e, "reattach 00:02.0"), 0);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    setenv("ACTION", "change", 1);
+    setenv("SUBSYSTEM", "pci", 1);
+    setenv("MDEV_STATE", "registered", 1);
+    setenv("PCI_SLOT_NAME", "0000:00:02.0", 1);
+    setenv("DEVPATH", "/devices/pci0000:00/0000:00:02.0", 1);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "--dry-run reserve --uevent"), 0);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n  " U1 ": would be "
+                            "created (type i915-GVTg_V5_4 of 0000:00:02.0) (etc/mdevctl.d/"
+                            "0000:00:02.0/" U1 ")\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "reserve --uevent"), 0);
+    ck_assert_str_eq(e.out, U1 ": created (type i915-GVTg_V5_4 of 0000:00:02.0) (etc/mdevctl.d/"
+                            "0000:00:02.0/" U1 ")\n");
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U2ND));
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "--json reserve --uevent"), 0);
+    ck_assert_str_eq(e.out, "[]\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    unsetenv("DEVPATH");
+    ck_assert_int_eq(eng_run(&e, "reserve --uevent"), 2);
+    ck_assert_str_eq(e.err, "hostdev reserve: --uevent: DEVPATH is not set (run from udev)\n");
+    unsetenv("ACTION");
+    unsetenv("SUBSYSTEM");
+    unsetenv("MDEV_STATE");
+    unsetenv("PCI_SLOT_NAME");
+    eng_stop(&e);
+}
+END_TEST
+
 /* A type with a quote or backslash is written as a JSON string: the definition reads back
  * as it was given, and the other definitions can still be defined and undefined. */
 HD_TEST(a_type_is_written_as_a_json_string)
