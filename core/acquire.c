@@ -257,14 +257,6 @@ static int step_override_of_stub(struct hd_txn *t, const struct pdev *d, const c
     return hd_txn_step(t, &s);
 }
 
-/* @sysfs is below @dir: a SCSI disk of a USB stick, a device behind a USB hub. */
-static bool sysfs_within(const char *sysfs, const char *dir)
-{
-    size_t n = strlen(dir);
-
-    return strncmp(sysfs, dir, n) == 0 && sysfs[n] == '/';
-}
-
 /* Open the devices asked for, each once, each with an IOMMU group; a USB or SCSI device and
  * one behind it are not both given: the VM taking the one takes the other from the host. */
 static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p)
@@ -282,17 +274,11 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         if ((r = hd_node_target_find(ctx, req->named[i], t)) < 0)
             return r;
         for (size_t k = 0; k < p->ntargets; k++) {
-            const struct hd_node_target *o = &p->targets[k];
-            const struct hd_node_target *above = sysfs_within(t->sysfs, o->sysfs) ? o
-                                                 : sysfs_within(o->sysfs, t->sysfs) ? t : NULL;
-            if (strcmp(o->name, t->name) == 0)
+            if (strcmp(p->targets[k].name, t->name) == 0)
                 return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is given twice (as %s)",
                                t->name, req->named[i]);
-            if (above != NULL)
-                return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is behind %s: QEMU's "
-                               "usb-host claims %s from the host, and %s goes with it: ask for "
-                               "one or the other", above == o ? t->name : o->name, above->name,
-                               above->name, above == o ? t->name : o->name);
+            if ((r = hd_check_targets_apart(ctx, &p->targets[k], t)) < 0)
+                return r;
         }
         p->ntargets++;
     }
@@ -367,6 +353,28 @@ int hd_check_not_below(struct hd_ctx *ctx, const char *child, const char *parent
                        "removes it from the host: ask for one or the other",
                        child, pci_name, pci_name);
     return 0;
+}
+
+/* @sysfs is below @dir: a SCSI disk of a USB stick, a device behind a USB hub. */
+static bool sysfs_within(const char *sysfs, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    return strncmp(sysfs, dir, n) == 0 && sysfs[n] == '/';
+}
+
+int hd_check_targets_apart(struct hd_ctx *ctx, const struct hd_node_target *a,
+                           const struct hd_node_target *b)
+{
+    const struct hd_node_target *above = sysfs_within(b->sysfs, a->sysfs) ? a
+                                         : sysfs_within(a->sysfs, b->sysfs) ? b : NULL;
+    const struct hd_node_target *below = above == a ? b : a;
+
+    if (above == NULL)
+        return 0;
+    return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is behind %s: QEMU's usb-host claims %s "
+                   "from the host, and %s goes with it: ask for one or the other", below->name,
+                   above->name, above->name, below->name);
 }
 
 /* A retry of an acquire that was done (an orchestrator's: KubeVirt, Nova, a unit restarted)

@@ -339,3 +339,38 @@ HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
     hd_host_use_unref(own);
     return r;
 }
+
+/* @sel as a USB or SCSI device: its name and place, also when it has no node (a SCSI device
+ * without its dev/sgN is still behind its controller); 1: a mediated device's UUID. */
+static int node_target_place(struct hd_ctx *ctx, const char *sel, struct hd_node_target *t)
+{
+    char uuid[37];
+    int r;
+
+    if (hd_mdev_uuid_parse(sel, uuid) == 0)
+        return 1;
+    r = hd_node_target_find(ctx, sel, t);
+    if (r < 0 && t->name[0] == '\0')
+        return r;
+    hd_ctx_clear_error(ctx);
+    return 0;
+}
+
+HD_EXPORT int hd_node_device_check_pair(struct hd_ctx *ctx, const char *sel, const char *other,
+                                        char **why)
+{
+    struct hd_node_target a, b;
+    int r;
+
+    *why = NULL;
+    if (sel == NULL || other == NULL)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
+    if ((r = node_target_place(ctx, sel, &a)) != 0 || (r = node_target_place(ctx, other, &b)) != 0)
+        return r < 0 ? r : 0;
+    if (hd_check_targets_apart(ctx, &a, &b) < 0) {
+        if ((*why = strdup(hd_ctx_last_error(ctx))) == NULL)
+            return hd_err(ctx, -ENOMEM, "out of memory");
+        hd_ctx_clear_error(ctx);
+    }
+    return 0;
+}

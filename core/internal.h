@@ -352,6 +352,11 @@ bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
  * go to a VM together: acquire refuses them, check says so (acquire.c). */
 int hd_check_not_below(struct hd_ctx *ctx, const char *child, const char *parent,
                        const char *sysfs, const char *pci_name);
+/* -EINVAL (HD_REASON_INVALID) naming both when one of USB or SCSI devices @a and @b is below
+ * the other (a stick's own SCSI disk, a device behind a hub): QEMU's usb-host claims the one
+ * from the host and the other goes with it, so acquire refuses the two, check says so. */
+int hd_check_targets_apart(struct hd_ctx *ctx, const struct hd_node_target *a,
+                           const struct hd_node_target *b);
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 

@@ -184,7 +184,8 @@ static bool names_other(const char *arg)
 }
 
 /* The devices given through their node, judged alone and with the PCI devices @devs
- * (hd_node_device_check_assign()) before anything is printed: a name that is none, or a device
+ * (hd_node_device_check_assign()), and with those given before them
+ * (hd_node_device_check_pair()), before anything is printed: a name that is none, or a device
  * that is not there, is bad input (exit 2), as a PCI address is. */
 static int judge_others(struct tool *t, int argc, char **argv, struct hd_host_use *hu,
                         struct hd_device *const *devs, size_t ndevs, struct hd_node_check **out)
@@ -205,6 +206,14 @@ static int judge_others(struct tool *t, int argc, char **argv, struct hd_host_us
         for (size_t k = 0; k < n; k++) {
             if (strcmp(v[k].name, v[n].name) == 0)
                 return tool_error(t, EXIT_USAGE, "%s is given twice", v[n].name);
+            /* One behind another given (a stick and its SCSI disk), as acquire refuses it. */
+            char *why = NULL;
+            if (v[n].not_together[0] == '\0' &&
+                (r = hd_node_device_check_pair(t->ctx, v[k].name, v[n].name, &why)) < 0)
+                return tool_lib_error(t, tool_exit_for(t), r, "%s", argv[i]);
+            if (why != NULL)
+                snprintf(v[n].not_together, sizeof(v[n].not_together), "%s", why);
+            free(why);
         }
         n++;
     }

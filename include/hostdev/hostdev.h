@@ -1436,6 +1436,13 @@ struct hd_node_check {
  * none. @hu as hd_device_check_assign() takes it (NULL: read for this call when needed). */
 int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel, struct hd_device *const *set,
                                 size_t n, struct hd_host_use *hu, struct hd_node_check *out);
+/* Whether @sel and @other, both given through their nodes, can go to one VM: one behind the
+ * other (a USB stick and its SCSI disk, a hub and a device on it) cannot, since QEMU's usb-host
+ * claims the one from the host and the other goes with it; acquire refuses the two. 0 and
+ * *@why NULL (also for a mediated device), or *@why (allocated) in acquire's words; -errno as
+ * hd_node_device_check_assign(). */
+int hd_node_device_check_pair(struct hd_ctx *ctx, const char *sel, const char *other,
+                              char **why);
 void hd_op_set_flags(struct hd_op *op, unsigned int flags);
 /* Detach and acquire bind to @stub: "vfio-pci", "pci-stub" or a vfio-pci variant driver
  * ("mlx5_vfio_pci"). NULL or "vfio" (the default): each device's own vfio-pci family driver,

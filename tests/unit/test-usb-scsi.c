@@ -478,6 +478,21 @@ HD_TEST(check_judges_usb_and_scsi)
     ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
     ck_assert_int_eq(eng_run(&e, "acquire --dry-run --vm vm2 00:04.0 usb_1_2 --force"), 2);
     ck_assert_ptr_nonnull(strstr(e.err, behind));
+    /* A USB stick and its own SCSI disk: the one given after the other says why, as acquire
+     * refuses the pair. */
+    const char *on_stick = "scsi_1_0_0_0 is behind usb_1_4: QEMU's usb-host claims usb_1_4 from "
+                           "the host, and scsi_1_0_0_0 goes with it: ask for one or the other";
+    ck_assert_int_eq(eng_run(&e, "check usb_1_4 scsi_1_0_0_0"), 1);
+    snprintf(line, sizeof(line), "scsi_1_0_0_0: not with the devices given: %s\n", on_stick);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    snprintf(line, sizeof(line), "the 2 devices given: not assignable together: %s\n", on_stick);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json check scsi_1_0_0_0 usb_1_4"), 1);
+    snprintf(line, sizeof(line), "\"assignable_together\": false,\n    \"not_together\": \"%s\"",
+             on_stick);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "acquire --dry-run --vm vm2 usb_1_4 scsi_1_0_0_0"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, on_stick));
     ck_assert_int_eq(eng_run(&e, "--json check usb_1_4 00:05.0"), 1); /* another controller */
     ck_assert_ptr_nonnull(strstr(e.out, "\"not_together\": null"));
     /* Bad input: exit 2, one line, before anything is said. */
