@@ -118,7 +118,7 @@ _hostdev_complete()
             # Comma-separated: complete the word after the last comma.
             local done=${cur%"${cur##*,}"}
             COMPREPLY=($(compgen -P "$done" -W "pci usb_device usb net scsi_host scsi_target
-                scsi storage scsi_generic system" -- "${cur##*,}"))
+                scsi storage scsi_generic system mdev_types mdev" -- "${cur##*,}"))
             return
         fi
         ;;

@@ -23,7 +23,8 @@ static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
         if (cap < 0)
             return tool_error(t, EXIT_USAGE,
                               "--caps: unknown capability '%s' (known: system, pci, usb_device, "
-                              "usb, net, scsi_host, scsi_target, scsi, storage, scsi_generic)",
+                              "usb, net, scsi_host, scsi_target, scsi, storage, scsi_generic, "
+                              "mdev_types, mdev)",
                               c);
         *mask |= 1u << cap;
     }

@@ -78,7 +78,9 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         {"reattach pci_0000_03_00_8", "invalid PCI address"},
         {"reset 0000:03:20.0", "invalid PCI address"},
         {"show 03:00.0 03:00.0", "exactly one"},
-        {"list --caps pcie", "unknown capability 'pcie'"},
+        {"list --caps pcie", "unknown capability 'pcie' (known: system, pci, usb_device, usb, "
+                             "net, scsi_host, scsi_target, scsi, storage, scsi_generic, "
+                             "mdev_types, mdev)"},
         {"list 8086:zzzz", "invalid device selector '8086:zzzz'"},
         {"frobnicate", "unknown command 'frobnicate'"},
         {"--timeout never list", "invalid --timeout 'never'"},
@@ -1010,6 +1012,7 @@ HD_TEST(completion)
     COMPLETES("hostdev-xml -m \"\"", "yes no ");
     COMPLETES("qemu-args --rom-bar o", "on off ");
     COMPLETES("list --caps pci,usb_d", "pci,usb_device ");
+    COMPLETES("list --caps pci,mdev_", "pci,mdev_types ");
     COMPLETES("list --driver e1", "e1000e ");
     COMPLETES("detach --driver v", "vfio vfio-pci ");
     COMPLETES("export --output /et", "/etc ");
