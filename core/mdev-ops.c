@@ -106,6 +106,40 @@ static int parent_left_its_driver(struct hd_ctx *ctx, const char *parent)
     return r;
 }
 
+/* The parent and type of @s: as asked, or (none asked) those @s's UUID is defined with, as
+ * mdevctl starts a defined device by its UUID. A UUID defined as another parent or type is
+ * refused: made so, it would not be the device every boot makes. Files that are no definition
+ * are left to define and reserve to name. */
+static int as_defined(struct hd_ctx *ctx, const struct hd_op_request *req, struct hd_jstep *s)
+{
+    struct hd_mdev_defined_list *l;
+    size_t i, n;
+    int r;
+
+    if ((r = hd_mdev_defined_list_load(ctx, &l)) < 0)
+        return r;
+    n = hd_mdev_defined_list_count(l);
+    for (i = 0; i < n && strcmp(hd_mdev_defined_list_get_uuid(l, i), req->mdev_uuid) != 0; i++)
+        ;
+    if (!req->mdev_parent[0] && i == n)
+        r = hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "mediated device %s is not defined: "
+                    "making it needs its parent and type", req->mdev_uuid);
+    else if (!req->mdev_parent[0])
+        r = 1;
+    else if (i < n && (strcmp(hd_mdev_defined_list_get_parent(l, i), req->mdev_parent) != 0 ||
+                       strcmp(hd_mdev_defined_list_get_type(l, i), req->mdev_type) != 0))
+        r = hd_errr(ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s is defined as type %s "
+                    "of %s, not %s of %s: make it as defined, or undefine it first",
+                    req->mdev_uuid, hd_mdev_defined_list_get_type(l, i),
+                    hd_mdev_defined_list_get_parent(l, i), req->mdev_type, req->mdev_parent);
+    hd_strlcpy(s->mdev_parent, r == 1 ? hd_mdev_defined_list_get_parent(l, i) : req->mdev_parent,
+               sizeof(s->mdev_parent));
+    hd_strlcpy(s->mdev_type, r == 1 ? hd_mdev_defined_list_get_type(l, i) : req->mdev_type,
+               sizeof(s->mdev_type));
+    hd_mdev_defined_list_unref(l);
+    return r < 0 ? r : 0;
+}
+
 int hd_ops_mdev_create(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
@@ -116,38 +150,38 @@ int hd_ops_mdev_create(struct hd_op *op)
     int r, available = -2;
     bool parent = false;
 
-    if (!req->mdev_parent[0] || !req->mdev_type[0] || !req->mdev_uuid[0])
+    if (!req->mdev_uuid[0] || !req->mdev_parent[0] != !req->mdev_type[0])
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
-                       "creating a mediated device needs its parent and type");
+                       "creating a mediated device needs its parent and type, or the UUID of "
+                       "a defined one");
+    if ((r = as_defined(ctx, req, &s)) < 0)
+        return r;
     if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
         return r;
     for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
-        if (strcmp(hd_mdev_type_list_get_parent(types, i), req->mdev_parent) != 0)
+        if (strcmp(hd_mdev_type_list_get_parent(types, i), s.mdev_parent) != 0)
             continue;
         parent = true;
-        if (strcmp(hd_mdev_type_list_get_id(types, i), req->mdev_type) == 0)
+        if (strcmp(hd_mdev_type_list_get_id(types, i), s.mdev_type) == 0)
             available = hd_mdev_type_list_get_available(types, i);
     }
     hd_mdev_type_list_unref(types);
-    if (!parent && (r = parent_left_its_driver(ctx, req->mdev_parent)) < 0)
+    if (!parent && (r = parent_left_its_driver(ctx, s.mdev_parent)) < 0)
         return r;
     if (!parent)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s is not a mediated device parent "
                        "(%s/sys/class/mdev_bus has no %s: no such device, or its driver "
-                       "offers no types)", req->mdev_parent, hd_ctx_get_root(ctx),
-                       req->mdev_parent);
+                       "offers no types)", s.mdev_parent, hd_ctx_get_root(ctx), s.mdev_parent);
     if (available == -2)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
                        "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
-                       req->mdev_parent, req->mdev_type, hd_ctx_get_root(ctx), req->mdev_parent);
+                       s.mdev_parent, s.mdev_type, hd_ctx_get_root(ctx), s.mdev_parent);
     if (available == 0)
         return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
-                       "(available_instances is 0)", req->mdev_parent, req->mdev_type);
+                       "(available_instances is 0)", s.mdev_parent, s.mdev_type);
     if ((r = exists(ctx, req->mdev_uuid)) != 0)
         return r < 0 ? r : hd_errr(ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s "
                                    "exists already", req->mdev_uuid);
-    hd_strlcpy(s.mdev_parent, req->mdev_parent, sizeof(s.mdev_parent));
-    hd_strlcpy(s.mdev_type, req->mdev_type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
     if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
         return r;

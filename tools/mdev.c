@@ -128,7 +128,7 @@ static int list(struct tool *t)
 static const char random_uuid_note[] =
     "the UUID shown is a random one: the run makes another (--uuid UUID chooses it)";
 
-/* create PARENT TYPE [--uuid U] | remove UUID, with --dry-run. */
+/* create PARENT TYPE [--uuid U] | create --uuid U | remove UUID, with --dry-run. */
 static int change(struct tool *t, bool create, int argc, char **argv)
 {
     /* Each its own: remove's --uuid is named as not one of its options, not taken. */
@@ -154,14 +154,18 @@ static int change(struct tool *t, bool create, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (argc - optind != (create ? 2 : 1))
-        return tool_error(t, EXIT_USAGE, create ? "create takes PARENT TYPE"
+    /* create --uuid UUID alone: a defined one, made as defined (mdevctl start --uuid). */
+    bool defined = create && uuid != NULL && argc == optind;
+    if (argc - optind != (create ? 2 : 1) && !defined)
+        return tool_error(t, EXIT_USAGE, create ? "create takes PARENT TYPE (or --uuid UUID "
+                                                  "alone: a defined one)"
                                                 : "remove takes one UUID");
     if ((r = tool_op_new(t, create ? HD_OP_MDEV_CREATE : HD_OP_MDEV_REMOVE, 0, &op)) != EXIT_DONE)
         return r;
     hd_ctx_clear_error(t->ctx);
-    c = create ? hd_op_set_mdev(op, argv[optind], argv[optind + 1], uuid)
-               : hd_op_set_mdev(op, NULL, NULL, argv[optind]);
+    c = defined  ? hd_op_set_mdev(op, NULL, NULL, uuid)
+        : create ? hd_op_set_mdev(op, argv[optind], argv[optind + 1], uuid)
+                 : hd_op_set_mdev(op, NULL, NULL, argv[optind]);
     /* The library's message names the parent, type or UUID: no "create:" before it. */
     /* A dry run's UUID is drawn for it alone: the run draws another, so say so rather than
      * let the user write the one shown into a domain. */
@@ -376,14 +380,16 @@ static int run(struct tool *t, int argc, char **argv)
 const struct tool_command cmd_mdev = {
     .name = "mdev",
     .run = run,
-    .usage = "types | list | create PARENT TYPE [--uuid UUID] | remove UUID | define PARENT "
+    .usage = "types | list | create PARENT TYPE [--uuid UUID] | create --uuid UUID | remove UUID "
+             "| define PARENT "
              "TYPE [--uuid UUID] [--auto|--manual] | undefine UUID | defined (writing ones: --dry-run)",
     .summary = "mediated devices: the types parents offer, create and remove them",
     .help = "  types                 every parent's types: name, device API, instances left\n"
             "  list                  the mediated devices: UUID, parent, type, IOMMU group\n"
             "  create PARENT TYPE    make one (PARENT: a PCI address or a virtual parent such\n"
             "                        as mtty, as in /sys/class/mdev_bus; -u, --uuid UUID,\n"
-            "                        else a random one, printed)\n"
+            "                        else a random one, printed; --uuid UUID alone: a\n"
+            "                        defined one, as defined)\n"
             "  remove UUID           remove one (also mdev_<uuid with _>, libvirt's name)\n"
             "  define PARENT TYPE    make it come back at every boot: mdevctl's file\n"
             "                        /etc/mdevctl.d/PARENT/UUID (start auto, -a, --auto:\n"

@@ -919,6 +919,36 @@ HD_TEST(a_parent_registering_gets_its_auto_definitions)
 }
 END_TEST
 
+/* A defined device is made by its UUID alone, as defined (mdevctl start --uuid): the one
+ * --manual keeps for when it is asked. Made as another parent or type it would not be the
+ * device every boot makes: refused, nothing written. */
+HD_TEST(a_defined_device_is_made_as_defined)
+{
+    struct eng e;
+    size_t writes;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev define --manual mtty mtty-2 --uuid " U1), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 2);
+    ck_assert_str_eq(e.err, "hostdev mdev: mediated device " U1 " is defined as type mtty-2 of "
+                            "mtty, not mtty-1 of mtty: make it as defined, or undefine it "
+                            "first\n");
+    ck_assert_int_eq(eng_run(&e, "mdev create --uuid " U2ND), 2);
+    ck_assert_str_eq(e.err, "hostdev mdev: mediated device " U2ND " is not defined: making it "
+                            "needs its parent and type\n");
+    ck_assert_int_eq(eng_run(&e, "mdev create --dry-run --uuid " U1), 0);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; mdev create would do:\n  " U1 ": created "
+                            "(type mtty-2 of mtty)\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "mdev create --uuid " U1), 0);
+    ck_assert_str_eq(fx_link(&e.fx, "sys/bus/mdev/devices/" U1 "/mdev_type"),
+                     "mtty-2");
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-2 --uuid " U2ND), 0); /* not defined */
+    eng_stop(&e);
+}
+END_TEST
+
 /* A type with a quote or backslash is written as a JSON string: the definition reads back
  * as it was given, and the other definitions can still be defined and undefined. */
 HD_TEST(a_type_is_written_as_a_json_string)
