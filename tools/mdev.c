@@ -221,7 +221,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         if ((r = hd_mdev_uuid_new(id)) < 0)
             return tool_lib_error(t, EXIT_FAILED, r, "making a UUID");
     } else if (hd_mdev_uuid_parse(uuid, id) < 0) {
-        return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits)", uuid);
+        return tool_error(t, EXIT_USAGE, "'%s' is not a UUID (8-4-4-4-12 hex digits, or mdev_ "
+                          "with '_' for '-')", uuid);
     }
     /* What undefine removes, found before the run removes it: its parent, type, start and
      * file, said as the define's are. Unreadable definitions fail the undefine itself. */

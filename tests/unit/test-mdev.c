@@ -840,6 +840,10 @@ HD_TEST(definitions_and_reserve)
     ck_assert_ptr_nonnull(strstr(e.out, "\"dry_run\": true,\n  \"defined\": \"" U1 "\""));
     ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
     ck_assert_int_eq(eng_run(&e, "mdev define mtty ../x"), 2);
+    /* The UUID said as create says it: libvirt's mdev_ name is taken here too. */
+    ck_assert_int_eq(eng_run(&e, "mdev undefine xyz"), 2);
+    ck_assert_str_eq(e.err, "hostdev mdev: 'xyz' is not a UUID (8-4-4-4-12 hex digits, or mdev_ "
+                            "with '_' for '-')\n");
     ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --manual --uuid " BOOT_MDEV), 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "\"manual\""));
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "w"));
