@@ -458,8 +458,13 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config,
         return follow_usb(t);
     if (mdev_parent_event() != NULL)
         return run_mdev_parent(t, mdev_parent_event());
-    if (addr == NULL)
-        return EXIT_DONE; /* no PCI "add" or "bind": nothing of ours */
+    if (addr == NULL) { /* no PCI "add" or "bind": nothing of ours */
+        if (tool_json(t))
+            printf("[]\n");
+        else if (t->dry_run)
+            printf("  nothing: not an event reserve acts on\n");
+        return EXIT_DONE;
+    }
     hd_ctx_clear_error(t->ctx);
     /* Removed between its event and this run (a hot-unplug, a VF count set back at once): its
      * "remove" event follows, and nothing of it is left to reserve. */
@@ -477,6 +482,10 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config,
     r = hd_reserve_config_apply_event(config, dev, action, reserve_apply_flags(t),
                                       reserve_print_item, t, &res);
     code = r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "%s", slot) : reserve_result_exit(res);
+    /* The plan's heading is out already: an empty plan says why it is empty. */
+    if (r >= 0 && t->dry_run && !tool_json(t) && hd_reserve_result_count(res) == 0)
+        printf("  nothing: no configured entry is for %s (hostdev.d, hostdev.reserve=)\n",
+               slot);
     hd_reserve_result_unref(res);
     if (tool_json(t)) {
         struct json j;

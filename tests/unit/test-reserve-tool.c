@@ -350,6 +350,18 @@ HD_TEST(reserve_uevent)
         hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0", "reserve --uevent"), 0);
     ck_assert_int_eq(
         hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:02:00.0", "reserve --uevent"), 0);
+    /* Each one's dry run says why its plan is empty, and its JSON is an empty array. */
+    ck_assert_int_eq(hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0",
+                            "--dry-run reserve --uevent"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  nothing: not an event reserve acts on\n");
+    ck_assert_int_eq(hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0",
+                            "--json reserve --uevent"), 0);
+    ck_assert_str_eq(out, "[]\n");
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:02:00.0",
+                            "--dry-run reserve --uevent"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n  nothing: no "
+                          "configured entry is for 0000:02:00.0 (hostdev.d, hostdev.reserve=)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci", "reserve --uevent"), 2);
     ck_err_has("PCI_SLOT_NAME is not set");
