@@ -825,20 +825,29 @@ static int check_pf_changes_count(struct hd_ctx *ctx, const struct hd_op_request
     bool planned = (req->flags & HD_OP_DRY_RUN) && req->planned_driver[0] &&
                    hd_pci_addr_equal(&req->planned_bound, hd_device_get_addr(pf));
     const char *drv = planned ? req->planned_driver : hd_device_get_driver(pf);
-    char val[8];
 
     if (drv == NULL)
         return hd_errr(ctx, -ENOENT, HD_REASON_UNSUPPORTED,
                        "%s has no driver, and only a PF's driver changes its VF count: bind it "
                        "to one first", hd_device_get_name(pf));
-    if (strcmp(drv, "vfio-pci") == 0 &&
+    return hd_check_stub_sets_count(ctx, pf, drv, false);
+}
+
+int hd_check_stub_sets_count(struct hd_ctx *ctx, struct hd_device *pf, const char *driver,
+                             bool first)
+{
+    char val[8];
+
+    if (strcmp(driver, hd_stub_vfio_pci.name) == 0 &&
         hd_fs_read_attr(ctx, "sys/module/vfio_pci/parameters/enable_sriov", val, sizeof(val)) > 0 &&
         val[0] == 'N')
         return hd_errr(ctx, -ENOENT, HD_REASON_UNSUPPORTED,
-                       "%s is on vfio-pci, which changes a VF count only with its enable_sriov "
-                       "parameter set to Y (/sys/module/vfio_pci/parameters/enable_sriov is N; "
-                       "load vfio-pci with enable_sriov=1, or write Y there)",
-                       hd_device_get_name(pf));
+                       "%s %s, which changes a VF count only with its enable_sriov parameter "
+                       "set to Y (/sys/module/vfio_pci/parameters/enable_sriov is N; load "
+                       "vfio-pci with enable_sriov=1, or write Y there)",
+                       hd_device_get_name(pf),
+                       first ? "goes to vfio-pci before its VF count is set, on vfio-pci"
+                             : "is on vfio-pci");
     return 0;
 }
 
@@ -889,6 +898,16 @@ static void note_boot_count(struct hd_device *pf, struct devop *o, unsigned int 
     hd_ctx_clear_error(o->ctx);
 }
 
+/* The VF count a dry run's earlier step plans @dev to have (-1: none planned; the run finds it
+ * set). */
+static int planned_numvfs(const struct devop *o, const struct hd_device *dev)
+{
+    bool planned = (o->req->flags & HD_OP_DRY_RUN) && o->req->planned_numvfs >= 0 &&
+                   hd_pci_addr_equal(&o->req->planned_pf, hd_device_get_addr(dev));
+
+    return planned ? o->req->planned_numvfs : -1;
+}
+
 static int check_numvfs(struct devop *o)
 {
     struct hd_device *pf = o->d.v[0];
@@ -901,7 +920,9 @@ static int check_numvfs(struct devop *o)
         return r;
     /* The same count destroys no VF (the kernel takes it as nothing to do): a VM may hold
      * the PF or its VFs. */
-    bool same = hd_device_get_sriov_numvfs(pf) == (int)o->req->numvfs;
+    int planned = planned_numvfs(o, pf); /* 0 after a reservation that removes the VFs */
+    int now = planned >= 0 ? planned : hd_device_get_sriov_numvfs(pf);
+    bool same = now == (int)o->req->numvfs;
     if (!same && (r = hd_check_vfs_free(o->ctx, pf, o->map, "changing the VF count")) < 0)
         return r;
     for (size_t i = 1; !same && i < o->d.n; i++) { /* its VFs (add_vfs) */
@@ -910,7 +931,7 @@ static int check_numvfs(struct devop *o)
     }
     s->kind = HD_JSTEP_NUMVFS;
     s->addr = *hd_device_get_addr(pf);
-    s->old_numvfs = hd_device_get_sriov_numvfs(pf);
+    s->old_numvfs = now;
     s->old_autoprobe = hd_device_get_sriov_autoprobe(pf);
     if (s->old_numvfs < 0)
         return hd_err(o->ctx, -EIO, "%s: sriov_numvfs is missing or unreadable",
@@ -970,16 +991,6 @@ int hd_ops_numvfs(struct hd_op *op)
 }
 
 /* ---- reserve ------------------------------------------------------------------------------- */
-
-/* The VF count a dry run's earlier step plans @dev to have (-1: none planned; the run finds it
- * set). */
-static int planned_numvfs(const struct devop *o, const struct hd_device *dev)
-{
-    bool planned = (o->req->flags & HD_OP_DRY_RUN) && o->req->planned_numvfs >= 0 &&
-                   hd_pci_addr_equal(&o->req->planned_pf, hd_device_get_addr(dev));
-
-    return planned ? o->req->planned_numvfs : -1;
-}
 
 static int check_reserve(struct devop *o)
 {

@@ -167,16 +167,32 @@ static void item_fail(struct hd_reserve_result *res, struct item *it, const char
         it->error = NULL;
 }
 
-/* Under a dry run, the VF count an item before plans @dev (a PF) to have (-1: none): not set
- * yet, so the operation after it is told (the run's finds it set). */
+/* Whether @it's operation (a reservation) turns @dev's SR-IOV off: its driver lets go of the
+ * PF, a "numvfs" step to 0. */
+static bool turns_sriov_off(const struct item *it, struct hd_device *dev)
+{
+    for (size_t k = 0; it->op != NULL && k < hd_op_get_step_count(it->op); k++)
+        if (strcmp(hd_op_step_get_action(it->op, k), "numvfs") == 0 &&
+            strcmp(hd_op_step_get_to(it->op, k), "0") == 0 &&
+            strcmp(hd_op_step_get_device(it->op, k), hd_device_get_name(dev)) == 0)
+            return true;
+    return false;
+}
+
+/* Under a dry run, the VF count an item before plans @dev (a PF) to have (-1: none): set by a
+ * count, or 0 by a reservation that takes the PF from its driver. Not so yet, so the operation
+ * after it is told (the run's finds it so). */
 static int planned_numvfs(const struct hd_reserve_result *res, struct hd_device *dev)
 {
     for (size_t i = res->n; (res->flags & HD_RESERVE_DRY_RUN) && i-- > 0;) {
         const struct item *it = &res->v[i];
-        if (it->action == HD_RESERVE_NUMVFS && it->outcome == HD_RESERVE_DONE &&
-            it->dev != NULL && it->entry != NULL &&
-            hd_pci_addr_equal(hd_device_get_addr(it->dev), hd_device_get_addr(dev)))
+        if (it->outcome != HD_RESERVE_DONE || it->dev == NULL || it->entry == NULL ||
+            !hd_pci_addr_equal(hd_device_get_addr(it->dev), hd_device_get_addr(dev)))
+            continue;
+        if (it->action == HD_RESERVE_NUMVFS)
             return it->entry->numvfs;
+        if (it->action == HD_RESERVE_BIND && turns_sriov_off(it, dev))
+            return 0;
     }
     return -1;
 }
@@ -305,15 +321,19 @@ static int vf_made(struct hd_reserve_result *res, struct hd_device *vf, bool ids
 }
 
 /* Under a dry run, what the planned count @numvfs of @pf does to its VFs, which no operation
- * can plan as devices before they exist: those there now go (the count changes through 0),
+ * can plan as devices before they exist: those there now go (the count changes through 0;
+ * @told_gone: an item before planned that already),
  * then the new ones come unbound (sriov_drivers_autoprobe 0), each to the stub an entry of the
  * configuration reserves it for, as the run's listing then finds them. Their addresses come
  * from the PF's sriov_offset and sriov_stride now. -ENOMEM, else 0. */
-static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int numvfs)
+static int plan_vfs(struct hd_reserve_result *res, struct hd_device *pf, int numvfs,
+                    bool told_gone)
 {
     int offset, stride, now, r = 0;
+    /* None left when an item planned before removed them (told gone with it). */
+    size_t there = told_gone ? 0 : hd_device_get_virtfn_count(pf);
 
-    for (size_t i = 0; r == 0 && i < hd_device_get_virtfn_count(pf); i++) {
+    for (size_t i = 0; r == 0 && i < there; i++) {
         const struct hd_pci_addr *a = hd_device_get_virtfn(pf, i);
         struct hd_device *vf;
         if (mark_gone(res, a) < 0)
@@ -430,9 +450,10 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
     if (res->config == NULL && res->entry.driver == NULL)
         warn_stub_numvfs(res, it);
     hd_device_fill(dev, HD_FILL_SRIOV);
+    int planned = planned_numvfs(res, dev);
     if (refused(res, it)) {
         it->outcome = HD_RESERVE_FAILED; /* as it stands: said why */
-    } else if (hd_device_get_sriov_numvfs(dev) == e->numvfs) {
+    } else if ((planned >= 0 ? planned : hd_device_get_sriov_numvfs(dev)) == e->numvfs) {
         it->outcome = HD_RESERVE_UNCHANGED;
     } else if (driver_now(res, dev) == NULL) {
         it->outcome = HD_RESERVE_LATER; /* its driver's "bind" event comes back for it */
@@ -442,9 +463,17 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
             return -ENOMEM;
         run_op(res, it, HD_OP_NUMVFS, NULL, 0);
     }
+    /* An entry's call gives its devices back when their count fails, and those items leave
+     * the result: the warning said with the PF's reservation goes with the failure. */
+    for (struct item *v = res->v; res->config == NULL && it->outcome == HD_RESERVE_FAILED &&
+                                  it->warning == NULL && v < it; v++)
+        if (v->warning != NULL && v->dev != NULL &&
+            hd_pci_addr_equal(hd_device_get_addr(v->dev), hd_device_get_addr(dev)))
+            it->warning = v->warning, v->warning = NULL;
     r = item_done(res, it);
     if (it->outcome == HD_RESERVE_DONE &&
-        (dry_run ? plan_vfs(res, dev, e->numvfs) : tell_vfs(res, dev, gone, ngone)) < 0)
+        (dry_run ? plan_vfs(res, dev, e->numvfs, planned >= 0)
+                 : tell_vfs(res, dev, gone, ngone)) < 0)
         r = -ENOMEM;
     for (size_t i = 0; i < ngone; i++)
         hd_device_unref(gone[i]); /* not told: the count failed */
@@ -509,6 +538,16 @@ static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
     return r == 0 ? tell_vfs_destroyed(res, it->op) : r;
 }
 
+/* Whether @addr has a reservation item already. */
+static bool has_bind_item(const struct hd_reserve_result *res, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < res->n; i++)
+        if (res->v[i].action == HD_RESERVE_BIND && res->v[i].dev != NULL &&
+            hd_pci_addr_equal(hd_device_get_addr(res->v[i].dev), addr))
+            return true;
+    return false;
+}
+
 /* Whether the VF @dev is to wait for its PF: one in @list that @config reserves and that has no
  * reservation item yet. */
 static bool waits_for_pf(const struct hd_reserve_result *res,
@@ -518,13 +557,7 @@ static bool waits_for_pf(const struct hd_reserve_result *res,
     const struct hd_pci_addr *physfn = hd_device_get_physfn(dev);
     struct hd_device *pf = physfn != NULL ? hd_device_list_find(list, physfn) : NULL;
 
-    if (pf == NULL || hd_reserve_config_match(config, pf) == NULL)
-        return false;
-    for (size_t i = 0; i < res->n; i++)
-        if (res->v[i].action == HD_RESERVE_BIND && res->v[i].dev != NULL &&
-            hd_pci_addr_equal(hd_device_get_addr(res->v[i].dev), physfn))
-            return false;
-    return true;
+    return pf != NULL && hd_reserve_config_match(config, pf) != NULL && !has_bind_item(res, physfn);
 }
 
 /* A whole step of the run that could not be read (@what: what it was reading). */
@@ -672,14 +705,20 @@ HD_EXPORT int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *confi
     *result = NULL;
     if ((r = result_new(ctx, config, flags, fn, data, &res)) < 0)
         return r;
-    /* VF counts first: VFs can be reserved by ids, so they must exist before the listing. */
+    /* VF counts first: VFs can be reserved by ids, so they must exist before the listing. A PF
+     * reserved for a stub is bound before its count, which the stub sets then: its host driver
+     * turns SR-IOV off as it lets go, so VFs counted before would go with it. */
     for (size_t i = 0; r >= 0 && i < hd_reserve_config_count(config); i++) {
-        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+        const struct hd_reserve_entry *e = hd_reserve_config_get(config, i), *stub;
         struct hd_device *dev;
         if (e->numvfs < 0 || hd_device_open(ctx, &e->sel.addr, &dev) < 0)
             continue;
-        if (hd_reserve_config_match_numvfs(config, dev) == e)
-            r = apply_numvfs(res, dev, e);
+        if (hd_reserve_config_match_numvfs(config, dev) == e) {
+            stub = hd_reserve_config_match(config, dev);
+            r = stub != NULL ? apply_bind(res, dev, stub) : 0;
+            if (r == 0) /* not after a failed bind: the count is the stub's */
+                r = apply_numvfs(res, dev, e);
+        }
         hd_device_unref(dev);
     }
     if (r >= 0) {
@@ -697,6 +736,7 @@ HD_EXPORT int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *confi
             struct hd_device *dev = hd_device_list_get(list, i);
             const struct hd_reserve_entry *e = hd_reserve_config_match(config, dev);
             if (e == NULL || is_gone(res, hd_device_get_addr(dev)) || /* a dry run's: told */
+                (pass == 0 && has_bind_item(res, hd_device_get_addr(dev))) || /* before its count */
                 (pass == 1 && !waited[i]))
                 continue;
             if (pass == 0 && (waited[i] = waits_for_pf(res, config, list, dev)))
@@ -870,31 +910,63 @@ static void drop_items(struct hd_reserve_result *res, size_t from, size_t to)
     res->n -= to - from;
 }
 
-/* The VF count the item @i set, put back: what followed it failed. Put back, the count and
- * the VFs it removed and made (the items after @i up to @end) are as before, and their items
- * leave the result; a failure to is an item, and they stay, true. */
-static int put_back_numvfs(struct hd_reserve_result *res, size_t i, size_t end)
+/* Before @e binds the PF @dev to its stub: whether that stub cannot set the count @e asks then
+ * (vfio-pci whose enable_sriov is N), which would leave the PF on it without VFs. 1 refused
+ * (a failed count item), 0 not, -ENOMEM. */
+static int refuse_stub_count(struct hd_reserve_result *res, struct hd_device *dev,
+                             const struct hd_reserve_entry *e)
 {
-    struct hd_device *dev = res->v[i].dev;
-    int was = hd_op_get_previous_numvfs(res->v[i].op), r;
-    struct hd_op *op;
+    struct item *it;
+    int r;
 
+    hd_device_fill(dev, HD_FILL_SRIOV);
+    /* A host driver lets go of the PF with its VFs: the stub starts from none. */
+    bool on_stub = hd_device_get_driver(dev) && strcmp(hd_device_get_driver(dev), e->driver) == 0;
+    if (e->numvfs == (on_stub ? hd_device_get_sriov_numvfs(dev) : 0) ||
+        (r = hd_check_stub_sets_count(res->ctx, dev, e->driver, !on_stub)) == 0)
+        return 0;
+    if ((it = item_add(res, HD_RESERVE_NUMVFS, dev, e)) == NULL)
+        return -ENOMEM;
+    item_fail(res, it, NULL, r);
+    return item_done(res, it);
+}
+
+/* The reservation items 0 to @end (excluded) made, taken back: the VF count after it failed.
+ * Given back, the devices are where they were (VFs the reservation removed with the PF's
+ * driver excepted: only a count makes them), and those items leave the result; a failure to
+ * is an item, and they stay, true. */
+static int put_back_binds(struct hd_reserve_result *res, size_t end)
+{
+    struct hd_device **devs = calloc(end + 1, sizeof(*devs));
+    struct hd_op *op = NULL;
+    size_t n = 0;
+    int r = devs == NULL ? -ENOMEM : 0;
+
+    for (size_t i = 0; r == 0 && i < end; i++)
+        if (res->v[i].action == HD_RESERVE_BIND)
+            devs[n++] = res->v[i].dev;
     hd_ctx_clear_error(res->ctx);
-    if ((r = hd_op_new(res->ctx, HD_OP_NUMVFS, &op)) == 0) {
-        hd_op_set_numvfs(op, (unsigned int)was);
-        if ((r = hd_op_add_device(op, hd_device_get_addr(dev), true)) == 0)
+    if (r == 0 && (r = hd_op_new(res->ctx, HD_OP_REATTACH, &op)) == 0) {
+        hd_op_set_flags(op, HD_OP_NO_NOTES);
+        for (size_t i = 0; r == 0 && i < n; i++)
+            r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);
+        if (r == 0)
             r = hd_op_run(op);
         hd_op_unref(op);
     }
-    hd_device_reread(dev, HD_FILL_EXTRA);
-    if (r == 0) {
-        drop_items(res, i, end);
-        return 0;
+    for (size_t i = 0; i < n; i++)
+        hd_device_reread(devs[i], HD_FILL_EXTRA);
+    if (r == 0 || r == -ENOMEM) {
+        free(devs);
+        if (r == 0)
+            drop_items(res, 0, end);
+        return r == 0 ? 0 : hd_err(res->ctx, -ENOMEM, "out of memory");
     }
-    struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, res->v[i].entry);
+    struct item *it = item_add(res, HD_RESERVE_GIVE_BACK, devs[0], NULL);
+    free(devs);
     if (it == NULL)
         return -ENOMEM;
-    item_fail(res, it, hd_device_get_name(dev), r);
+    item_fail(res, it, hd_device_get_name(it->dev), r);
     return item_done(res, it);
 }
 
@@ -935,25 +1007,27 @@ HD_EXPORT int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struc
     if ((r = entry_result_new(entry, ctx, flags, fn, data, &res, &list)) < 0)
         return finish(res, r, result);
     const struct hd_reserve_entry *e = &res->entry;
-    /* Its VF count first (numvfs needs an address: one PF), then every device it selects, all
-     * or none: what cannot be applied now is not to be persisted either. */
+    /* Every device it selects to its stub first, all or none, then its VF count (numvfs needs
+     * an address: one PF), on the stub then: a PF's host driver turns SR-IOV off as it lets
+     * go, so VFs counted before would go with it. What cannot be applied now is not to be
+     * persisted either: a count that fails gives the devices back. */
+    for (size_t i = 0; r == 0 && e->driver != NULL && e->numvfs >= 0 &&
+                       i < hd_device_list_count(list); i++) {
+        struct hd_device *dev = hd_device_list_get(list, i);
+        if (hd_pci_selector_match(&e->sel, dev))
+            r = refuse_stub_count(res, dev, e);
+    }
+    if (r == 0 && e->driver != NULL)
+        r = apply_bind_all(res, list, e);
+    size_t bind_items = res->n;
     for (size_t i = 0; r == 0 && e->numvfs >= 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         if (hd_pci_selector_match(&e->sel, dev))
             r = apply_numvfs(res, dev, e);
     }
-    size_t numvfs_items = res->n;
-    if (r == 0 && e->driver != NULL && (r = apply_bind_all(res, list, e)) == 1) {
-        /* Newest first, so that dropping a count's items leaves the earlier indices be. */
-        for (size_t i = numvfs_items, end = numvfs_items; i-- > 0;) {
-            if (res->v[i].action != HD_RESERVE_NUMVFS)
-                continue;
-            if (res->v[i].outcome == HD_RESERVE_DONE && !(flags & HD_RESERVE_DRY_RUN) &&
-                put_back_numvfs(res, i, end) < 0)
-                r = -ENOMEM;
-            end = i;
-        }
-    }
+    if (r == 1 && bind_items > 0 && res->v[0].outcome == HD_RESERVE_DONE &&
+        !(flags & HD_RESERVE_DRY_RUN) && put_back_binds(res, bind_items) < 0)
+        r = -ENOMEM;
     hd_device_list_unref(list);
     return finish(res, r, result);
 }

@@ -535,18 +535,18 @@ char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
         hd_ctx_clear_error(hd_device_get_ctx(dev));
         return NULL; /* no PF: no VFs to lose (a count it cannot have is refused) */
     }
-    /* The count is set on the PF's host driver when it has one, and that driver turns SR-IOV
-     * off as it lets the PF go to the stub; only vfio-pci makes VFs of a PF it holds, and only
-     * with its enable_sriov parameter Y, which is set when it loads (not known for the next
-     * boot): a warning, not a refusal (docs/design.md). */
+    /* The count is set once the PF is on the stub (a host driver would turn SR-IOV off as it
+     * lets go), and only vfio-pci makes VFs of a PF it holds, only with its enable_sriov
+     * parameter Y, which is set when it loads (not known for the next boot): a warning, not a
+     * refusal (docs/design.md). */
     bool vfio = strcmp(bind->driver, hd_stub_vfio_pci.name) == 0;
     if (asprintf(&msg,
-                 "%s: numvfs=%d with %s may leave it without VFs: its host driver removes them "
-                 "as it lets the PF go, and %s; to give the VFs to VMs, keep the PF on its host "
-                 "driver (numvfs= alone) and reserve the VFs%s",
-                 hd_device_get_name(dev), count->numvfs, bind->driver,
-                 vfio ? "vfio-pci makes VFs only when loaded with enable_sriov=1"
-                      : "only vfio-pci makes VFs of a PF it holds (loaded with enable_sriov=1)",
+                 "%s: numvfs=%d with %s may leave it without VFs: the count is set once the PF "
+                 "is on %s, %s; to give the VFs to VMs, keep the PF on its host driver (numvfs= "
+                 "alone) and reserve the VFs%s",
+                 hd_device_get_name(dev), count->numvfs, bind->driver, bind->driver,
+                 vfio ? "which makes VFs only when loaded with enable_sriov=1"
+                      : "and only vfio-pci makes VFs of a PF it holds (loaded with enable_sriov=1)",
                  vfio ? ", or load vfio-pci with enable_sriov=1" : "") < 0)
         return NULL;
     return msg;

@@ -796,8 +796,8 @@ size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
                                         unsigned int end, const struct hd_reserve_entry **out,
                                         size_t max);
 /* Why reserving the SR-IOV PF @dev for a stub at boot while asking a VF count of it may leave it
- * without VFs (the count set on its host driver, which removes them as it lets the PF go; only
- * vfio-pci with enable_sriov=1 makes VFs of a PF it holds), and what to do instead: a warning,
+ * without VFs (the count is set once the PF is on the stub, and only vfio-pci with
+ * enable_sriov=1 makes VFs of a PF it holds), and what to do instead: a warning,
  * allocated (free() it), naming @dev. @entry (NULL: none) is a line to be added (the kernel
  * command line's), and @config's entries (NULL: none) give what it leaves unsaid, the stub or
  * the count. NULL when they ask no count above 0 of a PF reserved for a stub. */
@@ -880,7 +880,8 @@ enum hd_reserve_outcome {
 };
 struct hd_reserve_result;
 typedef void (*hd_reserve_fn)(void *data, const struct hd_reserve_result *result, size_t i);
-/* At boot: VF counts first (VFs may be reserved by ids), then every device an entry reserves,
+/* At boot: VF counts first (VFs may be reserved by ids; a PF an entry reserves goes to its stub
+ * just before its count, which the stub sets), then every other device an entry reserves,
  * then the mediated devices defined with start=auto that are not there yet (a failure to read
  * those is an HD_RESERVE_MDEV item that failed, with no UUID). */
 int hd_reserve_config_apply(struct hd_reserve_config *config, struct hd_ctx *ctx,
@@ -904,11 +905,11 @@ int hd_reserve_mdev_parent_event(struct hd_ctx *ctx, const char *parent, unsigne
 int hd_reserve_config_apply_event(struct hd_reserve_config *config, struct hd_device *dev,
                                   const char *action, unsigned int flags, hd_reserve_fn fn,
                                   void *data, struct hd_reserve_result **result);
-/* @entry to every device it selects now: its VF count, then its stub, for all of them in one
- * operation (an item a device, the first holding the operation); when that fails nothing was
- * changed (a VF count set is put back: its items, and those of the VFs it removed and made,
- * told as it happened, leave the result) and one failed item tells why. No item: no device
- * matches. */
+/* @entry to every device it selects now: its stub, for all of them in one operation (an item a
+ * device, the first holding the operation), then its VF count, set on the stub (vfio-pci whose
+ * enable_sriov parameter reads N is refused before anything is done); when that fails nothing
+ * was changed (a count that fails gives the devices back: their items, told as it happened,
+ * leave the result) and one failed item tells why. No item: no device matches. */
 int hd_reserve_entry_apply(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                            unsigned int flags, hd_reserve_fn fn, void *data,
                            struct hd_reserve_result **result);

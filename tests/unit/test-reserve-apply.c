@@ -288,11 +288,70 @@ HD_TEST(entry_is_all_or_nothing)
 }
 END_TEST
 
-/* A VF count set for an entry is put back when the reservation that follows it fails: then
- * the count and the VFs it made were told as they happened, and the result says only what is
- * true after the put-back, the failure (no VF made, none left). A put-back that fails keeps
- * them, true, and is an item of its own. */
-HD_TEST(entry_puts_its_vf_count_back)
+/* An entry's devices go to their stub before its VF count, which that stub then sets (a PF's
+ * host driver turns SR-IOV off as it lets go, so VFs counted first would go with it). A count
+ * that fails gives the devices back: they were told as it happened, and the result says only
+ * what is true after the give-back, the failure. A give-back that fails keeps them, true, and
+ * is an item of its own. */
+HD_TEST(entry_binds_then_counts_and_gives_back_when_the_count_fails)
+{
+    struct eng e;
+    struct hd_reserve_result *res;
+    struct hd_reserve_entry entry = {.driver = "vfio-pci", .numvfs = 2, .file = "persist"};
+    struct heard h = {0};
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(hd_pci_selector_parse("0000:03:00.1", &entry.sel), 0);
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, hear, &h, &res), 0);
+    ck_assert_str_eq(heard_text(&h), "bind done 0000:03:00.1\n"
+                                     "numvfs done 0000:03:00.1\n"
+                                     "vf-made done 0000:03:10.1\n"
+                                     "vf-made done 0000:03:10.3\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    hd_reserve_result_unref(res);
+    eng_stop(&e);
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO"), 0);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, hear, &h, &res), 1);
+    /* Told as it happened: the PF's reservation, then its count, which failed. */
+    ck_assert_str_eq(heard_text(&h), "bind done 0000:03:00.1\n"
+                                     "numvfs failed 0000:03:00.1\n");
+    ck_assert_uint_eq(hd_reserve_result_count(res), 1);
+    ck_assert_int_eq(hd_reserve_result_get_action(res, 0), HD_RESERVE_NUMVFS);
+    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 0), HD_RESERVE_FAILED);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/driver_override"),
+                     "(null)");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    hd_reserve_result_unref(res);
+
+    /* The give-back fails too (the override's second write, its clearing): the PF stays on
+     * its stub, and so do the items that tell it, with the give-back's failure after them. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/driver_override EIO "
+                                   "nth=2"),
+                     0);
+    h.n = 0;
+    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, 0, hear, &h, &res), 2);
+    ck_assert_str_eq(heard_text(&h), "bind done 0000:03:00.1\n"
+                                     "numvfs failed 0000:03:00.1\n"
+                                     "give-back failed 0000:03:00.1\n");
+    ck_assert_uint_eq(hd_reserve_result_count(res), 3);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    hd_reserve_result_unref(res);
+    eng_stop(&e);
+}
+END_TEST
+
+/* vfio-pci whose enable_sriov parameter is N sets no VF count (its sriov_configure answers
+ * ENOENT): the entry is refused before its PF is bound, nothing written; the dry run says the
+ * same. */
+HD_TEST(entry_refuses_a_count_its_stub_cannot_set)
 {
     struct eng e;
     struct hd_reserve_result *res;
@@ -301,43 +360,21 @@ HD_TEST(entry_puts_its_vf_count_back)
 
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd_pci_selector_parse("0000:03:00.1", &entry.sel), 0);
-    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/driver_override EIO"),
-                     0);
-    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, HD_RESERVE_FORCE, hear, &h, &res), 1);
-    /* Told as it happened: the count, the VFs it made, then the PF's reservation, which failed. */
-    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
-                                     "vf-made done 0000:03:10.1\n"
-                                     "vf-made done 0000:03:10.3\n"
-                                     "bind failed 0000:03:00.1\n");
-    ck_assert_uint_eq(hd_reserve_result_count(res), 1);
-    ck_assert_int_eq(hd_reserve_result_get_action(res, 0), HD_RESERVE_BIND);
-    ck_assert_int_eq(hd_reserve_result_get_outcome(res, 0), HD_RESERVE_FAILED);
-    ck_assert_str_eq(hd_reserve_result_get_error(res, 0, NULL),
-                     "0000:03:00.1: writing driver_override failed: Input/output error");
-    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
-    ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
+    for (int dry = 0; dry < 2; dry++) {
+        h.n = 0;
+        ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, dry ? HD_RESERVE_DRY_RUN : 0,
+                                                hear, &h, &res),
+                         1);
+        ck_assert_str_eq(heard_text(&h), "numvfs failed 0000:03:00.1\n");
+        ck_assert_str_eq(hd_reserve_result_get_error(res, 0, NULL),
+                         "0000:03:00.1 goes to vfio-pci before its VF count is set, on vfio-pci, "
+                         "which changes a VF count only with its enable_sriov parameter set to Y "
+                         "(/sys/module/vfio_pci/parameters/enable_sriov is N; load vfio-pci with "
+                         "enable_sriov=1, or write Y there)");
+        hd_reserve_result_unref(res);
+    }
+    ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
-    hd_reserve_result_unref(res);
-
-    /* The put-back fails too (the second write of the count): the VFs are there, and so are
-     * the items that tell them, with the put-back's failure after them. */
-    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
-    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/driver_override EIO"),
-                     0);
-    ck_assert_int_eq(
-        fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO nth=2"), 0);
-    h.n = 0;
-    ck_assert_int_eq(hd_reserve_entry_apply(&entry, e.ctx, HD_RESERVE_FORCE, hear, &h, &res), 2);
-    ck_assert_str_eq(heard_text(&h), "numvfs done 0000:03:00.1\n"
-                                     "vf-made done 0000:03:10.1\n"
-                                     "vf-made done 0000:03:10.3\n"
-                                     "bind failed 0000:03:00.1\n"
-                                     "numvfs failed 0000:03:00.1\n");
-    ck_assert_uint_eq(hd_reserve_result_count(res), 5);
-    ck_assert_int_eq(hd_reserve_result_get_action(res, 1), HD_RESERVE_VF_MADE);
-    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
-    ck_assert(fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
-    hd_reserve_result_unref(res);
     eng_stop(&e);
 }
 END_TEST

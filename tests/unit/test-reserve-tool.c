@@ -58,10 +58,17 @@ static void conf(const char *name, const char *text)
 
 /* The warning of a PF reserved for vfio-pci with a count of 2 (@cmd: the command). */
 #define STUB_COUNT_WARNING(cmd, pf)                                                            \
-    "hostdev " cmd ": warning: " pf ": numvfs=2 with vfio-pci may leave it without VFs: its "  \
-    "host driver removes them as it lets the PF go, and vfio-pci makes VFs only when loaded "   \
-    "with enable_sriov=1; to give the VFs to VMs, keep the PF on its host driver (numvfs= "     \
-    "alone) and reserve the VFs, or load vfio-pci with enable_sriov=1\n"
+    "hostdev " cmd ": warning: " pf ": numvfs=2 with vfio-pci may leave it without VFs: the "  \
+    "count is set once the PF is on vfio-pci, which makes VFs only when loaded with "          \
+    "enable_sriov=1; to give the VFs to VMs, keep the PF on its host driver (numvfs= alone) "  \
+    "and reserve the VFs, or load vfio-pci with enable_sriov=1\n"
+/* persist's refusal of a PF it would bind to vfio-pci with a count while vfio-pci's enable_sriov
+ * is N. */
+#define STUB_COUNT_REFUSED(cmd, pf)                                                              \
+    "hostdev " cmd ": " pf " goes to vfio-pci before its VF count is set, on vfio-pci, which "  \
+    "changes a VF count only with its enable_sriov parameter set to Y "                         \
+    "(/sys/module/vfio_pci/parameters/enable_sriov is N; load vfio-pci with enable_sriov=1, "   \
+    "or write Y there)\n"
 
 static void setup(void)
 {
@@ -1010,25 +1017,35 @@ HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
 }
 END_TEST
 
-/* A persist that fails after setting its VF count (the PF, with VFs now, is refused to the
- * stub) takes the count back: it prints no count and no VFs "made", only its error. */
+/* A persist whose VF count fails after its PF went to the stub (the count is the stub's to set)
+ * gives the PF back: it prints no reservation and no count, only its error, and writes no file.
+ * One that does it says all it did, in the order it did it: the PF to its stub, then the
+ * count. */
 HD_TEST(a_failed_persist_prints_only_what_happened)
 {
     eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO"), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(out, "");
-    ck_assert_msg(strncmp(err, "hostdev persist: 0000:03:00.1 is an SR-IOV PF with 2 VFs", 56) ==
-                      0, "%s", err);
+    ck_assert_msg(strncmp(err, "hostdev persist: 0000:03:00.1: writing 2 to sriov_numvfs: "
+                               "Input/output error",
+                          76) == 0,
+                  "%s", err);
     ck_assert_str_eq(strchr(err, '\n') + 1, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/driver_override"),
+                     "(null)");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
-    /* One that does it says all it did, once it is done. */
-    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    ck_assert_str_eq(out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+                          "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
                           "    0000:03:10.1: made, left unbound\n"
                           "    0000:03:10.3: made, left unbound\n"
-                          "persisted: 0000:03:00.1 numvfs=2\n");
+                          "persisted: 0000:03:00.1 vfio-pci numvfs=2\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
 }
 END_TEST
 
@@ -1070,170 +1087,178 @@ HD_TEST(persist_says_a_vf_it_makes_is_reserved)
 }
 END_TEST
 
-/* A PF's VF count and its stub in one line: the bind that follows the count would destroy
- * the VFs the count makes. The dry run plans the bind with the VFs the count makes, as the
- * run finds them, so it refuses as the run does: same error, same exit, nothing written;
- * forced, both take it. */
-HD_TEST(a_dry_run_refuses_the_pf_its_count_gives_vfs)
+/* A PF's VF count and its stub in one line: the PF goes to the stub first, and the stub sets
+ * the count (a PF's host driver turns SR-IOV off as it lets go, so VFs counted first would go
+ * with it; seen on real kernels). The plan says that order, as the run does it. vfio-pci with
+ * its enable_sriov N sets no count: persist refuses before anything is written, plan and run
+ * alike, text and JSON; the boot reserves the PF and fails its count, saying why. */
+HD_TEST(a_pf_goes_to_its_stub_before_its_count)
 {
     char *run_err;
 
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    run_err = strdup(err);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, STUB_COUNT_REFUSED("persist", "0000:03:00.1"));
     ck_assert_int_eq(hd("persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    ck_assert_str_eq(err, run_err);
-    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 is an SR-IOV PF with 2 VFs: reserving "
-                          "it for another driver would destroy them (a PF's driver turns SR-IOV "
-                          "off when it lets go); set its VF count to 0 first (--force takes it "
-                          "anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.1"));
-    ck_assert_ptr_null(strstr(out, "-> vfio-pci"));
-    free(run_err);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(err, STUB_COUNT_REFUSED("persist", "0000:03:00.1"));
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
     run_err = strdup(err);
     ck_assert_int_eq(hd("--json persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(err, run_err);
     free(run_err);
     ck_assert_uint_eq(eng_writes(&e), 0);
-    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
-    /* The boot's reservation of such a line plans it as its run goes, too. */
+    /* The boot's reservation of such a line: the PF to its stub, then the count, refused. */
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 1);
-    ck_assert_ptr_null(strstr(out, "-> vfio-pci"));
+    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+                          "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n");
     run_err = strdup(err);
+    ck_err_has("0000:03:00.1 is on vfio-pci, which changes a VF count only with its "
+               "enable_sriov parameter set to Y");
+    ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("reserve"), 1);
     ck_assert_str_eq(err, run_err);
-    ck_err_has("0000:03:00.1 is an SR-IOV PF with 2 VFs: reserving it for another driver");
     free(run_err);
-    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-pf.conf")), 0);
-    ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
-    /* Forced, the plan binds it, as the run then does; the VFs the count made go with the PF's
-     * driver, and both say so after saying them made, text and JSON. */
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    eng_stop(&e);
+
+    /* vfio-pci loaded with enable_sriov=1: a PF with VFs, forced, loses those to its host
+     * driver's letting go, then gets the count on the stub; the plan says so, as the run. */
+    static const char told[] = "0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
+                               "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+                               "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+                               "    0000:03:10.1: made, left unbound\n"
+                               "    0000:03:10.3: made, left unbound\n";
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
+    size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"),
                      0);
     ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 vfio-pci "
                           "numvfs=2 and do:\n"
-                          "  0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                          "    0000:03:10.1: made, left unbound\n"
-                          "    0000:03:10.3: made, left unbound\n"
                           "  0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
                           "  0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
-                          "    0000:03:10.1: removed with the count (was unbound)\n"
-                          "    0000:03:10.3: removed with the count (was unbound)\n");
+                          "  0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+                          "    0000:03:10.1: made, left unbound\n"
+                          "    0000:03:10.3: made, left unbound\n");
     ck_assert_int_eq(
         hd("--json persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
+    at_json_check(out, false);
     char *dry_vfs = strdup(strstr(out, "\"vfs\""));
-    ck_out_has("\"action\": \"numvfs\",\n      \"device\": \"0000:03:00.1\",\n"
-               "      \"from\": \"2\",\n      \"to\": \"0\"");
-    ck_out_has("    {\n      \"address\": \"0000:03:10.3\",\n      \"action\": \"make_vf\",\n"
-               "      \"reserve_for\": null,\n      \"ids_known\": true\n    },\n"
-               "    {\n      \"address\": \"0000:03:10.1\",\n      \"action\": \"remove_vf\",\n"
-               "      \"driver\": null\n    },\n"
-               "    {\n      \"address\": \"0000:03:10.3\",\n      \"action\": \"remove_vf\",\n"
-               "      \"driver\": null\n    }\n  ]");
-    /* The run tells the VFs as its plan did. */
+    ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("--json persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
     ck_assert_str_eq(strstr(out, "\"vfs\""), dry_vfs);
     free(dry_vfs);
-    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
-    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
     ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
+    ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
     ck_assert_int_eq(hd("persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                          "    0000:03:10.1: made, left unbound\n"
-                          "    0000:03:10.3: made, left unbound\n"
-                          "0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
-                          "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
-                          "    0000:03:10.1: removed with the count (was unbound)\n"
-                          "    0000:03:10.3: removed with the count (was unbound)\n"
-                          "persisted: 0000:03:00.1 vfio-pci numvfs=2\n");
+    char want[512];
+    snprintf(want, sizeof(want), "%spersisted: 0000:03:00.1 vfio-pci numvfs=2\n", told);
+    ck_assert_str_eq(out, want);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
-    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
 }
 END_TEST
 
-/* The boot's reservation of a PF line with a count, forced: the VFs the count made go with the
- * PF's driver, and it says so after saying them made, as persist does (one piece of code),
- * text and JSON, the dry run as the run; a VF a line reserves is not reserved once gone. */
-HD_TEST(a_forced_boot_reservation_tells_the_vfs_it_destroys)
+/* The boot's reservation of a PF line with a count: the PF to its stub first, then the count
+ * on the stub (vfio-pci with enable_sriov=1), whose VFs are there for the listing: a VF a line
+ * reserves is reserved. The dry run plans it as the run goes, text and JSON. */
+HD_TEST(the_boot_binds_a_pf_before_its_count)
 {
     static const char told[] =
+        "0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
         "0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
         "    0000:03:10.1: made, unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n"
-        "    0000:03:10.3: made, left unbound\n"
-        "0000:03:00.1: 2 -> 0 virtual functions (etc/hostdev.d/10-pf.conf:1)\n"
-        "0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
-        "    0000:03:10.1: removed with the count (was unbound)\n"
-        "    0000:03:10.3: removed with the count (was unbound)\n";
+        "    0000:03:10.3: made, left unbound\n";
     char *dry;
 
     eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
-    ck_assert_int_eq(hd("reserve --dry-run --force"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_assert_str_eq(out + strlen("dry run: nothing changed; reserve would do:\n"),
+                     "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                      "  0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
                      "    0000:03:10.1: made, unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n"
-                     "    0000:03:10.3: made, left unbound\n"
-                     "  0000:03:00.1: 2 -> 0 virtual functions (etc/hostdev.d/10-pf.conf:1)\n"
-                     "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
-                     "    0000:03:10.1: removed with the count (was unbound)\n"
-                     "    0000:03:10.3: removed with the count (was unbound)\n");
-    ck_assert_int_eq(hd("--json reserve --dry-run --force"), 0);
-    ck_out_has("    \"address\": \"0000:03:00.1\",\n    \"driver\": \"ixgbe\",\n");
-    /* The PF's object (with the warning of its stub and count), then the VFs'. */
-    ck_assert_ptr_nonnull(dry = strstr(out, "    \"outcome\": \"planned\",\n    \"warning\""));
+                     "    0000:03:10.3: made, left unbound\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
+    at_json_check(out, false);
+    /* The PF's reservation, then its count, then the VFs: the objects after the first are the
+     * run's too. */
+    ck_assert_ptr_nonnull(dry = strstr(out, "\"action\": \"reserve\",\n    \"reserve_for\": "
+                                            "\"vfio-pci\",\n    \"outcome\": \"planned\""));
     ck_assert_ptr_nonnull(dry = strstr(dry, "  },\n"));
-    dry = strdup(dry + strlen("  },\n"));
-    ck_assert_str_eq(dry, "  {\n    \"address\": \"0000:03:10.1\",\n    \"action\": \"remove_vf\",\n"
-                          "    \"driver\": null\n  },\n"
-                          "  {\n    \"address\": \"0000:03:10.3\",\n    \"action\": \"remove_vf\",\n"
-                          "    \"driver\": null\n  }\n]\n");
-    ck_assert_uint_eq(eng_writes(&e), 0);
-    /* The run tells the VFs as its plan did, and reserves none of them, gone. */
-    ck_assert_int_eq(hd("--json reserve --force"), 0);
-    const char *done = strstr(out, "    \"outcome\": \"done\",\n    \"warning\"");
-    ck_assert_ptr_nonnull(done);
-    ck_assert_ptr_nonnull(done = strstr(done, "  },\n"));
-    ck_assert_str_eq(done + strlen("  },\n"), dry);
+    dry = strdup(dry);
+    ck_assert_msg(strncmp(dry, "  },\n  {\n    \"address\": \"0000:03:00.1\",\n    \"action\": "
+                               "\"numvfs\",", 60) == 0, "%s", dry);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("--json reserve"), 0);
+    at_json_check(out, false);
+    const char *run = strstr(out, "\"outcome\": \"done\",\n    \"warning\"");
+    ck_assert_ptr_nonnull(run);
+    ck_assert_ptr_nonnull(run = strstr(run, "  },\n"));
+    ck_assert_msg(strncmp(run, dry, strlen(dry) - strlen("  }\n]\n")) == 0, "run %s\nplan %s", run,
+                  dry);
     free(dry);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
-    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "");
     /* Text, on a fresh kernel. */
     eng_stop(&e);
     eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
-    ck_assert_int_eq(hd("reserve --force"), 0);
-    ck_assert_str_eq(out, told);
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_msg(strncmp(out, told, strlen(told)) == 0, "%s", out);
+    ck_assert_str_eq(out + strlen(told),
+                     "0000:03:10.1: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n");
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
 }
 END_TEST
 
-/* What a line "PF vfio-pci numvfs=N" does, said where it is applied: its count is set on the
- * PF's host driver, whose letting go of the PF for the stub removes the VFs again, and vfio-pci
- * makes VFs only with enable_sriov=1. A warning (why, and what to do instead) with the PF's
- * reservation: the boot's plan and run (text, JSON), udev's "add"; a count alone none. */
+/* What a line "PF vfio-pci numvfs=N" does, said where it is applied: its count is set once the
+ * PF is on the stub, and vfio-pci makes VFs only with enable_sriov=1. A warning (why, and what
+ * to do instead) with the PF's reservation: the boot's plan and run (text, JSON), udev's "add";
+ * with enable_sriov N now, the count's failure after it; a count alone none. */
 HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
 {
+#define REFUSED                                                                                \
+    "hostdev reserve: 0000:03:00.1 is on vfio-pci, which changes a VF count only with its "     \
+    "enable_sriov parameter set to Y (/sys/module/vfio_pci/parameters/enable_sriov is N; load " \
+    "vfio-pci with enable_sriov=1, or write Y there)\n"
+
     eng_start(&e, "server-sriov");
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
-    ck_assert_int_eq(hd("reserve --dry-run"), 1); /* refused: the count's VFs would go */
-    ck_assert_ptr_nonnull(strstr(err, "set its VF count to 0 first (--force takes it anyway)\n"
-                                      STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
-    ck_assert_int_eq(hd("reserve --dry-run --force"), 0);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
-    ck_assert_int_eq(hd("--json reserve --dry-run --force"), 0);
+    ck_assert_int_eq(hd("reserve --dry-run"), 1); /* vfio-pci's enable_sriov is N */
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 1);
     at_json_check(out, false);
     ck_out_has("    \"outcome\": \"planned\",\n    \"warning\": \"0000:03:00.1: numvfs=2 with "
                "vfio-pci may leave it without VFs:");
-    ck_assert_str_eq(err, "");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1",
                             "reserve --uevent --dry-run"),
-                     1); /* vfio-pci's enable_sriov is N */
+                     1);
     ck_assert_ptr_nonnull(strstr(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
     ck_assert_uint_eq(eng_writes(&e), 0);
-    ck_assert_int_eq(hd("reserve --force"), 0);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_int_eq(hd("reserve"), 1);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
+    ck_assert_int_eq(hd("reserve"), 0);
+    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     /* The count alone, the PF on its host driver: nothing to warn of. */
     eng_stop(&e);
     eng_start(&e, "server-sriov");
@@ -1241,6 +1266,7 @@ HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
     ck_assert_int_eq(hd("reserve"), 0);
     ck_assert_str_eq(err, "");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
+#undef REFUSED
 }
 END_TEST
 
@@ -1250,6 +1276,8 @@ END_TEST
 HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
 {
     eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
+    size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --numvfs 2 --dry-run --force"),
                      0);
     ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
@@ -1266,7 +1294,7 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
     conf("persist-0000:03:00.1.conf", "0000:03:00.1 numvfs=2\n");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
     ck_assert_str_eq(err, "");
-    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf")), 0);
     /* A count alone, for a PF another file gives the stub: said with the file alone
      * (--no-apply, its dry run too), as when it is applied, and nothing else is said. */
@@ -1283,7 +1311,7 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply"), 0);
     ck_assert_str_eq(out, "persisted: 0000:03:00.1 numvfs=2\n");
     ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
-    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
     /* No stub for it: nothing to say. */
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-stub.conf")), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
@@ -1291,9 +1319,6 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
 }
 END_TEST
 
-/* Refused in the plan that comes before the run (the VFs its count makes would go with the PF,
- * whose interface carries a route too), after its count was planned: nothing was done, and
- * the plan is not said as done. */
 /* udev's "add" of a PF a line gives a stub and a count binds it first, then sets the count on
  * the stub: the dry run asks the count of the driver its bind plans, as the run finds it bound
  * (it asked the host driver the PF had, or none, and planned VFs the run then failed to make):
@@ -1343,6 +1368,8 @@ HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
 }
 END_TEST
 
+/* Refused in the plan that comes before the run (the PF's interface carries a route), its
+ * count planned after its reservation: nothing was done, and the plan is not said as done. */
 HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
 {
     eng_start(&e, "kernel 6.1.0-13-amd64\n"
@@ -1356,10 +1383,8 @@ HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
                   "net 0000:03:00.0 eth0 up route=10.0.0.0/24\n");
     ck_assert_int_eq(hd("persist 03:00.0 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0 is an SR-IOV PF with 2 VFs: reserving "
-                          "it for another driver would destroy them (a PF's driver turns SR-IOV "
-                          "off when it lets go); set its VF count to 0 first (--force takes it "
-                          "anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.0"));
+    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0: eth0 is up with routes (--force takes "
+                          "it anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.0"));
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
