@@ -111,10 +111,6 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
 
 /* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
 
-/* hd_reserve_config_load() without the kernel command line: the files of etc/hostdev.d alone
- * (what persist writes and the admin keeps), one directory open when there is none. */
-int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **config);
-
 /* Why the boot's reservation of the SR-IOV PF @dev may leave it without the VFs asked of it:
  * the stub and the VF count that @entry (NULL: none) gives it, and @config's entries (NULL:
  * none) for what @entry leaves unsaid; with @replaces, @entry is persist's and takes the place

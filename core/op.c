@@ -423,7 +423,10 @@ static int add_reserved_note(struct hd_op *op, const char *device,
         return -ENOMEM;
     op->notes = v;
     v = &op->notes[op->nnotes];
-    snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+    if (hd_reserve_entry_is_cmdline(e))
+        snprintf(where, sizeof(where), "hostdev.reserve= on the kernel command line, %s", e->file);
+    else
+        snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
     if (asprintf(&v->message, "%s is still reserved for %s (%s): the next boot, or its next add "
                  "event, takes it again", device, e->driver, where) < 0)
         return -ENOMEM;
@@ -435,11 +438,11 @@ static int add_reserved_note(struct hd_op *op, const char *device,
 
 /* After a reattach or a release (a dry run: its plan): the devices it gives back to a host
  * driver that a reservation still names, which the next boot, or the device's next add event,
- * puts back on its stub. The files are read once, and only when a device goes back; a device
- * is opened again only when there is an entry to match (an ids entry needs its ids). Not the
- * command line: this boot's, which the next one need not repeat, and the admin's own doing
- * (persist writes files); its read would cost every reattach five more calls (issue 16).
- * Only a note: what cannot be read is left out. */
+ * puts back on its stub. The reservations are read as the boot and the add event read them,
+ * the files and the kernel command line's hostdev.reserve= (a device left out here was taken
+ * again with no word), once, and only when a device goes back; a device is opened again only
+ * when there is an entry to match (an ids entry needs its ids). Only a note: what cannot be
+ * read is left out. */
 static void note_reserved(struct hd_op *op)
 {
     struct hd_reserve_config *config = NULL;
@@ -453,7 +456,7 @@ static void note_reserved(struct hd_op *op)
         if (strcmp(s->action, "reattach") != 0 || hd_driver_is_stub(s->to) ||
             hd_pci_addr_parse(s->device, &addr) < 0)
             continue;
-        if (config == NULL && hd_reserve_config_load_files(op->ctx, &config) < 0)
+        if (config == NULL && hd_reserve_config_load(op->ctx, &config) < 0)
             break;
         if (hd_reserve_config_count(config) == 0)
             break;

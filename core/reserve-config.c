@@ -291,10 +291,19 @@ HD_EXPORT int hd_reserve_config_parse(struct hd_reserve_config *config, const ch
     return bad;
 }
 
+/* The file the command line's entries name: the running kernel's, which the next boot reads
+ * from the boot loader's configuration. */
+static const char cmdline_file[] = "proc/cmdline";
+
+HD_EXPORT bool hd_reserve_entry_is_cmdline(const struct hd_reserve_entry *entry)
+{
+    return entry->file != NULL && strcmp(entry->file, cmdline_file) == 0;
+}
+
 HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                                             const struct hd_cmdline *cmdline)
 {
-    const char *name = intern(config, "proc/cmdline"), *driver = hd_stub_vfio_pci.name;
+    const char *name = intern(config, cmdline_file), *driver = hd_stub_vfio_pci.name;
     const char *value;
     int bad = 0;
 
@@ -350,7 +359,9 @@ static bool conf_name(const char *name)
     return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
 }
 
-int hd_reserve_config_load_files(struct hd_ctx *ctx, struct hd_reserve_config **config)
+/* The files of etc/hostdev.d alone (what persist writes and the admin keeps), one directory
+ * open when there is none. */
+static int load_files(struct hd_ctx *ctx, struct hd_reserve_config **config)
 {
     char **names = NULL;
     size_t count = 0;
@@ -409,7 +420,7 @@ HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_confi
     struct hd_cmdline *cmdline = NULL;
     int r;
 
-    if ((r = hd_reserve_config_load_files(ctx, config)) < 0)
+    if ((r = load_files(ctx, config)) < 0)
         return r;
     if (hd_cmdline_read(ctx, &cmdline) == 0) {
         r = hd_reserve_config_add_cmdline(*config, cmdline);

@@ -227,8 +227,8 @@ void tool_op_print_unviable(const struct tool *t, const struct hd_op *op, const 
     }
 }
 
-/* The way to end a reservation (a file's) that takes a given-back device again: unpersist for
- * a persisted one, else the admin's line. */
+/* The way to end a reservation that takes a given-back device again: unpersist for a persisted
+ * one, the boot loader's configuration for the kernel command line's, else the admin's line. */
 static void reservation_hint(const struct tool *t, const struct hd_reserve_entry *e, char *buf,
                              size_t size)
 {
@@ -237,6 +237,9 @@ static void reservation_hint(const struct tool *t, const struct hd_reserve_entry
     reserve_selector_name(&e->sel, sel, sizeof(sel));
     if (hd_reserve_entry_is_persisted(e))
         snprintf(buf, size, "'%s unpersist %s' ends that", t->prog, sel);
+    else if (hd_reserve_entry_is_cmdline(e))
+        snprintf(buf, size, "removing %s from hostdev.reserve= in the boot loader's configuration "
+                 "ends that", sel);
     else
         snprintf(buf, size, "removing that line ends that");
 }

@@ -816,6 +816,9 @@ int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel);
 /* Whether @entry is its selector's persisted file's (hd_reserve_unpersist() removes it), not a
  * line of a file of the admin's own. */
 bool hd_reserve_entry_is_persisted(const struct hd_reserve_entry *entry);
+/* Whether @entry is the kernel command line's (hostdev.reserve=, read from proc/cmdline): the
+ * boot loader's configuration ends it, not a file. */
+bool hd_reserve_entry_is_cmdline(const struct hd_reserve_entry *entry);
 /* The early-boot images that carry a copy of ROOT/etc/hostdev.d, taken when the image is made:
  * those whose generator has hostdev's hook installed under the root (initramfs-tools'
  * usr/share/initramfs-tools/hooks/hostdev, dracut's usr/lib/dracut/modules.d/90hostdev). Until
@@ -1505,10 +1508,11 @@ const char *hd_op_unviable_get_device(const struct hd_op *op, size_t i);
 struct hd_group *hd_op_unviable_get_group(const struct hd_op *op, size_t i);
 /* After a reattach or a release (a dry run: its plan): notes on what it leaves, each naming one
  * of its devices, with a one-line message that says it. So far one kind: a device it gives back
- * to a host driver that a reservation file of HD_RESERVE_DIR (read once after the run, the
- * kernel command line left out; hd_op_note_get_reservation()) still names, so that the next
- * boot, or the device's next add event (hd_reserve_config_apply_event()), puts it back on its
- * stub. Valid until the operation's next run or unref. */
+ * to a host driver that a reservation still names (a file of HD_RESERVE_DIR or the kernel
+ * command line's hostdev.reserve=, read once after the run, as the boot reads them;
+ * hd_op_note_get_reservation(), the entry that wins, and the message name which), so that the
+ * next boot, or the device's next add event (hd_reserve_config_apply_event()), puts it back
+ * on its stub. Valid until the operation's next run or unref. */
 size_t hd_op_get_note_count(const struct hd_op *op);
 const char *hd_op_note_get_device(const struct hd_op *op, size_t i);
 const char *hd_op_note_get_message(const struct hd_op *op, size_t i);

@@ -1860,6 +1860,64 @@ HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
 }
 END_TEST
 
+/* The kernel command line's hostdev.reserve= takes a given-back device again at the next boot
+ * (with that command line) and at its next add event, as a file does: the note says so, naming
+ * the command line and what ends it, plan and run, text and JSON. With a file as well, the note
+ * names the entry that wins, as the boot applies it (an address beats ids; the command line,
+ * read last, beats a file's entry of the same kind). */
+#define CMDLINE_SPEC(reserve)                                                                  \
+    "iommu intel\n"                                                                            \
+    "driver e1000e ids=8086:10d3\n"                                                            \
+    "driver vfio-pci module=vfio_pci stub vfio\n"                                              \
+    "device 0000:00:02.0 8086:10d3 class=020000 driver=e1000e\n"                               \
+    "cmdline \"ro quiet hostdev.reserve=" reserve "\"\n"
+#define CMDLINE_STILL_RESERVED                                                                 \
+    "0000:00:02.0 is still reserved for vfio-pci (hostdev.reserve= on the kernel command "     \
+    "line, proc/cmdline): the next boot, or its next add event, takes it again"
+HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
+{
+    eng_start(&e, CMDLINE_SPEC("0000:00:02.0"));
+    ck_assert_int_eq(hd("detach 00:02.0"), 0);
+    ck_assert_int_eq(hd("reattach --dry-run 00:02.0"), 0);
+    ck_assert_str_eq(err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
+                          "0000:00:02.0 from hostdev.reserve= in the boot loader's "
+                          "configuration ends that)\n");
+    ck_assert_int_eq(hd("--json reattach 00:02.0"), 0);
+    at_json_check(out, false);
+    ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"0000:00:02.0\",\n"
+               "      \"driver\": \"vfio-pci\",\n"
+               "      \"file\": \"proc/cmdline\",\n"
+               "      \"line\": null,\n      \"persisted\": false,\n"
+               "      \"note\": \"" CMDLINE_STILL_RESERVED "\"\n    }\n  ]");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "e1000e");
+    /* A file's address entry as well: the command line's, read last, is the one applied. */
+    conf("10-nic.conf", "0000:00:02.0 pci-stub\n");
+    ck_assert_int_eq(hd("detach 00:02.0"), 0);
+    ck_assert_int_eq(hd("reattach 00:02.0"), 0);
+    ck_assert_str_eq(err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
+                          "0000:00:02.0 from hostdev.reserve= in the boot loader's "
+                          "configuration ends that)\n");
+    eng_stop(&e);
+    /* The command line by ids, a file by address: the file's entry wins, and is named. */
+    eng_start(&e, CMDLINE_SPEC("8086:10d3"));
+    conf("10-nic.conf", "0000:00:02.0 vfio-pci\n");
+    ck_assert_int_eq(hd("detach 00:02.0"), 0);
+    ck_assert_int_eq(hd("reattach 00:02.0"), 0);
+    ck_assert_str_eq(err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
+                          "(etc/hostdev.d/10-nic.conf:1): the next boot, or its next add event, "
+                          "takes it again (removing that line ends that)\n");
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
+    ck_assert_int_eq(hd("detach 00:02.0"), 0);
+    ck_assert_int_eq(hd("reattach 00:02.0"), 0);
+    ck_assert_str_eq(err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
+                          "(hostdev.reserve= on the kernel command line, proc/cmdline): the next "
+                          "boot, or its next add event, takes it again (removing 8086:10d3 from "
+                          "hostdev.reserve= in the boot loader's configuration ends that)\n");
+}
+END_TEST
+#undef CMDLINE_SPEC
+#undef CMDLINE_STILL_RESERVED
+
 /* A stub that is not there (and cannot be loaded under a fake root) is found by the plan, as
  * the write would find it: the dry run says what the run would. */
 HD_TEST(a_missing_stub_is_planned_as_it_fails)
