@@ -35,8 +35,7 @@ struct hd_reserve_result {
     struct hd_reserve_config *reservations;
     struct hd_reserve_entry entry;    /* hd_reserve_entry_apply()'s, copied */
     char *entry_driver, *entry_file;
-    /* VFs a (planned) count removes, or a reservation of their PF then destroys, told as such
-     * already */
+    /* VFs a planned count removes, told as such already */
     struct hd_pci_addr *gone;
     size_t ngone, gone_cap;
 };
@@ -481,61 +480,18 @@ static int apply_numvfs(struct hd_reserve_result *res, struct hd_device *dev,
     return r;
 }
 
-/* The VFs that a count of this result made and that the reservation @op then destroyed (forced:
- * a PF's driver turns SR-IOV off as it lets go, its "numvfs" step to 0): told gone after it,
- * as a dry run plans and the run does, so that what was made is not left said to be there, and
- * marked gone, so that a configuration's listing does not reserve them. -ENOMEM, else 0. */
-static int tell_vfs_destroyed(struct hd_reserve_result *res, const struct hd_op *op)
-{
-    for (size_t k = 0; op != NULL && k < hd_op_get_step_count(op); k++) {
-        struct hd_device **made;
-        size_t pf = res->n, nmade = 0;
-        int r = 0;
-        if (strcmp(hd_op_step_get_action(op, k), "numvfs") != 0 ||
-            strcmp(hd_op_step_get_to(op, k), "0") != 0)
-            continue;
-        for (size_t i = res->n; pf == res->n && i-- > 0;) {
-            if (res->v[i].action == HD_RESERVE_NUMVFS && res->v[i].outcome == HD_RESERVE_DONE &&
-                strcmp(hd_device_get_name(res->v[i].dev), hd_op_step_get_device(op, k)) == 0)
-                pf = i;
-        }
-        if (pf == res->n) /* VFs no count of this result made: the step says they go */
-            continue;
-        if ((made = calloc(res->n - pf, sizeof(*made))) == NULL)
-            return hd_err(res->ctx, -ENOMEM, "out of memory");
-        for (size_t i = pf + 1; i < res->n && (res->v[i].action == HD_RESERVE_VF_GONE ||
-                                               res->v[i].action == HD_RESERVE_VF_MADE); i++) {
-            if (res->v[i].action == HD_RESERVE_VF_MADE)
-                made[nmade++] = hd_device_ref(res->v[i].dev);
-        }
-        for (size_t i = 0; i < nmade; i++) {
-            if (r == 0 && (r = mark_gone(res, hd_device_get_addr(made[i]))) == 0)
-                r = vf_item(res, HD_RESERVE_VF_GONE, made[i], NULL, HD_RESERVE_DONE);
-            else
-                hd_device_unref(made[i]);
-        }
-        free(made);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-/* @dev to the stub @e names, for good, and the VFs that took with it. 1 failed, 0 done,
- * -ENOMEM. */
+/* @dev to the stub @e names, for good. 1 failed, 0 done, -ENOMEM. */
 static int apply_bind(struct hd_reserve_result *res, struct hd_device *dev,
                       const struct hd_reserve_entry *e)
 {
     struct item *it = item_add(res, HD_RESERVE_BIND, dev, e);
-    int r;
 
     if (it == NULL)
         return -ENOMEM;
     warn_stub_numvfs(res, it);
     if (!refused(res, it))
         run_op(res, it, HD_OP_RESERVE, NULL, 0);
-    r = item_done(res, it);
-    return r == 0 ? tell_vfs_destroyed(res, it->op) : r;
+    return item_done(res, it);
 }
 
 /* Whether @addr has a reservation item already. */
@@ -726,8 +682,8 @@ HD_EXPORT int hd_reserve_config_apply_with_mdevs(struct hd_reserve_config *confi
         r = hd_device_list_new(ctx, HD_FILL_IDENT, &list);
     }
     /* Each reserved PF before its VFs, whatever the listing's order (a VF's routing id is above
-     * its PF's, but nothing here needs it to be): a forced reservation of the PF destroys the
-     * VFs its count made, which are told gone then and not reserved (tell_vfs_destroyed()). */
+     * its PF's, but nothing here needs it to be): a forced reservation of the PF destroys its
+     * VFs. A PF reserved before its count is not reserved again. */
     bool *waited = r >= 0 ? calloc(hd_device_list_count(list) + 1, sizeof(*waited)) : NULL;
     if (r >= 0 && waited == NULL)
         r = hd_err(ctx, -ENOMEM, "out of memory");
@@ -892,8 +848,6 @@ static int apply_bind_all(struct hd_reserve_result *res, struct hd_device_list *
             it->outcome = HD_RESERVE_DONE;
         r = item_done(res, it);
     }
-    if (r == 0 && n > 0) /* the first item holds the operation */
-        r = tell_vfs_destroyed(res, res->v[res->n - n].op);
     free(devs);
     return r;
 }
