@@ -864,25 +864,31 @@ static void drop_items(struct hd_reserve_result *res, size_t from, size_t to)
     res->n -= to - from;
 }
 
-/* Before @e binds the PF @dev to its stub: whether that stub cannot set the count @e asks then
- * (vfio-pci whose enable_sriov is N), which would leave the PF on it without VFs. 1 refused
- * (a failed count item), 0 not, -ENOMEM. */
+/* Before @e binds the PF @dev to its stub: whether the count @e asks is refused then, as what
+ * no host state makes possible (above sriov_totalvfs: bad input), or as what that stub cannot
+ * set (vfio-pci whose enable_sriov is N), which would leave the PF on it without VFs. 1 refused
+ * (a failed count item), 0 not (no item), -ENOMEM. */
 static int refuse_stub_count(struct hd_reserve_result *res, struct hd_device *dev,
                              const struct hd_reserve_entry *e)
 {
-    struct item *it;
+    struct item *it = item_add(res, HD_RESERVE_NUMVFS, dev, e);
     int r;
 
+    if (it == NULL)
+        return -ENOMEM;
+    if (refused(res, it))
+        return item_done(res, it);
     hd_device_fill(dev, HD_FILL_SRIOV);
     /* A host driver lets go of the PF with its VFs: the stub starts from none. */
     bool on_stub = hd_device_get_driver(dev) && strcmp(hd_device_get_driver(dev), e->driver) == 0;
-    if (e->numvfs == (on_stub ? hd_device_get_sriov_numvfs(dev) : 0) ||
-        (r = hd_check_stub_sets_count(res->ctx, dev, e->driver, !on_stub)) == 0)
-        return 0;
-    if ((it = item_add(res, HD_RESERVE_NUMVFS, dev, e)) == NULL)
-        return -ENOMEM;
-    item_fail(res, it, NULL, r);
-    return item_done(res, it);
+    if (e->numvfs != (on_stub ? hd_device_get_sriov_numvfs(dev) : 0) &&
+        (r = hd_check_stub_sets_count(res->ctx, dev, e->driver, !on_stub)) < 0) {
+        item_fail(res, it, NULL, r);
+        return item_done(res, it);
+    }
+    item_free(it); /* nothing to say yet: the count comes after the bind */
+    res->n--;
+    return 0;
 }
 
 /* The reservation items 0 to @end (excluded) made, taken back: the VF count after it failed.

@@ -1108,6 +1108,14 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
     ck_assert_int_eq(hd("--json persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(err, run_err);
     free(run_err);
+    /* A count no host state makes possible is bad input, said before the PF moves, whether
+     * applied now or not. */
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 99 --driver vfio-pci"), 2);
+    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
+                          "(sriov_totalvfs), not 99\n");
+    ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 99 --driver vfio-pci --no-apply"), 2);
+    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
+                          "(sriov_totalvfs), not 99\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     /* The boot's reservation of such a line: the PF to its stub, then the count, refused. */
