@@ -140,6 +140,24 @@ static int as_defined(struct hd_ctx *ctx, const struct hd_op_request *req, struc
     return r < 0 ? r : 0;
 }
 
+/* Whether @s's UUID is made already: 1 as @s asks (a retry finds it made: nothing to do), 0
+ * not there. Made as another parent or type it is refused: it is not the device asked for. */
+static int made_as_asked(struct hd_ctx *ctx, const struct hd_jstep *s)
+{
+    struct hd_mdev m;
+    int r = hd_mdev_read(ctx, s->mdev_uuid, &m);
+
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return hd_err(ctx, r, "reading mediated device %s: %s", s->mdev_uuid, strerror(-r));
+    if (strcmp(m.parent, s->mdev_parent) == 0 && strcmp(m.type, s->mdev_type) == 0)
+        return 1;
+    return hd_errr(ctx, -EEXIST, HD_REASON_FAILED, "mediated device %s exists already, as type "
+                   "%s of %s, not %s of %s: remove it first, or choose another UUID", s->mdev_uuid,
+                   m.type, m.parent, s->mdev_type, s->mdev_parent);
+}
+
 int hd_ops_mdev_create(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
@@ -147,7 +165,7 @@ int hd_ops_mdev_create(struct hd_op *op)
     struct hd_ctx *ctx = hd_op_ctx(op);
     struct hd_mdev_type_list *types;
     struct hd_txn *t;
-    int r, available = -2;
+    int r, already, available = -2;
     bool parent = false;
 
     if (!req->mdev_uuid[0] || !req->mdev_parent[0] != !req->mdev_type[0])
@@ -156,6 +174,12 @@ int hd_ops_mdev_create(struct hd_op *op)
                        "a defined one");
     if ((r = as_defined(ctx, req, &s)) < 0)
         return r;
+    hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
+    /* Before the type's instances are counted: the device itself may be the last one. */
+    if ((already = made_as_asked(ctx, &s)) < 0)
+        return already;
+    if (already)
+        goto made;
     if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
         return r;
     for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
@@ -179,16 +203,18 @@ int hd_ops_mdev_create(struct hd_op *op)
     if (available == 0)
         return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
                        "(available_instances is 0)", s.mdev_parent, s.mdev_type);
-    if ((r = exists(ctx, req->mdev_uuid)) != 0)
-        return r < 0 ? r : hd_errr(ctx, -EEXIST, HD_REASON_INVALID, "mediated device %s "
-                                   "exists already", req->mdev_uuid);
-    hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
+made:
     if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
         return r;
-    if ((r = hd_txn_lock(t, NULL, 0)) < 0)
+    if ((r = hd_txn_lock(t, NULL, 0)) < 0) {
         r = hd_txn_abort(t, r);
-    else
+    } else if (already) { /* asked again for what is: done, nothing written */
+        hd_txn_note(t, "already", s.mdev_uuid, s.mdev_parent, s.mdev_type);
+        hd_txn_settle(t, "already", s.mdev_uuid, HD_STEP_DONE);
+        r = hd_txn_commit(t);
+    } else {
         r = run_step(t, &s);
+    }
     hd_txn_free(t);
     return r;
 }
@@ -205,11 +231,10 @@ int hd_ops_mdev_remove(struct hd_op *op)
     if (!req->mdev_uuid[0])
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
                        "removing a mediated device needs its UUID");
+    /* Gone already (a retry, say): nothing to remove, once the map is seen not to hold it. */
     r = hd_mdev_read(ctx, req->mdev_uuid, &m);
-    if (r == -ENOENT)
-        return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "there is no mediated device %s",
-                       req->mdev_uuid);
-    if (r < 0)
+    bool gone = r == -ENOENT;
+    if (r < 0 && !gone)
         return hd_err(ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
     /* A VM's device goes only with its release: the map is consulted, and its lock held until
      * the device is gone, so that an acquire (which records under that lock) either is seen
@@ -224,10 +249,17 @@ int hd_ops_mdev_remove(struct hd_op *op)
         (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &mapfd)) < 0) ||
         (r = hd_map_read(ctx, &map)) < 0)
         goto out;
+    /* Gone or not, a VM's record goes with its release, never here. */
     if ((a = hd_map_find_mdev(map, m.uuid)) != NULL) {
         r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "
                     "release it first", m.uuid, a->vm);
         goto out;
+    }
+    if (gone) { /* step "already", from no parent to no type: not there, nothing done */
+        hd_txn_note(t, "already", m.uuid, "", "");
+        hd_txn_settle(t, "already", m.uuid, HD_STEP_DONE);
+        r = hd_txn_commit(t);
+        goto done;
     }
     /* A process the map does not know of may have it open: the kernel's remove would ask that
      * process to let go (QEMU unplugs it from its guest) and wait. Asked of the kernel first. */
@@ -238,6 +270,7 @@ int hd_ops_mdev_remove(struct hd_op *op)
     hd_strlcpy(s.mdev_type, m.type, sizeof(s.mdev_type));
     hd_strlcpy(s.mdev_uuid, m.uuid, sizeof(s.mdev_uuid));
     r = run_step(t, &s);
+done:
     hd_assignment_list_unref(map);
     hd_unlock(mapfd);
     hd_txn_free(t);

@@ -399,6 +399,7 @@ const struct tool_command cmd_mdev = {
             "  undefine UUID         remove that file; defined: list them (a file that is\n"
             "                        no definition is named, exit 2)\n"
             "Creating and removing are logged before they are done and put back when they\n"
-            "fail (also after a kill: see recover). A VM uses the device's IOMMU group\n"
-            "(/dev/vfio/N); `hostdev-xml`/`qemu-args` take its UUID.\n",
+            "fail (also after a kill: see recover); a create of what is there as asked, or\n"
+            "a remove of what is not there, is done already (exit 0). A VM uses the\n"
+            "device's IOMMU group (/dev/vfio/N); `hostdev-xml`/`qemu-args` take its UUID.\n",
 };

@@ -113,6 +113,10 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("'%s': dropped: %s\n", d, to);
     else if (strcmp(a, "record") == 0)
         printf("%s: assigned to vm %s\n", d, to);
+    else if (strcmp(a, "already") == 0 && from[0] != '\0' && to[0] != '\0') /* mdev create's */
+        printf("%s: already there (type %s of %s), as asked: nothing to do\n", d, to, from);
+    else if (strcmp(a, "already") == 0 && from[0] == '\0' && to[0] == '\0') /* mdev remove's */
+        printf("%s: not there: nothing to do\n", d);
     else if (strcmp(a, "already") == 0 && to[0] != '\0')
         printf("%s: already assigned to vm %s, as asked: nothing to do\n", d, to);
     else if (strcmp(a, "already") == 0) /* a release's: from the VM, to none */

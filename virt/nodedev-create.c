@@ -40,7 +40,11 @@ static int run(virConnectPtr conn, enum hd_op_kind kind, const char *parent, con
         r = hd_op_set_mdev(op, parent, type, uuid);
     if (r == 0)
         r = hd_op_run(op);
-    if (r == 0 && made != NULL)
+    /* The engine takes a retry's create of what is, or remove of what is not, as done; libvirt
+     * calls either an error: 1, for the caller to say which. */
+    if (r == 0 && hd_op_get_step_count(op) > 0 && strcmp(hd_op_step_get_action(op, 0), "already") == 0)
+        r = 1;
+    if (r >= 0 && made != NULL)
         snprintf(made, size, "%s", hd_op_get_mdev_uuid(op));
     hd_op_unref(op);
     return r;
@@ -90,6 +94,11 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const cha
         r = run(conn, HD_OP_MDEV_CREATE, parent, m.type, m.uuid[0] ? m.uuid : NULL, uuid,
                 sizeof(uuid));
     /* The new node device, as a listing has it. */
+    if (r == 1) {
+        virt_unlock(conn, 0);
+        virt_error(VIR_ERR_OPERATION_FAILED, "mediated device %s exists already", uuid);
+        return NULL;
+    }
     if (r == 0)
         r = hd_nodedev_lookup_mdev(conn->ctx, uuid, &nd);
     if (virt_unlock(conn, r) < 0) {
@@ -128,6 +137,12 @@ VIR_EXPORT int virNodeDeviceDestroy(virNodeDevicePtr dev)
     virt_lock(dev->conn);
     hd_ctx_clear_error(dev->conn->ctx);
     r = run(dev->conn, HD_OP_MDEV_REMOVE, NULL, NULL, slash ? slash + 1 : "", NULL, 0);
+    if (r == 1) {
+        virt_unlock(dev->conn, 0);
+        virt_error(VIR_ERR_NO_NODE_DEVICE, "mediated device %s is gone already",
+                   hd_nodedev_get_name(dev->nd));
+        return -1;
+    }
     if (virt_unlock(dev->conn, r) < 0) {
         virt_lib_error(r == -ENOENT ? VIR_ERR_NO_NODE_DEVICE : VIR_ERR_OPERATION_FAILED, r);
         return -1;

@@ -157,9 +157,9 @@ HD_TEST(refusals_write_nothing)
     /* Not a parent at all: said so, not as a missing type of a directory that is not there. */
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "nosuch is not a mediated device "
                                  "parent"));
-    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-2", BOOT_MDEV, 0), -EEXIST);
-    ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, U1, 0), -ENOENT);
-    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    /* A UUID made as another type: not the device asked for (made as asked, see below). */
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", BOOT_MDEV, 0), -EEXIST);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_FAILED);
     /* Malformed names never reach a path. */
     ck_assert_int_eq(mdev_op(&e, true, "../mtty", "mtty-1", U1, 0), -EINVAL);
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1/..", U1, 0), -EINVAL);
@@ -524,7 +524,7 @@ HD_TEST(the_tool)
     ck_assert_ptr_nonnull(strstr(e.err, "'nope' is not a UUID"));
     ck_assert_int_eq(eng_run(&e, "mdev frob"), 2);
     ck_assert_int_eq(eng_run(&e, "mdev list extra"), 2);
-    ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 2);
+    ck_assert_int_eq(eng_run(&e, "--json mdev remove nope"), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":2"));
     /* acquire / assignments / release take an mdev by UUID or node-device name. */
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
@@ -574,6 +574,59 @@ HD_TEST(the_tool)
     snprintf(cmd, sizeof(cmd), "acquire --domain-xml %s", fx_path(&e.fx, "dom.xml"));
     ck_assert_int_eq(eng_run(&e, "%s", cmd), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "<hostdev type='mdev'> needs <source><address uuid"));
+    eng_stop(&e);
+}
+END_TEST
+
+/* Orchestrators retry: a create of what is there as asked, or a remove of what is not there,
+ * is done already (exit 0, step "already", nothing written); a UUID made as another parent or
+ * type, or a gone one the map still gives a VM, stays refused. */
+HD_TEST(retried_create_and_remove_are_done_already)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 0);
+    ck_assert_str_eq(e.out, U1 ": already there (type mtty-1 of mtty), as asked: nothing to do\n");
+    ck_assert_int_eq(eng_run(&e, "--json mdev create mtty mtty-1 --uuid " U1), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"already\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"from\": \"mtty\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"to\": \"mtty-1\""));
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1 " --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, U1 ": already there"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Another type or parent: refused, naming what it is. */
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-2 --uuid " U1), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, U1 " exists already, as type mtty-1 of mtty, not mtty-2 "
+                                        "of mtty"));
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "not i915-GVTg_V5_4 of 0000:00:02.0"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* The type's last instance is the device itself: still done already. */
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_8 --uuid "
+                                 "0b5b8f4a-0000-4000-8000-000000000002"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_8 --uuid "
+                                 "0b5b8f4a-0000-4000-8000-000000000002"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, ": already there"));
+    /* Removed, then removed again: not there, nothing done. */
+    ck_assert_int_eq(eng_run(&e, "mdev remove " U1), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "mdev remove " U1), 0);
+    ck_assert_str_eq(e.out, U1 ": not there: nothing to do\n");
+    ck_assert_int_eq(eng_run(&e, "--json mdev remove " U1), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"already\""));
+    ck_assert_int_eq(eng_run(&e, "mdev remove --dry-run " U1), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_uint_eq(journals(&e), 0);
+    /* A malformed UUID stays bad input. */
+    ck_assert_int_eq(eng_run(&e, "mdev remove nope"), 2);
+    /* Gone under its VM: the record goes with a release, not here. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 107:108 " BOOT_MDEV), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/remove", "1"), 0);
+    ck_assert_int_eq(eng_run(&e, "mdev remove " BOOT_MDEV), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "assigned to vm vm1: release it first"));
     eng_stop(&e);
 }
 END_TEST

@@ -40,8 +40,12 @@ hd verify "$u"
 expect "$rc" 0 "verify $u: exit status"
 out_has "VFIO_GROUP_GET_DEVICE_FD" || fail "verify did not get the device from its group"
 
+# A retry finds it made as asked: done, nothing written; as another type it is refused.
 hd mdev create mtty mtty-2 --uuid "$u"
-expect "$rc" 2 "creating $u twice: exit status"
+expect "$rc" 0 "creating $u twice: exit status"
+out_has "already there" || fail "creating $u twice did not say it is there already"
+hd mdev create mtty mtty-1 --uuid "$u"
+expect "$rc" 1 "creating $u as another type: exit status"
 
 # A process that the map does not know of has it open through VFIO (its group, as QEMU opens
 # it): remove is refused at once, the dry run says so too, and the device stays.
@@ -77,6 +81,9 @@ hd mdev remove "mdev_$(echo "$u" | tr - _)"
 expect "$rc" 0 "mdev remove (libvirt's name): exit status"
 absent "/sys/bus/mdev/devices/$u" || fail "$u still there after remove"
 absent "/dev/vfio/$g" || fail "/dev/vfio/$g still there after remove"
+hd mdev remove "$u"
+expect "$rc" 0 "removing $u twice: exit status"
+out_has "not there" || fail "removing $u twice did not say it is not there"
 expect "$(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/available_instances)" \
     "$before" "available_instances after remove"
 pass
