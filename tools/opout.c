@@ -332,6 +332,15 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
     op_print(t, op, operation, dry_run, NULL, 0);
 }
 
+bool tool_op_wrote(const struct hd_op *op)
+{
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
+        if (hd_op_step_get_state(op, i) != HD_STEP_PLANNED)
+            return true;
+    }
+    return false;
+}
+
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what)
 {
@@ -346,8 +355,13 @@ int tool_run_op_noted(struct tool *t, struct hd_op *op, const char *operation,
 
     hd_ctx_clear_error(t->ctx);
     r = hd_op_run(op);
-    if (r < 0)
-        return tool_op_error(t, r, force_option, what); /* changed nothing: a failure's one line */
+    if (r < 0) {
+        /* Under --json a failure that wrote shows its steps as they ended (undone, failed)
+         * beside the error; one refused or bad before any write has none to show. */
+        if (tool_json(t) && tool_op_wrote(op))
+            op_print(t, op, operation, t->dry_run, notes, nnotes);
+        return tool_op_error(t, r, force_option, what); /* put back: a failure's one line */
+    }
     op_print(t, op, operation, t->dry_run, notes, nnotes);
     for (size_t i = 0; i < nnotes && !tool_json(t); i++)
         fprintf(stderr, "%s %s: note: %s\n", t->prog, operation, notes[i]);

@@ -27,9 +27,12 @@ int tool_op_add_args(struct tool *t, struct hd_op *op, int argc, char **argv, bo
  * one operation of @kind on them (reattach, reset): parse, run, print. The exit status. */
 int tool_run_device_op(struct tool *t, int argc, char **argv, enum hd_op_kind kind,
                        const struct tool_command *cmd, bool group);
-/* Run it; print its steps or its error (@what names what failed). The exit status. */
+/* Run it; print its steps or its error (@what names what failed), under --json both when a
+ * failure got as far as writing (steps on stdout, the error on stderr). The exit status. */
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what);
+/* Whether a run of @op got as far as writing: a step of it ended other than planned. */
+bool tool_op_wrote(const struct hd_op *op);
 /* The same with what the input asked for that hostdev does not do (an <interface>'s MAC
  * address): once it ran (or planned), "note:" lines on stderr, or under --json the document's
  * "warnings". */

@@ -202,6 +202,43 @@ HD_TEST(failure_exits_1_and_restores)
 }
 END_TEST
 
+/* Under --json a failed writing command still shows its steps as they ended (stdout) beside
+ * the error object (stderr), exit 1: detach, and release through acquire's records. A refusal
+ * before any write has no steps to show: stdout stays empty. */
+HD_TEST(a_failure_under_json_shows_its_steps_and_the_error)
+{
+    static const char undone[] = "\"state\": \"undone\"";
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:02:00.0/driver_override "
+                                   "EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd("--json detach 03:00.0 02:00.0"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"operation\": \"detach\"") != NULL, "no detach: '%s'", out);
+    ck_assert_msg(strstr(out, "\"device\": \"0000:03:00.0\"") != NULL, "no step: '%s'", out);
+    ck_assert_msg(strstr(out, undone) != NULL, "no undone step: '%s'", out);
+    ck_assert_ptr_null(strstr(out, "\"state\": \"done\""));
+    ck_assert_msg(strncmp(err, "{\"error\":\"0000:02:00.0: writing driver_override failed",
+                          52) == 0, "stderr: '%s'", err);
+    one_line_error("\"exit\":1");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+
+    ck_assert_int_eq(hd("acquire --vm a --owner 0:0 01:00.1 01:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel EIO"), 0);
+    ck_assert_int_eq(hd("--json release --vm a"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"operation\": \"release\"") != NULL, "no release: '%s'", out);
+    ck_assert_msg(strstr(out, undone) != NULL, "no undone step: '%s'", out);
+    ck_assert_msg(strncmp(err, "{\"error\":", 9) == 0, "stderr: '%s'", err);
+    one_line_error("\"exit\":1");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel 0"), 0);
+
+    ck_assert_int_eq(hd("--json detach 00:1f.4"), 1); /* refused: the host keeps it */
+    ck_assert_str_eq(out, "");
+    one_line_error("SMBus");
+}
+END_TEST
+
 /* An address typed short is named once in an error: the library's message starts with it in
  * full, so "03:00.0: 0000:03:00.0 ..." would say it twice (text and --json alike). */
 HD_TEST(a_device_typed_short_is_named_once)
