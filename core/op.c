@@ -613,6 +613,11 @@ void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device
 
 /* ---- the caller's side ----------------------------------------------------------------------- */
 
+HD_EXPORT enum hd_op_kind hd_op_get_kind(const struct hd_op *op)
+{
+    return op->req.kind;
+}
+
 HD_EXPORT size_t hd_op_get_step_count(const struct hd_op *op)
 {
     return op->nsteps;

@@ -113,14 +113,14 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("'%s': dropped: %s\n", d, to);
     else if (strcmp(a, "record") == 0)
         printf("%s: assigned to vm %s\n", d, to);
-    else if (strcmp(a, "already") == 0 && from[0] != '\0' && to[0] != '\0') /* mdev create's */
+    else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_MDEV_CREATE)
         printf("%s: already there (type %s of %s), as asked: nothing to do\n", d, to, from);
-    else if (strcmp(a, "already") == 0 && from[0] == '\0' && to[0] == '\0') /* mdev remove's */
+    else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_MDEV_REMOVE)
         printf("%s: not there: nothing to do\n", d);
-    else if (strcmp(a, "already") == 0 && to[0] != '\0')
-        printf("%s: already assigned to vm %s, as asked: nothing to do\n", d, to);
-    else if (strcmp(a, "already") == 0) /* a release's: from the VM, to none */
+    else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_RELEASE)
         printf("%s: not assigned to vm %s (nor any other): nothing to do\n", d, from);
+    else if (strcmp(a, "already") == 0)
+        printf("%s: already assigned to vm %s, as asked: nothing to do\n", d, to);
     else if (strcmp(a, "follow") == 0)
         printf("%s: its new node goes to vm %s\n", d, to);
     else if (strcmp(a, "unrecord") == 0)

@@ -1475,6 +1475,9 @@ int hd_op_run(struct hd_op *op);
  * "mdev-create", "mdev-remove" (device the UUID, from its parent, to its type: also a forced
  * parent's mediated devices, which go with its driver); device an address or a node path;
  * from/to what it was and becomes ("" where it does not apply). */
+/* The kind @op was made with (hd_op_new()): what its steps are of, for a caller that says
+ * them (an "already" step of a create, a remove, an acquire or a release). */
+enum hd_op_kind hd_op_get_kind(const struct hd_op *op);
 size_t hd_op_get_step_count(const struct hd_op *op);
 const char *hd_op_step_get_action(const struct hd_op *op, size_t i);
 const char *hd_op_step_get_device(const struct hd_op *op, size_t i);
