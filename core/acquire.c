@@ -377,6 +377,33 @@ int hd_check_targets_apart(struct hd_ctx *ctx, const struct hd_node_target *a,
                    above->name, above->name, below->name);
 }
 
+int hd_check_target_chain_free(struct hd_ctx *ctx, const struct hd_assignment_list *map,
+                               const struct hd_node_target *t)
+{
+    for (size_t i = 0; i < hd_assignment_list_count(map); i++) {
+        const struct hd_assignment *a = hd_map_at(map, i);
+        struct hd_node_target o;
+        if (a->kind == HD_ASSIGNMENT_PCI && hd_sysfs_is_below(t->sysfs, a->name))
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is behind %s, which vm %s holds: "
+                           "release that first", t->name, a->name, a->vm);
+        if ((a->kind != HD_ASSIGNMENT_USB && a->kind != HD_ASSIGNMENT_SCSI) ||
+            strcmp(a->name, t->name) == 0)
+            continue;
+        if (hd_node_target_find(ctx, a->name, &o) < 0 && o.name[0] == '\0') {
+            hd_ctx_clear_error(ctx); /* gone: nothing of it above or below anything */
+            continue;
+        }
+        hd_ctx_clear_error(ctx); /* one without its node is still where it is */
+        if (sysfs_within(t->sysfs, o.sysfs))
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is behind %s, which vm %s holds: "
+                           "release that first", t->name, a->name, a->vm);
+        if (sysfs_within(o.sysfs, t->sysfs))
+            return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s has %s behind it, which vm %s "
+                           "holds: release that first", t->name, a->name, a->vm);
+    }
+    return 0;
+}
+
 /* A retry of an acquire that was done (an orchestrator's: KubeVirt, Nova, a unit restarted)
  * is not a conflict. For an entry @a of the VM asking, whose device the kernel still shows as
  * recorded: 1 when the request asks for the owner it has, or for none (nothing to do), else
@@ -509,6 +536,8 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
             p->targets_already[i] = true;
             continue;
         }
+        if ((r = hd_check_target_chain_free(ctx, map, t)) < 0)
+            return r;
         if (!(flags & HD_OP_FORCE) && (r = hd_node_target_check_host_use(ctx, &p->host_use, t)) < 0)
             return r;
     }
@@ -772,6 +801,9 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         const struct hd_node_target *nt = &p->targets[i];
         if (p->targets_already[i])
             continue;
+        /* No group lock keeps one above or below it from being given meanwhile. */
+        if ((r = hd_check_target_chain_free(hd_txn_ctx(t), map, nt)) < 0)
+            break;
         entry_init(&a, t, nt->kind, nt->name, -1, g->uid, g->gid);
         strcpy(a.ids, nt->ids);
         strcpy(paths[0], nt->node);

@@ -304,6 +304,21 @@ int hd_node_target_judge_host(struct hd_ctx *ctx, struct hd_host_use **hu,
     return r;
 }
 
+/* A device @t is behind, or one behind it, that a VM holds: as acquire refuses it. */
+static int judge_chain(struct hd_ctx *ctx, const struct hd_node_target *t,
+                       struct hd_node_check *out)
+{
+    struct hd_assignment_list *map = NULL;
+    int r = hd_map_read(ctx, &map);
+
+    if (r == 0 && hd_check_target_chain_free(ctx, map, t) < 0) {
+        hd_strlcpy(out->chain_held, hd_ctx_last_error(ctx), sizeof(out->chain_held));
+        hd_ctx_clear_error(ctx);
+    }
+    hd_assignment_list_unref(map);
+    return r;
+}
+
 HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
                                           struct hd_device *const *set, size_t n,
                                           struct hd_host_use *hu, struct hd_node_check *out)
@@ -323,6 +338,8 @@ HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
     } else {
         if ((r = hd_node_target_find_ready(ctx, sel, &t, out)) == 0)
             r = hd_node_target_judge_host(ctx, &own, &t, out);
+        if (r == 0)
+            r = judge_chain(ctx, &t, out);
         sysfs = t.sysfs;
     }
     /* Detaching the PCI device it is behind or lives on takes it from the host: acquire
@@ -334,7 +351,8 @@ HD_EXPORT int hd_node_device_check_assign(struct hd_ctx *ctx, const char *sel,
             break;
         }
     }
-    out->assignable = r == 0 && !out->host_keeps[0] && !out->host_use[0] && !out->not_ready[0];
+    out->assignable = r == 0 && !out->host_keeps[0] && !out->host_use[0] && !out->not_ready[0] &&
+                      !out->chain_held[0];
     hd_mdev_list_unref(l);
     hd_host_use_unref(own);
     return r;

@@ -353,6 +353,13 @@ int hd_check_not_below(struct hd_ctx *ctx, const char *child, const char *parent
  * from the host and the other goes with it, so acquire refuses the two, check says so. */
 int hd_check_targets_apart(struct hd_ctx *ctx, const struct hd_node_target *a,
                            const struct hd_node_target *b);
+/* -EBUSY (HD_REASON_HELD) naming the device and its VM when the map gives a VM (any, the one
+ * asking too: the same hardware twice) a device USB or SCSI device @t is behind (its PCI
+ * controller, a hub, the stick whose SCSI disk it is) or one behind @t: QEMU's usb-host or
+ * a detach would take the one from whoever has the other. Acquire refuses it, check says so
+ * (acquire.c). */
+int hd_check_target_chain_free(struct hd_ctx *ctx, const struct hd_assignment_list *map,
+                               const struct hd_node_target *t);
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 

@@ -236,6 +236,8 @@ static void print_other(struct tool *t, struct json *j, const struct hd_node_che
         fprintf(whyf, "%s%s is in use by the host", (*apart)++ ? "; " : "", c->name);
     if (c->not_ready[0])
         fprintf(whyf, "%s%s has no node a VM can open", (*apart)++ ? "; " : "", c->name);
+    if (c->chain_held[0])
+        fprintf(whyf, "%s%s", (*apart)++ ? "; " : "", c->chain_held);
     if (t->json) {
         json_begin_object(j);
         json_kv_string(j, "address", c->name);
@@ -251,6 +253,7 @@ static void print_other(struct tool *t, struct json *j, const struct hd_node_che
         json_kv_string(j, "error", NULL);
         json_kv_string(j, "host_use", c->host_use[0] ? c->host_use : NULL);
         json_kv_string(j, "not_ready", c->not_ready[0] ? c->not_ready : NULL);
+        json_kv_string(j, "chain_held", c->chain_held[0] ? c->chain_held : NULL);
         json_key(j, "group_members");
         json_begin_array(j);
         json_end_array(j);
@@ -276,6 +279,8 @@ static void print_other(struct tool *t, struct json *j, const struct hd_node_che
                c->name, c->host_use);
     if (c->not_ready[0])
         printf("%s: not for a VM now: %s\n", c->name, c->not_ready);
+    if (c->chain_held[0])
+        printf("%s: not for a VM now: %s\n", c->name, c->chain_held);
     if (vm != NULL)
         printf("%s: assigned to vm %s\n", c->name, vm);
     if (behind != NULL)

@@ -1428,10 +1428,13 @@ struct hd_node_check {
     char host_use[512];  /* storage or an interface below it that the host uses (the same) */
     char not_ready[512]; /* why no VM can open it yet: a SCSI device without its dev/sgN, a
                           * mediated device no driver took or without an IOMMU group */
-    bool assignable;     /* none of the three: a VM can be given it now (alone) */
+    bool assignable;     /* none of these: a VM can be given it now (alone) */
     char not_together[512]; /* why it cannot go to a VM with the PCI devices given, in
                              * acquire's words: one is the controller it is behind or the
                              * parent it lives on (detaching that takes it from the host) */
+    char chain_held[512]; /* a USB or SCSI device: the device it is behind (its controller, a
+                           * hub, the stick whose SCSI disk it is) or one behind it that a VM
+                           * holds, in acquire's words; not "": no VM can be given it now */
 };
 /* Judge @sel as acquire would take it, alone and together with the PCI devices @set (@n of
  * them; none: alone), reading only, the device found once: 0 and *@out. -EINVAL

@@ -216,6 +216,83 @@ HD_TEST(refusals)
 }
 END_TEST
 
+/* One acquire after another: a device whose stick, hub or controller a VM holds, or one with a
+ * device behind it that a VM holds, is refused (exit 1, naming the other and its VM), for
+ * another VM and for the same one (the same hardware twice), in both orders; check says it. */
+HD_TEST(chain_held_by_a_vm)
+{
+    struct eng e;
+    size_t writes;
+
+    eng_start(&e, "usb-scsi");
+    /* The stick, then its SCSI disk. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm a --owner 0:0 usb_1_4"), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 scsi_1_0_0_0"), 1);
+    ck_assert_str_eq(e.err, "hostdev acquire: vm b: scsi_1_0_0_0 is behind usb_1_4, which vm a "
+                            "holds: release that first\n");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm a --owner 0:0 scsi_1_0_0_0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "scsi_1_0_0_0 is behind usb_1_4, which vm a holds"));
+    ck_assert_int_eq(op_names(&e, HD_OP_ACQUIRE, "b", HD_OP_FORCE, NAMES("scsi_1_0_0_0")),
+                     -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_HELD);
+    ck_assert_int_eq(eng_run(&e, "check scsi_1_0_0_0"), 1);
+    ck_assert_str_eq(e.out, "scsi_1_0_0_0: a VM opens /dev/sg1\n"
+                            "scsi_1_0_0_0: not for a VM now: scsi_1_0_0_0 is behind usb_1_4, "
+                            "which vm a holds: release that first\n");
+    ck_assert_int_eq(eng_run(&e, "--json check scsi_1_0_0_0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"assignable_alone\": false"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"chain_held\": \"scsi_1_0_0_0 is behind usb_1_4, "
+                                        "which vm a holds: release that first\""));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "release --vm a usb_1_4"), 0);
+    /* The SCSI disk, then its stick. */
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 scsi_1_0_0_0"), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm a --owner 0:0 usb_1_4"), 1);
+    ck_assert_str_eq(e.err, "hostdev acquire: vm a: usb_1_4 has scsi_1_0_0_0 behind it, which "
+                            "vm b holds: release that first\n");
+    ck_assert_int_eq(eng_run(&e, "--json acquire --dry-run --vm b --owner 0:0 usb_1_4"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "usb_1_4 has scsi_1_0_0_0 behind it, which vm b holds"));
+    ck_assert_int_eq(eng_run(&e, "check usb_1_4"), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "usb_1_4: not for a VM now: usb_1_4 has scsi_1_0_0_0 "
+                                        "behind it, which vm b holds: release that first\n"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "release --vm b scsi_1_0_0_0"), 0);
+    /* A hub (forced: the host's) and a device on it, both orders. */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm a --owner 0:0 usb_usb1"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 usb_1_2"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "usb_1_2 is behind usb_usb1, which vm a holds"));
+    ck_assert_int_eq(eng_run(&e, "release --vm a usb_usb1"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 usb_1_2"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm b --owner 0:0 usb_usb1"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "usb_usb1 has usb_1_2 behind it, which vm b holds"));
+    /* The PCI controller after a device behind it, for the same VM too. */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm b --owner 0:0 00:04.0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:04.0 has usb_1_2 behind it, which vm b holds"));
+    ck_assert_int_eq(eng_run(&e, "release --vm b usb_1_2"), 0);
+    /* A device behind a PCI controller a VM holds: a detached controller takes the devices
+     * behind it from the host (none to name), and while the record names the controller
+     * (the kernel gave it back to its driver behind hostdev's back) they are refused. */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm a --owner 0:0 00:05.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 scsi_2_0_1_0"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "no SCSI device scsi_2_0_1_0"));
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", "0000:00:05.0"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/0000:00:05.0/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/virtio-pci/bind", "0000:00:05.0"), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 scsi_2_0_1_0"), 1);
+    ck_assert_str_eq(e.err, "hostdev acquire: vm b: scsi_2_0_1_0 is behind 0000:00:05.0, which "
+                            "vm a holds: release that first\n");
+    ck_assert_int_eq(eng_run(&e, "acquire --vm a --owner 0:0 scsi_2_0_1_0"), 1);
+    ck_assert_int_eq(eng_run(&e, "check scsi_2_0_1_0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "scsi_2_0_1_0: not for a VM now: scsi_2_0_1_0 is behind "
+                                        "0000:00:05.0, which vm a holds: release that first\n"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A held USB device that re-enumerates: its new node is given to the VM's user (the udev
  * path), release gives back the node it has then, and another device in its port is not
  * taken for it. */
