@@ -158,15 +158,46 @@ static int made_as_asked(struct hd_ctx *ctx, const struct hd_jstep *s)
                    m.type, m.parent, s->mdev_type, s->mdev_parent);
 }
 
+/* Whether @s's parent can make a device of its type now: 0, or -errno saying why not. */
+static int check_makeable(struct hd_ctx *ctx, const struct hd_jstep *s)
+{
+    struct hd_mdev_type_list *types;
+    int r, available = -2;
+    bool parent = false;
+
+    if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
+        return r;
+    for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
+        if (strcmp(hd_mdev_type_list_get_parent(types, i), s->mdev_parent) != 0)
+            continue;
+        parent = true;
+        if (strcmp(hd_mdev_type_list_get_id(types, i), s->mdev_type) == 0)
+            available = hd_mdev_type_list_get_available(types, i);
+    }
+    hd_mdev_type_list_unref(types);
+    if (!parent && (r = parent_left_its_driver(ctx, s->mdev_parent)) < 0)
+        return r;
+    if (!parent)
+        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s is not a mediated device parent "
+                       "(%s/sys/class/mdev_bus has no %s: no such device, or its driver "
+                       "offers no types)", s->mdev_parent, hd_ctx_get_root(ctx), s->mdev_parent);
+    if (available == -2)
+        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
+                       "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
+                       s->mdev_parent, s->mdev_type, hd_ctx_get_root(ctx), s->mdev_parent);
+    if (available == 0)
+        return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
+                       "(available_instances is 0)", s->mdev_parent, s->mdev_type);
+    return 0;
+}
+
 int hd_ops_mdev_create(struct hd_op *op)
 {
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_jstep s = {.kind = HD_JSTEP_MDEV_CREATE};
     struct hd_ctx *ctx = hd_op_ctx(op);
-    struct hd_mdev_type_list *types;
     struct hd_txn *t;
-    int r, already, available = -2;
-    bool parent = false;
+    int r, already = 0, mapfd = -1;
 
     if (!req->mdev_uuid[0] || !req->mdev_parent[0] != !req->mdev_type[0])
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
@@ -175,39 +206,17 @@ int hd_ops_mdev_create(struct hd_op *op)
     if ((r = as_defined(ctx, req, &s)) < 0)
         return r;
     hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
-    /* Before the type's instances are counted: the device itself may be the last one. */
-    if ((already = made_as_asked(ctx, &s)) < 0)
-        return already;
-    if (already)
-        goto made;
-    if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
-        return r;
-    for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
-        if (strcmp(hd_mdev_type_list_get_parent(types, i), s.mdev_parent) != 0)
-            continue;
-        parent = true;
-        if (strcmp(hd_mdev_type_list_get_id(types, i), s.mdev_type) == 0)
-            available = hd_mdev_type_list_get_available(types, i);
-    }
-    hd_mdev_type_list_unref(types);
-    if (!parent && (r = parent_left_its_driver(ctx, s.mdev_parent)) < 0)
-        return r;
-    if (!parent)
-        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s is not a mediated device parent "
-                       "(%s/sys/class/mdev_bus has no %s: no such device, or its driver "
-                       "offers no types)", s.mdev_parent, hd_ctx_get_root(ctx), s.mdev_parent);
-    if (available == -2)
-        return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
-                       "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
-                       s.mdev_parent, s.mdev_type, hd_ctx_get_root(ctx), s.mdev_parent);
-    if (available == 0)
-        return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
-                       "(available_instances is 0)", s.mdev_parent, s.mdev_type);
-made:
     if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
         return r;
-    if ((r = hd_txn_lock(t, NULL, 0)) < 0) {
-        r = hd_txn_abort(t, r);
+    /* Whether it is made already is asked under the lock remove holds (the map's; no group is
+     * locked): a create or remove of the UUID meanwhile is seen whole, so a retry is not told
+     * "already" of a device being removed, nor does a failed write undo another's device. The
+     * operation's own locks come first, as remove takes them. Before the type's instances are
+     * counted: the device itself may be the last one. */
+    if ((r = hd_txn_lock(t, NULL, 0)) < 0 ||
+        (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &mapfd)) < 0) ||
+        (already = made_as_asked(ctx, &s)) < 0 || (!already && (r = check_makeable(ctx, &s)) < 0)) {
+        r = hd_txn_abort(t, already < 0 ? already : r);
     } else if (already) { /* asked again for what is: done, nothing written */
         hd_txn_note(t, "already", s.mdev_uuid, s.mdev_parent, s.mdev_type);
         hd_txn_settle(t, "already", s.mdev_uuid, HD_STEP_DONE);
@@ -215,6 +224,7 @@ made:
     } else {
         r = run_step(t, &s);
     }
+    hd_unlock(mapfd);
     hd_txn_free(t);
     return r;
 }

@@ -15,6 +15,7 @@
 #include "adapters-tree.h"
 #include "engine.h"
 #include "hdtest.h"
+#include "internal.h"
 
 #define BOOT_MDEV "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 #define U1 "0b5b8f4a-0000-4000-8000-000000000001"
@@ -627,6 +628,34 @@ HD_TEST(retried_create_and_remove_are_done_already)
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV "/remove", "1"), 0);
     ck_assert_int_eq(eng_run(&e, "mdev remove " BOOT_MDEV), 1);
     ck_assert_ptr_nonnull(strstr(e.err, "assigned to vm vm1: release it first"));
+    eng_stop(&e);
+}
+END_TEST
+
+/* Whether the UUID is made already is asked under the lock a remove holds (the map's): while
+ * another hostdev process holds it (a remove between its check and its write, a create), a
+ * create neither calls the device there "already" nor makes one; it waits and is busy. */
+HD_TEST(create_asks_already_under_the_lock)
+{
+    struct eng e;
+    int fd;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_lock_map(e.ctx, &fd), 0); /* a second open file: flock refuses it */
+    hd_ctx_set_timeout_ms(e.ctx, 50);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "the assignment map is locked"));
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", "0b5b8f4a-0000-4000-8000-000000000002",
+                             0), -EBUSY);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/0b5b8f4a-0000-4000-8000-000000000002"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    /* A dry run takes no lock, as remove's. */
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, HD_OP_DRY_RUN), 0);
+    hd_unlock(fd);
+    ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), 0);
+    ck_assert_uint_eq(journals(&e), 0);
     eng_stop(&e);
 }
 END_TEST
