@@ -353,7 +353,20 @@ static int check_define(struct hd_ctx *ctx, const char *parent, const char *type
                         "(type %s of %s); undefine it first", id, d->type, d->parent);
     }
     hd_mdev_defined_list_unref(l);
-    return r;
+    if (r < 0)
+        return r;
+    /* Running as another parent or type, the UUID is not the device defined: a VM given it
+     * now gets another device than every boot makes, and `mdev create --uuid` refuses it as
+     * made otherwise than defined. Refused as create refuses a UUID made otherwise. */
+    struct hd_mdev m;
+    int made = hd_mdev_read(ctx, id, &m);
+    if (made < 0 && made != -ENOENT)
+        return hd_err(ctx, made, "reading mediated device %s: %s", id, strerror(-made));
+    if (made == 0 && (strcmp(m.parent, canon) != 0 || strcmp(m.type, type) != 0))
+        return hd_errr(ctx, -EEXIST, HD_REASON_FAILED, "mediated device %s runs as type %s of %s, "
+                       "not %s of %s: remove it first, or choose another UUID", id, m.type,
+                       m.parent, type, canon);
+    return 0;
 }
 
 HD_EXPORT int hd_mdev_define_check(struct hd_ctx *ctx, const char *parent, const char *type,

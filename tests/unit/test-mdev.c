@@ -1035,6 +1035,35 @@ HD_TEST(a_defined_device_is_made_as_defined)
 }
 END_TEST
 
+/* A UUID running as another parent or type is not the device a definition would make: its
+ * define is refused (exit 1, naming both, dry run too, nothing written), as create refuses a
+ * UUID made otherwise; one running as defined, or not running, is defined. */
+HD_TEST(a_running_device_is_defined_as_it_runs)
+{
+    struct eng e;
+    size_t writes;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --uuid " U1), 1);
+    ck_assert_str_eq(e.err, "hostdev mdev: mediated device " U1 " runs as type mtty-1 of mtty, "
+                            "not mtty-2 of mtty: remove it first, or choose another UUID\n");
+    ck_assert_int_eq(eng_run(&e, "mdev define --dry-run 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "runs as type mtty-1 of mtty, not i915-GVTg_V5_4 of "
+                                        "0000:00:02.0"));
+    ck_assert_int_eq(eng_run(&e, "--json mdev define mtty mtty-2 --uuid " U1), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":1"));
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
+    ck_assert(!fx_exists(&e.fx, "etc/mdevctl.d/0000:00:02.0/" U1));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-1 --uuid " U1), 0);
+    ck_assert(fx_exists(&e.fx, "etc/mdevctl.d/mtty/" U1));
+    ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --uuid " U2ND), 0); /* not running */
+    eng_stop(&e);
+}
+END_TEST
+
 /* A type with a quote or backslash is written as a JSON string: the definition reads back
  * as it was given, and the other definitions can still be defined and undefined. */
 HD_TEST(a_type_is_written_as_a_json_string)
