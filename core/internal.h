@@ -748,6 +748,9 @@ void hd_op_mark_steps(struct hd_op *op, int state);
 void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state);
 /* Its target, as the run found it (the kernel's choice, read back). */
 void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device, const char *to);
+/* The IOMMU group (-1: none) of the newest step @action of @device's device, as the operation
+ * read it: what the note on groups left not viable takes instead of reading the link again. */
+void hd_op_step_group(struct hd_op *op, const char *action, const char *device, int group);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
 
 /* ---- ops.c: the device operations ---------------------------------------------------------- */

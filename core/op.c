@@ -14,6 +14,10 @@ struct op_step {
     char to[HD_DRIVER_NAME_MAX + 16];
     enum hd_op_step_state state;
     bool settled; /* its state is its own: not the operation's outcome */
+    /* A detach's: its device's IOMMU group as the operation read it (-1: none), which a
+     * device keeps while it exists; the note after it reads no link for it again. */
+    bool group_known;
+    int group;
 };
 
 struct op_unviable {
@@ -387,11 +391,17 @@ static void note_unviable(struct hd_op *op)
         int number;
 
         if ((strcmp(s->action, "detach") != 0 && strcmp(s->action, "keep") != 0) ||
-            !hd_driver_is_vfio(s->to) || hd_pci_addr_parse(s->device, &addr) < 0 ||
-            hd_device_open_fill(op->ctx, &addr, HD_FILL_GROUP, &dev) < 0)
+            !hd_driver_is_vfio(s->to))
             continue;
-        number = hd_device_get_iommu_group(dev);
-        hd_device_unref(dev);
+        if (s->group_known) {
+            number = s->group;
+        } else {
+            if (hd_pci_addr_parse(s->device, &addr) < 0 ||
+                hd_device_open_fill(op->ctx, &addr, HD_FILL_GROUP, &dev) < 0)
+                continue;
+            number = hd_device_get_iommu_group(dev);
+            hd_device_unref(dev);
+        }
         for (size_t k = 0; k < op->nunviable && !seen; k++)
             seen = hd_group_get_number(op->unviable[k].group) == number;
         if (number < 0 || seen || hd_group_open_fill(op->ctx, number, 0, &g) < 0)
@@ -570,6 +580,7 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
     hd_strlcpy(s->to, to ? to : "", sizeof(s->to));
     s->state = HD_STEP_PLANNED;
     s->settled = false;
+    s->group_known = false;
     return 0;
 }
 
@@ -609,6 +620,16 @@ void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device
 
     if (s != NULL)
         hd_strlcpy(s->to, to, sizeof(s->to));
+}
+
+void hd_op_step_group(struct hd_op *op, const char *action, const char *device, int group)
+{
+    struct op_step *s = newest_step(op, action, device);
+
+    if (s != NULL) {
+        s->group_known = true;
+        s->group = group;
+    }
 }
 
 /* ---- the caller's side ----------------------------------------------------------------------- */

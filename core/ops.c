@@ -556,9 +556,12 @@ static int apply_detach(struct devop *o)
         struct hd_jstep s = {
             .kind = HD_JSTEP_DETACH, .addr = *hd_device_get_addr(dev), .from_known = true};
         if (already_on(dev, asked(o, dev))) {
-            if (o->d.named[i])
+            if (o->d.named[i]) {
                 hd_txn_note(o->t, "keep", hd_device_get_name(dev), hd_device_get_driver(dev),
                             hd_device_get_driver(dev));
+                hd_op_step_group(o->op, "keep", hd_device_get_name(dev),
+                                 hd_device_get_iommu_group(dev));
+            }
             continue;
         }
         hd_strlcpy(s.from, hd_device_get_driver_or(dev, ""), sizeof(s.from));
@@ -566,7 +569,10 @@ static int apply_detach(struct devop *o)
             break;
         if ((r = found_record(o, i, &s)) == 0 && (r = hd_txn_defer_vfs_go(o->t, dev)) >= 0 &&
             (r = hd_txn_defer_mdevs_go(o->t, dev, req->flags & HD_OP_FORCE)) >= 0 &&
-            (r = hd_txn_defer(o->t, &s)) == 1)
+            (r = hd_txn_defer(o->t, &s)) >= 0)
+            hd_op_step_group(o->op, "detach", hd_device_get_name(dev),
+                             hd_device_get_iommu_group(dev));
+        if (r == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
                              (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
