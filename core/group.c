@@ -26,6 +26,23 @@ HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **ou
 HD_EXPORT int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fill,
                                  struct hd_group **out)
 {
+    return hd_group_open_known(ctx, number, fill, NULL, 0, out);
+}
+
+/* The driver @known gives for @addr, or NULL. */
+static const char *known_driver(const struct hd_known_driver *known, size_t nknown,
+                                const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; i < nknown; i++) {
+        if (hd_pci_addr_equal(&known[i].addr, addr))
+            return known[i].driver;
+    }
+    return NULL;
+}
+
+int hd_group_open_known(struct hd_ctx *ctx, int number, unsigned int fill,
+                        const struct hd_known_driver *known, size_t nknown, struct hd_group **out)
+{
     char path[HD_PATH_MAX];
     struct hd_group *g;
     char **names;
@@ -65,7 +82,10 @@ HD_EXPORT int hd_group_open_fill(struct hd_ctx *ctx, int number, unsigned int fi
         hd_device_set_listed_group(dev, number);
         /* Viability needs the drivers alone: their links, one read a member, where uevent and
          * config space take six. */
-        r = fill & HD_FILL_IDENT ? 0 : hd_device_fill_driver(dev);
+        const char *driver = known_driver(known, nknown, &addr);
+        r = fill & HD_FILL_IDENT ? 0
+            : driver != NULL     ? hd_device_set_read_driver(dev, driver)
+                                 : hd_device_fill_driver(dev);
         if (r == 0)
             r = hd_device_fill_fields(dev, fill, false);
         /* A vfio cdev (HD_FILL_EXTRA) matters only to a member on a driver not DMA-safe. */

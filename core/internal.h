@@ -387,6 +387,14 @@ int hd_host_use_find_own(struct hd_device *dev, struct hd_host_use **hu, char **
 /* Count blocker @i of @g as no longer in the way (a dry run's view of what its plan detaches):
  * it stays a member. */
 void hd_group_drop_blocker(struct hd_group *g, size_t i);
+/* A member's driver (@driver, "" unbound) that its caller has just read from its link. */
+struct hd_known_driver {
+    struct hd_pci_addr addr;
+    const char *driver;
+};
+/* hd_group_open_fill(), the members in @known taking their driver from it, not their link. */
+int hd_group_open_known(struct hd_ctx *ctx, int number, unsigned int fill,
+                        const struct hd_known_driver *known, size_t nknown, struct hd_group **out);
 
 /* ---- lock.c ------------------------------------------------------------------------------- */
 

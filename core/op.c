@@ -375,13 +375,24 @@ static bool planned_dma_safe(const struct hd_op *op, const struct hd_pci_addr *a
 }
 
 /* After a detach (or persist's reservation): the groups of the devices it put on (or found on)
- * a vfio-pci family driver in which a member is still on a host driver, each once, read as the
- * operation left them (outside its locks: what a VM would find now). A VM can use none of a
+ * a vfio-pci family driver in which a member is still on a host driver, each once: the other
+ * members read as they are now (outside its locks: what a VM would find), a detach's own
+ * devices as its steps read them back, not read again. A VM can use none of a
  * group's devices until every member is detached. Only a note: a group that cannot be read is left
  * out. A dry run's groups are read as they are, less the members its plan detaches: what the run
  * would leave, so that the plan says the same note. */
 static void note_unviable(struct hd_op *op)
 {
+    /* A run's own devices (not a plan's): the drivers its steps read back under its locks. */
+    struct hd_known_driver *known = calloc(op->nsteps, sizeof(*known));
+    size_t nknown = 0;
+
+    for (size_t i = 0; known != NULL && !(op->req.flags & HD_OP_DRY_RUN) && i < op->nsteps; i++) {
+        const struct op_step *s = &op->steps[i];
+        if (s->group_known && (strcmp(s->action, "detach") == 0 || strcmp(s->action, "keep") == 0) &&
+            hd_pci_addr_parse(s->device, &known[nknown].addr) == 0)
+            known[nknown++].driver = s->to;
+    }
     for (size_t i = 0; i < op->nsteps; i++) {
         const struct op_step *s = &op->steps[i];
         struct hd_pci_addr addr;
@@ -404,7 +415,7 @@ static void note_unviable(struct hd_op *op)
         }
         for (size_t k = 0; k < op->nunviable && !seen; k++)
             seen = hd_group_get_number(op->unviable[k].group) == number;
-        if (number < 0 || seen || hd_group_open_fill(op->ctx, number, 0, &g) < 0)
+        if (number < 0 || seen || hd_group_open_known(op->ctx, number, 0, known, nknown, &g) < 0)
             continue;
         if (op->req.flags & HD_OP_DRY_RUN)
             for (size_t k = hd_group_get_blocker_count(g); k-- > 0;)
@@ -420,6 +431,7 @@ static void note_unviable(struct hd_op *op)
         hd_strlcpy(v[op->nunviable].device, s->device, sizeof(v->device));
         v[op->nunviable++].group = g;
     }
+    free(known);
     hd_ctx_clear_error(op->ctx);
 }
 

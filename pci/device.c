@@ -423,6 +423,15 @@ static int read_driver_link(struct hd_device *dev, char *buf, size_t size)
     return 0;
 }
 
+int hd_device_set_read_driver(struct hd_device *dev, const char *driver)
+{
+    dev->driver = NULL;
+    if (driver[0] == '\0')
+        return 0;
+    dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), driver, strlen(driver));
+    return dev->driver ? 0 : -ENOMEM;
+}
+
 /* The driver from its link: NULL when unbound. */
 int hd_device_fill_driver(struct hd_device *dev)
 {
@@ -430,12 +439,7 @@ int hd_device_fill_driver(struct hd_device *dev)
     int r = read_driver_link(dev, name, sizeof(name));
 
     dev->driver = NULL;
-    if (r < 0)
-        return r;
-    if (name[0] == '\0')
-        return 0;
-    dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), name, strlen(name));
-    return dev->driver ? 0 : -ENOMEM;
+    return r < 0 ? r : hd_device_set_read_driver(dev, name);
 }
 
 HD_EXPORT int hd_device_check_driver_link(struct hd_device *dev)

@@ -22,6 +22,8 @@ struct hd_device *hd_device_new(struct hd_ctx *ctx, const struct hd_pci_addr *ad
 int hd_device_fill_fields(struct hd_device *dev, unsigned int fill, bool again);
 /* The driver alone, from its link (HD_FILL_IDENT reads it with the rest): NULL when unbound. */
 int hd_device_fill_driver(struct hd_device *dev);
+/* hd_device_fill_driver() with the link's name (@driver, "" unbound) its caller has just read. */
+int hd_device_set_read_driver(struct hd_device *dev, const char *driver);
 /* HD_FILL_IDENT | HD_FILL_CONFIG the way a listing reads them (device.c says how); a VF is left
  * with *vf_pending, its ids for hd_device_fill_vf_ids(). With @driver_known, @driver (NULL:
  * none) is the device's driver and its link is not read. */
