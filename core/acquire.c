@@ -219,6 +219,8 @@ static int give_node(struct hd_txn *t, const char *path, uid_t uid, gid_t gid,
     r = hd_fs_node_set_owner(fd, uid, gid, 0660);
     close(fd);
     if (r < 0)
+        hd_txn_step_failed(t);
+    if (r < 0)
         return hd_err(ctx, r, "giving %s/%s to %u:%u: %s", hd_ctx_get_root(ctx), path,
                       (unsigned)uid, (unsigned)gid, strerror(-r));
     return 0;
@@ -964,7 +966,7 @@ int hd_ops_acquire(struct hd_op *op)
             (r = step_to(t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }
-    if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
+    if (r < 0 || (r = hd_txn_run_batch(t, &b)) < 0)
         goto fail;
     hd_batch_free(&b);
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
@@ -972,7 +974,7 @@ int hd_ops_acquire(struct hd_op *op)
         if (!p.v[i].already) /* never a device its VM may be using */
             r = plan_reset(t, p.v[i].dev, &b);
     }
-    if (r < 0 || (r = hd_batch_run(ctx, &b)) < 0)
+    if (r < 0 || (r = hd_txn_run_batch(t, &b)) < 0)
         goto fail;
     hd_txn_settle_resets(t, &b);
     uid = req->uid;
@@ -1151,9 +1153,11 @@ static int restore_in(struct hd_txn *t, struct hd_assignment_list *map, void *da
             s.node.gid = st.st_gid;
             s.node.mode = st.st_mode & 0777;
             owner_text(s.to, sizeof(s.to), to.uid, to.gid, to.mode);
-            if ((r = hd_txn_step(t, &s)) == 1 && (r = hd_txn_set_owner(ctx, &to)) < 0)
+            if ((r = hd_txn_step(t, &s)) == 1 && (r = hd_txn_set_owner(ctx, &to)) < 0) {
+                hd_txn_step_failed(t);
                 r = hd_err(ctx, r, "restoring %s/%s: %s", hd_ctx_get_root(ctx), orig->path,
                            strerror(-r));
+            }
             if (r > 0)
                 r = 0;
         }
@@ -1288,9 +1292,11 @@ static int put_back_override(struct hd_txn *t, struct hd_device *dev,
     hd_strlcpy(s.from, now ? now : "", sizeof(s.from));
     hd_strlcpy(s.to, a->override, sizeof(s.to));
     if ((r = hd_txn_step(t, &s)) == 1 &&
-        (r = hd_device_write_attr(dev, "driver_override", a->override[0] ? a->override : "\n")) < 0)
+        (r = hd_device_write_attr(dev, "driver_override", a->override[0] ? a->override : "\n")) < 0) {
+        hd_txn_step_failed(t);
         return hd_err(hd_txn_ctx(t), r, "%s: writing driver_override failed: %s",
                       hd_device_get_name(dev), strerror(-r));
+    }
     return r < 0 ? r : 0;
 }
 
@@ -1343,7 +1349,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if (devs[i] != NULL)
             r = plan_reset(t, devs[i], &b);
     }
-    if (r >= 0 && (r = hd_batch_run(hd_txn_ctx(t), &b)) >= 0)
+    if (r >= 0 && (r = hd_txn_run_batch(t, &b)) >= 0)
         hd_txn_settle_resets(t, &b);
     hd_batch_free(&b);
     for (size_t i = hd_assignment_list_count(sel); i > 0 && r >= 0; i--) {
@@ -1385,7 +1391,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, text, flags);
     }
     if (r >= 0)
-        r = hd_batch_run(hd_txn_ctx(t), &b);
+        r = hd_txn_run_batch(t, &b);
     hd_batch_free(&b);
     for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         const struct hd_assignment *a = hd_map_at(sel, i);

@@ -597,6 +597,12 @@ void hd_txn_arrived(struct hd_txn *t, const char *action, const char *device, co
 /* The reset tasks of @b that vfio-pci was left to do (result 1): their steps say so. */
 struct hd_batch;
 void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b);
+/* Run @b (hd_batch_run()); on a failure its steps say which task failed and which never
+ * started. */
+int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b);
+/* The step reported last failed (the write after its hd_txn_step() did): it says so whatever
+ * the undo does. */
+void hd_txn_step_failed(struct hd_txn *t);
 /* Done: write the commit line, drop the journal, unlock. */
 int hd_txn_commit(struct hd_txn *t);
 /* Failed with @err: undo newest first (or, for a hang, leave it to recover); unlock. Returns
@@ -754,6 +760,12 @@ void hd_op_mark_steps(struct hd_op *op, int state);
 /* The newest unmarked step @action of @device ends in @state whatever the operation's outcome
  * (but undone when the operation is). */
 void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state);
+/* Step @i (unmarked) ends in @state whatever the operation's outcome: a failure's marking
+ * leaves failed, not-run and not-undone as they are. */
+void hd_op_settle_step_at(struct hd_op *op, size_t i, int state);
+/* The newest unmarked step @action of @device never started (its batch stopped at another's
+ * failure): it, and the steps journaled just before it for the same device, are not-run. */
+void hd_op_settle_unrun(struct hd_op *op, const char *action, const char *device);
 /* Its target, as the run found it (the kernel's choice, read back). */
 void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device, const char *to);
 /* The IOMMU group (-1: none) of the newest step @action of @device's device, as the operation

@@ -78,6 +78,8 @@ static int run_step(struct hd_txn *t, const struct hd_jstep *s)
         r = s->kind == HD_JSTEP_MDEV_CREATE
                 ? write_create(hd_txn_ctx(t), s->mdev_parent, s->mdev_type, s->mdev_uuid)
                 : write_remove(hd_txn_ctx(t), s->mdev_uuid);
+    if (r < 0)
+        hd_txn_step_failed(t);
     return r < 0 ? hd_txn_abort(t, r) : hd_txn_commit(t);
 }
 

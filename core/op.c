@@ -596,15 +596,6 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
     return 0;
 }
 
-void hd_op_mark_steps(struct hd_op *op, int state)
-{
-    for (size_t i = op->marked; i < op->nsteps; i++) {
-        if (!op->steps[i].settled || state == HD_STEP_UNDONE)
-            op->steps[i].state = (enum hd_op_step_state)state;
-    }
-    op->marked = op->nsteps;
-}
-
 /* The newest step @action of @device reported since the last mark, or NULL. */
 static struct op_step *newest_step(struct hd_op *op, const char *action, const char *device)
 {
@@ -614,6 +605,50 @@ static struct op_step *newest_step(struct hd_op *op, const char *action, const c
             return s;
     }
     return NULL;
+}
+
+/* What a failure's marking leaves as it is: the step that failed, one never started, one whose
+ * undo failed. */
+static bool ended_in_failure(const struct op_step *s)
+{
+    return s->settled && (s->state == HD_STEP_FAILED || s->state == HD_STEP_NOT_RUN ||
+                          s->state == HD_STEP_NOT_UNDONE);
+}
+
+void hd_op_mark_steps(struct hd_op *op, int state)
+{
+    for (size_t i = op->marked; i < op->nsteps; i++) {
+        if (!op->steps[i].settled ||
+            (state == HD_STEP_UNDONE && !ended_in_failure(&op->steps[i])))
+            op->steps[i].state = (enum hd_op_step_state)state;
+    }
+    op->marked = op->nsteps;
+}
+
+void hd_op_settle_step_at(struct hd_op *op, size_t i, int state)
+{
+    if (i >= op->marked && i < op->nsteps) {
+        op->steps[i].state = (enum hd_op_step_state)state;
+        op->steps[i].settled = true;
+    }
+}
+
+void hd_op_settle_unrun(struct hd_op *op, const char *action, const char *device)
+{
+    struct op_step *s = newest_step(op, action, device);
+
+    if (s == NULL)
+        return;
+    /* The steps journaled just before it for the same device are part of the same task: its
+     * PF's VF count, its override, its mediated devices ("from" names their parent). */
+    for (size_t i = (size_t)(s - op->steps) + 1; i > op->marked; i--) {
+        s = &op->steps[i - 1];
+        if (s->settled || (strcmp(s->device, device) != 0 &&
+                           !(strcmp(s->action, "mdev-remove") == 0 && strcmp(s->from, device) == 0)))
+            break;
+        s->state = HD_STEP_NOT_RUN;
+        s->settled = true;
+    }
 }
 
 void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state)

@@ -4,6 +4,7 @@
  * before its write, verify, commit (the map write for acquire/release, a "commit" line for the
  * rest), and on any failure undo every started step, newest first. A dry run goes through the
  * same planning and reports the same steps, but takes no lock and writes nothing. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ struct hd_txn {
     int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
     bool holds;
     bool lazy; /* HD_TXN_LAZY */
+    /* The reported step (its index among @op's) of each journaled one, so an undo's outcome
+     * reaches the step it undid; SIZE_MAX for one not reported. */
+    size_t *op_step_of;
+    size_t nop_steps, capop_steps;
 };
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
@@ -203,7 +208,9 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
     return r;
 }
 
-int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
+/* Undo every step of @j, newest first; a step whose undo failed ends not-undone in @t's
+ * operation when @t is given. */
+static int undo_all(struct hd_ctx *ctx, const struct hd_journal *j, struct hd_txn *t)
 {
     struct hd_saved_error first = {0};
     size_t nsteps;
@@ -213,8 +220,16 @@ int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
         int r = undo_step(ctx, &steps[i - 1]);
         if (r < 0 && first.err == 0)
             hd_saved_error_save(ctx, &first, r);
+        if (r < 0 && t != NULL && t->op != NULL && i - 1 < t->nop_steps &&
+            t->op_step_of[i - 1] != SIZE_MAX)
+            hd_op_settle_step_at(t->op, t->op_step_of[i - 1], HD_STEP_NOT_UNDONE);
     }
     return first.err ? hd_saved_error_restore(ctx, &first) : 0;
+}
+
+int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
+{
+    return undo_all(ctx, j, NULL);
 }
 
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map)
@@ -323,6 +338,8 @@ int hd_txn_new(struct hd_op *op, enum hd_jop kind, const char *vm, unsigned int 
 
 void hd_txn_free(struct hd_txn *t)
 {
+    if (t != NULL)
+        free(t->op_step_of);
     free(t);
 }
 
@@ -481,8 +498,25 @@ int hd_txn_step(struct hd_txn *t, const struct hd_jstep *s)
     return r;
 }
 
+/* Journal step @i is the operation's step @op_step (SIZE_MAX: none). */
+static int map_step(struct hd_txn *t, size_t i, size_t op_step)
+{
+    while (i >= t->capop_steps) {
+        size_t *v = hd_array_grow(t->op_step_of, &t->capop_steps, i, sizeof(*v), 16);
+        if (v == NULL)
+            return -ENOMEM;
+        t->op_step_of = v;
+    }
+    while (t->nop_steps < i)
+        t->op_step_of[t->nop_steps++] = SIZE_MAX;
+    t->op_step_of[i] = op_step;
+    t->nop_steps = i + 1;
+    return 0;
+}
+
 int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
 {
+    size_t before = t->op != NULL ? hd_op_get_step_count(t->op) : 0, nsteps;
     int r;
 
     report(t, s);
@@ -491,6 +525,11 @@ int hd_txn_defer(struct hd_txn *t, const struct hd_jstep *s)
     if ((r = hd_journal_defer(t->ctx, t->j, s)) < 0)
         return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(t->ctx),
                       hd_journal_path(t->j), strerror(-r));
+    hd_journal_steps(t->j, &nsteps);
+    if ((r = map_step(t, nsteps - 1,
+                      t->op != NULL && hd_op_get_step_count(t->op) > before ? before
+                                                                             : SIZE_MAX)) < 0)
+        return r;
     return 1;
 }
 
@@ -581,6 +620,46 @@ void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b)
     }
 }
 
+void hd_txn_step_failed(struct hd_txn *t)
+{
+    size_t n;
+
+    /* A dry run wrote nothing that could fail. */
+    if (t->op == NULL || t->dry_run || t->j == NULL)
+        return;
+    hd_journal_steps(t->j, &n);
+    if (n > 0 && n <= t->nop_steps && t->op_step_of[n - 1] != SIZE_MAX)
+        hd_op_settle_step_at(t->op, t->op_step_of[n - 1], HD_STEP_FAILED);
+}
+
+static const char *task_action(enum hd_task_kind kind)
+{
+    switch (kind) {
+    case HD_TASK_REATTACH:
+        return "reattach";
+    case HD_TASK_RESET:
+        return "reset";
+    default:
+        return "detach"; /* a reservation's bind is journaled as a detach */
+    }
+}
+
+int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b)
+{
+    int r = hd_batch_run(t->ctx, b);
+
+    if (r >= 0 || t->op == NULL)
+        return r;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct hd_task *k = &b->v[i];
+        if (!k->ran)
+            hd_op_settle_unrun(t->op, task_action(k->kind), hd_device_get_name(k->dev));
+        else if (k->result < 0)
+            hd_txn_settle(t, task_action(k->kind), hd_device_get_name(k->dev), HD_STEP_FAILED);
+    }
+    return r;
+}
+
 static void txn_release(struct hd_txn *t)
 {
     void *writer_data;
@@ -639,10 +718,12 @@ int hd_txn_abort(struct hd_txn *t, int err)
      * writers hold the journal beside us again. */
     if (err == -ETIMEDOUT)
         hd_journal_rehold(t->hold_fd);
-    if (hd_txn_undo(ctx, t->j) < 0) {
+    if (undo_all(ctx, t->j, t) < 0) {
         char undo[512];
         hd_strlcpy(undo, hd_ctx_last_error(ctx), sizeof(undo));
         t->j = hd_journal_close(t->j);
+        if (t->op != NULL) /* the others are back */
+            hd_op_mark_steps(t->op, HD_STEP_UNDONE);
         txn_release(t);
         return hd_errr(ctx, err, why.reason, "%s; undoing it failed too (%s): the intent log "
                        "stays for recover", why.msg, undo);

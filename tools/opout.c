@@ -133,7 +133,8 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
 
 static const char *const state_names[] = {
     [HD_STEP_PLANNED] = "planned", [HD_STEP_DONE] = "done", [HD_STEP_UNDONE] = "undone",
-    [HD_STEP_DEFERRED] = "deferred", [HD_STEP_FAILED] = "failed"};
+    [HD_STEP_DEFERRED] = "deferred", [HD_STEP_FAILED] = "failed", [HD_STEP_NOT_RUN] = "not-run",
+    [HD_STEP_NOT_UNDONE] = "not-undone"};
 
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op)
 {

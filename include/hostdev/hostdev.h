@@ -1389,8 +1389,14 @@ enum hd_op_step_state {
     HD_STEP_DEFERRED, /* a reset that no method could do from here (the kernel's ENOTTY, as
                        * for a bus reset with other devices on the bus): the device is on
                        * vfio-pci, which resets it when the VM opens it */
-    HD_STEP_FAILED, /* tried, failed, and the operation went on without it (an emergency
-                     * release's reset: the device is given back all the same) */
+    HD_STEP_FAILED, /* tried and failed: the step that made the operation fail (what it had
+                     * begun is put back, with the steps done before it), or one it went on
+                     * without (an emergency release's reset: the device is given back all
+                     * the same) */
+    HD_STEP_NOT_RUN, /* journaled, never started: an earlier step failed and the operation
+                      * stopped */
+    HD_STEP_NOT_UNDONE, /* begun, and its undo after a failure failed too: the device is not
+                         * as it was; the intent log stays for recover */
 };
 
 struct hd_op;

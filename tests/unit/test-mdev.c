@@ -195,6 +195,14 @@ HD_TEST(failed_writes_change_nothing)
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "creating mediated device " U1));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert_uint_eq(journals(&e), 0);
+    /* Under --json its step says it is the one that failed, not that it was put back. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/devices/virtual/mtty/mtty/mdev_supported_types/"
+                                   "mtty-1/create EIO"), 0);
+    ck_assert_int_eq(eng_run(&e, "--json mdev create mtty mtty-1 --uuid " U1), 1);
+    ck_assert_msg(strstr(e.out, "\"action\": \"mdev-create\"") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"state\": \"failed\"") != NULL, "%s", e.out);
+    ck_assert_ptr_null(strstr(e.out, "\"state\": \"undone\""));
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     /* A VM holds the boot mdev's group open: the remove is refused, and it stays. */
     struct hd_mdev_list *l;
     char cmd[64];

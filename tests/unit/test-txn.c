@@ -750,6 +750,73 @@ HD_TEST(kill_during_plain_detach)
 }
 END_TEST
 
+/* Run @kind on @addrs (NULL-ended) through the library; its steps "ACTION DEVICE STATE;..." in
+ * @steps, whatever the result. */
+static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps, size_t size)
+{
+    static const char *const states[] = {"planned", "done",    "undone",    "deferred",
+                                         "failed",  "not-run", "not-undone"};
+    struct hd_ctx *ctx;
+    struct hd_op *op;
+    size_t len = 0;
+    int r;
+
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_op_new(ctx, kind, &op), 0);
+    for (; *addrs != NULL; addrs++) {
+        struct hd_pci_addr a;
+        ck_assert_int_eq(hd_pci_addr_parse(*addrs, &a), 0);
+        ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    }
+    r = hd_op_run(op);
+    steps[0] = '\0';
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++)
+        len += (size_t)snprintf(steps + len, size - len, "%s %s %s;",
+                                hd_op_step_get_action(op, i), hd_op_step_get_device(op, i),
+                                states[hd_op_step_get_state(op, i)]);
+    hd_op_unref(op);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+/* A failure in the middle: each step says what happened to it. One group's members go one
+ * after another: the first done then put back (undone), the one whose write failed (failed),
+ * the one after it never started (not-run); a step whose undo failed too says so (not-undone)
+ * and the intent log stays for recover. */
+HD_TEST(a_failed_operation_says_what_each_step_did)
+{
+    static const char *const group[] = {GPU, AUDIO, NULL};
+    char steps[512], *before = snap();
+
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" GPU "/driver_override EBUSY "
+                                 "nth=1"), 0);
+    ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
+    ck_assert_str_eq(steps, "detach " GPU " failed;detach " AUDIO " not-run;");
+    host_is(before);
+
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
+                                 "nth=1"), 0);
+    ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
+    ck_assert_str_eq(steps, "detach " GPU " undone;detach " AUDIO " failed;");
+    host_is(before);
+
+    /* The GPU's undo clears its override: that write fails too. */
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
+                                 "nth=1"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" GPU "/driver_override EIO "
+                                 "nth=2"), 0);
+    ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
+    ck_assert_str_eq(steps, "detach " GPU " not-undone;detach " AUDIO " failed;");
+    ck_assert_str_eq(fx_driver(&fx, GPU), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("recover"), 0);
+    host_is(before);
+    free(before);
+}
+END_TEST
+
 /* A timed-out unbind is undone as soon as the kernel returns, by the writer that holds the
  * journal, without anyone running recover. */
 HD_TEST(timed_out_unbind_undoes_itself)
