@@ -984,8 +984,8 @@ static int apply_numvfs(struct devop *o)
             char name[HD_PCI_ADDR_BUFSZ];
             r = hd_state_del(o->ctx, "drivers", hd_pci_addr_format(&forget[i].addr, name));
         }
-        if (r == 0)
-            r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
+        if (r == 0 && (r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs)) < 0)
+            hd_txn_step_failed(o->t);
     }
     free(forget);
     return r < 0 ? r : 0;

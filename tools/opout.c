@@ -342,6 +342,23 @@ bool tool_op_wrote(const struct hd_op *op)
     return false;
 }
 
+/* Under --json a failure that wrote shows its steps as they ended (undone, failed, not-run,
+ * not-undone) beside the error; one refused or bad before any write has none to show. */
+static int op_failed(struct tool *t, const struct hd_op *op, int err, const char *operation,
+                     const char *force_option, const char *what, const char *const *notes,
+                     size_t nnotes)
+{
+    if (tool_json(t) && tool_op_wrote(op))
+        op_print(t, op, operation, t->dry_run, notes, nnotes);
+    return tool_op_error(t, err, force_option, what);
+}
+
+int tool_op_failed(struct tool *t, const struct hd_op *op, int err, const char *operation,
+                   const char *force_option, const char *what)
+{
+    return op_failed(t, op, err, operation, force_option, what, NULL, 0);
+}
+
 int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const char *force_option,
                 const char *what)
 {
@@ -356,13 +373,8 @@ int tool_run_op_noted(struct tool *t, struct hd_op *op, const char *operation,
 
     hd_ctx_clear_error(t->ctx);
     r = hd_op_run(op);
-    if (r < 0) {
-        /* Under --json a failure that wrote shows its steps as they ended (undone, failed)
-         * beside the error; one refused or bad before any write has none to show. */
-        if (tool_json(t) && tool_op_wrote(op))
-            op_print(t, op, operation, t->dry_run, notes, nnotes);
-        return tool_op_error(t, r, force_option, what); /* put back: a failure's one line */
-    }
+    if (r < 0)
+        return op_failed(t, op, r, operation, force_option, what, notes, nnotes);
     op_print(t, op, operation, t->dry_run, notes, nnotes);
     for (size_t i = 0; i < nnotes && !tool_json(t); i++)
         fprintf(stderr, "%s %s: note: %s\n", t->prog, operation, notes[i]);

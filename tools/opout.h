@@ -33,6 +33,10 @@ int tool_run_op(struct tool *t, struct hd_op *op, const char *operation, const c
                 const char *what);
 /* Whether a run of @op got as far as writing: a step of it ended other than planned. */
 bool tool_op_wrote(const struct hd_op *op);
+/* @op's run failed with @err: under --json its steps as they ended when it wrote (stdout),
+ * then the error (tool_op_error()). The exit status. */
+int tool_op_failed(struct tool *t, const struct hd_op *op, int err, const char *operation,
+                   const char *force_option, const char *what);
 /* The same with what the input asked for that hostdev does not do (an <interface>'s MAC
  * address): once it ran (or planned), "note:" lines on stderr, or under --json the document's
  * "warnings". */

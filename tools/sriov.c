@@ -145,7 +145,7 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = hd_op_run(op)) >= 0)
         boot = hd_op_get_boot_numvfs_entry(op);
     if (r < 0) {
-        r = tool_op_error(t, r, NULL, NULL);
+        r = tool_op_failed(t, op, r, "sriov", NULL, NULL);
     } else if (tool_json(t)) {
         struct json j;
         tool_op_json_begin(&j, "sriov", t->dry_run);

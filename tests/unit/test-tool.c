@@ -239,6 +239,28 @@ HD_TEST(a_failure_under_json_shows_its_steps_and_the_error)
 }
 END_TEST
 
+/* sriov does as the others: a count the kernel refuses shows its step under --json as the one
+ * that failed (stdout), the error object on stderr, exit 1, the count as it was. */
+HD_TEST(a_failed_sriov_under_json_shows_its_step)
+{
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO "
+                                   "nth=1 on=write"), 0);
+    ck_assert_int_eq(hd("--json sriov 03:00.1 4"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"operation\": \"sriov\"") != NULL, "no sriov: '%s'", out);
+    ck_assert_msg(strstr(out, "\"action\": \"numvfs\",\n      \"device\": \"0000:03:00.1\",\n"
+                              "      \"from\": \"0\",\n      \"to\": \"4\",\n"
+                              "      \"state\": \"failed\"") != NULL, "'%s'", out);
+    ck_assert_msg(strstr(err, "{\"error\":\"0000:03:00.1: writing 4 to sriov_numvfs") == err,
+                  "stderr: '%s'", err);
+    one_line_error("\"exit\":1");
+    ck_assert_int_eq(hd("sriov 03:00.1"), 0);
+    ck_assert_msg(strstr(out, "0 of 63") != NULL, "%s", out);
+}
+END_TEST
+
 /* An address typed short is named once in an error: the library's message starts with it in
  * full, so "03:00.0: 0000:03:00.0 ..." would say it twice (text and --json alike). */
 HD_TEST(a_device_typed_short_is_named_once)
