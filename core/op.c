@@ -639,12 +639,16 @@ void hd_op_settle_unrun(struct hd_op *op, const char *action, const char *device
 
     if (s == NULL)
         return;
+    s->state = HD_STEP_NOT_RUN;
+    s->settled = true;
     /* The steps journaled just before it for the same device are part of the same task: its
      * PF's VF count, its override, its mediated devices ("from" names their parent). */
-    for (size_t i = (size_t)(s - op->steps) + 1; i > op->marked; i--) {
+    for (size_t i = (size_t)(s - op->steps); i > op->marked; i--) {
         s = &op->steps[i - 1];
-        if (s->settled || (strcmp(s->device, device) != 0 &&
-                           !(strcmp(s->action, "mdev-remove") == 0 && strcmp(s->from, device) == 0)))
+        bool mine = strcmp(s->device, device) == 0 &&
+                    (strcmp(s->action, "numvfs") == 0 || strcmp(s->action, "override") == 0);
+        if (s->settled || !(mine || (strcmp(s->action, "mdev-remove") == 0 &&
+                                     strcmp(s->from, device) == 0)))
             break;
         s->state = HD_STEP_NOT_RUN;
         s->settled = true;

@@ -801,6 +801,16 @@ HD_TEST(a_failed_operation_says_what_each_step_did)
     ck_assert_str_eq(steps, "detach " GPU " undone;detach " AUDIO " failed;");
     host_is(before);
 
+    /* A reservation journals each device's override with its bind: the override of the one
+     * never started did not run either. */
+    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" GPU "/driver_override EBUSY "
+                                 "nth=1"), 0);
+    ck_assert_int_lt(op_steps(HD_OP_RESERVE, group, steps, sizeof(steps)), 0);
+    ck_assert_str_eq(steps, "override " GPU " undone;detach " GPU " failed;override " AUDIO
+                            " not-run;detach " AUDIO " not-run;");
+    host_is(before);
+
     /* The GPU's undo clears its override: that write fails too. */
     ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
     ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
