@@ -22,6 +22,7 @@ struct pdev {
     bool already;    /* the VM holds it as asked (the kernel agrees): nothing to do */
     char driver[64]; /* the driver it had ("" unbound) */
     char override[64]; /* the driver_override it had ("" none) */
+    int numvfs, autoprobe; /* a PF: its VF count and sriov_drivers_autoprobe (-1 none) */
 };
 
 /* A mediated device: nothing to detach or reset (its parent's driver owns the hardware), only
@@ -575,6 +576,8 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         hd_strlcpy(p->v[i].override,
                    hd_device_get_driver_override(dev) ? hd_device_get_driver_override(dev) : "",
                    sizeof(p->v[i].override));
+        p->v[i].numvfs = hd_device_get_physfn(dev) ? -1 : hd_device_get_sriov_numvfs(dev);
+        p->v[i].autoprobe = hd_device_get_sriov_autoprobe(dev);
         if ((a = hd_map_find(map, hd_device_get_addr(dev))) != NULL) {
             int as_asked = strcmp(a->vm, vm) == 0 ? held_as_asked(ctx, req, &p->v[i], a) : 0;
             if ((r = refuse_held(ctx, "", hd_device_get_name(dev), a, as_asked)) < 0)
@@ -752,6 +755,7 @@ static void entry_init(struct hd_assignment *a, const struct hd_txn *t,
     a->since = (long long)time(NULL);
     a->uid = uid;
     a->gid = gid;
+    a->autoprobe = -1;
 }
 
 /* Hand @paths to @a's owner, recording in @a what each had (the first recorded original when
@@ -836,6 +840,11 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
             strcpy(a.driver, p->v[i].driver);
         if (hd_assignment_from_stub(&a))
             strcpy(a.override, p->v[i].override);
+        /* Its driver destroyed its VFs as it let go (--force): release makes them again. */
+        if (a.detached && p->v[i].numvfs > 0) {
+            a.numvfs = p->v[i].numvfs;
+            a.autoprobe = p->v[i].autoprobe;
+        }
         r = give_and_record(t, g->op, map, &a, paths,
                             nodes_for(hd_txn_ctx(t), a.group, hd_device_get_vfio_cdev(dev),
                                       hd_txn_dry_run(t) && a.detached ? a.name : NULL, paths));
@@ -1300,6 +1309,29 @@ static int put_back_override(struct hd_txn *t, struct hd_device *dev,
     return r < 0 ? r : 0;
 }
 
+/* A PF back on its host driver gets the VFs it had when acquire took it (its driver destroyed
+ * them as it let go), with the sriov_drivers_autoprobe it had: journaled from the count it has
+ * now, so an undo removes them again. */
+static int put_back_vfs(struct hd_txn *t, struct hd_device *dev, const struct hd_assignment *a)
+{
+    struct hd_jstep s = {.kind = HD_JSTEP_NUMVFS, .addr = *hd_device_get_addr(dev)};
+    struct hd_ctx *ctx = hd_txn_ctx(t);
+    int r;
+
+    if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
+        return r;
+    /* A dry run foresees the host driver's bind: no VFs yet. */
+    s.old_numvfs = hd_txn_dry_run(t) ? 0 : hd_device_get_sriov_numvfs(dev);
+    s.old_autoprobe = hd_device_get_sriov_autoprobe(dev);
+    if (s.old_numvfs == a->numvfs && (a->autoprobe < 0 || s.old_autoprobe == a->autoprobe))
+        return 0;
+    snprintf(s.to, sizeof(s.to), "%d", a->numvfs);
+    if ((r = hd_txn_step(t, &s)) == 1 &&
+        (r = hd_sriov_restore(ctx, hd_device_get_addr(dev), a->numvfs, a->autoprobe)) < 0)
+        return r;
+    return r < 0 ? r : 0;
+}
+
 /* The reservations release honours (stays_reserved()), read before anything changes, when a
  * device is to leave its stub. One release would give back to a host driver (not taken from
  * a stub) that no entry keeps, but that an error of the configuration could name (a file that
@@ -1339,10 +1371,12 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
                            struct hd_device **devs, const struct hd_reserve_config *config)
 {
     struct hd_batch b = {0};
-    bool *to_stub = calloc(hd_assignment_list_count(sel) + 1, sizeof(*to_stub));
+    /* What each one's reattach did: back to the stub it came from, or to its host driver */
+    enum { STAYS, TO_STUB, TO_HOST } *went = calloc(hd_assignment_list_count(sel) + 1,
+                                                     sizeof(*went));
     int r = 0;
 
-    if (to_stub == NULL)
+    if (went == NULL)
         return -ENOMEM;
 
     for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
@@ -1367,7 +1401,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if (hd_assignment_from_stub(a)) {
             /* Back on the stub it was taken from (pci-stub): a move between stubs, the
              * record as it is. */
-            to_stub[i - 1] = true;
+            went[i - 1] = TO_STUB;
             if ((r = step_to(t, HD_JSTEP_DETACH, dev, NULL, a->driver)) == 1)
                 r = hd_batch_add(&b, HD_TASK_DETACH, dev, a->driver, HD_DETACH_EXACT);
             continue;
@@ -1387,6 +1421,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
             flags = HD_BIND_RECORD;
         }
         free(rec);
+        went[i - 1] = TO_HOST;
         if ((r = hd_txn_step(t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, text, flags);
     }
@@ -1395,10 +1430,12 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
     hd_batch_free(&b);
     for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         const struct hd_assignment *a = hd_map_at(sel, i);
-        if (to_stub[i] && a != NULL)
+        if (went[i] == TO_STUB && a != NULL)
             r = put_back_override(t, devs[i], a);
+        else if (went[i] == TO_HOST && a != NULL && a->numvfs > 0)
+            r = put_back_vfs(t, devs[i], a);
     }
-    free(to_stub);
+    free(went);
     return r < 0 ? r : 0;
 }
 
@@ -1799,6 +1836,15 @@ static int release_force(struct hd_op *op)
             goto out;
         if (!hd_txn_dry_run(t) && !to_stub && (r = hd_bind_reattach(dev, 0, NULL)) < 0)
             goto out;
+        /* Its VFs, as release makes them again (run again, the count it has is kept). */
+        if (a != NULL && !to_stub && a->numvfs > 0) {
+            char n[16];
+            snprintf(n, sizeof(n), "%d", a->numvfs);
+            hd_txn_note(t, "numvfs", hd_device_get_name(dev), "0", n);
+            if (!hd_txn_dry_run(t) &&
+                (r = hd_sriov_restore(ctx, hd_device_get_addr(dev), a->numvfs, a->autoprobe)) < 0)
+                goto out;
+        }
     }
     if (dev == NULL && a != NULL && a->kind == HD_ASSIGNMENT_PCI && !hd_txn_dry_run(t))
         hd_state_del(ctx, "drivers", a->name); /* gone: its driver record goes too */

@@ -267,7 +267,7 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
 {
     static const char *const keys[] = {"vm",    "mode",  "detached", "via",    "driver", "group",
                                        "since", "owner", "nodes",    "parent", "ids",
-                                       "override"};
+                                       "override", "numvfs", "autoprobe"};
 
     for (size_t i = 0; i < HD_ARRAY_SIZE(keys); i++) {
         if (strcmp(key, keys[i]) == 0) {
@@ -315,6 +315,14 @@ static int parse_field(struct hd_assignment *a, const char *key, char *val, unsi
         return parse_nodes(val, a);
     } else if (strcmp(key, "override") == 0) {
         return parse_driver_word(val, a->override, sizeof(a->override));
+    } else if (strcmp(key, "numvfs") == 0) {
+        if (a->kind != HD_ASSIGNMENT_PCI || hd_parse_int(val, 1, 65535, &v) < 0)
+            return -EINVAL;
+        a->numvfs = (int)v;
+    } else if (strcmp(key, "autoprobe") == 0) {
+        if (a->kind != HD_ASSIGNMENT_PCI || hd_parse_int(val, 0, 1, &v) < 0)
+            return -EINVAL;
+        a->autoprobe = (int)v;
     } else if (strcmp(key, "parent") == 0) {
         if (a->kind != HD_ASSIGNMENT_MDEV || !hd_name_valid(val) ||
             strlen(val) >= sizeof(a->parent))
@@ -341,6 +349,7 @@ static int parse_line(char *line, struct hd_assignment *a, bool all_fields)
 
     memset(a, 0, sizeof(*a));
     a->group = -1;
+    a->autoprobe = -1;
     if (tok != NULL && strncmp(tok, MDEV_PREFIX, strlen(MDEV_PREFIX)) == 0) {
         a->kind = HD_ASSIGNMENT_MDEV;
         /* Only the canonical form: the key compared as text must be one spelling. */
@@ -504,7 +513,7 @@ static char *map_format(const struct hd_assignment_list *list)
         bool stub = hd_assignment_from_stub(a);
         r = append(&buf, &len, &cap,
                    "%s%s vm=%s mode=%s detached=%d via=%s driver=%s group=%d since=%lld "
-                   "owner=%u:%u%s%s%s%s%s%s nodes=",
+                   "owner=%u:%u%s%s%s%s%s%s",
                    mdev ? MDEV_PREFIX : "", a->name, a->vm, a->managed ? "managed" : "unmanaged",
                    a->detached ? 1 : 0, a->via_group ? "group" : "request",
                    a->driver[0] ? a->driver : "-", a->group, a->since, (unsigned)a->uid,
@@ -514,6 +523,12 @@ static char *map_format(const struct hd_assignment_list *list)
                    /* Only there when it says something: an older hostdev skips it. */
                    stub ? " override=" : "",
                    !stub ? "" : a->override[0] ? a->override : "-");
+        if (r == 0 && a->kind == HD_ASSIGNMENT_PCI && a->numvfs > 0)
+            r = append(&buf, &len, &cap, " numvfs=%d", a->numvfs);
+        if (r == 0 && a->kind == HD_ASSIGNMENT_PCI && a->numvfs > 0 && a->autoprobe >= 0)
+            r = append(&buf, &len, &cap, " autoprobe=%d", a->autoprobe);
+        if (r == 0)
+            r = append(&buf, &len, &cap, " nodes=");
         for (size_t k = 0; r == 0 && k < a->nnodes; k++)
             r = append(&buf, &len, &cap, "%s%s@%u:%u:%04o", k ? "," : "", a->nodes[k].path,
                        (unsigned)a->nodes[k].uid, (unsigned)a->nodes[k].gid,

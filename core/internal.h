@@ -226,6 +226,9 @@ struct hd_assignment {
     char driver[64]; /* "" when none */
     char override[64]; /* taken from a stub that is not vfio (pci-stub): the driver_override it
                         * had ("" none), put back with it at release */
+    int numvfs;    /* a PF acquire detached: the VFs it had (its driver destroyed them when it let
+                    * go), made again at release; 0 none */
+    int autoprobe; /* with @numvfs: its sriov_drivers_autoprobe then; -1 not known */
     int group;
     long long since;
     uid_t uid; /* who the nodes were given to */

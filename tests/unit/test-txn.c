@@ -556,6 +556,48 @@ HD_TEST(a_failed_forced_pf_move_gives_its_vfs_back)
 }
 END_TEST
 
+/* A PF acquire --force took had VFs its driver destroyed as it let go: release gives the PF
+ * back as it was, with its VFs made again (autoprobe as it was: 0 after a count hostdev set, so
+ * they come up unbound), release --force too. A release that cannot make them undoes itself:
+ * the VM keeps the PF. */
+HD_TEST(release_gives_a_forced_pf_its_vfs_back)
+{
+    static const char numvfs[] = "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs";
+    static const char autoprobe[] = "sys/bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe";
+    struct eng e;
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(eng_run(&e, "sriov 03:00.0 4"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, autoprobe), "0");
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm p --owner 0:0 03:00.0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, numvfs), "0");
+    ck_assert_int_eq(eng_run(&e, "--dry-run release --vm p"), 0);
+    ck_assert_msg(strstr(e.out, "0000:03:00.0: 0 -> 4 virtual functions") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "release --vm p"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "ixgbe");
+    ck_assert_str_eq(fx_read(&e.fx, numvfs), "4");
+    ck_assert_str_eq(fx_read(&e.fx, autoprobe), "0");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.6"), "");
+
+    /* The kernel refuses the count: the PF stays the VM's, on vfio-pci, and a release later
+     * gives all of it back. */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm p --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/sriov_numvfs EIO"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm p"), 1);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, numvfs), "0");
+    ck_assert_int_eq(eng_run(&e, "release --vm p"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "ixgbe");
+    ck_assert_str_eq(fx_read(&e.fx, numvfs), "4");
+    /* The emergency release gives them back too. */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm p --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --force 03:00.0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, numvfs), "4");
+    eng_stop(&e);
+}
+END_TEST
+
 /* A PF whose driver lets go destroys its VFs: a PF and its own VF in one command would fail
  * half-way with the VF gone, so it is bad input, --force or not, and nothing changes. A PF
  * that made VFs on vfio-pci destroys them when given back: refused while a VM holds one,
