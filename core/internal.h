@@ -800,8 +800,9 @@ int hd_check_mdev_not_open(struct hd_ctx *ctx, const char *uuid, int group, cons
  * when it is no PF or it supports fewer; a reservation of @dev when it is a bridge. */
 int hd_check_numvfs_possible(struct hd_ctx *ctx, struct hd_device *pf, unsigned int numvfs);
 /* Refuse a VF count on @pf once it is on @driver when @driver is vfio-pci and its enable_sriov
- * parameter reads N (vfio-pci's sriov_configure answers ENOENT then); @first: the PF is not on
- * it yet, a reservation binds it before its count is set. */
+ * parameter reads N (vfio-pci's sriov_configure answers ENOENT then), or a stub that has none
+ * (pci-stub: with @first, bad input); @first: the PF is not on it yet, a reservation binds it
+ * before its count is set. */
 int hd_check_stub_sets_count(struct hd_ctx *ctx, struct hd_device *pf, const char *driver,
                              bool first);
 /* Refuse (bad input) a bridge where a VM's device is asked for, or a reservation of one: what

@@ -844,6 +844,17 @@ int hd_check_stub_sets_count(struct hd_ctx *ctx, struct hd_device *pf, const cha
 {
     char val[8];
 
+    /* pci-stub has no sriov_configure: the kernel answers ENOENT whatever the host's state, so
+     * a reservation that binds a PF to it before its count is bad input. */
+    if (hd_driver_is_stub(driver) && !hd_driver_is_vfio(driver))
+        return hd_errr(ctx, -ENOENT, first ? HD_REASON_INVALID : HD_REASON_UNSUPPORTED,
+                       "%s %s %s, which changes no VF count (it has no sriov_configure): %s",
+                       hd_device_get_name(pf), first ? "goes to" : "is on", driver,
+                       first ? "keep the PF on its host driver with the count alone and "
+                               "reserve its VFs, or reserve it for vfio-pci loaded with "
+                               "enable_sriov=1"
+                             : "only its host driver, or vfio-pci loaded with enable_sriov=1, "
+                               "makes VFs of it");
     if (strcmp(driver, hd_stub_vfio_pci.name) == 0 &&
         hd_fs_read_attr(ctx, "sys/module/vfio_pci/parameters/enable_sriov", val, sizeof(val)) > 0 &&
         val[0] == 'N')

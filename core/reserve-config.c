@@ -551,6 +551,8 @@ char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
      * parameter Y, which is set when it loads (not known for the next boot): a warning, not a
      * refusal (docs/design.md). */
     bool vfio = strcmp(bind->driver, hd_stub_vfio_pci.name) == 0;
+    if (bind == count && !hd_driver_is_vfio(bind->driver))
+        return NULL; /* one entry with both: refused (hd_reserve_entry_check() says why) */
     if (asprintf(&msg,
                  "%s: numvfs=%d with %s may leave it without VFs: the count is set once the PF "
                  "is on %s, %s; to give the VFs to VMs, keep the PF on its host driver (numvfs= "
@@ -603,6 +605,11 @@ HD_EXPORT int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struc
     if (entry->driver == NULL)
         return 0;
     if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0)
+        return r;
+    /* A count the stub never sets (pci-stub), whatever the host: vfio-pci's depends on its
+     * enable_sriov, known only once it is loaded (hd_check_stub_sets_count() asks it then). */
+    if (entry->numvfs > 0 && !hd_driver_is_vfio(entry->driver) &&
+        (r = hd_check_stub_sets_count(ctx, dev, entry->driver, true)) < 0)
         return r;
     /* A variant bound to what it does not drive refuses it at every boot. */
     struct hd_stub_driver stub;

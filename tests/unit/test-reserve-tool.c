@@ -1174,6 +1174,73 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
 }
 END_TEST
 
+/* pci-stub has no sriov_configure: a PF reserved for it with a count would sit there without
+ * VFs at every boot. Refused as bad input before anything is written (persist, now or not, its
+ * plan; the boot's line, and persisted says so); a PF on pci-stub now is refused its count
+ * before the kernel is asked, the plan too. */
+HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
+{
+    static const char spec[] =
+        "kernel 6.1.0-13-amd64\n"
+        "cmdline \"root=/dev/sda2 intel_iommu=on\"\n"
+        "iommu intel\n"
+        "module vfio\n"
+        "module vfio_iommu_type1\n"
+        "driver pcieport builtin class=060400\n"
+        "driver ixgbe ids=8086:10fb sriov\n"
+        "driver ixgbevf ids=8086:10ed\n"
+        "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+        "driver pci-stub module=pci_stub stub\n"
+        "device 0000:00:02.0 8086:2032 class=060400 driver=pcieport secondary=03\n"
+        "device 0000:03:00.1 8086:10fb class=020000 driver=ixgbe reset=flr totalvfs=63 "
+        "vf-device=10ed vf-offset=128 vf-stride=2\n";
+    static const char refused[] =
+        "0000:03:00.1 goes to pci-stub, which changes no VF count (it has no sriov_configure): "
+        "keep the PF on its host driver with the count alone and reserve its VFs, or reserve it "
+        "for vfio-pci loaded with enable_sriov=1\n";
+    static const char *const persists[] = {"persist 0000:03:00.1 --numvfs 2 --driver pci-stub",
+                                           "persist --dry-run 0000:03:00.1 --numvfs 2 --driver "
+                                           "pci-stub",
+                                           "persist --no-apply 0000:03:00.1 --numvfs 2 --driver "
+                                           "pci-stub"};
+
+    eng_start(&e, spec);
+    for (size_t i = 0; i < sizeof(persists) / sizeof(persists[0]); i++) {
+        ck_assert_msg(hd(persists[i]) == 2, "%s: %s", persists[i], err);
+        ck_assert_str_eq(out, "");
+        ck_assert_ptr_nonnull(strstr(err, "hostdev persist: "));
+        ck_assert_str_eq(err + strlen("hostdev persist: "), refused);
+    }
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
+    /* A count of 0 sets nothing: reserved as asked. */
+    ck_assert_int_eq(hd("persist --dry-run 0000:03:00.1 --numvfs 0 --driver pci-stub"), 0);
+
+    conf("10-pf.conf", "0000:03:00.1 pci-stub numvfs=2\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 2);
+    ck_assert_str_eq(err, "hostdev reserve: 0000:03:00.1 goes to pci-stub, which changes no VF "
+                          "count (it has no sriov_configure): keep the PF on its host driver "
+                          "with the count alone and reserve its VFs, or reserve it for vfio-pci "
+                          "loaded with enable_sriov=1\n");
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
+    ck_assert_int_eq(hd("persisted"), 2);
+    ck_out_has("(refused at boot)");
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-pf.conf")), 0);
+
+    ck_assert_int_eq(hd("detach --driver pci-stub 0000:03:00.1"), 0);
+    for (int dry = 0; dry < 2; dry++) {
+        ck_assert_int_eq(hd(dry ? "sriov --dry-run 0000:03:00.1 2" : "sriov 0000:03:00.1 2"), 1);
+        ck_assert_str_eq(err, "hostdev sriov: 0000:03:00.1 is on pci-stub, which changes no VF "
+                              "count (it has no sriov_configure): only its host driver, or "
+                              "vfio-pci loaded with enable_sriov=1, makes VFs of it\n");
+    }
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
+    eng_stop(&e);
+}
+END_TEST
+
 /* The boot's reservation of a PF line with a count: the PF to its stub first, then the count
  * on the stub (vfio-pci with enable_sriov=1), whose VFs are there for the listing: a VF a line
  * reserves is reserved. The dry run plans it as the run goes, text and JSON. */
