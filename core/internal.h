@@ -105,6 +105,9 @@ char *hd_reset_methods(struct hd_device *dev);
 
 /* sriov_numvfs through 0, waited for; the previous count or -errno. */
 int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+/* A count of ours turned @pf's sriov_drivers_autoprobe off (it was 1): the count of 0 gives it
+ * back. */
+bool hd_sriov_autoprobe_was_on(struct hd_ctx *ctx, const char *pf);
 /* Put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
 int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
                      int autoprobe);

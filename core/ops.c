@@ -962,6 +962,17 @@ static int check_numvfs(struct devop *o)
     return 0;
 }
 
+/* The count of 0 gives autoprobe back when a count of ours turned it off (hd_sriov_set_numvfs()
+ * writes it; the count's undo puts it back): said as its own step. */
+static void note_autoprobe_back(struct devop *o)
+{
+    const char *pf = hd_device_get_name(o->d.v[0]);
+
+    if (o->req->numvfs == 0 && o->planned.old_autoprobe == 0 &&
+        hd_sriov_autoprobe_was_on(o->ctx, pf))
+        hd_txn_note(o->t, "autoprobe", pf, "0", "1");
+}
+
 /* The count changes; a VF that hostdev detached goes with it, and so does its driver record,
  * which would otherwise claim a device that no longer exists (and give a later VF at that
  * address its predecessor's host driver). The records are journaled first and go first: the
@@ -989,14 +1000,16 @@ static int apply_numvfs(struct devop *o)
     /* The same count: no step to journal or report, only the VFs' links to wait for. */
     if (r >= 0 && o->planned.old_numvfs == (int)o->req->numvfs)
         r = hd_txn_dry_run(o->t) ? 0 : hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
-    else if (r >= 0 && (r = hd_txn_defer(o->t, &o->planned)) == 1 &&
-             (r = hd_txn_flush(o->t)) == 0) {
-        for (size_t i = 0; i < nforget && r == 0; i++) {
-            char name[HD_PCI_ADDR_BUFSZ];
-            r = hd_state_del(o->ctx, "drivers", hd_pci_addr_format(&forget[i].addr, name));
+    else if (r >= 0 && (r = hd_txn_defer(o->t, &o->planned)) >= 0) {
+        note_autoprobe_back(o);
+        if (r == 1 && (r = hd_txn_flush(o->t)) == 0) {
+            for (size_t i = 0; i < nforget && r == 0; i++) {
+                char name[HD_PCI_ADDR_BUFSZ];
+                r = hd_state_del(o->ctx, "drivers", hd_pci_addr_format(&forget[i].addr, name));
+            }
+            if (r == 0 && (r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs)) < 0)
+                hd_txn_step_failed(o->t);
         }
-        if (r == 0 && (r = hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs)) < 0)
-            hd_txn_step_failed(o->t);
     }
     free(forget);
     return r < 0 ? r : 0;

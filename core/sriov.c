@@ -1,5 +1,6 @@
 /* sriov.c - set the number of SR-IOV VFs of a PF: through 0, bounded waits, undo. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -51,6 +52,30 @@ static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, i
     int r = hd_poll(hd_ctx_get_timeout_ms(ctx), virtfns_as_wanted, &w);
 
     *seen = w.seen;
+    return r;
+}
+
+/* STATE/autoprobe/<PF> holds "1" while the PF's sriov_drivers_autoprobe is 0 because a count
+ * of ours turned it off: the count of 0 gives it back (no VF is left for it to keep unbound). */
+#define AUTOPROBE_RECORD "autoprobe"
+
+bool hd_sriov_autoprobe_was_on(struct hd_ctx *ctx, const char *pf)
+{
+    char *value = NULL;
+    bool on = hd_state_get(ctx, AUTOPROBE_RECORD, pf, &value) == 0 && strcmp(value, "1") == 0;
+
+    free(value);
+    hd_ctx_clear_error(ctx);
+    return on;
+}
+
+/* Autoprobe back to 1 (after an undo, or a count of 0): no longer ours to give back. */
+static int autoprobe_on(struct hd_device *dev)
+{
+    int r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "1");
+
+    if (r == 0)
+        hd_state_del(hd_device_get_ctx(dev), AUTOPROBE_RECORD, hd_device_get_name(dev));
     return r;
 }
 
@@ -149,11 +174,12 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         return (int)cur;
     }
 
-    /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first. */
+    /* VFs must come up unbound, ready for vfio-pci, not grabbed by a host driver first; what
+     * it was is recorded first, for the count of 0 to give back. */
     autoprobe = hd_device_get_sriov_autoprobe(dev);
-    if (autoprobe > 0) {
-        r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0");
-        if (r < 0)
+    if (autoprobe > 0 && numvfs != 0) {
+        if ((r = hd_state_put(ctx, AUTOPROBE_RECORD, pf, "1")) < 0 ||
+            (r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0")) < 0)
             return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
     }
@@ -173,7 +199,7 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
                               r2 == 0 ? "no VFs left, as before" : why2);
             /* The VFs come back as they were: probed by their host driver if they were. */
             if (r2 == 0 && autoprobe > 0) {
-                r2 = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "1");
+                r2 = autoprobe_on(dev);
                 if (r2 < 0)
                     snprintf(why2, sizeof(why2), "writing 1 to sriov_drivers_autoprobe: %s",
                              strerror(-r2));
@@ -187,6 +213,13 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         }
     }
     hd_info(ctx, "%s: sriov_numvfs %u -> %u", pf, cur, numvfs);
+    /* No VF left: autoprobe as it was before a count of ours turned it off. */
+    if (numvfs == 0 && autoprobe == 0 && hd_sriov_autoprobe_was_on(ctx, pf)) {
+        if ((r = autoprobe_on(dev)) < 0)
+            return hd_err(ctx, r, "%s: writing 1 to sriov_drivers_autoprobe: %s", pf,
+                          strerror(-r));
+        hd_info(ctx, "%s: sriov_drivers_autoprobe 0 -> 1", pf);
+    }
     r = hd_device_refresh(dev);
     return r < 0 ? r : (int)cur;
 }
@@ -202,7 +235,8 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *addr, int num
         return hd_err(ctx, -ENOMEM, "out of memory");
     /* Autoprobe first: VFs that come back are probed as they were before. */
     if (autoprobe >= 0 &&
-        (r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", autoprobe ? "1" : "0")) < 0 &&
+        (r = autoprobe ? autoprobe_on(dev)
+                       : hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0")) < 0 &&
         r != -ENOENT)
         r = hd_err(ctx, r, "%s: restoring sriov_drivers_autoprobe: %s", hd_device_get_name(dev),
                    strerror(-r));

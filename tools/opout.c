@@ -86,6 +86,8 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: reset (the kernel tries, in order: %s)\n", d, to[0] ? to : "unknown");
     else if (strcmp(a, "numvfs") == 0)
         printf("%s: %s -> %s virtual functions\n", d, from, to);
+    else if (strcmp(a, "autoprobe") == 0)
+        printf("%s: sriov_drivers_autoprobe %s -> %s\n", d, from, to);
     else if (strcmp(a, "own") == 0)
         printf("%s: owner %s -> %s\n", d, from[0] ? from : "?", to);
     else if (strcmp(a, "undo") == 0 && hd_op_step_get_state(op, i) == HD_STEP_FAILED)

@@ -78,6 +78,15 @@ static int show_all(struct tool *t)
     return EXIT_DONE;
 }
 
+/* The count of 0 gave the PF's autoprobe back (its step). */
+static bool autoprobe_back(const struct hd_op *op)
+{
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++)
+        if (strcmp(hd_op_step_get_action(op, i), "autoprobe") == 0)
+            return true;
+    return false;
+}
+
 static int run(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"numvfs", required_argument, NULL, 'n'},
@@ -154,8 +163,9 @@ static int run(struct tool *t, int argc, char **argv)
         json_kv_int(&j, "previous_numvfs", hd_op_get_previous_numvfs(op));
         json_kv_bool(&j, "changed", (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
         json_kv_bool(&j, "autoprobe_disabled",
-                     hd_op_get_previous_autoprobe(op) > 0 &&
+                     hd_op_get_previous_autoprobe(op) > 0 && numvfs != 0 &&
                          (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
+        json_kv_bool(&j, "autoprobe_restored", autoprobe_back(op));
         tool_op_json_steps(t, &j, op);
         json_key(&j, "unmade_reservations");
         json_begin_array(&j);
@@ -195,10 +205,14 @@ static int run(struct tool *t, int argc, char **argv)
         else
             printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
                    prev);
-        if ((unsigned int)prev != numvfs && hd_op_get_previous_autoprobe(op) > 0)
+        if ((unsigned int)prev != numvfs && numvfs != 0 && hd_op_get_previous_autoprobe(op) > 0)
             printf("%s%s: sriov_drivers_autoprobe %s from 1 to 0 and %s so (its VFs come up "
                    "unbound)\n", t->dry_run ? "  " : "", name, t->dry_run ? "would go" : "went",
                    t->dry_run ? "stay" : "stays");
+        if (autoprobe_back(op))
+            printf("%s%s: sriov_drivers_autoprobe %s back from 0 to 1, as it was before a count "
+                   "of hostdev's\n", t->dry_run ? "  " : "", name,
+                   t->dry_run ? "would go" : "went");
         for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
             if (strcmp(hd_op_step_get_action(op, i), "forget") == 0)
                 printf("%s%s: was on %s (before: %s): its record %s with the VF\n",
@@ -252,7 +266,8 @@ const struct tool_command cmd_sriov = {
     .help = "Without a PF, lists every SR-IOV PF with its counts; without a count, prints\n"
             "the PF's. With one (N or --numvfs N), sets\n"
             "sriov_drivers_autoprobe to 0 first and leaves it so: the VFs come up unbound,\n"
-            "ready for `hostdev detach`, and no host driver grabs them later. A change N -> M\n"
+            "ready for `hostdev detach`, and no host driver grabs them later; a count of 0\n"
+            "turns it back on when a count of hostdev's turned it off. A change N -> M\n"
             "goes through 0 (the kernel refuses N -> M), and the command waits until the VFs\n"
             "have appeared or gone. A PF whose VFs a VM holds, or a process has open\n"
             "through VFIO, is refused. VFs detached by hostdev go with the count, and so do\n"

@@ -681,7 +681,8 @@ struct hd_findings *hd_iommu_report_get_findings(const struct hd_iommu_report *r
 
 /* Set the number of virtual functions of a PF. sriov_drivers_autoprobe is set to 0 first and
  * left so (the VFs come up unbound, ready to detach; nothing probes VFs behind the caller's
- * back later either), a change N -> M goes through 0 (the kernel refuses N -> M with EBUSY),
+ * back later either) until a count of 0, which turns it back on when a count of hostdev's
+ * turned it off; a change N -> M goes through 0 (the kernel refuses N -> M with EBUSY),
  * and the call waits (bounded by the context timeout) until the kernel shows exactly
  * @numvfs virtfn links. -ENOTSUP: not an SR-IOV PF (no sriov_totalvfs, or a VF itself);
  * -ERANGE: @numvfs > sriov_totalvfs; any other -errno: the change failed, and the previous

@@ -2003,6 +2003,60 @@ HD_TEST(sriov_says_it_turns_autoprobe_off)
 }
 END_TEST
 
+/* The count of 0 leaves no VF for autoprobe 0 to keep unbound: it never turns autoprobe off,
+ * and gives it back when a count of hostdev's turned it off (not when the admin had it off);
+ * the dry run says so, changing nothing; a write of it that fails undoes the count. */
+HD_TEST(sriov_0_gives_autoprobe_back)
+{
+#define PF0_AUTOPROBE "sys/bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe"
+#define AUTOPROBE "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"
+#define RECORD "run/hostdev/autoprobe/0000:03:00.1"
+    static const char back[] = "0000:03:00.1: sriov_drivers_autoprobe went back from 0 to 1, as "
+                               "it was before a count of hostdev's\n";
+
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    /* The boot's 8 VFs, autoprobe on: removed, autoprobe stays on. */
+    ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
+    ck_assert_str_eq(out, "0000:03:00.0: 0 virtual functions (was 8)\n");
+    ck_assert_str_eq(fx_read(&e.fx, PF0_AUTOPROBE), "1");
+
+    ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+    ck_assert(fx_exists(&e.fx, RECORD));
+    ck_assert_int_eq(hd("sriov 03:00.1 0 --dry-run"), 0);
+    ck_assert_str_eq(out, "dry run: nothing changed; 0000:03:00.1 would go from 2 to 0 virtual "
+                          "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go back from "
+                          "0 to 1, as it was before a count of hostdev's\n");
+    ck_assert_int_eq(hd("--json sriov 03:00.1 0 --dry-run"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_restored\": true"));
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+    /* Its write fails: the count is undone, VFs and autoprobe as they were. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " AUTOPROBE " EIO on=write"), 0);
+    ck_assert_int_eq(hd("sriov 03:00.1 0"), 1);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+    ck_assert_int_eq(hd("sriov 03:00.1 0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.1: 0 virtual functions (was 2)\n"));
+    ck_assert_ptr_nonnull(strstr(out, back));
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
+    ck_assert(!fx_exists(&e.fx, RECORD));
+
+    /* The admin's own 0 is theirs: kept through a count and its 0. */
+    ck_assert_int_eq(fx_write(&e.fx, AUTOPROBE, "0"), 0);
+    ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
+    ck_assert_int_eq(hd("--json sriov 03:00.1 0"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_restored\": false"));
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+#undef PF0_AUTOPROBE
+#undef AUTOPROBE
+#undef RECORD
+}
+END_TEST
+
 /* `sriov` alone lists the PFs (not their VFs, not other devices) as `sriov ADDR` shows one;
  * a host with none says so beside an empty listing; completion offers PFs only. */
 HD_TEST(sriov_lists_every_pf)
