@@ -178,8 +178,10 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
      * it was is recorded first, for the count of 0 to give back. */
     autoprobe = hd_device_get_sriov_autoprobe(dev);
     if (autoprobe > 0 && numvfs != 0) {
-        if ((r = hd_state_put(ctx, AUTOPROBE_RECORD, pf, "1")) < 0 ||
-            (r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0")) < 0)
+        if ((r = hd_state_put(ctx, AUTOPROBE_RECORD, pf, "1")) < 0)
+            return hd_err(ctx, r, "%s: recording its sriov_drivers_autoprobe 1 in %s/%s: %s", pf,
+                          hd_ctx_get_state_dir(ctx), AUTOPROBE_RECORD, strerror(-r));
+        if ((r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0")) < 0)
             return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
     }
