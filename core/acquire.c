@@ -1327,8 +1327,10 @@ static int put_back_vfs(struct hd_txn *t, struct hd_device *dev, const struct hd
         return 0;
     snprintf(s.to, sizeof(s.to), "%d", a->numvfs);
     if ((r = hd_txn_step(t, &s)) == 1 &&
-        (r = hd_sriov_restore(ctx, hd_device_get_addr(dev), a->numvfs, a->autoprobe)) < 0)
+        (r = hd_sriov_restore(ctx, hd_device_get_addr(dev), a->numvfs, a->autoprobe)) < 0) {
+        hd_txn_step_failed(t);
         return r;
+    }
     return r < 0 ? r : 0;
 }
 
