@@ -1698,16 +1698,26 @@ static const struct hd_assignment *forced_entry(const struct hd_assignment_list 
     return req->nmdevs ? hd_map_find_mdev(map, req->mdevs[0]) : hd_map_find(map, req->addrs);
 }
 
-/* A mediated device the map does not hold: nothing to release (its node is the host's). */
-static int mdev_not_held(struct hd_ctx *ctx, const char *uuid)
+/* The emergency release of a device no VM holds that is not detached either: nothing to
+ * give back (a retry after one that finished, or a device never taken), step "already" from
+ * no VM, to what it is on (@driver, "" for a mediated device), done in a dry run too. */
+static void note_nothing_forced(struct hd_txn *t, const char *name, const char *driver)
+{
+    hd_txn_note(t, "already", name, "", driver);
+    hd_txn_settle(t, "already", name, HD_STEP_DONE);
+}
+
+/* A mediated device the map does not hold: -ENODEV when it is not there either, else 0 and
+ * an "already" step: nothing to release (its node is the host's), as a retry finds it. */
+static int mdev_not_held(struct hd_txn *t, struct hd_ctx *ctx, const char *uuid)
 {
     struct hd_mdev_info info;
 
     if (hd_mdev_lookup(ctx, uuid, &info) < 0)
         return hd_errr(ctx, -ENODEV, HD_REASON_NO_DEVICE, "%s: no such mediated device under "
                        "%s, and no record of it", uuid, hd_ctx_get_root(ctx));
-    return hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED, "%s: no VM holds this mediated "
-                   "device: nothing to release", uuid);
+    note_nothing_forced(t, uuid, "");
+    return 0;
 }
 
 /* Emergency release of one device whatever its record says (the record may be what is
@@ -1744,7 +1754,7 @@ static int release_force(struct hd_op *op)
         goto out;
     a = forced_entry(map, req);
     if (uuid != NULL && a == NULL) {
-        r = mdev_not_held(ctx, uuid);
+        r = mdev_not_held(t, ctx, uuid);
         goto out;
     }
     if (dev == NULL && a == NULL) {
@@ -1766,9 +1776,11 @@ static int release_force(struct hd_op *op)
                         (r = hd_check_not_open(ctx, dev, "releasing it")) < 0))
         goto out;
     a = forced_entry(map, req);
-    if (uuid != NULL && (a == NULL ? (r = mdev_not_held(ctx, uuid)) < 0
-                                   : (r = hd_check_mdev_not_open(ctx, uuid, a->group,
-                                                                 "releasing it")) < 0))
+    if (uuid != NULL && a == NULL) { /* dropped by another release meanwhile */
+        r = mdev_not_held(t, ctx, uuid);
+        goto out;
+    }
+    if (uuid != NULL && (r = hd_check_mdev_not_open(ctx, uuid, a->group, "releasing it")) < 0)
         goto out;
     if (a != NULL) {
         struct hd_assignment_list *rest = NULL;
@@ -1794,11 +1806,11 @@ static int release_force(struct hd_op *op)
         if (a != NULL)
             restore_record(ctx, dev, a, hd_txn_dry_run(t));
         hd_txn_refresh(dev);
-        /* Neither held nor detached: nothing to give back, and saying "done" would lie. */
+        /* Neither held nor detached: nothing to give back, as a retry finds it; a device on a
+         * stub with no record (the record lost) is still given back below. */
         if (a == NULL && !hd_device_on_stub(dev)) {
-            r = hd_errr(ctx, -ENOENT, HD_REASON_NOT_ASSIGNED,
-                        "%s: no VM holds it and it is on %s, not detached: nothing to release",
-                        hd_device_get_name(dev), hd_device_get_driver_or(dev, "no driver"));
+            note_nothing_forced(t, hd_device_get_name(dev), hd_device_get_driver_or(dev, "none"));
+            r = 0;
             goto out;
         }
         /* The plan says what is done: the reset, and the driver the reattach goes to. */

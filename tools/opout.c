@@ -119,8 +119,13 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: already there (type %s of %s), as asked: nothing to do\n", d, to, from);
     else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_MDEV_REMOVE)
         printf("%s: not there: nothing to do\n", d);
-    else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_RELEASE)
+    else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_RELEASE && from[0])
         printf("%s: not assigned to vm %s (nor any other): nothing to do\n", d, from);
+    else if (strcmp(a, "already") == 0 && hd_op_get_kind(op) == HD_OP_RELEASE) /* --force's */
+        printf("%s: no VM holds it%s%s%s: nothing to do\n", d,
+               strcmp(to, "none") == 0 ? " and it has no driver" : to[0] ? " and it is on " : "",
+               strcmp(to, "none") == 0 ? "" : to,
+               to[0] && strcmp(to, "none") != 0 ? ", not detached" : "");
     else if (strcmp(a, "already") == 0)
         printf("%s: already assigned to vm %s, as asked: nothing to do\n", d, to);
     else if (strcmp(a, "follow") == 0)

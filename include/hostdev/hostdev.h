@@ -1359,7 +1359,9 @@ enum hd_op_kind {
                      * asked (the kernel agrees) is step "already" (state done), not changed */
     HD_OP_RELEASE,  /* from a VM: the devices given, or all of them; one given that no VM
                      * holds is step "already" (from the VM, to "", state done), not changed;
-                     * HD_OP_FORCE: one device, whatever its record says, no VM needed */
+                     * HD_OP_FORCE: one device, whatever its record says, no VM needed;
+                     * one no VM holds and not detached is step "already" (from "", to its
+                     * driver, "none" without one, "" for a mediated device), not changed */
     HD_OP_RESERVE,  /* keep for a stub from now on: driver_override set, bound now or when the
                      * stub registers (step "pending"); see hd_device_reserve() */
     HD_OP_RECOVER,  /* hd_assign_recover(); per intent log (dry run: as it would) "undo",

@@ -1362,9 +1362,14 @@ HD_TEST(doctor_finds_records_the_kernel_contradicts)
     ck_assert_msg(strstr(out, NIC ": none -> e1000e\n"), "%s", out); /* where it goes */
     ck_assert_int_eq(hd("release --force " NIC), 0);
     ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
-    /* Neither held nor detached now: nothing to release, and not said to be done. */
-    ck_assert_int_eq(hd("release --force " NIC), 1);
-    says(NIC ": no VM holds it and it is on e1000e, not detached: nothing to release");
+    /* Neither held nor detached now: a retry finds it released, nothing to do (exit 0). */
+    ck_assert_int_eq(hd("release --force " NIC), 0);
+    ck_assert_msg(strstr(out, NIC ": no VM holds it and it is on e1000e, not detached: nothing "
+                              "to do\n"), "%s", out);
+    ck_assert_int_eq(hd("--json release --force " NIC), 0);
+    ck_assert_msg(strstr(out, "\"action\": \"already\"") && strstr(out, "\"to\": \"e1000e\"") &&
+                  strstr(out, "\"state\": \"done\""), "%s", out);
+    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
     /* A VM's node taken back by hand: the commands give it to the map's VM and owner again. */
     ck_assert_int_eq(hd("acquire --vm web2 --owner 107:108 " NIC), 0);
     ck_assert_int_eq(chown(fx_path(&fx, "dev/vfio/8"), 0, 0), 0);
