@@ -87,6 +87,37 @@ static struct {
     char taken[64];
 } refused;
 
+/* The global options take_trailing_globals() took out of the command's arguments, each with
+ * the word before it on the line: when that word is an option of the command that needs a
+ * value, the global stood where its value should ("--vm --json"), and tool_getopt() refuses
+ * it as it refuses any option there. @json: --json words applied anywhere on the line, so
+ * that one refused as a value is taken back and the error is text, as typed. */
+static struct {
+    const char *before[32], *word[32];
+    size_t n;
+    unsigned int json;
+} hoisted;
+
+/* The global option hoisted from right after @word on the line, or NULL. */
+static const char *hoisted_after(const char *word)
+{
+    for (size_t i = 0; word != NULL && i < hoisted.n; i++)
+        if (hoisted.before[i] == word)
+            return hoisted.word[i];
+    return NULL;
+}
+
+/* @option (as typed) was given global option @global as its value: refused, and a --json
+ * that was only that value is taken back. */
+static void refuse_hoisted(const char *option, const char *global)
+{
+    refused.why = REFUSED_NEEDS_VALUE;
+    snprintf(refused.typed, sizeof(refused.typed), "%.*s", (int)strcspn(option, "="), option);
+    snprintf(refused.taken, sizeof(refused.taken), "%.60s", global);
+    if (strcmp(global, "--json") == 0 && current_tool != NULL && --hoisted.json == 0)
+        current_tool->json = false;
+}
+
 /* The optimal string alignment distance from @typed to @name's nearest prefix (its whole when
  * that is nearer): a misspelled abbreviation ("--nume") is near its option too. */
 static size_t option_distance(const char *typed, size_t n, const char *name)
@@ -203,7 +234,10 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
         bool in_bundle = stopped_in_bundle(now);
         if (last != NULL && strncmp(last, "--", 2) == 0 && last[2] != '\0' && !in_bundle) {
             size_t len = strcspn(last + 2, "=");
-            if (long_option(longopts, last + 2, len) != NULL)
+            if (long_option(longopts, last + 2, len) != NULL && last[2 + len] != '=' &&
+                hoisted_after(last) != NULL)
+                refuse_hoisted(last, hoisted_after(last)); /* "--vm --json" at the end */
+            else if (long_option(longopts, last + 2, len) != NULL)
                 refuse(last[2 + len] == '=' ? REFUSED_NO_VALUE : REFUSED_NEEDS_VALUE, last, len + 2,
                        NULL);
             else if ((refused.meant = nearest_option(last + 2, len, longopts)) != NULL)
@@ -222,6 +256,8 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
             char typed[3] = {'-', (char)letter, '\0'};
             refuse(REFUSED_NEEDS_VALUE, typed, 2, NULL);
         }
+        if (refused.why == REFUSED_NEEDS_VALUE && hoisted_after(last) != NULL)
+            refuse_hoisted(refused.typed, hoisted_after(last)); /* "--vm --json" at the end */
         return c;
     }
     if (c == -1)
@@ -238,16 +274,25 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
             return '?';
         }
     }
-    /* A value that is another of the command's options ("--vm --force ADDR"), or "--", is a
-     * value forgotten, not a VM named "--force": refused before anything acts on it. */
-    if (optarg != NULL && optind > 1 && optarg == argv[optind - 1] &&
-        option_word(optarg, shortopts, longopts)) {
+    /* A value that is another of the command's options ("--vm --force ADDR"), "--", or a
+     * global option hoisted from there ("--vm --json ADDR" reads "--vm ADDR" now), is a value
+     * forgotten, not a VM named "--force" or "ADDR": refused before anything acts on it. */
+    bool takes_value = index >= 0 ? longopts[index].has_arg == required_argument
+                                  : c != 1 && short_option(shortopts, c) == 1;
+    if (takes_value && optarg != NULL && optind > 1 && optarg == argv[optind - 1]) {
         char letter[3] = {'-', (char)c, '\0'};
         const char *typed = index >= 0 ? argv[optind - 2] : letter;
-        refuse(REFUSED_NEEDS_VALUE, typed, strlen(typed), NULL);
-        snprintf(refused.taken, sizeof(refused.taken), "%.60s", optarg);
-        optopt = c;
-        return '?';
+        const char *global = hoisted_after(argv[optind - 2]);
+        if (global != NULL)
+            refuse_hoisted(typed, global);
+        else if (option_word(optarg, shortopts, longopts))
+            refuse(REFUSED_NEEDS_VALUE, typed, strlen(typed), NULL);
+        if (global == NULL && refused.why == REFUSED_NEEDS_VALUE)
+            snprintf(refused.taken, sizeof(refused.taken), "%.60s", optarg);
+        if (refused.why == REFUSED_NEEDS_VALUE) {
+            optopt = c;
+            return '?';
+        }
     }
     return c;
 }
@@ -810,6 +855,7 @@ static int apply_global(struct tool *t, struct globals *g, int c, const char *ar
                                          "hostdev has it");
 #else
         t->json = true;
+        hoisted.json++;
         return -1;
 #endif
     case 'v':
@@ -848,6 +894,9 @@ static int apply_global(struct tool *t, struct globals *g, int c, const char *ar
     }
 }
 
+/* '+': stop at the command name; its own options are its business. ':': a missing value is
+ * told apart from an unknown option. */
+#define GLOBAL_SHORTOPTS "+:r:jvt:hV"
 static const struct option global_opts[] = {
     {"root", required_argument, NULL, 'r'},    {"json", no_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},       {"timeout", required_argument, NULL, 't'},
@@ -857,15 +906,19 @@ static const struct option global_opts[] = {
 };
 
 /* Global long options given after the command (`hostdev list --json`, `... --root R`), as
- * users of other tools type them: applied, and taken out of the command's arguments. Stops
- * at "--". -1 to go on, else the exit status. */
+ * users of other tools type them: applied, and taken out of the command's arguments, each
+ * noted with the word before it (hoisted: the command's getopt refuses one that stood in its
+ * option's value's place). Stops at "--". A global's own value is refused as the command's
+ * are when it is a global option or "--" ("--root --json"). -1 to go on, else the exit
+ * status. */
 static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, char **argv)
 {
+    const char *before = argv[0]; /* the word before argv[i] as typed: argv moves under us */
     int out = 1;
 
-    for (int i = 1; i < *argc; i++) {
+    for (int i = 1; i < *argc; before = argv[i++]) {
         const struct option *o = NULL;
-        const char *arg = NULL, *eq;
+        const char *arg = NULL, *eq, *word = argv[i];
         size_t len;
         int r;
         if (strcmp(argv[i], "--") == 0) {
@@ -885,6 +938,13 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
                 arg = eq ? eq + 1 : i + 1 < *argc ? argv[++i] : NULL;
                 if (arg == NULL)
                     return tool_error(t, EXIT_USAGE, "option --%s needs a value", o->name);
+                if (eq == NULL && option_word(arg, GLOBAL_SHORTOPTS, global_opts)) {
+                    char value[192];
+                    refuse(REFUSED_NEEDS_VALUE, word, strlen(word), NULL);
+                    snprintf(refused.taken, sizeof(refused.taken), "%.60s", arg);
+                    refusal_of_value(value, sizeof(value));
+                    return tool_error(t, EXIT_USAGE, "%s", value);
+                }
             } else if (o != NULL && eq != NULL) {
                 return tool_error(t, EXIT_USAGE, "option --%s takes no value", o->name);
             }
@@ -892,6 +952,10 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
         if (o == NULL) {
             argv[out++] = argv[i];
             continue;
+        }
+        if (hoisted.n < sizeof(hoisted.word) / sizeof(hoisted.word[0])) {
+            hoisted.before[hoisted.n] = before;
+            hoisted.word[hoisted.n++] = word;
         }
         if ((r = apply_global(t, g, o->val, arg)) >= 0)
             return r;
@@ -935,9 +999,7 @@ static int run_main(int argc, char **argv)
 
     current_tool = &t;
     opterr = 0; /* our own one-line errors */
-    /* '+': stop at the command name; its own options are its business. ':': a missing value
-     * is told apart from an unknown option. */
-    while ((c = tool_getopt(argc, argv, "+:r:jvt:hV", global_opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, GLOBAL_SHORTOPTS, global_opts)) != -1) {
         char value[192];
         if ((c == '?' || c == ':') && refusal_of_value(value, sizeof(value)))
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s", value);

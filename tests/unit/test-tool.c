@@ -138,6 +138,21 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
                                "it is an option; usage: "},
         {"acquire --vm -- 03:00.0",
          "hostdev acquire: option --vm needs a value, and '--' after it ends the options; "},
+        /* A global option where the value should be is an option there too, though globals
+         * given after the command are taken out before its own are read: no VM named
+         * "03:00.0", no "no device given"; and text, --json being no option there. */
+        {"acquire --vm --json 03:00.0",
+         "hostdev acquire: option --vm needs a value, and '--json' after it is an option; "},
+        {"acquire 03:00.0 --vm --json",
+         "hostdev acquire: option --vm needs a value, and '--json' after it is an option; "},
+        {"release -m --timeout 5 03:00.0",
+         "hostdev release: option -m needs a value, and '--timeout' after it is an option; "},
+        {"list --driver --verbose", "hostdev list: option --driver needs a value, and "
+                                    "'--verbose' after it is an option; usage: "},
+        {"list --root --json", "hostdev list: option --root needs a value, and '--json' after it "
+                               "is an option"},
+        {"list --names --", "hostdev list: option --names needs a value, and '--' after it ends "
+                            "the options"},
         {"sriov 03:00.0 2 junk", "hostdev sriov: unexpected argument 'junk' (see "},
         {"recover --dry", "hostdev recover: '--dry' is not an option of recover (did you mean "
                           "--dry-run?); usage: hostdev recover [--dry-run] (see 'hostdev recover "
@@ -166,6 +181,26 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
                       hd(cases[i].args));
         one_line_error(cases[i].needle);
     }
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+}
+END_TEST
+
+/* A global option after the command is global unless it stands in an option's value's place:
+ * after a flag it is taken (the output is JSON); where --vm's value should be it is refused,
+ * in JSON only when --json is also given as an option. */
+HD_TEST(a_global_option_is_no_value)
+{
+    ck_assert_int_eq(hd("acquire --force --json --dry-run --vm a 03:00.0"), 0);
+    json_check(false);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(hd("--json acquire --vm --json 03:00.0"), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_msg(strncmp(err, "{\"error\":\"option --vm needs a value, and '--json' after it "
+                               "is an option;", 50) == 0, "%s", err);
+    ck_assert_int_eq(hd("acquire --vm --json"), 2);
+    one_line_error("hostdev acquire: option --vm needs a value, and '--json' after it is an "
+                   "option; ");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
 }
