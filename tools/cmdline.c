@@ -201,7 +201,7 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_device_list *all = NULL;
     struct hd_device **devs;
     enum hd_iommu_vendor vendor;
-    const char *stub = "vfio-pci", *sw;
+    const char *stub = "vfio-pci", *driver = NULL, *sw;
     bool reserve = false, force = false;
     char **others = NULL;
     size_t n, nothers = 0;
@@ -219,6 +219,8 @@ static int run(struct tool *t, int argc, char **argv)
         case 'd':
             if (strcmp(optarg, "vfio-pci") != 0 && strcmp(optarg, "pci-stub") != 0)
                 return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci or pci-stub", optarg);
+            if ((code = tool_take_once(t, "--driver", &driver, optarg)) != EXIT_DONE)
+                return code;
             stub = strcmp(optarg, "vfio-pci") == 0 ? "vfio-pci" : "pci-stub";
             break;
         default:

@@ -699,6 +699,7 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
         {O_MDEV_TYPE, "--mdev-type", export_nova, NULL, false},
     };
     bool watching = false;
+    const char *format = NULL; /* as typed */
     time_t now;
     char *buf = NULL;
     size_t len = 0;
@@ -710,6 +711,8 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
             only[i].given = only[i].given || only[i].opt == c;
         switch (c) {
         case 'f':
+            if ((r = tool_take_once(t, "--format", &format, optarg)) != EXIT_DONE)
+                return r;
             for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
                 if (strcmp(optarg, formats[i].name) == 0)
                     job.fmt = &formats[i];
@@ -719,7 +722,8 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
                                   "or prometheus", optarg);
             break;
         case 'o':
-            job.output = optarg;
+            if ((r = tool_take_once(t, "--output", &job.output, optarg)) != EXIT_DONE)
+                return r;
             break;
         case O_PREFIX:
             if (!dns_subdomain(optarg))

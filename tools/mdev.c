@@ -146,7 +146,8 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     while ((c = tool_getopt(argc, argv, create ? "u:" : "",
                             create ? create_opts : remove_opts)) != -1) {
         if (c == 'u' && create) {
-            uuid = optarg;
+            if ((r = tool_take_once(t, "--uuid", &uuid, optarg)) != EXIT_DONE)
+                return r;
         } else if (c == 'D') {
             t->dry_run = true;
         } else {
@@ -198,7 +199,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
     while ((c = tool_getopt(argc, argv, define ? "u:ma" : "",
                             define ? define_opts : undefine_opts)) != -1) {
         if (c == 'u' && define) {
-            uuid = optarg;
+            if ((r = tool_take_once(t, "--uuid", &uuid, optarg)) != EXIT_DONE)
+                return r;
         } else if (c == 'm' && define) {
             autostart = false;
         } else if (c == 'a' && define) { /* mdevctl's word for what is the default here */

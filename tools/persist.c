@@ -140,6 +140,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_entry e = {.driver = NULL, .numvfs = -1, .file = "persist"};
     bool no_apply = false;
+    const char *numvfs = NULL; /* as typed: given twice, the two are named */
     char *line = NULL;
     int c, code, r;
 
@@ -150,11 +151,14 @@ static int run_persist(struct tool *t, int argc, char **argv)
             if (!hd_driver_is_vfio(optarg) && strcmp(optarg, "pci-stub") != 0)
                 return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci, a vfio-pci "
                                   "variant (mlx5_vfio_pci, ...) or pci-stub", optarg);
-            e.driver = optarg;
+            if ((code = tool_take_once(t, "--driver", &e.driver, optarg)) != EXIT_DONE)
+                return code;
             break;
         case 'n': {
             char *end;
             long n;
+            if ((code = tool_take_once(t, "--numvfs", &numvfs, optarg)) != EXIT_DONE)
+                return code;
             errno = 0;
             n = strtol(optarg, &end, 10);
             if (errno || *end || end == optarg || n < 0 || n > 65535)

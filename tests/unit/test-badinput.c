@@ -147,6 +147,11 @@ static const struct bad cases[] = {
     /* The next option is no value: no VM named "--force" is made. */
     {"args: an option as --vm's value", FUSE, NULL, "$HD acquire --vm --force 03:00.0", 2,
      "option --vm needs a value, and '--force' after it is an option; usage: ", NONE, 0},
+    /* A global one too, though it is taken out before the command's options are read: the
+     * error is text, --json being no option where it stands. */
+    {"args: a global option as --vm's value", FUSE, NULL, "$HD acquire --vm --json 03:00.0", 2,
+     "hostdev acquire: option --vm needs a value, and '--json' after it is an option; ", NONE,
+     0},
     {"args: an option as -d's value", FUSE, NULL, "$HD --json detach -d -g 03:00.0", 2,
      "{\"error\":\"option -d needs a value, and '-g' after it is an option;", NONE, 0},
     {"args: flag given a value", FUSE, NULL, "$HD --json detach --force=yes 03:00.0", 2,
@@ -189,6 +194,23 @@ static const struct bad cases[] = {
     {"args: detach --driver twice", FUSE, NULL,
      "$HD detach 03:00.0 --driver pci-stub --driver vfio-pci", 2,
      "--driver given twice: 'pci-stub' and 'vfio-pci'", NONE, 0},
+    /* So too the UUID a mediated device is made with, what persist and cmdline keep a device
+     * with, and which document export writes where. */
+    {"args: mdev create --uuid twice", FUSE, NULL,
+     "$HD mdev create mtty mtty-1 --uuid 11111111-2222-3333-4444-555555555555 -u "
+     "11111111-2222-3333-4444-555555555556", 2,
+     "--uuid given twice: '11111111-2222-3333-4444-555555555555' and", NONE, 0},
+    {"args: persist --driver twice", FUSE, NULL,
+     "$HD persist 03:00.0 --driver vfio-pci --driver pci-stub", 2,
+     "hostdev persist: --driver given twice: 'vfio-pci' and 'pci-stub'", NONE, 0},
+    {"args: persist --numvfs twice", FUSE, NULL, "$HD persist 03:00.0 --numvfs 1 -n 2", 2,
+     "--numvfs given twice: '1' and '2'", NONE, 0},
+    {"args: cmdline --driver twice", FUSE, NULL, "$HD cmdline 03:00.0 -d vfio-pci -d pci-stub", 2,
+     "--driver given twice", NONE, 0},
+    {"args: export --format twice", FUSE, NULL, "$HD --json export --format nfd -f kubevirt", 2,
+     "--format given twice: 'nfd' and 'kubevirt'", JSON, 0},
+    {"args: export --output twice", FUSE, NULL, "$HD export -f nfd -o $R/a --output $R/b", 2,
+     "--output given twice", NONE, 0},
     {"args: --numvfs without its value", FUSE, NULL, "$HD sriov 03:00.0 --numvfs", 2,
      "hostdev sriov: option --numvfs needs a value; usage: ", NONE, 0},
     {"args: mdev create --uuid without its value", FUSE, NULL,
