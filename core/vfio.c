@@ -781,6 +781,8 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                                : SEE_KERNEL_LOG,
                 "%s: %s", r->name,
                 err == -ENODEV ? "no such PCI device" : hd_ctx_last_error(ctx));
+        if (err == -ENODEV) /* the address is wrong: a listing shows the right one */
+            hd_findings_set_remedy(r->findings, HD_REMEDY_LIST);
         return hd_err(ctx, err, "%s", r->explanation ? r->explanation : strerror(-err));
     }
     if (hd_device_get_driver(dev) != NULL &&

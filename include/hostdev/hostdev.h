@@ -606,8 +606,9 @@ enum hd_remedy {
     HD_REMEDY_ACQUIRE,           /* acquire it for a VM with the VM's user as owner */
     HD_REMEDY_DETACH_OR_MANAGED, /* detach it ahead of the VM, or acquire it managed */
     HD_REMEDY_RELEASE_FORCE,     /* the emergency release: back to the host, record dropped */
-    HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong); no finding
-                                  * gives it now: doctor refuses an address with no device */
+    HD_REMEDY_LIST,              /* list the PCI devices (the address is wrong): the VFIO
+                                  * check's finding for an address with no device (doctor
+                                  * refuses such an address instead) */
     HD_REMEDY_PERSIST_VF_COUNT,  /* a reserved VF nothing makes: persist its PF's VF count
                                   * (hd_findings_get_remedy_vf_count() says which and how
                                   * many), or forget the VF's reservation */

@@ -575,6 +575,8 @@ HD_TEST(no_such_device)
     ck_assert_int_eq(hd_vfio_verify_ops(ctx, &a, &ops, &rep), -ENODEV);
     ck_assert_ptr_nonnull(rep);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "no such PCI device"));
+    /* The address is wrong: what a program offers is the listing of the right ones. */
+    ck_assert_int_eq(hd_findings_get_remedy(hd_vfio_report_get_findings(rep), 0), HD_REMEDY_LIST);
     rep = hd_vfio_report_unref(rep);
     ck_assert_int_eq(hd_vfio_verify_ops(ctx, NULL, &ops, &rep), -EINVAL);
     ck_assert_ptr_null(rep);
