@@ -289,13 +289,14 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         return -ENOMEM;
     for (size_t i = 0; i < req->nmdevs; i++) {
         struct pmdev *m = &p->mdevs[p->nmdevs];
+        char why[2 * HD_DRIVER_NAME_MAX + 128];
         strcpy(m->uuid, req->mdevs[i]);
         if ((r = hd_mdev_lookup(ctx, m->uuid, &m->info)) < 0)
             return r;
-        if (m->info.group < 0)
-            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "mediated device %s has no "
-                           "IOMMU group: its vendor driver has not made it a VFIO device",
-                           m->uuid);
+        if (hd_mdev_readiness(m->info.parent, m->info.driver, m->info.group, why,
+                              sizeof(why)) != HD_MDEV_READY)
+            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "mediated device %s %s",
+                           m->uuid, why);
         p->nmdevs++;
     }
     for (size_t i = 0; i < req->n && r == 0; i++) {

@@ -231,17 +231,15 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
            c->host_keeps == NULL && c->host_use == NULL;
 }
 
-enum hd_mdev_readiness hd_mdev_readiness(const struct hd_mdev_list *l, size_t i, char *why,
-                                        size_t size)
+enum hd_mdev_readiness hd_mdev_readiness(const char *parent, const char *driver, int group,
+                                        char *why, size_t size)
 {
-    const char *driver = hd_mdev_list_get_driver(l, i);
-
-    if (driver == NULL) {
+    if (driver == NULL || driver[0] == '\0') {
         snprintf(why, size, "is bound to no mdev driver: the driver of its parent %s did not "
-                 "take it, so VFIO has no device to hand out", hd_mdev_list_get_parent(l, i));
+                 "take it, so VFIO has no device to hand out", parent);
         return HD_MDEV_NO_DRIVER;
     }
-    if (hd_mdev_list_get_iommu_group(l, i) < 0) {
+    if (group < 0) {
         snprintf(why, size, "has no IOMMU group: its vendor driver %s has not made it a VFIO "
                  "device", driver);
         return HD_MDEV_NO_GROUP;
@@ -261,7 +259,8 @@ static int check_mdev(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_list 
         return r;
     hd_strlcpy(out->name, uuid, sizeof(out->name));
     *parent = hd_mdev_list_get_parent(*l, 0);
-    if (hd_mdev_readiness(*l, 0, why, sizeof(why)) != HD_MDEV_READY)
+    if (hd_mdev_readiness(*parent, hd_mdev_list_get_driver(*l, 0),
+                          hd_mdev_list_get_iommu_group(*l, 0), why, sizeof(why)) != HD_MDEV_READY)
         snprintf(out->not_ready, sizeof(out->not_ready), "it %s", why);
     else
         snprintf(out->node, sizeof(out->node), "/dev/vfio/%d",

@@ -712,7 +712,7 @@ static int check_mdev(struct hd_ctx *ctx, struct hd_findings *d, const char *uui
             uuid, a->parent, a->vm, uuid, parent);
         hd_findings_set_remedy_holder(d, a->vm, a->uid, a->gid);
     }
-    readiness = hd_mdev_readiness(l, 0, why, sizeof(why));
+    readiness = hd_mdev_readiness(parent, driver, group, why, sizeof(why));
     if (readiness == HD_MDEV_NO_DRIVER)
         add(d, HD_SEVERITY_ERROR, "mdev-no-driver", HD_REMEDY_NONE, uuid,
             format("the kernel log (dmesg) says why the parent's mdev driver did not take it"),

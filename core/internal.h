@@ -292,13 +292,14 @@ struct hd_assignment *hd_map_find_jdev(const struct hd_assignment_list *list,
 
 /* ---- assign-check.c: can a device go to a VM ------------------------------------------------ */
 
-/* Whether a VM can open mediated device @i of @l now: its parent's driver took it
- * (HD_MDEV_NO_DRIVER) and made it a VFIO device, with an IOMMU group (HD_MDEV_NO_GROUP). When
- * not, @why says so after the device's name ("is bound to no mdev driver: ..."). check and
- * doctor both ask it. */
+/* Whether a VM can open a mediated device of @parent now: @driver, its parent's mdev driver
+ * (NULL or "": none), took it (HD_MDEV_NO_DRIVER) and made it a VFIO device, with IOMMU
+ * group @group (-1: none, HD_MDEV_NO_GROUP). When not, @why says so after the device's name
+ * ("is bound to no mdev driver: ..."). check, doctor, acquire and verify all ask it, so they
+ * say it alike. */
 enum hd_mdev_readiness { HD_MDEV_READY, HD_MDEV_NO_DRIVER, HD_MDEV_NO_GROUP };
-enum hd_mdev_readiness hd_mdev_readiness(const struct hd_mdev_list *l, size_t i, char *why,
-                                        size_t size);
+enum hd_mdev_readiness hd_mdev_readiness(const char *parent, const char *driver, int group,
+                                        char *why, size_t size);
 struct hd_node_target;
 /* USB or SCSI device @sel found (hd_node_target_find()) into @t, and in @out its name and the
  * node a VM opens; one there without that node (a SCSI device with no dev/sgN) is found all

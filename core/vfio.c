@@ -886,7 +886,8 @@ int hd_vfio_group_held_ops(struct hd_ctx *ctx, int group, const struct hd_vfio_o
 int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct hd_vfio_ops *ops,
                             struct hd_vfio_report **out)
 {
-    char path[HD_PATH_MAX], driver[HD_DRIVER_NAME_MAX];
+    char path[HD_PATH_MAX], ready[2 * HD_DRIVER_NAME_MAX + 128], fix[HD_DRIVER_NAME_MAX + 64];
+    struct hd_mdev_info info;
     struct hd_vfio_report *r;
     char **cdevs = NULL;
     size_t ncdevs = 0;
@@ -912,19 +913,20 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s",
                        r->explanation ? r->explanation : strerror(EINVAL));
     }
-    /* The mdev core links the device to its group and its (vendor's) mdev driver. */
-    hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/iommu_group", r->name);
-    err = hd_sysfs_read_group_link(ctx, r->name, path, &r->group);
+    /* The mdev core links the device to its parent, its (vendor's) mdev driver and its
+     * group; whether that makes it a VFIO device is hd_mdev_readiness()'s to say, as check
+     * and acquire say it. */
+    err = hd_mdev_lookup(ctx, r->name, &info);
     if (err < 0) {
-        /* Not a link the kernel makes (bad input), or one that cannot be read: its message
-         * names the device and the link. */
-        enum hd_reason why = err == -ENOENT ? HD_REASON_NO_DEVICE : hd_ctx_last_reason(ctx);
+        /* None there, or a link the kernel does not make (bad input): its message names the
+         * device and the link. */
+        enum hd_reason why = hd_ctx_last_reason(ctx);
         char msg[HD_ERROR_MAX];
         hd_strlcpy(msg, hd_ctx_last_error(ctx), sizeof(msg));
-        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, err, NULL);
-        if (err == -ENOENT)
+        add_step(r, "device", HD_VFIO_STEP_FAILED, err, NULL);
+        if (why == HD_REASON_NO_DEVICE)
             explain(r, err, "no-device", "check the UUID against /sys/bus/mdev/devices",
-                    "%s: no such mediated device (or it has no IOMMU group)", r->name);
+                    "%s: no such mediated device", r->name);
         else if (why == HD_REASON_INVALID) /* the message alone: no fix of the kernel's */
             return explain(r, hd_errr(ctx, err, why, "%s", msg), "device-unreadable",
                            "look at what is mounted on /sys: the kernel makes no such link",
@@ -933,20 +935,28 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
             explain(r, err, "device-unreadable", SEE_KERNEL_LOG, "%s", msg);
         return hd_errr(ctx, err, why, "%s", r->explanation ? r->explanation : strerror(-err));
     }
-    add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
-    hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/driver", r->name);
-    if (hd_fs_link_basename(ctx, path, driver, sizeof(driver)) == 0 &&
-        (r->driver = strdup(driver)) == NULL)
+    r->group = info.group;
+    if (info.driver[0] != '\0' && (r->driver = strdup(info.driver)) == NULL)
         return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
-    if (r->driver == NULL) {
+    switch (hd_mdev_readiness(info.parent, info.driver, info.group, ready, sizeof(ready))) {
+    case HD_MDEV_NO_DRIVER:
         add_step(r, "driver", HD_VFIO_STEP_FAILED, -ENOENT, "none");
         explain(r, -ENOENT, "mdev-no-driver",
                 "the kernel log (dmesg) says why the parent's mdev driver did not take it",
-                "%s is bound to no mdev driver: its parent's driver did not take "
-                "it, so VFIO has no device to hand out", r->name);
+                "%s %s", r->name, ready);
         return hd_err(ctx, -ENOENT, "%s", r->explanation ? r->explanation : strerror(ENOENT));
+    case HD_MDEV_NO_GROUP:
+        add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
+        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, -ENOENT, "none");
+        snprintf(fix, sizeof(fix), "the kernel log (dmesg) says why %s did not register it "
+                 "with VFIO", r->driver);
+        explain(r, -ENOENT, "mdev-no-group", fix, "%s %s", r->name, ready);
+        return hd_err(ctx, -ENOENT, "%s", r->explanation ? r->explanation : strerror(ENOENT));
+    case HD_MDEV_READY:
+        break;
     }
     add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
+    add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
     /* Its vfio-dev/vfioN, where the kernel has the cdev (6.6+ with VFIO_DEVICE_CDEV). */
     hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev", r->name);
     if (hd_fs_list_dir(ctx, path, &cdevs, &ncdevs) == 0 && ncdevs > 0 && hd_name_valid(cdevs[0]) &&

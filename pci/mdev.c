@@ -401,6 +401,7 @@ int hd_mdev_lookup(struct hd_ctx *ctx, const char *uuid, struct hd_mdev_info *in
     if (r < 0)
         return r;
     hd_strlcpy(info->parent, m.parent, sizeof(info->parent));
+    hd_strlcpy(info->driver, m.driver, sizeof(info->driver));
     info->group = m.group;
     /* Its VFIO cdev (kernels with CONFIG_VFIO_DEVICE_CDEV): vfio-dev/vfioN, as for PCI. */
     if ((r = hd_path(path, sizeof(path), "sys/bus/mdev/devices/%s/vfio-dev", uuid)) < 0 ||

@@ -115,10 +115,11 @@ struct hd_mdev {
 };
 /* What sysfs says of mediated device @uuid: -ENOENT when there is none. */
 int hd_mdev_read(struct hd_ctx *ctx, const char *uuid, struct hd_mdev *m);
-/* What acquire needs of mediated device @uuid (canonical); -ENOENT (message left) when there
- * is none. */
+/* What acquire and verify need of mediated device @uuid (canonical); -ENOENT (message left)
+ * when there is none. */
 struct hd_mdev_info {
     char parent[HD_DRIVER_NAME_MAX];
+    char driver[HD_DRIVER_NAME_MAX]; /* "": none (its parent's mdev driver did not take it) */
     int group;    /* -1: none (its vendor driver has not registered it with VFIO) */
     char cdev[32]; /* "vfioN", "" without one */
 };

@@ -1627,3 +1627,52 @@ HD_TEST(check_judges_a_mediated_device)
     fx_umount(&fx);
 }
 END_TEST
+
+/* A mediated device no VM can open yet (no IOMMU group, then no mdev driver either): check,
+ * acquire and verify say why in the same words, and only verify and check tell it as a state
+ * (acquire refuses, verify says it is not usable). */
+HD_TEST(check_acquire_and_verify_say_an_unready_mdev_alike)
+{
+    static const char *const links[] = {"iommu_group", "driver"};
+    struct hd_ctx *ctx;
+    struct fx fx;
+    char path[700];
+
+    memset(&fx, 0, sizeof(fx));
+    ck_assert_msg(fx_materialize(&fx, "mdev") == 0, "%s", fx.error);
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        struct hd_vfio_report *rep = NULL;
+        struct hd_node_check c;
+        struct hd_op *op;
+        const char *why;
+
+        snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/" BOOT_MDEV "/%s", fx.root,
+                 links[i]);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(hd_node_device_check_assign(ctx, BOOT_MDEV, NULL, 0, NULL, &c), 0);
+        ck_assert_msg(strncmp(c.not_ready, "it ", 3) == 0, "%s", c.not_ready);
+        why = c.not_ready + 3;
+
+        ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+        hd_op_set_owner(op, 107, 108);
+        ck_assert_int_eq(hd_op_set_vm(op, "v"), 0);
+        ck_assert_int_eq(hd_op_add_mdev(op, BOOT_MDEV), 0);
+        ck_assert_int_lt(hd_op_run(op), 0);
+        hd_op_unref(op);
+        ck_assert_msg(strstr(hd_ctx_last_error(ctx), why) != NULL, "acquire: '%s', check: '%s'",
+                      hd_ctx_last_error(ctx), why);
+
+        hd_ctx_clear_error(ctx);
+        ck_assert_int_lt(hd_vfio_verify_mdev(ctx, BOOT_MDEV, &rep), 0);
+        ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_FAILED); /* not bad input */
+        ck_assert_msg(strstr(hd_ctx_last_error(ctx), why) != NULL, "verify: '%s', check: '%s'",
+                      hd_ctx_last_error(ctx), why);
+        ck_assert_str_eq(hd_findings_get_code(hd_vfio_report_get_findings(rep), 0),
+                         i == 0 ? "mdev-no-group" : "mdev-no-driver");
+        hd_vfio_report_unref(rep);
+    }
+    hd_ctx_unref(ctx);
+    fx_umount(&fx);
+}
+END_TEST
