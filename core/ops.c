@@ -509,8 +509,6 @@ static int check_detach(struct devop *o)
         if ((r = hd_check_not_with_own_vf(ctx, dev, o->d.v, o->d.n,
                                           "moving it to another driver")) < 0 ||
             (r = hd_check_vfs_free(ctx, dev, o->map, "moving it to another driver")) < 0 ||
-            (r = hd_check_pf_keeps_vfs(ctx, dev, o->req->flags & HD_OP_FORCE,
-                                       "moving it to another driver")) < 0 ||
             (r = hd_check_not_open(ctx, dev, "moving it to another driver")) < 0)
             return r;
         if ((r = check_stub_keeps_group(o, dev, &stub, "moving it")) < 0)
@@ -531,6 +529,11 @@ static int check_detach(struct devop *o)
             }
             return r;
         }
+        /* After the host's use of it, which names a VF carrying the host's traffic as show
+         * does: any VF at all refuses it here. */
+        if ((r = hd_check_pf_keeps_vfs(ctx, dev, o->req->flags & HD_OP_FORCE,
+                                       "moving it to another driver")) < 0)
+            return r;
     }
     return 0;
 }
@@ -1035,10 +1038,10 @@ static int check_reserve(struct devop *o)
         if ((r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n,
                                           "reserving it for another driver")) < 0 ||
             (r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
-            (r = check_pf_keeps_vfs(o->ctx, dev, planned_numvfs(o, dev), force,
-                                    "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
-            (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0)
+            (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0 ||
+            (r = check_pf_keeps_vfs(o->ctx, dev, planned_numvfs(o, dev), force,
+                                    "reserving it for another driver")) < 0)
             return r;
         struct hd_stub_driver stub = {.vfio = true};
         if ((r = check_stub_keeps_group(o, dev, &stub, "reserving it")) < 0)

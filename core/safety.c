@@ -1,8 +1,8 @@
 /* safety.c - would taking a device from its driver pull something from under the host? Its
  * disks (mounted, swapped on, held by md, device-mapper, btrfs or ZFS, or refusing an exclusive
  * open), its network interfaces carrying traffic (up with addresses or routes in any table, or
- * below a bridge, bond or VLAN that is; link-local ignored, as dpdk-devbind does), or the
- * console. Everything is read relative to the root; on the host itself, addresses and routes
+ * below a bridge, bond or VLAN that is; link-local ignored, as dpdk-devbind does), the console,
+ * or any of that of an SR-IOV PF's VFs, which its driver letting go destroys. Everything is read relative to the root; on the host itself, addresses and routes
  * come from rtnetlink (the only place that has all tables). Nothing here writes. */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -968,6 +968,32 @@ static int check_mdev(struct hd_host_use *hu, const char *bdf, struct reasons *r
     return 0;
 }
 
+/* ---- SR-IOV -------------------------------------------------------------------------------- */
+
+/* A PF's VFs go when its host driver lets go (it turns SR-IOV off), so what the host uses of
+ * them is the PF's to answer for too. A PF on a DMA-safe driver (vfio-pci that made them) stays
+ * there through a detach or an acquire, and its VFs with it. */
+static int check_vfs(struct hd_host_use *hu, struct hd_device *pf, struct reasons *rs)
+{
+    const char *driver = hd_device_get_driver(pf), *pf_who = rs->who;
+    char vf[HD_PCI_ADDR_BUFSZ], who[2 * HD_PCI_ADDR_BUFSZ + 64];
+    int r = 0;
+
+    if (driver == NULL || hd_driver_is_dma_safe(driver))
+        return 0;
+    if ((r = hd_device_fill(pf, HD_FILL_SRIOV)) < 0) /* a listing's snapshot lacks its VFs */
+        return r;
+    for (size_t i = 0; r == 0 && i < hd_device_get_virtfn_count(pf); i++) {
+        hd_pci_addr_format(hd_device_get_virtfn(pf, i), vf);
+        snprintf(who, sizeof(who), "%s's VF %s (gone when the PF leaves its driver)", pf_who, vf);
+        rs->who = who;
+        if ((r = check_block(hu, vf, rs)) == 0 && (r = check_net(hu, vf, rs)) == 0)
+            r = check_mdev(hu, vf, rs);
+    }
+    rs->who = pf_who;
+    return r;
+}
+
 HD_EXPORT int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out)
 {
     struct hd_host_use *hu = calloc(1, sizeof(*hu));
@@ -1020,7 +1046,7 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
     rs.who = name;
     if ((r = check_block(hu, name, &rs)) < 0 || (r = check_net(hu, name, &rs)) < 0 ||
         (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, name, &rs)) < 0 ||
-        (r = check_keyboard(hu, dev, &rs)) < 0)
+        (r = check_keyboard(hu, dev, &rs)) < 0 || (r = check_vfs(hu, dev, &rs)) < 0)
         return hd_err(hd_device_get_ctx(dev), r, "%s: cannot tell whether the host uses it", name);
     if (rs.len > 0)
         return hd_err(hd_device_get_ctx(dev), -EBUSY, "%s", rs.buf);

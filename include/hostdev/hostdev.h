@@ -1127,10 +1127,12 @@ int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml);
 /* ------------------------------------------------------------------------------------------ */
 /* Host safety                                                                                */
 
-/* Would taking @dev from its driver pull something from under the host? 0 when not; -EBUSY
- * with every reason in the message ("0000:03:00.0 backs /dev/sda1 mounted on /", "... eth0 is
- * up with routes", "... eth0 is under br0, which is up with addresses", "... is the boot VGA
- * device (the console)"); another -errno when it cannot tell (out of memory). Reads ROOT/sys
+/* Would taking @dev from its driver pull something from under the host? Of an SR-IOV PF on a
+ * host driver, its VFs are asked too (that driver letting go destroys them). 0 when not;
+ * -EBUSY with every reason in the message ("0000:03:00.0 backs /dev/sda1 mounted on /", "...
+ * eth0 is up with routes", "... eth0 is under br0, which is up with addresses", "... is the
+ * boot VGA device (the console)", "0000:03:00.0's VF 0000:03:10.0 (gone when the PF leaves its
+ * driver): eth1 is up with routes"); another -errno when it cannot tell (out of memory). Reads ROOT/sys
  * (block holders, sys/fs/btrfs, net master/upper/lower links, brif, bonding), ROOT/proc
  * (mountinfo or mounts, swaps, spl/kstat/zfs), run/udev/data (ZFS pool members), opens block
  * nodes under ROOT/dev read-only with O_EXCL (never writes); addresses and routes of every

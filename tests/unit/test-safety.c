@@ -3,6 +3,7 @@
  * with routes or addresses (their own, in any table, or those of a bridge, bond or VLAN stacked
  * on them), the console. */
 #include <check.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "assign-helpers.h"
 #include "fixture.h"
 #include "hdtest.h"
+#include "tmptree.h"
 
 #define SATA "0000:00:1f.2"
 #define NIC "0000:03:00.0"
@@ -417,5 +419,80 @@ HD_TEST(assign_check_judges_a_set)
     ck_assert(hd_assign_check_is_assignable_together(c));
     hd_assign_check_unref(c);
     hd_ctx_unref(ctx);
+}
+END_TEST
+
+/* An SR-IOV PF whose VF carries the host's traffic: the PF's driver letting go destroys the VF,
+ * so the PF's host use says so; a VF's interface without traffic is no host use, and a PF on
+ * vfio-pci (which stays there) answers for nothing of its VFs'. */
+#define SRIOV_KERNEL                                                                               \
+    "iommu intel\n"                                                                                \
+    "driver ixgbe ids=8086:10fb sriov\n"                                                           \
+    "driver ixgbevf ids=8086:10ed\n"                                                               \
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"
+#define PF "0000:03:00.0"
+#define VF "0000:03:10.0"
+#define PF_DEV(driver)                                                                             \
+    "device " PF " 8086:10fb class=020000 parent=root driver=" driver " totalvfs=4 "            \
+    "vf-device=10ed vf-offset=128 vf-stride=2 numvfs=2\n"
+
+/* A VF exists only once the PF's numvfs made it, past the spec's lines: its interface eth1
+ * (up), and a route through it when @routed, are written into the tree as the kernel shows
+ * them. */
+static void vf_interface(bool routed)
+{
+    ck_assert_int_eq(tmptree_write(root, "sys/devices/pci0000:03/" VF "/net/eth1/flags", "0x1003\n"),
+                     0);
+    ck_assert_int_eq(tmptree_symlink(root, "sys/class/net/eth1",
+                                     "../../devices/pci0000:03/" VF "/net/eth1"),
+                     0);
+    ck_assert_int_eq(tmptree_write(root, "proc/net/route",
+                                   routed ? "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\t"
+                                            "Metric\tMask\tMTU\tWindow\tIRTT\neth1\t0000000A\t"
+                                            "00000000\t0001\t0\t0\t100\t000000FF\t0\t0\t0\n"
+                                          : ""),
+                     0);
+}
+
+HD_TEST(a_pfs_vf_up_with_routes)
+{
+    const char *msg;
+    int r;
+
+    tree(SRIOV_KERNEL PF_DEV("ixgbe"));
+    vf_interface(true);
+    msg = check(root, PF, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, PF "'s VF " VF " (gone when the PF leaves its driver): eth1 is up with "
+                          "routes");
+    /* A detach refuses the PF in the words show gives its host use, before the VF count. */
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a = ah_addr(PF);
+    struct hd_op *op;
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_op_run(op), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HOST_USE);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), msg);
+    hd_op_unref(op);
+    /* A listing's snapshot (ids and config alone, as list reads it) is asked the same. */
+    struct hd_device_list *l;
+    struct hd_host_use *hu;
+    ck_assert_int_eq(hd_device_list_new(ctx, HD_FILL_IDENT | HD_FILL_CONFIG, &l), 0);
+    ck_assert_int_eq(hd_host_use_new(ctx, &hu), 0);
+    ck_assert_str_eq(hd_device_get_name(hd_device_list_get(l, 0)), PF);
+    ck_assert_int_eq(hd_host_use_check(hu, hd_device_list_get(l, 0)), -EBUSY);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), msg);
+    hd_host_use_unref(hu);
+    hd_device_list_unref(l);
+    hd_ctx_unref(ctx);
+    tree(SRIOV_KERNEL PF_DEV("ixgbe"));
+    vf_interface(false);
+    check(root, PF, &r);
+    ck_assert_int_eq(r, 0);
+    tree(SRIOV_KERNEL PF_DEV("vfio-pci"));
+    vf_interface(true);
+    check(root, PF, &r);
+    ck_assert_int_eq(r, 0);
 }
 END_TEST
