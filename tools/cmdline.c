@@ -289,21 +289,9 @@ static int run(struct tool *t, int argc, char **argv)
         json_init(&j, stdout, 2);
         json_begin_object(&j);
         json_kv_string(&j, "vendor", hd_iommu_vendor_to_string(vendor));
-        json_key(&j, "params");
-        json_begin_array(&j);
-        for (size_t i = 0; i < p.n; i++)
-            json_string(&j, p.words[i]);
-        json_end_array(&j);
-        json_key(&j, "also_matched");
-        json_begin_array(&j);
-        for (size_t i = 0; i < nothers; i++)
-            json_string(&j, others[i]);
-        json_end_array(&j);
-        json_key(&j, "warnings");
-        json_begin_array(&j);
-        for (size_t i = 0; i < nwarnings; i++)
-            json_string(&j, warnings[i]);
-        json_end_array(&j);
+        json_kv_strings(&j, "params", (const char *const *)p.words, p.n);
+        json_kv_strings(&j, "also_matched", (const char *const *)others, nothers);
+        json_kv_strings(&j, "warnings", (const char *const *)warnings, nwarnings);
         json_end_object(&j);
         json_finish(&j);
     } else {

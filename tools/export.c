@@ -330,11 +330,7 @@ static void say_warnings(struct tool *t, struct xwarnings *w, bool say)
         json_init(&j, stderr, 0);
         json_begin_object(&j);
         json_kv_string(&j, "command", "export");
-        json_key(&j, "warnings");
-        json_begin_array(&j);
-        for (size_t i = 0; i < w->n; i++)
-            json_string(&j, w->v[i]);
-        json_end_array(&j);
+        json_kv_strings(&j, "warnings", (const char *const *)w->v, w->n);
         json_end_object(&j);
         json_finish(&j);
     }

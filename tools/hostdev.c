@@ -489,13 +489,8 @@ void tool_flush_errors(int code)
     json_init(&j, stderr, 0);
     json_begin_object(&j);
     json_kv_string(&j, "error", json_errors.msgs[0]);
-    if (n > 1 || json_errors.listed) {
-        json_key(&j, "errors");
-        json_begin_array(&j);
-        for (size_t i = 0; i < n; i++)
-            json_string(&j, json_errors.msgs[i]);
-        json_end_array(&j);
-    }
+    if (n > 1 || json_errors.listed)
+        json_kv_strings(&j, "errors", (const char *const *)json_errors.msgs, n);
     json_kv_int(&j, "exit", code != EXIT_DONE ? code : json_errors.code);
     json_kv_string(&j, "command", json_errors.command);
     json_kv_string(&j, "hint", json_errors.hint);

@@ -211,6 +211,15 @@ void json_kv_words(struct json *j, const char *key, const char *words)
     free(copy);
 }
 
+void json_kv_strings(struct json *j, const char *key, const char *const *v, size_t n)
+{
+    json_key(j, key);
+    json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        json_string(j, v[i]);
+    json_end_array(j);
+}
+
 void json_kv_findings(struct json *j, const char *key, const struct hd_findings *findings,
                       bool commands_too)
 {

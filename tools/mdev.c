@@ -285,13 +285,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
             json_kv_string(&j, "start", autostart ? "auto" : "manual");
             json_kv_string(&j, "file", path);
         }
-        if (nnotes > 0) {
-            json_key(&j, "warnings");
-            json_begin_array(&j);
-            for (size_t i = 0; i < nnotes; i++)
-                json_string(&j, notes[i]);
-            json_end_array(&j);
-        }
+        if (nnotes > 0)
+            json_kv_strings(&j, "warnings", notes, nnotes);
         json_end_object(&j);
         json_finish(&j);
     } else {

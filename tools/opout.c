@@ -312,13 +312,8 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
             tool_op_json_unviable(&j, op);
         if (gives_back)
             json_still_reserved(&j, op);
-        if (nnotes > 0) {
-            json_key(&j, "warnings");
-            json_begin_array(&j);
-            for (size_t i = 0; i < nnotes; i++)
-                json_string(&j, notes[i]);
-            json_end_array(&j);
-        }
+        if (nnotes > 0)
+            json_kv_strings(&j, "warnings", notes, nnotes);
         json_end_object(&j);
         json_finish(&j);
         return;

@@ -348,6 +348,34 @@ static void json_mdev(const struct tool *t, struct json *j, const struct hd_rese
     json_end_object(j);
 }
 
+/* What applying reservations did (@res) under --json, one array: the drivers bound, the VF
+ * counts set (and, under a dry run, the VFs they remove and make), the mediated devices made.
+ * Then @res goes; its exit status (reserve_result_exit()). */
+static int result_done(struct tool *t, struct hd_reserve_result *res)
+{
+    int code = reserve_result_exit(res);
+
+    if (tool_json(t)) {
+        struct json j;
+        json_init(&j, stdout, 2);
+        json_begin_array(&j);
+        for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+            enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
+            if (action == HD_RESERVE_BIND)
+                json_bind(t, &j, res, i);
+            if ((action == HD_RESERVE_NUMVFS &&
+                 hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
+                action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
+                reserve_json_numvfs(&j, res, i);
+            json_mdev(t, &j, res, i);
+        }
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    hd_reserve_result_unref(res);
+    return code;
+}
+
 /* udev's "change" of a device its driver has just made a mediated device parent
  * (MDEV_STATE=registered, mdevctl's cue too): its name (DEVPATH's last part), else NULL. */
 static const char *mdev_parent_event(void)
@@ -366,7 +394,6 @@ static const char *mdev_parent_event(void)
 static int run_mdev_parent(struct tool *t, const char *parent)
 {
     struct hd_reserve_result *res = NULL;
-    struct json j;
     int r;
 
     hd_ctx_clear_error(t->ctx);
@@ -376,17 +403,7 @@ static int run_mdev_parent(struct tool *t, const char *parent)
         return tool_lib_error(t, tool_exit_for(t), r, "--uevent: DEVPATH '%s'", getenv("DEVPATH"));
     if (t->dry_run && !tool_json(t) && hd_reserve_result_count(res) == 0)
         printf("  nothing: no mediated device defined to start under %s is missing\n", parent);
-    if (tool_json(t)) {
-        json_init(&j, stdout, 2);
-        json_begin_array(&j);
-        for (size_t i = 0; i < hd_reserve_result_count(res); i++)
-            json_mdev(t, &j, res, i);
-        json_end_array(&j);
-        json_finish(&j);
-    }
-    r = reserve_result_exit(res);
-    hd_reserve_result_unref(res);
-    return r;
+    return result_done(t, res);
 }
 
 /* A USB device came (again): when a VM holds it (it re-enumerated: a new device number, a new
@@ -505,7 +522,6 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
                    const struct hd_mdev_defined_list *mdevs)
 {
     struct hd_reserve_result *res;
-    struct json j;
     int r;
 
     hd_ctx_clear_error(t->ctx);
@@ -519,25 +535,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
                    ? "  nothing: no device is configured (hostdev.d, hostdev.reserve=)\n"
                    : "  nothing now: no configured device is here (each is reserved when it "
                      "appears)\n");
-    if (tool_json(t)) {
-        json_init(&j, stdout, 2);
-        json_begin_array(&j);
-        for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
-            enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
-            if (action == HD_RESERVE_BIND)
-                json_bind(t, &j, res, i);
-            if ((action == HD_RESERVE_NUMVFS &&
-                 hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
-                action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
-                reserve_json_numvfs(&j, res, i);
-            json_mdev(t, &j, res, i);
-        }
-        json_end_array(&j);
-        json_finish(&j);
-    }
-    r = reserve_result_exit(res);
-    hd_reserve_result_unref(res);
-    return r;
+    return result_done(t, res);
 }
 
 static int run(struct tool *t, int argc, char **argv)

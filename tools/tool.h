@@ -158,6 +158,8 @@ void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_hex(struct json *j, const char *key, unsigned long v, int width); /* "0x8086" */
 /* "key": [...] with the blank-separated words of @words (NULL: an empty array). */
 void json_kv_words(struct json *j, const char *key, const char *words);
+/* "key": [...] with the @n strings of @v (a document's "warnings", its other matches). */
+void json_kv_strings(struct json *j, const char *key, const char *const *v, size_t n);
 /* Findings (IOMMU, verify, doctor) one shape everywhere: [{"severity", "code", "device",
  * "message", "fix"}]. */
 /* With @commands_too, each finding's remedy as commands ("commands", remedy.c). */
