@@ -592,8 +592,7 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
                            "holds: release that first",
                            hd_device_get_name(dev), a->name, a->vm);
         if (p->v[i].managed && !p->v[i].on_vfio &&
-            ((r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0 ||
-             (r = hd_check_pf_keeps_vfs(ctx, dev, flags & HD_OP_FORCE, "detaching it")) < 0))
+            (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
             return r;
         /* Open elsewhere: the VM could not open it (a VFIO group has one user at a time). */
         if ((r = hd_check_not_open(ctx, dev, "giving it to a VM")) < 0)
@@ -673,6 +672,13 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
                            hd_device_get_name(dev), platform,
                            p->v[i].via_group ? "; it shares the IOMMU group asked for" : "");
         if (p->v[i].managed && (r = hd_host_use_check_leaving(ctx, &p->host_use, dev)) < 0)
+            return r;
+    }
+    /* After the host's use, which names a VF carrying the host's traffic as show does (and
+     * detach refuses it): any VF at all refuses a managed PF here. */
+    for (size_t i = 0; i < requested; i++) {
+        if (p->v[i].managed && !p->v[i].on_vfio && !p->v[i].already &&
+            (r = hd_check_pf_keeps_vfs(ctx, p->v[i].dev, flags & HD_OP_FORCE, "detaching it")) < 0)
             return r;
     }
     return 0;

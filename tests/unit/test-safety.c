@@ -475,6 +475,16 @@ HD_TEST(a_pfs_vf_up_with_routes)
     ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HOST_USE);
     ck_assert_str_eq(hd_ctx_last_error(ctx), msg);
     hd_op_unref(op);
+    /* So does a managed acquire, which detaches it on the way. */
+    hd_ctx_clear_error(ctx);
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_ACQUIRE, &op), 0);
+    hd_op_set_owner(op, 107, 108);
+    ck_assert_int_eq(hd_op_set_vm(op, "v"), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    ck_assert_int_eq(hd_op_run(op), -EBUSY);
+    ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HOST_USE);
+    ck_assert_str_eq(hd_ctx_last_error(ctx), msg);
+    hd_op_unref(op);
     /* A listing's snapshot (ids and config alone, as list reads it) is asked the same. */
     struct hd_device_list *l;
     struct hd_host_use *hu;
