@@ -102,6 +102,7 @@ static void class_links_free(struct class_links *cl)
 
 struct netuse;
 struct netgraph;
+struct vf_users;
 
 /* What the host uses, read once for every device a command asks about: the block, net and
  * graphics class links; addresses and routes and how interfaces stack, when an interface that
@@ -114,6 +115,7 @@ struct hd_host_use {
     struct netgraph *graph; /* NULL until needed */
     struct hd_mdev_list *mdevs; /* NULL until needed */
     struct hd_nodedev_list *usb; /* the USB devices, NULL until a USB controller is asked */
+    struct vf_users *vfs; /* NULL until a PF on a host driver is asked */
 };
 
 /* Every line of a ROOT file, one at a time; a missing file has no lines. */
@@ -970,6 +972,104 @@ static int check_mdev(struct hd_host_use *hu, const char *bdf, struct reasons *r
 
 /* ---- SR-IOV -------------------------------------------------------------------------------- */
 
+/* The VFs among the PCI devices that have something the host could use (a disk, an interface, a
+ * mediated device), each with its PF, read once for every PF a command asks about: its
+ * `physfn` link, one read for each such device and none for the rest, so a listing of 10,000
+ * functions asks nothing more of a host with no VF in use. */
+struct vf_users {
+    struct hd_pci_addr *vf, *pf;
+    size_t n;
+};
+
+/* The PCI device a class link's @target lies below: its last component shaped like an
+ * address (a disk behind a controller behind a bridge is the controller's). */
+static bool target_pci(const char *target, struct hd_pci_addr *out)
+{
+    char comp[HD_PCI_ADDR_BUFSZ];
+    bool found = false;
+
+    for (const char *c = target; *c != '\0';) {
+        size_t len = strcspn(c, "/");
+        struct hd_pci_addr a;
+        if (len == HD_PCI_ADDR_BUFSZ - 5) { /* "DDDD:BB:DD.F" */
+            memcpy(comp, c, len);
+            comp[len] = '\0';
+            if (hd_pci_addr_parse(comp, &a) == 0) {
+                *out = a;
+                found = true;
+            }
+        }
+        c += len;
+        c += *c == '/';
+    }
+    return found;
+}
+
+static int vf_users_add(struct hd_ctx *ctx, struct vf_users *u, const struct hd_pci_addr *a)
+{
+    char name[HD_PCI_ADDR_BUFSZ], path[HD_PATH_MAX], pf[HD_PCI_ADDR_BUFSZ + 8];
+    struct hd_pci_addr p;
+
+    for (size_t i = 0; i < u->n; i++) {
+        if (hd_pci_addr_equal(&u->vf[i], a))
+            return 0;
+    }
+    hd_pci_addr_format(a, name);
+    /* No physfn link: no VF (or gone meanwhile); either way no PF answers for it. */
+    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/physfn", name) < 0 ||
+        hd_fs_link_basename(ctx, path, pf, sizeof(pf)) < 0 || hd_pci_addr_parse(pf, &p) < 0) {
+        hd_ctx_clear_error(ctx);
+        return 0;
+    }
+    struct hd_pci_addr *vf = realloc(u->vf, (u->n + 1) * sizeof(*vf));
+    if (vf == NULL)
+        return -ENOMEM;
+    u->vf = vf;
+    struct hd_pci_addr *pfs = realloc(u->pf, (u->n + 1) * sizeof(*pfs));
+    if (pfs == NULL)
+        return -ENOMEM;
+    u->pf = pfs;
+    u->vf[u->n] = *a;
+    u->pf[u->n++] = p;
+    return 0;
+}
+
+static void vf_users_free(struct vf_users *u)
+{
+    if (u != NULL) {
+        free(u->vf);
+        free(u->pf);
+        free(u);
+    }
+}
+
+static int vf_users_load(struct hd_host_use *hu)
+{
+    const struct class_links *cls[] = {&hu->block, &hu->net};
+    struct hd_pci_addr a;
+    int r = 0;
+
+    if (hu->vfs != NULL)
+        return 0;
+    if ((r = class_links_load(hu->ctx, "sys/class/block", &hu->block)) < 0 ||
+        (r = class_links_load(hu->ctx, "sys/class/net", &hu->net)) < 0 ||
+        (hu->mdevs == NULL && (r = hd_mdev_list_new(hu->ctx, &hu->mdevs)) < 0))
+        return r;
+    if ((hu->vfs = calloc(1, sizeof(*hu->vfs))) == NULL)
+        return -ENOMEM;
+    for (size_t c = 0; c < sizeof(cls) / sizeof(cls[0]); c++) {
+        for (size_t i = 0; r == 0 && i < cls[c]->n; i++) {
+            if (target_pci(cls[c]->targets[i], &a))
+                r = vf_users_add(hu->ctx, hu->vfs, &a);
+        }
+    }
+    for (size_t i = 0; r == 0 && i < hd_mdev_list_count(hu->mdevs); i++) {
+        if (hd_pci_addr_parse(hd_mdev_list_get_parent(hu->mdevs, i), &a) == 0)
+            r = vf_users_add(hu->ctx, hu->vfs, &a);
+    }
+    return r;
+}
+
 /* A PF's VFs go when its host driver lets go (it turns SR-IOV off), so what the host uses of
  * them is the PF's to answer for too. A PF on a DMA-safe driver (vfio-pci that made them) stays
  * there through a detach or an acquire, and its VFs with it. */
@@ -977,14 +1077,16 @@ static int check_vfs(struct hd_host_use *hu, struct hd_device *pf, struct reason
 {
     const char *driver = hd_device_get_driver(pf), *pf_who = rs->who;
     char vf[HD_PCI_ADDR_BUFSZ], who[2 * HD_PCI_ADDR_BUFSZ + 64];
-    int r = 0;
+    int r;
 
     if (driver == NULL || hd_driver_is_dma_safe(driver))
         return 0;
-    if ((r = hd_device_fill(pf, HD_FILL_SRIOV)) < 0) /* a listing's snapshot lacks its VFs */
+    if ((r = vf_users_load(hu)) < 0)
         return r;
-    for (size_t i = 0; r == 0 && i < hd_device_get_virtfn_count(pf); i++) {
-        hd_pci_addr_format(hd_device_get_virtfn(pf, i), vf);
+    for (size_t i = 0; r == 0 && i < hu->vfs->n; i++) {
+        if (!hd_pci_addr_equal(&hu->vfs->pf[i], hd_device_get_addr(pf)))
+            continue;
+        hd_pci_addr_format(&hu->vfs->vf[i], vf);
         snprintf(who, sizeof(who), "%s's VF %s (gone when the PF leaves its driver)", pf_who, vf);
         rs->who = who;
         if ((r = check_block(hu, vf, rs)) == 0 && (r = check_net(hu, vf, rs)) == 0)
@@ -1028,6 +1130,7 @@ HD_EXPORT struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu)
     netgraph_free(hu->graph);
     hd_mdev_list_unref(hu->mdevs);
     hd_nodedev_list_unref(hu->usb);
+    vf_users_free(hu->vfs);
     hd_ctx_unref(hu->ctx);
     free(hu);
     return NULL;
