@@ -746,8 +746,9 @@ int hd_op_target_driver(struct hd_ctx *ctx, const struct hd_op_request *req,
  * registered now, 0 when it can be had otherwise, or -errno with the reason on @ctx. */
 int hd_op_check_target_available(struct hd_ctx *ctx, const struct hd_op_request *req,
                                  struct hd_device *dev);
-/* NUMVFS: the PF's VF count and sriov_drivers_autoprobe before, as read under the locks. */
-void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe);
+/* NUMVFS: the PF's VF count and sriov_drivers_autoprobe before, as read under the locks, and
+ * the vfio-pci family driver its new VFs come up on (NULL: none, unbound). */
+void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe, const char *vf_driver);
 /* NUMVFS: the @n @entries of @config (referenced) that reserve a VF the lower count removes
  * and no count the boot sets makes; @entries (allocated) becomes the operation's. @boot_numvfs:
  * @config's entry that sets the PF to another count at boot, or NULL. */

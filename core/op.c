@@ -39,6 +39,7 @@ struct hd_op {
     struct op_step *steps;
     size_t nsteps, capsteps, marked; /* steps before @marked already have their final state */
     int previous_numvfs, previous_autoprobe;
+    char vf_driver[HD_DRIVER_NAME_MAX]; /* NUMVFS: "" when its new VFs come up unbound */
     /* NUMVFS: reservations of VFs a lower count removes that no count the boot sets makes,
      * entries of @unmade_config (read under the operation's locks) */
     struct hd_reserve_config *unmade_config;
@@ -541,10 +542,11 @@ struct hd_ctx *hd_op_ctx(const struct hd_op *op)
     return op->ctx;
 }
 
-void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe)
+void hd_op_set_previous_sriov(struct hd_op *op, int numvfs, int autoprobe, const char *vf_driver)
 {
     op->previous_numvfs = numvfs;
     op->previous_autoprobe = autoprobe;
+    hd_strlcpy(op->vf_driver, vf_driver ? vf_driver : "", sizeof(op->vf_driver));
 }
 
 void hd_op_set_unmade(struct hd_op *op, struct hd_reserve_config *config,
@@ -728,6 +730,11 @@ HD_EXPORT int hd_op_get_previous_numvfs(const struct hd_op *op)
 HD_EXPORT int hd_op_get_previous_autoprobe(const struct hd_op *op)
 {
     return op->previous_autoprobe;
+}
+
+HD_EXPORT const char *hd_op_get_vf_driver(const struct hd_op *op)
+{
+    return op->vf_driver[0] ? op->vf_driver : NULL;
 }
 
 HD_EXPORT size_t hd_op_get_unmade_count(const struct hd_op *op)

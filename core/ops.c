@@ -825,15 +825,21 @@ int hd_check_vfs_free(struct hd_ctx *ctx, struct hd_device *pf,
     return r;
 }
 
-/* Only a PF's driver changes its VF count (sriov_configure): the kernel answers ENOENT when the
- * PF has none, and vfio-pci does while its enable_sriov parameter is N. Said before planned;
- * a dry run asks it of the driver an earlier step plans the PF to have, as the run finds it. */
-static int check_pf_changes_count(struct hd_ctx *ctx, const struct hd_op_request *req,
-                                  struct hd_device *pf)
+/* The driver @pf is on when its count changes: a dry run's is the one an earlier step plans it
+ * to have, as the run finds it. NULL: none. */
+static const char *pf_driver_at_count(const struct hd_op_request *req, struct hd_device *pf)
 {
     bool planned = (req->flags & HD_OP_DRY_RUN) && req->planned_driver[0] &&
                    hd_pci_addr_equal(&req->planned_bound, hd_device_get_addr(pf));
-    const char *drv = planned ? req->planned_driver : hd_device_get_driver(pf);
+    return planned ? req->planned_driver : hd_device_get_driver(pf);
+}
+
+/* Only a PF's driver changes its VF count (sriov_configure): the kernel answers ENOENT when the
+ * PF has none, and vfio-pci does while its enable_sriov parameter is N. Said before planned. */
+static int check_pf_changes_count(struct hd_ctx *ctx, const struct hd_op_request *req,
+                                  struct hd_device *pf)
+{
+    const char *drv = pf_driver_at_count(req, pf);
 
     if (drv == NULL)
         return hd_errr(ctx, -ENOENT, HD_REASON_UNSUPPORTED,
@@ -959,7 +965,11 @@ static int check_numvfs(struct devop *o)
     if ((unsigned)s->old_numvfs != o->req->numvfs &&
         (r = check_pf_changes_count(o->ctx, o->req, pf)) < 0)
         return r;
-    hd_op_set_previous_sriov(o->op, s->old_numvfs, s->old_autoprobe);
+    /* VFs made by a PF on a vfio-pci family driver come up on it (its override). */
+    const char *pfdrv = pf_driver_at_count(o->req, pf);
+    hd_op_set_previous_sriov(o->op, s->old_numvfs, s->old_autoprobe,
+                             o->req->numvfs > 0 && pfdrv && hd_driver_is_vfio(pfdrv) ? pfdrv
+                                                                                      : NULL);
     note_boot_count(pf, o, (unsigned)s->old_numvfs);
     snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
     return 0;

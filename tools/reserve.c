@@ -148,6 +148,48 @@ void reserve_print_failure(struct tool *t, const struct hd_reserve_result *res, 
                     "%s", msg);
 }
 
+/* The driver the VFs of item @i (HD_RESERVE_VF_MADE) come up on, as the count's item before it
+ * says (a PF on vfio-pci gives them its driver_override), the dry run's too; NULL: unbound. */
+static const char *vfs_come_up_on(const struct hd_reserve_result *res, size_t i)
+{
+    while (i-- > 0) {
+        const struct hd_op *op = hd_reserve_result_get_op(res, i);
+        if (hd_reserve_result_get_action(res, i) == HD_RESERVE_NUMVFS)
+            return op != NULL ? hd_op_get_vf_driver(op) : NULL;
+    }
+    return NULL;
+}
+
+/* A VF the count of the item before made (or would make): unbound, or on its PF's vfio-pci. */
+static void print_vf_made(const struct hd_reserve_result *res, size_t i, struct hd_device *dev,
+                          const struct hd_reserve_entry *e, enum hd_reserve_outcome outcome)
+{
+    const char *on = vfs_come_up_on(res, i), *name = hd_device_get_name(dev);
+    /* Where it is: the run reads it, a dry run has the count's word. */
+    const char *now = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : on;
+    char where[512], came[96] = "unbound";
+
+    if (on != NULL)
+        snprintf(came, sizeof(came), "on %s", on);
+    if (e != NULL && now != NULL && strcmp(now, e->driver) == 0)
+        printf("    %s: made; on %s already, as reserved (%s)\n", name, e->driver,
+               reserve_entry_source(e, where, sizeof(where)));
+    else if (outcome == HD_RESERVE_LATER && e != NULL)
+        printf("    %s: made, %s; reserved for %s (%s): hostdev's udev rule binds it as it "
+               "appears, and so does every boot\n", name, came, e->driver,
+               reserve_entry_source(e, where, sizeof(where)));
+    else if (outcome == HD_RESERVE_LATER)
+        printf("    %s: made, %s; reserved or not once its ids are known\n", name, came);
+    else if (e == NULL && on != NULL)
+        printf("    %s: made, on %s: its PF is on %s, which the kernel gives it as its "
+               "driver_override\n", name, on, on);
+    else if (e == NULL)
+        printf("    %s: made, left unbound\n", name);
+    else
+        printf("    %s: made, %s -> %s (%s)\n", name, came, e->driver,
+               reserve_entry_source(e, where, sizeof(where)));
+}
+
 void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t i)
 {
     struct tool *t = data;
@@ -184,22 +226,8 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
         printf("    %s: removed with the count (was %s%s)\n", hd_device_get_name(dev),
                hd_device_get_driver(dev) ? "on " : "unbound",
                hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "");
-    else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER && e != NULL &&
-             hd_device_get_driver(dev) != NULL && strcmp(hd_device_get_driver(dev), e->driver) == 0)
-        printf("    %s: made; on %s already, as reserved (%s)\n", hd_device_get_name(dev),
-               e->driver, reserve_entry_source(e, where, sizeof(where)));
-    else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER && e != NULL)
-        printf("    %s: made, unbound; reserved for %s (%s): hostdev's udev rule binds it as it "
-               "appears, and so does every boot\n", hd_device_get_name(dev), e->driver,
-               reserve_entry_source(e, where, sizeof(where)));
-    else if (action == HD_RESERVE_VF_MADE && outcome == HD_RESERVE_LATER)
-        printf("    %s: made, unbound; reserved or not once its ids are known\n",
-               hd_device_get_name(dev));
-    else if (action == HD_RESERVE_VF_MADE && e == NULL)
-        printf("    %s: made, left unbound\n", hd_device_get_name(dev));
     else if (action == HD_RESERVE_VF_MADE)
-        printf("    %s: made, unbound -> %s (%s)\n", hd_device_get_name(dev), e->driver,
-               reserve_entry_source(e, where, sizeof(where)));
+        print_vf_made(res, i, dev, e, outcome);
     else if (action == HD_RESERVE_BIND && outcome == HD_RESERVE_DONE &&
              hd_reserve_result_get_op(res, i) != NULL) /* else told with the item holding it */
         print_bind(t, hd_reserve_result_get_op(res, i), e);

@@ -166,6 +166,11 @@ static int run(struct tool *t, int argc, char **argv)
                      hd_op_get_previous_autoprobe(op) > 0 && numvfs != 0 &&
                          (unsigned int)hd_op_get_previous_numvfs(op) != numvfs);
         json_kv_bool(&j, "autoprobe_restored", autoprobe_back(op));
+        json_key(&j, "vf_driver");
+        if (hd_op_get_vf_driver(op) == NULL)
+            json_null(&j);
+        else
+            json_string(&j, hd_op_get_vf_driver(op));
         tool_op_json_steps(t, &j, op);
         json_key(&j, "unmade_reservations");
         json_begin_array(&j);
@@ -205,10 +210,17 @@ static int run(struct tool *t, int argc, char **argv)
         else
             printf("%s: %u virtual function%s (was %d)\n", name, numvfs, numvfs == 1 ? "" : "s",
                    prev);
+        const char *vfdrv = hd_op_get_vf_driver(op);
+        char on[160] = "unbound";
+        if (vfdrv != NULL)
+            snprintf(on, sizeof(on), "on %s: the kernel makes the VFs of a PF on %s with that "
+                     "driver_override", vfdrv, vfdrv);
         if ((unsigned int)prev != numvfs && numvfs != 0 && hd_op_get_previous_autoprobe(op) > 0)
             printf("%s%s: sriov_drivers_autoprobe %s from 1 to 0 and %s so (its VFs come up "
-                   "unbound)\n", t->dry_run ? "  " : "", name, t->dry_run ? "would go" : "went",
-                   t->dry_run ? "stay" : "stays");
+                   "%s)\n", t->dry_run ? "  " : "", name, t->dry_run ? "would go" : "went",
+                   t->dry_run ? "stay" : "stays", on);
+        else if ((unsigned int)prev != numvfs && numvfs != 0 && vfdrv != NULL)
+            printf("%s%s: its VFs come up %s\n", t->dry_run ? "  " : "", name, on);
         if (autoprobe_back(op))
             printf("%s%s: sriov_drivers_autoprobe %s back from 0 to 1, as it was before a count "
                    "of hostdev's\n", t->dry_run ? "  " : "", name,

@@ -1504,6 +1504,10 @@ int hd_op_get_previous_numvfs(const struct hd_op *op);
 /* HD_OP_NUMVFS: the PF's sriov_drivers_autoprobe before (-1 until run, or when it has none). A
  * change of the count that found it 1 turned it to 0 for good (a dry run: would). */
 int hd_op_get_previous_autoprobe(const struct hd_op *op);
+/* HD_OP_NUMVFS making VFs: the driver they come up on, NULL when unbound (autoprobe 0). A PF on
+ * a vfio-pci family driver has the kernel give each VF it makes that driver as driver_override
+ * (vfio_pci_bus_notifier), so they bind to it, whatever autoprobe says. */
+const char *hd_op_get_vf_driver(const struct hd_op *op);
 /* HD_OP_NUMVFS lowering a count: the reservations (hd_reserve_config_load()'s entries, read
  * under the operation's locks) of VFs it removes that no VF count the boot sets makes either,
  * so that they do nothing for them from then on (hd_reserve_config_get_unmade_vfs(); address

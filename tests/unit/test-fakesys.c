@@ -863,7 +863,9 @@ HD_TEST(sriov_rules)
     ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "2"), -ENOENT);
     ck_assert_int_eq(fx_write(&fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     ck_assert_int_eq(fx_write(&fx, DEV "0000:03:00.1/sriov_numvfs", "2"), 0);
-    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.3"), "ixgbevf");
+    /* ... and its VFs are vfio-pci's by the override the kernel gives them, not ixgbevf's */
+    ck_assert_str_eq(fx_driver(&fx, "0000:03:10.3"), "vfio-pci");
+    READ_EQ(&fx, DEV "0000:03:10.3/driver_override", "vfio-pci");
     /* the PF on the other socket has no driver: ENOENT */
     ck_assert_int_eq(fx_write(&fx, DEV "0000:81:00.0/sriov_numvfs", "2"), -ENOENT);
     fx_umount(&fx);

@@ -1041,8 +1041,10 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
     ck_assert_str_eq(out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
                           "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                          "    0000:03:10.1: made, left unbound\n"
-                          "    0000:03:10.3: made, left unbound\n"
+                          "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n"
+                          "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n"
                           "persisted: 0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
@@ -1139,8 +1141,10 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
     static const char told[] = "0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
                                "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
                                "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                               "    0000:03:10.1: made, left unbound\n"
-                               "    0000:03:10.3: made, left unbound\n";
+                               "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                               "as its driver_override\n"
+                               "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                               "as its driver_override\n";
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
@@ -1152,8 +1156,10 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
                           "  0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
                           "  0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
                           "  0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                          "    0000:03:10.1: made, left unbound\n"
-                          "    0000:03:10.3: made, left unbound\n");
+                          "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n"
+                          "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n");
     ck_assert_int_eq(
         hd("--json persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
     at_json_check(out, false);
@@ -1249,8 +1255,9 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     static const char told[] =
         "0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
         "0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-        "    0000:03:10.1: made, unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n"
-        "    0000:03:10.3: made, left unbound\n";
+        "    0000:03:10.1: made; on vfio-pci already, as reserved (etc/hostdev.d/10-pf.conf:2)\n"
+        "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n";
     char *dry;
 
     eng_start(&e, "server-sriov");
@@ -1261,8 +1268,9 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     ck_assert_str_eq(out + strlen("dry run: nothing changed; reserve would do:\n"),
                      "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                      "  0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-                     "    0000:03:10.1: made, unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n"
-                     "    0000:03:10.3: made, left unbound\n");
+                     "    0000:03:10.1: made; on vfio-pci already, as reserved (etc/hostdev.d/10-pf.conf:2)\n"
+                     "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                     "as its driver_override\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
     at_json_check(out, false);
     /* The PF's reservation, then its count, then the VFs: the objects after the first are the
@@ -1285,7 +1293,8 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
-    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "");
+    /* No line reserves it: vfio-pci's all the same, by the override the kernel gives it. */
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "vfio-pci");
     /* Text, on a fresh kernel. */
     eng_stop(&e);
     eng_start(&e, "server-sriov");
@@ -1293,8 +1302,9 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
     ck_assert_int_eq(hd("reserve"), 0);
     ck_assert_msg(strncmp(out, told, strlen(told)) == 0, "%s", out);
+    /* The kernel put it on vfio-pci as the PF made it: nothing left to bind. */
     ck_assert_str_eq(out + strlen(told),
-                     "0000:03:10.1: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:2)\n");
+                     "0000:03:10.1: reserved for vfio-pci already (etc/hostdev.d/10-pf.conf:2)\n");
     ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
 }
 END_TEST
@@ -1430,15 +1440,19 @@ HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
     ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
                           "  0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                           "  0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-                          "    0000:81:10.0: made, left unbound\n"
-                          "    0000:81:10.2: made, left unbound\n");
+                          "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n"
+                          "    0000:81:10.2: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
                             "reserve --uevent"),
                      0);
     ck_assert_str_eq(out, "0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                           "0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-                          "    0000:81:10.0: made, left unbound\n"
-                          "    0000:81:10.2: made, left unbound\n");
+                          "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n"
+                          "    0000:81:10.2: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+                          "as its driver_override\n");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:81:00.0/sriov_numvfs"), "2");
 }
 END_TEST

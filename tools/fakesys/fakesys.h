@@ -576,7 +576,7 @@ extern const struct attr reset_attr, reset_method_attr;
 extern const struct attr sriov_attrs[];
 extern const size_t sriov_nattrs;
 /* Create @n VFs of @pf (probing them when autoprobe allows). -errno when it cannot. */
-int sriov_enable(struct kernel *k, struct device *pf, int n);
+int sriov_enable(struct kernel *k, struct device *pf, int n, bool probe);
 /* Remove every VF of @pf (unbinding them first). */
 void sriov_disable(struct kernel *k, struct device *pf);
 /* The address of VF @i of @pf; -ERANGE when it falls off the bus numbers. */

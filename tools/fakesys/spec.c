@@ -979,7 +979,7 @@ static int bind_as_stated(struct parser *p, struct device *dev, const char *name
 }
 
 /* A VF as a vf line describes it, or probed as the PF's autoprobe says. */
-static int vf_initial(struct parser *p, struct device *vf, bool autoprobe)
+static int vf_initial(struct parser *p, struct device *vf)
 {
     for (size_t i = 0; i < p->nvfs; i++) {
         struct vf_line *l = &p->vfs[i];
@@ -991,12 +991,14 @@ static int vf_initial(struct parser *p, struct device *vf, bool autoprobe)
                 return perr(p, "%s: group= needs an enabled IOMMU", vf->name);
             vf->group = l->group;
         }
-        if (l->override)
+        if (l->override) {
+            free(vf->override); /* the one a vfio-pci PF gave it, sriov_enable() */
             vf->override = xstrdup(l->override);
+        }
         return l->driver ? bind_as_stated(p, vf, l->driver) : 0;
     }
-    if (autoprobe)
-        device_attach(p->k, vf);
+    /* Probed as the kernel would: with the PF's autoprobe off, only an override binds it. */
+    device_attach(p->k, vf);
     return 0;
 }
 
@@ -1011,15 +1013,11 @@ static int device_bind_initial(struct parser *p, struct device *dev)
     if (dev->spec_numvfs == 0)
         return 0;
     /* Make them unbound, then bind each as its vf line says. */
-    bool autoprobe = dev->vf_autoprobe;
-    dev->vf_autoprobe = false;
-    int r = sriov_enable(k, dev, dev->spec_numvfs);
-    dev->vf_autoprobe = autoprobe;
-    if (r < 0)
+    if (sriov_enable(k, dev, dev->spec_numvfs, false) < 0)
         return perr(p, "%s: its VFs collide with other devices", dev->name);
     for (int i = 0; i < dev->numvfs; i++) {
         sriov_vf_addr(dev, i, &addr);
-        if (vf_initial(p, device_find(k, &addr), autoprobe) < 0)
+        if (vf_initial(p, device_find(k, &addr)) < 0)
             return -1;
     }
     return 0;

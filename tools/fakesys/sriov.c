@@ -19,7 +19,7 @@ int sriov_vf_addr(const struct device *pf, int i, struct hd_pci_addr *addr)
     return 0;
 }
 
-int sriov_enable(struct kernel *k, struct device *pf, int n)
+int sriov_enable(struct kernel *k, struct device *pf, int n, bool probe)
 {
     struct hd_pci_addr addr;
 
@@ -52,16 +52,24 @@ int sriov_enable(struct kernel *k, struct device *pf, int n)
         device_reset_state(vf);
         vf->physfn = pf;
         vf->vf_index = i;
+        /* vfio_pci_bus_notifier(): a PF on a vfio-pci family driver captures each VF it makes
+         * (BUS_NOTIFY_ADD_DEVICE, before the "add" uevent) with driver_override = its own
+         * driver, so no host driver gets a VF of a PF user space owns. Nothing clears it when
+         * the PF is unbound. */
+        if (pf->driver && (pf->driver->flags & DRV_VFIO) && k->feat_override) {
+            vf->override = xstrdup(pf->driver->name);
+            kernel_log(k, "captured %s %s", vf->name, pf->driver->name);
+        }
         kernel_uevent(k, "add", vf);
     }
     pf->numvfs = n;
     kernel_log(k, "sriov-enable %s %d", pf->name, n);
-    /* pci_bus_add_device() attaches whatever bus autoprobe says; pci_device_can_probe() checks
-     * the PF's sriov_drivers_autoprobe in driver_probe(). */
-    for (int i = 0; i < n; i++) {
+    /* pci_bus_add_device() attaches each VF; driver_probe() is pci_device_can_probe(): with
+     * sriov_drivers_autoprobe 0 only an override binds it, so a captured VF binds anyway. */
+    for (int i = 0; probe && i < n; i++) {
         sriov_vf_addr(pf, i, &addr);
         struct device *vf = device_find(k, &addr);
-        if (vf && vf->present && pf->vf_autoprobe)
+        if (vf && vf->present)
             device_attach(k, vf);
     }
     k->dirty = true;
@@ -142,7 +150,7 @@ static int numvfs_store(struct kernel *k, void *obj, const char *data, size_t le
     }
     if (pf->numvfs)
         return -EBUSY; /* "VFs already enabled. Disable before enabling" */
-    return sriov_enable(k, pf, (int)n);
+    return sriov_enable(k, pf, (int)n, true);
 }
 
 const struct attr sriov_attrs[] = {

@@ -1,0 +1,145 @@
+/* test-vf-capture.c - VFs a PF on vfio-pci makes: the kernel sets their driver_override to
+ * vfio-pci as it makes them (vfio_pci_bus_notifier, "Captured SR-IOV VF ... driver_override"),
+ * so they bind to vfio-pci, not to their host driver. The fake kernel models it; hostdev, which
+ * set none of those overrides, leaves them where the kernel put them. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "hdtest.h"
+
+#define DEV "sys/bus/pci/devices/"
+#define PF  "0000:03:00.0"
+#define VF0 "0000:03:10.0"
+#define VF1 "0000:03:10.2"
+
+/* An ixgbe-like PF on vfio-pci (loaded with enable_sriov=1), VFs with a host driver loaded. */
+#define TREE                                                                                       \
+    "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"                           \
+    "driver ixgbe ids=8086:10fb sriov\ndriver ixgbevf ids=8086:10ed\n"                           \
+    "driver vfio-pci module=vfio_pci stub vfio sriov\nparam vfio_pci enable_sriov Y\n"           \
+    "device " PF " 8086:10fb class=020000 parent=root reset=flr totalvfs=8 vf-device=10ed "      \
+    "vf-offset=128 vf-stride=2 driver=vfio-pci\n"
+/* The same PF on its host driver. */
+#define HOST_TREE                                                                                  \
+    "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"                           \
+    "driver ixgbe ids=8086:10fb sriov\ndriver ixgbevf ids=8086:10ed\n"                           \
+    "driver vfio-pci module=vfio_pci stub vfio sriov\nparam vfio_pci enable_sriov Y\n"           \
+    "device " PF " 8086:10fb class=020000 parent=root reset=flr totalvfs=8 vf-device=10ed "      \
+    "vf-offset=128 vf-stride=2 driver=ixgbe\n"
+
+static struct eng e;
+
+static void teardown(void)
+{
+    eng_stop(&e);
+}
+
+HD_TEST_FILE(.teardown = teardown, .timeout = 60);
+
+/* The fake kernel: a PF on vfio-pci captures the VFs it makes, whatever its autoprobe says; one
+ * on a host driver does not; a VF keeps the override through its own unbind. */
+HD_TEST(a_pf_on_vfio_pci_captures_its_vfs)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_drivers_autoprobe", "0"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_numvfs", "2"), 0);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "captured " VF0 " vfio-pci"), 1);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "captured " VF1 " vfio-pci"), 1);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, VF1), "vfio-pci");
+    /* Unbound and probed again: back on vfio-pci, the override still there. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", VF0), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers_probe", VF0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "vfio-pci");
+    /* The PF leaving vfio-pci takes its VFs with it (vfio-pci turns SR-IOV off). */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", PF), 0);
+    ck_assert(!fx_exists(&e.fx, DEV VF0));
+    eng_stop(&e);
+
+    eng_start(&e, HOST_TREE);
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_numvfs", "1"), 0);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "captured "), 0);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "(null)");
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "ixgbevf");
+}
+END_TEST
+
+/* A spec's PF on vfio-pci with numvfs= comes up as the kernel leaves it: VFs on vfio-pci by the
+ * override, even with autoprobe off; a vf line still says how one is. */
+HD_TEST(a_spec_pf_on_vfio_pci_comes_up_with_captured_vfs)
+{
+    eng_start(&e, TREE "device 0000:04:00.0 8086:10fb class=020000 parent=root reset=flr "
+                       "totalvfs=8 vf-device=10ed vf-offset=128 vf-stride=2 driver=vfio-pci "
+                       "numvfs=2 autoprobe=no\n"
+                       "vf 0000:04:10.2 override=ixgbevf\n");
+    ck_assert_str_eq(fx_read(&e.fx, DEV "0000:04:10.0/driver_override"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:04:10.0"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, DEV "0000:04:10.2/driver_override"), "ixgbevf");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:04:10.2"), "");
+}
+END_TEST
+
+/* `sriov` on such a PF says where the VFs are: not "unbound" as autoprobe 0 would leave them. */
+HD_TEST(sriov_says_the_vfs_of_a_pf_on_vfio_pci_come_up_on_it)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2 --dry-run", PF), 0);
+    ck_assert_msg(strstr(e.out, "come up on vfio-pci") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2", PF), 0);
+    ck_assert_msg(strstr(e.out, "come up unbound") == NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "come up on vfio-pci") != NULL, "%s", e.out);
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "vfio-pci");
+    /* Autoprobe already 0: said all the same; JSON names the driver, null for a host PF's. */
+    ck_assert_int_eq(eng_run(&e, "sriov %s 1", PF), 0);
+    ck_assert_msg(strstr(e.out, PF ": its VFs come up on vfio-pci: the kernel makes the VFs of a "
+                                "PF on vfio-pci with that driver_override\n") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json sriov %s 2", PF), 0);
+    ck_assert_msg(strstr(e.out, "\"vf_driver\": \"vfio-pci\"") != NULL, "%s", e.out);
+    eng_stop(&e);
+    eng_start(&e, HOST_TREE);
+    ck_assert_int_eq(eng_run(&e, "--json sriov %s 2", PF), 0);
+    ck_assert_msg(strstr(e.out, "\"vf_driver\": null") != NULL, "%s", e.out);
+}
+END_TEST
+
+/* persist of the PF on vfio-pci with a count: the VFs it makes are told on vfio-pci, in the plan
+ * as in the run, not "left unbound". */
+HD_TEST(persist_says_the_vfs_come_up_on_the_pfs_vfio_pci)
+{
+    const char *made = "    " VF0 ": made, on vfio-pci: its PF is on vfio-pci, which the kernel "
+                       "gives it as its driver_override\n";
+
+    eng_start(&e, HOST_TREE);
+    ck_assert_int_eq(eng_run(&e, "persist %s --driver vfio-pci --numvfs 2 --force --dry-run", PF),
+                     0);
+    ck_assert_msg(strstr(e.out, made) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "persist %s --driver vfio-pci --numvfs 2 --force", PF), 0);
+    ck_assert_msg(strstr(e.out, made) != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "left unbound") == NULL, "%s", e.out);
+    ck_assert_str_eq(fx_driver(&e.fx, VF1), "vfio-pci");
+}
+END_TEST
+
+/* What hostdev recorded wins: a VF someone moved to ixgbevf (override cleared) that detach took
+ * goes back to ixgbevf. */
+HD_TEST(reattach_of_a_vf_hostdev_detached_follows_its_record)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 1", PF), 0);
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_drivers_autoprobe", "1"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, DEV VF0 "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", VF0), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/ixgbevf/bind", VF0), 0);
+    ck_assert_int_eq(eng_run(&e, "detach %s", VF0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "vfio-pci");
+    ck_assert_int_eq(eng_run(&e, "reattach %s", VF0), 0);
+    ck_assert_str_eq(e.out, VF0 ": vfio-pci -> ixgbevf\n");
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "ixgbevf");
+}
+END_TEST
