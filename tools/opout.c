@@ -65,6 +65,10 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: no driver, and no record of one: left as it is\n", d);
     else if (strcmp(a, "keep") == 0)
         printf("%s: already on %s\n", d, to);
+    else if (strcmp(a, "captured") == 0)
+        printf("%s: left as it is, driver_override %s: its PF %s is on %s, and the kernel set "
+               "that override as the PF made it; it had no host driver to go back to\n",
+               d, to, from, to);
     else if (strcmp(a, "stay") == 0)
         printf("%s: stays on %s, reserved by %s\n", d, to, from);
     else if (strcmp(a, "reattach") == 0 && strcmp(from, to) == 0)

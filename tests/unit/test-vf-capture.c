@@ -126,6 +126,39 @@ HD_TEST(persist_says_the_vfs_come_up_on_the_pfs_vfio_pci)
 }
 END_TEST
 
+/* reattach of a captured VF: hostdev set no override and recorded no driver, and the VF never
+ * had a host driver; clearing the kernel's override would hand a VF of a PF user space owns to
+ * ixgbevf. It is left as it is, nothing written, exit 0, the plan saying the same. */
+HD_TEST(reattach_leaves_a_captured_vf_where_the_kernel_put_it)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2", PF), 0);
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_drivers_autoprobe", "1"), 0);
+    size_t writes = eng_writes(&e);
+    const char *said = VF0 ": left as it is, driver_override vfio-pci: its PF " PF " is on "
+                       "vfio-pci, and the kernel set that override as the PF made it; it had no "
+                       "host driver to go back to\n";
+    ck_assert_int_eq(eng_run(&e, "reattach --dry-run %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, said) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "reattach %s", VF0), 0);
+    ck_assert_str_eq(e.out, said);
+    ck_assert_int_eq(eng_run(&e, "--json reattach %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, "\"action\": \"captured\",\n      \"device\": \"" VF0 "\",\n"
+                                "      \"from\": \"" PF "\",\n      \"to\": \"vfio-pci\"") != NULL,
+                  "%s", e.out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "vfio-pci");
+    /* Someone unbound it: still the kernel's override, still left so. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", VF1), 0);
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "reattach %s", VF1), 0);
+    ck_assert_msg(strstr(e.out, VF1 ": left as it is") != NULL, "%s", e.out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF1 "/driver_override"), "vfio-pci");
+}
+END_TEST
+
 /* What hostdev recorded wins: a VF someone moved to ixgbevf (override cleared) that detach took
  * goes back to ixgbevf. */
 HD_TEST(reattach_of_a_vf_hostdev_detached_follows_its_record)
