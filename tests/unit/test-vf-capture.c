@@ -176,3 +176,18 @@ HD_TEST(reattach_of_a_vf_hostdev_detached_follows_its_record)
     ck_assert_str_eq(fx_driver(&e.fx, VF0), "ixgbevf");
 }
 END_TEST
+
+/* acquire and release of a captured VF: on vfio-pci already, so nothing is detached and the
+ * release gives nothing back; it stays on vfio-pci with the kernel's override, as
+ * docs/design.md says. */
+HD_TEST(acquire_and_release_leave_a_captured_vf_on_vfio_pci)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 1", PF), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --managed %s", VF0), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm vm1 %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, VF0 ": vfio-pci ->") == NULL, "%s", e.out);
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "vfio-pci");
+}
+END_TEST
