@@ -105,8 +105,10 @@ char *hd_reset_methods(struct hd_device *dev);
 
 /* sriov_numvfs through 0, waited for; the previous count or -errno. */
 int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs);
+/* STATE/autoprobe/<PF>: "1" while a count of ours keeps the PF's sriov_drivers_autoprobe off. */
+#define HD_AUTOPROBE_RECORD "autoprobe"
 /* A count of ours turned @pf's sriov_drivers_autoprobe off (it was 1): the count of 0 gives it
- * back. */
+ * back, and its commit drops the record (hd_txn_drop_at_commit()). */
 bool hd_sriov_autoprobe_was_on(struct hd_ctx *ctx, const char *pf);
 /* Put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
 int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
@@ -610,7 +612,11 @@ int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b);
 /* The step reported last failed (the write after its hd_txn_step() did): it says so whatever
  * the undo does. */
 void hd_txn_step_failed(struct hd_txn *t);
-/* Done: write the commit line, drop the journal, unlock. */
+/* The state record @dir/@name goes once the operation commits, not before: an undo (in the
+ * process, or recover's after a kill) may still need it. One per transaction. */
+void hd_txn_drop_at_commit(struct hd_txn *t, const char *dir, const char *name);
+/* Done: write the commit line, drop the journal (and the record hd_txn_drop_at_commit() named),
+ * unlock. */
 int hd_txn_commit(struct hd_txn *t);
 /* Failed with @err: undo newest first (or, for a hang, leave it to recover); unlock. Returns
  * @err with the first failure's message. */

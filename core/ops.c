@@ -1008,14 +1008,18 @@ static int check_numvfs(struct devop *o)
 }
 
 /* The count of 0 gives autoprobe back when a count of ours turned it off (hd_sriov_set_numvfs()
- * writes it; the count's undo puts it back): said as its own step. */
+ * writes it; the count's undo puts it back): said as its own step. The record saying it was
+ * ours goes with the commit, so that an undo, here or recover's, leaves it for the next count
+ * of 0. */
 static void note_autoprobe_back(struct devop *o)
 {
     const char *pf = hd_device_get_name(o->d.v[0]);
 
     if (o->req->numvfs == 0 && o->planned.old_autoprobe == 0 &&
-        hd_sriov_autoprobe_was_on(o->ctx, pf))
+        hd_sriov_autoprobe_was_on(o->ctx, pf)) {
         hd_txn_note(o->t, "autoprobe", pf, "0", "1");
+        hd_txn_drop_at_commit(o->t, HD_AUTOPROBE_RECORD, pf);
+    }
 }
 
 /* The count changes; a VF that hostdev detached goes with it, and so does its driver record,

@@ -55,27 +55,25 @@ static int wait_virtfns(struct hd_ctx *ctx, const char *pf, unsigned int want, i
     return r;
 }
 
-/* STATE/autoprobe/<PF> holds "1" while the PF's sriov_drivers_autoprobe is 0 because a count
+/* HD_AUTOPROBE_RECORD holds "1" while the PF's sriov_drivers_autoprobe is 0 because a count
  * of ours turned it off: the count of 0 gives it back (no VF is left for it to keep unbound). */
-#define AUTOPROBE_RECORD "autoprobe"
-
 bool hd_sriov_autoprobe_was_on(struct hd_ctx *ctx, const char *pf)
 {
     char *value = NULL;
-    bool on = hd_state_get(ctx, AUTOPROBE_RECORD, pf, &value) == 0 && strcmp(value, "1") == 0;
+    bool on = hd_state_get(ctx, HD_AUTOPROBE_RECORD, pf, &value) == 0 && strcmp(value, "1") == 0;
 
     free(value);
     hd_ctx_clear_error(ctx);
     return on;
 }
 
-/* Autoprobe back to 1 (after an undo, or a count of 0): no longer ours to give back. */
+/* Autoprobe back to 1 as it was (an undo, a PF's VFs put back): no longer ours to give back. */
 static int autoprobe_on(struct hd_device *dev)
 {
     int r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "1");
 
     if (r == 0)
-        hd_state_del(hd_device_get_ctx(dev), AUTOPROBE_RECORD, hd_device_get_name(dev));
+        hd_state_del(hd_device_get_ctx(dev), HD_AUTOPROBE_RECORD, hd_device_get_name(dev));
     return r;
 }
 
@@ -178,9 +176,9 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
      * it was is recorded first, for the count of 0 to give back. */
     autoprobe = hd_device_get_sriov_autoprobe(dev);
     if (autoprobe > 0 && numvfs != 0) {
-        if ((r = hd_state_put(ctx, AUTOPROBE_RECORD, pf, "1")) < 0)
+        if ((r = hd_state_put(ctx, HD_AUTOPROBE_RECORD, pf, "1")) < 0)
             return hd_err(ctx, r, "%s: recording its sriov_drivers_autoprobe 1 in %s/%s: %s", pf,
-                          hd_ctx_get_state_dir(ctx), AUTOPROBE_RECORD, strerror(-r));
+                          hd_ctx_get_state_dir(ctx), HD_AUTOPROBE_RECORD, strerror(-r));
         if ((r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "0")) < 0)
             return hd_err(ctx, r, "%s: writing 0 to sriov_drivers_autoprobe: %s", pf, strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 1 -> 0", pf);
@@ -215,9 +213,11 @@ int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
         }
     }
     hd_info(ctx, "%s: sriov_numvfs %u -> %u", pf, cur, numvfs);
-    /* No VF left: autoprobe as it was before a count of ours turned it off. */
+    /* No VF left: autoprobe as it was before a count of ours turned it off. The record stays
+     * until the commit (the caller's hd_txn_drop_at_commit()): an undo puts 0 back, and a later
+     * count of 0 must still find it. */
     if (numvfs == 0 && autoprobe == 0 && hd_sriov_autoprobe_was_on(ctx, pf)) {
-        if ((r = autoprobe_on(dev)) < 0)
+        if ((r = hd_device_write_attr(dev, "sriov_drivers_autoprobe", "1")) < 0)
             return hd_err(ctx, r, "%s: writing 1 to sriov_drivers_autoprobe: %s", pf,
                           strerror(-r));
         hd_info(ctx, "%s: sriov_drivers_autoprobe 0 -> 1", pf);

@@ -2091,6 +2091,34 @@ HD_TEST(sriov_0_gives_autoprobe_back)
 }
 END_TEST
 
+/* A count of 0 that fails after it turned autoprobe back on is undone: autoprobe 0 again, and
+ * the record that it was ours stays (it goes at the commit), so the next count of 0 still gives
+ * it back. A failed read of autoprobe at each point of the run in turn. */
+HD_TEST(a_failed_sriov_0_keeps_the_autoprobe_record)
+{
+#define AUTOPROBE "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"
+#define RECORD "run/hostdev/autoprobe/0000:03:00.1"
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    for (int nth = 1; nth <= 8; nth++) {
+        ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
+        ck_assert(fx_exists(&e.fx, RECORD));
+        ck_assert_int_eq(fx_ctl(&e.fx, "fault " AUTOPROBE " EIO on=read nth=%d", nth), 0);
+        int rc = hd("sriov 03:00.1 0");
+        ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+        ck_assert_msg(rc == 0 || strcmp(fx_read(&e.fx, AUTOPROBE), "0") != 0 ||
+                          fx_exists(&e.fx, RECORD),
+                      "read %d failed: autoprobe 0 without its record", nth);
+        ck_assert_int_eq(hd("sriov 03:00.1 0"), 0);
+        ck_assert_msg(strcmp(fx_read(&e.fx, AUTOPROBE), "1") == 0, "read %d failed: the next "
+                      "count of 0 left autoprobe %s", nth, fx_read(&e.fx, AUTOPROBE));
+        ck_assert(!fx_exists(&e.fx, RECORD));
+    }
+#undef AUTOPROBE
+#undef RECORD
+}
+END_TEST
+
 /* `sriov` alone lists the PFs (not their VFs, not other devices) as `sriov ADDR` shows one;
  * a host with none says so beside an empty listing; completion offers PFs only. */
 HD_TEST(sriov_lists_every_pf)
