@@ -598,6 +598,43 @@ HD_TEST(release_gives_a_forced_pf_its_vfs_back)
 }
 END_TEST
 
+/* The count and autoprobe a forced PF's map entry keeps survive every rewrite of the map: an
+ * acquire and a release of another device, and recover's rebuild of a damaged map; the release
+ * after them still makes the VFs again. */
+HD_TEST(a_forced_pfs_count_survives_map_rewrites)
+{
+    static const char map[] = "run/hostdev/map/assignments";
+    char *text, *p;
+    struct eng e;
+
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm p --owner 0:0 03:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm q --owner 0:0 04:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm q"), 0);
+    ck_assert_msg(strstr(fx_read(&e.fx, map), " numvfs=8 autoprobe=1 ") != NULL, "%s",
+                  e.fx.scratch);
+    /* Edited (the end line's checksum no longer matches): recover rebuilds it. */
+    text = strdup(fx_read(&e.fx, map));
+    ck_assert_ptr_nonnull(p = strstr(text, "# end 1 "));
+    p[8] = p[8] == '0' ? '1' : '0';
+    FILE *f = fopen(fx_path(&e.fx, map), "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", text);
+    ck_assert_int_eq(fclose(f), 0);
+    free(text);
+    ck_assert_int_eq(eng_run(&e, "release --vm p"), 2);
+    ck_assert_int_eq(eng_run(&e, "recover"), 0);
+    ck_assert_msg(strstr(fx_read(&e.fx, map), " numvfs=8 autoprobe=1 ") != NULL, "%s",
+                  e.fx.scratch);
+    ck_assert_int_eq(eng_run(&e, "release --vm p"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "ixgbe");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_numvfs"), "8");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe"),
+                     "1");
+    eng_stop(&e);
+}
+END_TEST
+
 /* A PF whose driver lets go destroys its VFs: a PF and its own VF in one command would fail
  * half-way with the VF gone, so it is bad input, --force or not, and nothing changes. A PF
  * that made VFs on vfio-pci destroys them when given back: refused while a VM holds one,
