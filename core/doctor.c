@@ -581,6 +581,41 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
             hd_device_get_name(dev), a->vm, hd_device_get_driver_or(dev, "no driver"));
 }
 
+/* A VF on a host driver while its PF is on vfio-pci (or a variant): user space owns the PF,
+ * and with it what the VF does (its queues, its address, its reset), while the host uses the
+ * VF. The kernel made the VF with an override to keep it off the host, and warns when it binds
+ * elsewhere. A stub is no use of the host: VFIO hands it to no VM, which not-detached says. */
+static void check_vf_of_vfio_pf(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
+                                struct hd_host_use **hu)
+{
+    const char *drv = hd_device_get_driver(dev), *name = hd_device_get_name(dev);
+    char pfdrv[HD_DRIVER_NAME_MAX], pf[HD_PCI_ADDR_BUFSZ], *use = NULL;
+
+    if (drv == NULL || hd_driver_is_dma_safe(drv) ||
+        hd_sriov_read_pf_driver(dev, pfdrv, sizeof(pfdrv)) < 0 || !hd_driver_is_vfio(pfdrv)) {
+        hd_ctx_clear_error(ctx); /* a PF that cannot be read: nothing to say */
+        return;
+    }
+    hd_pci_addr_format(hd_device_get_physfn(dev), pf);
+    /* Never advise a detach that refuses it for what the host has on it. */
+    if (hd_host_use_find_own(dev, hu, &use) < 0)
+        hd_ctx_clear_error(ctx);
+    add(d, HD_SEVERITY_WARNING, "vf-on-host-driver", use ? HD_REMEDY_NONE : HD_REMEDY_DETACH,
+        name,
+        use ? format("move what the host has on it off it (%s), then detach it to %s; or, for "
+                     "the host to keep the PF's VFs, give %s back to its host driver (the VFs "
+                     "go with it)",
+                     use, pfdrv, pf)
+            : format("detach it to %s, as the kernel made it; or, for the host to keep the PF's "
+                     "VFs, give %s back to its host driver (the VFs go with it)",
+                     pfdrv, pf),
+        "%s is on %s, a host driver, while its PF %s is on %s: user space owns the PF, and with "
+        "it what the VF does; the kernel warns \"VF %s bound to driver %s while PF bound to "
+        "driver %s\"",
+        name, drv, pf, pfdrv, name, drv, pfdrv);
+    free(use);
+}
+
 /* The BARs of @dev as [start, end] pairs (memory ones, placed): up to 6. */
 static size_t mem_bars(struct hd_device *dev, unsigned long long (*bar)[2])
 {
@@ -668,6 +703,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     check_group(ctx, d, dev, remap, hu);
     check_nodes(ctx, d, dev, a, later, hu);
     check_records(ctx, d, dev, a);
+    check_vf_of_vfio_pf(ctx, d, dev, hu);
     check_bars(d, dev, realloc_on);
     check_framebuffer(d, dev);
 }
@@ -1101,6 +1137,16 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
     hd_reserve_config_unref(config);
 }
 
+/* A VF off VFIO whose PF in @list is on vfio-pci (or a variant): the scan checks it (its PF
+ * from the list, no read). */
+static bool vf_of_vfio_pf(struct hd_device_list *list, const struct hd_device *dev)
+{
+    const struct hd_pci_addr *physfn = hd_device_get_physfn(dev);
+    struct hd_device *pf = physfn ? hd_device_list_find(list, physfn) : NULL;
+
+    return pf != NULL && hd_driver_is_vfio(hd_device_get_driver(pf)) && !on_vfio(dev);
+}
+
 HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                             struct hd_findings **out)
 {
@@ -1138,7 +1184,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             bool recorded = hd_device_get_original_driver(dev, &rec) == 0;
             free(rec);
             if (hd_device_on_stub(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
-                hd_map_find(map, hd_device_get_addr(dev)) != NULL)
+                hd_map_find(map, hd_device_get_addr(dev)) != NULL || vf_of_vfio_pf(list, dev))
                 check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only, &hu);
         }
         note_root_only_nodes(d, &root_only);

@@ -113,6 +113,9 @@ bool hd_sriov_autoprobe_was_on(struct hd_ctx *ctx, const char *pf);
 /* Put a PF's VF count and sriov_drivers_autoprobe (-1: leave) back. */
 int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvfs,
                      int autoprobe);
+/* The driver @vf's PF is on now in @buf ("" none), read then (one open, one link); -ENODEV
+ * for a device that is no VF. */
+int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size);
 
 /* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
 

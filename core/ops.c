@@ -605,30 +605,18 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
            (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
 }
 
-/* Is @dev a VF its PF's driver captured, with no record of hostdev's? A PF on a vfio-pci
- * family driver makes its VFs with driver_override set to that driver (the kernel's
- * vfio_pci_bus_notifier, "Captured SR-IOV VF ... driver_override"), so they go to it and never
- * to a host driver while user space owns the PF (the kernel warns when one does). Such a VF is
- * where the kernel puts it and had no host driver to go back to: a reattach that cleared the
- * override would hand a VF of a user-owned PF to the host. Only a VF whose override names the
- * driver its PF is on now counts; its PF's driver is read then (one open, one link). 1 (the PF's
- * address in @pf, its driver in @driver), 0 not one. */
+/* Is @dev a VF its PF's driver captured (hd_device_is_captured_by_pf()), with no record of
+ * hostdev's? Such a VF goes to its PF's vfio driver and never to a host driver while user space
+ * owns the PF (the kernel warns when one does): it is where the kernel puts it and had no host
+ * driver to go back to, and a reattach that cleared the override would hand a VF of a user-owned
+ * PF to the host. 1 (the PF's address in @pf, its driver in @driver), 0 not one. */
 static int captured_by_pf(struct hd_device *dev, const struct hd_jstep *rec,
                           char pf[HD_PCI_ADDR_BUFSZ], char *driver, size_t size)
 {
-    const char *ovr = hd_device_get_driver_override(dev);
-    const struct hd_pci_addr *physfn = hd_device_get_physfn(dev);
-    struct hd_device *p;
-
-    if (rec->record != HD_JREC_NONE || physfn == NULL || ovr == NULL || !hd_driver_is_vfio(ovr) ||
-        hd_device_open_fill(hd_device_get_ctx(dev), physfn, 0, &p) < 0)
+    if (rec->record != HD_JREC_NONE || !hd_device_is_captured_by_pf(dev))
         return 0;
-    int r = hd_device_read_driver(p, driver, size);
-    hd_device_unref(p);
-    hd_ctx_clear_error(hd_device_get_ctx(dev)); /* a PF that cannot be read captured nothing */
-    if (r < 0 || strcmp(driver, ovr) != 0)
-        return 0;
-    hd_pci_addr_format(physfn, pf);
+    snprintf(driver, size, "%s", hd_device_get_driver_override(dev));
+    hd_pci_addr_format(hd_device_get_physfn(dev), pf);
     return 1;
 }
 

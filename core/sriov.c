@@ -253,3 +253,32 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *addr, int num
     hd_device_unref(dev);
     return r;
 }
+
+int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size)
+{
+    const struct hd_pci_addr *physfn = hd_device_get_physfn(vf);
+    struct hd_device *pf;
+    int r;
+
+    if (physfn == NULL)
+        return -ENODEV;
+    if ((r = hd_device_open_fill(hd_device_get_ctx(vf), physfn, 0, &pf)) < 0)
+        return r;
+    r = hd_device_read_driver(pf, buf, size);
+    hd_device_unref(pf);
+    return r;
+}
+
+HD_EXPORT bool hd_device_is_captured_by_pf(struct hd_device *dev)
+{
+    const char *ovr = hd_device_get_driver_override(dev);
+    char driver[HD_DRIVER_NAME_MAX];
+    bool captured;
+
+    if (ovr == NULL || !hd_driver_is_vfio(ovr) || hd_device_get_physfn(dev) == NULL)
+        return false;
+    captured = hd_sriov_read_pf_driver(dev, driver, sizeof(driver)) == 0 &&
+               strcmp(driver, ovr) == 0;
+    hd_ctx_clear_error(hd_device_get_ctx(dev)); /* a PF that cannot be read captured nothing */
+    return captured;
+}

@@ -215,6 +215,10 @@ int hd_device_get_iommu_group(const struct hd_device *dev);     /* -1 when none 
 int hd_device_get_numa_node(const struct hd_device *dev);       /* -1 when none */
 const struct hd_pci_addr *hd_device_get_parent(const struct hd_device *dev); /* NULL: root bus */
 const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device *dev); /* NULL: not a VF */
+/* A VF whose driver_override its PF set: a PF on vfio-pci (or a variant) makes its VFs with
+ * driver_override naming that driver (the kernel's vfio_pci_bus_notifier, "Captured SR-IOV VF").
+ * True when the override names the driver the PF is on now, read then (one open, one link). */
+bool hd_device_is_captured_by_pf(struct hd_device *dev);
 size_t hd_device_get_virtfn_count(const struct hd_device *dev);
 const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i);
 int hd_device_get_sriov_totalvfs(const struct hd_device *dev); /* -1: not SR-IOV capable */

@@ -191,3 +191,34 @@ HD_TEST(acquire_and_release_leave_a_captured_vf_on_vfio_pci)
     ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "vfio-pci");
 }
 END_TEST
+
+/* A VF someone moved to ixgbevf while its PF stays on vfio-pci (the kernel warns "VF ... bound
+ * to driver ixgbevf while PF bound to driver vfio-pci"): doctor warns of it, asked about it or
+ * scanning, exit 1, and offers to detach it; a captured VF on vfio-pci is no finding. */
+HD_TEST(doctor_warns_of_a_vf_on_a_host_driver_beside_a_pf_on_vfio_pci)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2", PF), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor %s", VF1), 0);
+    ck_assert_msg(strstr(e.out, "vf-on-host-driver") == NULL, "%s", e.out);
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_drivers_autoprobe", "1"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, DEV VF0 "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", VF0), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/ixgbevf/bind", VF0), 0);
+    const char *said = VF0 " is on ixgbevf, a host driver, while its PF " PF " is on vfio-pci: "
+                       "user space owns the PF, and with it what the VF does; the kernel warns "
+                       "\\\"VF " VF0 " bound to driver ixgbevf while PF bound to driver "
+                       "vfio-pci\\\""; /* as JSON writes it */
+    ck_assert_int_eq(eng_run(&e, "doctor %s", VF0), 1);
+    ck_assert_msg(strstr(e.out, "warning " VF0 " is on ixgbevf, a host driver, while its PF") !=
+                      NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json doctor"), 1);
+    ck_assert_msg(strstr(e.out, said) != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"code\": \"vf-on-host-driver\",\n      \"device\": \"" VF0 "\"") !=
+                      NULL,
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"hostdev detach " VF0 "\"") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"device\": \"" VF1 "\"") == NULL, "%s", e.out);
+}
+END_TEST
