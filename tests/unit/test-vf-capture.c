@@ -222,3 +222,33 @@ HD_TEST(doctor_warns_of_a_vf_on_a_host_driver_beside_a_pf_on_vfio_pci)
     ck_assert_msg(strstr(e.out, "\"device\": \"" VF1 "\"") == NULL, "%s", e.out);
 }
 END_TEST
+
+/* show of a captured VF says where its override came from, in text and JSON; not for an
+ * override that is no capture (one someone wrote), nor for the PF. */
+HD_TEST(show_says_the_kernel_set_a_captured_vfs_override)
+{
+    eng_start(&e, TREE);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2", PF), 0);
+    ck_assert_int_eq(eng_run(&e, "show %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, "  driver_override: vfio-pci (set by the kernel: its PF " PF
+                                " is on vfio-pci)\n") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": true") != NULL, "%s", e.out);
+    ck_assert_int_eq(fx_write(&e.fx, DEV VF1 "/driver_override", "ixgbevf"), 0);
+    ck_assert_int_eq(eng_run(&e, "show %s", VF1), 0);
+    ck_assert_msg(strstr(e.out, "  driver_override: ixgbevf\n") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VF1), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": false") != NULL, "%s", e.out);
+    /* Moved to ixgbevf, then detached by hostdev: its override is hostdev's, by its record. */
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_drivers_autoprobe", "1"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, DEV VF1 "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/vfio-pci/unbind", VF1), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/ixgbevf/bind", VF1), 0);
+    ck_assert_int_eq(eng_run(&e, "detach %s", VF1), 0);
+    ck_assert_int_eq(eng_run(&e, "show %s", VF1), 0);
+    ck_assert_msg(strstr(e.out, "  driver_override: vfio-pci\n") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "show %s", PF), 0);
+    ck_assert_msg(strstr(e.out, "set by the kernel") == NULL, "%s", e.out);
+}
+END_TEST
