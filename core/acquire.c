@@ -408,6 +408,17 @@ int hd_check_target_chain_free(struct hd_ctx *ctx, const struct hd_assignment_li
     return 0;
 }
 
+int hd_check_nothing_held_below(struct hd_ctx *ctx, const struct hd_assignment_list *map,
+                                const struct hd_device *dev)
+{
+    const struct hd_assignment *a = hd_map_find_below(ctx, map, hd_device_get_name(dev));
+
+    if (a == NULL)
+        return 0;
+    return hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s has %s behind it, which vm %s holds: "
+                   "release that first", hd_device_get_name(dev), a->name, a->vm);
+}
+
 /* A retry of an acquire that was done (an orchestrator's: KubeVirt, Nova, a unit restarted)
  * is not a conflict. For an entry @a of the VM asking, whose device the kernel still shows as
  * recorded: 1 when the request asks for the owner it has, or for none (nothing to do), else
@@ -586,11 +597,8 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
             p->v[i].already = true;
             continue; /* the VM may have it open: what follows asks of a device to be given */
         }
-        if ((a = hd_map_find_below(ctx, map, hd_device_get_name(dev))) != NULL)
-            return hd_errr(ctx, -EBUSY, HD_REASON_HELD,
-                           "%s has %s behind it, which vm %s "
-                           "holds: release that first",
-                           hd_device_get_name(dev), a->name, a->vm);
+        if ((r = hd_check_nothing_held_below(ctx, map, dev)) < 0)
+            return r;
         if (p->v[i].managed && !p->v[i].on_vfio &&
             (r = hd_check_vfs_free(ctx, dev, map, "detaching the PF")) < 0)
             return r;
@@ -836,6 +844,10 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
         if (p->v[i].already)
             continue;
         if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
+            break;
+        /* Its group lock does not cover the devices behind it (USB, SCSI: none; a mediated
+         * device: its own group): one may have been given meanwhile. */
+        if ((r = hd_check_nothing_held_below(hd_txn_ctx(t), map, dev)) < 0)
             break;
         entry_init(&a, t, HD_ASSIGNMENT_PCI, hd_device_get_name(dev),
                    hd_device_get_iommu_group(dev), g->uid, g->gid);

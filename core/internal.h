@@ -372,6 +372,11 @@ int hd_check_targets_apart(struct hd_ctx *ctx, const struct hd_node_target *a,
  * (acquire.c). */
 int hd_check_target_chain_free(struct hd_ctx *ctx, const struct hd_assignment_list *map,
                                const struct hd_node_target *t);
+/* -EBUSY (HD_REASON_HELD) naming the device and its VM when the map gives a VM a device
+ * behind PCI device @dev (hd_map_find_below()): taking @dev from its driver would take that
+ * from under the VM. Acquire refuses @dev, check says so (acquire.c). */
+int hd_check_nothing_held_below(struct hd_ctx *ctx, const struct hd_assignment_list *map,
+                                const struct hd_device *dev);
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 

@@ -1368,6 +1368,38 @@ HD_TEST(a_forced_parents_mdevs_are_said_to_go_and_come_back)
 }
 END_TEST
 
+/* A parent's acquire and one of its mediated device's take no common lock (each its own IOMMU
+ * group's): the mediated device given to a VM while the parent's acquire has checked and
+ * detaches it (its unbind hangs) was taken from under that VM, and both acquires stood. The
+ * parent's acquire asks the map again as it records, under the map lock: refused (exit 1,
+ * naming the device and its VM), it puts the parent back on its driver. */
+HD_TEST(a_parents_acquire_asks_again_as_it_records)
+{
+    struct eng e;
+    int status;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 forever"), 0);
+    pid_t pid = eng_hostdev_start(&e.fx, "acquire --force --vm a --owner 0:0 00:02.0");
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:00:02.0", 1, 20000));
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 " U1), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "i915");
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_msg(strstr(e.out, "\n0000:00:02.0 ") == NULL, "%s", e.out);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* made again */
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm a --owner 0:0 00:02.0"), 1);
+    ck_assert_str_eq(e.err, "hostdev acquire: vm a: 0000:00:02.0 has " U1 " behind it, which "
+                            "vm b holds: release that first\n");
+    eng_stop(&e);
+}
+END_TEST
+
 /* A parent of mediated devices is host use: detach refuses it; forced, its driver leaving
  * takes its mdevs and types along (as mdev_unregister_parent does), and reattach brings the
  * types back. */
