@@ -23,6 +23,7 @@ struct hd_assign_check {
     size_t ncompany, nneeds, nothers;
     const char *host_keeps; /* static text, NULL */
     char *host_use;         /* NULL: nothing */
+    char *chain_held;       /* acquire's refusal for a device behind it a VM holds; NULL */
 };
 
 /* Whether @m, a member of @dev's IOMMU group, is another endpoint (bridges do not count). */
@@ -108,6 +109,25 @@ static int find_host_uses(struct hd_assign_check *c, struct hd_device *dev, stru
     return r;
 }
 
+/* A device behind @dev (USB, SCSI, a mediated device) that a VM holds: as acquire refuses
+ * @dev, unless the map gives @dev itself to a VM (then that is said). */
+static int find_chain_held(struct hd_assign_check *c, struct hd_device *dev)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    struct hd_assignment_list *map = NULL;
+    int r = hd_map_read(ctx, &map);
+
+    if (r == 0 && hd_map_find(map, hd_device_get_addr(dev)) == NULL &&
+        hd_check_nothing_held_below(ctx, map, dev) < 0) {
+        if ((c->chain_held = strdup(hd_ctx_last_error(ctx))) == NULL)
+            r = hd_err(ctx, -ENOMEM, "out of memory");
+        else
+            hd_ctx_clear_error(ctx);
+    }
+    hd_assignment_list_unref(map);
+    return r;
+}
+
 HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *const *set, size_t n,
                                      struct hd_host_use *hu, struct hd_assign_check **out)
 {
@@ -128,7 +148,8 @@ HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *co
         return r;
     }
     c->host_keeps = hd_device_get_platform_role(dev);
-    if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_uses(c, dev, hu)) < 0) {
+    if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_uses(c, dev, hu)) < 0 ||
+        (r = find_chain_held(c, dev)) < 0) {
         hd_assign_check_unref(c);
         return r;
     }
@@ -153,6 +174,7 @@ HD_EXPORT struct hd_assign_check *hd_assign_check_unref(struct hd_assign_check *
     free(c->company);
     free(c->needs);
     free(c->host_use);
+    free(c->chain_held);
     hd_group_unref(c->group);
     hd_reset_check_unref(c->reset);
     free(c);
@@ -199,12 +221,17 @@ HD_EXPORT const char *hd_assign_check_get_host_use(const struct hd_assign_check 
     return c->host_use;
 }
 
+HD_EXPORT const char *hd_assign_check_get_chain_held(const struct hd_assign_check *c)
+{
+    return c->chain_held;
+}
+
 HD_EXPORT bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *c)
 {
     enum hd_reset_scope scope = hd_reset_check_get_scope(c->reset);
 
     return (scope == HD_RESET_FUNCTION || scope == HD_RESET_BUS) && c->ncompany == 0 &&
-           c->host_keeps == NULL && c->host_use == NULL;
+           c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
 }
 
 HD_EXPORT size_t hd_assign_check_get_need_count(const struct hd_assign_check *c)
@@ -228,7 +255,7 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
 {
     /* One without any reset stays a "no": a VM would get it as the last user left it. */
     return hd_reset_check_get_scope(c->reset) != HD_RESET_NONE && c->nneeds == 0 &&
-           c->host_keeps == NULL && c->host_use == NULL;
+           c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
 }
 
 enum hd_mdev_readiness hd_mdev_readiness(const char *parent, const char *driver, int group,

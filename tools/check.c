@@ -73,6 +73,7 @@ static void print_json(struct json *j, struct hd_device *dev, const struct hd_as
     json_kv_string(j, "vm", vm);
     json_kv_string(j, "error", error);
     json_kv_string(j, "host_use", c ? hd_assign_check_get_host_use(c) : NULL);
+    json_kv_string(j, "chain_held", c ? hd_assign_check_get_chain_held(c) : NULL);
 }
 
 /* The other endpoints of @dev's IOMMU group, which keep it from going to a VM alone, and what
@@ -166,6 +167,8 @@ static void print_why(FILE *whyf, const char *name, const struct hd_assign_check
         fprintf(whyf, "%s%s is in use by the host", (*apart)++ ? "; " : "", name);
     if (hd_reset_check_get_scope(hd_assign_check_get_reset(c)) == HD_RESET_NONE)
         fprintf(whyf, "%s%s cannot be reset", (*apart)++ ? "; " : "", name);
+    if (hd_assign_check_get_chain_held(c) != NULL)
+        fprintf(whyf, "%s%s", (*apart)++ ? "; " : "", hd_assign_check_get_chain_held(c));
     if (hd_assign_check_get_need_count(c) > 0) {
         fprintf(whyf, "%s%s also needs", (*apart)++ ? "; " : "", name);
         for (size_t k = 0; k < hd_assign_check_get_need_count(c); k++)
@@ -387,7 +390,7 @@ static int run(struct tool *t, int argc, char **argv)
             continue;
         }
         const char *role = hd_assign_check_get_host_keeps(c),
-                   *use = hd_assign_check_get_host_use(c);
+                   *use = hd_assign_check_get_host_use(c), *chain = hd_assign_check_get_chain_held(c);
         if (!hd_assign_check_is_assignable_together(c) && status == EXIT_DONE)
             status = EXIT_FAILED;
         print_why(whyf, name, c, &apart);
@@ -402,6 +405,8 @@ static int run(struct tool *t, int argc, char **argv)
             printf("%s: in use by the host, not for a VM now (acquire refuses it without "
                    "--force): %s\n",
                    name, use);
+        if (!t->json && chain != NULL)
+            printf("%s: not for a VM now: %s\n", name, chain);
         if (!t->json && vm != NULL)
             printf("%s: assigned to vm %s\n", name, vm);
         if (!t->json)
@@ -444,7 +449,8 @@ const struct tool_command cmd_check = {
             "console) is not for a VM now: acquire refuses it without --force, and why;\n"
             "so is an SR-IOV PF with VFs (detaching it would destroy them),\n"
             "a group whose other endpoint the host uses (acquire --group refuses it),\n"
-            "and a function its bus reset also resets that the host uses.\n"
+            "a function its bus reset also resets that the host uses,\n"
+            "and a device with one behind it that a VM holds (acquire refuses it).\n"
             "Several devices are also judged as one set, to go to one VM together: a last\n"
             "line says whether they can, or what each still needs beside them.\n"
             "A USB or SCSI device (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L) or a\n"

@@ -1188,8 +1188,13 @@ const char *hd_assign_check_get_host_keeps(const struct hd_assign_check *check);
 /* What the host uses of it, in hd_host_use_check()'s words; NULL: nothing (or not asked, for a
  * device the host keeps). */
 const char *hd_assign_check_get_host_use(const struct hd_assign_check *check);
+/* A device behind it (USB, SCSI, a mediated device) that a VM holds, in the acquire's words
+ * ("0000:00:04.0 has usb_1_2 behind it, which vm b holds: release that first"): the acquire
+ * refuses it, taking it from its driver would take that from under the VM. NULL: none, or the
+ * device itself is held. */
+const char *hd_assign_check_get_chain_held(const struct hd_assign_check *check);
 /* Reset on its own (or by a bus reset with nothing else on the bus), no other endpoint in its
- * group, and neither kept nor used by the host. */
+ * group, neither kept nor used by the host, and no device behind it that a VM holds. */
 bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *check);
 /* What must go to the VM with it that the set lacks: the other endpoints of its group and the
  * functions its bus reset also resets (borrowed). */
@@ -1202,8 +1207,8 @@ const char *hd_assign_check_get_need_host_use(const struct hd_assign_check *chec
 /* What the host uses of hd_reset_check_get_peer(hd_assign_check_get_reset(check), @i), a
  * function its bus reset also resets, asked as of the device; NULL: nothing, or not asked. */
 const char *hd_assign_check_get_peer_host_use(const struct hd_assign_check *check, size_t i);
-/* Whether it can go to the VM with the set: it has a reset, needs nothing more, and the host
- * neither keeps nor uses it. */
+/* Whether it can go to the VM with the set: it has a reset, needs nothing more, the host
+ * neither keeps nor uses it, and no VM holds a device behind it. */
 bool hd_assign_check_is_assignable_together(const struct hd_assign_check *check);
 
 /* ------------------------------------------------------------------------------------------ */

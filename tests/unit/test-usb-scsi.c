@@ -293,6 +293,52 @@ HD_TEST(chain_held_by_a_vm)
 }
 END_TEST
 
+/* check of a PCI controller said nothing of a USB or SCSI device behind it that a VM holds,
+ * though acquire refuses the controller for it: now it says so in acquire's words, exit 1 (text
+ * and --json), and the set's last line names it. A controller with nothing else against it. */
+HD_TEST(check_says_a_controller_has_a_held_device_behind_it)
+{
+    static const char spec[] = "kernel 6.12.0\n"
+                               "cmdline \"root=/dev/vda1 ro intel_iommu=on\"\n"
+                               "iommu intel\n"
+                               "module vfio\nmodule vfio_iommu_type1\n"
+                               "driver vfio-pci module=vfio_pci stub vfio\n"
+                               "driver xhci_hcd ids=1b36:000d\n"
+                               "device 0000:00:04.0 1b36:000d class=0c0330 driver=xhci_hcd "
+                               "reset=flr\n"
+                               "usb 0000:00:04.0 1-2 0403:6001 serial=FT123456 "
+                               "product=FT232R_USB_UART iface=ff:ff:ff:ftdi_sio\n";
+    static const char held[] = "0000:00:04.0 has usb_1_2 behind it, which vm b holds: release "
+                               "that first";
+    struct eng e;
+    char want[256];
+
+    eng_start(&e, spec);
+    ck_assert_int_eq(eng_run(&e, "check 00:04.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 usb_1_2"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "acquire --force --vm a --owner 0:0 00:04.0"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, held));
+    ck_assert_int_eq(eng_run(&e, "check 00:04.0"), 1);
+    snprintf(want, sizeof(want), "0000:00:04.0: not for a VM now: %s\n", held);
+    ck_assert_msg(strstr(e.out, want) != NULL, "%s", e.out);
+    ck_assert_ptr_null(strstr(e.out, "assignable alone"));
+    ck_assert_int_eq(eng_run(&e, "--json check 00:04.0"), 1);
+    snprintf(want, sizeof(want), "\"chain_held\": \"%s\"", held);
+    ck_assert_msg(strstr(e.out, want) != NULL, "%s", e.out);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"assignable_alone\": false"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"assignable_together\": false"));
+    ck_assert_int_eq(eng_run(&e, "check 00:04.0 usb_1_2"), 1);
+    snprintf(want, sizeof(want), "not assignable together: %s", held);
+    ck_assert_msg(strstr(e.out, want) != NULL, "%s", e.out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "release --vm b usb_1_2"), 0);
+    ck_assert_int_eq(eng_run(&e, "--json check 00:04.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"chain_held\": null"));
+    eng_stop(&e);
+}
+END_TEST
+
 /* A held USB device that re-enumerates: its new node is given to the VM's user (the udev
  * path), release gives back the node it has then, and another device in its port is not
  * taken for it. */
@@ -547,7 +593,8 @@ HD_TEST(check_judges_usb_and_scsi)
     char line[512];
     snprintf(line, sizeof(line), "usb_1_2: not with the devices given: %s\n", behind);
     ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
-    snprintf(line, sizeof(line), "cannot be reset; %s\n", behind);
+    snprintf(line, sizeof(line), "cannot be reset; 0000:00:04.0 has usb_1_2 behind it, which "
+             "vm vm1 holds: release that first; %s\n", behind);
     ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
     ck_assert_int_eq(eng_run(&e, "--json check usb_1_2 00:04.0"), 1);
     snprintf(line, sizeof(line), "\"assignable_together\": false,\n    \"not_together\": \"%s\"",
