@@ -879,8 +879,35 @@ static int give_and_commit(struct hd_txn *t, const struct hd_op *op, struct plan
     return with_map(t, true, give_all, &g);
 }
 
-/* The devices of the plan (@changing: less those the VM holds as asked), their number in @n. */
-static struct hd_jdev *plan_jdevs(const struct plan *p, bool changing, size_t *n)
+/* The IOMMU group of the PCI device USB or SCSI device @t is behind (its controller, the
+ * nearest PCI device of its sysfs path); -1 when there is none, or it cannot be read. */
+static int controller_group(struct hd_ctx *ctx, const struct hd_node_target *t)
+{
+    char path[HD_PATH_MAX];
+    struct hd_pci_addr addr;
+    struct hd_device *dev;
+    bool found = false;
+    int group = -1;
+
+    hd_strlcpy(path, t->sysfs, sizeof(path));
+    for (char *save = NULL, *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (hd_pci_addr_parse(c, &addr) == 0)
+            found = true;
+    }
+    if (found && hd_device_open(ctx, &addr, &dev) == 0) {
+        group = hd_device_get_iommu_group(dev);
+        hd_device_unref(dev);
+    }
+    hd_ctx_clear_error(ctx); /* no controller to wait for: the map lock orders the rest */
+    return group;
+}
+
+/* The devices of the plan (@changing: less those the VM holds as asked), their number in @n.
+ * To lock (not @changing), a USB or SCSI device counts in its controller's group: an acquire
+ * of the controller, which checks before it detaches (and so removes the device) and records
+ * after, is over before the device's is checked, or starts after it is recorded. */
+static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool changing,
+                                  size_t *n)
 {
     struct hd_jdev *j = calloc(p->n + p->nmdevs + p->ntargets + 1, sizeof(*j));
 
@@ -904,7 +931,8 @@ static struct hd_jdev *plan_jdevs(const struct plan *p, bool changing, size_t *n
             continue;
         d->kind = p->targets[i].kind;
         strcpy(d->name, p->targets[i].name);
-        d->group = -1; /* no group: the map lock orders acquires of one device */
+        /* No group of its own: the map lock orders acquires of one device. */
+        d->group = changing ? -1 : controller_group(ctx, &p->targets[i]);
         (*n)++;
     }
     return j;
@@ -965,7 +993,7 @@ int hd_ops_acquire(struct hd_op *op)
         hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
         hd_ctx_clear_error(ctx);
     }
-    if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(&p, false, &njdevs)) == NULL ||
+    if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(ctx, &p, false, &njdevs)) == NULL ||
         (r = hd_txn_lock(t, jdevs, njdevs)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req, &p, map)) < 0)
         goto fail;
@@ -976,7 +1004,7 @@ int hd_ops_acquire(struct hd_op *op)
     }
     /* --group may have brought in members of the same groups only: the locks still cover. */
     free(jdevs);
-    if ((jdevs = plan_jdevs(&p, true, &njdevs)) == NULL) {
+    if ((jdevs = plan_jdevs(ctx, &p, true, &njdevs)) == NULL) {
         r = -ENOMEM;
         goto fail;
     }

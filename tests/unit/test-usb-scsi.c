@@ -339,6 +339,37 @@ HD_TEST(check_says_a_controller_has_a_held_device_behind_it)
 }
 END_TEST
 
+/* A USB device given to a VM while its controller's acquire had checked and was detaching it
+ * (its unbind hangs) went from under that VM as the controller left its driver, and both
+ * acquires stood: a device behind it takes no group lock, and the controller's acquire, as it
+ * records, no longer sees the device. Now the device's acquire takes its controller's group
+ * lock: it waits for the controller's acquire (refused when that outlasts its timeout, exit
+ * 1) and then finds no such device (exit 2). */
+HD_TEST(a_device_waits_for_its_controllers_acquire)
+{
+    struct eng e;
+    int status;
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang xhci_hcd forever"), 0);
+    pid_t pid = eng_hostdev_start(&e.fx, "acquire --force --vm a --owner 0:0 00:04.0");
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:00:04.0", 1, 20000));
+    ck_assert_int_eq(eng_run(&e, "--timeout 500 acquire --vm b --owner 0:0 usb_1_2"), 1);
+    ck_assert_msg(strstr(e.err, "is busy: another hostdev operation holds it") != NULL, "%s",
+                  e.err);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang xhci_hcd 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 usb_1_2"), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "no USB device usb_1_2"));
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_msg(strstr(e.out, "usb_1_2") == NULL, "%s", e.out);
+    eng_stop(&e);
+}
+END_TEST
+
 /* A held USB device that re-enumerates: its new node is given to the VM's user (the udev
  * path), release gives back the node it has then, and another device in its port is not
  * taken for it. */
