@@ -883,18 +883,11 @@ static int give_and_commit(struct hd_txn *t, const struct hd_op *op, struct plan
  * nearest PCI device of its sysfs path); -1 when there is none, or it cannot be read. */
 static int controller_group(struct hd_ctx *ctx, const struct hd_node_target *t)
 {
-    char path[HD_PATH_MAX];
     struct hd_pci_addr addr;
     struct hd_device *dev;
-    bool found = false;
     int group = -1;
 
-    hd_strlcpy(path, t->sysfs, sizeof(path));
-    for (char *save = NULL, *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-        if (hd_pci_addr_parse(c, &addr) == 0)
-            found = true;
-    }
-    if (found && hd_device_open(ctx, &addr, &dev) == 0) {
+    if (hd_sysfs_pci_of(t->sysfs, &addr) && hd_device_open(ctx, &addr, &dev) == 0) {
         group = hd_device_get_iommu_group(dev);
         hd_device_unref(dev);
     }

@@ -354,6 +354,9 @@ int hd_usb_keyboard_below(struct hd_ctx *ctx, const struct hd_nodedev_list *l,
                           const char *pci_name, char *name, size_t size);
 /* Root-relative sysfs path @sysfs is below PCI device @pci_name (a component of its path). */
 bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
+/* The PCI device sysfs path (or link target) @sysfs lies below, the nearest: its last component
+ * that is a PCI address (a disk behind a controller behind a bridge is the controller's). */
+bool hd_sysfs_pci_of(const char *sysfs, struct hd_pci_addr *out);
 /* -EINVAL (HD_REASON_INVALID) naming both when device @child lives on PCI device @pci_name:
  * a mediated device whose @parent it is, or a USB or SCSI device whose root-relative @sysfs is
  * below it (NULL: not asked). Detaching @pci_name takes @child from the host, so the two cannot

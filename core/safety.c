@@ -981,30 +981,6 @@ struct vf_users {
     size_t n;
 };
 
-/* The PCI device a class link's @target lies below: its last component shaped like an
- * address (a disk behind a controller behind a bridge is the controller's). */
-static bool target_pci(const char *target, struct hd_pci_addr *out)
-{
-    char comp[HD_PCI_ADDR_BUFSZ];
-    bool found = false;
-
-    for (const char *c = target; *c != '\0';) {
-        size_t len = strcspn(c, "/");
-        struct hd_pci_addr a;
-        if (len == HD_PCI_ADDR_BUFSZ - 5) { /* "DDDD:BB:DD.F" */
-            memcpy(comp, c, len);
-            comp[len] = '\0';
-            if (hd_pci_addr_parse(comp, &a) == 0) {
-                *out = a;
-                found = true;
-            }
-        }
-        c += len;
-        c += *c == '/';
-    }
-    return found;
-}
-
 static int vf_users_add(struct hd_ctx *ctx, struct vf_users *u, const struct hd_pci_addr *a)
 {
     char name[HD_PCI_ADDR_BUFSZ], path[HD_PATH_MAX], pf[HD_PCI_ADDR_BUFSZ + 8];
@@ -1059,7 +1035,7 @@ static int vf_users_load(struct hd_host_use *hu)
         return -ENOMEM;
     for (size_t c = 0; c < sizeof(cls) / sizeof(cls[0]); c++) {
         for (size_t i = 0; r == 0 && i < cls[c]->n; i++) {
-            if (target_pci(cls[c]->targets[i], &a))
+            if (hd_sysfs_pci_of(cls[c]->targets[i], &a))
                 r = vf_users_add(hu->ctx, hu->vfs, &a);
         }
     }

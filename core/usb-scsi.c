@@ -265,6 +265,28 @@ bool hd_sysfs_is_below(const char *sysfs, const char *pci_name)
     return false;
 }
 
+bool hd_sysfs_pci_of(const char *sysfs, struct hd_pci_addr *out)
+{
+    char comp[32]; /* longer is no PCI address */
+    bool found = false;
+
+    for (const char *c = sysfs; *c != '\0';) {
+        size_t len = strcspn(c, "/");
+        struct hd_pci_addr a;
+        if (len < sizeof(comp)) {
+            memcpy(comp, c, len);
+            comp[len] = '\0';
+            if (hd_pci_addr_parse(comp, &a) == 0) {
+                *out = a;
+                found = true;
+            }
+        }
+        c += len;
+        c += *c == '/';
+    }
+    return found;
+}
+
 const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
                                               const struct hd_assignment_list *map,
                                               const char *pci_name)
