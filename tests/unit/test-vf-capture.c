@@ -252,3 +252,28 @@ HD_TEST(show_says_the_kernel_set_a_captured_vfs_override)
     ck_assert_msg(strstr(e.out, "set by the kernel") == NULL, "%s", e.out);
 }
 END_TEST
+
+/* ---- a PF on a vfio-pci variant (tests/trees/variant.spec) -------------------------------- */
+
+/* vfio_pci_bus_notifier() writes the name of the PF driver's vfio_device_ops, not the driver's
+ * name: for acme_vfio_pci "acme-vfio-pci", which no driver has, so the VFs stay unbound. */
+#define VPF  "0000:05:00.0"
+#define VVF0 "0000:05:00.1"
+#define VVF1 "0000:05:00.2"
+
+/* The fake kernel: the capture writes the variant's vfio device name; nothing binds the VFs,
+ * autoprobe on and a VF driver loaded or not, and a probe leaves them so. */
+HD_TEST(a_pf_on_a_variant_captures_its_vfs_under_its_vfio_device_name)
+{
+    eng_start(&e, "variant");
+    ck_assert_int_eq(fx_write(&e.fx, DEV VPF "/sriov_numvfs", "2"), 0);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "captured " VVF0 " acme-vfio-pci"), 1);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VVF0 "/driver_override"), "acme-vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
+    ck_assert_str_eq(fx_driver(&e.fx, VVF1), "");
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers_probe", VVF0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
+    ck_assert_int_ne(fx_write(&e.fx, "sys/bus/pci/drivers/acmevf/bind", VVF0), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
+}
+END_TEST

@@ -199,6 +199,10 @@ struct driver {
     char *name;
     struct module *module; /* NULL: no module directory at all */
     unsigned int flags;
+    /* DRV_VFIO: the name its vfio_device_ops carry, which vfio_pci_bus_notifier() writes as
+     * the driver_override of each VF a PF on it makes (vfio-pci: "vfio-pci"; mlx5_vfio_pci:
+     * "mlx5-vfio-pci", no driver's name) */
+    char *ops_name;
     struct pci_id *ids; /* static table */
     size_t nids;
     struct pci_id *dyn; /* new_id */

@@ -64,6 +64,7 @@ void kernel_free(struct kernel *k)
         module_free(k->modules[i]);
     for (size_t i = 0; i < k->ndrivers; i++) {
         free(k->drivers[i]->name);
+        free(k->drivers[i]->ops_name);
         free(k->drivers[i]->ids);
         free(k->drivers[i]->dyn);
         free(k->drivers[i]);

@@ -380,7 +380,7 @@ static int kw_driver(struct parser *p, int argc, char **argv)
 
     if (argc < 2 || !spec_name_ok(argv[1]))
         return perr(p, "usage: driver NAME [module=MOD] [builtin] [ids=V:D,...] "
-                       "[class=CCSSPP[/MASK]] [stub] [vfio] [sriov] ...");
+                       "[class=CCSSPP[/MASK]] [stub] [vfio] [ops-name=NAME] [sriov] ...");
     if (driver_find(k, argv[1]))
         return perr(p, "driver %s is already defined", argv[1]);
     struct driver *drv = driver_new(k, argv[1]);
@@ -402,6 +402,9 @@ static int kw_driver(struct parser *p, int argc, char **argv)
             unloaded = true;
         } else if (val && strcmp(key, "module") == 0 && spec_name_ok(val)) {
             modname = val;
+        } else if (val && strcmp(key, "ops-name") == 0 && spec_name_ok(val)) {
+            free(drv->ops_name);
+            drv->ops_name = xstrdup(val);
         } else if (val && strcmp(key, "ids") == 0) {
             for (char *tok = strtok(val, ","); tok; tok = strtok(NULL, ",")) {
                 struct pci_id id;
@@ -435,6 +438,14 @@ static int kw_driver(struct parser *p, int argc, char **argv)
             return perr(p, "driver %s: unknown option '%s%s%s'", drv->name, key, val ? "=" : "",
                         val ? val : "");
         }
+    }
+    if (drv->ops_name == NULL) {
+        /* The in-tree variants name their vfio_device_ops after the driver with '-' for '_'
+         * (mlx5_vfio_pci: "mlx5-vfio-pci"); vfio-pci's is its own name. */
+        drv->ops_name = xstrdup(drv->name);
+        for (char *c = drv->ops_name; *c; c++)
+            if (*c == '_')
+                *c = '-';
     }
     if ((drv->flags & DRV_STUB) && drv->nids)
         return perr(p, "driver %s: a stub driver has no id table (binds by override or new_id)",

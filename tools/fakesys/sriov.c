@@ -53,12 +53,13 @@ int sriov_enable(struct kernel *k, struct device *pf, int n, bool probe)
         vf->physfn = pf;
         vf->vf_index = i;
         /* vfio_pci_bus_notifier(): a PF on a vfio-pci family driver captures each VF it makes
-         * (BUS_NOTIFY_ADD_DEVICE, before the "add" uevent) with driver_override = its own
-         * driver, so no host driver gets a VF of a PF user space owns. Nothing clears it when
-         * the PF is unbound. */
+         * (BUS_NOTIFY_ADD_DEVICE, before the "add" uevent) with driver_override = the name of
+         * its vfio_device_ops, so no host driver gets a VF of a PF user space owns. vfio-pci's
+         * is its driver's name; a variant's ("mlx5-vfio-pci") is no driver's, and the VF stays
+         * unbound. Nothing clears it when the PF is unbound. */
         if (pf->driver && (pf->driver->flags & DRV_VFIO) && k->feat_override) {
-            vf->override = xstrdup(pf->driver->name);
-            kernel_log(k, "captured %s %s", vf->name, pf->driver->name);
+            vf->override = xstrdup(pf->driver->ops_name);
+            kernel_log(k, "captured %s %s", vf->name, vf->override);
         }
         kernel_uevent(k, "add", vf);
     }
