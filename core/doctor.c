@@ -427,19 +427,30 @@ static bool check_unassignable(struct hd_findings *d, struct hd_device *dev)
 }
 
 /* Where a device off vfio-pci is: "on ixgbe, a host driver", or "on no driver" (unbound is no
- * host driver, and no VFIO either). */
-static const char *off_vfio_where(const struct hd_device *dev, char *buf, size_t size)
+ * host driver, and no VFIO either), saying why for a VF its PF's variant captured (its override
+ * the variant's vfio device name, which no driver has). */
+static const char *off_vfio_where(struct hd_device *dev, char *buf, size_t size)
 {
-    if (hd_device_get_driver(dev) == NULL)
+    char pfdrv[HD_DRIVER_NAME_MAX], pf[HD_PCI_ADDR_BUFSZ];
+
+    if (hd_device_get_driver(dev) != NULL)
+        snprintf(buf, size, "on %s, a host driver", hd_device_get_driver(dev));
+    else if (hd_device_get_capturing_driver(dev, pfdrv, sizeof(pfdrv)) == 1 &&
+             strcmp(pfdrv, hd_device_get_driver_override(dev)) != 0)
+        snprintf(buf, size,
+                 "on no driver (its PF %s is on %s, and the kernel gave it that variant's vfio "
+                 "device name, %s, as driver_override as the PF made it: no driver has that name)",
+                 hd_pci_addr_format(hd_device_get_physfn(dev), pf), pfdrv,
+                 hd_device_get_driver_override(dev));
+    else
         return "on no driver";
-    snprintf(buf, size, "on %s, a host driver", hd_device_get_driver(dev));
     return buf;
 }
 
 static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                            const struct hd_assignment *a, bool asked, struct hd_host_use **hu)
 {
-    char where[128], *use = NULL;
+    char where[384], *use = NULL;
 
     if (on_vfio(dev))
         return;

@@ -24,6 +24,13 @@ const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 int hd_stub_driver_get(const char *name, struct hd_stub_driver *out);
 /* A stub or a vfio-pci variant: a device on it is detached. */
 bool hd_driver_is_stub(const char *name);
+/* The driver_override vfio_pci_bus_notifier() (drivers/vfio/pci/vfio_pci_core.c) gives each VF
+ * a PF on vfio driver @pfdrv makes is the name of the driver's vfio_device_ops, which no sysfs
+ * file shows: vfio-pci's is "vfio-pci", an in-tree variant's its driver name with '-' for '_'
+ * ("mlx5-vfio-pci"), some with a suffix ("hisi-acc-vfio-pci-migration"). Whether @ovr is one,
+ * and whether the VFs bind to @pfdrv by it (only when it is the driver's own name). */
+bool hd_vfio_capture_override_is(const char *ovr, const char *pfdrv);
+bool hd_vfio_capture_binds(const char *pfdrv);
 
 /* ---- variant.c: vfio-pci variants ---------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include "internal.h"
 
 struct op_step {
-    char action[16];
+    char action[24]; /* "captured-unbound" the longest */
     char device[HD_NODE_PATH_MAX];
     char from[HD_DRIVER_NAME_MAX + 16];
     char to[HD_DRIVER_NAME_MAX + 16];

@@ -605,19 +605,22 @@ static bool detached(struct hd_device *dev, const struct hd_jstep *rec)
            (rec->record == HD_JREC_DRIVER && rec->record_driver[0] != '\0');
 }
 
-/* Is @dev a VF its PF's driver captured (hd_device_is_captured_by_pf()), with no record of
- * hostdev's? Such a VF goes to its PF's vfio driver and never to a host driver while user space
- * owns the PF (the kernel warns when one does): it is where the kernel puts it and had no host
- * driver to go back to, and a reattach that cleared the override would hand a VF of a user-owned
- * PF to the host. 1 (the PF's address in @pf, its driver in @driver), 0 not one. */
-static int captured_by_pf(struct hd_device *dev, const struct hd_jstep *rec,
-                          char pf[HD_PCI_ADDR_BUFSZ], char *driver, size_t size)
+/* Is @dev a VF its PF's driver captured (hd_device_get_capturing_driver()), with no record of
+ * hostdev's? Such a VF goes to its PF's vfio driver, or for a variant's stays unbound (its
+ * override is the variant's vfio device name, no driver's), and never to a host driver while
+ * user space owns the PF (the kernel warns when one does): it is where the kernel puts it and had
+ * no host driver to go back to, and a reattach that cleared the override would hand a VF of a
+ * user-owned PF to the host. The step's action (captured: on its PF's driver by the override,
+ * captured-unbound: a variant's), NULL not one; the PF's address in @pf. */
+static const char *captured_by_pf(struct hd_device *dev, const struct hd_jstep *rec,
+                                  char pf[HD_PCI_ADDR_BUFSZ])
 {
-    if (rec->record != HD_JREC_NONE || !hd_device_is_captured_by_pf(dev))
-        return 0;
-    snprintf(driver, size, "%s", hd_device_get_driver_override(dev));
+    char pfdrv[HD_DRIVER_NAME_MAX];
+
+    if (rec->record != HD_JREC_NONE || !hd_device_get_capturing_driver(dev, pfdrv, sizeof(pfdrv)))
+        return NULL;
     hd_pci_addr_format(hd_device_get_physfn(dev), pf);
-    return 1;
+    return strcmp(pfdrv, hd_device_get_driver_override(dev)) == 0 ? "captured" : "captured-unbound";
 }
 
 /* The driver a reattach gives @dev back to is there, when the record names one: under another
@@ -676,11 +679,12 @@ static int apply_reattach(struct devop *o)
         struct hd_jstep s = {
             .kind = HD_JSTEP_REATTACH, .addr = *hd_device_get_addr(dev), .from_known = true};
         const char *ovr = hd_device_get_driver_override(dev);
-        char pf[HD_PCI_ADDR_BUFSZ], pfdrv[HD_DRIVER_NAME_MAX];
+        char pf[HD_PCI_ADDR_BUFSZ];
+        const char *captured;
         if ((r = found_record(o, i, &s)) < 0)
             break;
-        if (captured_by_pf(dev, &s, pf, pfdrv, sizeof(pfdrv))) {
-            hd_txn_note(o->t, "captured", hd_device_get_name(dev), pf, pfdrv);
+        if ((captured = captured_by_pf(dev, &s, pf)) != NULL) {
+            hd_txn_note(o->t, captured, hd_device_get_name(dev), pf, ovr);
             continue;
         }
         if (!detached(dev, &s)) {
@@ -985,11 +989,12 @@ static int check_numvfs(struct devop *o)
     if ((unsigned)s->old_numvfs != o->req->numvfs &&
         (r = check_pf_changes_count(o->ctx, o->req, pf)) < 0)
         return r;
-    /* VFs made by a PF on a vfio-pci family driver come up on it (its override). */
+    /* VFs made by a PF on a vfio-pci family driver come up on it (its override), those of one
+     * on a variant unbound (its override names no driver). */
     const char *pfdrv = pf_driver_at_count(o->req, pf);
+    bool bound = pfdrv && hd_driver_is_vfio(pfdrv) && hd_vfio_capture_binds(pfdrv);
     hd_op_set_previous_sriov(o->op, s->old_numvfs, s->old_autoprobe,
-                             o->req->numvfs > 0 && pfdrv && hd_driver_is_vfio(pfdrv) ? pfdrv
-                                                                                      : NULL);
+                             o->req->numvfs > 0 && bound ? pfdrv : NULL);
     note_boot_count(pf, o, (unsigned)s->old_numvfs);
     snprintf(s->to, sizeof(s->to), "%u", o->req->numvfs);
     return 0;

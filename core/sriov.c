@@ -269,16 +269,23 @@ int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size)
     return r;
 }
 
-HD_EXPORT bool hd_device_is_captured_by_pf(struct hd_device *dev)
+HD_EXPORT int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, size_t size)
 {
     const char *ovr = hd_device_get_driver_override(dev);
     char driver[HD_DRIVER_NAME_MAX];
     bool captured;
 
-    if (ovr == NULL || !hd_driver_is_vfio(ovr) || hd_device_get_physfn(dev) == NULL)
-        return false;
+    if (ovr == NULL || hd_device_get_physfn(dev) == NULL)
+        return 0;
     captured = hd_sriov_read_pf_driver(dev, driver, sizeof(driver)) == 0 &&
-               strcmp(driver, ovr) == 0;
+               hd_driver_is_vfio(driver) && hd_vfio_capture_override_is(ovr, driver);
     hd_ctx_clear_error(hd_device_get_ctx(dev)); /* a PF that cannot be read captured nothing */
+    if (captured && buf != NULL)
+        hd_strlcpy(buf, driver, size);
     return captured;
+}
+
+HD_EXPORT bool hd_device_is_captured_by_pf(struct hd_device *dev)
+{
+    return hd_device_get_capturing_driver(dev, NULL, 0) == 1;
 }

@@ -69,6 +69,12 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: left as it is, driver_override %s: its PF %s is on %s, and the kernel set "
                "that override as the PF made it; it had no host driver to go back to\n",
                d, to, from, to);
+    else if (strcmp(a, "captured-unbound") == 0)
+        printf("%s: left as it is, without a driver, driver_override %s: its PF %s is on a "
+               "vfio-pci variant, and the kernel set that override (the variant's vfio device "
+               "name, which no driver has) as the PF made it; it had no host driver to go back "
+               "to\n",
+               d, to, from);
     else if (strcmp(a, "stay") == 0)
         printf("%s: stays on %s, reserved by %s\n", d, to, from);
     else if (strcmp(a, "reattach") == 0 && strcmp(from, to) == 0)

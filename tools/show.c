@@ -95,14 +95,15 @@ static void at_boot_json(struct json *j, const struct at_boot *b)
 }
 
 /* A driver_override the kernel set as @dev's PF on vfio-pci (or a variant) made it, not one of
- * hostdev's (a driver record says hostdev detached it). Its PF is read: show only, never list. */
-static bool override_by_pf(struct hd_device *dev)
+ * hostdev's (a driver record says hostdev detached it); the PF's driver in @pfdrv. Its PF is
+ * read: show only, never list. */
+static bool override_by_pf(struct hd_device *dev, char *pfdrv, size_t size)
 {
     char *orig = NULL;
     bool recorded = hd_device_get_original_driver(dev, &orig) == 0;
 
     free(orig);
-    return !recorded && hd_device_is_captured_by_pf(dev);
+    return !recorded && hd_device_get_capturing_driver(dev, pfdrv, size) == 1;
 }
 
 static void show_text(struct hd_device *dev, struct hd_group *g, const struct device_facts *f,
@@ -119,10 +120,15 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
            hd_device_get_subsystem_vendor_id(dev), hd_device_get_subsystem_device_id(dev),
            hd_device_get_class(dev));
     printf("  driver:          %s\n", (s = hd_device_get_driver(dev)) ? s : "none");
-    if (override_by_pf(dev))
+    char pfdrv[64] = "";
+    if (override_by_pf(dev, pfdrv, sizeof(pfdrv)) &&
+        strcmp(pfdrv, hd_device_get_driver_override(dev)) == 0)
         printf("  driver_override: %s (set by the kernel: its PF %s is on %s)\n",
-               hd_device_get_driver_override(dev), hd_pci_addr_format(pf, buf),
-               hd_device_get_driver_override(dev));
+               hd_device_get_driver_override(dev), hd_pci_addr_format(pf, buf), pfdrv);
+    else if (pfdrv[0] != '\0')
+        printf("  driver_override: %s (set by the kernel: its PF %s is on %s, which gives the VFs "
+               "it makes its vfio device name, which no driver has: the VF stays without one)\n",
+               hd_device_get_driver_override(dev), hd_pci_addr_format(pf, buf), pfdrv);
     else if (hd_device_has_driver_override(dev))
         printf("  driver_override: %s\n", (s = hd_device_get_driver_override(dev)) ? s : "none");
     else
@@ -221,7 +227,8 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     json_begin_object(&j);
     device_print_json_fields(&j, dev, f, true); /* host_use among them */
     /* driver_override set by the kernel as the device's PF on vfio-pci made it */
-    json_kv_bool(&j, "driver_override_by_pf", override_by_pf(dev));
+    char pfdrv[64];
+    json_kv_bool(&j, "driver_override_by_pf", override_by_pf(dev, pfdrv, sizeof(pfdrv)));
     char vfio[64];
     json_kv_string(&j, "vfio_driver",
                    hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0 ? vfio : NULL);

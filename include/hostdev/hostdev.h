@@ -216,9 +216,15 @@ int hd_device_get_numa_node(const struct hd_device *dev);       /* -1 when none 
 const struct hd_pci_addr *hd_device_get_parent(const struct hd_device *dev); /* NULL: root bus */
 const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device *dev); /* NULL: not a VF */
 /* A VF whose driver_override its PF set: a PF on vfio-pci (or a variant) makes its VFs with
- * driver_override naming that driver (the kernel's vfio_pci_bus_notifier, "Captured SR-IOV VF").
- * True when the override names the driver the PF is on now, read then (one open, one link). */
+ * driver_override set to the name of that driver's vfio device ops (the kernel's
+ * vfio_pci_bus_notifier, "Captured SR-IOV VF"): vfio-pci's is "vfio-pci", so its VFs bind to
+ * it; a variant's is its driver name with '-' for '_' ("mlx5-vfio-pci" for mlx5_vfio_pci), a
+ * name no driver has, so its VFs stay unbound. True when the override is that name for the
+ * driver the PF is on now, read then (one open, one link). */
 bool hd_device_is_captured_by_pf(struct hd_device *dev);
+/* The same, with the PF's driver in @buf (NULL: not wanted): 1 captured, 0 not. The VF binds to
+ * that driver when the override is its name, and stays unbound when not. */
+int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, size_t size);
 size_t hd_device_get_virtfn_count(const struct hd_device *dev);
 const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i);
 int hd_device_get_sriov_totalvfs(const struct hd_device *dev); /* -1: not SR-IOV capable */

@@ -277,3 +277,109 @@ HD_TEST(a_pf_on_a_variant_captures_its_vfs_under_its_vfio_device_name)
     ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
 }
 END_TEST
+
+/* A variant whose vfio device name is its driver's (ops-name=, as xe-vfio-pci's is): its VFs
+ * bind to it, as vfio-pci's do, and hostdev says so. */
+HD_TEST(a_variant_named_as_its_vfio_device_binds_its_vfs)
+{
+    eng_start(&e, "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"
+                  "driver xe-vfio-pci stub vfio sriov\ndriver xevf ids=8086:e211\n"
+                  "device " PF " 8086:e211 class=030000 parent=root reset=flr totalvfs=8 "
+                  "vf-offset=128 vf-stride=2 driver=xe-vfio-pci\n");
+    ck_assert_int_eq(eng_run(&e, "sriov %s 1 --dry-run", PF), 0);
+    ck_assert_msg(strstr(e.out, "come up on xe-vfio-pci") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 1", PF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VF0), "xe-vfio-pci");
+    ck_assert_int_eq(eng_run(&e, "reattach %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, VF0 ": left as it is, driver_override xe-vfio-pci: its PF " PF
+                                    " is on xe-vfio-pci") != NULL,
+                  "%s", e.out);
+}
+END_TEST
+
+/* show says the kernel set the override and why the VF has no driver; one someone wrote is
+ * theirs. A second set of ops with a suffix (hisi-acc-vfio-pci-migration) is the kernel's too. */
+HD_TEST(show_says_a_variant_captured_vf_stays_without_a_driver)
+{
+    eng_start(&e, "variant");
+    ck_assert_int_eq(fx_write(&e.fx, DEV VPF "/sriov_numvfs", "2"), 0);
+    ck_assert_int_eq(eng_run(&e, "show %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out,
+                         "  driver_override: acme-vfio-pci (set by the kernel: its PF " VPF
+                         " is on acme_vfio_pci, which gives the VFs it makes its vfio "
+                         "device name, which no driver has: the VF stays without one)\n") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": true") != NULL, "%s", e.out);
+    ck_assert_int_eq(fx_write(&e.fx, DEV VVF1 "/driver_override", "acmevf"), 0);
+    ck_assert_int_eq(eng_run(&e, "show %s", VVF1), 0);
+    ck_assert_msg(strstr(e.out, "  driver_override: acmevf\n") != NULL, "%s", e.out);
+    eng_stop(&e);
+
+    eng_start(&e, "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"
+                  "driver hisi_acc_vfio_pci stub vfio sriov ops-name=hisi-acc-vfio-pci-migration\n"
+                  "device " PF " 19e5:a250 class=120000 parent=root reset=flr totalvfs=8 "
+                  "vf-device=a251 vf-offset=128 vf-stride=2 driver=hisi_acc_vfio_pci\n");
+    ck_assert_int_eq(fx_write(&e.fx, DEV PF "/sriov_numvfs", "1"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VF0 "/driver_override"), "hisi-acc-vfio-pci-migration");
+    ck_assert_int_eq(eng_run(&e, "show %s", VF0), 0);
+    ck_assert_msg(strstr(e.out, "(set by the kernel: its PF " PF " is on hisi_acc_vfio_pci,") !=
+                      NULL,
+                  "%s", e.out);
+}
+END_TEST
+
+/* reattach of such a VF: no record, no host driver it came from; clearing the override would
+ * hand a VF of a user-owned PF to acmevf. Left as it is, nothing written, exit 0, the plan and
+ * JSON saying so (step captured-unbound). */
+HD_TEST(reattach_leaves_a_variant_captured_vf_unbound)
+{
+    eng_start(&e, "variant");
+    ck_assert_int_eq(fx_write(&e.fx, DEV VPF "/sriov_numvfs", "2"), 0);
+    size_t writes = eng_writes(&e);
+    const char *said =
+        VVF0 ": left as it is, without a driver, driver_override acme-vfio-pci: "
+             "its PF " VPF " is on a vfio-pci variant, and the kernel set that override "
+             "(the variant's vfio device name, which no driver has) as the PF made it; "
+             "it had no host driver to go back to\n";
+    ck_assert_int_eq(eng_run(&e, "reattach --dry-run %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, said) != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "reattach %s", VVF0), 0);
+    ck_assert_str_eq(e.out, said);
+    ck_assert_int_eq(eng_run(&e, "--json reattach %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "\"action\": \"captured-unbound\",\n      \"device\": \"" VVF0
+                                "\",\n      \"from\": \"" VPF "\",\n      \"to\": "
+                                "\"acme-vfio-pci\"") != NULL,
+                  "%s", e.out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
+    ck_assert_str_eq(fx_read(&e.fx, DEV VVF0 "/driver_override"), "acme-vfio-pci");
+    /* Detached and given back by hostdev: its record puts the kernel's override back. */
+    ck_assert_int_eq(eng_run(&e, "detach %s", VVF1), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VVF1), "vfio-pci");
+    ck_assert_int_eq(eng_run(&e, "reattach %s", VVF1), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VVF1), "");
+    ck_assert_str_eq(fx_read(&e.fx, DEV VVF1 "/driver_override"), "acme-vfio-pci");
+}
+END_TEST
+
+/* doctor, asked about such a VF, says why it has no driver; sriov says its VFs come up
+ * unbound, not on the variant. */
+HD_TEST(doctor_and_sriov_say_a_variants_vfs_have_no_driver)
+{
+    eng_start(&e, "variant");
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2 --dry-run", VPF), 0);
+    ck_assert_msg(strstr(e.out, "come up on acme_vfio_pci") == NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "come up unbound") != NULL, "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2", VPF), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
+    ck_assert_int_eq(eng_run(&e, "doctor %s", VVF0), 1);
+    ck_assert_msg(strstr(e.out, "warning " VVF0 " is on no driver (its PF " VPF " is on "
+                                "acme_vfio_pci, and the kernel gave\n") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json doctor %s", VVF0), 1);
+    ck_assert_msg(strstr(e.out, "device name, acme-vfio-pci, as driver_override as the PF made "
+                                "it: no driver has that name)") != NULL,
+                  "%s", e.out);
+}
+END_TEST
