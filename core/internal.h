@@ -786,6 +786,10 @@ void hd_op_set_planned_driver(struct hd_op *op, const struct hd_pci_addr *dev, c
 /* The public operation object's report side, filled by the engine. */
 int hd_op_report_step(struct hd_op *op, const char *kind, const char *device, const char *from,
                       const char *to);
+/* The same for a step with no write of its own (hd_txn_note()): a failure does not read it
+ * undone (hd_op_mark_steps()). */
+int hd_op_report_note(struct hd_op *op, const char *kind, const char *device, const char *from,
+                      const char *to);
 /* Step @i's @to, known only once what it reports is done. */
 void hd_op_set_step_to(struct hd_op *op, size_t i, const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);

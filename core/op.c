@@ -14,6 +14,7 @@ struct op_step {
     char to[HD_DRIVER_NAME_MAX + 16];
     enum hd_op_step_state state;
     bool settled; /* its state is its own: not the operation's outcome */
+    bool note;    /* no write of its own (hd_op_report_note()) */
     /* A detach's: its device's IOMMU group as the operation read it (-1: none), which a
      * device keeps while it exists; the note after it reads no link for it again. */
     bool group_known;
@@ -594,8 +595,19 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
     hd_strlcpy(s->to, to ? to : "", sizeof(s->to));
     s->state = HD_STEP_PLANNED;
     s->settled = false;
+    s->note = false;
     s->group_known = false;
     return 0;
+}
+
+int hd_op_report_note(struct hd_op *op, const char *action, const char *device, const char *from,
+                      const char *to)
+{
+    int r = hd_op_report_step(op, action, device, from, to);
+
+    if (r == 0)
+        op->steps[op->nsteps - 1].note = true;
+    return r;
 }
 
 /* The newest step @action of @device reported since the last mark, or NULL. */
@@ -617,10 +629,46 @@ static bool ended_in_failure(const struct op_step *s)
                           s->state == HD_STEP_NOT_UNDONE);
 }
 
+static bool is_action(const struct op_step *s, const char *const *actions)
+{
+    for (; *actions != NULL; actions++)
+        if (strcmp(s->action, *actions) == 0)
+            return true;
+    return false;
+}
+
+/* How note @i ended when the operation failed: nothing it says was undone. One that found its
+ * device as asked (kept on its driver, held by the VM already, staying reserved, captured by
+ * its PF) did nothing: done, as in a run that worked. A companion (autoprobe back with a
+ * count, a bind left pending for its stub) ended as the write it goes with (the newest before
+ * it of the same device). A record the commit writes (record, unrecord) never was: not-run. */
+static enum hd_op_step_state note_after_failure(const struct hd_op *op, size_t i)
+{
+    static const char *const found[] = {"keep", "already", "stay", "captured", NULL};
+    static const char *const companions[] = {"autoprobe", "pending", NULL};
+    static const char *const commits[] = {"record", "unrecord", NULL};
+    const struct op_step *s = &op->steps[i];
+
+    if (s->settled)
+        return s->state;
+    if (is_action(s, found))
+        return HD_STEP_DONE;
+    if (is_action(s, commits))
+        return HD_STEP_NOT_RUN;
+    if (!is_action(s, companions))
+        return HD_STEP_UNDONE;
+    while (i-- > op->marked)
+        if (!op->steps[i].note && strcmp(op->steps[i].device, s->device) == 0)
+            return op->steps[i].state;
+    return HD_STEP_NOT_RUN;
+}
+
 void hd_op_mark_steps(struct hd_op *op, int state)
 {
     for (size_t i = op->marked; i < op->nsteps; i++) {
-        if (!op->steps[i].settled ||
+        if (state == HD_STEP_UNDONE && op->steps[i].note)
+            op->steps[i].state = note_after_failure(op, i);
+        else if (!op->steps[i].settled ||
             (state == HD_STEP_UNDONE && !ended_in_failure(&op->steps[i])))
             op->steps[i].state = (enum hd_op_step_state)state;
     }

@@ -599,7 +599,7 @@ void hd_txn_note(struct hd_txn *t, const char *kind, const char *device, const c
                  const char *to)
 {
     if (t->op != NULL)
-        hd_op_report_step(t->op, kind, device, from, to);
+        hd_op_report_note(t->op, kind, device, from, to);
 }
 
 void hd_txn_settle(struct hd_txn *t, const char *action, const char *device, int state)

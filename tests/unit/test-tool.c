@@ -2069,6 +2069,14 @@ HD_TEST(sriov_0_gives_autoprobe_back)
     /* Its write fails: the count is undone, VFs and autoprobe as they were. */
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " AUTOPROBE " EIO on=write"), 0);
     ck_assert_int_eq(hd("sriov 03:00.1 0"), 1);
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    /* Under --json the autoprobe step goes with the count's write, which failed: not undone. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " AUTOPROBE " EIO on=write"), 0);
+    ck_assert_int_eq(hd("--json sriov 03:00.1 0"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"action\": \"autoprobe\",\n      \"device\": \"0000:03:00.1\",\n"
+                              "      \"from\": \"0\",\n      \"to\": \"1\",\n      \"state\": "
+                              "\"failed\"") != NULL, "%s", out);
     ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
