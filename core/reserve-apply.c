@@ -256,12 +256,11 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
             hd_op_set_planned_driver(op, hd_device_get_addr(devs[i]), driver);
         r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);
     }
+    it->op = op; /* a failed one's too: its steps say how each ended */
     if (r < 0 || (r = hd_op_run(op)) < 0) {
         item_fail(res, it, NULL, r);
-        hd_op_unref(op);
         return;
     }
-    it->op = op;
     it->outcome = HD_RESERVE_DONE;
     for (size_t i = 0; i < n; i++) {
         /* The operation worked on its own snapshot: the caller reads this one. */
@@ -572,13 +571,11 @@ static int start_mdev(struct hd_reserve_result *res, const struct hd_mdev_define
     }
     hd_op_set_flags(op, res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0);
     hd_ctx_clear_error(res->ctx);
-    if ((r = hd_op_set_mdev(op, parent, type, uuid)) < 0 || (r = hd_op_run(op)) < 0) {
+    it->op = op; /* a failed one's too: its steps say how each ended */
+    if ((r = hd_op_set_mdev(op, parent, type, uuid)) < 0 || (r = hd_op_run(op)) < 0)
         item_fail(res, it, NULL, r);
-        hd_op_unref(op);
-    } else {
-        it->op = op;
+    else
         it->outcome = HD_RESERVE_DONE;
-    }
     return item_done(res, it);
 }
 
@@ -912,20 +909,23 @@ static int put_back_binds(struct hd_reserve_result *res, size_t end)
             r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);
         if (r == 0)
             r = hd_op_run(op);
-        hd_op_unref(op);
     }
     for (size_t i = 0; i < n; i++)
         hd_device_reread(devs[i], HD_FILL_EXTRA);
     if (r == 0 || r == -ENOMEM) {
         free(devs);
+        hd_op_unref(op);
         if (r == 0)
             drop_items(res, 0, end);
         return r == 0 ? 0 : hd_err(res->ctx, -ENOMEM, "out of memory");
     }
     struct item *it = item_add(res, HD_RESERVE_GIVE_BACK, devs[0], NULL);
     free(devs);
-    if (it == NULL)
+    if (it == NULL) {
+        hd_op_unref(op);
         return -ENOMEM;
+    }
+    it->op = op; /* its steps say how each ended */
     item_fail(res, it, hd_device_get_name(it->dev), r);
     return item_done(res, it);
 }

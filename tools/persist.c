@@ -220,6 +220,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     }
     free(heading);
     if (code != EXIT_DONE) {
+        code = reserve_failed(t, "persist", res, code);
         hd_reserve_result_unref(res);
         free(line);
         return code;
@@ -388,6 +389,7 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
     code = reserve_result_exit(res);
     if (code != EXIT_DONE) { /* refused (the file stays) or a device failed (it is back) */
+        code = reserve_failed(t, "unpersist", res, code);
         hd_reserve_result_unref(res);
         return code;
     }

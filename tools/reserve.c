@@ -286,6 +286,43 @@ void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
     json_end_array(j);
 }
 
+/* Whether item @i's operation got as far as writing (so that a failed one has steps to show). */
+static bool item_wrote(const struct hd_reserve_result *res, size_t i)
+{
+    return hd_reserve_result_get_op(res, i) != NULL &&
+           tool_op_wrote(hd_reserve_result_get_op(res, i));
+}
+
+int reserve_failed(struct tool *t, const char *operation, const struct hd_reserve_result *res,
+                   int code)
+{
+    bool wrote = false;
+
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        wrote = wrote || (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED &&
+                          item_wrote(res, i));
+    if (tool_json(t) && wrote) {
+        struct json j;
+        tool_op_json_begin(&j, operation, t->dry_run);
+        reserve_json_steps(&j, res);
+        json_end_object(&j);
+        json_finish(&j);
+    }
+    return code;
+}
+
+/* A failed item's steps as they ended (undone, failed, not-run, not-undone), when its operation
+ * got as far as writing; nothing for one refused before any write. */
+static void json_failed_steps(struct json *j, const struct hd_reserve_result *res, size_t i)
+{
+    if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED || !item_wrote(res, i))
+        return;
+    json_key(j, "steps");
+    json_begin_array(j);
+    tool_op_json_step_objects(j, hd_reserve_result_get_op(res, i));
+    json_end_array(j);
+}
+
 void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *res, size_t i)
 {
     enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
@@ -300,6 +337,11 @@ void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *res, si
         json_kv_int(j, "numvfs", e->numvfs);
         json_kv_int(j, "previous_numvfs",
                     hd_op_get_previous_numvfs(hd_reserve_result_get_op(res, i)));
+        if (outcome == HD_RESERVE_FAILED) {
+            json_kv_string(j, "outcome", "failed");
+            json_kv_string(j, "error", hd_reserve_result_get_error(res, i, NULL));
+            json_failed_steps(j, res, i);
+        }
     } else if (action == HD_RESERVE_VF_GONE) {
         json_kv_string(j, "action", "remove_vf");
         json_kv_string(j, "driver", hd_device_get_driver(dev));
@@ -347,6 +389,7 @@ static void json_bind(const struct tool *t, struct json *j, const struct hd_rese
         json_kv_string(j, "error", hd_reserve_result_get_error(res, i, NULL));
     if (hd_reserve_result_get_warning(res, i) != NULL)
         json_kv_string(j, "warning", hd_reserve_result_get_warning(res, i));
+    json_failed_steps(j, res, i);
     json_end_object(j);
 }
 
@@ -391,8 +434,11 @@ static int result_done(struct tool *t, struct hd_reserve_result *res)
             enum hd_reserve_action action = hd_reserve_result_get_action(res, i);
             if (action == HD_RESERVE_BIND)
                 json_bind(t, &j, res, i);
+            /* A failed count is told when it got as far as writing (its steps). */
             if ((action == HD_RESERVE_NUMVFS &&
-                 hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE) ||
+                 (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE ||
+                  (hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED &&
+                   item_wrote(res, i)))) ||
                 action == HD_RESERVE_VF_GONE || action == HD_RESERVE_VF_MADE)
                 reserve_json_numvfs(&j, res, i);
             json_mdev(t, &j, res, i);

@@ -35,5 +35,11 @@ void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *result,
 void reserve_json_vfs(struct json *j, const struct hd_reserve_result *result);
 /* "steps": the steps of every operation @result ran, in one array (NULL: none). */
 void reserve_json_steps(struct json *j, const struct hd_reserve_result *result);
+/* @operation (persist, unpersist) failed with exit status @code, returned: under --json, when
+ * a failed item's operation got as far as writing, its document on stdout with the steps of
+ * every operation as they ended (undone, failed, not-run, not-undone; the error object goes to
+ * stderr, as every command's). */
+int reserve_failed(struct tool *t, const char *operation, const struct hd_reserve_result *result,
+                   int code);
 
 #endif

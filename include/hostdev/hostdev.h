@@ -977,7 +977,10 @@ struct hd_device *hd_reserve_result_get_device(const struct hd_reserve_result *r
  * device (HD_RESERVE_HELD); NULL for a mediated device. */
 const struct hd_reserve_entry *hd_reserve_result_get_entry(const struct hd_reserve_result *result,
                                                            size_t i);
-/* HD_RESERVE_DONE: the operation that ran (its steps, hd_op_get_previous_numvfs()); else NULL. */
+/* HD_RESERVE_DONE: the operation that ran (its steps, hd_op_get_previous_numvfs()).
+ * HD_RESERVE_FAILED: the operation that failed, when one was run: its steps as they ended
+ * (all planned when it was refused before any write; else undone, failed, not-run or
+ * not-undone, as hd_op_run() leaves them). Else NULL. */
 const struct hd_op *hd_reserve_result_get_op(const struct hd_reserve_result *result, size_t i);
 /* HD_RESERVE_FAILED: the message (naming the device) and, when @reason is not NULL, the reason
  * (as hd_ctx_last_reason() said it); else NULL. */

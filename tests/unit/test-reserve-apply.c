@@ -85,8 +85,9 @@ static size_t step(const struct hd_op *op, const char *action)
     return 0;
 }
 
-/* A device whose reservation fails (its override cannot be written) is put back and named;
- * the devices after it are reserved all the same, and so is the refused bridge before it. */
+/* A device whose reservation fails (its override cannot be written) is put back and named,
+ * its operation kept with its steps as they ended; the devices after it are reserved all the
+ * same, and so is the refused bridge before it. */
 HD_TEST(one_failure_does_not_stop_the_others)
 {
     struct eng e;
@@ -110,6 +111,11 @@ HD_TEST(one_failure_does_not_stop_the_others)
                             "reserved for a VM");
     ck_assert_str_eq(hd_reserve_result_get_error(res, 1, &reason),
                      NIC ": writing driver_override failed: Input/output error");
+    /* The failed one's operation, its steps as they ended: nothing is left done. */
+    const struct hd_op *failed = hd_reserve_result_get_op(res, 1);
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_int_eq(hd_op_step_get_state(failed, step(failed, "override")), HD_STEP_UNDONE);
+    ck_assert_int_eq(hd_op_step_get_state(failed, step(failed, "detach")), HD_STEP_FAILED);
     ck_assert_ptr_null(hd_reserve_result_get_error(res, 2, NULL));
     /* Each entry is the one applied, with where it came from. */
     ck_assert_str_eq(hd_reserve_result_get_entry(res, 2)->driver, "pci-stub");

@@ -2573,3 +2573,86 @@ HD_TEST(persist_takes_an_interface_name_as_its_address)
     ck_assert_uint_eq(eng_writes(&e), writes);
 }
 END_TEST
+
+/* A step under --json, as tool_op_json_step_objects() prints it at @indent spaces. */
+#define STEP_JSON(ind, action, dev, from, to, state)                                           \
+    "\"action\": \"" action "\",\n" ind "\"device\": \"" dev "\",\n" ind "\"from\": \"" from   \
+    "\",\n" ind "\"to\": \"" to "\",\n" ind "\"state\": \"" state "\""
+
+/* Under --json a persist, unpersist or reserve that fails once it has begun writing shows its
+ * steps as they ended (stdout) beside the error object (stderr), exit 1, as detach does: the
+ * device is back where it was, and so is the file. One refused before any write shows none. */
+HD_TEST(a_failure_under_json_shows_its_steps)
+{
+#define PERSISTED "etc/hostdev.d/persist-" NIC ".conf"
+    eng_start(&e, "demo");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd("--json persist 03:00.0"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"operation\": \"persist\"");
+    ck_out_has(STEP_JSON("      ", "override", NIC, "none", "vfio-pci", "undone"));
+    ck_out_has(STEP_JSON("      ", "detach", NIC, "e1000e", "vfio-pci", "failed"));
+    ck_assert_msg(strncmp(err, "{\"error\":\"" NIC ": writing driver_override failed", 45) == 0,
+                  "%s", err);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&e.fx, PERSISTED));
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("persist 03:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd("--json unpersist 03:00.0"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"operation\": \"unpersist\"");
+    ck_out_has(STEP_JSON("      ", "override", NIC, "vfio-pci", "none", "undone"));
+    ck_out_has(STEP_JSON("      ", "reattach", NIC, "vfio-pci", "e1000e", "failed"));
+    ck_err_has("\"exit\":1,\"command\":\"unpersist\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, PERSISTED));
+
+    /* reserve's array: the failed device's object has its steps. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
+    conf("10-nic.conf", "03:00.0\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd("--json reserve"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"outcome\": \"failed\",\n    \"error\": \"" NIC ": writing driver_override "
+               "failed: Device or resource busy\",\n    \"steps\": [\n      {\n        "
+               STEP_JSON("        ", "override", NIC, "none", "vfio-pci", "undone"));
+    ck_out_has(STEP_JSON("        ", "detach", NIC, "e1000e", "vfio-pci", "failed"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+#undef PERSISTED
+}
+END_TEST
+
+/* A VF count that fails: persist's document and reserve's count object show its step. A
+ * persist refused before any write (a PF whose VFs would go) shows none: the error alone. */
+HD_TEST(a_failed_count_under_json_shows_its_step)
+{
+#define NUMVFS "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"
+    eng_start(&e, "server-sriov");
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("--json persist 03:00.0"), 1);
+    ck_assert_str_eq(out, "");
+    ck_err_has("{\"error\":\"0000:03:00.0 is an SR-IOV PF with 8 VFs");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NUMVFS " EIO on=write"), 0);
+    ck_assert_int_eq(hd("--json persist 03:00.1 --numvfs 4"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"operation\": \"persist\"");
+    ck_out_has(STEP_JSON("      ", "numvfs", "0000:03:00.1", "0", "4", "failed"));
+    ck_assert_str_eq(fx_read(&e.fx, NUMVFS), "0");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
+
+    conf("10-vfs.conf", "03:00.1 numvfs=4\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NUMVFS " EIO on=write"), 0);
+    ck_assert_int_eq(hd("--json reserve"), 1);
+    at_json_check(out, false);
+    ck_out_has("\"action\": \"numvfs\",\n    \"numvfs\": 4,\n    \"previous_numvfs\": 0,\n    "
+               "\"outcome\": \"failed\"");
+    ck_out_has(STEP_JSON("        ", "numvfs", "0000:03:00.1", "0", "4", "failed"));
+    ck_assert_str_eq(fx_read(&e.fx, NUMVFS), "0");
+#undef NUMVFS
+}
+END_TEST
