@@ -644,7 +644,8 @@ static bool is_action(const struct op_step *s, const char *const *actions)
  * it of the same device). A record the commit writes (record, unrecord) never was: not-run. */
 static enum hd_op_step_state note_after_failure(const struct hd_op *op, size_t i)
 {
-    static const char *const found[] = {"keep", "already", "stay", "captured", "captured-unbound", NULL};
+    static const char *const found[] = {"keep", "already", "stay", "captured",
+                                        "captured-unbound", NULL};
     static const char *const companions[] = {"autoprobe", "pending", NULL};
     static const char *const commits[] = {"record", "unrecord", NULL};
     const struct op_step *s = &op->steps[i];
