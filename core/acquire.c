@@ -879,30 +879,43 @@ static int give_and_commit(struct hd_txn *t, const struct hd_op *op, struct plan
     return with_map(t, true, give_all, &g);
 }
 
-/* The IOMMU group of the PCI device USB or SCSI device @t is behind (its controller, the
- * nearest PCI device of its sysfs path); -1 when there is none, or it cannot be read. */
-static int controller_group(struct hd_ctx *ctx, const struct hd_node_target *t)
+/* An entry that locks, for device @kind @name, the IOMMU group of the PCI device @pci_name it
+ * lives on (none: -1 and nothing added). */
+static void add_parent_lock(struct hd_ctx *ctx, struct hd_jdev *j, size_t *n,
+                            enum hd_assignment_kind kind, const char *name, const char *pci_name)
 {
+    struct hd_jdev *d = &j[*n];
     struct hd_pci_addr addr;
     struct hd_device *dev;
-    int group = -1;
+    int group;
 
-    if (hd_sysfs_pci_of(t->sysfs, &addr) && hd_device_open(ctx, &addr, &dev) == 0) {
-        group = hd_device_get_iommu_group(dev);
-        hd_device_unref(dev);
+    if (hd_pci_addr_parse(pci_name, &addr) < 0 || hd_device_open(ctx, &addr, &dev) < 0) {
+        hd_ctx_clear_error(ctx); /* no PCI device to wait for: the map lock orders the rest */
+        return;
     }
-    hd_ctx_clear_error(ctx); /* no controller to wait for: the map lock orders the rest */
-    return group;
+    group = hd_device_get_iommu_group(dev);
+    hd_device_unref(dev);
+    if (group < 0)
+        return;
+    d->addr = addr;
+    d->group = group;
+    d->kind = kind;
+    d->on_parent = true;
+    hd_strlcpy(d->name, name, sizeof(d->name));
+    (*n)++;
 }
 
 /* The devices of the plan (@changing: less those the VM holds as asked), their number in @n.
- * To lock (not @changing), a USB or SCSI device counts in its controller's group: an acquire
- * of the controller, which checks before it detaches (and so removes the device) and records
- * after, is over before the device's is checked, or starts after it is recorded. */
+ * To lock (not @changing), a device that lives on a PCI device (a USB or SCSI device on its
+ * controller, the nearest PCI device of its sysfs path) also takes that one's group: an
+ * acquire, detach or reset of it, which checks before it unbinds (and so removes the device)
+ * and records after, is over before the device's is checked, or starts after it is recorded. */
 static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool changing,
                                   size_t *n)
 {
-    struct hd_jdev *j = calloc(p->n + p->nmdevs + p->ntargets + 1, sizeof(*j));
+    struct hd_jdev *j = calloc(p->n + 2 * (p->nmdevs + p->ntargets) + 1, sizeof(*j));
+    struct hd_pci_addr addr;
+    char pci[HD_PCI_ADDR_BUFSZ];
 
     *n = 0;
     for (size_t i = 0; j != NULL && i < p->n; i++) {
@@ -912,21 +925,22 @@ static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool
         j[(*n)++].group = hd_device_get_iommu_group(p->v[i].dev);
     }
     for (size_t i = 0; j != NULL && i < p->nmdevs; i++) {
-        if (changing && p->mdevs[i].already)
+        const struct pmdev *m = &p->mdevs[i];
+        if (changing && m->already)
             continue;
         j[*n].kind = HD_ASSIGNMENT_MDEV;
-        strcpy(j[*n].name, p->mdevs[i].uuid);
-        j[(*n)++].group = p->mdevs[i].info.group;
+        strcpy(j[*n].name, m->uuid);
+        j[(*n)++].group = m->info.group;
     }
     for (size_t i = 0; j != NULL && i < p->ntargets; i++) {
-        struct hd_jdev *d = &j[*n];
+        const struct hd_node_target *t = &p->targets[i];
         if (changing && p->targets_already[i])
             continue;
-        d->kind = p->targets[i].kind;
-        strcpy(d->name, p->targets[i].name);
-        /* No group of its own: the map lock orders acquires of one device. */
-        d->group = changing ? -1 : controller_group(ctx, &p->targets[i]);
-        (*n)++;
+        j[*n].kind = t->kind;
+        strcpy(j[*n].name, t->name);
+        j[(*n)++].group = -1; /* no group of its own: the map lock orders acquires of one */
+        if (!changing && hd_sysfs_pci_of(t->sysfs, &addr))
+            add_parent_lock(ctx, j, n, t->kind, t->name, hd_pci_addr_format(&addr, pci));
     }
     return j;
 }
@@ -1804,7 +1818,7 @@ static int release_force(struct hd_op *op)
         goto out;
     }
     group = a ? a->group : dev ? hd_device_get_iommu_group(dev) : -1;
-    if (!hd_txn_dry_run(t) && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks)) < 0)
+    if (!hd_txn_dry_run(t) && group >= 0 && (r = hd_lock_and_recover(ctx, &group, 1, &locks, NULL)) < 0)
         goto out;
     hd_assignment_list_unref(map);
     map = NULL;

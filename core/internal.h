@@ -427,8 +427,12 @@ int hd_group_open_known(struct hd_ctx *ctx, int number, unsigned int fill,
 
 struct hd_lockset;
 /* Lock STATE/locks/group-N for every group in @groups, in ascending order, waiting up to the
- * context's timeout for each. -EBUSY (message names the group). */
-int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set);
+ * context's timeout for each. -EBUSY (message names the group; @busy, unless NULL, gets it). */
+int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **set,
+                   int *busy);
+/* -EBUSY, the message saying IOMMU group @group is busy; @whose (NULL: none) says why the
+ * operation wanted it ("usb_1_2: its controller 0000:00:04.0"). */
+int hd_lock_busy(struct hd_ctx *ctx, int group, const char *whose);
 bool hd_lockset_holds(const struct hd_lockset *set, int group);
 struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
 /* STATE/locks/map, for read-modify-write of the map. */
@@ -476,6 +480,9 @@ struct hd_jdev {
     struct hd_pci_addr addr; /* PCI */
     int group;               /* -1: none (USB, SCSI) */
     char name[37];           /* the others: the map's key (mdev UUID, usb_1_3, scsi_2_0_0_0) */
+    /* Only to lock, never journaled: @addr and @group are those of the PCI device @name lives
+     * on (a USB or SCSI device's controller, a mediated device's parent). */
+    bool on_parent;
 };
 
 struct hd_jstep {
@@ -654,9 +661,9 @@ bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
 /* HD_TXN_FILL_BIND read again, and HD_FILL_EXTRA too when the device has it. */
 int hd_txn_refresh(struct hd_device *dev);
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
-/* Lock @groups, then recover what dead processes left on them. */
+/* Lock @groups, then recover what dead processes left on them. -EBUSY as hd_lock_groups(). */
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
-                        struct hd_lockset **set);
+                        struct hd_lockset **set, int *busy);
 
 /* ---- recover.c ----------------------------------------------------------------------------- */
 

@@ -67,12 +67,27 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **out)
+int hd_lock_busy(struct hd_ctx *ctx, int group, const char *whose)
+{
+    char what[HD_PATH_MAX];
+
+    if (whose != NULL)
+        snprintf(what, sizeof(what), "%s (IOMMU group %d)", whose, group);
+    else
+        snprintf(what, sizeof(what), "IOMMU group %d", group);
+    return hd_err(ctx, -EBUSY, "%s is busy: another hostdev operation holds it (or an unbind it "
+                  "started still hangs) for more than %u ms", what, hd_ctx_get_timeout_ms(ctx));
+}
+
+int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lockset **out,
+                   int *busy)
 {
     struct hd_lockset *set = calloc(1, sizeof(*set));
     int r = 0;
 
     *out = NULL;
+    if (busy != NULL)
+        *busy = -1;
     if (set == NULL || (set->groups = calloc(n + 1, sizeof(int))) == NULL ||
         (set->fds = calloc(n + 1, sizeof(int))) == NULL) {
         hd_lockset_release(set);
@@ -90,10 +105,10 @@ int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lo
         char name[32];
         snprintf(name, sizeof(name), "group-%d", set->groups[set->n]);
         r = lock_file(ctx, name, &set->fds[set->n]);
+        if (r == -EBUSY && busy != NULL)
+            *busy = set->groups[set->n];
         if (r == -EBUSY)
-            r = hd_err(ctx, r, "IOMMU group %d is busy: another hostdev operation holds it "
-                       "(or an unbind it started still hangs) for more than %u ms",
-                       set->groups[set->n], hd_ctx_get_timeout_ms(ctx));
+            r = hd_lock_busy(ctx, set->groups[set->n], NULL);
         if (r < 0)
             break;
     }

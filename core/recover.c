@@ -29,7 +29,7 @@ static int lock_missing_groups(struct hd_ctx *ctx, const struct hd_journal *j,
         if (devs[i].group >= 0 && !hd_lockset_holds(held, devs[i].group))
             groups[n++] = devs[i].group;
     }
-    r = hd_lock_groups(ctx, groups, n, locks);
+    r = hd_lock_groups(ctx, groups, n, locks, NULL);
     free(groups);
     return r;
 }

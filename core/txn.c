@@ -259,13 +259,13 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 /* ---- locking ------------------------------------------------------------------------------- */
 
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
-                        struct hd_lockset **locks)
+                        struct hd_lockset **locks, int *busy)
 {
     uint64_t deadline = hd_now_ms() + hd_ctx_get_timeout_ms(ctx);
     unsigned int delay = 1;
 
     for (;;) {
-        int r = hd_lock_groups(ctx, groups, n, locks);
+        int r = hd_lock_groups(ctx, groups, n, locks, busy);
         if (r < 0)
             return r;
         r = hd_recover_held(ctx, *locks, NULL, NULL);
@@ -300,17 +300,42 @@ static int *groups_of(const struct hd_jdev *devs, size_t n, size_t *count)
     return groups;
 }
 
+/* Group @busy, which the operation could not lock, was wanted only for the device that lives
+ * on a PCI device of it (@devs' on_parent entries): the message says so, rather than naming a
+ * group the user did not ask about. */
+static int busy_for_parent(struct hd_ctx *ctx, const struct hd_jdev *devs, size_t n, int busy)
+{
+    const struct hd_jdev *via = NULL;
+    char pci[HD_PCI_ADDR_BUFSZ], whose[HD_PATH_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        if (devs[i].group == busy && !devs[i].on_parent)
+            return -EBUSY; /* its own: the message as it is */
+        if (devs[i].group == busy && via == NULL)
+            via = &devs[i];
+    }
+    if (via == NULL)
+        return -EBUSY;
+    hd_pci_addr_format(&via->addr, pci);
+    snprintf(whose, sizeof(whose), "%s%s: its %s %s",
+             via->kind == HD_ASSIGNMENT_MDEV ? "mediated device " : "", via->name,
+             via->kind == HD_ASSIGNMENT_MDEV ? "parent" : "controller", pci);
+    return hd_lock_busy(ctx, busy, whose);
+}
+
 int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
     size_t ngroups;
-    int *groups = groups_of(devs, n, &ngroups), r;
+    int *groups = groups_of(devs, n, &ngroups), r, busy = -1;
 
     if (groups == NULL)
         return -ENOMEM;
     if (!t->dry_run && t->locks == NULL)
-        r = hd_lock_and_recover(t->ctx, groups, ngroups, &t->locks);
+        r = hd_lock_and_recover(t->ctx, groups, ngroups, &t->locks, &busy);
     else
         r = 0;
+    if (r == -EBUSY && busy >= 0)
+        r = busy_for_parent(t->ctx, devs, n, busy);
     /* After recovering: what it set aside counts too. */
     if (r == 0)
         r = hd_journal_check_damaged(t->ctx, groups, ngroups);

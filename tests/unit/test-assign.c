@@ -491,7 +491,7 @@ HD_TEST(group_locks_exclude_other_processes)
     pid = fork();
     if (pid == 0) {
         struct hd_lockset *held;
-        if (hd_lock_groups(ctx, &groups[1], 1, &held) < 0)
+        if (hd_lock_groups(ctx, &groups[1], 1, &held, NULL) < 0)
             _exit(1);
         if (write(pipefd[1], "x", 1) != 1)
             _exit(1);
@@ -500,12 +500,12 @@ HD_TEST(group_locks_exclude_other_processes)
     }
     ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
     hd_ctx_set_timeout_ms(ctx, 50);
-    ck_assert_int_eq(hd_lock_groups(ctx, groups, 3, &set), -EBUSY);
+    ck_assert_int_eq(hd_lock_groups(ctx, groups, 3, &set, NULL), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "group 3"));
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     /* Its lock died with it. */
-    ck_assert_int_eq(hd_lock_groups(ctx, groups, 3, &set), 0);
+    ck_assert_int_eq(hd_lock_groups(ctx, groups, 3, &set, NULL), 0);
     ck_assert(hd_lockset_holds(set, 3) && hd_lockset_holds(set, 9) && !hd_lockset_holds(set, 4));
     hd_lockset_release(set);
     hd_ctx_unref(ctx);
@@ -885,12 +885,12 @@ HD_TEST(recover_under_locks_backs_off)
         _exit(0);
     }
     ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
-    ck_assert_int_eq(hd_lock_groups(ctx, &group, 1, &locks), 0);
+    ck_assert_int_eq(hd_lock_groups(ctx, &group, 1, &locks, NULL), 0);
     ck_assert_int_eq(hd_recover_held(ctx, locks, NULL, NULL), -EAGAIN);
     /* Unrelated groups do not care. */
     struct hd_lockset *other;
     int g9 = 9;
-    ck_assert_int_eq(hd_lock_groups(ctx, &g9, 1, &other), 0);
+    ck_assert_int_eq(hd_lock_groups(ctx, &g9, 1, &other, NULL), 0);
     ck_assert_int_eq(hd_recover_held(ctx, other, NULL, NULL), 0);
     hd_lockset_release(other);
     kill(pid, SIGKILL);
