@@ -845,8 +845,8 @@ static int give_all(struct hd_txn *t, struct hd_assignment_list *map, void *data
             continue;
         if (!hd_txn_dry_run(t) && (r = hd_txn_refresh(dev)) < 0)
             break;
-        /* Its group lock does not cover the devices behind it (USB, SCSI: none; a mediated
-         * device: its own group): one may have been given meanwhile. */
+        /* The devices behind it have no group or one of their own: their acquires take its
+         * group lock too, and the map is asked again all the same (a hostdev before that). */
         if ((r = hd_check_nothing_held_below(hd_txn_ctx(t), map, dev)) < 0)
             break;
         entry_init(&a, t, HD_ASSIGNMENT_PCI, hd_device_get_name(dev),
@@ -907,9 +907,10 @@ static void add_parent_lock(struct hd_ctx *ctx, struct hd_jdev *j, size_t *n,
 
 /* The devices of the plan (@changing: less those the VM holds as asked), their number in @n.
  * To lock (not @changing), a device that lives on a PCI device (a USB or SCSI device on its
- * controller, the nearest PCI device of its sysfs path) also takes that one's group: an
- * acquire, detach or reset of it, which checks before it unbinds (and so removes the device)
- * and records after, is over before the device's is checked, or starts after it is recorded. */
+ * controller, the nearest PCI device of its sysfs path; a mediated device on its parent) also
+ * takes that one's group: an acquire, detach or reset of it, which checks before it unbinds
+ * (and so removes the device) and records after, is over before the device's is checked, or
+ * starts after it is recorded. */
 static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool changing,
                                   size_t *n)
 {
@@ -931,6 +932,8 @@ static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool
         j[*n].kind = HD_ASSIGNMENT_MDEV;
         strcpy(j[*n].name, m->uuid);
         j[(*n)++].group = m->info.group;
+        if (!changing)
+            add_parent_lock(ctx, j, n, HD_ASSIGNMENT_MDEV, m->uuid, m->info.parent);
     }
     for (size_t i = 0; j != NULL && i < p->ntargets; i++) {
         const struct hd_node_target *t = &p->targets[i];
