@@ -529,6 +529,13 @@ int hd_journal_prepare(struct hd_ctx *ctx, enum hd_jop op, const char *vm,
  * those steps is done. */
 int hd_journal_defer(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_jstep *step);
 int hd_journal_flush(struct hd_ctx *ctx, struct hd_journal *j);
+/* A "drop DIR NAME" line (written with the next flush): state record @dir/@name goes once the
+ * operation commits. Only a PF's autoprobe record (HD_AUTOPROBE_RECORD, its address): -EINVAL
+ * for anything else. */
+int hd_journal_defer_drop(struct hd_ctx *ctx, struct hd_journal *j, const char *dir,
+                          const char *name);
+/* The record @j's commit drops (its "drop" line): true and @dir/@name, or false. */
+bool hd_journal_drop(const struct hd_journal *j, const char **dir, const char **name);
 /* The operation reached its commit: say so durably before cleaning up. */
 int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j);
 /* The operation is over (done or undone): unlink, then unlock. */
@@ -638,8 +645,10 @@ int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b);
  * the undo does. */
 void hd_txn_step_failed(struct hd_txn *t);
 /* The state record @dir/@name goes once the operation commits, not before: an undo (in the
- * process, or recover's after a kill) may still need it. One per transaction. */
-void hd_txn_drop_at_commit(struct hd_txn *t, const char *dir, const char *name);
+ * process, or recover's after a kill) may still need it. Journaled (hd_journal_defer_drop()),
+ * so that recover, finishing the operation after a kill between its commit line and the
+ * removal, drops it too. One per transaction. */
+int hd_txn_drop_at_commit(struct hd_txn *t, const char *dir, const char *name);
 /* Done: write the commit line, drop the journal (and the record hd_txn_drop_at_commit() named),
  * unlock. */
 int hd_txn_commit(struct hd_txn *t);

@@ -32,6 +32,8 @@ struct hd_journal {
     struct hd_jstep *steps; /* what was started, in order */
     size_t nsteps, capsteps;
     bool committed; /* its "commit" line was written */
+    /* Its "drop" line: the state record its commit removes (dir "": none) */
+    char drop_dir[sizeof(HD_AUTOPROBE_RECORD)], drop_name[HD_PCI_ADDR_BUFSZ];
     char *pending; /* lines not written yet (fd -1: the file is not made yet) */
     size_t npending, cappending;
 };
@@ -362,6 +364,39 @@ int hd_journal_defer(struct hd_ctx *ctx, struct hd_journal *j, const struct hd_j
     return r;
 }
 
+/* The record @j's commit drops: a PF's autoprobe record, named by its address, and nothing
+ * else (a journal read back is no way to remove any other file). */
+static int set_drop(struct hd_journal *j, const char *dir, const char *name)
+{
+    struct hd_pci_addr addr;
+
+    if (strcmp(dir, HD_AUTOPROBE_RECORD) != 0 || hd_pci_addr_parse(name, &addr) < 0)
+        return -EINVAL;
+    strcpy(j->drop_dir, dir);
+    hd_pci_addr_format(&addr, j->drop_name);
+    return 0;
+}
+
+int hd_journal_defer_drop(struct hd_ctx *ctx, struct hd_journal *j, const char *dir,
+                          const char *name)
+{
+    char line[sizeof(j->drop_dir) + sizeof(j->drop_name) + 8];
+    int r = set_drop(j, dir, name);
+
+    (void)ctx;
+    if (r < 0)
+        return r;
+    snprintf(line, sizeof(line), "drop %s %s\n", j->drop_dir, j->drop_name);
+    return add_pending(j, line, strlen(line));
+}
+
+bool hd_journal_drop(const struct hd_journal *j, const char **dir, const char **name)
+{
+    *dir = j->drop_dir;
+    *name = j->drop_name;
+    return j->drop_dir[0] != '\0';
+}
+
 int hd_journal_commit(struct hd_ctx *ctx, struct hd_journal *j)
 {
     if (j->fd < 0) { /* never written: nothing was done, nothing to commit */
@@ -497,6 +532,8 @@ static int parse_line(struct hd_journal *j, char *line, int version)
         j->committed = true;
         return 0;
     }
+    if (strcmp(w[0], "drop") == 0 && n == 3) /* no step: the record the commit removes */
+        return set_drop(j, w[1], w[2]);
     memset(&s, 0, sizeof(s));
     s.old_numvfs = s.old_autoprobe = -1;
     if (strcmp(w[0], "own") == 0 && n == 5) {

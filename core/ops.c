@@ -1004,15 +1004,16 @@ static int check_numvfs(struct devop *o)
  * writes it; the count's undo puts it back): said as its own step. The record saying it was
  * ours goes with the commit, so that an undo, here or recover's, leaves it for the next count
  * of 0. */
-static void note_autoprobe_back(struct devop *o)
+static int note_autoprobe_back(struct devop *o)
 {
     const char *pf = hd_device_get_name(o->d.v[0]);
 
     if (o->req->numvfs == 0 && o->planned.old_autoprobe == 0 &&
         hd_sriov_autoprobe_was_on(o->ctx, pf)) {
         hd_txn_note(o->t, "autoprobe", pf, "0", "1");
-        hd_txn_drop_at_commit(o->t, HD_AUTOPROBE_RECORD, pf);
+        return hd_txn_drop_at_commit(o->t, HD_AUTOPROBE_RECORD, pf);
     }
+    return 0;
 }
 
 /* The count changes; a VF that hostdev detached goes with it, and so does its driver record,
@@ -1043,8 +1044,8 @@ static int apply_numvfs(struct devop *o)
     if (r >= 0 && o->planned.old_numvfs == (int)o->req->numvfs)
         r = hd_txn_dry_run(o->t) ? 0 : hd_sriov_set_numvfs(o->d.v[0], o->req->numvfs);
     else if (r >= 0 && (r = hd_txn_defer(o->t, &o->planned)) >= 0) {
-        note_autoprobe_back(o);
-        if (r == 1 && (r = hd_txn_flush(o->t)) == 0) {
+        int journaled = r; /* 0: a dry run */
+        if ((r = note_autoprobe_back(o)) == 0 && journaled && (r = hd_txn_flush(o->t)) == 0) {
             for (size_t i = 0; i < nforget && r == 0; i++) {
                 char name[HD_PCI_ADDR_BUFSZ];
                 r = hd_state_del(o->ctx, "drivers", hd_pci_addr_format(&forget[i].addr, name));

@@ -102,9 +102,15 @@ static int recover_one(struct hd_ctx *ctx, const char *name, struct hd_journal *
     if ((r = lock_missing_groups(ctx, j, held, &locks)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
         goto out;
     if (hd_txn_committed(j, map)) {
+        const char *dir, *rec;
         action = "finish";
         hd_info(ctx, "%s: %s %s had committed; dropping its journal", hd_journal_path(j),
                 hd_jop_names[hd_journal_op(j)], hd_journal_vm(j));
+        /* Killed between its commit line and the removal of the record its commit drops
+         * (a PF's autoprobe record, given back by a count of 0): that record goes now, or it
+         * would claim a state hostdev no longer keeps. */
+        if (hd_journal_drop(j, &dir, &rec))
+            r = hd_state_del(ctx, dir, rec);
     } else {
         hd_journal_steps(j, &nsteps);
         hd_info(ctx, "%s: undoing an unfinished %s %s (%zu step%s)", hd_journal_path(j),

@@ -28,8 +28,6 @@ struct hd_txn {
      * reaches the step it undid; SIZE_MAX for one not reported. */
     size_t *op_step_of;
     size_t nop_steps, capop_steps;
-    /* A state record the commit removes (hd_txn_drop_at_commit()); "" none */
-    char drop_dir[32], drop_name[64];
 };
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
@@ -700,10 +698,16 @@ static void txn_release(struct hd_txn *t)
     t->locks = hd_lockset_release(t->locks);
 }
 
-void hd_txn_drop_at_commit(struct hd_txn *t, const char *dir, const char *name)
+int hd_txn_drop_at_commit(struct hd_txn *t, const char *dir, const char *name)
 {
-    hd_strlcpy(t->drop_dir, dir, sizeof(t->drop_dir));
-    hd_strlcpy(t->drop_name, name, sizeof(t->drop_name));
+    int r;
+
+    if (t->dry_run || t->j == NULL)
+        return 0;
+    if ((r = hd_journal_defer_drop(t->ctx, t->j, dir, name)) < 0)
+        return hd_err(t->ctx, r, "writing the intent log %s/%s: %s", hd_ctx_get_root(t->ctx),
+                      hd_journal_path(t->j), strerror(-r));
+    return 0;
 }
 
 int hd_txn_commit(struct hd_txn *t)
@@ -715,9 +719,10 @@ int hd_txn_commit(struct hd_txn *t)
         if (r < 0)
             return hd_txn_abort(t, r);
         /* Committed, still under the locks: no undo can want the record any more, and no
-         * other operation has written it meanwhile. */
-        if (t->drop_dir[0] != '\0')
-            hd_state_del(t->ctx, t->drop_dir, t->drop_name);
+         * other operation has written it meanwhile. Killed before this, recover drops it. */
+        const char *dir, *name;
+        if (hd_journal_drop(t->j, &dir, &name))
+            hd_state_del(t->ctx, dir, name);
         hd_journal_end(t->ctx, t->j);
         t->j = NULL;
     }

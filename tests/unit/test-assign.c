@@ -463,6 +463,23 @@ HD_TEST(journal_torn_last_line_is_dropped)
     ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 acquire vm\n"
                                           "own dev/fd/0/victim 4242 4242 0777\n", &j),
                      -EBADMSG);
+    /* The record a commit drops: a PF's autoprobe record by its address, nothing else. */
+    const char *dir, *name;
+    ck_assert_int_eq(peek_text(ctx, root, "hostdev-journal 2 numvfs\ndev 0000:03:00.1 7\n"
+                                          "numvfs 0000:03:00.1 2 0\ndrop autoprobe 03:00.1\n"
+                                          "commit\n", &j),
+                     0);
+    ck_assert(hd_journal_drop(j, &dir, &name));
+    ck_assert_str_eq(dir, "autoprobe");
+    ck_assert_str_eq(name, "0000:03:00.1");
+    hd_journal_close(j);
+    static const char *const bad_drops[] = {"drop drivers 0000:03:00.1\n",
+                                            "drop autoprobe ../map\n", "drop autoprobe\n"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "hostdev-journal 2 numvfs\n%s", bad_drops[i]);
+        ck_assert_msg(peek_text(ctx, root, text, &j) == -EBADMSG, "%s accepted", bad_drops[i]);
+    }
     for (size_t i = 0; i < 6; i++) {
         static const char *const ok[] = {"dev/vfio/7", "dev/vfio/devices/vfio0", "dev/iommu",
                                          "dev/bus/usb/001/004", "dev/sg2", "dev/vfio/123"};

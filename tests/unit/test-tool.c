@@ -2,10 +2,13 @@
  * nothing changed, 2 bad input with nothing changed), one-line errors naming the input,
  * output that parses, help everywhere. Runs build/hostdev against mounted fake kernels. */
 #include <ctype.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "adapters-tree.h"
 #include "engine.h"
@@ -2126,6 +2129,115 @@ HD_TEST(a_failed_sriov_0_keeps_the_autoprobe_record)
 #undef RECORD
 }
 END_TEST
+
+#define AUTOPROBE "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"
+#define NUMVFS "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"
+#define RECORD "run/hostdev/autoprobe/0000:03:00.1"
+/* `sriov 03:00.1 0` on 2 VFs of a count of ours (autoprobe 0, its record there), run to its
+ * end: its intent log's name (ROOT-relative, into @name) and text as they stood while a VF's
+ * unbind hung (ixgbevf's remove, held), read then. The caller frees the text. */
+static char *sriov_0_journal(char *name, size_t size)
+{
+    struct dirent *de;
+    char *text;
+    DIR *d;
+    int status;
+
+    ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
+    ck_assert(fx_exists(&e.fx, RECORD));
+    /* On a host driver (autoprobe 0: by override), so that its unbind can hang. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/0000:03:10.1/driver_override",
+                              "ixgbevf"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/ixgbevf/bind", "0000:03:10.1"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang ixgbevf forever"), 0);
+    pid_t pid = eng_hostdev_start(&e.fx, "sriov 03:00.1 0");
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:03:10.1", 1, 20000));
+    name[0] = '\0';
+    ck_assert_ptr_nonnull(d = opendir(fx_path(&e.fx, "run/hostdev/journal")));
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "numvfs-", 7) == 0)
+            snprintf(name, size, "run/hostdev/journal/%s", de->d_name);
+    }
+    closedir(d);
+    ck_assert_msg(name[0] != '\0', "no intent log");
+    ck_assert_int_ge(asprintf(&text, "%s\n", fx_read(&e.fx, name)), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang ixgbevf 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
+    ck_assert(!fx_exists(&e.fx, RECORD));
+    ck_assert(!fx_exists(&e.fx, name));
+    return text;
+}
+
+/* What a kill -9 of that run leaves after its last write (autoprobe 1): its intent log, with
+ * its commit line when @committed, and the record its commit drops. */
+static void killed_after_autoprobe(const char *name, const char *text, bool committed)
+{
+    char *with = NULL;
+
+    ck_assert_int_ge(asprintf(&with, "%s%s", text, committed ? "commit\n" : ""), 0);
+    eng_put(&e, name, with);
+    eng_put(&e, RECORD, "1\n");
+    free(with);
+}
+
+/* The record that a count of ours turned autoprobe off goes when the count of 0 commits. A kill
+ * between the commit line and the record's removal left it beside autoprobe 1 for good, and an
+ * admin's own 0 set after that was taken for ours: the next count of 0 turned autoprobe on.
+ * The intent log now says which record its commit drops ("drop autoprobe BDF"), and whoever
+ * finishes it (recover, or the next operation on the PF's group) drops it too. Killed before
+ * the commit line, the undo keeps the record, as before. */
+HD_TEST(a_killed_sriov_0_leaves_no_stale_autoprobe_record)
+{
+    char name[300];
+    char *text;
+
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    text = sriov_0_journal(name, sizeof(name));
+    ck_assert_msg(strstr(text, "\nnumvfs 0000:03:00.1 2 0\ndrop autoprobe 0000:03:00.1\n"),
+                  "%s", text);
+
+    /* Killed before its commit line: undone, the record kept for the next count of 0. */
+    killed_after_autoprobe(name, text, false);
+    ck_assert_int_eq(hd("recover"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, NUMVFS), "2");
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+    ck_assert(fx_exists(&e.fx, RECORD));
+    ck_assert_int_eq(hd("sriov 03:00.1 0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
+    ck_assert(!fx_exists(&e.fx, RECORD));
+
+    /* Killed after it: recover finishes it, record and all. */
+    free(text);
+    text = sriov_0_journal(name, sizeof(name));
+    killed_after_autoprobe(name, text, true);
+    ck_assert_int_eq(hd("recover"), 0);
+    ck_assert_msg(strstr(out, ": finished: it had committed (numvfs, 1 step)\n"), "%s", out);
+    ck_assert(!fx_exists(&e.fx, RECORD));
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
+    ck_assert_str_eq(fx_read(&e.fx, NUMVFS), "0");
+
+    /* The same, found by the next operation on the PF: the admin's own 0 set since is kept
+     * through a count and its 0. */
+    free(text);
+    text = sriov_0_journal(name, sizeof(name));
+    killed_after_autoprobe(name, text, true);
+    ck_assert_int_eq(fx_write(&e.fx, AUTOPROBE, "0"), 0); /* the admin's */
+    ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
+    ck_assert(!fx_exists(&e.fx, name));
+    ck_assert(!fx_exists(&e.fx, RECORD));
+    ck_assert_int_eq(hd("sriov 03:00.1 0"), 0);
+    ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
+    free(text);
+}
+END_TEST
+#undef AUTOPROBE
+#undef NUMVFS
+#undef RECORD
 
 /* `sriov` alone lists the PFs (not their VFs, not other devices) as `sriov ADDR` shows one;
  * a host with none says so beside an empty listing; completion offers PFs only. */
