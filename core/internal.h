@@ -359,7 +359,8 @@ const struct hd_assignment *hd_map_find_below(struct hd_ctx *ctx,
  * @pci_name, a USB controller: 1 and its node-device name in @name, 0 when none. */
 int hd_usb_keyboard_below(struct hd_ctx *ctx, const struct hd_nodedev_list *l,
                           const char *pci_name, char *name, size_t size);
-/* Root-relative sysfs path @sysfs is below PCI device @pci_name (a component of its path). */
+/* Sysfs path @sysfs (root-relative, or a link's target) is below PCI device @pci_name: a
+ * component of it, not the last (a class link never names the device itself). */
 bool hd_sysfs_is_below(const char *sysfs, const char *pci_name);
 /* The PCI device sysfs path (or link target) @sysfs lies below, the nearest: its last component
  * that is a PCI address (a disk behind a controller behind a bridge is the controller's). */

@@ -46,18 +46,6 @@ static void add_reason(struct reasons *rs, const char *fmt, ...)
                                                            : sizeof(rs->buf) - 1;
 }
 
-/* Is @target (a sysfs link's target) below the PCI device @bdf, a component of it? */
-static bool target_below(const char *target, const char *bdf)
-{
-    size_t blen = strlen(bdf);
-
-    for (const char *c = target; (c = strstr(c, bdf)) != NULL; c += blen) {
-        if ((c == target || c[-1] == '/') && (c[blen] == '/' || c[blen] == '\0'))
-            return true;
-    }
-    return false;
-}
-
 /* The entries of a sys/class directory and where each links to, read once for every device a
  * command asks about (a listing of 10,000 functions must not read them 10,000 times). */
 struct class_links {
@@ -244,7 +232,7 @@ static int find_block(struct hd_host_use *hu, const char *bdf, struct blocks *bl
     int r = class_links_load(ctx, "sys/class/block", &hu->block);
 
     for (size_t i = 0; i < hu->block.n && r == 0; i++) {
-        if (target_below(hu->block.targets[i], bdf))
+        if (hd_sysfs_is_below(hu->block.targets[i], bdf))
             r = block_add(ctx, bl, hu->block.names[i]);
     }
     for (size_t i = 0; i < bl->n && r == 0; i++) { /* n grows while we walk */
@@ -866,7 +854,7 @@ static int check_net(struct hd_host_use *hu, const char *bdf, struct reasons *rs
         const char *ifname = hu->net.names[i];
         struct names up = {0};
         unsigned char what;
-        if (!hd_name_valid(ifname) || !target_below(hu->net.targets[i], bdf) ||
+        if (!hd_name_valid(ifname) || !hd_sysfs_is_below(hu->net.targets[i], bdf) ||
             !net_up(ctx, ifname))
             continue;
         if (hu->use == NULL) {
@@ -920,7 +908,7 @@ static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct r
         bool mine;
         if (strncmp(fb, "fb", 2) != 0 || !hd_name_valid(fb))
             continue;
-        mine = target_below(hu->graphics.targets[i], hd_device_get_name(dev));
+        mine = hd_sysfs_is_below(hu->graphics.targets[i], hd_device_get_name(dev));
         if (!mine && hd_path(path, sizeof(path), "sys/class/graphics/%s/device", fb) == 0 &&
             hd_fs_link_basename(ctx, path, base, sizeof(base)) == 0)
             mine = strcmp(base, hd_device_get_name(dev)) == 0;

@@ -259,7 +259,7 @@ bool hd_sysfs_is_below(const char *sysfs, const char *pci_name)
     size_t len = strlen(pci_name);
 
     for (const char *at = sysfs; (at = strstr(at, pci_name)) != NULL; at += len) {
-        if (at > sysfs && at[-1] == '/' && at[len] == '/')
+        if ((at == sysfs || at[-1] == '/') && at[len] == '/')
             return true;
     }
     return false;

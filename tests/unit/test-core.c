@@ -459,3 +459,20 @@ HD_TEST(names_searched_in_a_large_file)
     ck_assert_str_eq(kept, "Out of order");
 }
 END_TEST
+
+/* One rule for a sysfs path and a class link's target: a component of it, not the last, is the
+ * PCI device (the host-use check reads targets, acquire root-relative paths). */
+HD_TEST(a_sysfs_path_below_a_pci_device)
+{
+    const char *bdf = "0000:00:14.0";
+    ck_assert(hd_sysfs_is_below("devices/pci0000:00/0000:00:14.0/usb1/1-1", bdf));
+    ck_assert(hd_sysfs_is_below("../../devices/pci0000:00/0000:00:14.0/net/eth0", bdf));
+    ck_assert(hd_sysfs_is_below("0000:00:14.0/drm/card0", bdf));
+    ck_assert(hd_sysfs_is_below("devices/pci0000:00/0000:00:01.0/0000:00:14.0/host0", bdf));
+    ck_assert(!hd_sysfs_is_below("devices/pci0000:00/0000:00:14.0", bdf)); /* itself */
+    ck_assert(!hd_sysfs_is_below("devices/pci0000:00/10000:00:14.0/usb1", bdf));
+    ck_assert(!hd_sysfs_is_below("devices/pci0000:00/0000:00:14.00/usb1", bdf));
+    ck_assert(!hd_sysfs_is_below("devices/pci0000:00/0000:00:14.1/usb1", bdf));
+    ck_assert(!hd_sysfs_is_below("", bdf));
+}
+END_TEST
