@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,32 +61,16 @@ static const char spec[] =
 
 static const char *const all[] = {N1, N2, N3, N4, GPU, AUDIO, XHCI, NULL};
 
-static struct fx fx;
-static char *out, *err;
+static struct eng e;
 
 static void setup(void)
 {
-    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
+    eng_start(&e, spec);
 }
 
 static void teardown(void)
 {
-    free(out);
-    free(err);
-    out = err = NULL;
-    fx_umount(&fx);
-}
-
-/* Run `hostdev --root ROOT ARGS`: its exit status, output in out and err. */
-static int hd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int hd(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    int rc = eng_vhostdev(&fx, &out, &err, "", fmt, ap);
-    va_end(ap);
-    return rc;
+    eng_stop(&e);
 }
 
 /* Every command of @cmds (';'-separated) must succeed. */
@@ -96,7 +79,7 @@ static void run_all(const char *cmds)
     char *copy = strdup(cmds), *save = NULL;
 
     for (char *c = strtok_r(copy, ";", &save); c; c = strtok_r(NULL, ";", &save))
-        ck_assert_msg(hd("%s", c) == 0, "'%s': %s", c, err);
+        ck_assert_msg(eng_run(&e, "%s", c) == 0, "'%s': %s", c, e.err);
     free(copy);
 }
 
@@ -110,7 +93,7 @@ static int finish(pid_t pid)
 
 static bool no_journal_left(void)
 {
-    DIR *dir = opendir(fx_path(&fx, "run/hostdev/journal"));
+    DIR *dir = opendir(fx_path(&e.fx, "run/hostdev/journal"));
     struct dirent *de;
     bool none = true;
 
@@ -126,7 +109,7 @@ static void recover_all(const char *what)
 {
     struct hd_ctx *ctx;
 
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(e.fx.root, &ctx), 0);
     eng_recover(ctx, what);
     hd_ctx_unref(ctx);
 }
@@ -138,7 +121,7 @@ static void becomes(const char *want)
 
     for (int tries = 0; tries < 2000; tries++) {
         free(now);
-        now = hs_snapshot(&fx, all);
+        now = hs_snapshot(&e.fx, all);
         if (strcmp(now, want) == 0 && no_journal_left())
             break;
         usleep(10000);
@@ -159,7 +142,7 @@ static int by_text(const void *a, const void *b)
  * after everything asked for, one acquire per device right after its device. */
 static char *state(void)
 {
-    char *snap = hs_snapshot(&fx, all), *lines[256] = {NULL}, *save = NULL, *sorted;
+    char *snap = hs_snapshot(&e.fx, all), *lines[256] = {NULL}, *save = NULL, *sorted;
     size_t n = 0, len = 0;
 
     for (char *l = strtok_r(snap, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
@@ -215,18 +198,18 @@ HD_LOOP_TEST(one_command_is_many_serial, (int)(sizeof(cases) / sizeof(cases[0]))
 
     if (c->setup)
         run_all(c->setup);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
-    ck_assert_msg(hd("%s", c->one) == 0, "%s: %s", c->name, err);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
+    ck_assert_msg(eng_run(&e, "%s", c->one) == 0, "%s: %s", c->name, e.err);
     one = state();
     if (strcmp(c->name, "reset") == 0) { /* each device reset once, by its method */
         static const char *const reset[] = {N1, N2, N3, XHCI};
         for (size_t i = 0; i < 4; i++) {
             char line[64];
             snprintf(line, sizeof(line), "reset %s flr", reset[i]);
-            ck_assert_uint_eq(fx_log_count(&fx, line), 1);
+            ck_assert_uint_eq(fx_log_count(&e.fx, line), 1);
         }
     }
-    fx_umount(&fx);
+    teardown();
     setup();
     if (c->setup)
         run_all(c->setup);
@@ -246,17 +229,17 @@ HD_TEST(unbinds_overlap)
 {
     pid_t pid;
 
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e forever"), 0);
-    pid = eng_hostdev_start(&fx, "detach " N1 " " N2 " " N3 " " XHCI);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e forever"), 0);
+    pid = eng_hostdev_start(&e.fx, "detach " N1 " " N2 " " N3 " " XHCI);
     /* One at a time, the second would wait for the first: three hang together. */
-    ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", 3, 20000), "not three unbinds at once");
-    ck_assert_str_eq(fx_driver(&fx, N1), "e1000e");
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e 0"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert_msg(fx_wait_log(&e.fx, "unbind-hang ", 3, 20000), "not three unbinds at once");
+    ck_assert_str_eq(fx_driver(&e.fx, N1), "e1000e");
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
     ck_assert_int_eq(finish(pid), 0);
     for (size_t i = 0; i < 3; i++)
-        ck_assert_str_eq(fx_driver(&fx, all[i]), "vfio-pci");
-    ck_assert_str_eq(fx_driver(&fx, XHCI), "vfio-pci");
+        ck_assert_str_eq(fx_driver(&e.fx, all[i]), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, XHCI), "vfio-pci");
 }
 END_TEST
 
@@ -286,10 +269,10 @@ HD_TEST(group_order_and_resets_after_detach)
 {
     char *log;
 
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
-    ck_assert_msg(hd("acquire --vm v --owner 7:8 --group " GPU " " N1 " " N2 " " XHCI) == 0,
-                  "%s", err);
-    log = fx_log(&fx);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
+    ck_assert_msg(eng_run(&e, "acquire --vm v --owner 7:8 --group " GPU " " N1 " " N2 " " XHCI) == 0,
+                  "%s", e.err);
+    log = fx_log(&e.fx);
     long gpu_bound = line_of(log, "bind " GPU " vfio-pci", "", false);
     long audio_first = line_of(log, "write sys/bus/pci/devices/" AUDIO "/", "", false);
     long last_bind = line_of(log, "bind ", " vfio-pci", true);
@@ -299,7 +282,7 @@ HD_TEST(group_order_and_resets_after_detach)
     ck_assert_msg(last_bind >= 0 && first_reset > last_bind, "a reset before every detach was "
                   "done:\n%s", log);
     free(log);
-    ck_assert_int_eq(hd("release --vm v"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm v"), 0);
 }
 END_TEST
 
@@ -307,14 +290,14 @@ END_TEST
 
 HD_TEST(hang_reported_alone)
 {
-    char *before = hs_snapshot(&fx, all);
+    char *before = hs_snapshot(&e.fx, all);
 
-    ck_assert_int_eq(fx_ctl(&fx, "hang igb 3000"), 0);
-    ck_assert_int_eq(hd("--timeout 300 detach " N1 " " N2 " " N3 " " N4), 1);
-    ck_assert_msg(strstr(err, N4 ": unbinding from igb did not finish in 300 ms") != NULL, "%s",
-                  err);
-    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: %s", err);
-    ck_assert_msg(!strstr(err, N1) && !strstr(err, N2) && !strstr(err, N3), "%s", err);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang igb 3000"), 0);
+    ck_assert_int_eq(eng_run(&e, "--timeout 300 detach " N1 " " N2 " " N3 " " N4), 1);
+    ck_assert_msg(strstr(e.err, N4 ": unbinding from igb did not finish in 300 ms") != NULL, "%s",
+                  e.err);
+    ck_assert_msg(strchr(e.err, '\n') == e.err + strlen(e.err) - 1, "not one line: %s", e.err);
+    ck_assert_msg(!strstr(e.err, N1) && !strstr(e.err, N2) && !strstr(e.err, N3), "%s", e.err);
     /* The others were done; the writer of the hanging one puts all back once it returns. */
     becomes(before);
     free(before);
@@ -325,41 +308,41 @@ END_TEST
 
 HD_TEST(failures_merged)
 {
-    char *before = hs_snapshot(&fx, all);
+    char *before = hs_snapshot(&e.fx, all);
     pid_t pid;
     int status;
 
-    ck_assert_int_eq(fx_ctl(&fx, "probe-fails vfio-pci EIO"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e forever"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci EIO"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e forever"), 0);
     /* All three are under way before any can fail. */
     char *cmd;
     ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s --timeout 60000 detach "
-                       N1 " " N2 " " N3, at_build_dir(), fx.root) > 0);
+                       N1 " " N2 " " N3, at_build_dir(), e.fx.root) > 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        char *o = NULL, *e = NULL;
-        int rc = at_run(cmd, &o, &e);
-        FILE *f = fopen(fx_path(&fx, "tmp/err"), "w");
+        char *o = NULL, *child_err = NULL;
+        int rc = at_run(cmd, &o, &child_err);
+        FILE *f = fopen(fx_path(&e.fx, "tmp/err"), "w");
         if (f != NULL) {
-            fputs(e ? e : "", f);
+            fputs(child_err ? child_err : "", f);
             fclose(f);
         }
         _exit(rc);
     }
-    ck_assert(fx_wait_log(&fx, "unbind-hang ", 3, 20000));
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e 0"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang ", 3, 20000));
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    ck_assert_int_eq(fx_ctl(&fx, "probe-fails vfio-pci 0"), 0);
-    const char *e = fx_read(&fx, "tmp/err");
-    ck_assert_ptr_nonnull(e);
-    ck_assert_msg(strstr(e, N1 ": vfio-pci did not take") && strstr(e, N2 ": vfio-pci did not take") &&
-                  strstr(e, N3 ": vfio-pci did not take"), "%s", e);
-    ck_assert_msg(strchr(e, '\n') == NULL, "not one line: %s", e); /* (newline stripped) */
-    ck_assert_int_eq(unlink(fx_path(&fx, "tmp/err")), 0);
-    char *now = hs_snapshot(&fx, all);
+    ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci 0"), 0);
+    const char *said = fx_read(&e.fx, "tmp/err");
+    ck_assert_ptr_nonnull(said);
+    ck_assert_msg(strstr(said, N1 ": vfio-pci did not take") && strstr(said, N2 ": vfio-pci did not take") &&
+                  strstr(said, N3 ": vfio-pci did not take"), "%s", said);
+    ck_assert_msg(strchr(said, '\n') == NULL, "not one line: %s", said); /* (newline stripped) */
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "tmp/err")), 0);
+    char *now = hs_snapshot(&e.fx, all);
     ck_assert_str_eq(now, before);
     free(now);
     free(before);
@@ -393,21 +376,21 @@ HD_LOOP_TEST(kill_with_writers_in_flight, (int)(sizeof(kills) / sizeof(kills[0])
 
     if (c->setup)
         run_all(c->setup);
-    before = hs_snapshot(&fx, all);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "hang %s forever", c->driver), 0);
-    pid = eng_hostdev_start(&fx, c->cmd);
-    ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", c->hangs, 20000), "%s: %zu unbinds at once",
+    before = hs_snapshot(&e.fx, all);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang %s forever", c->driver), 0);
+    pid = eng_hostdev_start(&e.fx, c->cmd);
+    ck_assert_msg(fx_wait_log(&e.fx, "unbind-hang ", c->hangs, 20000), "%s: %zu unbinds at once",
                   c->name, c->hangs);
     kill(pid, SIGKILL);
     ck_assert_int_eq(finish(pid), 128 + SIGKILL);
     /* Its writers still hang in the kernel: nobody may touch the operation. */
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(e.fx.root, &ctx), 0);
     ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY);
     hd_ctx_unref(ctx);
     /* They all return at once: one of them (the last) undoes it, or recover does. */
-    ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", c->driver), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang %s 0", c->driver), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
     recover_all(c->name);
     becomes(before);
     free(before);
@@ -456,23 +439,23 @@ HD_TEST(log_in_callers_thread)
 {
     static const char *const devs[] = {N1, N2, N3, N4, XHCI, NULL};
     struct log_seen *seen = calloc(1, sizeof(*seen));
-    char *before = hs_snapshot(&fx, all);
+    char *before = hs_snapshot(&e.fx, all);
     struct hd_ctx *ctx;
 
     seen->caller = pthread_self();
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(e.fx.root, &ctx), 0);
     hd_ctx_set_names_file(ctx, "");
     hd_ctx_set_log_fn(ctx, log_fn, seen);
     hd_ctx_set_log_priority(ctx, HD_LOG_DEBUG);
     run_op(ctx, HD_OP_DETACH, devs);
     for (size_t i = 0; devs[i]; i++)
-        ck_assert_str_eq(fx_driver(&fx, devs[i]), "vfio-pci");
+        ck_assert_str_eq(fx_driver(&e.fx, devs[i]), "vfio-pci");
     ck_assert_msg(strstr(seen->text, N1 ": unbinding from e1000e") &&
                   strstr(seen->text, N4 ": unbinding from igb"), "%s", seen->text);
     run_op(ctx, HD_OP_REATTACH, devs);
     ck_assert_uint_gt(seen->lines, 10);
     ck_assert_uint_eq(seen->elsewhere, 0);
-    char *now = hs_snapshot(&fx, all);
+    char *now = hs_snapshot(&e.fx, all);
     ck_assert_str_eq(now, before);
     free(now);
     free(before);
