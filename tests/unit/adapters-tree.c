@@ -62,6 +62,20 @@ void at_sample(const char *root)
     ck_assert_msg(fx_fakesys(&fx, args, NULL) == 0, "materialize %s: %s", spec, fx.error);
 }
 
+char *at_root;
+
+void at_sample_setup(void)
+{
+    at_root = at_tree_new();
+    at_sample(at_root);
+}
+
+void at_sample_teardown(void)
+{
+    at_tree_free(at_root);
+    at_root = NULL;
+}
+
 int at_run(const char *cmd, char **out, char **err)
 {
     char errfile[] = "/tmp/hostdev-adapters-err-XXXXXX";

@@ -21,6 +21,11 @@ void at_link(const char *root, const char *path, const char *target);
  * its VF, a USB tablet, an RCiEP, lo, a partition and a loop device, 0000:06:12.5 already on
  * vfio-pci). Tests change it afterwards with at_file(), at_bytes() and at_link(). */
 void at_sample(const char *root);
+/* The sample tree of the running test (NULL outside one): at_sample_setup(), a test file's
+ * setup or the start of its own, makes it; at_sample_teardown() removes it. */
+extern char *at_root;
+void at_sample_setup(void);
+void at_sample_teardown(void);
 
 /* Run @cmd with sh -c; *@out (may be NULL) gets stdout, *@err stderr (allocated). Returns
  * the exit status. */

@@ -9,25 +9,12 @@
 #include "adapters-tree.h"
 #include "hdtest.h"
 
-static char *root;
-
-static void setup(void)
-{
-    root = at_tree_new();
-    at_sample(root);
-}
-
-static void teardown(void)
-{
-    at_tree_free(root);
-}
-
 static int hostdev(const char *args, char **out, char **err)
 {
     char cmd[16384];
 
     snprintf(cmd, sizeof(cmd), "%s/hostdev --root '%s' --names '%s/usr/share/hwdata/pci.ids' %s",
-             at_build_dir(), root, root, args);
+             at_build_dir(), at_root, at_root, args);
     return at_run(cmd, out, err);
 }
 
@@ -35,11 +22,11 @@ static char *tree_path(const char *name)
 {
     char *p;
 
-    ck_assert(asprintf(&p, "%s/%s", root, name) > 0);
+    ck_assert(asprintf(&p, "%s/%s", at_root, name) > 0);
     return p;
 }
 
-HD_TEST_FILE(.setup = setup, .teardown = teardown);
+HD_TEST_FILE(.setup = at_sample_setup, .teardown = at_sample_teardown);
 
 HD_TEST(hostdev_xml_validates_in_a_domain)
 {
@@ -57,7 +44,7 @@ HD_TEST(hostdev_xml_validates_in_a_domain)
     ck_assert_ptr_nonnull(strstr(out2, "managed='no'>\n  <source>\n    <address domain='0x0000' "
                                        "bus='0x01' slot='0x10' function='0x0'/>"));
     ck_assert(asprintf(&both, "%s%s", out, out2) > 0);
-    ck_assert(at_domain_validates(root, both));
+    ck_assert(at_domain_validates(at_root, both));
     free(both);
     free(out);
     free(out2);
@@ -83,7 +70,7 @@ HD_TEST(usb_and_scsi_devices)
                           "    <address bus='0' target='0' unit='0'/>\n"
                           "  </source>\n"
                           "</hostdev>\n");
-    ck_assert(at_domain_validates(root, out));
+    ck_assert(at_domain_validates(at_root, out));
     ck_assert_int_eq(hostdev("hostdev-xml usb:0627:0001", &ids, NULL), 0);
     ck_assert_str_eq(ids, "<hostdev mode='subsystem' type='usb' managed='yes'>\n  <source>\n"
                           "    <vendor id='0x0627'/>\n    <product id='0x0001'/>\n  </source>\n"
@@ -196,12 +183,12 @@ HD_TEST(qemu_args)
     free(out);
     free(err);
     /* vfio-dev/vfio0 alone (6.1 has it, without the character device): no iommufd. */
-    at_file(root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/uevent", "MAJOR=511\n");
+    at_file(at_root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/uevent", "MAJOR=511\n");
     ck_assert_int_eq(hostdev("qemu-args 06:12.5", &out, NULL), 0);
     ck_assert_str_eq(out, "-device vfio-pci,host=0000:06:12.5,id=hostdev0\n");
     free(out);
     /* The kernel's VFIO device cdev: QEMU goes through iommufd. */
-    at_file(root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/dev", "511:0\n");
+    at_file(at_root, "sys/devices/pci0000:06/0000:06:12.5/vfio-dev/vfio0/dev", "511:0\n");
     ck_assert_int_eq(hostdev("qemu-args 06:12.5", &out, NULL), 0);
     ck_assert_str_eq(out, "-object iommufd,id=iommufd0\n"
                           "-device vfio-pci,host=0000:06:12.5,id=hostdev0,iommufd=iommufd0\n");
@@ -215,7 +202,7 @@ HD_TEST(qemu_args_from_domain_xml)
 {
     char *out, *err, *path = tree_path("vm.xml"), args[4200];
 
-    at_file(root, "vm.xml",
+    at_file(at_root, "vm.xml",
             "<domain type='kvm'>\n  <name>vm&amp;1</name>\n  <devices>\n"
             "    <hostdev mode='subsystem' type='usb'>\n      <source>\n"
             "        <vendor id='0x0627'/>\n        <product id='0x0001'/>\n      </source>\n"
@@ -233,18 +220,18 @@ HD_TEST(qemu_args_from_domain_xml)
                           "-device vfio-pci,host=0000:01:10.0,id=hostdev2\n");
     free(out);
 
-    at_file(root, "vm.xml",
+    at_file(at_root, "vm.xml",
             "<domain><devices><hostdev mode='subsystem' type='pci'><source>"
             "<address bus='0x100' slot='0' function='0'/></source></hostdev>"
             "</devices></domain>");
     ck_assert_int_eq(hostdev(args, NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "line 1: <address> needs bus (0-0xff)"));
     free(err);
-    at_file(root, "vm.xml", "<domain><devices><hostdev");
+    at_file(at_root, "vm.xml", "<domain><devices><hostdev");
     ck_assert_int_eq(hostdev(args, NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "not a readable XML document"));
     free(err);
-    at_file(root, "vm.xml", "<network/>");
+    at_file(at_root, "vm.xml", "<network/>");
     ck_assert_int_eq(hostdev(args, NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "the root element is not <domain>"));
     free(err);
@@ -274,7 +261,7 @@ HD_TEST(vdsm_json)
         "print(sorted(d['scsi_host1']['params'].items()))\n";
     char *path = tree_path("vdsm.json"), *py = tree_path("check.py");
 
-    at_file(root, "check.py", check);
+    at_file(at_root, "check.py", check);
     snprintf(cmd, sizeof(cmd), "list --format vdsm > '%s'", path);
     ck_assert_int_eq(hostdev(cmd, NULL, NULL), 0);
     snprintf(cmd, sizeof(cmd), "python3 '%s' '%s'", py, path);

@@ -9,19 +9,6 @@
 #include "adapters-tree.h"
 #include "hdtest.h"
 
-static char *root;
-
-static void setup(void)
-{
-    root = at_tree_new();
-    at_sample(root);
-}
-
-static void teardown(void)
-{
-    at_tree_free(root);
-}
-
 /* A sanitized library needs a sanitized program (the ASan runtime must load first). */
 #if defined(__SANITIZE_ADDRESS__)
 #define PROGRAM_SAN "-fsanitize=address,undefined"
@@ -39,7 +26,7 @@ static void build(const char *src, const char *bin)
              "PKG_CONFIG_PATH='%s/uninstalled' cc -std=c99 -Wall -Wextra -Werror %s -o '%s/%s' "
              "'%s/tests/adapters/%s' $(PKG_CONFIG_PATH='%s/uninstalled' pkg-config --cflags "
              "--libs libvirt)",
-             at_build_dir(), PROGRAM_SAN, root, bin, at_src_dir(), src, at_build_dir());
+             at_build_dir(), PROGRAM_SAN, at_root, bin, at_src_dir(), src, at_build_dir());
     ck_assert_msg(at_run(cmd, NULL, &err) == 0, "%s failed:\n%s", cmd, err);
     free(err);
 }
@@ -51,11 +38,11 @@ static int run(const char *bin, const char *args, char **out, char **err)
     snprintf(cmd, sizeof(cmd),
              "LD_LIBRARY_PATH='%s' HOSTDEV_ROOT='%s' HOSTDEV_NAMES='%s/usr/share/hwdata/pci.ids' "
              "'%s/%s' %s",
-             at_build_dir(), root, root, root, bin, args);
+             at_build_dir(), at_root, at_root, at_root, bin, args);
     return at_run(cmd, out, err);
 }
 
-HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 120);
+HD_TEST_FILE(.setup = at_sample_setup, .teardown = at_sample_teardown, .timeout = 120);
 
 HD_TEST(pkg_config_names_libvirt)
 {
@@ -91,7 +78,7 @@ HD_TEST(manual_example_compiles_unchanged_and_runs)
     /* No reset method left: the manual's "co-assign" verdict. */
     {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:06/0000:06:12.5/reset", root);
+        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:06/0000:06:12.5/reset", at_root);
         ck_assert_int_eq(unlink(path), 0);
     }
     ck_assert_int_eq(run("example", "pci_0000_06_12_5", NULL, &err), 0);

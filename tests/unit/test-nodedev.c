@@ -15,24 +15,22 @@
 
 #define NODEDEV_RNG "/usr/share/libvirt/schemas/nodedev.rng"
 
-static char *root;
 static struct hd_ctx *ctx;
 
 static void setup(void)
 {
     char names[4096];
 
-    root = at_tree_new();
-    at_sample(root);
-    ck_assert_int_eq(hd_ctx_new(root, &ctx), 0);
-    snprintf(names, sizeof(names), "%s/usr/share/hwdata/pci.ids", root);
+    at_sample_setup();
+    ck_assert_int_eq(hd_ctx_new(at_root, &ctx), 0);
+    snprintf(names, sizeof(names), "%s/usr/share/hwdata/pci.ids", at_root);
     ck_assert_int_eq(hd_ctx_set_names_file(ctx, names), 0);
 }
 
 static void teardown(void)
 {
     hd_ctx_unref(ctx);
-    at_tree_free(root);
+    at_sample_teardown();
 }
 
 /* xmllint's verdict on @xml against @schema (NULL: well-formedness only). */
@@ -192,9 +190,9 @@ HD_TEST(masks_read_only_their_families)
     assert_masks_agree(ctx);
     /* 0000:06:12.5 is nobody's parent: unreadable, the whole listing warns of it; the USB
      * devices' listing never reads it. */
-    at_bytes(root, "sys/devices/pci0000:06/0000:06:12.5/config", short_config,
+    at_bytes(at_root, "sys/devices/pci0000:06/0000:06:12.5/config", short_config,
              sizeof(short_config));
-    at_file(root, "sys/devices/pci0000:06/0000:06:12.5/uevent", "garbage\n");
+    at_file(at_root, "sys/devices/pci0000:06/0000:06:12.5/uevent", "garbage\n");
     hd_ctx_set_log_fn(ctx, count_warnings, &warnings);
     hd_ctx_set_log_priority(ctx, HD_LOG_WARNING);
     ck_assert_int_eq(hd_nodedev_list_new(ctx, 0, &list), 0);
@@ -208,18 +206,18 @@ HD_TEST(masks_read_only_their_families)
     /* A driver link the kernel would not make: a listing reads no link, so the USB
      * controller is still usb1's parent, in both. */
     char link[4096];
-    snprintf(link, sizeof(link), "%s/sys/devices/pci0000:00/0000:00:1d.0/driver", root);
+    snprintf(link, sizeof(link), "%s/sys/devices/pci0000:00/0000:00:1d.0/driver", at_root);
     unlink(link);
-    at_link(root, "sys/devices/pci0000:00/0000:00:1d.0/driver", "driver");
+    at_link(at_root, "sys/devices/pci0000:00/0000:00:1d.0/driver", "driver");
     assert_masks_agree(ctx);
     ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &list), 0);
     ck_assert_str_eq(hd_nodedev_get_parent(hd_nodedev_list_get(list, 1)), "pci_0000_00_1d_0");
     hd_nodedev_list_unref(list);
     /* The USB controller unreadable: no parent in either listing, usb1's parent is the
      * computer in both. */
-    at_bytes(root, "sys/devices/pci0000:00/0000:00:1d.0/config", short_config,
+    at_bytes(at_root, "sys/devices/pci0000:00/0000:00:1d.0/config", short_config,
              sizeof(short_config));
-    at_file(root, "sys/devices/pci0000:00/0000:00:1d.0/uevent", "garbage\n");
+    at_file(at_root, "sys/devices/pci0000:00/0000:00:1d.0/uevent", "garbage\n");
     assert_masks_agree(ctx);
     ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_USB_DEVICE, &list), 0);
     ck_assert_str_eq(hd_nodedev_get_parent(hd_nodedev_list_get(list, 1)), "computer");
@@ -422,7 +420,7 @@ HD_TEST(pci_xml_is_libvirts)
         /* No PCIe capability but 4096 bytes of config space: libvirt still calls it PCI
          * Express, without a link (a q35 host bridge looks like this). */
         static unsigned char cfg[4096] = {0x86, 0x80, 0x22, 0x3a};
-        at_bytes(root, "sys/devices/pci0000:00/0000:00:1f.2/config", cfg, sizeof(cfg));
+        at_bytes(at_root, "sys/devices/pci0000:00/0000:00:1f.2/config", cfg, sizeof(cfg));
     }
     xml = xml_of("pci_0000_00_1f_2");
     ck_assert_ptr_nonnull(strstr(xml, "    <pci-express/>\n  </capability>"));
@@ -488,8 +486,8 @@ HD_TEST(hostile_names_stay_valid_xml)
     char path[4096], *xml;
     FILE *f;
 
-    at_file(root, "sys/devices/pci0000:00/0000:00:1d.0/usb1/1-2/manufacturer", hostile);
-    snprintf(path, sizeof(path), "%s/hostile.ids", root);
+    at_file(at_root, "sys/devices/pci0000:00/0000:00:1d.0/usb1/1-2/manufacturer", hostile);
+    snprintf(path, sizeof(path), "%s/hostile.ids", at_root);
     f = fopen(path, "w");
     fprintf(f, "8086  %s\n\t1502  Net <&> \xe2\x82\xac \xc0\xaf\n", hostile);
     fclose(f);
@@ -523,9 +521,9 @@ HD_TEST(links_leaving_the_root_are_skipped)
 {
     struct hd_nodedev_list *list;
 
-    at_link(root, "sys/class/net/evil", "../../../../../../../../etc");
-    at_link(root, "sys/class/net/sneaky", "../../usr/share");
-    at_link(root, "sys/bus/usb/devices/9-9", "/proc/self");
+    at_link(at_root, "sys/class/net/evil", "../../../../../../../../etc");
+    at_link(at_root, "sys/class/net/sneaky", "../../usr/share");
+    at_link(at_root, "sys/bus/usb/devices/9-9", "/proc/self");
     ck_assert_int_eq(hd_nodedev_list_new(ctx, 1u << HD_CAP_NET | 1u << HD_CAP_USB_DEVICE, &list),
                      0);
     ck_assert_uint_eq(hd_nodedev_list_count(list), 4); /* eth0, lo, usb1, 1-2 */

@@ -8,19 +8,6 @@
 #include "adapters-tree.h"
 #include "hdtest.h"
 
-static char *root;
-
-static void setup(void)
-{
-    root = at_tree_new();
-    at_sample(root);
-}
-
-static void teardown(void)
-{
-    at_tree_free(root);
-}
-
 /* Run hostdev-virsh ARGS on the sample tree. */
 static int virsh(const char *args, char **out, char **err)
 {
@@ -28,11 +15,11 @@ static int virsh(const char *args, char **out, char **err)
 
     snprintf(cmd, sizeof(cmd),
              "HOSTDEV_ROOT='%s' HOSTDEV_NAMES='%s/usr/share/hwdata/pci.ids' %s/hostdev-virsh %s",
-             root, root, at_build_dir(), args);
+             at_root, at_root, at_build_dir(), args);
     return at_run(cmd, out, err);
 }
 
-HD_TEST_FILE(.setup = setup, .teardown = teardown);
+HD_TEST_FILE(.setup = at_sample_setup, .teardown = at_sample_teardown);
 
 HD_TEST(list_plain_and_by_cap)
 {
@@ -288,7 +275,7 @@ HD_TEST(detach_and_reset_on_vfio_device)
     /* No reset attribute: the kernel offers no method. */
     {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:06/0000:06:12.5/reset", root);
+        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:06/0000:06:12.5/reset", at_root);
         ck_assert_int_eq(unlink(path), 0);
     }
     ck_assert_int_eq(virsh("nodedev-reset pci_0000_06_12_5", NULL, &err), 1);
@@ -304,7 +291,7 @@ HD_TEST(detach_and_reset_refuse_a_device_the_host_uses)
 {
     char *err, path[4096], *log = NULL;
 
-    at_file(root, "proc/net/route",
+    at_file(at_root, "proc/net/route",
             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
             "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
     ck_assert_int_eq(virsh("nodedev-detach pci_0000_00_19_0", NULL, &err), 1);
@@ -317,7 +304,7 @@ HD_TEST(detach_and_reset_refuse_a_device_the_host_uses)
     ck_assert_ptr_nonnull(strstr(err, "in use by its host driver e1000e"));
     free(err);
     /* Nothing was written: still on its driver. */
-    snprintf(path, sizeof(path), "readlink '%s/sys/bus/pci/devices/0000:00:19.0/driver'", root);
+    snprintf(path, sizeof(path), "readlink '%s/sys/bus/pci/devices/0000:00:19.0/driver'", at_root);
     ck_assert_int_eq(at_run(path, &log, NULL), 0);
     ck_assert_ptr_nonnull(strstr(log, "/e1000e\n"));
     free(log);
@@ -358,7 +345,7 @@ HD_TEST(connect_uri_names_the_root)
     snprintf(cmd, sizeof(cmd),
              "HOSTDEV_ROOT=/nonexistent %s/hostdev-virsh -c hostdev://%s "
              "nodedev-list --cap usb_device",
-             at_build_dir(), root);
+             at_build_dir(), at_root);
     ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
     ck_assert_str_eq(out, "usb_1_2\nusb_usb1\n\n");
     free(out);
@@ -382,7 +369,7 @@ HD_TEST(connect_uri_names_the_root)
     }
     /* libvirt's local URIs mean this host (here: $HOSTDEV_ROOT). */
     snprintf(cmd, sizeof(cmd), "HOSTDEV_ROOT=%s %s/hostdev-virsh -c qemu:///system "
-             "nodedev-list --cap usb_device", root, at_build_dir());
+             "nodedev-list --cap usb_device", at_root, at_build_dir());
     ck_assert_int_eq(at_run(cmd, &out, NULL), 0);
     ck_assert_str_eq(out, "usb_1_2\nusb_usb1\n\n");
     free(out);

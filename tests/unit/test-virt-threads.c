@@ -21,7 +21,6 @@
  * driver name, unsupported flags. */
 #define ERRORS_PER_ROUND 3
 
-static char *root;
 static virConnectPtr conn;
 /* What one thread alone sees: every node device's name and XML, and the PCI count. */
 static char *names[MAX_DEVS], *xmls[MAX_DEVS];
@@ -43,12 +42,11 @@ static void setup(void)
     char uri[4096], path[4096];
     virNodeDevicePtr *devs;
 
-    root = at_tree_new();
-    at_sample(root);
-    snprintf(path, sizeof(path), "%s/usr/share/hwdata/pci.ids", root);
+    at_sample_setup();
+    snprintf(path, sizeof(path), "%s/usr/share/hwdata/pci.ids", at_root);
     setenv("HOSTDEV_NAMES", path, 1); /* the names cache is shared too */
     virSetErrorFunc(NULL, count_error);
-    snprintf(uri, sizeof(uri), "hostdev://%s", root);
+    snprintf(uri, sizeof(uri), "hostdev://%s", at_root);
     conn = virConnectOpen(uri);
     ck_assert_ptr_nonnull(conn);
     ndevs = virConnectListAllNodeDevices(conn, &devs, 0);
@@ -72,7 +70,7 @@ static void teardown(void)
         free(names[i]);
         free(xmls[i]);
     }
-    at_tree_free(root);
+    at_sample_teardown();
 }
 
 struct worker {
