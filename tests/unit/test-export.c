@@ -18,20 +18,19 @@
 #define NOW "1767225600"
 
 static struct eng e;
-static char *out, *err;
 
 /* Run hostdev on the mounted fake with @args and the golden names file; its exit status. */
 static int hd(const char *args)
 {
     char cmd[2048];
 
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     snprintf(cmd, sizeof(cmd),
              "SOURCE_DATE_EPOCH=" NOW " HOSTDEV_NAMES=%s/tests/golden/export/pci.ids "
              "%s/hostdev --root %s %s",
              at_src_dir(), at_build_dir(), e.fx.root, args);
-    return at_run(cmd, &out, &err);
+    return at_run(cmd, &e.out, &e.err);
 }
 
 static char *slurp(const char *path)
@@ -66,9 +65,9 @@ static size_t entries(const char *dir)
 
 static void one_line_error(const char *needle)
 {
-    char *nl = strchr(err, '\n');
-    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", err);
-    ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
+    char *nl = strchr(e.err, '\n');
+    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", e.err);
+    ck_assert_msg(strstr(e.err, needle) != NULL, "'%s' not in '%s'", needle, e.err);
 }
 
 /* The consumer's verdict on @path (tests/fleet/validate FORMAT PATH). */
@@ -96,18 +95,18 @@ static void golden_warned(const char *args, const char *golden_name, const char 
 
     snprintf(path, sizeof(path), "%s/tests/golden/export/%s", at_src_dir(), golden_name);
     snprintf(cmd, sizeof(cmd), "export %s", args);
-    ck_assert_msg(hd(cmd) == 0, "export %s: %s", args, err);
-    ck_assert_str_eq(err, warned);
+    ck_assert_msg(hd(cmd) == 0, "export %s: %s", args, e.err);
+    ck_assert_str_eq(e.err, warned);
     if (getenv("HOSTDEV_UPDATE_GOLDEN") != NULL) {
         FILE *f = fopen(path, "w");
         ck_assert_ptr_nonnull(f);
-        fputs(out, f);
+        fputs(e.out, f);
         fclose(f);
     }
     want = slurp(path);
     ck_assert_msg(want != NULL, "no golden file %s", path);
-    ck_assert_msg(strcmp(out, want) == 0, "%s differs from what export %s prints:\n%s", path,
-                  args, out);
+    ck_assert_msg(strcmp(e.out, want) == 0, "%s differs from what export %s prints:\n%s", path,
+                  args, e.out);
     consumer_accepts(format, path);
 
     /* -o: the same bytes, replacing what was there, nothing else left in the directory. */
@@ -117,8 +116,8 @@ static void golden_warned(const char *args, const char *golden_name, const char 
     for (int round = 0; round < 2; round++) {
         snprintf(cmd, sizeof(cmd), "export %s -o %s", args, path);
         ck_assert_int_eq(hd(cmd), 0);
-        ck_assert_str_eq(out, "");
-        ck_assert_str_eq(err, warned);
+        ck_assert_str_eq(e.out, "");
+        ck_assert_str_eq(e.err, warned);
         got = slurp(path);
         ck_assert_str_eq(got, want);
         free(got);
@@ -139,13 +138,10 @@ static void golden(const char *args, const char *golden_name, const char *format
 static void setup(void)
 {
     eng_start(&e, "fleet");
-    out = err = NULL;
 }
 
 static void teardown(void)
 {
-    free(out);
-    free(err);
     eng_stop(&e);
 }
 
@@ -177,61 +173,61 @@ HD_TEST(what_is_advertised)
     /* Two GPUs with the same ids: one selector. Their audio functions are companions: named
      * in a comment, never resources. The NIC whose group keeps e1000e is not exported, nor
      * VFs on a host driver or none. */
-    ck_assert_ptr_nonnull(strstr(out, "\"10DE:1B81\""));
-    ck_assert_ptr_null(strstr(strstr(out, "\"10DE:1B81\"") + 1, "\"10DE:1B81\""));
-    ck_assert_ptr_null(strstr(out, "10F0\""));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:01:00.1 (10de:10f0) goes with 0000:01:00.0"));
-    ck_assert_ptr_nonnull(strstr(out, "HostDevices feature gate"));
-    ck_assert_ptr_null(strstr(out, "15B8"));
-    ck_assert_ptr_nonnull(strstr(out, "resourceName: \"nvidia.com/GP104_GEFORCE_GTX_1070\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"10DE:1B81\""));
+    ck_assert_ptr_null(strstr(strstr(e.out, "\"10DE:1B81\"") + 1, "\"10DE:1B81\""));
+    ck_assert_ptr_null(strstr(e.out, "10F0\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:01:00.1 (10de:10f0) goes with 0000:01:00.0"));
+    ck_assert_ptr_nonnull(strstr(e.out, "HostDevices feature gate"));
+    ck_assert_ptr_null(strstr(e.out, "15B8"));
+    ck_assert_ptr_nonnull(strstr(e.out, "resourceName: \"nvidia.com/GP104_GEFORCE_GTX_1070\""));
     /* The prefix names the others; without names NVIDIA's rule has nothing to go by. */
     ck_assert_int_eq(hd("export --format kubevirt --resource-prefix devices.example.com"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"devices.example.com/8086_10d3\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"nvidia.com/GP104_GEFORCE_GTX_1070\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"devices.example.com/8086_10d3\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"nvidia.com/GP104_GEFORCE_GTX_1070\""));
     ck_assert_int_eq(hd("--names none export --format kubevirt"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"hostdev.io/10de_1b81\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"hostdev.io/10de_1b81\""));
     /* The accelerator's PF is on vfio-pci: vfio-pci opens its VFs only with the PF's VF token,
      * which libvirt never passes, so KubeVirt and Nova are not offered them (named in a
      * comment). sriovdp's DPDK pods, which have the token, still get them. */
-    ck_assert_ptr_null(strstr(out, "0D5D"));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:01.0 (8086:0d5d) of 0000:82:00.0\n"));
+    ck_assert_ptr_null(strstr(e.out, "0D5D"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:82:01.0 (8086:0d5d) of 0000:82:00.0\n"));
     /* Nor is the PF offered while its VFs are enabled: a VM given it would own the device its
      * VFs run on. No format offers it; each says why. */
-    ck_assert_ptr_null(strstr(out, "0D5C"));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
+    ck_assert_ptr_null(strstr(e.out, "0D5C"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
     ck_assert_int_eq(hd("export --format nova"), 0);
-    ck_assert_ptr_null(strstr(out, "\"0d5d\""));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:01.1 (8086:0d5d) of 0000:82:00.0\n"));
-    ck_assert_ptr_null(strstr(out, "\"address\": \"0000:82:00.0\""));
-    ck_assert_ptr_null(strstr(out, "\"0d5c\""));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
+    ck_assert_ptr_null(strstr(e.out, "\"0d5d\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:82:01.1 (8086:0d5d) of 0000:82:00.0\n"));
+    ck_assert_ptr_null(strstr(e.out, "\"address\": \"0000:82:00.0\""));
+    ck_assert_ptr_null(strstr(e.out, "\"0d5c\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
     ck_assert_int_eq(hd("export --format nfd"), 0);
-    ck_assert_ptr_null(strstr(out, "vfio-8086_0d5c"));
-    ck_assert_ptr_nonnull(strstr(out, "/vfio-8086_0d5d=2\n"));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
+    ck_assert_ptr_null(strstr(e.out, "vfio-8086_0d5c"));
+    ck_assert_ptr_nonnull(strstr(e.out, "/vfio-8086_0d5d=2\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:82:00.0 (8086:0d5c) with 2 VFs\n"));
     ck_assert_int_eq(hd("export --format sriovdp"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"0000:82:01.0\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"0000:82:01.0\""));
     /* With its VFs disabled the PF is offered again, to every format. */
     ck_assert_uint_eq(eng_writes(&e), writes);
     eng_put(&e, "sys/module/vfio_pci/parameters/enable_sriov", "Y");
     ck_assert_int_eq(hd("sriov 0000:82:00.0 0"), 0);
     ck_assert_int_eq(hd("export --format kubevirt"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"8086:0D5C\""));
-    ck_assert_ptr_null(strstr(out, "VFs are enabled"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"8086:0D5C\""));
+    ck_assert_ptr_null(strstr(e.out, "VFs are enabled"));
     ck_assert_int_eq(hd("export --format nova"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:82:00.0\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"address\": \"0000:82:00.0\""));
     ck_assert_int_eq(hd("export --format nfd"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "/vfio-8086_0d5c=1\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "/vfio-8086_0d5c=1\n"));
     writes = eng_writes(&e); /* sriov's, not export's */
     /* Nova: the VF's physical network only on VFs. */
     ck_assert_int_eq(hd("export --format nova --physical-network physnet0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"0000:81:10.0\", \"physical_network\": \"physnet0\"}"));
-    ck_assert_ptr_nonnull(strstr(out, "\"0000:03:00.0\"}"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"0000:81:10.0\", \"physical_network\": \"physnet0\"}"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"0000:03:00.0\"}"));
     /* nfd: an absolute expiry as given. */
     ck_assert_int_eq(hd("export --format nfd --expiry 2027-06-01T12:00:00Z"), 0);
-    ck_assert_ptr_eq(strstr(out, "# +expiry-time=2027-06-01T12:00:00Z\n"), out);
+    ck_assert_ptr_eq(strstr(e.out, "# +expiry-time=2027-06-01T12:00:00Z\n"), e.out);
     ck_assert_int_eq(hd("export --format nfd --expiry 2d"), 0);
-    ck_assert_ptr_eq(strstr(out, "# +expiry-time=2026-01-03T00:00:00Z\n"), out);
+    ck_assert_ptr_eq(strstr(e.out, "# +expiry-time=2026-01-03T00:00:00Z\n"), e.out);
     ck_assert_uint_eq(eng_writes(&e), writes);
 }
 END_TEST
@@ -302,14 +298,14 @@ HD_TEST(bad_input_exits_2_and_writes_nothing)
         snprintf(args, sizeof(args), "%s -o %s/keep", cases[i].args, dir);
         ck_assert_msg(hd(args) == 2, "'%s' exited %d", args, hd(args));
         one_line_error(cases[i].needle);
-        ck_assert_str_eq(out, "");
+        ck_assert_str_eq(e.out, "");
     }
     /* SOURCE_DATE_EPOCH is input too. */
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     snprintf(args, sizeof(args), "SOURCE_DATE_EPOCH=yesterday %s/hostdev --root %s export "
              "--format nfd", at_build_dir(), e.fx.root);
-    ck_assert_int_eq(at_run(args, &out, &err), 2);
+    ck_assert_int_eq(at_run(args, &e.out, &e.err), 2);
     one_line_error("SOURCE_DATE_EPOCH 'yesterday'");
     /* A directory that is not there: exit 1, one line naming the file. */
     snprintf(args, sizeof(args), "export --format nfd -o %s/missing/features", dir);
@@ -366,7 +362,7 @@ HD_TEST(kubevirt_merge_unions_the_hosts)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     at_file(dir, "other", other);
     snprintf(args, sizeof(args), "export --format kubevirt --merge %s/other -o %s/merged", dir, dir);
-    ck_assert_msg(hd(args) == 0, "%s", err);
+    ck_assert_msg(hd(args) == 0, "%s", e.err);
     snprintf(path, sizeof(path), "%s/merged", dir);
     ck_assert_ptr_nonnull(first = slurp(path));
     /* This host's and the other's, sorted, once each; the hand-set flag kept. */
@@ -381,7 +377,7 @@ HD_TEST(kubevirt_merge_unions_the_hosts)
     snprintf(args, sizeof(args), "export --format kubevirt --merge %s/merged --merge %s/other", dir,
              dir);
     ck_assert_int_eq(hd(args), 0);
-    ck_assert_ptr_nonnull(again = strstr(out, "apiVersion:"));
+    ck_assert_ptr_nonnull(again = strstr(e.out, "apiVersion:"));
     ck_assert_str_eq(again, strstr(first, "apiVersion:"));
     free(first);
     at_file(dir, "keep", "old\n");
@@ -430,20 +426,20 @@ HD_TEST(mdev_types_golden)
     golden("--format kubevirt", "mdev.kubevirt", "kubevirt");
     golden("--format nova", "mdev.nova", "nova");
     ck_assert_int_eq(hd("export --format kubevirt"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "      pciHostDevices: []\n      mediatedDevices:\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "      pciHostDevices: []\n      mediatedDevices:\n"
                                       "        - mdevNameSelector: \"GVTg_V5_4\"\n"
                                       "          resourceName: \"hostdev.io/GVTg_V5_4\"\n"));
-    ck_assert_ptr_nonnull(strstr(out, "\"GVTg_V5_8\""));
-    ck_assert_ptr_null(strstr(out, "serial\""));
-    ck_assert_ptr_nonnull(strstr(out, "#   mtty mtty-2\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"GVTg_V5_8\""));
+    ck_assert_ptr_null(strstr(e.out, "serial\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   mtty mtty-2\n"));
     ck_assert_int_eq(hd("export --format nova"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "[devices]\nenabled_mdev_types = i915-GVTg_V5_4\n"));
-    ck_assert_ptr_null(strstr(out, "[mdev_"));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:00:02.0 i915-GVTg_V5_8\n"));
-    ck_assert_ptr_null(strstr(out, "= mtty"));
+    ck_assert_ptr_nonnull(strstr(e.out, "[devices]\nenabled_mdev_types = i915-GVTg_V5_4\n"));
+    ck_assert_ptr_null(strstr(e.out, "[mdev_"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:00:02.0 i915-GVTg_V5_8\n"));
+    ck_assert_ptr_null(strstr(e.out, "= mtty"));
     /* The formats that do not take them are as they were. */
     ck_assert_int_eq(hd("export --format sriovdp"), 0);
-    ck_assert_ptr_null(strstr(out, "GVTg"));
+    ck_assert_ptr_null(strstr(e.out, "GVTg"));
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
@@ -480,32 +476,32 @@ HD_TEST(mdev_types_of_several_gpus)
     consumer_accepts("kubevirt", path);
     ck_assert_int_eq(hd("export --format kubevirt"), 0);
     /* One selector a type name, however many GPUs offer it. */
-    ck_assert_ptr_nonnull(strstr(out, "        - mdevNameSelector: \"GRID T4-1B\"\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "        - mdevNameSelector: \"GRID T4-1B\"\n"
                                       "          resourceName: \"nvidia.com/GRID_T4-1B\"\n"
                                       "        - mdevNameSelector: \"GRID T4-1Q\"\n"
                                       "          resourceName: \"nvidia.com/GRID_T4-1Q\"\n"
                                       "        - mdevNameSelector: \"GVTg_V5_4\"\n"));
-    ck_assert_ptr_null(strstr(strstr(out, "\"GRID T4-1B\"") + 1, "\"GRID T4-1B\""));
+    ck_assert_ptr_null(strstr(strstr(e.out, "\"GRID T4-1B\"") + 1, "\"GRID T4-1B\""));
     /* A name no resource can be named after: left out, said. */
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:66:00.0 nvidia-224\n"));
-    ck_assert_ptr_null(strstr(out, "GRID_T4-0123"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:66:00.0 nvidia-224\n"));
+    ck_assert_ptr_null(strstr(e.out, "GRID_T4-0123"));
     snprintf(args, sizeof(args), "export --format nova -o %s", path);
     ck_assert_int_eq(hd(args), 0);
     consumer_accepts("nova", path);
     ck_assert_int_eq(hd("export --format nova"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "[devices]\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "[devices]\n"
                                       "enabled_mdev_types = i915-GVTg_V5_4, nvidia-222\n"
                                       "[mdev_i915-GVTg_V5_4]\n"
                                       "device_addresses = 0000:00:02.0\n"
                                       "[mdev_nvidia-222]\n"
                                       "device_addresses = 0000:65:00.0,0000:66:00.0\n"));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:65:00.0 nvidia-223\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:65:00.0 nvidia-223\n"));
     /* Before Xena, Nova knows them by their old names. */
     snprintf(args, sizeof(args), "export --format nova --nova-release wallaby -o %s", path);
     ck_assert_int_eq(hd(args), 0);
     consumer_accepts("nova", path);
     ck_assert_int_eq(hd("export --format nova --nova-release wallaby"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "enabled_vgpu_types = i915-GVTg_V5_4, nvidia-222\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "enabled_vgpu_types = i915-GVTg_V5_4, nvidia-222\n"
                                       "[vgpu_i915-GVTg_V5_4]\n"));
     unlink(path);
     rmdir(dir);
@@ -547,7 +543,7 @@ HD_TEST(nova_mdev_type_per_gpu)
                   "devices of type nvidia-223, not nvidia-222: most vGPU parents make one type "
                   "at a time and refuse to create nvidia-222 while those run\n");
     ck_assert_int_eq(hd("export --format nova"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "[devices]\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "[devices]\n"
                                       "enabled_mdev_types = nvidia-223, nvidia-222\n"
                                       "[mdev_nvidia-223]\n"
                                       "device_addresses = 0000:65:00.0,0000:66:00.0\n"
@@ -555,30 +551,30 @@ HD_TEST(nova_mdev_type_per_gpu)
                                       "device_addresses = 0000:67:00.0\n"));
     ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-224 --mdev-type nvidia-222 "
                         "--mdev-type nvidia-999"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "[devices]\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "[devices]\n"
                                       "enabled_mdev_types = nvidia-222, nvidia-224\n"
                                       "[mdev_nvidia-222]\n"
                                       "device_addresses = 0000:65:00.0,0000:66:00.0\n"
                                       "[mdev_nvidia-224]\n"
                                       "device_addresses = 0000:67:00.0\n"));
-    ck_assert_ptr_nonnull(strstr(out, "# --mdev-type nvidia-999: no PCI device offers it\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "# --mdev-type nvidia-999: no PCI device offers it\n"));
     ck_assert_int_eq(hd("--json export --format nova --mdev-type nvidia-222"), 0);
-    ck_assert_str_eq(err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-222: "
+    ck_assert_str_eq(e.err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-222: "
                           "0000:66:00.0 runs mediated devices of type nvidia-223, not "
                           "nvidia-222: most vGPU parents make one type at a time and refuse to "
                           "create nvidia-222 while those run\"]}\n");
     /* One type asked for: it goes to every GPU that offers it, no sections needed; the one
      * 66 runs, so no mix to warn of; but 67 does not offer it, and gets no type at all. */
     ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-223"), 0);
-    ck_assert_str_eq(err, "hostdev export: warning: --mdev-type nvidia-223: 0000:67:00.0 does "
+    ck_assert_str_eq(e.err, "hostdev export: warning: --mdev-type nvidia-223: 0000:67:00.0 does "
                           "not offer it, so Nova is given no mediated device type for it (it "
                           "offers nvidia-222, nvidia-224)\n");
-    ck_assert_ptr_nonnull(strstr(out, "[devices]\nenabled_mdev_types = nvidia-223\n"));
-    ck_assert_ptr_null(strstr(out, "[mdev_"));
-    ck_assert_ptr_nonnull(strstr(out, "#   0000:67:00.0 nvidia-222\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "[devices]\nenabled_mdev_types = nvidia-223\n"));
+    ck_assert_ptr_null(strstr(e.out, "[mdev_"));
+    ck_assert_ptr_nonnull(strstr(e.out, "#   0000:67:00.0 nvidia-222\n"));
     ck_assert_int_eq(hd("--json export --format nova --mdev-type nvidia-999 "
                         "--mdev-type nvidia-224"), 0);
-    ck_assert_str_eq(err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-999, "
+    ck_assert_str_eq(e.err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-999, "
                           "nvidia-224: 0000:65:00.0 offers none of them, so Nova is given no "
                           "mediated device type for it (it offers nvidia-222, nvidia-223)\",\""
                           "--mdev-type nvidia-999, nvidia-224: 0000:66:00.0 offers none of "
@@ -601,8 +597,8 @@ HD_TEST(watch_follows_mediated_devices)
 
     eng_stop(&e);
     eng_start(&e, "mdev");
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     /* wrote N: wait until the watcher has written its Nth file. */
     snprintf(cmd, sizeof(cmd),
              "H='%s/hostdev --root %s'; d=$(mktemp -d); export SOURCE_DATE_EPOCH=" NOW "; "
@@ -615,8 +611,8 @@ HD_TEST(watch_follows_mediated_devices)
              "$H mdev remove $u >/dev/null; wrote 3; grep enabled_mdev_types $d/f; "
              "kill $pid; wait $pid; echo exit $?; rm -rf $d",
              at_build_dir(), e.fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
-    ck_assert_str_eq(out, "enabled_mdev_types = i915-GVTg_V5_4\n"
+    ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 0);
+    ck_assert_str_eq(e.out, "enabled_mdev_types = i915-GVTg_V5_4\n"
                           "enabled_mdev_types = i915-GVTg_V5_8\n"
                           "enabled_mdev_types = i915-GVTg_V5_4\n"
                           "exit 0\n");
@@ -657,7 +653,7 @@ HD_TEST(kubevirt_merge_mdev_types)
     at_file(dir, "other", other);
     snprintf(args, sizeof(args), "export --format kubevirt --merge %s/other -o %s/merged", dir,
              dir);
-    ck_assert_msg(hd(args) == 0, "%s", err);
+    ck_assert_msg(hd(args) == 0, "%s", e.err);
     snprintf(path, sizeof(path), "%s/merged", dir);
     ck_assert_ptr_nonnull(doc = slurp(path));
     consumer_accepts("kubevirt", path);
@@ -677,7 +673,7 @@ HD_TEST(kubevirt_merge_mdev_types)
         snprintf(args, sizeof(args), "export --format kubevirt --merge %s/%s", dir, bad[i].file);
         ck_assert_msg(hd(args) == 2, "%s: exit %d", bad[i].file, hd(args));
         one_line_error(bad[i].needle);
-        ck_assert_str_eq(out, "");
+        ck_assert_str_eq(e.out, "");
         snprintf(path, sizeof(path), "%s/%s", dir, bad[i].file);
         unlink(path);
     }
@@ -741,11 +737,11 @@ HD_TEST(dry_run_writes_no_file)
     at_file(dir, "keep", "old\n");
     snprintf(path, sizeof(path), "%s/keep", dir);
     ck_assert_int_eq(hd("export --format nfd"), 0);
-    direct = strdup(out);
+    direct = strdup(e.out);
     ck_assert_ptr_nonnull(direct);
     snprintf(args, sizeof(args), "--dry-run export --format nfd -o %s", path);
     ck_assert_int_eq(hd(args), 0);
-    ck_assert_str_eq(out, direct);
+    ck_assert_str_eq(e.out, direct);
     snprintf(args, sizeof(args), "export --format nfd -o %s --watch --dry-run", path);
     ck_assert_int_eq(hd(args), 2);
     one_line_error("--watch");

@@ -270,8 +270,8 @@ HD_TEST(group_order_and_resets_after_detach)
     char *log;
 
     ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
-    ck_assert_msg(eng_run(&e, "acquire --vm v --owner 7:8 --group " GPU " " N1 " " N2 " " XHCI) == 0,
-                  "%s", e.err);
+    int rc = eng_run(&e, "acquire --vm v --owner 7:8 --group " GPU " " N1 " " N2 " " XHCI);
+    ck_assert_msg(rc == 0, "%s", e.err);
     log = fx_log(&e.fx);
     long gpu_bound = line_of(log, "bind " GPU " vfio-pci", "", false);
     long audio_first = line_of(log, "write sys/bus/pci/devices/" AUDIO "/", "", false);
@@ -316,8 +316,10 @@ HD_TEST(failures_merged)
     ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e forever"), 0);
     /* All three are under way before any can fail. */
     char *cmd;
-    ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s --timeout 60000 detach "
-                       N1 " " N2 " " N3, at_build_dir(), e.fx.root) > 0);
+    ck_assert(asprintf(&cmd,
+                       "HOSTDEV_NAMES=none %s/hostdev --root %s --timeout 60000 detach " N1 " " N2
+                       " " N3,
+                       at_build_dir(), e.fx.root) > 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -338,8 +340,10 @@ HD_TEST(failures_merged)
     ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails vfio-pci 0"), 0);
     const char *said = fx_read(&e.fx, "tmp/err");
     ck_assert_ptr_nonnull(said);
-    ck_assert_msg(strstr(said, N1 ": vfio-pci did not take") && strstr(said, N2 ": vfio-pci did not take") &&
-                  strstr(said, N3 ": vfio-pci did not take"), "%s", said);
+    ck_assert_msg(strstr(said, N1 ": vfio-pci did not take") &&
+                      strstr(said, N2 ": vfio-pci did not take") &&
+                      strstr(said, N3 ": vfio-pci did not take"),
+                  "%s", said);
     ck_assert_msg(strchr(said, '\n') == NULL, "not one line: %s", said); /* (newline stripped) */
     ck_assert_int_eq(unlink(fx_path(&e.fx, "tmp/err")), 0);
     char *now = hs_snapshot(&e.fx, all);

@@ -19,20 +19,19 @@
 #define GPU_OVERRIDE "sys/bus/pci/devices/0000:01:00.0/driver_override"
 
 static struct eng e;
-static char *out, *err;
 
 /* Run `ENV hostdev --root ROOT ARGS`; its exit status, output in out/err. */
 static int hd_env(const char *env, const char *args)
 {
     char cmd[1024];
 
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     snprintf(cmd, sizeof(cmd),
              "env -i PATH=/usr/bin:/bin HOSTDEV_NAMES=none %s %s/hostdev "
              "--root %s %s",
              env, at_build_dir(), e.fx.root, args);
-    return at_run(cmd, &out, &err);
+    return at_run(cmd, &e.out, &e.err);
 }
 
 static int hd(const char *args)
@@ -53,8 +52,8 @@ static void conf(const char *name, const char *text)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-#define ck_out_has(s) ck_assert_msg(strstr(out, (s)) != NULL, "'%s' not in stdout '%s'", (s), out)
-#define ck_err_has(s) ck_assert_msg(strstr(err, (s)) != NULL, "'%s' not in stderr '%s'", (s), err)
+#define ck_out_has(s) ck_assert_msg(strstr(e.out, (s)) != NULL, "'%s' not in stdout '%s'", (s), e.out)
+#define ck_err_has(s) ck_assert_msg(strstr(e.err, (s)) != NULL, "'%s' not in stderr '%s'", (s), e.err)
 
 /* The warning of a PF reserved for vfio-pci with a count of 2 (@cmd: the command). */
 #define STUB_COUNT_WARNING(cmd, pf)                                                            \
@@ -70,38 +69,30 @@ static void conf(const char *name, const char *text)
     "(/sys/module/vfio_pci/parameters/enable_sriov is N; load vfio-pci with enable_sriov=1, "   \
     "or write Y there)\n"
 
-static void setup(void)
-{
-    out = err = NULL;
-}
-
 static void teardown(void)
 {
-    free(out);
-    free(err);
-    out = err = NULL;
     eng_stop(&e);
 }
 
-HD_TEST_FILE(.setup = setup, .teardown = teardown, .timeout = 60);
+HD_TEST_FILE(.teardown = teardown, .timeout = 60);
 
 HD_TEST(reserve_applies_the_configuration)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("reserve"), 0); /* nothing configured: nothing done */
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_assert_uint_eq(eng_writes(&e), 0);
     conf("10-nic.conf", "# the NIC for the router VM\n03:00.0\n");
     /* The plan first: it changes nothing. */
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  " NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
     ck_out_has("\"action\": \"reserve\"");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert(!fx_exists(&e.fx, "run/hostdev"));
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(out, NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
+    ck_assert_str_eq(e.out, NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
     ck_assert_int_eq(hd("reserve"), 0);
@@ -117,15 +108,15 @@ HD_TEST(an_empty_dry_run_says_why)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  nothing: no device is configured (hostdev.d, hostdev.reserve=)\n");
     conf("10-gone.conf", "0000:7f:00.0\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  nothing now: no configured device is here (each is reserved when "
                           "it appears)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "[]\n");
+    ck_assert_str_eq(e.out, "[]\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
@@ -138,18 +129,18 @@ HD_TEST(a_vf_count_set_already_is_said)
     eng_start(&e, "server-sriov");
     conf("sriov.conf", "0000:03:00.0 numvfs=8\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  0000:03:00.0: 8 virtual functions already "
                           "(etc/hostdev.d/sriov.conf:1)\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(out,
+    ck_assert_str_eq(e.out,
                      "0000:03:00.0: 8 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.0 numvfs=8 and do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.0 numvfs=8 and do:\n"
                           "  0000:03:00.0: 8 virtual functions already (persist)\n");
     conf("sriov.conf", "0000:81:00.0 numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  0000:81:00.0: 2 virtual functions once its driver binds "
                           "(etc/hostdev.d/sriov.conf:1)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
@@ -163,7 +154,7 @@ HD_TEST(sriov_says_the_boot_sets_another_count)
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 4"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2 --dry-run"), 0);
-    ck_assert_str_eq(err, "hostdev sriov: note: the boot sets 0000:03:00.1 to 4 virtual functions "
+    ck_assert_str_eq(e.err, "hostdev sriov: note: the boot sets 0000:03:00.1 to 4 virtual functions "
                           "again (etc/hostdev.d/persist-0000:03:00.1.conf:2): 'hostdev persist "
                           "0000:03:00.1 --numvfs 2' keeps this one\n");
     ck_assert_int_eq(hd("--json sriov 0000:03:00.1 2"), 0);
@@ -172,7 +163,7 @@ HD_TEST(sriov_says_the_boot_sets_another_count)
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     /* The count the boot sets: nothing to say. An admin's own line is changed there. */
     ck_assert_int_eq(hd("sriov 0000:03:00.1 4"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     conf("10-count.conf", "0000:03:00.0 numvfs=8\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.0 1"), 0);
     ck_err_has("the boot sets 0000:03:00.0 to 8 virtual functions again "
@@ -181,7 +172,7 @@ HD_TEST(sriov_says_the_boot_sets_another_count)
     conf("10-count.conf", "# none\n");
     ck_assert_int_eq(hd("--json sriov 0000:03:00.0 2"), 0);
     ck_out_has("\"boot_numvfs\": null\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 }
 END_TEST
 
@@ -194,13 +185,13 @@ HD_TEST(a_bad_uevent_is_bad_input_whatever_the_configuration)
     conf("nic.conf", "8086:10d3 vfio\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:0x.0",
                             "reserve --uevent"), 2);
-    ck_assert_str_eq(err, "hostdev reserve: --uevent: PCI_SLOT_NAME '0000:06:0x.0' is no PCI "
+    ck_assert_str_eq(e.err, "hostdev reserve: --uevent: PCI_SLOT_NAME '0000:06:0x.0' is no PCI "
                           "address (DDDD:BB:SS.F, as the kernel names the device)\n");
     ck_assert_int_eq(hd_env("ACTION=bind SUBSYSTEM=pci", "reserve --uevent"), 2);
-    ck_assert_str_eq(err, "hostdev reserve: --uevent: PCI_SLOT_NAME is not set (run from udev)\n");
+    ck_assert_str_eq(e.err, "hostdev reserve: --uevent: PCI_SLOT_NAME is not set (run from udev)\n");
     ck_assert_int_eq(
         hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=eth0", "--json reserve --uevent"), 2);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_err_has("\"error\":\"--uevent: PCI_SLOT_NAME 'eth0' is no PCI address");
     /* A good event with the bad line: the line is skipped, exit 1, as documented. */
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.0",
@@ -217,7 +208,7 @@ HD_TEST(unpersist_names_the_reservation_it_cannot_end)
     eng_start(&e, "demo");
     conf("10-nic.conf", "# mine\n0000:03:00.0 pci-stub\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
-    ck_assert_str_eq(err, "hostdev unpersist: 0000:03:00.0 is not persisted, but "
+    ck_assert_str_eq(e.err, "hostdev unpersist: 0000:03:00.0 is not persisted, but "
                           "etc/hostdev.d/10-nic.conf:2 reserves it: a line of the admin's own, "
                           "to be removed there\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 2);
@@ -225,7 +216,7 @@ HD_TEST(unpersist_names_the_reservation_it_cannot_end)
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/10-nic.conf"));
     /* Reserved nowhere: as before. */
     ck_assert_int_eq(hd("unpersist 8086:10d3"), 2);
-    ck_assert_str_eq(err,
+    ck_assert_str_eq(e.err,
                      "hostdev unpersist: 8086:10d3 is not persisted (see hostdev persisted)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
@@ -238,7 +229,7 @@ HD_TEST(reserve_json_tells_each_outcome)
     eng_start(&e, "demo");
     conf("10-nic.conf", "03:00.0\n00:00.0\n");
     ck_assert_int_eq(hd("--json reserve --keep-going --dry-run"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"address\": \"" NIC "\",\n    \"driver\": \"e1000e\",\n    "
                "\"driver_override\": null,\n    \"action\": \"reserve\",\n    "
                "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"planned\"");
@@ -247,7 +238,7 @@ HD_TEST(reserve_json_tells_each_outcome)
                "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"failed\",\n    "
                "\"error\": \"0000:00:00.0 is a host bridge: the host keeps it");
     ck_assert_int_eq(hd("--json reserve --keep-going"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"driver_override\": \"vfio-pci\",\n    \"action\": \"reserve\",\n    "
                "\"reserve_for\": \"vfio-pci\",\n    \"outcome\": \"done\"");
     ck_out_has("\"outcome\": \"failed\"");
@@ -256,15 +247,15 @@ HD_TEST(reserve_json_tells_each_outcome)
      * error in it once, with the status the command exits with. */
     conf("10-nic.conf", "03:00.0 vfio\n02:00.0 numvfs=2\n00:00.0\n");
     ck_assert_int_eq(hd("--json reserve --keep-going"), 1);
-    at_json_check(err, false);
-    ck_assert_msg(strncmp(err, "{\"error\":\"etc/hostdev.d/10-nic.conf:1: 'vfio' is neither", 55)
-                  == 0, "%s", err);
-    ck_assert_msg(strstr(err, "\"errors\":[\"etc/hostdev.d/10-nic.conf:1: ") != NULL &&
-                  strstr(err, "\"0000:02:00.0 is not SR-IOV capable (no sriov_totalvfs)\",\"0000:"
-                              "00:00.0 is a host bridge") != NULL, "%s", err);
-    ck_assert_msg(strstr(err, "\"exit\":1,\"command\":\"reserve\",\"hint\":null}\n") != NULL,
-                  "%s", err);
-    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+    at_json_check(e.err, false);
+    ck_assert_msg(strncmp(e.err, "{\"error\":\"etc/hostdev.d/10-nic.conf:1: 'vfio' is neither", 55)
+                  == 0, "%s", e.err);
+    ck_assert_msg(strstr(e.err, "\"errors\":[\"etc/hostdev.d/10-nic.conf:1: ") != NULL &&
+                  strstr(e.err, "\"0000:02:00.0 is not SR-IOV capable (no sriov_totalvfs)\",\"0000:"
+                              "00:00.0 is a host bridge") != NULL, "%s", e.err);
+    ck_assert_msg(strstr(e.err, "\"exit\":1,\"command\":\"reserve\",\"hint\":null}\n") != NULL,
+                  "%s", e.err);
+    ck_assert_ptr_eq(strchr(e.err, '\n'), e.err + strlen(e.err) - 1);
 }
 END_TEST
 
@@ -310,7 +301,7 @@ HD_TEST(reserve_refuses_a_broken_configuration)
     eng_start(&e, "demo");
     conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n");
     ck_assert_int_eq(hd("reserve"), 2);
-    ck_assert_str_eq(err, "hostdev reserve: etc/hostdev.d/10-nic.conf:2: 'vfio' is neither a "
+    ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/10-nic.conf:2: 'vfio' is neither a "
                           "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* At boot the valid entries go on. */
@@ -337,7 +328,7 @@ HD_TEST(reserve_refuses_a_broken_configuration)
     conf("10-nic.conf", junk);
     ck_assert_int_eq(hd("reserve"), 2);
     size_t lines = 0;
-    for (const char *c = err; *c; c++)
+    for (const char *c = e.err; *c; c++)
         lines += *c == '\n';
     ck_assert_uint_eq(lines, 11);
     ck_err_has("10-nic.conf: 490 more lines with errors not shown");
@@ -360,14 +351,14 @@ HD_TEST(reserve_uevent)
     /* Each one's dry run says why its plan is empty, and its JSON is an empty array. */
     ck_assert_int_eq(hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0",
                             "--dry-run reserve --uevent"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  nothing: not an event reserve acts on\n");
     ck_assert_int_eq(hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0",
                             "--json reserve --uevent"), 0);
-    ck_assert_str_eq(out, "[]\n");
+    ck_assert_str_eq(e.out, "[]\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:02:00.0",
                             "--dry-run reserve --uevent"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n  nothing: no "
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n  nothing: no "
                           "configured entry is for 0000:02:00.0 (hostdev.d, hostdev.reserve=)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci", "reserve --uevent"), 2);
@@ -381,12 +372,12 @@ HD_TEST(reserve_uevent)
     ck_err_has("0000:07:00.0 is gone since its \"add\" event: nothing to reserve");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:07:00.0",
                             "--json reserve --uevent"), 0);
-    ck_assert_str_eq(out, "[]\n");
+    ck_assert_str_eq(e.out, "[]\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0 "
                             "PCI_ID=8086:10D3 DEVPATH=/devices/pci0000:00/0000:06:00.0",
                             "reserve --uevent"),
                      0);
-    ck_assert_str_eq(out, "0000:06:00.0: e1000e -> vfio-pci (etc/hostdev.d/nic.conf:1)\n");
+    ck_assert_str_eq(e.out, "0000:06:00.0: e1000e -> vfio-pci (etc/hostdev.d/nic.conf:1)\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:06:00.0"), "vfio-pci");
     /* The device in the tree from the start is left to `hostdev reserve` at boot. */
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
@@ -404,7 +395,7 @@ HD_TEST(reserve_uevent_before_the_host_module)
     ck_assert_int_eq(fx_ctl(&e.fx, "add 0000:00:04.0 8086:10d3 class=020000"), 0);
     ck_assert_int_eq(
         hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:00:04.0", "reserve --uevent"), 0);
-    ck_assert_str_eq(out, "0000:00:04.0: unbound -> vfio-pci (proc/cmdline)\n");
+    ck_assert_str_eq(e.out, "0000:00:04.0: unbound -> vfio-pci (proc/cmdline)\n");
     ck_assert_int_eq(fx_ctl(&e.fx, "modprobe e1000e"), 0); /* 80-drivers.rules, later */
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:04.0"), "vfio-pci");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "e1000e");
@@ -432,7 +423,7 @@ HD_TEST(reserve_sets_persisted_vf_counts)
     ck_assert_int_eq(hd_env("ACTION=bind SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1 DRIVER=ixgbe",
                             "reserve --uevent"),
                      0);
-    ck_assert_str_eq(out,
+    ck_assert_str_eq(e.out,
                      "0000:03:00.1: 2 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
 }
 END_TEST
@@ -445,7 +436,7 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     eng_start(&e, "server-sriov");
     conf("sriov.conf", "0000:03:00.0 numvfs=2\n0000:03:10.2 vfio-pci\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
                           GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
                           GONE("11.2") GONE("11.4") GONE("11.6")
@@ -453,7 +444,7 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
                           "    0000:03:10.2: made, unbound -> vfio-pci "
                           "(etc/hostdev.d/sriov.conf:2)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:00.0\",\n    \"action\": \"numvfs\",\n    \"numvfs\": 2,\n"
                "    \"previous_numvfs\": 8");
     ck_out_has("\"address\": \"0000:03:11.6\",\n    \"action\": \"remove_vf\",\n"
@@ -463,7 +454,7 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* The run does what was promised, and says so in the same words, then binds. */
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
+    ck_assert_str_eq(e.out, "0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
                           GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
                           GONE("11.2") GONE("11.4") GONE("11.6")
                           "    0000:03:10.0: made, left unbound\n"
@@ -480,11 +471,11 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
                "    0000:03:10.1: made, unbound -> pci-stub (etc/hostdev.d/sriov.conf:2)\n");
     /* Its --json as the run's: the VFs made, as the plan's. */
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:10.1\",\n    \"action\": \"make_vf\",\n"
                "    \"reserve_for\": \"pci-stub\",\n    \"ids_known\": true");
     ck_assert_int_eq(hd("--json reserve"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:00.1\",\n    \"action\": \"numvfs\",\n    \"numvfs\": 1,\n"
                "    \"previous_numvfs\": 0");
     ck_out_has("\"address\": \"0000:03:10.1\",\n    \"action\": \"make_vf\",\n"
@@ -493,13 +484,13 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
      * pci-stub, which this host has not loaded). */
     conf("sriov.conf", "0000:03:00.1 numvfs=0\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: 0 virtual functions (was 1; etc/hostdev.d/sriov.conf:1)\n"
+    ck_assert_str_eq(e.out, "0000:03:00.1: 0 virtual functions (was 1; etc/hostdev.d/sriov.conf:1)\n"
                           "    0000:03:10.1: removed with the count (was unbound)\n");
     conf("sriov.conf", "0000:03:00.1 numvfs=1\n");
     ck_assert_int_eq(hd("reserve"), 0);
     conf("sriov.conf", "0000:03:00.1 numvfs=0\n");
     ck_assert_int_eq(hd("--json reserve"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:10.1\",\n    \"action\": \"remove_vf\",\n"
                "    \"driver\": null");
     ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.1"));
@@ -515,13 +506,13 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
                "(etc/hostdev.d/sriov.conf:2): hostdev's udev rule binds it as it appears, and "
                "so does every boot\n");
     ck_assert_int_eq(hd("--json persist --numvfs 1 0000:03:00.0 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
                "\"remove_vf\"");
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* The run's document says the same of them. */
     ck_assert_int_eq(hd("--json persist --numvfs 1 0000:03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"vfs\": [\n    {\n      \"address\": \"0000:03:10.0\",\n      \"action\": "
                "\"remove_vf\"");
     ck_out_has("\"address\": \"0000:03:10.0\",\n      \"action\": \"make_vf\",\n"
@@ -540,7 +531,7 @@ HD_TEST(persisted_marks_overridden_entries)
     conf("10-nic.conf", NIC "\n03:00.0 pci-stub\n8086:10d3 vfio-pci\n");
     conf("20-nic.conf", NIC " vfio-pci\n");
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert_str_eq(out, NIC " vfio-pci                etc/hostdev.d/10-nic.conf:1  "
+    ck_assert_str_eq(e.out, NIC " vfio-pci                etc/hostdev.d/10-nic.conf:1  "
                           "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
                           NIC " pci-stub                etc/hostdev.d/10-nic.conf:2  "
                           "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
@@ -562,9 +553,9 @@ HD_TEST(persisted_marks_overridden_entries)
     conf("10-nic.conf", "");
     conf("20-nic.conf", "8086:10d3 vfio-pci\n");
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert_ptr_null(strstr(out, "overridden"));
+    ck_assert_ptr_null(strstr(e.out, "overridden"));
     hd("doctor");
-    ck_assert_ptr_null(strstr(out, "more than one reservation"));
+    ck_assert_ptr_null(strstr(e.out, "more than one reservation"));
 }
 END_TEST
 
@@ -598,10 +589,10 @@ HD_TEST(persisted_says_what_the_boot_refuses)
     eng_start(&e, "server-sriov");
     conf("sriov.conf", "0000:03:00.1 numvfs=99\n0000:03:00.0 numvfs=4\n");
     ck_assert_int_eq(hd("persisted"), 2);
-    ck_assert_str_eq(out, "0000:03:00.1 numvfs=99               etc/hostdev.d/sriov.conf:1  "
+    ck_assert_str_eq(e.out, "0000:03:00.1 numvfs=99               etc/hostdev.d/sriov.conf:1  "
                           "(refused at boot)\n"
                           "0000:03:00.0 numvfs=4                etc/hostdev.d/sriov.conf:2\n");
-    ck_assert_str_eq(err, "hostdev persisted: etc/hostdev.d/sriov.conf:1: 0000:03:00.1 supports "
+    ck_assert_str_eq(e.err, "hostdev persisted: etc/hostdev.d/sriov.conf:1: 0000:03:00.1 supports "
                           "at most 63 VFs (sriov_totalvfs), not 99\n");
     ck_assert_int_eq(hd("--json persisted"), 2);
     ck_out_has("\"line\": 1,\n    \"refused\": \"0000:03:00.1 supports at most 63 VFs");
@@ -618,7 +609,7 @@ HD_TEST(persisted_says_what_the_boot_refuses)
     /* Fine entries are no error. */
     conf("sriov.conf", "0000:03:00.0 numvfs=4\n");
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 }
 END_TEST
 
@@ -630,7 +621,7 @@ HD_TEST(persisted_names_every_device_an_ids_entry_refuses)
     eng_start(&e, "server-sriov"); /* two bridges 8086:2032: 00:02.0 and 80:02.0 */
     conf("bridges.conf", "8086:2032 vfio-pci\n");
     ck_assert_int_eq(hd("persisted"), 2);
-    ck_assert_str_eq(err, "hostdev persisted: etc/hostdev.d/bridges.conf:1: 0000:00:02.0 is a "
+    ck_assert_str_eq(e.err, "hostdev persisted: etc/hostdev.d/bridges.conf:1: 0000:00:02.0 is a "
                           "bridge (header type 1), not an endpoint: it cannot be reserved for a "
                           "VM; refused too: 0000:80:02.0\n");
     ck_assert_int_eq(hd("show 80:02.0"), 0);
@@ -640,7 +631,7 @@ HD_TEST(persisted_names_every_device_an_ids_entry_refuses)
      * too: the boot would refuse it. */
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/bridges.conf")), 0);
     ck_assert_int_eq(hd("persist 8086:2032"), 2);
-    ck_assert_str_eq(err, "hostdev persist: 0000:00:02.0 is a bridge (header type 1), not an "
+    ck_assert_str_eq(e.err, "hostdev persist: 0000:00:02.0 is a bridge (header type 1), not an "
                           "endpoint: it cannot be reserved for a VM; refused too: "
                           "0000:80:02.0\n");
     ck_assert_int_eq(hd("persist 8086:2032 --no-apply"), 2);
@@ -678,7 +669,7 @@ HD_TEST(doctor_warns_of_what_the_boot_skips_or_refuses)
     /* Mended, nothing is said of it. */
     conf("10-bad.conf", "0000:03:10.2 vfio-pci\n0000:03:00.0 numvfs=8\n");
     ck_assert_int_eq(hd("doctor"), 0);
-    ck_assert(strstr(out, "10-bad.conf") == NULL);
+    ck_assert(strstr(e.out, "10-bad.conf") == NULL);
 }
 END_TEST
 
@@ -698,13 +689,13 @@ HD_TEST(persist_of_a_vf_warns_that_no_count_makes_it_at_boot)
     "0000:03:00.0's VF count too (numvfs=2 or more)"
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist 0000:03:10.2 --dry-run"), 0);
-    ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
+    ck_assert_str_eq(e.err, "hostdev persist: warning: " VF_WARNING "\n");
     ck_assert_int_eq(hd("--json persist 0000:03:10.2 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"warnings\": [\n    \"" VF_WARNING "\"\n  ]");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persist 0000:03:10.2"), 0);
-    ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
+    ck_assert_str_eq(e.err, "hostdev persist: warning: " VF_WARNING "\n");
     ck_out_has("persisted: 0000:03:10.2 vfio-pci\n");
     /* Afterwards doctor and persisted say it too, though the VF is there now. */
     ck_assert_int_eq(hd("doctor"), 1);
@@ -722,20 +713,20 @@ HD_TEST(persist_of_a_vf_warns_that_no_count_makes_it_at_boot)
     /* A count that makes it, persisted: nothing more to say, for it or its sibling. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8"), 0);
     ck_assert_int_eq(hd("persist 0000:03:10.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persist 0000:03:10.2"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert(strstr(out, "VF of") == NULL);
+    ck_assert(strstr(e.out, "VF of") == NULL);
     ck_assert_int_eq(hd("doctor"), 0);
-    ck_assert(strstr(out, "reserved") == NULL);
+    ck_assert(strstr(e.out, "reserved") == NULL);
     /* A count too low for it: said again, with the count that would make it. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 1 --no-apply"), 0);
     ck_assert_int_eq(hd("persist 0000:03:10.2 --dry-run"), 0);
-    ck_assert_str_eq(err, "hostdev persist: warning: " VF_WARNING "\n");
+    ck_assert_str_eq(e.err, "hostdev persist: warning: " VF_WARNING "\n");
     /* Not a VF: no such warning. */
     ck_assert_int_eq(hd("persist 0000:03:00.1 --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 #undef VF_WARNING
 }
 END_TEST
@@ -759,26 +750,26 @@ HD_TEST(persist_by_ids_or_file_alone_warns_that_no_count_makes_the_vfs)
     eng_start(&e, "server-sriov");
     /* The file alone: said, and the file written all the same; nothing bound. */
     ck_assert_int_eq(hd("persist 0000:03:10.2 --no-apply --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:10.2 vfio-pci\n");
-    ck_assert_str_eq(err, VF_WARNING);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:10.2 vfio-pci\n");
+    ck_assert_str_eq(e.err, VF_WARNING);
     ck_assert_int_eq(hd("--json persist 0000:03:10.2 --no-apply --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"warnings\": [\n    \"0000:03:10.2 is a VF of 0000:03:00.0, and no reservation");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:10.2.conf"));
     ck_assert_int_eq(hd("persist 0000:03:10.2 --no-apply"), 0);
-    ck_assert_str_eq(out, "persisted: 0000:03:10.2 vfio-pci\n");
-    ck_assert_str_eq(err, VF_WARNING);
+    ck_assert_str_eq(e.out, "persisted: 0000:03:10.2 vfio-pci\n");
+    ck_assert_str_eq(e.err, VF_WARNING);
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:10.2.conf"));
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.2"), "ixgbevf");
     ck_assert_int_eq(hd("unpersist 0000:03:10.2 --no-apply"), 0);
     /* By ids: every VF there now is one of 03:00.0's, told once. */
     ck_assert_int_eq(hd("persist 8086:10ed --dry-run"), 0);
-    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
+    ck_assert_str_eq(e.err, VFS_WARNING("0000:03:10.0", "7", "8"));
     ck_assert_int_eq(hd("persist 8086:10ed --no-apply --dry-run"), 0);
-    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
+    ck_assert_str_eq(e.err, VFS_WARNING("0000:03:10.0", "7", "8"));
     ck_assert_int_eq(hd("persist 8086:10ed"), 0);
-    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.0", "7", "8"));
+    ck_assert_str_eq(e.err, VFS_WARNING("0000:03:10.0", "7", "8"));
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:11.6"), "vfio-pci");
     ck_assert_int_eq(hd("doctor"), 1);
     ck_out_has("warning 8086:10ed is reserved (etc/hostdev.d/persist-8086:10ed.conf:2), and the "
@@ -795,22 +786,22 @@ HD_TEST(persist_by_ids_or_file_alone_warns_that_no_count_makes_the_vfs)
     /* A count that makes some: the others are said, with the count that makes them all. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 2 --no-apply"), 0);
     ck_assert_int_eq(hd("persist 8086:10ed --no-apply --dry-run"), 0);
-    ck_assert_str_eq(err, VFS_WARNING("0000:03:10.4", "5", "8"));
+    ck_assert_str_eq(e.err, VFS_WARNING("0000:03:10.4", "5", "8"));
     ck_assert_int_eq(hd("doctor"), 1);
     ck_out_has("  run: hostdev persist 0000:03:00.0 --numvfs 8\n");
     /* One that makes them all: nothing to say, here or after. */
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8 --no-apply"), 0);
     ck_assert_int_eq(hd("persist 8086:10ed --no-apply"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persist 8086:10ed --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert(strstr(out, "VF") == NULL);
+    ck_assert(strstr(e.out, "VF") == NULL);
     ck_assert_int_eq(hd("doctor"), 0);
-    ck_assert(strstr(out, "reserved") == NULL);
+    ck_assert(strstr(e.out, "reserved") == NULL);
     /* Ids of no VF: no such warning. */
     ck_assert_int_eq(hd("persist 1000:005d --no-apply --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 #undef VF_WARNING
 #undef VFS_WARNING
 }
@@ -822,10 +813,10 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
     ck_assert_int_eq(hd("persist 0000:03:10.1"), 0);
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert(strstr(out, "not present") == NULL);
+    ck_assert(strstr(e.out, "not present") == NULL);
     /* sriov notes the reservation it leaves doing nothing, in its dry run too. */
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0 --dry-run"), 0);
-    ck_assert_str_eq(err, "hostdev sriov: note: 0000:03:10.1 is still reserved "
+    ck_assert_str_eq(e.err, "hostdev sriov: note: 0000:03:10.1 is still reserved "
                           "(etc/hostdev.d/persist-0000:03:10.1.conf:2), but no VF count "
                           "persisted for 0000:03:00.1 makes it at boot: the reservation does "
                           "nothing ('hostdev persist 0000:03:00.1 --numvfs 2' keeps it, "
@@ -855,11 +846,11 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_uint_eq(hd_op_get_unmade_count(op), 0);
     hd_op_unref(op);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 1"), 0); /* VF 0 stays: nothing to say */
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
-    ck_assert(strstr(err, "note: 0000:03:10.1 is still reserved") != NULL);
+    ck_assert(strstr(e.err, "note: 0000:03:10.1 is still reserved") != NULL);
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert_str_eq(out, "0000:03:10.1 vfio-pci                "
+    ck_assert_str_eq(e.out, "0000:03:10.1 vfio-pci                "
                           "etc/hostdev.d/persist-0000:03:10.1.conf:2  (not present: VF of "
                           "0000:03:00.1, whose VF count at boot does not make it: persist 1 or "
                           "more)\n");
@@ -899,7 +890,7 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_int_eq(hd("persisted"), 0);
     ck_out_has("(not present: VF of 0000:03:00.1, made at boot by its VF count)\n");
     ck_assert_int_eq(hd("doctor"), 0);
-    ck_assert(strstr(out, "reserved") == NULL);
+    ck_assert(strstr(e.out, "reserved") == NULL);
     /* A device that is out is a note. */
     conf("10-count.conf", "0000:03:00.1 numvfs=2\n0000:05:00.0\n");
     ck_assert_int_eq(hd("persisted"), 0);
@@ -911,7 +902,7 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     conf("20-vf.conf", "0000:03:10.5 vfio-pci\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.1 3"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2 --dry-run"), 0);
-    ck_assert_str_eq(err, "hostdev sriov: note: 0000:03:10.5 is still reserved "
+    ck_assert_str_eq(e.err, "hostdev sriov: note: 0000:03:10.5 is still reserved "
                           "(etc/hostdev.d/20-vf.conf:1), but no VF count persisted for "
                           "0000:03:00.1 makes it at boot: the reservation does nothing ('hostdev "
                           "persist 0000:03:00.1 --numvfs 3' keeps it, removing that line drops "
@@ -919,7 +910,7 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
     ck_assert_int_eq(hd("doctor"), 1);
     ck_out_has("  run: hostdev persist 0000:03:00.1 --numvfs 3\n");
-    ck_assert(strstr(out, "unpersist") == NULL);
+    ck_assert(strstr(e.out, "unpersist") == NULL);
 }
 END_TEST
 
@@ -935,7 +926,7 @@ HD_TEST(sriov_notes_ids_that_reserve_the_vfs_it_removes)
     eng_start(&e, "server-sriov"); /* 03:00.0 has 8 VFs, 8086:10ed */
     conf("ids.conf", "8086:10ed vfio-pci\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
-    ck_assert_str_eq(err, IDS_NOTE);
+    ck_assert_str_eq(e.err, IDS_NOTE);
     ck_assert_int_eq(hd("--json sriov 0000:03:00.0 2 --dry-run"), 0);
     ck_out_has("\"unmade_reservations\": [\n    {\n      \"device\": \"8086:10ed\",\n"
                "      \"file\": \"etc/hostdev.d/ids.conf\",\n      \"line\": 1\n    }\n  ]");
@@ -943,18 +934,18 @@ HD_TEST(sriov_notes_ids_that_reserve_the_vfs_it_removes)
     conf("vf.conf", "0000:03:10.6 vfio-pci\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
     ck_err_has("note: 0000:03:10.6 is still reserved (etc/hostdev.d/vf.conf:1)");
-    ck_assert_ptr_nonnull(strstr(err, IDS_NOTE));
-    ck_assert_ptr_null(strstr(strstr(err, IDS_NOTE) + strlen(IDS_NOTE), "8086:10ed"));
+    ck_assert_ptr_nonnull(strstr(e.err, IDS_NOTE));
+    ck_assert_ptr_null(strstr(strstr(e.err, IDS_NOTE) + strlen(IDS_NOTE), "8086:10ed"));
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/vf.conf")), 0);
     /* The count the boot sets makes them: nothing to say. */
     conf("count.conf", "0000:03:00.0 numvfs=8\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
-    ck_assert_ptr_null(strstr(err, "reserves VFs"));
+    ck_assert_ptr_null(strstr(e.err, "reserves VFs"));
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/count.conf")), 0);
     /* Ids of no VF it removes: nothing either. */
     conf("ids.conf", "1000:005d vfio-pci\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.0 2 --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_uint_eq(eng_writes(&e), 0);
 #undef IDS_NOTE
 }
@@ -998,14 +989,14 @@ HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist --numvfs 3 0000:03:00.1"), 0);
     ck_assert_int_eq(hd("unpersist 0000:03:00.1 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would unpersist 0000:03:00.1 and do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist 0000:03:00.1 and do:\n"
                           "  0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
                           "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
     ck_assert_int_eq(hd("--json unpersist 0000:03:00.1 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"numvfs_kept\": {\n    \"device\": \"0000:03:00.1\",\n    \"numvfs\": 3\n  }");
     ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
-    ck_assert_str_eq(out, "unpersisted: 0000:03:00.1\n"
+    ck_assert_str_eq(e.out, "unpersisted: 0000:03:00.1\n"
                           "0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
                           "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "3");
@@ -1027,19 +1018,19 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
     ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/sriov_numvfs EIO"), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    ck_assert_str_eq(out, "");
-    ck_assert_msg(strncmp(err, "hostdev persist: 0000:03:00.1: writing 2 to sriov_numvfs: "
+    ck_assert_str_eq(e.out, "");
+    ck_assert_msg(strncmp(e.err, "hostdev persist: 0000:03:00.1: writing 2 to sriov_numvfs: "
                                "Input/output error",
                           76) == 0,
-                  "%s", err);
-    ck_assert_str_eq(strchr(err, '\n') + 1, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+                  "%s", e.err);
+    ck_assert_str_eq(strchr(e.err, '\n') + 1, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/driver_override"),
                      "(null)");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+    ck_assert_str_eq(e.out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
                           "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
                           "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
                           "as its driver_override\n"
@@ -1065,17 +1056,17 @@ HD_TEST(persist_says_a_vf_it_makes_is_reserved)
     ck_assert_int_eq(hd("persist 0000:03:10.1"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2 and do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2 and do:\n"
                           "  0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
                           "    0000:03:10.3: made, left unbound\n");
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:10.1\",\n      \"action\": \"make_vf\",\n"
                "      \"reserve_for\": \"vfio-pci\",\n      \"ids_known\": true");
     ck_out_has("\"address\": \"0000:03:10.3\",\n      \"action\": \"make_vf\",\n"
                "      \"reserve_for\": null,\n      \"ids_known\": true");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
+    ck_assert_str_eq(e.out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
                           "    0000:03:10.3: made, left unbound\n"
                           "persisted: 0000:03:00.1 numvfs=2\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "");
@@ -1100,37 +1091,37 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
 
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, STUB_COUNT_REFUSED("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, STUB_COUNT_REFUSED("persist", "0000:03:00.1"));
     ck_assert_int_eq(hd("persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, STUB_COUNT_REFUSED("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, STUB_COUNT_REFUSED("persist", "0000:03:00.1"));
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    run_err = strdup(err);
+    run_err = strdup(e.err);
     ck_assert_int_eq(hd("--json persist --dry-run 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
-    ck_assert_str_eq(err, run_err);
+    ck_assert_str_eq(e.err, run_err);
     free(run_err);
     /* A count no host state makes possible is bad input, said before the PF moves, whether
      * applied now or not. */
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 99 --driver vfio-pci"), 2);
-    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
+    ck_assert_str_eq(e.err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
                           "(sriov_totalvfs), not 99\n");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 99 --driver vfio-pci --no-apply"), 2);
-    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
+    ck_assert_str_eq(e.err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
                           "(sriov_totalvfs), not 99\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     /* The boot's reservation of such a line: the PF to its stub, then the count, refused. */
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 1);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n");
-    run_err = strdup(err);
+    run_err = strdup(e.err);
     ck_err_has("0000:03:00.1 is on vfio-pci, which changes a VF count only with its "
                "enable_sriov parameter set to Y");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("reserve"), 1);
-    ck_assert_str_eq(err, run_err);
+    ck_assert_str_eq(e.err, run_err);
     free(run_err);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
@@ -1151,7 +1142,7 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"),
                      0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 vfio-pci "
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.1 vfio-pci "
                           "numvfs=2 and do:\n"
                           "  0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
                           "  0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
@@ -1162,11 +1153,11 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
                           "as its driver_override\n");
     ck_assert_int_eq(
         hd("--json persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
-    at_json_check(out, false);
-    char *dry_vfs = strdup(strstr(out, "\"vfs\""));
+    at_json_check(e.out, false);
+    char *dry_vfs = strdup(strstr(e.out, "\"vfs\""));
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("--json persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
-    ck_assert_str_eq(strstr(out, "\"vfs\""), dry_vfs);
+    ck_assert_str_eq(strstr(e.out, "\"vfs\""), dry_vfs);
     free(dry_vfs);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
     ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
@@ -1174,7 +1165,7 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
     ck_assert_int_eq(hd("persist --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
     char want[512];
     snprintf(want, sizeof(want), "%spersisted: 0000:03:00.1 vfio-pci numvfs=2\n", told);
-    ck_assert_str_eq(out, want);
+    ck_assert_str_eq(e.out, want);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
 }
@@ -1212,10 +1203,10 @@ HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
 
     eng_start(&e, spec);
     for (size_t i = 0; i < sizeof(persists) / sizeof(persists[0]); i++) {
-        ck_assert_msg(hd(persists[i]) == 2, "%s: %s", persists[i], err);
-        ck_assert_str_eq(out, "");
-        ck_assert_ptr_nonnull(strstr(err, "hostdev persist: "));
-        ck_assert_str_eq(err + strlen("hostdev persist: "), refused);
+        ck_assert_msg(hd(persists[i]) == 2, "%s: %s", persists[i], e.err);
+        ck_assert_str_eq(e.out, "");
+        ck_assert_ptr_nonnull(strstr(e.err, "hostdev persist: "));
+        ck_assert_str_eq(e.err + strlen("hostdev persist: "), refused);
     }
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
@@ -1224,7 +1215,7 @@ HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
 
     conf("10-pf.conf", "0000:03:00.1 pci-stub numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 2);
-    ck_assert_str_eq(err, "hostdev reserve: 0000:03:00.1 goes to pci-stub, which changes no VF "
+    ck_assert_str_eq(e.err, "hostdev reserve: 0000:03:00.1 goes to pci-stub, which changes no VF "
                           "count (it has no sriov_configure): keep the PF on its host driver "
                           "with the count alone and reserve its VFs, or reserve it for vfio-pci "
                           "loaded with enable_sriov=1\n");
@@ -1238,7 +1229,7 @@ HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
     ck_assert_int_eq(hd("detach --driver pci-stub 0000:03:00.1"), 0);
     for (int dry = 0; dry < 2; dry++) {
         ck_assert_int_eq(hd(dry ? "sriov --dry-run 0000:03:00.1 2" : "sriov 0000:03:00.1 2"), 1);
-        ck_assert_str_eq(err, "hostdev sriov: 0000:03:00.1 is on pci-stub, which changes no VF "
+        ck_assert_str_eq(e.err, "hostdev sriov: 0000:03:00.1 is on pci-stub, which changes no VF "
                               "count (it has no sriov_configure): only its host driver, or "
                               "vfio-pci loaded with enable_sriov=1, makes VFs of it\n");
     }
@@ -1265,17 +1256,17 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(out + strlen("dry run: nothing changed; reserve would do:\n"),
+    ck_assert_str_eq(e.out + strlen("dry run: nothing changed; reserve would do:\n"),
                      "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                      "  0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
                      "    0000:03:10.1: made; on vfio-pci already, as reserved (etc/hostdev.d/10-pf.conf:2)\n"
                      "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
                      "as its driver_override\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     /* The PF's reservation, then its count, then the VFs: the objects after the first are the
      * run's too. */
-    ck_assert_ptr_nonnull(dry = strstr(out, "\"action\": \"reserve\",\n    \"reserve_for\": "
+    ck_assert_ptr_nonnull(dry = strstr(e.out, "\"action\": \"reserve\",\n    \"reserve_for\": "
                                             "\"vfio-pci\",\n    \"outcome\": \"planned\""));
     ck_assert_ptr_nonnull(dry = strstr(dry, "  },\n"));
     dry = strdup(dry);
@@ -1283,8 +1274,8 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
                                "\"numvfs\",", 60) == 0, "%s", dry);
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("--json reserve"), 0);
-    at_json_check(out, false);
-    const char *run = strstr(out, "\"outcome\": \"done\",\n    \"warning\"");
+    at_json_check(e.out, false);
+    const char *run = strstr(e.out, "\"outcome\": \"done\",\n    \"warning\"");
     ck_assert_ptr_nonnull(run);
     ck_assert_ptr_nonnull(run = strstr(run, "  },\n"));
     ck_assert_msg(strncmp(run, dry, strlen(dry) - strlen("  }\n]\n")) == 0, "run %s\nplan %s", run,
@@ -1301,11 +1292,11 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_msg(strncmp(out, told, strlen(told)) == 0, "%s", out);
+    ck_assert_msg(strncmp(e.out, told, strlen(told)) == 0, "%s", e.out);
     /* The kernel put it on vfio-pci as the PF made it: nothing left to bind. */
-    ck_assert_str_eq(out + strlen(told),
+    ck_assert_str_eq(e.out + strlen(told),
                      "0000:03:10.1: reserved for vfio-pci already (etc/hostdev.d/10-pf.conf:2)\n");
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
 }
 END_TEST
 
@@ -1323,18 +1314,18 @@ HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
     eng_start(&e, "server-sriov");
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 1); /* vfio-pci's enable_sriov is N */
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
     ck_assert_int_eq(hd("--json reserve --dry-run"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("    \"outcome\": \"planned\",\n    \"warning\": \"0000:03:00.1: numvfs=2 with "
                "vfio-pci may leave it without VFs:");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1",
                             "reserve --uevent --dry-run"),
                      1);
-    ck_assert_ptr_nonnull(strstr(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
+    ck_assert_ptr_nonnull(strstr(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("reserve"), 1);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     eng_stop(&e);
@@ -1342,14 +1333,14 @@ HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
     ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     /* The count alone, the PF on its host driver: nothing to warn of. */
     eng_stop(&e);
     eng_start(&e, "server-sriov");
     conf("10-pf.conf", "0000:03:00.1 numvfs=2\n0000:03:10.1 vfio-pci\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "vfio-pci");
 #undef REFUSED
 }
@@ -1365,42 +1356,42 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --numvfs 2 --dry-run --force"),
                      0);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     conf("10-count.conf", "0000:03:00.1 numvfs=2\n");
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"warnings\": [\n    \"0000:03:00.1: numvfs=2 with vfio-pci may leave it");
     ck_assert_int_eq(hd("cmdline --reserve 0000:03:00.1"), 0);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("cmdline", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("cmdline", "0000:03:00.1"));
     ck_assert_int_eq(hd("cmdline 0000:03:00.0"), 0); /* no count */
-    ck_assert_ptr_null(strstr(err, "numvfs="));
+    ck_assert_ptr_null(strstr(e.err, "numvfs="));
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-count.conf")), 0);
     /* Its own persisted count, which the new file replaces. */
     conf("persist-0000:03:00.1.conf", "0000:03:00.1 numvfs=2\n");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf")), 0);
     /* A count alone, for a PF another file gives the stub: said with the file alone
      * (--no-apply, its dry run too), as when it is applied, and nothing else is said. */
     conf("10-stub.conf", "0000:03:00.1 vfio-pci\n");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2\n");
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2\n");
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"warnings\": [\n    \"0000:03:00.1: numvfs=2 with vfio-pci may leave it");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply"), 0);
-    ck_assert_str_eq(out, "persisted: 0000:03:00.1 numvfs=2\n");
-    ck_assert_str_eq(err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.out, "persisted: 0000:03:00.1 numvfs=2\n");
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* No stub for it: nothing to say. */
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-stub.conf")), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 }
 END_TEST
 
@@ -1421,13 +1412,13 @@ HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
         ck_assert_int_eq(
             hd_env(env, k < 2 ? "reserve --uevent --dry-run" : "--json reserve --uevent --dry-run"),
             1);
-        ck_assert_ptr_null(strstr(out, "virtual functions"));
+        ck_assert_ptr_null(strstr(e.out, "virtual functions"));
         ck_err_has("is on vfio-pci, which changes a VF count only with its enable_sriov "
                    "parameter set to Y");
         ck_assert_uint_eq(eng_writes(&e), 0);
-        run_err = strdup(err);
+        run_err = strdup(e.err);
         ck_assert_int_eq(hd_env(env, k < 2 ? "reserve --uevent" : "--json reserve --uevent"), 1);
-        ck_assert_str_eq(err, run_err);
+        ck_assert_str_eq(e.err, run_err);
         free(run_err);
         eng_stop(&e);
     }
@@ -1437,7 +1428,7 @@ HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
                             "reserve --uevent --dry-run"),
                      0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reserve would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
                           "  0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                           "  0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
                           "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
@@ -1447,7 +1438,7 @@ HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
                             "reserve --uevent"),
                      0);
-    ck_assert_str_eq(out, "0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+    ck_assert_str_eq(e.out, "0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
                           "0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
                           "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
                           "as its driver_override\n"
@@ -1471,8 +1462,8 @@ HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
                   "vf-device=10ed vf-offset=128 vf-stride=2\n"
                   "net 0000:03:00.0 eth0 up route=10.0.0.0/24\n");
     ck_assert_int_eq(hd("persist 03:00.0 --numvfs 2 --driver vfio-pci"), 1);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev persist: 0000:03:00.0: eth0 is up with routes (--force takes "
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev persist: 0000:03:00.0: eth0 is up with routes (--force takes "
                           "it anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.0"));
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
@@ -1493,7 +1484,7 @@ HD_TEST(reserve_uevent_add_of_bound_pf_sets_vfs)
     /* Again (a second coldplug): nothing to do, and said so. */
     ck_assert_int_eq(
         hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1", "reserve --uevent"), 0);
-    ck_assert_str_eq(out,
+    ck_assert_str_eq(e.out,
                      "0000:03:00.1: 2 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
 }
 END_TEST
@@ -1502,7 +1493,7 @@ HD_TEST(persist_round_trip)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
-    ck_assert_str_eq(out, NIC ": e1000e -> vfio-pci (persist)\npersisted: " NIC " vfio-pci\n");
+    ck_assert_str_eq(e.out, NIC ": e1000e -> vfio-pci (persist)\npersisted: " NIC " vfio-pci\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("persisted"), 0);
@@ -1518,12 +1509,12 @@ HD_TEST(persist_round_trip)
 
     ck_assert_int_eq(hd("unpersist pci_0000_03_00_0"), 0);
     /* Said back canonically, however it was typed. */
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
-    ck_assert_str_eq(err, "hostdev unpersist: " NIC " is not persisted (see hostdev "
+    ck_assert_str_eq(e.err, "hostdev unpersist: " NIC " is not persisted (see hostdev "
                           "persisted)\n");
 }
 END_TEST
@@ -1554,17 +1545,17 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     ck_assert_int_eq(unlink(fx_path(&e.fx, "run/hostdev/drivers/" NIC)), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
                           "  " NIC ": stays on vfio-pci: no record of a driver it had before\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"stays\": [\n    {\n      \"device\": \"" NIC "\",\n      \"driver\": "
                "\"vfio-pci\"");
     ck_out_has("\"steps\": []");
     ck_assert_uint_eq(eng_writes(&e), writes);
 
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n"
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n"
                           NIC ": stays on vfio-pci: no record of a driver it had before\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
@@ -1575,7 +1566,7 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     ck_out_has("reserved for vfio-pci already");
     ck_assert(!fx_exists(&e.fx, "run/hostdev/drivers/" NIC));
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"stays\": [\n    {\n      \"device\": \"" NIC "\"");
     ck_out_has("\"steps\": []");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
@@ -1584,7 +1575,7 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     ck_assert_int_eq(hd("reattach " NIC), 0);
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
 }
 END_TEST
@@ -1616,7 +1607,7 @@ HD_TEST(unpersist_leaves_a_device_on_its_stub_with_its_override)
         ck_assert_int_eq(fx_write(&e.fx, NIC_OVERRIDE, cases[i].override[0] ? cases[i].override
                                                                             : "\n"), 0);
         ck_assert_int_eq(hd("persist 03:00.0"), 0);
-        ck_assert_str_eq(out, NIC ": on vfio-pci already, reserved for it (persist)\n"
+        ck_assert_str_eq(e.out, NIC ": on vfio-pci already, reserved for it (persist)\n"
                               "persisted: " NIC " vfio-pci\n");
         ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
         ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
@@ -1624,13 +1615,13 @@ HD_TEST(unpersist_leaves_a_device_on_its_stub_with_its_override)
 
         size_t writes = eng_writes(&e);
         ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
-        ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
+        ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
                               "  " NIC ": stays on vfio-pci, the driver it had before\n");
         ck_assert_uint_eq(eng_writes(&e), writes);
 
         size_t unbinds = fx_log_count(&e.fx, "unbind " NIC);
         ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-        ck_assert_str_eq(out, "unpersisted: " NIC "\n"
+        ck_assert_str_eq(e.out, "unpersisted: " NIC "\n"
                               NIC ": stays on vfio-pci, the driver it had before\n");
         ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
         ck_assert_uint_eq(fx_log_count(&e.fx, "unbind " NIC), unbinds);
@@ -1737,10 +1728,10 @@ HD_TEST(persist_json_is_one_document)
     eng_start(&e, "demo");
     /* As text, the plan comes under its heading, as every dry run's does. */
     ck_assert_int_eq(hd("persist 03:00.0 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would persist " NIC " vfio-pci and do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist " NIC " vfio-pci and do:\n"
                           "  " NIC ": e1000e -> vfio-pci (persist)\n");
     ck_assert_int_eq(hd("--json persist 03:00.0 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"operation\": \"persist\",\n  \"dry_run\": true,\n  \"persisted\": \"" NIC
                " vfio-pci\"");
     ck_out_has("\"action\": \"detach\",\n      \"device\": \"" NIC "\",\n      \"from\": "
@@ -1749,7 +1740,7 @@ HD_TEST(persist_json_is_one_document)
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
 
     ck_assert_int_eq(hd("--json persist 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"dry_run\": false,\n  \"persisted\": \"" NIC " vfio-pci\"");
     ck_out_has("\"to\": \"vfio-pci\",\n      \"state\": \"done\"");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
@@ -1757,7 +1748,7 @@ HD_TEST(persist_json_is_one_document)
     /* Another file reserves it too: unpersist removes the entry and leaves the device. */
     conf("keep.conf", NIC "\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"unpersisted\": \"" NIC "\",\n  \"give_back\": true");
     ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"" NIC "\",\n      "
                "\"driver\": \"vfio-pci\",\n      \"file\": \"etc/hostdev.d/keep.conf\"");
@@ -1767,11 +1758,11 @@ HD_TEST(persist_json_is_one_document)
 
     ck_assert_int_eq(hd("--json persist 03:00.0"), 0);
     ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"dry_run\": true,\n  \"unpersisted\": \"" NIC "\"");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"still_reserved\": []");
     ck_out_has("\"action\": \"reattach\",\n      \"device\": \"" NIC "\",\n      \"from\": "
                "\"vfio-pci\",\n      \"to\": \"e1000e\",\n      \"state\": \"done\"");
@@ -1832,7 +1823,7 @@ HD_TEST(release_leaves_a_reserved_device_on_its_stub)
     ck_out_has(NIC ": stays on vfio-pci, reserved by etc/hostdev.d/persist-" NIC ".conf:2\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_int_eq(hd("assignments"), 0);
-    ck_assert_ptr_null(strstr(out, NIC));
+    ck_assert_ptr_null(strstr(e.out, NIC));
     ck_assert_int_eq(hd("--json release --vm a"), 1); /* it holds nothing now */
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
@@ -1855,17 +1846,17 @@ HD_TEST(release_in_doubt_gives_nothing_back)
     ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/hostdev.d/10-old.conf EIO on=read count=0"), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("release --vm a --dry-run"), 2);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
                           "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
                           "(mend or remove that first)\n");
     ck_assert_int_eq(hd("release --vm a"), 2);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
                           "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
                           "(mend or remove that first)\n");
     ck_assert_int_eq(hd("--json release --vm a"), 2);
-    at_json_check(err, false);
+    at_json_check(e.err, false);
     ck_err_has("\"exit\":2,\"command\":\"release\"");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_uint_eq(eng_writes(&e), writes);
@@ -1907,27 +1898,27 @@ HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_assert_int_eq(hd("reattach --dry-run 03:00.0"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; reattach would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; reattach would do:\n"
                           "  " NIC ": vfio-pci -> e1000e\n");
-    ck_assert_str_eq(err, "hostdev reattach: note: " NIC_STILL_RESERVED
+    ck_assert_str_eq(e.err, "hostdev reattach: note: " NIC_STILL_RESERVED
                           " ('hostdev unpersist " NIC "' ends that)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_int_eq(hd("--json reattach 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"" NIC "\",\n"
                "      \"driver\": \"vfio-pci\",\n"
                "      \"file\": \"etc/hostdev.d/persist-" NIC ".conf\",\n"
                "      \"line\": 2,\n      \"persisted\": true,\n"
                "      \"note\": \"" NIC_STILL_RESERVED "\"\n    }\n  ]");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     /* The emergency release gives it back too; a VM's release keeps it on its stub. */
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
     ck_assert_int_eq(hd("release --force 03:00.0"), 0);
-    ck_assert_str_eq(err, "hostdev release: note: " NIC_STILL_RESERVED
+    ck_assert_str_eq(e.err, "hostdev release: note: " NIC_STILL_RESERVED
                           " ('hostdev unpersist " NIC "' ends that)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
@@ -1939,13 +1930,13 @@ HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
     conf("10-nic.conf", "# the NIC\n8086:10d3 vfio-pci\n");
     ck_assert_int_eq(hd("detach 03:00.0"), 0);
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
-    ck_assert_str_eq(err, "hostdev reattach: note: " NIC " is still reserved for vfio-pci "
+    ck_assert_str_eq(e.err, "hostdev reattach: note: " NIC " is still reserved for vfio-pci "
                           "(etc/hostdev.d/10-nic.conf:2): the next boot, or its next add event, "
                           "takes it again (removing that line ends that)\n");
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
     ck_assert_int_eq(hd("detach 03:00.0"), 0);
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 }
 END_TEST
 
@@ -1968,11 +1959,11 @@ HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
     eng_start(&e, CMDLINE_SPEC("0000:00:02.0"));
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach --dry-run 00:02.0"), 0);
-    ck_assert_str_eq(err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
+    ck_assert_str_eq(e.err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
                           "0000:00:02.0 from hostdev.reserve= in the boot loader's "
                           "configuration ends that)\n");
     ck_assert_int_eq(hd("--json reattach 00:02.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"0000:00:02.0\",\n"
                "      \"driver\": \"vfio-pci\",\n"
                "      \"file\": \"proc/cmdline\",\n"
@@ -1983,7 +1974,7 @@ HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
     conf("10-nic.conf", "0000:00:02.0 pci-stub\n");
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach 00:02.0"), 0);
-    ck_assert_str_eq(err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
+    ck_assert_str_eq(e.err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
                           "0000:00:02.0 from hostdev.reserve= in the boot loader's "
                           "configuration ends that)\n");
     eng_stop(&e);
@@ -1992,13 +1983,13 @@ HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
     conf("10-nic.conf", "0000:00:02.0 vfio-pci\n");
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach 00:02.0"), 0);
-    ck_assert_str_eq(err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
+    ck_assert_str_eq(e.err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
                           "(etc/hostdev.d/10-nic.conf:1): the next boot, or its next add event, "
                           "takes it again (removing that line ends that)\n");
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach 00:02.0"), 0);
-    ck_assert_str_eq(err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
+    ck_assert_str_eq(e.err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
                           "(hostdev.reserve= on the kernel command line, proc/cmdline): the next "
                           "boot, or its next add event, takes it again (removing 8086:10d3 from "
                           "hostdev.reserve= in the boot loader's configuration ends that)\n");
@@ -2047,7 +2038,7 @@ HD_TEST(persist_without_its_file_changes_nothing)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist 03:00.0"), 1);
     ck_err_has("persist-" NIC ".conf");
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("--json persist 03:00.0"), 1);
@@ -2069,9 +2060,9 @@ HD_TEST(unpersist_is_all_or_nothing)
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 1);
-    ck_assert_str_eq(err, "hostdev unpersist: " NIC " is assigned to vm a: giving it back to the "
+    ck_assert_str_eq(e.err, "hostdev unpersist: " NIC " is assigned to vm a: giving it back to the "
                           "host would take it from under the VM; release it first\n");
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
     ck_err_has("assigned to vm a");
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 1);
@@ -2082,7 +2073,7 @@ HD_TEST(unpersist_is_all_or_nothing)
     /* Released: the plan, then the real thing. */
     ck_assert_int_eq(hd("release --vm a"), 0);
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
                           "  " NIC ": vfio-pci -> e1000e\n");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
@@ -2119,15 +2110,15 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
     ck_assert_int_eq(fx_ctl(&e.fx, "fault etc/hostdev.d/10-old.conf EIO on=read count=0"), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 2);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_err_has("etc/hostdev.d/10-old.conf: Input/output error");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev unpersist: " NIC ": not given back, since the configuration "
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev unpersist: " NIC ": not given back, since the configuration "
                           "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
                           "(mend or remove that first)\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 2);
-    at_json_check(err, false);
+    at_json_check(e.err, false);
     ck_err_has("\"exit\":2,\"command\":\"unpersist\"");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
@@ -2143,7 +2134,7 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
     /* A bad line naming it, by address or by ids: the file and the line are named. */
     conf("20-typo.conf", "# the NIC\n0000:03:00.0 vfio\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
-    ck_assert_str_eq(err, "hostdev unpersist: " NIC ": not given back, since the configuration "
+    ck_assert_str_eq(e.err, "hostdev unpersist: " NIC ": not given back, since the configuration "
                           "may still reserve it: etc/hostdev.d/20-typo.conf:2: 'vfio' is neither "
                           "a driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N (mend "
                           "or remove that first)\n");
@@ -2157,7 +2148,7 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
     conf("20-typo.conf", "0000:01:00.0 vfio\nnonsense\n");
     ck_assert_int_eq(hd("persisted"), 2); /* still errors there */
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     /* --no-apply gives nothing back: nothing to doubt. */
@@ -2175,21 +2166,21 @@ HD_TEST(persist_notes_a_group_it_leaves_not_viable)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("persist --dry-run 01:00.0"), 0);
-    ck_assert_str_eq(err, "hostdev persist: note: IOMMU group 1 is not viable yet, a VM cannot "
+    ck_assert_str_eq(e.err, "hostdev persist: note: IOMMU group 1 is not viable yet, a VM cannot "
                           "use " GPU ": 0000:01:00.1 is bound to snd_hda_intel. Persist it too, "
                           "or every boot leaves the group so.\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("persist 01:00.0"), 0);
-    ck_assert_str_eq(out, GPU ": nouveau -> vfio-pci (persist)\npersisted: " GPU " vfio-pci\n");
+    ck_assert_str_eq(e.out, GPU ": nouveau -> vfio-pci (persist)\npersisted: " GPU " vfio-pci\n");
     ck_err_has("IOMMU group 1 is not viable yet, a VM cannot use " GPU ": 0000:01:00.1 is bound "
                "to snd_hda_intel. Persist it too");
     ck_assert_int_eq(hd("--json persist --dry-run 01:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"unviable\": [\n    {\n      \"group\": 1,\n      \"device\": \"" GPU "\"");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     /* With its companion persisted too, the group is whole. */
     ck_assert_int_eq(hd("persist 10de:10f0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     /* A group the host keeps part of: no persist makes it whole. */
     ck_assert_int_eq(hd("persist 00:1f.3"), 0);
     ck_err_has("But 0000:00:1f.0 is an ISA/LPC bridge the host keeps, 0000:00:1f.4 is an SMBus "
@@ -2221,29 +2212,29 @@ HD_TEST(persist_and_unpersist_say_the_initramfs_keeps_its_copy)
     eng_start(&e, "demo");
     /* No hook: nothing to say. */
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
         mkdir(fx_path(&e.fx, dirs[i]), 0755);
     touch("usr/share/initramfs-tools/hooks/hostdev");
     ck_assert_int_eq(hd("persist --dry-run 03:00.0"), 0);
-    ck_assert_str_eq(err, "hostdev persist: note: the initramfs holds etc/hostdev.d as it was "
+    ck_assert_str_eq(e.err, "hostdev persist: note: the initramfs holds etc/hostdev.d as it was "
                           "when it was made: until 'update-initramfs -u' makes it again, its "
                           "boot does not reserve this before host drivers load (the root file "
                           "system's boot does, later)\n");
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_err_has("until 'update-initramfs -u' makes it again");
     ck_assert_int_eq(hd("--json unpersist --dry-run 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"warnings\": [\n    \"the initramfs holds etc/hostdev.d as it was when it was "
                "made: until 'update-initramfs -u' makes it again, its boot still reserves what "
                "this file reserved\"");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     touch("usr/lib/dracut/modules.d/90hostdev/module-setup.sh");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
-    ck_assert_str_eq(err, "hostdev unpersist: note: the initramfs holds etc/hostdev.d as it was "
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(e.err, "hostdev unpersist: note: the initramfs holds etc/hostdev.d as it was "
                           "when it was made: until 'update-initramfs -u' or 'dracut -f' makes it "
                           "again, its boot still reserves what this file reserved\n");
 }
@@ -2253,22 +2244,22 @@ HD_TEST(cmdline_warns_of_a_group_it_keeps_in_part)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("cmdline 01:00.0"), 0);
-    ck_assert_str_eq(out, "intel_iommu=on iommu=pt vfio-pci.ids=10de:1b81\n");
-    ck_assert_str_eq(err, "hostdev cmdline: warning: IOMMU group 1 also holds 0000:01:00.1 "
+    ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt vfio-pci.ids=10de:1b81\n");
+    ck_assert_str_eq(e.err, "hostdev cmdline: warning: IOMMU group 1 also holds 0000:01:00.1 "
                           "(snd_hda_intel), which this line leaves with the host: no VM can have "
                           GPU " without it; give it too\n");
     ck_assert_int_eq(hd("cmdline --reserve 01:00.0"), 0);
     ck_err_has("IOMMU group 1 also holds 0000:01:00.1 (snd_hda_intel)");
     ck_assert_int_eq(hd("--json cmdline 01:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"warnings\": [\n    \"IOMMU group 1 also holds 0000:01:00.1 (snd_hda_intel)");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     /* The whole group: nothing to say. */
     ck_assert_int_eq(hd("cmdline 01:00.0 01:00.1"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     /* A group the host keeps part of: no line gives it to a VM. */
     ck_assert_int_eq(hd("cmdline 00:1f.3"), 0);
-    ck_assert_str_eq(err, "hostdev cmdline: warning: IOMMU group 9 also holds 0000:00:1f.0 (an "
+    ck_assert_str_eq(e.err, "hostdev cmdline: warning: IOMMU group 9 also holds 0000:00:1f.0 (an "
                           "ISA/LPC bridge the host keeps), 0000:00:1f.4 (an SMBus controller the "
                           "host keeps), which this line leaves with the host: no VM can have "
                           "0000:00:1f.3 on this host as it is\n");
@@ -2280,14 +2271,14 @@ HD_TEST(cmdline_intel_amd_and_twins)
 {
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("cmdline 03:00.0"), 0);
-    ck_assert_str_eq(out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:10d3\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:10d3\n");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("cmdline --reserve 01:00.0 01:00.1"), 0);
-    ck_assert_str_eq(out, "intel_iommu=on iommu=pt hostdev.reserve=0000:01:00.0,0000:01:00.1\n");
+    ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt hostdev.reserve=0000:01:00.0,0000:01:00.1\n");
     ck_assert_int_eq(hd("cmdline --driver pci-stub 01:00.0 01:00.1"), 0);
-    ck_assert_str_eq(out, "intel_iommu=on iommu=pt pci-stub.ids=10de:1b81,10de:10f0\n");
+    ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt pci-stub.ids=10de:1b81,10de:10f0\n");
     ck_assert_int_eq(hd("cmdline --reserve --driver pci-stub 03:00.0"), 0);
-    ck_assert_str_eq(out, "intel_iommu=on iommu=pt hostdev.reserve=0000:03:00.0 "
+    ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt hostdev.reserve=0000:03:00.0 "
                           "hostdev.driver=pci-stub\n");
     ck_assert_int_eq(hd("--json cmdline 03:00.0"), 0);
     ck_out_has("\"vendor\": \"intel\"");
@@ -2296,14 +2287,14 @@ HD_TEST(cmdline_intel_amd_and_twins)
     /* What the boot would refuse is not printed: a bridge never, a platform function only
      * with --force. */
     ck_assert_int_eq(hd("cmdline --reserve 03:00.0 00:1c.0"), 2);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_err_has("0000:00:1c.0 is a bridge (header type 1), not an endpoint");
     ck_assert_int_eq(hd("cmdline 00:1f.4"), 1);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_err_has("0000:00:1f.4 is an SMBus controller, which the host keeps (--force prints it "
                "anyway)");
     ck_assert_int_eq(hd("cmdline --force 00:1f.4"), 0);
-    ck_assert_str_eq(out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:a123\n");
+    ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:a123\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     eng_stop(&e);
 
@@ -2314,20 +2305,20 @@ HD_TEST(cmdline_intel_amd_and_twins)
                   "device 0000:04:00.0 8086:1539 class=020000 driver=igb parent=root\n"
                   "device 0000:05:00.0 8086:1539 class=020000 driver=igb parent=root\n");
     ck_assert_int_eq(hd("cmdline 03:00.0"), 0);
-    ck_assert_str_eq(out, "iommu=pt vfio-pci.ids=8086:1539\n");
-    ck_assert_str_eq(err, "hostdev cmdline: warning: vfio-pci.ids= also takes 0000:04:00.0, "
+    ck_assert_str_eq(e.out, "iommu=pt vfio-pci.ids=8086:1539\n");
+    ck_assert_str_eq(e.err, "hostdev cmdline: warning: vfio-pci.ids= also takes 0000:04:00.0, "
                           "0000:05:00.0 (same ids, not asked for); 'hostdev cmdline --reserve' "
                           "names only the devices given\n");
     ck_assert_int_eq(hd("cmdline 03:00.0 04:00.0 05:00.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     /* Under --json the warning is the document's: nothing on stderr. */
     ck_assert_int_eq(hd("--json cmdline 03:00.0"), 0);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"also_matched\": [");
     ck_out_has("\"0000:05:00.0\"");
     ck_out_has("\"warnings\": [\n    \"vfio-pci.ids= also takes 0000:04:00.0, 0000:05:00.0 (same "
                "ids, not asked for)");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
 }
 END_TEST
 
@@ -2343,7 +2334,7 @@ static void boot_reserves_unprobed_nic(void)
     conf("persist-" NIC ".conf",
          "# Written by `hostdev persist`; `hostdev unpersist` removes it.\n" NIC " vfio-pci\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(out, NIC ": unbound -> vfio-pci (" PERSIST_FILE ":2)\n");
+    ck_assert_str_eq(e.out, NIC ": unbound -> vfio-pci (" PERSIST_FILE ":2)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
 }
@@ -2358,7 +2349,7 @@ HD_TEST(unpersist_gives_a_device_reserved_unprobed_at_boot_to_the_kernel)
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> none\n");
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> none\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
     ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/bind", NIC), 0);
 
@@ -2373,7 +2364,7 @@ HD_TEST(unpersist_gives_a_device_reserved_unprobed_at_boot_to_the_kernel)
     ck_out_has("  " NIC ": vfio-pci -> " KERNELS "\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     /* The plan could only say the kernel's choice; the run says what the kernel chose. */
-    ck_assert_str_eq(out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "(null)");
     ck_assert(!fx_exists(&e.fx, NIC_RECORD));
@@ -2438,7 +2429,7 @@ HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
     ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 1);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_err_has("hostdev unpersist: " NOT_LOADED);
     ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 1);
     ck_err_has(NOT_LOADED);
@@ -2537,11 +2528,11 @@ HD_TEST(vfs_the_boot_makes_and_reserves_go_back_to_the_kernels_choice)
     modprobe_conf("alias pci:v00008086d000010EDsv*sd*bc*sc*i* ixgbevf\n");
 #endif
     ck_assert_int_eq(hd("reattach 0000:03:10.1"), 0);
-    ck_assert_str_eq(out, "0000:03:10.1: vfio-pci -> none\n");
+    ck_assert_str_eq(e.out, "0000:03:10.1: vfio-pci -> none\n");
     ck_assert_int_eq(hd("unpersist 0000:03:10.3"), 0);
-    ck_assert_str_eq(out, "unpersisted: 0000:03:10.3\n0000:03:10.3: vfio-pci -> none\n");
+    ck_assert_str_eq(e.out, "unpersisted: 0000:03:10.3\n0000:03:10.3: vfio-pci -> none\n");
     ck_assert_int_eq(hd("unpersist 0000:03:10.0"), 0);
-    ck_assert_str_eq(out, "unpersisted: 0000:03:10.0\n0000:03:10.0: vfio-pci -> ixgbevf\n");
+    ck_assert_str_eq(e.out, "unpersisted: 0000:03:10.0\n0000:03:10.0: vfio-pci -> ixgbevf\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.3"), "");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
@@ -2562,7 +2553,7 @@ HD_TEST(persist_takes_an_interface_name_as_its_address)
 {
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist enp3s0f1"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+    ck_assert_str_eq(e.out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
                           "persisted: 0000:03:00.1 vfio-pci\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));

@@ -15,32 +15,25 @@
 #include "hdtest.h"
 
 static struct eng e;
-static char *out, *err;
 
-/* Run hostdev on the mounted fake with @args; its exit status. */
+/* Run hostdev on the mounted fake with @args; its exit status, its output in e.out, e.err. */
 static int hd(const char *args)
 {
-    char cmd[1024];
-
-    free(out);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s %s", at_build_dir(),
-             e.fx.root, args);
-    return at_run(cmd, &out, &err);
+    return eng_run(&e, "%s", args);
 }
 
 /* Exactly one line on stderr, containing @needle. */
 static void one_line_error(const char *needle)
 {
-    char *nl = strchr(err, '\n');
-    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", err);
-    ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
+    char *nl = strchr(e.err, '\n');
+    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", e.err);
+    ck_assert_msg(strstr(e.err, needle) != NULL, "'%s' not in '%s'", needle, e.err);
 }
 
 /* The output is one JSON document, or with @per_line one JSON value on every line. */
 static void json_check(bool per_line)
 {
-    at_json_check(out, per_line);
+    at_json_check(e.out, per_line);
 }
 
 static void json_parses(void)
@@ -56,13 +49,10 @@ static void json_parses_lines(void)
 static void setup(void)
 {
     eng_start(&e, "demo");
-    out = err = NULL;
 }
 
 static void teardown(void)
 {
-    free(out);
-    free(err);
     eng_stop(&e);
 }
 
@@ -196,11 +186,11 @@ HD_TEST(a_global_option_is_no_value)
 {
     ck_assert_int_eq(hd("acquire --force --json --dry-run --vm a 03:00.0"), 0);
     json_check(false);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("--json acquire --vm --json 03:00.0"), 2);
-    ck_assert_str_eq(out, "");
-    ck_assert_msg(strncmp(err, "{\"error\":\"option --vm needs a value, and '--json' after it "
-                               "is an option;", 50) == 0, "%s", err);
+    ck_assert_str_eq(e.out, "");
+    ck_assert_msg(strncmp(e.err, "{\"error\":\"option --vm needs a value, and '--json' after it "
+                               "is an option;", 50) == 0, "%s", e.err);
     ck_assert_int_eq(hd("acquire --vm --json"), 2);
     one_line_error("hostdev acquire: option --vm needs a value, and '--json' after it is an "
                    "option; ");
@@ -222,7 +212,7 @@ HD_TEST(failure_exits_1_and_restores)
                                    "EBUSY nth=1"), 0);
     ck_assert_int_eq(hd("detach 03:00.0 02:00.0"), 1);
     one_line_error("0000:02:00.0: writing driver_override failed");
-    ck_assert_ptr_null(strstr(err, "0000:02:00.0: 0000:02:00.0")); /* the device named once */
+    ck_assert_ptr_null(strstr(e.err, "0000:02:00.0: 0000:02:00.0")); /* the device named once */
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.0"), "nvme");
     ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
@@ -251,12 +241,12 @@ HD_TEST(a_failure_under_json_shows_its_steps_and_the_error)
                                    "EBUSY nth=1"), 0);
     ck_assert_int_eq(hd("--json detach 03:00.0 02:00.0"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"operation\": \"detach\"") != NULL, "no detach: '%s'", out);
-    ck_assert_msg(strstr(out, "\"device\": \"0000:03:00.0\"") != NULL, "no step: '%s'", out);
-    ck_assert_msg(strstr(out, undone) != NULL, "no undone step: '%s'", out);
-    ck_assert_ptr_null(strstr(out, "\"state\": \"done\""));
-    ck_assert_msg(strncmp(err, "{\"error\":\"0000:02:00.0: writing driver_override failed",
-                          52) == 0, "stderr: '%s'", err);
+    ck_assert_msg(strstr(e.out, "\"operation\": \"detach\"") != NULL, "no detach: '%s'", e.out);
+    ck_assert_msg(strstr(e.out, "\"device\": \"0000:03:00.0\"") != NULL, "no step: '%s'", e.out);
+    ck_assert_msg(strstr(e.out, undone) != NULL, "no undone step: '%s'", e.out);
+    ck_assert_ptr_null(strstr(e.out, "\"state\": \"done\""));
+    ck_assert_msg(strncmp(e.err, "{\"error\":\"0000:02:00.0: writing driver_override failed",
+                          52) == 0, "stderr: '%s'", e.err);
     one_line_error("\"exit\":1");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
 
@@ -264,15 +254,15 @@ HD_TEST(a_failure_under_json_shows_its_steps_and_the_error)
     ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel EIO"), 0);
     ck_assert_int_eq(hd("--json release --vm a"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"operation\": \"release\"") != NULL, "no release: '%s'", out);
-    ck_assert_msg(strstr(out, undone) != NULL, "no undone step: '%s'", out);
-    ck_assert_msg(strncmp(err, "{\"error\":", 9) == 0, "stderr: '%s'", err);
+    ck_assert_msg(strstr(e.out, "\"operation\": \"release\"") != NULL, "no release: '%s'", e.out);
+    ck_assert_msg(strstr(e.out, undone) != NULL, "no undone step: '%s'", e.out);
+    ck_assert_msg(strncmp(e.err, "{\"error\":", 9) == 0, "stderr: '%s'", e.err);
     one_line_error("\"exit\":1");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
     ck_assert_int_eq(fx_ctl(&e.fx, "probe-fails snd_hda_intel 0"), 0);
 
     ck_assert_int_eq(hd("--json detach 00:1f.4"), 1); /* refused: the host keeps it */
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     one_line_error("SMBus");
 }
 END_TEST
@@ -287,15 +277,15 @@ HD_TEST(a_failed_sriov_under_json_shows_its_step)
                                    "nth=1 on=write"), 0);
     ck_assert_int_eq(hd("--json sriov 03:00.1 4"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"operation\": \"sriov\"") != NULL, "no sriov: '%s'", out);
-    ck_assert_msg(strstr(out, "\"action\": \"numvfs\",\n      \"device\": \"0000:03:00.1\",\n"
+    ck_assert_msg(strstr(e.out, "\"operation\": \"sriov\"") != NULL, "no sriov: '%s'", e.out);
+    ck_assert_msg(strstr(e.out, "\"action\": \"numvfs\",\n      \"device\": \"0000:03:00.1\",\n"
                               "      \"from\": \"0\",\n      \"to\": \"4\",\n"
-                              "      \"state\": \"failed\"") != NULL, "'%s'", out);
-    ck_assert_msg(strstr(err, "{\"error\":\"0000:03:00.1: writing 4 to sriov_numvfs") == err,
-                  "stderr: '%s'", err);
+                              "      \"state\": \"failed\"") != NULL, "'%s'", e.out);
+    ck_assert_msg(strstr(e.err, "{\"error\":\"0000:03:00.1: writing 4 to sriov_numvfs") == e.err,
+                  "stderr: '%s'", e.err);
     one_line_error("\"exit\":1");
     ck_assert_int_eq(hd("sriov 03:00.1"), 0);
-    ck_assert_msg(strstr(out, "0 of 63") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "0 of 63") != NULL, "%s", e.out);
 }
 END_TEST
 
@@ -316,14 +306,14 @@ HD_TEST(a_device_typed_short_is_named_once)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_msg(hd(cases[i].args) != 0, "'%s' succeeded", cases[i].args);
-        ck_assert_msg(strncmp(err, cases[i].line, strlen(cases[i].line)) == 0,
-                      "'%s' said '%s'", cases[i].args, err);
+        ck_assert_msg(strncmp(e.err, cases[i].line, strlen(cases[i].line)) == 0,
+                      "'%s' said '%s'", cases[i].args, e.err);
     }
     ck_assert_int_eq(hd("--json persist 00:1f.4"), 2);
-    ck_assert_ptr_nonnull(strstr(err, "{\"error\":\"0000:00:1f.4 is an SMBus controller"));
+    ck_assert_ptr_nonnull(strstr(e.err, "{\"error\":\"0000:00:1f.4 is an SMBus controller"));
     /* A network interface's name is not its address: it stays, and says which one it is. */
     ck_assert_int_eq(hd("detach 03:00.0 enp3s0"), 2);
-    ck_assert_str_eq(err, "hostdev detach: enp3s0: 0000:03:00.0 is given twice\n");
+    ck_assert_str_eq(e.err, "hostdev detach: enp3s0: 0000:03:00.0 is given twice\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
@@ -333,83 +323,83 @@ END_TEST
 HD_TEST(list_of_a_driver_not_registered_says_so)
 {
     ck_assert_int_eq(hd("list -d zz"), 0);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev list: note: no driver 'zz' is registered\n");
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev list: note: no driver 'zz' is registered\n");
     ck_assert_int_eq(hd("list --driver vfio_pci"), 0);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "hostdev list: note: no driver 'vfio_pci' is registered; 'vfio-pci' "
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev list: note: no driver 'vfio_pci' is registered; 'vfio-pci' "
                           "is\n");
     /* Registered, with no device on it now: an empty answer that is true, said as such. */
     ck_assert_int_eq(hd("list -d vfio-pci"), 0);
-    ck_assert_str_eq(out, "");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("list -d none"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0 "));
-    ck_assert_str_eq(err, "");
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:04:00.0 "));
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("--json list -d zz"), 0);
-    ck_assert_str_eq(out, "[]\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "[]\n");
+    ck_assert_str_eq(e.err, "");
 }
 END_TEST
 
 HD_TEST(detach_reattach_commands)
 {
     ck_assert_int_eq(hd("detach 0000:03:00.0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
+    ck_assert_str_eq(e.out, "0000:03:00.0: e1000e -> vfio-pci\n");
     ck_assert(fx_exists(&e.fx, "dev/vfio/8"));
     ck_assert_int_eq(hd("reattach pci_0000_03_00_0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: vfio-pci -> e1000e\n");
+    ck_assert_str_eq(e.out, "0000:03:00.0: vfio-pci -> e1000e\n");
     ck_assert(!fx_exists(&e.fx, "dev/vfio/8"));
     /* -vv: every line is the tool's, whole, and speaks of devices and files, not of the
      * library's functions. */
     ck_assert_int_eq(hd("-vv detach 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(err, "hostdev: write sys/bus/pci/devices/0000:03:00.0/"
+    ck_assert_ptr_nonnull(strstr(e.err, "hostdev: write sys/bus/pci/devices/0000:03:00.0/"
                                       "driver_override <- 'vfio-pci': 0\n"));
-    for (const char *l = err; *l; l = strchr(l, '\n') + 1) {
+    for (const char *l = e.err; *l; l = strchr(l, '\n') + 1) {
         ck_assert_msg(strncmp(l, "hostdev: ", 9) == 0, "a line not the tool's: %s", l);
         ck_assert_msg(strncmp(l + 9, "hd_", 3) != 0, "a function name: %s", l);
     }
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
     /* Options after the address, and a shared group named in a warning. */
     ck_assert_int_eq(hd("detach 01:00.0 --driver vfio-pci"), 0);
-    ck_assert_ptr_nonnull(strstr(err, "not viable"));
-    ck_assert_ptr_nonnull(strstr(err, "0000:01:00.1 is bound to snd_hda_intel"));
-    ck_assert_ptr_nonnull(strstr(err, "--group"));
+    ck_assert_ptr_nonnull(strstr(e.err, "not viable"));
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:01:00.1 is bound to snd_hda_intel"));
+    ck_assert_ptr_nonnull(strstr(e.err, "--group"));
     /* On vfio-pci with a member still on its host driver: that one blocks. */
     ck_assert_int_eq(hd("show 01:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "IOMMU group:     1, not viable\n"));
-    ck_assert_ptr_nonnull(strstr(out, "snd_hda_intel  blocks: bound to a host driver"));
+    ck_assert_ptr_nonnull(strstr(e.out, "IOMMU group:     1, not viable\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "snd_hda_intel  blocks: bound to a host driver"));
     /* The same in JSON: the group, the device given, each blocker and its driver; no note
      * on stderr. */
     ck_assert_int_eq(hd("reattach 01:00.0"), 0);
     ck_assert_int_eq(hd("--json detach 01:00.0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
+    ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
                                       "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
                                       "        {\n          \"device\": \"0000:01:00.1\",\n"
                                       "          \"driver\": \"snd_hda_intel\",\n"));
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
-    ck_assert_str_eq(out, "0000:01:00.0: already on vfio-pci\n"
+    ck_assert_str_eq(e.out, "0000:01:00.0: already on vfio-pci\n"
                           "0000:01:00.1: snd_hda_intel -> vfio-pci\n");
-    ck_assert_str_eq(err, ""); /* viable now: no note */
+    ck_assert_str_eq(e.err, ""); /* viable now: no note */
     ck_assert_int_eq(hd("--json detach 01:00.1"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": []"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": []"));
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
     ck_assert_int_eq(hd("--json show 01:00.0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"viable\": true"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"viable\": true"));
     /* What detach --group took, reattach --group gives back, named by either member; the
      * group's bridge stays on pcieport. */
     ck_assert_int_eq(hd("reattach --group 01:00.1 --dry-run"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
     ck_assert_int_eq(hd("reattach --group 01:00.1"), 0);
-    ck_assert_str_eq(out, "0000:01:00.1: vfio-pci -> snd_hda_intel\n"
+    ck_assert_str_eq(e.out, "0000:01:00.1: vfio-pci -> snd_hda_intel\n"
                           "0000:01:00.0: vfio-pci -> nouveau\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:01.0"), "pcieport");
     ck_assert_int_eq(hd("reattach -g 01:00.0"), 0);
-    ck_assert_str_eq(out, "0000:01:00.0: already on nouveau\n"
+    ck_assert_str_eq(e.out, "0000:01:00.0: already on nouveau\n"
                           "0000:01:00.1: already on snd_hda_intel\n");
     /* Only reattach gives back a group: a reset of one is no option. */
     ck_assert_int_eq(hd("reset --group 01:00.0"), 2);
@@ -422,11 +412,11 @@ END_TEST
 HD_TEST(unviable_note_names_members_the_host_keeps)
 {
     ck_assert_int_eq(hd("detach 00:1f.3"), 0);
-    ck_assert_ptr_nonnull(strstr(err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
-    ck_assert_ptr_nonnull(strstr(err, "0000:00:1f.4 is an SMBus controller the host keeps"));
-    ck_assert_ptr_nonnull(strstr(err, "no VM can have this group on this host as it is "
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:1f.4 is an SMBus controller the host keeps"));
+    ck_assert_ptr_nonnull(strstr(e.err, "no VM can have this group on this host as it is "
                                       "('hostdev doctor 0000:00:1f.3' says what can)"));
-    ck_assert_ptr_null(strstr(err, "all at once"));
+    ck_assert_ptr_null(strstr(e.err, "all at once"));
     /* The --group the old note offered is refused. */
     ck_assert_int_eq(hd("detach --group 00:1f.3 --dry-run"), 1);
     /* Why a device nobody named is refused, in one line without stacked parentheses. */
@@ -436,12 +426,12 @@ HD_TEST(unviable_note_names_members_the_host_keeps)
     ck_assert_int_eq(hd("reattach 00:1f.3"), 0);
     ck_assert_int_eq(hd("--json detach 00:1f.3"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"driver\": \"lpc_ich\",\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "\"driver\": \"lpc_ich\",\n"
                                       "          \"host_keeps\": \"an ISA/LPC bridge\"\n"));
     ck_assert_int_eq(hd("reattach 00:1f.3"), 0);
     /* An ordinary blocker keeps the --group advice, and host_keeps null. */
     ck_assert_int_eq(hd("--json detach 01:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"host_keeps\": null"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"host_keeps\": null"));
 }
 END_TEST
 
@@ -452,37 +442,37 @@ HD_TEST(a_dry_run_detach_tells_the_group_it_would_leave_not_viable)
     char *run_err;
 
     ck_assert_int_eq(hd("detach 01:00.0 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; detach would do:\n"
+    ck_assert_str_eq(e.out, "dry run: nothing changed; detach would do:\n"
                           "  0000:01:00.0: nouveau -> vfio-pci\n");
-    ck_assert_str_eq(err, "hostdev detach: note: IOMMU group 1 is not viable yet, a VM cannot "
+    ck_assert_str_eq(e.err, "hostdev detach: note: IOMMU group 1 is not viable yet, a VM cannot "
                           "use 0000:01:00.0: 0000:01:00.1 is bound to snd_hda_intel. Detach it "
                           "too, or all at once with 'hostdev detach --group 0000:01:00.0'.\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("--json detach 01:00.0 --dry-run"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
+    ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
                                       "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
                                       "        {\n          \"device\": \"0000:01:00.1\",\n"
                                       "          \"driver\": \"snd_hda_intel\",\n"));
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* The whole group: viable, no note. */
     ck_assert_int_eq(hd("detach --dry-run --group 01:00.0"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("--json detach --group 01:00.0 --dry-run"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"unviable\": []"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": []"));
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* The run says what its dry run said. */
     ck_assert_int_eq(hd("detach 01:00.0 --dry-run"), 0);
-    run_err = strdup(err);
+    run_err = strdup(e.err);
     ck_assert_int_eq(hd("detach 01:00.0"), 0);
-    ck_assert_str_eq(err, run_err);
+    ck_assert_str_eq(e.err, run_err);
     free(run_err);
     /* A member already detached counts as it is: the plan for the other leaves it viable. */
     ck_assert_int_eq(hd("detach 01:00.1 --dry-run"), 0);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     /* The host keeps part of group 9: the dry run says so as the run does. */
     ck_assert_int_eq(hd("detach 00:1f.3 --dry-run"), 0);
-    ck_assert_ptr_nonnull(strstr(err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
+    ck_assert_ptr_nonnull(strstr(e.err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
 }
 END_TEST
 
@@ -492,15 +482,15 @@ HD_TEST(reset_and_check_commands)
     one_line_error("in use by its host driver nvme");
     ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:02:00.0"), 0);
     ck_assert_int_eq(hd("reset --force 02:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "flr bus"));
+    ck_assert_ptr_nonnull(strstr(e.out, "flr bus"));
     ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:02:00.0 flr"), 1);
     ck_assert_int_eq(hd("--json reset 04:00.0"), 0);
     json_parses();
     ck_assert_int_eq(hd("check 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "assignable alone"));
+    ck_assert_ptr_nonnull(strstr(e.out, "assignable alone"));
     ck_assert_int_eq(hd("check 01:00.0"), 1);
-    ck_assert_ptr_nonnull(strstr(out, "0000:01:00.1 (snd_hda_intel)"));
-    ck_assert_ptr_nonnull(strstr(out, "co-assign"));
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:01:00.1 (snd_hda_intel)"));
+    ck_assert_ptr_nonnull(strstr(e.out, "co-assign"));
 }
 END_TEST
 
@@ -509,43 +499,43 @@ END_TEST
 HD_TEST(check_judges_the_devices_given_as_one_set)
 {
     ck_assert_int_eq(hd("check 01:00.0 01:00.1"), 0);
-    ck_assert_msg(strstr(out, "the 2 devices given: assignable together, to one VM\n") != NULL,
-                  "%s", out);
+    ck_assert_msg(strstr(e.out, "the 2 devices given: assignable together, to one VM\n") != NULL,
+                  "%s", e.out);
     /* Each device's own answer stays what it is. */
-    ck_assert_msg(strstr(out, "0000:01:00.0: IOMMU group 1 also holds 0000:01:00.1 "
+    ck_assert_msg(strstr(e.out, "0000:01:00.0: IOMMU group 1 also holds 0000:01:00.1 "
                               "(snd_hda_intel): not assignable alone\n") != NULL,
-                  "%s", out);
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json check 01:00.0 01:00.1"), 0);
     json_parses();
-    ck_assert_msg(strstr(out, "\"assignable_alone\": false") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "\"assignable_together\": false") == NULL, "%s", out);
-    ck_assert_msg(strstr(out, "\"also_needs\": []") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "\"assignable_alone\": false") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"assignable_together\": false") == NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"also_needs\": []") != NULL, "%s", e.out);
     /* Without the audio function the GPU still needs it: named, exit 1. */
     ck_assert_int_eq(hd("check 01:00.0 03:00.0"), 1);
-    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: 0000:01:00.0 also "
+    ck_assert_msg(strstr(e.out, "the 2 devices given: not assignable together: 0000:01:00.0 also "
                               "needs 0000:01:00.1\n") != NULL,
-                  "%s", out);
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json check 01:00.0 03:00.0"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"also_needs\": [\n      \"0000:01:00.1\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "\"also_needs\": [\n      \"0000:01:00.1\"") != NULL, "%s", e.out);
     /* Alone, as before: the same answer, and no line for a set. */
     ck_assert_int_eq(hd("check 01:00.0"), 1);
-    ck_assert_msg(strstr(out, "devices given") == NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "devices given") == NULL, "%s", e.out);
     ck_assert_int_eq(hd("check 03:00.0 02:00.0"), 0);
     /* A function the host keeps is no VM's, given with its whole group or not. */
     ck_assert_int_eq(hd("check 00:1f.3 00:1f.0 00:1f.4"), 1);
-    ck_assert_msg(strstr(out, "0000:00:1f.0: is an ISA/LPC bridge, which the host keeps: not for "
+    ck_assert_msg(strstr(e.out, "0000:00:1f.0: is an ISA/LPC bridge, which the host keeps: not for "
                               "a VM\n") != NULL,
-                  "%s", out);
-    ck_assert_msg(strstr(out, "not assignable together: 0000:00:1f.0 is an ISA/LPC bridge the "
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, "not assignable together: 0000:00:1f.0 is an ISA/LPC bridge the "
                               "host keeps; ") != NULL,
-                  "%s", out);
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json check 00:1f.4"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"host_keeps\": \"an SMBus controller\",\n    \"vm\"") != NULL,
-                  "%s", out);
+    ck_assert_msg(strstr(e.out, "\"host_keeps\": \"an SMBus controller\",\n    \"vm\"") != NULL,
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json check 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "\"host_keeps\": null,\n    \"vm\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "\"host_keeps\": null,\n    \"vm\"") != NULL, "%s", e.out);
 }
 END_TEST
 
@@ -553,16 +543,16 @@ END_TEST
 HD_TEST(check_names_the_vm_that_holds_a_device)
 {
     ck_assert_int_eq(hd("--json check 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "\"vm\": null") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "\"vm\": null") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
     ck_assert_int_eq(hd("check 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "0000:03:00.0: assigned to vm vm1\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "0000:03:00.0: assigned to vm vm1\n") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("--json check 03:00.0"), 0);
     json_parses();
-    ck_assert_msg(strstr(out, "\"vm\": \"vm1\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "\"vm\": \"vm1\"") != NULL, "%s", e.out);
     /* A device no VM holds says nothing of one. */
     ck_assert_int_eq(hd("check 02:00.0"), 0);
-    ck_assert_msg(strstr(out, "assigned to") == NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "assigned to") == NULL, "%s", e.out);
 }
 END_TEST
 
@@ -574,22 +564,22 @@ HD_TEST(acquire_again_says_already)
     char *map = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("acquire --dry-run --vm vm1 --owner 0:0 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "  0000:03:00.0: already assigned to vm vm1") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "  0000:03:00.0: already assigned to vm vm1") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("--json acquire --vm vm1 --owner 0:0 03:00.0"), 0);
     json_parses();
-    ck_assert_msg(strstr(out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
+    ck_assert_msg(strstr(e.out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
                               "      \"from\": \"\",\n      \"to\": \"vm1\",\n"
-                              "      \"state\": \"done\"") != NULL, "%s", out);
+                              "      \"state\": \"done\"") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 1:1 03:00.0"), 1);
     /* The VM is named once; the one asking is named where the message names another. */
     one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 with owner 0:0, "
                    "not 1:1: release it first to give it to another owner");
     ck_assert_int_eq(hd("--json acquire --vm vm1 --owner 1:1 03:00.0"), 1);
-    ck_assert_msg(strstr(err, "{\"error\":\"0000:03:00.0 is already assigned to vm vm1 with") !=
-                      NULL, "%s", err);
+    ck_assert_msg(strstr(e.err, "{\"error\":\"0000:03:00.0 is already assigned to vm vm1 with") !=
+                      NULL, "%s", e.err);
     ck_assert_int_eq(hd("acquire --vm vm2 --owner 0:0 03:00.0"), 1);
     one_line_error("hostdev acquire: vm vm2: 0000:03:00.0 is already assigned to vm vm1: release "
                    "it there first");
@@ -612,11 +602,11 @@ HD_TEST(acquire_again_without_owner_is_already)
     char *map = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("acquire --vm vm1 03:00.0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("--json acquire --vm vm1 03:00.0"), 0);
     json_parses();
-    ck_assert_msg(strstr(out, "\"action\": \"already\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "\"action\": \"already\"") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 2:2 03:00.0"), 1);
     one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 with owner 1:1, "
                    "not 2:2: ");
@@ -635,7 +625,7 @@ HD_TEST(acquire_again_without_mode_is_already)
     char *map = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 03:00.0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
+    ck_assert_str_eq(e.out, "0000:03:00.0: already assigned to vm vm1, as asked: nothing to do\n");
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 0:0 --managed 03:00.0"), 1);
     one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 unmanaged, not "
                    "managed: release it first to change that");
@@ -655,16 +645,16 @@ HD_TEST(release_again_says_not_assigned)
     ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: not assigned to vm vm1 (nor any other): nothing to do\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "0000:03:00.0: not assigned to vm vm1 (nor any other): nothing to do\n");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("release --dry-run --vm vm1 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "  0000:03:00.0: not assigned to vm vm1 (nor any other)") != NULL,
-                  "%s", out);
+    ck_assert_msg(strstr(e.out, "  0000:03:00.0: not assigned to vm vm1 (nor any other)") != NULL,
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json release --vm vm1 03:00.0"), 0);
     json_parses();
-    ck_assert_msg(strstr(out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
+    ck_assert_msg(strstr(e.out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
                               "      \"from\": \"vm1\",\n      \"to\": \"\",\n"
-                              "      \"state\": \"done\"") != NULL, "%s", out);
+                              "      \"state\": \"done\"") != NULL, "%s", e.out);
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("release --vm vm1 09:00.0"), 2);
     one_line_error("hostdev release: vm vm1: 0000:09:00.0: no such PCI device under ");
@@ -676,13 +666,13 @@ HD_TEST(release_again_says_not_assigned)
     ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 1);
     one_line_error("hostdev release: vm vm1: 0000:03:00.0 is assigned to vm vm2, not vm1");
     ck_assert_int_eq(hd("--json release --vm vm1 03:00.0"), 1);
-    ck_assert_msg(strstr(err, "\"exit\":1") != NULL, "%s", err);
+    ck_assert_msg(strstr(e.err, "\"exit\":1") != NULL, "%s", e.err);
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* One held, one no VM's: the held one goes back, the other is said to be no VM's. */
     ck_assert_int_eq(hd("release --vm vm2 02:00.0 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "0000:02:00.0: not assigned to vm vm2 (nor any other): nothing "
-                              "to do\n") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "0000:03:00.0: released from vm vm2\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "0000:02:00.0: not assigned to vm vm2 (nor any other): nothing "
+                              "to do\n") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "0000:03:00.0: released from vm vm2\n") != NULL, "%s", e.out);
 }
 END_TEST
 
@@ -717,10 +707,10 @@ HD_TEST(acquire_dry_run_plans_the_runs_steps)
         snprintf(args, sizeof(args), "--json acquire --dry-run --vm vm1 --owner 1000:1000 %s",
                  devs[i]);
         ck_assert_int_eq(hd(args), 0);
-        planned = json_steps(out);
+        planned = json_steps(e.out);
         snprintf(args, sizeof(args), "--json acquire --vm vm1 --owner 1000:1000 %s", devs[i]);
         ck_assert_int_eq(hd(args), 0);
-        done = json_steps(out);
+        done = json_steps(e.out);
         ck_assert_str_eq(planned, done);
         ck_assert_msg((strstr(done, "own <cdev>\nown dev/iommu\n") != NULL) == (i == 0), "%s",
                       done);
@@ -746,25 +736,25 @@ HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("acquire --dry-run --vm vm1 03:00.0"), 1);
     ck_assert_int_eq(hd("check 03:00.0"), 1);
-    ck_assert_msg(strstr(out, why) != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "assignable alone") == NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, why) != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "assignable alone") == NULL, "%s", e.out);
     ck_assert_int_eq(hd("check 03:00.0 03:10.0"), 1);
-    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: 0000:03:00.0 is in "
+    ck_assert_msg(strstr(e.out, "the 2 devices given: not assignable together: 0000:03:00.0 is in "
                               "use by the host\n") != NULL,
-                  "%s", out);
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json check 03:00.0"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"assignable_alone\": false") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "\"host_use\": \"0000:03:00.0 is an SR-IOV PF with 8 VFs") != NULL,
-                  "%s", out);
+    ck_assert_msg(strstr(e.out, "\"assignable_alone\": false") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\"host_use\": \"0000:03:00.0 is an SR-IOV PF with 8 VFs") != NULL,
+                  "%s", e.out);
     ck_assert_int_eq(hd("check 03:10.0"), 0);
-    ck_assert_msg(strstr(out, "0000:03:10.0: can be reset on its own (methods: flr): assignable "
+    ck_assert_msg(strstr(e.out, "0000:03:10.0: can be reset on its own (methods: flr): assignable "
                               "alone\n") != NULL,
-                  "%s", out);
+                  "%s", e.out);
     /* Without VFs the PF is as acquire takes it. */
     ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
     ck_assert_int_eq(hd("check 03:00.0"), 0);
-    ck_assert_msg(strstr(out, "assignable alone") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "assignable alone") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("acquire --dry-run --vm vm1 03:00.0"), 0);
     eng_stop(&e);
     eng_start(&e, "demo");
@@ -782,13 +772,13 @@ HD_TEST(vm_config_of_one_mdev_twice)
                         "mdev_83b8f4f2_509f_382f_3c1e_e6bfe0fa1001"),
                      2);
     one_line_error("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 is given twice");
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_assert_int_eq(hd("hostdev-xml 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 "
                         "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"),
                      2);
     one_line_error("is given twice");
     ck_assert_int_eq(hd("qemu-args 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"), 0);
-    ck_assert_ptr_nonnull(strstr(out, u));
+    ck_assert_ptr_nonnull(strstr(e.out, u));
 }
 END_TEST
 
@@ -797,56 +787,56 @@ END_TEST
 HD_TEST(recover_dry_run_with_nothing_to_do)
 {
     ck_assert_int_eq(hd("recover --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; recover would do nothing\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "dry run: nothing changed; recover would do nothing\n");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("recover"), 0);
-    ck_assert_str_eq(out, "0 interrupted operations dealt with\n");
+    ck_assert_str_eq(e.out, "0 interrupted operations dealt with\n");
 }
 END_TEST
 
 HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0 Ethernet controller [0200]: [8086:10d3] "
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:03:00.0 Ethernet controller [0200]: [8086:10d3] "
                                       "driver=e1000e group=8 if=enp3s0\n"));
     ck_assert_int_eq(hd("list --driver none"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0"));
-    ck_assert_ptr_null(strstr(out, "0000:03:00.0"));
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:04:00.0"));
+    ck_assert_ptr_null(strstr(e.out, "0000:03:00.0"));
     /* --driver repeats, OR-ed as the selectors are: the first is not dropped. */
     ck_assert_int_eq(hd("list --driver none -d e1000e"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "0000:04:00.0"));
-    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0"));
-    ck_assert_ptr_null(strstr(out, "driver=nouveau"));
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:04:00.0"));
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:03:00.0"));
+    ck_assert_ptr_null(strstr(e.out, "driver=nouveau"));
     ck_assert_int_eq(hd("--json list 8086:10d3"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"vendor_id\": \"0x8086\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"class\": \"0x020000\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"iommu_group\": 8"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vendor_id\": \"0x8086\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"class\": \"0x020000\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"iommu_group\": 8"));
     /* A listing's JSON has the text line's fields; topology and the like are show's. */
-    ck_assert_ptr_null(strstr(out, "\"parent\""));
-    ck_assert_ptr_null(strstr(out, "\"reset_methods\""));
+    ck_assert_ptr_null(strstr(e.out, "\"parent\""));
+    ck_assert_ptr_null(strstr(e.out, "\"reset_methods\""));
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"parent\": \"0000:00:1c.0\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"reset_methods\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"parent\": \"0000:00:1c.0\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"reset_methods\""));
     static const char *const cmds[] = {"list", "show", "iommu", "detach", "reattach", "reset",
                                        "check", "verify", "sriov"};
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         char args[64];
         snprintf(args, sizeof(args), "%s --help", cmds[i]);
         ck_assert_msg(hd(args) == 0, "%s", args);
-        ck_assert_ptr_nonnull(strstr(out, "Usage: hostdev"));
+        ck_assert_ptr_nonnull(strstr(e.out, "Usage: hostdev"));
     }
     ck_assert_int_eq(hd("--version"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "hostdev "));
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev "));
     /* Global options after the command too, as in other tools; --format json is --json. */
     static const char *const as_json[] = {"list --json 8086:10d3", "list 8086:10d3 --json",
                                           "list --format json 8086:10d3",
                                           "list --format=json 8086:10d3"};
     for (size_t i = 0; i < sizeof(as_json) / sizeof(as_json[0]); i++) {
-        ck_assert_msg(hd(as_json[i]) == 0, "%s: %s", as_json[i], err);
+        ck_assert_msg(hd(as_json[i]) == 0, "%s: %s", as_json[i], e.err);
         json_parses();
-        ck_assert_ptr_nonnull(strstr(out, "\"iommu_group\": 8"));
+        ck_assert_ptr_nonnull(strstr(e.out, "\"iommu_group\": 8"));
     }
     char cmd[1024], *o = NULL, *x = NULL;
     snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev list --root=%s --names none 03:00.0",
@@ -858,35 +848,35 @@ HD_TEST(list_and_help)
     /* What dpdk-devbind and driverctl users look for: the interface (which also names the
      * device), the VM that holds it, the driver it came from; show says what the host uses. */
     ck_assert_int_eq(hd("detach --dry-run enp3s0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.0: e1000e -> vfio-pci"));
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:03:00.0: e1000e -> vfio-pci"));
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 enp3s0"), 0);
     /* On vfio-pci the device has no interface: e1000e's remove() unregistered enp3s0, which is
      * back when the device is back on e1000e. */
     ck_assert_int_eq(hd("list 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "driver=vfio-pci group=8 override=vfio-pci "
+    ck_assert_ptr_nonnull(strstr(e.out, "driver=vfio-pci group=8 override=vfio-pci "
                                       "vm=web1 orig_driver=e1000e\n"));
     ck_assert_int_eq(hd("--json list 03:00.0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"vm\": \"web1\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"original_driver\": \"e1000e\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"interfaces\": []"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vm\": \"web1\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"original_driver\": \"e1000e\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"interfaces\": []"));
     ck_assert_int_eq(hd("show 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "  original driver: e1000e"));
-    ck_assert_ptr_nonnull(strstr(out, "  assigned to:     vm web1 (managed)"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  original driver: e1000e"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  assigned to:     vm web1 (managed)"));
     /* What release gives each back to: its driver; "none" for one taken from no driver (a
      * release leaves it unbound); "-" for one on vfio-pci already (a release leaves it so). */
     ck_assert_int_eq(hd("detach --group 01:00.1"), 0);
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 04:00.0 01:00.0 01:00.1"), 0);
     ck_assert_int_eq(hd("assignments"), 0);
-    ck_assert_msg(strstr(out, "\n0000:03:00.0  web1                 managed   e1000e ") &&
-                      strstr(out, "\n0000:04:00.0  web1                 managed   none   ") &&
-                      strstr(out, "\n0000:01:00.1  web1                 managed   -      "),
-                  "%s", out);
+    ck_assert_msg(strstr(e.out, "\n0000:03:00.0  web1                 managed   e1000e ") &&
+                      strstr(e.out, "\n0000:04:00.0  web1                 managed   none   ") &&
+                      strstr(e.out, "\n0000:01:00.1  web1                 managed   -      "),
+                  "%s", e.out);
     ck_assert_int_eq(hd("--json assignments"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:04:00.0\",\n    \"vm\": \"web1\",\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "\"address\": \"0000:04:00.0\",\n    \"vm\": \"web1\",\n"
                                       "    \"mode\": \"managed\",\n    \"original_driver\": \"\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"address\": \"0000:01:00.1\",\n    \"vm\": \"web1\",\n"
+    ck_assert_ptr_nonnull(strstr(e.out, "\"address\": \"0000:01:00.1\",\n    \"vm\": \"web1\",\n"
                                       "    \"mode\": \"managed\",\n    \"original_driver\": null"));
     ck_assert_int_eq(hd("release --vm web1"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "");
@@ -894,25 +884,25 @@ HD_TEST(list_and_help)
     ck_assert_int_eq(hd("reattach --group 01:00.1"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
     ck_assert_int_eq(hd("list enp3s0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "driver=e1000e group=8 if=enp3s0\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "driver=e1000e group=8 if=enp3s0\n"));
     ck_assert_int_eq(hd("--json list enp3s0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"interfaces\": [\n      \"enp3s0\"\n    ]"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"interfaces\": [\n      \"enp3s0\"\n    ]"));
     ck_assert_int_eq(hd("show 03:00.0"), 0); /* test-hostuse-kernel: what a used one says */
-    ck_assert_ptr_nonnull(strstr(out, "  host use:        none seen\n"));
-    ck_assert_ptr_nonnull(strstr(out, "  assignable:      yes (endpoint)\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  host use:        none seen\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  assignable:      yes (endpoint)\n"));
     /* A platform function is an endpoint the host keeps: not assignable, and why. */
     ck_assert_int_eq(hd("show 00:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "  assignable:      no (a host bridge: the host keeps it)\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  assignable:      no (a host bridge: the host keeps it)\n"));
     ck_assert_int_eq(hd("--json show 00:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"platform_role\": \"a host bridge\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"assignable\": false"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"platform_role\": \"a host bridge\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"assignable\": false"));
     /* oVirt builds its device assignment on is_assignable: the same verdict. */
     ck_assert_int_eq(hd("list --format vdsm --caps pci"), 0);
     static const char *const verdicts[][2] = {{"\"pci_0000_00_00_0\"", "\"false\""},
                                                {"\"pci_0000_03_00_0\"", "\"true\""}};
     for (size_t i = 0; i < 2; i++) {
-        const char *at = strstr(out, verdicts[i][0]);
+        const char *at = strstr(e.out, verdicts[i][0]);
         ck_assert_ptr_nonnull(at);
         ck_assert_ptr_nonnull(at = strstr(at, "\"is_assignable\": "));
         ck_assert_msg(strncmp(at + 17, verdicts[i][1], strlen(verdicts[i][1])) == 0, "%s: %.30s",
@@ -922,32 +912,32 @@ HD_TEST(list_and_help)
     ck_assert_int_eq(hd("mdev create mtty mtty-1 --uuid 11111111-2222-3333-4444-555555555555"), 0);
     ck_assert_int_eq(hd("acquire --vm m1 --owner 0:0 11111111-2222-3333-4444-555555555555"), 0);
     ck_assert_int_eq(hd("list --format vdsm --caps mdev"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"vmId\": \"m1\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vmId\": \"m1\""));
     ck_assert_int_eq(hd("release --vm m1"), 0);
     ck_assert_int_eq(hd("mdev remove 11111111-2222-3333-4444-555555555555"), 0);
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     /* What each boot does to it: nothing, then what the persisted reservations say, each
      * with the file and line it comes from (an address line wins over an ids line). */
-    ck_assert_ptr_nonnull(strstr(out, "  at boot:         not reserved\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "  at boot:         not reserved\n"));
     ck_assert_int_eq(hd("persist --no-apply 8086:10d3"), 0);
     /* (A VF count for this NIC, which has no SR-IOV, is refused by persist: written here;
      * the boot refuses it, and show says so.) */
     eng_put(&e, "etc/hostdev.d/persist-0000:03:00.0.conf", "# by hand\n0000:03:00.0 numvfs=2\n");
     ck_assert_int_eq(hd("show 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "  at boot:         reserved for vfio-pci (etc/hostdev.d/"
+    ck_assert_ptr_nonnull(strstr(e.out, "  at boot:         reserved for vfio-pci (etc/hostdev.d/"
                                       "persist-8086:10d3.conf:2); VF count 2 (etc/hostdev.d/"
                                       "persist-0000:03:00.0.conf:2); refused at boot: "
                                       "0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\n"));
     eng_put(&e, "etc/hostdev.d/persist-0000:03:00.0.conf",
             "# by hand\n0000:03:00.0 pci-stub numvfs=2\n");
     ck_assert_int_eq(hd("show 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "  at boot:         reserved for pci-stub, VF count 2 "
+    ck_assert_ptr_nonnull(strstr(e.out, "  at boot:         reserved for pci-stub, VF count 2 "
                                       "(etc/hostdev.d/persist-0000:03:00.0.conf:2); refused at "
                                       "boot: 0000:03:00.0 is not SR-IOV capable (no "
                                       "sriov_totalvfs)\n"));
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": \"pci-stub\",\n    "
+    ck_assert_ptr_nonnull(strstr(e.out, "\"at_boot\": {\n    \"driver\": \"pci-stub\",\n    "
                                       "\"driver_from\": \"etc/hostdev.d/persist-0000:03:00.0.conf:2\""
                                       ",\n    \"numvfs\": 2,\n    \"numvfs_from\": \"etc/hostdev.d/"
                                       "persist-0000:03:00.0.conf:2\",\n    \"driver_refused\": "
@@ -955,14 +945,14 @@ HD_TEST(list_and_help)
     ck_assert_int_eq(hd("unpersist --no-apply 03:00.0"), 0);
     ck_assert_int_eq(hd("unpersist --no-apply 8086:10d3"), 0);
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"at_boot\": {\n    \"driver\": null,\n    "
+    ck_assert_ptr_nonnull(strstr(e.out, "\"at_boot\": {\n    \"driver\": null,\n    "
                                       "\"driver_from\": null,\n    \"numvfs\": null,\n    "
                                       "\"numvfs_from\": null,\n    \"driver_refused\": null,\n    "
                                       "\"numvfs_refused\": null,\n    \"skipped\": null\n  }"));
     /* Detached by its interface's name, which goes with e1000e: nothing else is said. */
     ck_assert_int_eq(hd("detach enp3s0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: e1000e -> vfio-pci\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, "0000:03:00.0: e1000e -> vfio-pci\n");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
     /* lspci's -s and -d, globs over the address, repeated and OR-ed; -d without a colon is
      * still the driver. */
@@ -982,8 +972,8 @@ HD_TEST(list_and_help)
     };
     for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
         char got[256] = "";
-        ck_assert_msg(hd(picks[i].args) == 0, "%s: %s", picks[i].args, err);
-        for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        ck_assert_msg(hd(picks[i].args) == 0, "%s: %s", picks[i].args, e.err);
+        for (const char *l = e.out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
             if (got[0])
                 strcat(got, " ");
             strncat(got, l, 12);
@@ -996,25 +986,25 @@ HD_TEST(list_and_help)
     long column = -1;
     int blocked = 0;
     /* Before any detach that is the normal state, not a fault. */
-    ck_assert_ptr_nonnull(strstr(out, "on host drivers (as before any detach"));
-    for (const char *l = out; *l; l = strchr(l, '\n') + 1) {
+    ck_assert_ptr_nonnull(strstr(e.out, "on host drivers (as before any detach"));
+    for (const char *l = e.out; *l; l = strchr(l, '\n') + 1) {
         const char *b = strstr(l, "on a host driver");
         if (b == NULL || b > strchr(l, '\n'))
             continue;
-        ck_assert_msg(column < 0 || column == b - l, "misaligned: %s", out);
+        ck_assert_msg(column < 0 || column == b - l, "misaligned: %s", e.out);
         column = b - l;
         blocked++;
     }
     ck_assert_int_eq(blocked, 2); /* nouveau and snd_hda_intel */
     /* Reports fold at 100 columns; notes are not problems. */
     ck_assert_int_eq(hd("iommu"), 0);
-    if (strstr(out, "  info ") != NULL)
-        ck_assert_msg(strstr(out, "\nNotes:\n") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "\nProblems:\n") == NULL || strstr(out, "  error ") ||
-                      strstr(out, "  warning "),
-                  "only notes under Problems: %s", out);
+    if (strstr(e.out, "  info ") != NULL)
+        ck_assert_msg(strstr(e.out, "\nNotes:\n") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "\nProblems:\n") == NULL || strstr(e.out, "  error ") ||
+                      strstr(e.out, "  warning "),
+                  "only notes under Problems: %s", e.out);
     hd("doctor 01:00.1");
-    for (const char *l = out; *l; l = strchr(l, '\n') + 1)
+    for (const char *l = e.out; *l; l = strchr(l, '\n') + 1)
         ck_assert_msg(strcspn(l, "\n") <= 100, "a line over 100 columns: %.*s",
                       (int)strcspn(l, "\n"), l);
     /* "--" ends the options: what follows is an argument. */
@@ -1289,8 +1279,8 @@ HD_TEST(iommu_explains_every_shipped_tree)
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
         eng_start(&e, trees[i].spec);
         ck_assert_msg(hd("iommu") == trees[i].status, "%s: exit status", trees[i].spec);
-        ck_assert_msg(strstr(out, trees[i].needle) != NULL, "%s: '%s' not in:\n%s",
-                      trees[i].spec, trees[i].needle, out);
+        ck_assert_msg(strstr(e.out, trees[i].needle) != NULL, "%s: '%s' not in:\n%s",
+                      trees[i].spec, trees[i].needle, e.out);
         ck_assert_int_eq(hd("--json iommu"), trees[i].status);
         json_parses();
         eng_stop(&e);
@@ -1335,10 +1325,10 @@ HD_TEST(domain_xml_acquire_release)
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
     ck_assert_int_eq(hd("--json assignments"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "win10"));
+    ck_assert_ptr_nonnull(strstr(e.out, "win10"));
     ck_assert_int_eq(hd("list --format vdsm"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"vmId\": \"win10\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vmId\": \"win10\""));
     ck_assert_int_eq(hd("migratable --vm win10"), 1);
 
     snprintf(args, sizeof(args), "release --domain-xml %s", path);
@@ -1369,14 +1359,14 @@ HD_TEST(domain_xml_managed_from_pci_stub)
     snprintf(args, sizeof(args), "--json acquire --dry-run --domain-xml %s", path);
     ck_assert_int_eq(hd(args), 0);
     json_parses();
-    ck_assert_msg(strstr(out, "\"from\": \"pci-stub\",\n      \"to\": \"vfio-pci\"") != NULL,
-                  "%s", out);
+    ck_assert_msg(strstr(e.out, "\"from\": \"pci-stub\",\n      \"to\": \"vfio-pci\"") != NULL,
+                  "%s", e.out);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "pci-stub");
     snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
     ck_assert_int_eq(hd(args), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
     ck_assert_int_eq(hd("release --vm router --dry-run"), 0);
-    ck_assert_msg(strstr(out, "vfio-pci -> pci-stub") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "vfio-pci -> pci-stub") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("release --vm router"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "pci-stub");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.0/driver_override"),
@@ -1430,10 +1420,10 @@ HD_TEST(domain_xml_interface_hostdev)
     snprintf(args, sizeof(args), "--json acquire --dry-run --domain-xml %s", path);
     ck_assert_int_eq(hd(args), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"device\": \"0000:03:10.0\""));
-    ck_assert_msg(strstr(out, "\"warnings\": [") != NULL && strstr(out, "52:54:00:6d:90:02"),
-                  "%s", out);
-    ck_assert_str_eq(err, "");
+    ck_assert_ptr_nonnull(strstr(e.out, "\"device\": \"0000:03:10.0\""));
+    ck_assert_msg(strstr(e.out, "\"warnings\": [") != NULL && strstr(e.out, "52:54:00:6d:90:02"),
+                  "%s", e.out);
+    ck_assert_str_eq(e.err, "");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
 
     snprintf(args, sizeof(args), "acquire --domain-xml %s", path);
@@ -1443,13 +1433,13 @@ HD_TEST(domain_xml_interface_hostdev)
     one_line_error("'ip link set dev enp3s0f0 vf 0 mac 52:54:00:6d:90:02 vlan 42'");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "vfio-pci");
     ck_assert_int_eq(hd("assignments"), 0);
-    ck_assert_msg(strstr(out, "0000:03:10.0  nfv1") != NULL, "%s", out);
+    ck_assert_msg(strstr(e.out, "0000:03:10.0  nfv1") != NULL, "%s", e.out);
 
     snprintf(args, sizeof(args), "release --domain-xml %s", path);
     ck_assert_int_eq(hd(args), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
     ck_assert_int_eq(hd("--json assignments"), 0);
-    ck_assert_ptr_null(strstr(out, "nfv1"));
+    ck_assert_ptr_null(strstr(e.out, "nfv1"));
 
     /* no managed='yes': the VF must be on vfio-pci already; nothing moves */
     char *text = strdup(iface_xml), *m = strstr(text, " managed='yes'");
@@ -1499,15 +1489,15 @@ HD_TEST(domain_xml_interface_vlan_trunk)
                  "on the VF: ip link gives a VF one VLAN, and the PF's driver must carry the "
                  "trunk\n",
                  said[i]);
-        ck_assert_msg(strstr(err, words) != NULL, "'%s' not in '%s'", words, err);
+        ck_assert_msg(strstr(e.err, words) != NULL, "'%s' not in '%s'", words, e.err);
         /* the trunk alone: in words */
         snprintf(words, sizeof(words),
                  "note: 0000:03:10.2: hostdev cannot set the %s of its <interface "
                  "type='hostdev'> (line 5) on the VF: ip link gives a VF one VLAN, and the PF's "
                  "driver must carry the trunk\n",
                  said[i]);
-        ck_assert_msg(strstr(err, words) != NULL, "'%s' not in '%s'", words, err);
-        ck_assert_msg(strstr(err, " vlan ") == NULL, "%s", err);
+        ck_assert_msg(strstr(e.err, words) != NULL, "'%s' not in '%s'", words, e.err);
+        ck_assert_msg(strstr(e.err, " vlan ") == NULL, "%s", e.err);
         ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
         unlink(path);
     }
@@ -1525,11 +1515,11 @@ HD_TEST(readme_examples_work)
 
     snprintf(cmd, sizeof(cmd), "%s/tests/readme/run-examples %s/hostdev %s %s/README.md",
              at_src_dir(), at_build_dir(), e.fx.root, at_src_dir());
-    free(out);
-    free(err);
-    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s%s", out, err);
-    ck_assert_msg(strstr(out, " 0 failed") != NULL, "%s", out);
-    ck_assert_msg(strtol(out + strlen("readme: "), NULL, 10) >= 20, "too few examples ran: %s", out);
+    free(e.out);
+    free(e.err);
+    ck_assert_msg(at_run(cmd, &e.out, &e.err) == 0, "%s%s", e.out, e.err);
+    ck_assert_msg(strstr(e.out, " 0 failed") != NULL, "%s", e.out);
+    ck_assert_msg(strtol(e.out + strlen("readme: "), NULL, 10) >= 20, "too few examples ran: %s", e.out);
 
     /* A README whose example names a device the tree lacks: exit 2, not the 0 it promises. */
     fd = mkstemp(bad);
@@ -1539,11 +1529,11 @@ HD_TEST(readme_examples_work)
     close(fd);
     snprintf(cmd, sizeof(cmd), "%s/tests/readme/run-examples %s/hostdev %s %s",
              at_src_dir(), at_build_dir(), e.fx.root, bad);
-    free(out);
-    free(err);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    ck_assert_msg(strstr(out, "exited 2, not 0: hostdev show 0000:09:00.0") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "readme: 2 examples, 1 failed") != NULL, "%s", out);
+    free(e.out);
+    free(e.err);
+    ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 1);
+    ck_assert_msg(strstr(e.out, "exited 2, not 0: hostdev show 0000:09:00.0") != NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "readme: 2 examples, 1 failed") != NULL, "%s", e.out);
     unlink(bad);
 }
 END_TEST
@@ -1560,14 +1550,14 @@ HD_TEST(man_examples_work)
     snprintf(cmd, sizeof(cmd),
              "%s/tests/readme/run-examples %s/hostdev %s %s/man/hostdev.1 server-sriov=%s",
              at_src_dir(), at_build_dir(), e.fx.root, at_src_dir(), sriov.root);
-    free(out);
-    free(err);
-    rc = at_run(cmd, &out, &err);
+    free(e.out);
+    free(e.err);
+    rc = at_run(cmd, &e.out, &e.err);
     /* The sriov example ran there: its VFs and the detach are on that tree. */
     snprintf(vf_driver, sizeof(vf_driver), "%s", fx_driver(&sriov, "0000:03:10.0"));
     fx_umount(&sriov);
-    ck_assert_msg(rc == 0, "%s%s", out, err);
-    ck_assert_msg(strtol(out + strlen("man: "), NULL, 10) >= 9, "too few examples ran: %s", out);
+    ck_assert_msg(rc == 0, "%s%s", e.out, e.err);
+    ck_assert_msg(strtol(e.out + strlen("man: "), NULL, 10) >= 9, "too few examples ran: %s", e.out);
     ck_assert_str_eq(vf_driver, "vfio-pci");
 }
 END_TEST
@@ -1586,10 +1576,10 @@ HD_TEST_IN(options, options_are_as_documented)
              "%s/tests/readme/check-options %s/hostdev %s %s/man/hostdev.1 "
              "%s/completion/hostdev.bash",
              at_src_dir(), at_build_dir(), e.fx.root, at_src_dir(), at_src_dir());
-    free(out);
-    free(err);
-    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s%s", out, err);
-    ck_assert_msg(strstr(out, "options: 25 commands, 0 mismatches") != NULL, "%s", out);
+    free(e.out);
+    free(e.err);
+    ck_assert_msg(at_run(cmd, &e.out, &e.err) == 0, "%s%s", e.out, e.err);
+    ck_assert_msg(strstr(e.out, "options: 25 commands, 0 mismatches") != NULL, "%s", e.out);
 
     /* A synopsis naming an option detach lacks, and one giving --group a value. */
     fd = mkstemp(bad);
@@ -1601,16 +1591,16 @@ HD_TEST_IN(options, options_are_as_documented)
     close(fd);
     snprintf(cmd, sizeof(cmd), "%s/tests/readme/check-options %s/hostdev %s %s %s/completion/hostdev.bash",
              at_src_dir(), at_build_dir(), e.fx.root, bad, at_src_dir());
-    free(out);
-    free(err);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
+    free(e.out);
+    free(e.err);
+    ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 1);
     unlink(bad);
-    ck_assert_msg(strstr(out, "detach: man page shows --gruop, which the parser refuses\n") != NULL,
-                  "%s", out);
-    ck_assert_msg(strstr(out, "detach: man page shows --group with a value; the parser takes it "
+    ck_assert_msg(strstr(e.out, "detach: man page shows --gruop, which the parser refuses\n") != NULL,
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, "detach: man page shows --group with a value; the parser takes it "
                               "without one\n") != NULL,
-                  "%s", out);
-    ck_assert_msg(strstr(out, " 2 mismatches") != NULL, "%s", out);
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, " 2 mismatches") != NULL, "%s", e.out);
 }
 END_TEST
 
@@ -1618,7 +1608,7 @@ END_TEST
  * says so plainly (never "e1000e -> e1000e"). */
 static void canonical_output(const char *cmd)
 {
-    const char *texts[] = {out, err};
+    const char *texts[] = {e.out, e.err};
 
     for (size_t t = 0; t < 2; t++)
         for (const char *l = texts[t]; l != NULL && *l; l = strchr(l, '\n') + 1) {
@@ -1663,15 +1653,15 @@ HD_TEST(messages_name_devices_canonically)
 
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = hd(cmds[i]);
-        ck_assert_msg(rc == 0 || rc == 1, "%s: exit %d: %s", cmds[i], rc, err);
+        ck_assert_msg(rc == 0 || rc == 1, "%s: exit %d: %s", cmds[i], rc, e.err);
         canonical_output(cmds[i]);
     }
     ck_assert_int_eq(hd("detach 3:0.0"), 0);
     ck_assert_int_eq(hd("detach 3:0.0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: already on vfio-pci\n");
+    ck_assert_str_eq(e.out, "0000:03:00.0: already on vfio-pci\n");
     ck_assert_int_eq(hd("doctor 1:0.0"), 1);
-    ck_assert_msg(strncmp(out, "error 0000:01:00.0: IOMMU group 1", 33) == 0 ||
-                      strstr(out, "\nerror 0000:01:00.0: IOMMU group 1") != NULL, "%s", out);
+    ck_assert_msg(strncmp(e.out, "error 0000:01:00.0: IOMMU group 1", 33) == 0 ||
+                      strstr(e.out, "\nerror 0000:01:00.0: IOMMU group 1") != NULL, "%s", e.out);
 }
 END_TEST
 
@@ -1681,15 +1671,15 @@ static int monitor_while(const char *monitor_args, const char *actions)
 {
     char cmd[2048];
 
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     snprintf(cmd, sizeof(cmd),
              "R='%s'; H='%s/hostdev --root %s'; d=$(mktemp -d); "
              "$H -v %s >$d/out 2>$d/err & pid=$!; "
              "for i in $(seq 200); do grep -q listening $d/err && break; sleep 0.05; done; "
              "%s; wait $pid; rc=$?; cat $d/out; rm -rf $d; exit $rc",
              e.fx.root, at_build_dir(), e.fx.root, monitor_args, actions);
-    return at_run(cmd, &out, &err);
+    return at_run(cmd, &e.out, &e.err);
 }
 
 HD_TEST(monitor_events)
@@ -1697,7 +1687,7 @@ HD_TEST(monitor_events)
     ck_assert_int_eq(monitor_while("monitor --count 4 --duration 30",
                                    "$H detach 3:0.0 >/dev/null && $H reattach 3:0.0 >/dev/null"),
                      0);
-    ck_assert_str_eq(out, "unbind 0000:03:00.0\n"
+    ck_assert_str_eq(e.out, "unbind 0000:03:00.0\n"
                           "bind 0000:03:00.0 driver=vfio-pci\n"
                           "unbind 0000:03:00.0\n"
                           "bind 0000:03:00.0 driver=e1000e\n");
@@ -1707,14 +1697,14 @@ HD_TEST(monitor_events)
                                    "echo 1 > $R/sys/bus/pci/rescan"),
                      0);
     json_parses_lines();
-    ck_assert_msg(strstr(out, "\"action\":\"unbind\"") < strstr(out, "\"action\":\"remove\""),
-                  "%s", out);
-    ck_assert_ptr_nonnull(strstr(out, "\"action\":\"remove\",\"subsystem\":\"pci\","
+    ck_assert_msg(strstr(e.out, "\"action\":\"unbind\"") < strstr(e.out, "\"action\":\"remove\""),
+                  "%s", e.out);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"action\":\"remove\",\"subsystem\":\"pci\","
                                       "\"address\":\"0000:03:00.0\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"devpath\":\"/devices/pci0000:00/0000:00:1c.0/0000:03:00.0\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"devpath\":\"/devices/pci0000:00/0000:00:1c.0/0000:03:00.0\""));
     /* Nothing happens: --duration ends it, and the count not reached is exit 1. */
     ck_assert_int_eq(hd("monitor --count 1 --duration 1"), 1);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_assert_int_eq(hd("monitor --count 0"), 2);
     one_line_error("--count '0'");
     ck_assert_int_eq(hd("monitor --subsystem ../x"), 2);
@@ -1730,8 +1720,8 @@ HD_TEST(export_watch)
 {
     char cmd[4096];
 
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     /* wrote N: wait until the watcher has written its Nth file. */
     snprintf(cmd, sizeof(cmd),
              "R='%s'; H='%s/hostdev --root %s'; d=$(mktemp -d); export SOURCE_DATE_EPOCH=1700000000; "
@@ -1745,8 +1735,8 @@ HD_TEST(export_watch)
              "sleep 1; echo writes: $(grep -c wrote $d/err); "
              "kill $pid; wait $pid; echo exit $?; ls $d; rm -rf $d",
              e.fx.root, at_build_dir(), e.fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
-    ck_assert_str_eq(out, "0\n"
+    ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 0);
+    ck_assert_str_eq(e.out, "0\n"
                           "hostdev.feature.node.kubernetes.io/vfio-8086_10d3=1\n"
                           "writes: 2\n"
                           "exit 0\n"
@@ -1763,8 +1753,8 @@ HD_TEST(shipped_units)
     char cmd[4096], *abs_build = realpath(at_build_dir(), NULL);
 
     ck_assert_ptr_nonnull(abs_build);
-    free(out);
-    free(err);
+    free(e.out);
+    free(e.err);
     snprintf(cmd, sizeof(cmd),
              "R='%s'; t=$(mktemp -d); make -s -C '%s' boot BUILD=$t BINDIR='%s' >/dev/null || exit 3; "
              "cd $t/boot && mkdir v && cp hostdev-export@.service v/hostdev-export@nfd.service && "
@@ -1784,8 +1774,8 @@ HD_TEST(shipped_units)
              "grep '^OnUnitActiveSec=' v/hostdev-export-nfd.timer; rm -rf $t",
              e.fx.root, at_src_dir(), abs_build);
     free(abs_build);
-    ck_assert_msg(at_run(cmd, &out, &err) == 0, "%s", err);
-    ck_assert_str_eq(out, "watch exit 0\n"
+    ck_assert_msg(at_run(cmd, &e.out, &e.err) == 0, "%s", e.err);
+    ck_assert_str_eq(e.out, "watch exit 0\n"
                           "# +expiry-time=2\n"
                           "once exit 0\n"
                           "# +expiry-time=2\n"
@@ -1828,7 +1818,7 @@ HD_TEST(man_page_has_every_command_and_option)
     char *man = man_page(), *commands, *line, *save = NULL;
 
     ck_assert_int_eq(hd("--help"), 0);
-    commands = strstr(out, "\nCommands:\n");
+    commands = strstr(e.out, "\nCommands:\n");
     ck_assert_ptr_nonnull(commands);
     commands = strdup(commands + strlen("\nCommands:\n"));
     ck_assert_ptr_nonnull(commands);
@@ -1840,10 +1830,10 @@ HD_TEST(man_page_has_every_command_and_option)
         ck_assert_msg(strstr(man, entry) != NULL, "no man entry for %s", name);
         snprintf(args, sizeof(args), "%s --help", name);
         ck_assert_int_eq(hd(args), 0);
-        for (const char *p = strstr(out, "--"); p != NULL; p = strstr(p + 2, "--")) {
+        for (const char *p = strstr(e.out, "--"); p != NULL; p = strstr(p + 2, "--")) {
             char opt[40];
             size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
-            if (n == 0 || n > 30 || (p > out && (p[-1] == '-' || isalnum((unsigned char)p[-1]))))
+            if (n == 0 || n > 30 || (p > e.out && (p[-1] == '-' || isalnum((unsigned char)p[-1]))))
                 continue;
             snprintf(opt, sizeof(opt), "--%.*s", (int)n, p + 2);
             ck_assert_msg(strstr(man, opt) != NULL, "%s: %s is not in man/hostdev.1", name, opt);
@@ -1869,11 +1859,11 @@ HD_TEST(help_command_is_help)
     size_t n = 0;
 
     ck_assert_int_eq(hd("--help"), 0);
-    want = strdup(out);
+    want = strdup(e.out);
     ck_assert_ptr_nonnull(want);
     ck_assert_int_eq(hd("help"), 0);
-    ck_assert_str_eq(out, want);
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.out, want);
+    ck_assert_str_eq(e.err, "");
     commands = strstr(want, "\nCommands:\n");
     ck_assert_ptr_nonnull(commands);
     commands = strdup(commands + strlen("\nCommands:\n"));
@@ -1887,11 +1877,11 @@ HD_TEST(help_command_is_help)
         snprintf(args, sizeof(args), "%s --help", name);
         ck_assert_int_eq(hd(args), 0);
         free(want);
-        want = strdup(out);
+        want = strdup(e.out);
         ck_assert_ptr_nonnull(want);
         snprintf(args, sizeof(args), "help %s", name);
-        ck_assert_msg(hd(args) == 0, "'%s': %s", args, err);
-        ck_assert_str_eq(out, want);
+        ck_assert_msg(hd(args) == 0, "'%s': %s", args, e.err);
+        ck_assert_str_eq(e.out, want);
         n++;
     }
     ck_assert_uint_gt(n, 20);
@@ -1902,15 +1892,15 @@ HD_TEST(help_command_is_help)
     /* The global options a user leaves on the line print the help all the same. */
     ck_assert_int_eq(hd("list --help"), 0);
     free(want);
-    want = strdup(out);
+    want = strdup(e.out);
     ck_assert_ptr_nonnull(want);
     static const char *const globals[] = {"help list --json", "help --json list",
                                           "help list --root /nonexistent --names none",
                                           "help list --state-dir=/nonexistent --verbose"};
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
-        ck_assert_msg(hd(globals[i]) == 0, "'%s': %s", globals[i], err);
-        ck_assert_str_eq(out, want);
-        ck_assert_str_eq(err, "");
+        ck_assert_msg(hd(globals[i]) == 0, "'%s': %s", globals[i], e.err);
+        ck_assert_str_eq(e.out, want);
+        ck_assert_str_eq(e.err, "");
     }
     ck_assert_int_eq(hd("help list --frobnicate"), 2);
     one_line_error("'--frobnicate'");
@@ -1930,7 +1920,7 @@ HD_TEST(no_command_takes_an_abbreviated_option)
     size_t tried = 0;
 
     ck_assert_int_eq(hd("--help"), 0);
-    commands = strstr(out, "\nCommands:\n");
+    commands = strstr(e.out, "\nCommands:\n");
     ck_assert_ptr_nonnull(commands);
     commands = strdup(commands + strlen("\nCommands:\n"));
     ck_assert_ptr_nonnull(commands);
@@ -1942,7 +1932,7 @@ HD_TEST(no_command_takes_an_abbreviated_option)
             continue; /* mdev's subcommands: bad_input_exits_2_and_changes_nothing; help has none */
         snprintf(args, sizeof(args), "%s --help", name);
         ck_assert_int_eq(hd(args), 0);
-        help = strdup(out);
+        help = strdup(e.out);
         ck_assert_ptr_nonnull(help);
         for (const char *p = strstr(help, "--"); p != NULL; p = strstr(p + 2, "--")) {
             char abbr[40], full[96];
@@ -1954,7 +1944,7 @@ HD_TEST(no_command_takes_an_abbreviated_option)
             if (strstr(help, full) != NULL || abbr[strlen(abbr) - 1] == '-')
                 continue;
             snprintf(args, sizeof(args), "%s %s x", name, abbr);
-            ck_assert_msg(hd(args) == 2, "'%s' exited %d: %s", args, hd(args), err);
+            ck_assert_msg(hd(args) == 2, "'%s' exited %d: %s", args, hd(args), e.err);
             snprintf(full, sizeof(full), "'%s'", abbr);
             one_line_error(full);
             tried++;
@@ -1977,10 +1967,10 @@ HD_TEST(usage_lines_are_tidy)
         char args[64];
         snprintf(args, sizeof(args), "%s --help", cmds[i]);
         ck_assert_int_eq(hd(args), 0);
-        char *nl = strchr(out, '\n');
+        char *nl = strchr(e.out, '\n');
         ck_assert_ptr_nonnull(nl);
         *nl = '\0';
-        ck_assert_msg(nl[-1] != ' ' && strstr(out, "  ") == NULL, "'%s'", out);
+        ck_assert_msg(nl[-1] != ' ' && strstr(e.out, "  ") == NULL, "'%s'", e.out);
     }
 }
 END_TEST
@@ -2021,21 +2011,21 @@ HD_TEST(sriov_says_it_turns_autoprobe_off)
     eng_start(&e, "server-sriov");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
     ck_assert_int_eq(hd("sriov 03:00.1 2 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; 0000:03:00.1 would go from 0 to 2 virtual "
+    ck_assert_str_eq(e.out, "dry run: nothing changed; 0000:03:00.1 would go from 0 to 2 virtual "
                           "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go from 1 "
                           "to 0 and stay so (its VFs come up unbound)\n");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
     ck_assert_int_eq(hd("--json sriov 03:00.1 2 --dry-run"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_disabled\": true"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"autoprobe_disabled\": true"));
     ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
-    ck_assert_str_eq(out, "0000:03:00.1: 2 virtual functions (was 0)\n0000:03:00.1: "
+    ck_assert_str_eq(e.out, "0000:03:00.1: 2 virtual functions (was 0)\n0000:03:00.1: "
                           "sriov_drivers_autoprobe went from 1 to 0 and stays so (its VFs come "
                           "up unbound)\n");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
     ck_assert_int_eq(hd("--json sriov 03:00.1 1"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_disabled\": false"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"autoprobe_disabled\": false"));
 #undef AUTOPROBE
 }
 END_TEST
@@ -2055,19 +2045,19 @@ HD_TEST(sriov_0_gives_autoprobe_back)
     eng_start(&e, "server-sriov");
     /* The boot's 8 VFs, autoprobe on: removed, autoprobe stays on. */
     ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: 0 virtual functions (was 8)\n");
+    ck_assert_str_eq(e.out, "0000:03:00.0: 0 virtual functions (was 8)\n");
     ck_assert_str_eq(fx_read(&e.fx, PF0_AUTOPROBE), "1");
 
     ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
     ck_assert(fx_exists(&e.fx, RECORD));
     ck_assert_int_eq(hd("sriov 03:00.1 0 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; 0000:03:00.1 would go from 2 to 0 virtual "
+    ck_assert_str_eq(e.out, "dry run: nothing changed; 0000:03:00.1 would go from 2 to 0 virtual "
                           "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go back from "
                           "0 to 1, as it was before a count of hostdev's\n");
     ck_assert_int_eq(hd("--json sriov 03:00.1 0 --dry-run"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_restored\": true"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"autoprobe_restored\": true"));
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
     /* Its write fails: the count is undone, VFs and autoprobe as they were. */
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " AUTOPROBE " EIO on=write"), 0);
@@ -2084,9 +2074,9 @@ HD_TEST(sriov_0_gives_autoprobe_back)
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
     ck_assert_int_eq(hd("sriov 03:00.1 0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "0000:03:00.1: 0 virtual functions (was 2)\n"));
-    ck_assert_ptr_nonnull(strstr(out, back));
-    ck_assert_str_eq(err, "");
+    ck_assert_ptr_nonnull(strstr(e.out, "0000:03:00.1: 0 virtual functions (was 2)\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, back));
+    ck_assert_str_eq(e.err, "");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
     ck_assert(!fx_exists(&e.fx, RECORD));
 
@@ -2094,7 +2084,7 @@ HD_TEST(sriov_0_gives_autoprobe_back)
     ck_assert_int_eq(fx_write(&e.fx, AUTOPROBE, "0"), 0);
     ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
     ck_assert_int_eq(hd("--json sriov 03:00.1 0"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"autoprobe_restored\": false"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"autoprobe_restored\": false"));
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
 #undef PF0_AUTOPROBE
 #undef AUTOPROBE
@@ -2246,24 +2236,24 @@ HD_TEST(sriov_lists_every_pf)
     char words[1024], *c;
 
     ck_assert_int_eq(hd("sriov"), 0);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     one_line_error("hostdev sriov: no device here is SR-IOV capable");
     ck_assert_int_eq(hd("--json sriov"), 0);
     json_parses();
-    ck_assert_str_eq(out, "[]\n");
+    ck_assert_str_eq(e.out, "[]\n");
     eng_stop(&e);
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("sriov 03:00.0 2"), 0);
     ck_assert_int_eq(hd("sriov"), 0);
-    ck_assert_str_eq(out, "0000:03:00.0: 2 of 63 virtual functions\n"
+    ck_assert_str_eq(e.out, "0000:03:00.0: 2 of 63 virtual functions\n"
                           "0000:03:00.1: 0 of 63 virtual functions\n"
                           "0000:81:00.0: 0 of 63 virtual functions\n");
-    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("--json sriov"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(out, "[\n  {\n    \"device\": \"0000:03:00.0\",\n    "
+    ck_assert_ptr_nonnull(strstr(e.out, "[\n  {\n    \"device\": \"0000:03:00.0\",\n    "
                                       "\"numvfs\": 2,\n    \"totalvfs\": 63\n  },\n"));
-    ck_assert_ptr_null(strstr(out, "0000:03:10.0"));
+    ck_assert_ptr_null(strstr(e.out, "0000:03:10.0"));
     /* A count with no PF is no listing. */
     ck_assert_int_eq(hd("sriov --numvfs 3"), 2);
     one_line_error("no PF given for 3 VFs");
