@@ -427,8 +427,8 @@ HD_TEST(mdev_types_golden)
     golden("--format nova", "mdev.nova", "nova");
     ck_assert_int_eq(hd("export --format kubevirt"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "      pciHostDevices: []\n      mediatedDevices:\n"
-                                      "        - mdevNameSelector: \"GVTg_V5_4\"\n"
-                                      "          resourceName: \"hostdev.io/GVTg_V5_4\"\n"));
+                                        "        - mdevNameSelector: \"GVTg_V5_4\"\n"
+                                        "          resourceName: \"hostdev.io/GVTg_V5_4\"\n"));
     ck_assert_ptr_nonnull(strstr(e.out, "\"GVTg_V5_8\""));
     ck_assert_ptr_null(strstr(e.out, "serial\""));
     ck_assert_ptr_nonnull(strstr(e.out, "#   mtty mtty-2\n"));
@@ -477,10 +477,10 @@ HD_TEST(mdev_types_of_several_gpus)
     ck_assert_int_eq(hd("export --format kubevirt"), 0);
     /* One selector a type name, however many GPUs offer it. */
     ck_assert_ptr_nonnull(strstr(e.out, "        - mdevNameSelector: \"GRID T4-1B\"\n"
-                                      "          resourceName: \"nvidia.com/GRID_T4-1B\"\n"
-                                      "        - mdevNameSelector: \"GRID T4-1Q\"\n"
-                                      "          resourceName: \"nvidia.com/GRID_T4-1Q\"\n"
-                                      "        - mdevNameSelector: \"GVTg_V5_4\"\n"));
+                                        "          resourceName: \"nvidia.com/GRID_T4-1B\"\n"
+                                        "        - mdevNameSelector: \"GRID T4-1Q\"\n"
+                                        "          resourceName: \"nvidia.com/GRID_T4-1Q\"\n"
+                                        "        - mdevNameSelector: \"GVTg_V5_4\"\n"));
     ck_assert_ptr_null(strstr(strstr(e.out, "\"GRID T4-1B\"") + 1, "\"GRID T4-1B\""));
     /* A name no resource can be named after: left out, said. */
     ck_assert_ptr_nonnull(strstr(e.out, "#   0000:66:00.0 nvidia-224\n"));
@@ -490,11 +490,11 @@ HD_TEST(mdev_types_of_several_gpus)
     consumer_accepts("nova", path);
     ck_assert_int_eq(hd("export --format nova"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "[devices]\n"
-                                      "enabled_mdev_types = i915-GVTg_V5_4, nvidia-222\n"
-                                      "[mdev_i915-GVTg_V5_4]\n"
-                                      "device_addresses = 0000:00:02.0\n"
-                                      "[mdev_nvidia-222]\n"
-                                      "device_addresses = 0000:65:00.0,0000:66:00.0\n"));
+                                        "enabled_mdev_types = i915-GVTg_V5_4, nvidia-222\n"
+                                        "[mdev_i915-GVTg_V5_4]\n"
+                                        "device_addresses = 0000:00:02.0\n"
+                                        "[mdev_nvidia-222]\n"
+                                        "device_addresses = 0000:65:00.0,0000:66:00.0\n"));
     ck_assert_ptr_nonnull(strstr(e.out, "#   0000:65:00.0 nvidia-223\n"));
     /* Before Xena, Nova knows them by their old names. */
     snprintf(args, sizeof(args), "export --format nova --nova-release wallaby -o %s", path);
@@ -502,7 +502,7 @@ HD_TEST(mdev_types_of_several_gpus)
     consumer_accepts("nova", path);
     ck_assert_int_eq(hd("export --format nova --nova-release wallaby"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "enabled_vgpu_types = i915-GVTg_V5_4, nvidia-222\n"
-                                      "[vgpu_i915-GVTg_V5_4]\n"));
+                                        "[vgpu_i915-GVTg_V5_4]\n"));
     unlink(path);
     rmdir(dir);
     ck_assert_uint_eq(eng_writes(&e), 0);
@@ -544,42 +544,42 @@ HD_TEST(nova_mdev_type_per_gpu)
                   "at a time and refuse to create nvidia-222 while those run\n");
     ck_assert_int_eq(hd("export --format nova"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "[devices]\n"
-                                      "enabled_mdev_types = nvidia-223, nvidia-222\n"
-                                      "[mdev_nvidia-223]\n"
-                                      "device_addresses = 0000:65:00.0,0000:66:00.0\n"
-                                      "[mdev_nvidia-222]\n"
-                                      "device_addresses = 0000:67:00.0\n"));
+                                        "enabled_mdev_types = nvidia-223, nvidia-222\n"
+                                        "[mdev_nvidia-223]\n"
+                                        "device_addresses = 0000:65:00.0,0000:66:00.0\n"
+                                        "[mdev_nvidia-222]\n"
+                                        "device_addresses = 0000:67:00.0\n"));
     ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-224 --mdev-type nvidia-222 "
                         "--mdev-type nvidia-999"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "[devices]\n"
-                                      "enabled_mdev_types = nvidia-222, nvidia-224\n"
-                                      "[mdev_nvidia-222]\n"
-                                      "device_addresses = 0000:65:00.0,0000:66:00.0\n"
-                                      "[mdev_nvidia-224]\n"
-                                      "device_addresses = 0000:67:00.0\n"));
+                                        "enabled_mdev_types = nvidia-222, nvidia-224\n"
+                                        "[mdev_nvidia-222]\n"
+                                        "device_addresses = 0000:65:00.0,0000:66:00.0\n"
+                                        "[mdev_nvidia-224]\n"
+                                        "device_addresses = 0000:67:00.0\n"));
     ck_assert_ptr_nonnull(strstr(e.out, "# --mdev-type nvidia-999: no PCI device offers it\n"));
     ck_assert_int_eq(hd("--json export --format nova --mdev-type nvidia-222"), 0);
     ck_assert_str_eq(e.err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-222: "
-                          "0000:66:00.0 runs mediated devices of type nvidia-223, not "
-                          "nvidia-222: most vGPU parents make one type at a time and refuse to "
-                          "create nvidia-222 while those run\"]}\n");
+                            "0000:66:00.0 runs mediated devices of type nvidia-223, not "
+                            "nvidia-222: most vGPU parents make one type at a time and refuse to "
+                            "create nvidia-222 while those run\"]}\n");
     /* One type asked for: it goes to every GPU that offers it, no sections needed; the one
      * 66 runs, so no mix to warn of; but 67 does not offer it, and gets no type at all. */
     ck_assert_int_eq(hd("export --format nova --mdev-type nvidia-223"), 0);
     ck_assert_str_eq(e.err, "hostdev export: warning: --mdev-type nvidia-223: 0000:67:00.0 does "
-                          "not offer it, so Nova is given no mediated device type for it (it "
-                          "offers nvidia-222, nvidia-224)\n");
+                            "not offer it, so Nova is given no mediated device type for it (it "
+                            "offers nvidia-222, nvidia-224)\n");
     ck_assert_ptr_nonnull(strstr(e.out, "[devices]\nenabled_mdev_types = nvidia-223\n"));
     ck_assert_ptr_null(strstr(e.out, "[mdev_"));
     ck_assert_ptr_nonnull(strstr(e.out, "#   0000:67:00.0 nvidia-222\n"));
     ck_assert_int_eq(hd("--json export --format nova --mdev-type nvidia-999 "
                         "--mdev-type nvidia-224"), 0);
     ck_assert_str_eq(e.err, "{\"command\":\"export\",\"warnings\":[\"--mdev-type nvidia-999, "
-                          "nvidia-224: 0000:65:00.0 offers none of them, so Nova is given no "
-                          "mediated device type for it (it offers nvidia-222, nvidia-223)\",\""
-                          "--mdev-type nvidia-999, nvidia-224: 0000:66:00.0 offers none of "
-                          "them, so Nova is given no mediated device type for it (it offers "
-                          "nvidia-222, nvidia-223)\"]}\n");
+                            "nvidia-224: 0000:65:00.0 offers none of them, so Nova is given no "
+                            "mediated device type for it (it offers nvidia-222, nvidia-223)\",\""
+                            "--mdev-type nvidia-999, nvidia-224: 0000:66:00.0 offers none of "
+                            "them, so Nova is given no mediated device type for it (it offers "
+                            "nvidia-222, nvidia-223)\"]}\n");
     /* Not a type id Nova can take; or another format's option. */
     ck_assert_int_eq(hd("export --format nova --mdev-type 'a,b'"), 2);
     one_line_error("--mdev-type 'a,b'");
@@ -613,9 +613,9 @@ HD_TEST(watch_follows_mediated_devices)
              at_build_dir(), e.fx.root);
     ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 0);
     ck_assert_str_eq(e.out, "enabled_mdev_types = i915-GVTg_V5_4\n"
-                          "enabled_mdev_types = i915-GVTg_V5_8\n"
-                          "enabled_mdev_types = i915-GVTg_V5_4\n"
-                          "exit 0\n");
+                            "enabled_mdev_types = i915-GVTg_V5_8\n"
+                            "enabled_mdev_types = i915-GVTg_V5_4\n"
+                            "exit 0\n");
 }
 END_TEST
 

@@ -52,8 +52,10 @@ static void conf(const char *name, const char *text)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-#define ck_out_has(s) ck_assert_msg(strstr(e.out, (s)) != NULL, "'%s' not in stdout '%s'", (s), e.out)
-#define ck_err_has(s) ck_assert_msg(strstr(e.err, (s)) != NULL, "'%s' not in stderr '%s'", (s), e.err)
+#define ck_out_has(s)                                                                              \
+    ck_assert_msg(strstr(e.out, (s)) != NULL, "'%s' not in stdout '%s'", (s), e.out)
+#define ck_err_has(s)                                                                              \
+    ck_assert_msg(strstr(e.err, (s)) != NULL, "'%s' not in stderr '%s'", (s), e.err)
 
 /* The warning of a PF reserved for vfio-pci with a count of 2 (@cmd: the command). */
 #define STUB_COUNT_WARNING(cmd, pf)                                                            \
@@ -86,7 +88,7 @@ HD_TEST(reserve_applies_the_configuration)
     /* The plan first: it changes nothing. */
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  " NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
+                            "  " NIC ": e1000e -> vfio-pci (etc/hostdev.d/10-nic.conf:2)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
     ck_out_has("\"action\": \"reserve\"");
     ck_assert_uint_eq(eng_writes(&e), 0);
@@ -109,12 +111,12 @@ HD_TEST(an_empty_dry_run_says_why)
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  nothing: no device is configured (hostdev.d, hostdev.reserve=)\n");
+                            "  nothing: no device is configured (hostdev.d, hostdev.reserve=)\n");
     conf("10-gone.conf", "0000:7f:00.0\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  nothing now: no configured device is here (each is reserved when "
-                          "it appears)\n");
+                            "  nothing now: no configured device is here (each is reserved when "
+                            "it appears)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
     ck_assert_str_eq(e.out, "[]\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
@@ -130,19 +132,20 @@ HD_TEST(a_vf_count_set_already_is_said)
     conf("sriov.conf", "0000:03:00.0 numvfs=8\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  0000:03:00.0: 8 virtual functions already "
-                          "(etc/hostdev.d/sriov.conf:1)\n");
+                            "  0000:03:00.0: 8 virtual functions already "
+                            "(etc/hostdev.d/sriov.conf:1)\n");
     ck_assert_int_eq(hd("reserve"), 0);
     ck_assert_str_eq(e.out,
                      "0000:03:00.0: 8 virtual functions already (etc/hostdev.d/sriov.conf:1)\n");
     ck_assert_int_eq(hd("persist 0000:03:00.0 --numvfs 8 --dry-run"), 0);
-    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.0 numvfs=8 and do:\n"
-                          "  0000:03:00.0: 8 virtual functions already (persist)\n");
+    ck_assert_str_eq(e.out,
+                     "dry run: nothing changed; would persist 0000:03:00.0 numvfs=8 and do:\n"
+                     "  0000:03:00.0: 8 virtual functions already (persist)\n");
     conf("sriov.conf", "0000:81:00.0 numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  0000:81:00.0: 2 virtual functions once its driver binds "
-                          "(etc/hostdev.d/sriov.conf:1)\n");
+                            "  0000:81:00.0: 2 virtual functions once its driver binds "
+                            "(etc/hostdev.d/sriov.conf:1)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
@@ -154,9 +157,10 @@ HD_TEST(sriov_says_the_boot_sets_another_count)
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 4"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2 --dry-run"), 0);
-    ck_assert_str_eq(e.err, "hostdev sriov: note: the boot sets 0000:03:00.1 to 4 virtual functions "
-                          "again (etc/hostdev.d/persist-0000:03:00.1.conf:2): 'hostdev persist "
-                          "0000:03:00.1 --numvfs 2' keeps this one\n");
+    ck_assert_str_eq(e.err,
+                     "hostdev sriov: note: the boot sets 0000:03:00.1 to 4 virtual functions "
+                     "again (etc/hostdev.d/persist-0000:03:00.1.conf:2): 'hostdev persist "
+                     "0000:03:00.1 --numvfs 2' keeps this one\n");
     ck_assert_int_eq(hd("--json sriov 0000:03:00.1 2"), 0);
     ck_out_has("\"boot_numvfs\": {\n    \"numvfs\": 4,\n    \"file\": "
                "\"etc/hostdev.d/persist-0000:03:00.1.conf\",\n    \"line\": 2\n  }\n");
@@ -186,9 +190,10 @@ HD_TEST(a_bad_uevent_is_bad_input_whatever_the_configuration)
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:0x.0",
                             "reserve --uevent"), 2);
     ck_assert_str_eq(e.err, "hostdev reserve: --uevent: PCI_SLOT_NAME '0000:06:0x.0' is no PCI "
-                          "address (DDDD:BB:SS.F, as the kernel names the device)\n");
+                            "address (DDDD:BB:SS.F, as the kernel names the device)\n");
     ck_assert_int_eq(hd_env("ACTION=bind SUBSYSTEM=pci", "reserve --uevent"), 2);
-    ck_assert_str_eq(e.err, "hostdev reserve: --uevent: PCI_SLOT_NAME is not set (run from udev)\n");
+    ck_assert_str_eq(e.err,
+                     "hostdev reserve: --uevent: PCI_SLOT_NAME is not set (run from udev)\n");
     ck_assert_int_eq(
         hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=eth0", "--json reserve --uevent"), 2);
     ck_assert_str_eq(e.out, "");
@@ -209,8 +214,8 @@ HD_TEST(unpersist_names_the_reservation_it_cannot_end)
     conf("10-nic.conf", "# mine\n0000:03:00.0 pci-stub\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
     ck_assert_str_eq(e.err, "hostdev unpersist: 0000:03:00.0 is not persisted, but "
-                          "etc/hostdev.d/10-nic.conf:2 reserves it: a line of the admin's own, "
-                          "to be removed there\n");
+                            "etc/hostdev.d/10-nic.conf:2 reserves it: a line of the admin's own, "
+                            "to be removed there\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 2);
     ck_err_has("\"error\":\"0000:03:00.0 is not persisted, but etc/hostdev.d/10-nic.conf:2");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/10-nic.conf"));
@@ -248,11 +253,14 @@ HD_TEST(reserve_json_tells_each_outcome)
     conf("10-nic.conf", "03:00.0 vfio\n02:00.0 numvfs=2\n00:00.0\n");
     ck_assert_int_eq(hd("--json reserve --keep-going"), 1);
     at_json_check(e.err, false);
-    ck_assert_msg(strncmp(e.err, "{\"error\":\"etc/hostdev.d/10-nic.conf:1: 'vfio' is neither", 55)
-                  == 0, "%s", e.err);
+    ck_assert_msg(
+        strncmp(e.err, "{\"error\":\"etc/hostdev.d/10-nic.conf:1: 'vfio' is neither", 55) == 0,
+        "%s", e.err);
     ck_assert_msg(strstr(e.err, "\"errors\":[\"etc/hostdev.d/10-nic.conf:1: ") != NULL &&
-                  strstr(e.err, "\"0000:02:00.0 is not SR-IOV capable (no sriov_totalvfs)\",\"0000:"
-                              "00:00.0 is a host bridge") != NULL, "%s", e.err);
+                      strstr(e.err,
+                             "\"0000:02:00.0 is not SR-IOV capable (no sriov_totalvfs)\",\"0000:"
+                             "00:00.0 is a host bridge") != NULL,
+                  "%s", e.err);
     ck_assert_msg(strstr(e.err, "\"exit\":1,\"command\":\"reserve\",\"hint\":null}\n") != NULL,
                   "%s", e.err);
     ck_assert_ptr_eq(strchr(e.err, '\n'), e.err + strlen(e.err) - 1);
@@ -302,7 +310,7 @@ HD_TEST(reserve_refuses_a_broken_configuration)
     conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n");
     ck_assert_int_eq(hd("reserve"), 2);
     ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/10-nic.conf:2: 'vfio' is neither a "
-                          "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n");
+                            "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* At boot the valid entries go on. */
     ck_assert_int_eq(hd("reserve --keep-going"), 1);
@@ -352,14 +360,14 @@ HD_TEST(reserve_uevent)
     ck_assert_int_eq(hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0",
                             "--dry-run reserve --uevent"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  nothing: not an event reserve acts on\n");
+                            "  nothing: not an event reserve acts on\n");
     ck_assert_int_eq(hd_env("ACTION=remove SUBSYSTEM=pci PCI_SLOT_NAME=0000:06:00.0",
                             "--json reserve --uevent"), 0);
     ck_assert_str_eq(e.out, "[]\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:02:00.0",
                             "--dry-run reserve --uevent"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n  nothing: no "
-                          "configured entry is for 0000:02:00.0 (hostdev.d, hostdev.reserve=)\n");
+                            "configured entry is for 0000:02:00.0 (hostdev.d, hostdev.reserve=)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci", "reserve --uevent"), 2);
     ck_err_has("PCI_SLOT_NAME is not set");
@@ -436,13 +444,14 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     eng_start(&e, "server-sriov");
     conf("sriov.conf", "0000:03:00.0 numvfs=2\n0000:03:10.2 vfio-pci\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
-                          GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
-                          GONE("11.2") GONE("11.4") GONE("11.6")
-                          "    0000:03:10.0: made, left unbound\n"
-                          "    0000:03:10.2: made, unbound -> vfio-pci "
-                          "(etc/hostdev.d/sriov.conf:2)\n");
+    ck_assert_str_eq(
+        e.out,
+        "dry run: nothing changed; reserve would do:\n"
+        "  0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n" GONE("10.0")
+            GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0") GONE("11.2") GONE("11.4")
+                GONE("11.6") "    0000:03:10.0: made, left unbound\n"
+                             "    0000:03:10.2: made, unbound -> vfio-pci "
+                             "(etc/hostdev.d/sriov.conf:2)\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
     at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:00.0\",\n    \"action\": \"numvfs\",\n    \"numvfs\": 2,\n"
@@ -454,13 +463,14 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* The run does what was promised, and says so in the same words, then binds. */
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(e.out, "0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n"
-                          GONE("10.0") GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0")
-                          GONE("11.2") GONE("11.4") GONE("11.6")
-                          "    0000:03:10.0: made, left unbound\n"
-                          "    0000:03:10.2: made, unbound -> vfio-pci "
-                          "(etc/hostdev.d/sriov.conf:2)\n"
-                          "0000:03:10.2: unbound -> vfio-pci (etc/hostdev.d/sriov.conf:2)\n");
+    ck_assert_str_eq(
+        e.out,
+        "0000:03:00.0: 2 virtual functions (was 8; etc/hostdev.d/sriov.conf:1)\n" GONE("10.0")
+            GONE("10.2") GONE("10.4") GONE("10.6") GONE("11.0") GONE("11.2") GONE("11.4")
+                GONE("11.6") "    0000:03:10.0: made, left unbound\n"
+                             "    0000:03:10.2: made, unbound -> vfio-pci "
+                             "(etc/hostdev.d/sriov.conf:2)\n"
+                             "0000:03:10.2: unbound -> vfio-pci (etc/hostdev.d/sriov.conf:2)\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "");
     ck_assert(!fx_exists(&e.fx, "sys/bus/pci/devices/0000:03:10.4"));
     /* From none: VFs made, taken by an ids entry. */
@@ -484,8 +494,9 @@ HD_TEST(reserve_dry_run_plans_the_vfs_of_a_count)
      * pci-stub, which this host has not loaded). */
     conf("sriov.conf", "0000:03:00.1 numvfs=0\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(e.out, "0000:03:00.1: 0 virtual functions (was 1; etc/hostdev.d/sriov.conf:1)\n"
-                          "    0000:03:10.1: removed with the count (was unbound)\n");
+    ck_assert_str_eq(e.out,
+                     "0000:03:00.1: 0 virtual functions (was 1; etc/hostdev.d/sriov.conf:1)\n"
+                     "    0000:03:10.1: removed with the count (was unbound)\n");
     conf("sriov.conf", "0000:03:00.1 numvfs=1\n");
     ck_assert_int_eq(hd("reserve"), 0);
     conf("sriov.conf", "0000:03:00.1 numvfs=0\n");
@@ -532,12 +543,12 @@ HD_TEST(persisted_marks_overridden_entries)
     conf("20-nic.conf", NIC " vfio-pci\n");
     ck_assert_int_eq(hd("persisted"), 0);
     ck_assert_str_eq(e.out, NIC " vfio-pci                etc/hostdev.d/10-nic.conf:1  "
-                          "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
-                          NIC " pci-stub                etc/hostdev.d/10-nic.conf:2  "
-                          "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
-                          "8086:10d3 vfio-pci                   etc/hostdev.d/10-nic.conf:3  "
-                          "(overridden for " NIC " by etc/hostdev.d/20-nic.conf:1)\n"
-                          NIC " vfio-pci                etc/hostdev.d/20-nic.conf:1\n");
+                                "(overridden by etc/hostdev.d/20-nic.conf:1)\n" NIC
+                                " pci-stub                etc/hostdev.d/10-nic.conf:2  "
+                                "(overridden by etc/hostdev.d/20-nic.conf:1)\n"
+                                "8086:10d3 vfio-pci                   etc/hostdev.d/10-nic.conf:3  "
+                                "(overridden for " NIC " by etc/hostdev.d/20-nic.conf:1)\n" NIC
+                                " vfio-pci                etc/hostdev.d/20-nic.conf:1\n");
     ck_assert_int_eq(hd("--json persisted"), 0);
     ck_out_has("\"line\": 2,\n    \"refused\": null,\n    \"overridden_by\": "
                "\"etc/hostdev.d/20-nic.conf:1\",\n    \"overridden_for\": null");
@@ -590,10 +601,10 @@ HD_TEST(persisted_says_what_the_boot_refuses)
     conf("sriov.conf", "0000:03:00.1 numvfs=99\n0000:03:00.0 numvfs=4\n");
     ck_assert_int_eq(hd("persisted"), 2);
     ck_assert_str_eq(e.out, "0000:03:00.1 numvfs=99               etc/hostdev.d/sriov.conf:1  "
-                          "(refused at boot)\n"
-                          "0000:03:00.0 numvfs=4                etc/hostdev.d/sriov.conf:2\n");
+                            "(refused at boot)\n"
+                            "0000:03:00.0 numvfs=4                etc/hostdev.d/sriov.conf:2\n");
     ck_assert_str_eq(e.err, "hostdev persisted: etc/hostdev.d/sriov.conf:1: 0000:03:00.1 supports "
-                          "at most 63 VFs (sriov_totalvfs), not 99\n");
+                            "at most 63 VFs (sriov_totalvfs), not 99\n");
     ck_assert_int_eq(hd("--json persisted"), 2);
     ck_out_has("\"line\": 1,\n    \"refused\": \"0000:03:00.1 supports at most 63 VFs");
     ck_out_has("\"line\": 2,\n    \"refused\": null");
@@ -622,8 +633,8 @@ HD_TEST(persisted_names_every_device_an_ids_entry_refuses)
     conf("bridges.conf", "8086:2032 vfio-pci\n");
     ck_assert_int_eq(hd("persisted"), 2);
     ck_assert_str_eq(e.err, "hostdev persisted: etc/hostdev.d/bridges.conf:1: 0000:00:02.0 is a "
-                          "bridge (header type 1), not an endpoint: it cannot be reserved for a "
-                          "VM; refused too: 0000:80:02.0\n");
+                            "bridge (header type 1), not an endpoint: it cannot be reserved for a "
+                            "VM; refused too: 0000:80:02.0\n");
     ck_assert_int_eq(hd("show 80:02.0"), 0);
     ck_out_has("refused at boot: 0000:00:02.0 is a bridge (header type 1), not an endpoint: it "
                "cannot be reserved for a VM; refused too: 0000:80:02.0\n");
@@ -632,8 +643,8 @@ HD_TEST(persisted_names_every_device_an_ids_entry_refuses)
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/bridges.conf")), 0);
     ck_assert_int_eq(hd("persist 8086:2032"), 2);
     ck_assert_str_eq(e.err, "hostdev persist: 0000:00:02.0 is a bridge (header type 1), not an "
-                          "endpoint: it cannot be reserved for a VM; refused too: "
-                          "0000:80:02.0\n");
+                            "endpoint: it cannot be reserved for a VM; refused too: "
+                            "0000:80:02.0\n");
     ck_assert_int_eq(hd("persist 8086:2032 --no-apply"), 2);
     ck_err_has("it cannot be reserved for a VM; refused too: 0000:80:02.0\n");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-8086:2032.conf"));
@@ -817,10 +828,10 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     /* sriov notes the reservation it leaves doing nothing, in its dry run too. */
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0 --dry-run"), 0);
     ck_assert_str_eq(e.err, "hostdev sriov: note: 0000:03:10.1 is still reserved "
-                          "(etc/hostdev.d/persist-0000:03:10.1.conf:2), but no VF count "
-                          "persisted for 0000:03:00.1 makes it at boot: the reservation does "
-                          "nothing ('hostdev persist 0000:03:00.1 --numvfs 2' keeps it, "
-                          "'hostdev unpersist 0000:03:10.1' drops it)\n");
+                            "(etc/hostdev.d/persist-0000:03:10.1.conf:2), but no VF count "
+                            "persisted for 0000:03:00.1 makes it at boot: the reservation does "
+                            "nothing ('hostdev persist 0000:03:00.1 --numvfs 2' keeps it, "
+                            "'hostdev unpersist 0000:03:10.1' drops it)\n");
     ck_assert_int_eq(hd("--json sriov 0000:03:00.1 0 --dry-run"), 0);
     ck_out_has("\"unmade_reservations\": [\n    {\n      \"device\": \"0000:03:10.1\",\n"
                "      \"file\": \"etc/hostdev.d/persist-0000:03:10.1.conf\",\n"
@@ -851,9 +862,9 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert(strstr(e.err, "note: 0000:03:10.1 is still reserved") != NULL);
     ck_assert_int_eq(hd("persisted"), 0);
     ck_assert_str_eq(e.out, "0000:03:10.1 vfio-pci                "
-                          "etc/hostdev.d/persist-0000:03:10.1.conf:2  (not present: VF of "
-                          "0000:03:00.1, whose VF count at boot does not make it: persist 1 or "
-                          "more)\n");
+                            "etc/hostdev.d/persist-0000:03:10.1.conf:2  (not present: VF of "
+                            "0000:03:00.1, whose VF count at boot does not make it: persist 1 or "
+                            "more)\n");
     ck_assert_int_eq(hd("--json persisted"), 0);
     ck_out_has("\"present\": false,\n    \"vf_of\": \"0000:03:00.1\",\n"
                "    \"made_at_boot\": false\n");
@@ -903,10 +914,10 @@ HD_TEST(a_persisted_vf_nothing_makes_is_said)
     ck_assert_int_eq(hd("sriov 0000:03:00.1 3"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2 --dry-run"), 0);
     ck_assert_str_eq(e.err, "hostdev sriov: note: 0000:03:10.5 is still reserved "
-                          "(etc/hostdev.d/20-vf.conf:1), but no VF count persisted for "
-                          "0000:03:00.1 makes it at boot: the reservation does nothing ('hostdev "
-                          "persist 0000:03:00.1 --numvfs 3' keeps it, removing that line drops "
-                          "it)\n");
+                            "(etc/hostdev.d/20-vf.conf:1), but no VF count persisted for "
+                            "0000:03:00.1 makes it at boot: the reservation does nothing ('hostdev "
+                            "persist 0000:03:00.1 --numvfs 3' keeps it, removing that line drops "
+                            "it)\n");
     ck_assert_int_eq(hd("sriov 0000:03:00.1 2"), 0);
     ck_assert_int_eq(hd("doctor"), 1);
     ck_out_has("  run: hostdev persist 0000:03:00.1 --numvfs 3\n");
@@ -990,15 +1001,15 @@ HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
     ck_assert_int_eq(hd("persist --numvfs 3 0000:03:00.1"), 0);
     ck_assert_int_eq(hd("unpersist 0000:03:00.1 --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist 0000:03:00.1 and do:\n"
-                          "  0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
-                          "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
+                            "  0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
+                            "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
     ck_assert_int_eq(hd("--json unpersist 0000:03:00.1 --dry-run"), 0);
     at_json_check(e.out, false);
     ck_out_has("\"numvfs_kept\": {\n    \"device\": \"0000:03:00.1\",\n    \"numvfs\": 3\n  }");
     ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
     ck_assert_str_eq(e.out, "unpersisted: 0000:03:00.1\n"
-                          "0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
-                          "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
+                            "0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
+                            "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "3");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     /* A stub without a count: nothing said of VFs. */
@@ -1020,7 +1031,7 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(e.out, "");
     ck_assert_msg(strncmp(e.err, "hostdev persist: 0000:03:00.1: writing 2 to sriov_numvfs: "
-                               "Input/output error",
+                                 "Input/output error",
                           76) == 0,
                   "%s", e.err);
     ck_assert_str_eq(strchr(e.err, '\n') + 1, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
@@ -1030,13 +1041,15 @@ HD_TEST(a_failed_persist_prints_only_what_happened)
                      "(null)");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
-    ck_assert_str_eq(e.out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
-                          "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                          "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n"
-                          "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n"
-                          "persisted: 0000:03:00.1 vfio-pci numvfs=2\n");
+    ck_assert_str_eq(
+        e.out,
+        "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+        "0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+        "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n"
+        "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n"
+        "persisted: 0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
 }
@@ -1056,9 +1069,10 @@ HD_TEST(persist_says_a_vf_it_makes_is_reserved)
     ck_assert_int_eq(hd("persist 0000:03:10.1"), 0);
     ck_assert_int_eq(hd("sriov 0000:03:00.1 0"), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
-    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2 and do:\n"
-                          "  0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
-                          "    0000:03:10.3: made, left unbound\n");
+    ck_assert_str_eq(e.out,
+                     "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2 and do:\n"
+                     "  0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
+                     "    0000:03:10.3: made, left unbound\n");
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
     at_json_check(e.out, false);
     ck_out_has("\"address\": \"0000:03:10.1\",\n      \"action\": \"make_vf\",\n"
@@ -1067,8 +1081,8 @@ HD_TEST(persist_says_a_vf_it_makes_is_reserved)
                "      \"reserve_for\": null,\n      \"ids_known\": true");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2"), 0);
     ck_assert_str_eq(e.out, "0000:03:00.1: 2 virtual functions (was 0; persist)\n" RESERVED_VF
-                          "    0000:03:10.3: made, left unbound\n"
-                          "persisted: 0000:03:00.1 numvfs=2\n");
+                            "    0000:03:10.3: made, left unbound\n"
+                            "persisted: 0000:03:00.1 numvfs=2\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.1"), "");
     /* What the udev rule runs on the VF's "add" event binds it, as said. */
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:10.1",
@@ -1105,17 +1119,17 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
      * applied now or not. */
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 99 --driver vfio-pci"), 2);
     ck_assert_str_eq(e.err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
-                          "(sriov_totalvfs), not 99\n");
+                            "(sriov_totalvfs), not 99\n");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 99 --driver vfio-pci --no-apply"), 2);
     ck_assert_str_eq(e.err, "hostdev persist: 0000:03:00.1 supports at most 63 VFs "
-                          "(sriov_totalvfs), not 99\n");
+                            "(sriov_totalvfs), not 99\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     /* The boot's reservation of such a line: the PF to its stub, then the count, refused. */
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 1);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n");
+                            "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n");
     run_err = strdup(e.err);
     ck_err_has("0000:03:00.1 is on vfio-pci, which changes a VF count only with its "
                "enable_sriov parameter set to Y");
@@ -1142,15 +1156,17 @@ HD_TEST(a_pf_goes_to_its_stub_before_its_count)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"),
                      0);
-    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.1 vfio-pci "
-                          "numvfs=2 and do:\n"
-                          "  0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
-                          "  0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
-                          "  0000:03:00.1: 2 virtual functions (was 0; persist)\n"
-                          "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n"
-                          "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n");
+    ck_assert_str_eq(
+        e.out,
+        "dry run: nothing changed; would persist 0000:03:00.1 vfio-pci "
+        "numvfs=2 and do:\n"
+        "  0000:03:00.1: 2 -> 0 virtual functions (persist)\n"
+        "  0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
+        "  0000:03:00.1: 2 virtual functions (was 0; persist)\n"
+        "    0000:03:10.1: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n"
+        "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n");
     ck_assert_int_eq(
         hd("--json persist --dry-run --force 0000:03:00.1 --numvfs 2 --driver vfio-pci"), 0);
     at_json_check(e.out, false);
@@ -1216,9 +1232,9 @@ HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
     conf("10-pf.conf", "0000:03:00.1 pci-stub numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 2);
     ck_assert_str_eq(e.err, "hostdev reserve: 0000:03:00.1 goes to pci-stub, which changes no VF "
-                          "count (it has no sriov_configure): keep the PF on its host driver "
-                          "with the count alone and reserve its VFs, or reserve it for vfio-pci "
-                          "loaded with enable_sriov=1\n");
+                            "count (it has no sriov_configure): keep the PF on its host driver "
+                            "with the count alone and reserve its VFs, or reserve it for vfio-pci "
+                            "loaded with enable_sriov=1\n");
     ck_assert_int_eq(hd("reserve"), 2);
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
@@ -1230,8 +1246,8 @@ HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
     for (int dry = 0; dry < 2; dry++) {
         ck_assert_int_eq(hd(dry ? "sriov --dry-run 0000:03:00.1 2" : "sriov 0000:03:00.1 2"), 1);
         ck_assert_str_eq(e.err, "hostdev sriov: 0000:03:00.1 is on pci-stub, which changes no VF "
-                              "count (it has no sriov_configure): only its host driver, or "
-                              "vfio-pci loaded with enable_sriov=1, makes VFs of it\n");
+                                "count (it has no sriov_configure): only its host driver, or "
+                                "vfio-pci loaded with enable_sriov=1, makes VFs of it\n");
     }
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     eng_stop(&e);
@@ -1256,18 +1272,19 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n0000:03:10.1 vfio-pci\n");
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("reserve --dry-run"), 0);
-    ck_assert_str_eq(e.out + strlen("dry run: nothing changed; reserve would do:\n"),
-                     "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
-                     "  0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-                     "    0000:03:10.1: made; on vfio-pci already, as reserved (etc/hostdev.d/10-pf.conf:2)\n"
-                     "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                     "as its driver_override\n");
+    ck_assert_str_eq(
+        e.out + strlen("dry run: nothing changed; reserve would do:\n"),
+        "  0000:03:00.1: ixgbe -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+        "  0000:03:00.1: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+        "    0000:03:10.1: made; on vfio-pci already, as reserved (etc/hostdev.d/10-pf.conf:2)\n"
+        "    0000:03:10.3: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n");
     ck_assert_int_eq(hd("--json reserve --dry-run"), 0);
     at_json_check(e.out, false);
     /* The PF's reservation, then its count, then the VFs: the objects after the first are the
      * run's too. */
     ck_assert_ptr_nonnull(dry = strstr(e.out, "\"action\": \"reserve\",\n    \"reserve_for\": "
-                                            "\"vfio-pci\",\n    \"outcome\": \"planned\""));
+                                              "\"vfio-pci\",\n    \"outcome\": \"planned\""));
     ck_assert_ptr_nonnull(dry = strstr(dry, "  },\n"));
     dry = strdup(dry);
     ck_assert_msg(strncmp(dry, "  },\n  {\n    \"address\": \"0000:03:00.1\",\n    \"action\": "
@@ -1428,22 +1445,26 @@ HD_TEST(a_uevent_dry_run_plans_the_count_on_the_stub_its_bind_plans)
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
                             "reserve --uevent --dry-run"),
                      0);
-    ck_assert_str_eq(e.out, "dry run: nothing changed; reserve would do:\n"
-                          "  0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
-                          "  0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-                          "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n"
-                          "    0000:81:10.2: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n");
+    ck_assert_str_eq(
+        e.out,
+        "dry run: nothing changed; reserve would do:\n"
+        "  0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+        "  0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+        "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n"
+        "    0000:81:10.2: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:81:00.0",
                             "reserve --uevent"),
                      0);
-    ck_assert_str_eq(e.out, "0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
-                          "0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
-                          "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n"
-                          "    0000:81:10.2: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
-                          "as its driver_override\n");
+    ck_assert_str_eq(
+        e.out,
+        "0000:81:00.0: unbound -> vfio-pci (etc/hostdev.d/10-pf.conf:1)\n"
+        "0000:81:00.0: 2 virtual functions (was 0; etc/hostdev.d/10-pf.conf:1)\n"
+        "    0000:81:10.0: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n"
+        "    0000:81:10.2: made, on vfio-pci: its PF is on vfio-pci, which the kernel gives it "
+        "as its driver_override\n");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:81:00.0/sriov_numvfs"), "2");
 }
 END_TEST
@@ -1464,7 +1485,7 @@ HD_TEST(a_persist_refused_in_its_plan_prints_no_plan)
     ck_assert_int_eq(hd("persist 03:00.0 --numvfs 2 --driver vfio-pci"), 1);
     ck_assert_str_eq(e.out, "");
     ck_assert_str_eq(e.err, "hostdev persist: 0000:03:00.0: eth0 is up with routes (--force takes "
-                          "it anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.0"));
+                            "it anyway)\n" STUB_COUNT_WARNING("persist", "0000:03:00.0"));
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
@@ -1515,7 +1536,7 @@ HD_TEST(persist_round_trip)
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
     ck_assert_str_eq(e.err, "hostdev unpersist: " NIC " is not persisted (see hostdev "
-                          "persisted)\n");
+                            "persisted)\n");
 }
 END_TEST
 
@@ -1546,7 +1567,7 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist 03:00.0 --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
-                          "  " NIC ": stays on vfio-pci: no record of a driver it had before\n");
+                            "  " NIC ": stays on vfio-pci: no record of a driver it had before\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0 --dry-run"), 0);
     at_json_check(e.out, false);
     ck_out_has("\"stays\": [\n    {\n      \"device\": \"" NIC "\",\n      \"driver\": "
@@ -1555,8 +1576,8 @@ HD_TEST(unpersist_leaves_an_unrecorded_device_where_it_was)
     ck_assert_uint_eq(eng_writes(&e), writes);
 
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n"
-                          NIC ": stays on vfio-pci: no record of a driver it had before\n");
+    ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC
+                            ": stays on vfio-pci: no record of a driver it had before\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
 
@@ -1608,7 +1629,7 @@ HD_TEST(unpersist_leaves_a_device_on_its_stub_with_its_override)
                                                                             : "\n"), 0);
         ck_assert_int_eq(hd("persist 03:00.0"), 0);
         ck_assert_str_eq(e.out, NIC ": on vfio-pci already, reserved for it (persist)\n"
-                              "persisted: " NIC " vfio-pci\n");
+                                    "persisted: " NIC " vfio-pci\n");
         ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
         ck_assert_str_eq(fx_read(&e.fx, NIC_OVERRIDE), "vfio-pci");
         ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), cases[i].record);
@@ -1616,13 +1637,13 @@ HD_TEST(unpersist_leaves_a_device_on_its_stub_with_its_override)
         size_t writes = eng_writes(&e);
         ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
         ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
-                              "  " NIC ": stays on vfio-pci, the driver it had before\n");
+                                "  " NIC ": stays on vfio-pci, the driver it had before\n");
         ck_assert_uint_eq(eng_writes(&e), writes);
 
         size_t unbinds = fx_log_count(&e.fx, "unbind " NIC);
         ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
-        ck_assert_str_eq(e.out, "unpersisted: " NIC "\n"
-                              NIC ": stays on vfio-pci, the driver it had before\n");
+        ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC
+                                ": stays on vfio-pci, the driver it had before\n");
         ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
         ck_assert_uint_eq(fx_log_count(&e.fx, "unbind " NIC), unbinds);
         ck_assert_msg(strcmp(fx_read(&e.fx, NIC_OVERRIDE), was) == 0, "case %zu: override %s",
@@ -1729,7 +1750,7 @@ HD_TEST(persist_json_is_one_document)
     /* As text, the plan comes under its heading, as every dry run's does. */
     ck_assert_int_eq(hd("persist 03:00.0 --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; would persist " NIC " vfio-pci and do:\n"
-                          "  " NIC ": e1000e -> vfio-pci (persist)\n");
+                            "  " NIC ": e1000e -> vfio-pci (persist)\n");
     ck_assert_int_eq(hd("--json persist 03:00.0 --dry-run"), 0);
     at_json_check(e.out, false);
     ck_out_has("\"operation\": \"persist\",\n  \"dry_run\": true,\n  \"persisted\": \"" NIC
@@ -1847,14 +1868,16 @@ HD_TEST(release_in_doubt_gives_nothing_back)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("release --vm a --dry-run"), 2);
     ck_assert_str_eq(e.out, "");
-    ck_assert_str_eq(e.err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
-                          "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
-                          "(mend or remove that first)\n");
+    ck_assert_str_eq(e.err,
+                     "hostdev release: vm a: " NIC ": not given back, since the configuration "
+                     "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
+                     "(mend or remove that first)\n");
     ck_assert_int_eq(hd("release --vm a"), 2);
     ck_assert_str_eq(e.out, "");
-    ck_assert_str_eq(e.err, "hostdev release: vm a: " NIC ": not given back, since the configuration "
-                          "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
-                          "(mend or remove that first)\n");
+    ck_assert_str_eq(e.err,
+                     "hostdev release: vm a: " NIC ": not given back, since the configuration "
+                     "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
+                     "(mend or remove that first)\n");
     ck_assert_int_eq(hd("--json release --vm a"), 2);
     at_json_check(e.err, false);
     ck_err_has("\"exit\":2,\"command\":\"release\"");
@@ -1902,9 +1925,9 @@ HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_assert_int_eq(hd("reattach --dry-run 03:00.0"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; reattach would do:\n"
-                          "  " NIC ": vfio-pci -> e1000e\n");
+                            "  " NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(e.err, "hostdev reattach: note: " NIC_STILL_RESERVED
-                          " ('hostdev unpersist " NIC "' ends that)\n");
+                            " ('hostdev unpersist " NIC "' ends that)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_int_eq(hd("--json reattach 03:00.0"), 0);
     at_json_check(e.out, false);
@@ -1918,8 +1941,8 @@ HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
     /* The emergency release gives it back too; a VM's release keeps it on its stub. */
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
     ck_assert_int_eq(hd("release --force 03:00.0"), 0);
-    ck_assert_str_eq(e.err, "hostdev release: note: " NIC_STILL_RESERVED
-                          " ('hostdev unpersist " NIC "' ends that)\n");
+    ck_assert_str_eq(e.err, "hostdev release: note: " NIC_STILL_RESERVED " ('hostdev unpersist " NIC
+                            "' ends that)\n");
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert_int_eq(hd("acquire --vm a --owner 0:0 03:00.0"), 0);
     ck_assert_int_eq(hd("--json release --vm a"), 0);
@@ -1931,8 +1954,8 @@ HD_TEST(a_reserved_device_given_back_is_said_to_come_back)
     ck_assert_int_eq(hd("detach 03:00.0"), 0);
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
     ck_assert_str_eq(e.err, "hostdev reattach: note: " NIC " is still reserved for vfio-pci "
-                          "(etc/hostdev.d/10-nic.conf:2): the next boot, or its next add event, "
-                          "takes it again (removing that line ends that)\n");
+                            "(etc/hostdev.d/10-nic.conf:2): the next boot, or its next add event, "
+                            "takes it again (removing that line ends that)\n");
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
     ck_assert_int_eq(hd("detach 03:00.0"), 0);
     ck_assert_int_eq(hd("reattach 03:00.0"), 0);
@@ -1960,8 +1983,8 @@ HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach --dry-run 00:02.0"), 0);
     ck_assert_str_eq(e.err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
-                          "0000:00:02.0 from hostdev.reserve= in the boot loader's "
-                          "configuration ends that)\n");
+                            "0000:00:02.0 from hostdev.reserve= in the boot loader's "
+                            "configuration ends that)\n");
     ck_assert_int_eq(hd("--json reattach 00:02.0"), 0);
     at_json_check(e.out, false);
     ck_out_has("\"still_reserved\": [\n    {\n      \"device\": \"0000:00:02.0\",\n"
@@ -1975,8 +1998,8 @@ HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach 00:02.0"), 0);
     ck_assert_str_eq(e.err, "hostdev reattach: note: " CMDLINE_STILL_RESERVED " (removing "
-                          "0000:00:02.0 from hostdev.reserve= in the boot loader's "
-                          "configuration ends that)\n");
+                            "0000:00:02.0 from hostdev.reserve= in the boot loader's "
+                            "configuration ends that)\n");
     eng_stop(&e);
     /* The command line by ids, a file by address: the file's entry wins, and is named. */
     eng_start(&e, CMDLINE_SPEC("8086:10d3"));
@@ -1984,15 +2007,15 @@ HD_TEST(a_device_the_command_line_reserves_given_back_is_said_to_come_back)
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach 00:02.0"), 0);
     ck_assert_str_eq(e.err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
-                          "(etc/hostdev.d/10-nic.conf:1): the next boot, or its next add event, "
-                          "takes it again (removing that line ends that)\n");
+                            "(etc/hostdev.d/10-nic.conf:1): the next boot, or its next add event, "
+                            "takes it again (removing that line ends that)\n");
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
     ck_assert_int_eq(hd("detach 00:02.0"), 0);
     ck_assert_int_eq(hd("reattach 00:02.0"), 0);
     ck_assert_str_eq(e.err, "hostdev reattach: note: 0000:00:02.0 is still reserved for vfio-pci "
-                          "(hostdev.reserve= on the kernel command line, proc/cmdline): the next "
-                          "boot, or its next add event, takes it again (removing 8086:10d3 from "
-                          "hostdev.reserve= in the boot loader's configuration ends that)\n");
+                            "(hostdev.reserve= on the kernel command line, proc/cmdline): the next "
+                            "boot, or its next add event, takes it again (removing 8086:10d3 from "
+                            "hostdev.reserve= in the boot loader's configuration ends that)\n");
 }
 END_TEST
 #undef CMDLINE_SPEC
@@ -2061,7 +2084,7 @@ HD_TEST(unpersist_is_all_or_nothing)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 1);
     ck_assert_str_eq(e.err, "hostdev unpersist: " NIC " is assigned to vm a: giving it back to the "
-                          "host would take it from under the VM; release it first\n");
+                            "host would take it from under the VM; release it first\n");
     ck_assert_str_eq(e.out, "");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 1);
     ck_err_has("assigned to vm a");
@@ -2074,7 +2097,7 @@ HD_TEST(unpersist_is_all_or_nothing)
     ck_assert_int_eq(hd("release --vm a"), 0);
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist " NIC " and do:\n"
-                          "  " NIC ": vfio-pci -> e1000e\n");
+                            "  " NIC ": vfio-pci -> e1000e\n");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
@@ -2115,8 +2138,8 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
     ck_assert_str_eq(e.out, "");
     ck_assert_str_eq(e.err, "hostdev unpersist: " NIC ": not given back, since the configuration "
-                          "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
-                          "(mend or remove that first)\n");
+                            "may still reserve it: etc/hostdev.d/10-old.conf: Input/output error "
+                            "(mend or remove that first)\n");
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 2);
     at_json_check(e.err, false);
     ck_err_has("\"exit\":2,\"command\":\"unpersist\"");
@@ -2135,9 +2158,9 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
     conf("20-typo.conf", "# the NIC\n0000:03:00.0 vfio\n");
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
     ck_assert_str_eq(e.err, "hostdev unpersist: " NIC ": not given back, since the configuration "
-                          "may still reserve it: etc/hostdev.d/20-typo.conf:2: 'vfio' is neither "
-                          "a driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N (mend "
-                          "or remove that first)\n");
+                            "may still reserve it: etc/hostdev.d/20-typo.conf:2: 'vfio' is neither "
+                            "a driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N (mend "
+                            "or remove that first)\n");
     conf("20-typo.conf", "8086:10d3 numvfs=x\n");
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 2);
     ck_err_has("etc/hostdev.d/20-typo.conf:1: ");
@@ -2167,8 +2190,8 @@ HD_TEST(persist_notes_a_group_it_leaves_not_viable)
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("persist --dry-run 01:00.0"), 0);
     ck_assert_str_eq(e.err, "hostdev persist: note: IOMMU group 1 is not viable yet, a VM cannot "
-                          "use " GPU ": 0000:01:00.1 is bound to snd_hda_intel. Persist it too, "
-                          "or every boot leaves the group so.\n");
+                            "use " GPU ": 0000:01:00.1 is bound to snd_hda_intel. Persist it too, "
+                            "or every boot leaves the group so.\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("persist 01:00.0"), 0);
     ck_assert_str_eq(e.out, GPU ": nouveau -> vfio-pci (persist)\npersisted: " GPU " vfio-pci\n");
@@ -2220,9 +2243,9 @@ HD_TEST(persist_and_unpersist_say_the_initramfs_keeps_its_copy)
     touch("usr/share/initramfs-tools/hooks/hostdev");
     ck_assert_int_eq(hd("persist --dry-run 03:00.0"), 0);
     ck_assert_str_eq(e.err, "hostdev persist: note: the initramfs holds etc/hostdev.d as it was "
-                          "when it was made: until 'update-initramfs -u' makes it again, its "
-                          "boot does not reserve this before host drivers load (the root file "
-                          "system's boot does, later)\n");
+                            "when it was made: until 'update-initramfs -u' makes it again, its "
+                            "boot does not reserve this before host drivers load (the root file "
+                            "system's boot does, later)\n");
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_err_has("until 'update-initramfs -u' makes it again");
     ck_assert_int_eq(hd("--json unpersist --dry-run 03:00.0"), 0);
@@ -2235,8 +2258,8 @@ HD_TEST(persist_and_unpersist_say_the_initramfs_keeps_its_copy)
     ck_assert_int_eq(hd("unpersist 03:00.0"), 0);
     ck_assert_str_eq(e.out, "unpersisted: " NIC "\n" NIC ": vfio-pci -> e1000e\n");
     ck_assert_str_eq(e.err, "hostdev unpersist: note: the initramfs holds etc/hostdev.d as it was "
-                          "when it was made: until 'update-initramfs -u' or 'dracut -f' makes it "
-                          "again, its boot still reserves what this file reserved\n");
+                            "when it was made: until 'update-initramfs -u' or 'dracut -f' makes it "
+                            "again, its boot still reserves what this file reserved\n");
 }
 END_TEST
 
@@ -2245,9 +2268,10 @@ HD_TEST(cmdline_warns_of_a_group_it_keeps_in_part)
     eng_start(&e, "demo");
     ck_assert_int_eq(hd("cmdline 01:00.0"), 0);
     ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt vfio-pci.ids=10de:1b81\n");
-    ck_assert_str_eq(e.err, "hostdev cmdline: warning: IOMMU group 1 also holds 0000:01:00.1 "
-                          "(snd_hda_intel), which this line leaves with the host: no VM can have "
-                          GPU " without it; give it too\n");
+    ck_assert_str_eq(e.err,
+                     "hostdev cmdline: warning: IOMMU group 1 also holds 0000:01:00.1 "
+                     "(snd_hda_intel), which this line leaves with the host: no VM can have " GPU
+                     " without it; give it too\n");
     ck_assert_int_eq(hd("cmdline --reserve 01:00.0"), 0);
     ck_err_has("IOMMU group 1 also holds 0000:01:00.1 (snd_hda_intel)");
     ck_assert_int_eq(hd("--json cmdline 01:00.0"), 0);
@@ -2260,9 +2284,9 @@ HD_TEST(cmdline_warns_of_a_group_it_keeps_in_part)
     /* A group the host keeps part of: no line gives it to a VM. */
     ck_assert_int_eq(hd("cmdline 00:1f.3"), 0);
     ck_assert_str_eq(e.err, "hostdev cmdline: warning: IOMMU group 9 also holds 0000:00:1f.0 (an "
-                          "ISA/LPC bridge the host keeps), 0000:00:1f.4 (an SMBus controller the "
-                          "host keeps), which this line leaves with the host: no VM can have "
-                          "0000:00:1f.3 on this host as it is\n");
+                            "ISA/LPC bridge the host keeps), 0000:00:1f.4 (an SMBus controller the "
+                            "host keeps), which this line leaves with the host: no VM can have "
+                            "0000:00:1f.3 on this host as it is\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
@@ -2279,7 +2303,7 @@ HD_TEST(cmdline_intel_amd_and_twins)
     ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt pci-stub.ids=10de:1b81,10de:10f0\n");
     ck_assert_int_eq(hd("cmdline --reserve --driver pci-stub 03:00.0"), 0);
     ck_assert_str_eq(e.out, "intel_iommu=on iommu=pt hostdev.reserve=0000:03:00.0 "
-                          "hostdev.driver=pci-stub\n");
+                            "hostdev.driver=pci-stub\n");
     ck_assert_int_eq(hd("--json cmdline 03:00.0"), 0);
     ck_out_has("\"vendor\": \"intel\"");
     ck_assert_int_eq(hd("cmdline"), 2);
@@ -2307,8 +2331,8 @@ HD_TEST(cmdline_intel_amd_and_twins)
     ck_assert_int_eq(hd("cmdline 03:00.0"), 0);
     ck_assert_str_eq(e.out, "iommu=pt vfio-pci.ids=8086:1539\n");
     ck_assert_str_eq(e.err, "hostdev cmdline: warning: vfio-pci.ids= also takes 0000:04:00.0, "
-                          "0000:05:00.0 (same ids, not asked for); 'hostdev cmdline --reserve' "
-                          "names only the devices given\n");
+                            "0000:05:00.0 (same ids, not asked for); 'hostdev cmdline --reserve' "
+                            "names only the devices given\n");
     ck_assert_int_eq(hd("cmdline 03:00.0 04:00.0 05:00.0"), 0);
     ck_assert_str_eq(e.err, "");
     /* Under --json the warning is the document's: nothing on stderr. */
@@ -2554,7 +2578,7 @@ HD_TEST(persist_takes_an_interface_name_as_its_address)
     eng_start(&e, "server-sriov");
     ck_assert_int_eq(hd("persist enp3s0f1"), 0);
     ck_assert_str_eq(e.out, "0000:03:00.1: ixgbe -> vfio-pci (persist)\n"
-                          "persisted: 0000:03:00.1 vfio-pci\n");
+                            "persisted: 0000:03:00.1 vfio-pci\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
     size_t writes = eng_writes(&e);

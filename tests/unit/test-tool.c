@@ -190,7 +190,7 @@ HD_TEST(a_global_option_is_no_value)
     ck_assert_int_eq(hd("--json acquire --vm --json 03:00.0"), 2);
     ck_assert_str_eq(e.out, "");
     ck_assert_msg(strncmp(e.err, "{\"error\":\"option --vm needs a value, and '--json' after it "
-                               "is an option;", 50) == 0, "%s", e.err);
+                                 "is an option;", 50) == 0, "%s", e.err);
     ck_assert_int_eq(hd("acquire --vm --json"), 2);
     one_line_error("hostdev acquire: option --vm needs a value, and '--json' after it is an "
                    "option; ");
@@ -245,8 +245,9 @@ HD_TEST(a_failure_under_json_shows_its_steps_and_the_error)
     ck_assert_msg(strstr(e.out, "\"device\": \"0000:03:00.0\"") != NULL, "no step: '%s'", e.out);
     ck_assert_msg(strstr(e.out, undone) != NULL, "no undone step: '%s'", e.out);
     ck_assert_ptr_null(strstr(e.out, "\"state\": \"done\""));
-    ck_assert_msg(strncmp(e.err, "{\"error\":\"0000:02:00.0: writing driver_override failed",
-                          52) == 0, "stderr: '%s'", e.err);
+    ck_assert_msg(strncmp(e.err, "{\"error\":\"0000:02:00.0: writing driver_override failed", 52) ==
+                      0,
+                  "stderr: '%s'", e.err);
     one_line_error("\"exit\":1");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
 
@@ -279,8 +280,9 @@ HD_TEST(a_failed_sriov_under_json_shows_its_step)
     json_parses();
     ck_assert_msg(strstr(e.out, "\"operation\": \"sriov\"") != NULL, "no sriov: '%s'", e.out);
     ck_assert_msg(strstr(e.out, "\"action\": \"numvfs\",\n      \"device\": \"0000:03:00.1\",\n"
-                              "      \"from\": \"0\",\n      \"to\": \"4\",\n"
-                              "      \"state\": \"failed\"") != NULL, "'%s'", e.out);
+                                "      \"from\": \"0\",\n      \"to\": \"4\",\n"
+                                "      \"state\": \"failed\"") != NULL,
+                  "'%s'", e.out);
     ck_assert_msg(strstr(e.err, "{\"error\":\"0000:03:00.1: writing 4 to sriov_numvfs") == e.err,
                   "stderr: '%s'", e.err);
     one_line_error("\"exit\":1");
@@ -306,8 +308,8 @@ HD_TEST(a_device_typed_short_is_named_once)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_msg(hd(cases[i].args) != 0, "'%s' succeeded", cases[i].args);
-        ck_assert_msg(strncmp(e.err, cases[i].line, strlen(cases[i].line)) == 0,
-                      "'%s' said '%s'", cases[i].args, e.err);
+        ck_assert_msg(strncmp(e.err, cases[i].line, strlen(cases[i].line)) == 0, "'%s' said '%s'",
+                      cases[i].args, e.err);
     }
     ck_assert_int_eq(hd("--json persist 00:1f.4"), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "{\"error\":\"0000:00:1f.4 is an SMBus controller"));
@@ -328,7 +330,7 @@ HD_TEST(list_of_a_driver_not_registered_says_so)
     ck_assert_int_eq(hd("list --driver vfio_pci"), 0);
     ck_assert_str_eq(e.out, "");
     ck_assert_str_eq(e.err, "hostdev list: note: no driver 'vfio_pci' is registered; 'vfio-pci' "
-                          "is\n");
+                            "is\n");
     /* Registered, with no device on it now: an empty answer that is true, said as such. */
     ck_assert_int_eq(hd("list -d vfio-pci"), 0);
     ck_assert_str_eq(e.out, "");
@@ -354,7 +356,7 @@ HD_TEST(detach_reattach_commands)
      * library's functions. */
     ck_assert_int_eq(hd("-vv detach 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(e.err, "hostdev: write sys/bus/pci/devices/0000:03:00.0/"
-                                      "driver_override <- 'vfio-pci': 0\n"));
+                                        "driver_override <- 'vfio-pci': 0\n"));
     for (const char *l = e.err; *l; l = strchr(l, '\n') + 1) {
         ck_assert_msg(strncmp(l, "hostdev: ", 9) == 0, "a line not the tool's: %s", l);
         ck_assert_msg(strncmp(l + 9, "hd_", 3) != 0, "a function name: %s", l);
@@ -375,13 +377,13 @@ HD_TEST(detach_reattach_commands)
     ck_assert_int_eq(hd("--json detach 01:00.0"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
-                                      "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
-                                      "        {\n          \"device\": \"0000:01:00.1\",\n"
-                                      "          \"driver\": \"snd_hda_intel\",\n"));
+                                        "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
+                                        "        {\n          \"device\": \"0000:01:00.1\",\n"
+                                        "          \"driver\": \"snd_hda_intel\",\n"));
     ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("detach --group 01:00.0"), 0);
     ck_assert_str_eq(e.out, "0000:01:00.0: already on vfio-pci\n"
-                          "0000:01:00.1: snd_hda_intel -> vfio-pci\n");
+                            "0000:01:00.1: snd_hda_intel -> vfio-pci\n");
     ck_assert_str_eq(e.err, ""); /* viable now: no note */
     ck_assert_int_eq(hd("--json detach 01:00.1"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": []"));
@@ -395,12 +397,12 @@ HD_TEST(detach_reattach_commands)
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "vfio-pci");
     ck_assert_int_eq(hd("reattach --group 01:00.1"), 0);
     ck_assert_str_eq(e.out, "0000:01:00.1: vfio-pci -> snd_hda_intel\n"
-                          "0000:01:00.0: vfio-pci -> nouveau\n");
+                            "0000:01:00.0: vfio-pci -> nouveau\n");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:01.0"), "pcieport");
     ck_assert_int_eq(hd("reattach -g 01:00.0"), 0);
     ck_assert_str_eq(e.out, "0000:01:00.0: already on nouveau\n"
-                          "0000:01:00.1: already on snd_hda_intel\n");
+                            "0000:01:00.1: already on snd_hda_intel\n");
     /* Only reattach gives back a group: a reset of one is no option. */
     ck_assert_int_eq(hd("reset --group 01:00.0"), 2);
 }
@@ -415,7 +417,7 @@ HD_TEST(unviable_note_names_members_the_host_keeps)
     ck_assert_ptr_nonnull(strstr(e.err, "0000:00:1f.0 is an ISA/LPC bridge the host keeps"));
     ck_assert_ptr_nonnull(strstr(e.err, "0000:00:1f.4 is an SMBus controller the host keeps"));
     ck_assert_ptr_nonnull(strstr(e.err, "no VM can have this group on this host as it is "
-                                      "('hostdev doctor 0000:00:1f.3' says what can)"));
+                                        "('hostdev doctor 0000:00:1f.3' says what can)"));
     ck_assert_ptr_null(strstr(e.err, "all at once"));
     /* The --group the old note offered is refused. */
     ck_assert_int_eq(hd("detach --group 00:1f.3 --dry-run"), 1);
@@ -427,7 +429,7 @@ HD_TEST(unviable_note_names_members_the_host_keeps)
     ck_assert_int_eq(hd("--json detach 00:1f.3"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "\"driver\": \"lpc_ich\",\n"
-                                      "          \"host_keeps\": \"an ISA/LPC bridge\"\n"));
+                                        "          \"host_keeps\": \"an ISA/LPC bridge\"\n"));
     ck_assert_int_eq(hd("reattach 00:1f.3"), 0);
     /* An ordinary blocker keeps the --group advice, and host_keeps null. */
     ck_assert_int_eq(hd("--json detach 01:00.0"), 0);
@@ -443,17 +445,17 @@ HD_TEST(a_dry_run_detach_tells_the_group_it_would_leave_not_viable)
 
     ck_assert_int_eq(hd("detach 01:00.0 --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; detach would do:\n"
-                          "  0000:01:00.0: nouveau -> vfio-pci\n");
+                            "  0000:01:00.0: nouveau -> vfio-pci\n");
     ck_assert_str_eq(e.err, "hostdev detach: note: IOMMU group 1 is not viable yet, a VM cannot "
-                          "use 0000:01:00.0: 0000:01:00.1 is bound to snd_hda_intel. Detach it "
-                          "too, or all at once with 'hostdev detach --group 0000:01:00.0'.\n");
+                            "use 0000:01:00.0: 0000:01:00.1 is bound to snd_hda_intel. Detach it "
+                            "too, or all at once with 'hostdev detach --group 0000:01:00.0'.\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("--json detach 01:00.0 --dry-run"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "\"unviable\": [\n    {\n      \"group\": 1,\n      "
-                                      "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
-                                      "        {\n          \"device\": \"0000:01:00.1\",\n"
-                                      "          \"driver\": \"snd_hda_intel\",\n"));
+                                        "\"device\": \"0000:01:00.0\",\n      \"blockers\": [\n"
+                                        "        {\n          \"device\": \"0000:01:00.1\",\n"
+                                        "          \"driver\": \"snd_hda_intel\",\n"));
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* The whole group: viable, no note. */
     ck_assert_int_eq(hd("detach --dry-run --group 01:00.0"), 0);
@@ -503,7 +505,7 @@ HD_TEST(check_judges_the_devices_given_as_one_set)
                   "%s", e.out);
     /* Each device's own answer stays what it is. */
     ck_assert_msg(strstr(e.out, "0000:01:00.0: IOMMU group 1 also holds 0000:01:00.1 "
-                              "(snd_hda_intel): not assignable alone\n") != NULL,
+                                "(snd_hda_intel): not assignable alone\n") != NULL,
                   "%s", e.out);
     ck_assert_int_eq(hd("--json check 01:00.0 01:00.1"), 0);
     json_parses();
@@ -513,7 +515,7 @@ HD_TEST(check_judges_the_devices_given_as_one_set)
     /* Without the audio function the GPU still needs it: named, exit 1. */
     ck_assert_int_eq(hd("check 01:00.0 03:00.0"), 1);
     ck_assert_msg(strstr(e.out, "the 2 devices given: not assignable together: 0000:01:00.0 also "
-                              "needs 0000:01:00.1\n") != NULL,
+                                "needs 0000:01:00.1\n") != NULL,
                   "%s", e.out);
     ck_assert_int_eq(hd("--json check 01:00.0 03:00.0"), 1);
     json_parses();
@@ -525,10 +527,10 @@ HD_TEST(check_judges_the_devices_given_as_one_set)
     /* A function the host keeps is no VM's, given with its whole group or not. */
     ck_assert_int_eq(hd("check 00:1f.3 00:1f.0 00:1f.4"), 1);
     ck_assert_msg(strstr(e.out, "0000:00:1f.0: is an ISA/LPC bridge, which the host keeps: not for "
-                              "a VM\n") != NULL,
+                                "a VM\n") != NULL,
                   "%s", e.out);
     ck_assert_msg(strstr(e.out, "not assignable together: 0000:00:1f.0 is an ISA/LPC bridge the "
-                              "host keeps; ") != NULL,
+                                "host keeps; ") != NULL,
                   "%s", e.out);
     ck_assert_int_eq(hd("--json check 00:1f.4"), 1);
     json_parses();
@@ -571,15 +573,17 @@ HD_TEST(acquire_again_says_already)
     ck_assert_int_eq(hd("--json acquire --vm vm1 --owner 0:0 03:00.0"), 0);
     json_parses();
     ck_assert_msg(strstr(e.out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
-                              "      \"from\": \"\",\n      \"to\": \"vm1\",\n"
-                              "      \"state\": \"done\"") != NULL, "%s", e.out);
+                                "      \"from\": \"\",\n      \"to\": \"vm1\",\n"
+                                "      \"state\": \"done\"") != NULL,
+                  "%s", e.out);
     ck_assert_int_eq(hd("acquire --vm vm1 --owner 1:1 03:00.0"), 1);
     /* The VM is named once; the one asking is named where the message names another. */
     one_line_error("hostdev acquire: 0000:03:00.0 is already assigned to vm vm1 with owner 0:0, "
                    "not 1:1: release it first to give it to another owner");
     ck_assert_int_eq(hd("--json acquire --vm vm1 --owner 1:1 03:00.0"), 1);
     ck_assert_msg(strstr(e.err, "{\"error\":\"0000:03:00.0 is already assigned to vm vm1 with") !=
-                      NULL, "%s", e.err);
+                      NULL,
+                  "%s", e.err);
     ck_assert_int_eq(hd("acquire --vm vm2 --owner 0:0 03:00.0"), 1);
     one_line_error("hostdev acquire: vm vm2: 0000:03:00.0 is already assigned to vm vm1: release "
                    "it there first");
@@ -645,7 +649,8 @@ HD_TEST(release_again_says_not_assigned)
     ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 0);
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("release --vm vm1 03:00.0"), 0);
-    ck_assert_str_eq(e.out, "0000:03:00.0: not assigned to vm vm1 (nor any other): nothing to do\n");
+    ck_assert_str_eq(e.out,
+                     "0000:03:00.0: not assigned to vm vm1 (nor any other): nothing to do\n");
     ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("release --dry-run --vm vm1 03:00.0"), 0);
     ck_assert_msg(strstr(e.out, "  0000:03:00.0: not assigned to vm vm1 (nor any other)") != NULL,
@@ -653,8 +658,9 @@ HD_TEST(release_again_says_not_assigned)
     ck_assert_int_eq(hd("--json release --vm vm1 03:00.0"), 0);
     json_parses();
     ck_assert_msg(strstr(e.out, "\"action\": \"already\",\n      \"device\": \"0000:03:00.0\",\n"
-                              "      \"from\": \"vm1\",\n      \"to\": \"\",\n"
-                              "      \"state\": \"done\"") != NULL, "%s", e.out);
+                                "      \"from\": \"vm1\",\n      \"to\": \"\",\n"
+                                "      \"state\": \"done\"") != NULL,
+                  "%s", e.out);
     ck_assert_uint_eq(eng_writes(&e), writes);
     ck_assert_int_eq(hd("release --vm vm1 09:00.0"), 2);
     one_line_error("hostdev release: vm vm1: 0000:09:00.0: no such PCI device under ");
@@ -671,7 +677,8 @@ HD_TEST(release_again_says_not_assigned)
     /* One held, one no VM's: the held one goes back, the other is said to be no VM's. */
     ck_assert_int_eq(hd("release --vm vm2 02:00.0 03:00.0"), 0);
     ck_assert_msg(strstr(e.out, "0000:02:00.0: not assigned to vm vm2 (nor any other): nothing "
-                              "to do\n") != NULL, "%s", e.out);
+                                "to do\n") != NULL,
+                  "%s", e.out);
     ck_assert_msg(strstr(e.out, "0000:03:00.0: released from vm vm2\n") != NULL, "%s", e.out);
 }
 END_TEST
@@ -740,7 +747,7 @@ HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
     ck_assert_msg(strstr(e.out, "assignable alone") == NULL, "%s", e.out);
     ck_assert_int_eq(hd("check 03:00.0 03:10.0"), 1);
     ck_assert_msg(strstr(e.out, "the 2 devices given: not assignable together: 0000:03:00.0 is in "
-                              "use by the host\n") != NULL,
+                                "use by the host\n") != NULL,
                   "%s", e.out);
     ck_assert_int_eq(hd("--json check 03:00.0"), 1);
     json_parses();
@@ -749,7 +756,7 @@ HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
                   "%s", e.out);
     ck_assert_int_eq(hd("check 03:10.0"), 0);
     ck_assert_msg(strstr(e.out, "0000:03:10.0: can be reset on its own (methods: flr): assignable "
-                              "alone\n") != NULL,
+                                "alone\n") != NULL,
                   "%s", e.out);
     /* Without VFs the PF is as acquire takes it. */
     ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
@@ -798,7 +805,7 @@ HD_TEST(list_and_help)
 {
     ck_assert_int_eq(hd("list"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "0000:03:00.0 Ethernet controller [0200]: [8086:10d3] "
-                                      "driver=e1000e group=8 if=enp3s0\n"));
+                                        "driver=e1000e group=8 if=enp3s0\n"));
     ck_assert_int_eq(hd("list --driver none"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "0000:04:00.0"));
     ck_assert_ptr_null(strstr(e.out, "0000:03:00.0"));
@@ -854,7 +861,7 @@ HD_TEST(list_and_help)
      * back when the device is back on e1000e. */
     ck_assert_int_eq(hd("list 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "driver=vfio-pci group=8 override=vfio-pci "
-                                      "vm=web1 orig_driver=e1000e\n"));
+                                        "vm=web1 orig_driver=e1000e\n"));
     ck_assert_int_eq(hd("--json list 03:00.0"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "\"vm\": \"web1\""));
@@ -874,10 +881,12 @@ HD_TEST(list_and_help)
                   "%s", e.out);
     ck_assert_int_eq(hd("--json assignments"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(e.out, "\"address\": \"0000:04:00.0\",\n    \"vm\": \"web1\",\n"
-                                      "    \"mode\": \"managed\",\n    \"original_driver\": \"\""));
-    ck_assert_ptr_nonnull(strstr(e.out, "\"address\": \"0000:01:00.1\",\n    \"vm\": \"web1\",\n"
-                                      "    \"mode\": \"managed\",\n    \"original_driver\": null"));
+    ck_assert_ptr_nonnull(strstr(e.out,
+                                 "\"address\": \"0000:04:00.0\",\n    \"vm\": \"web1\",\n"
+                                 "    \"mode\": \"managed\",\n    \"original_driver\": \"\""));
+    ck_assert_ptr_nonnull(strstr(e.out,
+                                 "\"address\": \"0000:01:00.1\",\n    \"vm\": \"web1\",\n"
+                                 "    \"mode\": \"managed\",\n    \"original_driver\": null"));
     ck_assert_int_eq(hd("release --vm web1"), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:04:00.0"), "");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
@@ -893,7 +902,8 @@ HD_TEST(list_and_help)
     ck_assert_ptr_nonnull(strstr(e.out, "  assignable:      yes (endpoint)\n"));
     /* A platform function is an endpoint the host keeps: not assignable, and why. */
     ck_assert_int_eq(hd("show 00:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(e.out, "  assignable:      no (a host bridge: the host keeps it)\n"));
+    ck_assert_ptr_nonnull(
+        strstr(e.out, "  assignable:      no (a host bridge: the host keeps it)\n"));
     ck_assert_int_eq(hd("--json show 00:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "\"platform_role\": \"a host bridge\""));
     ck_assert_ptr_nonnull(strstr(e.out, "\"assignable\": false"));
@@ -924,31 +934,34 @@ HD_TEST(list_and_help)
      * the boot refuses it, and show says so.) */
     eng_put(&e, "etc/hostdev.d/persist-0000:03:00.0.conf", "# by hand\n0000:03:00.0 numvfs=2\n");
     ck_assert_int_eq(hd("show 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(e.out, "  at boot:         reserved for vfio-pci (etc/hostdev.d/"
-                                      "persist-8086:10d3.conf:2); VF count 2 (etc/hostdev.d/"
-                                      "persist-0000:03:00.0.conf:2); refused at boot: "
-                                      "0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\n"));
+    ck_assert_ptr_nonnull(strstr(e.out,
+                                 "  at boot:         reserved for vfio-pci (etc/hostdev.d/"
+                                 "persist-8086:10d3.conf:2); VF count 2 (etc/hostdev.d/"
+                                 "persist-0000:03:00.0.conf:2); refused at boot: "
+                                 "0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\n"));
     eng_put(&e, "etc/hostdev.d/persist-0000:03:00.0.conf",
             "# by hand\n0000:03:00.0 pci-stub numvfs=2\n");
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "  at boot:         reserved for pci-stub, VF count 2 "
-                                      "(etc/hostdev.d/persist-0000:03:00.0.conf:2); refused at "
-                                      "boot: 0000:03:00.0 is not SR-IOV capable (no "
-                                      "sriov_totalvfs)\n"));
+                                        "(etc/hostdev.d/persist-0000:03:00.0.conf:2); refused at "
+                                        "boot: 0000:03:00.0 is not SR-IOV capable (no "
+                                        "sriov_totalvfs)\n"));
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
     json_parses();
-    ck_assert_ptr_nonnull(strstr(e.out, "\"at_boot\": {\n    \"driver\": \"pci-stub\",\n    "
-                                      "\"driver_from\": \"etc/hostdev.d/persist-0000:03:00.0.conf:2\""
-                                      ",\n    \"numvfs\": 2,\n    \"numvfs_from\": \"etc/hostdev.d/"
-                                      "persist-0000:03:00.0.conf:2\",\n    \"driver_refused\": "
-                                      "\"0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\""));
+    ck_assert_ptr_nonnull(strstr(e.out,
+                                 "\"at_boot\": {\n    \"driver\": \"pci-stub\",\n    "
+                                 "\"driver_from\": \"etc/hostdev.d/persist-0000:03:00.0.conf:2\""
+                                 ",\n    \"numvfs\": 2,\n    \"numvfs_from\": \"etc/hostdev.d/"
+                                 "persist-0000:03:00.0.conf:2\",\n    \"driver_refused\": "
+                                 "\"0000:03:00.0 is not SR-IOV capable (no sriov_totalvfs)\""));
     ck_assert_int_eq(hd("unpersist --no-apply 03:00.0"), 0);
     ck_assert_int_eq(hd("unpersist --no-apply 8086:10d3"), 0);
     ck_assert_int_eq(hd("--json show 03:00.0"), 0);
-    ck_assert_ptr_nonnull(strstr(e.out, "\"at_boot\": {\n    \"driver\": null,\n    "
-                                      "\"driver_from\": null,\n    \"numvfs\": null,\n    "
-                                      "\"numvfs_from\": null,\n    \"driver_refused\": null,\n    "
-                                      "\"numvfs_refused\": null,\n    \"skipped\": null\n  }"));
+    ck_assert_ptr_nonnull(strstr(e.out,
+                                 "\"at_boot\": {\n    \"driver\": null,\n    "
+                                 "\"driver_from\": null,\n    \"numvfs\": null,\n    "
+                                 "\"numvfs_from\": null,\n    \"driver_refused\": null,\n    "
+                                 "\"numvfs_refused\": null,\n    \"skipped\": null\n  }"));
     /* Detached by its interface's name, which goes with e1000e: nothing else is said. */
     ck_assert_int_eq(hd("detach enp3s0"), 0);
     ck_assert_str_eq(e.out, "0000:03:00.0: e1000e -> vfio-pci\n");
@@ -1279,8 +1292,8 @@ HD_TEST(iommu_explains_every_shipped_tree)
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
         eng_start(&e, trees[i].spec);
         ck_assert_msg(hd("iommu") == trees[i].status, "%s: exit status", trees[i].spec);
-        ck_assert_msg(strstr(e.out, trees[i].needle) != NULL, "%s: '%s' not in:\n%s",
-                      trees[i].spec, trees[i].needle, e.out);
+        ck_assert_msg(strstr(e.out, trees[i].needle) != NULL, "%s: '%s' not in:\n%s", trees[i].spec,
+                      trees[i].needle, e.out);
         ck_assert_int_eq(hd("--json iommu"), trees[i].status);
         json_parses();
         eng_stop(&e);
@@ -1519,7 +1532,8 @@ HD_TEST(readme_examples_work)
     free(e.err);
     ck_assert_msg(at_run(cmd, &e.out, &e.err) == 0, "%s%s", e.out, e.err);
     ck_assert_msg(strstr(e.out, " 0 failed") != NULL, "%s", e.out);
-    ck_assert_msg(strtol(e.out + strlen("readme: "), NULL, 10) >= 20, "too few examples ran: %s", e.out);
+    ck_assert_msg(strtol(e.out + strlen("readme: "), NULL, 10) >= 20, "too few examples ran: %s",
+                  e.out);
 
     /* A README whose example names a device the tree lacks: exit 2, not the 0 it promises. */
     fd = mkstemp(bad);
@@ -1557,7 +1571,8 @@ HD_TEST(man_examples_work)
     snprintf(vf_driver, sizeof(vf_driver), "%s", fx_driver(&sriov, "0000:03:10.0"));
     fx_umount(&sriov);
     ck_assert_msg(rc == 0, "%s%s", e.out, e.err);
-    ck_assert_msg(strtol(e.out + strlen("man: "), NULL, 10) >= 9, "too few examples ran: %s", e.out);
+    ck_assert_msg(strtol(e.out + strlen("man: "), NULL, 10) >= 9, "too few examples ran: %s",
+                  e.out);
     ck_assert_str_eq(vf_driver, "vfio-pci");
 }
 END_TEST
@@ -1595,10 +1610,11 @@ HD_TEST_IN(options, options_are_as_documented)
     free(e.err);
     ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 1);
     unlink(bad);
-    ck_assert_msg(strstr(e.out, "detach: man page shows --gruop, which the parser refuses\n") != NULL,
+    ck_assert_msg(strstr(e.out, "detach: man page shows --gruop, which the parser refuses\n") !=
+                      NULL,
                   "%s", e.out);
     ck_assert_msg(strstr(e.out, "detach: man page shows --group with a value; the parser takes it "
-                              "without one\n") != NULL,
+                                "without one\n") != NULL,
                   "%s", e.out);
     ck_assert_msg(strstr(e.out, " 2 mismatches") != NULL, "%s", e.out);
 }
@@ -1661,7 +1677,8 @@ HD_TEST(messages_name_devices_canonically)
     ck_assert_str_eq(e.out, "0000:03:00.0: already on vfio-pci\n");
     ck_assert_int_eq(hd("doctor 1:0.0"), 1);
     ck_assert_msg(strncmp(e.out, "error 0000:01:00.0: IOMMU group 1", 33) == 0 ||
-                      strstr(e.out, "\nerror 0000:01:00.0: IOMMU group 1") != NULL, "%s", e.out);
+                      strstr(e.out, "\nerror 0000:01:00.0: IOMMU group 1") != NULL,
+                  "%s", e.out);
 }
 END_TEST
 
@@ -1688,9 +1705,9 @@ HD_TEST(monitor_events)
                                    "$H detach 3:0.0 >/dev/null && $H reattach 3:0.0 >/dev/null"),
                      0);
     ck_assert_str_eq(e.out, "unbind 0000:03:00.0\n"
-                          "bind 0000:03:00.0 driver=vfio-pci\n"
-                          "unbind 0000:03:00.0\n"
-                          "bind 0000:03:00.0 driver=e1000e\n");
+                            "bind 0000:03:00.0 driver=vfio-pci\n"
+                            "unbind 0000:03:00.0\n"
+                            "bind 0000:03:00.0 driver=e1000e\n");
     /* Removal and hot-add through the fake's control file, as JSON. */
     ck_assert_int_eq(monitor_while("--json monitor --count 3 --duration 30",
                                    "echo 1 > $R/sys/bus/pci/devices/0000:03:00.0/remove; "
@@ -1700,8 +1717,9 @@ HD_TEST(monitor_events)
     ck_assert_msg(strstr(e.out, "\"action\":\"unbind\"") < strstr(e.out, "\"action\":\"remove\""),
                   "%s", e.out);
     ck_assert_ptr_nonnull(strstr(e.out, "\"action\":\"remove\",\"subsystem\":\"pci\","
-                                      "\"address\":\"0000:03:00.0\""));
-    ck_assert_ptr_nonnull(strstr(e.out, "\"devpath\":\"/devices/pci0000:00/0000:00:1c.0/0000:03:00.0\""));
+                                        "\"address\":\"0000:03:00.0\""));
+    ck_assert_ptr_nonnull(
+        strstr(e.out, "\"devpath\":\"/devices/pci0000:00/0000:00:1c.0/0000:03:00.0\""));
     /* Nothing happens: --duration ends it, and the count not reached is exit 1. */
     ck_assert_int_eq(hd("monitor --count 1 --duration 1"), 1);
     ck_assert_str_eq(e.out, "");
@@ -1737,10 +1755,10 @@ HD_TEST(export_watch)
              e.fx.root, at_build_dir(), e.fx.root);
     ck_assert_int_eq(at_run(cmd, &e.out, &e.err), 0);
     ck_assert_str_eq(e.out, "0\n"
-                          "hostdev.feature.node.kubernetes.io/vfio-8086_10d3=1\n"
-                          "writes: 2\n"
-                          "exit 0\n"
-                          "err\nf\n");
+                            "hostdev.feature.node.kubernetes.io/vfio-8086_10d3=1\n"
+                            "writes: 2\n"
+                            "exit 0\n"
+                            "err\nf\n");
     ck_assert_int_eq(hd("export --format nfd --watch"), 2);
     one_line_error("--watch rewrites a file: give it with -o FILE");
 }
@@ -1776,11 +1794,11 @@ HD_TEST(shipped_units)
     free(abs_build);
     ck_assert_msg(at_run(cmd, &e.out, &e.err) == 0, "%s", e.err);
     ck_assert_str_eq(e.out, "watch exit 0\n"
-                          "# +expiry-time=2\n"
-                          "once exit 0\n"
-                          "# +expiry-time=2\n"
-                          "--expiry 1h\n"
-                          "OnUnitActiveSec=20min\n");
+                            "# +expiry-time=2\n"
+                            "once exit 0\n"
+                            "# +expiry-time=2\n"
+                            "--expiry 1h\n"
+                            "OnUnitActiveSec=20min\n");
 }
 END_TEST
 
@@ -2012,16 +2030,16 @@ HD_TEST(sriov_says_it_turns_autoprobe_off)
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
     ck_assert_int_eq(hd("sriov 03:00.1 2 --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; 0000:03:00.1 would go from 0 to 2 virtual "
-                          "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go from 1 "
-                          "to 0 and stay so (its VFs come up unbound)\n");
+                            "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go from 1 "
+                            "to 0 and stay so (its VFs come up unbound)\n");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
     ck_assert_int_eq(hd("--json sriov 03:00.1 2 --dry-run"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "\"autoprobe_disabled\": true"));
     ck_assert_int_eq(hd("sriov 03:00.1 2"), 0);
     ck_assert_str_eq(e.out, "0000:03:00.1: 2 virtual functions (was 0)\n0000:03:00.1: "
-                          "sriov_drivers_autoprobe went from 1 to 0 and stays so (its VFs come "
-                          "up unbound)\n");
+                            "sriov_drivers_autoprobe went from 1 to 0 and stays so (its VFs come "
+                            "up unbound)\n");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
     ck_assert_int_eq(hd("--json sriov 03:00.1 1"), 0);
     json_parses();
@@ -2053,8 +2071,8 @@ HD_TEST(sriov_0_gives_autoprobe_back)
     ck_assert(fx_exists(&e.fx, RECORD));
     ck_assert_int_eq(hd("sriov 03:00.1 0 --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; 0000:03:00.1 would go from 2 to 0 virtual "
-                          "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go back from "
-                          "0 to 1, as it was before a count of hostdev's\n");
+                            "functions\n  0000:03:00.1: sriov_drivers_autoprobe would go back from "
+                            "0 to 1, as it was before a count of hostdev's\n");
     ck_assert_int_eq(hd("--json sriov 03:00.1 0 --dry-run"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "\"autoprobe_restored\": true"));
@@ -2246,13 +2264,13 @@ HD_TEST(sriov_lists_every_pf)
     ck_assert_int_eq(hd("sriov 03:00.0 2"), 0);
     ck_assert_int_eq(hd("sriov"), 0);
     ck_assert_str_eq(e.out, "0000:03:00.0: 2 of 63 virtual functions\n"
-                          "0000:03:00.1: 0 of 63 virtual functions\n"
-                          "0000:81:00.0: 0 of 63 virtual functions\n");
+                            "0000:03:00.1: 0 of 63 virtual functions\n"
+                            "0000:81:00.0: 0 of 63 virtual functions\n");
     ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("--json sriov"), 0);
     json_parses();
     ck_assert_ptr_nonnull(strstr(e.out, "[\n  {\n    \"device\": \"0000:03:00.0\",\n    "
-                                      "\"numvfs\": 2,\n    \"totalvfs\": 63\n  },\n"));
+                                        "\"numvfs\": 2,\n    \"totalvfs\": 63\n  },\n"));
     ck_assert_ptr_null(strstr(e.out, "0000:03:10.0"));
     /* A count with no PF is no listing. */
     ck_assert_int_eq(hd("sriov --numvfs 3"), 2);
