@@ -55,7 +55,6 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const cha
 {
     char parent[128], uuid[37];
     struct hd_nodedev *nd = NULL;
-    virNodeDevicePtr dev;
     struct virt_mdev_xml m;
     int r;
 
@@ -108,11 +107,7 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceCreateXML(virConnectPtr conn, const cha
                        r);
         return NULL;
     }
-    dev = virt_nodedev_new(conn, nd);
-    hd_nodedev_unref(nd);
-    if (dev == NULL)
-        virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
-    return dev;
+    return virt_nodedev_found(conn, nd);
 }
 
 VIR_EXPORT int virNodeDeviceDestroy(virNodeDevicePtr dev)

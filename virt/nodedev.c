@@ -18,6 +18,16 @@ virNodeDevicePtr virt_nodedev_new(virConnectPtr conn, struct hd_nodedev *nd)
     return dev;
 }
 
+virNodeDevicePtr virt_nodedev_found(virConnectPtr conn, struct hd_nodedev *nd)
+{
+    virNodeDevicePtr dev = virt_nodedev_new(conn, nd);
+
+    hd_nodedev_unref(nd);
+    if (dev == NULL)
+        virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
+    return dev;
+}
+
 bool virt_nodedev_valid(virNodeDevicePtr dev, const char *fn)
 {
     if (dev != NULL && atomic_load_explicit(&dev->refs, memory_order_relaxed) > 0)
@@ -29,7 +39,6 @@ bool virt_nodedev_valid(virNodeDevicePtr dev, const char *fn)
 VIR_EXPORT virNodeDevicePtr virNodeDeviceLookupByName(virConnectPtr conn, const char *name)
 {
     struct hd_nodedev *nd;
-    virNodeDevicePtr dev;
     int r;
 
     virt_reset();
@@ -41,11 +50,7 @@ VIR_EXPORT virNodeDevicePtr virNodeDeviceLookupByName(virConnectPtr conn, const 
         virt_lib_error(r == -ENODEV ? VIR_ERR_NO_NODE_DEVICE : VIR_ERR_INTERNAL_ERROR, r);
         return NULL;
     }
-    dev = virt_nodedev_new(conn, nd);
-    hd_nodedev_unref(nd);
-    if (dev == NULL)
-        virt_lib_error(VIR_ERR_NO_MEMORY, -ENOMEM);
-    return dev;
+    return virt_nodedev_found(conn, nd);
 }
 
 /* Name, parent and capabilities were read at lookup and never change: no lock. */

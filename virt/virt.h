@@ -50,6 +50,9 @@ void virt_reset(void);
 
 /* nodedev.c: wrap a libhostdev node device (takes a reference). */
 virNodeDevicePtr virt_nodedev_new(virConnectPtr conn, struct hd_nodedev *nd);
+/* A lookup's answer: @nd wrapped, the lookup's reference to it dropped; NULL with
+ * VIR_ERR_NO_MEMORY set when out of memory. */
+virNodeDevicePtr virt_nodedev_found(virConnectPtr conn, struct hd_nodedev *nd);
 /* A device handle still referenced; else VIR_ERR_INVALID_NODE_DEVICE naming @fn, false. */
 bool virt_nodedev_valid(virNodeDevicePtr dev, const char *fn);
 /* libvirt's checks at the top of a call @fn: a connection (VIR_ERR_INVALID_CONN), and an
