@@ -5,6 +5,7 @@
  * detach, acquire and libvirt's nodedev-detach by name, changes nothing, and --force takes it
  * anyway. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include <hostdev/hostdev.h>
 #include "adapters-tree.h"
+#include "engine.h"
 #include "fixture.h"
 #include "hdtest.h"
 
@@ -161,6 +163,52 @@ static const char *list_line(struct fx *fx, const char *bdf, const char *opts)
     return mark;
 }
 
+/* `hostdev --root ROOT ARGS` (ARGS from @fmt), which must exit @status: its stdout (the caller
+ * frees it). */
+static char *output(struct fx *fx, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static char *output(struct fx *fx, int status, const char *fmt, ...)
+{
+    char *out = NULL, *err = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    int rc = eng_vhostdev(fx, &out, &err, "", fmt, ap);
+    va_end(ap);
+    ck_assert_msg(rc == status, "'%s': exit %d, not %d: %s%s", fmt, rc, status, out, err);
+    free(err);
+    return out;
+}
+
+/* NIC2 is in use by the host: `check NIC NVME` says @text_says of it, `--json check NIC` has
+ * @json_has, and both say the set needs NIC2 for that. Then NIC2 goes to vfio-pci (detach
+ * --force): the host uses nothing of it, the set NIC NVME still needs it. */
+static void check_says_nic2_is_used(struct fx *fx, const char *text_says, const char *json_has)
+{
+    char *err = NULL, *text = output(fx, 1, "check " NIC " " NVME);
+    char *json = output(fx, 1, "--json check " NIC);
+
+    ck_assert_msg(strstr(text, text_says), "'%s' lacks '%s'", text, text_says);
+    ck_assert_msg(strstr(text, "the 2 devices given: not assignable together: " NIC " also needs "
+                               NIC2 " (in use by the host)\n"),
+                  "%s", text);
+    at_json_check(json, false);
+    ck_assert_msg(strstr(json, json_has), "'%s' lacks '%s'", json, json_has);
+    ck_assert_msg(strstr(json, "\"also_needs_host_use\": [\n      {\n        \"address\": \"" NIC2
+                               "\",\n        \"host_use\": \"" NIC2
+                               ": enp3s1 is up with routes\"\n"),
+                  "%s", json);
+    free(text);
+    free(json);
+    ck_assert_msg(run(fx, "detach --force " NIC2, &err) == 0, "%s", err);
+    free(err);
+    text = output(fx, 1, "check " NIC " " NVME);
+    ck_assert_msg(strstr(text, "in use by the host") == NULL, "%s", text);
+    ck_assert_msg(strstr(text, "not assignable together: " NIC " also needs " NIC2 "\n"), "%s",
+                  text);
+    free(text);
+}
+
 HD_TEST_FILE(.timeout = 120);
 
 HD_LOOP_TEST(a_layout_is_refused, sizeof(layouts) / sizeof(layouts[0]))
@@ -234,55 +282,23 @@ HD_TEST(check_says_the_host_uses_a_group_member)
         "net " NIC " enp3s0\n"
         "net " NIC2 " enp3s1 route=0.0.0.0/0\n";
     static const char use[] = NIC2 ": enp3s1 is up with routes";
-    char cmd[512], *out = NULL, *err = NULL;
+    char *json;
     struct fx fx;
 
     ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
     refused(&fx, "acquire --vm web1 --group " NIC, use);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    ck_assert_msg(strstr(out, NIC ": " NIC2 ", of its IOMMU group, is in use by the host: the "
-                              "group is not for a VM now (acquire --group refuses it without "
-                              "--force): " NIC2 ": enp3s1 is up with routes\n"),
-                  "%s", out);
-    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: " NIC " also needs "
-                              NIC2 " (in use by the host)\n"),
-                  "%s", out);
-    free(out);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check " NIC,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    at_json_check(out, false);
-    ck_assert_msg(strstr(out, "\"address\": \"" NIC2 "\",\n        \"driver\": \"e1000e\",\n"
-                              "        \"host_keeps\": null,\n        \"host_use\": \"" NIC2
-                              ": enp3s1 is up with routes\"\n"),
-                  "%s", out);
-    ck_assert_msg(strstr(out, "\"also_needs_host_use\": [\n      {\n        \"address\": \"" NIC2
-                              "\",\n        \"host_use\": \"" NIC2
-                              ": enp3s1 is up with routes\"\n"),
-                  "%s", out);
-    free(out);
-    free(err);
-    /* The member on vfio-pci: the host uses nothing of it, the set still needs it. */
-    ck_assert_msg(run(&fx, "detach --force " NIC2, &err) == 0, "%s", err);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    ck_assert_msg(strstr(out, "in use by the host") == NULL, "%s", out);
-    ck_assert_msg(strstr(out, "not assignable together: " NIC " also needs " NIC2 "\n"), "%s",
-                  out);
-    free(out);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check " NIC,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    ck_assert_msg(strstr(out, "\"host_use\": null\n      }\n    ],") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "\"also_needs_host_use\": []") != NULL, "%s", out);
-    free(out);
-    free(err);
+    /* Then the member on vfio-pci: the host uses nothing of it, the set still needs it. */
+    check_says_nic2_is_used(&fx,
+                            NIC ": " NIC2 ", of its IOMMU group, is in use by the host: the group "
+                            "is not for a VM now (acquire --group refuses it without --force): "
+                            NIC2 ": enp3s1 is up with routes\n",
+                            "\"address\": \"" NIC2 "\",\n        \"driver\": \"e1000e\",\n"
+                            "        \"host_keeps\": null,\n        \"host_use\": \"" NIC2
+                            ": enp3s1 is up with routes\"\n");
+    json = output(&fx, 1, "--json check " NIC);
+    ck_assert_msg(strstr(json, "\"host_use\": null\n      }\n    ],") != NULL, "%s", json);
+    ck_assert_msg(strstr(json, "\"also_needs_host_use\": []") != NULL, "%s", json);
+    free(json);
     fx_umount(&fx);
 }
 END_TEST
@@ -305,48 +321,18 @@ HD_TEST(check_says_the_host_uses_a_bus_reset_peer)
         "net " NIC " enp3s0\n"
         "net " NIC2 " enp3s1 route=0.0.0.0/0\n";
     static const char use[] = NIC2 ": enp3s1 is up with routes";
-    char cmd[512], *out = NULL, *err = NULL;
     struct fx fx;
 
     ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
     refused(&fx, "acquire --vm web1 " NIC " " NIC2, use);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    ck_assert_msg(strstr(out, NIC ": " NIC2 ", which its bus reset also resets, is in use by the "
-                              "host: not for the same VM now (acquire refuses it without "
-                              "--force): " NIC2 ": enp3s1 is up with routes\n"),
-                  "%s", out);
-    ck_assert_msg(strstr(out, "the 2 devices given: not assignable together: " NIC " also needs "
-                              NIC2 " (in use by the host)\n"),
-                  "%s", out);
-    free(out);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s --json check " NIC,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    at_json_check(out, false);
-    ck_assert_msg(strstr(out, "\"peers\": [\n      {\n        \"address\": \"" NIC2 "\",\n"
-                              "        \"driver\": \"e1000e\",\n        \"host_use\": \"" NIC2
-                              ": enp3s1 is up with routes\"\n"),
-                  "%s", out);
-    ck_assert_msg(strstr(out, "\"also_needs_host_use\": [\n      {\n        \"address\": \"" NIC2
-                              "\",\n        \"host_use\": \"" NIC2
-                              ": enp3s1 is up with routes\"\n"),
-                  "%s", out);
-    free(out);
-    free(err);
-    /* The peer on vfio-pci: the host uses nothing of it, the set still needs it. */
-    ck_assert_msg(run(&fx, "detach --force " NIC2, &err) == 0, "%s", err);
-    free(err);
-    snprintf(cmd, sizeof(cmd), "HOSTDEV_NAMES=none %s/hostdev --root %s check " NIC " " NVME,
-             at_build_dir(), fx.root);
-    ck_assert_int_eq(at_run(cmd, &out, &err), 1);
-    ck_assert_msg(strstr(out, "in use by the host") == NULL, "%s", out);
-    ck_assert_msg(strstr(out, "not assignable together: " NIC " also needs " NIC2 "\n"), "%s",
-                  out);
-    free(out);
-    free(err);
+    /* Then the peer on vfio-pci: the host uses nothing of it, the set still needs it. */
+    check_says_nic2_is_used(&fx,
+                            NIC ": " NIC2 ", which its bus reset also resets, is in use by the "
+                            "host: not for the same VM now (acquire refuses it without --force): "
+                            NIC2 ": enp3s1 is up with routes\n",
+                            "\"peers\": [\n      {\n        \"address\": \"" NIC2 "\",\n"
+                            "        \"driver\": \"e1000e\",\n        \"host_use\": \"" NIC2
+                            ": enp3s1 is up with routes\"\n");
     fx_umount(&fx);
 }
 END_TEST
