@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "assign-helpers.h"
@@ -105,4 +106,33 @@ unsigned ah_mode(const char *root, const char *rel, uid_t *uid, gid_t *gid)
     if (gid)
         *gid = st.st_gid;
     return st.st_mode & 07777;
+}
+
+void ah_race_one_owner(int procs, int (*acquire)(void *arg, const char *vm), void *arg, int round,
+                       char vm[16])
+{
+    pid_t pids[procs];
+    int winners = 0, winner = -1;
+
+    for (int i = 0; i < procs; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            snprintf(vm, 16, "vm-%d", i);
+            int r = acquire(arg, vm);
+            _exit(r == 0 ? 0 : r == -EBUSY ? 1 : 2);
+        }
+    }
+    for (int i = 0; i < procs; i++) {
+        int status;
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_msg(WEXITSTATUS(status) != 2, "round %d: an unexpected failure", round);
+        if (WEXITSTATUS(status) == 0) {
+            winners++;
+            winner = i;
+        }
+    }
+    ck_assert_msg(winners == 1, "round %d: %d owners", round, winners);
+    snprintf(vm, 16, "vm-%d", winner);
 }

@@ -23,5 +23,10 @@ struct hd_ctx *ah_ctx(const char *root);
 struct hd_pci_addr ah_addr(const char *bdf);
 /* st_mode & 07777 and owner of ROOT/@rel. */
 unsigned ah_mode(const char *root, const char *rel, uid_t *uid, gid_t *gid);
+/* @procs processes race for a device, each in a child of its own: child I calls @acquire(@arg,
+ * "vm-I"), which returns 0 when it got it, -EBUSY when another did. Anything else, or a second
+ * owner, fails the test (@round names it). The owner's VM name goes in @vm (16 bytes). */
+void ah_race_one_owner(int procs, int (*acquire)(void *arg, const char *vm), void *arg, int round,
+                       char vm[16]);
 
 #endif

@@ -19,6 +19,7 @@
 #include <hostdev/hostdev.h>
 
 #include "adapters-tree.h"
+#include "assign-helpers.h"
 #include "fixture.h"
 #include "hoststate.h"
 #include "hdtest.h"
@@ -588,6 +589,15 @@ HD_LOOP_TEST_IN(kills, kill_in_the_pci_stub_moves, 2)
 }
 END_TEST
 
+/* Child of race_managed: the first scenario's acquire, for @vm. */
+static int race_acquire(void *fx, const char *vm)
+{
+    struct scenario s = scenarios[0];
+
+    s.vm = vm;
+    return acquire(fx, &s);
+}
+
 HD_TEST_IN(race, race_managed)
 {
     enum { PROCS = 8, ROUNDS = 200 };
@@ -597,33 +607,9 @@ HD_TEST_IN(race, race_managed)
     mount_spec(&fx);
     before = snapshot(&fx);
     for (int round = 0; round < ROUNDS; round++) {
-        pid_t pids[PROCS];
-        int winners = 0, winner = -1;
-        for (int i = 0; i < PROCS; i++) {
-            pids[i] = fork();
-            ck_assert_int_ge(pids[i], 0);
-            if (pids[i] == 0) {
-                struct scenario s = scenarios[0];
-                char vm[16];
-                snprintf(vm, sizeof(vm), "vm-%d", i);
-                s.vm = vm;
-                int r = acquire(&fx, &s);
-                _exit(r == 0 ? 0 : r == -EBUSY ? 1 : 2);
-            }
-        }
-        for (int i = 0; i < PROCS; i++) {
-            int status;
-            ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 2);
-            if (WEXITSTATUS(status) == 0) {
-                winners++;
-                winner = i;
-            }
-        }
-        ck_assert_msg(winners == 1, "round %d: %d owners", round, winners);
-        ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
         char vm[16];
-        snprintf(vm, sizeof(vm), "vm-%d", winner);
+        ah_race_one_owner(PROCS, race_acquire, &fx, round, vm);
+        ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
         ck_assert_int_eq(release(&fx, vm), 0);
     }
     char *now = snapshot(&fx);

@@ -924,6 +924,20 @@ HD_TEST(recover_under_locks_backs_off)
 }
 END_TEST
 
+/* Child of a race: acquire ((struct hd_pci_addr *)@addr) unmanaged for @vm on a context of
+ * its own on race_root. */
+static const char *race_root;
+
+static int race_acquire(void *addr, const char *vm)
+{
+    struct hd_ctx *c = ah_ctx(race_root);
+    int r = hd_assign_acquire(c, vm, addr, 1, 0, 0, HD_ACQUIRE_UNMANAGED);
+
+    if (r < 0 && r != -EBUSY)
+        fprintf(stderr, "%s: %d %s\n", vm, r, hd_ctx_last_error(c));
+    return r;
+}
+
 /* 8 processes race for one device, 200 rounds: never two owners. */
 HD_TEST_IN(race, race_never_two_owners)
 {
@@ -931,37 +945,12 @@ HD_TEST_IN(race, race_never_two_owners)
     char *root = ah_tree(KERNEL NIC(DEV, "vfio-pci"));
     struct hd_pci_addr a = ah_addr(DEV);
 
+    race_root = root;
     for (int round = 0; round < ROUNDS; round++) {
-        pid_t pids[PROCS];
-        int winners = 0, winner = -1;
-        for (int i = 0; i < PROCS; i++) {
-            pids[i] = fork();
-            ck_assert_int_ge(pids[i], 0);
-            if (pids[i] == 0) {
-                struct hd_ctx *c = ah_ctx(root);
-                char vm[16];
-                snprintf(vm, sizeof(vm), "vm-%d", i);
-                int r = hd_assign_acquire(c, vm, &a, 1, 0, 0, HD_ACQUIRE_UNMANAGED);
-                if (r < 0 && r != -EBUSY)
-                    fprintf(stderr, "%s: %d %s\n", vm, r, hd_ctx_last_error(c));
-                _exit(r == 0 ? 0 : r == -EBUSY ? 1 : 2);
-            }
-        }
-        for (int i = 0; i < PROCS; i++) {
-            int status;
-            ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-            ck_assert(WIFEXITED(status));
-            ck_assert_msg(WEXITSTATUS(status) != 2, "round %d: an unexpected failure", round);
-            if (WEXITSTATUS(status) == 0) {
-                winners++;
-                winner = i;
-            }
-        }
-        ck_assert_msg(winners == 1, "round %d: %d owners", round, winners);
+        char vm[16];
+        ah_race_one_owner(PROCS, race_acquire, &a, round, vm);
         struct hd_ctx *ctx = ah_ctx(root);
         struct hd_assignment_list *l;
-        char vm[16];
-        snprintf(vm, sizeof(vm), "vm-%d", winner);
         ck_assert_int_eq(hd_assignment_list_new(ctx, &l), 0);
         ck_assert_uint_eq(hd_assignment_list_count(l), 1);
         ck_assert_str_eq(hd_assignment_get_vm(hd_assignment_list_get(l, 0)), vm);
