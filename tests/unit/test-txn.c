@@ -70,24 +70,17 @@ static const char spec[] =
 static const char *const all[] = {HOSTB, GPU, AUDIO, NIC, XHCI, PF, VF0, VF1, LPC, HDA, SMBUS,
                                   NULL};
 
-static struct fx fx;
-static char *out, *err;
+static struct eng cli;
 
-/* Also run again within a test, for a fresh kernel: what the last command said goes. */
+/* Also run again within a test, after teardown(), for a fresh kernel. */
 static void setup(void)
 {
-    ck_assert_msg(fx_mount_text(&fx, spec) == 0, "mount: %s", fx.error);
-    free(out);
-    free(err);
-    out = err = NULL;
+    eng_start(&cli, spec);
 }
 
 static void teardown(void)
 {
-    free(out);
-    free(err);
-    out = err = NULL;
-    fx_umount(&fx);
+    eng_stop(&cli);
 }
 
 /* Run `hostdev --root ROOT ARGS` (a shell line); its exit status, output in out and err. */
@@ -97,14 +90,14 @@ static int hd(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    int rc = eng_vhostdev(&fx, &out, &err, "--timeout 20000", fmt, ap);
+    int rc = eng_vhostdev(&cli.fx, &cli.out, &cli.err, "--timeout 20000", fmt, ap);
     va_end(ap);
     return rc;
 }
 
 static char *snap(void)
 {
-    return hs_snapshot(&fx, all);
+    return hs_snapshot(&cli.fx, all);
 }
 
 /* The host (kernel and records) is exactly as @before says. */
@@ -118,14 +111,15 @@ static void host_is(const char *before)
 
 static void says(const char *needle)
 {
-    ck_assert_msg(strstr(err, needle) != NULL, "stderr '%s' lacks '%s'", err, needle);
-    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: '%s'", err);
+    ck_assert_msg(strstr(cli.err, needle) != NULL, "stderr '%s' lacks '%s'", cli.err, needle);
+    ck_assert_msg(strchr(cli.err, '\n') == cli.err + strlen(cli.err) - 1, "not one line: '%s'",
+                  cli.err);
 }
 
 /* Create or replace ROOT/@rel (fx_write only writes files that exist). */
 static void put_file(const char *rel, const char *text)
 {
-    FILE *f = fopen(fx_path(&fx, rel), "w");
+    FILE *f = fopen(fx_path(&cli.fx, rel), "w");
 
     ck_assert_msg(f != NULL, "%s", rel);
     fputs(text, f);
@@ -137,7 +131,7 @@ static bool record_exists(const char *bdf)
     char rel[128];
 
     snprintf(rel, sizeof(rel), "run/hostdev/drivers/%s", bdf);
-    return fx_exists(&fx, rel);
+    return fx_exists(&cli.fx, rel);
 }
 
 /* 1. A second detach moves between stubs and keeps the first record: reattach works. */
@@ -151,13 +145,13 @@ HD_TEST(stub_to_stub_keeps_the_record)
     char *before = snap();
 
     ck_assert_int_eq(hd("detach -d pci-stub " NIC), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "pci-stub");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "pci-stub");
     ck_assert_int_eq(hd("detach " NIC), 0);
-    ck_assert_str_eq(out, NIC ": pci-stub -> vfio-pci\n");
-    ck_assert_str_eq(fx_read(&fx, "run/hostdev/drivers/" NIC), "e1000e");
+    ck_assert_str_eq(cli.out, NIC ": pci-stub -> vfio-pci\n");
+    ck_assert_str_eq(fx_read(&cli.fx, "run/hostdev/drivers/" NIC), "e1000e");
     ck_assert_int_eq(hd("reattach " NIC), 0);
-    ck_assert_str_eq(out, NIC ": vfio-pci -> e1000e\n");
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(cli.out, NIC ": vfio-pci -> e1000e\n");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
     host_is(before);
     free(before);
 }
@@ -175,7 +169,7 @@ HD_TEST(held_devices_are_refused_by_name)
 
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
     held = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         ck_assert_msg(hd("%s", cmds[i]) == 1, "%s: exit status", cmds[i]);
         says("assigned to vm web1");
@@ -183,10 +177,10 @@ HD_TEST(held_devices_are_refused_by_name)
         ck_assert_msg(strcmp(now, held) == 0, "%s changed the host", cmds[i]);
         free(now);
     }
-    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
-    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
+    ck_assert(!fx_exists(&cli.fx, "etc/hostdev.d/persist-" NIC ".conf"));
     ck_assert_int_eq(hd("release --vm web1"), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
     free(held);
 }
 END_TEST
@@ -195,28 +189,28 @@ END_TEST
 HD_TEST(sriov_refuses_while_a_vf_is_held)
 {
     ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
-    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
+    ck_assert(fx_exists(&cli.fx, "sys/bus/pci/devices/" VF1));
     ck_assert_int_eq(hd("acquire --vm vm-a --owner 0:0 " VF0), 0);
     ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 1);
     says("VF " VF0 " is assigned to vm vm-a");
-    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
     ck_assert_int_eq(hd("sriov " PF " --numvfs 4"), 1);
     ck_assert_int_eq(hd("release --vm vm-a"), 0);
-    ck_assert_str_eq(fx_driver(&fx, VF0), ""); /* it had no driver: none again */
+    ck_assert_str_eq(fx_driver(&cli.fx, VF0), ""); /* it had no driver: none again */
     ck_assert(!record_exists(VF0));
     ck_assert_int_eq(hd("sriov " PF " 0"), 0); /* the count alone, as sriov_numvfs takes it */
-    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(!fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
     /* A VF unplugged under its VM: release --force, and release --vm, can drop its record. */
     ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
     ck_assert_int_eq(hd("acquire --vm vm-a --owner 0:0 " VF0 " " VF1), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" VF0 "/remove", "1"), 0);
-    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/devices/" VF0 "/remove", "1"), 0);
+    ck_assert(!fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
     ck_assert_int_eq(hd("release --force " VF0), 0);
     ck_assert(!record_exists(VF0));
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" VF1 "/remove", "1"), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/devices/" VF1 "/remove", "1"), 0);
     ck_assert_int_eq(hd("release --vm vm-a"), 0);
     ck_assert_int_eq(hd("assignments"), 0);
-    ck_assert_ptr_null(strstr(out, "vm-a"));
+    ck_assert_ptr_null(strstr(cli.out, "vm-a"));
 }
 END_TEST
 
@@ -231,26 +225,28 @@ HD_TEST(sriov_takes_the_records_of_the_vfs_it_destroys)
     ck_assert_int_eq(hd("detach " VF0), 0);
     ck_assert(record_exists(VF0));
     ck_assert_int_eq(hd("--json sriov " PF " --numvfs 1 --dry-run"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"forget\",\n      \"device\": \"" VF0 "\",\n"
-                                      "      \"from\": \"vfio-pci\",\n      \"to\": \"none\""));
+    ck_assert_ptr_nonnull(strstr(cli.out,
+                                 "\"action\": \"forget\",\n      \"device\": \"" VF0 "\",\n"
+                                 "      \"from\": \"vfio-pci\",\n      \"to\": \"none\""));
     ck_assert(record_exists(VF0));
     /* The kernel refuses the new count: the VFs, VF0 on vfio-pci, and its record, as they were. */
     before = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" PF "/sriov_numvfs EIO nth=2 "
-                                 "count=1"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" PF "/sriov_numvfs EIO nth=2 "
+                                     "count=1"),
+                     0);
     ck_assert_int_eq(hd("sriov " PF " --numvfs 1"), 1);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
     host_is(before);
     free(before);
-    ck_assert_str_eq(fx_driver(&fx, VF0), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&cli.fx, VF0), "vfio-pci");
     ck_assert(record_exists(VF0));
     ck_assert_int_eq(hd("sriov " PF " --numvfs 1"), 0);
-    ck_assert_ptr_nonnull(strstr(out, VF0 ": was on vfio-pci (before: none): its record went "
-                                      "with the VF\n"));
+    ck_assert_ptr_nonnull(strstr(cli.out, VF0 ": was on vfio-pci (before: none): its record went "
+                                              "with the VF\n"));
     ck_assert(!record_exists(VF0));
-    ck_assert_str_eq(fx_driver(&fx, VF0), ""); /* a new VF at the old address, unbound */
+    ck_assert_str_eq(fx_driver(&cli.fx, VF0), ""); /* a new VF at the old address, unbound */
     ck_assert_int_eq(hd("reattach " VF0), 0);
-    ck_assert_ptr_nonnull(strstr(out, VF0 ": no driver, and no record of one")); /* as new */
+    ck_assert_ptr_nonnull(strstr(cli.out, VF0 ": no driver, and no record of one")); /* as new */
 }
 END_TEST
 
@@ -262,14 +258,14 @@ HD_TEST(what_a_process_has_open_through_vfio_stays)
     char *before;
 
     ck_assert_int_eq(hd("detach " NIC), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "open-group 8"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "open-group 8"), 0);
     ck_assert_int_eq(hd("acquire --vm vm-b --owner 0:0 " NIC), 1);
     says("giving it to a VM would take it from under that process");
-    ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "close-group 8"), 0);
     ck_assert_int_eq(hd("reattach " NIC), 0);
     ck_assert_int_eq(hd("acquire --vm vm-a --owner 0:0 " NIC), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "open-group 8"), 0);
-    ck_assert_str_eq(fx_read(&fx, "sys/bus/pci/devices/" NIC "/enable"), "1");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "open-group 8"), 0);
+    ck_assert_str_eq(fx_read(&cli.fx, "sys/bus/pci/devices/" NIC "/enable"), "1");
     before = snap();
     ck_assert_int_eq(hd("release --vm vm-a"), 1);
     says(NIC " is open through VFIO by a process (a VM or a user-space driver; vfio-pci counts "
@@ -280,12 +276,12 @@ HD_TEST(what_a_process_has_open_through_vfio_stays)
     ck_assert_int_eq(hd("release --force " NIC), 1);
     says("releasing it would take it from under that process");
     host_is(before);
-    ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "close-group 8"), 0);
     ck_assert_int_eq(hd("release --vm vm-a"), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
 
     ck_assert_int_eq(hd("detach " NIC), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "open-group 8"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "open-group 8"), 0);
     free(before);
     before = snap();
     ck_assert_int_eq(hd("reattach " NIC), 1);
@@ -294,30 +290,31 @@ HD_TEST(what_a_process_has_open_through_vfio_stays)
     says("resetting it would take it from under that process");
     ck_assert_int_eq(hd("detach -d pci-stub " NIC), 1);
     says("moving it to another driver would take it from under that process");
-    ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "etc/hostdev.d"), 0755), 0);
     put_file("etc/hostdev.d/10-stub.conf", NIC " pci-stub\n");
     ck_assert_int_eq(hd("reserve"), 1);
-    ck_assert_ptr_nonnull(strstr(err, "reserving it for another driver would take it from under "
-                                      "that process"));
-    ck_assert_int_eq(unlink(fx_path(&fx, "etc/hostdev.d/10-stub.conf")), 0);
+    ck_assert_ptr_nonnull(strstr(cli.err,
+                                 "reserving it for another driver would take it from under "
+                                 "that process"));
+    ck_assert_int_eq(unlink(fx_path(&cli.fx, "etc/hostdev.d/10-stub.conf")), 0);
     ck_assert_int_eq(hd("--json reattach " NIC), 1);
-    ck_assert_ptr_nonnull(strstr(err, "\"exit\":1"));
+    ck_assert_ptr_nonnull(strstr(cli.err, "\"exit\":1"));
     host_is(before);
-    ck_assert_int_eq(fx_ctl(&fx, "close-group 8"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "close-group 8"), 0);
     ck_assert_int_eq(hd("reattach " NIC), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
 
     /* A VF open through VFIO keeps its PF's count. */
     ck_assert_int_eq(hd("sriov " PF " --numvfs 2"), 0);
     ck_assert_int_eq(hd("detach " VF1), 0);
-    int g = fx_group(&fx, VF1);
+    int g = fx_group(&cli.fx, VF1);
     ck_assert_int_ge(g, 0);
-    ck_assert_int_eq(fx_ctl(&fx, "open-group %d", g), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "open-group %d", g), 0);
     ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 1);
     says(VF1 " is open through VFIO");
-    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
+    ck_assert(fx_exists(&cli.fx, "sys/bus/pci/devices/" VF1));
     ck_assert(record_exists(VF1));
-    ck_assert_int_eq(fx_ctl(&fx, "close-group %d", g), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "close-group %d", g), 0);
     ck_assert_int_eq(hd("sriov " PF " --numvfs 0"), 0);
     ck_assert(!record_exists(VF1));
     free(before);
@@ -343,13 +340,13 @@ HD_TEST(a_vms_group_stays_whole)
     says("moving it to a stub VFIO cannot use would leave the VM a group that is not viable");
     ck_assert_int_eq(hd("persist --driver pci-stub " AUDIO), 1);
     says("reserving it to a stub VFIO cannot use would leave the VM a group that is not viable");
-    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" AUDIO ".conf"));
+    ck_assert(!fx_exists(&cli.fx, "etc/hostdev.d/persist-" AUDIO ".conf"));
     ck_assert_int_eq(hd("detach " AUDIO), 0); /* on vfio-pci already: nothing to do */
     host_is(before);
     free(before);
     ck_assert_int_eq(hd("release --vm g"), 0);
     ck_assert_int_eq(hd("reattach " AUDIO), 0);
-    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    ck_assert_str_eq(fx_driver(&cli.fx, AUDIO), "snd_hda_intel");
 }
 END_TEST
 
@@ -384,28 +381,28 @@ HD_TEST(said_before_planned)
     says(PF ": its VF " VF0 " was detached from its host driver (a driver record says so): "
          "moving it to another driver would destroy it and leave the record; set the VF count "
          "to 0 first");
-    ck_assert_ptr_null(strstr(err, "takes it anyway")); /* it was given */
+    ck_assert_ptr_null(strstr(cli.err, "takes it anyway")); /* it was given */
     ck_assert_int_eq(hd("acquire --force --vm p --owner 0:0 " PF), 1);
     says("its VF " VF0 " was detached");
-    ck_assert_ptr_null(strstr(err, "takes it anyway"));
+    ck_assert_ptr_null(strstr(cli.err, "takes it anyway"));
     host_is(before);
     free(before);
     ck_assert_int_eq(hd("reattach " VF0), 0);
     /* A VF on vfio-pci that hostdev did not put there (no record), open through VFIO. */
     ck_assert_int_eq(hd("detach " VF1), 0);
-    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/drivers/" VF1)), 0);
-    int g = fx_group(&fx, VF1);
-    ck_assert_int_eq(fx_ctl(&fx, "open-group %d", g), 0);
+    ck_assert_int_eq(unlink(fx_path(&cli.fx, "run/hostdev/drivers/" VF1)), 0);
+    int g = fx_group(&cli.fx, VF1);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "open-group %d", g), 0);
     ck_assert_int_eq(hd("detach --force " PF), 1);
     says(VF1 " is open through VFIO by a process");
-    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF1));
-    ck_assert_int_eq(fx_ctl(&fx, "close-group %d", g), 0);
+    ck_assert(fx_exists(&cli.fx, "sys/bus/pci/devices/" VF1));
+    ck_assert_int_eq(fx_ctl(&cli.fx, "close-group %d", g), 0);
     ck_assert_int_eq(hd("detach --force " PF), 0);
-    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(!fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
     ck_assert(!record_exists(VF0));
     /* A VF count its driver would refuse (the kernel's ENOENT): the dry run says so too, and
      * nothing is written. */
-    ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov N"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "param vfio_pci enable_sriov N"), 0);
     before = snap();
     ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 1);
     says(PF " is on vfio-pci, which changes a VF count only with its enable_sriov parameter "
@@ -415,8 +412,8 @@ HD_TEST(said_before_planned)
             "set to Y");
     host_is(before);
     free(before);
-    ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov Y"), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", PF), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "param vfio_pci enable_sriov Y"), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/drivers/vfio-pci/unbind", PF), 0);
     before = snap();
     ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 1);
     says(PF " has no driver, and only a PF's driver changes its VF count");
@@ -441,58 +438,58 @@ HD_TEST(reserve_is_checked_as_a_detach)
     ck_assert_int_eq(hd("sriov " PF " 2"), 0);
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " VF0), 0);
     before = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     ck_assert_int_eq(hd("persist --dry-run " PF), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: reserving it for another driver would destroy "
          "it under the VM; release it first");
-    ck_assert_str_eq(out, ""); /* no plan heading before a refusal */
+    ck_assert_str_eq(cli.out, ""); /* no plan heading before a refusal */
     ck_assert_int_eq(hd("persist --force " PF), 1);
     says("its VF " VF0 " is assigned to vm v");
-    ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "etc/hostdev.d"), 0755), 0);
     put_file("etc/hostdev.d/10-pf.conf", PF "\n");
     ck_assert_int_eq(hd("reserve --force"), 1);
     says("its VF " VF0 " is assigned to vm v");
-    ck_assert_int_eq(unlink(fx_path(&fx, "etc/hostdev.d/10-pf.conf")), 0);
+    ck_assert_int_eq(unlink(fx_path(&cli.fx, "etc/hostdev.d/10-pf.conf")), 0);
     /* A PF's reset resets its VFs: refused as well, --force or not. */
     ck_assert_int_eq(hd("reset --force " PF), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: resetting it would destroy it under the VM");
     /* The count it has destroys nothing (the kernel does nothing): not refused. Another is. */
     ck_assert_int_eq(hd("sriov " PF " 2"), 0);
-    ck_assert_ptr_nonnull(strstr(out, PF ": already has 2 virtual functions"));
+    ck_assert_ptr_nonnull(strstr(cli.out, PF ": already has 2 virtual functions"));
     ck_assert_int_eq(hd("sriov --dry-run " PF " 2"), 0);
     /* Nor is it a step, run or planned: nothing to report, journal or undo. */
     ck_assert_int_eq(hd("--json sriov " PF " 2"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"changed\": false"));
-    ck_assert_ptr_nonnull(strstr(out, "\"steps\": []"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"changed\": false"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"steps\": []"));
     ck_assert_int_eq(hd("--json sriov --dry-run " PF " 2"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"steps\": []"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"steps\": []"));
     ck_assert_int_eq(hd("sriov " PF " 1"), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: changing the VF count would destroy it");
-    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
     host_is(before);
     free(before);
     ck_assert_int_eq(hd("release --vm v"), 0);
     before = snap();
     ck_assert_int_eq(hd("persist " PF), 1);
     says(PF " is an SR-IOV PF with 2 VFs: reserving it for another driver would destroy them");
-    ck_assert_ptr_nonnull(strstr(err, "(--force takes it anyway)"));
+    ck_assert_ptr_nonnull(strstr(cli.err, "(--force takes it anyway)"));
     /* A platform function: the boot never forces, so it is never persisted (bad input). */
     ck_assert_int_eq(hd("persist " LPC), 2);
     says(LPC " is ");
-    ck_assert_ptr_nonnull(strstr(err, "leaves it with the host at every boot"));
+    ck_assert_ptr_nonnull(strstr(cli.err, "leaves it with the host at every boot"));
     ck_assert_int_eq(hd("--json persist --force " LPC), 2);
-    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
+    ck_assert_ptr_nonnull(strstr(cli.err, "\"exit\":2"));
     ck_assert_int_eq(hd("persist 0000:00:1c.0"), 2); /* a bridge: bad input, as for detach */
     says("is a bridge");
     host_is(before);
     free(before);
-    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" PF ".conf"));
-    ck_assert(!fx_exists(&fx, "etc/hostdev.d/persist-" LPC ".conf"));
+    ck_assert(!fx_exists(&cli.fx, "etc/hostdev.d/persist-" PF ".conf"));
+    ck_assert(!fx_exists(&cli.fx, "etc/hostdev.d/persist-" LPC ".conf"));
     /* Forced: the PF's VFs were on their host driver, and go with SR-IOV. */
     ck_assert_int_eq(hd("persist --force " PF), 0);
-    ck_assert_str_eq(fx_driver(&fx, PF), "vfio-pci");
-    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
-    ck_assert(fx_exists(&fx, "etc/hostdev.d/persist-" PF ".conf"));
+    ck_assert_str_eq(fx_driver(&cli.fx, PF), "vfio-pci");
+    ck_assert(!fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(fx_exists(&cli.fx, "etc/hostdev.d/persist-" PF ".conf"));
 }
 END_TEST
 
@@ -645,7 +642,7 @@ HD_TEST(a_pf_and_its_own_vf_are_one_or_the_other)
 
     ck_assert_int_eq(hd("sriov " PF " 2"), 0);
     before = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     static const char *const both[] = {
         "detach --force " PF " " VF0, "detach --dry-run --force " VF0 " " PF,
         "acquire --force --vm v --owner 0:0 " VF0 " " PF,
@@ -654,28 +651,28 @@ HD_TEST(a_pf_and_its_own_vf_are_one_or_the_other)
     for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++) {
         ck_assert_msg(hd("%s", both[i]) == 2, "%s", both[i]);
         says(VF0 " is a VF of " PF ", and ");
-        ck_assert_ptr_nonnull(strstr(err, "destroys its VFs"));
+        ck_assert_ptr_nonnull(strstr(cli.err, "destroys its VFs"));
     }
-    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
     host_is(before);
     free(before);
 
     ck_assert_int_eq(hd("sriov " PF " 0"), 0);
     ck_assert_int_eq(hd("detach " PF), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "param vfio_pci enable_sriov Y"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "param vfio_pci enable_sriov Y"), 0);
     ck_assert_int_eq(hd("sriov " PF " 2"), 0);
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " VF0), 0);
     ck_assert_int_eq(hd("reattach --dry-run --force " PF), 1);
     says(PF ": its VF " VF0 " is assigned to vm v: giving it back to the host would destroy it");
     ck_assert_int_eq(hd("reattach --force " PF), 1);
-    ck_assert(fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert(fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
     ck_assert_int_eq(hd("release --vm v"), 0);
     ck_assert_int_eq(hd("reattach " PF), 1);
     says(PF " is an SR-IOV PF with 2 VFs: giving it back to the host would destroy them");
-    ck_assert_str_eq(fx_driver(&fx, PF), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&cli.fx, PF), "vfio-pci");
     ck_assert_int_eq(hd("reattach --force " PF), 0);
-    ck_assert_str_eq(fx_driver(&fx, PF), "ixgbe");
-    ck_assert(!fx_exists(&fx, "sys/bus/pci/devices/" VF0));
+    ck_assert_str_eq(fx_driver(&cli.fx, PF), "ixgbe");
+    ck_assert(!fx_exists(&cli.fx, "sys/bus/pci/devices/" VF0));
 }
 END_TEST
 
@@ -685,33 +682,37 @@ END_TEST
 HD_TEST(a_reset_left_to_vfio_says_so)
 {
     ck_assert_int_eq(hd("--json acquire --vm g --owner 0:0 " GPU " " AUDIO), 0);
-    ck_assert_msg(strstr(out, "\"action\": \"reset\",\n      \"device\": \"" GPU "\",\n      "
-                              "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": [\n"
-                              "        \"bus\"\n      ],\n      \"state\": \"deferred\"") != NULL,
-                  "%s", out);
-    ck_assert_ptr_null(strstr(out, "\"reset\",\n      \"device\": \"" AUDIO "\",\n      "
-                                   "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": "
-                                   "[\n        \"bus\"\n      ],\n      \"state\": \"done\""));
+    ck_assert_msg(strstr(cli.out,
+                         "\"action\": \"reset\",\n      \"device\": \"" GPU "\",\n      "
+                         "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": [\n"
+                         "        \"bus\"\n      ],\n      \"state\": \"deferred\"") != NULL,
+                  "%s", cli.out);
+    ck_assert_ptr_null(strstr(cli.out,
+                              "\"reset\",\n      \"device\": \"" AUDIO "\",\n      "
+                              "\"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": "
+                              "[\n        \"bus\"\n      ],\n      \"state\": \"done\""));
     /* A managed release gives it back to its host driver: no later open by vfio-pci resets
      * it, so the step says where it goes and how, not "when it is opened". */
     ck_assert_int_eq(hd("release --vm g"), 0);
-    ck_assert_msg(strstr(out, GPU ": not reset now: no method works from here (tried: bus); "
-                              "it goes to nouveau as the VM left it (vfio-pci tries a bus reset "
-                              "when the VM closes every function on the bus)\n") != NULL,
-                  "%s", out);
-    ck_assert_ptr_null(strstr(out, "when it is opened"));
-    ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
+    ck_assert_msg(strstr(cli.out,
+                         GPU ": not reset now: no method works from here (tried: bus); "
+                             "it goes to nouveau as the VM left it (vfio-pci tries a bus reset "
+                             "when the VM closes every function on the bus)\n") != NULL,
+                  "%s", cli.out);
+    ck_assert_ptr_null(strstr(cli.out, "when it is opened"));
+    ck_assert_ptr_null(strstr(cli.out, "reset (the kernel tries"));
     /* An unmanaged one stays on vfio-pci: the next VM's open resets it. */
     ck_assert_int_eq(hd("detach --group " GPU), 0);
     ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --unmanaged " GPU " " AUDIO), 0);
     ck_assert_int_eq(hd("release --vm g"), 0);
-    ck_assert_msg(strstr(out, GPU ": not reset now: no method works from here (tried: bus); "
-                              "vfio-pci resets it when it is opened\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(cli.out, GPU ": not reset now: no method works from here (tried: bus); "
+                                      "vfio-pci resets it when it is opened\n") != NULL,
+                  "%s", cli.out);
     ck_assert_int_eq(hd("reattach --group " GPU), 0);
     /* One the kernel does reset says so. */
     ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
-    ck_assert_msg(strstr(out, NIC ": reset (the kernel tries, in order: flr pm bus)\n") != NULL,
-                  "%s", out);
+    ck_assert_msg(strstr(cli.out, NIC ": reset (the kernel tries, in order: flr pm bus)\n") != NULL,
+                  "%s", cli.out);
 }
 END_TEST
 
@@ -721,17 +722,19 @@ HD_TEST(an_emergency_release_says_its_reset_failed)
 {
     ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --group " GPU), 0);
     ck_assert_int_eq(hd("--json release --force " AUDIO), 0);
-    ck_assert_msg(strstr(out, "\"action\": \"reset\",\n      \"device\": \"" AUDIO "\",\n"
-                              "      \"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": [\n"
-                              "        \"bus\"\n      ],\n      \"state\": \"failed\"") != NULL,
-                  "%s", out);
-    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    ck_assert_msg(strstr(cli.out,
+                         "\"action\": \"reset\",\n      \"device\": \"" AUDIO "\",\n"
+                         "      \"from\": \"\",\n      \"to\": \"bus\",\n      \"methods\": [\n"
+                         "        \"bus\"\n      ],\n      \"state\": \"failed\"") != NULL,
+                  "%s", cli.out);
+    ck_assert_str_eq(fx_driver(&cli.fx, AUDIO), "snd_hda_intel");
     ck_assert_int_eq(hd("detach " AUDIO), 0);
     ck_assert_int_eq(hd("acquire --vm g --owner 0:0 " AUDIO), 0);
     ck_assert_int_eq(hd("release --force " AUDIO), 0);
-    ck_assert_msg(strstr(out, AUDIO ": not reset: no method works (tried: bus); given back all "
-                              "the same\n") != NULL, "%s", out);
-    ck_assert_ptr_null(strstr(out, "reset (the kernel tries"));
+    ck_assert_msg(strstr(cli.out, AUDIO ": not reset: no method works (tried: bus); given back all "
+                                        "the same\n") != NULL,
+                  "%s", cli.out);
+    ck_assert_ptr_null(strstr(cli.out, "reset (the kernel tries"));
 }
 END_TEST
 
@@ -744,24 +747,28 @@ HD_TEST(an_emergency_release_plans_the_reset_the_kernel_refuses)
     ck_assert_int_eq(hd("acquire --vm g --owner 0:0 --group " GPU), 0);
     char *before = snap();
     ck_assert_int_eq(hd("release --force --dry-run " GPU), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; release would do:\n"
-                          "  " GPU ": not reset: no method works (tried: bus); given back all "
-                          "the same\n"
-                          "  " GPU ": vfio-pci -> nouveau\n"
-                          "  " GPU ": released from vm g\n");
+    ck_assert_str_eq(cli.out, "dry run: nothing changed; release would do:\n"
+                              "  " GPU ": not reset: no method works (tried: bus); given back all "
+                              "the same\n"
+                              "  " GPU ": vfio-pci -> nouveau\n"
+                              "  " GPU ": released from vm g\n");
     ck_assert_int_eq(hd("--json release --force --dry-run " GPU), 0);
-    ck_assert_msg(strstr(out, "\"to\": \"bus\",\n      \"methods\": [\n        \"bus\"\n      ],\n"
-                              "      \"state\": \"failed\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(cli.out,
+                         "\"to\": \"bus\",\n      \"methods\": [\n        \"bus\"\n      ],\n"
+                         "      \"state\": \"failed\"") != NULL,
+                  "%s", cli.out);
     host_is(before);
     free(before);
     /* The run does what its plan said. */
     ck_assert_int_eq(hd("release --force " GPU), 0);
-    ck_assert_str_eq(out, GPU ": not reset: no method works (tried: bus); given back all the "
-                          "same\n" GPU ": vfio-pci -> nouveau\n" GPU ": released from vm g\n");
+    ck_assert_str_eq(cli.out,
+                     GPU ": not reset: no method works (tried: bus); given back all the "
+                         "same\n" GPU ": vfio-pci -> nouveau\n" GPU ": released from vm g\n");
     /* Alone on its bus (the NIC): the reset is planned as one the kernel does. */
     ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
     ck_assert_int_eq(hd("release --force --dry-run " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "  " NIC ": reset (the kernel tries, in order: flr pm bus)\n"));
+    ck_assert_ptr_nonnull(
+        strstr(cli.out, "  " NIC ": reset (the kernel tries, in order: flr pm bus)\n"));
 }
 END_TEST
 
@@ -771,8 +778,8 @@ HD_TEST(release_gives_back_the_group)
     char xml[512], *before = snap();
     FILE *f;
 
-    snprintf(xml, sizeof(xml), "%s/dom.xml", fx.root);
-    f = fopen(fx_path(&fx, "tmp/dom.xml"), "w");
+    snprintf(xml, sizeof(xml), "%s/dom.xml", cli.fx.root);
+    f = fopen(fx_path(&cli.fx, "tmp/dom.xml"), "w");
     ck_assert_ptr_nonnull(f);
     fputs("<domain type='kvm'><name>gpuvm</name><devices>"
           "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
@@ -780,11 +787,11 @@ HD_TEST(release_gives_back_the_group)
           "</devices></domain>\n",
           f);
     fclose(f);
-    ck_assert_int_eq(hd("acquire --group --owner 0:0 --domain-xml %s/tmp/dom.xml", fx.root), 0);
-    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
-    ck_assert_int_eq(hd("release --domain-xml %s/tmp/dom.xml", fx.root), 0);
-    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
-    ck_assert_str_eq(fx_driver(&fx, AUDIO), "snd_hda_intel");
+    ck_assert_int_eq(hd("acquire --group --owner 0:0 --domain-xml %s/tmp/dom.xml", cli.fx.root), 0);
+    ck_assert_str_eq(fx_driver(&cli.fx, AUDIO), "vfio-pci");
+    ck_assert_int_eq(hd("release --domain-xml %s/tmp/dom.xml", cli.fx.root), 0);
+    ck_assert_str_eq(fx_driver(&cli.fx, GPU), "nouveau");
+    ck_assert_str_eq(fx_driver(&cli.fx, AUDIO), "snd_hda_intel");
     host_is(before);
     free(before);
     (void)xml;
@@ -800,27 +807,27 @@ HD_TEST(kill_during_plain_detach)
     struct hd_ctx *ctx;
     pid_t pid;
 
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e forever"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang e1000e forever"), 0);
     ck_assert(asprintf(&cmd, "%s/hostdev", at_build_dir()) > 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        execl(cmd, cmd, "--root", fx.root, "--timeout", "60000", "detach", XHCI, NIC,
+        execl(cmd, cmd, "--root", cli.fx.root, "--timeout", "60000", "detach", XHCI, NIC,
               (char *)NULL);
         _exit(127);
     }
-    ck_assert(fx_wait_log(&fx, "unbind-hang ", 1, 20000));
+    ck_assert(fx_wait_log(&cli.fx, "unbind-hang ", 1, 20000));
     /* The driverless one is another group's: its steps run beside the hanging unbind, and
      * may finish a moment after the hang began. */
-    for (int i = 0; i < 2000 && strcmp(fx_driver(&fx, XHCI), "vfio-pci") != 0; i++)
+    for (int i = 0; i < 2000 && strcmp(fx_driver(&cli.fx, XHCI), "vfio-pci") != 0; i++)
         usleep(10000);
-    ck_assert_str_eq(fx_driver(&fx, XHCI), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&cli.fx, XHCI), "vfio-pci");
     kill(pid, SIGKILL);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY); /* its unbind still runs */
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e 0"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang e1000e 0"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "release"), 0);
     eng_recover(ctx, "kill during a plain detach");
     host_is(before);
     free(before);
@@ -840,7 +847,7 @@ static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps,
     size_t len = 0;
     int r;
 
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     ck_assert_int_eq(hd_op_new(ctx, kind, &op), 0);
     for (; *addrs != NULL; addrs++) {
         struct hd_pci_addr a;
@@ -867,39 +874,44 @@ HD_TEST(a_failed_operation_says_what_each_step_did)
     static const char *const group[] = {GPU, AUDIO, NULL};
     char steps[512], *before = snap();
 
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" GPU "/driver_override EBUSY "
-                                 "nth=1"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" GPU "/driver_override EBUSY "
+                                     "nth=1"),
+                     0);
     ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
     ck_assert_str_eq(steps, "detach " GPU " failed;detach " AUDIO " not-run;");
     host_is(before);
 
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
-                                 "nth=1"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
+                                     "nth=1"),
+                     0);
     ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
     ck_assert_str_eq(steps, "detach " GPU " undone;detach " AUDIO " failed;");
     host_is(before);
 
     /* A reservation journals each device's override with its bind: the override of the one
      * never started did not run either. */
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" GPU "/driver_override EBUSY "
-                                 "nth=1"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" GPU "/driver_override EBUSY "
+                                     "nth=1"),
+                     0);
     ck_assert_int_lt(op_steps(HD_OP_RESERVE, group, steps, sizeof(steps)), 0);
     ck_assert_str_eq(steps, "override " GPU " undone;detach " GPU " failed;override " AUDIO
                             " not-run;detach " AUDIO " not-run;");
     host_is(before);
 
     /* The GPU's undo clears its override: that write fails too. */
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
-                                 "nth=1"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" GPU "/driver_override EIO "
-                                 "nth=2"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
+                                     "nth=1"),
+                     0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" GPU "/driver_override EIO "
+                                     "nth=2"),
+                     0);
     ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
     ck_assert_str_eq(steps, "detach " GPU " not-undone;detach " AUDIO " failed;");
-    ck_assert_str_eq(fx_driver(&fx, GPU), "vfio-pci");
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_str_eq(fx_driver(&cli.fx, GPU), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
     ck_assert_int_eq(hd("recover"), 0);
     host_is(before);
     free(before);
@@ -944,7 +956,7 @@ HD_TEST(timed_out_unbind_undoes_itself)
     char *before = snap();
     bool back = false;
 
-    ck_assert_int_eq(fx_ctl(&fx, "hang e1000e 1500"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang e1000e 1500"), 0);
     ck_assert_int_eq(hd("--timeout 200 detach " XHCI " " NIC), 1);
     says("did not finish in 200 ms");
     says("put back as soon as it returns");
@@ -980,21 +992,21 @@ HD_TEST(driverless_stays_driverless)
     char *before = snap();
 
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " XHCI), 0);
-    ck_assert_str_eq(fx_driver(&fx, XHCI), "vfio-pci");
-    ck_assert_str_eq(fx_read(&fx, "run/hostdev/drivers/" XHCI), "");
+    ck_assert_str_eq(fx_driver(&cli.fx, XHCI), "vfio-pci");
+    ck_assert_str_eq(fx_read(&cli.fx, "run/hostdev/drivers/" XHCI), "");
     ck_assert_int_eq(hd("release --vm v"), 0);
-    ck_assert_str_eq(fx_driver(&fx, XHCI), "");
+    ck_assert_str_eq(fx_driver(&cli.fx, XHCI), "");
     host_is(before);
     /* The chown of its node fails: everything goes back, to no driver. */
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " XHCI), 1);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
     host_is(before);
     /* detach and reattach alike. */
     ck_assert_int_eq(hd("detach " XHCI), 0);
-    ck_assert_str_eq(out, XHCI ": none -> vfio-pci\n");
+    ck_assert_str_eq(cli.out, XHCI ": none -> vfio-pci\n");
     ck_assert_int_eq(hd("reattach " XHCI), 0);
-    ck_assert_str_eq(out, XHCI ": vfio-pci -> none\n");
+    ck_assert_str_eq(cli.out, XHCI ": vfio-pci -> none\n");
     host_is(before);
     free(before);
 }
@@ -1003,29 +1015,29 @@ END_TEST
 /* 9. A junk journal holds back only what it names, is set aside, and says so (exit 1). */
 HD_TEST(junk_journal_blocks_only_its_groups)
 {
-    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
-    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/journal"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "run/hostdev"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "run/hostdev/journal"), 0700), 0);
     put_file("run/hostdev/journal/junk", "\x01\x02 not a journal\n");
     put_file("run/hostdev/journal/acquire-1-1",
              "hostdev-journal 2 acquire vm-x\ndev " GPU " 1\nfrobnicate\n");
     /* The NIC's group is named by neither: its acquire goes on. */
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
-    ck_assert(fx_exists(&fx, "run/hostdev/damaged/junk"));
-    ck_assert(fx_exists(&fx, "run/hostdev/damaged/acquire-1-1"));
-    ck_assert(!fx_exists(&fx, "run/hostdev/journal/junk"));
+    ck_assert(fx_exists(&cli.fx, "run/hostdev/damaged/junk"));
+    ck_assert(fx_exists(&cli.fx, "run/hostdev/damaged/acquire-1-1"));
+    ck_assert(!fx_exists(&cli.fx, "run/hostdev/journal/junk"));
     /* The GPU's group is named by one: refused, exit 1, naming it. */
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 --group " GPU), 1);
     says("damaged/acquire-1-1 names IOMMU group 1");
-    ck_assert_str_eq(fx_driver(&fx, GPU), "nouveau");
+    ck_assert_str_eq(fx_driver(&cli.fx, GPU), "nouveau");
     /* The plan fails as the run does, in the run's words: what it would leave is said. */
     ck_assert_int_eq(hd("recover --dry-run"), 1);
-    ck_assert_str_eq(out, "dry run: nothing changed; recover would do:\n"
-                          "  damaged/: 2 intent logs set aside before, for a person to check\n"
-                          "  0 interrupted operations would be dealt with\n");
+    ck_assert_str_eq(cli.out, "dry run: nothing changed; recover would do:\n"
+                              "  damaged/: 2 intent logs set aside before, for a person to check\n"
+                              "  0 interrupted operations would be dealt with\n");
     says("hostdev recover: 2 intent logs could not be read and would be in ");
     ck_assert_int_eq(hd("recover"), 1);
-    ck_assert_str_eq(out, "damaged/: 2 intent logs set aside before, for a person to check\n"
-                          "0 interrupted operations dealt with\n");
+    ck_assert_str_eq(cli.out, "damaged/: 2 intent logs set aside before, for a person to check\n"
+                              "0 interrupted operations dealt with\n");
     says("hostdev recover: 2 intent logs could not be read and are in ");
     ck_assert_int_eq(hd("release --vm web1"), 0);
 }
@@ -1037,8 +1049,8 @@ HD_TEST(damaged_map_is_reported)
     char *map;
 
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
-    ck_assert_ptr_nonnull(fx_read(&fx, "run/hostdev/map/assignments"));
-    map = strdup(fx.scratch);
+    ck_assert_ptr_nonnull(fx_read(&cli.fx, "run/hostdev/map/assignments"));
+    map = strdup(cli.fx.scratch);
     /* Emptied, cut in a line, a line lost (edited to lose it), removed. */
     put_file("run/hostdev/map/assignments", "");
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " NIC), 2);
@@ -1048,11 +1060,11 @@ HD_TEST(damaged_map_is_reported)
     put_file("run/hostdev/map/assignments", map);
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " GPU " --group"), 2);
     says("is damaged");
-    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/map/assignments")), 0);
+    ck_assert_int_eq(unlink(fx_path(&cli.fx, "run/hostdev/map/assignments")), 0);
     ck_assert_int_eq(hd("acquire --vm web2 --owner 0:0 " NIC), 2);
     says("it is missing");
-    ck_assert_ptr_nonnull(strstr(err, "('hostdev recover' sets it aside and rebuilds it"));
-    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
+    ck_assert_ptr_nonnull(strstr(cli.err, "('hostdev recover' sets it aside and rebuilds it"));
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "vfio-pci");
     free(map);
 }
 END_TEST
@@ -1062,17 +1074,17 @@ END_TEST
 HD_TEST(a_missing_host_driver_is_planned_as_it_fails)
 {
     ck_assert_int_eq(hd("detach " NIC), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "rmmod e1000e"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "rmmod e1000e"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     ck_assert_int_eq(hd("reattach --dry-run " NIC), 1);
     says("driver e1000e is not loaded under ");
     ck_assert_int_eq(hd("reattach " NIC), 1);
     says("driver e1000e is not loaded under ");
-    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "vfio-pci");
-    ck_assert_int_eq(fx_ctl(&fx, "modprobe e1000e"), 0);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "vfio-pci");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "modprobe e1000e"), 0);
     ck_assert_int_eq(hd("reattach " NIC), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
 }
 END_TEST
 
@@ -1082,22 +1094,22 @@ END_TEST
 HD_TEST(release_of_a_device_the_host_took_back)
 {
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", NIC), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" NIC "/driver_override", "\n"), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers_probe", NIC), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/drivers/vfio-pci/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/devices/" NIC "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/drivers_probe", NIC), 0);
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     ck_assert_int_eq(hd("release --vm web1 --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; release would do:\n"
-                          "  " NIC ": already on e1000e\n"
-                          "  " NIC ": released from vm web1\n");
+    ck_assert_str_eq(cli.out, "dry run: nothing changed; release would do:\n"
+                              "  " NIC ": already on e1000e\n"
+                              "  " NIC ": released from vm web1\n");
     ck_assert_int_eq(hd("release --vm web1"), 0);
-    ck_assert_uint_eq(fx_log_count(&fx, "reset "), 0);
-    ck_assert_uint_eq(fx_log_count(&fx, "unbind "), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
-    ck_assert(!fx_exists(&fx, "run/hostdev/drivers/" NIC));
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "reset "), 0);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "unbind "), 0);
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&cli.fx, "run/hostdev/drivers/" NIC));
     ck_assert_int_eq(hd("assignments"), 0);
-    ck_assert_ptr_null(strstr(out, NIC));
+    ck_assert_ptr_null(strstr(cli.out, NIC));
 }
 END_TEST
 
@@ -1110,32 +1122,33 @@ HD_TEST(recover_rebuilds_a_damaged_map)
 
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
     ck_assert_int_eq(hd("acquire --vm db --owner 0:0 " XHCI), 0);
-    ck_assert_ptr_nonnull(fx_read(&fx, "run/hostdev/map/assignments"));
-    map = strdup(fx.scratch);
+    ck_assert_ptr_nonnull(fx_read(&cli.fx, "run/hostdev/map/assignments"));
+    map = strdup(cli.fx.scratch);
     ck_assert_ptr_nonnull(p = strstr(map, "vm=web1"));
     p[6] = '2'; /* edited: vm=web2, the checksum no longer matches */
     put_file("run/hostdev/map/assignments", map);
     ck_assert_int_eq(hd("release --vm db"), 2);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", XHCI), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/drivers/vfio-pci/unbind", XHCI), 0);
     ck_assert_int_eq(hd("recover --dry-run"), 0);
-    ck_assert_str_eq(out, "dry run: nothing changed; recover would do:\n"
-                          "  map/assignments: damaged (its checksum does not match: it was cut "
-                          "or edited): set aside as run/hostdev/map/assignments.damaged-SECONDS, "
-                          "rebuilt from what the devices show\n"
-                          "  " NIC ": kept for vm web2 (the kernel confirms it)\n"
-                          "  " XHCI ": the record of vm db dropped: it is not on a vfio-pci "
-                          "family driver\n"
-                          "  0 interrupted operations would be dealt with\n");
+    ck_assert_str_eq(cli.out,
+                     "dry run: nothing changed; recover would do:\n"
+                     "  map/assignments: damaged (its checksum does not match: it was cut "
+                     "or edited): set aside as run/hostdev/map/assignments.damaged-SECONDS, "
+                     "rebuilt from what the devices show\n"
+                     "  " NIC ": kept for vm web2 (the kernel confirms it)\n"
+                     "  " XHCI ": the record of vm db dropped: it is not on a vfio-pci "
+                     "family driver\n"
+                     "  0 interrupted operations would be dealt with\n");
     ck_assert_int_eq(hd("assignments"), 2);
     ck_assert_int_eq(hd("--json recover"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"damaged\": \"its checksum does not match"));
-    ck_assert_ptr_nonnull(strstr(out, "\"set_aside\": \"run/hostdev/map/assignments.damaged-"));
-    ck_assert_ptr_nonnull(strstr(out, "\"why\": \"it is not on a vfio-pci family driver\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"damaged\": \"its checksum does not match"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"set_aside\": \"run/hostdev/map/assignments.damaged-"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"why\": \"it is not on a vfio-pci family driver\""));
     ck_assert_int_eq(hd("assignments"), 0);
-    ck_assert_ptr_nonnull(strstr(out, NIC "  web2 "));
-    ck_assert_ptr_null(strstr(out, XHCI));
+    ck_assert_ptr_nonnull(strstr(cli.out, NIC "  web2 "));
+    ck_assert_ptr_null(strstr(cli.out, XHCI));
     /* Nothing lost: the damaged file is kept beside the new one. */
-    DIR *d = opendir(fx_path(&fx, "run/hostdev/map"));
+    DIR *d = opendir(fx_path(&cli.fx, "run/hostdev/map"));
     struct dirent *de;
     bool kept = false;
     ck_assert_ptr_nonnull(d);
@@ -1144,9 +1157,9 @@ HD_TEST(recover_rebuilds_a_damaged_map)
     closedir(d);
     ck_assert(kept);
     ck_assert_int_eq(hd("release --vm web2"), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
     ck_assert_int_eq(hd("recover"), 0); /* not damaged now: nothing to rebuild */
-    ck_assert_str_eq(out, "0 interrupted operations dealt with\n");
+    ck_assert_str_eq(cli.out, "0 interrupted operations dealt with\n");
     free(map);
 }
 END_TEST
@@ -1178,17 +1191,17 @@ HD_TEST(crash_before_first_write_leaves_no_record)
     struct hd_ctx *ctx;
     char *before = snap();
 
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     free(killed_detach(ctx));
     /* The record it made before it died. */
-    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "run/hostdev/drivers"), 0700), 0);
     put_file("run/hostdev/drivers/" NIC, "e1000e");
     /* The plan first: it says what it would undo, and changes nothing. */
     char *dead = snap();
     ck_assert_int_eq(hd("recover --dry-run"), 0);
-    ck_assert_msg(strstr(out, ": undone (detach, 1 step)"), "%s", out);
+    ck_assert_msg(strstr(cli.out, ": undone (detach, 1 step)"), "%s", cli.out);
     ck_assert_int_eq(hd("--json --dry-run recover"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"undo\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"action\": \"undo\""));
     char *still = snap();
     ck_assert_str_eq(still, dead);
     free(still);
@@ -1249,39 +1262,39 @@ HD_TEST(recover_dry_run_says_what_the_run_does)
     struct hd_ctx *ctx;
     char *plan_json, *name, line[256];
 
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     name = killed_detach(ctx);
     ck_assert_int_eq(hd("recover --dry-run"), 0);
     snprintf(line, sizeof(line), "dry run: nothing changed; recover would do:\n"
                                  "  %s: undone (detach, 1 step)\n"
                                  "  1 interrupted operation would be dealt with\n", name);
-    ck_assert_str_eq(out, line);
+    ck_assert_str_eq(cli.out, line);
     free(name);
     ck_assert_int_eq(hd("--json --dry-run recover"), 0);
-    plan_json = strdup(out);
+    plan_json = strdup(cli.out);
     ck_assert_int_eq(hd("--json recover"), 0);
     ck_assert_ptr_nonnull(strstr(plan_json, "\"dry_run\": true,\n  \"recovered\": 1,\n"
                                             "  \"complete\": true,\n"));
-    ck_assert_ptr_nonnull(strstr(out, "\"dry_run\": false,\n  \"recovered\": 1,\n"
-                                      "  \"complete\": true,\n"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"dry_run\": false,\n  \"recovered\": 1,\n"
+                                          "  \"complete\": true,\n"));
     ck_assert_ptr_nonnull(strstr(plan_json, "\"action\": \"undo\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"undo\""));
-    char *a = json_shape(plan_json), *b = json_shape(out);
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"action\": \"undo\""));
+    char *a = json_shape(plan_json), *b = json_shape(cli.out);
     ck_assert_str_eq(a, b);
     free(a);
     free(b);
     /* Again, killed the same way: the run's text is the plan's lines, without "would". */
     name = killed_detach(ctx);
     ck_assert_int_eq(hd("recover --dry-run"), 0);
-    char *plan = strdup(out);
+    char *plan = strdup(cli.out);
     ck_assert_int_eq(hd("recover"), 0);
-    char *want = as_plan(out);
+    char *want = as_plan(cli.out);
     ck_assert_str_eq(plan, want);
     free(want);
     free(plan);
     snprintf(line, sizeof(line), "%s: undone (detach, 1 step)\n"
                                  "1 interrupted operation dealt with\n", name);
-    ck_assert_str_eq(out, line);
+    ck_assert_str_eq(cli.out, line);
     free(plan_json);
     free(name);
     hd_ctx_unref(ctx);
@@ -1303,11 +1316,11 @@ HD_TEST(platform_functions_stay)
     says("is an ISA/LPC bridge");
     host_is(before);
     ck_assert_int_eq(hd("check " HDA), 1);
-    ck_assert_msg(strstr(out, "not assignable alone") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, LPC) != NULL, "%s", out);
+    ck_assert_msg(strstr(cli.out, "not assignable alone") != NULL, "%s", cli.out);
+    ck_assert_msg(strstr(cli.out, LPC) != NULL, "%s", cli.out);
     ck_assert_int_eq(hd("doctor " HDA), 1); /* problems found */
-    ck_assert_msg(strstr(out, "which the host keeps") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "detach --group") == NULL, "doctor recommends it: %s", out);
+    ck_assert_msg(strstr(cli.out, "which the host keeps") != NULL, "%s", cli.out);
+    ck_assert_msg(strstr(cli.out, "detach --group") == NULL, "doctor recommends it: %s", cli.out);
     free(before);
 }
 END_TEST
@@ -1321,7 +1334,7 @@ HD_TEST(library_device_calls_use_the_engine)
     struct hd_pci_addr a;
     char *before, *orig = NULL;
 
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     ck_assert_int_eq(hd_pci_addr_parse(NIC, &a), 0);
     ck_assert_int_eq(hd_device_open(ctx, &a, &nic), 0);
     ck_assert_int_eq(hd_pci_addr_parse(SMBUS, &a), 0);
@@ -1353,13 +1366,13 @@ HD_TEST(library_device_calls_use_the_engine)
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
     free(before);
     before = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     ck_assert_int_eq(hd_device_reattach(nic), -EBUSY);
     ck_assert_int_eq(hd_ctx_last_reason(ctx), HD_REASON_HELD);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(ctx), "web1"));
     ck_assert_int_eq(hd_device_reset(nic, HD_RESET_FORCE, NULL), -EBUSY);
     ck_assert_int_eq(hd_device_detach(nic, "pci-stub", 0), -EBUSY);
-    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
     host_is(before);
     ck_assert_int_eq(hd("release --vm web1"), 0);
 
@@ -1391,15 +1404,15 @@ HD_TEST(doctor_acquire_advice_is_one_acquire_takes)
     ck_assert_int_eq(hd("detach " GPU), 0);
     ck_assert_int_eq(hd("doctor " GPU), 1);
     const char *cmd = "\n  run: hostdev acquire --vm ID --owner USER:GROUP --group " GPU "\n";
-    ck_assert_msg(strstr(out, cmd), "%s", out);
+    ck_assert_msg(strstr(cli.out, cmd), "%s", cli.out);
     ck_assert_int_eq(hd("--json doctor " GPU), 1);
-    ck_assert_msg(strstr(out, "\"hostdev acquire --vm ID --owner USER:GROUP --group " GPU "\""),
-                  "%s", out);
+    ck_assert_msg(strstr(cli.out, "\"hostdev acquire --vm ID --owner USER:GROUP --group " GPU "\""),
+                  "%s", cli.out);
     /* What the note would have said before: refused. */
     ck_assert_int_eq(hd("acquire --vm web --owner 107:108 " GPU), 1);
     /* The command given, ID and USER:GROUP filled in: it works. */
     ck_assert_int_eq(hd("acquire --vm web --owner 107:108 --group " GPU), 0);
-    ck_assert_str_eq(fx_driver(&fx, AUDIO), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&cli.fx, AUDIO), "vfio-pci");
     ck_assert_int_eq(hd("release --vm web"), 0);
 }
 END_TEST
@@ -1407,47 +1420,55 @@ END_TEST
 /* doctor compares hostdev's records with the kernel and gives the command that fixes each. */
 HD_TEST(doctor_finds_records_the_kernel_contradicts)
 {
-    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev"), 0700), 0);
-    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "run/hostdev"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "run/hostdev/drivers"), 0700), 0);
     put_file("run/hostdev/drivers/" NIC, "e1000e");
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" GPU "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/devices/" GPU "/driver_override", "vfio-pci"),
+                     0);
     ck_assert_int_eq(hd("--json doctor"), 1);
-    ck_assert_msg(strstr(out, "\"stale-record\"") && strstr(out, "rm ") &&
-                  strstr(out, "\"stale-override\""), "%s", out);
-    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/drivers/" NIC)), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" GPU "/driver_override", "\n"), 0);
+    ck_assert_msg(strstr(cli.out, "\"stale-record\"") && strstr(cli.out, "rm ") &&
+                      strstr(cli.out, "\"stale-override\""),
+                  "%s", cli.out);
+    ck_assert_int_eq(unlink(fx_path(&cli.fx, "run/hostdev/drivers/" NIC)), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/devices/" GPU "/driver_override", "\n"), 0);
     /* A VM's device that someone unbound by hand. */
     ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/drivers/vfio-pci/unbind", NIC), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/drivers/vfio-pci/unbind", NIC), 0);
     ck_assert_int_eq(hd("doctor " NIC), 1);
     /* The library's fix is words; the tool spells the command. */
-    ck_assert_msg(strstr(out, "the emergency release of " NIC), "%s", out);
-    ck_assert_msg(strstr(out, "\n  run: hostdev release --force " NIC "\n"), "%s", out);
+    ck_assert_msg(strstr(cli.out, "the emergency release of " NIC), "%s", cli.out);
+    ck_assert_msg(strstr(cli.out, "\n  run: hostdev release --force " NIC "\n"), "%s", cli.out);
     ck_assert_int_eq(hd("--json doctor " NIC), 1);
-    ck_assert_msg(strstr(out, "\"commands\": [\n        \"hostdev release --force " NIC "\"\n"),
-                  "%s", out);
+    ck_assert_msg(strstr(cli.out, "\"commands\": [\n        \"hostdev release --force " NIC "\"\n"),
+                  "%s", cli.out);
     ck_assert_int_eq(hd("release --force --dry-run " NIC), 0);
-    ck_assert_msg(strstr(out, NIC ": none -> e1000e\n"), "%s", out); /* where it goes */
+    ck_assert_msg(strstr(cli.out, NIC ": none -> e1000e\n"), "%s", cli.out); /* where it goes */
     ck_assert_int_eq(hd("release --force " NIC), 0);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
     /* Neither held nor detached now: a retry finds it released, nothing to do (exit 0). */
     ck_assert_int_eq(hd("release --force " NIC), 0);
-    ck_assert_msg(strstr(out, NIC ": no VM holds it and it is on e1000e, not detached: nothing "
-                              "to do\n"), "%s", out);
+    ck_assert_msg(strstr(cli.out, NIC ": no VM holds it and it is on e1000e, not detached: nothing "
+                                      "to do\n"),
+                  "%s", cli.out);
     ck_assert_int_eq(hd("--json release --force " NIC), 0);
-    ck_assert_msg(strstr(out, "\"action\": \"already\"") && strstr(out, "\"to\": \"e1000e\"") &&
-                  strstr(out, "\"state\": \"done\""), "%s", out);
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_msg(strstr(cli.out, "\"action\": \"already\"") &&
+                      strstr(cli.out, "\"to\": \"e1000e\"") &&
+                      strstr(cli.out, "\"state\": \"done\""),
+                  "%s", cli.out);
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
     /* A VM's node taken back by hand: the commands give it to the map's VM and owner again. */
     ck_assert_int_eq(hd("acquire --vm web2 --owner 107:108 " NIC), 0);
-    ck_assert_int_eq(chown(fx_path(&fx, "dev/vfio/8"), 0, 0), 0);
-    ck_assert_int_eq(chmod(fx_path(&fx, "dev/vfio/8"), 0600), 0);
+    ck_assert_int_eq(chown(fx_path(&cli.fx, "dev/vfio/8"), 0, 0), 0);
+    ck_assert_int_eq(chmod(fx_path(&cli.fx, "dev/vfio/8"), 0600), 0);
     ck_assert_int_eq(hd("doctor " NIC), 1);
-    ck_assert_msg(strstr(out, "\n  run: hostdev release --vm web2 " NIC " && hostdev acquire --vm "
-                              "web2 --owner 107:108 " NIC "\n"), "%s", out);
+    ck_assert_msg(strstr(cli.out,
+                         "\n  run: hostdev release --vm web2 " NIC " && hostdev acquire --vm "
+                         "web2 --owner 107:108 " NIC "\n"),
+                  "%s", cli.out);
     ck_assert_int_eq(hd("release --vm web2"), 0);
     ck_assert_int_eq(hd("doctor"), 0);
-    ck_assert_msg(strstr(out, "stale") == NULL && strstr(out, "map gives") == NULL, "%s", out);
+    ck_assert_msg(strstr(cli.out, "stale") == NULL && strstr(cli.out, "map gives") == NULL, "%s",
+                  cli.out);
 }
 END_TEST
 
@@ -1463,26 +1484,26 @@ HD_TEST(dry_run_writes_nothing)
     };
     char *before = snap();
 
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        ck_assert_msg(hd("%s", cmds[i]) == 0, "%s: %s", cmds[i], err);
-        ck_assert_msg(i == 2 || i == 6 || strstr(out, "would "), "%s: %s", cmds[i], out);
+        ck_assert_msg(hd("%s", cmds[i]) == 0, "%s: %s", cmds[i], cli.err);
+        ck_assert_msg(i == 2 || i == 6 || strstr(cli.out, "would "), "%s: %s", cmds[i], cli.out);
         ck_assert_msg(hd("--json %s", cmds[i]) == 0, "%s", cmds[i]);
-        ck_assert_msg(i >= 6 || strstr(out, "\"dry_run\": true"), "%s: %s", cmds[i], out);
+        ck_assert_msg(i >= 6 || strstr(cli.out, "\"dry_run\": true"), "%s: %s", cmds[i], cli.out);
     }
     ck_assert_int_eq(hd("detach --dry-run --group " GPU), 0);
-    ck_assert_ptr_nonnull(strstr(out, GPU ": nouveau -> vfio-pci"));
-    ck_assert_ptr_nonnull(strstr(out, AUDIO ": snd_hda_intel -> vfio-pci"));
-    ck_assert_uint_eq(fx_log_count(&fx, "write "), 0);
-    ck_assert(!fx_exists(&fx, "run/hostdev"));
-    ck_assert(!fx_exists(&fx, "etc/hostdev.d"));
+    ck_assert_ptr_nonnull(strstr(cli.out, GPU ": nouveau -> vfio-pci"));
+    ck_assert_ptr_nonnull(strstr(cli.out, AUDIO ": snd_hda_intel -> vfio-pci"));
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
+    ck_assert(!fx_exists(&cli.fx, "run/hostdev"));
+    ck_assert(!fx_exists(&cli.fx, "etc/hostdev.d"));
     host_is(before);
     /* Release of what is held, planned. */
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " NIC), 0);
     free(before);
     before = snap();
     ck_assert_int_eq(hd("release --dry-run --vm v"), 0);
-    ck_assert_ptr_nonnull(strstr(out, NIC ": vfio-pci -> e1000e"));
+    ck_assert_ptr_nonnull(strstr(cli.out, NIC ": vfio-pci -> e1000e"));
     host_is(before);
     free(before);
 }
@@ -1492,33 +1513,34 @@ END_TEST
 HD_TEST(json_everywhere)
 {
     ck_assert_int_eq(hd("--json detach " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"operation\": \"detach\""));
-    ck_assert_ptr_nonnull(strstr(out, "\"state\": \"done\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"operation\": \"detach\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"state\": \"done\""));
     ck_assert_int_eq(hd("--json reattach " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"to\": \"e1000e\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"to\": \"e1000e\""));
     ck_assert_int_eq(hd("--json acquire --vm j --owner 0:0 " NIC), 0);
     ck_assert_int_eq(hd("--json release --vm j"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"action\": \"unrecord\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"action\": \"unrecord\""));
     ck_assert_int_eq(hd("--json recover"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"recovered\": 0"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"recovered\": 0"));
     /* Under --json an error is one JSON object on stderr, exit status and hint included. */
     ck_assert_int_eq(hd("--json release --vm j"), 1);
-    ck_assert_str_eq(err, "{\"error\":\"vm j holds no device\",\"exit\":1,\"command\":"
-                          "\"release\",\"hint\":null}\n");
+    ck_assert_str_eq(cli.err, "{\"error\":\"vm j holds no device\",\"exit\":1,\"command\":"
+                              "\"release\",\"hint\":null}\n");
     ck_assert_int_eq(hd("--json detach " HOSTB), 1);
-    ck_assert_ptr_nonnull(strstr(err, "\"exit\":1,\"command\":\"detach\",\"hint\":\"--force "
-                                      "takes it anyway\"}\n"));
+    ck_assert_ptr_nonnull(strstr(cli.err, "\"exit\":1,\"command\":\"detach\",\"hint\":\"--force "
+                                          "takes it anyway\"}\n"));
     ck_assert_int_eq(hd("--json detach 0000:zz"), 2);
-    ck_assert_ptr_nonnull(strstr(err, "\"exit\":2"));
+    ck_assert_ptr_nonnull(strstr(cli.err, "\"exit\":2"));
     ck_assert_int_eq(hd("--json qemu-args " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"argv\": [\n    \"-device\",\n    \"vfio-pci,host=" NIC));
+    ck_assert_ptr_nonnull(
+        strstr(cli.out, "\"argv\": [\n    \"-device\",\n    \"vfio-pci,host=" NIC));
     ck_assert_int_eq(hd("--json hostdev-xml " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"xml\": \"<hostdev mode='subsystem' type='pci'"));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"xml\": \"<hostdev mode='subsystem' type='pci'"));
     ck_assert_int_eq(hd("--json persist " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"persisted\": \"" NIC " vfio-pci\""));
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"persisted\": \"" NIC " vfio-pci\""));
     ck_assert_int_eq(hd("--json unpersist " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(out, "\"unpersisted\": \"" NIC "\""));
-    ck_assert_str_eq(fx_driver(&fx, NIC), "e1000e");
+    ck_assert_ptr_nonnull(strstr(cli.out, "\"unpersisted\": \"" NIC "\""));
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
 }
 END_TEST
 
@@ -1572,8 +1594,8 @@ static char *expand(const char *text)
 
     if (at == NULL)
         return strdup(text);
-    ck_assert(asprintf(&outs, "%.*s%s/tmp/dom.xml%s", (int)(at - text), text, fx.root,
-                       at + 5) > 0);
+    ck_assert(asprintf(&outs, "%.*s%s/tmp/dom.xml%s", (int)(at - text), text, cli.fx.root, at + 5) >
+              0);
     return outs;
 }
 
@@ -1583,13 +1605,13 @@ static void op_setup(const struct op_case *c)
     if (c->setup == NULL)
         return;
     if (strcmp(c->setup, "@CONF@") == 0) {
-        ck_assert_int_eq(mkdir(fx_path(&fx, "etc/hostdev.d"), 0755), 0);
+        ck_assert_int_eq(mkdir(fx_path(&cli.fx, "etc/hostdev.d"), 0755), 0);
         put_file("etc/hostdev.d/10-test.conf", NIC " vfio-pci\n");
         return;
     }
     char *copy = expand(c->setup), *save = NULL;
     for (char *cmd = strtok_r(copy, ";", &save); cmd; cmd = strtok_r(NULL, ";", &save))
-        ck_assert_msg(hd("%s", cmd) == 0, "%s: setup '%s': %s", c->name, cmd, err);
+        ck_assert_msg(hd("%s", cmd) == 0, "%s: setup '%s': %s", c->name, cmd, cli.err);
     free(copy);
 }
 
@@ -1603,36 +1625,38 @@ HD_LOOP_TEST_IN(faults, fault_matrix, (int)(sizeof(ops) / sizeof(ops[0])))
     cmd = expand(c->cmd);
     before = snap();
     /* A clean run tells which writes the command makes, and where it ends. */
-    ck_assert_int_eq(fx_ctl(&fx, "mark clean"), 0);
-    ck_assert_msg(hd("%s", cmd) == 0, "%s: %s", c->name, err);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "mark clean"), 0);
+    ck_assert_msg(hd("%s", cmd) == 0, "%s: %s", c->name, cli.err);
     after = snap();
-    n = hs_writes_since(&fx, "clean", paths, 96);
+    n = hs_writes_since(&cli.fx, "clean", paths, 96);
     ck_assert_uint_gt(n, 0);
     ck_assert_uint_lt(n, 96);
     /* Back to the start: the setup again on a fresh kernel. */
-    fx_umount(&fx);
+    teardown();
     setup();
     op_setup(c);
     for (size_t i = 0; i < n; i++) {
         free(cmd);
         cmd = expand(c->cmd); /* a remount moves the root */
-        ck_assert_int_eq(fx_ctl(&fx, "fault %s EIO nth=%u count=1", paths[i],
-                                hs_occurrence(paths, i)), 0);
+        ck_assert_int_eq(
+            fx_ctl(&cli.fx, "fault %s EIO nth=%u count=1", paths[i], hs_occurrence(paths, i)), 0);
         int rc = hd("%s", cmd);
-        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+        ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
         now = snap();
         if (rc == 0) {
             /* A write the command may do without (a best-effort clean-up): then it ends
              * exactly where a clean run ends. Put the start back for the next write. */
             ck_assert_msg(strcmp(now, after) == 0, "%s: write %zu (%s) failed, exit 0, but "
                           "not as a clean run:\n%s\nclean:\n%s", c->name, i, paths[i], now, after);
-            fx_umount(&fx);
+            teardown();
             setup();
             op_setup(c);
         } else {
             ck_assert_msg(rc == 1, "%s: write %zu (%s): exit %d", c->name, i, paths[i], rc);
-            ck_assert_msg(strcmp(now, before) == 0, "%s: write %zu (%s) failed, host not as "
-                          "before:\n%s\nwas\n%s\n(%s)", c->name, i, paths[i], now, before, err);
+            ck_assert_msg(strcmp(now, before) == 0,
+                          "%s: write %zu (%s) failed, host not as "
+                          "before:\n%s\nwas\n%s\n(%s)",
+                          c->name, i, paths[i], now, before, cli.err);
         }
         free(now);
     }
@@ -1655,9 +1679,9 @@ static size_t learn_unbinds(const char *cmd, struct unbind *u, size_t max)
     char *log, *save = NULL;
     size_t n = 0;
 
-    ck_assert_int_eq(fx_ctl(&fx, "mark clean"), 0);
-    ck_assert_msg(hd("%s", cmd) == 0, "%s: %s", cmd, err);
-    log = fx_log(&fx);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "mark clean"), 0);
+    ck_assert_msg(hd("%s", cmd) == 0, "%s: %s", cmd, cli.err);
+    log = fx_log(&cli.fx);
     for (char *l = strtok_r(strstr(log, "mark clean"), "\n", &save); l && n < max;
          l = strtok_r(NULL, "\n", &save)) {
         char bdf[32], drv[64];
@@ -1689,37 +1713,38 @@ HD_LOOP_TEST_IN(kills, kill_matrix, (int)(sizeof(ops) / sizeof(ops[0])))
         int status;
         struct hd_ctx *ctx;
         pid_t pid;
-        fx_umount(&fx);
+        teardown();
         setup();
         op_setup(c);
         before = snap();
         cmd = expand(c->cmd);
-        ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
-        ck_assert_int_eq(fx_ctl(&fx, "hang %s %s", u[k].driver, u[k].nth == 1 ? "forever" : "300"),
-                         0);
-        pid = eng_hostdev_start(&fx, cmd);
-        ck_assert_msg(fx_wait_log(&fx, "unbind-hang ", u[k].nth, 20000), "%s: no hang %zu",
+        ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
+        ck_assert_int_eq(
+            fx_ctl(&cli.fx, "hang %s %s", u[k].driver, u[k].nth == 1 ? "forever" : "300"), 0);
+        pid = eng_hostdev_start(&cli.fx, cmd);
+        ck_assert_msg(fx_wait_log(&cli.fx, "unbind-hang ", u[k].nth, 20000), "%s: no hang %zu",
                       c->name, k);
         kill(pid, SIGKILL);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-        ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+        ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
         if (u[k].nth == 1) { /* its writer still hangs in the kernel: left alone */
             ck_assert_int_eq(hd_assign_recover(ctx, NULL), -EBUSY);
             /* The user killed the command: the plan names what still runs. */
             ck_assert_int_eq(hd("recover --dry-run"), 1); /* as recover would */
-            ck_assert_msg(strstr(out, "left alone: its process, or an unbind it left hanging "
-                                      "in the kernel, still runs") != NULL, "%s", out);
+            ck_assert_msg(strstr(cli.out, "left alone: its process, or an unbind it left hanging "
+                                          "in the kernel, still runs") != NULL,
+                          "%s", cli.out);
             says("(or an unbind it started still hangs in the kernel); it would be left alone");
-            char *plan = strdup(out);
+            char *plan = strdup(cli.out);
             ck_assert_int_eq(hd("recover"), 1); /* the same, in the run's words */
             says("(or an unbind it started still hangs in the kernel); left alone");
-            char *want = as_plan(out);
+            char *want = as_plan(cli.out);
             ck_assert_str_eq(plan, want);
             free(want);
             free(plan);
         }
-        ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", u[k].driver), 0);
-        ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
+        ck_assert_int_eq(fx_ctl(&cli.fx, "hang %s 0", u[k].driver), 0);
+        ck_assert_int_eq(fx_ctl(&cli.fx, "release"), 0);
         eng_recover(ctx, c->name);
         char *now = snap();
         ck_assert_msg(strcmp(now, before) == 0, "%s: killed in unbind %zu (%s #%u), not "
@@ -1756,7 +1781,8 @@ static unsigned int next_rand(unsigned int *state)
  * driver) for a stub has a record naming where it came from, and no intent log is left. */
 static void check_invariants(const char *after)
 {
-    char *map = fx_read(&fx, "run/hostdev/map/assignments") ? strdup(fx.scratch) : strdup("");
+    char *map =
+        fx_read(&cli.fx, "run/hostdev/map/assignments") ? strdup(cli.fx.scratch) : strdup("");
     char groups_vm[32][64] = {{0}};
 
     for (char *l = strtok(map, "\n"); l; l = strtok(NULL, "\n")) {
@@ -1774,11 +1800,14 @@ static void check_invariants(const char *after)
         ck_assert(*end == ':');
         gid = (unsigned)strtoul(end + 1, &end, 10);
         ck_assert(*end == ' ');
-        ck_assert_msg(strcmp(fx_driver(&fx, bdf), "vfio-pci") == 0, "%s: %s is assigned but on "
-                      "'%s'", after, bdf, fx_driver(&fx, bdf));
+        ck_assert_msg(strcmp(fx_driver(&cli.fx, bdf), "vfio-pci") == 0,
+                      "%s: %s is assigned but on "
+                      "'%s'",
+                      after, bdf, fx_driver(&cli.fx, bdf));
         snprintf(node, sizeof(node), "dev/vfio/%d", group);
-        ck_assert_msg(stat(fx_path(&fx, node), &st) == 0 && st.st_uid == uid && st.st_gid == gid &&
-                      (st.st_mode & 0777) == 0660, "%s: %s of %s not the VM's", after, node, bdf);
+        ck_assert_msg(stat(fx_path(&cli.fx, node), &st) == 0 && st.st_uid == uid &&
+                          st.st_gid == gid && (st.st_mode & 0777) == 0660,
+                      "%s: %s of %s not the VM's", after, node, bdf);
         ck_assert(group >= 0 && group < 32);
         ck_assert_msg(groups_vm[group][0] == '\0' || strcmp(groups_vm[group], vm) == 0,
                       "%s: group %d held by vm %s and vm %s", after, group, groups_vm[group], vm);
@@ -1788,26 +1817,28 @@ static void check_invariants(const char *after)
     for (size_t i = 0; i < NMODEL; i++) {
         char rel[96];
         snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", model_devs[i]);
-        if (!fx_exists(&fx, rel) || !on_stub(fx_driver(&fx, model_devs[i])))
+        if (!fx_exists(&cli.fx, rel) || !on_stub(fx_driver(&cli.fx, model_devs[i])))
             continue;
         /* A VF its PF on vfio-pci made is the kernel's (the driver_override vfio-pci gives
          * it as it is made): no record, and a reattach leaves it so. */
         snprintf(rel, sizeof(rel), "run/hostdev/drivers/%s", model_devs[i]);
-        bool recorded = fx_exists(&fx, rel);
+        bool recorded = fx_exists(&cli.fx, rel);
         bool vf = strcmp(model_devs[i], VF0) == 0 || strcmp(model_devs[i], VF1) == 0;
-        bool pf_vfio = strcmp(fx_driver(&fx, PF), "vfio-pci") == 0;
+        bool pf_vfio = strcmp(fx_driver(&cli.fx, PF), "vfio-pci") == 0;
         snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", model_devs[i]);
-        const char *ovr = fx_read(&fx, rel);
+        const char *ovr = fx_read(&cli.fx, rel);
         if (!recorded && vf && pf_vfio && ovr && strcmp(ovr, "vfio-pci") == 0)
             continue;
         snprintf(rel, sizeof(rel), "run/hostdev/drivers/%s", model_devs[i]);
-        ck_assert_msg(fx_read(&fx, rel) != NULL, "%s: %s is on %s without a record", after,
-                      model_devs[i], fx_driver(&fx, model_devs[i]));
-        ck_assert_msg(strcmp(fx.scratch, initial_driver[i]) == 0, "%s: %s's record says '%s', "
-                      "it came from '%s'", after, model_devs[i], fx.scratch, initial_driver[i]);
+        ck_assert_msg(fx_read(&cli.fx, rel) != NULL, "%s: %s is on %s without a record", after,
+                      model_devs[i], fx_driver(&cli.fx, model_devs[i]));
+        ck_assert_msg(strcmp(cli.fx.scratch, initial_driver[i]) == 0,
+                      "%s: %s's record says '%s', "
+                      "it came from '%s'",
+                      after, model_devs[i], cli.fx.scratch, initial_driver[i]);
     }
     /* No command of the test is killed here: none may leave an intent log behind. */
-    DIR *dir = opendir(fx_path(&fx, "run/hostdev/journal"));
+    DIR *dir = opendir(fx_path(&cli.fx, "run/hostdev/journal"));
     struct dirent *de;
     while (dir != NULL && (de = readdir(dir)) != NULL)
         ck_assert_msg(de->d_name[0] == '.', "%s: intent log %s left behind", after, de->d_name);
@@ -1823,16 +1854,16 @@ static void run_killed(const char *cmd, const char *drv, const char *what)
     struct hd_ctx *ctx;
     pid_t pid;
 
-    ck_assert_int_eq(fx_ctl(&fx, "clear-log"), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "hang %s forever", drv), 0);
-    pid = eng_hostdev_start(&fx, cmd);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang %s forever", drv), 0);
+    pid = eng_hostdev_start(&cli.fx, cmd);
     /* Bounded: it either finishes without that unbind or hangs in it. */
     for (int tries = 0; tries < 400; tries++) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             pid = 0;
             break;
         }
-        if (fx_log_count(&fx, "unbind-hang ") > 0)
+        if (fx_log_count(&cli.fx, "unbind-hang ") > 0)
             break;
         usleep(5000);
     }
@@ -1843,9 +1874,9 @@ static void run_killed(const char *cmd, const char *drv, const char *what)
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 2, "%s: exit %d", what,
                       WEXITSTATUS(status));
     }
-    ck_assert_int_eq(fx_ctl(&fx, "hang %s 0", drv), 0);
-    ck_assert_int_eq(fx_ctl(&fx, "release"), 0);
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang %s 0", drv), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "release"), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     eng_recover(ctx, what);
     hd_ctx_unref(ctx);
 }
@@ -1878,8 +1909,11 @@ HD_LOOP_TEST_IN(model, model, 4)
         }
         if (fault) {
             /* One write of this command fails: the driver_override of one of its devices. */
-            ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/%s/driver_override EIO "
-                                    "nth=1 count=1", d), 0);
+            ck_assert_int_eq(fx_ctl(&cli.fx,
+                                    "fault sys/bus/pci/devices/%s/driver_override EIO "
+                                    "nth=1 count=1",
+                                    d),
+                             0);
         }
         if (!fault && next_rand(&seed) % 8 == 0) {
             /* Killed -9 if it hangs in an unbind from this driver; recover then. */
@@ -1893,9 +1927,9 @@ HD_LOOP_TEST_IN(model, model, 4)
             continue;
         }
         int rc = hd("%s", cmd);
-        ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
-        snprintf(what, sizeof(what), "seed %u step %d '%s'%s -> %d (%s)", 0x5eed0000u + (unsigned)_i,
-                 step, cmd, fault ? " with a fault" : "", rc, err);
+        ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+        snprintf(what, sizeof(what), "seed %u step %d '%s'%s -> %d (%s)",
+                 0x5eed0000u + (unsigned)_i, step, cmd, fault ? " with a fault" : "", rc, cli.err);
         ck_assert_msg(rc >= 0 && rc <= 2, "%s", what);
         check_invariants(what);
     }
