@@ -2603,12 +2603,12 @@ HD_TEST(a_failure_under_json_shows_its_steps)
     eng_start(&e, "demo");
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
     ck_assert_int_eq(hd("--json persist 03:00.0"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"operation\": \"persist\"");
     ck_out_has(STEP_JSON("      ", "override", NIC, "none", "vfio-pci", "undone"));
     ck_out_has(STEP_JSON("      ", "detach", NIC, "e1000e", "vfio-pci", "failed"));
-    ck_assert_msg(strncmp(err, "{\"error\":\"" NIC ": writing driver_override failed", 45) == 0,
-                  "%s", err);
+    ck_assert_msg(strncmp(e.err, "{\"error\":\"" NIC ": writing driver_override failed", 45) == 0,
+                  "%s", e.err);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
     ck_assert(!fx_exists(&e.fx, PERSISTED));
 
@@ -2616,7 +2616,7 @@ HD_TEST(a_failure_under_json_shows_its_steps)
     ck_assert_int_eq(hd("persist 03:00.0"), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"operation\": \"unpersist\"");
     ck_out_has(STEP_JSON("      ", "override", NIC, "vfio-pci", "none", "undone"));
     ck_out_has(STEP_JSON("      ", "reattach", NIC, "vfio-pci", "e1000e", "failed"));
@@ -2630,7 +2630,7 @@ HD_TEST(a_failure_under_json_shows_its_steps)
     conf("10-nic.conf", "03:00.0\n");
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
     ck_assert_int_eq(hd("--json reserve"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"outcome\": \"failed\",\n    \"error\": \"" NIC ": writing driver_override "
                "failed: Device or resource busy\",\n    \"steps\": [\n      {\n        "
                STEP_JSON("        ", "override", NIC, "none", "vfio-pci", "undone"));
@@ -2648,13 +2648,13 @@ HD_TEST(a_failed_count_under_json_shows_its_step)
     eng_start(&e, "server-sriov");
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(hd("--json persist 03:00.0"), 1);
-    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(e.out, "");
     ck_err_has("{\"error\":\"0000:03:00.0 is an SR-IOV PF with 8 VFs");
     ck_assert_uint_eq(eng_writes(&e), writes);
 
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " NUMVFS " EIO on=write"), 0);
     ck_assert_int_eq(hd("--json persist 03:00.1 --numvfs 4"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"operation\": \"persist\"");
     ck_out_has(STEP_JSON("      ", "numvfs", "0000:03:00.1", "0", "4", "failed"));
     ck_assert_str_eq(fx_read(&e.fx, NUMVFS), "0");
@@ -2663,7 +2663,7 @@ HD_TEST(a_failed_count_under_json_shows_its_step)
     conf("10-vfs.conf", "03:00.1 numvfs=4\n");
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " NUMVFS " EIO on=write"), 0);
     ck_assert_int_eq(hd("--json reserve"), 1);
-    at_json_check(out, false);
+    at_json_check(e.out, false);
     ck_out_has("\"action\": \"numvfs\",\n    \"numvfs\": 4,\n    \"previous_numvfs\": 0,\n    "
                "\"outcome\": \"failed\"");
     ck_out_has(STEP_JSON("        ", "numvfs", "0000:03:00.1", "0", "4", "failed"));

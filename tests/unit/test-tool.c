@@ -2085,9 +2085,9 @@ HD_TEST(sriov_0_gives_autoprobe_back)
     ck_assert_int_eq(fx_ctl(&e.fx, "fault " AUTOPROBE " EIO on=write"), 0);
     ck_assert_int_eq(hd("--json sriov 03:00.1 0"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"action\": \"autoprobe\",\n      \"device\": \"0000:03:00.1\",\n"
+    ck_assert_msg(strstr(e.out, "\"action\": \"autoprobe\",\n      \"device\": \"0000:03:00.1\",\n"
                               "      \"from\": \"0\",\n      \"to\": \"1\",\n      \"state\": "
-                              "\"failed\"") != NULL, "%s", out);
+                              "\"failed\"") != NULL, "%s", e.out);
     ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "0");
@@ -2224,7 +2224,7 @@ HD_TEST(a_killed_sriov_0_leaves_no_stale_autoprobe_record)
     text = sriov_0_journal(name, sizeof(name));
     killed_after_autoprobe(name, text, true);
     ck_assert_int_eq(hd("recover"), 0);
-    ck_assert_msg(strstr(out, ": finished: it had committed (numvfs, 1 step)\n"), "%s", out);
+    ck_assert_msg(strstr(e.out, ": finished: it had committed (numvfs, 1 step)\n"), "%s", e.out);
     ck_assert(!fx_exists(&e.fx, RECORD));
     ck_assert_str_eq(fx_read(&e.fx, AUTOPROBE), "1");
     ck_assert_str_eq(fx_read(&e.fx, NUMVFS), "0");

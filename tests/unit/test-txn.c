@@ -927,23 +927,23 @@ HD_TEST(a_failure_reads_no_note_undone)
 
     ck_assert_int_eq(hd("detach " GPU), 0);
     before = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
                                  "nth=1"), 0);
     ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
     ck_assert_str_eq(steps, "keep " GPU " done;detach " AUDIO " failed;");
     host_is(before);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
 
     /* The NIC held already, as asked; the xHCI's reset fails after its detach. */
     ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " NIC), 0);
     free(before);
     before = snap();
-    ck_assert_int_eq(fx_ctl(&fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
     ck_assert_int_eq(hd("--json acquire --vm v --owner 0:0 " NIC " " XHCI), 1);
-    ck_assert_msg(strstr(out, "\"action\": \"already\",\n      \"device\": \"" NIC "\",\n      "
+    ck_assert_msg(strstr(cli.out, "\"action\": \"already\",\n      \"device\": \"" NIC "\",\n      "
                               "\"from\": \"\",\n      \"to\": \"v\",\n      \"state\": \"done\"")
-                  != NULL, "%s", out);
-    ck_assert_int_eq(fx_ctl(&fx, "clear-faults"), 0);
+                  != NULL, "%s", cli.out);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
     host_is(before);
     free(before);
 }
