@@ -175,7 +175,8 @@ static int bad_attr(struct hd_device *dev, const char *attr, const char *value)
 }
 
 /* A failed read of @attr (@n): longer than the @size read, a NUL in its text or a path that
- * loops is bad input as above; anything else (-ENOENT, an I/O error) is returned as it is. */
+ * loops is bad input as above; -ENOENT is returned as it is, anything else (an I/O error)
+ * with a message naming the device and attribute. */
 static int attr_read_error(struct hd_device *dev, const char *attr, ssize_t n, size_t size)
 {
     if (n == -ELOOP)
@@ -191,6 +192,11 @@ static int attr_read_error(struct hd_device *dev, const char *attr, ssize_t n, s
         return hd_errr(dev->ctx, (int)n, HD_REASON_INVALID,
                        "%s: sysfs attribute %s holds a NUL byte, not what the kernel writes there",
                        dev->name, attr);
+    /* Absent is the caller's to judge (many attributes are optional); a failure names what
+     * could not be read, where the user met a bare "Input/output error". */
+    if (n != -ENOENT)
+        return hd_err(dev->ctx, (int)n, "%s: sysfs attribute %s cannot be read: %s", dev->name,
+                      attr, strerror((int)-n));
     return (int)n;
 }
 

@@ -291,6 +291,23 @@ HD_TEST(a_failed_sriov_under_json_shows_its_step)
 }
 END_TEST
 
+/* A sysfs attribute that cannot be read is named with its device: never a bare "Input/output
+ * error" the user cannot place (sriov's count, which reads sriov_drivers_autoprobe with it). */
+HD_TEST(an_unreadable_attribute_is_named)
+{
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.1/"
+                                   "sriov_drivers_autoprobe EIO count=0 on=read"), 0);
+    ck_assert_int_eq(hd("sriov 03:00.1 2"), 1);
+    one_line_error("hostdev sriov: 0000:03:00.1: sysfs attribute sriov_drivers_autoprobe cannot "
+                   "be read: Input/output error");
+    ck_assert_int_eq(hd("sriov 03:00.1"), 1);
+    one_line_error("0000:03:00.1: sysfs attribute sriov_drivers_autoprobe cannot be read");
+    ck_assert_uint_eq(fx_log_count(&e.fx, "write "), 0);
+}
+END_TEST
+
 /* An address typed short is named once in an error: the library's message starts with it in
  * full, so "03:00.0: 0000:03:00.0 ..." would say it twice (text and --json alike). */
 HD_TEST(a_device_typed_short_is_named_once)
