@@ -11,17 +11,18 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
                        bool mode_given, bool unmanaged, unsigned int flags, char **devs,
                        const signed char *dev_mode, size_t ndevs);
 
+static const struct option acquire_opts[] = {{"vm", required_argument, NULL, 'm'},
+                                             {"managed", no_argument, NULL, 'M'},
+                                             {"unmanaged", no_argument, NULL, 'U'},
+                                             {"owner", required_argument, NULL, 'o'},
+                                             {"group", no_argument, NULL, 'g'},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {"domain-xml", required_argument, NULL, 'x'},
+                                             {"dry-run", no_argument, NULL, 'D'},
+                                             {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
-                                         {"managed", no_argument, NULL, 'M'},
-                                         {"unmanaged", no_argument, NULL, 'U'},
-                                         {"owner", required_argument, NULL, 'o'},
-                                         {"group", no_argument, NULL, 'g'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {"domain-xml", required_argument, NULL, 'x'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
     const char *vm = NULL, *owner = NULL, *domain_xml = NULL;
     bool mode_given = false;
     unsigned int flags = 0;
@@ -39,7 +40,8 @@ static int run(struct tool *t, int argc, char **argv)
     }
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
     /* "-": devices come back in order (as option 1), so that a mode applies to those after it. */
-    while (r == EXIT_DONE && (c = tool_getopt(argc, argv, "-m:o:gfx:", opts)) != -1) {
+    while (r == EXIT_DONE &&
+           (c = tool_getopt(argc, argv, cmd_acquire.shortopts, cmd_acquire.opts)) != -1) {
         switch (c) {
         case 1:
             dev_mode[ndevs] = mode_given ? (signed char)unmanaged : -1;
@@ -183,6 +185,8 @@ static int run_acquire(struct tool *t, const char *vm, const char *owner, const 
 }
 
 const struct tool_command cmd_acquire = {
+    .shortopts = "-m:o:gfx:",
+    .opts = acquire_opts,
     .name = "acquire",
     .takes = TOOL_TAKES_ANY,
     .run = run,

@@ -142,10 +142,11 @@ static void print_text(const struct hd_assignment *const *sel, size_t n)
     }
 }
 
+static const struct option assignments_opts[] = {{"vm", required_argument, NULL, 'm'},
+                                                 {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
-                                         {NULL, 0, NULL, 0}};
     const struct hd_assignment **sel = NULL, **named = NULL;
     struct hd_assignment_list *list = NULL;
     const char *vm = NULL;
@@ -153,7 +154,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
-    while ((c = tool_getopt(argc, argv, "m:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_assignments.shortopts, cmd_assignments.opts)) != -1) {
         if (c != 'm') {
             tool_usage(&cmd_assignments, stderr, t->prog);
             return EXIT_USAGE;
@@ -201,6 +202,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_assignments = {
+    .shortopts = "m:",
+    .opts = assignments_opts,
     .name = "assignments",
     .takes = TOOL_TAKES_ANY,
     .run = run,

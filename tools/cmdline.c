@@ -191,12 +191,13 @@ static char *reserve_param(struct hd_device **devs, size_t n)
     return out;
 }
 
+static const struct option cmdline_opts[] = {{"reserve", no_argument, NULL, 'R'},
+                                             {"driver", required_argument, NULL, 'd'},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"reserve", no_argument, NULL, 'R'},
-                                         {"driver", required_argument, NULL, 'd'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {NULL, 0, NULL, 0}};
     struct params p = {{NULL}, 0};
     struct hd_device_list *all = NULL;
     struct hd_device **devs;
@@ -208,7 +209,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = tool_getopt(argc, argv, "Rd:f", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_cmdline.shortopts, cmd_cmdline.opts)) != -1) {
         switch (c) {
         case 'R':
             reserve = true;
@@ -312,6 +313,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_cmdline = {
+    .shortopts = "Rd:f",
+    .opts = cmdline_opts,
     .name = "cmdline",
     .run = run,
     .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub] [--force]",

@@ -6,14 +6,15 @@
 
 #include "opout.h"
 
+static const struct option detach_opts[] = {{"driver", required_argument, NULL, 'd'},
+                                            {"group", no_argument, NULL, 'g'},
+                                            {"new-id", no_argument, NULL, 'n'},
+                                            {"force", no_argument, NULL, 'f'},
+                                            {"dry-run", no_argument, NULL, 'D'},
+                                            {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
-                                         {"group", no_argument, NULL, 'g'},
-                                         {"new-id", no_argument, NULL, 'n'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
     const char *stub = NULL; /* each device's vfio-pci family driver */
     const char *driver = NULL; /* --driver as given */
     unsigned int flags = 0;
@@ -21,7 +22,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = tool_getopt(argc, argv, "d:gnf", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_detach.shortopts, cmd_detach.opts)) != -1) {
         switch (c) {
         case 'd':
             if ((r = tool_take_once(t, "--driver", &driver, optarg)) != EXIT_DONE)
@@ -59,6 +60,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_detach = {
+    .shortopts = "d:gnf",
+    .opts = detach_opts,
     .name = "detach",
     .run = run,
     .usage = "ADDR... [--driver NAME] [--group] [--new-id] [--force] [--dry-run]",

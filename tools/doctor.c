@@ -48,12 +48,13 @@ static bool names_device_first(const char *problem, const char *dev)
            (problem[n] == ' ' || problem[n] == ':');
 }
 
+static const struct option doctor_opts[] = {{"vm-memory", required_argument, NULL, 'm'},
+                                            {"pid", required_argument, NULL, 'p'},
+                                            {"unit", required_argument, NULL, 'u'},
+                                            {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm-memory", required_argument, NULL, 'm'},
-                                         {"pid", required_argument, NULL, 'p'},
-                                         {"unit", required_argument, NULL, 'u'},
-                                         {NULL, 0, NULL, 0}};
     struct hd_pci_addr addr;
     struct hd_findings *d;
     size_t n, problems;
@@ -66,7 +67,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0;
-    while ((c = tool_getopt(argc, argv, "m:p:u:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_doctor.shortopts, cmd_doctor.opts)) != -1) {
         char *end;
         switch (c) {
         case 'm':
@@ -158,6 +159,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_doctor = {
+    .shortopts = "m:p:u:",
+    .opts = doctor_opts,
     .name = "doctor",
     .takes = TOOL_TAKES_ANY,
     .run = run,

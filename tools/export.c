@@ -663,20 +663,22 @@ out:
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
+enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH, O_MERGE, O_MDEV_TYPE };
+static const struct option export_opts[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"resource-prefix", required_argument, NULL, O_PREFIX},
+    {"nova-release", required_argument, NULL, O_NOVA},
+    {"expiry", required_argument, NULL, O_EXPIRY},
+    {"physical-network", required_argument, NULL, O_PHYSNET},
+    {"watch", no_argument, NULL, O_WATCH},
+    {"merge", required_argument, NULL, O_MERGE},
+    {"mdev-type", required_argument, NULL, O_MDEV_TYPE},
+    {NULL, 0, NULL, 0}};
+
 /* @merge, @mdev_types: room for every --merge, every --mdev-type (one an argument at most). */
 static int run_export(struct tool *t, int argc, char **argv, char **merge, char **mdev_types)
 {
-    enum { O_PREFIX = 256, O_NOVA, O_EXPIRY, O_PHYSNET, O_WATCH, O_MERGE, O_MDEV_TYPE };
-    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"resource-prefix", required_argument, NULL, O_PREFIX},
-                                         {"nova-release", required_argument, NULL, O_NOVA},
-                                         {"expiry", required_argument, NULL, O_EXPIRY},
-                                         {"physical-network", required_argument, NULL, O_PHYSNET},
-                                         {"watch", no_argument, NULL, O_WATCH},
-                                         {"merge", required_argument, NULL, O_MERGE},
-                                         {"mdev-type", required_argument, NULL, O_MDEV_TYPE},
-                                         {NULL, 0, NULL, 0}};
     struct job job = {.o = {.prefix = "hostdev.io", .nova_release = 26}, .expiry = "1h"};
     /* The options one format reads: given with another, they would change nothing, and the
      * user would believe the document carries them. */
@@ -702,7 +704,7 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
     int c, r;
 
     optind = 0;
-    while ((c = tool_getopt(argc, argv, "f:o:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_export.shortopts, cmd_export.opts)) != -1) {
         for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
             only[i].given = only[i].given || only[i].opt == c;
         switch (c) {
@@ -817,6 +819,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_export = {
+    .shortopts = "f:o:",
+    .opts = export_opts,
     .name = "export",
     .run = run,
     .usage = "--format kubevirt|nfd|nova|sriovdp|prometheus [-o FILE [--watch]] [OPTIONS]",

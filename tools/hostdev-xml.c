@@ -81,15 +81,16 @@ static void write_other_hostdev(FILE *out, const struct devarg_other *o, bool ma
     fprintf(out, "</hostdev>\n");
 }
 
+static const struct option hostdev_xml_opts[] = {{"managed", required_argument, NULL, 'm'},
+                                                 {"driver", required_argument, NULL, 'd'},
+                                                 {"rom-bar", required_argument, NULL, 'B'},
+                                                 {"rom-file", required_argument, NULL, 'F'},
+                                                 {"guest-slot", required_argument, NULL, 'S'},
+                                                 {"vm", required_argument, NULL, 'V'},
+                                                 {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"managed", required_argument, NULL, 'm'},
-                                         {"driver", required_argument, NULL, 'd'},
-                                         {"rom-bar", required_argument, NULL, 'B'},
-                                         {"rom-file", required_argument, NULL, 'F'},
-                                         {"guest-slot", required_argument, NULL, 'S'},
-                                         {"vm", required_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
     const char *driver = "vfio", *vm = NULL;
     struct vmm_opts vo;
     int managed = -1; /* not given: yes, or no for --vm */
@@ -97,7 +98,7 @@ static int run(struct tool *t, int argc, char **argv)
 
     vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
-    while ((c = tool_getopt(argc, argv, "m:d:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_hostdev_xml.shortopts, cmd_hostdev_xml.opts)) != -1) {
         if ((taken = vmm_opts_parse(t, c, optarg, &vo)) != 0) {
             if (taken != 1)
                 return taken;
@@ -198,6 +199,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_hostdev_xml = {
+    .shortopts = "m:d:",
+    .opts = hostdev_xml_opts,
     .name = "hostdev-xml",
     .takes = TOOL_TAKES_ANY,
     .run = run,

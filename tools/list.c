@@ -112,14 +112,15 @@ static void note_unregistered(struct tool *t, const char *driver)
         fputs("' is registered\n", stderr);
 }
 
+static const struct option list_opts[] = {{"caps", required_argument, NULL, 'c'},
+                                          {"driver", required_argument, NULL, 'd'},
+                                          {"format", required_argument, NULL, 'f'},
+                                          {"tree", no_argument, NULL, 'T'},
+                                          {"slot", required_argument, NULL, 's'},
+                                          {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"caps", required_argument, NULL, 'c'},
-                                         {"driver", required_argument, NULL, 'd'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"tree", no_argument, NULL, 'T'},
-                                         {"slot", required_argument, NULL, 's'},
-                                         {NULL, 0, NULL, 0}};
     struct devfilter *filter = devfilter_new();
     const char *missing;
     unsigned int caps = 0;
@@ -131,7 +132,8 @@ static int run(struct tool *t, int argc, char **argv)
     if (filter == NULL)
         return tool_error(t, EXIT_FAILED, "out of memory");
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while (r == EXIT_DONE && (c = tool_getopt(argc, argv, "c:d:f:s:", opts)) != -1) {
+    while (r == EXIT_DONE &&
+           (c = tool_getopt(argc, argv, cmd_list.shortopts, cmd_list.opts)) != -1) {
         switch (c) {
         case 's':
             r = devfilter_add_slot(t, filter, optarg);
@@ -272,6 +274,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_list = {
+    .shortopts = "c:d:f:s:",
+    .opts = list_opts,
     .name = "list",
     .run = run,
     .usage = "[--caps CAPS] [--driver NAME|none] [-s SLOT] [-d [V]:[D][:CLASS]] "

@@ -178,15 +178,17 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     return r;
 }
 
+/* define's options: every option of an mdev subcommand is one of them (cmd_mdev's). */
+static const struct option define_opts[] = {{"uuid", required_argument, NULL, 'u'},
+                                            {"manual", no_argument, NULL, 'm'},
+                                            {"auto", no_argument, NULL, 'a'},
+                                            {"dry-run", no_argument, NULL, 'D'},
+                                            {NULL, 0, NULL, 0}};
+
 /* define PARENT TYPE [--uuid U] [--auto|--manual] | undefine UUID: mdevctl's files, no kernel
  * write. */
 static int persist(struct tool *t, bool define, int argc, char **argv)
 {
-    static const struct option define_opts[] = {{"uuid", required_argument, NULL, 'u'},
-                                                {"manual", no_argument, NULL, 'm'},
-                                                {"auto", no_argument, NULL, 'a'},
-                                                {"dry-run", no_argument, NULL, 'D'},
-                                                {NULL, 0, NULL, 0}};
     static const struct option undefine_opts[] = {{"dry-run", no_argument, NULL, 'D'},
                                                   {NULL, 0, NULL, 0}};
     const char *uuid = NULL;
@@ -196,8 +198,8 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
 
     optind = 0;
     tool_usage_argv(argv);
-    while ((c = tool_getopt(argc, argv, define ? "u:ma" : "",
-                            define ? define_opts : undefine_opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, define ? cmd_mdev.shortopts : "",
+                            define ? cmd_mdev.opts : undefine_opts)) != -1) {
         if (c == 'u' && define) {
             if ((r = tool_take_once(t, "--uuid", &uuid, optarg)) != EXIT_DONE)
                 return r;
@@ -376,6 +378,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_mdev = {
+    .shortopts = "u:ma",
+    .opts = define_opts,
     .name = "mdev",
     .run = run,
     .usage = "types | list | create PARENT TYPE [--uuid UUID] | create --uuid UUID | remove UUID "

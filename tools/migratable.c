@@ -4,10 +4,11 @@
 #include "tool.h"
 #include "opout.h"
 
+static const struct option migratable_opts[] = {{"vm", required_argument, NULL, 'm'},
+                                                {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
-                                         {NULL, 0, NULL, 0}};
     struct hd_assignment_list *list;
     const char *vm = NULL;
     size_t blocking = 0;
@@ -15,7 +16,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = tool_getopt(argc, argv, "m:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_migratable.shortopts, cmd_migratable.opts)) != -1) {
         if (c != 'm') {
             tool_usage(&cmd_migratable, stderr, t->prog);
             return EXIT_USAGE;
@@ -61,6 +62,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_migratable = {
+    .shortopts = "m:",
+    .opts = migratable_opts,
     .name = "migratable",
     .run = run,
     .usage = "--vm ID",

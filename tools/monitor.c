@@ -75,19 +75,20 @@ static bool wanted(const struct hd_uevent *ev, const char *subsystem)
     return strcmp(subsystem, "all") == 0 || strcmp(hd_uevent_get_subsystem(ev), subsystem) == 0;
 }
 
+static const struct option monitor_opts[] = {{"subsystem", required_argument, NULL, 's'},
+                                             {"count", required_argument, NULL, 'n'},
+                                             {"duration", required_argument, NULL, 'w'},
+                                             {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"subsystem", required_argument, NULL, 's'},
-                                         {"count", required_argument, NULL, 'n'},
-                                         {"duration", required_argument, NULL, 'w'},
-                                         {NULL, 0, NULL, 0}};
     const char *subsystem = "pci";
     unsigned long long count = 0, duration_s = 0, seen = 0;
     struct hd_monitor *m;
     int c, r;
 
     optind = 0;
-    while ((c = tool_getopt(argc, argv, "s:n:w:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_monitor.shortopts, cmd_monitor.opts)) != -1) {
         switch (c) {
         case 's':
             if (strcmp(optarg, "all") != 0 && !subsystem_name(optarg))
@@ -143,6 +144,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_monitor = {
+    .shortopts = "s:n:w:",
+    .opts = monitor_opts,
     .name = "monitor",
     .run = run,
     .usage = "[--subsystem pci|usb|...|all] [--count N] [--duration SECONDS]",

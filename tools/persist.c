@@ -130,14 +130,15 @@ static const struct hd_op *reserving_op(const struct hd_reserve_result *res)
     return NULL;
 }
 
+static const struct option persist_opts[] = {{"driver", required_argument, NULL, 'd'},
+                                             {"numvfs", required_argument, NULL, 'n'},
+                                             {"no-apply", no_argument, NULL, 'N'},
+                                             {"dry-run", no_argument, NULL, 'D'},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {NULL, 0, NULL, 0}};
+
 static int run_persist(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
-                                         {"numvfs", required_argument, NULL, 'n'},
-                                         {"no-apply", no_argument, NULL, 'N'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {NULL, 0, NULL, 0}};
     struct hd_reserve_entry e = {.driver = NULL, .numvfs = -1, .file = "persist"};
     bool no_apply = false;
     const char *numvfs = NULL; /* as typed: given twice, the two are named */
@@ -145,7 +146,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
     int c, code, r;
 
     optind = 0;
-    while ((c = tool_getopt(argc, argv, "d:n:f", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_persist.shortopts, cmd_persist.opts)) != -1) {
         switch (c) {
         case 'd':
             if (!hd_driver_is_vfio(optarg) && strcmp(optarg, "pci-stub") != 0)
@@ -553,6 +554,8 @@ static int run_persisted(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_persist = {
+    .shortopts = "d:n:f",
+    .opts = persist_opts,
     .name = "persist",
     .run = run_persist,
     .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply] [--force] [--dry-run]",

@@ -157,15 +157,16 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
     return EXIT_DONE;
 }
 
+static const struct option qemu_args_opts[] = {{"cloud-hypervisor", no_argument, NULL, 'C'},
+                                               {"domain-xml", required_argument, NULL, 'x'},
+                                               {"rom-bar", required_argument, NULL, 'B'},
+                                               {"rom-file", required_argument, NULL, 'F'},
+                                               {"guest-slot", required_argument, NULL, 'S'},
+                                               {"vm", required_argument, NULL, 'V'},
+                                               {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"cloud-hypervisor", no_argument, NULL, 'C'},
-                                         {"domain-xml", required_argument, NULL, 'x'},
-                                         {"rom-bar", required_argument, NULL, 'B'},
-                                         {"rom-file", required_argument, NULL, 'F'},
-                                         {"guest-slot", required_argument, NULL, 'S'},
-                                         {"vm", required_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
     const char *domain_xml = NULL, *vm = NULL;
     struct hd_device **devs;
     struct devarg_other *others;
@@ -178,7 +179,7 @@ static int run(struct tool *t, int argc, char **argv)
 
     vmm_opts_init(&vo);
     optind = 0; /* 0: glibc re-reads the ordering mode, so options may follow ADDRs */
-    while ((c = tool_getopt(argc, argv, "Cx:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_qemu_args.shortopts, cmd_qemu_args.opts)) != -1) {
         if ((r = vmm_opts_parse(t, c, optarg, &vo)) != 0) {
             if (r != 1)
                 return r;
@@ -302,6 +303,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_qemu_args = {
+    .shortopts = "Cx:",
+    .opts = qemu_args_opts,
     .name = "qemu-args",
     .takes = TOOL_TAKES_ANY,
     .run = run,

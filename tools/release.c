@@ -7,13 +7,14 @@
 #include "domain-args.h"
 #include "opout.h"
 
+static const struct option release_opts[] = {{"vm", required_argument, NULL, 'm'},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {"domain-xml", required_argument, NULL, 'x'},
+                                             {"dry-run", no_argument, NULL, 'D'},
+                                             {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'm'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {"domain-xml", required_argument, NULL, 'x'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
     const char *vm = NULL, *domain_xml = NULL;
     struct domain_args da = {0};
     bool force = false;
@@ -22,7 +23,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r, n;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = tool_getopt(argc, argv, "m:fx:", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_release.shortopts, cmd_release.opts)) != -1) {
         switch (c) {
         case 'm':
             if ((r = tool_take_once(t, "--vm", &vm, optarg)) != EXIT_DONE)
@@ -90,6 +91,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_release = {
+    .shortopts = "m:fx:",
+    .opts = release_opts,
     .name = "release",
     .takes = TOOL_TAKES_ANY,
     .run = run,

@@ -87,11 +87,12 @@ static bool autoprobe_back(const struct hd_op *op)
     return false;
 }
 
+static const struct option sriov_opts[] = {{"numvfs", required_argument, NULL, 'n'},
+                                           {"dry-run", no_argument, NULL, 'D'},
+                                           {NULL, 0, NULL, 0}};
+
 static int run(struct tool *t, int argc, char **argv)
 {
-    static const struct option opts[] = {{"numvfs", required_argument, NULL, 'n'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
     const char *addr = NULL, *count = NULL;
     struct hd_pci_addr pci;
     char name[HD_PCI_ADDR_BUFSZ];
@@ -101,7 +102,7 @@ static int run(struct tool *t, int argc, char **argv)
     int c, r;
 
     optind = 0; /* GNU getopt: 0 starts afresh, after the global options' "+" parse */
-    while ((c = tool_getopt(argc, argv, "", opts)) != -1) {
+    while ((c = tool_getopt(argc, argv, cmd_sriov.shortopts, cmd_sriov.opts)) != -1) {
         if (c == 'D') {
             t->dry_run = true;
             continue;
@@ -271,6 +272,8 @@ static int run(struct tool *t, int argc, char **argv)
 }
 
 const struct tool_command cmd_sriov = {
+    .shortopts = "",
+    .opts = sriov_opts,
     .name = "sriov",
     .run = run,
     .usage = "[ADDR [N | --numvfs N] [--dry-run]]",

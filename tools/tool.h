@@ -40,6 +40,7 @@ struct tool {
 #define tool_json(t) ((t)->json)
 #endif
 
+struct option;
 struct tool_command {
     const char *name;
     int (*run)(struct tool *t, int argc, char **argv);
@@ -47,6 +48,11 @@ struct tool_command {
     const char *summary; /* one line for `hostdev --help` */
     const char *help;    /* the rest of `hostdev CMD --help`, may be NULL */
     unsigned int takes;  /* TOOL_TAKES_*: devices it takes beside PCI ones (t->takes) */
+    /* Its options, as its tool_getopt() loop takes them (a subcommand's are among them):
+     * a global option given where one of them has its value is refused as that value's
+     * place before the global is judged. NULL: none takes a value. */
+    const char *shortopts;
+    const struct option *opts;
 };
 
 /* One per tools/<name>.c */
@@ -107,7 +113,6 @@ int tool_open_device(struct tool *t, const char *arg, struct hd_device **dev);
 int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
                           struct hd_device **dev);
 
-struct option;
 /* getopt_long() for every command's option loop: a long option is taken only as typed in full.
  * getopt would read "--vm" as "--vm-memory" and complain about a value for an option the user
  * never typed, and a script's abbreviation breaks when an option is added. An abbreviation is
