@@ -77,46 +77,17 @@ static char **current_argv = NULL; /* the command's own arguments, as getopt see
 static const char *current_sub = NULL; /* the subcommand they are of ("remove"), or NULL */
 /* What tool_getopt() refused last, for tool_usage() to name: an option no command has (the
  * long one nearest it in @meant, when one is near enough to name), or one of this command's
- * given without the value it needs ("--vm" at the end of the line; @taken: the option that
- * stood where its value should, "--vm --force") or with one it takes none of ("--force=yes"). */
+ * given without the value it needs ("--vm" at the end of the line; @taken: the word starting
+ * with '-' that stood where its value should, "--vm --force", "--vm --bogus", @taken_option
+ * when it is an option) or with one it takes none of ("--force=yes"). */
 enum refusal { REFUSED_UNKNOWN, REFUSED_NEEDS_VALUE, REFUSED_NO_VALUE };
 static struct {
     enum refusal why;
     char typed[64]; /* as typed ("--drvier", "-d"); "": tool_usage() finds it */
     const char *meant;
     char taken[64];
+    bool taken_option;
 } refused;
-
-/* The global options take_trailing_globals() took out of the command's arguments, each with
- * the word before it on the line: when that word is an option of the command that needs a
- * value, the global stood where its value should ("--vm --json"), and tool_getopt() refuses
- * it as it refuses any option there. @json: --json words applied anywhere on the line, so
- * that one refused as a value is taken back and the error is text, as typed. */
-static struct {
-    const char *before[32], *word[32];
-    size_t n;
-    unsigned int json;
-} hoisted;
-
-/* The global option hoisted from right after @word on the line, or NULL. */
-static const char *hoisted_after(const char *word)
-{
-    for (size_t i = 0; word != NULL && i < hoisted.n; i++)
-        if (hoisted.before[i] == word)
-            return hoisted.word[i];
-    return NULL;
-}
-
-/* @option (as typed) was given global option @global as its value: refused, and a --json
- * that was only that value is taken back. */
-static void refuse_hoisted(const char *option, const char *global)
-{
-    refused.why = REFUSED_NEEDS_VALUE;
-    snprintf(refused.typed, sizeof(refused.typed), "%.*s", (int)strcspn(option, "="), option);
-    snprintf(refused.taken, sizeof(refused.taken), "%.60s", global);
-    if (strcmp(global, "--json") == 0 && current_tool != NULL && --hoisted.json == 0)
-        current_tool->json = false;
-}
 
 /* The optimal string alignment distance from @typed to @name's nearest prefix (its whole when
  * that is nearer): a misspelled abbreviation ("--nume") is near its option too. */
@@ -217,6 +188,50 @@ static void refuse(enum refusal why, const char *typed, size_t len, const char *
     refused.meant = meant;
 }
 
+/* The options whose value "-" is standard input or output (export -o -). */
+static const char *const dash_is_stdio[] = {"output"};
+
+/* Whether @value, given apart after option @typed (as typed, "--vm" or "-m"; @name its long
+ * name, NULL for a short one that has none), is no value but a word where one was forgotten:
+ * refused as such. That is another option, "--", or any word that starts with '-': no value
+ * of ours does ("--vm --bogus ADDR" would make a VM named "--bogus"; one whose name does is
+ * --vm=-x), but "-" for an option that reads it as standard input or output. */
+static bool refuse_dash_value(const char *typed, const char *name, const char *value,
+                              const char *shortopts, const struct option *longopts)
+{
+    if (value[0] != '-')
+        return false;
+    for (size_t i = 0; strcmp(value, "-") == 0 && name != NULL &&
+                       i < sizeof(dash_is_stdio) / sizeof(dash_is_stdio[0]);
+         i++)
+        if (strcmp(name, dash_is_stdio[i]) == 0)
+            return false;
+    refuse(REFUSED_NEEDS_VALUE, typed, strcspn(typed, "="), NULL);
+    snprintf(refused.taken, sizeof(refused.taken), "%.60s", value);
+    refused.taken_option = option_word(value, shortopts, longopts);
+    return true;
+}
+
+/* Whether @word (as typed) is an option of @shortopts and @longopts that takes its value from
+ * the next word: "--vm", or "-m" alone or last in a bundle ("-gm"). */
+static bool takes_next_word(const char *word, const char *shortopts, const struct option *longopts)
+{
+    const struct option *o;
+
+    if (strncmp(word, "--", 2) == 0)
+        return strchr(word, '=') == NULL &&
+               (o = long_option(longopts, word + 2, strlen(word + 2))) != NULL &&
+               o->has_arg == required_argument;
+    if (word[0] != '-' || shortopts == NULL)
+        return false;
+    for (const char *p = word + 1; *p != '\0'; p++) {
+        int k = short_option(shortopts, (unsigned char)*p);
+        if (k != 0)
+            return k == 1 && p[1] == '\0'; /* not an option, or its value is the rest */
+    }
+    return false;
+}
+
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
     int index = -1, c;
@@ -224,6 +239,7 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
     refused.why = REFUSED_UNKNOWN;
     refused.typed[0] = refused.taken[0] = '\0';
     refused.meant = NULL;
+    refused.taken_option = false;
     c = getopt_long(argc, argv, shortopts, longopts, &index);
     if (c == '?' || c == ':') {
         /* getopt leaves optopt 0 for a long option it does not know, the option's value for
@@ -234,10 +250,7 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
         bool in_bundle = stopped_in_bundle(now);
         if (last != NULL && strncmp(last, "--", 2) == 0 && last[2] != '\0' && !in_bundle) {
             size_t len = strcspn(last + 2, "=");
-            if (long_option(longopts, last + 2, len) != NULL && last[2 + len] != '=' &&
-                hoisted_after(last) != NULL)
-                refuse_hoisted(last, hoisted_after(last)); /* "--vm --json" at the end */
-            else if (long_option(longopts, last + 2, len) != NULL)
+            if (long_option(longopts, last + 2, len) != NULL)
                 refuse(last[2 + len] == '=' ? REFUSED_NO_VALUE : REFUSED_NEEDS_VALUE, last, len + 2,
                        NULL);
             else if ((refused.meant = nearest_option(last + 2, len, longopts)) != NULL)
@@ -256,8 +269,6 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
             char typed[3] = {'-', (char)letter, '\0'};
             refuse(REFUSED_NEEDS_VALUE, typed, 2, NULL);
         }
-        if (refused.why == REFUSED_NEEDS_VALUE && hoisted_after(last) != NULL)
-            refuse_hoisted(refused.typed, hoisted_after(last)); /* "--vm --json" at the end */
         return c;
     }
     if (c == -1)
@@ -274,22 +285,18 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
             return '?';
         }
     }
-    /* A value that is another of the command's options ("--vm --force ADDR"), "--", or a
-     * global option hoisted from there ("--vm --json ADDR" reads "--vm ADDR" now), is a value
-     * forgotten, not a VM named "--force" or "ADDR": refused before anything acts on it. */
+    /* A value given apart that starts with '-' ("--vm --force ADDR", "--vm --bogus ADDR",
+     * "--", a global option take_trailing_globals() found there) is a value forgotten, not a
+     * VM named "--force": refused before anything acts on it. */
     bool takes_value = index >= 0 ? longopts[index].has_arg == required_argument
                                   : c != 1 && short_option(shortopts, c) == 1;
     if (takes_value && optarg != NULL && optind > 1 && optarg == argv[optind - 1]) {
         char letter[3] = {'-', (char)c, '\0'};
-        const char *typed = index >= 0 ? argv[optind - 2] : letter;
-        const char *global = hoisted_after(argv[optind - 2]);
-        if (global != NULL)
-            refuse_hoisted(typed, global);
-        else if (option_word(optarg, shortopts, longopts))
-            refuse(REFUSED_NEEDS_VALUE, typed, strlen(typed), NULL);
-        if (global == NULL && refused.why == REFUSED_NEEDS_VALUE)
-            snprintf(refused.taken, sizeof(refused.taken), "%.60s", optarg);
-        if (refused.why == REFUSED_NEEDS_VALUE) {
+        const char *typed = index >= 0 ? argv[optind - 2] : letter, *name = NULL;
+        for (const struct option *o = longopts; o != NULL && o->name != NULL; o++)
+            if (o->flag == NULL && o->val == c)
+                name = o->name;
+        if (refuse_dash_value(typed, name, optarg, shortopts, longopts)) {
             optopt = c;
             return '?';
         }
@@ -303,9 +310,17 @@ static bool refusal_of_value(char *buf, size_t size)
     if (refused.why == REFUSED_NEEDS_VALUE && strcmp(refused.taken, "--") == 0)
         snprintf(buf, size, "option %s needs a value, and '--' after it ends the options",
                  refused.typed);
-    else if (refused.why == REFUSED_NEEDS_VALUE && refused.taken[0] != '\0')
+    else if (refused.why == REFUSED_NEEDS_VALUE && refused.taken_option)
         snprintf(buf, size, "option %s needs a value, and '%s' after it is an option",
                  refused.typed, refused.taken);
+    else if (refused.why == REFUSED_NEEDS_VALUE && refused.taken[0] == '-' &&
+             strncmp(refused.typed, "--", 2) == 0) /* the way to give such a value */
+        snprintf(buf, size, "option %s needs a value, and '%s' after it starts with '-' as "
+                 "options do (%s=%s if it is the value)", refused.typed, refused.taken,
+                 refused.typed, refused.taken);
+    else if (refused.why == REFUSED_NEEDS_VALUE && refused.taken[0] != '\0')
+        snprintf(buf, size, "option %s needs a value, and '%s' after it starts with '-' as "
+                 "options do", refused.typed, refused.taken);
     else if (refused.why == REFUSED_NEEDS_VALUE)
         snprintf(buf, size, "option %s needs a value", refused.typed);
     else if (refused.why == REFUSED_NO_VALUE)
@@ -362,7 +377,7 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
         }
     }
     usage[len] = '\0';
-    char value[192];
+    char value[384];
     if (refusal_of_value(value, sizeof(value)))
         tool_error_hint(current_tool, EXIT_USAGE, hint, "%s; usage: %s %s%s%s", value, prog,
                         cmd->name, usage[0] ? " " : "", usage);
@@ -850,7 +865,6 @@ static int apply_global(struct tool *t, struct globals *g, int c, const char *ar
                                          "hostdev has it");
 #else
         t->json = true;
-        hoisted.json++;
         return -1;
 #endif
     case 'v':
@@ -900,13 +914,14 @@ static const struct option global_opts[] = {
     {"dry-run", no_argument, NULL, 'n'},       {NULL, 0, NULL, 0},
 };
 
-/* Global long options given after the command (`hostdev list --json`, `... --root R`), as
- * users of other tools type them: applied, and taken out of the command's arguments, each
- * noted with the word before it (hoisted: the command's getopt refuses one that stood in its
- * option's value's place). Stops at "--". A global's own value is refused as the command's
- * are when it is a global option or "--" ("--root --json"). -1 to go on, else the exit
- * status. */
-static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, char **argv)
+/* Global long options given after the command @cmd (`hostdev list --json`, `... --root R`),
+ * as users of other tools type them: applied, and taken out of the command's arguments. Stops
+ * at "--". One that stands where an option of @cmd's has its value ("--vm --root R ADDR") is
+ * refused as the value forgotten that it is, before its own value is judged: a bad root there
+ * is not what the user got wrong. A global's own value is refused as the command's are when it
+ * starts with '-' ("--root --json"). -1 to go on, else the exit status. */
+static int take_trailing_globals(struct tool *t, struct globals *g,
+                                 const struct tool_command *cmd, int *argc, char **argv)
 {
     const char *before = argv[0]; /* the word before argv[i] as typed: argv moves under us */
     int out = 1;
@@ -929,14 +944,21 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
                     p->val != 'h' && p->val != 'V')
                     o = p;
             }
+            if (o != NULL && cmd != NULL && takes_next_word(before, cmd->shortopts, cmd->opts)) {
+                /* "-gm": the option is its last letter, as getopt names it */
+                char letter[3] = {'-', before[strlen(before) - 1], '\0'};
+                refuse_dash_value(before[1] == '-' ? before : letter, NULL, word,
+                                  GLOBAL_SHORTOPTS, global_opts);
+                tool_usage(cmd, stderr, t->prog);
+                return EXIT_USAGE;
+            }
             if (o != NULL && o->has_arg == required_argument) {
                 arg = eq ? eq + 1 : i + 1 < *argc ? argv[++i] : NULL;
                 if (arg == NULL)
                     return tool_error(t, EXIT_USAGE, "option --%s needs a value", o->name);
-                if (eq == NULL && option_word(arg, GLOBAL_SHORTOPTS, global_opts)) {
-                    char value[192];
-                    refuse(REFUSED_NEEDS_VALUE, word, strlen(word), NULL);
-                    snprintf(refused.taken, sizeof(refused.taken), "%.60s", arg);
+                if (eq == NULL && refuse_dash_value(word, o->name, arg, GLOBAL_SHORTOPTS,
+                                                    global_opts)) {
+                    char value[384];
                     refusal_of_value(value, sizeof(value));
                     return tool_error(t, EXIT_USAGE, "%s", value);
                 }
@@ -947,10 +969,6 @@ static int take_trailing_globals(struct tool *t, struct globals *g, int *argc, c
         if (o == NULL) {
             argv[out++] = argv[i];
             continue;
-        }
-        if (hoisted.n < sizeof(hoisted.word) / sizeof(hoisted.word[0])) {
-            hoisted.before[hoisted.n] = before;
-            hoisted.word[hoisted.n++] = word;
         }
         if ((r = apply_global(t, g, o->val, arg)) >= 0)
             return r;
@@ -968,7 +986,7 @@ static int help(struct tool *t, struct globals *g, int argc, char **argv)
     int r;
 
     current_command = "help";
-    if ((r = take_trailing_globals(t, g, &argc, argv)) >= 0)
+    if ((r = take_trailing_globals(t, g, NULL, &argc, argv)) >= 0)
         return r;
     if (argc == 1 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
@@ -995,7 +1013,7 @@ static int run_main(int argc, char **argv)
     current_tool = &t;
     opterr = 0; /* our own one-line errors */
     while ((c = tool_getopt(argc, argv, GLOBAL_SHORTOPTS, global_opts)) != -1) {
-        char value[192];
+        char value[384];
         if ((c == '?' || c == ':') && refusal_of_value(value, sizeof(value)))
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "%s", value);
         if (c == '?' && refused.meant != NULL)
@@ -1028,7 +1046,7 @@ static int run_main(int argc, char **argv)
     argv += optind;
     if (tool_wants_help(cmd, argc, argv, t.prog))
         return EXIT_DONE;
-    if ((r = take_trailing_globals(&t, &g, &argc, argv)) >= 0)
+    if ((r = take_trailing_globals(&t, &g, cmd, &argc, argv)) >= 0)
         return r;
     current_argv = argv;
     const char *root = g.root, *names = g.names, *state_dir = g.state_dir;

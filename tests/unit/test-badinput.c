@@ -154,6 +154,41 @@ static const struct bad cases[] = {
      0},
     {"args: an option as -d's value", FUSE, NULL, "$HD --json detach -d -g 03:00.0", 2,
      "{\"error\":\"option -d needs a value, and '-g' after it is an option;", NONE, 0},
+    /* Nor is a word that starts with '-' as options do: no VM named "--bogus", no owner "-q"
+     * (a value that starts with '-' is given joined, --vm=-x); "-" is export -o's stdout. */
+    {"args: a dash word as --vm's value", FUSE, NULL, "$HD acquire --vm --bogus 03:00.0", 2,
+     "hostdev acquire: option --vm needs a value, and '--bogus' after it starts with '-' as "
+     "options do (--vm=--bogus if it is the value); usage: ", NONE, 0},
+    {"args: a dash word as -m's value", FUSE, NULL, "$HD --json release -m -q", 2,
+     "{\"error\":\"option -m needs a value, and '-q' after it starts with '-' as options do; ",
+     NONE, 0},
+    {"args: a dash word as --owner's value", FUSE, NULL,
+     "$HD acquire --vm a --owner -q 03:00.0", 2,
+     "option --owner needs a value, and '-q' after it starts with '-'", NONE, 0},
+    {"args: a dash word as a global's value", FUSE, NULL, "$HD list --names -x", 2,
+     "hostdev list: option --names needs a value, and '-x' after it starts with '-' as options "
+     "do (--names=-x if it is the value)", NONE, 0},
+    {"args: a VM whose name starts with '-', joined", FUSE, NULL,
+     "$HD --dry-run acquire --vm=-x 03:00.0 >/dev/null", 0, NULL, NONE, 0},
+    {"args: export -o - is standard output", FUSE, NULL,
+     "SOURCE_DATE_EPOCH=0 $HD export -f nfd --expiry 2099-01-01T00:00:00Z -o - | grep -q "
+     "'^# hostdev'", 0, NULL, NONE, 0},
+    /* A global option where a value belongs is that value forgotten, whatever its own value
+     * would have been: not a bad root or timeout, which the user did not get wrong. */
+    {"args: a bad --root as --vm's value", FUSE, NULL,
+     "$B/hostdev acquire --vm --root $R/nonexistent 03:00.0", 2,
+     "hostdev acquire: option --vm needs a value, and '--root' after it is an option; usage: ",
+     NONE, 0},
+    {"args: a bad --timeout as -m's value in a bundle", FUSE, NULL,
+     "$HD acquire -gm --timeout=0 03:00.0", 2,
+     "option -m needs a value, and '--timeout=0' after it is an option; ", NONE, 0},
+    {"args: a bad --names as --uuid's value", FUSE, NULL,
+     "$HD mdev create mtty mtty-1 --uuid --names $R/none.ids", 2,
+     "hostdev mdev: option --uuid needs a value, and '--names' after it is an option", NONE, 0},
+    /* After a flag, the global's own value is what is wrong. */
+    {"args: a bad --root after a flag", FUSE, NULL,
+     "$B/hostdev acquire --force --root $R/nonexistent --vm a 03:00.0", 2,
+     "hostdev acquire: root '", NONE, 0},
     {"args: flag given a value", FUSE, NULL, "$HD --json detach --force=yes 03:00.0", 2,
      "{\"error\":\"option --force takes no value; usage: ", NONE, 0},
     {"args: short flag given a value", FUSE, NULL, "$HD reserve -k=1", 2,
