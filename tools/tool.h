@@ -118,7 +118,8 @@ int tool_open_device_fill(struct tool *t, const char *arg, unsigned int fill,
  * never typed, and a script's abbreviation breaks when an option is added. An abbreviation is
  * '?', which tool_usage() names with the option it abbreviates; a misspelled one is named with
  * the one option nearest it, when one is. '?' too, named as such: an option of the command
- * without its value (or with another option, or "--", where its value should be) and one
+ * without its value (or with a word that starts with '-' given apart where its value should
+ * be: another option, "--", "--bogus", "-1"; "-" is export -o's standard output) and one
  * given a value it takes none of ("--force=yes", "-f=x"). */
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Option @name's value @value into *@slot: EXIT_DONE, or EXIT_USAGE (said) when it was given
