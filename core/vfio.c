@@ -810,7 +810,10 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         struct hd_host_use *hu = NULL;
         char *use = NULL;
         err = -ENOENT;
-        add_step(r, "driver", HD_VFIO_STEP_FAILED, err, "%s", r->driver ? r->driver : "none");
+        /* No call failed: the step's errno stays 0, or the text would read "nouveau: No such
+         * file or directory". */
+        add_step(r, "driver", HD_VFIO_STEP_FAILED, 0, "%s, not vfio-pci",
+                 r->driver ? r->driver : "none");
         /* Never advise a detach that refuses it: a bridge, what the host keeps or uses. */
         if (!hd_device_is_assignable(dev))
             explain(r, err, "not-assignable",
