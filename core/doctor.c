@@ -555,15 +555,102 @@ static void check_bars(struct hd_findings *d, struct hd_device *dev, enum hd_tri
         hd_device_get_name(dev), bars, n > 1 ? "have" : "has", n > 1 ? "them" : "it");
 }
 
+/* ---- intent logs: operations under way, or left half-done by a dead process ---------------- */
+
+/* The PCI devices the intent logs name (check_records() leaves their records alone). */
+struct pending_ops {
+    struct hd_pci_addr *addrs;
+    size_t n;
+};
+
+static bool pending_names(const struct pending_ops *p, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; p != NULL && i < p->n; i++)
+        if (hd_pci_addr_equal(&p->addrs[i], addr))
+            return true;
+    return false;
+}
+
+/* One finding per device of each intent log in STATE/journal (only @only's, when not NULL):
+ * one whose process, or a write it started, is still in the kernel is under way; one nobody
+ * holds was interrupted, and recover undoes it (or finishes it, past its commit). A log that
+ * cannot be read, or a temporary one, is recover's to say. */
+static int check_pending_ops(struct hd_ctx *ctx, struct hd_findings *d,
+                             const struct hd_pci_addr *only, struct pending_ops *p)
+{
+    char **names;
+    size_t n;
+
+    if (hd_journal_list(ctx, &names, &n) < 0) {
+        hd_ctx_clear_error(ctx); /* no state directory: nothing under way */
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool live = hd_journal_is_live(ctx, names[i]);
+        struct hd_journal *j = NULL;
+        size_t ndevs;
+        if (hd_journal_peek(ctx, names[i], &j) < 0 || hd_journal_is_tmp(j)) {
+            hd_ctx_clear_error(ctx);
+            hd_journal_close(j);
+            continue;
+        }
+        const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
+        const char *op = hd_jop_names[hd_journal_op(j)];
+        for (size_t k = 0; k < ndevs; k++) {
+            char buf[HD_PCI_ADDR_BUFSZ];
+            const char *name = devs[k].name;
+            if (devs[k].kind == HD_ASSIGNMENT_PCI) {
+                struct hd_pci_addr *grown;
+                if (only != NULL && !hd_pci_addr_equal(only, &devs[k].addr))
+                    continue;
+                if ((grown = realloc(p->addrs, (p->n + 1) * sizeof(*grown))) == NULL) {
+                    hd_journal_close(j);
+                    hd_strv_free(names, n);
+                    return -ENOMEM;
+                }
+                p->addrs = grown;
+                p->addrs[p->n++] = devs[k].addr;
+                name = hd_pci_addr_format(&devs[k].addr, buf);
+            } else if (only != NULL) {
+                continue;
+            }
+            if (live)
+                add(d, HD_SEVERITY_WARNING, "operation-running", HD_REMEDY_NONE, name,
+                    format("wait for it: it ends, done or undone, when the kernel returns (a "
+                           "driver's remove() that hangs is the kernel log's to explain); its "
+                           "driver record and driver_override are its own, not to change by "
+                           "hand"),
+                    "%s: a %s operation is under way on it (or an unbind it started still "
+                    "hangs in the kernel)", name, op);
+            else
+                add(d, HD_SEVERITY_ERROR, "interrupted-operation", HD_REMEDY_RECOVER, name,
+                    format("undo it (or finish it, where it got to its commit) through the "
+                           "recovery of interrupted operations, as the next writing operation "
+                           "on its IOMMU group also does first; not by hand: its intent log "
+                           "%s/%s says what to put back", hd_ctx_get_root(ctx),
+                           hd_journal_path(j)),
+                    "%s: a %s operation was interrupted (its process died): its driver, "
+                    "driver_override and records are as it left them", name, op);
+        }
+        hd_journal_close(j);
+    }
+    hd_strv_free(names, n);
+    return 0;
+}
+
 /* hostdev's records against the kernel: a driver record for a device on its host driver, an
  * override to a stub on a device a host driver holds, a map entry whose device is not on
  * vfio-pci. Each is what a crash or a hand edit left; each fix is a command. */
 static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                          const struct hd_assignment *a)
+                          const struct hd_assignment *a, const struct pending_ops *pending)
 {
     const char *ovr;
     char *rec = NULL;
 
+    /* An operation under way, or one a dead process left, owns them: its finding says so, and
+     * removing them by hand would lose what recover puts back. */
+    if (pending_names(pending, hd_device_get_addr(dev)))
+        return;
     if (hd_device_fill_fields(dev, HD_FILL_EXTRA, false) < 0)
         return;
     ovr = hd_device_get_driver_override(dev);
@@ -703,7 +790,8 @@ static void check_framebuffer(struct hd_findings *d, struct hd_device *dev)
 static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on,
-                         struct root_only_nodes *later, struct hd_host_use **hu)
+                         struct root_only_nodes *later, struct hd_host_use **hu,
+                         const struct pending_ops *pending)
 {
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
@@ -713,7 +801,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     check_detached(ctx, d, dev, a, asked, hu);
     check_group(ctx, d, dev, remap, hu);
     check_nodes(ctx, d, dev, a, later, hu);
-    check_records(ctx, d, dev, a);
+    check_records(ctx, d, dev, a, pending);
     check_vf_of_vfio_pf(ctx, d, dev, hu);
     check_bars(d, dev, realloc_on);
     check_framebuffer(d, dev);
@@ -1165,12 +1253,14 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     struct hd_assignment_list *map = NULL;
     struct hd_host_use *hu = NULL; /* what the host uses, read once when a group asks */
     enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
+    struct pending_ops pending = {0};
     int r;
 
     *out = NULL;
     if (d == NULL)
         return -ENOMEM;
-    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0)
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
+        (r = check_pending_ops(ctx, d, addr, &pending)) < 0)
         goto fail;
     if (addr != NULL) {
         struct hd_device *dev;
@@ -1181,7 +1271,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         } else if (r < 0) {
             goto fail; /* -ENODEV: neither there nor recorded */
         } else {
-            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL, &hu);
+            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL, &hu, &pending);
             hd_device_unref(dev);
         }
     } else {
@@ -1196,7 +1286,8 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             free(rec);
             if (hd_device_on_stub(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
                 hd_map_find(map, hd_device_get_addr(dev)) != NULL || vf_of_vfio_pf(list, dev))
-                check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only, &hu);
+                check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only, &hu,
+                             &pending);
         }
         note_root_only_nodes(d, &root_only);
         free(root_only.v);
@@ -1219,9 +1310,11 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     hd_findings_sort(d);
     hd_assignment_list_unref(map);
     hd_host_use_unref(hu);
+    free(pending.addrs);
     *out = d;
     return 0;
 fail:
+    free(pending.addrs);
     hd_host_use_unref(hu);
     hd_assignment_list_unref(map);
     hd_findings_unref(d);

@@ -566,6 +566,9 @@ int hd_journal_list(struct hd_ctx *ctx, char ***names, size_t *n);
  * finished meanwhile, -EAGAIN for a temporary one just being created, -EBADMSG when it cannot
  * be read (then *j holds what could be read, for hd_journal_set_aside()). */
 int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
+/* Whether a live process holds intent log @name: its operation runs, or a write it started
+ * still hangs in the kernel (what hd_journal_claim() would find -EBUSY), without locking it. */
+bool hd_journal_is_live(struct hd_ctx *ctx, const char *name);
 /* Read a journal without locking it (to see which groups a busy one is about). */
 int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
 /* Move a damaged journal to STATE/damaged/, where it holds back the groups it names until

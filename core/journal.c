@@ -740,6 +740,22 @@ int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **o
     return 0;
 }
 
+bool hd_journal_is_live(struct hd_ctx *ctx, const char *name)
+{
+    char dir[HD_PATH_MAX], path[HD_PATH_MAX];
+    bool held;
+    int fd;
+
+    /* A shared lock taken and dropped: only a question, no change. */
+    if (!hd_name_valid(name) || journal_dir(ctx, dir, sizeof(dir)) < 0 ||
+        hd_path(path, sizeof(path), "%s/%s", dir, name) < 0 ||
+        (fd = hd_fs_open(ctx, path, O_RDONLY, 0)) < 0)
+        return false;
+    held = flock(fd, LOCK_SH | LOCK_NB) < 0;
+    close(fd);
+    return held;
+}
+
 int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **out)
 {
     struct hd_journal *j = journal_new();

@@ -279,23 +279,6 @@ static int read_or_repair_map(struct hd_op *op, bool dry_run, struct hd_assignme
     return 0;
 }
 
-/* Whether a live process holds intent log @name (the run would find it busy): a shared lock
- * taken and dropped, only a question, no change. */
-static bool journal_is_held(struct hd_ctx *ctx, const char *name)
-{
-    char path[HD_PATH_MAX];
-    bool held;
-    int fd;
-
-    if (!hd_name_valid(name) ||
-        hd_path(path, sizeof(path), "%s/journal/%s", hd_ctx_get_state_dir(ctx), name) < 0 ||
-        (fd = hd_fs_open(ctx, path, O_RDONLY, 0)) < 0)
-        return false;
-    held = flock(fd, LOCK_SH | LOCK_NB) < 0;
-    close(fd);
-    return held;
-}
-
 int hd_ops_recover(struct hd_op *op)
 {
     struct hd_ctx *ctx = hd_op_ctx(op);
@@ -320,7 +303,7 @@ int hd_ops_recover(struct hd_op *op)
         struct hd_journal *j = NULL;
         /* One that never got its name died before its first write: the run drops it. */
         bool tmp = strstr(names[i], ".tmp") != NULL;
-        bool held = journal_is_held(ctx, names[i]);
+        bool held = hd_journal_is_live(ctx, names[i]);
         busy = busy || held;
         if (!held && (tmp || hd_journal_peek(ctx, names[i], &j) < 0)) {
             report_journal(op, tmp ? "drop" : "damaged", names[i], NULL, HD_STEP_PLANNED);

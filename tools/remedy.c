@@ -63,6 +63,9 @@ size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
             CMD("hostdev unpersist %s", d);
         break;
     }
+    case HD_REMEDY_RECOVER:
+        CMD("hostdev recover");
+        break;
     case HD_REMEDY_NONE:
         break;
     }

@@ -627,6 +627,8 @@ enum hd_remedy {
                                   * (hd_findings_get_remedy_holder() says which VM) */
     HD_REMEDY_ACQUIRE_GROUP,     /* acquire it for a VM with the VM's user as owner, with its
                                   * IOMMU group (acquire refuses it alone) */
+    HD_REMEDY_RECOVER,           /* undo (or finish) the operations a dead process left
+                                  * half-done (hd_assign_recover()) */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 /* HD_REMEDY_PERSIST_VF_COUNT's arguments, as the check that found it read the configuration:
@@ -1566,7 +1568,10 @@ const struct hd_reserve_entry *hd_op_note_get_reservation(const struct hd_op *op
  * the IOMMU probe's ("no-dmar-table") or "group-not-viable", "vfio-permission",
  * "vfio-node-missing", "not-detached", "not-assignable" (@addr is a bridge or a function the
  * host keeps), "bar-unassigned", "stale-record", "stale-override", "map-mismatch" (also for a
- * device the map gives a VM that is gone), "boot-framebuffer". Worst first; *findings is the
+ * device the map gives a VM that is gone), "boot-framebuffer", "interrupted-operation" (an
+ * intent log whose process died: HD_REMEDY_RECOVER), "operation-running" (one whose process,
+ * or a write it started, is still in the kernel); a device either names has neither
+ * "stale-record" nor "stale-override": its record and override are the operation's. Worst first; *findings is the
  * caller's (hd_findings_unref()). -ENODEV when @addr is neither there nor in the map. */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_findings **findings);

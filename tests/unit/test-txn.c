@@ -1472,6 +1472,46 @@ HD_TEST(doctor_finds_records_the_kernel_contradicts)
 }
 END_TEST
 
+/* A record and an override an operation left (its process killed, or still in the kernel) are
+ * the operation's: doctor sends the first to recover, says the second runs, and never advises
+ * removing either by hand, which would lose what recover puts back. */
+HD_TEST(doctor_leaves_an_operations_records_to_it)
+{
+    struct hd_ctx *ctx;
+    struct hd_journal *live;
+    struct hd_jdev d = {.group = 8};
+    char *name;
+
+    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    name = killed_detach(ctx);
+    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
+    put_file("run/hostdev/drivers/" NIC, "e1000e");
+    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" NIC "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    ck_assert_msg(strstr(out, "\"interrupted-operation\"") &&
+                  strstr(out, "\"commands\": [\n        \"hostdev recover\"\n") &&
+                  strstr(out, name) && !strstr(out, "\"stale-record\"") &&
+                  !strstr(out, "\"stale-override\""), "%s", out);
+    ck_assert_int_eq(hd("doctor " NIC), 1);
+    ck_assert_msg(strstr(out, NIC ": a detach operation was interrupted") &&
+                  strstr(out, "\n  run: hostdev recover\n") && !strstr(out, "rm "), "%s", out);
+    ck_assert_int_eq(hd("recover"), 0);
+    ck_assert_int_eq(hd("doctor " NIC), 1); /* on e1000e: not detached, nothing else */
+    ck_assert_msg(!strstr(out, "interrupted") && !strstr(out, "stale"), "%s", out);
+    /* One whose process lives: under way, nothing to run. */
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &d.addr), 0);
+    ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_DETACH, NULL, &d, 1, &live), 0);
+    put_file("run/hostdev/drivers/" NIC, "e1000e");
+    ck_assert_int_eq(hd("--json doctor " NIC), 1);
+    ck_assert_msg(strstr(out, "\"operation-running\"") && !strstr(out, "\"stale-record\"") &&
+                  !strstr(out, "hostdev recover"), "%s", out);
+    hd_journal_end(ctx, live);
+    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/drivers/" NIC)), 0);
+    free(name);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
 /* --dry-run writes nothing at all (no sysfs write, no state file, no lock), and --json
  * reports the same plan; errors are one line either way. */
 HD_TEST(dry_run_writes_nothing)
