@@ -323,6 +323,17 @@ static int run(struct tool *t, int argc, char **argv)
     free(pci_args);
     if (r != EXIT_DONE)
         return r;
+    /* A bridge is no VM's whatever its reset (detach and acquire refuse it as bad input): the
+     * question has no answer for it. */
+    for (size_t i = 0; i < n; i++) {
+        int e = hd_device_check_endpoint(devs[i], "it cannot be assigned to a VM (check the "
+                                                  "endpoints behind it)");
+        if (e < 0) {
+            r = tool_lib_error(t, EXIT_USAGE, e, "%s", hd_device_get_name(devs[i]));
+            devargs_free(devs, n);
+            return r;
+        }
+    }
     /* A device a VM holds is said to be held, as list and show say it; what the host uses is
      * read once for all the devices. */
     if ((r = hd_assignment_list_new(t->ctx, &map)) < 0) {
@@ -456,7 +467,7 @@ const struct tool_command cmd_check = {
             "A USB or SCSI device (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L) or a\n"
             "mediated device (its UUID) goes through its node: the host's keyboard or a hub,\n"
             "storage the host uses, a SCSI device without dev/sgN and a mediated device with\n"
-            "no IOMMU group are not for a VM now.\n"
+            "no IOMMU group are not for a VM now. A bridge is no VM's at all (exit 2).\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"
             "alone), 1 otherwise (or when a group's members cannot be read), 2 when the sysfs "
             "contents of a device or of a member of\n"

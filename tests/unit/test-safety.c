@@ -391,6 +391,27 @@ HD_TEST(assign_check_asks_what_the_host_uses)
 }
 END_TEST
 
+/* A bridge is no VM's, however it resets: the library says it is assignable neither alone nor
+ * with others, as detach and acquire refuse it. */
+HD_TEST(assign_check_never_assigns_a_bridge)
+{
+    const char *const port[] = {"0000:00:1c.0"};
+    struct hd_assign_check *c;
+    struct hd_ctx *ctx;
+
+    tree(KERNEL "driver pcieport builtin class=060400\n"
+                "device 0000:00:1c.0 8086:a110 class=060400 parent=root driver=pcieport "
+                "secondary=03 reset=pm group=3\n");
+    ctx = ah_ctx(root);
+    c = assign_check(ctx, port[0], port, 1);
+    ck_assert_uint_eq(hd_assign_check_get_company_count(c), 0);
+    ck_assert(!hd_assign_check_is_assignable_alone(c));
+    ck_assert(!hd_assign_check_is_assignable_together(c));
+    hd_assign_check_unref(c);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
 /* A set is judged in the library: a function whose IOMMU group holds another endpoint needs
  * it, until both are given. */
 HD_TEST(assign_check_judges_a_set)

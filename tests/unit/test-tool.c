@@ -510,6 +510,13 @@ HD_TEST(reset_and_check_commands)
     ck_assert_int_eq(hd("check 01:00.0"), 1);
     ck_assert_ptr_nonnull(strstr(e.out, "0000:01:00.1 (snd_hda_intel)"));
     ck_assert_ptr_nonnull(strstr(e.out, "co-assign"));
+    /* A root port is no VM's: bad input, as detach and acquire say, not "co-assign it". */
+    ck_assert_int_eq(hd("check 00:01.0"), 2);
+    one_line_error("0000:00:01.0 is a bridge (header type 1), not an endpoint: it cannot be "
+                   "assigned to a VM");
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(hd("check 01:00.0 01:00.1 00:01.0"), 2);
+    ck_assert_str_eq(e.out, "");
 }
 END_TEST
 
