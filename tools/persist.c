@@ -506,6 +506,9 @@ static int run_persisted(struct tool *t, int argc, char **argv)
     if (tool_json(t)) {
         json_init(&j, stdout, 2);
         json_begin_array(&j);
+    } else if (hd_reserve_config_count(config) == 0) {
+        /* As assignments and mdev defined say theirs: an empty answer is not a silent one. */
+        printf("no %sreservations are configured for boot\n", code != EXIT_DONE ? "other " : "");
     }
     for (size_t i = 0; i < hd_reserve_config_count(config); i++) {
         const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);

@@ -560,6 +560,13 @@ HD_TEST(persisted_marks_overridden_entries)
     ck_out_has("\"code\": \"reserved-entry-overridden\"");
     ck_out_has(NIC " is named by more than one reservation: etc/hostdev.d/10-nic.conf:2 is "
                "overridden by etc/hostdev.d/20-nic.conf:1");
+    /* None at all: said, as assignments and mdev defined say theirs; JSON an empty array. */
+    conf("10-nic.conf", "");
+    conf("20-nic.conf", "");
+    ck_assert_int_eq(hd("persisted"), 0);
+    ck_assert_str_eq(out, "no reservations are configured for boot\n");
+    ck_assert_int_eq(hd("--json persisted"), 0);
+    ck_assert_str_eq(out, "[]\n");
     /* One line per device: nothing overridden, nothing warned. */
     conf("10-nic.conf", "");
     conf("20-nic.conf", "8086:10d3 vfio-pci\n");
