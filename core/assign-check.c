@@ -23,6 +23,7 @@ struct hd_assign_check {
     size_t ncompany, nneeds, nothers;
     const char *host_keeps; /* static text, NULL */
     bool bridge;            /* no endpoint: no VM can be given it, whatever its reset */
+    bool no_group;          /* no IOMMU group: the IOMMU is off, VFIO cannot take it */
     char *host_use;         /* NULL: nothing */
     char *chain_held;       /* acquire's refusal for a device behind it a VM holds; NULL */
 };
@@ -150,6 +151,7 @@ HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *co
     }
     c->host_keeps = hd_device_get_platform_role(dev);
     c->bridge = !hd_device_is_assignable(dev);
+    c->no_group = number < 0;
     if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_uses(c, dev, hu)) < 0 ||
         (r = find_chain_held(c, dev)) < 0) {
         hd_assign_check_unref(c);
@@ -233,7 +235,7 @@ HD_EXPORT bool hd_assign_check_is_assignable_alone(const struct hd_assign_check 
     enum hd_reset_scope scope = hd_reset_check_get_scope(c->reset);
 
     return (scope == HD_RESET_FUNCTION || scope == HD_RESET_BUS) && c->ncompany == 0 &&
-           !c->bridge && c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
+           !c->bridge && !c->no_group && c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
 }
 
 HD_EXPORT size_t hd_assign_check_get_need_count(const struct hd_assign_check *c)
@@ -257,7 +259,7 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
 {
     /* One without any reset stays a "no": a VM would get it as the last user left it. */
     return hd_reset_check_get_scope(c->reset) != HD_RESET_NONE && c->nneeds == 0 &&
-           !c->bridge && c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
+           !c->bridge && !c->no_group && c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
 }
 
 enum hd_mdev_readiness hd_mdev_readiness(const char *parent, const char *driver, int group,

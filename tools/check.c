@@ -157,8 +157,10 @@ static void print_json_together(struct json *j, const struct hd_assign_check *c)
 
 /* Why @c's device cannot go to the VM with the set, into @whyf (one "; " apart from the
  * reasons of the devices before: *@apart counts them). */
-static void print_why(FILE *whyf, const char *name, const struct hd_assign_check *c, size_t *apart)
+static void print_why(FILE *whyf, struct hd_device *dev, const struct hd_assign_check *c,
+                      size_t *apart)
 {
+    const char *name = hd_device_get_name(dev);
     const char *role = hd_assign_check_get_host_keeps(c);
 
     if (role != NULL)
@@ -404,13 +406,17 @@ static int run(struct tool *t, int argc, char **argv)
                    *use = hd_assign_check_get_host_use(c), *chain = hd_assign_check_get_chain_held(c);
         if (!hd_assign_check_is_assignable_together(c) && status == EXIT_DONE)
             status = EXIT_FAILED;
-        print_why(whyf, name, c, &apart);
+        print_why(whyf, dev, c, &apart);
         if (t->json)
             print_json(&j, dev, c, vm, NULL);
         else
             print_text(name, hd_assign_check_get_reset(c), !hd_assign_check_is_assignable_alone(c));
         if (!t->json && role != NULL)
             printf("%s: is %s, which the host keeps: not for a VM\n", name, role);
+        /* As acquire refuses it: VFIO takes only a device in an IOMMU group. */
+        if (!t->json && hd_device_get_iommu_group(dev) < 0)
+            printf("%s: has no IOMMU group: the IOMMU is off or absent, so no VM can have it "
+                   "(hostdev iommu says why)\n", name);
         /* As acquire refuses it, and what takes it anyway. */
         if (!t->json && use != NULL)
             printf("%s: in use by the host, not for a VM now (acquire refuses it without "
@@ -467,7 +473,8 @@ const struct tool_command cmd_check = {
             "A USB or SCSI device (usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL], scsi_H_B_T_L) or a\n"
             "mediated device (its UUID) goes through its node: the host's keyboard or a hub,\n"
             "storage the host uses, a SCSI device without dev/sgN and a mediated device with\n"
-            "no IOMMU group are not for a VM now. A bridge is no VM's at all (exit 2).\n"
+            "no IOMMU group are not for a VM now; nor is a PCI device without an IOMMU\n"
+            "group (the IOMMU off). A bridge is no VM's at all (exit 2).\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"
             "alone), 1 otherwise (or when a group's members cannot be read), 2 when the sysfs "
             "contents of a device or of a member of\n"

@@ -1204,8 +1204,8 @@ const char *hd_assign_check_get_host_use(const struct hd_assign_check *check);
  * refuses it, taking it from its driver would take that from under the VM. NULL: none, or the
  * device itself is held. */
 const char *hd_assign_check_get_chain_held(const struct hd_assign_check *check);
-/* An endpoint (no bridge), reset on its own (or by a bus reset with nothing else on the bus),
- * no other endpoint in its group, neither kept nor used by the host, and no device behind it
+/* An endpoint (no bridge) in an IOMMU group, reset on its own (or by a bus reset with nothing
+ * else on the bus), no other endpoint in its group, neither kept nor used by the host, and no device behind it
  * that a VM holds. */
 bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *check);
 /* What must go to the VM with it that the set lacks: the other endpoints of its group and the

@@ -412,6 +412,24 @@ HD_TEST(assign_check_never_assigns_a_bridge)
 }
 END_TEST
 
+/* A device without an IOMMU group (the IOMMU off) is no VM's, however it resets. */
+HD_TEST(assign_check_never_assigns_a_device_without_a_group)
+{
+    const char *const nic[] = {NIC};
+    struct hd_assign_check *c;
+    struct hd_ctx *ctx;
+
+    tree(KERNEL "device " NIC " 8086:10d3 class=020000 parent=root driver=e1000e reset=flr "
+                "group=none\n");
+    ctx = ah_ctx(root);
+    c = assign_check(ctx, NIC, nic, 1);
+    ck_assert(!hd_assign_check_is_assignable_alone(c));
+    ck_assert(!hd_assign_check_is_assignable_together(c));
+    hd_assign_check_unref(c);
+    hd_ctx_unref(ctx);
+}
+END_TEST
+
 /* A set is judged in the library: a function whose IOMMU group holds another endpoint needs
  * it, until both are given. */
 HD_TEST(assign_check_judges_a_set)

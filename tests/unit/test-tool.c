@@ -520,6 +520,27 @@ HD_TEST(reset_and_check_commands)
 }
 END_TEST
 
+/* Without an IOMMU a device has no group: check says no VM can have it, as acquire refuses
+ * it, not "assignable alone". */
+HD_TEST(check_says_a_device_without_a_group_is_no_vms)
+{
+    eng_stop(&e);
+    eng_start(&e, "kernel 6.1.0\nmodule vfio\nmodule vfio_iommu_type1\n"
+                  "driver e1000e ids=8086:10d3\ndriver vfio-pci module=vfio_pci stub vfio\n"
+                  "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e reset=flr "
+                  "parent=root group=none\n");
+    ck_assert_int_eq(hd("check 03:00.0"), 1);
+    ck_assert_msg(strstr(out, "0000:03:00.0: has no IOMMU group: the IOMMU is off or absent, so "
+                              "no VM can have it") && !strstr(out, "assignable alone"), "%s", out);
+    ck_assert_int_eq(hd("--json check 03:00.0"), 1);
+    json_parses();
+    ck_assert_msg(strstr(out, "\"assignable_alone\": false") &&
+                  strstr(out, "\"assignable_together\": false"), "%s", out);
+    ck_assert_int_eq(hd("acquire --vm a --dry-run 03:00.0"), 1);
+    one_line_error("0000:03:00.0 has no IOMMU group");
+}
+END_TEST
+
 /* Devices given together are judged as one set, the question a user co-assigning them asks:
  * the GPU and its audio function (one IOMMU group, one bus reset) can go to a VM together. */
 HD_TEST(check_judges_the_devices_given_as_one_set)
