@@ -564,9 +564,9 @@ HD_TEST(persisted_marks_overridden_entries)
     conf("10-nic.conf", "");
     conf("20-nic.conf", "");
     ck_assert_int_eq(hd("persisted"), 0);
-    ck_assert_str_eq(out, "no reservations are configured for boot\n");
+    ck_assert_str_eq(e.out, "no reservations are configured for boot\n");
     ck_assert_int_eq(hd("--json persisted"), 0);
-    ck_assert_str_eq(out, "[]\n");
+    ck_assert_str_eq(e.out, "[]\n");
     /* One line per device: nothing overridden, nothing warned. */
     conf("10-nic.conf", "");
     conf("20-nic.conf", "8086:10d3 vfio-pci\n");

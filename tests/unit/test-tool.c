@@ -530,12 +530,12 @@ HD_TEST(check_says_a_device_without_a_group_is_no_vms)
                   "device 0000:03:00.0 8086:10d3 class=020000 driver=e1000e reset=flr "
                   "parent=root group=none\n");
     ck_assert_int_eq(hd("check 03:00.0"), 1);
-    ck_assert_msg(strstr(out, "0000:03:00.0: has no IOMMU group: the IOMMU is off or absent, so "
-                              "no VM can have it") && !strstr(out, "assignable alone"), "%s", out);
+    ck_assert_msg(strstr(e.out, "0000:03:00.0: has no IOMMU group: the IOMMU is off or absent, so "
+                              "no VM can have it") && !strstr(e.out, "assignable alone"), "%s", e.out);
     ck_assert_int_eq(hd("--json check 03:00.0"), 1);
     json_parses();
-    ck_assert_msg(strstr(out, "\"assignable_alone\": false") &&
-                  strstr(out, "\"assignable_together\": false"), "%s", out);
+    ck_assert_msg(strstr(e.out, "\"assignable_alone\": false") &&
+                  strstr(e.out, "\"assignable_together\": false"), "%s", e.out);
     ck_assert_int_eq(hd("acquire --vm a --dry-run 03:00.0"), 1);
     one_line_error("0000:03:00.0 has no IOMMU group");
 }

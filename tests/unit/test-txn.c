@@ -1482,31 +1482,31 @@ HD_TEST(doctor_leaves_an_operations_records_to_it)
     struct hd_jdev d = {.group = 8};
     char *name;
 
-    ck_assert_int_eq(hd_ctx_new(fx.root, &ctx), 0);
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     name = killed_detach(ctx);
-    ck_assert_int_eq(mkdir(fx_path(&fx, "run/hostdev/drivers"), 0700), 0);
+    ck_assert_int_eq(mkdir(fx_path(&cli.fx, "run/hostdev/drivers"), 0700), 0);
     put_file("run/hostdev/drivers/" NIC, "e1000e");
-    ck_assert_int_eq(fx_write(&fx, "sys/bus/pci/devices/" NIC "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(fx_write(&cli.fx, "sys/bus/pci/devices/" NIC "/driver_override", "vfio-pci"), 0);
     ck_assert_int_eq(hd("--json doctor"), 1);
-    ck_assert_msg(strstr(out, "\"interrupted-operation\"") &&
-                  strstr(out, "\"commands\": [\n        \"hostdev recover\"\n") &&
-                  strstr(out, name) && !strstr(out, "\"stale-record\"") &&
-                  !strstr(out, "\"stale-override\""), "%s", out);
+    ck_assert_msg(strstr(cli.out, "\"interrupted-operation\"") &&
+                  strstr(cli.out, "\"commands\": [\n        \"hostdev recover\"\n") &&
+                  strstr(cli.out, name) && !strstr(cli.out, "\"stale-record\"") &&
+                  !strstr(cli.out, "\"stale-override\""), "%s", cli.out);
     ck_assert_int_eq(hd("doctor " NIC), 1);
-    ck_assert_msg(strstr(out, NIC ": a detach operation was interrupted") &&
-                  strstr(out, "\n  run: hostdev recover\n") && !strstr(out, "rm "), "%s", out);
+    ck_assert_msg(strstr(cli.out, NIC ": a detach operation was interrupted") &&
+                  strstr(cli.out, "\n  run: hostdev recover\n") && !strstr(cli.out, "rm "), "%s", cli.out);
     ck_assert_int_eq(hd("recover"), 0);
     ck_assert_int_eq(hd("doctor " NIC), 1); /* on e1000e: not detached, nothing else */
-    ck_assert_msg(!strstr(out, "interrupted") && !strstr(out, "stale"), "%s", out);
+    ck_assert_msg(!strstr(cli.out, "interrupted") && !strstr(cli.out, "stale"), "%s", cli.out);
     /* One whose process lives: under way, nothing to run. */
     ck_assert_int_eq(hd_pci_addr_parse(NIC, &d.addr), 0);
     ck_assert_int_eq(hd_journal_begin(ctx, HD_JOP_DETACH, NULL, &d, 1, &live), 0);
     put_file("run/hostdev/drivers/" NIC, "e1000e");
     ck_assert_int_eq(hd("--json doctor " NIC), 1);
-    ck_assert_msg(strstr(out, "\"operation-running\"") && !strstr(out, "\"stale-record\"") &&
-                  !strstr(out, "hostdev recover"), "%s", out);
+    ck_assert_msg(strstr(cli.out, "\"operation-running\"") && !strstr(cli.out, "\"stale-record\"") &&
+                  !strstr(cli.out, "hostdev recover"), "%s", cli.out);
     hd_journal_end(ctx, live);
-    ck_assert_int_eq(unlink(fx_path(&fx, "run/hostdev/drivers/" NIC)), 0);
+    ck_assert_int_eq(unlink(fx_path(&cli.fx, "run/hostdev/drivers/" NIC)), 0);
     free(name);
     hd_ctx_unref(ctx);
 }
