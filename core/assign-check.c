@@ -235,7 +235,8 @@ HD_EXPORT bool hd_assign_check_is_assignable_alone(const struct hd_assign_check 
     enum hd_reset_scope scope = hd_reset_check_get_scope(c->reset);
 
     return (scope == HD_RESET_FUNCTION || scope == HD_RESET_BUS) && c->ncompany == 0 &&
-           !c->bridge && !c->no_group && c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
+           !c->bridge && !c->no_group && c->host_keeps == NULL && c->host_use == NULL &&
+           c->chain_held == NULL;
 }
 
 HD_EXPORT size_t hd_assign_check_get_need_count(const struct hd_assign_check *c)
@@ -259,7 +260,8 @@ HD_EXPORT bool hd_assign_check_is_assignable_together(const struct hd_assign_che
 {
     /* One without any reset stays a "no": a VM would get it as the last user left it. */
     return hd_reset_check_get_scope(c->reset) != HD_RESET_NONE && c->nneeds == 0 &&
-           !c->bridge && !c->no_group && c->host_keeps == NULL && c->host_use == NULL && c->chain_held == NULL;
+           !c->bridge && !c->no_group && c->host_keeps == NULL && c->host_use == NULL &&
+           c->chain_held == NULL;
 }
 
 enum hd_mdev_readiness hd_mdev_readiness(const char *parent, const char *driver, int group,
