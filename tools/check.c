@@ -403,7 +403,8 @@ static int run(struct tool *t, int argc, char **argv)
             continue;
         }
         const char *role = hd_assign_check_get_host_keeps(c),
-                   *use = hd_assign_check_get_host_use(c), *chain = hd_assign_check_get_chain_held(c);
+                   *use = hd_assign_check_get_host_use(c),
+                   *chain = hd_assign_check_get_chain_held(c);
         if (!hd_assign_check_is_assignable_together(c) && status == EXIT_DONE)
             status = EXIT_FAILED;
         print_why(whyf, dev, c, &apart);

@@ -1205,8 +1205,8 @@ const char *hd_assign_check_get_host_use(const struct hd_assign_check *check);
  * device itself is held. */
 const char *hd_assign_check_get_chain_held(const struct hd_assign_check *check);
 /* An endpoint (no bridge) in an IOMMU group, reset on its own (or by a bus reset with nothing
- * else on the bus), no other endpoint in its group, neither kept nor used by the host, and no device behind it
- * that a VM holds. */
+ * else on the bus), no other endpoint in its group, neither kept nor used by the host, and no
+ * device behind it that a VM holds. */
 bool hd_assign_check_is_assignable_alone(const struct hd_assign_check *check);
 /* What must go to the VM with it that the set lacks: the other endpoints of its group and the
  * functions its bus reset also resets (borrowed). */
@@ -1572,8 +1572,9 @@ const struct hd_reserve_entry *hd_op_note_get_reservation(const struct hd_op *op
  * device the map gives a VM that is gone), "boot-framebuffer", "interrupted-operation" (an
  * intent log whose process died: HD_REMEDY_RECOVER), "operation-running" (one whose process,
  * or a write it started, is still in the kernel); a device either names has neither
- * "stale-record" nor "stale-override": its record and override are the operation's. Worst first; *findings is the
- * caller's (hd_findings_unref()). -ENODEV when @addr is neither there nor in the map. */
+ * "stale-record" nor "stale-override": its record and override are the operation's. Worst
+ * first; *findings is the caller's (hd_findings_unref()). -ENODEV when @addr is neither there
+ * nor in the map. */
 int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                   struct hd_findings **findings);
 /* Diagnose the mediated device @uuid (its UUID, or libvirt's mdev_<uuid> name) as
