@@ -1147,14 +1147,34 @@ int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struc
     return r;
 }
 
-int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use)
+/* hd_host_use_check_leaving(), and for an SR-IOV PF on a host driver the VFs detaching it
+ * would destroy: all that acquire and detach refuse @dev itself for without force. */
+static int check_own(struct hd_ctx *ctx, struct hd_host_use **hu, struct hd_device *dev)
+{
+    int r = hd_host_use_check_leaving(ctx, hu, dev);
+
+    if (r != 0 || hd_driver_is_dma_safe(hd_device_get_driver(dev)))
+        return r;
+    return hd_check_pf_keeps_vfs(ctx, dev, false, "detaching it");
+}
+
+HD_EXPORT int hd_host_use_check_own(struct hd_host_use *hu, struct hd_device *dev)
+{
+    if (hu == NULL || dev == NULL)
+        return -EINVAL;
+    return check_own(hd_device_get_ctx(dev), &hu, dev);
+}
+
+/* *@use from @check's answer about @dev (*@hu read only when @check needs it). */
+static int find_use(struct hd_device *dev, struct hd_host_use **hu, char **use,
+                    int (*check)(struct hd_ctx *, struct hd_host_use **, struct hd_device *))
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     int r;
 
     if (hd_device_get_platform_role(dev) != NULL)
         return 0;
-    if ((r = hd_host_use_check_leaving(ctx, hu, dev)) != -EBUSY)
+    if ((r = check(ctx, hu, dev)) != -EBUSY)
         return r;
     if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
         return hd_err(ctx, -ENOMEM, "out of memory");
@@ -1162,20 +1182,14 @@ int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use)
     return 0;
 }
 
+int hd_host_use_find(struct hd_device *dev, struct hd_host_use **hu, char **use)
+{
+    return find_use(dev, hu, use, hd_host_use_check_leaving);
+}
+
 int hd_host_use_find_own(struct hd_device *dev, struct hd_host_use **hu, char **use)
 {
-    struct hd_ctx *ctx = hd_device_get_ctx(dev);
-    int r = hd_host_use_find(dev, hu, use);
-
-    if (r < 0 || *use != NULL || hd_device_get_platform_role(dev) != NULL ||
-        hd_driver_is_dma_safe(hd_device_get_driver(dev)))
-        return r;
-    if ((r = hd_check_pf_keeps_vfs(ctx, dev, false, "detaching it")) != -EBUSY)
-        return r;
-    if ((*use = strdup(hd_ctx_last_error(ctx))) == NULL)
-        return hd_err(ctx, -ENOMEM, "out of memory");
-    hd_ctx_clear_error(ctx);
-    return 0;
+    return find_use(dev, hu, use, check_own);
 }
 
 HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)

@@ -85,13 +85,15 @@ char *device_host_use(const struct device_facts *f, struct hd_device *dev)
     const char *drv = hd_device_get_driver(dev);
     char *why = NULL;
 
-    /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays; a device on
+    /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays, and a PF of
+     * any class with VFs (read only by a one-device look) detach would destroy; a device on
      * no driver or on a stub has nothing the host could use. */
     if (f == NULL || f->host_use == NULL || drv == NULL || on_stub(drv) ||
-        (base != 0x01 && base != 0x02 && base != 0x03 && base != 0x0c))
+        (base != 0x01 && base != 0x02 && base != 0x03 && base != 0x0c &&
+         hd_device_get_virtfn_count(dev) == 0))
         return NULL;
     hd_ctx_clear_error(f->ctx);
-    if (hd_host_use_check(f->host_use, dev) == -EBUSY)
+    if (hd_host_use_check_own(f->host_use, dev) == -EBUSY)
         why = strdup(hd_ctx_last_error(f->ctx));
     hd_ctx_clear_error(f->ctx);
     return why;

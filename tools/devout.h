@@ -16,9 +16,10 @@ struct device_facts {
 };
 void device_facts_read(struct tool *t, struct device_facts *f);
 void device_facts_free(struct device_facts *f);
-/* What the host uses @dev for, in the guard's words (allocated), or NULL. Asked only of
- * storage, network, display and serial-bus (USB) functions on a host driver: what the guard
- * can find used. */
+/* What the host uses @dev for, or the VFs detaching it would destroy, in the words check and
+ * detach refuse it with (allocated), or NULL. Asked only of storage, network, display and
+ * serial-bus (USB) functions and PFs with VFs on a host driver: what the guard can find used.
+ * A listing reads no VFs (a file per device), so only a one-device look sees a PF's. */
 char *device_host_use(const struct device_facts *f, struct hd_device *dev);
 
 /* "0000:03:00.0 Ethernet controller [0200]: Intel ... [8086:10d3] (rev 01) driver=e1000e

@@ -1166,6 +1166,10 @@ int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out);
 struct hd_host_use *hd_host_use_ref(struct hd_host_use *hu);
 struct hd_host_use *hd_host_use_unref(struct hd_host_use *hu);
 int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev);
+/* hd_host_use_check() as detach asks it of @dev itself: 0 for a device on no driver or a
+ * DMA-safe one (a stub), and -EBUSY too for an SR-IOV PF on a host driver with VFs (detaching
+ * it would destroy them), in the words check and detach refuse it with. */
+int hd_host_use_check_own(struct hd_host_use *hu, struct hd_device *dev);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Whether a device can go to a VM, alone or with others                                      */

@@ -778,7 +778,7 @@ END_TEST
  * them): check said "assignable alone", and "assignable together" for the PF with its own VF,
  * which acquire refuses in any case. Now it says acquire's reason, and exit 1; a VF alone, and
  * the PF once its VFs are gone, stay assignable. */
-HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
+HD_TEST(check_and_show_say_a_pf_with_vfs_is_not_for_a_vm_now)
 {
     const char *why = "0000:03:00.0: in use by the host, not for a VM now (acquire refuses it "
                       "without --force): 0000:03:00.0 is an SR-IOV PF with 8 VFs: detaching it "
@@ -803,10 +803,21 @@ HD_TEST(check_says_a_pf_with_vfs_is_not_for_a_vm_now)
     ck_assert_msg(strstr(e.out, "0000:03:10.0: can be reset on its own (methods: flr): assignable "
                                 "alone\n") != NULL,
                   "%s", e.out);
+    /* show says what check says (it said "none seen", host_use null), in its words. */
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+    ck_assert_msg(strstr(e.out, "  host use:        0000:03:00.0 is an SR-IOV PF with 8 VFs: "
+                                "detaching it would destroy them") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    json_parses();
+    ck_assert_msg(strstr(e.out, "\"host_use\": \"0000:03:00.0 is an SR-IOV PF with 8 VFs") != NULL,
+                  "%s", e.out);
     /* Without VFs the PF is as acquire takes it. */
     ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
     ck_assert_int_eq(hd("check 03:00.0"), 0);
     ck_assert_msg(strstr(e.out, "assignable alone") != NULL, "%s", e.out);
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+    ck_assert_msg(strstr(e.out, "  host use:        none seen\n") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("acquire --dry-run --vm vm1 03:00.0"), 0);
     eng_stop(&e);
     eng_start(&e, "demo");
