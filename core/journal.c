@@ -775,6 +775,40 @@ int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **ou
     return 0;
 }
 
+HD_EXPORT int hd_device_get_operation(struct hd_device *dev, const char **op, bool *live)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
+    char **names;
+    size_t n;
+    int r = -ENOENT;
+
+    if (hd_journal_list(ctx, &names, &n) < 0) {
+        hd_ctx_clear_error(ctx); /* no state directory: nothing under way */
+        return -ENOENT;
+    }
+    for (size_t i = 0; r == -ENOENT && i < n; i++) {
+        struct hd_journal *j = NULL;
+        size_t ndevs;
+        /* A log that cannot be read, or a temporary one, is recover's to say. */
+        if (hd_journal_peek(ctx, names[i], &j) < 0 || hd_journal_is_tmp(j)) {
+            hd_ctx_clear_error(ctx);
+            hd_journal_close(j);
+            continue;
+        }
+        const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
+        for (size_t k = 0; r == -ENOENT && k < ndevs; k++)
+            if (devs[k].kind == HD_ASSIGNMENT_PCI &&
+                hd_pci_addr_equal(&devs[k].addr, hd_device_get_addr(dev))) {
+                *op = hd_jop_names[hd_journal_op(j)];
+                *live = hd_journal_is_live(ctx, names[i]);
+                r = 0;
+            }
+        hd_journal_close(j);
+    }
+    hd_strv_free(names, n);
+    return r;
+}
+
 static int damaged_dir(struct hd_ctx *ctx, char *buf, size_t size)
 {
     return hd_path(buf, size, "%s/damaged", hd_ctx_get_state_dir(ctx));

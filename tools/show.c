@@ -145,7 +145,21 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     char *orig = NULL, *use = device_host_use(f, dev);
     printf("  interfaces:      %s\n", ifs[0] ? ifs : "none");
     bool recorded = hd_device_get_original_driver(dev, &orig) == 0;
-    if (recorded && strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0)
+    const char *op;
+    bool live;
+    /* An operation's records are its own until it ends: not what a finished one left. */
+    if (hd_device_get_operation(dev, &op, &live) == 0) {
+        if (live)
+            printf("  operation:       a %s is under way on it (or an unbind it started still "
+                   "hangs in the kernel)\n", op);
+        else
+            printf("  operation:       a %s was interrupted (its process died): 'hostdev "
+                   "recover' undoes it, as the next writing command on its group does first\n",
+                   op);
+        if (recorded)
+            printf("  original driver: %s (recorded by that %s)\n",
+                   hd_original_driver_words(orig), op);
+    } else if (recorded && strcmp(orig, HD_ORIGINAL_DRIVER_KERNEL) == 0)
         printf("  original driver: %s\n", hd_original_driver_words(orig)); /* says when, itself */
     else if (recorded)
         printf("  original driver: %s (%s)\n", hd_original_driver_words(orig),
@@ -233,6 +247,17 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     json_kv_string(&j, "vfio_driver",
                    hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0 ? vfio : NULL);
     at_boot_json(&j, boot);
+    const char *op;
+    bool live;
+    json_key(&j, "operation"); /* the intent log's: under way, or interrupted */
+    if (hd_device_get_operation(dev, &op, &live) == 0) {
+        json_begin_object(&j);
+        json_kv_string(&j, "name", op);
+        json_kv_bool(&j, "under_way", live);
+        json_end_object(&j);
+    } else {
+        json_null(&j);
+    }
     json_key(&j, "group");
     if (g == NULL) {
         json_null(&j);

@@ -432,6 +432,11 @@ int hd_device_reattach(struct hd_device *dev);
  * HD_ORIGINAL_DRIVER_KERNEL for the kernel's choice), -ENOENT, or -EINVAL (reason
  * HD_REASON_STATE_DAMAGED) when the record holds no driver name. */
 int hd_device_get_original_driver(struct hd_device *dev, char **driver);
+/* The operation an intent log holds @dev in, whose records (its driver record among them) are
+ * its own until it ends: 0 with *@op its name ("detach") and *@live whether it is under way
+ * (its process, or an unbind it started, still in the kernel) or was interrupted (recover
+ * undoes it); -ENOENT when none names @dev. */
+int hd_device_get_operation(struct hd_device *dev, const char **op, bool *live);
 /* The record of a device a boot's reservation (hd_reserve_config_apply()) found unbound: not
  * probed yet, so it goes back to whatever driver the kernel binds, or none. No driver's name. */
 #define HD_ORIGINAL_DRIVER_KERNEL "*"

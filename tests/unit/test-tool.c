@@ -824,6 +824,41 @@ HD_TEST(check_and_show_say_a_pf_with_vfs_is_not_for_a_vm_now)
 }
 END_TEST
 
+/* While a detach hangs in its unbind, its driver record is its own: show said "original
+ * driver: e1000e (on it already when it was reserved)" though nothing was reserved. Now it
+ * says the operation is under way and the record is that operation's, and once the unbind
+ * returns and the detach is undone, neither. */
+HD_TEST(show_says_an_operation_under_way_owns_its_record)
+{
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e forever"), 0);
+    ck_assert_int_eq(hd("--timeout 500 detach 03:00.0"), 1);
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+    ck_assert_msg(strstr(e.out, "  operation:       a detach is under way on it") != NULL, "%s",
+                  e.out);
+    ck_assert_msg(strstr(e.out, "  original driver: e1000e (recorded by that detach)\n") != NULL,
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, "reserved)") == NULL, "%s", e.out);
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    json_parses();
+    ck_assert_msg(strstr(e.out, "\"operation\": {\n    \"name\": \"detach\",\n    "
+                                "\"under_way\": true\n  }") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang e1000e 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    /* A bound, not a measurement: the detach's writer puts e1000e back when the unbind returns. */
+    for (int tries = 0; tries < 500; tries++) {
+        ck_assert_int_eq(hd("show 03:00.0"), 0);
+        if (strstr(e.out, "operation:") == NULL)
+            break;
+        usleep(10000);
+    }
+    ck_assert_msg(strstr(e.out, "operation:") == NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.out, "original driver:") == NULL, "%s", e.out);
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    ck_assert_msg(strstr(e.out, "\"operation\": null") != NULL, "%s", e.out);
+}
+END_TEST
+
 /* A mediated device named twice (its UUID, libvirt's mdev_ name) is bad input for the VM's
  * configuration too: exit 2, nothing printed on stdout. */
 HD_TEST(vm_config_of_one_mdev_twice)
