@@ -571,71 +571,62 @@ static bool pending_names(const struct pending_ops *p, const struct hd_pci_addr 
     return false;
 }
 
+struct pending_walk {
+    struct hd_ctx *ctx;
+    struct hd_findings *d;
+    const struct hd_pci_addr *only;
+    struct pending_ops *p;
+};
+
+/* The finding for device @dev of intent log @j (hd_journal_each_dev()). */
+static int pending_op(void *data, const struct hd_journal *j, const struct hd_jdev *dev,
+                      bool live)
+{
+    const struct pending_walk *w = data;
+    const char *op = hd_jop_names[hd_journal_op(j)], *name = dev->name;
+    char buf[HD_PCI_ADDR_BUFSZ];
+
+    if (dev->kind == HD_ASSIGNMENT_PCI) {
+        struct hd_pci_addr *grown;
+        if (w->only != NULL && !hd_pci_addr_equal(w->only, &dev->addr))
+            return 0;
+        if ((grown = realloc(w->p->addrs, (w->p->n + 1) * sizeof(*grown))) == NULL)
+            return -ENOMEM;
+        w->p->addrs = grown;
+        w->p->addrs[w->p->n++] = dev->addr;
+        name = hd_pci_addr_format(&dev->addr, buf);
+    } else if (w->only != NULL) {
+        return 0;
+    }
+    if (live)
+        add(w->d, HD_SEVERITY_WARNING, "operation-running", HD_REMEDY_NONE, name,
+            format("wait for it: it ends, done or undone, when the kernel returns (a "
+                   "driver's remove() that hangs is the kernel log's to explain); its "
+                   "driver record and driver_override are its own, not to change by "
+                   "hand"),
+            "%s: a %s operation is under way on it (or an unbind it started still "
+            "hangs in the kernel)", name, op);
+    else
+        add(w->d, HD_SEVERITY_ERROR, "interrupted-operation", HD_REMEDY_RECOVER, name,
+            format("undo it (or finish it, where it got to its commit) through the "
+                   "recovery of interrupted operations, as the next writing operation "
+                   "on its IOMMU group also does first; not by hand: its intent log "
+                   "%s/%s says what to put back", hd_ctx_get_root(w->ctx),
+                   hd_journal_path(j)),
+            "%s: a %s operation was interrupted (its process died): its driver, "
+            "driver_override and records are as it left them", name, op);
+    return 0;
+}
+
 /* One finding per device of each intent log in STATE/journal (only @only's, when not NULL):
  * one whose process, or a write it started, is still in the kernel is under way; one nobody
- * holds was interrupted, and recover undoes it (or finishes it, past its commit). A log that
- * cannot be read, or a temporary one, is recover's to say. */
+ * holds was interrupted, and recover undoes it (or finishes it, past its commit). */
 static int check_pending_ops(struct hd_ctx *ctx, struct hd_findings *d,
                              const struct hd_pci_addr *only, struct pending_ops *p)
 {
-    char **names;
-    size_t n;
+    struct pending_walk w = {ctx, d, only, p};
 
-    if (hd_journal_list(ctx, &names, &n) < 0) {
-        hd_ctx_clear_error(ctx); /* no state directory: nothing under way */
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        bool live = hd_journal_is_live(ctx, names[i]);
-        struct hd_journal *j = NULL;
-        size_t ndevs;
-        if (hd_journal_peek(ctx, names[i], &j) < 0 || hd_journal_is_tmp(j)) {
-            hd_ctx_clear_error(ctx);
-            hd_journal_close(j);
-            continue;
-        }
-        const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
-        const char *op = hd_jop_names[hd_journal_op(j)];
-        for (size_t k = 0; k < ndevs; k++) {
-            char buf[HD_PCI_ADDR_BUFSZ];
-            const char *name = devs[k].name;
-            if (devs[k].kind == HD_ASSIGNMENT_PCI) {
-                struct hd_pci_addr *grown;
-                if (only != NULL && !hd_pci_addr_equal(only, &devs[k].addr))
-                    continue;
-                if ((grown = realloc(p->addrs, (p->n + 1) * sizeof(*grown))) == NULL) {
-                    hd_journal_close(j);
-                    hd_strv_free(names, n);
-                    return -ENOMEM;
-                }
-                p->addrs = grown;
-                p->addrs[p->n++] = devs[k].addr;
-                name = hd_pci_addr_format(&devs[k].addr, buf);
-            } else if (only != NULL) {
-                continue;
-            }
-            if (live)
-                add(d, HD_SEVERITY_WARNING, "operation-running", HD_REMEDY_NONE, name,
-                    format("wait for it: it ends, done or undone, when the kernel returns (a "
-                           "driver's remove() that hangs is the kernel log's to explain); its "
-                           "driver record and driver_override are its own, not to change by "
-                           "hand"),
-                    "%s: a %s operation is under way on it (or an unbind it started still "
-                    "hangs in the kernel)", name, op);
-            else
-                add(d, HD_SEVERITY_ERROR, "interrupted-operation", HD_REMEDY_RECOVER, name,
-                    format("undo it (or finish it, where it got to its commit) through the "
-                           "recovery of interrupted operations, as the next writing operation "
-                           "on its IOMMU group also does first; not by hand: its intent log "
-                           "%s/%s says what to put back", hd_ctx_get_root(ctx),
-                           hd_journal_path(j)),
-                    "%s: a %s operation was interrupted (its process died): its driver, "
-                    "driver_override and records are as it left them", name, op);
-        }
-        hd_journal_close(j);
-    }
-    hd_strv_free(names, n);
-    return 0;
+    return hd_journal_each_dev(ctx, pending_op, &w);
 }
 
 /* hostdev's records against the kernel: a driver record for a device on its host driver, an

@@ -571,6 +571,13 @@ int hd_journal_claim(struct hd_ctx *ctx, const char *name, struct hd_journal **j
 bool hd_journal_is_live(struct hd_ctx *ctx, const char *name);
 /* Read a journal without locking it (to see which groups a busy one is about). */
 int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **j);
+/* @fn for each device of each intent log in STATE/journal, read without locking it, with
+ * whether its operation is under way (hd_journal_is_live()); a log that cannot be read, or a
+ * temporary one, is recover's to say and skipped. A non-zero return of @fn stops the walk and
+ * is returned; 0 when it went through (none: no state directory). */
+typedef int hd_journal_dev_fn(void *data, const struct hd_journal *j, const struct hd_jdev *dev,
+                              bool live);
+int hd_journal_each_dev(struct hd_ctx *ctx, hd_journal_dev_fn *fn, void *data);
 /* Move a damaged journal to STATE/damaged/, where it holds back the groups it names until
  * someone removes it. */
 int hd_journal_set_aside(struct hd_ctx *ctx, struct hd_journal *j);

@@ -775,38 +775,57 @@ int hd_journal_peek(struct hd_ctx *ctx, const char *name, struct hd_journal **ou
     return 0;
 }
 
-HD_EXPORT int hd_device_get_operation(struct hd_device *dev, const char **op, bool *live)
+int hd_journal_each_dev(struct hd_ctx *ctx, hd_journal_dev_fn *fn, void *data)
 {
-    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     char **names;
     size_t n;
-    int r = -ENOENT;
+    int r = 0;
 
     if (hd_journal_list(ctx, &names, &n) < 0) {
         hd_ctx_clear_error(ctx); /* no state directory: nothing under way */
-        return -ENOENT;
+        return 0;
     }
-    for (size_t i = 0; r == -ENOENT && i < n; i++) {
+    for (size_t i = 0; r == 0 && i < n; i++) {
         struct hd_journal *j = NULL;
         size_t ndevs;
-        /* A log that cannot be read, or a temporary one, is recover's to say. */
         if (hd_journal_peek(ctx, names[i], &j) < 0 || hd_journal_is_tmp(j)) {
             hd_ctx_clear_error(ctx);
             hd_journal_close(j);
             continue;
         }
         const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
-        for (size_t k = 0; r == -ENOENT && k < ndevs; k++)
-            if (devs[k].kind == HD_ASSIGNMENT_PCI &&
-                hd_pci_addr_equal(&devs[k].addr, hd_device_get_addr(dev))) {
-                *op = hd_jop_names[hd_journal_op(j)];
-                *live = hd_journal_is_live(ctx, names[i]);
-                r = 0;
-            }
+        bool live = hd_journal_is_live(ctx, names[i]);
+        for (size_t k = 0; r == 0 && k < ndevs; k++)
+            r = fn(data, j, &devs[k], live);
         hd_journal_close(j);
     }
     hd_strv_free(names, n);
     return r;
+}
+
+struct operation_of {
+    const struct hd_pci_addr *addr;
+    const char **op;
+    bool *live;
+};
+
+static int operation_of(void *data, const struct hd_journal *j, const struct hd_jdev *dev,
+                        bool live)
+{
+    const struct operation_of *o = data;
+
+    if (dev->kind != HD_ASSIGNMENT_PCI || !hd_pci_addr_equal(&dev->addr, o->addr))
+        return 0;
+    *o->op = hd_jop_names[hd_journal_op(j)];
+    *o->live = live;
+    return 1;
+}
+
+HD_EXPORT int hd_device_get_operation(struct hd_device *dev, const char **op, bool *live)
+{
+    struct operation_of o = {hd_device_get_addr(dev), op, live};
+
+    return hd_journal_each_dev(hd_device_get_ctx(dev), operation_of, &o) == 1 ? 0 : -ENOENT;
 }
 
 static int damaged_dir(struct hd_ctx *ctx, char *buf, size_t size)
