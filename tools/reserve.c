@@ -137,7 +137,10 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
     }
 }
 
-void reserve_print_failure(struct tool *t, const struct hd_reserve_result *res, size_t i)
+/* Item @i's failure, after @where ("FILE:LINE: ", the line that configured it; "" for a device
+ * named on persist's command line). */
+static void print_failure(struct tool *t, const struct hd_reserve_result *res, size_t i,
+                          const char *where)
 {
     enum hd_reason reason = HD_REASON_NONE;
     const char *msg = hd_reserve_result_get_error(res, i, &reason);
@@ -145,7 +148,23 @@ void reserve_print_failure(struct tool *t, const struct hd_reserve_result *res, 
     /* Bad input (a broken mdev definition, a bridge) exits 2, as everywhere. */
     tool_error_hint(t, tool_exit_for_reason(reason),
                     hd_reason_forceable(reason) && !t->force ? "--force takes it anyway" : NULL,
-                    "%s", msg);
+                    "%s%s", where, msg);
+}
+
+void reserve_print_failure(struct tool *t, const struct hd_reserve_result *res, size_t i)
+{
+    print_failure(t, res, i, "");
+}
+
+/* Failed item @i, after @where (print_failure()), then its warning. */
+static void print_failed_item(struct tool *t, const struct hd_reserve_result *res, size_t i,
+                              const char *where)
+{
+    const char *warning = hd_reserve_result_get_warning(res, i);
+
+    print_failure(t, res, i, where);
+    if (warning != NULL && !tool_json(t))
+        tool_warning(t, warning);
 }
 
 /* The driver the VFs of item @i (HD_RESERVE_VF_MADE) come up on, as the count's item before it
@@ -190,6 +209,22 @@ static void print_vf_made(const struct hd_reserve_result *res, size_t i, struct 
                reserve_entry_source(e, where, sizeof(where)));
 }
 
+/* An hd_reserve_fn of reserve's own: as reserve_print_item(), a failure after the line of the
+ * configuration that asked for it (a mediated device's names its file itself). */
+static void print_configured_item(void *data, const struct hd_reserve_result *res, size_t i)
+{
+    struct tool *t = data;
+    const struct hd_reserve_entry *e = hd_reserve_result_get_entry(res, i);
+    char where[512], prefix[520];
+
+    if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED || e == NULL) {
+        reserve_print_item(t, res, i);
+        return;
+    }
+    snprintf(prefix, sizeof(prefix), "%s: ", reserve_entry_source(e, where, sizeof(where)));
+    print_failed_item(t, res, i, prefix);
+}
+
 void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t i)
 {
     struct tool *t = data;
@@ -204,9 +239,7 @@ void reserve_print_item(void *data, const struct hd_reserve_result *res, size_t 
     const char *warning = hd_reserve_result_get_warning(res, i);
 
     if (outcome == HD_RESERVE_FAILED) {
-        reserve_print_failure(t, res, i);
-        if (warning != NULL && !tool_json(t))
-            tool_warning(t, warning);
+        print_failed_item(t, res, i, "");
         return;
     }
     if (tool_json(t))
@@ -571,7 +604,7 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config,
         return tool_lib_error(t, tool_exit_for(t), r, "%s", slot);
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_config_apply_event(config, dev, action, reserve_apply_flags(t),
-                                      reserve_print_item, t, &res);
+                                      print_configured_item, t, &res);
     code = r < 0 ? tool_lib_error(t, EXIT_FAILED, r, "%s", slot) : reserve_result_exit(res);
     /* The plan's heading is out already: an empty plan says why it is empty. */
     if (r >= 0 && t->dry_run && !tool_json(t) && hd_reserve_result_count(res) == 0)
@@ -600,7 +633,7 @@ static int run_all(struct tool *t, struct hd_reserve_config *config,
 
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_config_apply_with_mdevs(config, mdevs, t->ctx, reserve_apply_flags(t),
-                                           reserve_print_item, t, &res);
+                                           print_configured_item, t, &res);
     if (r < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     /* The plan's heading is out already: an empty plan says why it is empty. */

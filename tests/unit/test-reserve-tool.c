@@ -258,8 +258,9 @@ HD_TEST(reserve_json_tells_each_outcome)
         "%s", e.err);
     ck_assert_msg(strstr(e.err, "\"errors\":[\"etc/hostdev.d/10-nic.conf:1: ") != NULL &&
                       strstr(e.err,
-                             "\"0000:02:00.0 is not SR-IOV capable (no sriov_totalvfs)\",\"0000:"
-                             "00:00.0 is a host bridge") != NULL,
+                             "\"etc/hostdev.d/10-nic.conf:2: 0000:02:00.0 is not SR-IOV capable "
+                             "(no sriov_totalvfs)\",\"etc/hostdev.d/10-nic.conf:3: 0000:00:00.0 "
+                             "is a host bridge") != NULL,
                   "%s", e.err);
     ck_assert_msg(strstr(e.err, "\"exit\":1,\"command\":\"reserve\",\"hint\":null}\n") != NULL,
                   "%s", e.err);
@@ -340,6 +341,27 @@ HD_TEST(reserve_refuses_a_broken_configuration)
         lines += *c == '\n';
     ck_assert_uint_eq(lines, 11);
     ck_err_has("10-nic.conf: 490 more lines with errors not shown");
+}
+END_TEST
+
+/* A device the run refuses is named with the line that configured it, as a bad line is: the
+ * user mends that line. */
+HD_TEST(reserve_names_the_line_of_a_refused_device)
+{
+    eng_start(&e, "demo");
+    conf("50-t.conf", "03:00.0 vfio-pci\n00:01.0\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 1);
+    ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge "
+                            "(header type 1), not an endpoint: it cannot be reserved for a VM\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 1);
+    ck_err_has("{\"error\":\"etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge");
+    /* A forceable refusal keeps its hint after the line. */
+    conf("50-t.conf", "00:1f.0\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 1);
+    ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/50-t.conf:1: 0000:00:1f.0 is an ISA/LPC "
+                            "bridge: the host keeps it (no VM needs it) (--force takes it "
+                            "anyway)\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
 
@@ -1238,10 +1260,10 @@ HD_TEST(a_pf_reserved_for_pci_stub_with_a_count_is_refused)
 
     conf("10-pf.conf", "0000:03:00.1 pci-stub numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 2);
-    ck_assert_str_eq(e.err, "hostdev reserve: 0000:03:00.1 goes to pci-stub, which changes no VF "
-                            "count (it has no sriov_configure): keep the PF on its host driver "
-                            "with the count alone and reserve its VFs, or reserve it for vfio-pci "
-                            "loaded with enable_sriov=1\n");
+    ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/10-pf.conf:1: 0000:03:00.1 goes to "
+                            "pci-stub, which changes no VF count (it has no sriov_configure): keep "
+                            "the PF on its host driver with the count alone and reserve its VFs, "
+                            "or reserve it for vfio-pci loaded with enable_sriov=1\n");
     ck_assert_int_eq(hd("reserve"), 2);
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "ixgbe");
@@ -1331,7 +1353,8 @@ END_TEST
 HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
 {
 #define REFUSED                                                                                \
-    "hostdev reserve: 0000:03:00.1 is on vfio-pci, which changes a VF count only with its "     \
+    "hostdev reserve: etc/hostdev.d/10-pf.conf:1: 0000:03:00.1 is on vfio-pci, which changes "  \
+    "a VF count only with its "                                                                 \
     "enable_sriov parameter set to Y (/sys/module/vfio_pci/parameters/enable_sriov is N; load " \
     "vfio-pci with enable_sriov=1, or write Y there)\n"
 
