@@ -365,6 +365,33 @@ HD_TEST(reserve_names_the_line_of_a_refused_device)
 }
 END_TEST
 
+/* A configuration that stops the run names every bad line at once, those the boot would refuse
+ * too, as `persisted` does: the user mends them all in one go, and nothing is changed. */
+HD_TEST(reserve_names_every_bad_line)
+{
+    eng_start(&e, "demo");
+    conf("50-t.conf", "03:00.0 vfio\n00:01.0\n03:00.0\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 2);
+    ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/50-t.conf:1: 'vfio' is neither a "
+                            "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n"
+                            "hostdev reserve: etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge "
+                            "(header type 1), not an endpoint: it cannot be reserved for a VM\n");
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_assert_str_eq(e.out, "");
+    ck_err_has("50-t.conf:2: 0000:00:01.0 is a bridge");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    ck_assert_int_eq(hd("--json reserve"), 2);
+    ck_err_has("\"errors\":[\"etc/hostdev.d/50-t.conf:1: 'vfio' is neither");
+    ck_err_has("\"etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge");
+    /* The boot (--keep-going) still applies the rest, naming each bad line once. */
+    ck_assert_int_eq(hd("reserve --keep-going"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_ptr_eq(strstr(strstr(e.err, "0000:00:01.0") + 1, "0000:00:01.0"), NULL);
+}
+END_TEST
+
 /* What the udev rule runs, with udev's environment. */
 HD_TEST(reserve_uevent)
 {
