@@ -879,32 +879,6 @@ static int give_and_commit(struct hd_txn *t, const struct hd_op *op, struct plan
     return with_map(t, true, give_all, &g);
 }
 
-/* An entry that locks, for device @kind @name, the IOMMU group of the PCI device @pci_name it
- * lives on (none: -1 and nothing added). */
-static void add_parent_lock(struct hd_ctx *ctx, struct hd_jdev *j, size_t *n,
-                            enum hd_assignment_kind kind, const char *name, const char *pci_name)
-{
-    struct hd_jdev *d = &j[*n];
-    struct hd_pci_addr addr;
-    struct hd_device *dev;
-    int group;
-
-    if (hd_pci_addr_parse(pci_name, &addr) < 0 || hd_device_open(ctx, &addr, &dev) < 0) {
-        hd_ctx_clear_error(ctx); /* no PCI device to wait for: the map lock orders the rest */
-        return;
-    }
-    group = hd_device_get_iommu_group(dev);
-    hd_device_unref(dev);
-    if (group < 0)
-        return;
-    d->addr = addr;
-    d->group = group;
-    d->kind = kind;
-    d->on_parent = true;
-    hd_strlcpy(d->name, name, sizeof(d->name));
-    (*n)++;
-}
-
 /* The devices of the plan (@changing: less those the VM holds as asked), their number in @n.
  * To lock (not @changing), a device that lives on a PCI device (a USB or SCSI device on its
  * controller, the nearest PCI device of its sysfs path; a mediated device on its parent) also
@@ -933,7 +907,7 @@ static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool
         strcpy(j[*n].name, m->uuid);
         j[(*n)++].group = m->info.group;
         if (!changing)
-            add_parent_lock(ctx, j, n, HD_ASSIGNMENT_MDEV, m->uuid, m->info.parent);
+            hd_jdev_add_parent(ctx, j, n, HD_ASSIGNMENT_MDEV, m->uuid, m->info.parent);
     }
     for (size_t i = 0; j != NULL && i < p->ntargets; i++) {
         const struct hd_node_target *t = &p->targets[i];
@@ -943,7 +917,7 @@ static struct hd_jdev *plan_jdevs(struct hd_ctx *ctx, const struct plan *p, bool
         strcpy(j[*n].name, t->name);
         j[(*n)++].group = -1; /* no group of its own: the map lock orders acquires of one */
         if (!changing && hd_sysfs_pci_of(t->sysfs, &addr))
-            add_parent_lock(ctx, j, n, t->kind, t->name, hd_pci_addr_format(&addr, pci));
+            hd_jdev_add_parent(ctx, j, n, t->kind, t->name, hd_pci_addr_format(&addr, pci));
     }
     return j;
 }

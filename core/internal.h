@@ -613,6 +613,11 @@ bool hd_txn_holds_group(const struct hd_txn *t, int group);
 /* The OWN step this transaction journaled for node @path (NULL: none). */
 const struct hd_jstep *hd_txn_find_own(const struct hd_txn *t, const char *path);
 
+/* Add at j[*n] (and count it in @n) the entry that locks, for device @kind @name, the IOMMU
+ * group of the PCI device @pci_name it lives on (a mediated device's parent, a USB or SCSI
+ * device's controller): none added when @pci_name is no PCI device, or has no group. */
+void hd_jdev_add_parent(struct hd_ctx *ctx, struct hd_jdev *j, size_t *n,
+                        enum hd_assignment_kind kind, const char *name, const char *pci_name);
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
  * journal names. Dry runs lock nothing. */
 int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n);

@@ -66,8 +66,8 @@ int hd_mdev_undo(struct hd_ctx *ctx, const struct hd_jstep *s)
 /* ---- the operations ---------------------------------------------------------------------- */
 
 /* Journal @s, then do it: the one write of either operation. The caller took the operation's
- * locks (hd_txn_lock() with no group: no PCI device is touched; a crash is for recover, as
- * any other). */
+ * locks (hd_txn_lock() with only the group of a PCI parent, which is not touched: nothing of
+ * it is journaled; a crash is for recover, as any other). */
 static int run_step(struct hd_txn *t, const struct hd_jstep *s)
 {
     int r;
@@ -198,6 +198,8 @@ int hd_ops_mdev_create(struct hd_op *op)
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_jstep s = {.kind = HD_JSTEP_MDEV_CREATE};
     struct hd_ctx *ctx = hd_op_ctx(op);
+    struct hd_jdev parent = {0};
+    size_t nparent = 0;
     struct hd_txn *t;
     int r, already = 0, mapfd = -1;
 
@@ -210,12 +212,17 @@ int hd_ops_mdev_create(struct hd_op *op)
     hd_strlcpy(s.mdev_uuid, req->mdev_uuid, sizeof(s.mdev_uuid));
     if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
         return r;
-    /* Whether it is made already is asked under the lock remove holds (the map's; no group is
-     * locked): a create or remove of the UUID meanwhile is seen whole, so a retry is not told
-     * "already" of a device being removed, nor does a failed write undo another's device. The
-     * operation's own locks come first, as remove takes them. Before the type's instances are
-     * counted: the device itself may be the last one. */
-    if ((r = hd_txn_lock(t, NULL, 0)) < 0 ||
+    /* A PCI parent's group is locked, as an acquire of its mediated devices locks it: an
+     * acquire, detach or reset of the parent, which takes its host driver (and so its types
+     * and devices) away, is over before the parent is checked here, or starts after the
+     * device is made. */
+    hd_jdev_add_parent(ctx, &parent, &nparent, HD_ASSIGNMENT_MDEV, s.mdev_uuid, s.mdev_parent);
+    /* Whether it is made already is asked under the lock remove holds (the map's): a create or
+     * remove of the UUID meanwhile is seen whole, so a retry is not told "already" of a device
+     * being removed, nor does a failed write undo another's device. The operation's own locks
+     * come first, as remove takes them. Before the type's instances are counted: the device
+     * itself may be the last one. */
+    if ((r = hd_txn_lock(t, &parent, nparent)) < 0 ||
         (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &mapfd)) < 0) ||
         (already = made_as_asked(ctx, &s)) < 0 || (!already && (r = check_makeable(ctx, &s)) < 0)) {
         r = hd_txn_abort(t, already < 0 ? already : r);
@@ -236,6 +243,8 @@ int hd_ops_mdev_remove(struct hd_op *op)
     const struct hd_op_request *req = hd_op_request(op);
     struct hd_jstep s = {.kind = HD_JSTEP_MDEV_REMOVE};
     struct hd_ctx *ctx = hd_op_ctx(op);
+    struct hd_jdev parent = {0};
+    size_t nparent = 0;
     struct hd_mdev m;
     struct hd_txn *t;
     int r;
@@ -243,11 +252,13 @@ int hd_ops_mdev_remove(struct hd_op *op)
     if (!req->mdev_uuid[0])
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID,
                        "removing a mediated device needs its UUID");
-    /* Gone already (a retry, say): nothing to remove, once the map is seen not to hold it. */
+    /* Its parent, to lock: as create, this waits for an acquire, detach or reset of a PCI
+     * parent, which takes the device away with the parent's driver. */
     r = hd_mdev_read(ctx, req->mdev_uuid, &m);
-    bool gone = r == -ENOENT;
-    if (r < 0 && !gone)
+    if (r < 0 && r != -ENOENT)
         return hd_err(ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
+    if (r == 0)
+        hd_jdev_add_parent(ctx, &parent, &nparent, HD_ASSIGNMENT_MDEV, m.uuid, m.parent);
     /* A VM's device goes only with its release: the map is consulted, and its lock held until
      * the device is gone, so that an acquire (which records under that lock) either is seen
      * here or finds the device gone. The operation's own locks come first: recovering what
@@ -255,12 +266,20 @@ int hd_ops_mdev_remove(struct hd_op *op)
     struct hd_assignment_list *map = NULL;
     const struct hd_assignment *a;
     int mapfd = -1;
+    bool gone;
     if ((r = hd_txn_new(op, HD_JOP_MDEV, NULL, 0, &t)) < 0)
         return r;
-    if ((r = hd_txn_lock(t, NULL, 0)) < 0 ||
+    if ((r = hd_txn_lock(t, &parent, nparent)) < 0 ||
         (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &mapfd)) < 0) ||
         (r = hd_map_read(ctx, &map)) < 0)
         goto out;
+    /* Gone already (a retry, say, or with its parent's driver while this waited): nothing to
+     * remove, once the map is seen not to hold it. Asked again under the locks. */
+    r = hd_mdev_read(ctx, req->mdev_uuid, &m);
+    if (!(gone = r == -ENOENT) && r < 0) {
+        r = hd_err(ctx, r, "reading mediated device %s: %s", req->mdev_uuid, strerror(-r));
+        goto out;
+    }
     /* Gone or not, a VM's record goes with its release, never here. */
     if ((a = hd_map_find_mdev(map, m.uuid)) != NULL) {
         r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "mediated device %s is assigned to vm %s: "

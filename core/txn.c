@@ -298,6 +298,30 @@ static int *groups_of(const struct hd_jdev *devs, size_t n, size_t *count)
     return groups;
 }
 
+void hd_jdev_add_parent(struct hd_ctx *ctx, struct hd_jdev *j, size_t *n,
+                        enum hd_assignment_kind kind, const char *name, const char *pci_name)
+{
+    struct hd_jdev *d = &j[*n];
+    struct hd_pci_addr addr;
+    struct hd_device *dev;
+    int group;
+
+    if (hd_pci_addr_parse(pci_name, &addr) < 0 || hd_device_open(ctx, &addr, &dev) < 0) {
+        hd_ctx_clear_error(ctx); /* no PCI device to wait for: the map lock orders the rest */
+        return;
+    }
+    group = hd_device_get_iommu_group(dev);
+    hd_device_unref(dev);
+    if (group < 0)
+        return;
+    d->addr = addr;
+    d->group = group;
+    d->kind = kind;
+    d->on_parent = true;
+    hd_strlcpy(d->name, name, sizeof(d->name));
+    (*n)++;
+}
+
 /* Group @busy, which the operation could not lock, was wanted only for the device that lives
  * on a PCI device of it (@devs' on_parent entries): the message says so, rather than naming a
  * group the user did not ask about. */

@@ -1404,6 +1404,45 @@ HD_TEST(a_mediated_devices_acquire_waits_for_its_parents)
 }
 END_TEST
 
+/* A create or remove on a PCI parent checked the parent still on its host driver without its
+ * group's lock, so it ran while an acquire of the parent hung in its unbind: the device made
+ * (or removed) was then taken along by, or raced, the parent leaving. Both now take the
+ * parent's group lock: they wait, and are refused (exit 1, naming the device and its parent)
+ * when the parent's acquire outlasts their timeout, having written nothing. */
+HD_TEST(a_mediated_devices_create_and_remove_wait_for_their_parents)
+{
+    struct eng e;
+    int status;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 forever"), 0);
+    pid_t pid = eng_hostdev_start(&e.fx, "acquire --force --vm a --owner 0:0 00:02.0");
+    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:00:02.0", 1, 20000));
+    ck_assert_int_eq(eng_run(&e, "--timeout 500 mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U2ND),
+                     1);
+    ck_assert_msg(strstr(e.err, "mediated device " U2ND ": its parent 0000:00:02.0 (IOMMU group ")
+                      != NULL, "%s", e.err);
+    ck_assert_msg(strstr(e.err, ") is busy: another hostdev operation holds it") != NULL, "%s",
+                  e.err);
+    ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U2ND));
+    ck_assert_int_eq(eng_run(&e, "--timeout 500 mdev remove " U1), 1);
+    ck_assert_msg(strstr(e.err, "mediated device " U1 ": its parent 0000:00:02.0 (IOMMU group ")
+                      != NULL, "%s", e.err);
+    ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
+    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "vfio-pci");
+    /* Then the parent is held: create says so (it waited, and found the parent gone). */
+    ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U2ND), 1);
+    ck_assert_msg(strstr(e.err, "is held by vm a") != NULL, "%s", e.err);
+    eng_stop(&e);
+}
+END_TEST
+
 /* The parent's acquire still asks the map again as it records, under the map lock: an entry
  * of one of its mediated devices that appeared while it detached (here written by hand, as a
  * hostdev that took no parent lock would have) refuses it (exit 1, naming the device and its
