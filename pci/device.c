@@ -358,11 +358,22 @@ static int fill_parent(struct hd_device *dev)
     return 0;
 }
 
+/* Whether a read of config space (@n) failed other than by its absence (a fake tree, a device
+ * going away: the kernel's own attributes say what it would), with a message naming the device
+ * and file: what a command reads of a device it must not take from a guess. */
+static int config_read_error(struct hd_device *dev, ssize_t n)
+{
+    return n < 0 && n != -ENOENT && n != -ENODEV ? attr_read_error(dev, "config", n, 0) : 0;
+}
+
 static int fill_config(struct hd_device *dev)
 {
     unsigned char cfg[64];
     ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
+    int r;
 
+    if ((r = config_read_error(dev, n)) < 0)
+        return r;
     if (n >= 0x10) {
         dev->revision = cfg[0x08];
         dev->header_type = cfg[0x0e] & 0x7f;
@@ -471,7 +482,8 @@ HD_EXPORT int hd_device_check_driver_link(struct hd_device *dev)
  * - a VF's vendor and device ids read as ffff (the SR-IOV spec): the device is left with
  *   *vf_pending set, everything but the ids read, for the caller to take them from its PF
  *   (hd_device_fill_vf_ids, or uevent when the PF cannot tell);
- * - config space missing or short (a fake tree, a device going away): uevent and revision. */
+ * - config space missing or short (a fake tree, a device going away): uevent and revision; one
+ *   that fails to read otherwise is an error naming it. */
 int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *driver,
                         bool *vf_pending)
 {
@@ -480,6 +492,8 @@ int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *dr
     int r;
 
     *vf_pending = false;
+    if ((r = config_read_error(dev, n)) < 0)
+        return r;
     if (n < (ssize_t)sizeof(cfg))
         return hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG, false);
     dev->revision = cfg[0x08];

@@ -308,6 +308,34 @@ HD_TEST(an_unreadable_attribute_is_named)
 }
 END_TEST
 
+/* A device's config space that fails to read (not absent: an I/O error) was taken for a
+ * missing one: show, check and detach went on from the kernel's other attributes, exit 0, as
+ * if the header type (bridge or endpoint) were known. Now each says which device's config
+ * cannot be read, exits 1 and writes nothing; a listing warns and leaves the device out. */
+HD_TEST(an_unreadable_config_space_is_named)
+{
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config EIO count=0 "
+                                   "on=read"), 0);
+    static const char *const cmds[] = {"show 03:00.0", "check 03:00.0", "detach 03:00.0",
+                                       "detach --dry-run 03:00.0"};
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        ck_assert_msg(hd(cmds[i]) == 1, "%s: %s", cmds[i], e.err);
+        one_line_error("0000:03:00.0: sysfs attribute config cannot be read: Input/output error");
+    }
+    ck_assert_uint_eq(fx_log_count(&e.fx, "write "), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    ck_assert_int_eq(hd("list"), 0);
+    ck_assert_msg(strstr(e.out, "0000:03:00.0") == NULL, "%s", e.out);
+    ck_assert_msg(strstr(e.err, "warning: 0000:03:00.0: sysfs attribute config cannot be read")
+                      != NULL, "%s", e.err);
+    /* Absent config space is no failure: the kernel's other attributes tell. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config ENOENT "
+                                   "count=0 on=read"), 0);
+    ck_assert_int_eq(hd("show 03:00.0"), 0);
+}
+END_TEST
+
 /* An address typed short is named once in an error: the library's message starts with it in
  * full, so "03:00.0: 0000:03:00.0 ..." would say it twice (text and --json alike). */
 HD_TEST(a_device_typed_short_is_named_once)
