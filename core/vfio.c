@@ -942,15 +942,17 @@ int hd_vfio_verify_mdev_ops(struct hd_ctx *ctx, const char *uuid, const struct h
     if (info.driver[0] != '\0' && (r->driver = strdup(info.driver)) == NULL)
         return hd_err(ctx, -ENOMEM, "%s: out of memory", r->name);
     switch (hd_mdev_readiness(info.parent, info.driver, info.group, ready, sizeof(ready))) {
+    /* No call failed in either: the step's errno stays 0, or the text would read "none: No
+     * such file or directory" (-ENOENT is only the report's code for "not ready"). */
     case HD_MDEV_NO_DRIVER:
-        add_step(r, "driver", HD_VFIO_STEP_FAILED, -ENOENT, "none");
+        add_step(r, "driver", HD_VFIO_STEP_FAILED, 0, "none, no mdev driver took it");
         explain(r, -ENOENT, "mdev-no-driver",
                 "the kernel log (dmesg) says why the parent's mdev driver did not take it",
                 "%s %s", r->name, ready);
         return hd_err(ctx, -ENOENT, "%s", r->explanation ? r->explanation : strerror(ENOENT));
     case HD_MDEV_NO_GROUP:
         add_step(r, "driver", HD_VFIO_STEP_OK, 0, "%s", r->driver);
-        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, -ENOENT, "none");
+        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, 0, "none, not a VFIO device");
         snprintf(fix, sizeof(fix), "the kernel log (dmesg) says why %s did not register it "
                  "with VFIO", r->driver);
         explain(r, -ENOENT, "mdev-no-group", fix, "%s %s", r->name, ready);

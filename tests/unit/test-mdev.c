@@ -1781,6 +1781,15 @@ HD_TEST(check_acquire_and_verify_say_an_unready_mdev_alike)
                       hd_ctx_last_error(ctx), why);
         ck_assert_str_eq(hd_findings_get_code(hd_vfio_report_get_findings(rep), 0),
                          i == 0 ? "mdev-no-group" : "mdev-no-driver");
+        /* Its failed step says what is missing, with no errno: none of verify's calls failed,
+         * so none reads "none: No such file or directory". */
+        size_t last = hd_vfio_report_get_step_count(rep) - 1;
+        ck_assert_str_eq(hd_vfio_report_get_step_name(rep, last),
+                         i == 0 ? "iommu group" : "driver");
+        ck_assert_int_eq(hd_vfio_report_get_step_status(rep, last), HD_VFIO_STEP_FAILED);
+        ck_assert_int_eq(hd_vfio_report_get_step_error(rep, last), 0);
+        ck_assert_str_eq(hd_vfio_report_get_step_detail(rep, last),
+                         i == 0 ? "none, not a VFIO device" : "none, no mdev driver took it");
         hd_vfio_report_unref(rep);
     }
     hd_ctx_unref(ctx);
