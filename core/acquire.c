@@ -1872,6 +1872,8 @@ static int release_force(struct hd_op *op)
             hd_info(ctx, "%s: reset failed: %s", hd_device_get_name(dev), hd_ctx_last_error(ctx));
             hd_ctx_clear_error(ctx);
             hd_txn_settle(t, "reset", hd_device_get_name(dev), HD_STEP_FAILED);
+        } else if (!hd_txn_dry_run(t) && reset) { /* done, whatever fails after it */
+            hd_txn_settle(t, "reset", hd_device_get_name(dev), HD_STEP_DONE);
         }
         if (!hd_txn_dry_run(t) && to_stub &&
             ((r = hd_bind_detach(dev, a->driver, HD_DETACH_EXACT)) < 0 ||

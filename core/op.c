@@ -622,11 +622,11 @@ static struct op_step *newest_step(struct hd_op *op, const char *action, const c
 }
 
 /* What a failure's marking leaves as it is: the step that failed, one never started, one whose
- * undo failed. */
-static bool ended_in_failure(const struct op_step *s)
+ * undo failed, a reset done (no undo puts a device's state back). */
+static bool stays_after_failure(const struct op_step *s)
 {
     return s->settled && (s->state == HD_STEP_FAILED || s->state == HD_STEP_NOT_RUN ||
-                          s->state == HD_STEP_NOT_UNDONE);
+                          s->state == HD_STEP_NOT_UNDONE || s->state == HD_STEP_DONE);
 }
 
 static bool is_action(const struct op_step *s, const char *const *actions)
@@ -670,7 +670,7 @@ void hd_op_mark_steps(struct hd_op *op, int state)
         if (state == HD_STEP_UNDONE && op->steps[i].note)
             op->steps[i].state = note_after_failure(op, i);
         else if (!op->steps[i].settled ||
-            (state == HD_STEP_UNDONE && !ended_in_failure(&op->steps[i])))
+            (state == HD_STEP_UNDONE && !stays_after_failure(&op->steps[i])))
             op->steps[i].state = (enum hd_op_step_state)state;
     }
     op->marked = op->nsteps;

@@ -697,7 +697,14 @@ int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b)
 {
     int r = hd_batch_run(t->ctx, b);
 
-    if (r >= 0 || t->op == NULL)
+    if (t->op == NULL)
+        return r;
+    /* A reset done stays done whatever fails after it: nothing puts a device's state back. */
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->v[i].kind == HD_TASK_RESET && b->v[i].ran && b->v[i].result == 0)
+            hd_txn_settle(t, "reset", hd_device_get_name(b->v[i].dev), HD_STEP_DONE);
+    }
+    if (r >= 0)
         return r;
     for (size_t i = 0; i < b->n; i++) {
         const struct hd_task *k = &b->v[i];

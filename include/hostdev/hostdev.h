@@ -1420,7 +1420,7 @@ enum hd_op_step_state {
     HD_STEP_PLANNED, /* a dry run, or not reached; a dry run's reset step the kernel will
                       * refuse (a bus reset with other devices on the bus) is planned in the
                       * state its run will end in: deferred, or failed */
-    HD_STEP_DONE,
+    HD_STEP_DONE, /* a reset done stays so after a later failure: nothing undoes it */
     HD_STEP_UNDONE, /* started, then put back after a later failure */
     HD_STEP_DEFERRED, /* a reset that no method could do from here (the kernel's ENOTTY, as
                        * for a bus reset with other devices on the bus): the device is on

@@ -949,6 +949,54 @@ HD_TEST(a_failure_reads_no_note_undone)
 }
 END_TEST
 
+/* The state of @action's step for @device in --json steps @json ("" if none). */
+static const char *json_step_state(const char *json, const char *action, const char *device)
+{
+    static char state[16];
+    char head[128];
+    const char *p, *q;
+
+    snprintf(head, sizeof(head), "\"action\": \"%s\",\n      \"device\": \"%s\"", action,
+             device);
+    state[0] = '\0';
+    if ((p = strstr(json, head)) != NULL && (p = strstr(p, "\"state\": \"")) != NULL &&
+        (q = strchr(p += strlen("\"state\": \""), '"')) != NULL && (size_t)(q - p) < sizeof(state))
+        snprintf(state, sizeof(state), "%.*s", (int)(q - p), p);
+    return state;
+}
+
+/* A reset done stays done when a later write fails: it happened, and no undo puts a device's
+ * state back, so "undone" would be a lie. Here the NIC's reset works and the xHCI's fails. */
+HD_TEST(a_reset_done_reads_done_after_a_failure)
+{
+    char *before = snap();
+
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
+    ck_assert_int_eq(hd("--json acquire --vm v --owner 0:0 " NIC " " XHCI), 1);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "reset " NIC), 1); /* the kernel did reset it */
+    ck_assert_str_eq(json_step_state(cli.out, "reset", NIC), "done");
+    ck_assert_str_eq(json_step_state(cli.out, "reset", XHCI), "failed");
+    ck_assert_str_eq(json_step_state(cli.out, "detach", NIC), "undone");
+    ck_assert_str_eq(json_step_state(cli.out, "detach", XHCI), "undone");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+
+    /* A release's reset alike, when the reattach after it fails: the NIC stays held. */
+    ck_assert_int_eq(hd("acquire --vm w --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/drivers_probe EIO"), 0);
+    ck_assert_int_eq(hd("--json release --vm w"), 1);
+    ck_assert_str_eq(json_step_state(cli.out, "reset", NIC), "done");
+    ck_assert_str_eq(json_step_state(cli.out, "reattach", NIC), "failed");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "vfio-pci");
+    /* And the emergency release's, which resets just before it gives the device back. */
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/drivers_probe EIO"), 0);
+    ck_assert_int_eq(hd("--json release --force " NIC), 1);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "reset", NIC), "done") == 0, "%s", cli.out);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+}
+END_TEST
+
 /* A timed-out unbind is undone as soon as the kernel returns, by the writer that holds the
  * journal, without anyone running recover. */
 HD_TEST(timed_out_unbind_undoes_itself)
