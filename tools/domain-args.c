@@ -66,7 +66,8 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
     memset(da, 0, sizeof(*da));
     r = domxml_read(path, &da->dom, err, sizeof(err));
     if (r < 0)
-        return tool_error(t, r == -ENOTSUP ? EXIT_FAILED : EXIT_USAGE, "%s: %s", path, err);
+        return tool_error(t, r == -ENOTSUP ? EXIT_FAILED : EXIT_USAGE, "--domain-xml %s: %s", path,
+                          err);
     if (*vm == NULL)
         *vm = da->dom.name; /* the domain's own <name> */
     if (*vm == NULL) {

@@ -116,7 +116,7 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
 
     *nnotes = 0;
     if (domxml_read(file, &dom, err, sizeof(err)) < 0)
-        return tool_error(t, EXIT_USAGE, "%s: %s", file, err);
+        return tool_error(t, EXIT_USAGE, "--domain-xml %s: %s", file, err);
     *args = calloc(dom.count + 1, sizeof(**args));
     *notes = calloc(dom.count + 1, sizeof(**notes));
     if (*args == NULL || *notes == NULL) {

@@ -288,7 +288,7 @@ static const struct bad cases[] = {
      "'<a href='&amp;'>'", NONE, 0},
     /* ---- config files: domain XML, pci.ids, state records ---- */
     {"config: domain XML missing", FUSE, NULL, "$HD qemu-args --domain-xml $R/none.xml", 2,
-     "none.xml", NONE, 0},
+     "--domain-xml ", NONE, 0},
     {"config: domain XML empty", FUSE, ": > $R/d.xml", "$HD qemu-args --domain-xml $R/d.xml", 2,
      "d.xml", NONE, 0},
     {"config: domain XML not XML", FUSE, "echo hello > $R/d.xml",
@@ -394,6 +394,11 @@ static const struct bad cases[] = {
     {"config: domain XML is /dev/zero", FUSE, NULL,
      "timeout 10 $HD acquire --vm v --owner 0:0 --domain-xml /dev/zero", 2,
      "/dev/zero: not a regular file", NONE, 0},
+    /* the file is named with the option that gave it, as qemu-args does above */
+    {"config: domain XML missing, acquire", FUSE, NULL,
+     "$HD acquire --vm v --owner 0:0 --domain-xml $R/none.xml", 2, "--domain-xml ", NONE, 0},
+    {"config: domain XML missing, release", FUSE, NULL,
+     "$HD release --vm v --domain-xml $R/none.xml", 2, "--domain-xml ", NONE, 0},
     {"config: domain XML is a directory", FUSE, "mkdir $R/d.xml",
      "$HD qemu-args --domain-xml $R/d.xml", 2, "d.xml", NONE, 0},
     {"config: pci.ids garbage", FUSE,
