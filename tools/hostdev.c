@@ -600,7 +600,8 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
         return;
     }
     if (current_command != NULL)
-        fprintf(stderr, "%s %s: ", t->prog, current_command);
+        fprintf(stderr, "%s %s%s%s: ", t->prog, current_command, current_sub ? " " : "",
+                current_sub ? current_sub : "");
     else
         fprintf(stderr, "%s: ", t->prog);
     /* The library's messages already start with the device: say it once. */
@@ -622,7 +623,8 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
 void tool_warning(struct tool *t, const char *msg)
 {
     if (current_command != NULL)
-        fprintf(stderr, "%s %s: warning: ", t->prog, current_command);
+        fprintf(stderr, "%s %s%s%s: warning: ", t->prog, current_command, current_sub ? " " : "",
+                current_sub ? current_sub : "");
     else
         fprintf(stderr, "%s: warning: ", t->prog);
     tool_put_text(stderr, msg);

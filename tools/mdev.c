@@ -158,9 +158,9 @@ static int change(struct tool *t, bool create, int argc, char **argv)
     /* create --uuid UUID alone: a defined one, made as defined (mdevctl start --uuid). */
     bool defined = create && uuid != NULL && argc == optind;
     if (argc - optind != (create ? 2 : 1) && !defined)
-        return tool_error(t, EXIT_USAGE, create ? "create takes PARENT TYPE (or --uuid UUID "
-                                                  "alone: a defined one)"
-                                                : "remove takes one UUID");
+        return tool_error(t, EXIT_USAGE, create ? "needs PARENT TYPE (or --uuid UUID alone: "
+                                                  "a defined one)"
+                                                : "needs one UUID");
     if ((r = tool_op_new(t, create ? HD_OP_MDEV_CREATE : HD_OP_MDEV_REMOVE, 0, &op)) != EXIT_DONE)
         return r;
     hd_ctx_clear_error(t->ctx);
@@ -215,10 +215,9 @@ static int persist(struct tool *t, bool define, int argc, char **argv)
         }
     }
     if (asked_auto && !autostart)
-        return tool_error(t, EXIT_USAGE, "define takes --auto or --manual, not both");
+        return tool_error(t, EXIT_USAGE, "--auto or --manual, not both");
     if (argc - optind != (define ? 2 : 1))
-        return tool_error(t, EXIT_USAGE, define ? "define takes PARENT TYPE"
-                                                : "undefine takes one UUID");
+        return tool_error(t, EXIT_USAGE, define ? "needs PARENT TYPE" : "needs one UUID");
     if (!define)
         uuid = argv[optind];
     if (uuid == NULL) { /* a new one, as mdevctl define does */

@@ -743,14 +743,14 @@ HD_TEST(mdev_create_on_a_parent_off_its_driver_says_where_it_is)
     eng_start(&e, "mdev");
     ck_assert_int_eq(eng_run(&e, "detach 00:02.0"), 0);
     ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
-    ck_assert_str_eq(e.err, "hostdev mdev: 0000:00:02.0 is on vfio-pci: its host driver must be "
-                            "back for it to make mediated devices\n");
+    ck_assert_str_eq(e.err, "hostdev mdev create: 0000:00:02.0 is on vfio-pci: its host driver "
+                            "must be back for it to make mediated devices\n");
     ck_assert_int_eq(eng_run(&e, "mdev create --dry-run 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
     ck_assert_ptr_nonnull(strstr(e.err, "is on vfio-pci: its host driver must be back"));
     ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --owner 0:0 00:02.0"), 0);
     ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
-    ck_assert_str_eq(e.err, "hostdev mdev: 0000:00:02.0 is held by vm vm1: its host driver must "
-                            "be back for it to make mediated devices\n");
+    ck_assert_str_eq(e.err, "hostdev mdev create: 0000:00:02.0 is held by vm vm1: its host driver "
+                            "must be back for it to make mediated devices\n");
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert_int_eq(eng_run(&e, "mdev create 00:00.0 i915-GVTg_V5_4 --uuid " U1), 2);
     ck_assert_ptr_nonnull(strstr(e.err, "0000:00:00.0 is not a mediated device parent"));
@@ -923,7 +923,7 @@ HD_TEST(definitions_and_reserve)
     ck_assert_int_eq(eng_run(&e, "mdev define --auto mtty mtty-1 --uuid " U1), 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"auto\""));
     ck_assert_int_eq(eng_run(&e, "mdev define -a --manual mtty mtty-1 --uuid " U1), 2);
-    ck_assert_str_eq(e.err, "hostdev mdev: define takes --auto or --manual, not both\n");
+    ck_assert_str_eq(e.err, "hostdev mdev define: --auto or --manual, not both\n");
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" U1), "\"auto\""));
     ck_assert_int_eq(eng_run(&e, "mdev undefine " U1), 0);
     /* --dry-run writes nothing and, under --json, says what it would in one document. */
@@ -934,8 +934,8 @@ HD_TEST(definitions_and_reserve)
     ck_assert_int_eq(eng_run(&e, "mdev define mtty ../x"), 2);
     /* The UUID said as create says it: libvirt's mdev_ name is taken here too. */
     ck_assert_int_eq(eng_run(&e, "mdev undefine xyz"), 2);
-    ck_assert_str_eq(e.err, "hostdev mdev: 'xyz' is not a UUID (8-4-4-4-12 hex digits, or mdev_ "
-                            "with '_' for '-')\n");
+    ck_assert_str_eq(e.err, "hostdev mdev undefine: 'xyz' is not a UUID (8-4-4-4-12 hex digits, or "
+                            "mdev_ with '_' for '-')\n");
     ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --manual --uuid " BOOT_MDEV), 0);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "\"manual\""));
     ck_assert_ptr_nonnull(f = fopen(fx_path(&e.fx, "etc/mdevctl.d/mtty/" BOOT_MDEV), "w"));
@@ -1027,12 +1027,12 @@ HD_TEST(a_defined_device_is_made_as_defined)
     ck_assert_int_eq(eng_run(&e, "mdev define --manual mtty mtty-2 --uuid " U1), 0);
     writes = eng_writes(&e);
     ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 2);
-    ck_assert_str_eq(e.err, "hostdev mdev: mediated device " U1 " is defined as type mtty-2 of "
-                            "mtty, not mtty-1 of mtty: make it as defined, or undefine it "
-                            "first\n");
+    ck_assert_str_eq(e.err, "hostdev mdev create: mediated device " U1 " is defined as type "
+                            "mtty-2 of mtty, not mtty-1 of mtty: make it as defined, or "
+                            "undefine it first\n");
     ck_assert_int_eq(eng_run(&e, "mdev create --uuid " U2ND), 2);
-    ck_assert_str_eq(e.err, "hostdev mdev: mediated device " U2ND " is not defined: making it "
-                            "needs its parent and type\n");
+    ck_assert_str_eq(e.err, "hostdev mdev create: mediated device " U2ND " is not defined: "
+                            "making it needs its parent and type\n");
     ck_assert_int_eq(eng_run(&e, "mdev create --dry-run --uuid " U1), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; mdev create would do:\n  " U1 ": created "
                             "(type mtty-2 of mtty)\n");
@@ -1057,8 +1057,8 @@ HD_TEST(a_running_device_is_defined_as_it_runs)
     ck_assert_int_eq(eng_run(&e, "mdev create mtty mtty-1 --uuid " U1), 0);
     writes = eng_writes(&e);
     ck_assert_int_eq(eng_run(&e, "mdev define mtty mtty-2 --uuid " U1), 1);
-    ck_assert_str_eq(e.err, "hostdev mdev: mediated device " U1 " runs as type mtty-1 of mtty, "
-                            "not mtty-2 of mtty: remove it first, or choose another UUID\n");
+    ck_assert_str_eq(e.err, "hostdev mdev define: mediated device " U1 " runs as type mtty-1 of "
+                            "mtty, not mtty-2 of mtty: remove it first, or choose another UUID\n");
     ck_assert_int_eq(eng_run(&e, "mdev define --dry-run 00:02.0 i915-GVTg_V5_4 --uuid " U1), 1);
     ck_assert_ptr_nonnull(strstr(e.err, "runs as type mtty-1 of mtty, not i915-GVTg_V5_4 of "
                                         "0000:00:02.0"));

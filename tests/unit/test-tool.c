@@ -347,9 +347,10 @@ HD_TEST(a_device_typed_short_is_named_once)
         {"persist 07:00.0", "hostdev persist: 0000:07:00.0: no such PCI device under "},
         {"release --force 07:00.0", "hostdev release: 0000:07:00.0: no such PCI device "},
         {"detach pci_0000_03_00_0 03:00.0", "hostdev detach: 0000:03:00.0 is given twice\n"},
-        {"mdev create bad/parent mtty-1", "hostdev mdev: 'bad/parent' is not a mediated "},
+        {"mdev create bad/parent mtty-1", "hostdev mdev create: 'bad/parent' is not a mediated "},
         {"mdev undefine 11111111-2222-3333-4444-555555555555",
-         "hostdev mdev: mediated device 11111111-2222-3333-4444-555555555555 is not defined"},
+         "hostdev mdev undefine: mediated device 11111111-2222-3333-4444-555555555555 is not "
+         "defined"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_msg(hd(cases[i].args) != 0, "'%s' succeeded", cases[i].args);
