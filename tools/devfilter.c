@@ -189,7 +189,21 @@ bad:
                       "any; CLASS 0300 or 03)", spec);
 }
 
-static bool rule_match(const struct rule *r, const struct hd_device *dev)
+/* A glob over the interfaces' names as well as the address: 'enp3*' means interfaces, as an
+ * interface's name does; no address has letters past f, so the two never mix. */
+static bool glob_match_ifname(const char *glob, const char *ifnames)
+{
+    char name[64];
+
+    for (const char *p = ifnames; p != NULL && *p; p += strcspn(p, ","), p += *p == ',') {
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, ","), p);
+        if (fnmatch(glob, name, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool rule_match(const struct rule *r, const struct hd_device *dev, const char *ifnames)
 {
     const struct hd_pci_addr *a = hd_device_get_addr(dev);
     long class = (long)(hd_device_get_class(dev) >> 8);
@@ -199,7 +213,8 @@ static bool rule_match(const struct rule *r, const struct hd_device *dev)
         return hd_pci_selector_match(&r->sel, dev);
     case BY_GLOB:
         return fnmatch(r->text, hd_device_get_name(dev), 0) == 0 ||
-               fnmatch(r->text, hd_device_get_name(dev) + 5, 0) == 0; /* without the domain */
+               fnmatch(r->text, hd_device_get_name(dev) + 5, 0) == 0 || /* without the domain */
+               glob_match_ifname(r->text, ifnames);
     case BY_SLOT:
         return (r->domain < 0 || r->domain == (long)a->domain) &&
                (r->bus < 0 || r->bus == a->bus) && (r->slot < 0 || r->slot == a->slot) &&
@@ -212,12 +227,12 @@ static bool rule_match(const struct rule *r, const struct hd_device *dev)
     return false;
 }
 
-bool devfilter_match(struct devfilter *f, const struct hd_device *dev)
+bool devfilter_match(struct devfilter *f, const struct hd_device *dev, const char *ifnames)
 {
     bool any = f->n == 0;
 
     for (size_t i = 0; i < f->n; i++) {
-        if (rule_match(&f->v[i], dev))
+        if (rule_match(&f->v[i], dev, ifnames))
             any = f->v[i].matched = true;
     }
     return any;
@@ -237,7 +252,7 @@ const char *devfilter_names(const struct devfilter *f, const struct hd_device *d
 {
     for (size_t i = 0; i < f->n; i++) {
         if (f->v[i].kind == BY_SELECTOR && f->v[i].sel.kind == HD_SELECTOR_ADDR &&
-            rule_match(&f->v[i], dev))
+            rule_match(&f->v[i], dev, NULL))
             return f->v[i].text;
     }
     return NULL;

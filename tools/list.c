@@ -234,7 +234,9 @@ static int run(struct tool *t, int argc, char **argv)
     }
     for (size_t i = 0; i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
-        if (!devfilter_match(filter, dev) || !devfilter_driver_match(filter, dev))
+        const char *ifnames =
+            facts.netifs ? hd_netif_list_get(facts.netifs, hd_device_get_addr(dev)) : "";
+        if (!devfilter_match(filter, dev, ifnames) || !devfilter_driver_match(filter, dev))
             continue;
         if (tool_json(t)) {
             json_begin_object(&j);
@@ -298,7 +300,9 @@ const struct tool_command cmd_list = {
             "      --tree          with --format vdsm: vdsClient's tree, one Python dict per\n"
             "                      device, indented under its parent\n"
             "  ADDR, VVVV:DDDD     only these devices; also an interface (enp3s0) or a glob\n"
-            "                      over the address (01:00.*); -s, -d and these repeat, OR-ed\n"
+            "                      over the address or interface (01:00.*, enp3*); -s, -d\n"
+            "                      and these repeat, OR-ed; an address or interface that\n"
+            "                      is not there is exit 2, a glob matching none is not\n"
             "With --json: an array of objects with the line's fields (address, vendor_id,\n"
             "device_id, class, driver, iommu_group, physfn, vm, ...); show --json has them all.\n",
 };

@@ -113,6 +113,11 @@ static const struct bad cases[] = {
     {"args: huge timeout", FUSE, NULL, "$HD --timeout 99999999999999999999 list", 2,
      "'99999999999999999999'", NONE, 0},
     {"args: empty timeout", FUSE, NULL, "$HD --timeout '' list", 2, "--timeout ''", NONE, 0},
+    /* A glob is a filter: matching nothing is an empty listing, as lspci's -s; a word that is
+     * no address, ids, interface or glob names no device: bad input. */
+    {"args: list glob matching nothing", FUSE, NULL, "$HD list 'enp9*' '09:*'", 0, NULL, NONE, 0},
+    {"args: list interface not there", FUSE, NULL, "$HD list enp9s0", 2,
+     "invalid device selector 'enp9s0'", NONE, 0},
     {"args: missing root", FUSE, NULL, "$B/hostdev --root $R/nonexistent list", 2, "nonexistent",
      NONE, 0},
     {"args: root is a file", FUSE, NULL, "$B/hostdev --root $R/proc/cmdline list", 2,

@@ -1100,6 +1100,7 @@ HD_TEST(list_and_help)
         {"list -d ::04", "0000:00:1f.3 0000:01:00.1"},
         {"list '00:1f.*'", "0000:00:1f.0 0000:00:1f.3 0000:00:1f.4"},
         {"list '0000:0?:00.1' enp3s0", "0000:01:00.1 0000:03:00.0"},
+        {"list 'enp3*'", "0000:03:00.0"}, /* a glob over the interfaces' names too */
         {"list -d nvme", "0000:02:00.0"},
         {"list -d e1000e -s 03: -s 01:", "0000:03:00.0"}, /* a driver, and buses OR-ed */
     };
