@@ -190,10 +190,11 @@ const struct tool_command cmd_acquire = {
     .name = "acquire",
     .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "--vm ID [--owner USER[:GROUP]] [--group] [--force] [--dry-run]\n"
-             "       [--managed] ADDR... [--unmanaged ADDR...]\n"
-             "       hostdev acquire [--vm ID] --domain-xml FILE [--owner USER[:GROUP]] [--group]",
-    .summary = "give devices to a VM (detach, reset, hand over /dev/vfio), all or nothing",
+    .usage = "--vm ID [--owner USER[:GROUP]] [--group] [--force]\n"
+             "       [--dry-run] [--managed] ADDR... [--unmanaged ADDR...]\n"
+             "       hostdev acquire [--vm ID] --domain-xml FILE [--owner USER[:GROUP]]\n"
+             "       [--group]",
+    .summary = "give devices to a VM (detach, reset, /dev/vfio), all or nothing",
     .help = "  -m, --vm ID          the VM (name or UUID: A-Z a-z 0-9 . _ : @ -, up to 128)\n"
             "      --managed        detach the devices after it to vfio-pci (the default)\n"
             "      --unmanaged      the devices after it must be on vfio-pci already\n"

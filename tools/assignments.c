@@ -208,15 +208,15 @@ const struct tool_command cmd_assignments = {
     .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "[--vm ID] [ADDR|UUID|NAME...]",
-    .summary = "which VM holds which device: mode, original driver, group, since when",
+    .summary = "which VM holds which device: mode, prior driver, group, since",
     .help = "  -m, --vm ID             only the devices VM ID holds\n"
             "  ADDR, UUID, NAME        only these devices: a PCI address, a mediated device's\n"
             "                          UUID, a USB or SCSI device's node-device name\n"
             "                          (usb_1_2, scsi_2_0_0_0)\n"
-            "One line per device: the VM, managed or unmanaged (or the kind: mdev, usb, scsi),\n"
-            "the driver release gives it back to, its IOMMU group, since when (UTC); members of\n"
-            "an IOMMU group that came with acquire --group are marked '(with --group)'. A\n"
-            "filter that matches nothing prints nothing. With --json: an array of objects\n"
-            "(kind, address|uuid|name, vm, mode, original_driver, iommu_group, group_member,\n"
-            "uid, gid, since).\n",
+            "One line per device: the VM, managed or unmanaged (or the kind: mdev, usb,\n"
+            "scsi), the driver release gives it back to, its IOMMU group, since when (UTC);\n"
+            "members of an IOMMU group that came with acquire --group are marked\n"
+            "'(with --group)'. A filter that matches nothing prints nothing. With --json: an\n"
+            "array of objects (kind, address|uuid|name, vm, mode, original_driver,\n"
+            "iommu_group, group_member, uid, gid, since).\n",
 };

@@ -459,7 +459,7 @@ const struct tool_command cmd_check = {
     .run = run,
     .takes = TOOL_TAKES_ANY,
     .usage = "ADDR...",
-    .summary = "tell whether devices can be reset (and assigned) alone or need co-assignment",
+    .summary = "whether devices can be reset (and assigned) alone or need company",
     .help = "A device is assignable alone when it can be reset on its own and its IOMMU group\n"
             "holds no other endpoint (VFIO gives a group to one VM whole); members the host\n"
             "keeps (host/ISA bridges, SMBus, ...) are named; so is the VM that holds one.\n"
@@ -477,7 +477,7 @@ const struct tool_command cmd_check = {
             "no IOMMU group are not for a VM now; nor is a PCI device without an IOMMU\n"
             "group (the IOMMU off). A bridge is no VM's at all (exit 2).\n"
             "Exit 0 when the devices given can go to a VM together (one: it is assignable\n"
-            "alone), 1 otherwise (or when a group's members cannot be read), 2 when the sysfs "
-            "contents of a device or of a member of\n"
-            "its group are what the kernel would not write (bad input).\n",
+            "alone), 1 otherwise (or when a group's members cannot be read), 2 when the sysfs\n"
+            "contents of a device or of a member of its group are what the kernel would not\n"
+            "write (bad input).\n",
 };

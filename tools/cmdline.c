@@ -317,15 +317,17 @@ const struct tool_command cmd_cmdline = {
     .opts = cmdline_opts,
     .name = "cmdline",
     .run = run,
-    .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub] [--force]",
+    .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub]\n"
+             "       [--force]",
     .summary = "print the kernel parameters that keep devices for VMs from boot",
-    .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on AMD,\n"
-            "whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the devices' ids.\n"
-            "Ids catch every device that has them: the others are named in a warning, and so\n"
-            "are the members of an IOMMU group it keeps only in part (VFIO gives it whole),\n"
-            "and a PF that hostdev.d gives a VF count (its host driver takes the VFs along).\n"
-            "  -R, --reserve       hostdev.reserve=ADDR,... instead: only these devices (needs\n"
-            "                      hostdev's initramfs hook or udev rule)\n"
+    .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on\n"
+            "AMD, whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the\n"
+            "devices' ids. Ids catch every device that has them: the others are named in a\n"
+            "warning, and so are the members of an IOMMU group it keeps only in part (VFIO\n"
+            "gives it whole), and a PF that hostdev.d gives a VF count (its host driver takes\n"
+            "the VFs along).\n"
+            "  -R, --reserve       hostdev.reserve=ADDR,... instead: only these devices\n"
+            "                      (needs hostdev's initramfs hook or udev rule)\n"
             "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"
             "                      hostdev.driver=pci-stub)\n"
             "  -f, --force         a platform function too (a host bridge, an SMBus\n"

@@ -64,7 +64,8 @@ const struct tool_command cmd_detach = {
     .opts = detach_opts,
     .name = "detach",
     .run = run,
-    .usage = "ADDR... [--driver NAME] [--group] [--new-id] [--force] [--dry-run]",
+    .usage = "ADDR... [--driver NAME] [--group] [--new-id] [--force]\n"
+             "       [--dry-run]",
     .summary = "detach devices from their host drivers for passthrough",
     .help = "  -d, --driver NAME   vfio (default: the device's vfio-pci variant driver when\n"
             "                      the kernel's modules.alias has one, else vfio-pci),\n"

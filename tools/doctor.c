@@ -164,19 +164,20 @@ const struct tool_command cmd_doctor = {
     .name = "doctor",
     .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "[ADDR|UUID|USB|SCSI] [--vm-memory SIZE [--pid PID|--unit UNIT]]",
-    .summary = "diagnose why passthrough fails (IOMMU, groups, permissions, BARs) and the fix",
+    .usage = "[ADDR|UUID|USB|SCSI]\n"
+             "       [--vm-memory SIZE [--pid PID|--unit UNIT]]",
+    .summary = "why passthrough fails (IOMMU, groups, permissions...) and the fix",
     .help = "Without ADDR: the IOMMU, and every device that is detached or assigned.\n"
             "UUID: a mediated device (or libvirt's mdev_<uuid>): its driver, IOMMU group,\n"
             "/dev/vfio/N and assignment.\n"
-            "USB, SCSI: usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L: the assignment's\n"
-            "device still in its place, its node the recorded one and the VM's user's; one no\n"
-            "VM holds: its node, and whether the host keeps or uses it.\n"
-            "  -m, --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the process\n"
-            "                        that runs QEMU must be allowed to lock that much and 1 GiB\n"
-            "                        (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"
-            "  -p, --pid PID         that process (default: this shell's limit, which it passes\n"
-            "                        on)\n"
+            "USB, SCSI: usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L: the\n"
+            "assignment's device still in its place, its node the recorded one and the VM's\n"
+            "user's; one no VM holds: its node, and whether the host keeps or uses it.\n"
+            "  -m, --vm-memory SIZE  the VM's memory (16G): VFIO pins all of it, so the\n"
+            "                        process that runs QEMU must be allowed to lock that much\n"
+            "                        and 1 GiB (RLIMIT_MEMLOCK, unless it has CAP_IPC_LOCK)\n"
+            "  -p, --pid PID         that process (default: this shell's limit, which it\n"
+            "                        passes on)\n"
             "  -u, --unit UNIT       the running systemd unit that starts QEMU\n"
             "Exit 1 when a problem (warning or error) was found; notes alone exit 0.\n",
 };

@@ -204,17 +204,19 @@ const struct tool_command cmd_hostdev_xml = {
     .name = "hostdev-xml",
     .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "ADDR... | --vm ID [--managed yes|no] [--driver vfio|none] [--rom-bar on|off] "
-             "[--rom-file FILE] [--guest-slot N]",
-    .summary = "print the libvirt <hostdev> element that assigns each device to a VM",
-    .help = "      --vm ID             the devices VM ID holds (hostdev acquire), in the order\n"
-            "                          they were acquired; not the members of their IOMMU\n"
-            "                          groups that came with --group (on vfio for the group's\n"
-            "                          sake, not given to the guest)\n"
-            "  -m, --managed yes|no    managed='yes' (default): libvirt detaches and reattaches\n"
-            "                          the device itself; 'no': it must be detached beforehand\n"
-            "                          (the default with --vm: hostdev holds those devices)\n"
-            "  -d, --driver NAME       <driver name='vfio'/> (default), or none to leave it out\n"
+    .usage = "ADDR... | --vm ID [--managed yes|no]\n"
+             "       [--driver vfio|none] [--rom-bar on|off] [--rom-file FILE]\n"
+             "       [--guest-slot N]",
+    .summary = "print the libvirt <hostdev> elements that assign devices to a VM",
+    .help = "      --vm ID             the devices VM ID holds (hostdev acquire), in the\n"
+            "                          order they were acquired; not the members of their\n"
+            "                          IOMMU groups that came with --group (on vfio for the\n"
+            "                          group's sake, not given to the guest)\n"
+            "  -m, --managed yes|no    managed='yes' (default): libvirt detaches and\n"
+            "                          reattaches the device itself; 'no': it must be\n"
+            "                          detached beforehand (the default with --vm: hostdev\n"
+            "                          holds those devices)\n"
+            "  -d, --driver NAME       <driver name='vfio'/> (default), or none: left out\n"
             VMM_OPTS_HELP
             "The element goes in the <devices> of a domain; it does not touch the device.\n"
             "A device may also be a mediated device's UUID (type='mdev'), a USB device\n"

@@ -163,7 +163,7 @@ const struct tool_command cmd_iommu = {
     .name = "iommu",
     .run = run_iommu,
     .usage = "",
-    .summary = "say whether the IOMMU is usable for VFIO, and if not, how to fix it",
+    .summary = "whether the IOMMU is usable for VFIO, and if not, how to fix it",
     .help = "Reads the kernel command line, /sys/class/iommu, /sys/kernel/iommu_groups, the\n"
             "ACPI DMAR/IVRS tables, interrupt remapping and the vfio module parameters, then\n"
             "lists what it found (evidence) and each problem with its fix. The command line\n"

@@ -280,19 +280,20 @@ const struct tool_command cmd_list = {
     .opts = list_opts,
     .name = "list",
     .run = run,
-    .usage = "[--caps CAPS] [--driver NAME|none] [-s SLOT] [-d [V]:[D][:CLASS]] "
-             "[--format text|json|vdsm [--tree]] [ADDR|VVVV:DDDD|IFNAME|GLOB...]",
-    .summary = "list PCI devices with driver and IOMMU group (or every node device)",
+    .usage = "[--caps CAPS] [--driver NAME|none] [-s SLOT]\n"
+             "       [-d [V]:[D][:CLASS]] [--format text|json|vdsm [--tree]]\n"
+             "       [ADDR|VVVV:DDDD|IFNAME|GLOB...]",
+    .summary = "list PCI devices, driver and IOMMU group (or every node device)",
     .help = "  -c, --caps CAPS     only these capabilities, comma-separated, as libvirt names\n"
             "                      them: pci, usb_device, usb, net, scsi_host, scsi_target,\n"
             "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
             "                      per libvirt node device (name, capability, parent, driver)\n"
-            "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones; repeated:\n"
-            "                      any of them); a NAME no driver is registered by: a\n"
-            "                      note on stderr\n"
+            "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones;\n"
+            "                      repeated: any of them); a NAME no driver is registered by:\n"
+            "                      a note on stderr\n"
             "  -s, --slot [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]\n"
             "                                          as lspci: '*' or nothing is any\n"
-            "  -d [VENDOR]:[DEVICE][:CLASS]            as lspci (-d ::0300 displays, -d 10de:)\n"
+            "  -d [VENDOR]:[DEVICE][:CLASS]            as lspci (-d ::0300, -d 10de:)\n"
             "  -f, --format json   the same as --json\n"
             "  -f, --format vdsm   oVirt VDSM's hostdevListByCaps structure as JSON:\n"
             "                      {name: {\"params\": {capability, vendor, product, ...},\n"
@@ -304,5 +305,6 @@ const struct tool_command cmd_list = {
             "                      and these repeat, OR-ed; an address or interface that\n"
             "                      is not there is exit 2, a glob matching none is not\n"
             "With --json: an array of objects with the line's fields (address, vendor_id,\n"
-            "device_id, class, driver, iommu_group, physfn, vm, ...); show --json has them all.\n",
+            "device_id, class, driver, iommu_group, physfn, vm, ...); show --json has\n"
+            "them all.\n",
 };

@@ -381,9 +381,10 @@ const struct tool_command cmd_mdev = {
     .opts = define_opts,
     .name = "mdev",
     .run = run,
-    .usage = "types | list | create PARENT TYPE [--uuid UUID] | create --uuid UUID | remove UUID "
-             "| define PARENT "
-             "TYPE [--uuid UUID] [--auto|--manual] | undefine UUID | defined (writing ones: --dry-run)",
+    .usage = "types | list | create PARENT TYPE [--uuid UUID]\n"
+             "       | create --uuid UUID | remove UUID\n"
+             "       | define PARENT TYPE [--uuid UUID] [--auto|--manual]\n"
+             "       | undefine UUID | defined (writing ones: --dry-run)",
     .summary = "mediated devices: the types parents offer, create and remove them",
     .help = "  types                 every parent's types: name, device API, instances left\n"
             "  list                  the mediated devices: UUID, parent, type, IOMMU group\n"

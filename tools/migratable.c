@@ -67,7 +67,7 @@ const struct tool_command cmd_migratable = {
     .name = "migratable",
     .run = run,
     .usage = "--vm ID",
-    .summary = "exit 1, naming them, when the VM holds devices that block migration",
+    .summary = "exit 1, naming them, when a VM holds devices that block migration",
     .help = "  -m, --vm ID     the VM (its name or UUID, as acquire was given it)\n"
             "A VM that holds host devices (PCI, mediated, USB, SCSI) cannot migrate: each is\n"
             "named. With --json: {vm, blocking_devices, migratable}.\n"

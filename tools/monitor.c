@@ -148,8 +148,9 @@ const struct tool_command cmd_monitor = {
     .opts = monitor_opts,
     .name = "monitor",
     .run = run,
-    .usage = "[--subsystem pci|usb|...|all] [--count N] [--duration SECONDS]",
-    .summary = "print device events (add, remove, bind, unbind, change) as they happen",
+    .usage = "[--subsystem pci|usb|...|all] [--count N]\n"
+             "       [--duration SECONDS]",
+    .summary = "print device events (add, remove, bind, unbind...) as they happen",
     .help = "One line per event: ACTION ADDRESS [driver=NAME], e.g. 'bind 0000:01:00.0\n"
             "driver=vfio-pci'; with --json one object per line (action, subsystem, address,\n"
             "driver, devpath, seqnum). Events come from the kernel's uevent netlink socket\n"

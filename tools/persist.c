@@ -561,7 +561,8 @@ const struct tool_command cmd_persist = {
     .opts = persist_opts,
     .name = "persist",
     .run = run_persist,
-    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply] [--force] [--dry-run]",
+    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply]\n"
+             "       [--force] [--dry-run]",
     .summary = "reserve a device now and at every boot",
     .help = "  -d, --driver NAME   vfio-pci, a vfio-pci variant (mlx5_vfio_pci, ...) or\n"
             "                      pci-stub; default: for an address, the one detach would\n"
@@ -576,8 +577,8 @@ const struct tool_command cmd_persist = {
             "      --dry-run       print the line and the plan; write nothing, change nothing\n"
             "ADDR may be a network interface's name; its device's address is written.\n"
             "The device is reserved now (as `hostdev reserve` does), then\n"
-            "ROOT/etc/hostdev.d/persist-DEVICE.conf is written atomically. If reserving fails,\n"
-            "nothing is written.\n",
+            "ROOT/etc/hostdev.d/persist-DEVICE.conf is written atomically. If reserving\n"
+            "fails, nothing is written.\n",
 };
 
 const struct tool_command cmd_unpersist = {
@@ -604,10 +605,10 @@ const struct tool_command cmd_persisted = {
     .name = "persisted",
     .run = run_persisted,
     .usage = "",
-    .summary = "list the reservations configured for boot, with where each comes from",
+    .summary = "list the reservations configured for boot, and where each is from",
     .help = "Every entry of ROOT/etc/hostdev.d/*.conf and of hostdev.reserve= on the kernel\n"
             "command line, in the order they apply (a later entry for a device wins). Errors\n"
-            "are named FILE:LINE on stderr; exit status 2 when there is any. An entry the boot\n"
-            "would refuse for a device there now (a bridge, numvfs= on a device without\n"
+            "are named FILE:LINE on stderr; exit status 2 when there is any. An entry the\n"
+            "boot would refuse for a device there now (a bridge, numvfs= on a device without\n"
             "SR-IOV or above its sriov_totalvfs) is one: listed, marked \"refused at boot\".\n",
 };

@@ -308,22 +308,24 @@ const struct tool_command cmd_qemu_args = {
     .name = "qemu-args",
     .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "ADDR... | --vm ID | --domain-xml FILE [--cloud-hypervisor] [--rom-bar on|off] "
-             "[--rom-file FILE] [--guest-slot N]",
-    .summary = "print the QEMU (or cloud-hypervisor) arguments that assign devices to a VM",
-    .help = "      --vm ID             the devices VM ID holds (hostdev acquire), in the order\n"
-            "                          they were acquired; not the members of their IOMMU\n"
-            "                          groups that came with --group (on vfio for the group's\n"
-            "                          sake, not given to the guest)\n"
-            "  -x, --domain-xml FILE   the <hostdev> and <interface type='hostdev'> devices of\n"
-            "                          a libvirt domain XML\n"
+    .usage = "ADDR... | --vm ID | --domain-xml FILE\n"
+             "       [--cloud-hypervisor] [--rom-bar on|off] [--rom-file FILE]\n"
+             "       [--guest-slot N]",
+    .summary = "print the QEMU (or cloud-hypervisor) arguments assigning devices",
+    .help = "      --vm ID             the devices VM ID holds (hostdev acquire), in the\n"
+            "                          order they were acquired; not the members of their\n"
+            "                          IOMMU groups that came with --group (on vfio for the\n"
+            "                          group's sake, not given to the guest)\n"
+            "  -x, --domain-xml FILE   the <hostdev> and <interface type='hostdev'> devices\n"
+            "                          of a libvirt domain XML\n"
             "  -C, --cloud-hypervisor  --device path=/sys/bus/pci/devices/ADDR/ instead\n"
             VMM_OPTS_HELP
             "One argument per line: '-device vfio-pci,host=ADDR,id=hostdevN', with\n"
-            "'-object iommufd,id=iommufd0' and ',iommufd=iommufd0' where the kernel offers the\n"
-            "VFIO device cdev. A device not on vfio-pci gets a warning. Several functions of\n"
-            "one device stay together in one guest slot on the root bus (addr=SLOT.FN, function\n"
-            "0 with multifunction=on); rombar=0|1 and romfile=FILE carry the ROM options.\n"
+            "'-object iommufd,id=iommufd0' and ',iommufd=iommufd0' where the kernel offers\n"
+            "the VFIO device cdev. A device not on vfio-pci gets a warning. Several functions\n"
+            "of one device stay together in one guest slot on the root bus (addr=SLOT.FN,\n"
+            "function 0 with multifunction=on); rombar=0|1 and romfile=FILE carry the ROM\n"
+            "options.\n"
             "A mediated device (its UUID) gets sysfsdev=, a USB device (usb_BUS_DEVICE or\n"
             "usb:VVVV:PPPP) usb-host by ids (by bus and address when ids are shared), a SCSI\n"
             "device (scsi_H_B_T_L) its /dev/sgN as -blockdev host_device + scsi-generic.\n",

@@ -96,8 +96,9 @@ const struct tool_command cmd_release = {
     .name = "release",
     .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE | --force ADDR|UUID [--dry-run]",
-    .summary = "take devices back from a VM (reset, reattach managed ones, restore /dev/vfio)",
+    .usage = "--vm ID [ADDR...] | [--vm ID] --domain-xml FILE\n"
+             "       | --force ADDR|UUID [--dry-run]",
+    .summary = "take devices back from a VM (reset, reattach, restore /dev/vfio)",
     .help = "  -m, --vm ID     release this VM's devices (all of them when no ADDR is given);\n"
             "                  a device acquired with its IOMMU group brings the group back\n"
             "  -x, --domain-xml F  the <hostdev> and <interface type='hostdev'> elements of a\n"

@@ -409,5 +409,5 @@ const struct tool_command cmd_show = {
     .takes = TOOL_TAKES_ANY,
     .run = run,
     .usage = "ADDR",
-    .summary = "show one device: ids, driver, group and its members, SR-IOV, reset",
+    .summary = "show one device: ids, driver, group and members, SR-IOV, reset",
 };

@@ -278,19 +278,20 @@ const struct tool_command cmd_sriov = {
     .run = run,
     .usage = "[ADDR [N | --numvfs N] [--dry-run]]",
     .summary = "show or set the number of SR-IOV virtual functions of a PF",
-    .help = "Without a PF, lists every SR-IOV PF with its counts; without a count, prints\n"
-            "the PF's. With one (N or --numvfs N), sets\n"
-            "sriov_drivers_autoprobe to 0 first and leaves it so: the VFs come up unbound,\n"
-            "ready for `hostdev detach`, and no host driver grabs them later (a PF on vfio-pci\n"
-            "is the exception: the kernel gives its VFs vfio-pci as driver_override, so they\n"
-            "come up on vfio-pci, which it says); a count of 0 turns it back on when a count\n"
-            "of hostdev's turned it off. A change N -> M\n"
-            "goes through 0 (the kernel refuses N -> M), and the command waits until the VFs\n"
-            "have appeared or gone. A PF whose VFs a VM holds, or a process has open\n"
-            "through VFIO, is refused. VFs detached by hostdev go with the count, and so do\n"
-            "their driver records. On failure the previous count, autoprobe and records are\n"
-            "put back. A VF it removes that a reservation names, and that no VF count\n"
-            "persisted for the PF makes at boot, is named in a note (it would do nothing);\n"
-            "so is a VF count persisted for the PF other than N (the boot sets it again).\n"
-            "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or N > sriov_totalvfs.\n",
+    .help = "Without a PF, lists every SR-IOV PF with its counts; without a count, prints the\n"
+            "PF's. With one (N or --numvfs N), sets sriov_drivers_autoprobe to 0 first and\n"
+            "leaves it so: the VFs come up unbound, ready for `hostdev detach`, and no host\n"
+            "driver grabs them later (a PF on vfio-pci is the exception: the kernel gives its\n"
+            "VFs vfio-pci as driver_override, so they come up on vfio-pci, which it says); a\n"
+            "count of 0 turns it back on when a count of hostdev's turned it off. A change\n"
+            "from one count to another goes through 0 (the kernel refuses N -> M), and the\n"
+            "command waits until the VFs have appeared or gone. A PF whose VFs a VM holds, or\n"
+            "a process has open through VFIO, is refused. VFs detached by hostdev go with the\n"
+            "count, and so do their driver records. On failure the previous count, autoprobe\n"
+            "and records are put back. A VF it removes that a reservation names, and that no\n"
+            "VF count persisted for the PF makes at boot, is named in a note (it would do\n"
+            "nothing); so is a VF count persisted for the PF other than N (the boot sets it\n"
+            "again).\n"
+            "Exit status: 0 done, 1 failed or refused, 2 not an SR-IOV PF or\n"
+            "N > sriov_totalvfs.\n",
 };

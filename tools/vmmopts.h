@@ -13,8 +13,8 @@ struct vmm_opts {
 
 /* Options 'B' (--rom-bar), 'F' (--rom-file), 'S' (--guest-slot); their help: */
 #define VMM_OPTS_HELP                                                                          \
-    "      --rom-bar on|off    show the device's option ROM BAR to the guest, or hide it\n"     \
-    "      --rom-file FILE     the guest sees FILE (an absolute path) as the option ROM\n"      \
+    "      --rom-bar on|off    show the option ROM BAR to the guest, or hide it\n"            \
+    "      --rom-file FILE     the guest sees FILE (absolute path) as the option ROM\n"       \
     "      --guest-slot N      the guest slot (1-31, default 16) of the first device\n"         \
     "                          given with several of its functions; the next get the\n"        \
     "                          next slots\n"

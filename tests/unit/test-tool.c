@@ -2418,3 +2418,51 @@ HD_TEST(sriov_lists_every_pf)
     eng_start(&e, "demo");
 }
 END_TEST
+
+/* The first line of @text wider than 80 columns (a terminal's width), or NULL. */
+static const char *wide_line(const char *text, int *width)
+{
+    for (const char *l = text; *l; l += strcspn(l, "\n"), l += *l == '\n') {
+        *width = (int)strcspn(l, "\n");
+        if (*width > 80)
+            return l;
+    }
+    return NULL;
+}
+
+/* Every help fits a terminal of 80 columns: the command list and each command's (and each
+ * mdev subcommand's), as they come, a longer line wrapping mid-word. */
+HD_TEST(every_help_fits_80_columns)
+{
+    static const char *const mdev_subs[] = {"types",  "list",     "create", "remove",
+                                            "define", "undefine", "defined"};
+    const char *l;
+    int width;
+
+    ck_assert_int_eq(hd("--help"), 0);
+    char *top = strdup(e.out);
+    ck_assert_ptr_nonnull(top);
+    l = wide_line(top, &width);
+    ck_assert_msg(l == NULL, "--help: %d columns: %.*s", width, width, l);
+    const char *cmds = strstr(top, "\nCommands:\n");
+    ck_assert_ptr_nonnull(cmds);
+    size_t n = 0;
+    for (l = cmds + 11; strncmp(l, "  ", 2) == 0; l = strchr(l, '\n') + 1, n++) {
+        char name[32], args[96];
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(l + 2, " "), l + 2);
+        snprintf(args, sizeof(args), "%s --help", name);
+        ck_assert_msg(hd(args) == 0, "%s: %s", args, e.err);
+        const char *w = wide_line(e.out, &width);
+        ck_assert_msg(w == NULL, "%s: %d columns: %.*s", args, width, width, w);
+    }
+    ck_assert_uint_gt(n, 20);
+    for (size_t i = 0; i < sizeof(mdev_subs) / sizeof(mdev_subs[0]); i++) {
+        char args[96];
+        snprintf(args, sizeof(args), "mdev %s --help", mdev_subs[i]);
+        ck_assert_msg(hd(args) == 0, "%s: %s", args, e.err);
+        const char *w = wide_line(e.out, &width);
+        ck_assert_msg(w == NULL, "%s: %d columns: %.*s", args, width, width, w);
+    }
+    free(top);
+}
+END_TEST
