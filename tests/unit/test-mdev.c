@@ -1368,6 +1368,33 @@ HD_TEST(a_forced_parents_mdevs_are_said_to_go_and_come_back)
 }
 END_TEST
 
+/* The mdev tree with mediated device U1 on the GPU, whose acquire (for vm a) now hangs in its
+ * unbind: the pid of that hostdev, for parent_acquire_ends(). */
+static pid_t parent_acquire_hangs(struct eng *e)
+{
+    pid_t pid;
+
+    eng_start(e, "mdev");
+    ck_assert_int_eq(mdev_op(e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
+    ck_assert_int_eq(fx_ctl(&e->fx, "hang i915 forever"), 0);
+    pid = eng_hostdev_start(&e->fx, "acquire --force --vm a --owner 0:0 00:02.0");
+    ck_assert(fx_wait_log(&e->fx, "unbind-hang 0000:00:02.0", 1, 20000));
+    return pid;
+}
+
+/* The unbind returns: that acquire ends, the GPU on vfio-pci. */
+static void parent_acquire_ends(struct eng *e, pid_t pid)
+{
+    int status;
+
+    ck_assert_int_eq(fx_ctl(&e->fx, "hang i915 0"), 0);
+    ck_assert_int_eq(fx_ctl(&e->fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_str_eq(fx_driver(&e->fx, "0000:00:02.0"), "vfio-pci");
+}
+
 /* A parent's acquire and one of its mediated device's took no common lock (each its own IOMMU
  * group's): the mediated device given to a VM while the parent's acquire had checked and
  * detached it (its unbind hangs) was taken from under that VM, and both acquires stood. Now the
@@ -1378,24 +1405,14 @@ END_TEST
 HD_TEST(a_mediated_devices_acquire_waits_for_its_parents)
 {
     struct eng e;
-    int status;
 
-    eng_start(&e, "mdev");
-    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
-    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 forever"), 0);
-    pid_t pid = eng_hostdev_start(&e.fx, "acquire --force --vm a --owner 0:0 00:02.0");
-    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:00:02.0", 1, 20000));
+    pid_t pid = parent_acquire_hangs(&e);
     ck_assert_int_eq(eng_run(&e, "--timeout 500 acquire --vm b --owner 0:0 " U1), 1);
     ck_assert_msg(strstr(e.err, "hostdev acquire: vm b: mediated device " U1 ": its parent "
                                 "0000:00:02.0 (IOMMU group ") != NULL, "%s", e.err);
     ck_assert_msg(strstr(e.err, ") is busy: another hostdev operation holds it") != NULL, "%s",
                   e.err);
-    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 0"), 0);
-    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 0);
-    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "vfio-pci");
+    parent_acquire_ends(&e, pid);
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1)); /* gone with i915 */
     ck_assert_int_eq(eng_run(&e, "acquire --vm b --owner 0:0 " U1), 2);
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
@@ -1412,13 +1429,8 @@ END_TEST
 HD_TEST(a_mediated_devices_create_and_remove_wait_for_their_parents)
 {
     struct eng e;
-    int status;
 
-    eng_start(&e, "mdev");
-    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_4", U1, 0), 0);
-    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 forever"), 0);
-    pid_t pid = eng_hostdev_start(&e.fx, "acquire --force --vm a --owner 0:0 00:02.0");
-    ck_assert(fx_wait_log(&e.fx, "unbind-hang 0000:00:02.0", 1, 20000));
+    pid_t pid = parent_acquire_hangs(&e);
     ck_assert_int_eq(eng_run(&e, "--timeout 500 mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U2ND),
                      1);
     ck_assert_msg(strstr(e.err, "mediated device " U2ND ": its parent 0000:00:02.0 (IOMMU group ")
@@ -1430,12 +1442,7 @@ HD_TEST(a_mediated_devices_create_and_remove_wait_for_their_parents)
     ck_assert_msg(strstr(e.err, "mediated device " U1 ": its parent 0000:00:02.0 (IOMMU group ")
                       != NULL, "%s", e.err);
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
-    ck_assert_int_eq(fx_ctl(&e.fx, "hang i915 0"), 0);
-    ck_assert_int_eq(fx_ctl(&e.fx, "release"), 0);
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 0);
-    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:02.0"), "vfio-pci");
+    parent_acquire_ends(&e, pid);
     /* Then the parent is held: create says so (it waited, and found the parent gone). */
     ck_assert_int_eq(eng_run(&e, "mdev create 00:02.0 i915-GVTg_V5_4 --uuid " U2ND), 1);
     ck_assert_msg(strstr(e.err, "is held by vm a") != NULL, "%s", e.err);
