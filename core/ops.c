@@ -68,8 +68,9 @@ static int open_named(struct hd_ctx *ctx, const struct hd_op_request *req, unsig
          * endpoint (SR-IOV: type 0), and nothing here asks its revision. */
         /* Its driver link is checked before any lock or record is made, not halfway. */
         int r = hd_device_open_agreed(ctx, &req->addrs[i], fill & ~(unsigned)HD_FILL_CONFIG, &dev);
-        if (r == 0 && (fill & HD_FILL_CONFIG) && hd_device_get_physfn(dev) == NULL)
-            r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false);
+        if (r == 0 && (fill & HD_FILL_CONFIG) && hd_device_get_physfn(dev) == NULL &&
+            (r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false)) < 0)
+            hd_device_unref(dev); /* opened, but its config space could not be read */
         if (r == -ENODEV)
             return hd_errr(ctx, r, HD_REASON_NO_DEVICE, "%s: no such PCI device under %s",
                            hd_pci_addr_format(&req->addrs[i], name), hd_ctx_get_root(ctx));
