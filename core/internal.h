@@ -27,9 +27,10 @@ bool hd_driver_is_stub(const char *name);
 /* The driver_override vfio_pci_bus_notifier() (drivers/vfio/pci/vfio_pci_core.c) gives each VF
  * a PF on vfio driver @pfdrv makes is the name of the driver's vfio_device_ops, which no sysfs
  * file shows: vfio-pci's is "vfio-pci", an in-tree variant's its driver name with '-' for '_'
- * ("mlx5-vfio-pci"), some with a suffix ("hisi-acc-vfio-pci-migration"). Whether @ovr is one,
- * and whether the VFs bind to @pfdrv by it (only when it is the driver's own name). */
-bool hd_vfio_capture_override_is(const char *ovr, const char *pfdrv);
+ * ("mlx5-vfio-pci"), some with a suffix ("hisi-acc-vfio-pci-migration"). Whether VFs made
+ * later will bind to @pfdrv by it (only when it is the driver's own name): a guess by that
+ * convention, for a plan; a VF that exists is judged by what sysfs shows
+ * (hd_device_get_capturing_driver()). */
 bool hd_vfio_capture_binds(const char *pfdrv);
 
 /* ---- variant.c: vfio-pci variants ---------------------------------------------------------- */

@@ -269,8 +269,24 @@ int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size)
     return r;
 }
 
+/* No driver registered under @name: an override naming it binds nothing. Not a usable name, or
+ * the look failing, is not taken for that; nor is a stub's name (vfio-pci not loaded yet): the
+ * capture writes one only as the PF's own driver. */
+static bool no_driver_named(struct hd_ctx *ctx, const char *name)
+{
+    char path[HD_PATH_MAX];
+
+    return hd_name_valid(name) && hd_stub_driver_find(name) == NULL &&
+           hd_path(path, sizeof(path), "sys/bus/pci/drivers/%s", name) == 0 &&
+           hd_fs_exists(ctx, path) == 0;
+}
+
+/* What the kernel shows, not how a variant names its vfio device (that name is the variant's
+ * to choose, and sysfs shows it nowhere): the PF on a vfio-pci family driver, and the VF's
+ * override either that driver or a name no driver has, as only the capture writes. */
 HD_EXPORT int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, size_t size)
 {
+    struct hd_ctx *ctx = hd_device_get_ctx(dev);
     const char *ovr = hd_device_get_driver_override(dev);
     char driver[HD_DRIVER_NAME_MAX];
     bool captured;
@@ -278,8 +294,9 @@ HD_EXPORT int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, s
     if (ovr == NULL || hd_device_get_physfn(dev) == NULL)
         return 0;
     captured = hd_sriov_read_pf_driver(dev, driver, sizeof(driver)) == 0 &&
-               hd_driver_is_vfio(driver) && hd_vfio_capture_override_is(ovr, driver);
-    hd_ctx_clear_error(hd_device_get_ctx(dev)); /* a PF that cannot be read captured nothing */
+               hd_driver_is_vfio(driver) &&
+               (strcmp(ovr, driver) == 0 || no_driver_named(ctx, ovr));
+    hd_ctx_clear_error(ctx); /* a PF that cannot be read captured nothing */
     if (captured && buf != NULL)
         hd_strlcpy(buf, driver, size);
     return captured;

@@ -66,16 +66,6 @@ bool hd_driver_is_stub(const char *name)
     return hd_stub_driver_find(name) != NULL || hd_driver_is_vfio(name);
 }
 
-bool hd_vfio_capture_override_is(const char *ovr, const char *pfdrv)
-{
-    size_t i = 0;
-
-    for (; pfdrv[i] != '\0'; i++)
-        if (ovr[i] != (pfdrv[i] == '_' ? '-' : pfdrv[i]))
-            return false;
-    return ovr[i] == '\0' || ovr[i] == '-';
-}
-
 bool hd_vfio_capture_binds(const char *pfdrv)
 {
     return strchr(pfdrv, '_') == NULL;

@@ -383,3 +383,47 @@ HD_TEST(doctor_and_sriov_say_a_variants_vfs_have_no_driver)
                   "%s", e.out);
 }
 END_TEST
+
+/* An out-of-tree variant names its vfio device as it likes ("acmevfio" for acme_vfio_pci, no
+ * '-' for '_'): its VFs are still the PF's, told by what sysfs shows (the PF on a vfio-pci
+ * variant, an override no loaded driver has), not by the in-tree naming. An override naming a
+ * loaded driver, or vfio-pci not loaded yet, is someone's, not the capture's. */
+#define OOT_TREE                                                                                   \
+    "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"                           \
+    "driver vfio-pci module=vfio_pci stub vfio unloaded\n"                                        \
+    "driver acme_vfio_pci stub vfio sriov ops-name=acmevfio\ndriver acmevf ids=1d0f:ec21\n"     \
+    "device " VPF " 1d0f:ec20 class=020000 parent=root driver=acme_vfio_pci reset=flr "           \
+    "totalvfs=4 vf-device=ec21 vf-offset=1 vf-stride=1 numvfs=2\n"
+
+HD_TEST(a_variant_named_otherwise_still_captures_its_vfs)
+{
+    eng_start(&e, OOT_TREE);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VVF0 "/driver_override"), "acmevfio");
+    ck_assert_str_eq(fx_driver(&e.fx, VVF0), "");
+    ck_assert_int_eq(eng_run(&e, "show %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "  driver_override: acmevfio (set by the kernel: its PF " VPF
+                                " is on acme_vfio_pci, ") != NULL,
+                  "%s", e.out);
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": true") != NULL, "%s", e.out);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "--json reattach %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "\"action\": \"captured-unbound\",\n      \"device\": \"" VVF0
+                                "\",\n      \"from\": \"" VPF "\",\n      \"to\": "
+                                "\"acmevfio\"") != NULL,
+                  "%s", e.out);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VVF0 "/driver_override"), "acmevfio");
+    ck_assert_int_eq(eng_run(&e, "doctor %s", VVF0), 1);
+    ck_assert_msg(strstr(e.out, "warning " VVF0 " is on no driver (its PF " VPF " is on "
+                                "acme_vfio_pci, and the kernel gave\n") != NULL,
+                  "%s", e.out);
+
+    ck_assert_int_eq(fx_write(&e.fx, DEV VVF1 "/driver_override", "acmevf"), 0);
+    ck_assert_int_eq(eng_run(&e, "show %s", VVF1), 0);
+    ck_assert_msg(strstr(e.out, "  driver_override: acmevf\n") != NULL, "%s", e.out);
+    ck_assert_int_eq(fx_write(&e.fx, DEV VVF1 "/driver_override", "vfio-pci"), 0);
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VVF1), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": false") != NULL, "%s", e.out);
+}
+END_TEST
