@@ -88,9 +88,13 @@ static void why_no_vfs(struct hd_device *pf, char *hint, size_t size)
         hint[0] = '\0';
     else if (drv[0] == '\0')
         snprintf(hint, size, " (the PF has no driver, and only its driver creates VFs)");
-    else if (hd_driver_is_vfio(drv))
+    else if (strcmp(drv, hd_stub_vfio_pci.name) == 0)
         snprintf(hint, size, " (%s creates VFs only with its enable_sriov parameter set to Y)",
                  drv);
+    else if (hd_driver_is_vfio(drv)) /* a variant: no in-tree one has sriov_configure */
+        snprintf(hint, size,
+                 " (its driver %s, a vfio-pci variant, cannot create VFs: only the PF's host "
+                 "driver, or vfio-pci loaded with enable_sriov=1, makes them)", drv);
     else
         snprintf(hint, size, " (its driver %s cannot create VFs)", drv);
 }
@@ -117,7 +121,7 @@ static int write_numvfs(struct hd_device *dev, unsigned int n, char *why, size_t
         return r;
     }
     if (r < 0) {
-        char hint[160] = "";
+        char hint[256] = "";
         if (r == -ENOENT)
             why_no_vfs(dev, hint, sizeof(hint));
         else if (r == -EBUSY)
@@ -136,7 +140,7 @@ static int write_numvfs(struct hd_device *dev, unsigned int n, char *why, size_t
 
 int hd_sriov_set_numvfs(struct hd_device *dev, unsigned int numvfs)
 {
-    char why[256] = "", why2[256] = "";
+    char why[384] = "", why2[384] = "";
     struct hd_ctx *ctx;
     const char *pf;
     unsigned int total, cur;
@@ -230,7 +234,7 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *addr, int num
                      int autoprobe)
 {
     struct hd_device *dev = hd_device_new(ctx, addr);
-    char why[256] = "";
+    char why[384] = "";
     int cur, r;
 
     if (dev == NULL)

@@ -427,3 +427,27 @@ HD_TEST(a_variant_named_otherwise_still_captures_its_vfs)
     ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": false") != NULL, "%s", e.out);
 }
 END_TEST
+
+/* A PF on an in-tree variant (mlx5_vfio_pci: no sriov_configure) gets no VFs: the kernel answers
+ * ENOENT, hostdev puts autoprobe back, and the user is told which PF, which driver, and that it
+ * cannot create VFs (not vfio-pci's enable_sriov, which a variant does not have). */
+HD_TEST(a_count_on_a_pf_on_a_variant_without_sriov_says_it_cannot_make_vfs)
+{
+    const char *said = VPF ": writing 2 to sriov_numvfs: No such file or directory (its driver "
+                       "mlx5_vfio_pci, a vfio-pci variant, cannot create VFs: only the PF's "
+                       "host driver, or vfio-pci loaded with enable_sriov=1, makes them); no VFs "
+                       "left, as before";
+
+    eng_start(&e, "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"
+                  "driver mlx5_core ids=15b3:1017 sriov\n"
+                  "driver mlx5_vfio_pci stub vfio\n"
+                  "device " VPF " 15b3:1017 class=020000 parent=root driver=mlx5_vfio_pci "
+                  "reset=flr totalvfs=8 vf-device=1018 vf-offset=1 vf-stride=1\n");
+    ck_assert_int_eq(eng_run(&e, "sriov %s 2", VPF), 1);
+    ck_assert_msg(strstr(e.err, said) != NULL, "%s", e.err);
+    ck_assert_str_eq(fx_read(&e.fx, DEV VPF "/sriov_numvfs"), "0");
+    ck_assert_str_eq(fx_read(&e.fx, DEV VPF "/sriov_drivers_autoprobe"), "1");
+    ck_assert_int_eq(eng_run(&e, "--json sriov %s 2", VPF), 1);
+    ck_assert_msg(strstr(e.err, said) != NULL, "%s", e.err);
+}
+END_TEST
