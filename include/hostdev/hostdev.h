@@ -220,8 +220,9 @@ const struct hd_pci_addr *hd_device_get_physfn(const struct hd_device *dev); /* 
  * vfio_pci_bus_notifier, "Captured SR-IOV VF"): vfio-pci's is "vfio-pci", so its VFs bind to
  * it; a variant's is the variant's to choose ("mlx5-vfio-pci" for mlx5_vfio_pci), a name no
  * driver has, so its VFs stay unbound. No file shows that name: true when the PF is on vfio-pci
- * or a variant now and the override is its driver's name or one no driver registered has (not
- * a stub's), read then (one open, one link, one look in sys/bus/pci/drivers). */
+ * or a variant now (by the driver's name, or its vfio-dev directory) and the override is its
+ * driver's name or one no driver registered has (not a stub's), read then (one open, one link,
+ * a look or two). */
 bool hd_device_is_captured_by_pf(struct hd_device *dev);
 /* The same, with the PF's driver in @buf (NULL: not wanted): 1 captured, 0 not. The VF binds to
  * that driver when the override is its name, and stays unbound when not. */

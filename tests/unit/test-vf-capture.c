@@ -428,6 +428,30 @@ HD_TEST(a_variant_named_otherwise_still_captures_its_vfs)
 }
 END_TEST
 
+/* A variant whose driver name is not vfio-pci's either (acmevirt): the vfio-dev directory the
+ * kernel gives its PF (6.1 on) says it is one; without it (an older kernel) nothing does. */
+HD_TEST(a_variant_named_otherwise_is_told_by_its_pfs_vfio_dev)
+{
+    const char *tree = "iommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"
+                       "driver acmevirt stub vfio sriov ops-name=acme-virt\n"
+                       "device " VPF " 1d0f:ec20 class=020000 parent=root driver=acmevirt "
+                       "reset=flr totalvfs=4 vf-device=ec21 vf-offset=1 vf-stride=1 numvfs=1\n";
+    char spec[512];
+
+    snprintf(spec, sizeof(spec), "kernel 6.1.0\n%s", tree);
+    eng_start(&e, spec);
+    ck_assert(fx_exists(&e.fx, DEV VPF "/vfio-dev"));
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": true") != NULL, "%s", e.out);
+    eng_stop(&e);
+    snprintf(spec, sizeof(spec), "kernel 5.15.0\n%s", tree);
+    eng_start(&e, spec);
+    ck_assert(!fx_exists(&e.fx, DEV VPF "/vfio-dev"));
+    ck_assert_int_eq(eng_run(&e, "--json show %s", VVF0), 0);
+    ck_assert_msg(strstr(e.out, "\"driver_override_by_pf\": false") != NULL, "%s", e.out);
+}
+END_TEST
+
 /* A PF on an in-tree variant (mlx5_vfio_pci: no sriov_configure) gets no VFs: the kernel answers
  * ENOENT, hostdev puts autoprobe back, and the user is told which PF, which driver, and that it
  * cannot create VFs (not vfio-pci's enable_sriov, which a variant does not have). */
