@@ -76,6 +76,14 @@ static const char *current_command = NULL;
 static struct tool *current_tool = NULL;
 static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
 static const char *current_sub = NULL; /* the subcommand they are of ("remove"), or NULL */
+
+/* Command @name as the user gave it, with the subcommand when there is one ("mdev remove"):
+ * what an error's text starts with and its JSON's "command" says. */
+static const char *command_named(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%.40s", name, current_sub ? " " : "", current_sub ? current_sub : "");
+    return buf;
+}
 /* What tool_getopt() refused last, for tool_usage() to name: an option no command has (the
  * long one nearest it in @meant, when one is near enough to name), or one of this command's
  * given without the value it needs ("--vm" at the end of the line; @taken: the word starting
@@ -359,8 +367,7 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
     snprintf(hint, sizeof(hint), "see '%s %s --help'", prog, cmd->name);
     /* An option of one subcommand is not another's: "not an option of mdev remove". */
     char of[64];
-    snprintf(of, sizeof(of), "%s%s%.40s", cmd->name, current_sub ? " " : "",
-             current_sub ? current_sub : "");
+    command_named(cmd->name, of, sizeof(of));
     /* One line: a usage of several lines is joined, its other forms after " | ". */
     char usage[1024];
     size_t len = 0;
@@ -459,15 +466,17 @@ void tool_put_text(FILE *out, const char *s)
     }
 }
 
-/* Under --json an error is one JSON object on stderr, {"error", "exit", "command", "hint"},
- * so that automation never parses the text; the static build speaks text only. A command
- * that meets several (reserve --keep-going: a bad line, then a device refused) still writes
- * one: the errors are kept until it ends, the first is "error", all are in "errors", and
- * "exit" is the status it exits with. */
+/* Under --json an error is one JSON object on stderr, {"error", "exit", "command", "hint"}
+ * ("command" as the text names it: "mdev create"), so that automation never parses the
+ * text; the static build speaks text only. A command that meets several (reserve
+ * --keep-going: a bad line, then a device refused) still writes one: the errors are kept
+ * until it ends, the first is "error", all are in "errors", and "exit" is the status it
+ * exits with. */
 static struct {
     char **msgs; /* in the order they came, each once */
     size_t n;
-    const char *command;
+    const char *command; /* NULL before one is named, else command_buf */
+    char command_buf[64];
     char *hint; /* the first error's */
     int code;
     bool listed; /* "errors" even for one (tool_error_list()) */
@@ -478,7 +487,10 @@ static void report_json(const char *command, const char *message, int code, cons
     char **more;
 
     if (json_errors.n == 0) { /* "error" and "hint" are the first one's */
-        json_errors.command = command;
+        json_errors.command =
+            command != NULL ? command_named(command, json_errors.command_buf,
+                                            sizeof(json_errors.command_buf))
+                            : NULL;
         json_errors.code = code;
         json_errors.hint = hint != NULL ? strdup(hint) : NULL;
     }
@@ -600,9 +612,9 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
         free(what);
         return;
     }
+    char named[64];
     if (current_command != NULL)
-        fprintf(stderr, "%s %s%s%s: ", t->prog, current_command, current_sub ? " " : "",
-                current_sub ? current_sub : "");
+        fprintf(stderr, "%s %s: ", t->prog, command_named(current_command, named, sizeof(named)));
     else
         fprintf(stderr, "%s: ", t->prog);
     /* The library's messages already start with the device: say it once. */
@@ -623,9 +635,11 @@ static void vreport(struct tool *t, int code, const char *fmt, va_list ap, const
 
 void tool_warning(struct tool *t, const char *msg)
 {
+    char named[64];
+
     if (current_command != NULL)
-        fprintf(stderr, "%s %s%s%s: warning: ", t->prog, current_command, current_sub ? " " : "",
-                current_sub ? current_sub : "");
+        fprintf(stderr, "%s %s: warning: ", t->prog,
+                command_named(current_command, named, sizeof(named)));
     else
         fprintf(stderr, "%s: warning: ", t->prog);
     tool_put_text(stderr, msg);

@@ -360,18 +360,22 @@ static int run(struct tool *t, int argc, char **argv)
     if (sub == NULL)
         return tool_error(t, EXIT_USAGE, "which? types, list, create, remove, define, undefine "
                           "or defined (see '%s mdev --help')", t->prog);
-    if (strcmp(sub, "types") == 0 && argc == 2)
+    bool bare = strcmp(sub, "types") == 0 || strcmp(sub, "list") == 0 ||
+                strcmp(sub, "defined") == 0;
+    if (bare) /* its errors are "mdev list"'s, as create's are "mdev create"'s */
+        tool_usage_argv(argv + 1);
+    if (bare && argc > 2)
+        return tool_error(t, EXIT_USAGE, "takes no argument: '%s'", argv[2]);
+    if (strcmp(sub, "types") == 0)
         return types(t);
-    if (strcmp(sub, "list") == 0 && argc == 2)
+    if (strcmp(sub, "list") == 0)
         return list(t);
-    if (strcmp(sub, "defined") == 0 && argc == 2)
+    if (strcmp(sub, "defined") == 0)
         return defined(t);
     if (strcmp(sub, "create") == 0 || strcmp(sub, "remove") == 0)
         return change(t, sub[0] == 'c', argc - 1, argv + 1);
     if (strcmp(sub, "define") == 0 || strcmp(sub, "undefine") == 0)
         return persist(t, sub[0] == 'd', argc - 1, argv + 1);
-    if (strcmp(sub, "types") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "defined") == 0)
-        return tool_error(t, EXIT_USAGE, "%s takes no argument: '%s'", sub, argv[2]);
     return tool_error(t, EXIT_USAGE, "unknown mdev command '%s' (types, list, create, remove, "
                       "define, undefine, defined)", sub);
 }

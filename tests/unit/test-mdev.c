@@ -1803,3 +1803,53 @@ HD_TEST(check_acquire_and_verify_say_an_unready_mdev_alike)
     fx_umount(&fx);
 }
 END_TEST
+
+/* Under --json an mdev subcommand's error named only "mdev" as its command, while its text
+ * said "hostdev mdev create:": automation could not tell which subcommand failed. Now the
+ * JSON's "command" is what the text names (a subcommand's, its options' refusals too), and
+ * list, types and defined name theirs as create does; a word that is no subcommand leaves
+ * "mdev". */
+HD_TEST(mdev_errors_name_the_subcommand)
+{
+    static const struct {
+        const char *args, *text, *json;
+    } cases[] = {
+        {"mdev create mtty", "hostdev mdev create: needs PARENT TYPE (or --uuid UUID alone: a "
+                             "defined one)\n",
+         "{\"error\":\"needs PARENT TYPE (or --uuid UUID alone: a defined one)\",\"exit\":2,"
+         "\"command\":\"mdev create\",\"hint\":null}\n"},
+        {"mdev remove nope", "hostdev mdev remove: 'nope' is not a UUID (8-4-4-4-12 hex digits, "
+                             "or mdev_ with '_' for '-')\n",
+         "{\"error\":\"'nope' is not a UUID (8-4-4-4-12 hex digits, or mdev_ with '_' for "
+         "'-')\",\"exit\":2,\"command\":\"mdev remove\",\"hint\":null}\n"},
+        {"mdev define -a -m mtty mtty-1", "hostdev mdev define: --auto or --manual, not both\n",
+         "{\"error\":\"--auto or --manual, not both\",\"exit\":2,\"command\":\"mdev define\","
+         "\"hint\":null}\n"},
+        {"mdev undefine xyz", NULL, "\"command\":\"mdev undefine\""},
+        {"mdev list extra", "hostdev mdev list: takes no argument: 'extra'\n",
+         "{\"error\":\"takes no argument: 'extra'\",\"exit\":2,\"command\":\"mdev list\","
+         "\"hint\":null}\n"},
+        {"mdev types extra", "hostdev mdev types: takes no argument: 'extra'\n",
+         "\"command\":\"mdev types\""},
+        {"mdev defined extra", "hostdev mdev defined: takes no argument: 'extra'\n",
+         "\"command\":\"mdev defined\""},
+        {"mdev remove --uuid " U1, NULL, "\"command\":\"mdev remove\""},
+        {"mdev frob", NULL, "\"command\":\"mdev\""},
+    };
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_int_eq(eng_run(&e, "%s", cases[i].args), 2);
+        if (cases[i].text != NULL)
+            ck_assert_str_eq(e.err, cases[i].text);
+        ck_assert_int_eq(eng_run(&e, "--json %s", cases[i].args), 2);
+        if (cases[i].json[0] == '{')
+            ck_assert_str_eq(e.err, cases[i].json);
+        else
+            ck_assert_msg(strstr(e.err, cases[i].json) != NULL, "%s: %s", cases[i].args, e.err);
+    }
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    eng_stop(&e);
+}
+END_TEST
