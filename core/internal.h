@@ -130,8 +130,10 @@ int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size);
 /* Why the boot's reservation of the SR-IOV PF @dev may leave it without the VFs asked of it:
  * the stub and the VF count that @entry (NULL: none) gives it, and @config's entries (NULL:
  * none) for what @entry leaves unsaid; with @replaces, @entry is persist's and takes the place
- * of its selector's persisted file, whose entries are left out. Allocated; NULL when they ask
- * no count above 0 of a PF reserved for a stub (or no memory). */
+ * of its selector's persisted file, whose entries are left out. It names the lines of @config
+ * it is about ("FILE:LINE: " before it, the count's after numvfs= when another's), never
+ * @entry's. Allocated; NULL when they ask no count above 0 of a PF reserved for a stub (or no
+ * memory). */
 char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
                                      const struct hd_reserve_entry *entry, bool replaces,
                                      struct hd_device *dev);

@@ -553,11 +553,23 @@ char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
     bool vfio = strcmp(bind->driver, hd_stub_vfio_pci.name) == 0;
     if (bind == count && !hd_driver_is_vfio(bind->driver))
         return NULL; /* one entry with both: refused (hd_reserve_entry_check() says why) */
+    /* The lines of the configuration it is about, as a refusal names its line: "FILE:LINE: "
+     * before it (the stub's, else the count's), the count's after numvfs= when it is another
+     * line. @entry's own is no line yet (persist's, cmdline's). */
+    const struct hd_reserve_entry *first = bind != entry ? bind : count != entry ? count : NULL;
+    char where[512] = "", count_at[520] = "";
+    if (first != NULL)
+        snprintf(where, sizeof(where), "%s%s%.0u: ", first->file, first->line ? ":" : "",
+                 first->line);
+    if (first == bind && count != bind && count != entry)
+        snprintf(count_at, sizeof(count_at), " (%s%s%.0u)", count->file, count->line ? ":" : "",
+                 count->line);
     if (asprintf(&msg,
-                 "%s: numvfs=%d with %s may leave it without VFs: the count is set once the PF "
-                 "is on %s, %s; to give the VFs to VMs, keep the PF on its host driver (numvfs= "
-                 "alone) and reserve the VFs%s",
-                 hd_device_get_name(dev), count->numvfs, bind->driver, bind->driver,
+                 "%s%s: numvfs=%d%s with %s may leave it without VFs: the count is set once the "
+                 "PF is on %s, %s; to give the VFs to VMs, keep the PF on its host driver "
+                 "(numvfs= alone) and reserve the VFs%s",
+                 where, hd_device_get_name(dev), count->numvfs, count_at, bind->driver,
+                 bind->driver,
                  vfio ? "which makes VFs only when loaded with enable_sriov=1"
                       : "and only vfio-pci makes VFs of a PF it holds (loaded with enable_sriov=1)",
                  vfio ? ", or load vfio-pci with enable_sriov=1" : "") < 0)

@@ -821,7 +821,9 @@ size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config *config,
  * enable_sriov=1 makes VFs of a PF it holds), and what to do instead: a warning,
  * allocated (free() it), naming @dev. @entry (NULL: none) is a line to be added (the kernel
  * command line's), and @config's entries (NULL: none) give what it leaves unsaid, the stub or
- * the count. NULL when they ask no count above 0 of a PF reserved for a stub. */
+ * the count: those it names, "FILE:LINE: " before the rest (the stub's, else the count's), the
+ * count's after "numvfs=N" when it is another line. NULL when they ask no count above 0 of a
+ * PF reserved for a stub. */
 char *hd_reserve_config_numvfs_warning(const struct hd_reserve_config *config,
                                        const struct hd_reserve_entry *entry,
                                        struct hd_device *dev);

@@ -57,12 +57,18 @@ static void conf(const char *name, const char *text)
 #define ck_err_has(s)                                                                              \
     ck_assert_msg(strstr(e.err, (s)) != NULL, "'%s' not in stderr '%s'", (s), e.err)
 
-/* The warning of a PF reserved for vfio-pci with a count of 2 (@cmd: the command). */
-#define STUB_COUNT_WARNING(cmd, pf)                                                            \
-    "hostdev " cmd ": warning: " pf ": numvfs=2 with vfio-pci may leave it without VFs: the "  \
-    "count is set once the PF is on vfio-pci, which makes VFs only when loaded with "          \
-    "enable_sriov=1; to give the VFs to VMs, keep the PF on its host driver (numvfs= alone) "  \
-    "and reserve the VFs, or load vfio-pci with enable_sriov=1\n"
+/* The warning of a PF reserved for vfio-pci with a count of 2 (@cmd: the command), after the
+ * line of the configuration it is about (@where, "FILE:LINE: "; "": the command's own), with
+ * the count's line when it is another (@count_at, " (FILE:LINE)"). */
+#define STUB_COUNT_WARNING_AT(cmd, where, pf, count_at)                                        \
+    "hostdev " cmd ": warning: " where pf ": numvfs=2" count_at " with vfio-pci may leave it " \
+    "without VFs: the count is set once the PF is on vfio-pci, which makes VFs only when "      \
+    "loaded with enable_sriov=1; to give the VFs to VMs, keep the PF on its host driver "       \
+    "(numvfs= alone) and reserve the VFs, or load vfio-pci with enable_sriov=1\n"
+#define STUB_COUNT_WARNING(cmd, pf) STUB_COUNT_WARNING_AT(cmd, "", pf, "")
+/* reserve's of 0000:03:00.1, configured by "0000:03:00.1 vfio-pci numvfs=2" in 10-pf.conf. */
+#define PF_WARNING                                                                             \
+    STUB_COUNT_WARNING_AT("reserve", "etc/hostdev.d/10-pf.conf:1: ", "0000:03:00.1", "")
 /* persist's refusal of a PF it would bind to vfio-pci with a count while vfio-pci's enable_sriov
  * is N. */
 #define STUB_COUNT_REFUSED(cmd, pf)                                                              \
@@ -1369,7 +1375,7 @@ HD_TEST(the_boot_binds_a_pf_before_its_count)
     /* The kernel put it on vfio-pci as the PF made it: nothing left to bind. */
     ck_assert_str_eq(e.out + strlen(told),
                      "0000:03:10.1: reserved for vfio-pci already (etc/hostdev.d/10-pf.conf:2)\n");
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, PF_WARNING);
 }
 END_TEST
 
@@ -1388,18 +1394,18 @@ HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
     eng_start(&e, "server-sriov");
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 1); /* vfio-pci's enable_sriov is N */
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
+    ck_assert_str_eq(e.err, PF_WARNING REFUSED);
     ck_assert_int_eq(hd("--json reserve --dry-run"), 1);
     at_json_check(e.out, false);
-    ck_out_has("    \"outcome\": \"planned\",\n    \"warning\": \"0000:03:00.1: numvfs=2 with "
-               "vfio-pci may leave it without VFs:");
+    ck_out_has("    \"outcome\": \"planned\",\n    \"warning\": \"etc/hostdev.d/10-pf.conf:1: "
+               "0000:03:00.1: numvfs=2 with vfio-pci may leave it without VFs:");
     ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=0000:03:00.1",
                             "reserve --uevent --dry-run"),
                      1);
-    ck_assert_ptr_nonnull(strstr(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1")));
+    ck_assert_ptr_nonnull(strstr(e.err, PF_WARNING));
     ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(hd("reserve"), 1);
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1") REFUSED);
+    ck_assert_str_eq(e.err, PF_WARNING REFUSED);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.1"), "vfio-pci");
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "0");
     eng_stop(&e);
@@ -1407,8 +1413,26 @@ HD_TEST(reserve_warns_of_a_stub_pf_given_a_count)
     ck_assert_int_eq(fx_write(&e.fx, "sys/module/vfio_pci/parameters/enable_sriov", "Y"), 0);
     conf("10-pf.conf", "0000:03:00.1 vfio-pci numvfs=2\n");
     ck_assert_int_eq(hd("reserve"), 0);
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("reserve", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, PF_WARNING);
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_numvfs"), "2");
+    /* The stub and the count on two lines: the stub's line before it, the count's after it
+     * (text and JSON), as a refusal names its line. */
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    conf("10-stub.conf", "0000:03:00.1 vfio-pci\n");
+    conf("20-count.conf", "# the PF's VFs\n0000:03:00.1 numvfs=2\n");
+    ck_assert_int_eq(hd("reserve --dry-run"), 1);
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING_AT("reserve", "etc/hostdev.d/10-stub.conf:1: ",
+                                                  "0000:03:00.1",
+                                                  " (etc/hostdev.d/20-count.conf:2)")
+                     "hostdev reserve: etc/hostdev.d/20-count.conf:2: 0000:03:00.1 is on "
+                     "vfio-pci, which changes a VF count only with its enable_sriov parameter "
+                     "set to Y (/sys/module/vfio_pci/parameters/enable_sriov is N; load vfio-pci "
+                     "with enable_sriov=1, or write Y there)\n");
+    ck_assert_int_eq(hd("--json reserve --dry-run"), 1);
+    ck_out_has("\"warning\": \"etc/hostdev.d/10-stub.conf:1: 0000:03:00.1: numvfs=2 "
+               "(etc/hostdev.d/20-count.conf:2) with vfio-pci may leave it without VFs:");
+    ck_assert_uint_eq(eng_writes(&e), 0);
     /* The count alone, the PF on its host driver: nothing to warn of. */
     eng_stop(&e);
     eng_start(&e, "server-sriov");
@@ -1422,7 +1446,7 @@ END_TEST
 
 /* persist says it of its own line, and of what it adds to another (a count in one file, the stub
  * in another; a count alone, with --no-apply too), but not of the persisted file it replaces;
- * cmdline of a PF it keeps that has a count. */
+ * cmdline of a PF it keeps that has a count. The other's line is named, FILE:LINE. */
 HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
 {
     eng_start(&e, "server-sriov");
@@ -1434,9 +1458,11 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
     conf("10-count.conf", "0000:03:00.1 numvfs=2\n");
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --driver vfio-pci --dry-run"), 0);
     at_json_check(e.out, false);
-    ck_out_has("\"warnings\": [\n    \"0000:03:00.1: numvfs=2 with vfio-pci may leave it");
+    ck_out_has("\"warnings\": [\n    \"etc/hostdev.d/10-count.conf:1: 0000:03:00.1: numvfs=2 "
+               "with vfio-pci may leave it");
     ck_assert_int_eq(hd("cmdline --reserve 0000:03:00.1"), 0);
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("cmdline", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_COUNT_WARNING_AT("cmdline", "etc/hostdev.d/10-count.conf:1: ",
+                                                  "0000:03:00.1", ""));
     ck_assert_int_eq(hd("cmdline 0000:03:00.0"), 0); /* no count */
     ck_assert_ptr_null(strstr(e.err, "numvfs="));
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-count.conf")), 0);
@@ -1449,23 +1475,27 @@ HD_TEST(persist_and_cmdline_warn_of_a_stub_pf_given_a_count)
     /* A count alone, for a PF another file gives the stub: said with the file alone
      * (--no-apply, its dry run too), as when it is applied, and nothing else is said. */
     conf("10-stub.conf", "0000:03:00.1 vfio-pci\n");
+#define STUB_WARNING                                                                           \
+    STUB_COUNT_WARNING_AT("persist", "etc/hostdev.d/10-stub.conf:1: ", "0000:03:00.1", "")
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --dry-run"), 0);
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_WARNING);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
     ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:03:00.1 numvfs=2\n");
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_WARNING);
     ck_assert_int_eq(hd("--json persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
     at_json_check(e.out, false);
-    ck_out_has("\"warnings\": [\n    \"0000:03:00.1: numvfs=2 with vfio-pci may leave it");
+    ck_out_has("\"warnings\": [\n    \"etc/hostdev.d/10-stub.conf:1: 0000:03:00.1: numvfs=2 "
+               "with vfio-pci may leave it");
     ck_assert_str_eq(e.err, "");
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply"), 0);
     ck_assert_str_eq(e.out, "persisted: 0000:03:00.1 numvfs=2\n");
-    ck_assert_str_eq(e.err, STUB_COUNT_WARNING("persist", "0000:03:00.1"));
+    ck_assert_str_eq(e.err, STUB_WARNING);
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* No stub for it: nothing to say. */
     ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-stub.conf")), 0);
     ck_assert_int_eq(hd("persist 0000:03:00.1 --numvfs 2 --no-apply --dry-run"), 0);
     ck_assert_str_eq(e.err, "");
+#undef STUB_WARNING
 }
 END_TEST
 
