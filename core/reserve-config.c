@@ -28,6 +28,7 @@ struct hd_reserve_config {
     const struct hd_reserve_entry **shadows;
     struct doubt *doubts; /* the errors that may name a device */
     size_t ndoubts, doubts_cap;
+    bool forced; /* checked for a run with HD_RESERVE_FORCE: a platform function is taken */
 };
 
 /* Whether an address entry's device is there, and for a VF not made, its PF and the VF count
@@ -655,8 +656,9 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     hd_ctx_clear_error(ctx);
     if (hd_reserve_entry_check(e, dev) == 0) {
         /* The boot's reserve runs without --force, so it leaves a platform function with the
-         * host at every boot, whatever persist --force did to it now. */
-        const char *platform = e->driver != NULL ? hd_platform_function(dev) : NULL;
+         * host at every boot, whatever persist --force did to it now; a forced run takes it. */
+        const char *platform =
+            e->driver != NULL && !config->forced ? hd_platform_function(dev) : NULL;
         if (platform == NULL)
             return 0;
         if (asprintf(why, "%s is %s: the boot's reserve (which does not force) leaves it with "
@@ -935,9 +937,16 @@ static int check_present_vfs(struct hd_reserve_config *config, struct hd_ctx *ct
 
 HD_EXPORT int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx)
 {
+    return hd_reserve_config_check_flags(config, ctx, 0);
+}
+
+HD_EXPORT int hd_reserve_config_check_flags(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                            unsigned int flags)
+{
     struct hd_device_list *list = NULL, *pfs = NULL;
     int bad = 0, r = 0;
 
+    config->forced = flags & HD_RESERVE_FORCE;
     hd_strv_free(config->refusals, config->nrefusals);
     config->nrefusals = 0;
     free(config->presence);

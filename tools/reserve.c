@@ -689,10 +689,11 @@ static int run(struct tool *t, int argc, char **argv)
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");
     /* At boot a typo must not leave every other device to the host drivers. A run that stops
-     * for one names what the boot would refuse too, as `persisted` does, so that every bad line
-     * is mended at once; a run that goes on says each refusal as it meets it. */
-    if (!uevent && !keep_going && !t->force && hd_reserve_config_get_error_count(config) > 0 &&
-        (r = hd_reserve_config_check(config, t->ctx)) < 0) {
+     * for one names what it would refuse too (forced, what it refuses even so), as `persisted`
+     * does, so that every bad line is mended at once; a run that goes on says each refusal as
+     * it meets it. */
+    if (!uevent && !keep_going && hd_reserve_config_get_error_count(config) > 0 &&
+        (r = hd_reserve_config_check_flags(config, t->ctx, reserve_apply_flags(t))) < 0) {
         hd_reserve_config_unref(config);
         return tool_lib_error(t, EXIT_FAILED, r, "checking the configuration");
     }

@@ -771,6 +771,11 @@ int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struct hd_devic
  * it is the entry that applies (a device not there is checked when it appears). Returns how
  * many entries cannot be applied, or -errno (the PCI devices cannot be listed). */
 int hd_reserve_config_check(struct hd_reserve_config *config, struct hd_ctx *ctx);
+/* hd_reserve_config_check() as a run applying @config with @flags (hd_reserve_config_apply())
+ * refuses: with HD_RESERVE_FORCE a stub for a platform function is no refusal (the boot, which
+ * does not force, leaves it with the host); other flags change nothing. */
+int hd_reserve_config_check_flags(struct hd_reserve_config *config, struct hd_ctx *ctx,
+                                  unsigned int flags);
 /* The entry the boot applies instead of @entry, one of @config's (NULL: none, @entry applies):
  * a later entry with the same selector for each part @entry has (driver, VF count), the last
  * read winning; or, for an ids entry (after hd_reserve_config_check()), an address entry for a

@@ -398,6 +398,40 @@ HD_TEST(reserve_names_every_bad_line)
 }
 END_TEST
 
+/* reserve --force that stops for a line it cannot read named that line alone: the bridge it
+ * refuses even forced came up only once the first was mended. Now it names every line it
+ * would refuse, FILE:LINE, as a run without --force does, but not the platform function that
+ * --force takes (the boot, which does not force, is told of it without --force); nothing is
+ * changed. */
+HD_TEST(reserve_force_names_every_line_it_would_refuse)
+{
+#define UNREAD                                                                                 \
+    "etc/hostdev.d/50-t.conf:1: 'vfio' is neither a driver (vfio-pci, a vfio-pci variant, "    \
+    "pci-stub) nor numvfs=N"
+#define BRIDGE                                                                                 \
+    "etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge (header type 1), not an endpoint: it " \
+    "cannot be reserved for a VM"
+
+    eng_start(&e, "demo");
+    conf("50-t.conf", "03:00.0 vfio\n00:01.0\n00:1f.0\n");
+    ck_assert_int_eq(hd("reserve --force --dry-run"), 2);
+    ck_assert_str_eq(e.err, "hostdev reserve: " UNREAD "\nhostdev reserve: " BRIDGE "\n");
+    ck_assert_str_eq(e.out, "");
+    ck_assert_int_eq(hd("--json reserve --force"), 2);
+    ck_assert_str_eq(e.err, "{\"error\":\"" UNREAD "\",\"errors\":[\"" UNREAD "\",\"" BRIDGE
+                            "\"],\"exit\":2,\"command\":\"reserve\",\"hint\":null}\n");
+    ck_assert_str_eq(e.out, "");
+    /* Without --force the platform function is one more. */
+    ck_assert_int_eq(hd("reserve"), 2);
+    ck_err_has(BRIDGE "\nhostdev reserve: etc/hostdev.d/50-t.conf:3: 0000:00:1f.0 is an ISA/LPC "
+               "bridge: the boot's reserve (which does not force) leaves it with the host\n");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:00:1f.0"), "lpc_ich");
+#undef UNREAD
+#undef BRIDGE
+}
+END_TEST
+
 /* What the udev rule runs, with udev's environment. */
 HD_TEST(reserve_uevent)
 {
