@@ -175,9 +175,15 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
     else {
         fill(buf, ".", NULL, 0, 0);
         fill(buf, "..", NULL, 0, 0);
-        for (size_t i = 0; i < n->nkids; i++)
-            if (fill(buf, n->kids[i]->name, NULL, 0, 0))
+        /* Each entry's type as sysfs gives it (getdents64's d_type); no other field. */
+        static const mode_t type_of[] = {[NODE_DIR] = S_IFDIR, [NODE_ATTR] = S_IFREG,
+                                         [NODE_FILE] = S_IFREG, [NODE_LINK] = S_IFLNK,
+                                         [NODE_CHR] = S_IFCHR};
+        for (size_t i = 0; i < n->nkids; i++) {
+            struct stat st = {.st_mode = type_of[n->kids[i]->type]};
+            if (fill(buf, n->kids[i]->name, &st, 0, 0))
                 break;
+        }
     }
     kernel_unlock(k);
     return r;
