@@ -202,6 +202,10 @@ int hd_fs_list_dir(struct hd_ctx *ctx, const char *path, char ***names, size_t *
  * stops the scan and is returned. */
 int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path,
                    int (*fn)(void *data, const char *name), void *data);
+/* The same with each entry's type as getdents64 gives it (DT_DIR, DT_LNK, ...; DT_UNKNOWN
+ * where the filesystem does not tell). */
+int hd_fs_scan_dir_types(struct hd_ctx *ctx, const char *path,
+                         int (*fn)(void *data, const char *name, unsigned char type), void *data);
 /* 1 exists (without following a final symlink), 0 not, -errno on other errors. */
 int hd_fs_exists(struct hd_ctx *ctx, const char *path);
 /* What follows may come after a change by someone else: a kept directory may be stale. */

@@ -432,15 +432,16 @@ int hd_fs_open(struct hd_ctx *ctx, const char *path, int flags, mode_t mode)
     /* A directory not kept is not resolved for an open: one confined open of the whole path
      * costs what an open beside a kept one does, and keeping it would cost an open and a
      * close more (a lock file, the map, a class directory: each is opened once). Those
-     * that need a directory (links, stat, rename, unlink) keep it. */
+     * that need a directory (links, stat, rename, unlink) keep it. A directory opened to be
+     * listed is often a link (a device under sys/bus/pci/devices), which fails beside its
+     * kept directory (twice in one distrusted) before the long way: that way first. */
     if (hd_ctx_get_resolve(ctx) == HD_RESOLVE_HOST || strchr(path, '/') == NULL ||
-        ((flags & O_PATH) && !(flags & O_NOFOLLOW)) || !parent_kept(ctx, path))
+        ((flags & (O_PATH | O_DIRECTORY)) && !(flags & O_NOFOLLOW)) || !parent_kept(ctx, path))
         return open_in_root(ctx, path, flags, mode);
     /* The common case, an attribute of the directory read last: one openat() beside it. A
-     * last component that is a link (ELOOP; ENOTDIR with O_DIRECTORY) is resolved the long
-     * way. */
+     * last component that is a link (ELOOP) is resolved the long way. */
     fd = in_parent(ctx, path, open_beside, &a);
-    if ((fd == -ELOOP || (fd == -ENOTDIR && (flags & O_DIRECTORY))) && !(flags & O_NOFOLLOW))
+    if (fd == -ELOOP && !(flags & O_NOFOLLOW))
         return open_in_root(ctx, path, flags, mode);
     return (int)fd;
 }
@@ -926,8 +927,8 @@ struct dirent64_abi {
     char d_name[];
 };
 
-int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, const char *name),
-                   void *data)
+int hd_fs_scan_dir_types(struct hd_ctx *ctx, const char *path,
+                         int (*fn)(void *data, const char *name, unsigned char type), void *data)
 {
     /* getdents64 on the fd itself: fdopendir() would fstat and fcntl it twice first. */
     enum { DIRENT_BUF = 32768 };
@@ -970,13 +971,34 @@ int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, c
             const struct dirent64_abi *de = (const struct dirent64_abi *)(buf + off);
             off += de->d_reclen;
             if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                r = fn(data, de->d_name);
+                r = fn(data, de->d_name, de->d_type);
         }
     }
     free(buf);
     if (slot == NULL)
         close(fd);
     return r;
+}
+
+struct untyped_scan {
+    int (*fn)(void *data, const char *name);
+    void *data;
+};
+
+static int untyped_entry(void *data, const char *name, unsigned char type)
+{
+    const struct untyped_scan *u = data;
+
+    (void)type;
+    return u->fn(u->data, name);
+}
+
+int hd_fs_scan_dir(struct hd_ctx *ctx, const char *path, int (*fn)(void *data, const char *name),
+                   void *data)
+{
+    struct untyped_scan u = {fn, data};
+
+    return hd_fs_scan_dir_types(ctx, path, untyped_entry, &u);
 }
 
 struct name_list {
