@@ -679,6 +679,10 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
                            "VM needs it)%s",
                            hd_device_get_name(dev), platform,
                            p->v[i].via_group ? "; it shares the IOMMU group asked for" : "");
+        /* What the host uses is read once for all the devices of the VM. */
+        if (p->v[i].managed && p->host_use == NULL &&
+            (r = hd_host_use_new_for(ctx, p->n, &p->host_use)) < 0)
+            return r;
         if (p->v[i].managed && (r = hd_host_use_check_leaving(ctx, &p->host_use, dev)) < 0)
             return r;
     }

@@ -103,8 +103,10 @@ static int find_company(struct hd_assign_check *c, struct hd_device *dev,
 static int find_host_uses(struct hd_assign_check *c, struct hd_device *dev, struct hd_host_use *hu)
 {
     struct hd_host_use *own = hd_host_use_ref(hu);
-    int r = hd_host_use_find_own(dev, &own, &c->host_use);
+    int r = own == NULL ? hd_host_use_new_for(hd_device_get_ctx(dev), 1 + c->nothers, &own) : 0;
 
+    if (r == 0)
+        r = hd_host_use_find_own(dev, &own, &c->host_use);
     for (size_t k = 0; k < c->nothers && r == 0; k++)
         r = hd_host_use_find(c->others[k].dev, &own, &c->others[k].host_use);
     hd_host_use_unref(own);

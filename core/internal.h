@@ -394,6 +394,10 @@ int hd_check_nothing_held_below(struct hd_ctx *ctx, const struct hd_assignment_l
 
 /* ---- safety.c ------------------------------------------------------------------------------ */
 
+/* hd_host_use_new() for a caller that will ask about @devices devices (0: not known): a few
+ * are each asked from their own directory first, which spares the host's listings for one
+ * that has nothing they could find; more (or not known) read the listings once for all. */
+int hd_host_use_new_for(struct hd_ctx *ctx, size_t devices, struct hd_host_use **out);
 /* The host-safety checks of storage and interfaces below sysfs component @component (a USB
  * device's 1-3, a SCSI device's 2:0:0:0); the reasons call it @label (usb_1_3, scsi_2_0_0_0). */
 int hd_host_use_check_below(struct hd_host_use *hu, const char *component, const char *label);

@@ -282,11 +282,13 @@ int hd_check_mdev_not_open(struct hd_ctx *ctx, const char *uuid, int group, cons
                    "take it from under that process; stop it first", uuid, group, what);
 }
 
-/* Host use and platform functions, for a device about to leave a host driver. */
-static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
+/* Host use and platform functions, for a device about to leave a host driver; *@hu is read
+ * for the @ndevices devices of the operation. */
+static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu, size_t ndevices,
                                 struct hd_device *dev, bool force)
 {
     const char *platform = hd_platform_function(dev);
+    int r;
 
     if (force)
         return 0;
@@ -296,6 +298,8 @@ static int check_may_leave_host(struct hd_ctx *ctx, struct hd_host_use **hu,
                        "needs it)",
                        hd_device_get_name(dev), platform);
     /* What the host uses is read once for all the devices of the operation. */
+    if (*hu == NULL && (r = hd_host_use_new_for(ctx, ndevices, hu)) < 0)
+        return r;
     return hd_host_use_check_leaving(ctx, hu, dev);
 }
 
@@ -521,7 +525,8 @@ static int check_detach(struct devop *o)
                            hd_device_get_name(dev), stub.name ? stub.name : "vfio-pci");
         if ((r = check_stub_available(o, i, false)) < 0)
             return r;
-        if ((r = check_may_leave_host(ctx, &o->host_use, dev, o->req->flags & HD_OP_FORCE)) < 0) {
+        if ((r = check_may_leave_host(ctx, &o->host_use, o->d.n, dev,
+                                        o->req->flags & HD_OP_FORCE)) < 0) {
             if (!o->d.named[i]) { /* say why a device nobody named is in it */
                 char why[HD_ERROR_MAX];
                 hd_strlcpy(why, hd_ctx_last_error(ctx), sizeof(why));
@@ -1080,7 +1085,7 @@ static int check_reserve(struct devop *o)
                                           "reserving it for another driver")) < 0 ||
             (r = hd_check_vfs_free(o->ctx, dev, o->map, "reserving it for another driver")) < 0 ||
             (r = hd_check_not_open(o->ctx, dev, "reserving it for another driver")) < 0 ||
-            (r = check_may_leave_host(o->ctx, &o->host_use, dev, force)) < 0 ||
+            (r = check_may_leave_host(o->ctx, &o->host_use, o->d.n, dev, force)) < 0 ||
             (r = check_pf_keeps_vfs(o->ctx, dev, planned_numvfs(o, dev), force,
                                     "reserving it for another driver")) < 0)
             return r;

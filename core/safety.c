@@ -5,6 +5,7 @@
  * or any of that of an SR-IOV PF's VFs, which its driver letting go destroys. Everything is read relative to the root; on the host itself, addresses and routes
  * come from rtnetlink (the only place that has all tables). Nothing here writes. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
@@ -104,6 +105,7 @@ struct hd_host_use {
     struct hd_mdev_list *mdevs; /* NULL until needed */
     struct hd_nodedev_list *usb; /* the USB devices, NULL until a USB controller is asked */
     struct vf_users *vfs; /* NULL until a PF on a host driver is asked */
+    size_t own_left; /* devices still to be asked from their own directory first */
 };
 
 /* Every line of a ROOT file, one at a time; a missing file has no lines. */
@@ -889,7 +891,8 @@ static int check_net(struct hd_host_use *hu, const char *bdf, struct reasons *rs
 /* The boot VGA device, or one a framebuffer sits on. The kernel shows boot_vga only for
  * display devices, so a listing does not read it for the others (a class it could not read,
  * 0, is asked). */
-static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct reasons *rs)
+static int check_console(struct hd_host_use *hu, struct hd_device *dev, bool framebuffers,
+                         struct reasons *rs)
 {
     struct hd_ctx *ctx = hu->ctx;
     char path[HD_PATH_MAX], val[16];
@@ -900,6 +903,8 @@ static int check_console(struct hd_host_use *hu, struct hd_device *dev, struct r
     if ((class == 0 || (class >> 16) == 0x03) &&
         hd_device_read_attr(dev, "boot_vga", val, sizeof(val)) > 0 && strcmp(val, "1") == 0)
         add_reason(rs, "%s is the boot VGA device (the console)", hd_device_get_name(dev));
+    if (!framebuffers)
+        return 0;
     if ((r = class_links_load(ctx, "sys/class/graphics", &hu->graphics)) < 0)
         return r;
     for (size_t i = 0; i < hu->graphics.n; i++) {
@@ -1060,7 +1065,76 @@ static int check_vfs(struct hd_host_use *hu, struct hd_device *pf, struct reason
     return r;
 }
 
-HD_EXPORT int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out)
+/* ---- what a device's own directory rules out ------------------------------------------- */
+
+/* What could find something the host uses of a device. */
+enum {
+    NEED_BLOCK = 1u << 0,    /* sys/class/block */
+    NEED_NET = 1u << 1,      /* sys/class/net */
+    NEED_GRAPHICS = 1u << 2, /* sys/class/graphics */
+    NEED_MDEV = 1u << 3,     /* sys/bus/mdev/devices */
+    NEED_VFS = 1u << 4,      /* a PF's VFs (check_vfs) */
+    NEED_ALL = (1u << 5) - 1,
+};
+
+/* An operation on a few devices asks each one's own directory first (one listing): the host's
+ * listings (block, net, graphics, mdev: about 10 syscalls, read once for all the devices
+ * asked) are read only when a device has a child they could find. More devices read them. */
+#define HOST_USE_FEW 4
+
+static int own_entry(void *data, const char *name, unsigned char type)
+{
+    /* Subdirectories that hold nothing the host could use: attribute groups (power, msi_irqs,
+     * link: ASPM), wakeup sources, the VFIO device cdev. */
+    static const char *const nothing_below[] = {"power", "msi_irqs", "link", "wakeup",
+                                                "vfio-dev"};
+    unsigned int *need = data;
+
+    if (type == DT_REG)
+        return 0;
+    if (type == DT_LNK) { /* what a link leads to is no child (driver, iommu_group, physfn) */
+        if (strncmp(name, "virtfn", 6) == 0)
+            *need |= NEED_VFS;
+        return 0;
+    }
+    if (type == DT_DIR) {
+        for (size_t i = 0; i < sizeof(nothing_below) / sizeof(nothing_below[0]); i++) {
+            if (strcmp(name, nothing_below[i]) == 0)
+                return 0;
+        }
+        if (strcmp(name, "net") == 0) {
+            *need |= NEED_NET;
+            return 0;
+        }
+        if (strcmp(name, "graphics") == 0 || strcmp(name, "drm") == 0) {
+            *need |= NEED_GRAPHICS;
+            return 0;
+        }
+    }
+    /* Any other child may hold disks (nvme, host0, ata1, virtio0, usb1), interfaces, an mdev
+     * (its UUID) or a bridge's devices; a type the filesystem does not tell may be one. */
+    *need = NEED_ALL;
+    return 1; /* nothing more to learn */
+}
+
+/* Which of the host's listings can find something of @dev: all of them, unless @dev is one of
+ * a few asked and its own directory shows which. */
+static unsigned int own_needs(struct hd_host_use *hu, struct hd_device *dev)
+{
+    char path[HD_PATH_MAX];
+    unsigned int need = 0;
+
+    if (hu->own_left == 0 ||
+        (hu->block.loaded && hu->net.loaded && hu->graphics.loaded && hu->mdevs != NULL))
+        return NEED_ALL; /* read already: asking costs nothing more */
+    hu->own_left--;
+    if (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s", hd_device_get_name(dev)) < 0 ||
+        hd_fs_scan_dir_types(hu->ctx, path, own_entry, &need) < 0)
+        return NEED_ALL; /* the listings tell what the directory could not */
+    return need;
+}
+
+int hd_host_use_new_for(struct hd_ctx *ctx, size_t devices, struct hd_host_use **out)
 {
     struct hd_host_use *hu = calloc(1, sizeof(*hu));
 
@@ -1069,8 +1143,14 @@ HD_EXPORT int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out)
         return hd_err(ctx, -ENOMEM, "out of memory");
     hu->refcount = 1;
     hu->ctx = hd_ctx_ref(ctx);
+    hu->own_left = devices <= HOST_USE_FEW ? devices : 0;
     *out = hu;
     return 0;
+}
+
+HD_EXPORT int hd_host_use_new(struct hd_ctx *ctx, struct hd_host_use **out)
+{
+    return hd_host_use_new_for(ctx, SIZE_MAX, out); /* a listing's: many devices */
 }
 
 HD_EXPORT struct hd_host_use *hd_host_use_ref(struct hd_host_use *hu)
@@ -1104,6 +1184,7 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
 {
     struct reasons rs = {.len = 0};
     const char *name;
+    unsigned int need;
     int r;
 
     if (hu == NULL || dev == NULL)
@@ -1111,9 +1192,13 @@ HD_EXPORT int hd_host_use_check(struct hd_host_use *hu, struct hd_device *dev)
     rs.buf[0] = '\0';
     name = hd_device_get_name(dev);
     rs.who = name;
-    if ((r = check_block(hu, name, &rs)) < 0 || (r = check_net(hu, name, &rs)) < 0 ||
-        (r = check_console(hu, dev, &rs)) < 0 || (r = check_mdev(hu, name, &rs)) < 0 ||
-        (r = check_keyboard(hu, dev, &rs)) < 0 || (r = check_vfs(hu, dev, &rs)) < 0)
+    need = own_needs(hu, dev);
+    if (((need & NEED_BLOCK) && (r = check_block(hu, name, &rs)) < 0) ||
+        ((need & NEED_NET) && (r = check_net(hu, name, &rs)) < 0) ||
+        (r = check_console(hu, dev, need & NEED_GRAPHICS, &rs)) < 0 ||
+        ((need & NEED_MDEV) && (r = check_mdev(hu, name, &rs)) < 0) ||
+        (r = check_keyboard(hu, dev, &rs)) < 0 ||
+        ((need & NEED_VFS) && (r = check_vfs(hu, dev, &rs)) < 0))
         return hd_err(hd_device_get_ctx(dev), r, "%s: cannot tell whether the host uses it", name);
     if (rs.len > 0)
         return hd_err(hd_device_get_ctx(dev), -EBUSY, "%s", rs.buf);
@@ -1140,7 +1225,7 @@ int hd_host_use_check_leaving(struct hd_ctx *ctx, struct hd_host_use **hu, struc
 
     if (hd_driver_is_dma_safe(hd_device_get_driver(dev)))
         return 0;
-    if (*hu == NULL && (r = hd_host_use_new(ctx, hu)) < 0)
+    if (*hu == NULL && (r = hd_host_use_new_for(ctx, 0, hu)) < 0)
         return r;
     if ((r = hd_host_use_check(*hu, dev)) == -EBUSY)
         return hd_ctx_set_reason(ctx, r, HD_REASON_HOST_USE);
@@ -1197,7 +1282,7 @@ HD_EXPORT int hd_device_check_host_use(struct hd_device *dev)
     struct hd_host_use *hu;
     int r;
 
-    if ((r = hd_host_use_new(hd_device_get_ctx(dev), &hu)) < 0)
+    if ((r = hd_host_use_new_for(hd_device_get_ctx(dev), 1, &hu)) < 0)
         return r;
     r = hd_host_use_check(hu, dev);
     hd_host_use_unref(hu);

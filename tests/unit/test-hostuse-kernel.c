@@ -21,6 +21,8 @@
 #define NIC2 "0000:03:00.1"
 #define SATA "0000:00:17.0"
 #define NVME "0000:02:00.0"
+#define GPU "0000:00:02.0"
+#define MDEV "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 
 static const char base_spec[] =
     "kernel 6.1.0-13-amd64\n"
@@ -28,6 +30,7 @@ static const char base_spec[] =
     "driver nvme class=010802\n"
     "driver ahci class=010601\n"
     "driver e1000e ids=8086:10d3\n"
+    "driver i915 ids=8086:3e92\n"
     "driver vfio-pci module=vfio_pci stub vfio sriov\n"
     "device 0000:00:00.0 8086:591f class=060000\n"
     "device " SATA " 8086:a102 class=010601 driver=ahci\n"
@@ -70,6 +73,17 @@ static const struct layout {
     /* Assembled, mounted nowhere: only the kernel's refusal of an exclusive open tells. */
     {"md array unmounted", "holder md0 dev=9:0 sda1 nvme0n1p1\n", NVME,
      NVME " backs /dev/nvme0n1, /dev/nvme0n1p1, which the kernel reports in use"},
+    /* Asked from a device's own directory first: a disk, a framebuffer or a mediated device
+     * below it still sends the command to the host's listings. */
+    {"mounted disk", "mount /dev/nvme0n1p1 / ext4\n", NVME,
+     NVME " backs /dev/nvme0n1p1 mounted on /"},
+    {"framebuffer", "device " GPU " 8086:3e92 class=030000 driver=i915 reset=flr\n"
+                    "graphics " GPU " fb0\n",
+     GPU, GPU " drives framebuffer fb0 (the console)"},
+    {"mdev parent", "device " GPU " 8086:3e92 class=030000 driver=i915 reset=flr\n"
+                    "mdev-type " GPU " i915-GVTg_V5_4 instances=2\n"
+                    "mdev " MDEV " " GPU " i915-GVTg_V5_4\n",
+     GPU, GPU " is the parent of mediated device " MDEV},
 };
 
 static int run(struct fx *fx, const char *args, char **err)

@@ -545,3 +545,136 @@ HD_TEST(a_pfs_vf_up_with_routes)
     ck_assert_int_eq(r, 0);
 }
 END_TEST
+
+/* ---- a few devices, each asked from its own directory first -------------------------------- */
+
+/* The host's listings made unreadable: sys/bus/mdev/devices a file, which every read of them
+ * fails on ("cannot tell"). An answer given now was given without them. */
+static void listings_unreadable(void)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices", root);
+    if (ah_exists(root, "sys/bus/mdev/devices"))
+        ck_assert_int_eq(tmptree_remove(path), 0);
+    ck_assert_int_eq(tmptree_write(root, "sys/bus/mdev/devices", "not a directory\n"), 0);
+}
+
+/* hd_host_use_check() through a host use made for many devices (a listing's): 0 or -errno,
+ * the message in @msg. */
+static int check_as_listing(const char *bdf, char *msg, size_t size)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a = ah_addr(bdf);
+    struct hd_host_use *hu;
+    struct hd_device *dev;
+    int r;
+
+    ck_assert_int_eq(hd_device_open(ctx, &a, &dev), 0);
+    ck_assert_int_eq(hd_host_use_new(ctx, &hu), 0);
+    r = hd_host_use_check(hu, dev);
+    snprintf(msg, size, "%s", r < 0 ? hd_ctx_last_error(ctx) : "");
+    hd_host_use_unref(hu);
+    hd_device_unref(dev);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+/* A detach of @bdf alone, planned only (HD_OP_DRY_RUN): 0 or -errno, the message in @msg. */
+static int detach_planned(const char *bdf, char *msg, size_t size)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a = ah_addr(bdf);
+    struct hd_op *op;
+    int r;
+
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_DETACH, &op), 0);
+    hd_op_set_flags(op, HD_OP_DRY_RUN);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    r = hd_op_run(op);
+    snprintf(msg, size, "%s", r < 0 ? hd_ctx_last_error(ctx) : "");
+    hd_op_unref(op);
+    hd_ctx_unref(ctx);
+    return r;
+}
+
+#define CANNOT_TELL NIC ": cannot tell whether the host uses it"
+
+/* A device whose own directory holds attributes, links and subdirectories known to hold
+ * nothing (power, msi_irqs) needs none of the host's listings: one of a few devices asked
+ * (one device's check, a detach of one) is answered without them. Many devices asked (a
+ * listing) read them as before, and so does a device with any other child. */
+HD_TEST(a_device_with_nothing_below_is_answered_from_its_own_directory)
+{
+    char msg[1024];
+    int r;
+
+    tree(KERNEL "driver vfio-pci module=vfio_pci stub vfio sriov\n" NIC_DEV);
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/bus/pci/devices/" NIC "/power"), 0);
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/bus/pci/devices/" NIC "/msi_irqs"), 0);
+    listings_unreadable();
+    check(root, NIC, &r);
+    ck_assert_int_eq(r, 0);
+    r = detach_planned(NIC, msg, sizeof(msg));
+    ck_assert_msg(r == 0, "%d %s", r, msg);
+    r = check_as_listing(NIC, msg, sizeof(msg));
+    ck_assert_int_lt(r, 0);
+    ck_assert_int_ne(r, -EBUSY);
+    ck_assert_str_eq(msg, CANNOT_TELL);
+    /* A child not known to hold nothing (a PTP clock here; disks, interfaces, a bridge's
+     * devices elsewhere): the listings. */
+    ck_assert_int_eq(tmptree_mkdir(root, "sys/bus/pci/devices/" NIC "/ptp/ptp0"), 0);
+    ck_assert_str_eq(check(root, NIC, &r), CANNOT_TELL);
+    ck_assert_int_lt(r, 0);
+    ck_assert_int_lt(detach_planned(NIC, msg, sizeof(msg)), 0);
+    ck_assert_str_eq(msg, CANNOT_TELL);
+}
+END_TEST
+
+/* An interface below the device sends it to the interfaces' listing, and only there: it is
+ * still found up with routes, with the other listings unread. */
+HD_TEST(an_interface_below_is_still_found)
+{
+    const char *msg;
+    int r;
+
+    tree(KERNEL NIC_DEV ETH0 "up route=0.0.0.0/0\n");
+    listings_unreadable();
+    msg = check(root, NIC, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NIC ": eth0 is up with routes");
+}
+END_TEST
+
+/* A disk, a framebuffer, a mediated device below the device: each still found. */
+HD_TEST(a_disk_framebuffer_or_mdev_below_is_still_found)
+{
+    static const char mdev[] = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+    char spec[1024];
+    const char *msg;
+    int r;
+
+    tree(KERNEL NVME_DISK "mount /dev/nvme0n1p1 /\n");
+    msg = check(root, NVME, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, NVME " backs /dev/nvme0n1p1 mounted on /");
+    /* A framebuffer of a display device that is not the boot VGA one. */
+    tree(KERNEL "device " GPU " 8086:3e92 class=030000 driver=i915\n"
+                "graphics " GPU " fb0\n");
+    msg = check(root, GPU, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_str_eq(msg, GPU " drives framebuffer fb0 (the console)");
+    snprintf(spec, sizeof(spec), KERNEL "device " GPU " 8086:3e92 class=030000 driver=i915\n"
+             "mdev-type " GPU " i915-GVTg_V5_4 instances=2\n"
+             "mdev %s " GPU " i915-GVTg_V5_4\n", mdev);
+    tree(spec);
+    msg = check(root, GPU, &r);
+    ck_assert_int_eq(r, -EBUSY);
+    ck_assert_ptr_nonnull(strstr(msg, GPU " is the parent of mediated device "));
+    ck_assert_ptr_nonnull(strstr(msg, mdev));
+    /* The mediated device's directory sends the check to the listings. */
+    listings_unreadable();
+    msg = check(root, GPU, &r);
+    ck_assert_str_eq(msg, GPU ": cannot tell whether the host uses it");
+}
+END_TEST
