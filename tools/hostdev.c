@@ -1005,7 +1005,9 @@ static int help(struct tool *t, struct globals *g, int argc, char **argv)
     current_command = "help";
     if ((r = take_trailing_globals(t, g, NULL, &argc, argv)) >= 0)
         return r;
-    if (argc == 1 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    /* `help help` is listed among the commands: its help is this one's, as `help --help`. */
+    if (argc == 1 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        (argc == 2 && strcmp(argv[1], "help") == 0)) {
         usage(stdout);
         return EXIT_DONE;
     }
