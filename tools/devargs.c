@@ -163,7 +163,7 @@ int devargs_open_any(struct tool *t, int argc, char **argv, struct hd_device ***
     *n = 0;
     if (argc < 1)
         return tool_error(t, EXIT_USAGE, "no device given (an address such as 0000:03:00.0, "
-                          "a mediated device's UUID, usb_BUS_DEVICE or scsi_H_B_T_L)");
+                          "a mediated device's UUID, usb_BUS_PORT or scsi_H_B_T_L)");
     *devs = calloc((size_t)argc, sizeof(**devs));
     *others = calloc((size_t)argc, sizeof(**others));
     if (*devs == NULL || *others == NULL) {

@@ -220,8 +220,8 @@ const struct tool_command cmd_hostdev_xml = {
             VMM_OPTS_HELP
             "The element goes in the <devices> of a domain; it does not touch the device.\n"
             "A device may also be a mediated device's UUID (type='mdev'), a USB device\n"
-            "(usb_BUS_DEVICE or usb:VVVV:PPPP: type='usb', by vendor and product) or a SCSI\n"
-            "device (scsi_H_B_T_L: type='scsi', by adapter and address).\n"
+            "(usb_BUS_PORT or usb:VVVV:PPPP[:SERIAL]: type='usb', by vendor and product) or a\n"
+            "SCSI device (scsi_H_B_T_L: type='scsi', by adapter and address).\n"
             "Several functions of one device (a GPU and its audio function) stay together in\n"
             "one guest slot with their function numbers: <address type='pci' ...>, function 0\n"
             "with multifunction='on'.\n",

@@ -326,7 +326,8 @@ const struct tool_command cmd_qemu_args = {
             "of one device stay together in one guest slot on the root bus (addr=SLOT.FN,\n"
             "function 0 with multifunction=on); rombar=0|1 and romfile=FILE carry the ROM\n"
             "options.\n"
-            "A mediated device (its UUID) gets sysfsdev=, a USB device (usb_BUS_DEVICE or\n"
-            "usb:VVVV:PPPP) usb-host by ids (by bus and address when ids are shared), a SCSI\n"
-            "device (scsi_H_B_T_L) its /dev/sgN as -blockdev host_device + scsi-generic.\n",
+            "A mediated device (its UUID) gets sysfsdev=, a USB device (usb_BUS_PORT or\n"
+            "usb:VVVV:PPPP[:SERIAL]) usb-host by ids (by bus and address when ids are\n"
+            "shared), a SCSI device (scsi_H_B_T_L) its /dev/sgN as -blockdev host_device +\n"
+            "scsi-generic.\n",
 };

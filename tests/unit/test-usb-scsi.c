@@ -839,6 +839,10 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
         {"qemu-args 2:0:1:0", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
         {"doctor 1-2", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
         {"check 1-2", "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L)\n"},
+        /* No device at all: the forms as acquire takes them (usb_1_2 is bus 1, port 2). */
+        {"check", "a mediated device's UUID, usb_BUS_PORT or scsi_H_B_T_L)\n"},
+        {"hostdev-xml", "a mediated device's UUID, usb_BUS_PORT or scsi_H_B_T_L)\n"},
+        {"qemu-args", "a mediated device's UUID, usb_BUS_PORT or scsi_H_B_T_L)\n"},
         /* A reset is a PCI function's: not told of drivers it has none of to change. */
         {"reset usb_1_2", "hostdev reset: usb_1_2: a USB or SCSI device has no PCI reset: only "
                           "a PCI device can be reset\n"},
@@ -868,6 +872,14 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
                       cases[i].cmd, e.err);
     }
     ck_assert_uint_eq(eng_writes(&e), writes);
+    /* Their help names a USB device the way they take one. */
+    static const char *const helps[] = {"hostdev-xml --help", "qemu-args --help"};
+    for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+        ck_assert_int_eq(eng_run(&e, "%s", helps[i]), 0);
+        ck_assert_msg(strstr(e.out, "usb_BUS_PORT or\nusb:VVVV:PPPP[:SERIAL]") != NULL ||
+                          strstr(e.out, "usb_BUS_PORT or usb:VVVV:PPPP[:SERIAL]") != NULL,
+                      "%s: %s", helps[i], e.out);
+    }
     eng_stop(&e);
 }
 END_TEST
