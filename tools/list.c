@@ -286,8 +286,9 @@ const struct tool_command cmd_list = {
     .summary = "list PCI devices, driver and IOMMU group (or every node device)",
     .help = "  -c, --caps CAPS     only these capabilities, comma-separated, as libvirt names\n"
             "                      them: pci, usb_device, usb, net, scsi_host, scsi_target,\n"
-            "                      scsi, storage, scsi_generic, system. Beyond pci, one line\n"
-            "                      per libvirt node device (name, capability, parent, driver)\n"
+            "                      scsi, storage, scsi_generic, system, mdev_types (parents\n"
+            "                      of mediated devices), mdev. Beyond pci, one line per\n"
+            "                      libvirt node device (name, capability, parent, driver)\n"
             "  -d, --driver NAME   only devices bound to NAME ('none': unbound ones;\n"
             "                      repeated: any of them); a NAME no driver is registered by:\n"
             "                      a note on stderr\n"

@@ -2048,6 +2048,34 @@ HD_TEST(help_command_is_help)
 }
 END_TEST
 
+/* list --help names every capability --caps takes: those its error lists as known. */
+HD_TEST(list_help_names_every_capability)
+{
+    char *known, *cap, *save = NULL, *help;
+
+    ck_assert_int_eq(hd("list --caps pcie"), 2);
+    known = strstr(e.err, "(known: ");
+    ck_assert_ptr_nonnull(known);
+    known = strndup(known + strlen("(known: "), strcspn(known, ")") - strlen("(known: "));
+    ck_assert_int_eq(hd("list --help"), 0);
+    help = e.out;
+    size_t n = 0;
+    for (cap = strtok_r(known, ", ", &save); cap != NULL; cap = strtok_r(NULL, ", ", &save)) {
+        bool found = false;
+        /* As a word of the list: "usb" must not pass for being in "usb_device". */
+        for (const char *p = help; !found && (p = strstr(p, cap)) != NULL; p++) {
+            size_t len = strlen(cap);
+            found = (p == help || strchr(" ,:\n", p[-1]) != NULL) &&
+                    strchr(" ,.(\n", p[len]) != NULL;
+        }
+        ck_assert_msg(found, "list --help does not name capability '%s'", cap);
+        n++;
+    }
+    ck_assert_uint_ge(n, 12);
+    free(known);
+}
+END_TEST
+
 /* No command takes a long option by a part of its name: every option any --help names, less
  * its last letter, is refused and named as typed (getopt alone would take it, and a script's
  * abbreviation would change meaning or break when an option is added). */
