@@ -68,7 +68,7 @@ static int find_arg(struct tool *t, const struct hd_assignment_list *list, const
     else
         return tool_error(t, EXIT_USAGE, "invalid device '%s' (an address such as 0000:03:00.0, "
                           "a network interface's name, a mediated device's UUID, usb_BUS_PORT "
-                          "or scsi_H_B_T_L)", arg);
+                          "or scsi_H_B_T_L)%s", arg, tool_netif_gone_hint(arg));
     return EXIT_DONE;
 }
 

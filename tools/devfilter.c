@@ -125,7 +125,8 @@ int devfilter_add_arg(struct tool *t, struct devfilter *f, const char *arg)
         return EXIT_DONE;
     }
     return tool_error(t, EXIT_USAGE, "invalid device selector '%s' (expected an address, "
-                      "VVVV:DDDD, an interface name or a glob such as 01:00.*)", arg);
+                      "VVVV:DDDD, an interface name or a glob such as 01:00.*)%s", arg,
+                      tool_netif_gone_hint(arg));
 }
 
 int devfilter_add_slot(struct tool *t, struct devfilter *f, const char *spec)

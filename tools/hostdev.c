@@ -741,6 +741,19 @@ int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
     return r;
 }
 
+const char *tool_netif_gone_hint(const char *arg)
+{
+    size_t len = strlen(arg);
+
+    /* The kernel's rule for a name (dev_valid_name), less those that start as an address or a
+     * node-device name does (1-2, 2:0:1:0), which are typos of those forms, not interfaces. */
+    if (len == 0 || len >= 16 || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0 ||
+        strpbrk(arg, "/: \t\n\v\f\r") != NULL || (arg[0] >= '0' && arg[0] <= '9'))
+        return "";
+    return "; no network interface has that name now (a device off its host driver has none: "
+           "name it by its address)";
+}
+
 int tool_take_once(struct tool *t, const char *name, const char **slot, const char *value)
 {
     if (*slot != NULL && strcmp(*slot, value) != 0)
@@ -779,11 +792,12 @@ int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
         tool_error(t, EXIT_USAGE, "'%s' names a USB or SCSI device: only a PCI device is taken "
                    "here (" PCI_FORMS ")", arg);
     else
-        tool_error(t, EXIT_USAGE, "invalid PCI address '%s' (expected " PCI_FORMS "%s)", arg,
+        tool_error(t, EXIT_USAGE, "invalid PCI address '%s' (expected " PCI_FORMS "%s)%s", arg,
                    t->takes == TOOL_TAKES_ANY ? "; or a mediated device's UUID, usb_BUS_PORT, "
                                                 "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L"
                    : t->takes == TOOL_TAKES_MDEV ? "; or a mediated device's UUID"
-                                                 : "");
+                                                 : "",
+                   tool_netif_gone_hint(arg));
     return -EINVAL;
 }
 

@@ -20,8 +20,8 @@ static int parse_selector(struct tool *t, const char *arg, struct hd_pci_selecto
         return EXIT_DONE;
     return tool_error(t, EXIT_USAGE,
                       "invalid device '%s' (expected an address DDDD:BB:SS.F, ids VVVV:DDDD or "
-                      "a network interface's name)",
-                      arg);
+                      "a network interface's name)%s",
+                      arg, tool_netif_gone_hint(arg));
 }
 
 /* A dry run's heading comes before its first planned line, and not before a refusal. */

@@ -89,6 +89,10 @@ int tool_lib_error_hint(struct tool *t, int code, int err, const char *hint, con
 void tool_put_text(FILE *out, const char *s);
 /* The PCI function of network interface @arg (enp3s0): 0, or -ENOENT. */
 int tool_netif_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr);
+/* The end of the error for a device argument @arg that is none: when @arg could be a network
+ * interface's name, that none has it now, and why (its device left the host driver: `detach
+ * enp3s0`, then `reattach enp3s0`); else "". */
+const char *tool_netif_gone_hint(const char *arg);
 /* @prefix then @text, folded at blanks to 100 columns under a hanging @indent. */
 void tool_print_wrapped(FILE *out, const char *prefix, int indent, const char *text);
 void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog);

@@ -2048,6 +2048,33 @@ HD_TEST(help_command_is_help)
 }
 END_TEST
 
+/* A device detached by its interface's name has no interface then: `reattach enp3s0` is bad
+ * input (exit 2, nothing written), and the error says that no interface has the name now and
+ * to give the address, not only that 'enp3s0' is an invalid PCI address. A word that starts
+ * as an address does (1-2) gets no such hint. */
+HD_TEST(an_interface_gone_with_its_driver_is_said_gone)
+{
+    static const char *const hint = "; no network interface has that name now (a device off its "
+                                    "host driver has none: name it by its address)\n";
+    static const char *const cmds[] = {"reattach enp3s0", "reset enp3s0", "list enp3s0",
+                                       "assignments enp3s0", "unpersist enp3s0"};
+
+    ck_assert_int_eq(hd("detach enp3s0"), 0);
+    size_t writes = eng_writes(&e);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        ck_assert_msg(hd(cmds[i]) == 2, "%s: exit", cmds[i]);
+        one_line_error("'enp3s0'");
+        size_t n = strlen(e.err), m = strlen(hint);
+        ck_assert_msg(n > m && strcmp(e.err + n - m, hint) == 0, "%s: %s", cmds[i], e.err);
+    }
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd("show 1-2"), 2);
+    ck_assert_ptr_null(strstr(e.err, "network interface has"));
+    ck_assert_int_eq(hd("reattach 0000:03:00.0"), 0);
+    ck_assert_int_eq(hd("reattach enp3s0"), 0); /* back on e1000e: the name is there again */
+}
+END_TEST
+
 /* list --help names every capability --caps takes: those its error lists as known. */
 HD_TEST(list_help_names_every_capability)
 {
