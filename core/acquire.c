@@ -1826,10 +1826,22 @@ static int release_force(struct hd_op *op)
             goto out;
         if ((r = hd_map_read(ctx, &rest)) == 0) {
             for (size_t k = 0; k < a->nnodes; k++) {
-                if (node_keeper(rest, sel, a->nodes[k].path))
+                const struct hd_node_owner *was = &a->nodes[k];
+                char from[32] = "", to[32];
+                struct stat st;
+                /* Said as a release says it, owner and mode now -> recorded; a node that is
+                 * gone, or is as recorded already, has nothing to give back. One that cannot
+                 * be read is given back all the same (its owner now unknown: ""). */
+                int sr = node_keeper(rest, sel, was->path) ? -ENOENT
+                                                           : hd_fs_stat(ctx, was->path, &st);
+                if (sr == -ENOENT || (sr == 0 && st.st_uid == was->uid && st.st_gid == was->gid &&
+                                      (st.st_mode & 07777) == was->mode))
                     continue;
-                hd_txn_note(t, "own", a->nodes[k].path, "", "as recorded");
-                if (!hd_txn_dry_run(t) && hd_txn_set_owner(ctx, &a->nodes[k]) < 0)
+                if (sr == 0)
+                    owner_text(from, sizeof(from), st.st_uid, st.st_gid, st.st_mode & 0777);
+                owner_text(to, sizeof(to), was->uid, was->gid, was->mode);
+                hd_txn_note(t, "own", was->path, from, to);
+                if (!hd_txn_dry_run(t) && hd_txn_set_owner(ctx, was) < 0)
                     hd_warn(ctx, "%s: could not restore %s", a->name, a->nodes[k].path);
             }
         }

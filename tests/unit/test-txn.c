@@ -772,6 +772,38 @@ HD_TEST(an_emergency_release_plans_the_reset_the_kernel_refuses)
 }
 END_TEST
 
+/* An emergency release says the node it gives back as a release does, owner and mode now ->
+ * as recorded (it said "owner ? -> as recorded", and JSON "from": ""), in its plan, its run and
+ * JSON alike; a node that is as recorded already is not said at all. */
+HD_TEST(an_emergency_release_says_the_node_owner_it_restores)
+{
+    uid_t u;
+    gid_t g;
+
+    ck_assert_int_eq(hd("acquire --vm n --owner 107:108 " NIC), 0);
+    ck_assert_uint_eq(eng_node_mode(&cli, "dev/vfio/8", &u, &g), 0660);
+    ck_assert_int_eq(hd("release --force --dry-run " NIC), 0);
+    ck_assert_msg(strstr(cli.out, "\n  dev/vfio/8: owner 107:108 0660 -> 0:0 0600\n") != NULL, "%s",
+                  cli.out);
+    ck_assert_int_eq(hd("--json release --force --dry-run " NIC), 0);
+    static const char *const own = "\"action\": \"own\",\n      \"device\": \"dev/vfio/8\",\n"
+                                   "      \"from\": \"107:108 0660\",\n"
+                                   "      \"to\": \"0:0 0600\"";
+    ck_assert_msg(strstr(cli.out, own) != NULL, "%s", cli.out);
+    ck_assert_int_eq(hd("release --force " NIC), 0);
+    ck_assert_msg(strstr(cli.out, "dev/vfio/8: owner 107:108 0660 -> 0:0 0600\n") == cli.out, "%s",
+                  cli.out);
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e"); /* and its group's node went with it */
+    /* The node as recorded already (given back by hand): nothing to say of it. */
+    ck_assert_int_eq(hd("acquire --vm n --owner 107:108 " NIC), 0);
+    ck_assert_int_eq(chmod(fx_path(&cli.fx, "dev/vfio/8"), 0600), 0);
+    ck_assert_int_eq(chown(fx_path(&cli.fx, "dev/vfio/8"), 0, 0), 0);
+    ck_assert_int_eq(hd("release --force " NIC), 0);
+    ck_assert_ptr_null(strstr(cli.out, "owner"));
+    ck_assert_ptr_nonnull(strstr(cli.out, NIC ": released from vm n\n"));
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
