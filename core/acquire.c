@@ -646,6 +646,13 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
                 continue;
             if (managed && (flags & HD_OP_GROUP) && hd_device_is_assignable(b))
                 r = plan_add(p, b, true, true);
+            /* Asking for a member the host keeps is refused too: no way to send the user. */
+            else if (hd_device_get_platform_role(b) != NULL && !(flags & HD_OP_FORCE))
+                r = hd_errr(ctx, -EBUSY, HD_REASON_NOT_VIABLE,
+                            "IOMMU group %d would not be viable: %s stays on %s, %s the host "
+                            "keeps: no VM can have this group on this host as it is",
+                            p->groups[gi], hd_device_get_name(b), hd_device_get_driver(b),
+                            hd_device_get_platform_role(b));
             else
                 r = hd_errr(ctx, -EBUSY, HD_REASON_NOT_VIABLE,
                             "IOMMU group %d would not be "

@@ -804,6 +804,36 @@ HD_TEST(an_emergency_release_says_the_node_owner_it_restores)
 }
 END_TEST
 
+/* A function whose IOMMU group holds one the host keeps (the chipset's audio beside the LPC
+ * bridge and the SMBus) is refused saying that no VM can have that group here, managed or
+ * not: "ask for it too, or take the whole group" sent the user to acquires refused in turn.
+ * --force, which takes platform functions, still gets the way to the whole group. */
+HD_TEST(acquire_beside_a_platform_function_says_no_vm_can_have_the_group)
+{
+    static const char *const why = "IOMMU group 9 would not be viable: " LPC " stays on lpc_ich, "
+                                    "an ISA/LPC bridge the host keeps: no VM can have this group "
+                                    "on this host as it is\n";
+    char *before = snap();
+
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 " HDA), 1);
+    ck_assert_msg(strstr(cli.err, why) != NULL, "%s", cli.err);
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 --dry-run " HDA), 1);
+    ck_assert_msg(strstr(cli.err, why) != NULL, "%s", cli.err);
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("detach " HDA), 0);
+    before = snap();
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 --unmanaged " HDA), 1);
+    ck_assert_msg(strstr(cli.err, why) != NULL, "%s", cli.err);
+    host_is(before);
+    free(before);
+    ck_assert_int_eq(hd("acquire --vm v --owner 0:0 --force --dry-run " HDA), 1);
+    ck_assert_msg(strstr(cli.err, "stays on lpc_ich on the host; ask for it too, or take the "
+                                  "whole group") != NULL,
+                  "%s", cli.err);
+}
+END_TEST
+
 /* 4. What acquire --group took with a device goes back with it. */
 HD_TEST(release_gives_back_the_group)
 {
