@@ -664,13 +664,26 @@ static enum hd_op_step_state note_after_failure(const struct hd_op *op, size_t i
     return HD_STEP_NOT_RUN;
 }
 
+/* How step @i ended when the operation failed and what it wrote was put back. Nothing undoes
+ * a reset: one neither done nor failed never was (not-run), a deferred one too, as nothing was
+ * written and the operation it was part of is put back. */
+static enum hd_op_step_state after_failure(const struct hd_op *op, size_t i)
+{
+    const struct op_step *s = &op->steps[i];
+
+    if (stays_after_failure(s))
+        return s->state;
+    if (strcmp(s->action, "reset") == 0)
+        return HD_STEP_NOT_RUN;
+    return s->note ? note_after_failure(op, i) : HD_STEP_UNDONE;
+}
+
 void hd_op_mark_steps(struct hd_op *op, int state)
 {
     for (size_t i = op->marked; i < op->nsteps; i++) {
-        if (state == HD_STEP_UNDONE && op->steps[i].note)
-            op->steps[i].state = note_after_failure(op, i);
-        else if (!op->steps[i].settled ||
-            (state == HD_STEP_UNDONE && !stays_after_failure(&op->steps[i])))
+        if (state == HD_STEP_UNDONE)
+            op->steps[i].state = after_failure(op, i);
+        else if (!op->steps[i].settled)
             op->steps[i].state = (enum hd_op_step_state)state;
     }
     op->marked = op->nsteps;

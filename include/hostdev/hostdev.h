@@ -1439,7 +1439,8 @@ enum hd_op_step_state {
                      * without (an emergency release's reset: the device is given back all
                      * the same) */
     HD_STEP_NOT_RUN, /* journaled, never started: an earlier step failed and the operation
-                      * stopped */
+                      * stopped; a reset not done when the operation failed (a deferred one
+                      * too: nothing was written, and its operation is put back) */
     HD_STEP_NOT_UNDONE, /* begun, and its undo after a failure failed too: the device is not
                          * as it was; the intent log stays for recover */
 };

@@ -1059,6 +1059,39 @@ HD_TEST(a_reset_done_reads_done_after_a_failure)
 }
 END_TEST
 
+/* A reset never done when the operation fails is not-run, never "undone": nothing undoes a
+ * reset, and none happened. Here the GPU's is deferred (the kernel refuses a bus reset with
+ * its audio function on the bus) in the batch the xHCI's reset fails: nothing was written,
+ * and the GPU goes back to its host driver, not to the open that would have reset it. */
+HD_TEST(a_reset_not_done_reads_not_run_after_a_failure)
+{
+    char *before = snap();
+
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" XHCI "/reset EIO"), 0);
+    ck_assert_int_eq(hd("--json acquire --vm v --owner 0:0 " GPU " " AUDIO " " XHCI), 1);
+    ck_assert_str_eq(json_step_state(cli.out, "reset", GPU), "not-run");
+    ck_assert_str_eq(json_step_state(cli.out, "reset", AUDIO), "not-run");
+    ck_assert_str_eq(json_step_state(cli.out, "reset", XHCI), "failed");
+    ck_assert_str_eq(json_step_state(cli.out, "detach", GPU), "undone");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+
+    /* One journaled whose batch never ran: the xHCI's driver_override cannot be read when its
+     * own reset is planned (its fifth read), after the NIC's reset was journaled. */
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" XHCI "/driver_override EIO "
+                                     "on=read nth=5"), 0);
+    ck_assert_int_eq(hd("--json acquire --vm v --owner 0:0 " NIC " " XHCI), 1);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "reset " NIC), 0);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "reset", NIC), "not-run") == 0, "%s",
+                  cli.out);
+    ck_assert_str_eq(json_step_state(cli.out, "reset", XHCI), "");
+    ck_assert_str_eq(json_step_state(cli.out, "detach", NIC), "undone");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+}
+END_TEST
+
 /* A timed-out unbind is undone as soon as the kernel returns, by the writer that holds the
  * journal, without anyone running recover. */
 HD_TEST(timed_out_unbind_undoes_itself)
