@@ -1848,8 +1848,10 @@ static int release_force(struct hd_op *op)
                     owner_text(from, sizeof(from), st.st_uid, st.st_gid, st.st_mode & 0777);
                 owner_text(to, sizeof(to), was->uid, was->gid, was->mode);
                 hd_txn_note(t, "own", was->path, from, to);
-                if (!hd_txn_dry_run(t) && hd_txn_set_owner(ctx, was) < 0)
+                if (!hd_txn_dry_run(t) && hd_txn_set_owner(ctx, was) < 0) {
                     hd_warn(ctx, "%s: could not restore %s", a->name, a->nodes[k].path);
+                    hd_txn_settle(t, "own", a->nodes[k].path, HD_STEP_FAILED);
+                }
             }
         }
         hd_assignment_list_unref(rest);
@@ -1927,6 +1929,9 @@ static int release_force(struct hd_op *op)
     if (r == 0 && op != NULL)
         hd_op_mark_steps(op, hd_txn_dry_run(t) ? HD_STEP_PLANNED : HD_STEP_DONE);
 out:
+    /* Nothing is undone: each step reads what it did, as a retry finds it. */
+    if (r < 0 && !hd_txn_dry_run(t))
+        hd_op_mark_stopped(op);
     hd_device_unref(dev);
     hd_assignment_list_unref(sel);
     hd_assignment_list_unref(map);

@@ -832,6 +832,9 @@ int hd_op_report_note(struct hd_op *op, const char *kind, const char *device, co
 /* Step @i's @to, known only once what it reports is done. */
 void hd_op_set_step_to(struct hd_op *op, size_t i, const char *to);
 void hd_op_mark_steps(struct hd_op *op, int state);
+/* A failure nothing undoes (the emergency release: no journal, each step reported just before
+ * its write): the newest step not settled is the one that failed, those before it are done. */
+void hd_op_mark_stopped(struct hd_op *op);
 /* The newest unmarked step @action of @device ends in @state whatever the operation's outcome
  * (but undone when the operation is). */
 void hd_op_settle_step(struct hd_op *op, const char *action, const char *device, int state);

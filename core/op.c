@@ -689,6 +689,20 @@ void hd_op_mark_steps(struct hd_op *op, int state)
     op->marked = op->nsteps;
 }
 
+void hd_op_mark_stopped(struct hd_op *op)
+{
+    bool failed = false;
+
+    for (size_t i = op->nsteps; i > op->marked; i--) {
+        struct op_step *s = &op->steps[i - 1];
+        if (s->settled)
+            continue;
+        s->state = failed ? HD_STEP_DONE : HD_STEP_FAILED;
+        failed = true;
+    }
+    op->marked = op->nsteps;
+}
+
 void hd_op_settle_step_at(struct hd_op *op, size_t i, int state)
 {
     if (i >= op->marked && i < op->nsteps) {

@@ -1092,6 +1092,36 @@ HD_TEST(a_reset_not_done_reads_not_run_after_a_failure)
 }
 END_TEST
 
+/* The emergency release puts nothing back (no journal; it is simply run again): a failure
+ * leaves its steps as they ended, not "planned": those done before it done, the one that
+ * failed failed. */
+HD_TEST(a_failed_emergency_release_says_what_each_step_did)
+{
+    ck_assert_int_eq(hd("acquire --vm w --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/drivers_probe EIO"), 0);
+    ck_assert_int_eq(hd("--json release --force " NIC), 1);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "own", "dev/vfio/8"), "done") == 0, "%s",
+                  cli.out);
+    ck_assert_str_eq(json_step_state(cli.out, "reset", NIC), "done");
+    ck_assert_str_eq(json_step_state(cli.out, "reattach", NIC), "failed");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "vfio-pci"); /* still held: run again, it goes */
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+
+    /* Given back, its record not dropped: the map cannot be read (its fourth read). */
+    ck_assert_int_eq(hd("acquire --vm w --owner 0:0 " NIC), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault run/hostdev/map/assignments EIO on=read nth=4"), 0);
+    ck_assert_int_eq(hd("--json release --force " NIC), 1);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "reattach", NIC), "done") == 0, "%s",
+                  cli.out);
+    ck_assert_str_eq(json_step_state(cli.out, "unrecord", NIC), "failed");
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    /* Run again, it drops the record it left. */
+    ck_assert_int_eq(hd("release --force " NIC), 0);
+    ck_assert_int_eq(hd("release --vm w"), 1);
+}
+END_TEST
+
 /* A timed-out unbind is undone as soon as the kernel returns, by the writer that holds the
  * journal, without anyone running recover. */
 HD_TEST(timed_out_unbind_undoes_itself)
