@@ -1092,6 +1092,39 @@ HD_TEST(a_reset_not_done_reads_not_run_after_a_failure)
 }
 END_TEST
 
+/* An acquire's record, and a release's unrecord, are what its commit writes to the map: a
+ * failure before the commit leaves them not-run, what was done before them undone. */
+HD_TEST(the_records_read_not_run_after_a_failure)
+{
+    char *before = snap();
+
+    /* The NIC given and recorded in the map being written, the xHCI's driver_override cannot
+     * be read as it is recorded next (its seventh read). */
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" XHCI "/driver_override EIO "
+                                     "on=read nth=7"), 0);
+    ck_assert_int_eq(hd("--json acquire --vm v --owner 0:0 " NIC " " XHCI), 1);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "record", NIC), "not-run") == 0, "%s",
+                  cli.out);
+    ck_assert_str_eq(json_step_state(cli.out, "reset", NIC), "done");
+    ck_assert_str_eq(json_step_state(cli.out, "detach", NIC), "undone");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+
+    /* The map cannot be read when the release drops the NIC's entry (its fourth read). */
+    ck_assert_int_eq(hd("acquire --vm w --owner 0:0 " NIC), 0);
+    before = snap();
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault run/hostdev/map/assignments EIO on=read nth=4"), 0);
+    ck_assert_int_eq(hd("--json release --vm w"), 1);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "unrecord", NIC), "not-run") == 0, "%s",
+                  cli.out);
+    ck_assert_str_eq(json_step_state(cli.out, "reattach", NIC), "undone");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+}
+END_TEST
+
 /* The emergency release puts nothing back (no journal; it is simply run again): a failure
  * leaves its steps as they ended, not "planned": those done before it done, the one that
  * failed failed. */
@@ -1119,6 +1152,46 @@ HD_TEST(a_failed_emergency_release_says_what_each_step_did)
     /* Run again, it drops the record it left. */
     ck_assert_int_eq(hd("release --force " NIC), 0);
     ck_assert_int_eq(hd("release --vm w"), 1);
+}
+END_TEST
+
+/* A companion step (a reservation's bind left pending for its stub, the autoprobe put back
+ * with a count) ends as the write it goes with, the newest before it of its device: undone
+ * with it, not-undone with it. No fault reaches one through the commands (the pending note
+ * follows a batch that worked, and only the intent log's commit line comes after it), so the
+ * operation's steps are reported and marked here as the engine does. */
+HD_TEST(a_companion_step_reads_as_its_write_after_a_failure)
+{
+    static const char *const states[] = {"planned", "done",    "undone",    "deferred",
+                                         "failed",  "not-run", "not-undone"};
+    struct hd_ctx *ctx;
+    struct hd_op *op;
+    char steps[512];
+
+    ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
+    for (int undo_fails = 0; undo_fails < 2; undo_fails++) {
+        size_t len = 0;
+        ck_assert_int_eq(hd_op_new(ctx, HD_OP_RESERVE, &op), 0);
+        ck_assert_int_eq(hd_op_report_step(op, "detach", NIC, "e1000e", "vfio-pci"), 0);
+        ck_assert_int_eq(hd_op_report_step(op, "numvfs", PF, "0", "2"), 0);
+        ck_assert_int_eq(hd_op_report_note(op, "pending", NIC, "", "vfio-pci"), 0);
+        ck_assert_int_eq(hd_op_report_note(op, "autoprobe", PF, "0", "1"), 0);
+        ck_assert_int_eq(hd_op_report_step(op, "detach", XHCI, "", "vfio-pci"), 0);
+        if (undo_fails)
+            hd_op_settle_step(op, "detach", NIC, HD_STEP_NOT_UNDONE);
+        hd_op_settle_step(op, "detach", XHCI, HD_STEP_FAILED);
+        hd_op_mark_steps(op, HD_STEP_UNDONE);
+        for (size_t i = 0; i < hd_op_get_step_count(op); i++)
+            len += (size_t)snprintf(steps + len, sizeof(steps) - len, "%s %s;",
+                                    hd_op_step_get_action(op, i),
+                                    states[hd_op_step_get_state(op, i)]);
+        ck_assert_str_eq(steps, undo_fails ? "detach not-undone;numvfs undone;pending not-undone;"
+                                             "autoprobe undone;detach failed;"
+                                           : "detach undone;numvfs undone;pending undone;"
+                                             "autoprobe undone;detach failed;");
+        hd_op_unref(op);
+    }
+    hd_ctx_unref(ctx);
 }
 END_TEST
 
