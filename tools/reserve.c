@@ -387,13 +387,23 @@ void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *res, si
     json_end_object(j);
 }
 
-static void json_device(struct json *j, struct hd_device *dev, const char *action)
+/* udev's device @dev as the run left it; when what @res applied to it failed, why and (once
+ * it began writing) its steps as they ended, as a configured device's object has them. */
+static void json_device(struct json *j, struct hd_device *dev, const char *action,
+                        const struct hd_reserve_result *res)
 {
     json_begin_object(j);
     json_kv_string(j, "address", hd_device_get_name(dev));
     json_kv_string(j, "driver", hd_device_get_driver(dev));
     json_kv_string(j, "driver_override", hd_device_get_driver_override(dev));
     json_kv_string(j, "action", action);
+    for (size_t i = 0; res != NULL && i < hd_reserve_result_count(res); i++) {
+        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED)
+            continue;
+        json_kv_string(j, "error", hd_reserve_result_get_error(res, i, NULL));
+        json_failed_steps(j, res, i);
+        break;
+    }
     json_end_object(j);
 }
 
@@ -610,15 +620,15 @@ static int run_uevent(struct tool *t, struct hd_reserve_config *config,
     if (r >= 0 && t->dry_run && !tool_json(t) && hd_reserve_result_count(res) == 0)
         printf("  nothing: no configured entry is for %s (hostdev.d, hostdev.reserve=)\n",
                slot);
-    hd_reserve_result_unref(res);
     if (tool_json(t)) {
         struct json j;
         json_init(&j, stdout, 2);
         json_begin_array(&j);
-        json_device(&j, dev, action);
+        json_device(&j, dev, action, res);
         json_end_array(&j);
         json_finish(&j);
     }
+    hd_reserve_result_unref(res);
     hd_device_unref(dev);
     return code;
 }

@@ -2761,6 +2761,32 @@ HD_TEST(a_failure_under_json_shows_its_steps)
 }
 END_TEST
 
+/* udev's "add" of a configured device whose bind fails: --json's object for the device says
+ * why and gives its steps as they ended, as reserve's array does for each device. */
+HD_TEST(a_uevent_failure_under_json_shows_its_steps)
+{
+    eng_start(&e, "demo");
+    conf("10-nic.conf", "03:00.0\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " NIC_OVERRIDE " EBUSY nth=1"), 0);
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=" NIC,
+                            "--json reserve --uevent"), 1);
+    at_json_check(e.out, false);
+    ck_out_has("\"action\": \"add\",\n    \"error\": \"" NIC ": writing driver_override failed: "
+               "Device or resource busy\",\n    \"steps\": [\n      {\n        "
+               STEP_JSON("        ", "override", NIC, "none", "vfio-pci", "undone"));
+    ck_out_has(STEP_JSON("        ", "detach", NIC, "e1000e", "vfio-pci", "failed"));
+    ck_err_has("\"exit\":1,\"command\":\"reserve\"");
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    /* One that works has neither. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd_env("ACTION=add SUBSYSTEM=pci PCI_SLOT_NAME=" NIC,
+                            "--json reserve --uevent"), 0);
+    ck_assert_ptr_null(strstr(e.out, "\"error\""));
+    ck_assert_ptr_null(strstr(e.out, "\"steps\""));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+}
+END_TEST
+
 /* A VF count that fails: persist's document and reserve's count object show its step. A
  * persist refused before any write (a PF whose VFs would go) shows none: the error alone. */
 HD_TEST(a_failed_count_under_json_shows_its_step)
