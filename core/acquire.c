@@ -126,8 +126,11 @@ static int step_to(struct hd_txn *t, enum hd_jstep_kind kind, const struct hd_de
         }
         free(rec);
     } else if (kind == HD_JSTEP_RESET && dev != NULL) {
-        char *methods = hd_reset_methods((struct hd_device *)dev);
-        hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
+        char *methods;
+        int r = hd_reset_methods((struct hd_device *)dev, &methods);
+        if (r < 0)
+            return r;
+        hd_strlcpy(s.to, methods, sizeof(s.to));
         free(methods);
     }
     return hd_txn_step(t, &s);
@@ -1873,7 +1876,10 @@ static int release_force(struct hd_op *op)
         /* The plan says what is done: the reset, and the driver the reattach goes to. */
         bool reset = hd_device_on_stub(dev) && hd_device_has_reset(dev);
         if (reset) {
-            char *methods = hd_reset_methods(dev);
+            char *methods = NULL;
+            /* Methods that cannot be read fail the reset below, not the way back. */
+            if (hd_reset_methods(dev, &methods) < 0)
+                hd_ctx_clear_error(ctx);
             hd_txn_note(t, "reset", hd_device_get_name(dev), "", methods ? methods : "");
             free(methods);
             /* Planned as the kernel will answer it; a check that fails leaves it planned. */

@@ -106,8 +106,9 @@ void hd_bind_format_record(char *buf, size_t size, const char *driver, const cha
 
 /* Through sysfs `reset` (HD_RESET_FORCE: also under a driver using it). */
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods);
-/* The methods the kernel will try, in order (allocated). */
-char *hd_reset_methods(struct hd_device *dev);
+/* The methods the kernel will try, in order, in *@out (allocated): reset_method, else what
+ * config space offers; a config space that fails to read is an error naming it. */
+int hd_reset_methods(struct hd_device *dev, char **out);
 
 /* ---- sriov.c ------------------------------------------------------------------------------- */
 

@@ -820,8 +820,10 @@ static int apply_reset(struct devop *o)
 
     for (size_t i = 0; i < o->d.n && r >= 0; i++) {
         struct hd_jstep s = {.kind = HD_JSTEP_RESET, .addr = *hd_device_get_addr(o->d.v[i])};
-        char *methods = hd_reset_methods(o->d.v[i]);
-        hd_strlcpy(s.to, methods ? methods : "", sizeof(s.to));
+        char *methods;
+        if ((r = hd_reset_methods(o->d.v[i], &methods)) < 0)
+            break;
+        hd_strlcpy(s.to, methods, sizeof(s.to));
         free(methods);
         if ((r = hd_txn_defer(o->t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_RESET, o->d.v[i], NULL, HD_RESET_FORCE);

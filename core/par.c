@@ -63,9 +63,11 @@ static void join(size_t *up, size_t a, size_t b)
 /* The kernel may reset the device's bus (secondary bus reset): its neighbours feel it. */
 static bool may_reset_bus(struct hd_device *dev)
 {
-    char *methods = hd_reset_methods(dev), *save = NULL;
-    bool bus = methods == NULL; /* not known: assume so */
+    char *methods, *save = NULL;
+    bool bus = hd_reset_methods(dev, &methods) < 0; /* not known: assume so */
 
+    if (bus) /* the reset's own read says why: this only orders it */
+        hd_ctx_clear_error(hd_device_get_ctx(dev));
     for (char *m = methods ? strtok_r(methods, " ", &save) : NULL; m && !bus;
          m = strtok_r(NULL, " ", &save))
         bus = strcmp(m, "bus") == 0 || strcmp(m, "cxl_bus") == 0;

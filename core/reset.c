@@ -38,13 +38,16 @@ static bool is_function_method(const char *m)
 #define PCI_AF_CAP 3
 #define PCI_AF_CAP_FLR 0x02
 
-static char *methods_from_config(struct hd_device *dev)
+/* A config space that fails to read is an error: methods chosen from it would be a guess. */
+static int methods_from_config(struct hd_device *dev, char **out)
 {
     unsigned char cfg[256];
     char buf[64] = "";
-    ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
+    ssize_t n = hd_device_read_config(dev, cfg, sizeof(cfg));
     bool flr = false, af = false, pm = false;
 
+    if (n < 0)
+        return (int)n;
     if (n >= 64 && (cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST)) {
         unsigned pos = cfg[PCI_CAPABILITY_LIST] & ~3u;
         for (int guard = 0; pos >= 0x40 && pos + 8 <= (unsigned)n && guard < 48; guard++) {
@@ -73,15 +76,15 @@ static char *methods_from_config(struct hd_device *dev)
         strcat(buf, "bus ");
     if (buf[0])
         buf[strlen(buf) - 1] = '\0';
-    return strdup(buf);
+    return (*out = strdup(buf)) != NULL ? 0 : -ENOMEM;
 }
 
-/* What the kernel will try: reset_method when it exists, else what config space offers. */
-char *hd_reset_methods(struct hd_device *dev)
+int hd_reset_methods(struct hd_device *dev, char **out)
 {
+    *out = NULL;
     if (hd_device_get_reset_methods(dev) != NULL)
-        return strdup(hd_device_get_reset_methods(dev));
-    return methods_from_config(dev);
+        return (*out = strdup(hd_device_get_reset_methods(dev))) != NULL ? 0 : -ENOMEM;
+    return methods_from_config(dev, out);
 }
 
 int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out)
@@ -106,9 +109,8 @@ int hd_reset_apply(struct hd_device *dev, unsigned int flags, char **methods_out
                       "%s cannot be reset: the kernel offers no reset method for "
                       "it (no 'reset' attribute)",
                       name);
-    methods = hd_reset_methods(dev);
-    if (methods == NULL)
-        return -ENOMEM;
+    if ((r = hd_reset_methods(dev, &methods)) < 0)
+        return r;
     hd_device_attr_path(dev, "reset", path, sizeof(path));
     hd_info(ctx, "%s: reset (methods: %s)", name, methods[0] ? methods : "unknown");
     r = hd_fs_write_attr_timeout(ctx, path, "1", hd_ctx_get_timeout_ms(ctx));
@@ -139,12 +141,13 @@ HD_EXPORT int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check
     *out = NULL;
     if ((r = hd_device_fill_fields(dev, HD_FILL_EXTRA | HD_FILL_PARENT, true)) < 0)
         return r;
-    if ((c = calloc(1, sizeof(*c))) != NULL)
-        hd_ref_init(&c->refcount);
-    if (c == NULL || (c->methods = hd_reset_methods(dev)) == NULL ||
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return -ENOMEM;
+    hd_ref_init(&c->refcount);
+    if ((r = hd_reset_methods(dev, &c->methods)) < 0 ||
         (copy = strdup(c->methods)) == NULL) {
         hd_reset_check_unref(c);
-        return -ENOMEM;
+        return r < 0 ? r : -ENOMEM;
     }
     for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save)) {
         function = function || is_function_method(m);

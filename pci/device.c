@@ -358,22 +358,24 @@ static int fill_parent(struct hd_device *dev)
     return 0;
 }
 
-/* Whether a read of config space (@n) failed other than by its absence (a fake tree, a device
- * going away: the kernel's own attributes say what it would), with a message naming the device
- * and file: what a command reads of a device it must not take from a guess. */
-static int config_read_error(struct hd_device *dev, ssize_t n)
+ssize_t hd_device_read_config(struct hd_device *dev, void *buf, size_t size)
 {
-    return n < 0 && n != -ENOENT && n != -ENODEV ? attr_read_error(dev, "config", n, 0) : 0;
+    ssize_t n = hd_device_read_attr_bytes(dev, "config", buf, size);
+
+    if (n == -ENOENT || n == -ENODEV)
+        return 0;
+    if (n < 0)
+        attr_read_error(dev, "config", n, 0); /* the message; n is what it returns */
+    return n;
 }
 
 static int fill_config(struct hd_device *dev)
 {
     unsigned char cfg[64];
-    ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
-    int r;
+    ssize_t n = hd_device_read_config(dev, cfg, sizeof(cfg));
 
-    if ((r = config_read_error(dev, n)) < 0)
-        return r;
+    if (n < 0)
+        return (int)n;
     if (n >= 0x10) {
         dev->revision = cfg[0x08];
         dev->header_type = cfg[0x0e] & 0x7f;
@@ -488,12 +490,12 @@ int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *dr
                         bool *vf_pending)
 {
     unsigned char cfg[64];
-    ssize_t n = hd_device_read_attr_bytes(dev, "config", cfg, sizeof(cfg));
+    ssize_t n = hd_device_read_config(dev, cfg, sizeof(cfg));
     int r;
 
     *vf_pending = false;
-    if ((r = config_read_error(dev, n)) < 0)
-        return r;
+    if (n < 0)
+        return (int)n;
     if (n < (ssize_t)sizeof(cfg))
         return hd_device_fill_fields(dev, HD_FILL_IDENT | HD_FILL_CONFIG, false);
     dev->revision = cfg[0x08];

@@ -60,6 +60,10 @@ int hd_device_attr_path(const struct hd_device *dev, const char *attr, char *buf
 ssize_t hd_device_read_attr(struct hd_device *dev, const char *attr, char *buf, size_t size);
 ssize_t hd_device_read_attr_bytes(struct hd_device *dev, const char *attr, void *buf,
                                   size_t size);
+/* Up to @size bytes of the device's config space: how many were read, 0 when it has none (a
+ * fake tree, a device going away: the kernel's own attributes tell what it would), or a failed
+ * read's -errno with a message naming the device and file (what must not be taken from a guess). */
+ssize_t hd_device_read_config(struct hd_device *dev, void *buf, size_t size);
 int hd_device_write_attr(struct hd_device *dev, const char *attr, const char *value);
 /* The driver bound right now, from the driver link: 0 with @buf "" when unbound. */
 int hd_device_read_driver(struct hd_device *dev, char *buf, size_t size);

@@ -114,3 +114,41 @@ HD_TEST(methods_from_config_space)
     eng_stop(&e);
 }
 END_TEST
+
+/* A kernel without reset_method, whose config space then fails to read: the methods were
+ * taken as none but a bus reset (a guess), and the reset written. Now the check and the reset
+ * fail, naming the device and the file, and nothing reaches the kernel; `hostdev reset` too
+ * (its config read before the locks, then not), exit 1. */
+HD_TEST(a_config_space_that_fails_is_no_method)
+{
+    struct eng e;
+    struct hd_device *dev;
+    struct hd_reset_check *c = NULL;
+    char *methods = NULL;
+    static const char needle[] = "0000:03:00.0: sysfs attribute config cannot be read: "
+                                 "Input/output error";
+
+    eng_start(&e, "old-kernel");
+    dev = eng_dev(&e, "0000:03:00.0");
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config EIO count=0 "
+                                   "on=read"), 0);
+    ck_assert_int_eq(hd_device_check_reset(dev, &c), -EIO);
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(hd_ctx_last_error(e.ctx), needle);
+    ck_assert_int_eq(hd_device_reset(dev, 0, &methods), -EIO);
+    ck_assert_ptr_null(methods);
+    ck_assert_str_eq(hd_ctx_last_error(e.ctx), needle);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:03:00.0"), 0);
+    hd_device_unref(dev);
+
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config EIO nth=2 "
+                                   "count=0 on=read"), 0);
+    ck_assert_int_eq(eng_run(&e, "reset 03:00.0"), 1);
+    ck_assert_msg(strstr(e.err, needle) != NULL, "%s", e.err);
+    ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:03:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
+    eng_stop(&e);
+}
+END_TEST
