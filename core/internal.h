@@ -688,10 +688,13 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
 /* What the engine reads of a device: everything but names (messages name addresses). */
 #define HD_TXN_FILL (HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES)
-/* What binding and unbinding it needs (an undo too): HD_FILL_EXTRA left out (numa node, reset
- * methods), so what only a reset or an acquire reads never stands in the way of the rest. */
-#define HD_TXN_FILL_BIND (HD_TXN_FILL & ~(unsigned)HD_FILL_EXTRA)
-/* HD_TXN_FILL_BIND read again, and HD_FILL_EXTRA too when the device has it. */
+/* What binding and unbinding it needs (an undo too): HD_FILL_EXTRA (numa node, reset methods)
+ * and HD_FILL_CONFIG (the header type: hd_device_check_endpoint() reads it) left out, so what
+ * only a reset, an acquire or a move to a stub reads never stands in the way of the rest: a
+ * device whose config space fails to read still goes back to its host driver. */
+#define HD_TXN_FILL_BIND (HD_TXN_FILL & ~(unsigned)(HD_FILL_EXTRA | HD_FILL_CONFIG))
+/* HD_TXN_FILL_BIND read again, and HD_FILL_EXTRA too when the device has it (config space is
+ * the slot's: no bind changes it). */
 int hd_txn_refresh(struct hd_device *dev);
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
 /* Lock @groups, then recover what dead processes left on them. -EBUSY as hd_lock_groups(). */

@@ -114,7 +114,10 @@ static int add_vfs(struct hd_ctx *ctx, unsigned int fill, struct devset *d)
     return r;
 }
 
-static int add_group_members(struct hd_ctx *ctx, struct devset *d, bool unbound_too)
+/* The endpoints of the named devices' groups, each read for @fill's HD_FILL_CONFIG (else a
+ * bridge is told by its class). */
+static int add_group_members(struct hd_ctx *ctx, unsigned int fill, struct devset *d,
+                             bool unbound_too)
 {
     size_t named = d->n;
 
@@ -123,7 +126,8 @@ static int add_group_members(struct hd_ctx *ctx, struct devset *d, bool unbound_
         int r;
         if (hd_device_get_iommu_group(d->v[i]) < 0)
             continue;
-        if ((r = hd_group_open(ctx, hd_device_get_iommu_group(d->v[i]), &g)) < 0)
+        if ((r = hd_group_open_fill(ctx, hd_device_get_iommu_group(d->v[i]),
+                                    HD_FILL_IDENT | (fill & HD_FILL_CONFIG), &g)) < 0)
             return r;
         for (size_t k = 0; k < hd_group_get_member_count(g) && r == 0; k++) {
             struct hd_device *m = hd_group_get_member(g, k);
@@ -393,13 +397,18 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
     if ((r = hd_txn_new(op, kind, NULL, HD_TXN_LAZY, &o.t)) < 0)
         return r;
     o.ctx = hd_txn_ctx(o.t);
-    /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads). */
-    unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL : HD_TXN_FILL_BIND;
+    /* Only a reset needs the reset methods (and what else HD_FILL_EXTRA reads); config space
+     * (the header type) only what refuses a bridge: a reattach or a VF count reads none, so a
+     * device whose config space fails to read can still go back to its host driver. */
+    unsigned int fill = kind == HD_JOP_RESET ? HD_TXN_FILL
+                        : kind == HD_JOP_DETACH || kind == HD_JOP_RESERVE
+                            ? HD_TXN_FILL_BIND | HD_FILL_CONFIG
+                            : HD_TXN_FILL_BIND;
     /* The override is read under the locks only: another process may change it until then,
      * and there is nothing in it to refuse before a lock file is made. */
     if ((r = open_named(o.ctx, o.req, fill & ~(unsigned)HD_FILL_OVERRIDE, &o.d)) < 0 ||
         (members == MEMBERS_GROUP &&
-         (r = add_group_members(o.ctx, &o.d, kind == HD_JOP_REATTACH)) < 0) ||
+         (r = add_group_members(o.ctx, fill, &o.d, kind == HD_JOP_REATTACH)) < 0) ||
         (members == MEMBERS_VFS && (r = add_vfs(o.ctx, fill, &o.d)) < 0))
         goto fail;
     /* (+ 1: like jdevs_of's, never a calloc of 0) */

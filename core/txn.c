@@ -40,7 +40,8 @@ bool hd_txn_on_vfio(const struct hd_device *dev)
 int hd_txn_refresh(struct hd_device *dev)
 {
     return hd_device_fill_fields(
-        dev, hd_device_has_filled(dev, HD_FILL_EXTRA) ? HD_TXN_FILL : HD_TXN_FILL_BIND, true);
+        dev, HD_TXN_FILL_BIND | (hd_device_has_filled(dev, HD_FILL_EXTRA) ? HD_FILL_EXTRA : 0u),
+        true);
 }
 
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n)

@@ -997,6 +997,12 @@ HD_EXPORT bool hd_device_is_assignable(const struct hd_device *dev)
 
 HD_EXPORT int hd_device_check_endpoint(struct hd_device *dev, const char *refusal)
 {
+    int r;
+
+    /* A VF is an endpoint (SR-IOV: type 0); anything else is judged by its header type, read
+     * here if it was not yet: a refusal, or the write it lets through, rests on no guess. */
+    if (!dev->has_physfn && (r = hd_device_fill_fields(dev, HD_FILL_CONFIG, false)) < 0)
+        return r;
     if (hd_device_is_assignable(dev))
         return 0;
     return hd_errr(dev->ctx, -EINVAL, HD_REASON_INVALID,

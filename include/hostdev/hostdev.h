@@ -243,7 +243,8 @@ bool hd_device_is_bridge(const struct hd_device *dev);
 bool hd_device_is_assignable(const struct hd_device *dev);
 /* 0 for an endpoint; a bridge is bad input: -EINVAL, reason HD_REASON_INVALID, and the message
  * "ADDR is a bridge (header type N), not an endpoint: @refusal" (e.g. "it cannot be assigned
- * to a VM") on the device's context. */
+ * to a VM") on the device's context. The header type is read (HD_FILL_CONFIG) unless it was, or
+ * the device is a VF: a config space that fails to read is that failure, naming the file. */
 int hd_device_check_endpoint(struct hd_device *dev, const char *refusal);
 
 /* ------------------------------------------------------------------------------------------ */

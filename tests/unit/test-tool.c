@@ -336,6 +336,28 @@ HD_TEST(an_unreadable_config_space_is_named)
 }
 END_TEST
 
+/* A device detached whose config space then fails to read was refused its reattach too (exit
+ * 1, left on vfio-pci), though giving it back to its host driver reads nothing there: the
+ * user's way back is open, the plan and the run alike, --group too. */
+HD_TEST(a_device_whose_config_fails_is_given_back)
+{
+    ck_assert_int_eq(hd("detach 03:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config EIO count=0 "
+                                   "on=read"), 0);
+    ck_assert_msg(hd("reattach --dry-run 03:00.0") == 0, "%s", e.err);
+    ck_assert_msg(strstr(e.out, "0000:03:00.0") != NULL, "%s", e.out);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_msg(hd("reattach 03:00.0") == 0, "%s", e.err);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("detach 03:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config EIO count=0 "
+                                   "on=read"), 0);
+    ck_assert_msg(hd("reattach --group 03:00.0") == 0, "%s", e.err);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "e1000e");
+}
+END_TEST
+
 /* An address typed short is named once in an error: the library's message starts with it in
  * full, so "03:00.0: 0000:03:00.0 ..." would say it twice (text and --json alike). */
 HD_TEST(a_device_typed_short_is_named_once)

@@ -980,6 +980,36 @@ HD_TEST(a_failed_operation_says_what_each_step_did)
 }
 END_TEST
 
+/* An operation left unfinished on a device whose config space then fails to read: recover
+ * refused it (exit 1, the device left on vfio-pci, its intent log kept), though putting it
+ * back reads nothing there. Now the plan and the run finish it. */
+HD_TEST(recover_needs_no_config_space)
+{
+    static const char *const group[] = {GPU, AUDIO, NULL};
+    char steps[512], *before = snap();
+
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" AUDIO "/driver_override EBUSY "
+                                     "nth=1"),
+                     0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" GPU "/driver_override EIO "
+                                     "nth=2"),
+                     0);
+    ck_assert_int_lt(op_steps(HD_OP_DETACH, group, steps, sizeof(steps)), 0);
+    ck_assert_str_eq(steps, "detach " GPU " not-undone;detach " AUDIO " failed;");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" GPU "/config EIO count=0 "
+                                     "on=read"),
+                     0);
+    ck_assert_msg(hd("recover --dry-run") == 0, "%s", cli.err);
+    ck_assert_str_eq(fx_driver(&cli.fx, GPU), "vfio-pci");
+    ck_assert_msg(hd("recover") == 0, "%s", cli.err);
+    ck_assert_str_eq(fx_driver(&cli.fx, GPU), "nouveau");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+}
+END_TEST
+
 /* A failure puts back what was done, and only that: a step that found its device as asked
  * (keep, already) did nothing and reads done, as in a run that worked. */
 HD_TEST(a_failure_reads_no_note_undone)
