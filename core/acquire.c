@@ -1279,7 +1279,7 @@ static int open_selected(struct hd_txn *t, const struct hd_assignment_list *sel,
         int r;
         if (a->kind != HD_ASSIGNMENT_PCI)
             continue; /* nothing to reset or reattach */
-        r = hd_device_open(hd_txn_ctx(t), &a->addr, &devs[i]);
+        r = hd_device_open_fill(hd_txn_ctx(t), &a->addr, HD_TXN_FILL_RELEASE, &devs[i]);
         if (r == -ENODEV)
             continue;
         if (r < 0 || (r = hd_txn_refresh(devs[i])) < 0 ||
@@ -1794,7 +1794,7 @@ static int release_force(struct hd_op *op)
     }
     if ((r = hd_map_read(ctx, &map)) < 0)
         goto out;
-    r = uuid != NULL ? 0 : hd_device_open(ctx, addr, &dev);
+    r = uuid != NULL ? 0 : hd_device_open_fill(ctx, addr, HD_TXN_FILL_RELEASE, &dev);
     if (r < 0 && r != -ENODEV)
         goto out;
     a = forced_entry(map, req);

@@ -693,6 +693,9 @@ bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
  * only a reset, an acquire or a move to a stub reads never stands in the way of the rest: a
  * device whose config space fails to read still goes back to its host driver. */
 #define HD_TXN_FILL_BIND (HD_TXN_FILL & ~(unsigned)(HD_FILL_EXTRA | HD_FILL_CONFIG))
+/* What giving a device back from a VM reads: its reset's side (HD_FILL_EXTRA) and its bind's,
+ * no config space but where a reset's methods come from it. */
+#define HD_TXN_FILL_RELEASE (HD_TXN_FILL_BIND | HD_FILL_EXTRA)
 /* HD_TXN_FILL_BIND read again, and HD_FILL_EXTRA too when the device has it (config space is
  * the slot's: no bind changes it). */
 int hd_txn_refresh(struct hd_device *dev);

@@ -152,3 +152,28 @@ HD_TEST(a_config_space_that_fails_is_no_method)
     eng_stop(&e);
 }
 END_TEST
+
+/* The same kernel, a VM's device whose config space then fails to read: its release resets
+ * it first, and a reset on a guess is none: refused as a failed reset write is (exit 1, the
+ * VM keeps it). The emergency release gives it back unreset, its reset step failed. */
+HD_TEST(a_release_whose_reset_cannot_read_config)
+{
+    struct eng e;
+
+    eng_start(&e, "old-kernel");
+    ck_assert_msg(eng_run(&e, "acquire --vm web1 --owner 0:0 03:00.0") == 0, "%s", e.err);
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-log"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:03:00.0/config EIO count=0 "
+                                   "on=read"), 0);
+    ck_assert_int_eq(eng_run(&e, "release --vm web1"), 1);
+    ck_assert_msg(strstr(e.err, "0000:03:00.0: sysfs attribute config cannot be read") != NULL,
+                  "%s", e.err);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "vfio-pci");
+    ck_assert_msg(eng_run(&e, "release --force 03:00.0") == 0, "%s", e.err);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:03:00.0"), "igb");
+    ck_assert_uint_eq(fx_log_count(&e.fx, "reset 0000:03:00.0"), 0);
+    ck_assert_int_eq(eng_run(&e, "assignments"), 0);
+    ck_assert_ptr_null(strstr(e.out, "web1"));
+    eng_stop(&e);
+}
+END_TEST

@@ -1010,6 +1010,28 @@ HD_TEST(recover_needs_no_config_space)
 }
 END_TEST
 
+/* A VM's device whose config space then fails to read: release, and the emergency one, refused
+ * it (exit 1, left on vfio-pci, still the VM's), though a reset from reset_method and the way
+ * back to its host driver read nothing there. */
+HD_TEST(release_needs_no_config_space)
+{
+    static const char *const cmds[] = {"release --vm web1", "release --force " NIC};
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+        ck_assert_int_eq(hd("acquire --vm web1 --owner 0:0 " NIC), 0);
+        ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
+        ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" NIC "/config EIO "
+                                         "count=0 on=read"),
+                         0);
+        ck_assert_msg(hd("%s", cmds[i]) == 0, "%s: %s", cmds[i], cli.err);
+        ck_assert_str_eq(fx_driver(&cli.fx, NIC), "e1000e");
+        ck_assert_uint_eq(fx_log_count(&cli.fx, "reset " NIC), 1);
+        ck_assert(!record_exists(NIC));
+    }
+}
+END_TEST
+
 /* A failure puts back what was done, and only that: a step that found its device as asked
  * (keep, already) did nothing and reads done, as in a run that worked. */
 HD_TEST(a_failure_reads_no_note_undone)
