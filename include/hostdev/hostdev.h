@@ -454,12 +454,14 @@ enum hd_reset_flags {
 /* Reset through sysfs `reset`. *@methods (may be NULL) receives the methods the kernel tries,
  * in order (allocated). -ENOTTY when the device has no reset or none worked; -EBUSY when a
  * host driver is using it (a reset under a live driver can take the host down with it) and
- * @flags lacks HD_RESET_FORCE. */
+ * @flags lacks HD_RESET_FORCE; without `reset_method` (before Linux 5.15) the methods come
+ * from config space, and a failed read of it fails the reset, nothing written. */
 int hd_device_reset(struct hd_device *dev, unsigned int flags, char **methods);
 
 struct hd_reset_check;
 /* Can @dev be reset (and so assigned) on its own, or must it be co-assigned with the other
- * functions on its bus? */
+ * functions on its bus? A config space the methods are read from that fails to read is an
+ * error (as hd_device_reset()). */
 int hd_device_check_reset(struct hd_device *dev, struct hd_reset_check **check);
 struct hd_reset_check *hd_reset_check_ref(struct hd_reset_check *check);
 struct hd_reset_check *hd_reset_check_unref(struct hd_reset_check *check);
