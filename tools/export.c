@@ -769,7 +769,8 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
         }
     }
     if (argc > optind)
-        return tool_error(t, EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s export --help')",
+                          argv[optind], t->prog);
     if (job.fmt == NULL)
         return tool_error(t, EXIT_USAGE, "--format is required: kubevirt, nfd, nova, sriovdp or "
                           "prometheus");

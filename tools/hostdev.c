@@ -395,9 +395,13 @@ void tool_usage(const struct tool_command *cmd, FILE *out, const char *prog)
                         refused.typed, of, refused.meant, prog, cmd->name,
                         usage[0] ? " " : "", usage);
     else if (bad[0] != '\0')
+        /* "sriov PF -1": getopt takes a negative number for an option; say what was meant. */
         tool_error_hint(current_tool, EXIT_USAGE, hint,
-                        "'%s' is not an option of %s; usage: %s %s%s%s", bad, of, prog,
-                        cmd->name, usage[0] ? " " : "", usage);
+                        "'%s' is not an option of %s%s; usage: %s %s%s%s", bad, of,
+                        bad[0] == '-' && bad[1] >= '0' && bad[1] <= '9'
+                            ? " (no negative number is accepted)"
+                            : "",
+                        prog, cmd->name, usage[0] ? " " : "", usage);
     else
         tool_error_hint(current_tool, EXIT_USAGE, hint, "usage: %s %s%s%s", prog, cmd->name,
                         usage[0] ? " " : "", usage);

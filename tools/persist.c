@@ -492,7 +492,8 @@ static int run_persisted(struct tool *t, int argc, char **argv)
     int code, r;
 
     if (argc > 1)
-        return tool_error(t, EXIT_USAGE, "unexpected argument '%s'", argv[1]);
+        return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see '%s persisted --help')",
+                          argv[1], t->prog);
     hd_ctx_clear_error(t->ctx);
     if ((r = hd_reserve_config_load(t->ctx, &config)) < 0)
         return tool_lib_error(t, tool_exit_for(t), r, "reading the configuration");

@@ -131,6 +131,13 @@ static const struct bad cases[] = {
     {"args: unknown command", FUSE, NULL, "$HD frobnicate", 2, "'frobnicate'", NONE, 0},
     {"args: unknown option", FUSE, NULL, "$HD check 03:00.0 --bogus", 2,
      "'--bogus' is not an option of check", NONE, 0},
+    /* getopt takes a negative count for an option: say no negative number is accepted. */
+    {"args: negative count", FUSE, NULL, "$HD sriov 03:00.0 -1", 2,
+     "'-1' is not an option of sriov (no negative number is accepted)", NONE, 0},
+    {"args: persisted extra", FUSE, NULL, "$HD persisted extra", 2,
+     "unexpected argument 'extra' (see 'hostdev persisted --help')", NONE, 0},
+    {"args: export extra", FUSE, NULL, "$HD export --format nfd extra", 2,
+     "unexpected argument 'extra' (see 'hostdev export --help')", NONE, 0},
     /* Commands with no option of their own name the one given, as the others do. */
     {"args: check --group", FUSE, NULL, "$HD check --group 01:00.0", 2,
      "'--group' is not an option of check", NONE, 0},
