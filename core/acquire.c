@@ -263,6 +263,28 @@ static int step_override_of_stub(struct hd_txn *t, const struct pdev *d, const c
     return hd_txn_step(t, &s);
 }
 
+/* A VM needs the IOMMU to isolate the device. A group vfio's unsafe no-IOMMU mode made (or
+ * would make) isolates nothing, and QEMU's vfio-pci refuses it: asking for one is a mistake
+ * in what was asked, not a state to wait out. */
+static int check_has_iommu(struct hd_ctx *ctx, struct hd_device *dev, const char *name)
+{
+    int group = hd_device_get_iommu_group(dev);
+
+    if (hd_group_number_is_noiommu(ctx, group))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s is a no-IOMMU device (on vfio in "
+                       "its unsafe no-IOMMU mode, /dev/vfio/noiommu-%d: no DMA isolation, for "
+                       "user-space drivers such as DPDK); QEMU cannot assign a no-IOMMU device "
+                       "to a VM", name, group);
+    if (group < 0 && hd_vfio_noiommu_mode(ctx))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s has no IOMMU group; vfio's unsafe "
+                       "no-IOMMU mode would only make it a no-IOMMU device (no DMA isolation), "
+                       "and QEMU cannot assign a no-IOMMU device to a VM", name);
+    if (group < 0)
+        return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the IOMMU "
+                       "is off or absent, so no VM can have it", name);
+    return 0;
+}
+
 /* Open the devices asked for, each once, each with an IOMMU group; a USB or SCSI device and
  * one behind it are not both given: the VM taking the one takes the other from the host. */
 static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p)
@@ -313,10 +335,8 @@ static int open_requested(struct hd_ctx *ctx, const struct hd_op_request *req, s
         if (r < 0)
             return r;
         /* What it is decides before any lock file is made. */
-        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) == 0 &&
-            hd_device_get_iommu_group(dev) < 0)
-            r = hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED, "%s has no IOMMU group: the IOMMU "
-                        "is off or absent, so no VM can have it", name);
+        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) == 0)
+            r = check_has_iommu(ctx, dev, name);
         if (r == 0)
             r = plan_add(p, dev, false, !req->unmanaged[i]);
         if (r == 0)
@@ -1810,7 +1830,7 @@ static int release_force(struct hd_op *op)
     }
     group = a ? a->group : dev ? hd_device_get_iommu_group(dev) : -1;
     if (!hd_txn_dry_run(t) && group >= 0 &&
-        (r = hd_lock_and_recover(ctx, &group, 1, &locks, NULL)) < 0)
+        (r = hd_lock_and_recover(ctx, &group, 1, NULL, 0, &locks, NULL)) < 0)
         goto out;
     hd_assignment_list_unref(map);
     map = NULL;

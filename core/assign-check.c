@@ -153,7 +153,8 @@ HD_EXPORT int hd_device_check_assign(struct hd_device *dev, struct hd_device *co
     }
     c->host_keeps = hd_device_get_platform_role(dev);
     c->bridge = !hd_device_is_assignable(dev);
-    c->no_group = number < 0;
+    /* A group vfio's unsafe no-IOMMU mode made is no group to a VM. */
+    c->no_group = number < 0 || hd_group_number_is_noiommu(ctx, number);
     if ((r = find_company(c, dev, set, n)) < 0 || (r = find_host_uses(c, dev, hu)) < 0 ||
         (r = find_chain_held(c, dev)) < 0) {
         hd_assign_check_unref(c);

@@ -245,7 +245,18 @@ static int verify_detached(struct hd_device *dev, const struct hd_stub_driver *s
                       "log says why",
                       hd_device_get_name(dev), stub->name, now[0] ? "bound to " : "unbound", now,
                       stub->vfio && hd_device_get_iommu_group(dev) < 0 ? ": no IOMMU group" : "");
-    if (stub->vfio) {
+    if (stub->vfio && hd_device_get_iommu_group(dev) < 0) {
+        /* No group before: vfio's no-IOMMU mode made one with the bind, and its node is
+         * dev/vfio/noiommu-N. */
+        int r2 = hd_device_fill_fields(dev, HD_FILL_GROUP, true);
+        if (r2 < 0 || hd_device_get_iommu_group(dev) < 0)
+            return hd_err(ctx, -EIO, "%s: bound to %s but it has no IOMMU group: vfio's "
+                          "no-IOMMU mode did not make one", hd_device_get_name(dev), stub->name);
+        hd_path(node, sizeof(node), "dev/vfio/noiommu-%d", hd_device_get_iommu_group(dev));
+        if (hd_fs_wait_for(ctx, node, true, hd_ctx_get_timeout_ms(ctx)) < 0)
+            return hd_err(ctx, -EIO, "%s: bound to %s but %s/%s did not appear",
+                          hd_device_get_name(dev), stub->name, hd_ctx_get_root(ctx), node);
+    } else if (stub->vfio) {
         vfio_node_path(dev, node, sizeof(node));
         if (hd_fs_wait_for(ctx, node, true, hd_ctx_get_timeout_ms(ctx)) < 0)
             return hd_err(ctx, -EIO, "%s: bound to %s but %s/%s did not appear",
@@ -365,7 +376,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
     }
     if ((r = hd_device_check_endpoint(dev, HD_REFUSE_ASSIGN)) < 0)
         return r;
-    if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
+    if (stub->vfio && hd_device_get_iommu_group(dev) < 0 && !(flags & HD_DETACH_NOIOMMU))
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
                       "vfio-pci cannot take it",

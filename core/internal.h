@@ -66,6 +66,9 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * has not been probed yet, and its record says the kernel's choice (HD_ORIGINAL_DRIVER_KERNEL),
  * not none. */
 #define HD_DETACH_AT_BOOT (1u << 15)
+/* hd_bind_detach() flag (HD_OP_NOIOMMU): a vfio driver may take a device with no IOMMU group
+ * (vfio's unsafe no-IOMMU mode, which the caller checked is on). */
+#define HD_DETACH_NOIOMMU (1u << 18)
 /* Flags of both: @dev was read under the operation's locks (its driver from the link) and
  * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
  * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is
@@ -443,6 +446,11 @@ int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lo
  * operation wanted it ("usb_1_2: its controller 0000:00:04.0"). */
 int hd_lock_busy(struct hd_ctx *ctx, int group, const char *whose);
 bool hd_lockset_holds(const struct hd_lockset *set, int group);
+/* A device with no IOMMU group has no group lock to serialise its operations: it is locked by
+ * address (STATE/locks/device-ADDR), after the groups, in ascending order. 0, -EBUSY naming it. */
+int hd_lockset_add_devices(struct hd_ctx *ctx, struct hd_lockset *set,
+                           const struct hd_pci_addr *addrs, size_t n);
+bool hd_lockset_holds_device(const struct hd_lockset *set, const struct hd_pci_addr *addr);
 struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
 /* STATE/locks/map, for read-modify-write of the map. */
 int hd_lock_map(struct hd_ctx *ctx, int *fd);
@@ -700,8 +708,10 @@ bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
  * the slot's: no bind changes it). */
 int hd_txn_refresh(struct hd_device *dev);
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
-/* Lock @groups, then recover what dead processes left on them. -EBUSY as hd_lock_groups(). */
+/* Lock @groups and the @naddrs group-less devices @addrs, then recover what dead processes
+ * left on them. -EBUSY as hd_lock_groups(). */
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        const struct hd_pci_addr *addrs, size_t naddrs,
                         struct hd_lockset **set, int *busy);
 
 /* ---- recover.c ----------------------------------------------------------------------------- */
@@ -856,6 +866,8 @@ void hd_op_step_arrived(struct hd_op *op, const char *action, const char *device
 /* The IOMMU group (-1: none) of the newest step @action of @device's device, as the operation
  * read it: what the note on groups left not viable takes instead of reading the link again. */
 void hd_op_step_group(struct hd_op *op, const char *action, const char *device, int group);
+/* The group a detach step's device got is one vfio's unsafe no-IOMMU mode made. */
+void hd_op_step_noiommu(struct hd_op *op, const char *action, const char *device);
 struct hd_ctx *hd_op_ctx(const struct hd_op *op);
 
 /* ---- ops.c: the device operations ---------------------------------------------------------- */

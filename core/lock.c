@@ -2,6 +2,7 @@
  * ascending order, so two processes never wait on each other), one for the map's
  * read-modify-write. A lock dies with its holder, so a killed process never leaves one. */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@ struct hd_lockset {
     int *groups;
     int *fds;
     size_t n;
+    /* Devices with no IOMMU group, locked by address after the groups */
+    struct hd_pci_addr *addrs;
+    int *addr_fds;
+    size_t naddrs;
 };
 
 /* flock(LOCK_EX) polled until @timeout_ms: 0 or -EBUSY. */
@@ -120,6 +125,57 @@ int hd_lock_groups(struct hd_ctx *ctx, const int *groups, size_t n, struct hd_lo
     return 0;
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+    const struct hd_pci_addr *x = a, *y = b;
+    uint32_t kx = (uint32_t)x->bus << 8 | (uint32_t)x->slot << 3 | x->function;
+    uint32_t ky = (uint32_t)y->bus << 8 | (uint32_t)y->slot << 3 | y->function;
+
+    if (x->domain != y->domain)
+        return x->domain > y->domain ? 1 : -1;
+    return (kx > ky) - (kx < ky);
+}
+
+int hd_lockset_add_devices(struct hd_ctx *ctx, struct hd_lockset *set,
+                           const struct hd_pci_addr *addrs, size_t n)
+{
+    struct hd_pci_addr *v = calloc(n + 1, sizeof(*v));
+    int r = 0;
+
+    if (v == NULL || (set->addr_fds = calloc(n + 1, sizeof(int))) == NULL) {
+        free(v);
+        return -ENOMEM;
+    }
+    memcpy(v, addrs, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), cmp_addr);
+    set->addrs = v;
+    /* Unique, ascending, after every group: one order for every process. */
+    for (size_t i = 0; i < n && r == 0; i++) {
+        char name[HD_PCI_ADDR_BUFSZ + 8], addr[HD_PCI_ADDR_BUFSZ];
+        if (set->naddrs > 0 && hd_pci_addr_equal(&v[set->naddrs - 1], &v[i]))
+            continue;
+        v[set->naddrs] = v[i];
+        snprintf(name, sizeof(name), "device-%s", hd_pci_addr_format(&v[i], addr));
+        r = lock_file(ctx, name, &set->addr_fds[set->naddrs]);
+        if (r == -EBUSY)
+            r = hd_err(ctx, r, "%s is busy: another hostdev operation holds it (or an unbind it "
+                       "started still hangs) for more than %u ms", addr,
+                       hd_ctx_get_timeout_ms(ctx));
+        if (r == 0)
+            set->naddrs++;
+    }
+    return r;
+}
+
+bool hd_lockset_holds_device(const struct hd_lockset *set, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; set != NULL && i < set->naddrs; i++) {
+        if (hd_pci_addr_equal(&set->addrs[i], addr))
+            return true;
+    }
+    return false;
+}
+
 bool hd_lockset_holds(const struct hd_lockset *set, int group)
 {
     for (size_t i = 0; set != NULL && i < set->n; i++) {
@@ -135,6 +191,10 @@ struct hd_lockset *hd_lockset_release(struct hd_lockset *set)
         return NULL;
     for (size_t i = 0; i < set->n; i++)
         close(set->fds[i]); /* closing drops the flock */
+    for (size_t i = 0; i < set->naddrs; i++)
+        close(set->addr_fds[i]);
+    free(set->addrs);
+    free(set->addr_fds);
     free(set->groups);
     free(set->fds);
     free(set);

@@ -19,6 +19,7 @@ struct op_step {
      * device keeps while it exists; the note after it reads no link for it again. */
     bool group_known;
     int group;
+    bool noiommu; /* a detach's: that group is one vfio's unsafe no-IOMMU mode made */
 };
 
 struct op_unviable {
@@ -761,11 +762,28 @@ void hd_op_step_group(struct hd_op *op, const char *action, const char *device, 
     }
 }
 
+void hd_op_step_noiommu(struct hd_op *op, const char *action, const char *device)
+{
+    struct op_step *s = newest_step(op, action, device);
+
+    if (s != NULL)
+        s->noiommu = true;
+}
+
 /* ---- the caller's side ----------------------------------------------------------------------- */
 
 HD_EXPORT enum hd_op_kind hd_op_get_kind(const struct hd_op *op)
 {
     return op->req.kind;
+}
+
+HD_EXPORT bool hd_op_step_get_noiommu(const struct hd_op *op, size_t i, int *group)
+{
+    bool noiommu = i < op->nsteps && op->steps[i].noiommu;
+
+    if (group != NULL)
+        *group = noiommu && op->steps[i].group_known ? op->steps[i].group : -1;
+    return noiommu;
 }
 
 HD_EXPORT size_t hd_op_get_step_count(const struct hd_op *op)

@@ -355,6 +355,7 @@ struct devfound {
     struct hd_jstep record; /* its record and record_driver */
     bool driver_there;      /* the driver its step binds it to is registered */
     bool to_kernel;         /* its reattach goes to whatever the kernel binds */
+    bool noiommu;           /* no IOMMU group: vfio's unsafe no-IOMMU mode will make one */
 };
 
 typedef int (*devop_fn)(struct devop *o);
@@ -505,6 +506,29 @@ static int check_detach_devices(struct devop *o)
     return r;
 }
 
+/* @dev has no IOMMU group, so @stub (a vfio one) takes it only in vfio's unsafe no-IOMMU
+ * mode, and then only when asked for in so many words: it gets a group that isolates nothing. */
+static int check_noiommu(struct devop *o, size_t i, const char *stub)
+{
+    struct hd_device *dev = o->d.v[i];
+    bool mode = hd_vfio_noiommu_mode(o->ctx);
+
+    if (!mode)
+        return hd_errr(o->ctx, -ENOTSUP, HD_REASON_UNSUPPORTED,
+                       "%s has no IOMMU group: the IOMMU is off or absent, so %s cannot take it "
+                       "(vfio's enable_unsafe_noiommu_mode would let a user-space driver have it "
+                       "without DMA isolation; no VM can)",
+                       hd_device_get_name(dev), stub);
+    if (!(o->req->flags & HD_OP_NOIOMMU))
+        return hd_errr(o->ctx, -EPERM, HD_REASON_NOIOMMU,
+                       "%s has no IOMMU group; vfio's unsafe no-IOMMU mode is on and would give "
+                       "it to %s without DMA isolation (the device could write anywhere in "
+                       "memory), which is done only when asked for as such",
+                       hd_device_get_name(dev), stub);
+    o->found[i].noiommu = true;
+    return 0;
+}
+
 static int check_detach(struct devop *o)
 {
     struct hd_ctx *ctx = o->ctx;
@@ -527,11 +551,9 @@ static int check_detach(struct devop *o)
             return r;
         if ((r = check_stub_keeps_group(o, dev, &stub, "moving it")) < 0)
             return r;
-        if (stub.vfio && hd_device_get_iommu_group(dev) < 0)
-            return hd_errr(ctx, -ENOTSUP, HD_REASON_UNSUPPORTED,
-                           "%s has no IOMMU group: the "
-                           "IOMMU is off or absent, so %s cannot take it",
-                           hd_device_get_name(dev), stub.name ? stub.name : "vfio-pci");
+        if (stub.vfio && hd_device_get_iommu_group(dev) < 0 &&
+            (r = check_noiommu(o, i, stub.name ? stub.name : "vfio-pci")) < 0)
+            return r;
         if ((r = check_stub_available(o, i, false)) < 0)
             return r;
         if ((r = check_may_leave_host(ctx, &o->host_use, o->d.n, dev,
@@ -563,6 +585,27 @@ static int run_batch(struct devop *o, struct hd_batch *b, int r)
     return r < 0 ? r : 0;
 }
 
+/* A device that had no group has the one vfio's no-IOMMU mode made for it now (its bind's
+ * read-back checked that): its step names that group, and the log warns. */
+static int report_noiommu(struct devop *o)
+{
+    for (size_t i = 0; i < o->d.n; i++) {
+        struct hd_device *dev = o->d.v[i];
+        int r, group;
+        if (!o->found[i].noiommu)
+            continue;
+        if ((r = hd_device_fill_fields(dev, HD_FILL_GROUP, true)) < 0)
+            return r;
+        if ((group = hd_device_get_iommu_group(dev)) < 0)
+            continue;
+        hd_op_step_group(o->op, "detach", hd_device_get_name(dev), group);
+        hd_warn(o->ctx, "%s: on vfio in its unsafe no-IOMMU mode: /dev/vfio/noiommu-%d "
+                "has no DMA isolation (the device can reach all of memory); for user-space "
+                "drivers such as DPDK, never a VM", hd_device_get_name(dev), group);
+    }
+    return 0;
+}
+
 static int apply_detach(struct devop *o)
 {
     const struct hd_op_request *req = o->req;
@@ -587,15 +630,21 @@ static int apply_detach(struct devop *o)
             break;
         if ((r = found_record(o, i, &s)) == 0 && (r = hd_txn_defer_vfs_go(o->t, dev)) >= 0 &&
             (r = hd_txn_defer_mdevs_go(o->t, dev, req->flags & HD_OP_FORCE)) >= 0 &&
-            (r = hd_txn_defer(o->t, &s)) >= 0)
+            (r = hd_txn_defer(o->t, &s)) >= 0) {
             hd_op_step_group(o->op, "detach", hd_device_get_name(dev),
                              hd_device_get_iommu_group(dev));
+            if (o->found[i].noiommu)
+                hd_op_step_noiommu(o->op, "detach", hd_device_get_name(dev));
+        }
         if (r == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, dev, s.to, HD_BIND_FRESH | HD_BIND_NO_REREAD |
                              (o->found[i].driver_there ? HD_BIND_DRIVER_THERE : 0) |
-                             (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0));
+                             (req->flags & HD_OP_NEW_ID ? HD_DETACH_NEW_ID : 0) |
+                             (req->flags & HD_OP_NOIOMMU ? HD_DETACH_NOIOMMU : 0));
     }
-    return run_batch(o, &b, r);
+    if ((r = run_batch(o, &b, r)) < 0 || hd_txn_dry_run(o->t))
+        return r;
+    return report_noiommu(o);
 }
 
 int hd_ops_detach(struct hd_op *op)

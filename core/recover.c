@@ -20,17 +20,26 @@ static int lock_missing_groups(struct hd_ctx *ctx, const struct hd_journal *j,
     size_t ndevs, n = 0;
     const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
     int *groups = calloc(ndevs + 1, sizeof(*groups));
-    int r;
+    struct hd_pci_addr *addrs = calloc(ndevs + 1, sizeof(*addrs));
+    size_t naddrs = 0;
+    int r = -ENOMEM;
 
     *locks = NULL;
-    if (groups == NULL)
-        return -ENOMEM;
+    if (groups == NULL || addrs == NULL)
+        goto out;
     for (size_t i = 0; i < ndevs; i++) {
         if (devs[i].group >= 0 && !hd_lockset_holds(held, devs[i].group))
             groups[n++] = devs[i].group;
+        else if (devs[i].group < 0 && devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
+                 !hd_lockset_holds_device(held, &devs[i].addr))
+            addrs[naddrs++] = devs[i].addr; /* a group-less device: by address */
     }
     r = hd_lock_groups(ctx, groups, n, locks, NULL);
+    if (r == 0 && naddrs > 0 && (r = hd_lockset_add_devices(ctx, *locks, addrs, naddrs)) < 0)
+        *locks = hd_lockset_release(*locks);
+out:
     free(groups);
+    free(addrs);
     return r;
 }
 
@@ -40,7 +49,9 @@ static bool touches_held(const struct hd_journal *j, const struct hd_lockset *he
     const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
 
     for (size_t i = 0; i < ndevs; i++) {
-        if (hd_lockset_holds(held, devs[i].group))
+        if (devs[i].group >= 0 ? hd_lockset_holds(held, devs[i].group)
+                               : devs[i].kind == HD_ASSIGNMENT_PCI &&
+                                     hd_lockset_holds_device(held, &devs[i].addr))
             return true;
     }
     return false;

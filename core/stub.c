@@ -1,5 +1,6 @@
 /* stub.c - the stub drivers hostdev binds to, which drivers are stubs (vfio-pci's variants
  * too), and which leave a group viable: what the engine knows of drivers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -90,4 +91,29 @@ HD_EXPORT bool hd_driver_is_dma_safe(const char *driver)
     /* The drivers with driver_managed_dma since the 2022 DMA-ownership rework. */
     return driver == NULL || hd_driver_is_vfio(driver) || strcmp(driver, "pci-stub") == 0 ||
            strcmp(driver, "pcieport") == 0;
+}
+
+HD_EXPORT bool hd_vfio_noiommu_mode(struct hd_ctx *ctx)
+{
+    char buf[8];
+    bool on = false;
+
+    return hd_fs_read_attr(ctx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
+                           sizeof(buf)) > 0 &&
+           hd_kstrtobool(buf, &on) == 0 && on;
+}
+
+HD_EXPORT bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number)
+{
+    char path[HD_PATH_MAX], name[32];
+
+    if (number < 0)
+        return false;
+    /* The kernel names such a group "vfio-noiommu" (vfio_noiommu_group_alloc()); its node is
+     * the other sign, for a tree whose group has no name file. */
+    snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%d/name", number);
+    if (hd_fs_read_attr(ctx, path, name, sizeof(name)) > 0 && strcmp(name, "vfio-noiommu") == 0)
+        return true;
+    snprintf(path, sizeof(path), "dev/vfio/noiommu-%d", number);
+    return hd_fs_exists(ctx, path) == 1;
 }

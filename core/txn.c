@@ -258,6 +258,7 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 /* ---- locking ------------------------------------------------------------------------------- */
 
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
+                        const struct hd_pci_addr *addrs, size_t naddrs,
                         struct hd_lockset **locks, int *busy)
 {
     uint64_t deadline = hd_now_ms() + hd_ctx_get_timeout_ms(ctx);
@@ -265,6 +266,8 @@ int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
 
     for (;;) {
         int r = hd_lock_groups(ctx, groups, n, locks, busy);
+        if (r == 0 && naddrs > 0 && (r = hd_lockset_add_devices(ctx, *locks, addrs, naddrs)) < 0)
+            *locks = hd_lockset_release(*locks);
         if (r < 0)
             return r;
         r = hd_recover_held(ctx, *locks, NULL, NULL);
@@ -350,13 +353,25 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
     size_t ngroups;
     int *groups = groups_of(devs, n, &ngroups), r, busy = -1;
+    /* A device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has
+     * nothing stable to lock but its address. */
+    struct hd_pci_addr *addrs = calloc(n + 1, sizeof(*addrs));
+    size_t naddrs = 0;
 
-    if (groups == NULL)
+    if (groups == NULL || addrs == NULL) {
+        free(groups);
+        free(addrs);
         return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (devs[i].group < 0 && devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent)
+            addrs[naddrs++] = devs[i].addr;
+    }
     if (!t->dry_run && t->locks == NULL)
-        r = hd_lock_and_recover(t->ctx, groups, ngroups, &t->locks, &busy);
+        r = hd_lock_and_recover(t->ctx, groups, ngroups, addrs, naddrs, &t->locks, &busy);
     else
         r = 0;
+    free(addrs);
     if (r == -EBUSY && busy >= 0)
         r = busy_for_parent(t->ctx, devs, n, busy);
     /* After recovering: what it set aside counts too. */

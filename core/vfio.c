@@ -799,8 +799,27 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                            "the kernel command line (the AMD IOMMU is on by default: remove "
                            "amd_iommu=off or iommu=off if there); the IOMMU report says which",
                            hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)),
-                      "%s has no IOMMU group: the kernel runs without an IOMMU for it",
-                      r->name);
+                      "%s has no IOMMU group: the kernel runs without an IOMMU for it%s",
+                      r->name, hd_vfio_noiommu_mode(ctx)
+                                   ? " (vfio's unsafe no-IOMMU mode is on: it could serve a "
+                                     "user-space driver such as DPDK without DMA isolation, "
+                                     "never a VM)"
+                                   : "");
+        goto out;
+    }
+    if (hd_group_number_is_noiommu(ctx, r->group)) {
+        /* Opening it would work (for DPDK), but a VM cannot have it: the question is a VM's. */
+        add_step(r, "iommu group", HD_VFIO_STEP_FAILED, 0, "%d, noiommu", r->group);
+        err = explain(r, -ENODEV, "noiommu-group",
+                      fixf(r, "for a VM, turn the IOMMU on (on Intel with %s on the kernel "
+                           "command line; the IOMMU report says which); as it is, the device "
+                           "serves user-space drivers such as DPDK only",
+                           hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)),
+                      "%s is a no-IOMMU device: vfio's unsafe no-IOMMU mode made its group "
+                      "(/dev/vfio/noiommu-%d), which has no DMA isolation, and QEMU cannot "
+                      "assign it to a VM",
+                      r->name, r->group);
+        hd_findings_set_remedy(r->findings, HD_REMEDY_NONE);
         goto out;
     }
     add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);

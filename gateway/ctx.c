@@ -204,7 +204,7 @@ HD_EXPORT const char *hd_reason_to_string(enum hd_reason reason)
         [HD_REASON_PLATFORM] = "platform-device", [HD_REASON_NOT_VIABLE] = "group-not-viable",
         [HD_REASON_STATE_DAMAGED] = "state-damaged", [HD_REASON_BLOCKED] = "blocked",
         [HD_REASON_TIMEOUT] = "timeout",     [HD_REASON_NOT_ASSIGNED] = "not-assigned",
-        [HD_REASON_UNSUPPORTED] = "unsupported",
+        [HD_REASON_UNSUPPORTED] = "unsupported", [HD_REASON_NOIOMMU] = "noiommu-opt-in",
     };
     return (unsigned)reason < HD_ARRAY_SIZE(names) && names[reason] ? names[reason] : "failed";
 }

@@ -57,6 +57,9 @@ static void print_json(struct json *j, struct hd_device *dev, const struct hd_as
     json_kv_string(j, "scope", rc ? scope_names[hd_reset_check_get_scope(rc)] : NULL);
     json_kv_words(j, "methods", rc ? hd_reset_check_get_methods(rc) : NULL);
     json_kv_bool(j, "assignable_alone", c && hd_assign_check_is_assignable_alone(c));
+    /* on vfio in its unsafe no-IOMMU mode: no VM can have it */
+    json_kv_bool(j, "noiommu", hd_group_number_is_noiommu(hd_device_get_ctx(dev),
+                                                          hd_device_get_iommu_group(dev)));
     json_key(j, "peers");
     json_begin_array(j);
     for (size_t k = 0; rc && k < hd_reset_check_get_peer_count(rc); k++) {
@@ -415,9 +418,16 @@ static int run(struct tool *t, int argc, char **argv)
         if (!t->json && role != NULL)
             printf("%s: is %s, which the host keeps: not for a VM\n", name, role);
         /* As acquire refuses it: VFIO takes only a device in an IOMMU group. */
-        if (!t->json && hd_device_get_iommu_group(dev) < 0)
+        int group = hd_device_get_iommu_group(dev);
+        if (!t->json && group < 0)
             printf("%s: has no IOMMU group: the IOMMU is off or absent, so no VM can have it "
-                   "(hostdev iommu says why)\n", name);
+                   "(hostdev iommu says why)%s\n", name, hd_vfio_noiommu_mode(t->ctx)
+                   ? "; vfio's unsafe no-IOMMU mode is on: detach --noiommu gives it to a "
+                     "user-space driver such as DPDK, without DMA isolation" : "");
+        else if (!t->json && hd_group_number_is_noiommu(t->ctx, group))
+            printf("%s: is a no-IOMMU device (vfio's unsafe no-IOMMU mode, /dev/vfio/noiommu-%d: "
+                   "no DMA isolation): for user-space drivers such as DPDK; QEMU cannot assign "
+                   "it to a VM\n", name, group);
         /* As acquire refuses it, and what takes it anyway. */
         if (!t->json && use != NULL)
             printf("%s: in use by the host, not for a VM now (acquire refuses it without "

@@ -10,6 +10,7 @@ static const struct option detach_opts[] = {{"driver", required_argument, NULL, 
                                             {"group", no_argument, NULL, 'g'},
                                             {"new-id", no_argument, NULL, 'n'},
                                             {"force", no_argument, NULL, 'f'},
+                                            {"noiommu", no_argument, NULL, 'U'},
                                             {"dry-run", no_argument, NULL, 'D'},
                                             {NULL, 0, NULL, 0}};
 
@@ -41,6 +42,9 @@ static int run(struct tool *t, int argc, char **argv)
         case 'f':
             flags |= HD_OP_FORCE;
             break;
+        case 'U':
+            flags |= HD_OP_NOIOMMU;
+            break;
         case 'D':
             t->dry_run = true;
             break;
@@ -65,7 +69,7 @@ const struct tool_command cmd_detach = {
     .name = "detach",
     .run = run,
     .usage = "ADDR... [--driver NAME] [--group] [--new-id] [--force]\n"
-             "       [--dry-run]",
+             "       [--noiommu] [--dry-run]",
     .summary = "detach devices from their host drivers for passthrough",
     .help = "  -d, --driver NAME   vfio (default: the device's vfio-pci variant driver when\n"
             "                      the kernel's modules.alias has one, else vfio-pci),\n"
@@ -75,6 +79,9 @@ const struct tool_command cmd_detach = {
             "  -f, --force         detach even what the host uses (a mounted disk, an\n"
             "                      interface up with addresses or routes, the console) and\n"
             "                      platform functions (host/ISA bridges, SMBus, ...)\n"
+            "      --noiommu       UNSAFE: a device with no IOMMU group goes to vfio-pci\n"
+            "                      in vfio's enable_unsafe_noiommu_mode (/dev/vfio/noiommu-N:\n"
+            "                      no DMA isolation; for DPDK and the like, never a VM)\n"
             "      --dry-run       print the plan, change nothing\n"
             "The driver each device had (or that it had none) is recorded once, when it\n"
             "leaves its host driver, so that reattach can restore it. A device a VM holds is\n"

@@ -29,10 +29,17 @@ int tool_exit_for_reason(enum hd_reason reason)
 int tool_op_error(struct tool *t, int err, const char *force_option, const char *what)
 {
     bool forceable = force_option != NULL && hd_reason_forceable(hd_ctx_last_reason(t->ctx));
-    char hint[64];
+    char hint[96];
     int code = tool_exit_for(t);
 
     snprintf(hint, sizeof(hint), "%s takes it anyway", force_option ? force_option : "");
+    /* The opt-in is the command line's to name: the library says only that it must be asked
+     * for (detach's reason alone). */
+    if (hd_ctx_last_reason(t->ctx) == HD_REASON_NOIOMMU) {
+        forceable = true;
+        snprintf(hint, sizeof(hint), "--noiommu takes it anyway, UNSAFELY: for DPDK and the "
+                 "like, never a VM");
+    }
     if (what == NULL) { /* the library's message names the device */
         const char *msg = hd_ctx_last_error(t->ctx);
         return tool_error_hint(t, code, forceable ? hint : NULL, "%s",
@@ -60,6 +67,7 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
     bool deferred = strcmp(a, "reset") == 0 && hd_op_step_get_state(op, i) == HD_STEP_DEFERRED;
     /* A deferred reset of a device a later step gives back: no later open resets it. */
     const char *host = deferred ? later_reattach_to(op, i, d) : NULL;
+    int group;
 
     if (strcmp(a, "keep") == 0 && strcmp(to, "none") == 0)
         printf("%s: no driver, and no record of one: left as it is\n", d);
@@ -79,6 +87,12 @@ void tool_op_print_step(const struct hd_op *op, size_t i)
         printf("%s: stays on %s, reserved by %s\n", d, to, from);
     else if (strcmp(a, "reattach") == 0 && strcmp(from, to) == 0)
         printf("%s: stays on %s, the driver it had before\n", d, to);
+    else if (strcmp(a, "detach") == 0 && hd_op_step_get_noiommu(op, i, &group) && group >= 0)
+        printf("%s: %s -> %s, unsafe no-IOMMU mode: /dev/vfio/noiommu-%d (no DMA isolation)\n",
+               d, from, to, group);
+    else if (strcmp(a, "detach") == 0 && hd_op_step_get_noiommu(op, i, NULL))
+        printf("%s: %s -> %s, unsafe no-IOMMU mode: /dev/vfio/noiommu-N (no DMA isolation)\n",
+               d, from, to);
     else if (strcmp(a, "detach") == 0 || strcmp(a, "reattach") == 0)
         printf("%s: %s -> %s\n", d, from, to);
     else if (host != NULL)
@@ -173,6 +187,14 @@ void tool_op_json_step_objects(struct json *j, const struct hd_op *op)
         if (strcmp(hd_op_step_get_action(op, i), "reset") == 0)
             json_kv_words(j, "methods", hd_op_step_get_to(op, i));
         json_kv_string(j, "state", state_names[hd_op_step_get_state(op, i)]);
+        int group;
+        if (hd_op_step_get_noiommu(op, i, &group)) {
+            char node[48];
+            /* No DMA isolation; a plan knows no number yet (the bind makes the group). */
+            snprintf(node, sizeof(node), "/dev/vfio/noiommu-%d", group);
+            json_kv_bool(j, "noiommu", true);
+            json_kv_string(j, "noiommu_node", group >= 0 ? node : NULL);
+        }
         json_end_object(j);
     }
 }
@@ -308,6 +330,31 @@ void tool_op_print_steps(const struct hd_op *op, const char *indent)
     }
 }
 
+/* "warnings": the caller's notes, and what the text run's log warns of a device that went to
+ * vfio in its unsafe no-IOMMU mode (under --json the log is silent). */
+static void json_warnings(struct json *j, const struct hd_op *op, const char *const *notes,
+                          size_t nnotes)
+{
+    size_t n = hd_op_get_step_count(op), k = 0;
+    char **all = calloc(nnotes + n + 1, sizeof(*all));
+    int group;
+
+    for (size_t i = 0; all != NULL && i < nnotes; i++)
+        all[k++] = strdup(notes[i]);
+    for (size_t i = 0; all != NULL && i < n; i++) {
+        if (hd_op_step_get_noiommu(op, i, &group) && group >= 0 &&
+            asprintf(&all[k], "%s: on vfio in its unsafe no-IOMMU mode: /dev/vfio/noiommu-%d "
+                     "has no DMA isolation (the device can reach all of memory)",
+                     hd_op_step_get_device(op, i), group) >= 0)
+            k++;
+    }
+    if (k > 0)
+        json_kv_strings(j, "warnings", (const char *const *)all, k);
+    for (size_t i = 0; all != NULL && i < k; i++)
+        free(all[i]);
+    free(all);
+}
+
 static void op_print(struct tool *t, const struct hd_op *op, const char *operation, bool dry_run,
                      const char *const *notes, size_t nnotes)
 {
@@ -322,8 +369,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
             tool_op_json_unviable(&j, op);
         if (gives_back)
             json_still_reserved(&j, op);
-        if (nnotes > 0)
-            json_kv_strings(&j, "warnings", notes, nnotes);
+        json_warnings(&j, op, notes, nnotes);
         json_end_object(&j);
         json_finish(&j);
         return;

@@ -203,7 +203,17 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     if ((s = hd_device_get_vfio_cdev(dev)) != NULL)
         printf("  vfio cdev:       dev/vfio/devices/%s\n", s);
     if (g == NULL) {
-        printf("  IOMMU group:     none (no IOMMU: see 'hostdev iommu')\n");
+        printf("  IOMMU group:     none (no IOMMU: see 'hostdev iommu')%s\n",
+               hd_vfio_noiommu_mode(hd_device_get_ctx(dev))
+                   ? "; vfio's unsafe no-IOMMU mode is on (detach --noiommu: user-space "
+                     "drivers only)"
+                   : "");
+        return;
+    }
+    if (hd_group_number_is_noiommu(hd_device_get_ctx(dev), hd_group_get_number(g))) {
+        printf("  IOMMU group:     %d, noiommu (vfio's unsafe no-IOMMU mode: /dev/vfio/noiommu-%d, "
+               "no DMA isolation; for user-space drivers such as DPDK, not for a VM)\n",
+               hd_group_get_number(g), hd_group_get_number(g));
         return;
     }
     /* Before a detach the group is on host drivers: normal, not an error. Say what makes it
@@ -265,6 +275,9 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
         json_begin_object(&j);
         json_kv_int(&j, "number", hd_group_get_number(g));
         json_kv_bool(&j, "viable", hd_group_is_viable(g));
+        /* made by vfio's unsafe no-IOMMU mode: no DMA isolation, no VM */
+        json_kv_bool(&j, "noiommu",
+                     hd_group_number_is_noiommu(hd_device_get_ctx(dev), hd_group_get_number(g)));
         json_key(&j, "members");
         json_begin_array(&j);
         for (size_t i = 0; i < hd_group_get_member_count(g); i++) {

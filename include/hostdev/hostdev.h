@@ -96,6 +96,8 @@ enum hd_reason {
     HD_REASON_TIMEOUT,       /* an unbind or reset did not return in time */
     HD_REASON_NOT_ASSIGNED,  /* the VM does not hold what was asked to be released */
     HD_REASON_UNSUPPORTED,   /* not possible on this device or host (no IOMMU group, no SR-IOV) */
+    HD_REASON_NOIOMMU,       /* no IOMMU group, vfio's unsafe no-IOMMU mode on: only with
+                              * HD_OP_NOIOMMU (the caller's explicit opt-in) */
 };
 enum hd_reason hd_ctx_last_reason(const struct hd_ctx *ctx);
 /* Whether a force flag overrides a refusal of this reason. */
@@ -300,6 +302,13 @@ struct hd_device *hd_group_get_member(const struct hd_group *group, size_t i);
 bool hd_group_is_viable(const struct hd_group *group);
 size_t hd_group_get_blocker_count(const struct hd_group *group);
 struct hd_device *hd_group_get_blocker(const struct hd_group *group, size_t i);
+/* vfio's unsafe no-IOMMU mode (sys/module/vfio/parameters/enable_unsafe_noiommu_mode Y): a
+ * device with no IOMMU group bound to vfio-pci gets a group of its own without DMA isolation,
+ * dev/vfio/noiommu-N, for user-space drivers such as DPDK; no VM can have it. */
+bool hd_vfio_noiommu_mode(struct hd_ctx *ctx);
+/* Whether group @number is one that mode made up (named vfio-noiommu, or dev/vfio/noiommu-N
+ * there): it isolates nothing. */
+bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number);
 
 /* A platform function the host keeps whatever is asked ("a host bridge", "an ISA/LPC bridge",
  * "an SMBus controller", ...; docs/design.md has the list), or NULL. Detach, acquire and
@@ -1426,6 +1435,8 @@ enum hd_op_flags {
     HD_OP_FORCE = 1u << 1,   /* host use and platform functions do not refuse */
     HD_OP_GROUP = 1u << 2,   /* the rest of each device's IOMMU group too */
     HD_OP_NEW_ID = 1u << 3,  /* bind through new_id even where driver_override exists */
+    HD_OP_NOIOMMU = 1u << 4, /* detach: a device with no IOMMU group goes to vfio-pci in vfio's
+                              * unsafe no-IOMMU mode (no DMA isolation; hd_vfio_noiommu_mode()) */
 };
 
 enum hd_op_step_state {
@@ -1542,6 +1553,10 @@ const char *hd_op_step_get_device(const struct hd_op *op, size_t i);
 const char *hd_op_step_get_from(const struct hd_op *op, size_t i);
 const char *hd_op_step_get_to(const struct hd_op *op, size_t i);
 enum hd_op_step_state hd_op_step_get_state(const struct hd_op *op, size_t i);
+/* Whether step @i is a detach of a device with no IOMMU group to vfio in its unsafe no-IOMMU
+ * mode (HD_OP_NOIOMMU); *@group (unless NULL) the group it got, dev/vfio/noiommu-N (-1 in a
+ * plan). */
+bool hd_op_step_get_noiommu(const struct hd_op *op, size_t i, int *group);
 /* HD_OP_NUMVFS: the count before (-1 until run). */
 int hd_op_get_previous_numvfs(const struct hd_op *op);
 /* HD_OP_NUMVFS: the PF's sriov_drivers_autoprobe before (-1 until run, or when it has none). A
