@@ -1,0 +1,255 @@
+/* test-noiommu.c - vfio's unsafe no-IOMMU mode: a device with no IOMMU group goes to vfio-pci
+ * only when asked for in so many words (HD_OP_NOIOMMU, detach --noiommu), through the engine
+ * as any detach; no VM can have it, and show, check and verify say what it is. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "hdtest.h"
+
+#define NIC "0000:00:02.0"
+#define NODE "dev/vfio/noiommu-0"
+
+/* tests/trees/no-iommu.spec with the mode as @mode. */
+#define SPEC(mode)                                                                             \
+    "kernel 6.1.0-13-amd64\n"                                                                  \
+    "cmdline \"BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/sda1 ro quiet\"\n"            \
+    "iommu none\n"                                                                             \
+    "module vfio\n"                                                                            \
+    "param vfio enable_unsafe_noiommu_mode " mode "\n"                                         \
+    "driver e1000e ids=8086:10d3\n"                                                            \
+    "driver ahci class=010601\n"                                                               \
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"                                        \
+    "param vfio_pci enable_sriov N\n"                                                          \
+    "driver pci-stub module=pci_stub stub\n"                                                   \
+    "device 0000:00:00.0 8086:29c0 class=060000 subsys=1af4:1100\n"                            \
+    "device 0000:00:02.0 8086:10d3 class=020000 subsys=8086:0000 driver=e1000e reset=pm\n"     \
+    "device 0000:00:1f.2 8086:2922 class=010601 subsys=1af4:1100 rev=02 driver=ahci\n"
+
+HD_TEST_FILE(.timeout = 60);
+
+/* A detach of the NIC with @flags: its result, the operation in *@out (NULL: freed). */
+static int detach(struct eng *e, unsigned int flags, struct hd_op **out)
+{
+    struct hd_pci_addr addr;
+    struct hd_op *op;
+    int r;
+
+    ck_assert_int_eq(hd_pci_addr_parse(NIC, &addr), 0);
+    ck_assert_int_eq(hd_op_new(e->ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &addr, true), 0);
+    hd_op_set_flags(op, flags);
+    r = hd_op_run(op);
+    if (out != NULL)
+        *out = op;
+    else
+        hd_op_unref(op);
+    return r;
+}
+
+static void assert_untouched(struct eng *e)
+{
+    ck_assert_str_eq(fx_driver(&e->fx, NIC), "e1000e");
+    ck_assert(!fx_exists(&e->fx, NODE));
+    ck_assert(!fx_exists(&e->fx, "run/hostdev/drivers/" NIC));
+}
+
+HD_TEST(mode_off_refused_naming_the_mode)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("N"));
+    ck_assert(!hd_vfio_noiommu_mode(e.ctx));
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), -ENOTSUP);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "no IOMMU group"));
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "enable_unsafe_noiommu_mode"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+HD_TEST(mode_on_needs_the_opt_in)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert(hd_vfio_noiommu_mode(e.ctx));
+    ck_assert_int_eq(detach(&e, 0, NULL), -EPERM);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NOIOMMU);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "without DMA isolation"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_untouched(&e);
+    /* The library names no option of the command line. */
+    ck_assert_ptr_null(strstr(hd_ctx_last_error(e.ctx), "--"));
+    eng_stop(&e);
+}
+END_TEST
+
+HD_TEST(opt_in_detaches_through_the_engine_and_reattach_gives_back)
+{
+    struct eng e;
+    struct hd_op *op;
+    struct hd_device *dev;
+    int group = -2;
+    char *orig = NULL;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, &op), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, NODE));
+    /* Recorded as any detach, and locked by address: it had no group to lock. */
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "e1000e");
+    ck_assert(fx_exists(&e.fx, "run/hostdev/locks/device-" NIC));
+    ck_assert_uint_eq(hd_op_get_step_count(op), 1);
+    ck_assert(hd_op_step_get_noiommu(op, 0, &group));
+    ck_assert_int_eq(group, 0);
+    hd_op_unref(op);
+    ck_assert(hd_group_number_is_noiommu(e.ctx, 0));
+
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_get_original_driver(dev, &orig), 0);
+    ck_assert_str_eq(orig, "e1000e");
+    free(orig);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    hd_device_unref(dev);
+    assert_untouched(&e);
+    ck_assert(!hd_group_number_is_noiommu(e.ctx, 0));
+    eng_stop(&e);
+}
+END_TEST
+
+/* With no group to lock, another operation on the device is kept out by its address lock. */
+HD_TEST(device_lock_keeps_another_operation_out)
+{
+    struct eng e;
+    int fd;
+
+    eng_start(&e, SPEC("Y"));
+    mkdir(fx_path(&e.fx, "run"), 0755);
+    mkdir(fx_path(&e.fx, "run/hostdev"), 0700);
+    mkdir(fx_path(&e.fx, "run/hostdev/locks"), 0700);
+    fd = open(fx_path(&e.fx, "run/hostdev/locks/device-" NIC), O_RDWR | O_CREAT, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    hd_ctx_set_timeout_ms(e.ctx, 100);
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), NIC " is busy"));
+    assert_untouched(&e);
+    close(fd);
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), 0);
+    eng_stop(&e);
+}
+END_TEST
+
+HD_TEST(dry_run_writes_nothing_and_says_noiommu)
+{
+    struct eng e;
+    struct hd_op *op;
+    int group = -2;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU | HD_OP_DRY_RUN, &op), 0);
+    ck_assert(hd_op_step_get_noiommu(op, 0, &group));
+    ck_assert_int_eq(group, -1); /* the bind makes it */
+    hd_op_unref(op);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+/* The bind fails: everything is put back, the record too. */
+HD_TEST(failed_bind_rolls_back)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/drivers_probe EIO nth=1"), 0);
+    ck_assert_int_lt(detach(&e, HD_OP_NOIOMMU, NULL), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+/* QEMU cannot assign a no-IOMMU device: bad input, before anything is written. */
+HD_TEST(acquire_refuses_a_noiommu_device)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 " NIC), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "QEMU cannot assign a no-IOMMU device"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "acquire --vm vm1 --unmanaged " NIC), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "is a no-IOMMU device"));
+    ck_assert_ptr_nonnull(strstr(e.err, "QEMU cannot assign a no-IOMMU device"));
+    ck_assert_int_eq(eng_run(&e, "--json acquire --vm vm1 " NIC), 2);
+    ck_assert_ptr_nonnull(strstr(e.err, "\"exit\":2"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/map/assignments") ||
+              strstr(fx_read(&e.fx, "run/hostdev/map/assignments"), NIC) == NULL);
+    eng_stop(&e);
+}
+END_TEST
+
+HD_TEST(tool_detach_needs_noiommu_and_names_the_node)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert(strstr(eng_run(&e, "detach --help") == 0 ? e.out : "", "--noiommu") != NULL);
+    ck_assert_int_eq(eng_run(&e, "detach " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "--noiommu takes it anyway, UNSAFELY"));
+    ck_assert_int_eq(eng_run(&e, "--json detach " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "\"hint\":\"--noiommu"));
+    ck_assert_int_eq(eng_run(&e, "--json detach --noiommu --dry-run " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu\": true"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu_node\": null"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    ck_assert_int_eq(eng_run(&e, "detach --noiommu " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "/dev/vfio/noiommu-0"));
+    ck_assert_ptr_nonnull(strstr(e.err, "warning"));
+    ck_assert_ptr_nonnull(strstr(e.err, "no DMA isolation"));
+    ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
+    ck_assert_int_eq(eng_run(&e, "--json detach --noiommu " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu_node\": \"/dev/vfio/noiommu-0\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"warnings\""));
+    ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+HD_TEST(show_check_verify_say_noiommu)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(eng_run(&e, "show " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "no-IOMMU mode is on"));
+    ck_assert_int_eq(eng_run(&e, "detach --noiommu " NIC), 0);
+    ck_assert_int_eq(eng_run(&e, "show " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "IOMMU group:     0, noiommu"));
+    ck_assert_int_eq(eng_run(&e, "--json show " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu\": true"));
+    ck_assert_int_eq(eng_run(&e, "check " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "is a no-IOMMU device"));
+    ck_assert_int_eq(eng_run(&e, "--json check " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu\": true"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"assignable_alone\": false"));
+    ck_assert_int_eq(eng_run(&e, "verify " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "is a no-IOMMU device"));
+    ck_assert_int_eq(eng_run(&e, "--json verify " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"code\": \"noiommu-group\""));
+    eng_stop(&e);
+}
+END_TEST
