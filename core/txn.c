@@ -354,7 +354,8 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
     size_t ngroups;
     int *groups = groups_of(devs, n, &ngroups), r, busy = -1;
     /* A device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has
-     * nothing stable to lock but its address. */
+     * nothing stable to lock but its address; one in such a group is locked so too, or an
+     * operation that found its group made could run beside the detach still making it. */
     struct hd_pci_addr *addrs = calloc(n + 1, sizeof(*addrs));
     size_t naddrs = 0;
 
@@ -364,7 +365,8 @@ int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
         return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
-        if (devs[i].group < 0 && devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent)
+        if (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
+            (devs[i].group < 0 || hd_group_number_is_noiommu(t->ctx, devs[i].group)))
             addrs[naddrs++] = devs[i].addr;
     }
     if (!t->dry_run && t->locks == NULL)

@@ -144,6 +144,15 @@ HD_TEST(device_lock_keeps_another_operation_out)
     assert_untouched(&e);
     close(fd);
     ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), 0);
+    /* In the group the mode made, it is still locked by address too. */
+    fd = open(fx_path(&e.fx, "run/hostdev/locks/device-" NIC), O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    ck_assert_int_eq(eng_run(&e, "--timeout 100 reattach " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, NIC " is busy"));
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    close(fd);
+    ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
     eng_stop(&e);
 }
 END_TEST
