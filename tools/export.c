@@ -198,8 +198,9 @@ static int mark_ready(struct tool *t, struct xmodel *m)
         bool viable = false;
         int r;
 
+        /* A group vfio's unsafe no-IOMMU mode made is DPDK's, never a VM's. */
         if (d->driver == NULL || !hd_driver_is_vfio(d->driver) || d->group < 0 ||
-            !hd_device_is_assignable(d->dev))
+            !hd_device_is_assignable(d->dev) || hd_group_number_is_noiommu(t->ctx, d->group))
             continue;
         for (size_t k = 0; k < i; k++) {
             if (m->devs[k].group == d->group && m->devs[k].ready) {
@@ -829,14 +830,15 @@ const struct tool_command cmd_export = {
     .summary = "devices ready for passthrough: KubeVirt, NFD, Nova, sriovdp, ...",
     .help =
         "A device is exported when it is bound to vfio-pci (or a variant) and its IOMMU\n"
-        "group is viable. In a group of several such functions one is the resource (the\n"
-        "GPU) and the others are its companions (its audio function): they go along and\n"
-        "are not advertised. KubeVirt and Nova are not offered VFs whose PF is on\n"
-        "vfio-pci (libvirt cannot give the PF's VF token that opening them takes); a\n"
-        "comment names them. No format is offered a PF whose VFs are enabled (its VFs run\n"
-        "on it); a comment names it. KubeVirt (mediatedDevices) and Nova ([devices]\n"
-        "enabled_mdev_types) also get the mediated device types (vGPUs) PCI devices\n"
-        "offer; other parents' (mtty) are named in a comment.\n"
+        "group is viable (not one of vfio's unsafe no-IOMMU mode). In a group of several\n"
+        "such functions one is the resource (the GPU) and the others are its companions\n"
+        "(its audio function): they go along and are not advertised. KubeVirt and Nova\n"
+        "are not offered VFs whose PF is on vfio-pci (libvirt cannot give the PF's VF\n"
+        "token that opening them takes); a comment names them. No format is offered a PF\n"
+        "whose VFs are enabled (its VFs run on it); a comment names it. KubeVirt\n"
+        "(mediatedDevices) and Nova ([devices] enabled_mdev_types) also get the mediated\n"
+        "device types (vGPUs) PCI devices offer; other parents' (mtty) are named in a\n"
+        "comment.\n"
         "  -f, --format FORMAT     kubevirt: a KubeVirt CR with permittedHostDevices;\n"
         "                          nfd: a Node Feature Discovery file (features.d);\n"
         "                          nova: nova.conf's [pci] device_spec and alias\n"

@@ -239,7 +239,7 @@ HD_TEST(tool_detach_needs_noiommu_and_names_the_node)
 }
 END_TEST
 
-HD_TEST(show_check_verify_say_noiommu)
+HD_TEST(show_check_verify_export_say_noiommu)
 {
     struct eng e;
 
@@ -260,6 +260,9 @@ HD_TEST(show_check_verify_say_noiommu)
     ck_assert_ptr_nonnull(strstr(e.err, "is a no-IOMMU device"));
     ck_assert_int_eq(eng_run(&e, "--json verify " NIC), 1);
     ck_assert_ptr_nonnull(strstr(e.out, "\"code\": \"noiommu-group\""));
+    /* Nor is it exported as ready for a VM. */
+    ck_assert_int_eq(eng_run(&e, "export -f prometheus"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev_pci_device_vfio_ready{address=\"" NIC "\"} 0"));
     eng_stop(&e);
 }
 END_TEST
