@@ -590,14 +590,11 @@ int hd_op_report_step(struct hd_op *op, const char *action, const char *device,
         return -ENOMEM;
     op->steps = v;
     s = &op->steps[op->nsteps++];
+    *s = (struct op_step){.state = HD_STEP_PLANNED}; /* every field known, a new one too */
     hd_strlcpy(s->action, action, sizeof(s->action));
     hd_strlcpy(s->device, device, sizeof(s->device));
     hd_strlcpy(s->from, from ? from : "", sizeof(s->from));
     hd_strlcpy(s->to, to ? to : "", sizeof(s->to));
-    s->state = HD_STEP_PLANNED;
-    s->settled = false;
-    s->note = false;
-    s->group_known = false;
     return 0;
 }
 
