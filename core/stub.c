@@ -1,6 +1,5 @@
 /* stub.c - the stub drivers hostdev binds to, which drivers are stubs (vfio-pci's variants
  * too), and which leave a group viable: what the engine knows of drivers. */
-#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -107,13 +106,10 @@ HD_EXPORT bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number)
 {
     char path[HD_PATH_MAX], name[32];
 
-    if (number < 0)
-        return false;
-    /* The kernel names such a group "vfio-noiommu" (vfio_noiommu_group_alloc()); its node is
-     * the other sign, for a tree whose group has no name file. */
-    snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%d/name", number);
-    if (hd_fs_read_attr(ctx, path, name, sizeof(name)) > 0 && strcmp(name, "vfio-noiommu") == 0)
-        return true;
-    snprintf(path, sizeof(path), "dev/vfio/noiommu-%d", number);
-    return hd_fs_exists(ctx, path) == 1;
+    /* The kernel names such a group "vfio-noiommu" (vfio_noiommu_group_alloc()) and no other
+     * (other groups have no name file): one read, a failed open for most, which every
+     * operation's locking pays for each device. */
+    return number >= 0 &&
+           hd_path(path, sizeof(path), "sys/kernel/iommu_groups/%d/name", number) == 0 &&
+           hd_fs_read_attr(ctx, path, name, sizeof(name)) > 0 && strcmp(name, "vfio-noiommu") == 0;
 }

@@ -306,8 +306,8 @@ struct hd_device *hd_group_get_blocker(const struct hd_group *group, size_t i);
  * device with no IOMMU group bound to vfio-pci gets a group of its own without DMA isolation,
  * dev/vfio/noiommu-N, for user-space drivers such as DPDK; no VM can have it. */
 bool hd_vfio_noiommu_mode(struct hd_ctx *ctx);
-/* Whether group @number is one that mode made up (named vfio-noiommu, or dev/vfio/noiommu-N
- * there): it isolates nothing. */
+/* Whether group @number is one that mode made up (the kernel names it vfio-noiommu): it
+ * isolates nothing. */
 bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number);
 
 /* A platform function the host keeps whatever is asked ("a host bridge", "an ISA/LPC bridge",

@@ -70,8 +70,9 @@ static const struct bad cases[] = {
      "0000:00:01.0 is a bridge", NONE, 0},
     {"args: acquire of a bridge", PLAIN, NULL, "$HD --json acquire --vm x 00:1c.0", 2,
      "0000:00:1c.0 is a bridge", NONE, 0},
-    /* A group vfio's unsafe no-IOMMU mode made (its node, or its name) is no VM's. */
-    {"args: acquire of a no-IOMMU device", PLAIN, "mkdir -p dev/vfio && : > dev/vfio/noiommu-8",
+    /* A group vfio's unsafe no-IOMMU mode made (the kernel names it so) is no VM's. */
+    {"args: acquire of a no-IOMMU device", PLAIN,
+     "echo vfio-noiommu > sys/kernel/iommu_groups/8/name",
      "$HD acquire --vm x --unmanaged 03:00.0", 2, "QEMU cannot assign a no-IOMMU device", NONE,
      0},
     {"args: acquire of a no-IOMMU group by name", PLAIN,

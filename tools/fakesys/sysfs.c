@@ -96,6 +96,13 @@ static void group_type_show(struct kernel *k, const struct attr *a, void *obj, s
                                               : "DMA\n");
 }
 
+/* vfio_noiommu_group_alloc() names the group it makes; other groups have no name file. */
+static void group_name_show(struct kernel *k, const struct attr *a, void *obj, struct buf *out)
+{
+    (void)k, (void)a, (void)obj;
+    buf_puts(out, "vfio-noiommu\n");
+}
+
 static void reserved_regions_show(struct kernel *k, const struct attr *a, void *obj,
                                   struct buf *out)
 {
@@ -235,6 +242,7 @@ static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show
 static const struct attr a_modules = {.name = "modules", .mode = 0444, .show = modules_show};
 static const struct attr a_devices = {.name = "devices", .mode = 0444, .show = devices_show};
 static const struct attr a_group_type = {.name = "type", .mode = 0444, .show = group_type_show};
+static const struct attr a_group_name = {.name = "name", .mode = 0444, .show = group_name_show};
 static const struct attr a_reserved = {
     .name = "reserved_regions", .mode = 0444, .show = reserved_regions_show};
 static const struct attr a_initstate = {.name = "initstate", .mode = 0444, .show = live_show};
@@ -390,6 +398,8 @@ static void build_device(struct kernel *k, struct device *dev)
                 tree_attr(g, &a_group_type, dev);
             if (kernel_at_least(k, 4, 11))
                 tree_attr(g, &a_reserved, NULL);
+            if (dev->noiommu)
+                tree_attr(g, &a_group_name, NULL);
         }
         if (k->iommu_enabled && k->iommu != IOMMU_NONE && !dev->noiommu) {
             snprintf(target, sizeof(target), "sys/devices/virtual/iommu/%s", iommu_name(k));
