@@ -1161,14 +1161,13 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
         struct hd_pci_addr pf_addr;
         int numvfs;
         enum hd_reserve_presence p = hd_reserve_config_get_presence(config, e, &pf_addr, &numvfs);
-        snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+        hd_reserve_entry_where(e, where, sizeof(where));
         /* Several address lines for one device: the boot applies the last, the others only
          * mislead whoever reads them. */
         const struct hd_reserve_entry *over = hd_reserve_config_get_override(config, e);
         if (over != NULL && e->sel.kind == HD_SELECTOR_ADDR) {
             char by[HD_PATH_MAX + 16];
-            snprintf(by, sizeof(by), "%s%s%.0u", over->file, over->line ? ":" : "",
-                     over->line);
+            hd_reserve_entry_where(over, by, sizeof(by));
             add(d, HD_SEVERITY_WARNING, "reserved-entry-overridden", HD_REMEDY_NONE,
                 hd_pci_addr_format(&e->sel.addr, name),
                 format("remove the entry the boot ignores (%s), or merge it into %s", where, by),

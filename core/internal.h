@@ -138,6 +138,9 @@ int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size);
  * it is about ("FILE:LINE: " before it, the count's after numvfs= when another's), never
  * @entry's. Allocated; NULL when they ask no count above 0 of a PF reserved for a stub (or no
  * memory). */
+/* Where @e is, for a message: "FILE:LINE", or FILE for one with no line (the kernel command
+ * line's); @buf, returned. */
+const char *hd_reserve_entry_where(const struct hd_reserve_entry *e, char *buf, size_t size);
 char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
                                      const struct hd_reserve_entry *entry, bool replaces,
                                      struct hd_device *dev);

@@ -451,7 +451,7 @@ static int add_reserved_note(struct hd_op *op, const char *device,
     if (hd_reserve_entry_is_cmdline(e))
         snprintf(where, sizeof(where), "hostdev.reserve= on the kernel command line, %s", e->file);
     else
-        snprintf(where, sizeof(where), "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+        hd_reserve_entry_where(e, where, sizeof(where));
     if (asprintf(&v->message, "%s is still reserved for %s (%s): the next boot, or its next add "
                  "event, takes it again", device, e->driver, where) < 0)
         return -ENOMEM;

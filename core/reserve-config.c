@@ -301,6 +301,12 @@ HD_EXPORT bool hd_reserve_entry_is_cmdline(const struct hd_reserve_entry *entry)
     return entry->file != NULL && strcmp(entry->file, cmdline_file) == 0;
 }
 
+const char *hd_reserve_entry_where(const struct hd_reserve_entry *e, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%.0u", e->file, e->line ? ":" : "", e->line);
+    return buf;
+}
+
 HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                                             const struct hd_cmdline *cmdline)
 {
@@ -558,13 +564,12 @@ char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
      * before it (the stub's, else the count's), the count's after numvfs= when it is another
      * line. @entry's own is no line yet (persist's, cmdline's). */
     const struct hd_reserve_entry *first = bind != entry ? bind : count != entry ? count : NULL;
-    char where[512] = "", count_at[520] = "";
+    char where[HD_PATH_MAX + 24] = "", count_at[HD_PATH_MAX + 24] = "", at[HD_PATH_MAX + 16];
     if (first != NULL)
-        snprintf(where, sizeof(where), "%s%s%.0u: ", first->file, first->line ? ":" : "",
-                 first->line);
+        snprintf(where, sizeof(where), "%s: ", hd_reserve_entry_where(first, at, sizeof(at)));
     if (first == bind && count != bind && count != entry)
-        snprintf(count_at, sizeof(count_at), " (%s%s%.0u)", count->file, count->line ? ":" : "",
-                 count->line);
+        snprintf(count_at, sizeof(count_at), " (%s)",
+                 hd_reserve_entry_where(count, at, sizeof(at)));
     if (asprintf(&msg,
                  "%s%s: numvfs=%d%s with %s may leave it without VFs: the count is set once the "
                  "PF is on %s, %s; to give the VFs to VMs, keep the PF on its host driver "

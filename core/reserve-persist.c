@@ -289,7 +289,7 @@ static int not_persisted(struct hd_ctx *ctx, const struct hd_pci_selector *sel, 
         hd_pci_addr_format(&sel->addr, name);
     else
         snprintf(name, sizeof(name), "%04x:%04x", sel->vendor, sel->device);
-    snprintf(where, sizeof(where), "%s%s%.0u", other->file, other->line ? ":" : "", other->line);
+    hd_reserve_entry_where(other, where, sizeof(where));
     hd_errr(ctx, -ENOENT, HD_REASON_INVALID,
             "%s is not persisted, but %s reserves it: %s", name, where,
             other->line == 0 ? "remove it from the kernel command line (hostdev.reserve=)"
