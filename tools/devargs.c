@@ -270,6 +270,13 @@ bool devarg_vm_would_fail(struct tool *t, struct hd_device *dev, const struct de
 {
     if (dev == NULL)
         return devarg_host_keeps(t, other, buf, size);
+    /* On vfio in its no-IOMMU mode: a group that isolates nothing, which QEMU refuses. */
+    if (hd_group_number_is_noiommu(t->ctx, hd_device_get_iommu_group(dev))) {
+        snprintf(buf, size, "%s is on vfio in its unsafe no-IOMMU mode (/dev/vfio/noiommu-%d): "
+                 "QEMU cannot assign a no-IOMMU device to a VM", hd_device_get_name(dev),
+                 hd_device_get_iommu_group(dev));
+        return true;
+    }
     if (hd_driver_is_vfio(hd_device_get_driver(dev)))
         return false;
     const char *name = hd_device_get_name(dev);

@@ -263,6 +263,12 @@ HD_TEST(show_check_verify_export_say_noiommu)
     /* Nor is it exported as ready for a VM. */
     ck_assert_int_eq(eng_run(&e, "export -f prometheus"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "hostdev_pci_device_vfio_ready{address=\"" NIC "\"} 0"));
+    /* What a VM's start would be given warns that QEMU refuses it, though it is on vfio. */
+    ck_assert_int_eq(eng_run(&e, "qemu-args " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.err, "warning: " NIC " is on vfio in its unsafe no-IOMMU mode "
+                                        "(/dev/vfio/noiommu-0): QEMU cannot assign"));
+    ck_assert_int_eq(eng_run(&e, "hostdev-xml " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.err, "QEMU cannot assign a no-IOMMU device"));
     eng_stop(&e);
 }
 END_TEST
