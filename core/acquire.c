@@ -1040,7 +1040,7 @@ int hd_ops_acquire(struct hd_op *op)
             (r = step_to(t, HD_JSTEP_DETACH, p.v[i].dev, NULL, to)) == 1)
             r = hd_batch_add(&b, HD_TASK_DETACH, p.v[i].dev, to, 0);
     }
-    if (r < 0 || (r = hd_txn_run_batch(t, &b)) < 0)
+    if ((r = hd_txn_run_batch(t, &b, r)) < 0)
         goto fail;
     hd_batch_free(&b);
     /* 2. reset all; 3. the VM's user may open the nodes, 4. record. */
@@ -1048,7 +1048,7 @@ int hd_ops_acquire(struct hd_op *op)
         if (!p.v[i].already) /* never a device its VM may be using */
             r = plan_reset(t, p.v[i].dev, &b);
     }
-    if (r < 0 || (r = hd_txn_run_batch(t, &b)) < 0)
+    if ((r = hd_txn_run_batch(t, &b, r)) < 0)
         goto fail;
     hd_txn_settle_resets(t, &b);
     uid = req->uid;
@@ -1450,7 +1450,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if (devs[i] != NULL)
             r = plan_reset(t, devs[i], &b);
     }
-    if (r >= 0 && (r = hd_txn_run_batch(t, &b)) >= 0)
+    if ((r = hd_txn_run_batch(t, &b, r)) >= 0)
         hd_txn_settle_resets(t, &b);
     hd_batch_free(&b);
     for (size_t i = hd_assignment_list_count(sel); i > 0 && r >= 0; i--) {
@@ -1492,8 +1492,7 @@ static int release_devices(struct hd_txn *t, const struct hd_assignment_list *se
         if ((r = hd_txn_step(t, &s)) == 1)
             r = hd_batch_add(&b, HD_TASK_REATTACH, dev, text, flags);
     }
-    if (r >= 0)
-        r = hd_txn_run_batch(t, &b);
+    r = hd_txn_run_batch(t, &b, r);
     hd_batch_free(&b);
     for (size_t i = 0; i < hd_assignment_list_count(sel) && r >= 0; i++) {
         const struct hd_assignment *a = hd_map_at(sel, i);

@@ -673,9 +673,9 @@ void hd_txn_arrived(struct hd_txn *t, const char *action, const char *device, co
 /* The reset tasks of @b that vfio-pci was left to do (result 1): their steps say so. */
 struct hd_batch;
 void hd_txn_settle_resets(struct hd_txn *t, const struct hd_batch *b);
-/* Run @b (hd_batch_run()); on a failure its steps say which task failed and which never
- * started. */
-int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b);
+/* Run @b (hd_batch_run()) unless planning it failed (@planned < 0, returned): on a failure
+ * its steps say which task failed and which never started (every one, when it never ran). */
+int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b, int planned);
 /* The step reported last failed (the write after its hd_txn_step() did): it says so whatever
  * the undo does. */
 void hd_txn_step_failed(struct hd_txn *t);

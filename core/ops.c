@@ -579,8 +579,9 @@ static int check_detach(struct devop *o)
  * by side: par.c). */
 static int run_batch(struct devop *o, struct hd_batch *b, int r)
 {
-    if (r >= 0 && (r = hd_txn_flush(o->t)) == 0)
-        r = hd_txn_run_batch(o->t, b);
+    if (r >= 0)
+        r = hd_txn_flush(o->t);
+    r = hd_txn_run_batch(o->t, b, r);
     hd_batch_free(b);
     return r < 0 ? r : 0;
 }
@@ -1209,7 +1210,7 @@ static int apply_reserve(struct devop *o)
             r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver,
                              o->req->flags & HD_OP_AT_BOOT ? HD_DETACH_AT_BOOT : 0);
     }
-    if (r >= 0 && (r = hd_txn_run_batch(o->t, &b)) == 0) {
+    if ((r = hd_txn_run_batch(o->t, &b, r)) == 0) {
         for (size_t i = 0; i < b.n; i++) {
             if (b.v[i].result == 1)
                 hd_txn_note(o->t, "pending", hd_device_get_name(b.v[i].dev), "", b.v[i].driver);

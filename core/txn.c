@@ -711,9 +711,9 @@ static const char *task_action(enum hd_task_kind kind)
     }
 }
 
-int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b)
+int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b, int planned)
 {
-    int r = hd_batch_run(t->ctx, b);
+    int r = planned < 0 ? planned : hd_batch_run(t->ctx, b);
 
     if (t->op == NULL)
         return r;
@@ -722,8 +722,11 @@ int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b)
         if (b->v[i].kind == HD_TASK_RESET && b->v[i].ran && b->v[i].result == 0)
             hd_txn_settle(t, "reset", hd_device_get_name(b->v[i].dev), HD_STEP_DONE);
     }
-    if (r >= 0)
+    /* Worked; or refused before any write, every step planned, as the abort leaves them. */
+    if (r >= 0 || t->dry_run || t->j == NULL || !hd_journal_is_made(t->j))
         return r;
+    /* A task never started wrote nothing, though its step was journaled (and is undone as
+     * a no-op): not-run, whether its batch stopped at another's failure or never ran. */
     for (size_t i = 0; i < b->n; i++) {
         const struct hd_task *k = &b->v[i];
         if (!k->ran)

@@ -1144,6 +1144,30 @@ HD_TEST(a_reset_not_done_reads_not_run_after_a_failure)
 }
 END_TEST
 
+/* A step journaled whose batch never ran reads not-run, not undone: nothing was written for it.
+ * A release reattaches newest first: the xHCI's reattach is journaled, then the NIC's
+ * driver_override cannot be read as its own reattach is planned (its fifth read), so the
+ * reattach batch never runs. */
+HD_TEST(a_step_whose_batch_never_ran_reads_not_run)
+{
+    ck_assert_int_eq(hd("acquire --vm w --owner 0:0 " NIC " " XHCI), 0);
+    char *before = snap();
+    size_t unbinds = fx_log_count(&cli.fx, "unbind " XHCI);
+
+    ck_assert_int_eq(fx_ctl(&cli.fx, "fault sys/bus/pci/devices/" NIC "/driver_override EIO "
+                                     "on=read nth=5"), 0);
+    ck_assert_int_eq(hd("--json release --vm w"), 1);
+    ck_assert_uint_eq(fx_log_count(&cli.fx, "unbind " XHCI), unbinds);
+    ck_assert_msg(strcmp(json_step_state(cli.out, "reattach", XHCI), "not-run") == 0, "%s",
+                  cli.out);
+    ck_assert_str_eq(json_step_state(cli.out, "reset", XHCI), "done");
+    ck_assert_str_eq(json_step_state(cli.out, "own", "dev/vfio/10"), "undone");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
+    host_is(before);
+    free(before);
+}
+END_TEST
+
 /* An acquire's record, and a release's unrecord, are what its commit writes to the map: a
  * failure before the commit leaves them not-run, what was done before them undone. */
 HD_TEST(the_records_read_not_run_after_a_failure)
