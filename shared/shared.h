@@ -56,6 +56,22 @@ char *hd_put_hex(char *p, unsigned long long v, int width, bool upper);
 char *hd_strdup_or_null(const char *s);
 /* Copy with truncation; always NUL-terminates. */
 void hd_strlcpy(char *dst, const char *src, size_t size);
+/* A slip of the keyboard: which of some names @typed (@n bytes) most likely meant, by the
+ * optimal string alignment distance (an edit each: a letter added, dropped or changed, two
+ * swapped). @prefix: to a name's nearest prefix too (a misspelled abbreviation is near its
+ * word). Allowed: no edit in 2 letters, 1 in up to 5, else 2. Two names as near: none (a guess
+ * between them would mislead). Feed each name to hd_slip_consider(); @meant is the answer,
+ * pointing at the name fed. */
+struct hd_slip {
+    const char *typed;
+    size_t n, best;
+    bool prefix, tie;
+    const char *meant;
+};
+void hd_slip_init(struct hd_slip *s, const char *typed, size_t n, bool prefix);
+void hd_slip_consider(struct hd_slip *s, const char *name);
+/* The name meant, or NULL: none near enough, or a tie. */
+const char *hd_slip_meant(const struct hd_slip *s);
 /* Room for element @n of an array of *@cap elements of @size bytes: @v itself while there is,
  * else @v grown to twice (at first @first) with *@cap updated. NULL: out of memory, @v kept. */
 void *hd_array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);

@@ -315,3 +315,58 @@ int hd_poll(unsigned int timeout_ms, int (*done)(void *data), void *data)
             delay *= 2;
     }
 }
+
+/* The distance from @typed to @name (to its nearest prefix when @prefix is set and that is
+ * nearer); SIZE_MAX when either is too long to weigh. */
+static size_t slip_distance(const char *typed, size_t n, const char *name, bool prefix)
+{
+    size_t m = strlen(name), d[64][64], best;
+
+    if (n >= 64 || m >= 64)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = typed[i - 1] != name[j - 1];
+            size_t v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && typed[i - 1] == name[j - 2] && typed[i - 2] == name[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1; /* two letters swapped */
+            d[i][j] = v;
+        }
+    }
+    best = d[n][m];
+    for (size_t j = 0; prefix && j < m; j++)
+        if (d[n][j] < best)
+            best = d[n][j];
+    return best;
+}
+
+void hd_slip_init(struct hd_slip *s, const char *typed, size_t n, bool prefix)
+{
+    *s = (struct hd_slip){.typed = typed, .n = n, .best = SIZE_MAX, .prefix = prefix};
+}
+
+void hd_slip_consider(struct hd_slip *s, const char *name)
+{
+    size_t allowed = s->n <= 2 ? 0 : s->n <= 5 ? 1 : 2;
+    size_t d = slip_distance(s->typed, s->n, name, s->prefix);
+
+    if (d > allowed || d > s->best)
+        return;
+    s->tie = d == s->best && s->meant != NULL && strcmp(s->meant, name) != 0;
+    s->best = d;
+    s->meant = name;
+}
+
+const char *hd_slip_meant(const struct hd_slip *s)
+{
+    return s->tie ? NULL : s->meant;
+}

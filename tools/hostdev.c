@@ -98,56 +98,15 @@ static struct {
     bool taken_option;
 } refused;
 
-/* The optimal string alignment distance from @typed to @name's nearest prefix (its whole when
- * that is nearer): a misspelled abbreviation ("--nume") is near its option too. */
-static size_t option_distance(const char *typed, size_t n, const char *name)
-{
-    size_t m = strlen(name), d[64][64], best;
-
-    if (n >= 64 || m >= 64)
-        return SIZE_MAX;
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        for (size_t j = 1; j <= m; j++) {
-            size_t cost = typed[i - 1] != name[j - 1];
-            size_t v = d[i - 1][j - 1] + cost;
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && typed[i - 1] == name[j - 2] && typed[i - 2] == name[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1; /* two letters swapped */
-            d[i][j] = v;
-        }
-    }
-    best = d[n][m];
-    for (size_t j = 0; j < m; j++)
-        if (d[n][j] < best)
-            best = d[n][j];
-    return best;
-}
-
-/* The one long option @typed (without its dashes, @n long) is a slip of, or NULL: none near
- * enough for its length, or two as near (a guess between them would mislead). */
+/* The one long option @typed (without its dashes, @n long) is a slip of, or NULL. */
 static const char *nearest_option(const char *typed, size_t n, const struct option *longopts)
 {
-    size_t allowed = n <= 2 ? 0 : n <= 5 ? 1 : 2, best = SIZE_MAX;
-    const char *meant = NULL;
-    bool tie = false;
+    struct hd_slip slip;
 
-    for (const struct option *o = longopts; o != NULL && o->name != NULL; o++) {
-        size_t d = option_distance(typed, n, o->name);
-        if (d > allowed || d > best)
-            continue;
-        tie = d == best && meant != NULL && strcmp(meant, o->name) != 0;
-        best = d;
-        meant = o->name;
-    }
-    return tie ? NULL : meant;
+    hd_slip_init(&slip, typed, n, true);
+    for (const struct option *o = longopts; o != NULL && o->name != NULL; o++)
+        hd_slip_consider(&slip, o->name);
+    return hd_slip_meant(&slip);
 }
 
 /* getopt stopped inside a bundle of short options (@now is "-xg" and holds the letter it
