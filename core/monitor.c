@@ -340,3 +340,51 @@ HD_EXPORT unsigned long long hd_uevent_get_seqnum(const struct hd_uevent *ev)
 {
     return ev->seqnum;
 }
+
+/* The nearest name of directory @dir to @name so far, in @slip (names are copied to @held: the
+ * listing is freed before the answer is read). */
+static int slip_in_dir(struct hd_ctx *ctx, const char *dir, struct hd_slip *slip, char *held,
+                       size_t size)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int r = hd_fs_list_dir(ctx, dir, &names, &n);
+
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        hd_slip_consider(slip, names[i]);
+        if (slip->meant == names[i]) {
+            hd_strlcpy(held, names[i], size);
+            slip->meant = held;
+        }
+    }
+    hd_strv_free(names, n);
+    return 0;
+}
+
+HD_EXPORT int hd_uevent_subsystem_known(struct hd_ctx *ctx, const char *name, char *nearest,
+                                        size_t size)
+{
+    char bus[HD_PATH_MAX], class[HD_PATH_MAX], held[2][HD_PATH_MAX];
+    struct hd_slip slip;
+    int r;
+
+    if (size > 0)
+        nearest[0] = '\0';
+    if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL ||
+        hd_path(bus, sizeof(bus), "sys/bus/%s", name) < 0 ||
+        hd_path(class, sizeof(class), "sys/class/%s", name) < 0)
+        return hd_err(ctx, -EINVAL, "'%s' is not a subsystem's name", name);
+    if ((r = hd_fs_exists(ctx, bus)) != 0 || (r = hd_fs_exists(ctx, class)) != 0)
+        return r < 0 ? hd_err(ctx, r, "cannot look for subsystem %s", name) : 1;
+    hd_slip_init(&slip, name, strlen(name), false);
+    if ((r = slip_in_dir(ctx, "sys/bus", &slip, held[0], sizeof(held[0]))) < 0)
+        return hd_err(ctx, r, "cannot list the kernel's buses (sys/bus)");
+    /* A class the kernel lacks (no device of it ever registered) is no error. */
+    if ((r = slip_in_dir(ctx, "sys/class", &slip, held[1], sizeof(held[1]))) < 0 && r != -ENOENT)
+        return hd_err(ctx, r, "cannot list the kernel's classes (sys/class)");
+    if (hd_slip_meant(&slip) != NULL && size > 0)
+        hd_strlcpy(nearest, hd_slip_meant(&slip), size);
+    return 0;
+}

@@ -75,6 +75,37 @@ static bool wanted(const struct hd_uevent *ev, const char *subsystem)
     return strcmp(subsystem, "all") == 0 || strcmp(hd_uevent_get_subsystem(ev), subsystem) == 0;
 }
 
+/* A subsystem the kernel has no bus or class of sends no event now: a slip ("pcii") would
+ * watch nothing without a word. One a module loaded later brings is still watched: a warning,
+ * not a refusal. */
+static int check_subsystem(struct tool *t, const char *subsystem)
+{
+    char nearest[64], msg[256];
+    int r = hd_uevent_subsystem_known(t->ctx, subsystem, nearest, sizeof(nearest));
+
+    if (r < 0)
+        return tool_lib_error(t, r == -EINVAL ? EXIT_USAGE : EXIT_FAILED, r, "--subsystem '%s'",
+                              subsystem);
+    if (r == 0) {
+        snprintf(msg, sizeof(msg), "--subsystem '%s': the kernel has no such bus or class now, "
+                 "so none of its events may come%s%s%s", subsystem,
+                 nearest[0] ? " (did you mean " : "", nearest, nearest[0] ? "?)" : "");
+        if (tool_json(t)) { /* stdout is the events' stream: the warning goes beside it */
+            const char *w = msg;
+            struct json j;
+            json_init(&j, stderr, 0);
+            json_begin_object(&j);
+            json_kv_string(&j, "command", "monitor");
+            json_kv_strings(&j, "warnings", &w, 1);
+            json_end_object(&j);
+            json_finish(&j);
+        } else {
+            tool_warning(t, msg);
+        }
+    }
+    return EXIT_DONE;
+}
+
 static const struct option monitor_opts[] = {{"subsystem", required_argument, NULL, 's'},
                                              {"count", required_argument, NULL, 'n'},
                                              {"duration", required_argument, NULL, 'w'},
@@ -113,6 +144,8 @@ static int run(struct tool *t, int argc, char **argv)
     if (optind < argc)
         return tool_error(t, EXIT_USAGE, "unexpected argument '%s' (see 'hostdev monitor "
                           "--help')", argv[optind]);
+    if (strcmp(subsystem, "all") != 0 && (r = check_subsystem(t, subsystem)) != EXIT_DONE)
+        return r;
     if ((r = hd_monitor_new(t->ctx, &m)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "cannot watch device events");
     tool_stop_on_signals();

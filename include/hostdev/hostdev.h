@@ -1290,6 +1290,11 @@ const char *hd_uevent_get_devpath(const struct hd_uevent *ev);   /* "/devices/pc
 const char *hd_uevent_get_driver(const struct hd_uevent *ev);    /* NULL when it names none */
 const struct hd_pci_addr *hd_uevent_get_addr(const struct hd_uevent *ev); /* NULL: not PCI */
 unsigned long long hd_uevent_get_seqnum(const struct hd_uevent *ev);      /* 0: none given */
+/* Whether the kernel under the root has uevent subsystem @name now: a bus (sys/bus/NAME) or a
+ * class (sys/class/NAME). 1 it has; 0 not (a module may still bring it), with @nearest the
+ * bus or class @name is likely a slip of ("pci" for "pcii"; "" when none is near); -EINVAL for
+ * what cannot be a name (a '/', a leading '.'), another -errno when sys/bus cannot be read. */
+int hd_uevent_subsystem_known(struct hd_ctx *ctx, const char *name, char *nearest, size_t size);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Assignments of devices to VMs (the map under the state directory)                         */

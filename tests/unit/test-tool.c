@@ -1875,6 +1875,32 @@ HD_TEST(monitor_events)
 }
 END_TEST
 
+/* monitor --subsystem: a name the kernel has no bus or class of watches nothing now, so it is
+ * warned of, with the one it is likely a slip of, and watched still (a module may bring it);
+ * one the kernel has, or all, is not. */
+HD_TEST(monitor_unknown_subsystem)
+{
+    ck_assert_int_eq(hd("monitor --subsystem pcii --duration 1"), 0);
+    one_line_error("warning: --subsystem 'pcii': the kernel has no such bus or class now");
+    ck_assert_ptr_nonnull(strstr(e.err, "(did you mean pci?)"));
+    ck_assert_int_eq(hd("monitor --subsystem nvmm --duration 1"), 0);
+    one_line_error("--subsystem 'nvmm'");
+    ck_assert_ptr_null(strstr(e.err, "did you mean"));
+    ck_assert_int_eq(hd("--json monitor --subsystem scsi_genric --duration 1"), 0);
+    at_json_check(e.err, false);
+    ck_assert_ptr_nonnull(strstr(e.err, "{\"command\":\"monitor\",\"warnings\":["
+                                        "\"--subsystem 'scsi_genric': "));
+    ck_assert_ptr_nonnull(strstr(e.err, "(did you mean scsi_generic?)"));
+    static const char *const known[] = {"pci", "usb", "net", "mdev_bus", "all"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        char args[64];
+        snprintf(args, sizeof(args), "monitor --subsystem %s --duration 1", known[i]);
+        ck_assert_int_eq(hd(args), 0);
+        ck_assert_msg(e.err[0] == '\0', "%s: %s", known[i], e.err);
+    }
+}
+END_TEST
+
 /* export --watch: the file is written at once, again when an event changes what it exports,
  * not when an event changes nothing of it, and SIGTERM ends it cleanly. */
 HD_TEST(export_watch)
