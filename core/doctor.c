@@ -92,6 +92,38 @@ static bool on_vfio(const struct hd_device *dev)
     return hd_driver_is_vfio(hd_device_get_driver(dev));
 }
 
+/* When the boot reserves @dev (persisted, or configured) but not every other member of its
+ * group on a host driver: those members, listed in @list, and how many (0: the boot reserves
+ * all of them, or not @dev, or the configuration cannot be read: the reservations' own check
+ * says so). Detaching the group now does not last: the next boot leaves it not viable again. */
+static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct hd_device *dev, char *list,
+                                     size_t size)
+{
+    struct hd_reserve_config *config = NULL;
+    struct hd_group *g = NULL;
+    size_t n = 0, len = 0;
+
+    if (hd_reserve_config_load(ctx, &config) < 0 || hd_reserve_config_check(config, ctx) < 0 ||
+        hd_reserve_config_match(config, dev) == NULL ||
+        hd_group_open(ctx, hd_device_get_iommu_group(dev), &g) < 0)
+        goto done;
+    for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
+        struct hd_device *b = hd_group_get_blocker(g, i);
+        if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)) ||
+            hd_reserve_config_match(config, b) != NULL)
+            continue;
+        int w = snprintf(list + len, size - len, "%s%s", n ? ", " : "", hd_device_get_name(b));
+        if (w > 0 && (size_t)w < size - len)
+            len += (size_t)w;
+        n++;
+    }
+done:
+    hd_group_unref(g);
+    hd_reserve_config_unref(config);
+    hd_ctx_clear_error(ctx);
+    return n;
+}
+
 /* @dev's group not viable: which members are on host drivers, and what takes the group to a VM.
  * *@hu reads what the host uses once for the whole run. */
 static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
@@ -157,14 +189,21 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is");
         return;
     }
+    char unreserved[1024] = "";
+    size_t m = boot_leaves_unreserved(ctx, dev, unreserved, sizeof(unreserved));
+    char boot[1400] = "";
+    if (m > 0)
+        snprintf(boot, sizeof(boot), "persist %s too, or every boot leaves group %d not viable "
+                 "(the boot reserves %s, and of the group only what is persisted or configured); "
+                 "for now, ", unreserved, hd_device_get_iommu_group(dev), hd_device_get_name(dev));
     add(d, HD_SEVERITY_ERROR, "group-not-viable", HD_REMEDY_DETACH_GROUP,
         hd_device_get_name(dev),
-        format("give the VM the whole group (detach it, or acquire %s with its group), so that "
+        format("%sgive the VM the whole group (detach it, or acquire %s with its group), so that "
                "every endpoint of group %d is on vfio-pci. The oVirt guide's other way out, %s, "
                "does not make a group viable: it only lets VFIO run on a host without "
                "interrupt remapping, and lets a guest forge interrupts against the host (an "
                "attack on the host, or a hang); %s",
-               hd_device_get_name(dev), hd_device_get_iommu_group(dev),
+               boot, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
                hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
                remap == HD_TRISTATE_NO
                    ? "this host lacks interrupt remapping, so it applies here, to that other "

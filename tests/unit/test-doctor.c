@@ -194,6 +194,32 @@ HD_TEST(group_not_viable)
 }
 END_TEST
 
+/* DEV persisted, its group's other member not: detaching the group now is undone by the next
+ * boot, which reserves DEV alone; the fix names the member to persist too. Once the boot
+ * reserves both (or DEV is not persisted), it says nothing of the boot. */
+HD_TEST(group_not_viable_after_boot)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=snd_hda_intel\n");
+    struct found f;
+
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_ptr_null(strstr(f.fix, "persist"));
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    ck_assert_msg(strstr(f.fix, "persist " DEV2 " too, or every boot leaves group 7 not "
+                                "viable (the boot reserves " DEV) != NULL, "%s", f.fix);
+    ck_assert_ptr_nonnull(strstr(f.fix, "for now, give the VM the whole group"));
+    ah_write(root, "etc/hostdev.d/persist-" DEV2 ".conf", DEV2 " vfio-pci\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_ptr_null(strstr(f.fix, "persist"));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 /* A member the host uses (an interface up with routes): acquire and detach --group refuse it,
  * so the advice is to free it first, naming it and what the host has on it, not a command. */
 HD_TEST(group_not_viable_member_used_by_the_host)
