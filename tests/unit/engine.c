@@ -1,4 +1,5 @@
 /* engine.c - shared setup of the engine tests (see engine.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,19 @@ void eng_put(struct eng *e, const char *rel, const char *text)
     ck_assert_msg(f != NULL, "%s: %s", rel, strerror(errno));
     fputs(text, f);
     ck_assert_int_eq(fclose(f), 0);
+}
+
+size_t eng_journals(struct eng *e)
+{
+    DIR *d = opendir(fx_path(&e->fx, "run/hostdev/journal"));
+    struct dirent *de;
+    size_t n = 0;
+
+    while (d != NULL && (de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
 }
 
 const char *eng_dead_journal(struct eng *e, const char *op, const char *text)

@@ -41,6 +41,8 @@ void eng_put(struct eng *e, const char *rel, const char *text);
 /* The intent log of an operation @op ("acquire", "mdev") whose process died, with @text: its
  * ROOT-relative name (e->journal), written again with eng_put(). */
 const char *eng_dead_journal(struct eng *e, const char *op, const char *text);
+/* How many intent logs the fake root's state directory holds. */
+size_t eng_journals(struct eng *e);
 /* With @text as the assignment map, reading it is -EBADMSG with @why in the message. */
 void eng_map_damaged(struct eng *e, const char *text, const char *why);
 /* A node's permission bits, its owner in *@uid and *@gid. */

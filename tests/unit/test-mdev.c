@@ -2,7 +2,6 @@
  * devices listed, create and remove through the engine (dry runs, refusals before any write,
  * a failed write put back, a killed process's operation undone by recover), the fake's sysfs
  * itself, and `hostdev mdev`. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,20 +35,6 @@ static int mdev_op(struct eng *e, bool create, const char *parent, const char *t
         r = hd_op_run(op);
     hd_op_unref(op);
     return r;
-}
-
-/* Intent logs left in the state directory. */
-static size_t journals(struct eng *e)
-{
-    DIR *d = opendir(fx_path(&e->fx, "run/hostdev/journal"));
-    struct dirent *de;
-    size_t n = 0;
-
-    while (d != NULL && (de = readdir(d)) != NULL)
-        n += de->d_name[0] != '.';
-    if (d != NULL)
-        closedir(d);
-    return n;
 }
 
 HD_TEST_FILE(.timeout = 60);
@@ -123,7 +108,7 @@ HD_TEST(create_and_remove)
                              0), 0);
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
     ck_assert_str_eq(fx_read(&e.fx, MTTY1 "/available_instances"), "7");
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     ck_assert_int_eq(mdev_op(&e, false, NULL, NULL, "mdev_0b5b8f4a_0000_4000_8000_000000000001",
                              0), 0);
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
@@ -194,7 +179,7 @@ HD_TEST(failed_writes_change_nothing)
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), -EIO);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "creating mediated device " U1));
     ck_assert(!fx_exists(&e.fx, "sys/bus/mdev/devices/" U1));
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     /* Under --json its step says it is the one that failed, not that it was put back. */
     ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/devices/virtual/mtty/mtty/mdev_supported_types/"
                                    "mtty-1/create EIO"), 0);
@@ -213,7 +198,7 @@ HD_TEST(failed_writes_change_nothing)
     ck_assert_int_lt(mdev_op(&e, false, NULL, NULL, BOOT_MDEV, 0), 0);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "a VM has it open"));
     ck_assert(fx_exists(&e.fx, "sys/bus/mdev/devices/" BOOT_MDEV));
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     eng_stop(&e);
 }
 END_TEST
@@ -315,7 +300,7 @@ HD_TEST(acquire_and_release)
     hd_assignment_list_unref(map);
     ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "run/hostdev/map/assignments"),
                                  "# hostdev assignments v3\nmdev:" BOOT_MDEV " vm=vm1 "));
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     /* Asked again as the VM holds it (an orchestrator's retry): done, nothing written. */
     char *map_text = strdup(fx_read(&e.fx, "run/hostdev/map/assignments"));
     writes = eng_writes(&e);
@@ -397,7 +382,7 @@ HD_TEST(release_force_drops_an_mdev_record)
                      0);
     ck_assert_int_eq(eng_run(&e, "assignments"), 0);
     ck_assert_str_eq(e.out, "no devices are assigned\n");
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     eng_stop(&e);
 }
 END_TEST
@@ -630,7 +615,7 @@ HD_TEST(retried_create_and_remove_are_done_already)
     ck_assert_ptr_nonnull(strstr(e.out, "\"action\": \"already\""));
     ck_assert_int_eq(eng_run(&e, "mdev remove --dry-run " U1), 0);
     ck_assert_uint_eq(eng_writes(&e), writes);
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     /* A malformed UUID stays bad input. */
     ck_assert_int_eq(eng_run(&e, "mdev remove nope"), 2);
     /* Gone under its VM: the record goes with a release, not here. */
@@ -665,7 +650,7 @@ HD_TEST(create_asks_already_under_the_lock)
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, HD_OP_DRY_RUN), 0);
     hd_unlock(fd);
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-1", U1, 0), 0);
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     eng_stop(&e);
 }
 END_TEST

@@ -1,7 +1,6 @@
 /* test-noiommu.c - vfio's unsafe no-IOMMU mode: a device with no IOMMU group goes to vfio-pci
  * only when asked for in so many words (HD_OP_NOIOMMU, detach --noiommu), through the engine
  * as any detach; no VM can have it, and show, check and verify say what it is. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -273,20 +272,6 @@ HD_TEST(show_check_verify_export_say_noiommu)
 }
 END_TEST
 
-/* The intent logs under the fake root's state directory. */
-static size_t journals(struct eng *e)
-{
-    DIR *d = opendir(fx_path(&e->fx, "run/hostdev/journal"));
-    struct dirent *de;
-    size_t n = 0;
-
-    while (d != NULL && (de = readdir(d)) != NULL)
-        n += de->d_name[0] != '.';
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
-
 /* A detach of a device with no group, killed after its intent was journaled: the next
  * operation on that device (its address lock) recovers it before it goes on. */
 HD_TEST(next_operation_recovers_a_killed_noiommu_detach)
@@ -297,10 +282,10 @@ HD_TEST(next_operation_recovers_a_killed_noiommu_detach)
     eng_dead_journal(&e, "detach", "hostdev-journal 2 detach\n"
                                    "dev " NIC " -1\n"
                                    "detach " NIC " e1000e vfio-pci norec\n");
-    ck_assert_uint_eq(journals(&e), 1);
+    ck_assert_uint_eq(eng_journals(&e), 1);
     ck_assert_int_eq(eng_run(&e, "-v detach --noiommu " NIC), 0);
     ck_assert_ptr_nonnull(strstr(e.err, "undoing an unfinished detach"));
-    ck_assert_uint_eq(journals(&e), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
     assert_untouched(&e);
