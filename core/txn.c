@@ -349,31 +349,39 @@ static int busy_for_parent(struct hd_ctx *ctx, const struct hd_jdev *devs, size_
     return hd_lock_busy(ctx, busy, whose);
 }
 
+/* The devices of @devs locked by address (*@naddrs of them, allocated; NULL: no memory). A
+ * device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has nothing
+ * stable to lock but its address; one in such a group is locked so too, or an operation that
+ * found its group made could run beside the detach still making it. */
+static struct hd_pci_addr *addrs_to_lock(struct hd_ctx *ctx, const struct hd_jdev *devs,
+                                         size_t n, size_t *naddrs)
+{
+    struct hd_pci_addr *addrs = calloc(n + 1, sizeof(*addrs));
+
+    *naddrs = 0;
+    for (size_t i = 0; addrs != NULL && i < n; i++) {
+        if (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
+            (devs[i].group < 0 || hd_group_number_is_noiommu(ctx, devs[i].group)))
+            addrs[(*naddrs)++] = devs[i].addr;
+    }
+    return addrs;
+}
+
 int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
-    size_t ngroups;
-    int *groups = groups_of(devs, n, &ngroups), r, busy = -1;
-    /* A device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has
-     * nothing stable to lock but its address; one in such a group is locked so too, or an
-     * operation that found its group made could run beside the detach still making it. */
-    struct hd_pci_addr *addrs = calloc(n + 1, sizeof(*addrs));
-    size_t naddrs = 0;
+    size_t ngroups, naddrs;
+    int *groups = groups_of(devs, n, &ngroups), r = 0, busy = -1;
 
-    if (groups == NULL || addrs == NULL) {
-        free(groups);
-        free(addrs);
+    if (groups == NULL)
         return -ENOMEM;
+    /* Only a lock asks which groups vfio's no-IOMMU mode made: a dry run takes none. */
+    if (!t->dry_run && t->locks == NULL) {
+        struct hd_pci_addr *addrs = addrs_to_lock(t->ctx, devs, n, &naddrs);
+        r = addrs == NULL ? -ENOMEM
+                          : hd_lock_and_recover(t->ctx, groups, ngroups, addrs, naddrs,
+                                                &t->locks, &busy);
+        free(addrs);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
-            (devs[i].group < 0 || hd_group_number_is_noiommu(t->ctx, devs[i].group)))
-            addrs[naddrs++] = devs[i].addr;
-    }
-    if (!t->dry_run && t->locks == NULL)
-        r = hd_lock_and_recover(t->ctx, groups, ngroups, addrs, naddrs, &t->locks, &busy);
-    else
-        r = 0;
-    free(addrs);
     if (r == -EBUSY && busy >= 0)
         r = busy_for_parent(t->ctx, devs, n, busy);
     /* After recovering: what it set aside counts too. */
