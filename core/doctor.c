@@ -93,19 +93,19 @@ static bool on_vfio(const struct hd_device *dev)
 }
 
 /* When the boot reserves @dev (persisted, or configured) but not every other member of its
- * group on a host driver: those members, listed in @list, and how many (0: the boot reserves
- * all of them, or not @dev, or the configuration cannot be read: the reservations' own check
- * says so). Detaching the group now does not last: the next boot leaves it not viable again. */
-static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct hd_device *dev, char *list,
+ * group @g on a host driver: those members, in @members (room for every member of @g) and
+ * listed in @list, and how many (0: the boot reserves all of them, or not @dev, or the
+ * configuration cannot be read: the reservations' own check says so). Detaching the group now
+ * does not last: the next boot leaves it not viable again. */
+static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct hd_device *dev,
+                                     struct hd_group *g, struct hd_pci_addr *members, char *list,
                                      size_t size)
 {
     struct hd_reserve_config *config = NULL;
-    struct hd_group *g = NULL;
     size_t n = 0, len = 0;
 
     if (hd_reserve_config_load(ctx, &config) < 0 || hd_reserve_config_check(config, ctx) < 0 ||
-        hd_reserve_config_match(config, dev) == NULL ||
-        hd_group_open(ctx, hd_device_get_iommu_group(dev), &g) < 0)
+        hd_reserve_config_match(config, dev) == NULL)
         goto done;
     for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
         struct hd_device *b = hd_group_get_blocker(g, i);
@@ -115,10 +115,9 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct hd_device *dev, 
         int w = snprintf(list + len, size - len, "%s%s", n ? ", " : "", hd_device_get_name(b));
         if (w > 0 && (size_t)w < size - len)
             len += (size_t)w;
-        n++;
+        members[n++] = *hd_device_get_addr(b);
     }
 done:
-    hd_group_unref(g);
     hd_reserve_config_unref(config);
     hd_ctx_clear_error(ctx);
     return n;
@@ -164,9 +163,10 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             free(use);
         }
     }
-    hd_group_unref(g);
-    if (n == 0)
+    if (n == 0) {
+        hd_group_unref(g);
         return;
+    }
     /* Never advise what detach and acquire would refuse: the host keeps those functions, or
      * uses them, and what must change first is that. */
     if (klen > 0 || ulen > 0) {
@@ -187,23 +187,30 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
             "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a "
             "VM only when every member is on vfio-pci (or unbound)",
             hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is");
+        hd_group_unref(g);
         return;
     }
     char unreserved[1024] = "";
-    size_t m = boot_leaves_unreserved(ctx, dev, unreserved, sizeof(unreserved));
-    char boot[1400] = "";
+    struct hd_pci_addr *members = calloc(hd_group_get_blocker_count(g), sizeof(*members));
+    size_t m = members == NULL ? 0 : boot_leaves_unreserved(ctx, dev, g, members,
+                                                            unreserved, sizeof(unreserved));
+    hd_group_unref(g);
+    if (members == NULL)
+        hd_findings_set_error(d, -ENOMEM);
+    char boot_text[1400] = "";
     if (m > 0)
-        snprintf(boot, sizeof(boot), "persist %s too, or every boot leaves group %d not viable "
-                 "(the boot reserves %s, and of the group only what is persisted or configured); "
-                 "for now, ", unreserved, hd_device_get_iommu_group(dev), hd_device_get_name(dev));
-    add(d, HD_SEVERITY_ERROR, "group-not-viable", HD_REMEDY_DETACH_GROUP,
-        hd_device_get_name(dev),
+        snprintf(boot_text, sizeof(boot_text), "persist %s too, or every boot leaves group %d "
+                 "not viable (the boot reserves %s, and of the group only what is persisted or "
+                 "configured); for now, ",
+                 unreserved, hd_device_get_iommu_group(dev), hd_device_get_name(dev));
+    add(d, HD_SEVERITY_ERROR, "group-not-viable",
+        m > 0 ? HD_REMEDY_PERSIST_MEMBERS : HD_REMEDY_DETACH_GROUP, hd_device_get_name(dev),
         format("%sgive the VM the whole group (detach it, or acquire %s with its group), so that "
                "every endpoint of group %d is on vfio-pci. The oVirt guide's other way out, %s, "
                "does not make a group viable: it only lets VFIO run on a host without "
                "interrupt remapping, and lets a guest forge interrupts against the host (an "
                "attack on the host, or a hang); %s",
-               boot, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
+               boot_text, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
                hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
                remap == HD_TRISTATE_NO
                    ? "this host lacks interrupt remapping, so it applies here, to that other "
@@ -214,6 +221,8 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         "viable, please ensure all devices within the iommu_group are bound to their vfio bus "
         "driver\"",
         hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is", hd_device_get_iommu_group(dev));
+    hd_findings_set_remedy_members(d, members, m);
+    free(members);
 }
 
 static bool may_open(const struct stat *st, uid_t uid, gid_t gid)

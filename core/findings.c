@@ -23,6 +23,9 @@ struct finding {
     char *remedy_vm;
     uid_t remedy_uid;
     gid_t remedy_gid;
+    /* PERSIST_MEMBERS': the group members to persist (none: n 0) */
+    struct hd_pci_addr *remedy_members;
+    size_t remedy_nmembers;
 };
 
 struct hd_findings {
@@ -70,6 +73,8 @@ int hd_findings_add(struct hd_findings *f, enum hd_severity severity, const char
     e->remedy_numvfs = -1;
     e->remedy_persisted = false;
     e->remedy_vm = NULL;
+    e->remedy_members = NULL;
+    e->remedy_nmembers = 0;
     if (e->code == NULL || e->fix == NULL || (device != NULL && e->device == NULL)) {
         free(e->code);
         free(e->device);
@@ -113,6 +118,24 @@ void hd_findings_set_remedy_holder(struct hd_findings *f, const char *vm, uid_t 
     e->remedy_gid = gid;
 }
 
+void hd_findings_set_remedy_members(struct hd_findings *f, const struct hd_pci_addr *members,
+                                    size_t n)
+{
+    struct finding *e;
+
+    if (f->err != 0 || f->n == 0 || n == 0)
+        return;
+    e = &f->v[f->n - 1];
+    free(e->remedy_members);
+    e->remedy_nmembers = 0;
+    if ((e->remedy_members = malloc(n * sizeof(*members))) == NULL) {
+        f->err = -ENOMEM;
+        return;
+    }
+    memcpy(e->remedy_members, members, n * sizeof(*members));
+    e->remedy_nmembers = n;
+}
+
 void hd_findings_set_error(struct hd_findings *f, int err)
 {
     if (f->err == 0)
@@ -153,6 +176,7 @@ HD_EXPORT struct hd_findings *hd_findings_unref(struct hd_findings *f)
         free(f->v[i].message);
         free(f->v[i].fix);
         free(f->v[i].remedy_vm);
+        free(f->v[i].remedy_members);
     }
     free(f->v);
     free(f);
@@ -233,6 +257,18 @@ HD_EXPORT int hd_findings_get_remedy_holder(const struct hd_findings *f, size_t 
     *vm = e->remedy_vm;
     *uid = e->remedy_uid;
     *gid = e->remedy_gid;
+    return 0;
+}
+
+HD_EXPORT int hd_findings_get_remedy_members(const struct hd_findings *f, size_t i,
+                                            const struct hd_pci_addr **members, size_t *count)
+{
+    const struct finding *e = at(f, i);
+
+    if (e == NULL || e->remedy != HD_REMEDY_PERSIST_MEMBERS || e->remedy_nmembers == 0)
+        return -ENOENT;
+    *members = e->remedy_members;
+    *count = e->remedy_nmembers;
     return 0;
 }
 

@@ -996,6 +996,10 @@ void hd_findings_set_remedy_vf_count(struct hd_findings *findings, const struct 
 /* Its HD_REMEDY_REACQUIRE's arguments (hd_findings_get_remedy_holder()). */
 void hd_findings_set_remedy_holder(struct hd_findings *findings, const char *vm, uid_t uid,
                                    gid_t gid);
+/* Its HD_REMEDY_PERSIST_MEMBERS' arguments, the @n addresses copied
+ * (hd_findings_get_remedy_members()). */
+void hd_findings_set_remedy_members(struct hd_findings *findings,
+                                    const struct hd_pci_addr *members, size_t n);
 void hd_findings_sort(struct hd_findings *findings);       /* worst first, stable */
 /* How to put a parameter on the kernel command line, for fixes that add one. */
 #define HD_ADVICE_HOW_TO_ADD "(e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)"

@@ -5,6 +5,27 @@
 
 #include "tool.h"
 
+/* `hostdev persist` of each member HD_REMEDY_PERSIST_MEMBERS names, one after another (persist
+ * takes one device), into @out; false when it does not fit, which leaves no command: half of
+ * the members would not make the group viable. */
+static bool persist_members(const struct hd_findings *findings, size_t i, char *out, size_t size)
+{
+    const struct hd_pci_addr *members;
+    size_t count, len = 0;
+
+    if (hd_findings_get_remedy_members(findings, i, &members, &count) < 0)
+        return false;
+    for (size_t k = 0; k < count; k++) {
+        char name[HD_PCI_ADDR_BUFSZ];
+        int w = snprintf(out + len, size - len, "%shostdev persist %s", k ? " && " : "",
+                         hd_pci_addr_format(&members[k], name));
+        if (w < 0 || (size_t)w >= size - len)
+            return false;
+        len += (size_t)w;
+    }
+    return true;
+}
+
 size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
                             char (*out)[TOOL_COMMAND_MAX], size_t max)
 {
@@ -19,7 +40,12 @@ size_t tool_remedy_commands(const struct hd_findings *findings, size_t i,
     case HD_REMEDY_DETACH:
         CMD("hostdev detach %s", d);
         break;
+    case HD_REMEDY_PERSIST_MEMBERS:
     case HD_REMEDY_DETACH_GROUP:
+        /* The lasting fix first; then, lasting until the next boot, the group now. */
+        if (hd_findings_get_remedy(findings, i) == HD_REMEDY_PERSIST_MEMBERS && n < max &&
+            persist_members(findings, i, out[n], TOOL_COMMAND_MAX))
+            n++;
         CMD("hostdev detach --group %s", d);
         CMD("hostdev acquire --vm ID --group %s", d);
         break;

@@ -648,6 +648,11 @@ enum hd_remedy {
                                   * IOMMU group (acquire refuses it alone) */
     HD_REMEDY_RECOVER,           /* undo (or finish) the operations a dead process left
                                   * half-done (hd_assign_recover()) */
+    HD_REMEDY_PERSIST_MEMBERS,   /* the boot reserves the device but leaves its IOMMU group
+                                  * not viable: persist the other members
+                                  * hd_findings_get_remedy_members() names, which reserves them
+                                  * now as well; or, lasting only until the next boot, what
+                                  * HD_REMEDY_DETACH_GROUP asks */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 /* HD_REMEDY_PERSIST_VF_COUNT's arguments, as the check that found it read the configuration:
@@ -661,6 +666,11 @@ int hd_findings_get_remedy_vf_count(const struct hd_findings *findings, size_t i
  * acquired with. 0, or -ENOENT for a finding with another remedy. */
 int hd_findings_get_remedy_holder(const struct hd_findings *findings, size_t i, const char **vm,
                                   uid_t *uid, gid_t *gid);
+/* HD_REMEDY_PERSIST_MEMBERS's arguments, as the check read the reservations: *@members the
+ * addresses of the group's members to persist (valid while @findings is), *@count how many
+ * (one or more). 0, or -ENOENT for a finding with another remedy. */
+int hd_findings_get_remedy_members(const struct hd_findings *findings, size_t i,
+                                   const struct hd_pci_addr **members, size_t *count);
 
 /* Kernel command-line advice, in one place for every finding and command that gives it. */
 enum hd_cmdline_advice {

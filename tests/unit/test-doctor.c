@@ -77,6 +77,8 @@ struct found {
     char holder_vm[128];
     uid_t holder_uid;
     gid_t holder_gid;
+    int members;         /* hd_findings_get_remedy_members()'s answer, and what it gave */
+    char member_list[256]; /* "A B" */
 };
 
 /* Run the doctor; fill @f from the first finding with @code; false when there is none. */
@@ -101,6 +103,16 @@ static bool find(const char *root, const char *addr, const char *code, struct fo
         const char *vm = NULL;
         f->holder = hd_findings_get_remedy_holder(d, i, &vm, &f->holder_uid, &f->holder_gid);
         snprintf(f->holder_vm, sizeof(f->holder_vm), "%s", vm ? vm : "");
+        const struct hd_pci_addr *members = NULL;
+        size_t count = 0, len = 0;
+        f->member_list[0] = '\0';
+        f->members = hd_findings_get_remedy_members(d, i, &members, &count);
+        for (size_t k = 0; f->members == 0 && k < count; k++) {
+            char name[HD_PCI_ADDR_BUFSZ];
+            len += (size_t)snprintf(f->member_list + len, sizeof(f->member_list) - len, "%s%s",
+                                    k ? " " : "", hd_pci_addr_format(&members[k], name));
+            ck_assert_uint_lt(len, sizeof(f->member_list));
+        }
         /* The library says what to do in words; a tool spells its own commands. */
         ck_assert_msg(strstr(f->fix, "hostdev ") == NULL, "a command in the fix: %s", f->fix);
     }
@@ -206,15 +218,22 @@ HD_TEST(group_not_viable_after_boot)
 
     ck_assert(find(root, DEV, "group-not-viable", &f));
     ck_assert_ptr_null(strstr(f.fix, "persist"));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    ck_assert_int_eq(f.members, -ENOENT);
     ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
     ck_assert(find(root, DEV, "group-not-viable", &f));
-    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    /* The finding carries the members to persist, for a tool to spell as its command. */
+    ck_assert_int_eq(f.remedy, HD_REMEDY_PERSIST_MEMBERS);
+    ck_assert_int_eq(f.members, 0);
+    ck_assert_str_eq(f.member_list, DEV2);
     ck_assert_msg(strstr(f.fix, "persist " DEV2 " too, or every boot leaves group 7 not "
                                 "viable (the boot reserves " DEV) != NULL, "%s", f.fix);
     ck_assert_ptr_nonnull(strstr(f.fix, "for now, give the VM the whole group"));
     ah_write(root, "etc/hostdev.d/persist-" DEV2 ".conf", DEV2 " vfio-pci\n");
     ck_assert(find(root, DEV, "group-not-viable", &f));
     ck_assert_ptr_null(strstr(f.fix, "persist"));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    ck_assert_int_eq(f.members, -ENOENT);
     ah_tree_remove(root);
     free(root);
 }

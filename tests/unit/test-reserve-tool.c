@@ -780,6 +780,78 @@ HD_TEST(doctor_warns_of_what_the_boot_skips_or_refuses)
 }
 END_TEST
 
+/* Two GPUs, each in an IOMMU group with its audio function (the first also with a USB
+ * controller), for doctor's advice on what the boot leaves of a group. */
+#define TWO_GPU_GROUPS                                                                             \
+    "iommu intel\n"                                                                               \
+    "driver nouveau ids=10de:1b81\ndriver snd_hda_intel ids=10de:10f0\n"                          \
+    "driver xhci_hcd module=xhci_pci class=0c0330\ndriver vfio-pci module=vfio_pci stub vfio\n"    \
+    "device 0000:01:00.0 10de:1b81 class=030000 parent=root group=1 driver=nouveau\n"            \
+    "device 0000:01:00.1 10de:10f0 class=040300 parent=root group=1 driver=snd_hda_intel\n"      \
+    "device 0000:01:00.2 10de:1ad6 class=0c0330 parent=root group=1 driver=xhci_hcd\n"           \
+    "device 0000:02:00.0 10de:1b81 class=030000 parent=root group=2 driver=nouveau\n"            \
+    "device 0000:02:00.1 10de:10f0 class=040300 parent=root group=2 driver=snd_hda_intel\n"
+#define GROUP1_PERSIST "hostdev persist 0000:01:00.1 && hostdev persist 0000:01:00.2"
+#define GROUP2_PERSIST "hostdev persist 0000:02:00.1"
+
+/* Run, as a user pastes it, the first command (its `run:` line) doctor's text gives for
+ * @dev's group that is not viable: `hostdev` there is this build on the fake root. Its exit
+ * status. */
+static int run_group_command(const char *dev)
+{
+    char args[128], line[1024], cmd[2048];
+    const char *at, *run;
+    size_t len;
+
+    snprintf(args, sizeof(args), "doctor %s", dev);
+    hd(args);
+    ck_assert_msg((at = strstr(e.out, "is not viable")) != NULL, "not so in '%s'", e.out);
+    ck_assert_msg((run = strstr(at, "\n  run: ")) != NULL, "no command in '%s'", e.out);
+    run += strlen("\n  run: ");
+    len = strcspn(run, "\n");
+    ck_assert_uint_lt(len, sizeof(line));
+    memcpy(line, run, len);
+    line[len] = '\0';
+    snprintf(cmd, sizeof(cmd), "hostdev() { env -i PATH=/usr/bin:/bin HOSTDEV_NAMES=none "
+             "%s/hostdev --root %s \"$@\"; }; %s", at_build_dir(), e.fx.root, line);
+    free(e.out);
+    free(e.err);
+    return at_run(cmd, &e.out, &e.err);
+}
+
+/* A persisted GPU whose group's other members the boot leaves with the host: doctor gives the
+ * persist commands that fix it for good (persist takes one device: one after another), before
+ * the group's detach, which lasts only until the next boot; run as printed, they leave doctor
+ * nothing to say of that group. */
+HD_TEST(doctor_gives_the_persist_command_the_boot_needs)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("persist 0000:01:00.0"), 0);
+    ck_assert_int_eq(hd("persist 0000:02:00.0"), 0);
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("  run: " GROUP1_PERSIST "\n"
+               "   or: hostdev detach --group 0000:01:00.0\n"
+               "   or: hostdev acquire --vm ID --group 0000:01:00.0\n");
+    ck_out_has("  run: " GROUP2_PERSIST "\n"
+               "   or: hostdev detach --group 0000:02:00.0\n");
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    at_json_check(e.out, false);
+    ck_out_has("\"commands\": [\n        \"" GROUP1_PERSIST "\",\n"
+               "        \"hostdev detach --group 0000:01:00.0\",\n");
+    ck_assert_int_eq(run_group_command("0000:01:00.0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.2.conf"));
+    ck_assert_int_eq(hd("doctor"), 1); /* group 2's still */
+    ck_assert(strstr(e.out, "group 1 ") == NULL);
+    ck_assert(strstr(e.out, "0000:01:00.1 &&") == NULL);
+    ck_out_has("  run: " GROUP2_PERSIST "\n");
+    ck_assert_int_eq(run_group_command("0000:02:00.0"), 0);
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert(strstr(e.out, "not viable") == NULL);
+}
+END_TEST
+
 /* A persisted VF whose PF's count went to 0 reserves nothing, and nothing makes it at boot:
  * persisted marks it, doctor warns with the two ways out; a count that makes it at boot, or a
  * device merely out, is no warning. */
