@@ -92,21 +92,44 @@ static bool on_vfio(const struct hd_device *dev)
     return hd_driver_is_vfio(hd_device_get_driver(dev));
 }
 
+/* The reservations the boot applies (hostdev.d files, hostdev.reserve=), read and checked
+ * once per run, when a check first asks: a whole-host run looks at every not-viable group and
+ * at the reservations themselves. */
+struct boot_reservations {
+    struct hd_reserve_config *config; /* NULL: not read yet, or they cannot be read */
+    bool read;
+};
+
+/* The reservations, or NULL when they cannot be read at all (no memory, no listing): the
+ * reservations' own commands say so, and each check here then has nothing to say of them. */
+static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
+                                                         struct boot_reservations *b)
+{
+    if (!b->read) {
+        b->read = true;
+        if (hd_reserve_config_load(ctx, &b->config) < 0 ||
+            hd_reserve_config_check(b->config, ctx) < 0) {
+            b->config = hd_reserve_config_unref(b->config);
+            hd_ctx_clear_error(ctx);
+        }
+    }
+    return b->config;
+}
+
 /* When the boot reserves @dev (persisted, or configured) but not every other member of its
  * group @g on a host driver: those members, in @members (room for every member of @g) and
  * listed in @list, and how many (0: the boot reserves all of them, or not @dev, or the
- * configuration cannot be read: the reservations' own check says so). Detaching the group now
- * does not last: the next boot leaves it not viable again. */
-static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct hd_device *dev,
-                                     struct hd_group *g, struct hd_pci_addr *members, char *list,
-                                     size_t size)
+ * reservations cannot be read). Detaching the group now does not last: the next boot leaves
+ * it not viable again. */
+static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservations *boot,
+                                     struct hd_device *dev, struct hd_group *g,
+                                     struct hd_pci_addr *members, char *list, size_t size)
 {
-    struct hd_reserve_config *config = NULL;
+    const struct hd_reserve_config *config = boot_reservations(ctx, boot);
     size_t n = 0, len = 0;
 
-    if (hd_reserve_config_load(ctx, &config) < 0 || hd_reserve_config_check(config, ctx) < 0 ||
-        hd_reserve_config_match(config, dev) == NULL)
-        goto done;
+    if (config == NULL || hd_reserve_config_match(config, dev) == NULL)
+        return 0;
     for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
         struct hd_device *b = hd_group_get_blocker(g, i);
         if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)) ||
@@ -117,16 +140,14 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct hd_device *dev,
             len += (size_t)w;
         members[n++] = *hd_device_get_addr(b);
     }
-done:
-    hd_reserve_config_unref(config);
-    hd_ctx_clear_error(ctx);
     return n;
 }
 
 /* @dev's group not viable: which members are on host drivers, and what takes the group to a VM.
- * *@hu reads what the host uses once for the whole run. */
+ * *@hu reads what the host uses once for the whole run, *@boot the reservations. */
 static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
-                        enum hd_tristate remap, struct hd_host_use **hu)
+                        enum hd_tristate remap, struct hd_host_use **hu,
+                        struct boot_reservations *boot)
 {
     char list[1024] = "", kept[512] = "", used[1024] = "";
     size_t len = 0, klen = 0, ulen = 0, n = 0;
@@ -192,7 +213,7 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
     }
     char unreserved[1024] = "";
     struct hd_pci_addr *members = calloc(hd_group_get_blocker_count(g), sizeof(*members));
-    size_t m = members == NULL ? 0 : boot_leaves_unreserved(ctx, dev, g, members,
+    size_t m = members == NULL ? 0 : boot_leaves_unreserved(ctx, boot, dev, g, members,
                                                             unreserved, sizeof(unreserved));
     hd_group_unref(g);
     if (members == NULL)
@@ -830,7 +851,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
                          const struct hd_assignment_list *map, bool asked,
                          enum hd_tristate remap, enum hd_tristate realloc_on,
                          struct root_only_nodes *later, struct hd_host_use **hu,
-                         const struct pending_ops *pending)
+                         struct boot_reservations *boot, const struct pending_ops *pending)
 {
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
@@ -838,7 +859,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     if (asked && a == NULL && !on_vfio(dev) && check_unassignable(d, dev))
         return;
     check_detached(ctx, d, dev, a, asked, hu);
-    check_group(ctx, d, dev, remap, hu);
+    check_group(ctx, d, dev, remap, hu, boot);
     check_nodes(ctx, d, dev, a, later, hu);
     check_records(ctx, d, dev, a, pending);
     check_vf_of_vfio_pf(ctx, d, dev, hu);
@@ -1188,15 +1209,10 @@ done:
  * the VF there now or not), or VFs there now that an ids entry selects, which the boot skips
  * without a word. A configuration that cannot be read at all (no memory, no listing) is the
  * reservations' own commands' to say. */
-static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
+static void check_reservations(struct hd_findings *d, const struct hd_reserve_config *config)
 {
-    struct hd_reserve_config *config = NULL;
-
-    if (hd_reserve_config_load(ctx, &config) < 0 || hd_reserve_config_check(config, ctx) < 0) {
-        hd_reserve_config_unref(config);
-        hd_ctx_clear_error(ctx);
+    if (config == NULL)
         return;
-    }
     for (size_t i = 0; i < hd_reserve_config_get_error_count(config); i++)
         add(d, HD_SEVERITY_WARNING, "reserve-config-error", HD_REMEDY_NONE, NULL,
             format("mend or remove it: the boot applies the other entries, not this one"),
@@ -1271,7 +1287,6 @@ static void check_reservations(struct hd_ctx *ctx, struct hd_findings *d)
                 pf, numvfs, p == HD_RESERVE_VF_NOT_AT_BOOT ? " then" : "");
         hd_findings_set_remedy_vf_count(d, &pf_addr, numvfs, hd_reserve_entry_is_persisted(e));
     }
-    hd_reserve_config_unref(config);
 }
 
 /* A VF off VFIO whose PF in @list is on vfio-pci (or a variant): the scan checks it (its PF
@@ -1290,6 +1305,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     struct hd_findings *d = hd_findings_new();
     struct hd_assignment_list *map = NULL;
     struct hd_host_use *hu = NULL; /* what the host uses, read once when a group asks */
+    struct boot_reservations boot = {0};
     enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
     struct pending_ops pending = {0};
     int r;
@@ -1309,7 +1325,8 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
         } else if (r < 0) {
             goto fail; /* -ENODEV: neither there nor recorded */
         } else {
-            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL, &hu, &pending);
+            check_device(ctx, d, dev, map, true, remap, realloc_on, NULL, &hu, &boot,
+                         &pending);
             hd_device_unref(dev);
         }
     } else {
@@ -1325,7 +1342,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
             if (hd_device_on_stub(dev) || recorded || hd_device_get_driver_override(dev) != NULL ||
                 hd_map_find(map, hd_device_get_addr(dev)) != NULL || vf_of_vfio_pf(list, dev))
                 check_device(ctx, d, dev, map, false, remap, realloc_on, &root_only, &hu,
-                             &pending);
+                             &boot, &pending);
         }
         note_root_only_nodes(d, &root_only);
         free(root_only.v);
@@ -1341,19 +1358,21 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
                 check_node_entry(ctx, d, a);
         }
         hd_device_list_unref(list);
-        check_reservations(ctx, d);
+        check_reservations(d, boot_reservations(ctx, &boot));
     }
     if ((r = hd_findings_error(d)) < 0)
         goto fail;
     hd_findings_sort(d);
     hd_assignment_list_unref(map);
     hd_host_use_unref(hu);
+    hd_reserve_config_unref(boot.config);
     free(pending.addrs);
     *out = d;
     return 0;
 fail:
     free(pending.addrs);
     hd_host_use_unref(hu);
+    hd_reserve_config_unref(boot.config);
     hd_assignment_list_unref(map);
     hd_findings_unref(d);
     return r;

@@ -852,6 +852,43 @@ HD_TEST(doctor_gives_the_persist_command_the_boot_needs)
 }
 END_TEST
 
+/* A whole-host doctor reads the reservations once, for every group it looks at and for the
+ * reservations' own findings: with every read of a persisted file after the first failing
+ * (the fake disk's EIO), both groups still get their persist command and no read error is
+ * said. A file unreadable from the start, or a bad line, is said as before, and the groups
+ * whose reservations can be read keep their command. */
+HD_TEST(doctor_reads_the_reservations_once)
+{
+#define GPU2_FILE "etc/hostdev.d/persist-0000:02:00.0.conf"
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("persist 0000:01:00.0"), 0);
+    ck_assert_int_eq(hd("persist 0000:02:00.0"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " GPU2_FILE " EIO nth=2 count=0 on=read"), 0);
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("  run: " GROUP1_PERSIST "\n");
+    ck_out_has("  run: " GROUP2_PERSIST "\n");
+    ck_assert_msg(strstr(e.out, "have an error") == NULL, "%s", e.out);
+    /* Unreadable from the first read: the error, and group 2 without the boot's command. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault " GPU2_FILE " EIO nth=1 count=0 on=read"), 0);
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning: the reservations the boot reads have an error: " GPU2_FILE ":\n"
+               "  Input/output error\n");
+    ck_out_has("  run: " GROUP1_PERSIST "\n");
+    ck_out_has("  run: hostdev detach --group 0000:02:00.0\n");
+    ck_assert(strstr(e.out, GROUP2_PERSIST) == NULL);
+    /* A bad line: said, and both commands stay. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    conf("10-bad.conf", "0000:03:10.2 vfio\n");
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning: the reservations the boot reads have an error: "
+               "etc/hostdev.d/10-bad.conf:1: 'vfio' is\n");
+    ck_out_has("  run: " GROUP1_PERSIST "\n");
+    ck_out_has("  run: " GROUP2_PERSIST "\n");
+#undef GPU2_FILE
+}
+END_TEST
+
 /* A persisted VF whose PF's count went to 0 reserves nothing, and nothing makes it at boot:
  * persisted marks it, doctor warns with the two ways out; a count that makes it at boot, or a
  * device merely out, is no warning. */
