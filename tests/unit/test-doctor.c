@@ -77,8 +77,8 @@ struct found {
     char holder_vm[128];
     uid_t holder_uid;
     gid_t holder_gid;
-    int members;         /* hd_findings_get_remedy_members()'s answer, and what it gave */
-    char member_list[256]; /* "A B" */
+    int members; /* hd_findings_get_remedy_members()'s answer, and what it gave ("A B") */
+    char member_list[256];
 };
 
 /* Run the doctor; fill @f from the first finding with @code; false when there is none. */
