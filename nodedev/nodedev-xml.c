@@ -132,52 +132,75 @@ static void iommu_group(FILE *f, struct hd_nodedev *dev, int group)
     hd_strv_free(names, count);
 }
 
-/* libvirt's test for PCI Express: the PCIe capability (id 0x10) in config space or, when the
- * list does not have it (or cannot be read), a config file that is not 256 bytes long:
- * conventional functions have 256 bytes, PCIe ones 4096. */
-static int find_pcie_cap(struct hd_nodedev *dev, const unsigned char *cfg, ssize_t n, bool *is_pcie)
+/* Where config space's capability list has the PCIe capability (id 0x10): its offset, 0 when
+ * the list, read to its end, does not have it, -1 when the @n bytes read end before the list
+ * does (an unprivileged read gets 64 bytes: what is beyond them cannot be known). */
+static int find_pcie_cap(const unsigned char *cfg, ssize_t n)
 {
-    char path[HD_PATH_MAX];
-    struct stat st;
-    unsigned pos = 0;
+    unsigned pos;
 
-    if (n >= 0x40 && (cfg[0x06] & 0x10)) {
-        pos = cfg[0x34] & 0xfc;
-        for (int hops = 0; pos >= 0x40 && pos + 4 <= (unsigned)n && hops < 48; hops++) {
-            if (cfg[pos] == 0x10)
-                break;
-            pos = cfg[pos + 1] & 0xfc;
-        }
-        if (pos < 0x40 || pos + 4 > (unsigned)n || cfg[pos] != 0x10)
-            pos = 0;
+    if (n < 0x40)
+        return -1;
+    if (!(cfg[0x06] & 0x10))
+        return 0;
+    pos = cfg[0x34] & 0xfc;
+    for (int hops = 0; pos >= 0x40 && hops < 48; hops++) {
+        if (pos + 4 > (unsigned)n)
+            return -1;
+        if (cfg[pos] == 0x10)
+            return (int)pos;
+        pos = cfg[pos + 1] & 0xfc;
     }
-    *is_pcie = pos != 0;
-    if (pos == 0 &&
-        hd_device_attr_path(hd_nodedev_get_pci_device(dev), "config", path, sizeof(path)) == 0)
-        *is_pcie = hd_fs_stat(hd_nodedev_get_ctx(dev), path, &st) < 0 || st.st_size != 256;
-    return (int)pos;
+    return 0;
 }
 
-/* PCI Express: Link Capabilities at +0x0c (speed bits 3:0, width 9:4, port 31:24), Link
- * Status at +0x12 (speed 3:0, width 9:4). */
+/* libvirt's test for PCI Express (as a privileged libvirtd reads it): the PCIe capability or,
+ * when the whole list has none, a config file that is not 256 bytes long (conventional
+ * functions have 256 bytes, PCIe ones 4096: a q35 host bridge has no capability). Link
+ * Capabilities at +0x0c (speed bits 3:0, width 9:4, port 31:24), Link Status at +0x12 (speed
+ * 3:0, width 9:4). Config space that cannot be read, or not far enough, prints nothing: the
+ * file's size alone is libvirt's guess for an unprivileged read, which omits the element. */
 static void pci_express(FILE *f, struct hd_nodedev *dev)
 {
     static const char *const speeds[] = {NULL, "2.5", "5", "8", "16", "32", "64"};
+    struct hd_ctx *ctx = hd_nodedev_get_ctx(dev);
+    struct hd_device *pci = hd_nodedev_get_pci_device(dev);
     unsigned char cfg[256];
-    ssize_t n =
-        hd_device_read_attr_bytes(hd_nodedev_get_pci_device(dev), "config", cfg, sizeof(cfg));
-    bool is_pcie;
-    unsigned pos = (unsigned)find_pcie_cap(dev, cfg, n, &is_pcie), type;
+    ssize_t n = hd_device_read_attr_bytes(pci, "config", cfg, sizeof(cfg));
+    int pos = find_pcie_cap(cfg, n);
+    char path[HD_PATH_MAX];
+    struct stat st;
+    unsigned type;
     uint32_t lnkcap;
     uint16_t lnksta;
 
-    if (!is_pcie)
+    if (n < 0) {
+        hd_dbg(ctx, "%s: config space cannot be read (%s): no pci-express",
+               hd_nodedev_get_name(dev), strerror((int)-n));
         return;
+    }
+    if (pos < 0) {
+        hd_dbg(ctx, "%s: %zd bytes of config space end before its capability list: no "
+               "pci-express", hd_nodedev_get_name(dev), n);
+        return;
+    }
+    if (pos == 0) {
+        if (hd_device_attr_path(pci, "config", path, sizeof(path)) < 0 ||
+            hd_fs_stat(ctx, path, &st) < 0 || st.st_size == 256)
+            return;
+        indent(f, 2);
+        fputs("<pci-express/>\n", f);
+        return;
+    }
+    /* A root-complex integrated endpoint or event collector has no link. */
+    type = (cfg[pos + 2] >> 4) & 0xf;
+    if (type != 0x9 && type != 0xa && (unsigned)pos + 0x14 > (unsigned)n) {
+        hd_dbg(ctx, "%s: the PCIe capability at 0x%x runs past the %zd bytes of config space "
+               "read: no pci-express", hd_nodedev_get_name(dev), (unsigned)pos, n);
+        return;
+    }
     indent(f, 2);
-    /* No capability to read, or a root-complex integrated endpoint or event collector: no
-     * link. */
-    type = pos ? (cfg[pos + 2] >> 4) & 0xf : 0;
-    if (pos == 0 || type == 0x9 || type == 0xa || pos + 0x14 > (unsigned)n) {
+    if (type == 0x9 || type == 0xa) {
         fputs("<pci-express/>\n", f);
         return;
     }

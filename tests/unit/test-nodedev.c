@@ -428,6 +428,66 @@ HD_TEST(pci_xml_is_libvirts)
 }
 END_TEST
 
+/* The debug messages a context leaves, one per line. */
+static void keep_debug(void *data, int priority, const char *file, int line, const char *fn,
+                       const char *format, va_list args)
+{
+    char *kept = data;
+    size_t len = strlen(kept);
+
+    (void)file, (void)line, (void)fn;
+    if (priority != HD_LOG_DEBUG || len + 2 >= 4096)
+        return;
+    vsnprintf(kept + len, 4096 - len - 1, format, args);
+    strcat(kept, "\n");
+}
+
+/* Config space that cannot be read, or not as far as the PCIe capability's link registers,
+ * leaves pci-express out (what cannot be known is not guessed from the file's size) and says
+ * why in a debug message. */
+HD_TEST(pci_express_unknown_is_left_out)
+{
+    static const char *const igb = "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/config";
+    static char kept[4096];
+    unsigned char cfg[256];
+    char path[4096], *xml;
+    unsigned pos;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", at_root, igb);
+    ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+    ck_assert_uint_eq(fread(cfg, 1, sizeof(cfg), f), sizeof(cfg));
+    fclose(f);
+    for (pos = cfg[0x34] & 0xfc; pos >= 0x40 && cfg[pos] != 0x10; pos = cfg[pos + 1] & 0xfc)
+        ;
+    ck_assert_uint_ge(pos, 0x40);
+    hd_ctx_set_log_fn(ctx, keep_debug, kept);
+    hd_ctx_set_log_priority(ctx, HD_LOG_DEBUG);
+
+    /* 64 bytes, as an unprivileged read gets: not even the capability list. */
+    at_bytes(at_root, igb, cfg, 64);
+    xml = xml_of("pci_0000_01_00_0");
+    ck_assert_msg(strstr(xml, "pci-express") == NULL, "%s", xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<numa node='0'/>\n  </capability>"));
+    ck_assert_ptr_nonnull(strstr(kept, "pci_0000_01_00_0: 64 bytes of config space end before"));
+    free(xml);
+    /* The capability's header, but not its link registers. */
+    at_bytes(at_root, igb, cfg, pos + 8);
+    xml = xml_of("pci_0000_01_00_0");
+    ck_assert_msg(strstr(xml, "pci-express") == NULL, "%s", xml);
+    ck_assert_ptr_nonnull(strstr(kept, "runs past the"));
+    free(xml);
+    /* No config file at all (it cannot be read; its size is no answer either). */
+    snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:1b.0/config", at_root);
+    ck_assert_int_eq(unlink(path), 0);
+    xml = xml_of("pci_0000_00_1b_0");
+    ck_assert_msg(strstr(xml, "pci-express") == NULL, "%s", xml);
+    ck_assert_ptr_nonnull(strstr(kept, "pci_0000_00_1b_0: config space cannot be read"));
+    ck_assert_int_eq(xmllint(xml, NODEDEV_RNG), 0);
+    free(xml);
+}
+END_TEST
+
 HD_TEST(other_caps_xml)
 {
     char *xml = xml_of("usb_1_2");
