@@ -222,15 +222,16 @@ static void pci_express(FILE *f, struct hd_nodedev *dev)
     fputs("</pci-express>\n", f);
 }
 
-/* The types a mediated device parent offers, those of an API libvirt knows. */
+/* The types a mediated device parent offers, those of an API libvirt knows; a type whose
+ * available_instances cannot be read is left out (libvirt fails on it; 0 would be a guess), and
+ * no type leaves no element (as libvirt: the schema wants one at least). */
 static void mdev_types(FILE *f, const struct hd_nodedev *dev)
 {
     const struct hd_mdev_type_list *t = hd_nodedev_get_mdev_types(dev);
+    bool opened = false;
 
     if (t == NULL)
         return;
-    indent(f, 2);
-    fputs("<capability type='mdev_types'>\n", f);
     for (size_t i = 0; i < hd_mdev_type_list_count(t); i++) {
         const char *api = hd_mdev_type_list_get_device_api(t, i);
         int avail = hd_mdev_type_list_get_available(t, i);
@@ -239,6 +240,16 @@ static void mdev_types(FILE *f, const struct hd_nodedev *dev)
             (strcmp(api, "vfio-pci") != 0 && strcmp(api, "vfio-ccw") != 0 &&
              strcmp(api, "vfio-ap") != 0))
             continue;
+        if (avail < 0) {
+            hd_dbg(hd_nodedev_get_ctx(dev), "%s: mdev type %s: available_instances cannot be "
+                   "read: left out", hd_nodedev_get_name(dev), hd_mdev_type_list_get_id(t, i));
+            continue;
+        }
+        if (!opened) {
+            indent(f, 2);
+            fputs("<capability type='mdev_types'>\n", f);
+            opened = true;
+        }
         indent(f, 3);
         fputs("<type id='", f);
         put_escaped(f, hd_mdev_type_list_get_id(t, i));
@@ -246,12 +257,14 @@ static void mdev_types(FILE *f, const struct hd_nodedev *dev)
         if (hd_mdev_type_list_get_name(t, i) != NULL && hd_mdev_type_list_get_name(t, i)[0])
             elem(f, 4, "name", hd_mdev_type_list_get_name(t, i));
         elem(f, 4, "deviceAPI", api);
-        elem_num(f, 4, "availableInstances", avail > 0 ? (unsigned long long)avail : 0);
+        elem_num(f, 4, "availableInstances", (unsigned long long)avail);
         indent(f, 3);
         fputs("</type>\n", f);
     }
-    indent(f, 2);
-    fputs("</capability>\n", f);
+    if (opened) {
+        indent(f, 2);
+        fputs("</capability>\n", f);
+    }
 }
 
 static void cap_pci(FILE *f, struct hd_nodedev *dev)

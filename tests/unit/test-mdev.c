@@ -1295,6 +1295,37 @@ HD_TEST(node_devices)
 }
 END_TEST
 
+/* A type whose available_instances the kernel will not give is left out of the parent's
+ * node-device XML (0 would be a guess), the others stay; with none left, so is the element. */
+HD_TEST(node_device_types_unreadable_are_left_out)
+{
+    static const char *const types = "sys/bus/pci/devices/0000:00:02.0/mdev_supported_types/";
+    struct eng e;
+    struct hd_nodedev *dev;
+    char *xml;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault %si915-GVTg_V5_4/available_instances EIO on=read "
+                                   "count=0", types), 0);
+    ck_assert_int_eq(hd_nodedev_lookup(e.ctx, "pci_0000_00_02_0", &dev), 0);
+    ck_assert_int_eq(hd_nodedev_format_xml(dev, &xml), 0);
+    hd_nodedev_unref(dev);
+    ck_assert_msg(strstr(xml, "i915-GVTg_V5_4") == NULL, "%s", xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<capability type='mdev_types'>\n      <type "
+                                      "id='i915-GVTg_V5_8'>"));
+    free(xml);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault %si915-GVTg_V5_8/available_instances EIO on=read "
+                                   "count=0", types), 0);
+    ck_assert_int_eq(hd_nodedev_lookup(e.ctx, "pci_0000_00_02_0", &dev), 0);
+    ck_assert_int_eq(hd_nodedev_format_xml(dev, &xml), 0);
+    hd_nodedev_unref(dev);
+    ck_assert_msg(strstr(xml, "mdev_types") == NULL && strstr(xml, "availableInstances") == NULL,
+                  "%s", xml);
+    free(xml);
+    eng_stop(&e);
+}
+END_TEST
+
 /* mdev list says which VM holds a mediated device, as list does of a PCI device (vm=, and
  * "vm" in JSON, null for a free one), and stops saying it once it is released. */
 HD_TEST(mdev_list_names_the_vm_holding_one)
