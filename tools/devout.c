@@ -68,6 +68,16 @@ static bool on_stub(const char *drv)
     return drv != NULL && (hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0);
 }
 
+/* On vfio in its unsafe no-IOMMU mode (a group the kernel names vfio-noiommu): only a
+ * device a vfio driver holds can be, so only such a device with a group costs the one read. */
+static bool listed_noiommu(struct hd_device *dev)
+{
+    const char *drv = hd_device_get_driver(dev);
+
+    return drv != NULL && hd_driver_is_vfio(drv) &&
+           hd_group_number_is_noiommu(hd_device_get_ctx(dev), hd_device_get_iommu_group(dev));
+}
+
 /* The override of a device on a stub or on none, where it decides the next probe: read for
  * those only (one file each), so a listing stays lean. NULL: none set, or not read. */
 static const char *listed_override(struct hd_device *dev)
@@ -156,7 +166,7 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
         fprintf(out, " (rev %02x)", (unsigned)rev);
     fprintf(out, " driver=%s", drv ? drv : "-");
     if (group >= 0)
-        fprintf(out, " group=%d", group);
+        fprintf(out, " group=%d%s", group, listed_noiommu(dev) ? " noiommu" : "");
     else
         fprintf(out, " group=-");
     const char *ifs = facts_netifs(f, dev), *vm = facts_vm(f, dev);
@@ -242,6 +252,8 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
     json_kv_string(j, "driver_override",
                    detail ? hd_device_get_driver_override(dev) : listed_override(dev));
     json_kv_int_or_null(j, "iommu_group", group, group >= 0);
+    /* made by vfio's unsafe no-IOMMU mode: no DMA isolation, no VM */
+    json_kv_bool(j, "noiommu", listed_noiommu(dev));
     addr_or_null(j, "physfn", hd_device_get_physfn(dev));
     /* What a VM can be given: an endpoint the host does not keep (see platform_role). */
     json_kv_bool(j, "assignable",

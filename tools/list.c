@@ -305,7 +305,8 @@ const struct tool_command cmd_list = {
             "                      over the address or interface (01:00.*, enp3*); -s, -d\n"
             "                      and these repeat, OR-ed; an address or interface that\n"
             "                      is not there is exit 2, a glob matching none is not\n"
+            "A group that vfio's unsafe no-IOMMU mode made is marked 'noiommu' after it.\n"
             "With --json: an array of objects with the line's fields (address, vendor_id,\n"
-            "device_id, class, driver, iommu_group, physfn, vm, ...); show --json has\n"
-            "them all.\n",
+            "device_id, class, driver, iommu_group, noiommu, physfn, vm, ...); show --json\n"
+            "has them all.\n",
 };

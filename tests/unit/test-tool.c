@@ -592,6 +592,34 @@ HD_TEST(check_says_a_device_without_a_group_is_no_vms)
 }
 END_TEST
 
+/* list marks a device on vfio in its unsafe no-IOMMU mode (its group is vfio-noiommu), in
+ * text after its group and as "noiommu" in JSON, as show and check say it; the others not. */
+HD_TEST(list_marks_a_noiommu_device)
+{
+    eng_stop(&e);
+    eng_start(&e, "kernel 6.1.0\niommu none\nmodule vfio\n"
+                  "param vfio enable_unsafe_noiommu_mode Y\n"
+                  "driver e1000e ids=8086:10d3\ndriver vfio-pci module=vfio_pci stub vfio\n"
+                  "device 0000:00:02.0 8086:10d3 class=020000 driver=e1000e reset=pm\n"
+                  "device 0000:00:03.0 8086:10d3 class=020000 driver=e1000e reset=pm\n");
+    ck_assert_int_eq(hd("detach --noiommu 00:02.0"), 0);
+    ck_assert_int_eq(hd("list"), 0);
+    ck_assert_msg(strstr(e.out, "[8086:10d3] driver=vfio-pci group=0 noiommu") != NULL &&
+                  strstr(e.out, "[8086:10d3] driver=e1000e group=-\n") != NULL, "%s", e.out);
+    ck_assert_int_eq(hd("--json list"), 0);
+    json_parses();
+    ck_assert_msg(strstr(e.out, "\"iommu_group\": 0,\n    \"noiommu\": true") != NULL &&
+                  strstr(e.out, "\"iommu_group\": null,\n    \"noiommu\": false") != NULL,
+                  "%s", e.out);
+    /* A group of the mode that is no longer the kernel's (the device gone back): no mark. */
+    ck_assert_int_eq(hd("reattach 00:02.0"), 0);
+    ck_assert_int_eq(hd("list 00:02.0"), 0);
+    ck_assert_msg(strstr(e.out, "noiommu") == NULL, "%s", e.out);
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
+
 /* Devices given together are judged as one set, the question a user co-assigning them asks:
  * the GPU and its audio function (one IOMMU group, one bus reset) can go to a VM together. */
 HD_TEST(check_judges_the_devices_given_as_one_set)

@@ -1,7 +1,8 @@
 # noiommu.sh - vfio's unsafe no-IOMMU mode, what dpdk-devbind users turn on: detach refuses a
-# device with no IOMMU group until --noiommu, which binds it with /dev/vfio/noiommu-N; acquire
-# refuses it (QEMU cannot assign it); reattach gives it back. The mode is turned off again.
-need_cmd detach reattach acquire show
+# device with no IOMMU group until --noiommu, which binds it with /dev/vfio/noiommu-N (show and
+# list say noiommu); acquire refuses it (QEMU cannot assign it); reattach gives it back. The
+# mode is turned off again.
+need_cmd detach reattach acquire show list
 a=$(find_dev 8086 10d3 root) || fail "no e1000e on the root bus"
 [ -z "$(ls /sys/class/iommu 2>/dev/null)" ] || fail "this boot should have no IOMMU: $(ls /sys/class/iommu)"
 expect "$(group_of "$a")" none "iommu group of $a without an IOMMU"
@@ -23,6 +24,8 @@ out_has "/dev/vfio/noiommu-$g" || fail "detach did not name /dev/vfio/noiommu-$g
 out_has "no DMA isolation" || fail "detach did not warn that the device is DMA-unsafe"
 hd show "$a"
 out_has "noiommu" || fail "show did not say noiommu"
+hd list "$a"
+out_has "group=$g noiommu" || fail "list did not mark $a noiommu"
 hd acquire --vm noiommu-vm "$a"
 expect "$rc" 2 "acquire of a no-IOMMU device: exit status"
 out_has "QEMU cannot assign" || fail "acquire did not say that QEMU cannot assign it"
