@@ -20,20 +20,46 @@ void hd_nodedev_props_clear(struct hd_nodedev_props *props)
     memset(props, 0, sizeof(*props));
 }
 
-static long long attr_number(struct hd_nodedev *dev, const char *attr, int base, long long dflt)
+/* @attr as a number: 0, -EINVAL when it holds none, or the read's -errno. */
+static int attr_read_number(struct hd_nodedev *dev, const char *attr, int base, long long *out)
 {
     char buf[64];
     unsigned long long v;
+    ssize_t n = hd_nodedev_read_attr(dev, attr, buf, sizeof(buf));
 
-    if (hd_nodedev_read_attr(dev, attr, buf, sizeof(buf)) < 0)
-        return dflt;
+    if (n < 0)
+        return (int)n;
     /* Some attributes are space-padded ("  12"). */
     char *p = buf;
     while (*p == ' ')
         p++;
     if (hd_parse_uint(p, base, (1ull << 62), &v) < 0)
-        return dflt;
-    return (long long)v;
+        return -EINVAL;
+    *out = (long long)v;
+    return 0;
+}
+
+static long long attr_number(struct hd_nodedev *dev, const char *attr, int base, long long dflt)
+{
+    long long v;
+
+    return attr_read_number(dev, attr, base, &v) == 0 ? v : dflt;
+}
+
+/* A number the node device's XML must show (libvirt's schema wants it; libvirt leaves out a
+ * device it cannot read it of): one that cannot be read is the device's error, so the listing
+ * leaves it out too, instead of showing a 0 the kernel never said. */
+static int attr_required(struct hd_nodedev *dev, const char *attr, int base, long long *out)
+{
+    int r = attr_read_number(dev, attr, base, out);
+
+    if (r == -ENOMEM)
+        return r;
+    if (r == -EINVAL || r == -ENOENT)
+        return hd_errr(hd_nodedev_get_ctx(dev), -EINVAL, HD_REASON_INVALID,
+                       "%s/%s: %s", hd_nodedev_get_dir(dev), attr,
+                       r == -ENOENT ? "missing" : "not a number");
+    return r;
 }
 
 static int devtype(struct hd_nodedev *dev, char *buf, size_t size)
@@ -55,18 +81,24 @@ int hd_nodedev_probe_usb(struct hd_nodedev *dev, struct hd_nodedev_props *props)
         return r;
     if (strcmp(type, "usb_interface") == 0 ||
         (type[0] == '\0' && strchr(hd_nodedev_get_sysname(dev), ':') != NULL)) {
+        static const char *const numbers[] = {"bInterfaceNumber", "bInterfaceClass",
+                                               "bInterfaceSubClass", "bInterfaceProtocol"};
         hd_nodedev_set_cap(dev, HD_CAP_USB_INTERFACE);
-        props->num[0] = attr_number(dev, "bInterfaceNumber", 16, 0);
-        props->num[1] = attr_number(dev, "bInterfaceClass", 16, 0);
-        props->num[2] = attr_number(dev, "bInterfaceSubClass", 16, 0);
-        props->num[3] = attr_number(dev, "bInterfaceProtocol", 16, 0);
+        for (size_t i = 0; i < HD_ARRAY_SIZE(numbers); i++) {
+            if ((r = attr_required(dev, numbers[i], 16, &props->num[i])) < 0)
+                return r;
+        }
         if ((r = hd_nodedev_dup_attr(dev, "interface", &props->description)) < 0)
             return r;
     } else if (strcmp(type, "usb_device") == 0 || type[0] == '\0') {
-        props->num[0] = attr_number(dev, "busnum", 10, 0);
-        props->num[1] = attr_number(dev, "devnum", 10, 0);
-        props->vendor_id = (int)attr_number(dev, "idVendor", 16, 0);
-        props->product_id = (int)attr_number(dev, "idProduct", 16, 0);
+        long long vendor = 0, product = 0;
+        if ((r = attr_required(dev, "busnum", 10, &props->num[0])) < 0 ||
+            (r = attr_required(dev, "devnum", 10, &props->num[1])) < 0 ||
+            (r = attr_required(dev, "idVendor", 16, &vendor)) < 0 ||
+            (r = attr_required(dev, "idProduct", 16, &product)) < 0)
+            return r;
+        props->vendor_id = (int)vendor;
+        props->product_id = (int)product;
         if ((r = hd_nodedev_dup_attr(dev, "manufacturer", &props->vendor_name)) < 0 ||
             (r = hd_nodedev_dup_attr(dev, "product", &props->product_name)) < 0)
             return r;
@@ -235,8 +267,12 @@ int hd_nodedev_probe_storage(struct hd_nodedev *dev, struct hd_nodedev_props *pr
     /* SCSI peripheral type 5 is an optical drive; everything else we meet is a disk. */
     props->drive_type = attr_number(dev, "device/type", 10, 0) == 5 ? "cd" : "disk";
     props->removable = attr_number(dev, "removable", 10, 0) == 1;
-    props->num_blocks = (unsigned long long)attr_number(dev, "size", 10, 0);
-    props->block_size = (unsigned long long)attr_number(dev, "queue/logical_block_size", 10, 512);
+    long long blocks = 0, block_size = 0;
+    if ((r = attr_required(dev, "size", 10, &blocks)) < 0 ||
+        (r = attr_required(dev, "queue/logical_block_size", 10, &block_size)) < 0)
+        return r;
+    props->num_blocks = (unsigned long long)blocks;
+    props->block_size = (unsigned long long)block_size;
     return hd_nodedev_set_name(dev, "block", props->serial);
 }
 

@@ -488,6 +488,36 @@ HD_TEST(pci_express_unknown_is_left_out)
 }
 END_TEST
 
+/* A number libvirt's XML must show that sysfs will not give (a USB device's bus number, an
+ * interface's class, a disk's block size) leaves the device out, with a warning naming the
+ * file, as libvirt leaves out a device it cannot read: never a 0 the kernel did not say. */
+HD_TEST(a_required_number_unreadable_leaves_the_device_out)
+{
+    static const char *const gone[] = {"usb_1_2", "usb_1_2_1_0", "block_sda_QM00001"};
+    struct hd_nodedev_list *list;
+    struct hd_nodedev *d;
+    char path[4096];
+    int warnings = 0;
+
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 0, &list), 0);
+    size_t all = hd_nodedev_list_count(list);
+    hd_nodedev_list_unref(list);
+    snprintf(path, sizeof(path), "%s/sys/bus/usb/devices/1-2/busnum", at_root);
+    ck_assert_int_eq(unlink(path), 0);
+    at_file(at_root, "sys/bus/usb/devices/1-2:1.0/bInterfaceClass", "garbage\n");
+    snprintf(path, sizeof(path), "%s/sys/class/block/sda/queue/logical_block_size", at_root);
+    ck_assert_int_eq(unlink(path), 0);
+    hd_ctx_set_log_fn(ctx, count_warnings, &warnings);
+    hd_ctx_set_log_priority(ctx, HD_LOG_WARNING);
+    ck_assert_int_eq(hd_nodedev_list_new(ctx, 0, &list), 0);
+    ck_assert_uint_eq(hd_nodedev_list_count(list), all - (sizeof(gone) / sizeof(gone[0])));
+    hd_nodedev_list_unref(list);
+    ck_assert_int_eq(warnings, (int)(sizeof(gone) / sizeof(gone[0])));
+    for (size_t i = 0; i < (sizeof(gone) / sizeof(gone[0])); i++)
+        ck_assert_msg(hd_nodedev_lookup(ctx, gone[i], &d) == -ENODEV, "%s", gone[i]);
+}
+END_TEST
+
 HD_TEST(other_caps_xml)
 {
     char *xml = xml_of("usb_1_2");
