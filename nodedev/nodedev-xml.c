@@ -158,8 +158,8 @@ static int find_pcie_cap(const unsigned char *cfg, ssize_t n)
  * when the whole list has none, a config file that is not 256 bytes long (conventional
  * functions have 256 bytes, PCIe ones 4096: a q35 host bridge has no capability). Link
  * Capabilities at +0x0c (speed bits 3:0, width 9:4, port 31:24), Link Status at +0x12 (speed
- * 3:0, width 9:4). Config space that cannot be read, or not far enough, prints nothing: the
- * file's size alone is libvirt's guess for an unprivileged read, which omits the element. */
+ * 3:0, width 9:4). Config space that cannot be read, or not far enough, prints nothing, as
+ * an unprivileged libvirtd prints none (it reads no config space): the size would be a guess. */
 static void pci_express(FILE *f, struct hd_nodedev *dev)
 {
     static const char *const speeds[] = {NULL, "2.5", "5", "8", "16", "32", "64"};
