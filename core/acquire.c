@@ -90,7 +90,7 @@ static int plan_add(struct plan *p, struct hd_device *dev, bool via_group, bool 
     d->dev = hd_device_ref(dev);
     d->via_group = via_group;
     d->managed = managed;
-    d->on_vfio = hd_txn_on_vfio(dev);
+    d->on_vfio = hd_device_is_on_vfio(dev);
     if (hd_device_get_driver(dev) != NULL)
         hd_strlcpy(d->driver, hd_device_get_driver(dev), sizeof(d->driver));
     for (size_t i = 0; i < p->ngroups; i++) {
@@ -606,7 +606,7 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
         const struct hd_assignment *a;
         if ((r = hd_txn_refresh(dev)) < 0)
             return r;
-        p->v[i].on_vfio = hd_txn_on_vfio(dev);
+        p->v[i].on_vfio = hd_device_is_on_vfio(dev);
         hd_strlcpy(p->v[i].driver, hd_device_get_driver_or(dev, ""), sizeof(p->v[i].driver));
         hd_strlcpy(p->v[i].override,
                    hd_device_get_driver_override(dev) ? hd_device_get_driver_override(dev) : "",

@@ -609,7 +609,7 @@ static bool confirmed(struct hd_ctx *ctx, const struct hd_assignment *a, const c
             *why = "the device is gone";
             return false;
         }
-        ok = hd_driver_is_vfio(hd_device_get_driver_or(dev, ""));
+        ok = hd_device_is_on_vfio(dev);
         *why = !ok ? "it is not on a vfio-pci family driver"
                : hd_device_get_iommu_group(dev) != a->group ? "its IOMMU group is another"
                                                             : NULL;

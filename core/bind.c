@@ -20,7 +20,7 @@ static int driver_file(char *buf, size_t size, const char *driver, const char *f
 /* On a stub now (vfio-pci, a variant, pci-stub): leaving it is not leaving a host driver. */
 bool hd_device_on_stub(const struct hd_device *dev)
 {
-    return hd_device_get_driver(dev) != NULL && hd_driver_is_stub(hd_device_get_driver(dev));
+    return hd_driver_is_stub(hd_device_get_driver(dev)) || hd_device_is_on_vfio(dev);
 }
 
 /* Module-derived names use '_' where driver names may use '-': the kernel's own rule for
@@ -368,7 +368,7 @@ int hd_bind_detach(struct hd_device *dev, const char *stub_name, unsigned int fl
     if (hd_device_get_driver(dev) != NULL &&
         (driver_is(hd_device_get_driver(dev), stub->name) ||
          (stub->vfio && !stub->variant && !(flags & HD_DETACH_EXACT) &&
-          hd_driver_is_vfio(hd_device_get_driver(dev))))) {
+          hd_device_is_on_vfio(dev)))) {
         hd_info(ctx, "%s: already on %s", name, hd_device_get_driver(dev));
         /* A reservation records a device it finds on its stub: unpersist leaves it there. */
         return flags & HD_DETACH_RECORD_STUB ? hd_bind_record_reserved(dev, stub->name, flags)

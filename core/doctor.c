@@ -85,13 +85,6 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_trista
 
 /* ---- per device ---------------------------------------------------------------------------- */
 
-/* On vfio-pci or a variant: what a VM can be given. pci-stub holds a device off the host
- * but gives user space nothing (no /dev/vfio/N), so it is not on VFIO. */
-static bool on_vfio(const struct hd_device *dev)
-{
-    return hd_driver_is_vfio(hd_device_get_driver(dev));
-}
-
 /* The reservations the boot applies (hostdev.d files, hostdev.reserve=), read and checked
  * once per run, when a check first asks: a whole-host run looks at every not-viable group and
  * at the reservations themselves. */
@@ -465,7 +458,7 @@ static void check_nodes(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
                         const struct hd_assignment *a, struct root_only_nodes *later,
                         struct hd_host_use **hu)
 {
-    if (hd_device_get_iommu_group(dev) >= 0 && on_vfio(dev))
+    if (hd_device_get_iommu_group(dev) >= 0 && hd_device_is_on_vfio(dev))
         check_group_node(ctx, d, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
                          hd_device_get_driver(dev), false,
                          a == NULL ? acquire_remedy(ctx, dev, hu) : HD_REMEDY_ACQUIRE, a, later);
@@ -521,7 +514,7 @@ static void check_detached(struct hd_ctx *ctx, struct hd_findings *d, struct hd_
 {
     char where[384], *use = NULL;
 
-    if (on_vfio(dev))
+    if (hd_device_is_on_vfio(dev))
         return;
     if (a == NULL && hd_device_on_stub(dev)) {
         /* Detached, but to a stub VFIO cannot hand out: a note when only found (kept off the
@@ -731,7 +724,7 @@ static void check_records(struct hd_ctx *ctx, struct hd_findings *d, struct hd_d
             "%s is on %s with driver_override %s: the next probe (a driver reload, a rescan) "
             "hands it to %s",
             hd_device_get_name(dev), hd_device_get_driver(dev), ovr, ovr);
-    if (a != NULL && !on_vfio(dev))
+    if (a != NULL && !hd_device_is_on_vfio(dev))
         add(d, HD_SEVERITY_ERROR, "map-mismatch", HD_REMEDY_RELEASE_FORCE, hd_device_get_name(dev),
             format("give it back and drop the record: the emergency release of %s",
                    hd_device_get_name(dev)),
@@ -749,12 +742,13 @@ static void check_vf_of_vfio_pf(struct hd_ctx *ctx, struct hd_findings *d, struc
     const char *drv = hd_device_get_driver(dev), *name = hd_device_get_name(dev);
     char pfdrv[HD_DRIVER_NAME_MAX], pf[HD_PCI_ADDR_BUFSZ], *use = NULL;
 
-    if (drv == NULL || hd_driver_is_dma_safe(drv) ||
-        hd_sriov_read_pf_driver(dev, pfdrv, sizeof(pfdrv)) < 0 || !hd_driver_is_vfio(pfdrv)) {
+    /* The PF's driver link alone is read; a name the rule does not know, its vfio-dev too. */
+    if (drv == NULL || hd_driver_is_dma_safe(drv) || hd_device_is_on_vfio(dev) ||
+        hd_sriov_read_pf_driver(dev, pfdrv, sizeof(pfdrv)) < 0 ||
+        !hd_bound_to_vfio(ctx, hd_pci_addr_format(hd_device_get_physfn(dev), pf), pfdrv)) {
         hd_ctx_clear_error(ctx); /* a PF that cannot be read: nothing to say */
         return;
     }
-    hd_pci_addr_format(hd_device_get_physfn(dev), pf);
     /* Never advise a detach that refuses it for what the host has on it. */
     if (hd_host_use_find_own(dev, hu, &use) < 0)
         hd_ctx_clear_error(ctx);
@@ -856,7 +850,7 @@ static void check_device(struct hd_ctx *ctx, struct hd_findings *d, struct hd_de
     const struct hd_assignment *a = hd_map_find(map, hd_device_get_addr(dev));
 
     /* No VM can have it: that is the whole answer (its group's viability is beside it). */
-    if (asked && a == NULL && !on_vfio(dev) && check_unassignable(d, dev))
+    if (asked && a == NULL && !hd_device_is_on_vfio(dev) && check_unassignable(d, dev))
         return;
     check_detached(ctx, d, dev, a, asked, hu);
     check_group(ctx, d, dev, remap, hu, boot);
@@ -1296,7 +1290,7 @@ static bool vf_of_vfio_pf(struct hd_device_list *list, const struct hd_device *d
     const struct hd_pci_addr *physfn = hd_device_get_physfn(dev);
     struct hd_device *pf = physfn ? hd_device_list_find(list, physfn) : NULL;
 
-    return pf != NULL && hd_driver_is_vfio(hd_device_get_driver(pf)) && !on_vfio(dev);
+    return pf != NULL && hd_device_is_on_vfio(pf) && !hd_device_is_on_vfio(dev);
 }
 
 HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,

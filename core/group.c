@@ -15,7 +15,7 @@ struct hd_group {
 
 static bool member_is_dma_safe(const struct hd_device *dev)
 {
-    return hd_driver_is_dma_safe(hd_device_get_driver(dev)) || hd_device_get_vfio_cdev(dev) != NULL;
+    return hd_driver_is_dma_safe(hd_device_get_driver(dev)) || hd_device_is_on_vfio(dev);
 }
 
 HD_EXPORT int hd_group_open(struct hd_ctx *ctx, int number, struct hd_group **out)

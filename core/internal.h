@@ -24,6 +24,11 @@ const struct hd_stub_driver *hd_stub_driver_find(const char *name);
 int hd_stub_driver_get(const char *name, struct hd_stub_driver *out);
 /* A stub or a vfio-pci variant: a device on it is detached. */
 bool hd_driver_is_stub(const char *name);
+/* @bdf, bound to @driver (NULL or "": none), is on VFIO: the driver's name says so (vfio-pci,
+ * a variant named after it), or the kernel does: a VFIO driver, a variant named otherwise too,
+ * registers a vfio device for each it binds, sysfs's <BDF>/vfio-dev (Linux 6.1 on). The one
+ * rule for a device; hd_device_is_on_vfio() asks it of a snapshot. */
+bool hd_bound_to_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver);
 /* The driver_override vfio_pci_bus_notifier() (drivers/vfio/pci/vfio_pci_core.c) gives each VF
  * a PF on vfio driver @pfdrv makes is the name of the driver's vfio_device_ops, which no sysfs
  * file shows: vfio-pci's is "vfio-pci", an in-tree variant's its driver name with '-' for '_'
@@ -696,7 +701,6 @@ int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j);
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map);
 
 /* Shared by the engine's operations. */
-bool hd_txn_on_vfio(const struct hd_device *dev); /* vfio-pci or a variant */
 /* What the engine reads of a device: everything but names (messages name addresses). */
 #define HD_TXN_FILL (HD_FILL_ALL & ~(unsigned)HD_FILL_NAMES)
 /* What binding and unbinding it needs (an undo too): HD_FILL_EXTRA (numa node, reset methods)

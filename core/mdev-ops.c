@@ -100,7 +100,7 @@ static int parent_left_its_driver(struct hd_ctx *ctx, const char *parent)
     if (hd_map_read(ctx, &map) == 0 && (a = hd_map_find(map, &addr)) != NULL)
         r = hd_errr(ctx, -EBUSY, HD_REASON_HELD, "%s is held by vm %s: its host driver must be "
                     "back for it to make mediated devices", parent, a->vm);
-    else if (hd_driver_is_vfio(hd_device_get_driver(dev)))
+    else if (hd_device_is_on_vfio(dev))
         r = hd_errr(ctx, -EBUSY, HD_REASON_FAILED, "%s is on %s: its host driver must be back "
                     "for it to make mediated devices", parent, hd_device_get_driver(dev));
     hd_assignment_list_unref(map);

@@ -263,7 +263,7 @@ int hd_check_not_open(struct hd_ctx *ctx, struct hd_device *dev, const char *wha
 {
     int count = 0, r;
 
-    if (!hd_txn_on_vfio(dev))
+    if (!hd_device_is_on_vfio(dev))
         return 0;
     r = hd_device_read_enable_count(dev, &count);
     if (r == -ENOENT || (r == 0 && count == 0))
@@ -330,8 +330,7 @@ static bool already_on(const struct hd_device *dev, const char *stub)
 {
     return hd_device_get_driver(dev) != NULL &&
            (hd_cmdline_name_equal(hd_device_get_driver(dev), stub) ||
-            ((stub[0] == '\0' || strcmp(stub, "vfio-pci") == 0) &&
-             hd_driver_is_vfio(hd_device_get_driver(dev))));
+            ((stub[0] == '\0' || strcmp(stub, "vfio-pci") == 0) && hd_device_is_on_vfio(dev)));
 }
 
 /* One device operation under way: its transaction, its devices, the map as it was under
@@ -724,7 +723,7 @@ static int check_reattach(struct devop *o)
             (r = check_group_not_held(o->ctx, o->map, dev, what,
                                       "leave the VM a group that is not viable")) == 0 &&
             (r = hd_check_not_open(o->ctx, dev, what)) == 0 &&
-            (r = check_host_driver_there(o, i)) == 0 && hd_txn_on_vfio(dev) &&
+            (r = check_host_driver_there(o, i)) == 0 && hd_device_is_on_vfio(dev) &&
             hd_device_get_virtfn_count(dev) > 0 &&
             /* A PF made VFs on vfio-pci (enable_sriov): its unbind destroys them. */
             (r = hd_check_not_with_own_vf(o->ctx, dev, o->d.v, o->d.n, what)) == 0 &&

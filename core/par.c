@@ -163,8 +163,7 @@ static int apply(struct hd_device *dev, const struct hd_task *t)
         return hd_reserve_apply(dev, t->driver, t->flags);
     case HD_TASK_RESET:
         r = hd_reset_apply(dev, t->flags, NULL);
-        if (r == -ENOTTY && t->vfio_resets && hd_device_get_driver(dev) != NULL &&
-            hd_driver_is_vfio(hd_device_get_driver(dev))) {
+        if (r == -ENOTTY && t->vfio_resets && hd_device_is_on_vfio(dev)) {
             /* No method works from here (a bus reset with siblings on the bus): vfio-pci
              * resets it, by a hot reset of the whole bus if need be, when the VM opens it
              * (libvirt leaves vfio-pci devices to it for the same reason). */

@@ -91,7 +91,8 @@ static void why_no_vfs(struct hd_device *pf, char *hint, size_t size)
     else if (strcmp(drv, hd_stub_vfio_pci.name) == 0)
         snprintf(hint, size, " (%s creates VFs only with its enable_sriov parameter set to Y)",
                  drv);
-    else if (hd_driver_is_vfio(drv)) /* a variant: no in-tree one has sriov_configure */
+    else if (hd_bound_to_vfio(hd_device_get_ctx(pf), hd_device_get_name(pf), drv))
+        /* a variant: no in-tree one has sriov_configure */
         snprintf(hint, size,
                  " (its driver %s, a vfio-pci variant, cannot create VFs: only the PF's host "
                  "driver, or vfio-pci loaded with enable_sriov=1, makes them)", drv);
@@ -285,20 +286,6 @@ static bool no_driver_named(struct hd_ctx *ctx, const char *name)
            hd_fs_exists(ctx, path) == 0;
 }
 
-/* @pf's driver @driver is vfio-pci or a variant: by its name, or (a variant named otherwise)
- * by the vfio-dev directory the kernel gives a device a vfio driver registered (6.1 on). */
-static bool pf_on_vfio(struct hd_ctx *ctx, const struct hd_pci_addr *pf, const char *driver)
-{
-    char path[HD_PATH_MAX], name[HD_PCI_ADDR_BUFSZ];
-
-    if (driver[0] == '\0')
-        return false;
-    return hd_driver_is_vfio(driver) ||
-           (hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev",
-                    hd_pci_addr_format(pf, name)) == 0 &&
-            hd_fs_exists(ctx, path) == 1);
-}
-
 /* What the kernel shows, not how a variant names its vfio device (that name is the variant's
  * to choose, and sysfs shows it nowhere): the PF on a vfio-pci family driver, and the VF's
  * override either that driver or a name no driver has, as only the capture writes. */
@@ -306,14 +293,14 @@ HD_EXPORT int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, s
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     const char *ovr = hd_device_get_driver_override(dev);
-    char driver[HD_DRIVER_NAME_MAX];
+    char driver[HD_DRIVER_NAME_MAX], pf[HD_PCI_ADDR_BUFSZ];
     bool captured;
 
     if (ovr == NULL || hd_device_get_physfn(dev) == NULL)
         return 0;
     captured = hd_sriov_read_pf_driver(dev, driver, sizeof(driver)) == 0 &&
                (strcmp(ovr, driver) == 0 || no_driver_named(ctx, ovr)) &&
-               pf_on_vfio(ctx, hd_device_get_physfn(dev), driver);
+               hd_bound_to_vfio(ctx, hd_pci_addr_format(hd_device_get_physfn(dev), pf), driver);
     hd_ctx_clear_error(ctx); /* a PF that cannot be read captured nothing */
     if (captured && buf != NULL)
         hd_strlcpy(buf, driver, size);

@@ -79,10 +79,32 @@ static bool ends_with(const char *s, const char *suffix)
 
 HD_EXPORT bool hd_driver_is_vfio(const char *driver)
 {
-    /* Variant drivers (mlx5_vfio_pci, hisi_acc_vfio_pci, ...) are named after vfio_pci. On
-     * kernels >= 6.1 a device's vfio-dev directory says it too (see hd_device_get_vfio_cdev). */
+    /* Variant drivers (mlx5_vfio_pci, hisi_acc_vfio_pci, ...) are named after vfio_pci: a
+     * convention, for names users give; a bound device asks the kernel (hd_bound_to_vfio). */
     return driver != NULL && (strcmp(driver, "vfio-pci") == 0 || ends_with(driver, "_vfio_pci") ||
                               ends_with(driver, "-vfio-pci"));
+}
+
+bool hd_bound_to_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver)
+{
+    char path[HD_PATH_MAX];
+
+    if (driver == NULL || driver[0] == '\0')
+        return false;
+    if (hd_driver_is_vfio(driver))
+        return true;
+    /* Only a name the rule does not know costs a read (pci-stub is known: no VFIO driver). */
+    return hd_stub_driver_find(driver) == NULL &&
+           hd_path(path, sizeof(path), "sys/bus/pci/devices/%s/vfio-dev", bdf) == 0 &&
+           hd_fs_exists(ctx, path) == 1;
+}
+
+HD_EXPORT bool hd_device_is_on_vfio(const struct hd_device *dev)
+{
+    /* A vfio-dev directory its snapshot read already answers without another. */
+    return hd_device_get_vfio_cdev(dev) != NULL ||
+           hd_bound_to_vfio(hd_device_get_ctx(dev), hd_device_get_name(dev),
+                            hd_device_get_driver(dev));
 }
 
 HD_EXPORT bool hd_driver_is_dma_safe(const char *driver)

@@ -32,11 +32,6 @@ struct hd_txn {
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
 
-bool hd_txn_on_vfio(const struct hd_device *dev)
-{
-    return hd_device_get_driver(dev) != NULL && hd_driver_is_vfio(hd_device_get_driver(dev));
-}
-
 int hd_txn_refresh(struct hd_device *dev)
 {
     return hd_device_fill_fields(
@@ -133,7 +128,7 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
     int r;
 
     if (!s->from_known) { /* a version 1 journal: it goes back to vfio-pci */
-        if (!hd_txn_on_vfio(dev))
+        if (!hd_device_is_on_vfio(dev))
             return hd_bind_detach(dev, "vfio-pci", 0);
         return clear_stale_override(dev);
     }

@@ -310,11 +310,6 @@ HD_EXPORT const char *hd_vfio_report_get_cdev(const struct hd_vfio_report *r)
 
 /* ---- what sysfs says (through the device and group snapshots) ------------------------------ */
 
-/* Usable through VFIO: vfio-pci or a variant, by name or by its vfio-dev directory (6.1+). */
-static bool on_vfio(const struct hd_device *dev)
-{
-    return hd_driver_is_vfio(hd_device_get_driver(dev)) || hd_device_get_vfio_cdev(dev) != NULL;
-}
 
 /* Members of the group on a driver that does DMA for the host (group.c's viability rule). */
 static void find_blockers(struct hd_ctx *ctx, struct hd_vfio_report *r)
@@ -824,7 +819,7 @@ int hd_vfio_verify_ops(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     }
     add_step(r, "iommu group", HD_VFIO_STEP_OK, 0, "%d", r->group);
 
-    if (!on_vfio(dev)) {
+    if (!hd_device_is_on_vfio(dev)) {
         const char *platform = hd_platform_function(dev);
         struct hd_host_use *hu = NULL;
         char *use = NULL;

@@ -277,7 +277,7 @@ bool devarg_vm_would_fail(struct tool *t, struct hd_device *dev, const struct de
                  hd_device_get_iommu_group(dev));
         return true;
     }
-    if (hd_driver_is_vfio(hd_device_get_driver(dev)))
+    if (hd_device_is_on_vfio(dev))
         return false;
     const char *name = hd_device_get_name(dev);
     const char *driver = hd_device_get_driver(dev) ? hd_device_get_driver(dev) : "unbound";

@@ -49,6 +49,16 @@ const char *device_class_name(uint32_t class)
     return "Class";
 }
 
+/* A driver either registers a vfio device for every device it binds or for none: a listing
+ * asks one device per driver (a driver the name rule does not know costs a read), not each. */
+struct vfio_drivers {
+    struct {
+        char *name;
+        bool on_vfio;
+    } *v;
+    size_t n;
+};
+
 void device_facts_read(struct tool *t, struct device_facts *f)
 {
     /* Facts beside the listing: one that cannot be read is left out, never fatal. */
@@ -59,13 +69,37 @@ void device_facts_read(struct tool *t, struct device_facts *f)
         f->map = NULL;
     if (hd_host_use_new(t->ctx, &f->host_use) < 0)
         f->host_use = NULL;
+    f->vfio_drivers = calloc(1, sizeof(*f->vfio_drivers)); /* NULL: each device is asked */
     hd_ctx_clear_error(t->ctx);
 }
 
-/* On vfio-pci (or a variant) or pci-stub: where records and overrides matter. */
-static bool on_stub(const char *drv)
+
+static bool on_vfio(const struct device_facts *f, const struct hd_device *dev)
 {
-    return drv != NULL && (hd_driver_is_vfio(drv) || strcmp(drv, "pci-stub") == 0);
+    struct vfio_drivers *known = f ? f->vfio_drivers : NULL;
+    const char *drv = hd_device_get_driver(dev);
+
+    if (drv == NULL || known == NULL)
+        return hd_device_is_on_vfio(dev);
+    for (size_t i = 0; i < known->n; i++)
+        if (strcmp(known->v[i].name, drv) == 0)
+            return known->v[i].on_vfio;
+    bool on = hd_device_is_on_vfio(dev);
+    void *grown = realloc(known->v, (known->n + 1) * sizeof(*known->v));
+    if (grown != NULL) {
+        known->v = grown;
+        if ((known->v[known->n].name = strdup(drv)) != NULL)
+            known->v[known->n++].on_vfio = on;
+    }
+    return on;
+}
+
+/* On vfio-pci (or a variant) or pci-stub: where records and overrides matter. */
+static bool on_stub(const struct device_facts *f, const struct hd_device *dev)
+{
+    const char *drv = hd_device_get_driver(dev);
+
+    return drv != NULL && (strcmp(drv, "pci-stub") == 0 || on_vfio(f, dev));
 }
 
 /* On vfio in its unsafe no-IOMMU mode (a group the kernel names vfio-noiommu): only a
@@ -80,11 +114,11 @@ static bool listed_noiommu(struct hd_device *dev)
 
 /* The override of a device on a stub or on none, where it decides the next probe: read for
  * those only (one file each), so a listing stays lean. NULL: none set, or not read. */
-static const char *listed_override(struct hd_device *dev)
+static const char *listed_override(const struct device_facts *f, struct hd_device *dev)
 {
     const char *drv = hd_device_get_driver(dev);
 
-    if (drv != NULL && !on_stub(drv))
+    if (drv != NULL && !on_stub(f, dev))
         return NULL;
     return hd_device_fill(dev, HD_FILL_OVERRIDE) == 0 ? hd_device_get_driver_override(dev) : NULL;
 }
@@ -98,7 +132,7 @@ char *device_host_use(const struct device_facts *f, struct hd_device *dev)
     /* Disks and their controllers, USB hosts (a USB disk below), NICs, displays, and a PF of
      * any class with VFs (read only by a one-device look) detach would destroy; a device on
      * no driver or on a stub has nothing the host could use. */
-    if (f == NULL || f->host_use == NULL || drv == NULL || on_stub(drv) ||
+    if (f == NULL || f->host_use == NULL || drv == NULL || on_stub(f, dev) ||
         (base != 0x01 && base != 0x02 && base != 0x03 && base != 0x0c &&
          hd_device_get_virtfn_count(dev) == 0))
         return NULL;
@@ -114,6 +148,11 @@ void device_facts_free(struct device_facts *f)
     hd_netif_list_unref(f->netifs);
     hd_assignment_list_unref(f->map);
     hd_host_use_unref(f->host_use);
+    for (size_t i = 0; f->vfio_drivers != NULL && i < f->vfio_drivers->n; i++)
+        free(f->vfio_drivers->v[i].name);
+    if (f->vfio_drivers != NULL)
+        free(f->vfio_drivers->v);
+    free(f->vfio_drivers);
     *f = (struct device_facts){0};
 }
 
@@ -136,7 +175,7 @@ static char *facts_original(const struct device_facts *f, struct hd_device *dev)
 {
     char *orig = NULL;
 
-    if (f == NULL || !on_stub(hd_device_get_driver(dev)))
+    if (f == NULL || !on_stub(f, dev))
         return NULL;
     if (hd_device_get_original_driver(dev, &orig) < 0)
         return NULL;
@@ -173,7 +212,7 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
     char *orig = facts_original(f, dev);
     if (ifs[0] != '\0')
         fprintf(out, " if=%s", ifs);
-    const char *override = f != NULL ? listed_override(dev) : NULL;
+    const char *override = f != NULL ? listed_override(f, dev) : NULL;
     if (override != NULL)
         fprintf(out, " override=%s", override);
     if (vm != NULL)
@@ -250,7 +289,7 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
         json_kv_string(j, "revision", NULL);
     json_kv_string(j, "driver", hd_device_get_driver(dev));
     json_kv_string(j, "driver_override",
-                   detail ? hd_device_get_driver_override(dev) : listed_override(dev));
+                   detail ? hd_device_get_driver_override(dev) : listed_override(f, dev));
     json_kv_int_or_null(j, "iommu_group", group, group >= 0);
     /* made by vfio's unsafe no-IOMMU mode: no DMA isolation, no VM */
     json_kv_bool(j, "noiommu", listed_noiommu(dev));

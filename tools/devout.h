@@ -13,6 +13,7 @@ struct device_facts {
     struct hd_assignment_list *map;        /* NULL: not read (or unreadable) */
     struct hd_ctx *ctx;                    /* where the guard leaves what the host uses */
     struct hd_host_use *host_use;          /* the guard, reading the host once for all */
+    struct vfio_drivers *vfio_drivers;     /* which drivers were found on VFIO, or not */
 };
 void device_facts_read(struct tool *t, struct device_facts *f);
 void device_facts_free(struct device_facts *f);

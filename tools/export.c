@@ -199,7 +199,7 @@ static int mark_ready(struct tool *t, struct xmodel *m)
         int r;
 
         /* A group vfio's unsafe no-IOMMU mode made is DPDK's, never a VM's. */
-        if (d->driver == NULL || !hd_driver_is_vfio(d->driver) || d->group < 0 ||
+        if (!hd_device_is_on_vfio(d->dev) || d->group < 0 ||
             !hd_device_is_assignable(d->dev) || hd_group_number_is_noiommu(t->ctx, d->group))
             continue;
         for (size_t k = 0; k < i; k++) {
@@ -263,8 +263,7 @@ static int build_model(struct tool *t, struct hd_device_list *list, bool names, 
         if (!d->is_vf)
             continue;
         d->pf = find(m, hd_device_get_physfn(d->dev));
-        d->needs_vf_token = d->pf != NULL && d->pf->driver != NULL &&
-                            hd_driver_is_vfio(d->pf->driver);
+        d->needs_vf_token = d->pf != NULL && hd_device_is_on_vfio(d->pf->dev);
     }
     if ((r = hd_iommu_probe(t->ctx, &report)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "probing the IOMMU");

@@ -219,7 +219,7 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
     /* Before a detach the group is on host drivers: normal, not an error. Say what makes it
      * usable rather than that it is broken. */
     bool on_host = !hd_group_is_viable(g) && hd_device_get_driver(dev) != NULL &&
-                   !hd_driver_is_vfio(hd_device_get_driver(dev));
+                   !hd_device_is_on_vfio(dev);
     printf("  IOMMU group:     %d, %s\n", hd_group_get_number(g),
            hd_group_is_viable(g) ? "viable"
            : on_host             ? "on host drivers (as before any detach; a VM can have it once "

@@ -240,6 +240,9 @@ const char *hd_device_get_reset_methods(const struct hd_device *dev); /* NULL: n
 /* Its VFIO character device, "vfio3" (vfio-dev/vfio3/dev: kernels with VFIO cdev support, 6.6
  * on); NULL without one (6.1 has vfio-dev/vfioN but no device). */
 const char *hd_device_get_vfio_cdev(const struct hd_device *dev);
+/* Bound to a VFIO driver: vfio-pci or a variant, by the driver's name or, a variant named
+ * otherwise, by the kernel's vfio-dev directory (Linux 6.1 on; one read, for such names only). */
+bool hd_device_is_on_vfio(const struct hd_device *dev);
 bool hd_device_is_bridge(const struct hd_device *dev);
 /* Endpoint (header type 0, not a bridge class): what VDSM calls is_assignable. */
 bool hd_device_is_assignable(const struct hd_device *dev);
@@ -408,7 +411,9 @@ int hd_mdev_uuid_parse(const char *text, char buf[37]);
 int hd_mdev_uuid_new(char buf[37]);
 
 /* Driver families. */
-bool hd_driver_is_vfio(const char *driver);     /* vfio-pci or a variant (mlx5_vfio_pci...) */
+/* A driver's name: vfio-pci, or a variant by its naming convention (mlx5_vfio_pci...). For
+ * a name given (a --driver, a config line); a device asks hd_device_is_on_vfio(). */
+bool hd_driver_is_vfio(const char *driver);
 bool hd_driver_is_dma_safe(const char *driver); /* does not block a group's viability */
 /* The vfio-pci family driver a detach binds @dev to by default: the variant driver of the
  * most specific "vfio_pci:" alias in the running kernel's modules.alias that matches it (read

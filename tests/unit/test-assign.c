@@ -14,6 +14,7 @@
 #include "assign-helpers.h"
 #include "internal.h"
 #include "hdtest.h"
+#include "tmptree.h"
 
 #define DEV "0000:03:00.0"
 #define DEV2 "0000:03:00.1"
@@ -717,6 +718,9 @@ HD_TEST(acquire_again_as_asked_is_done)
                               drv + strlen("DRIVER=vfio-pci\n")), 0);
     ah_write(root, "sys/bus/pci/devices/" DEV "/uevent", bound);
     ah_symlink(root, "sys/bus/pci/devices/" DEV "/driver", "../../../bus/pci/drivers/e1000e");
+    /* ... and its vfio device gone with vfio-pci, as the kernel's unbind removes it. */
+    snprintf(node, sizeof(node), "%s/sys/bus/pci/devices/" DEV "/vfio-dev", root);
+    ck_assert_int_eq(tmptree_remove(node), 0);
     free(uevent);
     free(bound);
     ck_assert_int_eq(acquire_steps(ctx, "vm1", a, 1, false, vm_uid(), vm_gid(), 0, steps,

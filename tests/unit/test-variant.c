@@ -362,3 +362,61 @@ HD_TEST(persisted_reservations_keep_the_variant)
     eng_stop(&e);
 }
 END_TEST
+
+/* Variants whose names follow no convention (a vendor's out-of-tree driver), on a 6.1 kernel:
+ * vfio-dev/vfioN without a character device. Only the kernel says they are on VFIO. */
+#define ODD_PF "0000:05:00.0"
+#define ODD_VF "0000:05:00.1"
+#define ODD_NIC "0000:06:00.0"
+#define ODD_MLX "0000:07:00.0"
+#define ODD_NOVF_PF "0000:08:00.0"
+#define ODD_TREE                                                                                   \
+    "kernel 6.1.0\niommu intel\nmodule vfio\nmodule vfio_iommu_type1\n"                           \
+    "driver e1000e ids=8086:10d3\ndriver nicpass stub vfio\ndriver acmevf ids=1d0f:ec21\n"       \
+    "driver acmepass stub vfio sriov ops-name=acme-vfio\ndriver mlx5_vfio_pci stub vfio\n"       \
+    "device " ODD_PF " 1d0f:ec20 class=020000 parent=root driver=acmepass reset=flr "             \
+    "totalvfs=4 vf-device=ec21 vf-offset=1 vf-stride=1 numvfs=2\n"                              \
+    "device " ODD_NIC " 8086:10d3 class=020000 parent=root driver=nicpass reset=flr\n"            \
+    "device " ODD_MLX " 15b3:1017 class=020000 parent=root driver=mlx5_vfio_pci reset=flr "       \
+    "totalvfs=8 vf-device=1018 vf-offset=2 vf-stride=1\n"                                       \
+    "device " ODD_NOVF_PF " 8086:10fb class=020000 parent=root driver=nicpass reset=flr "         \
+    "totalvfs=8 vf-device=10ed vf-offset=128 vf-stride=2\n"
+
+/* doctor, show, export, list and detach take a device on such a variant for one on VFIO. */
+HD_TEST(a_variant_named_otherwise_is_on_vfio_by_its_vfio_dev)
+{
+    struct eng e;
+
+    eng_start(&e, ODD_TREE);
+    ck_assert(fx_exists(&e.fx, "sys/bus/pci/devices/" ODD_NIC "/vfio-dev"));
+    /* Its group is viable, not "on host drivers". */
+    ck_assert_int_eq(eng_run(&e, "show " ODD_NIC), 0);
+    ck_assert_msg(strstr(e.out, "IOMMU group:     1, viable\n") != NULL, "%s", e.out);
+    /* Ready for a VM engine. */
+    ck_assert_int_eq(eng_run(&e, "export --format prometheus"), 0);
+    ck_assert_msg(strstr(e.out, "hostdev_pci_device_vfio_ready{address=\"" ODD_NIC "\"} 1") !=
+                      NULL,
+                  "%s", e.out);
+    /* On a stub: a listing shows its override, as it does on vfio-pci. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/" ODD_NIC "/driver_override",
+                              "nicpass"), 0);
+    ck_assert_int_eq(eng_run(&e, "list"), 0);
+    ck_assert_msg(strstr(e.out, "driver=nicpass group=1 override=nicpass\n") != NULL, "%s",
+                  e.out);
+    /* Detached already: nothing to write. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "detach " ODD_NIC), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, ODD_NIC), "nicpass");
+    /* A VF moved to a host driver while its PF is on the variant: the kernel warns, so does
+     * doctor. */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/" ODD_VF "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/acmevf/bind", ODD_VF), 0);
+    ck_assert_int_eq(eng_run(&e, "doctor " ODD_VF), 1);
+    ck_assert_msg(strstr(e.out, "warning " ODD_VF " is on acmevf, a host driver, while its PF "
+                                ODD_PF " is on acmepass") != NULL,
+                  "%s", e.out);
+    eng_stop(&e);
+}
+END_TEST
+
