@@ -133,6 +133,11 @@ int hd_sriov_restore(struct hd_ctx *ctx, const struct hd_pci_addr *pf, int numvf
 /* The driver @vf's PF is on now in @buf ("" none), read then (one open, one link); -ENODEV
  * for a device that is no VF. */
 int hd_sriov_read_pf_driver(struct hd_device *vf, char *buf, size_t size);
+/* PF @pf on (or going to) @driver, a vfio-pci variant (hd_bound_to_vfio(), not vfio-pci): why
+ * the kernel answers its sriov_numvfs with ENOENT, " (...)" in @hint, and true. What a count's
+ * failure says, and its dry run warns of. */
+bool hd_sriov_variant_makes_none(struct hd_ctx *ctx, const char *pf, const char *driver,
+                                 char *hint, size_t size);
 
 /* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
 

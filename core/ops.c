@@ -930,11 +930,19 @@ static int check_pf_changes_count(struct hd_ctx *ctx, const struct hd_op_request
                                   struct hd_device *pf)
 {
     const char *drv = pf_driver_at_count(req, pf);
+    char hint[256];
 
     if (drv == NULL)
         return hd_errr(ctx, -ENOENT, HD_REASON_UNSUPPORTED,
                        "%s has no driver, and only a PF's driver changes its VF count: bind it "
                        "to one first", hd_device_get_name(pf));
+    /* A variant could have sriov_configure (vfio_pci_core exports it; VFs it has now say so),
+     * so only the run's write tells; its plan warns of what that write says when it fails. */
+    bool made_some = hd_device_get_sriov_numvfs(pf) > 0 && drv == hd_device_get_driver(pf);
+    if ((req->flags & HD_OP_DRY_RUN) && !made_some &&
+        hd_sriov_variant_makes_none(ctx, hd_device_get_name(pf), drv, hint, sizeof(hint)))
+        hd_warn(ctx, "%s: the kernel is likely to refuse a count of %u VFs%s",
+                hd_device_get_name(pf), req->numvfs, hint);
     return hd_check_stub_sets_count(ctx, pf, drv, false);
 }
 

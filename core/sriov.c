@@ -91,13 +91,21 @@ static void why_no_vfs(struct hd_device *pf, char *hint, size_t size)
     else if (strcmp(drv, hd_stub_vfio_pci.name) == 0)
         snprintf(hint, size, " (%s creates VFs only with its enable_sriov parameter set to Y)",
                  drv);
-    else if (hd_bound_to_vfio(hd_device_get_ctx(pf), hd_device_get_name(pf), drv))
-        /* a variant: no in-tree one has sriov_configure */
-        snprintf(hint, size,
-                 " (its driver %s, a vfio-pci variant, cannot create VFs: only the PF's host "
-                 "driver, or vfio-pci loaded with enable_sriov=1, makes them)", drv);
-    else
+    else if (!hd_sriov_variant_makes_none(hd_device_get_ctx(pf), hd_device_get_name(pf), drv,
+                                          hint, size))
         snprintf(hint, size, " (its driver %s cannot create VFs)", drv);
+}
+
+bool hd_sriov_variant_makes_none(struct hd_ctx *ctx, const char *pf, const char *driver,
+                                 char *hint, size_t size)
+{
+    /* No in-tree variant has sriov_configure. */
+    if (strcmp(driver, hd_stub_vfio_pci.name) == 0 || !hd_bound_to_vfio(ctx, pf, driver))
+        return false;
+    snprintf(hint, size,
+             " (its driver %s, a vfio-pci variant, cannot create VFs: only the PF's host "
+             "driver, or vfio-pci loaded with enable_sriov=1, makes them)", driver);
+    return true;
 }
 
 /* Write @n to sriov_numvfs (in a child with the context timeout: removing VFs waits for their

@@ -420,3 +420,34 @@ HD_TEST(a_variant_named_otherwise_is_on_vfio_by_its_vfio_dev)
 }
 END_TEST
 
+/* No in-tree variant has sriov_configure: a count's dry run warns of what its run then fails
+ * with, whether the name or the kernel (vfio-dev) says the PF is on a variant; not for a PF
+ * whose variant made the VFs it has. */
+HD_TEST(a_count_on_a_variant_warns_in_its_dry_run_as_its_run_fails)
+{
+    static const char *const hint = "(its driver %s, a vfio-pci variant, cannot create VFs: "
+                                    "only the PF's host driver, or vfio-pci loaded with "
+                                    "enable_sriov=1, makes them)";
+    const char *pfs[] = {ODD_MLX, ODD_NOVF_PF}, *drivers[] = {"mlx5_vfio_pci", "nicpass"};
+    char said[256];
+    struct eng e;
+
+    eng_start(&e, ODD_TREE);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(said, sizeof(said), hint, drivers[i]);
+        size_t writes = eng_writes(&e);
+        ck_assert_int_eq(eng_run(&e, "sriov %s 2 --dry-run", pfs[i]), 0);
+        ck_assert_msg(strstr(e.err, "the kernel is likely to refuse a count of 2 VFs") != NULL,
+                      "%s", e.err);
+        ck_assert_msg(strstr(e.err, said) != NULL, "%s", e.err);
+        ck_assert_uint_eq(eng_writes(&e), writes);
+        ck_assert_int_eq(eng_run(&e, "sriov %s 2", pfs[i]), 1);
+        ck_assert_msg(strstr(e.err, said) != NULL, "%s", e.err);
+        snprintf(said, sizeof(said), "sys/bus/pci/devices/%s/sriov_numvfs", pfs[i]);
+        ck_assert_str_eq(fx_read(&e.fx, said), "0");
+    }
+    ck_assert_int_eq(eng_run(&e, "sriov " ODD_PF " 3 --dry-run"), 0);
+    ck_assert_msg(strstr(e.err, "likely to refuse") == NULL, "%s", e.err);
+    eng_stop(&e);
+}
+END_TEST
