@@ -73,7 +73,7 @@ void device_facts_read(struct tool *t, struct device_facts *f)
     hd_ctx_clear_error(t->ctx);
 }
 
-
+/* On vfio-pci or a VFIO variant, asked once per driver name (see struct vfio_drivers). */
 static bool on_vfio(const struct device_facts *f, const struct hd_device *dev)
 {
     struct vfio_drivers *known = f ? f->vfio_drivers : NULL;
@@ -104,11 +104,9 @@ static bool on_stub(const struct device_facts *f, const struct hd_device *dev)
 
 /* On vfio in its unsafe no-IOMMU mode (a group the kernel names vfio-noiommu): only a
  * device a vfio driver holds can be, so only such a device with a group costs the one read. */
-static bool listed_noiommu(struct hd_device *dev)
+static bool listed_noiommu(const struct device_facts *f, struct hd_device *dev)
 {
-    const char *drv = hd_device_get_driver(dev);
-
-    return drv != NULL && hd_driver_is_vfio(drv) &&
+    return hd_device_get_driver(dev) != NULL && on_vfio(f, dev) &&
            hd_group_number_is_noiommu(hd_device_get_ctx(dev), hd_device_get_iommu_group(dev));
 }
 
@@ -205,7 +203,7 @@ void device_print_line(FILE *out, struct hd_device *dev, const struct device_fac
         fprintf(out, " (rev %02x)", (unsigned)rev);
     fprintf(out, " driver=%s", drv ? drv : "-");
     if (group >= 0)
-        fprintf(out, " group=%d%s", group, listed_noiommu(dev) ? " noiommu" : "");
+        fprintf(out, " group=%d%s", group, listed_noiommu(f, dev) ? " noiommu" : "");
     else
         fprintf(out, " group=-");
     const char *ifs = facts_netifs(f, dev), *vm = facts_vm(f, dev);
@@ -292,7 +290,7 @@ void device_print_json_fields(struct json *j, struct hd_device *dev, const struc
                    detail ? hd_device_get_driver_override(dev) : listed_override(f, dev));
     json_kv_int_or_null(j, "iommu_group", group, group >= 0);
     /* made by vfio's unsafe no-IOMMU mode: no DMA isolation, no VM */
-    json_kv_bool(j, "noiommu", listed_noiommu(dev));
+    json_kv_bool(j, "noiommu", listed_noiommu(f, dev));
     addr_or_null(j, "physfn", hd_device_get_physfn(dev));
     /* What a VM can be given: an endpoint the host does not keep (see platform_role). */
     json_kv_bool(j, "assignable",
