@@ -24,6 +24,9 @@ struct hd_txn {
     int hold_fd; /* while holds: the hold on the journal (hd_journal_hold) */
     bool holds;
     bool lazy; /* HD_TXN_LAZY */
+    /* How many of @j's steps its last flush that worked wrote: a step after them was never
+     * journaled, so it never started and nothing undoes it. */
+    size_t journaled;
     /* The reported step (its index among @op's) of each journaled one, so an undo's outcome
      * reaches the step it undid; SIZE_MAX for one not reported. */
     size_t *op_step_of;
@@ -204,15 +207,16 @@ static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)
     return r;
 }
 
-/* Undo every step of @j, newest first; a step whose undo failed ends not-undone in @t's
- * operation when @t is given. */
-static int undo_all(struct hd_ctx *ctx, const struct hd_journal *j, struct hd_txn *t)
+/* Undo the first @nsteps steps of @j, newest first; a step whose undo failed ends not-undone
+ * in @t's operation when @t is given. */
+static int undo_all(struct hd_ctx *ctx, const struct hd_journal *j, size_t nsteps,
+                    struct hd_txn *t)
 {
     struct hd_saved_error first = {0};
-    size_t nsteps;
-    const struct hd_jstep *steps = hd_journal_steps(j, &nsteps);
+    size_t all;
+    const struct hd_jstep *steps = hd_journal_steps(j, &all);
 
-    for (size_t i = nsteps; i > 0; i--) {
+    for (size_t i = nsteps < all ? nsteps : all; i > 0; i--) {
         int r = undo_step(ctx, &steps[i - 1]);
         if (r < 0 && first.err == 0)
             hd_saved_error_save(ctx, &first, r);
@@ -225,7 +229,7 @@ static int undo_all(struct hd_ctx *ctx, const struct hd_journal *j, struct hd_tx
 
 int hd_txn_undo(struct hd_ctx *ctx, const struct hd_journal *j)
 {
-    return undo_all(ctx, j, NULL);
+    return undo_all(ctx, j, SIZE_MAX, NULL);
 }
 
 bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_list *map)
@@ -462,7 +466,8 @@ static void writer_abandoned(struct hd_ctx *ctx, void *data)
     struct hd_txn *t = data;
 
     hd_ctx_set_writer(ctx, NULL, NULL); /* an undo write that hangs in turn is left to recover */
-    if (t->j != NULL && hd_journal_last(ctx, t->j, &t->hold_fd) && hd_txn_undo(ctx, t->j) == 0)
+    if (t->j != NULL && hd_journal_last(ctx, t->j, &t->hold_fd) &&
+        undo_all(ctx, t->j, t->journaled, NULL) == 0)
         hd_journal_end(ctx, t->j);
 }
 
@@ -660,6 +665,7 @@ int hd_txn_flush(struct hd_txn *t)
     made = hd_journal_is_made(t->j);
     if ((r = hd_journal_flush(t->ctx, t->j)) < 0)
         return r;
+    hd_journal_steps(t->j, &t->journaled);
     return made || !hd_journal_is_made(t->j) ? 0 : hold(t);
 }
 
@@ -787,6 +793,16 @@ int hd_txn_commit(struct hd_txn *t)
     return 0;
 }
 
+/* The steps after the last flush that worked (it failed for them): their intent never
+ * reached the journal, so their writes were never made. */
+static void settle_unjournaled(struct hd_txn *t)
+{
+    for (size_t i = t->journaled; t->op != NULL && i < t->nop_steps; i++) {
+        if (t->op_step_of[i] != SIZE_MAX)
+            hd_op_settle_step_at(t->op, t->op_step_of[i], HD_STEP_NOT_RUN);
+    }
+}
+
 int hd_txn_abort(struct hd_txn *t, int err)
 {
     struct hd_ctx *ctx = t->ctx;
@@ -815,7 +831,8 @@ int hd_txn_abort(struct hd_txn *t, int err)
      * writers hold the journal beside us again. */
     if (err == -ETIMEDOUT)
         hd_journal_rehold(t->hold_fd);
-    if (undo_all(ctx, t->j, t) < 0) {
+    settle_unjournaled(t);
+    if (undo_all(ctx, t->j, t->journaled, t) < 0) {
         char undo[512];
         hd_strlcpy(undo, hd_ctx_last_error(ctx), sizeof(undo));
         t->j = hd_journal_close(t->j);

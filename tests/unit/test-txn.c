@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -898,9 +899,11 @@ HD_TEST(kill_during_plain_detach)
 }
 END_TEST
 
-/* Run @kind on @addrs (NULL-ended) through the library; its steps "ACTION DEVICE STATE;..." in
- * @steps, whatever the result. */
-static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps, size_t size)
+/* Run @kind on @addrs (NULL-ended) through the library, for VM @vm (NULL: none) with the nodes
+ * given to 1000:1000; its steps "ACTION DEVICE STATE;..." in @steps, whatever the result, and
+ * its message in @error (NULL: not wanted). */
+static int op_steps_vm(enum hd_op_kind kind, const char *vm, const char *const *addrs,
+                       char *steps, size_t size, char *error, size_t error_size)
 {
     static const char *const states[] = {"planned", "done",    "undone",    "deferred",
                                          "failed",  "not-run", "not-undone"};
@@ -911,6 +914,10 @@ static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps,
 
     ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     ck_assert_int_eq(hd_op_new(ctx, kind, &op), 0);
+    if (vm != NULL) {
+        ck_assert_int_eq(hd_op_set_vm(op, vm), 0);
+        hd_op_set_owner(op, 1000, 1000);
+    }
     for (; *addrs != NULL; addrs++) {
         struct hd_pci_addr a;
         ck_assert_int_eq(hd_pci_addr_parse(*addrs, &a), 0);
@@ -922,9 +929,16 @@ static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps,
         len += (size_t)snprintf(steps + len, size - len, "%s %s %s;",
                                 hd_op_step_get_action(op, i), hd_op_step_get_device(op, i),
                                 states[hd_op_step_get_state(op, i)]);
+    if (error != NULL)
+        snprintf(error, error_size, "%s", hd_ctx_last_error(ctx));
     hd_op_unref(op);
     hd_ctx_unref(ctx);
     return r;
+}
+
+static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps, size_t size)
+{
+    return op_steps_vm(kind, NULL, addrs, steps, size, NULL, 0);
 }
 
 /* A failure in the middle: each step says what happened to it. One group's members go one
@@ -976,6 +990,39 @@ HD_TEST(a_failed_operation_says_what_each_step_did)
     ck_assert_int_eq(fx_ctl(&cli.fx, "clear-faults"), 0);
     ck_assert_int_eq(hd("recover"), 0);
     host_is(before);
+    free(before);
+}
+END_TEST
+
+/* The intent log cannot grow past the reset's line (a full state directory, here the process's
+ * file size limit): the node's step, whose line it could not write, was never started and
+ * says so (not-run), where it read "undone" though nothing was written for it; the detach
+ * before it was put back, the reset stays done, and the error names the intent log. */
+HD_TEST(a_step_the_intent_log_could_not_take_never_ran)
+{
+    static const char *const nic[] = {NIC, NULL};
+    /* The intent log as far as the reset: the own line is the write that fails. */
+    static const char written[] = "hostdev-journal 2 acquire web\n"
+                                  "dev " NIC " 8\n"
+                                  "detach " NIC " e1000e vfio-pci norec\n"
+                                  "reset " NIC "\n";
+    struct rlimit was, fsize;
+    char steps[512], error[512], *before = snap();
+    int r;
+
+    ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR); /* a write past the limit fails, EFBIG */
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+    fsize = (struct rlimit){sizeof(written) - 1, was.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &fsize), 0);
+    r = op_steps_vm(HD_OP_ACQUIRE, "web", nic, steps, sizeof(steps), error, sizeof(error));
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+    ck_assert_int_eq(r, -EFBIG);
+    ck_assert_str_eq(steps, "detach " NIC " undone;reset " NIC " done;own dev/vfio/8 not-run;");
+    ck_assert_msg(strstr(error, "writing the intent log ") != NULL &&
+                      strstr(error, "/run/hostdev/journal/acquire-") != NULL,
+                  "%s", error);
+    host_is(before);
+    ck_assert_uint_eq(eng_journals(&cli), 0);
     free(before);
 }
 END_TEST
