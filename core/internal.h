@@ -647,6 +647,12 @@ const struct hd_jstep *hd_txn_find_own(const struct hd_txn *t, const char *path)
  * device's controller): none added when @pci_name is no PCI device, or has no group. */
 void hd_jdev_add_parent(struct hd_ctx *ctx, struct hd_jdev *j, size_t *n,
                         enum hd_assignment_kind kind, const char *name, const char *pci_name);
+/* What an operation on @devs locks, and recovery of a journal of them too: their IOMMU groups,
+ * each once (*@count of them), and the devices it locks by address (*@naddrs: those with no
+ * group, or in one vfio's no-IOMMU mode made). Allocated; NULL: no memory. */
+int *hd_jdev_groups(const struct hd_jdev *devs, size_t n, size_t *count);
+struct hd_pci_addr *hd_jdev_addrs_to_lock(struct hd_ctx *ctx, const struct hd_jdev *devs,
+                                          size_t n, size_t *naddrs);
 /* Lock the groups of @devs, recover what dead processes left on them, refuse groups a damaged
  * journal names. Dry runs lock nothing. */
 int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n);

@@ -13,31 +13,45 @@
 
 #include "internal.h"
 
-/* The groups of @j this process does not hold yet. */
+/* Of what an operation on @j's devices locks, what this process does not hold yet: the groups
+ * @j names, and the devices such an operation locks by address now. A group @j names that is
+ * gone is none now (vfio's no-IOMMU mode's go as their device leaves vfio-pci; a real one
+ * lasts as long as its device): an operation on its device locks it by address. */
 static int lock_missing_groups(struct hd_ctx *ctx, const struct hd_journal *j,
                                const struct hd_lockset *held, struct hd_lockset **locks)
 {
-    size_t ndevs, n = 0;
-    const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
-    int *groups = calloc(ndevs + 1, sizeof(*groups));
-    struct hd_pci_addr *addrs = calloc(ndevs + 1, sizeof(*addrs));
-    size_t naddrs = 0;
+    char path[HD_PATH_MAX];
+    size_t ndevs, ngroups = 0, naddrs = 0, n = 0, k = 0;
+    const struct hd_jdev *journaled = hd_journal_devs(j, &ndevs);
+    struct hd_jdev *now = calloc(ndevs + 1, sizeof(*now));
+    int *groups = hd_jdev_groups(journaled, ndevs, &ngroups);
+    struct hd_pci_addr *addrs = NULL;
     int r = -ENOMEM;
 
     *locks = NULL;
-    if (groups == NULL || addrs == NULL)
+    for (size_t i = 0; now != NULL && i < ndevs; i++) {
+        now[i] = journaled[i];
+        if (now[i].group >= 0 &&
+            hd_path(path, sizeof(path), "sys/kernel/iommu_groups/%d", now[i].group) == 0 &&
+            hd_fs_exists(ctx, path) == 0)
+            now[i].group = -1;
+    }
+    if (now == NULL || groups == NULL ||
+        (addrs = hd_jdev_addrs_to_lock(ctx, now, ndevs, &naddrs)) == NULL)
         goto out;
-    for (size_t i = 0; i < ndevs; i++) {
-        if (devs[i].group >= 0 && !hd_lockset_holds(held, devs[i].group))
-            groups[n++] = devs[i].group;
-        else if (devs[i].group < 0 && devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
-                 !hd_lockset_holds_device(held, &devs[i].addr))
-            addrs[naddrs++] = devs[i].addr; /* a group-less device: by address */
+    for (size_t i = 0; i < ngroups; i++) {
+        if (!hd_lockset_holds(held, groups[i]))
+            groups[n++] = groups[i];
+    }
+    for (size_t i = 0; i < naddrs; i++) {
+        if (!hd_lockset_holds_device(held, &addrs[i]))
+            addrs[k++] = addrs[i];
     }
     r = hd_lock_groups(ctx, groups, n, locks, NULL);
-    if (r == 0 && naddrs > 0 && (r = hd_lockset_add_devices(ctx, *locks, addrs, naddrs)) < 0)
+    if (r == 0 && k > 0 && (r = hd_lockset_add_devices(ctx, *locks, addrs, k)) < 0)
         *locks = hd_lockset_release(*locks);
 out:
+    free(now);
     free(groups);
     free(addrs);
     return r;
@@ -48,10 +62,12 @@ static bool touches_held(const struct hd_journal *j, const struct hd_lockset *he
     size_t ndevs;
     const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
 
+    /* A device held by address is touched whatever group the journal gave it: one it was in
+     * when journaled may be gone since, or made by vfio's no-IOMMU mode. */
     for (size_t i = 0; i < ndevs; i++) {
-        if (devs[i].group >= 0 ? hd_lockset_holds(held, devs[i].group)
-                               : devs[i].kind == HD_ASSIGNMENT_PCI &&
-                                     hd_lockset_holds_device(held, &devs[i].addr))
+        if ((devs[i].group >= 0 && hd_lockset_holds(held, devs[i].group)) ||
+            (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
+             hd_lockset_holds_device(held, &devs[i].addr)))
             return true;
     }
     return false;

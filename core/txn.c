@@ -284,7 +284,7 @@ int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
     }
 }
 
-static int *groups_of(const struct hd_jdev *devs, size_t n, size_t *count)
+int *hd_jdev_groups(const struct hd_jdev *devs, size_t n, size_t *count)
 {
     int *groups = calloc(n + 1, sizeof(*groups));
 
@@ -348,12 +348,11 @@ static int busy_for_parent(struct hd_ctx *ctx, const struct hd_jdev *devs, size_
     return hd_lock_busy(ctx, busy, whose);
 }
 
-/* The devices of @devs locked by address (*@naddrs of them, allocated; NULL: no memory). A
- * device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has nothing
+/* A device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has nothing
  * stable to lock but its address; one in such a group is locked so too, or an operation that
  * found its group made could run beside the detach still making it. */
-static struct hd_pci_addr *addrs_to_lock(struct hd_ctx *ctx, const struct hd_jdev *devs,
-                                         size_t n, size_t *naddrs)
+struct hd_pci_addr *hd_jdev_addrs_to_lock(struct hd_ctx *ctx, const struct hd_jdev *devs,
+                                          size_t n, size_t *naddrs)
 {
     struct hd_pci_addr *addrs = calloc(n + 1, sizeof(*addrs));
 
@@ -369,13 +368,13 @@ static struct hd_pci_addr *addrs_to_lock(struct hd_ctx *ctx, const struct hd_jde
 int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
     size_t ngroups, naddrs;
-    int *groups = groups_of(devs, n, &ngroups), r = 0, busy = -1;
+    int *groups = hd_jdev_groups(devs, n, &ngroups), r = 0, busy = -1;
 
     if (groups == NULL)
         return -ENOMEM;
     /* Only a lock asks which groups vfio's no-IOMMU mode made: a dry run takes none. */
     if (!t->dry_run && t->locks == NULL) {
-        struct hd_pci_addr *addrs = addrs_to_lock(t->ctx, devs, n, &naddrs);
+        struct hd_pci_addr *addrs = hd_jdev_addrs_to_lock(t->ctx, devs, n, &naddrs);
         r = addrs == NULL ? -ENOMEM
                           : hd_lock_and_recover(t->ctx, groups, ngroups, addrs, naddrs,
                                                 &t->locks, &busy);

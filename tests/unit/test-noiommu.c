@@ -3,6 +3,7 @@
  * as any detach; no VM can have it, and show, check and verify say what it is. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -125,6 +126,20 @@ HD_TEST(opt_in_detaches_through_the_engine_and_reattach_gives_back)
 }
 END_TEST
 
+/* The NIC's address lock, held as an operation on it holds it: close the descriptor to let go. */
+static int hold_device_lock(struct eng *e)
+{
+    int fd;
+
+    mkdir(fx_path(&e->fx, "run"), 0755);
+    mkdir(fx_path(&e->fx, "run/hostdev"), 0700);
+    mkdir(fx_path(&e->fx, "run/hostdev/locks"), 0700);
+    fd = open(fx_path(&e->fx, "run/hostdev/locks/device-" NIC), O_RDWR | O_CREAT, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    return fd;
+}
+
 /* With no group to lock, another operation on the device is kept out by its address lock. */
 HD_TEST(device_lock_keeps_another_operation_out)
 {
@@ -132,12 +147,7 @@ HD_TEST(device_lock_keeps_another_operation_out)
     int fd;
 
     eng_start(&e, SPEC("Y"));
-    mkdir(fx_path(&e.fx, "run"), 0755);
-    mkdir(fx_path(&e.fx, "run/hostdev"), 0700);
-    mkdir(fx_path(&e.fx, "run/hostdev/locks"), 0700);
-    fd = open(fx_path(&e.fx, "run/hostdev/locks/device-" NIC), O_RDWR | O_CREAT, 0600);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    fd = hold_device_lock(&e);
     hd_ctx_set_timeout_ms(e.ctx, 100);
     ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), -EBUSY);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), NIC " is busy"));
@@ -145,9 +155,7 @@ HD_TEST(device_lock_keeps_another_operation_out)
     close(fd);
     ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), 0);
     /* In the group the mode made, it is still locked by address too. */
-    fd = open(fx_path(&e.fx, "run/hostdev/locks/device-" NIC), O_RDWR);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    fd = hold_device_lock(&e);
     ck_assert_int_eq(eng_run(&e, "--timeout 100 reattach " NIC), 1);
     ck_assert_ptr_nonnull(strstr(e.err, NIC " is busy"));
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
@@ -272,23 +280,84 @@ HD_TEST(show_check_verify_export_say_noiommu)
 }
 END_TEST
 
-/* A detach of a device with no group, killed after its intent was journaled: the next
- * operation on that device (its address lock) recovers it before it goes on. */
-HD_TEST(next_operation_recovers_a_killed_noiommu_detach)
+/* Intent log @text of a dead @op ("detach") on the NIC: the next operation on it, a detach
+ * --noiommu holding the NIC's address lock alone (it has no group), recovers it before it goes
+ * on. */
+static void next_detach_recovers(const char *op, const char *text)
 {
     struct eng e;
+    char undoing[64];
 
     eng_start(&e, SPEC("Y"));
-    eng_dead_journal(&e, "detach", "hostdev-journal 2 detach\n"
-                                   "dev " NIC " -1\n"
-                                   "detach " NIC " e1000e vfio-pci norec\n");
+    eng_dead_journal(&e, op, text);
     ck_assert_uint_eq(eng_journals(&e), 1);
     ck_assert_int_eq(eng_run(&e, "-v detach --noiommu " NIC), 0);
-    ck_assert_ptr_nonnull(strstr(e.err, "undoing an unfinished detach"));
+    snprintf(undoing, sizeof(undoing), "undoing an unfinished %s", op);
+    ck_assert_msg(strstr(e.err, undoing) != NULL, "%s", e.err);
     ck_assert_uint_eq(eng_journals(&e), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
     assert_untouched(&e);
     eng_stop(&e);
+}
+
+/* A detach of a device with no group, killed after its intent was journaled. */
+HD_TEST(next_operation_recovers_a_killed_noiommu_detach)
+{
+    next_detach_recovers("detach", "hostdev-journal 2 detach\n"
+                                   "dev " NIC " -1\n"
+                                   "detach " NIC " e1000e vfio-pci norec\n");
+}
+END_TEST
+
+/* A reset of the NIC in the group the mode made (group 0), killed before it ended its intent
+ * log: recovery has nothing to put back, and only its locks to take. */
+#define DEAD_RESET "hostdev-journal 2 reset\ndev " NIC " 0\nreset " NIC "\n"
+
+/* Recovery takes the locks an operation on the same device takes: the address lock of a
+ * device journaled in the group the mode made, beside that group's, whether the group is
+ * still there or went with the device's unbind (an operation on it, group-less now, locks
+ * its address alone). Before, it took the group's alone and ran beside such an operation. */
+HD_TEST(recover_locks_a_noiommu_device_as_an_operation_does)
+{
+    struct eng e;
+    int fd;
+
+    eng_start(&e, SPEC("Y"));
+    hd_ctx_set_timeout_ms(e.ctx, 100);
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), 0);
+    ck_assert(hd_group_number_is_noiommu(e.ctx, 0));
+    eng_dead_journal(&e, "reset", DEAD_RESET);
+    fd = hold_device_lock(&e);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, NULL), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), NIC " is busy"));
+    ck_assert_uint_eq(eng_journals(&e), 1);
+    close(fd);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, NULL), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+
+    /* Back on its driver, the NIC has no group: group 0 is gone. */
+    ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
+    ck_assert(!hd_group_number_is_noiommu(e.ctx, 0));
+    eng_dead_journal(&e, "reset", DEAD_RESET);
+    fd = hold_device_lock(&e);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, NULL), -EBUSY);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), NIC " is busy"));
+    ck_assert_uint_eq(eng_journals(&e), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+    close(fd);
+    ck_assert_int_eq(hd_assign_recover(e.ctx, NULL), 0);
+    ck_assert_uint_eq(eng_journals(&e), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+/* A journal naming the NIC in the group the mode made, gone since: the operation takes it for
+ * one of its own all the same. */
+HD_TEST(next_operation_recovers_a_journal_of_a_gone_noiommu_group)
+{
+    next_detach_recovers("reset", DEAD_RESET);
 }
 END_TEST
