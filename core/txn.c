@@ -69,6 +69,17 @@ static int clear_stale_override(struct hd_device *dev)
 
 /* ---- undo ---------------------------------------------------------------------------------- */
 
+/* The flags of an undo's bind back onto the stub @dev was on: that one exactly. With no IOMMU
+ * group, it was on a vfio driver through vfio's no-IOMMU mode, which its operation was asked
+ * to use: while the mode is on, it goes back the same way. */
+static unsigned int back_on_stub(struct hd_device *dev)
+{
+    return HD_DETACH_EXACT | (hd_device_get_iommu_group(dev) < 0 &&
+                                      hd_vfio_noiommu_mode(hd_device_get_ctx(dev))
+                                  ? HD_DETACH_NOIOMMU
+                                  : 0u);
+}
+
 /* It was unbound: back to none, though a boot's record says the kernel's choice. The record,
  * so corrected, is the reattach's: @record and @flags (HD_BIND_RECORD or HD_BIND_NO_RECORD), so
  * it is read once. */
@@ -106,7 +117,7 @@ static int undo_detach(struct hd_device *dev, const struct hd_jstep *s)
         /* A move between stubs: back to the first one; the record stays as it was, none
          * included (a kill in the unbind leaves it unbound, and a bind from unbound records
          * "" where there was nothing). */
-        r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
+        r = hd_bind_detach(dev, s->from, back_on_stub(dev));
         if (r == 0 && s->record == HD_JREC_NONE)
             r = hd_state_del(hd_device_get_ctx(dev), "drivers", hd_device_get_name(dev));
         return r;
@@ -141,7 +152,7 @@ static int undo_reattach(struct hd_device *dev, const struct hd_jstep *s)
     free(rec);
     if (s->from[0] == '\0')
         return 0;
-    r = hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
+    r = hd_bind_detach(dev, s->from, back_on_stub(dev));
     if (r == 0 && s->record == HD_JREC_NONE)
         hd_state_del(hd_device_get_ctx(dev), "drivers",
                      hd_device_get_name(dev)); /* there was none before */
@@ -161,7 +172,7 @@ static int undo_forget(struct hd_device *dev, const struct hd_jstep *s)
     if (r < 0 || s->from[0] == '\0' ||
         (hd_device_get_driver(dev) != NULL && strcmp(hd_device_get_driver(dev), s->from) == 0))
         return r;
-    return hd_bind_detach(dev, s->from, HD_DETACH_EXACT);
+    return hd_bind_detach(dev, s->from, back_on_stub(dev));
 }
 
 static int undo_step(struct hd_ctx *ctx, const struct hd_jstep *s)

@@ -361,3 +361,30 @@ HD_TEST(next_operation_recovers_a_journal_of_a_gone_noiommu_group)
     next_detach_recovers("reset", DEAD_RESET);
 }
 END_TEST
+
+/* A reattach of the NIC from the group the mode made, killed once the NIC was on e1000e (group
+ * 0 went with its unbind): recovery puts the NIC back on vfio-pci through the mode, as it was,
+ * where that bind was refused (no IOMMU group, as if the mode were off) and the intent log
+ * stayed for ever. */
+HD_TEST(recover_puts_a_noiommu_device_back_on_vfio)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(detach(&e, HD_OP_NOIOMMU, NULL), 0);
+    ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
+    assert_untouched(&e);
+    ck_assert(!hd_group_number_is_noiommu(e.ctx, 0));
+    eng_dead_journal(&e, "reattach", "hostdev-journal 2 reattach\n"
+                                     "dev " NIC " 0\n"
+                                     "reattach " NIC " vfio-pci rec:e1000e\n");
+    ck_assert_msg(hd_assign_recover(e.ctx, NULL) == 0, "%s", hd_ctx_last_error(e.ctx));
+    ck_assert_uint_eq(eng_journals(&e), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, NODE));
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "e1000e");
+    ck_assert_int_eq(eng_run(&e, "reattach " NIC), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
