@@ -900,17 +900,19 @@ HD_TEST(kill_during_plain_detach)
 END_TEST
 
 /* Run @kind on @addrs (NULL-ended) through the library, for VM @vm (NULL: none) with the nodes
- * given to 1000:1000; its steps "ACTION DEVICE STATE;..." in @steps, whatever the result, and
- * its message in @error (NULL: not wanted). */
+ * given to 1000:1000, no file growing past @fsize bytes meanwhile (0: no limit); its steps
+ * "ACTION DEVICE STATE;..." in @steps, whatever the result, and its message in @error (NULL:
+ * not wanted). */
 static int op_steps_vm(enum hd_op_kind kind, const char *vm, const char *const *addrs,
-                       char *steps, size_t size, char *error, size_t error_size)
+                       rlim_t fsize, char *steps, size_t size, char *error, size_t error_size)
 {
     static const char *const states[] = {"planned", "done",    "undone",    "deferred",
                                          "failed",  "not-run", "not-undone"};
     struct hd_ctx *ctx;
     struct hd_op *op;
+    struct rlimit was, limit;
     size_t len = 0;
-    int r;
+    int r, limited = 0, restored = 0;
 
     ck_assert_int_eq(hd_ctx_new(cli.fx.root, &ctx), 0);
     ck_assert_int_eq(hd_op_new(ctx, kind, &op), 0);
@@ -923,7 +925,18 @@ static int op_steps_vm(enum hd_op_kind kind, const char *vm, const char *const *
         ck_assert_int_eq(hd_pci_addr_parse(*addrs, &a), 0);
         ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
     }
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+    limit = (struct rlimit){fsize, was.rlim_max};
+    if (fsize > 0) /* a write past the limit fails, EFBIG */
+        ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+    /* No assertion while the limit holds: Check writes a file of its own for each. */
+    if (fsize > 0)
+        limited = setrlimit(RLIMIT_FSIZE, &limit);
     r = hd_op_run(op);
+    if (fsize > 0)
+        restored = setrlimit(RLIMIT_FSIZE, &was);
+    ck_assert_int_eq(limited, 0);
+    ck_assert_int_eq(restored, 0);
     steps[0] = '\0';
     for (size_t i = 0; i < hd_op_get_step_count(op); i++)
         len += (size_t)snprintf(steps + len, size - len, "%s %s %s;",
@@ -938,7 +951,7 @@ static int op_steps_vm(enum hd_op_kind kind, const char *vm, const char *const *
 
 static int op_steps(enum hd_op_kind kind, const char *const *addrs, char *steps, size_t size)
 {
-    return op_steps_vm(kind, NULL, addrs, steps, size, NULL, 0);
+    return op_steps_vm(kind, NULL, addrs, 0, steps, size, NULL, 0);
 }
 
 /* A failure in the middle: each step says what happened to it. One group's members go one
@@ -1006,17 +1019,11 @@ HD_TEST(a_step_the_intent_log_could_not_take_never_ran)
                                   "dev " NIC " 8\n"
                                   "detach " NIC " e1000e vfio-pci norec\n"
                                   "reset " NIC "\n";
-    struct rlimit was, fsize;
     char steps[512], error[512], *before = snap();
-    int r;
 
-    ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR); /* a write past the limit fails, EFBIG */
-    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
-    fsize = (struct rlimit){sizeof(written) - 1, was.rlim_max};
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &fsize), 0);
-    r = op_steps_vm(HD_OP_ACQUIRE, "web", nic, steps, sizeof(steps), error, sizeof(error));
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
-    ck_assert_int_eq(r, -EFBIG);
+    ck_assert_int_eq(op_steps_vm(HD_OP_ACQUIRE, "web", nic, sizeof(written) - 1, steps,
+                                 sizeof(steps), error, sizeof(error)),
+                     -EFBIG);
     ck_assert_str_eq(steps, "detach " NIC " undone;reset " NIC " done;own dev/vfio/8 not-run;");
     ck_assert_msg(strstr(error, "writing the intent log ") != NULL &&
                       strstr(error, "/run/hostdev/journal/acquire-") != NULL,
