@@ -1,4 +1,4 @@
-/* cmdline.c - `hostdev cmdline ADDR...`: what to add to the kernel command line so that these
+/* cmdline.c - `hostdev cmdline ADDR|VVVV:DDDD...`: what to add to the kernel command line so that these
  * devices are kept for VMs from boot on. */
 #include <getopt.h>
 #include <stdlib.h>
@@ -177,18 +177,71 @@ static void note_numvfs(struct tool *t, struct hd_device **devs, size_t n, const
     hd_reserve_config_unref(config);
 }
 
-static char *reserve_param(struct hd_device **devs, size_t n)
+/* The ids argument of @argv that takes @d, or NULL. */
+static const char *ids_arg(int argc, char **argv, const struct hd_device *d,
+                           struct hd_pci_selector *sel)
+{
+    for (int i = 0; i < argc; i++)
+        if (hd_pci_selector_parse(argv[i], sel) == 0 && sel->kind == HD_SELECTOR_IDS &&
+            hd_pci_selector_match(sel, d))
+            return argv[i];
+    return NULL;
+}
+
+/* "hostdev.reserve=" with the devices given by address, and the ids given as ids: the boot
+ * reads them as this command does (every device with them, one added later too). */
+static char *reserve_param(struct hd_device **devs, size_t n, int argc, char **argv)
 {
     size_t len = 20 + n * HD_PCI_ADDR_BUFSZ;
     char *out = malloc(len);
+    struct hd_pci_selector sel;
 
     if (out == NULL)
         return NULL;
     strcpy(out, "hostdev.reserve=");
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "",
-                 hd_device_get_name(devs[i]));
+    for (size_t i = 0; i < n; i++) {
+        char word[HD_PCI_ADDR_BUFSZ];
+        snprintf(word, sizeof(word), "%s", hd_device_get_name(devs[i]));
+        if (ids_arg(argc, argv, devs[i], &sel) != NULL)
+            snprintf(word, sizeof(word), "%04x:%04x", sel.vendor, sel.device);
+        bool said = false; /* the ids, for a device before it */
+        for (size_t k = 0; k < i; k++)
+            said = said || (same_ids(devs[k], devs[i]) && ids_arg(argc, argv, devs[k], &sel));
+        if (!said)
+            snprintf(out + strlen(out), len - strlen(out), "%s%s",
+                     out[strlen(out) - 1] == '=' ? "" : ",", word);
+    }
     return out;
+}
+
+/* Ids in hostdev.reserve= are not "only these devices": a warning for each, naming the devices
+ * they take now, as far as @max allows. */
+static void note_reserved_ids(struct hd_device **devs, size_t n, int argc, char **argv,
+                              char **warnings, size_t *nwarnings, size_t max)
+{
+    struct hd_pci_selector sel, before;
+
+    for (int i = 0; i < argc && *nwarnings < max; i++) {
+        size_t len = 0, now = 0;
+        bool again = false;
+        if (hd_pci_selector_parse(argv[i], &sel) < 0 || sel.kind != HD_SELECTOR_IDS)
+            continue;
+        for (int k = 0; k < i; k++)
+            again = again || (hd_pci_selector_parse(argv[k], &before) == 0 &&
+                              before.kind == HD_SELECTOR_IDS && before.vendor == sel.vendor &&
+                              before.device == sel.device);
+        FILE *w = again ? NULL : open_memstream(&warnings[*nwarnings], &len);
+        if (w == NULL)
+            continue;
+        fprintf(w, "hostdev.reserve=%04x:%04x takes every device with these ids:", sel.vendor,
+                sel.device);
+        for (size_t k = 0; k < n; k++)
+            if (hd_pci_selector_match(&sel, devs[k]))
+                fprintf(w, "%s %s", now++ ? "," : "", hd_device_get_name(devs[k]));
+        fprintf(w, " now, and one added later; give addresses to keep only these");
+        if (fclose(w) == 0)
+            (*nwarnings)++;
+    }
 }
 
 static const struct option cmdline_opts[] = {{"reserve", no_argument, NULL, 'R'},
@@ -229,8 +282,10 @@ static int run(struct tool *t, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if ((code = devargs_open(t, argc - optind, argv + optind, &devs, &n)) != EXIT_DONE)
+    if ((code = devargs_open_ids(t, argc - optind, argv + optind, &all, &devs, &n)) != EXIT_DONE) {
+        hd_device_list_unref(all);
         return code;
+    }
     /* What reserve, persist and detach refuse, the boot would refuse (or take from the host). */
     for (size_t i = 0; i < n; i++) {
         const char *role = hd_device_get_platform_role(devs[i]);
@@ -242,20 +297,22 @@ static int run(struct tool *t, int argc, char **argv)
                                    "%s is %s, which the host keeps", hd_device_get_name(devs[i]),
                                    role);
         if (code != EXIT_DONE) {
+            hd_device_list_unref(all);
             devargs_free(devs, n);
             return code;
         }
     }
     hd_ctx_clear_error(t->ctx);
-    if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &all)) < 0) {
+    if (all == NULL && (r = hd_device_list_new(t->ctx, HD_FILL_IDENT, &all)) < 0) {
         devargs_free(devs, n);
         return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
     }
     if ((sw = iommu_switch(t, &vendor)) != NULL)
         add(&p, strdup(sw));
     /* Said on stderr, or under --json in the document's "warnings". */
-    /* the vendor's, the ids' twins, one per group left part-kept, one per PF given a count */
-    char *warnings[2 + 8 + 8];
+    /* the vendor's, the ids' twins, one per group left part-kept, one per PF given a count,
+     * one per ids reserved */
+    char *warnings[2 + 8 + 8 + 4];
     size_t nwarnings = 0;
     if (vendor == HD_IOMMU_VENDOR_UNKNOWN &&
         asprintf(&warnings[nwarnings], "cannot tell the IOMMU's vendor; on Intel add %s too "
@@ -264,7 +321,7 @@ static int run(struct tool *t, int argc, char **argv)
         nwarnings++;
     add(&p, strdup(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, vendor)));
     if (reserve) {
-        add(&p, reserve_param(devs, n));
+        add(&p, reserve_param(devs, n, argc - optind, argv + optind));
         if (strcmp(stub, "vfio-pci") != 0)
             add(&p, strdup("hostdev.driver=pci-stub"));
     } else {
@@ -283,6 +340,9 @@ static int run(struct tool *t, int argc, char **argv)
     }
     note_groups(t, devs, n, !reserve, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
     note_numvfs(t, devs, n, stub, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
+    if (reserve)
+        note_reserved_ids(devs, n, argc - optind, argv + optind, warnings, &nwarnings,
+                          sizeof(warnings) / sizeof(warnings[0]));
     for (size_t i = 0; i < nwarnings && !tool_json(t); i++)
         fprintf(stderr, "hostdev cmdline: warning: %s\n", warnings[i]);
     if (tool_json(t)) {
@@ -317,17 +377,20 @@ const struct tool_command cmd_cmdline = {
     .opts = cmdline_opts,
     .name = "cmdline",
     .run = run,
-    .usage = "ADDR... [--reserve] [--driver vfio-pci|pci-stub]\n"
-             "       [--force]",
+    .takes = TOOL_TAKES_IDS,
+    .usage = "ADDR|VVVV:DDDD... [--reserve]\n"
+             "       [--driver vfio-pci|pci-stub] [--force]",
     .summary = "print the kernel parameters that keep devices for VMs from boot",
     .help = "Prints the IOMMU switch for this machine's vendor (intel_iommu=on; nothing on\n"
             "AMD, whose IOMMU is on by default), iommu=pt, and vfio-pci.ids= with the\n"
             "devices' ids. Ids catch every device that has them: the others are named in a\n"
             "warning, and so are the members of an IOMMU group it keeps only in part (VFIO\n"
             "gives it whole), and a PF that hostdev.d gives a VF count (its host driver takes\n"
-            "the VFs along).\n"
+            "the VFs along). VVVV:DDDD gives every device there now with these ids (none: an\n"
+            "error).\n"
             "  -R, --reserve       hostdev.reserve=ADDR,... instead: only these devices\n"
-            "                      (needs hostdev's initramfs hook or udev rule)\n"
+            "                      (needs hostdev's initramfs hook or udev rule); ids given\n"
+            "                      stay ids there, which take a device added later too\n"
             "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"
             "                      hostdev.driver=pci-stub)\n"
             "  -f, --force         a platform function too (a host bridge, an SMBus\n"

@@ -80,9 +80,102 @@ int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***out,
     return EXIT_DONE;
 }
 
-void devargs_free(struct hd_device **devs, size_t n)
+static bool opened(struct hd_device *const *devs, size_t n, const struct hd_device *dev)
 {
     for (size_t i = 0; i < n; i++)
+        if (hd_pci_addr_equal(hd_device_get_addr(devs[i]), hd_device_get_addr(dev)))
+            return true;
+    return false;
+}
+
+/* Every device of @all with @arg's ids, opened as an address names it, after the @n of @devs
+ * (each once). */
+static int open_ids(struct tool *t, const char *arg, const struct hd_pci_selector *sel,
+                    struct hd_device_list *all, struct hd_device **devs, size_t *n)
+{
+    bool any = false;
+
+    for (size_t k = 0; k < hd_device_list_count(all); k++) {
+        struct hd_device *d = hd_device_list_get(all, k);
+        if (!hd_pci_selector_match(sel, d))
+            continue;
+        any = true;
+        if (opened(devs, *n, d))
+            continue;
+        int r = tool_open_device(t, hd_device_get_name(d), &devs[*n]);
+        if (r != EXIT_DONE)
+            return r;
+        (*n)++;
+    }
+    if (!any)
+        return tool_error(t, EXIT_USAGE, "%s: no PCI device has these ids under %s", arg,
+                          hd_ctx_get_root(t->ctx));
+    return EXIT_DONE;
+}
+
+int devargs_open_ids(struct tool *t, int argc, char **argv, struct hd_device_list **all,
+                     struct hd_device ***out, size_t *n)
+{
+    struct hd_pci_selector sel;
+    struct hd_device **addressed = NULL, **devs;
+    char **addr_args;
+    size_t naddr = 0;
+    int r = EXIT_DONE;
+
+    *out = NULL;
+    *n = 0;
+    if (argc < 1)
+        return devargs_open(t, argc, argv, out, n); /* its message */
+    if ((addr_args = calloc((size_t)argc, sizeof(*addr_args))) == NULL)
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    for (int i = 0; i < argc; i++)
+        if (hd_pci_selector_parse(argv[i], &sel) < 0 || sel.kind != HD_SELECTOR_IDS)
+            addr_args[naddr++] = argv[i];
+    /* The addresses as devargs_open() takes them (syntax first, for all; one given twice). */
+    if (naddr > 0 &&
+        (r = devargs_open(t, (int)naddr, addr_args, &addressed, &naddr)) != EXIT_DONE) {
+        free(addr_args);
+        return r;
+    }
+    free(addr_args);
+    if (naddr < (size_t)argc && *all == NULL) {
+        hd_ctx_clear_error(t->ctx);
+        if ((r = hd_device_list_new(t->ctx, HD_FILL_IDENT, all)) < 0) {
+            devargs_free(addressed, naddr);
+            return tool_lib_error(t, EXIT_FAILED, r, "listing PCI devices");
+        }
+    }
+    size_t cap = naddr + (*all != NULL ? hd_device_list_count(*all) : 0) + 1;
+    if ((devs = calloc(cap, sizeof(*devs))) == NULL) {
+        devargs_free(addressed, naddr);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    /* In the order given: an address where it stands, unless ids before it took its device. */
+    size_t a = 0;
+    for (int i = 0; i < argc && r == EXIT_DONE; i++) {
+        if (hd_pci_selector_parse(argv[i], &sel) == 0 && sel.kind == HD_SELECTOR_IDS) {
+            r = open_ids(t, argv[i], &sel, *all, devs, n);
+        } else if (addressed != NULL && a < naddr) {
+            if (!opened(devs, *n, addressed[a])) {
+                devs[(*n)++] = addressed[a];
+                addressed[a] = NULL;
+            }
+            a++;
+        }
+    }
+    devargs_free(addressed, naddr);
+    if (r != EXIT_DONE) {
+        devargs_free(devs, *n);
+        *n = 0;
+        return r;
+    }
+    *out = devs;
+    return EXIT_DONE;
+}
+
+void devargs_free(struct hd_device **devs, size_t n)
+{
+    for (size_t i = 0; devs != NULL && i < n; i++)
         hd_device_unref(devs[i]);
     free(devs);
 }

@@ -12,6 +12,12 @@ int devargs_parse(struct tool *t, int argc, char **argv, struct hd_pci_addr **ad
  * malformed or missing. */
 int devargs_open(struct tool *t, int argc, char **argv, struct hd_device ***devs, size_t *n);
 void devargs_free(struct hd_device **devs, size_t n);
+/* As devargs_open(), where an argument VVVV:DDDD stands for every device there now with these
+ * ids (in address order, where it stands), as hostdev.reserve= reads it; EXIT_USAGE (printed)
+ * when none has them. A device named both ways is taken once. @all: the listing (HD_FILL_IDENT)
+ * the ids are matched in, made when it is NULL and an argument is ids. */
+int devargs_open_ids(struct tool *t, int argc, char **argv, struct hd_device_list **all,
+                     struct hd_device ***devs, size_t *n);
 
 /* A device that is not a PCI function, named on the command line: a mediated device (its
  * UUID or mdev_<uuid>), a USB device (usb_B_D, libvirt's node-device name, or usb:VVVV:PPPP) or

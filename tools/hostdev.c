@@ -755,11 +755,13 @@ int tool_parse_addr(struct tool *t, const char *arg, struct hd_pci_addr *addr)
         tool_error(t, EXIT_USAGE, "'%s' names a USB or SCSI device: only a PCI device is taken "
                    "here (" PCI_FORMS ")", arg);
     else
-        tool_error(t, EXIT_USAGE, "invalid PCI address '%s' (expected " PCI_FORMS "%s)%s", arg,
-                   t->takes == TOOL_TAKES_ANY ? "; or a mediated device's UUID, usb_BUS_PORT, "
-                                                "usb:VVVV:PPPP[:SERIAL] or scsi_H_B_T_L"
-                   : t->takes == TOOL_TAKES_MDEV ? "; or a mediated device's UUID"
-                                                 : "",
+        tool_error(t, EXIT_USAGE, "invalid PCI address '%s' (expected " PCI_FORMS "%s%s)%s", arg,
+                   (t->takes & TOOL_TAKES_ANY) == TOOL_TAKES_ANY
+                       ? "; or a mediated device's UUID, usb_BUS_PORT, usb:VVVV:PPPP[:SERIAL] "
+                         "or scsi_H_B_T_L"
+                   : t->takes & TOOL_TAKES_MDEV ? "; or a mediated device's UUID"
+                                                : "",
+                   t->takes & TOOL_TAKES_IDS ? "; or ids VVVV:DDDD" : "",
                    tool_netif_gone_hint(arg));
     return -EINVAL;
 }

@@ -31,6 +31,7 @@ struct tool {
 #define TOOL_TAKES_MDEV 1u /* a mediated device's UUID (or libvirt's mdev_ name) */
 #define TOOL_TAKES_NODE 2u /* a USB or SCSI device: usb_BUS_PORT, usb:VVVV:PPPP, scsi_H_B_T_L */
 #define TOOL_TAKES_ANY (TOOL_TAKES_MDEV | TOOL_TAKES_NODE)
+#define TOOL_TAKES_IDS 4u  /* VVVV:DDDD, every PCI device with these ids (devargs_open_ids()) */
 
 /* Whether to print JSON. The static early-boot binary speaks text only: there it is a constant,
  * so every JSON branch and the writer itself drop out of the binary. */

@@ -2576,6 +2576,47 @@ HD_TEST(cmdline_intel_amd_and_twins)
 }
 END_TEST
 
+/* VVVV:DDDD: every device there with these ids; --reserve keeps them ids, as the boot reads
+ * hostdev.reserve=, and says what they take beyond "only these devices". */
+HD_TEST(cmdline_takes_ids)
+{
+    eng_start(&e, "iommu amd\n"
+                  "driver igb ids=8086:1539\n"
+                  "device 0000:03:00.0 8086:1539 class=020000 driver=igb parent=root\n"
+                  "device 0000:04:00.0 8086:1539 class=020000 driver=igb parent=root\n"
+                  "device 0000:05:00.0 8086:10d3 class=020000 parent=root\n");
+    ck_assert_int_eq(hd("cmdline 8086:1539"), 0);
+    ck_assert_str_eq(e.out, "iommu=pt vfio-pci.ids=8086:1539\n");
+    ck_assert_str_eq(e.err, ""); /* both given: no twin to warn of */
+    ck_assert_int_eq(hd("cmdline --reserve 8086:1539 05:00.0"), 0);
+    ck_assert_str_eq(e.out, "iommu=pt hostdev.reserve=8086:1539,0000:05:00.0\n");
+    ck_assert_str_eq(e.err, "hostdev cmdline: warning: hostdev.reserve=8086:1539 takes every "
+                            "device with these ids: 0000:03:00.0, 0000:04:00.0 now, and one "
+                            "added later; give addresses to keep only these\n");
+    /* A device named both ways, and the same ids twice, are said once. */
+    ck_assert_int_eq(hd("cmdline --reserve 04:00.0 8086:1539 8086:1539"), 0);
+    ck_assert_str_eq(e.out, "iommu=pt hostdev.reserve=8086:1539\n");
+    ck_assert_int_eq(hd("--json cmdline --reserve 8086:1539"), 0);
+    at_json_check(e.out, false);
+    ck_out_has("\"hostdev.reserve=8086:1539\"");
+    ck_out_has("\"warnings\": [\n    \"hostdev.reserve=8086:1539 takes every device");
+    ck_assert_str_eq(e.err, "");
+    /* What the boot reads back is what this command took. */
+    ck_assert_int_eq(hd("cmdline --reserve --driver pci-stub 8086:1539"), 0);
+    ck_assert_str_eq(e.out, "iommu=pt hostdev.reserve=8086:1539 hostdev.driver=pci-stub\n");
+    /* Ids no device has: bad input, one line naming them. */
+    ck_assert_int_eq(hd("cmdline --reserve 8086:1539 10de:1b81"), 2);
+    ck_assert_str_eq(e.out, "");
+    static const char none[] = "hostdev cmdline: 10de:1b81: no PCI device has these ids under ";
+    ck_assert_int_eq(strncmp(e.err, none, sizeof(none) - 1), 0);
+    ck_assert_ptr_eq(strchr(e.err, '\n'), e.err + strlen(e.err) - 1);
+    ck_assert_int_eq(hd("cmdline 10de:1b81"), 2);
+    ck_assert_int_eq(hd("cmdline --reserve 1539"), 2);
+    ck_err_has("or ids VVVV:DDDD)");
+    ck_assert_uint_eq(eng_writes(&e), 0);
+}
+END_TEST
+
 #define PERSIST_FILE "etc/hostdev.d/persist-" NIC ".conf"
 #define NIC_RECORD   "run/hostdev/drivers/" NIC
 #define KERNELS      "the kernel's choice (unbound when reserved at boot)"
