@@ -1025,6 +1025,13 @@ static int run_main(int argc, char **argv)
             char letter[3] = {'-', (char)optopt, '\0'};
             return apply_global(&t, &g, c, optopt > 0 && optopt < 0x7f ? letter : last);
         }
+        /* A word after them is not dropped in silence: `--help COMMAND` is `help COMMAND` (as
+         * git and cargo take it), which refuses what it cannot use; --version takes none. */
+        if (c == 'h' && optind < argc)
+            return help(&t, &g, argc - optind + 1, argv + optind - 1);
+        if (c == 'V' && optind < argc)
+            return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
+                                   "unexpected argument '%s' after --version", argv[optind]);
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)
             return r;
     }

@@ -113,6 +113,12 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         {"detach --drx 03:00.0", "hostdev detach: '--drx' is not an option of detach; usage: "},
         {"list --=x", "hostdev list: '--=x' is not an option of list; usage: "},
         {"--jsno list", "unknown option '--jsno'; did you mean --json? (see 'hostdev --help')"},
+        /* Nothing after --version or --help is dropped in silence. */
+        {"--version extra", "hostdev: unexpected argument 'extra' after --version (see "
+                            "'hostdev --help')"},
+        {"--version --json", "hostdev: unexpected argument '--json' after --version"},
+        {"--help extra", "hostdev help: unknown command 'extra' (see 'hostdev --help')"},
+        {"--help list extra", "hostdev help: takes one command, not also 'extra'"},
         {"sriov 03:00.0 --numvfs=",
          "hostdev sriov: invalid count of VFs '' (a number, 0 removes the VFs)"},
         /* An option no command has is named as one; one that is there and lacks its value
@@ -1006,6 +1012,9 @@ HD_TEST(list_and_help)
     }
     ck_assert_int_eq(hd("--version"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "hostdev "));
+    /* --help COMMAND is help COMMAND, not hostdev's help with the word dropped. */
+    ck_assert_int_eq(hd("--help list"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "Usage: hostdev list "));
     /* Global options after the command too, as in other tools; --format json is --json. */
     static const char *const as_json[] = {"list --json 8086:10d3", "list 8086:10d3 --json",
                                           "list --format json 8086:10d3",
