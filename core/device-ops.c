@@ -38,7 +38,8 @@ static int run_one(struct hd_device *dev, const struct one_device *how, struct h
 static unsigned int detach_flags(unsigned int flags)
 {
     return (flags & HD_DETACH_NEW_ID ? (unsigned)HD_OP_NEW_ID : 0) |
-           (flags & HD_DETACH_FORCE ? (unsigned)HD_OP_FORCE : 0);
+           (flags & HD_DETACH_FORCE ? (unsigned)HD_OP_FORCE : 0) |
+           (flags & HD_DETACH_NOIOMMU ? (unsigned)HD_OP_NOIOMMU : 0);
 }
 
 HD_EXPORT int hd_device_detach(struct hd_device *dev, const char *stub, unsigned int flags)

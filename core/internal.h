@@ -71,9 +71,9 @@ int hd_bind_detach(struct hd_device *dev, const char *stub, unsigned int flags);
  * has not been probed yet, and its record says the kernel's choice (HD_ORIGINAL_DRIVER_KERNEL),
  * not none. */
 #define HD_DETACH_AT_BOOT (1u << 15)
-/* hd_bind_detach() flag (HD_OP_NOIOMMU): a vfio driver may take a device with no IOMMU group
- * (vfio's unsafe no-IOMMU mode, which the caller checked is on). */
-#define HD_DETACH_NOIOMMU (1u << 18)
+/* hd_bind_detach() also takes the public HD_DETACH_NOIOMMU (from HD_OP_NOIOMMU): a vfio driver
+ * may take a device with no IOMMU group (vfio's unsafe no-IOMMU mode, which the caller checked
+ * is on). */
 /* Flags of both: @dev was read under the operation's locks (its driver from the link) and
  * nothing was written to it since, so it is not read again before acting (HD_BIND_FRESH);
  * the caller reads nothing of it afterwards (a batch leaves snapshots stale anyway), so it is

@@ -430,6 +430,9 @@ int hd_device_get_vfio_driver(struct hd_device *dev, char *buf, size_t size);
 enum hd_detach_flags {
     HD_DETACH_NEW_ID = 1u << 0, /* bind through new_id even where driver_override exists */
     HD_DETACH_FORCE = 1u << 1,  /* host use and platform functions do not refuse (HD_OP_FORCE) */
+    /* a device with no IOMMU group goes to vfio-pci in vfio's unsafe no-IOMMU mode, no DMA
+     * isolation (HD_OP_NOIOMMU); without it such a device is -EPERM, HD_REASON_NOIOMMU */
+    HD_DETACH_NOIOMMU = 1u << 2,
 };
 
 /* Bind @dev to the stub driver @stub ("vfio-pci", a vfio-pci variant such as "mlx5_vfio_pci",

@@ -126,6 +126,45 @@ HD_TEST(opt_in_detaches_through_the_engine_and_reattach_gives_back)
 }
 END_TEST
 
+/* The one-device call asks for the mode as the operation does (HD_DETACH_NOIOMMU): refused
+ * without it, and with it the same detach, recorded and read back, that reattach gives back. */
+HD_TEST(device_detach_takes_the_opt_in)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, SPEC("N"));
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, HD_DETACH_NOIOMMU), -ENOTSUP);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_UNSUPPORTED);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    hd_device_unref(dev);
+    eng_stop(&e);
+
+    eng_start(&e, SPEC("Y"));
+    dev = eng_dev(&e, NIC);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, 0), -EPERM);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NOIOMMU);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_untouched(&e);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, HD_DETACH_NOIOMMU), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, NODE));
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "e1000e");
+    /* The snapshot is read again: on vfio-pci, in the group the mode made. */
+    ck_assert_str_eq(hd_device_get_driver(dev), "vfio-pci");
+    ck_assert(hd_group_number_is_noiommu(e.ctx, hd_device_get_iommu_group(dev)));
+    /* Already there: nothing written. */
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_device_detach(dev, NULL, HD_DETACH_NOIOMMU), 0);
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(hd_device_reattach(dev), 0);
+    hd_device_unref(dev);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
 /* The NIC's address lock, held as an operation on it holds it: close the descriptor to let go. */
 static int hold_device_lock(struct eng *e)
 {
