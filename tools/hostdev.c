@@ -1026,10 +1026,12 @@ static int run_main(int argc, char **argv)
             return apply_global(&t, &g, c, optopt > 0 && optopt < 0x7f ? letter : last);
         }
         /* A word after them is not dropped in silence: `--help COMMAND` is `help COMMAND` (as
-         * git and cargo take it), which refuses what it cannot use; --version takes none. */
-        if (c == 'h' && optind < argc)
+         * git and cargo take it), which refuses what it cannot use; --version takes none.
+         * Options after them are still options (`--help -v`). */
+        bool word = optind < argc && argv[optind][0] != '-';
+        if (c == 'h' && word)
             return help(&t, &g, argc - optind + 1, argv + optind - 1);
-        if (c == 'V' && optind < argc)
+        if (c == 'V' && word)
             return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
                                    "unexpected argument '%s' after --version", argv[optind]);
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)
