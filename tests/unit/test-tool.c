@@ -116,7 +116,7 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
         /* Nothing after --version or --help is dropped in silence. */
         {"--version extra", "hostdev: unexpected argument 'extra' after --version (see "
                             "'hostdev --help')"},
-        {"--version --json", "hostdev: unexpected argument '--json' after --version"},
+        {"--version -v extra", "hostdev: unexpected argument 'extra' after --version"},
         {"--help extra", "hostdev help: unknown command 'extra' (see 'hostdev --help')"},
         {"--help list extra", "hostdev help: takes one command, not also 'extra'"},
         {"sriov 03:00.0 --numvfs=",
@@ -1012,6 +1012,11 @@ HD_TEST(list_and_help)
     }
     ck_assert_int_eq(hd("--version"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "hostdev "));
+    /* An option after them is still an option, not a word to refuse or a command to look up. */
+    ck_assert_int_eq(hd("--version --json"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev "));
+    ck_assert_int_eq(hd("-h -v"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "Usage: hostdev [--root DIR]"));
     /* --help COMMAND is help COMMAND, not hostdev's help with the word dropped. */
     ck_assert_int_eq(hd("--help list"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "Usage: hostdev list "));
