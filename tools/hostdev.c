@@ -1006,7 +1006,7 @@ static int run_main(int argc, char **argv)
     struct globals g = {.root = getenv("HOSTDEV_ROOT"), .state_dir = getenv("HOSTDEV_STATE_DIR"),
                         .timeout = -1};
     const struct tool_command *cmd = NULL;
-    int c, r;
+    int c, r, asked = 0; /* --help or --version */
 
     current_tool = &t;
     opterr = 0; /* our own one-line errors */
@@ -1025,18 +1025,24 @@ static int run_main(int argc, char **argv)
             char letter[3] = {'-', (char)optopt, '\0'};
             return apply_global(&t, &g, c, optopt > 0 && optopt < 0x7f ? letter : last);
         }
-        /* A word after them is not dropped in silence: `--help COMMAND` is `help COMMAND` (as
-         * git and cargo take it), which refuses what it cannot use; --version takes none.
-         * Options after them are still options (`--help -v`). */
-        bool word = optind < argc && argv[optind][0] != '-';
-        if (c == 'h' && word)
-            return help(&t, &g, argc - optind + 1, argv + optind - 1);
-        if (c == 'V' && word)
-            return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
-                                   "unexpected argument '%s' after --version", argv[optind]);
+        /* --help and --version act once every global option is read: a word after them is
+         * not dropped in silence (below), and an option after them is still an option. */
+        if (c == 'h' || c == 'V') {
+            asked = c;
+            continue;
+        }
         if ((r = apply_global(&t, &g, c, optarg)) >= 0)
             return r;
     }
+    /* `--help COMMAND` is `help COMMAND` (as git and cargo take it), which refuses what it
+     * cannot use; --version takes no word. */
+    if (asked == 'h' && optind < argc)
+        return help(&t, &g, argc - optind + 1, argv + optind - 1);
+    if (asked == 'V' && optind < argc)
+        return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'",
+                               "unexpected argument '%s' after --version", argv[optind]);
+    if (asked != 0)
+        return apply_global(&t, &g, asked, NULL);
     if (optind >= argc && tool_json(&t)) /* errors are JSON there, this one too */
         return tool_error_hint(&t, EXIT_USAGE, "see 'hostdev --help'", "no command given");
     if (optind >= argc) {
