@@ -193,6 +193,13 @@ void hd_reserve_persist_path(const struct hd_pci_selector *sel, char *buf, size_
  * device it selects now; no item without one. Returns as hd_reserve_entry_apply(). */
 int hd_reserve_entry_warnings(const struct hd_reserve_entry *entry, struct hd_ctx *ctx,
                               hd_reserve_fn fn, void *data, struct hd_reserve_result **result);
+/* The items of @from moved to the end of *@into (@from itself when *@into is NULL), which
+ * keeps @from (its entries) as long as it lives: 0, or -ENOMEM (@from dropped). */
+int hd_reserve_result_join(struct hd_reserve_result **into, struct hd_reserve_result *from);
+/* Every device an entry's call reserved in @res (the entries persisted before one that failed)
+ * given back, in one operation: the items leave the result; a failure to is a failed item
+ * (1). 0 when none was reserved or under a dry run; -ENOMEM. */
+int hd_reserve_result_put_back(struct hd_reserve_result *res);
 /* What unpersist leaves of @entry, the one it removed: the VF count it set (an
  * HD_RESERVE_NUMVFS item, HD_RESERVE_UNCHANGED, for the PF when it is there), added to
  * *@result (a new result when NULL). -ENOMEM, else 0. */

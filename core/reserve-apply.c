@@ -38,6 +38,10 @@ struct hd_reserve_result {
     /* VFs a planned count removes, told as such already */
     struct hd_pci_addr *gone;
     size_t ngone, gone_cap;
+    /* Results whose items were moved here (hd_reserve_result_join()): they hold the entries
+     * those items point to */
+    struct hd_reserve_result **joined;
+    size_t njoined;
 };
 
 static int result_new(struct hd_ctx *ctx, struct hd_reserve_config *config, unsigned int flags,
@@ -90,8 +94,40 @@ HD_EXPORT struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_re
     hd_reserve_config_unref(res->reservations);
     free(res->entry_driver);
     free(res->entry_file);
+    for (size_t i = 0; i < res->njoined; i++)
+        hd_reserve_result_unref(res->joined[i]);
+    free(res->joined);
     free(res);
     return NULL;
+}
+
+int hd_reserve_result_join(struct hd_reserve_result **into, struct hd_reserve_result *from)
+{
+    struct hd_reserve_result *to = *into;
+
+    if (to == NULL) {
+        *into = from;
+        return 0;
+    }
+    struct item *v = realloc(to->v, (to->n + from->n + 1) * sizeof(*v));
+    struct hd_reserve_result **joined =
+        realloc(to->joined, (to->njoined + 1) * sizeof(*joined));
+    if (v != NULL)
+        to->v = v;
+    if (joined != NULL)
+        to->joined = joined;
+    if (v == NULL || joined == NULL) {
+        hd_reserve_result_unref(from);
+        return hd_err(to->ctx, -ENOMEM, "out of memory");
+    }
+    to->cap = to->n + from->n + 1;
+    memcpy(&to->v[to->n], from->v, from->n * sizeof(*v));
+    to->n += from->n;
+    to->failed += from->failed;
+    from->n = 0; /* the items are @to's now */
+    from->failed = 0;
+    to->joined[to->njoined++] = from;
+    return 0;
 }
 
 /* A new item about @dev (NULL: a mediated device), failed until told otherwise. */
@@ -928,6 +964,18 @@ static int put_back_binds(struct hd_reserve_result *res, size_t end)
     it->op = op; /* its steps say how each ended */
     item_fail(res, it, hd_device_get_name(it->dev), r);
     return item_done(res, it);
+}
+
+int hd_reserve_result_put_back(struct hd_reserve_result *res)
+{
+    bool bound = false;
+
+    for (size_t i = 0; i < res->n; i++)
+        bound = bound || (res->v[i].action == HD_RESERVE_BIND &&
+                          res->v[i].outcome == HD_RESERVE_DONE);
+    if (!bound || (res->flags & HD_RESERVE_DRY_RUN))
+        return 0;
+    return put_back_binds(res, res->n);
 }
 
 /* An entry's call (persist's): its result, with its own copy of @entry and the configuration

@@ -179,19 +179,38 @@ static int check_not_platform(struct hd_ctx *ctx, const struct hd_reserve_entry 
     return r;
 }
 
-HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
-                                       unsigned int flags, hd_reserve_fn fn, void *data,
-                                       struct hd_reserve_result **result)
+/* How many items of @res (NULL: none) failed. */
+static int failed_items(const struct hd_reserve_result *res)
 {
-    char name[64], rel[128], *was = NULL;
-    size_t len = 0;
+    int failed = 0;
+
+    for (size_t i = 0; res != NULL && i < hd_reserve_result_count(res); i++)
+        failed += hd_reserve_result_get_outcome(res, i) == HD_RESERVE_FAILED;
+    return failed;
+}
+
+/* @sel as the user names it: DDDD:BB:SS.F or VVVV:DDDD. */
+static const char *selector_name(const struct hd_pci_selector *sel,
+                                 char buf[HD_PCI_ADDR_BUFSZ])
+{
+    if (sel->kind == HD_SELECTOR_ADDR)
+        return hd_pci_addr_format(&sel->addr, buf);
+    snprintf(buf, HD_PCI_ADDR_BUFSZ, "%04x:%04x", sel->vendor, sel->device);
+    return buf;
+}
+
+/* What makes @entry one to persist, before anything is read of what it would do: a stub or a
+ * count, a device that is there (unless the file alone is written), not a platform
+ * function. */
+static int check_persistable(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                             unsigned int flags)
+{
+    struct hd_device *dev = NULL;
     int r;
 
-    *result = NULL;
     if ((r = check_entry(ctx, entry)) < 0)
         return r;
     /* An address that is not there cannot be applied: bad input, unless the file alone is. */
-    struct hd_device *dev = NULL;
     if (entry->sel.kind == HD_SELECTOR_ADDR &&
         (r = hd_device_open_fill(ctx, &entry->sel.addr, 0, &dev)) < 0) {
         char addr[HD_PCI_ADDR_BUFSZ];
@@ -203,45 +222,148 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
     }
     r = check_not_platform(ctx, entry, dev);
     hd_device_unref(dev);
-    if (r < 0)
-        return r;
-    /* The file alone: what the boot would make of it is said all the same. */
-    if (flags & HD_RESERVE_NO_APPLY) {
-        if ((r = check_could_apply(ctx, entry)) < 0 ||
-            (r = hd_reserve_entry_warnings(entry, ctx, fn, data, result)) < 0 ||
-            (flags & HD_RESERVE_DRY_RUN) || (r = hd_reserve_persist(ctx, entry)) == 0)
-            return r;
-        *result = hd_reserve_result_unref(*result);
-        return r;
+    return r;
+}
+
+/* Several entries: each its own device or ids, none a VF count (what a count did to the VFs
+ * is not taken back when another entry fails). */
+static int check_together(struct hd_ctx *ctx, const struct hd_reserve_entry *entries, size_t n)
+{
+    char name[HD_PCI_ADDR_BUFSZ], other[HD_PCI_ADDR_BUFSZ];
+
+    for (size_t i = 0; n > 1 && i < n; i++) {
+        selector_name(&entries[i].sel, name);
+        if (entries[i].numvfs >= 0)
+            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: a VF count is persisted "
+                           "alone, not with other devices", name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(name, selector_name(&entries[j].sel, other)) == 0)
+                return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: given twice", name);
     }
-    if (flags & HD_RESERVE_DRY_RUN)
-        return hd_reserve_entry_apply(entry, ctx, flags, fn, data, result);
-    file_name(&entry->sel, name, sizeof(name));
-    snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
-    /* Kept: what the file said is put back when applying fails. */
-    if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &was, &len)) < 0 && r != -ENOENT)
-        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
-    /* Planned first: what would be refused (a bridge, a device the host or a VM uses) leaves
-     * everything as it is, the file too. */
-    r = hd_reserve_entry_apply(entry, ctx, flags | HD_RESERVE_DRY_RUN,
-                               fn != NULL ? pass_refusal : NULL, &(struct refusals){fn, data},
-                               result);
-    if (r != 0)
-        goto out;
-    hd_reserve_result_unref(*result);
+    return 0;
+}
+
+/* The files of @entries 0 to @n (excluded) put back as they were: @was[i] (NULL: none). */
+static int put_back_files(struct hd_ctx *ctx, const struct hd_reserve_entry *entries,
+                          char *const *was, size_t n)
+{
+    char name[64];
+    int err = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        file_name(&entries[i].sel, name, sizeof(name));
+        if ((was[i] != NULL ? hd_record_put(ctx, HD_RESERVE_DIR, name, was[i], 0644)
+                            : hd_record_del(ctx, HD_RESERVE_DIR, name)) < 0)
+            err = hd_err(ctx, -EIO, "%s/%s/%s: could not be put back as it was after a "
+                         "device failed", hd_ctx_get_root(ctx), HD_RESERVE_DIR, name);
+    }
+    return err;
+}
+
+/* The file alone for each of @entries: checked as the boot would apply it, its warnings said,
+ * then every file written (or none). */
+static int persist_files(struct hd_ctx *ctx, const struct hd_reserve_entry *entries, size_t n,
+                         unsigned int flags, hd_reserve_fn fn, void *data, char *const *was,
+                         struct hd_reserve_result **result)
+{
+    struct hd_reserve_result *warnings;
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if ((r = check_could_apply(ctx, &entries[i])) == 0 &&
+            (r = hd_reserve_entry_warnings(&entries[i], ctx, fn, data, &warnings)) >= 0)
+            r = hd_reserve_result_join(result, warnings);
+    for (size_t i = 0; r == 0 && !(flags & HD_RESERVE_DRY_RUN) && i < n; i++)
+        if ((r = hd_reserve_persist(ctx, &entries[i])) < 0)
+            put_back_files(ctx, entries, was, i);
+    if (r < 0)
+        *result = hd_reserve_result_unref(*result);
+    return r;
+}
+
+HD_EXPORT int hd_reserve_persist_apply_all(struct hd_ctx *ctx,
+                                           const struct hd_reserve_entry *entries, size_t n,
+                                           unsigned int flags, hd_reserve_fn fn, void *data,
+                                           struct hd_reserve_result **result)
+{
+    struct hd_reserve_result *one = NULL;
+    char name[64], rel[128], **was = NULL;
+    size_t len = 0, done = 0;
+    int r;
+
     *result = NULL;
+    if (n == 0)
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device to persist");
+    /* Bad input anywhere: nothing read of what they would do, nothing written. */
+    if ((r = check_together(ctx, entries, n)) < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if ((r = check_persistable(ctx, &entries[i], flags)) < 0)
+            return r;
+    if ((was = calloc(n, sizeof(*was))) == NULL)
+        return hd_err(ctx, -ENOMEM, "out of memory");
+    /* Kept: what each file said is put back when applying fails. */
+    for (size_t i = 0; i < n && !(flags & HD_RESERVE_DRY_RUN); i++) {
+        file_name(&entries[i].sel, name, sizeof(name));
+        snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
+        if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &was[i], &len)) < 0 && r != -ENOENT) {
+            r = hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
+            goto out;
+        }
+    }
+    r = 0;
+    /* The files alone: what the boot would make of them is said all the same. */
+    if (flags & HD_RESERVE_NO_APPLY) {
+        r = persist_files(ctx, entries, n, flags, fn, data, was, result);
+        goto out;
+    }
+    /* Planned first, every entry: what would be refused (a bridge, a device the host or a VM
+     * uses) leaves everything as it is, the files too. A dry run is that plan, told. */
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (flags & HD_RESERVE_DRY_RUN)
+            r = hd_reserve_entry_apply(&entries[i], ctx, flags, fn, data, &one);
+        else
+            r = hd_reserve_entry_apply(&entries[i], ctx, flags | HD_RESERVE_DRY_RUN,
+                                       fn != NULL ? pass_refusal : NULL,
+                                       &(struct refusals){fn, data}, &one);
+        if (r >= 0 && ((flags & HD_RESERVE_DRY_RUN) || r > 0))
+            r = hd_reserve_result_join(result, one) < 0 ? -ENOMEM : r;
+        else
+            hd_reserve_result_unref(one);
+        one = NULL;
+    }
+    if (r != 0 || (flags & HD_RESERVE_DRY_RUN))
+        goto out;
     /* Then written: a file is put back as it was for sure, a device only as far as the
      * kernel lets it; so the devices are the last to change. */
-    if ((r = hd_reserve_persist(ctx, entry)) < 0)
-        goto out;
-    r = hd_reserve_entry_apply(entry, ctx, flags, fn, data, result);
-    if (r != 0 && (was != NULL ? hd_record_put(ctx, HD_RESERVE_DIR, name, was, 0644)
-                               : hd_record_del(ctx, HD_RESERVE_DIR, name)) < 0)
-        hd_err(ctx, -EIO, "%s/%s: could not be put back as it was after a device failed",
-               hd_ctx_get_root(ctx), rel);
+    while (done < n && (r = hd_reserve_persist(ctx, &entries[done])) == 0)
+        done++;
+    /* Each entry applied; one that fails gave its own devices back, and those of the entries
+     * before it are given back here. */
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if ((r = hd_reserve_entry_apply(&entries[i], ctx, flags, fn, data, &one)) > 0 &&
+            *result != NULL && hd_reserve_result_put_back(*result) < 0)
+            r = -ENOMEM;
+        if (r >= 0 && hd_reserve_result_join(result, one) < 0)
+            r = -ENOMEM;
+        one = NULL;
+    }
+    if (r != 0)
+        put_back_files(ctx, entries, was, done);
 out:
+    for (size_t i = 0; i < n; i++)
+        free(was[i]);
     free(was);
-    return r;
+    if (r < 0)
+        *result = hd_reserve_result_unref(*result);
+    return r < 0 ? r : failed_items(*result);
+}
+
+HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
+                                       unsigned int flags, hd_reserve_fn fn, void *data,
+                                       struct hd_reserve_result **result)
+{
+    return hd_reserve_persist_apply_all(ctx, entry, 1, flags, fn, data, result);
 }
 
 HD_EXPORT int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel)
@@ -285,10 +407,7 @@ static int not_persisted(struct hd_ctx *ctx, const struct hd_pci_selector *sel, 
         hd_reserve_config_unref(config);
         return hd_err(ctx, -ENOENT, "%s/%s: not persisted", hd_ctx_get_root(ctx), rel);
     }
-    if (sel->kind == HD_SELECTOR_ADDR)
-        hd_pci_addr_format(&sel->addr, name);
-    else
-        snprintf(name, sizeof(name), "%04x:%04x", sel->vendor, sel->device);
+    selector_name(sel, name);
     hd_reserve_entry_where(other, where, sizeof(where));
     hd_errr(ctx, -ENOENT, HD_REASON_INVALID,
             "%s is not persisted, but %s reserves it: %s", name, where,

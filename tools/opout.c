@@ -207,67 +207,115 @@ void tool_op_json_begin(struct json *j, const char *operation, bool dry_run)
     json_kv_bool(j, "dry_run", dry_run);
 }
 
-void tool_op_json_unviable(struct json *j, const struct hd_op *op)
+/* The blockers of @g that are still in the way (@skip says which are not: NULL, none), into
+ * @v (room for all); how many. */
+static size_t still_blocking(struct hd_group *g, tool_not_blocker_fn *skip, const void *data,
+                             struct hd_device **v)
+{
+    size_t n = 0;
+
+    for (size_t k = 0; k < hd_group_get_blocker_count(g); k++) {
+        struct hd_device *b = hd_group_get_blocker(g, k);
+        if (skip == NULL || !skip(data, b))
+            v[n++] = b;
+    }
+    return n;
+}
+
+/* Whether group @i of @ops[@o] is told by an operation before it (@ops[0..@o]): each group
+ * once, as the first operation that found it not viable says it. */
+static bool told_before(const struct hd_op *const *ops, size_t o, size_t i)
+{
+    int number = hd_group_get_number(hd_op_unviable_get_group(ops[o], i));
+
+    for (size_t p = 0; p < o; p++)
+        for (size_t k = 0; k < hd_op_get_unviable_count(ops[p]); k++)
+            if (hd_group_get_number(hd_op_unviable_get_group(ops[p], k)) == number)
+                return true;
+    return false;
+}
+
+void tool_ops_json_unviable(struct json *j, const struct hd_op *const *ops, size_t nops,
+                            tool_not_blocker_fn *skip, const void *data)
 {
     json_key(j, "unviable");
     json_begin_array(j);
-    for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
-        struct hd_group *g = hd_op_unviable_get_group(op, i);
-        json_begin_object(j);
-        json_kv_int(j, "group", hd_group_get_number(g));
-        json_kv_string(j, "device", hd_op_unviable_get_device(op, i));
-        json_key(j, "blockers");
-        json_begin_array(j);
-        for (size_t k = 0; k < hd_group_get_blocker_count(g); k++) {
-            struct hd_device *b = hd_group_get_blocker(g, k);
+    for (size_t o = 0; o < nops; o++) {
+        const struct hd_op *op = ops[o];
+        for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
+            struct hd_group *g = hd_op_unviable_get_group(op, i);
+            struct hd_device **v = calloc(hd_group_get_blocker_count(g) + 1, sizeof(*v));
+            size_t n = v != NULL ? still_blocking(g, skip, data, v) : 0;
+            if (n == 0 || told_before(ops, o, i)) {
+                free(v);
+                continue;
+            }
             json_begin_object(j);
-            json_kv_string(j, "device", hd_device_get_name(b));
-            json_kv_string(j, "driver", hd_device_get_driver(b));
-            json_kv_string(j, "host_keeps", hd_device_get_platform_role(b));
+            json_kv_int(j, "group", hd_group_get_number(g));
+            json_kv_string(j, "device", hd_op_unviable_get_device(op, i));
+            json_key(j, "blockers");
+            json_begin_array(j);
+            for (size_t k = 0; k < n; k++) {
+                json_begin_object(j);
+                json_kv_string(j, "device", hd_device_get_name(v[k]));
+                json_kv_string(j, "driver", hd_device_get_driver(v[k]));
+                json_kv_string(j, "host_keeps", hd_device_get_platform_role(v[k]));
+                json_end_object(j);
+            }
+            json_end_array(j);
             json_end_object(j);
+            free(v);
         }
-        json_end_array(j);
-        json_end_object(j);
     }
     json_end_array(j);
 }
 
-void tool_op_print_unviable(const struct tool *t, const struct hd_op *op, const char *operation)
+/* One group's note: @v (@n), the members in the way of @name's group @g. */
+static void print_unviable_group(const struct tool *t, const char *operation, const char *name,
+                                 struct hd_group *g, struct hd_device *const *v, size_t n)
 {
     bool persist = strcmp(operation, "persist") == 0;
 
-    for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
-        struct hd_group *g = hd_op_unviable_get_group(op, i);
-        size_t n = hd_group_get_blocker_count(g);
-        const char *name = hd_op_unviable_get_device(op, i);
-        fprintf(stderr, "%s %s: note: IOMMU group %d is not viable yet, a VM cannot use %s:",
-                t->prog, operation, hd_group_get_number(g), name);
-        for (size_t k = 0; k < n; k++) {
-            struct hd_device *b = hd_group_get_blocker(g, k);
-            fprintf(stderr, "%s %s is bound to %s", k ? "," : "", hd_device_get_name(b),
-                    hd_device_get_driver(b));
+    fprintf(stderr, "%s %s: note: IOMMU group %d is not viable yet, a VM cannot use %s:",
+            t->prog, operation, hd_group_get_number(g), name);
+    for (size_t k = 0; k < n; k++)
+        fprintf(stderr, "%s %s is bound to %s", k ? "," : "", hd_device_get_name(v[k]),
+                hd_device_get_driver(v[k]));
+    /* A member the host keeps makes detach --group refuse: say so rather than send the
+     * user to a command that fails, and (as doctor) offer no force that takes part of the
+     * platform. */
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *role = hd_device_get_platform_role(v[k]);
+        if (role == NULL)
+            continue;
+        fprintf(stderr, "%s %s is %s the host keeps", kept++ ? "," : ". But",
+                hd_device_get_name(v[k]), role);
+    }
+    if (kept > 0)
+        fprintf(stderr, ": no VM can have this group on this host as it is ('%s doctor %s' "
+                        "says what can).\n", t->prog, name);
+    else if (persist) /* no boot takes what no entry names */
+        fprintf(stderr, ". Persist %s too, or every boot leaves the group so.\n",
+                n > 1 ? "them" : "it");
+    else
+        fprintf(stderr, ". Detach %s too, or all at once with '%s detach --group %s'.\n",
+                n > 1 ? "them" : "it", t->prog, name);
+}
+
+void tool_ops_print_unviable(const struct tool *t, const struct hd_op *const *ops, size_t nops,
+                             const char *operation, tool_not_blocker_fn *skip, const void *data)
+{
+    for (size_t o = 0; o < nops; o++) {
+        const struct hd_op *op = ops[o];
+        for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
+            struct hd_group *g = hd_op_unviable_get_group(op, i);
+            struct hd_device **v = calloc(hd_group_get_blocker_count(g) + 1, sizeof(*v));
+            size_t n = v != NULL ? still_blocking(g, skip, data, v) : 0;
+            if (n > 0 && !told_before(ops, o, i))
+                print_unviable_group(t, operation, hd_op_unviable_get_device(op, i), g, v, n);
+            free(v);
         }
-        /* A member the host keeps makes detach --group refuse: say so rather than send the
-         * user to a command that fails, and (as doctor) offer no force that takes part of the
-         * platform. */
-        size_t kept = 0;
-        for (size_t k = 0; k < n; k++) {
-            struct hd_device *b = hd_group_get_blocker(g, k);
-            const char *role = hd_device_get_platform_role(b);
-            if (role == NULL)
-                continue;
-            fprintf(stderr, "%s %s is %s the host keeps", kept++ ? "," : ". But",
-                    hd_device_get_name(b), role);
-        }
-        if (kept > 0)
-            fprintf(stderr, ": no VM can have this group on this host as it is ('%s doctor %s' "
-                            "says what can).\n", t->prog, name);
-        else if (persist) /* no boot takes what no entry names */
-            fprintf(stderr, ". Persist %s too, or every boot leaves the group so.\n",
-                    n > 1 ? "them" : "it");
-        else
-            fprintf(stderr, ". Detach %s too, or all at once with '%s detach --group %s'.\n",
-                    n > 1 ? "them" : "it", t->prog, name);
     }
 }
 
@@ -366,7 +414,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         tool_op_json_begin(&j, operation, dry_run);
         tool_op_json_steps(t, &j, op);
         if (detach)
-            tool_op_json_unviable(&j, op);
+            tool_ops_json_unviable(&j, &op, 1, NULL, NULL);
         if (gives_back)
             json_still_reserved(&j, op);
         json_warnings(&j, op, notes, nnotes);
@@ -382,7 +430,7 @@ static void op_print(struct tool *t, const struct hd_op *op, const char *operati
         printf("dry run: nothing changed; %s would do:\n", operation);
     tool_op_print_steps(op, dry_run ? "  " : "");
     if (detach)
-        tool_op_print_unviable(t, op, operation);
+        tool_ops_print_unviable(t, &op, 1, operation, NULL, NULL);
     print_still_reserved(t, op, operation);
 }
 

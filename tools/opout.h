@@ -52,11 +52,18 @@ void tool_op_print(struct tool *t, const struct hd_op *op, const char *operation
 void tool_op_print_step(const struct hd_op *op, size_t i);
 /* The steps alone as text lines, each after @indent (a plan's: "  "). */
 void tool_op_print_steps(const struct hd_op *op, const char *indent);
-/* The groups a detach or persist left not viable (hd_op_get_unviable_count()): a "note:" on
- * stderr for each, naming the members in the way and what to do about them (@operation says
- * which advice), or the "unviable" key of its JSON document. */
-void tool_op_print_unviable(const struct tool *t, const struct hd_op *op, const char *operation);
-void tool_op_json_unviable(struct json *j, const struct hd_op *op);
+/* Whether @dev, a member an operation found in its group's way, is not (another operation of
+ * the same command took it). */
+typedef bool tool_not_blocker_fn(const void *data, struct hd_device *dev);
+/* The groups a detach or persist (its @nops operations @ops) left not viable
+ * (hd_op_get_unviable_count()): a "note:" on stderr for each, once, naming the members in the
+ * way (those @skip, when not NULL, does not clear) and what to do about them (@operation says
+ * which advice), or the "unviable" key of its JSON document. A group with none left in the
+ * way is not told. */
+void tool_ops_print_unviable(const struct tool *t, const struct hd_op *const *ops, size_t nops,
+                             const char *operation, tool_not_blocker_fn *skip, const void *data);
+void tool_ops_json_unviable(struct json *j, const struct hd_op *const *ops, size_t nops,
+                            tool_not_blocker_fn *skip, const void *data);
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op);
 /* The steps' objects alone, into an array the caller has begun (steps of several operations). */
 void tool_op_json_step_objects(struct json *j, const struct hd_op *op);

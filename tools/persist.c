@@ -120,14 +120,41 @@ static void say_boot_image_note(const struct tool *t, const char *command, struc
     json_end_array(j);
 }
 
-/* The operation that reserved the entry's devices (one for all of them), or NULL. */
-static const struct hd_op *reserving_op(const struct hd_reserve_result *res)
+/* Whether @res has an item of a device @e selects. */
+static bool selects_any(const struct hd_reserve_result *res, const struct hd_reserve_entry *e)
 {
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        if (hd_pci_selector_match(&e->sel, hd_reserve_result_get_device(res, i)))
+            return true;
+    return false;
+}
+
+/* The operations that reserved the entries' devices (one an entry), into @ops (room for every
+ * item); how many. */
+static size_t reserving_ops(const struct hd_reserve_result *res, const struct hd_op **ops)
+{
+    size_t n = 0;
+
     for (size_t i = 0; i < hd_reserve_result_count(res); i++)
         if (hd_reserve_result_get_action(res, i) == HD_RESERVE_BIND &&
             hd_reserve_result_get_op(res, i) != NULL)
-            return hd_reserve_result_get_op(res, i);
-    return NULL;
+            ops[n++] = hd_reserve_result_get_op(res, i);
+    return n;
+}
+
+/* A tool_not_blocker_fn: a member an entry's operation found in its group's way that another
+ * entry reserves (@data, the result) is not; that entry's operation says what its group is. */
+static bool reserved_by_another(const void *data, struct hd_device *dev)
+{
+    const struct hd_reserve_result *res = data;
+
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+        if (hd_reserve_result_get_action(res, i) == HD_RESERVE_BIND &&
+            hd_reserve_result_get_outcome(res, i) == HD_RESERVE_DONE &&
+            hd_pci_addr_equal(hd_device_get_addr(hd_reserve_result_get_device(res, i)),
+                              hd_device_get_addr(dev)))
+            return true;
+    return false;
 }
 
 static const struct option persist_opts[] = {{"driver", required_argument, NULL, 'd'},
@@ -137,12 +164,76 @@ static const struct option persist_opts[] = {{"driver", required_argument, NULL,
                                              {"force", no_argument, NULL, 'f'},
                                              {NULL, 0, NULL, 0}};
 
+/* The device an error is about: the argument the library's message starts with (it names
+ * the device), else the first. */
+static const char *erring_arg(const struct tool *t, const struct hd_reserve_entry *entries,
+                              size_t n, char **args)
+{
+    const char *msg = hd_ctx_last_error(t->ctx);
+    char name[HD_PCI_ADDR_BUFSZ];
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(reserve_selector_name(&entries[i].sel, name, sizeof(name)));
+        if (strncmp(msg, name, len) == 0 && (msg[len] == ':' || msg[len] == ' '))
+            return args[i];
+    }
+    return args[0];
+}
+
+/* The @n entries' lines, "A vfio-pci, B vfio-pci", as a plan's heading names them. */
+static char *join_lines(char *const *lines, size_t n)
+{
+    size_t len = 1;
+    char *all;
+
+    for (size_t i = 0; i < n; i++)
+        len += strlen(lines[i]) + 2;
+    if ((all = malloc(len)) == NULL)
+        return NULL;
+    all[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(all, ", ");
+        strcat(all, lines[i]);
+    }
+    return all;
+}
+
+/* The devices are an entry each, with the driver given (checked already) or the one a detach
+ * would choose, into @entries (@chosen: room for their names) and their lines (@lines). */
+static int make_entries(struct tool *t, char **args, size_t n, const char *driver, int numvfs,
+                        struct hd_reserve_entry *entries, char (*chosen)[64], char **lines)
+{
+    int code;
+
+    for (size_t i = 0; i < n; i++) {
+        entries[i] = (struct hd_reserve_entry){.driver = driver, .numvfs = numvfs,
+                                               .file = "persist"};
+        if ((code = parse_selector(t, args[i], &entries[i].sel)) != EXIT_DONE)
+            return code;
+    }
+    if (numvfs >= 0 && n > 1)
+        return tool_error(t, EXIT_USAGE, "--numvfs counts the VFs of one PF: give its address "
+                          "alone");
+    if (numvfs >= 0 && entries[0].sel.kind != HD_SELECTOR_ADDR)
+        return tool_error(t, EXIT_USAGE, "--numvfs needs the address of one SR-IOV device");
+    for (size_t i = 0; i < n; i++) {
+        if (driver == NULL && numvfs < 0) {
+            hd_reserve_entry_choose_driver(t->ctx, &entries[i], chosen[i], sizeof(chosen[i]));
+            entries[i].driver = chosen[i];
+        }
+        if (hd_reserve_entry_format(&entries[i], &lines[i]) < 0 || lines[i] == NULL)
+            return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    return EXIT_DONE;
+}
+
 static int run_persist(struct tool *t, int argc, char **argv)
 {
-    struct hd_reserve_entry e = {.driver = NULL, .numvfs = -1, .file = "persist"};
+    const char *driver = NULL;
+    int numvfs_count = -1;
     bool no_apply = false;
     const char *numvfs = NULL; /* as typed: given twice, the two are named */
-    char *line = NULL;
     int c, code, r;
 
     optind = 0;
@@ -152,7 +243,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
             if (!hd_driver_is_vfio(optarg) && strcmp(optarg, "pci-stub") != 0)
                 return tool_error(t, EXIT_USAGE, "--driver '%s': use vfio-pci, a vfio-pci "
                                   "variant (mlx5_vfio_pci, ...) or pci-stub", optarg);
-            if ((code = tool_take_once(t, "--driver", &e.driver, optarg)) != EXIT_DONE)
+            if ((code = tool_take_once(t, "--driver", &driver, optarg)) != EXIT_DONE)
                 return code;
             break;
         case 'n': {
@@ -164,7 +255,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
             n = strtol(optarg, &end, 10);
             if (errno || *end || end == optarg || n < 0 || n > 65535)
                 return tool_error(t, EXIT_USAGE, "invalid --numvfs '%s' (a count)", optarg);
-            e.numvfs = (int)n;
+            numvfs_count = (int)n;
             break;
         }
         case 'N':
@@ -181,77 +272,95 @@ static int run_persist(struct tool *t, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (argc - optind != 1)
-        return tool_error(t, EXIT_USAGE, "give exactly one device (an address or VVVV:DDDD)");
-    if ((code = parse_selector(t, argv[optind], &e.sel)) != EXIT_DONE)
-        return code;
-    if (e.numvfs >= 0 && e.sel.kind != HD_SELECTOR_ADDR)
-        return tool_error(t, EXIT_USAGE, "--numvfs needs the address of one SR-IOV device");
-    char chosen[64];
-    if (e.driver == NULL && e.numvfs < 0) {
-        hd_reserve_entry_choose_driver(t->ctx, &e, chosen, sizeof(chosen));
-        e.driver = chosen;
-    }
-    if (hd_reserve_entry_format(&e, &line) < 0)
+    if (argc - optind < 1)
+        return tool_error(t, EXIT_USAGE, "give a device (an address or VVVV:DDDD), or several");
+    size_t n = (size_t)(argc - optind);
+    char **args = argv + optind;
+    struct hd_reserve_entry *entries = calloc(n, sizeof(*entries));
+    char(*chosen)[64] = calloc(n, sizeof(*chosen));
+    char **lines = calloc(n, sizeof(*lines)), *all = NULL;
+    if (entries == NULL || chosen == NULL || lines == NULL) {
+        free(entries);
+        free(chosen);
+        free(lines);
         return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    code = make_entries(t, args, n, driver, numvfs_count, entries, chosen, lines);
+    if (code == EXIT_DONE && (all = join_lines(lines, n)) == NULL)
+        code = tool_error(t, EXIT_FAILED, "out of memory");
+    if (code != EXIT_DONE)
+        goto out;
     /* A plan is headed by what it plans, as every dry run's is. */
     char *heading = NULL;
     if (t->dry_run && !tool_json(t) &&
-        asprintf(&heading, "dry run: nothing changed; would persist %s%s", line,
+        asprintf(&heading, "dry run: nothing changed; would persist %s%s", all,
                  no_apply ? "" : " and do:") < 0)
         heading = NULL;
     struct plan_lines p = {t, heading, false, no_apply};
     struct hd_reserve_result *res = NULL;
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_persist_apply(t->ctx, &e,
-                                 reserve_apply_flags(t) | (no_apply ? HD_RESERVE_NO_APPLY : 0),
-                                 print_planned, &p, &res);
+    r = hd_reserve_persist_apply_all(t->ctx, entries, n,
+                                     reserve_apply_flags(t) |
+                                         (no_apply ? HD_RESERVE_NO_APPLY : 0),
+                                     print_planned, &p, &res);
     code = r < 0 ? tool_lib_error_hint(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)), r,
                                        hd_ctx_last_reason(t->ctx) == HD_REASON_NO_DEVICE
                                            ? "--no-apply persists it all the same" : NULL,
-                                       "%s", argv[optind])
+                                       "%s", erring_arg(t, entries, n, args))
                  : reserve_result_exit(res);
     print_done(&p, res);
     if (code == EXIT_DONE) {
         say_heading(&p);
-        if (!no_apply && e.sel.kind == HD_SELECTOR_IDS && hd_reserve_result_count(res) == 0 &&
-            !tool_json(t))
-            printf("%04x:%04x: no such device now; reserved when one appears\n", e.sel.vendor,
-                   e.sel.device);
+        for (size_t i = 0; !no_apply && !tool_json(t) && i < n; i++)
+            if (entries[i].sel.kind == HD_SELECTOR_IDS && !selects_any(res, &entries[i]))
+                printf("%04x:%04x: no such device now; reserved when one appears\n",
+                       entries[i].sel.vendor, entries[i].sel.device);
     }
     free(heading);
     if (code != EXIT_DONE) {
         code = reserve_failed(t, "persist", res, code);
         hd_reserve_result_unref(res);
-        free(line);
-        return code;
+        goto out;
     }
     char *note = boot_image_note(t, false);
+    const struct hd_op **ops = calloc(hd_reserve_result_count(res) + 1, sizeof(*ops));
+    size_t nops = ops != NULL ? reserving_ops(res, ops) : 0;
     if (tool_json(t)) {
         /* One document: what was (or would be) written, and the steps that applied it. */
         struct json j;
         tool_op_json_begin(&j, "persist", t->dry_run);
-        json_kv_string(&j, "persisted", line);
+        json_kv_string(&j, "persisted", lines[0]); /* one device's readers' key */
+        json_key(&j, "entries");
+        json_begin_array(&j);
+        for (size_t i = 0; i < n; i++)
+            json_string(&j, lines[i]);
+        json_end_array(&j);
         reserve_json_steps(&j, res);
         reserve_json_vfs(&j, res);
-        if (reserving_op(res) != NULL)
-            tool_op_json_unviable(&j, reserving_op(res));
+        if (nops > 0)
+            tool_ops_json_unviable(&j, ops, nops, reserved_by_another, res);
         say_boot_image_note(t, "persist", &j, res, note);
         json_end_object(&j);
         json_finish(&j);
     } else {
-        if (!t->dry_run)
-            printf("persisted: %s\n", line);
+        for (size_t i = 0; !t->dry_run && i < n; i++)
+            printf("persisted: %s\n", lines[i]);
         /* The boot reserves what the entry names, no more: a group member it leaves with the
          * host keeps the group from every VM, boot after boot. */
-        if (reserving_op(res) != NULL)
-            tool_op_print_unviable(t, reserving_op(res), "persist");
+        tool_ops_print_unviable(t, ops, nops, "persist", reserved_by_another, res);
         say_boot_image_note(t, "persist", NULL, res, note);
     }
+    free(ops);
     free(note);
     hd_reserve_result_unref(res);
-    free(line);
-    return EXIT_DONE;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(all);
+    free(chosen);
+    free(entries);
+    return code;
 }
 
 /* What giving back did to item @i (or, under --dry-run, would do), as text. */

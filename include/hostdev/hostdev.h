@@ -993,6 +993,15 @@ int hd_reserve_config_give_back(struct hd_reserve_config *config, struct hd_ctx 
 int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *entry,
                              unsigned int flags, hd_reserve_fn fn, void *data,
                              struct hd_reserve_result **result);
+/* hd_reserve_persist_apply() of the @n @entries together, all or nothing: each is checked and
+ * planned before any file is written (bad input or a refusal anywhere changes nothing), then
+ * every file is written and each entry applied in turn; when one fails, the devices of those
+ * before it are given back and every file is put back as it was. One result holds the items of
+ * every entry, in order. Several entries are each a device (or ids) of its own, given once,
+ * none with a VF count (-EINVAL, HD_REASON_INVALID). */
+int hd_reserve_persist_apply_all(struct hd_ctx *ctx, const struct hd_reserve_entry *entries,
+                                 size_t n, unsigned int flags, hd_reserve_fn fn, void *data,
+                                 struct hd_reserve_result **result);
 /* The stub a persisted @entry that names none is for: the vfio-pci variant the kernel's
  * modules.alias gives the device at @entry's address (what a detach would choose), else
  * "vfio-pci" (always for ids). */

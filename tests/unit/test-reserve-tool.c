@@ -852,6 +852,101 @@ HD_TEST(doctor_gives_the_persist_command_the_boot_needs)
 }
 END_TEST
 
+/* Several devices in one persist: each gets its file and its stub now, and the plan, the text
+ * and the JSON document name every one. */
+HD_TEST(persist_takes_several_devices)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("persist --dry-run 0000:01:00.1 0000:01:00.2"), 0);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would persist 0000:01:00.1 vfio-pci, "
+                            "0000:01:00.2 vfio-pci and do:\n"
+                            "  0000:01:00.1: snd_hda_intel -> vfio-pci (persist)\n"
+                            "  0000:01:00.2: xhci_hcd -> vfio-pci (persist)\n");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.1.conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+    ck_assert_int_eq(hd("persist 0000:01:00.1 0000:01:00.2"), 0);
+    ck_assert_str_eq(e.out, "0000:01:00.1: snd_hda_intel -> vfio-pci (persist)\n"
+                            "0000:01:00.2: xhci_hcd -> vfio-pci (persist)\n"
+                            "persisted: 0000:01:00.1 vfio-pci\n"
+                            "persisted: 0000:01:00.2 vfio-pci\n");
+    /* The GPU is still with nouveau: one note, naming it alone, not 0000:01:00.2, which the
+     * second entry took after the first's operation found it in the way. */
+    ck_assert_str_eq(e.err, "hostdev persist: note: IOMMU group 1 is not viable yet, a VM "
+                            "cannot use 0000:01:00.1: 0000:01:00.0 is bound to nouveau. Persist "
+                            "it too, or every boot leaves the group so.\n");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "etc/hostdev.d/persist-0000:01:00.2.conf"),
+                     "# Written by `hostdev persist`; `hostdev unpersist` removes it.\n"
+                     "0000:01:00.2 vfio-pci");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.1.conf"));
+    ck_assert_int_eq(hd("--json persist 0000:02:00.0 0000:02:00.1"), 0);
+    at_json_check(e.out, false);
+    ck_out_has("\"entries\": [\n    \"0000:02:00.0 vfio-pci\",\n    \"0000:02:00.1 vfio-pci\"\n"
+               "  ],\n");
+    ck_out_has("\"device\": \"0000:02:00.0\",\n      \"from\": \"nouveau\"");
+    ck_out_has("\"device\": \"0000:02:00.1\",\n      \"from\": \"snd_hda_intel\"");
+    ck_out_has("\"unviable\": []");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.1"), "vfio-pci");
+}
+END_TEST
+
+/* Bad input anywhere in the list (a word that is no device, a device not there, one given
+ * twice, a VF count for several) is named, exit 2, and no file is written, no device moved. */
+HD_TEST(persist_of_several_with_one_bad_changes_nothing)
+{
+    static const char *const bad[][2] = {
+        {"0000:01:00.1 0000:01:00.2 bogus", "hostdev persist: invalid device 'bogus'"},
+        {"0000:01:00.1 0000:07:00.0",
+         "hostdev persist: 0000:07:00.0: no such PCI device under "},
+        {"0000:01:00.1 01:00.1", "hostdev persist: 0000:01:00.1: given twice\n"},
+        {"0000:01:00.1 0000:01:00.2 --numvfs 2",
+         "hostdev persist: --numvfs counts the VFs of one PF: give its address alone\n"},
+        {"--json 0000:01:00.1 0000:07:00.0",
+         "\"error\":\"0000:07:00.0: no such PCI device under "},
+    };
+    char args[256];
+
+    eng_start(&e, TWO_GPU_GROUPS);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(args, sizeof(args), "persist %s", bad[i][0]);
+        ck_assert_msg(hd(args) == 2, "%s: %s", args, e.err);
+        ck_err_has(bad[i][1]);
+        ck_assert_str_eq(e.out, "");
+        ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.1.conf"));
+        ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+        ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "xhci_hcd");
+    }
+}
+END_TEST
+
+/* The second device's reservation fails (the fake kernel's EIO on its driver_override): the
+ * first, reserved already, is given back with its override, its file put back as it was (an
+ * older one of its own), the second's never left; exit 1 and only the error said. */
+HD_TEST(persist_of_several_that_fails_leaves_none)
+{
+#define OLD_FILE "etc/hostdev.d/persist-0000:01:00.1.conf"
+    eng_start(&e, TWO_GPU_GROUPS);
+    conf("persist-0000:01:00.1.conf", "0000:01:00.1 pci-stub\n");
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:01:00.2/driver_override "
+                                   "EIO nth=1 count=1"), 0);
+    ck_assert_int_eq(hd("persist 0000:01:00.1 0000:01:00.2"), 1);
+    ck_assert_str_eq(e.out, "");
+    ck_assert_str_eq(e.err, "hostdev persist: 0000:01:00.2: writing driver_override failed: "
+                            "Input/output error\n");
+    ck_assert_str_eq(fx_read(&e.fx, OLD_FILE), "0000:01:00.1 pci-stub");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.2.conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+    ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:01:00.1/driver_override"),
+                     "(null)");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "xhci_hcd");
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("persist 0000:01:00.1 0000:01:00.2"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+#undef OLD_FILE
+}
+END_TEST
+
 /* A whole-host doctor reads the reservations once, for every group it looks at and for the
  * reservations' own findings: with every read of a persisted file after the first failing
  * (the fake disk's EIO), both groups still get their persist command and no read error is
