@@ -5,9 +5,9 @@
 
 #include "tool.h"
 
-/* `hostdev persist` of each member HD_REMEDY_PERSIST_MEMBERS names, one after another (persist
- * takes one device), into @out; false when it does not fit, which leaves no command: half of
- * the members would not make the group viable. */
+/* One `hostdev persist` of every member HD_REMEDY_PERSIST_MEMBERS names (persist takes them
+ * all or none), into @out; false when it does not fit (some 35 members), which leaves no
+ * command: half of the members would not make the group viable. */
 static bool persist_members(const struct hd_findings *findings, size_t i, char *out, size_t size)
 {
     const struct hd_pci_addr *members;
@@ -17,7 +17,7 @@ static bool persist_members(const struct hd_findings *findings, size_t i, char *
         return false;
     for (size_t k = 0; k < count; k++) {
         char name[HD_PCI_ADDR_BUFSZ];
-        int w = snprintf(out + len, size - len, "%shostdev persist %s", k ? " && " : "",
+        int w = snprintf(out + len, size - len, "%s %s", k ? "" : "hostdev persist",
                          hd_pci_addr_format(&members[k], name));
         if (w < 0 || (size_t)w >= size - len)
             return false;
