@@ -671,9 +671,9 @@ const struct tool_command cmd_persist = {
     .opts = persist_opts,
     .name = "persist",
     .run = run_persist,
-    .usage = "ADDR|VVVV:DDDD [--driver NAME] [--numvfs N] [--no-apply]\n"
-             "       [--force] [--dry-run]",
-    .summary = "reserve a device now and at every boot",
+    .usage = "ADDR|VVVV:DDDD... [--driver NAME] [--numvfs N]\n"
+             "       [--no-apply] [--force] [--dry-run]",
+    .summary = "reserve devices now and at every boot",
     .help = "  -d, --driver NAME   vfio-pci, a vfio-pci variant (mlx5_vfio_pci, ...) or\n"
             "                      pci-stub; default: for an address, the one detach would\n"
             "                      choose (its variant, else vfio-pci); for ids, vfio-pci\n"
@@ -686,9 +686,11 @@ const struct tool_command cmd_persist = {
             "                      boot does not force; `detach --force` takes it now)\n"
             "      --dry-run       print the line and the plan; write nothing, change nothing\n"
             "ADDR may be a network interface's name; its device's address is written.\n"
-            "The device is reserved now (as `hostdev reserve` does), then\n"
-            "ROOT/etc/hostdev.d/persist-DEVICE.conf is written atomically. If reserving\n"
-            "fails, nothing is written.\n",
+            "Each device is reserved now (as `hostdev reserve` does) and\n"
+            "ROOT/etc/hostdev.d/persist-DEVICE.conf written atomically for it. All or\n"
+            "nothing: every device is checked and planned before any file is written; if\n"
+            "reserving one fails, those reserved are given back and every file is put back\n"
+            "as it was. --driver is for every device; --numvfs takes one PF alone.\n",
 };
 
 const struct tool_command cmd_unpersist = {
