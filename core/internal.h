@@ -197,7 +197,8 @@ int hd_reserve_entry_warnings(const struct hd_reserve_entry *entry, struct hd_ct
  * keeps @from (its entries) as long as it lives: 0, or -ENOMEM (@from dropped). */
 int hd_reserve_result_join(struct hd_reserve_result **into, struct hd_reserve_result *from);
 /* Every device an entry's call reserved in @res (the entries persisted before one that failed)
- * given back, in one operation: the items leave the result; a failure to is a failed item
+ * given back, in one operation (only those it moved: one on its stub before stays): the items
+ * leave the result; a failure to is a failed item
  * (1). 0 when none was reserved or under a dry run; -ENOMEM. */
 int hd_reserve_result_put_back(struct hd_reserve_result *res);
 /* What unpersist leaves of @entry, the one it removed: the VF count it set (an

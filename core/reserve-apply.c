@@ -924,6 +924,17 @@ static int refuse_stub_count(struct hd_reserve_result *res, struct hd_device *de
     return 0;
 }
 
+/* Whether @op changed @dev: a step of it done other than keeping it where it was. */
+static bool moved(const struct hd_op *op, struct hd_device *dev)
+{
+    for (size_t i = 0; i < hd_op_get_step_count(op); i++)
+        if (strcmp(hd_op_step_get_device(op, i), hd_device_get_name(dev)) == 0 &&
+            strcmp(hd_op_step_get_action(op, i), "keep") != 0 &&
+            hd_op_step_get_state(op, i) == HD_STEP_DONE)
+            return true;
+    return false;
+}
+
 /* The reservation items 0 to @end (excluded) made, taken back: the VF count after it failed.
  * Given back, the devices are where they were (VFs the reservation removed with the PF's
  * driver excepted: only a count makes them), and those items leave the result; a failure to
@@ -931,15 +942,22 @@ static int refuse_stub_count(struct hd_reserve_result *res, struct hd_device *de
 static int put_back_binds(struct hd_reserve_result *res, size_t end)
 {
     struct hd_device **devs = calloc(end + 1, sizeof(*devs));
+    const struct hd_op *reserving = NULL;
     struct hd_op *op = NULL;
     size_t n = 0;
     int r = devs == NULL ? -ENOMEM : 0;
 
-    for (size_t i = 0; r == 0 && i < end; i++)
-        if (res->v[i].action == HD_RESERVE_BIND)
+    /* Only what the reservation moved: one on its stub already (a detach before) stays. */
+    for (size_t i = 0; r == 0 && i < end; i++) {
+        if (res->v[i].action != HD_RESERVE_BIND)
+            continue;
+        if (res->v[i].op != NULL) /* the first item of an entry holds its operation */
+            reserving = res->v[i].op;
+        if (reserving == NULL || moved(reserving, res->v[i].dev))
             devs[n++] = res->v[i].dev;
+    }
     hd_ctx_clear_error(res->ctx);
-    if (r == 0 && (r = hd_op_new(res->ctx, HD_OP_REATTACH, &op)) == 0) {
+    if (r == 0 && n > 0 && (r = hd_op_new(res->ctx, HD_OP_REATTACH, &op)) == 0) {
         hd_op_set_flags(op, HD_OP_NO_NOTES);
         for (size_t i = 0; r == 0 && i < n; i++)
             r = hd_op_add_device(op, hd_device_get_addr(devs[i]), true);

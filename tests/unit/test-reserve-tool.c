@@ -922,7 +922,8 @@ END_TEST
 
 /* The second device's reservation fails (the fake kernel's EIO on its driver_override): the
  * first, reserved already, is given back with its override, its file put back as it was (an
- * older one of its own), the second's never left; exit 1 and only the error said. */
+ * older one of its own), the second's never left; exit 1 and only the error said. A device
+ * that was on its stub before stays there. */
 HD_TEST(persist_of_several_that_fails_leaves_none)
 {
 #define OLD_FILE "etc/hostdev.d/persist-0000:01:00.1.conf"
@@ -940,9 +941,19 @@ HD_TEST(persist_of_several_that_fails_leaves_none)
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:01:00.1/driver_override"),
                      "(null)");
     ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "xhci_hcd");
+    /* One on its stub already (detached before) is where it was: only what moved goes back. */
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("detach 0000:01:00.1"), 0);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:01:00.2/driver_override "
+                                   "EIO nth=1 count=1"), 0);
+    ck_assert_int_eq(hd("persist 0000:01:00.0 0000:01:00.1 0000:01:00.2"), 1);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.0"), "nouveau");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.0.conf"));
+    ck_assert_str_eq(fx_read(&e.fx, OLD_FILE), "0000:01:00.1 pci-stub");
     ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
     ck_assert_int_eq(hd("persist 0000:01:00.1 0000:01:00.2"), 0);
-    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "vfio-pci");
 #undef OLD_FILE
 }
 END_TEST
