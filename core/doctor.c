@@ -109,17 +109,47 @@ static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
     return b->config;
 }
 
+/* A list the fix or the message names in full, however long: text_add() appends, @sep
+ * before all but the first; a failed allocation is kept in @failed, said once at the end. */
+struct text {
+    char *s; /* NULL: nothing yet */
+    bool failed;
+};
+
+static void text_add(struct text *t, const char *sep, const char *fmt, ...) HD_PRINTF(3, 4);
+static void text_add(struct text *t, const char *sep, const char *fmt, ...)
+{
+    va_list ap;
+    char *item, *s = NULL;
+
+    va_start(ap, fmt);
+    item = vformat(fmt, ap);
+    va_end(ap);
+    if (item == NULL || (s = format("%s%s%s", t->s ? t->s : "", t->s ? sep : "", item)) == NULL)
+        t->failed = true;
+    else {
+        free(t->s);
+        t->s = s;
+    }
+    free(item);
+}
+
+static const char *text_str(const struct text *t)
+{
+    return t->s ? t->s : "";
+}
+
 /* When the boot reserves @dev (persisted, or configured) but not every other member of its
  * group @g on a host driver: those members, in @members (room for every member of @g) and
- * listed in @list, and how many (0: the boot reserves all of them, or not @dev, or the
+ * named in @list, and how many (0: the boot reserves all of them, or not @dev, or the
  * reservations cannot be read). Detaching the group now does not last: the next boot leaves
  * it not viable again. */
 static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservations *boot,
                                      struct hd_device *dev, struct hd_group *g,
-                                     struct hd_pci_addr *members, char *list, size_t size)
+                                     struct hd_pci_addr *members, struct text *list)
 {
     const struct hd_reserve_config *config = boot_reservations(ctx, boot);
-    size_t n = 0, len = 0;
+    size_t n = 0;
 
     if (config == NULL || hd_reserve_config_match(config, dev) == NULL)
         return 0;
@@ -128,9 +158,7 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservation
         if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)) ||
             hd_reserve_config_match(config, b) != NULL)
             continue;
-        int w = snprintf(list + len, size - len, "%s%s", n ? ", " : "", hd_device_get_name(b));
-        if (w > 0 && (size_t)w < size - len)
-            len += (size_t)w;
+        text_add(list, ", ", "%s", hd_device_get_name(b));
         members[n++] = *hd_device_get_addr(b);
     }
     return n;
@@ -142,8 +170,8 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
                         enum hd_tristate remap, struct hd_host_use **hu,
                         struct boot_reservations *boot)
 {
-    char list[1024] = "", kept[512] = "", used[1024] = "";
-    size_t len = 0, klen = 0, ulen = 0, n = 0;
+    struct text list = {0}, kept = {0}, used = {0}, unreserved = {0};
+    size_t n = 0;
     struct hd_group *g;
 
     if (hd_device_get_iommu_group(dev) < 0 ||
@@ -154,89 +182,90 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         const char *platform = hd_platform_function(b);
         if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)))
             continue; /* the device itself: see not-detached */
-        int w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", n ? ", " : "",
-                         hd_device_get_name(b), hd_device_get_driver(b));
-        if (w > 0 && (size_t)w < sizeof(list) - len)
-            len += (size_t)w;
+        text_add(&list, ", ", "%s (%s)", hd_device_get_name(b), hd_device_get_driver(b));
         n++;
-        if (platform != NULL) {
-            w = snprintf(kept + klen, sizeof(kept) - klen, "%s%s (%s)", klen ? ", " : "",
-                         hd_device_get_name(b), platform);
-            if (w > 0 && (size_t)w < sizeof(kept) - klen)
-                klen += (size_t)w;
-        }
+        if (platform != NULL)
+            text_add(&kept, ", ", "%s (%s)", hd_device_get_name(b), platform);
         /* What the host uses of it, as acquire and detach would refuse it (the message names
          * the member); a host that cannot be read leaves the usual advice. */
         char *use = NULL;
         if (platform == NULL && hd_host_use_find(b, hu, &use) < 0)
             hd_ctx_clear_error(ctx);
-        if (use != NULL) {
-            w = snprintf(used + ulen, sizeof(used) - ulen, "%s%s", ulen ? "; " : "", use);
-            if (w > 0 && (size_t)w < sizeof(used) - ulen)
-                ulen += (size_t)w;
-            free(use);
-        }
+        if (use != NULL)
+            text_add(&used, "; ", "%s", use);
+        free(use);
     }
     if (n == 0) {
         hd_group_unref(g);
         return;
     }
+    if (list.failed || kept.failed || used.failed) {
+        hd_findings_set_error(d, -ENOMEM);
+        goto done;
+    }
     /* Never advise what detach and acquire would refuse: the host keeps those functions, or
      * uses them, and what must change first is that. */
-    if (klen > 0 || ulen > 0) {
+    if (kept.s != NULL || used.s != NULL) {
         add(d, HD_SEVERITY_ERROR, "group-not-viable", HD_REMEDY_NONE, hd_device_get_name(dev),
-            klen > 0
+            kept.s != NULL
                 ? format("none on this host as it is: IOMMU group %d also holds %s, which the "
                          "host keeps (taking it would take part of the platform). Put the "
                          "device in a slot whose group it has to itself, or use firmware that "
                          "isolates it (ACS)",
-                         hd_device_get_iommu_group(dev), kept)
+                         hd_device_get_iommu_group(dev), text_str(&kept))
                 : format("none while the host uses another member of IOMMU group %d: %s. "
                          "Taking the group would pull that from under the host, so detaching "
                          "or acquiring %s with its group is refused unless forced. Move that "
                          "use off it first (another interface, disk or display), then give the "
                          "VM the whole group; or put the device in a slot whose group it has to "
                          "itself",
-                         hd_device_get_iommu_group(dev), used, hd_device_get_name(dev)),
+                         hd_device_get_iommu_group(dev), text_str(&used),
+                         hd_device_get_name(dev)),
             "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a "
             "VM only when every member is on vfio-pci (or unbound)",
-            hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is");
-        hd_group_unref(g);
-        return;
+            hd_device_get_iommu_group(dev), text_str(&list), n > 1 ? "are" : "is");
+        goto done;
     }
-    char unreserved[1024] = "";
-    struct hd_pci_addr *members = calloc(hd_group_get_blocker_count(g), sizeof(*members));
+    struct hd_pci_addr *members = calloc(hd_group_get_member_count(g), sizeof(*members));
     size_t m = members == NULL ? 0 : boot_leaves_unreserved(ctx, boot, dev, g, members,
-                                                            unreserved, sizeof(unreserved));
-    hd_group_unref(g);
-    if (members == NULL)
+                                                            &unreserved);
+    char *boot_text = m == 0 ? strdup("")
+                             : format("persist %s too, or every boot leaves group %d not viable "
+                                      "(the boot reserves %s, and of the group only what is "
+                                      "persisted or configured); for now, ",
+                                      text_str(&unreserved), hd_device_get_iommu_group(dev),
+                                      hd_device_get_name(dev));
+    if (members == NULL || unreserved.failed || boot_text == NULL)
         hd_findings_set_error(d, -ENOMEM);
-    char boot_text[1400] = "";
-    if (m > 0)
-        snprintf(boot_text, sizeof(boot_text), "persist %s too, or every boot leaves group %d "
-                 "not viable (the boot reserves %s, and of the group only what is persisted or "
-                 "configured); for now, ",
-                 unreserved, hd_device_get_iommu_group(dev), hd_device_get_name(dev));
-    add(d, HD_SEVERITY_ERROR, "group-not-viable",
-        m > 0 ? HD_REMEDY_PERSIST_MEMBERS : HD_REMEDY_DETACH_GROUP, hd_device_get_name(dev),
-        format("%sgive the VM the whole group (detach it, or acquire %s with its group), so that "
-               "every endpoint of group %d is on vfio-pci. The oVirt guide's other way out, %s, "
-               "does not make a group viable: it only lets VFIO run on a host without "
-               "interrupt remapping, and lets a guest forge interrupts against the host (an "
-               "attack on the host, or a hang); %s",
-               boot_text, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
-               hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
-               remap == HD_TRISTATE_NO
-                   ? "this host lacks interrupt remapping, so it applies here, to that other "
-                     "failure (see the IOMMU finding), not to this one"
-                   : "this host has interrupt remapping, so it does not apply at all"),
-        "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a VM "
-        "only when every member is on vfio-pci (or unbound); QEMU says \"group %d is not "
-        "viable, please ensure all devices within the iommu_group are bound to their vfio bus "
-        "driver\"",
-        hd_device_get_iommu_group(dev), list, n > 1 ? "are" : "is", hd_device_get_iommu_group(dev));
+    else
+        add(d, HD_SEVERITY_ERROR, "group-not-viable",
+            m > 0 ? HD_REMEDY_PERSIST_MEMBERS : HD_REMEDY_DETACH_GROUP, hd_device_get_name(dev),
+            format("%sgive the VM the whole group (detach it, or acquire %s with its group), so "
+                   "that every endpoint of group %d is on vfio-pci. The oVirt guide's other way "
+                   "out, %s, does not make a group viable: it only lets VFIO run on a host "
+                   "without interrupt remapping, and lets a guest forge interrupts against the "
+                   "host (an attack on the host, or a hang); %s",
+                   boot_text, hd_device_get_name(dev), hd_device_get_iommu_group(dev),
+                   hd_cmdline_advice(HD_ADVICE_UNSAFE_INTERRUPTS, HD_IOMMU_VENDOR_UNKNOWN),
+                   remap == HD_TRISTATE_NO
+                       ? "this host lacks interrupt remapping, so it applies here, to that "
+                         "other failure (see the IOMMU finding), not to this one"
+                       : "this host has interrupt remapping, so it does not apply at all"),
+            "IOMMU group %d is not viable: %s %s on a host driver, and VFIO hands a group to a "
+            "VM only when every member is on vfio-pci (or unbound); QEMU says \"group %d is not "
+            "viable, please ensure all devices within the iommu_group are bound to their vfio "
+            "bus driver\"",
+            hd_device_get_iommu_group(dev), text_str(&list), n > 1 ? "are" : "is",
+            hd_device_get_iommu_group(dev));
     hd_findings_set_remedy_members(d, members, m);
     free(members);
+    free(boot_text);
+done:
+    hd_group_unref(g);
+    free(list.s);
+    free(kept.s);
+    free(used.s);
+    free(unreserved.s);
 }
 
 static bool may_open(const struct stat *st, uid_t uid, gid_t gid)

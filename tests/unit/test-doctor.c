@@ -239,6 +239,67 @@ HD_TEST(group_not_viable_after_boot)
 }
 END_TEST
 
+/* The doctor's first finding with @code for @addr: its message and fix (allocated), how many
+ * members its remedy names. */
+static void find_long(const char *root, const char *addr, const char *code, char **message,
+                      char **fix, size_t *nmembers)
+{
+    struct hd_ctx *ctx = ah_ctx(root);
+    struct hd_pci_addr a = ah_addr(addr);
+    struct hd_findings *d;
+    size_t i = 0;
+
+    ck_assert_int_eq(hd_doctor_run(ctx, &a, &d), 0);
+    while (i < hd_findings_count(d) && strcmp(hd_findings_get_code(d, i), code) != 0)
+        i++;
+    ck_assert_uint_lt(i, hd_findings_count(d));
+    *message = strdup(hd_findings_get_message(d, i));
+    *fix = strdup(hd_findings_get_fix(d, i));
+    const struct hd_pci_addr *members = NULL;
+    *nmembers = 0;
+    if (hd_findings_get_remedy_members(d, i, &members, nmembers) < 0)
+        *nmembers = 0;
+    hd_findings_unref(d);
+    hd_ctx_unref(ctx);
+}
+
+/* A group of DEV and 48 other members on a host driver, each named in the message, and, DEV
+ * persisted, in the fix and the remedy: none dropped for want of room. */
+HD_TEST(group_not_viable_names_every_member)
+{
+#define MEMBERS 48
+    char spec[16384], name[32], *message, *fix;
+    size_t len, nmembers;
+
+    len = (size_t)snprintf(spec, sizeof(spec), "%s",
+                           ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n");
+    for (int k = 0; k < MEMBERS; k++)
+        len += (size_t)snprintf(spec + len, sizeof(spec) - len,
+                                "device 0000:%02x:00.0 8086:a348 class=040300 parent=root "
+                                "group=7 driver=snd_hda_intel\n", 0x10 + k);
+    ck_assert_uint_lt(len, sizeof(spec));
+    char *root = ah_tree(spec);
+    find_long(root, DEV, "group-not-viable", &message, &fix, &nmembers);
+    for (int k = 0; k < MEMBERS; k++) {
+        snprintf(name, sizeof(name), "0000:%02x:00.0 (snd_hda_intel)", 0x10 + k);
+        ck_assert_msg(strstr(message, name) != NULL, "%s not in %s", name, message);
+    }
+    free(message);
+    free(fix);
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    find_long(root, DEV, "group-not-viable", &message, &fix, &nmembers);
+    ck_assert_uint_eq(nmembers, MEMBERS);
+    snprintf(name, sizeof(name), "0000:%02x:00.0 too", 0x10 + MEMBERS - 1);
+    ck_assert_msg(strstr(fix, "persist 0000:10:00.0, 0000:11:00.0, ") != NULL, "%s", fix);
+    ck_assert_msg(strstr(fix, name) != NULL, "%s not in %s", name, fix);
+    free(message);
+    free(fix);
+    ah_tree_remove(root);
+    free(root);
+#undef MEMBERS
+}
+END_TEST
+
 /* A member the host uses (an interface up with routes): acquire and detach --group refuse it,
  * so the advice is to free it first, naming it and what the host has on it, not a command. */
 HD_TEST(group_not_viable_member_used_by_the_host)
