@@ -139,11 +139,24 @@ static const char *text_str(const struct text *t)
     return t->s ? t->s : "";
 }
 
+/* Whether the boot leaves @m on a host driver when nothing reserves it: one on a host driver
+ * now stays there, and one on a stub (vfio-pci, a variant, pci-stub) is held only until the
+ * boot, which gives it to its host driver. One unbound, or on pcieport, is no host driver's
+ * then either (as far as anything read tells), and leaves the group viable. By driver name
+ * alone: what the group read already says. */
+static bool boot_gives_host_driver(const struct hd_device *m)
+{
+    const char *driver = hd_device_get_driver(m);
+
+    return driver != NULL && (hd_driver_is_stub(driver) || !hd_driver_is_dma_safe(driver));
+}
+
 /* When the boot reserves @dev (persisted, or configured) but not every other member of its
- * group @g on a host driver: those members, in @members (room for every member of @g) and
- * named in @list, and how many (0: the boot reserves all of them, or not @dev, or the
- * reservations cannot be read). Detaching the group now does not last: the next boot leaves
- * it not viable again. */
+ * group @g that it leaves on a host driver (boot_gives_host_driver()): those members, in
+ * @members (room for every member of @g) and named in @list, and how many (0: the boot
+ * reserves all of them, or not @dev, or the reservations cannot be read). Then the group is
+ * not viable after any boot: detaching it now (or having detached those members) does not
+ * last. */
 static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservations *boot,
                                      struct hd_device *dev, struct hd_group *g,
                                      struct hd_pci_addr *members, struct text *list)
@@ -153,19 +166,57 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservation
 
     if (config == NULL || hd_reserve_config_match(config, dev) == NULL)
         return 0;
-    for (size_t i = 0; i < hd_group_get_blocker_count(g); i++) {
-        struct hd_device *b = hd_group_get_blocker(g, i);
-        if (hd_pci_addr_equal(hd_device_get_addr(b), hd_device_get_addr(dev)) ||
-            hd_reserve_config_match(config, b) != NULL)
+    for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
+        struct hd_device *m = hd_group_get_member(g, i);
+        if (hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)) ||
+            !boot_gives_host_driver(m) || hd_reserve_config_match(config, m) != NULL)
             continue;
-        text_add(list, ", ", "%s", hd_device_get_name(b));
-        members[n++] = *hd_device_get_addr(b);
+        text_add(list, ", ", "%s", hd_device_get_name(m));
+        members[n++] = *hd_device_get_addr(m);
     }
     return n;
 }
 
-/* @dev's group not viable: which members are on host drivers, and what takes the group to a VM.
- * *@hu reads what the host uses once for the whole run, *@boot the reservations. */
+/* @dev's group viable now, but not after the next boot: the boot reserves @dev, while other
+ * members are off their host drivers only until then (detached by hand, not persisted). */
+static void check_group_at_boot(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
+                                struct hd_group *g, struct boot_reservations *boot)
+{
+    struct text unreserved = {0};
+    struct hd_pci_addr *members;
+    size_t m;
+
+    if (hd_group_get_member_count(g) < 2)
+        return;
+    if ((members = calloc(hd_group_get_member_count(g), sizeof(*members))) == NULL) {
+        hd_findings_set_error(d, -ENOMEM);
+        return;
+    }
+    m = boot_leaves_unreserved(ctx, boot, dev, g, members, &unreserved);
+    if (unreserved.failed)
+        hd_findings_set_error(d, -ENOMEM);
+    else if (m > 0) {
+        add(d, HD_SEVERITY_WARNING, "group-not-viable-at-boot", HD_REMEDY_PERSIST_MEMBERS,
+            hd_device_get_name(dev),
+            format("persist %s too, so that the boot reserves the whole group (which reserves "
+                   "%s now as well)",
+                   text_str(&unreserved), m > 1 ? "them" : "it"),
+            "IOMMU group %d is viable now, but not after the next boot: the boot reserves %s, "
+            "and of the group only what is persisted or configured, so %s, detached but not "
+            "reserved, go%s back to %s host driver%s; QEMU would then say \"group %d is not "
+            "viable\"",
+            hd_device_get_iommu_group(dev), hd_device_get_name(dev), text_str(&unreserved),
+            m > 1 ? "" : "es", m > 1 ? "their" : "its", m > 1 ? "s" : "",
+            hd_device_get_iommu_group(dev));
+        hd_findings_set_remedy_members(d, members, m);
+    }
+    free(members);
+    free(unreserved.s);
+}
+
+/* @dev's group not viable: which members are on host drivers, and what takes the group to a VM;
+ * viable, what the boot leaves of it (check_group_at_boot()). *@hu reads what the host uses
+ * once for the whole run, *@boot the reservations. */
 static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                         enum hd_tristate remap, struct hd_host_use **hu,
                         struct boot_reservations *boot)
@@ -196,6 +247,7 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
         free(use);
     }
     if (n == 0) {
+        check_group_at_boot(ctx, d, dev, g, boot);
         hd_group_unref(g);
         return;
     }

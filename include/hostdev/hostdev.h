@@ -660,7 +660,8 @@ enum hd_remedy {
                                   * not viable: persist the other members
                                   * hd_findings_get_remedy_members() names, which reserves them
                                   * now as well; or, lasting only until the next boot, what
-                                  * HD_REMEDY_DETACH_GROUP asks */
+                                  * HD_REMEDY_DETACH_GROUP asks (done already when the group is
+                                  * viable now) */
 };
 enum hd_remedy hd_findings_get_remedy(const struct hd_findings *findings, size_t i);
 /* HD_REMEDY_PERSIST_VF_COUNT's arguments, as the check that found it read the configuration:

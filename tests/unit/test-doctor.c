@@ -239,6 +239,43 @@ HD_TEST(group_not_viable_after_boot)
 }
 END_TEST
 
+/* DEV persisted, DEV2 detached by hand (not persisted): the group is viable now, but the next
+ * boot reserves DEV alone and gives DEV2 back to its host driver. A warning names DEV2 to
+ * persist, once in a whole-host run; nothing once the boot reserves both, nor when DEV2 is
+ * unbound (no host driver takes it then), nor when DEV is not persisted either. */
+HD_TEST(group_viable_now_not_after_boot)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n");
+    char device[64];
+    struct found f;
+
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    ck_assert_int_eq(f.severity, HD_SEVERITY_WARNING);
+    ck_assert_int_eq(f.remedy, HD_REMEDY_PERSIST_MEMBERS);
+    ck_assert_int_eq(f.members, 0);
+    ck_assert_str_eq(f.member_list, DEV2);
+    ck_assert_msg(strstr(f.problem, "IOMMU group 7 is viable now, but not after the next boot: "
+                                    "the boot reserves " DEV) != NULL, "%s", f.problem);
+    ck_assert_msg(strstr(f.fix, "persist " DEV2 " too") != NULL, "%s", f.fix);
+    ck_assert(!find(root, DEV, "group-not-viable", &f));
+    /* The scan looks at both; only DEV's boot leaves the group so. */
+    ck_assert(count_host(root, "group-not-viable-at-boot", &f, device, sizeof(device)) == 1);
+    ck_assert_str_eq(device, DEV);
+    /* DEV2 unbound: no host driver takes it at boot. */
+    set_driver(root, DEV2, NULL);
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    set_driver(root, DEV2, "vfio-pci");
+    ah_write(root, "etc/hostdev.d/persist-" DEV2 ".conf", DEV2 " vfio-pci\n");
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 /* The doctor's first finding with @code for @addr: its message and fix (allocated), how many
  * members its remedy names. */
 static void find_long(const char *root, const char *addr, const char *code, char **message,

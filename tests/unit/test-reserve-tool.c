@@ -958,6 +958,28 @@ HD_TEST(persist_of_several_that_fails_leaves_none)
 }
 END_TEST
 
+/* A persisted GPU whose group's other member was detached by hand: the group is viable now,
+ * but the next boot gives that member back to its host driver. doctor warns and gives the
+ * persist command; run as printed, it leaves doctor nothing to say. */
+HD_TEST(doctor_warns_of_a_group_viable_only_until_the_boot)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("detach --group 0000:02:00.0"), 0);
+    ck_assert_int_eq(hd("persist 0000:02:00.0"), 0);
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning 0000:02:00.0: IOMMU group 2 is viable now, but not after the next boot");
+    ck_out_has("  run: " GROUP2_PERSIST "\n");
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    at_json_check(e.out, false);
+    ck_out_has("\"code\": \"group-not-viable-at-boot\",\n      \"device\": \"0000:02:00.0\"");
+    ck_out_has("\"commands\": [\n        \"" GROUP2_PERSIST "\",\n");
+    ck_assert_int_eq(run_group_command("0000:02:00.0"), 0);
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:02:00.1.conf"));
+    ck_assert_int_eq(hd("doctor"), 0);
+    ck_assert(strstr(e.out, "not viable") == NULL);
+}
+END_TEST
+
 /* A whole-host doctor reads the reservations once, for every group it looks at and for the
  * reservations' own findings: with every read of a persisted file after the first failing
  * (the fake disk's EIO), both groups still get their persist command and no read error is
