@@ -276,6 +276,31 @@ HD_TEST(group_viable_now_not_after_boot)
 }
 END_TEST
 
+/* A group not viable now (DEV3 on its host driver) whose DEV2 was detached by hand: the boot
+ * gives both back to their host drivers, so the fix names both to persist, not DEV3 alone. */
+HD_TEST(group_not_viable_after_boot_names_detached_members)
+{
+#define DEV3 "0000:03:00.2"
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n"
+                         "device " DEV3 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=snd_hda_intel\n");
+    struct found f;
+
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_PERSIST_MEMBERS);
+    ck_assert_str_eq(f.member_list, DEV2 " " DEV3);
+    ck_assert_msg(strstr(f.fix, "persist " DEV2 ", " DEV3 " too") != NULL, "%s", f.fix);
+    ck_assert_ptr_null(strstr(f.problem, DEV2)); /* in the way now: DEV3 alone */
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_tree_remove(root);
+    free(root);
+#undef DEV3
+}
+END_TEST
+
 /* The doctor's first finding with @code for @addr: its message and fix (allocated), how many
  * members its remedy names. */
 static void find_long(const char *root, const char *addr, const char *code, char **message,
