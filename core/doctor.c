@@ -90,8 +90,15 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_trista
  * at the reservations themselves. */
 struct boot_reservations {
     struct hd_reserve_config *config; /* NULL: not read yet, or they cannot be read */
+    struct hd_cmdline *cmdline;       /* this boot's parameters (vfio-pci.ids=); NULL: none */
     bool read;
 };
+
+static void boot_reservations_free(struct boot_reservations *b)
+{
+    hd_reserve_config_unref(b->config);
+    hd_cmdline_unref(b->cmdline);
+}
 
 /* The reservations, or NULL when they cannot be read at all (no memory, no listing): the
  * reservations' own commands say so, and each check here then has nothing to say of them. */
@@ -103,6 +110,11 @@ static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
         if (hd_reserve_config_load(ctx, &b->config) < 0 ||
             hd_reserve_config_check(b->config, ctx) < 0) {
             b->config = hd_reserve_config_unref(b->config);
+            hd_ctx_clear_error(ctx);
+        }
+        /* The next boot's parameters are, as far as anything here tells, this one's. */
+        if (b->config != NULL && hd_cmdline_new_from_ctx(ctx, &b->cmdline) < 0) {
+            b->cmdline = NULL;
             hd_ctx_clear_error(ctx);
         }
     }
@@ -151,6 +163,26 @@ static bool boot_gives_host_driver(const struct hd_device *m)
     return driver != NULL && (hd_driver_is_stub(driver) || !hd_driver_is_dma_safe(driver));
 }
 
+/* Whether the kernel command line's vfio-pci.ids= names @m, as the kernel matches an id
+ * (pci_match_one_device()): then vfio-pci takes it at boot, configured outside hostdev. */
+static bool boot_ids_name(const struct hd_cmdline *cl, const struct hd_device *m)
+{
+    for (size_t i = 0; cl != NULL && i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
+        struct hd_pci_id_match id;
+        if (hd_cmdline_get_vfio_pci_id(cl, i, &id) < 0)
+            continue;
+        if ((id.vendor == HD_PCI_ANY_ID || id.vendor == hd_device_get_vendor_id(m)) &&
+            (id.device == HD_PCI_ANY_ID || id.device == hd_device_get_device_id(m)) &&
+            (id.subvendor == HD_PCI_ANY_ID ||
+             id.subvendor == hd_device_get_subsystem_vendor_id(m)) &&
+            (id.subdevice == HD_PCI_ANY_ID ||
+             id.subdevice == hd_device_get_subsystem_device_id(m)) &&
+            ((id.class_code ^ hd_device_get_class(m)) & id.class_mask) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* When the boot reserves @dev (persisted, or configured) but not every other member of its
  * group @g that it leaves on a host driver (boot_gives_host_driver()): those members, in
  * @members (room for every member of @g) and named in @list, and how many (0: the boot
@@ -169,7 +201,8 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservation
     for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
         struct hd_device *m = hd_group_get_member(g, i);
         if (hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)) ||
-            !boot_gives_host_driver(m) || hd_reserve_config_match(config, m) != NULL)
+            !boot_gives_host_driver(m) || hd_reserve_config_match(config, m) != NULL ||
+            boot_ids_name(boot->cmdline, m))
             continue;
         text_add(list, ", ", "%s", hd_device_get_name(m));
         members[n++] = *hd_device_get_addr(m);
@@ -1440,14 +1473,14 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     hd_findings_sort(d);
     hd_assignment_list_unref(map);
     hd_host_use_unref(hu);
-    hd_reserve_config_unref(boot.config);
+    boot_reservations_free(&boot);
     free(pending.addrs);
     *out = d;
     return 0;
 fail:
     free(pending.addrs);
     hd_host_use_unref(hu);
-    hd_reserve_config_unref(boot.config);
+    boot_reservations_free(&boot);
     hd_assignment_list_unref(map);
     hd_findings_unref(d);
     return r;

@@ -269,6 +269,14 @@ HD_TEST(group_viable_now_not_after_boot)
     set_driver(root, DEV2, NULL);
     ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
     set_driver(root, DEV2, "vfio-pci");
+    /* The command line's vfio-pci.ids= names DEV2: vfio-pci takes it at boot. An id whose
+     * class mask rules DEV2's class out names it not. */
+    ah_write(root, "proc/cmdline", "quiet vfio-pci.ids=8086:a348\n");
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_write(root, "proc/cmdline",
+             "quiet vfio-pci.ids=8086:a348:ffffffff:ffffffff:020000:ff0000\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_write(root, "proc/cmdline", "quiet\n");
     ah_write(root, "etc/hostdev.d/persist-" DEV2 ".conf", DEV2 " vfio-pci\n");
     ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
     ah_tree_remove(root);
