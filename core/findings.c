@@ -309,6 +309,8 @@ HD_EXPORT const char *hd_cmdline_advice(enum hd_cmdline_advice what, enum hd_iom
         return "pci=realloc";
     case HD_ADVICE_NO_SYSFB:
         return "initcall_blacklist=sysfb_init";
+    case HD_ADVICE_NOIOMMU_ON:
+        return "vfio.enable_unsafe_noiommu_mode=1";
     }
     return NULL;
 }

@@ -515,9 +515,10 @@ static int check_noiommu(struct devop *o, size_t i, const char *stub)
     if (!mode)
         return hd_errr(o->ctx, -ENOTSUP, HD_REASON_UNSUPPORTED,
                        "%s has no IOMMU group: the IOMMU is off or absent, so %s cannot take it "
-                       "(vfio's enable_unsafe_noiommu_mode would let a user-space driver have it "
-                       "without DMA isolation; no VM can)",
-                       hd_device_get_name(dev), stub);
+                       "(vfio's enable_unsafe_noiommu_mode, %s on the kernel command line, would "
+                       "let a user-space driver have it without DMA isolation; no VM can)",
+                       hd_device_get_name(dev), stub,
+                       hd_cmdline_advice(HD_ADVICE_NOIOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN));
     if (!(o->req->flags & HD_OP_NOIOMMU))
         return hd_errr(o->ctx, -EPERM, HD_REASON_NOIOMMU,
                        "%s has no IOMMU group; vfio's unsafe no-IOMMU mode is on and would give "
@@ -1160,8 +1161,12 @@ static int check_reserve(struct devop *o)
         struct hd_stub_driver stub = {.vfio = true};
         if ((r = check_stub_keeps_group(o, dev, &stub, "reserving it")) < 0)
             return r;
-        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0 ||
-            (r = check_stub_available(o, i, true)) < 0)
+        if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0)
+            return r;
+        if (stub.vfio && hd_device_get_iommu_group(dev) < 0 &&
+            (r = check_noiommu(o, i, stub.name ? stub.name : "vfio-pci")) < 0)
+            return r;
+        if ((r = check_stub_available(o, i, true)) < 0)
             return r;
     }
     return 0;
@@ -1204,6 +1209,8 @@ static int apply_reserve(struct devop *o)
                 (r = hd_txn_defer_mdevs_go(o->t, dev, o->req->flags & HD_OP_FORCE)) < 0 ||
                 (r = hd_txn_step(o->t, &s)) < 0)
                 break;
+            if (o->found[i].noiommu)
+                hd_op_step_noiommu(o->op, "detach", hd_device_get_name(dev));
         } else if (hd_bind_unrecorded(dev)) {
             /* On its stub with no record: the reservation records that stub (the one it is
              * on) and the override it had, a detach onto it whose undo removes the record. */
@@ -1215,7 +1222,8 @@ static int apply_reserve(struct devop *o)
         }
         if (r == 1)
             r = hd_batch_add(&b, HD_TASK_RESERVE, dev, driver,
-                             o->req->flags & HD_OP_AT_BOOT ? HD_DETACH_AT_BOOT : 0);
+                             (o->req->flags & HD_OP_AT_BOOT ? HD_DETACH_AT_BOOT : 0) |
+                             (o->found[i].noiommu ? HD_DETACH_NOIOMMU : 0));
     }
     if ((r = hd_txn_run_batch(o->t, &b, r)) == 0) {
         for (size_t i = 0; i < b.n; i++) {
@@ -1224,6 +1232,8 @@ static int apply_reserve(struct devop *o)
         }
     }
     hd_batch_free(&b);
+    if (r == 0 && !hd_txn_dry_run(o->t))
+        r = report_noiommu(o);
     return r < 0 ? r : 0;
 }
 

@@ -276,7 +276,9 @@ static void run_op(struct hd_reserve_result *res, struct item *it, enum hd_op_ki
     hd_op_set_flags(op, (res->flags & HD_RESERVE_DRY_RUN ? HD_OP_DRY_RUN : 0) |
                             (res->flags & HD_RESERVE_FORCE ? HD_OP_FORCE : 0) |
                             (kind == HD_OP_RESERVE && res->config != NULL ? HD_OP_AT_BOOT : 0) |
-                            (kind == HD_OP_REATTACH ? HD_OP_NO_NOTES : 0));
+                            (kind == HD_OP_REATTACH ? HD_OP_NO_NOTES : 0) |
+                            (kind == HD_OP_RESERVE && e != NULL && e->noiommu ? HD_OP_NOIOMMU
+                                                                               : 0));
     if (e != NULL && e->driver != NULL) /* a give-back has no entry */
         hd_op_set_driver(op, e->driver);
     if (e != NULL && e->numvfs >= 0)

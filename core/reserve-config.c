@@ -199,6 +199,7 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
 
     e->driver = NULL;
     e->numvfs = -1;
+    e->noiommu = false;
     if (hd_pci_selector_parse(w, &e->sel) < 0) {
         snprintf(why, size, "invalid device '%s' (" SELECTOR_FORMS ")", quote(w, strlen(w), q));
         return why;
@@ -218,6 +219,12 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
                 return why;
             }
             e->numvfs = (int)n;
+        } else if (strcmp(w, "noiommu") == 0) {
+            if (e->noiommu) {
+                snprintf(why, size, "noiommu given twice");
+                return why;
+            }
+            e->noiommu = true;
         } else if (stub_name(config, drv) != NULL) {
             if (have_driver) {
                 snprintf(why, size, "more than one driver");
@@ -227,7 +234,7 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
             have_driver = true;
         } else {
             snprintf(why, size, "'%s' is neither a driver (vfio-pci, a vfio-pci variant, "
-                     "pci-stub) nor numvfs=N",
+                     "pci-stub), numvfs=N nor noiommu",
                      quote(w, strlen(w), q));
             return why;
         }
@@ -238,6 +245,12 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
     }
     if (!have_driver && e->numvfs < 0)
         e->driver = hd_stub_vfio_pci.name;
+    /* The opt-in is a vfio bind's: pci-stub needs no group, a count alone binds nothing. */
+    if (e->noiommu && (e->driver == NULL || !hd_driver_is_vfio(e->driver))) {
+        snprintf(why, size, "noiommu is for vfio-pci or a vfio-pci variant%s",
+                 e->driver == NULL ? ", which numvfs= alone does not name" : ", not pci-stub");
+        return why;
+    }
     return NULL;
 }
 
@@ -601,8 +614,9 @@ HD_EXPORT int hd_reserve_entry_format(const struct hd_reserve_entry *entry, char
         snprintf(sel, sizeof(sel), "%04x:%04x", entry->sel.vendor, entry->sel.device);
     if (entry->numvfs >= 0)
         snprintf(vfs, sizeof(vfs), "numvfs=%d", entry->numvfs);
-    r = asprintf(line, "%s%s%s%s%s", sel, entry->driver ? " " : "",
-                 entry->driver ? entry->driver : "", vfs[0] ? " " : "", vfs);
+    r = asprintf(line, "%s%s%s%s%s%s", sel, entry->driver ? " " : "",
+                 entry->driver ? entry->driver : "", vfs[0] ? " " : "", vfs,
+                 entry->noiommu ? " noiommu" : "");
     if (r < 0) {
         *line = NULL;
         return -ENOMEM;
@@ -617,6 +631,10 @@ HD_EXPORT int hd_reserve_entry_check(const struct hd_reserve_entry *entry, struc
 
     if (r < 0)
         return r;
+    if (entry->noiommu && (entry->driver == NULL || !hd_driver_is_vfio(entry->driver)))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: noiommu is for vfio-pci or a "
+                       "vfio-pci variant, not %s", hd_device_get_name(dev),
+                       entry->driver ? entry->driver : "a VF count alone");
     if (entry->numvfs >= 0 &&
         (r = hd_check_numvfs_possible(ctx, dev, (unsigned int)entry->numvfs)) < 0)
         return r;

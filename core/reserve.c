@@ -20,7 +20,7 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver, unsigned int fla
     /* Checked before the pending path writes anything; detach checks them again. */
     if ((r = hd_device_check_endpoint(dev, HD_REFUSE_RESERVE)) < 0)
         return r;
-    if (stub->vfio && hd_device_get_iommu_group(dev) < 0)
+    if (stub->vfio && hd_device_get_iommu_group(dev) < 0 && !(flags & HD_DETACH_NOIOMMU))
         return hd_err(ctx, -ENOTSUP,
                       "%s has no IOMMU group: the IOMMU is off or absent, so "
                       "%s cannot take it",
@@ -45,8 +45,9 @@ int hd_reserve_apply(struct hd_device *dev, const char *driver, unsigned int fla
     }
     if (r < 0)
         return r;
-    if ((r = hd_bind_detach(dev, stub->name,
-                            HD_DETACH_RECORD_STUB | (flags & HD_DETACH_AT_BOOT))) < 0)
+    if ((r = hd_bind_detach(dev, stub->name, HD_DETACH_RECORD_STUB |
+                                                 (flags & (HD_DETACH_AT_BOOT | HD_DETACH_NOIOMMU))))
+        < 0)
         return r;
     /* Already on the stub (vfio-pci.ids, an earlier detach by new_id): the override is what
      * keeps it there across a reprobe. */

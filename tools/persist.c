@@ -162,6 +162,7 @@ static const struct option persist_opts[] = {{"driver", required_argument, NULL,
                                              {"no-apply", no_argument, NULL, 'N'},
                                              {"dry-run", no_argument, NULL, 'D'},
                                              {"force", no_argument, NULL, 'f'},
+                                             {"noiommu", no_argument, NULL, 'U'},
                                              {NULL, 0, NULL, 0}};
 
 /* The device an error is about: the argument the library's message starts with (it names
@@ -202,13 +203,14 @@ static char *join_lines(char *const *lines, size_t n)
 /* The devices are an entry each, with the driver given (checked already) or the one a detach
  * would choose, into @entries (@chosen: room for their names) and their lines (@lines). */
 static int make_entries(struct tool *t, char **args, size_t n, const char *driver, int numvfs,
-                        struct hd_reserve_entry *entries, char (*chosen)[64], char **lines)
+                        bool noiommu, struct hd_reserve_entry *entries, char (*chosen)[64],
+                        char **lines)
 {
     int code;
 
     for (size_t i = 0; i < n; i++) {
         entries[i] = (struct hd_reserve_entry){.driver = driver, .numvfs = numvfs,
-                                               .file = "persist"};
+                                               .file = "persist", .noiommu = noiommu};
         if ((code = parse_selector(t, args[i], &entries[i].sel)) != EXIT_DONE)
             return code;
     }
@@ -222,6 +224,10 @@ static int make_entries(struct tool *t, char **args, size_t n, const char *drive
             hd_reserve_entry_choose_driver(t->ctx, &entries[i], chosen[i], sizeof(chosen[i]));
             entries[i].driver = chosen[i];
         }
+        if (noiommu && (entries[i].driver == NULL || !hd_driver_is_vfio(entries[i].driver)))
+            return tool_error(t, EXIT_USAGE, "--noiommu is for vfio-pci or a vfio-pci variant%s",
+                              entries[i].driver == NULL ? " (--numvfs alone binds nothing)"
+                                                        : "");
         if (hd_reserve_entry_format(&entries[i], &lines[i]) < 0 || lines[i] == NULL)
             return tool_error(t, EXIT_FAILED, "out of memory");
     }
@@ -232,7 +238,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
 {
     const char *driver = NULL;
     int numvfs_count = -1;
-    bool no_apply = false;
+    bool no_apply = false, noiommu = false;
     const char *numvfs = NULL; /* as typed: given twice, the two are named */
     int c, code, r;
 
@@ -267,6 +273,9 @@ static int run_persist(struct tool *t, int argc, char **argv)
         case 'D':
             t->dry_run = true;
             break;
+        case 'U':
+            noiommu = true;
+            break;
         default:
             tool_usage(&cmd_persist, stderr, t->prog);
             return EXIT_USAGE;
@@ -285,7 +294,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         free(lines);
         return tool_error(t, EXIT_FAILED, "out of memory");
     }
-    code = make_entries(t, args, n, driver, numvfs_count, entries, chosen, lines);
+    code = make_entries(t, args, n, driver, numvfs_count, noiommu, entries, chosen, lines);
     if (code == EXIT_DONE && (all = join_lines(lines, n)) == NULL)
         code = tool_error(t, EXIT_FAILED, "out of memory");
     if (code != EXIT_DONE)
@@ -672,7 +681,7 @@ const struct tool_command cmd_persist = {
     .name = "persist",
     .run = run_persist,
     .usage = "ADDR|VVVV:DDDD... [--driver NAME] [--numvfs N]\n"
-             "       [--no-apply] [--force] [--dry-run]",
+             "       [--no-apply] [--force] [--noiommu] [--dry-run]",
     .summary = "reserve devices now and at every boot",
     .help = "  -d, --driver NAME   vfio-pci, a vfio-pci variant (mlx5_vfio_pci, ...) or\n"
             "                      pci-stub; default: for an address, the one detach would\n"
@@ -684,6 +693,10 @@ const struct tool_command cmd_persist = {
             "                      a console), or when it is a PF whose VFs on host drivers\n"
             "                      go with it (a platform function is never persisted: the\n"
             "                      boot does not force; `detach --force` takes it now)\n"
+            "      --noiommu       UNSAFE: a device with no IOMMU group goes to vfio in\n"
+            "                      vfio's enable_unsafe_noiommu_mode, now and at every boot\n"
+            "                      (/dev/vfio/noiommu-N: no DMA isolation; for DPDK and the\n"
+            "                      like, never a VM); the line says noiommu\n"
             "      --dry-run       print the line and the plan; write nothing, change nothing\n"
             "ADDR may be a network interface's name; its device's address is written.\n"
             "Each device is reserved now (as `hostdev reserve` does) and\n"

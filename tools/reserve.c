@@ -106,10 +106,26 @@ unsigned int reserve_apply_flags(const struct tool *t)
     return (t->dry_run ? HD_RESERVE_DRY_RUN : 0) | (t->force ? HD_RESERVE_FORCE : 0);
 }
 
+/* ", unsafe no-IOMMU mode: NODE (...)" for step @i of @op onto vfio in that mode, as detach's
+ * line says it; "" for any other. */
+static const char *noiommu_note(const struct hd_op *op, size_t i, char *buf, size_t size)
+{
+    int group;
+
+    if (!hd_op_step_get_noiommu(op, i, &group))
+        return "";
+    if (group >= 0)
+        snprintf(buf, size, ", unsafe no-IOMMU mode: /dev/vfio/noiommu-%d (no DMA isolation)",
+                 group);
+    else
+        snprintf(buf, size, ", unsafe no-IOMMU mode: /dev/vfio/noiommu-N (no DMA isolation)");
+    return buf;
+}
+
 /* A reserved device's line: what its operation did, with the entry's stub and source. */
 static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_reserve_entry *e)
 {
-    char where[512];
+    char where[512], node[96];
 
     for (size_t i = 0; i < hd_op_get_step_count(op); i++) {
         const char *a = hd_op_step_get_action(op, i), *d = hd_op_step_get_device(op, i);
@@ -131,9 +147,9 @@ static void print_bind(struct tool *t, const struct hd_op *op, const struct hd_r
                  strcmp(hd_op_step_get_from(op, i), hd_op_step_get_to(op, i)) == 0)
             printf("%s: on %s already, reserved for it (%s)\n", d, hd_op_step_get_to(op, i), w);
         else if (strcmp(a, "detach") == 0)
-            printf("%s: %s -> %s (%s)\n", d, strcmp(hd_op_step_get_from(op, i), "none") == 0
-                                                ? "unbound" : hd_op_step_get_from(op, i),
-                   e->driver, w);
+            printf("%s: %s -> %s%s (%s)\n", d, strcmp(hd_op_step_get_from(op, i), "none") == 0
+                                                  ? "unbound" : hd_op_step_get_from(op, i),
+                   e->driver, noiommu_note(op, i, node, sizeof(node)), w);
     }
 }
 
@@ -145,9 +161,14 @@ static void print_failure(struct tool *t, const struct hd_reserve_result *res, s
     enum hd_reason reason = HD_REASON_NONE;
     const char *msg = hd_reserve_result_get_error(res, i, &reason);
 
-    /* Bad input (a broken mdev definition, a bridge) exits 2, as everywhere. */
+    /* Bad input (a broken mdev definition, a bridge) exits 2, as everywhere. A group-less
+     * device goes to vfio only by the entry's own opt-in, which persist --noiommu writes. */
     tool_error_hint(t, tool_exit_for_reason(reason),
-                    hd_reason_forceable(reason) && !t->force ? "--force takes it anyway" : NULL,
+                    reason == HD_REASON_NOIOMMU
+                        ? "persist --noiommu reserves it anyway, UNSAFELY: for DPDK and the "
+                          "like, never a VM"
+                    : hd_reason_forceable(reason) && !t->force ? "--force takes it anyway"
+                                                               : NULL,
                     "%s%s", where, msg);
 }
 

@@ -691,6 +691,7 @@ enum hd_cmdline_advice {
     HD_ADVICE_NOIOMMU_OFF,       /* vfio.enable_unsafe_noiommu_mode=0 */
     HD_ADVICE_PCI_REALLOC,       /* pci=realloc: BARs the firmware left unassigned */
     HD_ADVICE_NO_SYSFB,          /* initcall_blacklist=sysfb_init: no boot framebuffer */
+    HD_ADVICE_NOIOMMU_ON,        /* vfio.enable_unsafe_noiommu_mode=1 (no DMA isolation) */
 };
 /* The parameter to add for @what on an IOMMU of @vendor; NULL when nothing is needed. */
 const char *hd_cmdline_advice(enum hd_cmdline_advice what, enum hd_iommu_vendor vendor);
@@ -762,6 +763,9 @@ struct hd_reserve_entry {
     int numvfs;         /* -1: not set */
     const char *file;   /* "etc/hostdev.d/10-gpu.conf", "proc/cmdline" (root-relative) */
     unsigned int line;  /* 1-based; 0 for the command line */
+    /* Its vfio driver may take a device with no IOMMU group in vfio's unsafe no-IOMMU mode
+     * (the word "noiommu"; HD_OP_NOIOMMU): no DMA isolation, for DPDK and the like */
+    bool noiommu;
 };
 
 struct hd_reserve_config;
