@@ -177,6 +177,28 @@ static void note_numvfs(struct tool *t, struct hd_device **devs, size_t n, const
     hd_reserve_config_unref(config);
 }
 
+/* The parameter that turns vfio's unsafe no-IOMMU mode on when a device given has no IOMMU
+ * group and the reservation the boot applies to it opts in to that mode (hostdev.d's
+ * noiommu): that boot refuses it otherwise. NULL: none needs it. */
+static char *noiommu_param(struct tool *t, struct hd_device **devs, size_t n)
+{
+    struct hd_reserve_config *config = NULL;
+    bool needed = false;
+
+    if (hd_reserve_config_load(t->ctx, &config) < 0) {
+        hd_ctx_clear_error(t->ctx); /* unread: nothing opts in */
+        return NULL;
+    }
+    for (size_t i = 0; i < n && !needed; i++) {
+        const struct hd_reserve_entry *e = hd_reserve_config_match(config, devs[i]);
+        needed = e != NULL && e->noiommu && hd_device_get_iommu_group(devs[i]) < 0;
+    }
+    hd_ctx_clear_error(t->ctx);
+    hd_reserve_config_unref(config);
+    return needed ? strdup(hd_cmdline_advice(HD_ADVICE_NOIOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN))
+                  : NULL;
+}
+
 /* The ids argument of @argv that takes @d, or NULL. */
 static const char *ids_arg(int argc, char **argv, const struct hd_device *d,
                            struct hd_pci_selector *sel)
@@ -320,6 +342,7 @@ static int run(struct tool *t, int argc, char **argv)
                  hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)) > 0)
         nwarnings++;
     add(&p, strdup(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, vendor)));
+    add(&p, noiommu_param(t, devs, n));
     if (reserve) {
         add(&p, reserve_param(devs, n, argc - optind, argv + optind));
         if (strcmp(stub, "vfio-pci") != 0)
