@@ -646,6 +646,7 @@ static int run_persisted(struct tool *t, int argc, char **argv)
             json_kv_string(&j, "device", line);
             json_kv_string(&j, "driver", e->driver);
             json_kv_int_or_null(&j, "numvfs", e->numvfs, e->numvfs >= 0);
+            json_kv_bool(&j, "noiommu", e->noiommu);
             json_kv_string(&j, "file", e->file);
             json_kv_int_or_null(&j, "line", e->line, e->line > 0);
             json_kv_string(&j, "refused", hd_reserve_config_get_refusal(config, e));

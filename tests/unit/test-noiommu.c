@@ -427,3 +427,120 @@ HD_TEST(recover_puts_a_noiommu_device_back_on_vfio)
     eng_stop(&e);
 }
 END_TEST
+
+/* etc/hostdev.d/10-nic.conf of the fake kernel, holding @text. */
+static void boot_conf(struct eng *e, const char *text)
+{
+    FILE *f;
+
+    mkdir(fx_path(&e->fx, "etc"), 0755);
+    mkdir(fx_path(&e->fx, "etc/hostdev.d"), 0755);
+    f = fopen(fx_path(&e->fx, "etc/hostdev.d/10-nic.conf"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A boot reservation's opt-in: persist --noiommu writes it, and the boot's reserve applies it
+ * as detach --noiommu does, saying so. */
+HD_TEST(persist_noiommu_then_boot_reserve_binds)
+{
+    struct eng e;
+    size_t writes;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(eng_run(&e, "persist --noiommu --dry-run " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "would persist " NIC " vfio-pci noiommu"));
+    ck_assert_ptr_nonnull(strstr(e.out, "unsafe no-IOMMU mode"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    /* Written for the next boot alone: that boot's reserve binds it. */
+    ck_assert_int_eq(eng_run(&e, "persist --noiommu --no-apply " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(fx_read(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"),
+                                 NIC " vfio-pci noiommu"));
+    assert_untouched(&e);
+    ck_assert_int_eq(eng_run(&e, "persisted"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, NIC " vfio-pci noiommu "));
+    ck_assert_ptr_null(strstr(e.out, "refused"));
+    ck_assert_int_eq(eng_run(&e, "--json persisted"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu\": true"));
+    /* Not a reservation the boot refuses, nor a broken line. */
+    eng_run(&e, "--json doctor");
+    ck_assert_ptr_null(strstr(e.out, "reserved-refused-at-boot"));
+    ck_assert_ptr_null(strstr(e.out, "reserve-config-error"));
+    writes = eng_writes(&e);
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "unsafe no-IOMMU mode: /dev/vfio/noiommu-N"));
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(eng_run(&e, "reserve"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, NODE));
+    ck_assert_ptr_nonnull(strstr(e.out, "unsafe no-IOMMU mode: /dev/vfio/noiommu-0"));
+    ck_assert_ptr_nonnull(strstr(e.err, "warning"));
+    ck_assert_ptr_nonnull(strstr(e.err, "no DMA isolation"));
+    ck_assert_str_eq(fx_read(&e.fx, "run/hostdev/drivers/" NIC), "e1000e");
+    ck_assert_int_eq(eng_run(&e, "unpersist " NIC), 0);
+    assert_untouched(&e);
+    /* Persisted and applied at once, under --json too. */
+    ck_assert_int_eq(eng_run(&e, "--json persist --noiommu " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"noiommu_node\": \"/dev/vfio/noiommu-0\""));
+    ck_assert(fx_exists(&e.fx, NODE));
+    eng_stop(&e);
+}
+END_TEST
+
+/* An entry without the opt-in is refused before anything is written, the hint naming it. */
+HD_TEST(boot_reserve_without_the_opt_in_refused)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    boot_conf(&e, NIC " vfio-pci\n");
+    ck_assert_int_eq(eng_run(&e, "reserve"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "without DMA isolation"));
+    ck_assert_ptr_nonnull(strstr(e.err, "persist --noiommu"));
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 1);
+    ck_assert_int_eq(eng_run(&e, "persist " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "persist --noiommu"));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+    ck_assert_int_eq(eng_run(&e, "persist --noiommu --driver pci-stub " NIC), 2);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+/* The opt-in with the mode off: refused, naming the kernel parameter that turns it on. */
+HD_TEST(boot_reserve_mode_off_names_the_parameter)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("N"));
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "reserve"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "vfio.enable_unsafe_noiommu_mode=1"));
+    ck_assert_int_eq(eng_run(&e, "persist --noiommu " NIC), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "vfio.enable_unsafe_noiommu_mode=1"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_untouched(&e);
+    eng_stop(&e);
+}
+END_TEST
+
+/* cmdline names the mode's parameter for a group-less device whose entry opts in, and only
+ * then. */
+HD_TEST(cmdline_names_the_parameter_for_an_opted_in_device)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC("N"));
+    ck_assert_int_eq(eng_run(&e, "cmdline " NIC), 0);
+    ck_assert_ptr_null(strstr(e.out, "enable_unsafe_noiommu_mode"));
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "cmdline " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "vfio.enable_unsafe_noiommu_mode=1"));
+    ck_assert_int_eq(eng_run(&e, "--json cmdline " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vfio.enable_unsafe_noiommu_mode=1\""));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    eng_stop(&e);
+}
+END_TEST

@@ -127,6 +127,30 @@ HD_TEST(config_lines)
 }
 END_TEST
 
+/* The no-IOMMU opt-in is a word of its own, written back as read; a line without it (every
+ * file written before it existed) opts in to nothing. */
+HD_TEST(config_noiommu_opt_in)
+{
+    struct hd_reserve_config *c = parse("0000:00:02.0 vfio-pci noiommu\n"
+                                        "0000:00:03.0 noiommu\n"
+                                        "8086:10d3 noiommu vfio-pci\n"
+                                        "0000:00:04.0 vfio-pci\n",
+                                        0);
+    static const char *const want[] = {"0000:00:02.0 vfio-pci noiommu",
+                                       "0000:00:03.0 vfio-pci noiommu",
+                                       "8086:10d3 vfio-pci noiommu", "0000:00:04.0 vfio-pci"};
+
+    ck_assert_uint_eq(hd_reserve_config_count(c), 4);
+    for (size_t i = 0; i < 4; i++) {
+        char *line = entry_line(c, i);
+        ck_assert_str_eq(line, want[i]);
+        ck_assert(hd_reserve_config_get(c, i)->noiommu == (i < 3));
+        free(line);
+    }
+    hd_reserve_config_unref(c);
+}
+END_TEST
+
 HD_TEST(config_errors_name_file_and_line)
 {
     static const struct {
@@ -143,6 +167,9 @@ HD_TEST(config_errors_name_file_and_line)
         {"03:00.0 numvfs=", "invalid numvfs ''"},
         {"8086:10d3 numvfs=2", "numvfs= needs the address"},
         {"0000:03:00.0x", "invalid device"},
+        {"03:00.0 noiommu noiommu", "noiommu given twice"},
+        {"03:00.0 pci-stub noiommu", "noiommu is for vfio-pci or a vfio-pci variant, not "},
+        {"03:00.0 numvfs=2 noiommu", "noiommu is for vfio-pci or a vfio-pci variant, which"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[256], want[256];
