@@ -118,10 +118,18 @@ HD_EXPORT bool hd_vfio_noiommu_mode(struct hd_ctx *ctx)
 {
     char buf[8];
     bool on = false;
+    struct hd_cmdline *cl;
 
-    return hd_fs_read_attr(ctx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
-                           sizeof(buf)) > 0 &&
-           hd_kstrtobool(buf, &on) == 0 && on;
+    if (hd_fs_read_attr(ctx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
+                        sizeof(buf)) > 0)
+        return hd_kstrtobool(buf, &on) == 0 && on;
+    /* vfio not loaded yet (a module, loaded by the first vfio-pci bind, as at boot before any
+     * was made): it takes the mode the kernel command line gives it as it loads. */
+    if (hd_fs_exists(ctx, "sys/module/vfio") != 0 || hd_cmdline_read(ctx, &cl) < 0)
+        return false;
+    on = hd_cmdline_get_setting(cl, HD_CMDLINE_NOIOMMU_MODE) == HD_TRISTATE_YES;
+    hd_cmdline_unref(cl);
+    return on;
 }
 
 HD_EXPORT bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number)

@@ -544,3 +544,36 @@ HD_TEST(cmdline_names_the_parameter_for_an_opted_in_device)
     eng_stop(&e);
 }
 END_TEST
+
+/* The no-IOMMU tree with vfio not loaded yet (as at boot, before the first vfio-pci bind loads
+ * it), @args on the kernel command line. */
+#define SPEC_UNLOADED(args)                                                                    \
+    "kernel 6.1.0-13-amd64\n"                                                                  \
+    "cmdline \"BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/sda1 ro" args "\"\n"          \
+    "iommu none\n"                                                                             \
+    "driver e1000e ids=8086:10d3\n"                                                            \
+    "driver vfio-pci module=vfio_pci stub vfio sriov\n"                                        \
+    "device 0000:00:00.0 8086:29c0 class=060000 subsys=1af4:1100\n"                            \
+    "device 0000:00:02.0 8086:10d3 class=020000 subsys=8086:0000 driver=e1000e reset=pm\n"
+
+/* vfio takes the mode from the command line as it loads: until then, that is the mode. */
+HD_TEST(mode_of_an_unloaded_vfio_is_the_command_line_s)
+{
+    struct eng e;
+
+    eng_start(&e, SPEC_UNLOADED(""));
+    ck_assert(!fx_exists(&e.fx, "sys/module/vfio"));
+    ck_assert(!hd_vfio_noiommu_mode(e.ctx));
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 1);
+    ck_assert_ptr_nonnull(strstr(e.err, "vfio.enable_unsafe_noiommu_mode=1"));
+    eng_stop(&e);
+    eng_start(&e, SPEC_UNLOADED(" vfio.enable_unsafe_noiommu_mode=1"));
+    ck_assert(hd_vfio_noiommu_mode(e.ctx));
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "unsafe no-IOMMU mode: /dev/vfio/noiommu-N"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    eng_stop(&e);
+}
+END_TEST
