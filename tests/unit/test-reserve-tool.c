@@ -317,7 +317,8 @@ HD_TEST(reserve_refuses_a_broken_configuration)
     conf("10-nic.conf", "03:00.0\n04:00.0 vfio\n");
     ck_assert_int_eq(hd("reserve"), 2);
     ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/10-nic.conf:2: 'vfio' is neither a "
-                            "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n");
+                            "driver (vfio-pci, a vfio-pci variant, pci-stub), numvfs=N nor "
+                            "noiommu\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
     /* At boot the valid entries go on. */
     ck_assert_int_eq(hd("reserve --keep-going"), 1);
@@ -379,7 +380,8 @@ HD_TEST(reserve_names_every_bad_line)
     conf("50-t.conf", "03:00.0 vfio\n00:01.0\n03:00.0\n");
     ck_assert_int_eq(hd("reserve --dry-run"), 2);
     ck_assert_str_eq(e.err, "hostdev reserve: etc/hostdev.d/50-t.conf:1: 'vfio' is neither a "
-                            "driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N\n"
+                            "driver (vfio-pci, a vfio-pci variant, pci-stub), numvfs=N nor "
+                            "noiommu\n"
                             "hostdev reserve: etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge "
                             "(header type 1), not an endpoint: it cannot be reserved for a VM\n");
     ck_assert_str_eq(e.out, "");
@@ -407,7 +409,7 @@ HD_TEST(reserve_force_names_every_line_it_would_refuse)
 {
 #define UNREAD                                                                                 \
     "etc/hostdev.d/50-t.conf:1: 'vfio' is neither a driver (vfio-pci, a vfio-pci variant, "    \
-    "pci-stub) nor numvfs=N"
+    "pci-stub), numvfs=N nor noiommu"
 #define BRIDGE                                                                                 \
     "etc/hostdev.d/50-t.conf:2: 0000:00:01.0 is a bridge (header type 1), not an endpoint: it " \
     "cannot be reserved for a VM"
@@ -2517,8 +2519,8 @@ HD_TEST(unpersist_in_doubt_gives_nothing_back)
     ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
     ck_assert_str_eq(e.err, "hostdev unpersist: " NIC ": not given back, since the configuration "
                             "may still reserve it: etc/hostdev.d/20-typo.conf:2: 'vfio' is neither "
-                            "a driver (vfio-pci, a vfio-pci variant, pci-stub) nor numvfs=N (mend "
-                            "or remove that first)\n");
+                            "a driver (vfio-pci, a vfio-pci variant, pci-stub), numvfs=N nor "
+                            "noiommu (mend or remove that first)\n");
     conf("20-typo.conf", "8086:10d3 numvfs=x\n");
     ck_assert_int_eq(hd("unpersist --dry-run 03:00.0"), 2);
     ck_err_has("etc/hostdev.d/20-typo.conf:1: ");
