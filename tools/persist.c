@@ -188,12 +188,14 @@ static char *join_lines(char *const *lines, size_t n)
     char *all;
 
     for (size_t i = 0; i < n; i++)
-        len += strlen(lines[i]) + 2;
+        len += (lines[i] ? strlen(lines[i]) : 0) + 2;
     if ((all = malloc(len)) == NULL)
         return NULL;
     all[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        if (i > 0)
+        if (lines[i] == NULL) /* make_entries() leaves none on success */
+            continue;
+        if (all[0] != '\0')
             strcat(all, ", ");
         strcat(all, lines[i]);
     }
