@@ -235,38 +235,53 @@ static bool told_before(const struct hd_op *const *ops, size_t o, size_t i)
     return false;
 }
 
+/* Each group the operations @ops found not viable, once, with the members still in its way
+ * (those @skip does not rule out): @fn(@arg, its operation, the group's index there, the
+ * group, the members, how many). */
+typedef void unviable_fn(void *arg, const struct hd_op *op, size_t i, struct hd_group *g,
+                         struct hd_device *const *v, size_t n);
+static void each_unviable(const struct hd_op *const *ops, size_t nops, tool_not_blocker_fn *skip,
+                          const void *data, unviable_fn *fn, void *arg)
+{
+    for (size_t o = 0; o < nops; o++) {
+        for (size_t i = 0; i < hd_op_get_unviable_count(ops[o]); i++) {
+            struct hd_group *g = hd_op_unviable_get_group(ops[o], i);
+            struct hd_device **v = calloc(hd_group_get_blocker_count(g) + 1, sizeof(*v));
+            size_t n = v != NULL ? still_blocking(g, skip, data, v) : 0;
+            if (n > 0 && !told_before(ops, o, i))
+                fn(arg, ops[o], i, g, v, n);
+            free(v);
+        }
+    }
+}
+
+static void json_unviable_group(void *arg, const struct hd_op *op, size_t i, struct hd_group *g,
+                                struct hd_device *const *v, size_t n)
+{
+    struct json *j = arg;
+
+    json_begin_object(j);
+    json_kv_int(j, "group", hd_group_get_number(g));
+    json_kv_string(j, "device", hd_op_unviable_get_device(op, i));
+    json_key(j, "blockers");
+    json_begin_array(j);
+    for (size_t k = 0; k < n; k++) {
+        json_begin_object(j);
+        json_kv_string(j, "device", hd_device_get_name(v[k]));
+        json_kv_string(j, "driver", hd_device_get_driver(v[k]));
+        json_kv_string(j, "host_keeps", hd_device_get_platform_role(v[k]));
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_end_object(j);
+}
+
 void tool_ops_json_unviable(struct json *j, const struct hd_op *const *ops, size_t nops,
                             tool_not_blocker_fn *skip, const void *data)
 {
     json_key(j, "unviable");
     json_begin_array(j);
-    for (size_t o = 0; o < nops; o++) {
-        const struct hd_op *op = ops[o];
-        for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
-            struct hd_group *g = hd_op_unviable_get_group(op, i);
-            struct hd_device **v = calloc(hd_group_get_blocker_count(g) + 1, sizeof(*v));
-            size_t n = v != NULL ? still_blocking(g, skip, data, v) : 0;
-            if (n == 0 || told_before(ops, o, i)) {
-                free(v);
-                continue;
-            }
-            json_begin_object(j);
-            json_kv_int(j, "group", hd_group_get_number(g));
-            json_kv_string(j, "device", hd_op_unviable_get_device(op, i));
-            json_key(j, "blockers");
-            json_begin_array(j);
-            for (size_t k = 0; k < n; k++) {
-                json_begin_object(j);
-                json_kv_string(j, "device", hd_device_get_name(v[k]));
-                json_kv_string(j, "driver", hd_device_get_driver(v[k]));
-                json_kv_string(j, "host_keeps", hd_device_get_platform_role(v[k]));
-                json_end_object(j);
-            }
-            json_end_array(j);
-            json_end_object(j);
-            free(v);
-        }
-    }
+    each_unviable(ops, nops, skip, data, json_unviable_group, j);
     json_end_array(j);
 }
 
@@ -303,20 +318,25 @@ static void print_unviable_group(const struct tool *t, const char *operation, co
                 n > 1 ? "them" : "it", t->prog, name);
 }
 
+struct print_unviable {
+    const struct tool *t;
+    const char *operation;
+};
+
+static void print_unviable_of(void *arg, const struct hd_op *op, size_t i, struct hd_group *g,
+                              struct hd_device *const *v, size_t n)
+{
+    const struct print_unviable *p = arg;
+
+    print_unviable_group(p->t, p->operation, hd_op_unviable_get_device(op, i), g, v, n);
+}
+
 void tool_ops_print_unviable(const struct tool *t, const struct hd_op *const *ops, size_t nops,
                              const char *operation, tool_not_blocker_fn *skip, const void *data)
 {
-    for (size_t o = 0; o < nops; o++) {
-        const struct hd_op *op = ops[o];
-        for (size_t i = 0; i < hd_op_get_unviable_count(op); i++) {
-            struct hd_group *g = hd_op_unviable_get_group(op, i);
-            struct hd_device **v = calloc(hd_group_get_blocker_count(g) + 1, sizeof(*v));
-            size_t n = v != NULL ? still_blocking(g, skip, data, v) : 0;
-            if (n > 0 && !told_before(ops, o, i))
-                print_unviable_group(t, operation, hd_op_unviable_get_device(op, i), g, v, n);
-            free(v);
-        }
-    }
+    struct print_unviable p = {t, operation};
+
+    each_unviable(ops, nops, skip, data, print_unviable_of, &p);
 }
 
 /* The way to end a reservation that takes a given-back device again: unpersist for a persisted
