@@ -101,10 +101,19 @@ bool hd_bound_to_vfio(struct hd_ctx *ctx, const char *bdf, const char *driver)
 
 HD_EXPORT bool hd_device_is_on_vfio(const struct hd_device *dev)
 {
-    /* A vfio-dev directory its snapshot read already answers without another. */
-    return hd_device_get_vfio_cdev(dev) != NULL ||
-           hd_bound_to_vfio(hd_device_get_ctx(dev), hd_device_get_name(dev),
-                            hd_device_get_driver(dev));
+    /* A vfio-dev directory its snapshot read already answers without another, and so does
+     * the kernel's "no" on this driver, asked once (a command asks at every check). */
+    if (hd_device_get_vfio_cdev(dev) != NULL)
+        return true;
+    if (hd_driver_is_vfio(hd_device_get_driver(dev)))
+        return true;
+    if (hd_device_known_not_on_vfio(dev))
+        return false;
+    if (hd_bound_to_vfio(hd_device_get_ctx(dev), hd_device_get_name(dev),
+                         hd_device_get_driver(dev)))
+        return true;
+    hd_device_set_not_on_vfio(dev);
+    return false;
 }
 
 HD_EXPORT bool hd_driver_is_dma_safe(const char *driver)

@@ -31,6 +31,10 @@ struct hd_device {
     char name[HD_PCI_ADDR_BUFSZ];
     bool has_physfn;          /* HD_FILL_SRIOV, or a listing that found the VF's PF */
     bool has_driver_override; /* HD_FILL_OVERRIDE: the attribute exists (Linux >= 3.16) */
+    /* The kernel said (no vfio-dev) that @driver holds it for no VFIO driver: a driver
+     * registers a VFIO device for every device it binds or for none, so it is asked once a
+     * command, not at every check. Cleared with every change of @driver. */
+    bool not_on_vfio;
     /* HD_FILL_IDENT */
     uint16_t vendor, device, subsystem_vendor, subsystem_device;
     uint32_t class;
@@ -91,6 +95,7 @@ static void clear_fields(struct hd_device *dev)
         dev->ext = NULL;
     }
     dev->vendor_name = dev->product_name = dev->modalias = dev->driver = NULL;
+    dev->not_on_vfio = false;
 }
 
 /* The fields a plain listing does not read, allocated on first need. */
@@ -261,6 +266,7 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
 
     /* A snapshot of uevent: no DRIVER= line now means unbound now. */
     dev->driver = dev->modalias = NULL;
+    dev->not_on_vfio = false;
     for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
         const char *val;
@@ -272,6 +278,7 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
             if (!hd_name_valid(val))
                 return bad_attr(dev, "uevent DRIVER", val);
             dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), val, strlen(val));
+            dev->not_on_vfio = false;
             if (dev->driver == NULL)
                 return -ENOMEM;
         } else if (strcmp(line, "PCI_ID") == 0) {
@@ -445,6 +452,7 @@ static int read_driver_link(struct hd_device *dev, char *buf, size_t size)
 int hd_device_set_read_driver(struct hd_device *dev, const char *driver)
 {
     dev->driver = NULL;
+    dev->not_on_vfio = false;
     if (driver[0] == '\0')
         return 0;
     dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), driver, strlen(driver));
@@ -458,6 +466,7 @@ int hd_device_fill_driver(struct hd_device *dev)
     int r = read_driver_link(dev, name, sizeof(name));
 
     dev->driver = NULL;
+    dev->not_on_vfio = false;
     return r < 0 ? r : hd_device_set_read_driver(dev, name);
 }
 
@@ -508,8 +517,10 @@ int hd_device_fill_bulk(struct hd_device *dev, bool driver_known, const char *dr
     dev->class = (uint32_t)cfg[0x0b] << 16 | (uint32_t)cfg[0x0a] << 8 | cfg[0x09];
     dev->subsystem_vendor = le16_at(cfg + 0x2c);
     dev->subsystem_device = le16_at(cfg + 0x2e);
-    if (driver_known)
+    if (driver_known) {
         dev->driver = driver; /* the drivers' directories told (enumerate.c) */
+        dev->not_on_vfio = false;
+    }
     else if ((r = hd_device_fill_driver(dev)) < 0)
         return r;
     if (dev->vendor == 0xffff) {
@@ -973,6 +984,18 @@ HD_EXPORT bool hd_device_has_reset(const struct hd_device *dev)
 HD_EXPORT const char *hd_device_get_reset_methods(const struct hd_device *dev)
 {
     return dev->ext ? dev->ext->reset_methods : NULL;
+}
+
+bool hd_device_known_not_on_vfio(const struct hd_device *dev)
+{
+    return dev->not_on_vfio;
+}
+
+void hd_device_set_not_on_vfio(const struct hd_device *dev)
+{
+    /* A cache of a kernel fact beside the snapshot, not the device's state: a const device
+     * may keep it. */
+    ((struct hd_device *)dev)->not_on_vfio = true;
 }
 
 HD_EXPORT const char *hd_device_get_vfio_cdev(const struct hd_device *dev)

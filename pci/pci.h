@@ -44,6 +44,10 @@ int hd_device_fill_vf_ids(struct hd_device *vf, struct hd_device *pf);
 int hd_device_parse_uevent(struct hd_device *dev, char *buf);
 /* hd_device_get_driver(), or @unbound when it has none. */
 const char *hd_device_get_driver_or(const struct hd_device *dev, const char *unbound);
+/* Whether the kernel said the device is on no VFIO driver while on its present driver
+ * (hd_device_is_on_vfio()'s cache), and to remember that it did. */
+bool hd_device_known_not_on_vfio(const struct hd_device *dev);
+void hd_device_set_not_on_vfio(const struct hd_device *dev);
 /* Whether every one of the @fill fields has been read. */
 bool hd_device_has_filled(const struct hd_device *dev, unsigned int fill);
 /* The kernel listed @dev in IOMMU group @group (a group's devices directory): that is its

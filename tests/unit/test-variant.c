@@ -420,6 +420,35 @@ HD_TEST(a_variant_named_otherwise_is_on_vfio_by_its_vfio_dev)
 }
 END_TEST
 
+/* The kernel's "no" (no vfio-dev) is kept for the device's driver then, and forgotten when the
+ * driver changes: back on the oddly named variant, the device is on VFIO again. */
+HD_TEST(a_device_s_no_is_kept_for_its_driver_only)
+{
+    struct eng e;
+    struct hd_device *dev;
+
+    eng_start(&e, ODD_TREE);
+    dev = eng_dev(&e, ODD_NIC);
+    ck_assert(hd_device_is_on_vfio(dev));
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/" ODD_NIC "/driver_override", "\n"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/nicpass/unbind", ODD_NIC), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/bind", ODD_NIC), 0);
+    ck_assert_int_eq(hd_device_refresh(dev), 0);
+    ck_assert_str_eq(hd_device_get_driver(dev), "e1000e");
+    ck_assert(!hd_device_is_on_vfio(dev));
+    ck_assert(!hd_device_is_on_vfio(dev)); /* asked again: the kept answer */
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/devices/" ODD_NIC "/driver_override",
+                              "nicpass"), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/e1000e/unbind", ODD_NIC), 0);
+    ck_assert_int_eq(fx_write(&e.fx, "sys/bus/pci/drivers/nicpass/bind", ODD_NIC), 0);
+    ck_assert_int_eq(hd_device_refresh(dev), 0);
+    ck_assert_str_eq(hd_device_get_driver(dev), "nicpass");
+    ck_assert(hd_device_is_on_vfio(dev));
+    hd_device_unref(dev);
+    eng_stop(&e);
+}
+END_TEST
+
 /* No in-tree variant has sriov_configure: a count's dry run warns of what its run then fails
  * with, whether the name or the kernel (vfio-dev) says the PF is on a variant; not for a PF
  * whose variant made the VFs it has. */
