@@ -1,5 +1,5 @@
-/* cmdline.c - `hostdev cmdline ADDR|VVVV:DDDD...`: what to add to the kernel command line so that these
- * devices are kept for VMs from boot on. */
+/* cmdline.c - `hostdev cmdline ADDR|VVVV:DDDD...`: what to add to the kernel command line so
+ * that these devices are kept for VMs from boot on. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
