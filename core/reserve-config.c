@@ -190,6 +190,17 @@ static const char *quote(const char *w, size_t len, char buf[WORD_QUOTE_MAX + 4]
     return buf;
 }
 
+/* Why @e's no-IOMMU opt-in cannot be (in @why), or NULL: the opt-in is a vfio bind's, since
+ * pci-stub needs no group and a count alone binds nothing. */
+static const char *noiommu_refusal(const struct hd_reserve_entry *e, char *why, size_t size)
+{
+    if (!e->noiommu || (e->driver != NULL && hd_driver_is_vfio(e->driver)))
+        return NULL;
+    snprintf(why, size, "noiommu is for vfio-pci or a vfio-pci variant%s",
+             e->driver == NULL ? ", which numvfs= alone does not name" : ", not pci-stub");
+    return why;
+}
+
 /* Parse the words of one line into @e; NULL on success, else why not (in @why). */
 static const char *parse_line(struct hd_reserve_config *config, char *line,
                               struct hd_reserve_entry *e, bool *named, char *why, size_t size)
@@ -245,13 +256,7 @@ static const char *parse_line(struct hd_reserve_config *config, char *line,
     }
     if (!have_driver && e->numvfs < 0)
         e->driver = hd_stub_vfio_pci.name;
-    /* The opt-in is a vfio bind's: pci-stub needs no group, a count alone binds nothing. */
-    if (e->noiommu && (e->driver == NULL || !hd_driver_is_vfio(e->driver))) {
-        snprintf(why, size, "noiommu is for vfio-pci or a vfio-pci variant%s",
-                 e->driver == NULL ? ", which numvfs= alone does not name" : ", not pci-stub");
-        return why;
-    }
-    return NULL;
+    return noiommu_refusal(e, why, size);
 }
 
 #define HD_RESERVE_FILE_ERRORS_MAX 10 /* per file; then one line says how many more */
@@ -320,6 +325,37 @@ const char *hd_reserve_entry_where(const struct hd_reserve_entry *e, char *buf, 
     return buf;
 }
 
+/* One device word of hostdev.reserve=, SELECTOR[+noiommu] (hostdev.d's word noiommu: the
+ * parameter's devices are split at commas, so the opt-in rides on its device), into @e (its
+ * driver set): NULL, or why not (in @why, quoting @w); *@named once its device part is one. */
+static const char *parse_reserve_word(char *w, struct hd_reserve_entry *e, bool *named,
+                                      char *why, size_t size)
+{
+    char q[WORD_QUOTE_MAX + 4], refusal[128], *plus = strchr(w, '+');
+
+    if (plus != NULL)
+        *plus = '\0';
+    if (hd_pci_selector_parse(w, &e->sel) < 0) {
+        snprintf(why, size, "invalid device '%s' (" SELECTOR_FORMS ")", quote(w, strlen(w), q));
+        return why;
+    }
+    *named = true;
+    if (plus == NULL)
+        return NULL;
+    *plus = '+';
+    if (strcmp(plus, HD_RESERVE_CMDLINE_NOIOMMU) != 0) {
+        snprintf(why, size, "'%s': only " HD_RESERVE_CMDLINE_NOIOMMU " may follow a device",
+                 quote(w, strlen(w), q));
+        return why;
+    }
+    e->noiommu = true;
+    if (noiommu_refusal(e, refusal, sizeof(refusal)) == NULL)
+        return NULL;
+    snprintf(why, size, "'%s': %s (hostdev.driver=%s)", quote(w, strlen(w), q), refusal,
+             e->driver);
+    return why;
+}
+
 HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                                             const struct hd_cmdline *cmdline)
 {
@@ -352,20 +388,18 @@ HD_EXPORT int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
             bad++;
         for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
             struct hd_reserve_entry e = {.driver = driver, .numvfs = -1, .file = name};
-            char q[WORD_QUOTE_MAX + 4];
-            if (hd_pci_selector_parse(w, &e.sel) == 0) {
-                if (add_entry(config, &e) < 0) {
-                    free(list);
-                    return -ENOMEM;
-                }
-                continue;
-            }
-            if (add_error(config, "%s: hostdev.reserve: invalid device '%s' (" SELECTOR_FORMS ")",
-                          name, quote(w, strlen(w), q)) < 0) {
+            char why[256];
+            bool named = false;
+            const char *err = parse_reserve_word(w, &e, &named, why, sizeof(why));
+            if (err == NULL ? add_entry(config, &e) < 0
+                            : add_error(config, "%s: hostdev.reserve: %s", name, err) < 0 ||
+                                  /* The boot skips it: what it names is in doubt. */
+                                  (named && add_doubt(config, name, &e.sel,
+                                                      "%s: hostdev.reserve: %s", name, err) < 0)) {
                 free(list);
                 return -ENOMEM;
             }
-            bad++;
+            bad += err != NULL;
         }
         free(list);
     }

@@ -769,6 +769,9 @@ struct hd_reserve_entry {
      * (the word "noiommu"; HD_OP_NOIOMMU): no DMA isolation, for DPDK and the like */
     bool noiommu;
 };
+/* noiommu's form on the kernel command line: after a device of hostdev.reserve=
+ * (hostdev.reserve=0000:03:00.0+noiommu), whose devices are split at commas. */
+#define HD_RESERVE_CMDLINE_NOIOMMU "+noiommu"
 
 struct hd_reserve_config;
 
@@ -779,8 +782,9 @@ struct hd_reserve_config *hd_reserve_config_unref(struct hd_reserve_config *conf
  * recorded as errors "FILE:LINE: why". Returns how many lines were bad, or -ENOMEM. */
 int hd_reserve_config_parse(struct hd_reserve_config *config, const char *text, size_t len,
                             const char *file);
-/* Add what the command line asks for (hostdev.reserve=, hostdev.driver=); bad entries are
- * recorded as errors "proc/cmdline: ...". Returns how many were bad, or -ENOMEM. */
+/* Add what the command line asks for (hostdev.reserve=, a device's HD_RESERVE_CMDLINE_NOIOMMU,
+ * hostdev.driver=); bad entries are recorded as errors "proc/cmdline: ...", and a bad word
+ * naming a device as a doubt of it. Returns how many were bad, or -ENOMEM. */
 int hd_reserve_config_add_cmdline(struct hd_reserve_config *config,
                                   const struct hd_cmdline *cmdline);
 /* Read every source under the context's root (a missing directory or command line is no

@@ -8,7 +8,7 @@
 
 static bool same_entry(const struct hd_reserve_entry *a, const struct hd_reserve_entry *b)
 {
-    if (a->sel.kind != b->sel.kind || a->numvfs != b->numvfs ||
+    if (a->sel.kind != b->sel.kind || a->numvfs != b->numvfs || a->noiommu != b->noiommu ||
         (a->driver == NULL) != (b->driver == NULL) ||
         (a->driver != NULL && strcmp(a->driver, b->driver) != 0))
         return false;

@@ -495,6 +495,17 @@ static const struct bad cases[] = {
     {"reserve: bad hostdev.reserve=", PLAIN,
      "printf 'intel_iommu=on hostdev.reserve=\\\"zz<&>\\\"' > proc/cmdline", "$HD --json persisted",
      2, "proc/cmdline", JSON, 0},
+    {"reserve: hostdev.reserve= word after a device", PLAIN,
+     "printf 'hostdev.reserve=03:00.0+nomiommu' > proc/cmdline", "$HD reserve", 2,
+     "proc/cmdline: hostdev.reserve: '03:00.0+nomiommu': only +noiommu", NONE, 0},
+    {"reserve: hostdev.reserve= +noiommu for pci-stub", PLAIN,
+     "printf 'hostdev.driver=pci-stub hostdev.reserve=03:00.0+noiommu' > proc/cmdline",
+     "$HD --json persisted", 2, "'03:00.0+noiommu': noiommu is for vfio-pci", JSON, 0},
+    /* A bad word naming the device: what the boot reserves of it is not known. */
+    {"reserve: unpersist past a bad hostdev.reserve= word", PLAIN,
+     "$HD persist --no-apply 03:00.0 && printf 'hostdev.reserve=03:00.0+x' > proc/cmdline",
+     "$HD unpersist 03:00.0", 2, "may still reserve it: proc/cmdline: hostdev.reserve: "
+     "'03:00.0+x'", NONE, 0},
     {"reserve: persist XML-special driver", FUSE, NULL, "$HD persist 03:00.0 --driver '<&>'", 2,
      "--driver '<&>'", NONE, 0},
     /* What applying would refuse is an error of the listing too, named as applying names it;

@@ -257,6 +257,65 @@ HD_TEST(cmdline_reserve)
 }
 END_TEST
 
+/* hostdev.reserve='s no-IOMMU opt-in, a device's suffix: read as hostdev.d's word noiommu;
+ * anything else after a device, or the opt-in for pci-stub, is an error naming the word, and
+ * the boot leaves that word out. */
+HD_TEST(cmdline_reserve_noiommu)
+{
+    static const struct {
+        const char *cmdline, *error;
+    } bad[] = {
+        {"hostdev.reserve=03:00.0+nomiommu", "hostdev.reserve: '03:00.0+nomiommu': only "
+                                             "+noiommu may follow a device"},
+        {"hostdev.reserve=03:00.0+noiommu+noiommu",
+         "hostdev.reserve: '03:00.0+noiommu+noiommu': only +noiommu"},
+        {"hostdev.reserve=03:00.0+", "hostdev.reserve: '03:00.0+': only +noiommu"},
+        {"hostdev.reserve=03:00.0+NOIOMMU", "hostdev.reserve: '03:00.0+NOIOMMU': only +noiommu"},
+        {"hostdev.reserve=zz+noiommu", "hostdev.reserve: invalid device 'zz'"},
+        {"hostdev.reserve=+noiommu", "hostdev.reserve: invalid device ''"},
+        {"hostdev.driver=pci-stub hostdev.reserve=03:00.0+noiommu",
+         "hostdev.reserve: '03:00.0+noiommu': noiommu is for vfio-pci or a vfio-pci variant, "
+         "not pci-stub (hostdev.driver=pci-stub)"},
+    };
+    struct hd_reserve_config *c;
+    struct hd_cmdline *cl;
+    char *line;
+
+    ck_assert_int_eq(hd_cmdline_new_from_string("hostdev.reserve=03:00.0+noiommu,8086:10d3"
+                                                "+noiommu,0000:05:00.1",
+                                                &cl),
+                     0);
+    ck_assert_int_eq(hd_reserve_config_new(&c), 0);
+    ck_assert_int_eq(hd_reserve_config_add_cmdline(c, cl), 0);
+    ck_assert_uint_eq(hd_reserve_config_count(c), 3);
+    line = entry_line(c, 0);
+    ck_assert_str_eq(line, "0000:03:00.0 vfio-pci noiommu");
+    free(line);
+    line = entry_line(c, 1);
+    ck_assert_str_eq(line, "8086:10d3 vfio-pci noiommu");
+    free(line);
+    ck_assert(!hd_reserve_config_get(c, 2)->noiommu);
+    hd_reserve_config_unref(c);
+    hd_cmdline_unref(cl);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256], want[256];
+        /* A good device after the bad word: the bad one alone is left out. */
+        snprintf(text, sizeof(text), "%s,0000:06:00.0", bad[i].cmdline);
+        ck_assert_int_eq(hd_cmdline_new_from_string(text, &cl), 0);
+        ck_assert_int_eq(hd_reserve_config_new(&c), 0);
+        ck_assert_int_eq(hd_reserve_config_add_cmdline(c, cl), 1);
+        ck_assert_uint_eq(hd_reserve_config_count(c), 1);
+        ck_assert(!hd_reserve_config_get(c, 0)->noiommu);
+        ck_assert_uint_eq(hd_reserve_config_get_error_count(c), 1);
+        snprintf(want, sizeof(want), "proc/cmdline: %s", bad[i].error);
+        ck_assert_msg(strncmp(hd_reserve_config_get_error(c, 0), want, strlen(want)) == 0,
+                      "'%s': got '%s'", text, hd_reserve_config_get_error(c, 0));
+        hd_reserve_config_unref(c);
+        hd_cmdline_unref(cl);
+    }
+}
+END_TEST
+
 /* Which entry wins, on the demo tree's NIC (8086:10d3 at 03:00.0). */
 HD_TEST(match_rules)
 {
