@@ -157,15 +157,12 @@ static void note_groups(struct tool *t, struct hd_device **devs, size_t n, bool 
 
 /* A PF the line keeps for @stub while hostdev.d asks a VF count of it may come up without VFs
  * (hd_reserve_config_numvfs_warning()): a warning each, as far as @max allows. */
-static void note_numvfs(struct tool *t, struct hd_device **devs, size_t n, const char *stub,
-                        char **warnings, size_t *nwarnings, size_t max)
+static void note_numvfs(struct tool *t, const struct hd_reserve_config *config,
+                        struct hd_device **devs, size_t n, const char *stub, char **warnings,
+                        size_t *nwarnings, size_t max)
 {
-    struct hd_reserve_config *config = NULL;
-
-    if (hd_reserve_config_load(t->ctx, &config) < 0) {
-        hd_ctx_clear_error(t->ctx); /* unread, nothing to add to the line: no warning */
-        return;
-    }
+    if (config == NULL)
+        return; /* unread, nothing to add to the line: no warning */
     for (size_t i = 0; i < n && *nwarnings < max; i++) {
         struct hd_reserve_entry line = {.sel = {.kind = HD_SELECTOR_ADDR}, .driver = stub,
                                         .numvfs = -1, .file = "proc/cmdline"};
@@ -174,27 +171,29 @@ static void note_numvfs(struct tool *t, struct hd_device **devs, size_t n, const
             (*nwarnings)++;
     }
     hd_ctx_clear_error(t->ctx);
-    hd_reserve_config_unref(config);
+}
+
+/* Whether the reservation the boot applies to @d opts in to vfio's unsafe no-IOMMU mode
+ * (hostdev.d's noiommu, hostdev.reserve='s HD_RESERVE_CMDLINE_NOIOMMU); @config NULL: unread,
+ * nothing opts in. */
+static bool opts_in_noiommu(const struct hd_reserve_config *config, struct hd_device *d)
+{
+    const struct hd_reserve_entry *e = config != NULL ? hd_reserve_config_match(config, d) : NULL;
+
+    return e != NULL && e->noiommu;
 }
 
 /* The parameter that turns vfio's unsafe no-IOMMU mode on when a device given has no IOMMU
  * group and the reservation the boot applies to it opts in to that mode (hostdev.d's
  * noiommu): that boot refuses it otherwise. NULL: none needs it. */
-static char *noiommu_param(struct tool *t, struct hd_device **devs, size_t n)
+static char *noiommu_param(struct tool *t, const struct hd_reserve_config *config,
+                           struct hd_device **devs, size_t n)
 {
-    struct hd_reserve_config *config = NULL;
     bool needed = false;
 
-    if (hd_reserve_config_load(t->ctx, &config) < 0) {
-        hd_ctx_clear_error(t->ctx); /* unread: nothing opts in */
-        return NULL;
-    }
-    for (size_t i = 0; i < n && !needed; i++) {
-        const struct hd_reserve_entry *e = hd_reserve_config_match(config, devs[i]);
-        needed = e != NULL && e->noiommu && hd_device_get_iommu_group(devs[i]) < 0;
-    }
+    for (size_t i = 0; i < n && !needed; i++)
+        needed = opts_in_noiommu(config, devs[i]) && hd_device_get_iommu_group(devs[i]) < 0;
     hd_ctx_clear_error(t->ctx);
-    hd_reserve_config_unref(config);
     return needed ? strdup(hd_cmdline_advice(HD_ADVICE_NOIOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN))
                   : NULL;
 }
@@ -211,10 +210,14 @@ static const char *ids_arg(int argc, char **argv, const struct hd_device *d,
 }
 
 /* "hostdev.reserve=" with the devices given by address, and the ids given as ids: the boot
- * reads them as this command does (every device with them, one added later too). */
-static char *reserve_param(struct hd_device **devs, size_t n, int argc, char **argv)
+ * reads them as this command does (every device with them, one added later too). For a vfio
+ * driver, a word whose every device's reservation opts in to no-IOMMU mode keeps the opt-in
+ * (HD_RESERVE_CMDLINE_NOIOMMU): the boot's command line overrides hostdev.d, and without it
+ * refuses such a device when it has no IOMMU group. */
+static char *reserve_param(const struct hd_reserve_config *config, bool vfio,
+                           struct hd_device **devs, size_t n, int argc, char **argv)
 {
-    size_t len = 20 + n * HD_PCI_ADDR_BUFSZ;
+    size_t len = 20 + n * (HD_PCI_ADDR_BUFSZ + sizeof(HD_RESERVE_CMDLINE_NOIOMMU));
     char *out = malloc(len);
     struct hd_pci_selector sel;
 
@@ -223,15 +226,21 @@ static char *reserve_param(struct hd_device **devs, size_t n, int argc, char **a
     strcpy(out, "hostdev.reserve=");
     for (size_t i = 0; i < n; i++) {
         char word[HD_PCI_ADDR_BUFSZ];
+        bool noiommu = vfio && opts_in_noiommu(config, devs[i]);
         snprintf(word, sizeof(word), "%s", hd_device_get_name(devs[i]));
-        if (ids_arg(argc, argv, devs[i], &sel) != NULL)
+        if (ids_arg(argc, argv, devs[i], &sel) != NULL) {
             snprintf(word, sizeof(word), "%04x:%04x", sel.vendor, sel.device);
+            for (size_t k = 0; k < n; k++)
+                noiommu = noiommu && (!hd_pci_selector_match(&sel, devs[k]) ||
+                                      opts_in_noiommu(config, devs[k]));
+        }
         bool said = false; /* the ids, for a device before it */
         for (size_t k = 0; k < i; k++)
             said = said || (same_ids(devs[k], devs[i]) && ids_arg(argc, argv, devs[k], &sel));
         if (!said)
-            snprintf(out + strlen(out), len - strlen(out), "%s%s",
-                     out[strlen(out) - 1] == '=' ? "" : ",", word);
+            snprintf(out + strlen(out), len - strlen(out), "%s%s%s",
+                     out[strlen(out) - 1] == '=' ? "" : ",", word,
+                     noiommu ? HD_RESERVE_CMDLINE_NOIOMMU : "");
     }
     return out;
 }
@@ -342,9 +351,15 @@ static int run(struct tool *t, int argc, char **argv)
                  hd_cmdline_advice(HD_ADVICE_IOMMU_ON, HD_IOMMU_VENDOR_INTEL)) > 0)
         nwarnings++;
     add(&p, strdup(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, vendor)));
-    add(&p, noiommu_param(t, devs, n));
+    /* What the boot applies now (unread: no opt-in, no warning), for the opt-in and the
+     * warnings. */
+    struct hd_reserve_config *config = NULL;
+    if (hd_reserve_config_load(t->ctx, &config) < 0)
+        hd_ctx_clear_error(t->ctx);
+    add(&p, noiommu_param(t, config, devs, n));
     if (reserve) {
-        add(&p, reserve_param(devs, n, argc - optind, argv + optind));
+        add(&p, reserve_param(config, strcmp(stub, "vfio-pci") == 0, devs, n, argc - optind,
+                              argv + optind));
         if (strcmp(stub, "vfio-pci") != 0)
             add(&p, strdup("hostdev.driver=pci-stub"));
     } else {
@@ -362,7 +377,8 @@ static int run(struct tool *t, int argc, char **argv)
             nwarnings++;
     }
     note_groups(t, devs, n, !reserve, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
-    note_numvfs(t, devs, n, stub, warnings, &nwarnings, sizeof(warnings) / sizeof(warnings[0]));
+    note_numvfs(t, config, devs, n, stub, warnings, &nwarnings,
+                sizeof(warnings) / sizeof(warnings[0]));
     if (reserve)
         note_reserved_ids(devs, n, argc - optind, argv + optind, warnings, &nwarnings,
                           sizeof(warnings) / sizeof(warnings[0]));
@@ -390,6 +406,7 @@ static int run(struct tool *t, int argc, char **argv)
     for (size_t i = 0; i < nothers; i++)
         free(others[i]);
     free(others);
+    hd_reserve_config_unref(config);
     hd_device_list_unref(all);
     devargs_free(devs, n);
     return EXIT_DONE;

@@ -577,3 +577,55 @@ HD_TEST(mode_of_an_unloaded_vfio_is_the_command_line_s)
     eng_stop(&e);
 }
 END_TEST
+
+/* cmdline --reserve keeps an entry's opt-in (HD_RESERVE_CMDLINE_NOIOMMU): the boot's
+ * hostdev.reserve= overrides hostdev.d, so a device without it would be refused. The line
+ * printed, booted with no hostdev.d at all, reserves the device through the mode. */
+HD_TEST(cmdline_reserve_keeps_the_opt_in_through_a_boot)
+{
+    char line[512], spec[2048];
+    struct hd_reserve_config *config;
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev.reserve=" NIC "\n"));
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "--json cmdline --reserve " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"hostdev.reserve=" NIC "+noiommu\""));
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve 8086:10d3"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev.reserve=8086:10d3+noiommu\n"));
+    /* pci-stub needs no group: the opt-in would be refused there. */
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve --driver pci-stub " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev.reserve=" NIC " hostdev.driver=pci-stub\n"));
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "vfio.enable_unsafe_noiommu_mode=1"));
+    ck_assert_ptr_nonnull(strstr(e.out, "hostdev.reserve=" NIC "+noiommu\n"));
+    ck_assert_uint_lt(strlen(e.out), sizeof(line));
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(e.out, "\n"), e.out);
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    eng_stop(&e);
+
+    /* vfio not loaded yet, as at boot: the mode is the line's; the plan binds the NIC. */
+    snprintf(spec, sizeof(spec), SPEC_UNLOADED(" %s"), line);
+    eng_start(&e, spec);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
+    ck_assert_int_eq(hd_reserve_config_load(e.ctx, &config), 0);
+    ck_assert_uint_eq(hd_reserve_config_count(config), 1);
+    ck_assert(hd_reserve_entry_is_cmdline(hd_reserve_config_get(config, 0)));
+    ck_assert(hd_reserve_config_get(config, 0)->noiommu);
+    hd_reserve_config_unref(config);
+    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "unsafe no-IOMMU mode: /dev/vfio/noiommu-N"));
+    eng_stop(&e);
+    /* vfio loaded with the mode on (the fake kernel does not take a module's parameters from
+     * the command line as it loads it): the boot's reserve binds it. */
+    const char *at = strstr(SPEC("Y"), " quiet\"");
+    snprintf(spec, sizeof(spec), "%.*s %s%s", (int)(at - SPEC("Y")), SPEC("Y"), line, at);
+    eng_start(&e, spec);
+    ck_assert_msg(eng_run(&e, "reserve") == 0, "%s", e.err);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert(fx_exists(&e.fx, NODE));
+    eng_stop(&e);
+}
+END_TEST
