@@ -210,23 +210,44 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservation
     return n;
 }
 
-/* @dev's group viable now, but not after the next boot: the boot reserves @dev, while other
- * members are off their host drivers only until then (detached by hand, not persisted). */
+/* Whether @d says already that group @g is not viable after the boot (for another member the
+ * boot reserves): that is one finding per group, naming every such member. */
+static bool group_told_at_boot(const struct hd_findings *d, struct hd_group *g)
+{
+    for (size_t i = 0; i < hd_findings_count(d); i++) {
+        const char *device = hd_findings_get_device(d, i);
+        if (device == NULL || strcmp(hd_findings_get_code(d, i), "group-not-viable-at-boot") != 0)
+            continue;
+        for (size_t k = 0; k < hd_group_get_member_count(g); k++)
+            if (strcmp(device, hd_device_get_name(hd_group_get_member(g, k))) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* @dev's group viable now, but not after the next boot: the boot reserves @dev (and maybe other
+ * members), while other members are off their host drivers only until then (detached by hand,
+ * not persisted). Told once per group, for the first member checked. */
 static void check_group_at_boot(struct hd_ctx *ctx, struct hd_findings *d, struct hd_device *dev,
                                 struct hd_group *g, struct boot_reservations *boot)
 {
-    struct text unreserved = {0};
+    struct text unreserved = {0}, reserved = {0};
     struct hd_pci_addr *members;
     size_t m;
 
-    if (hd_group_get_member_count(g) < 2)
+    if (hd_group_get_member_count(g) < 2 || group_told_at_boot(d, g))
         return;
     if ((members = calloc(hd_group_get_member_count(g), sizeof(*members))) == NULL) {
         hd_findings_set_error(d, -ENOMEM);
         return;
     }
     m = boot_leaves_unreserved(ctx, boot, dev, g, members, &unreserved);
-    if (unreserved.failed)
+    for (size_t i = 0; m > 0 && i < hd_group_get_member_count(g); i++) {
+        struct hd_device *r = hd_group_get_member(g, i);
+        if (hd_reserve_config_match(boot_reservations(ctx, boot), r) != NULL)
+            text_add(&reserved, " and ", "%s", hd_device_get_name(r));
+    }
+    if (unreserved.failed || reserved.failed)
         hd_findings_set_error(d, -ENOMEM);
     else if (m > 0) {
         add(d, HD_SEVERITY_WARNING, "group-not-viable-at-boot", HD_REMEDY_PERSIST_MEMBERS,
@@ -238,13 +259,14 @@ static void check_group_at_boot(struct hd_ctx *ctx, struct hd_findings *d, struc
             "and of the group only what is persisted or configured, so %s, detached but not "
             "reserved, go%s back to %s host driver%s; QEMU would then say \"group %d is not "
             "viable\"",
-            hd_device_get_iommu_group(dev), hd_device_get_name(dev), text_str(&unreserved),
+            hd_device_get_iommu_group(dev), text_str(&reserved), text_str(&unreserved),
             m > 1 ? "" : "es", m > 1 ? "their" : "its", m > 1 ? "s" : "",
             hd_device_get_iommu_group(dev));
         hd_findings_set_remedy_members(d, members, m);
     }
     free(members);
     free(unreserved.s);
+    free(reserved.s);
 }
 
 /* @dev's group not viable: which members are on host drivers, and what takes the group to a VM;

@@ -284,6 +284,40 @@ HD_TEST(group_viable_now_not_after_boot)
 }
 END_TEST
 
+/* DEV and DEV2 persisted, DEV3 detached by hand: the next boot leaves the group not viable,
+ * one finding for the group (not one per persisted member), naming both members the boot
+ * reserves and DEV3 to persist; asked for DEV2 alone, the same finding. */
+HD_TEST(group_not_viable_after_boot_told_once_per_group)
+{
+#define DEV3 "0000:03:00.2"
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n"
+                         "device " DEV3 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n");
+    char device[64];
+    struct found f;
+
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ah_write(root, "etc/hostdev.d/persist-" DEV2 ".conf", DEV2 " vfio-pci\n");
+    ck_assert_uint_eq(count_host(root, "group-not-viable-at-boot", &f, device, sizeof(device)),
+                      1);
+    ck_assert_str_eq(device, DEV);
+    ck_assert_msg(strstr(f.problem, "the boot reserves " DEV " and " DEV2 ", and of the group "
+                                    "only what is persisted or configured, so " DEV3 ",") !=
+                      NULL,
+                  "%s", f.problem);
+    ck_assert(find(root, DEV2, "group-not-viable-at-boot", &f));
+    ck_assert_str_eq(f.member_list, DEV3);
+    ck_assert_msg(strstr(f.problem, "the boot reserves " DEV " and " DEV2 ",") != NULL, "%s",
+                  f.problem);
+    ck_assert_msg(strstr(f.fix, "persist " DEV3 " too") != NULL, "%s", f.fix);
+    ah_tree_remove(root);
+    free(root);
+#undef DEV3
+}
+END_TEST
+
 /* A group not viable now (DEV3 on its host driver) whose DEV2 was detached by hand: the boot
  * gives both back to their host drivers, so the fix names both to persist, not DEV3 alone. */
 HD_TEST(group_not_viable_after_boot_names_detached_members)

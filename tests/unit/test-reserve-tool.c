@@ -982,6 +982,26 @@ HD_TEST(doctor_warns_of_a_group_viable_only_until_the_boot)
 }
 END_TEST
 
+/* Two persisted members of a group whose third was detached by hand: one warning for the
+ * group, naming both, not one per persisted member. */
+HD_TEST(doctor_tells_a_group_viable_until_the_boot_once)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("detach --group 0000:01:00.0"), 0);
+    ck_assert_int_eq(hd("persist 0000:01:00.0 0000:01:00.1"), 0);
+    ck_assert_int_eq(hd("doctor"), 1);
+    ck_out_has("warning 0000:01:00.0: IOMMU group 1 is viable now, but not after the next boot");
+    ck_out_has("0000:01:00.0 and 0000:01:00.1, and of the group only"); /* text wraps */
+    ck_out_has("  run: hostdev persist 0000:01:00.2\n");
+    ck_assert_msg(strstr(strstr(e.out, "viable now") + 1, "viable now") == NULL, "%s", e.out);
+    ck_assert_int_eq(hd("--json doctor"), 1);
+    at_json_check(e.out, false);
+    const char *code = "\"code\": \"group-not-viable-at-boot\"";
+    ck_out_has(code);
+    ck_assert_msg(strstr(strstr(e.out, code) + 1, code) == NULL, "%s", e.out);
+}
+END_TEST
+
 /* A whole-host doctor reads the reservations once, for every group it looks at and for the
  * reservations' own findings: with every read of a persisted file after the first failing
  * (the fake disk's EIO), both groups still get their persist command and no read error is
