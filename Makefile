@@ -17,8 +17,9 @@ VERSION     := 0.1.0
 # 1: one findings type replaced the IOMMU problem, doctor diagnosis and VFIO explanation
 # accessors, and the names were made one rule. 2: hd_node_device_check_assign() takes the PCI
 # devices given beside it, and hd_node_device_check_with() is gone (check finds a USB, SCSI or
-# mediated device once). libhostdev-virt exports only vir*: its own.
-SOVERSION   := 2
+# mediated device once). 3: hd_reserve_persist_apply_all() says which entry failed. libhostdev-virt
+# exports only vir*: its own.
+SOVERSION   := 3
 VIRT_SOVERSION := 0
 CC          ?= cc
 BUILD       ?= build

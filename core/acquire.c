@@ -1422,7 +1422,7 @@ static int release_config(struct hd_ctx *ctx, const struct hd_assignment_list *s
         if (hd_assignment_from_stub(a) ||
             ((e = hd_reserve_config_match(*config, devs[i])) != NULL && e->driver != NULL))
             continue;
-        if ((doubt = hd_reserve_config_doubt_except(*config, devs[i], NULL)) != NULL) {
+        if ((doubt = hd_reserve_config_doubt_except(*config, devs[i], NULL, 0)) != NULL) {
             r = hd_reserve_doubt_error(ctx, devs[i], doubt);
             *config = hd_reserve_config_unref(*config);
             return r;

@@ -165,24 +165,27 @@ char *hd_reserve_vf_boot_warning(const struct hd_reserve_config *config,
  * (naming it), then the @n others named, a few of them and how many more. Allocated; NULL
  * with no memory. */
 char *hd_reserve_refusal_join(const char *first, const char *const *others, size_t n);
-/* hd_reserve_config_match(), the entries of @file (root-relative) left out. */
+/* hd_reserve_config_match(), the entries of the @nfiles @files (root-relative) left out. */
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
-                               const char *file);
-/* An error of @config, none of file @file's (root-relative; NULL: none), that may name @dev: a
+                               const char *const *files, size_t nfiles);
+/* An error of @config, none of the @nfiles @files' (root-relative), that may name @dev: a
  * file that could not be read or is no reservation file, or a bad line whose device word
  * selects @dev (the boot skips it, but it was meant for something). Its message ("FILE[:LINE]:
  * why"), or NULL when no error could name @dev. */
 const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
-                                           struct hd_device *dev, const char *file);
+                                           struct hd_device *dev, const char *const *files,
+                                           size_t nfiles);
 /* The refusal to give @dev back to a host driver for @doubt, a message of
  * hd_reserve_config_doubt_except(): bad input (-EINVAL), said on @ctx. */
 int hd_reserve_doubt_error(struct hd_ctx *ctx, struct hd_device *dev, const char *doubt);
-/* hd_reserve_config_give_back() as if @file (root-relative; NULL: none) were not there. */
+/* hd_reserve_config_give_back() of the devices any of the @nsels @sels selects, in one
+ * operation, as if the @nfiles @files (root-relative) were not there. */
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
-                                const struct hd_pci_selector *sel, unsigned int flags,
-                                hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
-                                const char *file);
+                                const struct hd_pci_selector *sels, size_t nsels,
+                                unsigned int flags, hd_reserve_fn fn, void *data,
+                                struct hd_reserve_result **result, const char *const *files,
+                                size_t nfiles);
 
 /* The root-relative path of @sel's persisted file (etc/hostdev.d/persist-SEL.conf). */
 void hd_reserve_persist_path(const struct hd_pci_selector *sel, char *buf, size_t size);

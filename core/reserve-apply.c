@@ -1103,7 +1103,7 @@ HD_EXPORT int hd_reserve_config_give_back(struct hd_reserve_config *config, stru
                                           hd_reserve_fn fn, void *data,
                                           struct hd_reserve_result **result)
 {
-    return hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, NULL);
+    return hd_reserve_give_back_except(config, ctx, sel, 1, flags, fn, data, result, NULL, 0);
 }
 
 /* Records are the truth: a device on a stub with no record of where it was before (its record
@@ -1114,10 +1114,20 @@ static bool stays_unrecorded(struct hd_device *dev)
     return hd_device_on_stub(dev) && hd_bind_unrecorded(dev);
 }
 
+/* Whether one of the @n @sels selects @dev. */
+static bool any_selects(const struct hd_pci_selector *sels, size_t n, struct hd_device *dev)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hd_pci_selector_match(&sels[i], dev))
+            return true;
+    return false;
+}
+
 int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx *ctx,
-                                const struct hd_pci_selector *sel, unsigned int flags,
-                                hd_reserve_fn fn, void *data, struct hd_reserve_result **result,
-                                const char *file)
+                                const struct hd_pci_selector *sels, size_t nsels,
+                                unsigned int flags, hd_reserve_fn fn, void *data,
+                                struct hd_reserve_result **result, const char *const *files,
+                                size_t nfiles)
 {
     struct hd_reserve_result *res;
     struct hd_device_list *list = NULL;
@@ -1142,11 +1152,12 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
      * stay is decided here, before the operation changes what the records and drivers say. */
     for (size_t i = 0; r == 0 && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i), **v;
-        if (!hd_pci_selector_match(sel, dev) ||
-            (fate[i].keeps = hd_reserve_config_match_except(config, dev, file)) != NULL ||
+        if (!any_selects(sels, nsels, dev) ||
+            (fate[i].keeps = hd_reserve_config_match_except(config, dev, files, nfiles)) != NULL ||
             (fate[i].stays = stays_unrecorded(dev)))
             continue;
-        if (doubt == NULL && (doubt = hd_reserve_config_doubt_except(config, dev, file)) != NULL)
+        if (doubt == NULL &&
+            (doubt = hd_reserve_config_doubt_except(config, dev, files, nfiles)) != NULL)
             doubted = dev;
         if ((v = hd_array_grow(back, &cap, nback, sizeof(*v), 8)) == NULL)
             r = -ENOMEM;
@@ -1168,7 +1179,7 @@ int hd_reserve_give_back_except(struct hd_reserve_config *config, struct hd_ctx 
     for (size_t i = 0; r == 0 && doubt == NULL && i < hd_device_list_count(list); i++) {
         struct hd_device *dev = hd_device_list_get(list, i);
         struct item *it;
-        if (!hd_pci_selector_match(sel, dev))
+        if (!any_selects(sels, nsels, dev))
             continue;
         if ((it = item_add(res, HD_RESERVE_GIVE_BACK, dev, fate[i].keeps)) == NULL) {
             r = -ENOMEM;

@@ -506,10 +506,20 @@ HD_EXPORT const char *hd_reserve_config_get_error(const struct hd_reserve_config
     return i < config->nerrors ? config->errors[i] : NULL;
 }
 
-/* The last entry for @dev that @want accepts, none of file @except's: an address entry beats
- * an ids entry. */
+/* Whether @file is one of the @n files @except (root-relative). */
+static bool excepted(const char *file, const char *const *except, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (except[i] != NULL && strcmp(file, except[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The last entry for @dev that @want accepts, none of the @nexcept files @except's: an address
+ * entry beats an ids entry. */
 static const struct hd_reserve_entry *match(const struct hd_reserve_config *config,
-                                            struct hd_device *dev, bool numvfs, const char *except)
+                                            struct hd_device *dev, bool numvfs,
+                                            const char *const *except, size_t nexcept)
 {
     const struct hd_reserve_entry *by_addr = NULL, *by_ids = NULL;
 
@@ -518,7 +528,7 @@ static const struct hd_reserve_entry *match(const struct hd_reserve_config *conf
     for (size_t i = 0; i < config->n; i++) {
         const struct hd_reserve_entry *e = &config->entries[i];
         if ((numvfs ? e->numvfs < 0 : e->driver == NULL) || !hd_pci_selector_match(&e->sel, dev) ||
-            (except != NULL && strcmp(e->file, except) == 0))
+            excepted(e->file, except, nexcept))
             continue;
         if (e->sel.kind == HD_SELECTOR_ADDR)
             by_addr = e;
@@ -531,24 +541,25 @@ static const struct hd_reserve_entry *match(const struct hd_reserve_config *conf
 HD_EXPORT const struct hd_reserve_entry *
 hd_reserve_config_match(const struct hd_reserve_config *config, struct hd_device *dev)
 {
-    return match(config, dev, false, NULL);
+    return match(config, dev, false, NULL, 0);
 }
 
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
-                               const char *file)
+                               const char *const *files, size_t nfiles)
 {
-    return match(config, dev, false, file);
+    return match(config, dev, false, files, nfiles);
 }
 
 const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *config,
-                                           struct hd_device *dev, const char *file)
+                                           struct hd_device *dev, const char *const *files,
+                                           size_t nfiles)
 {
     bool ident = hd_device_fill_fields(dev, HD_FILL_IDENT, false) == 0;
 
     for (size_t i = 0; i < config->ndoubts; i++) {
         const struct doubt *d = &config->doubts[i];
-        if (file != NULL && strcmp(d->file, file) == 0)
+        if (excepted(d->file, files, nfiles))
             continue;
         /* Ids unknown: any ids line may be the device's. */
         if (d->whole || hd_pci_selector_match(&d->sel, dev) ||
@@ -561,7 +572,7 @@ const char *hd_reserve_config_doubt_except(const struct hd_reserve_config *confi
 HD_EXPORT const char *hd_reserve_config_get_doubt(const struct hd_reserve_config *config,
                                                   struct hd_device *dev)
 {
-    return hd_reserve_config_doubt_except(config, dev, NULL);
+    return hd_reserve_config_doubt_except(config, dev, NULL, 0);
 }
 
 int hd_reserve_doubt_error(struct hd_ctx *ctx, struct hd_device *dev, const char *doubt)
@@ -575,7 +586,7 @@ int hd_reserve_doubt_error(struct hd_ctx *ctx, struct hd_device *dev, const char
 HD_EXPORT const struct hd_reserve_entry *
 hd_reserve_config_match_numvfs(const struct hd_reserve_config *config, struct hd_device *dev)
 {
-    return match(config, dev, true, NULL);
+    return match(config, dev, true, NULL, 0);
 }
 
 char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
@@ -589,9 +600,9 @@ char *hd_reserve_stub_numvfs_warning(const struct hd_reserve_config *config,
         hd_reserve_persist_path(&entry->sel, persisted, sizeof(persisted));
     const char *except = entry != NULL && replaces ? persisted : NULL;
     if ((bind == NULL || bind->driver == NULL) && config != NULL)
-        bind = match(config, dev, false, except);
+        bind = match(config, dev, false, &except, 1);
     if ((count == NULL || count->numvfs < 0) && config != NULL)
-        count = match(config, dev, true, except);
+        count = match(config, dev, true, &except, 1);
     if (bind == NULL || bind->driver == NULL || count == NULL || count->numvfs <= 0)
         return NULL;
     /* Read only then: every device a boot reserves comes here. */
@@ -693,7 +704,7 @@ static void shadow_on(struct hd_reserve_config *config, const struct hd_reserve_
                       struct hd_device *dev)
 {
     const struct hd_reserve_entry **by = &config->shadows[e - config->entries];
-    const struct hd_reserve_entry *applies = match(config, dev, false, NULL);
+    const struct hd_reserve_entry *applies = match(config, dev, false, NULL, 0);
 
     if (*by == NULL && e->driver != NULL && applies != NULL &&
         applies->sel.kind == HD_SELECTOR_ADDR)
@@ -708,7 +719,7 @@ static int check_on(struct hd_reserve_config *config, const struct hd_reserve_en
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
 
     *why = NULL;
-    if (match(config, dev, false, NULL) != e && match(config, dev, true, NULL) != e)
+    if (match(config, dev, false, NULL, 0) != e && match(config, dev, true, NULL, 0) != e)
         return 0;
     hd_ctx_clear_error(ctx);
     if (hd_reserve_entry_check(e, dev) == 0) {
@@ -830,7 +841,7 @@ static struct hd_device *vf_maker(struct hd_device_list *pfs, const struct hd_pc
  * that is refused (as far as hd_reserve_config_check() has told). */
 static unsigned int boot_numvfs(const struct hd_reserve_config *config, struct hd_device *pf)
 {
-    const struct hd_reserve_entry *count = match(config, pf, true, NULL);
+    const struct hd_reserve_entry *count = match(config, pf, true, NULL, 0);
 
     if (count == NULL || (config->refusals != NULL &&
                           count < config->entries + config->nrefusals &&
@@ -976,7 +987,7 @@ static int check_present_vfs(struct hd_reserve_config *config, struct hd_ctx *ct
     if (dev != NULL)
         devs[n++] = dev;
     for (size_t k = 0; dev == NULL && k < hd_device_list_count(list); k++)
-        if (match(config, hd_device_list_get(list, k), false, NULL) == e)
+        if (match(config, hd_device_list_get(list, k), false, NULL, 0) == e)
             devs[n++] = hd_device_list_get(list, k);
     for (size_t i = 0; i < n && p->what == HD_RESERVE_PRESENT; i++) {
         int numvfs = vfs_unmade(config, devs, n, i, &pf, &first, &count);
@@ -1088,7 +1099,7 @@ HD_EXPORT size_t hd_reserve_config_get_unmade_vfs(const struct hd_reserve_config
          * to it, once however many of its VFs go. */
         if (hd_device_open_fill(hd_device_get_ctx(pf), &vf, HD_FILL_IDENT, &dev) < 0)
             continue;
-        const struct hd_reserve_entry *ids = match(config, dev, false, NULL);
+        const struct hd_reserve_entry *ids = match(config, dev, false, NULL, 0);
         hd_device_unref(dev);
         if (ids == NULL || ids->sel.kind != HD_SELECTOR_IDS || listed(out, n < max ? n : max, ids))
             continue;

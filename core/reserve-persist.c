@@ -225,22 +225,42 @@ static int check_persistable(struct hd_ctx *ctx, const struct hd_reserve_entry *
     return r;
 }
 
-/* Several entries: each its own device or ids, none a VF count (what a count did to the VFs
- * is not taken back when another entry fails). */
-static int check_together(struct hd_ctx *ctx, const struct hd_reserve_entry *entries, size_t n)
+/* The first of @entries whose selector one before it has too, named (-EINVAL, bad input; its
+ * index in *@failed, when not NULL); 0 when each is given once. */
+static int given_twice(struct hd_ctx *ctx, const struct hd_reserve_entry *entries, size_t n,
+                       size_t *failed)
 {
     char name[HD_PCI_ADDR_BUFSZ], other[HD_PCI_ADDR_BUFSZ];
 
-    for (size_t i = 0; n > 1 && i < n; i++) {
+    for (size_t i = 1; i < n; i++) {
         selector_name(&entries[i].sel, name);
-        if (entries[i].numvfs >= 0)
-            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: a VF count is persisted "
-                           "alone, not with other devices", name);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(name, selector_name(&entries[j].sel, other)) == 0)
-                return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: given twice", name);
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(name, selector_name(&entries[j].sel, other)) != 0)
+                continue;
+            if (failed != NULL)
+                *failed = i;
+            return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: given twice", name);
+        }
     }
     return 0;
+}
+
+/* Several entries: each its own device or ids, none a VF count (what a count did to the VFs
+ * is not taken back when another entry fails). The one in the way in *@failed. */
+static int check_together(struct hd_ctx *ctx, const struct hd_reserve_entry *entries, size_t n,
+                          size_t *failed)
+{
+    char name[HD_PCI_ADDR_BUFSZ];
+
+    for (size_t i = 0; n > 1 && i < n; i++) {
+        if (entries[i].numvfs < 0)
+            continue;
+        if (failed != NULL)
+            *failed = i;
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "%s: a VF count is persisted alone, "
+                       "not with other devices", selector_name(&entries[i].sel, name));
+    }
+    return given_twice(ctx, entries, n, failed);
 }
 
 /* The files of @entries 0 to @n (excluded) put back as they were: @was[i] (NULL: none). */
@@ -264,17 +284,17 @@ static int put_back_files(struct hd_ctx *ctx, const struct hd_reserve_entry *ent
  * then every file written (or none). */
 static int persist_files(struct hd_ctx *ctx, const struct hd_reserve_entry *entries, size_t n,
                          unsigned int flags, hd_reserve_fn fn, void *data, char *const *was,
-                         struct hd_reserve_result **result)
+                         size_t *at, struct hd_reserve_result **result)
 {
     struct hd_reserve_result *warnings;
     int r = 0;
 
     for (size_t i = 0; r == 0 && i < n; i++)
-        if ((r = check_could_apply(ctx, &entries[i])) == 0 &&
+        if ((r = check_could_apply(ctx, &entries[*at = i])) == 0 &&
             (r = hd_reserve_entry_warnings(&entries[i], ctx, fn, data, &warnings)) >= 0)
             r = hd_reserve_result_join(result, warnings);
     for (size_t i = 0; r == 0 && !(flags & HD_RESERVE_DRY_RUN) && i < n; i++)
-        if ((r = hd_reserve_persist(ctx, &entries[i])) < 0)
+        if ((r = hd_reserve_persist(ctx, &entries[*at = i])) < 0)
             put_back_files(ctx, entries, was, i);
     if (r < 0)
         *result = hd_reserve_result_unref(*result);
@@ -284,22 +304,28 @@ static int persist_files(struct hd_ctx *ctx, const struct hd_reserve_entry *entr
 HD_EXPORT int hd_reserve_persist_apply_all(struct hd_ctx *ctx,
                                            const struct hd_reserve_entry *entries, size_t n,
                                            unsigned int flags, hd_reserve_fn fn, void *data,
-                                           struct hd_reserve_result **result)
+                                           size_t *failed, struct hd_reserve_result **result)
 {
     struct hd_reserve_result *one = NULL;
     char name[64], rel[128], **was = NULL;
-    size_t len = 0, done = 0;
+    size_t len = 0, done = 0, at = n;
     int r;
 
     *result = NULL;
+    if (failed != NULL)
+        *failed = n;
     if (n == 0)
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device to persist");
     /* Bad input anywhere: nothing read of what they would do, nothing written. */
-    if ((r = check_together(ctx, entries, n)) < 0)
+    if ((r = check_together(ctx, entries, n, failed)) < 0)
         return r;
-    for (size_t i = 0; i < n; i++)
-        if ((r = check_persistable(ctx, &entries[i], flags)) < 0)
+    for (size_t i = 0; i < n; i++) {
+        if ((r = check_persistable(ctx, &entries[i], flags)) < 0) {
+            if (failed != NULL)
+                *failed = i;
             return r;
+        }
+    }
     if ((was = calloc(n, sizeof(*was))) == NULL)
         return hd_err(ctx, -ENOMEM, "out of memory");
     /* Kept: what each file said is put back when applying fails. */
@@ -308,18 +334,20 @@ HD_EXPORT int hd_reserve_persist_apply_all(struct hd_ctx *ctx,
         snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
         if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &was[i], &len)) < 0 && r != -ENOENT) {
             r = hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
+            at = i;
             goto out;
         }
     }
     r = 0;
     /* The files alone: what the boot would make of them is said all the same. */
     if (flags & HD_RESERVE_NO_APPLY) {
-        r = persist_files(ctx, entries, n, flags, fn, data, was, result);
+        r = persist_files(ctx, entries, n, flags, fn, data, was, &at, result);
         goto out;
     }
     /* Planned first, every entry: what would be refused (a bridge, a device the host or a VM
      * uses) leaves everything as it is, the files too. A dry run is that plan, told. */
     for (size_t i = 0; r == 0 && i < n; i++) {
+        at = i;
         if (flags & HD_RESERVE_DRY_RUN)
             r = hd_reserve_entry_apply(&entries[i], ctx, flags, fn, data, &one);
         else
@@ -336,12 +364,12 @@ HD_EXPORT int hd_reserve_persist_apply_all(struct hd_ctx *ctx,
         goto out;
     /* Then written: a file is put back as it was for sure, a device only as far as the
      * kernel lets it; so the devices are the last to change. */
-    while (done < n && (r = hd_reserve_persist(ctx, &entries[done])) == 0)
+    while (done < n && (r = hd_reserve_persist(ctx, &entries[at = done])) == 0)
         done++;
     /* Each entry applied; one that fails gave its own devices back, and those of the entries
      * before it are given back here. */
     for (size_t i = 0; r == 0 && i < n; i++) {
-        if ((r = hd_reserve_entry_apply(&entries[i], ctx, flags, fn, data, &one)) > 0 &&
+        if ((r = hd_reserve_entry_apply(&entries[at = i], ctx, flags, fn, data, &one)) > 0 &&
             *result != NULL && hd_reserve_result_put_back(*result) < 0)
             r = -ENOMEM;
         if (r >= 0 && hd_reserve_result_join(result, one) < 0)
@@ -354,6 +382,8 @@ out:
     for (size_t i = 0; i < n; i++)
         free(was[i]);
     free(was);
+    if (r != 0 && failed != NULL)
+        *failed = at;
     if (r < 0)
         *result = hd_reserve_result_unref(*result);
     return r < 0 ? r : failed_items(*result);
@@ -363,7 +393,7 @@ HD_EXPORT int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reser
                                        unsigned int flags, hd_reserve_fn fn, void *data,
                                        struct hd_reserve_result **result)
 {
-    return hd_reserve_persist_apply_all(ctx, entry, 1, flags, fn, data, result);
+    return hd_reserve_persist_apply_all(ctx, entry, 1, flags, fn, data, NULL, result);
 }
 
 HD_EXPORT int hd_reserve_unpersist(struct hd_ctx *ctx, const struct hd_pci_selector *sel)
@@ -417,60 +447,148 @@ static int not_persisted(struct hd_ctx *ctx, const struct hd_pci_selector *sel, 
     return -ENOENT;
 }
 
+/* The persisted files of @keys (their selectors) removed, each; when one cannot be, those
+ * before it are written back (@texts) and it is the error (its index in *@at). */
+static int remove_files(struct hd_ctx *ctx, const struct hd_reserve_entry *keys,
+                        char *const *texts, size_t n, size_t *at)
+{
+    int r;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((r = hd_reserve_unpersist(ctx, &keys[i].sel)) < 0) {
+            put_back_files(ctx, keys, texts, i);
+            *at = i;
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* The first of the @n @sels that selects a device a failed item of @res is about (@n: none). */
+static size_t failed_selector(const struct hd_reserve_result *res,
+                              const struct hd_pci_selector *sels, size_t n)
+{
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+        struct hd_device *dev = hd_reserve_result_get_device(res, i);
+        if (hd_reserve_result_get_outcome(res, i) != HD_RESERVE_FAILED || dev == NULL)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (hd_pci_selector_match(&sels[k], dev))
+                return k;
+    }
+    return n;
+}
+
+HD_EXPORT int hd_reserve_unpersist_apply_all(struct hd_ctx *ctx,
+                                             const struct hd_pci_selector *sels, size_t n,
+                                             unsigned int flags, hd_reserve_fn fn, void *data,
+                                             size_t *failed, struct hd_reserve_result **result)
+{
+    struct refusals to = {fn, data};
+    struct hd_reserve_config *config = NULL, **was = calloc(n + 1, sizeof(*was));
+    struct hd_reserve_entry *keys = calloc(n + 1, sizeof(*keys));
+    const struct hd_reserve_entry **removed = calloc(n + 1, sizeof(*removed));
+    struct hd_pci_selector *giving = calloc(n + 1, sizeof(*giving));
+    char **texts = calloc(n + 1, sizeof(*texts)), (*rels)[128] = calloc(n + 1, sizeof(*rels));
+    const char **files = calloc(n + 1, sizeof(*files));
+    char name[64];
+    size_t len = 0, ngiving = 0, at = n;
+    int r = 0;
+
+    *result = NULL;
+    if (failed != NULL)
+        *failed = n;
+    if (!was || !keys || !removed || !giving || !texts || !rels || !files) {
+        r = -ENOMEM;
+        hd_err(ctx, r, "out of memory");
+        goto out;
+    }
+    if (n == 0) {
+        r = -EINVAL;
+        hd_errr(ctx, r, HD_REASON_INVALID, "no device to unpersist");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (struct hd_reserve_entry){.sel = sels[i], .numvfs = -1};
+    if ((r = given_twice(ctx, keys, n, &at)) < 0)
+        goto out;
+    /* Every file read first, kept: written back when giving a device back fails after all. */
+    for (size_t i = 0; i < n; i++) {
+        at = i;
+        file_name(&sels[i], name, sizeof(name));
+        snprintf(rels[i], sizeof(rels[i]), "%s/%s", HD_RESERVE_DIR, name);
+        files[i] = rels[i];
+        if ((r = hd_fs_read_alloc(ctx, rels[i], HD_CONFIG_MAX, &texts[i], &len)) == -ENOENT)
+            r = not_persisted(ctx, &sels[i], rels[i]);
+        else if (r < 0)
+            r = hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rels[i], strerror(-r));
+        /* What the file asked: a VF count alone reserved no device, so none is given back. */
+        if (r < 0 || (r = hd_reserve_config_new(&was[i])) < 0 ||
+            (r = hd_reserve_config_parse(was[i], texts[i], len, rels[i])) < 0)
+            goto out;
+        removed[i] = hd_reserve_config_get(was[i], hd_reserve_config_count(was[i]) - 1);
+        if (removed[i] == NULL || removed[i]->driver != NULL)
+            giving[ngiving++] = sels[i];
+    }
+    at = n;
+    if ((flags & HD_RESERVE_FILE_ONLY) || ngiving == 0) {
+        r = flags & HD_RESERVE_DRY_RUN ? 0 : remove_files(ctx, keys, texts, n, &at);
+        goto out;
+    }
+    /* The devices of them all given back in one operation, as if none of the files were
+     * there: planned as one, then done as one. */
+    if ((r = hd_reserve_config_load(ctx, &config)) < 0)
+        goto out;
+    if (flags & HD_RESERVE_DRY_RUN) {
+        r = hd_reserve_give_back_except(config, ctx, giving, ngiving, flags, fn, data, result,
+                                        files, n);
+        goto out;
+    }
+    /* Planned first: a device that would be refused leaves the files and everything as is. */
+    r = hd_reserve_give_back_except(config, ctx, giving, ngiving, flags | HD_RESERVE_DRY_RUN,
+                                    fn != NULL ? pass_refusal : NULL, &to, result, files, n);
+    if (r != 0)
+        goto out;
+    *result = hd_reserve_result_unref(*result);
+    if ((r = remove_files(ctx, keys, texts, n, &at)) < 0)
+        goto out;
+    r = hd_reserve_give_back_except(config, ctx, giving, ngiving, flags, fn, data, result,
+                                    files, n);
+    if (r != 0)
+        put_back_files(ctx, keys, texts, n);
+out:
+    /* The VF counts they set are not undone: the count before is nowhere recorded (the boot
+     * set it from what the PF came up with), and the VFs may be in use. Said so, each in a
+     * result of its own, which keeps its entry. */
+    for (size_t i = 0; r == 0 && removed != NULL && i < n; i++) {
+        struct hd_reserve_result *kept = NULL;
+        if (removed[i] != NULL &&
+            (r = hd_reserve_numvfs_kept(ctx, removed[i], flags, fn, data, &kept)) == 0 &&
+            kept != NULL)
+            r = hd_reserve_result_join(result, kept);
+    }
+    if (r > 0)
+        at = failed_selector(*result, sels, n);
+    if (r != 0 && failed != NULL)
+        *failed = at;
+    hd_reserve_config_unref(config);
+    for (size_t i = 0; i < n && was != NULL && texts != NULL; i++) {
+        hd_reserve_config_unref(was[i]);
+        free(texts[i]);
+    }
+    free(was);
+    free(keys);
+    free(removed);
+    free(giving);
+    free(texts);
+    free(rels);
+    free(files);
+    return r;
+}
+
 HD_EXPORT int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,
                                          unsigned int flags, hd_reserve_fn fn, void *data,
                                          struct hd_reserve_result **result)
 {
-    struct refusals to = {fn, data};
-    struct hd_reserve_config *config = NULL, *was = NULL;
-    const struct hd_reserve_entry *removed = NULL;
-    char name[64], rel[128], *text = NULL;
-    size_t len = 0;
-    int r;
-
-    *result = NULL;
-    file_name(sel, name, sizeof(name));
-    snprintf(rel, sizeof(rel), "%s/%s", HD_RESERVE_DIR, name);
-    /* Kept: written back when giving a device back fails after all. */
-    if ((r = hd_fs_read_alloc(ctx, rel, HD_CONFIG_MAX, &text, &len)) == -ENOENT)
-        return not_persisted(ctx, sel, rel);
-    if (r < 0)
-        return hd_err(ctx, r, "%s/%s: %s", hd_ctx_get_root(ctx), rel, strerror(-r));
-    /* What the file asked: a VF count alone reserved no device, so none is given back. */
-    if ((r = hd_reserve_config_new(&was)) < 0 ||
-        (r = hd_reserve_config_parse(was, text, len, rel)) < 0)
-        goto out;
-    removed = hd_reserve_config_get(was, hd_reserve_config_count(was) - 1);
-    if ((flags & HD_RESERVE_FILE_ONLY) || (removed != NULL && removed->driver == NULL)) {
-        r = flags & HD_RESERVE_DRY_RUN ? 0 : hd_reserve_unpersist(ctx, sel);
-        goto out;
-    }
-    if ((r = hd_reserve_config_load(ctx, &config)) < 0)
-        goto out;
-    if (flags & HD_RESERVE_DRY_RUN) {
-        r = hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, rel);
-        goto out;
-    }
-    /* Planned first: a device that would be refused leaves the file and everything as it is. */
-    r = hd_reserve_give_back_except(config, ctx, sel, flags | HD_RESERVE_DRY_RUN,
-                                    fn != NULL ? pass_refusal : NULL, &to, result, rel);
-    if (r != 0)
-        goto out;
-    hd_reserve_result_unref(*result);
-    *result = NULL;
-    if ((r = hd_reserve_unpersist(ctx, sel)) < 0)
-        goto out;
-    r = hd_reserve_give_back_except(config, ctx, sel, flags, fn, data, result, rel);
-    if (r != 0 && hd_record_put(ctx, HD_RESERVE_DIR, name, text, 0644) < 0)
-        hd_err(ctx, -EIO, "%s/%s: could not be written back after a device failed",
-               hd_ctx_get_root(ctx), rel);
-out:
-    /* The VF count it set is not undone: the count before it is nowhere recorded (the boot
-     * set it from what the PF came up with), and the VFs may be in use. Said so. */
-    if (r == 0 && removed != NULL)
-        r = hd_reserve_numvfs_kept(ctx, removed, flags, fn, data, result);
-    hd_reserve_config_unref(config);
-    hd_reserve_config_unref(was);
-    free(text);
-    return r;
+    return hd_reserve_unpersist_apply_all(ctx, sel, 1, flags, fn, data, NULL, result);
 }

@@ -165,22 +165,6 @@ static const struct option persist_opts[] = {{"driver", required_argument, NULL,
                                              {"noiommu", no_argument, NULL, 'U'},
                                              {NULL, 0, NULL, 0}};
 
-/* The device an error is about: the argument the library's message starts with (it names
- * the device), else the first. */
-static const char *erring_arg(const struct tool *t, const struct hd_reserve_entry *entries,
-                              size_t n, char **args)
-{
-    const char *msg = hd_ctx_last_error(t->ctx);
-    char name[HD_PCI_ADDR_BUFSZ];
-
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(reserve_selector_name(&entries[i].sel, name, sizeof(name)));
-        if (strncmp(msg, name, len) == 0 && (msg[len] == ':' || msg[len] == ' '))
-            return args[i];
-    }
-    return args[0];
-}
-
 /* The @n entries' lines, "A vfio-pci, B vfio-pci", as a plan's heading names them. */
 static char *join_lines(char *const *lines, size_t n)
 {
@@ -309,15 +293,17 @@ static int run_persist(struct tool *t, int argc, char **argv)
         heading = NULL;
     struct plan_lines p = {t, heading, false, no_apply};
     struct hd_reserve_result *res = NULL;
+    size_t failed = n;
     hd_ctx_clear_error(t->ctx);
     r = hd_reserve_persist_apply_all(t->ctx, entries, n,
                                      reserve_apply_flags(t) |
                                          (no_apply ? HD_RESERVE_NO_APPLY : 0),
-                                     print_planned, &p, &res);
+                                     print_planned, &p, &failed, &res);
+    /* The device the library says it failed on is the argument named. */
     code = r < 0 ? tool_lib_error_hint(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)), r,
                                        hd_ctx_last_reason(t->ctx) == HD_REASON_NO_DEVICE
                                            ? "--no-apply persists it all the same" : NULL,
-                                       "%s", erring_arg(t, entries, n, args))
+                                       "%s", args[failed < n ? failed : 0])
                  : reserve_result_exit(res);
     print_done(&p, res);
     if (code == EXIT_DONE) {
@@ -467,15 +453,56 @@ static void json_numvfs_kept(struct json *j, const struct hd_reserve_result *res
     json_null(j);
 }
 
+/* unpersist's answer once the library said yes: the entries removed (@names, @n) and what
+ * giving their devices back did (@res, planned under --dry-run), as text or one document. */
+static void print_unpersisted(struct tool *t, char (*names)[HD_PCI_ADDR_BUFSZ], size_t n,
+                              bool no_apply, const struct hd_reserve_result *res)
+{
+    char *note = boot_image_note(t, true);
+
+    if (!tool_json(t)) {
+        for (size_t i = 0; i < n && t->dry_run; i++)
+            printf("%s%s%s", i == 0 ? "dry run: nothing changed; would unpersist " : ", ",
+                   names[i], i + 1 < n ? "" : no_apply ? "\n" : " and do:\n");
+        for (size_t i = 0; i < n && !t->dry_run; i++)
+            printf("unpersisted: %s\n", names[i]);
+        for (size_t i = 0; i < hd_reserve_result_count(res); i++)
+            print_give_back(t, res, i);
+        say_boot_image_note(t, "unpersist", NULL, NULL, note);
+        free(note);
+        return;
+    }
+    /* One document: the entries removed and the steps that gave the devices back (planned
+     * under --dry-run; none asked for under --no-apply). */
+    struct json j;
+    tool_op_json_begin(&j, "unpersist", t->dry_run);
+    json_kv_string(&j, "unpersisted", names[0]); /* one device's readers' key */
+    json_kv_bool(&j, "give_back", !no_apply);
+    json_key(&j, "entries");
+    json_begin_array(&j);
+    for (size_t i = 0; i < n; i++)
+        json_string(&j, names[i]);
+    json_end_array(&j);
+    json_numvfs_kept(&j, res);
+    if (!no_apply) {
+        json_still_reserved(&j, res);
+        json_stays(&j, res);
+    }
+    reserve_json_steps(&j, res);
+    say_boot_image_note(t, "unpersist", &j, NULL, note);
+    json_end_object(&j);
+    json_finish(&j);
+    free(note);
+}
+
 static int run_unpersist(struct tool *t, int argc, char **argv)
 {
     static const struct option opts[] = {{"no-apply", no_argument, NULL, 'N'},
                                          {"dry-run", no_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     struct hd_reserve_result *res = NULL;
-    struct hd_pci_selector sel;
     bool no_apply = false;
-    int c, code, r;
+    int c, code = EXIT_DONE, r;
 
     optind = 0;
     while ((c = tool_getopt(argc, argv, "", opts)) != -1) {
@@ -489,63 +516,46 @@ static int run_unpersist(struct tool *t, int argc, char **argv)
         }
         no_apply = true;
     }
-    if (argc - optind != 1)
-        return tool_error(t, EXIT_USAGE, "give exactly one device (an address or VVVV:DDDD)");
-    if ((code = parse_selector(t, argv[optind], &sel)) != EXIT_DONE)
-        return code;
+    if (argc - optind < 1)
+        return tool_error(t, EXIT_USAGE, "give a device (an address or VVVV:DDDD), or several");
+    size_t n = (size_t)(argc - optind), failed = n;
+    struct hd_pci_selector *sels = calloc(n, sizeof(*sels));
     /* Said back in canonical form, not as typed. */
-    char name[HD_PCI_ADDR_BUFSZ];
-    reserve_selector_name(&sel, name, sizeof(name));
+    char(*names)[HD_PCI_ADDR_BUFSZ] = calloc(n, sizeof(*names));
+    if (sels == NULL || names == NULL) {
+        free(sels);
+        free(names);
+        return tool_error(t, EXIT_FAILED, "out of memory");
+    }
+    for (size_t i = 0; code == EXIT_DONE && i < n; i++)
+        if ((code = parse_selector(t, argv[optind + (int)i], &sels[i])) == EXIT_DONE)
+            reserve_selector_name(&sels[i], names[i], sizeof(names[i]));
+    if (code != EXIT_DONE)
+        goto out;
     hd_ctx_clear_error(t->ctx);
-    r = hd_reserve_unpersist_apply(t->ctx, &sel,
-                                   (t->dry_run ? HD_RESERVE_DRY_RUN : 0) |
-                                       (no_apply ? HD_RESERVE_FILE_ONLY : 0),
-                                   print_refusal, t, &res);
+    r = hd_reserve_unpersist_apply_all(t->ctx, sels, n,
+                                       (t->dry_run ? HD_RESERVE_DRY_RUN : 0) |
+                                           (no_apply ? HD_RESERVE_FILE_ONLY : 0),
+                                       print_refusal, t, &failed, &res);
+    /* The entry the library says it failed on is the one named. */
+    const char *name = names[failed < n ? failed : 0];
     /* Reserved by another source, the library names it; else listed nowhere. */
     if (r == -ENOENT && hd_ctx_last_reason(t->ctx) == HD_REASON_INVALID)
-        return tool_error(t, EXIT_USAGE, "%s", hd_ctx_last_error(t->ctx));
-    if (r == -ENOENT)
-        return tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)", name);
-    if (r < 0)
-        return tool_lib_error(t, EXIT_FAILED, r, "%s", name);
-    code = reserve_result_exit(res);
-    if (code != EXIT_DONE) { /* refused (the file stays) or a device failed (it is back) */
+        code = tool_error(t, EXIT_USAGE, "%s", hd_ctx_last_error(t->ctx));
+    else if (r == -ENOENT)
+        code = tool_error(t, EXIT_USAGE, "%s is not persisted (see hostdev persisted)", name);
+    else if (r < 0)
+        code = tool_lib_error(t, tool_exit_for_reason(hd_ctx_last_reason(t->ctx)), r, "%s", name);
+    else if ((code = reserve_result_exit(res)) != EXIT_DONE)
+        /* refused (the files stay) or a device failed (it is back) */
         code = reserve_failed(t, "unpersist", res, code);
-        hd_reserve_result_unref(res);
-        return code;
-    }
-    char *note = boot_image_note(t, true);
-    if (!tool_json(t)) {
-        if (t->dry_run)
-            printf("dry run: nothing changed; would unpersist %s%s\n", name,
-                   no_apply ? "" : " and do:");
-        else
-            printf("unpersisted: %s\n", name);
-        for (size_t i = 0; i < hd_reserve_result_count(res); i++)
-            print_give_back(t, res, i);
-        say_boot_image_note(t, "unpersist", NULL, NULL, note);
-        free(note);
-        hd_reserve_result_unref(res);
-        return EXIT_DONE;
-    }
-    /* One document: the entry removed and the steps that gave the devices back (planned
-     * under --dry-run; none asked for under --no-apply). */
-    struct json j;
-    tool_op_json_begin(&j, "unpersist", t->dry_run);
-    json_kv_string(&j, "unpersisted", name);
-    json_kv_bool(&j, "give_back", !no_apply);
-    json_numvfs_kept(&j, res);
-    if (!no_apply) {
-        json_still_reserved(&j, res);
-        json_stays(&j, res);
-    }
-    reserve_json_steps(&j, res);
-    say_boot_image_note(t, "unpersist", &j, NULL, note);
-    json_end_object(&j);
-    json_finish(&j);
-    free(note);
+    else
+        print_unpersisted(t, names, n, no_apply, res);
     hd_reserve_result_unref(res);
-    return EXIT_DONE;
+out:
+    free(sels);
+    free(names);
+    return code;
 }
 
 /* What persisted says of @e's device when it is not there (""; none when it is), naming the
@@ -712,8 +722,8 @@ const struct tool_command cmd_persist = {
 const struct tool_command cmd_unpersist = {
     .name = "unpersist",
     .run = run_unpersist,
-    .usage = "ADDR|VVVV:DDDD [--no-apply] [--dry-run]",
-    .summary = "forget a persisted reservation and give the device back",
+    .usage = "ADDR|VVVV:DDDD... [--no-apply] [--dry-run]",
+    .summary = "forget persisted reservations and give the devices back",
     .help = "Removes ROOT/etc/hostdev.d/persist-DEVICE.conf, then reattaches the devices it\n"
             "reserved to the drivers they had (pci-stub, or none, too), with the\n"
             "driver_override each had, unless another file or the kernel command line\n"
@@ -724,6 +734,9 @@ const struct tool_command cmd_unpersist = {
             "none), or a bad line naming the device, may still reserve it: what that keeps\n"
             "is not known (exit 2). --no-apply: only remove the file. --dry-run: say what\n"
             "would be removed and given back, change nothing.\n"
+            "Several devices are one unpersist, all or nothing: every file is read before\n"
+            "any is removed, and the devices of them all go back in one operation, as if\n"
+            "none of the files were there; when that fails, every file is written back.\n"
             "A VF count (numvfs=) is not undone: the PF keeps its VFs, as said; a file with a\n"
             "count alone reserved no device, so none is given back. `sriov ADDR 0` removes\n"
             "the VFs.\n",

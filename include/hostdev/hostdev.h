@@ -1009,10 +1009,12 @@ int hd_reserve_persist_apply(struct hd_ctx *ctx, const struct hd_reserve_entry *
  * every file is written and each entry applied in turn; when one fails, the devices of those
  * before it are given back and every file is put back as it was. One result holds the items of
  * every entry, in order. Several entries are each a device (or ids) of its own, given once,
- * none with a VF count (-EINVAL, HD_REASON_INVALID). */
+ * none with a VF count (-EINVAL, HD_REASON_INVALID). When it fails (or an item does), *@failed
+ * (when not NULL) is the index of the entry it failed on, @n when no entry is to blame (no
+ * memory, @n 0). */
 int hd_reserve_persist_apply_all(struct hd_ctx *ctx, const struct hd_reserve_entry *entries,
                                  size_t n, unsigned int flags, hd_reserve_fn fn, void *data,
-                                 struct hd_reserve_result **result);
+                                 size_t *failed, struct hd_reserve_result **result);
 /* The stub a persisted @entry that names none is for: the vfio-pci variant the kernel's
  * modules.alias gives the device at @entry's address (what a detach would choose), else
  * "vfio-pci" (always for ids). */
@@ -1030,6 +1032,16 @@ void hd_reserve_entry_choose_driver(struct hd_ctx *ctx, const struct hd_reserve_
 int hd_reserve_unpersist_apply(struct hd_ctx *ctx, const struct hd_pci_selector *sel,
                                unsigned int flags, hd_reserve_fn fn, void *data,
                                struct hd_reserve_result **result);
+/* hd_reserve_unpersist_apply() of the @n selectors @sels together, all or nothing: every file
+ * is read before any is removed (one not persisted, or given twice, changes nothing), the
+ * devices of them all are given back in one operation planned first, as if none of the files
+ * were there (a device one file reserved that another of them reserves too goes back), and
+ * when that fails every file is written back. One result; *@failed (when not NULL) as
+ * hd_reserve_persist_apply_all() sets it: the selector a failure (or a failed item's device)
+ * is about. */
+int hd_reserve_unpersist_apply_all(struct hd_ctx *ctx, const struct hd_pci_selector *sels,
+                                   size_t n, unsigned int flags, hd_reserve_fn fn, void *data,
+                                   size_t *failed, struct hd_reserve_result **result);
 struct hd_reserve_result *hd_reserve_result_ref(struct hd_reserve_result *result);
 struct hd_reserve_result *hd_reserve_result_unref(struct hd_reserve_result *result);
 size_t hd_reserve_result_count(const struct hd_reserve_result *result);

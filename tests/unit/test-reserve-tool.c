@@ -960,6 +960,111 @@ HD_TEST(persist_of_several_that_fails_leaves_none)
 }
 END_TEST
 
+/* Several devices in one unpersist: the plan names them all and gives them back in one
+ * operation, their files go, and the JSON document lists every entry. */
+HD_TEST(unpersist_takes_several_devices)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("persist 0000:01:00.1 0000:01:00.2"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("unpersist --dry-run 01:00.1 0000:01:00.2"), 0);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist 0000:01:00.1, "
+                            "0000:01:00.2 and do:\n"
+                            "  0000:01:00.1: vfio-pci -> snd_hda_intel\n"
+                            "  0000:01:00.2: vfio-pci -> xhci_hcd\n");
+    ck_assert_int_eq(hd("--json unpersist --dry-run 01:00.1 0000:01:00.2"), 0);
+    at_json_check(e.out, false);
+    ck_out_has("\"unpersisted\": \"0000:01:00.1\",\n  \"give_back\": true,\n  \"entries\": [\n"
+               "    \"0000:01:00.1\",\n    \"0000:01:00.2\"\n  ],\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.1.conf"));
+    ck_assert_int_eq(hd("unpersist 01:00.1 0000:01:00.2"), 0);
+    ck_assert_str_eq(e.out, "unpersisted: 0000:01:00.1\nunpersisted: 0000:01:00.2\n"
+                            "0000:01:00.1: vfio-pci -> snd_hda_intel\n"
+                            "0000:01:00.2: vfio-pci -> xhci_hcd\n");
+    ck_assert_str_eq(e.err, "");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.1.conf"));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.2.conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "xhci_hcd");
+    /* --no-apply: the files alone, both. */
+    ck_assert_int_eq(hd("persist 0000:02:00.0 0000:02:00.1"), 0);
+    ck_assert_int_eq(hd("unpersist --no-apply 02:00.0 02:00.1"), 0);
+    ck_assert_str_eq(e.out, "unpersisted: 0000:02:00.0\nunpersisted: 0000:02:00.1\n");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:02:00.1.conf"));
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.1"), "vfio-pci");
+}
+END_TEST
+
+/* The entries of one unpersist are planned as one: a device two of them reserve (by ids and by
+ * address) goes back, the plan too, rather than being held by the other file going with it. */
+HD_TEST(unpersist_plans_the_entries_as_one)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("persist 10de:10f0"), 0);
+    ck_assert_int_eq(hd("persist 0000:01:00.1"), 0);
+    ck_assert_int_eq(hd("unpersist --dry-run 0000:01:00.1 10de:10f0"), 0);
+    ck_assert_str_eq(e.out, "dry run: nothing changed; would unpersist 0000:01:00.1, 10de:10f0 "
+                            "and do:\n"
+                            "  0000:01:00.1: vfio-pci -> snd_hda_intel\n"
+                            "  0000:02:00.1: vfio-pci -> snd_hda_intel\n");
+    ck_assert_int_eq(hd("unpersist 0000:01:00.1 10de:10f0"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "snd_hda_intel");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:02:00.1"), "snd_hda_intel");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-10de:10f0.conf"));
+}
+END_TEST
+
+/* The second device cannot go back (the fake kernel's EIO on its driver_override): the first,
+ * given back already, is back on its stub, every file is there again, exit 1. One not
+ * persisted, or given twice, is named (as typed or not), exit 2, nothing changed. */
+HD_TEST(unpersist_of_several_that_fails_leaves_all)
+{
+    eng_start(&e, TWO_GPU_GROUPS);
+    ck_assert_int_eq(hd("persist 0000:01:00.1 0000:01:00.2"), 0);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("unpersist 0000:01:00.1 02:00.0"), 2);
+    ck_assert_str_eq(e.err, "hostdev unpersist: 0000:02:00.0 is not persisted (see hostdev "
+                            "persisted)\n");
+    ck_assert_int_eq(hd("--json unpersist 0000:01:00.1 02:00.0"), 2);
+    ck_err_has("{\"error\":\"0000:02:00.0 is not persisted");
+    ck_assert_int_eq(hd("unpersist 0000:01:00.1 01:00.1"), 2);
+    ck_assert_str_eq(e.err, "hostdev unpersist: 0000:01:00.1: given twice\n");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_int_eq(fx_ctl(&e.fx, "fault sys/bus/pci/devices/0000:01:00.2/driver_override "
+                                   "EIO nth=1 count=1"), 0);
+    ck_assert_int_eq(hd("unpersist 0000:01:00.1 0000:01:00.2"), 1);
+    ck_assert_str_eq(e.out, "");
+    ck_err_has("0000:01:00.2: writing driver_override failed");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.1"), "vfio-pci");
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, "etc/hostdev.d/persist-0000:01:00.1.conf"),
+                     "# Written by `hostdev persist`; `hostdev unpersist` removes it.\n"
+                     "0000:01:00.1 vfio-pci");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-0000:01:00.2.conf"));
+    ck_assert_int_eq(fx_ctl(&e.fx, "clear-faults"), 0);
+    ck_assert_int_eq(hd("unpersist 0000:01:00.1 0000:01:00.2"), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, "0000:01:00.2"), "xhci_hcd");
+}
+END_TEST
+
+/* The argument named in persist's error is the entry the library says failed, not the first
+ * whose name the message happens to start with: ids that select a platform function, after
+ * a device that is fine. */
+HD_TEST(persist_names_the_entry_that_failed)
+{
+    eng_start(&e, "demo");
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd("persist 03:00.0 8086:a145"), 2);
+    ck_assert_msg(strncmp(e.err, "hostdev persist: 8086:a145: 0000:00:1f.0 is an ISA/LPC "
+                                 "bridge", 56) == 0, "%s", e.err);
+    ck_assert_int_eq(hd("--json persist 03:00.0 8086:a145"), 2);
+    ck_err_has("{\"error\":\"8086:a145: 0000:00:1f.0 is an ISA/LPC bridge");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-" NIC ".conf"));
+}
+END_TEST
+
 /* A persisted GPU whose group's other member was detached by hand: the group is viable now,
  * but the next boot gives that member back to its host driver. doctor warns and gives the
  * persist command; run as printed, it leaves doctor nothing to say. */
