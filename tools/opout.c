@@ -398,6 +398,20 @@ void tool_op_print_steps(const struct hd_op *op, const char *indent)
     }
 }
 
+char *tool_op_step_noiommu_warning(const struct hd_op *op, size_t i)
+{
+    char *warning = NULL;
+    int group;
+
+    /* A plan knows no node yet: the bind makes the group. */
+    if (!hd_op_step_get_noiommu(op, i, &group) || group < 0 ||
+        asprintf(&warning, "%s: on vfio in its unsafe no-IOMMU mode: /dev/vfio/noiommu-%d "
+                 "has no DMA isolation (the device can reach all of memory)",
+                 hd_op_step_get_device(op, i), group) < 0)
+        return NULL;
+    return warning;
+}
+
 /* "warnings": the caller's notes, and what the text run's log warns of a device that went to
  * vfio in its unsafe no-IOMMU mode (under --json the log is silent). */
 static void json_warnings(struct json *j, const struct hd_op *op, const char *const *notes,
@@ -405,17 +419,12 @@ static void json_warnings(struct json *j, const struct hd_op *op, const char *co
 {
     size_t n = hd_op_get_step_count(op), k = 0;
     char **all = calloc(nnotes + n + 1, sizeof(*all));
-    int group;
 
     for (size_t i = 0; all != NULL && i < nnotes; i++)
         all[k++] = strdup(notes[i]);
-    for (size_t i = 0; all != NULL && i < n; i++) {
-        if (hd_op_step_get_noiommu(op, i, &group) && group >= 0 &&
-            asprintf(&all[k], "%s: on vfio in its unsafe no-IOMMU mode: /dev/vfio/noiommu-%d "
-                     "has no DMA isolation (the device can reach all of memory)",
-                     hd_op_step_get_device(op, i), group) >= 0)
+    for (size_t i = 0; all != NULL && i < n; i++)
+        if ((all[k] = tool_op_step_noiommu_warning(op, i)) != NULL)
             k++;
-    }
     if (k > 0)
         json_kv_strings(j, "warnings", (const char *const *)all, k);
     for (size_t i = 0; all != NULL && i < k; i++)

@@ -64,6 +64,10 @@ void tool_ops_print_unviable(const struct tool *t, const struct hd_op *const *op
                              const char *operation, tool_not_blocker_fn *skip, const void *data);
 void tool_ops_json_unviable(struct json *j, const struct hd_op *const *ops, size_t nops,
                             tool_not_blocker_fn *skip, const void *data);
+/* What the text run's log warns of step @i of @op when it put a device on vfio in its unsafe
+ * no-IOMMU mode, as a JSON document's "warnings" entry says it (allocated); NULL for any other
+ * step, or a plan's (no node made yet). */
+char *tool_op_step_noiommu_warning(const struct hd_op *op, size_t i);
 void tool_op_json_steps(struct tool *t, struct json *j, const struct hd_op *op);
 /* The steps' objects alone, into an array the caller has begun (steps of several operations). */
 void tool_op_json_step_objects(struct json *j, const struct hd_op *op);

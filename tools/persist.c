@@ -95,11 +95,12 @@ static char *boot_image_note(const struct tool *t, bool removed)
 }
 
 /* The note on stderr from @command, or under --json the document's "warnings" (@j), after
- * those of @res's items (said as text with their items). */
+ * those of @res's items (said as text with their items) and of the devices it put on vfio
+ * with no IOMMU (which the text run's log says). */
 static void say_boot_image_note(const struct tool *t, const char *command, struct json *j,
                                 const struct hd_reserve_result *res, const char *note)
 {
-    bool any = note != NULL;
+    bool any = note != NULL || reserve_json_noiommu_warnings(NULL, res, NULL) > 0;
 
     if (j == NULL) {
         if (note != NULL)
@@ -115,6 +116,7 @@ static void say_boot_image_note(const struct tool *t, const char *command, struc
     for (size_t i = 0; i < hd_reserve_result_count(res); i++)
         if (hd_reserve_result_get_warning(res, i) != NULL)
             json_string(j, hd_reserve_result_get_warning(res, i));
+    reserve_json_noiommu_warnings(j, res, NULL);
     if (note != NULL)
         json_string(j, note);
     json_end_array(j);

@@ -340,6 +340,27 @@ void reserve_json_steps(struct json *j, const struct hd_reserve_result *res)
     json_end_array(j);
 }
 
+size_t reserve_json_noiommu_warnings(struct json *j, const struct hd_reserve_result *res,
+                                     const char *device)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
+        const struct hd_op *op = hd_reserve_result_get_op(res, i);
+        for (size_t k = 0; op != NULL && k < hd_op_get_step_count(op); k++) {
+            char *warning;
+            if ((device != NULL && strcmp(hd_op_step_get_device(op, k), device) != 0) ||
+                (warning = tool_op_step_noiommu_warning(op, k)) == NULL)
+                continue;
+            if (j != NULL)
+                json_string(j, warning);
+            free(warning);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Whether item @i's operation got as far as writing (so that a failed one has steps to show). */
 static bool item_wrote(const struct hd_reserve_result *res, size_t i)
 {
@@ -453,6 +474,13 @@ static void json_bind(const struct tool *t, struct json *j, const struct hd_rese
         json_kv_string(j, "error", hd_reserve_result_get_error(res, i, NULL));
     if (hd_reserve_result_get_warning(res, i) != NULL)
         json_kv_string(j, "warning", hd_reserve_result_get_warning(res, i));
+    /* What detach --json says of a device it put on vfio with no IOMMU, said of this one. */
+    if (reserve_json_noiommu_warnings(NULL, res, hd_device_get_name(dev)) > 0) {
+        json_key(j, "warnings");
+        json_begin_array(j);
+        reserve_json_noiommu_warnings(j, res, hd_device_get_name(dev));
+        json_end_array(j);
+    }
     json_failed_steps(j, res, i);
     json_end_object(j);
 }

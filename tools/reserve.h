@@ -33,6 +33,11 @@ int reserve_result_exit(const struct hd_reserve_result *result);
 void reserve_json_numvfs(struct json *j, const struct hd_reserve_result *result, size_t i);
 /* "vfs": under a dry run, the VFs the VF counts of @result remove and make, in one array. */
 void reserve_json_vfs(struct json *j, const struct hd_reserve_result *result);
+/* The warnings of devices @result's operations put on vfio in its unsafe no-IOMMU mode
+ * (tool_op_step_noiommu_warning()), those of @device alone unless it is NULL, each a string
+ * of the array @j has begun (@j NULL: none, counted); how many. */
+size_t reserve_json_noiommu_warnings(struct json *j, const struct hd_reserve_result *result,
+                                     const char *device);
 /* "steps": the steps of every operation @result ran, in one array (NULL: none). */
 void reserve_json_steps(struct json *j, const struct hd_reserve_result *result);
 /* @operation (persist, unpersist) failed with exit status @code, returned: under --json, when

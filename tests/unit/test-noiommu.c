@@ -488,6 +488,35 @@ HD_TEST(persist_noiommu_then_boot_reserve_binds)
 }
 END_TEST
 
+/* persist --json and reserve --json carry detach --json's warning of a device on vfio with no
+ * IOMMU (the text run's log says it): in the document's "warnings", and in the reserved
+ * device's object. A plan has no node yet, so no warning. */
+HD_TEST(persist_and_reserve_json_warn_of_noiommu)
+{
+#define NOIOMMU_WARNING                                                                            \
+    "\"" NIC ": on vfio in its unsafe no-IOMMU mode: /dev/vfio/noiommu-0 has no DMA isolation "   \
+    "(the device can reach all of memory)\""
+    struct eng e;
+
+    eng_start(&e, SPEC("Y"));
+    ck_assert_int_eq(eng_run(&e, "--json persist --noiommu --dry-run " NIC), 0);
+    ck_assert_ptr_null(strstr(e.out, "\"warnings\""));
+    ck_assert_int_eq(eng_run(&e, "--json persist --noiommu " NIC), 0);
+    ck_assert_msg(strstr(e.out, "\"warnings\": [\n    " NOIOMMU_WARNING "\n  ]") != NULL, "%s",
+                  e.out);
+    ck_assert_int_eq(eng_run(&e, "unpersist " NIC), 0);
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "--json reserve --dry-run"), 0);
+    ck_assert_ptr_null(strstr(e.out, "\"warnings\""));
+    ck_assert_int_eq(eng_run(&e, "--json reserve"), 0);
+    ck_assert_msg(strstr(e.out, "\"outcome\": \"done\",\n    \"warnings\": [\n      "
+                                NOIOMMU_WARNING "\n    ]") != NULL, "%s", e.out);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    eng_stop(&e);
+#undef NOIOMMU_WARNING
+}
+END_TEST
+
 /* An entry without the opt-in is refused before anything is written, the hint naming it. */
 HD_TEST(boot_reserve_without_the_opt_in_refused)
 {
