@@ -125,20 +125,33 @@ HD_EXPORT bool hd_driver_is_dma_safe(const char *driver)
 
 HD_EXPORT bool hd_vfio_noiommu_mode(struct hd_ctx *ctx)
 {
+    enum hd_tristate mode = HD_TRISTATE_UNSET;
+    const struct hd_modprobe *mp;
+    const struct hd_cmdline *options;
+    struct hd_cmdline *cl;
     char buf[8];
     bool on = false;
-    struct hd_cmdline *cl;
 
     if (hd_fs_read_attr(ctx, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
                         sizeof(buf)) > 0)
         return hd_kstrtobool(buf, &on) == 0 && on;
     /* vfio not loaded yet (a module, loaded by the first vfio-pci bind, as at boot before any
-     * was made): it takes the mode the kernel command line gives it as it loads. */
-    if (hd_fs_exists(ctx, "sys/module/vfio") != 0 || hd_cmdline_read(ctx, &cl) < 0)
+     * was made): it takes the mode modprobe gives it as it loads, modprobe.d's options and then
+     * the command line's (kmod appends those), the last one said. */
+    if (hd_fs_exists(ctx, "sys/module/vfio") != 0)
         return false;
-    on = hd_cmdline_get_setting(cl, HD_CMDLINE_NOIOMMU_MODE) == HD_TRISTATE_YES;
-    hd_cmdline_unref(cl);
-    return on;
+    if (hd_cmdline_read(ctx, &cl) == 0) {
+        mode = hd_cmdline_get_setting(cl, HD_CMDLINE_NOIOMMU_MODE);
+        hd_cmdline_unref(cl);
+    }
+    if (mode == HD_TRISTATE_UNSET) {
+        struct hd_saved_error saved;
+        hd_saved_error_save(ctx, &saved, 0);
+        if (hd_modprobe_get(ctx, &mp) == 0 && (options = hd_modprobe_get_options(mp, "vfio")))
+            mode = hd_cmdline_get_setting(options, HD_CMDLINE_NOIOMMU_MODE);
+        hd_saved_error_put_back(ctx, &saved); /* unread (no memory): the mode is not known on */
+    }
+    return mode == HD_TRISTATE_YES;
 }
 
 HD_EXPORT bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number)

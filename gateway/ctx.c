@@ -41,11 +41,13 @@ struct hd_ctx {
     struct hd_par *par;
     const struct hd_fork_guard *fork_guard;
     /* Read on first use by the layers above, and freed with the context through the function
-     * each left here, so that the context knows neither: the names (pci/names.c) and the
-     * kernel's "vfio_pci:" module aliases (core/variant.c). */
+     * each left here, so that the context knows none: the names (pci/names.c), the kernel's
+     * "vfio_pci:" module aliases (core/variant.c) and modprobe.d's options (os/modprobe.c). */
     void (*names_free)(struct hd_names *names);
     struct hd_vfio_aliases *vfio_aliases;
     void (*vfio_aliases_free)(struct hd_vfio_aliases *aliases);
+    struct hd_modprobe *modprobe;
+    void (*modprobe_free)(struct hd_modprobe *modprobe);
 };
 
 HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
@@ -145,6 +147,8 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
         ctx->names_free(ctx->names);
     if (ctx->vfio_aliases != NULL)
         ctx->vfio_aliases_free(ctx->vfio_aliases);
+    if (ctx->modprobe != NULL)
+        ctx->modprobe_free(ctx->modprobe);
     hd_strings_free(&ctx->strings);
     free(ctx->root);
     free(ctx->state_dir);
@@ -414,6 +418,18 @@ void hd_ctx_set_vfio_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases *aliases
 {
     ctx->vfio_aliases = aliases;
     ctx->vfio_aliases_free = aliases_free;
+}
+
+struct hd_modprobe *hd_ctx_get_modprobe(const struct hd_ctx *ctx)
+{
+    return ctx->modprobe;
+}
+
+void hd_ctx_set_modprobe(struct hd_ctx *ctx, struct hd_modprobe *modprobe,
+                         void (*modprobe_free)(struct hd_modprobe *modprobe))
+{
+    ctx->modprobe = modprobe;
+    ctx->modprobe_free = modprobe_free;
 }
 
 const struct hd_writer_hooks *hd_ctx_get_writer(const struct hd_ctx *ctx, void **data)

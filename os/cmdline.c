@@ -1,4 +1,5 @@
 /* cmdline.c - the kernel command line split into parameters exactly as the kernel splits it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct invalid {
 struct hd_cmdline {
     int refcount;
     char *buf; /* a copy of the text, cut up in place as next_arg() cuts it */
+    char *names; /* a module's options: its parameters' names, "module.param" */
     struct param *params;
     size_t n_params;
     const char *init_args; /* after "--", or NULL */
@@ -127,7 +129,26 @@ static int split(struct hd_cmdline *cl)
     return 0;
 }
 
-HD_EXPORT int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **out)
+/* @module's options name their parameters without it ("ids"): each gets the command line's
+ * "module.param" (vfio_pci.ids), so that one interpretation reads both. */
+static int prefix_names(struct hd_cmdline *cl, const char *module)
+{
+    size_t size = 0, used = 0, mlen = strlen(module);
+
+    for (size_t i = 0; i < cl->n_params; i++)
+        size += mlen + 1 + strlen(cl->params[i].name) + 1;
+    if (size > 0 && (cl->names = malloc(size)) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < cl->n_params; i++) {
+        char *name = cl->names + used;
+        used += (size_t)snprintf(name, size - used, "%s.%s", module, cl->params[i].name) + 1;
+        cl->params[i].name = name;
+    }
+    return 0;
+}
+
+/* @text split as the kernel splits it; with @module, as its options (named "module.param"). */
+static int cmdline_new(const char *text, const char *module, struct hd_cmdline **out)
 {
     struct hd_cmdline *cl;
     int r;
@@ -145,6 +166,8 @@ HD_EXPORT int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **o
         return -ENOMEM;
     }
     r = split(cl);
+    if (r == 0 && module != NULL)
+        r = prefix_names(cl, module);
     if (r == 0)
         r = hd_cmdline_interpret(cl, &cl->settings);
     if (r < 0) {
@@ -153,6 +176,17 @@ HD_EXPORT int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **o
     }
     *out = cl;
     return 0;
+}
+
+HD_EXPORT int hd_cmdline_new_from_string(const char *text, struct hd_cmdline **out)
+{
+    return cmdline_new(text, NULL, out);
+}
+
+int hd_cmdline_new_from_module_options(const char *module, const char *options,
+                                       struct hd_cmdline **out)
+{
+    return cmdline_new(options, module, out);
 }
 
 int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **out)
@@ -204,6 +238,7 @@ HD_EXPORT struct hd_cmdline *hd_cmdline_unref(struct hd_cmdline *cl)
     free(cl->invalid);
     hd_cmdline_settings_free(&cl->settings);
     free(cl->params);
+    free(cl->names);
     free(cl->buf);
     free(cl);
     return NULL;

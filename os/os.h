@@ -1,7 +1,7 @@
 /* os.h - os/: what the operating system offers beside sysfs: kernel modules (module.c;
  * libkmod in kmod.c or modprobe in kmod-none.c), udev's hwdb through libudev (udev.c or
  * udev-none.c), the kernel command line and what its IOMMU parameters mean (cmdline.c,
- * options.c). Uses gateway/ and shared/. */
+ * options.c), the module options of modprobe.d (modprobe.c). Uses gateway/ and shared/. */
 #ifndef HOSTDEV_OS_H
 #define HOSTDEV_OS_H
 
@@ -57,6 +57,23 @@ int hd_cmdline_read(struct hd_ctx *ctx, struct hd_cmdline **cmdline);
  * be NULL. -ENOMEM. */
 int hd_cmdline_add_invalid(struct hd_cmdline *cmdline, const char *param, const char *option,
                            const char *why, const char *kernel_log);
+/* @options, the options modprobe gives @module, as the kernel parses them when it loads it:
+ * each parameter named "@module.param", as on the command line, and interpreted as there
+ * (hd_cmdline_get_setting(), hd_cmdline_get_vfio_pci_id()). -ENOMEM. */
+int hd_cmdline_new_from_module_options(const char *module, const char *options,
+                                       struct hd_cmdline **cmdline);
+
+/* ---- modprobe.c: modprobe.d as kmod reads it ---------------------------------------------- */
+
+struct hd_modprobe;
+/* The `options` lines of ROOT's etc, run, usr/local/lib, usr/lib and lib modprobe.d: read on
+ * the context's first call and kept on it (once per run). What kmod skips (other commands,
+ * bad lines, files it cannot read) is not there; -ENOMEM alone fails, with a message. */
+int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **modprobe);
+/* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
+ * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
+const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *modprobe,
+                                                 const char *module);
 
 /* ---- options.c: what the IOMMU-related parameters mean ------------------------------------ */
 

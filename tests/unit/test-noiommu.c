@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "assign-helpers.h"
 #include "engine.h"
 #include "hdtest.h"
 
@@ -585,6 +586,15 @@ END_TEST
     "device 0000:00:00.0 8086:29c0 class=060000 subsys=1af4:1100\n"                            \
     "device 0000:00:02.0 8086:10d3 class=020000 subsys=8086:0000 driver=e1000e reset=pm\n"
 
+/* The boot's reservation of the NIC, opted in, as a dry run: the mode on, it binds it. */
+static void assert_boot_reserves_noiommu(struct eng *e)
+{
+    boot_conf(e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(e, "reserve --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(e->out, "unsafe no-IOMMU mode: /dev/vfio/noiommu-N"));
+    ck_assert_uint_eq(eng_writes(e), 0);
+}
+
 /* vfio takes the mode from the command line as it loads: until then, that is the mode. */
 HD_TEST(mode_of_an_unloaded_vfio_is_the_command_line_s)
 {
@@ -599,10 +609,7 @@ HD_TEST(mode_of_an_unloaded_vfio_is_the_command_line_s)
     eng_stop(&e);
     eng_start(&e, SPEC_UNLOADED(" vfio.enable_unsafe_noiommu_mode=1"));
     ck_assert(hd_vfio_noiommu_mode(e.ctx));
-    boot_conf(&e, NIC " vfio-pci noiommu\n");
-    ck_assert_int_eq(eng_run(&e, "reserve --dry-run"), 0);
-    ck_assert_ptr_nonnull(strstr(e.out, "unsafe no-IOMMU mode: /dev/vfio/noiommu-N"));
-    ck_assert_uint_eq(eng_writes(&e), 0);
+    assert_boot_reserves_noiommu(&e);
     eng_stop(&e);
 }
 END_TEST
@@ -656,5 +663,80 @@ HD_TEST(cmdline_reserve_keeps_the_opt_in_through_a_boot)
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert(fx_exists(&e.fx, NODE));
     eng_stop(&e);
+}
+END_TEST
+
+/* vfio takes the mode modprobe gives it as it loads: modprobe.d's options, then the command
+ * line's (kmod appends those), the last one said; loaded, its own parameter. */
+HD_TEST(mode_of_an_unloaded_vfio_is_modprobe_d_s)
+{
+#define OPT_IN "file etc/modprobe.d/vfio.conf \"options vfio enable_unsafe_noiommu_mode=1\\n\"\n"
+    struct eng e;
+
+    eng_start(&e, SPEC_UNLOADED("") OPT_IN);
+    ck_assert(hd_vfio_noiommu_mode(e.ctx));
+    assert_boot_reserves_noiommu(&e);
+    eng_stop(&e);
+    eng_start(&e, SPEC_UNLOADED(" vfio.enable_unsafe_noiommu_mode=0") OPT_IN);
+    ck_assert(!hd_vfio_noiommu_mode(e.ctx));
+    eng_stop(&e);
+    eng_start(&e, SPEC("N") OPT_IN);
+    ck_assert(!hd_vfio_noiommu_mode(e.ctx));
+    eng_stop(&e);
+#undef OPT_IN
+}
+END_TEST
+
+/* modprobe.d read as kmod reads it (libkmod-config.c): etc, run, usr/local/lib, usr/lib, lib;
+ * of files with one name the first directory's (a directory by that name is none); files in
+ * their names' order whatever their directory; `#` first on a line; a backslash before a
+ * newline joins the lines; lines kmod cannot use skipped. The mode with vfio not loaded says
+ * which option line was taken. */
+HD_TEST(modprobe_d_read_as_kmod_reads_it)
+{
+#define ON "options vfio enable_unsafe_noiommu_mode=1\n"
+#define OFF "options vfio enable_unsafe_noiommu_mode=0\n"
+    static const struct {
+        const char *path[2], *text[2]; /* text NULL: a directory */
+        bool mode;
+    } cases[] = {
+        {{"lib/modprobe.d/vfio.conf"}, {ON}, true},
+        {{"usr/lib/modprobe.d/vfio.conf"}, {ON}, true},
+        {{"run/modprobe.d/vfio.conf"}, {ON}, true},
+        {{"usr/local/lib/modprobe.d/vfio.conf"}, {ON}, true},
+        {{"etc/modprobe.d/vfio.conf", "lib/modprobe.d/vfio.conf"}, {"# mine\n", ON}, false},
+        {{"run/modprobe.d/vfio.conf", "usr/lib/modprobe.d/vfio.conf"}, {OFF, ON}, false},
+        {{"etc/modprobe.d/vfio.conf", "lib/modprobe.d/vfio.conf"}, {NULL, ON}, true},
+        {{"etc/modprobe.d/a.conf", "lib/modprobe.d/b.conf"}, {OFF, ON}, true},
+        {{"lib/modprobe.d/a.conf", "etc/modprobe.d/b.conf"}, {ON, OFF}, false},
+        {{"etc/modprobe.d/vfio.conf"}, {ON OFF}, false},
+        {{"etc/modprobe.d/vfio.conf"}, {OFF ON}, true},
+        {{"etc/modprobe.d/vfio.conf.bak"}, {ON}, false},
+        {{"etc/modprobe.d/.vfio.conf"}, {ON}, false},
+        {{"etc/modprobe.d/vfio.alias"}, {ON}, true},
+        {{"etc/modprobe.d/vfio.conf"}, {"#" ON}, false},
+        {{"etc/modprobe.d/vfio.conf"}, {"# a comment \\\n" ON}, false},
+        {{"etc/modprobe.d/vfio.conf"}, {"options vfio \\\nenable_unsafe_noiommu_mode=1"}, true},
+        {{"etc/modprobe.d/vfio.conf"}, {"options\tvfio\tenable_unsafe_noiommu_mode=\\1\n"}, true},
+        {{"etc/modprobe.d/vfio.conf"}, {"options vfio enable_unsafe_noiommu_mode\n"}, true},
+        {{"etc/modprobe.d/vfio.conf"}, {"options vfio enable_unsafe_noiommu_mode=1 # on\n"}, true},
+        {{"etc/modprobe.d/vfio.conf"}, {"options vfio\nblacklist vfio\nbogus\n" ON}, true},
+        {{"etc/modprobe.d/vfio.conf"}, {"options vfio_pci enable_unsafe_noiommu_mode=1\n"}, false},
+        {{"etc/modprobe.d/vfio.conf"}, {"install vfio enable_unsafe_noiommu_mode=1\n"}, false},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *root = ah_tree(SPEC_UNLOADED(""));
+        struct hd_ctx *ctx;
+        for (size_t k = 0; k < 2 && cases[i].path[k] != NULL; k++)
+            ah_write(root, cases[i].path[k], cases[i].text[k]);
+        ctx = ah_ctx(root);
+        ck_assert_msg(hd_vfio_noiommu_mode(ctx) == cases[i].mode, "case %zu", i);
+        hd_ctx_unref(ctx);
+        ah_tree_remove(root);
+        free(root);
+    }
+#undef ON
+#undef OFF
 }
 END_TEST

@@ -1,0 +1,257 @@
+/* modprobe.c - modprobe.d as kmod reads it (libkmod-config.c): the options modprobe gives a
+ * module as it loads it (vfio's enable_unsafe_noiommu_mode, vfio-pci's ids). Read once per
+ * context, under its root, and kept on it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "os.h"
+
+/* kmod's configuration directories, in its order: of files with the same name, the first
+ * directory's is read (one in etc/ overrides lib/'s, or masks it as a link to /dev/null). */
+static const char *const dirs[] = {
+    "etc/modprobe.d",     "run/modprobe.d", "usr/local/lib/modprobe.d",
+    "usr/lib/modprobe.d", "lib/modprobe.d",
+};
+
+/* Every options line of one module, in the order modprobe passes them. */
+struct module_options {
+    char *module;              /* as the first line wrote it; '-' and '_' are the same */
+    char *text;                /* the lines' options, joined by spaces */
+    struct hd_cmdline *params; /* the text as the kernel parses it, "module.param" names */
+};
+
+struct hd_modprobe {
+    struct module_options *v;
+    size_t n;
+};
+
+static void modprobe_free(struct hd_modprobe *mp)
+{
+    for (size_t i = 0; mp != NULL && i < mp->n; i++) {
+        free(mp->v[i].module);
+        free(mp->v[i].text);
+        hd_cmdline_unref(mp->v[i].params);
+    }
+    if (mp != NULL)
+        free(mp->v);
+    free(mp);
+}
+
+static struct module_options *find(const struct hd_modprobe *mp, const char *module)
+{
+    for (size_t i = 0; i < mp->n; i++) {
+        if (hd_cmdline_name_equal(mp->v[i].module, module))
+            return &mp->v[i];
+    }
+    return NULL;
+}
+
+/* kmod_module_get_options(): a module's lines joined by a space, in the files' order. */
+static int add_options(struct hd_modprobe *mp, const char *module, const char *options)
+{
+    struct module_options *m = find(mp, module);
+    char *text;
+
+    if (m != NULL) {
+        size_t had = strlen(m->text), more = strlen(options);
+        if ((text = realloc(m->text, had + 1 + more + 1)) == NULL)
+            return -ENOMEM;
+        text[had] = ' ';
+        memcpy(text + had + 1, options, more + 1);
+        m->text = text;
+        return 0;
+    }
+    m = realloc(mp->v, (mp->n + 1) * sizeof(*m));
+    if (m == NULL)
+        return -ENOMEM;
+    mp->v = m;
+    m = &mp->v[mp->n];
+    *m = (struct module_options){.module = strdup(module), .text = strdup(options)};
+    mp->n++;
+    return m->module != NULL && m->text != NULL ? 0 : -ENOMEM;
+}
+
+/* strtok_r(.., "\t ", ..): the next blank-separated word of *@rest, NULL when none. */
+static char *next_word(char **rest)
+{
+    char *word = *rest + strspn(*rest, "\t "), *end;
+
+    if (*word == '\0') {
+        *rest = word;
+        return NULL;
+    }
+    end = word + strcspn(word, "\t ");
+    if (*end != '\0')
+        *end++ = '\0';
+    *rest = end;
+    return word;
+}
+
+/* kmod_config_parse() of one logical line: `options MODULE OPTIONS...` is kept; a comment
+ * ('#' first on the line), another command, or an options line without both is skipped, as
+ * kmod skips what it cannot use (it logs "ignoring bad line" and goes on). */
+static int parse_line(struct hd_modprobe *mp, char *line)
+{
+    char *rest = line, *command, *module;
+
+    if (line[0] == '#' || (command = next_word(&rest)) == NULL ||
+        strcmp(command, "options") != 0 || (module = next_word(&rest)) == NULL || *rest == '\0')
+        return 0;
+    for (char *p = rest; *p; p++) {
+        if (*p == '\t')
+            *p = ' '; /* kmod_config_add_options() */
+    }
+    return add_options(mp, module, rest);
+}
+
+/* One file's text in logical lines, as kmod's freadline_wrapped() reads them: a backslash
+ * before a newline joins the next line, before another character keeps that character alone,
+ * at the very end is dropped. */
+static int parse_file(struct hd_modprobe *mp, const char *text, size_t len)
+{
+    char *line = malloc(len + 1);
+    size_t i = 0;
+    int r = 0;
+
+    if (line == NULL)
+        return -ENOMEM;
+    while (i < len && r == 0) {
+        size_t n = 0;
+        for (; i < len && text[i] != '\n'; i++) {
+            if (text[i] == '\\' && ++i >= len)
+                break;
+            if (text[i] == '\n')
+                continue; /* after a backslash: the line goes on */
+            line[n++] = text[i];
+        }
+        i++;
+        line[n] = '\0'; /* a NUL byte in the line ends it, as it ends kmod's string */
+        r = parse_line(mp, line);
+    }
+    free(line);
+    return r;
+}
+
+/* A configuration file: its name and the directory (index in dirs[]) it is in. */
+struct conf_file {
+    const char *name;
+    size_t dir;
+};
+
+static int by_name_then_dir(const void *a, const void *b)
+{
+    const struct conf_file *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    return c != 0 ? c : (x->dir > y->dir) - (x->dir < y->dir);
+}
+
+/* conf_files_filter_out(): NAME.conf or NAME.alias, not hidden. */
+static bool is_conf_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    return name[0] != '.' && len >= 6 &&
+           (strcmp(name + len - 5, ".conf") == 0 || strcmp(name + len - 6, ".alias") == 0);
+}
+
+/* Read @files (sorted by name, then directory) in kmod's order: by name, the first
+ * directory's of each. A directory by that name is no file (kmod lists none), so the next
+ * directory's counts; any other file that cannot be read is skipped, as kmod skips it. */
+static int read_files(struct hd_ctx *ctx, struct hd_modprobe *mp, const struct conf_file *files,
+                      size_t n)
+{
+    char path[HD_PATH_MAX], *text;
+    size_t len, next;
+    int r = 0;
+
+    for (size_t i = 0; i < n && r == 0; i = next) {
+        for (next = i; next < n && strcmp(files[next].name, files[i].name) == 0; next++)
+            ;
+        for (size_t k = i; k < next; k++) {
+            int e = hd_path(path, sizeof(path), "%s/%s", dirs[files[k].dir], files[k].name);
+            if (e == 0)
+                e = hd_fs_read_config(ctx, path, HD_CONFIG_MAX, &text, &len);
+            if (e == -EISDIR)
+                continue;
+            if (e == 0) {
+                r = parse_file(mp, text, len);
+                free(text);
+            } else if (e == -ENOMEM) {
+                r = e;
+            }
+            break;
+        }
+    }
+    return r;
+}
+
+/* Every configuration file of the directories, sorted by name, then directory, into *@files;
+ * a directory that cannot be listed (absent) has none, as kmod skips it. */
+static int list_files(struct hd_ctx *ctx, char **names[], size_t counts[],
+                      struct conf_file **files, size_t *n)
+{
+    size_t total = 0;
+
+    *files = NULL;
+    *n = 0;
+    for (size_t d = 0; d < HD_ARRAY_SIZE(dirs); d++) {
+        int r = hd_fs_list_dir(ctx, dirs[d], &names[d], &counts[d]);
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0) {
+            names[d] = NULL;
+            counts[d] = 0;
+        }
+        total += counts[d];
+    }
+    if (total == 0)
+        return 0;
+    if ((*files = calloc(total, sizeof(**files))) == NULL)
+        return -ENOMEM;
+    for (size_t d = 0; d < HD_ARRAY_SIZE(dirs); d++) {
+        for (size_t k = 0; k < counts[d]; k++) {
+            if (is_conf_name(names[d][k]))
+                (*files)[(*n)++] = (struct conf_file){.name = names[d][k], .dir = d};
+        }
+    }
+    qsort(*files, *n, sizeof(**files), by_name_then_dir);
+    return 0;
+}
+
+int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **out)
+{
+    struct hd_modprobe *mp = hd_ctx_get_modprobe(ctx);
+    char **names[HD_ARRAY_SIZE(dirs)] = {0};
+    size_t counts[HD_ARRAY_SIZE(dirs)] = {0}, n = 0;
+    struct conf_file *files = NULL;
+    int r;
+
+    *out = mp;
+    if (mp != NULL)
+        return 0;
+    if ((mp = calloc(1, sizeof(*mp))) == NULL)
+        return hd_err(ctx, -ENOMEM, "modprobe.d under %s: out of memory", hd_ctx_get_root(ctx));
+    r = list_files(ctx, names, counts, &files, &n);
+    if (r == 0)
+        r = read_files(ctx, mp, files, n);
+    for (size_t i = 0; i < mp->n && r == 0; i++)
+        r = hd_cmdline_new_from_module_options(mp->v[i].module, mp->v[i].text, &mp->v[i].params);
+    free(files);
+    for (size_t d = 0; d < HD_ARRAY_SIZE(dirs); d++)
+        hd_strv_free(names[d], counts[d]);
+    if (r < 0) {
+        modprobe_free(mp);
+        return hd_err(ctx, r, "modprobe.d under %s: %s", hd_ctx_get_root(ctx), strerror(-r));
+    }
+    hd_ctx_set_modprobe(ctx, mp, modprobe_free); /* the context knows nothing of it */
+    *out = mp;
+    return 0;
+}
+
+const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *mp, const char *module)
+{
+    const struct module_options *m = find(mp, module);
+
+    return m != NULL ? m->params : NULL;
+}
