@@ -60,8 +60,9 @@ static void add(struct hd_findings *d, enum hd_severity sev, const char *code,
 
 /* ---- the IOMMU: the probe's findings, as they are ---------------------------------------- */
 
+/* The report in *@report (NULL: none wanted), kept for its command line: a run reads it once. */
 static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_tristate *remap,
-                       enum hd_tristate *realloc_on)
+                       enum hd_tristate *realloc_on, struct hd_iommu_report **report)
 {
     struct hd_iommu_report *rep;
     const struct hd_findings *findings;
@@ -79,7 +80,10 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_trista
     *remap = hd_iommu_report_get_interrupt_remapping(rep);
     cl = hd_iommu_report_get_cmdline(rep);
     *realloc_on = cl ? hd_cmdline_get_setting(cl, HD_CMDLINE_PCI_REALLOC) : HD_TRISTATE_UNSET;
-    hd_iommu_report_unref(rep);
+    if (report != NULL)
+        *report = rep;
+    else
+        hd_iommu_report_unref(rep);
     return 0;
 }
 
@@ -90,15 +94,12 @@ static int check_iommu(struct hd_ctx *ctx, struct hd_findings *d, enum hd_trista
  * at the reservations themselves. */
 struct boot_reservations {
     struct hd_reserve_config *config; /* NULL: not read yet, or they cannot be read */
-    struct hd_cmdline *cmdline;       /* this boot's parameters (vfio-pci.ids=); NULL: none */
+    /* This boot's parameters (hostdev.reserve=, vfio-pci.ids=), the IOMMU report's: the run
+     * reads them once. NULL: unreadable. */
+    const struct hd_cmdline *cmdline;
+    const struct hd_cmdline *vfio_pci_options; /* modprobe.d's (ids=); NULL: none */
     bool read;
 };
-
-static void boot_reservations_free(struct boot_reservations *b)
-{
-    hd_reserve_config_unref(b->config);
-    hd_cmdline_unref(b->cmdline);
-}
 
 /* The reservations, or NULL when they cannot be read at all (no memory, no listing): the
  * reservations' own commands say so, and each check here then has nothing to say of them. */
@@ -107,16 +108,17 @@ static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
 {
     if (!b->read) {
         b->read = true;
-        if (hd_reserve_config_load(ctx, &b->config) < 0 ||
+        const struct hd_modprobe *mp;
+        /* The next boot's parameters and modprobe.d are, as far as anything here tells, this
+         * one's. */
+        if (hd_reserve_config_load_cmdline(ctx, b->cmdline, &b->config) < 0 ||
             hd_reserve_config_check(b->config, ctx) < 0) {
             b->config = hd_reserve_config_unref(b->config);
             hd_ctx_clear_error(ctx);
         }
-        /* The next boot's parameters are, as far as anything here tells, this one's. */
-        if (b->config != NULL && hd_cmdline_new_from_ctx(ctx, &b->cmdline) < 0) {
-            b->cmdline = NULL;
-            hd_ctx_clear_error(ctx);
-        }
+        if (b->config != NULL && hd_modprobe_get(ctx, &mp) == 0)
+            b->vfio_pci_options = hd_modprobe_get_options(mp, "vfio_pci");
+        hd_ctx_clear_error(ctx);
     }
     return b->config;
 }
@@ -163,10 +165,16 @@ static bool boot_gives_host_driver(const struct hd_device *m)
     return driver != NULL && (hd_driver_is_stub(driver) || !hd_driver_is_dma_safe(driver));
 }
 
-/* Whether the kernel command line's vfio-pci.ids= names @m, as the kernel matches an id
- * (pci_match_one_device()): then vfio-pci takes it at boot, configured outside hostdev. */
-static bool boot_ids_name(const struct hd_cmdline *cl, const struct hd_device *m)
+/* Whether vfio-pci's ids name @m, as the kernel matches an id (pci_match_one_device()): then
+ * vfio-pci takes it at boot, configured outside hostdev. Its ids are the command line's
+ * vfio-pci.ids= when it has one, else modprobe.d's `options vfio-pci ids=`: modprobe gives the
+ * module modprobe.d's options, then the command line's, and the last ids= is the one taken. */
+static bool boot_ids_name(const struct boot_reservations *b, const struct hd_device *m)
 {
+    const struct hd_cmdline *cl = b->cmdline != NULL && hd_cmdline_has(b->cmdline, "vfio_pci.ids")
+                                      ? b->cmdline
+                                      : b->vfio_pci_options;
+
     for (size_t i = 0; cl != NULL && i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
         struct hd_pci_id_match id;
         if (hd_cmdline_get_vfio_pci_id(cl, i, &id) < 0)
@@ -196,13 +204,14 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservation
     const struct hd_reserve_config *config = boot_reservations(ctx, boot);
     size_t n = 0;
 
-    if (config == NULL || hd_reserve_config_match(config, dev) == NULL)
+    if (config == NULL ||
+        (hd_reserve_config_match(config, dev) == NULL && !boot_ids_name(boot, dev)))
         return 0;
     for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
         struct hd_device *m = hd_group_get_member(g, i);
         if (hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)) ||
             !boot_gives_host_driver(m) || hd_reserve_config_match(config, m) != NULL ||
-            boot_ids_name(boot->cmdline, m))
+            boot_ids_name(boot, m))
             continue;
         text_add(list, ", ", "%s", hd_device_get_name(m));
         members[n++] = *hd_device_get_addr(m);
@@ -1435,6 +1444,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     struct hd_findings *d = hd_findings_new();
     struct hd_assignment_list *map = NULL;
     struct hd_host_use *hu = NULL; /* what the host uses, read once when a group asks */
+    struct hd_iommu_report *report = NULL; /* its command line the run's */
     struct boot_reservations boot = {0};
     enum hd_tristate remap = HD_TRISTATE_UNSET, realloc_on = HD_TRISTATE_UNSET;
     struct pending_ops pending = {0};
@@ -1443,8 +1453,10 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     *out = NULL;
     if (d == NULL)
         return -ENOMEM;
-    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
-        (r = check_pending_ops(ctx, d, addr, &pending)) < 0)
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on, &report)) < 0)
+        goto fail;
+    boot.cmdline = hd_iommu_report_get_cmdline(report);
+    if ((r = hd_map_read(ctx, &map)) < 0 || (r = check_pending_ops(ctx, d, addr, &pending)) < 0)
         goto fail;
     if (addr != NULL) {
         struct hd_device *dev;
@@ -1495,14 +1507,16 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     hd_findings_sort(d);
     hd_assignment_list_unref(map);
     hd_host_use_unref(hu);
-    boot_reservations_free(&boot);
+    hd_reserve_config_unref(boot.config);
+    hd_iommu_report_unref(report);
     free(pending.addrs);
     *out = d;
     return 0;
 fail:
     free(pending.addrs);
     hd_host_use_unref(hu);
-    boot_reservations_free(&boot);
+    hd_reserve_config_unref(boot.config);
+    hd_iommu_report_unref(report);
     hd_assignment_list_unref(map);
     hd_findings_unref(d);
     return r;
@@ -1539,7 +1553,8 @@ HD_EXPORT int hd_doctor_run_mdev(struct hd_ctx *ctx, const char *uuid,
                        "(8-4-4-4-12 hex digits, or libvirt's mdev_<uuid>)", uuid ? uuid : "");
     if ((d = hd_findings_new()) == NULL)
         return -ENOMEM;
-    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) >= 0 && (r = hd_map_read(ctx, &map)) >= 0)
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on, NULL)) >= 0 &&
+        (r = hd_map_read(ctx, &map)) >= 0)
         r = check_mdev(ctx, d, canon, map);
     return findings_done(d, map, r, out);
 }
@@ -1556,7 +1571,8 @@ HD_EXPORT int hd_doctor_run_node(struct hd_ctx *ctx, const char *sel, struct hd_
         return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "no device given");
     if ((d = hd_findings_new()) == NULL)
         return -ENOMEM;
-    if ((r = check_iommu(ctx, d, &remap, &realloc_on)) >= 0 && (r = hd_map_read(ctx, &map)) >= 0)
+    if ((r = check_iommu(ctx, d, &remap, &realloc_on, NULL)) >= 0 &&
+        (r = hd_map_read(ctx, &map)) >= 0)
         r = check_node_asked(ctx, d, sel, map);
     return findings_done(d, map, r, out);
 }

@@ -141,6 +141,11 @@ bool hd_sriov_variant_makes_none(struct hd_ctx *ctx, const char *pf, const char 
 
 /* ---- reserve-config.c, reserve-apply.c ------------------------------------------------------ */
 
+/* hd_reserve_config_load() with the command line read already (@cmdline; NULL: unreadable,
+ * none of its reservations), for a run that reads it once. */
+int hd_reserve_config_load_cmdline(struct hd_ctx *ctx, const struct hd_cmdline *cmdline,
+                                   struct hd_reserve_config **config);
+
 /* Why the boot's reservation of the SR-IOV PF @dev may leave it without the VFs asked of it:
  * the stub and the VF count that @entry (NULL: none) gives it, and @config's entries (NULL:
  * none) for what @entry leaves unsaid; with @replaces, @entry is persist's and takes the place

@@ -469,20 +469,27 @@ fail:
     return r;
 }
 
+int hd_reserve_config_load_cmdline(struct hd_ctx *ctx, const struct hd_cmdline *cmdline,
+                                   struct hd_reserve_config **config)
+{
+    int r;
+
+    if ((r = load_files(ctx, config)) < 0)
+        return r;
+    if (cmdline != NULL && (r = hd_reserve_config_add_cmdline(*config, cmdline)) < 0)
+        *config = hd_reserve_config_unref(*config);
+    return r < 0 ? r : 0;
+}
+
 HD_EXPORT int hd_reserve_config_load(struct hd_ctx *ctx, struct hd_reserve_config **config)
 {
     struct hd_cmdline *cmdline = NULL;
     int r;
 
-    if ((r = load_files(ctx, config)) < 0)
-        return r;
-    if (hd_cmdline_read(ctx, &cmdline) == 0) {
-        r = hd_reserve_config_add_cmdline(*config, cmdline);
-        hd_cmdline_unref(cmdline);
-        if (r < 0)
-            *config = hd_reserve_config_unref(*config);
-    }
-    return r < 0 ? r : 0;
+    (void)hd_cmdline_read(ctx, &cmdline); /* unreadable: none of its reservations */
+    r = hd_reserve_config_load_cmdline(ctx, cmdline, config);
+    hd_cmdline_unref(cmdline);
+    return r;
 }
 
 HD_EXPORT size_t hd_reserve_config_count(const struct hd_reserve_config *config)

@@ -318,6 +318,111 @@ HD_TEST(group_not_viable_after_boot_told_once_per_group)
 }
 END_TEST
 
+/* modprobe.d's `options vfio-pci ids=` gives vfio-pci devices at boot as the command line's
+ * vfio-pci.ids= does (read as kmod reads it: comments, continued lines, etc/ over lib/ for one
+ * file name); the command line's, when it has one, is the one taken (kmod appends it). The
+ * group's viability after the boot follows, for a device the boot reserves either way. */
+HD_TEST(group_at_boot_with_modprobe_d_ids)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n");
+    char path[4096];
+    struct found f;
+
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_write(root, "etc/modprobe.d/vfio.conf",
+             "# passthrough\noptions vfio-pci \\\n  ids=10de:1b80,8086:a348\n");
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_write(root, "proc/cmdline", "quiet vfio-pci.ids=10de:1b80\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_write(root, "proc/cmdline", "quiet\n");
+    ah_write(root, "etc/modprobe.d/vfio.conf", "#options vfio-pci ids=8086:a348\n");
+    ah_write(root, "lib/modprobe.d/vfio.conf", "options vfio_pci ids=8086:a348\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    snprintf(path, sizeof(path), "%s/etc/modprobe.d/vfio.conf", root);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    /* DEV reserved by modprobe.d's ids alone, DEV2 detached by hand: the boot gives DEV2 back
+     * to its host driver. */
+    snprintf(path, sizeof(path), "%s/etc/hostdev.d/persist-" DEV ".conf", root);
+    ck_assert_int_eq(unlink(path), 0);
+    set_driver(root, DEV2, "vfio-pci");
+    ah_write(root, "lib/modprobe.d/vfio.conf", "options vfio_pci ids=8086:10d3\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    ck_assert_str_eq(f.member_list, DEV2);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* Not viable now (DEV2 on its host driver), DEV persisted: modprobe.d's vfio-pci ids name
+ * DEV2, so the boot reserves the whole group and the fix names nothing to persist. */
+HD_TEST(group_not_viable_with_modprobe_d_ids)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=snd_hda_intel\n");
+    struct found f;
+
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_PERSIST_MEMBERS);
+    ah_write(root, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=8086:a348\n");
+    ck_assert(find(root, DEV, "group-not-viable", &f));
+    ck_assert_int_eq(f.remedy, HD_REMEDY_DETACH_GROUP);
+    ck_assert_ptr_null(strstr(f.fix, "persist"));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
+/* Lines of @path that hold @needle. */
+static size_t lines_with(const char *path, const char *needle)
+{
+    char line[4096];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A whole-host run reads the command line once (the IOMMU report's, which the reservations
+ * and the boot's vfio-pci ids share) and modprobe.d once: counted as the tool opens them. */
+HD_TEST(one_run_reads_the_command_line_once)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n");
+    const char *build = getenv("HOSTDEV_BUILD");
+    char cmd[8192], trace[4096];
+
+    if (system("strace -o /dev/null true 2>/dev/null") != 0) {
+        fprintf(stderr, "test-doctor: strace cannot run here: read count not checked\n");
+        ah_tree_remove(root);
+        free(root);
+        return;
+    }
+    ah_write(root, "proc/cmdline", "quiet hostdev.reserve=" DEV "\n");
+    ah_write(root, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=8086:a348\n");
+    snprintf(trace, sizeof(trace), "%s/trace.out", root);
+    snprintf(cmd, sizeof(cmd),
+             "strace -f -e trace=open,openat,openat2 -o '%s' '%s/hostdev' --root '%s' doctor "
+             ">/dev/null 2>&1",
+             trace, build ? build : "build", root);
+    ck_assert_int_ne(system(cmd), -1);
+    ck_assert_uint_eq(lines_with(trace, "cmdline\""), 1);
+    ck_assert_uint_eq(lines_with(trace, "vfio.conf\""), 1);
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 /* A group not viable now (DEV3 on its host driver) whose DEV2 was detached by hand: the boot
  * gives both back to their host drivers, so the fix names both to persist, not DEV3 alone. */
 HD_TEST(group_not_viable_after_boot_names_detached_members)
