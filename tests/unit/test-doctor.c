@@ -411,12 +411,14 @@ HD_TEST(one_run_reads_the_command_line_once)
     ah_write(root, "proc/cmdline", "quiet hostdev.reserve=" DEV "\n");
     ah_write(root, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=8086:a348\n");
     snprintf(trace, sizeof(trace), "%s/trace.out", root);
+    /* LeakSanitizer cannot run under ptrace: a sanitized build's leak check is off here. */
     snprintf(cmd, sizeof(cmd),
-             "strace -f -e trace=open,openat,openat2 -o '%s' '%s/hostdev' --root '%s' doctor "
-             ">/dev/null 2>&1",
+             "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" strace -f "
+             "-e trace=open,openat,openat2 -o '%s' '%s/hostdev' --root '%s' doctor >/dev/null 2>&1",
              trace, build ? build : "build", root);
     ck_assert_int_ne(system(cmd), -1);
-    ck_assert_uint_eq(lines_with(trace, "cmdline\""), 1);
+    /* The sanitizers' runtime reads its own /proc/self/cmdline. */
+    ck_assert_uint_eq(lines_with(trace, "cmdline\"") - lines_with(trace, "self/cmdline\""), 1);
     ck_assert_uint_eq(lines_with(trace, "vfio.conf\""), 1);
     ah_tree_remove(root);
     free(root);
