@@ -118,7 +118,8 @@ static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
         }
         if (b->config != NULL && hd_modprobe_get(ctx, &mp) == 0)
             b->vfio_pci_options = hd_modprobe_get_options(mp, "vfio_pci");
-        hd_ctx_clear_error(ctx);
+        else if (b->config != NULL)
+            hd_ctx_clear_error(ctx); /* no memory: no ids from there */
     }
     return b->config;
 }
@@ -191,12 +192,12 @@ static bool boot_ids_name(const struct boot_reservations *b, const struct hd_dev
     return false;
 }
 
-/* When the boot reserves @dev (persisted, or configured) but not every other member of its
- * group @g that it leaves on a host driver (boot_gives_host_driver()): those members, in
- * @members (room for every member of @g) and named in @list, and how many (0: the boot
- * reserves all of them, or not @dev, or the reservations cannot be read). Then the group is
- * not viable after any boot: detaching it now (or having detached those members) does not
- * last. */
+/* When the boot reserves @dev (persisted, configured, or in vfio-pci's ids: boot_ids_name())
+ * but not every other member of its group @g that it leaves on a host driver
+ * (boot_gives_host_driver()): those members, in @members (room for every member of @g) and
+ * named in @list, and how many (0: the boot reserves all of them, or not @dev, or the
+ * reservations cannot be read). Then the group is not viable after any boot: detaching it now
+ * (or having detached those members) does not last. */
 static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservations *boot,
                                      struct hd_device *dev, struct hd_group *g,
                                      struct hd_pci_addr *members, struct text *list)
@@ -265,9 +266,9 @@ static void check_group_at_boot(struct hd_ctx *ctx, struct hd_findings *d, struc
                    "%s now as well)",
                    text_str(&unreserved), m > 1 ? "them" : "it"),
             "IOMMU group %d is viable now, but not after the next boot: the boot reserves %s, "
-            "and of the group only what is persisted or configured, so %s, detached but not "
-            "reserved, go%s back to %s host driver%s; QEMU would then say \"group %d is not "
-            "viable\"",
+            "and of the group only what is persisted, configured or in vfio-pci's ids, so %s, "
+            "detached but not reserved, go%s back to %s host driver%s; QEMU would then say "
+            "\"group %d is not viable\"",
             hd_device_get_iommu_group(dev), text_str(&reserved), text_str(&unreserved),
             m > 1 ? "" : "es", m > 1 ? "their" : "its", m > 1 ? "s" : "",
             hd_device_get_iommu_group(dev));
@@ -348,7 +349,7 @@ static void check_group(struct hd_ctx *ctx, struct hd_findings *d, struct hd_dev
     char *boot_text = m == 0 ? strdup("")
                              : format("persist %s too, or every boot leaves group %d not viable "
                                       "(the boot reserves %s, and of the group only what is "
-                                      "persisted or configured); for now, ",
+                                      "persisted, configured or in vfio-pci's ids); for now, ",
                                       text_str(&unreserved), hd_device_get_iommu_group(dev),
                                       hd_device_get_name(dev));
     if (members == NULL || unreserved.failed || boot_text == NULL)
