@@ -451,8 +451,12 @@ static int read_driver_link(struct hd_device *dev, char *buf, size_t size)
 
 int hd_device_set_read_driver(struct hd_device *dev, const char *driver)
 {
+    /* The same driver read again keeps the kernel's "no": it registers a VFIO device for
+     * every device it binds or for none (a detach reads its device again under the locks). */
+    bool same = dev->driver != NULL && strcmp(dev->driver, driver) == 0;
+
+    dev->not_on_vfio = dev->not_on_vfio && same;
     dev->driver = NULL;
-    dev->not_on_vfio = false;
     if (driver[0] == '\0')
         return 0;
     dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), driver, strlen(driver));
@@ -465,9 +469,12 @@ int hd_device_fill_driver(struct hd_device *dev)
     char name[128];
     int r = read_driver_link(dev, name, sizeof(name));
 
-    dev->driver = NULL;
-    dev->not_on_vfio = false;
-    return r < 0 ? r : hd_device_set_read_driver(dev, name);
+    if (r < 0) {
+        dev->driver = NULL;
+        dev->not_on_vfio = false;
+        return r;
+    }
+    return hd_device_set_read_driver(dev, name);
 }
 
 HD_EXPORT int hd_device_check_driver_link(struct hd_device *dev)

@@ -728,3 +728,27 @@ HD_TEST(mediated_device_by_uuid)
     ck_assert_int_eq(hd_vfio_verify_mdev_ops(ctx, "0000:00:02.0", &ops, &rep), -EINVAL);
 }
 END_TEST
+
+/* The kernel's "no" (no vfio-dev) survives the same driver read again, as a detach reads its
+ * device again under the locks: a driver registers a VFIO device for every device it binds or
+ * for none. The directory made here by hand (no kernel would) shows which answer was kept. A
+ * driver read that differs forgets it. */
+HD_TEST(a_driver_read_again_keeps_the_kernels_no)
+{
+    struct hd_device *dev;
+    struct hd_pci_addr a;
+
+    set_driver("0000:00:02.1", "acmenic");
+    ck_assert_int_eq(hd_pci_addr_parse("0000:00:02.1", &a), 0);
+    ck_assert_int_eq(hd_device_open_fill(ctx, &a, HD_FILL_IDENT, &dev), 0);
+    ck_assert(!hd_device_is_on_vfio(dev));
+    mkdirs(DEV "0000:00:02.1/vfio-dev");
+    ck_assert_int_eq(hd_device_fill_driver(dev), 0);
+    ck_assert_str_eq(hd_device_get_driver(dev), "acmenic");
+    ck_assert(!hd_device_is_on_vfio(dev)); /* the kept answer, not a second look */
+    set_driver("0000:00:02.1", "acmepass");
+    ck_assert_int_eq(hd_device_fill_driver(dev), 0);
+    ck_assert(hd_device_is_on_vfio(dev)); /* another driver: asked again */
+    hd_device_unref(dev);
+}
+END_TEST
