@@ -88,8 +88,11 @@ HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
         hd_ctx_unref(ctx);
         return -ENOMEM;
     }
-    /* The host itself, however it is spelled ("/", "//", "/."): only then may modules load. */
-    if (fstat(fd, &st) == 0) {
+    /* The host itself, however it is spelled ("/", "//", "/."): only then may modules load.
+     * "/", the default, says so without the two stats. */
+    if (strcmp(root, "/") == 0) {
+        ctx->root_is_host = true;
+    } else if (fstat(fd, &st) == 0) {
         struct stat host;
         ctx->root_is_host = stat("/", &host) == 0 && host.st_dev == st.st_dev &&
                             host.st_ino == st.st_ino;

@@ -69,6 +69,10 @@ HD_TEST(two_contexts_side_by_side)
     ck_assert(hd_ctx_root_is_host(other));
     ck_assert(!hd_ctx_root_is_host(ctx));
     hd_ctx_unref(other);
+    /* "/" is known without a look; other spellings of it are found by their inode. */
+    ck_assert_int_eq(hd_ctx_new("//.", &other), 0);
+    ck_assert(hd_ctx_root_is_host(other));
+    hd_ctx_unref(other);
 }
 END_TEST
 
