@@ -529,6 +529,10 @@ struct hd_jdev {
     /* Only to lock, never journaled: @addr and @group are those of the PCI device @name lives
      * on (a USB or SCSI device's controller, a mediated device's parent). */
     bool on_parent;
+    /* Only to lock, never journaled: the device was read on no VFIO driver, so @group is an
+     * IOMMU group, not one vfio's no-IOMMU mode made (vfio makes those only for a device it
+     * holds, and a device in an IOMMU group gets none): its name need not be read. */
+    bool iommu_group;
 };
 
 struct hd_jstep {

@@ -417,8 +417,13 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
         r = -ENOMEM;
         goto fail;
     }
-    if ((check_devices != NULL && (r = check_devices(&o)) < 0) ||
-        (r = hd_txn_lock(o.t, jdevs, o.d.n)) < 0)
+    if (check_devices != NULL && (r = check_devices(&o)) < 0)
+        goto fail;
+    /* A device on no VFIO driver (the checks asked already: the device kept the answer) is in
+     * an IOMMU group, not a no-IOMMU one: the lock reads no group name for it. */
+    for (size_t i = 0; i < o.d.n; i++)
+        jdevs[i].iommu_group = !hd_device_is_on_vfio(o.d.v[i]);
+    if ((r = hd_txn_lock(o.t, jdevs, o.d.n)) < 0)
         goto fail;
     /* Under the locks: what the devices are now, and who holds them. What another process
      * may have changed meanwhile is read again: the driver, the override, a PF's VFs; the

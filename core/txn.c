@@ -370,7 +370,8 @@ struct hd_pci_addr *hd_jdev_addrs_to_lock(struct hd_ctx *ctx, const struct hd_jd
     *naddrs = 0;
     for (size_t i = 0; addrs != NULL && i < n; i++) {
         if (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
-            (devs[i].group < 0 || hd_group_number_is_noiommu(ctx, devs[i].group)))
+            (devs[i].group < 0 ||
+             (!devs[i].iommu_group && hd_group_number_is_noiommu(ctx, devs[i].group))))
             addrs[(*naddrs)++] = devs[i].addr;
     }
     return addrs;

@@ -752,3 +752,31 @@ HD_TEST(a_driver_read_again_keeps_the_kernels_no)
     hd_device_unref(dev);
 }
 END_TEST
+
+static bool in_tree(const char *rel)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    return access(path, F_OK) == 0;
+}
+
+/* A device read on a host driver is in an IOMMU group: vfio makes a no-IOMMU group only for a
+ * device it holds. Its detach locks that group and reads no name for it, so a name no kernel
+ * would give such a group (written here by hand) adds no lock by address. */
+HD_TEST(a_device_on_a_host_driver_is_locked_by_its_group_alone)
+{
+    struct hd_pci_addr a;
+    struct hd_op *op;
+
+    set_driver("0000:00:02.1", "e1000e");
+    file_("sys/kernel/iommu_groups/1/name", "vfio-noiommu\n");
+    ck_assert_int_eq(hd_pci_addr_parse("0000:00:02.1", &a), 0);
+    ck_assert_int_eq(hd_op_new(ctx, HD_OP_DETACH, &op), 0);
+    ck_assert_int_eq(hd_op_add_device(op, &a, true), 0);
+    hd_op_run(op); /* plain files: no kernel binds it, the run fails and is undone */
+    hd_op_unref(op);
+    ck_assert(in_tree("run/hostdev/locks/group-1"));
+    ck_assert(!in_tree("run/hostdev/locks/device-0000:00:02.1"));
+}
+END_TEST
