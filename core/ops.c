@@ -419,8 +419,9 @@ static int run_devop(struct hd_op *op, enum hd_jop kind, enum devop_members memb
     }
     if (check_devices != NULL && (r = check_devices(&o)) < 0)
         goto fail;
-    /* A device on no VFIO driver (the checks asked already: the device kept the answer) is in
-     * an IOMMU group, not a no-IOMMU one: the lock reads no group name for it. */
+    /* A device on no VFIO driver is in an IOMMU group, not a no-IOMMU one: the lock reads no
+     * group name for it. A detach's checks asked already (the device keeps the answer);
+     * elsewhere it costs a stat at most, for the name's failed open. */
     for (size_t i = 0; i < o.d.n; i++)
         jdevs[i].iommu_group = !hd_device_is_on_vfio(o.d.v[i]);
     if ((r = hd_txn_lock(o.t, jdevs, o.d.n)) < 0)
