@@ -666,6 +666,16 @@ int hd_txn_defer_mdevs_go(struct hd_txn *t, const struct hd_device *parent, bool
     return r;
 }
 
+/* The steps after the last flush that worked (it failed for them): their intent never
+ * reached the journal, so their writes were never made. */
+static void settle_unjournaled(struct hd_txn *t)
+{
+    for (size_t i = t->journaled; t->op != NULL && i < t->nop_steps; i++) {
+        if (t->op_step_of[i] != SIZE_MAX)
+            hd_op_settle_step_at(t->op, t->op_step_of[i], HD_STEP_NOT_RUN);
+    }
+}
+
 int hd_txn_flush(struct hd_txn *t)
 {
     bool made;
@@ -674,8 +684,15 @@ int hd_txn_flush(struct hd_txn *t)
     if (t->dry_run || t->j == NULL)
         return 0;
     made = hd_journal_is_made(t->j);
-    if ((r = hd_journal_flush(t->ctx, t->j)) < 0)
+    if ((r = hd_journal_flush(t->ctx, t->j)) < 0) {
+        /* The flush that makes the file failed: nothing was written, no step will run. The
+         * abort finds no journal to undo, so the steps end here, as after any failure. */
+        if (!made && t->op != NULL) {
+            settle_unjournaled(t);
+            hd_op_mark_steps(t->op, HD_STEP_UNDONE);
+        }
         return r;
+    }
     hd_journal_steps(t->j, &t->journaled);
     return made || !hd_journal_is_made(t->j) ? 0 : hold(t);
 }
@@ -742,7 +759,8 @@ int hd_txn_run_batch(struct hd_txn *t, struct hd_batch *b, int planned)
         if (b->v[i].kind == HD_TASK_RESET && b->v[i].ran && b->v[i].result == 0)
             hd_txn_settle(t, "reset", hd_device_get_name(b->v[i].dev), HD_STEP_DONE);
     }
-    /* Worked; or refused before any write, every step planned, as the abort leaves them. */
+    /* Worked; or refused before any write, every step planned, as the abort leaves them (or
+     * settled by the flush that failed to make the journal). */
     if (r >= 0 || t->dry_run || t->j == NULL || !hd_journal_is_made(t->j))
         return r;
     /* A task never started wrote nothing, though its step was journaled (and is undone as
@@ -802,16 +820,6 @@ int hd_txn_commit(struct hd_txn *t)
         hd_op_mark_steps(t->op, t->dry_run ? HD_STEP_PLANNED : HD_STEP_DONE);
     txn_release(t);
     return 0;
-}
-
-/* The steps after the last flush that worked (it failed for them): their intent never
- * reached the journal, so their writes were never made. */
-static void settle_unjournaled(struct hd_txn *t)
-{
-    for (size_t i = t->journaled; t->op != NULL && i < t->nop_steps; i++) {
-        if (t->op_step_of[i] != SIZE_MAX)
-            hd_op_settle_step_at(t->op, t->op_step_of[i], HD_STEP_NOT_RUN);
-    }
 }
 
 int hd_txn_abort(struct hd_txn *t, int err)

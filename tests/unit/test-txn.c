@@ -1034,6 +1034,65 @@ HD_TEST(a_step_the_intent_log_could_not_take_never_ran)
 }
 END_TEST
 
+/* The intent log cannot even be made (its first write fails: a full state directory, here the
+ * process's file size limit below its header): nothing was written to the host, so each step
+ * says how it ended, the detach not-run (it read "planned", as if nothing had failed), the
+ * device found as asked done; the error names the intent log, no intent log or record is left
+ * and the groups' locks are free again. An acquire makes its intent log before its first
+ * step: it fails the same way with no step to show. */
+HD_TEST(an_intent_log_that_cannot_be_made_runs_nothing)
+{
+    static const char *const xhci[] = {XHCI, NULL}, *const both[] = {XHCI, NIC, NULL};
+    static const char *const nic[] = {NIC, NULL};
+    char steps[512], error[512], *before;
+
+    ck_assert_int_eq(op_steps(HD_OP_DETACH, xhci, steps, sizeof(steps)), 0);
+    before = snap();
+    ck_assert_int_eq(op_steps_vm(HD_OP_DETACH, NULL, both, 8, steps, sizeof(steps), error,
+                                 sizeof(error)),
+                     -EFBIG);
+    ck_assert_str_eq(steps, "keep " XHCI " done;detach " NIC " not-run;");
+    ck_assert_msg(strstr(error, "writing the intent log ") != NULL &&
+                      strstr(error, "/run/hostdev/journal/detach-") != NULL,
+                  "%s", error);
+    host_is(before);
+    ck_assert_uint_eq(eng_journals(&cli), 0);
+    ck_assert_int_eq(op_steps_vm(HD_OP_ACQUIRE, "web", nic, 8, steps, sizeof(steps), error,
+                                 sizeof(error)),
+                     -EFBIG);
+    ck_assert_str_eq(steps, "");
+    ck_assert_msg(strstr(error, "/run/hostdev/journal/acquire-") != NULL, "%s", error);
+    host_is(before);
+    ck_assert_uint_eq(eng_journals(&cli), 0);
+    ck_assert_int_eq(op_steps(HD_OP_DETACH, nic, steps, sizeof(steps)), 0);
+    ck_assert_str_eq(steps, "detach " NIC " done;");
+    free(before);
+}
+END_TEST
+
+/* The same through the tool: exit 1, the steps not-run under --json, the error naming the
+ * intent log; nothing changed. */
+HD_TEST(detach_without_room_for_its_intent_log_fails_cleanly)
+{
+    char *cmd, *before = snap();
+
+    ck_assert(asprintf(&cmd, "(trap '' XFSZ; ulimit -f 0; exec env HOSTDEV_NAMES=none "
+                             "%s/hostdev --root %s --json detach %s 2>&1)",
+                       at_build_dir(), cli.fx.root, NIC) > 0);
+    free(cli.out);
+    free(cli.err);
+    ck_assert_int_eq(at_run(cmd, &cli.out, &cli.err), 1);
+    ck_assert_msg(strstr(cli.out, "\"state\": \"not-run\"") != NULL &&
+                      strstr(cli.out, "\"state\": \"planned\"") == NULL,
+                  "%s", cli.out);
+    ck_assert_msg(strstr(cli.out, "/run/hostdev/journal/detach-") != NULL, "%s", cli.out);
+    host_is(before);
+    ck_assert_uint_eq(eng_journals(&cli), 0);
+    free(before);
+    free(cmd);
+}
+END_TEST
+
 /* An operation left unfinished on a device whose config space then fails to read: recover
  * refused it (exit 1, the device left on vfio-pci, its intent log kept), though putting it
  * back reads nothing there. Now the plan and the run finish it. */
