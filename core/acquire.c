@@ -1829,7 +1829,8 @@ static int release_force(struct hd_op *op)
     }
     group = a ? a->group : dev ? hd_device_get_iommu_group(dev) : -1;
     if (!hd_txn_dry_run(t) && group >= 0 &&
-        (r = hd_lock_and_recover(ctx, &group, 1, NULL, 0, &locks, NULL)) < 0)
+        (r = hd_lock_and_recover(ctx, &group, 1, NULL, 0, uuid == NULL ? addr : NULL,
+                                 uuid == NULL ? 1 : 0, &locks, NULL)) < 0)
         goto out;
     hd_assignment_list_unref(map);
     map = NULL;

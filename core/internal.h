@@ -480,6 +480,12 @@ bool hd_lockset_holds(const struct hd_lockset *set, int group);
 int hd_lockset_add_devices(struct hd_ctx *ctx, struct hd_lockset *set,
                            const struct hd_pci_addr *addrs, size_t n);
 bool hd_lockset_holds_device(const struct hd_lockset *set, const struct hd_pci_addr *addr);
+/* The holder works on the devices @addrs too (under their groups' locks): a dead operation's
+ * intent log naming one is the holder's to recover, whatever group it names (the device may
+ * have had another, gone since). No lock is taken. */
+int hd_lockset_cover_devices(struct hd_lockset *set, const struct hd_pci_addr *addrs, size_t n);
+/* @addr is locked by address or covered. */
+bool hd_lockset_covers_device(const struct hd_lockset *set, const struct hd_pci_addr *addr);
 struct hd_lockset *hd_lockset_release(struct hd_lockset *set);
 /* STATE/locks/map, for read-modify-write of the map. */
 int hd_lock_map(struct hd_ctx *ctx, int *fd);
@@ -747,9 +753,11 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 int hd_txn_refresh(struct hd_device *dev);
 int hd_txn_set_owner(struct hd_ctx *ctx, const struct hd_node_owner *n);
 /* Lock @groups and the @naddrs group-less devices @addrs, then recover what dead processes
- * left on them. -EBUSY as hd_lock_groups(). */
+ * left on them and on the @ncovered devices @covered (every PCI device the operation works
+ * on: hd_lockset_cover_devices()). -EBUSY as hd_lock_groups(). */
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
                         const struct hd_pci_addr *addrs, size_t naddrs,
+                        const struct hd_pci_addr *covered, size_t ncovered,
                         struct hd_lockset **set, int *busy);
 
 /* ---- recover.c ----------------------------------------------------------------------------- */

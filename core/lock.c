@@ -19,6 +19,9 @@ struct hd_lockset {
     struct hd_pci_addr *addrs;
     int *addr_fds;
     size_t naddrs;
+    /* The other devices the holder works on, under their groups' locks (no lock of their own) */
+    struct hd_pci_addr *covered;
+    size_t ncovered;
 };
 
 /* flock(LOCK_EX) polled until @timeout_ms: 0 or -EBUSY. */
@@ -176,6 +179,26 @@ bool hd_lockset_holds_device(const struct hd_lockset *set, const struct hd_pci_a
     return false;
 }
 
+int hd_lockset_cover_devices(struct hd_lockset *set, const struct hd_pci_addr *addrs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if ((set->covered = calloc(n, sizeof(*set->covered))) == NULL)
+        return -ENOMEM;
+    memcpy(set->covered, addrs, n * sizeof(*addrs));
+    set->ncovered = n;
+    return 0;
+}
+
+bool hd_lockset_covers_device(const struct hd_lockset *set, const struct hd_pci_addr *addr)
+{
+    for (size_t i = 0; set != NULL && i < set->ncovered; i++) {
+        if (hd_pci_addr_equal(&set->covered[i], addr))
+            return true;
+    }
+    return hd_lockset_holds_device(set, addr);
+}
+
 bool hd_lockset_holds(const struct hd_lockset *set, int group)
 {
     for (size_t i = 0; set != NULL && i < set->n; i++) {
@@ -195,6 +218,7 @@ struct hd_lockset *hd_lockset_release(struct hd_lockset *set)
         close(set->addr_fds[i]);
     free(set->addrs);
     free(set->addr_fds);
+    free(set->covered);
     free(set->groups);
     free(set->fds);
     free(set);

@@ -62,12 +62,13 @@ static bool touches_held(const struct hd_journal *j, const struct hd_lockset *he
     size_t ndevs;
     const struct hd_jdev *devs = hd_journal_devs(j, &ndevs);
 
-    /* A device held by address is touched whatever group the journal gave it: one it was in
-     * when journaled may be gone since, or made by vfio's no-IOMMU mode. */
+    /* A device held by address, or covered under its group's lock, is touched whatever group
+     * the journal gave it: one it was in when journaled may be gone since (or renumbered by
+     * a replug), or made by vfio's no-IOMMU mode. */
     for (size_t i = 0; i < ndevs; i++) {
         if ((devs[i].group >= 0 && hd_lockset_holds(held, devs[i].group)) ||
             (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
-             hd_lockset_holds_device(held, &devs[i].addr)))
+             hd_lockset_covers_device(held, &devs[i].addr)))
             return true;
     }
     return false;

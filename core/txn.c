@@ -269,6 +269,7 @@ bool hd_txn_committed(const struct hd_journal *j, const struct hd_assignment_lis
 
 int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
                         const struct hd_pci_addr *addrs, size_t naddrs,
+                        const struct hd_pci_addr *covered, size_t ncovered,
                         struct hd_lockset **locks, int *busy)
 {
     uint64_t deadline = hd_now_ms() + hd_ctx_get_timeout_ms(ctx);
@@ -277,6 +278,8 @@ int hd_lock_and_recover(struct hd_ctx *ctx, const int *groups, size_t n,
     for (;;) {
         int r = hd_lock_groups(ctx, groups, n, locks, busy);
         if (r == 0 && naddrs > 0 && (r = hd_lockset_add_devices(ctx, *locks, addrs, naddrs)) < 0)
+            *locks = hd_lockset_release(*locks);
+        if (r == 0 && (r = hd_lockset_cover_devices(*locks, covered, ncovered)) < 0)
             *locks = hd_lockset_release(*locks);
         if (r < 0)
             return r;
@@ -359,38 +362,52 @@ static int busy_for_parent(struct hd_ctx *ctx, const struct hd_jdev *devs, size_
     return hd_lock_busy(ctx, busy, whose);
 }
 
-/* A device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has nothing
- * stable to lock but its address; one in such a group is locked so too, or an operation that
- * found its group made could run beside the detach still making it. */
-struct hd_pci_addr *hd_jdev_addrs_to_lock(struct hd_ctx *ctx, const struct hd_jdev *devs,
-                                          size_t n, size_t *naddrs)
+/* The addresses of @devs' PCI devices (not those only locked for a device on them): @all of
+ * them, or those locked by address (hd_jdev_addrs_to_lock()). */
+static struct hd_pci_addr *jdev_addrs(struct hd_ctx *ctx, const struct hd_jdev *devs, size_t n,
+                                      bool all, size_t *naddrs)
 {
     struct hd_pci_addr *addrs = calloc(n + 1, sizeof(*addrs));
 
     *naddrs = 0;
     for (size_t i = 0; addrs != NULL && i < n; i++) {
         if (devs[i].kind == HD_ASSIGNMENT_PCI && !devs[i].on_parent &&
-            (devs[i].group < 0 ||
+            (all || devs[i].group < 0 ||
              (!devs[i].iommu_group && hd_group_number_is_noiommu(ctx, devs[i].group))))
             addrs[(*naddrs)++] = devs[i].addr;
     }
     return addrs;
 }
 
+/* A device with no IOMMU group (vfio's no-IOMMU mode makes one only when it binds) has nothing
+ * stable to lock but its address; one in such a group is locked so too, or an operation that
+ * found its group made could run beside the detach still making it. */
+struct hd_pci_addr *hd_jdev_addrs_to_lock(struct hd_ctx *ctx, const struct hd_jdev *devs,
+                                          size_t n, size_t *naddrs)
+{
+    return jdev_addrs(ctx, devs, n, false, naddrs);
+}
+
 int hd_txn_lock(struct hd_txn *t, const struct hd_jdev *devs, size_t n)
 {
-    size_t ngroups, naddrs;
+    size_t ngroups, naddrs, nall;
     int *groups = hd_jdev_groups(devs, n, &ngroups), r = 0, busy = -1;
 
     if (groups == NULL)
         return -ENOMEM;
-    /* Only a lock asks which groups vfio's no-IOMMU mode made: a dry run takes none. */
+    /* Only a lock asks which groups vfio's no-IOMMU mode made: a dry run takes none. Every
+     * device is covered: a dead operation's log naming it under a group it had before (gone
+     * since, or another) is ours to recover before we write, not a recover's to run beside us,
+     * holding other locks. */
     if (!t->dry_run && t->locks == NULL) {
         struct hd_pci_addr *addrs = hd_jdev_addrs_to_lock(t->ctx, devs, n, &naddrs);
-        r = addrs == NULL ? -ENOMEM
-                          : hd_lock_and_recover(t->ctx, groups, ngroups, addrs, naddrs,
-                                                &t->locks, &busy);
+        struct hd_pci_addr *all = jdev_addrs(t->ctx, devs, n, true, &nall);
+        r = addrs == NULL || all == NULL
+                ? -ENOMEM
+                : hd_lock_and_recover(t->ctx, groups, ngroups, addrs, naddrs, all, nall,
+                                      &t->locks, &busy);
         free(addrs);
+        free(all);
     }
     if (r == -EBUSY && busy >= 0)
         r = busy_for_parent(t->ctx, devs, n, busy);

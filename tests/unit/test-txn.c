@@ -899,6 +899,50 @@ HD_TEST(kill_during_plain_detach)
 }
 END_TEST
 
+/* An operation killed when the NIC was in IOMMU group 7, before a hot-replug put it in group
+ * 8: its intent log names group 7, gone. A detach of the NIC locks group 8, and a recover of
+ * that log locks group 7 and the NIC's address: they took different locks, so the detach left
+ * the log alone and a recover run while its unbind hung put the old override back under it.
+ * An operation takes every log naming one of its devices as its own, whatever group the log
+ * says: it recovers it before its first write, and a recover beside it finds it gone. */
+HD_TEST(recover_beside_an_operation_whose_device_changed_group)
+{
+    char paths[64][HS_PATH], *cmd;
+    size_t n, nic_writes = 0, journals;
+    int status, rc;
+    pid_t pid;
+
+    eng_dead_journal(&cli, "detach", "hostdev-journal 2 detach\ndev " NIC " 7\n"
+                                     "override " NIC " e1000e\n");
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang e1000e forever"), 0);
+    pid = eng_hostdev_start(&cli.fx, "detach " NIC);
+    ck_assert(fx_wait_log(&cli.fx, "unbind-hang ", 1, 20000));
+    ck_assert_int_eq(fx_ctl(&cli.fx, "mark recover-beside"), 0);
+    journals = eng_journals(&cli);
+    /* The recover beside it (one that writes to the NIC waits for the hanging unbind). */
+    ck_assert(asprintf(&cmd, "HOSTDEV_NAMES=none %s/hostdev --root %s recover", at_build_dir(),
+                       cli.fx.root) > 0);
+    free(cli.out);
+    free(cli.err);
+    rc = at_run(cmd, &cli.out, &cli.err);
+    n = hs_writes_since(&cli.fx, "recover-beside", paths, 64);
+    for (size_t i = 0; i < n; i++)
+        nic_writes += strstr(paths[i], NIC) != NULL;
+    ck_assert_int_eq(fx_ctl(&cli.fx, "hang e1000e 0"), 0);
+    ck_assert_int_eq(fx_ctl(&cli.fx, "release"), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    /* Only the detach's own log was left, busy while its unbind hung: nothing to do. */
+    ck_assert_uint_eq(journals, 1);
+    ck_assert_msg(rc == 1 && strstr(cli.err, "still running") != NULL, "recover: %d %s", rc,
+                  cli.err);
+    ck_assert_uint_eq(nic_writes, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "detach: %d", status);
+    ck_assert_str_eq(fx_driver(&cli.fx, NIC), "vfio-pci");
+    ck_assert_uint_eq(eng_journals(&cli), 0);
+    free(cmd);
+}
+END_TEST
+
 /* Run @kind on @addrs (NULL-ended) through the library, for VM @vm (NULL: none) with the nodes
  * given to 1000:1000, no file growing past @fsize bytes meanwhile (0: no limit); its steps
  * "ACTION DEVICE STATE;..." in @steps, whatever the result, and its message in @error (NULL:
