@@ -438,10 +438,12 @@ static void json_stays(struct json *j, const struct hd_reserve_result *res)
     json_end_array(j);
 }
 
-/* "numvfs_kept": the PF whose VF count the entry set, and its count, which stays; or null. */
+/* "numvfs_kept": each PF whose VF count an entry set, and its count, which stays (several
+ * entries may each have set one); empty when none did. */
 static void json_numvfs_kept(struct json *j, const struct hd_reserve_result *res)
 {
     json_key(j, "numvfs_kept");
+    json_begin_array(j);
     for (size_t i = 0; i < hd_reserve_result_count(res); i++) {
         struct hd_device *pf = hd_reserve_result_get_device(res, i);
         if (hd_reserve_result_get_action(res, i) != HD_RESERVE_NUMVFS)
@@ -450,9 +452,8 @@ static void json_numvfs_kept(struct json *j, const struct hd_reserve_result *res
         json_kv_string(j, "device", hd_device_get_name(pf));
         json_kv_int(j, "numvfs", hd_device_get_sriov_numvfs(pf));
         json_end_object(j);
-        return;
     }
-    json_null(j);
+    json_end_array(j);
 }
 
 /* unpersist's answer once the library said yes: the entries removed (@names, @n) and what

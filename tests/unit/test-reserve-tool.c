@@ -1465,7 +1465,8 @@ HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
                             "a VF count (`hostdev sriov 0000:03:00.1 0` removes them)\n");
     ck_assert_int_eq(hd("--json unpersist 0000:03:00.1 --dry-run"), 0);
     at_json_check(e.out, false);
-    ck_out_has("\"numvfs_kept\": {\n    \"device\": \"0000:03:00.1\",\n    \"numvfs\": 3\n  }");
+    ck_out_has("\"numvfs_kept\": [\n    {\n      \"device\": \"0000:03:00.1\",\n"
+               "      \"numvfs\": 3\n    }\n  ]");
     ck_assert_int_eq(hd("unpersist 0000:03:00.1"), 0);
     ck_assert_str_eq(e.out, "unpersisted: 0000:03:00.1\n"
                             "0000:03:00.1: its 3 virtual functions stay: unpersist does not undo "
@@ -1475,7 +1476,23 @@ HD_TEST(unpersist_of_a_vf_count_says_the_vfs_stay)
     /* A stub without a count: nothing said of VFs. */
     ck_assert_int_eq(hd("persist 03:00.0 --force"), 0);
     ck_assert_int_eq(hd("--json unpersist 03:00.0"), 0);
-    ck_out_has("\"numvfs_kept\": null");
+    ck_out_has("\"numvfs_kept\": []");
+}
+END_TEST
+
+/* Unpersisting several VF counts at once names every PF whose VFs stay, in JSON as in text. */
+HD_TEST(unpersist_of_several_vf_counts_names_every_pf)
+{
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("persist --numvfs 3 0000:03:00.1"), 0);
+    ck_assert_int_eq(hd("persist --numvfs 8 0000:03:00.0"), 0);
+    ck_assert_int_eq(hd("--json unpersist 0000:03:00.1 0000:03:00.0"), 0);
+    at_json_check(e.out, false);
+    ck_out_has("\"numvfs_kept\": [\n    {\n      \"device\": \"0000:03:00.1\",\n"
+               "      \"numvfs\": 3\n    },\n    {\n      \"device\": \"0000:03:00.0\",\n"
+               "      \"numvfs\": 8\n    }\n  ]");
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.0.conf"));
+    ck_assert(!fx_exists(&e.fx, "etc/hostdev.d/persist-0000:03:00.1.conf"));
 }
 END_TEST
 
