@@ -97,7 +97,7 @@ struct boot_reservations {
     /* This boot's parameters (hostdev.reserve=, vfio-pci.ids=), the IOMMU report's: the run
      * reads them once. NULL: unreadable. */
     const struct hd_cmdline *cmdline;
-    const struct hd_cmdline *vfio_pci_options; /* modprobe.d's (ids=); NULL: none */
+    const struct hd_cmdline *vfio_pci_ids; /* the report's, the ids vfio-pci takes; NULL: none */
     bool read;
 };
 
@@ -108,7 +108,6 @@ static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
 {
     if (!b->read) {
         b->read = true;
-        const struct hd_modprobe *mp;
         /* The next boot's parameters and modprobe.d are, as far as anything here tells, this
          * one's. */
         if (hd_reserve_config_load_cmdline(ctx, b->cmdline, &b->config) < 0 ||
@@ -116,10 +115,6 @@ static const struct hd_reserve_config *boot_reservations(struct hd_ctx *ctx,
             b->config = hd_reserve_config_unref(b->config);
             hd_ctx_clear_error(ctx);
         }
-        if (b->config != NULL && hd_modprobe_get(ctx, &mp) == 0)
-            b->vfio_pci_options = hd_modprobe_get_options(mp, "vfio_pci");
-        else if (b->config != NULL)
-            hd_ctx_clear_error(ctx); /* no memory: no ids from there */
     }
     return b->config;
 }
@@ -166,15 +161,11 @@ static bool boot_gives_host_driver(const struct hd_device *m)
     return driver != NULL && (hd_driver_is_stub(driver) || !hd_driver_is_dma_safe(driver));
 }
 
-/* Whether vfio-pci's ids name @m, as the kernel matches an id (pci_match_one_device()): then
- * vfio-pci takes it at boot, configured outside hostdev. Its ids are the command line's
- * vfio-pci.ids= when it has one, else modprobe.d's `options vfio-pci ids=`: modprobe gives the
- * module modprobe.d's options, then the command line's, and the last ids= is the one taken. */
+/* Whether vfio-pci's ids at boot (hd_iommu_report_get_vfio_pci_ids()) name @m, as the kernel matches an id
+ * (pci_match_one_device()): then vfio-pci takes it at boot, configured outside hostdev. */
 static bool boot_ids_name(const struct boot_reservations *b, const struct hd_device *m)
 {
-    const struct hd_cmdline *cl = b->cmdline != NULL && hd_cmdline_has(b->cmdline, "vfio_pci.ids")
-                                      ? b->cmdline
-                                      : b->vfio_pci_options;
+    const struct hd_cmdline *cl = b->vfio_pci_ids;
 
     for (size_t i = 0; cl != NULL && i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
         struct hd_pci_id_match id;
@@ -1457,6 +1448,7 @@ HD_EXPORT int hd_doctor_run(struct hd_ctx *ctx, const struct hd_pci_addr *addr,
     if ((r = check_iommu(ctx, d, &remap, &realloc_on, &report)) < 0)
         goto fail;
     boot.cmdline = hd_iommu_report_get_cmdline(report);
+    boot.vfio_pci_ids = hd_iommu_report_get_vfio_pci_ids(report, NULL);
     if ((r = hd_map_read(ctx, &map)) < 0 || (r = check_pending_ops(ctx, d, addr, &pending)) < 0)
         goto fail;
     if (addr != NULL) {

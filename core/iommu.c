@@ -21,6 +21,8 @@ struct hd_iommu_report {
     char *domain_type;
     enum hd_tristate interrupt_remapping;
     struct hd_cmdline *cmdline;
+    struct hd_cmdline *vfio_pci_ids; /* boot_vfio_pci_ids()'s; NULL: none */
+    enum hd_vfio_pci_ids_from vfio_pci_ids_from;
     struct evidence *evidence;
     size_t n_evidence;
     struct hd_findings *findings;
@@ -341,27 +343,85 @@ static void read_interrupt_remapping(struct hd_ctx *ctx, struct hd_iommu_report 
     f->interrupt_remapping = ir;
 }
 
+/* sys/module/@name: a loadable module, loaded, has initstate; a built-in one has none (and
+ * is there whenever it has parameters, as vfio_pci has). */
+static enum hd_module_state module_state(struct hd_ctx *ctx, const char *name)
+{
+    char path[HD_PATH_MAX];
+
+    if (hd_path(path, sizeof(path), "sys/module/%s", name) < 0 || hd_fs_exists(ctx, path) != 1)
+        return HD_MODULE_ABSENT;
+    if (hd_path(path, sizeof(path), "sys/module/%s/initstate", name) == 0 &&
+        hd_fs_exists(ctx, path) == 1)
+        return HD_MODULE_LOADED;
+    return HD_MODULE_BUILTIN;
+}
+
 static enum hd_module_state read_module(struct hd_ctx *ctx, struct hd_iommu_report *r,
                                         const char *name)
 {
     char path[HD_PATH_MAX];
-    enum hd_module_state state = HD_MODULE_ABSENT;
+    enum hd_module_state state = module_state(ctx, name);
 
-    if (hd_path(path, sizeof(path), "sys/module/%s", name) < 0)
-        return state;
-    if (hd_fs_exists(ctx, path) == 1) {
-        if (hd_path(path, sizeof(path), "sys/module/%s/initstate", name) == 0 &&
-            hd_fs_exists(ctx, path) == 1)
-            state = HD_MODULE_LOADED;
-        else
-            state = HD_MODULE_BUILTIN;
-    }
     if (hd_path(path, sizeof(path), "sys/module/%s", name) == 0)
         evidence(r, path, "%s",
                  state == HD_MODULE_LOADED    ? "loaded"
                  : state == HD_MODULE_BUILTIN ? "built into the kernel"
                                               : "not loaded");
     return state;
+}
+
+/* The ids vfio-pci takes at boot, in *@ids (borrowed; NULL: none), and where they come from:
+ * the command line's (@cmdline; NULL: unreadable) vfio-pci.ids= when it has one, else
+ * modprobe.d's `options vfio-pci ids=` (modprobe gives the module modprobe.d's options, then the
+ * command line's, and the last ids= is the one taken). */
+static enum hd_vfio_pci_ids_from boot_vfio_pci_ids(struct hd_ctx *ctx,
+                                                   const struct hd_cmdline *cmdline,
+                                                   const struct hd_cmdline **ids)
+{
+    const struct hd_modprobe *mp;
+
+    *ids = NULL;
+    if (cmdline != NULL && hd_cmdline_has(cmdline, "vfio_pci.ids")) {
+        *ids = cmdline;
+        return HD_VFIO_PCI_IDS_CMDLINE;
+    }
+    if (hd_modprobe_get(ctx, &mp) < 0) {
+        hd_ctx_clear_error(ctx); /* no memory: no ids from there */
+        return HD_VFIO_PCI_IDS_NONE;
+    }
+    *ids = hd_modprobe_get_options(mp, "vfio_pci");
+    if (*ids == NULL || !hd_cmdline_has(*ids, "vfio_pci.ids")) {
+        *ids = NULL;
+        return HD_VFIO_PCI_IDS_NONE;
+    }
+    return HD_VFIO_PCI_IDS_MODPROBE_D;
+}
+
+/* The ids vfio-pci takes at boot (boot_vfio_pci_ids()), kept on the report (a reference: modprobe.d's belong to the
+ * context) and said as evidence. */
+static void read_vfio_pci_ids(struct hd_ctx *ctx, struct hd_iommu_report *r)
+{
+    const struct hd_cmdline *ids;
+    char text[1024] = "";
+    size_t used = 0;
+
+    r->vfio_pci_ids_from = boot_vfio_pci_ids(ctx, r->cmdline, &ids);
+    if (ids == NULL)
+        return;
+    /* A reference count is no part of what the const promises. */
+    r->vfio_pci_ids = hd_cmdline_ref((struct hd_cmdline *)ids);
+    for (size_t i = 0; i < hd_cmdline_get_vfio_pci_id_count(ids) && used < sizeof(text); i++) {
+        struct hd_pci_id_match m;
+        int n = 0;
+        if (hd_cmdline_get_vfio_pci_id(ids, i, &m) == 0)
+            n = snprintf(text + used, sizeof(text) - used, "%s%04x:%04x", used ? "," : "",
+                         m.vendor, m.device);
+        if (n > 0)
+            used += (size_t)n;
+    }
+    evidence(r, r->vfio_pci_ids_from == HD_VFIO_PCI_IDS_CMDLINE ? "proc/cmdline" : "modprobe.d",
+             "vfio-pci takes ids %s at boot", text[0] ? text : "(none valid)");
 }
 
 static void read_vfio(struct hd_ctx *ctx, struct hd_iommu_report *r, struct hd_iommu_facts *f)
@@ -417,6 +477,7 @@ HD_EXPORT int hd_iommu_probe(struct hd_ctx *ctx, struct hd_iommu_report **out)
     f.vendor = decide_vendor(&f);
     read_interrupt_remapping(ctx, r, &f);
     read_vfio(ctx, r, &f);
+    read_vfio_pci_ids(ctx, r);
 
     r->vendor = f.vendor;
     r->units = f.intel_units + f.amd_units + f.other_units;
@@ -455,6 +516,7 @@ HD_EXPORT struct hd_iommu_report *hd_iommu_report_unref(struct hd_iommu_report *
     hd_findings_unref(r->findings);
     free(r->domain_type);
     hd_cmdline_unref(r->cmdline);
+    hd_cmdline_unref(r->vfio_pci_ids);
     free(r);
     return NULL;
 }
@@ -511,6 +573,14 @@ HD_EXPORT enum hd_tristate hd_iommu_report_get_interrupt_remapping(const struct 
 HD_EXPORT const struct hd_cmdline *hd_iommu_report_get_cmdline(const struct hd_iommu_report *r)
 {
     return r->cmdline;
+}
+
+HD_EXPORT const struct hd_cmdline *
+hd_iommu_report_get_vfio_pci_ids(const struct hd_iommu_report *r, enum hd_vfio_pci_ids_from *from)
+{
+    if (from != NULL)
+        *from = r->vfio_pci_ids_from;
+    return r->vfio_pci_ids;
 }
 
 HD_EXPORT size_t hd_iommu_report_get_evidence_count(const struct hd_iommu_report *r)

@@ -13,6 +13,26 @@ static void json_tristate(struct json *j, const char *key, enum hd_tristate v)
         json_bool(j, v == HD_TRISTATE_YES);
 }
 
+/* "vfio_pci_ids": the ids @cl gives vfio-pci (none: empty). */
+static void json_vfio_pci_ids(struct json *j, const struct hd_cmdline *cl)
+{
+    json_key(j, "vfio_pci_ids");
+    json_begin_array(j);
+    for (size_t i = 0; cl != NULL && i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
+        struct hd_pci_id_match m;
+        hd_cmdline_get_vfio_pci_id(cl, i, &m);
+        json_begin_object(j);
+        json_kv_hex(j, "vendor", m.vendor, 4);
+        json_kv_hex(j, "device", m.device, 4);
+        json_kv_hex(j, "subvendor", m.subvendor, 4);
+        json_kv_hex(j, "subdevice", m.subdevice, 4);
+        json_kv_hex(j, "class", m.class_code, 6);
+        json_kv_hex(j, "class_mask", m.class_mask, 6);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void json_cmdline(struct json *j, const struct hd_cmdline *cl)
 {
     json_key(j, "cmdline");
@@ -37,21 +57,7 @@ static void json_cmdline(struct json *j, const struct hd_cmdline *cl)
         json_tristate(j, hd_cmdline_setting_to_string((enum hd_cmdline_setting)s),
                       hd_cmdline_get_setting(cl, (enum hd_cmdline_setting)s));
     json_end_object(j);
-    json_key(j, "vfio_pci_ids");
-    json_begin_array(j);
-    for (size_t i = 0; i < hd_cmdline_get_vfio_pci_id_count(cl); i++) {
-        struct hd_pci_id_match m;
-        hd_cmdline_get_vfio_pci_id(cl, i, &m);
-        json_begin_object(j);
-        json_kv_hex(j, "vendor", m.vendor, 4);
-        json_kv_hex(j, "device", m.device, 4);
-        json_kv_hex(j, "subvendor", m.subvendor, 4);
-        json_kv_hex(j, "subdevice", m.subdevice, 4);
-        json_kv_hex(j, "class", m.class_code, 6);
-        json_kv_hex(j, "class_mask", m.class_mask, 6);
-        json_end_object(j);
-    }
-    json_end_array(j);
+    json_vfio_pci_ids(j, cl);
     json_key(j, "invalid");
     json_begin_array(j);
     for (size_t i = 0; i < hd_cmdline_get_invalid_count(cl); i++) {
@@ -92,6 +98,13 @@ static void print_json(const struct hd_iommu_report *r)
     }
     json_end_array(&j);
     json_kv_findings(&j, "findings", hd_iommu_report_get_findings(r), false);
+    /* The ids vfio-pci takes at boot, and where from: the command line's when it has them. */
+    enum hd_vfio_pci_ids_from from;
+    json_vfio_pci_ids(&j, hd_iommu_report_get_vfio_pci_ids(r, &from));
+    json_kv_string(&j, "vfio_pci_ids_from",
+                   from == HD_VFIO_PCI_IDS_CMDLINE      ? "cmdline"
+                   : from == HD_VFIO_PCI_IDS_MODPROBE_D ? "modprobe.d"
+                                                        : NULL);
     json_cmdline(&j, hd_iommu_report_get_cmdline(r));
     json_end_object(&j);
     json_finish(&j);

@@ -720,6 +720,17 @@ const char *hd_iommu_report_get_domain_type(const struct hd_iommu_report *report
 enum hd_tristate hd_iommu_report_get_interrupt_remapping(const struct hd_iommu_report *report);
 /* The command line it read; NULL when ROOT/proc/cmdline could not be read. */
 const struct hd_cmdline *hd_iommu_report_get_cmdline(const struct hd_iommu_report *report);
+/* Where the ids vfio-pci takes at boot come from: the kernel command line's vfio-pci.ids= when it
+ * has one, else modprobe.d's `options vfio-pci ids=`. */
+enum hd_vfio_pci_ids_from {
+    HD_VFIO_PCI_IDS_NONE,
+    HD_VFIO_PCI_IDS_CMDLINE,
+    HD_VFIO_PCI_IDS_MODPROBE_D,
+};
+/* Those ids (hd_cmdline_get_vfio_pci_id()), and where from in *@from (may be NULL); NULL when
+ * the boot gives vfio-pci none. */
+const struct hd_cmdline *hd_iommu_report_get_vfio_pci_ids(const struct hd_iommu_report *report,
+                                                          enum hd_vfio_pci_ids_from *from);
 
 /* What was read and what it says: @source is the file or directory (relative to the root),
  * @text the finding ("dmar0 dmar1: Intel VT-d units"). */

@@ -793,3 +793,66 @@ HD_TEST(tool_exit_codes_and_json)
                      0);
 }
 END_TEST
+
+/* The report's ids that vfio-pci takes at boot are @want_ids ("VVVV:DDDD,...", "" none), from
+ * @want, said as evidence; `hostdev iommu --json` (@hostdev) says the same. */
+static void expect_boot_ids(const char *hostdev, enum hd_vfio_pci_ids_from want,
+                            const char *want_ids)
+{
+    struct hd_iommu_report *r = probe();
+    enum hd_vfio_pci_ids_from from;
+    const struct hd_cmdline *ids = hd_iommu_report_get_vfio_pci_ids(r, &from);
+    const char *source = want == HD_VFIO_PCI_IDS_CMDLINE ? "proc/cmdline" : "modprobe.d";
+    char text[256] = "", said[512], cmd[1024];
+    size_t used = 0;
+
+    for (size_t i = 0; ids != NULL && i < hd_cmdline_get_vfio_pci_id_count(ids); i++) {
+        struct hd_pci_id_match m;
+        ck_assert_int_eq(hd_cmdline_get_vfio_pci_id(ids, i, &m), 0);
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%04x:%04x",
+                                 used ? "," : "", m.vendor, m.device);
+    }
+    ck_assert_int_eq(from, want);
+    ck_assert_str_eq(text, want_ids);
+    ck_assert(want != HD_VFIO_PCI_IDS_NONE || ids == NULL);
+    snprintf(said, sizeof(said), "vfio-pci takes ids %s at boot", want_ids);
+    ck_assert(has_evidence(r, source, want != HD_VFIO_PCI_IDS_NONE ? said : "vfio-pci takes ids") ==
+              (want != HD_VFIO_PCI_IDS_NONE));
+    hd_iommu_report_unref(r);
+    snprintf(cmd, sizeof(cmd),
+             "--json iommu | python3 -c 'import json,sys; d=json.load(sys.stdin); "
+             "assert d[\"vfio_pci_ids_from\"] == %s; "
+             "assert \",\".join(i[\"vendor\"][2:] + \":\" + i[\"device\"][2:] "
+             "for i in d[\"vfio_pci_ids\"]) == \"%s\"'",
+             want == HD_VFIO_PCI_IDS_CMDLINE      ? "\"cmdline\""
+             : want == HD_VFIO_PCI_IDS_MODPROBE_D ? "\"modprobe.d\""
+                                                  : "None",
+             want_ids);
+    ck_assert_int_eq(run_tool(hostdev, cmd), 0);
+}
+
+/* The ids vfio-pci takes at boot: the command line's vfio-pci.ids= when it has one, else
+ * modprobe.d's `options vfio-pci ids=`; in the report, as evidence and in `hostdev iommu
+ * --json`, with where they come from. */
+HD_TEST(vfio_pci_ids_at_boot)
+{
+    const char *build = getenv("HOSTDEV_BUILD");
+    char hostdev[1024];
+
+    snprintf(hostdev, sizeof(hostdev), "%s/hostdev", build ? build : "build");
+    spec_extra = "module vfio_pci\n";
+    intel_on("ro\n", "f0205a");
+    expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_NONE, "");
+    put("etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:1b80,10de:10f0\n");
+    expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_MODPROBE_D, "10de:1b80,10de:10f0");
+    /* The command line's own ids stay the command line's alone. */
+    ck_assert_int_eq(run_tool(hostdev, "--json iommu | python3 -c 'import json,sys; "
+                                       "assert json.load(sys.stdin)[\"cmdline\"]"
+                                       "[\"vfio_pci_ids\"] == []'"),
+                     0);
+    /* The command line's win. */
+    intel_on("ro vfio-pci.ids=8086:10d3\n", "f0205a");
+    put("etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:1b80\n");
+    expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_CMDLINE, "8086:10d3");
+}
+END_TEST
