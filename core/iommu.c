@@ -374,7 +374,8 @@ static enum hd_module_state read_module(struct hd_ctx *ctx, struct hd_iommu_repo
 /* The ids vfio-pci takes at boot, in *@ids (borrowed; NULL: none), and where they come from:
  * the command line's (@cmdline; NULL: unreadable) vfio-pci.ids= when it has one, else
  * modprobe.d's `options vfio-pci ids=` (modprobe gives the module modprobe.d's options, then the
- * command line's, and the last ids= is the one taken). */
+ * command line's, and the last ids= is the one taken), unless vfio_pci is built in: modprobe
+ * never loads it, so its options never reach it. */
 static enum hd_vfio_pci_ids_from boot_vfio_pci_ids(struct hd_ctx *ctx,
                                                    const struct hd_cmdline *cmdline,
                                                    const struct hd_cmdline **ids)
@@ -386,6 +387,8 @@ static enum hd_vfio_pci_ids_from boot_vfio_pci_ids(struct hd_ctx *ctx,
         *ids = cmdline;
         return HD_VFIO_PCI_IDS_CMDLINE;
     }
+    if (module_state(ctx, "vfio_pci") == HD_MODULE_BUILTIN)
+        return HD_VFIO_PCI_IDS_NONE; /* modprobe never loads it: modprobe.d gives it nothing */
     if (hd_modprobe_get(ctx, &mp) < 0) {
         hd_ctx_clear_error(ctx); /* no memory: no ids from there */
         return HD_VFIO_PCI_IDS_NONE;

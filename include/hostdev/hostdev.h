@@ -721,7 +721,8 @@ enum hd_tristate hd_iommu_report_get_interrupt_remapping(const struct hd_iommu_r
 /* The command line it read; NULL when ROOT/proc/cmdline could not be read. */
 const struct hd_cmdline *hd_iommu_report_get_cmdline(const struct hd_iommu_report *report);
 /* Where the ids vfio-pci takes at boot come from: the kernel command line's vfio-pci.ids= when it
- * has one, else modprobe.d's `options vfio-pci ids=`. */
+ * has one, else modprobe.d's `options vfio-pci ids=` (unless vfio-pci is built into the kernel,
+ * which modprobe.d's options do not reach). */
 enum hd_vfio_pci_ids_from {
     HD_VFIO_PCI_IDS_NONE,
     HD_VFIO_PCI_IDS_CMDLINE,

@@ -357,6 +357,34 @@ HD_TEST(group_at_boot_with_modprobe_d_ids)
 }
 END_TEST
 
+/* A vfio-pci built into the kernel (sys/module/vfio_pci without initstate) is never loaded by
+ * modprobe, so modprobe.d's ids do not reach it: the boot does not reserve DEV2 by them. The
+ * command line's vfio-pci.ids= still does. */
+HD_TEST(group_at_boot_ignores_modprobe_d_ids_of_a_builtin_vfio_pci)
+{
+    char *root = ah_tree(ONE_DEVICE("vfio-pci") "driver snd_hda_intel ids=8086:a348\n"
+                         "device " DEV2 " 8086:a348 class=040300 parent=root group=7 "
+                         "driver=vfio-pci\n"
+                         "module vfio_pci builtin\nparam vfio_pci disable_vga N\n");
+    struct found f;
+
+    ck_assert(ah_exists(root, "sys/module/vfio_pci"));
+    ck_assert(!ah_exists(root, "sys/module/vfio_pci/initstate"));
+    ah_write(root, "etc/hostdev.d/persist-" DEV ".conf", DEV " vfio-pci\n");
+    ah_write(root, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=8086:a348\n");
+    ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
+    ck_assert_str_eq(f.member_list, DEV2);
+    ah_write(root, "proc/cmdline", "quiet vfio-pci.ids=8086:a348\n");
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    /* Loadable, and loaded: modprobe.d's ids are its own again. */
+    ah_write(root, "proc/cmdline", "quiet\n");
+    ah_write(root, "sys/module/vfio_pci/initstate", "live\n");
+    ck_assert(!find(root, DEV, "group-not-viable-at-boot", &f));
+    ah_tree_remove(root);
+    free(root);
+}
+END_TEST
+
 /* Not viable now (DEV2 on its host driver), DEV persisted: modprobe.d's vfio-pci ids name
  * DEV2, so the boot reserves the whole group and the fix names nothing to persist. */
 HD_TEST(group_not_viable_with_modprobe_d_ids)

@@ -832,8 +832,8 @@ static void expect_boot_ids(const char *hostdev, enum hd_vfio_pci_ids_from want,
 }
 
 /* The ids vfio-pci takes at boot: the command line's vfio-pci.ids= when it has one, else
- * modprobe.d's `options vfio-pci ids=`; in the report, as evidence and in `hostdev iommu
- * --json`, with where they come from. */
+ * modprobe.d's `options vfio-pci ids=`, which a built-in vfio_pci never gets (modprobe does not
+ * load it); in the report, as evidence and in `hostdev iommu --json`, with where they come from. */
 HD_TEST(vfio_pci_ids_at_boot)
 {
     const char *build = getenv("HOSTDEV_BUILD");
@@ -854,5 +854,10 @@ HD_TEST(vfio_pci_ids_at_boot)
     intel_on("ro vfio-pci.ids=8086:10d3\n", "f0205a");
     put("etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:1b80\n");
     expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_CMDLINE, "8086:10d3");
+    /* Built in: modprobe.d's options never reach it. */
+    spec_extra = "module vfio_pci builtin\nparam vfio_pci disable_vga N\n";
+    intel_on("ro\n", "f0205a");
+    put("etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:1b80\n");
+    expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_NONE, "");
 }
 END_TEST
