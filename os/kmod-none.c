@@ -3,13 +3,6 @@
  * the host itself. */
 #include "os.h"
 
-int hd_module_blacklisted(struct hd_ctx *ctx, const char *module)
-{
-    (void)ctx;
-    (void)module;
-    return 0; /* no modprobe.d reader here; modprobe itself honours what applies */
-}
-
 int hd_module_insert(struct hd_ctx *ctx, const char *module)
 {
     (void)ctx;

@@ -1,7 +1,8 @@
-/* kmod.c - modules through libkmod: is a driver's module blacklisted, load it, and which
- * module a device's modalias resolves to. Lookups under a fake root read its own modprobe.d
- * and modules directory; only the host itself ever gets a module inserted. libkmod is opened
- * when a module question comes up (dl.h); without it the answers are kmod-none.c's. */
+/* kmod.c - modules through libkmod: load a driver's module, and which module a device's
+ * modalias resolves to (the blacklist is modprobe.c's, in either build). Lookups under a fake
+ * root read its own modprobe.d and modules directory; only the host itself ever gets a module
+ * inserted. libkmod is opened when a module question comes up (dl.h); without it the answers
+ * are kmod-none.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,6 @@ struct kmod_api {
     void *dl;
     __typeof__(kmod_new) *new_ctx;
     __typeof__(kmod_unref) *unref;
-    __typeof__(kmod_config_get_blacklists) *blacklists;
-    __typeof__(kmod_config_iter_next) *iter_next;
-    __typeof__(kmod_config_iter_get_key) *iter_key;
-    __typeof__(kmod_config_iter_free_iter) *iter_free;
     __typeof__(kmod_module_new_from_name) *from_name;
     __typeof__(kmod_module_new_from_lookup) *from_lookup;
     __typeof__(kmod_module_probe_insert_module) *probe_insert;
@@ -32,10 +29,6 @@ struct kmod_api {
 static const struct hd_dl_sym kmod_syms[] = {
     HD_DL_SYM(struct kmod_api, new_ctx, kmod_new),
     HD_DL_SYM(struct kmod_api, unref, kmod_unref),
-    HD_DL_SYM(struct kmod_api, blacklists, kmod_config_get_blacklists),
-    HD_DL_SYM(struct kmod_api, iter_next, kmod_config_iter_next),
-    HD_DL_SYM(struct kmod_api, iter_key, kmod_config_iter_get_key),
-    HD_DL_SYM(struct kmod_api, iter_free, kmod_config_iter_free_iter),
     HD_DL_SYM(struct kmod_api, from_name, kmod_module_new_from_name),
     HD_DL_SYM(struct kmod_api, from_lookup, kmod_module_new_from_lookup),
     HD_DL_SYM(struct kmod_api, probe_insert, kmod_module_probe_insert_module),
@@ -54,7 +47,7 @@ static bool kmod_load(struct hd_ctx *ctx, struct kmod_api *api)
     api->dl =
         hd_dl_open("libkmod.so.2", kmod_syms, HD_ARRAY_SIZE(kmod_syms), api, why, sizeof(why));
     if (api->dl == NULL)
-        hd_dbg(ctx, "no libkmod (%s): modprobe.d and modules.alias are not read", why);
+        hd_dbg(ctx, "no libkmod (%s): modules.alias is not read", why);
     return api->dl != NULL;
 }
 
@@ -80,34 +73,6 @@ static struct kmod_ctx *kmod_for(struct hd_ctx *ctx, const struct kmod_api *api)
     free(cfg0);
     free(cfg1);
     return k;
-}
-
-/* From the configuration itself, so it works under a fake root without a modules index. */
-static bool is_blacklisted(const struct kmod_api *api, struct kmod_ctx *k, const char *module)
-{
-    struct kmod_config_iter *it = api->blacklists(k);
-    bool found = false;
-
-    while (it != NULL && !found && api->iter_next(it))
-        found = hd_cmdline_name_equal(api->iter_key(it), module); /* '-' is '_' */
-    api->iter_free(it);
-    return found;
-}
-
-int hd_module_blacklisted(struct hd_ctx *ctx, const char *module)
-{
-    struct kmod_api api;
-    struct kmod_ctx *k;
-    int r = 0;
-
-    if (!kmod_load(ctx, &api))
-        return 0; /* cannot tell; modprobe itself honours the blacklist */
-    if ((k = kmod_for(ctx, &api)) != NULL) {
-        r = is_blacklisted(&api, k, module) ? 1 : 0;
-        api.unref(k);
-    }
-    hd_dl_close(api.dl);
-    return r;
 }
 
 int hd_module_insert(struct hd_ctx *ctx, const char *module)

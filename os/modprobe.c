@@ -1,6 +1,7 @@
 /* modprobe.c - modprobe.d as kmod reads it (libkmod-config.c): the options modprobe gives a
- * module as it loads it (vfio's enable_unsafe_noiommu_mode, vfio-pci's ids). Read once per
- * context, under its root, and kept on it. */
+ * module as it loads it (vfio's enable_unsafe_noiommu_mode, vfio-pci's ids) and the modules it
+ * will not load by alias (blacklist). Read once per context, under its root, and kept on it:
+ * the one reader of modprobe.d, with libkmod or without. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ struct module_options {
 struct hd_modprobe {
     struct module_options *v;
     size_t n;
+    char **blacklist; /* `blacklist MODULE` lines' modules, as written */
+    size_t n_blacklist;
 };
 
 static void modprobe_free(struct hd_modprobe *mp)
@@ -32,8 +35,10 @@ static void modprobe_free(struct hd_modprobe *mp)
         free(mp->v[i].text);
         hd_cmdline_unref(mp->v[i].params);
     }
-    if (mp != NULL)
+    if (mp != NULL) {
         free(mp->v);
+        hd_strv_free(mp->blacklist, mp->n_blacklist);
+    }
     free(mp);
 }
 
@@ -71,6 +76,19 @@ static int add_options(struct hd_modprobe *mp, const char *module, const char *o
     return m->module != NULL && m->text != NULL ? 0 : -ENOMEM;
 }
 
+static int add_blacklist(struct hd_modprobe *mp, const char *module)
+{
+    char **v = realloc(mp->blacklist, (mp->n_blacklist + 1) * sizeof(*v));
+
+    if (v == NULL)
+        return -ENOMEM;
+    mp->blacklist = v;
+    if ((v[mp->n_blacklist] = strdup(module)) == NULL)
+        return -ENOMEM;
+    mp->n_blacklist++;
+    return 0;
+}
+
 /* strtok_r(.., "\t ", ..): the next blank-separated word of *@rest, NULL when none. */
 static char *next_word(char **rest)
 {
@@ -87,15 +105,20 @@ static char *next_word(char **rest)
     return word;
 }
 
-/* kmod_config_parse() of one logical line: `options MODULE OPTIONS...` is kept; a comment
- * ('#' first on the line), another command, or an options line without both is skipped, as
- * kmod skips what it cannot use (it logs "ignoring bad line" and goes on). */
+/* kmod_config_parse() of one logical line: `options MODULE OPTIONS...` and `blacklist MODULE`
+ * (words after it ignored, as kmod ignores them) are kept; a comment ('#' first on the line),
+ * another command, or a line without its words is skipped, as kmod skips what it cannot use
+ * (it logs "ignoring bad line" and goes on). */
 static int parse_line(struct hd_modprobe *mp, char *line)
 {
     char *rest = line, *command, *module;
 
     if (line[0] == '#' || (command = next_word(&rest)) == NULL ||
-        strcmp(command, "options") != 0 || (module = next_word(&rest)) == NULL || *rest == '\0')
+        (module = next_word(&rest)) == NULL)
+        return 0;
+    if (strcmp(command, "blacklist") == 0)
+        return add_blacklist(mp, module);
+    if (strcmp(command, "options") != 0 || *rest == '\0')
         return 0;
     for (char *p = rest; *p; p++) {
         if (*p == '\t')
@@ -254,4 +277,13 @@ const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *mp, c
     const struct module_options *m = find(mp, module);
 
     return m != NULL ? m->params : NULL;
+}
+
+bool hd_modprobe_is_blacklisted(const struct hd_modprobe *mp, const char *module)
+{
+    for (size_t i = 0; i < mp->n_blacklist; i++) {
+        if (hd_cmdline_name_equal(mp->blacklist[i], module)) /* '-' is '_' */
+            return true;
+    }
+    return false;
 }

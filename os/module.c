@@ -1,5 +1,6 @@
 /* module.c - make a driver available: present already, blacklisted, or loaded now. The
- * backend (kmod.c with libkmod, kmod-none.c without) answers the module questions. */
+ * blacklist is modprobe.d's (modprobe.c), in either build; the backend (kmod.c with libkmod,
+ * kmod-none.c without) loads modules and resolves modaliases. */
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,12 +25,25 @@ int hd_module_run_modprobe(const char *module)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
 }
 
+/* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no, -ENOMEM with a message. */
+static int module_blacklisted(struct hd_ctx *ctx, const char *module)
+{
+    const struct hd_modprobe *mp;
+    int r = hd_modprobe_get(ctx, &mp);
+
+    return r < 0 ? r : hd_modprobe_is_blacklisted(mp, module);
+}
+
 /* @module is not in the kernel (the @kind, "driver" or "module", @name is not there): may it
  * be inserted? 0 yes, or its error. */
 static int check_insertable(struct hd_ctx *ctx, const char *module, const char *kind,
                             const char *name)
 {
-    if (hd_module_blacklisted(ctx, module) == 1)
+    int r = module_blacklisted(ctx, module);
+
+    if (r < 0)
+        return r;
+    if (r == 1)
         return hd_err(ctx, -EPERM, "module %s is blacklisted in modprobe.d (administratively "
                       "prohibited): remove its 'blacklist %s' line to use %s", module, module,
                       name);

@@ -1,7 +1,8 @@
 /* os.h - os/: what the operating system offers beside sysfs: kernel modules (module.c;
  * libkmod in kmod.c or modprobe in kmod-none.c), udev's hwdb through libudev (udev.c or
  * udev-none.c), the kernel command line and what its IOMMU parameters mean (cmdline.c,
- * options.c), the module options of modprobe.d (modprobe.c). Uses gateway/ and shared/. */
+ * options.c), modprobe.d's module options and blacklist (modprobe.c). Uses gateway/ and
+ * shared/. */
 #ifndef HOSTDEV_OS_H
 #define HOSTDEV_OS_H
 
@@ -19,9 +20,7 @@ int hd_module_check_driver(struct hd_ctx *ctx, const char *driver, const char *m
 /* Run modprobe for @module: what inserts it when libkmod is not there. */
 int hd_module_run_modprobe(const char *module);
 
-/* kmod.c or kmod-none.c, the module backend: */
-/* Is @module blacklisted in the root's modprobe.d? 1 yes, 0 no (or cannot tell). */
-int hd_module_blacklisted(struct hd_ctx *ctx, const char *module);
+/* kmod.c or kmod-none.c, the module backend (the blacklist is modprobe.c's): */
 /* Insert @module into the running kernel (the caller made sure the root is the host). */
 int hd_module_insert(struct hd_ctx *ctx, const char *module);
 /* Every module the modalias resolves to, as modprobe orders them; -ENOENT when none is known
@@ -66,14 +65,17 @@ int hd_cmdline_new_from_module_options(const char *module, const char *options,
 /* ---- modprobe.c: modprobe.d as kmod reads it ---------------------------------------------- */
 
 struct hd_modprobe;
-/* The `options` lines of ROOT's etc, run, usr/local/lib, usr/lib and lib modprobe.d: read on
- * the context's first call and kept on it (once per run). What kmod skips (other commands,
- * bad lines, files it cannot read) is not there; -ENOMEM alone fails, with a message. */
+/* The `options` and `blacklist` lines of ROOT's etc, run, usr/local/lib, usr/lib and lib
+ * modprobe.d: read on the context's first call and kept on it (once per run). What kmod skips
+ * (other commands, bad lines, files it cannot read) is not there; -ENOMEM alone fails, with a
+ * message. */
 int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **modprobe);
 /* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
  * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
 const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *modprobe,
                                                  const char *module);
+/* Does a `blacklist` line name @module ('-' and '_' the same)? */
+bool hd_modprobe_is_blacklisted(const struct hd_modprobe *modprobe, const char *module);
 
 /* ---- options.c: what the IOMMU-related parameters mean ------------------------------------ */
 
