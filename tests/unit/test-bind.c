@@ -1,6 +1,7 @@
 /* test-bind.c - detach and reattach against the fake kernel: the happy paths, and every way a
  * step can fail, each ending with the device exactly where it was. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -307,6 +308,48 @@ HD_TEST(missing_and_blacklisted_modules)
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:03.0"), "vfio-pci");
     hd_device_unref(dev);
     eng_stop(&e);
+}
+END_TEST
+
+/* The blacklist is modprobe.d's as kmod reads it (etc, run, usr/local/lib, usr/lib, lib; a
+ * file in an earlier directory masks one of its name in a later; '-' is '_'), with libkmod or
+ * without: a blacklisted pci-stub is refused, anything else is only not loaded (a fake root). */
+HD_TEST(the_blacklist_is_modprobe_d_s_wherever_kmod_reads_it)
+{
+    static const struct {
+        const char *files;
+        bool blacklisted;
+    } cases[] = {
+        {"file usr/lib/modprobe.d/x.conf \"blacklist pci-stub\\n\"\n", true},
+        {"file run/modprobe.d/x.conf \"# why\\nblacklist\\tpci_stub  too\\n\"\n", true},
+        {"file usr/local/lib/modprobe.d/x.conf \"blacklist \\\\\\npci_stub\\n\"\n", true},
+        {"file lib/modprobe.d/x.conf \"blacklist pci_stub\\n\"\n", true},
+        {"file etc/modprobe.d/x.conf \"# mine\\n\"\n"
+         "file lib/modprobe.d/x.conf \"blacklist pci_stub\\n\"\n", false},
+        {"file run/modprobe.d/x.conf \"#blacklist pci_stub\\nblacklist\\n\"\n", false},
+        {"file etc/modprobe.d/x.conf \"blacklist pci_stubs\\n\"\n", false},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char spec[512];
+        struct hd_device *dev;
+        struct eng e;
+
+        snprintf(spec, sizeof(spec), "kernel 6.1.0\niommu intel\n"
+                 "driver e1000e ids=8086:10d3\n"
+                 "device 0000:00:03.0 8086:10d3 class=020000 driver=e1000e\n%s",
+                 cases[i].files);
+        eng_start(&e, spec);
+        dev = eng_dev(&e, "0000:00:03.0");
+        ck_assert_msg(hd_device_detach(dev, "pci-stub", 0) ==
+                          (cases[i].blacklisted ? -EPERM : -ENOENT), "case %zu: %s", i,
+                      hd_ctx_last_error(e.ctx));
+        ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx),
+                                     cases[i].blacklisted ? "blacklisted" : "not loaded"));
+        ck_assert_uint_eq(eng_writes(&e), 0);
+        hd_device_unref(dev);
+        eng_stop(&e);
+    }
 }
 END_TEST
 

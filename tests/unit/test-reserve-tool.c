@@ -2968,16 +2968,26 @@ HD_TEST(a_failed_give_back_to_the_kernel_keeps_the_record)
 END_TEST
 
 #ifndef HOSTDEV_NO_KMOD
-/* The fake root's modprobe.d: what libkmod resolves the NIC's modalias with. */
-static void modprobe_conf(const char *text)
+/* @file of the fake root with @text in it, its directories made when missing. */
+static void put_file(const char *file, const char *text)
 {
+    char path[256];
     FILE *f;
 
-    mkdir(fx_path(&e.fx, "etc/modprobe.d"), 0755);
-    f = fopen(fx_path(&e.fx, "etc/modprobe.d/nic.conf"), "w");
+    for (const char *slash = strchr(file, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        snprintf(path, sizeof(path), "%.*s", (int)(slash - file), file);
+        mkdir(fx_path(&e.fx, path), 0755);
+    }
+    f = fopen(fx_path(&e.fx, file), "w");
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
     ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The fake root's modprobe.d: what libkmod resolves the NIC's modalias with. */
+static void modprobe_conf(const char *text)
+{
+    put_file("etc/modprobe.d/nic.conf", text);
 }
 
 /* The kernel's choice is what coldplug would give the device: the module its modalias resolves
@@ -3025,6 +3035,18 @@ HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
     boot_reserves_unprobed_nic();
     ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
     modprobe_conf("blacklist e1000e\n" "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n");
+    ck_assert_int_eq(hd("reattach " NIC " --dry-run"), 0);
+    ck_assert_int_eq(hd("reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
+    ck_assert(!fx_exists(&e.fx, NIC_RECORD));
+
+    /* A blacklist where libkmod alone would not look under a fake root (usr/lib) counts too:
+     * modprobe.d is read as kmod reads it on the host. */
+    modprobe_conf(alias);
+    put_file("usr/lib/modprobe.d/blacklist-e1000e.conf", "blacklist e1000e\n");
+    ck_assert_int_eq(hd("reserve"), 0); /* the next boot: the NIC still unbound, e1000e out */
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
     ck_assert_int_eq(hd("reattach " NIC " --dry-run"), 0);
     ck_assert_int_eq(hd("reattach " NIC), 0);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "");
