@@ -139,8 +139,8 @@ LIB_A       := $(BUILD)/libhostdev.a
 VIRT_SO     := $(BUILD)/libhostdev-virt.so.$(VIRT_SOVERSION)
 VIRT_A      := $(BUILD)/libhostdev-virt.a
 
-.PHONY: boot all lib adapters tools check check-unit check-layers abi-check check-libc check-asan check-tsan check-vm demo install uninstall clean deps \
-        format static bench lint fuzz fuzz-bins check-valgrind fleet-deps
+.PHONY: boot all lib adapters tools check check-unit check-layers abi-check check-asan check-tsan check-vm demo install uninstall clean deps \
+        format static bench lint fuzz fuzz-bins check-valgrind fleet-deps check-libc
 all: lib $(BUILD)/hostdev $(BUILD)/hostdev-fakesys adapters $(BUILD)/completion/_hostdev
 
 lib: $(LIB_SO) $(LIB_A) $(BUILD)/hostdev.pc
