@@ -161,8 +161,9 @@ static bool boot_gives_host_driver(const struct hd_device *m)
     return driver != NULL && (hd_driver_is_stub(driver) || !hd_driver_is_dma_safe(driver));
 }
 
-/* Whether vfio-pci's ids at boot (hd_iommu_report_get_vfio_pci_ids()) name @m, as the kernel matches an id
- * (pci_match_one_device()): then vfio-pci takes it at boot, configured outside hostdev. */
+/* Whether vfio-pci's ids at boot (hd_iommu_report_get_vfio_pci_ids()) name @m, as the kernel
+ * matches an id (pci_match_one_device()): then vfio-pci takes it at boot, configured outside
+ * hostdev. */
 static bool boot_ids_name(const struct boot_reservations *b, const struct hd_device *m)
 {
     const struct hd_cmdline *cl = b->vfio_pci_ids;

@@ -401,8 +401,8 @@ static enum hd_vfio_pci_ids_from boot_vfio_pci_ids(struct hd_ctx *ctx,
     return HD_VFIO_PCI_IDS_MODPROBE_D;
 }
 
-/* The ids vfio-pci takes at boot (boot_vfio_pci_ids()), kept on the report (a reference: modprobe.d's belong to the
- * context) and said as evidence. */
+/* The ids vfio-pci takes at boot (boot_vfio_pci_ids()), kept on the report (a reference:
+ * modprobe.d's belong to the context) and said as evidence. */
 static void read_vfio_pci_ids(struct hd_ctx *ctx, struct hd_iommu_report *r)
 {
     const struct hd_cmdline *ids;
