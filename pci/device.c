@@ -278,7 +278,6 @@ int hd_device_parse_uevent(struct hd_device *dev, char *buf)
             if (!hd_name_valid(val))
                 return bad_attr(dev, "uevent DRIVER", val);
             dev->driver = hd_strings_add(hd_ctx_get_strings(dev->ctx), val, strlen(val));
-            dev->not_on_vfio = false;
             if (dev->driver == NULL)
                 return -ENOMEM;
         } else if (strcmp(line, "PCI_ID") == 0) {
