@@ -329,11 +329,7 @@ static int run_persist(struct tool *t, int argc, char **argv)
         struct json j;
         tool_op_json_begin(&j, "persist", t->dry_run);
         json_kv_string(&j, "persisted", lines[0]); /* one device's readers' key */
-        json_key(&j, "entries");
-        json_begin_array(&j);
-        for (size_t i = 0; i < n; i++)
-            json_string(&j, lines[i]);
-        json_end_array(&j);
+        json_kv_strings(&j, "entries", (const char *const *)lines, n);
         reserve_json_steps(&j, res);
         reserve_json_vfs(&j, res);
         if (nops > 0)
