@@ -184,6 +184,13 @@ static bool boot_ids_name(const struct boot_reservations *b, const struct hd_dev
     return false;
 }
 
+/* Whether the boot reserves @m: persisted or configured (@config), or in vfio-pci's ids. */
+static bool boot_reserves(const struct boot_reservations *b, const struct hd_reserve_config *config,
+                          struct hd_device *m)
+{
+    return hd_reserve_config_match(config, m) != NULL || boot_ids_name(b, m);
+}
+
 /* When the boot reserves @dev (persisted, configured, or in vfio-pci's ids: boot_ids_name())
  * but not every other member of its group @g that it leaves on a host driver
  * (boot_gives_host_driver()): those members, in @members (room for every member of @g) and
@@ -197,14 +204,12 @@ static size_t boot_leaves_unreserved(struct hd_ctx *ctx, struct boot_reservation
     const struct hd_reserve_config *config = boot_reservations(ctx, boot);
     size_t n = 0;
 
-    if (config == NULL ||
-        (hd_reserve_config_match(config, dev) == NULL && !boot_ids_name(boot, dev)))
+    if (config == NULL || !boot_reserves(boot, config, dev))
         return 0;
     for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
         struct hd_device *m = hd_group_get_member(g, i);
         if (hd_pci_addr_equal(hd_device_get_addr(m), hd_device_get_addr(dev)) ||
-            !boot_gives_host_driver(m) || hd_reserve_config_match(config, m) != NULL ||
-            boot_ids_name(boot, m))
+            !boot_gives_host_driver(m) || boot_reserves(boot, config, m))
             continue;
         text_add(list, ", ", "%s", hd_device_get_name(m));
         members[n++] = *hd_device_get_addr(m);
@@ -246,7 +251,7 @@ static void check_group_at_boot(struct hd_ctx *ctx, struct hd_findings *d, struc
     m = boot_leaves_unreserved(ctx, boot, dev, g, members, &unreserved);
     for (size_t i = 0; m > 0 && i < hd_group_get_member_count(g); i++) {
         struct hd_device *r = hd_group_get_member(g, i);
-        if (hd_reserve_config_match(boot_reservations(ctx, boot), r) != NULL)
+        if (boot_reserves(boot, boot_reservations(ctx, boot), r))
             text_add(&reserved, " and ", "%s", hd_device_get_name(r));
     }
     if (unreserved.failed || reserved.failed)

@@ -352,6 +352,9 @@ HD_TEST(group_at_boot_with_modprobe_d_ids)
     ah_write(root, "lib/modprobe.d/vfio.conf", "options vfio_pci ids=8086:10d3\n");
     ck_assert(find(root, DEV, "group-not-viable-at-boot", &f));
     ck_assert_str_eq(f.member_list, DEV2);
+    /* The member the ids reserve is the one the warning says the boot reserves. */
+    ck_assert_msg(strstr(f.problem, "the boot reserves " DEV ", and of the group") != NULL,
+                  "%s", f.problem);
     ah_tree_remove(root);
     free(root);
 }
