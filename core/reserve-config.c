@@ -551,6 +551,14 @@ hd_reserve_config_match(const struct hd_reserve_config *config, struct hd_device
     return match(config, dev, false, NULL, 0);
 }
 
+HD_EXPORT const struct hd_reserve_entry *
+hd_reserve_config_match_files(const struct hd_reserve_config *config, struct hd_device *dev)
+{
+    const char *const except = cmdline_file;
+
+    return match(config, dev, false, &except, 1);
+}
+
 const struct hd_reserve_entry *
 hd_reserve_config_match_except(const struct hd_reserve_config *config, struct hd_device *dev,
                                const char *const *files, size_t nfiles)

@@ -815,6 +815,11 @@ const struct hd_reserve_entry *hd_reserve_config_match(const struct hd_reserve_c
                                                        struct hd_device *dev);
 const struct hd_reserve_entry *hd_reserve_config_match_numvfs(
     const struct hd_reserve_config *config, struct hd_device *dev);
+/* hd_reserve_config_match() among the files' entries alone (hostdev.d's), the kernel command
+ * line's (hd_reserve_entry_is_cmdline()) left out: what a boot whose command line reserves
+ * nothing applies to @dev, where the running kernel's hostdev.reserve= would override it. */
+const struct hd_reserve_entry *hd_reserve_config_match_files(
+    const struct hd_reserve_config *config, struct hd_device *dev);
 /* Whether @entry can ever be applied to @dev (a device it selects), whatever the host or a VM
  * does with it now, checked as the operations that apply it check: a stub for a bridge, or a VF
  * count for a device that is no SR-IOV PF or that supports fewer VFs, cannot be. 0, or -errno

@@ -322,6 +322,7 @@ HD_TEST(match_rules)
     struct eng e;
     struct hd_reserve_config *c;
     struct hd_device *nic, *gpu;
+    struct hd_cmdline *cl;
 
     eng_start(&e, "demo");
     nic = eng_dev(&e, NIC);
@@ -340,6 +341,18 @@ HD_TEST(match_rules)
     /* numvfs alone reserves nothing. */
     c = parse("03:00.0 numvfs=2\n", 0);
     ck_assert_ptr_null(hd_reserve_config_match(c, nic));
+    hd_reserve_config_unref(c);
+    /* The command line's address beats the files' ids (and opts out); the files alone give
+     * theirs, or none. */
+    c = parse("8086:10d3 vfio-pci noiommu\n", 0);
+    ck_assert_int_eq(hd_cmdline_new_from_string("hostdev.reserve=03:00.0,01:00.0", &cl), 0);
+    ck_assert_int_eq(hd_reserve_config_add_cmdline(c, cl), 0);
+    ck_assert(hd_reserve_entry_is_cmdline(hd_reserve_config_match(c, nic)));
+    ck_assert(!hd_reserve_config_match(c, nic)->noiommu);
+    ck_assert_ptr_eq(hd_reserve_config_match_files(c, nic), hd_reserve_config_get(c, 0));
+    ck_assert(hd_reserve_entry_is_cmdline(hd_reserve_config_match(c, gpu)));
+    ck_assert_ptr_null(hd_reserve_config_match_files(c, gpu));
+    hd_cmdline_unref(cl);
     hd_reserve_config_unref(c);
     hd_device_unref(nic);
     hd_device_unref(gpu);
