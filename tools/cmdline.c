@@ -173,26 +173,40 @@ static void note_numvfs(struct tool *t, const struct hd_reserve_config *config,
     hd_ctx_clear_error(t->ctx);
 }
 
-/* Whether the reservation the boot applies to @d opts in to vfio's unsafe no-IOMMU mode
- * (hostdev.d's noiommu, hostdev.reserve='s HD_RESERVE_CMDLINE_NOIOMMU); @config NULL: unread,
- * nothing opts in. */
-static bool opts_in_noiommu(const struct hd_reserve_config *config, struct hd_device *d)
+/* The entry the boot applies to @d: with @files_only hostdev.d's alone, for a line whose
+ * hostdev.reserve= takes the place of the running kernel's (which overrides hostdev.d, so it
+ * would otherwise answer for itself); else the one it applies now, its command line kept.
+ * NULL: none, or @config unread. */
+static const struct hd_reserve_entry *boot_entry(const struct hd_reserve_config *config,
+                                                 struct hd_device *d, bool files_only)
 {
-    const struct hd_reserve_entry *e = config != NULL ? hd_reserve_config_match(config, d) : NULL;
+    if (config == NULL)
+        return NULL;
+    return files_only ? hd_reserve_config_match_files(config, d)
+                      : hd_reserve_config_match(config, d);
+}
+
+/* Whether boot_entry() opts @d in to vfio's unsafe no-IOMMU mode (hostdev.d's noiommu,
+ * hostdev.reserve='s HD_RESERVE_CMDLINE_NOIOMMU). */
+static bool opts_in_noiommu(const struct hd_reserve_config *config, struct hd_device *d,
+                            bool files_only)
+{
+    const struct hd_reserve_entry *e = boot_entry(config, d, files_only);
 
     return e != NULL && e->noiommu;
 }
 
 /* The parameter that turns vfio's unsafe no-IOMMU mode on when a device given has no IOMMU
- * group and the reservation the boot applies to it opts in to that mode (hostdev.d's
- * noiommu): that boot refuses it otherwise. NULL: none needs it. */
+ * group and the reservation the boot applies to it (boot_entry()) opts in to that mode
+ * (hostdev.d's noiommu): that boot refuses it otherwise. NULL: none needs it. */
 static char *noiommu_param(struct tool *t, const struct hd_reserve_config *config,
-                           struct hd_device **devs, size_t n)
+                           struct hd_device **devs, size_t n, bool files_only)
 {
     bool needed = false;
 
     for (size_t i = 0; i < n && !needed; i++)
-        needed = opts_in_noiommu(config, devs[i]) && hd_device_get_iommu_group(devs[i]) < 0;
+        needed = opts_in_noiommu(config, devs[i], files_only) &&
+                 hd_device_get_iommu_group(devs[i]) < 0;
     hd_ctx_clear_error(t->ctx);
     return needed ? strdup(hd_cmdline_advice(HD_ADVICE_NOIOMMU_ON, HD_IOMMU_VENDOR_UNKNOWN))
                   : NULL;
@@ -211,9 +225,10 @@ static const char *ids_arg(int argc, char **argv, const struct hd_device *d,
 
 /* "hostdev.reserve=" with the devices given by address, and the ids given as ids: the boot
  * reads them as this command does (every device with them, one added later too). For a vfio
- * driver, a word whose every device's reservation opts in to no-IOMMU mode keeps the opt-in
- * (HD_RESERVE_CMDLINE_NOIOMMU): the boot's command line overrides hostdev.d, and without it
- * refuses such a device when it has no IOMMU group. */
+ * driver, a word whose every device's hostdev.d entry opts in to no-IOMMU mode keeps the
+ * opt-in (HD_RESERVE_CMDLINE_NOIOMMU): the boot's command line overrides hostdev.d, and
+ * without it refuses such a device when it has no IOMMU group. hostdev.d's alone: this line
+ * takes the place of the running kernel's hostdev.reserve= (note_running_opt_in()). */
 static char *reserve_param(const struct hd_reserve_config *config, bool vfio,
                            struct hd_device **devs, size_t n, int argc, char **argv)
 {
@@ -226,13 +241,13 @@ static char *reserve_param(const struct hd_reserve_config *config, bool vfio,
     strcpy(out, "hostdev.reserve=");
     for (size_t i = 0; i < n; i++) {
         char word[HD_PCI_ADDR_BUFSZ];
-        bool noiommu = vfio && opts_in_noiommu(config, devs[i]);
+        bool noiommu = vfio && opts_in_noiommu(config, devs[i], true);
         snprintf(word, sizeof(word), "%s", hd_device_get_name(devs[i]));
         if (ids_arg(argc, argv, devs[i], &sel) != NULL) {
             snprintf(word, sizeof(word), "%04x:%04x", sel.vendor, sel.device);
             for (size_t k = 0; k < n; k++)
                 noiommu = noiommu && (!hd_pci_selector_match(&sel, devs[k]) ||
-                                      opts_in_noiommu(config, devs[k]));
+                                      opts_in_noiommu(config, devs[k], true));
         }
         bool said = false; /* the ids, for a device before it */
         for (size_t k = 0; k < i; k++)
@@ -243,6 +258,41 @@ static char *reserve_param(const struct hd_reserve_config *config, bool vfio,
                      noiommu ? HD_RESERVE_CMDLINE_NOIOMMU : "");
     }
     return out;
+}
+
+/* A device given that the running kernel's hostdev.reserve= takes, opted in to no-IOMMU mode
+ * where hostdev.d's entry is not, or not where it is: the line printed (hostdev.d's) differs
+ * from the one booted, which overrides hostdev.d; a warning each, as far as @max allows. */
+static void note_running_opt_in(struct tool *t, const struct hd_reserve_config *config,
+                                struct hd_device **devs, size_t n, char **warnings,
+                                size_t *nwarnings, size_t max)
+{
+    for (size_t i = 0; i < n && *nwarnings < max; i++) {
+        const struct hd_reserve_entry *now = boot_entry(config, devs[i], false);
+        const struct hd_reserve_entry *file = boot_entry(config, devs[i], true);
+        const char *name = hd_device_get_name(devs[i]);
+        bool opted = file != NULL && file->noiommu;
+        int r;
+        if (now == NULL || !hd_reserve_entry_is_cmdline(now) || now->noiommu == opted)
+            continue;
+        if (opted)
+            r = asprintf(&warnings[*nwarnings],
+                         "the running kernel's hostdev.reserve= takes %s without "
+                         HD_RESERVE_CMDLINE_NOIOMMU ", which overrides hostdev.d's noiommu "
+                         "(%s:%u)%s: put this line in its place",
+                         name, file->file, file->line,
+                         hd_device_get_iommu_group(devs[i]) < 0
+                             ? ", so that a boot with it refuses it (no IOMMU group)" : "");
+        else
+            r = asprintf(&warnings[*nwarnings],
+                         "the running kernel's hostdev.reserve= opts %s in to vfio's unsafe "
+                         "no-IOMMU mode (" HD_RESERVE_CMDLINE_NOIOMMU "), which hostdev.d does "
+                         "not: this line leaves it out ('%s persist --noiommu %s' keeps it)",
+                         name, t->prog, name);
+        if (r > 0)
+            (*nwarnings)++;
+    }
+    hd_ctx_clear_error(t->ctx);
 }
 
 /* Ids in hostdev.reserve= are not "only these devices": a warning for each, naming the devices
@@ -342,8 +392,8 @@ static int run(struct tool *t, int argc, char **argv)
         add(&p, strdup(sw));
     /* Said on stderr, or under --json in the document's "warnings". */
     /* the vendor's, the ids' twins, one per group left part-kept, one per PF given a count,
-     * one per ids reserved */
-    char *warnings[2 + 8 + 8 + 4];
+     * one per ids reserved, one per device the running kernel opts in otherwise */
+    char *warnings[2 + 8 + 8 + 4 + 4];
     size_t nwarnings = 0;
     if (vendor == HD_IOMMU_VENDOR_UNKNOWN &&
         asprintf(&warnings[nwarnings], "cannot tell the IOMMU's vendor; on Intel add %s too "
@@ -352,15 +402,17 @@ static int run(struct tool *t, int argc, char **argv)
         nwarnings++;
     add(&p, strdup(hd_cmdline_advice(HD_ADVICE_IOMMU_PT, vendor)));
     /* What the boot applies now (unread: no opt-in, no warning), for the opt-in and the
-     * warnings. */
+     * warnings; --reserve's hostdev.reserve= takes the running kernel's place, so its opt-in
+     * is hostdev.d's alone, and for pci-stub none (it needs no group). */
     struct hd_reserve_config *config = NULL;
+    bool vfio = strcmp(stub, "vfio-pci") == 0;
     if (hd_reserve_config_load(t->ctx, &config) < 0)
         hd_ctx_clear_error(t->ctx);
-    add(&p, noiommu_param(t, config, devs, n));
+    if (!reserve || vfio)
+        add(&p, noiommu_param(t, config, devs, n, reserve));
     if (reserve) {
-        add(&p, reserve_param(config, strcmp(stub, "vfio-pci") == 0, devs, n, argc - optind,
-                              argv + optind));
-        if (strcmp(stub, "vfio-pci") != 0)
+        add(&p, reserve_param(config, vfio, devs, n, argc - optind, argv + optind));
+        if (!vfio)
             add(&p, strdup("hostdev.driver=pci-stub"));
     } else {
         add(&p, ids_param(t, stub, devs, n, all, &others, &nothers));
@@ -382,6 +434,9 @@ static int run(struct tool *t, int argc, char **argv)
     if (reserve)
         note_reserved_ids(devs, n, argc - optind, argv + optind, warnings, &nwarnings,
                           sizeof(warnings) / sizeof(warnings[0]));
+    if (reserve && vfio)
+        note_running_opt_in(t, config, devs, n, warnings, &nwarnings,
+                            sizeof(warnings) / sizeof(warnings[0]));
     for (size_t i = 0; i < nwarnings && !tool_json(t); i++)
         fprintf(stderr, "hostdev cmdline: warning: %s\n", warnings[i]);
     if (tool_json(t)) {
@@ -432,7 +487,7 @@ const struct tool_command cmd_cmdline = {
             "                      (needs hostdev's initramfs hook or udev rule); ids given\n"
             "                      stay ids there, which take a device added later too;\n"
             "                      a device hostdev.d opts in to no-IOMMU mode gets\n"
-            "                      ADDR+noiommu\n"
+            "                      ADDR+noiommu, whatever the running kernel's says\n"
             "  -d, --driver NAME   vfio-pci (default) or pci-stub (pci-stub.ids=,\n"
             "                      hostdev.driver=pci-stub)\n"
             "  -f, --force         a platform function too (a host bridge, an SMBus\n"

@@ -614,6 +614,14 @@ HD_TEST(mode_of_an_unloaded_vfio_is_the_command_line_s)
 }
 END_TEST
 
+/* The no-IOMMU tree with the mode on, booted with @line on its command line too: in @spec. */
+static void spec_booted_with(char *spec, size_t size, const char *line)
+{
+    const char *at = strstr(SPEC("Y"), " quiet\"");
+
+    snprintf(spec, size, "%.*s %s%s", (int)(at - SPEC("Y")), SPEC("Y"), line, at);
+}
+
 /* cmdline --reserve keeps an entry's opt-in (HD_RESERVE_CMDLINE_NOIOMMU): the boot's
  * hostdev.reserve= overrides hostdev.d, so a device without it would be refused. The line
  * printed, booted with no hostdev.d at all, reserves the device through the mode. */
@@ -656,12 +664,65 @@ HD_TEST(cmdline_reserve_keeps_the_opt_in_through_a_boot)
     eng_stop(&e);
     /* vfio loaded with the mode on (the fake kernel does not take a module's parameters from
      * the command line as it loads it): the boot's reserve binds it. */
-    const char *at = strstr(SPEC("Y"), " quiet\"");
-    snprintf(spec, sizeof(spec), "%.*s %s%s", (int)(at - SPEC("Y")), SPEC("Y"), line, at);
+    spec_booted_with(spec, sizeof(spec), line);
     eng_start(&e, spec);
     ck_assert_msg(eng_run(&e, "reserve") == 0, "%s", e.err);
     ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
     ck_assert(fx_exists(&e.fx, NODE));
+    eng_stop(&e);
+}
+END_TEST
+
+/* A host booted with a bare hostdev.reserve=NIC, which overrides hostdev.d's opted-in entry (so
+ * that boot refused the group-less NIC): cmdline --reserve prints the line for the next boot,
+ * hostdev.d's, with the opt-in and the mode, never the running kernel's again; a warning names
+ * the line it replaces. The other way round, an opt-in of the running kernel's alone is left
+ * out, and said. */
+HD_TEST(cmdline_reserve_opt_in_is_hostdev_d_s_not_the_running_kernel_s)
+{
+    char spec[2048];
+    struct eng e;
+
+    spec_booted_with(spec, sizeof(spec), "hostdev.reserve=" NIC);
+    eng_start(&e, spec);
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve " NIC), 0);
+    ck_assert_str_eq(e.out, "iommu=pt vfio.enable_unsafe_noiommu_mode=1 hostdev.reserve=" NIC
+                            "+noiommu\n");
+    ck_assert_msg(strstr(e.err, "warning: the running kernel's hostdev.reserve= takes " NIC
+                                " without +noiommu, which overrides hostdev.d's noiommu "
+                                "(etc/hostdev.d/10-nic.conf:1), so that a boot with it refuses "
+                                "it (no IOMMU group): put this line in its place\n") != NULL,
+                  "%s", e.err);
+    ck_assert_int_eq(eng_run(&e, "--json cmdline --reserve " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vfio.enable_unsafe_noiommu_mode=1\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"hostdev.reserve=" NIC "+noiommu\""));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"the running kernel's hostdev.reserve= takes " NIC));
+    ck_assert_str_eq(e.err, "");
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve 8086:10d3"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, " hostdev.reserve=8086:10d3+noiommu\n"));
+    /* pci-stub needs no group: neither the opt-in nor the mode, nor a word of the opt-in. */
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve --driver pci-stub " NIC), 0);
+    ck_assert_str_eq(e.out, "iommu=pt hostdev.reserve=" NIC " hostdev.driver=pci-stub\n");
+    ck_assert_ptr_null(strstr(e.err, "running kernel"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
+    eng_stop(&e);
+
+    spec_booted_with(spec, sizeof(spec), "hostdev.reserve=" NIC "+noiommu");
+    eng_start(&e, spec);
+    boot_conf(&e, NIC " vfio-pci\n");
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve " NIC), 0);
+    ck_assert_str_eq(e.out, "iommu=pt hostdev.reserve=" NIC "\n");
+    ck_assert_msg(strstr(e.err, "warning: the running kernel's hostdev.reserve= opts " NIC
+                                " in to vfio's unsafe no-IOMMU mode (+noiommu), which hostdev.d "
+                                "does not: this line leaves it out") != NULL,
+                  "%s", e.err);
+    /* Both say it: the line is the running kernel's, and nothing to warn of. */
+    boot_conf(&e, NIC " vfio-pci noiommu\n");
+    ck_assert_int_eq(eng_run(&e, "cmdline --reserve " NIC), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, " hostdev.reserve=" NIC "+noiommu\n"));
+    ck_assert_ptr_null(strstr(e.err, "running kernel"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
     eng_stop(&e);
 }
 END_TEST
