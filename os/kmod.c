@@ -51,27 +51,32 @@ static bool kmod_load(struct hd_ctx *ctx, struct kmod_api *api)
     return api->dl != NULL;
 }
 
+/* A libkmod context for the root: the host's own defaults, or under another root its modules
+ * directory and modprobe.c's modprobe.d directories (its alias lines are libkmod's to read). */
 static struct kmod_ctx *kmod_for(struct hd_ctx *ctx, const struct kmod_api *api)
 {
-    char release[128] = "unknown", *dir = NULL, *cfg0 = NULL, *cfg1 = NULL;
-    struct kmod_ctx *k;
+    char release[128] = "unknown", *dir = NULL, *cfg[8] = {0};
+    const char *root = hd_ctx_get_root(ctx), *d;
+    struct kmod_ctx *k = NULL;
+    bool ok;
 
     if (hd_ctx_root_is_host(ctx))
         return api->new_ctx(NULL, NULL);
     if (hd_fs_read_attr(ctx, "proc/sys/kernel/osrelease", release, sizeof(release)) < 0 ||
         !hd_name_valid(release))
         snprintf(release, sizeof(release), "unknown");
-    if (asprintf(&dir, "%s/lib/modules/%s", hd_ctx_get_root(ctx), release) < 0)
+    if (!(ok = asprintf(&dir, "%s/lib/modules/%s", root, release) >= 0))
         dir = NULL;
-    if (asprintf(&cfg0, "%s/etc/modprobe.d", hd_ctx_get_root(ctx)) < 0)
-        cfg0 = NULL;
-    if (asprintf(&cfg1, "%s/lib/modprobe.d", hd_ctx_get_root(ctx)) < 0)
-        cfg1 = NULL;
-    const char *cfg[] = {cfg0, cfg1, NULL};
-    k = dir && cfg0 && cfg1 ? api->new_ctx(dir, cfg) : NULL;
+    /* cfg keeps its last NULL: the list's end for libkmod. */
+    for (size_t i = 0; ok && (d = hd_modprobe_dir(i)) != NULL; i++) {
+        if (!(ok = i + 1 < HD_ARRAY_SIZE(cfg) && asprintf(&cfg[i], "%s/%s", root, d) >= 0))
+            cfg[i] = NULL;
+    }
+    if (ok)
+        k = api->new_ctx(dir, (const char *const *)cfg);
     free(dir);
-    free(cfg0);
-    free(cfg1);
+    for (size_t i = 0; i < HD_ARRAY_SIZE(cfg); i++)
+        free(cfg[i]);
     return k;
 }
 

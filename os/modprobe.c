@@ -28,6 +28,11 @@ struct hd_modprobe {
     size_t n_blacklist;
 };
 
+const char *hd_modprobe_dir(size_t i)
+{
+    return i < HD_ARRAY_SIZE(dirs) ? dirs[i] : NULL;
+}
+
 static void modprobe_free(struct hd_modprobe *mp)
 {
     for (size_t i = 0; mp != NULL && i < mp->n; i++) {

@@ -76,6 +76,9 @@ const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *modpr
                                                  const char *module);
 /* Does a `blacklist` line name @module ('-' and '_' the same)? */
 bool hd_modprobe_is_blacklisted(const struct hd_modprobe *modprobe, const char *module);
+/* modprobe.d's directories under the root, kmod's order (i from 0; NULL past the last): the
+ * ones libkmod is given too, so that both readers see the same files. */
+const char *hd_modprobe_dir(size_t i);
 
 /* ---- options.c: what the IOMMU-related parameters mean ------------------------------------ */
 

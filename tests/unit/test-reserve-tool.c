@@ -3054,6 +3054,39 @@ HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
 #undef NOT_LOADED
 }
 END_TEST
+
+/* Under a fake root libkmod resolves a modalias with the modprobe.d directories modprobe.c
+ * reads (etc, run, usr/local/lib, usr/lib, lib; one file name, the first directory's): an
+ * alias line in any of them names the module the give-back needs, here one not loaded. */
+HD_TEST(a_modprobe_d_alias_counts_in_every_directory_kmod_reads)
+{
+    static const struct {
+        const char *dir, *masked_by; /* masked_by: an empty file of the name in that one */
+        bool seen;
+    } cases[] = {
+        {"etc", NULL, true},     {"run", NULL, true}, {"usr/local/lib", NULL, true},
+        {"usr/lib", NULL, true}, {"lib", NULL, true}, {"usr/lib", "run", false},
+    };
+    char path[128];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        eng_start(&e, "demo");
+        boot_reserves_unprobed_nic();
+        ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
+        snprintf(path, sizeof(path), "%s/modprobe.d/nic.conf", cases[i].dir);
+        put_file(path, "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n");
+        if (cases[i].masked_by != NULL) {
+            snprintf(path, sizeof(path), "%s/modprobe.d/nic.conf", cases[i].masked_by);
+            put_file(path, "# not here\n");
+        }
+        ck_assert_msg(hd("reattach " NIC " --dry-run") == (cases[i].seen ? 1 : 0),
+                      "case %zu: %s", i, e.err);
+        if (cases[i].seen)
+            ck_err_has("module e1000e is not loaded");
+        eng_stop(&e);
+    }
+}
+END_TEST
 #endif
 
 /* Killed in the give-back, after the record went: recovery writes it back from the intent
