@@ -372,30 +372,18 @@ static enum hd_module_state read_module(struct hd_ctx *ctx, struct hd_iommu_repo
 }
 
 /* The ids vfio-pci takes at boot, in *@ids (borrowed; NULL: none), and where they come from:
- * the command line's (@cmdline; NULL: unreadable) vfio-pci.ids= when it has one, else
- * modprobe.d's `options vfio-pci ids=` (modprobe gives the module modprobe.d's options, then the
- * command line's, and the last ids= is the one taken), unless vfio_pci is built in: modprobe
- * never loads it, so its options never reach it. */
+ * hd_modprobe_param_source()'s, the command line's (@cmdline; NULL: unreadable) vfio-pci.ids=
+ * when it has one, else modprobe.d's `options vfio-pci ids=`, unless vfio_pci is built in:
+ * modprobe never loads it, so its options never reach it. */
 static enum hd_vfio_pci_ids_from boot_vfio_pci_ids(struct hd_ctx *ctx,
                                                    const struct hd_cmdline *cmdline,
                                                    const struct hd_cmdline **ids)
 {
-    const struct hd_modprobe *mp;
-
-    *ids = NULL;
-    if (cmdline != NULL && hd_cmdline_has(cmdline, "vfio_pci.ids")) {
-        *ids = cmdline;
+    *ids = hd_modprobe_param_source(ctx, cmdline, "vfio_pci.ids");
+    if (*ids != NULL && *ids == cmdline)
         return HD_VFIO_PCI_IDS_CMDLINE;
-    }
-    if (module_state(ctx, "vfio_pci") == HD_MODULE_BUILTIN)
-        return HD_VFIO_PCI_IDS_NONE; /* modprobe never loads it: modprobe.d gives it nothing */
-    if (hd_modprobe_get(ctx, &mp) < 0) {
-        hd_ctx_clear_error(ctx); /* no memory: no ids from there */
-        return HD_VFIO_PCI_IDS_NONE;
-    }
-    *ids = hd_modprobe_get_options(mp, "vfio_pci");
-    if (*ids == NULL || !hd_cmdline_has(*ids, "vfio_pci.ids")) {
-        *ids = NULL;
+    if (*ids == NULL || module_state(ctx, "vfio_pci") == HD_MODULE_BUILTIN) {
+        *ids = NULL; /* modprobe never loads a built-in one: modprobe.d gives it nothing */
         return HD_VFIO_PCI_IDS_NONE;
     }
     return HD_VFIO_PCI_IDS_MODPROBE_D;

@@ -123,12 +123,23 @@ HD_EXPORT bool hd_driver_is_dma_safe(const char *driver)
            strcmp(driver, "pcieport") == 0;
 }
 
+/* Does @cl give @param a value the kernel rejects (hd_cmdline_get_invalid())? */
+static bool rejects(const struct hd_cmdline *cl, const char *param)
+{
+    for (size_t i = 0; i < hd_cmdline_get_invalid_count(cl); i++) {
+        const char *name, *option, *why, *log;
+        if (hd_cmdline_get_invalid(cl, i, &name, &option, &why, &log) == 0 &&
+            hd_cmdline_name_equal(name, param))
+            return true;
+    }
+    return false;
+}
+
 HD_EXPORT bool hd_vfio_noiommu_mode(struct hd_ctx *ctx)
 {
-    enum hd_tristate mode = HD_TRISTATE_UNSET;
-    const struct hd_modprobe *mp;
-    const struct hd_cmdline *options;
-    struct hd_cmdline *cl;
+    static const char param[] = "vfio.enable_unsafe_noiommu_mode";
+    const struct hd_cmdline *source;
+    struct hd_cmdline *cl = NULL;
     char buf[8];
     bool on = false;
 
@@ -136,22 +147,17 @@ HD_EXPORT bool hd_vfio_noiommu_mode(struct hd_ctx *ctx)
                         sizeof(buf)) > 0)
         return hd_kstrtobool(buf, &on) == 0 && on;
     /* vfio not loaded yet (a module, loaded by the first vfio-pci bind, as at boot before any
-     * was made): it takes the mode modprobe gives it as it loads, modprobe.d's options and then
-     * the command line's (kmod appends those), the last one said. */
+     * was made): it takes the mode modprobe gives it as it loads, the last value said. One the
+     * kernel rejects fails that load (parse_args()): no mode, whatever the others say. */
     if (hd_fs_exists(ctx, "sys/module/vfio") != 0)
         return false;
-    if (hd_cmdline_read(ctx, &cl) == 0) {
-        mode = hd_cmdline_get_setting(cl, HD_CMDLINE_NOIOMMU_MODE);
-        hd_cmdline_unref(cl);
-    }
-    if (mode == HD_TRISTATE_UNSET) {
-        struct hd_saved_error saved;
-        hd_saved_error_save(ctx, &saved, 0);
-        if (hd_modprobe_get(ctx, &mp) == 0 && (options = hd_modprobe_get_options(mp, "vfio")))
-            mode = hd_cmdline_get_setting(options, HD_CMDLINE_NOIOMMU_MODE);
-        hd_saved_error_put_back(ctx, &saved); /* unread (no memory): the mode is not known on */
-    }
-    return mode == HD_TRISTATE_YES;
+    if (hd_cmdline_read(ctx, &cl) < 0)
+        cl = NULL;
+    source = hd_modprobe_param_source(ctx, cl, param);
+    on = source != NULL && !rejects(source, param) &&
+         hd_cmdline_get_setting(source, HD_CMDLINE_NOIOMMU_MODE) == HD_TRISTATE_YES;
+    hd_cmdline_unref(cl);
+    return on;
 }
 
 HD_EXPORT bool hd_group_number_is_noiommu(struct hd_ctx *ctx, int number)

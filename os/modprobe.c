@@ -277,7 +277,9 @@ int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **out)
     return 0;
 }
 
-const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *mp, const char *module)
+/* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
+ * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
+static const struct hd_cmdline *get_options(const struct hd_modprobe *mp, const char *module)
 {
     const struct module_options *m = find(mp, module);
 
@@ -291,4 +293,32 @@ bool hd_modprobe_is_blacklisted(const struct hd_modprobe *mp, const char *module
             return true;
     }
     return false;
+}
+
+const struct hd_cmdline *hd_modprobe_param_source(struct hd_ctx *ctx,
+                                                  const struct hd_cmdline *cmdline,
+                                                  const char *param)
+{
+    const char *dot = strchr(param, '.');
+    const struct hd_cmdline *options;
+    const struct hd_modprobe *mp;
+    struct hd_saved_error saved;
+    char module[64];
+    int r;
+
+    /* kmod appends the command line's options to modprobe.d's: the kernel takes them last.
+     * One it rejects fails the load (parse_args()), so the line's value rules even then. */
+    if (cmdline != NULL && hd_cmdline_has(cmdline, param))
+        return cmdline;
+    if (dot == NULL || (size_t)(dot - param) >= sizeof(module))
+        return NULL;
+    memcpy(module, param, (size_t)(dot - param));
+    module[dot - param] = '\0';
+    hd_saved_error_save(ctx, &saved, 0);
+    r = hd_modprobe_get(ctx, &mp);
+    hd_saved_error_put_back(ctx, &saved); /* unread (no memory): nothing known from there */
+    if (r < 0)
+        return NULL;
+    options = get_options(mp, module);
+    return options != NULL && hd_cmdline_has(options, param) ? options : NULL;
 }

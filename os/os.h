@@ -70,12 +70,16 @@ struct hd_modprobe;
  * (other commands, bad lines, files it cannot read) is not there; -ENOMEM alone fails, with a
  * message. */
 int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **modprobe);
-/* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
- * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
-const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *modprobe,
-                                                 const char *module);
 /* Does a `blacklist` line name @module ('-' and '_' the same)? */
 bool hd_modprobe_is_blacklisted(const struct hd_modprobe *modprobe, const char *module);
+/* Where @param ("vfio.enable_unsafe_noiommu_mode") gets its value as modprobe loads its
+ * module: the kernel command line @cmdline (may be NULL) when it names @param, whatever the
+ * value, else modprobe.d's options for the module when they name it; NULL when neither does
+ * (or modprobe.d could not be read: no message is left). Borrowed from @cmdline or the
+ * context. A built-in module gets no modprobe.d options: the caller knows whether it is one. */
+const struct hd_cmdline *hd_modprobe_param_source(struct hd_ctx *ctx,
+                                                  const struct hd_cmdline *cmdline,
+                                                  const char *param);
 /* modprobe.d's directories under the root, kmod's order (i from 0; NULL past the last): the
  * ones libkmod is given too, so that both readers see the same files. */
 const char *hd_modprobe_dir(size_t i);

@@ -307,9 +307,10 @@ size_t hd_group_get_blocker_count(const struct hd_group *group);
 struct hd_device *hd_group_get_blocker(const struct hd_group *group, size_t i);
 /* vfio's unsafe no-IOMMU mode (sys/module/vfio/parameters/enable_unsafe_noiommu_mode Y; while
  * vfio is not loaded, what it takes as it loads: vfio.enable_unsafe_noiommu_mode on the kernel
- * command line, else modprobe.d's `options vfio enable_unsafe_noiommu_mode=`): a device with
- * no IOMMU group bound to vfio-pci gets a group of its own without DMA isolation,
- * dev/vfio/noiommu-N, for user-space drivers such as DPDK; no VM can have it. */
+ * command line, else modprobe.d's `options vfio enable_unsafe_noiommu_mode=`; a value the
+ * kernel rejects fails vfio's load, so none is on): a device with no IOMMU group bound to
+ * vfio-pci gets a group of its own without DMA isolation, dev/vfio/noiommu-N, for user-space
+ * drivers such as DPDK; no VM can have it. */
 bool hd_vfio_noiommu_mode(struct hd_ctx *ctx);
 /* Whether group @number is one that mode made up (the kernel names it vfio-noiommu): it
  * isolates nothing. */

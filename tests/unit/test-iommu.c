@@ -815,7 +815,8 @@ static void expect_boot_ids(const char *hostdev, enum hd_vfio_pci_ids_from want,
     ck_assert_int_eq(from, want);
     ck_assert_str_eq(text, want_ids);
     ck_assert(want != HD_VFIO_PCI_IDS_NONE || ids == NULL);
-    snprintf(said, sizeof(said), "vfio-pci takes ids %s at boot", want_ids);
+    snprintf(said, sizeof(said), "vfio-pci takes ids %s at boot",
+             want_ids[0] ? want_ids : "(none valid)");
     ck_assert(has_evidence(r, source, want != HD_VFIO_PCI_IDS_NONE ? said : "vfio-pci takes ids") ==
               (want != HD_VFIO_PCI_IDS_NONE));
     hd_iommu_report_unref(r);
@@ -854,6 +855,11 @@ HD_TEST(vfio_pci_ids_at_boot)
     intel_on("ro vfio-pci.ids=8086:10d3\n", "f0205a");
     put("etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:1b80\n");
     expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_CMDLINE, "8086:10d3");
+    /* Even with no id vfio-pci takes (it skips a bad one): a string parameter, the last one
+     * given is the one taken, and the command line's come last. */
+    intel_on("ro vfio-pci.ids=bogus\n", "f0205a");
+    put("etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:1b80\n");
+    expect_boot_ids(hostdev, HD_VFIO_PCI_IDS_CMDLINE, "");
     /* Built in: modprobe.d's options never reach it. */
     spec_extra = "module vfio_pci builtin\nparam vfio_pci disable_vga N\n";
     intel_on("ro\n", "f0205a");

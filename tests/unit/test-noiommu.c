@@ -728,7 +728,8 @@ HD_TEST(cmdline_reserve_opt_in_is_hostdev_d_s_not_the_running_kernel_s)
 END_TEST
 
 /* vfio takes the mode modprobe gives it as it loads: modprobe.d's options, then the command
- * line's (kmod appends those), the last one said; loaded, its own parameter. */
+ * line's (kmod appends those), the last one said; loaded, its own parameter. One rule with
+ * vfio-pci's ids at boot (test-iommu's vfio_pci_ids_at_boot). */
 HD_TEST(mode_of_an_unloaded_vfio_is_modprobe_d_s)
 {
 #define OPT_IN "file etc/modprobe.d/vfio.conf \"options vfio enable_unsafe_noiommu_mode=1\\n\"\n"
@@ -742,6 +743,29 @@ HD_TEST(mode_of_an_unloaded_vfio_is_modprobe_d_s)
     ck_assert(!hd_vfio_noiommu_mode(e.ctx));
     eng_stop(&e);
     eng_start(&e, SPEC("N") OPT_IN);
+    ck_assert(!hd_vfio_noiommu_mode(e.ctx));
+    eng_stop(&e);
+    /* Bare on the command line is yes, and it comes last. */
+    eng_start(&e, SPEC_UNLOADED(" vfio.enable_unsafe_noiommu_mode")
+                      "file etc/modprobe.d/vfio.conf \"options vfio "
+                      "enable_unsafe_noiommu_mode=0\\n\"\n");
+    ck_assert(hd_vfio_noiommu_mode(e.ctx));
+    eng_stop(&e);
+    /* A value the kernel rejects fails vfio's load (parse_args() fails the module when one
+     * parameter is bad): no mode, modprobe.d's opt-in or an earlier yes notwithstanding. */
+    static const char *const rejected[] = {
+        " vfio.enable_unsafe_noiommu_mode=maybe",
+        " vfio.enable_unsafe_noiommu_mode=1 vfio.enable_unsafe_noiommu_mode=maybe",
+    };
+    for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
+        char spec[2048];
+        snprintf(spec, sizeof(spec), SPEC_UNLOADED("%s") OPT_IN, rejected[i]);
+        eng_start(&e, spec);
+        ck_assert_msg(!hd_vfio_noiommu_mode(e.ctx), "%s", rejected[i]);
+        eng_stop(&e);
+    }
+    eng_start(&e, SPEC_UNLOADED("") "file etc/modprobe.d/vfio.conf \"options vfio "
+                                    "enable_unsafe_noiommu_mode=1 enable_unsafe_noiommu_mode=x\\n\"\n");
     ck_assert(!hd_vfio_noiommu_mode(e.ctx));
     eng_stop(&e);
 #undef OPT_IN
