@@ -8,7 +8,8 @@
 #include "os.h"
 
 /* kmod's configuration directories, in its order: of files with the same name, the first
- * directory's is read (one in etc/ overrides lib/'s, or masks it as a link to /dev/null). */
+ * directory's is read (one in etc/ overrides lib/'s, or masks it as a link to /dev/null).
+ * libkmod is handed the same under another root (kmod.c, hd_modprobe_dir()). */
 static const char *const dirs[] = {
     "etc/modprobe.d",     "run/modprobe.d", "usr/local/lib/modprobe.d",
     "usr/lib/modprobe.d", "lib/modprobe.d",
@@ -19,6 +20,7 @@ struct module_options {
     char *module;              /* as the first line wrote it; '-' and '_' are the same */
     char *text;                /* the lines' options, joined by spaces */
     struct hd_cmdline *params; /* the text as the kernel parses it, "module.param" names */
+    bool changed;              /* text grew since params were made */
 };
 
 struct hd_modprobe {
@@ -33,7 +35,7 @@ const char *hd_modprobe_dir(size_t i)
     return i < HD_ARRAY_SIZE(dirs) ? dirs[i] : NULL;
 }
 
-static void modprobe_free(struct hd_modprobe *mp)
+void hd_modprobe_free(struct hd_modprobe *mp)
 {
     for (size_t i = 0; mp != NULL && i < mp->n; i++) {
         free(mp->v[i].module);
@@ -69,6 +71,7 @@ static int add_options(struct hd_modprobe *mp, const char *module, const char *o
         text[had] = ' ';
         memcpy(text + had + 1, options, more + 1);
         m->text = text;
+        m->changed = true;
         return 0;
     }
     m = realloc(mp->v, (mp->n + 1) * sizeof(*m));
@@ -76,7 +79,8 @@ static int add_options(struct hd_modprobe *mp, const char *module, const char *o
         return -ENOMEM;
     mp->v = m;
     m = &mp->v[mp->n];
-    *m = (struct module_options){.module = strdup(module), .text = strdup(options)};
+    *m = (struct module_options){
+        .module = strdup(module), .text = strdup(options), .changed = true};
     mp->n++;
     return m->module != NULL && m->text != NULL ? 0 : -ENOMEM;
 }
@@ -135,7 +139,7 @@ static int parse_line(struct hd_modprobe *mp, char *line)
 /* One file's text in logical lines, as kmod's freadline_wrapped() reads them: a backslash
  * before a newline joins the next line, before another character keeps that character alone,
  * at the very end is dropped. */
-static int parse_file(struct hd_modprobe *mp, const char *text, size_t len)
+static int parse_lines(struct hd_modprobe *mp, const char *text, size_t len)
 {
     char *line = malloc(len + 1);
     size_t i = 0;
@@ -157,6 +161,27 @@ static int parse_file(struct hd_modprobe *mp, const char *text, size_t len)
         r = parse_line(mp, line);
     }
     free(line);
+    return r;
+}
+
+int hd_modprobe_parse_file(struct hd_modprobe *mp, const char *text, size_t len)
+{
+    int r = parse_lines(mp, text, len);
+
+    /* The options as the kernel will parse them, remade for the modules this file added to
+     * (each file once, not each line: a module's text is parsed whole). */
+    for (size_t i = 0; i < mp->n && r == 0; i++) {
+        struct module_options *m = &mp->v[i];
+        struct hd_cmdline *params;
+        if (!m->changed)
+            continue;
+        r = hd_cmdline_new_from_module_options(m->module, m->text, &params);
+        if (r == 0) {
+            hd_cmdline_unref(m->params);
+            m->params = params;
+            m->changed = false;
+        }
+    }
     return r;
 }
 
@@ -203,7 +228,7 @@ static int read_files(struct hd_ctx *ctx, struct hd_modprobe *mp, const struct c
             if (e == -EISDIR)
                 continue;
             if (e == 0) {
-                r = parse_file(mp, text, len);
+                r = hd_modprobe_parse_file(mp, text, len);
                 free(text);
             } else if (e == -ENOMEM) {
                 r = e;
@@ -247,6 +272,12 @@ static int list_files(struct hd_ctx *ctx, char **names[], size_t counts[],
     return 0;
 }
 
+int hd_modprobe_new(struct hd_modprobe **mp)
+{
+    *mp = calloc(1, sizeof(**mp));
+    return *mp != NULL ? 0 : -ENOMEM;
+}
+
 int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **out)
 {
     struct hd_modprobe *mp = hd_ctx_get_modprobe(ctx);
@@ -258,28 +289,24 @@ int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **out)
     *out = mp;
     if (mp != NULL)
         return 0;
-    if ((mp = calloc(1, sizeof(*mp))) == NULL)
-        return hd_err(ctx, -ENOMEM, "modprobe.d under %s: out of memory", hd_ctx_get_root(ctx));
+    if ((r = hd_modprobe_new(&mp)) < 0)
+        return hd_err(ctx, r, "modprobe.d under %s: out of memory", hd_ctx_get_root(ctx));
     r = list_files(ctx, names, counts, &files, &n);
     if (r == 0)
         r = read_files(ctx, mp, files, n);
-    for (size_t i = 0; i < mp->n && r == 0; i++)
-        r = hd_cmdline_new_from_module_options(mp->v[i].module, mp->v[i].text, &mp->v[i].params);
     free(files);
     for (size_t d = 0; d < HD_ARRAY_SIZE(dirs); d++)
         hd_strv_free(names[d], counts[d]);
     if (r < 0) {
-        modprobe_free(mp);
+        hd_modprobe_free(mp);
         return hd_err(ctx, r, "modprobe.d under %s: %s", hd_ctx_get_root(ctx), strerror(-r));
     }
-    hd_ctx_set_modprobe(ctx, mp, modprobe_free); /* the context knows nothing of it */
+    hd_ctx_set_modprobe(ctx, mp, hd_modprobe_free); /* the context knows nothing of it */
     *out = mp;
     return 0;
 }
 
-/* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
- * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
-static const struct hd_cmdline *get_options(const struct hd_modprobe *mp, const char *module)
+const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *mp, const char *module)
 {
     const struct module_options *m = find(mp, module);
 
@@ -319,6 +346,6 @@ const struct hd_cmdline *hd_modprobe_param_source(struct hd_ctx *ctx,
     hd_saved_error_put_back(ctx, &saved); /* unread (no memory): nothing known from there */
     if (r < 0)
         return NULL;
-    options = get_options(mp, module);
+    options = hd_modprobe_get_options(mp, module);
     return options != NULL && hd_cmdline_has(options, param) ? options : NULL;
 }

@@ -70,6 +70,10 @@ struct hd_modprobe;
  * (other commands, bad lines, files it cannot read) is not there; -ENOMEM alone fails, with a
  * message. */
 int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **modprobe);
+/* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
+ * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
+const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *modprobe,
+                                                 const char *module);
 /* Does a `blacklist` line name @module ('-' and '_' the same)? */
 bool hd_modprobe_is_blacklisted(const struct hd_modprobe *modprobe, const char *module);
 /* Where @param ("vfio.enable_unsafe_noiommu_mode") gets its value as modprobe loads its
@@ -83,6 +87,12 @@ const struct hd_cmdline *hd_modprobe_param_source(struct hd_ctx *ctx,
 /* modprobe.d's directories under the root, kmod's order (i from 0; NULL past the last): the
  * ones libkmod is given too, so that both readers see the same files. */
 const char *hd_modprobe_dir(size_t i);
+/* hd_modprobe_get()'s steps, one file's text at a time (the fuzzer takes them too): an empty
+ * set; a file's `options` and `blacklist` lines added after what is there, its options parsed
+ * as the kernel parses them (-ENOMEM); freed. */
+int hd_modprobe_new(struct hd_modprobe **modprobe);
+int hd_modprobe_parse_file(struct hd_modprobe *modprobe, const char *text, size_t len);
+void hd_modprobe_free(struct hd_modprobe *modprobe);
 
 /* ---- options.c: what the IOMMU-related parameters mean ------------------------------------ */
 

@@ -10,7 +10,7 @@
 
 /* Keep in step with FUZZ_TARGETS in the Makefile. */
 static const char *const targets[] = {"pciaddr", "cmdline", "uevent", "ueventmsg", "spec", "domxml",
-                                      "reservation", "hwdb", "mdevxml"};
+                                      "reservation", "hwdb", "mdevxml", "modprobe"};
 
 static void replay(const char *target, const char *dirs)
 {
