@@ -41,13 +41,16 @@ static bool hex_id(const char *s, unsigned *out)
     return true;
 }
 
+#ifndef HOSTDEV_NO_UDEV
 static bool same(const char *a, const char *b)
 {
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
+#endif
 
 /* Every 25th device of the host's pci.ids and every vendor's first: the names hwdb.c reads from
- * the host's hwdb.bin are the names libudev's own search gives. */
+ * the host's hwdb.bin are the names libudev's own search gives. The libc-only build has no
+ * libudev to ask (udev-none.c): there hwdb.c alone must still find the names. */
 HD_TEST_FILE(.timeout = 60);
 
 HD_TEST(hwdb_agrees_with_libudev)
@@ -62,7 +65,11 @@ HD_TEST(hwdb_agrees_with_libudev)
     ck_assert_msg(bin != NULL,
                   "no hwdb.bin on this machine: build-aux/deps.sh check installs udev");
     udev = hd_hwdb_open();
+#ifdef HOSTDEV_NO_UDEV
+    ck_assert_ptr_null(udev);
+#else
     ck_assert_msg(udev != NULL, "libudev.so.1 cannot be opened");
+#endif
     ids = fopen("/usr/share/misc/pci.ids", "r");
     if (ids == NULL)
         ids = fopen("/usr/share/hwdata/pci.ids", "r");
@@ -81,12 +88,17 @@ HD_TEST(hwdb_agrees_with_libudev)
         else if (!is_device || ++n % 25 != 1)
             continue;
         ck_assert_int_eq(hd_names_lookup(ctx, (uint16_t)vendor, (uint16_t)device, &v, &p), 0);
+#ifdef HOSTDEV_NO_UDEV
+        uv = up = NULL;
+        compared += v != NULL || p != NULL; /* hwdb.c's own answers, no libudev to compare */
+#else
         if (hd_hwdb_lookup(udev, (uint16_t)vendor, (uint16_t)device, &uv, &up) < 0)
             uv = up = NULL;
         ck_assert_msg(same(v, uv) && same(p, up),
                       "%04x:%04x: hwdb.c says '%s' '%s', libudev '%s' '%s'", vendor, device,
                       v ? v : "(none)", p ? p : "(none)", uv ? uv : "(none)", up ? up : "(none)");
         compared += uv != NULL || up != NULL;
+#endif
         free(uv);
         free(up);
     }
