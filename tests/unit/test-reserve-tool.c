@@ -2967,6 +2967,9 @@ HD_TEST(a_failed_give_back_to_the_kernel_keeps_the_record)
 }
 END_TEST
 
+/* Only libkmod resolves a modalias (the alias line put into the fake root's modprobe.d): the
+ * libc-only build knows no module for any device (os/kmod-none.c), so there none is the
+ * kernel's choice, and every assertion of the next test is about the resolved module. */
 #ifndef HOSTDEV_NO_KMOD
 /* @file of the fake root with @text in it, its directories made when missing. */
 static void put_file(const char *file, const char *text)
@@ -3145,7 +3148,7 @@ HD_TEST(vfs_the_boot_makes_and_reserves_go_back_to_the_kernels_choice)
     }
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"),
                      "0");
-#ifndef HOSTDEV_NO_KMOD
+#ifndef HOSTDEV_NO_KMOD /* the libc-only build resolves no modalias: none without this */
     /* ixgbevf, loaded, is what their modalias resolves to: still none is the kernel's choice. */
     modprobe_conf("alias pci:v00008086d000010EDsv*sd*bc*sc*i* ixgbevf\n");
 #endif
