@@ -368,12 +368,18 @@ check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps abi-check
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
 
 # The libc-only core (HOSTDEV_NO_KMOD=1 HOSTDEV_NO_UDEV=1, what the static binary uses) against
-# the unit tests of what it must answer as the regular build does: the modprobe.d blacklist and
-# options (os/modprobe.c), read without libkmod too.
-LIBC_TESTS  := test-bind test-noiommu
+# the unit tests of what it must answer as the regular build does: module loading and the
+# modprobe.d blacklist and options (os/modprobe.c, read without libkmod too), names (hwdb.c
+# without libudev), variants (modules.alias read by core/variant.c), reservations at boot,
+# doctor and verify, USB/SCSI, the monitor and the hostdev tool end to end. What only libkmod or
+# libudev can answer is said in the test, under #ifdef HOSTDEV_NO_KMOD / HOSTDEV_NO_UDEV.
+LIBC_TESTS  := test-bind test-noiommu test-names test-variant test-doctor test-iommu test-vfio \
+               test-usb-scsi test-monitor test-reserve test-reserve-apply test-reserve-tool \
+               test-tool
 check-libc:
 	$(MAKE) BUILD=$(BUILD)/libc HOSTDEV_NO_KMOD=1 HOSTDEV_NO_UDEV=1 \
-	        $(LIBC_TESTS:%=$(BUILD)/libc/tests/%) $(BUILD)/libc/hostdev $(BUILD)/libc/hostdev-fakesys
+	        $(LIBC_TESTS:%=$(BUILD)/libc/tests/%) $(BUILD)/libc/hostdev $(BUILD)/libc/hostdev-fakesys \
+	        $(BUILD)/libc/completion/_hostdev
 	HOSTDEV_BUILD=$(BUILD)/libc tests/run-unit $(LIBC_TESTS:%=$(BUILD)/libc/tests/%)
 
 # The layers of docs/design.md, from the objects' symbols: no call goes up (check-unit and lint
