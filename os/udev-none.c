@@ -1,4 +1,5 @@
-/* udev-none.c - the libc-only twin of udev.c: no hwdb, so names come from pci.ids. */
+/* udev-none.c - the libc-only twin of udev.c: no libudev, so a hwdb.bin of a layout hwdb.c cannot
+ * read gives way to pci.ids (one it reads is read as in the regular build). */
 #include "os.h"
 
 struct hd_hwdb *hd_hwdb_open(void)
