@@ -106,8 +106,8 @@ static bool override_by_pf(struct hd_device *dev, char *pfdrv, size_t size)
     return !recorded && hd_device_get_capturing_driver(dev, pfdrv, size) == 1;
 }
 
-static void show_text(struct hd_device *dev, struct hd_group *g, const struct device_facts *f,
-                      const struct at_boot *boot)
+static void show_text(const struct tool *t, struct hd_device *dev, struct hd_group *g,
+                      const struct device_facts *f, const struct at_boot *boot)
 {
     const struct hd_pci_addr *parent = hd_device_get_parent(dev), *pf = hd_device_get_physfn(dev);
     const char *s;
@@ -220,11 +220,23 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
      * usable rather than that it is broken. */
     bool on_host = !hd_group_is_viable(g) && hd_device_get_driver(dev) != NULL &&
                    !hd_device_is_on_vfio(dev);
-    printf("  IOMMU group:     %d, %s\n", hd_group_get_number(g),
-           hd_group_is_viable(g) ? "viable"
-           : on_host             ? "on host drivers (as before any detach; a VM can have it once "
-                                   "every member is on vfio-pci)"
-                                 : "not viable");
+    /* A blocker the host keeps (an LPC bridge, an SMBus controller) never leaves its driver
+     * without --force, so no detach makes the group viable: say so, as detach and doctor do. */
+    bool kept = false;
+    for (size_t i = 0; i < hd_group_get_blocker_count(g); i++)
+        kept = kept || hd_device_get_platform_role(hd_group_get_blocker(g, i)) != NULL;
+    printf("  IOMMU group:     %d, ", hd_group_get_number(g));
+    if (hd_group_is_viable(g))
+        printf("viable\n");
+    else if (kept)
+        printf("%s; it holds functions the host keeps: no VM can have it on this host as it is "
+               "('%s doctor %s' says what can)\n",
+               on_host ? "on host drivers" : "not viable", t->prog, hd_device_get_name(dev));
+    else if (on_host)
+        printf("on host drivers (as before any detach; a VM can have it once every member is on "
+               "vfio-pci)\n");
+    else
+        printf("not viable\n");
     /* The driver column as wide as its longest name (mlx5_vfio_pci, snd_hda_intel...). */
     int width = 12;
     for (size_t i = 0; i < hd_group_get_member_count(g); i++) {
@@ -238,8 +250,11 @@ static void show_text(struct hd_device *dev, struct hd_group *g, const struct de
         bool blocks = false;
         for (size_t k = 0; k < hd_group_get_blocker_count(g); k++)
             blocks = blocks || hd_group_get_blocker(g, k) == m;
-        printf("    %s %-*s%s\n", hd_device_get_name(m), blocks ? width : 0, d ? d : "unbound",
-               !blocks ? "" : on_host ? " on a host driver" : " blocks: bound to a host driver");
+        const char *kept_as = blocks ? hd_device_get_platform_role(m) : NULL;
+        printf("    %s %-*s%s%s%s%s\n", hd_device_get_name(m), blocks ? width : 0,
+               d ? d : "unbound",
+               !blocks ? "" : on_host ? " on a host driver" : " blocks: bound to a host driver",
+               kept_as ? ", kept by the host (" : "", kept_as ? kept_as : "", kept_as ? ")" : "");
     }
 }
 
@@ -285,6 +300,7 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
             json_begin_object(&j);
             json_kv_string(&j, "address", hd_device_get_name(m));
             json_kv_string(&j, "driver", hd_device_get_driver(m));
+            json_kv_string(&j, "host_keeps", hd_device_get_platform_role(m));
             json_end_object(&j);
         }
         json_end_array(&j);
@@ -409,7 +425,7 @@ static int run(struct tool *t, int argc, char **argv)
     if (tool_json(t))
         show_json(devs[0], g, &f, &boot);
     else
-        show_text(devs[0], g, &f, &boot);
+        show_text(t, devs[0], g, &f, &boot);
     hd_reserve_config_unref(boot.config);
     device_facts_free(&f);
     hd_group_unref(g);

@@ -511,6 +511,29 @@ HD_TEST(unviable_note_names_members_the_host_keeps)
 }
 END_TEST
 
+/* show says of group 9 what detach and doctor say: with the LPC bridge and the SMBus in it,
+ * no detach makes it viable, so "a VM can have it once every member is on vfio-pci" is false. */
+HD_TEST(show_says_a_group_the_host_keeps_part_of_is_for_no_vm)
+{
+    ck_assert_int_eq(hd("show 00:1f.3"), 0);
+    ck_assert_ptr_null(strstr(e.out, "a VM can have it once"));
+    ck_assert_ptr_nonnull(strstr(e.out, "IOMMU group:     9, on host drivers; it holds functions "
+                                        "the host keeps: no VM can have it on this host as it "
+                                        "is ('hostdev doctor 0000:00:1f.3' says what can)\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "    0000:00:1f.4 i801_smbus     on a host driver, kept "
+                                        "by the host (an SMBus controller)\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "    0000:00:1f.3 snd_hda_intel  on a host driver\n"));
+    ck_assert_int_eq(hd("--json show 00:1f.3"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(e.out, "\"driver\": \"lpc_ich\",\n"
+                                        "        \"host_keeps\": \"an ISA/LPC bridge\"\n"));
+    /* A group whose blockers a detach can take keeps its advice. */
+    ck_assert_int_eq(hd("show 01:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "a VM can have it once every member is on vfio-pci"));
+    ck_assert_ptr_null(strstr(e.out, "kept by the host"));
+}
+END_TEST
+
 /* A dry run of a detach tells the note the run would, from its plan (the group as the steps
  * would leave it), and changes nothing; a plan that takes the whole group leaves none. */
 HD_TEST(a_dry_run_detach_tells_the_group_it_would_leave_not_viable)
