@@ -720,6 +720,10 @@ static int run_export(struct tool *t, int argc, char **argv, char **merge, char 
                                   "or prometheus", optarg);
             break;
         case 'o':
+            /* An empty name ("-o $FILE" with FILE unset) is a mistake, not a file to fail on. */
+            if (optarg[0] == '\0')
+                return tool_error(t, EXIT_USAGE, "--output '' is empty: a file, or - for "
+                                  "standard output");
             if ((r = tool_take_once(t, "--output", &job.output, optarg)) != EXIT_DONE)
                 return r;
             break;

@@ -307,6 +307,10 @@ HD_TEST(bad_input_exits_2_and_writes_nothing)
              "--format nfd", at_build_dir(), e.fx.root);
     ck_assert_int_eq(at_run(args, &e.out, &e.err), 2);
     one_line_error("SOURCE_DATE_EPOCH 'yesterday'");
+    /* An empty file name is bad input, not a file that cannot be made. */
+    ck_assert_int_eq(hd("export --format nfd -o ''"), 2);
+    one_line_error("hostdev export: --output '' is empty: a file, or - for standard output\n");
+    ck_assert_int_eq(hd("export --format nfd --output="), 2);
     /* A directory that is not there: exit 1, one line naming the file. */
     snprintf(args, sizeof(args), "export --format nfd -o %s/missing/features", dir);
     ck_assert_int_eq(hd(args), 1);
