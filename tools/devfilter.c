@@ -41,6 +41,11 @@ void devfilter_free(struct devfilter *f)
 
 int devfilter_add_driver(struct tool *t, struct devfilter *f, const char *name)
 {
+    /* No driver has an empty name: a mistake ("--driver $DRV" with DRV unset), not a driver
+     * that is not registered. */
+    if (name[0] == '\0')
+        return tool_error(t, EXIT_USAGE, "--driver '' is empty: a driver's name, or none for "
+                          "unbound devices");
     const char **v = realloc(f->drivers, (f->ndrivers + 1) * sizeof(*v));
 
     if (v == NULL)

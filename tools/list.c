@@ -17,17 +17,21 @@ static int parse_caps(struct tool *t, const char *caps, unsigned int *mask)
 
     if (strlen(caps) >= sizeof(copy))
         return tool_error(t, EXIT_USAGE, "--caps '%.40s...': too long", caps);
+    static const char known[] = "system, pci, usb_device, usb, net, scsi_host, scsi_target, "
+                                "scsi, storage, scsi_generic, mdev_types, mdev";
+    size_t named = 0;
     snprintf(copy, sizeof(copy), "%s", caps);
-    for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+    for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save), named++) {
         int cap = hd_nodedev_cap_from_string(c);
         if (cap < 0)
-            return tool_error(t, EXIT_USAGE,
-                              "--caps: unknown capability '%s' (known: system, pci, usb_device, "
-                              "usb, net, scsi_host, scsi_target, scsi, storage, scsi_generic, "
-                              "mdev_types, mdev)",
-                              c);
+            return tool_error(t, EXIT_USAGE, "--caps: unknown capability '%s' (known: %s)", c,
+                              known);
         *mask |= 1u << cap;
     }
+    /* "--caps $CAPS" with CAPS unset would list PCI devices as if none were asked for. */
+    if (named == 0)
+        return tool_error(t, EXIT_USAGE, "--caps '%s' names no capability (known: %s)", caps,
+                          known);
     return EXIT_DONE;
 }
 

@@ -116,6 +116,14 @@ static const struct bad cases[] = {
     {"args: slot 0x20", FUSE, NULL, "$HD reset 0000:03:20.0", 2, "'0000:03:20.0'", NONE, 0},
     {"args: bad selector", FUSE, NULL, "$HD list 8086:zzzz", 2, "'8086:zzzz'", NONE, 0},
     {"args: unknown capability", FUSE, NULL, "$HD list --caps pcie", 2, "'pcie'", NONE, 0},
+    /* An empty value ("--caps $CAPS" with CAPS unset) is a mistake: not the whole PCI
+     * listing, nor a driver that is not registered. */
+    {"args: list of no capability", FUSE, NULL, "$HD list --caps ''", 2,
+     "--caps '' names no capability", NONE, 0},
+    {"args: list of commas for capabilities", FUSE, NULL, "$HD list --caps ,", 2,
+     "--caps ',' names no capability", NONE, 0},
+    {"args: list of an empty driver", FUSE, NULL, "$HD list --driver ''", 2,
+     "--driver '' is empty", NONE, 0},
     {"args: unknown format", FUSE, NULL, "$HD list --format xml", 2, "'xml'", NONE, 0},
     {"args: negative timeout", FUSE, NULL, "$HD --timeout -5 list", 2, "'-5'", NONE, 0},
     {"args: huge timeout", FUSE, NULL, "$HD --timeout 99999999999999999999 list", 2,
