@@ -2104,6 +2104,62 @@ HD_TEST(man_page_has_every_command_and_option)
 }
 END_TEST
 
+/* Whether @word is in @text as a whole word (no letter, digit or '_' on either side). */
+static bool has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = strstr(text, word); p != NULL; p = strstr(p + 1, word)) {
+        bool before = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        if (!before && !isalnum((unsigned char)p[n]) && p[n] != '_')
+            return true;
+    }
+    return false;
+}
+
+/* The field names the reading commands print with --json are each named in the man page,
+ * where a script's author looks them up. */
+HD_TEST(man_page_names_every_json_field_of_the_reading_commands)
+{
+    static const char *const commands[] = {
+        "--json list",        "--json list --caps usb_device,scsi", "--json show 00:1f.3",
+        "--json show usb_1_2", "--json iommu",  "--json doctor",    "--json check 01:00.0",
+        "--json mdev types",  "--json mdev list", "--json persisted", "--json cmdline 03:00.0",
+        "--json assignments", "--json sriov",
+    };
+    char *man = man_page();
+
+    /* Without its font escapes: "\fBusable\fR" is the word usable. */
+    char *w = man;
+    for (const char *r = man; *r != '\0'; r++) {
+        if (r[0] == '\\' && r[1] == 'f' && r[2] != '\0')
+            r += 2;
+        else
+            *w++ = *r;
+    }
+    *w = '\0';
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        int rc = hd(commands[i]);
+        ck_assert_msg(rc == 0 || rc == 1, "%s: exit %d: %s", commands[i], rc, e.err);
+        json_parses();
+        /* Every key: a quoted name followed by a colon. */
+        for (const char *p = strstr(e.out, "\": "); p != NULL; p = strstr(p + 1, "\": ")) {
+            const char *q = p;
+            while (q > e.out && (islower((unsigned char)q[-1]) || isdigit((unsigned char)q[-1]) ||
+                                 q[-1] == '_'))
+                q--;
+            if (q == p || q == e.out || q[-1] != '"')
+                continue;
+            char key[64];
+            snprintf(key, sizeof(key), "%.*s", (int)(p - q), q);
+            ck_assert_msg(has_word(man, key), "%s: field %s is not in man/hostdev.1",
+                          commands[i], key);
+        }
+    }
+    free(man);
+}
+END_TEST
+
 /* `hostdev help [COMMAND]`, as git and virsh users type it, prints what --help does. */
 HD_TEST(help_command_is_help)
 {
