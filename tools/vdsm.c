@@ -98,8 +98,24 @@ static void pci_params(struct params *ps, const struct hd_device *pci)
     }
 }
 
-static void collect(const struct hd_nodedev_list *all, const struct hd_nodedev *d,
-                    struct params *ps)
+/* A USB device the host keeps whatever is asked (a hub, the host's keyboard), as acquire
+ * judges it: refused without --force. */
+static bool usb_kept_by_host(struct hd_ctx *ctx, struct hd_host_use *hu,
+                             const struct hd_nodedev *d)
+{
+    struct hd_node_check check;
+
+    if (hd_nodedev_get_cap(d) != HD_CAP_USB_DEVICE)
+        return false;
+    if (hd_node_device_check_assign(ctx, hd_nodedev_get_name(d), NULL, 0, hu, &check) < 0) {
+        hd_ctx_clear_error(ctx); /* gone since the listing: listed as VDSM would list it */
+        return false;
+    }
+    return check.host_keeps[0] != '\0';
+}
+
+static void collect(struct hd_ctx *ctx, struct hd_host_use *hu, const struct hd_nodedev_list *all,
+                    const struct hd_nodedev *d, struct params *ps)
 {
     enum hd_nodedev_cap cap = hd_nodedev_get_cap(d);
     struct hd_device *pci = hd_nodedev_get_pci_device(d);
@@ -110,11 +126,13 @@ static void collect(const struct hd_nodedev_list *all, const struct hd_nodedev *
 
     ps->n = 0;
     add(ps, "capability", hd_nodedev_cap_to_string(cap));
-    /* VDSM's rule (not a bridge, an endpoint's header), and no platform function the host
-     * keeps (a host bridge, an SMBus controller), though VDSM says true for those: oVirt reads
-     * the flag only to offer devices for assignment, and acquire refuses them (design.md). */
+    /* VDSM's rule (not a bridge, an endpoint's header), and nothing the host keeps (a host
+     * bridge, an SMBus controller; a USB hub, the host's keyboard), though VDSM says true for
+     * those: oVirt reads the flag only to offer devices for assignment, and acquire refuses
+     * them (design.md). */
     add(ps, "is_assignable",
-        pci && (!hd_device_is_assignable(pci) || hd_device_get_platform_role(pci) != NULL)
+        (pci && (!hd_device_is_assignable(pci) || hd_device_get_platform_role(pci) != NULL)) ||
+                usb_kept_by_host(ctx, hu, d)
             ? "false" : "true");
     if (hd_nodedev_get_parent(d) != NULL)
         add(ps, "parent", hd_nodedev_get_parent(d));
@@ -309,18 +327,26 @@ static bool selected(const struct hd_nodedev *d, unsigned int caps)
     return caps == 0 || (caps & (1u << hd_nodedev_get_cap(d)));
 }
 
-static void tree_walk(const struct hd_nodedev_list *all, const struct hd_assignment_list *map,
-                      unsigned int caps, const struct hd_nodedev *d, int depth)
+/* What one listing reads once: the devices, the assignment map, the host's use of them. */
+struct listing {
+    struct hd_ctx *ctx;
+    const struct hd_nodedev_list *all;
+    const struct hd_assignment_list *map;
+    struct hd_host_use *hu;
+    unsigned int caps;
+};
+
+static void tree_walk(const struct listing *l, const struct hd_nodedev *d, int depth)
 {
     struct params ps;
 
-    collect(all, d, &ps);
-    tree_line(d, &ps, depth, vm_of(map, d));
-    for (size_t i = 0; i < hd_nodedev_list_count(all); i++) {
-        struct hd_nodedev *c = hd_nodedev_list_get(all, i);
+    collect(l->ctx, l->hu, l->all, d, &ps);
+    tree_line(d, &ps, depth, vm_of(l->map, d));
+    for (size_t i = 0; i < hd_nodedev_list_count(l->all); i++) {
+        struct hd_nodedev *c = hd_nodedev_list_get(l->all, i);
         const char *parent = hd_nodedev_get_parent(c);
-        if (selected(c, caps) && parent && strcmp(parent, hd_nodedev_get_name(d)) == 0)
-            tree_walk(all, map, caps, c, depth + 1);
+        if (selected(c, l->caps) && parent && strcmp(parent, hd_nodedev_get_name(d)) == 0)
+            tree_walk(l, c, depth + 1);
     }
 }
 
@@ -338,6 +364,7 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
 {
     struct hd_assignment_list *map = NULL;
     struct hd_nodedev_list *all;
+    struct hd_host_use *hu = NULL;
     struct params ps;
     struct json j;
     int r;
@@ -351,6 +378,10 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
         hd_nodedev_list_unref(all);
         return tool_lib_error(t, tool_exit_for(t), r, "cannot read the assignment map");
     }
+    /* Read once for every USB device (without it each reads its own). */
+    if ((caps == 0 || (caps & (1u << HD_CAP_USB_DEVICE))) && hd_host_use_new(t->ctx, &hu) < 0)
+        hd_ctx_clear_error(t->ctx);
+    const struct listing l = {.ctx = t->ctx, .all = all, .map = map, .hu = hu, .caps = caps};
     if (!tree) {
         json_init(&j, stdout, 2);
         json_begin_object(&j);
@@ -361,10 +392,10 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
             continue;
         if (tree) {
             if (is_root(all, caps, d))
-                tree_walk(all, map, caps, d, 0);
+                tree_walk(&l, d, 0);
             continue;
         }
-        collect(all, d, &ps);
+        collect(t->ctx, hu, all, d, &ps);
         json_key(&j, hd_nodedev_get_name(d));
         json_begin_object(&j);
         json_key(&j, "params");
@@ -376,6 +407,7 @@ int vdsm_list(struct tool *t, unsigned int caps, bool tree)
         json_end_object(&j);
         json_finish(&j);
     }
+    hd_host_use_unref(hu);
     hd_assignment_list_unref(map);
     hd_nodedev_list_unref(all);
     return EXIT_DONE;

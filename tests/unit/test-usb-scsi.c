@@ -883,3 +883,40 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
     eng_stop(&e);
 }
 END_TEST
+
+/* The VDSM listing offers oVirt what acquire takes: the host's keyboard and the root hub,
+ * which acquire refuses as the host's, are is_assignable "false" (as platform functions
+ * are), a USB serial adapter and a stick the host has mounted "true" (the mount may end). */
+HD_TEST(vdsm_listing_offers_no_usb_device_the_host_keeps)
+{
+    static const struct {
+        const char *name, *assignable;
+    } want[] = {
+        {"usb_1_1", "false"}, /* the keyboard */
+        {"usb_usb1", "false"}, /* the root hub */
+        {"usb_1_2", "true"},
+        {"usb_1_3", "true"},
+    };
+    struct eng e;
+    char needle[128];
+
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(eng_run(&e, "list --format vdsm --caps usb_device"), 0);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        snprintf(needle, sizeof(needle), "\"%s\": {", want[i].name);
+        const char *d = strstr(e.out, needle);
+        ck_assert_msg(d != NULL, "%s: %s", want[i].name, e.out);
+        snprintf(needle, sizeof(needle), "\"is_assignable\": \"%s\"", want[i].assignable);
+        const char *a = strstr(d, "\"is_assignable\"");
+        ck_assert_msg(a != NULL && strncmp(a, needle, strlen(needle)) == 0, "%s: %s",
+                      want[i].name, d);
+    }
+    ck_assert_int_eq(eng_run(&e, "list --format vdsm --tree --caps usb_device"), 0);
+    ck_assert_msg(strstr(e.out, "usb_1_1 = {'params': {'address': {'bus': '1', 'device': '2'},\n"
+                                "                          'capability': 'usb_device',\n"
+                                "                          'driver': 'usb',\n"
+                                "                          'is_assignable': 'false',") != NULL,
+                  "%s", e.out);
+    eng_stop(&e);
+}
+END_TEST
