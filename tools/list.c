@@ -190,6 +190,12 @@ static int run(struct tool *t, int argc, char **argv)
         devfilter_free(filter);
         return tool_error(t, EXIT_USAGE, "--tree draws the VDSM listing: add --format vdsm");
     }
+    /* The tree is vdsClient's Python text: a script that asked for JSON would not get it. */
+    if (tree && tool_json(t)) {
+        devfilter_free(filter);
+        return tool_error(t, EXIT_USAGE, "--tree draws vdsClient's text, not JSON: drop --json "
+                          "(--format vdsm alone is the JSON)");
+    }
     if (vdsm || (caps & ~(1u << HD_CAP_PCI)) != 0) {
         bool drivers = devfilter_driver_count(filter) > 0;
         devfilter_free(filter);

@@ -124,6 +124,9 @@ static const struct bad cases[] = {
      "--caps ',' names no capability", NONE, 0},
     {"args: list of an empty driver", FUSE, NULL, "$HD list --driver ''", 2,
      "--driver '' is empty", NONE, 0},
+    /* --json asks for JSON: the tree is vdsClient's Python text. */
+    {"args: VDSM tree as JSON", FUSE, NULL, "$HD --json list --format vdsm --tree", 2,
+     "--tree draws vdsClient's text, not JSON", NONE, 0},
     {"args: unknown format", FUSE, NULL, "$HD list --format xml", 2, "'xml'", NONE, 0},
     {"args: negative timeout", FUSE, NULL, "$HD --timeout -5 list", 2, "'-5'", NONE, 0},
     {"args: huge timeout", FUSE, NULL, "$HD --timeout 99999999999999999999 list", 2,
