@@ -178,8 +178,11 @@ static int run(struct tool *t, int argc, char **argv)
             r = EXIT_USAGE;
         }
     }
+    /* A node-device listing takes no operand: say that, rather than that a node device's
+     * name (usb_1_3) is no PCI address. */
+    bool beyond = vdsm || (caps & ~(1u << HD_CAP_PCI)) != 0;
     for (int i = optind; r == EXIT_DONE && i < argc; i++) {
-        r = devfilter_add_arg(t, filter, argv[i]);
+        r = beyond ? EXIT_DONE : devfilter_add_arg(t, filter, argv[i]);
         selectors = true;
     }
     if (r != EXIT_DONE) {
@@ -196,7 +199,7 @@ static int run(struct tool *t, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "--tree draws vdsClient's text, not JSON: drop --json "
                           "(--format vdsm alone is the JSON)");
     }
-    if (vdsm || (caps & ~(1u << HD_CAP_PCI)) != 0) {
+    if (beyond) {
         bool drivers = devfilter_driver_count(filter) > 0;
         devfilter_free(filter);
         if (selectors || drivers)

@@ -124,6 +124,9 @@ static const struct bad cases[] = {
      "--caps ',' names no capability", NONE, 0},
     {"args: list of an empty driver", FUSE, NULL, "$HD list --driver ''", 2,
      "--driver '' is empty", NONE, 0},
+    /* Node-device listings take no operand, a node device's name included. */
+    {"args: node-device listing of one name", FUSE, NULL, "$HD list --caps usb_device usb_1_2",
+     2, "device selectors and --driver go with PCI listings only", NONE, 0},
     /* --json asks for JSON: the tree is vdsClient's Python text. */
     {"args: VDSM tree as JSON", FUSE, NULL, "$HD --json list --format vdsm --tree", 2,
      "--tree draws vdsClient's text, not JSON", NONE, 0},
