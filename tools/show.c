@@ -437,6 +437,15 @@ const struct tool_command cmd_show = {
     .name = "show",
     .takes = TOOL_TAKES_ANY,
     .run = run,
-    .usage = "ADDR",
+    .usage = "ADDR|IFNAME|USB|SCSI|MDEV-UUID",
     .summary = "show one device: ids, driver, group and members, SR-IOV, reset",
+    .help = "A PCI device (DDDD:BB:SS.F, BB:SS.F, pci_DDDD_BB_SS_F or a network interface's\n"
+            "name): its ids, driver and override, the driver a detach binds, interfaces, what\n"
+            "each boot does to it, what the host uses it for, whether a VM can have it, its\n"
+            "reset methods, SR-IOV, and its IOMMU group's members (those that keep the group\n"
+            "from a VM marked). A USB device (usb_BUS_PORT or usb:VVVV:PPPP[:SERIAL]), a\n"
+            "SCSI device (scsi_H_B_T_L) or a mediated device (its UUID): the node a VM\n"
+            "opens, its parent and driver, the VM that holds it and what the host keeps it\n"
+            "for.\n"
+            "With --json: one object (show --json in hostdev(1) names its fields).\n",
 };

@@ -873,7 +873,8 @@ HD_TEST(other_kinds_are_named_where_a_pci_device_is_asked)
     }
     ck_assert_uint_eq(eng_writes(&e), writes);
     /* Their help names a USB device the way they take one. */
-    static const char *const helps[] = {"hostdev-xml --help", "qemu-args --help"};
+    static const char *const helps[] = {"hostdev-xml --help", "qemu-args --help",
+                                        "show --help"};
     for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
         ck_assert_int_eq(eng_run(&e, "%s", helps[i]), 0);
         ck_assert_msg(strstr(e.out, "usb_BUS_PORT or\nusb:VVVV:PPPP[:SERIAL]") != NULL ||
