@@ -32,7 +32,12 @@ static int show_count(struct tool *t, const char *addr)
 
     if (code != EXIT_DONE)
         return code;
-    if (hd_device_get_sriov_totalvfs(dev) < 0) {
+    const struct hd_pci_addr *pf = hd_device_get_physfn(dev);
+    char pfname[HD_PCI_ADDR_BUFSZ];
+    if (pf != NULL) { /* as setting a count says it, with the PF whose count it is */
+        code = tool_error(t, EXIT_USAGE, "%s is itself a virtual function, not a PF (its PF: "
+                          "%s)", hd_device_get_name(dev), hd_pci_addr_format(pf, pfname));
+    } else if (hd_device_get_sriov_totalvfs(dev) < 0) {
         code = tool_error(t, EXIT_USAGE, "%s is not SR-IOV capable (no sriov_totalvfs)",
                           hd_device_get_name(dev));
     } else if (tool_json(t)) {

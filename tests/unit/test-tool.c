@@ -2391,6 +2391,22 @@ HD_TEST(sriov_says_it_turns_autoprobe_off)
 }
 END_TEST
 
+/* A VF's count asked for is refused in the words setting one uses, naming its PF, not as a
+ * device that is "not SR-IOV capable". */
+HD_TEST(sriov_of_a_vf_names_its_pf)
+{
+    eng_stop(&e);
+    eng_start(&e, "server-sriov");
+    ck_assert_int_eq(hd("sriov 03:10.0"), 2);
+    one_line_error("hostdev sriov: 0000:03:10.0 is itself a virtual function, not a PF (its PF: "
+                   "0000:03:00.0)\n");
+    ck_assert_int_eq(hd("sriov 03:10.0 2 --dry-run"), 2);
+    one_line_error("0000:03:10.0 is itself a virtual function, not a PF");
+    ck_assert_int_eq(hd("sriov 18:00.0"), 2);
+    one_line_error("0000:18:00.0 is not SR-IOV capable (no sriov_totalvfs)");
+}
+END_TEST
+
 /* The count of 0 leaves no VF for autoprobe 0 to keep unbound: it never turns autoprobe off,
  * and gives it back when a count of hostdev's turned it off (not when the admin had it off);
  * the dry run says so, changing nothing; a write of it that fails undoes the count. */
