@@ -1039,14 +1039,23 @@ static int planned_numvfs(const struct devop *o, const struct hd_device *dev)
     return planned ? o->req->planned_numvfs : -1;
 }
 
+/* Before the locks: a count no PF could take (a VF, a device without SR-IOV, more than its
+ * sriov_totalvfs) is bad input, refused with no lock file made for it. */
+static int check_numvfs_devices(struct devop *o)
+{
+    if (hd_op_request(o->op)->n != 1)
+        return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
+    return hd_check_numvfs_possible(o->ctx, o->d.v[0], o->req->numvfs);
+}
+
 static int check_numvfs(struct devop *o)
 {
     struct hd_device *pf = o->d.v[0];
     struct hd_jstep *s = &o->planned;
     int r;
 
-    if (hd_op_request(o->op)->n != 1)
-        return hd_errr(o->ctx, -EINVAL, HD_REASON_INVALID, "one PF at a time");
+    /* Asked again: the PF's driver, which may have changed until the locks, can lower
+     * sriov_totalvfs. */
     if ((r = hd_check_numvfs_possible(o->ctx, pf, o->req->numvfs)) < 0)
         return r;
     /* The same count destroys no VF (the kernel takes it as nothing to do): a VM may hold
@@ -1141,7 +1150,8 @@ static int apply_numvfs(struct devop *o)
 
 int hd_ops_numvfs(struct hd_op *op)
 {
-    return run_devop(op, HD_JOP_NUMVFS, MEMBERS_VFS, NULL, check_numvfs, apply_numvfs);
+    return run_devop(op, HD_JOP_NUMVFS, MEMBERS_VFS, check_numvfs_devices, check_numvfs,
+                     apply_numvfs);
 }
 
 /* ---- reserve ------------------------------------------------------------------------------- */

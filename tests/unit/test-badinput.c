@@ -261,6 +261,12 @@ static const struct bad cases[] = {
      "two counts of VFs: '2' and '3'", NONE, 0},
     {"args: --numvfs twice", FUSE, NULL, "$HD sriov 03:00.0 --numvfs=2 --numvfs 3", 2,
      "two counts of VFs: '2' and '3'", NONE, 0},
+    /* What no PF could take is refused as bad input before any lock file is made. */
+    {"args: VF count of a device without SR-IOV", FUSE, NULL, "$HD sriov 03:00.0 1", 2,
+     "0000:03:00.0 is not SR-IOV capable", NONE, 0},
+    {"args: VF count above sriov_totalvfs", PLAIN,
+     "echo 4 > $D/sriov_totalvfs; echo 0 > $D/sriov_numvfs", "$HD --json sriov 03:00.0 5", 2,
+     "0000:03:00.0 supports at most 4 VFs (sriov_totalvfs), not 5", NONE, 0},
     /* Who a command acts for, given twice: the last one would win silently. */
     {"args: --vm twice", FUSE, NULL, "$HD acquire --vm web1 --vm web2 03:00.0", 2,
      "--vm given twice: 'web1' and 'web2'", NONE, 0},
