@@ -263,6 +263,45 @@ static int check_together(struct hd_ctx *ctx, const struct hd_reserve_entry *ent
     return given_twice(ctx, entries, n, failed);
 }
 
+/* A PF that one of @entries takes off its driver and a VF of it that another reserves: the
+ * PF's driver letting go destroys the VF, so one or the other is asked for (bad input, as in
+ * detach), not a plan whose VF step the run never meets. The VF's entry in *@failed. */
+static int check_not_with_own_vf(struct hd_ctx *ctx, const struct hd_reserve_entry *entries,
+                                 size_t n, size_t *failed)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct hd_device *vf = NULL, *pf = NULL;
+        const struct hd_pci_addr *physfn;
+        /* One not there, or unreadable, is the plan's to judge. */
+        if (entries[i].sel.kind != HD_SELECTOR_ADDR || entries[i].driver == NULL ||
+            hd_device_open_fill(ctx, &entries[i].sel.addr, HD_FILL_SRIOV, &vf) < 0 ||
+            (physfn = hd_device_get_physfn(vf)) == NULL) {
+            hd_device_unref(vf);
+            hd_ctx_clear_error(ctx);
+            continue;
+        }
+        for (size_t j = 0; r == 0 && j < n; j++) {
+            if (entries[j].sel.kind != HD_SELECTOR_ADDR || entries[j].driver == NULL ||
+                !hd_pci_addr_equal(&entries[j].sel.addr, physfn))
+                continue;
+            if (hd_device_open_fill(ctx, physfn, HD_FILL_IDENT, &pf) < 0) {
+                hd_ctx_clear_error(ctx);
+                continue;
+            }
+            const char *drv = hd_device_get_driver(pf);
+            if (drv == NULL || strcmp(drv, entries[j].driver) != 0)
+                r = hd_check_not_with_own_vf(ctx, pf, &vf, 1, "reserving it for another driver");
+            hd_device_unref(pf);
+        }
+        if (r < 0 && failed != NULL)
+            *failed = i;
+        hd_device_unref(vf);
+    }
+    return r;
+}
+
 /* The files of @entries 0 to @n (excluded) put back as they were: @was[i] (NULL: none). */
 static int put_back_files(struct hd_ctx *ctx, const struct hd_reserve_entry *entries,
                           char *const *was, size_t n)
@@ -326,6 +365,8 @@ HD_EXPORT int hd_reserve_persist_apply_all(struct hd_ctx *ctx,
             return r;
         }
     }
+    if (!(flags & HD_RESERVE_NO_APPLY) && (r = check_not_with_own_vf(ctx, entries, n, failed)) < 0)
+        return r;
     if ((was = calloc(n, sizeof(*was))) == NULL)
         return hd_err(ctx, -ENOMEM, "out of memory");
     /* Kept: what each file said is put back when applying fails. */

@@ -922,6 +922,37 @@ HD_TEST(persist_of_several_with_one_bad_changes_nothing)
 }
 END_TEST
 
+/* A PF taken off its driver and a VF of it, in one persist: the PF's driver letting go
+ * destroys the VF, so it is one or the other (bad input, as detach and acquire say), in
+ * either order, not a plan whose VF step never runs and a file for a VF that is gone. A PF
+ * on vfio-pci already keeps its VFs: no refusal then. */
+HD_TEST(persist_of_a_pf_with_its_own_vf_is_refused)
+{
+    static const char *const args[] = {"persist 03:00.0 03:10.0 --force",
+                                       "persist 03:10.0 03:00.0 --force --dry-run",
+                                       "--json persist 03:10.0 03:00.0 --force"};
+
+    eng_start(&e, "server-sriov");
+    for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+        ck_assert_msg(hd(args[i]) == 2, "%s: %s", args[i], e.err);
+        ck_err_has("0000:03:10.0 is a VF of 0000:03:00.0, and reserving it for another driver "
+                   "destroys its VFs");
+        ck_assert_str_eq(e.out, "");
+        ck_assert_int_eq(fx_log_count(&e.fx, "write "), 0);
+        ck_assert(!fx_exists(&e.fx, "etc/hostdev.d"));
+        ck_assert_str_eq(fx_driver(&e.fx, "0000:03:10.0"), "ixgbevf");
+    }
+    /* The files alone change nothing now: the boot's warning says the rest. */
+    ck_assert_int_eq(hd("persist 03:00.0 03:10.0 --no-apply"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0 03:10.0 --no-apply"), 0);
+    ck_assert_int_eq(hd("sriov 03:00.0 0"), 0);
+    ck_assert_int_eq(hd("detach 03:00.0"), 0);
+    fx_ctl(&e.fx, "param vfio_pci enable_sriov Y");
+    ck_assert_msg(hd("sriov 03:00.0 2") == 0, "%s", e.err);
+    ck_assert_int_eq(hd("persist 03:00.0 03:10.0 --dry-run"), 0);
+}
+END_TEST
+
 /* The second device's reservation fails (the fake kernel's EIO on its driver_override): the
  * first, reserved already, is given back with its override, its file put back as it was (an
  * older one of its own), the second's never left; exit 1 and only the error said. A device
