@@ -536,6 +536,19 @@ static int refuse_held(struct hd_ctx *ctx, const char *what, const char *name,
                    "it there first", what, name, a->vm);
 }
 
+/* Bad input, before any lock file is made: a device and what lives on it, asked for together
+ * (the members --group brings in are asked under the locks, once they are in). */
+static int check_not_with_children(struct hd_ctx *ctx, const struct plan *p)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < p->n && r == 0; i++) {
+        if (p->v[i].managed && !p->v[i].on_vfio)
+            r = check_not_with_child(ctx, p, p->v[i].dev);
+    }
+    return r;
+}
+
 /* Under the group locks: everything that can refuse, before anything is written. */
 static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, struct plan *p,
                          const struct hd_assignment_list *map)
@@ -544,14 +557,6 @@ static int check_acquire(struct hd_ctx *ctx, const struct hd_op_request *req, st
     unsigned int flags = req->flags;
     size_t requested = p->n;
     int r;
-
-    /* Bad input before any refusal: a device and what lives on it, asked for together (the
-     * members --group brings in are asked below, once they are in). */
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->v[i].managed && !p->v[i].on_vfio &&
-            (r = check_not_with_child(ctx, p, p->v[i].dev)) < 0)
-            return r;
-    }
 
     for (size_t i = 0; i < p->ntargets; i++) {
         const struct hd_node_target *t = &p->targets[i];
@@ -1011,7 +1016,8 @@ int hd_ops_acquire(struct hd_op *op)
         hd_assign_recover(ctx, NULL); /* leftovers of killed processes; ours are checked below */
         hd_ctx_clear_error(ctx);
     }
-    if ((r = open_requested(ctx, req, &p)) < 0 || (jdevs = plan_jdevs(ctx, &p, false, &njdevs)) == NULL ||
+    if ((r = open_requested(ctx, req, &p)) < 0 || (r = check_not_with_children(ctx, &p)) < 0 ||
+        (jdevs = plan_jdevs(ctx, &p, false, &njdevs)) == NULL ||
         (r = hd_txn_lock(t, jdevs, njdevs)) < 0 || (r = hd_map_read(ctx, &map)) < 0 ||
         (r = check_acquire(ctx, req, &p, map)) < 0)
         goto fail;

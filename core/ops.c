@@ -499,14 +499,18 @@ static int check_stub_available(struct devop *o, size_t i, bool pending_ok)
     return r;
 }
 
-/* Before the locks: a bridge is refused as what it is, with no lock file made for it. */
+/* Before the locks: a bridge, or a PF asked for with its own VF, is refused as what it is,
+ * with no lock file made for it (the second is asked again under the locks: the PF's driver
+ * may change until then). */
 static int check_detach_devices(struct devop *o)
 {
     int r = 0;
 
     for (size_t i = 0; i < o->d.n && r == 0; i++) {
-        if (!already_on(o->d.v[i], asked(o, o->d.v[i])))
-            r = hd_device_check_endpoint(o->d.v[i], HD_REFUSE_ASSIGN);
+        if (!already_on(o->d.v[i], asked(o, o->d.v[i])) &&
+            (r = hd_device_check_endpoint(o->d.v[i], HD_REFUSE_ASSIGN)) == 0)
+            r = hd_check_not_with_own_vf(o->ctx, o->d.v[i], o->d.v, o->d.n,
+                                         "moving it to another driver");
     }
     return r;
 }

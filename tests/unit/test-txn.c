@@ -644,6 +644,10 @@ HD_TEST(a_pf_and_its_own_vf_are_one_or_the_other)
     ck_assert_int_eq(hd("sriov " PF " 2"), 0);
     before = snap();
     ck_assert_int_eq(fx_ctl(&cli.fx, "clear-log"), 0);
+    /* Refused as what they are, before any lock file (the VF's group has none yet). */
+    char locks[256], *locks_before = NULL, *locks_after = NULL;
+    snprintf(locks, sizeof(locks), "ls -A %s", fx_path(&cli.fx, "run/hostdev/locks"));
+    ck_assert_int_eq(at_run(locks, &locks_before, NULL), 0);
     static const char *const both[] = {
         "detach --force " PF " " VF0, "detach --dry-run --force " VF0 " " PF,
         "acquire --force --vm v --owner 0:0 " VF0 " " PF,
@@ -657,6 +661,10 @@ HD_TEST(a_pf_and_its_own_vf_are_one_or_the_other)
     ck_assert_uint_eq(fx_log_count(&cli.fx, "write "), 0);
     host_is(before);
     free(before);
+    ck_assert_int_eq(at_run(locks, &locks_after, NULL), 0);
+    ck_assert_str_eq(locks_after, locks_before);
+    free(locks_before);
+    free(locks_after);
 
     ck_assert_int_eq(hd("sriov " PF " 0"), 0);
     ck_assert_int_eq(hd("detach " PF), 0);
