@@ -723,6 +723,20 @@ static int check_host_driver_there(struct devop *o, size_t i)
     return r < 0 ? r : 0;
 }
 
+/* Before the locks: a PF that made VFs on vfio-pci, asked for with its own VF, is refused as
+ * what they are, with no lock file made (asked again under the locks, as the rest). */
+static int check_reattach_devices(struct devop *o)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < o->d.n && r == 0; i++) {
+        if (hd_device_is_on_vfio(o->d.v[i]) && hd_device_get_virtfn_count(o->d.v[i]) > 0)
+            r = hd_check_not_with_own_vf(o->ctx, o->d.v[i], o->d.v, o->d.n,
+                                         "giving it back to the host");
+    }
+    return r;
+}
+
 static int check_reattach(struct devop *o)
 {
     int r = 0;
@@ -814,8 +828,8 @@ static int apply_reattach(struct devop *o)
 int hd_ops_reattach(struct hd_op *op)
 {
     return run_devop(op, HD_JOP_REATTACH,
-                     hd_op_request(op)->flags & HD_OP_GROUP ? MEMBERS_GROUP : MEMBERS_NONE, NULL,
-                     check_reattach, apply_reattach);
+                     hd_op_request(op)->flags & HD_OP_GROUP ? MEMBERS_GROUP : MEMBERS_NONE,
+                     check_reattach_devices, check_reattach, apply_reattach);
 }
 
 /* ---- reset --------------------------------------------------------------------------------- */
