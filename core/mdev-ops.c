@@ -160,8 +160,10 @@ static int made_as_asked(struct hd_ctx *ctx, const struct hd_jstep *s)
                    m.type, m.parent, s->mdev_type, s->mdev_parent);
 }
 
-/* Whether @s's parent can make a device of its type now: 0, or -errno saying why not. */
-static int check_makeable(struct hd_ctx *ctx, const struct hd_jstep *s)
+/* Whether @s's parent can make a device of its type now: 0, or -errno saying why not. With
+ * @offered_only, only whether a parent that offers types offers this one (bad input asked
+ * before the locks: a driver that offers types offers these or none). */
+static int check_makeable(struct hd_ctx *ctx, const struct hd_jstep *s, bool offered_only)
 {
     struct hd_mdev_type_list *types;
     int r, available = -2;
@@ -177,6 +179,8 @@ static int check_makeable(struct hd_ctx *ctx, const struct hd_jstep *s)
             available = hd_mdev_type_list_get_available(types, i);
     }
     hd_mdev_type_list_unref(types);
+    if (offered_only && !parent)
+        return 0;
     if (!parent && (r = parent_left_its_driver(ctx, s->mdev_parent)) < 0)
         return r;
     if (!parent)
@@ -187,7 +191,7 @@ static int check_makeable(struct hd_ctx *ctx, const struct hd_jstep *s)
         return hd_errr(ctx, -ENOENT, HD_REASON_NO_DEVICE, "%s offers no mediated device type "
                        "%s (see the types it has in %s/sys/class/mdev_bus/%s/mdev_supported_types)",
                        s->mdev_parent, s->mdev_type, hd_ctx_get_root(ctx), s->mdev_parent);
-    if (available == 0)
+    if (available == 0 && !offered_only)
         return hd_errr(ctx, -EUSERS, HD_REASON_FAILED, "%s has no instance of type %s left "
                        "(available_instances is 0)", s->mdev_parent, s->mdev_type);
     return 0;
@@ -222,9 +226,10 @@ int hd_ops_mdev_create(struct hd_op *op)
      * being removed, nor does a failed write undo another's device. The operation's own locks
      * come first, as remove takes them. Before the type's instances are counted: the device
      * itself may be the last one. */
-    if ((r = hd_txn_lock(t, &parent, nparent)) < 0 ||
+    if ((r = check_makeable(ctx, &s, true)) < 0 || (r = hd_txn_lock(t, &parent, nparent)) < 0 ||
         (!hd_txn_dry_run(t) && (r = hd_lock_map(ctx, &mapfd)) < 0) ||
-        (already = made_as_asked(ctx, &s)) < 0 || (!already && (r = check_makeable(ctx, &s)) < 0)) {
+        (already = made_as_asked(ctx, &s)) < 0 ||
+        (!already && (r = check_makeable(ctx, &s, false)) < 0)) {
         r = hd_txn_abort(t, already < 0 ? already : r);
     } else if (already) { /* asked again for what is: done, nothing written */
         hd_txn_note(t, "already", s.mdev_uuid, s.mdev_parent, s.mdev_type);

@@ -139,6 +139,11 @@ HD_TEST(refusals_write_nothing)
     size_t writes = eng_writes(&e);
     ck_assert_int_eq(mdev_op(&e, true, "mtty", "mtty-9", U1, 0), -ENOENT);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "offers no mediated device type"));
+    /* A type its PCI parent does not offer is bad input: no lock file is made for it (its
+     * group's, the map's). */
+    ck_assert_int_eq(mdev_op(&e, true, "0000:00:02.0", "i915-GVTg_V5_9", U1, 0), -ENOENT);
+    ck_assert_int_eq(hd_ctx_last_reason(e.ctx), HD_REASON_NO_DEVICE);
+    ck_assert(!fx_exists(&e.fx, "run/hostdev/locks"));
     ck_assert_int_eq(mdev_op(&e, true, "nosuch", "mtty-1", U1, 0), -ENOENT);
     /* Not a parent at all: said so, not as a missing type of a directory that is not there. */
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "nosuch is not a mediated device "
