@@ -48,14 +48,16 @@ int tool_op_error(struct tool *t, int err, const char *force_option, const char 
     return tool_lib_error_hint(t, code, err, forceable ? hint : NULL, "%s", what);
 }
 
-/* The driver a later step of @op gives device @d back to (a managed release), or NULL while
- * it stays on vfio-pci. */
+/* The driver a later step of @op gives device @d back to (a managed release: its host
+ * driver, or the pci-stub it came from, a "detach" off vfio-pci), or NULL while it stays on
+ * vfio-pci. */
 static const char *later_reattach_to(const struct hd_op *op, size_t i, const char *d)
 {
     for (size_t k = i + 1; k < hd_op_get_step_count(op); k++) {
-        if (strcmp(hd_op_step_get_action(op, k), "reattach") == 0 &&
-            strcmp(hd_op_step_get_device(op, k), d) == 0)
-            return hd_op_step_get_to(op, k);
+        const char *a = hd_op_step_get_action(op, k), *to = hd_op_step_get_to(op, k);
+        if (strcmp(hd_op_step_get_device(op, k), d) == 0 &&
+            (strcmp(a, "reattach") == 0 || (strcmp(a, "detach") == 0 && !hd_driver_is_vfio(to))))
+            return to;
     }
     return NULL;
 }

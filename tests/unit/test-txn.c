@@ -729,6 +729,17 @@ HD_TEST(a_reset_left_to_vfio_says_so)
     ck_assert_msg(strstr(cli.out, GPU ": not reset now: no method works from here (tried: bus); "
                                       "vfio-pci resets it when it is opened\n") != NULL,
                   "%s", cli.out);
+    /* Nor when it goes back to the pci-stub it came from (a "detach" off vfio-pci). */
+    ck_assert_int_eq(hd("detach --driver pci-stub " GPU " " AUDIO), 0);
+    ck_assert_int_eq(hd("acquire --vm g --owner 0:0 " GPU), 0);
+    ck_assert_int_eq(hd("release --vm g"), 0);
+    ck_assert_msg(strstr(cli.out,
+                         GPU ": not reset now: no method works from here (tried: bus); "
+                             "it goes to pci-stub as the VM left it (vfio-pci tries a bus reset "
+                             "when the VM closes every function on the bus)\n") != NULL,
+                  "%s", cli.out);
+    ck_assert_ptr_null(strstr(cli.out, "when it is opened"));
+    ck_assert_str_eq(fx_driver(&cli.fx, GPU), "pci-stub");
     ck_assert_int_eq(hd("reattach --group " GPU), 0);
     /* One the kernel does reset says so. */
     ck_assert_int_eq(hd("acquire --vm n --owner 0:0 " NIC), 0);
