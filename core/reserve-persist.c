@@ -474,12 +474,35 @@ static int not_persisted(struct hd_ctx *ctx, const struct hd_pci_selector *sel, 
                                                  e->sel.device == sel->device))
             other = e;
     }
+    /* An address not persisted as such may be by its ids: that entry is the one to end. */
+    struct hd_device *dev = NULL;
+    if (other == NULL && sel->kind == HD_SELECTOR_ADDR &&
+        hd_device_open_fill(ctx, &sel->addr, HD_FILL_IDENT, &dev) == 0) {
+        for (size_t i = 0; other == NULL && i < hd_reserve_config_count(config); i++) {
+            const struct hd_reserve_entry *e = hd_reserve_config_get(config, i);
+            if (e->sel.kind != HD_SELECTOR_ADDR && e->driver != NULL &&
+                hd_pci_selector_match(&e->sel, dev))
+                other = e;
+        }
+    }
+    hd_device_unref(dev);
+    hd_ctx_clear_error(ctx);
     if (other == NULL) {
         hd_reserve_config_unref(config);
         return hd_err(ctx, -ENOENT, "%s/%s: not persisted", hd_ctx_get_root(ctx), rel);
     }
     selector_name(sel, name);
     hd_reserve_entry_where(other, where, sizeof(where));
+    if (other->sel.kind != sel->kind) {
+        char ids[HD_PCI_ADDR_BUFSZ];
+        hd_errr(ctx, -ENOENT, HD_REASON_INVALID, "%s is not persisted by its address, but %s "
+                "reserves it by its ids, %s: %s", name, where, selector_name(&other->sel, ids),
+                hd_reserve_entry_is_persisted(other) ? "those are what to unpersist"
+                : other->line == 0 ? "remove them from the kernel command line (hostdev.reserve=)"
+                                   : "a line of the admin's own, to be removed there");
+        hd_reserve_config_unref(config);
+        return -ENOENT;
+    }
     hd_errr(ctx, -ENOENT, HD_REASON_INVALID,
             "%s is not persisted, but %s reserves it: %s", name, where,
             other->line == 0 ? "remove it from the kernel command line (hostdev.reserve=)"

@@ -230,6 +230,20 @@ HD_TEST(unpersist_names_the_reservation_it_cannot_end)
     ck_assert_str_eq(e.err,
                      "hostdev unpersist: 8086:10d3 is not persisted (see hostdev persisted)\n");
     ck_assert_uint_eq(eng_writes(&e), 0);
+    /* An address that its ids reserve, persisted or an admin's line: those are named. */
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/hostdev.d/10-nic.conf")), 0);
+    ck_assert_int_eq(hd("persist 8086:10d3 --no-apply"), 0);
+    ck_assert_int_eq(hd("unpersist 03:00.0"), 2);
+    ck_assert_str_eq(e.err, "hostdev unpersist: 0000:03:00.0 is not persisted by its address, "
+                            "but etc/hostdev.d/persist-8086:10d3.conf:2 reserves it by its ids, "
+                            "8086:10d3: those are what to unpersist\n");
+    ck_assert(fx_exists(&e.fx, "etc/hostdev.d/persist-8086:10d3.conf"));
+    conf("20-nvme.conf", "144d:a808\n");
+    ck_assert_int_eq(hd("--json unpersist 02:00.0"), 2);
+    ck_err_has("\"error\":\"0000:02:00.0 is not persisted by its address, but "
+               "etc/hostdev.d/20-nvme.conf:1 reserves it by its ids, 144d:a808: a line of the "
+               "admin's own, to be removed there\"");
+    ck_assert_uint_eq(eng_writes(&e), 0);
 }
 END_TEST
 
