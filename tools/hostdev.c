@@ -72,6 +72,22 @@ static const struct tool_command *find_command(const char *name)
     return NULL;
 }
 
+/* "unknown command 'detch' (did you mean 'detach'?)": the one command, or `help`, @name is a
+ * slip of, named as the misspelled options are (nearest_option()). */
+static int unknown_command(struct tool *t, const char *name)
+{
+    struct hd_slip slip;
+
+    hd_slip_init(&slip, name, strlen(name), false);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        hd_slip_consider(&slip, commands[i]->name);
+    hd_slip_consider(&slip, "help");
+    if (hd_slip_meant(&slip) != NULL)
+        return tool_error(t, EXIT_USAGE, "unknown command '%s' (did you mean '%s'? see '%s "
+                          "--help')", name, hd_slip_meant(&slip), t->prog);
+    return tool_error(t, EXIT_USAGE, "unknown command '%s' (see '%s --help')", name, t->prog);
+}
+
 static const char *current_command = NULL;
 static struct tool *current_tool = NULL;
 static char **current_argv = NULL; /* the command's own arguments, as getopt sees them */
@@ -994,8 +1010,7 @@ static int help(struct tool *t, struct globals *g, int argc, char **argv)
         return tool_error(t, EXIT_USAGE, "takes one command, not also '%s' (see '%s --help')",
                           argv[2], t->prog);
     if ((cmd = find_command(argv[1])) == NULL)
-        return tool_error(t, EXIT_USAGE, "unknown command '%s' (see '%s --help')", argv[1],
-                          t->prog);
+        return unknown_command(t, argv[1]);
     tool_usage(cmd, stdout, t->prog);
     return EXIT_DONE;
 }
@@ -1052,8 +1067,7 @@ static int run_main(int argc, char **argv)
     if (strcmp(argv[optind], "help") == 0)
         return help(&t, &g, argc - optind, argv + optind);
     if ((cmd = find_command(argv[optind])) == NULL)
-        return tool_error(&t, EXIT_USAGE, "unknown command '%s' (see 'hostdev --help')",
-                          argv[optind]);
+        return unknown_command(&t, argv[optind]);
     current_command = cmd->name;
     argc -= optind;
     argv += optind;

@@ -118,6 +118,12 @@ HD_TEST(bad_input_exits_2_and_changes_nothing)
                             "'hostdev --help')"},
         {"--version -v extra", "hostdev: unexpected argument 'extra' after --version"},
         {"--help extra", "hostdev help: unknown command 'extra' (see 'hostdev --help')"},
+        /* A command misspelled is named as an option is; none when two are as near. */
+        {"detch 03:00.0", "hostdev: unknown command 'detch' (did you mean 'detach'? see "
+                          "'hostdev --help')"},
+        {"help reatach", "hostdev help: unknown command 'reatach' (did you mean 'reattach'? "
+                         "see 'hostdev --help')"},
+        {"hepl", "hostdev: unknown command 'hepl' (did you mean 'help'? see 'hostdev --help')"},
         {"--help list extra", "hostdev help: takes one command, not also 'extra'"},
         {"sriov 03:00.0 --numvfs=",
          "hostdev sriov: invalid count of VFs '' (a number, 0 removes the VFs)"},
