@@ -23,5 +23,11 @@ if printf '%s\n' "$out" | grep -qE '(warning|error):'; then
     printf '%s\n' "$out"
     status=1
 fi
+# .clang-format's 100 columns, in the library and the tools (the tests' long literals excepted).
+long=$(printf '%s\n' "$@" | grep -v '^tests/' | LC_ALL=C.UTF-8 xargs -r grep -Hn '.\{101,\}')
+if [ -n "$long" ]; then
+    printf '%s\n' "$long" | sed 's/^\([^:]*:[0-9]*\):.*/\1: longer than 100 columns/'
+    status=1
+fi
 [ $status -eq 0 ] && echo "lint: clean"
 exit $status

@@ -1371,8 +1371,9 @@ static int put_back_override(struct hd_txn *t, struct hd_device *dev,
     s.addr = *hd_device_get_addr(dev);
     hd_strlcpy(s.from, now ? now : "", sizeof(s.from));
     hd_strlcpy(s.to, a->override, sizeof(s.to));
+    const char *override = a->override[0] ? a->override : "\n";
     if ((r = hd_txn_step(t, &s)) == 1 &&
-        (r = hd_device_write_attr(dev, "driver_override", a->override[0] ? a->override : "\n")) < 0) {
+        (r = hd_device_write_attr(dev, "driver_override", override)) < 0) {
         hd_txn_step_failed(t);
         return hd_err(hd_txn_ctx(t), r, "%s: writing driver_override failed: %s",
                       hd_device_get_name(dev), strerror(-r));

@@ -392,7 +392,8 @@ static void note_unviable(struct hd_op *op)
 
     for (size_t i = 0; known != NULL && !(op->req.flags & HD_OP_DRY_RUN) && i < op->nsteps; i++) {
         const struct op_step *s = &op->steps[i];
-        if (s->group_known && (strcmp(s->action, "detach") == 0 || strcmp(s->action, "keep") == 0) &&
+        if (s->group_known &&
+            (strcmp(s->action, "detach") == 0 || strcmp(s->action, "keep") == 0) &&
             hd_pci_addr_parse(s->device, &known[nknown].addr) == 0)
             known[nknown++].driver = s->to;
     }

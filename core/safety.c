@@ -2,8 +2,9 @@
  * disks (mounted, swapped on, held by md, device-mapper, btrfs or ZFS, or refusing an exclusive
  * open), its network interfaces carrying traffic (up with addresses or routes in any table, or
  * below a bridge, bond or VLAN that is; link-local ignored, as dpdk-devbind does), the console,
- * or any of that of an SR-IOV PF's VFs, which its driver letting go destroys. Everything is read relative to the root; on the host itself, addresses and routes
- * come from rtnetlink (the only place that has all tables). Nothing here writes. */
+ * or any of that of an SR-IOV PF's VFs, which its driver letting go destroys. Everything is
+ * read relative to the root; on the host itself, addresses and routes come from rtnetlink (the
+ * only place that has all tables). Nothing here writes. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>

@@ -615,7 +615,8 @@ static int uevent_device(struct tool *t, struct hd_pci_addr *addr, bool *ours)
     *ours = false;
     if (mdev_parent_event() != NULL && !*mdev_parent_event())
         return tool_error(t, EXIT_USAGE, "--uevent: DEVPATH is not set (run from udev)");
-    if (mdev_parent_event() != NULL || usb_add_event() || action == NULL || subsystem == NULL || strcmp(subsystem, "pci") != 0)
+    if (mdev_parent_event() != NULL || usb_add_event() || action == NULL || subsystem == NULL ||
+        strcmp(subsystem, "pci") != 0)
         return EXIT_DONE; /* not a PCI event: nothing of ours */
     if (slot == NULL)
         return tool_error(t, EXIT_USAGE, "--uevent: PCI_SLOT_NAME is not set (run from udev)");

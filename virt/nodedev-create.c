@@ -42,7 +42,8 @@ static int run(virConnectPtr conn, enum hd_op_kind kind, const char *parent, con
         r = hd_op_run(op);
     /* The engine takes a retry's create of what is, or remove of what is not, as done; libvirt
      * calls either an error: 1, for the caller to say which. */
-    if (r == 0 && hd_op_get_step_count(op) > 0 && strcmp(hd_op_step_get_action(op, 0), "already") == 0)
+    if (r == 0 && hd_op_get_step_count(op) > 0 &&
+        strcmp(hd_op_step_get_action(op, 0), "already") == 0)
         r = 1;
     if (r >= 0 && made != NULL)
         snprintf(made, size, "%s", hd_op_get_mdev_uuid(op));

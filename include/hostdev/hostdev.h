@@ -1241,10 +1241,10 @@ int hd_nodedev_format_xml(struct hd_nodedev *dev, char **xml);
  * -EBUSY with every reason in the message ("0000:03:00.0 backs /dev/sda1 mounted on /", "...
  * eth0 is up with routes", "... eth0 is under br0, which is up with addresses", "... is the
  * boot VGA device (the console)", "0000:03:00.0's VF 0000:03:10.0 (gone when the PF leaves its
- * driver): eth1 is up with routes"); another -errno when it cannot tell (out of memory). Reads ROOT/sys
- * (block holders, sys/fs/btrfs, net master/upper/lower links, brif, bonding), ROOT/proc
- * (mountinfo or mounts, swaps, spl/kstat/zfs), run/udev/data (ZFS pool members), opens block
- * nodes under ROOT/dev read-only with O_EXCL (never writes); addresses and routes of every
+ * driver): eth1 is up with routes"); another -errno when it cannot tell (out of memory).
+ * Reads ROOT/sys (block holders, sys/fs/btrfs, net master/upper/lower links, brif, bonding),
+ * ROOT/proc (mountinfo or mounts, swaps, spl/kstat/zfs), run/udev/data (ZFS pool members), opens
+ * block nodes under ROOT/dev read-only with O_EXCL (never writes); addresses and routes of every
  * table come from rtnetlink when ROOT is the host, else from proc/net/route, ipv6_route,
  * if_inet6 and hostdev-rtnl (docs/design.md). */
 int hd_device_check_host_use(struct hd_device *dev);

@@ -467,7 +467,8 @@ static void capture_cpu(struct capture *c, const char *procdir)
     char vendor[64] = "";
 
     if (read_file(path, &text, NULL) == 0) {
-        for (line = text; line != NULL && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        for (line = text; line != NULL && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
             size_t len = strcspn(line, "\n");
             const char *colon = memchr(line, ':', len);
             if (colon == NULL)
@@ -1018,8 +1019,8 @@ static char *disk_below(struct capture *c, const char *rel, const char *usb)
     for (size_t i = 0; i < c->nblock; i++) {
         const struct cap_entry *e = &c->blockv[i];
         if (e->pl.path && strncmp(e->pl.path, rel, len) == 0 && e->pl.path[len] == '/' &&
-            (usb == NULL ||
-             (strncmp(e->pl.path + len + 1, usb, ulen) == 0 && e->pl.path[len + 1 + ulen] == ':')) &&
+            (usb == NULL || (strncmp(e->pl.path + len + 1, usb, ulen) == 0 &&
+                             e->pl.path[len + 1 + ulen] == ':')) &&
             !exists(e->dir, "partition")) {
             if (first == NULL && spec_name_ok(e->name))
                 first = xstrdup(e->name);
@@ -1068,7 +1069,8 @@ static void emit_usb_one(struct capture *c, const char *name)
                 continue;
             char *idir = xasprintf("%s/%s", udir, ifs[k]);
             char *drv = link_base(idir, "driver"), *text = read_trimmed(idir, "interface");
-            char *w = xasprintf("%02lx:%02lx:%02lx", read_num(idir, "bInterfaceClass", 16, 0) & 0xff,
+            char *w = xasprintf("%02lx:%02lx:%02lx",
+                                read_num(idir, "bInterfaceClass", 16, 0) & 0xff,
                                 read_num(idir, "bInterfaceSubClass", 16, 0) & 0xff,
                                 read_num(idir, "bInterfaceProtocol", 16, 0) & 0xff);
             if (drv && spec_name_ok(drv)) {
@@ -1194,7 +1196,8 @@ static void emit_scsi(struct capture *c)
             fprintf(c->out, "# scsi %s not captured (no PCI adapter above it)\n", v[i].name);
         } else {
             FILE *o = c->out;
-            fprintf(o, "scsi %s %s type=%ld", pl.pci, v[i].name, read_num(sdir, "type", 10, 0) & 0x1f);
+            fprintf(o, "scsi %s %s type=%ld", pl.pci, v[i].name,
+                    read_num(sdir, "type", 10, 0) & 0x1f);
             char *vendor = read_trimmed(sdir, "vendor"), *model = read_trimmed(sdir, "model");
             char *serial = exists(sdir, "serial") ? read_trimmed(sdir, "serial") : vpd_serial(sdir);
             if (vendor)

@@ -345,7 +345,8 @@ struct fault {
 
 /* A mediated device type a parent offers (mdev_supported_types/ID). */
 struct mdev_type {
-    char *parent; /* a PCI device's name, or a virtual parent's ("mtty": devices/virtual/mtty/mtty) */
+    /* a PCI device's name, or a virtual parent's ("mtty": devices/virtual/mtty/mtty) */
+    char *parent;
     char *id;     /* "mtty-2": the driver's name, '-', its own type name */
     char *name, *description, *api;
     int max; /* how many there can be: available_instances with none made */

@@ -220,7 +220,8 @@ static bool offered(const struct kernel *k, const struct mdev_type *t)
     if (strchr(t->parent, ':') == NULL)
         return true;
     dev = device_find_name(k, t->parent, strlen(t->parent));
-    return dev != NULL && dev->driver != NULL && strlen(dev->driver->name) == (size_t)(dash - t->id) &&
+    return dev != NULL && dev->driver != NULL &&
+           strlen(dev->driver->name) == (size_t)(dash - t->id) &&
            strncmp(dev->driver->name, t->id, (size_t)(dash - t->id)) == 0;
 }
 

@@ -253,7 +253,8 @@ void scsi_build_sys(struct kernel *k)
         snprintf(sg, sizeof(sg), "sg%d", s->sg);
         sgpath = xasprintf("%s/scsi_generic/%s", path, sg);
         sgd = tree_mkdirs(k->root, sgpath);
-        tree_kfile(sgd, "uevent", "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\n", SCSI_GENERIC_MAJOR, s->sg, sg);
+        tree_kfile(sgd, "uevent", "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\n", SCSI_GENERIC_MAJOR, s->sg,
+                   sg);
         tree_kfile(sgd, "dev", "%d:%d\n", SCSI_GENERIC_MAJOR, s->sg);
         tree_link_to(sgd, "device", path);
         tree_link_to(tree_mkdirs(k->root, "sys/class/scsi_generic"), sg, sgpath);

@@ -953,7 +953,8 @@ static const struct {
     {"file", kw_file},     {"dir", kw_file},        {"drivers-autoprobe", kw_autoprobe},
     {"graphics", kw_child}, {"mount", kw_hostuse},  {"swap", kw_hostuse},
     {"netdev", kw_hostuse}, {"holder", kw_hostuse}, {"loop", kw_hostuse}, {"zpool", kw_hostuse},
-    {"btrfs", kw_hostuse},  {"mdev-type", kw_mdev_type}, {"mdev", kw_mdev}, {"usb", kw_usb_scsi}, {"scsi", kw_usb_scsi},
+    {"btrfs", kw_hostuse},  {"mdev-type", kw_mdev_type}, {"mdev", kw_mdev},
+    {"usb", kw_usb_scsi},   {"scsi", kw_usb_scsi},
 };
 
 /* ---- after the last line ------------------------------------------------------------------ */

@@ -235,7 +235,8 @@ static void uevents_show(struct kernel *k, const struct attr *a, void *obj, stru
 
 static const struct attr a_cmdline = {.name = "cmdline", .mode = 0444, .show = cmdline_show};
 /* No kernel has it: hostdev monitor reads the fake's device events here (hostdev-fakesys(5)). */
-static const struct attr a_uevents = {.name = "hostdev-uevents", .mode = 0444, .show = uevents_show};
+static const struct attr a_uevents = {
+    .name = "hostdev-uevents", .mode = 0444, .show = uevents_show};
 static const struct attr a_version = {.name = "version", .mode = 0444, .show = version_show};
 static const struct attr a_cpuinfo = {.name = "cpuinfo", .mode = 0444, .show = cpuinfo_show};
 static const struct attr a_osrelease = {.name = "osrelease", .mode = 0444, .show = osrelease_show};
