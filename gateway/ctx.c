@@ -41,11 +41,11 @@ struct hd_ctx {
     struct hd_par *par;
     const struct hd_fork_guard *fork_guard;
     /* Read on first use by the layers above, and freed with the context through the function
-     * each left here, so that the context knows none: the names (pci/names.c), the kernel's
-     * "vfio_pci:" module aliases (core/variant.c) and modprobe.d's options (os/modprobe.c). */
+     * each left here, so that the context knows none: the names (pci/names.c),
+     * the kernel's module aliases (os/modalias.c) and modprobe.d's options (os/modprobe.c). */
     void (*names_free)(struct hd_names *names);
-    struct hd_vfio_aliases *vfio_aliases;
-    void (*vfio_aliases_free)(struct hd_vfio_aliases *aliases);
+    struct hd_modaliases *modaliases;
+    void (*modaliases_free)(struct hd_modaliases *aliases);
     struct hd_modprobe *modprobe;
     void (*modprobe_free)(struct hd_modprobe *modprobe);
 };
@@ -148,8 +148,8 @@ HD_EXPORT struct hd_ctx *hd_ctx_unref(struct hd_ctx *ctx)
     hd_fs_dirs_free(ctx->dirs);
     if (ctx->names != NULL)
         ctx->names_free(ctx->names);
-    if (ctx->vfio_aliases != NULL)
-        ctx->vfio_aliases_free(ctx->vfio_aliases);
+    if (ctx->modaliases != NULL)
+        ctx->modaliases_free(ctx->modaliases);
     if (ctx->modprobe != NULL)
         ctx->modprobe_free(ctx->modprobe);
     hd_strings_free(&ctx->strings);
@@ -411,16 +411,16 @@ void hd_ctx_set_names(struct hd_ctx *ctx, struct hd_names *names,
     ctx->names_free = names_free;
 }
 
-struct hd_vfio_aliases *hd_ctx_get_vfio_aliases(const struct hd_ctx *ctx)
+struct hd_modaliases *hd_ctx_get_modaliases(const struct hd_ctx *ctx)
 {
-    return ctx->vfio_aliases;
+    return ctx->modaliases;
 }
 
-void hd_ctx_set_vfio_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases *aliases,
-                             void (*aliases_free)(struct hd_vfio_aliases *aliases))
+void hd_ctx_set_modaliases(struct hd_ctx *ctx, struct hd_modaliases *aliases,
+                             void (*aliases_free)(struct hd_modaliases *aliases))
 {
-    ctx->vfio_aliases = aliases;
-    ctx->vfio_aliases_free = aliases_free;
+    ctx->modaliases = aliases;
+    ctx->modaliases_free = aliases_free;
 }
 
 struct hd_modprobe *hd_ctx_get_modprobe(const struct hd_ctx *ctx)

@@ -21,7 +21,7 @@
 struct hd_names;
 struct hd_par;
 struct hd_writer_hooks;
-struct hd_vfio_aliases;
+struct hd_modaliases;
 struct hd_modprobe;
 struct hd_dir_cache;
 struct hd_fork_guard;
@@ -75,15 +75,15 @@ hd_log_fn hd_ctx_get_log_fn(const struct hd_ctx *ctx);
 /* Read on first use by the layers above, and freed with the context through the function
  * each leaves here, so that the context knows none: the names (pci/names.c, with the names
  * file its public setter keeps here: NULL the default search, "" off), the kernel's
- * "vfio_pci:" module aliases (core/variant.c) and modprobe.d's options (os/modprobe.c). */
+ * module aliases (os/modalias.c) and modprobe.d's options (os/modprobe.c). */
 const char *hd_ctx_get_names_file(const struct hd_ctx *ctx);
 int hd_ctx_keep_names_file(struct hd_ctx *ctx, const char *path); /* a copy; -ENOMEM */
 struct hd_names *hd_ctx_get_names(const struct hd_ctx *ctx);
 void hd_ctx_set_names(struct hd_ctx *ctx, struct hd_names *names,
                       void (*names_free)(struct hd_names *names));
-struct hd_vfio_aliases *hd_ctx_get_vfio_aliases(const struct hd_ctx *ctx);
-void hd_ctx_set_vfio_aliases(struct hd_ctx *ctx, struct hd_vfio_aliases *aliases,
-                             void (*aliases_free)(struct hd_vfio_aliases *aliases));
+struct hd_modaliases *hd_ctx_get_modaliases(const struct hd_ctx *ctx);
+void hd_ctx_set_modaliases(struct hd_ctx *ctx, struct hd_modaliases *aliases,
+                             void (*aliases_free)(struct hd_modaliases *aliases));
 /* modprobe.d's module options (os/modprobe.c). */
 struct hd_modprobe *hd_ctx_get_modprobe(const struct hd_ctx *ctx);
 void hd_ctx_set_modprobe(struct hd_ctx *ctx, struct hd_modprobe *modprobe,

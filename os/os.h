@@ -1,8 +1,8 @@
 /* os.h - os/: what the operating system offers beside sysfs: kernel modules (module.c;
  * libkmod in kmod.c or modprobe in kmod-none.c), udev's hwdb through libudev (udev.c or
  * udev-none.c), the kernel command line and what its IOMMU parameters mean (cmdline.c,
- * options.c), modprobe.d's module options and blacklist (modprobe.c). Uses gateway/ and
- * shared/. */
+ * options.c), modprobe.d's module options and blacklist (modprobe.c), the kernel's module
+ * aliases (modalias.c). Uses gateway/ and shared/. */
 #ifndef HOSTDEV_OS_H
 #define HOSTDEV_OS_H
 
@@ -36,6 +36,25 @@ int hd_module_ensure_loaded(struct hd_ctx *ctx, const char *module);
 /* What hd_module_ensure_loaded() would find, loading nothing: 1 it is there, 0 it would be
  * inserted (the host itself), or its error. */
 int hd_module_check_loaded(struct hd_ctx *ctx, const char *module);
+
+/* ---- modalias.c: the running kernel's module aliases -------------------------------------- */
+
+/* One alias: a module's pattern, as kmod matches it. */
+struct hd_modalias {
+    const char *pattern; /* "pci:v00008086d000010D3sv*sd*bc*sc*i*", hd_alias_normalize()d */
+    const char *module;  /* a plain name (hd_name_valid()) */
+    bool builtin;        /* a built-in driver's (modules.builtin.modinfo): nothing to load */
+};
+/* modules.alias's aliases, then modules.builtin.modinfo's, of the root's running kernel, in
+ * the files' order (depmod's, the order kmod gives matches in): read on the context's first
+ * call and kept on it; none without the files. Borrowed. A read error (not a missing file) or
+ * -ENOMEM fails, with a message. */
+int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **aliases, size_t *n);
+/* kmod's alias_normalize(), in place: '-' is '_' outside a [...] class; false for a ']'
+ * without its '[' or a class left open (kmod refuses such an alias). */
+bool hd_alias_normalize(char *alias);
+/* Does @pattern match @alias, as kmod matches them (fnmatch(), no flags)? */
+bool hd_modalias_match(const char *pattern, const char *alias);
 
 /* ---- udev.c (or udev-none.c) ------------------------------------------------------------ */
 
