@@ -1,7 +1,8 @@
 /* modprobe.c - modprobe.d as kmod reads it (libkmod-config.c): the options modprobe gives a
- * module as it loads it (vfio's enable_unsafe_noiommu_mode, vfio-pci's ids) and the modules it
- * will not load by alias (blacklist). Read once per context, under its root, and kept on it:
- * the one reader of modprobe.d, with libkmod or without. */
+ * module as it loads it (vfio's enable_unsafe_noiommu_mode, vfio-pci's ids), the modules it
+ * will not load by alias (blacklist) and the aliases it looks up first (alias). Read once per
+ * context, under its root, and kept on it: the one reader of modprobe.d, with libkmod or
+ * without. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ struct hd_modprobe {
     size_t n;
     char **blacklist; /* `blacklist MODULE` lines' modules, as written */
     size_t n_blacklist;
+    struct hd_modalias *aliases; /* `alias` lines: pattern and module in one allocation */
+    size_t n_aliases, cap_aliases;
 };
 
 const char *hd_modprobe_dir(size_t i)
@@ -45,6 +48,9 @@ void hd_modprobe_free(struct hd_modprobe *mp)
     if (mp != NULL) {
         free(mp->v);
         hd_strv_free(mp->blacklist, mp->n_blacklist);
+        for (size_t i = 0; i < mp->n_aliases; i++)
+            free((char *)mp->aliases[i].pattern);
+        free(mp->aliases);
     }
     free(mp);
 }
@@ -98,6 +104,32 @@ static int add_blacklist(struct hd_modprobe *mp, const char *module)
     return 0;
 }
 
+/* kmod_config_add_alias() after underscores(): both words normalized; a line whose pattern
+ * or module has a stray bracket is a bad line, skipped. */
+static int add_alias(struct hd_modprobe *mp, const char *pattern, const char *module)
+{
+    size_t plen = strlen(pattern) + 1;
+    struct hd_modalias *v;
+    char *text;
+
+    if ((text = malloc(plen + strlen(module) + 1)) == NULL)
+        return -ENOMEM;
+    memcpy(text, pattern, plen);
+    strcpy(text + plen, module);
+    if (!hd_alias_normalize(text) || !hd_alias_normalize(text + plen)) {
+        free(text);
+        return 0;
+    }
+    v = hd_array_grow(mp->aliases, &mp->cap_aliases, mp->n_aliases, sizeof(*v), 4);
+    if (v == NULL) {
+        free(text);
+        return -ENOMEM;
+    }
+    mp->aliases = v;
+    v[mp->n_aliases++] = (struct hd_modalias){.pattern = text, .module = text + plen};
+    return 0;
+}
+
 /* strtok_r(.., "\t ", ..): the next blank-separated word of *@rest, NULL when none. */
 static char *next_word(char **rest)
 {
@@ -114,10 +146,10 @@ static char *next_word(char **rest)
     return word;
 }
 
-/* kmod_config_parse() of one logical line: `options MODULE OPTIONS...` and `blacklist MODULE`
- * (words after it ignored, as kmod ignores them) are kept; a comment ('#' first on the line),
- * another command, or a line without its words is skipped, as kmod skips what it cannot use
- * (it logs "ignoring bad line" and goes on). */
+/* kmod_config_parse() of one logical line: `options MODULE OPTIONS...`, `blacklist MODULE`
+ * and `alias PATTERN MODULE` (words after them ignored, as kmod ignores them) are kept; a
+ * comment ('#' first on the line), another command, or a line without its words is skipped,
+ * as kmod skips what it cannot use (it logs "ignoring bad line" and goes on). */
 static int parse_line(struct hd_modprobe *mp, char *line)
 {
     char *rest = line, *command, *module;
@@ -127,6 +159,10 @@ static int parse_line(struct hd_modprobe *mp, char *line)
         return 0;
     if (strcmp(command, "blacklist") == 0)
         return add_blacklist(mp, module);
+    if (strcmp(command, "alias") == 0) { /* "module" is the pattern here */
+        const char *target = next_word(&rest);
+        return target != NULL ? add_alias(mp, module, target) : 0;
+    }
     if (strcmp(command, "options") != 0 || *rest == '\0')
         return 0;
     for (char *p = rest; *p; p++) {
@@ -311,6 +347,13 @@ const struct hd_cmdline *hd_modprobe_get_options(const struct hd_modprobe *mp, c
     const struct module_options *m = find(mp, module);
 
     return m != NULL ? m->params : NULL;
+}
+
+void hd_modprobe_get_aliases(const struct hd_modprobe *mp, const struct hd_modalias **aliases,
+                             size_t *n)
+{
+    *aliases = mp->aliases;
+    *n = mp->n_aliases;
 }
 
 bool hd_modprobe_is_blacklisted(const struct hd_modprobe *mp, const char *module)

@@ -1,8 +1,8 @@
 /* os.h - os/: what the operating system offers beside sysfs: kernel modules (module.c;
  * libkmod in kmod.c or modprobe in kmod-none.c), udev's hwdb through libudev (udev.c or
  * udev-none.c), the kernel command line and what its IOMMU parameters mean (cmdline.c,
- * options.c), modprobe.d's module options and blacklist (modprobe.c), the kernel's module
- * aliases (modalias.c). Uses gateway/ and shared/. */
+ * options.c), modprobe.d's module options, blacklist and aliases (modprobe.c), the kernel's
+ * module aliases (modalias.c). Uses gateway/ and shared/. */
 #ifndef HOSTDEV_OS_H
 #define HOSTDEV_OS_H
 
@@ -84,10 +84,10 @@ int hd_cmdline_new_from_module_options(const char *module, const char *options,
 /* ---- modprobe.c: modprobe.d as kmod reads it ---------------------------------------------- */
 
 struct hd_modprobe;
-/* The `options` and `blacklist` lines of ROOT's etc, run, usr/local/lib, usr/lib and lib
- * modprobe.d: read on the context's first call and kept on it (once per run). What kmod skips
- * (other commands, bad lines, files it cannot read) is not there; -ENOMEM alone fails, with a
- * message. */
+/* The `options`, `blacklist` and `alias` lines of ROOT's etc, run, usr/local/lib, usr/lib and
+ * lib modprobe.d: read on the context's first call and kept on it (once per run). What kmod
+ * skips (other commands, bad lines, files it cannot read) is not there; -ENOMEM alone fails,
+ * with a message. */
 int hd_modprobe_get(struct hd_ctx *ctx, const struct hd_modprobe **modprobe);
 /* What modprobe.d gives @module ("vfio_pci" or "vfio-pci") as it loads, parsed as
  * hd_cmdline_new_from_module_options() parses it; NULL when no line names it. Borrowed. */
@@ -103,6 +103,10 @@ bool hd_modprobe_is_blacklisted(const struct hd_modprobe *modprobe, const char *
 const struct hd_cmdline *hd_modprobe_param_source(struct hd_ctx *ctx,
                                                   const struct hd_cmdline *cmdline,
                                                   const char *param);
+/* modprobe.d's `alias PATTERN MODULE` lines, in the files' order (kmod looks them up first,
+ * before modules.alias): patterns and modules hd_alias_normalize()d. Borrowed. */
+void hd_modprobe_get_aliases(const struct hd_modprobe *modprobe,
+                             const struct hd_modalias **aliases, size_t *n);
 /* modprobe.d's directories under the root, kmod's order (i from 0; NULL past the last): the
  * ones libkmod is given too, so that both readers see the same files. */
 const char *hd_modprobe_dir(size_t i);

@@ -1,6 +1,8 @@
 /* fuzz-modprobe.c - fuzz target: a modprobe.d file as os/modprobe.c reads it (logical lines,
- * `options` and `blacklist`), its options parsed and interpreted as the kernel's. */
+ * `options`, `blacklist` and `alias`), its options parsed and interpreted as the kernel's. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -58,6 +60,29 @@ static size_t check(const struct hd_modprobe *mp, const char *const module[2])
     return cl != NULL ? touch(cl) : 0;
 }
 
+/* Each of @mp's aliases is kept normalized (normalizing it again changes nothing); their
+ * bytes counted. */
+static size_t check_aliases(const struct hd_modprobe *mp)
+{
+    const struct hd_modalias *v;
+    size_t n, sink = 0;
+
+    hd_modprobe_get_aliases(mp, &v, &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *words[2] = {v[i].pattern, v[i].module};
+        for (size_t w = 0; w < 2; w++) {
+            char *again = strdup(words[w]);
+            if (again != NULL && (!hd_alias_normalize(again) || strcmp(again, words[w]) != 0)) {
+                fprintf(stderr, "alias word '%s' is not normalized\n", words[w]);
+                abort();
+            }
+            sink += strlen(words[w]);
+            free(again);
+        }
+    }
+    return sink;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct hd_modprobe *once, *twice;
@@ -74,6 +99,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hd_modprobe_parse_file(once, (const char *)data, size) == 0 &&
         hd_modprobe_parse_file(twice, (const char *)data, size) == 0 &&
         hd_modprobe_parse_file(twice, (const char *)data, size) == 0) {
+        const struct hd_modalias *v;
+        size_t n_once, n_twice;
+        hd_modprobe_get_aliases(once, &v, &n_once);
+        hd_modprobe_get_aliases(twice, &v, &n_twice);
+        if (n_twice != 2 * n_once) {
+            fprintf(stderr, "%zu aliases in one file, %zu in two\n", n_once, n_twice);
+            abort();
+        }
+        sink += check_aliases(once);
         for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
             sink += check(once, modules[i]) + check(twice, modules[i]);
             if ((hd_modprobe_get_options(once, modules[i][0]) == NULL) !=
