@@ -23,8 +23,9 @@ int hd_module_run_modprobe(const char *module);
 /* kmod.c or kmod-none.c, the module backend (the blacklist is modprobe.c's): */
 /* Insert @module into the running kernel (the caller made sure the root is the host). */
 int hd_module_insert(struct hd_ctx *ctx, const char *module);
-/* Every module the modalias resolves to, as modprobe orders them; -ENOENT when none is known
- * (no libkmod: never known). Free with hd_strv_free(). */
+/* Every module the modalias resolves to, as modprobe orders them; -ENOENT when none is known.
+ * Without libkmod, kmod's lookup on modalias.c's and modprobe.c's aliases. Free with
+ * hd_strv_free(). */
 int hd_modules_for_modalias(struct hd_ctx *ctx, const char *modalias, char ***modules,
                             size_t *n);
 

@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "hdtest.h"
+#include "os.h"
 
 #define NIC "0000:03:00.0"
 #define NIC_OVERRIDE "sys/bus/pci/devices/0000:03:00.0/driver_override"
@@ -350,6 +351,73 @@ HD_TEST(the_blacklist_is_modprobe_d_s_wherever_kmod_reads_it)
         hd_device_unref(dev);
         eng_stop(&e);
     }
+}
+END_TEST
+
+/* The modules @modalias resolves to, as one comma-separated string ("" when none). */
+static const char *modules_for(struct eng *e, const char *modalias)
+{
+    static char buf[256];
+    char **modules = NULL;
+    size_t n = 0;
+    int r = hd_modules_for_modalias(e->ctx, modalias, &modules, &n);
+
+    buf[0] = '\0';
+    ck_assert_msg(r == 0 || r == -ENOENT, "%s: %d", modalias, r);
+    ck_assert_uint_eq(n > 0, r == 0);
+    for (size_t i = 0; i < n; i++)
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? "," : "", modules[i]);
+    hd_strv_free(modules, n);
+    return buf;
+}
+
+/* A modalias resolves as kmod_module_new_from_lookup() resolves it: modprobe.d's alias lines
+ * first (fnmatch patterns, '-' as '_', in the files' order), else modules.alias's matches in
+ * its order, else the built-in drivers' (modules.builtin.modinfo); the first that knows it
+ * answers alone. */
+HD_TEST(a_modalias_resolves_as_kmod_looks_it_up)
+{
+#define MODULES "lib/modules/6.1.0-hd/"
+#define NIC_ALIAS "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00"
+#define IGB_ALIAS "pci:v00008086d00001533sv00008086sd00000001bc02sc00i00"
+#define VIRTIO_ALIAS "pci:v00001AF4d00001041sv00001AF4sd00001100bc02sc00i00"
+    struct eng e;
+
+    eng_start(&e, "kernel 6.1.0-hd\niommu intel\n"
+                  "file " MODULES "modules.alias \"# Aliases extracted from modules themselves.\\n"
+                  "alias pci:v00008086d000015??sv*sd*bc*sc*i* igb\\n"
+                  "alias pci:v00008086d*sv*sd*bc02sc*i* e100\\n"
+                  "alias pci:v00008086d00001533sv*sd*bc*sc*i* igb\\n"
+                  "alias pci:v000010ECd*sv*sd*bc*sc*i* r8169\\n"
+                  "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\\n\"\n"
+                  "file " MODULES "modules.builtin.modinfo \"virtio_pci.license=GPL\\x00"
+                  "virtio_pci.alias=pci:v00001AF4d*sv*sd*bc*sc*i*\\x00"
+                  "e1000.alias=pci:v00008086d00001533sv*sd*bc*sc*i*\\x00\"\n"
+                  "file etc/modprobe.d/nic.conf \"alias pci:v00008086d000010D3sv*sd*bc*sc*i* "
+                  "my-e1000e\\nalias pci:v0000808[0-9]d000010D3* other\\n"
+                  "alias pci:v00008086d000010D3*\\n\"\n");
+    /* modprobe.d's lines win over modules.alias's e1000e and e100, in their order; one
+     * without its module is a bad line, skipped. libkmod reads them under a fake root too. */
+    ck_assert_str_eq(modules_for(&e, NIC_ALIAS), "my_e1000e,other");
+    ck_assert_str_eq(modules_for(&e, "pci:v0000DEADd0000BEEFsv00000000sd00000000bc02sc00i00"),
+                     "");
+#ifdef HOSTDEV_NO_KMOD
+    /* The text modules.alias, matched as fnmatch() matches ('?', '*'), in its order, a module
+     * once; the built-in e1000 matching too is not asked then. libkmod reads only the index
+     * (modules.alias.bin), which a fake root does not carry: these are the libc-only build's. */
+    ck_assert_str_eq(modules_for(&e, IGB_ALIAS), "igb,e100");
+    /* Nothing in modules.alias: a built-in driver's alias (known; nothing to load). */
+    ck_assert_str_eq(modules_for(&e, VIRTIO_ALIAS), "virtio_pci");
+#endif
+    eng_stop(&e);
+    /* A tree without lib/modules or modprobe.d knows no module. */
+    eng_start(&e, "demo");
+    ck_assert_str_eq(modules_for(&e, NIC_ALIAS), "");
+    eng_stop(&e);
+#undef MODULES
+#undef NIC_ALIAS
+#undef IGB_ALIAS
+#undef VIRTIO_ALIAS
 }
 END_TEST
 

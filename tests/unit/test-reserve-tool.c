@@ -3012,10 +3012,6 @@ HD_TEST(a_failed_give_back_to_the_kernel_keeps_the_record)
 }
 END_TEST
 
-/* Only libkmod resolves a modalias (the alias line put into the fake root's modprobe.d): the
- * libc-only build knows no module for any device (os/kmod-none.c), so there none is the
- * kernel's choice, and every assertion of the next test is about the resolved module. */
-#ifndef HOSTDEV_NO_KMOD
 /* @file of the fake root with @text in it, its directories made when missing. */
 static void put_file(const char *file, const char *text)
 {
@@ -3032,7 +3028,8 @@ static void put_file(const char *file, const char *text)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-/* The fake root's modprobe.d: what libkmod resolves the NIC's modalias with. */
+/* The fake root's modprobe.d: what the NIC's modalias resolves with (an alias line, which
+ * libkmod, or kmod-none.c without it, looks up before modules.alias). */
 static void modprobe_conf(const char *text)
 {
     put_file("etc/modprobe.d/nic.conf", text);
@@ -3103,9 +3100,10 @@ HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
 }
 END_TEST
 
-/* Under a fake root libkmod resolves a modalias with the modprobe.d directories modprobe.c
- * reads (etc, run, usr/local/lib, usr/lib, lib; one file name, the first directory's): an
- * alias line in any of them names the module the give-back needs, here one not loaded. */
+/* Under a fake root a modalias resolves with the modprobe.d directories modprobe.c reads
+ * (etc, run, usr/local/lib, usr/lib, lib; one file name, the first directory's), libkmod given
+ * them or kmod-none.c on modprobe.c's lines: an alias line in any of them names the module the
+ * give-back needs, here one not loaded. */
 HD_TEST(a_modprobe_d_alias_counts_in_every_directory_kmod_reads)
 {
     static const struct {
@@ -3135,7 +3133,6 @@ HD_TEST(a_modprobe_d_alias_counts_in_every_directory_kmod_reads)
     }
 }
 END_TEST
-#endif
 
 /* Killed in the give-back, after the record went: recovery writes it back from the intent
  * log's word for it, and puts the device back on the stub. */
@@ -3193,10 +3190,8 @@ HD_TEST(vfs_the_boot_makes_and_reserves_go_back_to_the_kernels_choice)
     }
     ck_assert_str_eq(fx_read(&e.fx, "sys/bus/pci/devices/0000:03:00.1/sriov_drivers_autoprobe"),
                      "0");
-#ifndef HOSTDEV_NO_KMOD /* the libc-only build resolves no modalias: none without this */
     /* ixgbevf, loaded, is what their modalias resolves to: still none is the kernel's choice. */
     modprobe_conf("alias pci:v00008086d000010EDsv*sd*bc*sc*i* ixgbevf\n");
-#endif
     ck_assert_int_eq(hd("reattach 0000:03:10.1"), 0);
     ck_assert_str_eq(e.out, "0000:03:10.1: vfio-pci -> none\n");
     ck_assert_int_eq(hd("unpersist 0000:03:10.3"), 0);
