@@ -294,6 +294,31 @@ static bool no_driver_named(struct hd_ctx *ctx, const char *name)
            hd_fs_exists(ctx, path) == 0;
 }
 
+/* @vf's PF is bound to vfio-pci or a variant, that driver's name in @driver (@size bytes);
+ * false for no VF and for a PF that cannot be read. */
+static bool pf_on_vfio(struct hd_device *vf, char *driver, size_t size)
+{
+    struct hd_ctx *ctx = hd_device_get_ctx(vf);
+    char pf[HD_PCI_ADDR_BUFSZ];
+    bool on;
+
+    if (hd_device_get_physfn(vf) == NULL)
+        return false;
+    on = hd_sriov_read_pf_driver(vf, driver, size) == 0 &&
+         hd_bound_to_vfio(ctx, hd_pci_addr_format(hd_device_get_physfn(vf), pf), driver);
+    hd_ctx_clear_error(ctx); /* a PF that cannot be read is on no driver of vfio's */
+    return on;
+}
+
+/* vfio-pci opens such a VF only with the VF token its PF was given (VFIO_DEVICE_FEATURE
+ * PCI_VF_TOKEN), which libvirt never passes. */
+HD_EXPORT bool hd_device_needs_vf_token(struct hd_device *dev)
+{
+    char driver[HD_DRIVER_NAME_MAX];
+
+    return pf_on_vfio(dev, driver, sizeof(driver));
+}
+
 /* What the kernel shows, not how a variant names its vfio device (that name is the variant's
  * to choose, and sysfs shows it nowhere): the PF on a vfio-pci family driver, and the VF's
  * override either that driver or a name no driver has, as only the capture writes. */
@@ -301,15 +326,14 @@ HD_EXPORT int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, s
 {
     struct hd_ctx *ctx = hd_device_get_ctx(dev);
     const char *ovr = hd_device_get_driver_override(dev);
-    char driver[HD_DRIVER_NAME_MAX], pf[HD_PCI_ADDR_BUFSZ];
+    char driver[HD_DRIVER_NAME_MAX];
     bool captured;
 
-    if (ovr == NULL || hd_device_get_physfn(dev) == NULL)
+    if (ovr == NULL)
         return 0;
-    captured = hd_sriov_read_pf_driver(dev, driver, sizeof(driver)) == 0 &&
-               (strcmp(ovr, driver) == 0 || no_driver_named(ctx, ovr)) &&
-               hd_bound_to_vfio(ctx, hd_pci_addr_format(hd_device_get_physfn(dev), pf), driver);
-    hd_ctx_clear_error(ctx); /* a PF that cannot be read captured nothing */
+    captured = pf_on_vfio(dev, driver, sizeof(driver)) &&
+               (strcmp(ovr, driver) == 0 || no_driver_named(ctx, ovr));
+    hd_ctx_clear_error(ctx);
     if (captured && buf != NULL)
         hd_strlcpy(buf, driver, size);
     return captured;

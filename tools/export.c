@@ -263,7 +263,7 @@ static int build_model(struct tool *t, struct hd_device_list *list, bool names, 
         if (!d->is_vf)
             continue;
         d->pf = find(m, hd_device_get_physfn(d->dev));
-        d->needs_vf_token = d->pf != NULL && hd_device_is_on_vfio(d->pf->dev);
+        d->needs_vf_token = d->pf != NULL && hd_device_needs_vf_token(d->dev);
     }
     if ((r = hd_iommu_probe(t->ctx, &report)) < 0)
         return tool_lib_error(t, EXIT_FAILED, r, "probing the IOMMU");

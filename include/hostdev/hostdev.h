@@ -229,6 +229,10 @@ bool hd_device_is_captured_by_pf(struct hd_device *dev);
 /* The same, with the PF's driver in @buf (NULL: not wanted): 1 captured, 0 not. The VF binds to
  * that driver when the override is its name, and stays unbound when not. */
 int hd_device_get_capturing_driver(struct hd_device *dev, char *buf, size_t size);
+/* A VF whose PF is on vfio-pci (or a variant, as hd_device_is_on_vfio() tells): vfio-pci opens it
+ * only with the VF token the PF's user set, which libvirt never passes ("VF token required to
+ * access device"); false for a PF, a VF whose PF is elsewhere and a PF that cannot be read. */
+bool hd_device_needs_vf_token(struct hd_device *dev);
 size_t hd_device_get_virtfn_count(const struct hd_device *dev);
 const struct hd_pci_addr *hd_device_get_virtfn(const struct hd_device *dev, size_t i);
 int hd_device_get_sriov_totalvfs(const struct hd_device *dev); /* -1: not SR-IOV capable */
