@@ -129,6 +129,7 @@ static int run(struct tool *t, int argc, char **argv)
     const char *missing;
     unsigned int caps = 0;
     bool vdsm = false, tree = false, selectors = false;
+    const char *format = NULL; /* as typed */
     struct hd_device_list *list;
     unsigned int fill;
     int c, r = EXIT_DONE;
@@ -147,6 +148,8 @@ static int run(struct tool *t, int argc, char **argv)
             r = parse_caps(t, optarg, &caps);
             break;
         case 'f':
+            if ((r = tool_take_once(t, "--format", &format, optarg)) != EXIT_DONE)
+                break;
             if (strcmp(optarg, "json") == 0) { /* as --json, the way lsblk/ip users ask */
 #ifdef HOSTDEV_TOOLS_CORE
                 r = tool_error(t, EXIT_USAGE, "--format json: not in this build "
@@ -188,6 +191,12 @@ static int run(struct tool *t, int argc, char **argv)
     if (r != EXIT_DONE) {
         devfilter_free(filter);
         return r;
+    }
+    /* --json asks for JSON; --format text for the opposite: neither is taken over the other,
+     * as --tree (text too) is not. */
+    if (format != NULL && strcmp(format, "text") == 0 && tool_json(t)) {
+        devfilter_free(filter);
+        return tool_error(t, EXIT_USAGE, "--format text contradicts --json: give one of them");
     }
     if (tree && !vdsm) {
         devfilter_free(filter);

@@ -131,6 +131,14 @@ static const struct bad cases[] = {
     {"args: VDSM tree as JSON", FUSE, NULL, "$HD --json list --format vdsm --tree", 2,
      "--tree draws vdsClient's text, not JSON", NONE, 0},
     {"args: unknown format", FUSE, NULL, "$HD list --format xml", 2, "'xml'", NONE, 0},
+    /* Given twice, list's --format is refused as export's is, not the last one taken. */
+    {"args: list --format twice", FUSE, NULL, "$HD list --format json --format vdsm", 2,
+     "--format given twice: 'json' and 'vdsm'", JSON, 0},
+    /* Text asked for and JSON too, in either order: neither wins silently. */
+    {"args: list text as JSON", FUSE, NULL, "$HD list --format text --json", 2,
+     "--format text contradicts --json", JSON, 0},
+    {"args: list JSON as text", FUSE, NULL, "$HD --json list --format text", 2,
+     "--format text contradicts --json", JSON, 0},
     {"args: negative timeout", FUSE, NULL, "$HD --timeout -5 list", 2, "'-5'", NONE, 0},
     {"args: huge timeout", FUSE, NULL, "$HD --timeout 99999999999999999999 list", 2,
      "'99999999999999999999'", NONE, 0},
