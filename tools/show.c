@@ -106,8 +106,66 @@ static bool override_by_pf(struct hd_device *dev, char *pfdrv, size_t size)
     return !recorded && hd_device_get_capturing_driver(dev, pfdrv, size) == 1;
 }
 
+/* What a detach does not take it for, or NULL: a bridge ever, a function the host keeps without
+ * --force (as the engine refuses them, ops.c); @role is its platform role. */
+static const char *detach_refusal(struct hd_device *dev, const char *role)
+{
+    if (!hd_device_is_assignable(dev))
+        return "a bridge";
+    return role != NULL ? "kept by the host" : NULL;
+}
+
+/* The mediated device types @dev offers, as `mdev types` lists them (@types NULL: they could
+ * not be read, and nothing is said). */
+static void mdev_types_text(struct hd_device *dev, const struct hd_mdev_type_list *types)
+{
+    bool first = true;
+
+    for (size_t i = 0; types != NULL && i < hd_mdev_type_list_count(types); i++) {
+        const char *name = hd_mdev_type_list_get_name(types, i);
+        int avail = hd_mdev_type_list_get_available(types, i);
+        if (strcmp(hd_mdev_type_list_get_parent(types, i), hd_device_get_name(dev)) != 0)
+            continue;
+        printf("  %s%s", first ? "mdev types:      " : "                 ",
+               hd_mdev_type_list_get_id(types, i));
+        if (name != NULL && name[0]) {
+            printf(" \"");
+            tool_put_text(stdout, name);
+            printf("\"");
+        }
+        if (avail >= 0)
+            printf(", %d available\n", avail);
+        else
+            printf(", available unknown\n");
+        first = false;
+    }
+}
+
+static void mdev_types_json(struct json *j, struct hd_device *dev,
+                            const struct hd_mdev_type_list *types)
+{
+    json_key(j, "mdev_types");
+    if (types == NULL) {
+        json_null(j);
+        return;
+    }
+    json_begin_array(j);
+    for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
+        int avail = hd_mdev_type_list_get_available(types, i);
+        if (strcmp(hd_mdev_type_list_get_parent(types, i), hd_device_get_name(dev)) != 0)
+            continue;
+        json_begin_object(j);
+        json_kv_string(j, "type", hd_mdev_type_list_get_id(types, i));
+        json_kv_string(j, "name", hd_mdev_type_list_get_name(types, i));
+        json_kv_int_or_null(j, "available_instances", avail, avail >= 0);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void show_text(const struct tool *t, struct hd_device *dev, struct hd_group *g,
-                      const struct device_facts *f, const struct at_boot *boot)
+                      const struct device_facts *f, const struct at_boot *boot,
+                      const struct hd_mdev_type_list *types)
 {
     const struct hd_pci_addr *parent = hd_device_get_parent(dev), *pf = hd_device_get_physfn(dev);
     const char *s;
@@ -133,8 +191,12 @@ static void show_text(const struct tool *t, struct hd_device *dev, struct hd_gro
         printf("  driver_override: %s\n", (s = hd_device_get_driver_override(dev)) ? s : "none");
     else
         printf("  driver_override: not supported by this kernel\n");
+    const char *role = hd_device_get_platform_role(dev), *refused = detach_refusal(dev, role);
     char vfio[64];
-    if (hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0)
+    if (refused != NULL)
+        printf("  detach binds:    none: detach refuses it, %s%s%s%s\n", refused,
+               role ? " (" : "", role ? role : "", role ? ")" : "");
+    else if (hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0)
         printf("  detach binds:    %s%s\n", vfio,
                strcmp(vfio, "vfio-pci") == 0
                    ? " (no variant driver matches it)"
@@ -181,11 +243,14 @@ static void show_text(const struct tool *t, struct hd_device *dev, struct hd_gro
         printf("%d\n", v);
     else
         printf("none\n");
-    const char *role = hd_device_get_platform_role(dev);
     if (!hd_device_is_assignable(dev))
         printf("  assignable:      no (bridge)\n");
     else if (role != NULL) /* the host keeps it: detach and acquire refuse it without --force */
         printf("  assignable:      no (%s: the host keeps it)\n", role);
+    else if (hd_device_needs_vf_token(dev)) /* as export leaves it out */
+        printf("  assignable:      yes (endpoint), but its PF %s is on vfio-pci (or a "
+               "variant): the VF opens only with the PF's VF token, which libvirt never passes\n",
+               hd_pci_addr_format(pf, buf));
     else
         printf("  assignable:      yes (endpoint)\n");
     printf("  reset:           %s%s%s\n", hd_device_has_reset(dev) ? "yes" : "no",
@@ -200,6 +265,7 @@ static void show_text(const struct tool *t, struct hd_device *dev, struct hd_gro
             printf("%s %s", i ? "," : ":", hd_pci_addr_format(hd_device_get_virtfn(dev, i), buf));
         printf("\n");
     }
+    mdev_types_text(dev, types);
     if ((s = hd_device_get_vfio_cdev(dev)) != NULL)
         printf("  vfio cdev:       dev/vfio/devices/%s\n", s);
     if (g == NULL) {
@@ -259,7 +325,7 @@ static void show_text(const struct tool *t, struct hd_device *dev, struct hd_gro
 }
 
 static void show_json(struct hd_device *dev, struct hd_group *g, const struct device_facts *f,
-                      const struct at_boot *boot)
+                      const struct at_boot *boot, const struct hd_mdev_type_list *types)
 {
     struct json j;
     json_init(&j, stdout, 2);
@@ -268,9 +334,15 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
     /* driver_override set by the kernel as the device's PF on vfio-pci made it */
     char pfdrv[64];
     json_kv_bool(&j, "driver_override_by_pf", override_by_pf(dev, pfdrv, sizeof(pfdrv)));
-    char vfio[64];
+    char vfio[64]; /* null too where detach refuses it */
     json_kv_string(&j, "vfio_driver",
-                   hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0 ? vfio : NULL);
+                   detach_refusal(dev, hd_device_get_platform_role(dev)) == NULL &&
+                           hd_device_get_vfio_driver(dev, vfio, sizeof(vfio)) == 0
+                       ? vfio
+                       : NULL);
+    /* a VF whose PF is on a vfio driver: opened only with the PF's VF token */
+    json_kv_bool(&j, "needs_vf_token", hd_device_needs_vf_token(dev));
+    mdev_types_json(&j, dev, types);
     at_boot_json(&j, boot);
     const char *op;
     bool live;
@@ -420,12 +492,16 @@ static int run(struct tool *t, int argc, char **argv)
     }
     struct device_facts f;
     struct at_boot boot;
+    struct hd_mdev_type_list *types = NULL; /* NULL: unreadable (null in JSON) */
     device_facts_read(t, &f);
     at_boot_read(t, devs[0], &boot);
+    if (hd_mdev_type_list_new(t->ctx, &types) < 0)
+        hd_ctx_clear_error(t->ctx);
     if (tool_json(t))
-        show_json(devs[0], g, &f, &boot);
+        show_json(devs[0], g, &f, &boot, types);
     else
-        show_text(t, devs[0], g, &f, &boot);
+        show_text(t, devs[0], g, &f, &boot, types);
+    hd_mdev_type_list_unref(types);
     hd_reserve_config_unref(boot.config);
     device_facts_free(&f);
     hd_group_unref(g);
@@ -442,10 +518,10 @@ const struct tool_command cmd_show = {
     .help = "A PCI device (DDDD:BB:SS.F, BB:SS.F, pci_DDDD_BB_SS_F or a network interface's\n"
             "name): its ids, driver and override, the driver a detach binds, interfaces, what\n"
             "each boot does to it, what the host uses it for, whether a VM can have it, its\n"
-            "reset methods, SR-IOV, and its IOMMU group's members (those that keep the group\n"
-            "from a VM marked). A USB device (usb_BUS_PORT or usb:VVVV:PPPP[:SERIAL]), a\n"
-            "SCSI device (scsi_H_B_T_L) or a mediated device (its UUID): the node a VM\n"
-            "opens, its parent and driver, the VM that holds it and what the host keeps it\n"
-            "for.\n"
+            "reset methods, SR-IOV, the mediated device types it offers, and its IOMMU\n"
+            "group's members (those that keep the group from a VM marked). A USB device\n"
+            "(usb_BUS_PORT or usb:VVVV:PPPP[:SERIAL]), a SCSI device (scsi_H_B_T_L) or a\n"
+            "mediated device (its UUID): the node a VM opens, its parent and driver, the VM\n"
+            "that holds it and what the host keeps it for.\n"
             "With --json: one object (show --json in hostdev(1) names its fields).\n",
 };

@@ -91,6 +91,36 @@ HD_TEST(types_and_devices_are_listed)
 }
 END_TEST
 
+/* show of a parent names the types it offers, as `mdev types` and libvirt's nodedev-dumpxml
+ * do; a device that is no parent offers none. */
+HD_TEST(show_lists_a_parents_types)
+{
+    struct eng e;
+
+    eng_start(&e, "mdev");
+    ck_assert_int_eq(eng_run(&e, "show 00:02.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "  mdev types:      i915-GVTg_V5_4 \"GVTg_V5_4\", 2 "
+                                        "available\n"
+                                        "                   i915-GVTg_V5_8 \"GVTg_V5_8\", 1 "
+                                        "available\n"));
+    ck_assert_ptr_null(strstr(e.out, "mtty-1")); /* another parent's */
+    ck_assert_int_eq(eng_run(&e, "--json show 00:02.0"), 0);
+    at_json_check(e.out, false);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"mdev_types\": [\n"
+                                        "    {\n"
+                                        "      \"type\": \"i915-GVTg_V5_4\",\n"
+                                        "      \"name\": \"GVTg_V5_4\",\n"
+                                        "      \"available_instances\": 2\n"
+                                        "    },\n"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"type\": \"i915-GVTg_V5_8\""));
+    ck_assert_int_eq(eng_run(&e, "show 00:00.0"), 0);
+    ck_assert_ptr_null(strstr(e.out, "mdev types"));
+    ck_assert_int_eq(eng_run(&e, "--json show 00:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"mdev_types\": []"));
+    eng_stop(&e);
+}
+END_TEST
+
 HD_TEST(create_and_remove)
 {
     struct eng e;

@@ -517,6 +517,28 @@ HD_TEST(unviable_note_names_members_the_host_keeps)
 }
 END_TEST
 
+/* show of a VF whose PF is on vfio-pci gives export's caveat: a VM engine opening it through
+ * vfio-pci needs the PF's VF token, which libvirt never passes; a VF whose PF is on its host
+ * driver has no such caveat. */
+HD_TEST(show_says_a_vf_of_a_pf_on_vfio_needs_its_vf_token)
+{
+    eng_stop(&e);
+    eng_start(&e, "fleet");
+    ck_assert_int_eq(hd("show 82:01.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "  assignable:      yes (endpoint), but its PF "
+                                        "0000:82:00.0 is on vfio-pci (or a variant): the VF "
+                                        "opens only with the PF's VF token, which libvirt never "
+                                        "passes\n"));
+    ck_assert_int_eq(hd("--json show 82:01.0"), 0);
+    json_parses();
+    ck_assert_ptr_nonnull(strstr(e.out, "\"needs_vf_token\": true"));
+    ck_assert_int_eq(hd("show 81:10.0"), 0); /* its PF on ixgbe */
+    ck_assert_ptr_nonnull(strstr(e.out, "  assignable:      yes (endpoint)\n"));
+    ck_assert_int_eq(hd("--json show 81:10.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"needs_vf_token\": false"));
+}
+END_TEST
+
 /* show says of group 9 what detach and doctor say: with the LPC bridge and the SMBus in it,
  * no detach makes it viable, so "a VM can have it once every member is on vfio-pci" is false. */
 HD_TEST(show_says_a_group_the_host_keeps_part_of_is_for_no_vm)
@@ -1117,9 +1139,20 @@ HD_TEST(list_and_help)
     ck_assert_int_eq(hd("show 00:00.0"), 0);
     ck_assert_ptr_nonnull(
         strstr(e.out, "  assignable:      no (a host bridge: the host keeps it)\n"));
+    /* No detach takes it (without --force): no driver is said to be what it binds. */
+    ck_assert_ptr_nonnull(strstr(e.out, "  detach binds:    none: detach refuses it, kept by the "
+                                        "host (a host bridge)\n"));
     ck_assert_int_eq(hd("--json show 00:00.0"), 0);
     ck_assert_ptr_nonnull(strstr(e.out, "\"platform_role\": \"a host bridge\""));
     ck_assert_ptr_nonnull(strstr(e.out, "\"assignable\": false"));
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vfio_driver\": null"));
+    /* Nor a bridge, ever. */
+    ck_assert_int_eq(hd("show 00:1c.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "  detach binds:    none: detach refuses it, a bridge\n"));
+    ck_assert_int_eq(hd("--json show 00:1c.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vfio_driver\": null"));
+    ck_assert_int_eq(hd("--json show 03:00.0"), 0);
+    ck_assert_ptr_nonnull(strstr(e.out, "\"vfio_driver\": \"vfio-pci\""));
     /* oVirt builds its device assignment on is_assignable: the same verdict. */
     ck_assert_int_eq(hd("list --format vdsm --caps pci"), 0);
     static const char *const verdicts[][2] = {{"\"pci_0000_00_00_0\"", "\"false\""},
