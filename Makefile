@@ -370,7 +370,7 @@ check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps abi-check
 # The libc-only core (HOSTDEV_NO_KMOD=1 HOSTDEV_NO_UDEV=1, what the static binary uses) against
 # the unit tests of what it must answer as the regular build does: module loading and the
 # modprobe.d blacklist, options and aliases (os/modprobe.c, read without libkmod too), a
-# modalias's modules (kmod-none.c's lookup), names (hwdb.c without libudev), variants
+# modalias's modules (modalias.c's lookup), names (hwdb.c without libudev), variants
 # (modules.alias read by os/modalias.c), reservations at boot,
 # doctor and verify, USB/SCSI, the monitor and the hostdev tool end to end. What only libkmod or
 # libudev can answer is said in the test, under #ifdef HOSTDEV_NO_KMOD / HOSTDEV_NO_UDEV.

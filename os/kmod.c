@@ -1,8 +1,8 @@
 /* kmod.c - modules through libkmod: load a driver's module, and which module a device's
  * modalias resolves to (the blacklist is modprobe.c's, in either build). Lookups under a fake
  * root read its own modprobe.d and modules directory; only the host itself ever gets a module
- * inserted. libkmod is opened when a module question comes up (dl.h); without it the answers
- * are kmod-none.c's. */
+ * inserted. libkmod is opened when a module question comes up (dl.h); without it a module is
+ * loaded by running modprobe and a modalias resolves on the text files (modalias.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +47,7 @@ static bool kmod_load(struct hd_ctx *ctx, struct kmod_api *api)
     api->dl =
         hd_dl_open("libkmod.so.2", kmod_syms, HD_ARRAY_SIZE(kmod_syms), api, why, sizeof(why));
     if (api->dl == NULL)
-        hd_dbg(ctx, "no libkmod (%s): modules.alias is not read", why);
+        hd_dbg(ctx, "no libkmod (%s): modprobe.d and modules.alias are read as text", why);
     return api->dl != NULL;
 }
 
@@ -113,8 +113,12 @@ int hd_modules_for_modalias(struct hd_ctx *ctx, const char *modalias, char ***mo
 
     *modules = NULL;
     *n = 0;
-    if (modalias == NULL || !kmod_load(ctx, &api))
+    if (modalias == NULL)
         return -ENOENT; /* the kernel picks the driver then */
+    /* A host without libkmod (a minimal image of the dynamic build): the text files, which
+     * depmod writes beside the index it reads. */
+    if (!kmod_load(ctx, &api))
+        return hd_modalias_modules(ctx, modalias, modules, n);
     if ((k = kmod_for(ctx, &api)) == NULL) {
         hd_dl_close(api.dl);
         return -ENOMEM;

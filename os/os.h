@@ -56,6 +56,11 @@ int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **aliases, si
 bool hd_alias_normalize(char *alias);
 /* Does @pattern match @alias, as kmod matches them (fnmatch(), no flags)? */
 bool hd_modalias_match(const char *pattern, const char *alias);
+/* The modules @modalias resolves to as kmod_module_new_from_lookup() resolves it, read from
+ * the text files (modprobe.d's alias lines, then modules.alias, then the built-in drivers'):
+ * the libc-only build's answer, and the regular build's when libkmod cannot be opened. As
+ * hd_modules_for_modalias(). */
+int hd_modalias_modules(struct hd_ctx *ctx, const char *modalias, char ***modules, size_t *n);
 
 /* ---- udev.c (or udev-none.c) ------------------------------------------------------------ */
 

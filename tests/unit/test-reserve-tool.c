@@ -3029,7 +3029,7 @@ static void put_file(const char *file, const char *text)
 }
 
 /* The fake root's modprobe.d: what the NIC's modalias resolves with (an alias line, which
- * libkmod, or kmod-none.c without it, looks up before modules.alias). */
+ * libkmod, or modalias.c's lookup without it, looks up before modules.alias). */
 static void modprobe_conf(const char *text)
 {
     put_file("etc/modprobe.d/nic.conf", text);
@@ -3100,9 +3100,41 @@ HD_TEST(a_give_back_to_the_kernel_loads_the_module_its_modalias_names)
 }
 END_TEST
 
+/* A dynamic build on a host without libkmod (here: a libkmod.so.2 the loader cannot load,
+ * first on LD_LIBRARY_PATH) resolves a modalias on the text files as the libc-only build does:
+ * modules.alias names e1000e, not loaded, and the give-back is refused as with libkmod, not
+ * done with no driver to take the device. The libc-only build reads the same files. */
+HD_TEST(without_libkmod_a_modalias_resolves_on_modules_alias)
+{
+    char env[512], dir[400];
+    FILE *f;
+
+    eng_start(&e, "demo");
+    put_file("lib/modules/6.1.0-13-amd64/modules.alias",
+             "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n");
+    boot_reserves_unprobed_nic();
+    ck_assert_int_eq(fx_ctl(&e.fx, "rmmod e1000e"), 0);
+    snprintf(dir, sizeof(dir), "%s", fx_path(&e.fx, "no-libkmod"));
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(env, sizeof(env), "%s/libkmod.so.2", dir);
+    ck_assert_ptr_nonnull(f = fopen(env, "w")); /* empty: "file too short" to the loader */
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(env, sizeof(env), "LD_LIBRARY_PATH=%s", dir);
+    size_t writes = eng_writes(&e);
+    ck_assert_int_eq(hd_env(env, "reattach " NIC), 1);
+    ck_err_has(NIC ": no driver would take the device back: module e1000e is not loaded");
+    ck_assert_uint_eq(eng_writes(&e), writes);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "vfio-pci");
+    ck_assert_str_eq(fx_read(&e.fx, NIC_RECORD), "*");
+    ck_assert_int_eq(fx_ctl(&e.fx, "modprobe e1000e"), 0);
+    ck_assert_int_eq(hd_env(env, "reattach " NIC), 0);
+    ck_assert_str_eq(fx_driver(&e.fx, NIC), "e1000e");
+}
+END_TEST
+
 /* Under a fake root a modalias resolves with the modprobe.d directories modprobe.c reads
  * (etc, run, usr/local/lib, usr/lib, lib; one file name, the first directory's), libkmod given
- * them or kmod-none.c on modprobe.c's lines: an alias line in any of them names the module the
+ * them or modalias.c's lookup on modprobe.c's lines: an alias line in any of them names the module the
  * give-back needs, here one not loaded. */
 HD_TEST(a_modprobe_d_alias_counts_in_every_directory_kmod_reads)
 {
