@@ -3,13 +3,11 @@
  * "vfio_pci:" alias matching the device, else vfio-pci itself. Variant drivers list their ids
  * with PCI_DRIVER_OVERRIDE_DEVICE_VFIO, which file2alias writes as "vfio_pci:v...d..."
  * aliases; vfio-pci's own "match all" entry is one of them, with wildcards only. The aliases
- * are os/modalias.c's (modules.alias and the built-in drivers'); only these ones count here. */
+ * are os/modalias.c's (modules.alias and the built-in drivers'), which keeps these apart. */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-
-static const char vfio_prefix[] = "vfio_pci:";
 
 static size_t wildcards(const char *pattern)
 {
@@ -30,16 +28,10 @@ static int vfio_aliases_for(struct hd_ctx *ctx, const char *modalias,
     /* "pci:v..." is what the kernel matches "vfio_pci:v..." aliases against. */
     if (modalias == NULL || strncmp(modalias, "pci:", 4) != 0)
         return 0;
-    if ((r = hd_modaliases_get(ctx, v, n)) < 0)
+    if ((r = hd_modaliases_get_vfio(ctx, v, n)) < 0)
         return r;
     snprintf(subject, size, "vfio_%s", modalias);
     return 1;
-}
-
-/* Is @a a vfio_pci: alias? */
-static bool is_vfio(const struct hd_modalias *a)
-{
-    return strncmp(a->pattern, vfio_prefix, sizeof(vfio_prefix) - 1) == 0;
 }
 
 int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, size_t size)
@@ -55,7 +47,7 @@ int hd_vfio_driver_for(struct hd_ctx *ctx, const char *modalias, char *driver, s
     /* The most specific match wins (libvirt chooses the same way): vfio-pci's own alias
      * matches everything and is all wildcards. */
     for (size_t i = 0; i < n; i++) {
-        if (is_vfio(&v[i]) && hd_modalias_match(v[i].pattern, subject) &&
+        if (hd_modalias_match(v[i].pattern, subject) &&
             (best == NULL || wildcards(v[i].pattern) < wildcards(best->pattern)))
             best = &v[i];
     }
@@ -82,7 +74,7 @@ int hd_vfio_variant_fits(struct hd_device *dev, const char *driver)
     if ((r = vfio_aliases_for(ctx, modalias, &v, &n, subject, sizeof(subject))) <= 0)
         return r;
     for (size_t i = 0; i < n; i++) {
-        if (!is_vfio(&v[i]) || !hd_cmdline_name_equal(v[i].module, driver))
+        if (!hd_cmdline_name_equal(v[i].module, driver))
             continue;
         known = true;
         if (hd_modalias_match(v[i].pattern, subject))

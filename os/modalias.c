@@ -21,6 +21,10 @@ struct hd_modaliases {
     char *text[2]; /* the files, cut in place: the records point into them */
     struct hd_modalias *v;
     size_t n, cap;
+    /* The "vfio_pci:" ones, which variant lookups take, apart: a real kernel has some tens
+     * among tens of thousands, and a plan asks once per device. */
+    struct hd_modalias *vfio;
+    size_t nvfio;
 };
 
 static void modaliases_free(struct hd_modaliases *a)
@@ -30,6 +34,7 @@ static void modaliases_free(struct hd_modaliases *a)
     free(a->text[0]);
     free(a->text[1]);
     free(a->v);
+    free(a->vfio);
     free(a);
 }
 
@@ -139,7 +144,26 @@ static void kernel_release(struct hd_ctx *ctx, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *n)
+/* The "vfio_pci:" aliases of @a copied apart, in their order. */
+static int split_vfio(struct hd_modaliases *a)
+{
+    static const char prefix[] = "vfio_pci:";
+
+    for (size_t i = 0; i < a->n; i++)
+        a->nvfio += strncmp(a->v[i].pattern, prefix, sizeof(prefix) - 1) == 0;
+    if (a->nvfio == 0)
+        return 0;
+    if ((a->vfio = calloc(a->nvfio, sizeof(*a->vfio))) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0, k = 0; i < a->n; i++) {
+        if (strncmp(a->v[i].pattern, prefix, sizeof(prefix) - 1) == 0)
+            a->vfio[k++] = a->v[i];
+    }
+    return 0;
+}
+
+/* The root's aliases, read on the context's first call. */
+static int modaliases(struct hd_ctx *ctx, const struct hd_modaliases **out)
 {
     static const char *const files[] = {"modules.alias", "modules.builtin.modinfo"};
     char release[128], path[HD_PATH_MAX];
@@ -147,11 +171,8 @@ int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *
     size_t len = 0;
     int r = 0;
 
-    if (a != NULL) { /* read already: a plan for 64 VFs asks 64 times */
-        *v = a->v;
-        *n = a->n;
+    if ((*out = a) != NULL) /* read already: a plan for 64 VFs asks 64 times */
         return 0;
-    }
     if ((a = calloc(1, sizeof(*a))) == NULL)
         return hd_err(ctx, -ENOMEM, "module aliases: out of memory");
     release[0] = '\0';
@@ -172,15 +193,38 @@ int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *
         else if (r == -ENOENT || r == -ENOTDIR)
             r = 0; /* no modules directory (a minimal image, a bare fake root): no aliases */
     }
+    if (r == 0 && split_vfio(a) < 0) {
+        modaliases_free(a);
+        return hd_err(ctx, -ENOMEM, "module aliases: out of memory");
+    }
     if (r < 0) {
         modaliases_free(a);
         return hd_err(ctx, r, "reading %s/%s failed: %s", hd_ctx_get_root(ctx), path,
                       strerror(-r));
     }
     hd_ctx_set_modaliases(ctx, a, modaliases_free); /* the context knows nothing of them */
-    *v = a->v;
-    *n = a->n;
+    *out = a;
     return 0;
+}
+
+int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *n)
+{
+    const struct hd_modaliases *a;
+    int r = modaliases(ctx, &a);
+
+    *v = r == 0 ? a->v : NULL;
+    *n = r == 0 ? a->n : 0;
+    return r;
+}
+
+int hd_modaliases_get_vfio(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *n)
+{
+    const struct hd_modaliases *a;
+    int r = modaliases(ctx, &a);
+
+    *v = r == 0 ? a->vfio : NULL;
+    *n = r == 0 ? a->nvfio : 0;
+    return r;
 }
 
 /* Append to @modules the module of each alias of @v (those whose builtin is @builtin) that

@@ -51,6 +51,8 @@ struct hd_modalias {
  * call and kept on it; none without the files. Borrowed. A read error (not a missing file) or
  * -ENOMEM fails, with a message. */
 int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **aliases, size_t *n);
+/* Of those, the "vfio_pci:" ones (VFIO variant drivers' and vfio-pci's own), in order. */
+int hd_modaliases_get_vfio(struct hd_ctx *ctx, const struct hd_modalias **aliases, size_t *n);
 /* kmod's alias_normalize(), in place: '-' is '_' outside a [...] class; false for a ']'
  * without its '[' or a class left open (kmod refuses such an alias). */
 bool hd_alias_normalize(char *alias);
