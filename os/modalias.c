@@ -207,7 +207,8 @@ static int modaliases(struct hd_ctx *ctx, const struct hd_modaliases **out)
     return 0;
 }
 
-int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *n)
+/* All of them (hd_modaliases_get_vfio()'s of the whole files). */
+static int modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *n)
 {
     const struct hd_modaliases *a;
     int r = modaliases(ctx, &a);
@@ -274,7 +275,7 @@ int hd_modalias_modules(struct hd_ctx *ctx, const char *modalias, char ***module
         return r;
     hd_modprobe_get_aliases(mp, &v, &count);
     r = add_matches(v, count, false, alias, modules, n, &cap);
-    if (r == 0 && *n == 0 && (r = hd_modaliases_get(ctx, &v, &count)) == 0) {
+    if (r == 0 && *n == 0 && (r = modaliases_get(ctx, &v, &count)) == 0) {
         r = add_matches(v, count, false, alias, modules, n, &cap);
         if (r == 0 && *n == 0)
             r = add_matches(v, count, true, alias, modules, n, &cap);

@@ -46,12 +46,10 @@ struct hd_modalias {
     const char *module;  /* a plain name (hd_name_valid()) */
     bool builtin;        /* a built-in driver's (modules.builtin.modinfo): nothing to load */
 };
-/* modules.alias's aliases, then modules.builtin.modinfo's, of the root's running kernel, in
- * the files' order (depmod's, the order kmod gives matches in): read on the context's first
- * call and kept on it; none without the files. Borrowed. A read error (not a missing file) or
- * -ENOMEM fails, with a message. */
-int hd_modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **aliases, size_t *n);
-/* Of those, the "vfio_pci:" ones (VFIO variant drivers' and vfio-pci's own), in order. */
+/* The "vfio_pci:" aliases (VFIO variant drivers' and vfio-pci's own) of the root's running
+ * kernel, from modules.alias then modules.builtin.modinfo, in the files' order (depmod's, the
+ * order kmod gives matches in): read on the context's first call and kept on it; none without
+ * the files. Borrowed. A read error (not a missing file) or -ENOMEM fails, with a message. */
 int hd_modaliases_get_vfio(struct hd_ctx *ctx, const struct hd_modalias **aliases, size_t *n);
 /* kmod's alias_normalize(), in place: '-' is '_' outside a [...] class; false for a ']'
  * without its '[' or a class left open (kmod refuses such an alias). */
