@@ -169,11 +169,9 @@ static int check_makeable(struct hd_ctx *ctx, const struct hd_jstep *s, bool off
     int r, available = -2;
     bool parent = false;
 
-    if ((r = hd_mdev_type_list_new(ctx, &types)) < 0)
+    if ((r = hd_mdev_type_list_new_for_parent(ctx, s->mdev_parent, &types)) < 0)
         return r;
     for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
-        if (strcmp(hd_mdev_type_list_get_parent(types, i), s->mdev_parent) != 0)
-            continue;
         parent = true;
         if (strcmp(hd_mdev_type_list_get_id(types, i), s->mdev_type) == 0)
             available = hd_mdev_type_list_get_available(types, i);

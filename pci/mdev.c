@@ -153,24 +153,34 @@ static void names_free(char **names, size_t n)
     hd_strv_free(names, n);
 }
 
+/* hd_mdev_scan() of one @parent (a valid name). */
+static int scan_parent(struct hd_ctx *ctx, const char *top, const char *parent,
+                       const char *middle, int (*fn)(void *data, const char *parent,
+                                                     const char *name), void *data)
+{
+    char **names = NULL, path[HD_PATH_MAX];
+    size_t n = 0;
+    int r;
+
+    if ((r = hd_path(path, sizeof(path), "%s/%s%s%s", top, parent, middle ? "/" : "",
+                     middle ? middle : "")) == 0 &&
+        (r = names_in(ctx, path, &names, &n)) == -ENOTDIR)
+        r = 0; /* a stray file beside the parents' directories */
+    for (size_t k = 0; r == 0 && k < n; k++)
+        r = fn(data, parent, names[k]);
+    names_free(names, n);
+    return r;
+}
+
 int hd_mdev_scan(struct hd_ctx *ctx, const char *top, const char *middle,
                  int (*fn)(void *data, const char *parent, const char *name), void *data)
 {
-    char **parents = NULL, path[HD_PATH_MAX];
+    char **parents = NULL;
     size_t np = 0;
     int r = names_in(ctx, top, &parents, &np);
 
-    for (size_t i = 0; r == 0 && i < np; i++) {
-        char **names = NULL;
-        size_t n = 0;
-        if ((r = hd_path(path, sizeof(path), "%s/%s%s%s", top, parents[i], middle ? "/" : "",
-                         middle ? middle : "")) == 0 &&
-            (r = names_in(ctx, path, &names, &n)) == -ENOTDIR)
-            r = 0; /* a stray file beside the parents' directories */
-        for (size_t k = 0; r == 0 && k < n; k++)
-            r = fn(data, parents[i], names[k]);
-        names_free(names, n);
-    }
+    for (size_t i = 0; r == 0 && i < np; i++)
+        r = scan_parent(ctx, top, parents[i], middle, fn, data);
     names_free(parents, np);
     return r;
 }
@@ -187,17 +197,26 @@ static int scan_type(void *data, const char *parent, const char *id)
     return add_type(s->ctx, s->l, parent, id);
 }
 
-HD_EXPORT int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list **out)
+HD_EXPORT int hd_mdev_type_list_new_for_parent(struct hd_ctx *ctx, const char *parent,
+                                               struct hd_mdev_type_list **out)
 {
-    struct hd_mdev_type_list *l = calloc(1, sizeof(*l));
-    struct type_scan scan = {ctx, l};
+    static const char top[] = "sys/class/mdev_bus", middle[] = "mdev_supported_types";
+    struct hd_mdev_type_list *l;
+    struct type_scan scan;
     int r;
 
     *out = NULL;
-    if (l == NULL)
+    /* A name that could not be a parent's (and could not be in a path) offers nothing. */
+    if (parent != NULL && (!hd_name_valid(parent) || strlen(parent) >= HD_DRIVER_NAME_MAX))
+        return hd_errr(ctx, -EINVAL, HD_REASON_INVALID, "'%s' is not a device name", parent);
+    if ((l = calloc(1, sizeof(*l))) == NULL)
         return -ENOMEM;
     hd_ref_init(&l->refcount);
-    r = hd_mdev_scan(ctx, "sys/class/mdev_bus", "mdev_supported_types", scan_type, &scan);
+    scan = (struct type_scan){ctx, l};
+    r = parent != NULL ? scan_parent(ctx, top, parent, middle, scan_type, &scan)
+                       : hd_mdev_scan(ctx, top, middle, scan_type, &scan);
+    if (r == -ENOENT && parent != NULL)
+        r = 0; /* no such parent: no types */
     if (r < 0) {
         hd_mdev_type_list_unref(l);
         hd_err(ctx, r, "reading the mediated device types under %s/sys/class/mdev_bus: %s",
@@ -206,6 +225,11 @@ HD_EXPORT int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list
     }
     *out = l;
     return 0;
+}
+
+HD_EXPORT int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list **out)
+{
+    return hd_mdev_type_list_new_for_parent(ctx, NULL, out);
 }
 
 HD_EXPORT struct hd_mdev_type_list *hd_mdev_type_list_ref(struct hd_mdev_type_list *l)

@@ -115,17 +115,15 @@ static const char *detach_refusal(struct hd_device *dev, const char *role)
     return role != NULL ? "kept by the host" : NULL;
 }
 
-/* The mediated device types @dev offers, as `mdev types` lists them (@types NULL: they could
- * not be read, and nothing is said). */
-static void mdev_types_text(struct hd_device *dev, const struct hd_mdev_type_list *types)
+/* The mediated device types the device offers (@types, its own), as `mdev types` lists them
+ * (@types NULL: they could not be read, and nothing is said). */
+static void mdev_types_text(const struct hd_mdev_type_list *types)
 {
     bool first = true;
 
     for (size_t i = 0; types != NULL && i < hd_mdev_type_list_count(types); i++) {
         const char *name = hd_mdev_type_list_get_name(types, i);
         int avail = hd_mdev_type_list_get_available(types, i);
-        if (strcmp(hd_mdev_type_list_get_parent(types, i), hd_device_get_name(dev)) != 0)
-            continue;
         printf("  %s%s", first ? "mdev types:      " : "                 ",
                hd_mdev_type_list_get_id(types, i));
         if (name != NULL && name[0]) {
@@ -141,8 +139,7 @@ static void mdev_types_text(struct hd_device *dev, const struct hd_mdev_type_lis
     }
 }
 
-static void mdev_types_json(struct json *j, struct hd_device *dev,
-                            const struct hd_mdev_type_list *types)
+static void mdev_types_json(struct json *j, const struct hd_mdev_type_list *types)
 {
     json_key(j, "mdev_types");
     if (types == NULL) {
@@ -152,8 +149,6 @@ static void mdev_types_json(struct json *j, struct hd_device *dev,
     json_begin_array(j);
     for (size_t i = 0; i < hd_mdev_type_list_count(types); i++) {
         int avail = hd_mdev_type_list_get_available(types, i);
-        if (strcmp(hd_mdev_type_list_get_parent(types, i), hd_device_get_name(dev)) != 0)
-            continue;
         json_begin_object(j);
         json_kv_string(j, "type", hd_mdev_type_list_get_id(types, i));
         json_kv_string(j, "name", hd_mdev_type_list_get_name(types, i));
@@ -265,7 +260,7 @@ static void show_text(const struct tool *t, struct hd_device *dev, struct hd_gro
             printf("%s %s", i ? "," : ":", hd_pci_addr_format(hd_device_get_virtfn(dev, i), buf));
         printf("\n");
     }
-    mdev_types_text(dev, types);
+    mdev_types_text(types);
     if ((s = hd_device_get_vfio_cdev(dev)) != NULL)
         printf("  vfio cdev:       dev/vfio/devices/%s\n", s);
     if (g == NULL) {
@@ -342,7 +337,7 @@ static void show_json(struct hd_device *dev, struct hd_group *g, const struct de
                        : NULL);
     /* a VF whose PF is on a vfio driver: opened only with the PF's VF token */
     json_kv_bool(&j, "needs_vf_token", hd_device_needs_vf_token(dev));
-    mdev_types_json(&j, dev, types);
+    mdev_types_json(&j, types);
     at_boot_json(&j, boot);
     const char *op;
     bool live;
@@ -495,7 +490,7 @@ static int run(struct tool *t, int argc, char **argv)
     struct hd_mdev_type_list *types = NULL; /* NULL: unreadable (null in JSON) */
     device_facts_read(t, &f);
     at_boot_read(t, devs[0], &boot);
-    if (hd_mdev_type_list_new(t->ctx, &types) < 0)
+    if (hd_mdev_type_list_new_for_parent(t->ctx, hd_device_get_name(devs[0]), &types) < 0)
         hd_ctx_clear_error(t->ctx);
     if (tool_json(t))
         show_json(devs[0], g, &f, &boot, types);

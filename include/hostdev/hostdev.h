@@ -332,6 +332,10 @@ const char *hd_device_get_platform_role(struct hd_device *dev);
 struct hd_mdev_type_list;
 /* Every type of every parent in sys/class/mdev_bus, by parent then type. */
 int hd_mdev_type_list_new(struct hd_ctx *ctx, struct hd_mdev_type_list **list);
+/* The types of one parent (a PCI address or another device's name) only; none when it offers
+ * none or does not exist. A name that cannot be a device's is -EINVAL (HD_REASON_INVALID). */
+int hd_mdev_type_list_new_for_parent(struct hd_ctx *ctx, const char *parent,
+                                     struct hd_mdev_type_list **list);
 struct hd_mdev_type_list *hd_mdev_type_list_ref(struct hd_mdev_type_list *list);
 struct hd_mdev_type_list *hd_mdev_type_list_unref(struct hd_mdev_type_list *list);
 size_t hd_mdev_type_list_count(const struct hd_mdev_type_list *list);

@@ -60,6 +60,27 @@ HD_TEST(types_and_devices_are_listed)
     ck_assert_int_eq(hd_mdev_type_list_get_available(types, 3), 3); /* one made at boot */
     ck_assert_ptr_null(hd_mdev_type_list_get_id(types, 4));
     hd_mdev_type_list_unref(types);
+    /* One parent's alone (show's, a create's check); none of a device that offers none, or of
+     * no device; a name that could be no device's is bad input. */
+    ck_assert_int_eq(hd_mdev_type_list_new_for_parent(e.ctx, "mtty", &types), 0);
+    ck_assert_uint_eq(hd_mdev_type_list_count(types), 2);
+    ck_assert_str_eq(hd_mdev_type_list_get_parent(types, 0), "mtty");
+    ck_assert_str_eq(hd_mdev_type_list_get_id(types, 1), "mtty-2");
+    ck_assert_int_eq(hd_mdev_type_list_get_available(types, 1), 3);
+    hd_mdev_type_list_unref(types);
+    ck_assert_int_eq(hd_mdev_type_list_new_for_parent(e.ctx, "0000:00:02.0", &types), 0);
+    ck_assert_uint_eq(hd_mdev_type_list_count(types), 2);
+    ck_assert_str_eq(hd_mdev_type_list_get_id(types, 0), "i915-GVTg_V5_4");
+    hd_mdev_type_list_unref(types);
+    ck_assert_int_eq(hd_mdev_type_list_new_for_parent(e.ctx, "0000:00:00.0", &types), 0);
+    ck_assert_uint_eq(hd_mdev_type_list_count(types), 0);
+    hd_mdev_type_list_unref(types);
+    ck_assert_int_eq(hd_mdev_type_list_new_for_parent(e.ctx, "0000:7f:00.0", &types), 0);
+    ck_assert_uint_eq(hd_mdev_type_list_count(types), 0);
+    hd_mdev_type_list_unref(types);
+    ck_assert_int_eq(hd_mdev_type_list_new_for_parent(e.ctx, "../mtty", &types), -EINVAL);
+    ck_assert_ptr_null(types);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "'../mtty' is not a device name"));
     ck_assert_int_eq(hd_mdev_list_new(e.ctx, &devs), 0);
     ck_assert_uint_eq(hd_mdev_list_count(devs), 1);
     ck_assert_str_eq(hd_mdev_list_get_uuid(devs, 0), BOOT_MDEV);
