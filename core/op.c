@@ -98,6 +98,7 @@ HD_EXPORT int hd_op_new(struct hd_ctx *ctx, enum hd_op_kind kind, struct hd_op *
         return -ENOMEM;
     op->refcount = 1;
     op->ctx = hd_ctx_ref(ctx);
+    hd_ctx_op_begin(ctx);
     op->req.kind = kind;
     op->previous_numvfs = op->previous_autoprobe = -1;
     op->req.planned_numvfs = -1;
@@ -126,6 +127,7 @@ HD_EXPORT struct hd_op *hd_op_unref(struct hd_op *op)
     unviable_clear(op);
     unmade_clear(op);
     notes_clear(op);
+    hd_ctx_op_end(op->ctx);
     hd_ctx_unref(op->ctx);
     free(op);
     return NULL;

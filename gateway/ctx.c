@@ -48,6 +48,7 @@ struct hd_ctx {
     void (*modaliases_free)(struct hd_modaliases *aliases);
     struct hd_modprobe *modprobe;
     void (*modprobe_free)(struct hd_modprobe *modprobe);
+    unsigned int live_ops; /* operations alive on it (hd_ctx_op_begin()) */
 };
 
 HD_EXPORT int hd_ctx_new(const char *root, struct hd_ctx **out)
@@ -433,6 +434,24 @@ void hd_ctx_set_modprobe(struct hd_ctx *ctx, struct hd_modprobe *modprobe,
 {
     ctx->modprobe = modprobe;
     ctx->modprobe_free = modprobe_free;
+}
+
+void hd_ctx_op_begin(struct hd_ctx *ctx)
+{
+    if (ctx->live_ops++ > 0)
+        return;
+    if (ctx->modaliases != NULL)
+        ctx->modaliases_free(ctx->modaliases);
+    if (ctx->modprobe != NULL)
+        ctx->modprobe_free(ctx->modprobe);
+    ctx->modaliases = NULL;
+    ctx->modprobe = NULL;
+}
+
+void hd_ctx_op_end(struct hd_ctx *ctx)
+{
+    if (ctx->live_ops > 0)
+        ctx->live_ops--;
 }
 
 const struct hd_writer_hooks *hd_ctx_get_writer(const struct hd_ctx *ctx, void **data)

@@ -88,6 +88,12 @@ void hd_ctx_set_modaliases(struct hd_ctx *ctx, struct hd_modaliases *aliases,
 struct hd_modprobe *hd_ctx_get_modprobe(const struct hd_ctx *ctx);
 void hd_ctx_set_modprobe(struct hd_ctx *ctx, struct hd_modprobe *modprobe,
                          void (*modprobe_free)(struct hd_modprobe *modprobe));
+/* An operation begins or ends on the context (core/op.c). The first of those alive drops the
+ * module aliases and modprobe.d read before: a long-lived context (the libvirt bridge's
+ * connection, a daemon's) sees files changed since its last operation (a variant driver
+ * installed, a blacklist added), while one operation's lookups (64 VFs) read them once. */
+void hd_ctx_op_begin(struct hd_ctx *ctx);
+void hd_ctx_op_end(struct hd_ctx *ctx);
 
 /* What a timed write's writer (a forked child, sysfs.c) does for the transaction it belongs
  * to; the engine sets it while a transaction applies its steps (txn.c). NULL: none. */

@@ -1,6 +1,7 @@
 /* modalias.c - the running kernel's module aliases: lib/modules/RELEASE/modules.alias (the
  * text depmod writes beside modules.alias.bin, which says the same) and the aliases of the
- * built-in drivers in modules.builtin.modinfo. Read once per context and kept on it: the one
+ * built-in drivers in modules.builtin.modinfo. Read once per context and kept on it until its
+ * next operation begins (gateway.h, hd_ctx_op_begin()): the one
  * reader for variants (core/variant.c) and for the modalias lookup without libkmod (below).
  * The text is read, not libkmod's index: it is what a fake root carries. */
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* modprobe.c - modprobe.d as kmod reads it (libkmod-config.c): the options modprobe gives a
  * module as it loads it (vfio's enable_unsafe_noiommu_mode, vfio-pci's ids), the modules it
  * will not load by alias (blacklist) and the aliases it looks up first (alias). Read once per
- * context, under its root, and kept on it: the one reader of modprobe.d, with libkmod or
- * without. */
+ * context, under its root, and kept on it until its next operation begins (gateway.h,
+ * hd_ctx_op_begin()): the one reader of modprobe.d, with libkmod or without. */
 #include <stdlib.h>
 #include <string.h>
 

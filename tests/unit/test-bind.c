@@ -304,6 +304,12 @@ HD_TEST(missing_and_blacklisted_modules)
     ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), -EPERM);
     ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "blacklisted"));
     ck_assert_uint_eq(eng_writes(&e), 0);
+    /* The next operation of the same context reads modprobe.d again: the blacklist is gone
+     * (a long-lived context, the libvirt bridge's, is not told what it read before). */
+    ck_assert_int_eq(unlink(fx_path(&e.fx, "etc/modprobe.d/local.conf")), 0);
+    ck_assert_int_eq(hd_device_detach(dev, "pci-stub", 0), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(hd_ctx_last_error(e.ctx), "not loaded"));
+    ck_assert_uint_eq(eng_writes(&e), 0);
     ck_assert_int_eq(fx_ctl(&e.fx, "modprobe vfio_pci"), 0);
     ck_assert_int_eq(hd_device_detach(dev, NULL, 0), 0);
     ck_assert_str_eq(fx_driver(&e.fx, "0000:00:03.0"), "vfio-pci");
