@@ -2,10 +2,22 @@
  * type='hostdev'> elements of a libvirt domain, split by their managed flag, and its mediated,
  * USB and SCSI devices. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "domain-args.h"
+
+int domain_error(struct tool *t, const char *path, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    return tool_error(t, EXIT_USAGE, "--domain-xml %s: %s", path, what);
+}
 
 /* A USB hostdev with <address bus= device=/>: the device that has that number now, by its
  * node-device name (and the ids, when given, must be its own). */
@@ -32,8 +44,8 @@ static int usb_by_address(struct tool *t, const char *path, struct domxml_hostde
         snprintf(h->node, sizeof(h->node), "%s", found);
     hd_nodedev_list_unref(l);
     if (found == NULL)
-        return tool_error(t, EXIT_USAGE, "%s: no USB device %s at bus %lu device %lu", path,
-                          h->node, h->usb_bus, h->usb_device);
+        return domain_error(t, path, "no USB device%s%s at bus %lu device %lu",
+                            h->node[0] ? " " : "", h->node, h->usb_bus, h->usb_device);
     return EXIT_DONE;
 }
 
@@ -53,9 +65,9 @@ int domain_check_interface(struct tool *t, const char *path, const struct domxml
     hd_device_unref(dev);
     if (vf)
         return EXIT_DONE;
-    return tool_error(t, EXIT_USAGE, "%s: line %d: <interface type='hostdev'> names %s, which is "
-                      "not an SR-IOV VF: libvirt takes only VFs there (a <hostdev type='pci'> "
-                      "gives any PCI device)", path, h->line, hd_pci_addr_format(&h->addr, pci));
+    return domain_error(t, path, "line %d: <interface type='hostdev'> names %s, which is not an "
+                        "SR-IOV VF: libvirt takes only VFs there (a <hostdev type='pci'> gives "
+                        "any PCI device)", h->line, hd_pci_addr_format(&h->addr, pci));
 }
 
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da)
@@ -72,12 +84,12 @@ int domain_args_read(struct tool *t, const char *path, const char **vm, struct d
         *vm = da->dom.name; /* the domain's own <name> */
     if (*vm == NULL) {
         domain_args_free(da);
-        return tool_error(t, EXIT_USAGE, "%s: the domain has no <name>: give --vm ID", path);
+        return domain_error(t, path, "the domain has no <name>: give --vm ID");
     }
     if (da->dom.count == 0) {
         domain_args_free(da);
-        return tool_error(t, EXIT_USAGE, "%s: no <hostdev> (PCI, mdev, USB or SCSI) or "
-                          "<interface type='hostdev'> in the domain", path);
+        return domain_error(t, path, "no <hostdev> (PCI, mdev, USB or SCSI) or <interface "
+                            "type='hostdev'> in the domain");
     }
     da->managed = calloc(da->dom.count, sizeof(*da->managed));
     da->unmanaged = calloc(da->dom.count, sizeof(*da->unmanaged));

@@ -19,6 +19,9 @@ struct domain_args {
  * that is not a domain, has no name and no --vm, or has neither a PCI nor an mdev hostdev, or
  * an <interface type='hostdev'> that is no VF (domain_check_interface). */
 int domain_args_read(struct tool *t, const char *path, const char **vm, struct domain_args *da);
+/* EXIT_USAGE, saying what is wrong with the domain XML @path as "--domain-xml PATH: ...": the
+ * input named as it was given, whatever found the fault. */
+int domain_error(struct tool *t, const char *path, const char *fmt, ...) HD_PRINTF_TOOL(3, 4);
 void domain_args_free(struct domain_args *da);
 /* libvirt gives only SR-IOV VFs as <interface type='hostdev'> ("supported on SR-IOV Virtual
  * Functions only"): @h naming another PCI device of @path is bad input, EXIT_USAGE with the

@@ -116,7 +116,7 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
 
     *nnotes = 0;
     if (domxml_read(file, &dom, err, sizeof(err)) < 0)
-        return tool_error(t, EXIT_USAGE, "--domain-xml %s: %s", file, err);
+        return domain_error(t, file, "%s", err);
     *args = calloc(dom.count + 1, sizeof(**args));
     *notes = calloc(dom.count + 1, sizeof(**notes));
     if (*args == NULL || *notes == NULL) {
@@ -130,8 +130,8 @@ static int domain_args(struct tool *t, const char *file, char ***args, int *n,
     for (size_t i = 0; i < dom.count; i++) {
         const struct domxml_hostdev *h = &dom.hostdevs[i];
         int r = h->usb_bus != 0 && h->node[0] == '\0'
-                    ? tool_error(t, EXIT_USAGE, "%s: a USB <hostdev> by <address> only: give "
-                                 "its <vendor> and <product> too", file)
+                    ? domain_error(t, file, "a USB <hostdev> by <address> only: give its "
+                                   "<vendor> and <product> too")
                     : domain_check_interface(t, file, h);
         if (r != EXIT_DONE) {
             for (size_t k = 0; k < i; k++)
@@ -219,8 +219,8 @@ static int run(struct tool *t, int argc, char **argv)
         if (nargs == 0) {
             free(args);
             free(notes);
-            return tool_error(t, EXIT_USAGE, "%s: no <hostdev> or <interface type='hostdev'> "
-                              "in it", domain_xml);
+            return domain_error(t, domain_xml, "no <hostdev> or <interface type='hostdev'> in "
+                                "the domain");
         }
         r = devargs_open_any(t, nargs, args, &devs, &others, &n);
         for (int i = 0; i < nargs; i++)
