@@ -15,6 +15,32 @@ static const char *const scope_names[] = {
     [HD_RESET_BUS_SHARED] = "bus-shared",
 };
 
+/* Prints @text, the library's words (reasons joined by "; ", each naming the device it is
+ * about), after @subject's line prefix: a reason about @subject says "it" ("ADDR backs /dev/sda
+ * ..." as "it backs /dev/sda ...", "ADDR: enp3s0 is up" as "enp3s0 is up"), so a line names its
+ * device once. Then the newline. */
+static void put_about(const char *subject, const char *text)
+{
+    size_t len = strlen(subject);
+
+    for (const char *p = text; *p != '\0';) {
+        const char *end = strstr(p, "; ");
+        size_t n = end ? (size_t)(end - p) + 2 : strlen(p);
+        if (n > len + 1 && strncmp(p, subject, len) == 0 && p[len] == ' ') {
+            fputs("it", stdout);
+            p += len;
+            n -= len;
+        } else if (n > len + 2 && strncmp(p, subject, len) == 0 && p[len] == ':' &&
+                   p[len + 1] == ' ') {
+            p += len + 2;
+            n -= len + 2;
+        }
+        fwrite(p, 1, n, stdout);
+        p += n;
+    }
+    putchar('\n');
+}
+
 static void print_text(const char *name, const struct hd_reset_check *c, bool grouped)
 {
     const char *m = hd_reset_check_get_methods(c);
@@ -105,10 +131,12 @@ static void print_company(struct tool *t, const struct hd_assign_check *c, struc
                    hd_device_get_name(dev), hd_device_get_iommu_group(dev), hd_device_get_name(m),
                    drv ? drv : "unbound", role ? ", which the host keeps as " : "",
                    role ? role : "");
-            if (use != NULL)
+            if (use != NULL) {
                 printf("%s: %s, of its IOMMU group, is in use by the host: the group is not for "
-                       "a VM now (acquire --group refuses it without --force): %s\n",
-                       hd_device_get_name(dev), hd_device_get_name(m), use);
+                       "a VM now (acquire --group refuses it without --force): ",
+                       hd_device_get_name(dev), hd_device_get_name(m));
+                put_about(hd_device_get_name(m), use);
+            }
         }
     }
     if (t->json)
@@ -124,10 +152,12 @@ static void print_peers_host_use(const char *name, const struct hd_assign_check 
 
     for (size_t k = 0; k < hd_reset_check_get_peer_count(rc); k++) {
         const char *use = hd_assign_check_get_peer_host_use(c, k);
-        if (use != NULL)
+        if (use != NULL) {
+            const char *peer = hd_device_get_name(hd_reset_check_get_peer(rc, k));
             printf("%s: %s, which its bus reset also resets, is in use by the host: not for the "
-                   "same VM now (acquire refuses it without --force): %s\n",
-                   name, hd_device_get_name(hd_reset_check_get_peer(rc, k)), use);
+                   "same VM now (acquire refuses it without --force): ", name, peer);
+            put_about(peer, use);
+        }
     }
 }
 
@@ -281,18 +311,25 @@ static void print_other(struct tool *t, struct json *j, const struct hd_node_che
                c->assignable ? ": assignable alone" : "");
     if (c->host_keeps[0])
         printf("%s: is %s, which the host keeps: not for a VM\n", c->name, c->host_keeps);
-    if (c->host_use[0])
+    if (c->host_use[0]) {
         printf("%s: in use by the host, not for a VM now (acquire refuses it without "
-               "--force): %s\n",
-               c->name, c->host_use);
-    if (c->not_ready[0])
-        printf("%s: not for a VM now: %s\n", c->name, c->not_ready);
-    if (c->chain_held[0])
-        printf("%s: not for a VM now: %s\n", c->name, c->chain_held);
+               "--force): ", c->name);
+        put_about(c->name, c->host_use);
+    }
+    if (c->not_ready[0]) {
+        printf("%s: not for a VM now: ", c->name);
+        put_about(c->name, c->not_ready);
+    }
+    if (c->chain_held[0]) {
+        printf("%s: not for a VM now: ", c->name);
+        put_about(c->name, c->chain_held);
+    }
     if (vm != NULL)
         printf("%s: assigned to vm %s\n", c->name, vm);
-    if (behind != NULL)
-        printf("%s: not with the devices given: %s\n", c->name, behind);
+    if (behind != NULL) {
+        printf("%s: not with the devices given: ", c->name);
+        put_about(c->name, behind);
+    }
 }
 
 static int run(struct tool *t, int argc, char **argv)
@@ -429,12 +466,15 @@ static int run(struct tool *t, int argc, char **argv)
                    "no DMA isolation): for user-space drivers such as DPDK; QEMU cannot assign "
                    "it to a VM\n", name, group);
         /* As acquire refuses it, and what takes it anyway. */
-        if (!t->json && use != NULL)
+        if (!t->json && use != NULL) {
             printf("%s: in use by the host, not for a VM now (acquire refuses it without "
-                   "--force): %s\n",
-                   name, use);
-        if (!t->json && chain != NULL)
-            printf("%s: not for a VM now: %s\n", name, chain);
+                   "--force): ", name);
+            put_about(name, use);
+        }
+        if (!t->json && chain != NULL) {
+            printf("%s: not for a VM now: ", name);
+            put_about(name, chain);
+        }
         if (!t->json && vm != NULL)
             printf("%s: assigned to vm %s\n", name, vm);
         if (!t->json)

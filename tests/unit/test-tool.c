@@ -917,8 +917,8 @@ END_TEST
 HD_TEST(check_and_show_say_a_pf_with_vfs_is_not_for_a_vm_now)
 {
     const char *why = "0000:03:00.0: in use by the host, not for a VM now (acquire refuses it "
-                      "without --force): 0000:03:00.0 is an SR-IOV PF with 8 VFs: detaching it "
-                      "would destroy them";
+                      "without --force): it is an SR-IOV PF with 8 VFs: detaching it would "
+                      "destroy them";
 
     eng_stop(&e);
     eng_start(&e, "server-sriov");
@@ -955,6 +955,44 @@ HD_TEST(check_and_show_say_a_pf_with_vfs_is_not_for_a_vm_now)
     ck_assert_int_eq(hd("show 03:00.0"), 0);
     ck_assert_msg(strstr(e.out, "  host use:        none seen\n") != NULL, "%s", e.out);
     ck_assert_int_eq(hd("acquire --dry-run --vm vm1 03:00.0"), 0);
+    eng_stop(&e);
+    eng_start(&e, "demo");
+}
+END_TEST
+
+/* check's lines each name their device once: the library's reasons name it (several, joined by
+ * "; ", each does), and the line that starts with it says "it" there; --json keeps the words. */
+HD_TEST(check_names_a_device_once_a_line)
+{
+    char *line, *next;
+
+    eng_stop(&e);
+    eng_start(&e, "usb-scsi");
+    ck_assert_int_eq(hd("check usb_1_3 scsi_2_0_0_0 00:04.0 00:05.0"), 1);
+    ck_assert_msg(strstr(e.out, "0000:00:04.0: in use by the host, not for a VM now (acquire "
+                                "refuses it without --force): it backs /dev/sda mounted on "
+                                "/media/stick; it has the host's keyboard behind it (usb_1_1)\n"),
+                  "%s", e.out);
+    ck_assert_msg(strstr(e.out, "usb_1_3: not with the devices given: it is behind 0000:00:04.0, "
+                                "and detaching 0000:00:04.0 removes it from the host"),
+                  "%s", e.out);
+    for (line = e.out; *line != '\0'; line = next + 1) {
+        char subject[64];
+        ck_assert_ptr_nonnull(next = strchr(line, '\n'));
+        *next = '\0';
+        if (strncmp(line, "the 4 devices given: ", 21) != 0) {
+            size_t n = strcspn(line, " ");
+            ck_assert_msg(n > 1 && n < sizeof(subject) && line[n - 1] == ':', "%s", line);
+            snprintf(subject, sizeof(subject), "%.*s", (int)n - 1, line);
+            ck_assert_msg(strstr(line + n, subject) == NULL, "%s named twice: %s", subject, line);
+        }
+    }
+    ck_assert_int_eq(hd("--json check 00:04.0"), 1);
+    json_parses();
+    ck_assert_msg(strstr(e.out, "\"host_use\": \"0000:00:04.0 backs /dev/sda mounted on "
+                                "/media/stick; 0000:00:04.0 has the host's keyboard behind it "
+                                "(usb_1_1)\"") != NULL,
+                  "%s", e.out);
     eng_stop(&e);
     eng_start(&e, "demo");
 }
