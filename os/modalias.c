@@ -1,9 +1,9 @@
 /* modalias.c - the running kernel's module aliases: lib/modules/RELEASE/modules.alias (the
  * text depmod writes beside modules.alias.bin, which says the same) and the aliases of the
  * built-in drivers in modules.builtin.modinfo. Read once per context and kept on it until its
- * next operation begins (gateway.h, hd_ctx_op_begin()): the one
- * reader for variants (core/variant.c) and for the modalias lookup without libkmod (below).
- * The text is read, not libkmod's index: it is what a fake root carries. */
+ * next operation begins (gateway.h, hd_ctx_op_begin()): the one reader for variants
+ * (core/variant.c) and for the modalias lookup without libkmod (below). The text is read, not
+ * libkmod's index: it is what a fake root carries. */
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -208,7 +208,7 @@ static int modaliases(struct hd_ctx *ctx, const struct hd_modaliases **out)
     return 0;
 }
 
-/* All of them (hd_modaliases_get_vfio()'s of the whole files). */
+/* Every alias of both files, read and kept as for hd_modaliases_get_vfio(). */
 static int modaliases_get(struct hd_ctx *ctx, const struct hd_modalias **v, size_t *n)
 {
     const struct hd_modaliases *a;
