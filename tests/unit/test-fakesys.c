@@ -1845,7 +1845,7 @@ static void capture_and_compare(const char *sysdir, const char *procdir)
 static const struct {
     const char *file; /* tests/trees/FILE.spec, or NULL: the text */
     const char *text;
-    const char *words[8];
+    const char *words[9];
 } round_trips[] = {
     {"server-sriov", NULL, {"net 0000:03:00.0 enp3s0f0 mac=90:e2:ba:00:00:01\n"}},
     {"adapters",
@@ -1886,6 +1886,7 @@ static const struct {
      "driver e1000e ids=8086:1502\n"
      "driver nvme class=010802\n"
      "driver i915 ids=8086:3e92\n"
+     "driver virtio-pci ids=1af4:1001\n"
      "netdev lo loopback\n"
      "netdev br0 bridge inet=192.168.1.2/24 route=192.168.1.0/24 route6=fd00:1::/64 "
      "inet6=fd00:1::2/64\n"
@@ -1905,6 +1906,8 @@ static const struct {
      "block 0000:04:00.0 nvme0n1p1 dev=259:1 disk=nvme0n1 size=2048\n"
      "block 0000:04:00.0 nvme0n1p2 dev=259:2 disk=nvme0n1 size=4096\n"
      "block 0000:04:00.0 nvme1n1 dev=259:3\n"
+     "device 0000:00:05.0 1af4:1001 class=010000 driver=virtio-pci\n"
+     "block 0000:00:05.0 vda dev=254:0 size=2048 \"serial=VD 0001\"\n"
      "holder md0 dev=9:0 nvme0n1p1 nvme1n1\n"
      "holder dm-0 dev=253:0 dm=vg-root md0\n"
      "loop loop3 dev=7:3\n"
@@ -1918,7 +1921,8 @@ static const struct {
       " route=10.0.0.0/8@100", "\nholder dm-0 dev=253:0 dm=vg-root md0\n",
       "\nmount /dev/nvme0n1p2 \"/srv/my data\" btrfs\n",
       "\nbtrfs 0123abcd-0000-1111-2222-333344445555 loop3 nvme0n1p2\n",
-      "\ngraphics 0000:00:02.0 fb0\n"}},
+      "\ngraphics 0000:00:02.0 fb0\n",
+      "\nblock 0000:00:05.0 vda dev=254:0 size=2048 \"serial=VD 0001\"\n"}},
     {NULL,
      "iommu intel\n"
      "driver e1000e ids=8086:1502\n"
@@ -1955,7 +1959,7 @@ HD_LOOP_TEST(capture_round_trip, (int)(sizeof(round_trips) / sizeof(round_trips[
     snprintf(sys, sizeof(sys), "%s/sys", dir);
     snprintf(proc, sizeof(proc), "%s/proc", dir);
     capture_and_compare_spec(sys, proc, &captured);
-    for (size_t k = 0; k < 8 && round_trips[_i].words[k] != NULL; k++)
+    for (size_t k = 0; k < 9 && round_trips[_i].words[k] != NULL; k++)
         ck_assert_msg(strstr(captured, round_trips[_i].words[k]) != NULL, "'%s' not in:\n%s",
                       round_trips[_i].words[k], captured);
     free(captured);

@@ -804,7 +804,7 @@ static void emit_vnets(struct capture *c, bool vlans)
     free(done);
 }
 
-/* `block BDF NAME dev= size= [disk=]` for the block devices below @bdf that are neither
+/* `block BDF NAME dev= size= [disk=] [serial=]` for the block devices below @bdf that are neither
  * virtual nor made by a usb or scsi line: @parts false the disks, true the partitions (of
  * any disk declared before, SCSI ones too). */
 static void emit_blocks(struct capture *c, const char *bdf, bool parts, bool scsi)
@@ -837,8 +837,13 @@ static void emit_blocks(struct capture *c, const char *bdf, bool parts, bool scs
                 fprintf(c->out, " size=%ld", size);
             if (part)
                 fprintf(c->out, " disk=%s", disk);
+            char *serial =
+                part || !exists(e->dir, "serial") ? NULL : read_trimmed(e->dir, "serial");
+            if (serial != NULL && serial[0] && strlen(serial) <= 20)
+                put_word(c->out, "serial", serial); /* a virtio disk's */
             fputc('\n', c->out);
             strs_push(&c->blocks, e->name);
+            free(serial);
             free(dev);
         }
         free(disk);

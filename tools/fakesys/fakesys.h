@@ -261,6 +261,7 @@ struct child {
     char *master;   /* net: the bridge, bond or VRF it is enslaved to */
     char *lower;    /* net: a VLAN's lower interface */
     char *disk;     /* block: the disk a partition is on (a block child of the same device) */
+    char *serial;   /* block: a disk's own serial attribute (virtio_blk's); NULL: none */
     char **slaves;  /* block: what a virtual block device (md, dm) holds */
     char *dm;       /* block: device-mapper name (dm/name, /dev/mapper/NAME) */
     char *under;    /* where below the device it sits (a SCSI disk: hostH/.../H:B:T:L); NULL */

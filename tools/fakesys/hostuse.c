@@ -219,6 +219,10 @@ int hostuse_child_option(struct kernel *k, struct device *dev, struct child *c, 
         c->sectors = strtoull(opt + 5, &end, 10);
         if (end == opt + 5 || *end != '\0' || opt[5] == '-')
             return -EINVAL;
+    } else if (strcmp(c->subsystem, "block") == 0 && strncmp(opt, "serial=", 7) == 0 &&
+               opt[7] != '\0' && strlen(opt + 7) <= 20 && strchr(opt + 7, '\n') == NULL &&
+               c->serial == NULL) {
+        c->serial = xstrdup(opt + 7); /* virtio_blk's: at most VIRTIO_BLK_ID_BYTES (20) */
     } else if (strcmp(c->subsystem, "block") == 0 && strncmp(opt, "disk=", 5) == 0 && dev &&
                c->disk == NULL) {
         /* a disk of the same device, declared before, not a partition itself */
@@ -251,6 +255,7 @@ void hostuse_child_free(struct child *c)
     free(c->master);
     free(c->lower);
     free(c->disk);
+    free(c->serial);
     free(c->dm);
 }
 

@@ -741,7 +741,8 @@ static int kw_child(struct parser *p, int argc, char **argv)
                     strcmp(argv[0], "net") == 0
                         ? " [mac=XX:XX:...] [up|down] [master=NAME] [route=A.B.C.D/LEN[@TABLE]]... "
                           "[route6=ADDR/LEN[@TABLE]]... [inet=A.B.C.D/LEN]... [inet6=ADDR/LEN]..."
-                        : strcmp(argv[0], "block") == 0 ? " [dev=MAJ:MIN] [disk=NAME]" : "");
+                        : strcmp(argv[0], "block") == 0 ? " [dev=MAJ:MIN] [disk=NAME] [serial=TEXT]"
+                                                        : "");
     struct device *dev = find_present(p, argv[1]);
     if (dev == NULL)
         return -1;

@@ -331,6 +331,8 @@ static void build_children(struct kernel *k, struct device *dev, struct node *di
             tree_kfile(cd, "size", "%llu\n", c->sectors);
             if (c->disk == NULL) { /* a disk, not a partition */
                 tree_kfile(cd, "removable", "0\n");
+                if (c->serial != NULL) /* virtio_blk prints it without a newline */
+                    tree_kfile(cd, "serial", "%s", c->serial);
                 tree_kfile(tree_mkdirs(cd, "queue"), "logical_block_size", "512\n");
             } else {
                 tree_kfile(cd, "partition", "%d\n", partition_number(dev, c));
