@@ -361,8 +361,9 @@ $(BUILD)/completion/_hostdev: completion/_hostdev completion/hostdev.bash $(DIRS
 	$(Q)sed -e '/@HOSTDEV_BASH@/{r completion/hostdev.bash' -e 'd;}' $< > $@
 
 # ---- tests -----------------------------------------------------------------------------------
-# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs; the tool
-# tests run the binaries of the same build (sanitized ones under check-asan).
+# tests/run-unit runs every unit binary with the fake kernel and tree specs it needs, as many
+# binaries at once as there are CPUs (HOSTDEV_UNIT_JOBS); the tool tests run the binaries of the
+# same build (sanitized ones under check-asan).
 check-unit: all $(UNIT_BIN) $(REPLAY_BIN) fleet-deps abi-check
 	build-aux/layers.sh $(BUILD) $(LIB_SO)
 	HOSTDEV_BUILD=$(BUILD) tests/run-unit $(UNIT_BIN)
