@@ -1,5 +1,6 @@
 /* test-build.c - the build as a user meets it: quiet by default (one short line per file, no
- * command lines), and the make targets that need packages install them first. */
+ * command lines), the make targets that need packages install them first, and the unit test
+ * runner's report. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,5 +67,39 @@ HD_TEST(targets_install_their_packages)
     snprintf(cmd, sizeof(cmd), "'%s/build-aux/deps.sh' nonsense", at_src_dir());
     ck_assert_int_eq(at_run(cmd, NULL, &err), 2);
     free(err);
+}
+END_TEST
+
+/* tests/run-unit runs binaries side by side (HOSTDEV_UNIT_JOBS), yet prints each one's line in
+ * the order given and counts as it always did. test-a passes only once test-b has started, which
+ * only running them at once allows (a bounded wait, no timing); test-b finishes first. */
+HD_TEST(run_unit_side_by_side_in_order)
+{
+    char dir[] = "/tmp/hostdev-run-unit-XXXXXX", cmd[2048], *out = NULL, *err = NULL;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    /* The scripts print what a Check program prints; D is their directory. */
+    snprintf(cmd, sizeof(cmd),
+             "(D='%s'; "
+             "printf '#!/bin/sh\\nfor i in $(seq 400); do [ -e %s/b-started ] && "
+             "{ echo \"100%%%%: Checks: 2, Failures: 0, Errors: 0\"; exit 0; }; sleep 0.05; done\\n"
+             "echo \"0%%%%: Checks: 2, Failures: 2, Errors: 0\"; exit 1\\n' > $D/test-a && "
+             "printf '#!/bin/sh\\ntouch %s/b-started\\n"
+             "echo \"100%%%%: Checks: 3, Failures: 0, Errors: 0\"\\n' > $D/test-b && "
+             "printf '#!/bin/sh\\necho \"50%%%%: Checks: 2, Failures: 1, Errors: 0\"; exit 1\\n'"
+             " > $D/test-c && chmod +x $D/test-a $D/test-b $D/test-c && "
+             "HOSTDEV_UNIT_JOBS=2 '%s/tests/run-unit' $D/test-a $D/test-b $D/test-c; echo exit $?)",
+             dir, dir, dir, at_src_dir());
+    ck_assert_int_eq(at_run(cmd, &out, &err), 0);
+    ck_assert_str_eq(out, "test-a: 100%: Checks: 2, Failures: 0, Errors: 0\n"
+                          "test-b: 100%: Checks: 3, Failures: 0, Errors: 0\n"
+                          "test-c: 50%: Checks: 2, Failures: 1, Errors: 0\n"
+                          "unit: 5 passed, 1 failed\n"
+                          "exit 1\n");
+    ck_assert_ptr_nonnull(strstr(err, "/test-c (exit 1)"));
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
