@@ -456,14 +456,16 @@ check-vm: all
 # (tests/run-unit, HOSTDEV_UNIT_JOBS).
 CHECK_FUZZ_SECONDS ?= 60
 CHECK_JOBS  ?= $(shell nproc 2>/dev/null || echo 1)
+# `make -jN check` already shares N job slots with the stages: then no -j of their own.
+CHECK_J      = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(CHECK_JOBS))
 check: deps
-	$(MAKE) -j$(CHECK_JOBS) check-unit
-	$(MAKE) -j$(CHECK_JOBS) check-libc
-	$(MAKE) -j$(CHECK_JOBS) check-asan
-	$(MAKE) -j$(CHECK_JOBS) check-tsan
-	$(MAKE) -j$(CHECK_JOBS) check-valgrind
-	$(MAKE) -j$(CHECK_JOBS) lint
-	$(MAKE) -j$(CHECK_JOBS) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) $(CHECK_J) check-unit
+	$(MAKE) $(CHECK_J) check-libc
+	$(MAKE) $(CHECK_J) check-asan
+	$(MAKE) $(CHECK_J) check-tsan
+	$(MAKE) $(CHECK_J) check-valgrind
+	$(MAKE) $(CHECK_J) lint
+	$(MAKE) $(CHECK_J) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	@if [ -x tests/vm/run ]; then $(MAKE) check-vm; fi
 
 deps:
